@@ -1,0 +1,150 @@
+//! Registrations and events as Automerge documents, mapped with autosurgeon.
+//!
+//! One document per registration (small, removable on its own) and one per event. Every
+//! change's actor id is the author's Ed25519 public key, so whoever holds a document can
+//! check who wrote each change against the keys they trust.
+//!
+//! Scalar strings are used for names, contact details and ids (nobody edits them character by
+//! character); Automerge `Text` is kept for notes, which come with staff editing later.
+
+use std::marker::PhantomData;
+
+use automerge::transaction::CommitOptions;
+use automerge::{ActorId, AutoCommit, ChangeHash};
+use autosurgeon::{Hydrate, Reconcile, hydrate, reconcile};
+use ed25519_dalek::VerifyingKey;
+
+use crate::error::{Error, Result};
+use crate::event::Event;
+use crate::ids::Timestamp;
+use crate::registration::Registration;
+
+/// The Automerge actor id of the holder of `key`: the key's 32 bytes themselves, so an
+/// actor id can be checked against a device or user key without any lookup table.
+pub fn actor_id(key: &VerifyingKey) -> ActorId {
+    ActorId::from(key.as_bytes().as_slice())
+}
+
+/// The key an actor id names, if it names one.
+pub fn actor_key(actor: &ActorId) -> Option<VerifyingKey> {
+    let bytes: [u8; 32] = actor.to_bytes().try_into().ok()?;
+    VerifyingKey::from_bytes(&bytes).ok()
+}
+
+/// What a document holds at its root, and what must hold for it to be accepted.
+pub trait DocumentContent: Reconcile + Hydrate {
+    /// Checks beyond the shape autosurgeon already checks.
+    fn check(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl DocumentContent for Registration {}
+
+impl DocumentContent for Event {
+    fn check(&self) -> Result<()> {
+        Ok(self.check_integrity()?)
+    }
+}
+
+/// An Automerge document whose root is a `T`.
+#[derive(Debug)]
+pub struct Document<T> {
+    doc: AutoCommit,
+    content: PhantomData<T>,
+}
+
+/// A registration's document.
+pub type RegistrationDocument = Document<Registration>;
+/// An event's document.
+pub type EventDocument = Document<Event>;
+
+impl<T: DocumentContent> Document<T> {
+    /// A new document holding `content`, written by `author` at `at`.
+    pub fn create(content: &T, author: &VerifyingKey, at: Timestamp) -> Result<Document<T>> {
+        content.check()?;
+        let mut document = Document {
+            doc: AutoCommit::new().with_actor(actor_id(author)),
+            content: PhantomData,
+        };
+        document.write(content, at)?;
+        Ok(document)
+    }
+
+    /// Reads a saved document and checks its content.
+    pub fn load(bytes: &[u8], author: &VerifyingKey) -> Result<Document<T>> {
+        let doc = AutoCommit::load(bytes)?.with_actor(actor_id(author));
+        if doc.is_empty() {
+            return Err(Error::EmptyDocument);
+        }
+        let document = Document {
+            doc,
+            content: PhantomData,
+        };
+        document.read()?;
+        Ok(document)
+    }
+
+    /// The content as of the document's heads, checked.
+    pub fn read(&self) -> Result<T> {
+        let content: T = hydrate(&self.doc)?;
+        content.check()?;
+        Ok(content)
+    }
+
+    /// Changes the document to hold `content`: only the fields that differ become operations,
+    /// so concurrent edits of other fields merge.
+    pub fn write(&mut self, content: &T, at: Timestamp) -> Result<Option<ChangeHash>> {
+        content.check()?;
+        reconcile(&mut self.doc, content)?;
+        let seconds = at.millis().div_euclid(1000);
+        Ok(self
+            .doc
+            .commit_with(CommitOptions::default().with_time(seconds)))
+    }
+
+    /// Merges another copy's changes in, then checks the merged content.
+    pub fn merge(&mut self, other: &mut Document<T>) -> Result<Vec<ChangeHash>> {
+        let added = self.doc.merge(&mut other.doc)?;
+        self.read()?;
+        Ok(added)
+    }
+
+    /// The whole document, compressed.
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    pub fn heads(&mut self) -> Vec<ChangeHash> {
+        self.doc.get_heads()
+    }
+
+    /// Every change's hash, in causal order.
+    pub fn change_hashes(&mut self) -> Vec<ChangeHash> {
+        self.doc.get_changes(&[]).iter().map(|c| c.hash()).collect()
+    }
+
+    /// The distinct authors of the document's changes.
+    pub fn authors(&mut self) -> Vec<ActorId> {
+        let mut actors: Vec<ActorId> = self
+            .doc
+            .get_changes(&[])
+            .iter()
+            .map(|c| c.actor_id().clone())
+            .collect();
+        actors.sort();
+        actors.dedup();
+        actors
+    }
+
+    /// A second copy of this document written by `author`, as another device would hold it.
+    pub fn fork_for(&mut self, author: &VerifyingKey) -> Document<T> {
+        Document {
+            doc: self.doc.fork().with_actor(actor_id(author)),
+            content: PhantomData,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

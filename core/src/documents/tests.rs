@@ -1,0 +1,124 @@
+use super::*;
+use crate::demo::demo_event;
+use crate::generator::RegistrationGenerator;
+use crate::ids::Timestamp;
+
+fn key(seed: u8) -> VerifyingKey {
+    ed25519_dalek::SigningKey::from_bytes(&[seed; 32]).verifying_key()
+}
+
+#[test]
+fn a_registration_round_trips_through_its_saved_document() {
+    let mut generator = RegistrationGenerator::new(demo_event(), 3);
+    for _ in 0..50 {
+        let registration = generator.next_registration().expect("valid");
+        let device = key(1);
+        let mut document =
+            RegistrationDocument::create(&registration, &device, registration.captured_at)
+                .expect("created");
+        let bytes = document.save();
+        let loaded = RegistrationDocument::load(&bytes, &key(2)).expect("loads");
+        assert_eq!(loaded.read().expect("reads"), registration);
+    }
+}
+
+#[test]
+fn every_change_is_authored_by_the_key_passed_in() {
+    let mut generator = RegistrationGenerator::new(demo_event(), 4);
+    let registration = generator.next_registration().expect("valid");
+    let device = key(9);
+    let mut document =
+        RegistrationDocument::create(&registration, &device, registration.captured_at)
+            .expect("created");
+    let authors = document.authors();
+    assert_eq!(authors, vec![actor_id(&device)]);
+    assert_eq!(actor_key(&authors[0]), Some(device));
+    assert_eq!(document.change_hashes().len(), 1);
+    assert_eq!(document.heads(), document.change_hashes());
+}
+
+#[test]
+fn the_same_capture_gives_the_same_document_bytes() {
+    let registration = RegistrationGenerator::new(demo_event(), 5)
+        .next_registration()
+        .expect("valid");
+    let save = || {
+        RegistrationDocument::create(&registration, &key(1), registration.captured_at)
+            .expect("created")
+            .save()
+    };
+    assert_eq!(save(), save());
+}
+
+#[test]
+fn concurrent_event_edits_by_two_hr_users_both_survive_a_merge() {
+    let event = demo_event();
+    let created = Timestamp(1_772_000_000_000);
+    let mut first = EventDocument::create(&event, &key(1), created).expect("created");
+    let mut second = first.fork_for(&key(2));
+
+    let mut venue_edit = first.read().expect("reads");
+    venue_edit.venue = "Stockholmsmässan, hall C".into();
+    first.write(&venue_edit, created).expect("writes");
+
+    let mut retention_edit = second.read().expect("reads");
+    retention_edit.draft_form.retention.months_after_capture = 12;
+    second.write(&retention_edit, created).expect("writes");
+
+    first.merge(&mut second).expect("merges");
+    let merged = first.read().expect("reads");
+    assert_eq!(merged.venue, "Stockholmsmässan, hall C");
+    assert_eq!(merged.draft_form.retention.months_after_capture, 12);
+    assert_eq!(
+        merged.published, event.published,
+        "published versions are untouched"
+    );
+    assert_eq!(first.authors(), {
+        let mut both = vec![actor_id(&key(1)), actor_id(&key(2))];
+        both.sort();
+        both
+    });
+}
+
+#[test]
+fn an_event_document_with_a_tampered_published_form_is_refused() {
+    let event = demo_event();
+    let mut document =
+        EventDocument::create(&event, &key(1), Timestamp(1_772_000_000_000)).expect("created");
+    let version = event.current_version.clone().expect("published");
+    let mut tampered = event;
+    let entry = tampered
+        .published
+        .get_mut(version.as_str())
+        .expect("present");
+    entry.form.retention.months_after_capture = 120;
+    // Write it behind the checks, as a hostile or buggy peer could.
+    autosurgeon::reconcile(&mut document.doc, &tampered).expect("reconciles");
+    document.doc.commit();
+    let bytes = document.save();
+    let error = EventDocument::load(&bytes, &key(2)).expect_err("tampered");
+    assert!(matches!(
+        error,
+        Error::Event(crate::event::EventError::TamperedForm { .. })
+    ));
+}
+
+#[test]
+fn garbage_and_empty_documents_are_refused() {
+    assert!(matches!(
+        RegistrationDocument::load(b"not an automerge document", &key(1)),
+        Err(Error::Automerge(_))
+    ));
+    let empty = AutoCommit::new().save();
+    assert!(matches!(
+        RegistrationDocument::load(&empty, &key(1)),
+        Err(Error::EmptyDocument)
+    ));
+    let event_bytes = EventDocument::create(&demo_event(), &key(1), Timestamp(0))
+        .expect("created")
+        .save();
+    assert!(matches!(
+        RegistrationDocument::load(&event_bytes, &key(1)),
+        Err(Error::Hydrate(_))
+    ));
+}

@@ -1,0 +1,307 @@
+//! Identifiers and time values shared by documents, the store and the protocol.
+//!
+//! Each identifier is a newtype so a registration id can never be passed where an event id is
+//! expected. In Automerge documents they are stored as their string form.
+
+use std::fmt;
+
+use autosurgeon::{Hydrate, HydrateError, Reconcile, Reconciler};
+use ed25519_dalek::VerifyingKey;
+use serde::{Deserialize, Serialize};
+
+/// A registration's id: a UUIDv7, so ids sort by capture time and need no coordination
+/// between offline tablets.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RegistrationId(String);
+
+impl RegistrationId {
+    /// A new id for a registration captured at `captured_at`, from the system's random source.
+    pub fn new(captured_at: Timestamp) -> RegistrationId {
+        Self::from_parts(captured_at, rand::random())
+    }
+
+    /// The id for `captured_at` with the given 10 random bytes (for reproducible test data).
+    pub fn from_parts(captured_at: Timestamp, random: [u8; 10]) -> RegistrationId {
+        let millis = u64::try_from(captured_at.0).unwrap_or(0);
+        let uuid = uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid();
+        RegistrationId(uuid.hyphenated().to_string())
+    }
+
+    /// Parses a UUID in its hyphenated form; `None` for anything else.
+    pub fn parse(text: &str) -> Option<RegistrationId> {
+        let uuid = uuid::Uuid::try_parse(text).ok()?;
+        Some(RegistrationId(uuid.hyphenated().to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RegistrationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An event's id: a short lowercase slug chosen by HR (`sthlm-career-fair-2026`), stable for
+/// the event's life.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct EventId(String);
+
+impl EventId {
+    /// Accepts 3–64 characters of `a-z`, `0-9` and inner hyphens.
+    pub fn parse(text: &str) -> Option<EventId> {
+        let valid_length = (3..=64).contains(&text.len());
+        let valid_chars = text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        let inner_hyphens = !text.starts_with('-') && !text.ends_with('-');
+        (valid_length && valid_chars && inner_hyphens).then(|| EventId(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The version of a published form and privacy notice: the hex SHA-256 of its canonical
+/// bytes (see [`crate::form::FormDefinition::version`]), so a version names exactly one text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FormVersion(String);
+
+impl FormVersion {
+    pub(crate) fn from_digest(digest: &[u8]) -> FormVersion {
+        FormVersion(hex::encode(digest))
+    }
+
+    /// Accepts 64 lowercase hex digits.
+    pub fn parse(text: &str) -> Option<FormVersion> {
+        let valid =
+            text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        valid.then(|| FormVersion(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The first 12 hex digits, enough for people to tell versions apart on screen.
+    pub fn short(&self) -> &str {
+        &self.0[..12.min(self.0.len())]
+    }
+}
+
+impl fmt::Display for FormVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A device's id: the hex form of its Ed25519 public key, so anyone holding the id can
+/// verify what the device signed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct DeviceId(String);
+
+impl DeviceId {
+    pub fn from_public_key(key: &VerifyingKey) -> DeviceId {
+        DeviceId(hex::encode(key.as_bytes()))
+    }
+
+    /// The public key this id names, if it is one.
+    pub fn public_key(&self) -> Option<VerifyingKey> {
+        let bytes: [u8; 32] = hex::decode(&self.0).ok()?.try_into().ok()?;
+        VerifyingKey::from_bytes(&bytes).ok()
+    }
+
+    /// Accepts the hex form of a valid Ed25519 public key.
+    pub fn parse(text: &str) -> Option<DeviceId> {
+        if !text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return None;
+        }
+        let id = DeviceId(text.to_owned());
+        id.public_key().map(|_| id)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for DeviceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Stores a string identifier as a scalar string, and refuses to read one that does not
+/// parse: a malformed id in a document from elsewhere is an error, not a value.
+macro_rules! document_string {
+    ($type:ident, $expected:literal) => {
+        impl Reconcile for $type {
+            type Key<'a> = autosurgeon::reconcile::NoKey;
+
+            fn reconcile<R: Reconciler>(&self, mut reconciler: R) -> Result<(), R::Error> {
+                reconciler.str(self.as_str())
+            }
+        }
+
+        impl Hydrate for $type {
+            fn hydrate_string(text: &'_ str) -> Result<Self, HydrateError> {
+                $type::parse(text).ok_or_else(|| {
+                    HydrateError::unexpected($expected, "a string of another form".to_owned())
+                })
+            }
+        }
+    };
+}
+
+document_string!(RegistrationId, "a UUID");
+document_string!(EventId, "an event slug");
+document_string!(FormVersion, "a hex SHA-256");
+document_string!(DeviceId, "a hex Ed25519 public key");
+document_string!(CalendarDate, "a YYYY-MM-DD date");
+
+/// A moment as milliseconds since the Unix epoch, UTC. Device clocks are recorded, never
+/// trusted: the relay's clock decides retention.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    Reconcile,
+    Hydrate,
+)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    /// The system clock now.
+    pub fn now() -> Timestamp {
+        let since_epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Timestamp(i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX))
+    }
+
+    pub fn millis(self) -> i64 {
+        self.0
+    }
+}
+
+/// A calendar date (`YYYY-MM-DD`) without a time zone, as events are planned.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CalendarDate(String);
+
+impl CalendarDate {
+    /// Accepts a real date in `YYYY-MM-DD` form between 2000 and 2999.
+    pub fn parse(text: &str) -> Option<CalendarDate> {
+        let bytes = text.as_bytes();
+        let shape_ok = bytes.len() == 10
+            && bytes[4] == b'-'
+            && bytes[7] == b'-'
+            && bytes
+                .iter()
+                .enumerate()
+                .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit());
+        if !shape_ok {
+            return None;
+        }
+        let year: u32 = text[0..4].parse().ok()?;
+        let month: u32 = text[5..7].parse().ok()?;
+        let day: u32 = text[8..10].parse().ok()?;
+        let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
+        let days_in_month = match month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return None,
+        };
+        let valid = (2000..=2999).contains(&year) && (1..=days_in_month).contains(&day);
+        valid.then(|| CalendarDate(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CalendarDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registration_ids_are_uuid_v7_ordered_by_capture_time() {
+        let earlier = RegistrationId::from_parts(Timestamp(1_780_000_000_000), [9; 10]);
+        let later = RegistrationId::from_parts(Timestamp(1_780_000_000_001), [0; 10]);
+        assert!(earlier < later);
+        let parsed = uuid::Uuid::parse_str(earlier.as_str()).expect("a uuid");
+        assert_eq!(parsed.get_version_num(), 7);
+        assert_eq!(RegistrationId::parse(earlier.as_str()), Some(earlier));
+        assert_eq!(RegistrationId::parse("not-a-uuid"), None);
+    }
+
+    #[test]
+    fn event_ids_are_lowercase_slugs() {
+        assert!(EventId::parse("sthlm-career-fair-2026").is_some());
+        for bad in [
+            "ab",
+            "Upper",
+            "-lead",
+            "trail-",
+            "space here",
+            "å-event",
+            &"x".repeat(65),
+        ] {
+            assert!(EventId::parse(bad).is_none(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn calendar_dates_must_exist() {
+        assert!(CalendarDate::parse("2026-03-12").is_some());
+        assert!(CalendarDate::parse("2028-02-29").is_some());
+        for bad in [
+            "2026-02-29",
+            "2026-13-01",
+            "2026-04-31",
+            "26-03-12",
+            "2026/03/12",
+            "2026-3-12",
+        ] {
+            assert!(
+                CalendarDate::parse(bad).is_none(),
+                "{bad:?} should be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn device_id_names_its_public_key() {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
+        let id = DeviceId::from_public_key(&key);
+        assert_eq!(id.as_str().len(), 64);
+        assert_eq!(id.public_key(), Some(key));
+        assert_eq!(DeviceId::parse(id.as_str()), Some(id.clone()));
+        assert_eq!(DeviceId::parse(&id.as_str().to_uppercase()), None);
+        assert_eq!(DeviceId::parse("abcd"), None);
+    }
+}

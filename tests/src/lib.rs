@@ -1,0 +1,62 @@
+//! Helpers for Kiosk's end-to-end tests: a real relay on a loopback port, and a minimal HTTP
+//! client over a plain TCP stream so the tests depend on nothing the relay itself uses.
+
+use std::net::SocketAddr;
+
+use kiosk_sync_server::AppState;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A relay serving on `127.0.0.1:0` until [`TestRelay::stop`].
+#[derive(Debug)]
+pub struct TestRelay {
+    pub address: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl TestRelay {
+    pub async fn start(state: AppState) -> TestRelay {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let address = listener.local_addr().expect("local address");
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(kiosk_sync_server::serve(listener, state, async {
+            let _ = stopped.await;
+        }));
+        TestRelay {
+            address,
+            stop,
+            task,
+        }
+    }
+
+    /// Asks the relay to shut down and waits until it has.
+    pub async fn stop(self) -> std::io::Result<()> {
+        let _ = self.stop.send(());
+        self.task.await.expect("relay task")
+    }
+
+    /// `GET path`, returning the status code and the body as JSON.
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let mut stream = TcpStream::connect(self.address).await.expect("connect");
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.address
+        );
+        stream.write_all(request.as_bytes()).await.expect("send");
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await.expect("receive");
+        let text = String::from_utf8(response).expect("utf-8 response");
+        let (head, body) = text.split_once("\r\n\r\n").expect("head and body");
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .expect("status code");
+        (status, serde_json::from_str(body).expect("json body"))
+    }
+}
