@@ -13,4 +13,10 @@ step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test (unit, property, integration and end-to-end tests)"
-cargo test --workspace --locked
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --workspace --locked 2>&1 | tee "$log"
+
+# One closing line for the whole run, since cargo's last line is a crate's doc-tests.
+awk '/^test result:/ { passed += $4; failed += $6 }
+     END { printf "\nall tests: %d passed, %d failed\n", passed, failed; exit (passed == 0 || failed > 0) }' "$log"

@@ -221,7 +221,8 @@ impl CalendarDate {
         let year: u32 = text[0..4].parse().ok()?;
         let month: u32 = text[5..7].parse().ok()?;
         let day: u32 = text[8..10].parse().ok()?;
-        let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
+        let leap =
+            (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
         let days_in_month = match month {
             1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
             4 | 6 | 9 | 11 => 30,
