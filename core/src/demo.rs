@@ -134,3 +134,12 @@ pub fn demo_form_with_three_interests() -> FormDefinition {
         ..demo_form()
     }
 }
+
+/// Seed of the demo relay's sealing key. Development only: real tablets pin the key their
+/// relay hands out at enrollment, and this seed is public.
+pub const DEMO_RELAY_SEED: [u8; 32] = *b"kiosk-demo-relay-key-public-seed";
+
+/// The demo relay's sealing key pair.
+pub fn demo_relay_key() -> crate::capture::RelayOpeningKey {
+    crate::capture::RelayOpeningKey::from_seed(&DEMO_RELAY_SEED)
+}

@@ -1,6 +1,12 @@
 //! The core's error type.
 
+use crate::capture::SealError;
 use crate::event::EventError;
+use crate::identity::WrongDataKey;
+use crate::journal::ChainError;
+use crate::secrets::SecretStoreError;
+use crate::staff::PinError;
+use crate::store::StoreError;
 use crate::validation::ValidationErrors;
 
 /// Everything that can go wrong in the core. Messages never contain personal data.
@@ -10,14 +16,61 @@ pub enum Error {
     Invalid(#[from] ValidationErrors),
     #[error("event: {0}")]
     Event(#[from] EventError),
+    // Boxed: these three are large, and would make every `Result` in the core large.
     #[error("document could not be read or written: {0}")]
-    Automerge(#[from] automerge::AutomergeError),
+    Automerge(Box<automerge::AutomergeError>),
     #[error("document does not have the expected shape: {0}")]
-    Hydrate(#[from] autosurgeon::HydrateError),
+    Hydrate(Box<autosurgeon::HydrateError>),
     #[error("document could not be updated: {0}")]
-    Reconcile(#[from] autosurgeon::ReconcileError),
+    Reconcile(Box<autosurgeon::ReconcileError>),
     #[error("document has no changes")]
     EmptyDocument,
+    #[error("device store: {0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    SecretStore(#[from] SecretStoreError),
+    #[error("the data key from the secret store does not open this device store")]
+    WrongDataKey,
+    #[error("the secret store has no data key for this existing device store")]
+    DataKeyMissing,
+    #[error("seal: {0}")]
+    Seal(#[from] SealError),
+    #[error("journal: {0}")]
+    Journal(#[from] ChainError),
+    #[error("no relay key is pinned: enroll the tablet before capturing")]
+    NoRelayKey,
+    #[error("no event is installed on this tablet")]
+    NoEvent,
+    #[error("staff PIN: {0}")]
+    Pin(#[from] PinError),
+    #[error("the visitor session has expired; start a new one")]
+    SessionExpired,
+    #[error("a thread panicked while holding the device; reopen it")]
+    Poisoned,
+}
+
+impl From<automerge::AutomergeError> for Error {
+    fn from(error: automerge::AutomergeError) -> Error {
+        Error::Automerge(Box::new(error))
+    }
+}
+
+impl From<autosurgeon::HydrateError> for Error {
+    fn from(error: autosurgeon::HydrateError) -> Error {
+        Error::Hydrate(Box::new(error))
+    }
+}
+
+impl From<autosurgeon::ReconcileError> for Error {
+    fn from(error: autosurgeon::ReconcileError) -> Error {
+        Error::Reconcile(Box::new(error))
+    }
+}
+
+impl From<WrongDataKey> for Error {
+    fn from(_: WrongDataKey) -> Error {
+        Error::WrongDataKey
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -15,16 +15,30 @@
 //!   Swedish and English.
 //! - [`documents`]: registrations and events as Automerge documents, actor ids from keys.
 //! - [`demo`]: the demo event; [`generator`]: realistic test registrations.
+//! - [`secrets`]: the platform secret store holding the data key; [`identity`]: the device's
+//!   Ed25519 key, encrypted at rest.
+//! - [`capture`]: capture signatures, sealing to the relay, receipt codes.
+//! - [`journal`]: the hash-chained capture journal.
+//! - [`store`]: the device's SQLite store; [`device`]: a tablet's device.
+//! - [`visitor`]: the visitor-facing session; [`staff`]: the staff PIN and staff session.
 
+pub mod capture;
 pub mod demo;
+pub mod device;
 pub mod documents;
 pub mod error;
 pub mod event;
 pub mod form;
 pub mod generator;
+pub mod identity;
 pub mod ids;
+pub mod journal;
 pub mod language;
 pub mod registration;
+pub mod secrets;
+pub mod staff;
+pub mod store;
 pub mod validation;
+pub mod visitor;
 
 pub use error::{Error, Result};

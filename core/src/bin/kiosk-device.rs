@@ -1,15 +1,24 @@
 //! `kiosk-device`: the device side of Kiosk from a terminal.
 //!
-//! `demo` shows the demo event's form, captures generated visitors against it, shows how a
-//! refused submission reads in Swedish and English, and what each registration document
-//! weighs.
+//! `demo` shows the demo event's form, captures generated visitors against it in memory, and
+//! shows how a refused submission reads in Swedish and English. `init`, `capture`, `status`,
+//! `journal` and `set-pin` work on a real device store, as a tablet would.
 
-use clap::{Parser, Subcommand};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use kiosk_core::capture::RelaySealingKey;
 use kiosk_core::demo::demo_event;
+use kiosk_core::device::{Device, DeviceRole};
 use kiosk_core::documents::RegistrationDocument;
 use kiosk_core::generator::RegistrationGenerator;
+use kiosk_core::ids::Timestamp;
 use kiosk_core::language::Language;
+use kiosk_core::secrets::FileSecretStore;
 use kiosk_core::validation::{RegistrationInput, validate};
+use kiosk_core::visitor::VisitorSession;
 
 #[derive(Parser)]
 #[command(version, about = "The Kiosk device side from a terminal")]
@@ -32,16 +41,261 @@ enum Command {
         #[arg(long, default_value = "sv", value_parser = parse_language)]
         lang: Language,
     },
+    /// Create a device store (or open an existing one), install the demo event and pin a
+    /// relay key.
+    Init {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long, value_enum, default_value_t = Role::Kiosk)]
+        role: Role,
+        /// The relay's X25519 sealing key, 64 hex digits. Without it the device cannot
+        /// capture. `demo-relay-key` prints the demo relay's.
+        #[arg(long)]
+        relay_public_key: Option<String>,
+    },
+    /// Capture registrations: generated ones (`--demo N`) or a JSON array of form inputs.
+    Capture {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Capture this many generated visitors.
+        #[arg(long, conflicts_with = "file")]
+        demo: Option<u64>,
+        /// Seed for the generator.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// A JSON file holding an array of form inputs.
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+    /// Show counts, the journal head and whether the tablet is safe to hand back.
+    Status {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The staff PIN, if one is set.
+        #[arg(long)]
+        pin: Option<String>,
+    },
+    /// List the journal and verify its chain.
+    Journal {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        pin: Option<String>,
+    },
+    /// Set the tablet's first staff PIN (6–12 digits).
+    SetPin {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        pin: String,
+    },
+    /// Print the demo relay's public sealing key (development only).
+    DemoRelayKey,
+}
+
+#[derive(clap::Args)]
+struct StoreArgs {
+    /// The device store file.
+    #[arg(long, default_value = "kiosk-device.sqlite3")]
+    store: PathBuf,
+    /// Directory of the file-backed secret store (default: the store path + `.secrets`).
+    #[arg(long)]
+    secrets: Option<PathBuf>,
+}
+
+impl StoreArgs {
+    fn open(&self, role_if_new: DeviceRole) -> Result<Arc<Device>, kiosk_core::Error> {
+        let secrets_dir = self.secrets.clone().unwrap_or_else(|| {
+            let mut dir = self.store.as_os_str().to_owned();
+            dir.push(".secrets");
+            PathBuf::from(dir)
+        });
+        Device::open(&self.store, &FileSecretStore::new(secrets_dir), role_if_new)
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Role {
+    Kiosk,
+    Staff,
 }
 
 fn parse_language(tag: &str) -> Result<Language, String> {
     Language::from_tag(tag).ok_or_else(|| format!("unknown language {tag:?}: use sv or en"))
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    match Cli::parse().command {
-        Command::Demo { count, seed, lang } => demo(count, seed, lang),
+type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+fn main() -> std::process::ExitCode {
+    match run(Cli::parse().command) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::ExitCode::FAILURE
+        }
     }
+}
+
+fn run(command: Command) -> CliResult {
+    match command {
+        Command::Demo { count, seed, lang } => demo(count, seed, lang),
+        Command::Init {
+            store,
+            role,
+            relay_public_key,
+        } => init(&store, role, relay_public_key.as_deref()),
+        Command::Capture {
+            store,
+            demo,
+            seed,
+            file,
+        } => capture(&store, demo, seed, file.as_deref()),
+        Command::Status { store, pin } => status(&store, pin.as_deref()),
+        Command::Journal { store, pin } => journal(&store, pin.as_deref()),
+        Command::SetPin { store, pin } => {
+            let device = store.open(DeviceRole::Kiosk)?;
+            kiosk_core::staff::set_initial_pin(&device, &pin)?;
+            println!("staff PIN set");
+            Ok(())
+        }
+        Command::DemoRelayKey => {
+            let key = kiosk_core::demo::demo_relay_key();
+            println!("{}", hex::encode(key.sealing_key().public_key));
+            Ok(())
+        }
+    }
+}
+
+fn init(store: &StoreArgs, role: Role, relay_public_key: Option<&str>) -> CliResult {
+    let role = match role {
+        Role::Kiosk => DeviceRole::Kiosk,
+        Role::Staff => DeviceRole::Staff,
+    };
+    let device = store.open(role)?;
+    device.install_event(&demo_event(), Timestamp::now())?;
+    if let Some(hex_key) = relay_public_key {
+        let bytes: [u8; 32] = hex::decode(hex_key)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or("--relay-public-key must be 64 hex digits")?;
+        device.pin_relay_key(RelaySealingKey::new(bytes)?)?;
+    }
+    println!("device {}", device.device_id());
+    println!("role   {:?}", device.role());
+    match device.relay_key()? {
+        Some(key) => println!("relay key {} pinned", key.key_id),
+        None => println!("no relay key pinned: capture is refused until one is"),
+    }
+    Ok(())
+}
+
+fn capture(store: &StoreArgs, demo: Option<u64>, seed: u64, file: Option<&Path>) -> CliResult {
+    let device = store.open(DeviceRole::Kiosk)?;
+    let event = device
+        .event()?
+        .ok_or("no event installed: run init first")?;
+    let inputs: Box<dyn Iterator<Item = RegistrationInput>> = match (demo, file) {
+        (Some(count), _) => {
+            let mut generator = RegistrationGenerator::new(event, seed);
+            Box::new((0..count).map(move |_| generator.next_input().0))
+        }
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path)?;
+            let inputs: Vec<RegistrationInput> = serde_json::from_str(&text)
+                .map_err(|e| format!("{}: not a JSON array of form inputs: {e}", path.display()))?;
+            Box::new(inputs.into_iter())
+        }
+        (None, None) => return Err("give --demo N or --file F".into()),
+    };
+    let mut session = VisitorSession::start(Arc::clone(&device), Timestamp::now())?;
+    let mut stdout = std::io::stdout().lock();
+    let (mut accepted, mut refused) = (0u64, 0u64);
+    for (index, input) in inputs.enumerate() {
+        let now = Timestamp::now();
+        session.update(input, now)?;
+        match session.submit(now) {
+            Ok(receipt) => {
+                accepted += 1;
+                // One line a capture, flushed: it is written only after the durable commit.
+                writeln!(
+                    stdout,
+                    "captured {} {}",
+                    receipt.receipt_code, receipt.registration_id
+                )?;
+                stdout.flush()?;
+            }
+            Err(kiosk_core::Error::Invalid(errors)) => {
+                refused += 1;
+                session.reset(now)?;
+                let reasons: Vec<String> = errors.errors.iter().map(ToString::to_string).collect();
+                writeln!(
+                    stdout,
+                    "refused input {} ({})",
+                    index + 1,
+                    reasons.join(", ")
+                )?;
+            }
+            Err(other) => return Err(other.into()),
+        }
+    }
+    writeln!(stdout, "{accepted} captured, {refused} refused")?;
+    Ok(())
+}
+
+fn staff(device: &Arc<Device>, pin: Option<&str>) -> Result<(), Box<dyn std::error::Error>> {
+    match pin {
+        Some(pin) => kiosk_core::staff::unlock(device, pin, Timestamp::now()).map(|_| ())?,
+        None if !kiosk_core::staff::pin_is_set(device)? => {}
+        None => return Err("this tablet has a staff PIN: give --pin".into()),
+    }
+    Ok(())
+}
+
+fn status(store: &StoreArgs, pin: Option<&str>) -> CliResult {
+    let device = store.open(DeviceRole::Kiosk)?;
+    staff(&device, pin)?;
+    let counts = device.state_counts()?;
+    let head = device.journal_head()?;
+    let received = counts.received + counts.deleted;
+    println!("device    {}", device.device_id());
+    println!(
+        "captured  {}   sent {}   received {}",
+        counts.captured + counts.sent + received,
+        counts.sent + received,
+        received
+    );
+    println!("journal   {} entries, head {}", head.count, head.short());
+    let safe = counts.captured == 0 && counts.sent == 0;
+    println!(
+        "{}",
+        if safe {
+            "safe to hand back / kan lämnas tillbaka"
+        } else {
+            "NOT safe to hand back: unsent registrations / INTE klar: osända anmälningar"
+        }
+    );
+    Ok(())
+}
+
+fn journal(store: &StoreArgs, pin: Option<&str>) -> CliResult {
+    let device = store.open(DeviceRole::Kiosk)?;
+    staff(&device, pin)?;
+    for entry in device.journal_entries()? {
+        println!(
+            "{:>6}  {}  {} change(s)  {}",
+            entry.seq,
+            entry.doc_id,
+            entry.change_hashes.len(),
+            hex::encode(&entry.hash[..8])
+        );
+    }
+    let head = device.verify_journal()?;
+    println!(
+        "journal verified: {} entries, head {}",
+        head.count,
+        hex::encode(head.head)
+    );
+    Ok(())
 }
 
 fn demo(count: usize, seed: u64, lang: Language) -> Result<(), Box<dyn std::error::Error>> {

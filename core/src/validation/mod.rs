@@ -304,5 +304,24 @@ impl Checker {
     }
 }
 
+impl RegistrationInput {
+    /// Overwrites everything the visitor typed and empties the input, so the next visitor's
+    /// session cannot see it, not even in freed memory.
+    pub fn wipe(&mut self) {
+        use zeroize::Zeroize;
+        self.given_name.zeroize();
+        self.family_name.zeroize();
+        self.email.zeroize();
+        self.phone.zeroize();
+        self.interests.iter_mut().for_each(Zeroize::zeroize);
+        self.interests.clear();
+        self.locations.iter_mut().for_each(Zeroize::zeroize);
+        self.locations.clear();
+        self.education_level.zeroize();
+        self.free_text.zeroize();
+        *self = RegistrationInput::default();
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,358 @@
+//! What a kiosk makes of a submission before anything touches disk: the capture signature
+//! over the document's change hashes, and the seal that only the relay can open.
+//!
+//! Sealing is HPKE (RFC 9180) in base mode with DHKEM(X25519, HKDF-SHA256), HKDF-SHA256 and
+//! ChaCha20-Poly1305, to the relay's pinned key. The sealed envelope names that key's id so
+//! the relay can rotate keys. The payload inside carries the document and the capture
+//! signature, so the relay can prove later, offline, which enrolled device captured it.
+
+use automerge::ChangeHash;
+use ed25519_dalek::{Signature, VerifyingKey};
+use hpke::aead::ChaCha20Poly1305;
+use hpke::kdf::HkdfSha256;
+use hpke::kem::X25519HkdfSha256;
+use hpke::{Deserializable, Kem, OpModeR, OpModeS, Serializable};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::identity::DeviceIdentity;
+use crate::ids::{DeviceId, RegistrationId};
+
+/// Domain tag of capture signatures.
+pub const CAPTURE_TAG: &[u8] = b"kiosk-capture-v1";
+/// HPKE `info` of sealed captures.
+const SEAL_INFO: &[u8] = b"kiosk-seal-v1";
+const SEAL_FORMAT_VERSION: u8 = 1;
+
+/// Why a seal could not be made or opened. Says nothing of its content.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SealError {
+    #[error("the relay public key is not a valid X25519 key")]
+    InvalidRelayKey,
+    #[error("sealed for relay key {0}, which this relay does not hold")]
+    UnknownKeyId(String),
+    #[error("the sealed capture is malformed")]
+    Malformed,
+    #[error("the sealed capture does not open with this key")]
+    DoesNotOpen,
+    #[error("the capture signature does not verify")]
+    BadCaptureSignature,
+}
+
+/// The bytes a capture signature covers: the tag, the document id, then each change hash,
+/// each length-prefixed so no two inputs give the same message.
+pub fn capture_message(doc_id: &RegistrationId, change_hashes: &[ChangeHash]) -> Vec<u8> {
+    let mut message = Vec::with_capacity(CAPTURE_TAG.len() + 48 + 32 * change_hashes.len());
+    message.extend_from_slice(CAPTURE_TAG);
+    let id = doc_id.as_str().as_bytes();
+    message.extend_from_slice(&(id.len() as u32).to_be_bytes());
+    message.extend_from_slice(id);
+    message.extend_from_slice(&(change_hashes.len() as u32).to_be_bytes());
+    for hash in change_hashes {
+        message.extend_from_slice(&hash.0);
+    }
+    message
+}
+
+/// The relay's public sealing key as a tablet pins it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelaySealingKey {
+    pub key_id: String,
+    pub public_key: [u8; 32],
+}
+
+impl RelaySealingKey {
+    /// The key with its id derived from the key bytes.
+    pub fn new(public_key: [u8; 32]) -> Result<RelaySealingKey, SealError> {
+        <X25519HkdfSha256 as Kem>::PublicKey::from_bytes(&public_key)
+            .map_err(|_| SealError::InvalidRelayKey)?;
+        let digest = Sha256::new()
+            .chain_update(b"kiosk-relay-key-id-v1")
+            .chain_update(public_key)
+            .finalize();
+        Ok(RelaySealingKey {
+            key_id: hex::encode(&digest[..8]),
+            public_key,
+        })
+    }
+}
+
+/// The relay's private sealing key. Lives on the relay; tests make their own.
+pub struct RelayOpeningKey {
+    key_id: String,
+    private: <X25519HkdfSha256 as Kem>::PrivateKey,
+    public: RelaySealingKey,
+}
+
+impl std::fmt::Debug for RelayOpeningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RelayOpeningKey({})", self.key_id)
+    }
+}
+
+impl RelayOpeningKey {
+    pub fn generate() -> RelayOpeningKey {
+        let (private, public) = X25519HkdfSha256::gen_keypair();
+        Self::from_pair(private, public)
+    }
+
+    /// The key pair derived from `seed` (deterministic, for fixed test vectors).
+    pub fn from_seed(seed: &[u8; 32]) -> RelayOpeningKey {
+        let (private, public) = X25519HkdfSha256::derive_keypair(seed);
+        Self::from_pair(private, public)
+    }
+
+    fn from_pair(
+        private: <X25519HkdfSha256 as Kem>::PrivateKey,
+        public: <X25519HkdfSha256 as Kem>::PublicKey,
+    ) -> RelayOpeningKey {
+        let bytes: [u8; 32] = public.to_bytes().into();
+        let public = RelaySealingKey::new(bytes).expect("a generated key is valid");
+        RelayOpeningKey {
+            key_id: public.key_id.clone(),
+            private,
+            public,
+        }
+    }
+
+    pub fn sealing_key(&self) -> &RelaySealingKey {
+        &self.public
+    }
+
+    /// Opens a sealed capture and verifies its capture signature.
+    pub fn open(&self, sealed: &[u8]) -> Result<CapturePayload, SealError> {
+        let envelope: SealedEnvelope =
+            ciborium::from_reader(sealed).map_err(|_| SealError::Malformed)?;
+        if envelope.version != SEAL_FORMAT_VERSION {
+            return Err(SealError::Malformed);
+        }
+        if envelope.key_id != self.key_id {
+            return Err(SealError::UnknownKeyId(envelope.key_id));
+        }
+        let encapped = <X25519HkdfSha256 as Kem>::EncappedKey::from_bytes(&envelope.encapped_key)
+            .map_err(|_| SealError::Malformed)?;
+        let plaintext = hpke::single_shot_open::<ChaCha20Poly1305, HkdfSha256, X25519HkdfSha256>(
+            &OpModeR::Base,
+            &self.private,
+            &encapped,
+            SEAL_INFO,
+            &envelope.ciphertext,
+            envelope.key_id.as_bytes(),
+        )
+        .map_err(|_| SealError::DoesNotOpen)?;
+        let payload: CapturePayload =
+            ciborium::from_reader(plaintext.as_slice()).map_err(|_| SealError::Malformed)?;
+        payload.verify()?;
+        Ok(payload)
+    }
+}
+
+/// What the seal holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapturePayload {
+    pub doc_id: RegistrationId,
+    pub device_id: DeviceId,
+    /// The saved Automerge document.
+    #[serde(with = "serde_bytes_vec")]
+    pub document: Vec<u8>,
+    pub change_hashes: Vec<[u8; 32]>,
+    #[serde(with = "serde_bytes_vec")]
+    pub capture_signature: Vec<u8>,
+}
+
+impl CapturePayload {
+    /// Checks the capture signature against the device id's key.
+    pub fn verify(&self) -> Result<(), SealError> {
+        let key: VerifyingKey = self
+            .device_id
+            .public_key()
+            .ok_or(SealError::BadCaptureSignature)?;
+        let signature = Signature::from_slice(&self.capture_signature)
+            .map_err(|_| SealError::BadCaptureSignature)?;
+        let hashes: Vec<ChangeHash> = self.change_hashes.iter().map(|h| ChangeHash(*h)).collect();
+        key.verify_strict(&capture_message(&self.doc_id, &hashes), &signature)
+            .map_err(|_| SealError::BadCaptureSignature)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct SealedEnvelope {
+    version: u8,
+    key_id: String,
+    #[serde(with = "serde_bytes_vec")]
+    encapped_key: Vec<u8>,
+    #[serde(with = "serde_bytes_vec")]
+    ciphertext: Vec<u8>,
+}
+
+/// Signs a captured document and seals it to the relay. Returns the sealed envelope.
+pub fn sign_and_seal(
+    identity: &DeviceIdentity,
+    relay: &RelaySealingKey,
+    doc_id: &RegistrationId,
+    document: Vec<u8>,
+    change_hashes: &[ChangeHash],
+) -> Result<Vec<u8>, SealError> {
+    let signature = identity.sign(&capture_message(doc_id, change_hashes));
+    let payload = CapturePayload {
+        doc_id: doc_id.clone(),
+        device_id: identity.device_id(),
+        document,
+        change_hashes: change_hashes.iter().map(|h| h.0).collect(),
+        capture_signature: signature.to_bytes().to_vec(),
+    };
+    let mut plaintext = Vec::new();
+    ciborium::into_writer(&payload, &mut plaintext).expect("writing to a Vec cannot fail");
+    let public = <X25519HkdfSha256 as Kem>::PublicKey::from_bytes(&relay.public_key)
+        .map_err(|_| SealError::InvalidRelayKey)?;
+    let sealed = hpke::single_shot_seal::<ChaCha20Poly1305, HkdfSha256, X25519HkdfSha256>(
+        &OpModeS::Base,
+        &public,
+        SEAL_INFO,
+        &plaintext,
+        relay.key_id.as_bytes(),
+    );
+    zeroize::Zeroize::zeroize(&mut plaintext);
+    let (encapped, ciphertext) = sealed.map_err(|_| SealError::InvalidRelayKey)?;
+    let envelope = SealedEnvelope {
+        version: SEAL_FORMAT_VERSION,
+        key_id: relay.key_id.clone(),
+        encapped_key: encapped.to_bytes().to_vec(),
+        ciphertext,
+    };
+    let mut bytes = Vec::new();
+    ciborium::into_writer(&envelope, &mut bytes).expect("writing to a Vec cannot fail");
+    Ok(bytes)
+}
+
+/// Byte strings as CBOR byte strings rather than arrays of integers.
+mod serde_bytes_vec {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(bytes)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        ciborium::value::Value::deserialize(deserializer)?
+            .into_bytes()
+            .map_err(|_| serde::de::Error::custom("expected a byte string"))
+    }
+}
+
+/// Receipt codes: what a visitor notes or photographs after submitting, and what HR searches
+/// by. Eight characters from an alphabet without look-alikes (no 0/O, 1/I), shown in two
+/// groups of four (`K7QM-4XRT`). Derived from the registration id, so the relay computes
+/// the same code from the record it receives.
+pub mod receipt_code {
+    use sha2::{Digest, Sha256};
+
+    use crate::ids::RegistrationId;
+
+    const ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+
+    /// The receipt code of `id`, e.g. `K7QM-4XRT`.
+    pub fn for_registration(id: &RegistrationId) -> String {
+        let digest = Sha256::new()
+            .chain_update(b"kiosk-receipt-code-v1")
+            .chain_update(id.as_str())
+            .finalize();
+        // 40 bits, five bits a character.
+        let bits = digest[..5]
+            .iter()
+            .fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+        let chars: String = (0..8)
+            .map(|i| char::from(ALPHABET[((bits >> (35 - 5 * i)) & 31) as usize]))
+            .collect();
+        format!("{}-{}", &chars[..4], &chars[4..])
+    }
+
+    /// A typed or read-back code in canonical form: upper case, separators dropped. Any
+    /// character outside the alphabet is refused rather than guessed.
+    pub fn normalize(typed: &str) -> Option<String> {
+        let chars: String = typed
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '\u{a0}'))
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        let valid = chars.len() == 8 && chars.bytes().all(|b| ALPHABET.contains(&b));
+        valid.then(|| format!("{}-{}", &chars[..4], &chars[4..]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::Timestamp;
+
+    fn doc_id() -> RegistrationId {
+        RegistrationId::from_parts(Timestamp(1_773_310_000_000), [4; 10])
+    }
+
+    #[test]
+    fn a_sealed_capture_opens_only_with_the_relay_key_and_verifies() {
+        let identity = DeviceIdentity::generate();
+        let relay = RelayOpeningKey::generate();
+        let hashes = [ChangeHash([9; 32])];
+        let sealed = sign_and_seal(
+            &identity,
+            relay.sealing_key(),
+            &doc_id(),
+            b"doc".to_vec(),
+            &hashes,
+        )
+        .expect("seals");
+        assert!(!sealed.windows(3).any(|w| w == b"doc"));
+        let payload = relay.open(&sealed).expect("opens");
+        assert_eq!(payload.document, b"doc");
+        assert_eq!(payload.device_id, identity.device_id());
+        assert_eq!(payload.change_hashes, vec![[9; 32]]);
+
+        let other = RelayOpeningKey::generate();
+        assert!(matches!(
+            other.open(&sealed),
+            Err(SealError::UnknownKeyId(_))
+        ));
+        assert_eq!(relay.open(b"garbage"), Err(SealError::Malformed));
+        let mut flipped = sealed.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        assert_eq!(relay.open(&flipped), Err(SealError::DoesNotOpen));
+    }
+
+    #[test]
+    fn a_capture_signature_covers_the_id_and_every_hash() {
+        let identity = DeviceIdentity::generate();
+        let relay = RelayOpeningKey::generate();
+        let sealed = sign_and_seal(
+            &identity,
+            relay.sealing_key(),
+            &doc_id(),
+            b"doc".to_vec(),
+            &[ChangeHash([1; 32])],
+        )
+        .expect("seals");
+        let mut payload = relay.open(&sealed).expect("opens");
+        payload.change_hashes[0][0] ^= 1;
+        assert_eq!(payload.verify(), Err(SealError::BadCaptureSignature));
+        let mut moved = relay.open(&sealed).expect("opens");
+        moved.doc_id = RegistrationId::from_parts(Timestamp(1), [0; 10]);
+        assert_eq!(moved.verify(), Err(SealError::BadCaptureSignature));
+        assert!(capture_message(&doc_id(), &[]).starts_with(CAPTURE_TAG));
+    }
+
+    #[test]
+    fn receipt_codes_are_short_unambiguous_and_read_back_tolerantly() {
+        let code = receipt_code::for_registration(&doc_id());
+        assert_eq!(code.len(), 9);
+        assert!(!code.contains(['0', 'O', '1', 'I']));
+        assert_eq!(
+            receipt_code::normalize(&code.to_lowercase().replace('-', " ")),
+            Some(code.clone())
+        );
+        assert_eq!(receipt_code::normalize("K7QM-4XR0"), None);
+        assert_eq!(receipt_code::normalize("K7QM"), None);
+        let other = RegistrationId::from_parts(Timestamp(1_773_310_000_000), [5; 10]);
+        assert_ne!(receipt_code::for_registration(&other), code);
+    }
+}

@@ -1,0 +1,280 @@
+//! A tablet's device: its identity, its store, the relay key it pinned and the event it
+//! serves. Kiosk sessions (visitors) and staff sessions (recruiters) are opened from it.
+//!
+//! The device is shared between the shell's threads behind an `Arc`; the store is behind
+//! one lock, so captures are appended to the journal one at a time.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::capture::{RelaySealingKey, receipt_code, sign_and_seal};
+use crate::documents::{EventDocument, RegistrationDocument};
+use crate::error::{Error, Result};
+use crate::event::Event;
+use crate::identity::DeviceIdentity;
+use crate::ids::{DeviceId, FormVersion, RegistrationId, Timestamp};
+use crate::journal::JournalHead;
+use crate::secrets::{DataKey, SecretStore};
+use crate::store::{DeviceStore, DocumentState, StateCounts};
+use crate::validation::{CaptureContext, RegistrationInput, validate};
+
+/// The name of the data key in the platform's secret store.
+pub const DATA_KEY_NAME: &str = "kiosk-device-data-key";
+
+const META_DEVICE_KEY: &str = "device_key";
+const META_ROLE: &str = "role";
+const META_RELAY_KEY: &str = "relay_key";
+const META_EVENT: &str = "event";
+pub(crate) const META_STAFF_PIN: &str = "staff_pin";
+
+/// What a tablet is enrolled as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceRole {
+    /// Faces visitors; staff see only counts and the journal.
+    Kiosk,
+    /// A recruiter's tablet; later also holds pulled registrations.
+    Staff,
+}
+
+impl DeviceRole {
+    fn as_str(self) -> &'static str {
+        match self {
+            DeviceRole::Kiosk => "kiosk",
+            DeviceRole::Staff => "staff",
+        }
+    }
+
+    fn parse(bytes: &[u8]) -> Option<DeviceRole> {
+        match bytes {
+            b"kiosk" => Some(DeviceRole::Kiosk),
+            b"staff" => Some(DeviceRole::Staff),
+            _ => None,
+        }
+    }
+}
+
+/// What a visitor gets back after submitting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    pub registration_id: RegistrationId,
+    /// Short code to note or photograph, e.g. `K7QM-4XRT`.
+    pub receipt_code: String,
+    pub captured_at: Timestamp,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) store: DeviceStore,
+    relay_key: Option<RelaySealingKey>,
+    event: Option<Event>,
+}
+
+/// An opened device.
+#[derive(Debug)]
+pub struct Device {
+    identity: DeviceIdentity,
+    role: DeviceRole,
+    inner: Mutex<Inner>,
+}
+
+impl Device {
+    /// Opens the device store at `path`, creating the device (key pair, data key) if there
+    /// is none yet. An existing store keeps the role it was created with.
+    pub fn open(
+        path: &Path,
+        secrets: &dyn SecretStore,
+        role_if_new: DeviceRole,
+    ) -> Result<Arc<Device>> {
+        let (mut store, _) = DeviceStore::open_or_create(path)?;
+        let (identity, role) = match store.meta(META_DEVICE_KEY)? {
+            Some(encrypted) => {
+                let data_key = load_data_key(secrets)?.ok_or(Error::DataKeyMissing)?;
+                let identity = DeviceIdentity::decrypt(&encrypted, &data_key)?;
+                let role = store
+                    .meta(META_ROLE)?
+                    .and_then(|r| DeviceRole::parse(&r))
+                    .ok_or(crate::store::StoreError::Undecodable {
+                        what: "device role",
+                    })?;
+                (identity, role)
+            }
+            None if store.journal_head()? == JournalHead::EMPTY => {
+                // A new store, or one whose creation never finished: nothing was accepted.
+                let data_key = match load_data_key(secrets)? {
+                    Some(key) => key,
+                    None => {
+                        let key = DataKey::generate();
+                        secrets.store(DATA_KEY_NAME, key.as_bytes())?;
+                        key
+                    }
+                };
+                let identity = DeviceIdentity::generate();
+                store.set_meta_all(&[
+                    (META_DEVICE_KEY, &identity.encrypt(&data_key)),
+                    (META_ROLE, role_if_new.as_str().as_bytes()),
+                ])?;
+                (identity, role_if_new)
+            }
+            None => return Err(crate::store::StoreError::NoIdentity.into()),
+        };
+        let relay_key = store
+            .meta(META_RELAY_KEY)?
+            .map(|bytes| {
+                ciborium::from_reader(bytes.as_slice())
+                    .map_err(|_| crate::store::StoreError::Undecodable { what: "relay key" })
+            })
+            .transpose()?;
+        let event = store
+            .meta(META_EVENT)?
+            .map(|bytes| EventDocument::load(&bytes, &identity.public_key())?.read())
+            .transpose()?;
+        Ok(Arc::new(Device {
+            identity,
+            role,
+            inner: Mutex::new(Inner {
+                store,
+                relay_key,
+                event,
+            }),
+        }))
+    }
+
+    pub fn device_id(&self) -> DeviceId {
+        self.identity.device_id()
+    }
+
+    pub fn role(&self) -> DeviceRole {
+        self.role
+    }
+
+    pub(crate) fn lock(&self) -> Result<MutexGuard<'_, Inner>> {
+        self.inner.lock().map_err(|_| Error::Poisoned)
+    }
+
+    /// Pins the relay's sealing key. Enrollment does this; tests may do it directly.
+    pub fn pin_relay_key(&self, key: RelaySealingKey) -> Result<()> {
+        RelaySealingKey::new(key.public_key)?;
+        let mut bytes = Vec::new();
+        ciborium::into_writer(&key, &mut bytes).expect("writing to a Vec cannot fail");
+        let mut inner = self.lock()?;
+        inner.store.set_meta(META_RELAY_KEY, &bytes)?;
+        inner.relay_key = Some(key);
+        Ok(())
+    }
+
+    pub fn relay_key(&self) -> Result<Option<RelaySealingKey>> {
+        Ok(self.lock()?.relay_key.clone())
+    }
+
+    /// Installs the event this tablet serves (later delivered by pull). New visitor sessions
+    /// get its current form; sessions already open keep the version they showed.
+    pub fn install_event(&self, event: &Event, at: Timestamp) -> Result<()> {
+        event.check_integrity()?;
+        event.current_form()?;
+        let bytes = EventDocument::create(event, &self.identity.public_key(), at)?.save();
+        let mut inner = self.lock()?;
+        inner.store.set_meta(META_EVENT, &bytes)?;
+        inner.event = Some(event.clone());
+        Ok(())
+    }
+
+    pub fn event(&self) -> Result<Option<Event>> {
+        Ok(self.lock()?.event.clone())
+    }
+
+    /// Validates, builds the document, signs and seals it, and appends it to the journal in
+    /// one durable commit. Plaintext never reaches disk. Nothing is stored if any step fails.
+    pub(crate) fn capture(
+        &self,
+        input: &RegistrationInput,
+        form_version: &FormVersion,
+        now: Timestamp,
+    ) -> Result<Receipt> {
+        let mut inner = self.lock()?;
+        let relay = inner.relay_key.clone().ok_or(Error::NoRelayKey)?;
+        let event = inner.event.as_ref().ok_or(Error::NoEvent)?;
+        let context = CaptureContext {
+            registration_id: RegistrationId::new(now),
+            event_id: event.id.clone(),
+            form_version: form_version.clone(),
+            captured_at: now,
+            device: self.device_id(),
+        };
+        let registration = validate(input, event, &context)?;
+        let mut document =
+            RegistrationDocument::create(&registration, &self.identity.public_key(), now)?;
+        let hashes = document.change_hashes();
+        let sealed = sign_and_seal(
+            &self.identity,
+            &relay,
+            &registration.id,
+            document.save(),
+            &hashes,
+        )?;
+        let entry = inner
+            .store
+            .journal_head()?
+            .next(&registration.id, hashes.iter().map(|h| h.0).collect());
+        inner.store.insert_capture(&entry, &sealed, now)?;
+        Ok(Receipt {
+            receipt_code: receipt_code::for_registration(&registration.id),
+            registration_id: registration.id,
+            captured_at: now,
+        })
+    }
+
+    /// Counts by state, for staff and for sync.
+    pub fn state_counts(&self) -> Result<StateCounts> {
+        Ok(self.lock()?.store.state_counts()?)
+    }
+
+    pub fn journal_head(&self) -> Result<JournalHead> {
+        Ok(self.lock()?.store.journal_head()?)
+    }
+
+    /// The whole journal, oldest first: ids and hashes, nothing a visitor typed.
+    pub fn journal_entries(&self) -> Result<Vec<crate::journal::JournalEntry>> {
+        Ok(self.lock()?.store.journal_entries()?)
+    }
+
+    /// Walks the whole journal and checks its chain.
+    pub fn verify_journal(&self) -> Result<JournalHead> {
+        Ok(crate::journal::verify_chain(&self.journal_entries()?)?)
+    }
+
+    /// Sealed documents not yet receipted, oldest first, for the next push.
+    pub fn unreceipted(&self, limit: usize) -> Result<Vec<(RegistrationId, Vec<u8>)>> {
+        let inner = self.lock()?;
+        let mut documents = inner
+            .store
+            .sealed_documents(DocumentState::Captured, limit)?;
+        let room = limit.saturating_sub(documents.len());
+        documents.extend(inner.store.sealed_documents(DocumentState::Sent, room)?);
+        Ok(documents)
+    }
+
+    /// Records a state change the sync client has proven (sent, receipted, erased).
+    pub fn set_document_states(
+        &self,
+        doc_ids: &[RegistrationId],
+        state: DocumentState,
+        at: Timestamp,
+    ) -> Result<()> {
+        let mut inner = self.lock()?;
+        inner.store.set_states(doc_ids, state, at)?;
+        if state == DocumentState::Deleted {
+            inner.store.checkpoint()?;
+        }
+        Ok(())
+    }
+}
+
+fn load_data_key(secrets: &dyn SecretStore) -> Result<Option<DataKey>> {
+    let Some(mut bytes) = secrets.load(DATA_KEY_NAME)? else {
+        return Ok(None);
+    };
+    let key: Result<[u8; 32], _> = bytes.as_slice().try_into();
+    zeroize::Zeroize::zeroize(&mut bytes);
+    key.map(|k| Some(DataKey::from_bytes(k)))
+        .map_err(|_| Error::WrongDataKey)
+}

@@ -1,0 +1,255 @@
+//! The device store: one SQLite file in WAL mode holding meta (the encrypted device key,
+//! pinned relay keys, the event, the staff PIN), the capture journal and the sealed documents.
+//!
+//! Nothing readable about a visitor is ever written here: documents arrive sealed to the
+//! relay. Every commit is durable (`synchronous=FULL`), so a submission acknowledged to a
+//! visitor survives a crash or a flat battery. A file that is not ours, is truncated or
+//! damaged is reported and left exactly as it was.
+
+mod queries;
+pub mod schema;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use queries::{DocumentState, StateCounts};
+
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+const HEADER_LEN: usize = 100;
+
+/// Why a device store cannot be opened or written. Never carries personal data.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path} is not an SQLite file, so it is not a device store; it was left untouched")]
+    NotSqlite { path: PathBuf },
+    #[error("{path} is an SQLite database of another application; it was left untouched")]
+    Foreign { path: PathBuf },
+    #[error("{path} is truncated ({actual} of {expected} bytes); it was left untouched")]
+    Truncated {
+        path: PathBuf,
+        actual: u64,
+        expected: u64,
+    },
+    #[error("{path} is damaged ({detail}); it was left untouched")]
+    Corrupt { path: PathBuf, detail: String },
+    #[error("{path} was written by a newer version (schema {found}, this build knows {supported})")]
+    NewerSchema {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    #[error("the store holds no device identity")]
+    NoIdentity,
+    #[error("stored {what} cannot be decoded")]
+    Undecodable { what: &'static str },
+    #[error("document {doc_id} cannot move from {from} to {to}")]
+    InvalidTransition {
+        doc_id: String,
+        from: &'static str,
+        to: &'static str,
+    },
+    #[error("no document {doc_id} in the store")]
+    UnknownDocument { doc_id: String },
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("file: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// An open device store.
+#[derive(Debug)]
+pub struct DeviceStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl DeviceStore {
+    /// Opens the store at `path`, creating it when there is no file (or an empty one, left by
+    /// a creation that never committed). `true` with the store when it was created.
+    pub fn open_or_create(path: &Path) -> Result<(DeviceStore, bool), StoreError> {
+        let is_new = match std::fs::metadata(path) {
+            Ok(metadata) => metadata.len() == 0 && !wal_has_content(path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+            Err(e) => return Err(e.into()),
+        };
+        if is_new {
+            return Ok((Self::create(path)?, true));
+        }
+        Ok((Self::open_existing(path)?, false))
+    }
+
+    /// Opens an existing store; checks the file before SQLite writes anything to it.
+    pub fn open_existing(path: &Path) -> Result<DeviceStore, StoreError> {
+        inspect_header(path)?;
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        let mut store = DeviceStore {
+            conn,
+            path: path.to_owned(),
+        };
+        store.check_integrity()?;
+        store.configure()?;
+        store.upgrade()?;
+        Ok(store)
+    }
+
+    fn create(path: &Path) -> Result<DeviceStore, StoreError> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        let mut store = DeviceStore {
+            conn,
+            path: path.to_owned(),
+        };
+        store.configure()?;
+        let tx = store.conn.transaction()?;
+        tx.pragma_update(None, "application_id", schema::APPLICATION_ID)?;
+        schema::upgrade_from(&tx, 0)?;
+        tx.commit()?;
+        Ok(store)
+    }
+
+    /// A store at an older schema version, for upgrade tests.
+    #[cfg(test)]
+    pub(crate) fn create_at_version(path: &Path, version: u32) -> Result<DeviceStore, StoreError> {
+        let mut store = DeviceStore {
+            conn: Connection::open(path)?,
+            path: path.to_owned(),
+        };
+        store.configure()?;
+        let tx = store.conn.transaction()?;
+        tx.pragma_update(None, "application_id", schema::APPLICATION_ID)?;
+        schema::upgrade_between(&tx, 0, version)?;
+        tx.commit()?;
+        Ok(store)
+    }
+
+    fn configure(&mut self) -> Result<(), StoreError> {
+        let mode: String =
+            self.conn
+                .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Corrupt {
+                path: self.path.clone(),
+                detail: format!("journal mode {mode} instead of WAL"),
+            });
+        }
+        // Every commit acknowledges something to someone: make each one durable.
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        // Erased documents are overwritten, not just unlinked.
+        self.conn.pragma_update(None, "secure_delete", "ON")?;
+        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        self.conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(())
+    }
+
+    fn check_integrity(&self) -> Result<(), StoreError> {
+        let corrupt = |detail: String| StoreError::Corrupt {
+            path: self.path.clone(),
+            detail,
+        };
+        let verdict: String = self
+            .conn
+            .query_row("PRAGMA quick_check(1)", [], |row| row.get(0))
+            .map_err(|e| corrupt(e.to_string()))?;
+        if verdict != "ok" {
+            return Err(corrupt("integrity check failed".into()));
+        }
+        Ok(())
+    }
+
+    fn upgrade(&mut self) -> Result<(), StoreError> {
+        let found: u32 = self
+            .conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))?;
+        if found > schema::CURRENT_VERSION {
+            return Err(StoreError::NewerSchema {
+                path: self.path.clone(),
+                found,
+                supported: schema::CURRENT_VERSION,
+            });
+        }
+        if found < schema::CURRENT_VERSION {
+            let tx = self.conn.transaction()?;
+            schema::upgrade_from(&tx, found)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version of the open file.
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))?)
+    }
+
+    /// Moves the WAL's contents into the main file and empties the WAL, so erased bytes
+    /// do not linger there.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+}
+
+fn wal_has_content(path: &Path) -> bool {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(PathBuf::from(wal)).is_ok_and(|m| m.len() > 0)
+}
+
+/// Reads the SQLite header and refuses files that are not ours or not whole.
+fn inspect_header(path: &Path) -> Result<(), StoreError> {
+    let mut file = std::fs::File::open(path)?;
+    let actual = file.metadata()?.len();
+    let mut header = [0u8; HEADER_LEN];
+    let read = file.read(&mut header)?;
+    if read < SQLITE_MAGIC.len() || &header[..16] != SQLITE_MAGIC {
+        return Err(StoreError::NotSqlite {
+            path: path.to_owned(),
+        });
+    }
+    if read < HEADER_LEN {
+        return Err(StoreError::Truncated {
+            path: path.to_owned(),
+            actual,
+            expected: HEADER_LEN as u64,
+        });
+    }
+    let be32 = |at: usize| {
+        u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]])
+    };
+    if be32(68) != schema::APPLICATION_ID {
+        return Err(StoreError::Foreign {
+            path: path.to_owned(),
+        });
+    }
+    let page_size = match u16::from_be_bytes([header[16], header[17]]) {
+        1 => 65_536,
+        size => u64::from(size),
+    };
+    let expected = page_size * u64::from(be32(28));
+    if actual < expected || actual % page_size != 0 {
+        return Err(StoreError::Truncated {
+            path: path.to_owned(),
+            actual,
+            expected: expected.max(actual.next_multiple_of(page_size)),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,251 @@
+use super::*;
+use crate::ids::{RegistrationId, Timestamp};
+use crate::journal::{JournalHead, verify_chain};
+
+fn id(n: u8) -> RegistrationId {
+    RegistrationId::from_parts(Timestamp(1_773_310_000_000 + i64::from(n)), [n; 10])
+}
+
+fn capture(store: &mut DeviceStore, n: u8) -> RegistrationId {
+    let doc_id = id(n);
+    let entry = store
+        .journal_head()
+        .expect("head")
+        .next(&doc_id, vec![[n; 32]]);
+    store
+        .insert_capture(&entry, &[0xAB, n], Timestamp(1_773_310_000_000))
+        .expect("inserts");
+    doc_id
+}
+
+fn file_digest(path: &Path) -> Vec<u8> {
+    std::fs::read(path).expect("readable")
+}
+
+#[test]
+fn a_new_store_is_marked_as_ours_at_the_current_version_in_wal_mode() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("device.sqlite3");
+    let (store, created) = DeviceStore::open_or_create(&path).expect("creates");
+    assert!(created);
+    assert_eq!(
+        store.schema_version().expect("version"),
+        schema::CURRENT_VERSION
+    );
+    let mode: String = store
+        .conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .expect("mode");
+    assert_eq!(mode, "wal");
+    let synchronous: i64 = store
+        .conn
+        .pragma_query_value(None, "synchronous", |r| r.get(0))
+        .expect("synchronous");
+    assert_eq!(synchronous, 2, "FULL");
+    drop(store);
+    let (_, created) = DeviceStore::open_or_create(&path).expect("opens");
+    assert!(!created);
+}
+
+#[test]
+fn a_non_sqlite_file_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("notes.txt");
+    std::fs::write(&path, "Inköpslista: mjölk, bröd, kaffe\n".repeat(100)).expect("writes");
+    let before = file_digest(&path);
+    let error = DeviceStore::open_or_create(&path).expect_err("refused");
+    assert!(matches!(error, StoreError::NotSqlite { .. }), "{error}");
+    assert_eq!(file_digest(&path), before);
+}
+
+#[test]
+fn another_applications_database_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("other.sqlite3");
+    let other = Connection::open(&path).expect("opens");
+    other
+        .execute_batch("CREATE TABLE contacts (name TEXT); INSERT INTO contacts VALUES ('x');")
+        .expect("writes");
+    drop(other);
+    let before = file_digest(&path);
+    let error = DeviceStore::open_or_create(&path).expect_err("refused");
+    assert!(matches!(error, StoreError::Foreign { .. }), "{error}");
+    assert_eq!(file_digest(&path), before);
+}
+
+#[test]
+fn a_truncated_store_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("device.sqlite3");
+    let (mut store, _) = DeviceStore::open_or_create(&path).expect("creates");
+    for n in 0..200 {
+        capture(&mut store, n);
+    }
+    store.checkpoint().expect("checkpoint");
+    drop(store);
+    let whole = std::fs::read(&path).expect("readable");
+    for cut in [whole.len() / 2, whole.len() - 4096, whole.len() - 1, 50] {
+        std::fs::write(&path, &whole[..cut]).expect("writes");
+        let error = DeviceStore::open_or_create(&path).expect_err("refused");
+        assert!(
+            matches!(error, StoreError::Truncated { .. }),
+            "cut at {cut}: {error}"
+        );
+        assert_eq!(
+            std::fs::read(&path).expect("readable").len(),
+            cut,
+            "untouched"
+        );
+    }
+}
+
+#[test]
+fn a_store_with_damaged_pages_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("device.sqlite3");
+    let (mut store, _) = DeviceStore::open_or_create(&path).expect("creates");
+    for n in 0..100 {
+        capture(&mut store, n);
+    }
+    store.checkpoint().expect("checkpoint");
+    drop(store);
+    let mut bytes = std::fs::read(&path).expect("readable");
+    // Scribble over the second page (a b-tree page), keeping the header intact.
+    for byte in &mut bytes[4096..4096 + 64] {
+        *byte = 0xFF;
+    }
+    std::fs::write(&path, &bytes).expect("writes");
+    let error = DeviceStore::open_or_create(&path).expect_err("refused");
+    assert!(matches!(error, StoreError::Corrupt { .. }), "{error}");
+    assert_eq!(std::fs::read(&path).expect("readable"), bytes, "untouched");
+}
+
+#[test]
+fn a_store_from_a_newer_build_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("device.sqlite3");
+    let (store, _) = DeviceStore::open_or_create(&path).expect("creates");
+    store
+        .conn
+        .pragma_update(None, "user_version", schema::CURRENT_VERSION + 1)
+        .expect("sets");
+    drop(store);
+    let error = DeviceStore::open_existing(&path).expect_err("refused");
+    assert!(
+        matches!(error, StoreError::NewerSchema { found, .. } if found == schema::CURRENT_VERSION + 1)
+    );
+}
+
+fn schema_of(store: &DeviceStore) -> Vec<(String, String)> {
+    let mut statement = store
+        .conn
+        .prepare(
+            "SELECT m.name, group_concat(p.name || ' ' || p.type || ' ' || p.\"notnull\", ', ')
+             FROM sqlite_master m JOIN pragma_table_info(m.name) p
+             WHERE m.type = 'table' GROUP BY m.name ORDER BY m.name",
+        )
+        .expect("prepares");
+    let rows = statement
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("queries");
+    let mut schema: Vec<(String, String)> = rows.map(|r| r.expect("row")).collect();
+    let mut indexes = store
+        .conn
+        .prepare("SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' ORDER BY name")
+        .expect("prepares");
+    let index_rows = indexes
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("queries");
+    schema.extend(index_rows.map(|r| r.expect("row")));
+    schema
+}
+
+#[test]
+fn a_version_1_store_upgrades_to_the_fresh_schema_and_keeps_its_captures() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let old_path = dir.path().join("old.sqlite3");
+    let old = DeviceStore::create_at_version(&old_path, 1).expect("creates v1");
+    let mut head = JournalHead::EMPTY;
+    for n in 0..5 {
+        let entry = head.next(&id(n), vec![[n; 32]]);
+        old.conn
+            .execute(
+                "INSERT INTO journal (seq, doc_id, change_hashes, previous, hash) VALUES (?1, ?2, ?3, ?4, ?5)",
+                rusqlite::params![entry.seq as i64, entry.doc_id.as_str(), [n; 32].as_slice(), entry.previous.as_slice(), entry.hash.as_slice()],
+            )
+            .expect("v1 journal row");
+        old.conn
+            .execute(
+                "INSERT INTO sealed_documents (doc_id, sealed, state, captured_at) VALUES (?1, x'00', 'captured', 7)",
+                [entry.doc_id.as_str()],
+            )
+            .expect("v1 document row");
+        head = JournalHead {
+            count: entry.seq,
+            head: entry.hash,
+        };
+    }
+    drop(old);
+
+    let upgraded = DeviceStore::open_existing(&old_path).expect("upgrades");
+    assert_eq!(
+        upgraded.schema_version().expect("version"),
+        schema::CURRENT_VERSION
+    );
+    let fresh_path = dir.path().join("fresh.sqlite3");
+    let (fresh, _) = DeviceStore::open_or_create(&fresh_path).expect("creates");
+    assert_eq!(schema_of(&upgraded), schema_of(&fresh));
+    assert_eq!(
+        verify_chain(&upgraded.journal_entries().expect("entries")),
+        Ok(head)
+    );
+    assert_eq!(upgraded.state_counts().expect("counts").captured, 5);
+}
+
+#[test]
+fn documents_only_move_forward_and_erasure_drops_the_sealed_bytes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut store, _) =
+        DeviceStore::open_or_create(&dir.path().join("d.sqlite3")).expect("creates");
+    let a = capture(&mut store, 1);
+    let b = capture(&mut store, 2);
+    let at = Timestamp(1_773_320_000_000);
+    store
+        .set_states(&[a.clone(), b.clone()], DocumentState::Sent, at)
+        .expect("sent");
+    store
+        .set_states(std::slice::from_ref(&a), DocumentState::Received, at)
+        .expect("received");
+    let refused = store.set_states(&[a.clone(), b.clone()], DocumentState::Deleted, at);
+    assert!(matches!(
+        refused,
+        Err(StoreError::InvalidTransition { from: "sent", .. })
+    ));
+    assert_eq!(
+        store.document_state(&a).expect("state"),
+        Some(DocumentState::Received),
+        "nothing half-applied"
+    );
+    store
+        .set_states(std::slice::from_ref(&a), DocumentState::Deleted, at)
+        .expect("deleted");
+    assert!(
+        store
+            .sealed_documents(DocumentState::Deleted, 10)
+            .expect("list")
+            .is_empty()
+    );
+    let back = store.set_states(std::slice::from_ref(&a), DocumentState::Captured, at);
+    assert!(matches!(back, Err(StoreError::InvalidTransition { .. })));
+    let unknown = store.set_states(&[id(99)], DocumentState::Sent, at);
+    assert!(matches!(unknown, Err(StoreError::UnknownDocument { .. })));
+    assert_eq!(
+        store.state_counts().expect("counts"),
+        StateCounts {
+            captured: 0,
+            sent: 1,
+            received: 0,
+            deleted: 1
+        }
+    );
+}
