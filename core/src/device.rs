@@ -242,6 +242,11 @@ impl Device {
         Ok(crate::journal::verify_chain(&self.journal_entries()?)?)
     }
 
+    /// Where one document is on its way to the relay, if this device holds it.
+    pub fn document_state(&self, doc_id: &RegistrationId) -> Result<Option<DocumentState>> {
+        Ok(self.lock()?.store.document_state(doc_id)?)
+    }
+
     /// Sealed documents not yet receipted, oldest first, for the next push.
     pub fn unreceipted(&self, limit: usize) -> Result<Vec<(RegistrationId, Vec<u8>)>> {
         let inner = self.lock()?;

@@ -80,9 +80,16 @@ impl DeviceStore {
         Ok((Self::open_existing(path)?, false))
     }
 
-    /// Opens an existing store; checks the file before SQLite writes anything to it.
+    /// Opens an existing store. The file is checked, first from its header and then through
+    /// a read-only connection, before any connection that could write to it is opened.
     pub fn open_existing(path: &Path) -> Result<DeviceStore, StoreError> {
         inspect_header(path)?;
+        let reader = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        check_readable_store(&reader, path)?;
+        drop(reader);
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -91,7 +98,6 @@ impl DeviceStore {
             conn,
             path: path.to_owned(),
         };
-        store.check_integrity()?;
         store.configure()?;
         store.upgrade()?;
         Ok(store)
@@ -113,6 +119,9 @@ impl DeviceStore {
         tx.pragma_update(None, "application_id", schema::APPLICATION_ID)?;
         schema::upgrade_from(&tx, 0)?;
         tx.commit()?;
+        // Put the header (with the application id) into the main file now, so the file is
+        // recognisable as ours even if the process dies before SQLite checkpoints.
+        store.checkpoint()?;
         Ok(store)
     }
 
@@ -147,21 +156,6 @@ impl DeviceStore {
         self.conn.pragma_update(None, "secure_delete", "ON")?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
         self.conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        Ok(())
-    }
-
-    fn check_integrity(&self) -> Result<(), StoreError> {
-        let corrupt = |detail: String| StoreError::Corrupt {
-            path: self.path.clone(),
-            detail,
-        };
-        let verdict: String = self
-            .conn
-            .query_row("PRAGMA quick_check(1)", [], |row| row.get(0))
-            .map_err(|e| corrupt(e.to_string()))?;
-        if verdict != "ok" {
-            return Err(corrupt("integrity check failed".into()));
-        }
         Ok(())
     }
 
@@ -204,16 +198,46 @@ impl DeviceStore {
     }
 }
 
+/// Checks, read-only, that the database is ours and whole. Runs after SQLite has replayed
+/// any WAL in memory, so it also covers what the header check had to leave to SQLite.
+fn check_readable_store(reader: &Connection, path: &Path) -> Result<(), StoreError> {
+    let corrupt = |detail: String| StoreError::Corrupt {
+        path: path.to_owned(),
+        detail,
+    };
+    let application_id: u32 = reader
+        .pragma_query_value(None, "application_id", |row| row.get(0))
+        .map_err(|e| corrupt(e.to_string()))?;
+    if application_id != schema::APPLICATION_ID {
+        return Err(StoreError::Foreign {
+            path: path.to_owned(),
+        });
+    }
+    let verdict: String = reader
+        .query_row("PRAGMA quick_check(1)", [], |row| row.get(0))
+        .map_err(|e| corrupt(e.to_string()))?;
+    if verdict != "ok" {
+        return Err(corrupt("integrity check failed".into()));
+    }
+    Ok(())
+}
+
 fn wal_has_content(path: &Path) -> bool {
     let mut wal = path.as_os_str().to_owned();
     wal.push("-wal");
     std::fs::metadata(PathBuf::from(wal)).is_ok_and(|m| m.len() > 0)
 }
 
-/// Reads the SQLite header and refuses files that are not ours or not whole.
+/// Reads the SQLite header and refuses files that are not ours or not whole. While a WAL
+/// with content lies beside the file, the main file may legitimately lag behind it (a
+/// crash before or during a checkpoint); those checks are then left to SQLite's own.
 fn inspect_header(path: &Path) -> Result<(), StoreError> {
+    let wal = wal_has_content(path);
     let mut file = std::fs::File::open(path)?;
     let actual = file.metadata()?.len();
+    if actual == 0 && wal {
+        return Ok(());
+    }
     let mut header = [0u8; HEADER_LEN];
     let read = file.read(&mut header)?;
     if read < SQLITE_MAGIC.len() || &header[..16] != SQLITE_MAGIC {
@@ -231,10 +255,14 @@ fn inspect_header(path: &Path) -> Result<(), StoreError> {
     let be32 = |at: usize| {
         u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]])
     };
-    if be32(68) != schema::APPLICATION_ID {
+    let application_id = be32(68);
+    if application_id != schema::APPLICATION_ID && !(wal && application_id == 0) {
         return Err(StoreError::Foreign {
             path: path.to_owned(),
         });
+    }
+    if wal {
+        return Ok(());
     }
     let page_size = match u16::from_be_bytes([header[16], header[17]]) {
         1 => 65_536,
