@@ -194,7 +194,7 @@ pub fn sign_and_seal(
     change_hashes: &[ChangeHash],
 ) -> Result<Vec<u8>, SealError> {
     let signature = identity.sign(&capture_message(doc_id, change_hashes));
-    let payload = CapturePayload {
+    let mut payload = CapturePayload {
         doc_id: doc_id.clone(),
         device_id: identity.device_id(),
         document,
@@ -203,6 +203,7 @@ pub fn sign_and_seal(
     };
     let mut plaintext = Vec::new();
     ciborium::into_writer(&payload, &mut plaintext).expect("writing to a Vec cannot fail");
+    zeroize::Zeroize::zeroize(&mut payload.document);
     let public = <X25519HkdfSha256 as Kem>::PublicKey::from_bytes(&relay.public_key)
         .map_err(|_| SealError::InvalidRelayKey)?;
     let sealed = hpke::single_shot_seal::<ChaCha20Poly1305, HkdfSha256, X25519HkdfSha256>(
