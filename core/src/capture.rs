@@ -37,13 +37,26 @@ pub enum SealError {
     DoesNotOpen,
     #[error("the capture signature does not verify")]
     BadCaptureSignature,
+    #[error("the sealed document is not the one the capture signature names")]
+    DocumentMismatch,
 }
 
-/// The bytes a capture signature covers: the tag, the document id, then each change hash,
-/// each length-prefixed so no two inputs give the same message.
-pub fn capture_message(doc_id: &RegistrationId, change_hashes: &[ChangeHash]) -> Vec<u8> {
-    let mut message = Vec::with_capacity(CAPTURE_TAG.len() + 48 + 32 * change_hashes.len());
+/// The bytes a capture signature covers: the tag, the capturing device, the document id, then
+/// each change hash, length-prefixed so no two inputs give the same message.
+pub fn capture_message(
+    device: &DeviceId,
+    doc_id: &RegistrationId,
+    change_hashes: &[ChangeHash],
+) -> Vec<u8> {
+    let mut message = Vec::with_capacity(CAPTURE_TAG.len() + 80 + 32 * change_hashes.len());
     message.extend_from_slice(CAPTURE_TAG);
+    message.extend_from_slice(
+        device
+            .public_key()
+            .map(|k| k.to_bytes())
+            .unwrap_or_default()
+            .as_slice(),
+    );
     let id = doc_id.as_str().as_bytes();
     message.extend_from_slice(&(id.len() as u32).to_be_bytes());
     message.extend_from_slice(id);
@@ -170,8 +183,28 @@ impl CapturePayload {
         let signature = Signature::from_slice(&self.capture_signature)
             .map_err(|_| SealError::BadCaptureSignature)?;
         let hashes: Vec<ChangeHash> = self.change_hashes.iter().map(|h| ChangeHash(*h)).collect();
-        key.verify_strict(&capture_message(&self.doc_id, &hashes), &signature)
-            .map_err(|_| SealError::BadCaptureSignature)
+        key.verify_strict(
+            &capture_message(&self.device_id, &self.doc_id, &hashes),
+            &signature,
+        )
+        .map_err(|_| SealError::BadCaptureSignature)?;
+        self.check_document(&key)
+    }
+
+    /// The signature covers ids and hashes; this ties the document to them: it must consist
+    /// of exactly the signed changes and be the registration the id names.
+    fn check_document(&self, key: &VerifyingKey) -> Result<(), SealError> {
+        let mut document = crate::documents::RegistrationDocument::load(&self.document, key)
+            .map_err(|_| SealError::DocumentMismatch)?;
+        let hashes: Vec<[u8; 32]> = document.change_hashes().iter().map(|h| h.0).collect();
+        let registration = document.read().map_err(|_| SealError::DocumentMismatch)?;
+        if hashes != self.change_hashes
+            || registration.id != self.doc_id
+            || registration.capturing_device != self.device_id
+        {
+            return Err(SealError::DocumentMismatch);
+        }
+        Ok(())
     }
 }
 
@@ -193,7 +226,11 @@ pub fn sign_and_seal(
     document: Vec<u8>,
     change_hashes: &[ChangeHash],
 ) -> Result<Vec<u8>, SealError> {
-    let signature = identity.sign(&capture_message(doc_id, change_hashes));
+    let signature = identity.sign(&capture_message(
+        &identity.device_id(),
+        doc_id,
+        change_hashes,
+    ));
     let mut payload = CapturePayload {
         doc_id: doc_id.clone(),
         device_id: identity.device_id(),
@@ -284,30 +321,52 @@ pub mod receipt_code {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::demo::demo_event;
+    use crate::documents::RegistrationDocument;
+    use crate::generator::RegistrationGenerator;
     use crate::ids::Timestamp;
 
     fn doc_id() -> RegistrationId {
         RegistrationId::from_parts(Timestamp(1_773_310_000_000), [4; 10])
     }
 
+    /// A real captured document by `identity`: (id, bytes, change hashes).
+    fn captured(
+        identity: &DeviceIdentity,
+        seed: u64,
+    ) -> (RegistrationId, Vec<u8>, Vec<ChangeHash>) {
+        let mut registration = RegistrationGenerator::new(demo_event(), seed)
+            .next_registration()
+            .expect("valid");
+        registration.capturing_device = identity.device_id();
+        let mut document = RegistrationDocument::create(
+            &registration,
+            &identity.public_key(),
+            registration.captured_at,
+        )
+        .expect("document");
+        (registration.id, document.save(), document.change_hashes())
+    }
+
     #[test]
     fn a_sealed_capture_opens_only_with_the_relay_key_and_verifies() {
         let identity = DeviceIdentity::generate();
         let relay = RelayOpeningKey::generate();
-        let hashes = [ChangeHash([9; 32])];
-        let sealed = sign_and_seal(
-            &identity,
-            relay.sealing_key(),
-            &doc_id(),
-            b"doc".to_vec(),
-            &hashes,
-        )
-        .expect("seals");
-        assert!(!sealed.windows(3).any(|w| w == b"doc"));
+        let (id, bytes, hashes) = captured(&identity, 1);
+        let sealed = sign_and_seal(&identity, relay.sealing_key(), &id, bytes.clone(), &hashes)
+            .expect("seals");
+        assert!(
+            !sealed
+                .windows(16)
+                .any(|w| bytes.windows(16).any(|b| b == w))
+        );
         let payload = relay.open(&sealed).expect("opens");
-        assert_eq!(payload.document, b"doc");
+        assert_eq!(payload.document, bytes);
         assert_eq!(payload.device_id, identity.device_id());
-        assert_eq!(payload.change_hashes, vec![[9; 32]]);
+        assert_eq!(
+            payload.change_hashes,
+            hashes.iter().map(|h| h.0).collect::<Vec<_>>()
+        );
 
         let other = RelayOpeningKey::generate();
         assert!(matches!(
@@ -322,24 +381,34 @@ mod tests {
     }
 
     #[test]
-    fn a_capture_signature_covers_the_id_and_every_hash() {
+    fn a_capture_signature_covers_the_device_the_id_and_every_hash() {
         let identity = DeviceIdentity::generate();
         let relay = RelayOpeningKey::generate();
-        let sealed = sign_and_seal(
-            &identity,
-            relay.sealing_key(),
-            &doc_id(),
-            b"doc".to_vec(),
-            &[ChangeHash([1; 32])],
-        )
-        .expect("seals");
+        let (id, bytes, hashes) = captured(&identity, 2);
+        let sealed =
+            sign_and_seal(&identity, relay.sealing_key(), &id, bytes, &hashes).expect("seals");
         let mut payload = relay.open(&sealed).expect("opens");
         payload.change_hashes[0][0] ^= 1;
         assert_eq!(payload.verify(), Err(SealError::BadCaptureSignature));
         let mut moved = relay.open(&sealed).expect("opens");
-        moved.doc_id = RegistrationId::from_parts(Timestamp(1), [0; 10]);
+        moved.doc_id = doc_id();
         assert_eq!(moved.verify(), Err(SealError::BadCaptureSignature));
-        assert!(capture_message(&doc_id(), &[]).starts_with(CAPTURE_TAG));
+        let mut claimed = relay.open(&sealed).expect("opens");
+        claimed.device_id = DeviceIdentity::generate().device_id();
+        assert_eq!(claimed.verify(), Err(SealError::BadCaptureSignature));
+    }
+
+    #[test]
+    fn a_genuine_signature_cannot_vouch_for_another_document() {
+        let identity = DeviceIdentity::generate();
+        let relay = RelayOpeningKey::generate();
+        let (id, bytes, hashes) = captured(&identity, 3);
+        let (_, other_bytes, _) = captured(&identity, 4);
+        let sealed =
+            sign_and_seal(&identity, relay.sealing_key(), &id, bytes, &hashes).expect("seals");
+        let mut swapped = relay.open(&sealed).expect("opens");
+        swapped.document = other_bytes;
+        assert_eq!(swapped.verify(), Err(SealError::DocumentMismatch));
     }
 
     #[test]

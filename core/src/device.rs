@@ -73,6 +73,8 @@ pub(crate) struct Inner {
 #[derive(Debug)]
 pub struct Device {
     identity: DeviceIdentity,
+    /// Keys the staff PIN hash; derived from the data key, never stored.
+    pin_pepper: [u8; 32],
     role: DeviceRole,
     inner: Mutex<Inner>,
 }
@@ -86,7 +88,7 @@ impl Device {
         role_if_new: DeviceRole,
     ) -> Result<Arc<Device>> {
         let (mut store, _) = DeviceStore::open_or_create(path)?;
-        let (identity, role) = match store.meta(META_DEVICE_KEY)? {
+        let (identity, role, data_key) = match store.meta(META_DEVICE_KEY)? {
             Some(encrypted) => {
                 let data_key = load_data_key(secrets)?.ok_or(Error::DataKeyMissing)?;
                 let identity = DeviceIdentity::decrypt(&encrypted, &data_key)?;
@@ -96,7 +98,7 @@ impl Device {
                     .ok_or(crate::store::StoreError::Undecodable {
                         what: "device role",
                     })?;
-                (identity, role)
+                (identity, role, data_key)
             }
             None if store.journal_head()? == JournalHead::EMPTY => {
                 // A new store, or one whose creation never finished: nothing was accepted.
@@ -113,7 +115,7 @@ impl Device {
                     (META_DEVICE_KEY, &identity.encrypt(&data_key)),
                     (META_ROLE, role_if_new.as_str().as_bytes()),
                 ])?;
-                (identity, role_if_new)
+                (identity, role_if_new, data_key)
             }
             None => return Err(crate::store::StoreError::NoIdentity.into()),
         };
@@ -128,8 +130,10 @@ impl Device {
             .meta(META_EVENT)?
             .map(|bytes| EventDocument::load(&bytes, &identity.public_key())?.read())
             .transpose()?;
+        let pin_pepper = data_key.derive(b"kiosk-staff-pin-pepper-v1");
         Ok(Arc::new(Device {
             identity,
+            pin_pepper,
             role,
             inner: Mutex::new(Inner {
                 store,
@@ -147,13 +151,20 @@ impl Device {
         self.role
     }
 
+    pub(crate) fn pin_pepper(&self) -> &[u8; 32] {
+        &self.pin_pepper
+    }
+
     pub(crate) fn lock(&self) -> Result<MutexGuard<'_, Inner>> {
         self.inner.lock().map_err(|_| Error::Poisoned)
     }
 
     /// Pins the relay's sealing key. Enrollment does this; tests may do it directly.
     pub fn pin_relay_key(&self, key: RelaySealingKey) -> Result<()> {
-        RelaySealingKey::new(key.public_key)?;
+        // The id is derived from the key: a mismatched id would make every seal unopenable.
+        if RelaySealingKey::new(key.public_key)? != key {
+            return Err(crate::capture::SealError::InvalidRelayKey.into());
+        }
         let mut bytes = Vec::new();
         ciborium::into_writer(&key, &mut bytes).expect("writing to a Vec cannot fail");
         let mut inner = self.lock()?;

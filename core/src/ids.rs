@@ -32,16 +32,6 @@ impl RegistrationId {
         let uuid = uuid::Uuid::try_parse(text).ok()?;
         Some(RegistrationId(uuid.hyphenated().to_string()))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for RegistrationId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
 }
 
 /// An event's id: a short lowercase slug chosen by HR (`sthlm-career-fair-2026`), stable for
@@ -58,16 +48,6 @@ impl EventId {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         let inner_hyphens = !text.starts_with('-') && !text.ends_with('-');
         (valid_length && valid_chars && inner_hyphens).then(|| EventId(text.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for EventId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -88,19 +68,9 @@ impl FormVersion {
         valid.then(|| FormVersion(text.to_owned()))
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     /// The first 12 hex digits, enough for people to tell versions apart on screen.
     pub fn short(&self) -> &str {
         &self.0[..12.min(self.0.len())]
-    }
-}
-
-impl fmt::Display for FormVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -128,22 +98,25 @@ impl DeviceId {
         let id = DeviceId(text.to_owned());
         id.public_key().map(|_| id)
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for DeviceId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// Stores a string identifier as a scalar string, and refuses to read one that does not
-/// parse: a malformed id in a document from elsewhere is an error, not a value.
+/// What every string identifier shares: `as_str`, `Display`, and its form in documents, a
+/// scalar string. Reading one that does not parse is an error: a malformed id in a document
+/// from elsewhere is refused, not carried along.
 macro_rules! document_string {
     ($type:ident, $expected:literal) => {
+        impl $type {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $type {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
         impl Reconcile for $type {
             type Key<'a> = autosurgeon::reconcile::NoKey;
 
@@ -232,16 +205,6 @@ impl CalendarDate {
         };
         let valid = (2000..=2999).contains(&year) && (1..=days_in_month).contains(&day);
         valid.then(|| CalendarDate(text.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for CalendarDate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 

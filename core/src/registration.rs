@@ -13,7 +13,7 @@ use crate::ids::{DeviceId, EventId, FormVersion, RegistrationId, Timestamp};
 use crate::language::Language;
 
 /// The visitor's name and contact channels, normalised (NFC names, E.164 phone).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
 pub struct Person {
     pub given_name: String,
     pub family_name: String,
@@ -48,7 +48,7 @@ pub struct Consents {
 }
 
 /// A validated registration. Build one through [`crate::validation::validate`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
 pub struct Registration {
     pub id: RegistrationId,
     pub event_id: EventId,
@@ -69,6 +69,37 @@ pub struct Registration {
     /// The visitor has protected personal data: only HR users with that clearance may read
     /// the record, and it stays out of lists, bulk exports and automatic emails.
     pub restricted: bool,
+}
+
+/// Never prints a name or contact detail, so `{:?}` in a log or panic cannot leak them.
+impl std::fmt::Debug for Person {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Person")
+            .field("email", &self.email.as_ref().map(|_| "given"))
+            .field("phone", &self.phone.as_ref().map(|_| "given"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Shows ids and choices; personal details and free text stay out.
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registration")
+            .field("id", &self.id)
+            .field("event_id", &self.event_id)
+            .field("form_version", &self.form_version)
+            .field("captured_at", &self.captured_at)
+            .field("capturing_device", &self.capturing_device)
+            .field("language", &self.language)
+            .field("person", &self.person)
+            .field("interests", &self.interests)
+            .field("locations", &self.locations)
+            .field("education_level", &self.education_level)
+            .field("free_text", &self.free_text.as_ref().map(|_| "given"))
+            .field("consents", &self.consents)
+            .field("restricted", &self.restricted)
+            .finish()
+    }
 }
 
 impl Registration {

@@ -41,6 +41,16 @@ impl DataKey {
     pub(crate) fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
+
+    /// A separate key for `purpose`, so one data key serves several uses independently.
+    pub(crate) fn derive(&self, purpose: &[u8]) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        Sha256::new()
+            .chain_update(purpose)
+            .chain_update(self.0)
+            .finalize()
+            .into()
+    }
 }
 
 impl std::fmt::Debug for DataKey {
@@ -122,10 +132,17 @@ impl SecretStore for FileSecretStore {
         options.write(true).create(true).truncate(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        // A temporary file left by a crash may have other permissions: start afresh.
+        let _ = std::fs::remove_file(&temporary);
         let mut file = options.open(&temporary).map_err(failed)?;
         file.write_all(secret).map_err(failed)?;
         file.sync_all().map_err(failed)?;
         std::fs::rename(&temporary, &path).map_err(failed)?;
+        // The rename must be durable before anything is encrypted under this secret.
+        #[cfg(unix)]
+        std::fs::File::open(&self.directory)
+            .and_then(|d| d.sync_all())
+            .map_err(failed)?;
         Ok(())
     }
 }

@@ -3,6 +3,11 @@
 //! a relay-signed unlock code reopens it (a later issue). Each attempt is counted durably
 //! before the PIN is checked, so killing the app mid-check gains nothing.
 //!
+//! The Argon2id hash is keyed with a secret derived from the device's data key, which the
+//! platform key store holds: a copied store file alone does not allow guessing the PIN
+//! offline. The wait after failures is re-anchored if the clock moves back, so a wrong
+//! clock cannot make the wait longer than its step.
+//!
 //! On a kiosk-role tablet staff see counts, the journal head and whether the tablet is safe
 //! to hand back: never a visitor's data, which the tablet cannot read anyway.
 
@@ -12,7 +17,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use serde::{Deserialize, Serialize};
 use subtle_eq::constant_time_eq;
 
-use crate::device::{Device, META_STAFF_PIN};
+use crate::device::{Device, Inner, META_STAFF_PIN};
 use crate::error::{Error, Result};
 use crate::ids::Timestamp;
 use crate::journal::JournalHead;
@@ -75,10 +80,10 @@ struct PinRecord {
 }
 
 impl PinRecord {
-    fn new(pin: &str) -> Result<PinRecord, PinError> {
+    fn new(pin: &str, pepper: &[u8; 32]) -> Result<PinRecord> {
         check_format(pin)?;
         let salt: [u8; 16] = rand::random();
-        let hash = argon2id(pin, &salt, ARGON2_MEMORY_KIB, ARGON2_PASSES);
+        let hash = argon2id(pin, &salt, pepper, ARGON2_MEMORY_KIB, ARGON2_PASSES)?;
         Ok(PinRecord {
             salt,
             hash,
@@ -89,20 +94,34 @@ impl PinRecord {
         })
     }
 
-    fn matches(&self, pin: &str) -> bool {
-        let candidate = argon2id(pin, &self.salt, self.memory_kib, self.passes);
-        constant_time_eq(&candidate, &self.hash)
+    fn matches(&self, pin: &str, pepper: &[u8; 32]) -> Result<bool> {
+        let candidate = argon2id(pin, &self.salt, pepper, self.memory_kib, self.passes)?;
+        Ok(constant_time_eq(&candidate, &self.hash))
     }
 }
 
-fn argon2id(pin: &str, salt: &[u8], memory_kib: u32, passes: u32) -> [u8; 32] {
-    let params =
-        Params::new(memory_kib, passes, 1, Some(32)).expect("fixed Argon2 parameters are valid");
+/// Argon2id keyed with `pepper`. Parameters read from the store are checked, not trusted:
+/// a damaged record is an error, not a panic or a week-long hash.
+fn argon2id(
+    pin: &str,
+    salt: &[u8],
+    pepper: &[u8; 32],
+    memory_kib: u32,
+    passes: u32,
+) -> Result<[u8; 32]> {
+    let undecodable = || Error::Store(StoreError::Undecodable { what: "staff PIN" });
+    let sane = (8..=256 * 1024).contains(&memory_kib) && (1..=10).contains(&passes);
+    if !sane {
+        return Err(undecodable());
+    }
+    let params = Params::new(memory_kib, passes, 1, Some(32)).map_err(|_| undecodable())?;
+    let argon2 = Argon2::new_with_secret(pepper, Algorithm::Argon2id, Version::V0x13, params)
+        .map_err(|_| undecodable())?;
     let mut out = [0u8; 32];
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    argon2
         .hash_password_into(pin.as_bytes(), salt, &mut out)
-        .expect("a 16-byte salt and 32-byte output are valid");
-    out
+        .map_err(|_| undecodable())?;
+    Ok(out)
 }
 
 fn check_format(pin: &str) -> Result<(), PinError> {
@@ -132,8 +151,7 @@ mod subtle_eq {
     }
 }
 
-fn load_pin(device: &Device) -> Result<Option<PinRecord>> {
-    let inner = device.lock()?;
+fn load_pin(inner: &Inner) -> Result<Option<PinRecord>> {
     inner
         .store
         .meta(META_STAFF_PIN)?
@@ -144,59 +162,76 @@ fn load_pin(device: &Device) -> Result<Option<PinRecord>> {
         .transpose()
 }
 
-fn save_pin(device: &Device, record: &PinRecord) -> Result<()> {
+fn save_pin(inner: &mut Inner, record: &PinRecord) -> Result<()> {
     let mut bytes = Vec::new();
     ciborium::into_writer(record, &mut bytes).expect("writing to a Vec cannot fail");
-    device.lock()?.store.set_meta(META_STAFF_PIN, &bytes)?;
+    inner.store.set_meta(META_STAFF_PIN, &bytes)?;
     Ok(())
 }
 
 /// Whether a staff PIN has been set on this tablet.
 pub fn pin_is_set(device: &Device) -> Result<bool> {
-    Ok(load_pin(device)?.is_some())
+    let inner = device.lock()?;
+    Ok(load_pin(&inner)?.is_some())
 }
 
 /// Sets the tablet's first staff PIN (at enrollment). Refuses if one is set.
 pub fn set_initial_pin(device: &Device, pin: &str) -> Result<()> {
-    if load_pin(device)?.is_some() {
+    let record = PinRecord::new(pin, device.pin_pepper())?;
+    let mut inner = device.lock()?;
+    if load_pin(&inner)?.is_some() {
         return Err(PinError::AlreadySet.into());
     }
-    save_pin(device, &PinRecord::new(pin)?)
+    save_pin(&mut inner, &record)
 }
 
 /// Opens staff mode with `pin`.
 pub fn unlock(device: &Arc<Device>, pin: &str, now: Timestamp) -> Result<StaffSession> {
-    let mut record = load_pin(device)?.ok_or(PinError::NotSet)?;
-    if record.failures >= MAX_FAILURES {
-        return Err(PinError::LockedOut.into());
-    }
-    if now.millis() < record.not_before {
-        let wait_ms = record.not_before - now.millis();
-        return Err(PinError::TooSoon {
-            retry_after_secs: (wait_ms as u64).div_ceil(1000),
+    // Check and count the attempt under one lock, so parallel attempts each count, and
+    // durably before the PIN is checked, so killing the app mid-check gains nothing.
+    let record = {
+        let mut inner = device.lock()?;
+        let mut record = load_pin(&inner)?.ok_or(PinError::NotSet)?;
+        if record.failures >= MAX_FAILURES {
+            return Err(PinError::LockedOut.into());
         }
-        .into());
-    }
-    // Count the attempt before checking it.
-    let mut counted = record.clone();
-    counted.failures += 1;
-    let delay = delay_after(counted.failures);
-    counted.not_before = now.millis() + (delay as i64) * 1000;
-    save_pin(device, &counted)?;
-    if record.matches(pin) {
-        record.failures = 0;
-        record.not_before = 0;
-        save_pin(device, &record)?;
+        let step_ms = delay_after(record.failures) as i64 * 1000;
+        if record.not_before - now.millis() > step_ms {
+            // The clock went back: wait one step from now, not until a far future.
+            record.not_before = now.millis() + step_ms;
+            save_pin(&mut inner, &record)?;
+        }
+        if now.millis() < record.not_before {
+            let wait_ms = (record.not_before - now.millis()) as u64;
+            return Err(PinError::TooSoon {
+                retry_after_secs: wait_ms.div_ceil(1000),
+            }
+            .into());
+        }
+        let mut counted = record.clone();
+        counted.failures += 1;
+        counted.not_before = now.millis() + delay_after(counted.failures) as i64 * 1000;
+        save_pin(&mut inner, &counted)?;
+        record
+    };
+    if record.matches(pin, device.pin_pepper())? {
+        let mut inner = device.lock()?;
+        if let Some(mut current) = load_pin(&inner)? {
+            current.failures = 0;
+            current.not_before = 0;
+            save_pin(&mut inner, &current)?;
+        }
         return Ok(StaffSession {
             device: Arc::clone(device),
         });
     }
-    if counted.failures >= MAX_FAILURES {
+    let failures = record.failures + 1;
+    if failures >= MAX_FAILURES {
         return Err(PinError::LockedOut.into());
     }
     Err(PinError::Wrong {
-        attempts_left: MAX_FAILURES - counted.failures,
-        retry_after_secs: delay,
+        attempts_left: MAX_FAILURES - failures,
+        retry_after_secs: delay_after(failures),
     }
     .into())
 }
@@ -243,6 +278,8 @@ impl StaffSession {
 
     /// Replaces the PIN; staff mode is open, so the old one was just proven.
     pub fn change_pin(&self, new_pin: &str) -> Result<()> {
-        save_pin(&self.device, &PinRecord::new(new_pin)?)
+        let record = PinRecord::new(new_pin, self.device.pin_pepper())?;
+        let mut inner = self.device.lock()?;
+        save_pin(&mut inner, &record)
     }
 }

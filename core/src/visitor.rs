@@ -101,24 +101,27 @@ impl VisitorSession {
         self.ensure_alive(now)?;
         self.last_activity = now;
         let receipt = self.device.capture(&self.draft, &self.form.version, now)?;
-        self.reset(now)?;
+        // The capture is committed: whatever happens next, the visitor gets the receipt.
+        self.reset(now);
         Ok(receipt)
     }
 
-    /// Wipes the draft and starts over with the device's current form.
-    pub fn reset(&mut self, now: Timestamp) -> Result<()> {
+    /// Wipes the draft and starts over with the device's current form (or, if the event
+    /// cannot be read just now, the form already shown).
+    pub fn reset(&mut self, now: Timestamp) {
         self.draft.wipe();
         self.last_activity = now;
-        if let Some(event) = self.device.event()? {
-            self.form = event.current_form()?.clone();
+        if let Ok(Some(event)) = self.device.event()
+            && let Ok(form) = event.current_form()
+        {
+            self.form = form.clone();
             self.event_name = event.name;
         }
-        Ok(())
     }
 
     fn ensure_alive(&mut self, now: Timestamp) -> Result<()> {
         if self.idle_state(now) == IdleState::Expired {
-            self.reset(now)?;
+            self.reset(now);
             return Err(Error::SessionExpired);
         }
         Ok(())

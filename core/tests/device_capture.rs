@@ -454,3 +454,37 @@ fn staff_see_counts_and_the_journal_and_when_the_tablet_is_safe_to_hand_back() {
     assert!(overview.safe_to_hand_back);
     assert_eq!(staff_session.verify_journal().expect("verifies").count, 3);
 }
+
+#[test]
+fn parallel_wrong_pins_each_count_and_a_clock_set_back_waits_one_step_at_most() {
+    let kiosk = Kiosk::new();
+    staff::set_initial_pin(&kiosk.device, "482913").expect("sets");
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let device = Arc::clone(&kiosk.device);
+            std::thread::spawn(move || staff::unlock(&device, "000111", at(0)).is_err())
+        })
+        .collect();
+    for thread in threads {
+        assert!(thread.join().expect("joins"));
+    }
+    // Four attempts at the same instant: the first three count, the fourth must wait.
+    let Err(Error::Pin(PinError::TooSoon { retry_after_secs })) =
+        staff::unlock(&kiosk.device, "482913", at(0))
+    else {
+        panic!("the attempts must have counted");
+    };
+    assert_eq!(retry_after_secs, staff::delay_after(3));
+
+    // The clock jumps a day back: the wait is one step, not a day.
+    let yesterday = at(-86_400);
+    let Err(Error::Pin(PinError::TooSoon { retry_after_secs })) =
+        staff::unlock(&kiosk.device, "482913", yesterday)
+    else {
+        panic!("still waiting");
+    };
+    assert!(retry_after_secs <= staff::delay_after(3));
+    let later = Timestamp(yesterday.millis() + retry_after_secs as i64 * 1000);
+    staff::unlock(&kiosk.device, "482913", later).expect("the right PIN opens after one step");
+    staff::unlock(&kiosk.device, "482913", later).expect("and the count was cleared");
+}

@@ -226,7 +226,7 @@ fn capture(store: &StoreArgs, demo: Option<u64>, seed: u64, file: Option<&Path>)
             }
             Err(kiosk_core::Error::Invalid(errors)) => {
                 refused += 1;
-                session.reset(now)?;
+                session.reset(now);
                 let reasons: Vec<String> = errors.errors.iter().map(ToString::to_string).collect();
                 writeln!(
                     stdout,

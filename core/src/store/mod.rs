@@ -50,6 +50,10 @@ pub enum StoreError {
         from: &'static str,
         to: &'static str,
     },
+    #[error("the WAL could not be fully checkpointed (another connection is reading); try again")]
+    CheckpointIncomplete,
+    #[error("journal entry {seq} does not follow the stored journal head")]
+    JournalOutOfOrder { seq: u64 },
     #[error("no document {doc_id} in the store")]
     UnknownDocument { doc_id: String },
     #[error("database: {0}")]
@@ -66,8 +70,8 @@ pub struct DeviceStore {
 }
 
 impl DeviceStore {
-    /// Opens the store at `path`, creating it when there is no file (or an empty one, left by
-    /// a creation that never committed). `true` with the store when it was created.
+    /// Opens the store at `path`, creating it when there is no file (or an empty one with no
+    /// WAL, which holds nothing). `true` with the store when it was created.
     pub fn open_or_create(path: &Path) -> Result<(DeviceStore, bool), StoreError> {
         let is_new = match std::fs::metadata(path) {
             Ok(metadata) => metadata.len() == 0 && !wal_has_content(path),
@@ -103,26 +107,42 @@ impl DeviceStore {
         Ok(store)
     }
 
+    /// Builds a complete, empty store beside `path` and renames it into place, so `path`
+    /// never holds a half-made store whatever moment the process dies at.
     fn create(path: &Path) -> Result<DeviceStore, StoreError> {
+        let mut building = path.as_os_str().to_owned();
+        building.push(".creating");
+        let building = PathBuf::from(building);
+        // A leftover from a creation that died is ours by its name, and held nothing.
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut leftover = building.as_os_str().to_owned();
+            leftover.push(suffix);
+            match std::fs::remove_file(PathBuf::from(leftover)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                _ => {}
+            }
+        }
         let conn = Connection::open_with_flags(
-            path,
+            &building,
             OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         let mut store = DeviceStore {
             conn,
-            path: path.to_owned(),
+            path: building.clone(),
         };
         store.configure()?;
         let tx = store.conn.transaction()?;
         tx.pragma_update(None, "application_id", schema::APPLICATION_ID)?;
         schema::upgrade_from(&tx, 0)?;
         tx.commit()?;
-        // Put the header (with the application id) into the main file now, so the file is
-        // recognisable as ours even if the process dies before SQLite checkpoints.
         store.checkpoint()?;
-        Ok(store)
+        drop(store);
+        std::fs::File::open(&building)?.sync_all()?;
+        std::fs::rename(&building, path)?;
+        sync_parent_directory(path)?;
+        Self::open_existing(path)
     }
 
     /// A store at an older schema version, for upgrade tests.
@@ -192,8 +212,14 @@ impl DeviceStore {
     /// Moves the WAL's contents into the main file and empties the WAL, so erased bytes
     /// do not linger there.
     pub fn checkpoint(&self) -> Result<(), StoreError> {
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        let (busy, log, checkpointed): (i64, i64, i64) =
+            self.conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                })?;
+        if busy != 0 || log != checkpointed {
+            return Err(StoreError::CheckpointIncomplete);
+        }
         Ok(())
     }
 }
@@ -219,6 +245,22 @@ fn check_readable_store(reader: &Connection, path: &Path) -> Result<(), StoreErr
     if verdict != "ok" {
         return Err(corrupt("integrity check failed".into()));
     }
+    Ok(())
+}
+
+/// Makes a rename durable: on Linux the new name lives in the directory's metadata.
+fn sync_parent_directory(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    if let Some(parent) = path.parent() {
+        let parent = if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        };
+        std::fs::File::open(parent)?.sync_all()?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
     Ok(())
 }
 

@@ -140,6 +140,20 @@ impl DeviceStore {
         captured_at: Timestamp,
     ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
+        let head: Option<(i64, Vec<u8>)> = tx
+            .query_row(
+                "SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        let follows = match &head {
+            None => entry.seq == 1 && entry.previous == crate::journal::GENESIS,
+            Some((seq, hash)) => entry.seq == *seq as u64 + 1 && entry.previous.as_slice() == hash,
+        };
+        if !follows {
+            return Err(StoreError::JournalOutOfOrder { seq: entry.seq });
+        }
         tx.execute(
             "INSERT INTO journal (seq, doc_id, change_hashes, previous, hash)
              VALUES (?1, ?2, ?3, ?4, ?5)",

@@ -249,3 +249,38 @@ fn documents_only_move_forward_and_erasure_drops_the_sealed_bytes() {
         }
     );
 }
+
+#[test]
+fn a_creation_that_died_half_way_leaves_nothing_in_the_way() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("device.sqlite3");
+    let leftover = dir.path().join("device.sqlite3.creating");
+    std::fs::write(&leftover, b"SQLite format 3\0 half a header").expect("writes");
+    let (store, created) = DeviceStore::open_or_create(&path).expect("creates");
+    assert!(created);
+    assert!(!leftover.exists(), "the leftover is cleared");
+    assert_eq!(
+        store.schema_version().expect("version"),
+        schema::CURRENT_VERSION
+    );
+}
+
+#[test]
+fn a_journal_entry_that_does_not_follow_the_head_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut store, _) =
+        DeviceStore::open_or_create(&dir.path().join("d.sqlite3")).expect("creates");
+    capture(&mut store, 1);
+    let stale = JournalHead::EMPTY.next(&id(2), vec![[2; 32]]);
+    let refused = store.insert_capture(&stale, b"x", Timestamp(0));
+    assert!(matches!(
+        refused,
+        Err(StoreError::JournalOutOfOrder { seq: 1 })
+    ));
+    assert_eq!(store.journal_head().expect("head").count, 1);
+    assert_eq!(
+        store.state_counts().expect("counts").captured,
+        1,
+        "nothing half-written"
+    );
+}

@@ -29,7 +29,7 @@ use crate::language::Language;
 use crate::registration::{Consents, NoticeAcknowledgement, Person, Registration, TalentPoolOptIn};
 
 /// What the visitor entered, as the form hands it over. Empty strings mean "not given".
-#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct RegistrationInput {
     pub language: Option<Language>,
@@ -301,6 +301,37 @@ impl Checker {
             }
         }
         Some(picked.to_vec())
+    }
+}
+
+/// Shows the shape of the input, never what was typed, so a stray `{:?}` in a log or panic
+/// message cannot leak a visitor's details.
+impl std::fmt::Debug for RegistrationInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let given = |text: &str| {
+            if text.trim().is_empty() {
+                "empty"
+            } else {
+                "given"
+            }
+        };
+        f.debug_struct("RegistrationInput")
+            .field("language", &self.language)
+            .field("given_name", &given(&self.given_name))
+            .field("family_name", &given(&self.family_name))
+            .field("email", &given(&self.email))
+            .field("phone", &given(&self.phone))
+            .field("interests", &self.interests.len())
+            .field("locations", &self.locations.len())
+            .field("education_level", &given(&self.education_level))
+            .field("free_text", &given(&self.free_text))
+            .field(
+                "privacy_notice_acknowledged",
+                &self.privacy_notice_acknowledged,
+            )
+            .field("talent_pool_opt_in", &self.talent_pool_opt_in)
+            .field("protected_personal_data", &self.protected_personal_data)
+            .finish()
     }
 }
 

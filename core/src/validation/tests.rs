@@ -413,3 +413,21 @@ proptest! {
         prop_assert!(!rendered.contains(&name));
     }
 }
+
+#[test]
+fn debug_output_never_shows_what_a_visitor_typed() {
+    let event = demo_event();
+    let input = valid_input();
+    let registration = validate(&input, &event, &context_for(&event)).expect("valid");
+    let printed = format!("{input:?} {registration:?} {:?}", registration.person);
+    for secret in ["Åsa", "Lind-Öberg", "Asa.Lind", "070-123", "+46701234567"] {
+        assert!(
+            !printed.contains(secret),
+            "{secret} leaked into Debug output"
+        );
+    }
+    assert!(
+        printed.contains("migration-officer"),
+        "choices are not personal"
+    );
+}
