@@ -166,10 +166,11 @@ pub struct CapturePayload {
     pub doc_id: RegistrationId,
     pub device_id: DeviceId,
     /// The saved Automerge document.
-    #[serde(with = "serde_bytes_vec")]
+    #[serde(with = "crate::cbor::bytes")]
     pub document: Vec<u8>,
+    #[serde(with = "crate::cbor::hashes")]
     pub change_hashes: Vec<[u8; 32]>,
-    #[serde(with = "serde_bytes_vec")]
+    #[serde(with = "crate::cbor::bytes")]
     pub capture_signature: Vec<u8>,
 }
 
@@ -212,9 +213,9 @@ impl CapturePayload {
 struct SealedEnvelope {
     version: u8,
     key_id: String,
-    #[serde(with = "serde_bytes_vec")]
+    #[serde(with = "crate::cbor::bytes")]
     encapped_key: Vec<u8>,
-    #[serde(with = "serde_bytes_vec")]
+    #[serde(with = "crate::cbor::bytes")]
     ciphertext: Vec<u8>,
 }
 
@@ -238,8 +239,7 @@ pub fn sign_and_seal(
         change_hashes: change_hashes.iter().map(|h| h.0).collect(),
         capture_signature: signature.to_bytes().to_vec(),
     };
-    let mut plaintext = Vec::new();
-    ciborium::into_writer(&payload, &mut plaintext).expect("writing to a Vec cannot fail");
+    let mut plaintext = crate::cbor::to_vec(&payload);
     zeroize::Zeroize::zeroize(&mut payload.document);
     let public = <X25519HkdfSha256 as Kem>::PublicKey::from_bytes(&relay.public_key)
         .map_err(|_| SealError::InvalidRelayKey)?;
@@ -258,24 +258,7 @@ pub fn sign_and_seal(
         encapped_key: encapped.to_bytes().to_vec(),
         ciphertext,
     };
-    let mut bytes = Vec::new();
-    ciborium::into_writer(&envelope, &mut bytes).expect("writing to a Vec cannot fail");
-    Ok(bytes)
-}
-
-/// Byte strings as CBOR byte strings rather than arrays of integers.
-mod serde_bytes_vec {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_bytes(bytes)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
-        ciborium::value::Value::deserialize(deserializer)?
-            .into_bytes()
-            .map_err(|_| serde::de::Error::custom("expected a byte string"))
-    }
+    Ok(crate::cbor::to_vec(&envelope))
 }
 
 /// Receipt codes: what a visitor notes or photographs after submitting, and what HR searches

@@ -165,8 +165,7 @@ impl Device {
         if RelaySealingKey::new(key.public_key)? != key {
             return Err(crate::capture::SealError::InvalidRelayKey.into());
         }
-        let mut bytes = Vec::new();
-        ciborium::into_writer(&key, &mut bytes).expect("writing to a Vec cannot fail");
+        let bytes = crate::cbor::to_vec(&key);
         let mut inner = self.lock()?;
         inner.store.set_meta(META_RELAY_KEY, &bytes)?;
         inner.relay_key = Some(key);

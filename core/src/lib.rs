@@ -23,6 +23,7 @@
 //! - [`visitor`]: the visitor-facing session; [`staff`]: the staff PIN and staff session.
 
 pub mod capture;
+pub mod cbor;
 pub mod demo;
 pub mod device;
 pub mod documents;
@@ -34,6 +35,7 @@ pub mod identity;
 pub mod ids;
 pub mod journal;
 pub mod language;
+pub mod protocol;
 pub mod registration;
 pub mod secrets;
 pub mod staff;

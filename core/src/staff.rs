@@ -163,8 +163,7 @@ fn load_pin(inner: &Inner) -> Result<Option<PinRecord>> {
 }
 
 fn save_pin(inner: &mut Inner, record: &PinRecord) -> Result<()> {
-    let mut bytes = Vec::new();
-    ciborium::into_writer(record, &mut bytes).expect("writing to a Vec cannot fail");
+    let bytes = crate::cbor::to_vec(record);
     inner.store.set_meta(META_STAFF_PIN, &bytes)?;
     Ok(())
 }

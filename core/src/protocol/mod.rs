@@ -1,0 +1,33 @@
+//! The sync protocol's messages, as they travel: CBOR, inside signed envelopes.
+//!
+//! A tablet POSTs one [`SignedEnvelope`] holding a [`SyncRequest`], signed by its device key
+//! over `kiosk-push-v1 ‖ payload`; the relay answers with one [`SignedEnvelope`] holding a
+//! [`SyncResponse`], signed by the relay key over `kiosk-receipt-v1 ‖ payload`. Each side
+//! verifies the exact bytes it received before decoding the payload. `docs/protocol.md`
+//! describes every field; the golden vectors in `protocol/tests.rs` pin the bytes.
+//!
+//! This module is sans-I/O: it encodes, signs, verifies and decodes. Which checks the relay
+//! runs on the content, and what the client does with an answer, live with them.
+
+mod codes;
+mod envelope;
+mod messages;
+
+pub use codes::ErrorCode;
+pub use envelope::{ProtocolError, SignedEnvelope, Signer, open_request, open_response};
+pub use messages::{
+    Command, DocumentKind, JournalState, Push, PushBody, Quarantined, Rejected, StoredReceipt,
+    SyncRequest, SyncResponse,
+};
+
+/// The protocol version this build speaks. A relay refuses versions it does not support
+/// rather than fall back to an older one.
+pub const PROTOCOL_VERSION: u16 = 1;
+
+/// Domain tag of a tablet's signed request.
+pub const PUSH_TAG: &[u8] = b"kiosk-push-v1";
+/// Domain tag of the relay's signed response (its receipt).
+pub const RECEIPT_TAG: &[u8] = b"kiosk-receipt-v1";
+
+#[cfg(test)]
+mod tests;
