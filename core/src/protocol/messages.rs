@@ -53,6 +53,9 @@ pub enum PushBody {
 pub struct Push {
     pub doc_id: String,
     pub kind: DocumentKind,
+    /// For a capture: its entry in the device's journal, so the relay can recompute the
+    /// chain from what it received.
+    pub journal_seq: Option<u64>,
     pub body: PushBody,
 }
 

@@ -10,6 +10,7 @@
 //! runs on the content, and what the client does with an answer, live with them.
 
 mod codes;
+pub mod enrollment;
 mod envelope;
 mod messages;
 
