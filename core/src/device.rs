@@ -14,8 +14,11 @@ use crate::event::Event;
 use crate::identity::DeviceIdentity;
 use crate::ids::{DeviceId, FormVersion, RegistrationId, Timestamp};
 use crate::journal::JournalHead;
+use crate::protocol::enrollment::{
+    DeviceCertificate, EnrollRequest, EnrollResponse, EnrolledRole, EnrollmentCode,
+};
 use crate::secrets::{DataKey, SecretStore};
-use crate::store::{DeviceStore, DocumentState, StateCounts};
+use crate::store::{DeviceStore, DocumentState, PendingCapture, StateCounts};
 use crate::validation::{CaptureContext, RegistrationInput, validate};
 
 /// The name of the data key in the platform's secret store.
@@ -26,6 +29,9 @@ const META_ROLE: &str = "role";
 const META_RELAY_KEY: &str = "relay_key";
 const META_EVENT: &str = "event";
 pub(crate) const META_STAFF_PIN: &str = "staff_pin";
+const META_RELAY_SIGNING_KEY: &str = "relay_signing_key";
+const META_CERTIFICATE: &str = "certificate";
+const META_SYNC_SEQ: &str = "sync_seq";
 
 /// What a tablet is enrolled as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,6 +180,126 @@ impl Device {
 
     pub fn relay_key(&self) -> Result<Option<RelaySealingKey>> {
         Ok(self.lock()?.relay_key.clone())
+    }
+
+    /// Enrolls the tablet with a code HR gave: proves it holds its key, checks that the
+    /// relay's answer is authenticated by the code and certifies this device for its role
+    /// and installed event, then pins the relay's keys and keeps the certificate.
+    pub fn enroll(
+        &self,
+        code: &EnrollmentCode,
+        transport: &dyn crate::sync::Transport,
+    ) -> Result<DeviceCertificate> {
+        let request = EnrollRequest::new(code, &self.identity);
+        let answer = transport.post("/v1/enroll", crate::cbor::to_vec(&request))?;
+        let response: EnrollResponse = ciborium::from_reader(answer.as_slice())
+            .map_err(|_| crate::protocol::enrollment::EnrollAnswerError::Malformed)?;
+        let device_key = self.identity.public_key().to_bytes();
+        let (answer, certificate) = response.open(code, &device_key)?;
+        let role_matches = matches!(
+            (certificate.role, self.role),
+            (EnrolledRole::Kiosk, DeviceRole::Kiosk) | (EnrolledRole::Staff, DeviceRole::Staff)
+        );
+        if !role_matches {
+            return Err(Error::EnrollmentMismatch("role"));
+        }
+        let event_matches = self
+            .event()?
+            .is_some_and(|e| e.id.as_str() == certificate.event_id);
+        if !event_matches {
+            return Err(Error::EnrollmentMismatch("event"));
+        }
+        let certificate_bytes = crate::cbor::to_vec(&answer.certificate);
+        let sealing_bytes = crate::cbor::to_vec(&answer.relay_sealing_key);
+        let mut inner = self.lock()?;
+        inner.store.set_meta_all(&[
+            (META_RELAY_SIGNING_KEY, answer.relay_signing_key.as_slice()),
+            (META_RELAY_KEY, &sealing_bytes),
+            (META_CERTIFICATE, &certificate_bytes),
+        ])?;
+        inner.relay_key = Some(answer.relay_sealing_key);
+        Ok(certificate)
+    }
+
+    /// The relay's signing key pinned at enrollment.
+    pub fn relay_signing_key(&self) -> Result<Option<ed25519_dalek::VerifyingKey>> {
+        let bytes = self.lock()?.store.meta(META_RELAY_SIGNING_KEY)?;
+        bytes
+            .map(|b| {
+                <[u8; 32]>::try_from(b.as_slice())
+                    .ok()
+                    .and_then(|k| ed25519_dalek::VerifyingKey::from_bytes(&k).ok())
+                    .ok_or(
+                        crate::store::StoreError::Undecodable {
+                            what: "relay signing key",
+                        }
+                        .into(),
+                    )
+            })
+            .transpose()
+    }
+
+    /// The certificate the relay issued at enrollment.
+    pub fn certificate(&self) -> Result<Option<DeviceCertificate>> {
+        let bytes = self.lock()?.store.meta(META_CERTIFICATE)?;
+        bytes
+            .map(|b| {
+                let envelope: crate::protocol::SignedEnvelope = ciborium::from_reader(b.as_slice())
+                    .map_err(|_| crate::store::StoreError::Undecodable {
+                        what: "certificate",
+                    })?;
+                envelope.decode().map_err(|_| {
+                    crate::store::StoreError::Undecodable {
+                        what: "certificate",
+                    }
+                    .into()
+                })
+            })
+            .transpose()
+    }
+
+    /// The next sync sequence number, persisted before it is used so it never repeats.
+    pub(crate) fn next_sync_seq(&self) -> Result<u64> {
+        let mut inner = self.lock()?;
+        let current = inner
+            .store
+            .meta(META_SYNC_SEQ)?
+            .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+            .map_or(0, u64::from_be_bytes);
+        let next = current + 1;
+        inner.store.set_meta(META_SYNC_SEQ, &next.to_be_bytes())?;
+        Ok(next)
+    }
+
+    /// Moves the sequence past `last_accepted` (after a `stale_seq` answer).
+    pub(crate) fn set_sync_seq(&self, last_accepted: u64) -> Result<()> {
+        let mut inner = self.lock()?;
+        let current = inner
+            .store
+            .meta(META_SYNC_SEQ)?
+            .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+            .map_or(0, u64::from_be_bytes);
+        inner
+            .store
+            .set_meta(META_SYNC_SEQ, &current.max(last_accepted).to_be_bytes())?;
+        Ok(())
+    }
+
+    pub(crate) fn pending_captures(&self, limit: usize) -> Result<Vec<PendingCapture>> {
+        Ok(self.lock()?.store.pending_captures(limit)?)
+    }
+
+    pub(crate) fn unreceipted_count(&self) -> Result<u64> {
+        let counts = self.state_counts()?;
+        Ok(counts.captured + counts.sent)
+    }
+
+    pub(crate) fn sign_envelope<T: serde::Serialize>(
+        &self,
+        tag: &[u8],
+        message: &T,
+    ) -> crate::protocol::SignedEnvelope {
+        crate::protocol::SignedEnvelope::sign(tag, message, &self.identity)
     }
 
     /// Installs the event this tablet serves (later delivered by pull). New visitor sessions

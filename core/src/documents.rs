@@ -124,6 +124,14 @@ impl<T: DocumentContent> Document<T> {
         self.doc.get_changes(&[]).iter().map(|c| c.hash()).collect()
     }
 
+    /// The changes `hash` depends on (empty for a document's first change).
+    pub fn change_deps(&mut self, hash: &ChangeHash) -> Vec<ChangeHash> {
+        self.doc
+            .get_change_by_hash(hash)
+            .map(|c| c.deps().to_vec())
+            .unwrap_or_default()
+    }
+
     /// The distinct authors of the document's changes.
     pub fn authors(&mut self) -> Vec<ActorId> {
         let mut actors: Vec<ActorId> = self
@@ -137,6 +145,16 @@ impl<T: DocumentContent> Document<T> {
         actors
     }
 
+    /// Whether the document holds only the fields `T` knows: hydrating ignores unknown keys,
+    /// so a receiver that must refuse them compares every path with a document rebuilt from
+    /// what it hydrated.
+    pub fn has_only_known_fields(&self) -> Result<bool> {
+        let content = self.read()?;
+        let mut rebuilt = AutoCommit::new();
+        reconcile(&mut rebuilt, &content)?;
+        Ok(field_paths(&self.doc) == field_paths(&rebuilt))
+    }
+
     /// A second copy of this document written by `author`, as another device would hold it.
     pub fn fork_for(&mut self, author: &VerifyingKey) -> Document<T> {
         Document {
@@ -144,6 +162,32 @@ impl<T: DocumentContent> Document<T> {
             content: PhantomData,
         }
     }
+}
+
+/// Every map key path in a document (`/person/email`, `/interests[]`), list positions folded.
+fn field_paths(doc: &AutoCommit) -> std::collections::BTreeSet<String> {
+    use automerge::{ObjType, ReadDoc, Value};
+    let mut paths = std::collections::BTreeSet::new();
+    let mut pending = vec![(automerge::ROOT, String::new())];
+    while let Some((obj, path)) = pending.pop() {
+        let children: Vec<(automerge::Prop, String)> = match doc.object_type(&obj) {
+            Ok(ObjType::Map) | Ok(ObjType::Table) => doc
+                .keys(&obj)
+                .map(|key| (automerge::Prop::Map(key.clone()), format!("{path}/{key}")))
+                .collect(),
+            Ok(ObjType::List) => (0..doc.length(&obj))
+                .map(|i| (automerge::Prop::Seq(i), format!("{path}[]")))
+                .collect(),
+            _ => Vec::new(),
+        };
+        for (prop, child_path) in children {
+            paths.insert(child_path.clone());
+            if let Ok(Some((Value::Object(_), child))) = doc.get(&obj, prop) {
+                pending.push((child, child_path));
+            }
+        }
+    }
+    paths
 }
 
 #[cfg(test)]

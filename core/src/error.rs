@@ -47,6 +47,18 @@ pub enum Error {
     SessionExpired,
     #[error("a thread panicked while holding the device; reopen it")]
     Poisoned,
+    #[error("{0}")]
+    Transport(#[from] crate::sync::TransportError),
+    #[error("the relay's answer was not accepted: {0}")]
+    Protocol(#[from] crate::protocol::ProtocolError),
+    #[error("enrollment: {0}")]
+    Enrollment(#[from] crate::protocol::enrollment::EnrollAnswerError),
+    #[error("the relay refused the request: {}", .code.as_str())]
+    RelayRefused { code: crate::protocol::ErrorCode },
+    #[error("the tablet is not enrolled with a relay")]
+    NotEnrolled,
+    #[error("the enrollment is for another {0} than this tablet's")]
+    EnrollmentMismatch(&'static str),
 }
 
 impl From<automerge::AutomergeError> for Error {

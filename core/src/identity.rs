@@ -32,6 +32,11 @@ impl DeviceIdentity {
         }
     }
 
+    /// An identity for a key held elsewhere (tests that play a device byte by byte).
+    pub fn from_signing_key(signing_key: SigningKey) -> DeviceIdentity {
+        DeviceIdentity { signing_key }
+    }
+
     pub fn public_key(&self) -> VerifyingKey {
         self.signing_key.verifying_key()
     }

@@ -40,6 +40,7 @@ pub mod registration;
 pub mod secrets;
 pub mod staff;
 pub mod store;
+pub mod sync;
 pub mod validation;
 pub mod visitor;
 

@@ -4,7 +4,11 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use kiosk_core::protocol::{ErrorCode, ProtocolError};
 use serde::Serialize;
+
+use crate::enrollment::EnrollRefusal;
+use crate::storage::StorageError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -12,6 +16,14 @@ pub enum AppError {
     UnknownEvent,
     #[error("the event has no published form")]
     NotPublished,
+    #[error("{0}")]
+    Protocol(#[from] ProtocolError),
+    #[error("{0}")]
+    Enroll(#[from] EnrollRefusal),
+    #[error("the relay could not complete the request; nothing was stored")]
+    Storage(#[from] StorageError),
+    #[error("the relay could not complete the request; nothing was stored")]
+    Internal,
 }
 
 #[derive(Serialize)]
@@ -25,12 +37,35 @@ impl AppError {
         match self {
             AppError::UnknownEvent => (StatusCode::NOT_FOUND, "unknown_event"),
             AppError::NotPublished => (StatusCode::NOT_FOUND, "not_published"),
+            AppError::Protocol(e) => {
+                let code = e.code();
+                let status = match code {
+                    ErrorCode::UnknownDevice | ErrorCode::BadSignature => StatusCode::UNAUTHORIZED,
+                    ErrorCode::DeviceMismatch => StatusCode::FORBIDDEN,
+                    _ => StatusCode::BAD_REQUEST,
+                };
+                (status, code.as_str())
+            }
+            AppError::Enroll(refusal) => {
+                let status = match refusal {
+                    EnrollRefusal::Malformed | EnrollRefusal::BadProof => StatusCode::BAD_REQUEST,
+                    EnrollRefusal::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+                    _ => StatusCode::FORBIDDEN,
+                };
+                (status, refusal.code())
+            }
+            AppError::Storage(_) | AppError::Internal => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
         }
     }
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        if let AppError::Storage(e) = &self {
+            tracing::error!(error = %e, "storage failed");
+        }
         let (status, code) = self.status_and_code();
         let body = ErrorBody {
             code,

@@ -1,17 +1,22 @@
 //! The Kiosk relay: an axum service that will verify signed pushes from enrolled tablets,
 //! merge and store them, and serve central HR.
 //!
-//! This first slice serves health and the published forms of the events it knows, from
-//! memory; storage, enrollment and sync arrive with their issues. `router` is what tests call
+//! It enrolls tablets with codes (`enrollment`), takes their signed sync requests and runs
+//! every check before storing (`ingest`), keeps what it received in an embedded SQLite store
+//! behind a trait (`storage`), and answers with signed receipts. `router` is what tests call
 //! with `oneshot`; `serve` is what the binary and end-to-end tests bind to a port.
 
+pub mod enrollment;
 mod error;
+pub mod ingest;
+pub mod keys;
 mod routes;
 mod state;
+pub mod storage;
 
 pub use error::AppError;
-pub use routes::router;
-pub use state::AppState;
+pub use routes::{SYNC_BODY_LIMIT, router};
+pub use state::{AppState, now_ms, store_demo_event};
 
 use std::future::Future;
 
@@ -24,7 +29,8 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -1,25 +1,122 @@
 //! The relay's routes.
 
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::connect_info::ConnectInfo;
 use axum::extract::{Path, State};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::http::{HeaderMap, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
 use serde_json::{Value, json};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::enrollment::{self, EnrollRefusal};
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::ingest;
+use crate::state::{AppState, now_ms};
 
-/// No route yet takes a body; sync requests get their own, larger limit when they arrive.
+/// Routes without a body.
 const DEFAULT_BODY_LIMIT: usize = 16 * 1024;
+/// An enrollment request is a few hundred bytes.
+const ENROLL_BODY_LIMIT: usize = 4 * 1024;
+/// A sync request: a batch of sealed captures (about 1.5 KiB each).
+pub const SYNC_BODY_LIMIT: usize = 8 * 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let enroll = Router::new()
+        .route("/v1/enroll", post(enroll))
+        .layer(RequestBodyLimitLayer::new(ENROLL_BODY_LIMIT));
+    let sync = Router::new()
+        .route("/v1/sync", post(sync))
+        .layer(RequestBodyLimitLayer::new(SYNC_BODY_LIMIT));
+    let reads = Router::new()
         .route("/healthz", get(health))
         .route("/v1/events/{event_id}/form", get(current_form))
-        .layer(RequestBodyLimitLayer::new(DEFAULT_BODY_LIMIT))
+        .layer(RequestBodyLimitLayer::new(DEFAULT_BODY_LIMIT));
+    Router::new()
+        .merge(enroll)
+        .merge(sync)
+        .merge(reads)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+fn cbor(bytes: Vec<u8>) -> impl IntoResponse {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        "application/cbor".parse().expect("valid header"),
+    );
+    (headers, bytes)
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| AppError::Internal)
+}
+
+async fn enroll(
+    State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    body: Bytes,
+) -> Result<impl IntoResponse, AppError> {
+    let address = peer.map_or(std::net::IpAddr::from([127, 0, 0, 1]), |p| p.0.0.ip());
+    let now = now_ms();
+    if !state.enroll_failures.allows(address, now) {
+        return Err(EnrollRefusal::RateLimited.into());
+    }
+    let (store, keys) = (state.store.clone(), state.keys.clone());
+    match blocking(move || enrollment::enroll(store.as_ref(), &keys, &body, now)).await?? {
+        Ok(answer) => Ok(cbor(answer)),
+        Err(refusal) => {
+            state.enroll_failures.record_failure(address, now);
+            tracing::warn!(code = refusal.code(), "enrollment refused");
+            Err(refusal.into())
+        }
+    }
+}
+
+async fn sync(State(state): State<AppState>, body: Bytes) -> Result<impl IntoResponse, AppError> {
+    let (store, keys) = (state.store.clone(), state.keys.clone());
+    let response = blocking(move || -> Result<Vec<u8>, AppError> {
+        let request_hash = kiosk_core::protocol::SignedEnvelope::hash(&body);
+        let mut device = None;
+        let mut lookup_failed = None;
+        let request =
+            kiosk_core::protocol::open_request(&body, |signer| match store.device(signer) {
+                Ok(Some(record)) => {
+                    let key = ed25519_dalek::VerifyingKey::from_bytes(&record.device_key).ok();
+                    device = Some(record);
+                    key
+                }
+                Ok(None) => None,
+                Err(e) => {
+                    lookup_failed = Some(e);
+                    None
+                }
+            });
+        if let Some(e) = lookup_failed {
+            return Err(e.into());
+        }
+        let request = request?;
+        let device = device.ok_or(AppError::Internal)?;
+        Ok(ingest::handle_sync(
+            store.as_ref(),
+            &keys,
+            &device,
+            &request,
+            request_hash,
+            now_ms(),
+        )?)
+    })
+    .await??;
+    Ok(cbor(response))
 }
 
 async fn health() -> Json<Value> {
@@ -31,8 +128,10 @@ async fn current_form(
     State(state): State<AppState>,
     Path(event_id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    let event = kiosk_core::ids::EventId::parse(&event_id)
-        .and_then(|id| state.event(&id))
+    let id = kiosk_core::ids::EventId::parse(&event_id).ok_or(AppError::UnknownEvent)?;
+    let store = state.store.clone();
+    let event = blocking(move || store.event(&id))
+        .await??
         .ok_or(AppError::UnknownEvent)?;
     let published = event.current_form().map_err(|_| AppError::NotPublished)?;
     Ok(Json(json!({
@@ -53,7 +152,7 @@ mod tests {
     use super::*;
 
     async fn get_json(uri: &str) -> (StatusCode, Value) {
-        let response = router(AppState::demo())
+        let response = router(AppState::demo_in_memory().expect("state"))
             .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
             .await
             .expect("response");

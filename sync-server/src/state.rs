@@ -1,32 +1,45 @@
 //! What the relay's handlers share.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use kiosk_core::event::Event;
-use kiosk_core::ids::EventId;
+use crate::enrollment::FailureLimiter;
+use crate::keys::RelayKeys;
+use crate::storage::{RelayStore, SqliteStore, StorageResult};
 
 /// Shared, cheaply cloned state.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AppState {
-    events: Arc<BTreeMap<EventId, Event>>,
+    pub store: Arc<dyn RelayStore>,
+    pub keys: Arc<RelayKeys>,
+    pub enroll_failures: Arc<FailureLimiter>,
 }
 
 impl AppState {
-    /// A relay that knows `events`.
-    pub fn with_events(events: impl IntoIterator<Item = Event>) -> AppState {
-        let events = events.into_iter().map(|e| (e.id.clone(), e)).collect();
+    pub fn new(store: Arc<dyn RelayStore>, keys: RelayKeys) -> AppState {
         AppState {
-            events: Arc::new(events),
+            store,
+            keys: Arc::new(keys),
+            enroll_failures: Arc::new(FailureLimiter::default()),
         }
     }
 
-    /// A relay holding the demo event.
-    pub fn demo() -> AppState {
-        AppState::with_events([kiosk_core::demo::demo_event()])
+    /// A relay in memory holding the demo event, with fixed keys: for tests.
+    pub fn demo_in_memory() -> StorageResult<AppState> {
+        let store = SqliteStore::in_memory()?;
+        store_demo_event(&store)?;
+        Ok(AppState::new(
+            Arc::new(store),
+            RelayKeys::from_seeds([11; 32], [12; 32]),
+        ))
     }
+}
 
-    pub fn event(&self, id: &EventId) -> Option<&Event> {
-        self.events.get(id)
-    }
+/// Publishes the demo event into `store`.
+pub fn store_demo_event(store: &dyn RelayStore) -> StorageResult<()> {
+    store.put_event(&kiosk_core::demo::demo_event())
+}
+
+/// Milliseconds since the epoch on the relay's clock, which decides.
+pub fn now_ms() -> i64 {
+    kiosk_core::ids::Timestamp::now().millis()
 }

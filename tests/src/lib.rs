@@ -18,6 +18,11 @@ pub struct TestRelay {
 }
 
 impl TestRelay {
+    /// The relay's base URL.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
     pub async fn start(state: AppState) -> TestRelay {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await

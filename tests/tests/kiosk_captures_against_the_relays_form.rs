@@ -10,7 +10,7 @@ use kiosk_tests::TestRelay;
 
 #[tokio::test]
 async fn registrations_captured_against_the_served_form_version_validate_and_round_trip() {
-    let relay = TestRelay::start(AppState::demo()).await;
+    let relay = TestRelay::start(AppState::demo_in_memory().expect("state")).await;
 
     let (status, health) = relay.get_json("/healthz").await;
     assert_eq!((status, health["status"].as_str()), (200, Some("ok")));

@@ -122,3 +122,26 @@ fn garbage_and_empty_documents_are_refused() {
         Err(Error::Hydrate(_))
     ));
 }
+
+#[test]
+fn a_document_with_an_extra_field_anywhere_is_noticed() {
+    let registration = RegistrationGenerator::new(demo_event(), 8)
+        .next_registration()
+        .expect("valid");
+    let mut document =
+        RegistrationDocument::create(&registration, &key(1), registration.captured_at)
+            .expect("created");
+    assert!(document.has_only_known_fields().expect("reads"));
+    use automerge::transaction::Transactable;
+    let person = match automerge::ReadDoc::get(&document.doc, automerge::ROOT, "person") {
+        Ok(Some((_, id))) => id,
+        other => panic!("person map expected, got {other:?}"),
+    };
+    document
+        .doc
+        .put(&person, "personal_identity_number", "19900101-1234")
+        .expect("puts");
+    document.doc.commit();
+    assert_eq!(document.read().expect("still hydrates"), registration);
+    assert!(!document.has_only_known_fields().expect("reads"));
+}

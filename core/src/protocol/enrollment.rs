@@ -73,29 +73,22 @@ impl EnrollmentCode {
             .into()
     }
 
-    /// The key that authenticates the relay's answer to the tablet holding `device_key`.
-    fn answer_key(&self, device_key: &[u8; 32]) -> [u8; 32] {
-        let hkdf = Hkdf::<Sha256>::new(Some(b"kiosk-enroll-answer-v1"), self.0.as_bytes());
-        let mut key = [0u8; 32];
-        hkdf.expand(device_key, &mut key)
-            .expect("32 bytes is a valid HKDF length");
-        key
+    /// The secret the relay stores beside the lookup hash to authenticate its answers: the
+    /// HKDF pseudo-random key of the code. The code itself cannot be recovered from it.
+    pub fn answer_secret(&self) -> [u8; 32] {
+        let (secret, _) =
+            Hkdf::<Sha256>::extract(Some(b"kiosk-enroll-answer-v1"), self.0.as_bytes());
+        secret.into()
     }
+}
 
-    /// The tag over an answer's exact bytes.
-    pub fn answer_tag(&self, device_key: &[u8; 32], answer: &[u8]) -> [u8; 32] {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.answer_key(device_key))
-            .expect("HMAC takes any key length");
-        mac.update(answer);
-        mac.finalize().into_bytes().into()
-    }
-
-    fn verify_answer_tag(&self, device_key: &[u8; 32], answer: &[u8], tag: &[u8; 32]) -> bool {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.answer_key(device_key))
-            .expect("HMAC takes any key length");
-        mac.update(answer);
-        mac.verify_slice(tag).is_ok()
-    }
+/// The key that authenticates an answer to the tablet holding `device_key`.
+fn answer_mac(answer_secret: &[u8; 32], device_key: &[u8; 32]) -> Hmac<Sha256> {
+    let hkdf = Hkdf::<Sha256>::from_prk(answer_secret).expect("a 32-byte PRK is valid");
+    let mut key = [0u8; 32];
+    hkdf.expand(device_key, &mut key)
+        .expect("32 bytes is a valid HKDF length");
+    <Hmac<Sha256> as KeyInit>::new_from_slice(&key).expect("HMAC takes any key length")
 }
 
 /// What a tablet is enrolled as.
@@ -188,15 +181,20 @@ pub enum EnrollAnswerError {
 }
 
 impl EnrollResponse {
-    /// The relay's side: encodes `answer` and tags it for the tablet holding `device_key`.
+    /// The relay's side: encodes `answer` and tags it, with the code's stored answer secret,
+    /// for the tablet holding `device_key`.
     pub fn new(
-        code: &EnrollmentCode,
+        answer_secret: &[u8; 32],
         device_key: &[u8; 32],
         answer: &EnrollAnswer,
     ) -> EnrollResponse {
         let answer = crate::cbor::to_vec(answer);
-        let tag = code.answer_tag(device_key, &answer);
-        EnrollResponse { answer, tag }
+        let mut mac = answer_mac(answer_secret, device_key);
+        mac.update(&answer);
+        EnrollResponse {
+            answer,
+            tag: mac.finalize().into_bytes().into(),
+        }
     }
 
     /// The tablet's side: checks the tag with the code it typed, then the certificate with
@@ -206,7 +204,9 @@ impl EnrollResponse {
         code: &EnrollmentCode,
         device_key: &[u8; 32],
     ) -> Result<(EnrollAnswer, DeviceCertificate), EnrollAnswerError> {
-        if !code.verify_answer_tag(device_key, &self.answer, &self.tag) {
+        let mut mac = answer_mac(&code.answer_secret(), device_key);
+        mac.update(&self.answer);
+        if mac.verify_slice(&self.tag).is_err() {
             return Err(EnrollAnswerError::NotAuthentic);
         }
         let answer: EnrollAnswer = ciborium::from_reader(self.answer.as_slice())
@@ -287,7 +287,11 @@ mod tests {
         let request = EnrollRequest::new(&code, &device);
         assert_eq!(request.verify(), Ok(device.verifying_key()));
 
-        let response = EnrollResponse::new(&code, &device_key, &answer_for(&device, &relay));
+        let response = EnrollResponse::new(
+            &code.answer_secret(),
+            &device_key,
+            &answer_for(&device, &relay),
+        );
         let (answer, certificate) = response.open(&code, &device_key).expect("authentic");
         assert_eq!(answer.relay_signing_key, relay.verifying_key().to_bytes());
         assert_eq!(certificate.role, EnrolledRole::Kiosk);
@@ -295,7 +299,7 @@ mod tests {
         // An evil twin without the code substitutes its own keys.
         let impostor = SigningKey::from_bytes(&[6; 32]);
         let forged = EnrollResponse::new(
-            &EnrollmentCode::generate(),
+            &EnrollmentCode::generate().answer_secret(),
             &device_key,
             &answer_for(&device, &impostor),
         );

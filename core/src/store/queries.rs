@@ -50,6 +50,15 @@ impl DocumentState {
     }
 }
 
+/// A capture still waiting for its receipt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingCapture {
+    pub doc_id: RegistrationId,
+    pub journal_seq: u64,
+    pub change_hashes: Vec<[u8; 32]>,
+    pub sealed: Vec<u8>,
+}
+
 /// How many documents are in each state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct StateCounts {
@@ -275,6 +284,38 @@ impl DeviceStore {
             documents.push((id, sealed));
         }
         Ok(documents)
+    }
+
+    /// Captures without a receipt (captured or sent), oldest first, with their journal entry.
+    pub fn pending_captures(&self, limit: usize) -> Result<Vec<PendingCapture>, StoreError> {
+        let mut statement = self.conn.prepare(
+            "SELECT d.doc_id, j.seq, j.change_hashes, d.sealed
+             FROM sealed_documents d JOIN journal j USING (doc_id)
+             WHERE d.state IN ('captured', 'sent') ORDER BY j.seq LIMIT ?1",
+        )?;
+        let rows = statement.query_map([limit.min(i64::MAX as usize) as i64], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, Vec<u8>>(2)?,
+                row.get::<_, Vec<u8>>(3)?,
+            ))
+        })?;
+        let mut captures = Vec::new();
+        for row in rows {
+            let (doc_id, seq, hashes, sealed) = row?;
+            captures.push(PendingCapture {
+                doc_id: RegistrationId::parse(&doc_id).ok_or(StoreError::Undecodable {
+                    what: "document id",
+                })?,
+                journal_seq: seq as u64,
+                change_hashes: blob_to_hashes(&hashes).ok_or(StoreError::Undecodable {
+                    what: "change hashes",
+                })?,
+                sealed,
+            });
+        }
+        Ok(captures)
     }
 
     /// Moves documents to `next` in one commit; refuses (changing nothing) if any of them

@@ -180,6 +180,48 @@ fn consents(context: &CaptureContext, language: Language, talent_pool_opt_in: bo
     }
 }
 
+/// Why a registration read from a document is not what validation would make of it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RevalidationError {
+    #[error("the registration fails its form: {0}")]
+    Invalid(#[from] ValidationErrors),
+    #[error("the registration is not in the normal form validation gives")]
+    NotNormalised,
+}
+
+/// Validates a registration someone else captured against the form version it cites, as
+/// the relay must before it accepts it: the visitor's answers are validated again, and the
+/// result must be exactly the registration received.
+pub fn revalidate(registration: &Registration, event: &Event) -> Result<(), RevalidationError> {
+    let person = &registration.person;
+    let input = RegistrationInput {
+        language: Some(registration.language),
+        given_name: person.given_name.clone(),
+        family_name: person.family_name.clone(),
+        email: person.email.clone().unwrap_or_default(),
+        phone: person.phone.clone().unwrap_or_default(),
+        interests: registration.interests.clone(),
+        locations: registration.locations.clone(),
+        education_level: registration.education_level.clone().unwrap_or_default(),
+        free_text: registration.free_text.clone().unwrap_or_default(),
+        privacy_notice_acknowledged: true,
+        talent_pool_opt_in: registration.consents.talent_pool.is_some(),
+        protected_personal_data: registration.restricted,
+    };
+    let context = CaptureContext {
+        registration_id: registration.id.clone(),
+        event_id: registration.event_id.clone(),
+        form_version: registration.form_version.clone(),
+        captured_at: registration.captured_at,
+        device: registration.capturing_device.clone(),
+    };
+    let again = validate(&input, event, &context)?;
+    if &again != registration {
+        return Err(RevalidationError::NotNormalised);
+    }
+    Ok(())
+}
+
 /// On the protected path a required contact field or location becomes optional: the
 /// visitor picks one channel, and says no more than they must.
 fn requirement(configured: FieldRequirement, protected: bool) -> FieldRequirement {

@@ -431,3 +431,31 @@ fn debug_output_never_shows_what_a_visitor_typed() {
         "choices are not personal"
     );
 }
+
+#[test]
+fn revalidation_accepts_what_validation_made_and_refuses_anything_else() {
+    let event = demo_event();
+    let registration = validate(&valid_input(), &event, &context_for(&event)).expect("valid");
+    assert_eq!(revalidate(&registration, &event), Ok(()));
+
+    let mut unnormalised = registration.clone();
+    unnormalised.person.phone = Some("070-123 45 67".into());
+    assert_eq!(
+        revalidate(&unnormalised, &event),
+        Err(RevalidationError::NotNormalised)
+    );
+
+    let mut off_list = registration.clone();
+    off_list.interests.push("astronaut".into());
+    assert!(matches!(
+        revalidate(&off_list, &event),
+        Err(RevalidationError::Invalid(_))
+    ));
+
+    let mut backdated_consent = registration;
+    backdated_consent.consents.privacy_notice.at = Timestamp(0);
+    assert_eq!(
+        revalidate(&backdated_consent, &event),
+        Err(RevalidationError::NotNormalised)
+    );
+}

@@ -1,0 +1,139 @@
+//! Where the relay keeps what it received: behind [`RelayStore`], so a PostgreSQL backend
+//! can serve several relay instances later. [`SqliteStore`] is the embedded default.
+//!
+//! Every method is blocking; async handlers call it on the blocking pool. `ingest` is one
+//! transaction: a sync request is stored whole or not at all.
+
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+use kiosk_core::event::Event;
+use kiosk_core::ids::EventId;
+use kiosk_core::journal::JournalHead;
+use kiosk_core::protocol::ErrorCode;
+use kiosk_core::protocol::enrollment::EnrolledRole;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("relay database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored {0} cannot be decoded")]
+    Undecodable(&'static str),
+    #[error("relay database file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("event document: {0}")]
+    Document(#[from] kiosk_core::Error),
+}
+
+pub type StorageResult<T> = Result<T, StorageError>;
+
+/// An enrollment code as stored: only its lookup hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrollmentGrant {
+    pub lookup: [u8; 32],
+    /// Authenticates the relay's answers; derived from the code, which is not stored.
+    pub answer_secret: [u8; 32],
+    pub event_id: String,
+    pub role: EnrolledRole,
+    pub recruiter: Option<String>,
+    pub expires_at: i64,
+    pub max_uses: u32,
+}
+
+/// Why a code did not enroll a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeRefusal {
+    Unknown,
+    Expired,
+    Exhausted,
+}
+
+/// An enrolled device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRecord {
+    pub device_key: [u8; 32],
+    pub event_id: String,
+    pub role: EnrolledRole,
+    pub recruiter: Option<String>,
+    pub certified_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+    pub last_seq: u64,
+}
+
+/// One document of a sync request, after every check.
+#[derive(Debug, Clone)]
+pub enum IngestItem {
+    /// A capture that passed every check: merged into the record.
+    Store {
+        doc_id: String,
+        event_id: String,
+        document: Vec<u8>,
+        change_hashes: Vec<[u8; 32]>,
+        capture_signature: Vec<u8>,
+        receipt_code: String,
+        restricted: bool,
+        journal_seq: Option<u64>,
+    },
+    /// An authentic capture that failed a later check: kept apart, not merged.
+    Quarantine {
+        doc_id: String,
+        sealed: Vec<u8>,
+        change_hashes: Vec<[u8; 32]>,
+        code: ErrorCode,
+        journal_seq: Option<u64>,
+    },
+}
+
+/// One sync request's documents, stored in one transaction.
+#[derive(Debug, Clone)]
+pub struct IngestBatch {
+    pub device_key: [u8; 32],
+    pub seq: u64,
+    pub received_at: i64,
+    pub items: Vec<IngestItem>,
+}
+
+/// What the transaction did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IngestOutcome {
+    /// The sequence number was not above the last accepted; nothing was stored.
+    StaleSeq { last_accepted: u64 },
+    Committed {
+        /// Per stored document, every change hash the relay holds.
+        stored: Vec<(String, Vec<[u8; 32]>)>,
+        quarantined: Vec<(String, ErrorCode)>,
+        /// The device's journal as far as the relay holds it without a gap.
+        journal: JournalHead,
+    },
+}
+
+/// Counts for tests, reconciliation and the console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RelayCounts {
+    pub registrations: u64,
+    pub quarantined: u64,
+    pub devices: u64,
+}
+
+pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
+    fn put_event(&self, event: &Event) -> StorageResult<()>;
+    fn event(&self, id: &EventId) -> StorageResult<Option<Event>>;
+    fn add_enrollment_code(&self, grant: &EnrollmentGrant, created_at: i64) -> StorageResult<()>;
+    /// Uses the code for `device` and records the device, in one transaction. Enrolling
+    /// the same device again with the same code returns its record without using it twice.
+    fn redeem_enrollment_code(
+        &self,
+        lookup: &[u8; 32],
+        device_key: &[u8; 32],
+        now: i64,
+        certificate_lifetime_ms: i64,
+    ) -> StorageResult<Result<(DeviceRecord, [u8; 32]), CodeRefusal>>;
+    fn device(&self, device_key: &[u8; 32]) -> StorageResult<Option<DeviceRecord>>;
+    fn revoke_device(&self, device_key: &[u8; 32], at: i64) -> StorageResult<bool>;
+    fn ingest(&self, batch: &IngestBatch) -> StorageResult<IngestOutcome>;
+    /// A stored registration's document bytes.
+    fn registration_document(&self, doc_id: &str) -> StorageResult<Option<Vec<u8>>>;
+    fn counts(&self) -> StorageResult<RelayCounts>;
+}

@@ -1,0 +1,537 @@
+//! The embedded relay store: one SQLite file in WAL mode, every commit durable. One writer
+//! connection; readers do not block ingest.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use kiosk_core::documents::EventDocument;
+use kiosk_core::event::Event;
+use kiosk_core::ids::{EventId, Timestamp};
+use kiosk_core::journal::{JournalHead, entry_hash};
+use kiosk_core::protocol::ErrorCode;
+use kiosk_core::protocol::enrollment::EnrolledRole;
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use super::*;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS events (
+    event_id TEXT PRIMARY KEY NOT NULL,
+    document BLOB NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS enrollment_codes (
+    lookup        BLOB PRIMARY KEY NOT NULL,
+    answer_secret BLOB NOT NULL,
+    event_id   TEXT NOT NULL,
+    role       TEXT NOT NULL,
+    recruiter  TEXT,
+    expires_at INTEGER NOT NULL,
+    max_uses   INTEGER NOT NULL,
+    uses       INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS devices (
+    device_key    BLOB PRIMARY KEY NOT NULL,
+    event_id      TEXT NOT NULL,
+    role          TEXT NOT NULL,
+    recruiter     TEXT,
+    enrolled_with BLOB NOT NULL,
+    certified_at  INTEGER NOT NULL,
+    expires_at    INTEGER NOT NULL,
+    revoked_at    INTEGER,
+    last_seq      INTEGER NOT NULL DEFAULT 0,
+    last_contact  INTEGER,
+    chain_count   INTEGER NOT NULL DEFAULT 0,
+    chain_head    BLOB NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS device_journal (
+    device_key    BLOB NOT NULL,
+    seq           INTEGER NOT NULL,
+    doc_id        TEXT NOT NULL,
+    change_hashes BLOB NOT NULL,
+    PRIMARY KEY (device_key, seq)
+) STRICT;
+CREATE TABLE IF NOT EXISTS registrations (
+    doc_id            TEXT PRIMARY KEY NOT NULL,
+    event_id          TEXT NOT NULL,
+    device_key        BLOB NOT NULL,
+    document          BLOB NOT NULL,
+    change_hashes     BLOB NOT NULL,
+    capture_signature BLOB NOT NULL,
+    receipt_code      TEXT NOT NULL,
+    restricted        INTEGER NOT NULL,
+    received_at       INTEGER NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS registrations_by_receipt_code ON registrations (receipt_code);
+-- payload: the sealed capture as received, or the opened document when the conflict is
+-- only found at merge time.
+CREATE TABLE IF NOT EXISTS quarantine (
+    id          INTEGER PRIMARY KEY,
+    doc_id      TEXT NOT NULL,
+    device_key  BLOB NOT NULL,
+    payload     BLOB NOT NULL,
+    code        TEXT NOT NULL,
+    received_at INTEGER NOT NULL
+) STRICT;
+";
+
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+fn role_text(role: EnrolledRole) -> &'static str {
+    match role {
+        EnrolledRole::Kiosk => "kiosk",
+        EnrolledRole::Staff => "staff",
+    }
+}
+
+fn role_from(text: &str) -> StorageResult<EnrolledRole> {
+    match text {
+        "kiosk" => Ok(EnrolledRole::Kiosk),
+        "staff" => Ok(EnrolledRole::Staff),
+        _ => Err(StorageError::Undecodable("device role")),
+    }
+}
+
+fn hashes_blob(hashes: &[[u8; 32]]) -> Vec<u8> {
+    hashes.concat()
+}
+
+fn blob_hashes(blob: &[u8]) -> StorageResult<Vec<[u8; 32]>> {
+    if !blob.len().is_multiple_of(32) {
+        return Err(StorageError::Undecodable("change hashes"));
+    }
+    Ok(blob
+        .chunks_exact(32)
+        .map(|c| c.try_into().expect("32-byte chunk"))
+        .collect())
+}
+
+fn key32(blob: Vec<u8>, what: &'static str) -> StorageResult<[u8; 32]> {
+    blob.try_into().map_err(|_| StorageError::Undecodable(what))
+}
+
+impl SqliteStore {
+    /// A store in memory, for tests of the HTTP layer.
+    pub fn in_memory() -> StorageResult<SqliteStore> {
+        let conn = Connection::open_in_memory()?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// Opens (or creates) the store at `path`.
+    pub fn open(path: &Path) -> StorageResult<SqliteStore> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "secure_delete", "ON")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the connection cannot leave a transaction half-applied
+        // (SQLite rolls it back), so the connection is still usable.
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn read_device(conn: &Connection, device_key: &[u8; 32]) -> StorageResult<Option<DeviceRecord>> {
+    let row = conn
+        .query_row(
+            "SELECT event_id, role, recruiter, certified_at, expires_at, revoked_at, last_seq
+             FROM devices WHERE device_key = ?1",
+            [device_key.as_slice()],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, Option<i64>>(5)?,
+                    r.get::<_, i64>(6)?,
+                ))
+            },
+        )
+        .optional()?;
+    row.map(
+        |(event_id, role, recruiter, certified_at, expires_at, revoked_at, last_seq)| {
+            Ok(DeviceRecord {
+                device_key: *device_key,
+                event_id,
+                role: role_from(&role)?,
+                recruiter,
+                certified_at,
+                expires_at,
+                revoked_at,
+                last_seq: last_seq as u64,
+            })
+        },
+    )
+    .transpose()
+}
+
+/// Extends the device's confirmed chain over any journal entries that now follow it.
+fn extend_chain(tx: &Transaction<'_>, device_key: &[u8; 32]) -> StorageResult<JournalHead> {
+    let (count, head): (i64, Vec<u8>) = tx.query_row(
+        "SELECT chain_count, chain_head FROM devices WHERE device_key = ?1",
+        [device_key.as_slice()],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let mut head = JournalHead {
+        count: count as u64,
+        head: key32(head, "chain head")?,
+    };
+    let mut next = tx.prepare(
+        "SELECT doc_id, change_hashes FROM device_journal WHERE device_key = ?1 AND seq = ?2",
+    )?;
+    loop {
+        let entry: Option<(String, Vec<u8>)> = next
+            .query_row(
+                params![device_key.as_slice(), (head.count + 1) as i64],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((doc_id, hashes)) = entry else { break };
+        let doc_id = kiosk_core::ids::RegistrationId::parse(&doc_id)
+            .ok_or(StorageError::Undecodable("journal document id"))?;
+        let hash = entry_hash(head.count + 1, &doc_id, &blob_hashes(&hashes)?, &head.head);
+        head = JournalHead {
+            count: head.count + 1,
+            head: hash,
+        };
+    }
+    tx.execute(
+        "UPDATE devices SET chain_count = ?2, chain_head = ?3 WHERE device_key = ?1",
+        params![
+            device_key.as_slice(),
+            head.count as i64,
+            head.head.as_slice()
+        ],
+    )?;
+    Ok(head)
+}
+
+fn record_journal_entry(
+    tx: &Transaction<'_>,
+    device_key: &[u8; 32],
+    seq: Option<u64>,
+    doc_id: &str,
+    hashes: &[[u8; 32]],
+) -> StorageResult<()> {
+    if let Some(seq) = seq.filter(|s| *s > 0) {
+        tx.execute(
+            "INSERT INTO device_journal (device_key, seq, doc_id, change_hashes)
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+            params![
+                device_key.as_slice(),
+                seq as i64,
+                doc_id,
+                hashes_blob(hashes)
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+impl RelayStore for SqliteStore {
+    fn put_event(&self, event: &Event) -> StorageResult<()> {
+        // The relay authors its copy of the event with an all-zero actor until HR users
+        // edit events as their own actors (the console).
+        let relay_actor = ed25519_dalek::SigningKey::from_bytes(&[0; 32]).verifying_key();
+        let bytes = EventDocument::create(event, &relay_actor, Timestamp::now())?.save();
+        self.conn().execute(
+            "INSERT INTO events (event_id, document) VALUES (?1, ?2)
+             ON CONFLICT (event_id) DO UPDATE SET document = excluded.document",
+            params![event.id.as_str(), bytes],
+        )?;
+        Ok(())
+    }
+
+    fn event(&self, id: &EventId) -> StorageResult<Option<Event>> {
+        let bytes: Option<Vec<u8>> = self
+            .conn()
+            .query_row(
+                "SELECT document FROM events WHERE event_id = ?1",
+                [id.as_str()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let relay_actor = ed25519_dalek::SigningKey::from_bytes(&[0; 32]).verifying_key();
+        Ok(bytes
+            .map(|b| EventDocument::load(&b, &relay_actor)?.read())
+            .transpose()?)
+    }
+
+    fn add_enrollment_code(&self, grant: &EnrollmentGrant, created_at: i64) -> StorageResult<()> {
+        self.conn().execute(
+            "INSERT INTO enrollment_codes
+             (lookup, answer_secret, event_id, role, recruiter, expires_at, max_uses, created_at)
+             VALUES (?1, ?8, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                grant.lookup.as_slice(),
+                grant.event_id,
+                role_text(grant.role),
+                grant.recruiter,
+                grant.expires_at,
+                grant.max_uses,
+                created_at,
+                grant.answer_secret.as_slice()
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn redeem_enrollment_code(
+        &self,
+        lookup: &[u8; 32],
+        device_key: &[u8; 32],
+        now: i64,
+        certificate_lifetime_ms: i64,
+    ) -> StorageResult<Result<(DeviceRecord, [u8; 32]), CodeRefusal>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        #[allow(clippy::type_complexity)]
+        let code: Option<(String, String, Option<String>, i64, i64, i64, Vec<u8>)> = tx
+            .query_row(
+                "SELECT event_id, role, recruiter, expires_at, max_uses, uses, answer_secret
+                 FROM enrollment_codes WHERE lookup = ?1",
+                [lookup.as_slice()],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((event_id, role, recruiter, expires_at, max_uses, uses, answer_secret)) = code
+        else {
+            return Ok(Err(CodeRefusal::Unknown));
+        };
+        if now >= expires_at {
+            return Ok(Err(CodeRefusal::Expired));
+        }
+        let enrolled_with: Option<Vec<u8>> = tx
+            .query_row(
+                "SELECT enrolled_with FROM devices WHERE device_key = ?1",
+                [device_key.as_slice()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let already = enrolled_with.as_deref() == Some(lookup.as_slice());
+        if !already {
+            if uses >= max_uses {
+                return Ok(Err(CodeRefusal::Exhausted));
+            }
+            tx.execute(
+                "UPDATE enrollment_codes SET uses = uses + 1 WHERE lookup = ?1",
+                [lookup.as_slice()],
+            )?;
+            tx.execute(
+                "INSERT INTO devices
+                 (device_key, event_id, role, recruiter, enrolled_with, certified_at, expires_at,
+                  chain_head)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (device_key) DO UPDATE SET
+                   event_id = excluded.event_id, role = excluded.role,
+                   recruiter = excluded.recruiter, enrolled_with = excluded.enrolled_with,
+                   certified_at = excluded.certified_at, expires_at = excluded.expires_at,
+                   revoked_at = NULL",
+                params![
+                    device_key.as_slice(),
+                    event_id,
+                    role,
+                    recruiter,
+                    lookup.as_slice(),
+                    now,
+                    now + certificate_lifetime_ms,
+                    kiosk_core::journal::GENESIS.as_slice()
+                ],
+            )?;
+        }
+        let record = read_device(&tx, device_key)?.ok_or(StorageError::Undecodable("device"))?;
+        tx.commit()?;
+        Ok(Ok((record, key32(answer_secret, "answer secret")?)))
+    }
+
+    fn device(&self, device_key: &[u8; 32]) -> StorageResult<Option<DeviceRecord>> {
+        read_device(&self.conn(), device_key)
+    }
+
+    fn revoke_device(&self, device_key: &[u8; 32], at: i64) -> StorageResult<bool> {
+        let changed = self.conn().execute(
+            "UPDATE devices SET revoked_at = ?2 WHERE device_key = ?1 AND revoked_at IS NULL",
+            params![device_key.as_slice(), at],
+        )?;
+        Ok(changed > 0)
+    }
+
+    fn ingest(&self, batch: &IngestBatch) -> StorageResult<IngestOutcome> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let last: i64 = tx.query_row(
+            "SELECT last_seq FROM devices WHERE device_key = ?1",
+            [batch.device_key.as_slice()],
+            |r| r.get(0),
+        )?;
+        if batch.seq <= last as u64 {
+            return Ok(IngestOutcome::StaleSeq {
+                last_accepted: last as u64,
+            });
+        }
+        let mut stored = Vec::new();
+        let mut quarantined = Vec::new();
+        for item in &batch.items {
+            match item {
+                IngestItem::Store {
+                    doc_id,
+                    event_id,
+                    document,
+                    change_hashes,
+                    capture_signature,
+                    receipt_code,
+                    restricted,
+                    journal_seq,
+                } => {
+                    let existing: Option<(Vec<u8>, Vec<u8>)> = tx
+                        .query_row(
+                            "SELECT change_hashes, device_key FROM registrations WHERE doc_id = ?1",
+                            [doc_id],
+                            |r| Ok((r.get(0)?, r.get(1)?)),
+                        )
+                        .optional()?;
+                    match existing {
+                        Some((hashes, device)) => {
+                            let same = blob_hashes(&hashes)? == *change_hashes
+                                && device.as_slice() == batch.device_key.as_slice();
+                            if same {
+                                // A retry: merging is idempotent.
+                                stored.push((doc_id.clone(), change_hashes.clone()));
+                            } else {
+                                tx.execute(
+                                    "INSERT INTO quarantine (doc_id, device_key, payload, code, received_at)
+                                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                                    params![doc_id, batch.device_key.as_slice(), document, ErrorCode::NotPermitted.as_str(), batch.received_at],
+                                )?;
+                                quarantined.push((doc_id.clone(), ErrorCode::NotPermitted));
+                            }
+                        }
+                        None => {
+                            tx.execute(
+                                "INSERT INTO registrations
+                                 (doc_id, event_id, device_key, document, change_hashes,
+                                  capture_signature, receipt_code, restricted, received_at)
+                                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                params![
+                                    doc_id,
+                                    event_id,
+                                    batch.device_key.as_slice(),
+                                    document,
+                                    hashes_blob(change_hashes),
+                                    capture_signature,
+                                    receipt_code,
+                                    *restricted,
+                                    batch.received_at
+                                ],
+                            )?;
+                            stored.push((doc_id.clone(), change_hashes.clone()));
+                        }
+                    }
+                    record_journal_entry(
+                        &tx,
+                        &batch.device_key,
+                        *journal_seq,
+                        doc_id,
+                        change_hashes,
+                    )?;
+                }
+                IngestItem::Quarantine {
+                    doc_id,
+                    sealed,
+                    change_hashes,
+                    code,
+                    journal_seq,
+                } => {
+                    let already: bool = tx.query_row(
+                        "SELECT EXISTS (SELECT 1 FROM quarantine WHERE doc_id = ?1 AND device_key = ?2 AND code = ?3)",
+                        params![doc_id, batch.device_key.as_slice(), code.as_str()],
+                        |r| r.get(0),
+                    )?;
+                    if !already {
+                        tx.execute(
+                            "INSERT INTO quarantine (doc_id, device_key, payload, code, received_at)
+                             VALUES (?1, ?2, ?3, ?4, ?5)",
+                            params![doc_id, batch.device_key.as_slice(), sealed, code.as_str(), batch.received_at],
+                        )?;
+                    }
+                    quarantined.push((doc_id.clone(), *code));
+                    record_journal_entry(
+                        &tx,
+                        &batch.device_key,
+                        *journal_seq,
+                        doc_id,
+                        change_hashes,
+                    )?;
+                }
+            }
+        }
+        tx.execute(
+            "UPDATE devices SET last_seq = ?2, last_contact = ?3 WHERE device_key = ?1",
+            params![
+                batch.device_key.as_slice(),
+                batch.seq as i64,
+                batch.received_at
+            ],
+        )?;
+        let journal = extend_chain(&tx, &batch.device_key)?;
+        tx.commit()?;
+        Ok(IngestOutcome::Committed {
+            stored,
+            quarantined,
+            journal,
+        })
+    }
+
+    fn registration_document(&self, doc_id: &str) -> StorageResult<Option<Vec<u8>>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT document FROM registrations WHERE doc_id = ?1",
+                [doc_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn counts(&self) -> StorageResult<RelayCounts> {
+        let conn = self.conn();
+        let count = |sql: &str| -> StorageResult<u64> {
+            Ok(conn.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64)
+        };
+        Ok(RelayCounts {
+            registrations: count("SELECT COUNT(*) FROM registrations")?,
+            quarantined: count("SELECT COUNT(*) FROM quarantine")?,
+            devices: count("SELECT COUNT(*) FROM devices")?,
+        })
+    }
+}

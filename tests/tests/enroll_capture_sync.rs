@@ -1,0 +1,329 @@
+//! Tablets enroll with a real relay on a loopback port, capture offline, and sync: every
+//! registration arrives exactly once, receipted, and the tablet is then safe to hand back.
+//! Forged, replayed and garbage requests are refused and change nothing at the relay.
+
+use std::sync::{Arc, Mutex};
+
+use kiosk_core::device::{Device, DeviceRole};
+use kiosk_core::generator::RegistrationGenerator;
+use kiosk_core::ids::Timestamp;
+use kiosk_core::protocol::enrollment::{EnrolledRole, EnrollmentCode};
+use kiosk_core::protocol::{ErrorCode, SignedEnvelope};
+use kiosk_core::secrets::MemorySecretStore;
+use kiosk_core::store::DocumentState;
+use kiosk_core::sync::{BatchLimits, HttpTransport, NoListener, Transport, TransportError, sync};
+use kiosk_core::visitor::VisitorSession;
+use kiosk_sync_server::enrollment::create_code;
+use kiosk_sync_server::keys::RelayKeys;
+use kiosk_sync_server::storage::{RelayStore, SqliteStore};
+use kiosk_sync_server::{AppState, now_ms, store_demo_event};
+use kiosk_tests::TestRelay;
+
+struct Relay {
+    _dir: tempfile::TempDir,
+    store: Arc<SqliteStore>,
+    server: TestRelay,
+}
+
+async fn relay() -> Relay {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(SqliteStore::open(&dir.path().join("relay.sqlite3")).expect("store"));
+    store_demo_event(store.as_ref()).expect("demo event");
+    let keys = RelayKeys::load_or_create(dir.path()).expect("keys");
+    let server = TestRelay::start(AppState::new(store.clone(), keys)).await;
+    Relay {
+        _dir: dir,
+        store,
+        server,
+    }
+}
+
+impl Relay {
+    fn code(&self, role: EnrolledRole, uses: u32, valid_ms: i64) -> EnrollmentCode {
+        let now = now_ms();
+        create_code(
+            self.store.as_ref(),
+            kiosk_core::demo::DEMO_EVENT_ID,
+            role,
+            None,
+            uses,
+            now + valid_ms,
+            now,
+        )
+        .expect("code")
+    }
+}
+
+struct Tablet {
+    _dir: tempfile::TempDir,
+    device: Arc<Device>,
+}
+
+fn tablet() -> Tablet {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = Device::open(
+        &dir.path().join("kiosk.sqlite3"),
+        &MemorySecretStore::default(),
+        DeviceRole::Kiosk,
+    )
+    .expect("opens");
+    device
+        .install_event(&kiosk_core::demo::demo_event(), Timestamp::now())
+        .expect("event");
+    Tablet { _dir: dir, device }
+}
+
+fn capture(device: &Arc<Device>, count: usize, seed: u64) {
+    let mut generator = RegistrationGenerator::new(kiosk_core::demo::demo_event(), seed);
+    let mut session = VisitorSession::start(Arc::clone(device), Timestamp::now()).expect("session");
+    for _ in 0..count {
+        let now = Timestamp::now();
+        session
+            .update(generator.next_input().0, now)
+            .expect("update");
+        session.submit(now).expect("captured");
+    }
+}
+
+/// Records every request and can lose responses, as a flaky network would.
+struct Recording {
+    inner: HttpTransport,
+    sent: Mutex<Vec<Vec<u8>>>,
+    lose_next_responses: Mutex<u32>,
+}
+
+impl Recording {
+    fn new(url: &str) -> Recording {
+        Recording {
+            inner: HttpTransport::new(url),
+            sent: Mutex::new(Vec::new()),
+            lose_next_responses: Mutex::new(0),
+        }
+    }
+}
+
+impl Transport for Recording {
+    fn post(&self, path: &str, body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
+        self.sent.lock().expect("lock").push(body.clone());
+        let answer = self.inner.post(path, body)?;
+        let mut lose = self.lose_next_responses.lock().expect("lock");
+        if *lose > 0 {
+            *lose -= 1;
+            return Err(TransportError::Unreachable("response lost".into()));
+        }
+        Ok(answer)
+    }
+}
+
+fn sync_now(
+    device: &Device,
+    transport: &dyn Transport,
+) -> kiosk_core::Result<kiosk_core::sync::SyncReport> {
+    sync(
+        device,
+        transport,
+        &NoListener,
+        BatchLimits::default(),
+        Timestamp::now,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kiosk_enrolls_captures_offline_and_syncs_everything_exactly_once() {
+    let relay = relay().await;
+    let url = relay.server.url();
+    let code = relay.code(EnrolledRole::Kiosk, 2, 3_600_000);
+    let store = relay.store.clone();
+    tokio::task::spawn_blocking(move || {
+        let tablet = tablet();
+        let transport = Recording::new(&url);
+        let certificate = tablet.device.enroll(&code, &transport).expect("enrolls");
+        assert_eq!(certificate.role, EnrolledRole::Kiosk);
+        assert_eq!(certificate.event_id, kiosk_core::demo::DEMO_EVENT_ID);
+
+        capture(&tablet.device, 250, 1);
+        let report = sync_now(&tablet.device, &transport).expect("syncs");
+        assert_eq!(
+            (report.requests, report.received),
+            (3, 250),
+            "batches of 100"
+        );
+        assert!(report.refused.is_empty());
+        assert_eq!(
+            report.relay_journal,
+            Some(tablet.device.journal_head().expect("head"))
+        );
+        let counts = tablet.device.state_counts().expect("counts");
+        assert_eq!((counts.captured, counts.sent, counts.received), (0, 0, 250));
+        assert_eq!(store.counts().expect("counts").registrations, 250);
+
+        // Nothing left: a second sync sends nothing.
+        assert_eq!(
+            sync_now(&tablet.device, &transport)
+                .expect("syncs")
+                .requests,
+            0
+        );
+
+        // A replayed request is refused as stale and stores nothing new.
+        let first = transport.sent.lock().expect("lock")[1].clone();
+        let replay = HttpTransport::new(&url).post("/v1/sync", first);
+        let answer = replay.expect("the relay answers a replay with a signed refusal");
+        let envelope = SignedEnvelope::from_bytes(&answer).expect("envelope");
+        let response: kiosk_core::protocol::SyncResponse = envelope.decode().expect("response");
+        assert_eq!(response.refused, Some(ErrorCode::StaleSeq));
+        assert_eq!(store.counts().expect("counts").registrations, 250);
+    })
+    .await
+    .expect("tablet thread");
+    relay.server.stop().await.expect("stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_responses_are_retried_and_each_registration_is_stored_once() {
+    let relay = relay().await;
+    let url = relay.server.url();
+    let code = relay.code(EnrolledRole::Kiosk, 1, 3_600_000);
+    let store = relay.store.clone();
+    tokio::task::spawn_blocking(move || {
+        let tablet = tablet();
+        let transport = Recording::new(&url);
+        tablet.device.enroll(&code, &transport).expect("enrolls");
+        capture(&tablet.device, 30, 2);
+        *transport.lose_next_responses.lock().expect("lock") = 1;
+        let lost = sync_now(&tablet.device, &transport);
+        assert!(matches!(lost, Err(kiosk_core::Error::Transport(_))));
+        let counts = tablet.device.state_counts().expect("counts");
+        assert_eq!(
+            (counts.sent, counts.received),
+            (30, 0),
+            "no receipt, nothing marked received"
+        );
+        assert_eq!(
+            store.counts().expect("counts").registrations,
+            30,
+            "the relay did store them"
+        );
+
+        let report = sync_now(&tablet.device, &transport).expect("retry");
+        assert_eq!(report.received, 30);
+        assert_eq!(
+            store.counts().expect("counts").registrations,
+            30,
+            "stored exactly once"
+        );
+        assert_eq!(tablet.device.state_counts().expect("counts").received, 30);
+    })
+    .await
+    .expect("tablet thread");
+    relay.server.stop().await.expect("stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_tablets_captures_are_quarantined_and_it_is_told_to_wipe() {
+    let relay = relay().await;
+    let url = relay.server.url();
+    let code = relay.code(EnrolledRole::Kiosk, 1, 3_600_000);
+    let store = relay.store.clone();
+    tokio::task::spawn_blocking(move || {
+        let tablet = tablet();
+        let transport = HttpTransport::new(&url);
+        tablet.device.enroll(&code, &transport).expect("enrolls");
+        capture(&tablet.device, 3, 3);
+        assert!(
+            !sync_now(&tablet.device, &transport)
+                .expect("syncs")
+                .wipe_requested
+        );
+        let key = tablet
+            .device
+            .device_id()
+            .public_key()
+            .expect("key")
+            .to_bytes();
+        assert!(store.revoke_device(&key, now_ms()).expect("revokes"));
+        capture(&tablet.device, 2, 4);
+        let report = sync_now(&tablet.device, &transport).expect("syncs");
+        assert_eq!((report.received, report.quarantined), (0, 2));
+        assert!(report.wipe_requested);
+        let counts = store.counts().expect("counts");
+        assert_eq!(
+            (counts.registrations, counts.quarantined),
+            (3, 2),
+            "kept apart, not merged, not lost"
+        );
+        let states = tablet.device.state_counts().expect("counts");
+        assert_eq!(states.received, 5, "the relay holds all five");
+        assert_eq!(
+            tablet
+                .device
+                .document_state(&tablet.device.journal_entries().expect("journal")[4].doc_id)
+                .expect("state"),
+            Some(DocumentState::Received)
+        );
+    })
+    .await
+    .expect("tablet thread");
+    relay.server.stop().await.expect("stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_expired_and_exhausted_codes_are_refused_and_failures_are_rate_limited() {
+    let relay = relay().await;
+    let url = relay.server.url();
+    let good = relay.code(EnrolledRole::Kiosk, 1, 3_600_000);
+    let expired = relay.code(EnrolledRole::Kiosk, 1, -1);
+    let staff = relay.code(EnrolledRole::Staff, 1, 3_600_000);
+    tokio::task::spawn_blocking(move || {
+        let transport = HttpTransport::new(&url);
+        let refusal = |result: kiosk_core::Result<_>| match result {
+            Err(kiosk_core::Error::Transport(TransportError::Refused { status, code })) => {
+                (status, code)
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        };
+        let first = tablet();
+        assert_eq!(
+            refusal(first.device.enroll(&EnrollmentCode::generate(), &transport)),
+            (403, "unknown_code".into())
+        );
+        assert_eq!(
+            refusal(first.device.enroll(&expired, &transport)),
+            (403, "expired_code".into())
+        );
+        assert!(matches!(
+            first.device.enroll(&staff, &transport),
+            Err(kiosk_core::Error::EnrollmentMismatch("role"))
+        ));
+        first.device.enroll(&good, &transport).expect("enrolls");
+        first
+            .device
+            .enroll(&good, &transport)
+            .expect("the same tablet may enroll again");
+        let second = tablet();
+        assert_eq!(
+            refusal(second.device.enroll(&good, &transport)),
+            (403, "exhausted_code".into())
+        );
+        assert!(
+            second.device.relay_signing_key().expect("reads").is_none(),
+            "nothing pinned"
+        );
+        for _ in 0..10 {
+            let _ = second
+                .device
+                .enroll(&EnrollmentCode::generate(), &transport);
+        }
+        assert_eq!(
+            refusal(
+                second
+                    .device
+                    .enroll(&EnrollmentCode::generate(), &transport)
+            ),
+            (429, "rate_limited".into())
+        );
+    })
+    .await
+    .expect("tablet thread");
+    relay.server.stop().await.expect("stops");
+}

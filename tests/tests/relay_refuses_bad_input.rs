@@ -1,0 +1,357 @@
+//! A device played byte by byte sends the relay forged, garbage and over-permissive
+//! requests. Each gets its documented code or quarantine, and the relay's store shows
+//! nothing else changed.
+
+use std::sync::Arc;
+
+use ed25519_dalek::SigningKey;
+use kiosk_core::capture::{RelayOpeningKey, RelaySealingKey, sign_and_seal};
+use kiosk_core::documents::RegistrationDocument;
+use kiosk_core::generator::RegistrationGenerator;
+use kiosk_core::identity::DeviceIdentity;
+use kiosk_core::ids::DeviceId;
+use kiosk_core::protocol::enrollment::{EnrollRequest, EnrollResponse, EnrolledRole};
+use kiosk_core::protocol::{
+    DocumentKind, ErrorCode, JournalState, PROTOCOL_VERSION, PUSH_TAG, Push, PushBody,
+    SignedEnvelope, SyncRequest, SyncResponse,
+};
+use kiosk_core::registration::Registration;
+use kiosk_core::sync::{HttpTransport, Transport, TransportError};
+use kiosk_sync_server::enrollment::create_code;
+use kiosk_sync_server::keys::RelayKeys;
+use kiosk_sync_server::storage::{RelayCounts, RelayStore, SqliteStore};
+use kiosk_sync_server::{AppState, now_ms, store_demo_event};
+use kiosk_tests::TestRelay;
+
+/// A device whose every byte the test controls.
+struct RawDevice {
+    identity: DeviceIdentity,
+    key: SigningKey,
+    sealing: RelaySealingKey,
+    seq: u64,
+}
+
+impl RawDevice {
+    fn id(&self) -> [u8; 32] {
+        self.key.verifying_key().to_bytes()
+    }
+
+    /// A valid registration captured by this device, as a saved document.
+    fn registration(&self, seed: u64) -> Registration {
+        let mut registration = RegistrationGenerator::new(kiosk_core::demo::demo_event(), seed)
+            .next_registration()
+            .expect("valid");
+        registration.capturing_device = DeviceId::from_public_key(&self.key.verifying_key());
+        registration
+    }
+
+    fn seal(&self, registration: &Registration, author: &SigningKey) -> Vec<u8> {
+        let mut document = RegistrationDocument::create(
+            registration,
+            &author.verifying_key(),
+            registration.captured_at,
+        )
+        .expect("document");
+        let hashes = document.change_hashes();
+        sign_and_seal(
+            &self.identity,
+            &self.sealing,
+            &registration.id,
+            document.save(),
+            &hashes,
+        )
+        .expect("seals")
+    }
+
+    fn request(&mut self, pushes: Vec<Push>) -> SyncRequest {
+        self.seq += 1;
+        SyncRequest {
+            version: PROTOCOL_VERSION,
+            device_id: self.id(),
+            seq: self.seq,
+            sent_at: now_ms(),
+            journal: JournalState {
+                count: 0,
+                head: [0; 32],
+            },
+            pushes,
+        }
+    }
+
+    fn signed(&self, request: &SyncRequest) -> Vec<u8> {
+        SignedEnvelope::sign(PUSH_TAG, request, &self.key).to_bytes()
+    }
+}
+
+fn push(registration: &Registration, sealed: Vec<u8>) -> Push {
+    Push {
+        doc_id: registration.id.to_string(),
+        kind: DocumentKind::Registration,
+        journal_seq: None,
+        body: PushBody::Sealed(sealed),
+    }
+}
+
+fn enroll_raw(transport: &HttpTransport, store: &dyn RelayStore, seed: u8) -> RawDevice {
+    let now = now_ms();
+    let code = create_code(
+        store,
+        kiosk_core::demo::DEMO_EVENT_ID,
+        EnrolledRole::Kiosk,
+        None,
+        1,
+        now + 60_000,
+        now,
+    )
+    .expect("code");
+    let key = SigningKey::from_bytes(&[seed; 32]);
+    let request = EnrollRequest::new(&code, &key);
+    let answer = transport
+        .post("/v1/enroll", kiosk_core::cbor::to_vec(&request))
+        .expect("enrolls");
+    let response: EnrollResponse = ciborium::from_reader(answer.as_slice()).expect("response");
+    let (answer, _) = response
+        .open(&code, &key.verifying_key().to_bytes())
+        .expect("authentic");
+    RawDevice {
+        identity: DeviceIdentity::from_signing_key(key.clone()),
+        key,
+        sealing: answer.relay_sealing_key,
+        seq: 0,
+    }
+}
+
+fn response(bytes: &[u8]) -> SyncResponse {
+    SignedEnvelope::from_bytes(bytes)
+        .expect("envelope")
+        .decode()
+        .expect("response")
+}
+
+/// Sends only the head of a POST declaring `length` body bytes and reads the status code.
+fn status_for_declared_length(url: &str, length: usize) -> u16 {
+    use std::io::{Read, Write};
+    let address = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).expect("connects");
+    write!(
+        stream,
+        "POST /v1/sync HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/cbor\r\nContent-Length: {length}\r\n\r\n"
+    )
+    .expect("sends head");
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).expect("reads status line");
+    std::str::from_utf8(&head[9..12])
+        .expect("ascii")
+        .parse()
+        .expect("status code")
+}
+
+fn refused(result: Result<Vec<u8>, TransportError>) -> (u16, String) {
+    match result {
+        Err(TransportError::Refused { status, code }) => (status, code),
+        Err(other) => panic!("expected a refusal, got {other}"),
+        Ok(_) => panic!("expected a refusal, got an answer"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_garbage_and_impermissible_requests_get_their_codes_and_change_nothing_else() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(SqliteStore::open(&dir.path().join("relay.sqlite3")).expect("store"));
+    store_demo_event(store.as_ref()).expect("event");
+    let server = TestRelay::start(AppState::new(
+        store.clone(),
+        RelayKeys::load_or_create(dir.path()).expect("keys"),
+    ))
+    .await;
+    let url = server.url();
+    tokio::task::spawn_blocking(move || {
+        let http = HttpTransport::new(&url);
+        let mut device = enroll_raw(&http, store.as_ref(), 1);
+        let other = enroll_raw(&http, store.as_ref(), 2);
+        let nothing_changed =
+            |expected: RelayCounts| assert_eq!(store.counts().expect("counts"), expected);
+        let baseline = store.counts().expect("counts");
+
+        // Garbage, truncated, wrong shape.
+        assert_eq!(
+            refused(http.post("/v1/sync", b"\xff\x00garbage".to_vec())),
+            (400, "malformed".into())
+        );
+        let good = device.registration(1);
+        let sealed = device.seal(&good, &device.key);
+        let request = device.request(vec![push(&good, sealed.clone())]);
+        let bytes = device.signed(&request);
+        assert_eq!(
+            refused(http.post("/v1/sync", bytes[..bytes.len() / 2].to_vec())),
+            (400, "malformed".into())
+        );
+        nothing_changed(baseline);
+
+        // A forged signature; a request signed by another enrolled device claiming this one;
+        // an unknown device; an old protocol version.
+        let mut forged = SignedEnvelope::from_bytes(&bytes).expect("envelope");
+        forged.signature[5] ^= 1;
+        assert_eq!(
+            refused(http.post("/v1/sync", forged.to_bytes())),
+            (401, "bad_signature".into())
+        );
+        let impersonation = SignedEnvelope::sign(PUSH_TAG, &request, &other.key).to_bytes();
+        assert_eq!(
+            refused(http.post("/v1/sync", impersonation)),
+            (403, "device_mismatch".into())
+        );
+        let stranger = SigningKey::from_bytes(&[9; 32]);
+        let mut strange = request.clone();
+        strange.device_id = stranger.verifying_key().to_bytes();
+        let unknown = SignedEnvelope::sign(PUSH_TAG, &strange, &stranger).to_bytes();
+        assert_eq!(
+            refused(http.post("/v1/sync", unknown)),
+            (401, "unknown_device".into())
+        );
+        let mut old = request.clone();
+        old.version = 0;
+        assert_eq!(
+            refused(http.post("/v1/sync", device.signed(&old))),
+            (400, "unsupported_version".into())
+        );
+        // An oversized body is refused from its declared length, before it is read.
+        assert_eq!(
+            status_for_declared_length(&url, kiosk_sync_server::SYNC_BODY_LIMIT + 1),
+            413
+        );
+        nothing_changed(baseline);
+
+        // Per-document refusals inside a valid request: a seal for an unknown key id, a
+        // capture signed by another device for this device's document, garbage Automerge
+        // bytes inside a genuine seal.
+        let unknown_key = RelayOpeningKey::generate();
+        let to_stranger = RawDevice {
+            identity: DeviceIdentity::from_signing_key(device.key.clone()),
+            key: device.key.clone(),
+            sealing: unknown_key.sealing_key().clone(),
+            seq: 0,
+        }
+        .seal(&device.registration(2), &device.key);
+        let second = device.registration(2);
+        let forged_capture = other.seal(&device.registration(3), &device.key);
+        let third = device.registration(3);
+        let garbage_doc = sign_and_seal(
+            &device.identity,
+            &device.sealing,
+            &device.registration(4).id,
+            b"not automerge".to_vec(),
+            &[],
+        )
+        .expect("seals");
+        let fourth = device.registration(4);
+        let request = device.request(vec![
+            push(&second, to_stranger),
+            push(&third, forged_capture),
+            push(&fourth, garbage_doc),
+        ]);
+        let answer = response(
+            &http
+                .post("/v1/sync", device.signed(&request))
+                .expect("answers"),
+        );
+        let codes: Vec<ErrorCode> = answer.rejected.iter().map(|r| r.code).collect();
+        assert_eq!(
+            codes,
+            [
+                ErrorCode::SealUnreadable,
+                ErrorCode::BadCaptureSignature,
+                ErrorCode::BadCaptureSignature
+            ]
+        );
+        assert!(answer.receipts.is_empty() && answer.quarantined.is_empty());
+        nothing_changed(baseline);
+
+        // Authentic captures that fail later checks go to quarantine: changes by another
+        // actor, a registration off the form, a second change to an existing registration.
+        let foreign = device.registration(5);
+        let by_other_actor = device.seal(&foreign, &other.key);
+        let mut off_form = device.registration(6);
+        off_form.interests.push("astronaut".into());
+        let off_form_sealed = device.seal(&off_form, &device.key);
+        let request = device.request(vec![
+            push(&good, sealed.clone()),
+            push(&foreign, by_other_actor),
+            push(&off_form, off_form_sealed),
+        ]);
+        let answer = response(
+            &http
+                .post("/v1/sync", device.signed(&request))
+                .expect("answers"),
+        );
+        assert_eq!(answer.receipts.len(), 1, "the good one is stored");
+        let codes: Vec<ErrorCode> = answer.quarantined.iter().map(|q| q.code).collect();
+        assert_eq!(
+            codes,
+            [ErrorCode::ForeignActor, ErrorCode::InvalidRegistration]
+        );
+
+        let mut edited = RegistrationDocument::load(
+            &store
+                .registration_document(good.id.as_str())
+                .expect("reads")
+                .expect("stored"),
+            &device.key.verifying_key(),
+        )
+        .expect("loads");
+        let mut changed = edited.read().expect("reads");
+        changed.person.given_name = "Someone Else".into();
+        edited.write(&changed, changed.captured_at).expect("writes");
+        let hashes = edited.change_hashes();
+        let resealed = sign_and_seal(
+            &device.identity,
+            &device.sealing,
+            &good.id,
+            edited.save(),
+            &hashes,
+        )
+        .expect("seals");
+        let request = device.request(vec![push(&good, resealed)]);
+        let answer = response(
+            &http
+                .post("/v1/sync", device.signed(&request))
+                .expect("answers"),
+        );
+        assert_eq!(
+            answer
+                .quarantined
+                .iter()
+                .map(|q| q.code)
+                .collect::<Vec<_>>(),
+            [ErrorCode::NotPermitted]
+        );
+        let counts = store.counts().expect("counts");
+        assert_eq!(
+            (counts.registrations, counts.quarantined),
+            (baseline.registrations + 1, baseline.quarantined + 3)
+        );
+        let stored = RegistrationDocument::load(
+            &store
+                .registration_document(good.id.as_str())
+                .expect("reads")
+                .expect("stored"),
+            &device.key.verifying_key(),
+        )
+        .expect("loads")
+        .read()
+        .expect("reads");
+        assert_eq!(
+            stored.person.given_name, good.person.given_name,
+            "person fields never change"
+        );
+
+        // A replayed (stale) request is answered with the last accepted sequence number.
+        let replay = device.signed(&request);
+        let answer = response(&http.post("/v1/sync", replay).expect("answers"));
+        assert_eq!(answer.refused, Some(ErrorCode::StaleSeq));
+        assert_eq!(answer.last_accepted_seq, Some(device.seq));
+    })
+    .await
+    .expect("device thread");
+    server.stop().await.expect("stops");
+}
