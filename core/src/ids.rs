@@ -171,6 +171,27 @@ impl Timestamp {
     pub fn millis(self) -> i64 {
         self.0
     }
+
+    /// The UTC date and time, `2026-03-12 09:00 UTC`, for people reading a terminal.
+    pub fn utc_minutes(self) -> String {
+        let minutes = self.0.div_euclid(60_000);
+        let (days, minute_of_day) = (minutes.div_euclid(1440), minutes.rem_euclid(1440));
+        // Howard Hinnant's civil-from-days.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        format!(
+            "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+            minute_of_day / 60,
+            minute_of_day % 60
+        )
+    }
 }
 
 /// A calendar date (`YYYY-MM-DD`) without a time zone, as events are planned.
@@ -256,6 +277,19 @@ mod tests {
                 "{bad:?} should be refused"
             );
         }
+    }
+
+    #[test]
+    fn timestamps_read_as_utc_dates() {
+        assert_eq!(Timestamp(0).utc_minutes(), "1970-01-01 00:00 UTC");
+        assert_eq!(
+            Timestamp(1_772_352_000_000).utc_minutes(),
+            "2026-03-01 08:00 UTC"
+        );
+        assert_eq!(
+            Timestamp(1_709_164_800_000).utc_minutes(),
+            "2024-02-29 00:00 UTC"
+        );
     }
 
     #[test]

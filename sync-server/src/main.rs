@@ -87,6 +87,19 @@ impl From<Role> for EnrolledRole {
     }
 }
 
+/// Prints `content` as a QR code a tablet's camera can read from the terminal.
+fn print_qr(content: &str) {
+    match qrcode::QrCode::new(content.as_bytes()) {
+        Ok(code) => println!(
+            "{}",
+            code.render::<qrcode::render::unicode::Dense1x2>()
+                .quiet_zone(true)
+                .build()
+        ),
+        Err(e) => println!("  (no QR code: {e})"),
+    }
+}
+
 fn open(data_dir: &Path) -> Result<(Arc<SqliteStore>, RelayKeys), Box<dyn std::error::Error>> {
     let keys = RelayKeys::load_or_create(data_dir)?;
     let store = Arc::new(SqliteStore::open(&data_dir.join("relay.sqlite3"))?);
@@ -154,6 +167,11 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 "  enrollment code, kiosk (5 tablets, 7 days): {}",
                 kiosk.display()
             );
+            let key_id = &keys.sealing.sealing_key().key_id;
+            print_qr(&format!(
+                "kiosk-enroll:v1?relay=http://{address}&code={}&key={key_id}",
+                kiosk.display()
+            ));
             println!(
                 "  enrollment code, staff (2 tablets, 7 days): {}",
                 staff.display()

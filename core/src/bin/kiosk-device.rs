@@ -89,7 +89,26 @@ enum Command {
         #[arg(long)]
         pin: String,
     },
-    /// Print the demo relay's public sealing key (development only).
+    /// Enroll with a relay using the code HR gave (the relay's `demo` command prints one).
+    Enroll {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The relay's address, e.g. http://127.0.0.1:8700.
+        #[arg(long, env = "KIOSK_RELAY", default_value = "http://127.0.0.1:8700")]
+        relay: String,
+        /// The enrollment code, e.g. ABCD-EFGH-JKLM-NPQR-STUV.
+        #[arg(long)]
+        code: String,
+    },
+    /// Push everything not yet receipted to the relay, in batches, and show what it confirmed.
+    Sync {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long, env = "KIOSK_RELAY", default_value = "http://127.0.0.1:8700")]
+        relay: String,
+    },
+    /// Print the demo relay's public sealing key (development only: lets a store capture
+    /// without enrolling).
     DemoRelayKey,
 }
 
@@ -158,6 +177,61 @@ fn run(command: Command) -> CliResult {
             println!("staff PIN set");
             Ok(())
         }
+        Command::Enroll { store, relay, code } => {
+            let code = kiosk_core::protocol::enrollment::EnrollmentCode::parse(&code)
+                .ok_or("an enrollment code is 20 characters, like ABCD-EFGH-JKLM-NPQR-STUV")?;
+            let device = store.open(DeviceRole::Kiosk)?;
+            let transport = kiosk_core::sync::HttpTransport::new(&relay);
+            let certificate = device.enroll(&code, &transport)?;
+            println!(
+                "enrolled as {:?} for {} until {}",
+                certificate.role,
+                certificate.event_id,
+                Timestamp(certificate.expires_at).utc_minutes()
+            );
+            println!(
+                "relay key {} pinned",
+                device.relay_key()?.map(|k| k.key_id).unwrap_or_default()
+            );
+            Ok(())
+        }
+        Command::Sync { store, relay } => {
+            let device = store.open(DeviceRole::Kiosk)?;
+            let transport = kiosk_core::sync::HttpTransport::new(&relay);
+            let report = kiosk_core::sync::sync(
+                &device,
+                &transport,
+                &kiosk_core::sync::NoListener,
+                kiosk_core::sync::BatchLimits::default(),
+                Timestamp::now,
+            )?;
+            println!(
+                "{} request(s): {} received, {} in quarantine at the relay, {} refused",
+                report.requests,
+                report.received,
+                report.quarantined,
+                report.refused.len()
+            );
+            for (doc_id, code) in &report.refused {
+                println!("  refused {doc_id}: {}", code.as_str());
+            }
+            let local = device.journal_head()?;
+            if let Some(relay_journal) = report.relay_journal {
+                println!(
+                    "journal: tablet {} entries ({}), relay confirms {} ({})",
+                    local.count,
+                    local.short(),
+                    relay_journal.count,
+                    relay_journal.short()
+                );
+            }
+            if report.wipe_requested {
+                println!(
+                    "the relay has revoked this tablet: it will erase itself once everything is receipted"
+                );
+            }
+            Ok(())
+        }
         Command::DemoRelayKey => {
             let key = kiosk_core::demo::demo_relay_key();
             println!("{}", hex::encode(key.sealing_key().public_key));
@@ -184,7 +258,9 @@ fn init(store: &StoreArgs, role: Role, relay_public_key: Option<&str>) -> CliRes
     println!("role   {:?}", device.role());
     match device.relay_key()? {
         Some(key) => println!("relay key {} pinned", key.key_id),
-        None => println!("no relay key pinned: capture is refused until one is"),
+        None => {
+            println!("not enrolled: capture is refused until `kiosk-device enroll` pins a relay")
+        }
     }
     Ok(())
 }
