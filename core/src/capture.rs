@@ -132,8 +132,9 @@ impl RelayOpeningKey {
         &self.public
     }
 
-    /// Opens a sealed capture and verifies its capture signature.
-    pub fn open(&self, sealed: &[u8]) -> Result<CapturePayload, SealError> {
+    /// Opens a sealed capture, verifies its capture signature, and checks that the document
+    /// is exactly what was signed; returns the document read, so no one reads it twice.
+    pub fn open(&self, sealed: &[u8]) -> Result<OpenedCapture, SealError> {
         let envelope: SealedEnvelope =
             ciborium::from_reader(sealed).map_err(|_| SealError::Malformed)?;
         if envelope.version != SEAL_FORMAT_VERSION {
@@ -155,9 +156,21 @@ impl RelayOpeningKey {
         .map_err(|_| SealError::DoesNotOpen)?;
         let payload: CapturePayload =
             ciborium::from_reader(plaintext.as_slice()).map_err(|_| SealError::Malformed)?;
-        payload.verify()?;
-        Ok(payload)
+        let (document, registration) = payload.verify()?;
+        Ok(OpenedCapture {
+            payload,
+            document,
+            registration,
+        })
     }
+}
+
+/// A sealed capture, opened and verified.
+#[derive(Debug)]
+pub struct OpenedCapture {
+    pub payload: CapturePayload,
+    pub document: crate::documents::RegistrationDocument,
+    pub registration: crate::registration::Registration,
 }
 
 /// What the seal holds.
@@ -175,8 +188,17 @@ pub struct CapturePayload {
 }
 
 impl CapturePayload {
-    /// Checks the capture signature against the device id's key.
-    pub fn verify(&self) -> Result<(), SealError> {
+    /// Checks the capture signature against the device id's key, and the document against
+    /// the signature; returns the document and what it holds.
+    pub fn verify(
+        &self,
+    ) -> Result<
+        (
+            crate::documents::RegistrationDocument,
+            crate::registration::Registration,
+        ),
+        SealError,
+    > {
         let key: VerifyingKey = self
             .device_id
             .public_key()
@@ -194,18 +216,27 @@ impl CapturePayload {
 
     /// The signature covers ids and hashes; this ties the document to them: it must consist
     /// of exactly the signed changes and be the registration the id names.
-    fn check_document(&self, key: &VerifyingKey) -> Result<(), SealError> {
-        let mut document = crate::documents::RegistrationDocument::load(&self.document, key)
-            .map_err(|_| SealError::DocumentMismatch)?;
+    fn check_document(
+        &self,
+        key: &VerifyingKey,
+    ) -> Result<
+        (
+            crate::documents::RegistrationDocument,
+            crate::registration::Registration,
+        ),
+        SealError,
+    > {
+        let (mut document, registration) =
+            crate::documents::RegistrationDocument::load_with_content(&self.document, key)
+                .map_err(|_| SealError::DocumentMismatch)?;
         let hashes: Vec<[u8; 32]> = document.change_hashes().iter().map(|h| h.0).collect();
-        let registration = document.read().map_err(|_| SealError::DocumentMismatch)?;
         if hashes != self.change_hashes
             || registration.id != self.doc_id
             || registration.capturing_device != self.device_id
         {
             return Err(SealError::DocumentMismatch);
         }
-        Ok(())
+        Ok((document, registration))
     }
 }
 
@@ -343,7 +374,7 @@ mod tests {
                 .windows(16)
                 .any(|w| bytes.windows(16).any(|b| b == w))
         );
-        let payload = relay.open(&sealed).expect("opens");
+        let payload = relay.open(&sealed).expect("opens").payload;
         assert_eq!(payload.document, bytes);
         assert_eq!(payload.device_id, identity.device_id());
         assert_eq!(
@@ -356,11 +387,11 @@ mod tests {
             other.open(&sealed),
             Err(SealError::UnknownKeyId(_))
         ));
-        assert_eq!(relay.open(b"garbage"), Err(SealError::Malformed));
+        assert_eq!(relay.open(b"garbage").err(), Some(SealError::Malformed));
         let mut flipped = sealed.clone();
         let last = flipped.len() - 1;
         flipped[last] ^= 1;
-        assert_eq!(relay.open(&flipped), Err(SealError::DoesNotOpen));
+        assert_eq!(relay.open(&flipped).err(), Some(SealError::DoesNotOpen));
     }
 
     #[test]
@@ -370,15 +401,15 @@ mod tests {
         let (id, bytes, hashes) = captured(&identity, 2);
         let sealed =
             sign_and_seal(&identity, relay.sealing_key(), &id, bytes, &hashes).expect("seals");
-        let mut payload = relay.open(&sealed).expect("opens");
+        let mut payload = relay.open(&sealed).expect("opens").payload;
         payload.change_hashes[0][0] ^= 1;
-        assert_eq!(payload.verify(), Err(SealError::BadCaptureSignature));
-        let mut moved = relay.open(&sealed).expect("opens");
+        assert_eq!(payload.verify().err(), Some(SealError::BadCaptureSignature));
+        let mut moved = relay.open(&sealed).expect("opens").payload;
         moved.doc_id = doc_id();
-        assert_eq!(moved.verify(), Err(SealError::BadCaptureSignature));
-        let mut claimed = relay.open(&sealed).expect("opens");
+        assert_eq!(moved.verify().err(), Some(SealError::BadCaptureSignature));
+        let mut claimed = relay.open(&sealed).expect("opens").payload;
         claimed.device_id = DeviceIdentity::generate().device_id();
-        assert_eq!(claimed.verify(), Err(SealError::BadCaptureSignature));
+        assert_eq!(claimed.verify().err(), Some(SealError::BadCaptureSignature));
     }
 
     #[test]
@@ -389,9 +420,9 @@ mod tests {
         let (_, other_bytes, _) = captured(&identity, 4);
         let sealed =
             sign_and_seal(&identity, relay.sealing_key(), &id, bytes, &hashes).expect("seals");
-        let mut swapped = relay.open(&sealed).expect("opens");
+        let mut swapped = relay.open(&sealed).expect("opens").payload;
         swapped.document = other_bytes;
-        assert_eq!(swapped.verify(), Err(SealError::DocumentMismatch));
+        assert_eq!(swapped.verify().err(), Some(SealError::DocumentMismatch));
     }
 
     #[test]

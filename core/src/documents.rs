@@ -73,6 +73,11 @@ impl<T: DocumentContent> Document<T> {
 
     /// Reads a saved document and checks its content.
     pub fn load(bytes: &[u8], author: &VerifyingKey) -> Result<Document<T>> {
+        Ok(Self::load_with_content(bytes, author)?.0)
+    }
+
+    /// Reads a saved document, checks its content and returns it too, read once.
+    pub fn load_with_content(bytes: &[u8], author: &VerifyingKey) -> Result<(Document<T>, T)> {
         let doc = AutoCommit::load(bytes)?.with_actor(actor_id(author));
         if doc.is_empty() {
             return Err(Error::EmptyDocument);
@@ -81,8 +86,8 @@ impl<T: DocumentContent> Document<T> {
             doc,
             content: PhantomData,
         };
-        document.read()?;
-        Ok(document)
+        let content = document.read()?;
+        Ok((document, content))
     }
 
     /// The content as of the document's heads, checked.
@@ -149,9 +154,13 @@ impl<T: DocumentContent> Document<T> {
     /// so a receiver that must refuse them compares every path with a document rebuilt from
     /// what it hydrated.
     pub fn has_only_known_fields(&self) -> Result<bool> {
-        let content = self.read()?;
+        self.holds_only_fields_of(&self.read()?)
+    }
+
+    /// [`Document::has_only_known_fields`] for content already read from this document.
+    pub fn holds_only_fields_of(&self, content: &T) -> Result<bool> {
         let mut rebuilt = AutoCommit::new();
-        reconcile(&mut rebuilt, &content)?;
+        reconcile(&mut rebuilt, content)?;
         Ok(field_paths(&self.doc) == field_paths(&rebuilt))
     }
 

@@ -99,7 +99,8 @@ fn a_submission_is_sealed_for_the_relay_signed_and_journalled() {
     let payload = kiosk
         .relay
         .open(sealed)
-        .expect("the relay opens it and the signature verifies");
+        .expect("the relay opens it and the signature verifies")
+        .payload;
     assert_eq!(payload.device_id, kiosk.device.device_id());
     let document = RegistrationDocument::load(
         &payload.document,
@@ -294,7 +295,7 @@ fn a_session_captures_against_the_form_it_showed_and_the_next_gets_the_new_one()
         .expect("updates");
     session.submit(at(7)).expect("the form shown allowed five");
     let cited = kiosk.device.unreceipted(1).expect("lists");
-    let payload = kiosk.relay.open(&cited[0].1).expect("opens");
+    let payload = kiosk.relay.open(&cited[0].1).expect("opens").payload;
     let key = kiosk.device.device_id().public_key().expect("key");
     let registration = RegistrationDocument::load(&payload.document, &key)
         .expect("loads")

@@ -6,7 +6,9 @@
 //! it is a received public record, not merged and not dropped.
 
 use kiosk_core::capture::{SealError, receipt_code};
-use kiosk_core::documents::{RegistrationDocument, actor_id};
+use kiosk_core::documents::actor_id;
+use kiosk_core::event::Event;
+use kiosk_core::ids::EventId;
 use kiosk_core::ids::RegistrationId;
 use kiosk_core::protocol::{
     Command, DocumentKind, ErrorCode, JournalState, PROTOCOL_VERSION, Push, PushBody, Quarantined,
@@ -33,8 +35,9 @@ pub fn handle_sync(
     let expired = now >= device.expires_at;
     let mut items = Vec::new();
     let mut rejected = Vec::new();
+    let mut events = EventCache::default();
     for push in &request.pushes {
-        match check_push(store, keys, device, push, revoked, expired)? {
+        match check_push(&mut events, store, keys, device, push, revoked, expired)? {
             Checked::Item(item) => items.push(item),
             Checked::Rejected(code, message) => {
                 tracing::warn!(code = code.as_str(), "push refused");
@@ -133,7 +136,27 @@ enum Checked {
     Rejected(ErrorCode, &'static str),
 }
 
+/// Events read once per request: a batch of captures almost always cites one event.
+#[derive(Default)]
+struct EventCache {
+    events: Vec<(EventId, Option<Event>)>,
+}
+
+impl EventCache {
+    fn get(&mut self, store: &dyn RelayStore, id: &EventId) -> StorageResult<Option<&Event>> {
+        let index = match self.events.iter().position(|(known, _)| known == id) {
+            Some(index) => index,
+            None => {
+                self.events.push((id.clone(), store.event(id)?));
+                self.events.len() - 1
+            }
+        };
+        Ok(self.events[index].1.as_ref())
+    }
+}
+
 fn check_push(
+    events: &mut EventCache,
     store: &dyn RelayStore,
     keys: &RelayKeys,
     device: &DeviceRecord,
@@ -150,8 +173,8 @@ fn check_push(
             ));
         }
     };
-    let payload = match keys.sealing.open(sealed) {
-        Ok(payload) => payload,
+    let opened = match keys.sealing.open(sealed) {
+        Ok(opened) => opened,
         Err(SealError::BadCaptureSignature | SealError::DocumentMismatch) => {
             return Ok(Checked::Rejected(
                 ErrorCode::BadCaptureSignature,
@@ -165,6 +188,7 @@ fn check_push(
             ));
         }
     };
+    let payload = &opened.payload;
     if payload.doc_id.as_str() != push.doc_id {
         return Ok(Checked::Rejected(
             ErrorCode::Malformed,
@@ -199,9 +223,8 @@ fn check_push(
     if expired {
         return quarantine(ErrorCode::CertificateExpired);
     }
-    let Ok(mut document) = RegistrationDocument::load(&payload.document, &device_key) else {
-        return quarantine(ErrorCode::InvalidRegistration);
-    };
+    let mut document = opened.document;
+    let registration = opened.registration;
     if document.authors() != vec![actor_id(&device_key)] {
         return quarantine(ErrorCode::ForeignActor);
     }
@@ -210,19 +233,18 @@ fn check_push(
     if changes.len() != 1 || !document.change_deps(&changes[0]).is_empty() {
         return quarantine(ErrorCode::NotPermitted);
     }
-    let Ok(registration) = document.read() else {
-        return quarantine(ErrorCode::InvalidRegistration);
-    };
     if registration.event_id.as_str() != device.event_id
         || registration.capturing_device != payload.device_id
     {
         return quarantine(ErrorCode::WrongEvent);
     }
-    let Some(event) = store.event(&registration.event_id)? else {
+    let Some(event) = events.get(store, &registration.event_id)? else {
         return quarantine(ErrorCode::WrongEvent);
     };
-    let known_fields = document.has_only_known_fields().unwrap_or(false);
-    if !known_fields || revalidate(&registration, &event).is_err() {
+    let known_fields = document
+        .holds_only_fields_of(&registration)
+        .unwrap_or(false);
+    if !known_fields || revalidate(&registration, event).is_err() {
         return quarantine(ErrorCode::InvalidRegistration);
     }
     let id = RegistrationId::parse(&push.doc_id).unwrap_or(registration.id.clone());

@@ -1,0 +1,359 @@
+//! Sync figures against a real relay process on loopback:
+//! - one tablet with N captured registrations syncing to an empty relay: wall time, and bytes
+//!   on the wire per registration in both directions beside gzip-compressed JSON of the
+//!   same records;
+//! - ingest from D concurrent tablets pushing batches of 100, beside the bound measured in
+//!   the same run: the relay's own per-registration work (open the seal, every check, the
+//!   SQLite commit) in one process in a plain loop, no HTTP, no async;
+//! - the relay's peak RSS over the run.
+//!
+//! Run: `cargo bench -p kiosk-sync-server --bench sync` (optionally `-- 10000 50 200`: tablet
+//! registrations, concurrent devices, registrations per device). Prints figures and ratios.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use kiosk_core::device::{Device, DeviceRole};
+use kiosk_core::generator::RegistrationGenerator;
+use kiosk_core::ids::Timestamp;
+use kiosk_core::protocol::enrollment::EnrollmentCode;
+use kiosk_core::secrets::MemorySecretStore;
+use kiosk_core::sync::{BatchLimits, HttpTransport, NoListener, Transport, TransportError, sync};
+use kiosk_core::visitor::VisitorSession;
+use kiosk_sync_server::keys::RelayKeys;
+use kiosk_sync_server::storage::{RelayStore, SqliteStore};
+
+struct RelayProcess {
+    child: Child,
+    url: String,
+    data_dir: std::path::PathBuf,
+}
+
+impl RelayProcess {
+    fn start(data_dir: &std::path::Path) -> RelayProcess {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kiosk-sync-server"))
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["demo", "--listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("relay starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let first = lines.next().expect("a line").expect("utf-8");
+        // Keep reading, so the relay never writes into a closed pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        let url = first
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .expect("the relay prints its address")
+            .trim_end_matches(',')
+            .to_owned();
+        RelayProcess {
+            child,
+            url,
+            data_dir: data_dir.to_owned(),
+        }
+    }
+
+    fn code(&self, uses: u32) -> EnrollmentCode {
+        let output = Command::new(env!("CARGO_BIN_EXE_kiosk-sync-server"))
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .args([
+                "create-code",
+                "--event",
+                kiosk_core::demo::DEMO_EVENT_ID,
+                "--uses",
+            ])
+            .arg(uses.to_string())
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("create-code runs");
+        EnrollmentCode::parse(String::from_utf8_lossy(&output.stdout).trim()).expect("a code")
+    }
+
+    fn peak_rss_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok())
+            .map_or(f64::NAN, |kib| kib / 1024.0)
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Counts the bytes each way.
+struct Counting {
+    inner: HttpTransport,
+    sent: AtomicU64,
+    received: AtomicU64,
+}
+
+impl Transport for Counting {
+    fn post(&self, path: &str, body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
+        self.sent.fetch_add(body.len() as u64, Ordering::Relaxed);
+        let answer = self.inner.post(path, body)?;
+        self.received
+            .fetch_add(answer.len() as u64, Ordering::Relaxed);
+        Ok(answer)
+    }
+}
+
+/// A kiosk tablet with the demo event installed, not yet enrolled.
+fn tablet(dir: &std::path::Path, name: &str) -> Arc<Device> {
+    let device = Device::open(
+        &dir.join(name),
+        &MemorySecretStore::default(),
+        DeviceRole::Kiosk,
+    )
+    .expect("opens");
+    device
+        .install_event(&kiosk_core::demo::demo_event(), Timestamp::now())
+        .expect("event");
+    device
+}
+
+fn capture(device: &Arc<Device>, count: usize, seed: u64) {
+    let mut generator = RegistrationGenerator::new(kiosk_core::demo::demo_event(), seed);
+    let mut session = VisitorSession::start(Arc::clone(device), Timestamp::now()).expect("session");
+    for _ in 0..count {
+        let now = Timestamp::now();
+        session
+            .update(generator.next_input().0, now)
+            .expect("update");
+        session.submit(now).expect("captured");
+    }
+}
+
+fn gzip_json_bytes(count: usize, seed: u64) -> f64 {
+    let mut generator = RegistrationGenerator::new(kiosk_core::demo::demo_event(), seed);
+    let mut total = 0usize;
+    for _ in 0..count {
+        let registration = generator.next_registration().expect("valid");
+        let json = serde_json::to_vec(&registration).expect("json");
+        let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+        gz.write_all(&json).expect("gzip");
+        total += gz.finish().expect("gzip").len();
+    }
+    total as f64 / count as f64
+}
+
+fn main() {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let tablet_count = args.first().copied().unwrap_or(10_000);
+    let devices = args.get(1).copied().unwrap_or(50);
+    let per_device = args.get(2).copied().unwrap_or(200);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let relay = RelayProcess::start(&dir.path().join("relay"));
+    let code = relay.code((devices + 2) as u32);
+
+    // One tablet, many registrations, an empty relay.
+    let single = tablet(dir.path(), "single.sqlite3");
+    let transport = Counting {
+        inner: HttpTransport::new(&relay.url),
+        sent: AtomicU64::new(0),
+        received: AtomicU64::new(0),
+    };
+    single.enroll(&code, &transport).expect("enrolls");
+    capture(&single, tablet_count, 1);
+    transport.sent.store(0, Ordering::Relaxed);
+    transport.received.store(0, Ordering::Relaxed);
+    let started = Instant::now();
+    let report = sync(
+        &single,
+        &transport,
+        &NoListener,
+        BatchLimits::default(),
+        Timestamp::now,
+    )
+    .expect("syncs");
+    let wall = started.elapsed();
+    assert_eq!(
+        report.received as usize, tablet_count,
+        "every registration receipted"
+    );
+    let up = transport.sent.load(Ordering::Relaxed) as f64 / tablet_count as f64;
+    let down = transport.received.load(Ordering::Relaxed) as f64 / tablet_count as f64;
+    let gzip = gzip_json_bytes(tablet_count, 1);
+
+    // Many tablets at once.
+    let tablets: Vec<Arc<Device>> = (0..devices)
+        .map(|i| {
+            let device = tablet(dir.path(), &format!("device-{i}.sqlite3"));
+            device
+                .enroll(&code, &HttpTransport::new(&relay.url))
+                .expect("enrolls");
+            capture(&device, per_device, 100 + i as u64);
+            device
+        })
+        .collect();
+    let started = Instant::now();
+    let done = Arc::new(Mutex::new(0u64));
+    std::thread::scope(|scope| {
+        for device in &tablets {
+            let url = relay.url.clone();
+            let done = Arc::clone(&done);
+            scope.spawn(move || {
+                let report = sync(
+                    device,
+                    &HttpTransport::new(&url),
+                    &NoListener,
+                    BatchLimits::default(),
+                    Timestamp::now,
+                )
+                .expect("syncs");
+                *done.lock().expect("lock") += report.received;
+            });
+        }
+    });
+    let concurrent_wall = started.elapsed();
+    let concurrent_total = *done.lock().expect("lock");
+    let concurrent_rate = concurrent_total as f64 / concurrent_wall.as_secs_f64();
+    let rss = relay.peak_rss_mib();
+
+    // The bound: the relay's own work on the same kind of batches, in one plain loop.
+    let bound_dir = dir.path().join("bound");
+    let keys = Arc::new(RelayKeys::load_or_create(&bound_dir).expect("keys"));
+    let store = Arc::new(SqliteStore::open(&bound_dir.join("relay.sqlite3")).expect("store"));
+    kiosk_sync_server::store_demo_event(store.as_ref()).expect("event");
+    let bound_code = kiosk_sync_server::enrollment::create_code(
+        store.as_ref(),
+        kiosk_core::demo::DEMO_EVENT_ID,
+        kiosk_core::protocol::enrollment::EnrolledRole::Kiosk,
+        None,
+        devices as u32,
+        i64::MAX,
+        0,
+    )
+    .expect("code");
+    let relay_time = Arc::new(Mutex::new(Duration::ZERO));
+    let direct = Direct {
+        store: store.clone(),
+        keys: keys.clone(),
+        relay_time: relay_time.clone(),
+    };
+    let mut bound_total = 0u64;
+    for i in 0..devices {
+        let device = tablet(dir.path(), &format!("bound-{i}.sqlite3"));
+        device.enroll(&bound_code, &direct).expect("enrolls");
+        capture(&device, per_device, 100 + i as u64);
+        *relay_time.lock().expect("lock") = Duration::ZERO;
+        bound_total += sync(
+            &device,
+            &direct,
+            &NoListener,
+            BatchLimits::default(),
+            Timestamp::now,
+        )
+        .expect("syncs")
+        .received;
+        let spent = *relay_time.lock().expect("lock");
+        direct.accumulate(spent);
+    }
+    let bound_rate = bound_total as f64 / direct.total().as_secs_f64();
+
+    println!("sync to a relay process on loopback (release build, 2 cores)");
+    println!(
+        "  one tablet, {tablet_count} registrations to an empty relay: {:.2} s wall ({} requests; target ≤ 5 s: {:.2} of it)",
+        wall.as_secs_f64(),
+        report.requests,
+        wall.as_secs_f64() / 5.0
+    );
+    println!(
+        "  bytes per registration: {up:.0} up + {down:.0} down = {:.0}; gzip JSON of the same record {gzip:.0}; ratio {:.2} (target ≤ 2)",
+        up + down,
+        (up + down) / gzip
+    );
+    println!(
+        "  {devices} concurrent tablets × {per_device}: {concurrent_total} registrations in {:.2} s = {concurrent_rate:.0}/s (target ≥ 5,000/s: {:.2} of it)",
+        concurrent_wall.as_secs_f64(),
+        concurrent_rate / 5000.0
+    );
+    println!(
+        "  bound (relay work only, one plain loop, no HTTP): {bound_rate:.0}/s; concurrent / bound = {:.2} (target ≥ 0.5)",
+        concurrent_rate / bound_rate
+    );
+    println!(
+        "  relay peak RSS over the run: {rss:.1} MiB (target ≤ 256 MiB: {:.2} of it)",
+        rss / 256.0
+    );
+}
+
+/// The relay's handlers called in-process, timing only the relay's side.
+struct Direct {
+    store: Arc<SqliteStore>,
+    keys: Arc<RelayKeys>,
+    relay_time: Arc<Mutex<Duration>>,
+}
+
+static TOTAL_NANOS: AtomicU64 = AtomicU64::new(0);
+
+impl Direct {
+    fn accumulate(&self, spent: Duration) {
+        TOTAL_NANOS.fetch_add(spent.as_nanos() as u64, Ordering::Relaxed);
+    }
+
+    fn total(&self) -> Duration {
+        Duration::from_nanos(TOTAL_NANOS.load(Ordering::Relaxed))
+    }
+}
+
+impl Transport for Direct {
+    fn post(&self, path: &str, body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
+        let started = Instant::now();
+        let now = kiosk_sync_server::now_ms();
+        let answer = match path {
+            "/v1/enroll" => {
+                kiosk_sync_server::enrollment::enroll(self.store.as_ref(), &self.keys, &body, now)
+                    .expect("storage")
+                    .map_err(|e| TransportError::Refused {
+                        status: 403,
+                        code: e.code().into(),
+                    })
+            }
+            _ => {
+                let hash = kiosk_core::protocol::SignedEnvelope::hash(&body);
+                let mut record = None;
+                let request = kiosk_core::protocol::open_request(&body, |signer| {
+                    record = self.store.device(signer).expect("storage");
+                    record
+                        .as_ref()
+                        .and_then(|r| ed25519_dalek::VerifyingKey::from_bytes(&r.device_key).ok())
+                })
+                .expect("opens");
+                Ok(kiosk_sync_server::ingest::handle_sync(
+                    self.store.as_ref(),
+                    &self.keys,
+                    record.as_ref().expect("known"),
+                    &request,
+                    hash,
+                    now,
+                )
+                .expect("stores"))
+            }
+        };
+        if path == "/v1/sync" {
+            *self.relay_time.lock().expect("lock") += started.elapsed();
+        }
+        answer
+    }
+}
