@@ -126,14 +126,19 @@ impl<T: DocumentContent> Document<T> {
 
     /// Every change's hash, in causal order.
     pub fn change_hashes(&mut self) -> Vec<ChangeHash> {
-        self.doc.get_changes(&[]).iter().map(|c| c.hash()).collect()
+        // Metadata only: rebuilding whole changes from a loaded document is far slower.
+        self.doc
+            .get_changes_meta(&[])
+            .iter()
+            .map(|c| c.hash)
+            .collect()
     }
 
     /// The changes `hash` depends on (empty for a document's first change).
     pub fn change_deps(&mut self, hash: &ChangeHash) -> Vec<ChangeHash> {
         self.doc
-            .get_change_by_hash(hash)
-            .map(|c| c.deps().to_vec())
+            .get_change_meta_by_hash(hash)
+            .map(|c| c.deps)
             .unwrap_or_default()
     }
 
@@ -141,9 +146,9 @@ impl<T: DocumentContent> Document<T> {
     pub fn authors(&mut self) -> Vec<ActorId> {
         let mut actors: Vec<ActorId> = self
             .doc
-            .get_changes(&[])
-            .iter()
-            .map(|c| c.actor_id().clone())
+            .get_changes_meta(&[])
+            .into_iter()
+            .map(|c| c.actor.into_owned())
             .collect();
         actors.sort();
         actors.dedup();
@@ -164,6 +169,12 @@ impl<T: DocumentContent> Document<T> {
         Ok(field_paths(&self.doc) == field_paths(&rebuilt))
     }
 
+    /// Whether every field path of the document is in `allowed` (see
+    /// [`registration_field_paths`]): the same check without rebuilding a document.
+    pub fn fields_within(&self, allowed: &std::collections::BTreeSet<String>) -> bool {
+        field_paths(&self.doc).is_subset(allowed)
+    }
+
     /// A second copy of this document written by `author`, as another device would hold it.
     pub fn fork_for(&mut self, author: &VerifyingKey) -> Document<T> {
         Document {
@@ -171,6 +182,32 @@ impl<T: DocumentContent> Document<T> {
             content: PhantomData,
         }
     }
+}
+
+/// Every field path a registration document may have: those of a registration with every
+/// optional part present, computed once.
+pub fn registration_field_paths() -> &'static std::collections::BTreeSet<String> {
+    static PATHS: std::sync::OnceLock<std::collections::BTreeSet<String>> =
+        std::sync::OnceLock::new();
+    PATHS.get_or_init(|| {
+        let mut full = crate::generator::RegistrationGenerator::new(crate::demo::demo_event(), 0)
+            .next_registration()
+            .expect("the generator's registrations validate");
+        full.person.email = Some("a@example.se".into());
+        full.person.phone = Some("+46701234567".into());
+        full.interests = vec!["law".into()];
+        full.locations = vec!["malmo".into()];
+        full.education_level = Some("master".into());
+        full.free_text = Some("text".into());
+        full.consents.talent_pool = Some(crate::registration::TalentPoolOptIn {
+            notice_version: full.form_version.clone(),
+            language: full.language,
+            at: full.captured_at,
+        });
+        let mut doc = AutoCommit::new();
+        reconcile(&mut doc, &full).expect("a registration reconciles");
+        field_paths(&doc)
+    })
 }
 
 /// Every map key path in a document (`/person/email`, `/interests[]`), list positions folded.

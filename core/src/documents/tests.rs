@@ -132,6 +132,7 @@ fn a_document_with_an_extra_field_anywhere_is_noticed() {
         RegistrationDocument::create(&registration, &key(1), registration.captured_at)
             .expect("created");
     assert!(document.has_only_known_fields().expect("reads"));
+    assert!(document.fields_within(registration_field_paths()));
     use automerge::transaction::Transactable;
     let person = match automerge::ReadDoc::get(&document.doc, automerge::ROOT, "person") {
         Ok(Some((_, id))) => id,
@@ -144,4 +145,5 @@ fn a_document_with_an_extra_field_anywhere_is_noticed() {
     document.doc.commit();
     assert_eq!(document.read().expect("still hydrates"), registration);
     assert!(!document.has_only_known_fields().expect("reads"));
+    assert!(!document.fields_within(registration_field_paths()));
 }
