@@ -1,0 +1,178 @@
+//! A relay process killed with SIGKILL while it takes a batch loses nothing it receipted,
+//! stores nothing twice, and the tablet erases nothing without a receipt: after restarts and
+//! retries, every registration is stored exactly once.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use kiosk_core::device::{Device, DeviceRole};
+use kiosk_core::generator::RegistrationGenerator;
+use kiosk_core::ids::Timestamp;
+use kiosk_core::protocol::enrollment::EnrollmentCode;
+use kiosk_core::secrets::MemorySecretStore;
+use kiosk_core::sync::{BatchLimits, HttpTransport, NoListener, sync};
+use kiosk_core::visitor::VisitorSession;
+use kiosk_sync_server::storage::{RelayStore, SqliteStore};
+
+fn start_relay(data_dir: &std::path::Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kiosk-sync-server"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("relay starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let first = lines.next().expect("a line").expect("utf-8");
+    std::thread::spawn(move || lines.for_each(drop));
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("address")
+        .to_owned();
+    (child, url)
+}
+
+fn admin(data_dir: &std::path::Path, args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_kiosk-sync-server"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+#[test]
+fn sigkill_mid_batch_then_retries_store_every_registration_exactly_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("relay");
+    // The demo command publishes the demo event; stop it and serve the same data.
+    {
+        let mut demo = Command::new(env!("CARGO_BIN_EXE_kiosk-sync-server"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["demo", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("demo starts");
+        let mut lines = BufReader::new(demo.stdout.take().expect("stdout")).lines();
+        lines.next().expect("started").expect("utf-8");
+        demo.kill().expect("stops");
+        demo.wait().expect("reaped");
+    }
+    let code = EnrollmentCode::parse(&admin(
+        &data,
+        &[
+            "create-code",
+            "--event",
+            kiosk_core::demo::DEMO_EVENT_ID,
+            "--uses",
+            "1",
+        ],
+    ))
+    .expect("a code");
+
+    let (mut relay, mut url) = start_relay(&data);
+    let device = Device::open(
+        &dir.path().join("kiosk.sqlite3"),
+        &MemorySecretStore::default(),
+        DeviceRole::Kiosk,
+    )
+    .expect("opens");
+    device
+        .install_event(&kiosk_core::demo::demo_event(), Timestamp::now())
+        .expect("event");
+    device
+        .enroll(&code, &HttpTransport::new(&url))
+        .expect("enrolls");
+    let mut generator = RegistrationGenerator::new(kiosk_core::demo::demo_event(), 5);
+    let mut session =
+        VisitorSession::start(Arc::clone(&device), Timestamp::now()).expect("session");
+    const TOTAL: u64 = 300;
+    for _ in 0..TOTAL {
+        let now = Timestamp::now();
+        session
+            .update(generator.next_input().0, now)
+            .expect("update");
+        session.submit(now).expect("captured");
+    }
+
+    let limits = BatchLimits {
+        max_documents: 25,
+        max_bytes: 1 << 20,
+    };
+    let mut kills = 0;
+    let mut interrupted = 0;
+    for round in 0..5u64 {
+        // Kill the relay while a sync is under way, a little later each round.
+        let pid = relay.id();
+        let delay = Duration::from_millis(5 + round * 17);
+        let killer = std::thread::spawn(move || {
+            std::thread::sleep(delay);
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        });
+        let _ = sync(
+            &device,
+            &HttpTransport::new(&url),
+            &NoListener,
+            limits,
+            Timestamp::now,
+        );
+        killer.join().expect("killer");
+        relay.wait().expect("reaped");
+        kills += 1;
+        let counts = device.state_counts().expect("counts");
+        assert_eq!(counts.deleted, 0, "nothing erased without a receipt");
+        if counts.received < TOTAL {
+            interrupted += 1;
+        }
+        (relay, url) = start_relay(&data);
+    }
+    let report = sync(
+        &device,
+        &HttpTransport::new(&url),
+        &NoListener,
+        limits,
+        Timestamp::now,
+    )
+    .expect("final sync");
+    relay.kill().expect("stops");
+    relay.wait().expect("reaped");
+
+    let counts = device.state_counts().expect("counts");
+    assert_eq!(
+        (counts.captured, counts.sent, counts.received),
+        (0, 0, TOTAL),
+        "all receipted"
+    );
+    let store = SqliteStore::open(&data.join("relay.sqlite3")).expect("opens");
+    let relay_counts = store.counts().expect("counts");
+    assert_eq!(
+        relay_counts.registrations, TOTAL,
+        "each stored exactly once"
+    );
+    assert_eq!(relay_counts.quarantined, 0);
+    assert_eq!(
+        report.relay_journal,
+        Some(device.journal_head().expect("head")),
+        "the relay's chain matches"
+    );
+    assert_eq!(kills, 5);
+    assert!(
+        interrupted > 0,
+        "at least one kill landed before the sync finished"
+    );
+}
