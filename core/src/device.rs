@@ -261,12 +261,7 @@ impl Device {
     /// The next sync sequence number, persisted before it is used so it never repeats.
     pub(crate) fn next_sync_seq(&self) -> Result<u64> {
         let mut inner = self.lock()?;
-        let current = inner
-            .store
-            .meta(META_SYNC_SEQ)?
-            .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
-            .map_or(0, u64::from_be_bytes);
-        let next = current + 1;
+        let next = stored_sync_seq(&inner.store)? + 1;
         inner.store.set_meta(META_SYNC_SEQ, &next.to_be_bytes())?;
         Ok(next)
     }
@@ -274,11 +269,7 @@ impl Device {
     /// Moves the sequence past `last_accepted` (after a `stale_seq` answer).
     pub(crate) fn set_sync_seq(&self, last_accepted: u64) -> Result<()> {
         let mut inner = self.lock()?;
-        let current = inner
-            .store
-            .meta(META_SYNC_SEQ)?
-            .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
-            .map_or(0, u64::from_be_bytes);
+        let current = stored_sync_seq(&inner.store)?;
         inner
             .store
             .set_meta(META_SYNC_SEQ, &current.max(last_accepted).to_be_bytes())?;
@@ -408,6 +399,14 @@ impl Device {
         }
         Ok(())
     }
+}
+
+/// The last sync sequence number used (0 before the first sync).
+fn stored_sync_seq(store: &DeviceStore) -> Result<u64> {
+    Ok(store
+        .meta(META_SYNC_SEQ)?
+        .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+        .map_or(0, u64::from_be_bytes))
 }
 
 fn load_data_key(secrets: &dyn SecretStore) -> Result<Option<DataKey>> {

@@ -200,6 +200,26 @@ impl RegistrationGenerator {
     }
 }
 
+/// Captures `count` generated visitors on `device` through a visitor session, as a kiosk
+/// at a fair would: for tests, benchmarks and demos.
+pub fn capture_generated(
+    device: &std::sync::Arc<crate::device::Device>,
+    count: usize,
+    seed: u64,
+) -> crate::Result<Vec<crate::device::Receipt>> {
+    let event = device.event()?.ok_or(crate::Error::NoEvent)?;
+    let mut generator = RegistrationGenerator::new(event, seed);
+    let mut session =
+        crate::visitor::VisitorSession::start(std::sync::Arc::clone(device), Timestamp::now())?;
+    (0..count)
+        .map(|_| {
+            let now = Timestamp::now();
+            session.update(generator.next_input().0, now)?;
+            session.submit(now)
+        })
+        .collect()
+}
+
 fn pick(rng: &mut StdRng, list: &[&'static str]) -> &'static str {
     list.choose(rng).expect("non-empty list")
 }

@@ -24,7 +24,6 @@ use kiosk_core::ids::Timestamp;
 use kiosk_core::protocol::enrollment::EnrollmentCode;
 use kiosk_core::secrets::MemorySecretStore;
 use kiosk_core::sync::{BatchLimits, HttpTransport, NoListener, Transport, TransportError, sync};
-use kiosk_core::visitor::VisitorSession;
 use kiosk_sync_server::keys::RelayKeys;
 use kiosk_sync_server::storage::{RelayStore, SqliteStore};
 
@@ -130,15 +129,7 @@ fn tablet(dir: &std::path::Path, name: &str) -> Arc<Device> {
 }
 
 fn capture(device: &Arc<Device>, count: usize, seed: u64) {
-    let mut generator = RegistrationGenerator::new(kiosk_core::demo::demo_event(), seed);
-    let mut session = VisitorSession::start(Arc::clone(device), Timestamp::now()).expect("session");
-    for _ in 0..count {
-        let now = Timestamp::now();
-        session
-            .update(generator.next_input().0, now)
-            .expect("update");
-        session.submit(now).expect("captured");
-    }
+    kiosk_core::generator::capture_generated(device, count, seed).expect("captured");
 }
 
 fn gzip_json_bytes(count: usize, seed: u64) -> f64 {

@@ -104,33 +104,6 @@ pub fn handle_sync(
     Ok(SignedEnvelope::sign(RECEIPT_TAG, &response, &keys.signing).to_bytes())
 }
 
-/// A response refusing the whole request (the signer is known, so it can be answered).
-pub fn refusal(
-    keys: &RelayKeys,
-    device_key: [u8; 32],
-    request_hash: [u8; 32],
-    code: ErrorCode,
-) -> Vec<u8> {
-    let response = SyncResponse {
-        version: PROTOCOL_VERSION,
-        device_id: device_key,
-        request_hash,
-        refused: Some(code),
-        last_accepted_seq: None,
-        receipts: Vec::new(),
-        quarantined: Vec::new(),
-        rejected: Vec::new(),
-        journal_confirmed: JournalState {
-            count: 0,
-            head: kiosk_core::journal::GENESIS,
-        },
-        backup_watermark: None,
-        removed: Vec::new(),
-        commands: Vec::new(),
-    };
-    SignedEnvelope::sign(RECEIPT_TAG, &response, &keys.signing).to_bytes()
-}
-
 enum Checked {
     Item(IngestItem),
     Rejected(ErrorCode, &'static str),

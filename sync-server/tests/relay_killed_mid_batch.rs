@@ -4,16 +4,13 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
 
 use kiosk_core::device::{Device, DeviceRole};
-use kiosk_core::generator::RegistrationGenerator;
 use kiosk_core::ids::Timestamp;
 use kiosk_core::protocol::enrollment::EnrollmentCode;
 use kiosk_core::secrets::MemorySecretStore;
 use kiosk_core::sync::{BatchLimits, HttpTransport, NoListener, sync};
-use kiosk_core::visitor::VisitorSession;
 use kiosk_sync_server::storage::{RelayStore, SqliteStore};
 
 fn start_relay(data_dir: &std::path::Path) -> (Child, String) {
@@ -96,17 +93,8 @@ fn sigkill_mid_batch_then_retries_store_every_registration_exactly_once() {
     device
         .enroll(&code, &HttpTransport::new(&url))
         .expect("enrolls");
-    let mut generator = RegistrationGenerator::new(kiosk_core::demo::demo_event(), 5);
-    let mut session =
-        VisitorSession::start(Arc::clone(&device), Timestamp::now()).expect("session");
     const TOTAL: u64 = 300;
-    for _ in 0..TOTAL {
-        let now = Timestamp::now();
-        session
-            .update(generator.next_input().0, now)
-            .expect("update");
-        session.submit(now).expect("captured");
-    }
+    kiosk_core::generator::capture_generated(&device, TOTAL as usize, 5).expect("captured");
 
     let limits = BatchLimits {
         max_documents: 25,

@@ -5,14 +5,12 @@
 use std::sync::{Arc, Mutex};
 
 use kiosk_core::device::{Device, DeviceRole};
-use kiosk_core::generator::RegistrationGenerator;
 use kiosk_core::ids::Timestamp;
 use kiosk_core::protocol::enrollment::{EnrolledRole, EnrollmentCode};
 use kiosk_core::protocol::{ErrorCode, SignedEnvelope};
 use kiosk_core::secrets::MemorySecretStore;
 use kiosk_core::store::DocumentState;
 use kiosk_core::sync::{BatchLimits, HttpTransport, NoListener, Transport, TransportError, sync};
-use kiosk_core::visitor::VisitorSession;
 use kiosk_sync_server::enrollment::create_code;
 use kiosk_sync_server::keys::RelayKeys;
 use kiosk_sync_server::storage::{RelayStore, SqliteStore};
@@ -74,15 +72,7 @@ fn tablet() -> Tablet {
 }
 
 fn capture(device: &Arc<Device>, count: usize, seed: u64) {
-    let mut generator = RegistrationGenerator::new(kiosk_core::demo::demo_event(), seed);
-    let mut session = VisitorSession::start(Arc::clone(device), Timestamp::now()).expect("session");
-    for _ in 0..count {
-        let now = Timestamp::now();
-        session
-            .update(generator.next_input().0, now)
-            .expect("update");
-        session.submit(now).expect("captured");
-    }
+    kiosk_core::generator::capture_generated(device, count, seed).expect("captured");
 }
 
 /// Records every request and can lose responses, as a flaky network would.

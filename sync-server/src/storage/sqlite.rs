@@ -248,6 +248,30 @@ fn record_journal_entry(
     Ok(())
 }
 
+/// Keeps a capture apart for HR review, once: a retried push does not add a second copy.
+fn quarantine(
+    tx: &Transaction<'_>,
+    batch: &IngestBatch,
+    doc_id: &str,
+    payload: &[u8],
+    code: ErrorCode,
+) -> StorageResult<()> {
+    let device = batch.device_key.as_slice();
+    let already: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM quarantine WHERE doc_id = ?1 AND device_key = ?2 AND code = ?3)",
+        params![doc_id, device, code.as_str()],
+        |r| r.get(0),
+    )?;
+    if !already {
+        tx.execute(
+            "INSERT INTO quarantine (doc_id, device_key, payload, code, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![doc_id, device, payload, code.as_str(), batch.received_at],
+        )?;
+    }
+    Ok(())
+}
+
 impl RelayStore for SqliteStore {
     fn put_event(&self, event: &Event) -> StorageResult<()> {
         // The relay authors its copy of the event with an all-zero actor until HR users
@@ -428,11 +452,7 @@ impl RelayStore for SqliteStore {
                                 // A retry: merging is idempotent.
                                 stored.push((doc_id.clone(), change_hashes.clone()));
                             } else {
-                                tx.execute(
-                                    "INSERT INTO quarantine (doc_id, device_key, payload, code, received_at)
-                                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                                    params![doc_id, batch.device_key.as_slice(), document, ErrorCode::NotPermitted.as_str(), batch.received_at],
-                                )?;
+                                quarantine(&tx, batch, doc_id, document, ErrorCode::NotPermitted)?;
                                 quarantined.push((doc_id.clone(), ErrorCode::NotPermitted));
                             }
                         }
@@ -472,18 +492,7 @@ impl RelayStore for SqliteStore {
                     code,
                     journal_seq,
                 } => {
-                    let already: bool = tx.query_row(
-                        "SELECT EXISTS (SELECT 1 FROM quarantine WHERE doc_id = ?1 AND device_key = ?2 AND code = ?3)",
-                        params![doc_id, batch.device_key.as_slice(), code.as_str()],
-                        |r| r.get(0),
-                    )?;
-                    if !already {
-                        tx.execute(
-                            "INSERT INTO quarantine (doc_id, device_key, payload, code, received_at)
-                             VALUES (?1, ?2, ?3, ?4, ?5)",
-                            params![doc_id, batch.device_key.as_slice(), sealed, code.as_str(), batch.received_at],
-                        )?;
-                    }
+                    quarantine(&tx, batch, doc_id, sealed, *code)?;
                     quarantined.push((doc_id.clone(), *code));
                     record_journal_entry(
                         &tx,
