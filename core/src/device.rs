@@ -190,12 +190,27 @@ impl Device {
         code: &EnrollmentCode,
         transport: &dyn crate::sync::Transport,
     ) -> Result<DeviceCertificate> {
+        self.enroll_expecting(code, transport, None)
+    }
+
+    /// [`Device::enroll`], also checking the relay's sealing key id against the one the
+    /// enrollment QR code carries, so not even a copy of the relay's database can hand the
+    /// tablet other keys.
+    pub fn enroll_expecting(
+        &self,
+        code: &EnrollmentCode,
+        transport: &dyn crate::sync::Transport,
+        expected_relay_key_id: Option<&str>,
+    ) -> Result<DeviceCertificate> {
         let request = EnrollRequest::new(code, &self.identity);
         let answer = transport.post("/v1/enroll", crate::cbor::to_vec(&request))?;
         let response: EnrollResponse = ciborium::from_reader(answer.as_slice())
             .map_err(|_| crate::protocol::enrollment::EnrollAnswerError::Malformed)?;
         let device_key = self.identity.public_key().to_bytes();
         let (answer, certificate) = response.open(code, &device_key)?;
+        if expected_relay_key_id.is_some_and(|id| id != answer.relay_sealing_key.key_id) {
+            return Err(Error::EnrollmentMismatch("relay key"));
+        }
         let role_matches = matches!(
             (certificate.role, self.role),
             (EnrolledRole::Kiosk, DeviceRole::Kiosk) | (EnrolledRole::Staff, DeviceRole::Staff)
@@ -261,7 +276,12 @@ impl Device {
     /// The next sync sequence number, persisted before it is used so it never repeats.
     pub(crate) fn next_sync_seq(&self) -> Result<u64> {
         let mut inner = self.lock()?;
-        let next = stored_sync_seq(&inner.store)? + 1;
+        let next = stored_sync_seq(&inner.store)?
+            .checked_add(1)
+            .filter(|n| *n <= i64::MAX as u64)
+            .ok_or(Error::RelayRefused {
+                code: crate::protocol::ErrorCode::StaleSeq,
+            })?;
         inner.store.set_meta(META_SYNC_SEQ, &next.to_be_bytes())?;
         Ok(next)
     }

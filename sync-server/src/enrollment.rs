@@ -65,6 +65,8 @@ pub enum EnrollRefusal {
     ExhaustedCode,
     #[error("too many failed attempts from this address; wait a minute")]
     RateLimited,
+    #[error("this device was revoked; HR must enroll a new one")]
+    RevokedDevice,
 }
 
 impl EnrollRefusal {
@@ -76,6 +78,7 @@ impl EnrollRefusal {
             EnrollRefusal::ExpiredCode => "expired_code",
             EnrollRefusal::ExhaustedCode => "exhausted_code",
             EnrollRefusal::RateLimited => "rate_limited",
+            EnrollRefusal::RevokedDevice => "revoked",
         }
     }
 }
@@ -124,6 +127,7 @@ pub fn enroll(
     let (device, answer_secret) = match store.redeem_enrollment_code(
         &request.code_lookup,
         &request.device_key,
+        &|secret| request.knows_code(secret),
         now,
         CERTIFICATE_LIFETIME_MS,
     )? {
@@ -131,6 +135,7 @@ pub fn enroll(
         Err(CodeRefusal::Unknown) => return Ok(Err(EnrollRefusal::UnknownCode)),
         Err(CodeRefusal::Expired) => return Ok(Err(EnrollRefusal::ExpiredCode)),
         Err(CodeRefusal::Exhausted) => return Ok(Err(EnrollRefusal::ExhaustedCode)),
+        Err(CodeRefusal::Revoked) => return Ok(Err(EnrollRefusal::RevokedDevice)),
     };
     let certificate = DeviceCertificate {
         version: PROTOCOL_VERSION,

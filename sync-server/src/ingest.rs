@@ -10,6 +10,7 @@ use kiosk_core::documents::actor_id;
 use kiosk_core::event::Event;
 use kiosk_core::ids::EventId;
 use kiosk_core::ids::RegistrationId;
+use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_core::protocol::{
     Command, DocumentKind, ErrorCode, JournalState, PROTOCOL_VERSION, Push, PushBody, Quarantined,
     RECEIPT_TAG, Rejected, SignedEnvelope, StoredReceipt, SyncRequest, SyncResponse,
@@ -33,6 +34,38 @@ pub fn handle_sync(
 ) -> StorageResult<Vec<u8>> {
     let revoked = device.revoked_at.is_some();
     let expired = now >= device.expires_at;
+    let mut response = SyncResponse {
+        version: PROTOCOL_VERSION,
+        device_id: device.device_key,
+        request_hash,
+        refused: None,
+        last_accepted_seq: None,
+        receipts: Vec::new(),
+        quarantined: Vec::new(),
+        rejected: Vec::new(),
+        journal_confirmed: JournalState {
+            count: 0,
+            head: kiosk_core::journal::GENESIS,
+        },
+        backup_watermark: None,
+        removed: Vec::new(),
+        commands: if revoked {
+            vec![Command::Wipe]
+        } else {
+            Vec::new()
+        },
+    };
+    // A replay is answered before any seal is opened, so it costs next to nothing. The
+    // transaction checks the sequence again, for requests racing each other.
+    if request.seq > i64::MAX as u64 {
+        response.refused = Some(ErrorCode::Malformed);
+        return Ok(SignedEnvelope::sign(RECEIPT_TAG, &response, &keys.signing).to_bytes());
+    }
+    if request.seq <= device.last_seq {
+        response.refused = Some(ErrorCode::StaleSeq);
+        response.last_accepted_seq = Some(device.last_seq);
+        return Ok(SignedEnvelope::sign(RECEIPT_TAG, &response, &keys.signing).to_bytes());
+    }
     let mut items = Vec::new();
     let mut rejected = Vec::new();
     let mut events = EventCache::default();
@@ -55,27 +88,6 @@ pub fn handle_sync(
         received_at: now,
         items,
     };
-    let mut response = SyncResponse {
-        version: PROTOCOL_VERSION,
-        device_id: device.device_key,
-        request_hash,
-        refused: None,
-        last_accepted_seq: None,
-        receipts: Vec::new(),
-        quarantined: Vec::new(),
-        rejected: Vec::new(),
-        journal_confirmed: JournalState {
-            count: 0,
-            head: kiosk_core::journal::GENESIS,
-        },
-        backup_watermark: None,
-        removed: Vec::new(),
-        commands: if revoked {
-            vec![Command::Wipe]
-        } else {
-            Vec::new()
-        },
-    };
     match store.ingest(&batch)? {
         IngestOutcome::StaleSeq { last_accepted } => {
             response.refused = Some(ErrorCode::StaleSeq);
@@ -95,7 +107,11 @@ pub fn handle_sync(
                 .collect();
             response.quarantined = quarantined
                 .into_iter()
-                .map(|(doc_id, code)| Quarantined { doc_id, code })
+                .map(|(doc_id, code, stored_hashes)| Quarantined {
+                    doc_id,
+                    code,
+                    stored_hashes,
+                })
                 .collect();
             response.rejected = rejected;
             response.journal_confirmed = journal.into();
@@ -195,6 +211,10 @@ fn check_push(
     }
     if expired {
         return quarantine(ErrorCode::CertificateExpired);
+    }
+    // Registrations are created by kiosks; staff tablets only annotate (a later issue).
+    if device.role != EnrolledRole::Kiosk {
+        return quarantine(ErrorCode::NotPermitted);
     }
     let mut document = opened.document;
     let registration = opened.registration;

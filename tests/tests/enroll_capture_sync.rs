@@ -244,6 +244,28 @@ async fn a_revoked_tablets_captures_are_quarantined_and_it_is_told_to_wipe() {
         );
         let states = tablet.device.state_counts().expect("counts");
         assert_eq!(states.received, 5, "the relay holds all five");
+        let fresh_code = {
+            let now = now_ms();
+            create_code(
+                store.as_ref(),
+                kiosk_core::demo::DEMO_EVENT_ID,
+                EnrolledRole::Kiosk,
+                None,
+                1,
+                now + 60_000,
+                now,
+            )
+            .expect("code")
+        };
+        match tablet.device.enroll(&fresh_code, &transport) {
+            Err(kiosk_core::Error::Transport(TransportError::Refused { status: 403, code })) => {
+                assert_eq!(
+                    code, "revoked",
+                    "a new code does not bring a revoked tablet back"
+                )
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
         assert_eq!(
             tablet
                 .device

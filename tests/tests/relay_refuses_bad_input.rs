@@ -93,11 +93,20 @@ fn push(registration: &Registration, sealed: Vec<u8>) -> Push {
 }
 
 fn enroll_raw(transport: &HttpTransport, store: &dyn RelayStore, seed: u8) -> RawDevice {
+    enroll_raw_as(transport, store, seed, EnrolledRole::Kiosk)
+}
+
+fn enroll_raw_as(
+    transport: &HttpTransport,
+    store: &dyn RelayStore,
+    seed: u8,
+    role: EnrolledRole,
+) -> RawDevice {
     let now = now_ms();
     let code = create_code(
         store,
         kiosk_core::demo::DEMO_EVENT_ID,
-        EnrolledRole::Kiosk,
+        role,
         None,
         1,
         now + 60_000,
@@ -330,6 +339,18 @@ async fn forged_garbage_and_impermissible_requests_get_their_codes_and_change_no
             (counts.registrations, counts.quarantined),
             (baseline.registrations + 1, baseline.quarantined + 3)
         );
+        // The same conflicting push again adds no second copy.
+        let again = device.request(request.pushes.clone());
+        let answer = response(
+            &http
+                .post("/v1/sync", device.signed(&again))
+                .expect("answers"),
+        );
+        assert_eq!(answer.quarantined.len(), 1);
+        assert_eq!(
+            store.counts().expect("counts").quarantined,
+            baseline.quarantined + 3
+        );
         let stored = RegistrationDocument::load(
             &store
                 .registration_document(good.id.as_str())
@@ -344,6 +365,26 @@ async fn forged_garbage_and_impermissible_requests_get_their_codes_and_change_no
             stored.person.given_name, good.person.given_name,
             "person fields never change"
         );
+
+        // A staff tablet does not create registrations.
+        let mut staff = enroll_raw_as(&http, store.as_ref(), 7, EnrolledRole::Staff);
+        let by_staff = staff.registration(9);
+        let sealed_by_staff = staff.seal(&by_staff, &staff.key);
+        let request_by_staff = staff.request(vec![push(&by_staff, sealed_by_staff)]);
+        let answer = response(
+            &http
+                .post("/v1/sync", staff.signed(&request_by_staff))
+                .expect("answers"),
+        );
+        assert_eq!(
+            answer
+                .quarantined
+                .iter()
+                .map(|q| q.code)
+                .collect::<Vec<_>>(),
+            [ErrorCode::NotPermitted]
+        );
+        assert!(answer.receipts.is_empty());
 
         // A replayed (stale) request is answered with the last accepted sequence number.
         let replay = device.signed(&request);

@@ -99,6 +99,10 @@ enum Command {
         /// The enrollment code, e.g. ABCD-EFGH-JKLM-NPQR-STUV.
         #[arg(long)]
         code: String,
+        /// The relay key id the enrollment QR code carries (`key=`); enrollment is refused
+        /// if the relay answers with another key.
+        #[arg(long)]
+        relay_key_id: Option<String>,
     },
     /// Push everything not yet receipted to the relay, in batches, and show what it confirmed.
     Sync {
@@ -177,12 +181,18 @@ fn run(command: Command) -> CliResult {
             println!("staff PIN set");
             Ok(())
         }
-        Command::Enroll { store, relay, code } => {
+        Command::Enroll {
+            store,
+            relay,
+            code,
+            relay_key_id,
+        } => {
             let code = kiosk_core::protocol::enrollment::EnrollmentCode::parse(&code)
                 .ok_or("an enrollment code is 20 characters, like ABCD-EFGH-JKLM-NPQR-STUV")?;
             let device = store.open(DeviceRole::Kiosk)?;
             let transport = kiosk_core::sync::HttpTransport::new(&relay);
-            let certificate = device.enroll(&code, &transport)?;
+            let certificate =
+                device.enroll_expecting(&code, &transport, relay_key_id.as_deref())?;
             println!(
                 "enrolled as {:?} for {} until {}",
                 certificate.role,

@@ -1,10 +1,13 @@
 //! Enrollment: how a tablet joins an event with a code HR gave it, and pins the relay's keys.
 //!
 //! The code (100 bits, 20 characters in groups of four) never crosses the network: the tablet
-//! sends a lookup hash of it, and the relay's answer is authenticated with an HMAC whose key
-//! is derived from the code and the tablet's key. A network that does not know the code (an
-//! evil-twin access point) cannot forge an answer with its own keys, and a relay that does
-//! not hold the code cannot produce one either.
+//! sends a lookup hash of it and an HMAC, keyed from the code, over its own key; the relay's
+//! answer is authenticated with an HMAC keyed from the code and the tablet's key. A network
+//! that does not know the code (an evil-twin access point) cannot forge an answer with its
+//! own keys, and an eavesdropper cannot reuse what it saw for another key. The relay keeps
+//! only the lookup hash and the code's HKDF secret; whoever copies the relay's database
+//! while a code is live could answer for it, which the QR code's relay key fingerprint,
+//! checked by the tablet, guards against.
 
 use ed25519_dalek::{Signature, VerifyingKey};
 use hkdf::Hkdf;
@@ -82,6 +85,16 @@ impl EnrollmentCode {
     }
 }
 
+const CODE_PROOF_TAG: &[u8] = b"kiosk-enroll-code-proof-v1";
+
+fn code_proof(answer_secret: &[u8; 32], device_key: &[u8; 32]) -> [u8; 32] {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(answer_secret)
+        .expect("HMAC takes any key length");
+    mac.update(CODE_PROOF_TAG);
+    mac.update(device_key);
+    mac.finalize().into_bytes().into()
+}
+
 /// The key that authenticates an answer to the tablet holding `device_key`.
 fn answer_mac(answer_secret: &[u8; 32], device_key: &[u8; 32]) -> Hmac<Sha256> {
     let hkdf = Hkdf::<Sha256>::from_prk(answer_secret).expect("a 32-byte PRK is valid");
@@ -110,18 +123,33 @@ pub struct EnrollRequest {
     /// Ed25519 by the device key over `kiosk-enroll-v1 ‖ code_lookup`: it holds the key.
     #[serde(with = "crate::cbor::array")]
     pub proof: [u8; 64],
+    /// HMAC keyed from the code over this device's key: it knows the code itself, not just
+    /// the lookup hash an eavesdropper could copy, and the proof serves no other key.
+    #[serde(with = "crate::cbor::array")]
+    pub code_proof: [u8; 32],
 }
 
 impl EnrollRequest {
     pub fn new(code: &EnrollmentCode, device: &dyn Signer) -> EnrollRequest {
         let code_lookup = code.lookup_hash();
         let proof = device.sign(&[ENROLL_TAG, &code_lookup].concat());
+        let device_key = device.public_key().to_bytes();
         EnrollRequest {
             version: super::PROTOCOL_VERSION,
             code_lookup,
-            device_key: device.public_key().to_bytes(),
+            device_key,
             proof: proof.to_bytes(),
+            code_proof: code_proof(&code.answer_secret(), &device_key),
         }
+    }
+
+    /// Checks that the sender knew the code (given the code's stored answer secret).
+    pub fn knows_code(&self, answer_secret: &[u8; 32]) -> bool {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(answer_secret)
+            .expect("HMAC takes any key length");
+        mac.update(CODE_PROOF_TAG);
+        mac.update(&self.device_key);
+        mac.verify_slice(&self.code_proof).is_ok()
     }
 
     /// Checks the proof of key possession.
@@ -323,5 +351,21 @@ mod tests {
         let mut stolen_proof = EnrollRequest::new(&code, &device);
         stolen_proof.device_key = other;
         assert_eq!(stolen_proof.verify(), Err(ErrorCode::BadSignature));
+
+        // An eavesdropper copies the lookup hash and the code proof onto its own key.
+        let eavesdropper = SigningKey::from_bytes(&[4; 32]);
+        let seen = EnrollRequest::new(&code, &device);
+        let mut copied = EnrollRequest::new(&EnrollmentCode::generate(), &eavesdropper);
+        copied.code_lookup = seen.code_lookup;
+        copied.code_proof = seen.code_proof;
+        copied.proof =
+            ed25519_dalek::Signer::sign(&eavesdropper, &[ENROLL_TAG, &copied.code_lookup].concat())
+                .to_bytes();
+        assert!(copied.verify().is_ok(), "it holds its own key");
+        assert!(
+            !copied.knows_code(&code.answer_secret()),
+            "but not the code"
+        );
+        assert!(seen.knows_code(&code.answer_secret()));
     }
 }

@@ -88,6 +88,9 @@ pub struct StoredReceipt {
 pub struct Quarantined {
     pub doc_id: String,
     pub code: ErrorCode,
+    /// The change hashes of the capture the relay keeps, so the tablet can check it is its own.
+    #[serde(with = "crate::cbor::hashes")]
+    pub stored_hashes: Vec<[u8; 32]>,
 }
 
 /// A document refused and not stored.

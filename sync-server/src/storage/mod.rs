@@ -44,7 +44,10 @@ pub struct EnrollmentGrant {
 /// Why a code did not enroll a device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodeRefusal {
+    /// No such code, or the request does not prove knowing it.
     Unknown,
+    /// The device was revoked; a code does not bring it back.
+    Revoked,
     Expired,
     Exhausted,
 }
@@ -103,7 +106,8 @@ pub enum IngestOutcome {
     Committed {
         /// Per stored document, every change hash the relay holds.
         stored: Vec<(String, Vec<[u8; 32]>)>,
-        quarantined: Vec<(String, ErrorCode)>,
+        /// Per quarantined document, the change hashes of the capture kept.
+        quarantined: Vec<(String, ErrorCode, Vec<[u8; 32]>)>,
         /// The device's journal as far as the relay holds it without a gap.
         journal: JournalHead,
     },
@@ -127,6 +131,7 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
         &self,
         lookup: &[u8; 32],
         device_key: &[u8; 32],
+        knows_code: &dyn Fn(&[u8; 32]) -> bool,
         now: i64,
         certificate_lifetime_ms: i64,
     ) -> StorageResult<Result<(DeviceRecord, [u8; 32]), CodeRefusal>>;

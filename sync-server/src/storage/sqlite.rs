@@ -248,7 +248,8 @@ fn record_journal_entry(
     Ok(())
 }
 
-/// Keeps a capture apart for HR review, once: a retried push does not add a second copy.
+/// Keeps a capture apart for HR review, once: a retried push of the same bytes does not add
+/// a second copy; different bytes under the same id are kept too.
 fn quarantine(
     tx: &Transaction<'_>,
     batch: &IngestBatch,
@@ -258,8 +259,9 @@ fn quarantine(
 ) -> StorageResult<()> {
     let device = batch.device_key.as_slice();
     let already: bool = tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM quarantine WHERE doc_id = ?1 AND device_key = ?2 AND code = ?3)",
-        params![doc_id, device, code.as_str()],
+        "SELECT EXISTS (SELECT 1 FROM quarantine
+                        WHERE doc_id = ?1 AND device_key = ?2 AND code = ?3 AND payload = ?4)",
+        params![doc_id, device, code.as_str(), payload],
         |r| r.get(0),
     )?;
     if !already {
@@ -324,6 +326,7 @@ impl RelayStore for SqliteStore {
         &self,
         lookup: &[u8; 32],
         device_key: &[u8; 32],
+        knows_code: &dyn Fn(&[u8; 32]) -> bool,
         now: i64,
         certificate_lifetime_ms: i64,
     ) -> StorageResult<Result<(DeviceRecord, [u8; 32]), CodeRefusal>> {
@@ -352,17 +355,25 @@ impl RelayStore for SqliteStore {
         else {
             return Ok(Err(CodeRefusal::Unknown));
         };
-        if now >= expires_at {
-            return Ok(Err(CodeRefusal::Expired));
+        let answer_secret = key32(answer_secret, "answer secret")?;
+        if !knows_code(&answer_secret) {
+            return Ok(Err(CodeRefusal::Unknown));
         }
-        let enrolled_with: Option<Vec<u8>> = tx
+        let known: Option<(Vec<u8>, Option<i64>)> = tx
             .query_row(
-                "SELECT enrolled_with FROM devices WHERE device_key = ?1",
+                "SELECT enrolled_with, revoked_at FROM devices WHERE device_key = ?1",
                 [device_key.as_slice()],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
-        let already = enrolled_with.as_deref() == Some(lookup.as_slice());
+        if known.as_ref().is_some_and(|(_, revoked)| revoked.is_some()) {
+            return Ok(Err(CodeRefusal::Revoked));
+        }
+        // A retry after a lost answer is answered again, even if the code expired meanwhile.
+        let already = known.is_some_and(|(with, _)| with.as_slice() == lookup.as_slice());
+        if !already && now >= expires_at {
+            return Ok(Err(CodeRefusal::Expired));
+        }
         if !already {
             if uses >= max_uses {
                 return Ok(Err(CodeRefusal::Exhausted));
@@ -379,8 +390,7 @@ impl RelayStore for SqliteStore {
                  ON CONFLICT (device_key) DO UPDATE SET
                    event_id = excluded.event_id, role = excluded.role,
                    recruiter = excluded.recruiter, enrolled_with = excluded.enrolled_with,
-                   certified_at = excluded.certified_at, expires_at = excluded.expires_at,
-                   revoked_at = NULL",
+                   certified_at = excluded.certified_at, expires_at = excluded.expires_at",
                 params![
                     device_key.as_slice(),
                     event_id,
@@ -395,7 +405,7 @@ impl RelayStore for SqliteStore {
         }
         let record = read_device(&tx, device_key)?.ok_or(StorageError::Undecodable("device"))?;
         tx.commit()?;
-        Ok(Ok((record, key32(answer_secret, "answer secret")?)))
+        Ok(Ok((record, answer_secret)))
     }
 
     fn device(&self, device_key: &[u8; 32]) -> StorageResult<Option<DeviceRecord>> {
@@ -418,7 +428,7 @@ impl RelayStore for SqliteStore {
             [batch.device_key.as_slice()],
             |r| r.get(0),
         )?;
-        if batch.seq <= last as u64 {
+        if batch.seq <= last as u64 || batch.seq > i64::MAX as u64 {
             return Ok(IngestOutcome::StaleSeq {
                 last_accepted: last as u64,
             });
@@ -453,7 +463,11 @@ impl RelayStore for SqliteStore {
                                 stored.push((doc_id.clone(), change_hashes.clone()));
                             } else {
                                 quarantine(&tx, batch, doc_id, document, ErrorCode::NotPermitted)?;
-                                quarantined.push((doc_id.clone(), ErrorCode::NotPermitted));
+                                quarantined.push((
+                                    doc_id.clone(),
+                                    ErrorCode::NotPermitted,
+                                    change_hashes.clone(),
+                                ));
                             }
                         }
                         None => {
@@ -493,7 +507,7 @@ impl RelayStore for SqliteStore {
                     journal_seq,
                 } => {
                     quarantine(&tx, batch, doc_id, sealed, *code)?;
-                    quarantined.push((doc_id.clone(), *code));
+                    quarantined.push((doc_id.clone(), *code, change_hashes.clone()));
                     record_journal_entry(
                         &tx,
                         &batch.device_key,
