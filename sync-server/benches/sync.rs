@@ -10,8 +10,8 @@
 //! Run: `cargo bench -p kiosk-sync-server --bench sync` (optionally `-- 10000 50 200`: tablet
 //! registrations, concurrent devices, registrations per device). Prints figures and ratios.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use std::io::Write;
+use std::process::Child;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -27,6 +27,10 @@ use kiosk_core::sync::{BatchLimits, HttpTransport, NoListener, Transport, Transp
 use kiosk_sync_server::keys::RelayKeys;
 use kiosk_sync_server::storage::{RelayStore, SqliteStore};
 
+#[path = "../tests/support/relay_process.rs"]
+mod relay_process;
+use relay_process::{admin, spawn_relay};
+
 struct RelayProcess {
     child: Child,
     url: String,
@@ -35,26 +39,7 @@ struct RelayProcess {
 
 impl RelayProcess {
     fn start(data_dir: &std::path::Path) -> RelayProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kiosk-sync-server"))
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args(["demo", "--listen", "127.0.0.1:0"])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("relay starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let first = lines.next().expect("a line").expect("utf-8");
-        // Keep reading, so the relay never writes into a closed pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        let url = first
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .expect("the relay prints its address")
-            .trim_end_matches(',')
-            .to_owned();
+        let (child, url) = spawn_relay(data_dir, "demo");
         RelayProcess {
             child,
             url,
@@ -63,20 +48,17 @@ impl RelayProcess {
     }
 
     fn code(&self, uses: u32) -> EnrollmentCode {
-        let output = Command::new(env!("CARGO_BIN_EXE_kiosk-sync-server"))
-            .arg("--data-dir")
-            .arg(&self.data_dir)
-            .args([
+        let printed = admin(
+            &self.data_dir,
+            &[
                 "create-code",
                 "--event",
                 kiosk_core::demo::DEMO_EVENT_ID,
                 "--uses",
-            ])
-            .arg(uses.to_string())
-            .env("RUST_LOG", "warn")
-            .output()
-            .expect("create-code runs");
-        EnrollmentCode::parse(String::from_utf8_lossy(&output.stdout).trim()).expect("a code")
+                &uses.to_string(),
+            ],
+        );
+        EnrollmentCode::parse(&printed).expect("a code")
     }
 
     fn peak_rss_mib(&self) -> f64 {

@@ -2,8 +2,6 @@
 //! stores nothing twice, and the tablet erases nothing without a receipt: after restarts and
 //! retries, every registration is stored exactly once.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use kiosk_core::device::{Device, DeviceRole};
@@ -13,40 +11,13 @@ use kiosk_core::secrets::MemorySecretStore;
 use kiosk_core::sync::{BatchLimits, HttpTransport, NoListener, sync};
 use kiosk_sync_server::storage::{RelayStore, SqliteStore};
 
-fn start_relay(data_dir: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kiosk-sync-server"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("relay starts");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let first = lines.next().expect("a line").expect("utf-8");
-    std::thread::spawn(move || lines.for_each(drop));
-    let url = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .expect("address")
-        .to_owned();
-    (child, url)
+mod support {
+    pub mod relay_process;
 }
+use support::relay_process::{admin, spawn_relay};
 
-fn admin(data_dir: &std::path::Path, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_kiosk-sync-server"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .output()
-        .expect("runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+fn start_relay(data_dir: &std::path::Path) -> (std::process::Child, String) {
+    spawn_relay(data_dir, "serve")
 }
 
 #[test]
@@ -54,20 +25,9 @@ fn sigkill_mid_batch_then_retries_store_every_registration_exactly_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("relay");
     // The demo command publishes the demo event; stop it and serve the same data.
-    {
-        let mut demo = Command::new(env!("CARGO_BIN_EXE_kiosk-sync-server"))
-            .arg("--data-dir")
-            .arg(&data)
-            .args(["demo", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("demo starts");
-        let mut lines = BufReader::new(demo.stdout.take().expect("stdout")).lines();
-        lines.next().expect("started").expect("utf-8");
-        demo.kill().expect("stops");
-        demo.wait().expect("reaped");
-    }
+    let (mut demo, _) = spawn_relay(&data, "demo");
+    demo.kill().expect("stops");
+    demo.wait().expect("reaped");
     let code = EnrollmentCode::parse(&admin(
         &data,
         &[
@@ -108,7 +68,7 @@ fn sigkill_mid_batch_then_retries_store_every_registration_exactly_once() {
         let delay = Duration::from_millis(5 + round * 17);
         let killer = std::thread::spawn(move || {
             std::thread::sleep(delay);
-            let _ = Command::new("kill")
+            let _ = std::process::Command::new("kill")
                 .args(["-KILL", &pid.to_string()])
                 .status();
         });
