@@ -159,13 +159,8 @@ impl<T: DocumentContent> Document<T> {
     /// so a receiver that must refuse them compares every path with a document rebuilt from
     /// what it hydrated.
     pub fn has_only_known_fields(&self) -> Result<bool> {
-        self.holds_only_fields_of(&self.read()?)
-    }
-
-    /// [`Document::has_only_known_fields`] for content already read from this document.
-    pub fn holds_only_fields_of(&self, content: &T) -> Result<bool> {
         let mut rebuilt = AutoCommit::new();
-        reconcile(&mut rebuilt, content)?;
+        reconcile(&mut rebuilt, &self.read()?)?;
         Ok(field_paths(&self.doc) == field_paths(&rebuilt))
     }
 

@@ -200,6 +200,18 @@ impl RegistrationGenerator {
     }
 }
 
+/// A kiosk device at `path` with the demo event installed and its data key in memory, not
+/// yet enrolled: for tests and benchmarks.
+pub fn demo_kiosk(path: &std::path::Path) -> crate::Result<std::sync::Arc<crate::device::Device>> {
+    let device = crate::device::Device::open(
+        path,
+        &crate::secrets::MemorySecretStore::default(),
+        crate::device::DeviceRole::Kiosk,
+    )?;
+    device.install_event(&crate::demo::demo_event(), Timestamp::now())?;
+    Ok(device)
+}
+
 /// Captures `count` generated visitors on `device` through a visitor session, as a kiosk
 /// at a fair would: for tests, benchmarks and demos.
 pub fn capture_generated(

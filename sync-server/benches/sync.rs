@@ -18,11 +18,10 @@ use std::time::{Duration, Instant};
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use kiosk_core::device::{Device, DeviceRole};
+use kiosk_core::device::Device;
 use kiosk_core::generator::RegistrationGenerator;
 use kiosk_core::ids::Timestamp;
 use kiosk_core::protocol::enrollment::EnrollmentCode;
-use kiosk_core::secrets::MemorySecretStore;
 use kiosk_core::sync::{BatchLimits, HttpTransport, NoListener, Transport, TransportError, sync};
 use kiosk_sync_server::keys::RelayKeys;
 use kiosk_sync_server::storage::{RelayStore, SqliteStore};
@@ -98,16 +97,7 @@ impl Transport for Counting {
 
 /// A kiosk tablet with the demo event installed, not yet enrolled.
 fn tablet(dir: &std::path::Path, name: &str) -> Arc<Device> {
-    let device = Device::open(
-        &dir.join(name),
-        &MemorySecretStore::default(),
-        DeviceRole::Kiosk,
-    )
-    .expect("opens");
-    device
-        .install_event(&kiosk_core::demo::demo_event(), Timestamp::now())
-        .expect("event");
-    device
+    kiosk_core::generator::demo_kiosk(&dir.join(name)).expect("opens")
 }
 
 fn capture(device: &Arc<Device>, count: usize, seed: u64) {

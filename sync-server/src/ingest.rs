@@ -9,7 +9,6 @@ use kiosk_core::capture::{SealError, receipt_code};
 use kiosk_core::documents::actor_id;
 use kiosk_core::event::Event;
 use kiosk_core::ids::EventId;
-use kiosk_core::ids::RegistrationId;
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_core::protocol::{
     Command, DocumentKind, ErrorCode, JournalState, PROTOCOL_VERSION, Push, PushBody, Quarantined,
@@ -234,20 +233,17 @@ fn check_push(
     let Some(event) = events.get(store, &registration.event_id)? else {
         return quarantine(ErrorCode::WrongEvent);
     };
-    let known_fields = document
-        .holds_only_fields_of(&registration)
-        .unwrap_or(false);
+    let known_fields = document.fields_within(kiosk_core::documents::registration_field_paths());
     if !known_fields || revalidate(&registration, event).is_err() {
         return quarantine(ErrorCode::InvalidRegistration);
     }
-    let id = RegistrationId::parse(&push.doc_id).unwrap_or(registration.id.clone());
     Ok(Checked::Item(IngestItem::Store {
         doc_id: push.doc_id.clone(),
         event_id: registration.event_id.to_string(),
         document: payload.document.clone(),
         change_hashes: payload.change_hashes.clone(),
         capture_signature: payload.capture_signature.clone(),
-        receipt_code: receipt_code::for_registration(&id),
+        receipt_code: receipt_code::for_registration(&registration.id),
         restricted: registration.restricted,
         journal_seq: push.journal_seq,
     }))

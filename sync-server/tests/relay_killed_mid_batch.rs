@@ -4,10 +4,8 @@
 
 use std::time::Duration;
 
-use kiosk_core::device::{Device, DeviceRole};
 use kiosk_core::ids::Timestamp;
 use kiosk_core::protocol::enrollment::EnrollmentCode;
-use kiosk_core::secrets::MemorySecretStore;
 use kiosk_core::sync::{BatchLimits, HttpTransport, NoListener, sync};
 use kiosk_sync_server::storage::{RelayStore, SqliteStore};
 
@@ -41,15 +39,8 @@ fn sigkill_mid_batch_then_retries_store_every_registration_exactly_once() {
     .expect("a code");
 
     let (mut relay, mut url) = start_relay(&data);
-    let device = Device::open(
-        &dir.path().join("kiosk.sqlite3"),
-        &MemorySecretStore::default(),
-        DeviceRole::Kiosk,
-    )
-    .expect("opens");
-    device
-        .install_event(&kiosk_core::demo::demo_event(), Timestamp::now())
-        .expect("event");
+    let device =
+        kiosk_core::generator::demo_kiosk(&dir.path().join("kiosk.sqlite3")).expect("opens");
     device
         .enroll(&code, &HttpTransport::new(&url))
         .expect("enrolls");

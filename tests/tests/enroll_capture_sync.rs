@@ -4,11 +4,10 @@
 
 use std::sync::{Arc, Mutex};
 
-use kiosk_core::device::{Device, DeviceRole};
+use kiosk_core::device::Device;
 use kiosk_core::ids::Timestamp;
 use kiosk_core::protocol::enrollment::{EnrolledRole, EnrollmentCode};
 use kiosk_core::protocol::{ErrorCode, SignedEnvelope};
-use kiosk_core::secrets::MemorySecretStore;
 use kiosk_core::store::DocumentState;
 use kiosk_core::sync::{BatchLimits, HttpTransport, NoListener, Transport, TransportError, sync};
 use kiosk_sync_server::enrollment::create_code;
@@ -59,15 +58,8 @@ struct Tablet {
 
 fn tablet() -> Tablet {
     let dir = tempfile::tempdir().expect("tempdir");
-    let device = Device::open(
-        &dir.path().join("kiosk.sqlite3"),
-        &MemorySecretStore::default(),
-        DeviceRole::Kiosk,
-    )
-    .expect("opens");
-    device
-        .install_event(&kiosk_core::demo::demo_event(), Timestamp::now())
-        .expect("event");
+    let device =
+        kiosk_core::generator::demo_kiosk(&dir.path().join("kiosk.sqlite3")).expect("opens");
     Tablet { _dir: dir, device }
 }
 

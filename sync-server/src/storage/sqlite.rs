@@ -149,6 +149,12 @@ impl SqliteStore {
     }
 }
 
+/// The actor the relay writes its copy of an event as, until HR users edit events as their
+/// own actors (the console).
+fn relay_event_actor() -> ed25519_dalek::VerifyingKey {
+    ed25519_dalek::SigningKey::from_bytes(&[0; 32]).verifying_key()
+}
+
 fn read_device(conn: &Connection, device_key: &[u8; 32]) -> StorageResult<Option<DeviceRecord>> {
     let row = conn
         .query_row(
@@ -276,10 +282,7 @@ fn quarantine(
 
 impl RelayStore for SqliteStore {
     fn put_event(&self, event: &Event) -> StorageResult<()> {
-        // The relay authors its copy of the event with an all-zero actor until HR users
-        // edit events as their own actors (the console).
-        let relay_actor = ed25519_dalek::SigningKey::from_bytes(&[0; 32]).verifying_key();
-        let bytes = EventDocument::create(event, &relay_actor, Timestamp::now())?.save();
+        let bytes = EventDocument::create(event, &relay_event_actor(), Timestamp::now())?.save();
         self.conn().execute(
             "INSERT INTO events (event_id, document) VALUES (?1, ?2)
              ON CONFLICT (event_id) DO UPDATE SET document = excluded.document",
@@ -297,9 +300,8 @@ impl RelayStore for SqliteStore {
                 |r| r.get(0),
             )
             .optional()?;
-        let relay_actor = ed25519_dalek::SigningKey::from_bytes(&[0; 32]).verifying_key();
         Ok(bytes
-            .map(|b| EventDocument::load(&b, &relay_actor)?.read())
+            .map(|b| EventDocument::load(&b, &relay_event_actor())?.read())
             .transpose()?)
     }
 
