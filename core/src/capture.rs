@@ -22,7 +22,9 @@ use crate::ids::{DeviceId, RegistrationId};
 pub const CAPTURE_TAG: &[u8] = b"kiosk-capture-v1";
 /// HPKE `info` of sealed captures.
 const SEAL_INFO: &[u8] = b"kiosk-seal-v1";
-const SEAL_FORMAT_VERSION: u8 = 1;
+const SEAL_FORMAT_VERSION: u8 = 2;
+/// A relay key id is the first 8 bytes of a hash of the key, shown as 16 hex digits.
+const KEY_ID_LEN: usize = 8;
 
 /// Why a seal could not be made or opened. Says nothing of its content.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -84,15 +86,21 @@ impl RelaySealingKey {
             .chain_update(public_key)
             .finalize();
         Ok(RelaySealingKey {
-            key_id: hex::encode(&digest[..8]),
+            key_id: hex::encode(&digest[..KEY_ID_LEN]),
             public_key,
         })
+    }
+
+    /// The key id as it travels in a seal.
+    fn key_id_bytes(&self) -> Option<[u8; KEY_ID_LEN]> {
+        hex::decode(&self.key_id).ok()?.try_into().ok()
     }
 }
 
 /// The relay's private sealing key. Lives on the relay; tests make their own.
 pub struct RelayOpeningKey {
     key_id: String,
+    key_id_bytes: [u8; KEY_ID_LEN],
     private: <X25519HkdfSha256 as Kem>::PrivateKey,
     public: RelaySealingKey,
 }
@@ -123,6 +131,7 @@ impl RelayOpeningKey {
         let public = RelaySealingKey::new(bytes).expect("a generated key is valid");
         RelayOpeningKey {
             key_id: public.key_id.clone(),
+            key_id_bytes: public.key_id_bytes().expect("a derived id is 8 bytes"),
             private,
             public,
         }
@@ -132,31 +141,44 @@ impl RelayOpeningKey {
         &self.public
     }
 
-    /// Opens a sealed capture, verifies its capture signature, and checks that the document
-    /// is exactly what was signed; returns the document read, so no one reads it twice.
+    /// Opens a sealed capture, reads the document, and verifies the capture signature over
+    /// the device, id and change hashes the document itself holds; returns the document
+    /// read, so no one reads it twice.
     pub fn open(&self, sealed: &[u8]) -> Result<OpenedCapture, SealError> {
-        let envelope: SealedEnvelope =
+        let SealedEnvelope(version, key_id, encapped_key, ciphertext) =
             ciborium::from_reader(sealed).map_err(|_| SealError::Malformed)?;
-        if envelope.version != SEAL_FORMAT_VERSION {
+        if version != SEAL_FORMAT_VERSION {
             return Err(SealError::Malformed);
         }
-        if envelope.key_id != self.key_id {
-            return Err(SealError::UnknownKeyId(envelope.key_id));
+        if key_id != self.key_id_bytes {
+            return Err(SealError::UnknownKeyId(hex::encode(key_id)));
         }
-        let encapped = <X25519HkdfSha256 as Kem>::EncappedKey::from_bytes(&envelope.encapped_key)
+        let encapped = <X25519HkdfSha256 as Kem>::EncappedKey::from_bytes(&encapped_key)
             .map_err(|_| SealError::Malformed)?;
         let plaintext = hpke::single_shot_open::<ChaCha20Poly1305, HkdfSha256, X25519HkdfSha256>(
             &OpModeR::Base,
             &self.private,
             &encapped,
             SEAL_INFO,
-            &envelope.ciphertext,
-            envelope.key_id.as_bytes(),
+            &ciphertext,
+            &key_id,
         )
         .map_err(|_| SealError::DoesNotOpen)?;
-        let payload: CapturePayload =
+        let SealedPayload(document_bytes, capture_signature) =
             ciborium::from_reader(plaintext.as_slice()).map_err(|_| SealError::Malformed)?;
-        let (document, registration) = payload.verify()?;
+        // The ids and hashes are read from the document, so they cannot disagree with it; the
+        // signature then decides whether the device named in it captured exactly this.
+        let (mut document, registration) =
+            crate::documents::RegistrationDocument::load_unattributed(&document_bytes)
+                .map_err(|_| SealError::DocumentMismatch)?;
+        let payload = CapturePayload {
+            doc_id: registration.id.clone(),
+            device_id: registration.capturing_device.clone(),
+            change_hashes: document.change_hashes().iter().map(|h| h.0).collect(),
+            document: document_bytes,
+            capture_signature,
+        };
+        payload.verify_signature()?;
         Ok(OpenedCapture {
             payload,
             document,
@@ -173,19 +195,25 @@ pub struct OpenedCapture {
     pub registration: crate::registration::Registration,
 }
 
-/// What the seal holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A capture as the relay reads it from a seal: the document, the capture signature, and
+/// the ids and hashes the signature covers, read from the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CapturePayload {
     pub doc_id: RegistrationId,
     pub device_id: DeviceId,
-    /// The saved Automerge document.
-    #[serde(with = "crate::cbor::bytes")]
+    /// The document as its changes (see [`crate::documents::Document::save_changes`]).
     pub document: Vec<u8>,
-    #[serde(with = "crate::cbor::hashes")]
     pub change_hashes: Vec<[u8; 32]>,
-    #[serde(with = "crate::cbor::bytes")]
     pub capture_signature: Vec<u8>,
 }
+
+/// What the seal holds, a CBOR array `[document, capture signature]`: everything else is
+/// read from the document, so nothing travels twice.
+#[derive(Serialize, Deserialize)]
+struct SealedPayload(
+    #[serde(with = "crate::cbor::bytes")] Vec<u8>,
+    #[serde(with = "crate::cbor::bytes")] Vec<u8>,
+);
 
 impl CapturePayload {
     /// Checks the capture signature against the device id's key, and the document against
@@ -199,6 +227,12 @@ impl CapturePayload {
         ),
         SealError,
     > {
+        let key = self.verify_signature()?;
+        self.check_document(&key)
+    }
+
+    /// Checks the capture signature over the ids and hashes this payload names.
+    fn verify_signature(&self) -> Result<VerifyingKey, SealError> {
         let key: VerifyingKey = self
             .device_id
             .public_key()
@@ -211,7 +245,7 @@ impl CapturePayload {
             &signature,
         )
         .map_err(|_| SealError::BadCaptureSignature)?;
-        self.check_document(&key)
+        Ok(key)
     }
 
     /// The signature covers ids and hashes; this ties the document to them: it must consist
@@ -240,15 +274,14 @@ impl CapturePayload {
     }
 }
 
+/// The seal as it travels, a CBOR array `[version, key id, encapsulated key, ciphertext]`.
 #[derive(Serialize, Deserialize)]
-struct SealedEnvelope {
-    version: u8,
-    key_id: String,
-    #[serde(with = "crate::cbor::bytes")]
-    encapped_key: Vec<u8>,
-    #[serde(with = "crate::cbor::bytes")]
-    ciphertext: Vec<u8>,
-}
+struct SealedEnvelope(
+    u8,
+    #[serde(with = "crate::cbor::array")] [u8; KEY_ID_LEN],
+    #[serde(with = "crate::cbor::bytes")] Vec<u8>,
+    #[serde(with = "crate::cbor::bytes")] Vec<u8>,
+);
 
 /// Signs a captured document and seals it to the relay. Returns the sealed envelope.
 pub fn sign_and_seal(
@@ -263,32 +296,27 @@ pub fn sign_and_seal(
         doc_id,
         change_hashes,
     ));
-    let mut payload = CapturePayload {
-        doc_id: doc_id.clone(),
-        device_id: identity.device_id(),
-        document,
-        change_hashes: change_hashes.iter().map(|h| h.0).collect(),
-        capture_signature: signature.to_bytes().to_vec(),
-    };
+    let mut payload = SealedPayload(document, signature.to_bytes().to_vec());
     let mut plaintext = crate::cbor::to_vec(&payload);
-    zeroize::Zeroize::zeroize(&mut payload.document);
+    zeroize::Zeroize::zeroize(&mut payload.0);
     let public = <X25519HkdfSha256 as Kem>::PublicKey::from_bytes(&relay.public_key)
         .map_err(|_| SealError::InvalidRelayKey)?;
+    let key_id = relay.key_id_bytes().ok_or(SealError::InvalidRelayKey)?;
     let sealed = hpke::single_shot_seal::<ChaCha20Poly1305, HkdfSha256, X25519HkdfSha256>(
         &OpModeS::Base,
         &public,
         SEAL_INFO,
         &plaintext,
-        relay.key_id.as_bytes(),
+        &key_id,
     );
     zeroize::Zeroize::zeroize(&mut plaintext);
     let (encapped, ciphertext) = sealed.map_err(|_| SealError::InvalidRelayKey)?;
-    let envelope = SealedEnvelope {
-        version: SEAL_FORMAT_VERSION,
-        key_id: relay.key_id.clone(),
-        encapped_key: encapped.to_bytes().to_vec(),
+    let envelope = SealedEnvelope(
+        SEAL_FORMAT_VERSION,
+        key_id,
+        encapped.to_bytes().to_vec(),
         ciphertext,
-    };
+    );
     Ok(crate::cbor::to_vec(&envelope))
 }
 
@@ -423,6 +451,63 @@ mod tests {
         let mut swapped = relay.open(&sealed).expect("opens").payload;
         swapped.document = other_bytes;
         assert_eq!(swapped.verify().err(), Some(SealError::DocumentMismatch));
+    }
+
+    #[test]
+    fn a_seal_carrying_another_document_than_the_signed_one_does_not_open_as_a_capture() {
+        let identity = DeviceIdentity::generate();
+        let relay = RelayOpeningKey::generate();
+        let (id, _, hashes) = captured(&identity, 5);
+        let (_, other_bytes, _) = captured(&identity, 6);
+        // The ids and hashes the relay checks are read from the document inside, so the
+        // signature over the first document cannot cover the second.
+        let swapped = sign_and_seal(&identity, relay.sealing_key(), &id, other_bytes, &hashes)
+            .expect("seals");
+        assert_eq!(
+            relay.open(&swapped).err(),
+            Some(SealError::BadCaptureSignature)
+        );
+        let garbage = sign_and_seal(
+            &identity,
+            relay.sealing_key(),
+            &id,
+            b"not automerge".to_vec(),
+            &hashes,
+        )
+        .expect("seals");
+        assert_eq!(
+            relay.open(&garbage).err(),
+            Some(SealError::DocumentMismatch)
+        );
+    }
+
+    #[test]
+    fn a_capture_travels_as_its_one_change_smaller_than_a_saved_document() {
+        let identity = DeviceIdentity::generate();
+        let relay = RelayOpeningKey::generate();
+        let mut registration = RegistrationGenerator::new(demo_event(), 7)
+            .next_registration()
+            .expect("valid");
+        registration.capturing_device = identity.device_id();
+        let mut document = RegistrationDocument::create(
+            &registration,
+            &identity.public_key(),
+            registration.captured_at,
+        )
+        .expect("document");
+        let changes = document.save_changes();
+        assert!(changes.len() < document.save().len());
+        let sealed = sign_and_seal(
+            &identity,
+            relay.sealing_key(),
+            &registration.id,
+            changes,
+            &document.change_hashes(),
+        )
+        .expect("seals");
+        let opened = relay.open(&sealed).expect("opens");
+        assert_eq!(opened.registration, registration);
+        assert_eq!(opened.payload.device_id, identity.device_id());
     }
 
     #[test]

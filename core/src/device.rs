@@ -17,6 +17,7 @@ use crate::journal::JournalHead;
 use crate::protocol::enrollment::{
     DeviceCertificate, EnrollRequest, EnrollResponse, EnrolledRole, EnrollmentCode,
 };
+use crate::protocol::{Command, DeviceCommand, SignedCommand};
 use crate::secrets::{DataKey, SecretStore};
 use crate::store::{DeviceStore, DocumentState, PendingCapture, StateCounts};
 use crate::validation::{CaptureContext, RegistrationInput, validate};
@@ -32,6 +33,8 @@ pub(crate) const META_STAFF_PIN: &str = "staff_pin";
 const META_RELAY_SIGNING_KEY: &str = "relay_signing_key";
 const META_CERTIFICATE: &str = "certificate";
 const META_SYNC_SEQ: &str = "sync_seq";
+const META_WIPE_ORDER: &str = "wipe_order";
+const META_LAST_RECEIPT: &str = "last_receipt";
 
 /// What a tablet is enrolled as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +76,8 @@ pub(crate) struct Inner {
     pub(crate) store: DeviceStore,
     relay_key: Option<RelaySealingKey>,
     event: Option<Event>,
+    /// Set once the device carried out a wipe: nothing works on it any more.
+    wiped: bool,
 }
 
 /// An opened device.
@@ -145,6 +150,7 @@ impl Device {
                 store,
                 relay_key,
                 event,
+                wiped: false,
             }),
         }))
     }
@@ -162,7 +168,11 @@ impl Device {
     }
 
     pub(crate) fn lock(&self) -> Result<MutexGuard<'_, Inner>> {
-        self.inner.lock().map_err(|_| Error::Poisoned)
+        let inner = self.inner.lock().map_err(|_| Error::Poisoned)?;
+        if inner.wiped {
+            return Err(Error::Wiped);
+        }
+        Ok(inner)
     }
 
     /// Pins the relay's sealing key. Enrollment does this; tests may do it directly.
@@ -355,7 +365,7 @@ impl Device {
             &self.identity,
             &relay,
             &registration.id,
-            document.save(),
+            document.save_changes(),
             &hashes,
         )?;
         let entry = inner
@@ -418,6 +428,118 @@ impl Device {
             inner.store.checkpoint()?;
         }
         Ok(())
+    }
+}
+
+/// What a revoked tablet's wipe did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WipeOutcome {
+    /// Everything is erased: the store's files, and the data key in the secret store.
+    Wiped,
+    /// Records still lack a receipt; they are sent again first, and the wipe waits.
+    Waiting { unreceipted: u64 },
+}
+
+impl Device {
+    /// Keeps a wipe command the relay signed for this device, checked against the pinned
+    /// relay key, so it is carried out even if the tablet restarts first.
+    pub(crate) fn keep_wipe_order(&self, command: &SignedCommand) -> Result<()> {
+        let relay_key = self.relay_signing_key()?.ok_or(Error::NotEnrolled)?;
+        let device = self.identity.public_key().to_bytes();
+        let opened = crate::protocol::open_command(command, &relay_key, &device)?;
+        if opened.command != Command::Wipe {
+            return Ok(());
+        }
+        self.lock()?.store.set_meta(META_WIPE_ORDER, &command.0)?;
+        Ok(())
+    }
+
+    /// The wipe command this tablet holds, if the relay sent one; checked again.
+    pub fn wipe_order(&self) -> Result<Option<DeviceCommand>> {
+        let Some(bytes) = self.lock()?.store.meta(META_WIPE_ORDER)? else {
+            return Ok(None);
+        };
+        let relay_key = self.relay_signing_key()?.ok_or(Error::NotEnrolled)?;
+        let device = self.identity.public_key().to_bytes();
+        Ok(Some(crate::protocol::open_command(
+            &SignedCommand(bytes),
+            &relay_key,
+            &device,
+        )?))
+    }
+
+    /// Carries out the relay's wipe command once every record has a receipt: erases the
+    /// store (sealed copies, journal, keys, event) and the data key. A tablet without a
+    /// signed wipe command for itself refuses, so no one can wipe a tablet by asking.
+    pub fn wipe(&self, secrets: &dyn SecretStore) -> Result<WipeOutcome> {
+        if self.wipe_order()?.is_none() {
+            return Err(Error::NoWipeOrder);
+        }
+        let unreceipted = self.unreceipted_count()?;
+        if unreceipted > 0 {
+            return Ok(WipeOutcome::Waiting { unreceipted });
+        }
+        let mut inner = self.lock()?;
+        inner.store.erase()?;
+        inner.wiped = true;
+        inner.relay_key = None;
+        inner.event = None;
+        drop(inner);
+        secrets.delete(DATA_KEY_NAME)?;
+        Ok(WipeOutcome::Wiped)
+    }
+
+    /// Keeps the relay's latest signed receipt, so the tablet can show later what the
+    /// relay confirmed (the close-of-event count), and prove it.
+    pub(crate) fn keep_last_receipt(&self, envelope: &[u8]) -> Result<()> {
+        self.lock()?.store.set_meta(META_LAST_RECEIPT, envelope)?;
+        Ok(())
+    }
+
+    /// The closing count of the event on this tablet: what it captured, what the relay
+    /// received (by receipts), and the journal the relay last confirmed, from its signed
+    /// receipt, checked again against the pinned relay key.
+    pub fn close_report(&self) -> Result<CloseReport> {
+        let counts = self.state_counts()?;
+        let journal = self.journal_head()?;
+        let stored = self.lock()?.store.meta(META_LAST_RECEIPT)?;
+        let relay_confirmed = match (stored, self.relay_signing_key()?) {
+            (Some(bytes), Some(relay_key)) => {
+                let envelope = crate::protocol::SignedEnvelope::from_bytes(&bytes)?;
+                envelope.verify(crate::protocol::RECEIPT_TAG, &relay_key)?;
+                let response: crate::protocol::SyncResponse = envelope.decode()?;
+                Some(JournalHead::from(response.journal_confirmed))
+            }
+            _ => None,
+        };
+        Ok(CloseReport {
+            captured: journal.count,
+            received: counts.received + counts.deleted,
+            unreceipted: counts.captured + counts.sent,
+            journal,
+            relay_confirmed,
+        })
+    }
+}
+
+/// An event's close on a tablet: *N captured / N received*, provable from both sides: the
+/// tablet's journal head over N entries, and the head the relay computed and signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CloseReport {
+    pub captured: u64,
+    pub received: u64,
+    pub unreceipted: u64,
+    pub journal: JournalHead,
+    /// The journal the relay confirmed in its last receipt.
+    pub relay_confirmed: Option<JournalHead>,
+}
+
+impl CloseReport {
+    /// Everything captured is received, and the relay's signed journal is this tablet's.
+    pub fn is_complete(&self) -> bool {
+        self.unreceipted == 0
+            && self.received == self.captured
+            && self.relay_confirmed == Some(self.journal)
     }
 }
 

@@ -57,6 +57,10 @@ pub enum Error {
     RelayRefused { code: crate::protocol::ErrorCode },
     #[error("the tablet is not enrolled with a relay")]
     NotEnrolled,
+    #[error("this tablet was wiped on the relay's command; enroll it again to use it")]
+    Wiped,
+    #[error("the relay has not ordered this tablet wiped")]
+    NoWipeOrder,
     #[error("the enrollment is for another {0} than this tablet's")]
     EnrollmentMismatch(&'static str),
 }

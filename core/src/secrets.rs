@@ -22,6 +22,8 @@ pub trait SecretStore: Send + Sync {
     fn load(&self, name: &str) -> Result<Option<Vec<u8>>, SecretStoreError>;
     /// Stores `secret` under `name`, replacing any earlier one.
     fn store(&self, name: &str, secret: &[u8]) -> Result<(), SecretStoreError>;
+    /// Removes the secret under `name`; removing one that is not there is not an error.
+    fn delete(&self, name: &str) -> Result<(), SecretStoreError>;
 }
 
 /// The 256-bit key that encrypts the device's private key (and, on staff tablets, pulled
@@ -74,6 +76,14 @@ impl SecretStore for MemorySecretStore {
     fn store(&self, name: &str, secret: &[u8]) -> Result<(), SecretStoreError> {
         let mut secrets = self.secrets.lock().map_err(|_| poisoned())?;
         secrets.insert(name.to_owned(), secret.to_vec());
+        Ok(())
+    }
+
+    fn delete(&self, name: &str) -> Result<(), SecretStoreError> {
+        let mut secrets = self.secrets.lock().map_err(|_| poisoned())?;
+        if let Some(mut secret) = secrets.remove(name) {
+            zeroize::Zeroize::zeroize(&mut secret);
+        }
         Ok(())
     }
 }
@@ -144,6 +154,25 @@ impl SecretStore for FileSecretStore {
             .and_then(|d| d.sync_all())
             .map_err(failed)?;
         Ok(())
+    }
+
+    fn delete(&self, name: &str) -> Result<(), SecretStoreError> {
+        use std::io::Write;
+        let path = self.path(name)?;
+        let failed =
+            |e: std::io::Error| SecretStoreError(format!("cannot delete {}: {e}", path.display()));
+        // Overwrite before unlinking, so the key does not linger in the file's old blocks
+        // on a plain file system.
+        match std::fs::OpenOptions::new().write(true).open(&path) {
+            Ok(mut file) => {
+                let length = file.metadata().map_err(failed)?.len() as usize;
+                file.write_all(&vec![0; length]).map_err(failed)?;
+                file.sync_all().map_err(failed)?;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(failed(e)),
+        }
+        std::fs::remove_file(&path).map_err(failed)
     }
 }
 

@@ -11,8 +11,8 @@ use kiosk_core::event::Event;
 use kiosk_core::ids::EventId;
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_core::protocol::{
-    Command, DocumentKind, ErrorCode, JournalState, PROTOCOL_VERSION, Push, PushBody, Quarantined,
-    RECEIPT_TAG, Rejected, SignedEnvelope, StoredReceipt, SyncRequest, SyncResponse,
+    Command, ErrorCode, JournalState, PROTOCOL_VERSION, Push, PushBody, PushOutcome, RECEIPT_TAG,
+    SignedEnvelope, SyncRequest, SyncResponse, sign_command,
 };
 use kiosk_core::validation::revalidate;
 
@@ -32,16 +32,13 @@ pub fn handle_sync(
     now: i64,
 ) -> StorageResult<Vec<u8>> {
     let revoked = device.revoked_at.is_some();
-    let expired = now >= device.expires_at;
     let mut response = SyncResponse {
         version: PROTOCOL_VERSION,
         device_id: device.device_key,
         request_hash,
         refused: None,
         last_accepted_seq: None,
-        receipts: Vec::new(),
-        quarantined: Vec::new(),
-        rejected: Vec::new(),
+        outcomes: Vec::new(),
         journal_confirmed: JournalState {
             count: 0,
             head: kiosk_core::journal::GENESIS,
@@ -49,7 +46,12 @@ pub fn handle_sync(
         backup_watermark: None,
         removed: Vec::new(),
         commands: if revoked {
-            vec![Command::Wipe]
+            vec![sign_command(
+                Command::Wipe,
+                device.device_key,
+                now,
+                &keys.signing,
+            )]
         } else {
             Vec::new()
         },
@@ -65,20 +67,17 @@ pub fn handle_sync(
         response.last_accepted_seq = Some(device.last_seq);
         return Ok(SignedEnvelope::sign(RECEIPT_TAG, &response, &keys.signing).to_bytes());
     }
+    // A kiosk captures for its own event only, so one event serves the whole request.
+    let event = EventId::parse(&device.event_id)
+        .map(|id| store.event(&id))
+        .transpose()?
+        .flatten();
+    let checked = check_pushes(keys, device, event.as_ref(), &request.pushes, now);
     let mut items = Vec::new();
-    let mut rejected = Vec::new();
-    let mut events = EventCache::default();
-    for push in &request.pushes {
-        match check_push(&mut events, store, keys, device, push, revoked, expired)? {
-            Checked::Item(item) => items.push(item),
-            Checked::Rejected(code, message) => {
-                tracing::warn!(code = code.as_str(), "push refused");
-                rejected.push(Rejected {
-                    doc_id: push.doc_id.clone(),
-                    code,
-                    message: message.to_owned(),
-                })
-            }
+    for result in &checked {
+        match result {
+            Checked::Item(item) => items.push(item.clone()),
+            Checked::Rejected(code, _) => tracing::warn!(code = code.as_str(), "push refused"),
         }
     }
     let batch = IngestBatch {
@@ -97,26 +96,79 @@ pub fn handle_sync(
             quarantined,
             journal,
         } => {
-            response.receipts = stored
-                .into_iter()
-                .map(|(doc_id, stored_hashes)| StoredReceipt {
-                    doc_id,
-                    stored_hashes,
-                })
-                .collect();
-            response.quarantined = quarantined
-                .into_iter()
-                .map(|(doc_id, code, stored_hashes)| Quarantined {
-                    doc_id,
-                    code,
-                    stored_hashes,
-                })
-                .collect();
-            response.rejected = rejected;
+            response.outcomes = outcomes_in_push_order(&checked, stored, quarantined);
             response.journal_confirmed = journal.into();
         }
     }
     Ok(SignedEnvelope::sign(RECEIPT_TAG, &response, &keys.signing).to_bytes())
+}
+
+/// One outcome per push, in the request's order. The store lists what it stored and what
+/// it quarantined, each in item order; a capture it was asked to store was stored exactly
+/// when the next stored entry is that document with those hashes, else quarantined.
+fn outcomes_in_push_order(
+    checked: &[Checked],
+    stored: Vec<(String, Vec<[u8; 32]>)>,
+    quarantined: Vec<(String, ErrorCode, Vec<[u8; 32]>)>,
+) -> Vec<PushOutcome> {
+    let mut stored = stored.into_iter().peekable();
+    let mut quarantined = quarantined.into_iter();
+    checked
+        .iter()
+        .map(|result| match result {
+            Checked::Rejected(code, message) => PushOutcome::Rejected(*code, (*message).to_owned()),
+            Checked::Item(item) => {
+                if let IngestItem::Store {
+                    doc_id,
+                    change_hashes,
+                    ..
+                } = item
+                    && let Some((_, hashes)) =
+                        stored.next_if(|(id, hashes)| id == doc_id && hashes == change_hashes)
+                {
+                    return PushOutcome::Stored(hashes);
+                }
+                match quarantined.next() {
+                    Some((_, code, hashes)) => PushOutcome::Quarantined(code, hashes),
+                    // The store answers for every item; if it did not, claim nothing.
+                    None => PushOutcome::Rejected(
+                        ErrorCode::Malformed,
+                        "the relay could not account for this document".to_owned(),
+                    ),
+                }
+            }
+        })
+        .collect()
+}
+
+/// Below this many pushes, checking them on one thread is quicker than starting others.
+const PARALLEL_CHECK_MIN: usize = 16;
+
+/// Runs [`check_push`] on every push, on as many threads as the machine has cores for
+/// a large batch: opening seals is the relay's main cost, and the pushes are independent.
+fn check_pushes(
+    keys: &RelayKeys,
+    device: &DeviceRecord,
+    event: Option<&Event>,
+    pushes: &[Push],
+    now: i64,
+) -> Vec<Checked> {
+    let check = |push| check_push(keys, device, event, push, now);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || pushes.len() < PARALLEL_CHECK_MIN {
+        return pushes.iter().map(check).collect();
+    }
+    let chunk = pushes.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = pushes
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(check).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| worker.join().expect("a check does not panic"))
+            .collect()
+    })
 }
 
 enum Checked {
@@ -124,86 +176,61 @@ enum Checked {
     Rejected(ErrorCode, &'static str),
 }
 
-/// Events read once per request: a batch of captures almost always cites one event.
-#[derive(Default)]
-struct EventCache {
-    events: Vec<(EventId, Option<Event>)>,
-}
-
-impl EventCache {
-    fn get(&mut self, store: &dyn RelayStore, id: &EventId) -> StorageResult<Option<&Event>> {
-        let index = match self.events.iter().position(|(known, _)| known == id) {
-            Some(index) => index,
-            None => {
-                self.events.push((id.clone(), store.event(id)?));
-                self.events.len() - 1
-            }
-        };
-        Ok(self.events[index].1.as_ref())
-    }
-}
-
 fn check_push(
-    events: &mut EventCache,
-    store: &dyn RelayStore,
     keys: &RelayKeys,
     device: &DeviceRecord,
+    event: Option<&Event>,
     push: &Push,
-    revoked: bool,
-    expired: bool,
-) -> StorageResult<Checked> {
-    let sealed = match (&push.kind, &push.body) {
-        (DocumentKind::Registration, PushBody::Sealed(sealed)) => sealed,
-        (_, PushBody::Changes(_)) => {
-            return Ok(Checked::Rejected(
+    now: i64,
+) -> Checked {
+    let revoked = device.revoked_at.is_some();
+    let expired = now >= device.expires_at;
+    let sealed = match &push.body {
+        PushBody::Sealed(sealed) => sealed,
+        PushBody::Changes(_) => {
+            return Checked::Rejected(
                 ErrorCode::NotPermitted,
                 "this relay takes only sealed captures from tablets",
-            ));
+            );
         }
     };
     let opened = match keys.sealing.open(sealed) {
         Ok(opened) => opened,
         Err(SealError::BadCaptureSignature | SealError::DocumentMismatch) => {
-            return Ok(Checked::Rejected(
+            return Checked::Rejected(
                 ErrorCode::BadCaptureSignature,
                 "the capture signature does not verify",
-            ));
+            );
         }
         Err(_) => {
-            return Ok(Checked::Rejected(
+            return Checked::Rejected(
                 ErrorCode::SealUnreadable,
                 "the seal does not open with a key this relay holds",
-            ));
+            );
         }
     };
     let payload = &opened.payload;
     if payload.doc_id.as_str() != push.doc_id {
-        return Ok(Checked::Rejected(
-            ErrorCode::Malformed,
-            "the seal holds another document",
-        ));
+        return Checked::Rejected(ErrorCode::Malformed, "the seal holds another document");
     }
     let Some(device_key) = payload.device_id.public_key() else {
-        return Ok(Checked::Rejected(
-            ErrorCode::DeviceMismatch,
-            "the capture names no device",
-        ));
+        return Checked::Rejected(ErrorCode::DeviceMismatch, "the capture names no device");
     };
     if device_key.to_bytes() != device.device_key {
-        return Ok(Checked::Rejected(
+        return Checked::Rejected(
             ErrorCode::DeviceMismatch,
             "the capture was made by another device",
-        ));
+        );
     }
     // Authentic from here on: whatever fails now is quarantined, never dropped.
     let quarantine = |code| {
-        Ok(Checked::Item(IngestItem::Quarantine {
+        Checked::Item(IngestItem::Quarantine {
             doc_id: push.doc_id.clone(),
             sealed: sealed.clone(),
             change_hashes: payload.change_hashes.clone(),
             code,
             journal_seq: push.journal_seq,
-        }))
+        })
     };
     if revoked {
         return quarantine(ErrorCode::Revoked);
@@ -230,14 +257,14 @@ fn check_push(
     {
         return quarantine(ErrorCode::WrongEvent);
     }
-    let Some(event) = events.get(store, &registration.event_id)? else {
+    let Some(event) = event else {
         return quarantine(ErrorCode::WrongEvent);
     };
     let known_fields = document.fields_within(kiosk_core::documents::registration_field_paths());
     if !known_fields || revalidate(&registration, event).is_err() {
         return quarantine(ErrorCode::InvalidRegistration);
     }
-    Ok(Checked::Item(IngestItem::Store {
+    Checked::Item(IngestItem::Store {
         doc_id: push.doc_id.clone(),
         event_id: registration.event_id.to_string(),
         document: payload.document.clone(),
@@ -246,5 +273,5 @@ fn check_push(
         receipt_code: receipt_code::for_registration(&registration.id),
         restricted: registration.restricted,
         journal_seq: push.journal_seq,
-    }))
+    })
 }

@@ -271,6 +271,103 @@ async fn a_revoked_tablets_captures_are_quarantined_and_it_is_told_to_wipe() {
     relay.server.stop().await.expect("stops");
 }
 
+/// Fails every request after the first `allowed`, as a network dropping mid-sync would.
+struct FailsAfter {
+    inner: HttpTransport,
+    allowed: Mutex<u32>,
+}
+
+impl Transport for FailsAfter {
+    fn post(&self, path: &str, body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
+        let mut allowed = self.allowed.lock().expect("lock");
+        if *allowed == 0 {
+            return Err(TransportError::Unreachable("network dropped".into()));
+        }
+        *allowed -= 1;
+        self.inner.post(path, body)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_tablet_wipes_itself_only_once_everything_it_holds_has_a_receipt() {
+    let relay = relay().await;
+    let url = relay.server.url();
+    let code = relay.code(EnrolledRole::Kiosk, 1, 3_600_000);
+    let store = relay.store.clone();
+    tokio::task::spawn_blocking(move || {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("kiosk.sqlite3");
+        let secrets = kiosk_core::secrets::MemorySecretStore::default();
+        let device =
+            Device::open(&path, &secrets, kiosk_core::device::DeviceRole::Kiosk).expect("opens");
+        device
+            .install_event(&kiosk_core::demo::demo_event(), Timestamp::now())
+            .expect("event");
+        let transport = HttpTransport::new(&url);
+        device.enroll(&code, &transport).expect("enrolls");
+        capture(&device, 3, 5);
+        sync_now(&device, &transport).expect("syncs");
+        assert!(
+            matches!(device.wipe(&secrets), Err(kiosk_core::Error::NoWipeOrder)),
+            "no one wipes a tablet by asking: only a command the relay signed for it"
+        );
+
+        let key = device.device_id().public_key().expect("key").to_bytes();
+        assert!(store.revoke_device(&key, now_ms()).expect("revokes"));
+        capture(&device, 2, 6);
+        // The first request gets its receipt and the wipe order; the network drops before
+        // the second, so one capture is still unreceipted and the wipe must wait.
+        let flaky = FailsAfter {
+            inner: HttpTransport::new(&url),
+            allowed: Mutex::new(1),
+        };
+        let one_at_a_time = BatchLimits {
+            max_documents: 1,
+            ..BatchLimits::default()
+        };
+        assert!(sync(&device, &flaky, &NoListener, one_at_a_time, Timestamp::now).is_err());
+        assert!(device.wipe_order().expect("reads").is_some(), "order kept");
+        assert_eq!(
+            device.wipe(&secrets).expect("waits"),
+            kiosk_core::device::WipeOutcome::Waiting { unreceipted: 1 }
+        );
+        assert!(
+            path.exists(),
+            "nothing erased while a capture lacks a receipt"
+        );
+
+        let report = sync_now(&device, &transport).expect("syncs");
+        assert_eq!(report.quarantined, 1);
+        let close = device.close_report().expect("report");
+        assert_eq!((close.captured, close.received), (5, 5));
+        assert!(close.is_complete(), "the relay signed the tablet's journal");
+        assert_eq!(
+            device.wipe(&secrets).expect("wipes"),
+            kiosk_core::device::WipeOutcome::Wiped
+        );
+        assert!(!path.exists(), "the store's files are gone");
+        assert!(
+            kiosk_core::secrets::SecretStore::load(&secrets, kiosk_core::device::DATA_KEY_NAME)
+                .expect("reads")
+                .is_none(),
+            "the data key is gone"
+        );
+        assert!(matches!(
+            device.state_counts(),
+            Err(kiosk_core::Error::Wiped)
+        ));
+        let counts = store.counts().expect("counts");
+        assert_eq!(
+            (counts.registrations, counts.quarantined),
+            (3, 2),
+            "the relay holds all five: three merged, two kept apart"
+        );
+    })
+    .await
+    .expect("tablet thread");
+    relay.server.stop().await.expect("stops");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_expired_and_exhausted_codes_are_refused_and_failures_are_rate_limited() {
     let relay = relay().await;

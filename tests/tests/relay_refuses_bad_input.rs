@@ -12,7 +12,7 @@ use kiosk_core::identity::DeviceIdentity;
 use kiosk_core::ids::DeviceId;
 use kiosk_core::protocol::enrollment::{EnrollRequest, EnrollResponse, EnrolledRole};
 use kiosk_core::protocol::{
-    DocumentKind, ErrorCode, JournalState, PROTOCOL_VERSION, PUSH_TAG, Push, PushBody,
+    ErrorCode, JournalState, PROTOCOL_VERSION, PUSH_TAG, Push, PushBody, PushOutcome,
     SignedEnvelope, SyncRequest, SyncResponse,
 };
 use kiosk_core::registration::Registration;
@@ -86,7 +86,6 @@ impl RawDevice {
 fn push(registration: &Registration, sealed: Vec<u8>) -> Push {
     Push {
         doc_id: registration.id.to_string(),
-        kind: DocumentKind::Registration,
         journal_seq: None,
         body: PushBody::Sealed(sealed),
     }
@@ -264,7 +263,7 @@ async fn forged_garbage_and_impermissible_requests_get_their_codes_and_change_no
                 .post("/v1/sync", device.signed(&request))
                 .expect("answers"),
         );
-        let codes: Vec<ErrorCode> = answer.rejected.iter().map(|r| r.code).collect();
+        let codes = answer.rejected_codes();
         assert_eq!(
             codes,
             [
@@ -273,7 +272,7 @@ async fn forged_garbage_and_impermissible_requests_get_their_codes_and_change_no
                 ErrorCode::BadCaptureSignature
             ]
         );
-        assert!(answer.receipts.is_empty() && answer.quarantined.is_empty());
+        assert_eq!(answer.outcomes.len(), 3, "one outcome per push");
         nothing_changed(baseline);
 
         // Authentic captures that fail later checks go to quarantine: changes by another
@@ -293,8 +292,11 @@ async fn forged_garbage_and_impermissible_requests_get_their_codes_and_change_no
                 .post("/v1/sync", device.signed(&request))
                 .expect("answers"),
         );
-        assert_eq!(answer.receipts.len(), 1, "the good one is stored");
-        let codes: Vec<ErrorCode> = answer.quarantined.iter().map(|q| q.code).collect();
+        assert!(
+            matches!(&answer.outcomes[0], PushOutcome::Stored(_)),
+            "the good one is stored, and answered first"
+        );
+        let codes = answer.quarantined_codes();
         assert_eq!(
             codes,
             [ErrorCode::ForeignActor, ErrorCode::InvalidRegistration]
@@ -326,14 +328,7 @@ async fn forged_garbage_and_impermissible_requests_get_their_codes_and_change_no
                 .post("/v1/sync", device.signed(&request))
                 .expect("answers"),
         );
-        assert_eq!(
-            answer
-                .quarantined
-                .iter()
-                .map(|q| q.code)
-                .collect::<Vec<_>>(),
-            [ErrorCode::NotPermitted]
-        );
+        assert_eq!(answer.quarantined_codes(), [ErrorCode::NotPermitted]);
         let counts = store.counts().expect("counts");
         assert_eq!(
             (counts.registrations, counts.quarantined),
@@ -346,7 +341,7 @@ async fn forged_garbage_and_impermissible_requests_get_their_codes_and_change_no
                 .post("/v1/sync", device.signed(&again))
                 .expect("answers"),
         );
-        assert_eq!(answer.quarantined.len(), 1);
+        assert_eq!(answer.quarantined_codes().len(), 1);
         assert_eq!(
             store.counts().expect("counts").quarantined,
             baseline.quarantined + 3
@@ -376,15 +371,8 @@ async fn forged_garbage_and_impermissible_requests_get_their_codes_and_change_no
                 .post("/v1/sync", staff.signed(&request_by_staff))
                 .expect("answers"),
         );
-        assert_eq!(
-            answer
-                .quarantined
-                .iter()
-                .map(|q| q.code)
-                .collect::<Vec<_>>(),
-            [ErrorCode::NotPermitted]
-        );
-        assert!(answer.receipts.is_empty());
+        assert_eq!(answer.quarantined_codes(), [ErrorCode::NotPermitted]);
+        assert_eq!(answer.stored_count(), 0);
 
         // A replayed (stale) request is answered with the last accepted sequence number.
         let replay = device.signed(&request);

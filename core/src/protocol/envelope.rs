@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::codes::ErrorCode;
-use super::messages::{SyncRequest, SyncResponse};
-use super::{PROTOCOL_VERSION, PUSH_TAG, RECEIPT_TAG};
+use super::messages::{Command, DeviceCommand, SignedCommand, SyncRequest, SyncResponse};
+use super::{COMMAND_TAG, PROTOCOL_VERSION, PUSH_TAG, RECEIPT_TAG};
 use crate::identity::DeviceIdentity;
 
 /// Why a message was refused before its content was looked at.
@@ -164,4 +164,38 @@ pub fn open_response(
         return Err(ProtocolError::WrongRequest);
     }
     Ok(response)
+}
+
+/// Signs `command` for the device `device_id` with the relay key.
+pub fn sign_command(
+    command: Command,
+    device_id: [u8; 32],
+    issued_at: i64,
+    relay: &dyn Signer,
+) -> SignedCommand {
+    let command = DeviceCommand {
+        version: PROTOCOL_VERSION,
+        device_id,
+        command,
+        issued_at,
+    };
+    SignedCommand(SignedEnvelope::sign(COMMAND_TAG, &command, relay).to_bytes())
+}
+
+/// Opens a command with the relay key the tablet pinned, and checks it is for `device`.
+pub fn open_command(
+    signed: &SignedCommand,
+    relay_key: &VerifyingKey,
+    device: &[u8; 32],
+) -> Result<DeviceCommand, ProtocolError> {
+    let envelope = SignedEnvelope::from_bytes(&signed.0)?;
+    envelope.verify(COMMAND_TAG, relay_key)?;
+    let command: DeviceCommand = envelope.decode()?;
+    if command.version != PROTOCOL_VERSION {
+        return Err(ProtocolError::UnsupportedVersion(command.version));
+    }
+    if &command.device_id != device {
+        return Err(ProtocolError::DeviceMismatch);
+    }
+    Ok(command)
 }

@@ -31,18 +31,12 @@ impl From<JournalState> for JournalHead {
     }
 }
 
-/// What a pushed document is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DocumentKind {
-    Registration,
-}
-
-/// A pushed document's content.
+/// A pushed document's content; it also says what the document is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PushBody {
-    /// A kiosk's capture: the document and its capture signature, sealed to the relay.
+    /// A kiosk's capture of a new registration: its change and capture signature, sealed
+    /// to the relay.
     Sealed(#[serde(with = "crate::cbor::bytes")] Vec<u8>),
     /// Automerge changes the relay lacks (staff edits).
     Changes(#[serde(with = "crate::cbor::bytes")] Vec<u8>),
@@ -52,7 +46,6 @@ pub enum PushBody {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Push {
     pub doc_id: String,
-    pub kind: DocumentKind,
     /// For a capture: its entry in the device's journal, so the relay can recompute the
     /// chain from what it received.
     pub journal_seq: Option<u64>,
@@ -75,38 +68,51 @@ pub struct SyncRequest {
     pub pushes: Vec<Push>,
 }
 
-/// A document stored, with the change hashes the relay now holds for it.
+/// What became of one push: the response lists one per push, in the request's order, so
+/// a receipt names its document by position in the very request it answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoredReceipt {
-    pub doc_id: String,
-    #[serde(with = "crate::cbor::hashes")]
-    pub stored_hashes: Vec<[u8; 32]>,
+#[serde(rename_all = "snake_case")]
+pub enum PushOutcome {
+    /// Stored and merged; every change hash the relay now holds for the document.
+    Stored(#[serde(with = "crate::cbor::hashes")] Vec<[u8; 32]>),
+    /// An authentic capture kept apart for HR review, not merged, with the change hashes of
+    /// the capture kept, so the tablet can check it is its own.
+    Quarantined(
+        ErrorCode,
+        #[serde(with = "crate::cbor::hashes")] Vec<[u8; 32]>,
+    ),
+    /// Refused and not stored, with a message for people.
+    Rejected(ErrorCode, String),
 }
 
-/// An authentic capture kept apart for HR review, not merged.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Quarantined {
-    pub doc_id: String,
-    pub code: ErrorCode,
-    /// The change hashes of the capture the relay keeps, so the tablet can check it is its own.
-    #[serde(with = "crate::cbor::hashes")]
-    pub stored_hashes: Vec<[u8; 32]>,
-}
-
-/// A document refused and not stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Rejected {
-    pub doc_id: String,
-    pub code: ErrorCode,
-    pub message: String,
+impl PushOutcome {
+    /// The refusal or quarantine code, if any.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            PushOutcome::Stored(_) => None,
+            PushOutcome::Quarantined(code, _) | PushOutcome::Rejected(code, _) => Some(*code),
+        }
+    }
 }
 
 /// An instruction bound to one device.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Command {
-    /// Erase everything once all of it is receipted and backed up (a revoked tablet).
+    /// Erase everything once all of it is receipted (a revoked tablet).
     Wipe,
+}
+
+/// A command as the relay signs it (tag `kiosk-command-v1`): bound to one device, so a
+/// tablet can keep it and check it again before it acts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceCommand {
+    pub version: u16,
+    #[serde(with = "crate::cbor::array")]
+    pub device_id: [u8; 32],
+    pub command: Command,
+    /// Relay time the command was issued.
+    pub issued_at: i64,
 }
 
 /// What the relay answers, signed after the durable commit.
@@ -122,13 +128,49 @@ pub struct SyncResponse {
     pub refused: Option<ErrorCode>,
     /// With `stale_seq`: the last sequence number accepted, so the tablet can move past it.
     pub last_accepted_seq: Option<u64>,
-    pub receipts: Vec<StoredReceipt>,
-    pub quarantined: Vec<Quarantined>,
-    pub rejected: Vec<Rejected>,
+    /// One per push, in order; empty when the request was refused.
+    pub outcomes: Vec<PushOutcome>,
     /// The journal the relay computed from what it holds of this device.
     pub journal_confirmed: JournalState,
     /// Everything stored at or before this relay time is in a backup.
     pub backup_watermark: Option<i64>,
     pub removed: Vec<String>,
-    pub commands: Vec<Command>,
+    /// Signed [`DeviceCommand`] envelopes for this device.
+    pub commands: Vec<SignedCommand>,
+}
+
+/// The bytes of a signed envelope holding a [`DeviceCommand`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedCommand(#[serde(with = "crate::cbor::bytes")] pub Vec<u8>);
+
+impl SyncResponse {
+    /// How many pushes were stored.
+    pub fn stored_count(&self) -> usize {
+        self.outcomes
+            .iter()
+            .filter(|o| matches!(o, PushOutcome::Stored(_)))
+            .count()
+    }
+
+    /// The codes of quarantined pushes, in order.
+    pub fn quarantined_codes(&self) -> Vec<ErrorCode> {
+        self.outcomes
+            .iter()
+            .filter_map(|o| match o {
+                PushOutcome::Quarantined(code, _) => Some(*code),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The codes of rejected pushes, in order.
+    pub fn rejected_codes(&self) -> Vec<ErrorCode> {
+        self.outcomes
+            .iter()
+            .filter_map(|o| match o {
+                PushOutcome::Rejected(code, _) => Some(*code),
+                _ => None,
+            })
+            .collect()
+    }
 }

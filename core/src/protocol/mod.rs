@@ -15,20 +15,24 @@ mod envelope;
 mod messages;
 
 pub use codes::ErrorCode;
-pub use envelope::{ProtocolError, SignedEnvelope, Signer, open_request, open_response};
+pub use envelope::{
+    ProtocolError, SignedEnvelope, Signer, open_command, open_request, open_response, sign_command,
+};
 pub use messages::{
-    Command, DocumentKind, JournalState, Push, PushBody, Quarantined, Rejected, StoredReceipt,
-    SyncRequest, SyncResponse,
+    Command, DeviceCommand, JournalState, Push, PushBody, PushOutcome, SignedCommand, SyncRequest,
+    SyncResponse,
 };
 
 /// The protocol version this build speaks. A relay refuses versions it does not support
 /// rather than fall back to an older one.
-pub const PROTOCOL_VERSION: u16 = 1;
+pub const PROTOCOL_VERSION: u16 = 2;
 
 /// Domain tag of a tablet's signed request.
 pub const PUSH_TAG: &[u8] = b"kiosk-push-v1";
 /// Domain tag of the relay's signed response (its receipt).
 pub const RECEIPT_TAG: &[u8] = b"kiosk-receipt-v1";
+/// Domain tag of a command the relay signs for one device (a wipe).
+pub const COMMAND_TAG: &[u8] = b"kiosk-command-v1";
 
 #[cfg(test)]
 mod tests;

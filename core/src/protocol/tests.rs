@@ -24,7 +24,6 @@ fn golden_request() -> SyncRequest {
         },
         pushes: vec![Push {
             doc_id: "019ce0a0-6a80-7000-8000-000000000001".into(),
-            kind: DocumentKind::Registration,
             journal_seq: Some(2),
             body: PushBody::Sealed(b"sealed".to_vec()),
         }],
@@ -38,24 +37,30 @@ fn golden_response(request_hash: [u8; 32]) -> SyncResponse {
         request_hash,
         refused: None,
         last_accepted_seq: None,
-        receipts: vec![StoredReceipt {
-            doc_id: "019ce0a0-6a80-7000-8000-000000000001".into(),
-            stored_hashes: vec![[0xCD; 32]],
-        }],
-        quarantined: vec![],
-        rejected: vec![],
+        outcomes: vec![PushOutcome::Stored(vec![[0xCD; 32]])],
         journal_confirmed: JournalState {
             count: 2,
             head: [0xAB; 32],
         },
         backup_watermark: Some(1_773_300_000_000),
         removed: vec![],
-        commands: vec![],
+        commands: vec![golden_command()],
     }
 }
 
-const GOLDEN_REQUEST_HEX: &str = "a3667369676e657258208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c677061796c6f616458eca66776657273696f6e01696465766963655f696458208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c63736571076773656e745f61741b0000019ce1833b80676a6f75726e616ca265636f756e740264686561645820abababababababababababababababababababababababababababababababab6670757368657381a466646f635f6964782430313963653061302d366138302d373030302d383030302d303030303030303030303031646b696e646c726567697374726174696f6e6b6a6f75726e616c5f7365710264626f6479a1667365616c6564467365616c6564697369676e6174757265584004869e92b68d9a9b1bb8cef403febf43388ecfea96de43f83f4ab3b9610ce77b2e5c5f0e97c6cfff2cc815e483363ded6879f5cbd3ed39ce6f5661724e954901";
-const GOLDEN_RESPONSE_HEX: &str = "a3667369676e657258208139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394677061796c6f616459016fac6776657273696f6e01696465766963655f696458208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c6c726571756573745f686173685820c0b4a359814f425ac5c2aadee7c9fa77e729b1a326eaac976b657182b6b97b056772656675736564f6716c6173745f61636365707465645f736571f668726563656970747381a266646f635f6964782430313963653061302d366138302d373030302d383030302d3030303030303030303030316d73746f7265645f686173686573815820cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd6b71756172616e74696e6564806872656a656374656480716a6f75726e616c5f636f6e6669726d6564a265636f756e740264686561645820abababababababababababababababababababababababababababababababab706261636b75705f77617465726d61726b1b0000019ce0eaa5006772656d6f7665648068636f6d6d616e647380697369676e61747572655840ee338441ee6dc07232d5969781bcb801d98ec40e254f24c836a4b79ea356556875423d9647a29c745f286fe3d268ca1ec5e8dd9c4fa0ccc845658b9b46a9690b";
+/// The wipe of the golden vector, for the golden device.
+fn golden_command() -> SignedCommand {
+    sign_command(
+        Command::Wipe,
+        device_key().verifying_key().to_bytes(),
+        1_773_310_000_000,
+        &relay_key(),
+    )
+}
+
+const GOLDEN_REQUEST_HEX: &str = "a3667369676e657258208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c677061796c6f616458daa66776657273696f6e02696465766963655f696458208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c63736571076773656e745f61741b0000019ce1833b80676a6f75726e616ca265636f756e740264686561645820abababababababababababababababababababababababababababababababab6670757368657381a366646f635f6964782430313963653061302d366138302d373030302d383030302d3030303030303030303030316b6a6f75726e616c5f7365710264626f6479a1667365616c6564467365616c6564697369676e61747572655840c2e1efe46a840ebd67538665fa29101ec5c59b9e9ea67f77d0335d13cab94112d240dc61ace0c320f25c8f7b453d5f0cc3c5c459cac9db99a3ce62fa46e82008";
+const GOLDEN_COMMAND_HEX: &str = "a3667369676e657258208139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394677061796c6f61645856a46776657273696f6e02696465766963655f696458208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c67636f6d6d616e646477697065696973737565645f61741b0000019ce1833b80697369676e617475726558400b3423c6dc51d4417d5ba380623137796f20a7aea885b41de0af58e299447c03aeb43b8dbdfac2bf7dc5957aadf8d7c8c539fb56f09531fbd0b97d5df79c9105";
+const GOLDEN_RESPONSE_HEX: &str = "a3667369676e657258208139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394677061796c6f61645901fcaa6776657273696f6e02696465766963655f696458208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c6c726571756573745f686173685820c5a41d8888d2991b87427698c212595147901cd583d75c1d5f113fb2b39c0e2b6772656675736564f6716c6173745f61636365707465645f736571f6686f7574636f6d657381a16673746f726564815820cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd716a6f75726e616c5f636f6e6669726d6564a265636f756e740264686561645820abababababababababababababababababababababababababababababababab706261636b75705f77617465726d61726b1b0000019ce0eaa5006772656d6f7665648068636f6d6d616e64738158d6a3667369676e657258208139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394677061796c6f61645856a46776657273696f6e02696465766963655f696458208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c67636f6d6d616e646477697065696973737565645f61741b0000019ce1833b80697369676e617475726558400b3423c6dc51d4417d5ba380623137796f20a7aea885b41de0af58e299447c03aeb43b8dbdfac2bf7dc5957aadf8d7c8c539fb56f09531fbd0b97d5df79c9105697369676e617475726558408c57d157639feb339ece47096547f349eafa36af28863d38c960561b7ec778c9323c8d71f5e949ca1d640c626cfc690df05aaeeff081f09254172915051aff00";
 
 #[test]
 fn golden_vectors_pin_the_bytes_and_the_protocol_document_shows_them() {
@@ -77,6 +82,11 @@ fn golden_vectors_pin_the_bytes_and_the_protocol_document_shows_them() {
         "response bytes changed: bump the protocol version"
     );
     let document = include_str!("../../../docs/protocol.md");
+    assert_eq!(
+        hex::encode(&golden_command().0),
+        GOLDEN_COMMAND_HEX,
+        "command bytes changed: bump the protocol version"
+    );
     let flattened: String = document.split_whitespace().collect();
     assert!(
         flattened.contains(GOLDEN_REQUEST_HEX),
@@ -85,6 +95,43 @@ fn golden_vectors_pin_the_bytes_and_the_protocol_document_shows_them() {
     assert!(
         flattened.contains(GOLDEN_RESPONSE_HEX),
         "docs/protocol.md shows the response vector"
+    );
+    assert!(
+        flattened.contains(GOLDEN_COMMAND_HEX),
+        "docs/protocol.md shows the command vector"
+    );
+}
+
+#[test]
+fn a_command_acts_only_for_its_device_and_with_the_pinned_relay_key() {
+    let device = device_key().verifying_key().to_bytes();
+    let relay = relay_key().verifying_key();
+    let opened = open_command(&golden_command(), &relay, &device).expect("opens");
+    assert_eq!(opened.command, Command::Wipe);
+    assert_eq!(
+        open_command(&golden_command(), &relay, &[9; 32]),
+        Err(ProtocolError::DeviceMismatch),
+        "a wipe for another tablet"
+    );
+    assert_eq!(
+        open_command(&golden_command(), &device_key().verifying_key(), &device),
+        Err(ProtocolError::BadSignature),
+        "signed by someone other than the pinned relay"
+    );
+    // A receipt's signature cannot pass as a command.
+    let as_receipt = SignedEnvelope::sign(
+        RECEIPT_TAG,
+        &DeviceCommand {
+            version: PROTOCOL_VERSION,
+            device_id: device,
+            command: Command::Wipe,
+            issued_at: 0,
+        },
+        &relay_key(),
+    );
+    assert_eq!(
+        open_command(&SignedCommand(as_receipt.to_bytes()), &relay, &device),
+        Err(ProtocolError::BadSignature)
     );
 }
 

@@ -209,6 +209,32 @@ impl DeviceStore {
             .pragma_query_value(None, "user_version", |row| row.get(0))?)
     }
 
+    /// Erases everything the store holds and removes its files: deleted rows are overwritten
+    /// (`secure_delete`), the WAL is emptied, then the database, WAL and shared-memory files
+    /// are unlinked (the connection stays open on the emptied file until dropped). For a
+    /// revoked tablet's wipe.
+    pub fn erase(&self) -> Result<(), StoreError> {
+        self.conn.execute_batch(
+            "BEGIN IMMEDIATE;
+             DELETE FROM sealed_documents;
+             DELETE FROM journal;
+             DELETE FROM meta;
+             COMMIT;",
+        )?;
+        self.checkpoint()?;
+        self.conn.execute_batch("VACUUM")?;
+        let path = &self.path;
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let file = PathBuf::from(format!("{}{suffix}", path.display()));
+            match std::fs::remove_file(&file) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
     /// Moves the WAL's contents into the main file and empties the WAL, so erased bytes
     /// do not linger there.
     pub fn checkpoint(&self) -> Result<(), StoreError> {

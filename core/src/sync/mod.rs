@@ -17,8 +17,8 @@ use crate::error::{Error, Result};
 use crate::ids::{RegistrationId, Timestamp};
 use crate::journal::JournalHead;
 use crate::protocol::{
-    Command, DocumentKind, ErrorCode, PROTOCOL_VERSION, PUSH_TAG, Push, PushBody, SignedEnvelope,
-    SyncRequest, open_response,
+    Command, ErrorCode, PROTOCOL_VERSION, PUSH_TAG, ProtocolError, Push, PushBody, PushOutcome,
+    SignedEnvelope, SyncRequest, open_command, open_response,
 };
 use crate::store::DocumentState;
 
@@ -116,7 +116,6 @@ pub fn sync(
                 .iter()
                 .map(|c| Push {
                     doc_id: c.doc_id.to_string(),
-                    kind: DocumentKind::Registration,
                     journal_seq: Some(c.journal_seq),
                     body: PushBody::Sealed(c.sealed.clone()),
                 })
@@ -139,44 +138,44 @@ pub fn sync(
             Some(code) => return Err(Error::RelayRefused { code }),
             None => {}
         }
-        let mut received = Vec::new();
-        for receipt in &response.receipts {
-            let Some(capture) = batch.iter().find(|c| c.doc_id.as_str() == receipt.doc_id) else {
-                continue;
-            };
-            // Received only if the relay holds every change this tablet journalled.
-            if capture
-                .change_hashes
-                .iter()
-                .all(|h| receipt.stored_hashes.contains(h))
-            {
-                received.push(capture.doc_id.clone());
-            }
+        // One outcome per push, in order; an answer that does not line up proves nothing.
+        if response.outcomes.len() != batch.len() {
+            return Err(ProtocolError::Malformed.into());
         }
-        report.received += received.len() as u64;
-        for quarantined in &response.quarantined {
-            // Kept by the relay as a received record, for HR to review: the tablet's part is done.
-            if let Some(capture) = batch
-                .iter()
-                .find(|c| c.doc_id.as_str() == quarantined.doc_id)
-            {
-                received.push(capture.doc_id.clone());
-                report.quarantined += 1;
+        let mut received = Vec::new();
+        for (capture, outcome) in batch.iter().zip(&response.outcomes) {
+            // Received only if the relay holds every change this tablet journalled: stored,
+            // or kept in quarantine as a received record for HR to review.
+            let covers =
+                |stored: &[[u8; 32]]| capture.change_hashes.iter().all(|h| stored.contains(h));
+            match outcome {
+                PushOutcome::Stored(stored) if covers(stored) => {
+                    received.push(capture.doc_id.clone());
+                    report.received += 1;
+                }
+                PushOutcome::Quarantined(_, stored) if covers(stored) => {
+                    received.push(capture.doc_id.clone());
+                    report.quarantined += 1;
+                }
+                PushOutcome::Stored(_) | PushOutcome::Quarantined(..) => {}
+                PushOutcome::Rejected(code, _) => {
+                    listener.refused(capture.doc_id.as_str(), *code);
+                    report.refused.push((capture.doc_id.to_string(), *code));
+                }
             }
         }
         device.set_document_states(&received, DocumentState::Received, now())?;
-        for rejected in &response.rejected {
-            listener.refused(&rejected.doc_id, rejected.code);
-            report
-                .refused
-                .push((rejected.doc_id.clone(), rejected.code));
+        device.keep_last_receipt(&answer)?;
+        for command in &response.commands {
+            // Each command is signed on its own, bound to this device, and kept.
+            if open_command(command, &relay_key, &device_key)?.command == Command::Wipe {
+                device.keep_wipe_order(command)?;
+                report.wipe_requested = true;
+            }
         }
         // Whatever got no receipt stays sent; it is not offered again in this run.
         skip.extend(ids.into_iter().filter(|id| !received.contains(id)));
         report.relay_journal = Some(response.journal_confirmed.into());
-        if response.commands.contains(&Command::Wipe) {
-            report.wipe_requested = true;
-        }
         listener.progress(
             report.received + report.quarantined + report.refused.len() as u64,
             total,
