@@ -283,8 +283,9 @@ impl Device {
             .transpose()
     }
 
-    /// The next sync sequence number, persisted before it is used so it never repeats.
-    pub(crate) fn next_sync_seq(&self) -> Result<u64> {
+    /// The next sync sequence number, persisted before it is used so it never repeats, in
+    /// the same commit that marks `doc_ids` sent.
+    pub(crate) fn begin_push(&self, doc_ids: &[RegistrationId], at: Timestamp) -> Result<u64> {
         let mut inner = self.lock()?;
         let next = stored_sync_seq(&inner.store)?
             .checked_add(1)
@@ -292,7 +293,12 @@ impl Device {
             .ok_or(Error::RelayRefused {
                 code: crate::protocol::ErrorCode::StaleSeq,
             })?;
-        inner.store.set_meta(META_SYNC_SEQ, &next.to_be_bytes())?;
+        inner.store.set_states_and_meta(
+            doc_ids,
+            DocumentState::Sent,
+            at,
+            &[(META_SYNC_SEQ, &next.to_be_bytes())],
+        )?;
         Ok(next)
     }
 
@@ -489,10 +495,21 @@ impl Device {
         Ok(WipeOutcome::Wiped)
     }
 
-    /// Keeps the relay's latest signed receipt, so the tablet can show later what the
-    /// relay confirmed (the close-of-event count), and prove it.
-    pub(crate) fn keep_last_receipt(&self, envelope: &[u8]) -> Result<()> {
-        self.lock()?.store.set_meta(META_LAST_RECEIPT, envelope)?;
+    /// Marks `received` as received and keeps the relay's signed receipt that proved it,
+    /// in one commit, so the tablet can show later what the relay confirmed (the
+    /// close-of-event count), and prove it.
+    pub(crate) fn record_receipt(
+        &self,
+        received: &[RegistrationId],
+        envelope: &[u8],
+        at: Timestamp,
+    ) -> Result<()> {
+        self.lock()?.store.set_states_and_meta(
+            received,
+            DocumentState::Received,
+            at,
+            &[(META_LAST_RECEIPT, envelope)],
+        )?;
         Ok(())
     }
 

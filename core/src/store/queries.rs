@@ -326,7 +326,26 @@ impl DeviceStore {
         next: DocumentState,
         at: Timestamp,
     ) -> Result<(), StoreError> {
+        self.set_states_and_meta(doc_ids, next, at, &[])
+    }
+
+    /// [`DeviceStore::set_states`] and meta values in the same commit: a sync step costs
+    /// one fsync, not two.
+    pub fn set_states_and_meta(
+        &mut self,
+        doc_ids: &[RegistrationId],
+        next: DocumentState,
+        at: Timestamp,
+        meta: &[(&str, &[u8])],
+    ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
+        for (key, value) in meta {
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )?;
+        }
         for doc_id in doc_ids {
             let current: Option<String> = tx
                 .query_row(

@@ -20,7 +20,6 @@ use crate::protocol::{
     Command, ErrorCode, PROTOCOL_VERSION, PUSH_TAG, ProtocolError, Push, PushBody, PushOutcome,
     SignedEnvelope, SyncRequest, open_command, open_response,
 };
-use crate::store::DocumentState;
 
 /// How much one request may carry, so it fits a mobile background window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,7 +104,8 @@ pub fn sync(
         if batch.is_empty() {
             break;
         }
-        let seq = device.next_sync_seq()?;
+        let ids: Vec<RegistrationId> = batch.iter().map(|c| c.doc_id.clone()).collect();
+        let seq = device.begin_push(&ids, now())?;
         let request = SyncRequest {
             version: PROTOCOL_VERSION,
             device_id: device_key,
@@ -123,8 +123,6 @@ pub fn sync(
         };
         let envelope = device.sign_envelope(PUSH_TAG, &request).to_bytes();
         let request_hash = SignedEnvelope::hash(&envelope);
-        let ids: Vec<RegistrationId> = batch.iter().map(|c| c.doc_id.clone()).collect();
-        device.set_document_states(&ids, DocumentState::Sent, now())?;
         report.requests += 1;
         let answer = transport.post("/v1/sync", envelope)?;
         let response = open_response(&answer, &relay_key, &device_key, &request_hash)?;
@@ -164,8 +162,7 @@ pub fn sync(
                 }
             }
         }
-        device.set_document_states(&received, DocumentState::Received, now())?;
-        device.keep_last_receipt(&answer)?;
+        device.record_receipt(&received, &answer, now())?;
         for command in &response.commands {
             // Each command is signed on its own, bound to this device, and kept.
             if open_command(command, &relay_key, &device_key)?.command == Command::Wipe {
