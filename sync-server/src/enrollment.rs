@@ -83,28 +83,89 @@ impl EnrollRefusal {
     }
 }
 
-/// Failed attempts per client address in the current window.
+/// How many client addresses the limiter tracks; beyond it, new addresses share one bucket,
+/// so a flood from many addresses costs bounded memory and is still limited.
+pub const MAX_TRACKED_ADDRESSES: usize = 10_000;
+
+/// Where failures are counted: one IPv4 address, one IPv6 /64 (what one client can get),
+/// or the shared overflow bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Bucket {
+    Address(IpAddr),
+    Overflow,
+}
+
+fn address_bucket(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(_) => address,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(prefix.into())
+            }
+        },
+    }
+}
+
+/// Failed enrollment attempts per client address in the current window. An attempt is
+/// counted when it starts, under the same lock as the check, so concurrent guesses from one
+/// address cannot all slip under the limit; a successful attempt is then forgiven.
 #[derive(Debug, Default)]
 pub struct FailureLimiter {
-    failures: Mutex<HashMap<IpAddr, (i64, u32)>>,
+    failures: Mutex<HashMap<Bucket, (i64, u32)>>,
 }
 
 impl FailureLimiter {
-    pub fn allows(&self, address: IpAddr, now: i64) -> bool {
-        let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        match failures.get(&address) {
-            Some((start, count)) if now - start < FAILURE_WINDOW_MS => {
-                *count < MAX_FAILURES_PER_WINDOW
-            }
-            _ => true,
+    /// Counts an attempt from `address` if the address is under the limit; `false` if the
+    /// attempt must be refused as rate limited.
+    pub fn begin_attempt(&self, address: IpAddr, now: i64) -> bool {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let bucket = Self::bucket_for(&mut failures, address, now);
+        let entry = failures.entry(bucket).or_insert((now, 0));
+        if now - entry.0 >= FAILURE_WINDOW_MS {
+            *entry = (now, 0);
+        }
+        if entry.1 >= MAX_FAILURES_PER_WINDOW {
+            return false;
+        }
+        entry.1 += 1;
+        true
+    }
+
+    /// Takes back the attempt of a successful enrollment.
+    pub fn forgive(&self, address: IpAddr) {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let bucket = Bucket::Address(address_bucket(address));
+        let bucket = if failures.contains_key(&bucket) {
+            bucket
+        } else {
+            Bucket::Overflow
+        };
+        if let Some(entry) = failures.get_mut(&bucket) {
+            entry.1 = entry.1.saturating_sub(1);
         }
     }
 
-    pub fn record_failure(&self, address: IpAddr, now: i64) {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+    fn bucket_for(failures: &mut HashMap<Bucket, (i64, u32)>, address: IpAddr, now: i64) -> Bucket {
+        let bucket = Bucket::Address(address_bucket(address));
+        if failures.contains_key(&bucket) || failures.len() < MAX_TRACKED_ADDRESSES {
+            return bucket;
+        }
         failures.retain(|_, (start, _)| now - *start < FAILURE_WINDOW_MS);
-        let entry = failures.entry(address).or_insert((now, 0));
-        entry.1 += 1;
+        if failures.len() < MAX_TRACKED_ADDRESSES {
+            bucket
+        } else {
+            Bucket::Overflow
+        }
+    }
+
+    /// How many addresses are tracked (for tests).
+    pub fn tracked(&self) -> usize {
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
     }
 }
 
@@ -153,4 +214,66 @@ pub fn enroll(
     };
     let response = EnrollResponse::new(&answer_secret, &request.device_key, &answer);
     Ok(Ok(kiosk_core::cbor::to_vec(&response)))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    use super::*;
+
+    #[test]
+    fn an_address_gets_ten_attempts_a_minute_and_successes_do_not_count() {
+        let limiter = FailureLimiter::default();
+        let address = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7));
+        for _ in 0..MAX_FAILURES_PER_WINDOW {
+            assert!(limiter.begin_attempt(address, 1_000));
+        }
+        assert!(
+            !limiter.begin_attempt(address, 1_001),
+            "the eleventh is refused"
+        );
+        assert!(
+            limiter.begin_attempt(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 8)), 1_001),
+            "another address is not affected"
+        );
+        assert!(
+            limiter.begin_attempt(address, 1_000 + FAILURE_WINDOW_MS),
+            "a new window starts afresh"
+        );
+
+        let tablet = IpAddr::V4(Ipv4Addr::new(198, 51, 100, 1));
+        for _ in 0..3 * MAX_FAILURES_PER_WINDOW {
+            assert!(limiter.begin_attempt(tablet, 5_000));
+            limiter.forgive(tablet);
+        }
+    }
+
+    #[test]
+    fn an_ipv6_client_cannot_escape_the_limit_by_changing_its_interface_id() {
+        let limiter = FailureLimiter::default();
+        let base = u128::from(Ipv6Addr::new(0x2001, 0xdb8, 1, 2, 0, 0, 0, 0));
+        for host in 0..u128::from(MAX_FAILURES_PER_WINDOW) {
+            assert!(limiter.begin_attempt(IpAddr::V6((base + host).into()), 0));
+        }
+        assert!(!limiter.begin_attempt(IpAddr::V6((base + 999).into()), 0));
+    }
+
+    #[test]
+    fn a_flood_from_many_addresses_uses_bounded_memory_and_is_still_limited() {
+        let limiter = FailureLimiter::default();
+        let addresses = MAX_TRACKED_ADDRESSES as u32 + 500;
+        let mut refused = 0;
+        for n in 0..addresses {
+            if !limiter.begin_attempt(IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + n)), 0) {
+                refused += 1;
+            }
+        }
+        assert_eq!(limiter.tracked(), MAX_TRACKED_ADDRESSES + 1);
+        assert_eq!(
+            refused,
+            500 - MAX_FAILURES_PER_WINDOW,
+            "the overflow bucket is limited like one address"
+        );
+    }
 }

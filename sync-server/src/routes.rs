@@ -68,14 +68,16 @@ async fn enroll(
 ) -> Result<impl IntoResponse, AppError> {
     let address = peer.map_or(std::net::IpAddr::from([127, 0, 0, 1]), |p| p.0.0.ip());
     let now = now_ms();
-    if !state.enroll_failures.allows(address, now) {
+    if !state.enroll_failures.begin_attempt(address, now) {
         return Err(EnrollRefusal::RateLimited.into());
     }
     let (store, keys) = (state.store.clone(), state.keys.clone());
     match blocking(move || enrollment::enroll(store.as_ref(), &keys, &body, now)).await?? {
-        Ok(answer) => Ok(cbor(answer)),
+        Ok(answer) => {
+            state.enroll_failures.forgive(address);
+            Ok(cbor(answer))
+        }
         Err(refusal) => {
-            state.enroll_failures.record_failure(address, now);
             tracing::warn!(code = refusal.code(), "enrollment refused");
             Err(refusal.into())
         }
