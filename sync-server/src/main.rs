@@ -6,27 +6,42 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use kiosk_core::protocol::enrollment::EnrolledRole;
+use kiosk_sync_server::config::{self, Scheme, ServeConfig, Settings, check_log_filter, gather};
 use kiosk_sync_server::enrollment::create_code;
 use kiosk_sync_server::keys::RelayKeys;
 use kiosk_sync_server::storage::{RelayStore, SqliteStore};
-use kiosk_sync_server::{AppState, now_ms, serve, shutdown_signal, store_demo_event};
+use kiosk_sync_server::tls::load_server_config;
+use kiosk_sync_server::{AppState, now_ms, serve, serve_tls, shutdown_signal, store_demo_event};
+
+/// How settings are merged, shown under `--help`.
+const PRECEDENCE: &str = "Each setting is taken from the first of: its command-line flag, its \
+environment variable, the config file (--config, else KIOSK_CONFIG; read by `serve`, \
+`create-code` and `revoke`, not by `demo`), the default. Relative paths in the config file are \
+relative to the file's directory. The log filter is KIOSK_LOG (else RUST_LOG), the `log` key, \
+or \"info,tower_http=info\".";
 
 #[derive(Parser)]
 #[command(
     version,
-    about = "The Kiosk relay: takes signed captures from enrolled tablets and keeps them for central HR"
+    about = "The Kiosk relay: takes signed captures from enrolled tablets and keeps them for central HR",
+    after_long_help = PRECEDENCE
 )]
 struct Cli {
     /// Where the relay keeps its database and keys (created if missing; keys are 0600).
-    #[arg(
-        long,
-        env = "KIOSK_DATA_DIR",
-        default_value = "kiosk-data",
-        global = true
-    )]
-    data_dir: PathBuf,
+    /// [env: KIOSK_DATA_DIR] [config file: data_dir] [default: kiosk-data]
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// The config file option of the commands that run against a real relay's data.
+#[derive(clap::Args)]
+struct ConfigFile {
+    /// A TOML file with the relay's settings (see sync-server/relay.example.toml); flags and
+    /// environment variables override it. [env: KIOSK_CONFIG]
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -38,18 +53,39 @@ enum Command {
         #[arg(long, env = "KIOSK_LISTEN", default_value = "127.0.0.1:8700")]
         listen: SocketAddr,
     },
-    /// Run the relay.
+    /// Run the relay: HTTPS when given a certificate and key, plain HTTP on loopback only
+    /// (or anywhere with --dev-plain-http, for development).
+    #[command(after_long_help = PRECEDENCE)]
     Serve {
-        /// Address to listen on. Plain HTTP is served only on loopback unless
-        /// --dev-plain-http is given (TLS for other addresses is not built yet).
-        #[arg(long, env = "KIOSK_LISTEN", default_value = "127.0.0.1:8700")]
-        listen: SocketAddr,
-        /// Serve plain HTTP on a non-loopback address (development only).
-        #[arg(long, env = "KIOSK_DEV_PLAIN_HTTP")]
+        #[command(flatten)]
+        config: ConfigFile,
+        /// Address and port to listen on. A non-loopback address needs --tls-cert and
+        /// --tls-key (or --dev-plain-http).
+        /// [env: KIOSK_LISTEN] [config file: listen] [default: 127.0.0.1:8700]
+        #[arg(long, value_name = "ADDRESS")]
+        listen: Option<SocketAddr>,
+        /// PEM file with the relay's certificate chain, leaf first; with --tls-key the relay
+        /// serves HTTPS. [env: KIOSK_TLS_CERT] [config file: tls_cert]
+        #[arg(long, value_name = "FILE")]
+        tls_cert: Option<PathBuf>,
+        /// PEM file with the private key of the certificate (PKCS#8, PKCS#1 or SEC1).
+        /// [env: KIOSK_TLS_KEY] [config file: tls_key]
+        #[arg(long, value_name = "FILE")]
+        tls_key: Option<PathBuf>,
+        /// Serve plain HTTP on a non-loopback address: development only, since tablets'
+        /// requests then cross the network unencrypted.
+        /// [env: KIOSK_DEV_PLAIN_HTTP=true] [config file: dev_plain_http = true]
+        #[arg(long)]
         dev_plain_http: bool,
+        /// Log filter, e.g. "info" or "info,tower_http=debug".
+        /// [env: KIOSK_LOG, else RUST_LOG] [config file: log] [default: info,tower_http=info]
+        #[arg(long, value_name = "FILTER", value_parser = log_filter)]
+        log: Option<String>,
     },
     /// Create an enrollment code for an event.
     CreateCode {
+        #[command(flatten)]
+        config: ConfigFile,
         #[arg(long)]
         event: String,
         #[arg(long, value_enum, default_value_t = Role::Kiosk)]
@@ -66,6 +102,8 @@ enum Command {
     },
     /// Revoke a device: its later pushes are quarantined and it is told to wipe itself.
     Revoke {
+        #[command(flatten)]
+        config: ConfigFile,
         /// The device id (hex public key) as the device CLI prints it.
         #[arg(long)]
         device: String,
@@ -100,20 +138,28 @@ fn print_qr(content: &str) {
     }
 }
 
+fn log_filter(filter: &str) -> Result<String, String> {
+    check_log_filter(filter).map(|()| filter.to_owned())
+}
+
 fn open(data_dir: &Path) -> Result<(Arc<SqliteStore>, RelayKeys), Box<dyn std::error::Error>> {
     let keys = RelayKeys::load_or_create(data_dir)?;
     let store = Arc::new(SqliteStore::open(&data_dir.join("relay.sqlite3"))?);
     Ok((store, keys))
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+/// Logs with `filter`, which the settings have already checked.
+fn init_logging(filter: &str) {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=info".into()),
+            tracing_subscriber::EnvFilter::try_new(filter)
+                .unwrap_or_else(|_| config::DEFAULT_LOG.into()),
         )
         .init();
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -125,83 +171,50 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
-    let (store, keys) = open(&cli.data_dir)?;
+    let env = |name: &str| std::env::var_os(name);
+    let data_dir_flag = Settings {
+        data_dir: cli.data_dir,
+        ..Settings::default()
+    };
     match cli.command {
-        Command::Demo { listen } => {
-            if !listen.ip().is_loopback() {
-                return Err("the demo serves plain HTTP on loopback only".into());
-            }
-            store_demo_event(store.as_ref())?;
-            let now = now_ms();
-            let week = now + 7 * 24 * 3_600_000;
-            let event = kiosk_core::demo::DEMO_EVENT_ID;
-            let kiosk = create_code(
-                store.as_ref(),
-                event,
-                EnrolledRole::Kiosk,
-                None,
-                5,
-                week,
-                now,
-            )?;
-            let staff = create_code(
-                store.as_ref(),
-                event,
-                EnrolledRole::Staff,
-                Some("Demo Rekryterare".into()),
-                2,
-                week,
-                now,
-            )?;
-            let listener = tokio::net::TcpListener::bind(listen).await?;
-            let address = listener.local_addr()?;
-            println!(
-                "Kiosk relay (demo) on http://{address}, data in {}",
-                cli.data_dir.display()
-            );
-            println!(
-                "  relay sealing key id {}",
-                keys.sealing.sealing_key().key_id
-            );
-            println!(
-                "  enrollment code, kiosk (5 tablets, 7 days): {}",
-                kiosk.display()
-            );
-            let key_id = &keys.sealing.sealing_key().key_id;
-            print_qr(&format!(
-                "kiosk-enroll:v1?relay=http://{address}&code={}&key={key_id}",
-                kiosk.display()
-            ));
-            println!(
-                "  enrollment code, staff (2 tablets, 7 days): {}",
-                staff.display()
-            );
-            println!("  health:    http://{address}/healthz");
-            println!("  demo form: http://{address}/v1/events/{event}/form");
-            serve(listener, AppState::new(store, keys), shutdown_signal()).await?;
-        }
         Command::Serve {
+            config,
             listen,
+            tls_cert,
+            tls_key,
             dev_plain_http,
+            log,
         } => {
-            if !listen.ip().is_loopback() && !dev_plain_http {
-                return Err(
-                    "plain HTTP is served on loopback only; TLS is not built yet, so a \
-                            non-loopback address needs --dev-plain-http (development only)"
-                        .into(),
-                );
-            }
-            let listener = tokio::net::TcpListener::bind(listen).await?;
-            println!("Kiosk relay on http://{}", listener.local_addr()?);
-            serve(listener, AppState::new(store, keys), shutdown_signal()).await?;
+            let flags = Settings {
+                listen,
+                tls_cert,
+                tls_key,
+                dev_plain_http: dev_plain_http.then_some(true),
+                log,
+                ..data_dir_flag
+            };
+            let config = ServeConfig::from_settings(gather(flags, config.config.as_deref(), env)?)?;
+            init_logging(&config.log);
+            serve_relay(config).await
+        }
+        // The demo keeps to its own defaults: a config file names a real relay's data, which
+        // the demo event and codes must not be written into.
+        Command::Demo { listen } => {
+            let settings = data_dir_flag.over(Settings::from_env(env)?);
+            init_logging(&settings.log_or_default());
+            demo(listen, &settings.data_dir_or_default()).await
         }
         Command::CreateCode {
+            config,
             event,
             role,
             recruiter,
             uses,
             valid_hours,
         } => {
+            let settings = gather(data_dir_flag, config.config.as_deref(), env)?;
+            init_logging(&settings.log_or_default());
+            let (store, _) = open(&settings.data_dir_or_default())?;
             let event_id =
                 kiosk_core::ids::EventId::parse(&event).ok_or("--event is not an event id")?;
             if store.event(&event_id)?.is_none() {
@@ -221,18 +234,110 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 now,
             )?;
             println!("{}", code.display());
+            Ok(())
         }
-        Command::Revoke { device } => {
+        Command::Revoke { config, device } => {
+            let settings = gather(data_dir_flag, config.config.as_deref(), env)?;
+            init_logging(&settings.log_or_default());
+            let (store, _) = open(&settings.data_dir_or_default())?;
             let key: [u8; 32] = hex::decode(&device)
                 .ok()
                 .and_then(|b| b.try_into().ok())
                 .ok_or("--device must be 64 hex digits")?;
             if store.revoke_device(&key, now_ms())? {
                 println!("revoked {device}");
+                Ok(())
             } else {
-                return Err("no such device, or already revoked".into());
+                Err("no such device, or already revoked".into())
             }
         }
     }
+}
+
+async fn serve_relay(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>> {
+    // Certificate problems are reported before the data directory is touched.
+    let tls = match &config.scheme {
+        Scheme::Https { certificate, key } => Some(load_server_config(certificate, key)?),
+        Scheme::PlainHttp => None,
+    };
+    let (store, keys) = open(&config.data_dir)?;
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let address = listener.local_addr()?;
+    let state = AppState::new(store, keys);
+    match tls {
+        Some(tls) => {
+            println!(
+                "Kiosk relay on https://{address}, data in {}",
+                config.data_dir.display()
+            );
+            serve_tls(listener, state, tls, shutdown_signal()).await?;
+        }
+        None => {
+            if !address.ip().is_loopback() {
+                tracing::warn!("serving plain HTTP on a non-loopback address (--dev-plain-http)");
+            }
+            println!(
+                "Kiosk relay on http://{address}, data in {}",
+                config.data_dir.display()
+            );
+            serve(listener, state, shutdown_signal()).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn demo(listen: SocketAddr, data_dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    if !listen.ip().is_loopback() {
+        return Err("the demo serves plain HTTP on loopback only".into());
+    }
+    let (store, keys) = open(data_dir)?;
+    store_demo_event(store.as_ref())?;
+    let now = now_ms();
+    let week = now + 7 * 24 * 3_600_000;
+    let event = kiosk_core::demo::DEMO_EVENT_ID;
+    let kiosk = create_code(
+        store.as_ref(),
+        event,
+        EnrolledRole::Kiosk,
+        None,
+        5,
+        week,
+        now,
+    )?;
+    let staff = create_code(
+        store.as_ref(),
+        event,
+        EnrolledRole::Staff,
+        Some("Demo Rekryterare".into()),
+        2,
+        week,
+        now,
+    )?;
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let address = listener.local_addr()?;
+    println!(
+        "Kiosk relay (demo) on http://{address}, data in {}",
+        data_dir.display()
+    );
+    println!(
+        "  relay sealing key id {}",
+        keys.sealing.sealing_key().key_id
+    );
+    println!(
+        "  enrollment code, kiosk (5 tablets, 7 days): {}",
+        kiosk.display()
+    );
+    let key_id = &keys.sealing.sealing_key().key_id;
+    print_qr(&format!(
+        "kiosk-enroll:v1?relay=http://{address}&code={}&key={key_id}",
+        kiosk.display()
+    ));
+    println!(
+        "  enrollment code, staff (2 tablets, 7 days): {}",
+        staff.display()
+    );
+    println!("  health:    http://{address}/healthz");
+    println!("  demo form: http://{address}/v1/events/{event}/form");
+    serve(listener, AppState::new(store, keys), shutdown_signal()).await?;
     Ok(())
 }

@@ -1,9 +1,12 @@
-//! Helpers for Kiosk's end-to-end tests: a real relay on a loopback port, and a minimal HTTP
-//! client over a plain TCP stream so the tests depend on nothing the relay itself uses.
+//! Helpers for Kiosk's end-to-end tests: a real relay on a loopback port (plain HTTP or
+//! TLS), and a minimal HTTP client over a plain TCP stream so the tests depend on nothing the
+//! relay itself uses.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use kiosk_sync_server::AppState;
+use kiosk_sync_server::tls::ServerConfig;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
@@ -13,16 +16,19 @@ use tokio::task::JoinHandle;
 #[derive(Debug)]
 pub struct TestRelay {
     pub address: SocketAddr,
+    tls: bool,
     stop: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
 }
 
 impl TestRelay {
-    /// The relay's base URL.
+    /// The relay's base URL (`https://` when it serves TLS).
     pub fn url(&self) -> String {
-        format!("http://{}", self.address)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.address)
     }
 
+    /// Serves plain HTTP.
     pub async fn start(state: AppState) -> TestRelay {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
@@ -34,6 +40,25 @@ impl TestRelay {
         }));
         TestRelay {
             address,
+            tls: false,
+            stop,
+            task,
+        }
+    }
+
+    /// Serves HTTPS with `tls`.
+    pub async fn start_tls(state: AppState, tls: Arc<ServerConfig>) -> TestRelay {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let address = listener.local_addr().expect("local address");
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(kiosk_sync_server::serve_tls(listener, state, tls, async {
+            let _ = stopped.await;
+        }));
+        TestRelay {
+            address,
+            tls: true,
             stop,
             task,
         }
@@ -45,16 +70,24 @@ impl TestRelay {
         self.task.await.expect("relay task")
     }
 
-    /// `GET path`, returning the status code and the body as JSON.
-    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
-        let mut stream = TcpStream::connect(self.address).await.expect("connect");
+    /// Sends a plain-text `GET path` over TCP (no TLS) and returns whatever comes back
+    /// before the relay closes the connection: an HTTP response from a plain relay, nothing
+    /// an HTTP client can read from a TLS one.
+    pub async fn plain_get(&self, path: &str) -> std::io::Result<Vec<u8>> {
+        let mut stream = TcpStream::connect(self.address).await?;
         let request = format!(
             "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
             self.address
         );
-        stream.write_all(request.as_bytes()).await.expect("send");
+        stream.write_all(request.as_bytes()).await?;
         let mut response = Vec::new();
-        stream.read_to_end(&mut response).await.expect("receive");
+        stream.read_to_end(&mut response).await?;
+        Ok(response)
+    }
+
+    /// `GET path` over plain HTTP, returning the status code and the body as JSON.
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let response = self.plain_get(path).await.expect("exchange");
         let text = String::from_utf8(response).expect("utf-8 response");
         let (head, body) = text.split_once("\r\n\r\n").expect("head and body");
         let status = head

@@ -93,9 +93,8 @@ enum Command {
     Enroll {
         #[command(flatten)]
         store: StoreArgs,
-        /// The relay's address, e.g. http://127.0.0.1:8700.
-        #[arg(long, env = "KIOSK_RELAY", default_value = "http://127.0.0.1:8700")]
-        relay: String,
+        #[command(flatten)]
+        relay: RelayArgs,
         /// The enrollment code, e.g. ABCD-EFGH-JKLM-NPQR-STUV.
         #[arg(long)]
         code: String,
@@ -108,8 +107,8 @@ enum Command {
     Sync {
         #[command(flatten)]
         store: StoreArgs,
-        #[arg(long, env = "KIOSK_RELAY", default_value = "http://127.0.0.1:8700")]
-        relay: String,
+        #[command(flatten)]
+        relay: RelayArgs,
     },
     /// Print the demo relay's public sealing key (development only: lets a store capture
     /// without enrolling).
@@ -134,6 +133,33 @@ impl StoreArgs {
             PathBuf::from(dir)
         });
         Device::open(&self.store, &FileSecretStore::new(secrets_dir), role_if_new)
+    }
+}
+
+#[derive(clap::Args)]
+struct RelayArgs {
+    /// The relay's address, e.g. https://relay.example.se or http://127.0.0.1:8700.
+    #[arg(long, env = "KIOSK_RELAY", default_value = "http://127.0.0.1:8700")]
+    relay: String,
+    /// PEM file with the CA certificate(s) that issued the relay's certificate, for a relay
+    /// with a private CA; only these are then trusted. Without it, the public (Mozilla) roots.
+    #[arg(long, env = "KIOSK_CA_CERT", value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
+}
+
+impl RelayArgs {
+    fn transport(&self) -> Result<kiosk_core::sync::HttpTransport, Box<dyn std::error::Error>> {
+        let Some(path) = &self.ca_cert else {
+            return Ok(kiosk_core::sync::HttpTransport::new(&self.relay));
+        };
+        let pem = std::fs::read(path).map_err(|e| {
+            format!(
+                "cannot read the CA certificate file {}: {e}",
+                path.display()
+            )
+        })?;
+        kiosk_core::sync::HttpTransport::with_root_certificates(&self.relay, &pem)
+            .map_err(|e| format!("{}: {e}", path.display()).into())
     }
 }
 
@@ -189,8 +215,8 @@ fn run(command: Command) -> CliResult {
         } => {
             let code = kiosk_core::protocol::enrollment::EnrollmentCode::parse(&code)
                 .ok_or("an enrollment code is 20 characters, like ABCD-EFGH-JKLM-NPQR-STUV")?;
+            let transport = relay.transport()?;
             let device = store.open(DeviceRole::Kiosk)?;
-            let transport = kiosk_core::sync::HttpTransport::new(&relay);
             let certificate =
                 device.enroll_expecting(&code, &transport, relay_key_id.as_deref())?;
             println!(
@@ -206,8 +232,8 @@ fn run(command: Command) -> CliResult {
             Ok(())
         }
         Command::Sync { store, relay } => {
+            let transport = relay.transport()?;
             let device = store.open(DeviceRole::Kiosk)?;
-            let transport = kiosk_core::sync::HttpTransport::new(&relay);
             let report = kiosk_core::sync::sync(
                 &device,
                 &transport,

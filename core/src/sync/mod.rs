@@ -9,7 +9,7 @@
 mod transport;
 
 #[cfg(feature = "http-transport")]
-pub use transport::HttpTransport;
+pub use transport::{HttpTransport, RootCertificatesError};
 pub use transport::{Transport, TransportError};
 
 use crate::device::Device;

@@ -13,6 +13,13 @@ pub enum TransportError {
     Refused { status: u16, code: String },
 }
 
+/// The PEM given as the relay's trusted root certificates holds none that can be used.
+/// Carries no certificate bytes.
+#[cfg(feature = "http-transport")]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the trusted root certificates are not usable: {0}")]
+pub struct RootCertificatesError(&'static str);
+
 /// Carries one request to the relay and returns its answer.
 pub trait Transport: Send + Sync {
     /// POSTs `body` (CBOR) to `path` (`/v1/sync`) and returns the response body.
@@ -30,11 +37,42 @@ pub struct HttpTransport {
 #[cfg(feature = "http-transport")]
 impl HttpTransport {
     /// A transport to the relay at `base_url` (`https://relay.example.se`, or
-    /// `http://127.0.0.1:8700` in development).
+    /// `http://127.0.0.1:8700` in development). The relay's certificate is checked against
+    /// the bundled Mozilla (webpki) roots.
     pub fn new(base_url: &str) -> HttpTransport {
+        HttpTransport::with_tls(base_url, ureq::tls::TlsConfig::default())
+    }
+
+    /// A transport that trusts only the root certificates in `pem` (one or more PEM
+    /// `CERTIFICATE` blocks), for a relay whose certificate a private CA issued. Public roots
+    /// are not trusted as well, so a certificate from any other CA is refused.
+    pub fn with_root_certificates(
+        base_url: &str,
+        pem: &[u8],
+    ) -> Result<HttpTransport, RootCertificatesError> {
+        let mut roots = Vec::new();
+        for item in ureq::tls::parse_pem(pem) {
+            match item {
+                Ok(ureq::tls::PemItem::Certificate(certificate)) => roots.push(certificate),
+                // A bundle may carry other sections (a key by mistake); they are not roots.
+                Ok(_) => {}
+                Err(_) => return Err(RootCertificatesError("the PEM is malformed")),
+            }
+        }
+        if roots.is_empty() {
+            return Err(RootCertificatesError("no PEM certificate found"));
+        }
+        let tls = ureq::tls::TlsConfig::builder()
+            .root_certs(ureq::tls::RootCerts::new_with_certs(&roots))
+            .build();
+        Ok(HttpTransport::with_tls(base_url, tls))
+    }
+
+    fn with_tls(base_url: &str, tls: ureq::tls::TlsConfig) -> HttpTransport {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(std::time::Duration::from_secs(60)))
+            .tls_config(tls)
             .build()
             .new_agent();
         HttpTransport {
@@ -69,5 +107,36 @@ impl Transport for HttpTransport {
             .and_then(|v| v["code"].as_str().map(str::to_owned))
             .unwrap_or_else(|| "unknown".to_owned());
         Err(TransportError::Refused { status, code })
+    }
+}
+
+#[cfg(all(test, feature = "http-transport"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_certificates_must_hold_a_certificate() {
+        assert_eq!(
+            HttpTransport::with_root_certificates("https://relay.example", b"").err(),
+            Some(RootCertificatesError("no PEM certificate found"))
+        );
+        let key_only =
+            b"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n";
+        assert_eq!(
+            HttpTransport::with_root_certificates("https://relay.example", key_only).err(),
+            Some(RootCertificatesError("no PEM certificate found"))
+        );
+        let unterminated = b"-----BEGIN CERTIFICATE-----\nMIIB\n";
+        assert_eq!(
+            HttpTransport::with_root_certificates("https://relay.example", unterminated).err(),
+            Some(RootCertificatesError("the PEM is malformed"))
+        );
+    }
+
+    #[test]
+    fn a_pem_certificate_is_taken_as_a_root() {
+        // Any DER inside the block is accepted here; rustls checks it when connecting.
+        let pem = b"-----BEGIN CERTIFICATE-----\nMIIBAA==\n-----END CERTIFICATE-----\n";
+        assert!(HttpTransport::with_root_certificates("https://relay.example", pem).is_ok());
     }
 }

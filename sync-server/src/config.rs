@@ -1,0 +1,631 @@
+//! The relay's settings: where it listens, where it keeps its data, its TLS certificate and
+//! key, and its log filter. They come from command-line flags, environment variables
+//! (`KIOSK_*`) and a TOML file, in that order of precedence, over defaults; this module owns
+//! that merge, the texts of its errors, and the rule that plain HTTP is served only on
+//! loopback unless explicitly allowed for development.
+
+use std::ffi::OsString;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+/// Where the relay listens when nothing says otherwise.
+pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8700);
+/// Where the relay keeps its database and keys when nothing says otherwise (relative to the
+/// working directory).
+pub const DEFAULT_DATA_DIR: &str = "kiosk-data";
+/// The log filter when nothing says otherwise.
+pub const DEFAULT_LOG: &str = "info,tower_http=info";
+
+/// Names the config file to read.
+pub const ENV_CONFIG: &str = "KIOSK_CONFIG";
+pub const ENV_LISTEN: &str = "KIOSK_LISTEN";
+pub const ENV_DATA_DIR: &str = "KIOSK_DATA_DIR";
+pub const ENV_TLS_CERT: &str = "KIOSK_TLS_CERT";
+pub const ENV_TLS_KEY: &str = "KIOSK_TLS_KEY";
+pub const ENV_DEV_PLAIN_HTTP: &str = "KIOSK_DEV_PLAIN_HTTP";
+pub const ENV_LOG: &str = "KIOSK_LOG";
+/// Read when `KIOSK_LOG` is not set, as before the relay had its own variable.
+pub const ENV_RUST_LOG: &str = "RUST_LOG";
+
+/// The keys a config file may hold, as error texts list them.
+pub const FILE_KEYS: [&str; 6] = [
+    "listen",
+    "data_dir",
+    "tls_cert",
+    "tls_key",
+    "dev_plain_http",
+    "log",
+];
+
+const EXPECT_ADDRESS: &str = "an IP address and port, like \"0.0.0.0:8443\"";
+const EXPECT_PATH: &str = "a file path in quotes";
+const EXPECT_BOOL: &str = "true or false";
+const EXPECT_LOG: &str = "a log filter, like \"info\" or \"info,tower_http=debug\"";
+
+/// Why the settings cannot be used. Names the setting and where it came from; carries no
+/// file contents.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {}: {source}", path.display())]
+    ReadFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the config file {} is not valid TOML: {reason}", path.display())]
+    Syntax { path: PathBuf, reason: String },
+    #[error(
+        "the config file {} has an unknown key `{key}` (known keys: {})",
+        path.display(),
+        FILE_KEYS.join(", ")
+    )]
+    UnknownKey { path: PathBuf, key: String },
+    #[error("in the config file {}, `{key}` must be {expected}", path.display())]
+    BadFileValue {
+        path: PathBuf,
+        key: &'static str,
+        expected: &'static str,
+    },
+    #[error("the environment variable {name} must be {expected}")]
+    BadEnvValue {
+        name: &'static str,
+        expected: &'static str,
+    },
+    #[error(
+        "a TLS certificate is given but no private key: set --tls-key, {ENV_TLS_KEY} or \
+         `tls_key` in the config file"
+    )]
+    MissingTlsKey,
+    #[error(
+        "a TLS private key is given but no certificate: set --tls-cert, {ENV_TLS_CERT} or \
+         `tls_cert` in the config file"
+    )]
+    MissingTlsCert,
+    #[error(
+        "{listen} is not a loopback address, and plain HTTP is served only on loopback: give \
+         a TLS certificate and key (--tls-cert and --tls-key, {ENV_TLS_CERT} and \
+         {ENV_TLS_KEY}, or `tls_cert` and `tls_key` in the config file), or allow plain HTTP \
+         with --dev-plain-http (development only)"
+    )]
+    PlainHttpRefused { listen: SocketAddr },
+}
+
+/// Settings from one source (flags, environment or file); `None` where it says nothing.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub dev_plain_http: Option<bool>,
+    pub log: Option<String>,
+}
+
+impl Settings {
+    /// `self`, with what it leaves unset taken from `lower`.
+    pub fn over(self, lower: Settings) -> Settings {
+        Settings {
+            listen: self.listen.or(lower.listen),
+            data_dir: self.data_dir.or(lower.data_dir),
+            tls_cert: self.tls_cert.or(lower.tls_cert),
+            tls_key: self.tls_key.or(lower.tls_key),
+            dev_plain_http: self.dev_plain_http.or(lower.dev_plain_http),
+            log: self.log.or(lower.log),
+        }
+    }
+
+    /// Reads the `KIOSK_*` variables through `var` (`std::env::var_os` in the binary). An
+    /// empty variable counts as unset.
+    pub fn from_env(var: impl Fn(&str) -> Option<OsString>) -> Result<Settings, ConfigError> {
+        let get = |name: &str| var(name).filter(|value| !value.is_empty());
+        let text = |name: &'static str, expected: &'static str| {
+            get(name)
+                .map(|value| {
+                    value
+                        .into_string()
+                        .map_err(|_| ConfigError::BadEnvValue { name, expected })
+                })
+                .transpose()
+        };
+        let listen = text(ENV_LISTEN, EXPECT_ADDRESS)?
+            .map(|value| {
+                value.trim().parse().map_err(|_| ConfigError::BadEnvValue {
+                    name: ENV_LISTEN,
+                    expected: EXPECT_ADDRESS,
+                })
+            })
+            .transpose()?;
+        let dev_plain_http = text(ENV_DEV_PLAIN_HTTP, EXPECT_BOOL)?
+            .map(|value| {
+                parse_bool(&value).ok_or(ConfigError::BadEnvValue {
+                    name: ENV_DEV_PLAIN_HTTP,
+                    expected: EXPECT_BOOL,
+                })
+            })
+            .transpose()?;
+        let log = match text(ENV_LOG, EXPECT_LOG)? {
+            Some(filter) => Some((ENV_LOG, filter)),
+            None => text(ENV_RUST_LOG, EXPECT_LOG)?.map(|filter| (ENV_RUST_LOG, filter)),
+        };
+        let log = log
+            .map(|(name, filter)| {
+                check_log_filter(&filter)
+                    .map(|()| filter)
+                    .map_err(|_| ConfigError::BadEnvValue {
+                        name,
+                        expected: EXPECT_LOG,
+                    })
+            })
+            .transpose()?;
+        Ok(Settings {
+            listen,
+            data_dir: get(ENV_DATA_DIR).map(PathBuf::from),
+            tls_cert: get(ENV_TLS_CERT).map(PathBuf::from),
+            tls_key: get(ENV_TLS_KEY).map(PathBuf::from),
+            dev_plain_http,
+            log,
+        })
+    }
+
+    /// Reads a TOML config file. Relative paths in it are taken relative to the file's
+    /// directory, so a file and the certificates beside it can move together.
+    pub fn from_file(path: &Path) -> Result<Settings, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::ReadFile {
+            path: path.to_owned(),
+            source,
+        })?;
+        Settings::from_toml(&text, path)
+    }
+
+    /// Parses the text of the config file at `path` (named in errors; its directory anchors
+    /// relative paths).
+    pub fn from_toml(text: &str, path: &Path) -> Result<Settings, ConfigError> {
+        let table: toml::Table =
+            text.parse()
+                .map_err(|e: toml::de::Error| ConfigError::Syntax {
+                    path: path.to_owned(),
+                    reason: syntax_reason(&e, text),
+                })?;
+        let base = path.parent().unwrap_or(Path::new(""));
+        let mut settings = Settings::default();
+        for (key, value) in table {
+            let bad = |key: &'static str, expected| ConfigError::BadFileValue {
+                path: path.to_owned(),
+                key,
+                expected,
+            };
+            let file_path = |key, value: &toml::Value| {
+                value
+                    .as_str()
+                    .filter(|text| !text.is_empty())
+                    .map(|text| base.join(text))
+                    .ok_or_else(|| bad(key, EXPECT_PATH))
+            };
+            match key.as_str() {
+                "listen" => {
+                    let address = value.as_str().and_then(|text| text.trim().parse().ok());
+                    settings.listen = Some(address.ok_or_else(|| bad("listen", EXPECT_ADDRESS))?);
+                }
+                "data_dir" => settings.data_dir = Some(file_path("data_dir", &value)?),
+                "tls_cert" => settings.tls_cert = Some(file_path("tls_cert", &value)?),
+                "tls_key" => settings.tls_key = Some(file_path("tls_key", &value)?),
+                "dev_plain_http" => {
+                    let allowed = value.as_bool();
+                    settings.dev_plain_http =
+                        Some(allowed.ok_or_else(|| bad("dev_plain_http", EXPECT_BOOL))?);
+                }
+                "log" => {
+                    let filter = value
+                        .as_str()
+                        .filter(|filter| check_log_filter(filter).is_ok())
+                        .ok_or_else(|| bad("log", EXPECT_LOG))?;
+                    settings.log = Some(filter.to_owned());
+                }
+                _ => {
+                    return Err(ConfigError::UnknownKey {
+                        path: path.to_owned(),
+                        key,
+                    });
+                }
+            }
+        }
+        Ok(settings)
+    }
+
+    /// The data directory, or the default.
+    pub fn data_dir_or_default(&self) -> PathBuf {
+        self.data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
+    }
+
+    /// The log filter, or the default.
+    pub fn log_or_default(&self) -> String {
+        self.log.clone().unwrap_or_else(|| DEFAULT_LOG.to_owned())
+    }
+}
+
+/// Gathers the settings: `flags` over the environment (read through `var`) over the config
+/// file named by `config` (the `--config` flag) or else by `KIOSK_CONFIG`.
+pub fn gather(
+    flags: Settings,
+    config: Option<&Path>,
+    var: impl Fn(&str) -> Option<OsString>,
+) -> Result<Settings, ConfigError> {
+    let file = match config.map(Path::to_owned).or_else(|| {
+        var(ENV_CONFIG)
+            .filter(|value| !value.is_empty())
+            .map(PathBuf::from)
+    }) {
+        Some(path) => Settings::from_file(&path)?,
+        None => Settings::default(),
+    };
+    Ok(flags.over(Settings::from_env(var)?).over(file))
+}
+
+/// How the relay serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scheme {
+    /// HTTPS with the certificate chain and private key in these PEM files.
+    Https { certificate: PathBuf, key: PathBuf },
+    /// Plain HTTP: on loopback, or on another address by explicit development opt-in.
+    PlainHttp,
+}
+
+/// Decides how the relay serves on `listen`: HTTPS when a certificate and key are given;
+/// otherwise plain HTTP, which is refused on a non-loopback address unless
+/// `dev_plain_http`, because tablets' pushes would cross the network readable.
+pub fn scheme_for(
+    listen: SocketAddr,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    dev_plain_http: bool,
+) -> Result<Scheme, ConfigError> {
+    match (tls_cert, tls_key) {
+        (Some(certificate), Some(key)) => Ok(Scheme::Https { certificate, key }),
+        (Some(_), None) => Err(ConfigError::MissingTlsKey),
+        (None, Some(_)) => Err(ConfigError::MissingTlsCert),
+        (None, None) if listen.ip().is_loopback() || dev_plain_http => Ok(Scheme::PlainHttp),
+        (None, None) => Err(ConfigError::PlainHttpRefused { listen }),
+    }
+}
+
+/// What `serve` runs with, once every source is merged and checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServeConfig {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub scheme: Scheme,
+    pub log: String,
+}
+
+impl ServeConfig {
+    /// Fills what `settings` leaves unset with the defaults and decides the scheme.
+    pub fn from_settings(settings: Settings) -> Result<ServeConfig, ConfigError> {
+        let listen = settings.listen.unwrap_or(DEFAULT_LISTEN);
+        let scheme = scheme_for(
+            listen,
+            settings.tls_cert.clone(),
+            settings.tls_key.clone(),
+            settings.dev_plain_http.unwrap_or(false),
+        )?;
+        Ok(ServeConfig {
+            listen,
+            data_dir: settings.data_dir_or_default(),
+            log: settings.log_or_default(),
+            scheme,
+        })
+    }
+}
+
+/// Checks that `filter` is a tracing filter (`info`, `warn,kiosk_sync_server=debug`).
+pub fn check_log_filter(filter: &str) -> Result<(), String> {
+    tracing_subscriber::EnvFilter::builder()
+        .parse(filter)
+        .map(|_| ())
+        .map_err(|_| format!("expected {EXPECT_LOG}"))
+}
+
+/// Accepts what people write for a yes/no environment variable.
+fn parse_bool(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// The parser's message with the line it refers to, without quoting the file.
+fn syntax_reason(error: &toml::de::Error, text: &str) -> String {
+    let message = error.message().trim();
+    match error.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("line {line}: {message}")
+        }
+        None => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> + use<> {
+        let map: HashMap<String, OsString> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), OsString::from(v)))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    fn address(text: &str) -> SocketAddr {
+        text.parse().expect("address")
+    }
+
+    fn file(text: &str) -> Settings {
+        Settings::from_toml(text, Path::new("/etc/kiosk/relay.toml")).expect("parses")
+    }
+
+    fn file_error(text: &str) -> String {
+        match Settings::from_toml(text, Path::new("/etc/kiosk/relay.toml")) {
+            Ok(settings) => panic!("expected an error, got {settings:?}"),
+            Err(error) => error.to_string(),
+        }
+    }
+
+    #[test]
+    fn nothing_given_means_the_defaults_plain_http_on_loopback() {
+        let config = ServeConfig::from_settings(
+            gather(Settings::default(), None, env(&[])).expect("gathers"),
+        )
+        .expect("resolves");
+        assert_eq!(
+            config,
+            ServeConfig {
+                listen: DEFAULT_LISTEN,
+                data_dir: PathBuf::from("kiosk-data"),
+                scheme: Scheme::PlainHttp,
+                log: DEFAULT_LOG.to_owned(),
+            }
+        );
+    }
+
+    #[test]
+    fn a_flag_beats_the_environment_which_beats_the_file_which_beats_the_default() {
+        let flags = Settings {
+            listen: Some(address("127.0.0.1:1001")),
+            ..Settings::default()
+        };
+        let environment = Settings::from_env(env(&[
+            (ENV_LISTEN, "127.0.0.1:1002"),
+            (ENV_DATA_DIR, "/env/data"),
+        ]))
+        .expect("reads");
+        let from_file = file(
+            r#"
+            listen = "127.0.0.1:1003"
+            data_dir = "/file/data"
+            log = "debug"
+            "#,
+        );
+        let config =
+            ServeConfig::from_settings(flags.over(environment).over(from_file)).expect("resolves");
+        assert_eq!(config.listen, address("127.0.0.1:1001"), "flag");
+        assert_eq!(config.data_dir, PathBuf::from("/env/data"), "environment");
+        assert_eq!(config.log, "debug", "file");
+        assert_eq!(config.scheme, Scheme::PlainHttp, "default");
+    }
+
+    #[test]
+    fn gather_reads_the_file_named_by_the_flag_before_the_one_in_the_environment() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let by_flag = dir.path().join("flag.toml");
+        let by_env = dir.path().join("env.toml");
+        std::fs::write(&by_flag, "listen = \"127.0.0.1:2001\"\n").expect("write");
+        std::fs::write(&by_env, "listen = \"127.0.0.1:2002\"\n").expect("write");
+        let by_env_text = by_env.display().to_string();
+        let variables = [(ENV_CONFIG, by_env_text.as_str())];
+
+        let settings =
+            gather(Settings::default(), Some(&by_flag), env(&variables)).expect("gathers");
+        assert_eq!(settings.listen, Some(address("127.0.0.1:2001")));
+        let settings = gather(Settings::default(), None, env(&variables)).expect("gathers");
+        assert_eq!(settings.listen, Some(address("127.0.0.1:2002")));
+        let with_env_listen = [
+            (ENV_CONFIG, by_env_text.as_str()),
+            (ENV_LISTEN, "127.0.0.1:2003"),
+        ];
+        let settings = gather(Settings::default(), None, env(&with_env_listen)).expect("gathers");
+        assert_eq!(
+            settings.listen,
+            Some(address("127.0.0.1:2003")),
+            "the environment beats the file"
+        );
+    }
+
+    #[test]
+    fn a_missing_config_file_is_named() {
+        let missing = Path::new("/nonexistent/kiosk/relay.toml");
+        let error = gather(Settings::default(), Some(missing), env(&[])).expect_err("refused");
+        let text = error.to_string();
+        assert!(text.contains("cannot read the config file"), "{text}");
+        assert!(text.contains("/nonexistent/kiosk/relay.toml"), "{text}");
+    }
+
+    #[test]
+    fn every_key_is_read_and_relative_paths_are_taken_from_the_files_directory() {
+        let settings = file(
+            r#"
+            listen = "0.0.0.0:8443"
+            data_dir = "data"
+            tls_cert = "tls/relay.crt"
+            tls_key = "/secure/relay.key"
+            dev_plain_http = false
+            log = "info,tower_http=debug"
+            "#,
+        );
+        assert_eq!(
+            settings,
+            Settings {
+                listen: Some(address("0.0.0.0:8443")),
+                data_dir: Some(PathBuf::from("/etc/kiosk/data")),
+                tls_cert: Some(PathBuf::from("/etc/kiosk/tls/relay.crt")),
+                tls_key: Some(PathBuf::from("/secure/relay.key")),
+                dev_plain_http: Some(false),
+                log: Some("info,tower_http=debug".to_owned()),
+            }
+        );
+    }
+
+    #[test]
+    fn the_example_config_file_is_valid_and_asks_for_https() {
+        let example = include_str!("../relay.example.toml");
+        let settings = Settings::from_toml(example, Path::new("relay.example.toml"))
+            .expect("the example parses");
+        let config = ServeConfig::from_settings(settings).expect("resolves");
+        assert!(
+            matches!(config.scheme, Scheme::Https { .. }),
+            "{:?}",
+            config.scheme
+        );
+    }
+
+    #[test]
+    fn an_unknown_key_in_the_file_is_an_error_naming_it() {
+        let text = file_error("listen = \"127.0.0.1:8700\"\nlisten_address = \"0.0.0.0:1\"\n");
+        assert_eq!(
+            text,
+            "the config file /etc/kiosk/relay.toml has an unknown key `listen_address` \
+             (known keys: listen, data_dir, tls_cert, tls_key, dev_plain_http, log)"
+        );
+        let text = file_error("[tls]\ncert = \"relay.crt\"\n");
+        assert!(text.contains("unknown key `tls`"), "{text}");
+    }
+
+    #[test]
+    fn a_bad_value_in_the_file_names_the_key_and_what_is_expected() {
+        assert_eq!(
+            file_error("listen = \"8700\""),
+            "in the config file /etc/kiosk/relay.toml, `listen` must be an IP address and \
+             port, like \"0.0.0.0:8443\""
+        );
+        assert_eq!(
+            file_error("dev_plain_http = \"yes\""),
+            "in the config file /etc/kiosk/relay.toml, `dev_plain_http` must be true or false"
+        );
+        assert!(file_error("tls_cert = 5").contains("`tls_cert` must be a file path"));
+        assert!(file_error("log = \"info,kiosk=loud\"").contains("`log` must be a log filter"));
+    }
+
+    #[test]
+    fn a_syntax_error_gives_the_line_without_quoting_the_file() {
+        let text = file_error("listen = \"127.0.0.1:8700\"\ndata_dir = secret-looking-value\n");
+        assert!(text.contains("is not valid TOML: line 2"), "{text}");
+        assert!(!text.contains("secret-looking-value"), "{text}");
+    }
+
+    #[test]
+    fn a_bad_environment_variable_is_named() {
+        let error = Settings::from_env(env(&[(ENV_LISTEN, "everywhere")])).expect_err("refused");
+        assert_eq!(
+            error.to_string(),
+            "the environment variable KIOSK_LISTEN must be an IP address and port, like \
+             \"0.0.0.0:8443\""
+        );
+        let error =
+            Settings::from_env(env(&[(ENV_DEV_PLAIN_HTTP, "perhaps")])).expect_err("refused");
+        assert!(
+            error
+                .to_string()
+                .contains("KIOSK_DEV_PLAIN_HTTP must be true or false"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn environment_booleans_and_log_fallback() {
+        for (value, expected) in [("1", true), ("true", true), ("no", false), ("OFF", false)] {
+            let settings = Settings::from_env(env(&[(ENV_DEV_PLAIN_HTTP, value)])).expect("reads");
+            assert_eq!(settings.dev_plain_http, Some(expected), "{value}");
+        }
+        let settings = Settings::from_env(env(&[(ENV_DEV_PLAIN_HTTP, "")])).expect("reads");
+        assert_eq!(settings.dev_plain_http, None, "empty is unset");
+        let settings = Settings::from_env(env(&[(ENV_RUST_LOG, "warn")])).expect("reads");
+        assert_eq!(settings.log.as_deref(), Some("warn"));
+        let settings =
+            Settings::from_env(env(&[(ENV_RUST_LOG, "warn"), (ENV_LOG, "debug")])).expect("reads");
+        assert_eq!(settings.log.as_deref(), Some("debug"), "KIOSK_LOG first");
+    }
+
+    #[test]
+    fn plain_http_is_served_on_loopback_and_refused_elsewhere_without_the_dev_flag() {
+        for loopback in ["127.0.0.1:8700", "127.5.6.7:80", "[::1]:8700"] {
+            assert_eq!(
+                scheme_for(address(loopback), None, None, false).expect("allowed"),
+                Scheme::PlainHttp,
+                "{loopback}"
+            );
+        }
+        for public in ["0.0.0.0:8700", "192.168.1.20:8700", "[::]:8700"] {
+            let error = scheme_for(address(public), None, None, false).expect_err("refused");
+            assert!(
+                matches!(error, ConfigError::PlainHttpRefused { .. }),
+                "{public}"
+            );
+            let text = error.to_string();
+            assert!(text.contains("not a loopback address"), "{text}");
+            assert!(
+                text.contains("--tls-cert") && text.contains("--dev-plain-http"),
+                "{text}"
+            );
+            assert_eq!(
+                scheme_for(address(public), None, None, true).expect("development opt-in"),
+                Scheme::PlainHttp
+            );
+        }
+    }
+
+    #[test]
+    fn a_certificate_and_key_mean_https_anywhere_and_one_without_the_other_is_refused() {
+        let cert = Some(PathBuf::from("relay.crt"));
+        let key = Some(PathBuf::from("relay.key"));
+        for listen in ["0.0.0.0:8443", "127.0.0.1:8443"] {
+            assert_eq!(
+                scheme_for(address(listen), cert.clone(), key.clone(), false).expect("https"),
+                Scheme::Https {
+                    certificate: PathBuf::from("relay.crt"),
+                    key: PathBuf::from("relay.key"),
+                }
+            );
+        }
+        assert!(matches!(
+            scheme_for(address("0.0.0.0:8443"), cert, None, true),
+            Err(ConfigError::MissingTlsKey)
+        ));
+        assert!(matches!(
+            scheme_for(address("127.0.0.1:8443"), None, key, false),
+            Err(ConfigError::MissingTlsCert)
+        ));
+    }
+
+    #[test]
+    fn tls_settings_may_come_from_different_sources() {
+        let flags = Settings {
+            tls_key: Some(PathBuf::from("/run/secrets/relay.key")),
+            ..Settings::default()
+        };
+        let settings = flags.over(file(
+            "listen = \"0.0.0.0:8443\"\ntls_cert = \"relay.crt\"\ntls_key = \"old.key\"\n",
+        ));
+        let config = ServeConfig::from_settings(settings).expect("resolves");
+        assert_eq!(
+            config.scheme,
+            Scheme::Https {
+                certificate: PathBuf::from("/etc/kiosk/relay.crt"),
+                key: PathBuf::from("/run/secrets/relay.key"),
+            }
+        );
+    }
+}
