@@ -110,6 +110,12 @@ enum Command {
         #[command(flatten)]
         relay: RelayArgs,
     },
+    /// Close the event on this tablet: N captured / N received, and whether the journal the
+    /// relay signed in its last receipt is this tablet's.
+    Close {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Print the demo relay's public sealing key (development only: lets a store capture
     /// without enrolling).
     DemoRelayKey,
@@ -127,12 +133,16 @@ struct StoreArgs {
 
 impl StoreArgs {
     fn open(&self, role_if_new: DeviceRole) -> Result<Arc<Device>, kiosk_core::Error> {
+        Device::open(&self.store, &self.secret_store(), role_if_new)
+    }
+
+    fn secret_store(&self) -> FileSecretStore {
         let secrets_dir = self.secrets.clone().unwrap_or_else(|| {
             let mut dir = self.store.as_os_str().to_owned();
             dir.push(".secrets");
             PathBuf::from(dir)
         });
-        Device::open(&self.store, &FileSecretStore::new(secrets_dir), role_if_new)
+        FileSecretStore::new(secrets_dir)
     }
 }
 
@@ -261,18 +271,54 @@ fn run(command: Command) -> CliResult {
                     relay_journal.short()
                 );
             }
-            if report.wipe_requested {
-                println!(
-                    "the relay has revoked this tablet: it will erase itself once everything is receipted"
-                );
+            if device.wipe_order()?.is_some() {
+                match device.wipe(&store.secret_store())? {
+                    kiosk_core::device::WipeOutcome::Wiped => println!(
+                        "the relay revoked this tablet; everything was receipted, so the tablet \
+                         erased its store and data key"
+                    ),
+                    kiosk_core::device::WipeOutcome::Waiting { unreceipted } => println!(
+                        "the relay revoked this tablet; it erases itself once the {unreceipted} \
+                         record(s) still without a receipt have one: sync again"
+                    ),
+                }
             }
             Ok(())
         }
+        Command::Close { store } => close(&store),
         Command::DemoRelayKey => {
             let key = kiosk_core::demo::demo_relay_key();
             println!("{}", hex::encode(key.sealing_key().public_key));
             Ok(())
         }
+    }
+}
+
+fn close(store: &StoreArgs) -> CliResult {
+    let device = store.open(DeviceRole::Kiosk)?;
+    let report = device.close_report()?;
+    println!(
+        "{} captured / {} received ({} without a receipt)",
+        report.captured, report.received, report.unreceipted
+    );
+    println!(
+        "journal on this tablet: {} entries, head {}",
+        report.journal.count,
+        report.journal.short()
+    );
+    match report.relay_confirmed {
+        Some(relay) => println!(
+            "journal the relay signed: {} entries, head {}",
+            relay.count,
+            relay.short()
+        ),
+        None => println!("the relay has not confirmed a journal yet: sync first"),
+    }
+    if report.is_complete() {
+        println!("complete: the relay holds everything this tablet captured");
+        Ok(())
+    } else {
+        Err("not complete: sync until every record has a receipt".into())
     }
 }
 
