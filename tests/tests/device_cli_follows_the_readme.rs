@@ -1,0 +1,106 @@
+//! The README's walk-through with the `kiosk-device` CLI, against a real relay: init,
+//! enroll with the printed code, capture, sync, close with N captured / N received; then a
+//! revoked tablet wipes itself once everything it holds has a receipt.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use kiosk_core::protocol::enrollment::EnrolledRole;
+use kiosk_sync_server::enrollment::create_code;
+use kiosk_sync_server::keys::RelayKeys;
+use kiosk_sync_server::storage::{RelayStore, SqliteStore};
+use kiosk_sync_server::{AppState, now_ms, store_demo_event};
+use kiosk_tests::TestRelay;
+
+fn device_cli(store: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kiosk-device-e2e"))
+        .args(args)
+        .arg("--store")
+        .arg(store)
+        .output()
+        .expect("the device CLI runs")
+}
+
+fn stdout_of(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "the device CLI failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).expect("utf-8")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newcomer_follows_the_readme_from_enrollment_to_a_closed_event_and_a_wipe() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(SqliteStore::open(&dir.path().join("relay.sqlite3")).expect("store"));
+    store_demo_event(store.as_ref()).expect("demo event");
+    let keys = RelayKeys::load_or_create(dir.path()).expect("keys");
+    let server = TestRelay::start(AppState::new(store.clone(), keys)).await;
+    let url = server.url();
+    let now = now_ms();
+    let code = create_code(
+        store.as_ref(),
+        kiosk_core::demo::DEMO_EVENT_ID,
+        EnrolledRole::Kiosk,
+        None,
+        1,
+        now + 3_600_000,
+        now,
+    )
+    .expect("code")
+    .display();
+
+    let relay = store.clone();
+    tokio::task::spawn_blocking(move || {
+        let tablet = dir.path().join("kiosk-device.sqlite3");
+        let init = stdout_of(&device_cli(&tablet, &["init"]));
+        let device_id = init
+            .lines()
+            .find_map(|l| l.strip_prefix("device "))
+            .expect("init prints the device id")
+            .trim()
+            .to_owned();
+        stdout_of(&device_cli(
+            &tablet,
+            &["enroll", "--relay", &url, "--code", &code],
+        ));
+        stdout_of(&device_cli(&tablet, &["capture", "--demo", "5"]));
+
+        let before_sync = device_cli(&tablet, &["close"]);
+        assert!(!before_sync.status.success(), "not closed before a sync");
+        assert!(String::from_utf8_lossy(&before_sync.stdout).contains("5 captured / 0 received"));
+
+        let synced = stdout_of(&device_cli(&tablet, &["sync", "--relay", &url]));
+        assert!(synced.contains("5 received"), "{synced}");
+        let closed = stdout_of(&device_cli(&tablet, &["close"]));
+        assert!(closed.contains("5 captured / 5 received"), "{closed}");
+        assert!(
+            closed.contains("complete: the relay holds everything"),
+            "{closed}"
+        );
+        assert_eq!(relay.counts().expect("counts").registrations, 5);
+
+        let key: [u8; 32] = hex::decode(&device_id)
+            .expect("hex")
+            .try_into()
+            .expect("32 bytes");
+        assert!(relay.revoke_device(&key, now_ms()).expect("revokes"));
+        stdout_of(&device_cli(
+            &tablet,
+            &["capture", "--demo", "2", "--seed", "9"],
+        ));
+        let wiped = stdout_of(&device_cli(&tablet, &["sync", "--relay", &url]));
+        assert!(wiped.contains("erased its store and data key"), "{wiped}");
+        assert!(!tablet.exists(), "the store is gone");
+        assert_eq!(
+            relay.counts().expect("counts").quarantined,
+            2,
+            "the revoked tablet's last captures are kept apart at the relay, not lost"
+        );
+    })
+    .await
+    .expect("tablet thread");
+    server.stop().await.expect("stops");
+}
