@@ -141,6 +141,10 @@ fn outcomes_in_push_order(
         .collect()
 }
 
+/// The largest sealed capture taken. A registration's is under 1 KiB (free text is bounded
+/// by validation); anything near this is not a capture.
+pub const MAX_SEALED_CAPTURE: usize = 64 * 1024;
+
 /// Below this many pushes, checking them on one thread is quicker than starting others.
 const PARALLEL_CHECK_MIN: usize = 16;
 
@@ -186,6 +190,12 @@ fn check_push(
     let revoked = device.revoked_at.is_some();
     let expired = now >= device.expires_at;
     let sealed = match &push.body {
+        PushBody::Sealed(sealed) if sealed.len() > MAX_SEALED_CAPTURE => {
+            return Checked::Rejected(
+                ErrorCode::TooLarge,
+                "the sealed capture is larger than any registration can be",
+            );
+        }
         PushBody::Sealed(sealed) => sealed,
         PushBody::Changes(_) => {
             return Checked::Rejected(

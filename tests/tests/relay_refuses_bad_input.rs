@@ -253,10 +253,12 @@ async fn forged_garbage_and_impermissible_requests_get_their_codes_and_change_no
         )
         .expect("seals");
         let fourth = device.registration(4);
+        let oversized = vec![0; kiosk_sync_server::ingest::MAX_SEALED_CAPTURE + 1];
         let request = device.request(vec![
             push(&second, to_stranger),
             push(&third, forged_capture),
             push(&fourth, garbage_doc),
+            push(&device.registration(8), oversized),
         ]);
         let answer = response(
             &http
@@ -269,10 +271,11 @@ async fn forged_garbage_and_impermissible_requests_get_their_codes_and_change_no
             [
                 ErrorCode::SealUnreadable,
                 ErrorCode::BadCaptureSignature,
-                ErrorCode::BadCaptureSignature
+                ErrorCode::BadCaptureSignature,
+                ErrorCode::TooLarge
             ]
         );
-        assert_eq!(answer.outcomes.len(), 3, "one outcome per push");
+        assert_eq!(answer.outcomes.len(), 4, "one outcome per push");
         nothing_changed(baseline);
 
         // Authentic captures that fail later checks go to quarantine: changes by another
