@@ -1,9 +1,12 @@
 //! Where the relay keeps what it received: behind [`RelayStore`], so a PostgreSQL backend
 //! can serve several relay instances later. [`SqliteStore`] is the embedded default.
 //!
-//! Every method is blocking; async handlers call it on the blocking pool. `ingest` is one
-//! transaction: a sync request is stored whole or not at all.
+//! Every method is blocking; async handlers call it on the blocking pool. `ingest` stores a
+//! sync request whole or not at all, and returns only once it is durable; requests that
+//! arrive together may share one transaction and its commit ([`SqliteStore`] does: group
+//! commit).
 
+mod group_commit;
 mod sqlite;
 
 pub use sqlite::SqliteStore;

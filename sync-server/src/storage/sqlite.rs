@@ -1,8 +1,21 @@
-//! The embedded relay store: one SQLite file in WAL mode, every commit durable. One writer
-//! connection; readers do not block ingest.
+//! The embedded relay store: one SQLite file in WAL mode, every commit durable
+//! (`synchronous=FULL`: one fsync per commit). One connection behind a mutex serves every
+//! method.
+//!
+//! `ingest` uses group commit (see [`super::group_commit`]): sync requests that arrive while
+//! a commit is under way wait, and the next one to go takes all of them into one
+//! transaction and one fsync, instead of each paying its own fsync in turn. Each request
+//! runs inside its own savepoint, in arrival order, with the same checks as alone (the
+//! sequence check included), so one request's error undoes only that request and is
+//! answered to its caller only. Results are handed out only after the shared commit
+//! succeeded; if it fails, every request of the group gets the error and nothing of it is
+//! stored.
 
+use std::any::Any;
+use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use kiosk_core::documents::EventDocument;
 use kiosk_core::event::Event;
@@ -10,9 +23,13 @@ use kiosk_core::ids::{EventId, Timestamp};
 use kiosk_core::journal::{JournalHead, entry_hash};
 use kiosk_core::protocol::ErrorCode;
 use kiosk_core::protocol::enrollment::EnrolledRole;
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, ffi, params};
 
+use super::group_commit::GroupCommit;
 use super::*;
+
+#[cfg(test)]
+mod tests;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS events (
@@ -75,10 +92,25 @@ CREATE TABLE IF NOT EXISTS quarantine (
 ) STRICT;
 ";
 
+/// At most this many sync requests share a commit…
+const MAX_GROUP_BATCHES: usize = 64;
+/// …and at most about this many document bytes (a single larger request still runs alone).
+const MAX_GROUP_BYTES: usize = 32 << 20;
+
 #[derive(Debug)]
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    group: GroupCommit<IngestBatch, Applied>,
+    /// Ingest transactions committed, and the batches they carried.
+    commits: AtomicU64,
+    committed_batches: AtomicU64,
+    #[cfg(test)]
+    hooks: tests::Hooks,
 }
+
+/// One batch's result in a group: what `ingest` returns, or the panic to resume in its
+/// caller's thread.
+type Applied = Result<StorageResult<IngestOutcome>, Box<dyn Any + Send>>;
 
 fn role_text(role: EnrolledRole) -> &'static str {
     match role {
@@ -118,9 +150,29 @@ impl SqliteStore {
     pub fn in_memory() -> StorageResult<SqliteStore> {
         let conn = Connection::open_in_memory()?;
         conn.execute_batch(SCHEMA)?;
-        Ok(SqliteStore {
+        Ok(SqliteStore::with_connection(conn))
+    }
+
+    fn with_connection(conn: Connection) -> SqliteStore {
+        SqliteStore {
             conn: Mutex::new(conn),
-        })
+            group: GroupCommit::new(MAX_GROUP_BATCHES, MAX_GROUP_BYTES, batch_bytes, || {
+                Ok(Err(group_failure("the ingest group was abandoned")))
+            }),
+            commits: AtomicU64::new(0),
+            committed_batches: AtomicU64::new(0),
+            #[cfg(test)]
+            hooks: tests::Hooks::default(),
+        }
+    }
+
+    /// Ingest transactions committed so far, and the sync requests (batches) they carried,
+    /// stale ones included. Fewer commits than batches means requests shared commits.
+    pub fn commit_stats(&self) -> (u64, u64) {
+        (
+            self.commits.load(Ordering::Relaxed),
+            self.committed_batches.load(Ordering::Relaxed),
+        )
     }
 
     /// Opens (or creates) the store at `path`.
@@ -135,9 +187,7 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
-        Ok(SqliteStore {
-            conn: Mutex::new(conn),
-        })
+        Ok(SqliteStore::with_connection(conn))
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -146,6 +196,125 @@ impl SqliteStore {
         self.conn
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs one group of sync requests: one transaction, each request inside its own
+    /// savepoint in queue order, one commit. Returns a result per request, in order.
+    fn commit_group(&self, conn: &mut Connection, batches: &[&IngestBatch]) -> Vec<Applied> {
+        let tx = match conn.transaction() {
+            Ok(tx) => tx,
+            Err(e) => {
+                let e = StorageError::from(e);
+                return batches.iter().map(|_| Ok(Err(copy_error(&e)))).collect();
+            }
+        };
+        // Set once the shared transaction can no longer be committed.
+        let mut failure: Option<StorageError> = None;
+        let mut results: Vec<Applied> = Vec::with_capacity(batches.len());
+        for batch in batches {
+            if let Some(failure) = &failure {
+                results.push(Ok(Err(copy_error(failure))));
+                continue;
+            }
+            if let Err(e) = tx.execute_batch("SAVEPOINT ingest_batch") {
+                let e = StorageError::from(e);
+                results.push(Ok(Err(copy_error(&e))));
+                failure = Some(e);
+                continue;
+            }
+            // A panic undoes its own request only; the caller gets it back in its thread.
+            let applied = panic::catch_unwind(AssertUnwindSafe(|| {
+                #[cfg(test)]
+                self.hooks.before_apply(batch);
+                apply_batch(&tx, batch)
+            }));
+            let end = match applied {
+                Ok(Ok(_)) => "RELEASE ingest_batch",
+                _ => "ROLLBACK TO ingest_batch; RELEASE ingest_batch",
+            };
+            // Some errors (a full disk, I/O) make SQLite roll back the whole transaction:
+            // then the requests before this one are gone too.
+            if let Err(e) = tx.execute_batch(end) {
+                failure = Some(e.into());
+            } else if tx.is_autocommit() {
+                failure = Some(group_failure(
+                    "the shared ingest transaction was rolled back",
+                ));
+            }
+            results.push(applied);
+        }
+        let committed = match failure {
+            // Dropping the transaction rolls back whatever is left of it.
+            Some(failure) => Err(failure),
+            None => {
+                #[cfg(test)]
+                let ready = self.hooks.before_commit(&tx);
+                #[cfg(not(test))]
+                let ready = Ok(());
+                // A failed COMMIT leaves the transaction open; dropping it rolls back.
+                ready.and_then(|()| tx.commit()).map_err(StorageError::from)
+            }
+        };
+        match committed {
+            Ok(()) => {
+                self.commits.fetch_add(1, Ordering::Relaxed);
+                self.committed_batches
+                    .fetch_add(batches.len() as u64, Ordering::Relaxed);
+                results
+            }
+            // Nothing of the group is durable: no caller may sign a receipt.
+            Err(failure) => results
+                .into_iter()
+                .map(|result| match result {
+                    Ok(Ok(_)) => Ok(Err(copy_error(&failure))),
+                    failed => failed,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A batch's size for the group's byte budget.
+fn batch_bytes(batch: &IngestBatch) -> usize {
+    batch
+        .items
+        .iter()
+        .map(|item| match item {
+            IngestItem::Store {
+                document,
+                change_hashes,
+                capture_signature,
+                ..
+            } => document.len() + change_hashes.len() * 32 + capture_signature.len(),
+            IngestItem::Quarantine {
+                sealed,
+                change_hashes,
+                ..
+            } => sealed.len() + change_hashes.len() * 32,
+        })
+        .sum()
+}
+
+/// An error about the group as a whole, for each of its callers.
+fn group_failure(what: &str) -> StorageError {
+    StorageError::Sqlite(rusqlite::Error::SqliteFailure(
+        ffi::Error::new(ffi::SQLITE_ABORT),
+        Some(what.to_owned()),
+    ))
+}
+
+/// The same error once more, for another caller of the group (errors are not `Clone`).
+fn copy_error(error: &StorageError) -> StorageError {
+    match error {
+        StorageError::Sqlite(rusqlite::Error::SqliteFailure(code, message)) => {
+            StorageError::Sqlite(rusqlite::Error::SqliteFailure(*code, message.clone()))
+        }
+        StorageError::Undecodable(what) => StorageError::Undecodable(what),
+        StorageError::Io(e) => StorageError::Io(std::io::Error::new(e.kind(), e.to_string())),
+        other => StorageError::Sqlite(rusqlite::Error::SqliteFailure(
+            ffi::Error::new(ffi::SQLITE_ERROR),
+            Some(other.to_string()),
+        )),
     }
 }
 
@@ -278,6 +447,107 @@ fn quarantine(
         )?;
     }
     Ok(())
+}
+
+/// One sync request's writes, inside the group's transaction; not committed here.
+fn apply_batch(tx: &Transaction<'_>, batch: &IngestBatch) -> StorageResult<IngestOutcome> {
+    let last: i64 = tx.query_row(
+        "SELECT last_seq FROM devices WHERE device_key = ?1",
+        [batch.device_key.as_slice()],
+        |r| r.get(0),
+    )?;
+    if batch.seq <= last as u64 || batch.seq > i64::MAX as u64 {
+        return Ok(IngestOutcome::StaleSeq {
+            last_accepted: last as u64,
+        });
+    }
+    let mut stored = Vec::new();
+    let mut quarantined = Vec::new();
+    for item in &batch.items {
+        match item {
+            IngestItem::Store {
+                doc_id,
+                event_id,
+                document,
+                change_hashes,
+                capture_signature,
+                receipt_code,
+                restricted,
+                journal_seq,
+            } => {
+                let existing: Option<(Vec<u8>, Vec<u8>)> = tx
+                    .query_row(
+                        "SELECT change_hashes, device_key FROM registrations WHERE doc_id = ?1",
+                        [doc_id],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()?;
+                match existing {
+                    Some((hashes, device)) => {
+                        let same = blob_hashes(&hashes)? == *change_hashes
+                            && device.as_slice() == batch.device_key.as_slice();
+                        if same {
+                            // A retry: merging is idempotent.
+                            stored.push((doc_id.clone(), change_hashes.clone()));
+                        } else {
+                            quarantine(tx, batch, doc_id, document, ErrorCode::NotPermitted)?;
+                            quarantined.push((
+                                doc_id.clone(),
+                                ErrorCode::NotPermitted,
+                                change_hashes.clone(),
+                            ));
+                        }
+                    }
+                    None => {
+                        tx.execute(
+                            "INSERT INTO registrations
+                             (doc_id, event_id, device_key, document, change_hashes,
+                              capture_signature, receipt_code, restricted, received_at)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                            params![
+                                doc_id,
+                                event_id,
+                                batch.device_key.as_slice(),
+                                document,
+                                hashes_blob(change_hashes),
+                                capture_signature,
+                                receipt_code,
+                                *restricted,
+                                batch.received_at
+                            ],
+                        )?;
+                        stored.push((doc_id.clone(), change_hashes.clone()));
+                    }
+                }
+                record_journal_entry(tx, &batch.device_key, *journal_seq, doc_id, change_hashes)?;
+            }
+            IngestItem::Quarantine {
+                doc_id,
+                sealed,
+                change_hashes,
+                code,
+                journal_seq,
+            } => {
+                quarantine(tx, batch, doc_id, sealed, *code)?;
+                quarantined.push((doc_id.clone(), *code, change_hashes.clone()));
+                record_journal_entry(tx, &batch.device_key, *journal_seq, doc_id, change_hashes)?;
+            }
+        }
+    }
+    tx.execute(
+        "UPDATE devices SET last_seq = ?2, last_contact = ?3 WHERE device_key = ?1",
+        params![
+            batch.device_key.as_slice(),
+            batch.seq as i64,
+            batch.received_at
+        ],
+    )?;
+    let journal = extend_chain(tx, &batch.device_key)?;
+    Ok(IngestOutcome::Committed {
+        stored,
+        quarantined,
+        journal,
+    })
 }
 
 impl RelayStore for SqliteStore {
@@ -423,118 +693,12 @@ impl RelayStore for SqliteStore {
     }
 
     fn ingest(&self, batch: &IngestBatch) -> StorageResult<IngestOutcome> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let last: i64 = tx.query_row(
-            "SELECT last_seq FROM devices WHERE device_key = ?1",
-            [batch.device_key.as_slice()],
-            |r| r.get(0),
-        )?;
-        if batch.seq <= last as u64 || batch.seq > i64::MAX as u64 {
-            return Ok(IngestOutcome::StaleSeq {
-                last_accepted: last as u64,
-            });
-        }
-        let mut stored = Vec::new();
-        let mut quarantined = Vec::new();
-        for item in &batch.items {
-            match item {
-                IngestItem::Store {
-                    doc_id,
-                    event_id,
-                    document,
-                    change_hashes,
-                    capture_signature,
-                    receipt_code,
-                    restricted,
-                    journal_seq,
-                } => {
-                    let existing: Option<(Vec<u8>, Vec<u8>)> = tx
-                        .query_row(
-                            "SELECT change_hashes, device_key FROM registrations WHERE doc_id = ?1",
-                            [doc_id],
-                            |r| Ok((r.get(0)?, r.get(1)?)),
-                        )
-                        .optional()?;
-                    match existing {
-                        Some((hashes, device)) => {
-                            let same = blob_hashes(&hashes)? == *change_hashes
-                                && device.as_slice() == batch.device_key.as_slice();
-                            if same {
-                                // A retry: merging is idempotent.
-                                stored.push((doc_id.clone(), change_hashes.clone()));
-                            } else {
-                                quarantine(&tx, batch, doc_id, document, ErrorCode::NotPermitted)?;
-                                quarantined.push((
-                                    doc_id.clone(),
-                                    ErrorCode::NotPermitted,
-                                    change_hashes.clone(),
-                                ));
-                            }
-                        }
-                        None => {
-                            tx.execute(
-                                "INSERT INTO registrations
-                                 (doc_id, event_id, device_key, document, change_hashes,
-                                  capture_signature, receipt_code, restricted, received_at)
-                                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                                params![
-                                    doc_id,
-                                    event_id,
-                                    batch.device_key.as_slice(),
-                                    document,
-                                    hashes_blob(change_hashes),
-                                    capture_signature,
-                                    receipt_code,
-                                    *restricted,
-                                    batch.received_at
-                                ],
-                            )?;
-                            stored.push((doc_id.clone(), change_hashes.clone()));
-                        }
-                    }
-                    record_journal_entry(
-                        &tx,
-                        &batch.device_key,
-                        *journal_seq,
-                        doc_id,
-                        change_hashes,
-                    )?;
-                }
-                IngestItem::Quarantine {
-                    doc_id,
-                    sealed,
-                    change_hashes,
-                    code,
-                    journal_seq,
-                } => {
-                    quarantine(&tx, batch, doc_id, sealed, *code)?;
-                    quarantined.push((doc_id.clone(), *code, change_hashes.clone()));
-                    record_journal_entry(
-                        &tx,
-                        &batch.device_key,
-                        *journal_seq,
-                        doc_id,
-                        change_hashes,
-                    )?;
-                }
-            }
-        }
-        tx.execute(
-            "UPDATE devices SET last_seq = ?2, last_contact = ?3 WHERE device_key = ?1",
-            params![
-                batch.device_key.as_slice(),
-                batch.seq as i64,
-                batch.received_at
-            ],
-        )?;
-        let journal = extend_chain(&tx, &batch.device_key)?;
-        tx.commit()?;
-        Ok(IngestOutcome::Committed {
-            stored,
-            quarantined,
-            journal,
-        })
+        let applied = self.group.submit(
+            batch,
+            || self.conn(),
+            |conn, batches| self.commit_group(conn, batches),
+        );
+        applied.unwrap_or_else(|panic| panic::resume_unwind(panic))
     }
 
     fn registration_document(&self, doc_id: &str) -> StorageResult<Option<Vec<u8>>> {

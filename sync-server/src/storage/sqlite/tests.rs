@@ -1,0 +1,430 @@
+//! Group commit in the SQLite store. Groups are lined up deterministically: the test holds
+//! the connection, so the first caller leads and waits for it while the others queue; the
+//! queue is watched through `GroupCommit::wait_until`, no sleeps.
+
+use std::sync::{Mutex, PoisonError};
+use std::thread;
+
+use rusqlite::Connection;
+
+use super::*;
+
+type BeforeApply = Box<dyn Fn(&IngestBatch) + Send + Sync>;
+type BeforeCommit = Box<dyn Fn(&Connection) -> rusqlite::Result<()> + Send + Sync>;
+
+/// Failure injection for tests only.
+#[derive(Default)]
+pub(super) struct Hooks {
+    apply: Mutex<Option<BeforeApply>>,
+    commit: Mutex<Option<BeforeCommit>>,
+}
+
+impl std::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hooks").finish_non_exhaustive()
+    }
+}
+
+impl Hooks {
+    /// Called inside the batch's savepoint, before its writes.
+    pub(super) fn before_apply(&self, batch: &IngestBatch) {
+        let hook = self.apply.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(hook) = hook.as_ref() {
+            hook(batch);
+        }
+    }
+
+    /// Called in the group's transaction, just before COMMIT.
+    pub(super) fn before_commit(&self, conn: &Connection) -> rusqlite::Result<()> {
+        let hook = self.commit.lock().unwrap_or_else(PoisonError::into_inner);
+        hook.as_ref().map_or(Ok(()), |hook| hook(conn))
+    }
+}
+
+const EVENT: &str = "demo-event";
+
+fn file_store() -> (tempfile::TempDir, std::path::PathBuf, SqliteStore) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("relay.sqlite3");
+    let store = SqliteStore::open(&path).expect("opens");
+    (dir, path, store)
+}
+
+/// Enrolls devices `0..count`; device `n`'s key is `[n + 1; 32]`.
+fn enroll(store: &SqliteStore, count: u8) -> Vec<[u8; 32]> {
+    let grant = EnrollmentGrant {
+        lookup: [0xee; 32],
+        answer_secret: [0; 32],
+        event_id: EVENT.to_owned(),
+        role: EnrolledRole::Kiosk,
+        recruiter: None,
+        expires_at: i64::MAX,
+        max_uses: 1000,
+    };
+    store.add_enrollment_code(&grant, 0).expect("code");
+    (0..count)
+        .map(|n| {
+            let key = [n + 1; 32];
+            store
+                .redeem_enrollment_code(&grant.lookup, &key, &|_| true, 0, 1 << 40)
+                .expect("storage")
+                .expect("enrolled");
+            key
+        })
+        .collect()
+}
+
+fn doc_id(device: &[u8; 32], journal_seq: u64) -> String {
+    format!("00000000-0000-4000-8000-{:04x}{journal_seq:08x}", device[0])
+}
+
+fn document(device: &[u8; 32], journal_seq: u64) -> Vec<u8> {
+    format!("registration {} {journal_seq}", device[0]).into_bytes()
+}
+
+fn hashes(device: &[u8; 32], journal_seq: u64) -> Vec<[u8; 32]> {
+    let mut hash = [device[0]; 32];
+    hash[..8].copy_from_slice(&journal_seq.to_be_bytes());
+    vec![hash]
+}
+
+/// A batch of `journal.len()` captures, each its own journal entry.
+fn batch(device: &[u8; 32], seq: u64, journal: std::ops::RangeInclusive<u64>) -> IngestBatch {
+    IngestBatch {
+        device_key: *device,
+        seq,
+        received_at: 1_000 + seq as i64,
+        items: journal
+            .map(|j| IngestItem::Store {
+                doc_id: doc_id(device, j),
+                event_id: EVENT.to_owned(),
+                document: document(device, j),
+                change_hashes: hashes(device, j),
+                capture_signature: vec![7; 64],
+                receipt_code: format!("R{}-{j}", device[0]),
+                restricted: false,
+                journal_seq: Some(j),
+            })
+            .collect(),
+    }
+}
+
+/// What `batch(device, _, journal)` stores, as the outcome lists it.
+fn stored(
+    device: &[u8; 32],
+    journal: std::ops::RangeInclusive<u64>,
+) -> Vec<(String, Vec<[u8; 32]>)> {
+    journal
+        .map(|j| (doc_id(device, j), hashes(device, j)))
+        .collect()
+}
+
+fn assert_committed(
+    outcome: &StorageResult<IngestOutcome>,
+    device: &[u8; 32],
+    journal: std::ops::RangeInclusive<u64>,
+) {
+    let Ok(IngestOutcome::Committed {
+        stored: got,
+        quarantined,
+        journal: head,
+    }) = outcome
+    else {
+        panic!("expected a commit, got {outcome:?}");
+    };
+    assert_eq!(*got, stored(device, journal.clone()));
+    assert!(quarantined.is_empty());
+    assert_eq!(head.count, *journal.end(), "the chain covers the batch");
+}
+
+/// Runs `batches` concurrently as one group, in the given queue order: the first leads
+/// (and waits for the connection the test holds) while the others queue behind it.
+fn ingest_as_one_group(
+    store: &SqliteStore,
+    batches: Vec<IngestBatch>,
+) -> Vec<thread::Result<StorageResult<IngestOutcome>>> {
+    let held = store.conn();
+    thread::scope(|scope| {
+        let mut handles = Vec::new();
+        for (queued, batch) in batches.into_iter().enumerate() {
+            handles.push(scope.spawn(move || store.ingest(&batch)));
+            // The first becomes the leader (waiting for the connection); each next one is
+            // queued before the one after it arrives, so the queue order is the given one.
+            store
+                .group
+                .wait_until(|leading, waiting| leading && waiting == queued);
+        }
+        drop(held);
+        handles.into_iter().map(|h| h.join()).collect()
+    })
+}
+
+fn joined(result: thread::Result<StorageResult<IngestOutcome>>) -> StorageResult<IngestOutcome> {
+    result.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+#[test]
+fn concurrent_ingests_share_one_commit_and_each_gets_its_own_outcome() {
+    let (_dir, _path, store) = file_store();
+    let devices = enroll(&store, 16);
+    let held = store.conn();
+    let results: Vec<_> = thread::scope(|scope| {
+        let handles: Vec<_> = devices
+            .iter()
+            .map(|device| {
+                let store = &store;
+                scope.spawn(move || store.ingest(&batch(device, 1, 1..=10)))
+            })
+            .collect();
+        // Nobody is told the order: one leads, fifteen queue behind it, in any order.
+        store
+            .group
+            .wait_until(|leading, waiting| leading && waiting == 15);
+        drop(held);
+        handles.into_iter().map(|h| joined(h.join())).collect()
+    });
+    for (device, result) in devices.iter().zip(&results) {
+        assert_committed(result, device, 1..=10);
+    }
+    let (commits, batches) = store.commit_stats();
+    assert_eq!(batches, 16);
+    assert!(commits < batches, "{commits} commits for {batches} batches");
+    assert_eq!(commits, 1);
+    assert_eq!(store.counts().expect("counts").registrations, 160);
+    for device in &devices {
+        assert_eq!(
+            store
+                .device(device)
+                .expect("device")
+                .expect("known")
+                .last_seq,
+            1
+        );
+        for j in 1..=10 {
+            let stored = store.registration_document(&doc_id(device, j));
+            assert_eq!(stored.expect("reads"), Some(document(device, j)));
+        }
+    }
+}
+
+#[test]
+fn a_lone_ingest_commits_at_once_on_its_own() {
+    let (_dir, _path, store) = file_store();
+    let devices = enroll(&store, 1);
+    for seq in 1..=3 {
+        let journal = seq * 2 - 1..=seq * 2;
+        let outcome = store.ingest(&batch(&devices[0], seq, journal.clone()));
+        assert_committed(&outcome, &devices[0], journal);
+        assert_eq!(store.commit_stats(), (seq, seq));
+    }
+}
+
+#[test]
+fn same_device_batches_in_one_group_are_checked_in_queue_order() {
+    let (_dir, _path, store) = file_store();
+    let devices = enroll(&store, 1);
+    let device = &devices[0];
+    let results = ingest_as_one_group(
+        &store,
+        vec![
+            batch(device, 5, 1..=3),
+            batch(device, 3, 4..=6),
+            batch(device, 5, 4..=6),
+            batch(device, 7, 4..=6),
+        ],
+    );
+    let results: Vec<_> = results.into_iter().map(joined).collect();
+    assert_committed(&results[0], device, 1..=3);
+    for stale in &results[1..3] {
+        assert!(
+            matches!(stale, Ok(IngestOutcome::StaleSeq { last_accepted: 5 })),
+            "{stale:?}"
+        );
+    }
+    assert_committed(&results[3], device, 4..=6);
+    assert_eq!(store.commit_stats(), (1, 4));
+    assert_eq!(
+        store
+            .device(device)
+            .expect("device")
+            .expect("known")
+            .last_seq,
+        7
+    );
+    assert_eq!(store.counts().expect("counts").registrations, 6);
+}
+
+#[test]
+fn a_failing_batch_is_undone_alone_and_the_rest_of_its_group_commits() {
+    let (_dir, _path, store) = file_store();
+    let devices = enroll(&store, 3);
+    // A capture is inserted, then a journal entry whose document id cannot be read stops
+    // the chain: the error comes after the batch has written.
+    let mut failing = batch(&devices[1], 1, 1..=2);
+    if let IngestItem::Store { doc_id, .. } = &mut failing.items[1] {
+        *doc_id = "not a registration id".to_owned();
+    }
+    let results = ingest_as_one_group(
+        &store,
+        vec![
+            batch(&devices[0], 1, 1..=2),
+            failing,
+            batch(&devices[2], 1, 1..=2),
+        ],
+    );
+    let results: Vec<_> = results.into_iter().map(joined).collect();
+    assert_committed(&results[0], &devices[0], 1..=2);
+    assert!(
+        matches!(
+            results[1],
+            Err(StorageError::Undecodable("journal document id"))
+        ),
+        "{:?}",
+        results[1]
+    );
+    assert_committed(&results[2], &devices[2], 1..=2);
+    assert_eq!(store.commit_stats(), (1, 3));
+
+    // Nothing of the failing batch remains: not its first capture, not its sequence.
+    assert_eq!(store.counts().expect("counts").registrations, 4);
+    let first = store.registration_document(&doc_id(&devices[1], 1));
+    assert_eq!(first.expect("reads"), None);
+    let record = store.device(&devices[1]).expect("device").expect("known");
+    assert_eq!(record.last_seq, 0);
+    let retry = store.ingest(&batch(&devices[1], 1, 1..=2));
+    assert_committed(&retry, &devices[1], 1..=2);
+}
+
+#[test]
+fn a_panicking_batch_panics_its_own_caller_only_even_as_leader() {
+    let (_dir, _path, store) = file_store();
+    let devices = enroll(&store, 3);
+    let doomed = devices[0];
+    *store.hooks.apply.lock().expect("hooks") = Some(Box::new(move |batch: &IngestBatch| {
+        assert!(batch.device_key != doomed, "injected failure");
+    }));
+    let mut results = ingest_as_one_group(
+        &store,
+        vec![
+            batch(&devices[0], 1, 1..=2),
+            batch(&devices[1], 1, 1..=2),
+            batch(&devices[2], 1, 1..=2),
+        ],
+    )
+    .into_iter();
+    assert!(
+        results.next().expect("leader").is_err(),
+        "the leader panics"
+    );
+    assert_committed(&joined(results.next().expect("second")), &devices[1], 1..=2);
+    assert_committed(&joined(results.next().expect("third")), &devices[2], 1..=2);
+    assert_eq!(store.commit_stats(), (1, 3));
+    assert_eq!(store.counts().expect("counts").registrations, 4);
+    let record = store.device(&doomed).expect("device").expect("known");
+    assert_eq!(record.last_seq, 0);
+}
+
+#[test]
+fn a_failed_commit_fails_every_caller_of_the_group_and_stores_nothing() {
+    let (_dir, _path, store) = file_store();
+    let devices = enroll(&store, 3);
+    // A deferred foreign key violated inside the transaction makes the COMMIT itself fail.
+    store
+        .conn()
+        .execute_batch(
+            "CREATE TABLE parent (id INTEGER PRIMARY KEY);
+             CREATE TABLE child (parent INTEGER REFERENCES parent (id)
+                                 DEFERRABLE INITIALLY DEFERRED);",
+        )
+        .expect("test tables");
+    *store.hooks.commit.lock().expect("hooks") = Some(Box::new(|conn: &Connection| {
+        conn.execute("INSERT INTO child (parent) VALUES (1)", [])
+            .map(|_| ())
+    }));
+    let results = ingest_as_one_group(&store, devices.iter().map(|d| batch(d, 1, 1..=2)).collect());
+    for result in results {
+        let result = joined(result);
+        assert!(
+            matches!(
+                &result,
+                Err(StorageError::Sqlite(rusqlite::Error::SqliteFailure(e, _)))
+                    if e.code == rusqlite::ErrorCode::ConstraintViolation
+            ),
+            "{result:?}"
+        );
+    }
+    assert_eq!(store.commit_stats(), (0, 0));
+    assert_eq!(store.counts().expect("counts").registrations, 0);
+
+    // The store goes on: the same requests, retried, are stored.
+    *store.hooks.commit.lock().expect("hooks") = None;
+    for device in &devices {
+        assert_committed(&store.ingest(&batch(device, 1, 1..=2)), device, 1..=2);
+    }
+}
+
+#[test]
+fn a_group_takes_at_most_its_bound_and_the_rest_follow_in_the_next() {
+    let store = SqliteStore::in_memory().expect("store");
+    let devices = enroll(&store, MAX_GROUP_BATCHES as u8 + 6);
+    let results = ingest_as_one_group(&store, devices.iter().map(|d| batch(d, 1, 1..=1)).collect());
+    for (device, result) in devices.iter().zip(results) {
+        assert_committed(&joined(result), device, 1..=1);
+    }
+    assert_eq!(store.commit_stats(), (2, MAX_GROUP_BATCHES as u64 + 6));
+}
+
+#[test]
+fn answered_ingests_are_in_the_file_when_it_is_opened_again() {
+    let (_dir, path, store) = file_store();
+    let devices = enroll(&store, 4);
+    let results = ingest_as_one_group(&store, devices.iter().map(|d| batch(d, 1, 1..=5)).collect());
+    for (device, result) in devices.iter().zip(results) {
+        assert_committed(&joined(result), device, 1..=5);
+    }
+    drop(store);
+
+    let reopened = SqliteStore::open(&path).expect("reopens");
+    assert_eq!(reopened.counts().expect("counts").registrations, 20);
+    for device in &devices {
+        let record = reopened.device(device).expect("device").expect("known");
+        assert_eq!(record.last_seq, 1);
+        for j in 1..=5 {
+            let stored = reopened.registration_document(&doc_id(device, j));
+            assert_eq!(stored.expect("reads"), Some(document(device, j)));
+        }
+    }
+}
+
+#[test]
+fn other_store_calls_run_beside_ingest_groups() {
+    let (_dir, _path, store) = file_store();
+    let devices = enroll(&store, 8);
+    thread::scope(|scope| {
+        for device in &devices {
+            let store = &store;
+            scope.spawn(move || {
+                for seq in 1..=5 {
+                    let journal = seq * 3 - 2..=seq * 3;
+                    let outcome = store.ingest(&batch(device, seq, journal.clone()));
+                    assert_committed(&outcome, device, journal);
+                    // Reads and writes that lock the connection between this device's pushes.
+                    assert_eq!(
+                        store
+                            .device(device)
+                            .expect("device")
+                            .expect("known")
+                            .last_seq,
+                        seq
+                    );
+                    assert!(store.revoke_device(&[0xaa; 32], 1).is_ok());
+                    store.counts().expect("counts");
+                }
+            });
+        }
+    });
+    assert_eq!(store.counts().expect("counts").registrations, 8 * 15);
+    let (commits, batches) = store.commit_stats();
+    assert_eq!(batches, 40);
+    assert!(commits <= batches);
+}
