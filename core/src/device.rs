@@ -212,7 +212,11 @@ impl Device {
         transport: &dyn crate::sync::Transport,
         expected_relay_key_id: Option<&str>,
     ) -> Result<DeviceCertificate> {
-        let request = EnrollRequest::new(code, &self.identity);
+        let role = match self.role {
+            DeviceRole::Kiosk => EnrolledRole::Kiosk,
+            DeviceRole::Staff => EnrolledRole::Staff,
+        };
+        let request = EnrollRequest::new(code, &self.identity, role);
         let answer = transport.post("/v1/enroll", crate::cbor::to_vec(&request))?;
         let response: EnrollResponse = ciborium::from_reader(answer.as_slice())
             .map_err(|_| crate::protocol::enrollment::EnrollAnswerError::Malformed)?;

@@ -67,6 +67,8 @@ pub enum EnrollRefusal {
     RateLimited,
     #[error("this device was revoked; HR must enroll a new one")]
     RevokedDevice,
+    #[error("the enrollment code is for another kind of tablet (kiosk or staff); it was not used")]
+    WrongRole,
 }
 
 impl EnrollRefusal {
@@ -79,6 +81,7 @@ impl EnrollRefusal {
             EnrollRefusal::ExhaustedCode => "exhausted_code",
             EnrollRefusal::RateLimited => "rate_limited",
             EnrollRefusal::RevokedDevice => "revoked",
+            EnrollRefusal::WrongRole => "wrong_role",
         }
     }
 }
@@ -188,6 +191,7 @@ pub fn enroll(
     let (device, answer_secret) = match store.redeem_enrollment_code(
         &request.code_lookup,
         &request.device_key,
+        request.role,
         &|secret| request.knows_code(secret),
         now,
         CERTIFICATE_LIFETIME_MS,
@@ -197,6 +201,7 @@ pub fn enroll(
         Err(CodeRefusal::Expired) => return Ok(Err(EnrollRefusal::ExpiredCode)),
         Err(CodeRefusal::Exhausted) => return Ok(Err(EnrollRefusal::ExhaustedCode)),
         Err(CodeRefusal::Revoked) => return Ok(Err(EnrollRefusal::RevokedDevice)),
+        Err(CodeRefusal::WrongRole) => return Ok(Err(EnrollRefusal::WrongRole)),
     };
     let certificate = DeviceCertificate {
         version: PROTOCOL_VERSION,

@@ -392,10 +392,11 @@ async fn wrong_expired_and_exhausted_codes_are_refused_and_failures_are_rate_lim
             refusal(first.device.enroll(&expired, &transport)),
             (403, "expired_code".into())
         );
-        assert!(matches!(
-            first.device.enroll(&staff, &transport),
-            Err(kiosk_core::Error::EnrollmentMismatch("role"))
-        ));
+        assert_eq!(
+            refusal(first.device.enroll(&staff, &transport)),
+            (403, "wrong_role".into()),
+            "a staff code does not enroll a kiosk"
+        );
         first.device.enroll(&good, &transport).expect("enrolls");
         first
             .device
@@ -406,6 +407,20 @@ async fn wrong_expired_and_exhausted_codes_are_refused_and_failures_are_rate_lim
             refusal(second.device.enroll(&good, &transport)),
             (403, "exhausted_code".into())
         );
+        // The kiosk's attempt did not use the staff code's one use.
+        let staff_dir = tempfile::tempdir().expect("tempdir");
+        let staff_tablet = Device::open(
+            &staff_dir.path().join("staff.sqlite3"),
+            &kiosk_core::secrets::MemorySecretStore::default(),
+            kiosk_core::device::DeviceRole::Staff,
+        )
+        .expect("opens");
+        staff_tablet
+            .install_event(&kiosk_core::demo::demo_event(), Timestamp::now())
+            .expect("event");
+        staff_tablet
+            .enroll(&staff, &transport)
+            .expect("the staff code still enrolls a staff tablet");
         assert!(
             second.device.relay_signing_key().expect("reads").is_none(),
             "nothing pinned"

@@ -113,7 +113,7 @@ fn enroll_raw_as(
     )
     .expect("code");
     let key = SigningKey::from_bytes(&[seed; 32]);
-    let request = EnrollRequest::new(&code, &key);
+    let request = EnrollRequest::new(&code, &key, role);
     let answer = transport
         .post("/v1/enroll", kiosk_core::cbor::to_vec(&request))
         .expect("enrolls");

@@ -120,6 +120,8 @@ pub struct EnrollRequest {
     pub code_lookup: [u8; 32],
     #[serde(with = "crate::cbor::array")]
     pub device_key: [u8; 32],
+    /// What the tablet is; a code for the other kind is refused without being used.
+    pub role: EnrolledRole,
     /// Ed25519 by the device key over `kiosk-enroll-v1 ‖ code_lookup`: it holds the key.
     #[serde(with = "crate::cbor::array")]
     pub proof: [u8; 64],
@@ -130,7 +132,7 @@ pub struct EnrollRequest {
 }
 
 impl EnrollRequest {
-    pub fn new(code: &EnrollmentCode, device: &dyn Signer) -> EnrollRequest {
+    pub fn new(code: &EnrollmentCode, device: &dyn Signer, role: EnrolledRole) -> EnrollRequest {
         let code_lookup = code.lookup_hash();
         let proof = device.sign(&[ENROLL_TAG, &code_lookup].concat());
         let device_key = device.public_key().to_bytes();
@@ -138,6 +140,7 @@ impl EnrollRequest {
             version: super::PROTOCOL_VERSION,
             code_lookup,
             device_key,
+            role,
             proof: proof.to_bytes(),
             code_proof: code_proof(&code.answer_secret(), &device_key),
         }
@@ -312,7 +315,7 @@ mod tests {
         let device = SigningKey::from_bytes(&[1; 32]);
         let relay = SigningKey::from_bytes(&[2; 32]);
         let device_key = device.verifying_key().to_bytes();
-        let request = EnrollRequest::new(&code, &device);
+        let request = EnrollRequest::new(&code, &device, EnrolledRole::Kiosk);
         assert_eq!(request.verify(), Ok(device.verifying_key()));
 
         let response = EnrollResponse::new(
@@ -348,14 +351,18 @@ mod tests {
             Some(EnrollAnswerError::NotAuthentic)
         );
 
-        let mut stolen_proof = EnrollRequest::new(&code, &device);
+        let mut stolen_proof = EnrollRequest::new(&code, &device, EnrolledRole::Kiosk);
         stolen_proof.device_key = other;
         assert_eq!(stolen_proof.verify(), Err(ErrorCode::BadSignature));
 
         // An eavesdropper copies the lookup hash and the code proof onto its own key.
         let eavesdropper = SigningKey::from_bytes(&[4; 32]);
-        let seen = EnrollRequest::new(&code, &device);
-        let mut copied = EnrollRequest::new(&EnrollmentCode::generate(), &eavesdropper);
+        let seen = EnrollRequest::new(&code, &device, EnrolledRole::Kiosk);
+        let mut copied = EnrollRequest::new(
+            &EnrollmentCode::generate(),
+            &eavesdropper,
+            EnrolledRole::Kiosk,
+        );
         copied.code_lookup = seen.code_lookup;
         copied.code_proof = seen.code_proof;
         copied.proof =

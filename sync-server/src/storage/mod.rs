@@ -53,6 +53,8 @@ pub enum CodeRefusal {
     Revoked,
     Expired,
     Exhausted,
+    /// The code is for another kind of tablet (kiosk or staff); it was not used.
+    WrongRole,
 }
 
 /// An enrolled device.
@@ -134,6 +136,7 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
         &self,
         lookup: &[u8; 32],
         device_key: &[u8; 32],
+        device_role: EnrolledRole,
         knows_code: &dyn Fn(&[u8; 32]) -> bool,
         now: i64,
         certificate_lifetime_ms: i64,

@@ -598,6 +598,7 @@ impl RelayStore for SqliteStore {
         &self,
         lookup: &[u8; 32],
         device_key: &[u8; 32],
+        device_role: EnrolledRole,
         knows_code: &dyn Fn(&[u8; 32]) -> bool,
         now: i64,
         certificate_lifetime_ms: i64,
@@ -630,6 +631,10 @@ impl RelayStore for SqliteStore {
         let answer_secret = key32(answer_secret, "answer secret")?;
         if !knows_code(&answer_secret) {
             return Ok(Err(CodeRefusal::Unknown));
+        }
+        // Checked before the code is used, so a tablet of the wrong kind costs it no use.
+        if role_from(&role)? != device_role {
+            return Ok(Err(CodeRefusal::WrongRole));
         }
         let known: Option<(Vec<u8>, Option<i64>)> = tx
             .query_row(

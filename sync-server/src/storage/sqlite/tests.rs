@@ -66,7 +66,14 @@ fn enroll(store: &SqliteStore, count: u8) -> Vec<[u8; 32]> {
         .map(|n| {
             let key = [n + 1; 32];
             store
-                .redeem_enrollment_code(&grant.lookup, &key, &|_| true, 0, 1 << 40)
+                .redeem_enrollment_code(
+                    &grant.lookup,
+                    &key,
+                    EnrolledRole::Kiosk,
+                    &|_| true,
+                    0,
+                    1 << 40,
+                )
                 .expect("storage")
                 .expect("enrolled");
             key
