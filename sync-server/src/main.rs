@@ -108,6 +108,22 @@ enum Command {
         #[arg(long)]
         device: String,
     },
+    /// The relay's side of an event's closing count for one device: what it received, and
+    /// the journal head it computed (compare with `kiosk-device close` on the tablet).
+    DeviceReport {
+        #[command(flatten)]
+        config: ConfigFile,
+        /// The device id (hex public key) as the device CLI prints it.
+        #[arg(long)]
+        device: String,
+    },
+}
+
+fn device_key_arg(device: &str) -> Result<[u8; 32], Box<dyn std::error::Error>> {
+    Ok(hex::decode(device)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or("--device must be 64 hex digits")?)
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -240,16 +256,44 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let settings = gather(data_dir_flag, config.config.as_deref(), env)?;
             init_logging(&settings.log_or_default());
             let (store, _) = open(&settings.data_dir_or_default())?;
-            let key: [u8; 32] = hex::decode(&device)
-                .ok()
-                .and_then(|b| b.try_into().ok())
-                .ok_or("--device must be 64 hex digits")?;
+            let key = device_key_arg(&device)?;
             if store.revoke_device(&key, now_ms())? {
                 println!("revoked {device}");
                 Ok(())
             } else {
                 Err("no such device, or already revoked".into())
             }
+        }
+        Command::DeviceReport { config, device } => {
+            let settings = gather(data_dir_flag, config.config.as_deref(), env)?;
+            init_logging(&settings.log_or_default());
+            let (store, _) = open(&settings.data_dir_or_default())?;
+            let report = store
+                .device_report(&device_key_arg(&device)?)?
+                .ok_or("no such device on this relay")?;
+            println!(
+                "{} received ({} merged, {} in quarantine) from {:?} tablet of {}",
+                report.received,
+                report.stored,
+                report.quarantined,
+                report.record.role,
+                report.record.event_id
+            );
+            println!(
+                "journal the relay computed: {} entries, head {}",
+                report.journal.count,
+                report.journal.short()
+            );
+            if let Some(at) = report.last_contact {
+                println!(
+                    "last contact {}",
+                    kiosk_core::ids::Timestamp(at).utc_minutes()
+                );
+            }
+            if report.record.revoked_at.is_some() {
+                println!("revoked: its pushes are quarantined and it is told to wipe itself");
+            }
+            Ok(())
         }
     }
 }

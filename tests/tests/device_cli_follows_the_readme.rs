@@ -82,10 +82,24 @@ async fn a_newcomer_follows_the_readme_from_enrollment_to_a_closed_event_and_a_w
         );
         assert_eq!(relay.counts().expect("counts").registrations, 5);
 
+        // Provable from both sides: the relay received five and computed the same journal
+        // head the tablet shows.
         let key: [u8; 32] = hex::decode(&device_id)
             .expect("hex")
             .try_into()
             .expect("32 bytes");
+        let report = relay
+            .device_report(&key)
+            .expect("reads")
+            .expect("known device");
+        assert_eq!((report.received, report.journal.count), (5, 5));
+        assert!(
+            closed.contains(&format!(
+                "this tablet: 5 entries, head {}",
+                report.journal.short()
+            )),
+            "{closed}"
+        );
         assert!(relay.revoke_device(&key, now_ms()).expect("revokes"));
         stdout_of(&device_cli(
             &tablet,

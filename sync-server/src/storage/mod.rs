@@ -118,6 +118,22 @@ pub enum IngestOutcome {
     },
 }
 
+/// What the relay holds from one device: its side of the event's closing count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceReport {
+    pub record: DeviceRecord,
+    /// Distinct documents received from this device, merged or kept in quarantine.
+    pub received: u64,
+    /// Registrations stored (merged) from this device.
+    pub stored: u64,
+    /// Distinct documents from this device kept in quarantine.
+    pub quarantined: u64,
+    /// The device's journal as far as the relay holds it without a gap, computed by the
+    /// relay; the same head the tablet holds when nothing is missing.
+    pub journal: JournalHead,
+    pub last_contact: Option<i64>,
+}
+
 /// Counts for tests, reconciliation and the console.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RelayCounts {
@@ -147,4 +163,6 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
     /// A stored registration's document bytes.
     fn registration_document(&self, doc_id: &str) -> StorageResult<Option<Vec<u8>>>;
     fn counts(&self) -> StorageResult<RelayCounts>;
+    /// What the relay holds from one device, for the event's closing count.
+    fn device_report(&self, device_key: &[u8; 32]) -> StorageResult<Option<DeviceReport>>;
 }

@@ -717,6 +717,46 @@ impl RelayStore for SqliteStore {
             .optional()?)
     }
 
+    fn device_report(&self, device_key: &[u8; 32]) -> StorageResult<Option<DeviceReport>> {
+        let conn = self.conn();
+        let Some(record) = read_device(&conn, device_key)? else {
+            return Ok(None);
+        };
+        let key = device_key.as_slice();
+        let (count, head, last_contact): (i64, Vec<u8>, Option<i64>) = conn.query_row(
+            "SELECT chain_count, chain_head, last_contact FROM devices WHERE device_key = ?1",
+            [key],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let stored: i64 = conn.query_row(
+            "SELECT COUNT(*) FROM registrations WHERE device_key = ?1",
+            [key],
+            |r| r.get(0),
+        )?;
+        let quarantined: i64 = conn.query_row(
+            "SELECT COUNT(DISTINCT doc_id) FROM quarantine WHERE device_key = ?1",
+            [key],
+            |r| r.get(0),
+        )?;
+        let received: i64 = conn.query_row(
+            "SELECT COUNT(*) FROM (SELECT doc_id FROM registrations WHERE device_key = ?1
+                                   UNION SELECT doc_id FROM quarantine WHERE device_key = ?1)",
+            [key],
+            |r| r.get(0),
+        )?;
+        Ok(Some(DeviceReport {
+            record,
+            received: received as u64,
+            stored: stored as u64,
+            quarantined: quarantined as u64,
+            journal: JournalHead {
+                count: count as u64,
+                head: key32(head, "chain head")?,
+            },
+            last_contact,
+        }))
+    }
+
     fn counts(&self) -> StorageResult<RelayCounts> {
         let conn = self.conn();
         let count = |sql: &str| -> StorageResult<u64> {
