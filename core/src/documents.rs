@@ -193,7 +193,9 @@ impl<T: DocumentContent> Document<T> {
     /// Whether every field path of the document is in `allowed` (see
     /// [`registration_field_paths`]): the same check without rebuilding a document.
     pub fn fields_within(&self, allowed: &std::collections::BTreeSet<String>) -> bool {
-        field_paths(&self.doc).is_subset(allowed)
+        // The relay runs this on every capture: one pass, one path buffer, and it stops at
+        // the first path not allowed.
+        fields_within(&self.doc, &automerge::ROOT, &mut String::new(), allowed)
     }
 
     /// A second copy of this document written by `author`, as another device would hold it.
@@ -229,6 +231,37 @@ pub fn registration_field_paths() -> &'static std::collections::BTreeSet<String>
         reconcile(&mut doc, &full).expect("a registration reconciles");
         field_paths(&doc)
     })
+}
+
+/// Whether every path under `obj` (prefixed with `path`) is in `allowed`.
+fn fields_within(
+    doc: &AutoCommit,
+    obj: &automerge::ObjId,
+    path: &mut String,
+    allowed: &std::collections::BTreeSet<String>,
+) -> bool {
+    use automerge::{ObjType, ReadDoc, ValueRef};
+    let prefix = path.len();
+    let within = match doc.object_type(obj) {
+        Ok(ObjType::Map) | Ok(ObjType::Table) => doc.map_range(obj, ..).all(|item| {
+            path.truncate(prefix);
+            path.push('/');
+            path.push_str(&item.key);
+            allowed.contains(path.as_str())
+                && (!matches!(item.value, ValueRef::Object(_))
+                    || fields_within(doc, &item.id(), path, allowed))
+        }),
+        Ok(ObjType::List) => doc.list_range(obj, ..).all(|item| {
+            path.truncate(prefix);
+            path.push_str("[]");
+            allowed.contains(path.as_str())
+                && (!matches!(item.value, ValueRef::Object(_))
+                    || fields_within(doc, &item.id(), path, allowed))
+        }),
+        _ => true,
+    };
+    path.truncate(prefix);
+    within
 }
 
 /// Every map key path in a document (`/person/email`, `/interests[]`), list positions folded.

@@ -147,3 +147,36 @@ fn a_document_with_an_extra_field_anywhere_is_noticed() {
     assert!(!document.has_only_known_fields().expect("reads"));
     assert!(!document.fields_within(registration_field_paths()));
 }
+
+#[test]
+fn an_extra_field_at_the_root_or_inside_a_list_is_noticed_too() {
+    use automerge::transaction::Transactable;
+    let registration = RegistrationGenerator::new(demo_event(), 9)
+        .next_registration()
+        .expect("valid");
+    let fresh = || {
+        RegistrationDocument::create(&registration, &key(1), registration.captured_at)
+            .expect("created")
+    };
+    let mut at_root = fresh();
+    at_root
+        .doc
+        .put(automerge::ROOT, "photo", "data:image/png;base64,AAAA")
+        .expect("puts");
+    assert!(!at_root.fields_within(registration_field_paths()));
+
+    let mut in_list = fresh();
+    let interests = match automerge::ReadDoc::get(&in_list.doc, automerge::ROOT, "interests") {
+        Ok(Some((_, id))) => id,
+        other => panic!("interests list expected, got {other:?}"),
+    };
+    let hidden = in_list
+        .doc
+        .insert_object(&interests, 0, automerge::ObjType::Map)
+        .expect("inserts");
+    in_list
+        .doc
+        .put(&hidden, "citizenship", "somewhere")
+        .expect("puts");
+    assert!(!in_list.fields_within(registration_field_paths()));
+}
