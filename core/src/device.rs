@@ -441,13 +441,21 @@ impl Device {
     }
 }
 
+/// How long after an event's end a kiosk keeps received sealed copies that no relay
+/// backup is known to hold: 30 days.
+pub const SEALED_COPY_GRACE_MS: i64 = 30 * 24 * 3_600_000;
+
 /// What a revoked tablet's wipe did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WipeOutcome {
     /// Everything is erased: the store's files, and the data key in the secret store.
     Wiped,
-    /// Records still lack a receipt; they are sent again first, and the wipe waits.
-    Waiting { unreceipted: u64 },
+    /// Records still lack a receipt, or a relay backup holding them; the wipe waits (they
+    /// are sent, and erased as backups cover them, first).
+    Waiting {
+        unreceipted: u64,
+        not_backed_up: u64,
+    },
 }
 
 impl Device {
@@ -478,16 +486,21 @@ impl Device {
         )?))
     }
 
-    /// Carries out the relay's wipe command once every record has a receipt: erases the
-    /// store (sealed copies, journal, keys, event) and the data key. A tablet without a
-    /// signed wipe command for itself refuses, so no one can wipe a tablet by asking.
+    /// Carries out the relay's wipe command once every record has a receipt and a relay
+    /// backup holds it (its sealed copy was erased): erases the store (journal, keys, event)
+    /// and the data key. A tablet without a signed wipe command for itself refuses, so no
+    /// one can wipe a tablet by asking.
     pub fn wipe(&self, secrets: &dyn SecretStore) -> Result<WipeOutcome> {
         if self.wipe_order()?.is_none() {
             return Err(Error::NoWipeOrder);
         }
-        let unreceipted = self.unreceipted_count()?;
-        if unreceipted > 0 {
-            return Ok(WipeOutcome::Waiting { unreceipted });
+        let counts = self.state_counts()?;
+        let (unreceipted, not_backed_up) = (counts.captured + counts.sent, counts.received);
+        if unreceipted + not_backed_up > 0 {
+            return Ok(WipeOutcome::Waiting {
+                unreceipted,
+                not_backed_up,
+            });
         }
         let mut inner = self.lock()?;
         inner.store.erase()?;
@@ -502,19 +515,34 @@ impl Device {
     /// Marks `received` as received and keeps the relay's signed receipt that proved it,
     /// in one commit, so the tablet can show later what the relay confirmed (the
     /// close-of-event count), and prove it.
+    /// Also applies what the receipt says of the relay's store: received copies of another
+    /// relay epoch go back to be sent again, and copies the relay's backup holds are erased.
     pub(crate) fn record_receipt(
         &self,
-        received: &[RegistrationId],
+        stamp: &crate::store::ReceiptStamp<'_>,
         envelope: &[u8],
         at: Timestamp,
-    ) -> Result<()> {
-        self.lock()?.store.set_states_and_meta(
-            received,
-            DocumentState::Received,
-            at,
-            &[(META_LAST_RECEIPT, envelope)],
-        )?;
-        Ok(())
+    ) -> Result<crate::store::ReceiptEffects> {
+        Ok(self
+            .lock()?
+            .store
+            .apply_receipt(stamp, at, &[(META_LAST_RECEIPT, envelope)])?)
+    }
+
+    /// Erases every received sealed copy once the event ended more than
+    /// [`SEALED_COPY_GRACE_MS`] ago, backed up or not: the relay has had its chance.
+    /// Returns how many were erased.
+    pub fn erase_copies_after_event(&self, now: Timestamp) -> Result<u64> {
+        let mut inner = self.lock()?;
+        let ended = inner
+            .event
+            .as_ref()
+            .and_then(|e| e.ends_on.as_ref())
+            .is_some_and(|end| now.millis() >= end.end().millis() + SEALED_COPY_GRACE_MS);
+        if !ended {
+            return Ok(0);
+        }
+        Ok(inner.store.erase_all_received(now)?)
     }
 
     /// The closing count of the event on this tablet: what it captured, what the relay

@@ -176,22 +176,26 @@ impl Timestamp {
     pub fn utc_minutes(self) -> String {
         let minutes = self.0.div_euclid(60_000);
         let (days, minute_of_day) = (minutes.div_euclid(1440), minutes.rem_euclid(1440));
-        // Howard Hinnant's civil-from-days.
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + i64::from(month <= 2);
+        let (year, month, day) = civil_from_days(days);
         format!(
             "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
             minute_of_day / 60,
             minute_of_day % 60
         )
     }
+}
+
+/// The (year, month, day) of a day counted from 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
 
 /// A calendar date (`YYYY-MM-DD`) without a time zone, as events are planned.
@@ -227,11 +231,53 @@ impl CalendarDate {
         let valid = (2000..=2999).contains(&year) && (1..=days_in_month).contains(&day);
         valid.then(|| CalendarDate(text.to_owned()))
     }
+
+    /// The UTC date of `at`, `days_later` days on.
+    pub fn of(at: Timestamp, days_later: i64) -> Option<CalendarDate> {
+        let (year, month, day) = civil_from_days(at.0.div_euclid(86_400_000) + days_later);
+        CalendarDate::parse(&format!("{year:04}-{month:02}-{day:02}"))
+    }
+
+    /// The start of the day after this date, UTC (the latest any time zone in Sweden's
+    /// neighbourhood is still on this date, give or take two hours).
+    pub fn end(&self) -> Timestamp {
+        let field = |range: std::ops::Range<usize>| self.0[range].parse::<i64>().unwrap_or(0);
+        let (year, month, day) = (field(0..4), field(5..7), field(8..10));
+        // Howard Hinnant's days-from-civil.
+        let y = if month <= 2 { year - 1 } else { year };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (month + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + day - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        Timestamp((days + 1) * 86_400_000)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_date_ends_at_the_next_midnight_utc() {
+        let end = CalendarDate::parse("2026-03-12").expect("date").end();
+        assert_eq!(end.utc_minutes(), "2026-03-13 00:00 UTC");
+        let leap = CalendarDate::parse("2028-02-29").expect("date").end();
+        assert_eq!(leap.utc_minutes(), "2028-03-01 00:00 UTC");
+        let year_end = CalendarDate::parse("2026-12-31").expect("date").end();
+        assert_eq!(year_end.utc_minutes(), "2027-01-01 00:00 UTC");
+        let day = CalendarDate::parse("2026-11-22").expect("date");
+        assert_eq!(
+            CalendarDate::of(Timestamp(day.end().0 - 1), 0),
+            Some(day.clone())
+        );
+        assert_eq!(
+            CalendarDate::of(day.end(), -1),
+            Some(day),
+            "a date and its end round-trip"
+        );
+    }
 
     #[test]
     fn registration_ids_are_uuid_v7_ordered_by_capture_time() {

@@ -489,3 +489,40 @@ fn parallel_wrong_pins_each_count_and_a_clock_set_back_waits_one_step_at_most() 
     staff::unlock(&kiosk.device, "482913", later).expect("the right PIN opens after one step");
     staff::unlock(&kiosk.device, "482913", later).expect("and the count was cleared");
 }
+
+#[test]
+fn received_copies_no_backup_covers_are_erased_only_after_the_event_and_its_grace_period() {
+    let kiosk = Kiosk::new();
+    let receipts =
+        kiosk_core::generator::capture_generated(&kiosk.device, 3, 11).expect("captures");
+    let ids: Vec<_> = receipts.iter().map(|r| r.registration_id.clone()).collect();
+    let end = demo_event().ends_on.expect("the demo fair ends").end();
+    assert_eq!(
+        kiosk.device.erase_copies_after_event(end).expect("checks"),
+        0,
+        "nothing received yet"
+    );
+    kiosk
+        .device
+        .set_document_states(&ids[..2], DocumentState::Received, end)
+        .expect("received");
+    let grace_over = Timestamp(end.millis() + kiosk_core::device::SEALED_COPY_GRACE_MS);
+    assert_eq!(
+        kiosk
+            .device
+            .erase_copies_after_event(Timestamp(grace_over.millis() - 1))
+            .expect("checks"),
+        0,
+        "kept through the grace period"
+    );
+    assert_eq!(
+        kiosk
+            .device
+            .erase_copies_after_event(grace_over)
+            .expect("erases"),
+        2,
+        "received copies erased; the unreceived one is kept"
+    );
+    let counts = kiosk.device.state_counts().expect("counts");
+    assert_eq!((counts.deleted, counts.captured), (2, 1));
+}

@@ -32,6 +32,7 @@ pub fn handle_sync(
     now: i64,
 ) -> StorageResult<Vec<u8>> {
     let revoked = device.revoked_at.is_some();
+    let backup = store.backup_state()?;
     let mut response = SyncResponse {
         version: PROTOCOL_VERSION,
         device_id: device.device_key,
@@ -43,7 +44,9 @@ pub fn handle_sync(
             count: 0,
             head: kiosk_core::journal::GENESIS,
         },
-        backup_watermark: None,
+        relay_epoch: backup.epoch,
+        commit_seq: None,
+        backup_watermark: backup.watermark,
         removed: Vec::new(),
         commands: if revoked {
             vec![sign_command(
@@ -95,7 +98,9 @@ pub fn handle_sync(
             stored,
             quarantined,
             journal,
+            commit_seq,
         } => {
+            response.commit_seq = Some(commit_seq);
             response.outcomes = outcomes_in_push_order(&checked, stored, quarantined);
             response.journal_confirmed = journal.into();
         }

@@ -16,7 +16,7 @@ use kiosk_sync_server::{AppState, now_ms, serve, serve_tls, shutdown_signal, sto
 /// How settings are merged, shown under `--help`.
 const PRECEDENCE: &str = "Each setting is taken from the first of: its command-line flag, its \
 environment variable, the config file (--config, else KIOSK_CONFIG; read by `serve`, \
-`create-code` and `revoke`, not by `demo`), the default. Relative paths in the config file are \
+`create-code`, `revoke`, `backup`, `restore` and `device-report`, not by `demo`), the default. Relative paths in the config file are \
 relative to the file's directory. The log filter is KIOSK_LOG (else RUST_LOG), the `log` key, \
 or \"info,tower_http=info\".";
 
@@ -108,6 +108,25 @@ enum Command {
         #[arg(long)]
         device: String,
     },
+    /// Back up the relay's store while it runs (SQLite's online backup API) to a new file,
+    /// and record the backup's watermark: tablets then erase their sealed copies of what it
+    /// holds.
+    Backup {
+        #[command(flatten)]
+        config: ConfigFile,
+        /// The file to write; it must not exist yet.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Put a backup in place of the relay's store, under a new epoch so tablets send again
+    /// whatever it lacks. The relay must be stopped; the replaced store is moved aside.
+    Restore {
+        #[command(flatten)]
+        config: ConfigFile,
+        /// The backup file to restore.
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// The relay's side of an event's closing count for one device: what it received, and
     /// the journal head it computed (compare with `kiosk-device close` on the tablet).
     DeviceReport {
@@ -158,9 +177,34 @@ fn log_filter(filter: &str) -> Result<String, String> {
     check_log_filter(filter).map(|()| filter.to_owned())
 }
 
+/// The database file in a data directory.
+fn database_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("relay.sqlite3")
+}
+
+/// Takes the data directory's run lock for as long as the returned file is kept: a restore
+/// refuses to replace the store under a running relay.
+fn take_run_lock(data_dir: &Path) -> Result<std::fs::File, Box<dyn std::error::Error>> {
+    std::fs::create_dir_all(data_dir)?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(data_dir.join("relay.lock"))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "a relay is running on {}; stop it first",
+            data_dir.display()
+        )
+        .into()),
+        Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+    }
+}
+
 fn open(data_dir: &Path) -> Result<(Arc<SqliteStore>, RelayKeys), Box<dyn std::error::Error>> {
     let keys = RelayKeys::load_or_create(data_dir)?;
-    let store = Arc::new(SqliteStore::open(&data_dir.join("relay.sqlite3"))?);
+    let store = Arc::new(SqliteStore::open(&database_path(data_dir))?);
     Ok((store, keys))
 }
 
@@ -264,6 +308,37 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 Err("no such device, or already revoked".into())
             }
         }
+        Command::Backup { config, to } => {
+            let settings = gather(data_dir_flag, config.config.as_deref(), env)?;
+            init_logging(&settings.log_or_default());
+            let (store, _) = open(&settings.data_dir_or_default())?;
+            let report = store.backup(&to)?;
+            println!(
+                "backed up to {} ({} bytes); it holds every commit up to number {}",
+                report.path.display(),
+                report.bytes,
+                report.watermark
+            );
+            Ok(())
+        }
+        Command::Restore { config, from } => {
+            let settings = gather(data_dir_flag, config.config.as_deref(), env)?;
+            init_logging(&settings.log_or_default());
+            let data_dir = settings.data_dir_or_default();
+            let _stopped = take_run_lock(&data_dir)?;
+            let report = SqliteStore::restore(&from, &database_path(&data_dir), now_ms())?;
+            println!(
+                "restored {} (commits up to {}) as epoch {}",
+                from.display(),
+                report.commit_seq,
+                report.epoch
+            );
+            if let Some(aside) = report.moved_aside {
+                println!("the replaced store was moved to {}", aside.display());
+            }
+            println!("tablets send again, on their next sync, whatever the backup lacks");
+            Ok(())
+        }
         Command::DeviceReport { config, device } => {
             let settings = gather(data_dir_flag, config.config.as_deref(), env)?;
             init_logging(&settings.log_or_default());
@@ -304,6 +379,7 @@ async fn serve_relay(config: ServeConfig) -> Result<(), Box<dyn std::error::Erro
         Scheme::Https { certificate, key } => Some(load_server_config(certificate, key)?),
         Scheme::PlainHttp => None,
     };
+    let _running = take_run_lock(&config.data_dir)?;
     let (store, keys) = open(&config.data_dir)?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let address = listener.local_addr()?;
@@ -334,6 +410,7 @@ async fn demo(listen: SocketAddr, data_dir: &Path) -> Result<(), Box<dyn std::er
     if !listen.ip().is_loopback() {
         return Err("the demo serves plain HTTP on loopback only".into());
     }
+    let _running = take_run_lock(data_dir)?;
     let (store, keys) = open(data_dir)?;
     store_demo_event(store.as_ref())?;
     let now = now_ms();

@@ -53,6 +53,7 @@ async fn a_newcomer_follows_the_readme_from_enrollment_to_a_closed_event_and_a_w
     .display();
 
     let relay = store.clone();
+    let backup_dir = tempfile::tempdir().expect("tempdir");
     tokio::task::spawn_blocking(move || {
         let tablet = dir.path().join("kiosk-device.sqlite3");
         let init = stdout_of(&device_cli(&tablet, &["init"]));
@@ -105,7 +106,17 @@ async fn a_newcomer_follows_the_readme_from_enrollment_to_a_closed_event_and_a_w
             &tablet,
             &["capture", "--demo", "2", "--seed", "9"],
         ));
+        let waiting = stdout_of(&device_cli(&tablet, &["sync", "--relay", &url]));
+        assert!(waiting.contains("7 not yet backed up"), "{waiting}");
+        assert!(
+            tablet.exists(),
+            "no wipe before a relay backup holds everything"
+        );
+        relay
+            .backup(&backup_dir.path().join("relay-backup.sqlite3"))
+            .expect("backs up");
         let wiped = stdout_of(&device_cli(&tablet, &["sync", "--relay", &url]));
+        assert!(wiped.contains("7 sealed cop(ies) erased"), "{wiped}");
         assert!(wiped.contains("erased its store and data key"), "{wiped}");
         assert!(!tablet.exists(), "the store is gone");
         assert_eq!(

@@ -139,13 +139,10 @@ async fn a_kiosk_enrolls_captures_offline_and_syncs_everything_exactly_once() {
         assert_eq!((counts.captured, counts.sent, counts.received), (0, 0, 250));
         assert_eq!(store.counts().expect("counts").registrations, 250);
 
-        // Nothing left: a second sync sends nothing.
-        assert_eq!(
-            sync_now(&tablet.device, &transport)
-                .expect("syncs")
-                .requests,
-            0
-        );
+        // Nothing left to push: a second sync only asks, in one empty request.
+        let idle = sync_now(&tablet.device, &transport).expect("syncs");
+        assert_eq!((idle.requests, idle.received), (1, 0));
+        assert_eq!(store.counts().expect("counts").registrations, 250);
 
         // A replayed request is refused as stale and stores nothing new.
         let first = transport.sent.lock().expect("lock")[1].clone();
@@ -329,7 +326,10 @@ async fn a_revoked_tablet_wipes_itself_only_once_everything_it_holds_has_a_recei
         assert!(device.wipe_order().expect("reads").is_some(), "order kept");
         assert_eq!(
             device.wipe(&secrets).expect("waits"),
-            kiosk_core::device::WipeOutcome::Waiting { unreceipted: 1 }
+            kiosk_core::device::WipeOutcome::Waiting {
+                unreceipted: 1,
+                not_backed_up: 4
+            }
         );
         assert!(
             path.exists(),
@@ -341,6 +341,20 @@ async fn a_revoked_tablet_wipes_itself_only_once_everything_it_holds_has_a_recei
         let close = device.close_report().expect("report");
         assert_eq!((close.captured, close.received), (5, 5));
         assert!(close.is_complete(), "the relay signed the tablet's journal");
+        assert_eq!(
+            device.wipe(&secrets).expect("waits"),
+            kiosk_core::device::WipeOutcome::Waiting {
+                unreceipted: 0,
+                not_backed_up: 5
+            },
+            "after erasure the relay holds the only copy: the wipe waits for a backup"
+        );
+        let backups = tempfile::tempdir().expect("tempdir");
+        store
+            .backup(&backups.path().join("relay-backup.sqlite3"))
+            .expect("backs up");
+        let report = sync_now(&device, &transport).expect("syncs");
+        assert_eq!(report.erased, 5, "the backup holds all five");
         assert_eq!(
             device.wipe(&secrets).expect("wipes"),
             kiosk_core::device::WipeOutcome::Wiped

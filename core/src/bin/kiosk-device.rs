@@ -261,6 +261,18 @@ fn run(command: Command) -> CliResult {
             for (doc_id, code) in &report.refused {
                 println!("  refused {doc_id}: {}", code.as_str());
             }
+            if report.erased > 0 {
+                println!(
+                    "{} sealed cop(ies) erased: a relay backup holds them",
+                    report.erased
+                );
+            }
+            if report.resent > 0 {
+                println!(
+                    "{} record(s) sent again: the relay was restored from a backup",
+                    report.resent
+                );
+            }
             let local = device.journal_head()?;
             if let Some(relay_journal) = report.relay_journal {
                 println!(
@@ -274,12 +286,16 @@ fn run(command: Command) -> CliResult {
             if device.wipe_order()?.is_some() {
                 match device.wipe(&store.secret_store())? {
                     kiosk_core::device::WipeOutcome::Wiped => println!(
-                        "the relay revoked this tablet; everything was receipted, so the tablet \
-                         erased its store and data key"
+                        "the relay revoked this tablet; everything was receipted and backed up, \
+                         so the tablet erased its store and data key"
                     ),
-                    kiosk_core::device::WipeOutcome::Waiting { unreceipted } => println!(
-                        "the relay revoked this tablet; it erases itself once the {unreceipted} \
-                         record(s) still without a receipt have one: sync again"
+                    kiosk_core::device::WipeOutcome::Waiting {
+                        unreceipted,
+                        not_backed_up,
+                    } => println!(
+                        "the relay revoked this tablet; it erases itself once every record has \
+                         a receipt and is in a relay backup ({unreceipted} without a receipt, \
+                         {not_backed_up} not yet backed up): sync again later"
                     ),
                 }
             }

@@ -132,8 +132,15 @@ pub struct SyncResponse {
     pub outcomes: Vec<PushOutcome>,
     /// The journal the relay computed from what it holds of this device.
     pub journal_confirmed: JournalState,
-    /// Everything stored at or before this relay time is in a backup.
-    pub backup_watermark: Option<i64>,
+    /// The relay store's epoch: new after every restore from a backup, so a tablet knows
+    /// receipts of another epoch may name records the relay lost, and sends them again.
+    #[serde(with = "crate::cbor::array")]
+    pub relay_epoch: [u8; 16],
+    /// The number of the commit that stored this request's documents.
+    pub commit_seq: Option<u64>,
+    /// Every commit numbered at or below this, in this epoch, is in a completed backup:
+    /// a tablet may erase its sealed copies of what those commits stored.
+    pub backup_watermark: Option<u64>,
     pub removed: Vec<String>,
     /// Signed [`DeviceCommand`] envelopes for this device.
     pub commands: Vec<SignedCommand>,

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 
-pub use queries::{DocumentState, PendingCapture, StateCounts};
+pub use queries::{DocumentState, PendingCapture, ReceiptEffects, ReceiptStamp, StateCounts};
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 const HEADER_LEN: usize = 100;

@@ -339,45 +339,143 @@ impl DeviceStore {
         meta: &[(&str, &[u8])],
     ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
-        for (key, value) in meta {
-            tx.execute(
-                "INSERT INTO meta (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                params![key, value],
-            )?;
-        }
-        for doc_id in doc_ids {
-            let current: Option<String> = tx
-                .query_row(
-                    "SELECT state FROM sealed_documents WHERE doc_id = ?1",
-                    [doc_id.as_str()],
-                    |row| row.get(0),
-                )
-                .optional()?;
-            let current = current
-                .and_then(|s| DocumentState::parse(&s))
-                .ok_or_else(|| StoreError::UnknownDocument {
-                    doc_id: doc_id.to_string(),
-                })?;
-            if current == next {
-                continue;
-            }
-            if !current.may_become(next) {
-                return Err(StoreError::InvalidTransition {
-                    doc_id: doc_id.to_string(),
-                    from: current.as_str(),
-                    to: next.as_str(),
-                });
-            }
-            tx.execute(
-                "UPDATE sealed_documents
-                 SET state = ?2, state_changed_at = ?3,
-                     sealed = CASE WHEN ?2 = 'deleted' THEN NULL ELSE sealed END
-                 WHERE doc_id = ?1",
-                params![doc_id.as_str(), next.as_str(), at.millis()],
-            )?;
-        }
+        put_meta(&tx, meta)?;
+        move_states(&tx, doc_ids, next, at)?;
         tx.commit()?;
         Ok(())
     }
+
+    /// Applies a relay receipt in one commit: `received` become received, stamped with the
+    /// relay's epoch and commit number; received documents stamped with another epoch go
+    /// back to be sent again (the relay was restored and may lack them); and received
+    /// documents of this epoch that the relay's backup holds are erased.
+    pub fn apply_receipt(
+        &mut self,
+        receipt: &ReceiptStamp<'_>,
+        at: Timestamp,
+        meta: &[(&str, &[u8])],
+    ) -> Result<ReceiptEffects, StoreError> {
+        let tx = self.conn.transaction()?;
+        put_meta(&tx, meta)?;
+        move_states(&tx, receipt.received, DocumentState::Received, at)?;
+        let epoch = receipt.epoch.as_slice();
+        let commit_seq = receipt.commit_seq.map(|s| s as i64);
+        for doc_id in receipt.received {
+            tx.execute(
+                "UPDATE sealed_documents SET receipt_epoch = ?2, receipt_seq = ?3
+                 WHERE doc_id = ?1 AND state = 'received'",
+                params![doc_id.as_str(), epoch, commit_seq],
+            )?;
+        }
+        let resend = tx.execute(
+            "UPDATE sealed_documents
+             SET state = 'captured', state_changed_at = ?2, receipt_epoch = NULL,
+                 receipt_seq = NULL
+             WHERE state = 'received' AND (receipt_epoch IS NULL OR receipt_epoch != ?1)",
+            params![epoch, at.millis()],
+        )?;
+        let erased = match receipt.backup_watermark {
+            Some(watermark) => tx.execute(
+                "UPDATE sealed_documents
+                 SET state = 'deleted', sealed = NULL, state_changed_at = ?3
+                 WHERE state = 'received' AND receipt_epoch = ?1 AND receipt_seq <= ?2",
+                params![epoch, watermark as i64, at.millis()],
+            )?,
+            None => 0,
+        };
+        tx.commit()?;
+        if erased > 0 {
+            // Erased bytes must not linger in the WAL either.
+            self.checkpoint()?;
+        }
+        Ok(ReceiptEffects {
+            resend: resend as u64,
+            erased: erased as u64,
+        })
+    }
+
+    /// Erases every received document's sealed copy, whatever the relay's backups hold:
+    /// for when the event ended long enough ago.
+    pub fn erase_all_received(&mut self, at: Timestamp) -> Result<u64, StoreError> {
+        let erased = self.conn.execute(
+            "UPDATE sealed_documents SET state = 'deleted', sealed = NULL, state_changed_at = ?1
+             WHERE state = 'received'",
+            [at.millis()],
+        )?;
+        if erased > 0 {
+            self.checkpoint()?;
+        }
+        Ok(erased as u64)
+    }
+}
+
+/// What a relay receipt says about the documents a tablet holds.
+#[derive(Debug, Clone, Copy)]
+pub struct ReceiptStamp<'a> {
+    pub received: &'a [RegistrationId],
+    pub epoch: &'a [u8; 16],
+    pub commit_seq: Option<u64>,
+    pub backup_watermark: Option<u64>,
+}
+
+/// What applying a receipt did beyond marking documents received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReceiptEffects {
+    /// Received documents of another relay epoch, to be sent again.
+    pub resend: u64,
+    /// Sealed copies erased because a relay backup holds them.
+    pub erased: u64,
+}
+
+fn put_meta(tx: &rusqlite::Transaction<'_>, meta: &[(&str, &[u8])]) -> Result<(), StoreError> {
+    for (key, value) in meta {
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+    }
+    Ok(())
+}
+
+/// Moves documents to `next`; refuses (the caller's transaction then rolls back) if any of
+/// them cannot make that move.
+fn move_states(
+    tx: &rusqlite::Transaction<'_>,
+    doc_ids: &[RegistrationId],
+    next: DocumentState,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    for doc_id in doc_ids {
+        let current: Option<String> = tx
+            .query_row(
+                "SELECT state FROM sealed_documents WHERE doc_id = ?1",
+                [doc_id.as_str()],
+                |row| row.get(0),
+            )
+            .optional()?;
+        let current = current
+            .and_then(|s| DocumentState::parse(&s))
+            .ok_or_else(|| StoreError::UnknownDocument {
+                doc_id: doc_id.to_string(),
+            })?;
+        if current == next {
+            continue;
+        }
+        if !current.may_become(next) {
+            return Err(StoreError::InvalidTransition {
+                doc_id: doc_id.to_string(),
+                from: current.as_str(),
+                to: next.as_str(),
+            });
+        }
+        tx.execute(
+            "UPDATE sealed_documents
+             SET state = ?2, state_changed_at = ?3,
+                 sealed = CASE WHEN ?2 = 'deleted' THEN NULL ELSE sealed END
+             WHERE doc_id = ?1",
+            params![doc_id.as_str(), next.as_str(), at.millis()],
+        )?;
+    }
+    Ok(())
 }

@@ -10,7 +10,7 @@ use rusqlite::Transaction;
 pub const APPLICATION_ID: u32 = 0x4B49_4F53;
 
 /// The version this build writes.
-pub const CURRENT_VERSION: u32 = 2;
+pub const CURRENT_VERSION: u32 = 3;
 
 /// One migration per version, index 0 making version 1.
 const MIGRATIONS: [&str; CURRENT_VERSION as usize] = [
@@ -39,6 +39,10 @@ const MIGRATIONS: [&str; CURRENT_VERSION as usize] = [
     "ALTER TABLE sealed_documents ADD COLUMN state_changed_at INTEGER;
      UPDATE sealed_documents SET state_changed_at = captured_at;
      CREATE INDEX sealed_documents_by_state ON sealed_documents (state);",
+    // 3: which relay commit (in which relay epoch) stored a received document, so the
+    // sealed copy is erased once a relay backup holds that commit.
+    "ALTER TABLE sealed_documents ADD COLUMN receipt_epoch BLOB;
+     ALTER TABLE sealed_documents ADD COLUMN receipt_seq INTEGER;",
 ];
 
 /// Brings a store at `from` up to [`CURRENT_VERSION`] inside `tx`.

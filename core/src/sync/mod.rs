@@ -65,6 +65,10 @@ pub struct SyncReport {
     pub relay_journal: Option<JournalHead>,
     /// The relay asked this tablet to wipe itself (it was revoked).
     pub wipe_requested: bool,
+    /// Sealed copies erased because a relay backup holds them (or the event ended long ago).
+    pub erased: u64,
+    /// Received records sent again because the relay was restored from a backup.
+    pub resent: u64,
 }
 
 /// Pushes everything unreceipted, in bounded batches, until nothing is left or the relay
@@ -86,6 +90,9 @@ pub fn sync(
     let mut report = SyncReport::default();
     let mut skip: Vec<RegistrationId> = Vec::new();
     let mut stale_retries = 0;
+    // With nothing to push, one empty request still asks: the relay's backup watermark
+    // (erase copies), its epoch (send again after a restore) and commands (a wipe).
+    let mut answered = false;
     loop {
         let pending: Vec<_> = device
             .pending_captures(limits.max_documents + skip.len())?
@@ -101,7 +108,7 @@ pub fn sync(
             bytes += capture.sealed.len();
             batch.push(capture);
         }
-        if batch.is_empty() {
+        if batch.is_empty() && answered {
             break;
         }
         let ids: Vec<RegistrationId> = batch.iter().map(|c| c.doc_id.clone()).collect();
@@ -162,7 +169,18 @@ pub fn sync(
                 }
             }
         }
-        device.record_receipt(&received, &answer, now())?;
+        let effects = device.record_receipt(
+            &crate::store::ReceiptStamp {
+                received: &received,
+                epoch: &response.relay_epoch,
+                commit_seq: response.commit_seq,
+                backup_watermark: response.backup_watermark,
+            },
+            &answer,
+            now(),
+        )?;
+        report.erased += effects.erased;
+        report.resent += effects.resend;
         for command in &response.commands {
             // Each command is signed on its own, bound to this device, and kept.
             if open_command(command, &relay_key, &device_key)?.command == Command::Wipe {
@@ -172,12 +190,14 @@ pub fn sync(
         }
         // Whatever got no receipt stays sent; it is not offered again in this run.
         skip.extend(ids.into_iter().filter(|id| !received.contains(id)));
+        answered = true;
         report.relay_journal = Some(response.journal_confirmed.into());
         listener.progress(
             report.received + report.quarantined + report.refused.len() as u64,
             total,
         );
     }
+    report.erased += device.erase_copies_after_event(now())?;
     Ok(report)
 }
 

@@ -9,7 +9,7 @@
 mod group_commit;
 mod sqlite;
 
-pub use sqlite::SqliteStore;
+pub use sqlite::{BackupReport, RestoreReport, SqliteStore};
 
 use kiosk_core::event::Event;
 use kiosk_core::ids::EventId;
@@ -27,6 +27,9 @@ pub enum StorageError {
     Io(#[from] std::io::Error),
     #[error("event document: {0}")]
     Document(#[from] kiosk_core::Error),
+    /// A backup or restore could not be made; says which file and why.
+    #[error("{0}")]
+    Backup(String),
 }
 
 pub type StorageResult<T> = Result<T, StorageError>;
@@ -115,7 +118,19 @@ pub enum IngestOutcome {
         quarantined: Vec<(String, ErrorCode, Vec<[u8; 32]>)>,
         /// The device's journal as far as the relay holds it without a gap.
         journal: JournalHead,
+        /// The number this commit took from the store's counter: a backup whose watermark
+        /// reaches it holds everything this request stored.
+        commit_seq: u64,
     },
+}
+
+/// Which timeline the store is on and how far its backups reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackupState {
+    /// New after every restore: receipts of another epoch may name data the store lost.
+    pub epoch: [u8; 16],
+    /// Every commit numbered at or below this is in a completed backup.
+    pub watermark: Option<u64>,
 }
 
 /// What the relay holds from one device: its side of the event's closing count.
@@ -163,6 +178,8 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
     /// A stored registration's document bytes.
     fn registration_document(&self, doc_id: &str) -> StorageResult<Option<Vec<u8>>>;
     fn counts(&self) -> StorageResult<RelayCounts>;
+    /// The store's epoch and backup watermark, which every sync response carries.
+    fn backup_state(&self) -> StorageResult<BackupState>;
     /// What the relay holds from one device, for the event's closing count.
     fn device_report(&self, device_key: &[u8; 32]) -> StorageResult<Option<DeviceReport>>;
 }

@@ -28,8 +28,11 @@ use rusqlite::{Connection, OptionalExtension, Transaction, ffi, params};
 use super::group_commit::GroupCommit;
 use super::*;
 
+mod backup;
 #[cfg(test)]
 mod tests;
+
+pub use backup::{BackupReport, RestoreReport};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS events (
@@ -80,6 +83,16 @@ CREATE TABLE IF NOT EXISTS registrations (
     received_at       INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX IF NOT EXISTS registrations_by_receipt_code ON registrations (receipt_code);
+-- One row: the store's epoch (new after every restore, so tablets know receipts from before
+-- may name data the store no longer holds), a counter every ingest commit takes a number
+-- from, and the highest number a completed backup is known to hold.
+CREATE TABLE IF NOT EXISTS relay_state (
+    id               INTEGER PRIMARY KEY CHECK (id = 1),
+    epoch            BLOB NOT NULL,
+    commit_seq       INTEGER NOT NULL,
+    backup_watermark INTEGER
+) STRICT;
+INSERT OR IGNORE INTO relay_state (id, epoch, commit_seq) VALUES (1, randomblob(16), 0);
 -- payload: the sealed capture as received, or the opened document when the conflict is
 -- only found at merge time.
 CREATE TABLE IF NOT EXISTS quarantine (
@@ -100,6 +113,8 @@ const MAX_GROUP_BYTES: usize = 32 << 20;
 #[derive(Debug)]
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    /// The database file; `None` in memory.
+    path: Option<std::path::PathBuf>,
     group: GroupCommit<IngestBatch, Applied>,
     /// Ingest transactions committed, and the batches they carried.
     commits: AtomicU64,
@@ -150,12 +165,13 @@ impl SqliteStore {
     pub fn in_memory() -> StorageResult<SqliteStore> {
         let conn = Connection::open_in_memory()?;
         conn.execute_batch(SCHEMA)?;
-        Ok(SqliteStore::with_connection(conn))
+        Ok(SqliteStore::with_connection(conn, None))
     }
 
-    fn with_connection(conn: Connection) -> SqliteStore {
+    fn with_connection(conn: Connection, path: Option<std::path::PathBuf>) -> SqliteStore {
         SqliteStore {
             conn: Mutex::new(conn),
+            path,
             group: GroupCommit::new(MAX_GROUP_BATCHES, MAX_GROUP_BYTES, batch_bytes, || {
                 Ok(Err(group_failure("the ingest group was abandoned")))
             }),
@@ -187,7 +203,7 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
-        Ok(SqliteStore::with_connection(conn))
+        Ok(SqliteStore::with_connection(conn, Some(path.to_owned())))
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -461,6 +477,11 @@ fn apply_batch(tx: &Transaction<'_>, batch: &IngestBatch) -> StorageResult<Inges
             last_accepted: last as u64,
         });
     }
+    let commit_seq: i64 = tx.query_row(
+        "UPDATE relay_state SET commit_seq = commit_seq + 1 WHERE id = 1 RETURNING commit_seq",
+        [],
+        |r| r.get(0),
+    )?;
     let mut stored = Vec::new();
     let mut quarantined = Vec::new();
     for item in &batch.items {
@@ -547,6 +568,7 @@ fn apply_batch(tx: &Transaction<'_>, batch: &IngestBatch) -> StorageResult<Inges
         stored,
         quarantined,
         journal,
+        commit_seq: commit_seq as u64,
     })
 }
 
@@ -755,6 +777,20 @@ impl RelayStore for SqliteStore {
             },
             last_contact,
         }))
+    }
+
+    fn backup_state(&self) -> StorageResult<BackupState> {
+        let (epoch, watermark): (Vec<u8>, Option<i64>) = self.conn().query_row(
+            "SELECT epoch, backup_watermark FROM relay_state WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(BackupState {
+            epoch: epoch
+                .try_into()
+                .map_err(|_| StorageError::Undecodable("relay epoch"))?,
+            watermark: watermark.map(|w| w as u64),
+        })
     }
 
     fn counts(&self) -> StorageResult<RelayCounts> {

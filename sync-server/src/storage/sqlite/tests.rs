@@ -135,6 +135,7 @@ fn assert_committed(
         stored: got,
         quarantined,
         journal: head,
+        ..
     }) = outcome
     else {
         panic!("expected a commit, got {outcome:?}");
