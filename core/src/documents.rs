@@ -71,6 +71,22 @@ impl<T: DocumentContent> Document<T> {
         Ok(document)
     }
 
+    /// Reads `bytes` with Automerge and `content` from it, turning a panic inside the
+    /// library (malformed bytes can trigger one; see `fuzz/`) into an error, so bytes from
+    /// the network can never take a relay thread down.
+    fn read_bytes(bytes: &[u8]) -> Result<(AutoCommit, T)> {
+        std::panic::catch_unwind(|| -> Result<(AutoCommit, T)> {
+            let doc = AutoCommit::load(bytes)?;
+            if doc.is_empty() {
+                return Err(Error::EmptyDocument);
+            }
+            let content: T = hydrate(&doc)?;
+            content.check()?;
+            Ok((doc, content))
+        })
+        .unwrap_or(Err(Error::UnreadableDocument))
+    }
+
     /// Reads a saved document and checks its content.
     pub fn load(bytes: &[u8], author: &VerifyingKey) -> Result<Document<T>> {
         Ok(Self::load_with_content(bytes, author)?.0)
@@ -78,30 +94,22 @@ impl<T: DocumentContent> Document<T> {
 
     /// Reads a saved document, checks its content and returns it too, read once.
     pub fn load_with_content(bytes: &[u8], author: &VerifyingKey) -> Result<(Document<T>, T)> {
-        let doc = AutoCommit::load(bytes)?.with_actor(actor_id(author));
-        if doc.is_empty() {
-            return Err(Error::EmptyDocument);
-        }
+        let (doc, content) = Self::read_bytes(bytes)?;
         let document = Document {
-            doc,
+            doc: doc.with_actor(actor_id(author)),
             content: PhantomData,
         };
-        let content = document.read()?;
         Ok((document, content))
     }
 
     /// Reads a document from elsewhere only to check it: it gets a throwaway actor, so
     /// anything written to it would be no one's. The relay reads captures this way.
     pub fn load_unattributed(bytes: &[u8]) -> Result<(Document<T>, T)> {
-        let doc = AutoCommit::load(bytes)?;
-        if doc.is_empty() {
-            return Err(Error::EmptyDocument);
-        }
+        let (doc, content) = Self::read_bytes(bytes)?;
         let document = Document {
             doc,
             content: PhantomData,
         };
-        let content = document.read()?;
         Ok((document, content))
     }
 

@@ -25,6 +25,10 @@ pub enum Error {
     Reconcile(Box<autosurgeon::ReconcileError>),
     #[error("document has no changes")]
     EmptyDocument,
+    /// The Automerge library panicked reading the bytes (a bug of its own, found by
+    /// fuzzing); the bytes are refused like any other unreadable document.
+    #[error("the document bytes could not be read")]
+    UnreadableDocument,
     #[error("device store: {0}")]
     Store(#[from] StoreError),
     #[error("{0}")]

@@ -180,3 +180,17 @@ fn an_extra_field_at_the_root_or_inside_a_list_is_noticed_too() {
         .expect("puts");
     assert!(!in_list.fields_within(registration_field_paths()));
 }
+
+/// Found by `fuzz/` (captured_document): these bytes make Automerge 0.12 panic while
+/// decoding a column. They must be refused as unreadable, not take the thread down.
+const AUTOMERGE_PANIC: &str = "856f4a836f4a834a036400013f3f3f3f3f0d00000000002700006e4a003a0d0000852b2b2b2b2b2b2b2bff2b2b2b856f4a834a0004190005000039390009090909856f4a834a00000d000000000400000006000123010000006f4a000000004a0000012300ffff856fffd9d9ffffffffd9d9ff4a4a03010dff82000000856f";
+
+#[test]
+fn bytes_that_make_automerge_panic_are_refused_as_unreadable() {
+    let bytes = hex::decode(AUTOMERGE_PANIC).expect("hex");
+    assert!(matches!(
+        RegistrationDocument::load_unattributed(&bytes),
+        Err(Error::UnreadableDocument)
+    ));
+    assert!(RegistrationDocument::load(&bytes, &key(1)).is_err());
+}
