@@ -98,3 +98,53 @@ impl TestRelay {
         (status, serde_json::from_str(body).expect("json body"))
     }
 }
+
+/// A kiosk tablet with the demo event installed, in its own temporary folder.
+#[derive(Debug)]
+pub struct Tablet {
+    _dir: tempfile::TempDir,
+    pub device: Arc<kiosk_core::device::Device>,
+}
+
+/// A new, unenrolled kiosk tablet.
+pub fn tablet() -> Tablet {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device =
+        kiosk_core::generator::demo_kiosk(&dir.path().join("kiosk.sqlite3")).expect("opens");
+    Tablet { _dir: dir, device }
+}
+
+/// One sync with the default batch limits and the system clock.
+pub fn sync_now(
+    device: &kiosk_core::device::Device,
+    transport: &dyn kiosk_core::sync::Transport,
+) -> kiosk_core::Result<kiosk_core::sync::SyncReport> {
+    kiosk_core::sync::sync(
+        device,
+        transport,
+        &kiosk_core::sync::NoListener,
+        kiosk_core::sync::BatchLimits::default(),
+        kiosk_core::ids::Timestamp::now,
+    )
+}
+
+/// An enrollment code for the demo event, for `uses` tablets of `role`, valid `valid_ms`
+/// from now (negative: already expired).
+pub fn demo_code(
+    store: &dyn kiosk_sync_server::storage::RelayStore,
+    role: kiosk_core::protocol::enrollment::EnrolledRole,
+    uses: u32,
+    valid_ms: i64,
+) -> kiosk_core::protocol::enrollment::EnrollmentCode {
+    let now = kiosk_sync_server::now_ms();
+    kiosk_sync_server::enrollment::create_code(
+        store,
+        kiosk_core::demo::DEMO_EVENT_ID,
+        role,
+        None,
+        uses,
+        now + valid_ms,
+        now,
+    )
+    .expect("code")
+}

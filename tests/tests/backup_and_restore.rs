@@ -9,11 +9,10 @@ use kiosk_core::device::Device;
 use kiosk_core::ids::Timestamp;
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_core::sync::{BatchLimits, HttpTransport, NoListener, SyncReport, sync};
-use kiosk_sync_server::enrollment::create_code;
 use kiosk_sync_server::keys::RelayKeys;
 use kiosk_sync_server::storage::{RelayStore, SqliteStore};
 use kiosk_sync_server::{AppState, now_ms, store_demo_event};
-use kiosk_tests::TestRelay;
+use kiosk_tests::{TestRelay, demo_code};
 
 async fn start(data_dir: &Path) -> (Arc<SqliteStore>, TestRelay) {
     let store = Arc::new(SqliteStore::open(&data_dir.join("relay.sqlite3")).expect("store"));
@@ -44,17 +43,7 @@ async fn back_up_sync_more_restore_the_backup_sync_again_and_nothing_is_lost() {
     let tablet_dir = tempfile::tempdir().expect("tempdir");
     let (store, server) = start(data.path()).await;
     store_demo_event(store.as_ref()).expect("demo event");
-    let now = now_ms();
-    let code = create_code(
-        store.as_ref(),
-        kiosk_core::demo::DEMO_EVENT_ID,
-        EnrolledRole::Kiosk,
-        None,
-        1,
-        now + 3_600_000,
-        now,
-    )
-    .expect("code");
+    let code = demo_code(store.as_ref(), EnrolledRole::Kiosk, 1, 3_600_000);
     let device =
         kiosk_core::generator::demo_kiosk(&tablet_dir.path().join("kiosk.sqlite3")).expect("opens");
     let first_backup = backups.path().join("first.sqlite3");

@@ -7,11 +7,10 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 
 use kiosk_core::protocol::enrollment::EnrolledRole;
-use kiosk_sync_server::enrollment::create_code;
 use kiosk_sync_server::keys::RelayKeys;
 use kiosk_sync_server::storage::{RelayStore, SqliteStore};
 use kiosk_sync_server::{AppState, now_ms, store_demo_event};
-use kiosk_tests::TestRelay;
+use kiosk_tests::{TestRelay, demo_code};
 
 fn device_cli(store: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kiosk-device-e2e"))
@@ -39,18 +38,7 @@ async fn a_newcomer_follows_the_readme_from_enrollment_to_a_closed_event_and_a_w
     let keys = RelayKeys::load_or_create(dir.path()).expect("keys");
     let server = TestRelay::start(AppState::new(store.clone(), keys)).await;
     let url = server.url();
-    let now = now_ms();
-    let code = create_code(
-        store.as_ref(),
-        kiosk_core::demo::DEMO_EVENT_ID,
-        EnrolledRole::Kiosk,
-        None,
-        1,
-        now + 3_600_000,
-        now,
-    )
-    .expect("code")
-    .display();
+    let code = demo_code(store.as_ref(), EnrolledRole::Kiosk, 1, 3_600_000).display();
 
     let relay = store.clone();
     let backup_dir = tempfile::tempdir().expect("tempdir");

@@ -14,7 +14,7 @@ use kiosk_sync_server::enrollment::create_code;
 use kiosk_sync_server::keys::RelayKeys;
 use kiosk_sync_server::storage::{RelayStore, SqliteStore};
 use kiosk_sync_server::{AppState, now_ms, store_demo_event};
-use kiosk_tests::TestRelay;
+use kiosk_tests::{TestRelay, demo_code, sync_now, tablet};
 
 struct Relay {
     _dir: tempfile::TempDir,
@@ -37,30 +37,8 @@ async fn relay() -> Relay {
 
 impl Relay {
     fn code(&self, role: EnrolledRole, uses: u32, valid_ms: i64) -> EnrollmentCode {
-        let now = now_ms();
-        create_code(
-            self.store.as_ref(),
-            kiosk_core::demo::DEMO_EVENT_ID,
-            role,
-            None,
-            uses,
-            now + valid_ms,
-            now,
-        )
-        .expect("code")
+        demo_code(self.store.as_ref(), role, uses, valid_ms)
     }
-}
-
-struct Tablet {
-    _dir: tempfile::TempDir,
-    device: Arc<Device>,
-}
-
-fn tablet() -> Tablet {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let device =
-        kiosk_core::generator::demo_kiosk(&dir.path().join("kiosk.sqlite3")).expect("opens");
-    Tablet { _dir: dir, device }
 }
 
 fn capture(device: &Arc<Device>, count: usize, seed: u64) {
@@ -95,19 +73,6 @@ impl Transport for Recording {
         }
         Ok(answer)
     }
-}
-
-fn sync_now(
-    device: &Device,
-    transport: &dyn Transport,
-) -> kiosk_core::Result<kiosk_core::sync::SyncReport> {
-    sync(
-        device,
-        transport,
-        &NoListener,
-        BatchLimits::default(),
-        Timestamp::now,
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,16 +6,13 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use kiosk_core::device::Device;
-use kiosk_core::ids::Timestamp;
 use kiosk_core::protocol::enrollment::{EnrolledRole, EnrollmentCode};
-use kiosk_core::sync::{BatchLimits, HttpTransport, NoListener, TransportError, sync};
-use kiosk_sync_server::enrollment::create_code;
+use kiosk_core::sync::{HttpTransport, TransportError};
 use kiosk_sync_server::keys::RelayKeys;
 use kiosk_sync_server::storage::{RelayStore, SqliteStore};
 use kiosk_sync_server::tls::load_server_config;
-use kiosk_sync_server::{AppState, now_ms, store_demo_event};
-use kiosk_tests::TestRelay;
+use kiosk_sync_server::{AppState, store_demo_event};
+use kiosk_tests::{TestRelay, demo_code, sync_now, tablet};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
@@ -91,17 +88,7 @@ async fn relay_over_tls() -> Relay {
 
 impl Relay {
     fn kiosk_code(&self) -> EnrollmentCode {
-        let now = now_ms();
-        create_code(
-            self.store.as_ref(),
-            kiosk_core::demo::DEMO_EVENT_ID,
-            EnrolledRole::Kiosk,
-            None,
-            5,
-            now + 3_600_000,
-            now,
-        )
-        .expect("code")
+        demo_code(self.store.as_ref(), EnrolledRole::Kiosk, 5, 3_600_000)
     }
 
     /// A transport that trusts the relay's private CA.
@@ -112,31 +99,6 @@ impl Relay {
         )
         .expect("the CA certificate is usable")
     }
-}
-
-struct Tablet {
-    _dir: tempfile::TempDir,
-    device: Arc<Device>,
-}
-
-fn tablet() -> Tablet {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let device =
-        kiosk_core::generator::demo_kiosk(&dir.path().join("kiosk.sqlite3")).expect("opens");
-    Tablet { _dir: dir, device }
-}
-
-fn sync_now(
-    device: &Device,
-    transport: &HttpTransport,
-) -> kiosk_core::Result<kiosk_core::sync::SyncReport> {
-    sync(
-        device,
-        transport,
-        &NoListener,
-        BatchLimits::default(),
-        Timestamp::now,
-    )
 }
 
 fn assert_unreachable<T: std::fmt::Debug>(result: kiosk_core::Result<T>) {
