@@ -387,7 +387,11 @@ mod tests {
             registration.captured_at,
         )
         .expect("document");
-        (registration.id, document.save(), document.change_hashes())
+        (
+            registration.id,
+            document.save_changes(),
+            document.change_hashes(),
+        )
     }
 
     #[test]

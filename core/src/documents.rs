@@ -104,7 +104,14 @@ impl<T: DocumentContent> Document<T> {
 
     /// Reads a document from elsewhere only to check it: it gets a throwaway actor, so
     /// anything written to it would be no one's. The relay reads captures this way.
+    ///
+    /// Only change chunks are taken (what [`Document::save_changes`] writes): automerge
+    /// 0.12 can be made to allocate gigabytes by a hundred bytes of another chunk type
+    /// (found by `fuzz/`), which no `catch_unwind` survives.
     pub fn load_unattributed(bytes: &[u8]) -> Result<(Document<T>, T)> {
+        if !only_change_chunks(bytes) {
+            return Err(Error::UnreadableDocument);
+        }
         let (doc, content) = Self::read_bytes(bytes)?;
         let document = Document {
             doc,
@@ -239,6 +246,43 @@ pub fn registration_field_paths() -> &'static std::collections::BTreeSet<String>
         reconcile(&mut doc, &full).expect("a registration reconciles");
         field_paths(&doc)
     })
+}
+
+/// Whether `bytes` are one or more whole Automerge change chunks (types 1 and 2: change and
+/// compressed change), and nothing else: magic, checksum, type, LEB128 length, contents.
+fn only_change_chunks(mut bytes: &[u8]) -> bool {
+    const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+    if bytes.is_empty() {
+        return false;
+    }
+    while !bytes.is_empty() {
+        if bytes.len() < 10 || bytes[..4] != MAGIC || !matches!(bytes[8], 1 | 2) {
+            return false;
+        }
+        let mut length: u64 = 0;
+        let mut at = 9;
+        loop {
+            let Some(&byte) = bytes.get(at) else {
+                return false;
+            };
+            if at - 9 >= 9 {
+                return false;
+            }
+            length |= u64::from(byte & 0x7f) << (7 * (at - 9));
+            at += 1;
+            if byte & 0x80 == 0 {
+                break;
+            }
+        }
+        let Some(end) = usize::try_from(length).ok().and_then(|l| at.checked_add(l)) else {
+            return false;
+        };
+        if end > bytes.len() {
+            return false;
+        }
+        bytes = &bytes[end..];
+    }
+    true
 }
 
 /// Whether every path under `obj` (prefixed with `path`) is in `allowed`.

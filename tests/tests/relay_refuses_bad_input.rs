@@ -57,7 +57,7 @@ impl RawDevice {
             &self.identity,
             &self.sealing,
             &registration.id,
-            document.save(),
+            document.save_changes(),
             &hashes,
         )
         .expect("seals")
@@ -321,7 +321,7 @@ async fn forged_garbage_and_impermissible_requests_get_their_codes_and_change_no
             &device.identity,
             &device.sealing,
             &good.id,
-            edited.save(),
+            edited.save_changes(),
             &hashes,
         )
         .expect("seals");

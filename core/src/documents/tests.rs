@@ -194,3 +194,36 @@ fn bytes_that_make_automerge_panic_are_refused_as_unreadable() {
     ));
     assert!(RegistrationDocument::load(&bytes, &key(1)).is_err());
 }
+
+/// Found by `fuzz/` (captured_document): 110 bytes of another chunk type on which automerge
+/// 0.12 tries to allocate gigabytes, which aborts the process. Refused before Automerge
+/// reads them.
+const AUTOMERGE_OUT_OF_MEMORY: &str = "856f4a83efde2cd2036400013f3f0100007a00000001323f3f0d0000000000270000c1c11ec1c1c185fffffffffdc1c1c1c1c1c5c1c1020202c1c1c1c1c1c5c1c102020200000004000000060001230d3a00a9c1c1c1c136c1c11ec1c1c185ffffffffc1c1c1c1c1c5c1c1020202";
+
+#[test]
+fn only_change_chunks_are_read_from_elsewhere() {
+    let bytes = hex::decode(AUTOMERGE_OUT_OF_MEMORY).expect("hex");
+    assert!(matches!(
+        RegistrationDocument::load_unattributed(&bytes),
+        Err(Error::UnreadableDocument)
+    ));
+    let registration = RegistrationGenerator::new(demo_event(), 12)
+        .next_registration()
+        .expect("valid");
+    let mut document =
+        RegistrationDocument::create(&registration, &key(1), registration.captured_at)
+            .expect("created");
+    let changes = document.save_changes();
+    assert!(RegistrationDocument::load_unattributed(&changes).is_ok());
+    assert!(
+        RegistrationDocument::load_unattributed(&document.save()).is_err(),
+        "a saved document is another chunk type"
+    );
+    assert!(RegistrationDocument::load_unattributed(&changes[..changes.len() - 1]).is_err());
+    let mut twice = changes.clone();
+    twice.extend_from_slice(&changes);
+    assert!(
+        RegistrationDocument::load_unattributed(&twice).is_ok(),
+        "several change chunks"
+    );
+}
