@@ -65,3 +65,30 @@ pub mod hashes {
         Ok(wrapped.into_iter().map(|h| h.0).collect())
     }
 }
+
+/// `Option<Vec<u8>>` as a CBOR byte string or null.
+pub mod optional_bytes {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(
+        bytes: &Option<Vec<u8>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match bytes {
+            Some(bytes) => serializer.serialize_bytes(bytes),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Vec<u8>>, D::Error> {
+        match ciborium::value::Value::deserialize(deserializer)? {
+            ciborium::value::Value::Null => Ok(None),
+            value => value
+                .into_bytes()
+                .map(Some)
+                .map_err(|_| serde::de::Error::custom("expected a byte string or null")),
+        }
+    }
+}

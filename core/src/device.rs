@@ -28,7 +28,7 @@ pub const DATA_KEY_NAME: &str = "kiosk-device-data-key";
 const META_DEVICE_KEY: &str = "device_key";
 const META_ROLE: &str = "role";
 const META_RELAY_KEY: &str = "relay_key";
-const META_EVENT: &str = "event";
+pub(crate) const META_EVENT: &str = "event";
 pub(crate) const META_STAFF_PIN: &str = "staff_pin";
 const META_RELAY_SIGNING_KEY: &str = "relay_signing_key";
 const META_CERTIFICATE: &str = "certificate";
@@ -75,7 +75,7 @@ pub struct Receipt {
 pub(crate) struct Inner {
     pub(crate) store: DeviceStore,
     relay_key: Option<RelaySealingKey>,
-    event: Option<Event>,
+    pub(crate) event: Option<Event>,
     /// Set once the device carried out a wipe: nothing works on it any more.
     wiped: bool,
 }
@@ -86,6 +86,8 @@ pub struct Device {
     identity: DeviceIdentity,
     /// Keys the staff PIN hash; derived from the data key, never stored.
     pin_pepper: [u8; 32],
+    /// Encrypts a staff tablet's pulled registrations; derived from the data key.
+    records_key: [u8; 32],
     role: DeviceRole,
     inner: Mutex<Inner>,
 }
@@ -142,9 +144,11 @@ impl Device {
             .map(|bytes| EventDocument::load(&bytes, &identity.public_key())?.read())
             .transpose()?;
         let pin_pepper = data_key.derive(b"kiosk-staff-pin-pepper-v1");
+        let records_key = data_key.derive(b"kiosk-staff-records-v1");
         Ok(Arc::new(Device {
             identity,
             pin_pepper,
+            records_key,
             role,
             inner: Mutex::new(Inner {
                 store,
@@ -165,6 +169,15 @@ impl Device {
 
     pub(crate) fn pin_pepper(&self) -> &[u8; 32] {
         &self.pin_pepper
+    }
+
+    pub(crate) fn records_key(&self) -> &[u8; 32] {
+        &self.records_key
+    }
+
+    /// The device's public key, the Automerge actor of everything it writes.
+    pub(crate) fn identity_key(&self) -> ed25519_dalek::VerifyingKey {
+        self.identity.public_key()
     }
 
     pub(crate) fn lock(&self) -> Result<MutexGuard<'_, Inner>> {
@@ -340,7 +353,11 @@ impl Device {
         event.current_form()?;
         let bytes = EventDocument::create(event, &self.identity.public_key(), at)?.save();
         let mut inner = self.lock()?;
-        inner.store.set_meta(META_EVENT, &bytes)?;
+        // A document made here is not the relay's: the next pull fetches the relay's whole.
+        inner.store.set_meta_all(&[
+            (META_EVENT, &bytes),
+            (crate::staff_records::META_EVENT_HEADS, &[]),
+        ])?;
         inner.event = Some(event.clone());
         Ok(())
     }

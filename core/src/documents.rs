@@ -14,6 +14,7 @@ use automerge::{ActorId, AutoCommit, ChangeHash};
 use autosurgeon::{Hydrate, Reconcile, hydrate, reconcile};
 use ed25519_dalek::VerifyingKey;
 
+use crate::annotations::Annotations;
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::ids::Timestamp;
@@ -37,9 +38,24 @@ pub trait DocumentContent: Reconcile + Hydrate {
     fn check(&self) -> Result<()> {
         Ok(())
     }
+
+    /// Writes a new document's first content: the content, and whatever else the document
+    /// starts with.
+    fn reconcile_initial(&self, doc: &mut AutoCommit) -> Result<()> {
+        reconcile(doc, self)?;
+        Ok(())
+    }
 }
 
-impl DocumentContent for Registration {}
+impl DocumentContent for Registration {
+    /// A registration starts with its annotation containers, so every replica edits the
+    /// same notes list and ratings map (see [`crate::annotations`]).
+    fn reconcile_initial(&self, doc: &mut AutoCommit) -> Result<()> {
+        reconcile(doc, self)?;
+        reconcile(doc, Annotations::opened())?;
+        Ok(())
+    }
+}
 
 impl DocumentContent for Event {
     fn check(&self) -> Result<()> {
@@ -63,12 +79,13 @@ impl<T: DocumentContent> Document<T> {
     /// A new document holding `content`, written by `author` at `at`.
     pub fn create(content: &T, author: &VerifyingKey, at: Timestamp) -> Result<Document<T>> {
         content.check()?;
-        let mut document = Document {
-            doc: AutoCommit::new().with_actor(actor_id(author)),
+        let mut doc = AutoCommit::new().with_actor(actor_id(author));
+        content.reconcile_initial(&mut doc)?;
+        doc.commit_with(CommitOptions::default().with_time(at.millis().div_euclid(1000)));
+        Ok(Document {
+            doc,
             content: PhantomData,
-        };
-        document.write(content, at)?;
-        Ok(document)
+        })
     }
 
     /// Reads `bytes` with Automerge and `content` from it, turning a panic inside the
@@ -118,6 +135,27 @@ impl<T: DocumentContent> Document<T> {
             content: PhantomData,
         };
         Ok((document, content))
+    }
+
+    /// Reads a document sent as change chunks (a pull), written by `author` from here on.
+    /// Only change chunks are taken, as in [`Document::load_unattributed`].
+    pub fn load_chunks(bytes: &[u8], author: &VerifyingKey) -> Result<Document<T>> {
+        if !only_change_chunks(bytes) {
+            return Err(Error::UnreadableDocument);
+        }
+        Self::load(bytes, author)
+    }
+
+    /// The changes named by `hashes`, as change chunks, in the order given; unknown hashes
+    /// are skipped.
+    pub fn change_chunks(&mut self, hashes: &[[u8; 32]]) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for hash in hashes {
+            if let Some(mut change) = self.doc.get_change_by_hash(&ChangeHash(*hash)) {
+                bytes.extend_from_slice(&change.bytes());
+            }
+        }
+        bytes
     }
 
     /// The content as of the document's heads, checked.
@@ -201,7 +239,7 @@ impl<T: DocumentContent> Document<T> {
     /// what it hydrated.
     pub fn has_only_known_fields(&self) -> Result<bool> {
         let mut rebuilt = AutoCommit::new();
-        reconcile(&mut rebuilt, &self.read()?)?;
+        self.read()?.reconcile_initial(&mut rebuilt)?;
         Ok(field_paths(&self.doc) == field_paths(&rebuilt))
     }
 
@@ -211,6 +249,50 @@ impl<T: DocumentContent> Document<T> {
         // The relay runs this on every capture: one pass, one path buffer, and it stops at
         // the first path not allowed.
         fields_within(&self.doc, &automerge::ROOT, &mut String::new(), allowed)
+    }
+
+    /// The document's heads as bytes.
+    pub fn head_bytes(&mut self) -> Vec<[u8; 32]> {
+        self.doc.get_heads().into_iter().map(|h| h.0).collect()
+    }
+
+    /// The changes past `heads` (every change, for no heads), as change chunks: what a
+    /// replica at `heads` lacks. Heads this document does not know count as none.
+    pub fn changes_since(&mut self, heads: &[[u8; 32]]) -> Vec<u8> {
+        let heads: Vec<ChangeHash> = heads.iter().map(|h| ChangeHash(*h)).collect();
+        let known = heads
+            .iter()
+            .all(|h| self.doc.get_change_meta_by_hash(h).is_some());
+        let since = if known { heads } else { Vec::new() };
+        let mut bytes = Vec::new();
+        for mut change in self.doc.get_changes(&since) {
+            bytes.extend_from_slice(&change.bytes());
+        }
+        bytes
+    }
+
+    /// Merges change chunks from elsewhere (the relay's copy) and checks the content;
+    /// if anything fails, the document is left as it was. Returns the changes added.
+    pub fn apply_change_chunks(&mut self, bytes: &[u8]) -> Result<Vec<ChangeHash>> {
+        let changes = decode_change_chunks(bytes)?;
+        let before = self.doc.get_heads();
+        let mut trial = self.doc.clone();
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            trial.apply_changes(changes)
+        }))
+        .map_err(|_| Error::UnreadableDocument)??;
+        if !trial.get_missing_deps(&[]).is_empty() {
+            return Err(Error::UnreadableDocument);
+        }
+        let content: T = hydrate(&trial)?;
+        content.check()?;
+        let added = trial
+            .get_changes_meta(&before)
+            .iter()
+            .map(|c| c.hash)
+            .collect();
+        self.doc = trial;
+        Ok(added)
     }
 
     /// A second copy of this document written by `author`, as another device would hold it.
@@ -243,30 +325,48 @@ pub fn registration_field_paths() -> &'static std::collections::BTreeSet<String>
             at: full.captured_at,
         });
         let mut doc = AutoCommit::new();
-        reconcile(&mut doc, &full).expect("a registration reconciles");
+        full.reconcile_initial(&mut doc)
+            .expect("a registration reconciles");
         field_paths(&doc)
     })
 }
 
+/// Splits `bytes` into Automerge changes, refusing anything but whole change chunks.
+fn decode_change_chunks(bytes: &[u8]) -> Result<Vec<automerge::Change>> {
+    let chunks = split_change_chunks(bytes).ok_or(Error::UnreadableDocument)?;
+    std::panic::catch_unwind(|| {
+        chunks
+            .into_iter()
+            .map(|chunk| automerge::Change::try_from(chunk).map_err(|_| Error::UnreadableDocument))
+            .collect()
+    })
+    .unwrap_or(Err(Error::UnreadableDocument))
+}
+
+/// Whether `bytes` are one or more whole Automerge change chunks (types 1 and 2: change and
+/// compressed change), and nothing else.
+fn only_change_chunks(bytes: &[u8]) -> bool {
+    split_change_chunks(bytes).is_some()
+}
+
 /// Whether `bytes` are one or more whole Automerge change chunks (types 1 and 2: change and
 /// compressed change), and nothing else: magic, checksum, type, LEB128 length, contents.
-fn only_change_chunks(mut bytes: &[u8]) -> bool {
+fn split_change_chunks(mut bytes: &[u8]) -> Option<Vec<&[u8]>> {
     const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
     if bytes.is_empty() {
-        return false;
+        return None;
     }
+    let mut chunks = Vec::new();
     while !bytes.is_empty() {
         if bytes.len() < 10 || bytes[..4] != MAGIC || !matches!(bytes[8], 1 | 2) {
-            return false;
+            return None;
         }
         let mut length: u64 = 0;
         let mut at = 9;
         loop {
-            let Some(&byte) = bytes.get(at) else {
-                return false;
-            };
+            let &byte = bytes.get(at)?;
             if at - 9 >= 9 {
-                return false;
+                return None;
             }
             length |= u64::from(byte & 0x7f) << (7 * (at - 9));
             at += 1;
@@ -274,15 +374,16 @@ fn only_change_chunks(mut bytes: &[u8]) -> bool {
                 break;
             }
         }
-        let Some(end) = usize::try_from(length).ok().and_then(|l| at.checked_add(l)) else {
-            return false;
-        };
+        let end = usize::try_from(length)
+            .ok()
+            .and_then(|l| at.checked_add(l))?;
         if end > bytes.len() {
-            return false;
+            return None;
         }
+        chunks.push(&bytes[..end]);
         bytes = &bytes[end..];
     }
-    true
+    Some(chunks)
 }
 
 /// Whether every path under `obj` (prefixed with `path`) is in `allowed`.
@@ -341,6 +442,9 @@ fn field_paths(doc: &AutoCommit) -> std::collections::BTreeSet<String> {
     }
     paths
 }
+
+mod staff_edits;
+pub use staff_edits::{StaffAuthor, StaffEditRefusal};
 
 #[cfg(test)]
 mod tests;

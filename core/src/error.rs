@@ -65,6 +65,12 @@ pub enum Error {
     Wiped,
     #[error("the relay has not ordered this tablet wiped")]
     NoWipeOrder,
+    #[error("{0}")]
+    Annotation(#[from] crate::annotations::AnnotationError),
+    #[error("only a staff tablet holds registrations to annotate")]
+    NotStaff,
+    #[error("this tablet holds no registration {doc_id}")]
+    UnknownRegistration { doc_id: String },
     #[error("the enrollment is for another {0} than this tablet's")]
     EnrollmentMismatch(&'static str),
 }

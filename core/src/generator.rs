@@ -212,6 +212,21 @@ pub fn demo_kiosk(path: &std::path::Path) -> crate::Result<std::sync::Arc<crate:
     Ok(device)
 }
 
+/// A staff tablet with the demo event installed and its first staff PIN set, at `path`.
+pub fn demo_staff(
+    path: &std::path::Path,
+    pin: &str,
+) -> crate::Result<std::sync::Arc<crate::device::Device>> {
+    let device = crate::device::Device::open(
+        path,
+        &crate::secrets::MemorySecretStore::default(),
+        crate::device::DeviceRole::Staff,
+    )?;
+    device.install_event(&crate::demo::demo_event(), Timestamp::now())?;
+    crate::staff::set_initial_pin(&device, pin)?;
+    Ok(device)
+}
+
 /// Captures `count` generated visitors on `device` through a visitor session, as a kiosk
 /// at a fair would: for tests, benchmarks and demos.
 pub fn capture_generated(

@@ -10,7 +10,8 @@
 //! - [`ids`]: identifiers and timestamps.
 //! - [`form`]: an event's form definition and its content-addressed version.
 //! - [`event`]: events, publishing form versions.
-//! - [`registration`]: a validated registration (expression of interest) and its consents.
+//! - [`registration`]: a validated registration (expression of interest) and its consents;
+//!   [`annotations`]: the notes, ratings and status recruiters and HR add to it.
 //! - [`validation`]: raw form input → [`registration::Registration`], or field errors in
 //!   Swedish and English.
 //! - [`documents`]: registrations and events as Automerge documents, actor ids from keys.
@@ -20,8 +21,10 @@
 //! - [`capture`]: capture signatures, sealing to the relay, receipt codes.
 //! - [`journal`]: the hash-chained capture journal.
 //! - [`store`]: the device's SQLite store; [`device`]: a tablet's device.
-//! - [`visitor`]: the visitor-facing session; [`staff`]: the staff PIN and staff session.
+//! - [`visitor`]: the visitor-facing session; [`staff`]: the staff PIN and staff session;
+//!   [`staff_records`]: a staff tablet's pulled registrations and its edits of them.
 
+pub mod annotations;
 pub mod capture;
 pub mod cbor;
 pub mod demo;
@@ -39,6 +42,7 @@ pub mod protocol;
 pub mod registration;
 pub mod secrets;
 pub mod staff;
+pub mod staff_records;
 pub mod store;
 pub mod sync;
 pub mod validation;

@@ -252,7 +252,7 @@ pub struct KioskOverview {
 /// Staff mode, opened by PIN.
 #[derive(Debug)]
 pub struct StaffSession {
-    device: Arc<Device>,
+    pub(crate) device: Arc<Device>,
 }
 
 impl StaffSession {

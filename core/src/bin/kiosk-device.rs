@@ -2,7 +2,11 @@
 //!
 //! `demo` shows the demo event's form, captures generated visitors against it in memory, and
 //! shows how a refused submission reads in Swedish and English. `init`, `capture`, `status`,
-//! `journal` and `set-pin` work on a real device store, as a tablet would.
+//! `journal`, `set-pin`, `enroll`, `sync` and `close` work on a real device store, as a
+//! tablet would; `staff …` is a recruiter's work on a staff tablet (see `staff_cli`).
+
+#[path = "kiosk-device/staff_cli.rs"]
+mod staff_cli;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -119,15 +123,26 @@ enum Command {
     /// Print the demo relay's public sealing key (development only: lets a store capture
     /// without enrolling).
     DemoRelayKey,
+    /// A recruiter's work on a staff tablet: registrations pulled by `sync`, notes, ratings,
+    /// status.
+    Staff {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The staff PIN.
+        #[arg(long)]
+        pin: String,
+        #[command(subcommand)]
+        command: staff_cli::StaffCommand,
+    },
 }
 
 #[derive(clap::Args)]
 struct StoreArgs {
     /// The device store file.
-    #[arg(long, default_value = "kiosk-device.sqlite3")]
+    #[arg(long, global = true, default_value = "kiosk-device.sqlite3")]
     store: PathBuf,
     /// Directory of the file-backed secret store (default: the store path + `.secrets`).
-    #[arg(long)]
+    #[arg(long, global = true)]
     secrets: Option<PathBuf>,
 }
 
@@ -258,6 +273,31 @@ fn run(command: Command) -> CliResult {
                 report.quarantined,
                 report.refused.len()
             );
+            if report.event_updated {
+                let version = device
+                    .event()?
+                    .and_then(|e| e.current_version)
+                    .map(|v| v.short().to_owned())
+                    .unwrap_or_default();
+                println!("event updated from the relay: form version {version}");
+            }
+            if device.role() == DeviceRole::Staff {
+                println!(
+                    "{} registration(s) pulled, {} edited registration(s) sent",
+                    report.pulled, report.edits_stored
+                );
+            }
+            if report.removed > 0 {
+                println!(
+                    "{} registration(s) removed at the relay were erased here",
+                    report.removed
+                );
+            }
+            if report.unlock_received {
+                println!(
+                    "HR unlocked the staff PIN: choose a new one with `staff-unlock --new-pin`"
+                );
+            }
             for (doc_id, code) in &report.refused {
                 println!("  refused {doc_id}: {}", code.as_str());
             }
@@ -302,6 +342,11 @@ fn run(command: Command) -> CliResult {
             Ok(())
         }
         Command::Close { store } => close(&store),
+        Command::Staff {
+            store,
+            pin,
+            command,
+        } => staff_cli::run(&store, &pin, command),
         Command::DemoRelayKey => {
             let key = kiosk_core::demo::demo_relay_key();
             println!("{}", hex::encode(key.sealing_key().public_key));

@@ -38,6 +38,12 @@ pub enum ErrorCode {
     WrongEvent,
     /// The document was removed at the relay and is not taken back.
     Removed,
+    /// The pull cursor was not written by this relay for this device and event.
+    BadCursor,
+    /// The changes depend on changes the relay does not hold.
+    MissingDependencies,
+    /// The relay holds no such document (a staff edit of a registration it does not have).
+    UnknownDocument,
 }
 
 impl ErrorCode {
@@ -60,6 +66,9 @@ impl ErrorCode {
             ErrorCode::InvalidRegistration => "invalid_registration",
             ErrorCode::WrongEvent => "wrong_event",
             ErrorCode::Removed => "removed",
+            ErrorCode::BadCursor => "bad_cursor",
+            ErrorCode::MissingDependencies => "missing_dependencies",
+            ErrorCode::UnknownDocument => "unknown_document",
         }
     }
 }

@@ -66,6 +66,39 @@ pub struct SyncRequest {
     /// The device's journal as it stands, so the relay can report what it lacks.
     pub journal: JournalState,
     pub pushes: Vec<Push>,
+    /// What the tablet asks to receive in the answer.
+    pub pull: PullRequest,
+}
+
+/// What a tablet asks for: its event document, always; on a staff tablet also the event's
+/// registrations changed since its cursor; and which of its documents were removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullRequest {
+    /// The event the tablet serves; must be the one its certificate names.
+    pub event_id: String,
+    /// Heads of the relay's event document as the tablet last received it (empty before
+    /// the first pull): the relay sends only changes past them.
+    #[serde(with = "crate::cbor::hashes")]
+    pub event_heads: Vec<[u8; 32]>,
+    /// Staff tablets: also send the event's registrations (never restricted ones).
+    pub registrations: bool,
+    /// The cursor of the last answer, as the relay wrote it; `None` for a first pull.
+    pub cursor: Option<PullCursor>,
+}
+
+/// Where a tablet's pull stands, as the relay wrote and authenticated it: opaque to the
+/// tablet, which sends it back unchanged. A cursor changed on the way is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullCursor(#[serde(with = "crate::cbor::bytes")] pub Vec<u8>);
+
+/// A registration's Automerge changes a staff tablet lacks, as change chunks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PulledDocument {
+    pub doc_id: String,
+    /// Relay time the registration was received (a standing desk's copies expire from it).
+    pub received_at: i64,
+    #[serde(with = "crate::cbor::bytes")]
+    pub changes: Vec<u8>,
 }
 
 /// What became of one push: the response lists one per push, in the request's order, so
@@ -101,6 +134,10 @@ impl PushOutcome {
 pub enum Command {
     /// Erase everything once all of it is receipted (a revoked tablet).
     Wipe,
+    /// Reopen staff mode locked out after wrong PINs, letting the recruiter choose a new
+    /// PIN. `counter` is the relay's count of unlocks for this device: a tablet takes each
+    /// number once and never an older one, so a used code cannot be replayed.
+    UnlockStaffPin { counter: u64 },
 }
 
 /// A command as the relay signs it (tag `kiosk-command-v1`): bound to one device, so a
@@ -141,9 +178,21 @@ pub struct SyncResponse {
     /// Every commit numbered at or below this, in this epoch, is in a completed backup:
     /// a tablet may erase its sealed copies of what those commits stored.
     pub backup_watermark: Option<u64>,
+    /// Documents of this tablet (a kiosk's captures; a staff tablet's pulled registrations)
+    /// removed at the relay: erase them, never send them again.
     pub removed: Vec<String>,
     /// Signed [`DeviceCommand`] envelopes for this device.
     pub commands: Vec<SignedCommand>,
+    /// Changes of the event document past the request's `event_heads`, as change chunks;
+    /// `None` when the tablet is current.
+    #[serde(with = "crate::cbor::optional_bytes")]
+    pub event: Option<Vec<u8>>,
+    /// Staff tablets: registrations changed since the cursor, oldest change first.
+    pub pulled: Vec<PulledDocument>,
+    /// The cursor to send next time; `None` when the request was refused.
+    pub cursor: Option<PullCursor>,
+    /// More registrations wait: pull again at once.
+    pub more: bool,
 }
 
 /// The bytes of a signed envelope holding a [`DeviceCommand`].

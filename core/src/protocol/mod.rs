@@ -19,13 +19,13 @@ pub use envelope::{
     ProtocolError, SignedEnvelope, Signer, open_command, open_request, open_response, sign_command,
 };
 pub use messages::{
-    Command, DeviceCommand, JournalState, Push, PushBody, PushOutcome, SignedCommand, SyncRequest,
-    SyncResponse,
+    Command, DeviceCommand, JournalState, PullCursor, PullRequest, PulledDocument, Push, PushBody,
+    PushOutcome, SignedCommand, SyncRequest, SyncResponse,
 };
 
 /// The protocol version this build speaks. A relay refuses versions it does not support
 /// rather than fall back to an older one.
-pub const PROTOCOL_VERSION: u16 = 2;
+pub const PROTOCOL_VERSION: u16 = 3;
 
 /// Domain tag of a tablet's signed request.
 pub const PUSH_TAG: &[u8] = b"kiosk-push-v1";

@@ -6,6 +6,7 @@
 //! visitor survives a crash or a flat battery. A file that is not ours, is truncated or
 //! damaged is reported and left exactly as it was.
 
+mod pulled;
 mod queries;
 pub mod schema;
 
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use pulled::PulledRow;
 pub use queries::{DocumentState, PendingCapture, ReceiptEffects, ReceiptStamp, StateCounts};
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
@@ -217,6 +219,7 @@ impl DeviceStore {
         self.conn.execute_batch(
             "BEGIN IMMEDIATE;
              DELETE FROM sealed_documents;
+             DELETE FROM pulled_registrations;
              DELETE FROM journal;
              DELETE FROM meta;
              COMMIT;",

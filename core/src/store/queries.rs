@@ -427,7 +427,10 @@ pub struct ReceiptEffects {
     pub erased: u64,
 }
 
-fn put_meta(tx: &rusqlite::Transaction<'_>, meta: &[(&str, &[u8])]) -> Result<(), StoreError> {
+pub(super) fn put_meta(
+    tx: &rusqlite::Transaction<'_>,
+    meta: &[(&str, &[u8])],
+) -> Result<(), StoreError> {
     for (key, value) in meta {
         tx.execute(
             "INSERT INTO meta (key, value) VALUES (?1, ?2)

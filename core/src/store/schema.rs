@@ -10,7 +10,7 @@ use rusqlite::Transaction;
 pub const APPLICATION_ID: u32 = 0x4B49_4F53;
 
 /// The version this build writes.
-pub const CURRENT_VERSION: u32 = 3;
+pub const CURRENT_VERSION: u32 = 4;
 
 /// One migration per version, index 0 making version 1.
 const MIGRATIONS: [&str; CURRENT_VERSION as usize] = [
@@ -43,6 +43,17 @@ const MIGRATIONS: [&str; CURRENT_VERSION as usize] = [
     // sealed copy is erased once a relay backup holds that commit.
     "ALTER TABLE sealed_documents ADD COLUMN receipt_epoch BLOB;
      ALTER TABLE sealed_documents ADD COLUMN receipt_seq INTEGER;",
+    // 4: a staff tablet's pulled registrations, each its whole Automerge document encrypted
+    // with a key from the data key (AEAD, the id as associated data); `unsent` lists the
+    // tablet's own changes the relay has not stored yet.
+    "CREATE TABLE pulled_registrations (
+         doc_id     TEXT PRIMARY KEY NOT NULL,
+         document   BLOB NOT NULL,
+         unsent     BLOB NOT NULL,
+         expires_at INTEGER NOT NULL,
+         updated_at INTEGER NOT NULL
+     ) STRICT;
+     CREATE INDEX pulled_registrations_by_expiry ON pulled_registrations (expires_at);",
 ];
 
 /// Brings a store at `from` up to [`CURRENT_VERSION`] inside `tx`.

@@ -20,6 +20,7 @@ use crate::protocol::{
     Command, ErrorCode, PROTOCOL_VERSION, PUSH_TAG, ProtocolError, Push, PushBody, PushOutcome,
     SignedEnvelope, SyncRequest, open_command, open_response,
 };
+use crate::staff_records::PendingEdit;
 
 /// How much one request may carry, so it fits a mobile background window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,10 +70,21 @@ pub struct SyncReport {
     pub erased: u64,
     /// Received records sent again because the relay was restored from a backup.
     pub resent: u64,
+    /// A new version of the event document arrived (a newly published form, say).
+    pub event_updated: bool,
+    /// Staff tablets: registrations that arrived or changed.
+    pub pulled: u64,
+    /// Staff tablets: registrations whose edits the relay stored.
+    pub edits_stored: u64,
+    /// Documents removed at the relay and erased here.
+    pub removed: u64,
+    /// The relay sent an unlock for a locked-out staff PIN.
+    pub unlock_received: bool,
 }
 
-/// Pushes everything unreceipted, in bounded batches, until nothing is left or the relay
-/// refuses what remains.
+/// Pushes everything unreceipted (a kiosk's captures, a staff tablet's edits) in bounded
+/// batches and pulls what the tablet lacks, until nothing is left to send or to pull, or the
+/// relay refuses what remains.
 pub fn sync(
     device: &Device,
     transport: &dyn Transport,
@@ -86,48 +98,52 @@ pub fn sync(
         .public_key()
         .ok_or(Error::NotEnrolled)?
         .to_bytes();
-    let total = device.unreceipted_count()?;
+    let total = device.unreceipted_count()? + device.unsent_edit_count()?;
     let mut report = SyncReport::default();
-    let mut skip: Vec<RegistrationId> = Vec::new();
+    let mut skip: Vec<String> = Vec::new();
     let mut stale_retries = 0;
-    // With nothing to push, one empty request still asks: the relay's backup watermark
-    // (erase copies), its epoch (send again after a restore) and commands (a wipe).
+    let mut cursor_reset = false;
+    // With nothing to push, one request still asks: the event, the relay's backup watermark
+    // (erase copies), its epoch (send again after a restore), commands, and what to pull.
     let mut answered = false;
+    let mut more = false;
     loop {
-        let pending: Vec<_> = device
-            .pending_captures(limits.max_documents + skip.len())?
+        let captures = next_captures(device, &skip, limits)?;
+        let room = limits.max_documents.saturating_sub(captures.len());
+        let edits: Vec<PendingEdit> = device
+            .pending_edits(room + skip.len())?
             .into_iter()
-            .filter(|p| !skip.contains(&p.doc_id))
+            .filter(|e| !skip.contains(&e.doc_id))
+            .take(room)
             .collect();
-        let mut batch = Vec::new();
-        let mut bytes = 0;
-        for capture in pending.into_iter().take(limits.max_documents) {
-            if !batch.is_empty() && bytes + capture.sealed.len() > limits.max_bytes {
-                break;
-            }
-            bytes += capture.sealed.len();
-            batch.push(capture);
-        }
-        if batch.is_empty() && answered {
+        if captures.is_empty() && edits.is_empty() && answered && !more {
             break;
         }
-        let ids: Vec<RegistrationId> = batch.iter().map(|c| c.doc_id.clone()).collect();
+        let ids: Vec<RegistrationId> = captures.iter().map(|c| c.doc_id.clone()).collect();
         let seq = device.begin_push(&ids, now())?;
+        let pushes = captures
+            .iter()
+            .map(|c| Push {
+                doc_id: c.doc_id.to_string(),
+                journal_seq: Some(c.journal_seq),
+                body: PushBody::Sealed(c.sealed.clone()),
+            })
+            .chain(edits.iter().map(|e| Push {
+                doc_id: e.doc_id.clone(),
+                journal_seq: None,
+                body: PushBody::Changes(e.changes.clone()),
+            }))
+            .collect();
         let request = SyncRequest {
             version: PROTOCOL_VERSION,
             device_id: device_key,
             seq,
             sent_at: now().millis(),
             journal: device.journal_head()?.into(),
-            pushes: batch
-                .iter()
-                .map(|c| Push {
-                    doc_id: c.doc_id.to_string(),
-                    journal_seq: Some(c.journal_seq),
-                    body: PushBody::Sealed(c.sealed.clone()),
-                })
-                .collect(),
+            pushes,
+            pull: device.pull_request()?,
         };
+        let sent_cursor = request.pull.cursor.clone();
         let envelope = device.sign_envelope(PUSH_TAG, &request).to_bytes();
         let request_hash = SignedEnvelope::hash(&envelope);
         report.requests += 1;
@@ -140,15 +156,23 @@ pub fn sync(
                 device.set_sync_seq(response.last_accepted_seq.unwrap_or(seq))?;
                 continue;
             }
+            Some(ErrorCode::BadCursor) if !cursor_reset => {
+                // A cursor this relay did not write (a damaged store, another relay): pull
+                // from the start; merging what the tablet already holds changes nothing.
+                cursor_reset = true;
+                device.reset_pull_cursor()?;
+                continue;
+            }
             Some(code) => return Err(Error::RelayRefused { code }),
             None => {}
         }
         // One outcome per push, in order; an answer that does not line up proves nothing.
-        if response.outcomes.len() != batch.len() {
+        if response.outcomes.len() != captures.len() + edits.len() {
             return Err(ProtocolError::Malformed.into());
         }
+        let (capture_outcomes, edit_outcomes) = response.outcomes.split_at(captures.len());
         let mut received = Vec::new();
-        for (capture, outcome) in batch.iter().zip(&response.outcomes) {
+        for (capture, outcome) in captures.iter().zip(capture_outcomes) {
             // Received only if the relay holds every change this tablet journalled: stored,
             // or kept in quarantine as a received record for HR to review.
             let covers =
@@ -169,6 +193,24 @@ pub fn sync(
                 }
             }
         }
+        for (edit, outcome) in edits.iter().zip(edit_outcomes) {
+            match outcome {
+                PushOutcome::Stored(stored) => {
+                    device.edits_stored(&edit.doc_id, stored, now())?;
+                    if edit.hashes.iter().all(|h| stored.contains(h)) {
+                        report.edits_stored += 1;
+                    } else {
+                        skip.push(edit.doc_id.clone());
+                    }
+                }
+                PushOutcome::Quarantined(code, _) | PushOutcome::Rejected(code, _) => {
+                    // The edit stays on the tablet, unsent, for staff to see.
+                    listener.refused(&edit.doc_id, *code);
+                    report.refused.push((edit.doc_id.clone(), *code));
+                    skip.push(edit.doc_id.clone());
+                }
+            }
+        }
         let effects = device.record_receipt(
             &crate::store::ReceiptStamp {
                 received: &received,
@@ -181,24 +223,71 @@ pub fn sync(
         )?;
         report.erased += effects.erased;
         report.resent += effects.resend;
+        let pulled = device.apply_pull(
+            response.event.as_deref(),
+            &response.pulled,
+            &response.removed,
+            response.cursor.as_ref(),
+            now(),
+        )?;
+        report.event_updated |= pulled.event_updated;
+        report.pulled += pulled.pulled;
+        report.removed += pulled.removed;
         for command in &response.commands {
             // Each command is signed on its own, bound to this device, and kept.
-            if open_command(command, &relay_key, &device_key)?.command == Command::Wipe {
-                device.keep_wipe_order(command)?;
-                report.wipe_requested = true;
+            match open_command(command, &relay_key, &device_key)?.command {
+                Command::Wipe => {
+                    device.keep_wipe_order(command)?;
+                    report.wipe_requested = true;
+                }
+                Command::UnlockStaffPin { .. } => {
+                    report.unlock_received |= true; // UNLOCK_WIRING: keep_unlock_order(device, command)
+                }
             }
         }
         // Whatever got no receipt stays sent; it is not offered again in this run.
-        skip.extend(ids.into_iter().filter(|id| !received.contains(id)));
+        skip.extend(
+            ids.into_iter()
+                .filter(|id| !received.contains(id))
+                .map(|id| id.to_string()),
+        );
         answered = true;
+        // A relay that says "more" must have moved the cursor; if not, stop rather than spin.
+        more = response.more && response.cursor.is_some() && response.cursor != sent_cursor;
         report.relay_journal = Some(response.journal_confirmed.into());
         listener.progress(
-            report.received + report.quarantined + report.refused.len() as u64,
+            report.received
+                + report.quarantined
+                + report.edits_stored
+                + report.refused.len() as u64,
             total,
         );
     }
     report.erased += device.erase_copies_after_event(now())?;
+    report.erased += device.erase_expired_copies(now())?;
     Ok(report)
+}
+
+/// The next captures to push: unreceipted, not skipped in this run, within the limits.
+fn next_captures(
+    device: &Device,
+    skip: &[String],
+    limits: BatchLimits,
+) -> Result<Vec<crate::store::PendingCapture>> {
+    let pending = device
+        .pending_captures(limits.max_documents + skip.len())?
+        .into_iter()
+        .filter(|p| !skip.iter().any(|s| s == p.doc_id.as_str()));
+    let mut batch = Vec::new();
+    let mut bytes = 0;
+    for capture in pending.take(limits.max_documents) {
+        if !batch.is_empty() && bytes + capture.sealed.len() > limits.max_bytes {
+            break;
+        }
+        bytes += capture.sealed.len();
+        batch.push(capture);
+    }
+    Ok(batch)
 }
 
 #[cfg(test)]

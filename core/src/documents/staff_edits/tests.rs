@@ -1,0 +1,313 @@
+use ed25519_dalek::SigningKey;
+use proptest::prelude::*;
+
+use super::*;
+use crate::demo::demo_event;
+use crate::documents::RegistrationDocument;
+use crate::generator::RegistrationGenerator;
+
+const AT: Timestamp = Timestamp(1_772_000_000_000);
+
+fn key(seed: u8) -> VerifyingKey {
+    SigningKey::from_bytes(&[seed; 32]).verifying_key()
+}
+
+/// A captured registration: the relay's copy, and a staff tablet's copy written as `staff`.
+fn captured(seed: u64) -> (RegistrationDocument, Vec<u8>) {
+    let registration = RegistrationGenerator::new(demo_event(), seed)
+        .next_registration()
+        .expect("valid");
+    let mut capture = RegistrationDocument::create(&registration, &key(1), AT).expect("created");
+    let bytes = capture.save_changes();
+    let (relay, _) = RegistrationDocument::load_unattributed(&bytes).expect("loads");
+    (relay, bytes)
+}
+
+fn tablet(capture: &[u8], seed: u8) -> RegistrationDocument {
+    RegistrationDocument::load_chunks(capture, &key(seed)).expect("loads")
+}
+
+fn note(text: &str, recruiter: &str, seed: u8, n: u64) -> Note {
+    Note {
+        id: format!("note-{seed}-{n}"),
+        author: recruiter.into(),
+        device: DeviceId::from_public_key(&key(seed)),
+        written_at: AT,
+        text: text.into(),
+    }
+}
+
+fn staff(seed: u8, recruiter: &'static str) -> (VerifyingKey, &'static str) {
+    (key(seed), recruiter)
+}
+
+fn push(
+    relay: &mut RegistrationDocument,
+    tablet: &mut RegistrationDocument,
+    since: &[[u8; 32]],
+    who: (VerifyingKey, &str),
+) -> std::result::Result<Vec<ChangeHash>, StaffEditRefusal> {
+    let changes = tablet.changes_since(since);
+    relay.apply_staff_changes(
+        &changes,
+        StaffAuthor {
+            device: &who.0,
+            recruiter: who.1,
+        },
+    )
+}
+
+#[test]
+fn a_capture_starts_with_empty_annotations() {
+    let (relay, _) = captured(1);
+    assert_eq!(relay.annotations().expect("reads"), Annotations::opened());
+}
+
+#[test]
+fn notes_own_rating_and_status_from_a_staff_tablet_are_merged() {
+    let (mut relay, capture) = captured(2);
+    let mut anna = tablet(&capture, 7);
+    let base = anna.head_bytes();
+    anna.add_note(note("Stark kandidat", "anna", 7, 1), AT)
+        .expect("noted");
+    anna.set_rating("anna", Some(4), AT).expect("rated");
+    anna.set_status(RecordStatus::Shortlisted, AT).expect("set");
+    let added = push(&mut relay, &mut anna, &base, staff(7, "anna")).expect("accepted");
+    assert_eq!(added.len(), 3);
+    let merged = relay.annotations().expect("reads");
+    assert_eq!(merged.notes.len(), 1);
+    assert_eq!(merged.ratings.get("anna"), Some(&4));
+    assert_eq!(merged.status, RecordStatus::Shortlisted);
+    // A retry adds nothing and is not refused.
+    assert_eq!(
+        push(&mut relay, &mut anna, &base, staff(7, "anna")),
+        Ok(vec![])
+    );
+}
+
+#[test]
+fn a_staff_tablet_changing_a_person_field_is_refused_and_nothing_is_merged() {
+    let (mut relay, capture) = captured(3);
+    let mut anna = tablet(&capture, 7);
+    let base = anna.head_bytes();
+    let mut registration = anna.read().expect("reads");
+    registration.person.given_name = "Mallory".into();
+    anna.write(&registration, AT).expect("written");
+    let heads = relay.head_bytes();
+    assert_eq!(
+        push(&mut relay, &mut anna, &base, staff(7, "anna")),
+        Err(StaffEditRefusal::NotPermitted("the captured fields"))
+    );
+    assert_eq!(relay.head_bytes(), heads);
+}
+
+#[test]
+fn another_recruiters_rating_is_refused() {
+    let (mut relay, capture) = captured(4);
+    let mut anna = tablet(&capture, 7);
+    let base = anna.head_bytes();
+    anna.set_rating("bertil", Some(1), AT).expect("rated");
+    assert_eq!(
+        push(&mut relay, &mut anna, &base, staff(7, "anna")),
+        Err(StaffEditRefusal::NotPermitted("another recruiter's rating"))
+    );
+}
+
+#[test]
+fn a_note_in_another_recruiters_name_is_refused() {
+    let (mut relay, capture) = captured(5);
+    let mut anna = tablet(&capture, 7);
+    let base = anna.head_bytes();
+    anna.add_note(note("text", "bertil", 7, 1), AT)
+        .expect("noted");
+    assert_eq!(
+        push(&mut relay, &mut anna, &base, staff(7, "anna")),
+        Err(StaffEditRefusal::NotPermitted(
+            "notes in another recruiter's or tablet's name"
+        ))
+    );
+}
+
+#[test]
+fn removing_or_editing_a_synced_note_is_refused() {
+    let (mut relay, capture) = captured(6);
+    let mut anna = tablet(&capture, 7);
+    let base = anna.head_bytes();
+    anna.add_note(note("first", "anna", 7, 1), AT)
+        .expect("noted");
+    push(&mut relay, &mut anna, &base, staff(7, "anna")).expect("accepted");
+    let synced = anna.head_bytes();
+    let mut annotations = anna.annotations().expect("reads");
+    annotations.notes[0].text = "rewritten".into();
+    anna.write_annotations(&annotations, AT).expect("written");
+    assert_eq!(
+        push(&mut relay, &mut anna, &synced, staff(7, "anna")),
+        Err(StaffEditRefusal::NotPermitted("existing notes"))
+    );
+    let mut bertil = tablet(&relay.save_changes(), 8);
+    let synced = bertil.head_bytes();
+    let mut annotations = bertil.annotations().expect("reads");
+    annotations.notes.clear();
+    bertil.write_annotations(&annotations, AT).expect("written");
+    assert_eq!(
+        push(&mut relay, &mut bertil, &synced, staff(8, "bertil")),
+        Err(StaffEditRefusal::NotPermitted("existing notes"))
+    );
+}
+
+#[test]
+fn changes_signed_by_another_tablets_actor_are_refused() {
+    let (mut relay, capture) = captured(7);
+    let mut bertil = tablet(&capture, 8);
+    let base = bertil.head_bytes();
+    bertil.set_status(RecordStatus::Contacted, AT).expect("set");
+    assert_eq!(
+        push(&mut relay, &mut bertil, &base, staff(7, "anna")),
+        Err(StaffEditRefusal::ForeignActor)
+    );
+}
+
+#[test]
+fn changes_on_top_of_changes_the_relay_lacks_are_refused() {
+    let (mut relay, capture) = captured(8);
+    let mut anna = tablet(&capture, 7);
+    anna.set_status(RecordStatus::Contacted, AT).expect("set");
+    let after_first = anna.head_bytes();
+    anna.set_status(RecordStatus::Interviewing, AT)
+        .expect("set");
+    assert_eq!(
+        push(&mut relay, &mut anna, &after_first, staff(7, "anna")),
+        Err(StaffEditRefusal::MissingDependencies)
+    );
+}
+
+#[test]
+fn a_rating_out_of_range_is_refused() {
+    let (mut relay, capture) = captured(9);
+    let mut anna = tablet(&capture, 7);
+    let base = anna.head_bytes();
+    // Written past the API's own check, as a modified client would.
+    autosurgeon::reconcile_prop(&mut anna.doc, automerge::ROOT, "status", "new").expect("ok");
+    let ratings = match anna.doc.get(automerge::ROOT, "ratings") {
+        Ok(Some((_, id))) => id,
+        other => panic!("no ratings map: {other:?}"),
+    };
+    automerge::transaction::Transactable::put(&mut anna.doc, &ratings, "anna", 9_i64).expect("put");
+    anna.doc.commit();
+    assert_eq!(
+        push(&mut relay, &mut anna, &base, staff(7, "anna")),
+        Err(StaffEditRefusal::Invalid("notes, ratings or status"))
+    );
+}
+
+#[test]
+fn garbage_is_unreadable() {
+    let (mut relay, _) = captured(10);
+    let who = key(7);
+    let author = StaffAuthor {
+        device: &who,
+        recruiter: "anna",
+    };
+    assert_eq!(
+        relay.apply_staff_changes(b"not automerge", author),
+        Err(StaffEditRefusal::Unreadable)
+    );
+    assert_eq!(
+        relay.apply_staff_changes(&[], author),
+        Err(StaffEditRefusal::Unreadable)
+    );
+}
+
+/// One step of the convergence property: a tablet edits offline, or syncs with the relay.
+#[derive(Debug, Clone)]
+enum Step {
+    Note(usize),
+    Rate(usize, i64),
+    Status(usize, usize),
+    Sync(usize),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        (0..3usize).prop_map(Step::Note),
+        (0..3usize, 1..=5i64).prop_map(|(t, s)| Step::Rate(t, s)),
+        (0..3usize, 0..RecordStatus::ALL.len()).prop_map(|(t, s)| Step::Status(t, s)),
+        (0..3usize).prop_map(Step::Sync),
+    ]
+}
+
+/// A tablet syncs: pushes its own changes the relay lacks, then takes everything it lacks.
+fn sync(
+    relay: &mut RegistrationDocument,
+    tablet: &mut RegistrationDocument,
+    who: (VerifyingKey, &str),
+) {
+    let held = relay.change_hashes();
+    let unsent: Vec<[u8; 32]> = tablet
+        .change_hashes()
+        .into_iter()
+        .filter(|h| !held.contains(h))
+        .map(|h| h.0)
+        .collect();
+    if !unsent.is_empty() {
+        let own = tablet.change_chunks(&unsent);
+        relay
+            .apply_staff_changes(
+                &own,
+                StaffAuthor {
+                    device: &who.0,
+                    recruiter: who.1,
+                },
+            )
+            .expect("a tablet's own edits are accepted");
+    }
+    let missing = relay.changes_since(&tablet.head_bytes());
+    if !missing.is_empty() {
+        tablet.apply_change_chunks(&missing).expect("merges");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn any_interleaving_of_edits_and_syncs_converges_on_every_replica(
+        steps in prop::collection::vec(step(), 1..40)
+    ) {
+        let (mut relay, capture) = captured(11);
+        let recruiters = ["anna", "bertil", "cecilia"];
+        let mut tablets: Vec<RegistrationDocument> =
+            (0..3).map(|i| tablet(&capture, 20 + i as u8)).collect();
+        let who = |i: usize| staff(20 + i as u8, recruiters[i]);
+        let mut notes_written = 0;
+        for (n, step) in steps.iter().enumerate() {
+            match *step {
+                Step::Note(t) => {
+                    tablets[t]
+                        .add_note(note("anteckning", recruiters[t], 20 + t as u8, n as u64), AT)
+                        .expect("noted");
+                    notes_written += 1;
+                }
+                Step::Rate(t, score) => {
+                    tablets[t].set_rating(recruiters[t], Some(score), AT).expect("rated");
+                }
+                Step::Status(t, s) => {
+                    tablets[t].set_status(RecordStatus::ALL[s], AT).expect("set");
+                }
+                Step::Sync(t) => sync(&mut relay, &mut tablets[t], who(t)),
+            }
+        }
+        // Everyone syncs twice: the first round carries every edit to the relay.
+        for _ in 0..2 {
+            for (t, tablet) in tablets.iter_mut().enumerate() {
+                sync(&mut relay, tablet, who(t));
+            }
+        }
+        let expected = relay.annotations().expect("reads");
+        prop_assert_eq!(expected.notes.len(), notes_written);
+        for tablet in &tablets {
+            prop_assert_eq!(&tablet.annotations().expect("reads"), &expected);
+            prop_assert_eq!(tablet.read().expect("reads"), relay.read().expect("reads"));
+        }
+    }
+}

@@ -1,0 +1,390 @@
+//! A staff tablet's registrations: pulled from the relay, kept encrypted at rest, annotated
+//! offline (notes, its recruiter's rating, status) and pushed back as Automerge changes.
+//!
+//! Each registration is one Automerge document, stored whole and encrypted with
+//! XChaCha20-Poly1305 under a key derived from the data key the platform key store holds,
+//! with the registration id as associated data (a row copied under another id does not
+//! open). Copies expire at the event's end plus [`PULLED_COPY_DAYS`] days (for a standing
+//! desk, that long after the relay received the registration) and are then erased, unless
+//! they hold the tablet's own changes the relay has not stored yet.
+//!
+//! Kiosks also pull: their event document, so a newly published form reaches them, and
+//! which of their captures were removed at the relay.
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+
+use crate::annotations::{Annotations, Note, RecordStatus};
+use crate::device::{Device, DeviceRole};
+use crate::documents::{EventDocument, RegistrationDocument};
+use crate::error::{Error, Result};
+use crate::ids::{RegistrationId, Timestamp};
+use crate::protocol::{PullCursor, PullRequest, PulledDocument};
+use crate::registration::Registration;
+use crate::staff::StaffSession;
+use crate::store::{PulledRow, StoreError};
+
+/// Days a pulled copy is kept after the event's end.
+pub const PULLED_COPY_DAYS: i64 = 7;
+const DAY_MS: i64 = 24 * 3_600_000;
+const NONCE_LEN: usize = 24;
+
+pub(crate) const META_PULL_CURSOR: &str = "pull_cursor";
+pub(crate) const META_EVENT_HEADS: &str = "event_heads";
+
+/// One registration as a staff tablet shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffRecord {
+    pub registration: Registration,
+    pub annotations: Annotations,
+    /// Changes made on this tablet that the relay has not stored yet.
+    pub unsent_changes: usize,
+}
+
+/// A staff tablet's changes of one registration that the relay lacks.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingEdit {
+    pub doc_id: String,
+    pub changes: Vec<u8>,
+    pub hashes: Vec<[u8; 32]>,
+}
+
+/// What applying a pull did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PullEffects {
+    pub event_updated: bool,
+    pub pulled: u64,
+    pub removed: u64,
+}
+
+/// Encrypts a document for the store.
+fn seal_copy(key: &[u8; 32], doc_id: &str, document: &[u8]) -> Vec<u8> {
+    let cipher = XChaCha20Poly1305::new(key.into());
+    let nonce: [u8; NONCE_LEN] = rand::random();
+    let payload = Payload {
+        msg: document,
+        aad: doc_id.as_bytes(),
+    };
+    let ciphertext = cipher
+        .encrypt(&XNonce::from(nonce), payload)
+        .expect("encrypting a document in memory cannot fail");
+    [nonce.as_slice(), &ciphertext].concat()
+}
+
+/// Decrypts a stored copy; a copy that does not open is reported, never guessed at.
+fn open_copy(key: &[u8; 32], doc_id: &str, stored: &[u8]) -> Result<Vec<u8>> {
+    let undecodable = || {
+        Error::Store(StoreError::Undecodable {
+            what: "pulled registration",
+        })
+    };
+    if stored.len() <= NONCE_LEN {
+        return Err(undecodable());
+    }
+    let (nonce, ciphertext) = stored.split_at(NONCE_LEN);
+    let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| undecodable())?;
+    let payload = Payload {
+        msg: ciphertext,
+        aad: doc_id.as_bytes(),
+    };
+    XChaCha20Poly1305::new(key.into())
+        .decrypt(&XNonce::from(nonce), payload)
+        .map_err(|_| undecodable())
+}
+
+impl Device {
+    /// What this tablet asks the relay for in a sync.
+    pub(crate) fn pull_request(&self) -> Result<PullRequest> {
+        let inner = self.lock()?;
+        let event = inner.event.as_ref().ok_or(Error::NoEvent)?;
+        let event_heads = inner
+            .store
+            .meta(META_EVENT_HEADS)?
+            .map(|blob| {
+                blob.chunks_exact(32)
+                    .map(|c| c.try_into().expect("32-byte chunk"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let cursor = inner
+            .store
+            .meta(META_PULL_CURSOR)?
+            .filter(|c| !c.is_empty())
+            .map(PullCursor);
+        Ok(PullRequest {
+            event_id: event.id.to_string(),
+            event_heads,
+            registrations: self.role() == DeviceRole::Staff,
+            cursor,
+        })
+    }
+
+    /// Forgets the pull cursor, so the next pull starts over (after the relay refused it).
+    pub(crate) fn reset_pull_cursor(&self) -> Result<()> {
+        self.lock()?.store.set_meta(META_PULL_CURSOR, &[])?;
+        Ok(())
+    }
+
+    /// Applies what a sync answer brought: the event's new changes, pulled registrations,
+    /// removals and the next cursor, in one commit for the registrations and the cursor.
+    pub(crate) fn apply_pull(
+        &self,
+        event: Option<&[u8]>,
+        pulled: &[PulledDocument],
+        removed: &[String],
+        cursor: Option<&PullCursor>,
+        now: Timestamp,
+    ) -> Result<PullEffects> {
+        let mut effects = PullEffects::default();
+        if let Some(changes) = event {
+            self.apply_event_changes(changes)?;
+            effects.event_updated = true;
+        }
+        let mut inner = self.lock()?;
+        let ends = inner
+            .event
+            .as_ref()
+            .and_then(|e| e.ends_on.as_ref())
+            .map(|end| end.end().millis());
+        let key = self.records_key();
+        let mut rows = Vec::new();
+        for document in pulled {
+            let existing = inner.store.pulled(&document.doc_id)?;
+            let (mut doc, unsent) = match &existing {
+                Some(row) => (
+                    RegistrationDocument::load(
+                        &open_copy(key, &row.doc_id, &row.document)?,
+                        &self.identity_key(),
+                    )?,
+                    row.unsent.clone(),
+                ),
+                None => (
+                    RegistrationDocument::load_chunks(&document.changes, &self.identity_key())?,
+                    Vec::new(),
+                ),
+            };
+            if existing.is_some() {
+                doc.apply_change_chunks(&document.changes)?;
+            }
+            let registration = doc.read()?;
+            if registration.id.as_str() != document.doc_id {
+                return Err(crate::protocol::ProtocolError::Malformed.into());
+            }
+            let expires_at = ends.unwrap_or(document.received_at) + PULLED_COPY_DAYS * DAY_MS;
+            rows.push(PulledRow {
+                doc_id: document.doc_id.clone(),
+                document: seal_copy(key, &document.doc_id, &doc.save()),
+                unsent,
+                expires_at,
+            });
+        }
+        effects.pulled = rows.len() as u64;
+        let cursor_bytes = cursor.map(|c| c.0.clone());
+        let meta: Vec<(&str, &[u8])> = cursor_bytes
+            .as_deref()
+            .map(|c| vec![(META_PULL_CURSOR, c)])
+            .unwrap_or_default();
+        if self.role() == DeviceRole::Staff {
+            let held = removed
+                .iter()
+                .filter(|id| matches!(inner.store.pulled(id), Ok(Some(_))))
+                .count();
+            inner
+                .store
+                .put_pulled(&rows, removed, &meta, now.millis())?;
+            effects.removed = held as u64;
+        } else {
+            inner.store.put_pulled(&[], &[], &meta, now.millis())?;
+            effects.removed = inner.store.erase_removed_captures(removed, now.millis())?;
+        }
+        Ok(effects)
+    }
+
+    /// Merges the relay's event changes into the tablet's copy of the relay's event
+    /// document (or starts that copy), and installs the event for new visitor sessions.
+    fn apply_event_changes(&self, changes: &[u8]) -> Result<()> {
+        let mut inner = self.lock()?;
+        let current = inner.event.clone().ok_or(Error::NoEvent)?;
+        let from_relay = inner
+            .store
+            .meta(META_EVENT_HEADS)?
+            .is_some_and(|h| !h.is_empty());
+        let mut document = match (from_relay, inner.store.meta(crate::device::META_EVENT)?) {
+            (true, Some(bytes)) => {
+                let mut document = EventDocument::load(&bytes, &self.identity_key())?;
+                document.apply_change_chunks(changes)?;
+                document
+            }
+            _ => EventDocument::load_chunks(changes, &self.identity_key())?,
+        };
+        let event = document.read()?;
+        if event.id != current.id {
+            return Err(Error::EnrollmentMismatch("event"));
+        }
+        event.current_form()?;
+        let heads = document.head_bytes().concat();
+        let bytes = document.save();
+        inner.store.set_meta_all(&[
+            (crate::device::META_EVENT, &bytes),
+            (META_EVENT_HEADS, &heads),
+        ])?;
+        inner.event = Some(event);
+        Ok(())
+    }
+
+    /// Registrations with this tablet's changes the relay lacks, at most `limit`.
+    pub(crate) fn pending_edits(&self, limit: usize) -> Result<Vec<PendingEdit>> {
+        let inner = self.lock()?;
+        let key = self.records_key();
+        let mut edits = Vec::new();
+        for row in inner.store.pulled_with_unsent(limit)? {
+            let mut doc = RegistrationDocument::load(
+                &open_copy(key, &row.doc_id, &row.document)?,
+                &self.identity_key(),
+            )?;
+            edits.push(PendingEdit {
+                changes: doc.change_chunks(&row.unsent),
+                doc_id: row.doc_id,
+                hashes: row.unsent,
+            });
+        }
+        Ok(edits)
+    }
+
+    /// The relay stored `stored` of a registration's changes: they are no longer unsent.
+    pub(crate) fn edits_stored(
+        &self,
+        doc_id: &str,
+        stored: &[[u8; 32]],
+        now: Timestamp,
+    ) -> Result<()> {
+        let mut inner = self.lock()?;
+        let Some(mut row) = inner.store.pulled(doc_id)? else {
+            return Ok(());
+        };
+        row.unsent.retain(|h| !stored.contains(h));
+        inner.store.put_pulled(&[row], &[], &[], now.millis())?;
+        Ok(())
+    }
+
+    /// How many registrations hold changes of this tablet the relay lacks.
+    pub fn unsent_edit_count(&self) -> Result<u64> {
+        Ok(self.lock()?.store.unsent_edit_count()?)
+    }
+
+    /// Erases pulled copies past their expiry. Returns how many.
+    pub fn erase_expired_copies(&self, now: Timestamp) -> Result<u64> {
+        Ok(self.lock()?.store.erase_expired_pulled(now.millis())?)
+    }
+
+    fn load_record(&self, doc_id: &RegistrationId) -> Result<(RegistrationDocument, PulledRow)> {
+        let inner = self.lock()?;
+        let row =
+            inner
+                .store
+                .pulled(doc_id.as_str())?
+                .ok_or_else(|| Error::UnknownRegistration {
+                    doc_id: doc_id.to_string(),
+                })?;
+        let doc = RegistrationDocument::load(
+            &open_copy(self.records_key(), &row.doc_id, &row.document)?,
+            &self.identity_key(),
+        )?;
+        Ok((doc, row))
+    }
+
+    /// Applies one staff edit to a pulled registration and keeps it, to be pushed.
+    fn edit_record(
+        &self,
+        doc_id: &RegistrationId,
+        now: Timestamp,
+        edit: impl FnOnce(&mut RegistrationDocument) -> Result<Option<automerge::ChangeHash>>,
+    ) -> Result<()> {
+        if self.role() != DeviceRole::Staff {
+            return Err(Error::NotStaff);
+        }
+        let (mut doc, mut row) = self.load_record(doc_id)?;
+        let Some(change) = edit(&mut doc)? else {
+            return Ok(());
+        };
+        row.unsent.push(change.0);
+        row.document = seal_copy(self.records_key(), &row.doc_id, &doc.save());
+        self.lock()?
+            .store
+            .put_pulled(&[row], &[], &[], now.millis())?;
+        Ok(())
+    }
+
+    /// The recruiter this staff tablet is bound to, from its certificate.
+    fn recruiter(&self) -> Result<String> {
+        self.certificate()?
+            .and_then(|c| c.recruiter)
+            .ok_or(Error::NotStaff)
+    }
+}
+
+impl StaffSession {
+    /// The registrations this tablet holds, newest first.
+    pub fn registrations(&self) -> Result<Vec<StaffRecord>> {
+        let rows = self.device.lock()?.store.all_pulled()?;
+        let key = self.device.records_key();
+        let mut records = Vec::new();
+        for row in rows {
+            let doc = RegistrationDocument::load(
+                &open_copy(key, &row.doc_id, &row.document)?,
+                &self.device.identity_key(),
+            )?;
+            records.push(StaffRecord {
+                registration: doc.read()?,
+                annotations: doc.annotations()?,
+                unsent_changes: row.unsent.len(),
+            });
+        }
+        records.sort_by(|a, b| b.registration.id.as_str().cmp(a.registration.id.as_str()));
+        Ok(records)
+    }
+
+    /// One registration this tablet holds.
+    pub fn registration(&self, doc_id: &RegistrationId) -> Result<StaffRecord> {
+        let (doc, row) = self.device.load_record(doc_id)?;
+        Ok(StaffRecord {
+            registration: doc.read()?,
+            annotations: doc.annotations()?,
+            unsent_changes: row.unsent.len(),
+        })
+    }
+
+    /// Adds a note in this tablet's recruiter's name.
+    pub fn add_note(&self, doc_id: &RegistrationId, text: &str, now: Timestamp) -> Result<()> {
+        let note = Note {
+            id: RegistrationId::new(now).to_string(),
+            author: self.device.recruiter()?,
+            device: self.device.device_id(),
+            written_at: now,
+            text: text.trim().to_owned(),
+        };
+        crate::annotations::check_note(&note)?;
+        self.device
+            .edit_record(doc_id, now, |doc| doc.add_note(note, now))
+    }
+
+    /// Sets this tablet's recruiter's rating (1–5), or clears it with `None`.
+    pub fn rate(&self, doc_id: &RegistrationId, score: Option<i64>, now: Timestamp) -> Result<()> {
+        if score.is_some_and(|s| !crate::annotations::RATING_RANGE.contains(&s)) {
+            return Err(crate::annotations::AnnotationError::RatingOutOfRange.into());
+        }
+        let recruiter = self.device.recruiter()?;
+        self.device
+            .edit_record(doc_id, now, |doc| doc.set_rating(&recruiter, score, now))
+    }
+
+    pub fn set_status(
+        &self,
+        doc_id: &RegistrationId,
+        status: RecordStatus,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.device
+            .edit_record(doc_id, now, |doc| doc.set_status(status, now))
+    }
+}
