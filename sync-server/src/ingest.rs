@@ -6,7 +6,7 @@
 //! it is a received public record, not merged and not dropped.
 
 use kiosk_core::capture::{SealError, receipt_code};
-use kiosk_core::documents::actor_id;
+use kiosk_core::documents::{RegistrationDocument, StaffAuthor, StaffEditRefusal, actor_id};
 use kiosk_core::event::Event;
 use kiosk_core::ids::EventId;
 use kiosk_core::protocol::enrollment::EnrolledRole;
@@ -17,12 +17,21 @@ use kiosk_core::protocol::{
 use kiosk_core::validation::revalidate;
 
 use crate::keys::RelayKeys;
+use crate::pull::{CursorKey, PullStart};
 use crate::storage::{
-    DeviceRecord, IngestBatch, IngestItem, IngestOutcome, RelayStore, StorageResult,
+    AccessAction, AccessEntry, Accessor, DeviceRecord, IngestBatch, IngestItem, IngestOutcome,
+    PullPage, PullScope, RelayStore, StorageResult,
 };
 
-/// Runs the checks on every push and stores what passes, in one transaction. Returns the
-/// signed response bytes.
+/// The most changes one answer carries to a staff tablet (whole commits at a time): about
+/// 500 registrations' captures, well within a mobile background window.
+pub const MAX_PULL_CHANGES: usize = 500;
+
+/// The largest staff edit taken at once (a few notes are a few KiB).
+pub const MAX_STAFF_CHANGES: usize = 64 * 1024;
+
+/// Runs the checks on every push and stores what passes, in one transaction, then answers
+/// with what the tablet lacks. Returns the signed response bytes.
 pub fn handle_sync(
     store: &dyn RelayStore,
     keys: &RelayKeys,
@@ -48,34 +57,50 @@ pub fn handle_sync(
         commit_seq: None,
         backup_watermark: backup.watermark,
         removed: Vec::new(),
-        commands: if revoked {
-            vec![sign_command(
-                Command::Wipe,
-                device.device_key,
-                now,
-                &keys.signing,
-            )]
-        } else {
-            Vec::new()
-        },
+        commands: device_commands(store, keys, device, now)?,
+        event: None,
+        pulled: Vec::new(),
+        cursor: None,
+        more: false,
+    };
+    let refuse = |mut response: SyncResponse, code| {
+        response.refused = Some(code);
+        Ok(SignedEnvelope::sign(RECEIPT_TAG, &response, &keys.signing).to_bytes())
     };
     // A replay is answered before any seal is opened, so it costs next to nothing. The
     // transaction checks the sequence again, for requests racing each other.
     if request.seq > i64::MAX as u64 {
-        response.refused = Some(ErrorCode::Malformed);
-        return Ok(SignedEnvelope::sign(RECEIPT_TAG, &response, &keys.signing).to_bytes());
+        return refuse(response, ErrorCode::Malformed);
     }
     if request.seq <= device.last_seq {
-        response.refused = Some(ErrorCode::StaleSeq);
         response.last_accepted_seq = Some(device.last_seq);
-        return Ok(SignedEnvelope::sign(RECEIPT_TAG, &response, &keys.signing).to_bytes());
+        return refuse(response, ErrorCode::StaleSeq);
     }
+    // A tablet pulls for the event its certificate names, and only a staff tablet pulls
+    // registrations.
+    if request.pull.event_id != device.event_id {
+        return refuse(response, ErrorCode::WrongEvent);
+    }
+    if request.pull.registrations && device.role != EnrolledRole::Staff {
+        return refuse(response, ErrorCode::NotPermitted);
+    }
+    let start = PullStart {
+        device: device.device_key,
+        event_id: device.event_id.clone(),
+        epoch: backup.epoch,
+    };
+    let cursor_key = CursorKey::derive(&keys.signing);
+    let Ok(after_seq) = cursor_key.read(request.pull.cursor.as_ref(), &start) else {
+        return refuse(response, ErrorCode::BadCursor);
+    };
     // A kiosk captures for its own event only, so one event serves the whole request.
-    let event = EventId::parse(&device.event_id)
-        .map(|id| store.event(&id))
+    let event_id = EventId::parse(&device.event_id);
+    let event = event_id
+        .as_ref()
+        .map(|id| store.event(id))
         .transpose()?
         .flatten();
-    let checked = check_pushes(keys, device, event.as_ref(), &request.pushes, now);
+    let checked = check_pushes(store, keys, device, event.as_ref(), &request.pushes, now);
     let mut items = Vec::new();
     for result in &checked {
         match result {
@@ -83,65 +108,118 @@ pub fn handle_sync(
             Checked::Rejected(code, _) => tracing::warn!(code = code.as_str(), "push refused"),
         }
     }
+    // A revoked or expired tablet is told to wipe, and is sent nothing more.
+    let entitled = !revoked && now < device.expires_at;
+    let page = if entitled {
+        let scope = PullScope {
+            device_key: device.device_key,
+            event_id: device.event_id.clone(),
+            role: device.role,
+        };
+        store.pull(&scope, after_seq, MAX_PULL_CHANGES)?
+    } else {
+        PullPage {
+            through_seq: after_seq,
+            ..PullPage::default()
+        }
+    };
+    let accessor = Accessor::Device {
+        device_key: device.device_key,
+        recruiter: device.recruiter.clone(),
+    };
+    let access_entry = |action, doc_id: &str| AccessEntry {
+        at: now,
+        accessor: accessor.clone(),
+        action,
+        doc_id: doc_id.to_owned(),
+    };
+    let mut access: Vec<AccessEntry> = page
+        .documents
+        .iter()
+        .map(|d| access_entry(AccessAction::Pull, &d.doc_id))
+        .collect();
+    access.extend(items.iter().filter_map(|item| match item {
+        IngestItem::Annotate {
+            doc_id, changes, ..
+        } if !changes.is_empty() => Some(access_entry(AccessAction::Change, doc_id)),
+        _ => None,
+    }));
     let batch = IngestBatch {
         device_key: device.device_key,
         seq: request.seq,
         received_at: now,
         items,
+        access,
     };
     match store.ingest(&batch)? {
         IngestOutcome::StaleSeq { last_accepted } => {
-            response.refused = Some(ErrorCode::StaleSeq);
             response.last_accepted_seq = Some(last_accepted);
+            return refuse(response, ErrorCode::StaleSeq);
         }
         IngestOutcome::Committed {
-            stored,
-            quarantined,
+            outcomes,
             journal,
             commit_seq,
         } => {
             response.commit_seq = Some(commit_seq);
-            response.outcomes = outcomes_in_push_order(&checked, stored, quarantined);
+            response.outcomes = outcomes_in_push_order(&checked, outcomes);
             response.journal_confirmed = journal.into();
         }
     }
+    // Removed documents the tablet just pushed are named too, so it erases them.
+    let pushed_removed = request
+        .pushes
+        .iter()
+        .zip(&response.outcomes)
+        .filter(|(_, o)| o.code() == Some(ErrorCode::Removed))
+        .map(|(p, _)| p.doc_id.clone());
+    response.removed = page.removed;
+    response.removed.extend(pushed_removed);
+    if entitled && let Some(id) = &event_id {
+        response.event = store.event_changes_since(id, &request.pull.event_heads)?;
+    }
+    response.pulled = page.documents;
+    response.more = page.more;
+    response.cursor = Some(cursor_key.write(&start, page.through_seq));
     Ok(SignedEnvelope::sign(RECEIPT_TAG, &response, &keys.signing).to_bytes())
 }
 
-/// One outcome per push, in the request's order. The store lists what it stored and what
-/// it quarantined, each in item order; a capture it was asked to store was stored exactly
-/// when the next stored entry is that document with those hashes, else quarantined.
-fn outcomes_in_push_order(
-    checked: &[Checked],
-    stored: Vec<(String, Vec<[u8; 32]>)>,
-    quarantined: Vec<(String, ErrorCode, Vec<[u8; 32]>)>,
-) -> Vec<PushOutcome> {
-    let mut stored = stored.into_iter().peekable();
-    let mut quarantined = quarantined.into_iter();
+/// The signed commands a device gets in every answer: a wipe for a revoked tablet, the
+/// latest unlock of a staff tablet's PIN.
+fn device_commands(
+    _store: &dyn RelayStore,
+    keys: &RelayKeys,
+    device: &DeviceRecord,
+    now: i64,
+) -> StorageResult<Vec<kiosk_core::protocol::SignedCommand>> {
+    let mut commands = Vec::new();
+    if device.revoked_at.is_some() {
+        commands.push(sign_command(
+            Command::Wipe,
+            device.device_key,
+            now,
+            &keys.signing,
+        ));
+    }
+    // UNLOCK_WIRING: outstanding_staff_unlock
+    Ok(commands)
+}
+
+/// One outcome per push, in the request's order: the checks' refusals where they refused,
+/// the store's outcomes (one per item, in order) elsewhere.
+fn outcomes_in_push_order(checked: &[Checked], stored: Vec<PushOutcome>) -> Vec<PushOutcome> {
+    let mut stored = stored.into_iter();
     checked
         .iter()
         .map(|result| match result {
             Checked::Rejected(code, message) => PushOutcome::Rejected(*code, (*message).to_owned()),
-            Checked::Item(item) => {
-                if let IngestItem::Store {
-                    doc_id,
-                    change_hashes,
-                    ..
-                } = item
-                    && let Some((_, hashes)) =
-                        stored.next_if(|(id, hashes)| id == doc_id && hashes == change_hashes)
-                {
-                    return PushOutcome::Stored(hashes);
-                }
-                match quarantined.next() {
-                    Some((_, code, hashes)) => PushOutcome::Quarantined(code, hashes),
-                    // The store answers for every item; if it did not, claim nothing.
-                    None => PushOutcome::Rejected(
-                        ErrorCode::Malformed,
-                        "the relay could not account for this document".to_owned(),
-                    ),
-                }
-            }
+            // The store answers for every item; if it did not, claim nothing.
+            Checked::Item(_) => stored.next().unwrap_or_else(|| {
+                PushOutcome::Rejected(
+                    ErrorCode::Malformed,
+                    "the relay could not account for this document".to_owned(),
+                )
+            }),
         })
         .collect()
 }
@@ -156,13 +234,14 @@ const PARALLEL_CHECK_MIN: usize = 16;
 /// Runs [`check_push`] on every push, on as many threads as the machine has cores for
 /// a large batch: opening seals is the relay's main cost, and the pushes are independent.
 fn check_pushes(
+    store: &dyn RelayStore,
     keys: &RelayKeys,
     device: &DeviceRecord,
     event: Option<&Event>,
     pushes: &[Push],
     now: i64,
 ) -> Vec<Checked> {
-    let check = |push| check_push(keys, device, event, push, now);
+    let check = |push| check_push(store, keys, device, event, push, now);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if threads < 2 || pushes.len() < PARALLEL_CHECK_MIN {
         return pushes.iter().map(check).collect();
@@ -186,6 +265,7 @@ enum Checked {
 }
 
 fn check_push(
+    store: &dyn RelayStore,
     keys: &RelayKeys,
     device: &DeviceRecord,
     event: Option<&Event>,
@@ -202,12 +282,7 @@ fn check_push(
             );
         }
         PushBody::Sealed(sealed) => sealed,
-        PushBody::Changes(_) => {
-            return Checked::Rejected(
-                ErrorCode::NotPermitted,
-                "this relay takes only sealed captures from tablets",
-            );
-        }
+        PushBody::Changes(changes) => return check_staff_edit(store, device, push, changes, now),
     };
     let opened = match keys.sealing.open(sealed) {
         Ok(opened) => opened,
@@ -289,4 +364,116 @@ fn check_push(
         restricted: registration.restricted,
         journal_seq: push.journal_seq,
     })
+}
+
+/// Checks a staff tablet's changes of a registration against the trust model: a staff
+/// tablet of the registration's event, a registration it could have pulled, and only the
+/// operations a staff tablet may make (see `kiosk_core::documents::staff_edits`).
+fn check_staff_edit(
+    store: &dyn RelayStore,
+    device: &DeviceRecord,
+    push: &Push,
+    changes: &[u8],
+    now: i64,
+) -> Checked {
+    if device.role != EnrolledRole::Staff {
+        return Checked::Rejected(
+            ErrorCode::NotPermitted,
+            "a kiosk only creates registrations; it does not change them",
+        );
+    }
+    if device.revoked_at.is_some() {
+        return Checked::Rejected(ErrorCode::Revoked, "this tablet was revoked");
+    }
+    if now >= device.expires_at {
+        return Checked::Rejected(
+            ErrorCode::CertificateExpired,
+            "this tablet's certificate has expired",
+        );
+    }
+    if changes.len() > MAX_STAFF_CHANGES {
+        return Checked::Rejected(ErrorCode::TooLarge, "the changes are larger than any edit");
+    }
+    let Some(recruiter) = device.recruiter.as_deref() else {
+        return Checked::Rejected(ErrorCode::NotPermitted, "the tablet names no recruiter");
+    };
+    let Some(device_key) = ed25519_dalek::VerifyingKey::from_bytes(&device.device_key).ok() else {
+        return Checked::Rejected(ErrorCode::DeviceMismatch, "the device key is not valid");
+    };
+    let unknown = || {
+        Checked::Rejected(
+            ErrorCode::UnknownDocument,
+            "this relay holds no such registration for the tablet's event",
+        )
+    };
+    let stored = match store.stored_registration(&push.doc_id) {
+        Ok(Some(stored)) => stored,
+        Ok(None) => {
+            return match store.is_removed(&push.doc_id) {
+                Ok(true) => Checked::Rejected(
+                    ErrorCode::Removed,
+                    "the registration was removed at the relay",
+                ),
+                _ => unknown(),
+            };
+        }
+        Err(_) => return unknown(),
+    };
+    // A restricted record, or another event's, is never sent to a staff tablet, so an edit
+    // of one is answered as if it did not exist.
+    if stored.restricted || stored.event_id != device.event_id {
+        return unknown();
+    }
+    let Ok((mut document, _)) = RegistrationDocument::load_unattributed(&stored.changes) else {
+        return unknown();
+    };
+    let author = StaffAuthor {
+        device: &device_key,
+        recruiter,
+    };
+    match document.apply_staff_changes(changes, author) {
+        Ok(added) => {
+            let hashes: Vec<[u8; 32]> = added.iter().map(|h| h.0).collect();
+            let changes = hashes
+                .iter()
+                .map(|h| (*h, document.change_chunks(std::slice::from_ref(h))))
+                .collect();
+            Checked::Item(IngestItem::Annotate {
+                doc_id: push.doc_id.clone(),
+                changes,
+                all_hashes: document.change_hashes().iter().map(|h| h.0).collect(),
+            })
+        }
+        Err(refusal) => {
+            let code = match refusal {
+                StaffEditRefusal::Unreadable => ErrorCode::Malformed,
+                StaffEditRefusal::ForeignActor => ErrorCode::ForeignActor,
+                StaffEditRefusal::MissingDependencies => ErrorCode::MissingDependencies,
+                StaffEditRefusal::NotPermitted(_) => ErrorCode::NotPermitted,
+                StaffEditRefusal::Invalid(_) => ErrorCode::InvalidRegistration,
+            };
+            Checked::Rejected(code, staff_refusal_message(refusal))
+        }
+    }
+}
+
+/// The refusal's message for people; static, naming the rule and never the content.
+fn staff_refusal_message(refusal: StaffEditRefusal) -> &'static str {
+    match refusal {
+        StaffEditRefusal::Unreadable => "the changes are not Automerge change chunks",
+        StaffEditRefusal::ForeignActor => "a change is authored by another actor than the tablet",
+        StaffEditRefusal::MissingDependencies => {
+            "the changes depend on changes the relay does not hold"
+        }
+        StaffEditRefusal::NotPermitted("the captured fields") => {
+            "a staff tablet may not change the captured fields"
+        }
+        StaffEditRefusal::NotPermitted("another recruiter's rating") => {
+            "a staff tablet may only set its own recruiter's rating"
+        }
+        StaffEditRefusal::NotPermitted(_) => {
+            "a staff tablet may only add notes, set its recruiter's rating and the status"
+        }
+        StaffEditRefusal::Invalid(_) => "the edited record is not valid",
+    }
 }

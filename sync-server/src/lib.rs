@@ -13,6 +13,7 @@ pub mod enrollment;
 mod error;
 pub mod ingest;
 pub mod keys;
+pub mod pull;
 mod routes;
 mod state;
 pub mod storage;

@@ -16,7 +16,7 @@ use kiosk_sync_server::{AppState, now_ms, serve, serve_tls, shutdown_signal, sto
 /// How settings are merged, shown under `--help`.
 const PRECEDENCE: &str = "Each setting is taken from the first of: its command-line flag, its \
 environment variable, the config file (--config, else KIOSK_CONFIG; read by `serve`, \
-`create-code`, `revoke`, `backup`, `restore` and `device-report`, not by `demo`), the default. Relative paths in the config file are \
+`create-code`, `remove`, `revoke`, `backup`, `restore` and `device-report`, not by `demo`), the default. Relative paths in the config file are \
 relative to the file's directory. The log filter is KIOSK_LOG (else RUST_LOG), the `log` key, \
 or \"info,tower_http=info\".";
 
@@ -99,6 +99,22 @@ enum Command {
         /// Hours until the code expires.
         #[arg(long, default_value_t = 72)]
         valid_hours: i64,
+    },
+    /// Remove a registration: its bytes are erased, a removal record citing the reason is
+    /// kept and access-logged, and every tablet erases its copy on its next sync and never
+    /// sends it again.
+    Remove {
+        #[command(flatten)]
+        config: ConfigFile,
+        /// The registration id.
+        #[arg(long)]
+        registration: String,
+        /// Why, citing the decision (e.g. "withdrawn by the visitor 2026-11-22").
+        #[arg(long)]
+        reason: String,
+        /// Who removes it, for the access log.
+        #[arg(long, default_value = "relay-operator")]
+        by: String,
     },
     /// Revoke a device: its later pushes are quarantined and it is told to wipe itself.
     Revoke {
@@ -295,6 +311,29 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             )?;
             println!("{}", code.display());
             Ok(())
+        }
+        Command::Remove {
+            config,
+            registration,
+            reason,
+            by,
+        } => {
+            let settings = gather(data_dir_flag, config.config.as_deref(), env)?;
+            init_logging(&settings.log_or_default());
+            let (store, _) = open(&settings.data_dir_or_default())?;
+            if kiosk_core::ids::RegistrationId::parse(&registration).is_none() {
+                return Err("--registration is not a registration id".into());
+            }
+            if reason.trim().is_empty() {
+                return Err("--reason must say why the registration is removed".into());
+            }
+            let accessor = kiosk_sync_server::storage::Accessor::Operator(by);
+            if store.remove_registration(&registration, reason.trim(), &accessor, now_ms())? {
+                println!("removed {registration}; tablets erase their copies on their next sync");
+                Ok(())
+            } else {
+                Err("no such registration on this relay (or already removed)".into())
+            }
         }
         Command::Revoke { config, device } => {
             let settings = gather(data_dir_flag, config.config.as_deref(), env)?;

@@ -9,13 +9,14 @@
 mod group_commit;
 mod sqlite;
 
+pub use sqlite::access_log::{AccessAction, AccessEntry, AccessLogVerdict, Accessor};
 pub use sqlite::{BackupReport, RestoreReport, SqliteStore};
 
 use kiosk_core::event::Event;
 use kiosk_core::ids::EventId;
 use kiosk_core::journal::JournalHead;
-use kiosk_core::protocol::ErrorCode;
 use kiosk_core::protocol::enrollment::EnrolledRole;
+use kiosk_core::protocol::{ErrorCode, PulledDocument, PushOutcome};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -87,6 +88,14 @@ pub enum IngestItem {
         restricted: bool,
         journal_seq: Option<u64>,
     },
+    /// A staff tablet's changes of a registration that passed every check: merged.
+    Annotate {
+        doc_id: String,
+        /// The changes the relay did not hold yet, with their hashes.
+        changes: Vec<([u8; 32], Vec<u8>)>,
+        /// Every change hash of the merged document, for the receipt.
+        all_hashes: Vec<[u8; 32]>,
+    },
     /// An authentic capture that failed a later check: kept apart, not merged.
     Quarantine {
         doc_id: String,
@@ -104,6 +113,9 @@ pub struct IngestBatch {
     pub seq: u64,
     pub received_at: i64,
     pub items: Vec<IngestItem>,
+    /// Access-log entries for what this request reads (a staff tablet's pull) and changes,
+    /// appended in the same transaction: logged exactly when the request took effect.
+    pub access: Vec<AccessEntry>,
 }
 
 /// What the transaction did.
@@ -112,10 +124,9 @@ pub enum IngestOutcome {
     /// The sequence number was not above the last accepted; nothing was stored.
     StaleSeq { last_accepted: u64 },
     Committed {
-        /// Per stored document, every change hash the relay holds.
-        stored: Vec<(String, Vec<[u8; 32]>)>,
-        /// Per quarantined document, the change hashes of the capture kept.
-        quarantined: Vec<(String, ErrorCode, Vec<[u8; 32]>)>,
+        /// One per item, in order: stored (every change hash the relay holds for the
+        /// document), quarantined (the capture's hashes) or refused.
+        outcomes: Vec<PushOutcome>,
         /// The device's journal as far as the relay holds it without a gap.
         journal: JournalHead,
         /// The number this commit took from the store's counter: a backup whose watermark
@@ -149,6 +160,39 @@ pub struct DeviceReport {
     pub last_contact: Option<i64>,
 }
 
+/// Whose pull a page is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullScope {
+    pub device_key: [u8; 32],
+    pub event_id: String,
+    /// Staff tablets get registrations; kiosks only the removals of their own captures.
+    pub role: EnrolledRole,
+}
+
+/// One page of a pull.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PullPage {
+    /// Registrations with changes numbered in the page's range, each with those changes
+    /// (not the puller's own), in commit order.
+    pub documents: Vec<PulledDocument>,
+    /// Documents in scope removed in the page's range.
+    pub removed: Vec<String>,
+    /// Every change and removal in scope numbered at or below this is in this page or an
+    /// earlier one: the next cursor.
+    pub through_seq: u64,
+    /// Changes numbered above `through_seq` wait.
+    pub more: bool,
+}
+
+/// A stored registration as the relay checks edits against it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRegistration {
+    pub event_id: String,
+    pub restricted: bool,
+    /// The capture's change followed by every later change, as change chunks.
+    pub changes: Vec<u8>,
+}
+
 /// Counts for tests, reconciliation and the console.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RelayCounts {
@@ -175,11 +219,58 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
     fn device(&self, device_key: &[u8; 32]) -> StorageResult<Option<DeviceRecord>>;
     fn revoke_device(&self, device_key: &[u8; 32], at: i64) -> StorageResult<bool>;
     fn ingest(&self, batch: &IngestBatch) -> StorageResult<IngestOutcome>;
-    /// A stored registration's document bytes.
+    /// A stored registration's captured document bytes, for internal checks and tests;
+    /// reads on behalf of people go through [`RelayStore::read_registration`], which logs.
     fn registration_document(&self, doc_id: &str) -> StorageResult<Option<Vec<u8>>>;
+    /// A registration with all its changes, read on behalf of `reader` and written to the
+    /// access log in the same transaction (only when it exists).
+    fn read_registration(
+        &self,
+        doc_id: &str,
+        reader: &Accessor,
+        at: i64,
+    ) -> StorageResult<Option<StoredRegistration>>;
+    /// Walks the access log's hash chain.
+    fn verify_access_log(&self) -> StorageResult<AccessLogVerdict>;
+    /// Up to `limit` access-log entries after `after_seq`, for review.
+    fn access_log_entries(
+        &self,
+        after_seq: u64,
+        limit: usize,
+    ) -> StorageResult<Vec<(u64, AccessEntry)>>;
     fn counts(&self) -> StorageResult<RelayCounts>;
     /// The store's epoch and backup watermark, which every sync response carries.
     fn backup_state(&self) -> StorageResult<BackupState>;
     /// What the relay holds from one device, for the event's closing count.
     fn device_report(&self, device_key: &[u8; 32]) -> StorageResult<Option<DeviceReport>>;
+    /// The event document's changes past `heads` (all of them for heads it does not know);
+    /// `None` when `heads` are the document's heads or there is no such event.
+    fn event_changes_since(
+        &self,
+        id: &EventId,
+        heads: &[[u8; 32]],
+    ) -> StorageResult<Option<Vec<u8>>>;
+    /// What `scope` lacks after `after_seq`: at most about `max_changes` changes, whole
+    /// commits at a time.
+    fn pull(
+        &self,
+        scope: &PullScope,
+        after_seq: u64,
+        max_changes: usize,
+    ) -> StorageResult<PullPage>;
+    /// A stored registration with all its changes, for checking edits (not logged: nothing
+    /// leaves the relay).
+    fn stored_registration(&self, doc_id: &str) -> StorageResult<Option<StoredRegistration>>;
+    /// Whether the registration was removed (its bytes erased, a removal record kept).
+    fn is_removed(&self, doc_id: &str) -> StorageResult<bool>;
+    /// Removes a registration: erases its bytes and changes, keeps a removal record citing
+    /// `reason`, logs the removal, and numbers it so tablets learn of it. `false` if the
+    /// relay holds no such registration.
+    fn remove_registration(
+        &self,
+        doc_id: &str,
+        reason: &str,
+        by: &Accessor,
+        at: i64,
+    ) -> StorageResult<bool>;
 }

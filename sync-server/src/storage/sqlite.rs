@@ -21,13 +21,14 @@ use kiosk_core::documents::EventDocument;
 use kiosk_core::event::Event;
 use kiosk_core::ids::{EventId, Timestamp};
 use kiosk_core::journal::{JournalHead, entry_hash};
-use kiosk_core::protocol::ErrorCode;
 use kiosk_core::protocol::enrollment::EnrolledRole;
+use kiosk_core::protocol::{ErrorCode, PulledDocument, PushOutcome};
 use rusqlite::{Connection, OptionalExtension, Transaction, ffi, params};
 
 use super::group_commit::GroupCommit;
 use super::*;
 
+pub mod access_log;
 mod backup;
 #[cfg(test)]
 mod tests;
@@ -93,6 +94,34 @@ CREATE TABLE IF NOT EXISTS relay_state (
     backup_watermark INTEGER
 ) STRICT;
 INSERT OR IGNORE INTO relay_state (id, epoch, commit_seq) VALUES (1, randomblob(16), 0);
+-- Every change of every registration, numbered by the commit that stored it, so a staff
+-- tablet's pull sends exactly the changes past its cursor. The capture's own row has no
+-- bytes: they are the registration's `document`. `restricted` is the registration's, so
+-- pulls skip restricted records without a join.
+CREATE TABLE IF NOT EXISTS registration_changes (
+    hash       BLOB PRIMARY KEY NOT NULL,
+    doc_id     TEXT NOT NULL,
+    event_id   TEXT NOT NULL,
+    commit_seq INTEGER NOT NULL,
+    actor      BLOB NOT NULL,
+    restricted INTEGER NOT NULL,
+    change     BLOB
+) STRICT;
+CREATE INDEX IF NOT EXISTS registration_changes_by_event
+    ON registration_changes (event_id, commit_seq);
+CREATE INDEX IF NOT EXISTS registration_changes_by_doc ON registration_changes (doc_id);
+-- A removed registration leaves this record (its bytes are erased), numbered like a commit
+-- so tablets learn of the removal on their next pull and never send it again.
+CREATE TABLE IF NOT EXISTS removals (
+    doc_id     TEXT PRIMARY KEY NOT NULL,
+    event_id   TEXT NOT NULL,
+    device_key BLOB NOT NULL,
+    removed_at INTEGER NOT NULL,
+    commit_seq INTEGER NOT NULL,
+    reason     TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS removals_by_event ON removals (event_id, commit_seq);
+CREATE INDEX IF NOT EXISTS removals_by_device ON removals (device_key, commit_seq);
 -- payload: the sealed capture as received, or the opened document when the conflict is
 -- only found at merge time.
 CREATE TABLE IF NOT EXISTS quarantine (
@@ -165,6 +194,7 @@ impl SqliteStore {
     pub fn in_memory() -> StorageResult<SqliteStore> {
         let conn = Connection::open_in_memory()?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(access_log::SCHEMA)?;
         Ok(SqliteStore::with_connection(conn, None))
     }
 
@@ -203,6 +233,7 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(access_log::SCHEMA)?;
         Ok(SqliteStore::with_connection(conn, Some(path.to_owned())))
     }
 
@@ -307,6 +338,9 @@ fn batch_bytes(batch: &IngestBatch) -> usize {
                 change_hashes,
                 ..
             } => sealed.len() + change_hashes.len() * 32,
+            IngestItem::Annotate { changes, .. } => {
+                changes.iter().map(|(_, bytes)| bytes.len() + 32).sum()
+            }
         })
         .sum()
 }
@@ -482,79 +516,11 @@ fn apply_batch(tx: &Transaction<'_>, batch: &IngestBatch) -> StorageResult<Inges
         [],
         |r| r.get(0),
     )?;
-    let mut stored = Vec::new();
-    let mut quarantined = Vec::new();
+    let mut outcomes = Vec::with_capacity(batch.items.len());
     for item in &batch.items {
-        match item {
-            IngestItem::Store {
-                doc_id,
-                event_id,
-                document,
-                change_hashes,
-                capture_signature,
-                receipt_code,
-                restricted,
-                journal_seq,
-            } => {
-                let existing: Option<(Vec<u8>, Vec<u8>)> = tx
-                    .query_row(
-                        "SELECT change_hashes, device_key FROM registrations WHERE doc_id = ?1",
-                        [doc_id],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .optional()?;
-                match existing {
-                    Some((hashes, device)) => {
-                        let same = blob_hashes(&hashes)? == *change_hashes
-                            && device.as_slice() == batch.device_key.as_slice();
-                        if same {
-                            // A retry: merging is idempotent.
-                            stored.push((doc_id.clone(), change_hashes.clone()));
-                        } else {
-                            quarantine(tx, batch, doc_id, document, ErrorCode::NotPermitted)?;
-                            quarantined.push((
-                                doc_id.clone(),
-                                ErrorCode::NotPermitted,
-                                change_hashes.clone(),
-                            ));
-                        }
-                    }
-                    None => {
-                        tx.execute(
-                            "INSERT INTO registrations
-                             (doc_id, event_id, device_key, document, change_hashes,
-                              capture_signature, receipt_code, restricted, received_at)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                            params![
-                                doc_id,
-                                event_id,
-                                batch.device_key.as_slice(),
-                                document,
-                                hashes_blob(change_hashes),
-                                capture_signature,
-                                receipt_code,
-                                *restricted,
-                                batch.received_at
-                            ],
-                        )?;
-                        stored.push((doc_id.clone(), change_hashes.clone()));
-                    }
-                }
-                record_journal_entry(tx, &batch.device_key, *journal_seq, doc_id, change_hashes)?;
-            }
-            IngestItem::Quarantine {
-                doc_id,
-                sealed,
-                change_hashes,
-                code,
-                journal_seq,
-            } => {
-                quarantine(tx, batch, doc_id, sealed, *code)?;
-                quarantined.push((doc_id.clone(), *code, change_hashes.clone()));
-                record_journal_entry(tx, &batch.device_key, *journal_seq, doc_id, change_hashes)?;
-            }
-        }
+        outcomes.push(apply_item(tx, batch, item, commit_seq)?);
     }
+    access_log::append(tx, &batch.access)?;
     tx.execute(
         "UPDATE devices SET last_seq = ?2, last_contact = ?3 WHERE device_key = ?1",
         params![
@@ -565,17 +531,213 @@ fn apply_batch(tx: &Transaction<'_>, batch: &IngestBatch) -> StorageResult<Inges
     )?;
     let journal = extend_chain(tx, &batch.device_key)?;
     Ok(IngestOutcome::Committed {
-        stored,
-        quarantined,
+        outcomes,
         journal,
         commit_seq: commit_seq as u64,
     })
 }
 
+/// One item's writes and its outcome.
+fn apply_item(
+    tx: &Transaction<'_>,
+    batch: &IngestBatch,
+    item: &IngestItem,
+    commit_seq: i64,
+) -> StorageResult<PushOutcome> {
+    match item {
+        IngestItem::Store {
+            doc_id,
+            event_id,
+            document,
+            change_hashes,
+            capture_signature,
+            receipt_code,
+            restricted,
+            journal_seq,
+        } => {
+            let existing: Option<(Vec<u8>, Vec<u8>)> = tx
+                .query_row(
+                    "SELECT change_hashes, device_key FROM registrations WHERE doc_id = ?1",
+                    [doc_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let removed: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM removals WHERE doc_id = ?1)",
+                [doc_id],
+                |r| r.get(0),
+            )?;
+            if removed {
+                // Never taken back: the removal stands, whatever a tablet still holds.
+                return Ok(PushOutcome::Rejected(
+                    ErrorCode::Removed,
+                    "the registration was removed at the relay".to_owned(),
+                ));
+            }
+            let outcome = match existing {
+                Some((hashes, device)) => {
+                    let same = blob_hashes(&hashes)? == *change_hashes
+                        && device.as_slice() == batch.device_key.as_slice();
+                    if same {
+                        // A retry: merging is idempotent.
+                        PushOutcome::Stored(all_change_hashes(tx, doc_id)?)
+                    } else {
+                        quarantine(tx, batch, doc_id, document, ErrorCode::NotPermitted)?;
+                        PushOutcome::Quarantined(ErrorCode::NotPermitted, change_hashes.clone())
+                    }
+                }
+                None => {
+                    tx.execute(
+                        "INSERT INTO registrations
+                         (doc_id, event_id, device_key, document, change_hashes,
+                          capture_signature, receipt_code, restricted, received_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                        params![
+                            doc_id,
+                            event_id,
+                            batch.device_key.as_slice(),
+                            document,
+                            hashes_blob(change_hashes),
+                            capture_signature,
+                            receipt_code,
+                            *restricted,
+                            batch.received_at
+                        ],
+                    )?;
+                    let mut insert = tx.prepare_cached(
+                        "INSERT INTO registration_changes
+                         (hash, doc_id, event_id, commit_seq, actor, restricted, change)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL) ON CONFLICT DO NOTHING",
+                    )?;
+                    for hash in change_hashes {
+                        insert.execute(params![
+                            hash.as_slice(),
+                            doc_id,
+                            event_id,
+                            commit_seq,
+                            batch.device_key.as_slice(),
+                            *restricted
+                        ])?;
+                    }
+                    PushOutcome::Stored(change_hashes.clone())
+                }
+            };
+            record_journal_entry(tx, &batch.device_key, *journal_seq, doc_id, change_hashes)?;
+            Ok(outcome)
+        }
+        IngestItem::Annotate {
+            doc_id,
+            changes,
+            all_hashes,
+        } => {
+            let record: Option<(String, bool)> = tx
+                .query_row(
+                    "SELECT event_id, restricted FROM registrations WHERE doc_id = ?1",
+                    [doc_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            // Removed while the edit was being checked.
+            let Some((event_id, restricted)) = record else {
+                return Ok(PushOutcome::Rejected(
+                    ErrorCode::Removed,
+                    "the registration was removed at the relay".to_owned(),
+                ));
+            };
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO registration_changes
+                 (hash, doc_id, event_id, commit_seq, actor, restricted, change)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+            )?;
+            for (hash, bytes) in changes {
+                insert.execute(params![
+                    hash.as_slice(),
+                    doc_id,
+                    event_id,
+                    commit_seq,
+                    batch.device_key.as_slice(),
+                    restricted,
+                    bytes
+                ])?;
+            }
+            Ok(PushOutcome::Stored(all_hashes.clone()))
+        }
+        IngestItem::Quarantine {
+            doc_id,
+            sealed,
+            change_hashes,
+            code,
+            journal_seq,
+        } => {
+            quarantine(tx, batch, doc_id, sealed, *code)?;
+            record_journal_entry(tx, &batch.device_key, *journal_seq, doc_id, change_hashes)?;
+            Ok(PushOutcome::Quarantined(*code, change_hashes.clone()))
+        }
+    }
+}
+
+/// A registration's capture followed by every later change.
+fn stored_registration(
+    conn: &Connection,
+    doc_id: &str,
+) -> StorageResult<Option<StoredRegistration>> {
+    let record: Option<(String, bool, Vec<u8>)> = conn
+        .query_row(
+            "SELECT event_id, restricted, document FROM registrations WHERE doc_id = ?1",
+            [doc_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((event_id, restricted, mut changes)) = record else {
+        return Ok(None);
+    };
+    let mut statement = conn.prepare_cached(
+        "SELECT change FROM registration_changes
+         WHERE doc_id = ?1 AND change IS NOT NULL ORDER BY commit_seq, rowid",
+    )?;
+    for change in statement.query_map([doc_id], |r| r.get::<_, Vec<u8>>(0))? {
+        changes.extend_from_slice(&change?);
+    }
+    Ok(Some(StoredRegistration {
+        event_id,
+        restricted,
+        changes,
+    }))
+}
+
+/// Every change hash the relay holds for a registration.
+fn all_change_hashes(conn: &Connection, doc_id: &str) -> StorageResult<Vec<[u8; 32]>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT hash FROM registration_changes WHERE doc_id = ?1 ORDER BY commit_seq, rowid",
+    )?;
+    let hashes = statement
+        .query_map([doc_id], |r| r.get::<_, Vec<u8>>(0))?
+        .map(|h| key32(h?, "change hash"))
+        .collect::<StorageResult<Vec<_>>>()?;
+    Ok(hashes)
+}
+
 impl RelayStore for SqliteStore {
     fn put_event(&self, event: &Event) -> StorageResult<()> {
-        let bytes = EventDocument::create(event, &relay_event_actor(), Timestamp::now())?.save();
-        self.conn().execute(
+        let conn = self.conn();
+        let existing: Option<Vec<u8>> = conn
+            .query_row(
+                "SELECT document FROM events WHERE event_id = ?1",
+                [event.id.as_str()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        // An existing event's document is changed, not replaced, so tablets get only the
+        // changes past the heads they hold.
+        let bytes = match existing {
+            Some(bytes) => {
+                let mut document = EventDocument::load(&bytes, &relay_event_actor())?;
+                document.write(event, Timestamp::now())?;
+                document.save()
+            }
+            None => EventDocument::create(event, &relay_event_actor(), Timestamp::now())?.save(),
+        };
+        conn.execute(
             "INSERT INTO events (event_id, document) VALUES (?1, ?2)
              ON CONFLICT (event_id) DO UPDATE SET document = excluded.document",
             params![event.id.as_str(), bytes],
@@ -791,6 +953,212 @@ impl RelayStore for SqliteStore {
                 .map_err(|_| StorageError::Undecodable("relay epoch"))?,
             watermark: watermark.map(|w| w as u64),
         })
+    }
+
+    fn event_changes_since(
+        &self,
+        id: &EventId,
+        heads: &[[u8; 32]],
+    ) -> StorageResult<Option<Vec<u8>>> {
+        let bytes: Option<Vec<u8>> = self
+            .conn()
+            .query_row(
+                "SELECT document FROM events WHERE event_id = ?1",
+                [id.as_str()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(bytes) = bytes else {
+            return Ok(None);
+        };
+        let mut document = EventDocument::load(&bytes, &relay_event_actor())?;
+        let mut current = document.head_bytes();
+        let mut known = heads.to_vec();
+        current.sort_unstable();
+        known.sort_unstable();
+        if current == known {
+            return Ok(None);
+        }
+        Ok(Some(document.changes_since(heads)))
+    }
+
+    fn pull(
+        &self,
+        scope: &PullScope,
+        after_seq: u64,
+        max_changes: usize,
+    ) -> StorageResult<PullPage> {
+        let conn = self.conn();
+        let after = after_seq.min(i64::MAX as u64) as i64;
+        let current: i64 =
+            conn.query_row("SELECT commit_seq FROM relay_state WHERE id = 1", [], |r| {
+                r.get(0)
+            })?;
+        let device = scope.device_key.as_slice();
+        let mut page = PullPage::default();
+        let mut through = current;
+        if scope.role == EnrolledRole::Staff {
+            // The page ends with a whole commit, so the cursor never splits one.
+            let last: Option<i64> = conn
+                .query_row(
+                    "SELECT commit_seq FROM registration_changes
+                     WHERE event_id = ?1 AND commit_seq > ?2 AND restricted = 0 AND actor != ?3
+                     ORDER BY commit_seq LIMIT 1 OFFSET ?4",
+                    params![scope.event_id, after, device, max_changes.max(1) as i64 - 1],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(last) = last {
+                through = last;
+                page.more = conn.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM registration_changes
+                     WHERE event_id = ?1 AND commit_seq > ?2 AND restricted = 0 AND actor != ?3)",
+                    params![scope.event_id, last, device],
+                    |r| r.get(0),
+                )?;
+            }
+            let mut statement = conn.prepare_cached(
+                "SELECT c.doc_id, COALESCE(c.change, r.document), r.received_at
+                 FROM registration_changes c JOIN registrations r ON r.doc_id = c.doc_id
+                 WHERE c.event_id = ?1 AND c.commit_seq > ?2 AND c.commit_seq <= ?3
+                   AND c.restricted = 0 AND c.actor != ?4
+                 ORDER BY c.commit_seq, c.rowid",
+            )?;
+            let rows =
+                statement.query_map(params![scope.event_id, after, through, device], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Vec<u8>>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                })?;
+            let mut by_doc: std::collections::HashMap<String, usize> =
+                std::collections::HashMap::new();
+            for row in rows {
+                let (doc_id, change, received_at) = row?;
+                match by_doc.get(&doc_id) {
+                    Some(&at) => page.documents[at].changes.extend_from_slice(&change),
+                    None => {
+                        by_doc.insert(doc_id.clone(), page.documents.len());
+                        page.documents.push(PulledDocument {
+                            doc_id,
+                            received_at,
+                            changes: change,
+                        });
+                    }
+                }
+            }
+        }
+        let (filter, key): (&str, &dyn rusqlite::ToSql) = match scope.role {
+            EnrolledRole::Staff => ("event_id = ?1", &scope.event_id),
+            EnrolledRole::Kiosk => ("device_key = ?1", &device),
+        };
+        let mut statement = conn.prepare_cached(&format!(
+            "SELECT doc_id FROM removals WHERE {filter} AND commit_seq > ?2 AND commit_seq <= ?3
+             ORDER BY commit_seq"
+        ))?;
+        page.removed = statement
+            .query_map(params![key, after, through], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        page.through_seq = through.max(after) as u64;
+        Ok(page)
+    }
+
+    fn stored_registration(&self, doc_id: &str) -> StorageResult<Option<StoredRegistration>> {
+        stored_registration(&self.conn(), doc_id)
+    }
+
+    fn read_registration(
+        &self,
+        doc_id: &str,
+        reader: &Accessor,
+        at: i64,
+    ) -> StorageResult<Option<StoredRegistration>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let record = stored_registration(&tx, doc_id)?;
+        if record.is_some() {
+            access_log::append(
+                &tx,
+                &[AccessEntry {
+                    at,
+                    accessor: reader.clone(),
+                    action: AccessAction::Read,
+                    doc_id: doc_id.to_owned(),
+                }],
+            )?;
+        }
+        tx.commit()?;
+        Ok(record)
+    }
+
+    fn verify_access_log(&self) -> StorageResult<AccessLogVerdict> {
+        access_log::verify(&self.conn())
+    }
+
+    fn access_log_entries(
+        &self,
+        after_seq: u64,
+        limit: usize,
+    ) -> StorageResult<Vec<(u64, AccessEntry)>> {
+        access_log::entries(&self.conn(), after_seq, limit)
+    }
+
+    fn is_removed(&self, doc_id: &str) -> StorageResult<bool> {
+        Ok(self.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM removals WHERE doc_id = ?1)",
+            [doc_id],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn remove_registration(
+        &self,
+        doc_id: &str,
+        reason: &str,
+        by: &Accessor,
+        at: i64,
+    ) -> StorageResult<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let record: Option<(String, Vec<u8>)> = tx
+            .query_row(
+                "SELECT event_id, device_key FROM registrations WHERE doc_id = ?1",
+                [doc_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((event_id, device_key)) = record else {
+            return Ok(false);
+        };
+        let commit_seq: i64 = tx.query_row(
+            "UPDATE relay_state SET commit_seq = commit_seq + 1 WHERE id = 1 RETURNING commit_seq",
+            [],
+            |r| r.get(0),
+        )?;
+        tx.execute(
+            "DELETE FROM registration_changes WHERE doc_id = ?1",
+            [doc_id],
+        )?;
+        tx.execute("DELETE FROM registrations WHERE doc_id = ?1", [doc_id])?;
+        tx.execute(
+            "INSERT INTO removals (doc_id, event_id, device_key, removed_at, commit_seq, reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![doc_id, event_id, device_key, at, commit_seq, reason],
+        )?;
+        access_log::append(
+            &tx,
+            &[AccessEntry {
+                at,
+                accessor: by.clone(),
+                action: AccessAction::Remove,
+                doc_id: doc_id.to_owned(),
+            }],
+        )?;
+        tx.commit()?;
+        // Erased bytes must not linger in the WAL (secure_delete overwrote the pages).
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(true)
     }
 
     fn counts(&self) -> StorageResult<RelayCounts> {

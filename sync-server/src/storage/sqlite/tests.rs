@@ -113,16 +113,14 @@ fn batch(device: &[u8; 32], seq: u64, journal: std::ops::RangeInclusive<u64>) ->
                 journal_seq: Some(j),
             })
             .collect(),
+        access: Vec::new(),
     }
 }
 
-/// What `batch(device, _, journal)` stores, as the outcome lists it.
-fn stored(
-    device: &[u8; 32],
-    journal: std::ops::RangeInclusive<u64>,
-) -> Vec<(String, Vec<[u8; 32]>)> {
+/// What `batch(device, _, journal)` stores, as the outcomes list it.
+fn stored(device: &[u8; 32], journal: std::ops::RangeInclusive<u64>) -> Vec<PushOutcome> {
     journal
-        .map(|j| (doc_id(device, j), hashes(device, j)))
+        .map(|j| PushOutcome::Stored(hashes(device, j)))
         .collect()
 }
 
@@ -132,8 +130,7 @@ fn assert_committed(
     journal: std::ops::RangeInclusive<u64>,
 ) {
     let Ok(IngestOutcome::Committed {
-        stored: got,
-        quarantined,
+        outcomes: got,
         journal: head,
         ..
     }) = outcome
@@ -141,7 +138,6 @@ fn assert_committed(
         panic!("expected a commit, got {outcome:?}");
     };
     assert_eq!(*got, stored(device, journal.clone()));
-    assert!(quarantined.is_empty());
     assert_eq!(head.count, *journal.end(), "the chain covers the batch");
 }
 

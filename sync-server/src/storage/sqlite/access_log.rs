@@ -1,0 +1,436 @@
+//! The relay's access log: every read, change, removal and export of a registration (by a
+//! staff tablet's pull, or by people at the relay), one entry each, appended in the same
+//! transaction as what it records.
+//!
+//! Append-only and hash-chained: each entry's hash covers its fields and the previous
+//! entry's hash, so an edited, removed or reordered entry breaks the chain at that entry,
+//! and triggers refuse UPDATE and DELETE outright. `verify` walks the chain.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+
+use crate::storage::{StorageError, StorageResult};
+
+/// The access log's table and the triggers that keep it append-only.
+pub(crate) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS access_log (
+    seq        INTEGER PRIMARY KEY NOT NULL,
+    at         INTEGER NOT NULL,
+    actor_kind TEXT NOT NULL CHECK (actor_kind IN ('device', 'operator')),
+    actor      TEXT NOT NULL,
+    recruiter  TEXT,
+    action     TEXT NOT NULL,
+    doc_id     TEXT NOT NULL,
+    previous   BLOB NOT NULL,
+    hash       BLOB NOT NULL
+) STRICT;
+CREATE TRIGGER IF NOT EXISTS access_log_no_update BEFORE UPDATE ON access_log
+BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS access_log_no_delete BEFORE DELETE ON access_log
+BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
+";
+
+const TAG: &[u8] = b"kiosk-access-v1";
+const GENESIS: [u8; 32] = [0; 32];
+
+/// Who touched a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Accessor {
+    /// A tablet, by its key; a staff tablet names its recruiter.
+    Device {
+        device_key: [u8; 32],
+        recruiter: Option<String>,
+    },
+    /// A person at the relay (an operator, later an HR user), by name.
+    Operator(String),
+}
+
+/// What was done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessAction {
+    /// A staff tablet received the record.
+    Pull,
+    /// Someone at the relay read the record.
+    Read,
+    Change,
+    Remove,
+    Export,
+}
+
+impl AccessAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessAction::Pull => "pull",
+            AccessAction::Read => "read",
+            AccessAction::Change => "change",
+            AccessAction::Remove => "remove",
+            AccessAction::Export => "export",
+        }
+    }
+
+    fn parse(text: &str) -> Option<AccessAction> {
+        [
+            AccessAction::Pull,
+            AccessAction::Read,
+            AccessAction::Change,
+            AccessAction::Remove,
+            AccessAction::Export,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == text)
+    }
+}
+
+/// One entry: a registration id is not personal data, so entries may be shown and logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessEntry {
+    /// Relay time, ms since the Unix epoch.
+    pub at: i64,
+    pub accessor: Accessor,
+    pub action: AccessAction,
+    pub doc_id: String,
+}
+
+/// What walking the chain found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccessLogVerdict {
+    pub entries: u64,
+    /// The last entry's hash (zeros for an empty log).
+    pub head: [u8; 32],
+    /// The first entry whose number, link or hash does not verify.
+    pub broken_at: Option<u64>,
+}
+
+/// The columns an entry is stored as.
+struct Row<'a> {
+    actor_kind: &'a str,
+    actor: String,
+    recruiter: Option<&'a str>,
+}
+
+fn row(accessor: &Accessor) -> Row<'_> {
+    match accessor {
+        Accessor::Device {
+            device_key,
+            recruiter,
+        } => Row {
+            actor_kind: "device",
+            actor: hex::encode(device_key),
+            recruiter: recruiter.as_deref(),
+        },
+        Accessor::Operator(name) => Row {
+            actor_kind: "operator",
+            actor: name.clone(),
+            recruiter: None,
+        },
+    }
+}
+
+/// The entry hash: the tag, then every field length-prefixed, then the previous hash.
+#[allow(clippy::too_many_arguments)]
+fn entry_hash(
+    seq: u64,
+    at: i64,
+    actor_kind: &str,
+    actor: &str,
+    recruiter: Option<&str>,
+    action: &str,
+    doc_id: &str,
+    previous: &[u8],
+) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(TAG);
+    hasher.update(seq.to_be_bytes());
+    hasher.update(at.to_be_bytes());
+    for field in [actor_kind, actor, action, doc_id] {
+        hasher.update((field.len() as u64).to_be_bytes());
+        hasher.update(field.as_bytes());
+    }
+    match recruiter {
+        Some(recruiter) => {
+            hasher.update([1]);
+            hasher.update((recruiter.len() as u64).to_be_bytes());
+            hasher.update(recruiter.as_bytes());
+        }
+        None => hasher.update([0]),
+    }
+    hasher.update(previous);
+    hasher.finalize().into()
+}
+
+/// Appends `entries` after the log's last entry, inside the caller's transaction.
+pub(crate) fn append(conn: &Connection, entries: &[AccessEntry]) -> StorageResult<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let last: Option<(i64, Vec<u8>)> = conn
+        .query_row(
+            "SELECT seq, hash FROM access_log ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let (mut seq, mut previous) = match last {
+        Some((seq, hash)) => (
+            seq as u64,
+            <[u8; 32]>::try_from(hash).map_err(|_| StorageError::Undecodable("access log"))?,
+        ),
+        None => (0, GENESIS),
+    };
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO access_log
+         (seq, at, actor_kind, actor, recruiter, action, doc_id, previous, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    for entry in entries {
+        seq += 1;
+        let columns = row(&entry.accessor);
+        let action = entry.action.as_str();
+        let hash = entry_hash(
+            seq,
+            entry.at,
+            columns.actor_kind,
+            &columns.actor,
+            columns.recruiter,
+            action,
+            &entry.doc_id,
+            &previous,
+        );
+        insert.execute(params![
+            seq as i64,
+            entry.at,
+            columns.actor_kind,
+            columns.actor,
+            columns.recruiter,
+            action,
+            entry.doc_id,
+            previous.as_slice(),
+            hash.as_slice()
+        ])?;
+        previous = hash;
+    }
+    Ok(())
+}
+
+/// Walks the whole log in order and checks every number, link and hash.
+pub(crate) fn verify(conn: &Connection) -> StorageResult<AccessLogVerdict> {
+    let mut statement = conn.prepare(
+        "SELECT seq, at, actor_kind, actor, recruiter, action, doc_id, previous, hash
+         FROM access_log ORDER BY seq",
+    )?;
+    let mut rows = statement.query([])?;
+    let mut verdict = AccessLogVerdict {
+        entries: 0,
+        head: GENESIS,
+        broken_at: None,
+    };
+    while let Some(r) = rows.next()? {
+        let seq: i64 = r.get(0)?;
+        let previous: Vec<u8> = r.get(7)?;
+        let hash: Vec<u8> = r.get(8)?;
+        let expected_seq = verdict.entries + 1;
+        let recomputed = entry_hash(
+            seq as u64,
+            r.get(1)?,
+            &r.get::<_, String>(2)?,
+            &r.get::<_, String>(3)?,
+            r.get::<_, Option<String>>(4)?.as_deref(),
+            &r.get::<_, String>(5)?,
+            &r.get::<_, String>(6)?,
+            &previous,
+        );
+        let intact = seq as u64 == expected_seq
+            && previous.as_slice() == verdict.head.as_slice()
+            && hash.as_slice() == recomputed.as_slice();
+        verdict.entries += 1;
+        if !intact && verdict.broken_at.is_none() {
+            verdict.broken_at = Some(expected_seq);
+        }
+        verdict.head = hash.try_into().unwrap_or([0xFF; 32]);
+    }
+    Ok(verdict)
+}
+
+/// Up to `limit` entries after `after_seq`, in order, for review.
+pub(crate) fn entries(
+    conn: &Connection,
+    after_seq: u64,
+    limit: usize,
+) -> StorageResult<Vec<(u64, AccessEntry)>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT seq, at, actor_kind, actor, recruiter, action, doc_id FROM access_log
+         WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    )?;
+    let rows = statement.query_map(
+        params![after_seq.min(i64::MAX as u64) as i64, limit as i64],
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+            ))
+        },
+    )?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, at, kind, actor, recruiter, action, doc_id) = row?;
+        let accessor = match kind.as_str() {
+            "device" => Accessor::Device {
+                device_key: hex::decode(&actor)
+                    .ok()
+                    .and_then(|k| k.try_into().ok())
+                    .ok_or(StorageError::Undecodable("access log device"))?,
+                recruiter,
+            },
+            _ => Accessor::Operator(actor),
+        };
+        let action =
+            AccessAction::parse(&action).ok_or(StorageError::Undecodable("access log action"))?;
+        out.push((
+            seq as u64,
+            AccessEntry {
+                at,
+                accessor,
+                action,
+                doc_id,
+            },
+        ));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn log() -> Connection {
+        let conn = Connection::open_in_memory().expect("opens");
+        conn.execute_batch(SCHEMA).expect("schema");
+        conn
+    }
+
+    fn entry(n: u8, action: AccessAction) -> AccessEntry {
+        AccessEntry {
+            at: 1_000 + i64::from(n),
+            accessor: Accessor::Device {
+                device_key: [n; 32],
+                recruiter: Some("anna".into()),
+            },
+            action,
+            doc_id: format!("doc-{n}"),
+        }
+    }
+
+    fn unlocked(conn: &Connection) {
+        conn.execute_batch("DROP TRIGGER access_log_no_update; DROP TRIGGER access_log_no_delete;")
+            .expect("drops");
+    }
+
+    #[test]
+    fn an_empty_log_verifies() {
+        let verdict = verify(&log()).expect("verifies");
+        assert_eq!(
+            verdict,
+            AccessLogVerdict {
+                entries: 0,
+                head: GENESIS,
+                broken_at: None
+            }
+        );
+    }
+
+    #[test]
+    fn entries_appended_in_several_calls_form_one_chain_that_verifies() {
+        let conn = log();
+        append(
+            &conn,
+            &[entry(1, AccessAction::Pull), entry(2, AccessAction::Pull)],
+        )
+        .expect("ok");
+        append(
+            &conn,
+            &[AccessEntry {
+                accessor: Accessor::Operator("hr".into()),
+                ..entry(3, AccessAction::Remove)
+            }],
+        )
+        .expect("ok");
+        let verdict = verify(&conn).expect("verifies");
+        assert_eq!((verdict.entries, verdict.broken_at), (3, None));
+        let read = entries(&conn, 1, 10).expect("reads");
+        assert_eq!(read.len(), 2);
+        assert_eq!(read[0], (2, entry(2, AccessAction::Pull)));
+        assert_eq!(read[1].1.accessor, Accessor::Operator("hr".into()));
+    }
+
+    #[test]
+    fn updates_and_deletes_are_refused() {
+        let conn = log();
+        append(&conn, &[entry(1, AccessAction::Pull)]).expect("ok");
+        assert!(
+            conn.execute("UPDATE access_log SET doc_id = 'other'", [])
+                .is_err()
+        );
+        assert!(conn.execute("DELETE FROM access_log", []).is_err());
+        assert_eq!(verify(&conn).expect("verifies").broken_at, None);
+    }
+
+    #[test]
+    fn any_altered_column_breaks_the_chain_at_that_entry() {
+        for (column, value) in [
+            ("at", "9"),
+            ("actor", "'someone else'"),
+            ("recruiter", "'bertil'"),
+            ("recruiter", "NULL"),
+            ("action", "'read'"),
+            ("doc_id", "'doc-9'"),
+        ] {
+            let conn = log();
+            let batch: Vec<_> = (1..=4).map(|n| entry(n, AccessAction::Pull)).collect();
+            append(&conn, &batch).expect("ok");
+            unlocked(&conn);
+            conn.execute(
+                &format!("UPDATE access_log SET {column} = {value} WHERE seq = 3"),
+                [],
+            )
+            .expect("tampers");
+            assert_eq!(
+                verify(&conn).expect("verifies").broken_at,
+                Some(3),
+                "{column} changed"
+            );
+        }
+    }
+
+    #[test]
+    fn a_removed_or_rehashed_entry_breaks_the_chain() {
+        let conn = log();
+        let batch: Vec<_> = (1..=4).map(|n| entry(n, AccessAction::Pull)).collect();
+        append(&conn, &batch).expect("ok");
+        unlocked(&conn);
+        conn.execute("DELETE FROM access_log WHERE seq = 2", [])
+            .expect("deletes");
+        assert_eq!(verify(&conn).expect("verifies").broken_at, Some(2));
+
+        // Rewriting an entry and its own hash still breaks the next link.
+        let conn = log();
+        append(&conn, &batch).expect("ok");
+        unlocked(&conn);
+        let previous: Vec<u8> = conn
+            .query_row("SELECT previous FROM access_log WHERE seq = 2", [], |r| {
+                r.get(0)
+            })
+            .expect("reads");
+        let forged = entry_hash(2, 1_002, "device", "x", None, "pull", "doc-2", &previous);
+        conn.execute(
+            "UPDATE access_log SET actor = 'x', recruiter = NULL, hash = ?1 WHERE seq = 2",
+            [forged.as_slice()],
+        )
+        .expect("tampers");
+        assert_eq!(verify(&conn).expect("verifies").broken_at, Some(3));
+    }
+}
