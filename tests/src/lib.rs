@@ -114,6 +114,41 @@ pub fn tablet() -> Tablet {
     Tablet { _dir: dir, device }
 }
 
+/// The PIN of every staff tablet in the tests.
+pub const STAFF_PIN: &str = "482915";
+
+/// A new, unenrolled staff tablet with [`STAFF_PIN`] set.
+pub fn staff_tablet() -> Tablet {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = kiosk_core::generator::demo_staff(&dir.path().join("staff.sqlite3"), STAFF_PIN)
+        .expect("opens");
+    Tablet { _dir: dir, device }
+}
+
+/// A staff enrollment code for the demo event, bound to `recruiter`, for one tablet.
+pub fn staff_code(
+    store: &dyn kiosk_sync_server::storage::RelayStore,
+    recruiter: &str,
+) -> kiosk_core::protocol::enrollment::EnrollmentCode {
+    let now = kiosk_sync_server::now_ms();
+    kiosk_sync_server::enrollment::create_code(
+        store,
+        kiosk_core::demo::DEMO_EVENT_ID,
+        kiosk_core::protocol::enrollment::EnrolledRole::Staff,
+        Some(recruiter.to_owned()),
+        1,
+        now + 3_600_000,
+        now,
+    )
+    .expect("code")
+}
+
+/// Staff mode on `tablet`, opened with [`STAFF_PIN`].
+pub fn staff_session(tablet: &Tablet) -> kiosk_core::staff::StaffSession {
+    kiosk_core::staff::unlock(&tablet.device, STAFF_PIN, kiosk_core::ids::Timestamp::now())
+        .expect("staff mode opens")
+}
+
 /// One sync with the default batch limits and the system clock.
 pub fn sync_now(
     device: &kiosk_core::device::Device,

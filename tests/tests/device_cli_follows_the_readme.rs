@@ -117,3 +117,96 @@ async fn a_newcomer_follows_the_readme_from_enrollment_to_a_closed_event_and_a_w
     .expect("tablet thread");
     server.stop().await.expect("stops");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recruiter_follows_the_readme_on_a_staff_tablet() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(SqliteStore::open(&dir.path().join("relay.sqlite3")).expect("store"));
+    store_demo_event(store.as_ref()).expect("demo event");
+    let keys = RelayKeys::load_or_create(dir.path()).expect("keys");
+    let server = TestRelay::start(AppState::new(store.clone(), keys)).await;
+    let url = server.url();
+    let kiosk_code = demo_code(store.as_ref(), EnrolledRole::Kiosk, 1, 3_600_000);
+    let staff_code = kiosk_tests::staff_code(store.as_ref(), "anna").display();
+
+    let relay = store.clone();
+    tokio::task::spawn_blocking(move || {
+        let kiosk = kiosk_tests::tablet();
+        let transport = kiosk_core::sync::HttpTransport::new(&url);
+        kiosk
+            .device
+            .enroll(&kiosk_code, &transport)
+            .expect("kiosk enrolls");
+        kiosk_core::generator::capture_generated(&kiosk.device, 4, 5).expect("captured");
+        kiosk_tests::sync_now(&kiosk.device, &transport).expect("kiosk syncs");
+
+        let tablet = dir.path().join("staff.sqlite3");
+        let pin = "482913";
+        stdout_of(&device_cli(&tablet, &["init", "--role", "staff"]));
+        stdout_of(&device_cli(&tablet, &["set-pin", "--pin", pin]));
+        stdout_of(&device_cli(
+            &tablet,
+            &["enroll", "--relay", &url, "--code", &staff_code],
+        ));
+        // The generator's visitors include one with protected personal data: never pulled.
+        let mut generator =
+            kiosk_core::generator::RegistrationGenerator::new(kiosk_core::demo::demo_event(), 5);
+        let open = (0..4)
+            .filter(|_| !generator.next_input().0.protected_personal_data)
+            .count();
+        assert!(open < 4, "the seed captures a restricted registration too");
+        let pulled = stdout_of(&device_cli(&tablet, &["sync", "--relay", &url]));
+        assert!(
+            pulled.contains(&format!("{open} registration(s) pulled")),
+            "{pulled}"
+        );
+
+        let staff = |args: &[&str]| {
+            let mut all = vec!["staff", "--pin", pin];
+            all.extend_from_slice(args);
+            device_cli(&tablet, &all)
+        };
+        let list = stdout_of(&staff(&["list"]));
+        assert!(list.contains(&format!("{open} registration(s)")), "{list}");
+        let id = list
+            .lines()
+            .next()
+            .and_then(|l| l.split_whitespace().next())
+            .expect("list starts with an id")
+            .to_owned();
+        let shown = stdout_of(&staff(&["show", "--id", &id]));
+        assert!(shown.contains("status    Ny / New"), "{shown}");
+        stdout_of(&staff(&["note", "--id", &id, "--text", "Ring på måndag"]));
+        stdout_of(&staff(&["rate", "--id", &id, "--score", "4"]));
+        stdout_of(&staff(&["status", "--id", &id, "--set", "shortlisted"]));
+        let refused = staff(&["rate", "--id", &id, "--score", "9"]);
+        assert!(!refused.status.success(), "a rating of 9 is refused");
+        let wrong_pin = device_cli(&tablet, &["staff", "--pin", "000111", "list"]);
+        assert!(!wrong_pin.status.success(), "a wrong PIN opens nothing");
+
+        let pushed = stdout_of(&device_cli(&tablet, &["sync", "--relay", &url]));
+        assert!(pushed.contains("1 edited registration(s) sent"), "{pushed}");
+        let shown = stdout_of(&staff(&["show", "--id", &id]));
+        assert!(shown.contains("anna: 4"), "{shown}");
+        assert!(shown.contains("anna: Ring på måndag"), "{shown}");
+        assert!(!shown.contains("not yet sent"), "{shown}");
+
+        let stored = relay
+            .stored_registration(&id)
+            .expect("reads")
+            .expect("held");
+        let (document, _) =
+            kiosk_core::documents::RegistrationDocument::load_unattributed(&stored.changes)
+                .expect("loads");
+        let annotations = document.annotations().expect("reads");
+        assert_eq!(annotations.ratings.get("anna"), Some(&4));
+        assert_eq!(annotations.notes.len(), 1);
+        assert_eq!(
+            annotations.status,
+            kiosk_core::annotations::RecordStatus::Shortlisted
+        );
+    })
+    .await
+    .expect("tablet thread");
+    server.stop().await.expect("stops");
+}

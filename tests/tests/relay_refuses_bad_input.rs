@@ -5,14 +5,15 @@
 use std::sync::Arc;
 
 use ed25519_dalek::SigningKey;
+use kiosk_core::annotations::RecordStatus;
 use kiosk_core::capture::{RelayOpeningKey, RelaySealingKey, sign_and_seal};
 use kiosk_core::documents::RegistrationDocument;
 use kiosk_core::generator::RegistrationGenerator;
 use kiosk_core::identity::DeviceIdentity;
-use kiosk_core::ids::DeviceId;
+use kiosk_core::ids::{DeviceId, Timestamp};
 use kiosk_core::protocol::enrollment::{EnrollRequest, EnrollResponse, EnrolledRole};
 use kiosk_core::protocol::{
-    ErrorCode, JournalState, PROTOCOL_VERSION, PUSH_TAG, Push, PushBody, PushOutcome,
+    ErrorCode, JournalState, PROTOCOL_VERSION, PUSH_TAG, PullRequest, Push, PushBody, PushOutcome,
     SignedEnvelope, SyncRequest, SyncResponse,
 };
 use kiosk_core::registration::Registration;
@@ -75,6 +76,12 @@ impl RawDevice {
                 head: [0; 32],
             },
             pushes,
+            pull: PullRequest {
+                event_id: kiosk_core::demo::DEMO_EVENT_ID.into(),
+                event_heads: Vec::new(),
+                registrations: false,
+                cursor: None,
+            },
         }
     }
 
@@ -102,11 +109,13 @@ fn enroll_raw_as(
     role: EnrolledRole,
 ) -> RawDevice {
     let now = now_ms();
+    // A staff tablet is bound to a recruiter.
+    let recruiter = (role == EnrolledRole::Staff).then(|| "anna".to_owned());
     let code = create_code(
         store,
         kiosk_core::demo::DEMO_EVENT_ID,
         role,
-        None,
+        recruiter,
         1,
         now + 60_000,
         now,
@@ -386,4 +395,218 @@ async fn forged_garbage_and_impermissible_requests_get_their_codes_and_change_no
     .await
     .expect("device thread");
     server.stop().await.expect("stops");
+}
+
+impl RawDevice {
+    /// A request that pulls what a staff tablet may.
+    fn staff_request(&mut self, pushes: Vec<Push>) -> SyncRequest {
+        let mut request = self.request(pushes);
+        request.pull.registrations = true;
+        request
+    }
+
+    /// This device's changes of a stored registration, made by `edit` on its own copy.
+    fn edit(
+        &self,
+        store: &dyn RelayStore,
+        doc_id: &str,
+        edit: impl FnOnce(&mut RegistrationDocument),
+    ) -> Push {
+        let stored = store
+            .stored_registration(doc_id)
+            .expect("reads")
+            .expect("held");
+        let mut copy =
+            RegistrationDocument::load_chunks(&stored.changes, &self.key.verifying_key())
+                .expect("loads");
+        let before: Vec<[u8; 32]> = copy.change_hashes().iter().map(|h| h.0).collect();
+        edit(&mut copy);
+        let new: Vec<[u8; 32]> = copy
+            .change_hashes()
+            .iter()
+            .map(|h| h.0)
+            .filter(|h| !before.contains(h))
+            .collect();
+        assert!(!new.is_empty(), "the edit made a change");
+        Push {
+            doc_id: doc_id.to_owned(),
+            journal_seq: None,
+            body: PushBody::Changes(copy.change_chunks(&new)),
+        }
+    }
+}
+
+fn outcome_codes(bytes: &[u8]) -> Vec<Option<ErrorCode>> {
+    response(bytes)
+        .outcomes
+        .iter()
+        .map(PushOutcome::code)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_edits_beyond_notes_own_rating_and_status_and_pulls_beyond_the_event_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(SqliteStore::open(&dir.path().join("relay.sqlite3")).expect("store"));
+    store_demo_event(store.as_ref()).expect("event");
+    let server = TestRelay::start(AppState::new(
+        store.clone(),
+        RelayKeys::load_or_create(dir.path()).expect("keys"),
+    ))
+    .await;
+    let url = server.url();
+    tokio::task::spawn_blocking(move || {
+        let http = HttpTransport::new(&url);
+        let mut kiosk = enroll_raw(&http, store.as_ref(), 1);
+        let mut staff = enroll_raw_as(&http, store.as_ref(), 3, EnrolledRole::Staff);
+        let mut open = kiosk.registration(1);
+        open.restricted = false;
+        let mut restricted = kiosk.registration(2);
+        restricted.restricted = true;
+        restricted.person.phone = None;
+        restricted.locations.clear();
+        restricted.education_level = None;
+        restricted.free_text = None;
+        restricted.consents.talent_pool = None;
+        let pushes = [&open, &restricted]
+            .into_iter()
+            .map(|r| push(r, kiosk.seal(r, &kiosk.key)))
+            .collect();
+        let request = kiosk.request(pushes);
+        let stored = response(
+            &http
+                .post("/v1/sync", kiosk.signed(&request))
+                .expect("answer"),
+        );
+        assert_eq!(stored.stored_count(), 2, "{:?}", stored.outcomes);
+        let at = Timestamp::now();
+
+        // A kiosk asking for registrations is refused whole.
+        let mut asking = kiosk.request(vec![]);
+        asking.pull.registrations = true;
+        let answer = response(
+            &http
+                .post("/v1/sync", kiosk.signed(&asking))
+                .expect("answer"),
+        );
+        assert_eq!(answer.refused, Some(ErrorCode::NotPermitted));
+        assert!(answer.pulled.is_empty());
+
+        // A pull naming another event is refused whole.
+        let mut elsewhere = staff.staff_request(vec![]);
+        elsewhere.pull.event_id = "another-fair".into();
+        let answer = response(
+            &http
+                .post("/v1/sync", staff.signed(&elsewhere))
+                .expect("answer"),
+        );
+        assert_eq!(answer.refused, Some(ErrorCode::WrongEvent));
+        assert!(answer.pulled.is_empty());
+
+        // The first pull sends the open registration only, never the restricted one.
+        let first = staff.staff_request(vec![]);
+        let answer = response(&http.post("/v1/sync", staff.signed(&first)).expect("answer"));
+        assert_eq!(answer.refused, None);
+        let pulled: Vec<&str> = answer.pulled.iter().map(|d| d.doc_id.as_str()).collect();
+        assert_eq!(pulled, vec![open.id.as_str()]);
+        let cursor = answer.cursor.clone().expect("a cursor");
+
+        // A cursor changed on the way is refused, whatever byte changed.
+        for at_byte in [0, cursor.0.len() / 2, cursor.0.len() - 1] {
+            let mut tampered = staff.staff_request(vec![]);
+            let mut bytes = cursor.0.clone();
+            bytes[at_byte] ^= 0x40;
+            tampered.pull.cursor = Some(kiosk_core::protocol::PullCursor(bytes));
+            let answer = response(
+                &http
+                    .post("/v1/sync", staff.signed(&tampered))
+                    .expect("answer"),
+            );
+            assert_eq!(answer.refused, Some(ErrorCode::BadCursor), "byte {at_byte}");
+        }
+        // Another tablet's cursor is refused too.
+        let mut borrowed = kiosk.request(vec![]);
+        borrowed.pull.cursor = Some(cursor.clone());
+        let answer = response(
+            &http
+                .post("/v1/sync", kiosk.signed(&borrowed))
+                .expect("answer"),
+        );
+        assert_eq!(answer.refused, Some(ErrorCode::BadCursor));
+
+        let doc_id = open.id.as_str();
+        let person = staff.edit(store.as_ref(), doc_id, |copy| {
+            let mut registration = copy.read().expect("reads");
+            registration.person.email = Some("mallory@example.se".into());
+            copy.write(&registration, at).expect("written");
+        });
+        let others_rating = staff.edit(store.as_ref(), doc_id, |copy| {
+            copy.set_rating("bertil", Some(1), at).expect("rated");
+        });
+        let restricted_note = staff.edit(store.as_ref(), restricted.id.as_str(), |copy| {
+            copy.set_status(RecordStatus::Contacted, at).expect("set");
+        });
+        let event_edit = Push {
+            doc_id: kiosk_core::demo::DEMO_EVENT_ID.into(),
+            journal_seq: None,
+            body: PushBody::Changes(others_rating_bytes(&others_rating)),
+        };
+        let by_kiosk = kiosk.edit(store.as_ref(), doc_id, |copy| {
+            copy.set_status(RecordStatus::Hired, at).expect("set");
+        });
+        let allowed = staff.edit(store.as_ref(), doc_id, |copy| {
+            copy.set_rating("anna", Some(4), at).expect("rated");
+        });
+        let mut request = staff.staff_request(vec![
+            person,
+            others_rating,
+            restricted_note,
+            event_edit,
+            allowed,
+        ]);
+        request.pull.cursor = Some(cursor);
+        let answer = http
+            .post("/v1/sync", staff.signed(&request))
+            .expect("answer");
+        assert_eq!(
+            outcome_codes(&answer),
+            vec![
+                Some(ErrorCode::NotPermitted),
+                Some(ErrorCode::NotPermitted),
+                Some(ErrorCode::UnknownDocument),
+                Some(ErrorCode::UnknownDocument),
+                None,
+            ],
+            "person fields, another's rating, a restricted record and the event document \
+             are refused; the tablet's own rating is merged"
+        );
+        let kiosk_request = kiosk.request(vec![by_kiosk]);
+        let answer = http
+            .post("/v1/sync", kiosk.signed(&kiosk_request))
+            .expect("answer");
+        assert_eq!(outcome_codes(&answer), vec![Some(ErrorCode::NotPermitted)]);
+
+        let stored = store
+            .stored_registration(doc_id)
+            .expect("reads")
+            .expect("held");
+        let (document, registration) =
+            RegistrationDocument::load_unattributed(&stored.changes).expect("loads");
+        assert_eq!(registration.person, open.person, "person fields unchanged");
+        let annotations = document.annotations().expect("reads");
+        assert_eq!(annotations.ratings.len(), 1);
+        assert_eq!(annotations.ratings.get("anna"), Some(&4));
+        assert_eq!(annotations.status, RecordStatus::New);
+    })
+    .await
+    .expect("test body");
+    server.stop().await.expect("stops");
+}
+
+/// The changes of a push, to send them under another document's id.
+fn others_rating_bytes(push: &Push) -> Vec<u8> {
+    match &push.body {
+        PushBody::Changes(bytes) => bytes.clone(),
+        PushBody::Sealed(_) => unreachable!("an edit carries changes"),
+    }
 }
