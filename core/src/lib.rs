@@ -22,7 +22,8 @@
 //! - [`journal`]: the hash-chained capture journal.
 //! - [`store`]: the device's SQLite store; [`device`]: a tablet's device.
 //! - [`visitor`]: the visitor-facing session; [`staff`]: the staff PIN and staff session;
-//!   [`staff_records`]: a staff tablet's pulled registrations and its edits of them.
+//!   [`staff_records`]: a staff tablet's pulled registrations and its edits of them;
+//!   [`staff_unlock`]: reopening a locked-out staff PIN with a relay-signed unlock.
 
 pub mod annotations;
 pub mod capture;
@@ -43,6 +44,7 @@ pub mod registration;
 pub mod secrets;
 pub mod staff;
 pub mod staff_records;
+pub mod staff_unlock;
 pub mod store;
 pub mod sync;
 pub mod validation;

@@ -1,6 +1,6 @@
 //! Staff mode: a PIN (Argon2id) guards what recruiters see on a tablet. After failures the
 //! next try must wait longer and longer; after [`MAX_FAILURES`] the PIN is locked out until
-//! a relay-signed unlock code reopens it (a later issue). Each attempt is counted durably
+//! a relay-signed unlock code reopens it ([`crate::staff_unlock`]). Each attempt is counted durably
 //! before the PIN is checked, so killing the app mid-check gains nothing.
 //!
 //! The Argon2id hash is keyed with a secret derived from the device's data key, which the
@@ -65,11 +65,17 @@ pub enum PinError {
     TooSoon { retry_after_secs: u64 },
     #[error("the PIN is locked after {MAX_FAILURES} wrong attempts; ask HR for an unlock code")]
     LockedOut,
+    #[error("the unlock code is not one the relay signed for this tablet")]
+    BadUnlockCode,
+    #[error("this unlock code was already used; ask HR for a new one")]
+    UnlockCodeUsed,
+    #[error("no unlock from HR has reached this tablet; sync, or type the code HR gave")]
+    NoUnlock,
 }
 
 /// The stored PIN and its failure state.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct PinRecord {
+pub(crate) struct PinRecord {
     salt: [u8; 16],
     hash: [u8; 32],
     memory_kib: u32,
@@ -77,10 +83,14 @@ struct PinRecord {
     failures: u32,
     /// No attempt is taken before this time (ms since the epoch).
     not_before: i64,
+    /// The highest relay unlock counter this tablet has taken; an unlock at or below it is
+    /// a replay.
+    #[serde(default)]
+    pub(crate) unlocks_used: u64,
 }
 
 impl PinRecord {
-    fn new(pin: &str, pepper: &[u8; 32]) -> Result<PinRecord> {
+    pub(crate) fn new(pin: &str, pepper: &[u8; 32]) -> Result<PinRecord> {
         check_format(pin)?;
         let salt: [u8; 16] = rand::random();
         let hash = argon2id(pin, &salt, pepper, ARGON2_MEMORY_KIB, ARGON2_PASSES)?;
@@ -91,6 +101,7 @@ impl PinRecord {
             passes: ARGON2_PASSES,
             failures: 0,
             not_before: 0,
+            unlocks_used: 0,
         })
     }
 
@@ -151,7 +162,7 @@ mod subtle_eq {
     }
 }
 
-fn load_pin(inner: &Inner) -> Result<Option<PinRecord>> {
+pub(crate) fn load_pin(inner: &Inner) -> Result<Option<PinRecord>> {
     inner
         .store
         .meta(META_STAFF_PIN)?
@@ -162,7 +173,7 @@ fn load_pin(inner: &Inner) -> Result<Option<PinRecord>> {
         .transpose()
 }
 
-fn save_pin(inner: &mut Inner, record: &PinRecord) -> Result<()> {
+pub(crate) fn save_pin(inner: &mut Inner, record: &PinRecord) -> Result<()> {
     let bytes = crate::cbor::to_vec(record);
     inner.store.set_meta(META_STAFF_PIN, &bytes)?;
     Ok(())
@@ -277,8 +288,10 @@ impl StaffSession {
 
     /// Replaces the PIN; staff mode is open, so the old one was just proven.
     pub fn change_pin(&self, new_pin: &str) -> Result<()> {
-        let record = PinRecord::new(new_pin, self.device.pin_pepper())?;
+        let mut record = PinRecord::new(new_pin, self.device.pin_pepper())?;
         let mut inner = self.device.lock()?;
+        // Used unlock codes stay used whatever the PIN.
+        record.unlocks_used = load_pin(&inner)?.map_or(0, |old| old.unlocks_used);
         save_pin(&mut inner, &record)
     }
 }

@@ -187,7 +187,7 @@ pub fn handle_sync(
 /// The signed commands a device gets in every answer: a wipe for a revoked tablet, the
 /// latest unlock of a staff tablet's PIN.
 fn device_commands(
-    _store: &dyn RelayStore,
+    store: &dyn RelayStore,
     keys: &RelayKeys,
     device: &DeviceRecord,
     now: i64,
@@ -201,7 +201,17 @@ fn device_commands(
             &keys.signing,
         ));
     }
-    // UNLOCK_WIRING: outstanding_staff_unlock
+    if device.role == EnrolledRole::Staff
+        && device.revoked_at.is_none()
+        && let Some(counter) = store.outstanding_staff_unlock(&device.device_key, now)?
+    {
+        commands.push(sign_command(
+            Command::UnlockStaffPin { counter },
+            device.device_key,
+            now,
+            &keys.signing,
+        ));
+    }
     Ok(commands)
 }
 

@@ -16,7 +16,7 @@ use kiosk_sync_server::{AppState, now_ms, serve, serve_tls, shutdown_signal, sto
 /// How settings are merged, shown under `--help`.
 const PRECEDENCE: &str = "Each setting is taken from the first of: its command-line flag, its \
 environment variable, the config file (--config, else KIOSK_CONFIG; read by `serve`, \
-`create-code`, `remove`, `revoke`, `backup`, `restore` and `device-report`, not by `demo`), the default. Relative paths in the config file are \
+`create-code`, `remove`, `revoke`, `backup`, `restore`, `device-report`, `unlock-staff-pin`, `verify-access-log` and `access-log`, not by `demo`), the default. Relative paths in the config file are \
 relative to the file's directory. The log filter is KIOSK_LOG (else RUST_LOG), the `log` key, \
 or \"info,tower_http=info\".";
 
@@ -151,6 +151,31 @@ enum Command {
         /// The device id (hex public key) as the device CLI prints it.
         #[arg(long)]
         device: String,
+    },
+    /// Reopen a staff tablet's PIN locked out after wrong attempts: signs an unlock bound to
+    /// the tablet and a new counter. It reaches the tablet with its next sync; the code text
+    /// printed serves a tablet that cannot sync. The recruiter then chooses a new PIN.
+    UnlockStaffPin {
+        #[command(flatten)]
+        config: ConfigFile,
+        /// The staff tablet's device id (hex public key).
+        #[arg(long)]
+        device: String,
+    },
+    /// Check the access log's hash chain from its first entry to its last.
+    VerifyAccessLog {
+        #[command(flatten)]
+        config: ConfigFile,
+    },
+    /// List access-log entries: number, time (UTC), who, recruiter, action, registration.
+    AccessLog {
+        #[command(flatten)]
+        config: ConfigFile,
+        /// Start after this entry number.
+        #[arg(long, default_value_t = 0)]
+        after: u64,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
     },
 }
 
@@ -376,6 +401,80 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 println!("the replaced store was moved to {}", aside.display());
             }
             println!("tablets send again, on their next sync, whatever the backup lacks");
+            Ok(())
+        }
+        Command::UnlockStaffPin { config, device } => {
+            let settings = gather(data_dir_flag, config.config.as_deref(), env)?;
+            init_logging(&settings.log_or_default());
+            let (store, keys) = open(&settings.data_dir_or_default())?;
+            let key = device_key_arg(&device)?;
+            let now = now_ms();
+            let counter = store
+                .issue_staff_unlock(&key, now)?
+                .ok_or("no enrolled, unrevoked staff tablet with this id")?;
+            let command = kiosk_core::protocol::sign_command(
+                kiosk_core::protocol::Command::UnlockStaffPin { counter },
+                key,
+                now,
+                &keys.signing,
+            );
+            println!("unlock {counter} signed for {device}");
+            println!(
+                "the tablet receives it on its next sync (for 7 days); the recruiter then sets                  a new PIN (`kiosk-device staff-unlock --new-pin …`)"
+            );
+            println!("code for a tablet that cannot sync (`--code`):");
+            println!("{}", kiosk_core::staff_unlock::unlock_code_text(&command));
+            Ok(())
+        }
+        Command::VerifyAccessLog { config } => {
+            let settings = gather(data_dir_flag, config.config.as_deref(), env)?;
+            init_logging(&settings.log_or_default());
+            let (store, _) = open(&settings.data_dir_or_default())?;
+            let verdict = store.verify_access_log()?;
+            match verdict.broken_at {
+                None => {
+                    println!(
+                        "access log: {} entries, head {}, chain intact",
+                        verdict.entries,
+                        hex::encode(verdict.head)
+                    );
+                    Ok(())
+                }
+                Some(at) => Err(format!(
+                    "access log: chain broken at entry {at} of {}",
+                    verdict.entries
+                )
+                .into()),
+            }
+        }
+        Command::AccessLog {
+            config,
+            after,
+            limit,
+        } => {
+            let settings = gather(data_dir_flag, config.config.as_deref(), env)?;
+            init_logging(&settings.log_or_default());
+            let (store, _) = open(&settings.data_dir_or_default())?;
+            for (seq, entry) in store.access_log_entries(after, limit)? {
+                let (who, recruiter) = match &entry.accessor {
+                    kiosk_sync_server::storage::Accessor::Device {
+                        device_key,
+                        recruiter,
+                    } => (
+                        format!("device {}", &hex::encode(device_key)[..16]),
+                        recruiter.clone().unwrap_or_else(|| "-".into()),
+                    ),
+                    kiosk_sync_server::storage::Accessor::Operator(name) => {
+                        (format!("operator {name}"), "-".into())
+                    }
+                };
+                println!(
+                    "{seq:>8}  {}  {who}  {recruiter}  {}  {}",
+                    kiosk_core::ids::Timestamp(entry.at).utc_minutes(),
+                    entry.action.as_str(),
+                    entry.doc_id
+                );
+            }
             Ok(())
         }
         Command::DeviceReport { config, device } => {

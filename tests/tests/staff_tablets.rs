@@ -333,3 +333,70 @@ async fn a_registration_removed_at_the_relay_is_erased_on_every_tablet_and_not_t
     .await
     .expect("test body");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_out_staff_tablet_keeps_syncing_and_hr_reopens_it_with_a_signed_unlock() {
+    let relay = Arc::new(relay().await);
+    let shared = relay.clone();
+    tokio::task::spawn_blocking(move || {
+        let relay = shared;
+        let kiosk = kiosk_with_captures(&relay, 2);
+        let staff = enrolled_staff(&relay, "anna");
+        let mut at = Timestamp::now();
+        for _ in 0..kiosk_core::staff::MAX_FAILURES {
+            let _ = kiosk_core::staff::unlock(&staff.device, "000111", at);
+            at = Timestamp(at.millis() + 3_600_000);
+        }
+        assert!(matches!(
+            kiosk_core::staff::unlock(&staff.device, kiosk_tests::STAFF_PIN, at),
+            Err(kiosk_core::Error::Pin(
+                kiosk_core::staff::PinError::LockedOut
+            ))
+        ));
+        // Locked out, the tablet still syncs: it pulls, and holds no unlock yet.
+        let report = sync_now(&staff.device, &transport(&relay)).expect("syncs while locked");
+        assert_eq!(report.pulled, open_registrations(2));
+        assert!(!report.unlock_received);
+
+        let device_key = staff
+            .device
+            .device_id()
+            .public_key()
+            .expect("key")
+            .to_bytes();
+        let counter = relay
+            .store
+            .issue_staff_unlock(&device_key, now_ms())
+            .expect("issues")
+            .expect("a staff tablet");
+        assert_eq!(counter, 1);
+        let kiosk_key = kiosk
+            .device
+            .device_id()
+            .public_key()
+            .expect("key")
+            .to_bytes();
+        assert_eq!(
+            relay
+                .store
+                .issue_staff_unlock(&kiosk_key, now_ms())
+                .expect("reads"),
+            None,
+            "a kiosk has no staff PIN to unlock"
+        );
+        let report = sync_now(&staff.device, &transport(&relay)).expect("syncs");
+        assert!(report.unlock_received);
+        assert_eq!(
+            kiosk_core::staff_unlock::pending_unlock(&staff.device).expect("reads"),
+            Some(1)
+        );
+        kiosk_core::staff_unlock::reset_pin_with_unlock(&staff.device, "590317")
+            .expect("reopens with a new PIN");
+        assert!(kiosk_core::staff::unlock(&staff.device, "590317", Timestamp::now()).is_ok());
+        // The relay repeats the unlock for a week; the tablet does not take it twice.
+        let report = sync_now(&staff.device, &transport(&relay)).expect("syncs");
+        assert!(!report.unlock_received);
+    })
+    .await
+    .expect("test body");
+}

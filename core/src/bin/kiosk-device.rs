@@ -123,6 +123,17 @@ enum Command {
     /// Print the demo relay's public sealing key (development only: lets a store capture
     /// without enrolling).
     DemoRelayKey,
+    /// Choose a new staff PIN after HR unlocked a locked-out one: with the unlock the last
+    /// sync brought, or with the code HR gave (`--code`).
+    StaffUnlock {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        new_pin: String,
+        /// The unlock code `kiosk-sync-server unlock-staff-pin` printed.
+        #[arg(long)]
+        code: Option<String>,
+    },
     /// A recruiter's work on a staff tablet: registrations pulled by `sync`, notes, ratings,
     /// status.
     Staff {
@@ -347,6 +358,19 @@ fn run(command: Command) -> CliResult {
             pin,
             command,
         } => staff_cli::run(&store, &pin, command),
+        Command::StaffUnlock {
+            store,
+            new_pin,
+            code,
+        } => {
+            let device = store.open(DeviceRole::Staff)?;
+            match code {
+                Some(code) => kiosk_core::staff_unlock::unlock_with_code(&device, &code, &new_pin)?,
+                None => kiosk_core::staff_unlock::reset_pin_with_unlock(&device, &new_pin)?,
+            };
+            println!("new staff PIN set; staff mode is open again");
+            Ok(())
+        }
         Command::DemoRelayKey => {
             let key = kiosk_core::demo::demo_relay_key();
             println!("{}", hex::encode(key.sealing_key().public_key));

@@ -241,7 +241,8 @@ pub fn sync(
                     report.wipe_requested = true;
                 }
                 Command::UnlockStaffPin { .. } => {
-                    report.unlock_received |= true; // UNLOCK_WIRING: keep_unlock_order(device, command)
+                    report.unlock_received |=
+                        crate::staff_unlock::keep_unlock_order(device, command)?;
                 }
             }
         }

@@ -30,6 +30,7 @@ use super::*;
 
 pub mod access_log;
 mod backup;
+mod staff_unlock;
 #[cfg(test)]
 mod tests;
 
@@ -195,6 +196,7 @@ impl SqliteStore {
         let conn = Connection::open_in_memory()?;
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(access_log::SCHEMA)?;
+        conn.execute_batch(staff_unlock::SCHEMA)?;
         Ok(SqliteStore::with_connection(conn, None))
     }
 
@@ -234,6 +236,7 @@ impl SqliteStore {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(access_log::SCHEMA)?;
+        conn.execute_batch(staff_unlock::SCHEMA)?;
         Ok(SqliteStore::with_connection(conn, Some(path.to_owned())))
     }
 
@@ -1102,6 +1105,18 @@ impl RelayStore for SqliteStore {
         limit: usize,
     ) -> StorageResult<Vec<(u64, AccessEntry)>> {
         access_log::entries(&self.conn(), after_seq, limit)
+    }
+
+    fn issue_staff_unlock(&self, device_key: &[u8; 32], at: i64) -> StorageResult<Option<u64>> {
+        staff_unlock::issue(&mut self.conn(), device_key, at)
+    }
+
+    fn outstanding_staff_unlock(
+        &self,
+        device_key: &[u8; 32],
+        now: i64,
+    ) -> StorageResult<Option<u64>> {
+        staff_unlock::outstanding(&self.conn(), device_key, now)
     }
 
     fn is_removed(&self, doc_id: &str) -> StorageResult<bool> {

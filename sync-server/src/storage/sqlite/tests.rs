@@ -432,3 +432,146 @@ fn other_store_calls_run_beside_ingest_groups() {
     assert_eq!(batches, 40);
     assert!(commits <= batches);
 }
+
+/// A staff tablet's scope of the test event, for a device that pushed nothing.
+fn staff_scope() -> PullScope {
+    PullScope {
+        device_key: [0x55; 32],
+        event_id: EVENT.to_owned(),
+        role: EnrolledRole::Staff,
+    }
+}
+
+fn pulled_ids(page: &PullPage) -> Vec<String> {
+    page.documents.iter().map(|d| d.doc_id.clone()).collect()
+}
+
+#[test]
+fn pull_pages_end_on_whole_commits_and_a_cursor_resumes_exactly_after_them() {
+    let store = SqliteStore::in_memory().expect("store");
+    let device = enroll(&store, 1)[0];
+    // Commits 1, 2, 3 store three, two and one registrations.
+    for (seq, journal) in [(1, 1..=3), (2, 4..=5), (3, 6..=6)] {
+        let outcome = store.ingest(&batch(&device, seq, journal.clone()));
+        assert_committed(&outcome, &device, journal);
+    }
+    let everything = store.pull(&staff_scope(), 0, 1_000).expect("pulls");
+    assert_eq!(everything.documents.len(), 6);
+    assert_eq!((everything.through_seq, everything.more), (3, false));
+    assert_eq!(everything.documents[0].changes, document(&device, 1));
+
+    // A page of at most 4 changes ends with the commit holding the 4th change, whole.
+    let first = store.pull(&staff_scope(), 0, 4).expect("pulls");
+    assert_eq!(first.through_seq, 2);
+    assert!(first.more);
+    assert_eq!(first.documents.len(), 5, "commit 2 is sent whole");
+    let second = store
+        .pull(&staff_scope(), first.through_seq, 4)
+        .expect("pulls");
+    assert_eq!(pulled_ids(&second), vec![doc_id(&device, 6)]);
+    assert_eq!((second.through_seq, second.more), (3, false));
+    let nothing = store.pull(&staff_scope(), 3, 4).expect("pulls");
+    assert!(nothing.documents.is_empty());
+    assert_eq!(nothing.through_seq, 3);
+}
+
+#[test]
+fn a_pull_skips_restricted_records_the_pullers_own_changes_and_other_events() {
+    let store = SqliteStore::in_memory().expect("store");
+    let device = enroll(&store, 1)[0];
+    let mut request = batch(&device, 1, 1..=3);
+    if let IngestItem::Store { restricted, .. } = &mut request.items[1] {
+        *restricted = true;
+    }
+    if let IngestItem::Store { event_id, .. } = &mut request.items[2] {
+        *event_id = "other-event".to_owned();
+    }
+    assert_committed(&store.ingest(&request), &device, 1..=3);
+    let page = store.pull(&staff_scope(), 0, 100).expect("pulls");
+    assert_eq!(pulled_ids(&page), vec![doc_id(&device, 1)]);
+    let own = PullScope {
+        device_key: device,
+        ..staff_scope()
+    };
+    assert!(
+        store
+            .pull(&own, 0, 100)
+            .expect("pulls")
+            .documents
+            .is_empty(),
+        "a tablet is not sent its own changes"
+    );
+    let kiosk = PullScope {
+        role: EnrolledRole::Kiosk,
+        ..staff_scope()
+    };
+    assert!(
+        store
+            .pull(&kiosk, 0, 100)
+            .expect("pulls")
+            .documents
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_removal_erases_the_record_is_pulled_as_removed_and_a_capture_of_it_is_refused() {
+    let store = SqliteStore::in_memory().expect("store");
+    let device = enroll(&store, 1)[0];
+    assert_committed(&store.ingest(&batch(&device, 1, 1..=2)), &device, 1..=2);
+    let removed = doc_id(&device, 1);
+    let operator = Accessor::Operator("hr".into());
+    assert!(
+        store
+            .remove_registration(&removed, "withdrawn", &operator, 5)
+            .expect("removes")
+    );
+    assert!(
+        !store
+            .remove_registration(&removed, "again", &operator, 6)
+            .expect("reads")
+    );
+    assert!(
+        store
+            .registration_document(&removed)
+            .expect("reads")
+            .is_none()
+    );
+    assert!(store.is_removed(&removed).expect("reads"));
+
+    let staff = store.pull(&staff_scope(), 1, 100).expect("pulls");
+    assert_eq!(staff.removed, vec![removed.clone()]);
+    let kiosk = PullScope {
+        device_key: device,
+        role: EnrolledRole::Kiosk,
+        ..staff_scope()
+    };
+    assert_eq!(
+        store.pull(&kiosk, 1, 100).expect("pulls").removed,
+        vec![removed.clone()]
+    );
+    assert!(
+        store
+            .pull(&kiosk, staff.through_seq, 100)
+            .expect("pulls")
+            .removed
+            .is_empty(),
+        "a cursor past the removal does not repeat it"
+    );
+
+    // The kiosk sends its copy again (after a relay restore, say): refused, not stored.
+    let again = batch(&device, 2, 1..=1);
+    let Ok(IngestOutcome::Committed { outcomes, .. }) = store.ingest(&again) else {
+        panic!("expected a commit");
+    };
+    assert_eq!(outcomes[0].code(), Some(ErrorCode::Removed));
+    assert!(
+        store
+            .registration_document(&removed)
+            .expect("reads")
+            .is_none()
+    );
+    let log = store.access_log_entries(0, 10).expect("log");
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].1.action, AccessAction::Remove);
+}

@@ -1,0 +1,152 @@
+//! Reopening a staff PIN locked out after wrong attempts: HR has the relay sign an unlock
+//! (`kiosk-command-v1`, [`Command::UnlockStaffPin`]) bound to this tablet and to a counter.
+//! It reaches the tablet with its next sync (syncing goes on while staff mode is locked) or,
+//! for a tablet that cannot sync, as code text HR reads out or shows as a QR code. Either
+//! way the recruiter then chooses a new PIN.
+//!
+//! The tablet checks the relay's signature with the key pinned at enrollment and that the
+//! unlock names this tablet; it takes each counter once and never one at or below a counter
+//! it used, so an old code, or one seen over a shoulder, opens nothing.
+
+use std::sync::Arc;
+
+use crate::device::{Device, META_STAFF_UNLOCK};
+use crate::error::{Error, Result};
+use crate::protocol::{Command, SignedCommand, open_command};
+use crate::staff::{PinError, PinRecord, StaffSession, load_pin};
+
+const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/// The signed unlock as text: RFC 4648 base32 without padding, in groups of four.
+pub fn unlock_code_text(command: &SignedCommand) -> String {
+    let mut text = String::new();
+    let mut buffer: u32 = 0;
+    let mut bits = 0;
+    for &byte in &command.0 {
+        buffer = (buffer << 8) | u32::from(byte);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            text.push(BASE32[((buffer >> bits) & 31) as usize] as char);
+        }
+    }
+    if bits > 0 {
+        text.push(BASE32[((buffer << (5 - bits)) & 31) as usize] as char);
+    }
+    let groups: Vec<String> = text
+        .as_bytes()
+        .chunks(4)
+        .map(|g| String::from_utf8_lossy(g).into_owned())
+        .collect();
+    groups.join("-")
+}
+
+/// Reads code text back; case, spaces and dashes do not matter.
+pub fn parse_unlock_code(text: &str) -> Result<SignedCommand, PinError> {
+    let mut bytes = Vec::new();
+    let mut buffer: u32 = 0;
+    let mut bits = 0;
+    for c in text.chars().filter(|c| !c.is_whitespace() && *c != '-') {
+        let upper = c.to_ascii_uppercase() as u8;
+        let value = BASE32
+            .iter()
+            .position(|&b| b == upper)
+            .ok_or(PinError::BadUnlockCode)?;
+        buffer = (buffer << 5) | value as u32;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            bytes.push((buffer >> bits) as u8);
+        }
+    }
+    if bytes.is_empty() {
+        return Err(PinError::BadUnlockCode);
+    }
+    Ok(SignedCommand(bytes))
+}
+
+/// The unlock counter `command` carries, if the relay signed it for this device.
+fn verified_counter(device: &Device, command: &SignedCommand) -> Result<u64> {
+    let relay_key = device.relay_signing_key()?.ok_or(Error::NotEnrolled)?;
+    let device_key = device.identity_key().to_bytes();
+    match open_command(command, &relay_key, &device_key) {
+        Ok(opened) => match opened.command {
+            Command::UnlockStaffPin { counter } => Ok(counter),
+            Command::Wipe => Err(PinError::BadUnlockCode.into()),
+        },
+        Err(_) => Err(PinError::BadUnlockCode.into()),
+    }
+}
+
+/// Keeps an unlock the relay sent in a sync answer, if it is newer than any used or kept.
+/// Returns whether it was kept.
+pub fn keep_unlock_order(device: &Device, command: &SignedCommand) -> Result<bool> {
+    let counter = verified_counter(device, command)?;
+    let used = {
+        let inner = device.lock()?;
+        load_pin(&inner)?.map_or(0, |pin| pin.unlocks_used)
+    };
+    let kept = pending_unlock(device)?.unwrap_or(0);
+    if counter <= used || counter <= kept {
+        return Ok(false);
+    }
+    device
+        .lock()?
+        .store
+        .set_meta(META_STAFF_UNLOCK, &command.0)?;
+    Ok(true)
+}
+
+/// The counter of a kept unlock not used yet.
+pub fn pending_unlock(device: &Device) -> Result<Option<u64>> {
+    let Some(bytes) = device.lock()?.store.meta(META_STAFF_UNLOCK)? else {
+        return Ok(None);
+    };
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    let counter = verified_counter(device, &SignedCommand(bytes))?;
+    let used = load_pin(&*device.lock()?)?.map_or(0, |pin| pin.unlocks_used);
+    Ok((counter > used).then_some(counter))
+}
+
+/// Sets a new PIN with the unlock a sync brought, and opens staff mode.
+pub fn reset_pin_with_unlock(device: &Arc<Device>, new_pin: &str) -> Result<StaffSession> {
+    let bytes = device
+        .lock()?
+        .store
+        .meta(META_STAFF_UNLOCK)?
+        .filter(|b| !b.is_empty())
+        .ok_or(PinError::NoUnlock)?;
+    reset_pin(device, &SignedCommand(bytes), new_pin)
+}
+
+/// Sets a new PIN with an unlock code HR gave out of band, and opens staff mode.
+pub fn unlock_with_code(device: &Arc<Device>, code: &str, new_pin: &str) -> Result<StaffSession> {
+    reset_pin(device, &parse_unlock_code(code)?, new_pin)
+}
+
+fn reset_pin(device: &Arc<Device>, command: &SignedCommand, new_pin: &str) -> Result<StaffSession> {
+    let counter = verified_counter(device, command)?;
+    // Hashed before the lock is taken: Argon2id takes a while.
+    let mut record = PinRecord::new(new_pin, device.pin_pepper())?;
+    let mut inner = device.lock()?;
+    let used = load_pin(&inner)?.map_or(0, |pin| pin.unlocks_used);
+    if counter <= used {
+        return Err(PinError::UnlockCodeUsed.into());
+    }
+    record.unlocks_used = counter;
+    // One commit: the new PIN, the counter used, and the kept order gone.
+    let bytes = crate::cbor::to_vec(&record);
+    inner.store.set_meta_all(&[
+        (crate::device::META_STAFF_PIN, &bytes),
+        (META_STAFF_UNLOCK, &[]),
+    ])?;
+    drop(inner);
+    Ok(StaffSession {
+        device: Arc::clone(device),
+    })
+}
+
+#[cfg(test)]
+mod tests;
