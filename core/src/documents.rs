@@ -275,24 +275,29 @@ impl<T: DocumentContent> Document<T> {
     /// if anything fails, the document is left as it was. Returns the changes added.
     pub fn apply_change_chunks(&mut self, bytes: &[u8]) -> Result<Vec<ChangeHash>> {
         let changes = decode_change_chunks(bytes)?;
-        let before = self.doc.get_heads();
-        let mut trial = self.doc.clone();
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            trial.apply_changes(changes)
-        }))
-        .map_err(|_| Error::UnreadableDocument)??;
-        if !trial.get_missing_deps(&[]).is_empty() {
-            return Err(Error::UnreadableDocument);
-        }
-        let content: T = hydrate(&trial)?;
-        content.check()?;
-        let added = trial
-            .get_changes_meta(&before)
-            .iter()
-            .map(|c| c.hash)
-            .collect();
-        self.doc = trial;
-        Ok(added)
+        // Automerge 0.12 panics on some malformed changes; `self` is only replaced at the
+        // end, so after a panic it is as it was.
+        let merged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(
+            || -> Result<(AutoCommit, Vec<ChangeHash>)> {
+                let before = self.doc.get_heads();
+                let mut trial = self.doc.clone();
+                trial.apply_changes(changes)?;
+                if !trial.get_missing_deps(&[]).is_empty() {
+                    return Err(Error::UnreadableDocument);
+                }
+                let content: T = hydrate(&trial)?;
+                content.check()?;
+                let added = trial
+                    .get_changes_meta(&before)
+                    .iter()
+                    .map(|c| c.hash)
+                    .collect();
+                Ok((trial, added))
+            },
+        ))
+        .unwrap_or(Err(Error::UnreadableDocument))?;
+        self.doc = merged.0;
+        Ok(merged.1)
     }
 
     /// A second copy of this document written by `author`, as another device would hold it.

@@ -388,3 +388,6 @@ impl StaffSession {
             .edit_record(doc_id, now, |doc| doc.set_status(status, now))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -110,6 +110,19 @@ impl Document<Registration> {
         bytes: &[u8],
         author: StaffAuthor<'_>,
     ) -> std::result::Result<Vec<ChangeHash>, StaffEditRefusal> {
+        // Automerge 0.12 panics on some malformed changes (found by `fuzz/`); the document is
+        // only replaced at the very end, so after a panic it is as it was.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.check_and_merge_staff_changes(bytes, author)
+        }))
+        .unwrap_or(Err(StaffEditRefusal::Unreadable))
+    }
+
+    fn check_and_merge_staff_changes(
+        &mut self,
+        bytes: &[u8],
+        author: StaffAuthor<'_>,
+    ) -> std::result::Result<Vec<ChangeHash>, StaffEditRefusal> {
         let changes = decode_change_chunks(bytes).map_err(|_| StaffEditRefusal::Unreadable)?;
         let actor = actor_id(author.device);
         if changes.iter().any(|c| c.actor_id() != &actor) {
@@ -145,11 +158,9 @@ impl Document<Registration> {
             .notes;
         let heads = self.doc.get_heads();
         let mut trial = self.doc.clone();
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            trial.apply_changes(changes)
-        }))
-        .map_err(|_| StaffEditRefusal::Unreadable)?
-        .map_err(|_| StaffEditRefusal::Unreadable)?;
+        trial
+            .apply_changes(changes)
+            .map_err(|_| StaffEditRefusal::Unreadable)?;
         if !trial.get_missing_deps(&[]).is_empty() {
             return Err(StaffEditRefusal::MissingDependencies);
         }

@@ -311,3 +311,31 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_change_that_makes_automerge_panic_when_expanded_is_unreadable() {
+    // Found by `fuzz/` (staff_changes): a person edit with bytes shuffled.
+    let bytes: Vec<u8> = vec![
+        133, 111, 74, 131, 207, 12, 106, 81, 1, 163, 1, 1, 104, 76, 201, 29, 71, 119, 72, 136, 16,
+        200, 17, 183, 201, 93, 102, 195, 187, 193, 50, 223, 223, 94, 122, 234, 238, 10, 184, 2,
+        244, 46, 244, 152, 32, 129, 57, 119, 14, 168, 125, 23, 95, 86, 163, 84, 102, 195, 76, 126,
+        204, 203, 141, 138, 145, 180, 238, 55, 162, 93, 246, 15, 91, 143, 201, 179, 148, 1, 28,
+        155, 229, 201, 205, 6, 0, 1, 32, 138, 136, 227, 221, 116, 9, 241, 149, 253, 82, 219, 45,
+        60, 186, 93, 114, 202, 103, 9, 191, 29, 148, 18, 27, 243, 116, 136, 1, 180, 15, 111, 92,
+        10, 1, 2, 2, 2, 21, 12, 52, 1, 66, 2, 86, 2, 87, 7, 112, 2, 113, 2, 115, 2, 127, 1, 127,
+        12, 127, 10, 103, 105, 118, 101, 110, 95, 110, 97, 109, 101, 1, 127, 1, 127, 118, 77, 97,
+        108, 108, 111, 114, 121, 127, 1, 127, 127, 1, 20,
+    ];
+    let (mut relay, _) = captured(1);
+    let heads = relay.head_bytes();
+    let who = key(2);
+    let author = StaffAuthor {
+        device: &who,
+        recruiter: "anna",
+    };
+    assert_eq!(
+        relay.apply_staff_changes(&bytes, author),
+        Err(StaffEditRefusal::Unreadable)
+    );
+    assert_eq!(relay.head_bytes(), heads);
+}
