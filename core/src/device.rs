@@ -535,16 +535,20 @@ impl Device {
     /// close-of-event count), and prove it.
     /// Also applies what the receipt says of the relay's store: received copies of another
     /// relay epoch go back to be sent again, and copies the relay's backup holds are erased.
+    /// `cursor`, when given, is kept in the same commit (an answer that pulled nothing: one
+    /// commit instead of two).
     pub(crate) fn record_receipt(
         &self,
         stamp: &crate::store::ReceiptStamp<'_>,
         envelope: &[u8],
+        cursor: Option<&crate::protocol::PullCursor>,
         at: Timestamp,
     ) -> Result<crate::store::ReceiptEffects> {
-        Ok(self
-            .lock()?
-            .store
-            .apply_receipt(stamp, at, &[(META_LAST_RECEIPT, envelope)])?)
+        let mut meta: Vec<(&str, &[u8])> = vec![(META_LAST_RECEIPT, envelope)];
+        if let Some(cursor) = cursor {
+            meta.push((crate::staff_records::META_PULL_CURSOR, &cursor.0));
+        }
+        Ok(self.lock()?.store.apply_receipt(stamp, at, &meta)?)
     }
 
     /// Erases every received sealed copy once the event ended more than

@@ -179,6 +179,9 @@ impl Device {
             });
         }
         effects.pulled = rows.len() as u64;
+        if rows.is_empty() && removed.is_empty() && cursor.is_none() {
+            return Ok(effects);
+        }
         let cursor_bytes = cursor.map(|c| c.0.clone());
         let meta: Vec<(&str, &[u8])> = cursor_bytes
             .as_deref()

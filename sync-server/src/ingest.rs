@@ -364,6 +364,10 @@ fn check_push(
     if !known_fields || revalidate(&registration, event).is_err() {
         return quarantine(ErrorCode::InvalidRegistration);
     }
+    // A capture opens the record: the annotation containers present and empty, status new.
+    if !document.opens_record() {
+        return quarantine(ErrorCode::InvalidRegistration);
+    }
     Checked::Item(IngestItem::Store {
         doc_id: push.doc_id.clone(),
         event_id: registration.event_id.to_string(),

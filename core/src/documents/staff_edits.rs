@@ -57,6 +57,12 @@ impl Document<Registration> {
         Ok(annotations)
     }
 
+    /// Whether the annotations are as a capture opens them: containers present and empty,
+    /// status new. The relay requires it of every capture.
+    pub fn opens_record(&self) -> bool {
+        self.annotations().ok() == Some(Annotations::opened())
+    }
+
     /// Adds a note as this document's actor. Returns the new change.
     pub fn add_note(&mut self, note: Note, at: Timestamp) -> Result<Option<ChangeHash>> {
         let mut annotations = self.annotations()?;

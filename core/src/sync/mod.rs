@@ -211,6 +211,20 @@ pub fn sync(
                 }
             }
         }
+        // Pulled documents and the cursor that covers them are kept in one commit, before
+        // the receipt; an answer that pulled nothing keeps its cursor with the receipt.
+        let quiet = response.pulled.is_empty() && response.removed.is_empty();
+        let pulled = device.apply_pull(
+            response.event.as_deref(),
+            &response.pulled,
+            &response.removed,
+            if quiet {
+                None
+            } else {
+                response.cursor.as_ref()
+            },
+            now(),
+        )?;
         let effects = device.record_receipt(
             &crate::store::ReceiptStamp {
                 received: &received,
@@ -219,17 +233,15 @@ pub fn sync(
                 backup_watermark: response.backup_watermark,
             },
             &answer,
+            if quiet {
+                response.cursor.as_ref()
+            } else {
+                None
+            },
             now(),
         )?;
         report.erased += effects.erased;
         report.resent += effects.resend;
-        let pulled = device.apply_pull(
-            response.event.as_deref(),
-            &response.pulled,
-            &response.removed,
-            response.cursor.as_ref(),
-            now(),
-        )?;
         report.event_updated |= pulled.event_updated;
         report.pulled += pulled.pulled;
         report.removed += pulled.removed;

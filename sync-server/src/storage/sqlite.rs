@@ -149,8 +149,19 @@ pub struct SqliteStore {
     /// Ingest transactions committed, and the batches they carried.
     commits: AtomicU64,
     committed_batches: AtomicU64,
+    /// Events as last read or written, with their document's heads: every sync request
+    /// needs its tablet's event, and loading an Automerge document each time costs
+    /// milliseconds. Only `put_event` writes events, and it refreshes the entry.
+    events: Mutex<std::collections::HashMap<String, CachedEvent>>,
     #[cfg(test)]
     hooks: tests::Hooks,
+}
+
+#[derive(Debug, Clone)]
+struct CachedEvent {
+    event: Event,
+    /// Sorted.
+    heads: Vec<[u8; 32]>,
 }
 
 /// One batch's result in a group: what `ingest` returns, or the panic to resume in its
@@ -209,6 +220,7 @@ impl SqliteStore {
             }),
             commits: AtomicU64::new(0),
             committed_batches: AtomicU64::new(0),
+            events: Mutex::new(std::collections::HashMap::new()),
             #[cfg(test)]
             hooks: tests::Hooks::default(),
         }
@@ -244,6 +256,52 @@ impl SqliteStore {
         // A panic while holding the connection cannot leave a transaction half-applied
         // (SQLite rolls it back), so the connection is still usable.
         self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// An event's stored document.
+    fn event_document(&self, id: &EventId) -> StorageResult<Option<EventDocument>> {
+        let bytes: Option<Vec<u8>> = self
+            .conn()
+            .query_row(
+                "SELECT document FROM events WHERE event_id = ?1",
+                [id.as_str()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(bytes
+            .map(|b| EventDocument::load(&b, &relay_event_actor()))
+            .transpose()?)
+    }
+
+    /// The event with its heads, from the cache or else from the store.
+    fn cached_event(&self, id: &EventId) -> StorageResult<Option<CachedEvent>> {
+        if let Some(cached) = self.event_cache().get(id.as_str()) {
+            return Ok(Some(cached.clone()));
+        }
+        let Some(mut document) = self.event_document(id)? else {
+            return Ok(None);
+        };
+        Ok(Some(self.cache_event(&mut document)?))
+    }
+
+    fn cache_event(&self, document: &mut EventDocument) -> StorageResult<CachedEvent> {
+        let mut heads = document.head_bytes();
+        heads.sort_unstable();
+        let cached = CachedEvent {
+            event: document.read()?,
+            heads,
+        };
+        self.event_cache()
+            .insert(cached.event.id.to_string(), cached.clone());
+        Ok(cached)
+    }
+
+    fn event_cache(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, CachedEvent>> {
+        self.events
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -732,34 +790,25 @@ impl RelayStore for SqliteStore {
             .optional()?;
         // An existing event's document is changed, not replaced, so tablets get only the
         // changes past the heads they hold.
-        let bytes = match existing {
+        let mut document = match existing {
             Some(bytes) => {
                 let mut document = EventDocument::load(&bytes, &relay_event_actor())?;
                 document.write(event, Timestamp::now())?;
-                document.save()
+                document
             }
-            None => EventDocument::create(event, &relay_event_actor(), Timestamp::now())?.save(),
+            None => EventDocument::create(event, &relay_event_actor(), Timestamp::now())?,
         };
         conn.execute(
             "INSERT INTO events (event_id, document) VALUES (?1, ?2)
              ON CONFLICT (event_id) DO UPDATE SET document = excluded.document",
-            params![event.id.as_str(), bytes],
+            params![event.id.as_str(), document.save()],
         )?;
+        self.cache_event(&mut document)?;
         Ok(())
     }
 
     fn event(&self, id: &EventId) -> StorageResult<Option<Event>> {
-        let bytes: Option<Vec<u8>> = self
-            .conn()
-            .query_row(
-                "SELECT document FROM events WHERE event_id = ?1",
-                [id.as_str()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(bytes
-            .map(|b| EventDocument::load(&b, &relay_event_actor())?.read())
-            .transpose()?)
+        Ok(self.cached_event(id)?.map(|cached| cached.event))
     }
 
     fn add_enrollment_code(&self, grant: &EnrollmentGrant, created_at: i64) -> StorageResult<()> {
@@ -963,25 +1012,17 @@ impl RelayStore for SqliteStore {
         id: &EventId,
         heads: &[[u8; 32]],
     ) -> StorageResult<Option<Vec<u8>>> {
-        let bytes: Option<Vec<u8>> = self
-            .conn()
-            .query_row(
-                "SELECT document FROM events WHERE event_id = ?1",
-                [id.as_str()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let Some(bytes) = bytes else {
+        let Some(cached) = self.cached_event(id)? else {
             return Ok(None);
         };
-        let mut document = EventDocument::load(&bytes, &relay_event_actor())?;
-        let mut current = document.head_bytes();
         let mut known = heads.to_vec();
-        current.sort_unstable();
         known.sort_unstable();
-        if current == known {
+        if cached.heads == known {
             return Ok(None);
         }
+        let Some(mut document) = self.event_document(id)? else {
+            return Ok(None);
+        };
         Ok(Some(document.changes_since(heads)))
     }
 

@@ -64,6 +64,26 @@ fn a_capture_starts_with_empty_annotations() {
 }
 
 #[test]
+fn only_a_document_with_empty_annotations_opens_a_record() {
+    let (relay, capture) = captured(12);
+    assert!(relay.opens_record());
+    let mut rated = tablet(&capture, 7);
+    rated.set_rating("anna", Some(5), AT).expect("rated");
+    assert!(!rated.opens_record());
+    let mut hired = tablet(&capture, 7);
+    hired.set_status(RecordStatus::Hired, AT).expect("set");
+    assert!(!hired.opens_record());
+    let mut bare = tablet(&capture, 7);
+    automerge::transaction::Transactable::delete(&mut bare.doc, automerge::ROOT, "notes")
+        .expect("deleted");
+    bare.doc.commit();
+    assert!(
+        !bare.opens_record(),
+        "no notes list: staff could not annotate it"
+    );
+}
+
+#[test]
 fn notes_own_rating_and_status_from_a_staff_tablet_are_merged() {
     let (mut relay, capture) = captured(2);
     let mut anna = tablet(&capture, 7);
