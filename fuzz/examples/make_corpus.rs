@@ -241,15 +241,10 @@ fn main() {
     ];
     for (name, edit) in edits {
         let mut copy = RegistrationDocument::load_chunks(&capture, &staff).expect("loads");
-        let before: Vec<[u8; 32]> = copy.change_hashes().iter().map(|h| h.0).collect();
+        let before = copy.head_bytes();
         edit(&mut copy);
-        let new: Vec<[u8; 32]> = copy
-            .change_hashes()
-            .iter()
-            .map(|h| h.0)
-            .filter(|h| !before.contains(h))
-            .collect();
-        corpus.seed("staff_changes", name, &copy.change_chunks(&new));
+        let new = copy.changes_since(&before);
+        corpus.seed("staff_changes", name, &new);
     }
 
     println!(

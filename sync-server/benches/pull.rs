@@ -10,34 +10,21 @@
 
 use std::process::Child;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use kiosk_core::device::Device;
 use kiosk_core::ids::Timestamp;
 use kiosk_core::protocol::enrollment::EnrollmentCode;
-use kiosk_core::sync::{BatchLimits, HttpTransport, NoListener, Transport, TransportError, sync};
+use kiosk_core::sync::{BatchLimits, HttpTransport, NoListener, sync};
+
+#[path = "support/counting.rs"]
+mod counting;
+use counting::Counting;
 
 #[path = "../tests/support/relay_process.rs"]
 mod relay_process;
 use relay_process::{admin, spawn_relay};
-
-/// Counts the bytes each way.
-struct Counting {
-    inner: HttpTransport,
-    sent: AtomicU64,
-    received: AtomicU64,
-}
-
-impl Transport for Counting {
-    fn post(&self, path: &str, body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
-        self.sent.fetch_add(body.len() as u64, Ordering::Relaxed);
-        let answer = self.inner.post(path, body)?;
-        self.received
-            .fetch_add(answer.len() as u64, Ordering::Relaxed);
-        Ok(answer)
-    }
-}
 
 /// User + system CPU time of a process, in milliseconds.
 fn cpu_ms(child: &Child) -> f64 {
@@ -106,11 +93,7 @@ fn main() {
         )
         .expect("staff tablet enrolls");
 
-    let counting = Counting {
-        inner: HttpTransport::new(&url),
-        sent: AtomicU64::new(0),
-        received: AtomicU64::new(0),
-    };
+    let counting = Counting::new(&url);
     let cpu_before = cpu_ms(&child);
     let started = Instant::now();
     let report = sync(

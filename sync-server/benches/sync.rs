@@ -26,6 +26,10 @@ use kiosk_core::sync::{BatchLimits, HttpTransport, NoListener, Transport, Transp
 use kiosk_sync_server::keys::RelayKeys;
 use kiosk_sync_server::storage::{RelayStore, SqliteStore};
 
+#[path = "support/counting.rs"]
+mod counting;
+use counting::Counting;
+
 #[path = "../tests/support/relay_process.rs"]
 mod relay_process;
 use relay_process::{admin, spawn_relay};
@@ -78,23 +82,6 @@ impl Drop for RelayProcess {
     }
 }
 
-/// Counts the bytes each way.
-struct Counting {
-    inner: HttpTransport,
-    sent: AtomicU64,
-    received: AtomicU64,
-}
-
-impl Transport for Counting {
-    fn post(&self, path: &str, body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
-        self.sent.fetch_add(body.len() as u64, Ordering::Relaxed);
-        let answer = self.inner.post(path, body)?;
-        self.received
-            .fetch_add(answer.len() as u64, Ordering::Relaxed);
-        Ok(answer)
-    }
-}
-
 /// A kiosk tablet with the demo event installed, not yet enrolled.
 fn tablet(dir: &std::path::Path, name: &str) -> Arc<Device> {
     kiosk_core::generator::demo_kiosk(&dir.join(name)).expect("opens")
@@ -131,11 +118,7 @@ fn main() {
 
     // One tablet, many registrations, an empty relay.
     let single = tablet(dir.path(), "single.sqlite3");
-    let transport = Counting {
-        inner: HttpTransport::new(&relay.url),
-        sent: AtomicU64::new(0),
-        received: AtomicU64::new(0),
-    };
+    let transport = Counting::new(&relay.url);
     single.enroll(&code, &transport).expect("enrolls");
     capture(&single, tablet_count, 1);
     transport.sent.store(0, Ordering::Relaxed);

@@ -249,6 +249,19 @@ fn open(data_dir: &Path) -> Result<(Arc<SqliteStore>, RelayKeys), Box<dyn std::e
     Ok((store, keys))
 }
 
+/// What every admin command starts with: its settings (flag > environment > config file >
+/// default), logging, and the relay's store and keys.
+fn open_admin(
+    data_dir_flag: Settings,
+    config: &ConfigFile,
+) -> Result<(Arc<SqliteStore>, RelayKeys), Box<dyn std::error::Error>> {
+    let settings = gather(data_dir_flag, config.config.as_deref(), |name| {
+        std::env::var_os(name)
+    })?;
+    init_logging(&settings.log_or_default());
+    open(&settings.data_dir_or_default())
+}
+
 /// Logs with `filter`, which the settings have already checked.
 fn init_logging(filter: &str) {
     tracing_subscriber::fmt()
@@ -313,9 +326,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             uses,
             valid_hours,
         } => {
-            let settings = gather(data_dir_flag, config.config.as_deref(), env)?;
-            init_logging(&settings.log_or_default());
-            let (store, _) = open(&settings.data_dir_or_default())?;
+            let (store, _) = open_admin(data_dir_flag, &config)?;
             let event_id =
                 kiosk_core::ids::EventId::parse(&event).ok_or("--event is not an event id")?;
             if store.event(&event_id)?.is_none() {
@@ -343,9 +354,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             reason,
             by,
         } => {
-            let settings = gather(data_dir_flag, config.config.as_deref(), env)?;
-            init_logging(&settings.log_or_default());
-            let (store, _) = open(&settings.data_dir_or_default())?;
+            let (store, _) = open_admin(data_dir_flag, &config)?;
             if kiosk_core::ids::RegistrationId::parse(&registration).is_none() {
                 return Err("--registration is not a registration id".into());
             }
@@ -361,9 +370,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         Command::Revoke { config, device } => {
-            let settings = gather(data_dir_flag, config.config.as_deref(), env)?;
-            init_logging(&settings.log_or_default());
-            let (store, _) = open(&settings.data_dir_or_default())?;
+            let (store, _) = open_admin(data_dir_flag, &config)?;
             let key = device_key_arg(&device)?;
             if store.revoke_device(&key, now_ms())? {
                 println!("revoked {device}");
@@ -373,9 +380,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         Command::Backup { config, to } => {
-            let settings = gather(data_dir_flag, config.config.as_deref(), env)?;
-            init_logging(&settings.log_or_default());
-            let (store, _) = open(&settings.data_dir_or_default())?;
+            let (store, _) = open_admin(data_dir_flag, &config)?;
             let report = store.backup(&to)?;
             println!(
                 "backed up to {} ({} bytes); it holds every commit up to number {}",
@@ -404,9 +409,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
         Command::UnlockStaffPin { config, device } => {
-            let settings = gather(data_dir_flag, config.config.as_deref(), env)?;
-            init_logging(&settings.log_or_default());
-            let (store, keys) = open(&settings.data_dir_or_default())?;
+            let (store, keys) = open_admin(data_dir_flag, &config)?;
             let key = device_key_arg(&device)?;
             let now = now_ms();
             let counter = store
@@ -427,9 +430,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
         Command::VerifyAccessLog { config } => {
-            let settings = gather(data_dir_flag, config.config.as_deref(), env)?;
-            init_logging(&settings.log_or_default());
-            let (store, _) = open(&settings.data_dir_or_default())?;
+            let (store, _) = open_admin(data_dir_flag, &config)?;
             let verdict = store.verify_access_log()?;
             match verdict.broken_at {
                 None => {
@@ -452,9 +453,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             after,
             limit,
         } => {
-            let settings = gather(data_dir_flag, config.config.as_deref(), env)?;
-            init_logging(&settings.log_or_default());
-            let (store, _) = open(&settings.data_dir_or_default())?;
+            let (store, _) = open_admin(data_dir_flag, &config)?;
             for (seq, entry) in store.access_log_entries(after, limit)? {
                 let (who, recruiter) = match &entry.accessor {
                     kiosk_sync_server::storage::Accessor::Device {
@@ -478,9 +477,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
         Command::DeviceReport { config, device } => {
-            let settings = gather(data_dir_flag, config.config.as_deref(), env)?;
-            init_logging(&settings.log_or_default());
-            let (store, _) = open(&settings.data_dir_or_default())?;
+            let (store, _) = open_admin(data_dir_flag, &config)?;
             let report = store
                 .device_report(&device_key_arg(&device)?)?
                 .ok_or("no such device on this relay")?;

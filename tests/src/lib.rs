@@ -99,6 +99,41 @@ impl TestRelay {
     }
 }
 
+/// A relay serving plain HTTP on loopback, with its store in a temporary folder and the
+/// demo event stored.
+#[derive(Debug)]
+pub struct FileRelay {
+    /// The relay's data folder (store and keys); tests may put other files here.
+    pub dir: tempfile::TempDir,
+    pub store: Arc<kiosk_sync_server::storage::SqliteStore>,
+    pub server: TestRelay,
+}
+
+impl FileRelay {
+    /// An enrollment code for the demo event (see [`demo_code`]).
+    pub fn code(
+        &self,
+        role: kiosk_core::protocol::enrollment::EnrolledRole,
+        uses: u32,
+        valid_ms: i64,
+    ) -> kiosk_core::protocol::enrollment::EnrollmentCode {
+        demo_code(self.store.as_ref(), role, uses, valid_ms)
+    }
+}
+
+/// Starts a [`FileRelay`].
+pub async fn file_relay() -> FileRelay {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(
+        kiosk_sync_server::storage::SqliteStore::open(&dir.path().join("relay.sqlite3"))
+            .expect("store"),
+    );
+    kiosk_sync_server::store_demo_event(store.as_ref()).expect("demo event");
+    let keys = kiosk_sync_server::keys::RelayKeys::load_or_create(dir.path()).expect("keys");
+    let server = TestRelay::start(AppState::new(store.clone(), keys)).await;
+    FileRelay { dir, store, server }
+}
+
 /// A kiosk tablet with the demo event installed, in its own temporary folder.
 #[derive(Debug)]
 pub struct Tablet {

@@ -4,13 +4,11 @@
 
 use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::Arc;
 
 use kiosk_core::protocol::enrollment::EnrolledRole;
-use kiosk_sync_server::keys::RelayKeys;
-use kiosk_sync_server::storage::{RelayStore, SqliteStore};
-use kiosk_sync_server::{AppState, now_ms, store_demo_event};
-use kiosk_tests::{TestRelay, demo_code};
+use kiosk_sync_server::now_ms;
+use kiosk_sync_server::storage::RelayStore;
+use kiosk_tests::{FileRelay, demo_code, file_relay};
 
 fn device_cli(store: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kiosk-device-e2e"))
@@ -32,11 +30,7 @@ fn stdout_of(output: &Output) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_newcomer_follows_the_readme_from_enrollment_to_a_closed_event_and_a_wipe() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(SqliteStore::open(&dir.path().join("relay.sqlite3")).expect("store"));
-    store_demo_event(store.as_ref()).expect("demo event");
-    let keys = RelayKeys::load_or_create(dir.path()).expect("keys");
-    let server = TestRelay::start(AppState::new(store.clone(), keys)).await;
+    let FileRelay { dir, store, server } = file_relay().await;
     let url = server.url();
     let code = demo_code(store.as_ref(), EnrolledRole::Kiosk, 1, 3_600_000).display();
 
@@ -120,11 +114,7 @@ async fn a_newcomer_follows_the_readme_from_enrollment_to_a_closed_event_and_a_w
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recruiter_follows_the_readme_on_a_staff_tablet() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(SqliteStore::open(&dir.path().join("relay.sqlite3")).expect("store"));
-    store_demo_event(store.as_ref()).expect("demo event");
-    let keys = RelayKeys::load_or_create(dir.path()).expect("keys");
-    let server = TestRelay::start(AppState::new(store.clone(), keys)).await;
+    let FileRelay { dir, store, server } = file_relay().await;
     let url = server.url();
     let kiosk_code = demo_code(store.as_ref(), EnrolledRole::Kiosk, 1, 3_600_000);
     let staff_code = kiosk_tests::staff_code(store.as_ref(), "anna").display();

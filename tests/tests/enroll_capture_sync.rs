@@ -11,34 +11,12 @@ use kiosk_core::protocol::{ErrorCode, SignedEnvelope};
 use kiosk_core::store::DocumentState;
 use kiosk_core::sync::{BatchLimits, HttpTransport, NoListener, Transport, TransportError, sync};
 use kiosk_sync_server::enrollment::create_code;
-use kiosk_sync_server::keys::RelayKeys;
-use kiosk_sync_server::storage::{RelayStore, SqliteStore};
-use kiosk_sync_server::{AppState, now_ms, store_demo_event};
-use kiosk_tests::{TestRelay, demo_code, sync_now, tablet};
+use kiosk_sync_server::now_ms;
+use kiosk_sync_server::storage::RelayStore;
+use kiosk_tests::{FileRelay, file_relay, sync_now, tablet};
 
-struct Relay {
-    _dir: tempfile::TempDir,
-    store: Arc<SqliteStore>,
-    server: TestRelay,
-}
-
-async fn relay() -> Relay {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(SqliteStore::open(&dir.path().join("relay.sqlite3")).expect("store"));
-    store_demo_event(store.as_ref()).expect("demo event");
-    let keys = RelayKeys::load_or_create(dir.path()).expect("keys");
-    let server = TestRelay::start(AppState::new(store.clone(), keys)).await;
-    Relay {
-        _dir: dir,
-        store,
-        server,
-    }
-}
-
-impl Relay {
-    fn code(&self, role: EnrolledRole, uses: u32, valid_ms: i64) -> EnrollmentCode {
-        demo_code(self.store.as_ref(), role, uses, valid_ms)
-    }
+async fn relay() -> FileRelay {
+    file_relay().await
 }
 
 fn capture(device: &Arc<Device>, count: usize, seed: u64) {

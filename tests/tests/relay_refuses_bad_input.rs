@@ -2,8 +2,6 @@
 //! requests. Each gets its documented code or quarantine, and the relay's store shows
 //! nothing else changed.
 
-use std::sync::Arc;
-
 use ed25519_dalek::SigningKey;
 use kiosk_core::annotations::RecordStatus;
 use kiosk_core::capture::{RelayOpeningKey, RelaySealingKey, sign_and_seal};
@@ -19,10 +17,9 @@ use kiosk_core::protocol::{
 use kiosk_core::registration::Registration;
 use kiosk_core::sync::{HttpTransport, Transport, TransportError};
 use kiosk_sync_server::enrollment::create_code;
-use kiosk_sync_server::keys::RelayKeys;
-use kiosk_sync_server::storage::{RelayCounts, RelayStore, SqliteStore};
-use kiosk_sync_server::{AppState, now_ms, store_demo_event};
-use kiosk_tests::TestRelay;
+use kiosk_sync_server::now_ms;
+use kiosk_sync_server::storage::{RelayCounts, RelayStore};
+use kiosk_tests::{FileRelay, file_relay};
 
 /// A device whose every byte the test controls.
 struct RawDevice {
@@ -173,14 +170,11 @@ fn refused(result: Result<Vec<u8>, TransportError>) -> (u16, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_garbage_and_impermissible_requests_get_their_codes_and_change_nothing_else() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(SqliteStore::open(&dir.path().join("relay.sqlite3")).expect("store"));
-    store_demo_event(store.as_ref()).expect("event");
-    let server = TestRelay::start(AppState::new(
-        store.clone(),
-        RelayKeys::load_or_create(dir.path()).expect("keys"),
-    ))
-    .await;
+    let FileRelay {
+        dir: _dir,
+        store,
+        server,
+    } = file_relay().await;
     let url = server.url();
     tokio::task::spawn_blocking(move || {
         let http = HttpTransport::new(&url);
@@ -419,19 +413,14 @@ impl RawDevice {
         let mut copy =
             RegistrationDocument::load_chunks(&stored.changes, &self.key.verifying_key())
                 .expect("loads");
-        let before: Vec<[u8; 32]> = copy.change_hashes().iter().map(|h| h.0).collect();
+        let before = copy.head_bytes();
         edit(&mut copy);
-        let new: Vec<[u8; 32]> = copy
-            .change_hashes()
-            .iter()
-            .map(|h| h.0)
-            .filter(|h| !before.contains(h))
-            .collect();
+        let new = copy.changes_since(&before);
         assert!(!new.is_empty(), "the edit made a change");
         Push {
             doc_id: doc_id.to_owned(),
             journal_seq: None,
-            body: PushBody::Changes(copy.change_chunks(&new)),
+            body: PushBody::Changes(new),
         }
     }
 }
@@ -446,14 +435,11 @@ fn outcome_codes(bytes: &[u8]) -> Vec<Option<ErrorCode>> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_edits_beyond_notes_own_rating_and_status_and_pulls_beyond_the_event_are_refused() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(SqliteStore::open(&dir.path().join("relay.sqlite3")).expect("store"));
-    store_demo_event(store.as_ref()).expect("event");
-    let server = TestRelay::start(AppState::new(
-        store.clone(),
-        RelayKeys::load_or_create(dir.path()).expect("keys"),
-    ))
-    .await;
+    let FileRelay {
+        dir: _dir,
+        store,
+        server,
+    } = file_relay().await;
     let url = server.url();
     tokio::task::spawn_blocking(move || {
         let http = HttpTransport::new(&url);

@@ -12,33 +12,14 @@ use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_core::store::DocumentState;
 use kiosk_core::sync::HttpTransport;
 use kiosk_core::validation::RegistrationInput;
-use kiosk_sync_server::keys::RelayKeys;
-use kiosk_sync_server::storage::{AccessAction, Accessor, RelayStore, SqliteStore};
-use kiosk_sync_server::{AppState, now_ms, store_demo_event};
+use kiosk_sync_server::now_ms;
+use kiosk_sync_server::storage::{AccessAction, Accessor, RelayStore};
 use kiosk_tests::{
-    Tablet, TestRelay, demo_code, staff_code, staff_session, staff_tablet, sync_now, tablet,
+    FileRelay, Tablet, demo_code, file_relay, staff_code, staff_session, staff_tablet, sync_now,
+    tablet,
 };
 
-struct Relay {
-    _dir: tempfile::TempDir,
-    store: Arc<SqliteStore>,
-    server: TestRelay,
-}
-
-async fn relay() -> Relay {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(SqliteStore::open(&dir.path().join("relay.sqlite3")).expect("store"));
-    store_demo_event(store.as_ref()).expect("demo event");
-    let keys = RelayKeys::load_or_create(dir.path()).expect("keys");
-    let server = TestRelay::start(AppState::new(store.clone(), keys)).await;
-    Relay {
-        _dir: dir,
-        store,
-        server,
-    }
-}
-
-fn transport(relay: &Relay) -> HttpTransport {
+fn transport(relay: &FileRelay) -> HttpTransport {
     HttpTransport::new(&relay.server.url())
 }
 
@@ -54,7 +35,7 @@ fn open_registrations(count: usize) -> u64 {
 
 /// An enrolled kiosk that captured `count` generated visitors and one with protected
 /// personal data, all synced.
-fn kiosk_with_captures(relay: &Relay, count: usize) -> Tablet {
+fn kiosk_with_captures(relay: &FileRelay, count: usize) -> Tablet {
     let kiosk = tablet();
     let code = demo_code(relay.store.as_ref(), EnrolledRole::Kiosk, 1, 3_600_000);
     kiosk
@@ -90,7 +71,7 @@ fn capture_protected(device: &Arc<Device>) {
         .expect("a protected visitor is captured");
 }
 
-fn enrolled_staff(relay: &Relay, recruiter: &str) -> Tablet {
+fn enrolled_staff(relay: &FileRelay, recruiter: &str) -> Tablet {
     let staff = staff_tablet();
     staff
         .device
@@ -105,7 +86,7 @@ fn enrolled_staff(relay: &Relay, recruiter: &str) -> Tablet {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_staff_tablet_pulls_its_events_registrations_but_never_restricted_ones_and_each_pull_is_logged()
  {
-    let relay = relay().await;
+    let relay = file_relay().await;
     let url = relay.server.url();
     let store = relay.store.clone();
     let relay = Arc::new(relay);
@@ -164,7 +145,7 @@ async fn a_staff_tablet_pulls_its_events_registrations_but_never_restricted_ones
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_staff_tablets_edit_the_same_registration_offline_and_both_keep_their_changes() {
-    let relay = Arc::new(relay().await);
+    let relay = Arc::new(file_relay().await);
     let shared = relay.clone();
     tokio::task::spawn_blocking(move || {
         let relay = shared;
@@ -238,7 +219,7 @@ async fn two_staff_tablets_edit_the_same_registration_offline_and_both_keep_thei
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_newly_published_form_reaches_a_kiosk_on_its_next_sync() {
-    let relay = Arc::new(relay().await);
+    let relay = Arc::new(file_relay().await);
     let shared = relay.clone();
     tokio::task::spawn_blocking(move || {
         let relay = shared;
@@ -285,7 +266,7 @@ async fn a_newly_published_form_reaches_a_kiosk_on_its_next_sync() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_registration_removed_at_the_relay_is_erased_on_every_tablet_and_not_taken_back() {
-    let relay = Arc::new(relay().await);
+    let relay = Arc::new(file_relay().await);
     let shared = relay.clone();
     tokio::task::spawn_blocking(move || {
         let relay = shared;
@@ -336,7 +317,7 @@ async fn a_registration_removed_at_the_relay_is_erased_on_every_tablet_and_not_t
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_locked_out_staff_tablet_keeps_syncing_and_hr_reopens_it_with_a_signed_unlock() {
-    let relay = Arc::new(relay().await);
+    let relay = Arc::new(file_relay().await);
     let shared = relay.clone();
     tokio::task::spawn_blocking(move || {
         let relay = shared;

@@ -262,14 +262,7 @@ impl SqliteStore {
 
     /// An event's stored document.
     fn event_document(&self, id: &EventId) -> StorageResult<Option<EventDocument>> {
-        let bytes: Option<Vec<u8>> = self
-            .conn()
-            .query_row(
-                "SELECT document FROM events WHERE event_id = ?1",
-                [id.as_str()],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let bytes = event_bytes(&self.conn(), id.as_str())?;
         Ok(bytes
             .map(|b| EventDocument::load(&b, &relay_event_actor()))
             .transpose()?)
@@ -572,11 +565,7 @@ fn apply_batch(tx: &Transaction<'_>, batch: &IngestBatch) -> StorageResult<Inges
             last_accepted: last as u64,
         });
     }
-    let commit_seq: i64 = tx.query_row(
-        "UPDATE relay_state SET commit_seq = commit_seq + 1 WHERE id = 1 RETURNING commit_seq",
-        [],
-        |r| r.get(0),
-    )?;
+    let commit_seq = next_commit_seq(tx)?;
     let mut outcomes = Vec::with_capacity(batch.items.len());
     for item in &batch.items {
         outcomes.push(apply_item(tx, batch, item, commit_seq)?);
@@ -596,6 +585,16 @@ fn apply_batch(tx: &Transaction<'_>, batch: &IngestBatch) -> StorageResult<Inges
         journal,
         commit_seq: commit_seq as u64,
     })
+}
+
+/// Takes the next number from the store's commit counter: every ingest and every removal
+/// takes one, so backups and pull cursors can name how far they reach.
+fn next_commit_seq(tx: &Transaction<'_>) -> StorageResult<i64> {
+    Ok(tx.query_row(
+        "UPDATE relay_state SET commit_seq = commit_seq + 1 WHERE id = 1 RETURNING commit_seq",
+        [],
+        |r| r.get(0),
+    )?)
 }
 
 /// One item's writes and its outcome.
@@ -737,6 +736,17 @@ fn apply_item(
     }
 }
 
+/// An event's stored document bytes.
+fn event_bytes(conn: &Connection, event_id: &str) -> StorageResult<Option<Vec<u8>>> {
+    Ok(conn
+        .query_row(
+            "SELECT document FROM events WHERE event_id = ?1",
+            [event_id],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 /// A registration's capture followed by every later change.
 fn stored_registration(
     conn: &Connection,
@@ -781,13 +791,7 @@ fn all_change_hashes(conn: &Connection, doc_id: &str) -> StorageResult<Vec<[u8; 
 impl RelayStore for SqliteStore {
     fn put_event(&self, event: &Event) -> StorageResult<()> {
         let conn = self.conn();
-        let existing: Option<Vec<u8>> = conn
-            .query_row(
-                "SELECT document FROM events WHERE event_id = ?1",
-                [event.id.as_str()],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let existing = event_bytes(&conn, event.id.as_str())?;
         // An existing event's document is changed, not replaced, so tablets get only the
         // changes past the heads they hold.
         let mut document = match existing {
@@ -1187,11 +1191,7 @@ impl RelayStore for SqliteStore {
         let Some((event_id, device_key)) = record else {
             return Ok(false);
         };
-        let commit_seq: i64 = tx.query_row(
-            "UPDATE relay_state SET commit_seq = commit_seq + 1 WHERE id = 1 RETURNING commit_seq",
-            [],
-            |r| r.get(0),
-        )?;
+        let commit_seq = next_commit_seq(&tx)?;
         tx.execute(
             "DELETE FROM registration_changes WHERE doc_id = ?1",
             [doc_id],

@@ -24,6 +24,14 @@ CREATE TABLE IF NOT EXISTS access_log (
     previous   BLOB NOT NULL,
     hash       BLOB NOT NULL
 ) STRICT;
+-- Rows only continue the chain: the next number, linked to the last hash. Besides gaps,
+-- this refuses INSERT OR REPLACE, which would rewrite an entry without firing the DELETE
+-- trigger (SQLite fires delete triggers for REPLACE only under recursive_triggers).
+CREATE TRIGGER IF NOT EXISTS access_log_only_grows BEFORE INSERT ON access_log
+WHEN NEW.seq IS NOT (SELECT COALESCE(MAX(seq), 0) + 1 FROM access_log)
+  OR NEW.previous IS NOT COALESCE(
+         (SELECT hash FROM access_log ORDER BY seq DESC LIMIT 1), zeroblob(32))
+BEGIN SELECT RAISE(ABORT, 'the access log only grows at its end'); END;
 CREATE TRIGGER IF NOT EXISTS access_log_no_update BEFORE UPDATE ON access_log
 BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS access_log_no_delete BEFORE DELETE ON access_log
@@ -52,8 +60,11 @@ pub enum AccessAction {
     Pull,
     /// Someone at the relay read the record.
     Read,
+    /// Someone at the relay changed the record (notes, status).
     Change,
+    /// The record was removed (gallring, withdrawal): its bytes erased.
     Remove,
+    /// The record left the relay in an export.
     Export,
 }
 
@@ -170,6 +181,8 @@ pub(crate) fn append(conn: &Connection, entries: &[AccessEntry]) -> StorageResul
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
+    // A last hash that is not 32 bytes means the log was tampered with: extending it would
+    // hide that, so the access (and the transaction that needs it) fails instead.
     let (mut seq, mut previous) = match last {
         Some((seq, hash)) => (
             seq as u64,
@@ -325,13 +338,27 @@ mod tests {
         }
     }
 
-    fn unlocked(conn: &Connection) {
+    /// A log of four pulls with its UPDATE and DELETE triggers dropped, as a tampering hand
+    /// with the file could.
+    fn unlocked_log_of_four() -> Connection {
+        let conn = log();
+        let batch: Vec<_> = (1..=4).map(|n| entry(n, AccessAction::Pull)).collect();
+        append(&conn, &batch).expect("appends");
         conn.execute_batch("DROP TRIGGER access_log_no_update; DROP TRIGGER access_log_no_delete;")
             .expect("drops");
+        conn
+    }
+
+    fn broken_at(conn: &Connection) -> Option<u64> {
+        verify(conn).expect("verifies").broken_at
+    }
+
+    fn refusal(result: rusqlite::Result<usize>) -> String {
+        result.expect_err("refused").to_string()
     }
 
     #[test]
-    fn an_empty_log_verifies() {
+    fn an_empty_log_verifies_with_no_entries() {
         let verdict = verify(&log()).expect("verifies");
         assert_eq!(
             verdict,
@@ -350,76 +377,121 @@ mod tests {
             &conn,
             &[entry(1, AccessAction::Pull), entry(2, AccessAction::Pull)],
         )
-        .expect("ok");
-        append(
-            &conn,
-            &[AccessEntry {
-                accessor: Accessor::Operator("hr".into()),
-                ..entry(3, AccessAction::Remove)
-            }],
-        )
-        .expect("ok");
+        .expect("appends");
+        let operator = AccessEntry {
+            accessor: Accessor::Operator("hr".into()),
+            ..entry(3, AccessAction::Remove)
+        };
+        append(&conn, std::slice::from_ref(&operator)).expect("appends");
         let verdict = verify(&conn).expect("verifies");
         assert_eq!((verdict.entries, verdict.broken_at), (3, None));
+        let last: Vec<u8> = conn
+            .query_row("SELECT hash FROM access_log WHERE seq = 3", [], |r| r.get(0))
+            .expect("reads");
+        assert_eq!(verdict.head.as_slice(), last.as_slice());
+        // The second call linked to the first call's last entry, not to the genesis.
+        let link: Vec<u8> = conn
+            .query_row("SELECT previous FROM access_log WHERE seq = 3", [], |r| {
+                r.get(0)
+            })
+            .expect("reads");
+        assert_ne!(link.as_slice(), GENESIS.as_slice());
+
         let read = entries(&conn, 1, 10).expect("reads");
-        assert_eq!(read.len(), 2);
-        assert_eq!(read[0], (2, entry(2, AccessAction::Pull)));
-        assert_eq!(read[1].1.accessor, Accessor::Operator("hr".into()));
+        assert_eq!(read, vec![(2, entry(2, AccessAction::Pull)), (3, operator)]);
+        assert_eq!(entries(&conn, 0, 1).expect("reads").len(), 1);
     }
 
     #[test]
-    fn updates_and_deletes_are_refused() {
+    fn a_first_pull_of_5000_entries_is_one_append_that_verifies() {
         let conn = log();
-        append(&conn, &[entry(1, AccessAction::Pull)]).expect("ok");
-        assert!(
-            conn.execute("UPDATE access_log SET doc_id = 'other'", [])
-                .is_err()
-        );
-        assert!(conn.execute("DELETE FROM access_log", []).is_err());
-        assert_eq!(verify(&conn).expect("verifies").broken_at, None);
+        let batch: Vec<_> = (0..5_000)
+            .map(|n| AccessEntry {
+                doc_id: format!("019ce0a0-6a80-7000-8000-{n:012x}"),
+                ..entry(1, AccessAction::Pull)
+            })
+            .collect();
+        let started = std::time::Instant::now();
+        append(&conn, &batch).expect("appends");
+        // A figure to read, not a timing assertion (benchmarks measure time).
+        eprintln!("appended 5000 access-log entries in {:?}", started.elapsed());
+        let verdict = verify(&conn).expect("verifies");
+        assert_eq!((verdict.entries, verdict.broken_at), (5_000, None));
+    }
+
+    #[test]
+    fn updates_deletes_and_out_of_chain_inserts_are_refused() {
+        let conn = log();
+        append(
+            &conn,
+            &[entry(1, AccessAction::Pull), entry(2, AccessAction::Pull)],
+        )
+        .expect("appends");
+        let update = refusal(conn.execute("UPDATE access_log SET doc_id = 'other'", []));
+        assert!(update.contains("append-only"), "{update}");
+        let delete = refusal(conn.execute("DELETE FROM access_log WHERE seq = 2", []));
+        assert!(delete.contains("append-only"), "{delete}");
+
+        let head: Vec<u8> = conn
+            .query_row("SELECT hash FROM access_log WHERE seq = 2", [], |r| r.get(0))
+            .expect("reads");
+        let insert = |seq: i64, previous: &[u8]| {
+            conn.execute(
+                "INSERT OR REPLACE INTO access_log
+                 (seq, at, actor_kind, actor, recruiter, action, doc_id, previous, hash)
+                 VALUES (?1, 0, 'operator', 'x', NULL, 'read', 'doc', ?2, zeroblob(32))",
+                params![seq, previous],
+            )
+        };
+        // REPLACE would rewrite entry 2 without firing the DELETE trigger.
+        let replace = refusal(insert(2, &GENESIS));
+        assert!(replace.contains("only grows at its end"), "{replace}");
+        let gap = refusal(insert(4, &head));
+        assert!(gap.contains("only grows at its end"), "{gap}");
+        let unlinked = refusal(insert(3, &GENESIS));
+        assert!(unlinked.contains("only grows at its end"), "{unlinked}");
+
+        assert_eq!(entries(&conn, 0, 10).expect("reads").len(), 2);
+        assert_eq!(broken_at(&conn), None);
     }
 
     #[test]
     fn any_altered_column_breaks_the_chain_at_that_entry() {
         for (column, value) in [
+            ("seq", "7"),
             ("at", "9"),
+            ("actor_kind", "'operator'"),
             ("actor", "'someone else'"),
             ("recruiter", "'bertil'"),
             ("recruiter", "NULL"),
             ("action", "'read'"),
             ("doc_id", "'doc-9'"),
+            ("previous", "zeroblob(32)"),
+            ("hash", "zeroblob(32)"),
         ] {
-            let conn = log();
-            let batch: Vec<_> = (1..=4).map(|n| entry(n, AccessAction::Pull)).collect();
-            append(&conn, &batch).expect("ok");
-            unlocked(&conn);
+            let conn = unlocked_log_of_four();
+            assert_eq!(broken_at(&conn), None);
             conn.execute(
                 &format!("UPDATE access_log SET {column} = {value} WHERE seq = 3"),
                 [],
             )
             .expect("tampers");
-            assert_eq!(
-                verify(&conn).expect("verifies").broken_at,
-                Some(3),
-                "{column} changed"
-            );
+            assert_eq!(broken_at(&conn), Some(3), "{column} changed");
         }
     }
 
     #[test]
-    fn a_removed_or_rehashed_entry_breaks_the_chain() {
-        let conn = log();
-        let batch: Vec<_> = (1..=4).map(|n| entry(n, AccessAction::Pull)).collect();
-        append(&conn, &batch).expect("ok");
-        unlocked(&conn);
+    fn a_removed_middle_entry_breaks_the_chain_where_it_was() {
+        let conn = unlocked_log_of_four();
         conn.execute("DELETE FROM access_log WHERE seq = 2", [])
             .expect("deletes");
-        assert_eq!(verify(&conn).expect("verifies").broken_at, Some(2));
+        let verdict = verify(&conn).expect("verifies");
+        assert_eq!((verdict.entries, verdict.broken_at), (3, Some(2)));
+    }
 
-        // Rewriting an entry and its own hash still breaks the next link.
-        let conn = log();
-        append(&conn, &batch).expect("ok");
-        unlocked(&conn);
+    #[test]
+    fn an_entry_rewritten_with_its_own_hash_breaks_the_next_link() {
+        let conn = unlocked_log_of_four();
         let previous: Vec<u8> = conn
             .query_row("SELECT previous FROM access_log WHERE seq = 2", [], |r| {
                 r.get(0)
@@ -431,6 +503,24 @@ mod tests {
             [forged.as_slice()],
         )
         .expect("tampers");
-        assert_eq!(verify(&conn).expect("verifies").broken_at, Some(3));
+        assert_eq!(broken_at(&conn), Some(3));
+    }
+
+    #[test]
+    fn blobs_of_the_wrong_length_count_as_broken() {
+        for (column, seq) in [("hash", 2), ("previous", 3), ("hash", 4)] {
+            let conn = unlocked_log_of_four();
+            conn.execute(
+                &format!("UPDATE access_log SET {column} = x'0102' WHERE seq = ?1"),
+                [seq],
+            )
+            .expect("tampers");
+            assert_eq!(broken_at(&conn), Some(seq), "{column} of {seq}");
+        }
+        // Nothing is appended after a head that cannot be a hash.
+        let conn = unlocked_log_of_four();
+        conn.execute("UPDATE access_log SET hash = x'01' WHERE seq = 4", [])
+            .expect("tampers");
+        assert!(append(&conn, &[entry(5, AccessAction::Pull)]).is_err());
     }
 }
