@@ -386,7 +386,9 @@ mod tests {
         let verdict = verify(&conn).expect("verifies");
         assert_eq!((verdict.entries, verdict.broken_at), (3, None));
         let last: Vec<u8> = conn
-            .query_row("SELECT hash FROM access_log WHERE seq = 3", [], |r| r.get(0))
+            .query_row("SELECT hash FROM access_log WHERE seq = 3", [], |r| {
+                r.get(0)
+            })
             .expect("reads");
         assert_eq!(verdict.head.as_slice(), last.as_slice());
         // The second call linked to the first call's last entry, not to the genesis.
@@ -414,7 +416,10 @@ mod tests {
         let started = std::time::Instant::now();
         append(&conn, &batch).expect("appends");
         // A figure to read, not a timing assertion (benchmarks measure time).
-        eprintln!("appended 5000 access-log entries in {:?}", started.elapsed());
+        eprintln!(
+            "appended 5000 access-log entries in {:?}",
+            started.elapsed()
+        );
         let verdict = verify(&conn).expect("verifies");
         assert_eq!((verdict.entries, verdict.broken_at), (5_000, None));
     }
@@ -433,7 +438,9 @@ mod tests {
         assert!(delete.contains("append-only"), "{delete}");
 
         let head: Vec<u8> = conn
-            .query_row("SELECT hash FROM access_log WHERE seq = 2", [], |r| r.get(0))
+            .query_row("SELECT hash FROM access_log WHERE seq = 2", [], |r| {
+                r.get(0)
+            })
             .expect("reads");
         let insert = |seq: i64, previous: &[u8]| {
             conn.execute(
@@ -508,14 +515,14 @@ mod tests {
 
     #[test]
     fn blobs_of_the_wrong_length_count_as_broken() {
-        for (column, seq) in [("hash", 2), ("previous", 3), ("hash", 4)] {
+        for (column, seq) in [("hash", 2_u32), ("previous", 3), ("hash", 4)] {
             let conn = unlocked_log_of_four();
             conn.execute(
                 &format!("UPDATE access_log SET {column} = x'0102' WHERE seq = ?1"),
                 [seq],
             )
             .expect("tampers");
-            assert_eq!(broken_at(&conn), Some(seq), "{column} of {seq}");
+            assert_eq!(broken_at(&conn), Some(u64::from(seq)), "{column} of {seq}");
         }
         // Nothing is appended after a head that cannot be a hash.
         let conn = unlocked_log_of_four();
