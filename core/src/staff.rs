@@ -1,7 +1,8 @@
 //! Staff mode: a PIN (Argon2id) guards what recruiters see on a tablet. After failures the
 //! next try must wait longer and longer; after [`MAX_FAILURES`] the PIN is locked out until
-//! a relay-signed unlock code reopens it ([`crate::staff_unlock`]). Each attempt is counted durably
-//! before the PIN is checked, so killing the app mid-check gains nothing.
+//! an unlock the relay signed for this tablet and a fresh counter sets a new one
+//! ([`crate::staff_unlock`]); the record keeps the highest counter used. Each attempt is
+//! counted durably before the PIN is checked, so killing the app mid-check gains nothing.
 //!
 //! The Argon2id hash is keyed with a secret derived from the device's data key, which the
 //! platform key store holds: a copied store file alone does not allow guessing the PIN

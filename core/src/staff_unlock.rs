@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use crate::device::{Device, META_STAFF_UNLOCK};
+use crate::device::{Device, Inner, META_STAFF_UNLOCK};
 use crate::error::{Error, Result};
 use crate::protocol::{Command, SignedCommand, open_command};
 use crate::staff::{PinError, PinRecord, StaffSession, load_pin};
@@ -65,49 +65,71 @@ pub fn parse_unlock_code(text: &str) -> Result<SignedCommand, PinError> {
     Ok(SignedCommand(bytes))
 }
 
-/// The unlock counter `command` carries, if the relay signed it for this device.
-fn verified_counter(device: &Device, command: &SignedCommand) -> Result<u64> {
-    let relay_key = device.relay_signing_key()?.ok_or(Error::NotEnrolled)?;
-    let device_key = device.identity_key().to_bytes();
-    match open_command(command, &relay_key, &device_key) {
-        Ok(opened) => match opened.command {
-            Command::UnlockStaffPin { counter } => Ok(counter),
-            Command::Wipe => Err(PinError::BadUnlockCode.into()),
-        },
-        Err(_) => Err(PinError::BadUnlockCode.into()),
+/// What an unlock is checked against: the relay key pinned at enrollment and this tablet.
+struct Verifier {
+    relay_key: ed25519_dalek::VerifyingKey,
+    device_key: [u8; 32],
+}
+
+impl Verifier {
+    /// Taken before the device lock: reading the relay key takes that lock itself.
+    fn of(device: &Device) -> Result<Verifier> {
+        Ok(Verifier {
+            relay_key: device.relay_signing_key()?.ok_or(Error::NotEnrolled)?,
+            device_key: device.identity_key().to_bytes(),
+        })
+    }
+
+    /// The unlock counter `command` carries, if the relay signed it for this device.
+    fn counter(&self, command: &SignedCommand) -> Result<u64, PinError> {
+        match open_command(command, &self.relay_key, &self.device_key) {
+            Ok(opened) => match opened.command {
+                Command::UnlockStaffPin { counter } => Ok(counter),
+                Command::Wipe => Err(PinError::BadUnlockCode),
+            },
+            Err(_) => Err(PinError::BadUnlockCode),
+        }
     }
 }
 
-/// Keeps an unlock the relay sent in a sync answer, if it is newer than any used or kept.
-/// Returns whether it was kept.
-pub fn keep_unlock_order(device: &Device, command: &SignedCommand) -> Result<bool> {
-    let counter = verified_counter(device, command)?;
-    let used = {
-        let inner = device.lock()?;
-        load_pin(&inner)?.map_or(0, |pin| pin.unlocks_used)
-    };
-    let kept = pending_unlock(device)?.unwrap_or(0);
-    if counter <= used || counter <= kept {
-        return Ok(false);
-    }
-    device
-        .lock()?
-        .store
-        .set_meta(META_STAFF_UNLOCK, &command.0)?;
-    Ok(true)
+fn unlocks_used(inner: &Inner) -> Result<u64> {
+    Ok(load_pin(inner)?.map_or(0, |pin| pin.unlocks_used))
 }
 
-/// The counter of a kept unlock not used yet.
-pub fn pending_unlock(device: &Device) -> Result<Option<u64>> {
-    let Some(bytes) = device.lock()?.store.meta(META_STAFF_UNLOCK)? else {
+/// The kept unlock's counter. Used orders are overwritten with nothing (the store has no
+/// delete), and one that no longer verifies counts as none: it could open nothing.
+fn kept_counter(inner: &Inner, verifier: &Verifier) -> Result<Option<u64>> {
+    let Some(bytes) = inner.store.meta(META_STAFF_UNLOCK)? else {
         return Ok(None);
     };
     if bytes.is_empty() {
         return Ok(None);
     }
-    let counter = verified_counter(device, &SignedCommand(bytes))?;
-    let used = load_pin(&*device.lock()?)?.map_or(0, |pin| pin.unlocks_used);
-    Ok((counter > used).then_some(counter))
+    Ok(verifier.counter(&SignedCommand(bytes)).ok())
+}
+
+/// Keeps an unlock the relay sent in a sync answer, if it is newer than any used or kept.
+/// Returns whether it was kept. The relay repeats an unlock for a week, so most calls keep
+/// nothing.
+pub fn keep_unlock_order(device: &Device, command: &SignedCommand) -> Result<bool> {
+    let verifier = Verifier::of(device)?;
+    let counter = verifier.counter(command)?;
+    // Compared and written under one lock, so a PIN reset in between cannot be undone.
+    let mut inner = device.lock()?;
+    let newest = unlocks_used(&inner)?.max(kept_counter(&inner, &verifier)?.unwrap_or(0));
+    if counter <= newest {
+        return Ok(false);
+    }
+    inner.store.set_meta(META_STAFF_UNLOCK, &command.0)?;
+    Ok(true)
+}
+
+/// The counter of a kept unlock not used yet.
+pub fn pending_unlock(device: &Device) -> Result<Option<u64>> {
+    let verifier = Verifier::of(device)?;
+    let inner = device.lock()?;
+    let used = unlocks_used(&inner)?;
+    Ok(kept_counter(&inner, &verifier)?.filter(|&counter| counter > used))
 }
 
 /// Sets a new PIN with the unlock a sync brought, and opens staff mode.
@@ -127,16 +149,22 @@ pub fn unlock_with_code(device: &Arc<Device>, code: &str, new_pin: &str) -> Resu
 }
 
 fn reset_pin(device: &Arc<Device>, command: &SignedCommand, new_pin: &str) -> Result<StaffSession> {
-    let counter = verified_counter(device, command)?;
-    // Hashed before the lock is taken: Argon2id takes a while.
+    let verifier = Verifier::of(device)?;
+    let counter = verifier.counter(command)?;
+    let fresh = |inner: &Inner| -> Result<()> {
+        if counter <= unlocks_used(inner)? {
+            return Err(PinError::UnlockCodeUsed.into());
+        }
+        Ok(())
+    };
+    // A used code is refused before the slow hash, and again under the lock that writes,
+    // in case a parallel reset took the counter meanwhile.
+    fresh(&*device.lock()?)?;
     let mut record = PinRecord::new(new_pin, device.pin_pepper())?;
     let mut inner = device.lock()?;
-    let used = load_pin(&inner)?.map_or(0, |pin| pin.unlocks_used);
-    if counter <= used {
-        return Err(PinError::UnlockCodeUsed.into());
-    }
+    fresh(&inner)?;
     record.unlocks_used = counter;
-    // One commit: the new PIN, the counter used, and the kept order gone.
+    // One commit: the new PIN with no failures, the counter used, and the kept order gone.
     let bytes = crate::cbor::to_vec(&record);
     inner.store.set_meta_all(&[
         (crate::device::META_STAFF_PIN, &bytes),

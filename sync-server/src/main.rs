@@ -16,9 +16,10 @@ use kiosk_sync_server::{AppState, now_ms, serve, serve_tls, shutdown_signal, sto
 /// How settings are merged, shown under `--help`.
 const PRECEDENCE: &str = "Each setting is taken from the first of: its command-line flag, its \
 environment variable, the config file (--config, else KIOSK_CONFIG; read by `serve`, \
-`create-code`, `remove`, `revoke`, `backup`, `restore`, `device-report`, `unlock-staff-pin`, `verify-access-log` and `access-log`, not by `demo`), the default. Relative paths in the config file are \
-relative to the file's directory. The log filter is KIOSK_LOG (else RUST_LOG), the `log` key, \
-or \"info,tower_http=info\".";
+`create-code`, `remove`, `revoke`, `backup`, `restore`, `device-report`, `unlock-staff-pin`, \
+`verify-access-log` and `access-log`, not by `demo`), the default. Relative paths in the config \
+file are relative to the file's directory. The log filter is KIOSK_LOG (else RUST_LOG), the \
+`log` key, or \"info,tower_http=info\".";
 
 #[derive(Parser)]
 #[command(
@@ -423,7 +424,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             );
             println!("unlock {counter} signed for {device}");
             println!(
-                "the tablet receives it on its next sync (for 7 days); the recruiter then sets                  a new PIN (`kiosk-device staff-unlock --new-pin …`)"
+                "the tablet receives it on its next sync (for 7 days); the recruiter then sets \
+                 a new PIN (`kiosk-device staff-unlock --new-pin …`)"
             );
             println!("code for a tablet that cannot sync (`--code`):");
             println!("{}", kiosk_core::staff_unlock::unlock_code_text(&command));

@@ -73,6 +73,51 @@ fn a_relay_signed_code_reopens_a_locked_pin_with_a_new_one_and_only_once() {
         pin_error(unlock_with_code(&device, &code, "731946")),
         PinError::UnlockCodeUsed
     );
+    assert_eq!(
+        pin_error(unlock_with_code(&device, &code, "1")),
+        PinError::UnlockCodeUsed,
+        "a used code is refused before the new PIN is even looked at"
+    );
+}
+
+#[test]
+fn a_garbled_or_cut_code_is_a_bad_unlock_code_and_the_pin_stays_locked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = locked_tablet(&dir);
+    let code = unlock_code_text(&unlock_for(&device, 1, &relay()));
+    let cut = &code[..code.len() / 2];
+    let mut chars: Vec<char> = code.chars().collect();
+    let middle = (chars.len() / 2..)
+        .find(|&i| chars[i] != '-')
+        .expect("a letter");
+    chars[middle] = if chars[middle] == 'A' { 'B' } else { 'A' };
+    let mistyped: String = chars.into_iter().collect();
+    for garbled in [cut, mistyped.as_str(), "not a code at all!", ""] {
+        assert_eq!(
+            pin_error(unlock_with_code(&device, garbled, NEW_PIN)),
+            PinError::BadUnlockCode,
+            "{garbled:?}"
+        );
+    }
+    assert!(matches!(
+        unlock(&device, OLD_PIN, later()),
+        Err(Error::Pin(PinError::LockedOut))
+    ));
+    unlock_with_code(&device, &code, NEW_PIN).expect("the right code still works");
+}
+
+#[test]
+fn a_code_typed_in_clears_an_older_unlock_kept_from_a_sync() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = locked_tablet(&dir);
+    assert!(keep_unlock_order(&device, &unlock_for(&device, 1, &relay())).expect("checks"));
+    let newer = unlock_code_text(&unlock_for(&device, 2, &relay()));
+    unlock_with_code(&device, &newer, NEW_PIN).expect("reopens");
+    assert_eq!(pending_unlock(&device).expect("reads"), None);
+    assert_eq!(
+        pin_error(reset_pin_with_unlock(&device, "731946")),
+        PinError::NoUnlock
+    );
 }
 
 #[test]

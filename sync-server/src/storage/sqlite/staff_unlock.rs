@@ -59,3 +59,115 @@ pub(crate) fn outstanding(
         .optional()?
         .map(|c| c as u64))
 }
+
+#[cfg(test)]
+mod tests {
+    use kiosk_core::protocol::enrollment::EnrolledRole;
+
+    use super::UNLOCK_VALID_MS;
+    use crate::storage::{EnrollmentGrant, RelayStore, SqliteStore};
+
+    const STAFF: [u8; 32] = [1; 32];
+    const KIOSK: [u8; 32] = [2; 32];
+    const UNKNOWN: [u8; 32] = [3; 32];
+    const DAY_MS: i64 = 24 * 3_600_000;
+
+    /// A store with one staff tablet (`STAFF`) and one kiosk (`KIOSK`), enrolled at 0.
+    fn store() -> SqliteStore {
+        let store = SqliteStore::in_memory().expect("store");
+        for (lookup, role, key) in [
+            ([0xe1; 32], EnrolledRole::Staff, STAFF),
+            ([0xe2; 32], EnrolledRole::Kiosk, KIOSK),
+        ] {
+            let grant = EnrollmentGrant {
+                lookup,
+                answer_secret: [0; 32],
+                event_id: "demo-event".to_owned(),
+                role,
+                recruiter: (role == EnrolledRole::Staff).then(|| "recruiter-1".to_owned()),
+                expires_at: i64::MAX,
+                max_uses: 1,
+            };
+            store.add_enrollment_code(&grant, 0).expect("code");
+            store
+                .redeem_enrollment_code(&lookup, &key, role, &|_| true, 0, 1 << 40)
+                .expect("storage")
+                .expect("enrolled");
+        }
+        store
+    }
+
+    #[test]
+    fn each_unlock_of_a_staff_tablet_raises_its_counter_from_one() {
+        let store = store();
+        assert_eq!(
+            store.outstanding_staff_unlock(&STAFF, 10).expect("reads"),
+            None
+        );
+        assert_eq!(
+            store.issue_staff_unlock(&STAFF, 10).expect("issues"),
+            Some(1)
+        );
+        assert_eq!(
+            store.issue_staff_unlock(&STAFF, 20).expect("issues"),
+            Some(2)
+        );
+        assert_eq!(
+            store.outstanding_staff_unlock(&STAFF, 30).expect("reads"),
+            Some(2)
+        );
+    }
+
+    #[test]
+    fn kiosks_unknown_and_revoked_devices_get_no_unlock() {
+        let store = store();
+        assert_eq!(store.issue_staff_unlock(&KIOSK, 10).expect("reads"), None);
+        assert_eq!(store.issue_staff_unlock(&UNKNOWN, 10).expect("reads"), None);
+        assert_eq!(
+            store.issue_staff_unlock(&STAFF, 10).expect("issues"),
+            Some(1)
+        );
+        assert!(store.revoke_device(&STAFF, 20).expect("revokes"));
+        assert_eq!(store.issue_staff_unlock(&STAFF, 30).expect("reads"), None);
+        for key in [KIOSK, UNKNOWN] {
+            assert_eq!(
+                store.outstanding_staff_unlock(&key, 30).expect("reads"),
+                None
+            );
+        }
+    }
+
+    #[test]
+    fn an_unlock_is_outstanding_for_seven_days_from_its_latest_issue() {
+        let store = store();
+        let issued = 100 * DAY_MS;
+        store.issue_staff_unlock(&STAFF, issued).expect("issues");
+        let last_moment = issued + UNLOCK_VALID_MS - 1;
+        assert_eq!(
+            store
+                .outstanding_staff_unlock(&STAFF, last_moment)
+                .expect("reads"),
+            Some(1)
+        );
+        let week_later = issued + 7 * DAY_MS;
+        assert_eq!(
+            store
+                .outstanding_staff_unlock(&STAFF, week_later)
+                .expect("reads"),
+            None
+        );
+        // Issuing again starts a new week, with the next counter.
+        assert_eq!(
+            store
+                .issue_staff_unlock(&STAFF, week_later)
+                .expect("issues"),
+            Some(2)
+        );
+        assert_eq!(
+            store
+                .outstanding_staff_unlock(&STAFF, week_later + DAY_MS)
+                .expect("reads"),
+            Some(2)
+        );
+    }
+}
