@@ -1197,6 +1197,8 @@ impl RelayStore for SqliteStore {
             [doc_id],
         )?;
         tx.execute("DELETE FROM registrations WHERE doc_id = ?1", [doc_id])?;
+        // Copies kept for review (a retry from a revoked tablet, say) go too.
+        tx.execute("DELETE FROM quarantine WHERE doc_id = ?1", [doc_id])?;
         tx.execute(
             "INSERT INTO removals (doc_id, event_id, device_key, removed_at, commit_seq, reason)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

@@ -520,6 +520,19 @@ fn a_removal_erases_the_record_is_pulled_as_removed_and_a_capture_of_it_is_refus
     let device = enroll(&store, 1)[0];
     assert_committed(&store.ingest(&batch(&device, 1, 1..=2)), &device, 1..=2);
     let removed = doc_id(&device, 1);
+    // A second, different copy of the same id, kept in quarantine.
+    let mut conflicting = batch(&device, 2, 1..=1);
+    if let IngestItem::Store {
+        document,
+        change_hashes,
+        ..
+    } = &mut conflicting.items[0]
+    {
+        document.push(0);
+        change_hashes[0][31] ^= 1;
+    }
+    store.ingest(&conflicting).expect("kept apart");
+    assert_eq!(store.counts().expect("counts").quarantined, 1);
     let operator = Accessor::Operator("hr".into());
     assert!(
         store
@@ -559,8 +572,13 @@ fn a_removal_erases_the_record_is_pulled_as_removed_and_a_capture_of_it_is_refus
         "a cursor past the removal does not repeat it"
     );
 
+    assert_eq!(
+        store.counts().expect("counts").quarantined,
+        0,
+        "quarantined copies are erased too"
+    );
     // The kiosk sends its copy again (after a relay restore, say): refused, not stored.
-    let again = batch(&device, 2, 1..=1);
+    let again = batch(&device, 3, 1..=1);
     let Ok(IngestOutcome::Committed { outcomes, .. }) = store.ingest(&again) else {
         panic!("expected a commit");
     };
