@@ -4,7 +4,9 @@
 //!
 //! The check reads every operation of every change, not only what the merged document shows:
 //! an operation that loses to a concurrent one today could win after a later merge, so
-//! "the content looks unchanged" proves nothing. A staff tablet's change may only
+//! "the content looks unchanged" proves nothing. Every change must depend on the record,
+//! and every operation may only name as predecessors operations on its own object and key
+//! (Automerge applies a predecessor wherever it is). A staff tablet's change may only
 //! - put the root `status`;
 //! - insert new notes at the end or anywhere in the notes list (never change or delete one),
 //!   and put scalar fields into the notes it inserts in the same push;
@@ -12,6 +14,8 @@
 //!
 //! Then the merged content is checked: the captured fields are unchanged, new notes name
 //! this tablet and its recruiter, scores and status are valid.
+
+use std::collections::HashMap;
 
 use automerge::legacy::{Key, ObjectId, OpId, OpType};
 use automerge::{AutoCommit, ChangeHash, ObjId as ExId, ObjType, ReadDoc, ScalarValue, Value};
@@ -137,31 +141,52 @@ impl Document<Registration> {
         let notes = object_at(&self.doc, automerge::ROOT, "notes", ObjType::List)?;
         let ratings = object_at(&self.doc, automerge::ROOT, "ratings", ObjType::Map)?;
         let existing_notes = note_objects(&self.doc)?;
+        let mut targets = map_key_targets(&mut self.doc);
         let mut new_notes: Vec<OpId> = Vec::new();
         for change in &changes {
             if self.doc.get_change_meta_by_hash(&change.hash()).is_some() {
                 continue;
+            }
+            // Every edit builds on the record (at least its capture): a change with no
+            // dependencies would be the same bytes for any record a kiosk captured.
+            if change.deps().is_empty() {
+                return Err(StaffEditRefusal::NotPermitted(
+                    "a record it does not build on",
+                ));
+            }
+            // Checked before the operations: predecessors in changes the relay lacks are
+            // unknown to it, which is not the same as naming another key's operations.
+            let known = |dep: &ChangeHash| {
+                self.doc.get_change_meta_by_hash(dep).is_some()
+                    || changes.iter().any(|c| c.hash() == *dep)
+            };
+            if !change.deps().iter().all(known) {
+                return Err(StaffEditRefusal::MissingDependencies);
             }
             let expanded = change.decode();
             for (index, op) in expanded.operations.iter().enumerate() {
                 let id = OpId(expanded.start_op.get() + index as u64, actor.clone());
                 check_operation(
                     op,
-                    id,
+                    id.clone(),
                     &notes,
                     &ratings,
                     author.recruiter,
                     &existing_notes,
                     &mut new_notes,
                 )?;
+                check_predecessors(op, &targets)?;
+                if let Key::Map(key) = &op.key {
+                    targets.insert(id, (op.obj.clone(), key.to_string()));
+                }
             }
         }
         let before_registration: Registration =
             hydrate(&self.doc).map_err(|_| StaffEditRefusal::Invalid("the stored record"))?;
-        let before_notes = self
+        let before = self
             .annotations()
-            .map_err(|_| StaffEditRefusal::Invalid("the stored record"))?
-            .notes;
+            .map_err(|_| StaffEditRefusal::Invalid("the stored record"))?;
+        let before_notes = before.notes.clone();
         let heads = self.doc.get_heads();
         let mut trial = self.doc.clone();
         trial
@@ -191,6 +216,24 @@ impl Document<Registration> {
                 "notes in another recruiter's or tablet's name",
             ));
         }
+        // What the operation rules already imply, checked on the result as well: every
+        // note stays as it was, and every other recruiter's rating too.
+        let notes_kept = before_notes.iter().all(|b| annotations.notes.contains(b));
+        let others_kept = before
+            .ratings
+            .iter()
+            .filter(|(recruiter, _)| recruiter.as_str() != author.recruiter)
+            .all(|(recruiter, score)| annotations.ratings.get(recruiter) == Some(score))
+            && annotations
+                .ratings
+                .keys()
+                .all(|r| r == author.recruiter || before.ratings.contains_key(r));
+        if !notes_kept {
+            return Err(StaffEditRefusal::NotPermitted("existing notes"));
+        }
+        if !others_kept {
+            return Err(StaffEditRefusal::NotPermitted("another recruiter's rating"));
+        }
         let added = trial
             .get_changes_meta(&heads)
             .iter()
@@ -216,6 +259,51 @@ fn object_at(
         _ => Err(StaffEditRefusal::Invalid(
             "the record has no annotation containers",
         )),
+    }
+}
+
+/// Which object and map key every map operation in the document's history wrote to, by
+/// its op id: an operation may only supersede (name as its predecessor) operations on the
+/// same key. Automerge applies a predecessor wherever it is, so without this a put of one
+/// key could delete another recruiter's rating, or an insert an existing note.
+fn map_key_targets(doc: &mut AutoCommit) -> HashMap<OpId, (ObjectId, String)> {
+    let mut targets = HashMap::new();
+    for change in doc.get_changes(&[]) {
+        let expanded = change.decode();
+        for (index, op) in expanded.operations.iter().enumerate() {
+            if let Key::Map(key) = &op.key {
+                let id = OpId(
+                    expanded.start_op.get() + index as u64,
+                    expanded.actor_id.clone(),
+                );
+                targets.insert(id, (op.obj.clone(), key.to_string()));
+            }
+        }
+    }
+    targets
+}
+
+/// Whether every predecessor `op` names is an operation on its own object and map key; a
+/// list insert names none.
+fn check_predecessors(
+    op: &automerge::legacy::Op,
+    targets: &HashMap<OpId, (ObjectId, String)>,
+) -> std::result::Result<(), StaffEditRefusal> {
+    let same_key = |pred: &OpId| match (&op.key, targets.get(pred)) {
+        (Key::Map(key), Some((obj, target))) => *obj == op.obj && target == key.as_str(),
+        _ => false,
+    };
+    let allowed = if op.insert {
+        op.pred.is_empty()
+    } else {
+        op.pred.iter().all(same_key)
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(StaffEditRefusal::NotPermitted(
+            "what other operations wrote (a predecessor on another key)",
+        ))
     }
 }
 

@@ -333,7 +333,7 @@ proptest! {
 }
 
 #[test]
-fn a_change_that_makes_automerge_panic_when_expanded_is_unreadable() {
+fn a_change_that_made_automerge_panic_when_expanded_is_refused_and_changes_nothing() {
     // Found by `fuzz/` (staff_changes): a person edit with bytes shuffled.
     let bytes: Vec<u8> = vec![
         133, 111, 74, 131, 207, 12, 106, 81, 1, 163, 1, 1, 104, 76, 201, 29, 71, 119, 72, 136, 16,
@@ -353,9 +353,114 @@ fn a_change_that_makes_automerge_panic_when_expanded_is_unreadable() {
         device: &who,
         recruiter: "anna",
     };
-    assert_eq!(
-        relay.apply_staff_changes(&bytes, author),
-        Err(StaffEditRefusal::Unreadable)
-    );
+    // Refused (its dependencies are now checked before Automerge expands it), and the
+    // document is as it was.
+    assert!(relay.apply_staff_changes(&bytes, author).is_err());
     assert_eq!(relay.head_bytes(), heads);
+}
+
+/// The op id of the value at `key` of `obj`.
+fn value_op(doc: &RegistrationDocument, obj: &automerge::ObjId, key: &str) -> OpId {
+    match doc.doc.get(obj, key) {
+        Ok(Some((_, ExId::Id(counter, actor, _)))) => OpId(counter, actor),
+        other => panic!("no value at {key}: {other:?}"),
+    }
+}
+
+/// `tablet`'s last change, with `pred` added to its first operation: what a modified client
+/// could send.
+fn last_change_with_pred(tablet: &mut RegistrationDocument, pred: OpId) -> Vec<u8> {
+    let heads = tablet.doc.get_heads();
+    let change = tablet
+        .doc
+        .get_change_by_hash(&heads[0])
+        .expect("the last change");
+    let mut expanded = change.decode();
+    let mut preds: Vec<OpId> = expanded.operations[0].pred.iter().cloned().collect();
+    preds.push(pred);
+    expanded.operations[0].pred = preds.into();
+    expanded.hash = None;
+    let mut forged = automerge::Change::from(expanded);
+    forged.bytes().to_vec()
+}
+
+#[test]
+fn an_operation_naming_another_keys_operation_as_predecessor_is_refused() {
+    // Bertil's rating and note are on the relay, and on Anna's tablet.
+    let (mut relay, capture) = captured(13);
+    let mut bertil = tablet(&capture, 8);
+    let base = bertil.head_bytes();
+    bertil.set_rating("bertil", Some(2), AT).expect("rated");
+    bertil
+        .add_note(note("Bertil's note", "bertil", 8, 1), AT)
+        .expect("noted");
+    push(&mut relay, &mut bertil, &base, staff(8, "bertil")).expect("accepted");
+    let mut anna = tablet(&relay.save_changes(), 7);
+    let ratings = match anna.doc.get(automerge::ROOT, "ratings") {
+        Ok(Some((_, id))) => id,
+        other => panic!("no ratings: {other:?}"),
+    };
+    let bertils_rating = value_op(&anna, &ratings, "bertil");
+    let who = key(7);
+    let author = StaffAuthor {
+        device: &who,
+        recruiter: "anna",
+    };
+
+    // Anna's own rating, superseding Bertil's too: Automerge would delete his.
+    anna.set_rating("anna", Some(5), AT).expect("rated");
+    let forged = last_change_with_pred(&mut anna, bertils_rating);
+    assert_eq!(
+        relay.apply_staff_changes(&forged, author),
+        Err(StaffEditRefusal::NotPermitted(
+            "what other operations wrote (a predecessor on another key)"
+        ))
+    );
+
+    // A new note superseding Bertil's note (the list element he inserted).
+    let mut anna = tablet(&relay.save_changes(), 7);
+    let notes = match anna.doc.get(automerge::ROOT, "notes") {
+        Ok(Some((_, id))) => id,
+        other => panic!("no notes: {other:?}"),
+    };
+    let bertils_note = match anna.doc.get(&notes, 0) {
+        Ok(Some((_, ExId::Id(counter, actor, _)))) => OpId(counter, actor),
+        other => panic!("no note: {other:?}"),
+    };
+    anna.add_note(note("Anna's note", "anna", 7, 2), AT)
+        .expect("noted");
+    let forged = last_change_with_pred(&mut anna, bertils_note);
+    assert_eq!(
+        relay.apply_staff_changes(&forged, author),
+        Err(StaffEditRefusal::NotPermitted(
+            "what other operations wrote (a predecessor on another key)"
+        ))
+    );
+    let kept = relay.annotations().expect("reads");
+    assert_eq!(kept.ratings.get("bertil"), Some(&2));
+    assert_eq!(kept.notes.len(), 1);
+}
+
+#[test]
+fn a_change_with_no_dependencies_is_refused() {
+    let (mut relay, _) = captured(14);
+    // A fresh document by the staff key: its first change depends on nothing.
+    let mut loose = automerge::AutoCommit::new().with_actor(actor_id(&key(7)));
+    automerge::transaction::Transactable::put(&mut loose, automerge::ROOT, "status", "hired")
+        .expect("put");
+    loose.commit();
+    let bytes = loose.get_changes(&[])[0].clone().bytes().to_vec();
+    let who = key(7);
+    assert_eq!(
+        relay.apply_staff_changes(
+            &bytes,
+            StaffAuthor {
+                device: &who,
+                recruiter: "anna"
+            }
+        ),
+        Err(StaffEditRefusal::NotPermitted(
+            "a record it does not build on"
+        ))
+    );
 }
