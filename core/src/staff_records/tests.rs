@@ -197,3 +197,49 @@ fn a_revoked_staff_tablets_wipe_erases_its_pulled_registrations() {
 fn session_result(device: &Arc<Device>) -> Result<StaffSession> {
     crate::staff::unlock(device, PIN, Timestamp::now())
 }
+
+#[test]
+fn a_pulled_change_of_a_copy_no_longer_held_is_skipped_and_the_cursor_still_moves() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, registrations) = staff_with_records(&dir, 1);
+    // Another registration's later change alone, without its capture: what a tablet gets
+    // for a record whose copy it already erased as expired.
+    let mut generator = RegistrationGenerator::new(crate::demo::demo_event(), 77);
+    let gone = generator.next_registration().expect("valid");
+    let kiosk = ed25519_dalek::SigningKey::from_bytes(&[9; 32]).verifying_key();
+    let mut document = RegistrationDocument::create(&gone, &kiosk, gone.captured_at).expect("doc");
+    let capture_heads = document.head_bytes();
+    document
+        .set_status(
+            crate::annotations::RecordStatus::Contacted,
+            Timestamp::now(),
+        )
+        .expect("set");
+    let orphan = PulledDocument {
+        doc_id: gone.id.to_string(),
+        received_at: 1_772_000_000_000,
+        changes: document.changes_since(&capture_heads),
+    };
+    let garbage = PulledDocument {
+        doc_id: registrations[0].id.to_string(),
+        received_at: 1_772_000_000_000,
+        changes: b"not automerge".to_vec(),
+    };
+    let cursor = PullCursor(b"next".to_vec());
+    let effects = device
+        .apply_pull(
+            None,
+            &[orphan, garbage],
+            &[],
+            Some(&cursor),
+            Timestamp::now(),
+        )
+        .expect("the page applies");
+    assert_eq!((effects.pulled, effects.skipped), (0, 2));
+    assert_eq!(
+        device.pull_request().expect("request").cursor,
+        Some(cursor),
+        "the cursor moves past what was skipped"
+    );
+    assert_eq!(session(&device).registrations().expect("lists").len(), 1);
+}

@@ -80,6 +80,9 @@ pub struct SyncReport {
     pub removed: u64,
     /// The relay sent an unlock for a locked-out staff PIN.
     pub unlock_received: bool,
+    /// Pulled documents that could not be merged (a copy already erased here) and were
+    /// skipped.
+    pub skipped: u64,
 }
 
 /// Pushes everything unreceipted (a kiosk's captures, a staff tablet's edits) in bounded
@@ -245,6 +248,7 @@ pub fn sync(
         report.event_updated |= pulled.event_updated;
         report.pulled += pulled.pulled;
         report.removed += pulled.removed;
+        report.skipped += pulled.skipped;
         for command in &response.commands {
             // Each command is signed on its own, bound to this device, and kept.
             match open_command(command, &relay_key, &device_key)?.command {
