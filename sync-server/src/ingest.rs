@@ -19,8 +19,8 @@ use kiosk_core::validation::revalidate;
 use crate::keys::RelayKeys;
 use crate::pull::{CursorKey, PullStart};
 use crate::storage::{
-    AccessAction, AccessEntry, Accessor, DeviceRecord, IngestBatch, IngestItem, IngestOutcome,
-    PullPage, PullScope, RelayStore, StorageResult,
+    Accessor, DeviceRecord, IngestBatch, IngestItem, IngestOutcome, PullQuery, PullScope,
+    RelayStore, StorageResult,
 };
 
 /// The most changes one answer carries to a staff tablet (whole commits at a time): about
@@ -110,48 +110,27 @@ pub fn handle_sync(
     }
     // A revoked or expired tablet is told to wipe, and is sent nothing more.
     let entitled = !revoked && now < device.expires_at;
-    let page = if entitled {
-        let scope = PullScope {
+    let pull = entitled.then(|| PullQuery {
+        scope: PullScope {
             device_key: device.device_key,
             event_id: device.event_id.clone(),
             role: device.role,
-        };
-        store.pull(&scope, after_seq, MAX_PULL_CHANGES)?
-    } else {
-        PullPage {
-            through_seq: after_seq,
-            ..PullPage::default()
-        }
-    };
-    let accessor = Accessor::Device {
-        device_key: device.device_key,
-        recruiter: device.recruiter.clone(),
-    };
-    let access_entry = |action, doc_id: &str| AccessEntry {
-        at: now,
-        accessor: accessor.clone(),
-        action,
-        doc_id: doc_id.to_owned(),
-    };
-    let mut access: Vec<AccessEntry> = page
-        .documents
-        .iter()
-        .map(|d| access_entry(AccessAction::Pull, &d.doc_id))
-        .collect();
-    access.extend(items.iter().filter_map(|item| match item {
-        IngestItem::Annotate {
-            doc_id, changes, ..
-        } if !changes.is_empty() => Some(access_entry(AccessAction::Change, doc_id)),
-        _ => None,
-    }));
+        },
+        after_seq,
+        max_changes: MAX_PULL_CHANGES,
+    });
     let batch = IngestBatch {
         device_key: device.device_key,
         seq: request.seq,
         received_at: now,
         items,
-        access,
+        accessor: Accessor::Device {
+            device_key: device.device_key,
+            recruiter: device.recruiter.clone(),
+        },
+        pull,
     };
-    match store.ingest(&batch)? {
+    let page = match store.ingest(&batch)? {
         IngestOutcome::StaleSeq { last_accepted } => {
             response.last_accepted_seq = Some(last_accepted);
             return refuse(response, ErrorCode::StaleSeq);
@@ -160,12 +139,14 @@ pub fn handle_sync(
             outcomes,
             journal,
             commit_seq,
+            page,
         } => {
             response.commit_seq = Some(commit_seq);
             response.outcomes = outcomes_in_push_order(&checked, outcomes);
             response.journal_confirmed = journal.into();
+            page
         }
-    }
+    };
     // Removed documents the tablet just pushed are named too, so it erases them.
     let pushed_removed = request
         .pushes
@@ -180,7 +161,8 @@ pub fn handle_sync(
     }
     response.pulled = page.documents;
     response.more = page.more;
-    response.cursor = Some(cursor_key.write(&start, page.through_seq));
+    // A tablet sent nothing (revoked, expired) keeps its cursor where it was.
+    response.cursor = Some(cursor_key.write(&start, page.through_seq.max(after_seq)));
     Ok(SignedEnvelope::sign(RECEIPT_TAG, &response, &keys.signing).to_bytes())
 }
 
@@ -423,11 +405,14 @@ fn check_staff_edit(
     let stored = match store.stored_registration(&push.doc_id) {
         Ok(Some(stored)) => stored,
         Ok(None) => {
-            return match store.is_removed(&push.doc_id) {
-                Ok(true) => Checked::Rejected(
-                    ErrorCode::Removed,
-                    "the registration was removed at the relay",
-                ),
+            // Only a removal this tablet could have known of is named as such.
+            return match store.removal(&push.doc_id) {
+                Ok(Some(removal)) if removal.event_id == device.event_id && !removal.restricted => {
+                    Checked::Rejected(
+                        ErrorCode::Removed,
+                        "the registration was removed at the relay",
+                    )
+                }
                 _ => unknown(),
             };
         }
@@ -455,7 +440,6 @@ fn check_staff_edit(
             Checked::Item(IngestItem::Annotate {
                 doc_id: push.doc_id.clone(),
                 changes,
-                all_hashes: document.change_hashes().iter().map(|h| h.0).collect(),
             })
         }
         Err(refusal) => {

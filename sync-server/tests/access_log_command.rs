@@ -7,8 +7,8 @@ use std::process::{Command, Output};
 
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_sync_server::storage::{
-    AccessAction, AccessEntry, Accessor, EnrollmentGrant, IngestBatch, IngestOutcome, RelayStore,
-    SqliteStore,
+    Accessor, EnrollmentGrant, IngestBatch, IngestItem, IngestOutcome, PullQuery, PullScope,
+    RelayStore, SqliteStore,
 };
 
 const STAFF_TABLET: [u8; 32] = [5; 32];
@@ -40,29 +40,51 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).trim().to_owned()
 }
 
-/// A staff tablet enrolled on `store`, as the enrollment route records one.
-fn enroll_staff_tablet(store: &SqliteStore) {
+const KIOSK: [u8; 32] = [6; 32];
+const EVENT: &str = "019ce0a0-0000-7000-8000-000000000001";
+
+/// A tablet enrolled on `store`, as the enrollment route records one.
+fn enroll(store: &SqliteStore, key: [u8; 32], role: EnrolledRole) {
     let grant = EnrollmentGrant {
-        lookup: [0xee; 32],
+        lookup: [key[0]; 32],
         answer_secret: [0; 32],
-        event_id: "019ce0a0-0000-7000-8000-000000000001".into(),
-        role: EnrolledRole::Staff,
-        recruiter: Some(RECRUITER.into()),
+        event_id: EVENT.into(),
+        role,
+        recruiter: (role == EnrolledRole::Staff).then(|| RECRUITER.into()),
         expires_at: i64::MAX,
         max_uses: 1,
     };
     store.add_enrollment_code(&grant, 0).expect("code");
     store
-        .redeem_enrollment_code(
-            &grant.lookup,
-            &STAFF_TABLET,
-            EnrolledRole::Staff,
-            &|_| true,
-            0,
-            1 << 40,
-        )
+        .redeem_enrollment_code(&grant.lookup, &key, role, &|_| true, 0, 1 << 40)
         .expect("storage")
         .expect("enrolled");
+}
+
+/// A kiosk's three captures (placeholder bytes: the store does not read them).
+fn captures() -> IngestBatch {
+    IngestBatch {
+        device_key: KIOSK,
+        seq: 1,
+        received_at: PULLED_AT,
+        items: (1..=3)
+            .map(|n| IngestItem::Store {
+                doc_id: doc_id(n),
+                event_id: EVENT.into(),
+                document: vec![n as u8],
+                change_hashes: vec![[n as u8; 32]],
+                capture_signature: vec![0; 64],
+                receipt_code: format!("R-{n}"),
+                restricted: false,
+                journal_seq: Some(n),
+            })
+            .collect(),
+        accessor: Accessor::Device {
+            device_key: KIOSK,
+            recruiter: None,
+        },
+        pull: None,
+    }
 }
 
 #[test]
@@ -75,7 +97,8 @@ fn the_command_verifies_a_stored_chain_and_names_the_entry_edited_in_the_file() 
 
     let head = {
         let store = SqliteStore::open(&data.join("relay.sqlite3")).expect("store");
-        enroll_staff_tablet(&store);
+        enroll(&store, KIOSK, EnrolledRole::Kiosk);
+        enroll(&store, STAFF_TABLET, EnrolledRole::Staff);
         // A read of a registration the relay does not hold logs nothing.
         let reader = Accessor::Operator("hr-officer".into());
         assert!(
@@ -84,23 +107,26 @@ fn the_command_verifies_a_stored_chain_and_names_the_entry_edited_in_the_file() 
                 .expect("reads")
                 .is_none()
         );
-        // A staff tablet's pull of three registrations, logged with the request it answers.
+        store.ingest(&captures()).expect("stores");
+        // A staff tablet's first pull: three registrations, logged with the request.
         let pulled = IngestBatch {
             device_key: STAFF_TABLET,
             seq: 1,
             received_at: PULLED_AT,
             items: Vec::new(),
-            access: (1..=3)
-                .map(|n| AccessEntry {
-                    at: PULLED_AT,
-                    accessor: Accessor::Device {
-                        device_key: STAFF_TABLET,
-                        recruiter: Some(RECRUITER.into()),
-                    },
-                    action: AccessAction::Pull,
-                    doc_id: doc_id(n),
-                })
-                .collect(),
+            accessor: Accessor::Device {
+                device_key: STAFF_TABLET,
+                recruiter: Some(RECRUITER.into()),
+            },
+            pull: Some(PullQuery {
+                scope: PullScope {
+                    device_key: STAFF_TABLET,
+                    event_id: EVENT.into(),
+                    role: EnrolledRole::Staff,
+                },
+                after_seq: 0,
+                max_changes: 100,
+            }),
         };
         assert!(matches!(
             store.ingest(&pulled).expect("ingests"),

@@ -300,7 +300,7 @@ async fn a_registration_removed_at_the_relay_is_erased_on_every_tablet_and_not_t
         );
 
         // An edit of the removed registration is refused `removed`, not resurrected.
-        assert!(relay.store.is_removed(id.as_str()).expect("reads"));
+        assert!(relay.store.removal(id.as_str()).expect("reads").is_some());
         assert!(
             relay
                 .store

@@ -93,8 +93,6 @@ pub enum IngestItem {
         doc_id: String,
         /// The changes the relay did not hold yet, with their hashes.
         changes: Vec<([u8; 32], Vec<u8>)>,
-        /// Every change hash of the merged document, for the receipt.
-        all_hashes: Vec<[u8; 32]>,
     },
     /// An authentic capture that failed a later check: kept apart, not merged.
     Quarantine {
@@ -113,9 +111,20 @@ pub struct IngestBatch {
     pub seq: u64,
     pub received_at: i64,
     pub items: Vec<IngestItem>,
-    /// Access-log entries for what this request reads (a staff tablet's pull) and changes,
-    /// appended in the same transaction: logged exactly when the request took effect.
-    pub access: Vec<AccessEntry>,
+    /// Who the access log names for what this request reads and changes.
+    pub accessor: Accessor,
+    /// What the tablet pulls, read in the same transaction that stores its pushes and
+    /// writes the access log: what leaves the relay is exactly what the log holds, and a
+    /// removal cannot slip between the read and the answer.
+    pub pull: Option<PullQuery>,
+}
+
+/// A pull to read inside an ingest transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullQuery {
+    pub scope: PullScope,
+    pub after_seq: u64,
+    pub max_changes: usize,
 }
 
 /// What the transaction did.
@@ -132,6 +141,8 @@ pub enum IngestOutcome {
         /// The number this commit took from the store's counter: a backup whose watermark
         /// reaches it holds everything this request stored.
         commit_seq: u64,
+        /// What the request's pull read (empty without one).
+        page: PullPage,
     },
 }
 
@@ -182,6 +193,15 @@ pub struct PullPage {
     pub through_seq: u64,
     /// Changes numbered above `through_seq` wait.
     pub more: bool,
+}
+
+/// What is kept of a removed registration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removal {
+    pub event_id: String,
+    /// The record was restricted: its removal is not told to staff tablets either.
+    pub restricted: bool,
+    pub removed_at: i64,
 }
 
 /// A stored registration as the relay checks edits against it.
@@ -270,8 +290,8 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
     /// A stored registration with all its changes, for checking edits (not logged: nothing
     /// leaves the relay).
     fn stored_registration(&self, doc_id: &str) -> StorageResult<Option<StoredRegistration>>;
-    /// Whether the registration was removed (its bytes erased, a removal record kept).
-    fn is_removed(&self, doc_id: &str) -> StorageResult<bool>;
+    /// The removal record of a registration, if it was removed (its bytes erased).
+    fn removal(&self, doc_id: &str) -> StorageResult<Option<Removal>>;
     /// Removes a registration: erases its bytes and changes, keeps a removal record citing
     /// `reason`, logs the removal, and numbers it so tablets learn of it. `false` if the
     /// relay holds no such registration.

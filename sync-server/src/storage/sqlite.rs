@@ -100,23 +100,31 @@ INSERT OR IGNORE INTO relay_state (id, epoch, commit_seq) VALUES (1, randomblob(
 -- bytes: they are the registration's `document`. `restricted` is the registration's, so
 -- pulls skip restricted records without a join.
 CREATE TABLE IF NOT EXISTS registration_changes (
-    hash       BLOB PRIMARY KEY NOT NULL,
     doc_id     TEXT NOT NULL,
+    hash       BLOB NOT NULL,
     event_id   TEXT NOT NULL,
     commit_seq INTEGER NOT NULL,
     actor      BLOB NOT NULL,
     restricted INTEGER NOT NULL,
-    change     BLOB
+    change     BLOB,
+    PRIMARY KEY (doc_id, hash)
 ) STRICT;
 CREATE INDEX IF NOT EXISTS registration_changes_by_event
     ON registration_changes (event_id, commit_seq);
-CREATE INDEX IF NOT EXISTS registration_changes_by_doc ON registration_changes (doc_id);
+-- Registrations stored before the change log existed get their capture's row, so retries
+-- are answered with their hashes and staff tablets pull them.
+INSERT INTO registration_changes (doc_id, hash, event_id, commit_seq, actor, restricted, change)
+SELECT doc_id, substr(change_hashes, 1, 32), event_id, 0, device_key, restricted, NULL
+FROM registrations r
+WHERE length(change_hashes) >= 32
+  AND NOT EXISTS (SELECT 1 FROM registration_changes c WHERE c.doc_id = r.doc_id);
 -- A removed registration leaves this record (its bytes are erased), numbered like a commit
 -- so tablets learn of the removal on their next pull and never send it again.
 CREATE TABLE IF NOT EXISTS removals (
     doc_id     TEXT PRIMARY KEY NOT NULL,
     event_id   TEXT NOT NULL,
     device_key BLOB NOT NULL,
+    restricted INTEGER NOT NULL,
     removed_at INTEGER NOT NULL,
     commit_seq INTEGER NOT NULL,
     reason     TEXT NOT NULL
@@ -567,10 +575,21 @@ fn apply_batch(tx: &Transaction<'_>, batch: &IngestBatch) -> StorageResult<Inges
     }
     let commit_seq = next_commit_seq(tx)?;
     let mut outcomes = Vec::with_capacity(batch.items.len());
+    let mut access = Vec::new();
     for item in &batch.items {
-        outcomes.push(apply_item(tx, batch, item, commit_seq)?);
+        outcomes.push(apply_item(tx, batch, item, commit_seq, &mut access)?);
     }
-    access_log::append(tx, &batch.access)?;
+    let page = match &batch.pull {
+        Some(query) => pull_page(tx, &query.scope, query.after_seq, query.max_changes)?,
+        None => PullPage::default(),
+    };
+    access.extend(page.documents.iter().map(|d| AccessEntry {
+        at: batch.received_at,
+        accessor: batch.accessor.clone(),
+        action: AccessAction::Pull,
+        doc_id: d.doc_id.clone(),
+    }));
+    access_log::append(tx, &access)?;
     tx.execute(
         "UPDATE devices SET last_seq = ?2, last_contact = ?3 WHERE device_key = ?1",
         params![
@@ -584,6 +603,7 @@ fn apply_batch(tx: &Transaction<'_>, batch: &IngestBatch) -> StorageResult<Inges
         outcomes,
         journal,
         commit_seq: commit_seq as u64,
+        page,
     })
 }
 
@@ -603,6 +623,7 @@ fn apply_item(
     batch: &IngestBatch,
     item: &IngestItem,
     commit_seq: i64,
+    access: &mut Vec<AccessEntry>,
 ) -> StorageResult<PushOutcome> {
     match item {
         IngestItem::Store {
@@ -622,17 +643,9 @@ fn apply_item(
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?;
-            let removed: bool = tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM removals WHERE doc_id = ?1)",
-                [doc_id],
-                |r| r.get(0),
-            )?;
-            if removed {
-                // Never taken back: the removal stands, whatever a tablet still holds.
-                return Ok(PushOutcome::Rejected(
-                    ErrorCode::Removed,
-                    "the registration was removed at the relay".to_owned(),
-                ));
+            // Never taken back: the removal stands, whatever a tablet still holds.
+            if is_removed(tx, doc_id)? {
+                return Ok(removed_outcome());
             }
             let outcome = match existing {
                 Some((hashes, device)) => {
@@ -685,11 +698,7 @@ fn apply_item(
             record_journal_entry(tx, &batch.device_key, *journal_seq, doc_id, change_hashes)?;
             Ok(outcome)
         }
-        IngestItem::Annotate {
-            doc_id,
-            changes,
-            all_hashes,
-        } => {
+        IngestItem::Annotate { doc_id, changes } => {
             let record: Option<(String, bool)> = tx
                 .query_row(
                     "SELECT event_id, restricted FROM registrations WHERE doc_id = ?1",
@@ -699,18 +708,16 @@ fn apply_item(
                 .optional()?;
             // Removed while the edit was being checked.
             let Some((event_id, restricted)) = record else {
-                return Ok(PushOutcome::Rejected(
-                    ErrorCode::Removed,
-                    "the registration was removed at the relay".to_owned(),
-                ));
+                return Ok(removed_outcome());
             };
             let mut insert = tx.prepare_cached(
                 "INSERT INTO registration_changes
                  (hash, doc_id, event_id, commit_seq, actor, restricted, change)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
             )?;
+            let mut inserted = 0;
             for (hash, bytes) in changes {
-                insert.execute(params![
+                inserted += insert.execute(params![
                     hash.as_slice(),
                     doc_id,
                     event_id,
@@ -720,7 +727,17 @@ fn apply_item(
                     bytes
                 ])?;
             }
-            Ok(PushOutcome::Stored(all_hashes.clone()))
+            // A retry of changes already held changes nothing and is not logged again.
+            if inserted > 0 {
+                access.push(AccessEntry {
+                    at: batch.received_at,
+                    accessor: batch.accessor.clone(),
+                    action: AccessAction::Change,
+                    doc_id: doc_id.clone(),
+                });
+            }
+            // What the relay now holds, read back rather than assumed.
+            Ok(PushOutcome::Stored(all_change_hashes(tx, doc_id)?))
         }
         IngestItem::Quarantine {
             doc_id,
@@ -729,6 +746,9 @@ fn apply_item(
             code,
             journal_seq,
         } => {
+            if is_removed(tx, doc_id)? {
+                return Ok(removed_outcome());
+            }
             quarantine(tx, batch, doc_id, sealed, *code)?;
             record_journal_entry(tx, &batch.device_key, *journal_seq, doc_id, change_hashes)?;
             Ok(PushOutcome::Quarantined(*code, change_hashes.clone()))
@@ -774,6 +794,103 @@ fn stored_registration(
         restricted,
         changes,
     }))
+}
+
+fn is_removed(conn: &Connection, doc_id: &str) -> StorageResult<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM removals WHERE doc_id = ?1)",
+        [doc_id],
+        |r| r.get(0),
+    )?)
+}
+
+fn removed_outcome() -> PushOutcome {
+    PushOutcome::Rejected(
+        ErrorCode::Removed,
+        "the registration was removed at the relay".to_owned(),
+    )
+}
+
+/// What `scope` lacks after `after_seq`: at most about `max_changes` changes, whole commits
+/// at a time, and the removals in the same range.
+fn pull_page(
+    conn: &Connection,
+    scope: &PullScope,
+    after_seq: u64,
+    max_changes: usize,
+) -> StorageResult<PullPage> {
+    let after = after_seq.min(i64::MAX as u64) as i64;
+    let current: i64 =
+        conn.query_row("SELECT commit_seq FROM relay_state WHERE id = 1", [], |r| {
+            r.get(0)
+        })?;
+    let device = scope.device_key.as_slice();
+    let mut page = PullPage::default();
+    let mut through = current;
+    if scope.role == EnrolledRole::Staff {
+        // The page ends with a whole commit, so the cursor never splits one.
+        let last: Option<i64> = conn
+            .query_row(
+                "SELECT commit_seq FROM registration_changes
+                 WHERE event_id = ?1 AND commit_seq > ?2 AND restricted = 0 AND actor != ?3
+                 ORDER BY commit_seq LIMIT 1 OFFSET ?4",
+                params![scope.event_id, after, device, max_changes.max(1) as i64 - 1],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(last) = last {
+            through = last;
+            page.more = conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM registration_changes
+                 WHERE event_id = ?1 AND commit_seq > ?2 AND restricted = 0 AND actor != ?3)",
+                params![scope.event_id, last, device],
+                |r| r.get(0),
+            )?;
+        }
+        let mut statement = conn.prepare_cached(
+            "SELECT c.doc_id, COALESCE(c.change, r.document), r.received_at
+             FROM registration_changes c JOIN registrations r ON r.doc_id = c.doc_id
+             WHERE c.event_id = ?1 AND c.commit_seq > ?2 AND c.commit_seq <= ?3
+               AND c.restricted = 0 AND c.actor != ?4
+             ORDER BY c.commit_seq, c.rowid",
+        )?;
+        let rows = statement.query_map(params![scope.event_id, after, through, device], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        let mut by_doc: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        for row in rows {
+            let (doc_id, change, received_at) = row?;
+            match by_doc.get(&doc_id) {
+                Some(&at) => page.documents[at].changes.extend_from_slice(&change),
+                None => {
+                    by_doc.insert(doc_id.clone(), page.documents.len());
+                    page.documents.push(PulledDocument {
+                        doc_id,
+                        received_at,
+                        changes: change,
+                    });
+                }
+            }
+        }
+    }
+    let (filter, key): (&str, &dyn rusqlite::ToSql) = match scope.role {
+        // A restricted record was never sent to a staff tablet; neither is its removal.
+        EnrolledRole::Staff => ("event_id = ?1 AND restricted = 0", &scope.event_id),
+        EnrolledRole::Kiosk => ("device_key = ?1", &device),
+    };
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT doc_id FROM removals WHERE {filter} AND commit_seq > ?2 AND commit_seq <= ?3
+         ORDER BY commit_seq"
+    ))?;
+    page.removed = statement
+        .query_map(params![key, after, through], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    page.through_seq = through.max(after) as u64;
+    Ok(page)
 }
 
 /// Every change hash the relay holds for a registration.
@@ -1036,80 +1153,7 @@ impl RelayStore for SqliteStore {
         after_seq: u64,
         max_changes: usize,
     ) -> StorageResult<PullPage> {
-        let conn = self.conn();
-        let after = after_seq.min(i64::MAX as u64) as i64;
-        let current: i64 =
-            conn.query_row("SELECT commit_seq FROM relay_state WHERE id = 1", [], |r| {
-                r.get(0)
-            })?;
-        let device = scope.device_key.as_slice();
-        let mut page = PullPage::default();
-        let mut through = current;
-        if scope.role == EnrolledRole::Staff {
-            // The page ends with a whole commit, so the cursor never splits one.
-            let last: Option<i64> = conn
-                .query_row(
-                    "SELECT commit_seq FROM registration_changes
-                     WHERE event_id = ?1 AND commit_seq > ?2 AND restricted = 0 AND actor != ?3
-                     ORDER BY commit_seq LIMIT 1 OFFSET ?4",
-                    params![scope.event_id, after, device, max_changes.max(1) as i64 - 1],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if let Some(last) = last {
-                through = last;
-                page.more = conn.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM registration_changes
-                     WHERE event_id = ?1 AND commit_seq > ?2 AND restricted = 0 AND actor != ?3)",
-                    params![scope.event_id, last, device],
-                    |r| r.get(0),
-                )?;
-            }
-            let mut statement = conn.prepare_cached(
-                "SELECT c.doc_id, COALESCE(c.change, r.document), r.received_at
-                 FROM registration_changes c JOIN registrations r ON r.doc_id = c.doc_id
-                 WHERE c.event_id = ?1 AND c.commit_seq > ?2 AND c.commit_seq <= ?3
-                   AND c.restricted = 0 AND c.actor != ?4
-                 ORDER BY c.commit_seq, c.rowid",
-            )?;
-            let rows =
-                statement.query_map(params![scope.event_id, after, through, device], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, Vec<u8>>(1)?,
-                        r.get::<_, i64>(2)?,
-                    ))
-                })?;
-            let mut by_doc: std::collections::HashMap<String, usize> =
-                std::collections::HashMap::new();
-            for row in rows {
-                let (doc_id, change, received_at) = row?;
-                match by_doc.get(&doc_id) {
-                    Some(&at) => page.documents[at].changes.extend_from_slice(&change),
-                    None => {
-                        by_doc.insert(doc_id.clone(), page.documents.len());
-                        page.documents.push(PulledDocument {
-                            doc_id,
-                            received_at,
-                            changes: change,
-                        });
-                    }
-                }
-            }
-        }
-        let (filter, key): (&str, &dyn rusqlite::ToSql) = match scope.role {
-            EnrolledRole::Staff => ("event_id = ?1", &scope.event_id),
-            EnrolledRole::Kiosk => ("device_key = ?1", &device),
-        };
-        let mut statement = conn.prepare_cached(&format!(
-            "SELECT doc_id FROM removals WHERE {filter} AND commit_seq > ?2 AND commit_seq <= ?3
-             ORDER BY commit_seq"
-        ))?;
-        page.removed = statement
-            .query_map(params![key, after, through], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        page.through_seq = through.max(after) as u64;
-        Ok(page)
+        pull_page(&self.conn(), scope, after_seq, max_changes)
     }
 
     fn stored_registration(&self, doc_id: &str) -> StorageResult<Option<StoredRegistration>> {
@@ -1164,12 +1208,21 @@ impl RelayStore for SqliteStore {
         staff_unlock::outstanding(&self.conn(), device_key, now)
     }
 
-    fn is_removed(&self, doc_id: &str) -> StorageResult<bool> {
-        Ok(self.conn().query_row(
-            "SELECT EXISTS (SELECT 1 FROM removals WHERE doc_id = ?1)",
-            [doc_id],
-            |r| r.get(0),
-        )?)
+    fn removal(&self, doc_id: &str) -> StorageResult<Option<Removal>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT event_id, restricted, removed_at FROM removals WHERE doc_id = ?1",
+                [doc_id],
+                |r| {
+                    Ok(Removal {
+                        event_id: r.get(0)?,
+                        restricted: r.get(1)?,
+                        removed_at: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
     }
 
     fn remove_registration(
@@ -1181,14 +1234,14 @@ impl RelayStore for SqliteStore {
     ) -> StorageResult<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let record: Option<(String, Vec<u8>)> = tx
+        let record: Option<(String, Vec<u8>, bool)> = tx
             .query_row(
-                "SELECT event_id, device_key FROM registrations WHERE doc_id = ?1",
+                "SELECT event_id, device_key, restricted FROM registrations WHERE doc_id = ?1",
                 [doc_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
-        let Some((event_id, device_key)) = record else {
+        let Some((event_id, device_key, restricted)) = record else {
             return Ok(false);
         };
         let commit_seq = next_commit_seq(&tx)?;
@@ -1200,9 +1253,12 @@ impl RelayStore for SqliteStore {
         // Copies kept for review (a retry from a revoked tablet, say) go too.
         tx.execute("DELETE FROM quarantine WHERE doc_id = ?1", [doc_id])?;
         tx.execute(
-            "INSERT INTO removals (doc_id, event_id, device_key, removed_at, commit_seq, reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![doc_id, event_id, device_key, at, commit_seq, reason],
+            "INSERT INTO removals
+             (doc_id, event_id, device_key, restricted, removed_at, commit_seq, reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                doc_id, event_id, device_key, restricted, at, commit_seq, reason
+            ],
         )?;
         access_log::append(
             &tx,
@@ -1214,8 +1270,21 @@ impl RelayStore for SqliteStore {
             }],
         )?;
         tx.commit()?;
-        // Erased bytes must not linger in the WAL (secure_delete overwrote the pages).
-        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        // Erased bytes must not linger in the WAL (secure_delete overwrote the pages). A
+        // reader in another process can hold the checkpoint back for a moment: try again.
+        for attempt in 0..20 {
+            let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+            if busy == 0 {
+                return Ok(true);
+            }
+            if attempt < 19 {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
+        tracing::warn!(
+            "a removal is committed, but the WAL could not be checkpointed yet; the next \
+             checkpoint erases the old pages"
+        );
         Ok(true)
     }
 

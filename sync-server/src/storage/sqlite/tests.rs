@@ -113,7 +113,11 @@ fn batch(device: &[u8; 32], seq: u64, journal: std::ops::RangeInclusive<u64>) ->
                 journal_seq: Some(j),
             })
             .collect(),
-        access: Vec::new(),
+        accessor: Accessor::Device {
+            device_key: *device,
+            recruiter: None,
+        },
+        pull: None,
     }
 }
 
@@ -550,7 +554,11 @@ fn a_removal_erases_the_record_is_pulled_as_removed_and_a_capture_of_it_is_refus
             .expect("reads")
             .is_none()
     );
-    assert!(store.is_removed(&removed).expect("reads"));
+    let removal = store
+        .removal(&removed)
+        .expect("reads")
+        .expect("a removal record");
+    assert_eq!((removal.event_id.as_str(), removal.removed_at), (EVENT, 5));
 
     let staff = store.pull(&staff_scope(), 1, 100).expect("pulls");
     assert_eq!(staff.removed, vec![removed.clone()]);
@@ -592,4 +600,65 @@ fn a_removal_erases_the_record_is_pulled_as_removed_and_a_capture_of_it_is_refus
     let log = store.access_log_entries(0, 10).expect("log");
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].1.action, AccessAction::Remove);
+}
+
+#[test]
+fn a_restricted_records_removal_is_told_to_its_kiosk_but_not_to_staff_tablets() {
+    let store = SqliteStore::in_memory().expect("store");
+    let device = enroll(&store, 1)[0];
+    let mut request = batch(&device, 1, 1..=1);
+    if let IngestItem::Store { restricted, .. } = &mut request.items[0] {
+        *restricted = true;
+    }
+    assert_committed(&store.ingest(&request), &device, 1..=1);
+    let id = doc_id(&device, 1);
+    let operator = Accessor::Operator("hr".into());
+    assert!(
+        store
+            .remove_registration(&id, "withdrawn", &operator, 5)
+            .expect("removes")
+    );
+    assert!(store.removal(&id).expect("reads").expect("kept").restricted);
+    assert!(
+        store
+            .pull(&staff_scope(), 0, 100)
+            .expect("pulls")
+            .removed
+            .is_empty()
+    );
+    let kiosk = PullScope {
+        device_key: device,
+        role: EnrolledRole::Kiosk,
+        ..staff_scope()
+    };
+    assert_eq!(store.pull(&kiosk, 0, 100).expect("pulls").removed, vec![id]);
+}
+
+#[test]
+fn a_pull_inside_an_ingest_is_logged_in_the_same_commit() {
+    let store = SqliteStore::in_memory().expect("store");
+    let devices = enroll(&store, 2);
+    assert_committed(
+        &store.ingest(&batch(&devices[0], 1, 1..=2)),
+        &devices[0],
+        1..=2,
+    );
+    let mut pulling = batch(&devices[1], 1, 1..=1);
+    pulling.items.clear();
+    pulling.pull = Some(PullQuery {
+        scope: PullScope {
+            device_key: devices[1],
+            ..staff_scope()
+        },
+        after_seq: 0,
+        max_changes: 100,
+    });
+    let Ok(IngestOutcome::Committed { page, .. }) = store.ingest(&pulling) else {
+        panic!("expected a commit");
+    };
+    assert_eq!(page.documents.len(), 2);
+    let log = store.access_log_entries(0, 10).expect("log");
+    let logged: Vec<&str> = log.iter().map(|(_, e)| e.doc_id.as_str()).collect();
+    assert_eq!(logged, vec![doc_id(&devices[0], 1), doc_id(&devices[0], 2)]);
+    assert!(log.iter().all(|(_, e)| e.action == AccessAction::Pull));
 }
