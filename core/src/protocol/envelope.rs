@@ -97,9 +97,17 @@ impl SignedEnvelope {
         crate::cbor::to_vec(self)
     }
 
-    /// Decodes an envelope; nothing is trusted yet.
+    /// Decodes an envelope; nothing is trusted yet. Only the one encoding this crate writes
+    /// is taken: the signature covers the payload, not the envelope around it, and a
+    /// receipt names the request by the hash of its bytes, so a second spelling of the same
+    /// envelope (a key as a byte string, trailing bytes) is refused, not hashed otherwise.
     pub fn from_bytes(bytes: &[u8]) -> Result<SignedEnvelope, ProtocolError> {
-        ciborium::from_reader(bytes).map_err(|_| ProtocolError::Malformed)
+        let envelope: SignedEnvelope =
+            ciborium::from_reader(bytes).map_err(|_| ProtocolError::Malformed)?;
+        if envelope.to_bytes() != bytes {
+            return Err(ProtocolError::Malformed);
+        }
+        Ok(envelope)
     }
 
     /// Checks the signature over `tag ‖ payload` with `key`, strictly (no malleable

@@ -287,3 +287,20 @@ proptest! {
         prop_assert!(open_request(&bytes, known).is_err());
     }
 }
+
+#[test]
+fn an_envelope_spelled_another_way_is_refused() {
+    // Found by the flipped-byte property: the key `signer` as a byte string instead of a
+    // text string decoded to the same envelope, with other bytes and so another hash.
+    let device = device_key().verifying_key();
+    let mut bytes = SignedEnvelope::sign(PUSH_TAG, &golden_request(), &device_key()).to_bytes();
+    bytes[1] ^= 0x20;
+    let known = |signer: &[u8; 32]| (signer == device.as_bytes()).then_some(device);
+    assert_eq!(open_request(&bytes, known), Err(ProtocolError::Malformed));
+    let mut trailing = SignedEnvelope::sign(PUSH_TAG, &golden_request(), &device_key()).to_bytes();
+    trailing.push(0);
+    assert_eq!(
+        open_request(&trailing, known),
+        Err(ProtocolError::Malformed)
+    );
+}
