@@ -72,6 +72,8 @@ pub enum PinError {
     UnlockCodeUsed,
     #[error("no unlock from HR has reached this tablet; sync, or type the code HR gave")]
     NoUnlock,
+    #[error("this unlock code is more than a week old; ask HR for a new one")]
+    UnlockCodeExpired,
 }
 
 /// The stored PIN and its failure state.
@@ -232,6 +234,8 @@ pub fn unlock(device: &Arc<Device>, pin: &str, now: Timestamp) -> Result<StaffSe
             current.not_before = 0;
             save_pin(&mut inner, &current)?;
         }
+        drop(inner);
+        crate::staff_unlock::retire_kept_unlock(device)?;
         return Ok(StaffSession {
             device: Arc::clone(device),
         });
@@ -293,6 +297,8 @@ impl StaffSession {
         let mut inner = self.device.lock()?;
         // Used unlock codes stay used whatever the PIN.
         record.unlocks_used = load_pin(&inner)?.map_or(0, |old| old.unlocks_used);
-        save_pin(&mut inner, &record)
+        save_pin(&mut inner, &record)?;
+        drop(inner);
+        crate::staff_unlock::retire_kept_unlock(&self.device)
     }
 }

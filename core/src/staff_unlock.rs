@@ -12,10 +12,15 @@ use std::sync::Arc;
 
 use crate::device::{Device, Inner, META_STAFF_UNLOCK};
 use crate::error::{Error, Result};
+use crate::ids::Timestamp;
 use crate::protocol::{Command, SignedCommand, open_command};
 use crate::staff::{PinError, PinRecord, StaffSession, load_pin};
 
 const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/// How long after HR issued it an unlock opens a locked PIN: a week, as long as the relay
+/// sends it.
+pub const UNLOCK_VALID_MS: i64 = 7 * 24 * 3_600_000;
 
 /// The signed unlock as text: RFC 4648 base32 without padding, in groups of four.
 pub fn unlock_code_text(command: &SignedCommand) -> String {
@@ -82,9 +87,15 @@ impl Verifier {
 
     /// The unlock counter `command` carries, if the relay signed it for this device.
     fn counter(&self, command: &SignedCommand) -> Result<u64, PinError> {
+        self.open(command).map(|(counter, _)| counter)
+    }
+
+    /// The counter and the relay time HR issued the unlock, if the relay signed it for
+    /// this device.
+    fn open(&self, command: &SignedCommand) -> Result<(u64, i64), PinError> {
         match open_command(command, &self.relay_key, &self.device_key) {
             Ok(opened) => match opened.command {
-                Command::UnlockStaffPin { counter } => Ok(counter),
+                Command::UnlockStaffPin { counter } => Ok((counter, opened.issued_at)),
                 Command::Wipe => Err(PinError::BadUnlockCode),
             },
             Err(_) => Err(PinError::BadUnlockCode),
@@ -133,24 +144,43 @@ pub fn pending_unlock(device: &Device) -> Result<Option<u64>> {
 }
 
 /// Sets a new PIN with the unlock a sync brought, and opens staff mode.
-pub fn reset_pin_with_unlock(device: &Arc<Device>, new_pin: &str) -> Result<StaffSession> {
+pub fn reset_pin_with_unlock(
+    device: &Arc<Device>,
+    new_pin: &str,
+    now: Timestamp,
+) -> Result<StaffSession> {
     let bytes = device
         .lock()?
         .store
         .meta(META_STAFF_UNLOCK)?
         .filter(|b| !b.is_empty())
         .ok_or(PinError::NoUnlock)?;
-    reset_pin(device, &SignedCommand(bytes), new_pin)
+    reset_pin(device, &SignedCommand(bytes), new_pin, now)
 }
 
 /// Sets a new PIN with an unlock code HR gave out of band, and opens staff mode.
-pub fn unlock_with_code(device: &Arc<Device>, code: &str, new_pin: &str) -> Result<StaffSession> {
-    reset_pin(device, &parse_unlock_code(code)?, new_pin)
+pub fn unlock_with_code(
+    device: &Arc<Device>,
+    code: &str,
+    new_pin: &str,
+    now: Timestamp,
+) -> Result<StaffSession> {
+    reset_pin(device, &parse_unlock_code(code)?, new_pin, now)
 }
 
-fn reset_pin(device: &Arc<Device>, command: &SignedCommand, new_pin: &str) -> Result<StaffSession> {
+fn reset_pin(
+    device: &Arc<Device>,
+    command: &SignedCommand,
+    new_pin: &str,
+    now: Timestamp,
+) -> Result<StaffSession> {
     let verifier = Verifier::of(device)?;
-    let counter = verifier.counter(command)?;
+    let (counter, issued_at) = verifier.open(command)?;
+    // An unlock is good for a week after HR issued it, as the relay sends it: one found on
+    // a tablet lost later opens nothing.
+    if now.millis() > issued_at.saturating_add(UNLOCK_VALID_MS) {
+        return Err(PinError::UnlockCodeExpired.into());
+    }
     let fresh = |inner: &Inner| -> Result<()> {
         if counter <= unlocks_used(inner)? {
             return Err(PinError::UnlockCodeUsed.into());
@@ -174,6 +204,31 @@ fn reset_pin(device: &Arc<Device>, command: &SignedCommand, new_pin: &str) -> Re
     Ok(StaffSession {
         device: Arc::clone(device),
     })
+}
+
+/// After the PIN was entered right (or changed): an unlock kept from a sync is no longer
+/// needed, so it is used up, and cannot reopen the tablet later for whoever holds it.
+pub(crate) fn retire_kept_unlock(device: &Device) -> Result<()> {
+    let verifier = match Verifier::of(device) {
+        Ok(verifier) => verifier,
+        // Not enrolled: no relay could have sent an unlock.
+        Err(Error::NotEnrolled) => return Ok(()),
+        Err(other) => return Err(other),
+    };
+    let mut inner = device.lock()?;
+    let Some(kept) = kept_counter(&inner, &verifier)? else {
+        return Ok(());
+    };
+    let Some(mut record) = load_pin(&inner)? else {
+        return Ok(());
+    };
+    record.unlocks_used = record.unlocks_used.max(kept);
+    let bytes = crate::cbor::to_vec(&record);
+    inner.store.set_meta_all(&[
+        (crate::device::META_STAFF_PIN, &bytes),
+        (META_STAFF_UNLOCK, &[]),
+    ])?;
+    Ok(())
 }
 
 #[cfg(test)]

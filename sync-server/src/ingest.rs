@@ -185,12 +185,14 @@ fn device_commands(
     }
     if device.role == EnrolledRole::Staff
         && device.revoked_at.is_none()
-        && let Some(counter) = store.outstanding_staff_unlock(&device.device_key, now)?
+        && let Some((counter, issued_at)) =
+            store.outstanding_staff_unlock(&device.device_key, now)?
     {
         commands.push(sign_command(
             Command::UnlockStaffPin { counter },
             device.device_key,
-            now,
+            // The time HR issued it, not this answer's: the tablet judges its age by it.
+            issued_at,
             &keys.signing,
         ));
     }

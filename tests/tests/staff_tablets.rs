@@ -371,7 +371,7 @@ async fn a_locked_out_staff_tablet_keeps_syncing_and_hr_reopens_it_with_a_signed
             kiosk_core::staff_unlock::pending_unlock(&staff.device).expect("reads"),
             Some(1)
         );
-        kiosk_core::staff_unlock::reset_pin_with_unlock(&staff.device, "590317")
+        kiosk_core::staff_unlock::reset_pin_with_unlock(&staff.device, "590317", Timestamp::now())
             .expect("reopens with a new PIN");
         assert!(kiosk_core::staff::unlock(&staff.device, "590317", Timestamp::now()).is_ok());
         // The relay repeats the unlock for a week; the tablet does not take it twice.

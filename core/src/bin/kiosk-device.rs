@@ -365,8 +365,17 @@ fn run(command: Command) -> CliResult {
         } => {
             let device = store.open(DeviceRole::Staff)?;
             match code {
-                Some(code) => kiosk_core::staff_unlock::unlock_with_code(&device, &code, &new_pin)?,
-                None => kiosk_core::staff_unlock::reset_pin_with_unlock(&device, &new_pin)?,
+                Some(code) => kiosk_core::staff_unlock::unlock_with_code(
+                    &device,
+                    &code,
+                    &new_pin,
+                    Timestamp::now(),
+                )?,
+                None => kiosk_core::staff_unlock::reset_pin_with_unlock(
+                    &device,
+                    &new_pin,
+                    Timestamp::now(),
+                )?,
             };
             println!("new staff PIN set; staff mode is open again");
             Ok(())

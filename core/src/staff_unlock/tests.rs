@@ -60,7 +60,7 @@ fn a_relay_signed_code_reopens_a_locked_pin_with_a_new_one_and_only_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let device = locked_tablet(&dir);
     let code = unlock_code_text(&unlock_for(&device, 1, &relay()));
-    unlock_with_code(&device, &code, NEW_PIN).expect("reopens");
+    unlock_with_code(&device, &code, NEW_PIN, soon()).expect("reopens");
     assert!(
         unlock(&device, NEW_PIN, later()).is_ok(),
         "the new PIN works"
@@ -70,11 +70,11 @@ fn a_relay_signed_code_reopens_a_locked_pin_with_a_new_one_and_only_once() {
         "the old one does not"
     );
     assert_eq!(
-        pin_error(unlock_with_code(&device, &code, "731946")),
+        pin_error(unlock_with_code(&device, &code, "731946", soon())),
         PinError::UnlockCodeUsed
     );
     assert_eq!(
-        pin_error(unlock_with_code(&device, &code, "1")),
+        pin_error(unlock_with_code(&device, &code, "1", soon())),
         PinError::UnlockCodeUsed,
         "a used code is refused before the new PIN is even looked at"
     );
@@ -94,7 +94,7 @@ fn a_garbled_or_cut_code_is_a_bad_unlock_code_and_the_pin_stays_locked() {
     let mistyped: String = chars.into_iter().collect();
     for garbled in [cut, mistyped.as_str(), "not a code at all!", ""] {
         assert_eq!(
-            pin_error(unlock_with_code(&device, garbled, NEW_PIN)),
+            pin_error(unlock_with_code(&device, garbled, NEW_PIN, soon())),
             PinError::BadUnlockCode,
             "{garbled:?}"
         );
@@ -103,7 +103,7 @@ fn a_garbled_or_cut_code_is_a_bad_unlock_code_and_the_pin_stays_locked() {
         unlock(&device, OLD_PIN, later()),
         Err(Error::Pin(PinError::LockedOut))
     ));
-    unlock_with_code(&device, &code, NEW_PIN).expect("the right code still works");
+    unlock_with_code(&device, &code, NEW_PIN, soon()).expect("the right code still works");
 }
 
 #[test]
@@ -112,10 +112,10 @@ fn a_code_typed_in_clears_an_older_unlock_kept_from_a_sync() {
     let device = locked_tablet(&dir);
     assert!(keep_unlock_order(&device, &unlock_for(&device, 1, &relay())).expect("checks"));
     let newer = unlock_code_text(&unlock_for(&device, 2, &relay()));
-    unlock_with_code(&device, &newer, NEW_PIN).expect("reopens");
+    unlock_with_code(&device, &newer, NEW_PIN, soon()).expect("reopens");
     assert_eq!(pending_unlock(&device).expect("reads"), None);
     assert_eq!(
-        pin_error(reset_pin_with_unlock(&device, "731946")),
+        pin_error(reset_pin_with_unlock(&device, "731946", soon())),
         PinError::NoUnlock
     );
 }
@@ -126,10 +126,10 @@ fn an_older_counter_after_a_newer_one_is_refused_even_after_a_pin_change() {
     let device = locked_tablet(&dir);
     let older = unlock_code_text(&unlock_for(&device, 3, &relay()));
     let newer = unlock_code_text(&unlock_for(&device, 4, &relay()));
-    let session = unlock_with_code(&device, &newer, NEW_PIN).expect("reopens");
+    let session = unlock_with_code(&device, &newer, NEW_PIN, soon()).expect("reopens");
     session.change_pin("731946").expect("changed");
     assert_eq!(
-        pin_error(unlock_with_code(&device, &older, "864213")),
+        pin_error(unlock_with_code(&device, &older, "864213", soon())),
         PinError::UnlockCodeUsed
     );
 }
@@ -140,14 +140,14 @@ fn codes_of_another_relay_key_another_tablet_or_a_wipe_are_refused() {
     let device = locked_tablet(&dir);
     let forged = unlock_code_text(&unlock_for(&device, 1, &SigningKey::from_bytes(&[6; 32])));
     assert_eq!(
-        pin_error(unlock_with_code(&device, &forged, NEW_PIN)),
+        pin_error(unlock_with_code(&device, &forged, NEW_PIN, soon())),
         PinError::BadUnlockCode
     );
     let other_dir = tempfile::tempdir().expect("tempdir");
     let other = locked_tablet(&other_dir);
     let for_other = unlock_code_text(&unlock_for(&other, 1, &relay()));
     assert_eq!(
-        pin_error(unlock_with_code(&device, &for_other, NEW_PIN)),
+        pin_error(unlock_with_code(&device, &for_other, NEW_PIN, soon())),
         PinError::BadUnlockCode
     );
     let wipe = sign_command(
@@ -157,7 +157,12 @@ fn codes_of_another_relay_key_another_tablet_or_a_wipe_are_refused() {
         &relay(),
     );
     assert_eq!(
-        pin_error(unlock_with_code(&device, &unlock_code_text(&wipe), NEW_PIN)),
+        pin_error(unlock_with_code(
+            &device,
+            &unlock_code_text(&wipe),
+            NEW_PIN,
+            soon()
+        )),
         PinError::BadUnlockCode
     );
     assert!(
@@ -174,7 +179,7 @@ fn an_unlock_kept_from_a_sync_sets_a_new_pin_and_stale_ones_are_not_kept() {
     let dir = tempfile::tempdir().expect("tempdir");
     let device = locked_tablet(&dir);
     assert_eq!(
-        pin_error(reset_pin_with_unlock(&device, NEW_PIN)),
+        pin_error(reset_pin_with_unlock(&device, NEW_PIN, soon())),
         PinError::NoUnlock
     );
     assert!(keep_unlock_order(&device, &unlock_for(&device, 2, &relay())).expect("checks"));
@@ -184,10 +189,10 @@ fn an_unlock_kept_from_a_sync_sets_a_new_pin_and_stale_ones_are_not_kept() {
     );
     assert_eq!(pending_unlock(&device).expect("reads"), Some(2));
     assert!(matches!(
-        reset_pin_with_unlock(&device, "123456"),
+        reset_pin_with_unlock(&device, "123456", soon()),
         Err(Error::Pin(PinError::InvalidFormat))
     ));
-    reset_pin_with_unlock(&device, NEW_PIN).expect("reopens");
+    reset_pin_with_unlock(&device, NEW_PIN, soon()).expect("reopens");
     assert_eq!(pending_unlock(&device).expect("reads"), None);
     assert!(
         !keep_unlock_order(&device, &unlock_for(&device, 2, &relay())).expect("checks"),
@@ -213,4 +218,43 @@ fn set_initial_pin_refuses_a_second_pin() {
     let dir = tempfile::tempdir().expect("tempdir");
     let device = locked_tablet(&dir);
     assert!(set_initial_pin(&device, NEW_PIN).is_err());
+}
+
+/// Within the week after the unlocks these tests sign (issued at 1_772_000_000_000).
+fn soon() -> Timestamp {
+    Timestamp(1_772_000_000_000 + 3_600_000)
+}
+
+#[test]
+fn an_unlock_older_than_a_week_opens_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = locked_tablet(&dir);
+    let code = unlock_code_text(&unlock_for(&device, 1, &relay()));
+    let week_later = Timestamp(1_772_000_000_000 + UNLOCK_VALID_MS + 1);
+    assert_eq!(
+        pin_error(unlock_with_code(&device, &code, NEW_PIN, week_later)),
+        PinError::UnlockCodeExpired
+    );
+}
+
+#[test]
+fn the_right_pin_uses_up_an_unlock_kept_from_a_sync() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device =
+        crate::generator::demo_staff(&dir.path().join("staff.sqlite3"), OLD_PIN).expect("opens");
+    device
+        .lock()
+        .expect("lock")
+        .store
+        .set_meta(META_RELAY_SIGNING_KEY, relay().verifying_key().as_bytes())
+        .expect("pins");
+    assert!(keep_unlock_order(&device, &unlock_for(&device, 1, &relay())).expect("kept"));
+    // The recruiter remembers the PIN after all.
+    unlock(&device, OLD_PIN, soon()).expect("opens");
+    assert_eq!(pending_unlock(&device).expect("reads"), None);
+    assert_eq!(
+        pin_error(reset_pin_with_unlock(&device, NEW_PIN, soon())),
+        PinError::NoUnlock,
+        "whoever finds the tablet later cannot use the kept unlock"
+    );
 }

@@ -253,12 +253,12 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
     /// Raises a staff tablet's PIN unlock counter (HR reopens its locked-out PIN); `None`
     /// if the device is not an enrolled, unrevoked staff tablet.
     fn issue_staff_unlock(&self, device_key: &[u8; 32], at: i64) -> StorageResult<Option<u64>>;
-    /// The latest unlock's counter while it is still sent (a week).
+    /// The latest unlock's counter and issue time while it is still sent (a week).
     fn outstanding_staff_unlock(
         &self,
         device_key: &[u8; 32],
         now: i64,
-    ) -> StorageResult<Option<u64>>;
+    ) -> StorageResult<Option<(u64, i64)>>;
     /// Walks the access log's hash chain.
     fn verify_access_log(&self) -> StorageResult<AccessLogVerdict>;
     /// Up to `limit` access-log entries after `after_seq`, for review.

@@ -1204,7 +1204,7 @@ impl RelayStore for SqliteStore {
         &self,
         device_key: &[u8; 32],
         now: i64,
-    ) -> StorageResult<Option<u64>> {
+    ) -> StorageResult<Option<(u64, i64)>> {
         staff_unlock::outstanding(&self.conn(), device_key, now)
     }
 

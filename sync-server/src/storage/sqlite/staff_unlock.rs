@@ -44,20 +44,21 @@ pub(crate) fn issue(
     Ok(Some(counter as u64))
 }
 
-/// The latest unlock's counter, if it was issued within [`UNLOCK_VALID_MS`] of `now`.
+/// The latest unlock's counter and the time it was issued, if that is within
+/// [`UNLOCK_VALID_MS`] of `now`.
 pub(crate) fn outstanding(
     conn: &Connection,
     device_key: &[u8; 32],
     now: i64,
-) -> StorageResult<Option<u64>> {
+) -> StorageResult<Option<(u64, i64)>> {
     Ok(conn
         .query_row(
-            "SELECT counter FROM staff_unlocks WHERE device_key = ?1 AND issued_at > ?2",
+            "SELECT counter, issued_at FROM staff_unlocks
+             WHERE device_key = ?1 AND issued_at > ?2",
             params![device_key.as_slice(), now - UNLOCK_VALID_MS],
-            |r| r.get::<_, i64>(0),
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)?)),
         )
-        .optional()?
-        .map(|c| c as u64))
+        .optional()?)
 }
 
 #[cfg(test)]
@@ -101,7 +102,10 @@ mod tests {
     fn each_unlock_of_a_staff_tablet_raises_its_counter_from_one() {
         let store = store();
         assert_eq!(
-            store.outstanding_staff_unlock(&STAFF, 10).expect("reads"),
+            store
+                .outstanding_staff_unlock(&STAFF, 10)
+                .expect("reads")
+                .map(|(counter, _)| counter),
             None
         );
         assert_eq!(
@@ -113,7 +117,10 @@ mod tests {
             Some(2)
         );
         assert_eq!(
-            store.outstanding_staff_unlock(&STAFF, 30).expect("reads"),
+            store
+                .outstanding_staff_unlock(&STAFF, 30)
+                .expect("reads")
+                .map(|(counter, _)| counter),
             Some(2)
         );
     }
@@ -131,7 +138,10 @@ mod tests {
         assert_eq!(store.issue_staff_unlock(&STAFF, 30).expect("reads"), None);
         for key in [KIOSK, UNKNOWN] {
             assert_eq!(
-                store.outstanding_staff_unlock(&key, 30).expect("reads"),
+                store
+                    .outstanding_staff_unlock(&key, 30)
+                    .expect("reads")
+                    .map(|(counter, _)| counter),
                 None
             );
         }
@@ -146,14 +156,16 @@ mod tests {
         assert_eq!(
             store
                 .outstanding_staff_unlock(&STAFF, last_moment)
-                .expect("reads"),
+                .expect("reads")
+                .map(|(counter, _)| counter),
             Some(1)
         );
         let week_later = issued + 7 * DAY_MS;
         assert_eq!(
             store
                 .outstanding_staff_unlock(&STAFF, week_later)
-                .expect("reads"),
+                .expect("reads")
+                .map(|(counter, _)| counter),
             None
         );
         // Issuing again starts a new week, with the next counter.
@@ -166,7 +178,8 @@ mod tests {
         assert_eq!(
             store
                 .outstanding_staff_unlock(&STAFF, week_later + DAY_MS)
-                .expect("reads"),
+                .expect("reads")
+                .map(|(counter, _)| counter),
             Some(2)
         );
     }
