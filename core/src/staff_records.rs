@@ -24,6 +24,10 @@ use crate::registration::Registration;
 use crate::staff::StaffSession;
 use crate::store::{PulledRow, StoreError};
 
+/// The most change bytes one push of edits carries: under the relay's 64 KiB limit for a
+/// staff push, with room to spare.
+pub const MAX_EDIT_PUSH_BYTES: usize = 60 * 1024;
+
 /// Days a pulled copy is kept after the event's end.
 pub const PULLED_COPY_DAYS: i64 = 7;
 const DAY_MS: i64 = 24 * 3_600_000;
@@ -249,10 +253,22 @@ impl Device {
                 &open_copy(key, &row.doc_id, &row.document)?,
                 &self.identity_key(),
             )?;
+            // The oldest unsent changes that fit the relay's limit for one push; the rest
+            // follow in the next request (each change's dependencies go first).
+            let mut changes = Vec::new();
+            let mut hashes = Vec::new();
+            for hash in &row.unsent {
+                let chunk = doc.change_chunks(std::slice::from_ref(hash));
+                if !hashes.is_empty() && changes.len() + chunk.len() > MAX_EDIT_PUSH_BYTES {
+                    break;
+                }
+                changes.extend_from_slice(&chunk);
+                hashes.push(*hash);
+            }
             edits.push(PendingEdit {
-                changes: doc.change_chunks(&row.unsent),
+                changes,
                 doc_id: row.doc_id,
-                hashes: row.unsent,
+                hashes,
             });
         }
         Ok(edits)

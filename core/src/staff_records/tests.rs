@@ -243,3 +243,40 @@ fn a_pulled_change_of_a_copy_no_longer_held_is_skipped_and_the_cursor_still_move
     );
     assert_eq!(session(&device).registrations().expect("lists").len(), 1);
 }
+
+#[test]
+fn unsent_edits_larger_than_one_push_go_in_several_oldest_first() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, registrations) = staff_with_records(&dir, 1);
+    let id = &registrations[0].id;
+    // Forty notes of 2,000 letters that do not compress: about 80 KB of changes.
+    let mut state: u64 = 7;
+    for _ in 0..40 {
+        let text: String = (0..crate::annotations::MAX_NOTE_CHARS)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                char::from(b'a' + (state >> 59) as u8 % 26)
+            })
+            .collect();
+        session(&device)
+            .add_note(id, &text, Timestamp::now())
+            .expect("noted");
+    }
+    let first = device.pending_edits(10).expect("edits");
+    assert_eq!(first.len(), 1);
+    assert!(first[0].changes.len() <= MAX_EDIT_PUSH_BYTES);
+    assert!(first[0].hashes.len() < 40, "not all fit in one push");
+    device
+        .edits_stored(id.as_str(), &first[0].hashes, Timestamp::now())
+        .expect("stored");
+    let second = device.pending_edits(10).expect("edits");
+    assert_eq!(first[0].hashes.len() + second[0].hashes.len(), 40);
+    assert!(
+        second[0]
+            .hashes
+            .iter()
+            .all(|h| !first[0].hashes.contains(h))
+    );
+}

@@ -113,12 +113,20 @@ pub fn sync(
     loop {
         let captures = next_captures(device, &skip, limits)?;
         let room = limits.max_documents.saturating_sub(captures.len());
-        let edits: Vec<PendingEdit> = device
-            .pending_edits(room + skip.len())?
-            .into_iter()
-            .filter(|e| !skip.contains(&e.doc_id))
-            .take(room)
-            .collect();
+        let mut bytes: usize = captures.iter().map(|c| c.sealed.len()).sum();
+        let mut edits: Vec<PendingEdit> = Vec::new();
+        for edit in device.pending_edits(room + skip.len())? {
+            if skip.contains(&edit.doc_id) || edits.len() == room {
+                continue;
+            }
+            // Within the request's byte budget, but never an empty request for it.
+            let empty = captures.is_empty() && edits.is_empty();
+            if !empty && bytes + edit.changes.len() > limits.max_bytes {
+                break;
+            }
+            bytes += edit.changes.len();
+            edits.push(edit);
+        }
         if captures.is_empty() && edits.is_empty() && answered && !more {
             break;
         }
