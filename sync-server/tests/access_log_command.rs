@@ -7,8 +7,8 @@ use std::process::{Command, Output};
 
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_sync_server::storage::{
-    Accessor, EnrollmentGrant, IngestBatch, IngestItem, IngestOutcome, PullQuery, PullScope,
-    RelayStore, SqliteStore,
+    Accessor, IngestBatch, IngestItem, IngestOutcome, PullQuery, PullScope, RelayStore,
+    SqliteStore, enroll_for_tests,
 };
 
 const STAFF_TABLET: [u8; 32] = [5; 32];
@@ -45,20 +45,8 @@ const EVENT: &str = "019ce0a0-0000-7000-8000-000000000001";
 
 /// A tablet enrolled on `store`, as the enrollment route records one.
 fn enroll(store: &SqliteStore, key: [u8; 32], role: EnrolledRole) {
-    let grant = EnrollmentGrant {
-        lookup: [key[0]; 32],
-        answer_secret: [0; 32],
-        event_id: EVENT.into(),
-        role,
-        recruiter: (role == EnrolledRole::Staff).then(|| RECRUITER.into()),
-        expires_at: i64::MAX,
-        max_uses: 1,
-    };
-    store.add_enrollment_code(&grant, 0).expect("code");
-    store
-        .redeem_enrollment_code(&grant.lookup, &key, role, &|_| true, 0, 1 << 40)
-        .expect("storage")
-        .expect("enrolled");
+    let recruiter = (role == EnrolledRole::Staff).then_some(RECRUITER);
+    enroll_for_tests(store, key, EVENT, role, recruiter);
 }
 
 /// A kiosk's three captures (placeholder bytes: the store does not read them).

@@ -10,7 +10,7 @@ use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_core::protocol::{Command as DeviceCommand, open_command};
 use kiosk_core::staff_unlock::parse_unlock_code;
 use kiosk_sync_server::keys::RelayKeys;
-use kiosk_sync_server::storage::{EnrollmentGrant, RelayStore, SqliteStore};
+use kiosk_sync_server::storage::{RelayStore, SqliteStore, enroll_for_tests};
 
 const STAFF: [u8; 32] = [1; 32];
 const KIOSK: [u8; 32] = [2; 32];
@@ -28,25 +28,15 @@ fn unlock_staff_pin(data_dir: &Path, device: &[u8; 32]) -> Output {
 /// Enrolls `STAFF` as a staff tablet and `KIOSK` as a kiosk in the relay's store.
 fn enroll(data_dir: &Path) -> SqliteStore {
     let store = SqliteStore::open(&data_dir.join("relay.sqlite3")).expect("store");
-    for (lookup, role, key) in [
-        ([0xe1; 32], EnrolledRole::Staff, STAFF),
-        ([0xe2; 32], EnrolledRole::Kiosk, KIOSK),
-    ] {
-        let grant = EnrollmentGrant {
-            lookup,
-            answer_secret: [0; 32],
-            event_id: "demo-event".to_owned(),
-            role,
-            recruiter: (role == EnrolledRole::Staff).then(|| "recruiter-1".to_owned()),
-            expires_at: i64::MAX,
-            max_uses: 1,
-        };
-        store.add_enrollment_code(&grant, 0).expect("code");
-        store
-            .redeem_enrollment_code(&lookup, &key, role, &|_| true, 0, 1 << 40)
-            .expect("storage")
-            .expect("enrolled");
-    }
+    let event = "demo-event";
+    enroll_for_tests(
+        &store,
+        STAFF,
+        event,
+        EnrolledRole::Staff,
+        Some("recruiter-1"),
+    );
+    enroll_for_tests(&store, KIOSK, event, EnrolledRole::Kiosk, None);
     store
 }
 

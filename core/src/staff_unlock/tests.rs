@@ -13,8 +13,8 @@ fn relay() -> SigningKey {
     SigningKey::from_bytes(&[5; 32])
 }
 
-/// A staff tablet whose relay signing key is pinned, with its PIN locked out.
-fn locked_tablet(dir: &tempfile::TempDir) -> Arc<Device> {
+/// A staff tablet whose relay signing key is pinned.
+fn enrolled_tablet(dir: &tempfile::TempDir) -> Arc<Device> {
     let device =
         crate::generator::demo_staff(&dir.path().join("staff.sqlite3"), OLD_PIN).expect("opens");
     device
@@ -23,6 +23,12 @@ fn locked_tablet(dir: &tempfile::TempDir) -> Arc<Device> {
         .store
         .set_meta(META_RELAY_SIGNING_KEY, relay().verifying_key().as_bytes())
         .expect("pins");
+    device
+}
+
+/// A staff tablet whose relay signing key is pinned, with its PIN locked out.
+fn locked_tablet(dir: &tempfile::TempDir) -> Arc<Device> {
+    let device = enrolled_tablet(dir);
     let mut now = Timestamp(1_772_000_000_000);
     for _ in 0..MAX_FAILURES {
         let _ = unlock(&device, "000000", now);
@@ -240,14 +246,7 @@ fn an_unlock_older_than_a_week_opens_nothing() {
 #[test]
 fn the_right_pin_uses_up_an_unlock_kept_from_a_sync() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let device =
-        crate::generator::demo_staff(&dir.path().join("staff.sqlite3"), OLD_PIN).expect("opens");
-    device
-        .lock()
-        .expect("lock")
-        .store
-        .set_meta(META_RELAY_SIGNING_KEY, relay().verifying_key().as_bytes())
-        .expect("pins");
+    let device = enrolled_tablet(&dir);
     assert!(keep_unlock_order(&device, &unlock_for(&device, 1, &relay())).expect("kept"));
     // The recruiter remembers the PIN after all.
     unlock(&device, OLD_PIN, soon()).expect("opens");

@@ -48,6 +48,33 @@ pub struct EnrollmentGrant {
     pub max_uses: u32,
 }
 
+/// Enrolls `key` for `event_id` as `role` (a staff tablet bound to `recruiter`), through a
+/// single-use code made for it, as the enrollment route records a device: for tests that
+/// need enrolled devices in a store without the HTTP exchange.
+#[doc(hidden)]
+pub fn enroll_for_tests(
+    store: &dyn RelayStore,
+    key: [u8; 32],
+    event_id: &str,
+    role: EnrolledRole,
+    recruiter: Option<&str>,
+) {
+    let grant = EnrollmentGrant {
+        lookup: key,
+        answer_secret: [0; 32],
+        event_id: event_id.to_owned(),
+        role,
+        recruiter: recruiter.map(str::to_owned),
+        expires_at: i64::MAX,
+        max_uses: 1,
+    };
+    store.add_enrollment_code(&grant, 0).expect("code");
+    store
+        .redeem_enrollment_code(&key, &key, role, &|_| true, 0, 1 << 40)
+        .expect("storage")
+        .expect("enrolled");
+}
+
 /// Why a code did not enroll a device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodeRefusal {

@@ -66,7 +66,7 @@ mod tests {
     use kiosk_core::protocol::enrollment::EnrolledRole;
 
     use super::UNLOCK_VALID_MS;
-    use crate::storage::{EnrollmentGrant, RelayStore, SqliteStore};
+    use crate::storage::{RelayStore, SqliteStore, enroll_for_tests};
 
     const STAFF: [u8; 32] = [1; 32];
     const KIOSK: [u8; 32] = [2; 32];
@@ -76,25 +76,15 @@ mod tests {
     /// A store with one staff tablet (`STAFF`) and one kiosk (`KIOSK`), enrolled at 0.
     fn store() -> SqliteStore {
         let store = SqliteStore::in_memory().expect("store");
-        for (lookup, role, key) in [
-            ([0xe1; 32], EnrolledRole::Staff, STAFF),
-            ([0xe2; 32], EnrolledRole::Kiosk, KIOSK),
-        ] {
-            let grant = EnrollmentGrant {
-                lookup,
-                answer_secret: [0; 32],
-                event_id: "demo-event".to_owned(),
-                role,
-                recruiter: (role == EnrolledRole::Staff).then(|| "recruiter-1".to_owned()),
-                expires_at: i64::MAX,
-                max_uses: 1,
-            };
-            store.add_enrollment_code(&grant, 0).expect("code");
-            store
-                .redeem_enrollment_code(&lookup, &key, role, &|_| true, 0, 1 << 40)
-                .expect("storage")
-                .expect("enrolled");
-        }
+        let event = "demo-event";
+        enroll_for_tests(
+            &store,
+            STAFF,
+            event,
+            EnrolledRole::Staff,
+            Some("recruiter-1"),
+        );
+        enroll_for_tests(&store, KIOSK, event, EnrolledRole::Kiosk, None);
         store
     }
 
