@@ -8,6 +8,7 @@
 //! binary and end-to-end tests bind to a port. `config` decides, from flags, environment
 //! and a file, where and how the binary serves.
 
+pub mod access_checkpoint;
 pub mod config;
 pub mod enrollment;
 mod error;

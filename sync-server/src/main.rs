@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use kiosk_core::protocol::enrollment::EnrolledRole;
+use kiosk_sync_server::access_checkpoint;
 use kiosk_sync_server::config::{self, Scheme, ServeConfig, Settings, check_log_filter, gather};
 use kiosk_sync_server::enrollment::create_code;
 use kiosk_sync_server::keys::RelayKeys;
@@ -17,9 +18,9 @@ use kiosk_sync_server::{AppState, now_ms, serve, serve_tls, shutdown_signal, sto
 const PRECEDENCE: &str = "Each setting is taken from the first of: its command-line flag, its \
 environment variable, the config file (--config, else KIOSK_CONFIG; read by `serve`, \
 `create-code`, `remove`, `revoke`, `backup`, `restore`, `device-report`, `unlock-staff-pin`, \
-`verify-access-log` and `access-log`, not by `demo`), the default. Relative paths in the config \
-file are relative to the file's directory. The log filter is KIOSK_LOG (else RUST_LOG), the \
-`log` key, or \"info,tower_http=info\".";
+`verify-access-log`, `access-log` and `access-log-checkpoint`, not by `demo`), the default. \
+Relative paths in the config file are relative to the file's directory. The log filter is \
+KIOSK_LOG (else RUST_LOG), the `log` key, or \"info,tower_http=info\".";
 
 #[derive(Parser)]
 #[command(
@@ -163,10 +164,23 @@ enum Command {
         #[arg(long)]
         device: String,
     },
-    /// Check the access log's hash chain from its first entry to its last.
+    /// Check the access log's hash chain from its first entry to its last, and that it
+    /// still holds what each given checkpoint names (nothing cut off its end).
     VerifyAccessLog {
         #[command(flatten)]
         config: ConfigFile,
+        /// A checkpoint file `access-log-checkpoint` (or `serve`, daily) wrote; repeatable.
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Vec<PathBuf>,
+    },
+    /// Sign the access log's length and head and write them to a file to keep outside the
+    /// database (`serve` writes one a day to <data dir>/access-checkpoints/).
+    AccessLogCheckpoint {
+        #[command(flatten)]
+        config: ConfigFile,
+        /// The file to write; it must not exist yet.
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
     },
     /// List access-log entries: number, time (UTC), who, recruiter, action, registration.
     AccessLog {
@@ -431,24 +445,46 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             println!("{}", kiosk_core::staff_unlock::unlock_code_text(&command));
             Ok(())
         }
-        Command::VerifyAccessLog { config } => {
-            let (store, _) = open_admin(data_dir_flag, &config)?;
+        Command::VerifyAccessLog { config, checkpoint } => {
+            let (store, keys) = open_admin(data_dir_flag, &config)?;
             let verdict = store.verify_access_log()?;
-            match verdict.broken_at {
-                None => {
-                    println!(
-                        "access log: {} entries, head {}, chain intact",
-                        verdict.entries,
-                        hex::encode(verdict.head)
-                    );
-                    Ok(())
-                }
-                Some(at) => Err(format!(
+            if let Some(at) = verdict.broken_at {
+                return Err(format!(
                     "access log: chain broken at entry {at} of {}",
                     verdict.entries
                 )
-                .into()),
+                .into());
             }
+            println!(
+                "access log: {} entries, head {}, chain intact",
+                verdict.entries,
+                hex::encode(verdict.head)
+            );
+            for path in checkpoint {
+                let bytes = std::fs::read(&path)
+                    .map_err(|e| format!("checkpoint file {}: {e}", path.display()))?;
+                let relay_key = keys.signing.verifying_key();
+                let held = access_checkpoint::check(store.as_ref(), &relay_key, &bytes)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                println!(
+                    "checkpoint {} holds: the log still has its {} entries as of {}",
+                    path.display(),
+                    held.entries,
+                    kiosk_core::ids::Timestamp(held.at).utc_minutes()
+                );
+            }
+            Ok(())
+        }
+        Command::AccessLogCheckpoint { config, to } => {
+            let (store, keys) = open_admin(data_dir_flag, &config)?;
+            let checkpoint = access_checkpoint::write(store.as_ref(), &keys, &to, now_ms())?;
+            println!(
+                "checkpoint of {} entries (head {}) signed and written to {}",
+                checkpoint.entries,
+                hex::encode(checkpoint.head),
+                to.display()
+            );
+            Ok(())
         }
         Command::AccessLog {
             config,
@@ -520,6 +556,11 @@ async fn serve_relay(config: ServeConfig) -> Result<(), Box<dyn std::error::Erro
     let (store, keys) = open(&config.data_dir)?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let address = listener.local_addr()?;
+    spawn_daily_checkpoints(
+        store.clone(),
+        RelayKeys::load_or_create(&config.data_dir)?,
+        config.data_dir.join(access_checkpoint::CHECKPOINT_DIR),
+    );
     let state = AppState::new(store, keys);
     match tls {
         Some(tls) => {
@@ -541,6 +582,36 @@ async fn serve_relay(config: ServeConfig) -> Result<(), Box<dyn std::error::Erro
         }
     }
     Ok(())
+}
+
+/// Writes a signed access-log checkpoint at start and then every 24 hours, for operators to
+/// copy off the machine. A failure is logged and tried again the next day.
+fn spawn_daily_checkpoints(store: Arc<SqliteStore>, keys: RelayKeys, folder: PathBuf) {
+    let keys = Arc::new(keys);
+    tokio::spawn(async move {
+        let mut daily = tokio::time::interval(std::time::Duration::from_secs(24 * 3600));
+        loop {
+            daily.tick().await;
+            let (store, keys) = (store.clone(), keys.clone());
+            let now = now_ms();
+            let path = folder.join(access_checkpoint::file_name(now));
+            let shown = path.display().to_string();
+            // The chain walk reads the whole log: off the async threads.
+            let written = tokio::task::spawn_blocking(move || {
+                access_checkpoint::write(store.as_ref(), &keys, &path, now)
+            })
+            .await;
+            match written {
+                Ok(Ok(checkpoint)) => tracing::info!(
+                    entries = checkpoint.entries,
+                    file = %shown,
+                    "access-log checkpoint written"
+                ),
+                Ok(Err(e)) => tracing::error!("access-log checkpoint not written: {e}"),
+                Err(e) => tracing::error!("access-log checkpoint task failed: {e}"),
+            }
+        }
+    });
 }
 
 async fn demo(listen: SocketAddr, data_dir: &Path) -> Result<(), Box<dyn std::error::Error>> {

@@ -1,9 +1,10 @@
 //! The relay's `verify-access-log`, `access-log`, `remove` and `unlock-staff-pin` commands
 //! on a relay's data directory: the chain check passes on an intact log and names the first
-//! broken entry of a tampered one; bad arguments get errors that say what was wrong.
+//! broken entry of a tampered one; bad arguments get errors that say what was wrong; `serve`
+//! writes a signed access-log checkpoint when it starts.
 
 mod support {
-    // Shared by several test binaries; this one starts no relay process.
+    // Shared by several test binaries, each using part of it.
     #[allow(dead_code)]
     pub mod relay_process;
 }
@@ -118,4 +119,34 @@ fn unlock_and_remove_refuse_what_they_cannot_act_on() {
     );
     assert!(!absent.status.success());
     assert!(stderr(&absent).contains("no such registration"));
+}
+
+#[test]
+fn serve_writes_a_signed_checkpoint_when_it_starts() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let (mut relay, _url) = support::relay_process::spawn_relay(data.path(), "serve");
+    let folder = data.path().join("access-checkpoints");
+    // Written just after the relay printed its address: wait for it, a little.
+    let mut files = Vec::new();
+    for _ in 0..100 {
+        files = std::fs::read_dir(&folder)
+            .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        if !files.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    relay.kill().expect("stops");
+    relay.wait().expect("exits");
+    assert_eq!(files.len(), 1, "one checkpoint in {}", folder.display());
+    let checked = run(
+        data.path(),
+        &[
+            "verify-access-log",
+            "--checkpoint",
+            files[0].to_str().expect("utf-8"),
+        ],
+    );
+    assert!(checked.status.success(), "{}", stderr(&checked));
 }

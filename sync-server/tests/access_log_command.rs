@@ -150,6 +150,45 @@ fn the_command_verifies_a_stored_chain_and_names_the_entry_edited_in_the_file() 
         assert!(listed.contains(part), "{part} missing from {listed}");
     }
 
+    // A signed checkpoint, kept outside the database, holds while the log is intact.
+    let checkpoint = dir.path().join("kept-elsewhere").join("log.checkpoint");
+    let signed = run_with_config(
+        &config,
+        &[
+            "access-log-checkpoint",
+            "--to",
+            checkpoint.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(signed.status.success(), "{}", text(&signed.stderr));
+    assert!(text(&signed.stdout).contains("checkpoint of 3 entries"));
+    let again = run_with_config(
+        &config,
+        &[
+            "access-log-checkpoint",
+            "--to",
+            checkpoint.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(
+        !again.status.success(),
+        "a checkpoint file is never overwritten"
+    );
+    let held = run_with_config(
+        &config,
+        &[
+            "verify-access-log",
+            "--checkpoint",
+            checkpoint.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(held.status.success(), "{}", text(&held.stderr));
+    assert!(
+        text(&held.stdout).contains("still has its 3 entries"),
+        "{}",
+        text(&held.stdout)
+    );
+
     // A hand with write access to the file drops the trigger and edits the middle entry.
     let conn = rusqlite::Connection::open(data.join("relay.sqlite3")).expect("opens");
     conn.execute_batch(

@@ -288,6 +288,8 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
     ) -> StorageResult<Option<(u64, i64)>>;
     /// Walks the access log's hash chain.
     fn verify_access_log(&self) -> StorageResult<AccessLogVerdict>;
+    /// The hash of access-log entry `seq`, if the log holds it (for checkpoints).
+    fn access_log_entry_hash(&self, seq: u64) -> StorageResult<Option<[u8; 32]>>;
     /// Up to `limit` access-log entries after `after_seq`, for review.
     fn access_log_entries(
         &self,

@@ -234,6 +234,16 @@ impl SqliteStore {
         }
     }
 
+    /// Appends access-log entries directly, for tests of what reads the log.
+    #[cfg(test)]
+    pub(crate) fn append_access_for_tests(&self, entries: &[AccessEntry]) -> StorageResult<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        access_log::append(&tx, entries)?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Ingest transactions committed so far, and the sync requests (batches) they carried,
     /// stale ones included. Fewer commits than batches means requests shared commits.
     pub fn commit_stats(&self) -> (u64, u64) {
@@ -1186,6 +1196,10 @@ impl RelayStore for SqliteStore {
 
     fn verify_access_log(&self) -> StorageResult<AccessLogVerdict> {
         access_log::verify(&self.conn())
+    }
+
+    fn access_log_entry_hash(&self, seq: u64) -> StorageResult<Option<[u8; 32]>> {
+        access_log::entry_hash_at(&self.conn(), seq)
     }
 
     fn access_log_entries(

@@ -225,6 +225,18 @@ pub(crate) fn append(conn: &Connection, entries: &[AccessEntry]) -> StorageResul
     Ok(())
 }
 
+/// The stored hash of entry `seq`, if the log holds it and it is 32 bytes.
+pub(crate) fn entry_hash_at(conn: &Connection, seq: u64) -> StorageResult<Option<[u8; 32]>> {
+    let hash: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT hash FROM access_log WHERE seq = ?1",
+            [seq.min(i64::MAX as u64) as i64],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(hash.and_then(|h| h.try_into().ok()))
+}
+
 /// Walks the whole log in order and checks every number, link and hash.
 pub(crate) fn verify(conn: &Connection) -> StorageResult<AccessLogVerdict> {
     let mut statement = conn.prepare(
