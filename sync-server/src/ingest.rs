@@ -5,6 +5,8 @@
 //! fails a later check, or comes from a revoked or expired tablet, is kept in quarantine:
 //! it is a received public record, not merged and not dropped.
 
+use std::borrow::Cow;
+
 use kiosk_core::capture::{SealError, receipt_code};
 use kiosk_core::documents::{RegistrationDocument, StaffAuthor, StaffEditRefusal, actor_id};
 use kiosk_core::event::Event;
@@ -206,7 +208,7 @@ fn outcomes_in_push_order(checked: &[Checked], stored: Vec<PushOutcome>) -> Vec<
     checked
         .iter()
         .map(|result| match result {
-            Checked::Rejected(code, message) => PushOutcome::Rejected(*code, (*message).to_owned()),
+            Checked::Rejected(code, message) => PushOutcome::Rejected(*code, message.to_string()),
             // The store answers for every item; if it did not, claim nothing.
             Checked::Item(_) => stored.next().unwrap_or_else(|| {
                 PushOutcome::Rejected(
@@ -255,7 +257,8 @@ fn check_pushes(
 
 enum Checked {
     Item(IngestItem),
-    Rejected(ErrorCode, &'static str),
+    /// With a message for people: it names the rule, never the content.
+    Rejected(ErrorCode, Cow<'static, str>),
 }
 
 fn check_push(
@@ -272,7 +275,7 @@ fn check_push(
         PushBody::Sealed(sealed) if sealed.len() > MAX_SEALED_CAPTURE => {
             return Checked::Rejected(
                 ErrorCode::TooLarge,
-                "the sealed capture is larger than any registration can be",
+                "the sealed capture is larger than any registration can be".into(),
             );
         }
         PushBody::Sealed(sealed) => sealed,
@@ -283,27 +286,33 @@ fn check_push(
         Err(SealError::BadCaptureSignature | SealError::DocumentMismatch) => {
             return Checked::Rejected(
                 ErrorCode::BadCaptureSignature,
-                "the capture signature does not verify",
+                "the capture signature does not verify".into(),
             );
         }
         Err(_) => {
             return Checked::Rejected(
                 ErrorCode::SealUnreadable,
-                "the seal does not open with a key this relay holds",
+                "the seal does not open with a key this relay holds".into(),
             );
         }
     };
     let payload = &opened.payload;
     if payload.doc_id.as_str() != push.doc_id {
-        return Checked::Rejected(ErrorCode::Malformed, "the seal holds another document");
+        return Checked::Rejected(
+            ErrorCode::Malformed,
+            "the seal holds another document".into(),
+        );
     }
     let Some(device_key) = payload.device_id.public_key() else {
-        return Checked::Rejected(ErrorCode::DeviceMismatch, "the capture names no device");
+        return Checked::Rejected(
+            ErrorCode::DeviceMismatch,
+            "the capture names no device".into(),
+        );
     };
     if device_key.to_bytes() != device.device_key {
         return Checked::Rejected(
             ErrorCode::DeviceMismatch,
-            "the capture was made by another device",
+            "the capture was made by another device".into(),
         );
     }
     // Authentic from here on: whatever fails now is quarantined, never dropped.
@@ -377,31 +386,40 @@ fn check_staff_edit(
     if device.role != EnrolledRole::Staff {
         return Checked::Rejected(
             ErrorCode::NotPermitted,
-            "a kiosk only creates registrations; it does not change them",
+            "a kiosk only creates registrations; it does not change them".into(),
         );
     }
     if device.revoked_at.is_some() {
-        return Checked::Rejected(ErrorCode::Revoked, "this tablet was revoked");
+        return Checked::Rejected(ErrorCode::Revoked, "this tablet was revoked".into());
     }
     if now >= device.expires_at {
         return Checked::Rejected(
             ErrorCode::CertificateExpired,
-            "this tablet's certificate has expired",
+            "this tablet's certificate has expired".into(),
         );
     }
     if changes.len() > MAX_STAFF_CHANGES {
-        return Checked::Rejected(ErrorCode::TooLarge, "the changes are larger than any edit");
+        return Checked::Rejected(
+            ErrorCode::TooLarge,
+            "the changes are larger than any edit".into(),
+        );
     }
     let Some(recruiter) = device.recruiter.as_deref() else {
-        return Checked::Rejected(ErrorCode::NotPermitted, "the tablet names no recruiter");
+        return Checked::Rejected(
+            ErrorCode::NotPermitted,
+            "the tablet names no recruiter".into(),
+        );
     };
     let Some(device_key) = ed25519_dalek::VerifyingKey::from_bytes(&device.device_key).ok() else {
-        return Checked::Rejected(ErrorCode::DeviceMismatch, "the device key is not valid");
+        return Checked::Rejected(
+            ErrorCode::DeviceMismatch,
+            "the device key is not valid".into(),
+        );
     };
     let unknown = || {
         Checked::Rejected(
             ErrorCode::UnknownDocument,
-            "this relay holds no such registration for the tablet's event",
+            "this relay holds no such registration for the tablet's event".into(),
         )
     };
     let stored = match store.stored_registration(&push.doc_id) {
@@ -412,7 +430,7 @@ fn check_staff_edit(
                 Ok(Some(removal)) if removal.event_id == device.event_id && !removal.restricted => {
                     Checked::Rejected(
                         ErrorCode::Removed,
-                        "the registration was removed at the relay",
+                        "the registration was removed at the relay".into(),
                     )
                 }
                 _ => unknown(),
@@ -452,28 +470,8 @@ fn check_staff_edit(
                 StaffEditRefusal::NotPermitted(_) => ErrorCode::NotPermitted,
                 StaffEditRefusal::Invalid(_) => ErrorCode::InvalidRegistration,
             };
-            Checked::Rejected(code, staff_refusal_message(refusal))
+            // The refusal's own text names the rule, never the content.
+            Checked::Rejected(code, refusal.to_string().into())
         }
-    }
-}
-
-/// The refusal's message for people; static, naming the rule and never the content.
-fn staff_refusal_message(refusal: StaffEditRefusal) -> &'static str {
-    match refusal {
-        StaffEditRefusal::Unreadable => "the changes are not Automerge change chunks",
-        StaffEditRefusal::ForeignActor => "a change is authored by another actor than the tablet",
-        StaffEditRefusal::MissingDependencies => {
-            "the changes depend on changes the relay does not hold"
-        }
-        StaffEditRefusal::NotPermitted("the captured fields") => {
-            "a staff tablet may not change the captured fields"
-        }
-        StaffEditRefusal::NotPermitted("another recruiter's rating") => {
-            "a staff tablet may only set its own recruiter's rating"
-        }
-        StaffEditRefusal::NotPermitted(_) => {
-            "a staff tablet may only add notes, set its recruiter's rating and the status"
-        }
-        StaffEditRefusal::Invalid(_) => "the edited record is not valid",
     }
 }

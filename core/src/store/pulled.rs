@@ -3,6 +3,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
+use super::queries::{blob_to_hashes, hashes_to_blob};
 use super::{DeviceStore, StoreError};
 
 /// One pulled registration as stored: its encrypted document and the tablet's own changes
@@ -15,22 +16,6 @@ pub struct PulledRow {
     pub expires_at: i64,
 }
 
-fn unsent_blob(hashes: &[[u8; 32]]) -> Vec<u8> {
-    hashes.concat()
-}
-
-fn blob_unsent(blob: &[u8]) -> Result<Vec<[u8; 32]>, StoreError> {
-    if !blob.len().is_multiple_of(32) {
-        return Err(StoreError::Undecodable {
-            what: "unsent change hashes",
-        });
-    }
-    Ok(blob
-        .chunks_exact(32)
-        .map(|c| c.try_into().expect("32-byte chunk"))
-        .collect())
-}
-
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, Vec<u8>, Vec<u8>, i64)> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
 }
@@ -41,7 +26,9 @@ fn decode(
     Ok(PulledRow {
         doc_id,
         document,
-        unsent: blob_unsent(&unsent)?,
+        unsent: blob_to_hashes(&unsent).ok_or(StoreError::Undecodable {
+            what: "unsent change hashes",
+        })?,
         expires_at,
     })
 }
@@ -89,16 +76,18 @@ impl DeviceStore {
         )? as u64)
     }
 
-    /// Writes pulled registrations and the meta that goes with them (the pull cursor) in
-    /// one commit, so a cursor never runs ahead of the documents it covers.
+    /// Writes pulled registrations, deletes `removed`, and writes the meta that goes with
+    /// them (the pull cursor), in one commit, so a cursor never runs ahead of the documents
+    /// it covers. Returns how many of `removed` the store held.
     pub fn put_pulled(
         &mut self,
         rows: &[PulledRow],
         removed: &[String],
         meta: &[(&str, &[u8])],
         at: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<u64, StoreError> {
         let tx = self.conn.transaction()?;
+        let mut deleted = 0;
         {
             let mut upsert = tx.prepare(
                 "INSERT INTO pulled_registrations (doc_id, document, unsent, expires_at, updated_at)
@@ -111,22 +100,22 @@ impl DeviceStore {
                 upsert.execute(params![
                     r.doc_id,
                     r.document,
-                    unsent_blob(&r.unsent),
+                    hashes_to_blob(&r.unsent),
                     r.expires_at,
                     at
                 ])?;
             }
             let mut delete = tx.prepare("DELETE FROM pulled_registrations WHERE doc_id = ?1")?;
             for doc_id in removed {
-                delete.execute([doc_id])?;
+                deleted += delete.execute([doc_id])?;
             }
         }
         super::queries::put_meta(&tx, meta)?;
         tx.commit()?;
-        if !removed.is_empty() {
+        if deleted > 0 {
             self.checkpoint()?;
         }
-        Ok(())
+        Ok(deleted as u64)
     }
 
     /// Erases pulled registrations whose copy expired; keeps those holding changes the

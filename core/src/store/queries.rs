@@ -68,11 +68,11 @@ pub struct StateCounts {
     pub deleted: u64,
 }
 
-fn hashes_to_blob(hashes: &[[u8; 32]]) -> Vec<u8> {
+pub(super) fn hashes_to_blob(hashes: &[[u8; 32]]) -> Vec<u8> {
     hashes.concat()
 }
 
-fn blob_to_hashes(blob: &[u8]) -> Option<Vec<[u8; 32]>> {
+pub(super) fn blob_to_hashes(blob: &[u8]) -> Option<Vec<[u8; 32]>> {
     if !blob.len().is_multiple_of(32) {
         return None;
     }
