@@ -157,14 +157,10 @@ impl Device {
         for document in pulled {
             let existing = inner.store.pulled(&document.doc_id)?;
             let merged = match &existing {
-                Some(row) => RegistrationDocument::load(
-                    &open_copy(key, &row.doc_id, &row.document)?,
-                    &self.identity_key(),
-                )
-                .and_then(|mut doc| {
-                    doc.apply_change_chunks(&document.changes)?;
-                    Ok(doc)
-                }),
+                Some(row) => {
+                    let mut doc = self.open_record(row)?;
+                    doc.apply_change_chunks(&document.changes).map(|_| doc)
+                }
                 None => RegistrationDocument::load_chunks(&document.changes, &self.identity_key()),
             };
             // A document that does not merge (later changes of a copy this tablet already
@@ -196,14 +192,9 @@ impl Device {
             .map(|c| vec![(META_PULL_CURSOR, c)])
             .unwrap_or_default();
         if self.role() == DeviceRole::Staff {
-            let held = removed
-                .iter()
-                .filter(|id| matches!(inner.store.pulled(id), Ok(Some(_))))
-                .count();
-            inner
+            effects.removed = inner
                 .store
                 .put_pulled(&rows, removed, &meta, now.millis())?;
-            effects.removed = held as u64;
         } else {
             inner.store.put_pulled(&[], &[], &meta, now.millis())?;
             effects.removed = inner.store.erase_removed_captures(removed, now.millis())?;
@@ -246,13 +237,9 @@ impl Device {
     /// Registrations with this tablet's changes the relay lacks, at most `limit`.
     pub(crate) fn pending_edits(&self, limit: usize) -> Result<Vec<PendingEdit>> {
         let inner = self.lock()?;
-        let key = self.records_key();
         let mut edits = Vec::new();
         for row in inner.store.pulled_with_unsent(limit)? {
-            let mut doc = RegistrationDocument::load(
-                &open_copy(key, &row.doc_id, &row.document)?,
-                &self.identity_key(),
-            )?;
+            let mut doc = self.open_record(&row)?;
             // The oldest unsent changes that fit the relay's limit for one push; the rest
             // follow in the next request (each change's dependencies go first).
             let mut changes = Vec::new();
@@ -300,6 +287,14 @@ impl Device {
         Ok(self.lock()?.store.erase_expired_pulled(now.millis())?)
     }
 
+    /// A stored copy's document, decrypted, written as this device from here on.
+    fn open_record(&self, row: &PulledRow) -> Result<RegistrationDocument> {
+        RegistrationDocument::load(
+            &open_copy(self.records_key(), &row.doc_id, &row.document)?,
+            &self.identity_key(),
+        )
+    }
+
     /// A pulled registration's document and row, read under the caller's lock.
     fn load_record(
         &self,
@@ -313,10 +308,7 @@ impl Device {
                 .ok_or_else(|| Error::UnknownRegistration {
                     doc_id: doc_id.to_string(),
                 })?;
-        let doc = RegistrationDocument::load(
-            &open_copy(self.records_key(), &row.doc_id, &row.document)?,
-            &self.identity_key(),
-        )?;
+        let doc = self.open_record(&row)?;
         Ok((doc, row))
     }
 
@@ -355,13 +347,9 @@ impl StaffSession {
     /// The registrations this tablet holds, newest first.
     pub fn registrations(&self) -> Result<Vec<StaffRecord>> {
         let rows = self.device.lock()?.store.all_pulled()?;
-        let key = self.device.records_key();
         let mut records = Vec::new();
         for row in rows {
-            let doc = RegistrationDocument::load(
-                &open_copy(key, &row.doc_id, &row.document)?,
-                &self.device.identity_key(),
-            )?;
+            let doc = self.device.open_record(&row)?;
             records.push(StaffRecord {
                 registration: doc.read()?,
                 annotations: doc.annotations()?,
