@@ -183,6 +183,15 @@ mod tests {
         (dir, path, store)
     }
 
+    /// Cuts the log in the file after entry `seq`, as a hand with write access could.
+    fn cut_after(path: &std::path::Path, seq: u64) {
+        let conn = rusqlite::Connection::open(path).expect("opens");
+        conn.execute_batch("DROP TRIGGER access_log_no_delete;")
+            .expect("drops the trigger");
+        conn.execute("DELETE FROM access_log WHERE seq > ?1", [seq as i64])
+            .expect("cuts");
+    }
+
     #[test]
     fn a_checkpoint_holds_while_the_log_only_grows() {
         let (_dir, _path, store) = log_of(3);
@@ -210,11 +219,7 @@ mod tests {
     fn entries_cut_off_the_end_break_a_checkpoint() {
         let (_dir, path, store) = log_of(5);
         let (_, bytes) = sign(&store, &keys(), 10).expect("signs");
-        let conn = rusqlite::Connection::open(&path).expect("opens");
-        conn.execute_batch(
-            "DROP TRIGGER access_log_no_delete; DELETE FROM access_log WHERE seq > 3;",
-        )
-        .expect("cuts");
+        cut_after(&path, 3);
         let key = keys().signing.verifying_key();
         let error = check(&store, &key, &bytes).expect_err("cut");
         assert!(
@@ -234,12 +239,7 @@ mod tests {
     fn a_chain_rebuilt_after_its_end_was_replaced_breaks_a_checkpoint() {
         let (_dir, path, store) = log_of(5);
         let (_, bytes) = sign(&store, &keys(), 10).expect("signs");
-        let conn = rusqlite::Connection::open(&path).expect("opens");
-        conn.execute_batch(
-            "DROP TRIGGER access_log_no_delete; DELETE FROM access_log WHERE seq > 3;",
-        )
-        .expect("cuts");
-        drop(conn);
+        cut_after(&path, 3);
         // Two other entries in their place: the chain is whole again, five long.
         let other: Vec<AccessEntry> = (4..=5)
             .map(|i| AccessEntry {

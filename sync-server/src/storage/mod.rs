@@ -308,14 +308,6 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
         id: &EventId,
         heads: &[[u8; 32]],
     ) -> StorageResult<Option<Vec<u8>>>;
-    /// What `scope` lacks after `after_seq`: at most about `max_changes` changes, whole
-    /// commits at a time.
-    fn pull(
-        &self,
-        scope: &PullScope,
-        after_seq: u64,
-        max_changes: usize,
-    ) -> StorageResult<PullPage>;
     /// A stored registration with all its changes, for checking edits (not logged: nothing
     /// leaves the relay).
     fn stored_registration(&self, doc_id: &str) -> StorageResult<Option<StoredRegistration>>;

@@ -234,6 +234,18 @@ impl SqliteStore {
         }
     }
 
+    /// A pull read on its own, for tests of paging and scope (a sync reads it inside its
+    /// ingest transaction).
+    #[cfg(test)]
+    pub(crate) fn pull(
+        &self,
+        scope: &PullScope,
+        after_seq: u64,
+        max_changes: usize,
+    ) -> StorageResult<PullPage> {
+        pull_page(&self.conn(), scope, after_seq, max_changes)
+    }
+
     /// Appends access-log entries directly, for tests of what reads the log.
     #[cfg(test)]
     pub(crate) fn append_access_for_tests(&self, entries: &[AccessEntry]) -> StorageResult<()> {
@@ -1155,15 +1167,6 @@ impl RelayStore for SqliteStore {
             return Ok(None);
         };
         Ok(Some(document.changes_since(heads)))
-    }
-
-    fn pull(
-        &self,
-        scope: &PullScope,
-        after_seq: u64,
-        max_changes: usize,
-    ) -> StorageResult<PullPage> {
-        pull_page(&self.conn(), scope, after_seq, max_changes)
     }
 
     fn stored_registration(&self, doc_id: &str) -> StorageResult<Option<StoredRegistration>> {
