@@ -165,17 +165,13 @@ pub fn staff_code(
     store: &dyn kiosk_sync_server::storage::RelayStore,
     recruiter: &str,
 ) -> kiosk_core::protocol::enrollment::EnrollmentCode {
-    let now = kiosk_sync_server::now_ms();
-    kiosk_sync_server::enrollment::create_code(
+    code_for(
         store,
-        kiosk_core::demo::DEMO_EVENT_ID,
         kiosk_core::protocol::enrollment::EnrolledRole::Staff,
-        Some(recruiter.to_owned()),
+        Some(recruiter),
         1,
-        now + 3_600_000,
-        now,
+        3_600_000,
     )
-    .expect("code")
 }
 
 /// Staff mode on `tablet`, opened with [`STAFF_PIN`].
@@ -206,12 +202,22 @@ pub fn demo_code(
     uses: u32,
     valid_ms: i64,
 ) -> kiosk_core::protocol::enrollment::EnrollmentCode {
+    code_for(store, role, None, uses, valid_ms)
+}
+
+fn code_for(
+    store: &dyn kiosk_sync_server::storage::RelayStore,
+    role: kiosk_core::protocol::enrollment::EnrolledRole,
+    recruiter: Option<&str>,
+    uses: u32,
+    valid_ms: i64,
+) -> kiosk_core::protocol::enrollment::EnrollmentCode {
     let now = kiosk_sync_server::now_ms();
     kiosk_sync_server::enrollment::create_code(
         store,
         kiosk_core::demo::DEMO_EVENT_ID,
         role,
-        None,
+        recruiter.map(str::to_owned),
         uses,
         now + valid_ms,
         now,
