@@ -91,6 +91,8 @@ pub struct Device {
     records_key: [u8; 32],
     role: DeviceRole,
     inner: Mutex<Inner>,
+    /// Held for a whole sync, so two syncs of one device never interleave.
+    syncing: Mutex<()>,
 }
 
 impl Device {
@@ -157,6 +159,7 @@ impl Device {
                 event,
                 wiped: false,
             }),
+            syncing: Mutex::new(()),
         }))
     }
 
@@ -179,6 +182,15 @@ impl Device {
     /// The device's public key, the Automerge actor of everything it writes.
     pub(crate) fn identity_key(&self) -> ed25519_dalek::VerifyingKey {
         self.identity.public_key()
+    }
+
+    /// Waits for any other sync of this device to end. A sync that panicked left nothing
+    /// half-written (each step is one transaction), so its poisoned turn is taken over.
+    pub(crate) fn sync_turn(&self) -> Result<MutexGuard<'_, ()>> {
+        Ok(self
+            .syncing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
     pub(crate) fn lock(&self) -> Result<MutexGuard<'_, Inner>> {

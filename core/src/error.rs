@@ -73,6 +73,8 @@ pub enum Error {
     UnknownRegistration { doc_id: String },
     #[error("the enrollment is for another {0} than this tablet's")]
     EnrollmentMismatch(&'static str),
+    #[error("the sync was cancelled; what earlier answers brought is kept")]
+    Cancelled,
 }
 
 impl From<automerge::AutomergeError> for Error {

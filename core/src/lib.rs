@@ -24,6 +24,7 @@
 //! - [`visitor`]: the visitor-facing session; [`staff`]: the staff PIN and staff session;
 //!   [`staff_records`]: a staff tablet's pulled registrations and its edits of them;
 //!   [`staff_unlock`]: reopening a locked-out staff PIN with a relay-signed unlock.
+//! - [`user_messages`]: what a shell shows for an error, in Swedish and English.
 
 pub mod annotations;
 pub mod capture;
@@ -47,6 +48,7 @@ pub mod staff_records;
 pub mod staff_unlock;
 pub mod store;
 pub mod sync;
+pub mod user_messages;
 pub mod validation;
 pub mod visitor;
 

@@ -6,11 +6,13 @@
 //! answers this very request, and lists every change the tablet journalled for it. Anything
 //! else leaves the record to be sent again: retries are safe because merging is idempotent.
 
+mod deadline;
 mod transport;
 
+pub use deadline::DeadlineTransport;
 #[cfg(feature = "http-transport")]
 pub use transport::{HttpTransport, RootCertificatesError};
-pub use transport::{Transport, TransportError};
+pub use transport::{Transport, TransportError, answer_from_status};
 
 use crate::device::Device;
 use crate::error::{Error, Result};
@@ -38,12 +40,30 @@ impl Default for BatchLimits {
     }
 }
 
-/// What a shell hears while a sync runs.
+/// What became of one record the tablet sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordOutcome {
+    /// The relay holds the capture and signed a receipt for it.
+    Received,
+    /// The relay holds the capture in quarantine for HR to review: received all the same.
+    Quarantined,
+    /// The relay stored a staff tablet's edits of the record.
+    EditsStored,
+    /// The relay refused the record; it stays on the tablet.
+    Refused(ErrorCode),
+}
+
+/// What a shell hears while a sync runs, and how it stops one.
 pub trait SyncListener: Send + Sync {
     /// `done` of `total` records have a receipt (or were refused) so far.
     fn progress(&self, done: u64, total: u64);
-    /// A record the relay refused; it stays on the tablet.
-    fn refused(&self, doc_id: &str, code: ErrorCode);
+    /// What became of one record, as its answer arrives.
+    fn record(&self, doc_id: &str, outcome: RecordOutcome);
+    /// Asked before each request: `true` stops the sync there with [`Error::Cancelled`].
+    /// Whatever earlier answers brought is kept; nothing is half-applied.
+    fn cancelled(&self) -> bool {
+        false
+    }
 }
 
 /// A listener that ignores everything.
@@ -52,7 +72,7 @@ pub struct NoListener;
 
 impl SyncListener for NoListener {
     fn progress(&self, _done: u64, _total: u64) {}
-    fn refused(&self, _doc_id: &str, _code: ErrorCode) {}
+    fn record(&self, _doc_id: &str, _outcome: RecordOutcome) {}
 }
 
 /// What one sync achieved.
@@ -95,6 +115,8 @@ pub fn sync(
     limits: BatchLimits,
     now: impl Fn() -> Timestamp,
 ) -> Result<SyncReport> {
+    // One sync at a time per device: a second waits for the first to end.
+    let _turn = device.sync_turn()?;
     let relay_key = device.relay_signing_key()?.ok_or(Error::NotEnrolled)?;
     let device_key = device
         .device_id()
@@ -111,6 +133,9 @@ pub fn sync(
     let mut answered = false;
     let mut more = false;
     loop {
+        if listener.cancelled() {
+            return Err(Error::Cancelled);
+        }
         let captures = next_captures(device, &skip, limits)?;
         let room = limits.max_documents.saturating_sub(captures.len());
         let mut bytes: usize = captures.iter().map(|c| c.sealed.len()).sum();
@@ -183,6 +208,8 @@ pub fn sync(
         }
         let (capture_outcomes, edit_outcomes) = response.outcomes.split_at(captures.len());
         let mut received = Vec::new();
+        // Told to the listener once the answer is kept, never before.
+        let mut outcomes: Vec<(String, RecordOutcome)> = Vec::new();
         for (capture, outcome) in captures.iter().zip(capture_outcomes) {
             // Received only if the relay holds every change this tablet journalled: stored,
             // or kept in quarantine as a received record for HR to review.
@@ -192,15 +219,17 @@ pub fn sync(
                 PushOutcome::Stored(stored) if covers(stored) => {
                     received.push(capture.doc_id.clone());
                     report.received += 1;
+                    outcomes.push((capture.doc_id.to_string(), RecordOutcome::Received));
                 }
                 PushOutcome::Quarantined(_, stored) if covers(stored) => {
                     received.push(capture.doc_id.clone());
                     report.quarantined += 1;
+                    outcomes.push((capture.doc_id.to_string(), RecordOutcome::Quarantined));
                 }
                 PushOutcome::Stored(_) | PushOutcome::Quarantined(..) => {}
                 PushOutcome::Rejected(code, _) => {
-                    listener.refused(capture.doc_id.as_str(), *code);
                     report.refused.push((capture.doc_id.to_string(), *code));
+                    outcomes.push((capture.doc_id.to_string(), RecordOutcome::Refused(*code)));
                 }
             }
         }
@@ -210,14 +239,15 @@ pub fn sync(
                     device.edits_stored(&edit.doc_id, stored, now())?;
                     if edit.hashes.iter().all(|h| stored.contains(h)) {
                         report.edits_stored += 1;
+                        outcomes.push((edit.doc_id.clone(), RecordOutcome::EditsStored));
                     } else {
                         skip.push(edit.doc_id.clone());
                     }
                 }
                 PushOutcome::Quarantined(code, _) | PushOutcome::Rejected(code, _) => {
                     // The edit stays on the tablet, unsent, for staff to see.
-                    listener.refused(&edit.doc_id, *code);
                     report.refused.push((edit.doc_id.clone(), *code));
+                    outcomes.push((edit.doc_id.clone(), RecordOutcome::Refused(*code)));
                     skip.push(edit.doc_id.clone());
                 }
             }
@@ -280,6 +310,9 @@ pub fn sync(
         // A relay that says "more" must have moved the cursor; if not, stop rather than spin.
         more = response.more && response.cursor.is_some() && response.cursor != sent_cursor;
         report.relay_journal = Some(response.journal_confirmed.into());
+        for (doc_id, outcome) in &outcomes {
+            listener.record(doc_id, *outcome);
+        }
         listener.progress(
             report.received
                 + report.quarantined

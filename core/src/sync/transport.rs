@@ -99,15 +99,21 @@ impl Transport for HttpTransport {
             .limit(64 * 1024 * 1024)
             .read_to_vec()
             .map_err(unreachable)?;
-        if (200..300).contains(&status) {
-            return Ok(bytes);
-        }
-        let code = serde_json::from_slice::<serde_json::Value>(&bytes)
-            .ok()
-            .and_then(|v| v["code"].as_str().map(str::to_owned))
-            .unwrap_or_else(|| "unknown".to_owned());
-        Err(TransportError::Refused { status, code })
+        answer_from_status(status, bytes)
     }
+}
+
+/// The relay's answer from an HTTP status and body: the body on 2xx, else the refusal with
+/// the machine-readable code of its JSON error body. For a shell's own networking as well.
+pub fn answer_from_status(status: u16, body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
+    if (200..300).contains(&status) {
+        return Ok(body);
+    }
+    let code = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v["code"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".to_owned());
+    Err(TransportError::Refused { status, code })
 }
 
 #[cfg(all(test, feature = "http-transport"))]

@@ -28,6 +28,10 @@ pub enum Field {
     Language,
     FormVersion,
     Event,
+    /// The enrollment code staff type on a tablet (not a visitor's field).
+    EnrollmentCode,
+    /// A sync setting the shell passed (not a visitor's field).
+    SyncSetting,
 }
 
 impl Field {
@@ -48,6 +52,8 @@ impl Field {
             Field::Language => "language",
             Field::FormVersion => "form_version",
             Field::Event => "event",
+            Field::EnrollmentCode => "enrollment_code",
+            Field::SyncSetting => "sync_setting",
         }
     }
 
@@ -68,6 +74,8 @@ impl Field {
             Field::Language => ("Språk", "Language"),
             Field::FormVersion => ("Formulärversion", "Form version"),
             Field::Event => ("Evenemang", "Event"),
+            Field::EnrollmentCode => ("Registreringskod", "Enrollment code"),
+            Field::SyncSetting => ("Synkinställning", "Sync setting"),
         };
         match language {
             Language::Swedish => sv,
@@ -113,6 +121,10 @@ pub enum Reason {
     LanguageNotOffered,
     /// The registration names another event than the one it is validated against.
     WrongEvent,
+    /// Not in the shape of a code HR gives.
+    NotACode,
+    /// A number outside what the setting allows.
+    OutOfRange { min: u64, max: u64 },
 }
 
 impl Reason {
@@ -135,6 +147,8 @@ impl Reason {
             Reason::UnknownFormVersion => "unknown_form_version",
             Reason::LanguageNotOffered => "language_not_offered",
             Reason::WrongEvent => "wrong_event",
+            Reason::NotACode => "not_a_code",
+            Reason::OutOfRange { .. } => "out_of_range",
         }
     }
 
@@ -188,6 +202,12 @@ impl Reason {
             Reason::LanguageNotOffered => "This language is not offered here.".into(),
             Reason::WrongEvent if sv => "Anmälan hör till ett annat evenemang.".into(),
             Reason::WrongEvent => "The registration belongs to another event.".into(),
+            Reason::NotACode if sv => "Koden känns inte igen. Kontrollera den mot HR:s.".into(),
+            Reason::NotACode => "The code is not recognised. Check it against HR's.".into(),
+            Reason::OutOfRange { min, max } if sv => {
+                format!("Ange ett värde från {min} till {max}.")
+            }
+            Reason::OutOfRange { min, max } => format!("Give a value from {min} to {max}."),
         }
     }
 }

@@ -1,0 +1,168 @@
+//! What a tablet shows a recruiter or visitor for a core error, in Swedish and English.
+//!
+//! Field errors of a form carry their own texts ([`crate::validation::FieldError::message`]);
+//! this covers the rest. Texts name what went wrong and what to do, never personal data, and
+//! errors a visitor cannot act on get one calm text for staff.
+
+use crate::error::Error;
+use crate::language::Localized;
+use crate::staff::PinError;
+use crate::sync::TransportError;
+
+/// The text a shell shows for `error`.
+pub fn user_message(error: &Error) -> Localized {
+    match error {
+        Error::Invalid(errors) => Localized::new(
+            format!("{} fält behöver rättas.", errors.errors.len()),
+            format!("{} field(s) need correcting.", errors.errors.len()),
+        ),
+        Error::Pin(pin) => pin_message(pin),
+        Error::SessionExpired => Localized::new(
+            "Formuläret tömdes eftersom ingen använde det på en stund. Börja om.",
+            "The form was cleared because nobody used it for a while. Please start again.",
+        ),
+        Error::NoEvent => Localized::new(
+            "Surfplattan har inget evenemang ännu. Personalen behöver synka den.",
+            "This tablet has no event yet. Staff need to sync it.",
+        ),
+        Error::NoRelayKey | Error::NotEnrolled => Localized::new(
+            "Surfplattan är inte registrerad. Personalen behöver registrera den med en kod från HR.",
+            "This tablet is not enrolled. Staff need to enroll it with a code from HR.",
+        ),
+        Error::Wiped => Localized::new(
+            "Surfplattan har raderats på HR:s begäran och måste registreras på nytt.",
+            "This tablet was wiped at HR's request and must be enrolled again.",
+        ),
+        Error::Transport(TransportError::Unreachable(_)) => Localized::new(
+            "Ingen kontakt med servern. Inget har gått förlorat; försök igen senare.",
+            "The server could not be reached. Nothing was lost; try again later.",
+        ),
+        Error::Transport(TransportError::Refused { .. }) | Error::RelayRefused { .. } => {
+            Localized::new(
+                "Servern tog inte emot begäran. Inget har gått förlorat; kontakta HR om det upprepas.",
+                "The server refused the request. Nothing was lost; contact HR if it happens again.",
+            )
+        }
+        Error::Enrollment(_) | Error::EnrollmentMismatch(_) => Localized::new(
+            "Registreringen misslyckades. Kontrollera koden och be HR om en ny vid behov.",
+            "Enrollment failed. Check the code, and ask HR for a new one if needed.",
+        ),
+        Error::Cancelled => Localized::new(
+            "Synkningen avbröts. Det som redan skickats är kvar; resten skickas nästa gång.",
+            "The sync was cancelled. What was sent is kept; the rest goes next time.",
+        ),
+        Error::SecretStore(_) | Error::DataKeyMissing | Error::WrongDataKey => Localized::new(
+            "Surfplattans nyckelförråd svarar inte. Lås upp surfplattan och försök igen.",
+            "The tablet's key store did not answer. Unlock the tablet and try again.",
+        ),
+        Error::Annotation(_) | Error::UnknownRegistration { .. } | Error::NotStaff => {
+            Localized::new(
+                "Ändringen kunde inte sparas på den här anmälan.",
+                "The change could not be saved on this registration.",
+            )
+        }
+        _ => Localized::new(
+            "Något gick fel på surfplattan. Inget som redan sparats har gått förlorat; kontakta HR.",
+            "Something went wrong on the tablet. Nothing already saved was lost; contact HR.",
+        ),
+    }
+}
+
+/// Why staff mode did not open, with the wait or the attempts left where they matter.
+pub fn pin_message(error: &PinError) -> Localized {
+    match error {
+        PinError::InvalidFormat => Localized::new(
+            "En PIN-kod har 6–12 siffror, inte alla lika och inte i följd som 123456.",
+            "A PIN has 6–12 digits, not all alike and not a run like 123456.",
+        ),
+        PinError::NotSet => Localized::new(
+            "Ingen PIN-kod är satt på surfplattan.",
+            "No staff PIN is set on this tablet.",
+        ),
+        PinError::AlreadySet => Localized::new(
+            "En PIN-kod är redan satt; byt den i personalläget.",
+            "A staff PIN is already set; change it in staff mode.",
+        ),
+        PinError::Wrong {
+            attempts_left,
+            retry_after_secs,
+        } => Localized::new(
+            format!(
+                "Fel PIN-kod. {attempts_left} försök kvar; nästa försök om {retry_after_secs} s."
+            ),
+            format!("Wrong PIN. {attempts_left} attempts left; next try in {retry_after_secs} s."),
+        ),
+        PinError::TooSoon { retry_after_secs } => Localized::new(
+            format!("Vänta {retry_after_secs} s innan nästa försök."),
+            format!("Wait {retry_after_secs} s before the next try."),
+        ),
+        PinError::LockedOut => Localized::new(
+            "PIN-koden är spärrad efter för många fel. Be HR om en upplåsningskod.",
+            "The PIN is locked after too many wrong tries. Ask HR for an unlock code.",
+        ),
+        PinError::BadUnlockCode => Localized::new(
+            "Upplåsningskoden gäller inte den här surfplattan.",
+            "The unlock code is not valid for this tablet.",
+        ),
+        PinError::UnlockCodeUsed => Localized::new(
+            "Upplåsningskoden är redan använd. Be HR om en ny.",
+            "This unlock code was already used. Ask HR for a new one.",
+        ),
+        PinError::NoUnlock => Localized::new(
+            "Ingen upplåsning från HR har kommit. Synka, eller skriv koden från HR.",
+            "No unlock from HR has arrived. Sync, or type the code HR gave.",
+        ),
+        PinError::UnlockCodeExpired => Localized::new(
+            "Upplåsningskoden är äldre än en vecka. Be HR om en ny.",
+            "This unlock code is more than a week old. Ask HR for a new one.",
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_pin_error_has_a_swedish_and_an_english_text() {
+        let errors = [
+            PinError::InvalidFormat,
+            PinError::NotSet,
+            PinError::AlreadySet,
+            PinError::Wrong {
+                attempts_left: 7,
+                retry_after_secs: 5,
+            },
+            PinError::TooSoon {
+                retry_after_secs: 15,
+            },
+            PinError::LockedOut,
+            PinError::BadUnlockCode,
+            PinError::UnlockCodeUsed,
+            PinError::NoUnlock,
+            PinError::UnlockCodeExpired,
+        ];
+        for error in errors {
+            let text = pin_message(&error);
+            assert!(!text.sv.is_empty() && !text.en.is_empty());
+            assert_ne!(text.sv, text.en, "{error:?} has a Swedish text of its own");
+        }
+        let wrong = pin_message(&PinError::Wrong {
+            attempts_left: 7,
+            retry_after_secs: 5,
+        });
+        assert!(wrong.sv.contains("7 försök kvar") && wrong.en.contains("7 attempts left"));
+    }
+
+    #[test]
+    fn an_unreachable_relay_tells_staff_nothing_was_lost() {
+        let text = user_message(&Error::Transport(TransportError::Unreachable(
+            "connection refused".into(),
+        )));
+        assert!(text.sv.contains("Inget har gått förlorat"));
+        assert!(
+            !text.en.contains("connection refused"),
+            "no internals shown"
+        );
+    }
+}
