@@ -55,6 +55,10 @@ pub fn user_message(error: &Error) -> Localized {
             "Surfplattans nyckelförråd svarar inte. Lås upp surfplattan och försök igen.",
             "The tablet's key store did not answer. Unlock the tablet and try again.",
         ),
+        Error::NoWipeOrder => Localized::new(
+            "Surfplattan har ingen order om radering; den fortsätter som vanligt.",
+            "This tablet has no order to wipe itself; it carries on as usual.",
+        ),
         Error::Annotation(_) | Error::UnknownRegistration { .. } | Error::NotStaff => {
             Localized::new(
                 "Ändringen kunde inte sparas på den här anmälan.",

@@ -20,6 +20,25 @@ pub const ASK_STILL_THERE_AFTER_MS: i64 = 60_000;
 /// Idle time after which the draft is wiped and the form starts over.
 pub const RESET_AFTER_MS: i64 = 90_000;
 
+/// The "still there?" prompt and its button, in Swedish and English.
+pub fn still_there_texts() -> (Localized, Localized) {
+    (
+        Localized::new(
+            "Är du kvar? Formuläret töms snart så att nästa besökare inte ser dina uppgifter.",
+            "Still there? The form will be cleared soon so the next visitor cannot see your details.",
+        ),
+        Localized::new("Jag är kvar", "I'm still here"),
+    )
+}
+
+/// The label of the "protected personal data" box.
+pub fn protected_data_label() -> Localized {
+    Localized::new(
+        "Jag har skyddade personuppgifter",
+        "I have protected personal data",
+    )
+}
+
 /// What the shell should show, given the time since the visitor last did anything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdleState {
@@ -81,6 +100,11 @@ impl VisitorSession {
         self.ensure_alive(now)?;
         self.last_activity = now;
         Ok(())
+    }
+
+    /// How long until the draft is wiped, so the shell's "still there?" countdown matches.
+    pub fn millis_until_reset(&self, now: Timestamp) -> i64 {
+        (RESET_AFTER_MS - (now.millis() - self.last_activity.millis())).max(0)
     }
 
     pub fn idle_state(&self, now: Timestamp) -> IdleState {

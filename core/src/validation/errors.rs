@@ -32,9 +32,27 @@ pub enum Field {
     EnrollmentCode,
     /// A sync setting the shell passed (not a visitor's field).
     SyncSetting,
+    /// The root certificates a tablet trusts for its relay (not a visitor's field).
+    TrustedRoots,
 }
 
 impl Field {
+    /// The fields a visitor fills in, in form order: what a shell labels.
+    pub const VISITOR_FIELDS: [Field; 12] = [
+        Field::Language,
+        Field::GivenName,
+        Field::FamilyName,
+        Field::Email,
+        Field::Phone,
+        Field::ContactChannel,
+        Field::Interests,
+        Field::Locations,
+        Field::EducationLevel,
+        Field::FreeText,
+        Field::PrivacyNotice,
+        Field::TalentPool,
+    ];
+
     /// A stable machine-readable name (`given_name`).
     pub fn code(self) -> &'static str {
         match self {
@@ -54,6 +72,7 @@ impl Field {
             Field::Event => "event",
             Field::EnrollmentCode => "enrollment_code",
             Field::SyncSetting => "sync_setting",
+            Field::TrustedRoots => "trusted_roots",
         }
     }
 
@@ -76,6 +95,7 @@ impl Field {
             Field::Event => ("Evenemang", "Event"),
             Field::EnrollmentCode => ("Registreringskod", "Enrollment code"),
             Field::SyncSetting => ("Synkinställning", "Sync setting"),
+            Field::TrustedRoots => ("Betrodda rotcertifikat", "Trusted root certificates"),
         };
         match language {
             Language::Swedish => sv,
@@ -125,6 +145,8 @@ pub enum Reason {
     NotACode,
     /// A number outside what the setting allows.
     OutOfRange { min: u64, max: u64 },
+    /// Not in a format that can be read (a certificate file, say).
+    Unreadable,
 }
 
 impl Reason {
@@ -149,6 +171,7 @@ impl Reason {
             Reason::WrongEvent => "wrong_event",
             Reason::NotACode => "not_a_code",
             Reason::OutOfRange { .. } => "out_of_range",
+            Reason::Unreadable => "unreadable",
         }
     }
 
@@ -208,6 +231,8 @@ impl Reason {
                 format!("Ange ett värde från {min} till {max}.")
             }
             Reason::OutOfRange { min, max } => format!("Give a value from {min} to {max}."),
+            Reason::Unreadable if sv => "Kunde inte läsas. Kontrollera filen.".into(),
+            Reason::Unreadable => "Could not be read. Check the file.".into(),
         }
     }
 }
