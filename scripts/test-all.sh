@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
+step "tools for the Kotlin and Python binding tests (installed if missing)"
+./scripts/install-foreign-test-tools.sh
+
 step "cargo fmt --check"
 cargo fmt --all --check
 

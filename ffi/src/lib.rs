@@ -1,34 +1,30 @@
-//! The Kiosk core exposed to Swift and Kotlin through uniffi.
+//! The Kiosk core exposed to Swift, Kotlin and Python through uniffi.
 //!
-//! Every export is a delegation to `kiosk-core` plus a conversion; no logic lives here. This
-//! first slice exposes the validators a shell uses to check a field as the visitor types;
-//! devices, sessions and sync follow as the core grows them.
+//! Every export is a delegation to `kiosk-core` plus a conversion; no logic lives here.
+//! - [`device`]: `KioskDevice`, opened on a path with the platform's secret store; enrolls,
+//!   syncs, and opens the two sessions: [`visitor`] (form, submit, reset) and [`staff`]
+//!   (staff mode behind the PIN).
+//! - [`foreign`]: the traits a shell implements: secret store, transport, sync listener.
+//! - [`background`]: slow calls run on a core-owned thread behind an async export.
+//! - [`types`]: records and enums mirroring core types; [`error`]: the one public error.
+//! - [`validators`]: field checks a shell runs as the visitor types.
 
+mod background;
+pub mod device;
 mod error;
+pub mod foreign;
+pub mod staff;
+pub mod types;
+mod validators;
+pub mod visitor;
 
+pub use device::KioskDevice;
 pub use error::KioskError;
+pub use validators::{
+    IdleLimits, demo_form_version, idle_limits, normalize_email_address, normalize_phone_number,
+};
 
 uniffi::setup_scaffolding!();
-
-/// Normalises a phone number to E.164 (`070-123 45 67` → `+46701234567`).
-#[uniffi::export]
-pub fn normalize_phone_number(raw: String) -> Result<String, KioskError> {
-    kiosk_core::validation::normalize_phone(&raw)
-        .map_err(|reason| KioskError::invalid(kiosk_core::validation::Field::Phone, reason))
-}
-
-/// Normalises an email address (trimmed, domain lower-cased).
-#[uniffi::export]
-pub fn normalize_email_address(raw: String) -> Result<String, KioskError> {
-    kiosk_core::validation::normalize_email(&raw)
-        .map_err(|reason| KioskError::invalid(kiosk_core::validation::Field::Email, reason))
-}
-
-/// The demo event's current form version, for shells' smoke tests.
-#[uniffi::export]
-pub fn demo_form_version() -> String {
-    kiosk_core::demo::demo_form().version().to_string()
-}
 
 #[cfg(test)]
 mod tests {
@@ -50,7 +46,10 @@ mod tests {
             reason,
             message_sv,
             message_en,
-        } = error;
+        } = error
+        else {
+            panic!("a field error, not {error:?}");
+        };
         assert_eq!(field, "email");
         assert_eq!(reason, "invalid_email");
         assert!(message_sv.starts_with("E-post: "));

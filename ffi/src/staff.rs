@@ -1,0 +1,106 @@
+//! `StaffMode`: what a recruiter sees after the PIN. On a kiosk, counts and the journal;
+//! on a staff tablet also the event's pulled registrations, with notes, ratings and status.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use kiosk_core::ids::{RegistrationId, Timestamp};
+
+use crate::device::KioskDevice;
+use crate::error::KioskError;
+use crate::types::{JournalSummary, KioskOverview, RecordStatus, StaffRecordView};
+
+/// Staff mode, opened by PIN. `lock()` ends it; so does closing the device.
+#[derive(Debug, uniffi::Object)]
+pub struct StaffMode {
+    device: Arc<KioskDevice>,
+    session: Mutex<Option<kiosk_core::staff::StaffSession>>,
+}
+
+impl StaffMode {
+    pub(crate) fn new(
+        device: Arc<KioskDevice>,
+        session: kiosk_core::staff::StaffSession,
+    ) -> StaffMode {
+        StaffMode {
+            device,
+            session: Mutex::new(Some(session)),
+        }
+    }
+
+    fn with<T>(
+        &self,
+        work: impl FnOnce(&kiosk_core::staff::StaffSession) -> kiosk_core::Result<T>,
+    ) -> Result<T, KioskError> {
+        self.device.core()?;
+        let guard: MutexGuard<'_, _> = self
+            .session
+            .lock()
+            .map_err(|_| KioskError::from(kiosk_core::Error::Poisoned))?;
+        let session = guard.as_ref().ok_or_else(KioskError::closed)?;
+        Ok(work(session)?)
+    }
+}
+
+fn parse_registration_id(text: &str) -> Result<RegistrationId, KioskError> {
+    RegistrationId::parse(text).ok_or_else(|| {
+        KioskError::from(kiosk_core::Error::UnknownRegistration {
+            doc_id: String::new(),
+        })
+    })
+}
+
+#[uniffi::export]
+impl StaffMode {
+    /// Counts and the journal: what staff check before handing a kiosk back.
+    pub fn overview(&self) -> Result<KioskOverview, KioskError> {
+        self.with(|s| s.overview()).map(Into::into)
+    }
+
+    /// Walks the journal and checks every link.
+    pub fn verify_journal(&self) -> Result<JournalSummary, KioskError> {
+        self.with(|s| s.verify_journal()).map(Into::into)
+    }
+
+    pub fn change_pin(&self, new_pin: String) -> Result<(), KioskError> {
+        self.with(|s| s.change_pin(&new_pin))
+    }
+
+    /// The registrations this staff tablet holds, newest first.
+    pub fn registrations(&self) -> Result<Vec<StaffRecordView>, KioskError> {
+        self.with(|s| s.registrations())
+            .map(|records| records.into_iter().map(Into::into).collect())
+    }
+
+    pub fn registration(&self, registration_id: String) -> Result<StaffRecordView, KioskError> {
+        let id = parse_registration_id(&registration_id)?;
+        self.with(|s| s.registration(&id)).map(Into::into)
+    }
+
+    /// Adds a note in this tablet's recruiter's name; it goes to the relay with the next sync.
+    pub fn add_note(&self, registration_id: String, text: String) -> Result<(), KioskError> {
+        let id = parse_registration_id(&registration_id)?;
+        self.with(|s| s.add_note(&id, &text, Timestamp::now()))
+    }
+
+    /// Sets this recruiter's rating (1–5), or clears it.
+    pub fn rate(&self, registration_id: String, score: Option<i64>) -> Result<(), KioskError> {
+        let id = parse_registration_id(&registration_id)?;
+        self.with(|s| s.rate(&id, score, Timestamp::now()))
+    }
+
+    pub fn set_status(
+        &self,
+        registration_id: String,
+        status: RecordStatus,
+    ) -> Result<(), KioskError> {
+        let id = parse_registration_id(&registration_id)?;
+        self.with(|s| s.set_status(&id, status.into(), Timestamp::now()))
+    }
+
+    /// Leaves staff mode: later calls answer `Closed` until the PIN is entered again.
+    pub fn lock(&self) {
+        if let Ok(mut session) = self.session.lock() {
+            session.take();
+        }
+    }
+}

@@ -1,0 +1,618 @@
+//! Records and enums that cross the boundary, each mirroring a core type with a `From`
+//! conversion. Times are milliseconds since the Unix epoch; hashes and keys are lower-case hex.
+
+use std::collections::HashMap;
+
+use kiosk_core::annotations::{Note, RecordStatus as CoreStatus};
+use kiosk_core::event::Event;
+use kiosk_core::form::{Choice as CoreChoice, FieldRequirement as CoreRequirement};
+use kiosk_core::journal::JournalHead;
+use kiosk_core::language::{Language as CoreLanguage, Localized};
+use kiosk_core::staff_records::StaffRecord;
+use kiosk_core::validation::{Field, FieldError, RegistrationInput};
+
+/// The visitor's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Language {
+    Swedish,
+    English,
+}
+
+impl From<CoreLanguage> for Language {
+    fn from(language: CoreLanguage) -> Language {
+        match language {
+            CoreLanguage::Swedish => Language::Swedish,
+            CoreLanguage::English => Language::English,
+        }
+    }
+}
+
+impl From<Language> for CoreLanguage {
+    fn from(language: Language) -> CoreLanguage {
+        match language {
+            Language::Swedish => CoreLanguage::Swedish,
+            Language::English => CoreLanguage::English,
+        }
+    }
+}
+
+/// What a tablet is enrolled as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum DeviceRole {
+    /// Faces visitors.
+    Kiosk,
+    /// A recruiter's tablet, holding pulled registrations.
+    Staff,
+}
+
+impl From<kiosk_core::device::DeviceRole> for DeviceRole {
+    fn from(role: kiosk_core::device::DeviceRole) -> DeviceRole {
+        match role {
+            kiosk_core::device::DeviceRole::Kiosk => DeviceRole::Kiosk,
+            kiosk_core::device::DeviceRole::Staff => DeviceRole::Staff,
+        }
+    }
+}
+
+impl From<DeviceRole> for kiosk_core::device::DeviceRole {
+    fn from(role: DeviceRole) -> kiosk_core::device::DeviceRole {
+        match role {
+            DeviceRole::Kiosk => kiosk_core::device::DeviceRole::Kiosk,
+            DeviceRole::Staff => kiosk_core::device::DeviceRole::Staff,
+        }
+    }
+}
+
+/// A text in both languages.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct LocalizedText {
+    pub sv: String,
+    pub en: String,
+}
+
+impl From<Localized> for LocalizedText {
+    fn from(text: Localized) -> LocalizedText {
+        LocalizedText {
+            sv: text.sv,
+            en: text.en,
+        }
+    }
+}
+
+/// Whether the form shows a field, and whether it must be filled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum FieldRequirement {
+    Off,
+    Optional,
+    Required,
+}
+
+impl From<CoreRequirement> for FieldRequirement {
+    fn from(requirement: CoreRequirement) -> FieldRequirement {
+        match requirement {
+            CoreRequirement::Off => FieldRequirement::Off,
+            CoreRequirement::Optional => FieldRequirement::Optional,
+            CoreRequirement::Required => FieldRequirement::Required,
+        }
+    }
+}
+
+/// One pickable item: an interest area, a location, an education level.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Choice {
+    pub code: String,
+    pub label: LocalizedText,
+}
+
+impl From<CoreChoice> for Choice {
+    fn from(choice: CoreChoice) -> Choice {
+        Choice {
+            code: choice.code,
+            label: choice.label.into(),
+        }
+    }
+}
+
+/// The form a visitor is shown: its version, fields, choices and notices.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct FormView {
+    pub event_name: LocalizedText,
+    pub venue: String,
+    pub languages: Vec<Language>,
+    /// The content-addressed version the visitor answers; cited by the registration.
+    pub form_version: String,
+    pub email: FieldRequirement,
+    pub phone: FieldRequirement,
+    pub locations_field: FieldRequirement,
+    pub education_level: FieldRequirement,
+    pub free_text: FieldRequirement,
+    pub interest_areas: Vec<Choice>,
+    pub max_interests: u8,
+    pub locations: Vec<Choice>,
+    pub education_levels: Vec<Choice>,
+    pub privacy_notice: LocalizedText,
+    pub talent_pool_notice: LocalizedText,
+    pub retention_months: u16,
+    /// The label of each field the visitor fills in, in form order.
+    pub field_labels: Vec<FieldLabel>,
+    pub protected_data_label: LocalizedText,
+    /// The "still there?" prompt and the button that extends the session.
+    pub still_there_prompt: LocalizedText,
+    pub still_there_button: LocalizedText,
+}
+
+/// A field's label as the form shows it; `field` is the name `FieldProblem` uses.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct FieldLabel {
+    pub field: String,
+    pub label: LocalizedText,
+}
+
+impl From<Field> for FieldLabel {
+    fn from(field: Field) -> FieldLabel {
+        FieldLabel {
+            field: field.code().to_owned(),
+            label: LocalizedText {
+                sv: field.label(CoreLanguage::Swedish).to_owned(),
+                en: field.label(CoreLanguage::English).to_owned(),
+            },
+        }
+    }
+}
+
+impl FormView {
+    pub(crate) fn new(
+        event_name: Localized,
+        event: Option<&Event>,
+        form: kiosk_core::event::PublishedForm,
+    ) -> FormView {
+        let definition = form.form;
+        let (still_there_prompt, still_there_button) = kiosk_core::visitor::still_there_texts();
+        FormView {
+            event_name: event_name.into(),
+            venue: event.map(|e| e.venue.clone()).unwrap_or_default(),
+            languages: event
+                .map(|e| e.languages.iter().copied().map(Language::from).collect())
+                .unwrap_or_default(),
+            form_version: form.version.to_string(),
+            email: definition.fields.email.into(),
+            phone: definition.fields.phone.into(),
+            locations_field: definition.fields.locations.into(),
+            education_level: definition.fields.education_level.into(),
+            free_text: definition.fields.free_text.into(),
+            interest_areas: definition
+                .interest_areas
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            max_interests: definition.max_interests,
+            locations: definition.locations.into_iter().map(Into::into).collect(),
+            education_levels: definition
+                .education_levels
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            privacy_notice: definition.privacy_notice.into(),
+            talent_pool_notice: definition.talent_pool_notice.into(),
+            retention_months: definition.retention.months_after_capture,
+            field_labels: Field::VISITOR_FIELDS.into_iter().map(Into::into).collect(),
+            protected_data_label: kiosk_core::visitor::protected_data_label().into(),
+            still_there_prompt: still_there_prompt.into(),
+            still_there_button: still_there_button.into(),
+        }
+    }
+}
+
+/// What the visitor entered, as the form shows it now.
+#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+pub struct RegistrationDraft {
+    #[uniffi(default = None)]
+    pub language: Option<Language>,
+    pub given_name: String,
+    pub family_name: String,
+    #[uniffi(default = "")]
+    pub email: String,
+    #[uniffi(default = "")]
+    pub phone: String,
+    #[uniffi(default = [])]
+    pub interests: Vec<String>,
+    #[uniffi(default = [])]
+    pub locations: Vec<String>,
+    #[uniffi(default = "")]
+    pub education_level: String,
+    #[uniffi(default = "")]
+    pub free_text: String,
+    #[uniffi(default = false)]
+    pub privacy_notice_acknowledged: bool,
+    /// Unticked unless the visitor ticks it.
+    #[uniffi(default = false)]
+    pub talent_pool_opt_in: bool,
+    /// "I have protected personal data" (skyddade personuppgifter).
+    #[uniffi(default = false)]
+    pub protected_personal_data: bool,
+}
+
+impl From<RegistrationDraft> for RegistrationInput {
+    fn from(draft: RegistrationDraft) -> RegistrationInput {
+        RegistrationInput {
+            language: draft.language.map(Into::into),
+            given_name: draft.given_name,
+            family_name: draft.family_name,
+            email: draft.email,
+            phone: draft.phone,
+            interests: draft.interests,
+            locations: draft.locations,
+            education_level: draft.education_level,
+            free_text: draft.free_text,
+            privacy_notice_acknowledged: draft.privacy_notice_acknowledged,
+            talent_pool_opt_in: draft.talent_pool_opt_in,
+            protected_personal_data: draft.protected_personal_data,
+        }
+    }
+}
+
+/// One refused field of a submission.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct FieldProblem {
+    /// The form field (`email`, `given_name`, …).
+    pub field: String,
+    /// A stable reason code (`invalid_email`, `required`, …).
+    pub reason: String,
+    /// The label and what to do, for a summary at the top of the form.
+    pub message_sv: String,
+    pub message_en: String,
+    /// What to do, without the label, for an error shown beside its field.
+    pub explanation_sv: String,
+    pub explanation_en: String,
+}
+
+impl From<FieldError> for FieldProblem {
+    fn from(error: FieldError) -> FieldProblem {
+        FieldProblem {
+            field: error.field.code().to_owned(),
+            reason: error.reason.code().to_owned(),
+            message_sv: error.message(CoreLanguage::Swedish),
+            message_en: error.message(CoreLanguage::English),
+            explanation_sv: error.reason.explain(CoreLanguage::Swedish),
+            explanation_en: error.reason.explain(CoreLanguage::English),
+        }
+    }
+}
+
+/// What the visitor gets back after submitting.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Receipt {
+    pub registration_id: String,
+    /// Short code to note or photograph, e.g. `K7QM-4XRT`.
+    pub receipt_code: String,
+    pub captured_at_ms: i64,
+}
+
+impl From<kiosk_core::device::Receipt> for Receipt {
+    fn from(receipt: kiosk_core::device::Receipt) -> Receipt {
+        Receipt {
+            registration_id: receipt.registration_id.to_string(),
+            receipt_code: receipt.receipt_code,
+            captured_at_ms: receipt.captured_at.millis(),
+        }
+    }
+}
+
+/// What the shell should show, given the time since the visitor last did anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum IdleState {
+    Active,
+    /// Ask "Är du kvar? / Still there?"; any activity continues the session.
+    AskStillThere,
+    /// Reset now: the draft belongs to someone who left.
+    Expired,
+}
+
+impl From<kiosk_core::visitor::IdleState> for IdleState {
+    fn from(state: kiosk_core::visitor::IdleState) -> IdleState {
+        match state {
+            kiosk_core::visitor::IdleState::Active => IdleState::Active,
+            kiosk_core::visitor::IdleState::AskStillThere => IdleState::AskStillThere,
+            kiosk_core::visitor::IdleState::Expired => IdleState::Expired,
+        }
+    }
+}
+
+/// A journal's length and head hash.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct JournalSummary {
+    pub count: u64,
+    pub head: String,
+}
+
+impl From<JournalHead> for JournalSummary {
+    fn from(head: JournalHead) -> JournalSummary {
+        JournalSummary {
+            count: head.count,
+            head: hex::encode(head.head),
+        }
+    }
+}
+
+/// What staff see of a kiosk: counts and the journal, never a visitor's data.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct KioskOverview {
+    pub captured: u64,
+    pub sent: u64,
+    pub received: u64,
+    pub journal: JournalSummary,
+    /// Nothing on the tablet lacks a receipt: handing it back loses nothing.
+    pub safe_to_hand_back: bool,
+}
+
+impl From<kiosk_core::staff::KioskOverview> for KioskOverview {
+    fn from(overview: kiosk_core::staff::KioskOverview) -> KioskOverview {
+        KioskOverview {
+            captured: overview.captured,
+            sent: overview.sent,
+            received: overview.received,
+            journal: overview.journal.into(),
+            safe_to_hand_back: overview.safe_to_hand_back,
+        }
+    }
+}
+
+/// What the relay certified at enrollment.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Enrollment {
+    pub device_id: String,
+    pub event_id: String,
+    pub role: DeviceRole,
+    /// The recruiter a staff tablet is bound to.
+    pub recruiter: Option<String>,
+    pub expires_at_ms: i64,
+}
+
+/// What became of one record the tablet sent.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum RecordOutcome {
+    Received,
+    /// Held in quarantine at the relay for HR to review: received all the same.
+    Quarantined,
+    /// A staff tablet's edits were stored.
+    EditsStored,
+    /// Refused with the relay's code; the record stays on the tablet.
+    Refused {
+        code: String,
+    },
+}
+
+impl From<kiosk_core::sync::RecordOutcome> for RecordOutcome {
+    fn from(outcome: kiosk_core::sync::RecordOutcome) -> RecordOutcome {
+        use kiosk_core::sync::RecordOutcome as Core;
+        match outcome {
+            Core::Received => RecordOutcome::Received,
+            Core::Quarantined => RecordOutcome::Quarantined,
+            Core::EditsStored => RecordOutcome::EditsStored,
+            Core::Refused(code) => RecordOutcome::Refused {
+                code: code.as_str().to_owned(),
+            },
+        }
+    }
+}
+
+/// A record the relay refused.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RefusedRecord {
+    pub registration_id: String,
+    pub code: String,
+}
+
+/// What one sync achieved.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SyncSummary {
+    pub requests: u32,
+    pub received: u64,
+    pub quarantined: u64,
+    pub refused: Vec<RefusedRecord>,
+    /// The journal the relay confirmed at the end.
+    pub relay_journal: Option<JournalSummary>,
+    /// The relay ordered this tablet wiped (it was revoked).
+    pub wipe_requested: bool,
+    pub erased: u64,
+    pub resent: u64,
+    pub event_updated: bool,
+    pub pulled: u64,
+    pub edits_stored: u64,
+    pub removed: u64,
+    pub unlock_received: bool,
+    pub skipped: u64,
+}
+
+impl From<kiosk_core::sync::SyncReport> for SyncSummary {
+    fn from(report: kiosk_core::sync::SyncReport) -> SyncSummary {
+        SyncSummary {
+            requests: report.requests,
+            received: report.received,
+            quarantined: report.quarantined,
+            refused: report
+                .refused
+                .into_iter()
+                .map(|(registration_id, code)| RefusedRecord {
+                    registration_id,
+                    code: code.as_str().to_owned(),
+                })
+                .collect(),
+            relay_journal: report.relay_journal.map(Into::into),
+            wipe_requested: report.wipe_requested,
+            erased: report.erased,
+            resent: report.resent,
+            event_updated: report.event_updated,
+            pulled: report.pulled,
+            edits_stored: report.edits_stored,
+            removed: report.removed,
+            unlock_received: report.unlock_received,
+            skipped: report.skipped,
+        }
+    }
+}
+
+/// How a sync runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct SyncOptions {
+    /// Documents per request (1–1000), so a request fits a mobile background window.
+    #[uniffi(default = 100)]
+    pub max_documents: u32,
+    /// How long to wait for one answer before giving up on it (1 s – 10 min).
+    #[uniffi(default = 60000)]
+    pub request_timeout_ms: u64,
+}
+
+impl Default for SyncOptions {
+    fn default() -> SyncOptions {
+        SyncOptions {
+            max_documents: 100,
+            request_timeout_ms: 60_000,
+        }
+    }
+}
+
+/// Why a sync failed, for a listener's `failed`.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SyncFailure {
+    /// `network`, `rejected`, `cancelled`, `callback`, `storage`, …
+    pub kind: String,
+    pub message_sv: String,
+    pub message_en: String,
+}
+
+/// A recruiter's status of a registration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum RecordStatus {
+    New,
+    Shortlisted,
+    Contacted,
+    Interviewing,
+    NotProceeding,
+    Hired,
+}
+
+impl From<CoreStatus> for RecordStatus {
+    fn from(status: CoreStatus) -> RecordStatus {
+        match status {
+            CoreStatus::New => RecordStatus::New,
+            CoreStatus::Shortlisted => RecordStatus::Shortlisted,
+            CoreStatus::Contacted => RecordStatus::Contacted,
+            CoreStatus::Interviewing => RecordStatus::Interviewing,
+            CoreStatus::NotProceeding => RecordStatus::NotProceeding,
+            CoreStatus::Hired => RecordStatus::Hired,
+        }
+    }
+}
+
+impl From<RecordStatus> for CoreStatus {
+    fn from(status: RecordStatus) -> CoreStatus {
+        match status {
+            RecordStatus::New => CoreStatus::New,
+            RecordStatus::Shortlisted => CoreStatus::Shortlisted,
+            RecordStatus::Contacted => CoreStatus::Contacted,
+            RecordStatus::Interviewing => CoreStatus::Interviewing,
+            RecordStatus::NotProceeding => CoreStatus::NotProceeding,
+            RecordStatus::Hired => CoreStatus::Hired,
+        }
+    }
+}
+
+/// A recruiter's note on a registration.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct NoteView {
+    pub id: String,
+    pub author: String,
+    pub written_at_ms: i64,
+    pub text: String,
+}
+
+impl From<Note> for NoteView {
+    fn from(note: Note) -> NoteView {
+        NoteView {
+            id: note.id,
+            author: note.author,
+            written_at_ms: note.written_at.millis(),
+            text: note.text,
+        }
+    }
+}
+
+/// One registration as a staff tablet shows it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct StaffRecordView {
+    pub registration_id: String,
+    pub captured_at_ms: i64,
+    pub language: Language,
+    pub given_name: String,
+    pub family_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub interests: Vec<String>,
+    pub locations: Vec<String>,
+    pub education_level: Option<String>,
+    pub free_text: Option<String>,
+    pub talent_pool_opt_in: bool,
+    pub notes: Vec<NoteView>,
+    /// One score (1–5) per recruiter, by name.
+    pub ratings: HashMap<String, i64>,
+    pub status: RecordStatus,
+    /// Changes made on this tablet that the relay has not stored yet.
+    pub unsent_changes: u64,
+}
+
+impl From<StaffRecord> for StaffRecordView {
+    fn from(record: StaffRecord) -> StaffRecordView {
+        let registration = record.registration;
+        StaffRecordView {
+            registration_id: registration.id.to_string(),
+            captured_at_ms: registration.captured_at.millis(),
+            language: registration.language.into(),
+            given_name: registration.person.given_name.clone(),
+            family_name: registration.person.family_name.clone(),
+            email: registration.person.email.clone(),
+            phone: registration.person.phone.clone(),
+            interests: registration.interests,
+            locations: registration.locations,
+            education_level: registration.education_level,
+            free_text: registration.free_text,
+            talent_pool_opt_in: registration.consents.talent_pool.is_some(),
+            notes: record
+                .annotations
+                .notes
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            ratings: record.annotations.ratings.into_iter().collect(),
+            status: record.annotations.status.into(),
+            unsent_changes: record.unsent_changes as u64,
+        }
+    }
+}
+
+/// What a revoked tablet's wipe did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum WipeOutcome {
+    /// The store's files and the data key are erased.
+    Wiped,
+    /// Records still lack a receipt or a relay backup; sync, then try again.
+    Waiting {
+        unreceipted: u64,
+        not_backed_up: u64,
+    },
+}
+
+impl From<kiosk_core::device::WipeOutcome> for WipeOutcome {
+    fn from(outcome: kiosk_core::device::WipeOutcome) -> WipeOutcome {
+        match outcome {
+            kiosk_core::device::WipeOutcome::Wiped => WipeOutcome::Wiped,
+            kiosk_core::device::WipeOutcome::Waiting {
+                unreceipted,
+                not_backed_up,
+            } => WipeOutcome::Waiting {
+                unreceipted,
+                not_backed_up,
+            },
+        }
+    }
+}
