@@ -216,6 +216,15 @@ class ThrowingListener(RecordingListener):
         raise ValueError("the progress bar is gone")
 
 
+class StoppingListener(RecordingListener):
+    """Stops the sync the way a Swift shell must (its task's cancellation does not reach the
+    core): by raising KioskError.Cancelled from the first progress."""
+
+    def progress(self, done, total):
+        super().progress(done, total)
+        raise KioskError.Cancelled("Synkningen avbröts.", "The sync was cancelled.")
+
+
 class CancellingListener(RecordingListener):
     """Cancels the awaiting task at the first progress, and waits until it is cancelled,
     so the cancellation has reached the core before this callback returns."""
@@ -720,6 +729,21 @@ async def cancelled_sync_stops_between_requests_and_the_next_sync_completes(kios
     # The cancelled sync told its listener why it ended (by the time the next one ran).
     assert [f.kind for f in listener.failed_calls] == ["cancelled"], listener.failed_calls
     assert listener.finished_calls == [], "finished although cancelled"
+
+    # A listener raising Cancelled stops the sync the same way, and it ends as Cancelled.
+    kiosk.capture(3, "Stopp")
+    received = kiosk.overview().received
+    stopping = StoppingListener()
+    try:
+        await kiosk.sync(stopping, opts=options(max_documents=1), what="the stopped sync")
+    except KioskError.Cancelled:
+        pass
+    else:
+        raise AssertionError("a listener raising Cancelled did not stop the sync")
+    assert kiosk.overview().received - received == 1, "one request, then the stop"
+    assert [f.kind for f in stopping.failed_calls] == ["cancelled"], stopping.failed_calls
+    summary = await kiosk.sync(what="the sync after the stopped one")
+    assert summary.received == 2, f"the next sync received {summary.received}, not 2"
     passed("cancelled_sync_stops_between_requests_and_the_next_sync_completes")
 
 
