@@ -125,12 +125,8 @@ impl KioskDevice {
     /// Opens staff mode with the PIN. The PIN's key derivation takes a moment, so this runs
     /// off the calling thread.
     pub async fn unlock_staff(self: Arc<Self>, pin: String) -> Result<Arc<StaffMode>, KioskError> {
-        let device = self.core()?;
-        let session = on_core_thread("pin", move |_| {
-            Ok(kiosk_core::staff::unlock(&device, &pin, Timestamp::now())?)
-        })
-        .await?;
-        Ok(Arc::new(StaffMode::new(self, session)))
+        self.open_staff_mode(move |device, now| kiosk_core::staff::unlock(device, &pin, now))
+            .await
     }
 
     /// Sets a new PIN with the unlock HR sent (it arrives with a sync) and opens staff mode.
@@ -138,16 +134,10 @@ impl KioskDevice {
         self: Arc<Self>,
         new_pin: String,
     ) -> Result<Arc<StaffMode>, KioskError> {
-        let device = self.core()?;
-        let session = on_core_thread("pin", move |_| {
-            Ok(kiosk_core::staff_unlock::reset_pin_with_unlock(
-                &device,
-                &new_pin,
-                Timestamp::now(),
-            )?)
+        self.open_staff_mode(move |device, now| {
+            kiosk_core::staff_unlock::reset_pin_with_unlock(device, &new_pin, now)
         })
-        .await?;
-        Ok(Arc::new(StaffMode::new(self, session)))
+        .await
     }
 
     /// Sets a new PIN with the unlock code HR read out or sent, and opens staff mode.
@@ -156,17 +146,10 @@ impl KioskDevice {
         code: String,
         new_pin: String,
     ) -> Result<Arc<StaffMode>, KioskError> {
-        let device = self.core()?;
-        let session = on_core_thread("pin", move |_| {
-            Ok(kiosk_core::staff_unlock::unlock_with_code(
-                &device,
-                &code,
-                &new_pin,
-                Timestamp::now(),
-            )?)
+        self.open_staff_mode(move |device, now| {
+            kiosk_core::staff_unlock::unlock_with_code(device, &code, &new_pin, now)
         })
-        .await?;
-        Ok(Arc::new(StaffMode::new(self, session)))
+        .await
     }
 
     /// Syncs over the core's HTTPS client: pushes what lacks a receipt, pulls what the
@@ -213,6 +196,22 @@ impl KioskDevice {
 }
 
 impl KioskDevice {
+    /// Runs one of the core's ways into staff mode (each derives a PIN key) off the calling
+    /// thread.
+    async fn open_staff_mode(
+        self: Arc<Self>,
+        open: impl FnOnce(
+            &Arc<Device>,
+            Timestamp,
+        ) -> kiosk_core::Result<kiosk_core::staff::StaffSession>
+        + Send
+        + 'static,
+    ) -> Result<Arc<StaffMode>, KioskError> {
+        let device = self.core()?;
+        let session = on_core_thread("pin", move |_| Ok(open(&device, Timestamp::now())?)).await?;
+        Ok(Arc::new(StaffMode::new(self, session)))
+    }
+
     async fn enroll_with(
         &self,
         transport: Arc<dyn Transport>,

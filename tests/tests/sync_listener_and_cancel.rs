@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use kiosk_core::ids::Timestamp;
-use kiosk_core::protocol::enrollment::EnrolledRole;
+use kiosk_core::protocol::enrollment::{EnrolledRole, EnrollmentCode};
 use kiosk_core::sync::{BatchLimits, HttpTransport, RecordOutcome, SyncListener, sync};
-use kiosk_tests::{file_relay, sync_now, tablet};
+use kiosk_tests::{Tablet, file_relay, sync_now, tablet};
 
 /// Hears everything; cancels at the first progress when asked to.
 #[derive(Default)]
@@ -39,6 +39,14 @@ impl SyncListener for Heard {
     }
 }
 
+/// A new kiosk tablet enrolled with the relay at `url`, and its transport.
+fn enrolled_tablet(url: &str, code: &EnrollmentCode) -> (Tablet, HttpTransport) {
+    let tablet = tablet();
+    let transport = HttpTransport::new(url);
+    tablet.device.enroll(code, &transport).expect("enrolls");
+    (tablet, transport)
+}
+
 fn one_at_a_time() -> BatchLimits {
     BatchLimits {
         max_documents: 1,
@@ -52,9 +60,7 @@ async fn every_record_outcome_is_heard_and_progress_ends_at_the_total() {
     let url = relay.server.url();
     let code = relay.code(EnrolledRole::Kiosk, 1, 3_600_000);
     tokio::task::spawn_blocking(move || {
-        let tablet = tablet();
-        let transport = HttpTransport::new(&url);
-        tablet.device.enroll(&code, &transport).expect("enrolls");
+        let (tablet, transport) = enrolled_tablet(&url, &code);
         let receipts =
             kiosk_core::generator::capture_generated(&tablet.device, 3, 7).expect("captured");
         let heard = Heard::default();
@@ -95,9 +101,7 @@ async fn a_cancelled_sync_stops_after_the_answer_in_hand_and_the_next_sync_sends
     let url = relay.server.url();
     let code = relay.code(EnrolledRole::Kiosk, 1, 3_600_000);
     tokio::task::spawn_blocking(move || {
-        let tablet = tablet();
-        let transport = HttpTransport::new(&url);
-        tablet.device.enroll(&code, &transport).expect("enrolls");
+        let (tablet, transport) = enrolled_tablet(&url, &code);
         kiosk_core::generator::capture_generated(&tablet.device, 5, 8).expect("captured");
         let heard = Heard {
             cancel_at_first_progress: true,
@@ -133,12 +137,8 @@ async fn two_syncs_of_one_tablet_take_turns_and_each_record_is_received_once() {
     let url = relay.server.url();
     let code = relay.code(EnrolledRole::Kiosk, 1, 3_600_000);
     tokio::task::spawn_blocking(move || {
-        let tablet = tablet();
-        let transport = Arc::new(HttpTransport::new(&url));
-        tablet
-            .device
-            .enroll(&code, transport.as_ref())
-            .expect("enrolls");
+        let (tablet, transport) = enrolled_tablet(&url, &code);
+        let transport = Arc::new(transport);
         kiosk_core::generator::capture_generated(&tablet.device, 20, 9).expect("captured");
         let syncs: Vec<_> = (0..2)
             .map(|_| {
