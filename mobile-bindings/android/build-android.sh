@@ -10,6 +10,9 @@
 # aligns libraries for 16 KB pages) named by ANDROID_NDK_HOME, and the Rust targets
 # aarch64-linux-android, armv7-linux-androideabi and x86_64-linux-android.
 # Then: (cd mobile-bindings/android && gradle assembleRelease)  ->  build/outputs/aar/
+#
+# KIOSK_FFI_FEATURES="--no-default-features" leaves out the core's HTTPS client (1.6 MiB):
+# for shells that sync through their own RelayTransport (OkHttp).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -42,7 +45,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 cd "$root"
-cargo ndk -t arm64-v8a -t armeabi-v7a -t x86_64 -o mobile-bindings/android/src/main/jniLibs build --profile small-release -p kiosk-ffi --locked
+# shellcheck disable=SC2086
+cargo ndk -t arm64-v8a -t armeabi-v7a -t x86_64 -o mobile-bindings/android/src/main/jniLibs build --profile small-release -p kiosk-ffi --locked ${KIOSK_FFI_FEATURES:-}
 
 # The generated Kotlin, copied fresh so a stale copy can never be packaged.
 rm -rf "$here/src/main/java/uniffi"

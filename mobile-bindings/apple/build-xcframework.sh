@@ -48,7 +48,10 @@ export MACOSX_DEPLOYMENT_TARGET=12.0
 
 cd "$root"
 for target in "${targets[@]}"; do
-  cargo build --locked --profile "$profile" -p kiosk-ffi --target "$target"
+  # KIOSK_FFI_FEATURES="--no-default-features" leaves out the core's HTTPS client (1.6 MiB)
+  # for shells that sync through their own RelayTransport (URLSession).
+  # shellcheck disable=SC2086
+  cargo build --locked --profile "$profile" -p kiosk-ffi --target "$target" ${KIOSK_FFI_FEATURES:-}
 done
 
 work="$root/mobile-bindings/build/apple"
