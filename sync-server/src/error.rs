@@ -24,6 +24,26 @@ pub enum AppError {
     Storage(#[from] StorageError),
     #[error("the relay could not complete the request; nothing was stored")]
     Internal,
+    #[error("log in first (the session may have expired)")]
+    NotLoggedIn,
+    #[error("wrong username or password")]
+    WrongCredentials,
+    #[error("too many failed logins; try again in {0} s")]
+    LoginRateLimited(u64),
+    #[error("the request's CSRF token is missing or wrong; reload the page and try again")]
+    Csrf,
+    #[error("this needs the {0} role")]
+    MissingRole(&'static str),
+    #[error("choose your own password before anything else")]
+    PasswordChangeRequired,
+    #[error("{0}")]
+    Account(#[from] crate::hr::accounts::AccountError),
+    #[error("the request body is not what this route takes: {0}")]
+    BadBody(String),
+    #[error("that username is taken")]
+    UsernameTaken,
+    #[error("no such user")]
+    UnknownUser,
 }
 
 #[derive(Serialize)]
@@ -57,6 +77,19 @@ impl AppError {
             AppError::Storage(_) | AppError::Internal => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
+            AppError::NotLoggedIn => (StatusCode::UNAUTHORIZED, "not_logged_in"),
+            AppError::WrongCredentials => (StatusCode::UNAUTHORIZED, "wrong_credentials"),
+            AppError::LoginRateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "login_rate_limited"),
+            AppError::Csrf => (StatusCode::FORBIDDEN, "csrf"),
+            AppError::MissingRole(_) => (StatusCode::FORBIDDEN, "missing_role"),
+            AppError::PasswordChangeRequired => (StatusCode::FORBIDDEN, "password_change_required"),
+            AppError::Account(crate::hr::accounts::AccountError::SelfGrant) => {
+                (StatusCode::FORBIDDEN, "self_grant")
+            }
+            AppError::Account(_) => (StatusCode::BAD_REQUEST, "invalid_input"),
+            AppError::BadBody(_) => (StatusCode::BAD_REQUEST, "malformed_body"),
+            AppError::UsernameTaken => (StatusCode::CONFLICT, "username_taken"),
+            AppError::UnknownUser => (StatusCode::NOT_FOUND, "unknown_user"),
         }
     }
 }
@@ -71,6 +104,14 @@ impl IntoResponse for AppError {
             code,
             message: self.to_string(),
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let AppError::LoginRateLimited(seconds) = self
+            && let Ok(value) = axum::http::HeaderValue::from_str(&seconds.to_string())
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, value);
+        }
+        response
     }
 }

@@ -6,12 +6,14 @@
 //! behind a trait (`storage`), and answers with signed receipts. `router` is what tests call
 //! with `oneshot`; `serve` (plain HTTP, loopback) and `serve_tls` (HTTPS, `tls`) are what the
 //! binary and end-to-end tests bind to a port. `config` decides, from flags, environment
-//! and a file, where and how the binary serves.
+//! and a file, where and how the binary serves. `hr` holds central HR's accounts, sessions
+//! and API.
 
 pub mod access_checkpoint;
 pub mod config;
 pub mod enrollment;
 mod error;
+pub mod hr;
 pub mod ingest;
 pub mod keys;
 pub mod pull;

@@ -118,6 +118,18 @@ enum Command {
         #[arg(long, default_value = "relay-operator")]
         by: String,
     },
+    /// Create an HR administrator and print a one-time password, which must be replaced at
+    /// the first login. There is no default password.
+    CreateAdmin {
+        #[command(flatten)]
+        config: ConfigFile,
+        /// Login name: 3–64 lower-case letters, digits, '.', '-' or '_'.
+        #[arg(long)]
+        username: String,
+        /// The name shown in the console and the access log.
+        #[arg(long)]
+        name: String,
+    },
     /// Revoke a device: its later pushes are quarantined and it is told to wipe itself.
     Revoke {
         #[command(flatten)]
@@ -384,6 +396,27 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 Err("no such registration on this relay (or already removed)".into())
             }
         }
+        Command::CreateAdmin {
+            config,
+            username,
+            name,
+        } => {
+            let (store, _) = open_admin(data_dir_flag, &config)?;
+            let (user, one_time) = kiosk_sync_server::hr::provision_user(
+                store.as_ref(),
+                &username,
+                &name,
+                vec![kiosk_sync_server::hr::accounts::Role::Admin],
+                now_ms(),
+            )?;
+            println!(
+                "created HR administrator {} (id {}); one-time password, shown once:",
+                user.username, user.id
+            );
+            println!("  {one_time}");
+            println!("they must choose their own password at the first login");
+            Ok(())
+        }
         Command::Revoke { config, device } => {
             let (store, _) = open_admin(data_dir_flag, &config)?;
             let key = device_key_arg(&device)?;
@@ -561,7 +594,8 @@ async fn serve_relay(config: ServeConfig) -> Result<(), Box<dyn std::error::Erro
         RelayKeys::load_or_create(&config.data_dir)?,
         config.data_dir.join(access_checkpoint::CHECKPOINT_DIR),
     );
-    let state = AppState::new(store, keys);
+    let mut state = AppState::new(store, keys);
+    state.secure_cookies = tls.is_some();
     match tls {
         Some(tls) => {
             println!(
@@ -613,6 +647,25 @@ fn spawn_daily_checkpoints(store: Arc<SqliteStore>, keys: RelayKeys, folder: Pat
         }
     });
 }
+
+/// The demo's HR users: an administrator, a recruiter and an archivist.
+const DEMO_HR_USERS: [(&str, &str, kiosk_sync_server::hr::accounts::Role); 3] = [
+    (
+        "hr-admin",
+        "Demo Administratör",
+        kiosk_sync_server::hr::accounts::Role::Admin,
+    ),
+    (
+        "rekryterare",
+        "Demo Rekryterare",
+        kiosk_sync_server::hr::accounts::Role::Recruiter,
+    ),
+    (
+        "arkivarie",
+        "Demo Arkivarie",
+        kiosk_sync_server::hr::accounts::Role::Archivist,
+    ),
+];
 
 async fn demo(listen: SocketAddr, data_dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     if !listen.ip().is_loopback() {
@@ -667,6 +720,22 @@ async fn demo(listen: SocketAddr, data_dir: &Path) -> Result<(), Box<dyn std::er
     );
     println!("  health:    http://{address}/healthz");
     println!("  demo form: http://{address}/v1/events/{event}/form");
+    println!("  HR users (one-time passwords, new on every demo start; choose your own first):");
+    for (username, name, role) in DEMO_HR_USERS {
+        let existing = store.hr_user_by_username(username)?.is_some();
+        let (_, one_time) = if existing {
+            kiosk_sync_server::hr::reset_to_one_time_password(store.as_ref(), username)?
+        } else {
+            kiosk_sync_server::hr::provision_user(store.as_ref(), username, name, vec![role], now)?
+        };
+        println!("    {username:<12} ({}) {one_time}", role.as_str());
+    }
+    println!(
+        "  log in: curl -i -H 'Content-Type: application/json' \\\n      -d '{{\"username\":\"hr-admin\",\"password\":\"<its one-time password>\"}}' \\\n      http://{address}/api/v1/login"
+    );
+    println!(
+        "  then POST /api/v1/password {{current_password, new_password}} with the cookie and the \n  returned csrf_token as X-CSRF-Token (the HR console pages come next)"
+    );
     serve(listener, AppState::new(store, keys), shutdown_signal()).await?;
     Ok(())
 }

@@ -36,10 +36,12 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health))
         .route("/v1/events/{event_id}/form", get(current_form))
         .layer(RequestBodyLimitLayer::new(DEFAULT_BODY_LIMIT));
+    let hr = crate::hr::api::routes().layer(RequestBodyLimitLayer::new(DEFAULT_BODY_LIMIT));
     Router::new()
         .merge(enroll)
         .merge(sync)
         .merge(reads)
+        .merge(hr)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

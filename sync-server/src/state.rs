@@ -12,6 +12,9 @@ pub struct AppState {
     pub store: Arc<dyn RelayStore>,
     pub keys: Arc<RelayKeys>,
     pub enroll_failures: Arc<FailureLimiter>,
+    pub login_failures: Arc<crate::hr::sessions::LoginLimiter>,
+    /// The relay serves TLS: session cookies are marked Secure.
+    pub secure_cookies: bool,
 }
 
 impl AppState {
@@ -20,6 +23,8 @@ impl AppState {
             store,
             keys: Arc::new(keys),
             enroll_failures: Arc::new(FailureLimiter::default()),
+            login_failures: Arc::default(),
+            secure_cookies: false,
         }
     }
 

@@ -10,7 +10,10 @@ mod group_commit;
 mod sqlite;
 
 pub use sqlite::access_log::{AccessAction, AccessEntry, AccessLogVerdict, Accessor};
+pub use sqlite::hr_accounts::{Credential, CredentialKind, NewHrUser};
 pub use sqlite::{BackupReport, RestoreReport, SqliteStore};
+
+use crate::hr::accounts::{HrUser, PasswordHash};
 
 use kiosk_core::event::Event;
 use kiosk_core::ids::EventId;
@@ -323,4 +326,31 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
         by: &Accessor,
         at: i64,
     ) -> StorageResult<bool>;
+    /// Creates an HR user; `None` if the username is taken.
+    fn create_hr_user(&self, user: &NewHrUser, at: i64) -> StorageResult<Option<u64>>;
+    fn hr_user_by_username(&self, username: &str) -> StorageResult<Option<(HrUser, PasswordHash)>>;
+    fn hr_user(&self, id: u64) -> StorageResult<Option<(HrUser, PasswordHash)>>;
+    /// Replaces a password and ends all the user's sessions and tokens; `false` if there is
+    /// no such user.
+    fn set_hr_password(
+        &self,
+        id: u64,
+        password: &PasswordHash,
+        must_change: bool,
+    ) -> StorageResult<bool>;
+    fn set_hr_clearance(&self, id: u64, cleared: bool) -> StorageResult<bool>;
+    fn put_hr_credential(
+        &self,
+        secret_hash: &[u8; 32],
+        credential: &Credential,
+        label: Option<&str>,
+        at: i64,
+    ) -> StorageResult<()>;
+    /// The unexpired credential with this secret hash, and its user, marked used at `now`.
+    fn hr_credential(
+        &self,
+        secret_hash: &[u8; 32],
+        now: i64,
+    ) -> StorageResult<Option<(Credential, HrUser)>>;
+    fn delete_hr_credential(&self, secret_hash: &[u8; 32]) -> StorageResult<()>;
 }

@@ -30,6 +30,7 @@ use super::*;
 
 pub mod access_log;
 mod backup;
+pub mod hr_accounts;
 mod staff_unlock;
 #[cfg(test)]
 mod tests;
@@ -216,6 +217,7 @@ impl SqliteStore {
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(access_log::SCHEMA)?;
         conn.execute_batch(staff_unlock::SCHEMA)?;
+        conn.execute_batch(hr_accounts::SCHEMA)?;
         Ok(SqliteStore::with_connection(conn, None))
     }
 
@@ -279,6 +281,7 @@ impl SqliteStore {
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(access_log::SCHEMA)?;
         conn.execute_batch(staff_unlock::SCHEMA)?;
+        conn.execute_batch(hr_accounts::SCHEMA)?;
         Ok(SqliteStore::with_connection(conn, Some(path.to_owned())))
     }
 
@@ -1171,6 +1174,74 @@ impl RelayStore for SqliteStore {
 
     fn stored_registration(&self, doc_id: &str) -> StorageResult<Option<StoredRegistration>> {
         stored_registration(&self.conn(), doc_id)
+    }
+
+    fn create_hr_user(&self, user: &hr_accounts::NewHrUser, at: i64) -> StorageResult<Option<u64>> {
+        hr_accounts::create_user(&self.conn(), user, at)
+    }
+
+    fn hr_user_by_username(
+        &self,
+        username: &str,
+    ) -> StorageResult<
+        Option<(
+            crate::hr::accounts::HrUser,
+            crate::hr::accounts::PasswordHash,
+        )>,
+    > {
+        hr_accounts::user_by_username(&self.conn(), username)
+    }
+
+    fn hr_user(
+        &self,
+        id: u64,
+    ) -> StorageResult<
+        Option<(
+            crate::hr::accounts::HrUser,
+            crate::hr::accounts::PasswordHash,
+        )>,
+    > {
+        hr_accounts::user(&self.conn(), id)
+    }
+
+    fn set_hr_password(
+        &self,
+        id: u64,
+        password: &crate::hr::accounts::PasswordHash,
+        must_change: bool,
+    ) -> StorageResult<bool> {
+        hr_accounts::set_password(&mut self.conn(), id, password, must_change)
+    }
+
+    fn set_hr_clearance(&self, id: u64, cleared: bool) -> StorageResult<bool> {
+        hr_accounts::set_clearance(&self.conn(), id, cleared)
+    }
+
+    fn put_hr_credential(
+        &self,
+        secret_hash: &[u8; 32],
+        credential: &hr_accounts::Credential,
+        label: Option<&str>,
+        at: i64,
+    ) -> StorageResult<()> {
+        hr_accounts::put_credential(&self.conn(), secret_hash, credential, label, at)
+    }
+
+    fn hr_credential(
+        &self,
+        secret_hash: &[u8; 32],
+        now: i64,
+    ) -> StorageResult<Option<(hr_accounts::Credential, crate::hr::accounts::HrUser)>> {
+        let conn = self.conn();
+        let found = hr_accounts::credential(&conn, secret_hash, now)?;
+        if found.is_some() {
+            hr_accounts::touch_credential(&conn, secret_hash, now)?;
+        }
+        Ok(found)
+    }
+
+    fn delete_hr_credential(&self, secret_hash: &[u8; 32]) -> StorageResult<()> {
+        hr_accounts::delete_credential(&self.conn(), secret_hash)
     }
 
     fn read_registration(

@@ -1,0 +1,359 @@
+//! The JSON API for HR: login and logout, the caller's own account and password, users and
+//! their clearance (admins), and API tokens. Bodies are JSON; errors are `{code, message}`.
+//!
+//! A caller is a console session (the `kiosk_session` cookie; requests that change state
+//! also carry its CSRF token in `X-CSRF-Token`) or an API token (`Authorization: Bearer`).
+
+use std::net::SocketAddr;
+
+use axum::extract::connect_info::ConnectInfo;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::error::AppError;
+use crate::hr::accounts::{self, AccountError, HrUser, PasswordHash, Role};
+use crate::hr::sessions::{self, CSRF_HEADER, SESSION_IDLE_MS, SESSION_LIFETIME_MS};
+use crate::state::{AppState, now_ms};
+use crate::storage::{Credential, CredentialKind};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/login", post(login))
+        .route("/api/v1/logout", post(logout))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/password", post(change_password))
+        .route("/api/v1/users", post(create_user))
+        .route("/api/v1/users/{id}/clearance", post(set_clearance))
+        .route("/api/v1/tokens", post(create_token))
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| AppError::Internal)
+}
+
+/// The body as `T`, or a clear error naming what was wrong with it.
+fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, AppError> {
+    body.map(|Json(b)| b)
+        .map_err(|rejection| AppError::BadBody(rejection.body_text()))
+}
+
+/// Who is calling, authenticated by a session or an API token.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: HrUser,
+    pub kind: CredentialKind,
+    secret_hash: [u8; 32],
+}
+
+impl Caller {
+    /// The caller's user, if they hold `role` and have chosen their own password.
+    pub fn require(&self, role: Role) -> Result<&HrUser, AppError> {
+        if self.user.must_change_password {
+            return Err(AppError::PasswordChangeRequired);
+        }
+        if !self.user.has(role) {
+            return Err(AppError::MissingRole(role.as_str()));
+        }
+        Ok(&self.user)
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, AppError> {
+        let from_token = sessions::bearer_token(&parts.headers);
+        let secret = from_token
+            .clone()
+            .or_else(|| sessions::session_from_cookies(&parts.headers))
+            .ok_or(AppError::NotLoggedIn)?;
+        let secret_hash = sessions::secret_hash(&secret);
+        let now = now_ms();
+        let store = state.store.clone();
+        let (credential, user) = blocking(move || store.hr_credential(&secret_hash, now))
+            .await??
+            .ok_or(AppError::NotLoggedIn)?;
+        // A bearer header must hold a token, a cookie a session: neither stands in for the
+        // other (a token in a cookie would skip the CSRF check).
+        let expected = if from_token.is_some() {
+            CredentialKind::ApiToken
+        } else {
+            CredentialKind::Session
+        };
+        if credential.kind != expected {
+            return Err(AppError::NotLoggedIn);
+        }
+        if credential.kind == CredentialKind::Session {
+            if now - credential.last_used_at >= SESSION_IDLE_MS {
+                let store = state.store.clone();
+                blocking(move || store.delete_hr_credential(&secret_hash)).await??;
+                return Err(AppError::NotLoggedIn);
+            }
+            if sessions::changes_state(&parts.method) {
+                let given = parts
+                    .headers
+                    .get(CSRF_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .ok_or(AppError::Csrf)?;
+                let expected = credential.csrf_hash.ok_or(AppError::Csrf)?;
+                if !sessions::secret_matches(given, &expected) {
+                    return Err(AppError::Csrf);
+                }
+            }
+        }
+        Ok(Caller {
+            user,
+            kind: credential.kind,
+            secret_hash,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginBody {
+    username: String,
+    password: String,
+}
+
+/// Opens a console session: the answer sets the cookie and carries the CSRF token.
+async fn new_session(state: &AppState, user: HrUser) -> Result<Response, AppError> {
+    let secret = sessions::new_secret();
+    let csrf = sessions::new_secret();
+    let now = now_ms();
+    let credential = Credential {
+        kind: CredentialKind::Session,
+        user_id: user.id,
+        csrf_hash: Some(sessions::secret_hash(&csrf)),
+        expires_at: now + SESSION_LIFETIME_MS,
+        last_used_at: now,
+    };
+    let store = state.store.clone();
+    let hash = sessions::secret_hash(&secret);
+    blocking(move || store.put_hr_credential(&hash, &credential, None, now)).await??;
+    let mut response = Json(json!({ "user": user, "csrf_token": csrf })).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        sessions::session_cookie(&secret, state.secure_cookies),
+    );
+    Ok(response)
+}
+
+async fn login(
+    State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    request: Result<Json<LoginBody>, JsonRejection>,
+) -> Result<Response, AppError> {
+    let LoginBody { username, password } = body(request)?;
+    let address = peer.map_or_else(|| "local".to_owned(), |p| p.0.0.ip().to_string());
+    let now = now_ms();
+    state
+        .login_failures
+        .begin_attempt(&username, &address, now)
+        .map_err(AppError::LoginRateLimited)?;
+    let store = state.store.clone();
+    let lookup = username.clone();
+    let user = blocking(move || -> Result<Option<HrUser>, AppError> {
+        match store.hr_user_by_username(&lookup)? {
+            Some((user, hash)) if hash.matches(&password) => Ok(Some(user)),
+            Some(_) => Ok(None),
+            None => {
+                PasswordHash::waste_a_check(&password);
+                Ok(None)
+            }
+        }
+    })
+    .await??
+    .ok_or(AppError::WrongCredentials)?;
+    state.login_failures.forgive(&username, &address);
+    tracing::info!(user = user.id, "HR login");
+    new_session(&state, user).await
+}
+
+async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Response, AppError> {
+    let store = state.store.clone();
+    blocking(move || store.delete_hr_credential(&caller.secret_hash)).await??;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, sessions::cleared_cookie());
+    Ok(response)
+}
+
+async fn me(caller: Caller) -> Json<HrUser> {
+    Json(caller.user)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordBody {
+    current_password: String,
+    new_password: String,
+}
+
+/// Sets the caller's own password (a one-time password must be replaced this way first).
+/// Every session and token of the user ends; a session caller gets a new session.
+async fn change_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    request: Result<Json<PasswordBody>, JsonRejection>,
+) -> Result<Response, AppError> {
+    let PasswordBody {
+        current_password,
+        new_password,
+    } = body(request)?;
+    accounts::check_password(&new_password)?;
+    if new_password == current_password {
+        return Err(AccountError::SamePassword.into());
+    }
+    let store = state.store.clone();
+    let id = caller.user.id;
+    blocking(move || -> Result<(), AppError> {
+        let (_, hash) = store.hr_user(id)?.ok_or(AppError::UnknownUser)?;
+        if !hash.matches(&current_password) {
+            return Err(AppError::WrongCredentials);
+        }
+        store.set_hr_password(id, &PasswordHash::new(&new_password), false)?;
+        Ok(())
+    })
+    .await??;
+    let mut user = caller.user;
+    user.must_change_password = false;
+    match caller.kind {
+        CredentialKind::Session => new_session(&state, user).await,
+        CredentialKind::ApiToken => Ok(Json(json!({ "user": user })).into_response()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUserBody {
+    username: String,
+    display_name: String,
+    roles: Vec<String>,
+}
+
+/// Admins create users; the answer carries a one-time password, shown this once.
+async fn create_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    request: Result<Json<NewUserBody>, JsonRejection>,
+) -> Result<Response, AppError> {
+    caller.require(Role::Admin)?;
+    let NewUserBody {
+        username,
+        display_name,
+        roles,
+    } = body(request)?;
+    let roles: Vec<Role> = roles
+        .iter()
+        .map(|r| Role::parse(r).ok_or(AppError::BadBody(format!("unknown role {r:?}"))))
+        .collect::<Result<_, _>>()?;
+    let store = state.store.clone();
+    let (user, one_time) = blocking(move || {
+        crate::hr::provision_user(store.as_ref(), &username, &display_name, roles, now_ms())
+    })
+    .await??;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "user": user, "one_time_password": one_time })),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClearanceBody {
+    restricted_clearance: bool,
+}
+
+/// Admins grant or withdraw another user's restricted clearance, never their own.
+async fn set_clearance(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<u64>,
+    request: Result<Json<ClearanceBody>, JsonRejection>,
+) -> Result<Json<HrUser>, AppError> {
+    let admin = caller.require(Role::Admin)?;
+    accounts::may_set_clearance(admin, id)?;
+    let ClearanceBody {
+        restricted_clearance,
+    } = body(request)?;
+    let store = state.store.clone();
+    let actor = admin.id;
+    let user = blocking(move || -> Result<HrUser, AppError> {
+        if !store.set_hr_clearance(id, restricted_clearance)? {
+            return Err(AppError::UnknownUser);
+        }
+        tracing::info!(
+            actor,
+            target = id,
+            restricted_clearance,
+            "clearance changed"
+        );
+        Ok(store.hr_user(id)?.ok_or(AppError::UnknownUser)?.0)
+    })
+    .await??;
+    Ok(Json(user))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenBody {
+    label: String,
+    days: u32,
+}
+
+/// A logged-in user creates an API token for themselves, shown this once. Only from a
+/// console session: a token cannot mint further tokens.
+async fn create_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    request: Result<Json<TokenBody>, JsonRejection>,
+) -> Result<Response, AppError> {
+    if caller.user.must_change_password {
+        return Err(AppError::PasswordChangeRequired);
+    }
+    if caller.kind != CredentialKind::Session {
+        return Err(AppError::NotLoggedIn);
+    }
+    let TokenBody { label, days } = body(request)?;
+    if !(1..=sessions::MAX_TOKEN_DAYS).contains(&days) {
+        return Err(AppError::BadBody(format!(
+            "days must be 1–{}",
+            sessions::MAX_TOKEN_DAYS
+        )));
+    }
+    accounts::check_display_name(&label).map_err(|_| {
+        AppError::BadBody("label must be 1–100 characters without control characters".into())
+    })?;
+    let token = sessions::new_secret();
+    let now = now_ms();
+    let expires_at = now + i64::from(days) * 24 * 3_600_000;
+    let credential = Credential {
+        kind: CredentialKind::ApiToken,
+        user_id: caller.user.id,
+        csrf_hash: None,
+        expires_at,
+        last_used_at: now,
+    };
+    let store = state.store.clone();
+    let hash = sessions::secret_hash(&token);
+    blocking(move || store.put_hr_credential(&hash, &credential, Some(&label), now)).await??;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "token": token, "expires_at": expires_at })),
+    )
+        .into_response())
+}

@@ -1,0 +1,54 @@
+//! Central HR at the relay: accounts with roles and the *restricted* clearance
+//! ([`accounts`]), console sessions and API tokens ([`sessions`]), and the JSON API
+//! ([`api`]). Every request names its caller through [`api::Caller`]; what a role may do is
+//! decided there, before any data is touched.
+
+pub mod accounts;
+pub mod api;
+pub mod sessions;
+
+use crate::error::AppError;
+use crate::storage::{NewHrUser, RelayStore};
+use accounts::{AccountError, HrUser, PasswordHash, Role};
+
+/// Creates an HR user with a one-time password, which they must replace at their first
+/// login; returns the user and the password, to be shown once. Blocking (Argon2id).
+pub fn provision_user(
+    store: &dyn RelayStore,
+    username: &str,
+    display_name: &str,
+    roles: Vec<Role>,
+    at: i64,
+) -> Result<(HrUser, String), AppError> {
+    accounts::check_username(username)?;
+    accounts::check_display_name(display_name)?;
+    if roles.is_empty() {
+        return Err(AccountError::NoRole.into());
+    }
+    let one_time = accounts::one_time_password();
+    let new_user = NewHrUser {
+        username: username.to_owned(),
+        display_name: display_name.trim().to_owned(),
+        roles,
+        password: PasswordHash::new(&one_time),
+        must_change_password: true,
+    };
+    let id = store
+        .create_hr_user(&new_user, at)?
+        .ok_or(AppError::UsernameTaken)?;
+    let user = store.hr_user(id)?.ok_or(AppError::UnknownUser)?.0;
+    Ok((user, one_time))
+}
+
+/// Gives an existing user a new one-time password (ending their sessions and tokens).
+pub fn reset_to_one_time_password(
+    store: &dyn RelayStore,
+    username: &str,
+) -> Result<(HrUser, String), AppError> {
+    let (user, _) = store
+        .hr_user_by_username(username)?
+        .ok_or(AppError::UnknownUser)?;
+    let one_time = accounts::one_time_password();
+    store.set_hr_password(user.id, &PasswordHash::new(&one_time), true)?;
+    Ok((user, one_time))
+}

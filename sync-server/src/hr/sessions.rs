@@ -1,0 +1,188 @@
+//! Who is calling: a console session (a cookie, with a CSRF token for anything that
+//! changes state) or an API bearer token. Secrets are random, shown once, and stored only
+//! by their SHA-256.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use sha2::{Digest, Sha256};
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "kiosk_session";
+/// The header that carries a session's CSRF token on requests that change state (console
+/// forms carry it as the `csrf_token` field instead).
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// A session ends 8 hours after login, or after 30 minutes without use.
+pub const SESSION_LIFETIME_MS: i64 = 8 * 3_600_000;
+pub const SESSION_IDLE_MS: i64 = 30 * 60_000;
+/// An API token lives at most a year.
+pub const MAX_TOKEN_DAYS: u32 = 365;
+
+/// A new secret: 32 random bytes as URL-safe text.
+pub fn new_secret() -> String {
+    hex::encode(rand::random::<[u8; 32]>())
+}
+
+pub fn secret_hash(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
+}
+
+/// Whether `given` is the secret whose hash is `expected`, compared in constant time.
+pub fn secret_matches(given: &str, expected: &[u8; 32]) -> bool {
+    secret_hash(given)
+        .iter()
+        .zip(expected)
+        .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+        == 0
+}
+
+/// The session cookie: HttpOnly, SameSite=Strict, and Secure when the relay serves TLS.
+pub fn session_cookie(secret: &str, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        SESSION_LIFETIME_MS / 1000
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// A cookie that removes the session cookie.
+pub fn cleared_cookie() -> HeaderValue {
+    HeaderValue::from_static("kiosk_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
+}
+
+/// The session secret from the request's cookies.
+pub fn session_from_cookies(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// The bearer token from the `Authorization` header.
+pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(|t| t.trim().to_owned())
+}
+
+/// Requests that change state need a CSRF token when made with a session cookie.
+pub fn changes_state(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Failed logins per username and per client address in a 15-minute window: five for one
+/// username, twenty from one address. An attempt is counted when it starts and forgiven
+/// when it succeeds, so parallel guesses cannot slip under the limit.
+#[derive(Debug, Default)]
+pub struct LoginLimiter {
+    failures: Mutex<HashMap<String, (i64, u32)>>,
+}
+
+const LOGIN_WINDOW_MS: i64 = 15 * 60_000;
+const MAX_FAILURES_PER_USERNAME: u32 = 5;
+const MAX_FAILURES_PER_ADDRESS: u32 = 20;
+/// Past this many tracked keys, stale ones are dropped before a new one is added.
+const MAX_TRACKED: usize = 10_000;
+
+impl LoginLimiter {
+    /// Counts an attempt for `username` from `address`; `Err(retry_after_secs)` if either
+    /// is over its limit.
+    pub fn begin_attempt(&self, username: &str, address: &str, now: i64) -> Result<(), u64> {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if failures.len() >= MAX_TRACKED {
+            failures.retain(|_, (start, _)| now - *start < LOGIN_WINDOW_MS);
+        }
+        let keys = [
+            (format!("user:{username}"), MAX_FAILURES_PER_USERNAME),
+            (format!("addr:{address}"), MAX_FAILURES_PER_ADDRESS),
+        ];
+        for (key, limit) in &keys {
+            if let Some((start, count)) = failures.get(key)
+                && now - start < LOGIN_WINDOW_MS
+                && *count >= *limit
+            {
+                return Err(((start + LOGIN_WINDOW_MS - now) as u64).div_ceil(1000));
+            }
+        }
+        for (key, _) in keys {
+            let entry = failures.entry(key).or_insert((now, 0));
+            if now - entry.0 >= LOGIN_WINDOW_MS {
+                *entry = (now, 0);
+            }
+            entry.1 += 1;
+        }
+        Ok(())
+    }
+
+    /// Takes back the attempt of a successful login.
+    pub fn forgive(&self, username: &str, address: &str) {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        for key in [format!("user:{username}"), format!("addr:{address}")] {
+            if let Some(entry) = failures.get_mut(&key) {
+                entry.1 = entry.1.saturating_sub(1);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_username_is_locked_after_five_failures_and_others_are_not() {
+        let limiter = LoginLimiter::default();
+        for _ in 0..5 {
+            assert!(limiter.begin_attempt("anna", "10.0.0.1", 0).is_ok());
+        }
+        let wait = limiter
+            .begin_attempt("anna", "10.0.0.2", 1_000)
+            .expect_err("locked");
+        assert_eq!(wait, 899);
+        assert!(limiter.begin_attempt("bert", "10.0.0.1", 1_000).is_ok());
+        assert!(
+            limiter
+                .begin_attempt("anna", "10.0.0.1", LOGIN_WINDOW_MS)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_successful_login_is_forgiven() {
+        let limiter = LoginLimiter::default();
+        for _ in 0..20 {
+            assert!(limiter.begin_attempt("anna", "10.0.0.1", 0).is_ok());
+            limiter.forgive("anna", "10.0.0.1");
+        }
+    }
+
+    #[test]
+    fn the_session_cookie_is_http_only_strict_and_secure_behind_tls() {
+        let cookie = session_cookie("abc", true);
+        let text = cookie.to_str().expect("ascii");
+        assert!(text.contains("HttpOnly") && text.contains("SameSite=Strict"));
+        assert!(text.ends_with("; Secure"));
+        assert!(
+            !session_cookie("abc", false)
+                .to_str()
+                .expect("ascii")
+                .contains("Secure")
+        );
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; kiosk_session=abc"),
+        );
+        assert_eq!(session_from_cookies(&headers).as_deref(), Some("abc"));
+    }
+}

@@ -1,0 +1,269 @@
+//! Central HR's accounts: users with their roles, clearance and password hash, and the
+//! credentials that stand for a user (console sessions and API tokens), kept by the hash
+//! of their secret only.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::hr::accounts::{HrUser, PasswordHash, Role};
+use crate::storage::{StorageError, StorageResult};
+
+pub(crate) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS hr_users (
+    id                    INTEGER PRIMARY KEY NOT NULL,
+    username              TEXT NOT NULL UNIQUE,
+    display_name          TEXT NOT NULL,
+    roles                 TEXT NOT NULL,
+    restricted_clearance  INTEGER NOT NULL DEFAULT 0,
+    password_salt         BLOB NOT NULL,
+    password_hash         BLOB NOT NULL,
+    password_memory_kib   INTEGER NOT NULL,
+    password_passes       INTEGER NOT NULL,
+    must_change_password  INTEGER NOT NULL,
+    created_at            INTEGER NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS hr_credentials (
+    secret_hash  BLOB PRIMARY KEY NOT NULL,
+    kind         TEXT NOT NULL CHECK (kind IN ('session', 'api_token')),
+    user_id      INTEGER NOT NULL REFERENCES hr_users (id),
+    csrf_hash    BLOB,
+    label        TEXT,
+    created_at   INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    last_used_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS hr_credentials_by_user ON hr_credentials (user_id);
+";
+
+/// What a credential is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialKind {
+    /// A console session, sent as a cookie, with a CSRF token for forms.
+    Session,
+    /// A bearer token for the JSON API.
+    ApiToken,
+}
+
+impl CredentialKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            CredentialKind::Session => "session",
+            CredentialKind::ApiToken => "api_token",
+        }
+    }
+}
+
+/// A stored credential, by the hash of its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential {
+    pub kind: CredentialKind,
+    pub user_id: u64,
+    /// A session's CSRF token, hashed.
+    pub csrf_hash: Option<[u8; 32]>,
+    pub expires_at: i64,
+    pub last_used_at: i64,
+}
+
+/// A user to create.
+#[derive(Debug, Clone)]
+pub struct NewHrUser {
+    pub username: String,
+    pub display_name: String,
+    pub roles: Vec<Role>,
+    pub password: PasswordHash,
+    pub must_change_password: bool,
+}
+
+const USER_COLUMNS: &str = "id, username, display_name, roles, restricted_clearance, \
+     password_salt, password_hash, password_memory_kib, password_passes, must_change_password";
+
+fn user_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(HrUser, PasswordHash)> {
+    let roles: String = row.get(3)?;
+    let salt: Vec<u8> = row.get(5)?;
+    let hash: Vec<u8> = row.get(6)?;
+    let user = HrUser {
+        id: row.get::<_, i64>(0)? as u64,
+        username: row.get(1)?,
+        display_name: row.get(2)?,
+        roles: Role::parse_list(&roles),
+        restricted_clearance: row.get(4)?,
+        must_change_password: row.get(9)?,
+    };
+    let password = PasswordHash {
+        salt: salt.try_into().unwrap_or([0; 16]),
+        hash: hash.try_into().unwrap_or([0; 32]),
+        memory_kib: row.get(7)?,
+        passes: row.get(8)?,
+    };
+    Ok((user, password))
+}
+
+/// Creates a user; `None` if the username is taken.
+pub(crate) fn create_user(
+    conn: &Connection,
+    user: &NewHrUser,
+    at: i64,
+) -> StorageResult<Option<u64>> {
+    let inserted = conn.execute(
+        "INSERT INTO hr_users (username, display_name, roles, password_salt, password_hash,
+                               password_memory_kib, password_passes, must_change_password,
+                               created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (username) DO NOTHING",
+        params![
+            user.username,
+            user.display_name,
+            Role::list(&user.roles),
+            user.password.salt.as_slice(),
+            user.password.hash.as_slice(),
+            user.password.memory_kib,
+            user.password.passes,
+            user.must_change_password,
+            at
+        ],
+    )?;
+    Ok((inserted == 1).then(|| conn.last_insert_rowid() as u64))
+}
+
+pub(crate) fn user_by_username(
+    conn: &Connection,
+    username: &str,
+) -> StorageResult<Option<(HrUser, PasswordHash)>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {USER_COLUMNS} FROM hr_users WHERE username = ?1"),
+            [username],
+            user_row,
+        )
+        .optional()?)
+}
+
+pub(crate) fn user(conn: &Connection, id: u64) -> StorageResult<Option<(HrUser, PasswordHash)>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {USER_COLUMNS} FROM hr_users WHERE id = ?1"),
+            [id as i64],
+            user_row,
+        )
+        .optional()?)
+}
+
+/// Replaces a user's password and ends every session and token they had, in one
+/// transaction. `false` if there is no such user.
+pub(crate) fn set_password(
+    conn: &mut Connection,
+    id: u64,
+    password: &PasswordHash,
+    must_change: bool,
+) -> StorageResult<bool> {
+    let tx = conn.transaction()?;
+    let updated = tx.execute(
+        "UPDATE hr_users SET password_salt = ?2, password_hash = ?3, password_memory_kib = ?4,
+                             password_passes = ?5, must_change_password = ?6
+         WHERE id = ?1",
+        params![
+            id as i64,
+            password.salt.as_slice(),
+            password.hash.as_slice(),
+            password.memory_kib,
+            password.passes,
+            must_change
+        ],
+    )?;
+    tx.execute("DELETE FROM hr_credentials WHERE user_id = ?1", [id as i64])?;
+    tx.commit()?;
+    Ok(updated == 1)
+}
+
+pub(crate) fn set_clearance(conn: &Connection, id: u64, cleared: bool) -> StorageResult<bool> {
+    Ok(conn.execute(
+        "UPDATE hr_users SET restricted_clearance = ?2 WHERE id = ?1",
+        params![id as i64, cleared],
+    )? == 1)
+}
+
+pub(crate) fn put_credential(
+    conn: &Connection,
+    secret_hash: &[u8; 32],
+    credential: &Credential,
+    label: Option<&str>,
+    at: i64,
+) -> StorageResult<()> {
+    conn.execute(
+        "INSERT INTO hr_credentials (secret_hash, kind, user_id, csrf_hash, label, created_at,
+                                     expires_at, last_used_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6)",
+        params![
+            secret_hash.as_slice(),
+            credential.kind.as_str(),
+            credential.user_id as i64,
+            credential.csrf_hash.as_ref().map(|h| h.as_slice()),
+            label,
+            at,
+            credential.expires_at
+        ],
+    )?;
+    Ok(())
+}
+
+/// The credential with this secret hash and its user, if it has not expired at `now`;
+/// an expired one is deleted.
+pub(crate) fn credential(
+    conn: &Connection,
+    secret_hash: &[u8; 32],
+    now: i64,
+) -> StorageResult<Option<(Credential, HrUser)>> {
+    let found = conn
+        .query_row(
+            "SELECT kind, user_id, csrf_hash, expires_at, last_used_at FROM hr_credentials
+             WHERE secret_hash = ?1",
+            [secret_hash.as_slice()],
+            |row| {
+                let kind: String = row.get(0)?;
+                let csrf: Option<Vec<u8>> = row.get(2)?;
+                Ok(Credential {
+                    kind: if kind == "session" {
+                        CredentialKind::Session
+                    } else {
+                        CredentialKind::ApiToken
+                    },
+                    user_id: row.get::<_, i64>(1)? as u64,
+                    csrf_hash: csrf.and_then(|c| c.try_into().ok()),
+                    expires_at: row.get(3)?,
+                    last_used_at: row.get(4)?,
+                })
+            },
+        )
+        .optional()?;
+    let Some(credential) = found else {
+        return Ok(None);
+    };
+    if credential.expires_at <= now {
+        delete_credential(conn, secret_hash)?;
+        return Ok(None);
+    }
+    let Some((user, _)) = user(conn, credential.user_id)? else {
+        return Err(StorageError::Undecodable("a credential's user"));
+    };
+    Ok(Some((credential, user)))
+}
+
+/// Records a use (a session's idle time counts from the last one).
+pub(crate) fn touch_credential(
+    conn: &Connection,
+    secret_hash: &[u8; 32],
+    now: i64,
+) -> StorageResult<()> {
+    conn.execute(
+        "UPDATE hr_credentials SET last_used_at = ?2 WHERE secret_hash = ?1",
+        params![secret_hash.as_slice(), now],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn delete_credential(conn: &Connection, secret_hash: &[u8; 32]) -> StorageResult<()> {
+    conn.execute(
+        "DELETE FROM hr_credentials WHERE secret_hash = ?1",
+        [secret_hash.as_slice()],
+    )?;
+    Ok(())
+}

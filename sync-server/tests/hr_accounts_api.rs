@@ -1,0 +1,562 @@
+//! HR accounts through the JSON API: one-time passwords that must be replaced, sessions by
+//! cookie with CSRF tokens, API tokens by bearer, roles, the restricted clearance no one
+//! grants themselves, and the login rate limit. Each refusal has its status and code, and
+//! changes nothing.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use kiosk_sync_server::hr::accounts::Role;
+use kiosk_sync_server::hr::provision_user;
+use kiosk_sync_server::storage::{Credential, CredentialKind, RelayStore};
+use kiosk_sync_server::{AppState, now_ms, router};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+struct Answer {
+    status: StatusCode,
+    cookie: Option<String>,
+    retry_after: Option<String>,
+    body: Value,
+}
+
+async fn call(
+    state: &AppState,
+    method: &str,
+    path: &str,
+    auth: &[(&str, &str)],
+    body: Option<Value>,
+) -> Answer {
+    let mut request = Request::builder().method(method).uri(path);
+    for (name, value) in auth {
+        request = request.header(*name, *value);
+    }
+    let request = match body {
+        Some(body) => request
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string())),
+        None => request.body(Body::empty()),
+    }
+    .expect("request");
+    let response = router(state.clone())
+        .oneshot(request)
+        .await
+        .expect("answer");
+    let status = response.status();
+    let header_text = |name| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let cookie = header_text(header::SET_COOKIE);
+    let retry_after = header_text(header::RETRY_AFTER);
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Answer {
+        status,
+        cookie,
+        retry_after,
+        body,
+    }
+}
+
+/// A logged-in console session: its cookie header and CSRF token.
+struct Session {
+    cookie: String,
+    csrf: String,
+}
+
+impl Session {
+    fn get(&self) -> Vec<(&str, &str)> {
+        vec![("cookie", self.cookie.as_str())]
+    }
+
+    fn post(&self) -> Vec<(&str, &str)> {
+        vec![
+            ("cookie", self.cookie.as_str()),
+            ("x-csrf-token", self.csrf.as_str()),
+        ]
+    }
+}
+
+fn session_of(answer: &Answer) -> Session {
+    let set_cookie = answer.cookie.as_deref().expect("a session cookie");
+    Session {
+        cookie: set_cookie.split(';').next().expect("name=value").to_owned(),
+        csrf: answer.body["csrf_token"]
+            .as_str()
+            .expect("a CSRF token")
+            .to_owned(),
+    }
+}
+
+async fn login(state: &AppState, username: &str, password: &str) -> Answer {
+    call(
+        state,
+        "POST",
+        "/api/v1/login",
+        &[],
+        Some(json!({ "username": username, "password": password })),
+    )
+    .await
+}
+
+const OWN_PASSWORD: &str = "ett eget lösenord";
+
+/// A user provisioned with `role` who has already replaced the one-time password.
+async fn user_with_own_password(state: &AppState, username: &str, role: Role) -> Session {
+    let (_, one_time) = provision_user(
+        state.store.as_ref(),
+        username,
+        "Test Person",
+        vec![role],
+        now_ms(),
+    )
+    .expect("provisioned");
+    let first = session_of(&login(state, username, &one_time).await);
+    let changed = call(
+        state,
+        "POST",
+        "/api/v1/password",
+        &first.post(),
+        Some(json!({ "current_password": one_time, "new_password": OWN_PASSWORD })),
+    )
+    .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    session_of(&changed)
+}
+
+fn relay() -> AppState {
+    AppState::demo_in_memory().expect("relay")
+}
+
+#[tokio::test]
+async fn the_first_admin_must_replace_the_one_time_password_before_anything_else() {
+    let state = relay();
+    let (_, one_time) = provision_user(
+        state.store.as_ref(),
+        "anna.admin",
+        "Anna Admin",
+        vec![Role::Admin],
+        now_ms(),
+    )
+    .expect("provisioned");
+    let answer = login(&state, "anna.admin", &one_time).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let cookie = answer.cookie.clone().expect("cookie");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+    let first = session_of(&answer);
+
+    let me = call(&state, "GET", "/api/v1/me", &first.get(), None).await;
+    assert_eq!(me.body["must_change_password"], true);
+    let refused = call(
+        &state,
+        "POST",
+        "/api/v1/users",
+        &first.post(),
+        Some(json!({ "username": "bo", "display_name": "Bo", "roles": ["recruiter"] })),
+    )
+    .await;
+    assert_eq!(
+        (refused.status, refused.body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("password_change_required"))
+    );
+
+    let same = call(
+        &state,
+        "POST",
+        "/api/v1/password",
+        &first.post(),
+        Some(json!({ "current_password": one_time, "new_password": one_time })),
+    )
+    .await;
+    assert_eq!(same.status, StatusCode::BAD_REQUEST, "{}", same.body);
+    let changed = call(
+        &state,
+        "POST",
+        "/api/v1/password",
+        &first.post(),
+        Some(json!({ "current_password": one_time, "new_password": OWN_PASSWORD })),
+    )
+    .await;
+    assert_eq!(changed.status, StatusCode::OK);
+    let second = session_of(&changed);
+    let old = call(&state, "GET", "/api/v1/me", &first.get(), None).await;
+    assert_eq!(
+        old.status,
+        StatusCode::UNAUTHORIZED,
+        "the old session ended"
+    );
+    assert_eq!(
+        login(&state, "anna.admin", &one_time).await.status,
+        StatusCode::UNAUTHORIZED,
+        "the one-time password is used up"
+    );
+
+    let created = call(
+        &state,
+        "POST",
+        "/api/v1/users",
+        &second.post(),
+        Some(json!({ "username": "bo.rekryterare", "display_name": "Bo", "roles": ["recruiter"] })),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["user"]["roles"], json!(["recruiter"]));
+    let bo_password = created.body["one_time_password"]
+        .as_str()
+        .expect("shown once");
+    assert_eq!(
+        login(&state, "bo.rekryterare", bo_password).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn requests_that_change_state_need_the_session_csrf_token() {
+    let state = relay();
+    let admin = user_with_own_password(&state, "anna.admin", Role::Admin).await;
+    let body = json!({ "username": "cecilia", "display_name": "Cecilia", "roles": ["archivist"] });
+    for auth in [
+        admin.get(),
+        vec![
+            ("cookie", admin.cookie.as_str()),
+            ("x-csrf-token", "a forged token"),
+        ],
+    ] {
+        let refused = call(&state, "POST", "/api/v1/users", &auth, Some(body.clone())).await;
+        assert_eq!(
+            (refused.status, refused.body["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("csrf"))
+        );
+    }
+    assert!(
+        state
+            .store
+            .hr_user_by_username("cecilia")
+            .expect("read")
+            .is_none()
+    );
+    let created = call(&state, "POST", "/api/v1/users", &admin.post(), Some(body)).await;
+    assert_eq!(created.status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn wrong_passwords_are_refused_alike_and_the_sixth_try_is_rate_limited() {
+    let state = relay();
+    user_with_own_password(&state, "anna.admin", Role::Admin).await;
+    let unknown = login(&state, "nobody", "whatever password").await;
+    let wrong = login(&state, "anna.admin", "not the password").await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        unknown.body, wrong.body,
+        "an unknown user is not told apart"
+    );
+    for _ in 0..4 {
+        assert_eq!(
+            login(&state, "anna.admin", "not the password").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let limited = login(&state, "anna.admin", OWN_PASSWORD).await;
+    assert_eq!(
+        (limited.status, limited.body["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("login_rate_limited"))
+    );
+    assert!(
+        limited
+            .retry_after
+            .is_some_and(|s| s.parse::<u64>().is_ok())
+    );
+    assert!(limited.cookie.is_none());
+}
+
+#[tokio::test]
+async fn expired_and_idle_sessions_are_not_logged_in() {
+    let state = relay();
+    let (user, _) = provision_user(
+        state.store.as_ref(),
+        "erik",
+        "Erik",
+        vec![Role::Admin],
+        now_ms(),
+    )
+    .expect("provisioned");
+    let now = now_ms();
+    for (secret, expires_at, last_used_at) in [
+        ("expired", now - 1, now - 10),
+        ("idle", now + 3_600_000, now - 31 * 60_000),
+    ] {
+        let credential = Credential {
+            kind: CredentialKind::Session,
+            user_id: user.id,
+            csrf_hash: None,
+            expires_at,
+            last_used_at,
+        };
+        let hash = kiosk_sync_server::hr::sessions::secret_hash(secret);
+        state
+            .store
+            .put_hr_credential(&hash, &credential, None, last_used_at)
+            .expect("stored");
+        let cookie = format!("kiosk_session={secret}");
+        let answer = call(&state, "GET", "/api/v1/me", &[("cookie", &cookie)], None).await;
+        assert_eq!(
+            (answer.status, answer.body["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("not_logged_in")),
+            "{secret}"
+        );
+    }
+    let answer = call(&state, "GET", "/api/v1/me", &[], None).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_recruiter_cannot_create_users() {
+    let state = relay();
+    let recruiter = user_with_own_password(&state, "rut", Role::Recruiter).await;
+    let refused = call(
+        &state,
+        "POST",
+        "/api/v1/users",
+        &recruiter.post(),
+        Some(json!({ "username": "evil", "display_name": "Evil", "roles": ["admin"] })),
+    )
+    .await;
+    assert_eq!(
+        (refused.status, refused.body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("missing_role"))
+    );
+    assert!(
+        state
+            .store
+            .hr_user_by_username("evil")
+            .expect("read")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn no_admin_grants_themselves_the_restricted_clearance() {
+    let state = relay();
+    let admin = user_with_own_password(&state, "anna.admin", Role::Admin).await;
+    let me = call(&state, "GET", "/api/v1/me", &admin.get(), None).await;
+    let my_id = me.body["id"].as_u64().expect("id");
+    let refused = call(
+        &state,
+        "POST",
+        &format!("/api/v1/users/{my_id}/clearance"),
+        &admin.post(),
+        Some(json!({ "restricted_clearance": true })),
+    )
+    .await;
+    assert_eq!(
+        (refused.status, refused.body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("self_grant"))
+    );
+    let (me_now, _) = state.store.hr_user(my_id).expect("read").expect("exists");
+    assert!(!me_now.restricted_clearance);
+
+    let (other, _) = provision_user(
+        state.store.as_ref(),
+        "bo.berg",
+        "Bo",
+        vec![Role::Recruiter],
+        now_ms(),
+    )
+    .expect("provisioned");
+    let granted = call(
+        &state,
+        "POST",
+        &format!("/api/v1/users/{}/clearance", other.id),
+        &admin.post(),
+        Some(json!({ "restricted_clearance": true })),
+    )
+    .await;
+    assert_eq!(granted.status, StatusCode::OK);
+    assert_eq!(granted.body["restricted_clearance"], true);
+    let missing = call(
+        &state,
+        "POST",
+        "/api/v1/users/999999/clearance",
+        &admin.post(),
+        Some(json!({ "restricted_clearance": true })),
+    )
+    .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn api_tokens_authenticate_by_bearer_only_and_expire() {
+    let state = relay();
+    let admin = user_with_own_password(&state, "anna.admin", Role::Admin).await;
+    let created = call(
+        &state,
+        "POST",
+        "/api/v1/tokens",
+        &admin.post(),
+        Some(json!({ "label": "Export script", "days": 30 })),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let token = created.body["token"]
+        .as_str()
+        .expect("shown once")
+        .to_owned();
+    let bearer = format!("Bearer {token}");
+    let me = call(
+        &state,
+        "GET",
+        "/api/v1/me",
+        &[("authorization", &bearer)],
+        None,
+    )
+    .await;
+    assert_eq!(me.body["username"], "anna.admin");
+    // A bearer call needs no CSRF token: no browser sends it on its own.
+    let made = call(
+        &state,
+        "POST",
+        "/api/v1/users",
+        &[("authorization", &bearer)],
+        Some(json!({ "username": "dora", "display_name": "Dora", "roles": ["archivist"] })),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::CREATED);
+    let as_cookie = format!("kiosk_session={token}");
+    let refused = call(&state, "GET", "/api/v1/me", &[("cookie", &as_cookie)], None).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNAUTHORIZED,
+        "a token is no session"
+    );
+    let minted = call(
+        &state,
+        "POST",
+        "/api/v1/tokens",
+        &[("authorization", &bearer)],
+        Some(json!({ "label": "another", "days": 1 })),
+    )
+    .await;
+    assert_eq!(
+        minted.status,
+        StatusCode::UNAUTHORIZED,
+        "a token mints no tokens"
+    );
+    let too_long = call(
+        &state,
+        "POST",
+        "/api/v1/tokens",
+        &admin.post(),
+        Some(json!({ "label": "forever", "days": 100000 })),
+    )
+    .await;
+    assert_eq!(too_long.status, StatusCode::BAD_REQUEST);
+
+    let (user, _) = state
+        .store
+        .hr_user_by_username("anna.admin")
+        .expect("read")
+        .expect("exists");
+    let hash = kiosk_sync_server::hr::sessions::secret_hash("old-token");
+    let expired = Credential {
+        kind: CredentialKind::ApiToken,
+        user_id: user.id,
+        csrf_hash: None,
+        expires_at: now_ms() - 1,
+        last_used_at: now_ms() - 10,
+    };
+    state
+        .store
+        .put_hr_credential(&hash, &expired, Some("old"), now_ms() - 10)
+        .expect("stored");
+    let answer = call(
+        &state,
+        "GET",
+        "/api/v1/me",
+        &[("authorization", "Bearer old-token")],
+        None,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn malformed_bodies_and_bad_names_get_a_clear_error_and_change_nothing() {
+    let state = relay();
+    let admin = user_with_own_password(&state, "anna.admin", Role::Admin).await;
+    let missing = call(
+        &state,
+        "POST",
+        "/api/v1/login",
+        &[],
+        Some(json!({ "username": "anna.admin" })),
+    )
+    .await;
+    assert_eq!(
+        (missing.status, missing.body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("malformed_body"))
+    );
+    assert!(
+        missing.body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("password")),
+        "names the missing field: {}",
+        missing.body
+    );
+    for body in [
+        json!({ "username": "Has Spaces", "display_name": "X", "roles": ["admin"] }),
+        json!({ "username": "ok.name", "display_name": "X", "roles": [] }),
+        json!({ "username": "ok.name", "display_name": "X", "roles": ["superuser"] }),
+        json!({ "username": "ok.name", "display_name": "X", "roles": ["admin"], "extra": 1 }),
+    ] {
+        let refused = call(&state, "POST", "/api/v1/users", &admin.post(), Some(body)).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    }
+    assert!(
+        state
+            .store
+            .hr_user_by_username("ok.name")
+            .expect("read")
+            .is_none()
+    );
+    let taken = call(
+        &state,
+        "POST",
+        "/api/v1/users",
+        &admin.post(),
+        Some(json!({ "username": "anna.admin", "display_name": "X", "roles": ["admin"] })),
+    )
+    .await;
+    assert_eq!(taken.status, StatusCode::CONFLICT);
+}
+
+#[test]
+fn provisioning_refuses_a_taken_username_and_keeps_the_first_user() {
+    let state = relay();
+    let store: Arc<dyn RelayStore> = state.store.clone();
+    provision_user(store.as_ref(), "anna", "Anna", vec![Role::Admin], now_ms()).expect("first");
+    assert!(
+        provision_user(
+            store.as_ref(),
+            "anna",
+            "Other",
+            vec![Role::Recruiter],
+            now_ms()
+        )
+        .is_err()
+    );
+    let (user, _) = store
+        .hr_user_by_username("anna")
+        .expect("read")
+        .expect("kept");
+    assert_eq!(
+        (user.display_name.as_str(), user.roles.clone()),
+        ("Anna", vec![Role::Admin])
+    );
+}
