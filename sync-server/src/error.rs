@@ -44,6 +44,14 @@ pub enum AppError {
     UsernameTaken,
     #[error("no such user")]
     UnknownUser,
+    #[error("no such registration")]
+    UnknownRegistration,
+    #[error("this registration was removed; its removal record remains")]
+    RemovedRegistration,
+    #[error("this registration belongs to an event you are not assigned to")]
+    NotAssigned,
+    #[error("this registration is restricted (protected personal data) and needs the clearance")]
+    Restricted,
 }
 
 #[derive(Serialize)]
@@ -90,6 +98,10 @@ impl AppError {
             AppError::BadBody(_) => (StatusCode::BAD_REQUEST, "malformed_body"),
             AppError::UsernameTaken => (StatusCode::CONFLICT, "username_taken"),
             AppError::UnknownUser => (StatusCode::NOT_FOUND, "unknown_user"),
+            AppError::UnknownRegistration => (StatusCode::NOT_FOUND, "unknown_registration"),
+            AppError::RemovedRegistration => (StatusCode::GONE, "removed"),
+            AppError::NotAssigned => (StatusCode::FORBIDDEN, "not_assigned"),
+            AppError::Restricted => (StatusCode::FORBIDDEN, "restricted"),
         }
     }
 }

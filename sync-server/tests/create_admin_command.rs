@@ -12,7 +12,13 @@ fn create_admin(data_dir: &Path, username: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kiosk-sync-server"))
         .arg("--data-dir")
         .arg(data_dir)
-        .args(["create-admin", "--username", username, "--name", "Första Admin"])
+        .args([
+            "create-admin",
+            "--username",
+            username,
+            "--name",
+            "Första Admin",
+        ])
         .env("RUST_LOG", "error")
         .output()
         .expect("runs")

@@ -32,9 +32,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users", post(create_user))
         .route("/api/v1/users/{id}/clearance", post(set_clearance))
         .route("/api/v1/tokens", post(create_token))
+        .merge(crate::hr::registrations::routes())
 }
 
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, AppError> {
     tokio::task::spawn_blocking(work)
@@ -43,7 +44,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// The body as `T`, or a clear error naming what was wrong with it.
-fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, AppError> {
+pub(crate) fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, AppError> {
     body.map(|Json(b)| b)
         .map_err(|rejection| AppError::BadBody(rejection.body_text()))
 }

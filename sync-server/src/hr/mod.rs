@@ -1,10 +1,11 @@
 //! Central HR at the relay: accounts with roles and the *restricted* clearance
 //! ([`accounts`]), console sessions and API tokens ([`sessions`]), and the JSON API
-//! ([`api`]). Every request names its caller through [`api::Caller`]; what a role may do is
+//! ([`api`]; registrations in [`registrations`]). Every request names its caller through [`api::Caller`]; what a role may do is
 //! decided there, before any data is touched.
 
 pub mod accounts;
 pub mod api;
+pub mod registrations;
 pub mod sessions;
 
 use crate::error::AppError;

@@ -353,4 +353,9 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
         now: i64,
     ) -> StorageResult<Option<(Credential, HrUser)>>;
     fn delete_hr_credential(&self, secret_hash: &[u8; 32]) -> StorageResult<()>;
+    /// Assigns an event to an HR user; `false` if there is no such user.
+    fn assign_hr_event(&self, user_id: u64, event_id: &str) -> StorageResult<bool>;
+    fn hr_assigned_events(&self, user_id: u64) -> StorageResult<Vec<String>>;
+    /// Appends one entry to the access log on its own (a refused attempt, say).
+    fn log_access(&self, entry: &AccessEntry) -> StorageResult<()>;
 }

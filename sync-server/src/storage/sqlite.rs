@@ -1244,6 +1244,22 @@ impl RelayStore for SqliteStore {
         hr_accounts::delete_credential(&self.conn(), secret_hash)
     }
 
+    fn assign_hr_event(&self, user_id: u64, event_id: &str) -> StorageResult<bool> {
+        hr_accounts::assign_event(&self.conn(), user_id, event_id)
+    }
+
+    fn hr_assigned_events(&self, user_id: u64) -> StorageResult<Vec<String>> {
+        hr_accounts::assigned_events(&self.conn(), user_id)
+    }
+
+    fn log_access(&self, entry: &AccessEntry) -> StorageResult<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        access_log::append(&tx, std::slice::from_ref(entry))?;
+        tx.commit()?;
+        Ok(())
+    }
+
     fn read_registration(
         &self,
         doc_id: &str,

@@ -66,6 +66,9 @@ pub enum AccessAction {
     Remove,
     /// The record left the relay in an export.
     Export,
+    /// Someone at the relay asked to read the record and was refused (no clearance for a
+    /// restricted record, or not assigned to its event).
+    ReadRefused,
 }
 
 impl AccessAction {
@@ -76,6 +79,7 @@ impl AccessAction {
             AccessAction::Change => "change",
             AccessAction::Remove => "remove",
             AccessAction::Export => "export",
+            AccessAction::ReadRefused => "read_refused",
         }
     }
 
@@ -86,6 +90,7 @@ impl AccessAction {
             AccessAction::Change,
             AccessAction::Remove,
             AccessAction::Export,
+            AccessAction::ReadRefused,
         ]
         .into_iter()
         .find(|a| a.as_str() == text)

@@ -32,6 +32,12 @@ CREATE TABLE IF NOT EXISTS hr_credentials (
     last_used_at INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX IF NOT EXISTS hr_credentials_by_user ON hr_credentials (user_id);
+-- The events whose registrations a recruiter works with.
+CREATE TABLE IF NOT EXISTS hr_event_assignments (
+    user_id  INTEGER NOT NULL REFERENCES hr_users (id),
+    event_id TEXT NOT NULL,
+    PRIMARY KEY (user_id, event_id)
+) STRICT;
 ";
 
 /// What a credential is.
@@ -266,4 +272,27 @@ pub(crate) fn delete_credential(conn: &Connection, secret_hash: &[u8; 32]) -> St
         [secret_hash.as_slice()],
     )?;
     Ok(())
+}
+
+/// Assigns `event_id` to the user; `false` if there is no such user.
+pub(crate) fn assign_event(conn: &Connection, user_id: u64, event_id: &str) -> StorageResult<bool> {
+    if user(conn, user_id)?.is_none() {
+        return Ok(false);
+    }
+    conn.execute(
+        "INSERT INTO hr_event_assignments (user_id, event_id) VALUES (?1, ?2)
+         ON CONFLICT DO NOTHING",
+        params![user_id as i64, event_id],
+    )?;
+    Ok(true)
+}
+
+pub(crate) fn assigned_events(conn: &Connection, user_id: u64) -> StorageResult<Vec<String>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT event_id FROM hr_event_assignments WHERE user_id = ?1 ORDER BY event_id",
+    )?;
+    let events = statement
+        .query_map([user_id as i64], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(events)
 }

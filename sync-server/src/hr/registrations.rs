@@ -1,0 +1,154 @@
+//! Registrations as HR reads them: who may read which, and the record as JSON. Every read
+//! and every refused attempt at a record is written to the access log; a refused attempt
+//! shows nothing of the record.
+//!
+//! Recruiters read the registrations of events assigned to them; archivists read any.
+//! Records of visitors with protected personal data need the *restricted* clearance.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use kiosk_core::documents::RegistrationDocument;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::error::AppError;
+use crate::hr::accounts::{HrUser, Role};
+use crate::hr::api::{Caller, blocking, body};
+use crate::state::{AppState, now_ms};
+use crate::storage::{AccessAction, AccessEntry, Accessor, RelayStore};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/users/{id}/events", post(assign_event))
+        .route("/api/v1/registrations/{id}", get(read_registration))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssignBody {
+    event_id: String,
+}
+
+/// Admins assign an event to a recruiter.
+async fn assign_event(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<u64>,
+    request: Result<Json<AssignBody>, JsonRejection>,
+) -> Result<Json<Value>, AppError> {
+    caller.require(Role::Admin)?;
+    let AssignBody { event_id } = body(request)?;
+    let store = state.store.clone();
+    blocking(move || -> Result<Json<Value>, AppError> {
+        let event = kiosk_core::ids::EventId::parse(&event_id).ok_or(AppError::UnknownEvent)?;
+        store.event(&event)?.ok_or(AppError::UnknownEvent)?;
+        if !store.assign_hr_event(id, &event_id)? {
+            return Err(AppError::UnknownUser);
+        }
+        Ok(Json(
+            json!({ "user_id": id, "events": store.hr_assigned_events(id)? }),
+        ))
+    })
+    .await?
+}
+
+/// Whether `user` may read a record of `event_id`, `restricted` or not; a refusal is for
+/// the access log as well as the caller.
+fn may_read(
+    store: &dyn RelayStore,
+    user: &HrUser,
+    event_id: &str,
+    restricted: bool,
+) -> Result<(), AppError> {
+    if !user.has(Role::Archivist)
+        && !store
+            .hr_assigned_events(user.id)?
+            .iter()
+            .any(|e| e == event_id)
+    {
+        return Err(AppError::NotAssigned);
+    }
+    if restricted && !user.restricted_clearance {
+        return Err(AppError::Restricted);
+    }
+    Ok(())
+}
+
+async fn read_registration(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(doc_id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    if caller.user.must_change_password {
+        return Err(AppError::PasswordChangeRequired);
+    }
+    if !(caller.user.has(Role::Recruiter) || caller.user.has(Role::Archivist)) {
+        return Err(AppError::MissingRole(Role::Recruiter.as_str()));
+    }
+    let store = state.store.clone();
+    let user = caller.user;
+    blocking(move || -> Result<Json<Value>, AppError> {
+        let Some(stored) = store.stored_registration(&doc_id)? else {
+            return Err(if store.removal(&doc_id)?.is_some() {
+                AppError::RemovedRegistration
+            } else {
+                AppError::UnknownRegistration
+            });
+        };
+        let accessor = Accessor::Operator(user.accessor_name());
+        let now = now_ms();
+        if let Err(refusal) = may_read(store.as_ref(), &user, &stored.event_id, stored.restricted) {
+            store.log_access(&AccessEntry {
+                at: now,
+                accessor,
+                action: AccessAction::ReadRefused,
+                doc_id,
+            })?;
+            return Err(refusal);
+        }
+        // Read again through the logging read, so the read and its entry are one commit.
+        let stored = store
+            .read_registration(&doc_id, &accessor, now)?
+            .ok_or(AppError::UnknownRegistration)?;
+        let (document, registration) = RegistrationDocument::load_unattributed(&stored.changes)
+            .map_err(|_| AppError::Internal)?;
+        let annotations = document.annotations().map_err(|_| AppError::Internal)?;
+        Ok(Json(registration_json(&registration, &annotations)))
+    })
+    .await?
+}
+
+/// The record as the API shows it.
+fn registration_json(
+    registration: &kiosk_core::registration::Registration,
+    annotations: &kiosk_core::annotations::Annotations,
+) -> Value {
+    let person = &registration.person;
+    json!({
+        "id": registration.id.as_str(),
+        "event_id": registration.event_id.as_str(),
+        "form_version": registration.form_version.as_str(),
+        "captured_at": registration.captured_at.millis(),
+        "language": registration.language.tag(),
+        "given_name": person.given_name,
+        "family_name": person.family_name,
+        "email": person.email,
+        "phone": person.phone,
+        "interests": registration.interests,
+        "locations": registration.locations,
+        "education_level": registration.education_level,
+        "free_text": registration.free_text,
+        "talent_pool": registration.consents.talent_pool.is_some(),
+        "restricted": registration.restricted,
+        "status": annotations.status.as_str(),
+        "ratings": annotations.ratings,
+        "notes": annotations.notes.iter().map(|note| json!({
+            "id": note.id,
+            "author": note.author,
+            "written_at": note.written_at.millis(),
+            "text": note.text,
+        })).collect::<Vec<_>>(),
+    })
+}

@@ -1,0 +1,241 @@
+//! HR reads captured registrations through the relay's API: a recruiter only those of
+//! events assigned to them, restricted records only with the clearance, an archivist any;
+//! every read and every refused attempt is in the access log, and a refusal shows nothing
+//! of the record.
+
+use kiosk_core::ids::Timestamp;
+use kiosk_core::protocol::enrollment::EnrolledRole;
+use kiosk_core::sync::HttpTransport;
+use kiosk_core::validation::RegistrationInput;
+use kiosk_core::visitor::VisitorSession;
+use kiosk_sync_server::hr::accounts::{PasswordHash, Role};
+use kiosk_sync_server::hr::provision_user;
+use kiosk_sync_server::storage::{Accessor, RelayStore};
+use kiosk_tests::{file_relay, sync_now, tablet};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "ett långt lösenord";
+
+struct Http {
+    agent: ureq::Agent,
+    base: String,
+}
+
+/// A logged-in HR user: the session cookie and CSRF token.
+struct Hr<'a> {
+    http: &'a Http,
+    cookie: String,
+    csrf: String,
+}
+
+impl Http {
+    fn new(base: String) -> Http {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .new_agent();
+        Http { agent, base }
+    }
+
+    fn login(&self, username: &str) -> Hr<'_> {
+        let mut response = self
+            .agent
+            .post(&format!("{}/api/v1/login", self.base))
+            .header("content-type", "application/json")
+            .send(json!({ "username": username, "password": PASSWORD }).to_string())
+            .expect("answer");
+        assert_eq!(response.status().as_u16(), 200, "login of {username}");
+        let cookie = response
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .expect("cookie")
+            .to_owned();
+        let body: Value = json_of(&mut response);
+        Hr {
+            http: self,
+            cookie,
+            csrf: body["csrf_token"].as_str().expect("csrf").to_owned(),
+        }
+    }
+}
+
+impl Hr<'_> {
+    fn get(&self, path: &str) -> (u16, Value) {
+        let mut response = self
+            .http
+            .agent
+            .get(&format!("{}{path}", self.http.base))
+            .header("cookie", &self.cookie)
+            .call()
+            .expect("answer");
+        let status = response.status().as_u16();
+        (status, json_of(&mut response))
+    }
+
+    fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let mut response = self
+            .http
+            .agent
+            .post(&format!("{}{path}", self.http.base))
+            .header("cookie", &self.cookie)
+            .header("x-csrf-token", &self.csrf)
+            .header("content-type", "application/json")
+            .send(body.to_string())
+            .expect("answer");
+        let status = response.status().as_u16();
+        (status, json_of(&mut response))
+    }
+}
+
+fn json_of(response: &mut ureq::http::Response<ureq::Body>) -> Value {
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+fn user(store: &dyn RelayStore, username: &str, role: Role) -> u64 {
+    let (user, _) = provision_user(store, username, "Test", vec![role], 0).expect("provisioned");
+    store
+        .set_hr_password(user.id, &PasswordHash::new(PASSWORD), false)
+        .expect("password");
+    user.id
+}
+
+fn input(given: &str, restricted: bool) -> RegistrationInput {
+    RegistrationInput {
+        language: Some(kiosk_core::language::Language::Swedish),
+        given_name: given.into(),
+        family_name: "Lindqvist".into(),
+        email: format!("{}@exempel.se", given.to_lowercase()),
+        phone: if restricted {
+            String::new()
+        } else {
+            "070-123 45 67".into()
+        },
+        interests: vec!["law".into()],
+        locations: vec!["stockholm".into()],
+        privacy_notice_acknowledged: true,
+        protected_personal_data: restricted,
+        ..RegistrationInput::default()
+    }
+}
+
+/// The access-log entries about `doc_id` by `username`, as action names.
+fn logged(store: &dyn RelayStore, doc_id: &str, username: &str) -> Vec<&'static str> {
+    store
+        .access_log_entries(0, 10_000)
+        .expect("log")
+        .into_iter()
+        .filter(|(_, e)| {
+            e.doc_id == doc_id && e.accessor == Accessor::Operator(format!("hr:{username}"))
+        })
+        .map(|(_, e)| e.action.as_str())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hr_reads_only_what_role_assignment_and_clearance_allow_and_every_attempt_is_logged() {
+    let relay = file_relay().await;
+    let url = relay.server.url();
+    let code = relay.code(EnrolledRole::Kiosk, 1, 3_600_000);
+    let store = relay.store.clone();
+    tokio::task::spawn_blocking(move || {
+        let tablet = tablet();
+        let transport = HttpTransport::new(&url);
+        tablet.device.enroll(&code, &transport).expect("enrolls");
+        let mut session =
+            VisitorSession::start(tablet.device.clone(), Timestamp::now()).expect("session");
+        let mut submit = |given: &str, restricted: bool| {
+            session
+                .update(input(given, restricted), Timestamp::now())
+                .expect("draft");
+            session
+                .submit(Timestamp::now())
+                .expect("captured")
+                .registration_id
+                .to_string()
+        };
+        let open = submit("Signe", false);
+        let protected = submit("Tove", true);
+        assert_eq!(
+            sync_now(&tablet.device, &transport)
+                .expect("syncs")
+                .received,
+            2
+        );
+
+        let store: &dyn RelayStore = store.as_ref();
+        let rut = user(store, "rut", Role::Recruiter);
+        user(store, "arvid", Role::Archivist);
+        user(store, "anna", Role::Admin);
+        let http = Http::new(url.clone());
+        let recruiter = http.login("rut");
+        let admin = http.login("anna");
+        let archivist = http.login("arvid");
+        let read = |who: &Hr<'_>, id: &str| who.get(&format!("/api/v1/registrations/{id}"));
+
+        // Not assigned to the event: refused, logged, nothing shown.
+        let (status, body) = read(&recruiter, &open);
+        assert_eq!((status, body["code"].as_str()), (403, Some("not_assigned")));
+        assert!(!body.to_string().contains("Signe"));
+        assert_eq!(logged(store, &open, "rut"), ["read_refused"]);
+
+        let (status, body) = admin.post(
+            &format!("/api/v1/users/{rut}/events"),
+            json!({ "event_id": kiosk_core::demo::DEMO_EVENT_ID }),
+        );
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = admin.post(
+            &format!("/api/v1/users/{rut}/events"),
+            json!({ "event_id": "no-such-event" }),
+        );
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (404, Some("unknown_event"))
+        );
+
+        let (status, body) = read(&recruiter, &open);
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["given_name"], "Signe");
+        assert_eq!(body["status"], "new");
+        assert_eq!(logged(store, &open, "rut"), ["read_refused", "read"]);
+
+        // Restricted: needs the clearance, which an admin grants.
+        let (status, body) = read(&recruiter, &protected);
+        assert_eq!((status, body["code"].as_str()), (403, Some("restricted")));
+        assert!(!body.to_string().contains("Tove"));
+        assert_eq!(logged(store, &protected, "rut"), ["read_refused"]);
+        let (status, _) = admin.post(
+            &format!("/api/v1/users/{rut}/clearance"),
+            json!({ "restricted_clearance": true }),
+        );
+        assert_eq!(status, 200);
+        let (status, body) = read(&recruiter, &protected);
+        assert_eq!((status, body["restricted"].as_bool()), (200, Some(true)));
+        assert_eq!(logged(store, &protected, "rut"), ["read_refused", "read"]);
+
+        // An archivist reads any event's records; an admin reads none.
+        let (status, _) = read(&archivist, &open);
+        assert_eq!(status, 200);
+        assert_eq!(logged(store, &open, "arvid"), ["read"]);
+        let (status, body) = read(&admin, &open);
+        assert_eq!((status, body["code"].as_str()), (403, Some("missing_role")));
+        assert!(logged(store, &open, "anna").is_empty());
+
+        let (status, body) = read(&recruiter, "0190f1c2-0000-7000-8000-000000000000");
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (404, Some("unknown_registration"))
+        );
+        assert!(
+            store
+                .verify_access_log()
+                .expect("verified")
+                .broken_at
+                .is_none()
+        );
+    })
+    .await
+    .expect("ran");
+}
