@@ -52,6 +52,8 @@ pub enum AppError {
     NotAssigned,
     #[error("this registration is restricted (protected personal data) and needs the clearance")]
     Restricted,
+    #[error("bad filter {0}")]
+    BadFilter(String),
 }
 
 #[derive(Serialize)]
@@ -102,6 +104,7 @@ impl AppError {
             AppError::RemovedRegistration => (StatusCode::GONE, "removed"),
             AppError::NotAssigned => (StatusCode::FORBIDDEN, "not_assigned"),
             AppError::Restricted => (StatusCode::FORBIDDEN, "restricted"),
+            AppError::BadFilter(_) => (StatusCode::BAD_REQUEST, "invalid_filter"),
         }
     }
 }

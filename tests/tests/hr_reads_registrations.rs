@@ -134,6 +134,38 @@ fn logged(store: &dyn RelayStore, doc_id: &str, username: &str) -> Vec<&'static 
         .collect()
 }
 
+/// A kiosk enrolled at `url` captures "Signe" (open) and "Tove" (protected personal data)
+/// and syncs them; returns the tablet and the two registration ids.
+fn capture_open_and_protected(
+    url: &str,
+    code: &kiosk_core::protocol::enrollment::EnrollmentCode,
+) -> (kiosk_tests::Tablet, String, String) {
+    let tablet = tablet();
+    let transport = HttpTransport::new(url);
+    tablet.device.enroll(code, &transport).expect("enrolls");
+    let mut session =
+        VisitorSession::start(tablet.device.clone(), Timestamp::now()).expect("session");
+    let mut submit = |given: &str, restricted: bool| {
+        session
+            .update(input(given, restricted), Timestamp::now())
+            .expect("draft");
+        session
+            .submit(Timestamp::now())
+            .expect("captured")
+            .registration_id
+            .to_string()
+    };
+    let open = submit("Signe", false);
+    let protected = submit("Tove", true);
+    assert_eq!(
+        sync_now(&tablet.device, &transport)
+            .expect("syncs")
+            .received,
+        2
+    );
+    (tablet, open, protected)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hr_reads_only_what_role_assignment_and_clearance_allow_and_every_attempt_is_logged() {
     let relay = file_relay().await;
@@ -141,30 +173,7 @@ async fn hr_reads_only_what_role_assignment_and_clearance_allow_and_every_attemp
     let code = relay.code(EnrolledRole::Kiosk, 1, 3_600_000);
     let store = relay.store.clone();
     tokio::task::spawn_blocking(move || {
-        let tablet = tablet();
-        let transport = HttpTransport::new(&url);
-        tablet.device.enroll(&code, &transport).expect("enrolls");
-        let mut session =
-            VisitorSession::start(tablet.device.clone(), Timestamp::now()).expect("session");
-        let mut submit = |given: &str, restricted: bool| {
-            session
-                .update(input(given, restricted), Timestamp::now())
-                .expect("draft");
-            session
-                .submit(Timestamp::now())
-                .expect("captured")
-                .registration_id
-                .to_string()
-        };
-        let open = submit("Signe", false);
-        let protected = submit("Tove", true);
-        assert_eq!(
-            sync_now(&tablet.device, &transport)
-                .expect("syncs")
-                .received,
-            2
-        );
-
+        let (_tablet, open, protected) = capture_open_and_protected(&url, &code);
         let store: &dyn RelayStore = store.as_ref();
         let rut = user(store, "rut", Role::Recruiter);
         user(store, "arvid", Role::Archivist);
@@ -228,6 +237,116 @@ async fn hr_reads_only_what_role_assignment_and_clearance_allow_and_every_attemp
             (status, body["code"].as_str()),
             (404, Some("unknown_registration"))
         );
+        assert!(
+            store
+                .verify_access_log()
+                .expect("verified")
+                .broken_at
+                .is_none()
+        );
+    })
+    .await
+    .expect("ran");
+}
+
+/// The names a list answer shows.
+fn names(body: &Value) -> Vec<String> {
+    body["registrations"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|r| r["given_name"].as_str().expect("name").to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_and_searches_show_only_readable_records_filtered_and_logged() {
+    let relay = file_relay().await;
+    let url = relay.server.url();
+    let code = relay.code(EnrolledRole::Kiosk, 1, 3_600_000);
+    let store = relay.store.clone();
+    tokio::task::spawn_blocking(move || {
+        let (_tablet, open, protected) = capture_open_and_protected(&url, &code);
+        let store: &dyn RelayStore = store.as_ref();
+        let rut = user(store, "rut", Role::Recruiter);
+        user(store, "arvid", Role::Archivist);
+        user(store, "anna", Role::Admin);
+        let http = Http::new(url.clone());
+        let recruiter = http.login("rut");
+        let archivist = http.login("arvid");
+        let admin = http.login("anna");
+        let list = |who: &Hr<'_>, query: &str| who.get(&format!("/api/v1/registrations{query}"));
+
+        let (status, body) = list(&recruiter, "");
+        assert_eq!(status, 200);
+        assert!(names(&body).is_empty(), "no event assigned: nothing listed");
+        let (status, body) = list(&admin, "");
+        assert_eq!((status, body["code"].as_str()), (403, Some("missing_role")));
+
+        admin.post(
+            &format!("/api/v1/users/{rut}/events"),
+            json!({ "event_id": kiosk_core::demo::DEMO_EVENT_ID }),
+        );
+        let (_, body) = list(&recruiter, "");
+        assert_eq!(
+            names(&body),
+            ["Signe"],
+            "the restricted record is not listed"
+        );
+        assert_eq!(logged(store, &open, "rut"), ["list"]);
+        assert!(
+            logged(store, &protected, "rut").is_empty(),
+            "not shown, not logged"
+        );
+        let (_, body) = list(&archivist, "?event=sthlm-career-fair-2026&interest=law");
+        assert_eq!(names(&body), ["Signe"]);
+        let (_, body) = list(&archivist, "?q=SIGN");
+        assert_eq!(names(&body), ["Signe"]);
+        let receipt = body["registrations"][0]["receipt_code"]
+            .as_str()
+            .expect("a receipt code")
+            .to_owned();
+        let (_, body) = list(&archivist, &format!("?q={receipt}"));
+        assert_eq!(names(&body), ["Signe"], "found by receipt code");
+        let (_, body) = list(&archivist, "?status=shortlisted");
+        assert!(names(&body).is_empty());
+        let (_, body) = list(&archivist, "?location=goteborg");
+        assert!(names(&body).is_empty());
+        let (_, body) = list(&archivist, "?talent_pool=false&limit=1");
+        assert_eq!(names(&body), ["Signe"]);
+
+        admin.post(
+            &format!("/api/v1/users/{rut}/clearance"),
+            json!({ "restricted_clearance": true }),
+        );
+        let (_, body) = list(&recruiter, "?limit=1");
+        assert_eq!(names(&body), ["Tove"], "newest first, with the clearance");
+        let next = body["next"].as_str().expect("a next page").to_owned();
+        let (_, body) = list(&recruiter, &format!("?limit=1&after={next}"));
+        assert_eq!(names(&body), ["Signe"]);
+
+        for (query, parameter) in [
+            ("?talent_pool=maybe", "talent_pool"),
+            ("?limit=0", "limit"),
+            ("?status=lost", "status"),
+            ("?q=a", "q"),
+            ("?from=yesterday", "from"),
+            ("?colour=red", "colour"),
+            ("?event=%27%3B%20DROP", "event"),
+        ] {
+            let (status, body) = list(&archivist, query);
+            assert_eq!(
+                (status, body["code"].as_str()),
+                (400, Some("invalid_filter")),
+                "{query}"
+            );
+            assert!(
+                body["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains(parameter)),
+                "{query}: {body}"
+            );
+        }
         assert!(
             store
                 .verify_access_log()

@@ -6,7 +6,9 @@
 //! Records of visitors with protected personal data need the *restricted* clearance.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use kiosk_core::documents::RegistrationDocument;
@@ -17,12 +19,148 @@ use crate::error::AppError;
 use crate::hr::accounts::{HrUser, Role};
 use crate::hr::api::{Caller, blocking, body};
 use crate::state::{AppState, now_ms};
-use crate::storage::{AccessAction, AccessEntry, Accessor, RelayStore};
+use crate::storage::{AccessAction, AccessEntry, Accessor, RegistrationFilter, RelayStore};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/users/{id}/events", post(assign_event))
         .route("/api/v1/registrations/{id}", get(read_registration))
+        .route("/api/v1/registrations", get(list_registrations))
+}
+
+/// The largest page of a list.
+const MAX_PAGE: u32 = 500;
+
+/// A list's filters from the query string; an unknown parameter or a bad value is named.
+fn parse_filter(query: &HashMap<String, String>) -> Result<RegistrationFilter, AppError> {
+    let bad = |name: &str, what: &str| AppError::BadFilter(format!("{name}: {what}"));
+    let code = |name: &str| -> Result<Option<String>, AppError> {
+        match query.get(name) {
+            None => Ok(None),
+            Some(v)
+                if !v.is_empty()
+                    && v.len() <= 64
+                    && v.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+            {
+                Ok(Some(v.clone()))
+            }
+            Some(_) => Err(bad(name, "letters, digits, '-' or '_', at most 64")),
+        }
+    };
+    let time = |name: &str| -> Result<Option<i64>, AppError> {
+        query
+            .get(name)
+            .map(|v| {
+                v.parse::<i64>()
+                    .map_err(|_| bad(name, "milliseconds since 1970"))
+            })
+            .transpose()
+    };
+    const KNOWN: [&str; 10] = [
+        "event",
+        "interest",
+        "location",
+        "status",
+        "from",
+        "before",
+        "talent_pool",
+        "q",
+        "limit",
+        "after",
+    ];
+    if let Some(unknown) = query.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        return Err(bad(unknown, "not a filter of this list"));
+    }
+    let status = code("status")?;
+    if let Some(status) = &status
+        && kiosk_core::annotations::RecordStatus::parse(status).is_none()
+    {
+        return Err(bad("status", "not a status"));
+    }
+    let talent_pool = match query.get("talent_pool").map(String::as_str) {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(_) => return Err(bad("talent_pool", "true or false")),
+    };
+    let search = match query.get("q") {
+        Some(q) if q.trim().chars().count() >= 2 && q.chars().count() <= 100 => {
+            Some(q.trim().to_owned())
+        }
+        Some(_) => return Err(bad("q", "2–100 characters")),
+        None => None,
+    };
+    let limit = match query.get("limit") {
+        None => 50,
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE).contains(n))
+            .ok_or_else(|| bad("limit", "1–500"))?,
+    };
+    let after = match query.get("after") {
+        None => None,
+        Some(v) => {
+            let (at, id) = v
+                .split_once('~')
+                .ok_or_else(|| bad("after", "a cursor from a page"))?;
+            Some((
+                at.parse()
+                    .map_err(|_| bad("after", "a cursor from a page"))?,
+                id.to_owned(),
+            ))
+        }
+    };
+    Ok(RegistrationFilter {
+        events: code("event")?.map(|e| vec![e]),
+        include_restricted: false,
+        interest: code("interest")?,
+        location: code("location")?,
+        status,
+        captured_from: time("from")?,
+        captured_before: time("before")?,
+        talent_pool,
+        search,
+        after,
+        limit,
+    })
+}
+
+/// Lists registrations the caller may read, newest first: a recruiter's assigned events
+/// only, restricted records only with the clearance. Each listed row is access-logged.
+async fn list_registrations(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, AppError> {
+    if caller.user.must_change_password {
+        return Err(AppError::PasswordChangeRequired);
+    }
+    if !(caller.user.has(Role::Recruiter) || caller.user.has(Role::Archivist)) {
+        return Err(AppError::MissingRole(Role::Recruiter.as_str()));
+    }
+    let mut filter = parse_filter(&query)?;
+    filter.include_restricted = caller.user.restricted_clearance;
+    let store = state.store.clone();
+    let user = caller.user;
+    blocking(move || -> Result<Json<Value>, AppError> {
+        if !user.has(Role::Archivist) {
+            let assigned = store.hr_assigned_events(user.id)?;
+            filter.events = Some(match filter.events.take() {
+                // Asking for an event not assigned is an empty list, not a refusal.
+                Some(asked) => asked.into_iter().filter(|e| assigned.contains(e)).collect(),
+                None => assigned,
+            });
+        }
+        let accessor = Accessor::Operator(user.accessor_name());
+        let rows = store.list_registrations(&filter, &accessor, now_ms())?;
+        let next = (rows.len() == filter.limit as usize)
+            .then(|| rows.last().map(|r| format!("{}~{}", r.captured_at, r.id)))
+            .flatten();
+        Ok(Json(json!({ "registrations": rows, "next": next })))
+    })
+    .await?
 }
 
 #[derive(Deserialize)]

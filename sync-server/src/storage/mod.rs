@@ -11,6 +11,7 @@ mod sqlite;
 
 pub use sqlite::access_log::{AccessAction, AccessEntry, AccessLogVerdict, Accessor};
 pub use sqlite::hr_accounts::{Credential, CredentialKind, NewHrUser};
+pub use sqlite::registration_index::{RegistrationFilter, RegistrationSummary};
 pub use sqlite::{BackupReport, RestoreReport, SqliteStore};
 
 use crate::hr::accounts::{HrUser, PasswordHash};
@@ -356,6 +357,14 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
     /// Assigns an event to an HR user; `false` if there is no such user.
     fn assign_hr_event(&self, user_id: u64, event_id: &str) -> StorageResult<bool>;
     fn hr_assigned_events(&self, user_id: u64) -> StorageResult<Vec<String>>;
+    /// The registrations `filter` selects, newest first, each listed row logged as read by
+    /// `reader` in the same commit.
+    fn list_registrations(
+        &self,
+        filter: &RegistrationFilter,
+        reader: &Accessor,
+        at: i64,
+    ) -> StorageResult<Vec<RegistrationSummary>>;
     /// Appends one entry to the access log on its own (a refused attempt, say).
     fn log_access(&self, entry: &AccessEntry) -> StorageResult<()>;
 }

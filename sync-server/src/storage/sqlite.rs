@@ -31,6 +31,7 @@ use super::*;
 pub mod access_log;
 mod backup;
 pub mod hr_accounts;
+pub mod registration_index;
 mod staff_unlock;
 #[cfg(test)]
 mod tests;
@@ -218,6 +219,7 @@ impl SqliteStore {
         conn.execute_batch(access_log::SCHEMA)?;
         conn.execute_batch(staff_unlock::SCHEMA)?;
         conn.execute_batch(hr_accounts::SCHEMA)?;
+        conn.execute_batch(registration_index::SCHEMA)?;
         Ok(SqliteStore::with_connection(conn, None))
     }
 
@@ -282,6 +284,7 @@ impl SqliteStore {
         conn.execute_batch(access_log::SCHEMA)?;
         conn.execute_batch(staff_unlock::SCHEMA)?;
         conn.execute_batch(hr_accounts::SCHEMA)?;
+        conn.execute_batch(registration_index::SCHEMA)?;
         Ok(SqliteStore::with_connection(conn, Some(path.to_owned())))
     }
 
@@ -1250,6 +1253,31 @@ impl RelayStore for SqliteStore {
 
     fn hr_assigned_events(&self, user_id: u64) -> StorageResult<Vec<String>> {
         hr_accounts::assigned_events(&self.conn(), user_id)
+    }
+
+    fn list_registrations(
+        &self,
+        filter: &registration_index::RegistrationFilter,
+        reader: &Accessor,
+        at: i64,
+    ) -> StorageResult<Vec<registration_index::RegistrationSummary>> {
+        let mut conn = self.conn();
+        registration_index::refresh(&mut conn)?;
+        let tx = conn.transaction()?;
+        let rows = registration_index::list(&tx, filter)?;
+        // Each listed row shows a name: a read of personal data, logged with the list.
+        let entries: Vec<AccessEntry> = rows
+            .iter()
+            .map(|row| AccessEntry {
+                at,
+                accessor: reader.clone(),
+                action: AccessAction::List,
+                doc_id: row.id.clone(),
+            })
+            .collect();
+        access_log::append(&tx, &entries)?;
+        tx.commit()?;
+        Ok(rows)
     }
 
     fn log_access(&self, entry: &AccessEntry) -> StorageResult<()> {

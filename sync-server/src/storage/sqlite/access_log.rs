@@ -69,6 +69,8 @@ pub enum AccessAction {
     /// Someone at the relay asked to read the record and was refused (no clearance for a
     /// restricted record, or not assigned to its event).
     ReadRefused,
+    /// The record was a row of a list or search someone at the relay saw (its name, status).
+    List,
 }
 
 impl AccessAction {
@@ -80,6 +82,7 @@ impl AccessAction {
             AccessAction::Remove => "remove",
             AccessAction::Export => "export",
             AccessAction::ReadRefused => "read_refused",
+            AccessAction::List => "list",
         }
     }
 
@@ -91,6 +94,7 @@ impl AccessAction {
             AccessAction::Remove,
             AccessAction::Export,
             AccessAction::ReadRefused,
+            AccessAction::List,
         ]
         .into_iter()
         .find(|a| a.as_str() == text)

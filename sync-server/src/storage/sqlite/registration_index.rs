@@ -1,0 +1,316 @@
+//! What HR's lists and searches read: one row per stored registration with the fields a
+//! list filters and shows, kept up to date from the change log. A refresh before each
+//! query indexes whatever the log has numbered since the last one (new captures, staff and
+//! HR edits) and drops the rows of removed registrations, so the index never outlives the
+//! record it copies.
+
+use kiosk_core::documents::RegistrationDocument;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::storage::StorageResult;
+
+pub(crate) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS registration_index (
+    doc_id       TEXT PRIMARY KEY NOT NULL,
+    event_id     TEXT NOT NULL,
+    captured_at  INTEGER NOT NULL,
+    restricted   INTEGER NOT NULL,
+    talent_pool  INTEGER NOT NULL,
+    status       TEXT NOT NULL,
+    -- Codes between commas (',law,it-development,'), so one LIKE finds one code.
+    interests    TEXT NOT NULL,
+    locations    TEXT NOT NULL,
+    receipt_code TEXT NOT NULL,
+    given_name   TEXT NOT NULL,
+    family_name  TEXT NOT NULL,
+    -- Lower-case names, email, phone and receipt code: what a search matches.
+    search       TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS registration_index_by_event
+    ON registration_index (event_id, captured_at DESC, doc_id DESC);
+CREATE INDEX IF NOT EXISTS registration_index_by_time
+    ON registration_index (captured_at DESC, doc_id DESC);
+CREATE INDEX IF NOT EXISTS registration_changes_by_seq ON registration_changes (commit_seq);
+CREATE TABLE IF NOT EXISTS registration_index_state (
+    id        INTEGER PRIMARY KEY CHECK (id = 1),
+    watermark INTEGER NOT NULL
+) STRICT;
+";
+
+/// What a list may be narrowed to. `events: None` is every event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegistrationFilter {
+    pub events: Option<Vec<String>>,
+    pub include_restricted: bool,
+    pub interest: Option<String>,
+    pub location: Option<String>,
+    pub status: Option<String>,
+    pub captured_from: Option<i64>,
+    pub captured_before: Option<i64>,
+    pub talent_pool: Option<bool>,
+    /// Part of a name, email, phone number or receipt code, any case.
+    pub search: Option<String>,
+    /// Rows older than this `(captured_at, doc_id)`: the last row of the previous page.
+    pub after: Option<(i64, String)>,
+    pub limit: u32,
+}
+
+/// One row of a list.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RegistrationSummary {
+    pub id: String,
+    pub event_id: String,
+    pub captured_at: i64,
+    pub given_name: String,
+    pub family_name: String,
+    pub receipt_code: String,
+    pub status: String,
+    pub talent_pool: bool,
+    pub restricted: bool,
+    pub interests: Vec<String>,
+    pub locations: Vec<String>,
+}
+
+fn codes(list: &[String]) -> String {
+    format!(",{},", list.join(","))
+}
+
+/// Indexes what the change log numbered since the last refresh, in one transaction.
+pub(crate) fn refresh(conn: &mut Connection) -> StorageResult<()> {
+    let tx = conn.transaction()?;
+    let watermark: i64 = tx
+        .query_row(
+            "SELECT watermark FROM registration_index_state WHERE id = 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(-1);
+    let newest: i64 = tx.query_row(
+        "SELECT COALESCE(MAX(commit_seq), -1) FROM registration_changes",
+        [],
+        |r| r.get(0),
+    )?;
+    if newest > watermark {
+        let changed: Vec<String> = tx
+            .prepare("SELECT DISTINCT doc_id FROM registration_changes WHERE commit_seq > ?1")?
+            .query_map([watermark], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for doc_id in changed {
+            index_one(&tx, &doc_id)?;
+        }
+    }
+    tx.execute(
+        "DELETE FROM registration_index WHERE doc_id IN (SELECT doc_id FROM removals)",
+        [],
+    )?;
+    tx.execute(
+        "INSERT INTO registration_index_state (id, watermark) VALUES (1, ?1)
+         ON CONFLICT (id) DO UPDATE SET watermark = excluded.watermark",
+        [newest.max(watermark)],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn index_one(conn: &Connection, doc_id: &str) -> StorageResult<()> {
+    let receipt_code: Option<String> = conn
+        .query_row(
+            "SELECT receipt_code FROM registrations WHERE doc_id = ?1",
+            [doc_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let stored = super::stored_registration(conn, doc_id)?;
+    let (Some(receipt_code), Some(stored)) = (receipt_code, stored) else {
+        conn.execute("DELETE FROM registration_index WHERE doc_id = ?1", [doc_id])?;
+        return Ok(());
+    };
+    // A document the relay stored is one it could read; should one not read now, it is
+    // left out of lists (and still readable by id) rather than stopping every list.
+    let Ok((document, registration)) = RegistrationDocument::load_unattributed(&stored.changes)
+    else {
+        tracing::warn!(doc_id, "a stored registration could not be indexed");
+        return Ok(());
+    };
+    let status = document
+        .annotations()
+        .map(|a| a.status.as_str())
+        .unwrap_or("new");
+    let person = &registration.person;
+    let search = [
+        person.given_name.as_str(),
+        person.family_name.as_str(),
+        person.email.as_deref().unwrap_or(""),
+        person.phone.as_deref().unwrap_or(""),
+        receipt_code.as_str(),
+    ]
+    .join(" ")
+    .to_lowercase();
+    conn.execute(
+        "INSERT INTO registration_index (doc_id, event_id, captured_at, restricted, talent_pool,
+                                         status, interests, locations, receipt_code,
+                                         given_name, family_name, search)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+         ON CONFLICT (doc_id) DO UPDATE SET
+             status = excluded.status, restricted = excluded.restricted,
+             talent_pool = excluded.talent_pool, search = excluded.search",
+        params![
+            doc_id,
+            registration.event_id.as_str(),
+            registration.captured_at.millis(),
+            registration.restricted,
+            registration.consents.talent_pool.is_some(),
+            status,
+            codes(&registration.interests),
+            codes(&registration.locations),
+            receipt_code,
+            person.given_name,
+            person.family_name,
+            search
+        ],
+    )?;
+    Ok(())
+}
+
+/// Adds `condition` with its one `?` numbered for `value`.
+fn bind(
+    conditions: &mut Vec<String>,
+    values: &mut Vec<rusqlite::types::Value>,
+    condition: &str,
+    value: rusqlite::types::Value,
+) {
+    values.push(value);
+    conditions.push(condition.replace('?', &format!("?{}", values.len())));
+}
+
+/// The rows `filter` selects, newest first.
+pub(crate) fn list(
+    conn: &Connection,
+    filter: &RegistrationFilter,
+) -> StorageResult<Vec<RegistrationSummary>> {
+    let mut conditions: Vec<String> = Vec::new();
+    let mut values: Vec<rusqlite::types::Value> = Vec::new();
+    if let Some(events) = &filter.events {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Each placeholder gets its own number as it is bound.
+        let mut clause = String::from("event_id IN (");
+        for (i, event) in events.iter().enumerate() {
+            values.push(event.clone().into());
+            if i > 0 {
+                clause.push_str(", ");
+            }
+            clause.push_str(&format!("?{}", values.len()));
+        }
+        clause.push(')');
+        conditions.push(clause);
+    }
+    if !filter.include_restricted {
+        conditions.push("restricted = 0".into());
+    }
+    if let Some(interest) = &filter.interest {
+        bind(
+            &mut conditions,
+            &mut values,
+            "instr(interests, ?) > 0",
+            format!(",{interest},").into(),
+        );
+    }
+    if let Some(location) = &filter.location {
+        bind(
+            &mut conditions,
+            &mut values,
+            "instr(locations, ?) > 0",
+            format!(",{location},").into(),
+        );
+    }
+    if let Some(status) = &filter.status {
+        bind(
+            &mut conditions,
+            &mut values,
+            "status = ?",
+            status.clone().into(),
+        );
+    }
+    if let Some(from) = filter.captured_from {
+        bind(
+            &mut conditions,
+            &mut values,
+            "captured_at >= ?",
+            from.into(),
+        );
+    }
+    if let Some(before) = filter.captured_before {
+        bind(
+            &mut conditions,
+            &mut values,
+            "captured_at < ?",
+            before.into(),
+        );
+    }
+    if let Some(talent_pool) = filter.talent_pool {
+        bind(
+            &mut conditions,
+            &mut values,
+            "talent_pool = ?",
+            i64::from(talent_pool).into(),
+        );
+    }
+    if let Some(search) = &filter.search {
+        bind(
+            &mut conditions,
+            &mut values,
+            "instr(search, ?) > 0",
+            search.to_lowercase().into(),
+        );
+    }
+    if let Some((at, doc_id)) = &filter.after {
+        values.push((*at).into());
+        let at_param = values.len();
+        values.push(doc_id.clone().into());
+        let id_param = values.len();
+        conditions.push(format!(
+            "(captured_at < ?{at_param} OR (captured_at = ?{at_param} AND doc_id < ?{id_param}))"
+        ));
+    }
+    let mut sql = String::from(
+        "SELECT doc_id, event_id, captured_at, given_name, family_name, receipt_code, status,
+                talent_pool, restricted, interests, locations
+         FROM registration_index",
+    );
+    if !conditions.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&conditions.join(" AND "));
+    }
+    sql.push_str(&format!(
+        " ORDER BY captured_at DESC, doc_id DESC LIMIT {}",
+        filter.limit
+    ));
+    let split = |text: String| -> Vec<String> {
+        text.split(',')
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let mut statement = conn.prepare(&sql)?;
+    let rows = statement
+        .query_map(rusqlite::params_from_iter(values), |r| {
+            Ok(RegistrationSummary {
+                id: r.get(0)?,
+                event_id: r.get(1)?,
+                captured_at: r.get(2)?,
+                given_name: r.get(3)?,
+                family_name: r.get(4)?,
+                receipt_code: r.get(5)?,
+                status: r.get(6)?,
+                talent_pool: r.get(7)?,
+                restricted: r.get(8)?,
+                interests: split(r.get(9)?),
+                locations: split(r.get(10)?),
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
