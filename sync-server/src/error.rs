@@ -54,6 +54,10 @@ pub enum AppError {
     Restricted,
     #[error("bad filter {0}")]
     BadFilter(String),
+    #[error("no such device")]
+    UnknownDevice,
+    #[error("only an enrolled, unrevoked staff tablet has a PIN to unlock")]
+    NotAStaffTablet,
 }
 
 #[derive(Serialize)]
@@ -105,6 +109,8 @@ impl AppError {
             AppError::NotAssigned => (StatusCode::FORBIDDEN, "not_assigned"),
             AppError::Restricted => (StatusCode::FORBIDDEN, "restricted"),
             AppError::BadFilter(_) => (StatusCode::BAD_REQUEST, "invalid_filter"),
+            AppError::UnknownDevice => (StatusCode::NOT_FOUND, "unknown_device"),
+            AppError::NotAStaffTablet => (StatusCode::CONFLICT, "not_a_staff_tablet"),
         }
     }
 }

@@ -8,99 +8,11 @@ use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_core::sync::HttpTransport;
 use kiosk_core::validation::RegistrationInput;
 use kiosk_core::visitor::VisitorSession;
-use kiosk_sync_server::hr::accounts::{PasswordHash, Role};
-use kiosk_sync_server::hr::provision_user;
+use kiosk_sync_server::hr::accounts::Role;
 use kiosk_sync_server::storage::{Accessor, RelayStore};
+use kiosk_tests::hr::{Hr, Http, user};
 use kiosk_tests::{file_relay, sync_now, tablet};
 use serde_json::{Value, json};
-
-const PASSWORD: &str = "ett långt lösenord";
-
-struct Http {
-    agent: ureq::Agent,
-    base: String,
-}
-
-/// A logged-in HR user: the session cookie and CSRF token.
-struct Hr<'a> {
-    http: &'a Http,
-    cookie: String,
-    csrf: String,
-}
-
-impl Http {
-    fn new(base: String) -> Http {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .new_agent();
-        Http { agent, base }
-    }
-
-    fn login(&self, username: &str) -> Hr<'_> {
-        let mut response = self
-            .agent
-            .post(&format!("{}/api/v1/login", self.base))
-            .header("content-type", "application/json")
-            .send(json!({ "username": username, "password": PASSWORD }).to_string())
-            .expect("answer");
-        assert_eq!(response.status().as_u16(), 200, "login of {username}");
-        let cookie = response
-            .headers()
-            .get("set-cookie")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .expect("cookie")
-            .to_owned();
-        let body: Value = json_of(&mut response);
-        Hr {
-            http: self,
-            cookie,
-            csrf: body["csrf_token"].as_str().expect("csrf").to_owned(),
-        }
-    }
-}
-
-impl Hr<'_> {
-    fn get(&self, path: &str) -> (u16, Value) {
-        let mut response = self
-            .http
-            .agent
-            .get(&format!("{}{path}", self.http.base))
-            .header("cookie", &self.cookie)
-            .call()
-            .expect("answer");
-        let status = response.status().as_u16();
-        (status, json_of(&mut response))
-    }
-
-    fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let mut response = self
-            .http
-            .agent
-            .post(&format!("{}{path}", self.http.base))
-            .header("cookie", &self.cookie)
-            .header("x-csrf-token", &self.csrf)
-            .header("content-type", "application/json")
-            .send(body.to_string())
-            .expect("answer");
-        let status = response.status().as_u16();
-        (status, json_of(&mut response))
-    }
-}
-
-fn json_of(response: &mut ureq::http::Response<ureq::Body>) -> Value {
-    let text = response.body_mut().read_to_string().unwrap_or_default();
-    serde_json::from_str(&text).unwrap_or(Value::Null)
-}
-
-fn user(store: &dyn RelayStore, username: &str, role: Role) -> u64 {
-    let (user, _) = provision_user(store, username, "Test", vec![role], 0).expect("provisioned");
-    store
-        .set_hr_password(user.id, &PasswordHash::new(PASSWORD), false)
-        .expect("password");
-    user.id
-}
 
 fn input(given: &str, restricted: bool) -> RegistrationInput {
     RegistrationInput {
@@ -166,19 +78,37 @@ fn capture_open_and_protected(
     (tablet, open, protected)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hr_reads_only_what_role_assignment_and_clearance_allow_and_every_attempt_is_logged() {
+/// A recruiter `rut` (whose id is returned), an archivist `arvid` and an admin `anna`.
+fn three_users(store: &dyn RelayStore) -> u64 {
+    let rut = user(store, "rut", Role::Recruiter);
+    user(store, "arvid", Role::Archivist);
+    user(store, "anna", Role::Admin);
+    rut
+}
+
+/// Starts a relay where a kiosk captured "Signe" and "Tove" (see
+/// [`capture_open_and_protected`]) and [`three_users`] exist, and runs `check` off the async
+/// threads with the relay's URL and store, the two ids and the recruiter's id.
+async fn with_two_registrations_and_three_users(
+    check: impl FnOnce(&str, &dyn RelayStore, String, String, u64) + Send + 'static,
+) {
     let relay = file_relay().await;
     let url = relay.server.url();
     let code = relay.code(EnrolledRole::Kiosk, 1, 3_600_000);
     let store = relay.store.clone();
     tokio::task::spawn_blocking(move || {
         let (_tablet, open, protected) = capture_open_and_protected(&url, &code);
-        let store: &dyn RelayStore = store.as_ref();
-        let rut = user(store, "rut", Role::Recruiter);
-        user(store, "arvid", Role::Archivist);
-        user(store, "anna", Role::Admin);
-        let http = Http::new(url.clone());
+        let rut = three_users(store.as_ref());
+        check(&url, store.as_ref(), open, protected, rut);
+    })
+    .await
+    .expect("ran");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hr_reads_only_what_role_assignment_and_clearance_allow_and_every_attempt_is_logged() {
+    with_two_registrations_and_three_users(|url, store, open, protected, rut| {
+        let http = Http::new(url.to_owned());
         let recruiter = http.login("rut");
         let admin = http.login("anna");
         let archivist = http.login("arvid");
@@ -245,8 +175,7 @@ async fn hr_reads_only_what_role_assignment_and_clearance_allow_and_every_attemp
                 .is_none()
         );
     })
-    .await
-    .expect("ran");
+    .await;
 }
 
 /// The names a list answer shows.
@@ -261,17 +190,8 @@ fn names(body: &Value) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lists_and_searches_show_only_readable_records_filtered_and_logged() {
-    let relay = file_relay().await;
-    let url = relay.server.url();
-    let code = relay.code(EnrolledRole::Kiosk, 1, 3_600_000);
-    let store = relay.store.clone();
-    tokio::task::spawn_blocking(move || {
-        let (_tablet, open, protected) = capture_open_and_protected(&url, &code);
-        let store: &dyn RelayStore = store.as_ref();
-        let rut = user(store, "rut", Role::Recruiter);
-        user(store, "arvid", Role::Archivist);
-        user(store, "anna", Role::Admin);
-        let http = Http::new(url.clone());
+    with_two_registrations_and_three_users(|url, store, open, protected, rut| {
+        let http = Http::new(url.to_owned());
         let recruiter = http.login("rut");
         let archivist = http.login("arvid");
         let admin = http.login("anna");
@@ -355,6 +275,5 @@ async fn lists_and_searches_show_only_readable_records_filtered_and_logged() {
                 .is_none()
         );
     })
-    .await
-    .expect("ran");
+    .await;
 }

@@ -11,7 +11,9 @@ mod sqlite;
 
 pub use sqlite::access_log::{AccessAction, AccessEntry, AccessLogVerdict, Accessor};
 pub use sqlite::hr_accounts::{Credential, CredentialKind, NewHrUser};
-pub use sqlite::registration_index::{RegistrationFilter, RegistrationSummary};
+pub use sqlite::registration_index::{
+    ExportPage, ExportedRegistration, RegistrationFilter, RegistrationSummary,
+};
 pub use sqlite::{BackupReport, RestoreReport, SqliteStore};
 
 use crate::hr::accounts::{HrUser, PasswordHash};
@@ -305,6 +307,8 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
     fn backup_state(&self) -> StorageResult<BackupState>;
     /// What the relay holds from one device, for the event's closing count.
     fn device_report(&self, device_key: &[u8; 32]) -> StorageResult<Option<DeviceReport>>;
+    /// The keys of every enrolled device, or of one event's, in enrollment order.
+    fn device_keys(&self, event_id: Option<&str>) -> StorageResult<Vec<[u8; 32]>>;
     /// The event document's changes past `heads` (all of them for heads it does not know);
     /// `None` when `heads` are the document's heads or there is no such event.
     fn event_changes_since(
@@ -367,4 +371,13 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
     ) -> StorageResult<Vec<RegistrationSummary>>;
     /// Appends one entry to the access log on its own (a refused attempt, say).
     fn log_access(&self, entry: &AccessEntry) -> StorageResult<()>;
+    /// One page of a bulk export: up to `filter.limit` registrations `filter` selects after
+    /// `filter.after`, newest first, never restricted ones (whatever `filter` says), each
+    /// with its whole document, and each logged as exported by `reader` in the same commit.
+    fn export_registrations(
+        &self,
+        filter: &RegistrationFilter,
+        reader: &Accessor,
+        at: i64,
+    ) -> StorageResult<ExportPage>;
 }

@@ -1102,6 +1102,19 @@ impl RelayStore for SqliteStore {
             .optional()?)
     }
 
+    fn device_keys(&self, event_id: Option<&str>) -> StorageResult<Vec<[u8; 32]>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare(
+            "SELECT device_key FROM devices WHERE ?1 IS NULL OR event_id = ?1
+             ORDER BY certified_at, device_key",
+        )?;
+        let keys = statement
+            .query_map([event_id], |r| r.get::<_, Vec<u8>>(0))?
+            .map(|key| key32(key?, "device key"))
+            .collect::<StorageResult<Vec<_>>>()?;
+        Ok(keys)
+    }
+
     fn device_report(&self, device_key: &[u8; 32]) -> StorageResult<Option<DeviceReport>> {
         let conn = self.conn();
         let Some(record) = read_device(&conn, device_key)? else {
@@ -1278,6 +1291,31 @@ impl RelayStore for SqliteStore {
         access_log::append(&tx, &entries)?;
         tx.commit()?;
         Ok(rows)
+    }
+
+    fn export_registrations(
+        &self,
+        filter: &registration_index::RegistrationFilter,
+        reader: &Accessor,
+        at: i64,
+    ) -> StorageResult<registration_index::ExportPage> {
+        let mut conn = self.conn();
+        registration_index::refresh(&mut conn)?;
+        let tx = conn.transaction()?;
+        let page = registration_index::export_page(&tx, filter)?;
+        let entries: Vec<AccessEntry> = page
+            .records
+            .iter()
+            .map(|record| AccessEntry {
+                at,
+                accessor: reader.clone(),
+                action: AccessAction::Export,
+                doc_id: record.id.clone(),
+            })
+            .collect();
+        access_log::append(&tx, &entries)?;
+        tx.commit()?;
+        Ok(page)
     }
 
     fn log_access(&self, entry: &AccessEntry) -> StorageResult<()> {
