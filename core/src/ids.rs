@@ -183,6 +183,20 @@ impl Timestamp {
             minute_of_day % 60
         )
     }
+
+    /// The UTC date and time in ISO 8601, to the second: `2026-03-12T09:00:00Z`, for files
+    /// other programs read (exports).
+    pub fn utc_iso8601(self) -> String {
+        let seconds = self.0.div_euclid(1000);
+        let (days, second_of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+        let (year, month, day) = civil_from_days(days);
+        format!(
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+            second_of_day / 3600,
+            second_of_day / 60 % 60,
+            second_of_day % 60
+        )
+    }
 }
 
 /// The (year, month, day) of a day counted from 1970-01-01 (Howard Hinnant's algorithm).
@@ -327,6 +341,12 @@ mod tests {
 
     #[test]
     fn timestamps_read_as_utc_dates() {
+        assert_eq!(Timestamp(0).utc_iso8601(), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            Timestamp(1_773_306_061_999).utc_iso8601(),
+            "2026-03-12T09:01:01Z"
+        );
+        assert_eq!(Timestamp(-1).utc_iso8601(), "1969-12-31T23:59:59Z");
         assert_eq!(Timestamp(0).utc_minutes(), "1970-01-01 00:00 UTC");
         assert_eq!(
             Timestamp(1_772_352_000_000).utc_minutes(),

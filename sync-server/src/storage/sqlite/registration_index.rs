@@ -26,11 +26,21 @@ CREATE TABLE IF NOT EXISTS registration_index (
     -- Lower-case names, email, phone and receipt code: what a search matches.
     search       TEXT NOT NULL
 ) STRICT;
-CREATE INDEX IF NOT EXISTS registration_index_by_event
-    ON registration_index (event_id, captured_at DESC, doc_id DESC);
-CREATE INDEX IF NOT EXISTS registration_index_by_time
-    ON registration_index (captured_at DESC, doc_id DESC);
+-- A page's keys are read from one of these two indexes alone: each holds every column a
+-- filter reads, so rows a filter skips cost no table lookup. A search that matches few
+-- rows scans one index, newest first (about 25 ms for 100,000 rows, where a lookup per
+-- row took 50-90 ms); one that matches many stops at the page's end. They replace two
+-- narrower indexes of the same order.
+DROP INDEX IF EXISTS registration_index_by_event;
+DROP INDEX IF EXISTS registration_index_by_time;
+CREATE INDEX IF NOT EXISTS registration_index_list_by_time ON registration_index
+    (captured_at DESC, doc_id DESC, restricted, talent_pool, status, interests, locations,
+     search);
+CREATE INDEX IF NOT EXISTS registration_index_list_by_event ON registration_index
+    (event_id, captured_at DESC, doc_id DESC, restricted, talent_pool, status, interests,
+     locations, search);
 CREATE INDEX IF NOT EXISTS registration_changes_by_seq ON registration_changes (commit_seq);
+CREATE INDEX IF NOT EXISTS removals_by_seq ON removals (commit_seq);
 CREATE TABLE IF NOT EXISTS registration_index_state (
     id        INTEGER PRIMARY KEY CHECK (id = 1),
     watermark INTEGER NOT NULL
@@ -71,6 +81,25 @@ pub struct RegistrationSummary {
     pub locations: Vec<String>,
 }
 
+/// One record of a bulk export: what the index knows of it, and the whole document to read
+/// the rest from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportedRegistration {
+    pub id: String,
+    pub captured_at: i64,
+    pub receipt_code: String,
+    /// The capture's change followed by every later change, as change chunks.
+    pub changes: Vec<u8>,
+}
+
+/// One page of a bulk export.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ExportPage {
+    pub records: Vec<ExportedRegistration>,
+    /// Where the next page starts (`after`); `None` on the last page.
+    pub next: Option<(i64, String)>,
+}
+
 fn codes(list: &[String]) -> String {
     format!(",{},", list.join(","))
 }
@@ -100,9 +129,12 @@ pub(crate) fn refresh(conn: &mut Connection) -> StorageResult<()> {
             index_one(&tx, &doc_id)?;
         }
     }
+    // Removals take numbers from the same counter as commits, so those after the watermark
+    // are all this refresh has not seen: each list does not read every removal ever made.
     tx.execute(
-        "DELETE FROM registration_index WHERE doc_id IN (SELECT doc_id FROM removals)",
-        [],
+        "DELETE FROM registration_index
+         WHERE doc_id IN (SELECT doc_id FROM removals WHERE commit_seq > ?1)",
+        [watermark],
     )?;
     tx.execute(
         "INSERT INTO registration_index_state (id, watermark) VALUES (1, ?1)
@@ -271,23 +303,29 @@ pub(crate) fn list(
         let at_param = values.len();
         values.push(doc_id.clone().into());
         let id_param = values.len();
+        // The first term bounds the index range, so a later page starts where the last
+        // ended instead of scanning past every newer row.
         conditions.push(format!(
-            "(captured_at < ?{at_param} OR (captured_at = ?{at_param} AND doc_id < ?{id_param}))"
+            "captured_at <= ?{at_param} \
+             AND (captured_at < ?{at_param} OR (captured_at = ?{at_param} AND doc_id < ?{id_param}))"
         ));
     }
-    let mut sql = String::from(
-        "SELECT doc_id, event_id, captured_at, given_name, family_name, receipt_code, status,
-                talent_pool, restricted, interests, locations
-         FROM registration_index",
-    );
+    // The page's keys from one index alone (see SCHEMA), then its rows by key.
+    let mut keys = String::from("SELECT doc_id FROM registration_index");
     if !conditions.is_empty() {
-        sql.push_str(" WHERE ");
-        sql.push_str(&conditions.join(" AND "));
+        keys.push_str(" WHERE ");
+        keys.push_str(&conditions.join(" AND "));
     }
-    sql.push_str(&format!(
+    keys.push_str(&format!(
         " ORDER BY captured_at DESC, doc_id DESC LIMIT {}",
         filter.limit
     ));
+    let sql = format!(
+        "SELECT doc_id, event_id, captured_at, given_name, family_name, receipt_code, status,
+                talent_pool, restricted, interests, locations
+         FROM registration_index WHERE doc_id IN ({keys})
+         ORDER BY captured_at DESC, doc_id DESC"
+    );
     let split = |text: String| -> Vec<String> {
         text.split(',')
             .filter(|c| !c.is_empty())
@@ -313,4 +351,34 @@ pub(crate) fn list(
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
+}
+
+/// One page of an export: the rows `filter` selects (restricted ones never, whatever the
+/// filter says), newest first, each with its stored document and changes.
+pub(crate) fn export_page(
+    conn: &Connection,
+    filter: &RegistrationFilter,
+) -> StorageResult<ExportPage> {
+    let filter = RegistrationFilter {
+        include_restricted: false,
+        ..filter.clone()
+    };
+    let rows = list(conn, &filter)?;
+    let next = (rows.len() == filter.limit as usize)
+        .then(|| rows.last().map(|r| (r.captured_at, r.id.clone())))
+        .flatten();
+    let mut records = Vec::with_capacity(rows.len());
+    for row in rows {
+        // The record's own flag decides, read in the same transaction as the index row.
+        match super::stored_registration(conn, &row.id)? {
+            Some(stored) if !stored.restricted => records.push(ExportedRegistration {
+                id: row.id,
+                captured_at: row.captured_at,
+                receipt_code: row.receipt_code,
+                changes: stored.changes,
+            }),
+            _ => {}
+        }
+    }
+    Ok(ExportPage { records, next })
 }

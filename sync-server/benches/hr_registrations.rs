@@ -1,0 +1,442 @@
+//! HR figures on a relay store of N registrations (100,000 by default), through the relay's
+//! router (`oneshot`, with an archivist's API token), so each figure covers the token check,
+//! the index refresh, the query, the access-log entries and the JSON answer:
+//! - list and search latency over 200 queries of mixed filters and searches (name part,
+//!   email, receipt code; event, interest, location, status, talent pool, time window, a
+//!   deep page), p50 / p99 overall and per kind, with the first query (which indexes all N
+//!   registrations) apart;
+//! - a CSV export of every open registration: wall time, and the peak RSS growth while it
+//!   streams, in a fresh process on the same file (so memory the fill left behind does not
+//!   hide it; peak reset through /proc/self/clear_refs, VmRSS also sampled per chunk).
+//!
+//! The store is filled through `RelayStore::ingest`, the relay's real storage path, with
+//! generated registrations as Automerge documents, 1,000 per sync request; the seal and
+//! signature checks a kiosk's push goes through first are skipped (the `sync` bench measures
+//! those), which takes the fill from about half an hour to well under a minute.
+//!
+//! Run: `cargo bench -p kiosk-sync-server --bench hr_registrations` (optionally `-- 20000`).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::Request;
+use futures_util::StreamExt;
+use kiosk_core::capture::receipt_code;
+use kiosk_core::documents::RegistrationDocument;
+use kiosk_core::generator::RegistrationGenerator;
+use kiosk_core::protocol::enrollment::EnrolledRole;
+use kiosk_core::registration::Registration;
+use kiosk_sync_server::hr::accounts::{PasswordHash, Role};
+use kiosk_sync_server::hr::sessions;
+use kiosk_sync_server::keys::RelayKeys;
+use kiosk_sync_server::storage::{
+    Accessor, Credential, CredentialKind, IngestBatch, IngestItem, IngestOutcome, RelayStore,
+    SqliteStore,
+};
+use kiosk_sync_server::{AppState, now_ms, router};
+use tower::ServiceExt;
+
+const PER_REQUEST: usize = 1_000;
+
+/// What a fill leaves for the queries to look for: every 1,000th registration.
+struct Sample {
+    registrations: Vec<Registration>,
+    receipt_codes: Vec<String>,
+    open: usize,
+}
+
+/// Stores `count` generated registrations as one kiosk's sync requests.
+fn fill(store: &SqliteStore, count: usize) -> Sample {
+    let signing = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
+    let key = signing.verifying_key();
+    kiosk_sync_server::storage::enroll_for_tests(
+        store,
+        key.to_bytes(),
+        kiosk_core::demo::DEMO_EVENT_ID,
+        EnrolledRole::Kiosk,
+        None,
+    );
+    let mut generator = RegistrationGenerator::new(kiosk_core::demo::demo_event(), 42);
+    let mut sample = Sample {
+        registrations: Vec::new(),
+        receipt_codes: Vec::new(),
+        open: 0,
+    };
+    let mut seq = 0;
+    let mut made = 0;
+    while made < count {
+        let items: Vec<IngestItem> = (made..count.min(made + PER_REQUEST))
+            .map(|i| {
+                let registration = generator.next_registration().expect("valid");
+                let mut document =
+                    RegistrationDocument::create(&registration, &key, registration.captured_at)
+                        .expect("document");
+                let code = receipt_code::for_registration(&registration.id);
+                if !registration.restricted {
+                    sample.open += 1;
+                    if i % 1_000 == 500 {
+                        sample.registrations.push(registration.clone());
+                        sample.receipt_codes.push(code.clone());
+                    }
+                }
+                IngestItem::Store {
+                    doc_id: registration.id.to_string(),
+                    event_id: registration.event_id.to_string(),
+                    change_hashes: document.change_hashes().iter().map(|h| h.0).collect(),
+                    document: document.save_changes(),
+                    capture_signature: vec![0; 64],
+                    receipt_code: code,
+                    restricted: registration.restricted,
+                    journal_seq: None,
+                }
+            })
+            .collect();
+        made += items.len();
+        seq += 1;
+        let outcome = store
+            .ingest(&IngestBatch {
+                device_key: key.to_bytes(),
+                seq,
+                received_at: now_ms(),
+                items,
+                accessor: Accessor::Device {
+                    device_key: key.to_bytes(),
+                    recruiter: None,
+                },
+                pull: None,
+            })
+            .expect("ingested");
+        assert!(matches!(outcome, IngestOutcome::Committed { .. }));
+    }
+    sample
+}
+
+/// An archivist with an API token; returns the token.
+fn archivist_token(store: &dyn RelayStore) -> String {
+    let (user, _) = kiosk_sync_server::hr::provision_user(
+        store,
+        "arkivarie",
+        "Bench Archivist",
+        vec![Role::Archivist],
+        0,
+    )
+    .expect("user");
+    store
+        .set_hr_password(user.id, &PasswordHash::new("ett långt lösenord"), false)
+        .expect("password");
+    let token = sessions::new_secret();
+    let now = now_ms();
+    store
+        .put_hr_credential(
+            &sessions::secret_hash(&token),
+            &Credential {
+                kind: CredentialKind::ApiToken,
+                user_id: user.id,
+                csrf_hash: None,
+                expires_at: now + 86_400_000,
+                last_used_at: now,
+            },
+            Some("bench"),
+            now,
+        )
+        .expect("token");
+    token
+}
+
+/// The 200 queries: (kind, query string), mixed.
+fn queries(sample: &Sample) -> Vec<(&'static str, String)> {
+    let event = kiosk_core::demo::DEMO_EVENT_ID;
+    let interests = [
+        "law",
+        "it-development",
+        "hr",
+        "analysis",
+        "information-security",
+    ];
+    let locations = ["stockholm", "malmo", "umea", "remote"];
+    let statuses = ["new", "shortlisted", "hired"];
+    let first = sample.registrations[0].captured_at.millis();
+    let last = sample
+        .registrations
+        .last()
+        .expect("a sample")
+        .captured_at
+        .millis();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while out.len() < 200 {
+        let r = &sample.registrations[i % sample.registrations.len()];
+        let person = &r.person;
+        let name_part: String = person.family_name.chars().take(4).collect();
+        let query = match i % 14 {
+            0 => ("no filter", String::new()),
+            1 => ("q=name part", format!("?q={}", encode(&name_part))),
+            2 => ("q=given name", format!("?q={}", encode(&person.given_name))),
+            3 => (
+                "q=email",
+                format!(
+                    "?q={}",
+                    encode(person.email.as_deref().unwrap_or(&person.family_name))
+                ),
+            ),
+            4 => (
+                "q=receipt code",
+                format!(
+                    "?q={}",
+                    sample.receipt_codes[i % sample.receipt_codes.len()]
+                ),
+            ),
+            5 => ("event", format!("?event={event}")),
+            6 => ("interest", format!("?interest={}", interests[i % 5])),
+            7 => ("location", format!("?location={}", locations[i % 4])),
+            8 => ("status", format!("?status={}", statuses[i % 3])),
+            9 => ("talent_pool", format!("?talent_pool={}", i % 2 == 0)),
+            10 => (
+                "interest+talent_pool+location",
+                format!(
+                    "?interest={}&talent_pool=true&location={}",
+                    interests[i % 5],
+                    locations[i % 4]
+                ),
+            ),
+            11 => (
+                "event+status+q",
+                format!("?event={event}&status=new&q={}", encode(&person.given_name)),
+            ),
+            12 => {
+                let from = first + (last - first) * (i as i64 % 10) / 10;
+                (
+                    "from/before window",
+                    format!("?from={from}&before={}", from + 86_400_000),
+                )
+            }
+            _ => (
+                "deep page (after)",
+                format!("?after={}~{}", r.captured_at.millis(), r.id),
+            ),
+        };
+        out.push(query);
+        i += 1;
+    }
+    out
+}
+
+/// Percent-encodes everything but unreserved ASCII.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn request(path: &str, token: &str) -> Request<Body> {
+    Request::get(path)
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .expect("request")
+}
+
+/// A figure from /proc/self/status, in MiB.
+fn status_mib(field: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1].as_secs_f64() * 1000.0
+}
+
+/// The export child: streams a CSV export of the store at `path` and prints its seconds,
+/// bytes, records, RSS before (MiB) and peak RSS growth (MiB).
+fn export_child(path: &str, token: &str) {
+    let store = Arc::new(SqliteStore::open(std::path::Path::new(path)).expect("store"));
+    let app = router(AppState::new(
+        store,
+        RelayKeys::from_seeds([1; 32], [2; 32]),
+    ));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    // Linux: "5" resets the peak (VmHWM) to the current RSS.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let rss_before = status_mib("VmRSS:");
+    let export_request = request("/api/v1/registrations/export?format=csv", token);
+    let (export_time, bytes, lines, sampled_peak) = runtime.block_on(async {
+        let started = Instant::now();
+        let response = app.oneshot(export_request).await.expect("answer");
+        assert!(response.status().is_success(), "{}", response.status());
+        let mut stream = response.into_body().into_data_stream();
+        let (mut bytes, mut lines, mut peak) = (0usize, 0usize, rss_before);
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.expect("a chunk");
+            bytes += chunk.len();
+            // Every chunk holds whole rows.
+            lines += chunk.windows(2).filter(|w| w == b"\r\n").count();
+            peak = peak.max(status_mib("VmRSS:"));
+        }
+        (started.elapsed(), bytes, lines, peak)
+    });
+    let peak_growth = status_mib("VmHWM:").max(sampled_peak) - rss_before;
+    println!(
+        "{} {bytes} {} {rss_before} {peak_growth}",
+        export_time.as_secs_f64(),
+        lines.saturating_sub(1)
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, mode, path, token] = &args[..]
+        && mode == "export-child"
+    {
+        export_child(path, token);
+        return;
+    }
+    let count: usize = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(100_000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("relay.sqlite3");
+    let store = Arc::new(SqliteStore::open(&path).expect("store"));
+    kiosk_sync_server::store_demo_event(store.as_ref()).expect("event");
+
+    let started = Instant::now();
+    let sample = fill(&store, count);
+    let fill_time = started.elapsed();
+    let token = archivist_token(store.as_ref());
+    let app = router(AppState::new(
+        store.clone(),
+        RelayKeys::from_seeds([1; 32], [2; 32]),
+    ));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+
+    let list = |query: &str| {
+        let app = app.clone();
+        let request = request(&format!("/api/v1/registrations{query}"), &token);
+        runtime.block_on(async move {
+            let started = Instant::now();
+            let response = app.oneshot(request).await.expect("answer");
+            let status = response.status();
+            let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .expect("body");
+            let elapsed = started.elapsed();
+            assert!(
+                status.is_success(),
+                "{query}: {status} {}",
+                String::from_utf8_lossy(&body)
+            );
+            let value: serde_json::Value = serde_json::from_slice(&body).expect("json");
+            let rows = value["registrations"].as_array().map_or(0, Vec::len);
+            (elapsed, rows)
+        })
+    };
+
+    // The first query indexes every registration stored since the last one: all of them.
+    let (first_query, _) = list("?limit=1");
+    let queries = queries(&sample);
+    let mut all = Vec::new();
+    let mut by_kind: Vec<(&str, Vec<Duration>, usize)> = Vec::new();
+    for (kind, query) in &queries {
+        let (elapsed, rows) = list(query);
+        all.push(elapsed);
+        match by_kind.iter_mut().find(|(k, _, _)| k == kind) {
+            Some((_, times, total)) => {
+                times.push(elapsed);
+                *total += rows;
+            }
+            None => by_kind.push((kind, vec![elapsed], rows)),
+        }
+    }
+    all.sort();
+
+    // The export runs in a fresh process on the same file (its index now built), so its
+    // RSS growth is the export's own and not memory the fill left behind.
+    let child = std::process::Command::new(std::env::current_exe().expect("own path"))
+        .args(["export-child", &path.display().to_string(), &token])
+        .output()
+        .expect("export process");
+    let answer = String::from_utf8_lossy(&child.stdout);
+    assert!(
+        child.status.success(),
+        "{answer}{}",
+        String::from_utf8_lossy(&child.stderr)
+    );
+    let figures: Vec<f64> = answer
+        .split_whitespace()
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    let [export_secs, bytes, exported, rss_before, peak_growth] = figures[..] else {
+        panic!("the export process said {answer}");
+    };
+    assert_eq!(
+        exported as usize, sample.open,
+        "every open registration exported"
+    );
+
+    let mib =
+        |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len()) as f64 / (1 << 20) as f64;
+    let (file_mib, wal_mib) = (
+        mib(&path),
+        mib(std::path::Path::new(&format!("{}-wal", path.display()))),
+    );
+    println!(
+        "HR lists and exports over {count} registrations ({} open; release build, 2 cores)",
+        sample.open
+    );
+    println!(
+        "  fill through RelayStore::ingest, {PER_REQUEST} per request: {:.1} s ({:.0}/s); store {file_mib:.0} MiB + WAL {wal_mib:.0} MiB",
+        fill_time.as_secs_f64(),
+        count as f64 / fill_time.as_secs_f64()
+    );
+    println!(
+        "  first query, indexing all {count}: {:.2} s",
+        first_query.as_secs_f64()
+    );
+    println!(
+        "  {} list/search queries: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (target p99 ≤ 50 ms: {:.2} of it)",
+        all.len(),
+        percentile(&all, 0.5),
+        percentile(&all, 0.99),
+        percentile(&all, 1.0),
+        percentile(&all, 0.99) / 50.0
+    );
+    for (kind, mut times, rows) in by_kind {
+        times.sort();
+        println!(
+            "    {kind:<30} n={:>3} p50 {:>6.2} ms  max {:>6.2} ms  rows/query {:>5.1}",
+            times.len(),
+            percentile(&times, 0.5),
+            percentile(&times, 1.0),
+            rows as f64 / times.len() as f64
+        );
+    }
+    println!(
+        "  CSV export of {exported} registrations: {export_secs:.2} s ({:.0}/s), {:.1} MiB",
+        exported / export_secs,
+        bytes / (1 << 20) as f64
+    );
+    println!(
+        "  peak RSS growth while exporting: {peak_growth:.1} MiB over {rss_before:.1} MiB (target ≤ 64 MiB: {:.2} of it)",
+        peak_growth / 64.0
+    );
+}

@@ -1,0 +1,634 @@
+//! Bulk exports of registrations for archivists:
+//! `GET /api/v1/registrations/export?format=csv|json&lang=sv|en` with the list's filters
+//! (not `limit` or `after`: an export takes every matching record). Restricted records are
+//! never exported, whatever the caller's clearance, and every exported record is an
+//! `export` entry in the access log.
+//!
+//! The answer is streamed with bounded memory: a blocking task reads
+//! [`EXPORT_BATCH`] records at a time (keyset paging on `(captured_at, doc_id)` through the
+//! registration index, newest first, each page and its access-log entries in one
+//! transaction), decodes each document for the full record, and sends the encoded page
+//! through a channel of [`CHANNEL_PAGES`] pages into the response body. Nothing holds all
+//! rows. A failure before the first page is an ordinary error answer; a failure later
+//! aborts the connection, so a cut-off export never looks complete.
+//!
+//! CSV is written for Excel with Swedish regional settings: UTF-8 with a byte-order mark
+//! (without it Excel reads UTF-8 as Windows-1252 and mangles å, ä and ö), `;` between cells
+//! (the list separator there, since `,` is the decimal comma), CRLF line ends, and cells
+//! quoted as RFC 4180 when they hold `;`, `"`, CR or LF. The header row and the talent-pool
+//! and status cells are in the chosen language (`lang`, default `sv`). A cell that begins
+//! with `=`, `+`, `-`, `@`, tab or CR gets a leading `'`, so a spreadsheet shows it as text
+//! instead of running it as a formula (CSV injection); E.164 phone numbers (`+46…`) get it
+//! too. JSON is one array of objects with the same fields under stable English keys, codes
+//! rather than labels, and no byte-order mark.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use kiosk_core::annotations::RecordStatus;
+use kiosk_core::documents::RegistrationDocument;
+use kiosk_core::ids::Timestamp;
+use kiosk_core::language::Language;
+use kiosk_core::registration::Registration;
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use crate::error::AppError;
+use crate::hr::accounts::Role;
+use crate::hr::api::Caller;
+use crate::hr::registrations::parse_filter;
+use crate::state::{AppState, now_ms};
+use crate::storage::{Accessor, ExportedRegistration, RegistrationFilter, RelayStore};
+
+/// Records read, logged and encoded per page.
+pub const EXPORT_BATCH: u32 = 500;
+/// Encoded pages waiting for a slow client at most; the reader waits beyond that.
+pub const CHANNEL_PAGES: usize = 2;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/registrations/export", get(export))
+}
+
+/// What the export is written as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Csv,
+    Json,
+}
+
+impl Format {
+    fn content_type(self) -> &'static str {
+        match self {
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Json => "application/json",
+        }
+    }
+
+    fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Json => "json",
+        }
+    }
+}
+
+/// The export's parameters from the query string: its format, language and the list's
+/// filters, or the list's `invalid_filter` error naming the bad parameter.
+fn parse_export_query(
+    mut query: HashMap<String, String>,
+) -> Result<(Format, Language, RegistrationFilter), AppError> {
+    let bad = |name: &str, what: &str| AppError::BadFilter(format!("{name}: {what}"));
+    let format = match query.remove("format").as_deref() {
+        None | Some("csv") => Format::Csv,
+        Some("json") => Format::Json,
+        Some(_) => return Err(bad("format", "csv or json")),
+    };
+    let language = match query.remove("lang").as_deref() {
+        None | Some("sv") => Language::Swedish,
+        Some("en") => Language::English,
+        Some(_) => return Err(bad("lang", "sv or en")),
+    };
+    for paging in ["limit", "after"] {
+        if query.contains_key(paging) {
+            return Err(bad(
+                paging,
+                "not a filter of an export, which takes every record",
+            ));
+        }
+    }
+    let filter = RegistrationFilter {
+        include_restricted: false,
+        after: None,
+        limit: EXPORT_BATCH,
+        ..parse_filter(&query)?
+    };
+    Ok((format, language, filter))
+}
+
+/// Streams every registration `filter` selects, restricted ones never, as CSV or JSON.
+async fn export(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let user = caller.require(Role::Archivist)?;
+    let (format, language, filter) = parse_export_query(query)?;
+    let accessor = Accessor::Operator(user.accessor_name());
+    let (sender, mut receiver) = mpsc::channel::<Result<Bytes, AppError>>(CHANNEL_PAGES);
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || {
+        produce(store, filter, &accessor, format, language, &sender);
+    });
+    // The first page decides between an export and an error answer.
+    let first = receiver.recv().await.ok_or(AppError::Internal)??;
+    let rest = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        let next = receiver.recv().await?;
+        Some((next.map_err(std::io::Error::other), receiver))
+    });
+    let body = futures_util::stream::StreamExt::boxed(futures_util::stream::StreamExt::chain(
+        futures_util::stream::once(std::future::ready(Ok::<_, std::io::Error>(first))),
+        rest,
+    ));
+    let filename = format!(
+        "attachment; filename=\"registrations-{}.{}\"",
+        &Timestamp(now_ms()).utc_iso8601()[..10],
+        format.extension()
+    );
+    let mut response = Body::from_stream(body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&filename).map_err(|_| AppError::Internal)?,
+    );
+    // Personal data: no cache keeps a copy.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// Reads, logs and encodes the export page by page into `sender`, until the last page, an
+/// error (sent on), or a client that went away.
+fn produce(
+    store: Arc<dyn RelayStore>,
+    mut filter: RegistrationFilter,
+    accessor: &Accessor,
+    format: Format,
+    language: Language,
+    sender: &mpsc::Sender<Result<Bytes, AppError>>,
+) {
+    let mut encoder = Encoder::new(format, language);
+    loop {
+        let page = match store.export_registrations(&filter, accessor, now_ms()) {
+            Ok(page) => page,
+            Err(e) => {
+                if encoder.started {
+                    tracing::error!(error = %e, "an export failed part-way; the answer is cut off");
+                }
+                let _ = sender.blocking_send(Err(e.into()));
+                return;
+            }
+        };
+        let mut chunk = Vec::with_capacity(page.records.len() * 256 + 256);
+        encoder.begin(&mut chunk);
+        for record in &page.records {
+            encoder.record(record, &mut chunk);
+        }
+        let last = page.next.is_none();
+        if last {
+            encoder.end(&mut chunk);
+        }
+        if sender.blocking_send(Ok(Bytes::from(chunk))).is_err() {
+            // The client went away; what was read is logged as exported all the same.
+            return;
+        }
+        match page.next {
+            Some(next) => filter.after = Some(next),
+            None => return,
+        }
+    }
+}
+
+/// Writes records in one format, keeping what it needs between pages.
+#[derive(Debug)]
+struct Encoder {
+    format: Format,
+    language: Language,
+    started: bool,
+    records: u64,
+}
+
+impl Encoder {
+    fn new(format: Format, language: Language) -> Encoder {
+        Encoder {
+            format,
+            language,
+            started: false,
+            records: 0,
+        }
+    }
+
+    /// The byte-order mark and header row, or the array's opening, once.
+    fn begin(&mut self, out: &mut Vec<u8>) {
+        if self.started {
+            return;
+        }
+        self.started = true;
+        match self.format {
+            Format::Csv => {
+                out.extend_from_slice("\u{feff}".as_bytes());
+                let header: Vec<&str> = HEADER
+                    .iter()
+                    .map(|(sv, en)| match self.language {
+                        Language::Swedish => *sv,
+                        Language::English => *en,
+                    })
+                    .collect();
+                csv_row(&header, out);
+            }
+            Format::Json => out.push(b'['),
+        }
+    }
+
+    fn end(&mut self, out: &mut Vec<u8>) {
+        self.begin(out);
+        if self.format == Format::Json {
+            out.extend_from_slice(b"]\n");
+        }
+    }
+
+    /// One record, read from its document. A document that does not read is left out (it
+    /// is not in the index either, so it should never come here).
+    fn record(&mut self, exported: &ExportedRegistration, out: &mut Vec<u8>) {
+        let Ok((document, registration)) =
+            RegistrationDocument::load_unattributed(&exported.changes)
+        else {
+            tracing::warn!(
+                doc_id = exported.id,
+                "a stored registration could not be exported"
+            );
+            return;
+        };
+        let status = document
+            .annotations()
+            .map(|a| a.status)
+            .unwrap_or(RecordStatus::New);
+        self.write(&registration, &exported.receipt_code, status, out);
+    }
+
+    /// One record, given its fields.
+    fn write(
+        &mut self,
+        registration: &Registration,
+        receipt_code: &str,
+        status: RecordStatus,
+        out: &mut Vec<u8>,
+    ) {
+        self.begin(out);
+        let person = &registration.person;
+        let captured_at = registration.captured_at.utc_iso8601();
+        let talent_pool = registration.consents.talent_pool.is_some();
+        match self.format {
+            Format::Csv => {
+                let (sv, en) = status.label();
+                let (yes, no, status) = match self.language {
+                    Language::Swedish => ("ja", "nej", sv),
+                    Language::English => ("yes", "no", en),
+                };
+                let interests = registration.interests.join(", ");
+                let locations = registration.locations.join(", ");
+                csv_row(
+                    &[
+                        registration.id.as_str(),
+                        receipt_code,
+                        registration.event_id.as_str(),
+                        &captured_at,
+                        &person.given_name,
+                        &person.family_name,
+                        person.email.as_deref().unwrap_or(""),
+                        person.phone.as_deref().unwrap_or(""),
+                        &interests,
+                        &locations,
+                        registration.education_level.as_deref().unwrap_or(""),
+                        if talent_pool { yes } else { no },
+                        status,
+                        registration.language.tag(),
+                    ],
+                    out,
+                );
+            }
+            Format::Json => {
+                if self.records > 0 {
+                    out.push(b',');
+                }
+                out.push(b'\n');
+                let object = json!({
+                    "id": registration.id.as_str(),
+                    "receipt_code": receipt_code,
+                    "event_id": registration.event_id.as_str(),
+                    "captured_at": captured_at,
+                    "given_name": person.given_name,
+                    "family_name": person.family_name,
+                    "email": person.email,
+                    "phone": person.phone,
+                    "interests": registration.interests,
+                    "locations": registration.locations,
+                    "education_level": registration.education_level,
+                    "talent_pool": talent_pool,
+                    "status": status.as_str(),
+                    "language": registration.language.tag(),
+                });
+                // Writing a `Value` into a `Vec` cannot fail.
+                let _ = serde_json::to_writer(&mut *out, &object);
+            }
+        }
+        self.records += 1;
+    }
+}
+
+/// The CSV header row, Swedish and English, in column order.
+const HEADER: [(&str, &str); 14] = [
+    ("Id", "Id"),
+    ("Kvittokod", "Receipt code"),
+    ("Evenemang", "Event"),
+    ("Registrerad (UTC)", "Captured at (UTC)"),
+    ("Förnamn", "Given name"),
+    ("Efternamn", "Family name"),
+    ("E-post", "Email"),
+    ("Telefon", "Phone"),
+    ("Intresseområden", "Interests"),
+    ("Orter", "Locations"),
+    ("Utbildningsnivå", "Education level"),
+    ("Talangpool", "Talent pool"),
+    ("Status", "Status"),
+    ("Språk", "Language"),
+];
+
+/// The CSV cell separator: what Excel expects with Swedish regional settings.
+pub const SEPARATOR: char = ';';
+
+/// One row of cells and its CRLF.
+fn csv_row(cells: &[&str], out: &mut Vec<u8>) {
+    for (i, cell) in cells.iter().enumerate() {
+        if i > 0 {
+            out.push(SEPARATOR as u8);
+        }
+        csv_cell(cell, out);
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// One cell: neutralised against formula injection, then quoted as RFC 4180 when needed.
+fn csv_cell(cell: &str, out: &mut Vec<u8>) {
+    let formula = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let quoted = cell.contains([SEPARATOR, '"', '\r', '\n']);
+    if quoted {
+        out.push(b'"');
+    }
+    if formula {
+        out.push(b'\'');
+    }
+    if quoted {
+        out.extend_from_slice(cell.replace('"', "\"\"").as_bytes());
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(cell.as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(text: &str) -> String {
+        let mut out = Vec::new();
+        csv_cell(text, &mut out);
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    #[test]
+    fn cells_that_could_start_a_formula_are_shown_as_text() {
+        assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(cell("+46701234567"), "'+46701234567");
+        assert_eq!(cell("-Anna"), "'-Anna");
+        assert_eq!(cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(cell("\tcmd"), "'\tcmd");
+        assert_eq!(cell("\r=1"), "\"'\r=1\"");
+        // Only the first character counts: a hyphen inside a name is a name.
+        assert_eq!(cell("Anna-Karin"), "Anna-Karin");
+        assert_eq!(cell("Åsa Öberg-Ärlig"), "Åsa Öberg-Ärlig");
+    }
+
+    #[test]
+    fn cells_with_separators_quotes_or_line_breaks_are_quoted() {
+        assert_eq!(cell("a;b"), "\"a;b\"");
+        assert_eq!(cell("say \"hej\""), "\"say \"\"hej\"\"\"");
+        assert_eq!(cell("two\nlines"), "\"two\nlines\"");
+        assert_eq!(cell("law, it"), "law, it");
+        assert_eq!(cell(""), "");
+    }
+
+    #[test]
+    fn a_row_ends_with_crlf_and_separates_cells_with_semicolons() {
+        let mut out = Vec::new();
+        csv_row(&["a", "b;c", "=d"], &mut out);
+        assert_eq!(out, b"a;\"b;c\";'=d\r\n");
+    }
+
+    #[test]
+    fn an_empty_export_is_a_header_or_an_empty_array() {
+        let mut csv = Vec::new();
+        Encoder::new(Format::Csv, Language::English).end(&mut csv);
+        let csv = String::from_utf8(csv).expect("utf-8");
+        assert!(csv.starts_with("\u{feff}Id;Receipt code;Event;"), "{csv}");
+        assert!(csv.ends_with("Status;Language\r\n"), "{csv}");
+        let mut json = Vec::new();
+        Encoder::new(Format::Json, Language::Swedish).end(&mut json);
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&json).expect("json"),
+            json!([])
+        );
+    }
+
+    /// A store holding `count` generated registrations (some restricted) stored through
+    /// ingest as a kiosk's captures; returns the store and the ids of the open ones.
+    fn store_with_generated(count: usize) -> (Arc<dyn RelayStore>, Vec<String>) {
+        use crate::storage::{IngestBatch, IngestItem, SqliteStore};
+        use kiosk_core::protocol::enrollment::EnrolledRole;
+        let store = SqliteStore::in_memory().expect("store");
+        crate::store_demo_event(&store).expect("event");
+        let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
+        crate::storage::enroll_for_tests(
+            &store,
+            key.to_bytes(),
+            kiosk_core::demo::DEMO_EVENT_ID,
+            EnrolledRole::Kiosk,
+            None,
+        );
+        let mut generator =
+            kiosk_core::generator::RegistrationGenerator::new(kiosk_core::demo::demo_event(), 5);
+        let mut open = Vec::new();
+        let items = (0..count)
+            .map(|_| {
+                let registration = generator.next_registration().expect("valid");
+                let mut document =
+                    RegistrationDocument::create(&registration, &key, registration.captured_at)
+                        .expect("document");
+                if !registration.restricted {
+                    open.push(registration.id.to_string());
+                }
+                IngestItem::Store {
+                    doc_id: registration.id.to_string(),
+                    event_id: registration.event_id.to_string(),
+                    change_hashes: document.change_hashes().iter().map(|h| h.0).collect(),
+                    document: document.save_changes(),
+                    capture_signature: vec![0; 64],
+                    receipt_code: kiosk_core::capture::receipt_code::for_registration(
+                        &registration.id,
+                    ),
+                    restricted: registration.restricted,
+                    journal_seq: None,
+                }
+            })
+            .collect();
+        store
+            .ingest(&IngestBatch {
+                device_key: key.to_bytes(),
+                seq: 1,
+                received_at: 0,
+                items,
+                accessor: Accessor::Device {
+                    device_key: key.to_bytes(),
+                    recruiter: None,
+                },
+                pull: None,
+            })
+            .expect("ingested");
+        assert!(open.len() < count, "some generated records are restricted");
+        (Arc::new(store), open)
+    }
+
+    #[test]
+    fn an_export_of_many_pages_holds_every_open_record_once_each_logged_once() {
+        let (store, mut open) = store_with_generated(80);
+        let (sender, mut receiver) = mpsc::channel(100);
+        let filter = RegistrationFilter {
+            limit: 7,
+            ..parse_export_query(HashMap::new()).expect("no filter").2
+        };
+        let reader = Accessor::Operator("hr:arvid".into());
+        produce(
+            store.clone(),
+            filter,
+            &reader,
+            Format::Json,
+            Language::Swedish,
+            &sender,
+        );
+        let mut body = Vec::new();
+        let mut pages = 0;
+        while let Ok(chunk) = receiver.try_recv() {
+            body.extend_from_slice(&chunk.expect("a page"));
+            pages += 1;
+        }
+        assert!(pages > open.len() / 7, "{pages} pages");
+        let exported: Vec<serde_json::Value> = serde_json::from_slice(&body).expect("json");
+        let mut ids: Vec<String> = exported
+            .iter()
+            .map(|r| r["id"].as_str().expect("id").to_owned())
+            .collect();
+        let newest_first = ids.windows(2).all(|w| w[0] > w[1]);
+        assert!(
+            newest_first,
+            "ids are UUIDv7, so newest first is descending"
+        );
+        ids.sort();
+        open.sort();
+        assert_eq!(ids, open);
+        let mut logged: Vec<String> = store
+            .access_log_entries(0, 10_000)
+            .expect("log")
+            .into_iter()
+            .filter(|(_, e)| e.action == crate::storage::AccessAction::Export)
+            .map(|(_, e)| {
+                assert_eq!(e.accessor, reader);
+                e.doc_id
+            })
+            .collect();
+        logged.sort();
+        assert_eq!(logged, open);
+        assert_eq!(store.verify_access_log().expect("verifies").broken_at, None);
+    }
+
+    /// The ids a JSON export of `store` holds, in order.
+    fn exported_ids(store: &Arc<dyn RelayStore>) -> Vec<String> {
+        let (sender, mut receiver) = mpsc::channel(100);
+        let filter = parse_export_query(HashMap::new()).expect("no filter").2;
+        let reader = Accessor::Operator("hr:arvid".into());
+        produce(
+            store.clone(),
+            filter,
+            &reader,
+            Format::Json,
+            Language::English,
+            &sender,
+        );
+        let mut body = Vec::new();
+        while let Ok(chunk) = receiver.try_recv() {
+            body.extend_from_slice(&chunk.expect("a page"));
+        }
+        let exported: Vec<serde_json::Value> = serde_json::from_slice(&body).expect("json");
+        exported
+            .iter()
+            .map(|r| r["id"].as_str().expect("id").to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn a_record_removed_after_one_export_is_not_in_the_next() {
+        let (store, open) = store_with_generated(20);
+        assert_eq!(exported_ids(&store).len(), open.len());
+        let removed = &open[3];
+        let operator = Accessor::Operator("hr:gallring".into());
+        assert!(
+            store
+                .remove_registration(removed, "withdrawn", &operator, 1)
+                .expect("removes")
+        );
+        let after = exported_ids(&store);
+        assert_eq!(after.len(), open.len() - 1);
+        assert!(!after.contains(removed));
+        // Nor in a list: the index dropped its row.
+        let listed = store
+            .list_registrations(
+                &RegistrationFilter {
+                    limit: 500,
+                    ..RegistrationFilter::default()
+                },
+                &operator,
+                2,
+            )
+            .expect("lists");
+        assert_eq!(listed.len(), open.len() - 1);
+        assert!(listed.iter().all(|r| &r.id != removed));
+    }
+
+    #[test]
+    fn export_parameters_are_checked_like_the_lists_filters() {
+        let query = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect::<HashMap<_, _>>()
+        };
+        let (format, language, filter) =
+            parse_export_query(query(&[("event", "fair-1"), ("format", "json")])).expect("ok");
+        assert_eq!((format, language), (Format::Json, Language::Swedish));
+        assert_eq!(filter.events, Some(vec!["fair-1".to_owned()]));
+        assert!(!filter.include_restricted);
+        assert_eq!(filter.limit, EXPORT_BATCH);
+        for (bad, name) in [
+            (query(&[("format", "xml")]), "format"),
+            (query(&[("lang", "fi")]), "lang"),
+            (query(&[("limit", "10")]), "limit"),
+            (query(&[("after", "1~x")]), "after"),
+            (query(&[("status", "lost")]), "status"),
+            (query(&[("colour", "red")]), "colour"),
+        ] {
+            match parse_export_query(bad) {
+                Err(AppError::BadFilter(message)) => {
+                    assert!(message.starts_with(name), "{message}")
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+    }
+}
