@@ -9,6 +9,9 @@ step() { printf '\n==> %s\n' "$*"; }
 step "tools for the Kotlin and Python binding tests (installed if missing)"
 ./scripts/install-foreign-test-tools.sh
 
+step "tools for the console's browser test: Chromium, playwright-core, axe-core (installed if missing)"
+./scripts/install-browser-test-tools.sh
+
 step "cargo fmt --check"
 cargo fmt --all --check
 

@@ -720,6 +720,7 @@ async fn demo(listen: SocketAddr, data_dir: &Path) -> Result<(), Box<dyn std::er
     );
     println!("  health:    http://{address}/healthz");
     println!("  demo form: http://{address}/v1/events/{event}/form");
+    println!("  HR console: http://{address}/console/login");
     println!("  HR users (one-time passwords, new on every demo start; choose your own first):");
     for (username, name, role) in DEMO_HR_USERS {
         let existing = store.hr_user_by_username(username)?.is_some();
@@ -734,7 +735,7 @@ async fn demo(listen: SocketAddr, data_dir: &Path) -> Result<(), Box<dyn std::er
         "  log in: curl -i -H 'Content-Type: application/json' \\\n      -d '{{\"username\":\"hr-admin\",\"password\":\"<its one-time password>\"}}' \\\n      http://{address}/api/v1/login"
     );
     println!(
-        "  then POST /api/v1/password {{current_password, new_password}} with the cookie and the \n  returned csrf_token as X-CSRF-Token (the HR console pages come next)"
+        "  then POST /api/v1/password {{current_password, new_password}} with the cookie and the \n  returned csrf_token as X-CSRF-Token (or log in to the HR console above)"
     );
     serve(listener, AppState::new(store, keys), shutdown_signal()).await?;
     Ok(())

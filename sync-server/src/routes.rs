@@ -37,11 +37,14 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/events/{event_id}/form", get(current_form))
         .layer(RequestBodyLimitLayer::new(DEFAULT_BODY_LIMIT));
     let hr = crate::hr::api::routes().layer(RequestBodyLimitLayer::new(DEFAULT_BODY_LIMIT));
+    let console =
+        crate::hr::console::routes().layer(RequestBodyLimitLayer::new(DEFAULT_BODY_LIMIT));
     Router::new()
         .merge(enroll)
         .merge(sync)
         .merge(reads)
         .merge(hr)
+        .merge(console)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

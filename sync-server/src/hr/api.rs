@@ -10,7 +10,7 @@ use axum::extract::connect_info::ConnectInfo;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
@@ -33,6 +33,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users/{id}/clearance", post(set_clearance))
         .route("/api/v1/tokens", post(create_token))
         .merge(crate::hr::registrations::routes())
+        .merge(crate::hr::export::routes())
+        .merge(crate::hr::devices::routes())
 }
 
 pub(crate) async fn blocking<T: Send + 'static>(
@@ -74,51 +76,62 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, AppError> {
-        let from_token = sessions::bearer_token(&parts.headers);
-        let secret = from_token
-            .clone()
-            .or_else(|| sessions::session_from_cookies(&parts.headers))
-            .ok_or(AppError::NotLoggedIn)?;
-        let secret_hash = sessions::secret_hash(&secret);
-        let now = now_ms();
-        let store = state.store.clone();
-        let (credential, user) = blocking(move || store.hr_credential(&secret_hash, now))
-            .await??
-            .ok_or(AppError::NotLoggedIn)?;
-        // A bearer header must hold a token, a cookie a session: neither stands in for the
-        // other (a token in a cookie would skip the CSRF check).
-        let expected = if from_token.is_some() {
-            CredentialKind::ApiToken
-        } else {
-            CredentialKind::Session
-        };
-        if credential.kind != expected {
+        authenticate(parts, state, None).await
+    }
+}
+
+/// The caller of a request, checked as [`Caller`]'s extractor does; a session's CSRF token
+/// may come from `X-CSRF-Token` or, for console forms, from the form's `csrf_token` field.
+pub(crate) async fn authenticate(
+    parts: &Parts,
+    state: &AppState,
+    form_csrf: Option<&str>,
+) -> Result<Caller, AppError> {
+    let from_token = sessions::bearer_token(&parts.headers);
+    let secret = from_token
+        .clone()
+        .or_else(|| sessions::session_from_cookies(&parts.headers))
+        .ok_or(AppError::NotLoggedIn)?;
+    let secret_hash = sessions::secret_hash(&secret);
+    let now = now_ms();
+    let store = state.store.clone();
+    let (credential, user) = blocking(move || store.hr_credential(&secret_hash, now))
+        .await??
+        .ok_or(AppError::NotLoggedIn)?;
+    // A bearer header must hold a token, a cookie a session: neither stands in for the
+    // other (a token in a cookie would skip the CSRF check).
+    let expected = if from_token.is_some() {
+        CredentialKind::ApiToken
+    } else {
+        CredentialKind::Session
+    };
+    if credential.kind != expected {
+        return Err(AppError::NotLoggedIn);
+    }
+    if credential.kind == CredentialKind::Session {
+        if now - credential.last_used_at >= SESSION_IDLE_MS {
+            let store = state.store.clone();
+            blocking(move || store.delete_hr_credential(&secret_hash)).await??;
             return Err(AppError::NotLoggedIn);
         }
-        if credential.kind == CredentialKind::Session {
-            if now - credential.last_used_at >= SESSION_IDLE_MS {
-                let store = state.store.clone();
-                blocking(move || store.delete_hr_credential(&secret_hash)).await??;
-                return Err(AppError::NotLoggedIn);
-            }
-            if sessions::changes_state(&parts.method) {
-                let given = parts
-                    .headers
-                    .get(CSRF_HEADER)
-                    .and_then(|v| v.to_str().ok())
-                    .ok_or(AppError::Csrf)?;
-                let expected = credential.csrf_hash.ok_or(AppError::Csrf)?;
-                if !sessions::secret_matches(given, &expected) {
-                    return Err(AppError::Csrf);
-                }
+        if sessions::changes_state(&parts.method) {
+            let given = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .or(form_csrf)
+                .ok_or(AppError::Csrf)?;
+            let expected = credential.csrf_hash.ok_or(AppError::Csrf)?;
+            if !sessions::secret_matches(given, &expected) {
+                return Err(AppError::Csrf);
             }
         }
-        Ok(Caller {
-            user,
-            kind: credential.kind,
-            secret_hash,
-        })
     }
+    Ok(Caller {
+        user,
+        kind: credential.kind,
+        secret_hash,
+    })
 }
 
 #[derive(Deserialize)]
@@ -128,10 +141,14 @@ struct LoginBody {
     password: String,
 }
 
-/// Opens a console session: the answer sets the cookie and carries the CSRF token.
-async fn new_session(state: &AppState, user: HrUser) -> Result<Response, AppError> {
+/// A new console session for `user`: the `Set-Cookie` value that carries it and its CSRF
+/// token (the JSON login answers with both; the console sets the cookie and redirects).
+pub(crate) async fn open_session(
+    state: &AppState,
+    user: &HrUser,
+) -> Result<(HeaderValue, String), AppError> {
     let secret = sessions::new_secret();
-    let csrf = sessions::new_secret();
+    let csrf = sessions::csrf_token_for(&secret);
     let now = now_ms();
     let credential = Credential {
         kind: CredentialKind::Session,
@@ -143,25 +160,37 @@ async fn new_session(state: &AppState, user: HrUser) -> Result<Response, AppErro
     let store = state.store.clone();
     let hash = sessions::secret_hash(&secret);
     blocking(move || store.put_hr_credential(&hash, &credential, None, now)).await??;
-    let mut response = Json(json!({ "user": user, "csrf_token": csrf })).into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
+    Ok((
         sessions::session_cookie(&secret, state.secure_cookies),
-    );
+        csrf,
+    ))
+}
+
+/// Opens a console session: the answer sets the cookie and carries the CSRF token.
+async fn new_session(state: &AppState, user: HrUser) -> Result<Response, AppError> {
+    let (cookie, csrf) = open_session(state, &user).await?;
+    let mut response = Json(json!({ "user": user, "csrf_token": csrf })).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)
 }
 
-async fn login(
-    State(state): State<AppState>,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    request: Result<Json<LoginBody>, JsonRejection>,
-) -> Result<Response, AppError> {
-    let LoginBody { username, password } = body(request)?;
-    let address = peer.map_or_else(|| "local".to_owned(), |p| p.0.0.ip().to_string());
+/// How the login limiter names a client: its IP address, or `local` without one.
+pub(crate) fn client_address(peer: Option<Extension<ConnectInfo<SocketAddr>>>) -> String {
+    peer.map_or_else(|| "local".to_owned(), |p| p.0.0.ip().to_string())
+}
+
+/// The user with this username and password, counted by the login limiter: an unknown
+/// username costs what a wrong password does, and a success is forgiven.
+pub(crate) async fn check_login(
+    state: &AppState,
+    username: String,
+    password: String,
+    address: &str,
+) -> Result<HrUser, AppError> {
     let now = now_ms();
     state
         .login_failures
-        .begin_attempt(&username, &address, now)
+        .begin_attempt(&username, address, now)
         .map_err(AppError::LoginRateLimited)?;
     let store = state.store.clone();
     let lookup = username.clone();
@@ -177,14 +206,30 @@ async fn login(
     })
     .await??
     .ok_or(AppError::WrongCredentials)?;
-    state.login_failures.forgive(&username, &address);
+    state.login_failures.forgive(&username, address);
     tracing::info!(user = user.id, "HR login");
+    Ok(user)
+}
+
+async fn login(
+    State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    request: Result<Json<LoginBody>, JsonRejection>,
+) -> Result<Response, AppError> {
+    let LoginBody { username, password } = body(request)?;
+    let user = check_login(&state, username, password, &client_address(peer)).await?;
     new_session(&state, user).await
 }
 
-async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Response, AppError> {
+/// Ends the caller's session (or revokes the token it called with).
+pub(crate) async fn end_session(state: &AppState, caller: Caller) -> Result<(), AppError> {
     let store = state.store.clone();
     blocking(move || store.delete_hr_credential(&caller.secret_hash)).await??;
+    Ok(())
+}
+
+async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Response, AppError> {
+    end_session(&state, caller).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     response
         .headers_mut()
@@ -214,12 +259,28 @@ async fn change_password(
         current_password,
         new_password,
     } = body(request)?;
+    set_own_password(&state, caller.user.id, current_password, new_password).await?;
+    let mut user = caller.user;
+    user.must_change_password = false;
+    match caller.kind {
+        CredentialKind::Session => new_session(&state, user).await,
+        CredentialKind::ApiToken => Ok(Json(json!({ "user": user })).into_response()),
+    }
+}
+
+/// Replaces user `id`'s password after checking the current one, ending every session and
+/// token of theirs.
+pub(crate) async fn set_own_password(
+    state: &AppState,
+    id: u64,
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
     accounts::check_password(&new_password)?;
     if new_password == current_password {
         return Err(AccountError::SamePassword.into());
     }
     let store = state.store.clone();
-    let id = caller.user.id;
     blocking(move || -> Result<(), AppError> {
         let (_, hash) = store.hr_user(id)?.ok_or(AppError::UnknownUser)?;
         if !hash.matches(&current_password) {
@@ -228,13 +289,7 @@ async fn change_password(
         store.set_hr_password(id, &PasswordHash::new(&new_password), false)?;
         Ok(())
     })
-    .await??;
-    let mut user = caller.user;
-    user.must_change_password = false;
-    match caller.kind {
-        CredentialKind::Session => new_session(&state, user).await,
-        CredentialKind::ApiToken => Ok(Json(json!({ "user": user })).into_response()),
-    }
+    .await?
 }
 
 #[derive(Deserialize)]

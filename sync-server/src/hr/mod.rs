@@ -1,10 +1,14 @@
 //! Central HR at the relay: accounts with roles and the *restricted* clearance
 //! ([`accounts`]), console sessions and API tokens ([`sessions`]), and the JSON API
-//! ([`api`]; registrations in [`registrations`]). Every request names its caller through [`api::Caller`]; what a role may do is
-//! decided there, before any data is touched.
+//! ([`api`]; registrations in [`registrations`], bulk exports in [`export`]), and the
+//! console's HTML pages over the same code ([`console`]). Every request names its caller
+//! through [`api::Caller`]; what a role may do is decided there, before any data is touched.
 
 pub mod accounts;
 pub mod api;
+pub mod console;
+pub mod devices;
+pub mod export;
 pub mod registrations;
 pub mod sessions;
 

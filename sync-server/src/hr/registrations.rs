@@ -19,7 +19,9 @@ use crate::error::AppError;
 use crate::hr::accounts::{HrUser, Role};
 use crate::hr::api::{Caller, blocking, body};
 use crate::state::{AppState, now_ms};
-use crate::storage::{AccessAction, AccessEntry, Accessor, RegistrationFilter, RelayStore};
+use crate::storage::{
+    AccessAction, AccessEntry, Accessor, RegistrationFilter, RegistrationSummary, RelayStore,
+};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -32,7 +34,9 @@ pub fn routes() -> Router<AppState> {
 const MAX_PAGE: u32 = 500;
 
 /// A list's filters from the query string; an unknown parameter or a bad value is named.
-fn parse_filter(query: &HashMap<String, String>) -> Result<RegistrationFilter, AppError> {
+pub(crate) fn parse_filter(
+    query: &HashMap<String, String>,
+) -> Result<RegistrationFilter, AppError> {
     let bad = |name: &str, what: &str| AppError::BadFilter(format!("{name}: {what}"));
     let code = |name: &str| -> Result<Option<String>, AppError> {
         match query.get(name) {
@@ -134,33 +138,63 @@ async fn list_registrations(
     caller: Caller,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, AppError> {
-    if caller.user.must_change_password {
-        return Err(AppError::PasswordChangeRequired);
-    }
-    if !(caller.user.has(Role::Recruiter) || caller.user.has(Role::Archivist)) {
-        return Err(AppError::MissingRole(Role::Recruiter.as_str()));
-    }
-    let mut filter = parse_filter(&query)?;
-    filter.include_restricted = caller.user.restricted_clearance;
+    require_reader(&caller.user)?;
+    let filter = parse_filter(&query)?;
     let store = state.store.clone();
     let user = caller.user;
     blocking(move || -> Result<Json<Value>, AppError> {
-        if !user.has(Role::Archivist) {
-            let assigned = store.hr_assigned_events(user.id)?;
-            filter.events = Some(match filter.events.take() {
-                // Asking for an event not assigned is an empty list, not a refusal.
-                Some(asked) => asked.into_iter().filter(|e| assigned.contains(e)).collect(),
-                None => assigned,
-            });
-        }
-        let accessor = Accessor::Operator(user.accessor_name());
-        let rows = store.list_registrations(&filter, &accessor, now_ms())?;
-        let next = (rows.len() == filter.limit as usize)
-            .then(|| rows.last().map(|r| format!("{}~{}", r.captured_at, r.id)))
-            .flatten();
+        let (rows, next) = list_readable(store.as_ref(), &user, filter)?;
         Ok(Json(json!({ "registrations": rows, "next": next })))
     })
     .await?
+}
+
+/// Whether `user` may read registrations at all (which ones is [`may_read`]'s question):
+/// a recruiter or an archivist who has chosen their own password.
+pub(crate) fn require_reader(user: &HrUser) -> Result<(), AppError> {
+    if user.must_change_password {
+        return Err(AppError::PasswordChangeRequired);
+    }
+    if !(user.has(Role::Recruiter) || user.has(Role::Archivist)) {
+        return Err(AppError::MissingRole(Role::Recruiter.as_str()));
+    }
+    Ok(())
+}
+
+/// Narrows `filter` to what `user` may read: a recruiter's assigned events only,
+/// restricted records only with the clearance.
+pub(crate) fn narrow_to_readable(
+    store: &dyn RelayStore,
+    user: &HrUser,
+    filter: &mut RegistrationFilter,
+) -> Result<(), AppError> {
+    filter.include_restricted = user.restricted_clearance;
+    if !user.has(Role::Archivist) {
+        let assigned = store.hr_assigned_events(user.id)?;
+        filter.events = Some(match filter.events.take() {
+            // Asking for an event not assigned is an empty list, not a refusal.
+            Some(asked) => asked.into_iter().filter(|e| assigned.contains(e)).collect(),
+            None => assigned,
+        });
+    }
+    Ok(())
+}
+
+/// One page of the registrations `user` may read, newest first, each row access-logged,
+/// and the cursor of the next page if there may be one. Blocking. The caller has checked
+/// [`require_reader`].
+pub(crate) fn list_readable(
+    store: &dyn RelayStore,
+    user: &HrUser,
+    mut filter: RegistrationFilter,
+) -> Result<(Vec<RegistrationSummary>, Option<String>), AppError> {
+    narrow_to_readable(store, user, &mut filter)?;
+    let accessor = Accessor::Operator(user.accessor_name());
+    let rows = store.list_registrations(&filter, &accessor, now_ms())?;
+    let next = (rows.len() == filter.limit as usize)
+        .then(|| rows.last().map(|r| format!("{}~{}", r.captured_at, r.id)))
+        .flatten();
+    Ok((rows, next))
 }
 
 #[derive(Deserialize)]
@@ -219,43 +253,56 @@ async fn read_registration(
     caller: Caller,
     Path(doc_id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    if caller.user.must_change_password {
-        return Err(AppError::PasswordChangeRequired);
-    }
-    if !(caller.user.has(Role::Recruiter) || caller.user.has(Role::Archivist)) {
-        return Err(AppError::MissingRole(Role::Recruiter.as_str()));
-    }
+    require_reader(&caller.user)?;
     let store = state.store.clone();
     let user = caller.user;
     blocking(move || -> Result<Json<Value>, AppError> {
-        let Some(stored) = store.stored_registration(&doc_id)? else {
-            return Err(if store.removal(&doc_id)?.is_some() {
-                AppError::RemovedRegistration
-            } else {
-                AppError::UnknownRegistration
-            });
-        };
-        let accessor = Accessor::Operator(user.accessor_name());
-        let now = now_ms();
-        if let Err(refusal) = may_read(store.as_ref(), &user, &stored.event_id, stored.restricted) {
-            store.log_access(&AccessEntry {
-                at: now,
-                accessor,
-                action: AccessAction::ReadRefused,
-                doc_id,
-            })?;
-            return Err(refusal);
-        }
-        // Read again through the logging read, so the read and its entry are one commit.
-        let stored = store
-            .read_registration(&doc_id, &accessor, now)?
-            .ok_or(AppError::UnknownRegistration)?;
-        let (document, registration) = RegistrationDocument::load_unattributed(&stored.changes)
-            .map_err(|_| AppError::Internal)?;
-        let annotations = document.annotations().map_err(|_| AppError::Internal)?;
+        let (registration, annotations) = read_logged(store.as_ref(), &user, doc_id)?;
         Ok(Json(registration_json(&registration, &annotations)))
     })
     .await?
+}
+
+/// Registration `doc_id` with its notes, ratings and status, if `user` may read it; the
+/// read, or the refused attempt, is access-logged. Blocking. The caller has checked
+/// [`require_reader`].
+pub(crate) fn read_logged(
+    store: &dyn RelayStore,
+    user: &HrUser,
+    doc_id: String,
+) -> Result<
+    (
+        kiosk_core::registration::Registration,
+        kiosk_core::annotations::Annotations,
+    ),
+    AppError,
+> {
+    let Some(stored) = store.stored_registration(&doc_id)? else {
+        return Err(if store.removal(&doc_id)?.is_some() {
+            AppError::RemovedRegistration
+        } else {
+            AppError::UnknownRegistration
+        });
+    };
+    let accessor = Accessor::Operator(user.accessor_name());
+    let now = now_ms();
+    if let Err(refusal) = may_read(store, user, &stored.event_id, stored.restricted) {
+        store.log_access(&AccessEntry {
+            at: now,
+            accessor,
+            action: AccessAction::ReadRefused,
+            doc_id,
+        })?;
+        return Err(refusal);
+    }
+    // Read again through the logging read, so the read and its entry are one commit.
+    let stored = store
+        .read_registration(&doc_id, &accessor, now)?
+        .ok_or(AppError::UnknownRegistration)?;
+    let (document, registration) =
+        RegistrationDocument::load_unattributed(&stored.changes).map_err(|_| AppError::Internal)?;
+    let annotations = document.annotations().map_err(|_| AppError::Internal)?;
+    Ok((registration, annotations))
 }
 
 /// The record as the API shows it.

@@ -24,6 +24,17 @@ pub fn new_secret() -> String {
     hex::encode(rand::random::<[u8; 32]>())
 }
 
+/// A session's CSRF token, derived from its secret so every console page can put it in its
+/// forms without the relay keeping it: knowing the token tells nothing of the secret.
+pub fn csrf_token_for(session_secret: &str) -> String {
+    hex::encode(
+        Sha256::new()
+            .chain_update(b"kiosk-csrf-v1")
+            .chain_update(session_secret.as_bytes())
+            .finalize(),
+    )
+}
+
 pub fn secret_hash(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
 }

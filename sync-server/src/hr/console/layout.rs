@@ -1,0 +1,284 @@
+//! The frame every console page shares: `<html lang>`, a skip link, the header with the
+//! language switch and (logged in) the menu and logout, one `<main>` holding the page's
+//! single `h1`; and the form pieces that keep labels, hints and errors tied together for
+//! screen readers.
+
+use axum::http::Uri;
+use kiosk_core::language::Language;
+use maud::{DOCTYPE, Markup, html};
+
+use super::texts::{Texts, texts};
+
+/// The console's stylesheet, served from `/console/console.css`.
+pub(crate) const STYLESHEET: &str = include_str!("console.css");
+
+/// Which menu entry a page is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Nav {
+    None,
+    Registrations,
+    Password,
+}
+
+/// The logged-in user as the frame shows them.
+#[derive(Debug, Clone)]
+pub(crate) struct Signed {
+    pub display_name: String,
+    /// The session's CSRF token, for the logout form.
+    pub csrf: String,
+    /// Still on a one-time password: the menu offers only the password page.
+    pub must_change_password: bool,
+}
+
+/// One field's error, or a form's error that belongs to no one field (`field: None`).
+#[derive(Debug, Clone)]
+pub(crate) struct FieldError {
+    pub field: Option<&'static str>,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn on(field: &'static str, message: impl Into<String>) -> FieldError {
+        FieldError {
+            field: Some(field),
+            message: message.into(),
+        }
+    }
+
+    pub fn form(message: impl Into<String>) -> FieldError {
+        FieldError {
+            field: None,
+            message: message.into(),
+        }
+    }
+}
+
+/// The error of `field` among `errors`.
+pub(crate) fn error_of<'e>(errors: &'e [FieldError], field: &str) -> Option<&'e str> {
+    errors
+        .iter()
+        .find(|e| e.field == Some(field))
+        .map(|e| e.message.as_str())
+}
+
+/// What the frame needs to know about a page.
+#[derive(Debug)]
+pub(crate) struct Page<'a> {
+    pub lang: Language,
+    /// The `h1` and, after the app's name, the `<title>`.
+    pub title: &'a str,
+    /// The page's address, for the language switch (which keeps its query).
+    pub uri: &'a Uri,
+    pub signed: Option<&'a Signed>,
+    pub nav: Nav,
+    /// The page shows errors: its title says so first, as screen readers read it first.
+    pub has_errors: bool,
+}
+
+impl Page<'_> {
+    pub fn render(&self, content: Markup) -> Markup {
+        let t = texts(self.lang);
+        let other = match self.lang {
+            Language::Swedish => Language::English,
+            Language::English => Language::Swedish,
+        };
+        let prefix = if self.has_errors { t.error_prefix } else { "" };
+        html! {
+            (DOCTYPE)
+            html lang=(self.lang.tag()) {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { (prefix) (self.title) " – " (t.app_name) }
+                    link rel="stylesheet" href="/console/console.css";
+                }
+                body {
+                    a.skip-link href="#main" { (t.skip_link) }
+                    header.site-header {
+                        div.header-row {
+                            p.app-name { (t.app_name) }
+                            nav aria-label=(t.language_nav) {
+                                a href=(switch_href(self.uri, other)) lang=(other.tag()) hreflang=(other.tag()) {
+                                    (t.other_language)
+                                }
+                            }
+                        }
+                        @if let Some(signed) = self.signed {
+                            (menu(t, signed, self.nav))
+                        }
+                    }
+                    main #main tabindex="-1" {
+                        h1 { (self.title) }
+                        (content)
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn menu(t: &Texts, signed: &Signed, current: Nav) -> Markup {
+    let entry = |nav: Nav, href: &str, label: &str| {
+        html! {
+            li {
+                @if nav == current {
+                    a href=(href) aria-current="page" { (label) }
+                } @else {
+                    a href=(href) { (label) }
+                }
+            }
+        }
+    };
+    html! {
+        div.header-row.menu-row {
+            nav aria-label=(t.main_nav) {
+                ul.menu {
+                    @if !signed.must_change_password {
+                        (entry(Nav::Registrations, "/console/registrations", t.nav_registrations))
+                    }
+                    (entry(Nav::Password, "/console/password", t.nav_password))
+                }
+            }
+            div.signed-in {
+                span { (t.signed_in_as) " " strong { (signed.display_name) } }
+                form method="post" action="/console/logout" {
+                    input type="hidden" name="csrf_token" value=(signed.csrf);
+                    button.link-button type="submit" { (t.logout) }
+                }
+            }
+        }
+    }
+}
+
+/// The address of this page in `lang`: its path and query with `lang` set.
+fn switch_href(uri: &Uri, lang: Language) -> String {
+    let mut pairs: Vec<(String, String)> = uri
+        .query()
+        .and_then(|q| serde_urlencoded::from_str(q).ok())
+        .unwrap_or_default();
+    pairs.retain(|(name, _)| name != "lang");
+    pairs.push(("lang".into(), lang.tag().into()));
+    let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+    format!("{}?{query}", uri.path())
+}
+
+/// The list of a form's errors at its top, announced when the page loads; each links to
+/// its field.
+pub(crate) fn error_summary(lang: Language, errors: &[FieldError]) -> Markup {
+    let t = texts(lang);
+    html! {
+        @if !errors.is_empty() {
+            div.error-summary role="alert" aria-labelledby="error-summary-title" {
+                h2 #error-summary-title { (t.error_summary) }
+                ul {
+                    @for error in errors {
+                        li {
+                            @if let Some(field) = error.field {
+                                a href={ "#" (field) } { (error.message) }
+                            } @else {
+                                (error.message)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A notice announced politely when the page loads (logged out, session expired).
+pub(crate) fn notice(message: &str) -> Markup {
+    html! {
+        div.notice role="status" { p { (message) } }
+    }
+}
+
+/// A labelled input with its hint and error tied to it by `aria-describedby`.
+#[derive(Debug)]
+pub(crate) struct Field<'a> {
+    pub id: &'static str,
+    pub label: &'a str,
+    pub kind: &'static str,
+    pub value: &'a str,
+    pub hint: Option<&'a str>,
+    pub error: Option<&'a str>,
+    pub autocomplete: Option<&'static str>,
+    pub required: bool,
+}
+
+impl<'a> Field<'a> {
+    pub fn new(id: &'static str, label: &'a str, kind: &'static str) -> Field<'a> {
+        Field {
+            id,
+            label,
+            kind,
+            value: "",
+            hint: None,
+            error: None,
+            autocomplete: None,
+            required: false,
+        }
+    }
+
+    pub fn render(&self, lang: Language) -> Markup {
+        let hint_id = format!("{}-hint", self.id);
+        let error_id = format!("{}-error", self.id);
+        let described = [
+            self.hint.map(|_| hint_id.as_str()),
+            self.error.map(|_| error_id.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+        html! {
+            div.field.field-error[self.error.is_some()] {
+                label for=(self.id) { (self.label) }
+                @if let Some(hint) = self.hint {
+                    p.hint #(hint_id) { (hint) }
+                }
+                @if let Some(error) = self.error {
+                    p.error-message #(error_id) {
+                        span.visually-hidden { (texts(lang).error_label) " " }
+                        (error)
+                    }
+                }
+                input #(self.id) name=(self.id) type=(self.kind) value=(self.value)
+                    autocomplete=[self.autocomplete]
+                    required[self.required]
+                    aria-invalid=[self.error.map(|_| "true")]
+                    aria-describedby=[(!described.is_empty()).then_some(described.as_str())];
+            }
+        }
+    }
+}
+
+/// A labelled `<select>` of `(value, label)` options with its error tied to it.
+pub(crate) fn select(
+    lang: Language,
+    id: &'static str,
+    label: &str,
+    options: &[(&str, &str)],
+    chosen: &str,
+    error: Option<&str>,
+) -> Markup {
+    let error_id = format!("{id}-error");
+    html! {
+        div.field.field-error[error.is_some()] {
+            label for=(id) { (label) }
+            @if let Some(error) = error {
+                p.error-message #(error_id) {
+                    span.visually-hidden { (texts(lang).error_label) " " }
+                    (error)
+                }
+            }
+            select #(id) name=(id)
+                aria-invalid=[error.map(|_| "true")]
+                aria-describedby=[error.map(|_| error_id.as_str())] {
+                @for (value, text) in options {
+                    option value=(value) selected[*value == chosen] { (text) }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,335 @@
+//! `GET /console/registrations`: the registrations the user may read, newest first, with a
+//! filter form whose fields become the API's own filter ([`parse_filter`]) and the same
+//! listing, narrowing and access logging ([`list_readable`]). Pages follow the `next`
+//! cursor; each row links to the detail page.
+
+use std::collections::HashMap;
+
+use axum::extract::{RawQuery, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use kiosk_core::annotations::RecordStatus;
+use kiosk_core::event::Event;
+use kiosk_core::ids::EventId;
+use kiosk_core::language::Language;
+use maud::{Markup, html};
+
+use super::layout::{Field, FieldError, Nav, Page, error_of, error_summary, select};
+use super::texts::{Texts, fill, texts};
+use super::{Console, LIST, html_page, time};
+use crate::error::AppError;
+use crate::hr::api::blocking;
+use crate::hr::registrations::{list_readable, parse_filter, require_reader};
+use crate::storage::RegistrationSummary;
+
+/// The filter form's fields, as typed.
+const FIELDS: [&str; 9] = [
+    "q",
+    "event",
+    "interest",
+    "location",
+    "status",
+    "talent_pool",
+    "from",
+    "to",
+    "after",
+];
+
+/// The form's non-empty values, trimmed, by field.
+fn form_values(query: Option<&str>) -> HashMap<&'static str, String> {
+    let pairs: Vec<(String, String)> = query
+        .and_then(|q| serde_urlencoded::from_str(q).ok())
+        .unwrap_or_default();
+    let mut values = HashMap::new();
+    for (name, value) in pairs {
+        if let Some(field) = FIELDS.iter().find(|f| **f == name) {
+            let value = value.trim();
+            if !value.is_empty() {
+                values.insert(*field, value.to_owned());
+            }
+        }
+    }
+    values
+}
+
+/// The API's filter query from the form's values: dates become the start of the day in
+/// Swedish time (`to` is inclusive, so the day after it is the end).
+fn filter_query(
+    t: &Texts,
+    values: &HashMap<&'static str, String>,
+) -> Result<HashMap<String, String>, Vec<FieldError>> {
+    let mut query = HashMap::new();
+    let mut errors = Vec::new();
+    for (field, value) in values {
+        match *field {
+            "from" | "to" => {
+                let (name, days_later) = if *field == "from" {
+                    ("from", 0)
+                } else {
+                    ("before", 1)
+                };
+                match time::day_start_ms(value, days_later) {
+                    Some(ms) => {
+                        query.insert(name.to_owned(), ms.to_string());
+                    }
+                    None => errors.push(FieldError::on(field, t.bad_date)),
+                }
+            }
+            _ => {
+                query.insert((*field).to_owned(), value.clone());
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(query)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The form's error for the API's refusal of filter `name` (`BadFilter("name: …")`).
+fn filter_error(t: &Texts, message: &str) -> FieldError {
+    let name = message.split(':').next().unwrap_or_default();
+    match name {
+        "q" => FieldError::on("q", t.bad_search),
+        "event" => FieldError::on("event", t.bad_code),
+        "interest" => FieldError::on("interest", t.bad_code),
+        "location" => FieldError::on("location", t.bad_code),
+        "status" => FieldError::on("status", t.bad_choice),
+        "talent_pool" => FieldError::on("talent_pool", t.bad_choice),
+        "from" => FieldError::on("from", t.bad_date),
+        "before" => FieldError::on("to", t.bad_date),
+        _ => FieldError::form(t.bad_cursor),
+    }
+}
+
+pub(crate) async fn page(
+    State(state): State<crate::state::AppState>,
+    console: Console,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let t = texts(console.lang);
+    if let Err(refusal) = require_reader(&console.caller.user) {
+        return console.refuse(refusal, &uri).into_response();
+    }
+    let values = form_values(raw.as_deref());
+    let filter = filter_query(t, &values).and_then(|query| {
+        parse_filter(&query).map_err(|e| match e {
+            AppError::BadFilter(message) => vec![filter_error(t, &message)],
+            other => vec![FieldError::form(other.to_string())],
+        })
+    });
+    let (status, results, errors) = match filter {
+        Err(errors) => (StatusCode::BAD_REQUEST, None, errors),
+        Ok(filter) => {
+            let store = state.store.clone();
+            let user = console.caller.user.clone();
+            let listed = blocking(move || {
+                let (rows, next) = list_readable(store.as_ref(), &user, filter)?;
+                // Events only label codes: one missing or unreadable leaves its codes.
+                let mut events = HashMap::new();
+                for row in &rows {
+                    if !events.contains_key(&row.event_id)
+                        && let Some(id) = EventId::parse(&row.event_id)
+                        && let Ok(Some(event)) = store.event(&id)
+                    {
+                        events.insert(row.event_id.clone(), event);
+                    }
+                }
+                Ok::<_, AppError>((rows, next, events))
+            })
+            .await;
+            match listed.and_then(|r| r) {
+                Ok(page) => (StatusCode::OK, Some(page), Vec::new()),
+                Err(error) => return console.refuse(error, &uri).into_response(),
+            }
+        }
+    };
+    let lang = console.lang;
+    let page = Page {
+        lang,
+        title: t.list_title,
+        uri: &uri,
+        signed: Some(&console.signed),
+        nav: Nav::Registrations,
+        has_errors: !errors.is_empty(),
+    }
+    .render(html! {
+        (error_summary(lang, &errors))
+        (filter_form(lang, &values, &errors))
+        @if let Some((rows, next, events)) = &results {
+            (results_table(lang, rows, events))
+            (pages(t, &values, next.as_deref()))
+        }
+    });
+    html_page(status, page)
+}
+
+fn filter_form(
+    lang: Language,
+    values: &HashMap<&'static str, String>,
+    errors: &[FieldError],
+) -> Markup {
+    let t = texts(lang);
+    let value = |name: &str| values.get(name).map_or("", String::as_str);
+    let field = |id: &'static str, label: &'static str, kind: &'static str, hint| Field {
+        value: value(id),
+        hint,
+        error: error_of(errors, id),
+        ..Field::new(id, label, kind)
+    };
+    let mut statuses = vec![("", t.any)];
+    statuses.extend(RecordStatus::ALL.iter().map(|s| {
+        let (sv, en) = s.label();
+        (
+            s.as_str(),
+            match lang {
+                Language::Swedish => sv,
+                Language::English => en,
+            },
+        )
+    }));
+    let pools = [
+        ("", t.any),
+        ("true", t.in_talent_pool),
+        ("false", t.not_in_talent_pool),
+    ];
+    html! {
+        form.filters method="get" action=(LIST) role="search" aria-labelledby="filter-heading" {
+            h2 #filter-heading { (t.filter_heading) }
+            div.filter-grid {
+                (field("q", t.search_label, "search", Some(t.search_hint)).render(lang))
+                (field("event", t.event_label, "text", Some(t.code_hint)).render(lang))
+                (field("interest", t.interest_label, "text", None).render(lang))
+                (field("location", t.location_label, "text", None).render(lang))
+                (select(lang, "status", t.status_label, &statuses, value("status"), error_of(errors, "status")))
+                (select(lang, "talent_pool", t.talent_pool_label, &pools, value("talent_pool"), error_of(errors, "talent_pool")))
+                (field("from", t.from_label, "text", Some(t.date_hint)).render(lang))
+                (field("to", t.to_label, "text", Some(t.date_hint)).render(lang))
+            }
+            div.actions {
+                button.button type="submit" { (t.show_button) }
+                a href=(LIST) { (t.clear_filter) }
+            }
+        }
+    }
+}
+
+fn status_label(lang: Language, status: &str) -> String {
+    RecordStatus::parse(status).map_or_else(
+        || status.to_owned(),
+        |s| {
+            let (sv, en) = s.label();
+            match lang {
+                Language::Swedish => sv,
+                Language::English => en,
+            }
+            .to_owned()
+        },
+    )
+}
+
+/// An interest area's label in `lang` from any of the event's forms, newest first, or the
+/// code itself.
+fn interest_label<'a>(event: Option<&'a Event>, code: &'a str, lang: Language) -> &'a str {
+    let Some(event) = event else { return code };
+    let mut forms: Vec<_> = event.published.values().collect();
+    forms.sort_by_key(|published| std::cmp::Reverse(published.published_at));
+    forms
+        .iter()
+        .map(|published| &published.form)
+        .chain(std::iter::once(&event.draft_form))
+        .find_map(|form| form.interest_area(code))
+        .map_or(code, |choice| choice.label.get(lang))
+}
+
+fn results_table(
+    lang: Language,
+    rows: &[RegistrationSummary],
+    events: &HashMap<String, Event>,
+) -> Markup {
+    let t = texts(lang);
+    html! {
+        h2 { (t.results_heading) }
+        @if rows.is_empty() {
+            p { (t.no_rows) }
+        } @else {
+            p { (fill(t.rows_shown, rows.len())) }
+            table {
+                caption { (t.table_caption) }
+                thead {
+                    tr {
+                        th scope="col" { (t.col_captured) }
+                        th scope="col" { (t.col_name) }
+                        th scope="col" { (t.col_receipt) }
+                        th scope="col" { (t.col_event) }
+                        th scope="col" { (t.col_interests) }
+                        th scope="col" { (t.col_status) }
+                        th scope="col" { (t.col_talent_pool) }
+                    }
+                }
+                tbody {
+                    @for row in rows {
+                        tr {
+                            td.code { (time::local_minutes(row.captured_at)) }
+                            th scope="row" {
+                                a href={ (LIST) "/" (row.id) } {
+                                    (row.given_name) " " (row.family_name)
+                                }
+                                @if row.restricted {
+                                    " " span.badge { (t.restricted_badge) }
+                                }
+                            }
+                            td.code { (row.receipt_code) }
+                            @let event = events.get(&row.event_id);
+                            td { (event.map_or(row.event_id.as_str(), |e| e.name.get(lang))) }
+                            td {
+                                (row.interests
+                                    .iter()
+                                    .map(|code| interest_label(event, code, lang))
+                                    .collect::<Vec<_>>()
+                                    .join(", "))
+                            }
+                            td { (status_label(lang, &row.status)) }
+                            td { (if row.talent_pool { t.yes } else { t.no }) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Links to the next page (the same filter after the last row) and back to the first.
+fn pages(t: &Texts, values: &HashMap<&'static str, String>, next: Option<&str>) -> Markup {
+    let with = |after: Option<&str>| {
+        let mut pairs: Vec<(&str, &str)> = FIELDS
+            .iter()
+            .filter(|f| **f != "after")
+            .filter_map(|f| values.get(f).map(|v| (*f, v.as_str())))
+            .collect();
+        if let Some(after) = after {
+            pairs.push(("after", after));
+        }
+        let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+        if query.is_empty() {
+            LIST.to_owned()
+        } else {
+            format!("{LIST}?{query}")
+        }
+    };
+    let on_later_page = values.contains_key("after");
+    html! {
+        @if next.is_some() || on_later_page {
+            nav.pages aria-label=(t.pages_nav) {
+                @if on_later_page {
+                    a href=(with(None)) { (t.first_page) }
+                }
+                @if let Some(next) = next {
+                    a href=(with(Some(next))) rel="next" { (t.next_page) }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,372 @@
+//! The HR console: server-rendered HTML pages (maud) for the people of central HR, in
+//! Swedish and English, usable by keyboard and screen reader, with no JavaScript. The pages
+//! call the same account, session and registration code as the JSON API, so a rule holds
+//! in both or neither; this module only renders and maps refusals to pages.
+//!
+//! Before login a pre-session token (a `SameSite=Strict` cookie equal to a hidden field)
+//! guards the login form against login CSRF; after it, every POST form carries the session's
+//! CSRF token as `csrf_token`, which [`crate::hr::api::authenticate`] accepts in place of the
+//! `X-CSRF-Token` header. `?lang=en` (or `sv`) switches the language and remembers it in the
+//! `kiosk_lang` cookie; Swedish is the default.
+
+mod detail;
+mod layout;
+mod list;
+mod login;
+mod password;
+mod texts;
+mod time;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use kiosk_core::language::Language;
+use maud::{Markup, html};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::AppError;
+use crate::hr::api::{Caller, authenticate};
+use crate::hr::sessions;
+use crate::state::AppState;
+use layout::{Nav, Page, Signed};
+use texts::{fill, role_name, texts};
+
+/// The language cookie's name.
+pub const LANG_COOKIE: &str = "kiosk_lang";
+/// The largest console form body.
+const FORM_LIMIT: usize = 16 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/console", get(|| async { Redirect::to(LIST) }))
+        .route("/console/", get(|| async { Redirect::to(LIST) }))
+        .route("/console/login", get(login::form).post(login::submit))
+        .route(
+            "/console/password",
+            get(password::form).post(password::submit),
+        )
+        .route("/console/registrations", get(list::page))
+        .route("/console/registrations/{id}", get(detail::page))
+        .route("/console/logout", post(logout))
+        .route("/console/console.css", get(stylesheet))
+        .layer(middleware::from_fn(console_headers))
+}
+
+const LIST: &str = "/console/registrations";
+const LOGIN: &str = "/console/login";
+const PASSWORD: &str = "/console/password";
+
+/// The language a query's `lang` asks for, if it names one.
+fn asked_language(uri: &Uri) -> Option<Language> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(uri.query()?).ok()?;
+    pairs
+        .iter()
+        .find(|(name, _)| name == "lang")
+        .and_then(|(_, tag)| Language::from_tag(tag))
+}
+
+/// The value of cookie `name`.
+pub(crate) fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| value)
+}
+
+/// The page's language: the query's `lang`, else the `kiosk_lang` cookie, else Swedish.
+fn language_of(parts: &Parts) -> Language {
+    asked_language(&parts.uri)
+        .or_else(|| cookie(&parts.headers, LANG_COOKIE).and_then(Language::from_tag))
+        .unwrap_or(Language::Swedish)
+}
+
+/// The language of the page being asked for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Lang(pub Language);
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Lang, Self::Rejection> {
+        Ok(Lang(language_of(parts)))
+    }
+}
+
+/// Remembers a language asked for with `?lang=`, and sets the headers every console answer
+/// carries: no caching of personal data, no framing, no referrer (queries hold searches),
+/// and a policy that allows nothing but the console's own stylesheet and forms.
+async fn console_headers(request: Request, next: Next) -> Response {
+    let asked = asked_language(request.uri());
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if let Some(lang) = asked
+        && let Ok(value) = HeaderValue::from_str(&format!(
+            "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly",
+            lang.tag()
+        ))
+    {
+        headers.append(header::SET_COOKIE, value);
+    }
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        layout::STYLESHEET,
+    )
+        .into_response()
+}
+
+/// A rendered page with `status`.
+pub(crate) fn html_page(status: StatusCode, markup: Markup) -> Response {
+    (status, Html(markup.into_string())).into_response()
+}
+
+/// A logged-in console user (any role; pages ask for what they need) and the language.
+#[derive(Debug)]
+pub(crate) struct Console {
+    pub caller: Caller,
+    pub signed: Signed,
+    pub lang: Language,
+}
+
+impl Console {
+    fn new(caller: Caller, headers: &HeaderMap, lang: Language) -> Console {
+        // The CSRF token follows from the session cookie; a bearer-token caller has no
+        // cookie and needs no token.
+        let csrf = sessions::session_from_cookies(headers)
+            .map(|secret| sessions::csrf_token_for(&secret))
+            .unwrap_or_default();
+        let signed = Signed {
+            display_name: caller.user.display_name.clone(),
+            csrf,
+            must_change_password: caller.user.must_change_password,
+        };
+        Console {
+            caller,
+            signed,
+            lang,
+        }
+    }
+
+    /// `error` as this user's page.
+    pub fn refuse(&self, error: AppError, uri: &Uri) -> Refusal {
+        Refusal {
+            error,
+            lang: self.lang,
+            signed: Some(self.signed.clone()),
+            had_session: true,
+            uri: uri.clone(),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Console {
+    type Rejection = Refusal;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Console, Refusal> {
+        let lang = language_of(parts);
+        match authenticate(parts, state, None).await {
+            Ok(caller) => Ok(Console::new(caller, &parts.headers, lang)),
+            Err(error) => Err(Refusal::anonymous(error, lang, parts)),
+        }
+    }
+}
+
+/// A console POST: the logged-in user, checked with the form's `csrf_token` field, and the
+/// form as `T`.
+#[derive(Debug)]
+pub(crate) struct ConsoleForm<T> {
+    pub console: Console,
+    pub form: T,
+}
+
+#[derive(Deserialize)]
+struct CsrfField {
+    csrf_token: Option<String>,
+}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for ConsoleForm<T> {
+    type Rejection = Refusal;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Refusal> {
+        let (parts, body) = request.into_parts();
+        let lang = language_of(&parts);
+        let bytes: Bytes = axum::body::to_bytes(body, FORM_LIMIT)
+            .await
+            .map_err(|_| Refusal::anonymous(AppError::BadBody(String::new()), lang, &parts))?;
+        let csrf = serde_urlencoded::from_bytes::<CsrfField>(&bytes)
+            .ok()
+            .and_then(|f| f.csrf_token);
+        let caller = authenticate(&parts, state, csrf.as_deref())
+            .await
+            .map_err(|error| Refusal::anonymous(error, lang, &parts))?;
+        let console = Console::new(caller, &parts.headers, lang);
+        let form = serde_urlencoded::from_bytes::<T>(&bytes)
+            .map_err(|_| console.refuse(AppError::BadBody(String::new()), &parts.uri))?;
+        Ok(ConsoleForm { console, form })
+    }
+}
+
+/// Why a console request was not served, shown as a page (or a redirect to the page that
+/// comes first: the login, or the password change).
+#[derive(Debug)]
+pub(crate) struct Refusal {
+    error: AppError,
+    lang: Language,
+    signed: Option<Signed>,
+    /// The request carried a session cookie (a refused one has expired or ended).
+    had_session: bool,
+    uri: Uri,
+}
+
+impl Refusal {
+    fn anonymous(error: AppError, lang: Language, parts: &Parts) -> Refusal {
+        Refusal {
+            error,
+            lang,
+            signed: None,
+            had_session: sessions::session_from_cookies(&parts.headers).is_some(),
+            uri: parts.uri.clone(),
+        }
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let t = texts(self.lang);
+        let (status, title, message) = match &self.error {
+            AppError::NotLoggedIn => {
+                let mut response = if self.had_session {
+                    Redirect::to(&format!("{LOGIN}?expired=1")).into_response()
+                } else {
+                    Redirect::to(LOGIN).into_response()
+                };
+                if self.had_session {
+                    response
+                        .headers_mut()
+                        .insert(header::SET_COOKIE, sessions::cleared_cookie());
+                }
+                return response;
+            }
+            AppError::PasswordChangeRequired => return Redirect::to(PASSWORD).into_response(),
+            AppError::Csrf => (StatusCode::FORBIDDEN, t.csrf_title, t.csrf.to_owned()),
+            AppError::MissingRole(role) => (
+                StatusCode::FORBIDDEN,
+                t.forbidden_title,
+                fill(t.missing_role, role_name(self.lang, role)),
+            ),
+            AppError::NotAssigned => (
+                StatusCode::FORBIDDEN,
+                t.forbidden_title,
+                t.not_assigned.to_owned(),
+            ),
+            AppError::Restricted => (
+                StatusCode::FORBIDDEN,
+                t.forbidden_title,
+                t.restricted.to_owned(),
+            ),
+            AppError::UnknownRegistration => (
+                StatusCode::NOT_FOUND,
+                t.not_found_title,
+                t.not_found.to_owned(),
+            ),
+            AppError::RemovedRegistration => {
+                (StatusCode::GONE, t.removed_title, t.removed.to_owned())
+            }
+            AppError::BadBody(_) | AppError::BadFilter(_) => (
+                StatusCode::BAD_REQUEST,
+                t.bad_request_title,
+                t.bad_request.to_owned(),
+            ),
+            other => {
+                tracing::error!(error = %other, "console request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    t.internal_title,
+                    t.internal.to_owned(),
+                )
+            }
+        };
+        let page = Page {
+            lang: self.lang,
+            title,
+            uri: &self.uri,
+            signed: self.signed.as_ref(),
+            nav: Nav::None,
+            has_errors: false,
+        };
+        let next = match &self.signed {
+            Some(signed) if !signed.must_change_password => html! {
+                p { a href=(LIST) { (t.go_to_list) } }
+            },
+            Some(_) => html! {},
+            None => html! {
+                p { a href=(LOGIN) { (t.go_to_login) } }
+            },
+        };
+        html_page(
+            status,
+            page.render(html! {
+                p { (message) }
+                (next)
+            }),
+        )
+    }
+}
+
+/// Ends the session and returns to the login page.
+async fn logout(
+    State(state): State<AppState>,
+    ConsoleForm { console, .. }: ConsoleForm<serde::de::IgnoredAny>,
+) -> Response {
+    let lang = console.lang;
+    if let Err(error) = crate::hr::api::end_session(&state, console.caller).await {
+        return Refusal {
+            error,
+            lang,
+            signed: None,
+            had_session: false,
+            uri: Uri::from_static(LOGIN),
+        }
+        .into_response();
+    }
+    let mut response = Redirect::to(&format!("{LOGIN}?logged_out=1")).into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, sessions::cleared_cookie());
+    response
+}

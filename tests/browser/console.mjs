@@ -1,0 +1,218 @@
+// Drives the relay's HR console in Debian's headless Chromium (through playwright-core):
+// log in with a one-time password, choose a password, open the list, search by a receipt
+// code, open the registration, switch to English, log out. Each main page is saved as a
+// screenshot and checked with axe-core; a violation of impact `serious` or `critical`
+// fails the run. Prints `PASS <check>` per check; tests/tests/console_in_a_browser.rs
+// starts the relay, fills the environment and requires every check by name.
+//
+// Environment: KIOSK_RELAY_URL, KIOSK_HR_USERNAME, KIOSK_HR_ONE_TIME_PASSWORD,
+// KIOSK_HR_NEW_PASSWORD, KIOSK_RECEIPT_CODE, KIOSK_EXPECTED_NAME, KIOSK_EXPECTED_ROWS,
+// KIOSK_SCREENSHOT_DIR, and optionally KIOSK_CHROMIUM (default /usr/bin/chromium).
+
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+function env(name, fallback) {
+  const value = process.env[name] ?? fallback;
+  if (value === undefined || value === '') {
+    throw new Error(`${name} is not set`);
+  }
+  return value;
+}
+
+const base = env('KIOSK_RELAY_URL');
+const username = env('KIOSK_HR_USERNAME');
+const oneTimePassword = env('KIOSK_HR_ONE_TIME_PASSWORD');
+const newPassword = env('KIOSK_HR_NEW_PASSWORD');
+const receiptCode = env('KIOSK_RECEIPT_CODE');
+const expectedName = env('KIOSK_EXPECTED_NAME');
+const expectedRows = Number(env('KIOSK_EXPECTED_ROWS'));
+const screenshots = env('KIOSK_SCREENSHOT_DIR');
+const executablePath = env('KIOSK_CHROMIUM', '/usr/bin/chromium');
+mkdirSync(screenshots, { recursive: true });
+
+function check(condition, message) {
+  if (!condition) {
+    throw new Error(message);
+  }
+}
+
+function pass(name) {
+  console.log(`PASS ${name}`);
+}
+
+const axeSummary = [];
+
+/** Runs axe-core on the page; fails on any serious or critical violation. */
+async function accessible(page, label) {
+  await page.evaluate(axeSource);
+  const results = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const blocking = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const counts = results.violations.map((v) => `${v.id}(${v.impact})`).join(' ') || 'none';
+  const line = `${results.violations.length} violations: ${counts}; ${results.passes.length} rules passed, ${results.incomplete.length} to review by hand`;
+  axeSummary.push(`${label}: ${line}`);
+  console.log(`AXE ${label}: ${line}`);
+  for (const violation of results.violations) {
+    for (const node of violation.nodes) {
+      console.log(`  ${violation.id} [${violation.impact}] ${node.target.join(' ')}: ${violation.help}`);
+    }
+  }
+  check(blocking.length === 0, `${label}: serious or critical accessibility violations: ${blocking.map((v) => v.id).join(', ')}`);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+}
+
+async function htmlLang(page) {
+  return page.evaluate(() => document.documentElement.lang);
+}
+
+async function h1s(page) {
+  return page.locator('h1').allTextContents();
+}
+
+const started = Date.now();
+const browser = await chromium.launch({
+  executablePath,
+  headless: true,
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+  ],
+});
+let failed = false;
+try {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'sv-SE' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+
+  // The login page, in Swedish by default.
+  await page.goto(`${base}/console/login`);
+  check((await htmlLang(page)) === 'sv', 'the login page is in Swedish by default');
+  check((await h1s(page)).join() === 'Logga in', 'one h1: Logga in');
+  await shot(page, '01-login');
+  await accessible(page, 'login');
+  pass('login_page_is_swedish_and_passes_axe');
+
+  // Keyboard: the skip link comes first and moves focus to the main content.
+  await page.keyboard.press('Tab');
+  const first = await page.evaluate(() => document.activeElement?.className);
+  check(first === 'skip-link', `the first Tab reaches the skip link, not ${first}`);
+  await page.keyboard.press('Enter');
+  const focused = await page.evaluate(() => document.activeElement?.id);
+  check(focused === 'main', `the skip link moves focus to main, not ${focused}`);
+  pass('skip_link_is_first_and_moves_focus_to_main');
+
+  // A wrong password: announced, tied to the field, never echoed.
+  await page.getByLabel('Användarnamn').fill(username);
+  await page.getByLabel('Lösenord', { exact: true }).fill('inte det rätta lösenordet');
+  await page.getByRole('button', { name: 'Logga in' }).click();
+  const alert = page.getByRole('alert');
+  check((await alert.textContent()).includes('Fel användarnamn eller lösenord'), 'the error is in an alert');
+  const password = page.getByLabel('Lösenord', { exact: true });
+  check((await password.getAttribute('aria-invalid')) === 'true', 'the password field is marked invalid');
+  check((await password.getAttribute('aria-describedby')) === 'password-error', 'the error describes the field');
+  check((await password.inputValue()) === '', 'the password is not echoed');
+  check((await page.title()).startsWith('Fel: '), 'the title says there is an error');
+  await shot(page, '02-login-error');
+  await accessible(page, 'login with an error');
+  pass('wrong_password_is_announced_and_passes_axe');
+
+  // The one-time password opens only the password page.
+  await page.getByLabel('Lösenord', { exact: true }).fill(oneTimePassword);
+  await page.getByRole('button', { name: 'Logga in' }).click();
+  await page.waitForURL('**/console/password');
+  check((await h1s(page)).join() === 'Byt lösenord', 'one h1: Byt lösenord');
+  check((await page.getByRole('link', { name: 'Registreringar' }).count()) === 0, 'no list before a new password');
+  pass('one_time_password_opens_the_password_page');
+  await shot(page, '03-password');
+  await accessible(page, 'password');
+  pass('password_page_passes_axe');
+
+  await page.getByLabel('Engångslösenord').fill(oneTimePassword);
+  await page.getByLabel('Nytt lösenord').fill(newPassword);
+  await page.getByLabel('Upprepa det nya lösenordet').fill(newPassword);
+  await page.getByRole('button', { name: 'Spara lösenordet' }).click();
+  await page.waitForURL('**/console/registrations');
+  pass('new_password_opens_the_list');
+
+  // The list: newest first, restricted records left out for a user without the clearance.
+  check((await h1s(page)).join() === 'Registreringar', 'one h1: Registreringar');
+  const table = page.getByRole('table', { name: 'Registreringar, nyast först' });
+  const rows = table.locator('tbody tr');
+  check((await rows.count()) === expectedRows, `${expectedRows} rows listed, not ${await rows.count()}`);
+  check((await table.locator('thead th[scope="col"]').count()) === 7, 'column headers with scope');
+  await shot(page, '04-list');
+  await accessible(page, 'list');
+  pass('list_shows_the_readable_registrations_and_passes_axe');
+
+  // Search by receipt code, as a visitor would read it out.
+  await page.getByLabel('Sök', { exact: true }).fill(receiptCode);
+  await page.getByRole('button', { name: 'Visa' }).click();
+  await page.waitForURL(/\/console\/registrations\?q=/);
+  check((await rows.count()) === 1, `one row for ${receiptCode}, not ${await rows.count()}`);
+  const row = rows.first();
+  check((await row.textContent()).includes(receiptCode), 'the row shows the receipt code');
+  check((await row.textContent()).includes(expectedName), 'the row shows the name');
+  check((await page.getByLabel('Sök', { exact: true }).inputValue()) === receiptCode, 'the search stays in the field');
+  await shot(page, '05-search');
+  await accessible(page, 'list searched');
+  pass('search_by_receipt_code_finds_one_registration');
+
+  // The detail page.
+  await row.getByRole('link').click();
+  await page.waitForURL(/\/console\/registrations\/[0-9a-f-]{36}$/);
+  check((await h1s(page)).join() === `Registrering ${receiptCode}`, 'one h1 naming the receipt code');
+  const main = await page.locator('main').textContent();
+  for (const part of expectedName.split(' ')) {
+    check(main.includes(part), `the person is shown: ${part}`);
+  }
+  for (const heading of ['Person', 'Intressen', 'Information och samtycke', 'Status', 'Anteckningar', 'Betyg']) {
+    check((await page.getByRole('heading', { level: 2, name: heading, exact: true }).count()) === 1, `a ${heading} section`);
+  }
+  await shot(page, '06-detail');
+  await accessible(page, 'detail');
+  pass('detail_page_shows_the_registration_and_passes_axe');
+
+  // English, remembered from then on.
+  await page.getByRole('link', { name: 'English' }).click();
+  check((await htmlLang(page)) === 'en', 'html lang is en');
+  check((await h1s(page)).join() === `Registration ${receiptCode}`, 'the h1 in English');
+  await shot(page, '07-detail-english');
+  await accessible(page, 'detail in English');
+  await page.getByRole('link', { name: 'Back to the registrations' }).click();
+  check((await htmlLang(page)) === 'en', 'English is remembered');
+  check((await h1s(page)).join() === 'Registrations', 'the list in English');
+  await shot(page, '08-list-english');
+  await accessible(page, 'list in English');
+  pass('english_switch_sets_html_lang_and_passes_axe');
+
+  // Logging out ends the session: the list sends the browser back to the login.
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.waitForURL('**/console/login?logged_out=1');
+  check((await page.getByRole('status').textContent()).includes('You are logged out'), 'the logout is announced');
+  await shot(page, '09-logged-out');
+  await accessible(page, 'logged out');
+  await page.goto(`${base}/console/registrations`);
+  check(new URL(page.url()).pathname === '/console/login', 'the list needs a new login');
+  pass('logout_ends_the_session');
+} catch (error) {
+  failed = true;
+  console.log(`FAIL ${error.stack ?? error}`);
+} finally {
+  await browser.close();
+}
+console.log(`axe: ${axeSummary.length} pages checked`);
+console.log(`browser run took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+process.exit(failed ? 1 : 0);
