@@ -32,12 +32,17 @@ impl Http {
         Http { agent, base }
     }
 
+    /// Logs in a user who has chosen [`PASSWORD`].
     pub fn login(&self, username: &str) -> Hr<'_> {
+        self.login_with(username, PASSWORD)
+    }
+
+    pub fn login_with(&self, username: &str, password: &str) -> Hr<'_> {
         let mut response = self
             .agent
             .post(&format!("{}/api/v1/login", self.base))
             .header("content-type", "application/json")
-            .send(json!({ "username": username, "password": PASSWORD }).to_string())
+            .send(json!({ "username": username, "password": password }).to_string())
             .expect("answer");
         assert_eq!(response.status().as_u16(), 200, "login of {username}");
         let cookie = response
@@ -56,7 +61,46 @@ impl Http {
     }
 }
 
+/// An answer as bytes, with its headers.
+#[derive(Debug)]
+pub struct RawAnswer {
+    pub status: u16,
+    headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl RawAnswer {
+    /// The header's value, or "" if there is none.
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map_or("", |(_, v)| v.as_str())
+    }
+}
+
 impl Hr<'_> {
+    /// A GET whose answer is kept as bytes (an export, say).
+    pub fn get_raw(&self, path: &str) -> RawAnswer {
+        let mut response = self
+            .http
+            .agent
+            .get(&format!("{}{path}", self.http.base))
+            .header("cookie", &self.cookie)
+            .call()
+            .expect("answer");
+        let headers = response
+            .headers()
+            .iter()
+            .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+            .collect();
+        RawAnswer {
+            status: response.status().as_u16(),
+            headers,
+            body: response.body_mut().read_to_vec().expect("body"),
+        }
+    }
+
     pub fn get(&self, path: &str) -> (u16, Value) {
         let mut response = self
             .http
@@ -96,4 +140,25 @@ pub fn user(store: &dyn RelayStore, username: &str, role: Role) -> u64 {
         .set_hr_password(user.id, &PasswordHash::new(PASSWORD), false)
         .expect("password");
     user.id
+}
+
+/// What a visitor enters: `given` Lindqvist, interested in law in Stockholm; with
+/// `restricted`, protected personal data and the email as the one contact channel.
+pub fn visitor(given: &str, restricted: bool) -> kiosk_core::validation::RegistrationInput {
+    kiosk_core::validation::RegistrationInput {
+        language: Some(kiosk_core::language::Language::Swedish),
+        given_name: given.into(),
+        family_name: "Lindqvist".into(),
+        email: format!("{}@exempel.se", given.to_lowercase()),
+        phone: if restricted {
+            String::new()
+        } else {
+            "070-123 45 67".into()
+        },
+        interests: vec!["law".into()],
+        locations: vec!["stockholm".into()],
+        privacy_notice_acknowledged: true,
+        protected_personal_data: restricted,
+        ..kiosk_core::validation::RegistrationInput::default()
+    }
 }

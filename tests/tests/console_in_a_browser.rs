@@ -17,11 +17,11 @@ use std::time::{Duration, Instant};
 use kiosk_core::ids::Timestamp;
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_core::sync::HttpTransport;
-use kiosk_core::validation::RegistrationInput;
 use kiosk_core::visitor::VisitorSession;
 use kiosk_sync_server::hr::accounts::Role;
 use kiosk_sync_server::hr::provision_user;
 use kiosk_sync_server::storage::{Accessor, RelayStore};
+use kiosk_tests::hr::visitor;
 use kiosk_tests::{file_relay, sync_now, tablet};
 
 /// Every check the script must pass, in the order it runs them.
@@ -73,25 +73,6 @@ fn chromium() -> PathBuf {
         "node is missing: run scripts/install-browser-test-tools.sh (the README's test command does)"
     );
     chromium
-}
-
-fn visitor(given: &str, restricted: bool) -> RegistrationInput {
-    RegistrationInput {
-        language: Some(kiosk_core::language::Language::Swedish),
-        given_name: given.into(),
-        family_name: "Lindqvist".into(),
-        email: format!("{}@exempel.se", given.to_lowercase()),
-        phone: if restricted {
-            String::new()
-        } else {
-            "070-123 45 67".into()
-        },
-        interests: vec!["law".into()],
-        locations: vec!["stockholm".into()],
-        privacy_notice_acknowledged: true,
-        protected_personal_data: restricted,
-        ..RegistrationInput::default()
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

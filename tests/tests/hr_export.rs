@@ -9,26 +9,18 @@ use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_core::sync::HttpTransport;
 use kiosk_core::validation::RegistrationInput;
 use kiosk_core::visitor::VisitorSession;
-use kiosk_sync_server::hr::accounts::{PasswordHash, Role};
+use kiosk_sync_server::hr::accounts::Role;
 use kiosk_sync_server::hr::provision_user;
 use kiosk_sync_server::storage::{AccessAction, Accessor, RelayStore};
+use kiosk_tests::hr::{Hr, Http, PASSWORD, user};
 use kiosk_tests::{file_relay, sync_now, tablet};
 use serde_json::{Value, json};
-
-const PASSWORD: &str = "ett långt lösenord";
 
 const SWEDISH_HEADER: &str = "Id;Kvittokod;Evenemang;Registrerad (UTC);Förnamn;Efternamn;E-post;\
                               Telefon;Intresseområden;Orter;Utbildningsnivå;Talangpool;Status;Språk";
 const ENGLISH_HEADER: &str = "Id;Receipt code;Event;Captured at (UTC);Given name;Family name;\
                               Email;Phone;Interests;Locations;Education level;Talent pool;Status;\
                               Language";
-
-/// A logged-in HR user's session cookie, over a plain HTTP agent.
-struct Session {
-    agent: ureq::Agent,
-    base: String,
-    cookie: String,
-}
 
 /// An answer: status, the headers an export sets, and the body's bytes.
 struct Answer {
@@ -49,69 +41,16 @@ impl Answer {
     }
 }
 
-fn login(base: &str, username: &str, password: &str) -> Session {
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
-    let response = agent
-        .post(&format!("{base}/api/v1/login"))
-        .header("content-type", "application/json")
-        .send(json!({ "username": username, "password": password }).to_string())
-        .expect("answer");
-    assert_eq!(response.status().as_u16(), 200, "login of {username}");
-    let cookie = response
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .expect("cookie")
-        .to_owned();
-    Session {
-        agent,
-        base: base.to_owned(),
-        cookie,
+/// Exports with `query` as `hr`.
+fn export(hr: &Hr<'_>, query: &str) -> Answer {
+    let raw = hr.get_raw(&format!("/api/v1/registrations/export{query}"));
+    Answer {
+        status: raw.status,
+        content_type: raw.header("content-type").to_owned(),
+        disposition: raw.header("content-disposition").to_owned(),
+        cache_control: raw.header("cache-control").to_owned(),
+        body: raw.body,
     }
-}
-
-impl Session {
-    fn export(&self, query: &str) -> Answer {
-        let mut response = self
-            .agent
-            .get(&format!("{}/api/v1/registrations/export{query}", self.base))
-            .header("cookie", &self.cookie)
-            .call()
-            .expect("answer");
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_owned()
-        };
-        let (content_type, disposition, cache_control) = (
-            header("content-type"),
-            header("content-disposition"),
-            header("cache-control"),
-        );
-        Answer {
-            status: response.status().as_u16(),
-            content_type,
-            disposition,
-            cache_control,
-            body: response.body_mut().read_to_vec().expect("body"),
-        }
-    }
-}
-
-/// An HR user with `role` who has chosen [`PASSWORD`].
-fn user(store: &dyn RelayStore, username: &str, role: Role) -> u64 {
-    let (user, _) = provision_user(store, username, "Test", vec![role], 0).expect("provisioned");
-    store
-        .set_hr_password(user.id, &PasswordHash::new(PASSWORD), false)
-        .expect("password");
-    user.id
 }
 
 /// The `export` entries of the access log, as (doc id, username), sorted.
@@ -222,9 +161,10 @@ async fn archivists_export_open_records_as_csv_and_json_and_every_exported_recor
         let arvid = user(store, "arvid", Role::Archivist);
         // The clearance lets arvid read restricted records one by one, never export them.
         store.set_hr_clearance(arvid, true).expect("cleared");
-        let archivist = login(&url, "arvid", PASSWORD);
+        let http = Http::new(url.clone());
+        let archivist = http.login("arvid");
 
-        let csv = archivist.export("");
+        let csv = export(&archivist, "");
         assert_eq!(csv.status, 200, "{}", String::from_utf8_lossy(&csv.body));
         assert_eq!(csv.content_type, "text/csv; charset=utf-8");
         let today = &Timestamp::now().utc_iso8601()[..10];
@@ -287,7 +227,7 @@ async fn archivists_export_open_records_as_csv_and_json_and_every_exported_recor
             "one export entry per exported record, none for the restricted one"
         );
 
-        let english = archivist.export("?lang=en&format=csv");
+        let english = export(&archivist, "?lang=en&format=csv");
         assert_eq!(english.status, 200);
         let rows = csv_rows(&english.body);
         assert_eq!(rows[0].join(";"), ENGLISH_HEADER);
@@ -295,7 +235,7 @@ async fn archivists_export_open_records_as_csv_and_json_and_every_exported_recor
         assert_eq!((&row(&marta)[11][..], &row(&marta)[12][..]), ("yes", "New"));
         assert_eq!(&row(&anna)[11], "no");
 
-        let json_answer = archivist.export("?format=json");
+        let json_answer = export(&archivist, "?format=json");
         assert_eq!(json_answer.status, 200);
         assert_eq!(json_answer.content_type, "application/json");
         assert_eq!(
@@ -342,7 +282,7 @@ async fn archivists_export_open_records_as_csv_and_json_and_every_exported_recor
         assert_eq!(anna_record["talent_pool"], false);
 
         // The list's filters narrow an export.
-        let found = archivist.export("?format=json&q=ANNA");
+        let found = export(&archivist, "?format=json&q=ANNA");
         let found = found.json();
         let ids: Vec<&str> = found
             .as_array()
@@ -351,16 +291,19 @@ async fn archivists_export_open_records_as_csv_and_json_and_every_exported_recor
             .map(|r| r["id"].as_str().expect("id"))
             .collect();
         assert_eq!(ids, [anna.as_str()]);
-        let lawyers = archivist.export(&format!(
-            "?format=json&interest=law&event={}",
-            kiosk_core::demo::DEMO_EVENT_ID
-        ));
+        let lawyers = export(
+            &archivist,
+            &format!(
+                "?format=json&interest=law&event={}",
+                kiosk_core::demo::DEMO_EVENT_ID
+            ),
+        );
         assert_eq!(
             lawyers.json().as_array().map(Vec::len),
             Some(1),
             "Tove never"
         );
-        let none = archivist.export("?status=hired");
+        let none = export(&archivist, "?status=hired");
         assert_eq!(csv_rows(&none.body).len(), 1, "only the header");
 
         let logged = exports(store);
@@ -397,12 +340,13 @@ async fn only_archivists_with_their_own_password_export_and_bad_filters_are_name
         let (_, one_time) = provision_user(store, "nils", "Ny arkivarie", vec![Role::Archivist], 0)
             .expect("provisioned");
 
+        let http = Http::new(url.clone());
         for (who, password, code) in [
             ("rut", PASSWORD, "missing_role"),
             ("anna", PASSWORD, "missing_role"),
             ("nils", one_time.as_str(), "password_change_required"),
         ] {
-            let answer = login(&url, who, password).export("?format=json");
+            let answer = export(&http.login_with(who, password), "?format=json");
             assert_eq!(
                 (answer.status, answer.code().as_deref()),
                 (403, Some(code)),
@@ -420,7 +364,8 @@ async fn only_archivists_with_their_own_password_export_and_bad_filters_are_name
         assert_eq!(anonymous.status().as_u16(), 401);
         assert!(exports(store).is_empty(), "nothing was exported");
 
-        let archivist = login(&url, "arvid", PASSWORD);
+        let http = Http::new(url.clone());
+        let archivist = http.login("arvid");
         for (query, parameter) in [
             ("?status=lost", "status"),
             ("?talent_pool=maybe", "talent_pool"),
@@ -432,7 +377,7 @@ async fn only_archivists_with_their_own_password_export_and_bad_filters_are_name
             ("?format=xlsx", "format"),
             ("?lang=fi", "lang"),
         ] {
-            let answer = archivist.export(query);
+            let answer = export(&archivist, query);
             let body = answer.json();
             assert_eq!(
                 (answer.status, body["code"].as_str()),

@@ -6,32 +6,12 @@
 use kiosk_core::ids::Timestamp;
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_core::sync::HttpTransport;
-use kiosk_core::validation::RegistrationInput;
 use kiosk_core::visitor::VisitorSession;
 use kiosk_sync_server::hr::accounts::Role;
 use kiosk_sync_server::storage::{Accessor, RelayStore};
-use kiosk_tests::hr::{Hr, Http, user};
+use kiosk_tests::hr::{Hr, Http, user, visitor};
 use kiosk_tests::{file_relay, sync_now, tablet};
 use serde_json::{Value, json};
-
-fn input(given: &str, restricted: bool) -> RegistrationInput {
-    RegistrationInput {
-        language: Some(kiosk_core::language::Language::Swedish),
-        given_name: given.into(),
-        family_name: "Lindqvist".into(),
-        email: format!("{}@exempel.se", given.to_lowercase()),
-        phone: if restricted {
-            String::new()
-        } else {
-            "070-123 45 67".into()
-        },
-        interests: vec!["law".into()],
-        locations: vec!["stockholm".into()],
-        privacy_notice_acknowledged: true,
-        protected_personal_data: restricted,
-        ..RegistrationInput::default()
-    }
-}
 
 /// The access-log entries about `doc_id` by `username`, as action names.
 fn logged(store: &dyn RelayStore, doc_id: &str, username: &str) -> Vec<&'static str> {
@@ -59,7 +39,7 @@ fn capture_open_and_protected(
         VisitorSession::start(tablet.device.clone(), Timestamp::now()).expect("session");
     let mut submit = |given: &str, restricted: bool| {
         session
-            .update(input(given, restricted), Timestamp::now())
+            .update(visitor(given, restricted), Timestamp::now())
             .expect("draft");
         session
             .submit(Timestamp::now())
