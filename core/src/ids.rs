@@ -268,15 +268,7 @@ impl CalendarDate {
     pub fn end(&self) -> Timestamp {
         let field = |range: std::ops::Range<usize>| self.0[range].parse::<i64>().unwrap_or(0);
         let (year, month, day) = (field(0..4), field(5..7), field(8..10));
-        // Howard Hinnant's days-from-civil.
-        let y = if month <= 2 { year - 1 } else { year };
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let mp = (month + 9) % 12;
-        let doy = (153 * mp + 2) / 5 + day - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        let days = era * 146_097 + doe - 719_468;
-        Timestamp((days + 1) * 86_400_000)
+        Timestamp((days_from_civil(year, month, day) + 1) * 86_400_000)
     }
 }
 
