@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users", post(create_user))
         .route("/api/v1/users/{id}/clearance", post(set_clearance))
         .route("/api/v1/tokens", post(create_token))
+        .route("/api/v1/openapi.json", get(openapi))
         .merge(crate::hr::registrations::routes())
         .merge(crate::hr::export::routes())
         .merge(crate::hr::devices::routes())
@@ -235,6 +236,14 @@ async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Respons
         .headers_mut()
         .insert(header::SET_COOKIE, sessions::cleared_cookie());
     Ok(response)
+}
+
+/// The API's OpenAPI 3.1 document (kept beside this module; a test checks it against the
+/// routes).
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
 }
 
 async fn me(caller: Caller) -> Json<HrUser> {
