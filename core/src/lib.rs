@@ -16,7 +16,8 @@
 //!   Swedish and English.
 //! - [`documents`]: registrations and events as Automerge documents, actor ids from keys.
 //! - [`demo`]: the demo event; [`generator`]: realistic test registrations.
-//! - [`secrets`]: the platform secret store holding the data key; [`identity`]: the device's
+//! - [`secrets`]: the platform secret store holding the data key; [`secret_check`]: Argon2id
+//!   and constant-time comparison for PINs, passwords and tags; [`identity`]: the device's
 //!   Ed25519 key, encrypted at rest.
 //! - [`capture`]: capture signatures, sealing to the relay, receipt codes.
 //! - [`journal`]: the hash-chained capture journal.
@@ -42,6 +43,7 @@ pub mod journal;
 pub mod language;
 pub mod protocol;
 pub mod registration;
+pub mod secret_check;
 pub mod secrets;
 pub mod staff;
 pub mod staff_records;

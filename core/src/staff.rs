@@ -14,9 +14,8 @@
 
 use std::sync::Arc;
 
-use argon2::{Algorithm, Argon2, Params, Version};
+use crate::secret_check::constant_time_eq;
 use serde::{Deserialize, Serialize};
-use subtle_eq::constant_time_eq;
 
 use crate::device::{Device, Inner, META_STAFF_PIN};
 use crate::error::{Error, Result};
@@ -114,8 +113,7 @@ impl PinRecord {
     }
 }
 
-/// Argon2id keyed with `pepper`. Parameters read from the store are checked, not trusted:
-/// a damaged record is an error, not a panic or a week-long hash.
+/// Argon2id keyed with `pepper`; damaged parameters read from the store are an error.
 fn argon2id(
     pin: &str,
     salt: &[u8],
@@ -123,19 +121,8 @@ fn argon2id(
     memory_kib: u32,
     passes: u32,
 ) -> Result<[u8; 32]> {
-    let undecodable = || Error::Store(StoreError::Undecodable { what: "staff PIN" });
-    let sane = (8..=256 * 1024).contains(&memory_kib) && (1..=10).contains(&passes);
-    if !sane {
-        return Err(undecodable());
-    }
-    let params = Params::new(memory_kib, passes, 1, Some(32)).map_err(|_| undecodable())?;
-    let argon2 = Argon2::new_with_secret(pepper, Algorithm::Argon2id, Version::V0x13, params)
-        .map_err(|_| undecodable())?;
-    let mut out = [0u8; 32];
-    argon2
-        .hash_password_into(pin.as_bytes(), salt, &mut out)
-        .map_err(|_| undecodable())?;
-    Ok(out)
+    crate::secret_check::argon2id(pin, salt, Some(pepper), memory_kib, passes)
+        .ok_or(Error::Store(StoreError::Undecodable { what: "staff PIN" }))
 }
 
 fn check_format(pin: &str) -> Result<(), PinError> {
@@ -156,13 +143,6 @@ fn check_format(pin: &str) -> Result<(), PinError> {
         return Err(PinError::InvalidFormat);
     }
     Ok(())
-}
-
-mod subtle_eq {
-    /// Compares without an early exit, so timing does not tell how much of a hash matched.
-    pub fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
-        a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-    }
 }
 
 pub(crate) fn load_pin(inner: &Inner) -> Result<Option<PinRecord>> {

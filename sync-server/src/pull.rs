@@ -89,12 +89,7 @@ impl CursorKey {
         }
         let (body, tag) = bytes.split_at(bytes.len() - TAG_LEN);
         let expected = self.tag(body);
-        // Compared without an early exit, so timing does not tell how much matched.
-        let differs = expected[..TAG_LEN]
-            .iter()
-            .zip(tag)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-        if differs != 0 {
+        if !kiosk_core::secret_check::constant_time_eq(&expected[..TAG_LEN], tag) {
             return Err(BadCursor);
         }
         let body: CursorBody = ciborium::from_reader(body).map_err(|_| BadCursor)?;

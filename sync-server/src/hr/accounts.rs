@@ -1,7 +1,7 @@
 //! HR users: their roles, the *restricted* clearance, and their passwords (Argon2id). The
 //! rules of who may do what live here; the routes ask.
 
-use argon2::{Algorithm, Argon2, Params, Version};
+use kiosk_core::secret_check::constant_time_eq;
 
 /// What an HR user may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -155,11 +155,7 @@ impl PasswordHash {
         let Some(candidate) = argon2id(password, &self.salt, self.memory_kib, self.passes) else {
             return false;
         };
-        candidate
-            .iter()
-            .zip(self.hash.iter())
-            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
-            == 0
+        constant_time_eq(&candidate, &self.hash)
     }
 
     /// Spends the time a real check takes, so an unknown username cannot be told apart
@@ -170,16 +166,7 @@ impl PasswordHash {
 }
 
 fn argon2id(password: &str, salt: &[u8], memory_kib: u32, passes: u32) -> Option<[u8; 32]> {
-    let sane = (8..=256 * 1024).contains(&memory_kib) && (1..=10).contains(&passes);
-    if !sane {
-        return None;
-    }
-    let params = Params::new(memory_kib, passes, 1, Some(32)).ok()?;
-    let mut out = [0u8; 32];
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-        .hash_password_into(password.as_bytes(), salt, &mut out)
-        .ok()?;
-    Some(out)
+    kiosk_core::secret_check::argon2id(password, salt, None, memory_kib, passes)
 }
 
 /// A one-time password to hand a new user: 20 characters from an alphabet without look-alike

@@ -41,11 +41,7 @@ pub fn secret_hash(secret: &str) -> [u8; 32] {
 
 /// Whether `given` is the secret whose hash is `expected`, compared in constant time.
 pub fn secret_matches(given: &str, expected: &[u8; 32]) -> bool {
-    secret_hash(given)
-        .iter()
-        .zip(expected)
-        .fold(0u8, |diff, (a, b)| diff | (a ^ b))
-        == 0
+    kiosk_core::secret_check::constant_time_eq(&secret_hash(given), expected)
 }
 
 /// The session cookie: HttpOnly, SameSite=Strict, and Secure when the relay serves TLS.
@@ -63,17 +59,23 @@ pub fn cleared_cookie() -> HeaderValue {
     HeaderValue::from_static("kiosk_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
 }
 
-/// The session secret from the request's cookies.
-pub fn session_from_cookies(headers: &HeaderMap) -> Option<String> {
+/// The value of cookie `name` in the request's `Cookie` headers.
+pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.to_owned())
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| value)
+}
+
+/// The session secret from the request's cookies.
+pub fn session_from_cookies(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, SESSION_COOKIE)
         .filter(|v| !v.is_empty())
+        .map(str::to_owned)
 }
 
 /// The bearer token from the `Authorization` header.
