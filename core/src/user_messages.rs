@@ -65,11 +65,16 @@ pub fn user_message(error: &Error) -> Localized {
                 "The change could not be saved on this registration.",
             )
         }
-        _ => Localized::new(
-            "Något gick fel på surfplattan. Inget som redan sparats har gått förlorat; kontakta HR.",
-            "Something went wrong on the tablet. Nothing already saved was lost; contact HR.",
-        ),
+        _ => something_went_wrong(),
     }
+}
+
+/// The text for a failure staff cannot act on beyond telling HR.
+pub fn something_went_wrong() -> Localized {
+    Localized::new(
+        "Något gick fel på surfplattan. Inget som redan sparats har gått förlorat; kontakta HR.",
+        "Something went wrong on the tablet. Nothing already saved was lost; contact HR.",
+    )
 }
 
 /// Why staff mode did not open, with the wait or the attempts left where they matter.

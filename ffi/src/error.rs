@@ -174,7 +174,7 @@ impl KioskError {
                 message_en,
             } => (message_sv.clone(), message_en.clone()),
             KioskError::InvalidRegistration { .. } | KioskError::Callback { .. } => {
-                let text = user_message(&CoreError::Poisoned);
+                let text = kiosk_core::user_messages::something_went_wrong();
                 (text.sv, text.en)
             }
         }

@@ -58,7 +58,8 @@ fn cbor(bytes: Vec<u8>) -> impl IntoResponse {
     (headers, bytes)
 }
 
-async fn blocking<T: Send + 'static>(
+/// Runs `work` (SQLite, Argon2) off the async threads.
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, AppError> {
     tokio::task::spawn_blocking(work)

@@ -20,6 +20,7 @@ use serde_json::json;
 use crate::error::AppError;
 use crate::hr::accounts::{self, AccountError, HrUser, PasswordHash, Role};
 use crate::hr::sessions::{self, CSRF_HEADER, SESSION_IDLE_MS, SESSION_LIFETIME_MS};
+use crate::routes::blocking;
 use crate::state::{AppState, now_ms};
 use crate::storage::{Credential, CredentialKind};
 
@@ -36,14 +37,6 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::hr::registrations::routes())
         .merge(crate::hr::export::routes())
         .merge(crate::hr::devices::routes())
-}
-
-pub(crate) async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, AppError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|_| AppError::Internal)
 }
 
 /// The body as `T`, or a clear error naming what was wrong with it.

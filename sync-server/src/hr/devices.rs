@@ -15,7 +15,8 @@ use serde_json::{Value, json};
 
 use crate::error::AppError;
 use crate::hr::accounts::Role;
-use crate::hr::api::{Caller, blocking, body};
+use crate::hr::api::{Caller, body};
+use crate::routes::blocking;
 use crate::state::{AppState, now_ms};
 
 pub fn routes() -> Router<AppState> {

@@ -17,7 +17,8 @@ use serde_json::{Value, json};
 
 use crate::error::AppError;
 use crate::hr::accounts::{HrUser, Role};
-use crate::hr::api::{Caller, blocking, body};
+use crate::hr::api::{Caller, body};
+use crate::routes::blocking;
 use crate::state::{AppState, now_ms};
 use crate::storage::{
     AccessAction, AccessEntry, Accessor, RegistrationFilter, RegistrationSummary, RelayStore,

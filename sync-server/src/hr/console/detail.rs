@@ -17,8 +17,8 @@ use maud::{Markup, html};
 use super::layout::{Nav, Page};
 use super::texts::{Texts, fill, texts};
 use super::{Console, LIST, html_page, time};
-use crate::hr::api::blocking;
 use crate::hr::registrations::{read_logged, require_reader};
+use crate::routes::blocking;
 use crate::state::AppState;
 
 pub(crate) async fn page(

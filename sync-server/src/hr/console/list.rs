@@ -18,8 +18,8 @@ use super::layout::{Field, FieldError, Nav, Page, error_of, error_summary, selec
 use super::texts::{Texts, fill, texts};
 use super::{Console, LIST, html_page, time};
 use crate::error::AppError;
-use crate::hr::api::blocking;
 use crate::hr::registrations::{list_readable, parse_filter, require_reader};
+use crate::routes::blocking;
 use crate::storage::RegistrationSummary;
 
 /// The filter form's fields, as typed.

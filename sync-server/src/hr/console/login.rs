@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use super::layout::{Field, FieldError, Nav, Page, error_of, error_summary, notice};
 use super::texts::{fill, texts};
-use super::{LIST, Lang, PASSWORD, Refusal, cookie, html_page};
+use super::{LIST, Lang, PASSWORD, Refusal, html_page};
 use crate::error::AppError;
 use crate::hr::api::{check_login, client_address, open_session};
 use crate::hr::sessions;
@@ -44,7 +44,7 @@ pub(crate) struct LoginForm {
 
 /// The request's pre-session token, if it has a well-formed one.
 fn login_token(headers: &HeaderMap) -> Option<&str> {
-    cookie(headers, LOGIN_COOKIE)
+    sessions::cookie(headers, LOGIN_COOKIE)
         .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 

@@ -71,22 +71,12 @@ fn asked_language(uri: &Uri) -> Option<Language> {
         .and_then(|(_, tag)| Language::from_tag(tag))
 }
 
-/// The value of cookie `name`.
-pub(crate) fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, value)| value)
-}
-
 /// The page's language: the query's `lang`, else the `kiosk_lang` cookie, else Swedish.
 fn language_of(parts: &Parts) -> Language {
     asked_language(&parts.uri)
-        .or_else(|| cookie(&parts.headers, LANG_COOKIE).and_then(Language::from_tag))
+        .or_else(|| {
+            crate::hr::sessions::cookie(&parts.headers, LANG_COOKIE).and_then(Language::from_tag)
+        })
         .unwrap_or(Language::Swedish)
 }
 
