@@ -69,6 +69,20 @@ impl HrUser {
     pub fn accessor_name(&self) -> String {
         format!("hr:{}", self.username)
     }
+
+    /// The key whose bytes are this user's Automerge actor id: every change they make to an
+    /// event or a registration names them, as a tablet's changes name the tablet. Derived
+    /// from the user's id (stable, never reused), so it needs no storage; the relay writes
+    /// HR changes itself, so no one signs with the matching secret.
+    pub fn actor_key(&self) -> ed25519_dalek::VerifyingKey {
+        use sha2::{Digest, Sha256};
+        let seed: [u8; 32] = Sha256::new()
+            .chain_update(b"kiosk-hr-actor-v1\n")
+            .chain_update(self.id.to_be_bytes())
+            .finalize()
+            .into();
+        ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key()
+    }
 }
 
 /// Why an account change or a login was refused. Names the rule, never the input.

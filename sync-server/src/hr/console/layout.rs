@@ -8,6 +8,7 @@ use kiosk_core::language::Language;
 use maud::{DOCTYPE, Markup, html};
 
 use super::texts::{Texts, texts};
+use crate::hr::accounts::Role;
 
 /// The console's stylesheet, served from `/console/console.css`.
 pub(crate) const STYLESHEET: &str = include_str!("console.css");
@@ -17,6 +18,14 @@ pub(crate) const STYLESHEET: &str = include_str!("console.css");
 pub(crate) enum Nav {
     None,
     Registrations,
+    /// Restricted records, for users with the clearance.
+    Restricted,
+    Events,
+    Devices,
+    Users,
+    Export,
+    Quarantine,
+    AccessLog,
     Password,
 }
 
@@ -28,6 +37,15 @@ pub(crate) struct Signed {
     pub csrf: String,
     /// Still on a one-time password: the menu offers only the password page.
     pub must_change_password: bool,
+    /// The menu offers what the user's roles and clearance allow.
+    pub roles: Vec<crate::hr::accounts::Role>,
+    pub cleared: bool,
+}
+
+impl Signed {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
 }
 
 /// One field's error, or a form's error that belongs to no one field (`field: None`).
@@ -134,7 +152,22 @@ fn menu(t: &Texts, signed: &Signed, current: Nav) -> Markup {
             nav aria-label=(t.main_nav) {
                 ul.menu {
                     @if !signed.must_change_password {
-                        (entry(Nav::Registrations, "/console/registrations", t.nav_registrations))
+                        @if signed.has(Role::Recruiter) || signed.has(Role::Archivist) {
+                            (entry(Nav::Registrations, "/console/registrations", t.nav_registrations))
+                        }
+                        @if signed.cleared && (signed.has(Role::Recruiter) || signed.has(Role::Archivist)) {
+                            (entry(Nav::Restricted, "/console/restricted", t.nav_restricted))
+                        }
+                        @if signed.has(Role::Admin) {
+                            (entry(Nav::Events, "/console/events", t.nav_events))
+                            (entry(Nav::Devices, "/console/devices", t.nav_devices))
+                            (entry(Nav::Users, "/console/users", t.nav_users))
+                        }
+                        @if signed.has(Role::Archivist) {
+                            (entry(Nav::Export, "/console/export", t.nav_export))
+                            (entry(Nav::Quarantine, "/console/quarantine", t.nav_quarantine))
+                            (entry(Nav::AccessLog, "/console/access-log", t.nav_access_log))
+                        }
                     }
                     (entry(Nav::Password, "/console/password", t.nav_password))
                 }

@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use super::layout::{Field, FieldError, Nav, Page, error_of, error_summary, notice};
 use super::texts::{fill, texts};
-use super::{LIST, Lang, PASSWORD, Refusal, html_page};
+use super::{Lang, PASSWORD, Refusal, home_for, html_page};
 use crate::error::AppError;
 use crate::hr::api::{check_login, client_address, open_session};
 use crate::hr::sessions;
@@ -208,7 +208,7 @@ pub(crate) async fn submit(
     let next = if user.must_change_password {
         PASSWORD
     } else {
-        LIST
+        home_for(&user)
     };
     let mut response = Redirect::to(next).into_response();
     let headers = response.headers_mut();

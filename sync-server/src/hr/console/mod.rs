@@ -44,8 +44,8 @@ const FORM_LIMIT: usize = 16 * 1024;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/console", get(|| async { Redirect::to(LIST) }))
-        .route("/console/", get(|| async { Redirect::to(LIST) }))
+        .route("/console", get(home))
+        .route("/console/", get(home))
         .route("/console/login", get(login::form).post(login::submit))
         .route(
             "/console/password",
@@ -59,6 +59,18 @@ pub fn routes() -> Router<AppState> {
 }
 
 const LIST: &str = "/console/registrations";
+const EVENTS: &str = "/console/events";
+
+/// The first page of a user's work: registrations for recruiters and archivists, events for
+/// an admin without either role.
+pub(crate) fn home_for(user: &crate::hr::accounts::HrUser) -> &'static str {
+    use crate::hr::accounts::Role;
+    if user.has(Role::Admin) && !user.has(Role::Recruiter) && !user.has(Role::Archivist) {
+        EVENTS
+    } else {
+        LIST
+    }
+}
 const LOGIN: &str = "/console/login";
 const PASSWORD: &str = "/console/password";
 
@@ -164,6 +176,8 @@ impl Console {
             display_name: caller.user.display_name.clone(),
             csrf,
             must_change_password: caller.user.must_change_password,
+            roles: caller.user.roles.clone(),
+            cleared: caller.user.restricted_clearance,
         };
         Console {
             caller,
@@ -321,7 +335,7 @@ impl IntoResponse for Refusal {
         };
         let next = match &self.signed {
             Some(signed) if !signed.must_change_password => html! {
-                p { a href=(LIST) { (t.go_to_list) } }
+                p { a href="/console" { (t.go_to_list) } }
             },
             Some(_) => html! {},
             None => html! {
@@ -335,6 +349,14 @@ impl IntoResponse for Refusal {
                 (next)
             }),
         )
+    }
+}
+
+/// The console's address leads to the user's first page (or to the login).
+async fn home(console: Result<Console, Refusal>) -> Response {
+    match console {
+        Ok(console) => Redirect::to(home_for(&console.caller.user)).into_response(),
+        Err(refusal) => refusal.into_response(),
     }
 }
 

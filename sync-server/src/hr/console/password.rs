@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::layout::{Field, FieldError, Nav, Page, error_of, error_summary};
 use super::texts::texts;
-use super::{Console, ConsoleForm, LIST, html_page};
+use super::{Console, ConsoleForm, home_for, html_page};
 use crate::error::AppError;
 use crate::hr::accounts::AccountError;
 use crate::hr::api::{open_session, set_own_password};
@@ -134,7 +134,7 @@ pub(crate) async fn submit(
     user.must_change_password = false;
     match open_session(&state, &user).await {
         Ok((cookie, _)) => {
-            let mut response = Redirect::to(LIST).into_response();
+            let mut response = Redirect::to(home_for(&user)).into_response();
             response.headers_mut().insert(header::SET_COOKIE, cookie);
             response
         }
