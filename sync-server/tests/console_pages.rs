@@ -3,134 +3,15 @@
 //! one-time password, redirects without a session, forged CSRF tokens on console forms,
 //! the page a missing role gets, and the language switch.
 
-use std::collections::HashMap;
+mod support {
+    pub mod console_browser;
+}
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use kiosk_sync_server::hr::accounts::{PasswordHash, Role};
+use axum::http::StatusCode;
+use kiosk_sync_server::AppState;
+use kiosk_sync_server::hr::accounts::Role;
 use kiosk_sync_server::hr::provision_user;
-use kiosk_sync_server::{AppState, router};
-use tower::ServiceExt;
-
-const PASSWORD: &str = "ett långt lösenord";
-
-/// A browser in miniature: a cookie jar and the last answer.
-struct Browser {
-    state: AppState,
-    cookies: HashMap<String, String>,
-}
-
-struct Page {
-    status: StatusCode,
-    location: Option<String>,
-    set_cookies: Vec<String>,
-    body: String,
-}
-
-impl Page {
-    /// The value of the form's hidden `csrf_token` field.
-    fn csrf_field(&self) -> String {
-        let marker = r#"name="csrf_token" value=""#;
-        let start = self.body.find(marker).expect("a csrf_token field") + marker.len();
-        let end = start + self.body[start..].find('"').expect("closing quote");
-        self.body[start..end].to_owned()
-    }
-
-    fn sets_cookie(&self, name: &str) -> Option<&String> {
-        self.set_cookies
-            .iter()
-            .find(|c| c.starts_with(&format!("{name}=")) && !c.contains("Max-Age=0"))
-    }
-}
-
-impl Browser {
-    fn new(state: &AppState) -> Browser {
-        Browser {
-            state: state.clone(),
-            cookies: HashMap::new(),
-        }
-    }
-
-    async fn send(&mut self, method: &str, path: &str, form: Option<&[(&str, &str)]>) -> Page {
-        let mut request = Request::builder().method(method).uri(path);
-        if !self.cookies.is_empty() {
-            let jar: Vec<String> = self
-                .cookies
-                .iter()
-                .map(|(name, value)| format!("{name}={value}"))
-                .collect();
-            request = request.header(header::COOKIE, jar.join("; "));
-        }
-        let request = match form {
-            Some(fields) => request
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(
-                    serde_urlencoded::to_string(fields).expect("encodes"),
-                )),
-            None => request.body(Body::empty()),
-        }
-        .expect("request");
-        let response = router(self.state.clone())
-            .oneshot(request)
-            .await
-            .expect("answer");
-        let status = response.status();
-        let location = response
-            .headers()
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let set_cookies: Vec<String> = response
-            .headers()
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .collect();
-        for cookie in &set_cookies {
-            let pair = cookie.split(';').next().unwrap_or_default();
-            if let Some((name, value)) = pair.split_once('=') {
-                if value.is_empty() || cookie.contains("Max-Age=0") {
-                    self.cookies.remove(name);
-                } else {
-                    self.cookies.insert(name.to_owned(), value.to_owned());
-                }
-            }
-        }
-        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-            .await
-            .expect("body");
-        Page {
-            status,
-            location,
-            set_cookies,
-            body: String::from_utf8(bytes.to_vec()).expect("utf-8"),
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        self.send("GET", path, None).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        self.send("POST", path, Some(form)).await
-    }
-
-    /// Opens the login page and logs in; returns the answer to the login.
-    async fn log_in(&mut self, username: &str, password: &str) -> Page {
-        let form = self.get("/console/login").await;
-        let token = form.csrf_field();
-        self.post(
-            "/console/login",
-            &[
-                ("csrf_token", &token),
-                ("username", username),
-                ("password", password),
-            ],
-        )
-        .await
-    }
-}
+use support::console_browser::{Browser, PASSWORD, user_with};
 
 fn state() -> AppState {
     AppState::demo_in_memory().expect("state")
@@ -138,18 +19,7 @@ fn state() -> AppState {
 
 /// A user with `role` who has chosen [`PASSWORD`].
 fn user(state: &AppState, username: &str, role: Role) {
-    let (user, _) = provision_user(
-        state.store.as_ref(),
-        username,
-        "Testa Testsson",
-        vec![role],
-        0,
-    )
-    .expect("provisioned");
-    state
-        .store
-        .set_hr_password(user.id, &PasswordHash::new(PASSWORD), false)
-        .expect("password");
+    user_with(state, username, vec![role]);
 }
 
 #[tokio::test]
