@@ -220,7 +220,9 @@ impl Device {
 
     /// Enrolls the tablet with a code HR gave: proves it holds its key, checks that the
     /// relay's answer is authenticated by the code and certifies this device for its role
-    /// and installed event, then pins the relay's keys and keeps the certificate.
+    /// and installed event (or, with none installed, for the event HR made the code for,
+    /// which the first sync then delivers), then pins the relay's keys and keeps the
+    /// certificate.
     pub fn enroll(
         &self,
         code: &EnrollmentCode,
@@ -258,9 +260,11 @@ impl Device {
         if !role_matches {
             return Err(Error::EnrollmentMismatch("role"));
         }
+        // A tablet set up for an event must be enrolled for that event; one set up without
+        // an event takes the certificate's, and receives it with its first sync.
         let event_matches = self
             .event()?
-            .is_some_and(|e| e.id.as_str() == certificate.event_id);
+            .is_none_or(|e| e.id.as_str() == certificate.event_id);
         if !event_matches {
             return Err(Error::EnrollmentMismatch("event"));
         }

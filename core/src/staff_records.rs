@@ -101,8 +101,12 @@ fn open_copy(key: &[u8; 32], doc_id: &str, stored: &[u8]) -> Result<Vec<u8>> {
 impl Device {
     /// What this tablet asks the relay for in a sync.
     pub(crate) fn pull_request(&self) -> Result<PullRequest> {
+        // Enrolled without an event: ask for the one the certificate names.
+        let event_id = match self.event()? {
+            Some(event) => event.id.to_string(),
+            None => self.certificate()?.ok_or(Error::NoEvent)?.event_id,
+        };
         let inner = self.lock()?;
-        let event = inner.event.as_ref().ok_or(Error::NoEvent)?;
         let event_heads = inner
             .store
             .meta(META_EVENT_HEADS)?
@@ -118,7 +122,7 @@ impl Device {
             .filter(|c| !c.is_empty())
             .map(PullCursor);
         Ok(PullRequest {
-            event_id: event.id.to_string(),
+            event_id,
             event_heads,
             registrations: self.role() == DeviceRole::Staff,
             cursor,
@@ -203,10 +207,15 @@ impl Device {
     }
 
     /// Merges the relay's event changes into the tablet's copy of the relay's event
-    /// document (or starts that copy), and installs the event for new visitor sessions.
+    /// document (or starts that copy), and installs the event for new visitor sessions. The
+    /// event must be the one the tablet serves: the installed one, or with none installed
+    /// the one its certificate names.
     fn apply_event_changes(&self, changes: &[u8]) -> Result<()> {
+        let expected_id = match self.event()? {
+            Some(event) => event.id.to_string(),
+            None => self.certificate()?.ok_or(Error::NoEvent)?.event_id,
+        };
         let mut inner = self.lock()?;
-        let current = inner.event.clone().ok_or(Error::NoEvent)?;
         let from_relay = inner
             .store
             .meta(META_EVENT_HEADS)?
@@ -220,7 +229,7 @@ impl Device {
             _ => EventDocument::load_chunks(changes, &self.identity_key())?,
         };
         let event = document.read()?;
-        if event.id != current.id {
+        if event.id.as_str() != expected_id {
             return Err(Error::EnrollmentMismatch("event"));
         }
         event.current_form()?;

@@ -56,6 +56,10 @@ enum Command {
         /// capture. `demo-relay-key` prints the demo relay's.
         #[arg(long)]
         relay_public_key: Option<String>,
+        /// Install no event: the tablet serves the event its enrollment code was made for,
+        /// and receives it (form and privacy notice) with its first sync.
+        #[arg(long)]
+        event_from_relay: bool,
     },
     /// Capture registrations: generated ones (`--demo N`) or a JSON array of form inputs.
     Capture {
@@ -228,7 +232,8 @@ fn run(command: Command) -> CliResult {
             store,
             role,
             relay_public_key,
-        } => init(&store, role, relay_public_key.as_deref()),
+            event_from_relay,
+        } => init(&store, role, relay_public_key.as_deref(), event_from_relay),
         Command::Capture {
             store,
             demo,
@@ -416,13 +421,20 @@ fn close(store: &StoreArgs) -> CliResult {
     }
 }
 
-fn init(store: &StoreArgs, role: Role, relay_public_key: Option<&str>) -> CliResult {
+fn init(
+    store: &StoreArgs,
+    role: Role,
+    relay_public_key: Option<&str>,
+    event_from_relay: bool,
+) -> CliResult {
     let role = match role {
         Role::Kiosk => DeviceRole::Kiosk,
         Role::Staff => DeviceRole::Staff,
     };
     let device = store.open(role)?;
-    device.install_event(&demo_event(), Timestamp::now())?;
+    if !event_from_relay {
+        device.install_event(&demo_event(), Timestamp::now())?;
+    }
     if let Some(hex_key) = relay_public_key {
         let bytes: [u8; 32] = hex::decode(hex_key)
             .ok()
@@ -432,6 +444,9 @@ fn init(store: &StoreArgs, role: Role, relay_public_key: Option<&str>) -> CliRes
     }
     println!("device {}", device.device_id());
     println!("role   {:?}", device.role());
+    if event_from_relay {
+        println!("event  from the relay, at the first sync after enrolling");
+    }
     match device.relay_key()? {
         Some(key) => println!("relay key {} pinned", key.key_id),
         None => {
@@ -445,7 +460,7 @@ fn capture(store: &StoreArgs, demo: Option<u64>, seed: u64, file: Option<&Path>)
     let device = store.open(DeviceRole::Kiosk)?;
     let event = device
         .event()?
-        .ok_or("no event installed: run init first")?;
+        .ok_or("no event installed: sync after enrolling (init --event-from-relay), or run init")?;
     let inputs: Box<dyn Iterator<Item = RegistrationInput>> = match (demo, file) {
         (Some(count), _) => {
             let mut generator = RegistrationGenerator::new(event, seed);
