@@ -2,6 +2,7 @@
 //! TLS), and a minimal HTTP client over a plain TCP stream so the tests depend on nothing the
 //! relay itself uses.
 
+pub mod browser;
 pub mod hr;
 
 use std::net::SocketAddr;

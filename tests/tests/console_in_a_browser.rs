@@ -10,9 +10,7 @@
 //! looked for, and `KIOSK_SCREENSHOT_DIR` where the screenshots go (by default
 //! `tests/browser/screenshots/`, git-ignored).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kiosk_core::ids::Timestamp;
 use kiosk_core::protocol::enrollment::EnrolledRole;
@@ -21,6 +19,7 @@ use kiosk_core::visitor::VisitorSession;
 use kiosk_sync_server::hr::accounts::Role;
 use kiosk_sync_server::hr::provision_user;
 use kiosk_sync_server::storage::{Accessor, RelayStore};
+use kiosk_tests::browser::run_script;
 use kiosk_tests::hr::visitor;
 use kiosk_tests::{file_relay, sync_now, tablet};
 
@@ -42,49 +41,12 @@ const CHECKS: &[&str] = &[
 /// The whole browser run must finish within this, so a hung browser cannot hang CI.
 const LIMIT: Duration = Duration::from_secs(120);
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the tests crate sits in the workspace")
-        .to_path_buf()
-}
-
-/// Chromium, Node and the script's packages; a missing one fails the test, naming the
-/// script that installs them.
-fn chromium() -> PathBuf {
-    let chromium = std::env::var_os("KIOSK_CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    let browser_dir = repo_root().join("tests/browser");
-    for needed in [
-        chromium.clone(),
-        browser_dir.join("node_modules/playwright-core/package.json"),
-        browser_dir.join("node_modules/axe-core/axe.min.js"),
-    ] {
-        assert!(
-            needed.exists(),
-            "{} is missing: run scripts/install-browser-test-tools.sh (the README's test command does)",
-            needed.display()
-        );
-    }
-    let node = Command::new("node").arg("--version").output();
-    assert!(
-        node.is_ok_and(|o| o.status.success()),
-        "node is missing: run scripts/install-browser-test-tools.sh (the README's test command does)"
-    );
-    chromium
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hr_uses_the_console_in_a_real_browser_and_every_page_passes_axe() {
-    let chromium = chromium();
     let relay = file_relay().await;
     let url = relay.server.url();
     let code = relay.code(EnrolledRole::Kiosk, 1, 3_600_000);
     let store = relay.store.clone();
-    let screenshots = std::env::var_os("KIOSK_SCREENSHOT_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("tests/browser/screenshots"));
 
     let (receipt, one_time) = tokio::task::spawn_blocking(move || {
         // A kiosk captures four visitors, one with protected personal data, and syncs.
@@ -121,54 +83,25 @@ async fn hr_uses_the_console_in_a_real_browser_and_every_page_passes_axe() {
     .await
     .expect("captured and provisioned");
 
-    let mut script = Command::new("node");
-    script
-        .arg(repo_root().join("tests/browser/console.mjs"))
-        .current_dir(repo_root().join("tests/browser"))
-        .env("KIOSK_RELAY_URL", relay.server.url())
-        .env("KIOSK_HR_USERNAME", "arkivarie")
-        .env("KIOSK_HR_ONE_TIME_PASSWORD", &one_time)
-        .env("KIOSK_HR_NEW_PASSWORD", "ett eget långt lösenord")
-        .env("KIOSK_RECEIPT_CODE", &receipt)
-        .env("KIOSK_EXPECTED_NAME", "Åsa Lindqvist")
-        .env("KIOSK_EXPECTED_ROWS", "3")
-        .env("KIOSK_SCREENSHOT_DIR", &screenshots)
-        .env("KIOSK_CHROMIUM", &chromium)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let started = Instant::now();
-    let output = tokio::task::spawn_blocking(move || {
-        let mut child = script.spawn().expect("node starts");
-        let started = Instant::now();
-        while child.try_wait().expect("waitable").is_none() {
-            if started.elapsed() > LIMIT {
-                let _ = child.kill();
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        child.wait_with_output().expect("output")
+    let relay_url = relay.server.url();
+    tokio::task::spawn_blocking(move || {
+        run_script(
+            "console.mjs",
+            &[
+                ("KIOSK_RELAY_URL", relay_url),
+                ("KIOSK_HR_USERNAME", "arkivarie".into()),
+                ("KIOSK_HR_ONE_TIME_PASSWORD", one_time),
+                ("KIOSK_HR_NEW_PASSWORD", "ett eget långt lösenord".into()),
+                ("KIOSK_RECEIPT_CODE", receipt),
+                ("KIOSK_EXPECTED_NAME", "Åsa Lindqvist".into()),
+                ("KIOSK_EXPECTED_ROWS", "3".into()),
+            ],
+            CHECKS,
+            LIMIT,
+        )
     })
     .await
-    .expect("ran");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    println!(
-        "the browser test took {:.1} s; screenshots in {}\n{stdout}",
-        started.elapsed().as_secs_f64(),
-        screenshots.display()
-    );
-    assert!(
-        output.status.success(),
-        "the browser script failed ({}):\n{stdout}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    for check in CHECKS {
-        assert!(
-            stdout.lines().any(|l| l.trim() == format!("PASS {check}")),
-            "the browser script did not pass `{check}`:\n{stdout}"
-        );
-    }
+    .expect("the browser run");
     // Every page was the archivist's own doing: the list and the read are in the access log.
     let logged: Vec<&'static str> = relay
         .store
