@@ -9,21 +9,7 @@
 // KIOSK_HR_NEW_PASSWORD, KIOSK_RECEIPT_CODE, KIOSK_EXPECTED_NAME, KIOSK_EXPECTED_ROWS,
 // KIOSK_SCREENSHOT_DIR, and optionally KIOSK_CHROMIUM (default /usr/bin/chromium).
 
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-
-const require = createRequire(import.meta.url);
-const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-
-function env(name, fallback) {
-  const value = process.env[name] ?? fallback;
-  if (value === undefined || value === '') {
-    throw new Error(`${name} is not set`);
-  }
-  return value;
-}
+import { accessible, check, env, h1s, htmlLang, pass, runInBrowser, shot } from './lib.mjs';
 
 const base = env('KIOSK_RELAY_URL');
 const username = env('KIOSK_HR_USERNAME');
@@ -32,68 +18,8 @@ const newPassword = env('KIOSK_HR_NEW_PASSWORD');
 const receiptCode = env('KIOSK_RECEIPT_CODE');
 const expectedName = env('KIOSK_EXPECTED_NAME');
 const expectedRows = Number(env('KIOSK_EXPECTED_ROWS'));
-const screenshots = env('KIOSK_SCREENSHOT_DIR');
-const executablePath = env('KIOSK_CHROMIUM', '/usr/bin/chromium');
-mkdirSync(screenshots, { recursive: true });
 
-function check(condition, message) {
-  if (!condition) {
-    throw new Error(message);
-  }
-}
-
-function pass(name) {
-  console.log(`PASS ${name}`);
-}
-
-const axeSummary = [];
-
-/** Runs axe-core on the page; fails on any serious or critical violation. */
-async function accessible(page, label) {
-  await page.evaluate(axeSource);
-  const results = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  const blocking = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  const counts = results.violations.map((v) => `${v.id}(${v.impact})`).join(' ') || 'none';
-  const line = `${results.violations.length} violations: ${counts}; ${results.passes.length} rules passed, ${results.incomplete.length} to review by hand`;
-  axeSummary.push(`${label}: ${line}`);
-  console.log(`AXE ${label}: ${line}`);
-  for (const violation of results.violations) {
-    for (const node of violation.nodes) {
-      console.log(`  ${violation.id} [${violation.impact}] ${node.target.join(' ')}: ${violation.help}`);
-    }
-  }
-  check(blocking.length === 0, `${label}: serious or critical accessibility violations: ${blocking.map((v) => v.id).join(', ')}`);
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
-}
-
-async function htmlLang(page) {
-  return page.evaluate(() => document.documentElement.lang);
-}
-
-async function h1s(page) {
-  return page.locator('h1').allTextContents();
-}
-
-const started = Date.now();
-const browser = await chromium.launch({
-  executablePath,
-  headless: true,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
-});
-let failed = false;
-try {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'sv-SE' });
+await runInBrowser(async (context) => {
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
 
@@ -207,12 +133,4 @@ try {
   await page.goto(`${base}/console/registrations`);
   check(new URL(page.url()).pathname === '/console/login', 'the list needs a new login');
   pass('logout_ends_the_session');
-} catch (error) {
-  failed = true;
-  console.log(`FAIL ${error.stack ?? error}`);
-} finally {
-  await browser.close();
-}
-console.log(`axe: ${axeSummary.length} pages checked`);
-console.log(`browser run took ${((Date.now() - started) / 1000).toFixed(1)} s`);
-process.exit(failed ? 1 : 0);
+});
