@@ -451,5 +451,8 @@ fn field_paths(doc: &AutoCommit) -> std::collections::BTreeSet<String> {
 mod staff_edits;
 pub use staff_edits::{StaffAuthor, StaffEditRefusal};
 
+mod edits_at_heads;
+pub use edits_at_heads::{EditAtHeadsError, EditedAtHeads};
+
 #[cfg(test)]
 mod tests;

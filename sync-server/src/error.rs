@@ -16,6 +16,18 @@ pub enum AppError {
     UnknownEvent,
     #[error("the event has no published form")]
     NotPublished,
+    #[error("an event with this id exists already")]
+    EventExists,
+    #[error("the event holds no change named by these heads; reload the event and edit again")]
+    UnknownHeads,
+    #[error(
+        "you changed this event after loading it (in another window?); reload the event and edit \
+         again"
+    )]
+    StaleHeads,
+    /// Names each field that was wrong and the rule it broke, never the value.
+    #[error("invalid event: {0}")]
+    InvalidEvent(String),
     #[error("{0}")]
     Protocol(#[from] ProtocolError),
     #[error("{0}")]
@@ -44,6 +56,8 @@ pub enum AppError {
     UsernameTaken,
     #[error("no such user")]
     UnknownUser,
+    #[error("events are assigned to recruiters only; this user lacks the recruiter role")]
+    NotARecruiter,
     #[error("no such registration")]
     UnknownRegistration,
     #[error("this registration was removed; its removal record remains")]
@@ -58,6 +72,18 @@ pub enum AppError {
     UnknownDevice,
     #[error("only an enrolled, unrevoked staff tablet has a PIN to unlock")]
     NotAStaffTablet,
+    /// A well-formed body with a value its field does not take.
+    #[error("{field}: {rule}")]
+    InvalidField {
+        field: &'static str,
+        rule: &'static str,
+    },
+    #[error("no such quarantined capture")]
+    UnknownQuarantine,
+    #[error("this quarantined capture was reviewed already; a decision is final")]
+    AlreadyReviewed,
+    #[error("the capture cannot be accepted: {0}")]
+    CannotAccept(crate::hr::quarantine::AcceptRefusal),
 }
 
 #[derive(Serialize)]
@@ -71,6 +97,10 @@ impl AppError {
         match self {
             AppError::UnknownEvent => (StatusCode::NOT_FOUND, "unknown_event"),
             AppError::NotPublished => (StatusCode::NOT_FOUND, "not_published"),
+            AppError::EventExists => (StatusCode::CONFLICT, "event_exists"),
+            AppError::UnknownHeads => (StatusCode::CONFLICT, "unknown_heads"),
+            AppError::StaleHeads => (StatusCode::CONFLICT, "stale_heads"),
+            AppError::InvalidEvent(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_event"),
             AppError::Protocol(e) => {
                 let code = e.code();
                 let status = match code {
@@ -104,6 +134,7 @@ impl AppError {
             AppError::BadBody(_) => (StatusCode::BAD_REQUEST, "malformed_body"),
             AppError::UsernameTaken => (StatusCode::CONFLICT, "username_taken"),
             AppError::UnknownUser => (StatusCode::NOT_FOUND, "unknown_user"),
+            AppError::NotARecruiter => (StatusCode::UNPROCESSABLE_ENTITY, "not_a_recruiter"),
             AppError::UnknownRegistration => (StatusCode::NOT_FOUND, "unknown_registration"),
             AppError::RemovedRegistration => (StatusCode::GONE, "removed"),
             AppError::NotAssigned => (StatusCode::FORBIDDEN, "not_assigned"),
@@ -111,6 +142,10 @@ impl AppError {
             AppError::BadFilter(_) => (StatusCode::BAD_REQUEST, "invalid_filter"),
             AppError::UnknownDevice => (StatusCode::NOT_FOUND, "unknown_device"),
             AppError::NotAStaffTablet => (StatusCode::CONFLICT, "not_a_staff_tablet"),
+            AppError::InvalidField { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+            AppError::UnknownQuarantine => (StatusCode::NOT_FOUND, "unknown_quarantine"),
+            AppError::AlreadyReviewed => (StatusCode::CONFLICT, "already_reviewed"),
+            AppError::CannotAccept(_) => (StatusCode::CONFLICT, "cannot_accept"),
         }
     }
 }

@@ -9,10 +9,14 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 /// The sources that declare HR API routes.
-const ROUTE_SOURCES: [&str; 4] = [
+const ROUTE_SOURCES: &[&str] = &[
     include_str!("../src/hr/api.rs"),
+    include_str!("../src/hr/access_log.rs"),
     include_str!("../src/hr/registrations.rs"),
+    include_str!("../src/hr/record_edits.rs"),
+    include_str!("../src/hr/quarantine.rs"),
     include_str!("../src/hr/devices.rs"),
+    include_str!("../src/hr/events.rs"),
     include_str!("../src/hr/export.rs"),
 ];
 

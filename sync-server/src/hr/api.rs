@@ -1,5 +1,7 @@
-//! The JSON API for HR: login and logout, the caller's own account and password, users and
-//! their clearance (admins), and API tokens. Bodies are JSON; errors are `{code, message}`.
+//! The JSON API for HR: login and logout, the caller's own account and password, users,
+//! their clearance and assigned events (admins), and API tokens. Bodies are JSON; errors
+//! are `{code, message}`. The user handlers are thin: the console calls the same
+//! `pub(crate)` functions, which check the caller's role.
 //!
 //! A caller is a console session (the `kiosk_session` cookie; requests that change state
 //! also carry its CSRF token in `X-CSRF-Token`) or an API token (`Authorization: Bearer`).
@@ -22,7 +24,7 @@ use crate::hr::accounts::{self, AccountError, HrUser, PasswordHash, Role};
 use crate::hr::sessions::{self, CSRF_HEADER, SESSION_IDLE_MS, SESSION_LIFETIME_MS};
 use crate::routes::blocking;
 use crate::state::{AppState, now_ms};
-use crate::storage::{Credential, CredentialKind};
+use crate::storage::{Credential, CredentialKind, DirectoryEntry};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -30,13 +32,17 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/logout", post(logout))
         .route("/api/v1/me", get(me))
         .route("/api/v1/password", post(change_password))
-        .route("/api/v1/users", post(create_user))
+        .route("/api/v1/users", get(list_users).post(create_user))
         .route("/api/v1/users/{id}/clearance", post(set_clearance))
         .route("/api/v1/tokens", post(create_token))
         .route("/api/v1/openapi.json", get(openapi))
         .merge(crate::hr::registrations::routes())
+        .merge(crate::hr::record_edits::routes())
+        .merge(crate::hr::quarantine::routes())
         .merge(crate::hr::export::routes())
         .merge(crate::hr::devices::routes())
+        .merge(crate::hr::events::routes())
+        .merge(crate::hr::access_log::routes())
 }
 
 /// The body as `T`, or a clear error naming what was wrong with it.
@@ -302,6 +308,25 @@ struct NewUserBody {
     roles: Vec<String>,
 }
 
+/// Every user with roles, clearance and assigned events (admins).
+async fn list_users(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let users = user_directory(&state, &caller).await?;
+    Ok(Json(json!({ "users": users })))
+}
+
+/// The user directory, by username (admins only).
+pub(crate) async fn user_directory(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<Vec<DirectoryEntry>, AppError> {
+    caller.require(Role::Admin)?;
+    let store = state.store.clone();
+    Ok(blocking(move || store.hr_directory()).await??)
+}
+
 /// Admins create users; the answer carries a one-time password, shown this once.
 async fn create_user(
     State(state): State<AppState>,
@@ -314,20 +339,36 @@ async fn create_user(
         display_name,
         roles,
     } = body(request)?;
+    let (user, one_time) = create_hr_user(&state, &caller, username, display_name, &roles).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "user": user, "one_time_password": one_time })),
+    )
+        .into_response())
+}
+
+/// Creates a user with `roles` (by name) and a one-time password to show once (admins
+/// only). Refusals: a role that does not exist (`BadBody("roles: …")`), the account rules,
+/// a taken username.
+pub(crate) async fn create_hr_user(
+    state: &AppState,
+    caller: &Caller,
+    username: String,
+    display_name: String,
+    roles: &[String],
+) -> Result<(HrUser, String), AppError> {
+    let admin = caller.require(Role::Admin)?.id;
     let roles: Vec<Role> = roles
         .iter()
-        .map(|r| Role::parse(r).ok_or(AppError::BadBody(format!("unknown role {r:?}"))))
+        .map(|r| Role::parse(r).ok_or(AppError::BadBody(format!("roles: unknown role {r:?}"))))
         .collect::<Result<_, _>>()?;
     let store = state.store.clone();
     let (user, one_time) = blocking(move || {
         crate::hr::provision_user(store.as_ref(), &username, &display_name, roles, now_ms())
     })
     .await??;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "user": user, "one_time_password": one_time })),
-    )
-        .into_response())
+    tracing::info!(admin, user = user.id, "HR user created");
+    Ok((user, one_time))
 }
 
 #[derive(Deserialize)]
@@ -348,9 +389,23 @@ async fn set_clearance(
     let ClearanceBody {
         restricted_clearance,
     } = body(request)?;
+    Ok(Json(
+        set_user_clearance(&state, &caller, id, restricted_clearance).await?,
+    ))
+}
+
+/// Grants or withdraws user `id`'s restricted clearance (admins only, never their own).
+pub(crate) async fn set_user_clearance(
+    state: &AppState,
+    caller: &Caller,
+    id: u64,
+    restricted_clearance: bool,
+) -> Result<HrUser, AppError> {
+    let admin = caller.require(Role::Admin)?;
+    accounts::may_set_clearance(admin, id)?;
     let store = state.store.clone();
     let actor = admin.id;
-    let user = blocking(move || -> Result<HrUser, AppError> {
+    blocking(move || -> Result<HrUser, AppError> {
         if !store.set_hr_clearance(id, restricted_clearance)? {
             return Err(AppError::UnknownUser);
         }
@@ -362,8 +417,35 @@ async fn set_clearance(
         );
         Ok(store.hr_user(id)?.ok_or(AppError::UnknownUser)?.0)
     })
-    .await??;
-    Ok(Json(user))
+    .await?
+}
+
+/// Assigns event `event_id` to recruiter `user_id` (admins only); returns the recruiter's
+/// assigned events. Assigning it again changes nothing.
+pub(crate) async fn assign_event_to_recruiter(
+    state: &AppState,
+    caller: &Caller,
+    user_id: u64,
+    event_id: String,
+) -> Result<Vec<String>, AppError> {
+    let admin = caller.require(Role::Admin)?.id;
+    let store = state.store.clone();
+    blocking(move || -> Result<Vec<String>, AppError> {
+        let event = kiosk_core::ids::EventId::parse(&event_id).ok_or(AppError::UnknownEvent)?;
+        store.event(&event)?.ok_or(AppError::UnknownEvent)?;
+        let (user, _) = store.hr_user(user_id)?.ok_or(AppError::UnknownUser)?;
+        // Archivists read every event and admins none: only a recruiter's reading
+        // depends on the assignment.
+        if !user.has(Role::Recruiter) {
+            return Err(AppError::NotARecruiter);
+        }
+        if !store.assign_hr_event(user_id, &event_id)? {
+            return Err(AppError::UnknownUser);
+        }
+        tracing::info!(admin, target = user_id, event = event_id, "event assigned");
+        Ok(store.hr_assigned_events(user_id)?)
+    })
+    .await?
 }
 
 #[derive(Deserialize)]

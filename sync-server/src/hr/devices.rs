@@ -1,7 +1,8 @@
 //! Tablets as HR administrators manage them: enrollment codes (as text and as a QR code that
 //! carries the relay's key id, so a tablet can check it enrolls with this relay), the
 //! devices with their last contact and captured / received counts, revocation, and PIN
-//! unlock codes for locked-out staff tablets. Admins only.
+//! unlock codes for locked-out staff tablets. Admins only. The handlers are thin: the JSON
+//! API and the console call the same functions here, which check the role and the request.
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
@@ -10,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use kiosk_core::protocol::enrollment::EnrolledRole;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::error::AppError;
@@ -37,6 +38,35 @@ struct CodeBody {
     valid_hours: u32,
 }
 
+/// An enrollment code as asked for, before [`create_enrollment_code`] checks it.
+#[derive(Debug, Clone)]
+pub(crate) struct CodeRequest {
+    pub event_id: String,
+    /// `kiosk` or `staff`.
+    pub role: String,
+    /// The recruiter a staff tablet is bound to; none for a kiosk.
+    pub recruiter: Option<String>,
+    pub uses: u32,
+    pub valid_hours: u32,
+}
+
+/// A new enrollment code, to be shown this once (only its hashes are stored).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct CreatedCode {
+    /// In groups of four, as typed on a tablet.
+    pub code: String,
+    pub relay_key_id: String,
+    pub expires_at: i64,
+    /// What the QR code says: the relay's address, the code and the relay's key id; none
+    /// when the request named no usable host.
+    pub qr_text: Option<String>,
+    pub qr_svg: Option<String>,
+}
+
+/// The largest number of tablets one code enrolls, and the longest it is valid.
+pub(crate) const MAX_USES: u32 = 500;
+pub(crate) const MAX_VALID_HOURS: u32 = 24 * 30;
+
 /// The relay's address as the caller reached it, for the QR code.
 fn relay_url(headers: &HeaderMap, secure: bool) -> Option<String> {
     let host = headers.get(header::HOST)?.to_str().ok()?;
@@ -47,15 +77,20 @@ fn relay_url(headers: &HeaderMap, secure: bool) -> Option<String> {
     plausible.then(|| format!("{}://{host}", if secure { "https" } else { "http" }))
 }
 
-/// A QR code as SVG: one square per dark module, with the quiet zone.
-fn qr_svg(content: &str) -> Option<String> {
+/// A QR code as SVG, named `label` for screen readers: one square per dark module, with
+/// the quiet zone.
+pub(crate) fn qr_svg(content: &str, label: &str) -> Option<String> {
     let code = qrcode::QrCode::new(content.as_bytes()).ok()?;
     let width = code.width();
     let colors = code.to_colors();
     let size = width + 8;
+    let label = label
+        .replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;");
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {size} {size}\" \
-         role=\"img\" aria-label=\"QR code\"><rect width=\"{size}\" height=\"{size}\" \
+         role=\"img\" aria-label=\"{label}\"><rect width=\"{size}\" height=\"{size}\" \
          fill=\"#fff\"/><path fill=\"#000\" d=\""
     );
     for (i, color) in colors.iter().enumerate() {
@@ -82,6 +117,33 @@ async fn create_code(
         uses,
         valid_hours,
     } = body(request)?;
+    let request = CodeRequest {
+        event_id,
+        role,
+        recruiter,
+        uses,
+        valid_hours,
+    };
+    let created = create_enrollment_code(&state, &caller, &headers, request).await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+/// Checks `request` and creates the code (admins only). A refusal of the request names
+/// its field first (`BadBody("uses: …")`), so a form can put the error by the field.
+pub(crate) async fn create_enrollment_code(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    request: CodeRequest,
+) -> Result<CreatedCode, AppError> {
+    caller.require(Role::Admin)?;
+    let CodeRequest {
+        event_id,
+        role,
+        recruiter,
+        uses,
+        valid_hours,
+    } = request;
     let role = match role.as_str() {
         "kiosk" => EnrolledRole::Kiosk,
         "staff" => EnrolledRole::Staff,
@@ -109,11 +171,13 @@ async fn create_code(
     {
         return Err(AppError::BadBody("recruiter: 1–100 characters".into()));
     }
-    if !(1..=500).contains(&uses) {
-        return Err(AppError::BadBody("uses: 1–500".into()));
+    if !(1..=MAX_USES).contains(&uses) {
+        return Err(AppError::BadBody(format!("uses: 1–{MAX_USES}")));
     }
-    if !(1..=24 * 30).contains(&valid_hours) {
-        return Err(AppError::BadBody("valid_hours: 1–720".into()));
+    if !(1..=MAX_VALID_HOURS).contains(&valid_hours) {
+        return Err(AppError::BadBody(format!(
+            "valid_hours: 1–{MAX_VALID_HOURS}"
+        )));
     }
     let store = state.store.clone();
     let now = now_ms();
@@ -136,23 +200,19 @@ async fn create_code(
     })
     .await??;
     let key_id = state.keys.sealing.sealing_key().key_id.clone();
-    let qr_text = relay_url(&headers, state.secure_cookies).map(|relay| {
+    let qr_text = relay_url(headers, state.secure_cookies).map(|relay| {
         format!(
             "kiosk-enroll:v1?relay={relay}&code={}&key={key_id}",
             code.display()
         )
     });
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
-            "code": code.display(),
-            "relay_key_id": key_id,
-            "expires_at": expires_at,
-            "qr_text": qr_text,
-            "qr_svg": qr_text.as_deref().and_then(qr_svg),
-        })),
-    )
-        .into_response())
+    Ok(CreatedCode {
+        code: code.display(),
+        relay_key_id: key_id,
+        expires_at,
+        qr_svg: qr_text.as_deref().and_then(|text| qr_svg(text, "QR code")),
+        qr_text,
+    })
 }
 
 fn device_key(id: &str) -> Result<[u8; 32], AppError> {
@@ -168,6 +228,26 @@ struct DeviceQuery {
     event: Option<String>,
 }
 
+/// One tablet as HR administrators see it.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct DeviceRow {
+    /// The device key in hex.
+    pub id: String,
+    pub event_id: String,
+    /// `kiosk` or `staff`.
+    pub role: &'static str,
+    pub recruiter: Option<String>,
+    pub enrolled_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+    pub last_contact: Option<i64>,
+    /// Registrations the tablet's journal holds as captured…
+    pub journalled: u64,
+    /// …and how many the relay received (merged or quarantined).
+    pub received: u64,
+    pub quarantined: u64,
+}
+
 /// Every device, or one event's: role, recruiter, last contact, and how many registrations
 /// it journalled against how many the relay received (a silent tablet with unsent records
 /// stands out).
@@ -179,29 +259,43 @@ async fn list_devices(
     caller.require(Role::Admin)?;
     let Query(DeviceQuery { event }) =
         query.map_err(|rejection| AppError::BadFilter(rejection.body_text()))?;
+    let devices = device_rows(&state, &caller, event).await?;
+    Ok(Json(json!({ "devices": devices })))
+}
+
+/// Every enrolled device, or `event`'s, in enrollment order (admins only).
+pub(crate) async fn device_rows(
+    state: &AppState,
+    caller: &Caller,
+    event: Option<String>,
+) -> Result<Vec<DeviceRow>, AppError> {
+    caller.require(Role::Admin)?;
     let store = state.store.clone();
-    blocking(move || -> Result<Json<Value>, AppError> {
+    blocking(move || -> Result<Vec<DeviceRow>, AppError> {
         let mut devices = Vec::new();
         for key in store.device_keys(event.as_deref())? {
             let Some(report) = store.device_report(&key)? else {
                 continue;
             };
-            let record = &report.record;
-            devices.push(json!({
-                "id": hex::encode(key),
-                "event_id": record.event_id,
-                "role": match record.role { EnrolledRole::Kiosk => "kiosk", EnrolledRole::Staff => "staff" },
-                "recruiter": record.recruiter,
-                "enrolled_at": record.certified_at,
-                "expires_at": record.expires_at,
-                "revoked_at": record.revoked_at,
-                "last_contact": report.last_contact,
-                "journalled": report.journal.count,
-                "received": report.received,
-                "quarantined": report.quarantined,
-            }));
+            let record = report.record;
+            devices.push(DeviceRow {
+                id: hex::encode(key),
+                event_id: record.event_id,
+                role: match record.role {
+                    EnrolledRole::Kiosk => "kiosk",
+                    EnrolledRole::Staff => "staff",
+                },
+                recruiter: record.recruiter,
+                enrolled_at: record.certified_at,
+                expires_at: record.expires_at,
+                revoked_at: record.revoked_at,
+                last_contact: report.last_contact,
+                journalled: report.journal.count,
+                received: report.received,
+                quarantined: report.quarantined,
+            });
         }
-        Ok(Json(json!({ "devices": devices })))
+        Ok(devices)
     })
     .await?
 }
@@ -212,17 +306,28 @@ async fn revoke(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
+    let newly = revoke_device(&state, &caller, &id).await?;
+    Ok(Json(
+        json!({ "id": id, "revoked": true, "already_revoked": !newly }),
+    ))
+}
+
+/// Revokes device `id` (hex key; admins only); `false` if it was revoked already, which
+/// changes nothing.
+pub(crate) async fn revoke_device(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<bool, AppError> {
     caller.require(Role::Admin)?;
-    let key = device_key(&id)?;
+    let key = device_key(id)?;
     let store = state.store.clone();
     let admin = caller.user.id;
-    blocking(move || -> Result<Json<Value>, AppError> {
+    blocking(move || -> Result<bool, AppError> {
         store.device(&key)?.ok_or(AppError::UnknownDevice)?;
         let revoked = store.revoke_device(&key, now_ms())?;
         tracing::info!(admin, revoked, "device revocation");
-        Ok(Json(
-            json!({ "id": id, "revoked": true, "already_revoked": !revoked }),
-        ))
+        Ok(revoked)
     })
     .await?
 }
@@ -234,11 +339,30 @@ async fn unlock_code(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
+    let unlock = issue_unlock_code(&state, &caller, &id).await?;
+    Ok((StatusCode::CREATED, Json(unlock)).into_response())
+}
+
+/// A staff tablet's PIN unlock, as the relay signed it.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct UnlockCode {
+    pub counter: u64,
+    /// The signed unlock as text to type on a tablet that cannot sync.
+    pub unlock_code: String,
+}
+
+/// Issues an unlock for staff tablet `id` (hex key; admins only).
+pub(crate) async fn issue_unlock_code(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<UnlockCode, AppError> {
     caller.require(Role::Admin)?;
-    let key = device_key(&id)?;
+    let key = device_key(id)?;
     let store = state.store.clone();
     let keys = state.keys.clone();
-    blocking(move || -> Result<Response, AppError> {
+    let admin = caller.user.id;
+    blocking(move || -> Result<UnlockCode, AppError> {
         let now = now_ms();
         let counter = store
             .issue_staff_unlock(&key, now)?
@@ -249,14 +373,11 @@ async fn unlock_code(
             now,
             &keys.signing,
         );
-        Ok((
-            StatusCode::CREATED,
-            Json(json!({
-                "counter": counter,
-                "unlock_code": kiosk_core::staff_unlock::unlock_code_text(&command),
-            })),
-        )
-            .into_response())
+        tracing::info!(admin, counter, "staff PIN unlock issued");
+        Ok(UnlockCode {
+            counter,
+            unlock_code: kiosk_core::staff_unlock::unlock_code_text(&command),
+        })
     })
     .await?
 }

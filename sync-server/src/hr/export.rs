@@ -111,6 +111,12 @@ fn parse_export_query(
     Ok((format, language, filter))
 }
 
+/// Checks an export's query as the export will: the console checks its form with it
+/// before it sends the browser to the export.
+pub(crate) fn check_export_query(query: HashMap<String, String>) -> Result<(), AppError> {
+    parse_export_query(query).map(|_| ())
+}
+
 /// Streams every registration `filter` selects, restricted ones never, as CSV or JSON.
 async fn export(
     State(state): State<AppState>,

@@ -4,11 +4,15 @@
 //! console's HTML pages over the same code ([`console`]). Every request names its caller
 //! through [`api::Caller`]; what a role may do is decided there, before any data is touched.
 
+pub mod access_log;
 pub mod accounts;
 pub mod api;
 pub mod console;
 pub mod devices;
+pub mod events;
 pub mod export;
+pub mod quarantine;
+pub mod record_edits;
 pub mod registrations;
 pub mod sessions;
 

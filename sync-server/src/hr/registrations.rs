@@ -3,7 +3,10 @@
 //! shows nothing of the record.
 //!
 //! Recruiters read the registrations of events assigned to them; archivists read any.
-//! Records of visitors with protected personal data need the *restricted* clearance.
+//! Records of visitors with protected personal data need the *restricted* clearance; they
+//! stay out of lists and are gathered in the restricted inbox for the users who hold it.
+//! The same rules, through assignment only, decide who edits a record
+//! ([`crate::hr::record_edits`]).
 
 use axum::extract::rejection::JsonRejection;
 use std::collections::HashMap;
@@ -27,6 +30,7 @@ use crate::storage::{
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/users/{id}/events", post(assign_event))
+        .route("/api/v1/registrations/restricted", get(restricted_inbox))
         .route("/api/v1/registrations/{id}", get(read_registration))
         .route("/api/v1/registrations", get(list_registrations))
 }
@@ -198,13 +202,67 @@ pub(crate) fn list_readable(
     Ok((rows, next))
 }
 
+/// The most rows the restricted inbox shows at once, and how many without `limit`.
+const MAX_INBOX: u32 = 500;
+const DEFAULT_INBOX: u32 = 100;
+
+/// The restricted inbox: registrations of visitors with protected personal data, which no
+/// list shows, for users with the clearance (a recruiter's assigned events, an archivist's
+/// every event); uncontacted (status new) first, oldest first. Each row is access-logged.
+async fn restricted_inbox(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, AppError> {
+    let bad = |name: &str, what: &str| AppError::BadFilter(format!("{name}: {what}"));
+    if let Some(unknown) = query.keys().find(|k| k.as_str() != "limit") {
+        return Err(bad(unknown, "not a parameter of this list"));
+    }
+    let limit = match query.get("limit") {
+        None => DEFAULT_INBOX,
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_INBOX).contains(n))
+            .ok_or_else(|| bad("limit", "1–500"))?,
+    };
+    let store = state.store.clone();
+    let user = caller.user;
+    blocking(move || -> Result<Json<Value>, AppError> {
+        let rows = restricted_readable(store.as_ref(), &user, limit)?;
+        Ok(Json(json!({ "registrations": rows })))
+    })
+    .await?
+}
+
+/// Up to `limit` rows of `user`'s restricted inbox, each access-logged. Blocking. Without
+/// the clearance the answer is [`AppError::Restricted`] and nothing is read or logged:
+/// no record was asked for.
+pub(crate) fn restricted_readable(
+    store: &dyn RelayStore,
+    user: &HrUser,
+    limit: u32,
+) -> Result<Vec<RegistrationSummary>, AppError> {
+    require_reader(user)?;
+    if !user.restricted_clearance {
+        return Err(AppError::Restricted);
+    }
+    let events = if user.has(Role::Archivist) {
+        None
+    } else {
+        Some(store.hr_assigned_events(user.id)?)
+    };
+    let accessor = Accessor::Operator(user.accessor_name());
+    Ok(store.restricted_registrations(events.as_deref(), &accessor, now_ms(), limit)?)
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AssignBody {
     event_id: String,
 }
 
-/// Admins assign an event to a recruiter.
+/// Admins assign an event to a recruiter ([`crate::hr::api::assign_event_to_recruiter`]).
 async fn assign_event(
     State(state): State<AppState>,
     caller: Caller,
@@ -213,18 +271,8 @@ async fn assign_event(
 ) -> Result<Json<Value>, AppError> {
     caller.require(Role::Admin)?;
     let AssignBody { event_id } = body(request)?;
-    let store = state.store.clone();
-    blocking(move || -> Result<Json<Value>, AppError> {
-        let event = kiosk_core::ids::EventId::parse(&event_id).ok_or(AppError::UnknownEvent)?;
-        store.event(&event)?.ok_or(AppError::UnknownEvent)?;
-        if !store.assign_hr_event(id, &event_id)? {
-            return Err(AppError::UnknownUser);
-        }
-        Ok(Json(
-            json!({ "user_id": id, "events": store.hr_assigned_events(id)? }),
-        ))
-    })
-    .await?
+    let events = crate::hr::api::assign_event_to_recruiter(&state, &caller, id, event_id).await?;
+    Ok(Json(json!({ "user_id": id, "events": events })))
 }
 
 /// Whether `user` may read a record of `event_id`, `restricted` or not; a refusal is for
@@ -235,17 +283,69 @@ fn may_read(
     event_id: &str,
     restricted: bool,
 ) -> Result<(), AppError> {
-    if !user.has(Role::Archivist)
-        && !store
-            .hr_assigned_events(user.id)?
-            .iter()
-            .any(|e| e == event_id)
-    {
-        return Err(AppError::NotAssigned);
+    if !user.has(Role::Archivist) {
+        require_assigned(store, user, event_id)?;
     }
+    require_clearance(user, restricted)
+}
+
+/// Whether `user` may edit (notes, their rating, status) a record of `event_id`,
+/// `restricted` or not: as [`may_read`], but only through an assignment, since archivists
+/// read every record and edit none. A refusal is for the access log as well as the caller.
+pub(crate) fn may_edit(
+    store: &dyn RelayStore,
+    user: &HrUser,
+    event_id: &str,
+    restricted: bool,
+) -> Result<(), AppError> {
+    require_assigned(store, user, event_id)?;
+    require_clearance(user, restricted)
+}
+
+fn require_assigned(store: &dyn RelayStore, user: &HrUser, event_id: &str) -> Result<(), AppError> {
+    if store
+        .hr_assigned_events(user.id)?
+        .iter()
+        .any(|e| e == event_id)
+    {
+        Ok(())
+    } else {
+        Err(AppError::NotAssigned)
+    }
+}
+
+fn require_clearance(user: &HrUser, restricted: bool) -> Result<(), AppError> {
     if restricted && !user.restricted_clearance {
         return Err(AppError::Restricted);
     }
+    Ok(())
+}
+
+/// Why the relay holds no registration `doc_id`: removed (its removal record remains), or
+/// never received.
+pub(crate) fn missing_registration(
+    store: &dyn RelayStore,
+    doc_id: &str,
+) -> Result<AppError, AppError> {
+    Ok(if store.removal(doc_id)?.is_some() {
+        AppError::RemovedRegistration
+    } else {
+        AppError::UnknownRegistration
+    })
+}
+
+/// Writes `user`'s refused attempt at registration `doc_id` to the access log.
+pub(crate) fn log_refusal(
+    store: &dyn RelayStore,
+    user: &HrUser,
+    doc_id: &str,
+) -> Result<(), AppError> {
+    store.log_access(&AccessEntry {
+        at: now_ms(),
+        accessor: Accessor::Operator(user.accessor_name()),
+        action: AccessAction::ReadRefused,
+        doc_id: doc_id.to_owned(),
+    })?;
     Ok(())
 }
 
@@ -279,23 +379,14 @@ pub(crate) fn read_logged(
     AppError,
 > {
     let Some(stored) = store.stored_registration(&doc_id)? else {
-        return Err(if store.removal(&doc_id)?.is_some() {
-            AppError::RemovedRegistration
-        } else {
-            AppError::UnknownRegistration
-        });
+        return Err(missing_registration(store, &doc_id)?);
     };
-    let accessor = Accessor::Operator(user.accessor_name());
-    let now = now_ms();
     if let Err(refusal) = may_read(store, user, &stored.event_id, stored.restricted) {
-        store.log_access(&AccessEntry {
-            at: now,
-            accessor,
-            action: AccessAction::ReadRefused,
-            doc_id,
-        })?;
+        log_refusal(store, user, &doc_id)?;
         return Err(refusal);
     }
+    let accessor = Accessor::Operator(user.accessor_name());
+    let now = now_ms();
     // Read again through the logging read, so the read and its entry are one commit.
     let stored = store
         .read_registration(&doc_id, &accessor, now)?

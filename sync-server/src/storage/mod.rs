@@ -10,7 +10,17 @@ mod group_commit;
 mod sqlite;
 
 pub use sqlite::access_log::{AccessAction, AccessEntry, AccessLogVerdict, Accessor};
+pub use sqlite::access_log_query::AccessLogQuery;
+pub use sqlite::event_edits::{
+    EventDetails, EventEdit, EventEditRefusal, EventEdited, EventSummary,
+};
 pub use sqlite::hr_accounts::{Credential, CredentialKind, NewHrUser};
+pub use sqlite::hr_directory::DirectoryEntry;
+pub use sqlite::hr_edits::{HrEdit, HrEditOutcome, HrEditor};
+pub use sqlite::quarantine_review::{
+    AcceptedCapture, QuarantineReview, QuarantinedCapture, ReviewAction, ReviewDecision,
+    ReviewOutcome,
+};
 pub use sqlite::registration_index::{
     ExportPage, ExportedRegistration, RegistrationFilter, RegistrationSummary,
 };
@@ -257,6 +267,29 @@ pub struct RelayCounts {
 pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
     fn put_event(&self, event: &Event) -> StorageResult<()>;
     fn event(&self, id: &EventId) -> StorageResult<Option<Event>>;
+    /// Creates an event's document written by `author` (an HR user's actor key) in one
+    /// transaction; `None` if an event with that id exists. Returns the document's heads.
+    fn create_event(
+        &self,
+        event: &Event,
+        author: &ed25519_dalek::VerifyingKey,
+        at: kiosk_core::ids::Timestamp,
+    ) -> StorageResult<Option<Vec<[u8; 32]>>>;
+    /// Applies `edit` as `author` to event `id` as it was at `based_on` (the heads the
+    /// editor read), merges it with later changes, checks the result and stores it in one
+    /// transaction; tablets then pull the new changes. A refusal stores nothing.
+    fn edit_event(
+        &self,
+        id: &EventId,
+        based_on: &[[u8; 32]],
+        edit: &EventEdit,
+        author: &ed25519_dalek::VerifyingKey,
+        at: kiosk_core::ids::Timestamp,
+    ) -> StorageResult<Result<EventEdited, EventEditRefusal>>;
+    /// An event with its document's heads (sorted), for an editor to base edits on.
+    fn event_with_heads(&self, id: &EventId) -> StorageResult<Option<(Event, Vec<[u8; 32]>)>>;
+    /// Every event as HR's list shows it, latest start first.
+    fn event_summaries(&self) -> StorageResult<Vec<EventSummary>>;
     fn add_enrollment_code(&self, grant: &EnrollmentGrant, created_at: i64) -> StorageResult<()>;
     /// Uses the code for `device` and records the device, in one transaction. Enrolling
     /// the same device again with the same code returns its record without using it twice.
@@ -302,6 +335,9 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
         after_seq: u64,
         limit: usize,
     ) -> StorageResult<Vec<(u64, AccessEntry)>>;
+    /// One page of the access log as `query` filters it, newest first (not logged: entries
+    /// name records by id and people by username, no personal data of visitors).
+    fn query_access_log(&self, query: &AccessLogQuery) -> StorageResult<Vec<(u64, AccessEntry)>>;
     fn counts(&self) -> StorageResult<RelayCounts>;
     /// The store's epoch and backup watermark, which every sync response carries.
     fn backup_state(&self) -> StorageResult<BackupState>;
@@ -361,6 +397,8 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
     /// Assigns an event to an HR user; `false` if there is no such user.
     fn assign_hr_event(&self, user_id: u64, event_id: &str) -> StorageResult<bool>;
     fn hr_assigned_events(&self, user_id: u64) -> StorageResult<Vec<String>>;
+    /// Every HR user, by username, with roles, clearance and assigned events.
+    fn hr_directory(&self) -> StorageResult<Vec<DirectoryEntry>>;
     /// The registrations `filter` selects, newest first, each listed row logged as read by
     /// `reader` in the same commit.
     fn list_registrations(
@@ -380,4 +418,48 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
         reader: &Accessor,
         at: i64,
     ) -> StorageResult<ExportPage>;
+    /// Applies an HR user's edit (a note, their rating, the status) to a registration as
+    /// `editor`'s own Automerge actor: the change joins the change log under the next commit
+    /// number, so staff tablets pull it and lists show it, with a `change` entry in the
+    /// access log, in one transaction. Nothing is written for a registration the relay does
+    /// not hold, nor for an edit that changes nothing.
+    fn apply_hr_edit(
+        &self,
+        doc_id: &str,
+        edit: &HrEdit,
+        editor: &HrEditor,
+        at: i64,
+    ) -> StorageResult<HrEditOutcome>;
+    /// Up to `limit` restricted registrations of `events` (every event for `None`),
+    /// uncontacted (status new) first, oldest first, each logged as listed by `reader` in
+    /// the same commit.
+    fn restricted_registrations(
+        &self,
+        events: Option<&[String]>,
+        reader: &Accessor,
+        at: i64,
+        limit: u32,
+    ) -> StorageResult<Vec<RegistrationSummary>>;
+    /// Up to `limit` quarantined captures numbered below `before`, newest first, with their
+    /// reviews; nothing of the documents.
+    fn quarantined_captures(
+        &self,
+        before: Option<u64>,
+        limit: u32,
+    ) -> StorageResult<Vec<QuarantinedCapture>>;
+    /// One quarantined capture with the bytes kept of it, for review (not logged: nothing
+    /// leaves the relay).
+    fn quarantined_capture(&self, id: u64) -> StorageResult<Option<(QuarantinedCapture, Vec<u8>)>>;
+    /// Records HR's final decision on quarantined capture `id` (by user `reviewer`, whom the
+    /// access log names `by`) and, on accepting, stores the capture as a registration; one
+    /// transaction with a `change` entry in the access log.
+    fn review_quarantined(
+        &self,
+        id: u64,
+        action: &ReviewAction,
+        reason: &str,
+        reviewer: &str,
+        by: &Accessor,
+        at: i64,
+    ) -> StorageResult<ReviewOutcome>;
 }

@@ -29,9 +29,15 @@ use super::group_commit::GroupCommit;
 use super::*;
 
 pub mod access_log;
+pub mod access_log_query;
 mod backup;
+pub mod event_edits;
 pub mod hr_accounts;
+pub mod hr_directory;
+pub mod hr_edits;
+pub mod quarantine_review;
 pub mod registration_index;
+mod restricted_inbox;
 mod staff_unlock;
 #[cfg(test)]
 mod tests;
@@ -217,9 +223,11 @@ impl SqliteStore {
         let conn = Connection::open_in_memory()?;
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(access_log::SCHEMA)?;
+        conn.execute_batch(access_log_query::SCHEMA)?;
         conn.execute_batch(staff_unlock::SCHEMA)?;
         conn.execute_batch(hr_accounts::SCHEMA)?;
         conn.execute_batch(registration_index::SCHEMA)?;
+        conn.execute_batch(quarantine_review::SCHEMA)?;
         Ok(SqliteStore::with_connection(conn, None))
     }
 
@@ -282,9 +290,11 @@ impl SqliteStore {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(access_log::SCHEMA)?;
+        conn.execute_batch(access_log_query::SCHEMA)?;
         conn.execute_batch(staff_unlock::SCHEMA)?;
         conn.execute_batch(hr_accounts::SCHEMA)?;
         conn.execute_batch(registration_index::SCHEMA)?;
+        conn.execute_batch(quarantine_review::SCHEMA)?;
         Ok(SqliteStore::with_connection(conn, Some(path.to_owned())))
     }
 
@@ -960,6 +970,34 @@ impl RelayStore for SqliteStore {
         Ok(self.cached_event(id)?.map(|cached| cached.event))
     }
 
+    fn create_event(
+        &self,
+        event: &Event,
+        author: &ed25519_dalek::VerifyingKey,
+        at: Timestamp,
+    ) -> StorageResult<Option<Vec<[u8; 32]>>> {
+        self.create_event_document(event, author, at)
+    }
+
+    fn edit_event(
+        &self,
+        id: &EventId,
+        based_on: &[[u8; 32]],
+        edit: &event_edits::EventEdit,
+        author: &ed25519_dalek::VerifyingKey,
+        at: Timestamp,
+    ) -> StorageResult<Result<event_edits::EventEdited, event_edits::EventEditRefusal>> {
+        self.edit_event_document(id, based_on, edit, author, at)
+    }
+
+    fn event_with_heads(&self, id: &EventId) -> StorageResult<Option<(Event, Vec<[u8; 32]>)>> {
+        self.event_and_heads(id)
+    }
+
+    fn event_summaries(&self) -> StorageResult<Vec<event_edits::EventSummary>> {
+        self.event_list()
+    }
+
     fn add_enrollment_code(&self, grant: &EnrollmentGrant, created_at: i64) -> StorageResult<()> {
         self.conn().execute(
             "INSERT INTO enrollment_codes
@@ -1268,6 +1306,10 @@ impl RelayStore for SqliteStore {
         hr_accounts::assigned_events(&self.conn(), user_id)
     }
 
+    fn hr_directory(&self) -> StorageResult<Vec<hr_directory::DirectoryEntry>> {
+        hr_directory::users(&self.conn())
+    }
+
     fn list_registrations(
         &self,
         filter: &registration_index::RegistrationFilter,
@@ -1366,6 +1408,13 @@ impl RelayStore for SqliteStore {
         access_log::entries(&self.conn(), after_seq, limit)
     }
 
+    fn query_access_log(
+        &self,
+        query: &access_log_query::AccessLogQuery,
+    ) -> StorageResult<Vec<(u64, AccessEntry)>> {
+        access_log_query::query(&self.conn(), query)
+    }
+
     fn issue_staff_unlock(&self, device_key: &[u8; 32], at: i64) -> StorageResult<Option<u64>> {
         staff_unlock::issue(&mut self.conn(), device_key, at)
     }
@@ -1456,6 +1505,53 @@ impl RelayStore for SqliteStore {
              checkpoint erases the old pages"
         );
         Ok(true)
+    }
+
+    fn apply_hr_edit(
+        &self,
+        doc_id: &str,
+        edit: &hr_edits::HrEdit,
+        editor: &hr_edits::HrEditor,
+        at: i64,
+    ) -> StorageResult<hr_edits::HrEditOutcome> {
+        hr_edits::apply(&mut self.conn(), doc_id, edit, editor, at)
+    }
+
+    fn restricted_registrations(
+        &self,
+        events: Option<&[String]>,
+        reader: &Accessor,
+        at: i64,
+        limit: u32,
+    ) -> StorageResult<Vec<registration_index::RegistrationSummary>> {
+        restricted_inbox::list_logged(&mut self.conn(), events, reader, at, limit)
+    }
+
+    fn quarantined_captures(
+        &self,
+        before: Option<u64>,
+        limit: u32,
+    ) -> StorageResult<Vec<quarantine_review::QuarantinedCapture>> {
+        quarantine_review::list(&self.conn(), before, limit)
+    }
+
+    fn quarantined_capture(
+        &self,
+        id: u64,
+    ) -> StorageResult<Option<(quarantine_review::QuarantinedCapture, Vec<u8>)>> {
+        quarantine_review::one(&self.conn(), id)
+    }
+
+    fn review_quarantined(
+        &self,
+        id: u64,
+        action: &quarantine_review::ReviewAction,
+        reason: &str,
+        reviewer: &str,
+        by: &Accessor,
+        at: i64,
+    ) -> StorageResult<quarantine_review::ReviewOutcome> {
+        quarantine_review::record(&mut self.conn(), id, action, reason, reviewer, by, at)
     }
 
     fn counts(&self) -> StorageResult<RelayCounts> {

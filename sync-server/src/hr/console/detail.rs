@@ -1,47 +1,186 @@
 //! `GET /console/registrations/{id}`: one registration with its interests, locations,
-//! consents, status, notes and ratings. Who may read it, and the access-log entry of the
-//! read or the refused attempt, are the API's ([`read_logged`]); labels come from the
-//! event's form.
+//! consents, status, notes and ratings; and, for a recruiter who may edit it, the forms
+//! that add a note, set their own rating and set the status
+//! (`POST /console/registrations/{id}/notes|rating|status`). Who may read or edit it, the
+//! edits themselves and their access-log entries are the API's ([`read_logged`],
+//! [`edit_logged`]); a saved edit returns here with a notice, a refused input re-renders the
+//! page with the error tied to its field. Labels come from the event's form.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
-use kiosk_core::annotations::Annotations;
+use axum::response::{IntoResponse, Redirect, Response};
+use kiosk_core::annotations::{Annotations, RecordStatus};
 use kiosk_core::capture::receipt_code;
 use kiosk_core::event::Event;
 use kiosk_core::form::{Choice, FormDefinition};
+use kiosk_core::ids::RegistrationId;
 use kiosk_core::language::Language;
 use kiosk_core::registration::Registration;
 use maud::{Markup, html};
+use serde::Deserialize;
 
-use super::layout::{Nav, Page};
+use super::layout::{FieldError, Nav, Page, error_of, error_summary, notice, select};
 use super::texts::{Texts, fill, texts};
-use super::{Console, LIST, html_page, time};
+use super::{Console, ConsoleForm, LIST, html_page, time};
+use crate::error::AppError;
+use crate::hr::record_edits::{
+    can_edit, checked_score, edit_logged, note_by, parse_status, require_editor,
+};
 use crate::hr::registrations::{read_logged, require_reader};
 use crate::routes::blocking;
-use crate::state::AppState;
+use crate::state::{AppState, now_ms};
+use crate::storage::HrEdit;
+
+/// The texts of the edit forms, in one language.
+#[derive(Debug)]
+struct EditTexts {
+    add_note_heading: &'static str,
+    note_label: &'static str,
+    note_hint: &'static str,
+    add_note_button: &'static str,
+    rating_heading: &'static str,
+    rating_label: &'static str,
+    rating_hint: &'static str,
+    no_rating: &'static str,
+    save_rating_button: &'static str,
+    status_form_heading: &'static str,
+    status_label: &'static str,
+    save_status_button: &'static str,
+    note_saved: &'static str,
+    rating_saved: &'static str,
+    status_saved: &'static str,
+    bad_note: &'static str,
+    bad_score: &'static str,
+    bad_status: &'static str,
+}
+
+const SV: EditTexts = EditTexts {
+    add_note_heading: "Lägg till en anteckning",
+    note_label: "Anteckning",
+    note_hint: "1–2 000 tecken. Anteckningen blir en del av den allmänna handlingen: den kan inte ändras eller tas bort, och rekryterare på evenemangets surfplattor ser den.",
+    add_note_button: "Lägg till anteckningen",
+    rating_heading: "Ditt betyg",
+    rating_label: "Betyg",
+    rating_hint: "1 (matchar inte) till 5 (matchar mycket väl). Betyget sparas under ditt användarnamn.",
+    no_rating: "Inget betyg",
+    save_rating_button: "Spara betyget",
+    status_form_heading: "Ändra status",
+    status_label: "Ny status",
+    save_status_button: "Spara statusen",
+    note_saved: "Anteckningen är sparad.",
+    rating_saved: "Ditt betyg är sparat.",
+    status_saved: "Statusen är sparad.",
+    bad_note: "Skriv en anteckning på 1–2 000 tecken.",
+    bad_score: "Välj ett betyg 1–5 eller Inget betyg.",
+    bad_status: "Välj en av statusarna.",
+};
+
+const EN: EditTexts = EditTexts {
+    add_note_heading: "Add a note",
+    note_label: "Note",
+    note_hint: "1–2,000 characters. The note becomes part of the public record: it cannot be changed or removed, and recruiters on the event's tablets see it.",
+    add_note_button: "Add the note",
+    rating_heading: "Your rating",
+    rating_label: "Rating",
+    rating_hint: "1 (no match) to 5 (strong match). The rating is filed under your username.",
+    no_rating: "No rating",
+    save_rating_button: "Save the rating",
+    status_form_heading: "Change the status",
+    status_label: "New status",
+    save_status_button: "Save the status",
+    note_saved: "The note is saved.",
+    rating_saved: "Your rating is saved.",
+    status_saved: "The status is saved.",
+    bad_note: "Write a note of 1–2,000 characters.",
+    bad_score: "Choose a rating 1–5 or No rating.",
+    bad_status: "Choose one of the statuses.",
+};
+
+fn edit_texts(lang: Language) -> &'static EditTexts {
+    match lang {
+        Language::Swedish => &SV,
+        Language::English => &EN,
+    }
+}
+
+/// The detail page's own address.
+fn detail_path(id: &str) -> String {
+    format!("{LIST}/{id}")
+}
+
+/// `id` if it is a registration id as the relay stores them (so it is safe in a redirect).
+fn registration_id(id: &str) -> Result<(), AppError> {
+    match RegistrationId::parse(id) {
+        Some(parsed) if parsed.as_str() == id => Ok(()),
+        _ => Err(AppError::UnknownRegistration),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Shown {
+    saved: Option<String>,
+}
+
+/// What the edit forms show after a refused input: the errors and what was typed.
+#[derive(Debug, Default)]
+struct Typed {
+    errors: Vec<FieldError>,
+    note: String,
+}
 
 pub(crate) async fn page(
     State(state): State<AppState>,
     console: Console,
     uri: Uri,
     Path(id): Path<String>,
+    Query(shown): Query<Shown>,
+) -> Response {
+    let lang = console.lang;
+    let e = edit_texts(lang);
+    let saved = match shown.saved.as_deref() {
+        Some("note") => Some(e.note_saved),
+        Some("rating") => Some(e.rating_saved),
+        Some("status") => Some(e.status_saved),
+        _ => None,
+    };
+    render(
+        &state,
+        &console,
+        &uri,
+        id,
+        saved,
+        Typed::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Reads the record (access-logged) and renders its page with `status`.
+async fn render(
+    state: &AppState,
+    console: &Console,
+    uri: &Uri,
+    id: String,
+    saved: Option<&str>,
+    typed: Typed,
+    status: StatusCode,
 ) -> Response {
     if let Err(refusal) = require_reader(&console.caller.user) {
-        return console.refuse(refusal, &uri).into_response();
+        return console.refuse(refusal, uri).into_response();
     }
     let store = state.store.clone();
     let user = console.caller.user.clone();
     let read = blocking(move || {
-        let (registration, annotations) = read_logged(store.as_ref(), &user, id)?;
+        let (registration, annotations) = read_logged(store.as_ref(), &user, id.clone())?;
+        let editable = can_edit(store.as_ref(), &user, &id);
         // The event only labels codes; a missing or unreadable event leaves the codes.
         let event = store.event(&registration.event_id).ok().flatten();
-        Ok((registration, annotations, event))
+        Ok((registration, annotations, event, editable))
     })
     .await;
-    let (registration, annotations, event) = match read.and_then(|r| r) {
+    let (registration, annotations, event, editable) = match read.and_then(|r| r) {
         Ok(read) => read,
-        Err(error) => return console.refuse(error, &uri).into_response(),
+        Err(error) => return console.refuse(error, uri).into_response(),
     };
     let lang = console.lang;
     let t = texts(lang);
@@ -51,22 +190,27 @@ pub(crate) async fn page(
         e.published_form(&registration.form_version)
             .map(|published| &published.form)
     });
+    let edit = editable.then(|| EditView {
+        csrf: &console.signed.csrf,
+        username: &console.caller.user.username,
+        typed: &typed,
+    });
     let page = Page {
         lang,
         title: &title,
-        uri: &uri,
+        uri,
         signed: Some(&console.signed),
         nav: Nav::None,
-        has_errors: false,
+        has_errors: !typed.errors.is_empty(),
     }
-    .render(content(
-        lang,
-        &registration,
-        &annotations,
-        event.as_ref(),
-        form,
-    ));
-    html_page(StatusCode::OK, page)
+    .render(html! {
+        (error_summary(lang, &typed.errors))
+        @if let Some(saved) = saved {
+            (notice(saved))
+        }
+        (content(lang, &registration, &annotations, event.as_ref(), form, edit.as_ref()))
+    });
+    html_page(status, page)
 }
 
 fn language_name(t: &Texts, language: Language) -> &'static str {
@@ -83,12 +227,29 @@ fn label<'a>(choices: Option<&'a [Choice]>, code: &'a str, lang: Language) -> &'
         .map_or(code, |choice| choice.label.get(lang))
 }
 
+fn status_name(lang: Language, status: RecordStatus) -> &'static str {
+    let (sv, en) = status.label();
+    match lang {
+        Language::Swedish => sv,
+        Language::English => en,
+    }
+}
+
+/// What the edit forms need: present only for a user who may edit the record.
+#[derive(Debug)]
+struct EditView<'a> {
+    csrf: &'a str,
+    username: &'a str,
+    typed: &'a Typed,
+}
+
 fn content(
     lang: Language,
     registration: &Registration,
     annotations: &Annotations,
     event: Option<&Event>,
     form: Option<&FormDefinition>,
+    edit: Option<&EditView<'_>>,
 ) -> Markup {
     let t = texts(lang);
     let person = &registration.person;
@@ -98,8 +259,8 @@ fn content(
             .filter(|v| !v.is_empty())
             .map_or_else(|| t.not_given.to_owned(), str::to_owned)
     };
-    let (status_sv, status_en) = annotations.status.label();
     let consents = &registration.consents;
+    let id = registration.id.as_str();
     html! {
         p { a href=(LIST) { (t.back_to_list) } }
         @if registration.restricted {
@@ -156,7 +317,10 @@ fn content(
             }
         }
         h2 { (t.status_heading) }
-        p { (match lang { Language::Swedish => status_sv, Language::English => status_en }) }
+        p { (status_name(lang, annotations.status)) }
+        @if let Some(edit) = edit {
+            (status_form(lang, id, annotations.status, edit))
+        }
         h2 { (t.notes_heading) }
         @if annotations.notes.is_empty() {
             p { (t.no_notes) }
@@ -181,6 +345,9 @@ fn content(
                 }
             }
         }
+        @if let Some(edit) = edit {
+            (note_form(lang, id, edit))
+        }
         h2 { (t.ratings_heading) }
         @if annotations.ratings.is_empty() {
             p { (t.no_ratings) }
@@ -203,6 +370,9 @@ fn content(
                 }
             }
         }
+        @if let Some(edit) = edit {
+            (rating_form(lang, id, annotations.ratings.get(edit.username).copied(), edit))
+        }
         h2 { (t.receipt_heading) }
         dl.details {
             dt { (t.col_event) }
@@ -221,7 +391,219 @@ fn content(
     }
 }
 
+/// A form posting to `/console/registrations/{id}/{action}`, headed by `heading` (its
+/// accessible name).
+fn edit_form(id: &str, action: &str, heading: &str, csrf: &str, fields: Markup) -> Markup {
+    let heading_id = format!("{action}-form-heading");
+    html! {
+        form method="post" action={ (detail_path(id)) "/" (action) } aria-labelledby=(heading_id) novalidate {
+            h3 #(heading_id) { (heading) }
+            input type="hidden" name="csrf_token" value=(csrf);
+            (fields)
+        }
+    }
+}
+
+fn status_form(lang: Language, id: &str, current: RecordStatus, edit: &EditView<'_>) -> Markup {
+    let e = edit_texts(lang);
+    let options: Vec<(&str, &str)> = RecordStatus::ALL
+        .iter()
+        .map(|s| (s.as_str(), status_name(lang, *s)))
+        .collect();
+    let errors = &edit.typed.errors;
+    edit_form(
+        id,
+        "status",
+        e.status_form_heading,
+        edit.csrf,
+        html! {
+            (select(lang, "status", e.status_label, &options, current.as_str(), error_of(errors, "status")))
+            div.actions { button.button type="submit" { (e.save_status_button) } }
+        },
+    )
+}
+
+fn note_form(lang: Language, id: &str, edit: &EditView<'_>) -> Markup {
+    let e = edit_texts(lang);
+    let error = error_of(&edit.typed.errors, "text");
+    let described = if error.is_some() {
+        "text-hint text-error"
+    } else {
+        "text-hint"
+    };
+    edit_form(
+        id,
+        "notes",
+        e.add_note_heading,
+        edit.csrf,
+        html! {
+            div.field.field-error[error.is_some()] {
+                label for="text" { (e.note_label) }
+                p.hint #text-hint { (e.note_hint) }
+                @if let Some(error) = error {
+                    p.error-message #text-error {
+                        span.visually-hidden { (texts(lang).error_label) " " }
+                        (error)
+                    }
+                }
+                textarea #text name="text" rows="5" cols="60" maxlength="2000"
+                    aria-invalid=[error.map(|_| "true")]
+                    aria-describedby=(described) { (edit.typed.note) }
+            }
+            div.actions { button.button type="submit" { (e.add_note_button) } }
+        },
+    )
+}
+
+fn rating_form(lang: Language, id: &str, mine: Option<i64>, edit: &EditView<'_>) -> Markup {
+    let e = edit_texts(lang);
+    let scores: Vec<String> = (1..=5).map(|s: i64| s.to_string()).collect();
+    let mut options: Vec<(&str, &str)> = vec![("", e.no_rating)];
+    options.extend(scores.iter().map(|s| (s.as_str(), s.as_str())));
+    let chosen = mine.map(|s| s.to_string()).unwrap_or_default();
+    edit_form(
+        id,
+        "rating",
+        e.rating_heading,
+        edit.csrf,
+        html! {
+            p.hint { (e.rating_hint) }
+            (select(lang, "score", e.rating_label, &options, &chosen, error_of(&edit.typed.errors, "score")))
+            div.actions { button.button type="submit" { (e.save_rating_button) } }
+        },
+    )
+}
+
 /// The first 16 characters of a long hex id: enough to tell devices and versions apart.
 fn short(hex: &str) -> &str {
     hex.get(..16).unwrap_or(hex)
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct NoteForm {
+    #[serde(default)]
+    text: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct RatingForm {
+    #[serde(default)]
+    score: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct StatusForm {
+    #[serde(default)]
+    status: String,
+}
+
+/// The form field a refused input belongs to, with its message; `None` for refusals that
+/// are not about the input (they get the refusal page).
+fn field_error(lang: Language, error: &AppError) -> Option<FieldError> {
+    let e = edit_texts(lang);
+    match error {
+        AppError::InvalidField { field: "text", .. } => Some(FieldError::on("text", e.bad_note)),
+        AppError::InvalidField { field: "score", .. } => Some(FieldError::on("score", e.bad_score)),
+        AppError::InvalidField {
+            field: "status", ..
+        } => Some(FieldError::on("status", e.bad_status)),
+        _ => None,
+    }
+}
+
+/// Checks the input (`make_edit`), applies the edit as the API does, and returns to the
+/// detail page with `saved`'s notice; a refused input re-renders the page with its error.
+async fn submit(
+    state: AppState,
+    console: Console,
+    id: String,
+    note: String,
+    saved: &'static str,
+    make_edit: impl FnOnce(&crate::hr::accounts::HrUser) -> Result<HrEdit, AppError>,
+) -> Response {
+    // Refusals and re-renders show the detail page's address, not the form's.
+    let uri: Uri = detail_path(&id)
+        .parse()
+        .unwrap_or_else(|_| Uri::from_static(LIST));
+    let checked = require_editor(&console.caller.user)
+        .and_then(|()| registration_id(&id))
+        .and_then(|()| make_edit(&console.caller.user));
+    let result = match checked {
+        Ok(edit) => {
+            let store = state.store.clone();
+            let user = console.caller.user.clone();
+            let doc_id = id.clone();
+            blocking(move || edit_logged(store.as_ref(), &user, &doc_id, &edit))
+                .await
+                .and_then(|r| r)
+        }
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok(_) => Redirect::to(&format!("{}?saved={saved}", detail_path(&id))).into_response(),
+        Err(error) => match field_error(console.lang, &error) {
+            Some(field) => {
+                let typed = Typed {
+                    errors: vec![field],
+                    note,
+                };
+                render(
+                    &state,
+                    &console,
+                    &uri,
+                    id,
+                    None,
+                    typed,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
+            }
+            None => console.refuse(error, &uri).into_response(),
+        },
+    }
+}
+
+pub(crate) async fn add_note(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ConsoleForm { console, form }: ConsoleForm<NoteForm>,
+) -> Response {
+    let text = form.text;
+    let typed = text.clone();
+    submit(state, console, id, typed, "note", move |user| {
+        Ok(HrEdit::AddNote(note_by(user, &text, now_ms())?))
+    })
+    .await
+}
+
+pub(crate) async fn set_rating(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ConsoleForm { console, form }: ConsoleForm<RatingForm>,
+) -> Response {
+    submit(state, console, id, String::new(), "rating", move |user| {
+        let score = match form.score.trim() {
+            "" => None,
+            text => Some(text.parse::<i64>().map_err(|_| AppError::InvalidField {
+                field: "score",
+                rule: "a score is 1–5, or empty to clear the rating",
+            })?),
+        };
+        Ok(HrEdit::SetRating {
+            rater: user.username.clone(),
+            score: checked_score(score)?,
+        })
+    })
+    .await
+}
+
+pub(crate) async fn set_status(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ConsoleForm { console, form }: ConsoleForm<StatusForm>,
+) -> Response {
+    submit(state, console, id, String::new(), "status", move |_| {
+        Ok(HrEdit::SetStatus(parse_status(&form.status)?))
+    })
+    .await
 }

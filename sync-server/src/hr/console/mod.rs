@@ -9,13 +9,20 @@
 //! `X-CSRF-Token` header. `?lang=en` (or `sv`) switches the language and remembers it in the
 //! `kiosk_lang` cookie; Swedish is the default.
 
+mod access_log;
 mod detail;
+mod devices;
+mod events;
+mod export;
 mod layout;
 mod list;
 mod login;
 mod password;
+mod quarantine;
+mod restricted;
 mod texts;
 mod time;
+mod users;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -53,6 +60,39 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/console/registrations", get(list::page))
         .route("/console/registrations/{id}", get(detail::page))
+        .route("/console/registrations/{id}/notes", post(detail::add_note))
+        .route(
+            "/console/registrations/{id}/rating",
+            post(detail::set_rating),
+        )
+        .route(
+            "/console/registrations/{id}/status",
+            post(detail::set_status),
+        )
+        .route("/console/restricted", get(restricted::page))
+        .route("/console/quarantine", get(quarantine::page))
+        .route("/console/quarantine/{id}/review", post(quarantine::review))
+        .route("/console/events", get(events::list).post(events::create))
+        .route("/console/events/{id}", get(events::page).post(events::save))
+        .route("/console/events/{id}/publish", post(events::publish))
+        .route("/console/devices", get(devices::page))
+        .route(
+            "/console/devices/enrollment-codes",
+            post(devices::create_code),
+        )
+        .route(
+            "/console/devices/{id}/revoke",
+            get(devices::confirm_revoke).post(devices::revoke),
+        )
+        .route(
+            "/console/devices/{id}/unlock-code",
+            post(devices::unlock_code),
+        )
+        .route("/console/users", get(users::page).post(users::create))
+        .route("/console/users/assignments", post(users::assign))
+        .route("/console/users/{id}/clearance", post(users::clearance))
+        .route("/console/export", get(export::page))
+        .route("/console/access-log", get(access_log::page))
         .route("/console/logout", post(logout))
         .route("/console/console.css", get(stylesheet))
         .layer(middleware::from_fn(console_headers))

@@ -86,18 +86,19 @@ impl AccessAction {
         }
     }
 
-    fn parse(text: &str) -> Option<AccessAction> {
-        [
-            AccessAction::Pull,
-            AccessAction::Read,
-            AccessAction::Change,
-            AccessAction::Remove,
-            AccessAction::Export,
-            AccessAction::ReadRefused,
-            AccessAction::List,
-        ]
-        .into_iter()
-        .find(|a| a.as_str() == text)
+    /// Every action, in the order a reviewer's choice lists them.
+    pub const ALL: [AccessAction; 7] = [
+        AccessAction::Pull,
+        AccessAction::Read,
+        AccessAction::Change,
+        AccessAction::Remove,
+        AccessAction::Export,
+        AccessAction::ReadRefused,
+        AccessAction::List,
+    ];
+
+    pub fn parse(text: &str) -> Option<AccessAction> {
+        AccessAction::ALL.into_iter().find(|a| a.as_str() == text)
     }
 }
 
@@ -312,29 +313,41 @@ pub(crate) fn entries(
     let mut out = Vec::new();
     for row in rows {
         let (seq, at, kind, actor, recruiter, action, doc_id) = row?;
-        let accessor = match kind.as_str() {
-            "device" => Accessor::Device {
-                device_key: hex::decode(&actor)
-                    .ok()
-                    .and_then(|k| k.try_into().ok())
-                    .ok_or(StorageError::Undecodable("access log device"))?,
-                recruiter,
-            },
-            _ => Accessor::Operator(actor),
-        };
-        let action =
-            AccessAction::parse(&action).ok_or(StorageError::Undecodable("access log action"))?;
         out.push((
             seq as u64,
-            AccessEntry {
-                at,
-                accessor,
-                action,
-                doc_id,
-            },
+            decode_entry(at, &kind, actor, recruiter, &action, doc_id)?,
         ));
     }
     Ok(out)
+}
+
+/// An entry from its stored columns (for every query that reads entries).
+pub(crate) fn decode_entry(
+    at: i64,
+    actor_kind: &str,
+    actor: String,
+    recruiter: Option<String>,
+    action: &str,
+    doc_id: String,
+) -> StorageResult<AccessEntry> {
+    let accessor = match actor_kind {
+        "device" => Accessor::Device {
+            device_key: hex::decode(&actor)
+                .ok()
+                .and_then(|k| k.try_into().ok())
+                .ok_or(StorageError::Undecodable("access log device"))?,
+            recruiter,
+        },
+        _ => Accessor::Operator(actor),
+    };
+    let action =
+        AccessAction::parse(action).ok_or(StorageError::Undecodable("access log action"))?;
+    Ok(AccessEntry {
+        at,
+        accessor,
+        action,
+        doc_id,
+    })
 }
 
 #[cfg(test)]

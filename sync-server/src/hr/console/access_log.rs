@@ -1,0 +1,440 @@
+//! `/console/access-log` (archivists): the verdict of the log's hash chain first, then a
+//! filter form (user, record id, action, from/to dates), the entries newest first with a
+//! link to each record, and paging to older entries. The filters are the API's own
+//! ([`parse_access_query`]) and so are the page and the check ([`access_log_page`],
+//! [`verify_chain`]). Reviewing the log is not logged; see [`crate::hr::access_log`].
+
+use std::collections::HashMap;
+
+use axum::extract::{RawQuery, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use kiosk_core::language::Language;
+use maud::{Markup, html};
+
+use super::layout::{Field, FieldError, Nav, Page, error_of, error_summary, notice, select};
+use super::texts::fill;
+use super::{Console, html_page, time};
+use crate::error::AppError;
+use crate::hr::access_log::{access_log_page, parse_access_query, verify_chain};
+use crate::hr::accounts::Role;
+use crate::state::AppState;
+use crate::storage::{AccessAction, AccessEntry, AccessLogVerdict, Accessor};
+
+const ACCESS_LOG: &str = "/console/access-log";
+
+/// The filter form's fields, and `before`, the paging cursor.
+const FIELDS: [&str; 6] = ["user", "record", "action", "from", "to", "before"];
+
+/// This page's texts in one language.
+#[derive(Debug)]
+struct Texts {
+    title: &'static str,
+    chain_intact: &'static str,
+    chain_broken: &'static str,
+    filter_heading: &'static str,
+    user: &'static str,
+    user_hint: &'static str,
+    record: &'static str,
+    record_hint: &'static str,
+    action: &'static str,
+    any: &'static str,
+    from: &'static str,
+    to: &'static str,
+    date_hint: &'static str,
+    show: &'static str,
+    clear: &'static str,
+    results_heading: &'static str,
+    caption: &'static str,
+    col_seq: &'static str,
+    col_time: &'static str,
+    col_who: &'static str,
+    col_action: &'static str,
+    col_record: &'static str,
+    tablet: &'static str,
+    no_entries: &'static str,
+    pages_nav: &'static str,
+    newest: &'static str,
+    older: &'static str,
+    bad_user: &'static str,
+    bad_record: &'static str,
+    bad_date: &'static str,
+    bad_choice: &'static str,
+    bad_cursor: &'static str,
+}
+
+const SV: Texts = Texts {
+    title: "Åtkomstlogg",
+    chain_intact: "Loggens kedja är hel: alla {} poster stämmer.",
+    chain_broken: "Loggens kedja är bruten vid post {}. Loggen kan ha ändrats utanför reläet; kontakta den som ansvarar för reläet och spara den senaste kontrollpunkten.",
+    filter_heading: "Filtrera",
+    user: "Användare",
+    user_hint: "Användarnamnet, till exempel anna.berg.",
+    record: "Registrering",
+    record_hint: "Registreringens id.",
+    action: "Åtgärd",
+    any: "Alla",
+    from: "Från och med",
+    to: "Till och med",
+    date_hint: "ÅÅÅÅ-MM-DD, svensk tid.",
+    show: "Visa",
+    clear: "Rensa filtret",
+    results_heading: "Poster",
+    caption: "Åtkomster, nyaste först",
+    col_seq: "Nr",
+    col_time: "Tid",
+    col_who: "Vem",
+    col_action: "Åtgärd",
+    col_record: "Registrering",
+    tablet: "Surfplatta",
+    no_entries: "Inga poster matchar filtret.",
+    pages_nav: "Sidor",
+    newest: "Nyaste posterna",
+    older: "Äldre poster",
+    bad_user: "Skriv ett användarnamn: små bokstäver a–z, siffror, punkt, bindestreck eller understreck.",
+    bad_record: "Skriv en registrerings id: bokstäver, siffror och bindestreck.",
+    bad_date: "Skriv ett datum som ÅÅÅÅ-MM-DD.",
+    bad_choice: "Välj ett av alternativen.",
+    bad_cursor: "Sidan finns inte längre. Börja om från de nyaste posterna.",
+};
+
+const EN: Texts = Texts {
+    title: "Access log",
+    chain_intact: "The log's chain is intact: all {} entries verify.",
+    chain_broken: "The log's chain is broken at entry {}. The log may have been changed outside the relay; contact whoever runs the relay and keep the latest checkpoint.",
+    filter_heading: "Filter",
+    user: "User",
+    user_hint: "The username, for example anna.berg.",
+    record: "Registration",
+    record_hint: "The registration's id.",
+    action: "Action",
+    any: "Any",
+    from: "From",
+    to: "Up to and including",
+    date_hint: "YYYY-MM-DD, Swedish time.",
+    show: "Show",
+    clear: "Clear the filter",
+    results_heading: "Entries",
+    caption: "Accesses, newest first",
+    col_seq: "No.",
+    col_time: "Time",
+    col_who: "Who",
+    col_action: "Action",
+    col_record: "Registration",
+    tablet: "Tablet",
+    no_entries: "No entries match the filter.",
+    pages_nav: "Pages",
+    newest: "Newest entries",
+    older: "Older entries",
+    bad_user: "Enter a username: lower-case letters a–z, digits, full stop, hyphen or underscore.",
+    bad_record: "Enter a registration's id: letters, digits and hyphens.",
+    bad_date: "Enter a date as YYYY-MM-DD.",
+    bad_choice: "Choose one of the options.",
+    bad_cursor: "That page no longer exists. Start again from the newest entries.",
+};
+
+fn texts(lang: Language) -> &'static Texts {
+    match lang {
+        Language::Swedish => &SV,
+        Language::English => &EN,
+    }
+}
+
+/// What an action is called on this page.
+fn action_label(lang: Language, action: AccessAction) -> &'static str {
+    let (sv, en) = match action {
+        AccessAction::Pull => ("Hämtad till surfplatta", "Pulled to a tablet"),
+        AccessAction::Read => ("Läst", "Read"),
+        AccessAction::Change => ("Ändrad", "Changed"),
+        AccessAction::Remove => ("Gallrad", "Removed"),
+        AccessAction::Export => ("Exporterad", "Exported"),
+        AccessAction::ReadRefused => ("Läsning nekad", "Read refused"),
+        AccessAction::List => ("Visad i lista", "Shown in a list"),
+    };
+    match lang {
+        Language::Swedish => sv,
+        Language::English => en,
+    }
+}
+
+/// The form's non-empty values, trimmed, by field.
+fn form_values(query: Option<&str>) -> HashMap<&'static str, String> {
+    let pairs: Vec<(String, String)> = query
+        .and_then(|q| serde_urlencoded::from_str(q).ok())
+        .unwrap_or_default();
+    let mut values = HashMap::new();
+    for (name, value) in pairs {
+        if let Some(field) = FIELDS.iter().find(|f| **f == name) {
+            let value = value.trim();
+            if !value.is_empty() {
+                values.insert(*field, value.to_owned());
+            }
+        }
+    }
+    values
+}
+
+/// The API's query from the form's values: `from` is the start of its day in Swedish time,
+/// `to` the last millisecond of its day.
+fn api_query(
+    t: &Texts,
+    values: &HashMap<&'static str, String>,
+) -> Result<HashMap<String, String>, Vec<FieldError>> {
+    let mut query = HashMap::new();
+    let mut errors = Vec::new();
+    for (field, value) in values {
+        match *field {
+            "from" | "to" => {
+                let moment = if *field == "from" {
+                    time::day_start_ms(value, 0)
+                } else {
+                    time::day_start_ms(value, 1).map(|next_day| next_day - 1)
+                };
+                match moment {
+                    Some(ms) => {
+                        query.insert((*field).to_owned(), ms.to_string());
+                    }
+                    None => errors.push(FieldError::on(field, t.bad_date)),
+                }
+            }
+            _ => {
+                query.insert((*field).to_owned(), value.clone());
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(query)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The form's error for the API's refusal of filter `name` (`"name: …"`).
+fn filter_error(t: &Texts, message: &str) -> FieldError {
+    match message.split(':').next().unwrap_or_default() {
+        "user" => FieldError::on("user", t.bad_user),
+        "record" => FieldError::on("record", t.bad_record),
+        "action" => FieldError::on("action", t.bad_choice),
+        "from" => FieldError::on("from", t.bad_date),
+        "to" => FieldError::on("to", t.bad_date),
+        _ => FieldError::form(t.bad_cursor),
+    }
+}
+
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    console: Console,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    if let Err(refusal) = console.caller.require(Role::Archivist) {
+        return console.refuse(refusal, &uri).into_response();
+    }
+    let lang = console.lang;
+    let t = texts(lang);
+    let values = form_values(raw.as_deref());
+    let query = api_query(t, &values).and_then(|query| {
+        parse_access_query(&query).map_err(|error| match error {
+            AppError::BadFilter(message) => vec![filter_error(t, &message)],
+            other => vec![FieldError::form(other.to_string())],
+        })
+    });
+    let verdict = match verify_chain(&state, &console.caller).await {
+        Ok(verdict) => verdict,
+        Err(error) => return console.refuse(error, &uri).into_response(),
+    };
+    let (status, results, errors) = match query {
+        Err(errors) => (StatusCode::BAD_REQUEST, None, errors),
+        Ok(query) => match access_log_page(&state, &console.caller, query).await {
+            Ok(page) => (StatusCode::OK, Some(page), Vec::new()),
+            Err(error) => return console.refuse(error, &uri).into_response(),
+        },
+    };
+    let page = Page {
+        lang,
+        title: t.title,
+        uri: &uri,
+        signed: Some(&console.signed),
+        nav: Nav::AccessLog,
+        has_errors: !errors.is_empty(),
+    }
+    .render(html! {
+        (chain_verdict(t, &verdict))
+        (error_summary(lang, &errors))
+        (filter_form(lang, &values, &errors))
+        @if let Some((entries, next_before)) = &results {
+            (entry_table(lang, entries))
+            (pages(t, &values, *next_before))
+        }
+    });
+    html_page(status, page)
+}
+
+fn chain_verdict(t: &Texts, verdict: &AccessLogVerdict) -> Markup {
+    match verdict.broken_at {
+        None => notice(&fill(t.chain_intact, verdict.entries)),
+        Some(seq) => html! {
+            div.error-summary role="alert" {
+                p { strong { (fill(t.chain_broken, seq)) } }
+            }
+        },
+    }
+}
+
+fn filter_form(
+    lang: Language,
+    values: &HashMap<&'static str, String>,
+    errors: &[FieldError],
+) -> Markup {
+    let t = texts(lang);
+    let value = |name: &str| values.get(name).map_or("", String::as_str);
+    let field = |id: &'static str, label: &'static str, hint| Field {
+        value: value(id),
+        hint: Some(hint),
+        error: error_of(errors, id),
+        ..Field::new(id, label, "text")
+    };
+    let mut actions = vec![("", t.any)];
+    actions.extend(
+        AccessAction::ALL
+            .iter()
+            .map(|a| (a.as_str(), action_label(lang, *a))),
+    );
+    html! {
+        form.filters method="get" action=(ACCESS_LOG) role="search" aria-labelledby="filter-heading" {
+            h2 #filter-heading { (t.filter_heading) }
+            div.filter-grid {
+                (field("user", t.user, t.user_hint).render(lang))
+                (field("record", t.record, t.record_hint).render(lang))
+                (select(lang, "action", t.action, &actions, value("action"), error_of(errors, "action")))
+                (field("from", t.from, t.date_hint).render(lang))
+                (field("to", t.to, t.date_hint).render(lang))
+            }
+            div.actions {
+                button.button type="submit" { (t.show) }
+                a href=(ACCESS_LOG) { (t.clear) }
+            }
+        }
+    }
+}
+
+/// Who an entry names, as a reviewer reads it.
+fn who(t: &Texts, accessor: &Accessor) -> String {
+    match accessor {
+        Accessor::Operator(name) => name.clone(),
+        Accessor::Device {
+            device_key,
+            recruiter,
+        } => {
+            let key = hex::encode(device_key);
+            let tablet = format!("{} {}", t.tablet, &key[..8]);
+            match recruiter {
+                Some(recruiter) => format!("{tablet} ({recruiter})"),
+                None => tablet,
+            }
+        }
+    }
+}
+
+fn entry_table(lang: Language, entries: &[(u64, AccessEntry)]) -> Markup {
+    let t = texts(lang);
+    html! {
+        h2 { (t.results_heading) }
+        @if entries.is_empty() {
+            p { (t.no_entries) }
+        } @else {
+            table {
+                caption { (t.caption) }
+                thead {
+                    tr {
+                        th scope="col" { (t.col_seq) }
+                        th scope="col" { (t.col_time) }
+                        th scope="col" { (t.col_who) }
+                        th scope="col" { (t.col_action) }
+                        th scope="col" { (t.col_record) }
+                    }
+                }
+                tbody {
+                    @for (seq, entry) in entries {
+                        tr {
+                            th scope="row" .code { (seq) }
+                            td.code { (time::local_minutes(entry.at)) }
+                            td { (who(t, &entry.accessor)) }
+                            td { (action_label(lang, entry.action)) }
+                            td.code {
+                                a href={ "/console/registrations/" (entry.doc_id) } { (entry.doc_id) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Links to older entries (the same filter below the last entry shown) and back to the
+/// newest.
+fn pages(t: &Texts, values: &HashMap<&'static str, String>, next_before: Option<u64>) -> Markup {
+    let with = |before: Option<u64>| {
+        let mut pairs: Vec<(&str, String)> = FIELDS
+            .iter()
+            .filter(|f| **f != "before")
+            .filter_map(|f| values.get(f).map(|v| (*f, v.clone())))
+            .collect();
+        if let Some(before) = before {
+            pairs.push(("before", before.to_string()));
+        }
+        let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+        if query.is_empty() {
+            ACCESS_LOG.to_owned()
+        } else {
+            format!("{ACCESS_LOG}?{query}")
+        }
+    };
+    let on_older_page = values.contains_key("before");
+    html! {
+        @if next_before.is_some() || on_older_page {
+            nav.pages aria-label=(t.pages_nav) {
+                @if on_older_page {
+                    a href=(with(None)) { (t.newest) }
+                }
+                @if let Some(before) = next_before {
+                    a href=(with(Some(before))) rel="next" { (t.older) }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_to_date_reaches_the_last_millisecond_of_its_day() {
+        let values = HashMap::from([
+            ("from", "2026-07-01".to_owned()),
+            ("to", "2026-07-01".to_owned()),
+        ]);
+        let query = api_query(&SV, &values).expect("dates");
+        let from: i64 = query["from"].parse().expect("ms");
+        let to: i64 = query["to"].parse().expect("ms");
+        assert_eq!(time::local_minutes(from), "2026-07-01 00:00");
+        assert_eq!(time::local_minutes(to), "2026-07-01 23:59");
+        assert_eq!(to - from, 86_400_000 - 1);
+    }
+
+    #[test]
+    fn each_refused_filter_lands_on_its_field() {
+        for (name, field) in [
+            ("user", Some("user")),
+            ("record", Some("record")),
+            ("action", Some("action")),
+            ("from", Some("from")),
+            ("to", Some("to")),
+            ("before", None),
+        ] {
+            assert_eq!(filter_error(&EN, &format!("{name}: bad")).field, field);
+        }
+    }
+}

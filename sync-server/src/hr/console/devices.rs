@@ -1,0 +1,787 @@
+//! `/console/devices` (admins): the tablets with their event, role, recruiter, last contact
+//! and captured / received counts; a form that makes an enrollment code, shown once as
+//! grouped text and as a QR code; revocation behind a confirmation page; and PIN unlock
+//! codes for staff tablets. Every rule and change is [`crate::hr::devices`]'s, as the JSON
+//! API uses it; this module renders and puts refusals by their fields.
+//!
+//! It also holds what the other admin and archivist pages share: the events to choose from
+//! ([`event_choices`]) and a page that only says why something could not be done
+//! ([`message_page`]).
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+use kiosk_core::language::Language;
+use maud::{Markup, PreEscaped, html};
+use serde::Deserialize;
+
+use super::layout::{Field, FieldError, Nav, Page, error_of, error_summary, notice, select};
+use super::{Console, ConsoleForm, html_page, time};
+use crate::error::AppError;
+use crate::hr::accounts::Role;
+use crate::hr::devices::{
+    CodeRequest, DeviceRow, create_enrollment_code, device_rows, issue_unlock_code, qr_svg,
+    revoke_device,
+};
+use crate::routes::blocking;
+use crate::state::AppState;
+
+const DEVICES: &str = "/console/devices";
+
+/// This page's texts in one language.
+#[derive(Debug)]
+struct Texts {
+    title: &'static str,
+    code_heading: &'static str,
+    code_intro: &'static str,
+    event: &'static str,
+    no_events: &'static str,
+    role: &'static str,
+    kiosk: &'static str,
+    staff: &'static str,
+    recruiter: &'static str,
+    recruiter_hint: &'static str,
+    uses: &'static str,
+    uses_hint: &'static str,
+    valid_hours: &'static str,
+    valid_hours_hint: &'static str,
+    create_code: &'static str,
+    devices_heading: &'static str,
+    caption: &'static str,
+    no_devices: &'static str,
+    col_tablet: &'static str,
+    col_event: &'static str,
+    col_role: &'static str,
+    col_recruiter: &'static str,
+    col_enrolled: &'static str,
+    col_last_contact: &'static str,
+    col_captured: &'static str,
+    col_received: &'static str,
+    col_state: &'static str,
+    col_actions: &'static str,
+    never: &'static str,
+    active: &'static str,
+    revoked_on: &'static str,
+    revoke: &'static str,
+    issue_unlock: &'static str,
+    bad_event: &'static str,
+    bad_role: &'static str,
+    recruiter_missing: &'static str,
+    recruiter_not_for_kiosk: &'static str,
+    recruiter_too_long: &'static str,
+    bad_uses: &'static str,
+    bad_valid_hours: &'static str,
+    code_title: &'static str,
+    code_shown_once: &'static str,
+    code_label: &'static str,
+    code_details: &'static str,
+    code_for: &'static str,
+    code_expires: &'static str,
+    qr_heading: &'static str,
+    qr_label: &'static str,
+    qr_missing: &'static str,
+    back: &'static str,
+    revoke_title: &'static str,
+    revoke_intro: &'static str,
+    revoke_confirm: &'static str,
+    cancel: &'static str,
+    revoked_notice: &'static str,
+    already_revoked_notice: &'static str,
+    unlock_title: &'static str,
+    unlock_intro: &'static str,
+    unlock_label: &'static str,
+    not_found_title: &'static str,
+    unknown_device: &'static str,
+    not_staff_title: &'static str,
+    not_staff: &'static str,
+}
+
+const SV: Texts = Texts {
+    title: "Surfplattor",
+    code_heading: "Ny registreringskod",
+    code_intro: "En registreringskod kopplar surfplattor till ett evenemang. Koden visas bara en gång.",
+    event: "Evenemang",
+    no_events: "Reläet har inga evenemang än.",
+    role: "Typ av surfplatta",
+    kiosk: "Kiosk (besökare fyller i)",
+    staff: "Personal (en rekryterares surfplatta)",
+    recruiter: "Rekryterare",
+    recruiter_hint: "Bara för personalplattor: rekryterarens namn, som plattan visar det.",
+    uses: "Antal surfplattor",
+    uses_hint: "Hur många surfplattor koden kan registrera, 1–500.",
+    valid_hours: "Giltig i timmar",
+    valid_hours_hint: "1–720 timmar (30 dagar).",
+    create_code: "Skapa kod",
+    devices_heading: "Registrerade surfplattor",
+    caption: "Surfplattor i registreringsordning",
+    no_devices: "Inga surfplattor är registrerade än.",
+    col_tablet: "Surfplatta",
+    col_event: "Evenemang",
+    col_role: "Typ",
+    col_recruiter: "Rekryterare",
+    col_enrolled: "Registrerad",
+    col_last_contact: "Senaste kontakt",
+    col_captured: "Inskickade på plattan",
+    col_received: "Mottagna",
+    col_state: "Läge",
+    col_actions: "Åtgärder",
+    never: "aldrig",
+    active: "Aktiv",
+    revoked_on: "Återkallad {}",
+    revoke: "Återkalla",
+    issue_unlock: "Skapa PIN-upplåsningskod",
+    bad_event: "Välj ett evenemang som reläet har.",
+    bad_role: "Välj kiosk eller personal.",
+    recruiter_missing: "Skriv rekryterarens namn: en personalplatta hör till en rekryterare.",
+    recruiter_not_for_kiosk: "Lämna rekryterare tomt för en kiosk.",
+    recruiter_too_long: "Rekryterarens namn får vara högst 100 tecken.",
+    bad_uses: "Skriv ett antal mellan 1 och 500.",
+    bad_valid_hours: "Skriv ett antal timmar mellan 1 och 720.",
+    code_title: "Registreringskod",
+    code_shown_once: "Koden visas bara den här gången. Skriv in den eller skanna QR-koden på surfplattorna nu; den sparas inte och kan inte visas igen.",
+    code_label: "Kod",
+    code_details: "Om koden",
+    code_for: "Gäller",
+    code_expires: "Går ut",
+    qr_heading: "QR-kod",
+    qr_label: "QR-kod med registreringskoden och reläets adress",
+    qr_missing: "Ingen QR-kod: begäran saknade en adress till reläet. Skriv in koden i stället.",
+    back: "Tillbaka till surfplattorna",
+    revoke_title: "Återkalla surfplattan?",
+    revoke_intro: "En återkallad surfplatta kan inte skicka in något mer: det den skickar hålls i karantän för granskning, och den ombeds radera sig själv när allt den har är mottaget. Det går inte att ångra.",
+    revoke_confirm: "Ja, återkalla surfplattan",
+    cancel: "Avbryt",
+    revoked_notice: "Surfplattan är återkallad.",
+    already_revoked_notice: "Surfplattan var redan återkallad. Inget ändrades.",
+    unlock_title: "PIN-upplåsningskod",
+    unlock_intro: "Surfplattan får upplåsningen vid nästa synkning. Kan den inte synka, skriv in koden på den. Koden gäller bara den här surfplattan.",
+    unlock_label: "Upplåsningskod",
+    not_found_title: "Surfplattan finns inte",
+    unknown_device: "Det finns ingen surfplatta med den adressen.",
+    not_staff_title: "Ingen PIN att låsa upp",
+    not_staff: "Bara en aktiv personalplatta har en PIN att låsa upp.",
+};
+
+const EN: Texts = Texts {
+    title: "Tablets",
+    code_heading: "New enrollment code",
+    code_intro: "An enrollment code binds tablets to an event. The code is shown only once.",
+    event: "Event",
+    no_events: "The relay holds no events yet.",
+    role: "Kind of tablet",
+    kiosk: "Kiosk (visitors fill in)",
+    staff: "Staff (a recruiter's tablet)",
+    recruiter: "Recruiter",
+    recruiter_hint: "Staff tablets only: the recruiter's name as the tablet shows it.",
+    uses: "Number of tablets",
+    uses_hint: "How many tablets the code can enroll, 1–500.",
+    valid_hours: "Valid for hours",
+    valid_hours_hint: "1–720 hours (30 days).",
+    create_code: "Create code",
+    devices_heading: "Enrolled tablets",
+    caption: "Tablets in enrollment order",
+    no_devices: "No tablets are enrolled yet.",
+    col_tablet: "Tablet",
+    col_event: "Event",
+    col_role: "Kind",
+    col_recruiter: "Recruiter",
+    col_enrolled: "Enrolled",
+    col_last_contact: "Last contact",
+    col_captured: "Captured on the tablet",
+    col_received: "Received",
+    col_state: "State",
+    col_actions: "Actions",
+    never: "never",
+    active: "Active",
+    revoked_on: "Revoked {}",
+    revoke: "Revoke",
+    issue_unlock: "Issue PIN unlock code",
+    bad_event: "Choose an event the relay holds.",
+    bad_role: "Choose kiosk or staff.",
+    recruiter_missing: "Enter the recruiter's name: a staff tablet belongs to a recruiter.",
+    recruiter_not_for_kiosk: "Leave the recruiter empty for a kiosk.",
+    recruiter_too_long: "The recruiter's name can be at most 100 characters.",
+    bad_uses: "Enter a number from 1 to 500.",
+    bad_valid_hours: "Enter a number of hours from 1 to 720.",
+    code_title: "Enrollment code",
+    code_shown_once: "The code is shown this once only. Type it or scan the QR code on the tablets now; it is not stored and cannot be shown again.",
+    code_label: "Code",
+    code_details: "About the code",
+    code_for: "For",
+    code_expires: "Expires",
+    qr_heading: "QR code",
+    qr_label: "QR code with the enrollment code and the relay's address",
+    qr_missing: "No QR code: the request named no address of the relay. Type the code instead.",
+    back: "Back to the tablets",
+    revoke_title: "Revoke the tablet?",
+    revoke_intro: "A revoked tablet can send nothing more: what it sends is held in quarantine for review, and it is told to erase itself once everything it holds is received. This cannot be undone.",
+    revoke_confirm: "Yes, revoke the tablet",
+    cancel: "Cancel",
+    revoked_notice: "The tablet is revoked.",
+    already_revoked_notice: "The tablet was already revoked. Nothing changed.",
+    unlock_title: "PIN unlock code",
+    unlock_intro: "The tablet gets the unlock with its next sync. If it cannot sync, type the code on it. The code works on this tablet only.",
+    unlock_label: "Unlock code",
+    not_found_title: "No such tablet",
+    unknown_device: "There is no tablet at that address.",
+    not_staff_title: "No PIN to unlock",
+    not_staff: "Only an active staff tablet has a PIN to unlock.",
+};
+
+fn texts(lang: Language) -> &'static Texts {
+    match lang {
+        Language::Swedish => &SV,
+        Language::English => &EN,
+    }
+}
+
+/// The events the relay holds as `(id, name in lang)`, latest start first: what a form
+/// offers.
+pub(super) async fn event_choices(
+    state: &AppState,
+    lang: Language,
+) -> Result<Vec<(String, String)>, AppError> {
+    let store = state.store.clone();
+    let events = blocking(move || store.event_summaries()).await??;
+    Ok(events
+        .into_iter()
+        .map(|event| {
+            (
+                event.id.as_str().to_owned(),
+                event.name.get(lang).to_owned(),
+            )
+        })
+        .collect())
+}
+
+/// An event's name among `choices`, or its id.
+pub(super) fn event_name<'a>(choices: &'a [(String, String)], id: &'a str) -> &'a str {
+    choices
+        .iter()
+        .find(|(event, _)| event == id)
+        .map_or(id, |(_, name)| name.as_str())
+}
+
+/// A page that says why something could not be done, with a link back.
+pub(super) fn message_page(
+    console: &Console,
+    uri: &Uri,
+    nav: Nav,
+    status: StatusCode,
+    (title, message): (&str, &str),
+    (back_href, back_text): (&str, &str),
+) -> Response {
+    let page = Page {
+        lang: console.lang,
+        title,
+        uri,
+        signed: Some(&console.signed),
+        nav,
+        has_errors: false,
+    }
+    .render(html! {
+        p { (message) }
+        p { a href=(back_href) { (back_text) } }
+    });
+    html_page(status, page)
+}
+
+/// The first 8 characters of a device key: enough to tell a fair's tablets apart.
+fn short(id: &str) -> &str {
+    id.get(..8).unwrap_or(id)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct CodeForm {
+    #[serde(default)]
+    event_id: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    recruiter: String,
+    #[serde(default)]
+    uses: String,
+    #[serde(default)]
+    valid_hours: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Shown {
+    revoked: Option<String>,
+}
+
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    console: Console,
+    uri: Uri,
+    Query(shown): Query<Shown>,
+) -> Response {
+    let t = texts(console.lang);
+    let message = match shown.revoked.as_deref() {
+        Some("new") => Some(t.revoked_notice),
+        Some("already") => Some(t.already_revoked_notice),
+        _ => None,
+    };
+    let form = CodeForm {
+        role: "kiosk".into(),
+        uses: "1".into(),
+        valid_hours: "24".into(),
+        ..CodeForm::default()
+    };
+    render_list(&state, &console, &uri, &form, &[], message).await
+}
+
+/// The devices page with the code form as typed and its `errors`.
+async fn render_list(
+    state: &AppState,
+    console: &Console,
+    uri: &Uri,
+    form: &CodeForm,
+    errors: &[FieldError],
+    message: Option<&str>,
+) -> Response {
+    let devices = match device_rows(state, &console.caller, None).await {
+        Ok(devices) => devices,
+        Err(error) => return console.refuse(error, uri).into_response(),
+    };
+    let events = match event_choices(state, console.lang).await {
+        Ok(events) => events,
+        Err(error) => return console.refuse(error, uri).into_response(),
+    };
+    let lang = console.lang;
+    let t = texts(lang);
+    let page = Page {
+        lang,
+        title: t.title,
+        uri,
+        signed: Some(&console.signed),
+        nav: Nav::Devices,
+        has_errors: !errors.is_empty(),
+    }
+    .render(html! {
+        (error_summary(lang, errors))
+        @if let Some(message) = message {
+            (notice(message))
+        }
+        (code_form(console, &events, form, errors))
+        (device_table(console, &events, &devices))
+    });
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    html_page(status, page)
+}
+
+fn code_form(
+    console: &Console,
+    events: &[(String, String)],
+    form: &CodeForm,
+    errors: &[FieldError],
+) -> Markup {
+    let lang = console.lang;
+    let t = texts(lang);
+    let event_options: Vec<(&str, &str)> = events
+        .iter()
+        .map(|(id, name)| (id.as_str(), name.as_str()))
+        .collect();
+    let roles = [("kiosk", t.kiosk), ("staff", t.staff)];
+    let recruiter = Field {
+        value: &form.recruiter,
+        hint: Some(t.recruiter_hint),
+        error: error_of(errors, "recruiter"),
+        ..Field::new("recruiter", t.recruiter, "text")
+    };
+    let uses = Field {
+        value: &form.uses,
+        hint: Some(t.uses_hint),
+        error: error_of(errors, "uses"),
+        required: true,
+        ..Field::new("uses", t.uses, "number")
+    };
+    let hours = Field {
+        value: &form.valid_hours,
+        hint: Some(t.valid_hours_hint),
+        error: error_of(errors, "valid_hours"),
+        required: true,
+        ..Field::new("valid_hours", t.valid_hours, "number")
+    };
+    html! {
+        section aria-labelledby="code-heading" {
+            h2 #code-heading { (t.code_heading) }
+            p { (t.code_intro) }
+            @if events.is_empty() {
+                p { (t.no_events) }
+            } @else {
+                form method="post" action="/console/devices/enrollment-codes" novalidate {
+                    input type="hidden" name="csrf_token" value=(console.signed.csrf);
+                    (select(lang, "event_id", t.event, &event_options, &form.event_id, error_of(errors, "event_id")))
+                    (select(lang, "role", t.role, &roles, &form.role, error_of(errors, "role")))
+                    (recruiter.render(lang))
+                    (uses.render(lang))
+                    (hours.render(lang))
+                    div.actions {
+                        button.button type="submit" { (t.create_code) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn device_table(console: &Console, events: &[(String, String)], devices: &[DeviceRow]) -> Markup {
+    let lang = console.lang;
+    let t = texts(lang);
+    let when = |at: Option<i64>| at.map_or_else(|| t.never.to_owned(), time::local_minutes);
+    html! {
+        section aria-labelledby="devices-heading" {
+            h2 #devices-heading { (t.devices_heading) }
+            @if devices.is_empty() {
+                p { (t.no_devices) }
+            } @else {
+                table {
+                    caption { (t.caption) }
+                    thead {
+                        tr {
+                            th scope="col" { (t.col_tablet) }
+                            th scope="col" { (t.col_event) }
+                            th scope="col" { (t.col_role) }
+                            th scope="col" { (t.col_recruiter) }
+                            th scope="col" { (t.col_enrolled) }
+                            th scope="col" { (t.col_last_contact) }
+                            th scope="col" { (t.col_captured) }
+                            th scope="col" { (t.col_received) }
+                            th scope="col" { (t.col_state) }
+                            th scope="col" { (t.col_actions) }
+                        }
+                    }
+                    tbody {
+                        @for device in devices {
+                            @let tablet = short(&device.id);
+                            tr {
+                                th scope="row" .code { (tablet) }
+                                td { (event_name(events, &device.event_id)) }
+                                td { (if device.role == "staff" { t.staff } else { t.kiosk }) }
+                                td { (device.recruiter.as_deref().unwrap_or("–")) }
+                                td.code { (time::local_minutes(device.enrolled_at)) }
+                                td.code { (when(device.last_contact)) }
+                                td { (device.journalled) }
+                                td { (device.received) }
+                                td {
+                                    @if let Some(revoked) = device.revoked_at {
+                                        (super::texts::fill(t.revoked_on, time::local_minutes(revoked)))
+                                    } @else {
+                                        (t.active)
+                                    }
+                                }
+                                td {
+                                    @if device.revoked_at.is_none() {
+                                        div.actions {
+                                            a href={ (DEVICES) "/" (device.id) "/revoke" } {
+                                                (t.revoke) span.visually-hidden { " " (tablet) }
+                                            }
+                                            @if device.role == "staff" {
+                                                form method="post" action={ (DEVICES) "/" (device.id) "/unlock-code" } {
+                                                    input type="hidden" name="csrf_token" value=(console.signed.csrf);
+                                                    button.link-button type="submit" {
+                                                        (t.issue_unlock) span.visually-hidden { " " (tablet) }
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The form's error for a refusal of the code request, by the field it names first.
+fn code_error(t: &Texts, error: &AppError) -> Option<FieldError> {
+    Some(match error {
+        AppError::UnknownEvent => FieldError::on("event_id", t.bad_event),
+        AppError::BadBody(message) => match message.split(':').next().unwrap_or_default() {
+            "role" => FieldError::on("role", t.bad_role),
+            "recruiter" if message.contains("names its recruiter") => {
+                FieldError::on("recruiter", t.recruiter_missing)
+            }
+            "recruiter" if message.contains("only a staff code") => {
+                FieldError::on("recruiter", t.recruiter_not_for_kiosk)
+            }
+            "recruiter" => FieldError::on("recruiter", t.recruiter_too_long),
+            "uses" => FieldError::on("uses", t.bad_uses),
+            "valid_hours" => FieldError::on("valid_hours", t.bad_valid_hours),
+            _ => return None,
+        },
+        _ => return None,
+    })
+}
+
+/// A number typed in a form field, or the field's error.
+fn typed_number(value: &str, field: &'static str, message: &str) -> Result<u32, FieldError> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| FieldError::on(field, message))
+}
+
+pub(crate) async fn create_code(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    ConsoleForm { console, form }: ConsoleForm<CodeForm>,
+) -> Response {
+    let t = texts(console.lang);
+    if let Err(refusal) = console.caller.require(Role::Admin) {
+        return console.refuse(refusal, &uri).into_response();
+    }
+    let uses = typed_number(&form.uses, "uses", t.bad_uses);
+    let hours = typed_number(&form.valid_hours, "valid_hours", t.bad_valid_hours);
+    let (uses, valid_hours) = match (uses, hours) {
+        (Ok(uses), Ok(hours)) => (uses, hours),
+        (uses, hours) => {
+            let errors: Vec<FieldError> = [uses.err(), hours.err()].into_iter().flatten().collect();
+            return render_list(&state, &console, &uri, &form, &errors, None).await;
+        }
+    };
+    let request = CodeRequest {
+        event_id: form.event_id.clone(),
+        role: form.role.clone(),
+        recruiter: Some(form.recruiter.clone()),
+        uses,
+        valid_hours,
+    };
+    let created = match create_enrollment_code(&state, &console.caller, &headers, request).await {
+        Ok(created) => created,
+        Err(error) => {
+            return match code_error(t, &error) {
+                Some(field_error) => {
+                    render_list(&state, &console, &uri, &form, &[field_error], None).await
+                }
+                None => console.refuse(error, &uri).into_response(),
+            };
+        }
+    };
+    let events = event_choices(&state, console.lang)
+        .await
+        .unwrap_or_default();
+    let lang = console.lang;
+    let role = if form.role == "staff" {
+        t.staff
+    } else {
+        t.kiosk
+    };
+    // The SVG is the relay's own markup (numbers and the escaped label only), so it goes
+    // into the page as it is; the CSP forbids scripts, not inline SVG.
+    let svg = created
+        .qr_text
+        .as_deref()
+        .and_then(|text| qr_svg(text, t.qr_label));
+    let page = Page {
+        lang,
+        title: t.code_title,
+        uri: &uri,
+        signed: Some(&console.signed),
+        nav: Nav::Devices,
+        has_errors: false,
+    }
+    .render(html! {
+        div.notice role="status" { p { strong { (t.code_shown_once) } } }
+        p { (t.code_label) ":" }
+        p.secret.code { (created.code) }
+        h2 { (t.code_details) }
+        dl.details {
+            dt { (t.code_for) }
+            dd {
+                (event_name(&events, &form.event_id)) ", " (role)
+                @if form.role == "staff" { " (" (form.recruiter.trim()) ")" }
+            }
+            dt { (t.uses) } dd { (uses) }
+            dt { (t.code_expires) } dd.code { (time::local_minutes(created.expires_at)) }
+        }
+        h2 { (t.qr_heading) }
+        @if let Some(svg) = svg {
+            div.qr { (PreEscaped(svg)) }
+        } @else {
+            p { (t.qr_missing) }
+        }
+        p { a href=(DEVICES) { (t.back) } }
+    });
+    // Shown once: no cache keeps the page either (the console's headers say `no-store`).
+    html_page(StatusCode::OK, page)
+}
+
+/// The confirmation page before a revocation.
+pub(crate) async fn confirm_revoke(
+    State(state): State<AppState>,
+    console: Console,
+    uri: Uri,
+    Path(id): Path<String>,
+) -> Response {
+    let t = texts(console.lang);
+    // The list says whether the device exists (and checks the role), as the revocation will.
+    let devices = match device_rows(&state, &console.caller, None).await {
+        Ok(devices) => devices,
+        Err(error) => return console.refuse(error, &uri).into_response(),
+    };
+    let Some(device) = devices.iter().find(|d| d.id == id) else {
+        return not_found(&console, &uri);
+    };
+    let events = event_choices(&state, console.lang)
+        .await
+        .unwrap_or_default();
+    let lang = console.lang;
+    let page = Page {
+        lang,
+        title: t.revoke_title,
+        uri: &uri,
+        signed: Some(&console.signed),
+        nav: Nav::Devices,
+        has_errors: false,
+    }
+    .render(html! {
+        dl.details {
+            dt { (t.col_tablet) } dd.code { (short(&device.id)) }
+            dt { (t.col_event) } dd { (event_name(&events, &device.event_id)) }
+            dt { (t.col_role) } dd { (if device.role == "staff" { t.staff } else { t.kiosk }) }
+            @if let Some(recruiter) = &device.recruiter {
+                dt { (t.col_recruiter) } dd { (recruiter) }
+            }
+        }
+        p { (t.revoke_intro) }
+        form method="post" action={ (DEVICES) "/" (device.id) "/revoke" } {
+            input type="hidden" name="csrf_token" value=(console.signed.csrf);
+            div.actions {
+                button.button type="submit" { (t.revoke_confirm) }
+                a href=(DEVICES) { (t.cancel) }
+            }
+        }
+    });
+    html_page(StatusCode::OK, page)
+}
+
+fn not_found(console: &Console, uri: &Uri) -> Response {
+    let t = texts(console.lang);
+    message_page(
+        console,
+        uri,
+        Nav::Devices,
+        StatusCode::NOT_FOUND,
+        (t.not_found_title, t.unknown_device),
+        (DEVICES, t.back),
+    )
+}
+
+pub(crate) async fn revoke(
+    State(state): State<AppState>,
+    uri: Uri,
+    Path(id): Path<String>,
+    ConsoleForm { console, .. }: ConsoleForm<HashMap<String, String>>,
+) -> Response {
+    match revoke_device(&state, &console.caller, &id).await {
+        Ok(newly) => Redirect::to(&format!(
+            "{DEVICES}?revoked={}",
+            if newly { "new" } else { "already" }
+        ))
+        .into_response(),
+        Err(AppError::UnknownDevice) => not_found(&console, &uri),
+        Err(error) => console.refuse(error, &uri).into_response(),
+    }
+}
+
+pub(crate) async fn unlock_code(
+    State(state): State<AppState>,
+    uri: Uri,
+    Path(id): Path<String>,
+    ConsoleForm { console, .. }: ConsoleForm<HashMap<String, String>>,
+) -> Response {
+    let t = texts(console.lang);
+    let unlock = match issue_unlock_code(&state, &console.caller, &id).await {
+        Ok(unlock) => unlock,
+        Err(AppError::UnknownDevice) => return not_found(&console, &uri),
+        Err(AppError::NotAStaffTablet) => {
+            return message_page(
+                &console,
+                &uri,
+                Nav::Devices,
+                StatusCode::CONFLICT,
+                (t.not_staff_title, t.not_staff),
+                (DEVICES, t.back),
+            );
+        }
+        Err(error) => return console.refuse(error, &uri).into_response(),
+    };
+    let lang = console.lang;
+    let page = Page {
+        lang,
+        title: t.unlock_title,
+        uri: &uri,
+        signed: Some(&console.signed),
+        nav: Nav::Devices,
+        has_errors: false,
+    }
+    .render(html! {
+        p { (t.unlock_intro) }
+        dl.details {
+            dt { (t.col_tablet) } dd.code { (short(&id)) }
+        }
+        p { (t.unlock_label) ":" }
+        p.secret.code { (unlock.unlock_code) }
+        p { a href=(DEVICES) { (t.back) } }
+    });
+    html_page(StatusCode::OK, page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hr::devices::{MAX_USES, MAX_VALID_HOURS};
+
+    #[test]
+    fn each_refusal_of_a_code_request_lands_on_its_field_in_both_languages() {
+        for t in [&SV, &EN] {
+            for (error, field, message) in [
+                (AppError::UnknownEvent, "event_id", t.bad_event),
+                (
+                    AppError::BadBody("role: kiosk or staff".into()),
+                    "role",
+                    t.bad_role,
+                ),
+                (
+                    AppError::BadBody("recruiter: a staff code names its recruiter".into()),
+                    "recruiter",
+                    t.recruiter_missing,
+                ),
+                (
+                    AppError::BadBody("recruiter: only a staff code names one".into()),
+                    "recruiter",
+                    t.recruiter_not_for_kiosk,
+                ),
+                (
+                    AppError::BadBody(format!("uses: 1–{MAX_USES}")),
+                    "uses",
+                    t.bad_uses,
+                ),
+                (
+                    AppError::BadBody(format!("valid_hours: 1–{MAX_VALID_HOURS}")),
+                    "valid_hours",
+                    t.bad_valid_hours,
+                ),
+            ] {
+                let shown = code_error(t, &error).expect("a field error");
+                assert_eq!(
+                    (shown.field, shown.message.as_str()),
+                    (Some(field), message)
+                );
+            }
+            assert!(code_error(t, &AppError::Internal).is_none());
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! `GET /console/restricted`: the restricted inbox for users with the clearance: the
+//! registrations of visitors with protected personal data, which no other list shows,
+//! uncontacted first and oldest first, each linking to its detail page. Who sees which,
+//! the order and the access-log entries are the API's ([`restricted_readable`]). The rows
+//! show no names: the detail page, read and logged on its own, is where a cleared person
+//! sees who to contact.
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use kiosk_core::annotations::RecordStatus;
+use kiosk_core::event::Event;
+use kiosk_core::ids::EventId;
+use kiosk_core::language::Language;
+use maud::html;
+
+use super::layout::{Nav, Page};
+use super::texts::{fill, texts};
+use super::{Console, LIST, html_page, time};
+use crate::error::AppError;
+use crate::hr::registrations::restricted_readable;
+use crate::routes::blocking;
+use crate::state::AppState;
+
+/// The page's texts, in one language.
+#[derive(Debug)]
+struct InboxTexts {
+    title: &'static str,
+    why: &'static str,
+    order: &'static str,
+    caption: &'static str,
+    col_registration: &'static str,
+    empty: &'static str,
+    shown: &'static str,
+    needs_clearance: &'static str,
+}
+
+const SV: InboxTexts = InboxTexts {
+    title: "Skyddade personuppgifter",
+    why: "Här samlas registreringar från personer som har skyddade personuppgifter. De visas inte i andra listor, exporter eller automatiska utskick, eftersom uppgifterna om personen inte får spridas. Bara den som har behörighet för skyddade personuppgifter får öppna dem och kontakta personen, och då bara via den kontaktväg som personen själv har valt.",
+    order: "Registreringar som ingen har kontaktat än (status Ny) kommer först, de äldsta först.",
+    caption: "Registreringar med skyddade personuppgifter, okontaktade och äldsta först",
+    col_registration: "Registrering",
+    empty: "Det finns inga registreringar med skyddade personuppgifter för dig.",
+    shown: "{} registreringar visas.",
+    needs_clearance: "Den här sidan kräver behörighet för skyddade personuppgifter. En administratör kan ge dig den om du behöver den.",
+};
+
+const EN: InboxTexts = InboxTexts {
+    title: "Protected records",
+    why: "These are registrations from people with protected personal data. They are kept out of other lists, exports and automatic emails, because details about the person must not spread. Only people cleared for protected personal data may open them and contact the person, and only through the channel the person chose.",
+    order: "Registrations nobody has contacted yet (status New) come first, oldest first.",
+    caption: "Registrations with protected personal data, uncontacted and oldest first",
+    col_registration: "Registration",
+    empty: "There are no registrations with protected personal data for you.",
+    shown: "{} registrations shown.",
+    needs_clearance: "This page needs the clearance for protected personal data. An administrator can grant it if you need it.",
+};
+
+fn inbox_texts(lang: Language) -> &'static InboxTexts {
+    match lang {
+        Language::Swedish => &SV,
+        Language::English => &EN,
+    }
+}
+
+/// The most rows the page shows.
+const ROWS: u32 = 500;
+
+pub(crate) async fn page(State(state): State<AppState>, console: Console, uri: Uri) -> Response {
+    let lang = console.lang;
+    let t = texts(lang);
+    let i = inbox_texts(lang);
+    let store = state.store.clone();
+    let user = console.caller.user.clone();
+    let listed = blocking(move || {
+        let rows = restricted_readable(store.as_ref(), &user, ROWS)?;
+        // Events only label codes: one missing or unreadable leaves its code.
+        let mut events: HashMap<String, Event> = HashMap::new();
+        for row in &rows {
+            if !events.contains_key(&row.event_id)
+                && let Some(id) = EventId::parse(&row.event_id)
+                && let Ok(Some(event)) = store.event(&id)
+            {
+                events.insert(row.event_id.clone(), event);
+            }
+        }
+        Ok::<_, AppError>((rows, events))
+    })
+    .await
+    .and_then(|r| r);
+    let (rows, events) = match listed {
+        Ok(listed) => listed,
+        // Nothing was asked of any one record, so this refusal is the page's own, not the
+        // detail page's "the attempt was logged".
+        Err(AppError::Restricted) => {
+            let page = Page {
+                lang,
+                title: t.forbidden_title,
+                uri: &uri,
+                signed: Some(&console.signed),
+                nav: Nav::Restricted,
+                has_errors: false,
+            }
+            .render(html! { p { (i.needs_clearance) } });
+            return html_page(StatusCode::FORBIDDEN, page);
+        }
+        Err(error) => return console.refuse(error, &uri).into_response(),
+    };
+    let status_label = |status: &str| {
+        RecordStatus::parse(status).map_or_else(
+            || status.to_owned(),
+            |s| {
+                let (sv, en) = s.label();
+                match lang {
+                    Language::Swedish => sv,
+                    Language::English => en,
+                }
+                .to_owned()
+            },
+        )
+    };
+    let page = Page {
+        lang,
+        title: i.title,
+        uri: &uri,
+        signed: Some(&console.signed),
+        nav: Nav::Restricted,
+        has_errors: false,
+    }
+    .render(html! {
+        p { (i.why) }
+        p { (i.order) }
+        @if rows.is_empty() {
+            p { (i.empty) }
+        } @else {
+            p { (fill(i.shown, rows.len())) }
+            table {
+                caption { (i.caption) }
+                thead {
+                    tr {
+                        th scope="col" { (i.col_registration) }
+                        th scope="col" { (t.col_captured) }
+                        th scope="col" { (t.col_event) }
+                        th scope="col" { (t.col_status) }
+                    }
+                }
+                tbody {
+                    @for row in &rows {
+                        tr {
+                            th scope="row" {
+                                a.code href={ (LIST) "/" (row.id) } { (row.receipt_code) }
+                            }
+                            td.code { (time::local_minutes(row.captured_at)) }
+                            td {
+                                (events.get(&row.event_id).map_or(row.event_id.as_str(), |e| e.name.get(lang)))
+                            }
+                            td { (status_label(&row.status)) }
+                        }
+                    }
+                }
+            }
+        }
+    });
+    html_page(StatusCode::OK, page)
+}

@@ -1,0 +1,250 @@
+//! Reviewing the access log: entries filtered by who made them, which record, what action
+//! and when, newest first, one page at a time (a page ends at a `seq`; the next starts
+//! below it). Reading only: the log itself is [`super::access_log`]'s.
+//!
+//! Two indexes serve the filters a reviewer starts from, a person and a record; each ends
+//! in `seq`, so a page walks the index newest first and stops at its limit. Filters by
+//! action or time alone walk the log itself from the newest entry.
+
+use rusqlite::Connection;
+use rusqlite::types::Value;
+
+use super::access_log::{AccessAction, AccessEntry, decode_entry};
+use crate::storage::StorageResult;
+
+pub(crate) const SCHEMA: &str = "
+CREATE INDEX IF NOT EXISTS access_log_by_actor ON access_log (actor, seq);
+CREATE INDEX IF NOT EXISTS access_log_by_doc ON access_log (doc_id, seq);
+";
+
+/// What a review page asks for; `None` leaves a filter out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccessLogQuery {
+    /// Entries made by the person of this name (an HR user is `hr:<username>`).
+    pub operator: Option<String>,
+    pub doc_id: Option<String>,
+    pub action: Option<AccessAction>,
+    /// Relay time, ms since the Unix epoch: entries at or after this…
+    pub from: Option<i64>,
+    /// …and at or before this.
+    pub until: Option<i64>,
+    /// Entries numbered below this: the last entry of the previous page.
+    pub before_seq: Option<u64>,
+    pub limit: usize,
+}
+
+/// Up to `query.limit` entries `query` selects, newest first, with their numbers.
+pub(crate) fn query(
+    conn: &Connection,
+    query: &AccessLogQuery,
+) -> StorageResult<Vec<(u64, AccessEntry)>> {
+    // Only the filters asked for are in the statement, so the planner can pick the index
+    // of the one that narrows (a `?1 IS NULL OR …` would hide it).
+    let mut conditions: Vec<&str> = Vec::new();
+    let mut values: Vec<Value> = Vec::new();
+    if let Some(operator) = &query.operator {
+        conditions.push("actor_kind = 'operator' AND actor = ?");
+        values.push(Value::Text(operator.clone()));
+    }
+    if let Some(doc_id) = &query.doc_id {
+        conditions.push("doc_id = ?");
+        values.push(Value::Text(doc_id.clone()));
+    }
+    if let Some(action) = query.action {
+        conditions.push("action = ?");
+        values.push(Value::Text(action.as_str().to_owned()));
+    }
+    if let Some(from) = query.from {
+        conditions.push("at >= ?");
+        values.push(Value::Integer(from));
+    }
+    if let Some(until) = query.until {
+        conditions.push("at <= ?");
+        values.push(Value::Integer(until));
+    }
+    if let Some(before) = query.before_seq {
+        conditions.push("seq < ?");
+        values.push(Value::Integer(before.min(i64::MAX as u64) as i64));
+    }
+    values.push(Value::Integer(query.limit.min(i64::MAX as usize) as i64));
+    let filter = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.join(" AND "))
+    };
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT seq, at, actor_kind, actor, recruiter, action, doc_id FROM access_log
+         {filter} ORDER BY seq DESC LIMIT ?"
+    ))?;
+    let rows = statement.query_map(rusqlite::params_from_iter(values), |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, Option<String>>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, String>(6)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, at, kind, actor, recruiter, action, doc_id) = row?;
+        out.push((
+            seq as u64,
+            decode_entry(at, &kind, actor, recruiter, &action, doc_id)?,
+        ));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::Accessor;
+    use crate::storage::sqlite::access_log;
+
+    fn log() -> Connection {
+        let conn = Connection::open_in_memory().expect("opens");
+        conn.execute_batch(access_log::SCHEMA).expect("schema");
+        conn.execute_batch(SCHEMA).expect("indexes");
+        conn
+    }
+
+    fn by(name: &str, action: AccessAction, doc: &str, at: i64) -> AccessEntry {
+        AccessEntry {
+            at,
+            accessor: Accessor::Operator(name.into()),
+            action,
+            doc_id: doc.into(),
+        }
+    }
+
+    /// Seven entries, numbered 1–7.
+    fn seven() -> Connection {
+        let conn = log();
+        let tablet = AccessEntry {
+            at: 50,
+            accessor: Accessor::Device {
+                device_key: [1; 32],
+                recruiter: Some("hr:anna".into()),
+            },
+            action: AccessAction::Pull,
+            doc_id: "doc-a".into(),
+        };
+        access_log::append(
+            &conn,
+            &[
+                by("hr:anna", AccessAction::List, "doc-a", 10),
+                by("hr:anna", AccessAction::Read, "doc-a", 20),
+                by("hr:bertil", AccessAction::Read, "doc-b", 30),
+                by("hr:anna", AccessAction::ReadRefused, "doc-b", 40),
+                tablet,
+                by("hr:anna", AccessAction::Export, "doc-b", 60),
+                by("hr:bertil", AccessAction::Read, "doc-a", 70),
+            ],
+        )
+        .expect("appends");
+        conn
+    }
+
+    fn seqs(conn: &Connection, asked: AccessLogQuery) -> Vec<u64> {
+        query(conn, &asked)
+            .expect("reads")
+            .into_iter()
+            .map(|(seq, _)| seq)
+            .collect()
+    }
+
+    fn all() -> AccessLogQuery {
+        AccessLogQuery {
+            limit: 100,
+            ..AccessLogQuery::default()
+        }
+    }
+
+    #[test]
+    fn each_filter_narrows_and_entries_come_newest_first() {
+        let conn = seven();
+        assert_eq!(seqs(&conn, all()), [7, 6, 5, 4, 3, 2, 1]);
+        let anna = || AccessLogQuery {
+            operator: Some("hr:anna".into()),
+            ..all()
+        };
+        // A tablet whose recruiter has the same name is not the person.
+        assert_eq!(seqs(&conn, anna()), [6, 4, 2, 1]);
+        let on_b = AccessLogQuery {
+            doc_id: Some("doc-b".into()),
+            ..anna()
+        };
+        assert_eq!(seqs(&conn, on_b), [6, 4]);
+        let reads = AccessLogQuery {
+            action: Some(AccessAction::Read),
+            ..all()
+        };
+        assert_eq!(seqs(&conn, reads), [7, 3, 2]);
+        let window = AccessLogQuery {
+            from: Some(20),
+            until: Some(50),
+            ..all()
+        };
+        assert_eq!(seqs(&conn, window), [5, 4, 3, 2]);
+        let read = query(
+            &conn,
+            &AccessLogQuery {
+                doc_id: Some("doc-a".into()),
+                action: Some(AccessAction::Pull),
+                ..all()
+            },
+        )
+        .expect("reads");
+        assert!(matches!(
+            &read[..],
+            [(
+                5,
+                AccessEntry {
+                    accessor: Accessor::Device {
+                        recruiter: Some(_),
+                        ..
+                    },
+                    ..
+                }
+            )]
+        ));
+    }
+
+    #[test]
+    fn pages_continue_below_the_last_entry_shown_until_none_is_left() {
+        let conn = seven();
+        let page = |before| AccessLogQuery {
+            before_seq: before,
+            limit: 3,
+            ..all()
+        };
+        assert_eq!(seqs(&conn, page(None)), [7, 6, 5]);
+        assert_eq!(seqs(&conn, page(Some(5))), [4, 3, 2]);
+        assert_eq!(seqs(&conn, page(Some(2))), [1]);
+        assert!(seqs(&conn, page(Some(1))).is_empty());
+    }
+
+    #[test]
+    fn a_person_or_record_filter_reads_its_index_not_the_whole_log() {
+        let conn = seven();
+        for (column, index) in [
+            ("actor", "access_log_by_actor"),
+            ("doc_id", "access_log_by_doc"),
+        ] {
+            let plan: String = conn
+                .query_row(
+                    &format!(
+                        "EXPLAIN QUERY PLAN SELECT seq FROM access_log WHERE {column} = 'x'
+                         AND action = 'read' ORDER BY seq DESC LIMIT 5"
+                    ),
+                    [],
+                    |r| r.get(3),
+                )
+                .expect("plans");
+            assert!(plan.contains(index), "{column}: {plan}");
+        }
+    }
+}

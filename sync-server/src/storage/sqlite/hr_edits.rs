@@ -1,0 +1,111 @@
+//! HR users' edits of a registration: a note, their own rating, the record's status. Each is
+//! written as the user's own Automerge actor onto the record as the relay holds it, and
+//! stored as a staff tablet's edit is: its change joins the change log under the next
+//! commit number (so staff tablets pull it and the registration index shows it on the next
+//! list), with a `change` entry in the access log, in one transaction.
+//!
+//! Who may edit which record is decided before this is called (`crate::hr::record_edits`);
+//! this module only checks that the record is still there and the edit leaves it valid.
+
+use ed25519_dalek::VerifyingKey;
+use kiosk_core::annotations::{Annotations, Note, RecordStatus};
+use kiosk_core::documents::RegistrationDocument;
+use kiosk_core::ids::Timestamp;
+use rusqlite::{Connection, params};
+
+use super::access_log::{self, AccessAction, AccessEntry, Accessor};
+use crate::storage::StorageResult;
+
+/// One edit an HR user makes to a registration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HrEdit {
+    /// Appends a note (notes are never edited or removed once written).
+    AddNote(Note),
+    /// Sets (`Some`) or clears (`None`) the rating filed under `rater`.
+    SetRating {
+        rater: String,
+        score: Option<i64>,
+    },
+    SetStatus(RecordStatus),
+}
+
+/// Who makes an edit: the Automerge actor the change is authored by, and how the access log
+/// names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HrEditor {
+    pub actor_key: VerifyingKey,
+    pub accessor: Accessor,
+}
+
+/// What an edit did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HrEditOutcome {
+    /// The record's notes, ratings and status after the edit; `changed` is false when the
+    /// record already was so (then nothing was written, not even a log entry).
+    Applied {
+        annotations: Annotations,
+        changed: bool,
+    },
+    /// The relay holds no such registration (never did, or it was removed): nothing written.
+    NoRecord,
+}
+
+/// Applies `edit` to registration `doc_id` as `editor`, at relay time `at`, in one
+/// transaction.
+pub(crate) fn apply(
+    conn: &mut Connection,
+    doc_id: &str,
+    edit: &HrEdit,
+    editor: &HrEditor,
+    at: i64,
+) -> StorageResult<HrEditOutcome> {
+    let tx = conn.transaction()?;
+    let Some(stored) = super::stored_registration(&tx, doc_id)? else {
+        return Ok(HrEditOutcome::NoRecord);
+    };
+    let mut document = RegistrationDocument::load_chunks(&stored.changes, &editor.actor_key)?;
+    let time = Timestamp(at);
+    let change = match edit {
+        HrEdit::AddNote(note) => document.add_note(note.clone(), time)?,
+        HrEdit::SetRating { rater, score } => document.set_rating(rater, *score, time)?,
+        HrEdit::SetStatus(status) => document.set_status(*status, time)?,
+    };
+    let annotations = document.annotations()?;
+    // An edit that leaves the record as it was makes no change: nothing to store or log.
+    let Some(change) = change else {
+        return Ok(HrEditOutcome::Applied {
+            annotations,
+            changed: false,
+        });
+    };
+    let bytes = document.change_chunks(&[change.0]);
+    let commit_seq = super::next_commit_seq(&tx)?;
+    tx.execute(
+        "INSERT INTO registration_changes
+         (hash, doc_id, event_id, commit_seq, actor, restricted, change)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            change.0.as_slice(),
+            doc_id,
+            stored.event_id,
+            commit_seq,
+            editor.actor_key.as_bytes().as_slice(),
+            stored.restricted,
+            bytes
+        ],
+    )?;
+    access_log::append(
+        &tx,
+        &[AccessEntry {
+            at,
+            accessor: editor.accessor.clone(),
+            action: AccessAction::Change,
+            doc_id: doc_id.to_owned(),
+        }],
+    )?;
+    tx.commit()?;
+    Ok(HrEditOutcome::Applied {
+        annotations,
+        changed: true,
+    })
+}

@@ -1,0 +1,318 @@
+//! HR's review of quarantined captures: the list an archivist works through (no personal
+//! data: ids, device, event, reason code, times), and one final decision per capture,
+//! recorded in `quarantine_reviews` with its reason, reviewer and time. Accepting merges the
+//! capture into the registrations as ingest stores a capture that passed every check (the
+//! record, its change-log row under the next commit number, the original received-at), in
+//! the same transaction as the review and its access-log entry. The checks that make a
+//! capture acceptable (seal, signature, form) are the caller's (`crate::hr::quarantine`).
+//!
+//! The quarantined bytes stay after a review, accepted or not: they are what the tablet
+//! handed over, and a removal of the registration erases them with it.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::access_log::{self, AccessAction, AccessEntry, Accessor};
+use crate::storage::{StorageError, StorageResult};
+
+pub(crate) const SCHEMA: &str = "
+-- One row per reviewed capture: a decision is final.
+CREATE TABLE IF NOT EXISTS quarantine_reviews (
+    quarantine_id INTEGER PRIMARY KEY NOT NULL,
+    doc_id        TEXT NOT NULL,
+    decision      TEXT NOT NULL CHECK (decision IN ('accepted', 'kept_apart')),
+    reason        TEXT NOT NULL,
+    reviewer      TEXT NOT NULL,
+    reviewed_at   INTEGER NOT NULL
+) STRICT;
+";
+
+/// What HR decided about a quarantined capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewDecision {
+    /// Merged into the registrations.
+    Accepted,
+    /// Kept in quarantine for good, not merged.
+    KeptApart,
+}
+
+impl ReviewDecision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewDecision::Accepted => "accepted",
+            ReviewDecision::KeptApart => "kept_apart",
+        }
+    }
+
+    fn parse(text: &str) -> Option<ReviewDecision> {
+        [ReviewDecision::Accepted, ReviewDecision::KeptApart]
+            .into_iter()
+            .find(|d| d.as_str() == text)
+    }
+}
+
+/// A recorded review.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct QuarantineReview {
+    pub decision: ReviewDecision,
+    /// Why, in the reviewer's words (1–500 characters).
+    pub reason: String,
+    /// The reviewer's username.
+    pub reviewer: String,
+    pub reviewed_at: i64,
+}
+
+/// One quarantined capture as the review list shows it: nothing of the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarantinedCapture {
+    pub id: u64,
+    pub doc_id: String,
+    /// The tablet that sent it.
+    pub device_key: [u8; 32],
+    /// The event that tablet is enrolled for (`None` if the relay no longer knows it).
+    pub event_id: Option<String>,
+    /// Why it was kept apart (a protocol error code: `revoked`, `wrong_event`, …).
+    pub code: String,
+    pub received_at: i64,
+    pub review: Option<QuarantineReview>,
+}
+
+/// A quarantined capture found acceptable, as the registrations store it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcceptedCapture {
+    pub event_id: String,
+    /// The capture's document, as change chunks.
+    pub document: Vec<u8>,
+    pub change_hashes: Vec<[u8; 32]>,
+    pub capture_signature: Vec<u8>,
+    pub receipt_code: String,
+    pub restricted: bool,
+}
+
+/// The decision to record, with what accepting stores.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReviewAction {
+    Accept(AcceptedCapture),
+    KeepApart,
+}
+
+impl ReviewAction {
+    pub fn decision(&self) -> ReviewDecision {
+        match self {
+            ReviewAction::Accept(_) => ReviewDecision::Accepted,
+            ReviewAction::KeepApart => ReviewDecision::KeptApart,
+        }
+    }
+}
+
+/// What recording a review did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewOutcome {
+    Recorded,
+    /// No quarantined capture has that id: nothing written.
+    Unknown,
+    /// The capture was reviewed before: nothing written.
+    AlreadyReviewed,
+    /// Accepting it would overwrite a registration the relay holds, or bring back a removed
+    /// one: nothing written.
+    AlreadyStored,
+    Removed,
+}
+
+const COLUMNS: &str = "q.id, q.doc_id, q.device_key, d.event_id, q.code, q.received_at,
+                       r.decision, r.reason, r.reviewer, r.reviewed_at";
+const FROM: &str = "quarantine q
+                    LEFT JOIN devices d ON d.device_key = q.device_key
+                    LEFT JOIN quarantine_reviews r ON r.quarantine_id = q.id";
+
+fn capture_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawCapture> {
+    Ok(RawCapture {
+        id: r.get(0)?,
+        doc_id: r.get(1)?,
+        device_key: r.get(2)?,
+        event_id: r.get(3)?,
+        code: r.get(4)?,
+        received_at: r.get(5)?,
+        decision: r.get(6)?,
+        reason: r.get(7)?,
+        reviewer: r.get(8)?,
+        reviewed_at: r.get(9)?,
+    })
+}
+
+/// A row as SQLite gives it, before its blobs and texts are checked.
+struct RawCapture {
+    id: i64,
+    doc_id: String,
+    device_key: Vec<u8>,
+    event_id: Option<String>,
+    code: String,
+    received_at: i64,
+    decision: Option<String>,
+    reason: Option<String>,
+    reviewer: Option<String>,
+    reviewed_at: Option<i64>,
+}
+
+impl RawCapture {
+    fn decode(self) -> StorageResult<QuarantinedCapture> {
+        let review = match (self.decision, self.reason, self.reviewer, self.reviewed_at) {
+            (Some(decision), Some(reason), Some(reviewer), Some(reviewed_at)) => {
+                Some(QuarantineReview {
+                    decision: ReviewDecision::parse(&decision)
+                        .ok_or(StorageError::Undecodable("review decision"))?,
+                    reason,
+                    reviewer,
+                    reviewed_at,
+                })
+            }
+            _ => None,
+        };
+        Ok(QuarantinedCapture {
+            id: self.id as u64,
+            doc_id: self.doc_id,
+            device_key: super::key32(self.device_key, "quarantine device key")?,
+            event_id: self.event_id,
+            code: self.code,
+            received_at: self.received_at,
+            review,
+        })
+    }
+}
+
+/// Up to `limit` quarantined captures numbered below `before` (all, without it), newest
+/// first, with their reviews.
+pub(crate) fn list(
+    conn: &Connection,
+    before: Option<u64>,
+    limit: u32,
+) -> StorageResult<Vec<QuarantinedCapture>> {
+    let before = before.map_or(i64::MAX, |b| b.min(i64::MAX as u64) as i64);
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM {FROM} WHERE q.id < ?1 ORDER BY q.id DESC LIMIT ?2"
+    ))?;
+    let rows = statement.query_map(params![before, limit], capture_row)?;
+    rows.map(|row| row?.decode()).collect()
+}
+
+/// Quarantined capture `id` with the bytes that were kept (the sealed capture, or the
+/// opened document when the conflict was found at merge time).
+pub(crate) fn one(
+    conn: &Connection,
+    id: u64,
+) -> StorageResult<Option<(QuarantinedCapture, Vec<u8>)>> {
+    let Ok(id) = i64::try_from(id) else {
+        return Ok(None);
+    };
+    let found = conn
+        .query_row(
+            &format!("SELECT {COLUMNS}, q.payload FROM {FROM} WHERE q.id = ?1"),
+            [id],
+            |r| Ok((capture_row(r)?, r.get::<_, Vec<u8>>(10)?)),
+        )
+        .optional()?;
+    found
+        .map(|(raw, payload)| Ok((raw.decode()?, payload)))
+        .transpose()
+}
+
+/// Records the review of capture `id` (`action`, `reason`, by user `reviewer`, whom the
+/// access log names `by`, at relay time `at`) and, on accepting, merges the capture into
+/// the registrations; one transaction, with a `change` entry in the access log.
+pub(crate) fn record(
+    conn: &mut Connection,
+    id: u64,
+    action: &ReviewAction,
+    reason: &str,
+    reviewer: &str,
+    by: &Accessor,
+    at: i64,
+) -> StorageResult<ReviewOutcome> {
+    let Ok(id) = i64::try_from(id) else {
+        return Ok(ReviewOutcome::Unknown);
+    };
+    let tx = conn.transaction()?;
+    let row: Option<(String, Vec<u8>, i64)> = tx
+        .query_row(
+            "SELECT doc_id, device_key, received_at FROM quarantine WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((doc_id, device_key, received_at)) = row else {
+        return Ok(ReviewOutcome::Unknown);
+    };
+    let reviewed: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM quarantine_reviews WHERE quarantine_id = ?1)",
+        [id],
+        |r| r.get(0),
+    )?;
+    if reviewed {
+        return Ok(ReviewOutcome::AlreadyReviewed);
+    }
+    if let ReviewAction::Accept(capture) = action {
+        if super::is_removed(&tx, &doc_id)? {
+            return Ok(ReviewOutcome::Removed);
+        }
+        let stored: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM registrations WHERE doc_id = ?1)",
+            [&doc_id],
+            |r| r.get(0),
+        )?;
+        if stored {
+            return Ok(ReviewOutcome::AlreadyStored);
+        }
+        // As ingest stores a capture: the record, and its changes numbered by this commit
+        // so staff tablets pull it and the index lists it.
+        tx.execute(
+            "INSERT INTO registrations
+             (doc_id, event_id, device_key, document, change_hashes,
+              capture_signature, receipt_code, restricted, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                doc_id,
+                capture.event_id,
+                device_key,
+                capture.document,
+                super::hashes_blob(&capture.change_hashes),
+                capture.capture_signature,
+                capture.receipt_code,
+                capture.restricted,
+                received_at
+            ],
+        )?;
+        let commit_seq = super::next_commit_seq(&tx)?;
+        for hash in &capture.change_hashes {
+            tx.execute(
+                "INSERT INTO registration_changes
+                 (hash, doc_id, event_id, commit_seq, actor, restricted, change)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL) ON CONFLICT DO NOTHING",
+                params![
+                    hash.as_slice(),
+                    doc_id,
+                    capture.event_id,
+                    commit_seq,
+                    device_key,
+                    capture.restricted
+                ],
+            )?;
+        }
+    }
+    tx.execute(
+        "INSERT INTO quarantine_reviews
+         (quarantine_id, doc_id, decision, reason, reviewer, reviewed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![id, doc_id, action.decision().as_str(), reason, reviewer, at],
+    )?;
+    access_log::append(
+        &tx,
+        &[AccessEntry {
+            at,
+            accessor: by.clone(),
+            action: AccessAction::Change,
+            doc_id,
+        }],
+    )?;
+    tx.commit()?;
+    Ok(ReviewOutcome::Recorded)
+}

@@ -1,0 +1,306 @@
+//! The user directory and the access-log review through the JSON API: `GET /api/v1/users`
+//! for admins, events assigned to recruiters only, and `GET /api/v1/access-log` for
+//! archivists with its filters, paging, malformed filters named, and reviews that are not
+//! themselves logged.
+
+mod support {
+    pub mod console_browser;
+}
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use kiosk_sync_server::hr::accounts::Role;
+use kiosk_sync_server::storage::{AccessAction, AccessEntry, Accessor, RelayStore};
+use kiosk_sync_server::{AppState, router};
+use serde_json::{Value, json};
+use support::console_browser::{PASSWORD, user_with};
+use tower::ServiceExt;
+
+const EVENT: &str = kiosk_core::demo::DEMO_EVENT_ID;
+
+fn state() -> AppState {
+    AppState::demo_in_memory().expect("state")
+}
+
+/// A logged-in API session: the cookie and the CSRF token.
+struct Session {
+    state: AppState,
+    cookie: String,
+    csrf: String,
+}
+
+impl Session {
+    async fn of(state: &AppState, username: &str, roles: Vec<Role>) -> Session {
+        user_with(state, username, roles);
+        let (status, body, cookie) = send(
+            state,
+            "POST",
+            "/api/v1/login",
+            &[],
+            Some(json!({ "username": username, "password": PASSWORD })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        Session {
+            state: state.clone(),
+            cookie: cookie.expect("a session cookie"),
+            csrf: body["csrf_token"].as_str().expect("a token").to_owned(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let (status, body, _) =
+            send(&self.state, "GET", path, &[("cookie", &self.cookie)], None).await;
+        (status, body)
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let auth = [
+            ("cookie", self.cookie.as_str()),
+            ("x-csrf-token", self.csrf.as_str()),
+        ];
+        let (status, body, _) = send(&self.state, "POST", path, &auth, Some(body)).await;
+        (status, body)
+    }
+}
+
+async fn send(
+    state: &AppState,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> (StatusCode, Value, Option<String>) {
+    let mut request = Request::builder().method(method).uri(path);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = match body {
+        Some(body) => request
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string())),
+        None => request.body(Body::empty()),
+    }
+    .expect("request");
+    let response = router(state.clone())
+        .oneshot(request)
+        .await
+        .expect("answer");
+    let status = response.status();
+    let cookie = response
+        .headers()
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .map(str::to_owned);
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        cookie,
+    )
+}
+
+#[tokio::test]
+async fn admins_list_users_with_roles_clearance_and_assigned_events() {
+    let state = state();
+    let admin = Session::of(&state, "anna", vec![Role::Admin]).await;
+    let rut = user_with(&state, "rut", vec![Role::Recruiter]);
+    let (status, body) = admin
+        .post(
+            &format!("/api/v1/users/{}/events", rut.id),
+            json!({ "event_id": EVENT }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = admin
+        .post(
+            &format!("/api/v1/users/{}/clearance", rut.id),
+            json!({ "restricted_clearance": true }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, body) = admin.get("/api/v1/users").await;
+    assert_eq!(status, StatusCode::OK);
+    let users = body["users"].as_array().expect("users");
+    let names: Vec<&str> = users
+        .iter()
+        .map(|u| u["username"].as_str().expect("a username"))
+        .collect();
+    assert_eq!(names, ["anna", "rut"]);
+    assert_eq!(users[1]["id"], rut.id);
+    assert_eq!(users[1]["roles"], json!(["recruiter"]));
+    assert_eq!(users[1]["restricted_clearance"], true);
+    assert_eq!(users[1]["must_change_password"], false);
+    assert_eq!(users[1]["assigned_events"], json!([EVENT]));
+    assert_eq!(users[0]["assigned_events"], json!([]));
+    assert!(
+        !body.to_string().contains("password_hash") && !body.to_string().contains("salt"),
+        "never a password"
+    );
+
+    for roles in [vec![Role::Recruiter], vec![Role::Archivist]] {
+        let name = format!("user-{}", roles[0].as_str());
+        let other = Session::of(&state, &name, roles).await;
+        let (status, body) = other.get("/api/v1/users").await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("missing_role"))
+        );
+    }
+    let (status, _, _) = send(&state, "GET", "/api/v1/users", &[], None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn events_are_assigned_to_recruiters_only() {
+    let state = state();
+    let admin = Session::of(&state, "anna", vec![Role::Admin]).await;
+    let arvid = user_with(&state, "arvid", vec![Role::Archivist]);
+    let (status, body) = admin
+        .post(
+            &format!("/api/v1/users/{}/events", arvid.id),
+            json!({ "event_id": EVENT }),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("not_a_recruiter"))
+    );
+    assert!(
+        state
+            .store
+            .hr_assigned_events(arvid.id)
+            .expect("reads")
+            .is_empty()
+    );
+    let (status, body) = admin
+        .post("/api/v1/users/999/events", json!({ "event_id": EVENT }))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("unknown_user"))
+    );
+}
+
+/// Entries 1–6: anna lists and reads doc-a, bertil is refused doc-b, a staff tablet pulls
+/// doc-a, anna exports doc-b, bertil reads doc-a; at 1000, 2000, … 6000.
+fn six_entries(store: &dyn RelayStore) {
+    let entry = |n: i64, accessor: Accessor, action, doc: &str| AccessEntry {
+        at: n * 1000,
+        accessor,
+        action,
+        doc_id: doc.into(),
+    };
+    let anna = || Accessor::Operator("hr:anna".into());
+    let bertil = || Accessor::Operator("hr:bertil".into());
+    let tablet = Accessor::Device {
+        device_key: [3; 32],
+        recruiter: Some("Rut Rekryterare".into()),
+    };
+    for logged in [
+        entry(1, anna(), AccessAction::List, "doc-a"),
+        entry(2, anna(), AccessAction::Read, "doc-a"),
+        entry(3, bertil(), AccessAction::ReadRefused, "doc-b"),
+        entry(4, tablet, AccessAction::Pull, "doc-a"),
+        entry(5, anna(), AccessAction::Export, "doc-b"),
+        entry(6, bertil(), AccessAction::Read, "doc-a"),
+    ] {
+        store.log_access(&logged).expect("logged");
+    }
+}
+
+/// The `seq` of each entry of an answer.
+fn seqs(body: &Value) -> Vec<u64> {
+    body["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| e["seq"].as_u64().expect("a number"))
+        .collect()
+}
+
+#[tokio::test]
+async fn archivists_review_the_access_log_filtered_newest_first_and_paged() {
+    let state = state();
+    six_entries(state.store.as_ref());
+    let archivist = Session::of(&state, "arvid", vec![Role::Archivist]).await;
+
+    let (status, body) = archivist.get("/api/v1/access-log").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(seqs(&body), [6, 5, 4, 3, 2, 1]);
+    assert_eq!(body["next_before"], Value::Null);
+    assert_eq!(
+        body["entries"][2],
+        json!({
+            "seq": 4, "at": 4000, "accessor_kind": "device", "accessor": hex::encode([3; 32]),
+            "recruiter": "Rut Rekryterare", "action": "pull", "record": "doc-a",
+        })
+    );
+
+    for (query, expected) in [
+        ("user=anna", vec![5, 2, 1]),
+        ("user=bertil&action=read", vec![6]),
+        ("record=doc-a", vec![6, 4, 2, 1]),
+        ("action=read_refused", vec![3]),
+        ("from=2000&to=4000", vec![4, 3, 2]),
+        ("user=nobody", vec![]),
+    ] {
+        let (status, body) = archivist.get(&format!("/api/v1/access-log?{query}")).await;
+        assert_eq!(status, StatusCode::OK, "{query}");
+        assert_eq!(seqs(&body), expected, "{query}");
+    }
+
+    let (_, first) = archivist.get("/api/v1/access-log?limit=4").await;
+    assert_eq!(seqs(&first), [6, 5, 4, 3]);
+    let before = first["next_before"].as_u64().expect("more to read");
+    let (_, second) = archivist
+        .get(&format!("/api/v1/access-log?limit=4&before={before}"))
+        .await;
+    assert_eq!(seqs(&second), [2, 1]);
+    assert_eq!(second["next_before"], Value::Null);
+
+    // Six entries before the reviews, six after: reading the log is not logged.
+    assert_eq!(
+        state.store.verify_access_log().expect("verifies").entries,
+        6
+    );
+
+    let admin = Session::of(&state, "anna", vec![Role::Admin]).await;
+    let (status, body) = admin.get("/api/v1/access-log").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("missing_role"))
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_access_log_filter_is_400_naming_the_parameter() {
+    let state = state();
+    let archivist = Session::of(&state, "arvid", vec![Role::Archivist]).await;
+    for (query, parameter) in [
+        ("user=Anna%20Berg", "user"),
+        ("record=doc%3Ba", "record"),
+        ("action=peek", "action"),
+        ("from=yesterday", "from"),
+        ("to=1.5", "to"),
+        ("before=-1", "before"),
+        ("limit=0", "limit"),
+        ("sort=oldest", "sort"),
+    ] {
+        let (status, body) = archivist.get(&format!("/api/v1/access-log?{query}")).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_filter")),
+            "{query}"
+        );
+        let message = body["message"].as_str().expect("a message");
+        assert!(
+            message.starts_with(&format!("bad filter {parameter}:")),
+            "{message}"
+        );
+    }
+}
