@@ -20,6 +20,9 @@ use crate::state::{AppState, now_ms};
 
 /// Routes without a body.
 const DEFAULT_BODY_LIMIT: usize = 16 * 1024;
+/// HR's API and console forms: an event with its form is the largest (four notices of up
+/// to 5,000 characters, three lists of up to 100 choices; a form posts `å` as six bytes).
+pub const HR_BODY_LIMIT: usize = 256 * 1024;
 /// An enrollment request is a few hundred bytes.
 const ENROLL_BODY_LIMIT: usize = 4 * 1024;
 /// A sync request: a batch of sealed captures (about 1.5 KiB each).
@@ -36,9 +39,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health))
         .route("/v1/events/{event_id}/form", get(current_form))
         .layer(RequestBodyLimitLayer::new(DEFAULT_BODY_LIMIT));
-    let hr = crate::hr::api::routes().layer(RequestBodyLimitLayer::new(DEFAULT_BODY_LIMIT));
-    let console =
-        crate::hr::console::routes().layer(RequestBodyLimitLayer::new(DEFAULT_BODY_LIMIT));
+    let hr = crate::hr::api::routes().layer(RequestBodyLimitLayer::new(HR_BODY_LIMIT));
+    let console = crate::hr::console::routes().layer(RequestBodyLimitLayer::new(HR_BODY_LIMIT));
     Router::new()
         .merge(enroll)
         .merge(sync)

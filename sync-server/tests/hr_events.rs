@@ -919,3 +919,65 @@ async fn the_console_event_pages_need_the_admin_role() {
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(missing.body.contains("Evenemanget finns inte"));
 }
+
+/// Four notices of 5,000 characters, each a Swedish letter that a form posts as six bytes,
+/// and a hundred interest areas: the largest event the rules allow.
+fn largest_notices_and_lists() -> (String, String) {
+    let notice = "å".repeat(5_000);
+    let interests: Vec<String> = (0..100)
+        .map(|i| format!("omrade-{i:03} | Område nummer {i} för åäö | Area number {i}"))
+        .collect();
+    (notice, interests.join("\n"))
+}
+
+#[tokio::test]
+async fn the_largest_valid_event_fits_through_the_api_and_the_console_form() {
+    let state = relay();
+    let admin = session(&state, "anna.admin", vec![Role::Admin]).await;
+    let (notice, interests) = largest_notices_and_lists();
+
+    let mut body = new_event("storsta-massan-2027");
+    for field in ["privacy_notice", "talent_pool_notice"] {
+        body["draft_form"][field] = json!({ "sv": notice, "en": notice });
+    }
+    body["draft_form"]["interest_areas"] = json!(
+        (0..100)
+            .map(|i| json!({ "code": format!("omrade-{i:03}"), "label": { "sv": format!("Område {i} åäö"), "en": format!("Area {i}") } }))
+            .collect::<Vec<_>>()
+    );
+    let answer = call(&state, "POST", "/api/v1/events", Some(&admin), Some(body)).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+
+    user_with(&state, "bo.admin", vec![Role::Admin]);
+    let mut browser = Browser::new(&state);
+    browser.log_in("bo.admin", PASSWORD).await;
+    let page = browser.get("/console/events").await;
+    let mut fields = console_form(&page.csrf_field(), None, "Älvsjömässan");
+    for (name, value) in fields.iter_mut() {
+        match name.as_str() {
+            "id" => *value = "storsta-formularet-2027".into(),
+            "privacy_sv" | "privacy_en" | "talent_pool_sv" | "talent_pool_en" => {
+                *value = notice.clone()
+            }
+            "interest_areas" => *value = interests.clone(),
+            _ => {}
+        }
+    }
+    let encoded = serde_urlencoded::to_string(
+        fields
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect::<Vec<_>>(),
+    )
+    .expect("encodes");
+    assert!(encoded.len() > 120_000, "the form is as large as it gets");
+    let created = post_form(&mut browser, "/console/events", &fields).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let stored = state
+        .store
+        .event(&EventId::parse("storsta-formularet-2027").expect("slug"))
+        .expect("storage")
+        .expect("created");
+    assert_eq!(stored.draft_form.interest_areas.len(), 100);
+    assert_eq!(stored.draft_form.privacy_notice.sv.chars().count(), 5_000);
+}

@@ -46,8 +46,8 @@ use texts::{fill, role_name, texts};
 
 /// The language cookie's name.
 pub const LANG_COOKIE: &str = "kiosk_lang";
-/// The largest console form body.
-const FORM_LIMIT: usize = 16 * 1024;
+/// The largest console form body: the router's limit for HR requests.
+const FORM_LIMIT: usize = crate::routes::HR_BODY_LIMIT;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
