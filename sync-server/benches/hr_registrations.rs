@@ -23,16 +23,13 @@ use axum::body::Body;
 use axum::http::Request;
 use futures_util::StreamExt;
 use kiosk_core::capture::receipt_code;
-use kiosk_core::documents::RegistrationDocument;
 use kiosk_core::generator::RegistrationGenerator;
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_core::registration::Registration;
 use kiosk_sync_server::hr::accounts::{PasswordHash, Role};
-use kiosk_sync_server::hr::sessions;
 use kiosk_sync_server::keys::RelayKeys;
 use kiosk_sync_server::storage::{
-    Accessor, Credential, CredentialKind, IngestBatch, IngestItem, IngestOutcome, RelayStore,
-    SqliteStore,
+    IngestItem, IngestOutcome, RelayStore, SqliteStore, capture_for_tests, ingest_for_tests,
 };
 use kiosk_sync_server::{AppState, now_ms, router};
 use tower::ServiceExt;
@@ -69,44 +66,21 @@ fn fill(store: &SqliteStore, count: usize) -> Sample {
         let items: Vec<IngestItem> = (made..count.min(made + PER_REQUEST))
             .map(|i| {
                 let registration = generator.next_registration().expect("valid");
-                let mut document =
-                    RegistrationDocument::create(&registration, &key, registration.captured_at)
-                        .expect("document");
-                let code = receipt_code::for_registration(&registration.id);
                 if !registration.restricted {
                     sample.open += 1;
                     if i % 1_000 == 500 {
                         sample.registrations.push(registration.clone());
-                        sample.receipt_codes.push(code.clone());
+                        sample
+                            .receipt_codes
+                            .push(receipt_code::for_registration(&registration.id));
                     }
                 }
-                IngestItem::Store {
-                    doc_id: registration.id.to_string(),
-                    event_id: registration.event_id.to_string(),
-                    change_hashes: document.change_hashes().iter().map(|h| h.0).collect(),
-                    document: document.save_changes(),
-                    capture_signature: vec![0; 64],
-                    receipt_code: code,
-                    restricted: registration.restricted,
-                    journal_seq: None,
-                }
+                capture_for_tests(&registration, &key)
             })
             .collect();
         made += items.len();
         seq += 1;
-        let outcome = store
-            .ingest(&IngestBatch {
-                device_key: key.to_bytes(),
-                seq,
-                received_at: now_ms(),
-                items,
-                accessor: Accessor::Device {
-                    device_key: key.to_bytes(),
-                    recruiter: None,
-                },
-                pull: None,
-            })
-            .expect("ingested");
+        let outcome = ingest_for_tests(store, key.to_bytes(), seq, now_ms(), items);
         assert!(matches!(outcome, IngestOutcome::Committed { .. }));
     }
     sample
@@ -125,23 +99,9 @@ fn archivist_token(store: &dyn RelayStore) -> String {
     store
         .set_hr_password(user.id, &PasswordHash::new("ett långt lösenord"), false)
         .expect("password");
-    let token = sessions::new_secret();
     let now = now_ms();
-    store
-        .put_hr_credential(
-            &sessions::secret_hash(&token),
-            &Credential {
-                kind: CredentialKind::ApiToken,
-                user_id: user.id,
-                csrf_hash: None,
-                expires_at: now + 86_400_000,
-                last_used_at: now,
-            },
-            Some("bench"),
-            now,
-        )
-        .expect("token");
-    token
+    kiosk_sync_server::hr::issue_api_token(store, user.id, "bench", now, now + 86_400_000)
+        .expect("token")
 }
 
 /// The 200 queries: (kind, query string), mixed.

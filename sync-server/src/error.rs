@@ -25,6 +25,10 @@ pub enum AppError {
          again"
     )]
     StaleHeads,
+    #[error(
+        "the draft changed since it was read; reload the event, check the draft and publish again"
+    )]
+    DraftChangedSince,
     /// Names each field that was wrong and the rule it broke, never the value.
     #[error("invalid event: {0}")]
     InvalidEvent(String),
@@ -100,6 +104,7 @@ impl AppError {
             AppError::EventExists => (StatusCode::CONFLICT, "event_exists"),
             AppError::UnknownHeads => (StatusCode::CONFLICT, "unknown_heads"),
             AppError::StaleHeads => (StatusCode::CONFLICT, "stale_heads"),
+            AppError::DraftChangedSince => (StatusCode::CONFLICT, "draft_changed"),
             AppError::InvalidEvent(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_event"),
             AppError::Protocol(e) => {
                 let code = e.code();

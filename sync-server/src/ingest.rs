@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use kiosk_core::capture::{SealError, receipt_code};
+use kiosk_core::capture::{CapturePayload, SealError, receipt_code};
 use kiosk_core::documents::{RegistrationDocument, StaffAuthor, StaffEditRefusal, actor_id};
 use kiosk_core::event::Event;
 use kiosk_core::ids::EventId;
@@ -16,13 +16,14 @@ use kiosk_core::protocol::{
     Command, ErrorCode, JournalState, PROTOCOL_VERSION, Push, PushBody, PushOutcome, RECEIPT_TAG,
     SignedEnvelope, SyncRequest, SyncResponse, sign_command,
 };
+use kiosk_core::registration::Registration;
 use kiosk_core::validation::revalidate;
 
 use crate::keys::RelayKeys;
 use crate::pull::{CursorKey, PullStart};
 use crate::storage::{
-    Accessor, DeviceRecord, IngestBatch, IngestItem, IngestOutcome, PullQuery, PullScope,
-    RelayStore, StorageResult,
+    AcceptedCapture, Accessor, DeviceRecord, IngestBatch, IngestItem, IngestOutcome, PullQuery,
+    PullScope, RelayStore, StorageResult,
 };
 
 /// The most changes one answer carries to a staff tablet (whole commits at a time): about
@@ -337,13 +338,10 @@ fn check_push(
     }
     let mut document = opened.document;
     let registration = opened.registration;
-    if document.authors() != vec![actor_id(&device_key)] {
-        return quarantine(ErrorCode::ForeignActor);
-    }
-    // A capture creates a registration: one change, depending on nothing.
-    let changes = document.change_hashes();
-    if changes.len() != 1 || !document.change_deps(&changes[0]).is_empty() {
-        return quarantine(ErrorCode::NotPermitted);
+    match check_capture_change(&mut document, &device_key) {
+        Ok(()) => {}
+        Err(CaptureFault::ForeignActor) => return quarantine(ErrorCode::ForeignActor),
+        Err(CaptureFault::NotOneChange) => return quarantine(ErrorCode::NotPermitted),
     }
     if registration.event_id.as_str() != device.event_id
         || registration.capturing_device != payload.device_id
@@ -353,24 +351,74 @@ fn check_push(
     let Some(event) = event else {
         return quarantine(ErrorCode::WrongEvent);
     };
-    let known_fields = document.fields_within(kiosk_core::documents::registration_field_paths());
-    if !known_fields || revalidate(&registration, event).is_err() {
+    if !valid_capture(&document, &registration, event) {
         return quarantine(ErrorCode::InvalidRegistration);
     }
-    // A capture opens the record: the annotation containers present and empty, status new.
-    if !document.opens_record() {
-        return quarantine(ErrorCode::InvalidRegistration);
-    }
+    let capture = stored_capture(payload, &registration);
     Checked::Item(IngestItem::Store {
         doc_id: push.doc_id.clone(),
+        event_id: capture.event_id,
+        document: capture.document,
+        change_hashes: capture.change_hashes,
+        capture_signature: capture.capture_signature,
+        receipt_code: capture.receipt_code,
+        restricted: capture.restricted,
+        journal_seq: push.journal_seq,
+    })
+}
+
+/// Why an authentic capture's document is not a capture by its tablet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CaptureFault {
+    /// A change is by another author than the tablet.
+    ForeignActor,
+    /// It is not one change depending on nothing.
+    NotOneChange,
+}
+
+/// Checks that `document` is what a capture by the tablet `device_key` is: changes by that
+/// tablet only, and (as a capture creates a registration) one change, depending on nothing.
+/// Ingest checks a kiosk's push with it, and quarantine review a capture it accepts.
+pub(crate) fn check_capture_change(
+    document: &mut RegistrationDocument,
+    device_key: &ed25519_dalek::VerifyingKey,
+) -> Result<(), CaptureFault> {
+    if document.authors() != vec![actor_id(device_key)] {
+        return Err(CaptureFault::ForeignActor);
+    }
+    let changes = document.change_hashes();
+    if changes.len() != 1 || !document.change_deps(&changes[0]).is_empty() {
+        return Err(CaptureFault::NotOneChange);
+    }
+    Ok(())
+}
+
+/// Whether a capture's `registration` (in `document`) is a valid one of `event`: no fields
+/// but a registration's, valid against the event's form, and opening the record (the
+/// annotation containers present and empty, status new).
+pub(crate) fn valid_capture(
+    document: &RegistrationDocument,
+    registration: &Registration,
+    event: &Event,
+) -> bool {
+    document.fields_within(kiosk_core::documents::registration_field_paths())
+        && revalidate(registration, event).is_ok()
+        && document.opens_record()
+}
+
+/// What the relay stores of a capture that passed the checks.
+pub(crate) fn stored_capture(
+    payload: &CapturePayload,
+    registration: &Registration,
+) -> AcceptedCapture {
+    AcceptedCapture {
         event_id: registration.event_id.to_string(),
         document: payload.document.clone(),
         change_hashes: payload.change_hashes.clone(),
         capture_signature: payload.capture_signature.clone(),
         receipt_code: receipt_code::for_registration(&registration.id),
         restricted: registration.restricted,
-        journal_seq: push.journal_seq,
-    })
+    }
 }
 
 /// Checks a staff tablet's changes of a registration against the trust model: a staff

@@ -10,11 +10,10 @@ mod support {
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use kiosk_core::documents::RegistrationDocument;
 use kiosk_core::protocol::enrollment::{EnrolledRole, EnrollmentCode};
 use kiosk_sync_server::hr::accounts::{HrUser, Role};
 use kiosk_sync_server::storage::{
-    AccessAction, Accessor, IngestBatch, IngestItem, RelayStore, enroll_for_tests,
+    AccessAction, RelayStore, enroll_for_tests, ingest_generated_for_tests,
 };
 use kiosk_sync_server::{AppState, router};
 use support::console_browser::{Browser, PASSWORD, user_with};
@@ -26,6 +25,19 @@ const STAFF: [u8; 32] = [22; 32];
 
 fn state() -> AppState {
     AppState::demo_in_memory().expect("state")
+}
+
+/// A relay with the kiosk `KIOSK` enrolled for the demo event.
+fn state_with_kiosk() -> AppState {
+    let state = state();
+    enroll_for_tests(
+        state.store.as_ref(),
+        KIOSK,
+        EVENT,
+        EnrolledRole::Kiosk,
+        None,
+    );
+    state
 }
 
 /// A browser logged in as a new user with `roles`.
@@ -47,49 +59,11 @@ fn secret(body: &str) -> String {
 /// Registrations of the demo event as a kiosk's captures; returns the open ones' ids and
 /// given names.
 fn ingest_registrations(store: &dyn RelayStore, count: usize) -> Vec<(String, String)> {
-    let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
-    enroll_for_tests(store, key.to_bytes(), EVENT, EnrolledRole::Kiosk, None);
-    let mut generator =
-        kiosk_core::generator::RegistrationGenerator::new(kiosk_core::demo::demo_event(), 5);
-    let mut open = Vec::new();
-    let items = (0..count)
-        .map(|_| {
-            let registration = generator.next_registration().expect("valid");
-            let mut document =
-                RegistrationDocument::create(&registration, &key, registration.captured_at)
-                    .expect("document");
-            if !registration.restricted {
-                open.push((
-                    registration.id.to_string(),
-                    registration.person.given_name.clone(),
-                ));
-            }
-            IngestItem::Store {
-                doc_id: registration.id.to_string(),
-                event_id: registration.event_id.to_string(),
-                change_hashes: document.change_hashes().iter().map(|h| h.0).collect(),
-                document: document.save_changes(),
-                capture_signature: vec![0; 64],
-                receipt_code: kiosk_core::capture::receipt_code::for_registration(&registration.id),
-                restricted: registration.restricted,
-                journal_seq: None,
-            }
-        })
-        .collect();
-    store
-        .ingest(&IngestBatch {
-            device_key: key.to_bytes(),
-            seq: 1,
-            received_at: 0,
-            items,
-            accessor: Accessor::Device {
-                device_key: key.to_bytes(),
-                recruiter: None,
-            },
-            pull: None,
-        })
-        .expect("ingested");
-    open
+    ingest_generated_for_tests(store, count)
+        .into_iter()
+        .filter(|registration| !registration.restricted)
+        .map(|registration| (registration.id.to_string(), registration.person.given_name))
+        .collect()
 }
 
 /// The address of a page's `rel="next"` link.
@@ -134,6 +108,25 @@ async fn post_with_host(
     (status, String::from_utf8(bytes.to_vec()).expect("utf-8"))
 }
 
+/// Posts the enrollment-code form to `path` as `admin`: a code for the demo event with the
+/// `role`, `recruiter`, `uses` and `valid_hours` typed.
+async fn post_code(
+    admin: &Browser,
+    path: &str,
+    csrf: &str,
+    [role, recruiter, uses, valid_hours]: [&str; 4],
+) -> (StatusCode, String) {
+    let form = [
+        ("csrf_token", csrf),
+        ("event_id", EVENT),
+        ("role", role),
+        ("recruiter", recruiter),
+        ("uses", uses),
+        ("valid_hours", valid_hours),
+    ];
+    post_with_host(admin, path, &form).await
+}
+
 #[tokio::test]
 async fn an_admin_creates_an_enrollment_code_and_sees_it_once_as_text_and_qr_code() {
     let state = state();
@@ -145,17 +138,11 @@ async fn an_admin_creates_an_enrollment_code_and_sees_it_once_as_text_and_qr_cod
     assert!(page.body.contains("Inga surfplattor är registrerade än."));
     let csrf = page.csrf_field();
 
-    let (status, body) = post_with_host(
+    let (status, body) = post_code(
         &admin,
         "/console/devices/enrollment-codes",
-        &[
-            ("csrf_token", &csrf),
-            ("event_id", EVENT),
-            ("role", "kiosk"),
-            ("recruiter", ""),
-            ("uses", "2"),
-            ("valid_hours", "24"),
-        ],
+        &csrf,
+        ["kiosk", "", "2", "24"],
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -178,33 +165,21 @@ async fn an_admin_creates_an_enrollment_code_and_sees_it_once_as_text_and_qr_cod
     assert!(!page.body.contains(&code));
 
     // A staff code without its recruiter is refused at the field, and nothing is made.
-    let (status, body) = post_with_host(
+    let (status, body) = post_code(
         &admin,
         "/console/devices/enrollment-codes?lang=en",
-        &[
-            ("csrf_token", &csrf),
-            ("event_id", EVENT),
-            ("role", "staff"),
-            ("recruiter", " "),
-            ("uses", "many"),
-            ("valid_hours", "24"),
-        ],
+        &csrf,
+        ["staff", " ", "many", "24"],
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains(r#"aria-describedby="uses-hint uses-error""#));
     assert!(body.contains("Enter a number from 1 to 500."));
-    let (status, body) = post_with_host(
+    let (status, body) = post_code(
         &admin,
         "/console/devices/enrollment-codes?lang=en",
-        &[
-            ("csrf_token", &csrf),
-            ("event_id", EVENT),
-            ("role", "staff"),
-            ("recruiter", ""),
-            ("uses", "1"),
-            ("valid_hours", "24"),
-        ],
+        &csrf,
+        ["staff", "", "1", "24"],
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -219,14 +194,7 @@ async fn an_admin_creates_an_enrollment_code_and_sees_it_once_as_text_and_qr_cod
 
 #[tokio::test]
 async fn revoking_a_tablet_asks_first_and_revoking_it_twice_is_harmless() {
-    let state = state();
-    enroll_for_tests(
-        state.store.as_ref(),
-        KIOSK,
-        EVENT,
-        EnrolledRole::Kiosk,
-        None,
-    );
+    let state = state_with_kiosk();
     let id = hex::encode(KIOSK);
     let (mut admin, _) = logged_in(&state, "anna", vec![Role::Admin]).await;
     let list = admin.get("/console/devices").await;
@@ -338,14 +306,7 @@ async fn a_staff_tablet_gets_a_pin_unlock_code_and_a_kiosk_does_not() {
 
 #[tokio::test]
 async fn each_admin_and_archivist_page_refuses_the_wrong_role_with_403() {
-    let state = state();
-    enroll_for_tests(
-        state.store.as_ref(),
-        KIOSK,
-        EVENT,
-        EnrolledRole::Kiosk,
-        None,
-    );
+    let state = state_with_kiosk();
     let revoke = format!("/console/devices/{}/revoke", hex::encode(KIOSK));
     let admin_pages = ["/console/devices", "/console/users", revoke.as_str()];
     let archivist_pages = ["/console/export", "/console/access-log"];

@@ -3,67 +3,20 @@
 //! grants themselves, and the login rate limit. Each refusal has its status and code, and
 //! changes nothing.
 
+mod support {
+    pub mod console_browser;
+    pub mod hr_api;
+}
+
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::{StatusCode, header};
 use kiosk_sync_server::hr::accounts::Role;
 use kiosk_sync_server::hr::provision_user;
 use kiosk_sync_server::storage::{Credential, CredentialKind, RelayStore};
-use kiosk_sync_server::{AppState, now_ms, router};
-use serde_json::{Value, json};
-use tower::ServiceExt;
-
-struct Answer {
-    status: StatusCode,
-    cookie: Option<String>,
-    retry_after: Option<String>,
-    body: Value,
-}
-
-async fn call(
-    state: &AppState,
-    method: &str,
-    path: &str,
-    auth: &[(&str, &str)],
-    body: Option<Value>,
-) -> Answer {
-    let mut request = Request::builder().method(method).uri(path);
-    for (name, value) in auth {
-        request = request.header(*name, *value);
-    }
-    let request = match body {
-        Some(body) => request
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(body.to_string())),
-        None => request.body(Body::empty()),
-    }
-    .expect("request");
-    let response = router(state.clone())
-        .oneshot(request)
-        .await
-        .expect("answer");
-    let status = response.status();
-    let header_text = |name| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    let cookie = header_text(header::SET_COOKIE);
-    let retry_after = header_text(header::RETRY_AFTER);
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .expect("body");
-    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Answer {
-        status,
-        cookie,
-        retry_after,
-        body,
-    }
-}
+use kiosk_sync_server::{AppState, now_ms};
+use serde_json::json;
+use support::hr_api::{Answer, call};
 
 /// A logged-in console session: its cookie header and CSRF token.
 struct Session {
@@ -85,9 +38,8 @@ impl Session {
 }
 
 fn session_of(answer: &Answer) -> Session {
-    let set_cookie = answer.cookie.as_deref().expect("a session cookie");
     Session {
-        cookie: set_cookie.split(';').next().expect("name=value").to_owned(),
+        cookie: answer.cookie().expect("a session cookie"),
         csrf: answer.body["csrf_token"]
             .as_str()
             .expect("a CSRF token")
@@ -148,7 +100,7 @@ async fn the_first_admin_must_replace_the_one_time_password_before_anything_else
     .expect("provisioned");
     let answer = login(&state, "anna.admin", &one_time).await;
     assert_eq!(answer.status, StatusCode::OK);
-    let cookie = answer.cookie.clone().expect("cookie");
+    let cookie = answer.header(header::SET_COOKIE).expect("cookie");
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
     let first = session_of(&answer);
 
@@ -270,10 +222,10 @@ async fn wrong_passwords_are_refused_alike_and_the_sixth_try_is_rate_limited() {
     );
     assert!(
         limited
-            .retry_after
+            .header(header::RETRY_AFTER)
             .is_some_and(|s| s.parse::<u64>().is_ok())
     );
-    assert!(limited.cookie.is_none());
+    assert!(limited.header(header::SET_COOKIE).is_none());
 }
 
 #[tokio::test]

@@ -5,16 +5,16 @@
 
 mod support {
     pub mod console_browser;
+    pub mod hr_api;
 }
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
+use kiosk_sync_server::AppState;
 use kiosk_sync_server::hr::accounts::Role;
 use kiosk_sync_server::storage::{AccessAction, AccessEntry, Accessor, RelayStore};
-use kiosk_sync_server::{AppState, router};
 use serde_json::{Value, json};
-use support::console_browser::{PASSWORD, user_with};
-use tower::ServiceExt;
+use support::console_browser::user_with;
+use support::hr_api::{self, ApiSession};
 
 const EVENT: &str = kiosk_core::demo::DEMO_EVENT_ID;
 
@@ -22,85 +22,31 @@ fn state() -> AppState {
     AppState::demo_in_memory().expect("state")
 }
 
-/// A logged-in API session: the cookie and the CSRF token.
+/// A user logged in through the API, and their relay.
 struct Session {
     state: AppState,
-    cookie: String,
-    csrf: String,
+    api: ApiSession,
 }
 
 impl Session {
     async fn of(state: &AppState, username: &str, roles: Vec<Role>) -> Session {
-        user_with(state, username, roles);
-        let (status, body, cookie) = send(
-            state,
-            "POST",
-            "/api/v1/login",
-            &[],
-            Some(json!({ "username": username, "password": PASSWORD })),
-        )
-        .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
         Session {
             state: state.clone(),
-            cookie: cookie.expect("a session cookie"),
-            csrf: body["csrf_token"].as_str().expect("a token").to_owned(),
+            api: ApiSession::log_in(state, username, roles).await,
         }
     }
 
     async fn get(&self, path: &str) -> (StatusCode, Value) {
-        let (status, body, _) =
-            send(&self.state, "GET", path, &[("cookie", &self.cookie)], None).await;
-        (status, body)
+        let cookie = [("cookie", self.api.cookie.as_str())];
+        let answer = hr_api::call(&self.state, "GET", path, &cookie, None).await;
+        (answer.status, answer.body)
     }
 
     async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        let auth = [
-            ("cookie", self.cookie.as_str()),
-            ("x-csrf-token", self.csrf.as_str()),
-        ];
-        let (status, body, _) = send(&self.state, "POST", path, &auth, Some(body)).await;
-        (status, body)
+        let headers = self.api.headers();
+        let answer = hr_api::call(&self.state, "POST", path, &headers, Some(body)).await;
+        (answer.status, answer.body)
     }
-}
-
-async fn send(
-    state: &AppState,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Option<Value>,
-) -> (StatusCode, Value, Option<String>) {
-    let mut request = Request::builder().method(method).uri(path);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let request = match body {
-        Some(body) => request
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(body.to_string())),
-        None => request.body(Body::empty()),
-    }
-    .expect("request");
-    let response = router(state.clone())
-        .oneshot(request)
-        .await
-        .expect("answer");
-    let status = response.status();
-    let cookie = response
-        .headers()
-        .get(header::SET_COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|c| c.split(';').next())
-        .map(str::to_owned);
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .expect("body");
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        cookie,
-    )
 }
 
 #[tokio::test]
@@ -151,7 +97,9 @@ async fn admins_list_users_with_roles_clearance_and_assigned_events() {
             (StatusCode::FORBIDDEN, Some("missing_role"))
         );
     }
-    let (status, _, _) = send(&state, "GET", "/api/v1/users", &[], None).await;
+    let status = hr_api::call(&state, "GET", "/api/v1/users", &[], None)
+        .await
+        .status;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 

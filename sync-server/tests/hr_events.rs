@@ -5,34 +5,23 @@
 
 mod support {
     pub mod console_browser;
+    pub mod hr_api;
 }
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
 use kiosk_core::documents::{EventDocument, actor_id};
 use kiosk_core::ids::EventId;
-use kiosk_sync_server::hr::accounts::{HrUser, Role};
-use kiosk_sync_server::{AppState, router};
+use kiosk_sync_server::AppState;
+use kiosk_sync_server::hr::accounts::Role;
 use serde_json::{Value, json};
 use support::console_browser::{Browser, PASSWORD, user_with};
-use tower::ServiceExt;
+use support::hr_api::{self, Answer, ApiSession as Session};
 
 fn relay() -> AppState {
     AppState::demo_in_memory().expect("relay")
 }
 
-struct Answer {
-    status: StatusCode,
-    body: Value,
-}
-
-/// A logged-in API session: its user, cookie and CSRF token.
-struct Session {
-    user: HrUser,
-    cookie: String,
-    csrf: String,
-}
-
+/// Sends a request through the router, as `session`'s user if given.
 async fn call(
     state: &AppState,
     method: &str,
@@ -40,63 +29,14 @@ async fn call(
     session: Option<&Session>,
     body: Option<Value>,
 ) -> Answer {
-    let mut request = Request::builder().method(method).uri(path);
-    if let Some(session) = session {
-        request = request
-            .header(header::COOKIE, &session.cookie)
-            .header("x-csrf-token", &session.csrf);
-    }
-    let request = match body {
-        Some(body) => request
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(body.to_string())),
-        None => request.body(Body::empty()),
-    }
-    .expect("request");
-    let response = router(state.clone())
-        .oneshot(request)
-        .await
-        .expect("answer");
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .expect("body");
-    Answer {
-        status,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    }
+    let headers = session.map(Session::headers);
+    let headers: &[(&str, &str)] = headers.as_ref().map_or(&[], |h| h);
+    hr_api::call(state, method, path, headers, body).await
 }
 
 /// A user with `roles` and their own password, logged in through the API.
 async fn session(state: &AppState, username: &str, roles: Vec<Role>) -> Session {
-    let user = user_with(state, username, roles);
-    let request = Request::post("/api/v1/login")
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(
-            json!({ "username": username, "password": PASSWORD }).to_string(),
-        ))
-        .expect("request");
-    let response = router(state.clone())
-        .oneshot(request)
-        .await
-        .expect("answer");
-    assert_eq!(response.status(), StatusCode::OK);
-    let cookie = response
-        .headers()
-        .get(header::SET_COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|c| c.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .expect("body");
-    let body: Value = serde_json::from_slice(&bytes).expect("JSON");
-    Session {
-        user,
-        cookie,
-        csrf: body["csrf_token"].as_str().expect("CSRF token").to_owned(),
-    }
+    Session::log_in(state, username, roles).await
 }
 
 /// A new event's body: a two-day fair with the demo form's lists and notices.
@@ -126,15 +66,25 @@ fn update_of(event: &Value) -> Value {
     })
 }
 
+/// Creates an event from `body` as `admin`.
+async fn create(state: &AppState, admin: &Session, body: Value) -> Answer {
+    call(state, "POST", "/api/v1/events", Some(admin), Some(body)).await
+}
+
+/// Saves `body` to the event `host-fair-2026` as `admin`.
+async fn save(state: &AppState, admin: &Session, body: Value) -> Answer {
+    let path = "/api/v1/events/host-fair-2026";
+    call(state, "PUT", path, Some(admin), Some(body)).await
+}
+
+/// Publishes the event `host-fair-2026` from the heads in `body` as `admin`.
+async fn publish(state: &AppState, admin: &Session, body: Value) -> Answer {
+    let path = "/api/v1/events/host-fair-2026/publish";
+    call(state, "POST", path, Some(admin), Some(body)).await
+}
+
 async fn created(state: &AppState, admin: &Session, id: &str) -> Value {
-    let answer = call(
-        state,
-        "POST",
-        "/api/v1/events",
-        Some(admin),
-        Some(new_event(id)),
-    )
-    .await;
+    let answer = create(state, admin, new_event(id)).await;
     assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
     answer.body
 }
@@ -150,6 +100,21 @@ async fn read(state: &AppState, admin: &Session, id: &str) -> Value {
     .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     answer.body
+}
+
+/// An admin, Anna, logged in, and the event `host-fair-2026` as she created it.
+async fn admin_with_event(state: &AppState) -> (Session, Value) {
+    let admin = session(state, "anna.admin", vec![Role::Admin]).await;
+    let event = created(state, &admin, "host-fair-2026").await;
+    (admin, event)
+}
+
+/// Two admins, Anna and Bo, logged in; Anna has created the event `host-fair-2026`.
+async fn two_admins(state: &AppState) -> (Session, Session) {
+    let anna = session(state, "anna.admin", vec![Role::Admin]).await;
+    let bo = session(state, "bo.admin", vec![Role::Admin]).await;
+    created(state, &anna, "host-fair-2026").await;
+    (anna, bo)
 }
 
 /// The event's Automerge document as the relay holds it.
@@ -172,8 +137,7 @@ fn refusal(answer: &Answer) -> (StatusCode, &str) {
 #[tokio::test]
 async fn an_event_created_edited_and_published_is_served_to_tablets_in_its_new_version() {
     let state = relay();
-    let admin = session(&state, "anna.admin", vec![Role::Admin]).await;
-    let event = created(&state, &admin, "host-fair-2026").await;
+    let (admin, event) = admin_with_event(&state).await;
     assert_eq!(event["current_version"], Value::Null);
     assert_eq!(event["published"], json!([]));
     let tablet_form = call(&state, "GET", "/v1/events/host-fair-2026/form", None, None).await;
@@ -189,27 +153,13 @@ async fn an_event_created_edited_and_published_is_served_to_tablets_in_its_new_v
     let mut update = update_of(&event);
     update["venue"] = json!("Norrköping, Arbetets museum");
     update["draft_form"]["max_interests"] = json!(2);
-    let saved = call(
-        &state,
-        "PUT",
-        "/api/v1/events/host-fair-2026",
-        Some(&admin),
-        Some(update),
-    )
-    .await;
+    let saved = save(&state, &admin, update).await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
     assert_eq!(saved.body["venue"], "Norrköping, Arbetets museum");
     assert_eq!(saved.body["merged_concurrent"], false);
     assert_ne!(saved.body["heads"], event["heads"]);
 
-    let published = call(
-        &state,
-        "POST",
-        "/api/v1/events/host-fair-2026/publish",
-        Some(&admin),
-        Some(json!({ "heads": saved.body["heads"] })),
-    )
-    .await;
+    let published = publish(&state, &admin, json!({ "heads": saved.body["heads"] })).await;
     assert_eq!(published.status, StatusCode::OK, "{}", published.body);
     let version = published.body["version"].as_str().expect("a version");
     assert_eq!(published.body["form"]["max_interests"], 2);
@@ -253,9 +203,7 @@ async fn an_event_created_edited_and_published_is_served_to_tablets_in_its_new_v
 #[tokio::test]
 async fn two_admins_editing_from_the_same_heads_both_keep_their_changes() {
     let state = relay();
-    let anna = session(&state, "anna.admin", vec![Role::Admin]).await;
-    let bo = session(&state, "bo.admin", vec![Role::Admin]).await;
-    created(&state, &anna, "host-fair-2026").await;
+    let (anna, bo) = two_admins(&state).await;
     // Both read the event at the same heads.
     let seen_by_anna = read(&state, &anna, "host-fair-2026").await;
     let seen_by_bo = read(&state, &bo, "host-fair-2026").await;
@@ -263,28 +211,14 @@ async fn two_admins_editing_from_the_same_heads_both_keep_their_changes() {
 
     let mut venue = update_of(&seen_by_anna);
     venue["venue"] = json!("Linköping, Konsert & Kongress");
-    let first = call(
-        &state,
-        "PUT",
-        "/api/v1/events/host-fair-2026",
-        Some(&anna),
-        Some(venue),
-    )
-    .await;
+    let first = save(&state, &anna, venue).await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.body);
     assert_eq!(first.body["merged_concurrent"], false);
 
     let mut name_and_area = update_of(&seen_by_bo);
     name_and_area["name"]["en"] = json!("Autumn Careers Fair 2026");
     name_and_area["draft_form"]["interest_areas"][1]["label"]["en"] = json!("Asylum case officer");
-    let second = call(
-        &state,
-        "PUT",
-        "/api/v1/events/host-fair-2026",
-        Some(&bo),
-        Some(name_and_area),
-    )
-    .await;
+    let second = save(&state, &bo, name_and_area).await;
     assert_eq!(second.status, StatusCode::OK, "{}", second.body);
     assert_eq!(second.body["merged_concurrent"], true);
 
@@ -309,16 +243,8 @@ async fn two_admins_editing_from_the_same_heads_both_keep_their_changes() {
 #[tokio::test]
 async fn edits_after_publishing_make_a_new_version_and_the_old_one_stays_byte_identical() {
     let state = relay();
-    let admin = session(&state, "anna.admin", vec![Role::Admin]).await;
-    let event = created(&state, &admin, "host-fair-2026").await;
-    let first = call(
-        &state,
-        "POST",
-        "/api/v1/events/host-fair-2026/publish",
-        Some(&admin),
-        Some(json!({ "heads": event["heads"] })),
-    )
-    .await;
+    let (admin, event) = admin_with_event(&state).await;
+    let first = publish(&state, &admin, json!({ "heads": event["heads"] })).await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.body);
     let old_version = first.body["version"].as_str().expect("version").to_owned();
     let id = EventId::parse("host-fair-2026").expect("slug");
@@ -331,25 +257,11 @@ async fn edits_after_publishing_make_a_new_version_and_the_old_one_stays_byte_id
 
     let mut update = update_of(&read(&state, &admin, "host-fair-2026").await);
     update["draft_form"]["privacy_notice"]["en"] = json!("A reworded privacy notice.");
-    let saved = call(
-        &state,
-        "PUT",
-        "/api/v1/events/host-fair-2026",
-        Some(&admin),
-        Some(update),
-    )
-    .await;
+    let saved = save(&state, &admin, update).await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
     assert_eq!(saved.body["current_version"], old_version.as_str());
     assert_ne!(saved.body["draft_version"], old_version.as_str());
-    let second = call(
-        &state,
-        "POST",
-        "/api/v1/events/host-fair-2026/publish",
-        Some(&admin),
-        Some(json!({ "heads": saved.body["heads"] })),
-    )
-    .await;
+    let second = publish(&state, &admin, json!({ "heads": saved.body["heads"] })).await;
     assert_eq!(second.status, StatusCode::OK, "{}", second.body);
     assert_ne!(second.body["version"], old_version.as_str());
 
@@ -364,20 +276,12 @@ async fn edits_after_publishing_make_a_new_version_and_the_old_one_stays_byte_id
 #[tokio::test]
 async fn unknown_or_stale_heads_are_refused_with_409_and_nothing_changes() {
     let state = relay();
-    let admin = session(&state, "anna.admin", vec![Role::Admin]).await;
-    let event = created(&state, &admin, "host-fair-2026").await;
+    let (admin, event) = admin_with_event(&state).await;
 
     let mut unknown = update_of(&event);
     unknown["heads"] = json!(["00".repeat(32)]);
     unknown["venue"] = json!("Elsewhere");
-    let answer = call(
-        &state,
-        "PUT",
-        "/api/v1/events/host-fair-2026",
-        Some(&admin),
-        Some(unknown),
-    )
-    .await;
+    let answer = save(&state, &admin, unknown).await;
     assert_eq!(refusal(&answer), (StatusCode::CONFLICT, "unknown_heads"));
     assert!(
         answer.body["message"]
@@ -385,15 +289,8 @@ async fn unknown_or_stale_heads_are_refused_with_409_and_nothing_changes() {
             .unwrap_or("")
             .contains("reload")
     );
-    let publish = call(
-        &state,
-        "POST",
-        "/api/v1/events/host-fair-2026/publish",
-        Some(&admin),
-        Some(json!({ "heads": ["11".repeat(32)] })),
-    )
-    .await;
-    assert_eq!(refusal(&publish), (StatusCode::CONFLICT, "unknown_heads"));
+    let published = publish(&state, &admin, json!({ "heads": ["11".repeat(32)] })).await;
+    assert_eq!(refusal(&published), (StatusCode::CONFLICT, "unknown_heads"));
     assert_eq!(read(&state, &admin, "host-fair-2026").await, event);
     let elsewhere = call(
         &state,
@@ -411,26 +308,12 @@ async fn unknown_or_stale_heads_are_refused_with_409_and_nothing_changes() {
     // The same admin saving again from a page older than their own last save.
     let mut first = update_of(&event);
     first["venue"] = json!("Hall A");
-    let saved = call(
-        &state,
-        "PUT",
-        "/api/v1/events/host-fair-2026",
-        Some(&admin),
-        Some(first),
-    )
-    .await;
+    let saved = save(&state, &admin, first).await;
     assert_eq!(saved.status, StatusCode::OK);
     let after_save = read(&state, &admin, "host-fair-2026").await;
     let mut stale = update_of(&event);
     stale["venue"] = json!("Hall B");
-    let answer = call(
-        &state,
-        "PUT",
-        "/api/v1/events/host-fair-2026",
-        Some(&admin),
-        Some(stale),
-    )
-    .await;
+    let answer = save(&state, &admin, stale).await;
     assert_eq!(refusal(&answer), (StatusCode::CONFLICT, "stale_heads"));
     assert_eq!(read(&state, &admin, "host-fair-2026").await, after_save);
 }
@@ -438,8 +321,7 @@ async fn unknown_or_stale_heads_are_refused_with_409_and_nothing_changes() {
 #[tokio::test]
 async fn invalid_input_is_refused_with_422_naming_the_field_and_nothing_changes() {
     let state = relay();
-    let admin = session(&state, "anna.admin", vec![Role::Admin]).await;
-    let event = created(&state, &admin, "host-fair-2026").await;
+    let (admin, event) = admin_with_event(&state).await;
     let listed_before = call(&state, "GET", "/api/v1/events", Some(&admin), None).await;
 
     let edit = |change: &dyn Fn(&mut Value)| {
@@ -467,14 +349,7 @@ async fn invalid_input_is_refused_with_422_naming_the_field_and_nothing_changes(
         ),
     ];
     for (body, field) in cases {
-        let answer = call(
-            &state,
-            "PUT",
-            "/api/v1/events/host-fair-2026",
-            Some(&admin),
-            Some(body),
-        )
-        .await;
+        let answer = save(&state, &admin, body).await;
         assert_eq!(
             refusal(&answer),
             (StatusCode::UNPROCESSABLE_ENTITY, "invalid_event"),
@@ -488,14 +363,7 @@ async fn invalid_input_is_refused_with_422_naming_the_field_and_nothing_changes(
 
     let mut bad_slug = new_event("Bad Slug");
     bad_slug["id"] = json!("Bad Slug");
-    let answer = call(
-        &state,
-        "POST",
-        "/api/v1/events",
-        Some(&admin),
-        Some(bad_slug),
-    )
-    .await;
+    let answer = create(&state, &admin, bad_slug).await;
     assert_eq!(
         refusal(&answer),
         (StatusCode::UNPROCESSABLE_ENTITY, "invalid_event")
@@ -506,25 +374,11 @@ async fn invalid_input_is_refused_with_422_naming_the_field_and_nothing_changes(
             .unwrap_or("")
             .starts_with("invalid event: id:")
     );
-    let taken = call(
-        &state,
-        "POST",
-        "/api/v1/events",
-        Some(&admin),
-        Some(new_event("host-fair-2026")),
-    )
-    .await;
+    let taken = create(&state, &admin, new_event("host-fair-2026")).await;
     assert_eq!(refusal(&taken), (StatusCode::CONFLICT, "event_exists"));
     let mut published_sent = update_of(&event);
     published_sent["current_version"] = json!("ab".repeat(32));
-    let answer = call(
-        &state,
-        "PUT",
-        "/api/v1/events/host-fair-2026",
-        Some(&admin),
-        Some(published_sent),
-    )
-    .await;
+    let answer = save(&state, &admin, published_sent).await;
     assert_eq!(
         refusal(&answer),
         (StatusCode::BAD_REQUEST, "malformed_body")
@@ -537,8 +391,7 @@ async fn invalid_input_is_refused_with_422_naming_the_field_and_nothing_changes(
 #[tokio::test]
 async fn recruiters_and_archivists_are_refused_with_missing_role() {
     let state = relay();
-    let admin = session(&state, "anna.admin", vec![Role::Admin]).await;
-    let event = created(&state, &admin, "host-fair-2026").await;
+    let (admin, event) = admin_with_event(&state).await;
     for (username, role) in [
         ("rut.rekryterare", Role::Recruiter),
         ("arvid", Role::Archivist),
@@ -772,14 +625,7 @@ async fn a_console_save_merged_with_someone_elses_change_says_both_are_kept() {
     let bo = session(&state, "bo.admin", vec![Role::Admin]).await;
     let mut rename = update_of(&read(&state, &bo, "host-fair-2026").await);
     rename["name"]["en"] = json!("Autumn Careers Fair");
-    let answer = call(
-        &state,
-        "PUT",
-        "/api/v1/events/host-fair-2026",
-        Some(&bo),
-        Some(rename),
-    )
-    .await;
+    let answer = save(&state, &bo, rename).await;
     assert_eq!(answer.status, StatusCode::OK);
 
     // Anna's page still shows the old English name; she changes only the venue.
@@ -945,7 +791,7 @@ async fn the_largest_valid_event_fits_through_the_api_and_the_console_form() {
             .map(|i| json!({ "code": format!("omrade-{i:03}"), "label": { "sv": format!("Område {i} åäö"), "en": format!("Area {i}") } }))
             .collect::<Vec<_>>()
     );
-    let answer = call(&state, "POST", "/api/v1/events", Some(&admin), Some(body)).await;
+    let answer = create(&state, &admin, body).await;
     assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
 
     user_with(&state, "bo.admin", vec![Role::Admin]);
@@ -980,4 +826,38 @@ async fn the_largest_valid_event_fits_through_the_api_and_the_console_form() {
         .expect("created");
     assert_eq!(stored.draft_form.interest_areas.len(), 100);
     assert_eq!(stored.draft_form.privacy_notice.sv.chars().count(), 5_000);
+}
+
+#[tokio::test]
+async fn publishing_refuses_a_draft_changed_since_it_was_read_but_not_other_changes() {
+    let state = relay();
+    let (anna, bo) = two_admins(&state).await;
+    let seen_by_anna = read(&state, &anna, "host-fair-2026").await;
+
+    // Bo rewords the privacy notice after Anna read the event: Anna's publish would freeze
+    // a notice she never saw, so it is refused and nothing is published.
+    let mut notice = update_of(&read(&state, &bo, "host-fair-2026").await);
+    notice["draft_form"]["privacy_notice"]["sv"] = json!("Vi sparar din anmälan i två år.");
+    let saved = save(&state, &bo, notice).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let heads = json!({ "heads": seen_by_anna["heads"] });
+    let refused = publish(&state, &anna, heads).await;
+    assert_eq!(refusal(&refused), (StatusCode::CONFLICT, "draft_changed"));
+    let after = read(&state, &anna, "host-fair-2026").await;
+    assert_eq!(after["published"].as_array().map(Vec::len), Some(0));
+    assert_eq!(after["current_version"], Value::Null);
+
+    // Read again, and a venue change by Bo in between does not stop the publish.
+    let seen_again = read(&state, &anna, "host-fair-2026").await;
+    let mut venue = update_of(&seen_again);
+    venue["venue"] = json!("Norrköping, Arbetets museum");
+    let saved = save(&state, &bo, venue).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let published = publish(&state, &anna, json!({ "heads": seen_again["heads"] })).await;
+    assert_eq!(published.status, StatusCode::OK, "{}", published.body);
+    assert_eq!(published.body["merged_concurrent"], true);
+    assert_eq!(
+        published.body["form"]["privacy_notice"]["sv"],
+        "Vi sparar din anmälan i två år."
+    );
 }

@@ -6,10 +6,10 @@
 
 mod support {
     pub mod console_browser;
+    pub mod hr_api;
 }
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
 use kiosk_core::capture::sign_and_seal;
 use kiosk_core::documents::RegistrationDocument;
 use kiosk_core::generator::RegistrationGenerator;
@@ -19,15 +19,13 @@ use kiosk_core::protocol::ErrorCode;
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_core::validation::validate;
 use kiosk_sync_server::hr::accounts::Role;
-use kiosk_sync_server::hr::sessions;
 use kiosk_sync_server::storage::{
-    Accessor, Credential, CredentialKind, IngestBatch, IngestItem, IngestOutcome, RelayStore,
-    enroll_for_tests,
+    IngestItem, IngestOutcome, RelayStore, enroll_for_tests, ingest_for_tests,
 };
-use kiosk_sync_server::{AppState, now_ms, router};
+use kiosk_sync_server::{AppState, now_ms};
 use serde_json::{Value, json};
 use support::console_browser::{Browser, PASSWORD, user_with};
-use tower::ServiceExt;
+use support::hr_api::{self, Answer};
 
 const DEMO: &str = kiosk_core::demo::DEMO_EVENT_ID;
 
@@ -111,55 +109,26 @@ impl Relay {
         };
         let device_key = self.kiosk.public_key().to_bytes();
         self.seq += 1;
-        let outcome = self
-            .store()
-            .ingest(&IngestBatch {
-                device_key,
-                seq: self.seq,
-                received_at: now_ms(),
-                items: vec![IngestItem::Quarantine {
-                    doc_id: registration.id.to_string(),
-                    sealed,
-                    change_hashes: hashes.iter().map(|h| h.0).collect(),
-                    code: ErrorCode::Revoked,
-                    journal_seq: None,
-                }],
-                accessor: Accessor::Device {
-                    device_key,
-                    recruiter: None,
-                },
-                pull: None,
-            })
-            .expect("ingested");
+        let quarantined = IngestItem::Quarantine {
+            doc_id: registration.id.to_string(),
+            sealed,
+            change_hashes: hashes.iter().map(|h| h.0).collect(),
+            code: ErrorCode::Revoked,
+            journal_seq: None,
+        };
+        let outcome = ingest_for_tests(
+            self.store(),
+            device_key,
+            self.seq,
+            now_ms(),
+            vec![quarantined],
+        );
         assert!(matches!(outcome, IngestOutcome::Committed { .. }));
         registration.id.to_string()
     }
 
     async fn call(&self, method: &str, path: &str, bearer: &str, body: Option<Value>) -> Answer {
-        let request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(header::AUTHORIZATION, bearer);
-        let request = match body {
-            Some(body) => request
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(body.to_string())),
-            None => request.body(Body::empty()),
-        }
-        .expect("request");
-        let response = router(self.state.clone())
-            .oneshot(request)
-            .await
-            .expect("answer");
-        let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-            .await
-            .expect("body");
-        Answer {
-            status,
-            text: String::from_utf8_lossy(&bytes).into_owned(),
-            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        }
+        hr_api::call_as(&self.state, method, path, bearer, body).await
     }
 
     /// The quarantine list as the archivist sees it.
@@ -194,53 +163,23 @@ impl Relay {
         .await
     }
 
+    /// Whether the relay holds registration `doc_id` among its registrations.
+    fn is_stored(&self, doc_id: &str) -> bool {
+        self.store()
+            .stored_registration(doc_id)
+            .expect("read")
+            .is_some()
+    }
+
     /// The access-log actions about `doc_id` by `username`.
     fn logged(&self, doc_id: &str, username: &str) -> Vec<&'static str> {
-        self.store()
-            .access_log_entries(0, 10_000)
-            .expect("log")
-            .into_iter()
-            .filter(|(_, e)| {
-                e.doc_id == doc_id && e.accessor == Accessor::Operator(format!("hr:{username}"))
-            })
-            .map(|(_, e)| e.action.as_str())
-            .collect()
+        hr_api::logged(self.store(), doc_id, username)
     }
 }
 
 /// A user with `role` and an API token; returns the `Authorization` header value.
 fn bearer(state: &AppState, username: &str, role: Role) -> String {
-    let user = user_with(state, username, vec![role]);
-    let token = sessions::new_secret();
-    let now = now_ms();
-    state
-        .store
-        .put_hr_credential(
-            &sessions::secret_hash(&token),
-            &Credential {
-                kind: CredentialKind::ApiToken,
-                user_id: user.id,
-                csrf_hash: None,
-                expires_at: now + 3_600_000,
-                last_used_at: now,
-            },
-            Some("test"),
-            now,
-        )
-        .expect("token");
-    format!("Bearer {token}")
-}
-
-struct Answer {
-    status: StatusCode,
-    text: String,
-    body: Value,
-}
-
-impl Answer {
-    fn code(&self) -> Option<&str> {
-        self.body["code"].as_str()
-    }
+    hr_api::bearer(state, &user_with(state, username, vec![role]))
 }
 
 #[tokio::test]
@@ -263,13 +202,7 @@ async fn accepting_an_authentic_capture_merges_it_into_the_registrations() {
         hex::encode(relay.kiosk.public_key().to_bytes())
     );
     assert_eq!(capture["review"], Value::Null);
-    assert!(
-        relay
-            .store()
-            .stored_registration(&doc)
-            .expect("read")
-            .is_none()
-    );
+    assert!(!relay.is_stored(&doc));
 
     let id = capture["id"].as_u64().expect("id");
     let accepted = relay
@@ -312,13 +245,7 @@ async fn a_capture_kept_apart_stays_out_of_the_registrations_and_a_decision_is_f
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     assert_eq!(answer.body["review"]["decision"], "kept_apart");
     assert_eq!(answer.body["review"]["reason"], "Okänd besökare.");
-    assert!(
-        relay
-            .store()
-            .stored_registration(&kept)
-            .expect("read")
-            .is_none()
-    );
+    assert!(!relay.is_stored(&kept));
     let registrations = relay
         .call("GET", "/api/v1/registrations", &relay.arvid, None)
         .await;
@@ -333,13 +260,7 @@ async fn a_capture_kept_apart_stays_out_of_the_registrations_and_a_decision_is_f
             "{decision}"
         );
     }
-    assert!(
-        relay
-            .store()
-            .stored_registration(&kept)
-            .expect("read")
-            .is_none()
-    );
+    assert!(!relay.is_stored(&kept));
     assert_eq!(
         relay.logged(&kept, "arvid"),
         ["change"],
@@ -354,13 +275,7 @@ async fn a_capture_kept_apart_stays_out_of_the_registrations_and_a_decision_is_f
     );
     let again = relay.review(id, "keep_apart", "Ändrade mig.").await;
     assert_eq!(again.code(), Some("already_reviewed"));
-    assert!(
-        relay
-            .store()
-            .stored_registration(&accepted)
-            .expect("read")
-            .is_some()
-    );
+    assert!(relay.is_stored(&accepted));
 }
 
 #[tokio::test]
@@ -387,13 +302,7 @@ async fn a_capture_that_is_not_authentic_or_valid_cannot_be_accepted_but_can_be_
             "{kind:?} names why: {}",
             refused.body
         );
-        assert!(
-            relay
-                .store()
-                .stored_registration(&doc)
-                .expect("read")
-                .is_none()
-        );
+        assert!(!relay.is_stored(&doc));
         assert!(relay.logged(&doc, "arvid").is_empty(), "nothing recorded");
         let kept = relay.review(id, "keep_apart", "Kan inte godtas.").await;
         assert_eq!(kept.status, StatusCode::OK, "{kind:?}");
@@ -451,13 +360,7 @@ async fn only_archivists_review_and_bad_input_is_refused_naming_its_field() {
         Value::Null,
         "nothing recorded"
     );
-    assert!(
-        relay
-            .store()
-            .stored_registration(&doc)
-            .expect("read")
-            .is_none()
-    );
+    assert!(!relay.is_stored(&doc));
     let unknown = relay.review(id + 1000, "keep_apart", "Finns inte.").await;
     assert_eq!(
         (unknown.status, unknown.code()),
@@ -530,13 +433,7 @@ async fn the_quarantine_page_reviews_a_capture_and_then_shows_the_decision() {
         !page.body.contains(&radio),
         "a reviewed capture has no form"
     );
-    assert!(
-        relay
-            .store()
-            .stored_registration(&doc)
-            .expect("read")
-            .is_some()
-    );
+    assert!(relay.is_stored(&doc));
 
     let again = browser
         .post(

@@ -6,10 +6,10 @@
 
 mod support {
     pub mod console_browser;
+    pub mod hr_api;
 }
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
 use kiosk_core::documents::{RegistrationDocument, actor_id};
 use kiosk_core::generator::RegistrationGenerator;
 use kiosk_core::ids::{DeviceId, EventId};
@@ -17,15 +17,14 @@ use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_core::registration::Registration;
 use kiosk_core::validation::validate;
 use kiosk_sync_server::hr::accounts::{HrUser, Role};
-use kiosk_sync_server::hr::sessions;
 use kiosk_sync_server::storage::{
-    Accessor, Credential, CredentialKind, IngestBatch, IngestItem, IngestOutcome, PullPage,
-    PullQuery, PullScope, RelayStore, enroll_for_tests,
+    Accessor, IngestBatch, IngestOutcome, PullPage, PullQuery, PullScope, RelayStore,
+    capture_for_tests, enroll_for_tests, ingest_for_tests,
 };
-use kiosk_sync_server::{AppState, now_ms, router};
+use kiosk_sync_server::{AppState, now_ms};
 use serde_json::{Value, json};
 use support::console_browser::{Browser, PASSWORD, user_with};
-use tower::ServiceExt;
+use support::hr_api::{self, Answer, bearer};
 
 const DEMO: &str = kiosk_core::demo::DEMO_EVENT_ID;
 const OTHER_EVENT: &str = "goteborg-fair-2026";
@@ -77,38 +76,15 @@ impl Relay {
         let mut registration: Registration =
             validate(&input, self.generator.event(), &context).expect("valid");
         registration.event_id = EventId::parse(event).expect("event id");
-        let mut document = RegistrationDocument::create(
-            &registration,
-            &self.kiosk.verifying_key(),
-            registration.captured_at,
-        )
-        .expect("document");
+        let key = self.kiosk.verifying_key();
         self.seq += 1;
-        let outcome = self
-            .store()
-            .ingest(&IngestBatch {
-                device_key: self.kiosk.verifying_key().to_bytes(),
-                seq: self.seq,
-                received_at: now_ms(),
-                items: vec![IngestItem::Store {
-                    doc_id: registration.id.to_string(),
-                    event_id: event.to_owned(),
-                    change_hashes: document.change_hashes().iter().map(|h| h.0).collect(),
-                    document: document.save_changes(),
-                    capture_signature: vec![0; 64],
-                    receipt_code: kiosk_core::capture::receipt_code::for_registration(
-                        &registration.id,
-                    ),
-                    restricted: registration.restricted,
-                    journal_seq: None,
-                }],
-                accessor: Accessor::Device {
-                    device_key: self.kiosk.verifying_key().to_bytes(),
-                    recruiter: None,
-                },
-                pull: None,
-            })
-            .expect("ingested");
+        let outcome = ingest_for_tests(
+            self.store(),
+            key.to_bytes(),
+            self.seq,
+            now_ms(),
+            vec![capture_for_tests(&registration, &key)],
+        );
         assert!(matches!(outcome, IngestOutcome::Committed { .. }));
         registration.id.to_string()
     }
@@ -124,23 +100,8 @@ impl Relay {
                     .expect("assign")
             );
         }
-        let token = sessions::new_secret();
-        let now = now_ms();
-        self.store()
-            .put_hr_credential(
-                &sessions::secret_hash(&token),
-                &Credential {
-                    kind: CredentialKind::ApiToken,
-                    user_id: user.id,
-                    csrf_hash: None,
-                    expires_at: now + 3_600_000,
-                    last_used_at: now,
-                },
-                Some("test"),
-                now,
-            )
-            .expect("token");
-        (user, format!("Bearer {token}"))
+        let bearer = bearer(&self.state, &user);
+        (user, bearer)
     }
 
     fn clear(&self, user: &HrUser) {
@@ -151,43 +112,31 @@ impl Relay {
         );
     }
 
+    /// Sends an edit of record `doc` (`notes`, `rating` or `status`) as `bearer`.
+    async fn edit(&self, method: &str, doc: &str, edit: &str, bearer: &str, body: Value) -> Answer {
+        let path = format!("/api/v1/registrations/{doc}/{edit}");
+        self.call(method, &path, bearer, Some(body)).await
+    }
+
+    /// Adds a note with `text` to record `doc` as `bearer`.
+    async fn add_note(&self, doc: &str, bearer: &str, text: &str) -> Answer {
+        let body = json!({ "text": text });
+        self.edit("POST", doc, "notes", bearer, body).await
+    }
+
+    /// Sets record `doc`'s status as `bearer`.
+    async fn set_status(&self, doc: &str, bearer: &str, status: &str) -> Answer {
+        let body = json!({ "status": status });
+        self.edit("PUT", doc, "status", bearer, body).await
+    }
+
     async fn call(&self, method: &str, path: &str, bearer: &str, body: Option<Value>) -> Answer {
-        let request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(header::AUTHORIZATION, bearer);
-        let request = match body {
-            Some(body) => request
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(body.to_string())),
-            None => request.body(Body::empty()),
-        }
-        .expect("request");
-        let response = router(self.state.clone())
-            .oneshot(request)
-            .await
-            .expect("answer");
-        let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-            .await
-            .expect("body");
-        Answer {
-            status,
-            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        }
+        hr_api::call_as(&self.state, method, path, bearer, body).await
     }
 
     /// The actions the access log holds about `doc_id` by `username`, in order.
     fn logged(&self, doc_id: &str, username: &str) -> Vec<&'static str> {
-        self.store()
-            .access_log_entries(0, 10_000)
-            .expect("log")
-            .into_iter()
-            .filter(|(_, e)| {
-                e.doc_id == doc_id && e.accessor == Accessor::Operator(format!("hr:{username}"))
-            })
-            .map(|(_, e)| e.action.as_str())
-            .collect()
+        hr_api::logged(self.store(), doc_id, username)
     }
 
     /// Every change the relay holds of `doc_id`.
@@ -200,15 +149,14 @@ impl Relay {
     }
 }
 
-struct Answer {
-    status: StatusCode,
-    body: Value,
-}
-
-impl Answer {
-    fn code(&self) -> Option<&str> {
-        self.body["code"].as_str()
-    }
+/// The ids of the registrations a list answered with, in order.
+fn ids(answer: &Answer) -> Vec<String> {
+    answer.body["registrations"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["id"].as_str().expect("id").to_owned())
+        .collect()
 }
 
 #[tokio::test]
@@ -218,14 +166,7 @@ async fn a_recruiter_adds_a_note_rates_and_sets_the_status_and_the_detail_shows_
     let (_, rut) = relay.user("rut", vec![Role::Recruiter], &[DEMO]);
     let path = format!("/api/v1/registrations/{doc}");
 
-    let note = relay
-        .call(
-            "POST",
-            &format!("{path}/notes"),
-            &rut,
-            Some(json!({ "text": "  Ring efter mässan. " })),
-        )
-        .await;
+    let note = relay.add_note(&doc, &rut, "  Ring efter mässan. ").await;
     assert_eq!(note.status, StatusCode::CREATED, "{}", note.body);
     assert_eq!(note.body["note"]["author"], "rut");
     assert_eq!(note.body["note"]["text"], "Ring efter mässan.");
@@ -236,23 +177,11 @@ async fn a_recruiter_adds_a_note_rates_and_sets_the_status_and_the_detail_shows_
     );
     assert!(note.body["note"]["written_at"].as_i64().is_some());
     let rated = relay
-        .call(
-            "PUT",
-            &format!("{path}/rating"),
-            &rut,
-            Some(json!({ "score": 4 })),
-        )
+        .edit("PUT", &doc, "rating", &rut, json!({ "score": 4 }))
         .await;
     assert_eq!(rated.status, StatusCode::OK, "{}", rated.body);
     assert_eq!(rated.body, json!({ "rater": "rut", "score": 4 }));
-    let status = relay
-        .call(
-            "PUT",
-            &format!("{path}/status"),
-            &rut,
-            Some(json!({ "status": "contacted" })),
-        )
-        .await;
+    let status = relay.set_status(&doc, &rut, "contacted").await;
     assert_eq!(status.status, StatusCode::OK, "{}", status.body);
 
     let detail = relay.call("GET", &path, &rut, None).await;
@@ -264,22 +193,10 @@ async fn a_recruiter_adds_a_note_rates_and_sets_the_status_and_the_detail_shows_
 
     // Clearing the rating removes it; the same status again changes (and logs) nothing.
     let cleared = relay
-        .call(
-            "PUT",
-            &format!("{path}/rating"),
-            &rut,
-            Some(json!({ "score": null })),
-        )
+        .edit("PUT", &doc, "rating", &rut, json!({ "score": null }))
         .await;
     assert_eq!(cleared.status, StatusCode::OK);
-    let again = relay
-        .call(
-            "PUT",
-            &format!("{path}/status"),
-            &rut,
-            Some(json!({ "status": "contacted" })),
-        )
-        .await;
+    let again = relay.set_status(&doc, &rut, "contacted").await;
     assert_eq!(again.status, StatusCode::OK);
     let detail = relay.call("GET", &path, &rut, None).await;
     assert_eq!(detail.body["ratings"], json!({}));
@@ -295,23 +212,8 @@ async fn the_list_filters_by_the_status_hr_set() {
     let chosen = relay.capture("Signe", false, DEMO);
     let other = relay.capture("Tove", false, DEMO);
     let (_, rut) = relay.user("rut", vec![Role::Recruiter], &[DEMO]);
-    let set = relay
-        .call(
-            "PUT",
-            &format!("/api/v1/registrations/{chosen}/status"),
-            &rut,
-            Some(json!({ "status": "shortlisted" })),
-        )
-        .await;
+    let set = relay.set_status(&chosen, &rut, "shortlisted").await;
     assert_eq!(set.status, StatusCode::OK);
-    let ids = |answer: &Answer| -> Vec<String> {
-        answer.body["registrations"]
-            .as_array()
-            .expect("rows")
-            .iter()
-            .map(|r| r["id"].as_str().expect("id").to_owned())
-            .collect()
-    };
     let shortlisted = relay
         .call(
             "GET",
@@ -337,14 +239,7 @@ async fn an_hr_edit_is_authored_by_the_users_own_actor_key() {
     let doc = relay.capture("Signe", false, DEMO);
     let (user, rut) = relay.user("rut", vec![Role::Recruiter], &[DEMO]);
     let before = relay.changes(&doc);
-    let answer = relay
-        .call(
-            "POST",
-            &format!("/api/v1/registrations/{doc}/notes"),
-            &rut,
-            Some(json!({ "text": "Bra samtal." })),
-        )
-        .await;
+    let answer = relay.add_note(&doc, &rut, "Bra samtal.").await;
     assert_eq!(answer.status, StatusCode::CREATED);
 
     let added = relay.changes(&doc)[before.len()..].to_vec();
@@ -396,14 +291,7 @@ async fn a_recruiter_of_another_event_is_refused_logged_and_nothing_is_written()
 
     // An archivist reads every record but edits none.
     let (_, arvid) = relay.user("arvid", vec![Role::Archivist], &[]);
-    let refused = relay
-        .call(
-            "PUT",
-            &format!("{path}/status"),
-            &arvid,
-            Some(json!({ "status": "hired" })),
-        )
-        .await;
+    let refused = relay.set_status(&doc, &arvid, "hired").await;
     assert_eq!(
         (refused.status, refused.code()),
         (StatusCode::FORBIDDEN, Some("missing_role"))
@@ -417,10 +305,7 @@ async fn a_restricted_record_is_edited_only_with_the_clearance() {
     let doc = relay.capture("Tove", true, DEMO);
     let (rut_user, rut) = relay.user("rut", vec![Role::Recruiter], &[DEMO]);
     let before = relay.changes(&doc);
-    let path = format!("/api/v1/registrations/{doc}/status");
-    let refused = relay
-        .call("PUT", &path, &rut, Some(json!({ "status": "contacted" })))
-        .await;
+    let refused = relay.set_status(&doc, &rut, "contacted").await;
     assert_eq!(
         (refused.status, refused.code()),
         (StatusCode::FORBIDDEN, Some("restricted"))
@@ -429,9 +314,7 @@ async fn a_restricted_record_is_edited_only_with_the_clearance() {
     assert_eq!(relay.logged(&doc, "rut"), ["read_refused"]);
 
     relay.clear(&rut_user);
-    let allowed = relay
-        .call("PUT", &path, &rut, Some(json!({ "status": "contacted" })))
-        .await;
+    let allowed = relay.set_status(&doc, &rut, "contacted").await;
     assert_eq!(allowed.status, StatusCode::OK, "{}", allowed.body);
     assert_eq!(relay.logged(&doc, "rut"), ["read_refused", "change"]);
 }
@@ -470,9 +353,7 @@ async fn bad_notes_scores_and_statuses_are_422_naming_the_field_and_write_nothin
         );
     }
     // A body without the score must not clear a rating: it is malformed, not null.
-    let missing = relay
-        .call("PUT", &format!("{path}/rating"), &rut, Some(json!({})))
-        .await;
+    let missing = relay.edit("PUT", &doc, "rating", &rut, json!({})).await;
     assert_eq!(
         (missing.status, missing.code()),
         (StatusCode::BAD_REQUEST, Some("malformed_body"))
@@ -544,14 +425,7 @@ async fn a_note_hr_writes_reaches_the_staff_tablets_of_the_event() {
         RegistrationDocument::load_chunks(&first.documents[0].changes, &staff.verifying_key())
             .expect("the capture");
 
-    let answer = relay
-        .call(
-            "POST",
-            &format!("/api/v1/registrations/{doc}/notes"),
-            &rut,
-            Some(json!({ "text": "Hör av dig på måndag." })),
-        )
-        .await;
+    let answer = relay.add_note(&doc, &rut, "Hör av dig på måndag.").await;
     assert_eq!(answer.status, StatusCode::CREATED);
     let second = staff_pull(relay.store(), staff_key, 2, first.through_seq);
     assert_eq!(second.documents.len(), 1, "only the new change");
@@ -589,23 +463,8 @@ async fn the_restricted_inbox_shows_restricted_records_to_cleared_users_only() {
     relay.clear(&rut_user);
     relay.clear(&arvid_user);
     // Contacted records go after the uncontacted ones, however old.
-    let contacted = relay
-        .call(
-            "PUT",
-            &format!("/api/v1/registrations/{older}/status"),
-            &rut,
-            Some(json!({ "status": "contacted" })),
-        )
-        .await;
+    let contacted = relay.set_status(&older, &rut, "contacted").await;
     assert_eq!(contacted.status, StatusCode::OK);
-    let ids = |answer: &Answer| -> Vec<String> {
-        answer.body["registrations"]
-            .as_array()
-            .expect("rows")
-            .iter()
-            .map(|r| r["id"].as_str().expect("id").to_owned())
-            .collect()
-    };
     let inbox = relay
         .call("GET", "/api/v1/registrations/restricted", &rut, None)
         .await;

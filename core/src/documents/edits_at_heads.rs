@@ -144,6 +144,20 @@ impl Document<Event> {
     }
 }
 
+impl Document<Event> {
+    /// The event as it was at `heads`: what an editor who read those heads saw.
+    pub fn read_at(&mut self, heads: &[ChangeHash]) -> Result<Event, EditAtHeadsError> {
+        if heads.is_empty()
+            || heads
+                .iter()
+                .any(|head| self.doc.get_change_meta_by_hash(head).is_none())
+        {
+            return Err(EditAtHeadsError::UnknownHeads);
+        }
+        Ok(hydrate(&self.doc.fork_at(heads)?)?)
+    }
+}
+
 /// How many changes of `doc` are `actor`'s.
 fn changes_by(doc: &mut AutoCommit, actor: &ActorId) -> usize {
     doc.get_changes_meta(&[])

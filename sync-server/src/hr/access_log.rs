@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use crate::error::AppError;
 use crate::hr::accounts::{HrUser, Role, check_username};
 use crate::hr::api::Caller;
+use crate::hr::params::{self, bad_filter};
 use crate::routes::blocking;
 use crate::state::AppState;
 use crate::storage::{AccessAction, AccessEntry, AccessLogQuery, AccessLogVerdict, Accessor};
@@ -49,15 +50,12 @@ fn operator_name(username: &str) -> String {
 pub(crate) fn parse_access_query(
     query: &HashMap<String, String>,
 ) -> Result<AccessLogQuery, AppError> {
-    let bad = |name: &str, what: &str| AppError::BadFilter(format!("{name}: {what}"));
     const KNOWN: [&str; 7] = ["user", "record", "action", "from", "to", "before", "limit"];
-    if let Some(unknown) = query.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-        return Err(bad(unknown, "not a filter of the access log"));
-    }
+    params::only_known(query, &KNOWN, "not a filter of the access log")?;
     let operator = match query.get("user") {
         None => None,
         Some(user) => {
-            check_username(user).map_err(|_| bad("user", "a username"))?;
+            check_username(user).map_err(|_| bad_filter("user", "a username"))?;
             Some(operator_name(user))
         }
     };
@@ -69,22 +67,14 @@ pub(crate) fn parse_access_query(
         {
             Some(id.to_ascii_lowercase())
         }
-        Some(_) => return Err(bad("record", "a registration id")),
+        Some(_) => return Err(bad_filter("record", "a registration id")),
     };
     let action = match query.get("action") {
         None => None,
-        Some(action) => {
-            Some(AccessAction::parse(action).ok_or_else(|| bad("action", "not an access action"))?)
-        }
-    };
-    let time = |name: &str| -> Result<Option<i64>, AppError> {
-        query
-            .get(name)
-            .map(|v| {
-                v.parse::<i64>()
-                    .map_err(|_| bad(name, "milliseconds since 1970"))
-            })
-            .transpose()
+        Some(action) => Some(
+            AccessAction::parse(action)
+                .ok_or_else(|| bad_filter("action", "not an access action"))?,
+        ),
     };
     let before_seq = query
         .get("before")
@@ -92,23 +82,16 @@ pub(crate) fn parse_access_query(
             v.parse::<u64>()
                 .ok()
                 .filter(|n| *n > 0)
-                .ok_or_else(|| bad("before", "an entry number from a page"))
+                .ok_or_else(|| bad_filter("before", "an entry number from a page"))
         })
         .transpose()?;
-    let limit = match query.get("limit") {
-        None => PAGE,
-        Some(v) => v
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=MAX_PAGE).contains(n))
-            .ok_or_else(|| bad("limit", "1–500"))?,
-    };
+    let limit = params::limit(query, PAGE, MAX_PAGE)?;
     Ok(AccessLogQuery {
         operator,
         doc_id,
         action,
-        from: time("from")?,
-        until: time("to")?,
+        from: params::millis(query, "from")?,
+        until: params::millis(query, "to")?,
         before_seq,
         limit,
     })

@@ -478,19 +478,13 @@ async fn create_token(
     accounts::check_display_name(&label).map_err(|_| {
         AppError::BadBody("label must be 1–100 characters without control characters".into())
     })?;
-    let token = sessions::new_secret();
     let now = now_ms();
     let expires_at = now + i64::from(days) * 24 * 3_600_000;
-    let credential = Credential {
-        kind: CredentialKind::ApiToken,
-        user_id: caller.user.id,
-        csrf_hash: None,
-        expires_at,
-        last_used_at: now,
-    };
     let store = state.store.clone();
-    let hash = sessions::secret_hash(&token);
-    blocking(move || store.put_hr_credential(&hash, &credential, Some(&label), now)).await??;
+    let user_id = caller.user.id;
+    let token =
+        blocking(move || super::issue_api_token(store.as_ref(), user_id, &label, now, expires_at))
+            .await??;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "token": token, "expires_at": expires_at })),

@@ -482,6 +482,7 @@ pub(crate) fn form_problem(error: &FormDefinitionError) -> Problem {
 fn edit_refusal(refusal: EventEditRefusal) -> EventRefusal {
     match refusal {
         EventEditRefusal::UnknownEvent => AppError::UnknownEvent.into(),
+        EventEditRefusal::DraftChangedSince => AppError::DraftChangedSince.into(),
         EventEditRefusal::Edit(EditAtHeadsError::UnknownHeads) => AppError::UnknownHeads.into(),
         EventEditRefusal::Edit(EditAtHeadsError::AuthorChangedSince) => AppError::StaleHeads.into(),
         EventEditRefusal::Edit(EditAtHeadsError::Event(error)) => event_problem(&error),

@@ -42,6 +42,7 @@ use tokio::sync::mpsc;
 use crate::error::AppError;
 use crate::hr::accounts::Role;
 use crate::hr::api::Caller;
+use crate::hr::params::bad_filter;
 use crate::hr::registrations::parse_filter;
 use crate::state::{AppState, now_ms};
 use crate::storage::{Accessor, ExportedRegistration, RegistrationFilter, RelayStore};
@@ -83,20 +84,19 @@ impl Format {
 fn parse_export_query(
     mut query: HashMap<String, String>,
 ) -> Result<(Format, Language, RegistrationFilter), AppError> {
-    let bad = |name: &str, what: &str| AppError::BadFilter(format!("{name}: {what}"));
     let format = match query.remove("format").as_deref() {
         None | Some("csv") => Format::Csv,
         Some("json") => Format::Json,
-        Some(_) => return Err(bad("format", "csv or json")),
+        Some(_) => return Err(bad_filter("format", "csv or json")),
     };
     let language = match query.remove("lang").as_deref() {
         None | Some("sv") => Language::Swedish,
         Some("en") => Language::English,
-        Some(_) => return Err(bad("lang", "sv or en")),
+        Some(_) => return Err(bad_filter("lang", "sv or en")),
     };
     for paging in ["limit", "after"] {
         if query.contains_key(paging) {
-            return Err(bad(
+            return Err(bad_filter(
                 paging,
                 "not a filter of an export, which takes every record",
             ));
@@ -447,57 +447,13 @@ mod tests {
     /// A store holding `count` generated registrations (some restricted) stored through
     /// ingest as a kiosk's captures; returns the store and the ids of the open ones.
     fn store_with_generated(count: usize) -> (Arc<dyn RelayStore>, Vec<String>) {
-        use crate::storage::{IngestBatch, IngestItem, SqliteStore};
-        use kiosk_core::protocol::enrollment::EnrolledRole;
-        let store = SqliteStore::in_memory().expect("store");
+        let store = crate::storage::SqliteStore::in_memory().expect("store");
         crate::store_demo_event(&store).expect("event");
-        let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
-        crate::storage::enroll_for_tests(
-            &store,
-            key.to_bytes(),
-            kiosk_core::demo::DEMO_EVENT_ID,
-            EnrolledRole::Kiosk,
-            None,
-        );
-        let mut generator =
-            kiosk_core::generator::RegistrationGenerator::new(kiosk_core::demo::demo_event(), 5);
-        let mut open = Vec::new();
-        let items = (0..count)
-            .map(|_| {
-                let registration = generator.next_registration().expect("valid");
-                let mut document =
-                    RegistrationDocument::create(&registration, &key, registration.captured_at)
-                        .expect("document");
-                if !registration.restricted {
-                    open.push(registration.id.to_string());
-                }
-                IngestItem::Store {
-                    doc_id: registration.id.to_string(),
-                    event_id: registration.event_id.to_string(),
-                    change_hashes: document.change_hashes().iter().map(|h| h.0).collect(),
-                    document: document.save_changes(),
-                    capture_signature: vec![0; 64],
-                    receipt_code: kiosk_core::capture::receipt_code::for_registration(
-                        &registration.id,
-                    ),
-                    restricted: registration.restricted,
-                    journal_seq: None,
-                }
-            })
+        let open: Vec<String> = crate::storage::ingest_generated_for_tests(&store, count)
+            .iter()
+            .filter(|registration| !registration.restricted)
+            .map(|registration| registration.id.to_string())
             .collect();
-        store
-            .ingest(&IngestBatch {
-                device_key: key.to_bytes(),
-                seq: 1,
-                received_at: 0,
-                items,
-                accessor: Accessor::Device {
-                    device_key: key.to_bytes(),
-                    recruiter: None,
-                },
-                pull: None,
-            })
-            .expect("ingested");
         assert!(open.len() < count, "some generated records are restricted");
         (Arc::new(store), open)
     }

@@ -11,13 +11,14 @@ pub mod console;
 pub mod devices;
 pub mod events;
 pub mod export;
+mod params;
 pub mod quarantine;
 pub mod record_edits;
 pub mod registrations;
 pub mod sessions;
 
 use crate::error::AppError;
-use crate::storage::{NewHrUser, RelayStore};
+use crate::storage::{Credential, CredentialKind, NewHrUser, RelayStore, StorageResult};
 use accounts::{AccountError, HrUser, PasswordHash, Role};
 
 /// Creates an HR user with a one-time password, which they must replace at their first
@@ -47,6 +48,32 @@ pub fn provision_user(
         .ok_or(AppError::UsernameTaken)?;
     let user = store.hr_user(id)?.ok_or(AppError::UnknownUser)?.0;
     Ok((user, one_time))
+}
+
+/// Issues user `user_id` an API token labelled `label`, valid from `now` until `expires_at`;
+/// returns the token, to be shown once (the store keeps only its hash). Blocking.
+pub fn issue_api_token(
+    store: &dyn RelayStore,
+    user_id: u64,
+    label: &str,
+    now: i64,
+    expires_at: i64,
+) -> StorageResult<String> {
+    let token = sessions::new_secret();
+    let credential = Credential {
+        kind: CredentialKind::ApiToken,
+        user_id,
+        csrf_hash: None,
+        expires_at,
+        last_used_at: now,
+    };
+    store.put_hr_credential(
+        &sessions::secret_hash(&token),
+        &credential,
+        Some(label),
+        now,
+    )?;
+    Ok(token)
 }
 
 /// Gives an existing user a new one-time password (ending their sessions and tokens).

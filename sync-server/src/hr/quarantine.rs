@@ -18,15 +18,15 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use kiosk_core::capture::{SealError, receipt_code};
-use kiosk_core::documents::{actor_id, registration_field_paths};
-use kiosk_core::validation::revalidate;
+use kiosk_core::capture::SealError;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::AppError;
 use crate::hr::accounts::{HrUser, Role};
 use crate::hr::api::{Caller, body};
+use crate::hr::params::{self, bad_filter};
+use crate::ingest::{check_capture_change, stored_capture, valid_capture};
 use crate::keys::RelayKeys;
 use crate::routes::blocking;
 use crate::state::{AppState, now_ms};
@@ -129,11 +129,8 @@ fn acceptable(
     };
     let mut document = opened.document;
     let registration = opened.registration;
-    let changes = document.change_hashes();
-    let one_change = changes.len() == 1 && document.change_deps(&changes[0]).is_empty();
     if payload.doc_id.as_str() != capture.doc_id
-        || document.authors() != vec![actor_id(&device)]
-        || !one_change
+        || check_capture_change(&mut document, &device).is_err()
     {
         return refuse(AcceptRefusal::NotACapture);
     }
@@ -143,20 +140,10 @@ fn acceptable(
     let Some(event) = store.event(&registration.event_id)? else {
         return refuse(AcceptRefusal::UnknownEvent);
     };
-    let valid = document.fields_within(registration_field_paths())
-        && revalidate(&registration, &event).is_ok()
-        && document.opens_record();
-    if !valid {
+    if !valid_capture(&document, &registration, &event) {
         return refuse(AcceptRefusal::InvalidRegistration);
     }
-    Ok(AcceptedCapture {
-        event_id: registration.event_id.to_string(),
-        document: payload.document.clone(),
-        change_hashes: payload.change_hashes.clone(),
-        capture_signature: payload.capture_signature.clone(),
-        receipt_code: receipt_code::for_registration(&registration.id),
-        restricted: registration.restricted,
-    })
+    Ok(stored_capture(payload, &registration))
 }
 
 /// Records `user`'s final decision on quarantined capture `id` with `reason` (as typed)
@@ -212,16 +199,12 @@ pub(crate) fn list_page(
 
 /// The `before` cursor of a list query; unknown parameters are named.
 pub(crate) fn parse_before(query: &HashMap<String, String>) -> Result<Option<u64>, AppError> {
-    if let Some(unknown) = query.keys().find(|k| k.as_str() != "before") {
-        return Err(AppError::BadFilter(format!(
-            "{unknown}: not a parameter of this list"
-        )));
-    }
+    params::only_known(query, &["before"], "not a parameter of this list")?;
     query
         .get("before")
         .map(|v| {
             v.parse::<u64>()
-                .map_err(|_| AppError::BadFilter("before: a capture id from a page".into()))
+                .map_err(|_| bad_filter("before", "a capture id from a page"))
         })
         .transpose()
 }

@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 use crate::error::AppError;
 use crate::hr::accounts::{HrUser, Role};
 use crate::hr::api::{Caller, body};
+use crate::hr::params::{self, bad_filter};
 use crate::routes::blocking;
 use crate::state::{AppState, now_ms};
 use crate::storage::{
@@ -42,7 +43,6 @@ const MAX_PAGE: u32 = 500;
 pub(crate) fn parse_filter(
     query: &HashMap<String, String>,
 ) -> Result<RegistrationFilter, AppError> {
-    let bad = |name: &str, what: &str| AppError::BadFilter(format!("{name}: {what}"));
     let code = |name: &str| -> Result<Option<String>, AppError> {
         match query.get(name) {
             None => Ok(None),
@@ -54,17 +54,8 @@ pub(crate) fn parse_filter(
             {
                 Ok(Some(v.clone()))
             }
-            Some(_) => Err(bad(name, "letters, digits, '-' or '_', at most 64")),
+            Some(_) => Err(bad_filter(name, "letters, digits, '-' or '_', at most 64")),
         }
-    };
-    let time = |name: &str| -> Result<Option<i64>, AppError> {
-        query
-            .get(name)
-            .map(|v| {
-                v.parse::<i64>()
-                    .map_err(|_| bad(name, "milliseconds since 1970"))
-            })
-            .transpose()
     };
     const KNOWN: [&str; 10] = [
         "event",
@@ -78,45 +69,36 @@ pub(crate) fn parse_filter(
         "limit",
         "after",
     ];
-    if let Some(unknown) = query.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-        return Err(bad(unknown, "not a filter of this list"));
-    }
+    params::only_known(query, &KNOWN, "not a filter of this list")?;
     let status = code("status")?;
     if let Some(status) = &status
         && kiosk_core::annotations::RecordStatus::parse(status).is_none()
     {
-        return Err(bad("status", "not a status"));
+        return Err(bad_filter("status", "not a status"));
     }
     let talent_pool = match query.get("talent_pool").map(String::as_str) {
         None => None,
         Some("true") => Some(true),
         Some("false") => Some(false),
-        Some(_) => return Err(bad("talent_pool", "true or false")),
+        Some(_) => return Err(bad_filter("talent_pool", "true or false")),
     };
     let search = match query.get("q") {
         Some(q) if q.trim().chars().count() >= 2 && q.chars().count() <= 100 => {
             Some(q.trim().to_owned())
         }
-        Some(_) => return Err(bad("q", "2–100 characters")),
+        Some(_) => return Err(bad_filter("q", "2–100 characters")),
         None => None,
     };
-    let limit = match query.get("limit") {
-        None => 50,
-        Some(v) => v
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=MAX_PAGE).contains(n))
-            .ok_or_else(|| bad("limit", "1–500"))?,
-    };
+    let limit = params::limit(query, 50, MAX_PAGE)?;
     let after = match query.get("after") {
         None => None,
         Some(v) => {
             let (at, id) = v
                 .split_once('~')
-                .ok_or_else(|| bad("after", "a cursor from a page"))?;
+                .ok_or_else(|| bad_filter("after", "a cursor from a page"))?;
             Some((
                 at.parse()
-                    .map_err(|_| bad("after", "a cursor from a page"))?,
+                    .map_err(|_| bad_filter("after", "a cursor from a page"))?,
                 id.to_owned(),
             ))
         }
@@ -127,8 +109,8 @@ pub(crate) fn parse_filter(
         interest: code("interest")?,
         location: code("location")?,
         status,
-        captured_from: time("from")?,
-        captured_before: time("before")?,
+        captured_from: params::millis(query, "from")?,
+        captured_before: params::millis(query, "before")?,
         talent_pool,
         search,
         after,
@@ -214,18 +196,8 @@ async fn restricted_inbox(
     caller: Caller,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, AppError> {
-    let bad = |name: &str, what: &str| AppError::BadFilter(format!("{name}: {what}"));
-    if let Some(unknown) = query.keys().find(|k| k.as_str() != "limit") {
-        return Err(bad(unknown, "not a parameter of this list"));
-    }
-    let limit = match query.get("limit") {
-        None => DEFAULT_INBOX,
-        Some(v) => v
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=MAX_INBOX).contains(n))
-            .ok_or_else(|| bad("limit", "1–500"))?,
-    };
+    params::only_known(&query, &["limit"], "not a parameter of this list")?;
+    let limit = params::limit(&query, DEFAULT_INBOX, MAX_INBOX)?;
     let store = state.store.clone();
     let user = caller.user;
     blocking(move || -> Result<Json<Value>, AppError> {

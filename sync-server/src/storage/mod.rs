@@ -91,6 +91,86 @@ pub fn enroll_for_tests(
         .expect("enrolled");
 }
 
+/// `registration` as ingest stores a kiosk's capture that passed every check, the tablet
+/// `key` its author (the document made here; no seal, a zero capture signature): for tests
+/// and benches that fill a store without sealing captures.
+#[doc(hidden)]
+pub fn capture_for_tests(
+    registration: &kiosk_core::registration::Registration,
+    key: &ed25519_dalek::VerifyingKey,
+) -> IngestItem {
+    let mut document = kiosk_core::documents::RegistrationDocument::create(
+        registration,
+        key,
+        registration.captured_at,
+    )
+    .expect("document");
+    IngestItem::Store {
+        doc_id: registration.id.to_string(),
+        event_id: registration.event_id.to_string(),
+        change_hashes: document.change_hashes().iter().map(|h| h.0).collect(),
+        document: document.save_changes(),
+        capture_signature: vec![0; 64],
+        receipt_code: kiosk_core::capture::receipt_code::for_registration(&registration.id),
+        restricted: registration.restricted,
+        journal_seq: None,
+    }
+}
+
+/// Stores `items` as kiosk `device_key`'s sync request number `seq`, received at
+/// `received_at`, pulling nothing: for tests and benches.
+#[doc(hidden)]
+pub fn ingest_for_tests(
+    store: &dyn RelayStore,
+    device_key: [u8; 32],
+    seq: u64,
+    received_at: i64,
+    items: Vec<IngestItem>,
+) -> IngestOutcome {
+    store
+        .ingest(&IngestBatch {
+            device_key,
+            seq,
+            received_at,
+            items,
+            accessor: Accessor::Device {
+                device_key,
+                recruiter: None,
+            },
+            pull: None,
+        })
+        .expect("ingested")
+}
+
+/// Stores `count` generated registrations of the demo event (some restricted) as the
+/// captures of one kiosk, enrolled here, in one sync request; returns them, in order. The
+/// same kiosk and generator seed each time: for tests that need a store of registrations.
+#[doc(hidden)]
+pub fn ingest_generated_for_tests(
+    store: &dyn RelayStore,
+    count: usize,
+) -> Vec<kiosk_core::registration::Registration> {
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
+    enroll_for_tests(
+        store,
+        key.to_bytes(),
+        kiosk_core::demo::DEMO_EVENT_ID,
+        EnrolledRole::Kiosk,
+        None,
+    );
+    let mut generator =
+        kiosk_core::generator::RegistrationGenerator::new(kiosk_core::demo::demo_event(), 5);
+    let registrations: Vec<_> = (0..count)
+        .map(|_| generator.next_registration().expect("valid"))
+        .collect();
+    let items = registrations
+        .iter()
+        .map(|registration| capture_for_tests(registration, &key))
+        .collect();
+    ingest_for_tests(store, key.to_bytes(), 1, 0, items);
+    registrations
+}
+
 /// Why a code did not enroll a device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodeRefusal {

@@ -698,38 +698,18 @@ fn apply_item(
                     }
                 }
                 None => {
-                    tx.execute(
-                        "INSERT INTO registrations
-                         (doc_id, event_id, device_key, document, change_hashes,
-                          capture_signature, receipt_code, restricted, received_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                        params![
-                            doc_id,
-                            event_id,
-                            batch.device_key.as_slice(),
-                            document,
-                            hashes_blob(change_hashes),
-                            capture_signature,
-                            receipt_code,
-                            *restricted,
-                            batch.received_at
-                        ],
-                    )?;
-                    let mut insert = tx.prepare_cached(
-                        "INSERT INTO registration_changes
-                         (hash, doc_id, event_id, commit_seq, actor, restricted, change)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL) ON CONFLICT DO NOTHING",
-                    )?;
-                    for hash in change_hashes {
-                        insert.execute(params![
-                            hash.as_slice(),
-                            doc_id,
-                            event_id,
-                            commit_seq,
-                            batch.device_key.as_slice(),
-                            *restricted
-                        ])?;
-                    }
+                    let capture = NewCapture {
+                        doc_id,
+                        event_id,
+                        device_key: batch.device_key.as_slice(),
+                        document,
+                        change_hashes,
+                        capture_signature,
+                        receipt_code,
+                        restricted: *restricted,
+                        received_at: batch.received_at,
+                    };
+                    insert_capture(tx, &capture, commit_seq)?;
                     PushOutcome::Stored(change_hashes.clone())
                 }
             };
@@ -792,6 +772,63 @@ fn apply_item(
             Ok(PushOutcome::Quarantined(*code, change_hashes.clone()))
         }
     }
+}
+
+/// A capture to store as a new record: one that passed ingest's checks, or a quarantined
+/// one an archivist accepted.
+struct NewCapture<'a> {
+    doc_id: &'a str,
+    event_id: &'a str,
+    /// The tablet that sent it, the author of its changes.
+    device_key: &'a [u8],
+    document: &'a [u8],
+    change_hashes: &'a [[u8; 32]],
+    capture_signature: &'a [u8],
+    receipt_code: &'a str,
+    restricted: bool,
+    received_at: i64,
+}
+
+/// Stores `capture` as a new record, with its changes numbered by commit `commit_seq` so
+/// staff tablets pull it and the index lists it.
+fn insert_capture(
+    tx: &Transaction<'_>,
+    capture: &NewCapture<'_>,
+    commit_seq: i64,
+) -> StorageResult<()> {
+    tx.execute(
+        "INSERT INTO registrations
+         (doc_id, event_id, device_key, document, change_hashes,
+          capture_signature, receipt_code, restricted, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            capture.doc_id,
+            capture.event_id,
+            capture.device_key,
+            capture.document,
+            hashes_blob(capture.change_hashes),
+            capture.capture_signature,
+            capture.receipt_code,
+            capture.restricted,
+            capture.received_at
+        ],
+    )?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO registration_changes
+         (hash, doc_id, event_id, commit_seq, actor, restricted, change)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL) ON CONFLICT DO NOTHING",
+    )?;
+    for hash in capture.change_hashes {
+        insert.execute(params![
+            hash.as_slice(),
+            capture.doc_id,
+            capture.event_id,
+            commit_seq,
+            capture.device_key,
+            capture.restricted
+        ])?;
+    }
+    Ok(())
 }
 
 /// An event's stored document bytes.
@@ -1320,17 +1357,7 @@ impl RelayStore for SqliteStore {
         registration_index::refresh(&mut conn)?;
         let tx = conn.transaction()?;
         let rows = registration_index::list(&tx, filter)?;
-        // Each listed row shows a name: a read of personal data, logged with the list.
-        let entries: Vec<AccessEntry> = rows
-            .iter()
-            .map(|row| AccessEntry {
-                at,
-                accessor: reader.clone(),
-                action: AccessAction::List,
-                doc_id: row.id.clone(),
-            })
-            .collect();
-        access_log::append(&tx, &entries)?;
+        registration_index::log_listed(&tx, &rows, reader, at)?;
         tx.commit()?;
         Ok(rows)
     }
@@ -1378,15 +1405,7 @@ impl RelayStore for SqliteStore {
         let tx = conn.transaction()?;
         let record = stored_registration(&tx, doc_id)?;
         if record.is_some() {
-            access_log::append(
-                &tx,
-                &[AccessEntry {
-                    at,
-                    accessor: reader.clone(),
-                    action: AccessAction::Read,
-                    doc_id: doc_id.to_owned(),
-                }],
-            )?;
+            access_log::append_one(&tx, at, reader, AccessAction::Read, doc_id)?;
         }
         tx.commit()?;
         Ok(record)
@@ -1479,15 +1498,7 @@ impl RelayStore for SqliteStore {
                 doc_id, event_id, device_key, restricted, at, commit_seq, reason
             ],
         )?;
-        access_log::append(
-            &tx,
-            &[AccessEntry {
-                at,
-                accessor: by.clone(),
-                action: AccessAction::Remove,
-                doc_id: doc_id.to_owned(),
-            }],
-        )?;
+        access_log::append_one(&tx, at, by, AccessAction::Remove, doc_id)?;
         tx.commit()?;
         // Erased bytes must not linger in the WAL (secure_delete overwrote the pages). A
         // reader in another process can hold the checkpoint back for a moment: try again.

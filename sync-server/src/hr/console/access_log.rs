@@ -12,7 +12,10 @@ use axum::response::{IntoResponse, Response};
 use kiosk_core::language::Language;
 use maud::{Markup, html};
 
-use super::layout::{Field, FieldError, Nav, Page, error_of, error_summary, notice, select};
+use super::forms::{self, date_bound, filter_query, form_values};
+use super::layout::{
+    Field, FieldError, Nav, Page, column_heads, error_of, error_summary, notice, select,
+};
 use super::texts::fill;
 use super::{Console, html_page, time};
 use crate::error::AppError;
@@ -157,56 +160,21 @@ fn action_label(lang: Language, action: AccessAction) -> &'static str {
     }
 }
 
-/// The form's non-empty values, trimmed, by field.
-fn form_values(query: Option<&str>) -> HashMap<&'static str, String> {
-    let pairs: Vec<(String, String)> = query
-        .and_then(|q| serde_urlencoded::from_str(q).ok())
-        .unwrap_or_default();
-    let mut values = HashMap::new();
-    for (name, value) in pairs {
-        if let Some(field) = FIELDS.iter().find(|f| **f == name) {
-            let value = value.trim();
-            if !value.is_empty() {
-                values.insert(*field, value.to_owned());
-            }
-        }
-    }
-    values
+/// The log's bound for date field `field`: `from` is the start of its day in Swedish time,
+/// `to` the last millisecond of its day.
+fn day_bound(field: &str, value: &str) -> Option<(&'static str, i64)> {
+    date_bound(field, value).map(|(bound, ms)| match bound {
+        "before" => ("to", ms - 1),
+        _ => (bound, ms),
+    })
 }
 
-/// The API's query from the form's values: `from` is the start of its day in Swedish time,
-/// `to` the last millisecond of its day.
+/// The API's query from the form's values, dates by [`day_bound`].
 fn api_query(
     t: &Texts,
     values: &HashMap<&'static str, String>,
 ) -> Result<HashMap<String, String>, Vec<FieldError>> {
-    let mut query = HashMap::new();
-    let mut errors = Vec::new();
-    for (field, value) in values {
-        match *field {
-            "from" | "to" => {
-                let moment = if *field == "from" {
-                    time::day_start_ms(value, 0)
-                } else {
-                    time::day_start_ms(value, 1).map(|next_day| next_day - 1)
-                };
-                match moment {
-                    Some(ms) => {
-                        query.insert((*field).to_owned(), ms.to_string());
-                    }
-                    None => errors.push(FieldError::on(field, t.bad_date)),
-                }
-            }
-            _ => {
-                query.insert((*field).to_owned(), value.clone());
-            }
-        }
-    }
-    if errors.is_empty() {
-        Ok(query)
-    } else {
-        Err(errors)
-    }
+    filter_query(values, t.bad_date, day_bound)
 }
 
 /// The form's error for the API's refusal of filter `name` (`"name: …"`).
@@ -232,7 +200,7 @@ pub(crate) async fn page(
     }
     let lang = console.lang;
     let t = texts(lang);
-    let values = form_values(raw.as_deref());
+    let values = form_values(raw.as_deref(), &FIELDS);
     let query = api_query(t, &values).and_then(|query| {
         parse_access_query(&query).map_err(|error| match error {
             AppError::BadFilter(message) => vec![filter_error(t, &message)],
@@ -345,15 +313,7 @@ fn entry_table(lang: Language, entries: &[(u64, AccessEntry)]) -> Markup {
         } @else {
             table {
                 caption { (t.caption) }
-                thead {
-                    tr {
-                        th scope="col" { (t.col_seq) }
-                        th scope="col" { (t.col_time) }
-                        th scope="col" { (t.col_who) }
-                        th scope="col" { (t.col_action) }
-                        th scope="col" { (t.col_record) }
-                    }
-                }
+                (column_heads(&[t.col_seq, t.col_time, t.col_who, t.col_action, t.col_record]))
                 tbody {
                     @for (seq, entry) in entries {
                         tr {
@@ -375,35 +335,16 @@ fn entry_table(lang: Language, entries: &[(u64, AccessEntry)]) -> Markup {
 /// Links to older entries (the same filter below the last entry shown) and back to the
 /// newest.
 fn pages(t: &Texts, values: &HashMap<&'static str, String>, next_before: Option<u64>) -> Markup {
-    let with = |before: Option<u64>| {
-        let mut pairs: Vec<(&str, String)> = FIELDS
-            .iter()
-            .filter(|f| **f != "before")
-            .filter_map(|f| values.get(f).map(|v| (*f, v.clone())))
-            .collect();
-        if let Some(before) = before {
-            pairs.push(("before", before.to_string()));
-        }
-        let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-        if query.is_empty() {
-            ACCESS_LOG.to_owned()
-        } else {
-            format!("{ACCESS_LOG}?{query}")
-        }
-    };
-    let on_older_page = values.contains_key("before");
-    html! {
-        @if next_before.is_some() || on_older_page {
-            nav.pages aria-label=(t.pages_nav) {
-                @if on_older_page {
-                    a href=(with(None)) { (t.newest) }
-                }
-                @if let Some(before) = next_before {
-                    a href=(with(Some(before))) rel="next" { (t.older) }
-                }
-            }
-        }
-    }
+    let next_before = next_before.map(|seq| seq.to_string());
+    let labels = [t.pages_nav, t.newest, t.older];
+    forms::pages(
+        ACCESS_LOG,
+        &FIELDS,
+        values,
+        "before",
+        next_before.as_deref(),
+        labels,
+    )
 }
 
 #[cfg(test)]

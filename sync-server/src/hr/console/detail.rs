@@ -19,7 +19,7 @@ use kiosk_core::registration::Registration;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::layout::{FieldError, Nav, Page, error_of, error_summary, notice, select};
+use super::layout::{FieldError, Nav, Page, column_heads, error_of, error_summary, notice, select};
 use super::texts::{Texts, fill, texts};
 use super::{Console, ConsoleForm, LIST, html_page, time};
 use crate::error::AppError;
@@ -327,13 +327,7 @@ fn content(
         } @else {
             table {
                 caption { (t.notes_caption) }
-                thead {
-                    tr {
-                        th scope="col" { (t.col_written) }
-                        th scope="col" { (t.col_author) }
-                        th scope="col" { (t.col_note) }
-                    }
-                }
+                (column_heads(&[t.col_written, t.col_author, t.col_note]))
                 tbody {
                     @for note in &annotations.notes {
                         tr {
@@ -354,12 +348,7 @@ fn content(
         } @else {
             table {
                 caption { (t.ratings_caption) }
-                thead {
-                    tr {
-                        th scope="col" { (t.col_recruiter) }
-                        th scope="col" { (t.col_rating) }
-                    }
-                }
+                (column_heads(&[t.col_recruiter, t.col_rating]))
                 tbody {
                     @for (recruiter, rating) in &annotations.ratings {
                         tr {

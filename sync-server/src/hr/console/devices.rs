@@ -17,7 +17,9 @@ use kiosk_core::language::Language;
 use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 
-use super::layout::{Field, FieldError, Nav, Page, error_of, error_summary, notice, select};
+use super::layout::{
+    Field, FieldError, Nav, Page, column_heads, error_of, error_summary, notice, select,
+};
 use super::{Console, ConsoleForm, html_page, time};
 use crate::error::AppError;
 use crate::hr::accounts::Role;
@@ -444,20 +446,18 @@ fn device_table(console: &Console, events: &[(String, String)], devices: &[Devic
             } @else {
                 table {
                     caption { (t.caption) }
-                    thead {
-                        tr {
-                            th scope="col" { (t.col_tablet) }
-                            th scope="col" { (t.col_event) }
-                            th scope="col" { (t.col_role) }
-                            th scope="col" { (t.col_recruiter) }
-                            th scope="col" { (t.col_enrolled) }
-                            th scope="col" { (t.col_last_contact) }
-                            th scope="col" { (t.col_captured) }
-                            th scope="col" { (t.col_received) }
-                            th scope="col" { (t.col_state) }
-                            th scope="col" { (t.col_actions) }
-                        }
-                    }
+                    (column_heads(&[
+                        t.col_tablet,
+                        t.col_event,
+                        t.col_role,
+                        t.col_recruiter,
+                        t.col_enrolled,
+                        t.col_last_contact,
+                        t.col_captured,
+                        t.col_received,
+                        t.col_state,
+                        t.col_actions,
+                    ]))
                     tbody {
                         @for device in devices {
                             @let tablet = short(&device.id);

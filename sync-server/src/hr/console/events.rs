@@ -16,11 +16,11 @@ use kiosk_core::language::{Language, Localized};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::layout::{Field, FieldError, Nav, Page, error_summary, notice, select};
+use super::layout::{Field, FieldError, Nav, Page, column_heads, error_summary, notice, select};
 use super::texts::{fill, texts};
 use super::{Console, ConsoleForm, EVENTS, html_page, time};
 use crate::error::AppError;
-use crate::hr::accounts::Role;
+use crate::hr::accounts::{HrUser, Role};
 use crate::hr::events::{
     self, ChoicePart, EventField, EventInput, EventRefusal, Problem, Rule, check_details,
     heads_hex, parse_heads,
@@ -853,15 +853,7 @@ fn events_table(lang: Language, events: &[EventSummary]) -> Markup {
         } @else {
             table {
                 caption { (t.table_caption) }
-                thead {
-                    tr {
-                        th scope="col" { (t.col_name) }
-                        th scope="col" { (t.col_dates) }
-                        th scope="col" { (t.col_venue) }
-                        th scope="col" { (t.col_current) }
-                        th scope="col" { (t.col_draft) }
-                    }
-                }
+                (column_heads(&[t.col_name, t.col_dates, t.col_venue, t.col_current, t.col_draft]))
                 tbody {
                     @for event in events {
                         tr {
@@ -1056,13 +1048,7 @@ fn edit_page(
         } @else {
             table {
                 caption { (t.versions_caption) }
-                thead {
-                    tr {
-                        th scope="col" { (t.col_version) }
-                        th scope="col" { (t.col_published_at) }
-                        th scope="col" { (t.col_current) }
-                    }
-                }
+                (column_heads(&[t.col_version, t.col_published_at, t.col_current]))
                 tbody {
                     @for published in &versions {
                         tr {
@@ -1140,6 +1126,19 @@ fn form_heads(text: &str) -> Result<Vec<[u8; 32]>, AppError> {
     parse_heads(&heads)
 }
 
+/// The admin posting an edit form and the heads it carries.
+fn admin_and_heads(console: &Console, heads: &str) -> Result<(HrUser, Vec<[u8; 32]>), AppError> {
+    let admin = console.caller.require(Role::Admin)?.clone();
+    Ok((admin, form_heads(heads)?))
+}
+
+/// Back to event `id`'s page after an edit, whose notice says it was `done` (`saved`,
+/// `published`) and whether a concurrent change was merged into it.
+fn edited(id: &str, done: &str, merged_concurrent: bool) -> Response {
+    let merged = if merged_concurrent { "&merged=1" } else { "" };
+    Redirect::to(&format!("{EVENTS}/{id}?{done}=1{merged}")).into_response()
+}
+
 /// `POST /console/events/{id}`: saves the form as the user's edit at the heads the page
 /// was rendered from, or shows it again with its errors and the input kept.
 pub(crate) async fn save(
@@ -1148,12 +1147,8 @@ pub(crate) async fn save(
     Path(id): Path<String>,
     ConsoleForm { console, form }: ConsoleForm<EventForm>,
 ) -> Response {
-    let admin = match console.caller.require(Role::Admin) {
-        Ok(admin) => admin.clone(),
-        Err(error) => return console.refuse(error, &uri).into_response(),
-    };
-    let heads = match form_heads(&form.heads) {
-        Ok(heads) => heads,
+    let (admin, heads) = match admin_and_heads(&console, &form.heads) {
+        Ok(checked) => checked,
         Err(error) => return console.refuse(error, &uri).into_response(),
     };
     let t = event_texts(console.lang);
@@ -1168,14 +1163,7 @@ pub(crate) async fn save(
                 blocking(move || events::save(store.as_ref(), &admin, &event_id, &heads, &input))
                     .await;
             match saved.map_err(EventRefusal::Refused).and_then(|r| r) {
-                Ok(edited) => {
-                    let merged = if edited.merged_concurrent {
-                        "&merged=1"
-                    } else {
-                        ""
-                    };
-                    return Redirect::to(&format!("{EVENTS}/{id}?saved=1{merged}")).into_response();
-                }
+                Ok(saved) => return edited(&id, "saved", saved.merged_concurrent),
                 Err(EventRefusal::Invalid(problems)) => {
                     let mut errors: Vec<FieldError> = problems
                         .iter()
@@ -1220,12 +1208,8 @@ pub(crate) async fn publish(
     Path(id): Path<String>,
     ConsoleForm { console, form }: ConsoleForm<PublishForm>,
 ) -> Response {
-    let admin = match console.caller.require(Role::Admin) {
-        Ok(admin) => admin.clone(),
-        Err(error) => return console.refuse(error, &uri).into_response(),
-    };
-    let heads = match form_heads(&form.heads) {
-        Ok(heads) => heads,
+    let (admin, heads) = match admin_and_heads(&console, &form.heads) {
+        Ok(checked) => checked,
         Err(error) => return console.refuse(error, &uri).into_response(),
     };
     let t = event_texts(console.lang);
@@ -1234,14 +1218,7 @@ pub(crate) async fn publish(
     let published =
         blocking(move || events::publish(store.as_ref(), &admin, &event_id, &heads)).await;
     let (status, mut errors) = match published.map_err(EventRefusal::Refused).and_then(|r| r) {
-        Ok(edited) => {
-            let merged = if edited.merged_concurrent {
-                "&merged=1"
-            } else {
-                ""
-            };
-            return Redirect::to(&format!("{EVENTS}/{id}?published=1{merged}")).into_response();
-        }
+        Ok(published) => return edited(&id, "published", published.merged_concurrent),
         Err(EventRefusal::Invalid(problems)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             problems
@@ -1249,9 +1226,9 @@ pub(crate) async fn publish(
                 .map(|p| problem_error(t, p, &LineNumbers::default()))
                 .collect::<Vec<_>>(),
         ),
-        Err(EventRefusal::Refused(AppError::UnknownHeads | AppError::StaleHeads)) => {
-            (StatusCode::CONFLICT, Vec::new())
-        }
+        Err(EventRefusal::Refused(
+            AppError::UnknownHeads | AppError::StaleHeads | AppError::DraftChangedSince,
+        )) => (StatusCode::CONFLICT, Vec::new()),
         Err(EventRefusal::Refused(error)) => return refuse(&console, &uri, error),
     };
     errors.insert(

@@ -10,13 +10,14 @@ use std::collections::HashMap;
 use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
-use kiosk_core::annotations::RecordStatus;
 use kiosk_core::language::Language;
 use maud::{Markup, html};
 
 use super::devices::event_choices;
+use super::forms::{date_bound, form_values};
 use super::layout::{Field, FieldError, Nav, Page, error_of, error_summary, select};
-use super::{Console, html_page, time};
+use super::texts::status_options;
+use super::{Console, html_page};
 use crate::error::AppError;
 use crate::hr::accounts::Role;
 use crate::hr::export::check_export_query;
@@ -146,23 +147,6 @@ fn texts(lang: Language) -> &'static Texts {
     }
 }
 
-/// The form's non-empty values, trimmed, by field.
-fn form_values(query: Option<&str>) -> HashMap<&'static str, String> {
-    let pairs: Vec<(String, String)> = query
-        .and_then(|q| serde_urlencoded::from_str(q).ok())
-        .unwrap_or_default();
-    let mut values = HashMap::new();
-    for (name, value) in pairs {
-        if let Some(field) = FIELDS.iter().find(|f| **f == name) {
-            let value = value.trim();
-            if !value.is_empty() {
-                values.insert(*field, value.to_owned());
-            }
-        }
-    }
-    values
-}
-
 /// The export's query from the form: dates become the start of the day in Swedish time
 /// (`to` is inclusive, so the export ends where the next day begins).
 fn export_query(
@@ -177,17 +161,10 @@ fn export_query(
         };
         match field {
             "download" => {}
-            "from" | "to" => {
-                let (name, days_later) = if field == "from" {
-                    ("from", 0)
-                } else {
-                    ("before", 1)
-                };
-                match time::day_start_ms(value, days_later) {
-                    Some(ms) => query.push((name, ms.to_string())),
-                    None => errors.push(FieldError::on(field, t.bad_date)),
-                }
-            }
+            "from" | "to" => match date_bound(field, value) {
+                Some((name, ms)) => query.push((name, ms.to_string())),
+                None => errors.push(FieldError::on(field, t.bad_date)),
+            },
             "file_lang" => query.push(("lang", value.clone())),
             _ => query.push((field, value.clone())),
         }
@@ -224,7 +201,7 @@ pub(crate) async fn page(
         return console.refuse(refusal, &uri).into_response();
     }
     let t = texts(console.lang);
-    let values = form_values(raw.as_deref());
+    let values = form_values(raw.as_deref(), &FIELDS);
     let mut errors = Vec::new();
     if values.contains_key("download") {
         match export_query(t, &values) {
@@ -294,17 +271,7 @@ fn form(
     };
     let mut event_options = vec![("", t.all_events)];
     event_options.extend(events.iter().map(|(id, name)| (id.as_str(), name.as_str())));
-    let mut statuses = vec![("", t.any)];
-    statuses.extend(RecordStatus::ALL.iter().map(|s| {
-        let (sv, en) = s.label();
-        (
-            s.as_str(),
-            match lang {
-                Language::Swedish => sv,
-                Language::English => en,
-            },
-        )
-    }));
+    let statuses = status_options(lang, t.any);
     let pools = [("", t.any), ("true", t.in_pool), ("false", t.not_in_pool)];
     let formats = [("csv", t.csv), ("json", t.json)];
     let languages = [("sv", t.swedish), ("en", t.english)];

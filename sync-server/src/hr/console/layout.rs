@@ -219,6 +219,19 @@ pub(crate) fn error_summary(lang: Language, errors: &[FieldError]) -> Markup {
     }
 }
 
+/// A table's head: a row of column headers, one a label, in order.
+pub(crate) fn column_heads(labels: &[&str]) -> Markup {
+    html! {
+        thead {
+            tr {
+                @for label in labels {
+                    th scope="col" { (label) }
+                }
+            }
+        }
+    }
+}
+
 /// A notice announced politely when the page loads (logged out, session expired).
 pub(crate) fn notice(message: &str) -> Markup {
     html! {

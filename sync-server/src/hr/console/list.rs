@@ -8,14 +8,14 @@ use std::collections::HashMap;
 use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use kiosk_core::annotations::RecordStatus;
 use kiosk_core::event::Event;
 use kiosk_core::ids::EventId;
 use kiosk_core::language::Language;
 use maud::{Markup, html};
 
-use super::layout::{Field, FieldError, Nav, Page, error_of, error_summary, select};
-use super::texts::{Texts, fill, texts};
+use super::forms::{self, date_bound, filter_query, form_values};
+use super::layout::{Field, FieldError, Nav, Page, column_heads, error_of, error_summary, select};
+use super::texts::{Texts, fill, status_label, status_options, texts};
 use super::{Console, LIST, html_page, time};
 use crate::error::AppError;
 use crate::hr::registrations::{list_readable, parse_filter, require_reader};
@@ -34,58 +34,6 @@ const FIELDS: [&str; 9] = [
     "to",
     "after",
 ];
-
-/// The form's non-empty values, trimmed, by field.
-fn form_values(query: Option<&str>) -> HashMap<&'static str, String> {
-    let pairs: Vec<(String, String)> = query
-        .and_then(|q| serde_urlencoded::from_str(q).ok())
-        .unwrap_or_default();
-    let mut values = HashMap::new();
-    for (name, value) in pairs {
-        if let Some(field) = FIELDS.iter().find(|f| **f == name) {
-            let value = value.trim();
-            if !value.is_empty() {
-                values.insert(*field, value.to_owned());
-            }
-        }
-    }
-    values
-}
-
-/// The API's filter query from the form's values: dates become the start of the day in
-/// Swedish time (`to` is inclusive, so the day after it is the end).
-fn filter_query(
-    t: &Texts,
-    values: &HashMap<&'static str, String>,
-) -> Result<HashMap<String, String>, Vec<FieldError>> {
-    let mut query = HashMap::new();
-    let mut errors = Vec::new();
-    for (field, value) in values {
-        match *field {
-            "from" | "to" => {
-                let (name, days_later) = if *field == "from" {
-                    ("from", 0)
-                } else {
-                    ("before", 1)
-                };
-                match time::day_start_ms(value, days_later) {
-                    Some(ms) => {
-                        query.insert(name.to_owned(), ms.to_string());
-                    }
-                    None => errors.push(FieldError::on(field, t.bad_date)),
-                }
-            }
-            _ => {
-                query.insert((*field).to_owned(), value.clone());
-            }
-        }
-    }
-    if errors.is_empty() {
-        Ok(query)
-    } else {
-        Err(errors)
-    }
-}
 
 /// The form's error for the API's refusal of filter `name` (`BadFilter("name: …")`).
 fn filter_error(t: &Texts, message: &str) -> FieldError {
@@ -113,8 +61,8 @@ pub(crate) async fn page(
     if let Err(refusal) = require_reader(&console.caller.user) {
         return console.refuse(refusal, &uri).into_response();
     }
-    let values = form_values(raw.as_deref());
-    let filter = filter_query(t, &values).and_then(|query| {
+    let values = form_values(raw.as_deref(), &FIELDS);
+    let filter = filter_query(&values, t.bad_date, date_bound).and_then(|query| {
         parse_filter(&query).map_err(|e| match e {
             AppError::BadFilter(message) => vec![filter_error(t, &message)],
             other => vec![FieldError::form(other.to_string())],
@@ -179,17 +127,7 @@ fn filter_form(
         error: error_of(errors, id),
         ..Field::new(id, label, kind)
     };
-    let mut statuses = vec![("", t.any)];
-    statuses.extend(RecordStatus::ALL.iter().map(|s| {
-        let (sv, en) = s.label();
-        (
-            s.as_str(),
-            match lang {
-                Language::Swedish => sv,
-                Language::English => en,
-            },
-        )
-    }));
+    let statuses = status_options(lang, t.any);
     let pools = [
         ("", t.any),
         ("true", t.in_talent_pool),
@@ -214,20 +152,6 @@ fn filter_form(
             }
         }
     }
-}
-
-fn status_label(lang: Language, status: &str) -> String {
-    RecordStatus::parse(status).map_or_else(
-        || status.to_owned(),
-        |s| {
-            let (sv, en) = s.label();
-            match lang {
-                Language::Swedish => sv,
-                Language::English => en,
-            }
-            .to_owned()
-        },
-    )
 }
 
 /// An interest area's label in `lang` from any of the event's forms, newest first, or the
@@ -258,17 +182,15 @@ fn results_table(
             p { (fill(t.rows_shown, rows.len())) }
             table {
                 caption { (t.table_caption) }
-                thead {
-                    tr {
-                        th scope="col" { (t.col_captured) }
-                        th scope="col" { (t.col_name) }
-                        th scope="col" { (t.col_receipt) }
-                        th scope="col" { (t.col_event) }
-                        th scope="col" { (t.col_interests) }
-                        th scope="col" { (t.col_status) }
-                        th scope="col" { (t.col_talent_pool) }
-                    }
-                }
+                (column_heads(&[
+                    t.col_captured,
+                    t.col_name,
+                    t.col_receipt,
+                    t.col_event,
+                    t.col_interests,
+                    t.col_status,
+                    t.col_talent_pool,
+                ]))
                 tbody {
                     @for row in rows {
                         tr {
@@ -303,33 +225,6 @@ fn results_table(
 
 /// Links to the next page (the same filter after the last row) and back to the first.
 fn pages(t: &Texts, values: &HashMap<&'static str, String>, next: Option<&str>) -> Markup {
-    let with = |after: Option<&str>| {
-        let mut pairs: Vec<(&str, &str)> = FIELDS
-            .iter()
-            .filter(|f| **f != "after")
-            .filter_map(|f| values.get(f).map(|v| (*f, v.as_str())))
-            .collect();
-        if let Some(after) = after {
-            pairs.push(("after", after));
-        }
-        let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-        if query.is_empty() {
-            LIST.to_owned()
-        } else {
-            format!("{LIST}?{query}")
-        }
-    };
-    let on_later_page = values.contains_key("after");
-    html! {
-        @if next.is_some() || on_later_page {
-            nav.pages aria-label=(t.pages_nav) {
-                @if on_later_page {
-                    a href=(with(None)) { (t.first_page) }
-                }
-                @if let Some(next) = next {
-                    a href=(with(Some(next))) rel="next" { (t.next_page) }
-                }
-            }
-        }
-    }
+    let labels = [t.pages_nav, t.first_page, t.next_page];
+    forms::pages(LIST, &FIELDS, values, "after", next, labels)
 }

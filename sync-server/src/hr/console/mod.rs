@@ -14,6 +14,7 @@ mod detail;
 mod devices;
 mod events;
 mod export;
+mod forms;
 mod layout;
 mod list;
 mod login;

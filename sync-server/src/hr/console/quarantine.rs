@@ -12,7 +12,7 @@ use kiosk_core::language::Language;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::layout::{Nav, Page, notice};
+use super::layout::{Nav, Page, column_heads, notice};
 use super::texts::texts;
 use super::{Console, ConsoleForm, html_page, time};
 use crate::error::AppError;
@@ -312,16 +312,14 @@ async fn render(
         } @else {
             table {
                 caption { (q.caption) }
-                thead {
-                    tr {
-                        th scope="col" { (q.col_capture) }
-                        th scope="col" { (q.col_received) }
-                        th scope="col" { (q.col_device) }
-                        th scope="col" { (q.col_event) }
-                        th scope="col" { (q.col_code) }
-                        th scope="col" { (q.col_review) }
-                    }
-                }
+                (column_heads(&[
+                    q.col_capture,
+                    q.col_received,
+                    q.col_device,
+                    q.col_event,
+                    q.col_code,
+                    q.col_review,
+                ]))
                 tbody {
                     @for capture in &captures {
                         tr {

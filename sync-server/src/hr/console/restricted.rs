@@ -10,14 +10,13 @@ use std::collections::HashMap;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use kiosk_core::annotations::RecordStatus;
 use kiosk_core::event::Event;
 use kiosk_core::ids::EventId;
 use kiosk_core::language::Language;
 use maud::html;
 
-use super::layout::{Nav, Page};
-use super::texts::{fill, texts};
+use super::layout::{Nav, Page, column_heads};
+use super::texts::{fill, status_label, texts};
 use super::{Console, LIST, html_page, time};
 use crate::error::AppError;
 use crate::hr::registrations::restricted_readable;
@@ -109,19 +108,6 @@ pub(crate) async fn page(State(state): State<AppState>, console: Console, uri: U
         }
         Err(error) => return console.refuse(error, &uri).into_response(),
     };
-    let status_label = |status: &str| {
-        RecordStatus::parse(status).map_or_else(
-            || status.to_owned(),
-            |s| {
-                let (sv, en) = s.label();
-                match lang {
-                    Language::Swedish => sv,
-                    Language::English => en,
-                }
-                .to_owned()
-            },
-        )
-    };
     let page = Page {
         lang,
         title: i.title,
@@ -139,14 +125,7 @@ pub(crate) async fn page(State(state): State<AppState>, console: Console, uri: U
             p { (fill(i.shown, rows.len())) }
             table {
                 caption { (i.caption) }
-                thead {
-                    tr {
-                        th scope="col" { (i.col_registration) }
-                        th scope="col" { (t.col_captured) }
-                        th scope="col" { (t.col_event) }
-                        th scope="col" { (t.col_status) }
-                    }
-                }
+                (column_heads(&[i.col_registration, t.col_captured, t.col_event, t.col_status]))
                 tbody {
                     @for row in &rows {
                         tr {
@@ -157,7 +136,7 @@ pub(crate) async fn page(State(state): State<AppState>, console: Console, uri: U
                             td {
                                 (events.get(&row.event_id).map_or(row.event_id.as_str(), |e| e.name.get(lang)))
                             }
-                            td { (status_label(&row.status)) }
+                            td { (status_label(lang, &row.status)) }
                         }
                     }
                 }

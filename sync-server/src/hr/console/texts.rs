@@ -1,6 +1,7 @@
 //! Every text the console shows, in Swedish and English. A template's `{}` is filled by
 //! [`fill`]; nothing here carries personal data.
 
+use kiosk_core::annotations::RecordStatus;
 use kiosk_core::language::Language;
 
 use crate::hr::accounts::Role;
@@ -463,6 +464,35 @@ pub(crate) fn texts(language: Language) -> &'static Texts {
 /// `template` with its `{}` replaced by `value`.
 pub(crate) fn fill(template: &str, value: impl std::fmt::Display) -> String {
     template.replacen("{}", &value.to_string(), 1)
+}
+
+/// A record status's name in `lang`.
+fn status_name(lang: Language, status: RecordStatus) -> &'static str {
+    let (sv, en) = status.label();
+    match lang {
+        Language::Swedish => sv,
+        Language::English => en,
+    }
+}
+
+/// A record's status as lists show it in `lang`; an unknown status as stored.
+pub(crate) fn status_label(lang: Language, status: &str) -> String {
+    RecordStatus::parse(status)
+        .map_or_else(|| status.to_owned(), |s| status_name(lang, s).to_owned())
+}
+
+/// A status filter's options: `any` (no filter), then every status by its name in `lang`.
+pub(crate) fn status_options(
+    lang: Language,
+    any: &'static str,
+) -> Vec<(&'static str, &'static str)> {
+    let mut options = vec![("", any)];
+    options.extend(
+        RecordStatus::ALL
+            .iter()
+            .map(|s| (s.as_str(), status_name(lang, *s))),
+    );
+    options
 }
 
 /// A role's name as the console shows it.

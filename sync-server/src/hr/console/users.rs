@@ -12,7 +12,9 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::devices::{event_choices, event_name, message_page};
-use super::layout::{Field, FieldError, Nav, Page, error_of, error_summary, notice, select};
+use super::layout::{
+    Field, FieldError, Nav, Page, column_heads, error_of, error_summary, notice, select,
+};
 use super::texts::role_name;
 use super::{Console, ConsoleForm, html_page};
 use crate::error::AppError;
@@ -294,17 +296,15 @@ fn user_table(console: &Console, users: &[DirectoryEntry], events: &[(String, St
             h2 #users-heading { (t.users_heading) }
             table {
                 caption { (t.caption) }
-                thead {
-                    tr {
-                        th scope="col" { (t.col_username) }
-                        th scope="col" { (t.col_name) }
-                        th scope="col" { (t.col_roles) }
-                        th scope="col" { (t.col_password) }
-                        th scope="col" { (t.col_clearance) }
-                        th scope="col" { (t.col_events) }
-                        th scope="col" { (t.col_change) }
-                    }
-                }
+                (column_heads(&[
+                    t.col_username,
+                    t.col_name,
+                    t.col_roles,
+                    t.col_password,
+                    t.col_clearance,
+                    t.col_events,
+                    t.col_change,
+                ]))
                 tbody {
                     @for entry in users {
                         @let user = &entry.user;

@@ -179,6 +179,26 @@ fn entry_hash(
     hasher.finalize().into()
 }
 
+/// Appends the one entry of `accessor`'s `action` on record `doc_id` at `at`, inside the
+/// caller's transaction.
+pub(crate) fn append_one(
+    conn: &Connection,
+    at: i64,
+    accessor: &Accessor,
+    action: AccessAction,
+    doc_id: &str,
+) -> StorageResult<()> {
+    append(
+        conn,
+        &[AccessEntry {
+            at,
+            accessor: accessor.clone(),
+            action,
+            doc_id: doc_id.to_owned(),
+        }],
+    )
+}
+
 /// Appends `entries` after the log's last entry, inside the caller's transaction.
 pub(crate) fn append(conn: &Connection, entries: &[AccessEntry]) -> StorageResult<()> {
     if entries.is_empty() {
@@ -292,24 +312,35 @@ pub(crate) fn entries(
     after_seq: u64,
     limit: usize,
 ) -> StorageResult<Vec<(u64, AccessEntry)>> {
-    let mut statement = conn.prepare_cached(
-        "SELECT seq, at, actor_kind, actor, recruiter, action, doc_id FROM access_log
-         WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-    )?;
-    let rows = statement.query_map(
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM access_log WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+    ))?;
+    numbered_entries(
+        &mut statement,
         params![after_seq.min(i64::MAX as u64) as i64, limit as i64],
-        |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, Option<String>>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-            ))
-        },
-    )?;
+    )
+}
+
+/// The columns an entry is read from, after its number: what [`numbered_entries`] reads.
+pub(crate) const ENTRY_COLUMNS: &str = "seq, at, actor_kind, actor, recruiter, action, doc_id";
+
+/// The entries `statement` selects with `params` (rows of [`ENTRY_COLUMNS`]), in its order,
+/// with their numbers.
+pub(crate) fn numbered_entries(
+    statement: &mut rusqlite::Statement<'_>,
+    params: impl rusqlite::Params,
+) -> StorageResult<Vec<(u64, AccessEntry)>> {
+    let rows = statement.query_map(params, |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, Option<String>>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, String>(6)?,
+        ))
+    })?;
     let mut out = Vec::new();
     for row in rows {
         let (seq, at, kind, actor, recruiter, action, doc_id) = row?;
@@ -321,8 +352,8 @@ pub(crate) fn entries(
     Ok(out)
 }
 
-/// An entry from its stored columns (for every query that reads entries).
-pub(crate) fn decode_entry(
+/// An entry from its stored columns.
+fn decode_entry(
     at: i64,
     actor_kind: &str,
     actor: String,

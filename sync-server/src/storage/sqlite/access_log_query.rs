@@ -9,7 +9,7 @@
 use rusqlite::Connection;
 use rusqlite::types::Value;
 
-use super::access_log::{AccessAction, AccessEntry, decode_entry};
+use super::access_log::{AccessAction, AccessEntry, ENTRY_COLUMNS, numbered_entries};
 use crate::storage::StorageResult;
 
 pub(crate) const SCHEMA: &str = "
@@ -73,29 +73,10 @@ pub(crate) fn query(
         format!("WHERE {}", conditions.join(" AND "))
     };
     let mut statement = conn.prepare_cached(&format!(
-        "SELECT seq, at, actor_kind, actor, recruiter, action, doc_id FROM access_log
+        "SELECT {ENTRY_COLUMNS} FROM access_log
          {filter} ORDER BY seq DESC LIMIT ?"
     ))?;
-    let rows = statement.query_map(rusqlite::params_from_iter(values), |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, Option<String>>(4)?,
-            r.get::<_, String>(5)?,
-            r.get::<_, String>(6)?,
-        ))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (seq, at, kind, actor, recruiter, action, doc_id) = row?;
-        out.push((
-            seq as u64,
-            decode_entry(at, &kind, actor, recruiter, &action, doc_id)?,
-        ));
-    }
-    Ok(out)
+    numbered_entries(&mut statement, rusqlite::params_from_iter(values))
 }
 
 #[cfg(test)]

@@ -60,6 +60,9 @@ pub enum EventEditRefusal {
     UnknownEvent,
     #[error("{0}")]
     Edit(EditAtHeadsError),
+    /// Publish only freezes the draft its publisher saw: someone changed it since.
+    #[error("the draft changed since it was read; reload the event and publish again")]
+    DraftChangedSince,
 }
 
 /// An event as HR's list shows it.
@@ -160,13 +163,19 @@ impl SqliteStore {
                 )
                 .map(|edited| (edited.event, edited.merged_concurrent, edited.value)),
             EventEdit::Publish => {
-                // The caller's heads only prove they read the event; what is published is
-                // the draft as it is now, and the answer shows it.
+                // A published version cannot be taken back, so it must be the draft its
+                // publisher saw: a draft someone changed since is refused, not frozen unseen.
+                // Other changes (a venue, say) are merged as in any edit.
                 let current = document.heads();
-                let held: std::collections::HashSet<ChangeHash> =
-                    document.change_hashes().into_iter().collect();
-                if based_on.is_empty() || !based_on.iter().all(|head| held.contains(head)) {
-                    Err(EditAtHeadsError::UnknownHeads)
+                let seen = document.read_at(&based_on);
+                let now = document.read()?;
+                if let Ok(seen) = &seen
+                    && seen.draft_form != now.draft_form
+                {
+                    return Ok(Err(EventEditRefusal::DraftChangedSince));
+                }
+                if let Err(refusal) = seen {
+                    Err(refusal)
                 } else {
                     document
                         .edit_at(

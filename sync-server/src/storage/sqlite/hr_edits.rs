@@ -13,7 +13,7 @@ use kiosk_core::documents::RegistrationDocument;
 use kiosk_core::ids::Timestamp;
 use rusqlite::{Connection, params};
 
-use super::access_log::{self, AccessAction, AccessEntry, Accessor};
+use super::access_log::{self, AccessAction, Accessor};
 use crate::storage::StorageResult;
 
 /// One edit an HR user makes to a registration.
@@ -94,15 +94,7 @@ pub(crate) fn apply(
             bytes
         ],
     )?;
-    access_log::append(
-        &tx,
-        &[AccessEntry {
-            at,
-            accessor: editor.accessor.clone(),
-            action: AccessAction::Change,
-            doc_id: doc_id.to_owned(),
-        }],
-    )?;
+    access_log::append_one(&tx, at, &editor.accessor, AccessAction::Change, doc_id)?;
     tx.commit()?;
     Ok(HrEditOutcome::Applied {
         annotations,

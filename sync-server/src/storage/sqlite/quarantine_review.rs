@@ -11,7 +11,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::access_log::{self, AccessAction, AccessEntry, Accessor};
+use super::access_log::{self, AccessAction, Accessor};
 use crate::storage::{StorageError, StorageResult};
 
 pub(crate) const SCHEMA: &str = "
@@ -262,41 +262,20 @@ pub(crate) fn record(
         if stored {
             return Ok(ReviewOutcome::AlreadyStored);
         }
-        // As ingest stores a capture: the record, and its changes numbered by this commit
-        // so staff tablets pull it and the index lists it.
-        tx.execute(
-            "INSERT INTO registrations
-             (doc_id, event_id, device_key, document, change_hashes,
-              capture_signature, receipt_code, restricted, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                doc_id,
-                capture.event_id,
-                device_key,
-                capture.document,
-                super::hashes_blob(&capture.change_hashes),
-                capture.capture_signature,
-                capture.receipt_code,
-                capture.restricted,
-                received_at
-            ],
-        )?;
+        // As ingest stores a capture, in a commit of its own.
         let commit_seq = super::next_commit_seq(&tx)?;
-        for hash in &capture.change_hashes {
-            tx.execute(
-                "INSERT INTO registration_changes
-                 (hash, doc_id, event_id, commit_seq, actor, restricted, change)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL) ON CONFLICT DO NOTHING",
-                params![
-                    hash.as_slice(),
-                    doc_id,
-                    capture.event_id,
-                    commit_seq,
-                    device_key,
-                    capture.restricted
-                ],
-            )?;
-        }
+        let accepted = super::NewCapture {
+            doc_id: &doc_id,
+            event_id: &capture.event_id,
+            device_key: &device_key,
+            document: &capture.document,
+            change_hashes: &capture.change_hashes,
+            capture_signature: &capture.capture_signature,
+            receipt_code: &capture.receipt_code,
+            restricted: capture.restricted,
+            received_at,
+        };
+        super::insert_capture(&tx, &accepted, commit_seq)?;
     }
     tx.execute(
         "INSERT INTO quarantine_reviews
@@ -304,15 +283,7 @@ pub(crate) fn record(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![id, doc_id, action.decision().as_str(), reason, reviewer, at],
     )?;
-    access_log::append(
-        &tx,
-        &[AccessEntry {
-            at,
-            accessor: by.clone(),
-            action: AccessAction::Change,
-            doc_id,
-        }],
-    )?;
+    access_log::append_one(&tx, at, by, AccessAction::Change, &doc_id)?;
     tx.commit()?;
     Ok(ReviewOutcome::Recorded)
 }

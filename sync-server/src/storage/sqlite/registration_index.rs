@@ -7,6 +7,7 @@
 use kiosk_core::documents::RegistrationDocument;
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::access_log::{self, AccessAction, AccessEntry, Accessor};
 use crate::storage::StorageResult;
 
 pub(crate) const SCHEMA: &str = "
@@ -321,36 +322,62 @@ pub(crate) fn list(
         filter.limit
     ));
     let sql = format!(
-        "SELECT doc_id, event_id, captured_at, given_name, family_name, receipt_code, status,
-                talent_pool, restricted, interests, locations
+        "SELECT {SUMMARY_COLUMNS}
          FROM registration_index WHERE doc_id IN ({keys})
          ORDER BY captured_at DESC, doc_id DESC"
     );
-    let split = |text: String| -> Vec<String> {
+    let mut statement = conn.prepare(&sql)?;
+    let rows = statement
+        .query_map(rusqlite::params_from_iter(values), summary_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// The index's columns a [`RegistrationSummary`] is read from, in [`summary_row`]'s order.
+pub(crate) const SUMMARY_COLUMNS: &str = "doc_id, event_id, captured_at, given_name, \
+    family_name, receipt_code, status, talent_pool, restricted, interests, locations";
+
+/// A list's row from the index's [`SUMMARY_COLUMNS`].
+pub(crate) fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RegistrationSummary> {
+    let codes = |text: String| -> Vec<String> {
         text.split(',')
             .filter(|c| !c.is_empty())
             .map(str::to_owned)
             .collect()
     };
-    let mut statement = conn.prepare(&sql)?;
-    let rows = statement
-        .query_map(rusqlite::params_from_iter(values), |r| {
-            Ok(RegistrationSummary {
-                id: r.get(0)?,
-                event_id: r.get(1)?,
-                captured_at: r.get(2)?,
-                given_name: r.get(3)?,
-                family_name: r.get(4)?,
-                receipt_code: r.get(5)?,
-                status: r.get(6)?,
-                talent_pool: r.get(7)?,
-                restricted: r.get(8)?,
-                interests: split(r.get(9)?),
-                locations: split(r.get(10)?),
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
+    Ok(RegistrationSummary {
+        id: r.get(0)?,
+        event_id: r.get(1)?,
+        captured_at: r.get(2)?,
+        given_name: r.get(3)?,
+        family_name: r.get(4)?,
+        receipt_code: r.get(5)?,
+        status: r.get(6)?,
+        talent_pool: r.get(7)?,
+        restricted: r.get(8)?,
+        interests: codes(r.get(9)?),
+        locations: codes(r.get(10)?),
+    })
+}
+
+/// Writes a `list` entry in the access log for each of `rows`, by `reader` at `at`: each
+/// listed row shows a name, a read of personal data, logged with the list.
+pub(crate) fn log_listed(
+    conn: &Connection,
+    rows: &[RegistrationSummary],
+    reader: &Accessor,
+    at: i64,
+) -> StorageResult<()> {
+    let entries: Vec<AccessEntry> = rows
+        .iter()
+        .map(|row| AccessEntry {
+            at,
+            accessor: reader.clone(),
+            action: AccessAction::List,
+            doc_id: row.id.clone(),
+        })
+        .collect();
+    access_log::append(conn, &entries)
 }
 
 /// One page of an export: the rows `filter` selects (restricted ones never, whatever the

@@ -6,8 +6,8 @@
 
 use rusqlite::Connection;
 
-use super::access_log::{self, AccessAction, AccessEntry, Accessor};
-use super::registration_index::{self, RegistrationSummary};
+use super::access_log::Accessor;
+use super::registration_index::{self, RegistrationSummary, SUMMARY_COLUMNS, summary_row};
 use crate::storage::StorageResult;
 
 /// Up to `limit` restricted registrations of `events` (every event for `None`), in inbox
@@ -37,49 +37,19 @@ pub(crate) fn list_logged(
         event_clause = format!("AND event_id IN ({})", placeholders.join(", "));
     }
     let sql = format!(
-        "SELECT doc_id, event_id, captured_at, given_name, family_name, receipt_code, status,
-                talent_pool, restricted, interests, locations
+        "SELECT {SUMMARY_COLUMNS}
          FROM registration_index
          WHERE restricted = 1 {event_clause}
          ORDER BY status = 'new' DESC, captured_at, doc_id
          LIMIT ?1"
     );
-    let codes = |text: String| -> Vec<String> {
-        text.split(',')
-            .filter(|c| !c.is_empty())
-            .map(str::to_owned)
-            .collect()
-    };
     let rows = {
         let mut statement = tx.prepare(&sql)?;
         statement
-            .query_map(rusqlite::params_from_iter(values), |r| {
-                Ok(RegistrationSummary {
-                    id: r.get(0)?,
-                    event_id: r.get(1)?,
-                    captured_at: r.get(2)?,
-                    given_name: r.get(3)?,
-                    family_name: r.get(4)?,
-                    receipt_code: r.get(5)?,
-                    status: r.get(6)?,
-                    talent_pool: r.get(7)?,
-                    restricted: r.get(8)?,
-                    interests: codes(r.get(9)?),
-                    locations: codes(r.get(10)?),
-                })
-            })?
+            .query_map(rusqlite::params_from_iter(values), summary_row)?
             .collect::<Result<Vec<_>, _>>()?
     };
-    let entries: Vec<AccessEntry> = rows
-        .iter()
-        .map(|row| AccessEntry {
-            at,
-            accessor: reader.clone(),
-            action: AccessAction::List,
-            doc_id: row.id.clone(),
-        })
-        .collect();
-    access_log::append(&tx, &entries)?;
+    registration_index::log_listed(&tx, &rows, reader, at)?;
     tx.commit()?;
     Ok(rows)
 }
