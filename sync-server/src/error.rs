@@ -135,6 +135,9 @@ impl AppError {
             AppError::Account(crate::hr::accounts::AccountError::SelfGrant) => {
                 (StatusCode::FORBIDDEN, "self_grant")
             }
+            AppError::Account(crate::hr::accounts::AccountError::CreatorGrant) => {
+                (StatusCode::FORBIDDEN, "creator_grant")
+            }
             AppError::Account(_) => (StatusCode::BAD_REQUEST, "invalid_input"),
             AppError::BadBody(_) => (StatusCode::BAD_REQUEST, "malformed_body"),
             AppError::UsernameTaken => (StatusCode::CONFLICT, "username_taken"),

@@ -1,6 +1,7 @@
 //! The console's pages for admins and archivists through the router: enrollment codes shown
 //! once with their QR code, revocation behind a confirmation, staff PIN unlock codes, users
-//! with one-time passwords, the clearance no one grants themselves, event assignment, the
+//! with one-time passwords and who created them, the clearance no one grants themselves (nor
+//! to or from an account of their making) and who granted it, event assignment, the
 //! export form that leads to the CSV download, and the access-log review with its filters,
 //! paging and chain verdict. Each page refuses the wrong role and speaks both languages.
 
@@ -544,6 +545,121 @@ async fn no_admin_grants_themselves_the_clearance_on_the_page_but_may_grant_anot
     assert!(page.body.contains("Withdraw clearance"));
 }
 
+/// The row of user `username` in the users table.
+fn user_row<'a>(body: &'a str, username: &str) -> &'a str {
+    let start = body
+        .find(&format!(r#"<th class="code" scope="row">{username}</th>"#))
+        .expect("the user's row");
+    let end = start + body[start..].find("</tr>").expect("the row's end");
+    &body[start..end]
+}
+
+#[tokio::test]
+async fn the_users_page_shows_who_created_each_user_and_who_granted_the_clearance() {
+    let state = state();
+    let (mut anna, _) = logged_in(&state, "anna", vec![Role::Admin]).await;
+    let page = anna.get("/console/users").await;
+    assert!(page.body.contains(r#"<th scope="col">Skapad av</th>"#));
+    let csrf = page.csrf_field();
+    let created = anna
+        .post(
+            "/console/users",
+            &[
+                ("csrf_token", &csrf),
+                ("username", "bo.admin"),
+                ("display_name", "Bo Admin"),
+                ("roles", "admin"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let (bo, _) = state
+        .store
+        .hr_user_by_username("bo.admin")
+        .expect("reads")
+        .expect("created");
+
+    // Anna created bo: the page offers her no button, and a forged post is refused.
+    let page = anna.get("/console/users").await;
+    let row = user_row(&page.body, "bo.admin");
+    assert!(row.contains(r#"<td class="code">anna</td>"#), "{row}");
+    assert!(row.contains("Du skapade kontot: en annan administratör ändrar den."));
+    assert!(!row.contains("<form"), "{row}");
+    assert!(user_row(&page.body, "anna").contains("<td>Ingen uppgift</td>"));
+    let refused = anna
+        .post(
+            &format!("/console/users/{}/clearance", bo.id),
+            &[("csrf_token", &csrf), ("restricted_clearance", "true")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.body.contains(r#"role="alert""#));
+    assert!(
+        refused
+            .body
+            .contains("Behörigheten ges av en annan administratör än den som skapade kontot.")
+    );
+    let (bo_now, _) = state.store.hr_user(bo.id).expect("reads").expect("user");
+    assert!(!bo_now.restricted_clearance);
+    assert!(
+        state
+            .store
+            .hr_clearance_history(bo.id)
+            .expect("reads")
+            .is_empty()
+    );
+
+    // Another admin grants it, and the page names both.
+    let (mut cecilia, _) = logged_in(&state, "cecilia", vec![Role::Admin]).await;
+    let page = cecilia.get("/console/users").await;
+    let csrf = page.csrf_field();
+    assert!(
+        user_row(&page.body, "bo.admin")
+            .contains(&format!(r#"action="/console/users/{}/clearance""#, bo.id))
+    );
+    let granted = cecilia
+        .post(
+            &format!("/console/users/{}/clearance", bo.id),
+            &[("csrf_token", &csrf), ("restricted_clearance", "true")],
+        )
+        .await;
+    assert_eq!(
+        granted.location.as_deref(),
+        Some("/console/users?done=granted")
+    );
+    let page = cecilia.get("/console/users?lang=en").await;
+    assert!(page.body.contains(r#"<th scope="col">Created by</th>"#));
+    let row = user_row(&page.body, "bo.admin");
+    assert!(row.contains("<td>Yes, granted by cecilia</td>"), "{row}");
+    assert!(row.contains(r#"<td class="code">anna</td>"#), "{row}");
+    assert!(row.contains("Withdraw clearance"));
+    let page = anna.get("/console/users?lang=en").await;
+    assert!(
+        user_row(&page.body, "bo.admin")
+            .contains("You created this account: another administrator changes it.")
+    );
+
+    // Bo's page offers no button for anna, who created bo.
+    let mut bo_browser = Browser::new(&state);
+    state
+        .store
+        .set_hr_password(
+            bo.id,
+            &kiosk_sync_server::hr::accounts::PasswordHash::new(PASSWORD),
+            false,
+        )
+        .expect("password");
+    let login = bo_browser.log_in("bo.admin", PASSWORD).await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER, "{}", login.body);
+    let page = bo_browser.get("/console/users?lang=en").await;
+    let row = user_row(&page.body, "anna");
+    assert!(
+        row.contains("This account created yours: another administrator changes it."),
+        "{row}"
+    );
+    assert!(!row.contains("<form"), "{row}");
+}
+
 #[tokio::test]
 async fn assigning_an_event_makes_its_registration_readable_by_the_recruiter() {
     let state = state();
@@ -719,8 +835,12 @@ async fn the_access_log_page_filters_by_user_and_action_and_shows_what_others_di
     let page = archivist.get("/console/access-log").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("<h1>Åtkomstlogg</h1>"));
+    // The chain is checked when asked, not on every page of a review.
+    assert!(page.body.contains("Kontrollera kedjan"));
+    assert!(!page.body.contains("Loggens kedja är hel"));
+    let checked = archivist.get("/console/access-log?verify=1").await;
     let verdict = state.store.verify_access_log().expect("verifies");
-    assert!(page.body.contains(&format!(
+    assert!(checked.body.contains(&format!(
         "Loggens kedja är hel: alla {} poster stämmer.",
         verdict.entries
     )));

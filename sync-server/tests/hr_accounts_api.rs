@@ -1,6 +1,7 @@
 //! HR accounts through the JSON API: one-time passwords that must be replaced, sessions by
 //! cookie with CSRF tokens, API tokens by bearer, roles, the restricted clearance no one
-//! grants themselves, and the login rate limit. Each refusal has its status and code, and
+//! grants themselves nor to or from an account of their making, with its recorded history,
+//! and the login rate limit. Each refusal has its status and code, and
 //! changes nothing.
 
 mod support {
@@ -70,7 +71,12 @@ async fn user_with_own_password(state: &AppState, username: &str, role: Role) ->
         now_ms(),
     )
     .expect("provisioned");
-    let first = session_of(&login(state, username, &one_time).await);
+    first_login(state, username, &one_time).await
+}
+
+/// Logs in with a one-time password and replaces it with [`OWN_PASSWORD`].
+async fn first_login(state: &AppState, username: &str, one_time: &str) -> Session {
+    let first = session_of(&login(state, username, one_time).await);
     let changed = call(
         state,
         "POST",
@@ -510,5 +516,190 @@ fn provisioning_refuses_a_taken_username_and_keeps_the_first_user() {
     assert_eq!(
         (user.display_name.as_str(), user.roles.clone()),
         ("Anna", vec![Role::Admin])
+    );
+}
+
+/// Sets user `id`'s clearance as `by`; the answer.
+async fn set_clearance(state: &AppState, by: &Session, id: u64, cleared: bool) -> Answer {
+    call(
+        state,
+        "POST",
+        &format!("/api/v1/users/{id}/clearance"),
+        &by.post(),
+        Some(json!({ "restricted_clearance": cleared })),
+    )
+    .await
+}
+
+fn id_of(state: &AppState, username: &str) -> u64 {
+    let (user, _) = state
+        .store
+        .hr_user_by_username(username)
+        .expect("reads")
+        .expect("exists");
+    user.id
+}
+
+fn cleared(state: &AppState, id: u64) -> bool {
+    let (user, _) = state.store.hr_user(id).expect("reads").expect("exists");
+    user.restricted_clearance
+}
+
+/// `(by, granted)` of each change of user `id`'s clearance, newest first, as `admin` reads
+/// them through the API.
+async fn history(state: &AppState, admin: &Session, id: u64) -> Vec<(Option<String>, bool)> {
+    let answer = call(
+        state,
+        "GET",
+        &format!("/api/v1/users/{id}/clearance-history"),
+        &admin.get(),
+        None,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let changes = answer.body["changes"].as_array().expect("changes");
+    let mut seqs: Vec<u64> = changes
+        .iter()
+        .map(|c| c["seq"].as_u64().expect("seq"))
+        .collect();
+    assert!(seqs.is_sorted_by(|a, b| a > b), "newest first: {seqs:?}");
+    seqs.dedup();
+    assert_eq!(seqs.len(), changes.len());
+    changes
+        .iter()
+        .map(|c| {
+            assert!(c["at"].as_i64().is_some_and(|at| at > 0), "{c}");
+            (
+                c["by"].as_str().map(str::to_owned),
+                c["granted"].as_bool().expect("granted"),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn no_admin_sets_the_clearance_of_an_account_they_created_nor_of_their_creator() {
+    let state = relay();
+    let anna = user_with_own_password(&state, "anna.admin", Role::Admin).await;
+    // Anna makes a second admin account, whose one-time password she holds.
+    let created = call(
+        &state,
+        "POST",
+        "/api/v1/users",
+        &anna.post(),
+        Some(json!({ "username": "bo.admin", "display_name": "Bo", "roles": ["admin"] })),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let one_time = created.body["one_time_password"].as_str().expect("shown");
+    let bo = first_login(&state, "bo.admin", one_time).await;
+    let (anna_id, bo_id) = (id_of(&state, "anna.admin"), id_of(&state, "bo.admin"));
+
+    for (by, id, cleared) in [
+        (&anna, bo_id, true),
+        (&bo, anna_id, true),
+        (&anna, bo_id, false),
+        (&bo, anna_id, false),
+    ] {
+        let refused = set_clearance(&state, by, id, cleared).await;
+        assert_eq!(
+            (refused.status, refused.code()),
+            (StatusCode::FORBIDDEN, Some("creator_grant")),
+            "{}",
+            refused.body
+        );
+        assert!(
+            refused.body["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("an admin other than the one who created the account")),
+            "{}",
+            refused.body
+        );
+    }
+    assert!(!cleared(&state, anna_id) && !cleared(&state, bo_id));
+    assert!(history(&state, &anna, anna_id).await.is_empty());
+    assert!(history(&state, &anna, bo_id).await.is_empty());
+
+    // An admin of other origin may, and each change is recorded with who made it.
+    let cecilia = user_with_own_password(&state, "cecilia.admin", Role::Admin).await;
+    let cecilia_id = id_of(&state, "cecilia.admin");
+    for (by, id, cleared) in [
+        (&cecilia, bo_id, true),
+        (&cecilia, anna_id, true),
+        (&bo, cecilia_id, true),
+        (&cecilia, anna_id, false),
+        // Setting what is set changes and records nothing.
+        (&anna, cecilia_id, true),
+    ] {
+        let answer = set_clearance(&state, by, id, cleared).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        assert_eq!(answer.body["restricted_clearance"], cleared);
+    }
+    assert!(cleared(&state, bo_id) && cleared(&state, cecilia_id) && !cleared(&state, anna_id));
+    let by = |name: &str| Some(name.to_owned());
+    assert_eq!(
+        history(&state, &bo, anna_id).await,
+        [(by("cecilia.admin"), false), (by("cecilia.admin"), true)]
+    );
+    assert_eq!(
+        history(&state, &anna, bo_id).await,
+        [(by("cecilia.admin"), true)]
+    );
+    assert_eq!(
+        history(&state, &anna, cecilia_id).await,
+        [(by("bo.admin"), true)]
+    );
+
+    let listed = call(&state, "GET", "/api/v1/users", &anna.get(), None).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    let users: Vec<(String, serde_json::Value, serde_json::Value)> = listed.body["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .map(|u| {
+            (
+                u["username"].as_str().expect("username").to_owned(),
+                u["created_by"].clone(),
+                u["clearance_granted_by"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        users,
+        [
+            ("anna.admin".into(), json!(null), json!(null)),
+            (
+                "bo.admin".into(),
+                json!("anna.admin"),
+                json!("cecilia.admin")
+            ),
+            ("cecilia.admin".into(), json!(null), json!("bo.admin")),
+        ]
+    );
+
+    let missing = call(
+        &state,
+        "GET",
+        "/api/v1/users/999999/clearance-history",
+        &anna.get(),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (missing.status, missing.code()),
+        (StatusCode::NOT_FOUND, Some("unknown_user"))
+    );
+    let recruiter = user_with_own_password(&state, "rut", Role::Recruiter).await;
+    let refused = call(
+        &state,
+        "GET",
+        &format!("/api/v1/users/{bo_id}/clearance-history"),
+        &recruiter.get(),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (StatusCode::FORBIDDEN, Some("missing_role"))
     );
 }

@@ -83,6 +83,13 @@ async fn admins_list_users_with_roles_clearance_and_assigned_events() {
     assert_eq!(users[1]["must_change_password"], false);
     assert_eq!(users[1]["assigned_events"], json!([EVENT]));
     assert_eq!(users[0]["assigned_events"], json!([]));
+    assert_eq!(
+        users[1]["created_by"],
+        Value::Null,
+        "provisioned by no admin"
+    );
+    assert_eq!(users[1]["clearance_granted_by"], "anna");
+    assert_eq!(users[0]["clearance_granted_by"], Value::Null);
     assert!(
         !body.to_string().contains("password_hash") && !body.to_string().contains("salt"),
         "never a password"

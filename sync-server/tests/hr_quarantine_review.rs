@@ -49,6 +49,15 @@ enum Capture {
     ForAnotherEvent,
     /// Bytes that are no seal.
     Garbage,
+    /// Captured, signed and pushed by a staff tablet, which never creates registrations.
+    FromAStaffTablet,
+    /// Signed and pushed by the kiosk, but the registration names another capturing device.
+    NamingAnotherDevice,
+}
+
+/// The staff tablet of [`Capture::FromAStaffTablet`].
+fn staff_tablet() -> DeviceIdentity {
+    DeviceIdentity::from_signing_key(ed25519_dalek::SigningKey::from_bytes(&[7; 32]))
 }
 
 impl Relay {
@@ -59,6 +68,14 @@ impl Relay {
         let key = kiosk.public_key().to_bytes();
         enroll_for_tests(state.store.as_ref(), key, DEMO, EnrolledRole::Kiosk, None);
         assert!(state.store.revoke_device(&key, now_ms()).expect("revoked"));
+        let staff = staff_tablet().public_key().to_bytes();
+        enroll_for_tests(
+            state.store.as_ref(),
+            staff,
+            DEMO,
+            EnrolledRole::Staff,
+            Some("Rut Rekryterare"),
+        );
         let arvid = bearer(&state, "arvid", Role::Archivist);
         Relay {
             state,
@@ -80,11 +97,18 @@ impl Relay {
             Capture::ByAnotherTablet => {
                 DeviceIdentity::from_signing_key(ed25519_dalek::SigningKey::from_bytes(&[6; 32]))
             }
+            Capture::FromAStaffTablet => staff_tablet(),
             _ => DeviceIdentity::from_signing_key(ed25519_dalek::SigningKey::from_bytes(&[5; 32])),
         };
         let (mut input, mut context) = self.generator.next_input();
         input.given_name = given.to_owned();
-        context.device = author.device_id();
+        context.device = match kind {
+            Capture::NamingAnotherDevice => {
+                DeviceIdentity::from_signing_key(ed25519_dalek::SigningKey::from_bytes(&[6; 32]))
+                    .device_id()
+            }
+            _ => author.device_id(),
+        };
         let mut registration = validate(&input, self.generator.event(), &context).expect("valid");
         if kind == Capture::ForAnotherEvent {
             registration.event_id = EventId::parse("another-fair-2026").expect("id");
@@ -107,7 +131,10 @@ impl Relay {
             )
             .expect("sealed"),
         };
-        let device_key = self.kiosk.public_key().to_bytes();
+        let device_key = match kind {
+            Capture::FromAStaffTablet => author.public_key().to_bytes(),
+            _ => self.kiosk.public_key().to_bytes(),
+        };
         self.seq += 1;
         let quarantined = IngestItem::Quarantine {
             doc_id: registration.id.to_string(),
@@ -285,6 +312,9 @@ async fn a_capture_that_is_not_authentic_or_valid_cannot_be_accepted_but_can_be_
         (Capture::Garbage, "not a sealed capture"),
         (Capture::ByAnotherTablet, "another device"),
         (Capture::ForAnotherEvent, "another event"),
+        (Capture::FromAStaffTablet, "not a kiosk"),
+        // The seal itself binds the registration to its signer, so this fails first there.
+        (Capture::NamingAnotherDevice, "signature does not verify"),
     ] {
         let doc = relay.quarantine("Signe", kind);
         let id = relay.capture_id(&doc).await;

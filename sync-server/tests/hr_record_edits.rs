@@ -289,7 +289,7 @@ async fn a_recruiter_of_another_event_is_refused_logged_and_nothing_is_written()
         ["read_refused", "read_refused", "read_refused"]
     );
 
-    // An archivist reads every record but edits none.
+    // An archivist reads every record but edits none; the attempt is logged all the same.
     let (_, arvid) = relay.user("arvid", vec![Role::Archivist], &[]);
     let refused = relay.set_status(&doc, &arvid, "hired").await;
     assert_eq!(
@@ -297,6 +297,29 @@ async fn a_recruiter_of_another_event_is_refused_logged_and_nothing_is_written()
         (StatusCode::FORBIDDEN, Some("missing_role"))
     );
     assert_eq!(relay.changes(&doc), before);
+    assert_eq!(relay.logged(&doc, "arvid"), ["read_refused"]);
+
+    // An admin without a reading role is refused the record, and logged; an id that names
+    // no record logs nothing.
+    let (_, ada) = relay.user("ada", vec![Role::Admin], &[]);
+    let refused = relay.call("GET", &path, &ada, None).await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (StatusCode::FORBIDDEN, Some("missing_role"))
+    );
+    assert!(!refused.body.to_string().contains("Signe"));
+    assert_eq!(relay.logged(&doc, "ada"), ["read_refused"]);
+    let nobody = "0190a0b0-0000-7000-8000-000000000000";
+    let refused = relay
+        .call(
+            "GET",
+            &format!("/api/v1/registrations/{nobody}"),
+            &ada,
+            None,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(relay.logged(nobody, "ada").is_empty());
 }
 
 #[tokio::test]

@@ -213,6 +213,7 @@ await runInBrowser(async (context) => {
 
   // The access log: the officer's list, read, change and export of that record.
   await page.getByRole('navigation', { name: 'Huvudmeny' }).getByRole('link', { name: 'Åtkomstlogg' }).click();
+  await page.getByRole('button', { name: 'Kontrollera kedjan' }).click();
   check((await page.getByRole('status').first().textContent()).includes('Loggens kedja är hel'), 'the chain verdict is shown');
   await page.getByLabel('Användare').fill(username);
   await page.getByRole('button', { name: 'Visa' }).click();

@@ -1,5 +1,5 @@
 //! The JSON API for HR: login and logout, the caller's own account and password, users,
-//! their clearance and assigned events (admins), and API tokens. Bodies are JSON; errors
+//! their clearance, its history and assigned events (admins), and API tokens. Bodies are JSON; errors
 //! are `{code, message}`. The user handlers are thin: the console calls the same
 //! `pub(crate)` functions, which check the caller's role.
 //!
@@ -24,7 +24,7 @@ use crate::hr::accounts::{self, AccountError, HrUser, PasswordHash, Role};
 use crate::hr::sessions::{self, CSRF_HEADER, SESSION_IDLE_MS, SESSION_LIFETIME_MS};
 use crate::routes::blocking;
 use crate::state::{AppState, now_ms};
-use crate::storage::{Credential, CredentialKind, DirectoryEntry};
+use crate::storage::{ClearanceChange, Credential, CredentialKind, DirectoryEntry};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -34,6 +34,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/password", post(change_password))
         .route("/api/v1/users", get(list_users).post(create_user))
         .route("/api/v1/users/{id}/clearance", post(set_clearance))
+        .route(
+            "/api/v1/users/{id}/clearance-history",
+            get(clearance_history),
+        )
         .route("/api/v1/tokens", post(create_token))
         .route("/api/v1/openapi.json", get(openapi))
         .merge(crate::hr::registrations::routes())
@@ -308,7 +312,8 @@ struct NewUserBody {
     roles: Vec<String>,
 }
 
-/// Every user with roles, clearance and assigned events (admins).
+/// Every user with roles, clearance, assigned events, creator and the admin whose clearance
+/// grant is in force (admins).
 async fn list_users(
     State(state): State<AppState>,
     caller: Caller,
@@ -364,7 +369,14 @@ pub(crate) async fn create_hr_user(
         .collect::<Result<_, _>>()?;
     let store = state.store.clone();
     let (user, one_time) = blocking(move || {
-        crate::hr::provision_user(store.as_ref(), &username, &display_name, roles, now_ms())
+        crate::hr::provision_user_by(
+            store.as_ref(),
+            Some(admin),
+            &username,
+            &display_name,
+            roles,
+            now_ms(),
+        )
     })
     .await??;
     tracing::info!(admin, user = user.id, "HR user created");
@@ -377,7 +389,8 @@ struct ClearanceBody {
     restricted_clearance: bool,
 }
 
-/// Admins grant or withdraw another user's restricted clearance, never their own.
+/// Admins grant or withdraw another user's restricted clearance: never their own, nor that of
+/// an account they created or that created theirs.
 async fn set_clearance(
     State(state): State<AppState>,
     caller: Caller,
@@ -385,7 +398,9 @@ async fn set_clearance(
     request: Result<Json<ClearanceBody>, JsonRejection>,
 ) -> Result<Json<HrUser>, AppError> {
     let admin = caller.require(Role::Admin)?;
-    accounts::may_set_clearance(admin, id)?;
+    if admin.id == id {
+        return Err(AccountError::SelfGrant.into());
+    }
     let ClearanceBody {
         restricted_clearance,
     } = body(request)?;
@@ -394,7 +409,8 @@ async fn set_clearance(
     ))
 }
 
-/// Grants or withdraws user `id`'s restricted clearance (admins only, never their own).
+/// Grants or withdraws user `id`'s restricted clearance (admins only, as
+/// [`accounts::may_set_clearance`] allows), recording who changed it and when.
 pub(crate) async fn set_user_clearance(
     state: &AppState,
     caller: &Caller,
@@ -402,11 +418,18 @@ pub(crate) async fn set_user_clearance(
     restricted_clearance: bool,
 ) -> Result<HrUser, AppError> {
     let admin = caller.require(Role::Admin)?;
-    accounts::may_set_clearance(admin, id)?;
+    if admin.id == id {
+        return Err(AccountError::SelfGrant.into());
+    }
     let store = state.store.clone();
     let actor = admin.id;
     blocking(move || -> Result<HrUser, AppError> {
-        if !store.set_hr_clearance(id, restricted_clearance)? {
+        let target = store.hr_user_origin(id)?.ok_or(AppError::UnknownUser)?;
+        // The caller was read with their credential; users are never deleted.
+        let by = store.hr_user_origin(actor)?.ok_or(AppError::NotLoggedIn)?;
+        // `created_by` never changes once written, so the check holds for the change.
+        accounts::may_set_clearance(by, target)?;
+        if !store.change_hr_clearance(id, restricted_clearance, Some(actor), now_ms())? {
             return Err(AppError::UnknownUser);
         }
         tracing::info!(
@@ -416,6 +439,31 @@ pub(crate) async fn set_user_clearance(
             "clearance changed"
         );
         Ok(store.hr_user(id)?.ok_or(AppError::UnknownUser)?.0)
+    })
+    .await?
+}
+
+/// The changes of user `id`'s clearance, newest first, each with who made it (admins).
+async fn clearance_history(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<u64>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let changes = user_clearance_history(&state, &caller, id).await?;
+    Ok(Json(json!({ "changes": changes })))
+}
+
+/// The changes of user `id`'s clearance, newest first (admins only).
+pub(crate) async fn user_clearance_history(
+    state: &AppState,
+    caller: &Caller,
+    id: u64,
+) -> Result<Vec<ClearanceChange>, AppError> {
+    caller.require(Role::Admin)?;
+    let store = state.store.clone();
+    blocking(move || -> Result<Vec<ClearanceChange>, AppError> {
+        store.hr_user_origin(id)?.ok_or(AppError::UnknownUser)?;
+        Ok(store.hr_clearance_history(id)?)
     })
     .await?
 }

@@ -21,10 +21,25 @@ use crate::error::AppError;
 use crate::storage::{Credential, CredentialKind, NewHrUser, RelayStore, StorageResult};
 use accounts::{AccountError, HrUser, PasswordHash, Role};
 
-/// Creates an HR user with a one-time password, which they must replace at their first
-/// login; returns the user and the password, to be shown once. Blocking (Argon2id).
+/// Creates an HR user created by no admin (the command line's `create-admin`, the demo,
+/// tests), as [`provision_user_by`] does.
 pub fn provision_user(
     store: &dyn RelayStore,
+    username: &str,
+    display_name: &str,
+    roles: Vec<Role>,
+    at: i64,
+) -> Result<(HrUser, String), AppError> {
+    provision_user_by(store, None, username, display_name, roles, at)
+}
+
+/// Creates an HR user with a one-time password, which they must replace at their first
+/// login, recording `creator` (the admin who creates them; `None` for no admin) for the
+/// clearance rule ([`accounts::may_set_clearance`]); returns the user and the password, to
+/// be shown once. Blocking (Argon2id).
+pub fn provision_user_by(
+    store: &dyn RelayStore,
+    creator: Option<u64>,
     username: &str,
     display_name: &str,
     roles: Vec<Role>,
@@ -42,6 +57,7 @@ pub fn provision_user(
         roles,
         password: PasswordHash::new(&one_time),
         must_change_password: true,
+        created_by: creator,
     };
     let id = store
         .create_hr_user(&new_user, at)?

@@ -19,6 +19,7 @@ use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use kiosk_core::capture::SealError;
+use kiosk_core::protocol::enrollment::EnrolledRole;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -54,6 +55,8 @@ pub enum AcceptRefusal {
     BadSignature,
     #[error("the capture was made by another device than the tablet that sent it")]
     OtherDevice,
+    #[error("the tablet that sent it is not a kiosk; only kiosks capture registrations")]
+    NotAKiosk,
     #[error("the document is not a single change by its tablet that opens a registration")]
     NotACapture,
     #[error("the registration is for another event than its tablet was enrolled for")]
@@ -127,8 +130,17 @@ fn acceptable(
     let Some(device) = device.filter(|key| key.to_bytes() == capture.device_key) else {
         return refuse(AcceptRefusal::OtherDevice);
     };
+    // What a kiosk could not have sent stays apart, whoever reviews it: a staff tablet
+    // never creates registrations.
+    let sender = store.device(&capture.device_key)?;
+    if sender.is_none_or(|record| record.role != EnrolledRole::Kiosk) {
+        return refuse(AcceptRefusal::NotAKiosk);
+    }
     let mut document = opened.document;
     let registration = opened.registration;
+    if registration.capturing_device != payload.device_id {
+        return refuse(AcceptRefusal::OtherDevice);
+    }
     if payload.doc_id.as_str() != capture.doc_id
         || check_capture_change(&mut document, &device).is_err()
     {

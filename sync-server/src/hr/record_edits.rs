@@ -30,7 +30,7 @@ use serde_json::{Value, json};
 use crate::error::AppError;
 use crate::hr::accounts::{HrUser, Role};
 use crate::hr::api::{Caller, body};
-use crate::hr::registrations::{log_refusal, may_edit, missing_registration};
+use crate::hr::registrations::{log_refusal, may_edit, missing_registration, require_for_record};
 use crate::routes::blocking;
 use crate::state::{AppState, now_ms};
 use crate::storage::{Accessor, HrEdit, HrEditOutcome, HrEditor, RelayStore};
@@ -154,7 +154,7 @@ async fn add_note(
     Path(doc_id): Path<String>,
     request: Result<Json<NoteBody>, JsonRejection>,
 ) -> Result<Response, AppError> {
-    require_editor(&caller.user)?;
+    require_for_record(&state, &caller.user, &doc_id, require_editor).await?;
     let NoteBody { text } = body(request)?;
     let note = note_by(&caller.user, &text, now_ms())?;
     let shown = note_json(&note);
@@ -191,7 +191,7 @@ async fn set_rating(
     Path(doc_id): Path<String>,
     request: Result<Json<RatingBody>, JsonRejection>,
 ) -> Result<Json<Value>, AppError> {
-    require_editor(&caller.user)?;
+    require_for_record(&state, &caller.user, &doc_id, require_editor).await?;
     let RatingBody { score } = body(request)?;
     let score = checked_score(score)?;
     let rater = caller.user.username.clone();
@@ -216,7 +216,7 @@ async fn set_status(
     Path(doc_id): Path<String>,
     request: Result<Json<StatusBody>, JsonRejection>,
 ) -> Result<Json<Value>, AppError> {
-    require_editor(&caller.user)?;
+    require_for_record(&state, &caller.user, &doc_id, require_editor).await?;
     let StatusBody { status } = body(request)?;
     let status = parse_status(&status)?;
     edit(&state, caller.user, doc_id, HrEdit::SetStatus(status)).await?;

@@ -3,8 +3,9 @@
 //! shows nothing of the record.
 //!
 //! Recruiters read the registrations of events assigned to them; archivists read any.
-//! Records of visitors with protected personal data need the *restricted* clearance; they
-//! stay out of lists and are gathered in the restricted inbox for the users who hold it.
+//! Records of visitors with protected personal data need the *restricted* clearance to be
+//! read by id; they appear in no general list, search or export, whoever asks, and are
+//! listed only in the restricted inbox, uncontacted first, for the users who hold it.
 //! The same rules, through assignment only, decide who edits a record
 //! ([`crate::hr::record_edits`]).
 
@@ -148,14 +149,16 @@ pub(crate) fn require_reader(user: &HrUser) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Narrows `filter` to what `user` may read: a recruiter's assigned events only,
-/// restricted records only with the clearance.
+/// Narrows `filter` to what `user` may list: a recruiter's assigned events only, and never
+/// restricted records (the restricted inbox lists those).
 pub(crate) fn narrow_to_readable(
     store: &dyn RelayStore,
     user: &HrUser,
     filter: &mut RegistrationFilter,
 ) -> Result<(), AppError> {
-    filter.include_restricted = user.restricted_clearance;
+    // Protected records are listed only in the restricted inbox, even for cleared users: a
+    // general list or search is seen over shoulders and copied into notes.
+    filter.include_restricted = false;
     if !user.has(Role::Archivist) {
         let assigned = store.hr_assigned_events(user.id)?;
         filter.events = Some(match filter.events.take() {
@@ -321,12 +324,37 @@ pub(crate) fn log_refusal(
     Ok(())
 }
 
+/// Checks `role_check` for `user`'s attempt at record `doc_id`. A refusal for lack of a role
+/// is access-logged as a refused read when the record exists, as refusals for assignment or
+/// clearance are: the log shows everyone who tried to reach a visitor's data.
+pub(crate) async fn require_for_record(
+    state: &AppState,
+    user: &HrUser,
+    doc_id: &str,
+    role_check: fn(&HrUser) -> Result<(), AppError>,
+) -> Result<(), AppError> {
+    let Err(refusal) = role_check(user) else {
+        return Ok(());
+    };
+    if matches!(refusal, AppError::MissingRole(_)) {
+        let (store, user, doc_id) = (state.store.clone(), user.clone(), doc_id.to_owned());
+        blocking(move || -> Result<(), AppError> {
+            if store.stored_registration(&doc_id)?.is_some() {
+                log_refusal(store.as_ref(), &user, &doc_id)?;
+            }
+            Ok(())
+        })
+        .await??;
+    }
+    Err(refusal)
+}
+
 async fn read_registration(
     State(state): State<AppState>,
     caller: Caller,
     Path(doc_id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    require_reader(&caller.user)?;
+    require_for_record(&state, &caller.user, &doc_id, require_reader).await?;
     let store = state.store.clone();
     let user = caller.user;
     blocking(move || -> Result<Json<Value>, AppError> {

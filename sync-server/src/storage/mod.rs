@@ -14,7 +14,7 @@ pub use sqlite::access_log_query::AccessLogQuery;
 pub use sqlite::event_edits::{
     EventDetails, EventEdit, EventEditRefusal, EventEdited, EventSummary,
 };
-pub use sqlite::hr_accounts::{Credential, CredentialKind, NewHrUser};
+pub use sqlite::hr_accounts::{ClearanceChange, Credential, CredentialKind, NewHrUser};
 pub use sqlite::hr_directory::DirectoryEntry;
 pub use sqlite::hr_edits::{HrEdit, HrEditOutcome, HrEditor};
 pub use sqlite::quarantine_review::{
@@ -26,7 +26,7 @@ pub use sqlite::registration_index::{
 };
 pub use sqlite::{BackupReport, RestoreReport, SqliteStore};
 
-use crate::hr::accounts::{HrUser, PasswordHash};
+use crate::hr::accounts::{AccountOrigin, HrUser, PasswordHash};
 
 use kiosk_core::event::Event;
 use kiosk_core::ids::EventId;
@@ -459,7 +459,26 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
         password: &PasswordHash,
         must_change: bool,
     ) -> StorageResult<bool>;
-    fn set_hr_clearance(&self, id: u64, cleared: bool) -> StorageResult<bool>;
+    /// Sets a clearance as no HR user (set-up and tests; admins use
+    /// [`RelayStore::change_hr_clearance`]): recorded with no author. `false` if there is no
+    /// such user.
+    fn set_hr_clearance(&self, id: u64, cleared: bool) -> StorageResult<bool> {
+        self.change_hr_clearance(id, cleared, None, crate::state::now_ms())
+    }
+    /// Grants or withdraws user `id`'s restricted clearance, made by HR user `by` at `at`,
+    /// and records the change in the same transaction; setting it to what it is changes
+    /// and records nothing. `false` if there is no such user.
+    fn change_hr_clearance(
+        &self,
+        id: u64,
+        cleared: bool,
+        by: Option<u64>,
+        at: i64,
+    ) -> StorageResult<bool>;
+    /// The changes of user `id`'s clearance, newest first.
+    fn hr_clearance_history(&self, id: u64) -> StorageResult<Vec<ClearanceChange>>;
+    /// User `id` and the admin who created them; `None` if there is no such user.
+    fn hr_user_origin(&self, id: u64) -> StorageResult<Option<AccountOrigin>>;
     fn put_hr_credential(
         &self,
         secret_hash: &[u8; 32],
@@ -477,7 +496,8 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
     /// Assigns an event to an HR user; `false` if there is no such user.
     fn assign_hr_event(&self, user_id: u64, event_id: &str) -> StorageResult<bool>;
     fn hr_assigned_events(&self, user_id: u64) -> StorageResult<Vec<String>>;
-    /// Every HR user, by username, with roles, clearance and assigned events.
+    /// Every HR user, by username, with roles, clearance, assigned events, creator and the
+    /// admin whose clearance grant is in force.
     fn hr_directory(&self) -> StorageResult<Vec<DirectoryEntry>>;
     /// The registrations `filter` selects, newest first, each listed row logged as read by
     /// `reader` in the same commit.

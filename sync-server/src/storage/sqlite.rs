@@ -225,7 +225,7 @@ impl SqliteStore {
         conn.execute_batch(access_log::SCHEMA)?;
         conn.execute_batch(access_log_query::SCHEMA)?;
         conn.execute_batch(staff_unlock::SCHEMA)?;
-        conn.execute_batch(hr_accounts::SCHEMA)?;
+        hr_accounts::create_schema(&conn)?;
         conn.execute_batch(registration_index::SCHEMA)?;
         conn.execute_batch(quarantine_review::SCHEMA)?;
         Ok(SqliteStore::with_connection(conn, None))
@@ -292,7 +292,7 @@ impl SqliteStore {
         conn.execute_batch(access_log::SCHEMA)?;
         conn.execute_batch(access_log_query::SCHEMA)?;
         conn.execute_batch(staff_unlock::SCHEMA)?;
-        conn.execute_batch(hr_accounts::SCHEMA)?;
+        hr_accounts::create_schema(&conn)?;
         conn.execute_batch(registration_index::SCHEMA)?;
         conn.execute_batch(quarantine_review::SCHEMA)?;
         Ok(SqliteStore::with_connection(conn, Some(path.to_owned())))
@@ -322,19 +322,33 @@ impl SqliteStore {
         let Some(mut document) = self.event_document(id)? else {
             return Ok(None);
         };
-        Ok(Some(self.cache_event(&mut document)?))
+        // The connection was let go after the read: an edit stored and cached since then is
+        // newer than this document, so a cold read only fills an empty place.
+        let read = Self::cached_form(&mut document)?;
+        Ok(Some(
+            self.event_cache()
+                .entry(read.event.id.to_string())
+                .or_insert(read)
+                .clone(),
+        ))
     }
 
+    /// Caches `document` as an event's newest: for writers, which hold the connection until
+    /// it is cached, so no older copy can replace it.
     fn cache_event(&self, document: &mut EventDocument) -> StorageResult<CachedEvent> {
-        let mut heads = document.head_bytes();
-        heads.sort_unstable();
-        let cached = CachedEvent {
-            event: document.read()?,
-            heads,
-        };
+        let cached = Self::cached_form(document)?;
         self.event_cache()
             .insert(cached.event.id.to_string(), cached.clone());
         Ok(cached)
+    }
+
+    fn cached_form(document: &mut EventDocument) -> StorageResult<CachedEvent> {
+        let mut heads = document.head_bytes();
+        heads.sort_unstable();
+        Ok(CachedEvent {
+            event: document.read()?,
+            heads,
+        })
     }
 
     fn event_cache(
@@ -1304,8 +1318,22 @@ impl RelayStore for SqliteStore {
         hr_accounts::set_password(&mut self.conn(), id, password, must_change)
     }
 
-    fn set_hr_clearance(&self, id: u64, cleared: bool) -> StorageResult<bool> {
-        hr_accounts::set_clearance(&self.conn(), id, cleared)
+    fn change_hr_clearance(
+        &self,
+        id: u64,
+        cleared: bool,
+        by: Option<u64>,
+        at: i64,
+    ) -> StorageResult<bool> {
+        hr_accounts::set_clearance(&mut self.conn(), id, cleared, by, at)
+    }
+
+    fn hr_clearance_history(&self, id: u64) -> StorageResult<Vec<hr_accounts::ClearanceChange>> {
+        hr_accounts::clearance_history(&self.conn(), id)
+    }
+
+    fn hr_user_origin(&self, id: u64) -> StorageResult<Option<crate::hr::accounts::AccountOrigin>> {
+        hr_accounts::origin(&self.conn(), id)
     }
 
     fn put_hr_credential(

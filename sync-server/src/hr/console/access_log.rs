@@ -1,4 +1,4 @@
-//! `/console/access-log` (archivists): the verdict of the log's hash chain first, then a
+//! `/console/access-log` (archivists): the verdict of the log's hash chain on request, then a
 //! filter form (user, record id, action, from/to dates), the entries newest first with a
 //! link to each record, and paging to older entries. The filters are the API's own
 //! ([`parse_access_query`]) and so are the page and the check ([`access_log_page`],
@@ -35,6 +35,8 @@ struct Texts {
     title: &'static str,
     chain_intact: &'static str,
     chain_broken: &'static str,
+    chain_check_intro: &'static str,
+    chain_check_button: &'static str,
     filter_heading: &'static str,
     user: &'static str,
     user_hint: &'static str,
@@ -70,6 +72,8 @@ const SV: Texts = Texts {
     title: "Åtkomstlogg",
     chain_intact: "Loggens kedja är hel: alla {} poster stämmer.",
     chain_broken: "Loggens kedja är bruten vid post {}. Loggen kan ha ändrats utanför reläet; kontakta den som ansvarar för reläet och spara den senaste kontrollpunkten.",
+    chain_check_intro: "Reläet kan gå igenom hela loggens kedja och visa om någon post har ändrats eller tagits bort. Med en lång logg tar det en stund.",
+    chain_check_button: "Kontrollera kedjan",
     filter_heading: "Filtrera",
     user: "Användare",
     user_hint: "Användarnamnet, till exempel anna.berg.",
@@ -105,6 +109,8 @@ const EN: Texts = Texts {
     title: "Access log",
     chain_intact: "The log's chain is intact: all {} entries verify.",
     chain_broken: "The log's chain is broken at entry {}. The log may have been changed outside the relay; contact whoever runs the relay and keep the latest checkpoint.",
+    chain_check_intro: "The relay can go through the log's whole chain and show whether any entry was changed or removed. With a long log this takes a while.",
+    chain_check_button: "Check the chain",
     filter_heading: "Filter",
     user: "User",
     user_hint: "The username, for example anna.berg.",
@@ -207,9 +213,19 @@ pub(crate) async fn page(
             other => vec![FieldError::form(other.to_string())],
         })
     });
-    let verdict = match verify_chain(&state, &console.caller).await {
-        Ok(verdict) => verdict,
-        Err(error) => return console.refuse(error, &uri).into_response(),
+    // The check reads the whole log while holding the store, so it runs when asked, not on
+    // every page of a review.
+    let asked_to_verify = raw
+        .as_deref()
+        .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
+        .is_some_and(|pairs| pairs.iter().any(|(k, v)| k == "verify" && v == "1"));
+    let verdict = if asked_to_verify {
+        match verify_chain(&state, &console.caller).await {
+            Ok(verdict) => Some(verdict),
+            Err(error) => return console.refuse(error, &uri).into_response(),
+        }
+    } else {
+        None
     };
     let (status, results, errors) = match query {
         Err(errors) => (StatusCode::BAD_REQUEST, None, errors),
@@ -227,7 +243,10 @@ pub(crate) async fn page(
         has_errors: !errors.is_empty(),
     }
     .render(html! {
-        (chain_verdict(t, &verdict))
+        @match &verdict {
+            Some(verdict) => (chain_verdict(t, verdict)),
+            None => (chain_check(t)),
+        }
         (error_summary(lang, &errors))
         (filter_form(lang, &values, &errors))
         @if let Some((entries, next_before)) = &results {
@@ -236,6 +255,17 @@ pub(crate) async fn page(
         }
     });
     html_page(status, page)
+}
+
+/// The offer to check the chain, as a form of its own.
+fn chain_check(t: &Texts) -> Markup {
+    html! {
+        form.chain-check method="get" action=(ACCESS_LOG) {
+            p { (t.chain_check_intro) }
+            input type="hidden" name="verify" value="1";
+            button.button type="submit" { (t.chain_check_button) }
+        }
+    }
 }
 
 fn chain_verdict(t: &Texts, verdict: &AccessLogVerdict) -> Markup {

@@ -26,7 +26,7 @@ use crate::error::AppError;
 use crate::hr::record_edits::{
     can_edit, checked_score, edit_logged, note_by, parse_status, require_editor,
 };
-use crate::hr::registrations::{read_logged, require_reader};
+use crate::hr::registrations::{read_logged, require_for_record, require_reader};
 use crate::routes::blocking;
 use crate::state::{AppState, now_ms};
 use crate::storage::HrEdit;
@@ -165,7 +165,8 @@ async fn render(
     typed: Typed,
     status: StatusCode,
 ) -> Response {
-    if let Err(refusal) = require_reader(&console.caller.user) {
+    if let Err(refusal) = require_for_record(state, &console.caller.user, &id, require_reader).await
+    {
         return console.refuse(refusal, uri).into_response();
     }
     let store = state.store.clone();
@@ -514,7 +515,8 @@ async fn submit(
     let uri: Uri = detail_path(&id)
         .parse()
         .unwrap_or_else(|_| Uri::from_static(LIST));
-    let checked = require_editor(&console.caller.user)
+    let checked = require_for_record(&state, &console.caller.user, &id, require_editor)
+        .await
         .and_then(|()| registration_id(&id))
         .and_then(|()| make_edit(&console.caller.user));
     let result = match checked {

@@ -170,6 +170,10 @@ fn refusal_text(lang: Language, refusal: AcceptRefusal) -> &'static str {
             "den gjordes av en annan enhet än surfplattan som skickade den.",
             "it was made by another device than the tablet that sent it.",
         ),
+        AcceptRefusal::NotAKiosk => (
+            "surfplattan som skickade den är inte en kiosk, och bara kiosker tar emot registreringar.",
+            "the tablet that sent it is not a kiosk, and only kiosks take registrations.",
+        ),
         AcceptRefusal::NotACapture => (
             "den är inte en ny registrering skriven av surfplattan.",
             "it is not a new registration written by the tablet.",

@@ -1,6 +1,8 @@
-//! `/console/users` (admins): every HR user with roles, clearance and assigned events; a
-//! form that creates a user and shows the one-time password once; the restricted clearance
-//! granted or withdrawn (never by a user for themselves); and an event assigned to a
+//! `/console/users` (admins): every HR user with roles, clearance (and the admin who
+//! granted it), assigned events and the admin who created them; a form that creates a user
+//! and shows the one-time password once; the restricted clearance granted or withdrawn
+//! (never by a user for themselves, nor by an admin for an account they created or that
+//! created theirs: [`crate::hr::accounts::may_set_clearance`]); and an event assigned to a
 //! recruiter. Rules, changes and refusals are the JSON API's own functions
 //! ([`crate::hr::api`]); this module renders and puts refusals by their fields.
 
@@ -39,15 +41,20 @@ struct Texts {
     col_password: &'static str,
     col_clearance: &'static str,
     col_events: &'static str,
+    col_created_by: &'static str,
     col_change: &'static str,
     one_time: &'static str,
     own: &'static str,
     yes: &'static str,
     no: &'static str,
+    yes_granted_by: &'static str,
+    not_recorded: &'static str,
     none: &'static str,
     grant: &'static str,
     withdraw: &'static str,
     yourself: &'static str,
+    created_by_you: &'static str,
+    your_creator: &'static str,
     new_heading: &'static str,
     username: &'static str,
     username_hint: &'static str,
@@ -66,6 +73,7 @@ struct Texts {
     bad_display_name: &'static str,
     no_role: &'static str,
     self_grant: &'static str,
+    creator_grant: &'static str,
     bad_recruiter: &'static str,
     not_a_recruiter: &'static str,
     bad_event: &'static str,
@@ -91,15 +99,20 @@ const SV: Texts = Texts {
     col_password: "Lösenord",
     col_clearance: "Behörighet för skyddade uppgifter",
     col_events: "Tilldelade evenemang",
+    col_created_by: "Skapad av",
     col_change: "Ändra behörighet",
     one_time: "Engångslösenord, ännu inte bytt",
     own: "Eget",
     yes: "Ja",
     no: "Nej",
+    yes_granted_by: "Ja, given av {}",
+    not_recorded: "Ingen uppgift",
     none: "Inga",
     grant: "Ge behörighet",
     withdraw: "Ta bort behörighet",
     yourself: "Din egen: en annan administratör ändrar den.",
+    created_by_you: "Du skapade kontot: en annan administratör ändrar den.",
+    your_creator: "Kontot skapade ditt: en annan administratör ändrar den.",
     new_heading: "Ny användare",
     username: "Användarnamn",
     username_hint: "3–64 tecken: små bokstäver a–z, siffror, punkt, bindestreck eller understreck.",
@@ -118,6 +131,7 @@ const SV: Texts = Texts {
     bad_display_name: "Skriv ett namn på 1–100 tecken.",
     no_role: "Välj minst en roll.",
     self_grant: "Du kan inte ge eller ta bort din egen behörighet för skyddade uppgifter. Be en annan administratör.",
+    creator_grant: "Du kan inte ge eller ta bort behörigheten för ett konto som du skapade eller som skapade ditt. Behörigheten ges av en annan administratör än den som skapade kontot.",
     bad_recruiter: "Välj en rekryterare.",
     not_a_recruiter: "Användaren är inte rekryterare. Evenemang tilldelas bara rekryterare.",
     bad_event: "Välj ett evenemang som reläet har.",
@@ -143,15 +157,20 @@ const EN: Texts = Texts {
     col_password: "Password",
     col_clearance: "Clearance for protected records",
     col_events: "Assigned events",
+    col_created_by: "Created by",
     col_change: "Change clearance",
     one_time: "One-time password, not yet replaced",
     own: "Their own",
     yes: "Yes",
     no: "No",
+    yes_granted_by: "Yes, granted by {}",
+    not_recorded: "Not recorded",
     none: "None",
     grant: "Grant clearance",
     withdraw: "Withdraw clearance",
     yourself: "Your own: another administrator changes it.",
+    created_by_you: "You created this account: another administrator changes it.",
+    your_creator: "This account created yours: another administrator changes it.",
     new_heading: "New user",
     username: "Username",
     username_hint: "3–64 characters: lower-case letters a–z, digits, full stop, hyphen or underscore.",
@@ -170,6 +189,7 @@ const EN: Texts = Texts {
     bad_display_name: "Enter a name of 1–100 characters.",
     no_role: "Choose at least one role.",
     self_grant: "You cannot grant or withdraw your own clearance for protected records. Ask another administrator.",
+    creator_grant: "You cannot grant or withdraw the clearance of an account you created or that created yours. The clearance is granted by an administrator other than the one who created the account.",
     bad_recruiter: "Choose a recruiter.",
     not_a_recruiter: "The user is not a recruiter. Events are assigned to recruiters only.",
     bad_event: "Choose an event the relay holds.",
@@ -288,9 +308,34 @@ fn roles_text(lang: Language, roles: &[Role]) -> String {
         .join(", ")
 }
 
+/// Why the caller may not change `entry`'s clearance, if they may not: it is their own, or
+/// one of the two accounts created the other (as [`crate::hr::accounts::may_set_clearance`]
+/// decides; usernames are unique).
+fn not_yours_to_change(
+    t: &Texts,
+    me: &str,
+    my_creator: Option<&str>,
+    entry: &DirectoryEntry,
+) -> Option<&'static str> {
+    if entry.user.username == me {
+        Some(t.yourself)
+    } else if entry.created_by.as_deref() == Some(me) {
+        Some(t.created_by_you)
+    } else if my_creator == Some(entry.user.username.as_str()) {
+        Some(t.your_creator)
+    } else {
+        None
+    }
+}
+
 fn user_table(console: &Console, users: &[DirectoryEntry], events: &[(String, String)]) -> Markup {
     let lang = console.lang;
     let t = texts(lang);
+    let me = console.caller.user.username.as_str();
+    let my_creator = users
+        .iter()
+        .find(|e| e.user.username == me)
+        .and_then(|e| e.created_by.as_deref());
     html! {
         section aria-labelledby="users-heading" {
             h2 #users-heading { (t.users_heading) }
@@ -303,6 +348,7 @@ fn user_table(console: &Console, users: &[DirectoryEntry], events: &[(String, St
                     t.col_password,
                     t.col_clearance,
                     t.col_events,
+                    t.col_created_by,
                     t.col_change,
                 ]))
                 tbody {
@@ -313,7 +359,15 @@ fn user_table(console: &Console, users: &[DirectoryEntry], events: &[(String, St
                             td { (user.display_name) }
                             td { (roles_text(lang, &user.roles)) }
                             td { (if user.must_change_password { t.one_time } else { t.own }) }
-                            td { (if user.restricted_clearance { t.yes } else { t.no }) }
+                            td {
+                                @if !user.restricted_clearance {
+                                    (t.no)
+                                } @else if let Some(grantor) = &entry.clearance_granted_by {
+                                    (super::texts::fill(t.yes_granted_by, grantor))
+                                } @else {
+                                    (t.yes)
+                                }
+                            }
                             td {
                                 @if entry.assigned_events.is_empty() {
                                     (t.none)
@@ -325,9 +379,14 @@ fn user_table(console: &Console, users: &[DirectoryEntry], events: &[(String, St
                                         .join(", "))
                                 }
                             }
+                            @if let Some(creator) = &entry.created_by {
+                                td.code { (creator) }
+                            } @else {
+                                td { (t.not_recorded) }
+                            }
                             td {
-                                @if user.id == console.caller.user.id {
-                                    (t.yourself)
+                                @if let Some(why) = not_yours_to_change(t, me, my_creator, entry) {
+                                    (why)
                                 } @else {
                                     form method="post" action={ (USERS) "/" (user.id) "/clearance" } {
                                         input type="hidden" name="csrf_token" value=(console.signed.csrf);
@@ -564,9 +623,16 @@ pub(crate) async fn clearance(
             if cleared { "granted" } else { "withdrawn" }
         ))
         .into_response(),
-        Err(AppError::Account(AccountError::SelfGrant)) => {
+        Err(AppError::Account(
+            refusal @ (AccountError::SelfGrant | AccountError::CreatorGrant),
+        )) => {
+            let message = if refusal == AccountError::SelfGrant {
+                t.self_grant
+            } else {
+                t.creator_grant
+            };
             let shows = Shows {
-                errors: vec![FieldError::form(t.self_grant)],
+                errors: vec![FieldError::form(message)],
                 ..Shows::default()
             };
             render(&state, &console, &uri, StatusCode::FORBIDDEN, shows).await

@@ -1,10 +1,11 @@
-//! Central HR's accounts: users with their roles, clearance and password hash, and the
-//! credentials that stand for a user (console sessions and API tokens), kept by the hash
-//! of their secret only.
+//! Central HR's accounts: users with their roles, clearance, password hash and the admin
+//! who created them; every change of a clearance, with who made it; and the credentials
+//! that stand for a user (console sessions and API tokens), kept by the hash of their
+//! secret only.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::hr::accounts::{HrUser, PasswordHash, Role};
+use crate::hr::accounts::{AccountOrigin, HrUser, PasswordHash, Role};
 use crate::storage::{StorageError, StorageResult};
 
 pub(crate) const SCHEMA: &str = "
@@ -19,8 +20,21 @@ CREATE TABLE IF NOT EXISTS hr_users (
     password_memory_kib   INTEGER NOT NULL,
     password_passes       INTEGER NOT NULL,
     must_change_password  INTEGER NOT NULL,
-    created_at            INTEGER NOT NULL
+    created_at            INTEGER NOT NULL,
+    -- The admin who created the user; NULL for the command line, the demo and users
+    -- created before the relay recorded it. Added to older stores by `create_schema`.
+    created_by            INTEGER REFERENCES hr_users (id)
 ) STRICT;
+-- Every change of a user's restricted clearance, written with the change. `by_user` is
+-- NULL for a change made by no HR user (set-up, tests).
+CREATE TABLE IF NOT EXISTS hr_clearance_changes (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    at       INTEGER NOT NULL,
+    by_user  INTEGER REFERENCES hr_users (id),
+    user     INTEGER NOT NULL REFERENCES hr_users (id),
+    granted  INTEGER NOT NULL CHECK (granted IN (0, 1))
+) STRICT;
+CREATE INDEX IF NOT EXISTS hr_clearance_changes_by_user ON hr_clearance_changes (user, seq);
 CREATE TABLE IF NOT EXISTS hr_credentials (
     secret_hash  BLOB PRIMARY KEY NOT NULL,
     kind         TEXT NOT NULL CHECK (kind IN ('session', 'api_token')),
@@ -39,6 +53,23 @@ CREATE TABLE IF NOT EXISTS hr_event_assignments (
     PRIMARY KEY (user_id, event_id)
 ) STRICT;
 ";
+
+/// Creates the accounts' tables, or brings an older store's up to date: a store made before
+/// creators were recorded gains `hr_users.created_by` (NULL for its users).
+pub(crate) fn create_schema(conn: &Connection) -> StorageResult<()> {
+    conn.execute_batch(SCHEMA)?;
+    let has_creator: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM pragma_table_info('hr_users') WHERE name = 'created_by')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_creator {
+        conn.execute_batch(
+            "ALTER TABLE hr_users ADD COLUMN created_by INTEGER REFERENCES hr_users (id)",
+        )?;
+    }
+    Ok(())
+}
 
 /// What a credential is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +108,21 @@ pub struct NewHrUser {
     pub roles: Vec<Role>,
     pub password: PasswordHash,
     pub must_change_password: bool,
+    /// The admin who creates the user; `None` on the command line and in the demo.
+    pub created_by: Option<u64>,
+}
+
+/// One change of a user's restricted clearance.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ClearanceChange {
+    /// Numbers the changes in the order they were made.
+    pub seq: u64,
+    /// When, in milliseconds since the epoch (relay time).
+    pub at: i64,
+    /// The username of the admin who made the change; `None` if no HR user made it.
+    pub by: Option<String>,
+    /// Granted (`true`) or withdrawn.
+    pub granted: bool,
 }
 
 const USER_COLUMNS: &str = "id, username, display_name, roles, restricted_clearance, \
@@ -112,8 +158,8 @@ pub(crate) fn create_user(
     let inserted = conn.execute(
         "INSERT INTO hr_users (username, display_name, roles, password_salt, password_hash,
                                password_memory_kib, password_passes, must_change_password,
-                               created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                               created_at, created_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
          ON CONFLICT (username) DO NOTHING",
         params![
             user.username,
@@ -124,7 +170,8 @@ pub(crate) fn create_user(
             user.password.memory_kib,
             user.password.passes,
             user.must_change_password,
-            at
+            at,
+            user.created_by.map(|id| id as i64)
         ],
     )?;
     Ok((inserted == 1).then(|| conn.last_insert_rowid() as u64))
@@ -149,6 +196,22 @@ pub(crate) fn user(conn: &Connection, id: u64) -> StorageResult<Option<(HrUser, 
             &format!("SELECT {USER_COLUMNS} FROM hr_users WHERE id = ?1"),
             [id as i64],
             user_row,
+        )
+        .optional()?)
+}
+
+/// The user `id` and the admin who created them; `None` if there is no such user.
+pub(crate) fn origin(conn: &Connection, id: u64) -> StorageResult<Option<AccountOrigin>> {
+    Ok(conn
+        .query_row(
+            "SELECT created_by FROM hr_users WHERE id = ?1",
+            [id as i64],
+            |r| {
+                Ok(AccountOrigin {
+                    id,
+                    created_by: r.get::<_, Option<i64>>(0)?.map(|c| c as u64),
+                })
+            },
         )
         .optional()?)
 }
@@ -180,11 +243,61 @@ pub(crate) fn set_password(
     Ok(updated == 1)
 }
 
-pub(crate) fn set_clearance(conn: &Connection, id: u64, cleared: bool) -> StorageResult<bool> {
-    Ok(conn.execute(
-        "UPDATE hr_users SET restricted_clearance = ?2 WHERE id = ?1",
+/// Sets user `id`'s restricted clearance and records the change, made by `by` at `at`, in
+/// the same transaction. Setting it to what it is already changes and records nothing.
+/// `false` if there is no such user.
+pub(crate) fn set_clearance(
+    conn: &mut Connection,
+    id: u64,
+    cleared: bool,
+    by: Option<u64>,
+    at: i64,
+) -> StorageResult<bool> {
+    let tx = conn.transaction()?;
+    let changed = tx.execute(
+        "UPDATE hr_users SET restricted_clearance = ?2
+         WHERE id = ?1 AND restricted_clearance IS NOT ?2",
         params![id as i64, cleared],
-    )? == 1)
+    )?;
+    let exists = if changed == 1 {
+        tx.execute(
+            "INSERT INTO hr_clearance_changes (at, by_user, user, granted)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![at, by.map(|b| b as i64), id as i64, cleared],
+        )?;
+        true
+    } else {
+        tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM hr_users WHERE id = ?1)",
+            [id as i64],
+            |r| r.get(0),
+        )?
+    };
+    tx.commit()?;
+    Ok(exists)
+}
+
+/// The changes of user `user_id`'s clearance, newest first.
+pub(crate) fn clearance_history(
+    conn: &Connection,
+    user_id: u64,
+) -> StorageResult<Vec<ClearanceChange>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT c.seq, c.at, u.username, c.granted
+         FROM hr_clearance_changes c LEFT JOIN hr_users u ON u.id = c.by_user
+         WHERE c.user = ?1 ORDER BY c.seq DESC",
+    )?;
+    let changes = statement
+        .query_map([user_id as i64], |r| {
+            Ok(ClearanceChange {
+                seq: r.get::<_, i64>(0)? as u64,
+                at: r.get(1)?,
+                by: r.get(2)?,
+                granted: r.get(3)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(changes)
 }
 
 pub(crate) fn put_credential(
@@ -295,4 +408,146 @@ pub(crate) fn assigned_events(conn: &Connection, user_id: u64) -> StorageResult<
         .query_map([user_id as i64], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     Ok(events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::{RelayStore, SqliteStore};
+
+    #[test]
+    fn opening_a_store_made_before_creators_were_recorded_adds_the_column() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("relay.sqlite");
+        {
+            let conn = Connection::open(&path).expect("opens");
+            conn.execute_batch(
+                "CREATE TABLE hr_users (
+                    id                    INTEGER PRIMARY KEY NOT NULL,
+                    username              TEXT NOT NULL UNIQUE,
+                    display_name          TEXT NOT NULL,
+                    roles                 TEXT NOT NULL,
+                    restricted_clearance  INTEGER NOT NULL DEFAULT 0,
+                    password_salt         BLOB NOT NULL,
+                    password_hash         BLOB NOT NULL,
+                    password_memory_kib   INTEGER NOT NULL,
+                    password_passes       INTEGER NOT NULL,
+                    must_change_password  INTEGER NOT NULL,
+                    created_at            INTEGER NOT NULL
+                ) STRICT;
+                INSERT INTO hr_users (username, display_name, roles, restricted_clearance,
+                                      password_salt, password_hash, password_memory_kib,
+                                      password_passes, must_change_password, created_at)
+                VALUES ('anna', 'Anna', 'admin', 1, zeroblob(16), zeroblob(32), 8, 1, 0, 5);",
+            )
+            .expect("the old table");
+        }
+
+        let store = SqliteStore::open(&path).expect("opens and migrates");
+        let (anna, _) = store
+            .hr_user_by_username("anna")
+            .expect("reads")
+            .expect("kept");
+        assert_eq!(
+            (anna.display_name.as_str(), anna.restricted_clearance),
+            ("Anna", true)
+        );
+        assert_eq!(
+            store.hr_user_origin(anna.id).expect("reads"),
+            Some(AccountOrigin {
+                id: anna.id,
+                created_by: None
+            })
+        );
+        let listed = store.hr_directory().expect("lists");
+        assert_eq!(
+            (
+                listed[0].created_by.as_deref(),
+                listed[0].clearance_granted_by.as_deref()
+            ),
+            (None, None),
+            "no creator and no grant were recorded"
+        );
+        drop(store);
+
+        let conn = Connection::open(&path).expect("opens");
+        let columns: Vec<String> = conn
+            .prepare("SELECT name FROM pragma_table_info('hr_users')")
+            .expect("prepares")
+            .query_map([], |r| r.get(0))
+            .expect("reads")
+            .collect::<Result<_, _>>()
+            .expect("names");
+        assert_eq!(columns.last().map(String::as_str), Some("created_by"));
+        let creator: Option<i64> = conn
+            .query_row(
+                "SELECT created_by FROM hr_users WHERE username = 'anna'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("reads");
+        assert_eq!(creator, None);
+        drop(conn);
+
+        // Opening it again finds the column and changes nothing.
+        let store = SqliteStore::open(&path).expect("opens again");
+        assert!(store.hr_user_by_username("anna").expect("reads").is_some());
+    }
+
+    #[test]
+    fn a_clearance_change_is_recorded_with_its_author_and_a_repeat_is_not() {
+        let mut conn = Connection::open_in_memory().expect("opens");
+        create_schema(&conn).expect("schema");
+        let new = |username: &str, created_by| NewHrUser {
+            username: username.into(),
+            display_name: username.into(),
+            roles: vec![Role::Admin],
+            password: PasswordHash {
+                salt: [0; 16],
+                hash: [0; 32],
+                memory_kib: 8,
+                passes: 1,
+            },
+            must_change_password: false,
+            created_by,
+        };
+        let anna = create_user(&conn, &new("anna", None), 0)
+            .expect("stored")
+            .expect("new");
+        let bo = create_user(&conn, &new("bo", Some(anna)), 0)
+            .expect("stored")
+            .expect("new");
+        assert_eq!(
+            origin(&conn, bo).expect("reads"),
+            Some(AccountOrigin {
+                id: bo,
+                created_by: Some(anna)
+            })
+        );
+        assert_eq!(origin(&conn, 999).expect("reads"), None);
+
+        assert!(set_clearance(&mut conn, bo, true, Some(anna), 10).expect("set"));
+        assert!(set_clearance(&mut conn, bo, true, Some(anna), 11).expect("set again"));
+        assert!(set_clearance(&mut conn, bo, false, None, 12).expect("withdrawn"));
+        assert!(!set_clearance(&mut conn, 999, true, Some(anna), 13).expect("no such user"));
+        let history = clearance_history(&conn, bo).expect("reads");
+        assert_eq!(
+            history,
+            [
+                ClearanceChange {
+                    seq: 2,
+                    at: 12,
+                    by: None,
+                    granted: false
+                },
+                ClearanceChange {
+                    seq: 1,
+                    at: 10,
+                    by: Some("anna".into()),
+                    granted: true
+                },
+            ]
+        );
+        assert!(clearance_history(&conn, anna).expect("reads").is_empty());
+    }
 }

@@ -1,5 +1,6 @@
 //! The HR user directory as administrators see it: every user with their roles, clearance
-//! and assigned events (never a password hash).
+//! and assigned events, who created them and who granted the clearance they hold (never a
+//! password hash).
 
 use std::collections::HashMap;
 
@@ -15,6 +16,12 @@ pub struct DirectoryEntry {
     pub user: HrUser,
     /// The events whose registrations the user works with (recruiters), sorted.
     pub assigned_events: Vec<String>,
+    /// The username of the admin who created the user; `None` for the command line, the
+    /// demo and users created before the relay recorded it.
+    pub created_by: Option<String>,
+    /// The username of the admin whose grant of the clearance is in force; `None` if the
+    /// user has no clearance, or holds it by no recorded admin's grant.
+    pub clearance_granted_by: Option<String>,
 }
 
 /// Every HR user, by username, with their assigned events.
@@ -30,27 +37,39 @@ pub(crate) fn users(conn: &Connection) -> StorageResult<Vec<DirectoryEntry>> {
             .or_default()
             .push(event_id);
     }
+    // The grant in force is the user's latest clearance change, if they are cleared.
     let mut statement = conn.prepare_cached(
-        "SELECT id, username, display_name, roles, restricted_clearance, must_change_password
-         FROM hr_users ORDER BY username",
+        "SELECT u.id, u.username, u.display_name, u.roles, u.restricted_clearance,
+                u.must_change_password, creator.username,
+                CASE WHEN u.restricted_clearance THEN (
+                    SELECT grantor.username
+                    FROM hr_clearance_changes c JOIN hr_users grantor ON grantor.id = c.by_user
+                    WHERE c.seq = (SELECT MAX(seq) FROM hr_clearance_changes WHERE user = u.id)
+                      AND c.granted
+                ) END
+         FROM hr_users u LEFT JOIN hr_users creator ON creator.id = u.created_by
+         ORDER BY u.username",
     )?;
     let rows = statement.query_map([], |r| {
-        Ok(HrUser {
+        let user = HrUser {
             id: r.get::<_, i64>(0)? as u64,
             username: r.get(1)?,
             display_name: r.get(2)?,
             roles: Role::parse_list(&r.get::<_, String>(3)?),
             restricted_clearance: r.get(4)?,
             must_change_password: r.get(5)?,
-        })
+        };
+        Ok((user, r.get(6)?, r.get(7)?))
     })?;
     let mut users = Vec::new();
-    for user in rows {
-        let user = user?;
+    for row in rows {
+        let (user, created_by, clearance_granted_by) = row?;
         let assigned_events = assignments.remove(&user.id).unwrap_or_default();
         users.push(DirectoryEntry {
             user,
             assigned_events,
+            created_by,
+            clearance_granted_by,
         });
     }
     Ok(users)
@@ -64,11 +83,11 @@ mod tests {
 
     fn store() -> Connection {
         let conn = Connection::open_in_memory().expect("opens");
-        conn.execute_batch(hr_accounts::SCHEMA).expect("schema");
+        hr_accounts::create_schema(&conn).expect("schema");
         conn
     }
 
-    fn add(conn: &Connection, username: &str, roles: Vec<Role>) -> u64 {
+    fn add(conn: &Connection, username: &str, roles: Vec<Role>, created_by: Option<u64>) -> u64 {
         let user = NewHrUser {
             username: username.into(),
             display_name: format!("User {username}"),
@@ -80,6 +99,7 @@ mod tests {
                 passes: 1,
             },
             must_change_password: true,
+            created_by,
         };
         hr_accounts::create_user(conn, &user, 0)
             .expect("stored")
@@ -88,12 +108,12 @@ mod tests {
 
     #[test]
     fn the_directory_lists_users_by_username_with_their_own_assignments() {
-        let conn = store();
-        let rut = add(&conn, "rut", vec![Role::Recruiter]);
-        let anna = add(&conn, "anna", vec![Role::Admin, Role::Archivist]);
+        let mut conn = store();
+        let rut = add(&conn, "rut", vec![Role::Recruiter], None);
+        let anna = add(&conn, "anna", vec![Role::Admin, Role::Archivist], None);
         hr_accounts::assign_event(&conn, rut, "event-b").expect("assigned");
         hr_accounts::assign_event(&conn, rut, "event-a").expect("assigned");
-        hr_accounts::set_clearance(&conn, anna, true).expect("cleared");
+        hr_accounts::set_clearance(&mut conn, anna, true, None, 1).expect("cleared");
 
         let listed = users(&conn).expect("lists");
         let names: Vec<&str> = listed.iter().map(|e| e.user.username.as_str()).collect();
@@ -103,5 +123,39 @@ mod tests {
         assert!(listed[0].assigned_events.is_empty());
         assert_eq!(listed[1].assigned_events, ["event-a", "event-b"]);
         assert!(!listed[1].user.restricted_clearance);
+    }
+
+    #[test]
+    fn the_directory_names_each_creator_and_the_admin_whose_grant_is_in_force() {
+        let mut conn = store();
+        let anna = add(&conn, "anna", vec![Role::Admin], None);
+        let bo = add(&conn, "bo", vec![Role::Admin], Some(anna));
+        let cecilia = add(&conn, "cecilia", vec![Role::Admin], None);
+        let rut = add(&conn, "rut", vec![Role::Recruiter], Some(bo));
+        hr_accounts::set_clearance(&mut conn, bo, true, Some(cecilia), 1).expect("set");
+        hr_accounts::set_clearance(&mut conn, rut, true, Some(anna), 2).expect("set");
+        hr_accounts::set_clearance(&mut conn, rut, false, Some(cecilia), 3).expect("set");
+        hr_accounts::set_clearance(&mut conn, anna, true, None, 4).expect("set");
+
+        let listed = users(&conn).expect("lists");
+        let seen: Vec<(&str, Option<&str>, Option<&str>)> = listed
+            .iter()
+            .map(|e| {
+                (
+                    e.user.username.as_str(),
+                    e.created_by.as_deref(),
+                    e.clearance_granted_by.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("anna", None, None),
+                ("bo", Some("anna"), Some("cecilia")),
+                ("cecilia", None, None),
+                ("rut", Some("bo"), None),
+            ]
+        );
     }
 }

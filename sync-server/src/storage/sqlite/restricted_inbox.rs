@@ -1,5 +1,5 @@
 //! The restricted inbox: registrations of visitors with protected personal data, which stay
-//! out of every list and export, gathered for the HR users cleared to contact them. Read
+//! out of every other list and export, gathered for the HR users cleared to contact them. Read
 //! from the registration index (refreshed first, so new captures and status changes show),
 //! uncontacted records first (status `new`), oldest first within each; every row shown is a
 //! `list` entry in the access log, in the same commit as the read.
