@@ -4,8 +4,10 @@
 //! every named check the script must print as `PASS <check>`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::scripted::{assert_every_check_passed, run_with_limit};
 
 /// The workspace's root folder.
 pub fn repo_root() -> PathBuf {
@@ -60,44 +62,17 @@ pub fn run_script(
 ) -> String {
     let chromium = chromium();
     let screenshots = screenshot_dir();
+    println!("screenshots in {}", screenshots.display());
     let mut command = Command::new("node");
     command
         .arg(repo_root().join("tests/browser").join(script))
         .current_dir(repo_root().join("tests/browser"))
         .env("KIOSK_SCREENSHOT_DIR", &screenshots)
-        .env("KIOSK_CHROMIUM", &chromium)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .env("KIOSK_CHROMIUM", &chromium);
     for (name, value) in env {
         command.env(name, value);
     }
-    let started = Instant::now();
-    let mut child = command.spawn().expect("node starts");
-    while child.try_wait().expect("waitable").is_none() {
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let output = child.wait_with_output().expect("output");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    println!(
-        "{script} took {:.1} s; screenshots in {}\n{stdout}",
-        started.elapsed().as_secs_f64(),
-        screenshots.display()
-    );
-    assert!(
-        output.status.success(),
-        "{script} failed ({}):\n{stdout}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    for check in checks {
-        assert!(
-            stdout.lines().any(|l| l.trim() == format!("PASS {check}")),
-            "{script} did not pass `{check}`:\n{stdout}"
-        );
-    }
+    let stdout = run_with_limit(command, limit, script);
+    assert_every_check_passed(&stdout, checks, script);
     stdout
 }

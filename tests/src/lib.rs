@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod hr;
+pub mod scripted;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

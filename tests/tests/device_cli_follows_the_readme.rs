@@ -2,31 +2,15 @@
 //! enroll with the printed code, capture, sync, close with N captured / N received; then a
 //! revoked tablet wipes itself once everything it holds has a receipt.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod support {
+    pub mod device_cli;
+}
 
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_sync_server::now_ms;
 use kiosk_sync_server::storage::RelayStore;
 use kiosk_tests::{FileRelay, demo_code, file_relay};
-
-fn device_cli(store: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kiosk-device-e2e"))
-        .args(args)
-        .arg("--store")
-        .arg(store)
-        .output()
-        .expect("the device CLI runs")
-}
-
-fn stdout_of(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "the device CLI failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone()).expect("utf-8")
-}
+use support::device_cli::{device_cli, stdout_of};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_newcomer_follows_the_readme_from_enrollment_to_a_closed_event_and_a_wipe() {

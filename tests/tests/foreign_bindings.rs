@@ -9,12 +9,13 @@
 //! `KOTLIN_HOME` and `JNA_JAR` override where they are looked for.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_tests::file_relay;
+use kiosk_tests::scripted::{assert_every_check_passed, run_with_limit};
 
 /// Every check each foreign scenario must pass, in the order the scripts run them.
 const CHECKS: &[&str] = &[
@@ -154,47 +155,6 @@ fn tools() -> Tools {
     }
 }
 
-/// Runs `command` with the relay's address and codes in its environment, failing after
-/// `limit` so a hung script cannot hang CI.
-fn run_scenario(mut command: Command, limit: Duration, what: &str) -> String {
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{what} could not start: {e}"));
-    let started = Instant::now();
-    loop {
-        if child.try_wait().expect("waitable").is_some() {
-            break;
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let output = child.wait_with_output().expect("output");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{what} failed ({}):\n{stdout}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
-}
-
-fn assert_every_check_passed(stdout: &str, what: &str) {
-    for check in CHECKS {
-        assert!(
-            stdout
-                .lines()
-                .any(|line| line.trim() == format!("PASS {check}")),
-            "{what} did not pass `{check}`:\n{stdout}"
-        );
-    }
-}
-
 /// The relay and codes a scenario uses: a kiosk code for several tablets (the scenario
 /// opens more than one store) and a staff code for one recruiter's tablet.
 fn scenario_environment(command: &mut Command, relay: &kiosk_tests::FileRelay, work: &Path) {
@@ -244,11 +204,11 @@ async fn kotlin_shell_runs_the_kiosk_scenario_against_a_real_relay() {
         .arg(repo_root().join("mobile-bindings/kotlin/KioskShellTest.kts"));
     scenario_environment(&mut script, &relay, work.path());
     let stdout = tokio::task::spawn_blocking(move || {
-        run_scenario(script, Duration::from_secs(600), "the Kotlin scenario")
+        run_with_limit(script, Duration::from_secs(600), "the Kotlin scenario")
     })
     .await
     .expect("ran");
-    assert_every_check_passed(&stdout, "the Kotlin scenario");
+    assert_every_check_passed(&stdout, CHECKS, "the Kotlin scenario");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -272,9 +232,9 @@ async fn python_shell_runs_the_kiosk_scenario_against_a_real_relay() {
         .env("PYTHONPATH", &module);
     scenario_environment(&mut script, &relay, work.path());
     let stdout = tokio::task::spawn_blocking(move || {
-        run_scenario(script, Duration::from_secs(600), "the Python scenario")
+        run_with_limit(script, Duration::from_secs(600), "the Python scenario")
     })
     .await
     .expect("ran");
-    assert_every_check_passed(&stdout, "the Python scenario");
+    assert_every_check_passed(&stdout, CHECKS, "the Python scenario");
 }

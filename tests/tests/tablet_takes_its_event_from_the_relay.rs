@@ -3,8 +3,9 @@
 //! delivered the event's form, then captures against that form; a tablet set up for another
 //! event is refused the code.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod support {
+    pub mod device_cli;
+}
 
 use kiosk_core::demo::demo_form;
 use kiosk_core::event::Event;
@@ -15,26 +16,9 @@ use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_sync_server::now_ms;
 use kiosk_sync_server::storage::{Accessor, RegistrationFilter, RelayStore};
 use kiosk_tests::{FileRelay, file_relay};
+use support::device_cli::{device_cli, stdout_of};
 
 const EVENT_ID: &str = "goteborg-it-dagen-2027";
-
-fn device_cli(store: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kiosk-device-e2e"))
-        .args(args)
-        .arg("--store")
-        .arg(store)
-        .output()
-        .expect("the device CLI runs")
-}
-
-fn stdout_of(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "the device CLI failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone()).expect("utf-8")
-}
 
 /// An event of HR's other than the demo, with its own interest areas, published.
 fn gothenburg_event() -> Event {
