@@ -737,6 +737,52 @@ async fn assigning_an_event_makes_its_registration_readable_by_the_recruiter() {
     let read = recruiter.get(&detail).await;
     assert_eq!(read.status, StatusCode::OK);
     assert!(read.body.contains(&given_name));
+
+    // Taken away again (a recruiter leaves the team): the record is refused once more.
+    let page = admin.get("/console/users").await;
+    assert!(page.body.contains("Ta bort tilldelningen:"));
+    let answer = admin
+        .post(
+            "/console/users/assignments/remove",
+            &[
+                ("csrf_token", &page.csrf_field()),
+                ("user_id", &rut.id.to_string()),
+                ("event_id", EVENT),
+            ],
+        )
+        .await;
+    assert_eq!(
+        answer.location.as_deref(),
+        Some("/console/users?done=unassigned")
+    );
+    assert!(
+        state
+            .store
+            .hr_assigned_events(rut.id)
+            .expect("reads")
+            .is_empty()
+    );
+    assert_eq!(recruiter.get(&detail).await.status, StatusCode::FORBIDDEN);
+    // Without the session's CSRF token nothing is taken.
+    state
+        .store
+        .assign_hr_event(rut.id, EVENT)
+        .expect("assigned");
+    let forged = admin
+        .post(
+            "/console/users/assignments/remove",
+            &[
+                ("csrf_token", &"0".repeat(64)),
+                ("user_id", &rut.id.to_string()),
+                ("event_id", EVENT),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        state.store.hr_assigned_events(rut.id).expect("reads"),
+        [EVENT]
+    );
 }
 
 #[tokio::test]

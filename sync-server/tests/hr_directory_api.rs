@@ -47,6 +47,12 @@ impl Session {
         let answer = hr_api::call(&self.state, "POST", path, &headers, Some(body)).await;
         (answer.status, answer.body)
     }
+
+    async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        let headers = self.api.headers();
+        let answer = hr_api::call(&self.state, "DELETE", path, &headers, None).await;
+        (answer.status, answer.body)
+    }
 }
 
 #[tokio::test]
@@ -258,4 +264,54 @@ async fn a_malformed_access_log_filter_is_400_naming_the_parameter() {
             "{message}"
         );
     }
+}
+
+#[tokio::test]
+async fn an_admin_takes_an_event_from_a_recruiter_and_only_an_admin_may() {
+    let state = state();
+    let admin = Session::of(&state, "anna", vec![Role::Admin]).await;
+    let recruiter = Session::of(&state, "rut", vec![Role::Recruiter]).await;
+    let rut = recruiter.api.user.id;
+    let (status, body) = admin
+        .post(
+            &format!("/api/v1/users/{rut}/events"),
+            json!({ "event_id": EVENT }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // Nobody but an admin takes it, not even the recruiter themselves.
+    let path = format!("/api/v1/users/{rut}/events/{EVENT}");
+    let (status, body) = recruiter.delete(&path).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("missing_role"))
+    );
+    assert_eq!(state.store.hr_assigned_events(rut).expect("reads"), [EVENT]);
+
+    let (status, body) = admin.delete(&path).await;
+    assert_eq!(
+        (status, body["events"].clone()),
+        (StatusCode::OK, json!([]))
+    );
+    assert!(
+        state
+            .store
+            .hr_assigned_events(rut)
+            .expect("reads")
+            .is_empty()
+    );
+    // Again: nothing to take, nothing changes.
+    let (status, body) = admin.delete(&path).await;
+    assert_eq!(
+        (status, body["events"].clone()),
+        (StatusCode::OK, json!([]))
+    );
+    let (status, body) = admin
+        .delete(&format!("/api/v1/users/999/events/{EVENT}"))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("unknown_user"))
+    );
 }

@@ -138,6 +138,32 @@ pub(crate) async fn authenticate(
     })
 }
 
+/// Takes event `event_id` from user `user_id`'s assignments (admins only), so they no longer
+/// read its registrations; returns the events still assigned. Taking one not assigned
+/// changes nothing.
+pub(crate) async fn unassign_event_from_recruiter(
+    state: &AppState,
+    caller: &Caller,
+    user_id: u64,
+    event_id: String,
+) -> Result<Vec<String>, AppError> {
+    let admin = caller.require(Role::Admin)?.id;
+    let store = state.store.clone();
+    blocking(move || -> Result<Vec<String>, AppError> {
+        store.hr_user(user_id)?.ok_or(AppError::UnknownUser)?;
+        if store.unassign_hr_event(user_id, &event_id)? {
+            tracing::info!(
+                admin,
+                target = user_id,
+                event = event_id,
+                "event unassigned"
+            );
+        }
+        Ok(store.hr_assigned_events(user_id)?)
+    })
+    .await?
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LoginBody {

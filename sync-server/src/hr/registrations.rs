@@ -32,6 +32,10 @@ use crate::storage::{
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/users/{id}/events", post(assign_event))
+        .route(
+            "/api/v1/users/{id}/events/{event_id}",
+            axum::routing::delete(unassign_event),
+        )
         .route("/api/v1/registrations/restricted", get(restricted_inbox))
         .route("/api/v1/registrations/{id}", get(read_registration))
         .route("/api/v1/registrations", get(list_registrations))
@@ -247,6 +251,16 @@ async fn assign_event(
     caller.require(Role::Admin)?;
     let AssignBody { event_id } = body(request)?;
     let events = crate::hr::api::assign_event_to_recruiter(&state, &caller, id, event_id).await?;
+    Ok(Json(json!({ "user_id": id, "events": events })))
+}
+
+async fn unassign_event(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, event_id)): Path<(u64, String)>,
+) -> Result<Json<Value>, AppError> {
+    let events =
+        crate::hr::api::unassign_event_from_recruiter(&state, &caller, id, event_id).await?;
     Ok(Json(json!({ "user_id": id, "events": events })))
 }
 

@@ -495,6 +495,8 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
     fn delete_hr_credential(&self, secret_hash: &[u8; 32]) -> StorageResult<()>;
     /// Assigns an event to an HR user; `false` if there is no such user.
     fn assign_hr_event(&self, user_id: u64, event_id: &str) -> StorageResult<bool>;
+    /// Takes an event from a user's assignments; `false` if it was not assigned.
+    fn unassign_hr_event(&self, user_id: u64, event_id: &str) -> StorageResult<bool>;
     fn hr_assigned_events(&self, user_id: u64) -> StorageResult<Vec<String>>;
     /// Every HR user, by username, with roles, clearance, assigned events, creator and the
     /// admin whose clearance grant is in force.

@@ -1367,6 +1367,10 @@ impl RelayStore for SqliteStore {
         hr_accounts::assign_event(&self.conn(), user_id, event_id)
     }
 
+    fn unassign_hr_event(&self, user_id: u64, event_id: &str) -> StorageResult<bool> {
+        hr_accounts::unassign_event(&self.conn(), user_id, event_id)
+    }
+
     fn hr_assigned_events(&self, user_id: u64) -> StorageResult<Vec<String>> {
         hr_accounts::assigned_events(&self.conn(), user_id)
     }

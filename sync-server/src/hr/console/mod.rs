@@ -91,6 +91,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/console/users", get(users::page).post(users::create))
         .route("/console/users/assignments", post(users::assign))
+        .route("/console/users/assignments/remove", post(users::unassign))
         .route("/console/users/{id}/clearance", post(users::clearance))
         .route("/console/export", get(export::page))
         .route("/console/access-log", get(access_log::page))

@@ -22,7 +22,8 @@ use super::{Console, ConsoleForm, html_page};
 use crate::error::AppError;
 use crate::hr::accounts::{AccountError, Role};
 use crate::hr::api::{
-    assign_event_to_recruiter, create_hr_user, set_user_clearance, user_directory,
+    assign_event_to_recruiter, create_hr_user, set_user_clearance, unassign_event_from_recruiter,
+    user_directory,
 };
 use crate::state::AppState;
 use crate::storage::DirectoryEntry;
@@ -84,6 +85,9 @@ struct Texts {
     granted: &'static str,
     withdrawn: &'static str,
     assigned: &'static str,
+    unassign: &'static str,
+    unassign_short: &'static str,
+    unassigned: &'static str,
     back: &'static str,
     not_found_title: &'static str,
     unknown_user: &'static str,
@@ -142,6 +146,9 @@ const SV: Texts = Texts {
     granted: "Behörigheten för skyddade uppgifter är given.",
     withdrawn: "Behörigheten för skyddade uppgifter är borttagen.",
     assigned: "Evenemanget är tilldelat.",
+    unassign: "Ta bort tilldelningen: {}",
+    unassign_short: "Ta bort",
+    unassigned: "Tilldelningen är borttagen. Användaren läser inte längre evenemangets registreringar.",
     back: "Tillbaka till användarna",
     not_found_title: "Användaren finns inte",
     unknown_user: "Det finns ingen användare med den adressen.",
@@ -200,6 +207,9 @@ const EN: Texts = Texts {
     granted: "The clearance for protected records is granted.",
     withdrawn: "The clearance for protected records is withdrawn.",
     assigned: "The event is assigned.",
+    unassign: "Remove the assignment: {}",
+    unassign_short: "Remove",
+    unassigned: "The assignment is removed. The user no longer reads the event's registrations.",
     back: "Back to the users",
     not_found_title: "No such user",
     unknown_user: "There is no user at that address.",
@@ -254,6 +264,7 @@ pub(crate) async fn page(
         Some("granted") => Some(t.granted),
         Some("withdrawn") => Some(t.withdrawn),
         Some("assigned") => Some(t.assigned),
+        Some("unassigned") => Some(t.unassigned),
         _ => None,
     };
     let shows = Shows {
@@ -372,11 +383,25 @@ fn user_table(console: &Console, users: &[DirectoryEntry], events: &[(String, St
                                 @if entry.assigned_events.is_empty() {
                                     (t.none)
                                 } @else {
-                                    (entry.assigned_events
-                                        .iter()
-                                        .map(|id| event_name(events, id))
-                                        .collect::<Vec<_>>()
-                                        .join(", "))
+                                    ul.assigned-events {
+                                        @for event_id in &entry.assigned_events {
+                                            @let name = event_name(events, event_id);
+                                            li {
+                                                (name) " "
+                                                form.inline method="post" action={ (USERS) "/assignments/remove" } {
+                                                    input type="hidden" name="csrf_token" value=(console.signed.csrf);
+                                                    input type="hidden" name="user_id" value=(user.id);
+                                                    input type="hidden" name="event_id" value=(event_id);
+                                                    // The visible word starts the accessible name
+                                                    // (WCAG 2.5.3), which says what is taken.
+                                                    button.link-button type="submit"
+                                                        aria-label=(super::texts::fill(t.unassign, format!("{name} ({})", user.username))) {
+                                                        (t.unassign_short)
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
                                 }
                             }
                             @if let Some(creator) = &entry.created_by {
@@ -692,4 +717,21 @@ pub(crate) async fn assign(
         shows,
     )
     .await
+}
+
+/// Takes an event from a user's assignments, then shows the users again.
+pub(crate) async fn unassign(
+    State(state): State<AppState>,
+    uri: Uri,
+    ConsoleForm { console, form }: ConsoleForm<AssignForm>,
+) -> Response {
+    let Ok(user_id) = form.user_id.parse::<u64>() else {
+        return console
+            .refuse(AppError::BadBody("user_id".into()), &uri)
+            .into_response();
+    };
+    match unassign_event_from_recruiter(&state, &console.caller, user_id, form.event_id).await {
+        Ok(_) => Redirect::to(&format!("{USERS}?done=unassigned")).into_response(),
+        Err(error) => console.refuse(error, &uri).into_response(),
+    }
 }

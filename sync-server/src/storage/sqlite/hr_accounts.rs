@@ -400,6 +400,19 @@ pub(crate) fn assign_event(conn: &Connection, user_id: u64, event_id: &str) -> S
     Ok(true)
 }
 
+/// Takes `event_id` from the user's assignments; `false` if it was not assigned.
+pub(crate) fn unassign_event(
+    conn: &Connection,
+    user_id: u64,
+    event_id: &str,
+) -> StorageResult<bool> {
+    let removed = conn.execute(
+        "DELETE FROM hr_event_assignments WHERE user_id = ?1 AND event_id = ?2",
+        params![user_id as i64, event_id],
+    )?;
+    Ok(removed > 0)
+}
+
 pub(crate) fn assigned_events(conn: &Connection, user_id: u64) -> StorageResult<Vec<String>> {
     let mut statement = conn.prepare_cached(
         "SELECT event_id FROM hr_event_assignments WHERE user_id = ?1 ORDER BY event_id",
