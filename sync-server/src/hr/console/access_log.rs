@@ -14,7 +14,7 @@ use maud::{Markup, html};
 
 use super::forms::{self, date_bound, filter_query, form_values};
 use super::layout::{
-    Field, FieldError, Nav, Page, column_heads, error_of, error_summary, notice, select,
+    Field, FieldError, Nav, column_heads, error_of, error_summary, notice, select,
 };
 use super::texts::fill;
 use super::{Console, html_page, time};
@@ -234,26 +234,20 @@ pub(crate) async fn page(
             Err(error) => return console.refuse(error, &uri).into_response(),
         },
     };
-    let page = Page {
-        lang,
-        title: t.title,
-        uri: &uri,
-        signed: Some(&console.signed),
-        nav: Nav::AccessLog,
-        has_errors: !errors.is_empty(),
-    }
-    .render(html! {
-        @match &verdict {
-            Some(verdict) => (chain_verdict(t, verdict)),
-            None => (chain_check(t)),
-        }
-        (error_summary(lang, &errors))
-        (filter_form(lang, &values, &errors))
-        @if let Some((entries, next_before)) = &results {
-            (entry_table(lang, entries))
-            (pages(t, &values, *next_before))
-        }
-    });
+    let page = console
+        .page(t.title, &uri, Nav::AccessLog, !errors.is_empty())
+        .render(html! {
+            @match &verdict {
+                Some(verdict) => (chain_verdict(t, verdict)),
+                None => (chain_check(t)),
+            }
+            (error_summary(lang, &errors))
+            (filter_form(lang, &values, &errors))
+            @if let Some((entries, next_before)) = &results {
+                (entry_table(lang, entries))
+                (pages(t, &values, *next_before))
+            }
+        });
     html_page(status, page)
 }
 

@@ -19,7 +19,7 @@ use kiosk_core::registration::Registration;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::layout::{FieldError, Nav, Page, column_heads, error_of, error_summary, notice, select};
+use super::layout::{FieldError, Nav, column_heads, error_of, error_summary, notice, select};
 use super::texts::{Texts, fill, texts};
 use super::{Console, ConsoleForm, LIST, html_page, time};
 use crate::error::AppError;
@@ -196,21 +196,15 @@ async fn render(
         username: &console.caller.user.username,
         typed: &typed,
     });
-    let page = Page {
-        lang,
-        title: &title,
-        uri,
-        signed: Some(&console.signed),
-        nav: Nav::None,
-        has_errors: !typed.errors.is_empty(),
-    }
-    .render(html! {
-        (error_summary(lang, &typed.errors))
-        @if let Some(saved) = saved {
-            (notice(saved))
-        }
-        (content(lang, &registration, &annotations, event.as_ref(), form, edit.as_ref()))
-    });
+    let page = console
+        .page(&title, uri, Nav::None, !typed.errors.is_empty())
+        .render(html! {
+            (error_summary(lang, &typed.errors))
+            @if let Some(saved) = saved {
+                (notice(saved))
+            }
+            (content(lang, &registration, &annotations, event.as_ref(), form, edit.as_ref()))
+        });
     html_page(status, page)
 }
 

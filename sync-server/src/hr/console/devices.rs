@@ -18,7 +18,7 @@ use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 
 use super::layout::{
-    Field, FieldError, Nav, Page, column_heads, error_of, error_summary, notice, select,
+    Field, FieldError, Nav, column_heads, error_of, error_summary, notice, select,
 };
 use super::{Console, ConsoleForm, html_page, time};
 use crate::error::AppError;
@@ -275,15 +275,7 @@ pub(super) fn message_page(
     (title, message): (&str, &str),
     (back_href, back_text): (&str, &str),
 ) -> Response {
-    let page = Page {
-        lang: console.lang,
-        title,
-        uri,
-        signed: Some(&console.signed),
-        nav,
-        has_errors: false,
-    }
-    .render(html! {
+    let page = console.page(title, uri, nav, false).render(html! {
         p { (message) }
         p { a href=(back_href) { (back_text) } }
     });
@@ -354,22 +346,16 @@ async fn render_list(
     };
     let lang = console.lang;
     let t = texts(lang);
-    let page = Page {
-        lang,
-        title: t.title,
-        uri,
-        signed: Some(&console.signed),
-        nav: Nav::Devices,
-        has_errors: !errors.is_empty(),
-    }
-    .render(html! {
-        (error_summary(lang, errors))
-        @if let Some(message) = message {
-            (notice(message))
-        }
-        (code_form(console, &events, form, errors))
-        (device_table(console, &events, &devices))
-    });
+    let page = console
+        .page(t.title, uri, Nav::Devices, !errors.is_empty())
+        .render(html! {
+            (error_summary(lang, errors))
+            @if let Some(message) = message {
+                (notice(message))
+            }
+            (code_form(console, &events, form, errors))
+            (device_table(console, &events, &devices))
+        });
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -572,7 +558,6 @@ pub(crate) async fn create_code(
     let events = event_choices(&state, console.lang)
         .await
         .unwrap_or_default();
-    let lang = console.lang;
     let role = if form.role == "staff" {
         t.staff
     } else {
@@ -584,36 +569,30 @@ pub(crate) async fn create_code(
         .qr_text
         .as_deref()
         .and_then(|text| qr_svg(text, t.qr_label));
-    let page = Page {
-        lang,
-        title: t.code_title,
-        uri: &uri,
-        signed: Some(&console.signed),
-        nav: Nav::Devices,
-        has_errors: false,
-    }
-    .render(html! {
-        div.notice role="status" { p { strong { (t.code_shown_once) } } }
-        p { (t.code_label) ":" }
-        p.secret.code { (created.code) }
-        h2 { (t.code_details) }
-        dl.details {
-            dt { (t.code_for) }
-            dd {
-                (event_name(&events, &form.event_id)) ", " (role)
-                @if form.role == "staff" { " (" (form.recruiter.trim()) ")" }
+    let page = console
+        .page(t.code_title, &uri, Nav::Devices, false)
+        .render(html! {
+            div.notice role="status" { p { strong { (t.code_shown_once) } } }
+            p { (t.code_label) ":" }
+            p.secret.code { (created.code) }
+            h2 { (t.code_details) }
+            dl.details {
+                dt { (t.code_for) }
+                dd {
+                    (event_name(&events, &form.event_id)) ", " (role)
+                    @if form.role == "staff" { " (" (form.recruiter.trim()) ")" }
+                }
+                dt { (t.uses) } dd { (uses) }
+                dt { (t.code_expires) } dd.code { (time::local_minutes(created.expires_at)) }
             }
-            dt { (t.uses) } dd { (uses) }
-            dt { (t.code_expires) } dd.code { (time::local_minutes(created.expires_at)) }
-        }
-        h2 { (t.qr_heading) }
-        @if let Some(svg) = svg {
-            div.qr { (PreEscaped(svg)) }
-        } @else {
-            p { (t.qr_missing) }
-        }
-        p { a href=(DEVICES) { (t.back) } }
-    });
+            h2 { (t.qr_heading) }
+            @if let Some(svg) = svg {
+                div.qr { (PreEscaped(svg)) }
+            } @else {
+                p { (t.qr_missing) }
+            }
+            p { a href=(DEVICES) { (t.back) } }
+        });
     // Shown once: no cache keeps the page either (the console's headers say `no-store`).
     html_page(StatusCode::OK, page)
 }
@@ -637,33 +616,26 @@ pub(crate) async fn confirm_revoke(
     let events = event_choices(&state, console.lang)
         .await
         .unwrap_or_default();
-    let lang = console.lang;
-    let page = Page {
-        lang,
-        title: t.revoke_title,
-        uri: &uri,
-        signed: Some(&console.signed),
-        nav: Nav::Devices,
-        has_errors: false,
-    }
-    .render(html! {
-        dl.details {
-            dt { (t.col_tablet) } dd.code { (short(&device.id)) }
-            dt { (t.col_event) } dd { (event_name(&events, &device.event_id)) }
-            dt { (t.col_role) } dd { (if device.role == "staff" { t.staff } else { t.kiosk }) }
-            @if let Some(recruiter) = &device.recruiter {
-                dt { (t.col_recruiter) } dd { (recruiter) }
+    let page = console
+        .page(t.revoke_title, &uri, Nav::Devices, false)
+        .render(html! {
+            dl.details {
+                dt { (t.col_tablet) } dd.code { (short(&device.id)) }
+                dt { (t.col_event) } dd { (event_name(&events, &device.event_id)) }
+                dt { (t.col_role) } dd { (if device.role == "staff" { t.staff } else { t.kiosk }) }
+                @if let Some(recruiter) = &device.recruiter {
+                    dt { (t.col_recruiter) } dd { (recruiter) }
+                }
             }
-        }
-        p { (t.revoke_intro) }
-        form method="post" action={ (DEVICES) "/" (device.id) "/revoke" } {
-            input type="hidden" name="csrf_token" value=(console.signed.csrf);
-            div.actions {
-                button.button type="submit" { (t.revoke_confirm) }
-                a href=(DEVICES) { (t.cancel) }
+            p { (t.revoke_intro) }
+            form method="post" action={ (DEVICES) "/" (device.id) "/revoke" } {
+                input type="hidden" name="csrf_token" value=(console.signed.csrf);
+                div.actions {
+                    button.button type="submit" { (t.revoke_confirm) }
+                    a href=(DEVICES) { (t.cancel) }
+                }
             }
-        }
-    });
+        });
     html_page(StatusCode::OK, page)
 }
 
@@ -718,24 +690,17 @@ pub(crate) async fn unlock_code(
         }
         Err(error) => return console.refuse(error, &uri).into_response(),
     };
-    let lang = console.lang;
-    let page = Page {
-        lang,
-        title: t.unlock_title,
-        uri: &uri,
-        signed: Some(&console.signed),
-        nav: Nav::Devices,
-        has_errors: false,
-    }
-    .render(html! {
-        p { (t.unlock_intro) }
-        dl.details {
-            dt { (t.col_tablet) } dd.code { (short(&id)) }
-        }
-        p { (t.unlock_label) ":" }
-        p.secret.code { (unlock.unlock_code) }
-        p { a href=(DEVICES) { (t.back) } }
-    });
+    let page = console
+        .page(t.unlock_title, &uri, Nav::Devices, false)
+        .render(html! {
+            p { (t.unlock_intro) }
+            dl.details {
+                dt { (t.col_tablet) } dd.code { (short(&id)) }
+            }
+            p { (t.unlock_label) ":" }
+            p.secret.code { (unlock.unlock_code) }
+            p { a href=(DEVICES) { (t.back) } }
+        });
     html_page(StatusCode::OK, page)
 }
 

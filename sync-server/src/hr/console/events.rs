@@ -16,7 +16,7 @@ use kiosk_core::language::{Language, Localized};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::layout::{Field, FieldError, Nav, Page, column_heads, error_summary, notice, select};
+use super::layout::{Field, FieldError, Nav, column_heads, error_summary, notice, select};
 use super::texts::{fill, texts};
 use super::{Console, ConsoleForm, EVENTS, html_page, time};
 use crate::error::AppError;
@@ -821,18 +821,12 @@ fn refuse(console: &Console, uri: &Uri, error: AppError) -> Response {
     }
     let lang = console.lang;
     let t = event_texts(lang);
-    let page = Page {
-        lang,
-        title: t.not_found_title,
-        uri,
-        signed: Some(&console.signed),
-        nav: Nav::Events,
-        has_errors: false,
-    }
-    .render(html! {
-        p { (t.not_found) }
-        p { a href=(EVENTS) { (t.back_to_events) } }
-    });
+    let page = console
+        .page(t.not_found_title, uri, Nav::Events, false)
+        .render(html! {
+            p { (t.not_found) }
+            p { a href=(EVENTS) { (t.back_to_events) } }
+        });
     html_page(StatusCode::NOT_FOUND, page)
 }
 
@@ -899,27 +893,21 @@ async fn list_page(
     };
     let lang = console.lang;
     let t = event_texts(lang);
-    let page = Page {
-        lang,
-        title: t.list_title,
-        uri,
-        signed: Some(&console.signed),
-        nav: Nav::Events,
-        has_errors: !errors.is_empty(),
-    }
-    .render(html! {
-        (error_summary(lang, errors))
-        (events_table(lang, &events))
-        h2 #new-event { (t.new_event) }
-        p { (t.new_event_intro) }
-        form method="post" action=(EVENTS) novalidate aria-labelledby="new-event" {
-            input type="hidden" name="csrf_token" value=(console.signed.csrf);
-            (form_fields(lang, form, errors, true))
-            div.actions {
-                button.button type="submit" { (t.create_button) }
+    let page = console
+        .page(t.list_title, uri, Nav::Events, !errors.is_empty())
+        .render(html! {
+            (error_summary(lang, errors))
+            (events_table(lang, &events))
+            h2 #new-event { (t.new_event) }
+            p { (t.new_event_intro) }
+            form method="post" action=(EVENTS) novalidate aria-labelledby="new-event" {
+                input type="hidden" name="csrf_token" value=(console.signed.csrf);
+                (form_fields(lang, form, errors, true))
+                div.actions {
+                    button.button type="submit" { (t.create_button) }
+                }
             }
-        }
-    });
+        });
     html_page(status, page)
 }
 
@@ -1006,14 +994,7 @@ fn edit_page(
     let draft_unpublished = event.current_version.as_ref() != Some(&event.draft_form.version());
     let mut versions: Vec<_> = event.published.values().collect();
     versions.sort_by_key(|p| std::cmp::Reverse(p.published_at));
-    Page {
-        lang,
-        title: &title,
-        uri,
-        signed: Some(&console.signed),
-        nav: Nav::Events,
-        has_errors: !errors.is_empty(),
-    }
+    console.page(&title, uri, Nav::Events, !errors.is_empty())
     .render(html! {
         p { a href=(EVENTS) { (t.back_to_events) } }
         @for message in notices {

@@ -15,7 +15,7 @@ use maud::{Markup, html};
 
 use super::devices::event_choices;
 use super::forms::{date_bound, form_values};
-use super::layout::{Field, FieldError, Nav, Page, error_of, error_summary, select};
+use super::layout::{Field, FieldError, Nav, error_of, error_summary, select};
 use super::texts::status_options;
 use super::{Console, html_page};
 use crate::error::AppError;
@@ -229,24 +229,18 @@ pub(crate) async fn page(
         Err(error) => return console.refuse(error, &uri).into_response(),
     };
     let lang = console.lang;
-    let page = Page {
-        lang,
-        title: t.title,
-        uri: &uri,
-        signed: Some(&console.signed),
-        nav: Nav::Export,
-        has_errors: !errors.is_empty(),
-    }
-    .render(html! {
-        (error_summary(lang, &errors))
-        p { (t.intro) }
-        ul {
-            li { (t.csv_note) }
-            li { (t.restricted_note) }
-            li { (t.logged_note) }
-        }
-        (form(lang, &events, &values, &errors))
-    });
+    let page = console
+        .page(t.title, &uri, Nav::Export, !errors.is_empty())
+        .render(html! {
+            (error_summary(lang, &errors))
+            p { (t.intro) }
+            ul {
+                li { (t.csv_note) }
+                li { (t.restricted_note) }
+                li { (t.logged_note) }
+            }
+            (form(lang, &events, &values, &errors))
+        });
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {

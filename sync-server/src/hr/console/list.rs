@@ -14,7 +14,7 @@ use kiosk_core::language::Language;
 use maud::{Markup, html};
 
 use super::forms::{self, date_bound, filter_query, form_values};
-use super::layout::{Field, FieldError, Nav, Page, column_heads, error_of, error_summary, select};
+use super::layout::{Field, FieldError, Nav, column_heads, error_of, error_summary, select};
 use super::texts::{Texts, fill, status_label, status_options, texts};
 use super::{Console, LIST, html_page, time};
 use crate::error::AppError;
@@ -95,22 +95,16 @@ pub(crate) async fn page(
         }
     };
     let lang = console.lang;
-    let page = Page {
-        lang,
-        title: t.list_title,
-        uri: &uri,
-        signed: Some(&console.signed),
-        nav: Nav::Registrations,
-        has_errors: !errors.is_empty(),
-    }
-    .render(html! {
-        (error_summary(lang, &errors))
-        (filter_form(lang, &values, &errors))
-        @if let Some((rows, next, events)) = &results {
-            (results_table(lang, rows, events))
-            (pages(t, &values, next.as_deref()))
-        }
-    });
+    let page = console
+        .page(t.list_title, &uri, Nav::Registrations, !errors.is_empty())
+        .render(html! {
+            (error_summary(lang, &errors))
+            (filter_form(lang, &values, &errors))
+            @if let Some((rows, next, events)) = &results {
+                (results_table(lang, rows, events))
+                (pages(t, &values, next.as_deref()))
+            }
+        });
     html_page(status, page)
 }
 

@@ -228,6 +228,24 @@ impl Console {
         }
     }
 
+    /// The frame of a page for this user: their language and their menu.
+    pub fn page<'a>(
+        &'a self,
+        title: &'a str,
+        uri: &'a Uri,
+        nav: Nav,
+        has_errors: bool,
+    ) -> Page<'a> {
+        Page {
+            lang: self.lang,
+            title,
+            uri,
+            signed: Some(&self.signed),
+            nav,
+            has_errors,
+        }
+    }
+
     /// `error` as this user's page.
     pub fn refuse(&self, error: AppError, uri: &Uri) -> Refusal {
         Refusal {

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use serde::Deserialize;
 
-use super::layout::{Field, FieldError, Nav, Page, error_of, error_summary};
+use super::layout::{Field, FieldError, Nav, error_of, error_summary};
 use super::texts::texts;
 use super::{Console, ConsoleForm, home_for, html_page};
 use crate::error::AppError;
@@ -57,27 +57,21 @@ fn render(console: &Console, uri: &Uri, errors: &[FieldError]) -> maud::Markup {
         required: true,
         ..Field::new("confirm_password", t.confirm_password, "password")
     };
-    Page {
-        lang,
-        title: t.password_title,
-        uri,
-        signed: Some(&console.signed),
-        nav: Nav::Password,
-        has_errors: !errors.is_empty(),
-    }
-    .render(html! {
-        (error_summary(lang, errors))
-        p { (if one_time { t.must_change_intro } else { t.change_intro }) }
-        form method="post" action="/console/password" novalidate {
-            input type="hidden" name="csrf_token" value=(console.signed.csrf);
-            (current.render(lang))
-            (new.render(lang))
-            (confirm.render(lang))
-            div.actions {
-                button.button type="submit" { (t.save_password) }
+    console
+        .page(t.password_title, uri, Nav::Password, !errors.is_empty())
+        .render(html! {
+            (error_summary(lang, errors))
+            p { (if one_time { t.must_change_intro } else { t.change_intro }) }
+            form method="post" action="/console/password" novalidate {
+                input type="hidden" name="csrf_token" value=(console.signed.csrf);
+                (current.render(lang))
+                (new.render(lang))
+                (confirm.render(lang))
+                div.actions {
+                    button.button type="submit" { (t.save_password) }
+                }
             }
-        }
-    })
+        })
 }
 
 pub(crate) async fn form(console: Console, uri: Uri) -> Response {

@@ -12,7 +12,7 @@ use kiosk_core::language::Language;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::layout::{Nav, Page, column_heads, notice};
+use super::layout::{Nav, column_heads, notice};
 use super::texts::texts;
 use super::{Console, ConsoleForm, html_page, time};
 use crate::error::AppError;
@@ -285,77 +285,71 @@ async fn render(
     let q = quarantine_texts(lang);
     let messages = refused.map(Refused::messages).unwrap_or_default();
     let page_error = refused.and_then(|r| r.page.as_deref());
-    let page = Page {
-        lang,
-        title: q.title,
-        uri,
-        signed: Some(&console.signed),
-        nav: Nav::Quarantine,
-        has_errors: refused.is_some(),
-    }
-    .render(html! {
-        @if refused.is_some() {
-            div.error-summary role="alert" aria-labelledby="error-summary-title" {
-                h2 #error-summary-title { (texts(lang).error_summary) }
-                ul {
-                    @for (anchor, message) in &messages {
-                        li { a href={ "#" (anchor) } { (message) } }
-                    }
-                    @if let Some(message) = page_error {
-                        li { (message) }
-                    }
-                }
-            }
-        }
-        @if shown.reviewed && refused.is_none() {
-            (notice(q.saved))
-        }
-        p { (q.intro) }
-        @if captures.is_empty() {
-            p { (q.empty) }
-        } @else {
-            table {
-                caption { (q.caption) }
-                (column_heads(&[
-                    q.col_capture,
-                    q.col_received,
-                    q.col_device,
-                    q.col_event,
-                    q.col_code,
-                    q.col_review,
-                ]))
-                tbody {
-                    @for capture in &captures {
-                        tr {
-                            th scope="row" .code { (capture.doc_id) }
-                            td.code { (time::local_minutes(capture.received_at)) }
-                            td.code { (hex::encode(&capture.device_key[..8])) }
-                            td { (capture.event_id.as_deref().unwrap_or(q.unknown_event)) }
-                            td { (code_label(lang, &capture.code)) }
-                            td {
-                                (review_cell(
-                                    lang,
-                                    &console.signed.csrf,
-                                    capture,
-                                    refused.filter(|r| r.capture == capture.id),
-                                ))
-                            }
+    let page = console
+        .page(q.title, uri, Nav::Quarantine, refused.is_some())
+        .render(html! {
+            @if refused.is_some() {
+                div.error-summary role="alert" aria-labelledby="error-summary-title" {
+                    h2 #error-summary-title { (texts(lang).error_summary) }
+                    ul {
+                        @for (anchor, message) in &messages {
+                            li { a href={ "#" (anchor) } { (message) } }
+                        }
+                        @if let Some(message) = page_error {
+                            li { (message) }
                         }
                     }
                 }
             }
-            @if shown.before.is_some() || next.is_some() {
-                nav.pages aria-label=(q.pages_nav) {
-                    @if shown.before.is_some() {
-                        a href=(QUARANTINE) { (q.newest) }
+            @if shown.reviewed && refused.is_none() {
+                (notice(q.saved))
+            }
+            p { (q.intro) }
+            @if captures.is_empty() {
+                p { (q.empty) }
+            } @else {
+                table {
+                    caption { (q.caption) }
+                    (column_heads(&[
+                        q.col_capture,
+                        q.col_received,
+                        q.col_device,
+                        q.col_event,
+                        q.col_code,
+                        q.col_review,
+                    ]))
+                    tbody {
+                        @for capture in &captures {
+                            tr {
+                                th scope="row" .code { (capture.doc_id) }
+                                td.code { (time::local_minutes(capture.received_at)) }
+                                td.code { (hex::encode(&capture.device_key[..8])) }
+                                td { (capture.event_id.as_deref().unwrap_or(q.unknown_event)) }
+                                td { (code_label(lang, &capture.code)) }
+                                td {
+                                    (review_cell(
+                                        lang,
+                                        &console.signed.csrf,
+                                        capture,
+                                        refused.filter(|r| r.capture == capture.id),
+                                    ))
+                                }
+                            }
+                        }
                     }
-                    @if let Some(next) = next {
-                        a href={ (QUARANTINE) "?before=" (next) } rel="next" { (q.older) }
+                }
+                @if shown.before.is_some() || next.is_some() {
+                    nav.pages aria-label=(q.pages_nav) {
+                        @if shown.before.is_some() {
+                            a href=(QUARANTINE) { (q.newest) }
+                        }
+                        @if let Some(next) = next {
+                            a href={ (QUARANTINE) "?before=" (next) } rel="next" { (q.older) }
+                        }
                     }
                 }
             }
-        }
-    });
+        });
     html_page(status, page)
 }
 

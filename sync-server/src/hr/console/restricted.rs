@@ -15,7 +15,7 @@ use kiosk_core::ids::EventId;
 use kiosk_core::language::Language;
 use maud::html;
 
-use super::layout::{Nav, Page, column_heads};
+use super::layout::{Nav, column_heads};
 use super::texts::{fill, status_label, texts};
 use super::{Console, LIST, html_page, time};
 use crate::error::AppError;
@@ -95,27 +95,14 @@ pub(crate) async fn page(State(state): State<AppState>, console: Console, uri: U
         // Nothing was asked of any one record, so this refusal is the page's own, not the
         // detail page's "the attempt was logged".
         Err(AppError::Restricted) => {
-            let page = Page {
-                lang,
-                title: t.forbidden_title,
-                uri: &uri,
-                signed: Some(&console.signed),
-                nav: Nav::Restricted,
-                has_errors: false,
-            }
-            .render(html! { p { (i.needs_clearance) } });
+            let page = console
+                .page(t.forbidden_title, &uri, Nav::Restricted, false)
+                .render(html! { p { (i.needs_clearance) } });
             return html_page(StatusCode::FORBIDDEN, page);
         }
         Err(error) => return console.refuse(error, &uri).into_response(),
     };
-    let page = Page {
-        lang,
-        title: i.title,
-        uri: &uri,
-        signed: Some(&console.signed),
-        nav: Nav::Restricted,
-        has_errors: false,
-    }
+    let page = console.page(i.title, &uri, Nav::Restricted, false)
     .render(html! {
         p { (i.why) }
         p { (i.order) }

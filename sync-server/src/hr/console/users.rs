@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::devices::{event_choices, event_name, message_page};
 use super::layout::{
-    Field, FieldError, Nav, Page, column_heads, error_of, error_summary, notice, select,
+    Field, FieldError, Nav, column_heads, error_of, error_summary, notice, select,
 };
 use super::texts::role_name;
 use super::{Console, ConsoleForm, html_page};
@@ -291,23 +291,17 @@ async fn render(
     };
     let lang = console.lang;
     let t = texts(lang);
-    let page = Page {
-        lang,
-        title: t.title,
-        uri,
-        signed: Some(&console.signed),
-        nav: Nav::Users,
-        has_errors: !shows.errors.is_empty(),
-    }
-    .render(html! {
-        (error_summary(lang, &shows.errors))
-        @if let Some(message) = shows.message {
-            (notice(message))
-        }
-        (user_table(console, &users, &events))
-        (new_user_form(console, &shows.new_user, &shows.errors))
-        (assign_form(console, &users, &events, &shows.assign, &shows.errors))
-    });
+    let page = console
+        .page(t.title, uri, Nav::Users, !shows.errors.is_empty())
+        .render(html! {
+            (error_summary(lang, &shows.errors))
+            @if let Some(message) = shows.message {
+                (notice(message))
+            }
+            (user_table(console, &users, &events))
+            (new_user_form(console, &shows.new_user, &shows.errors))
+            (assign_form(console, &users, &events, &shows.assign, &shows.errors))
+        });
     html_page(status, page)
 }
 
@@ -594,26 +588,20 @@ pub(crate) async fn create(
         }
     };
     let lang = console.lang;
-    let page = Page {
-        lang,
-        title: t.created_title,
-        uri: &uri,
-        signed: Some(&console.signed),
-        nav: Nav::Users,
-        has_errors: false,
-    }
-    .render(html! {
-        div.notice role="status" { p { strong { (t.shown_once) } } }
-        dl.details {
-            dt { (t.col_username) } dd.code { (user.username) }
-            dt { (t.col_name) } dd { (user.display_name) }
-            dt { (t.col_roles) } dd { (roles_text(lang, &user.roles)) }
-        }
-        p { (t.created_intro) }
-        p { (super::texts::fill(t.one_time_label, &user.username)) }
-        p.secret.code { (one_time) }
-        p { a href=(USERS) { (t.back) } }
-    });
+    let page = console
+        .page(t.created_title, &uri, Nav::Users, false)
+        .render(html! {
+            div.notice role="status" { p { strong { (t.shown_once) } } }
+            dl.details {
+                dt { (t.col_username) } dd.code { (user.username) }
+                dt { (t.col_name) } dd { (user.display_name) }
+                dt { (t.col_roles) } dd { (roles_text(lang, &user.roles)) }
+            }
+            p { (t.created_intro) }
+            p { (super::texts::fill(t.one_time_label, &user.username)) }
+            p.secret.code { (one_time) }
+            p { a href=(USERS) { (t.back) } }
+        });
     html_page(StatusCode::OK, page)
 }
 
