@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# A one-off CI build gains nothing from incremental caches; they only cost disk.
+if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
+
 step() { printf '\n==> %s\n' "$*"; }
 
 step "tools for the Kotlin and Python binding tests (installed if missing)"

@@ -564,4 +564,9 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
         by: &Accessor,
         at: i64,
     ) -> StorageResult<ReviewOutcome>;
+
+    // ---- Records lifecycle: retention, legal hold, withdrawal.
+    // ---- Records lifecycle: subject access and disclosure.
+    // ---- Records lifecycle: reconciliation.
+    // ---- Records lifecycle: access-log retention.
 }

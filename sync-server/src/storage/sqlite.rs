@@ -1608,4 +1608,9 @@ impl RelayStore for SqliteStore {
             devices: count("SELECT COUNT(*) FROM devices")?,
         })
     }
+
+    // ---- Records lifecycle: retention, legal hold, withdrawal.
+    // ---- Records lifecycle: subject access and disclosure.
+    // ---- Records lifecycle: reconciliation.
+    // ---- Records lifecycle: access-log retention.
 }

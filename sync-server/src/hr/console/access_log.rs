@@ -159,6 +159,8 @@ fn action_label(lang: Language, action: AccessAction) -> &'static str {
         AccessAction::Export => ("Exporterad", "Exported"),
         AccessAction::ReadRefused => ("Läsning nekad", "Read refused"),
         AccessAction::List => ("Visad i lista", "Shown in a list"),
+        AccessAction::SubjectAccess => ("Utlämnad till den registrerade", "Given to its subject"),
+        AccessAction::Disclosure => ("Utlämnad för sekretessprövning", "Disclosed for secrecy review"),
     };
     match lang {
         Language::Swedish => sv,

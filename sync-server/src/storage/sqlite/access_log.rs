@@ -71,6 +71,10 @@ pub enum AccessAction {
     ReadRefused,
     /// The record was a row of a list or search someone at the relay saw (its name, status).
     List,
+    /// The record was given to its subject in a subject-access export.
+    SubjectAccess,
+    /// The record was put in a disclosure export, for an official's secrecy review.
+    Disclosure,
 }
 
 impl AccessAction {
@@ -83,11 +87,13 @@ impl AccessAction {
             AccessAction::Export => "export",
             AccessAction::ReadRefused => "read_refused",
             AccessAction::List => "list",
+            AccessAction::SubjectAccess => "subject_access",
+            AccessAction::Disclosure => "disclosure",
         }
     }
 
     /// Every action, in the order a reviewer's choice lists them.
-    pub const ALL: [AccessAction; 7] = [
+    pub const ALL: [AccessAction; 9] = [
         AccessAction::Pull,
         AccessAction::Read,
         AccessAction::Change,
@@ -95,6 +101,8 @@ impl AccessAction {
         AccessAction::Export,
         AccessAction::ReadRefused,
         AccessAction::List,
+        AccessAction::SubjectAccess,
+        AccessAction::Disclosure,
     ];
 
     pub fn parse(text: &str) -> Option<AccessAction> {
