@@ -5,7 +5,9 @@
 //! hash at a moment, signed by the relay (tag `kiosk-access-checkpoint-v1`) and written to
 //! a file that can be copied anywhere (an archive, a mail to the data protection officer).
 //! Checked later against the log, it proves the log still holds those entries unchanged.
-//! `serve` writes one a day into the data directory's `access-checkpoints/`.
+//! `serve` writes one a day into the data directory's `access-checkpoints/`, and archivists
+//! check the log against every file there ([`check_folder`]). A checkpoint whose entries
+//! the log's own retention has removed cannot be checked any more, and says so.
 
 use std::path::{Path, PathBuf};
 
@@ -15,7 +17,7 @@ use kiosk_core::protocol::SignedEnvelope;
 use serde::{Deserialize, Serialize};
 
 use crate::keys::RelayKeys;
-use crate::storage::{RelayStore, StorageError};
+use crate::storage::{AccessLogHorizon, AccessLogVerdict, RelayStore, StorageError};
 
 /// Domain tag of a checkpoint's signature.
 pub const CHECKPOINT_TAG: &[u8] = b"kiosk-access-checkpoint-v1";
@@ -36,7 +38,7 @@ pub struct AccessCheckpoint {
     pub at: i64,
 }
 
-/// Why a checkpoint was not made or does not hold.
+/// Why a checkpoint was not made or does not hold; each says where in the log.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckpointError {
     #[error("the access log's chain is broken at entry {0}; no checkpoint is signed over it")]
@@ -44,15 +46,28 @@ pub enum CheckpointError {
     #[error("the checkpoint file is not a checkpoint signed by this relay's key")]
     NotSigned,
     #[error(
+        "the access log's chain is broken at entry {broken_at}, within the {entries} entries \
+         the checkpoint of {at} names: the log was altered at entry {broken_at}"
+    )]
+    BrokenWithin {
+        broken_at: u64,
+        entries: u64,
+        at: String,
+    },
+    #[error(
         "the access log holds {log} entries, fewer than the {checkpoint} the checkpoint of {at} \
-         names: entries were cut off its end"
+         names: entries {first_missing} to {checkpoint} were cut off its end",
+        first_missing = .log + 1
     )]
     Cut {
         checkpoint: u64,
         log: u64,
         at: String,
     },
-    #[error("entry {entries} of the access log is not the one the checkpoint of {at} names")]
+    #[error(
+        "entry {entries} of the access log has another hash than the checkpoint of {at} names: \
+         the log was altered at or before entry {entries}"
+    )]
     Rewritten { entries: u64, at: String },
     #[error("{0}")]
     Storage(#[from] StorageError),
@@ -62,6 +77,73 @@ pub enum CheckpointError {
         source: std::io::Error,
     },
 }
+
+impl CheckpointError {
+    /// The same finding in Swedish, for the console and the API's `problem_sv`.
+    pub fn in_swedish(&self) -> String {
+        match self {
+            CheckpointError::Broken(at) => format!(
+                "åtkomstloggens kedja är bruten vid post {at}; ingen kontrollpunkt signeras över den"
+            ),
+            CheckpointError::NotSigned => {
+                "filen är inte en kontrollpunkt signerad med det här reläets nyckel".to_owned()
+            }
+            CheckpointError::BrokenWithin {
+                broken_at,
+                entries,
+                at,
+            } => format!(
+                "åtkomstloggens kedja är bruten vid post {broken_at}, inom de {entries} poster \
+                 som kontrollpunkten från {at} omfattar: loggen har ändrats vid post {broken_at}"
+            ),
+            CheckpointError::Cut {
+                checkpoint,
+                log,
+                at,
+            } => format!(
+                "åtkomstloggen har {log} poster, färre än de {checkpoint} som kontrollpunkten \
+                 från {at} omfattar: post {} till {checkpoint} har tagits bort från slutet",
+                log + 1
+            ),
+            CheckpointError::Rewritten { entries, at } => format!(
+                "post {entries} i åtkomstloggen har en annan hash än kontrollpunkten från {at} \
+                 anger: loggen har ändrats vid eller före post {entries}"
+            ),
+            CheckpointError::Storage(_) => "reläets databas kunde inte läsas".to_owned(),
+            CheckpointError::File { path, .. } => {
+                format!("kontrollpunktsfilen {} kunde inte läsas", path.display())
+            }
+        }
+    }
+}
+
+/// What a checkpoint check found, when nothing is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckpointVerdict {
+    /// The log still holds the checkpoint's entries, unchanged.
+    Holds(AccessCheckpoint),
+    /// Every entry the checkpoint names is before the log's retention horizon: removed by
+    /// the log's own retention, so there is nothing left to check it against.
+    BeforeHorizon {
+        checkpoint: AccessCheckpoint,
+        first_kept: u64,
+    },
+}
+
+impl CheckpointVerdict {
+    pub fn checkpoint(&self) -> &AccessCheckpoint {
+        match self {
+            CheckpointVerdict::Holds(checkpoint)
+            | CheckpointVerdict::BeforeHorizon { checkpoint, .. } => checkpoint,
+        }
+    }
+}
+
+/// The text of [`CheckpointVerdict::BeforeHorizon`], in English and Swedish.
+pub const BEFORE_HORIZON: (&str, &str) = (
+    "before the log's retention horizon; cannot be checked",
+    "före loggens gallringsgräns; kan inte kontrolleras",
+);
 
 /// Signs the log's current length and head; refuses over a broken chain.
 pub fn sign(
@@ -124,28 +206,75 @@ pub fn check(
     store: &dyn RelayStore,
     relay_key: &VerifyingKey,
     bytes: &[u8],
-) -> Result<AccessCheckpoint, CheckpointError> {
+) -> Result<CheckpointVerdict, CheckpointError> {
+    let checkpoint = open(relay_key, bytes)?;
+    let log = LogState::read(store)?;
+    check_against(store, &log, checkpoint)
+}
+
+/// The checkpoint a file holds, if the relay's key signed it.
+fn open(relay_key: &VerifyingKey, bytes: &[u8]) -> Result<AccessCheckpoint, CheckpointError> {
     let envelope = SignedEnvelope::from_bytes(bytes).map_err(|_| CheckpointError::NotSigned)?;
     envelope
         .verify(CHECKPOINT_TAG, relay_key)
         .map_err(|_| CheckpointError::NotSigned)?;
-    let checkpoint: AccessCheckpoint = envelope.decode().map_err(|_| CheckpointError::NotSigned)?;
-    let at = Timestamp(checkpoint.at).utc_minutes();
-    let verdict = store.verify_access_log()?;
-    if let Some(broken) = verdict.broken_at {
-        return Err(CheckpointError::Broken(broken));
+    envelope.decode().map_err(|_| CheckpointError::NotSigned)
+}
+
+/// The log as checkpoints are checked against it: its chain walked once, and its horizon.
+#[derive(Debug, Clone)]
+pub struct LogState {
+    pub chain: AccessLogVerdict,
+    pub horizon: Option<AccessLogHorizon>,
+}
+
+impl LogState {
+    pub fn read(store: &dyn RelayStore) -> Result<LogState, CheckpointError> {
+        Ok(LogState {
+            chain: store.verify_access_log()?,
+            horizon: store.access_log_horizon()?,
+        })
     }
-    if verdict.entries < checkpoint.entries {
-        return Err(CheckpointError::Cut {
-            checkpoint: checkpoint.entries,
-            log: verdict.entries,
+}
+
+/// Checks `checkpoint` against the log `log` describes. A break in the chain after the
+/// checkpoint's last entry leaves it holding: the entries it names still verify.
+fn check_against(
+    store: &dyn RelayStore,
+    log: &LogState,
+    checkpoint: AccessCheckpoint,
+) -> Result<CheckpointVerdict, CheckpointError> {
+    let at = Timestamp(checkpoint.at).utc_minutes();
+    if let Some(broken_at) = log.chain.broken_at
+        && broken_at <= checkpoint.entries
+    {
+        return Err(CheckpointError::BrokenWithin {
+            broken_at,
+            entries: checkpoint.entries,
             at,
         });
     }
-    let head = if checkpoint.entries == 0 {
-        Some([0; 32])
-    } else {
-        store.access_log_entry_hash(checkpoint.entries)?
+    if log.chain.entries < checkpoint.entries {
+        return Err(CheckpointError::Cut {
+            checkpoint: checkpoint.entries,
+            log: log.chain.entries,
+            at,
+        });
+    }
+    let head = match &log.horizon {
+        _ if checkpoint.entries == 0 => Some([0; 32]),
+        // The entry before the horizon is gone, but the horizon kept its hash.
+        Some(horizon) if checkpoint.entries + 1 == horizon.first_kept => {
+            Some(horizon.last_removed_hash)
+        }
+        Some(horizon) if checkpoint.entries + 1 < horizon.first_kept => {
+            let first_kept = horizon.first_kept;
+            return Ok(CheckpointVerdict::BeforeHorizon {
+                checkpoint,
+                first_kept,
+            });
+        }
+        _ => store.access_log_entry_hash(checkpoint.entries)?,
     };
     if head != Some(checkpoint.head) {
         return Err(CheckpointError::Rewritten {
@@ -153,13 +282,68 @@ pub fn check(
             at,
         });
     }
-    Ok(checkpoint)
+    Ok(CheckpointVerdict::Holds(checkpoint))
+}
+
+/// One checkpoint file's result.
+#[derive(Debug)]
+pub struct FileCheck {
+    /// The file's name in the folder.
+    pub file: String,
+    /// What the file states, if the relay's key signed it.
+    pub checkpoint: Option<AccessCheckpoint>,
+    pub outcome: Result<CheckpointVerdict, CheckpointError>,
+}
+
+/// Checks every `*.checkpoint` file in `folder` (in name order, which is time order for the
+/// daily ones) against the log, walking its chain once. A folder that does not exist yet
+/// holds no checkpoints.
+pub fn check_folder(
+    store: &dyn RelayStore,
+    relay_key: &VerifyingKey,
+    folder: &Path,
+) -> Result<(LogState, Vec<FileCheck>), CheckpointError> {
+    let folder_error = |source| CheckpointError::File {
+        path: folder.to_owned(),
+        source,
+    };
+    let mut names: Vec<String> = match std::fs::read_dir(folder) {
+        Ok(listing) => listing
+            .filter_map(|entry| entry.ok())
+            .filter_map(|entry| entry.file_name().into_string().ok())
+            .filter(|name| name.ends_with(".checkpoint"))
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(folder_error(e)),
+    };
+    names.sort();
+    let log = LogState::read(store)?;
+    let mut checks = Vec::with_capacity(names.len());
+    for file in names {
+        let path = folder.join(&file);
+        let opened = std::fs::read(&path)
+            .map_err(|source| CheckpointError::File { path, source })
+            .and_then(|bytes| open(relay_key, &bytes));
+        let (checkpoint, outcome) = match opened {
+            Ok(checkpoint) => (
+                Some(checkpoint.clone()),
+                check_against(store, &log, checkpoint),
+            ),
+            Err(error) => (None, Err(error)),
+        };
+        checks.push(FileCheck {
+            file,
+            checkpoint,
+            outcome,
+        });
+    }
+    Ok((log, checks))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::{AccessAction, AccessEntry, Accessor, SqliteStore};
+    use crate::storage::{AccessAction, AccessEntry, AccessLogPruning, Accessor, SqliteStore};
 
     fn keys() -> RelayKeys {
         RelayKeys::from_seeds([1; 32], [2; 32])
@@ -206,7 +390,10 @@ mod tests {
             }])
             .expect("appends");
         let key = keys().signing.verifying_key();
-        assert_eq!(check(&store, &key, &bytes).expect("holds"), checkpoint);
+        assert_eq!(
+            check(&store, &key, &bytes).expect("holds"),
+            CheckpointVerdict::Holds(checkpoint)
+        );
         let empty = log_of(0).2;
         let (_, zero) = sign(&empty, &keys(), 1).expect("signs");
         assert!(
@@ -275,6 +462,110 @@ mod tests {
             check(&store, &keys().signing.verifying_key(), &bytes),
             Err(CheckpointError::NotSigned)
         ));
+    }
+
+    #[test]
+    fn a_broken_chain_fails_the_checkpoints_that_cover_the_break_and_names_the_entry() {
+        let (_dir, path, store) = log_of(6);
+        let (_, early) = sign(&store, &keys(), 10).expect("signs");
+        let conn = rusqlite::Connection::open(&path).expect("opens");
+        conn.execute_batch("DROP TRIGGER access_log_no_update;")
+            .expect("drops the trigger");
+        conn.execute("UPDATE access_log SET action = 'list' WHERE seq = 4", [])
+            .expect("tampers");
+        let key = keys().signing.verifying_key();
+        let error = check(&store, &key, &early).expect_err("covers the break");
+        assert!(
+            matches!(
+                error,
+                CheckpointError::BrokenWithin {
+                    broken_at: 4,
+                    entries: 6,
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        assert!(error.to_string().contains("entry 4"), "{error}");
+        assert!(
+            error.in_swedish().contains("post 4"),
+            "{}",
+            error.in_swedish()
+        );
+        // A checkpoint of the first three entries (the same three, signed from a log of
+        // them) does not cover entry 4: it still holds.
+        let (_three_dir, _, three_store) = log_of(3);
+        let (_, three) = sign(&three_store, &keys(), 10).expect("signs");
+        assert!(matches!(
+            check(&store, &key, &three),
+            Ok(CheckpointVerdict::Holds(_))
+        ));
+    }
+
+    #[test]
+    fn checkpoints_before_the_retention_horizon_cannot_be_checked_and_later_ones_hold() {
+        let (_dir, _path, store) = log_of(4);
+        let (_, four) = sign(&store, &keys(), 10).expect("signs");
+        let key = keys().signing.verifying_key();
+        let later: Vec<AccessEntry> = (5..=8)
+            .map(|i| AccessEntry {
+                at: 100 + i,
+                accessor: Accessor::Operator("hr".into()),
+                action: AccessAction::Read,
+                doc_id: format!("doc-{i}"),
+            })
+            .collect();
+        store.append_access_for_tests(&later[..1]).expect("appends");
+        let (_, five) = sign(&store, &keys(), 11).expect("signs");
+        store.append_access_for_tests(&later[1..]).expect("appends");
+        let (_, eight) = sign(&store, &keys(), 12).expect("signs");
+        // Entries 1-5 are older than 106: they go, and the log starts at entry 6.
+        let pruning = store
+            .prune_access_log(106, "test rule", 200)
+            .expect("prunes");
+        assert!(
+            matches!(&pruning, AccessLogPruning::Pruned { removed: 5, horizon } if horizon.first_kept == 6),
+            "{pruning:?}"
+        );
+        assert!(matches!(
+            check(&store, &key, &four),
+            Ok(CheckpointVerdict::BeforeHorizon { first_kept: 6, .. })
+        ));
+        // The horizon kept the hash of entry 5, so the checkpoint ending there still checks.
+        assert!(matches!(
+            check(&store, &key, &five),
+            Ok(CheckpointVerdict::Holds(_))
+        ));
+        assert!(matches!(
+            check(&store, &key, &eight),
+            Ok(CheckpointVerdict::Holds(_))
+        ));
+    }
+
+    #[test]
+    fn a_folder_check_reports_each_file_by_name() {
+        let (dir, _path, store) = log_of(3);
+        let folder = dir.path().join(CHECKPOINT_DIR);
+        let key = keys().signing.verifying_key();
+        let (log, checks) = check_folder(&store, &key, &folder).expect("no folder yet");
+        assert!(checks.is_empty());
+        assert_eq!(log.chain.entries, 3);
+        write(&store, &keys(), &folder.join(file_name(0)), 0).expect("writes");
+        std::fs::write(folder.join("stray.checkpoint"), b"not signed").expect("writes");
+        std::fs::write(folder.join("notes.txt"), b"ignored").expect("writes");
+        let (_, checks) = check_folder(&store, &key, &folder).expect("checks");
+        let found: Vec<(&str, bool)> = checks
+            .iter()
+            .map(|c| (c.file.as_str(), c.outcome.is_ok()))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                ("access-log-1970-01-01-00-00.checkpoint", true),
+                ("stray.checkpoint", false)
+            ]
+        );
+        assert!(checks[1].checkpoint.is_none());
     }
 
     #[test]

@@ -15,6 +15,10 @@ pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCA
 pub const DEFAULT_DATA_DIR: &str = "kiosk-data";
 /// The log filter when nothing says otherwise.
 pub const DEFAULT_LOG: &str = "info,tower_http=info";
+/// How long access-log entries are kept when nothing says otherwise: 60 months. The log
+/// holds no visitor data (record ids, usernames, actions); the agency sets the real figure
+/// by its own decision, e.g. in its *informationshanteringsplan*.
+pub const DEFAULT_ACCESS_LOG_RETENTION_MONTHS: u32 = 60;
 
 /// Names the config file to read.
 pub const ENV_CONFIG: &str = "KIOSK_CONFIG";
@@ -24,23 +28,29 @@ pub const ENV_TLS_CERT: &str = "KIOSK_TLS_CERT";
 pub const ENV_TLS_KEY: &str = "KIOSK_TLS_KEY";
 pub const ENV_DEV_PLAIN_HTTP: &str = "KIOSK_DEV_PLAIN_HTTP";
 pub const ENV_LOG: &str = "KIOSK_LOG";
+pub const ENV_ACCESS_LOG_RETENTION_MONTHS: &str = "KIOSK_ACCESS_LOG_RETENTION_MONTHS";
+pub const ENV_ACCESSIBILITY_CONTACT: &str = "KIOSK_ACCESSIBILITY_CONTACT";
 /// Read when `KIOSK_LOG` is not set, as before the relay had its own variable.
 pub const ENV_RUST_LOG: &str = "RUST_LOG";
 
 /// The keys a config file may hold, as error texts list them.
-pub const FILE_KEYS: [&str; 6] = [
+pub const FILE_KEYS: [&str; 8] = [
     "listen",
     "data_dir",
     "tls_cert",
     "tls_key",
     "dev_plain_http",
     "log",
+    "access_log_retention_months",
+    "accessibility_contact",
 ];
 
 const EXPECT_ADDRESS: &str = "an IP address and port, like \"0.0.0.0:8443\"";
 const EXPECT_PATH: &str = "a file path in quotes";
 const EXPECT_BOOL: &str = "true or false";
 const EXPECT_LOG: &str = "a log filter, like \"info\" or \"info,tower_http=debug\"";
+const EXPECT_MONTHS: &str = "a whole number of months from 1 to 1200, like 60";
+const EXPECT_EMAIL: &str = "an email address, like \"tillganglighet@myndighet.se\"";
 
 /// Why the settings cannot be used. Names the setting and where it came from; carries no
 /// file contents.
@@ -98,6 +108,11 @@ pub struct Settings {
     pub tls_key: Option<PathBuf>,
     pub dev_plain_http: Option<bool>,
     pub log: Option<String>,
+    /// How many months access-log entries are kept before pruning removes them.
+    pub access_log_retention_months: Option<u32>,
+    /// Where visitors of the console report accessibility problems (an email address), as
+    /// the accessibility statement names it.
+    pub accessibility_contact: Option<String>,
 }
 
 impl Settings {
@@ -110,6 +125,10 @@ impl Settings {
             tls_key: self.tls_key.or(lower.tls_key),
             dev_plain_http: self.dev_plain_http.or(lower.dev_plain_http),
             log: self.log.or(lower.log),
+            access_log_retention_months: self
+                .access_log_retention_months
+                .or(lower.access_log_retention_months),
+            accessibility_contact: self.accessibility_contact.or(lower.accessibility_contact),
         }
     }
 
@@ -156,6 +175,22 @@ impl Settings {
                     })
             })
             .transpose()?;
+        let access_log_retention_months = text(ENV_ACCESS_LOG_RETENTION_MONTHS, EXPECT_MONTHS)?
+            .map(|value| {
+                parse_months(&value).ok_or(ConfigError::BadEnvValue {
+                    name: ENV_ACCESS_LOG_RETENTION_MONTHS,
+                    expected: EXPECT_MONTHS,
+                })
+            })
+            .transpose()?;
+        let accessibility_contact = text(ENV_ACCESSIBILITY_CONTACT, EXPECT_EMAIL)?
+            .map(|value| {
+                contact_email(&value).ok_or(ConfigError::BadEnvValue {
+                    name: ENV_ACCESSIBILITY_CONTACT,
+                    expected: EXPECT_EMAIL,
+                })
+            })
+            .transpose()?;
         Ok(Settings {
             listen,
             data_dir: get(ENV_DATA_DIR).map(PathBuf::from),
@@ -163,6 +198,8 @@ impl Settings {
             tls_key: get(ENV_TLS_KEY).map(PathBuf::from),
             dev_plain_http,
             log,
+            access_log_retention_months,
+            accessibility_contact,
         })
     }
 
@@ -220,6 +257,19 @@ impl Settings {
                         .ok_or_else(|| bad("log", EXPECT_LOG))?;
                     settings.log = Some(filter.to_owned());
                 }
+                "accessibility_contact" => {
+                    let email = value.as_str().and_then(contact_email);
+                    settings.accessibility_contact =
+                        Some(email.ok_or_else(|| bad("accessibility_contact", EXPECT_EMAIL))?);
+                }
+                "access_log_retention_months" => {
+                    let months = value
+                        .as_integer()
+                        .and_then(|n| parse_months(&n.to_string()));
+                    settings.access_log_retention_months = Some(
+                        months.ok_or_else(|| bad("access_log_retention_months", EXPECT_MONTHS))?,
+                    );
+                }
                 _ => {
                     return Err(ConfigError::UnknownKey {
                         path: path.to_owned(),
@@ -241,6 +291,12 @@ impl Settings {
     /// The log filter, or the default.
     pub fn log_or_default(&self) -> String {
         self.log.clone().unwrap_or_else(|| DEFAULT_LOG.to_owned())
+    }
+
+    /// The access log's retention in months, or the default.
+    pub fn access_log_retention_months_or_default(&self) -> u32 {
+        self.access_log_retention_months
+            .unwrap_or(DEFAULT_ACCESS_LOG_RETENTION_MONTHS)
     }
 }
 
@@ -296,6 +352,8 @@ pub struct ServeConfig {
     pub data_dir: PathBuf,
     pub scheme: Scheme,
     pub log: String,
+    /// The accessibility statement's contact address, if the operator set one.
+    pub accessibility_contact: Option<String>,
 }
 
 impl ServeConfig {
@@ -312,6 +370,7 @@ impl ServeConfig {
             listen,
             data_dir: settings.data_dir_or_default(),
             log: settings.log_or_default(),
+            accessibility_contact: settings.accessibility_contact.clone(),
             scheme,
         })
     }
@@ -323,6 +382,31 @@ pub fn check_log_filter(filter: &str) -> Result<(), String> {
         .parse(filter)
         .map(|_| ())
         .map_err(|_| format!("expected {EXPECT_LOG}"))
+}
+
+/// A retention in months, 1 to 1200: never 0, which would empty the log at the next pruning.
+fn parse_months(value: &str) -> Option<u32> {
+    value
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|months| (1..=1200).contains(months))
+}
+
+/// `value` trimmed, if it looks like an email address: one `@` between a local part and a
+/// domain with a dot, at most 254 characters, no spaces, quotes or angle brackets.
+fn contact_email(value: &str) -> Option<String> {
+    let value = value.trim();
+    let (local, domain) = value.split_once('@')?;
+    let plain = value
+        .chars()
+        .all(|c| c == '@' || !(c.is_whitespace() || c.is_control() || "\"<>'(),;:".contains(c)));
+    let shaped = !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.');
+    (plain && shaped && value.chars().count() <= 254).then(|| value.to_owned())
 }
 
 /// Accepts what people write for a yes/no environment variable.
@@ -388,6 +472,7 @@ mod tests {
                 data_dir: PathBuf::from("kiosk-data"),
                 scheme: Scheme::PlainHttp,
                 log: DEFAULT_LOG.to_owned(),
+                accessibility_contact: None,
             }
         );
     }
@@ -475,6 +560,8 @@ mod tests {
                 tls_key: Some(PathBuf::from("/secure/relay.key")),
                 dev_plain_http: Some(false),
                 log: Some("info,tower_http=debug".to_owned()),
+                access_log_retention_months: None,
+                accessibility_contact: None,
             }
         );
     }
@@ -493,12 +580,69 @@ mod tests {
     }
 
     #[test]
+    fn the_access_log_retention_comes_from_the_file_or_environment_else_60_months() {
+        assert_eq!(
+            Settings::default().access_log_retention_months_or_default(),
+            60
+        );
+        let from_file = file("access_log_retention_months = 36");
+        assert_eq!(from_file.access_log_retention_months, Some(36));
+        let environment =
+            Settings::from_env(env(&[(ENV_ACCESS_LOG_RETENTION_MONTHS, "120")])).expect("reads");
+        assert_eq!(
+            environment
+                .over(from_file)
+                .access_log_retention_months_or_default(),
+            120
+        );
+        for bad in [
+            "access_log_retention_months = 0",
+            "access_log_retention_months = \"60\"",
+        ] {
+            assert!(
+                file_error(bad).contains("`access_log_retention_months` must be a whole number"),
+                "{bad}"
+            );
+        }
+        assert!(Settings::from_env(env(&[(ENV_ACCESS_LOG_RETENTION_MONTHS, "-1")])).is_err());
+    }
+
+    #[test]
+    fn the_accessibility_contact_is_an_email_address_from_the_file_or_environment() {
+        let from_file = file("accessibility_contact = \" tillganglighet@myndighet.se \"");
+        assert_eq!(
+            from_file.accessibility_contact.as_deref(),
+            Some("tillganglighet@myndighet.se")
+        );
+        let environment =
+            Settings::from_env(env(&[(ENV_ACCESSIBILITY_CONTACT, "a11y@agency.example")]))
+                .expect("reads");
+        assert_eq!(
+            environment.over(from_file).accessibility_contact.as_deref(),
+            Some("a11y@agency.example")
+        );
+        for bad in [
+            "accessibility_contact = \"nobody\"",
+            "accessibility_contact = \"a b@myndighet.se\"",
+            "accessibility_contact = \"a@localhost\"",
+            "accessibility_contact = 1",
+        ] {
+            assert!(
+                file_error(bad).contains("`accessibility_contact` must be an email address"),
+                "{bad}"
+            );
+        }
+        assert!(Settings::from_env(env(&[(ENV_ACCESSIBILITY_CONTACT, "<a@b.se>")])).is_err());
+    }
+
+    #[test]
     fn an_unknown_key_in_the_file_is_an_error_naming_it() {
         let text = file_error("listen = \"127.0.0.1:8700\"\nlisten_address = \"0.0.0.0:1\"\n");
         assert_eq!(
             text,
             "the config file /etc/kiosk/relay.toml has an unknown key `listen_address` \
-             (known keys: listen, data_dir, tls_cert, tls_key, dev_plain_http, log)"
+             (known keys: listen, data_dir, tls_cert, tls_key, dev_plain_http, log, \
+             access_log_retention_months, accessibility_contact)"
         );
         let text = file_error("[tls]\ncert = \"relay.crt\"\n");
         assert!(text.contains("unknown key `tls`"), "{text}");

@@ -88,6 +88,16 @@ pub enum AppError {
     AlreadyReviewed,
     #[error("the capture cannot be accepted: {0}")]
     CannotAccept(crate::hr::quarantine::AcceptRefusal),
+    #[error("retention run {0} is still going; it is carried on, and no second run starts")]
+    RetentionRunning(i64),
+    #[error("no such retention run")]
+    UnknownRetentionRun,
+    #[error("this registration is on legal hold already")]
+    AlreadyOnHold,
+    #[error("this registration is not on legal hold")]
+    NotOnHold,
+    #[error("the visitor never joined the talent pool: there is no consent to withdraw")]
+    NoTalentPoolConsent,
 }
 
 #[derive(Serialize)]
@@ -154,6 +164,11 @@ impl AppError {
             AppError::UnknownQuarantine => (StatusCode::NOT_FOUND, "unknown_quarantine"),
             AppError::AlreadyReviewed => (StatusCode::CONFLICT, "already_reviewed"),
             AppError::CannotAccept(_) => (StatusCode::CONFLICT, "cannot_accept"),
+            AppError::RetentionRunning(_) => (StatusCode::CONFLICT, "run_in_progress"),
+            AppError::UnknownRetentionRun => (StatusCode::NOT_FOUND, "unknown_run"),
+            AppError::AlreadyOnHold => (StatusCode::CONFLICT, "already_on_hold"),
+            AppError::NotOnHold => (StatusCode::CONFLICT, "not_on_hold"),
+            AppError::NoTalentPoolConsent => (StatusCode::CONFLICT, "no_talent_pool_consent"),
         }
     }
 }

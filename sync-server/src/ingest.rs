@@ -132,6 +132,7 @@ pub fn handle_sync(
             recruiter: device.recruiter.clone(),
         },
         pull,
+        declared_journal: Some(request.journal.count),
     };
     let page = match store.ingest(&batch)? {
         IngestOutcome::StaleSeq { last_accepted } => {

@@ -10,7 +10,9 @@ use kiosk_sync_server::access_checkpoint;
 use kiosk_sync_server::config::{self, Scheme, ServeConfig, Settings, check_log_filter, gather};
 use kiosk_sync_server::enrollment::create_code;
 use kiosk_sync_server::keys::RelayKeys;
-use kiosk_sync_server::storage::{RelayStore, SqliteStore};
+use kiosk_sync_server::storage::{
+    AccessLogPruning, RelayStore, SqliteStore, months_before, retention_rule,
+};
 use kiosk_sync_server::tls::load_server_config;
 use kiosk_sync_server::{AppState, now_ms, serve, serve_tls, shutdown_signal, store_demo_event};
 
@@ -18,7 +20,8 @@ use kiosk_sync_server::{AppState, now_ms, serve, serve_tls, shutdown_signal, sto
 const PRECEDENCE: &str = "Each setting is taken from the first of: its command-line flag, its \
 environment variable, the config file (--config, else KIOSK_CONFIG; read by `serve`, \
 `create-code`, `remove`, `revoke`, `backup`, `restore`, `device-report`, `unlock-staff-pin`, \
-`verify-access-log`, `access-log` and `access-log-checkpoint`, not by `demo`), the default. \
+`verify-access-log`, `access-log`, `access-log-checkpoint` and `prune-access-log`, not by \
+`demo`), the default. \
 Relative paths in the config file are relative to the file's directory. The log filter is \
 KIOSK_LOG (else RUST_LOG), the `log` key, or \"info,tower_http=info\".";
 
@@ -194,6 +197,17 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         to: PathBuf,
     },
+    /// Remove the access-log entries older than the log's retention
+    /// (access_log_retention_months, the agency's decision) from the start of the log, and
+    /// print how many went and where the log now starts. `serve` does this daily.
+    PruneAccessLog {
+        #[command(flatten)]
+        config: ConfigFile,
+        /// Months entries are kept. [env: KIOSK_ACCESS_LOG_RETENTION_MONTHS]
+        /// [config file: access_log_retention_months] [default: 60]
+        #[arg(long, value_name = "MONTHS")]
+        retention_months: Option<u32>,
+    },
     /// List access-log entries: number, time (UTC), who, recruiter, action, registration.
     AccessLog {
         #[command(flatten)]
@@ -334,9 +348,11 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 log,
                 ..data_dir_flag
             };
-            let config = ServeConfig::from_settings(gather(flags, config.config.as_deref(), env)?)?;
+            let settings = gather(flags, config.config.as_deref(), env)?;
+            let retention_months = settings.access_log_retention_months_or_default();
+            let config = ServeConfig::from_settings(settings)?;
             init_logging(&config.log);
-            serve_relay(config).await
+            serve_relay(config, retention_months).await
         }
         // The demo keeps to its own defaults: a config file names a real relay's data, which
         // the demo event and codes must not be written into.
@@ -389,11 +405,21 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 return Err("--reason must say why the registration is removed".into());
             }
             let accessor = kiosk_sync_server::storage::Accessor::Operator(by);
-            if store.remove_registration(&registration, reason.trim(), &accessor, now_ms())? {
-                println!("removed {registration}; tablets erase their copies on their next sync");
-                Ok(())
-            } else {
-                Err("no such registration on this relay (or already removed)".into())
+            use kiosk_sync_server::storage::RemovalOutcome;
+            match store.remove_registration(&registration, reason.trim(), &accessor, now_ms())? {
+                RemovalOutcome::Removed => {
+                    println!(
+                        "removed {registration}; tablets erase their copies on their next sync"
+                    );
+                    Ok(())
+                }
+                RemovalOutcome::NoRecord => {
+                    Err("no such registration on this relay (or already removed)".into())
+                }
+                RemovalOutcome::OnLegalHold => Err(
+                    "the registration is on legal hold: an archivist must lift the hold first"
+                        .into(),
+                ),
             }
         }
         Command::CreateAdmin {
@@ -497,14 +523,26 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 let bytes = std::fs::read(&path)
                     .map_err(|e| format!("checkpoint file {}: {e}", path.display()))?;
                 let relay_key = keys.signing.verifying_key();
-                let held = access_checkpoint::check(store.as_ref(), &relay_key, &bytes)
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
-                println!(
-                    "checkpoint {} holds: the log still has its {} entries as of {}",
-                    path.display(),
-                    held.entries,
-                    kiosk_core::ids::Timestamp(held.at).utc_minutes()
-                );
+                let verdict = access_checkpoint::check(store.as_ref(), &relay_key, &bytes)
+                    .map_err(|e| format!("checkpoint {}: {e}", path.display()))?;
+                let held = verdict.checkpoint();
+                let taken = kiosk_core::ids::Timestamp(held.at).utc_minutes();
+                match verdict {
+                    access_checkpoint::CheckpointVerdict::Holds(_) => println!(
+                        "checkpoint {} holds: the log still has its {} entries as of {taken}",
+                        path.display(),
+                        held.entries,
+                    ),
+                    access_checkpoint::CheckpointVerdict::BeforeHorizon { first_kept, .. } => {
+                        println!(
+                            "checkpoint {} ({} entries as of {taken}): {}; the log starts at \
+                             entry {first_kept}",
+                            path.display(),
+                            held.entries,
+                            access_checkpoint::BEFORE_HORIZON.0,
+                        )
+                    }
+                }
             }
             Ok(())
         }
@@ -517,6 +555,41 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 hex::encode(checkpoint.head),
                 to.display()
             );
+            Ok(())
+        }
+        Command::PruneAccessLog {
+            config,
+            retention_months,
+        } => {
+            let settings = gather(
+                Settings {
+                    access_log_retention_months: retention_months,
+                    ..data_dir_flag
+                },
+                config.config.as_deref(),
+                env,
+            )?;
+            init_logging(&settings.log_or_default());
+            let (store, _) = open(&settings.data_dir_or_default())?;
+            let months = settings.access_log_retention_months_or_default();
+            match prune_access_log(store.as_ref(), months, now_ms())? {
+                AccessLogPruning::Pruned { removed, horizon } => println!(
+                    "removed {removed} access-log entries older than {months} months; the log \
+                     now starts at entry {}",
+                    horizon.first_kept
+                ),
+                AccessLogPruning::NothingDue { horizon } => println!(
+                    "no access-log entries older than {months} months; the log starts at entry {}",
+                    horizon.map_or(1, |h| h.first_kept)
+                ),
+                AccessLogPruning::ChainBroken { at } => {
+                    return Err(format!(
+                        "access log: chain broken at entry {at}; nothing removed, so the \
+                         evidence stays"
+                    )
+                    .into());
+                }
+            }
             Ok(())
         }
         Command::AccessLog {
@@ -579,7 +652,10 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
-async fn serve_relay(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>> {
+async fn serve_relay(
+    config: ServeConfig,
+    access_log_retention_months: u32,
+) -> Result<(), Box<dyn std::error::Error>> {
     // Certificate problems are reported before the data directory is touched.
     let tls = match &config.scheme {
         Scheme::Https { certificate, key } => Some(load_server_config(certificate, key)?),
@@ -589,13 +665,18 @@ async fn serve_relay(config: ServeConfig) -> Result<(), Box<dyn std::error::Erro
     let (store, keys) = open(&config.data_dir)?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let address = listener.local_addr()?;
+    let checkpoint_dir = config.data_dir.join(access_checkpoint::CHECKPOINT_DIR);
     spawn_daily_checkpoints(
         store.clone(),
         RelayKeys::load_or_create(&config.data_dir)?,
-        config.data_dir.join(access_checkpoint::CHECKPOINT_DIR),
+        checkpoint_dir.clone(),
+        access_log_retention_months,
     );
     let mut state = AppState::new(store, keys);
     state.secure_cookies = tls.is_some();
+    state.accessibility_contact = config.accessibility_contact.clone();
+    state.checkpoint_dir = Some(checkpoint_dir);
+    state.retention.spawn_schedule();
     match tls {
         Some(tls) => {
             println!(
@@ -618,9 +699,15 @@ async fn serve_relay(config: ServeConfig) -> Result<(), Box<dyn std::error::Erro
     Ok(())
 }
 
-/// Writes a signed access-log checkpoint at start and then every 24 hours, for operators to
+/// Removes access-log entries older than `retention_months` from the log's start, then
+/// writes a signed access-log checkpoint, at start and then every 24 hours, for operators to
 /// copy off the machine. A failure is logged and tried again the next day.
-fn spawn_daily_checkpoints(store: Arc<SqliteStore>, keys: RelayKeys, folder: PathBuf) {
+fn spawn_daily_checkpoints(
+    store: Arc<SqliteStore>,
+    keys: RelayKeys,
+    folder: PathBuf,
+    retention_months: u32,
+) {
     let keys = Arc::new(keys);
     tokio::spawn(async move {
         let mut daily = tokio::time::interval(std::time::Duration::from_secs(24 * 3600));
@@ -630,8 +717,12 @@ fn spawn_daily_checkpoints(store: Arc<SqliteStore>, keys: RelayKeys, folder: Pat
             let now = now_ms();
             let path = folder.join(access_checkpoint::file_name(now));
             let shown = path.display().to_string();
-            // The chain walk reads the whole log: off the async threads.
+            // The chain walk reads the whole log: off the async threads. Pruning first, so
+            // the day's checkpoint is of the log as it will be kept.
             let written = tokio::task::spawn_blocking(move || {
+                if let Err(e) = prune_access_log(store.as_ref(), retention_months, now) {
+                    tracing::error!("access log not pruned: {e}");
+                }
                 access_checkpoint::write(store.as_ref(), &keys, &path, now)
             })
             .await;
@@ -646,6 +737,31 @@ fn spawn_daily_checkpoints(store: Arc<SqliteStore>, keys: RelayKeys, folder: Pat
             }
         }
     });
+}
+
+/// Prunes the access log under a retention of `months` and logs what it did (counts and
+/// entry numbers only).
+fn prune_access_log(
+    store: &dyn RelayStore,
+    months: u32,
+    now: i64,
+) -> kiosk_sync_server::storage::StorageResult<AccessLogPruning> {
+    let pruning =
+        store.prune_access_log(months_before(now, months), &retention_rule(months), now)?;
+    match &pruning {
+        AccessLogPruning::Pruned { removed, horizon } => tracing::info!(
+            removed,
+            first_kept = horizon.first_kept,
+            "access log pruned under its retention"
+        ),
+        AccessLogPruning::NothingDue { .. } => {
+            tracing::info!(removed = 0, "access log: no entries past their retention")
+        }
+        AccessLogPruning::ChainBroken { at } => {
+            tracing::error!(broken_at = at, "access log not pruned: its chain is broken")
+        }
+    }
+    Ok(pruning)
 }
 
 /// The demo's HR users: an administrator, a recruiter and an archivist.

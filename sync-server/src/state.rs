@@ -15,16 +15,27 @@ pub struct AppState {
     pub login_failures: Arc<crate::hr::sessions::LoginLimiter>,
     /// The relay serves TLS: session cookies are marked Secure.
     pub secure_cookies: bool,
+    /// Where `serve` writes the daily access-log checkpoints, which archivists check the log
+    /// against; `None` for a relay without a data directory (in memory, tests).
+    pub checkpoint_dir: Option<std::path::PathBuf>,
+    /// Carries retention runs (*gallring*) the schedule or an archivist starts.
+    pub retention: Arc<crate::retention::RetentionJob>,
+    /// Where the accessibility statement asks people to report problems (the
+    /// `accessibility_contact` setting); `None` shows a placeholder the operator must replace.
+    pub accessibility_contact: Option<String>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn RelayStore>, keys: RelayKeys) -> AppState {
         AppState {
+            retention: crate::retention::RetentionJob::new(store.clone()),
             store,
             keys: Arc::new(keys),
             enroll_failures: Arc::new(FailureLimiter::default()),
             login_failures: Arc::default(),
             secure_cookies: false,
+            checkpoint_dir: None,
+            accessibility_contact: None,
         }
     }
 

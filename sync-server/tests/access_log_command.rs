@@ -72,6 +72,7 @@ fn captures() -> IngestBatch {
             recruiter: None,
         },
         pull: None,
+        declared_journal: None,
     }
 }
 
@@ -115,6 +116,7 @@ fn the_command_verifies_a_stored_chain_and_names_the_entry_edited_in_the_file() 
                 after_seq: 0,
                 max_changes: 100,
             }),
+            declared_journal: None,
         };
         assert!(matches!(
             store.ingest(&pulled).expect("ingests"),

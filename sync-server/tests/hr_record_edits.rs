@@ -420,6 +420,7 @@ fn staff_pull(store: &dyn RelayStore, device_key: [u8; 32], seq: u64, after_seq:
                 after_seq,
                 max_changes: 500,
             }),
+            declared_journal: None,
         })
         .expect("pulled");
     match outcome {

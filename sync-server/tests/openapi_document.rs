@@ -18,6 +18,10 @@ const ROUTE_SOURCES: &[&str] = &[
     include_str!("../src/hr/devices.rs"),
     include_str!("../src/hr/events.rs"),
     include_str!("../src/hr/export.rs"),
+    include_str!("../src/hr/retention.rs"),
+    include_str!("../src/hr/subject_access.rs"),
+    include_str!("../src/hr/disclosure.rs"),
+    include_str!("../src/hr/reconciliation.rs"),
 ];
 
 async fn send(state: &AppState, method: &str, path: &str) -> (StatusCode, Vec<u8>) {

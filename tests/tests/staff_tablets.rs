@@ -278,11 +278,12 @@ async fn a_registration_removed_at_the_relay_is_erased_on_every_tablet_and_not_t
             .id
             .clone();
         let hr = Accessor::Operator("hr-archivist".into());
-        assert!(
+        assert_eq!(
             relay
                 .store
                 .remove_registration(id.as_str(), "withdrawn by the visitor", &hr, now_ms())
-                .expect("removes")
+                .expect("removes"),
+            kiosk_sync_server::storage::RemovalOutcome::Removed
         );
 
         let kiosk_report = sync_now(&kiosk.device, &transport(&relay)).expect("syncs");

@@ -1,7 +1,9 @@
 //! The access log as archivists review it:
 //! `GET /api/v1/access-log?user=&record=&action=&from=&to=&before=&limit=`, newest first,
-//! a page at a time (`before` is the `next_before` of the previous page), and the check of
-//! its hash chain. Archivists only; the console's review page calls the same functions.
+//! a page at a time (`before` is the `next_before` of the previous page), the check of
+//! its hash chain, and `GET /api/v1/access-log/verification`: the chain and every
+//! checkpoint file in the data directory's checkpoint folder, each result saying where the
+//! log fails. Archivists only; the console's review page calls the same functions.
 //!
 //! Reviewing the log is not itself logged: entries name records by id and people by
 //! username, never a visitor's name or contact details, so a look at them reads no
@@ -15,6 +17,9 @@ use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::access_checkpoint::{
+    self, BEFORE_HORIZON, CheckpointError, CheckpointVerdict, FileCheck, LogState,
+};
 use crate::error::AppError;
 use crate::hr::accounts::{HrUser, Role, check_username};
 use crate::hr::api::Caller;
@@ -24,7 +29,9 @@ use crate::state::AppState;
 use crate::storage::{AccessAction, AccessEntry, AccessLogQuery, AccessLogVerdict, Accessor};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/access-log", get(list))
+    Router::new()
+        .route("/api/v1/access-log", get(list))
+        .route("/api/v1/access-log/verification", get(verification))
 }
 
 /// Entries per page unless `limit` asks otherwise, and the most it may ask.
@@ -122,6 +129,123 @@ pub(crate) async fn verify_chain(
     caller.require(Role::Archivist)?;
     let store = state.store.clone();
     Ok(blocking(move || store.verify_access_log()).await??)
+}
+
+/// The log checked against every checkpoint file: the chain, the broken entry if one is
+/// readable, and each file's result (`None`: the relay has no checkpoint folder).
+#[derive(Debug)]
+pub(crate) struct Verification {
+    pub log: LogState,
+    pub broken_entry: Option<AccessEntry>,
+    pub checkpoints: Option<Vec<FileCheck>>,
+}
+
+/// Walks the chain once and checks every checkpoint file in the relay's checkpoint folder
+/// against it (archivists only).
+pub(crate) async fn verify_with_checkpoints(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<Verification, AppError> {
+    caller.require(Role::Archivist)?;
+    let store = state.store.clone();
+    let folder = state.checkpoint_dir.clone();
+    let relay_key = state.keys.signing.verifying_key();
+    let checked = blocking(move || {
+        let (log, checkpoints) = match &folder {
+            Some(folder) => {
+                let (log, checks) =
+                    access_checkpoint::check_folder(store.as_ref(), &relay_key, folder)?;
+                (log, Some(checks))
+            }
+            None => (LogState::read(store.as_ref())?, None),
+        };
+        // Read for its time and action; a row too damaged to decode is simply not shown.
+        let broken_entry = log.chain.broken_at.and_then(|seq| {
+            store
+                .access_log_entries(seq - 1, 1)
+                .ok()
+                .and_then(|entries| entries.into_iter().next())
+                .filter(|(found, _)| *found == seq)
+                .map(|(_, entry)| entry)
+        });
+        Ok::<_, CheckpointError>(Verification {
+            log,
+            broken_entry,
+            checkpoints,
+        })
+    })
+    .await?;
+    checked.map_err(|error| match error {
+        CheckpointError::Storage(e) => AppError::Storage(e),
+        other => {
+            tracing::error!("access-log checkpoints not checked: {other}");
+            AppError::Internal
+        }
+    })
+}
+
+/// What the API says when the relay has no checkpoint folder, in English and Swedish.
+pub(crate) const NO_CHECKPOINT_FOLDER: (&str, &str) = (
+    "This relay has no checkpoint folder (it runs without a data directory): only the chain \
+     was checked.",
+    "Reläet har ingen mapp för kontrollpunkter (det körs utan datakatalog): bara kedjan \
+     kontrollerades.",
+);
+
+/// One checkpoint file's result as the API shows it: `outcome` is `holds`, `fails` or
+/// `cannot_check` (its entries are all before the retention horizon).
+fn file_json(check: &FileCheck) -> Value {
+    let (outcome, problem, problem_sv) = match &check.outcome {
+        Ok(CheckpointVerdict::Holds(_)) => ("holds", None, None),
+        Ok(CheckpointVerdict::BeforeHorizon { .. }) => (
+            "cannot_check",
+            Some(BEFORE_HORIZON.0.to_owned()),
+            Some(BEFORE_HORIZON.1.to_owned()),
+        ),
+        Err(error) => ("fails", Some(error.to_string()), Some(error.in_swedish())),
+    };
+    json!({
+        "file": check.file,
+        "entries": check.checkpoint.as_ref().map(|c| c.entries),
+        "at": check.checkpoint.as_ref().map(|c| c.at),
+        "holds": outcome == "holds",
+        "outcome": outcome,
+        "problem": problem,
+        "problem_sv": problem_sv,
+    })
+}
+
+async fn verification(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Value>, AppError> {
+    let checked = verify_with_checkpoints(&state, &caller).await?;
+    let chain = &checked.log.chain;
+    let horizon =
+        checked.log.horizon.as_ref().map(
+            |h| json!({ "first_kept": h.first_kept, "pruned_at": h.pruned_at, "rule": h.rule }),
+        );
+    let broken_entry = checked
+        .broken_entry
+        .as_ref()
+        .map(|e| json!({ "at": e.at, "action": e.action.as_str() }));
+    let mut body = json!({
+        "chain": {
+            "entries": chain.entries,
+            "head": hex::encode(chain.head),
+            "broken_at": chain.broken_at,
+            "broken_entry": broken_entry,
+            "horizon": horizon,
+        },
+        "checkpoints": checked.checkpoints.as_ref().map(|checks| {
+            checks.iter().map(file_json).collect::<Vec<_>>()
+        }),
+    });
+    if checked.checkpoints.is_none() {
+        body["note"] = json!(NO_CHECKPOINT_FOLDER.0);
+        body["note_sv"] = json!(NO_CHECKPOINT_FOLDER.1);
+    }
+    Ok(Json(body))
 }
 
 /// An entry as the API shows it.

@@ -47,6 +47,10 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::hr::devices::routes())
         .merge(crate::hr::events::routes())
         .merge(crate::hr::access_log::routes())
+        .merge(crate::hr::retention::routes())
+        .merge(crate::hr::subject_access::routes())
+        .merge(crate::hr::disclosure::routes())
+        .merge(crate::hr::reconciliation::routes())
 }
 
 /// The body as `T`, or a clear error naming what was wrong with it.

@@ -267,7 +267,13 @@ impl Encoder {
             .annotations()
             .map(|a| a.status)
             .unwrap_or(RecordStatus::New);
-        self.write(&registration, &exported.receipt_code, status, out);
+        self.write(
+            &registration,
+            &exported.receipt_code,
+            status,
+            exported.talent_pool,
+            out,
+        );
     }
 
     /// One record, given its fields.
@@ -276,12 +282,13 @@ impl Encoder {
         registration: &Registration,
         receipt_code: &str,
         status: RecordStatus,
+        // Not the document's opt-in alone: a withdrawal since takes the visitor out.
+        talent_pool: bool,
         out: &mut Vec<u8>,
     ) {
         self.begin(out);
         let person = &registration.person;
         let captured_at = registration.captured_at.utc_iso8601();
-        let talent_pool = registration.consents.talent_pool.is_some();
         match self.format {
             Format::Csv => {
                 let (sv, en) = status.label();
@@ -540,10 +547,11 @@ mod tests {
         assert_eq!(exported_ids(&store).len(), open.len());
         let removed = &open[3];
         let operator = Accessor::Operator("hr:gallring".into());
-        assert!(
+        assert_eq!(
             store
                 .remove_registration(removed, "withdrawn", &operator, 1)
-                .expect("removes")
+                .expect("removes"),
+            crate::storage::RemovalOutcome::Removed
         );
         let after = exported_ids(&store);
         assert_eq!(after.len(), open.len() - 1);

@@ -9,13 +9,17 @@ pub mod accounts;
 pub mod api;
 pub mod console;
 pub mod devices;
+pub mod disclosure;
 pub mod events;
 pub mod export;
 mod params;
 pub mod quarantine;
+pub mod reconciliation;
 pub mod record_edits;
 pub mod registrations;
+pub mod retention;
 pub mod sessions;
+pub mod subject_access;
 
 use crate::error::AppError;
 use crate::storage::{Credential, CredentialKind, NewHrUser, RelayStore, StorageResult};

@@ -266,7 +266,7 @@ async fn unassign_event(
 
 /// Whether `user` may read a record of `event_id`, `restricted` or not; a refusal is for
 /// the access log as well as the caller.
-fn may_read(
+pub(crate) fn may_read(
     store: &dyn RelayStore,
     user: &HrUser,
     event_id: &str,
@@ -372,8 +372,18 @@ async fn read_registration(
     let store = state.store.clone();
     let user = caller.user;
     blocking(move || -> Result<Json<Value>, AppError> {
-        let (registration, annotations) = read_logged(store.as_ref(), &user, doc_id)?;
-        Ok(Json(registration_json(&registration, &annotations)))
+        let (registration, annotations) = read_logged(store.as_ref(), &user, doc_id.clone())?;
+        let mut shown = registration_json(&registration, &annotations);
+        // Where the record stands: its due date, a hold, and a talent-pool withdrawal,
+        // which takes the visitor out of the pool whatever the document's opt-in says.
+        if let Some(retention) = store.record_retention(&doc_id)? {
+            shown["talent_pool"] = json!(
+                registration.consents.talent_pool.is_some()
+                    && retention.talent_pool_withdrawn_at.is_none()
+            );
+            shown["retention"] = crate::hr::retention::retention_json(&retention);
+        }
+        Ok(Json(shown))
     })
     .await?
 }

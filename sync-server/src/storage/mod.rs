@@ -11,6 +11,9 @@ mod sqlite;
 
 pub use sqlite::access_log::{AccessAction, AccessEntry, AccessLogVerdict, Accessor};
 pub use sqlite::access_log_query::AccessLogQuery;
+pub use sqlite::access_log_retention::{
+    AccessLogHorizon, AccessLogPruning, months_before, retention_rule,
+};
 pub use sqlite::event_edits::{
     EventDetails, EventEdit, EventEditRefusal, EventEdited, EventSummary,
 };
@@ -23,6 +26,14 @@ pub use sqlite::quarantine_review::{
 };
 pub use sqlite::registration_index::{
     ExportPage, ExportedRegistration, RegistrationFilter, RegistrationSummary,
+};
+pub use sqlite::retention::{
+    AppliedRule, HoldChange, HoldHistoryEntry, LegalHold, RemovalOutcome, RetentionRun, RunStep,
+    WithdrawalOutcome, add_months,
+};
+pub use sqlite::subject_access::{
+    AskedRecord, DisclosureItem, DisclosureOutcome, DisclosureSelection, HeldRecord, MatchedBy,
+    SubjectAccessFound, SubjectLookup,
 };
 pub use sqlite::{BackupReport, RestoreReport, SqliteStore};
 
@@ -138,6 +149,7 @@ pub fn ingest_for_tests(
                 recruiter: None,
             },
             pull: None,
+            declared_journal: None,
         })
         .expect("ingested")
 }
@@ -240,6 +252,9 @@ pub struct IngestBatch {
     /// writes the access log: what leaves the relay is exactly what the log holds, and a
     /// removal cannot slip between the read and the answer.
     pub pull: Option<PullQuery>,
+    /// The journal count the tablet declared (how many it has captured), for
+    /// reconciliation; `None` leaves the last one recorded.
+    pub declared_journal: Option<u64>,
 }
 
 /// A pull to read inside an ingest transaction.
@@ -325,6 +340,29 @@ pub struct Removal {
     /// The record was restricted: its removal is not told to staff tablets either.
     pub restricted: bool,
     pub removed_at: i64,
+    /// Why: the retention rule and decision a run cites, or an operator's reason.
+    pub reason: String,
+}
+
+/// One event's retention at a moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetentionDue {
+    pub rule: AppliedRule,
+    /// Records past their date (held ones included).
+    pub due: u64,
+    /// Of those, records a legal hold keeps.
+    pub held: u64,
+}
+
+/// Where one record stands in its lifecycle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordRetention {
+    pub received_at: i64,
+    pub rule: AppliedRule,
+    /// The earliest time a retention run removes it (later while a legal hold stands).
+    pub due_at: i64,
+    pub legal_hold: Option<LegalHold>,
+    pub talent_pool_withdrawn_at: Option<i64>,
 }
 
 /// A stored registration as the relay checks edits against it.
@@ -438,15 +476,15 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
     /// The removal record of a registration, if it was removed (its bytes erased).
     fn removal(&self, doc_id: &str) -> StorageResult<Option<Removal>>;
     /// Removes a registration: erases its bytes and changes, keeps a removal record citing
-    /// `reason`, logs the removal, and numbers it so tablets learn of it. `false` if the
-    /// relay holds no such registration.
+    /// `reason`, logs the removal, and numbers it so tablets learn of it. Nothing happens to
+    /// a record on legal hold, or when the relay holds no such registration.
     fn remove_registration(
         &self,
         doc_id: &str,
         reason: &str,
         by: &Accessor,
         at: i64,
-    ) -> StorageResult<bool>;
+    ) -> StorageResult<RemovalOutcome>;
     /// Creates an HR user; `None` if the username is taken.
     fn create_hr_user(&self, user: &NewHrUser, at: i64) -> StorageResult<Option<u64>>;
     fn hr_user_by_username(&self, username: &str) -> StorageResult<Option<(HrUser, PasswordHash)>>;
@@ -566,7 +604,85 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
     ) -> StorageResult<ReviewOutcome>;
 
     // ---- Records lifecycle: retention, legal hold, withdrawal.
+    /// The retention rule of every event that has records, as it stands now.
+    fn retention_rules(&self) -> StorageResult<Vec<AppliedRule>>;
+    /// Per event with records: its rule, and how many records are due at `as_of` and how
+    /// many of those a legal hold keeps.
+    fn retention_due(&self, as_of: i64) -> StorageResult<Vec<RetentionDue>>;
+    /// When one stored record falls due, under which rule, and what stops or changed it.
+    fn record_retention(&self, doc_id: &str) -> StorageResult<Option<RecordRetention>>;
+    /// Sets (`hold`) or lifts a legal hold on a stored record, recording who and why.
+    fn change_legal_hold(
+        &self,
+        doc_id: &str,
+        hold: bool,
+        reason: &str,
+        by: &str,
+        at: i64,
+    ) -> StorageResult<HoldChange>;
+    fn legal_holds(&self) -> StorageResult<Vec<LegalHold>>;
+    /// Every hold set or lifted on a record, oldest first.
+    fn legal_hold_history(&self, doc_id: &str) -> StorageResult<Vec<HoldHistoryEntry>>;
+    /// Records a talent-pool withdrawal, in effect at once (logged as a `change`).
+    fn withdraw_talent_pool(
+        &self,
+        doc_id: &str,
+        by: &Accessor,
+        by_name: &str,
+        at: i64,
+    ) -> StorageResult<WithdrawalOutcome>;
+    /// Starts a retention run as of `at`; `Err` with the run still going, if one is.
+    fn start_retention_run(
+        &self,
+        by: &str,
+        at: i64,
+    ) -> StorageResult<Result<RetentionRun, RetentionRun>>;
+    /// Removes up to `batch` records the run finds due, or finishes it.
+    fn retention_run_step(&self, run_id: i64, batch: usize, at: i64) -> StorageResult<RunStep>;
+    fn retention_run(&self, run_id: i64) -> StorageResult<Option<RetentionRun>>;
+    /// The newest runs first.
+    fn retention_runs(&self, limit: u32) -> StorageResult<Vec<RetentionRun>>;
+    /// The run a killed relay left unfinished, to resume.
+    fn unfinished_retention_run(&self) -> StorageResult<Option<RetentionRun>>;
     // ---- Records lifecycle: subject access and disclosure.
+    /// Every registration `lookup` names (a receipt code's registration and those sharing its
+    /// email or phone), restricted ones read only if `cleared` (else counted), each with the
+    /// access-log entries about it; each record read is logged `subject_access` by `reader`,
+    /// each withheld one `read_refused`, in the read's transaction.
+    fn subject_access(
+        &self,
+        lookup: &SubjectLookup,
+        cleared: bool,
+        reader: &Accessor,
+        at: i64,
+    ) -> StorageResult<SubjectAccessFound>;
+    /// The registrations `selection` names, for an official's secrecy review: held ones read
+    /// whole (restricted ones only if `cleared`), the rest named as withheld, removed (with
+    /// the removal's time and rule) or not held. Each record read is logged `disclosure` by
+    /// `reader`, each withheld one `read_refused`, in the read's transaction.
+    fn disclosure(
+        &self,
+        selection: &DisclosureSelection,
+        cleared: bool,
+        reader: &Accessor,
+        at: i64,
+    ) -> StorageResult<DisclosureOutcome>;
     // ---- Records lifecycle: reconciliation.
+    /// Event `event_id`'s devices with how far their journals reach as the relay saw them,
+    /// and the event's quarantine decisions and removals, read together (counts only).
+    fn reconciliation_tally(
+        &self,
+        event_id: &str,
+    ) -> StorageResult<sqlite::reconciliation::EventTally>;
     // ---- Records lifecycle: access-log retention.
+    /// Where the access log starts once retention removed its oldest entries, if it did.
+    fn access_log_horizon(&self) -> StorageResult<Option<AccessLogHorizon>>;
+    /// Removes the access-log entries made before `older_than` from the log's start (never
+    /// its newest entry), moving the horizon there under `rule`; refused over a broken chain.
+    fn prune_access_log(
+        &self,
+        older_than: i64,
+        rule: &str,
+        now: i64,
+    ) -> StorageResult<AccessLogPruning>;
 }

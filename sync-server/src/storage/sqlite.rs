@@ -30,15 +30,19 @@ use super::*;
 
 pub mod access_log;
 pub mod access_log_query;
+pub mod access_log_retention;
 mod backup;
 pub mod event_edits;
 pub mod hr_accounts;
 pub mod hr_directory;
 pub mod hr_edits;
 pub mod quarantine_review;
+pub mod reconciliation;
 pub mod registration_index;
 mod restricted_inbox;
+pub(crate) mod retention;
 mod staff_unlock;
+pub mod subject_access;
 #[cfg(test)]
 mod tests;
 
@@ -213,6 +217,21 @@ fn blob_hashes(blob: &[u8]) -> StorageResult<Vec<[u8; 32]>> {
         .collect())
 }
 
+/// Creates every table, index and trigger, or brings an older store's up to date.
+fn create_schema(conn: &Connection) -> StorageResult<()> {
+    conn.execute_batch(SCHEMA)?;
+    conn.execute_batch(access_log::SCHEMA)?;
+    conn.execute_batch(access_log_query::SCHEMA)?;
+    access_log_retention::create_schema(conn)?;
+    conn.execute_batch(staff_unlock::SCHEMA)?;
+    hr_accounts::create_schema(conn)?;
+    conn.execute_batch(registration_index::SCHEMA)?;
+    conn.execute_batch(quarantine_review::SCHEMA)?;
+    reconciliation::create_schema(conn)?;
+    conn.execute_batch(retention::SCHEMA)?;
+    Ok(())
+}
+
 fn key32(blob: Vec<u8>, what: &'static str) -> StorageResult<[u8; 32]> {
     blob.try_into().map_err(|_| StorageError::Undecodable(what))
 }
@@ -221,13 +240,7 @@ impl SqliteStore {
     /// A store in memory, for tests of the HTTP layer.
     pub fn in_memory() -> StorageResult<SqliteStore> {
         let conn = Connection::open_in_memory()?;
-        conn.execute_batch(SCHEMA)?;
-        conn.execute_batch(access_log::SCHEMA)?;
-        conn.execute_batch(access_log_query::SCHEMA)?;
-        conn.execute_batch(staff_unlock::SCHEMA)?;
-        hr_accounts::create_schema(&conn)?;
-        conn.execute_batch(registration_index::SCHEMA)?;
-        conn.execute_batch(quarantine_review::SCHEMA)?;
+        create_schema(&conn)?;
         Ok(SqliteStore::with_connection(conn, None))
     }
 
@@ -288,13 +301,7 @@ impl SqliteStore {
         conn.pragma_update(None, "secure_delete", "ON")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.execute_batch(SCHEMA)?;
-        conn.execute_batch(access_log::SCHEMA)?;
-        conn.execute_batch(access_log_query::SCHEMA)?;
-        conn.execute_batch(staff_unlock::SCHEMA)?;
-        hr_accounts::create_schema(&conn)?;
-        conn.execute_batch(registration_index::SCHEMA)?;
-        conn.execute_batch(quarantine_review::SCHEMA)?;
+        create_schema(&conn)?;
         Ok(SqliteStore::with_connection(conn, Some(path.to_owned())))
     }
 
@@ -436,6 +443,36 @@ impl SqliteStore {
 }
 
 /// A batch's size for the group's byte budget.
+impl SqliteStore {
+    /// The rule an event's records are kept under: its published form's, else its draft's
+    /// (an event that never published has no records), else the default.
+    fn retention_rule(&self, event_id: String) -> StorageResult<AppliedRule> {
+        let cached = match EventId::parse(&event_id) {
+            Some(id) => self.cached_event(&id)?,
+            None => None,
+        };
+        let form_rule = cached.map(|cached| {
+            let event = cached.event;
+            match event.current_form() {
+                Ok(published) => published.form.retention.clone(),
+                Err(_) => event.draft_form.retention,
+            }
+        });
+        Ok(match form_rule {
+            Some(rule) => AppliedRule {
+                event_id,
+                months: rule.months_after_capture,
+                decision: rule.decision,
+            },
+            None => AppliedRule {
+                event_id,
+                months: retention::DEFAULT_RETENTION_MONTHS,
+                decision: retention::DEFAULT_RETENTION_DECISION.to_owned(),
+            },
+        })
+    }
+}
+
 fn batch_bytes(batch: &IngestBatch) -> usize {
     batch
         .items
@@ -643,11 +680,14 @@ fn apply_batch(tx: &Transaction<'_>, batch: &IngestBatch) -> StorageResult<Inges
     }));
     access_log::append(tx, &access)?;
     tx.execute(
-        "UPDATE devices SET last_seq = ?2, last_contact = ?3 WHERE device_key = ?1",
+        "UPDATE devices SET last_seq = ?2, last_contact = ?3,
+                            declared_journal = COALESCE(?4, declared_journal)
+         WHERE device_key = ?1",
         params![
             batch.device_key.as_slice(),
             batch.seq as i64,
-            batch.received_at
+            batch.received_at,
+            batch.declared_journal.map(|count| count as i64)
         ],
     )?;
     let journal = extend_chain(tx, &batch.device_key)?;
@@ -1482,13 +1522,14 @@ impl RelayStore for SqliteStore {
         Ok(self
             .conn()
             .query_row(
-                "SELECT event_id, restricted, removed_at FROM removals WHERE doc_id = ?1",
+                "SELECT event_id, restricted, removed_at, reason FROM removals WHERE doc_id = ?1",
                 [doc_id],
                 |r| {
                     Ok(Removal {
                         event_id: r.get(0)?,
                         restricted: r.get(1)?,
                         removed_at: r.get(2)?,
+                        reason: r.get(3)?,
                     })
                 },
             )
@@ -1501,53 +1542,15 @@ impl RelayStore for SqliteStore {
         reason: &str,
         by: &Accessor,
         at: i64,
-    ) -> StorageResult<bool> {
+    ) -> StorageResult<RemovalOutcome> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let record: Option<(String, Vec<u8>, bool)> = tx
-            .query_row(
-                "SELECT event_id, device_key, restricted FROM registrations WHERE doc_id = ?1",
-                [doc_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
-        let Some((event_id, device_key, restricted)) = record else {
-            return Ok(false);
-        };
-        let commit_seq = next_commit_seq(&tx)?;
-        tx.execute(
-            "DELETE FROM registration_changes WHERE doc_id = ?1",
-            [doc_id],
-        )?;
-        tx.execute("DELETE FROM registrations WHERE doc_id = ?1", [doc_id])?;
-        // Copies kept for review (a retry from a revoked tablet, say) go too.
-        tx.execute("DELETE FROM quarantine WHERE doc_id = ?1", [doc_id])?;
-        tx.execute(
-            "INSERT INTO removals
-             (doc_id, event_id, device_key, restricted, removed_at, commit_seq, reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                doc_id, event_id, device_key, restricted, at, commit_seq, reason
-            ],
-        )?;
-        access_log::append_one(&tx, at, by, AccessAction::Remove, doc_id)?;
-        tx.commit()?;
-        // Erased bytes must not linger in the WAL (secure_delete overwrote the pages). A
-        // reader in another process can hold the checkpoint back for a moment: try again.
-        for attempt in 0..20 {
-            let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
-            if busy == 0 {
-                return Ok(true);
-            }
-            if attempt < 19 {
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
+        let outcome = retention::remove_in(&tx, doc_id, reason, by, at)?;
+        if outcome == RemovalOutcome::Removed {
+            tx.commit()?;
+            retention::truncate_wal(&conn)?;
         }
-        tracing::warn!(
-            "a removal is committed, but the WAL could not be checkpointed yet; the next \
-             checkpoint erases the old pages"
-        );
-        Ok(true)
+        Ok(outcome)
     }
 
     fn apply_hr_edit(
@@ -1610,7 +1613,134 @@ impl RelayStore for SqliteStore {
     }
 
     // ---- Records lifecycle: retention, legal hold, withdrawal.
+    fn retention_rules(&self) -> StorageResult<Vec<AppliedRule>> {
+        let events = retention::events_with_records(&self.conn())?;
+        events
+            .into_iter()
+            .map(|event_id| self.retention_rule(event_id))
+            .collect()
+    }
+
+    fn retention_due(&self, as_of: i64) -> StorageResult<Vec<RetentionDue>> {
+        let rules = self.retention_rules()?;
+        let conn = self.conn();
+        rules
+            .into_iter()
+            .map(|rule| {
+                let (due, held) = retention::due_count(&conn, &rule, as_of)?;
+                Ok(RetentionDue { rule, due, held })
+            })
+            .collect()
+    }
+
+    fn record_retention(&self, doc_id: &str) -> StorageResult<Option<RecordRetention>> {
+        let Some((event_id, received_at)) = retention::received_at(&self.conn(), doc_id)? else {
+            return Ok(None);
+        };
+        let rule = self.retention_rule(event_id)?;
+        let conn = self.conn();
+        Ok(Some(RecordRetention {
+            received_at,
+            due_at: retention::add_months(received_at, u32::from(rule.months)),
+            rule,
+            legal_hold: retention::legal_hold(&conn, doc_id)?,
+            talent_pool_withdrawn_at: retention::withdrawn_at(&conn, doc_id)?,
+        }))
+    }
+
+    fn change_legal_hold(
+        &self,
+        doc_id: &str,
+        hold: bool,
+        reason: &str,
+        by: &str,
+        at: i64,
+    ) -> StorageResult<HoldChange> {
+        retention::change_legal_hold(&mut self.conn(), doc_id, hold, reason, by, at)
+    }
+
+    fn legal_holds(&self) -> StorageResult<Vec<LegalHold>> {
+        retention::legal_holds(&self.conn())
+    }
+
+    fn legal_hold_history(&self, doc_id: &str) -> StorageResult<Vec<HoldHistoryEntry>> {
+        retention::legal_hold_history(&self.conn(), doc_id)
+    }
+
+    fn withdraw_talent_pool(
+        &self,
+        doc_id: &str,
+        by: &Accessor,
+        by_name: &str,
+        at: i64,
+    ) -> StorageResult<WithdrawalOutcome> {
+        retention::withdraw_talent_pool(&mut self.conn(), doc_id, by, by_name, at)
+    }
+
+    fn start_retention_run(
+        &self,
+        by: &str,
+        at: i64,
+    ) -> StorageResult<Result<RetentionRun, RetentionRun>> {
+        retention::start_run(&mut self.conn(), by, at)
+    }
+
+    fn retention_run_step(&self, run_id: i64, batch: usize, at: i64) -> StorageResult<RunStep> {
+        // Rules are read before the store is taken: reading an event may take it too.
+        let rules = self.retention_rules()?;
+        retention::run_step(&mut self.conn(), run_id, &rules, batch, at)
+    }
+
+    fn retention_run(&self, run_id: i64) -> StorageResult<Option<RetentionRun>> {
+        retention::run(&self.conn(), run_id)
+    }
+
+    fn retention_runs(&self, limit: u32) -> StorageResult<Vec<RetentionRun>> {
+        retention::runs(&self.conn(), limit)
+    }
+
+    fn unfinished_retention_run(&self) -> StorageResult<Option<RetentionRun>> {
+        retention::unfinished_run(&self.conn())
+    }
     // ---- Records lifecycle: subject access and disclosure.
+    fn subject_access(
+        &self,
+        lookup: &subject_access::SubjectLookup,
+        cleared: bool,
+        reader: &Accessor,
+        at: i64,
+    ) -> StorageResult<subject_access::SubjectAccessFound> {
+        subject_access::subject_access(&mut self.conn(), lookup, cleared, reader, at)
+    }
+
+    fn disclosure(
+        &self,
+        selection: &subject_access::DisclosureSelection,
+        cleared: bool,
+        reader: &Accessor,
+        at: i64,
+    ) -> StorageResult<subject_access::DisclosureOutcome> {
+        subject_access::disclosure(&mut self.conn(), selection, cleared, reader, at)
+    }
     // ---- Records lifecycle: reconciliation.
+    fn reconciliation_tally(&self, event_id: &str) -> StorageResult<reconciliation::EventTally> {
+        reconciliation::event_tally(&mut self.conn(), event_id)
+    }
     // ---- Records lifecycle: access-log retention.
+    fn access_log_horizon(&self) -> StorageResult<Option<AccessLogHorizon>> {
+        access_log_retention::horizon(&self.conn())
+    }
+
+    fn prune_access_log(
+        &self,
+        older_than: i64,
+        rule: &str,
+        now: i64,
+    ) -> StorageResult<AccessLogPruning> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let pruning = access_log_retention::prune(&tx, older_than, rule, now)?;
+        tx.commit()?;
+        Ok(pruning)
+    }
 }

@@ -1,8 +1,11 @@
-//! `/console/access-log` (archivists): the verdict of the log's hash chain on request, then a
+//! `/console/access-log` (archivists): the verdict of the log's hash chain on request
+//! (`?verify=1`), or of the chain and every checkpoint file in the relay's checkpoint folder
+//! (`?verify=checkpoints`, a table of files, each saying where the log fails), then a
 //! filter form (user, record id, action, from/to dates), the entries newest first with a
 //! link to each record, and paging to older entries. The filters are the API's own
 //! ([`parse_access_query`]) and so are the page and the check ([`access_log_page`],
-//! [`verify_chain`]). Reviewing the log is not logged; see [`crate::hr::access_log`].
+//! [`verify_chain`], [`verify_with_checkpoints`]). Reviewing the log is not logged; see
+//! [`crate::hr::access_log`].
 
 use std::collections::HashMap;
 
@@ -18,8 +21,12 @@ use super::layout::{
 };
 use super::texts::fill;
 use super::{Console, html_page, time};
+use crate::access_checkpoint::{BEFORE_HORIZON, CheckpointVerdict, FileCheck};
 use crate::error::AppError;
-use crate::hr::access_log::{access_log_page, parse_access_query, verify_chain};
+use crate::hr::access_log::{
+    NO_CHECKPOINT_FOLDER, Verification, access_log_page, parse_access_query, verify_chain,
+    verify_with_checkpoints,
+};
 use crate::hr::accounts::Role;
 use crate::state::AppState;
 use crate::storage::{AccessAction, AccessEntry, AccessLogVerdict, Accessor};
@@ -37,6 +44,21 @@ struct Texts {
     chain_broken: &'static str,
     chain_check_intro: &'static str,
     chain_check_button: &'static str,
+    checkpoints_check_button: &'static str,
+    broken_entry: &'static str,
+    horizon: &'static str,
+    checkpoints_heading: &'static str,
+    checkpoints_caption: &'static str,
+    col_file: &'static str,
+    col_entries: &'static str,
+    col_taken: &'static str,
+    col_result: &'static str,
+    holds: &'static str,
+    fails: &'static str,
+    cannot_check: &'static str,
+    no_checkpoint_files: &'static str,
+    checkpoints_all_hold: &'static str,
+    checkpoints_some_fail: &'static str,
     filter_heading: &'static str,
     user: &'static str,
     user_hint: &'static str,
@@ -74,6 +96,21 @@ const SV: Texts = Texts {
     chain_broken: "Loggens kedja är bruten vid post {}. Loggen kan ha ändrats utanför reläet; kontakta den som ansvarar för reläet och spara den senaste kontrollpunkten.",
     chain_check_intro: "Reläet kan gå igenom hela loggens kedja och visa om någon post har ändrats eller tagits bort. Med en lång logg tar det en stund.",
     chain_check_button: "Kontrollera kedjan",
+    checkpoints_check_button: "Kontrollera mot alla kontrollpunkter",
+    broken_entry: "Den första brutna posten, nr {}, är från {} och gäller åtgärden ”{}”.",
+    horizon: "Loggen börjar vid post {} sedan äldre poster gallrades {} enligt regeln: {}",
+    checkpoints_heading: "Kontrollpunkter",
+    checkpoints_caption: "Kontrollpunktsfiler i reläets mapp, äldsta först",
+    col_file: "Fil",
+    col_entries: "Poster",
+    col_taken: "Tagen",
+    col_result: "Resultat",
+    holds: "Stämmer",
+    fails: "Stämmer inte",
+    cannot_check: "Kan inte kontrolleras",
+    no_checkpoint_files: "Mappen för kontrollpunkter innehåller inga filer ännu.",
+    checkpoints_all_hold: "Loggen stämmer med alla {} kontrollpunkter som kan kontrolleras.",
+    checkpoints_some_fail: "Loggen stämmer inte med {} av kontrollpunkterna. Loggen kan ha ändrats utanför reläet; kontakta den som ansvarar för reläet och spara kontrollpunktsfilerna.",
     filter_heading: "Filtrera",
     user: "Användare",
     user_hint: "Användarnamnet, till exempel anna.berg.",
@@ -111,6 +148,21 @@ const EN: Texts = Texts {
     chain_broken: "The log's chain is broken at entry {}. The log may have been changed outside the relay; contact whoever runs the relay and keep the latest checkpoint.",
     chain_check_intro: "The relay can go through the log's whole chain and show whether any entry was changed or removed. With a long log this takes a while.",
     chain_check_button: "Check the chain",
+    checkpoints_check_button: "Check against every checkpoint",
+    broken_entry: "The first broken entry, no. {}, is from {} and records the action “{}”.",
+    horizon: "The log starts at entry {} since older entries were removed on {} under the rule: {}",
+    checkpoints_heading: "Checkpoints",
+    checkpoints_caption: "Checkpoint files in the relay's folder, oldest first",
+    col_file: "File",
+    col_entries: "Entries",
+    col_taken: "Taken",
+    col_result: "Result",
+    holds: "Holds",
+    fails: "Fails",
+    cannot_check: "Cannot be checked",
+    no_checkpoint_files: "The checkpoint folder holds no files yet.",
+    checkpoints_all_hold: "The log agrees with all {} checkpoints that can be checked.",
+    checkpoints_some_fail: "The log does not agree with {} of the checkpoints. The log may have been changed outside the relay; contact whoever runs the relay and keep the checkpoint files.",
     filter_heading: "Filter",
     user: "User",
     user_hint: "The username, for example anna.berg.",
@@ -160,7 +212,10 @@ fn action_label(lang: Language, action: AccessAction) -> &'static str {
         AccessAction::ReadRefused => ("Läsning nekad", "Read refused"),
         AccessAction::List => ("Visad i lista", "Shown in a list"),
         AccessAction::SubjectAccess => ("Utlämnad till den registrerade", "Given to its subject"),
-        AccessAction::Disclosure => ("Utlämnad för sekretessprövning", "Disclosed for secrecy review"),
+        AccessAction::Disclosure => (
+            "Utlämnad för sekretessprövning",
+            "Disclosed for secrecy review",
+        ),
     };
     match lang {
         Language::Swedish => sv,
@@ -220,14 +275,22 @@ pub(crate) async fn page(
     let asked_to_verify = raw
         .as_deref()
         .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
-        .is_some_and(|pairs| pairs.iter().any(|(k, v)| k == "verify" && v == "1"));
-    let verdict = if asked_to_verify {
-        match verify_chain(&state, &console.caller).await {
-            Ok(verdict) => Some(verdict),
+        .and_then(|pairs| {
+            pairs
+                .into_iter()
+                .find(|(k, _)| k == "verify")
+                .map(|(_, v)| v)
+        });
+    let verdict = match asked_to_verify.as_deref() {
+        Some("1") => match verify_chain(&state, &console.caller).await {
+            Ok(verdict) => Some(Checked::Chain(verdict)),
             Err(error) => return console.refuse(error, &uri).into_response(),
-        }
-    } else {
-        None
+        },
+        Some("checkpoints") => match verify_with_checkpoints(&state, &console.caller).await {
+            Ok(verification) => Some(Checked::WithCheckpoints(verification)),
+            Err(error) => return console.refuse(error, &uri).into_response(),
+        },
+        _ => None,
     };
     let (status, results, errors) = match query {
         Err(errors) => (StatusCode::BAD_REQUEST, None, errors),
@@ -240,7 +303,8 @@ pub(crate) async fn page(
         .page(t.title, &uri, Nav::AccessLog, !errors.is_empty())
         .render(html! {
             @match &verdict {
-                Some(verdict) => (chain_verdict(t, verdict)),
+                Some(Checked::Chain(verdict)) => (chain_verdict(t, verdict)),
+                Some(Checked::WithCheckpoints(verification)) => (full_verdict(lang, verification)),
                 None => (chain_check(t)),
             }
             (error_summary(lang, &errors))
@@ -253,13 +317,98 @@ pub(crate) async fn page(
     html_page(status, page)
 }
 
-/// The offer to check the chain, as a form of its own.
+/// What the reviewer asked to check.
+enum Checked {
+    Chain(AccessLogVerdict),
+    WithCheckpoints(Verification),
+}
+
+/// The offer to check the chain, alone or with every checkpoint, as a form of its own.
 fn chain_check(t: &Texts) -> Markup {
     html! {
         form.chain-check method="get" action=(ACCESS_LOG) {
             p { (t.chain_check_intro) }
-            input type="hidden" name="verify" value="1";
-            button.button type="submit" { (t.chain_check_button) }
+            div.actions {
+                button.button type="submit" name="verify" value="1" { (t.chain_check_button) }
+                button.button type="submit" name="verify" value="checkpoints" {
+                    (t.checkpoints_check_button)
+                }
+            }
+        }
+    }
+}
+
+/// The chain's verdict with where it starts and where it breaks, then a table of every
+/// checkpoint file's result.
+fn full_verdict(lang: Language, verification: &Verification) -> Markup {
+    let t = texts(lang);
+    let chain = &verification.log.chain;
+    let failing = verification
+        .checkpoints
+        .iter()
+        .flatten()
+        .filter(|check| check.outcome.is_err())
+        .count();
+    let holding = verification
+        .checkpoints
+        .iter()
+        .flatten()
+        .filter(|check| matches!(check.outcome, Ok(CheckpointVerdict::Holds(_))))
+        .count();
+    html! {
+        (chain_verdict(t, chain))
+        @if let (Some(seq), Some(entry)) = (chain.broken_at, &verification.broken_entry) {
+            p { (fill(&fill(&fill(t.broken_entry, seq), time::local_minutes(entry.at)), action_label(lang, entry.action))) }
+        }
+        @if let Some(horizon) = &verification.log.horizon {
+            p { (fill(&fill(&fill(t.horizon, horizon.first_kept), time::local_minutes(horizon.pruned_at)), &horizon.rule)) }
+        }
+        h2 { (t.checkpoints_heading) }
+        @match &verification.checkpoints {
+            None => p { (match lang { Language::Swedish => NO_CHECKPOINT_FOLDER.1, Language::English => NO_CHECKPOINT_FOLDER.0 }) },
+            Some(checks) if checks.is_empty() => p { (t.no_checkpoint_files) },
+            Some(checks) => {
+                @if failing > 0 {
+                    div.error-summary role="alert" {
+                        p { strong { (fill(t.checkpoints_some_fail, failing)) } }
+                    }
+                } @else {
+                    (notice(&fill(t.checkpoints_all_hold, holding)))
+                }
+                (checkpoint_table(lang, checks))
+            }
+        }
+    }
+}
+
+fn checkpoint_table(lang: Language, checks: &[FileCheck]) -> Markup {
+    let t = texts(lang);
+    html! {
+        table.checkpoints {
+            caption { (t.checkpoints_caption) }
+            (column_heads(&[t.col_file, t.col_entries, t.col_taken, t.col_result]))
+            tbody {
+                @for check in checks {
+                    tr {
+                        th scope="row" .code { (check.file) }
+                        td.code { @if let Some(c) = &check.checkpoint { (c.entries) } }
+                        td.code { @if let Some(c) = &check.checkpoint { (time::local_minutes(c.at)) } }
+                        td {
+                            @match &check.outcome {
+                                Ok(CheckpointVerdict::Holds(_)) => (t.holds),
+                                Ok(CheckpointVerdict::BeforeHorizon { .. }) => {
+                                    strong { (t.cannot_check) } ": "
+                                    (match lang { Language::Swedish => BEFORE_HORIZON.1, Language::English => BEFORE_HORIZON.0 })
+                                }
+                                Err(error) => {
+                                    strong { (t.fails) } ": "
+                                    (match lang { Language::Swedish => error.in_swedish(), Language::English => error.to_string() })
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 }

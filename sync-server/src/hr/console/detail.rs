@@ -20,6 +20,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::layout::{FieldError, Nav, column_heads, error_of, error_summary, notice, select};
+use super::record_lifecycle;
 use super::texts::{Texts, fill, texts};
 use super::{Console, ConsoleForm, LIST, html_page, time};
 use crate::error::AppError;
@@ -104,7 +105,7 @@ fn edit_texts(lang: Language) -> &'static EditTexts {
 }
 
 /// The detail page's own address.
-fn detail_path(id: &str) -> String {
+pub(crate) fn detail_path(id: &str) -> String {
     format!("{LIST}/{id}")
 }
 
@@ -123,9 +124,10 @@ pub(crate) struct Shown {
 
 /// What the edit forms show after a refused input: the errors and what was typed.
 #[derive(Debug, Default)]
-struct Typed {
-    errors: Vec<FieldError>,
-    note: String,
+pub(crate) struct Typed {
+    pub errors: Vec<FieldError>,
+    /// The note typed, or the legal hold's reason.
+    pub note: String,
 }
 
 pub(crate) async fn page(
@@ -141,7 +143,8 @@ pub(crate) async fn page(
         Some("note") => Some(e.note_saved),
         Some("rating") => Some(e.rating_saved),
         Some("status") => Some(e.status_saved),
-        _ => None,
+        Some(other) => super::record_lifecycle::saved_notice(lang, other),
+        None => None,
     };
     render(
         &state,
@@ -156,7 +159,7 @@ pub(crate) async fn page(
 }
 
 /// Reads the record (access-logged) and renders its page with `status`.
-async fn render(
+pub(crate) async fn render(
     state: &AppState,
     console: &Console,
     uri: &Uri,
@@ -176,10 +179,11 @@ async fn render(
         let editable = can_edit(store.as_ref(), &user, &id);
         // The event only labels codes; a missing or unreadable event leaves the codes.
         let event = store.event(&registration.event_id).ok().flatten();
-        Ok((registration, annotations, event, editable))
+        let retention = store.record_retention(&id)?;
+        Ok((registration, annotations, event, editable, retention))
     })
     .await;
-    let (registration, annotations, event, editable) = match read.and_then(|r| r) {
+    let (registration, annotations, event, editable, retention) = match read.and_then(|r| r) {
         Ok(read) => read,
         Err(error) => return console.refuse(error, uri).into_response(),
     };
@@ -204,6 +208,19 @@ async fn render(
                 (notice(saved))
             }
             (content(lang, &registration, &annotations, event.as_ref(), form, edit.as_ref()))
+            @if let Some(retention) = &retention {
+                (record_lifecycle::section(
+                    lang,
+                    registration.id.as_str(),
+                    retention,
+                    record_lifecycle::Allowed::for_viewer(
+                        console,
+                        registration.consents.talent_pool.is_some(),
+                    ),
+                    &console.signed.csrf,
+                    &typed,
+                ))
+            }
         });
     html_page(status, page)
 }

@@ -26,6 +26,12 @@ pub(crate) enum Nav {
     Export,
     Quarantine,
     AccessLog,
+    /// Retention rules, runs and legal holds (archivists).
+    Retention,
+    /// Captured against received, per event and tablet (admins and archivists).
+    Reconciliation,
+    SubjectAccess,
+    Disclosure,
     Password,
 }
 
@@ -129,7 +135,21 @@ impl Page<'_> {
                         h1 { (self.title) }
                         (content)
                     }
+                    (footer(self.lang))
                 }
+            }
+        }
+    }
+}
+
+/// The footer every console page ends with, logged in or not: the law on accessible public
+/// digital services asks for the accessibility statement to be reachable from every page.
+pub(crate) fn footer(lang: Language) -> Markup {
+    let t = texts(lang);
+    html! {
+        footer.site-footer {
+            nav aria-label=(t.footer_nav) {
+                a href={ "/console/accessibility?lang=" (lang.tag()) } { (t.accessibility_statement) }
             }
         }
     }
@@ -167,6 +187,12 @@ fn menu(t: &Texts, signed: &Signed, current: Nav) -> Markup {
                             (entry(Nav::Export, "/console/export", t.nav_export))
                             (entry(Nav::Quarantine, "/console/quarantine", t.nav_quarantine))
                             (entry(Nav::AccessLog, "/console/access-log", t.nav_access_log))
+                            (entry(Nav::Retention, "/console/retention", t.nav_retention))
+                            (entry(Nav::SubjectAccess, "/console/subject-access", t.nav_subject_access))
+                            (entry(Nav::Disclosure, "/console/disclosure", t.nav_disclosure))
+                        }
+                        @if signed.has(Role::Admin) || signed.has(Role::Archivist) {
+                            (entry(Nav::Reconciliation, "/console/reconciliation", t.nav_reconciliation))
                         }
                     }
                     (entry(Nav::Password, "/console/password", t.nav_password))

@@ -10,8 +10,10 @@
 //! `kiosk_lang` cookie; Swedish is the default.
 
 mod access_log;
+mod accessibility;
 mod detail;
 mod devices;
+pub(crate) mod disclosure;
 mod events;
 mod export;
 mod forms;
@@ -20,9 +22,14 @@ mod list;
 mod login;
 mod password;
 mod quarantine;
+mod reconciliation;
+mod record_lifecycle;
 mod restricted;
+mod retention;
+pub(crate) mod subject_access;
 mod texts;
 mod time;
+pub(crate) use time::local_date;
 mod users;
 
 use axum::Router;
@@ -95,6 +102,35 @@ pub fn routes() -> Router<AppState> {
         .route("/console/users/{id}/clearance", post(users::clearance))
         .route("/console/export", get(export::page))
         .route("/console/access-log", get(access_log::page))
+        .route("/console/retention", get(retention::page))
+        .route("/console/retention/runs", post(retention::start))
+        .route(
+            "/console/registrations/{id}/legal-hold",
+            post(record_lifecycle::hold),
+        )
+        .route(
+            "/console/registrations/{id}/talent-pool-withdrawal",
+            post(record_lifecycle::withdraw),
+        )
+        .route("/console/accessibility", get(accessibility::page))
+        .route("/console/reconciliation", get(reconciliation::page))
+        .route(
+            "/console/events/{id}/closing-report",
+            get(reconciliation::closing_report_page),
+        )
+        .route(
+            "/console/subject-access",
+            get(subject_access::page).post(subject_access::submit),
+        )
+        .route(
+            "/console/subject-access/download",
+            post(subject_access::download),
+        )
+        .route("/console/print.css", get(subject_access::stylesheet))
+        .route(
+            "/console/disclosure",
+            get(disclosure::page).post(disclosure::submit),
+        )
         .route("/console/logout", post(logout))
         .route("/console/console.css", get(stylesheet))
         .layer(middleware::from_fn(console_headers))

@@ -37,6 +37,13 @@ pub(crate) fn local_minutes(utc_ms: i64) -> String {
     )
 }
 
+/// `2026-03-12`: the Swedish calendar day of `utc_ms`.
+pub(crate) fn local_date(utc_ms: i64) -> String {
+    let local = utc_ms + offset_ms(utc_ms);
+    let (year, month, day) = civil_from_days(local.div_euclid(DAY_MS));
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
 /// The moment `date` (`YYYY-MM-DD`) begins in Swedish time, `days_later` days on; `None`
 /// if it is not a real date.
 pub(crate) fn day_start_ms(date: &str, days_later: i64) -> Option<i64> {

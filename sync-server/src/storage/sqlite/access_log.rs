@@ -4,7 +4,9 @@
 //!
 //! Append-only and hash-chained: each entry's hash covers its fields and the previous
 //! entry's hash, so an edited, removed or reordered entry breaks the chain at that entry,
-//! and triggers refuse UPDATE and DELETE outright. `verify` walks the chain.
+//! and triggers refuse UPDATE outright and DELETE of all but the entries the log's own
+//! retention removes from its start ([`super::access_log_retention`]). `verify` walks the
+//! chain from where the log starts: its first entry, or the retention horizon.
 
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
@@ -34,9 +36,9 @@ WHEN NEW.seq IS NOT (SELECT COALESCE(MAX(seq), 0) + 1 FROM access_log)
 BEGIN SELECT RAISE(ABORT, 'the access log only grows at its end'); END;
 CREATE TRIGGER IF NOT EXISTS access_log_no_update BEFORE UPDATE ON access_log
 BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS access_log_no_delete BEFORE DELETE ON access_log
-BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
 ";
+// The DELETE trigger is `access_log_retention`'s: it lets only entries before the log's
+// retention horizon go.
 
 const TAG: &[u8] = b"kiosk-access-v1";
 const GENESIS: [u8; 32] = [0; 32];
@@ -123,6 +125,8 @@ pub struct AccessEntry {
 /// What walking the chain found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AccessLogVerdict {
+    /// The number of the last entry: entries ever written, those removed by retention
+    /// included.
     pub entries: u64,
     /// The last entry's hash (zeros for an empty log).
     pub head: [u8; 32],
@@ -275,16 +279,21 @@ pub(crate) fn entry_hash_at(conn: &Connection, seq: u64) -> StorageResult<Option
     Ok(hash.and_then(|h| h.try_into().ok()))
 }
 
-/// Walks the whole log in order and checks every number, link and hash.
+/// Walks the whole log in order and checks every number, link and hash, from the genesis
+/// or, once retention removed the log's start, from the horizon's last removed hash.
 pub(crate) fn verify(conn: &Connection) -> StorageResult<AccessLogVerdict> {
+    let (removed, start) = match super::access_log_retention::horizon(conn)? {
+        Some(horizon) => (horizon.first_kept - 1, horizon.last_removed_hash),
+        None => (0, GENESIS),
+    };
     let mut statement = conn.prepare(
         "SELECT seq, at, actor_kind, actor, recruiter, action, doc_id, previous, hash
          FROM access_log ORDER BY seq",
     )?;
     let mut rows = statement.query([])?;
     let mut verdict = AccessLogVerdict {
-        entries: 0,
-        head: GENESIS,
+        entries: removed,
+        head: start,
         broken_at: None,
     };
     while let Some(r) = rows.next()? {
@@ -396,6 +405,7 @@ mod tests {
     fn log() -> Connection {
         let conn = Connection::open_in_memory().expect("opens");
         conn.execute_batch(SCHEMA).expect("schema");
+        super::super::access_log_retention::create_schema(&conn).expect("schema");
         conn
     }
 

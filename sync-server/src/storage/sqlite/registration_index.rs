@@ -93,6 +93,8 @@ pub struct ExportedRegistration {
     pub receipt_code: String,
     /// The capture's change followed by every later change, as change chunks.
     pub changes: Vec<u8>,
+    /// In the talent pool now: opted in and not withdrawn since.
+    pub talent_pool: bool,
 }
 
 /// One page of a bulk export.
@@ -195,7 +197,8 @@ fn index_one(conn: &Connection, doc_id: &str) -> StorageResult<()> {
             registration.event_id.as_str(),
             registration.captured_at.millis(),
             registration.restricted,
-            registration.consents.talent_pool.is_some(),
+            registration.consents.talent_pool.is_some()
+                && super::retention::withdrawn_at(conn, doc_id)?.is_none(),
             status,
             codes(&registration.interests),
             codes(&registration.locations),
@@ -445,6 +448,7 @@ pub(crate) fn export_page(
                 captured_at: row.captured_at,
                 receipt_code: row.receipt_code,
                 changes: stored.changes,
+                talent_pool: row.talent_pool,
             }),
             _ => {}
         }

@@ -118,6 +118,7 @@ fn batch(device: &[u8; 32], seq: u64, journal: std::ops::RangeInclusive<u64>) ->
             recruiter: None,
         },
         pull: None,
+        declared_journal: None,
     }
 }
 
@@ -538,15 +539,17 @@ fn a_removal_erases_the_record_is_pulled_as_removed_and_a_capture_of_it_is_refus
     store.ingest(&conflicting).expect("kept apart");
     assert_eq!(store.counts().expect("counts").quarantined, 1);
     let operator = Accessor::Operator("hr".into());
-    assert!(
+    assert_eq!(
         store
             .remove_registration(&removed, "withdrawn", &operator, 5)
-            .expect("removes")
+            .expect("removes"),
+        crate::storage::RemovalOutcome::Removed
     );
-    assert!(
-        !store
+    assert_eq!(
+        store
             .remove_registration(&removed, "again", &operator, 6)
-            .expect("reads")
+            .expect("reads"),
+        crate::storage::RemovalOutcome::NoRecord
     );
     assert!(
         store
@@ -613,10 +616,11 @@ fn a_restricted_records_removal_is_told_to_its_kiosk_but_not_to_staff_tablets() 
     assert_committed(&store.ingest(&request), &device, 1..=1);
     let id = doc_id(&device, 1);
     let operator = Accessor::Operator("hr".into());
-    assert!(
+    assert_eq!(
         store
             .remove_registration(&id, "withdrawn", &operator, 5)
-            .expect("removes")
+            .expect("removes"),
+        crate::storage::RemovalOutcome::Removed
     );
     assert!(store.removal(&id).expect("reads").expect("kept").restricted);
     assert!(

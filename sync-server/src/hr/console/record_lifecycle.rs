@@ -1,0 +1,305 @@
+//! The detail page's *Bevarande och gallring* section: when the record falls due under its
+//! event's rule, a legal hold and its forms (archivists set and lift one, with a reason),
+//! and the talent-pool withdrawal (`POST …/talent-pool-withdrawal`), after which the page
+//! shows what to tell the visitor. The handlers call the API's functions
+//! ([`change_hold`], [`withdraw_logged`]).
+
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+use kiosk_core::language::Language;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::detail::{Typed, detail_path, render};
+use super::layout::{FieldError, error_of};
+use super::texts::texts;
+use super::{Console, ConsoleForm, time};
+use crate::hr::accounts::Role;
+use crate::hr::retention::{Withdrawn, change_hold, withdraw_logged};
+use crate::routes::blocking;
+use crate::state::AppState;
+use crate::storage::RecordRetention;
+
+#[derive(Debug)]
+struct LifecycleTexts {
+    heading: &'static str,
+    received: &'static str,
+    rule: &'static str,
+    rule_text: &'static str,
+    due: &'static str,
+    hold: &'static str,
+    no_hold: &'static str,
+    hold_text: &'static str,
+    talent_pool: &'static str,
+    withdrawn_text: &'static str,
+    tell_heading: &'static str,
+    set_hold_heading: &'static str,
+    lift_hold_heading: &'static str,
+    reason_label: &'static str,
+    reason_hint: &'static str,
+    set_hold_button: &'static str,
+    lift_hold_button: &'static str,
+    withdraw_heading: &'static str,
+    withdraw_hint: &'static str,
+    withdraw_button: &'static str,
+    bad_reason: &'static str,
+    pub hold_saved: &'static str,
+    pub hold_lifted: &'static str,
+    pub withdrawn_saved: &'static str,
+}
+
+const SV: LifecycleTexts = LifecycleTexts {
+    heading: "Bevarande och gallring",
+    received: "Mottagen av relän",
+    rule: "Gallringsregel",
+    rule_text: "{months} månader efter mottagandet, enligt {decision}",
+    due: "Gallras tidigast",
+    hold: "Bevarandebeslut",
+    no_hold: "Inget: registreringen gallras när den förfallit.",
+    hold_text: "Får inte gallras: {reason} (av {user}, {time})",
+    talent_pool: "Talangpool",
+    withdrawn_text: "Samtycket återkallades {time}. Besökaren finns inte längre i talangpoolen.",
+    tell_heading: "Det här säger du till besökaren",
+    set_hold_heading: "Sätt bevarandebeslut (legal hold)",
+    lift_hold_heading: "Häv bevarandebeslutet",
+    reason_label: "Skäl",
+    reason_hint: "1–500 tecken, till exempel ärendets diarienummer. Skriv inga personuppgifter.",
+    set_hold_button: "Sätt bevarandebeslut",
+    lift_hold_button: "Häv bevarandebeslutet",
+    withdraw_heading: "Återkalla samtycke till talangpoolen",
+    withdraw_hint: "När besökaren ber om det. Gäller direkt: hen försvinner ur talangpoolens listor och exporter. Registreringen finns kvar tills den gallras.",
+    withdraw_button: "Registrera återkallelsen",
+    bad_reason: "Skriv ett skäl på 1–500 tecken.",
+    hold_saved: "Bevarandebeslutet är satt.",
+    hold_lifted: "Bevarandebeslutet är hävt.",
+    withdrawn_saved: "Återkallelsen är registrerad.",
+};
+
+const EN: LifecycleTexts = LifecycleTexts {
+    heading: "Retention and removal",
+    received: "Received by the relay",
+    rule: "Retention rule",
+    rule_text: "{months} months after receipt, under {decision}",
+    due: "Removed no earlier than",
+    hold: "Legal hold",
+    no_hold: "None: the record is removed when it falls due.",
+    hold_text: "Must not be removed: {reason} (by {user}, {time})",
+    talent_pool: "Talent pool",
+    withdrawn_text: "Consent withdrawn {time}. The visitor is no longer in the talent pool.",
+    tell_heading: "What to tell the visitor",
+    set_hold_heading: "Set a legal hold",
+    lift_hold_heading: "Lift the legal hold",
+    reason_label: "Reason",
+    reason_hint: "1–500 characters, for example the case number. Write no personal data.",
+    set_hold_button: "Set legal hold",
+    lift_hold_button: "Lift legal hold",
+    withdraw_heading: "Withdraw talent-pool consent",
+    withdraw_hint: "When the visitor asks. Takes effect at once: they leave talent-pool lists and exports. The registration stays until it is removed.",
+    withdraw_button: "Record the withdrawal",
+    bad_reason: "Write a reason of 1–500 characters.",
+    hold_saved: "The legal hold is set.",
+    hold_lifted: "The legal hold is lifted.",
+    withdrawn_saved: "The withdrawal is recorded.",
+};
+
+fn lifecycle_texts(lang: Language) -> &'static LifecycleTexts {
+    match lang {
+        Language::Swedish => &SV,
+        Language::English => &EN,
+    }
+}
+
+/// The notice after a saved hold, lift or withdrawal (`?saved=`).
+pub(crate) fn saved_notice(lang: Language, saved: &str) -> Option<&'static str> {
+    let l = lifecycle_texts(lang);
+    match saved {
+        "hold" => Some(l.hold_saved),
+        "lift" => Some(l.hold_lifted),
+        "withdrawn" => Some(l.withdrawn_saved),
+        _ => None,
+    }
+}
+
+/// What the viewer may do in the section.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Allowed {
+    pub hold: bool,
+    pub withdraw: bool,
+}
+
+impl Allowed {
+    /// Archivists hold; archivists and recruiters who read the record (assigned, cleared
+    /// as needed) record a withdrawal of a consent that was given.
+    pub fn for_viewer(console: &Console, opted_in: bool) -> Allowed {
+        let user = &console.caller.user;
+        Allowed {
+            hold: user.has(Role::Archivist),
+            withdraw: opted_in && (user.has(Role::Archivist) || user.has(Role::Recruiter)),
+        }
+    }
+}
+
+/// The section, with the forms `allowed` lets the viewer use.
+pub(crate) fn section(
+    lang: Language,
+    id: &str,
+    retention: &RecordRetention,
+    allowed: Allowed,
+    csrf: &str,
+    typed: &Typed,
+) -> Markup {
+    let l = lifecycle_texts(lang);
+    let t = texts(lang);
+    let rule = l
+        .rule_text
+        .replacen("{months}", &retention.rule.months.to_string(), 1)
+        .replacen("{decision}", &retention.rule.decision, 1);
+    let reason_error = error_of(&typed.errors, "reason");
+    let withdrawn = retention.talent_pool_withdrawn_at.map(|at| Withdrawn {
+        withdrawn_at: at,
+        already: true,
+        retention: retention.clone(),
+    });
+    html! {
+        h2 { (l.heading) }
+        dl.details {
+            dt { (l.received) } dd.code { (time::local_minutes(retention.received_at)) }
+            dt { (l.rule) } dd { (rule) }
+            dt { (l.due) } dd.code { (time::local_date(retention.due_at)) }
+            dt { (l.hold) }
+            dd {
+                @if let Some(hold) = &retention.legal_hold {
+                    (l.hold_text
+                        .replacen("{reason}", &hold.reason, 1)
+                        .replacen("{user}", &hold.set_by, 1)
+                        .replacen("{time}", &time::local_minutes(hold.set_at), 1))
+                } @else {
+                    (l.no_hold)
+                }
+            }
+            @if let Some(withdrawn) = &withdrawn {
+                dt { (l.talent_pool) }
+                dd { (l.withdrawn_text.replacen("{time}", &time::local_minutes(withdrawn.withdrawn_at), 1)) }
+            }
+        }
+        @if let Some(withdrawn) = &withdrawn {
+            @let (sv, en) = withdrawn.told_to_visitor();
+            section aria-labelledby="tell-visitor" {
+                h3 #tell-visitor { (l.tell_heading) }
+                p lang="sv" { (sv) }
+                p lang="en" { (en) }
+            }
+        }
+        @if allowed.hold {
+            @let lifting = retention.legal_hold.is_some();
+            form method="post" action={ (detail_path(id)) "/legal-hold" } aria-labelledby="hold-form-heading" novalidate {
+                h3 #hold-form-heading { (if lifting { l.lift_hold_heading } else { l.set_hold_heading }) }
+                input type="hidden" name="csrf_token" value=(csrf);
+                input type="hidden" name="action" value=(if lifting { "lift" } else { "set" });
+                div.field.field-error[reason_error.is_some()] {
+                    label for="reason" { (l.reason_label) }
+                    p.hint #reason-hint { (l.reason_hint) }
+                    @if let Some(error) = reason_error {
+                        p.error-message #reason-error {
+                            span.visually-hidden { (t.error_label) " " }
+                            (error)
+                        }
+                    }
+                    input #reason name="reason" type="text" maxlength="500" value=(typed.note)
+                        aria-invalid=[reason_error.map(|_| "true")]
+                        aria-describedby=(if reason_error.is_some() { "reason-hint reason-error" } else { "reason-hint" });
+                }
+                div.actions {
+                    button.button type="submit" { (if lifting { l.lift_hold_button } else { l.set_hold_button }) }
+                }
+            }
+        }
+        @if allowed.withdraw && withdrawn.is_none() {
+            form method="post" action={ (detail_path(id)) "/talent-pool-withdrawal" } aria-labelledby="withdraw-form-heading" novalidate {
+                h3 #withdraw-form-heading { (l.withdraw_heading) }
+                input type="hidden" name="csrf_token" value=(csrf);
+                p.hint { (l.withdraw_hint) }
+                div.actions { button.button type="submit" { (l.withdraw_button) } }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct HoldForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /console/registrations/{id}/legal-hold`: sets or lifts the hold (archivists).
+pub(crate) async fn hold(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ConsoleForm { console, form }: ConsoleForm<HoldForm>,
+) -> Response {
+    let uri: Uri = detail_path(&id)
+        .parse()
+        .unwrap_or_else(|_| Uri::from_static("/console/registrations"));
+    let user = match console.caller.require(Role::Archivist) {
+        Ok(user) => user.clone(),
+        Err(error) => return console.refuse(error, &uri).into_response(),
+    };
+    let hold = form.action != "lift";
+    let (store, doc_id, reason) = (state.store.clone(), id.clone(), form.reason.clone());
+    let result = blocking(move || change_hold(store.as_ref(), &user, &doc_id, hold, &reason))
+        .await
+        .and_then(|r| r);
+    match result {
+        Ok(_) => {
+            let saved = if hold { "hold" } else { "lift" };
+            Redirect::to(&format!("{}?saved={saved}", detail_path(&id))).into_response()
+        }
+        Err(crate::error::AppError::InvalidField {
+            field: "reason", ..
+        }) => {
+            let typed = Typed {
+                errors: vec![FieldError::on(
+                    "reason",
+                    lifecycle_texts(console.lang).bad_reason,
+                )],
+                note: form.reason,
+            };
+            render(
+                &state,
+                &console,
+                &uri,
+                id,
+                None,
+                typed,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(error) => console.refuse(error, &uri).into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct WithdrawForm {}
+
+/// `POST /console/registrations/{id}/talent-pool-withdrawal`.
+pub(crate) async fn withdraw(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ConsoleForm { console, .. }: ConsoleForm<WithdrawForm>,
+) -> Response {
+    let uri: Uri = detail_path(&id)
+        .parse()
+        .unwrap_or_else(|_| Uri::from_static("/console/registrations"));
+    let (store, user, doc_id) = (state.store.clone(), console.caller.user.clone(), id.clone());
+    match blocking(move || withdraw_logged(store.as_ref(), &user, &doc_id))
+        .await
+        .and_then(|r| r)
+    {
+        Ok(_) => Redirect::to(&format!("{}?saved=withdrawn", detail_path(&id))).into_response(),
+        Err(error) => console.refuse(error, &uri).into_response(),
+    }
+}

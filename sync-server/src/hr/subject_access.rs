@@ -1,0 +1,611 @@
+//! Subject access (*registerutdrag*) for archivists: `POST /api/v1/subject-access` with
+//! exactly one of `email`, `phone` or `receipt_code` finds every registration of that person
+//! and gives everything held about each: the captured fields, consents with notice
+//! versions and times, event, receipt metadata, notes, ratings, the current status and its
+//! history, and the access-log entries about the record. The answer is a JSON attachment,
+//! or with `?format=html` a standalone printable page in the caller's language
+//! ([`crate::hr::console::subject_access::printable`]). The console's page calls
+//! [`find_for_subject`] too.
+//!
+//! Identifiers are normalised as the kiosk stores them: trimmed; an email compared without
+//! regard to case; a phone number reduced to digits and a leading `+` and then to E.164; a
+//! receipt code as the receipt search reads one. A receipt code names one registration;
+//! the person's others are those with the same email or phone (each record says what
+//! matched it, so the official can check before handing it out). How the lookup stays fast
+//! is [`crate::storage::SubjectLookup`]'s store's concern.
+//!
+//! Restricted records are given only to a caller with the clearance; otherwise the answer
+//! says how many matched and that a cleared user must complete the request. Every record
+//! given is one `subject_access` entry in the access log, written in the read's
+//! transaction. Matching nothing is 404 `no_match` and logs nothing, as no record was read.
+
+use std::collections::HashMap;
+
+use automerge::{ActorId, AutoCommit, ChangeHash, ReadDoc};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use kiosk_core::annotations::{Annotations, RecordStatus};
+use kiosk_core::documents::RegistrationDocument;
+use kiosk_core::ids::{EventId, Timestamp};
+use kiosk_core::language::{Language, Localized};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::error::AppError;
+use crate::hr::accounts::{HrUser, Role};
+use crate::hr::api::{Caller, body};
+use crate::hr::console::Lang;
+use crate::routes::blocking;
+use crate::state::{AppState, now_ms};
+use crate::storage::{
+    AccessEntry, Accessor, HeldRecord, MatchedBy, RelayStore, SubjectAccessFound, SubjectLookup,
+};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/subject-access", post(request))
+}
+
+/// What the answer says when nothing matched, in English and Swedish.
+pub(crate) const NO_MATCH: &str = "nothing the relay holds matches this identifier; records \
+    removed under a retention rule can no longer be found / inget som reläet har matchar \
+    uppgiften; registreringar som har gallrats går inte längre att hitta";
+
+/// A subject-access request's refusal: an ordinary error, or nothing matched (404
+/// `no_match`, with [`NO_MATCH`]).
+#[derive(Debug)]
+pub(crate) enum SubjectAccessError {
+    App(AppError),
+    NoMatch,
+}
+
+impl From<AppError> for SubjectAccessError {
+    fn from(error: AppError) -> SubjectAccessError {
+        SubjectAccessError::App(error)
+    }
+}
+
+impl IntoResponse for SubjectAccessError {
+    fn into_response(self) -> Response {
+        match self {
+            SubjectAccessError::App(error) => error.into_response(),
+            SubjectAccessError::NoMatch => (
+                StatusCode::NOT_FOUND,
+                Json(json!({ "code": "no_match", "message": NO_MATCH })),
+            )
+                .into_response(),
+        }
+    }
+}
+
+/// The request's body: exactly one identifier.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct IdentifierBody {
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub receipt_code: Option<String>,
+}
+
+/// The lookup `body` asks for, normalised; a 422 naming the field that is wrong (or
+/// `identifier` when not exactly one is given).
+pub(crate) fn parse_lookup(body: &IdentifierBody) -> Result<SubjectLookup, AppError> {
+    let given: Vec<(&str, &str)> = [
+        ("email", &body.email),
+        ("phone", &body.phone),
+        ("receipt_code", &body.receipt_code),
+    ]
+    .into_iter()
+    .filter_map(|(kind, value)| {
+        let value = value.as_deref()?.trim();
+        (!value.is_empty()).then_some((kind, value))
+    })
+    .collect();
+    let [(kind, value)] = given[..] else {
+        return Err(AppError::InvalidField {
+            field: "identifier",
+            rule: "give exactly one of email, phone or receipt_code / ange exakt en av email, \
+                   phone eller receipt_code",
+        });
+    };
+    lookup_of(kind, value)
+}
+
+/// `value` as an identifier of `kind` (`email`, `phone` or `receipt_code`), normalised.
+pub(crate) fn lookup_of(kind: &str, value: &str) -> Result<SubjectLookup, AppError> {
+    let value = value.trim();
+    match kind {
+        "email" => kiosk_core::validation::normalize_email(value)
+            .map(|email| SubjectLookup::Email(email.to_lowercase()))
+            .map_err(|_| AppError::InvalidField {
+                field: "email",
+                rule: "not an email address / inte en e-postadress",
+            }),
+        "phone" => {
+            // "(0)" marks a trunk prefix: dropped before the other characters are.
+            let kept: String = value
+                .replace("(0)", "")
+                .chars()
+                .enumerate()
+                .filter(|(i, c)| c.is_ascii_digit() || (*i == 0 && *c == '+'))
+                .map(|(_, c)| c)
+                .collect();
+            kiosk_core::validation::normalize_phone(&kept)
+                .map(SubjectLookup::Phone)
+                .map_err(|_| AppError::InvalidField {
+                    field: "phone",
+                    rule: "not a phone number: digits, with + and country code or a leading 0 \
+                           / inte ett telefonnummer: siffror, med + och landsnummer eller en \
+                           inledande 0:a",
+                })
+        }
+        "receipt_code" => kiosk_core::capture::receipt_code::normalize(value)
+            .map(SubjectLookup::ReceiptCode)
+            .ok_or(AppError::InvalidField {
+                field: "receipt_code",
+                rule: "not a receipt code: eight letters and digits, as XXXX-XXXX / inte en \
+                       kvittokod: åtta bokstäver och siffror, som XXXX-XXXX",
+            }),
+        _ => Err(AppError::InvalidField {
+            field: "kind",
+            rule: "email, phone or receipt_code",
+        }),
+    }
+}
+
+/// Who made a change of a record, as far as the relay can tell from its actor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Author {
+    HrUser {
+        username: String,
+    },
+    StaffTablet {
+        device: String,
+        recruiter: String,
+    },
+    Kiosk {
+        device: String,
+    },
+    /// An actor the relay knows no tablet or user for (the hex of its id).
+    Unknown {
+        actor: String,
+    },
+}
+
+impl Author {
+    pub(crate) fn json(&self) -> Value {
+        match self {
+            Author::HrUser { username } => json!({ "kind": "hr_user", "username": username }),
+            Author::StaffTablet { device, recruiter } => {
+                json!({ "kind": "staff_tablet", "device_id": device, "recruiter": recruiter })
+            }
+            Author::Kiosk { device } => json!({ "kind": "kiosk", "device_id": device }),
+            Author::Unknown { actor } => json!({ "kind": "unknown", "actor": actor }),
+        }
+    }
+}
+
+/// Names the authors of changes: HR users by the actor key derived from their id, tablets
+/// by their key. Read once per request.
+pub(crate) struct Authors<'a> {
+    store: &'a dyn RelayStore,
+    users: HashMap<[u8; 32], String>,
+    devices: HashMap<[u8; 32], Author>,
+}
+
+impl<'a> Authors<'a> {
+    pub(crate) fn new(store: &'a dyn RelayStore) -> Result<Authors<'a>, AppError> {
+        let users = store
+            .hr_directory()?
+            .into_iter()
+            .map(|entry| (entry.user.actor_key().to_bytes(), entry.user.username))
+            .collect();
+        Ok(Authors {
+            store,
+            users,
+            devices: HashMap::new(),
+        })
+    }
+
+    fn of(&mut self, actor: &ActorId) -> Result<Author, AppError> {
+        let bytes = actor.to_bytes();
+        let Ok(key) = <[u8; 32]>::try_from(bytes) else {
+            return Ok(Author::Unknown {
+                actor: hex::encode(bytes),
+            });
+        };
+        if let Some(username) = self.users.get(&key) {
+            return Ok(Author::HrUser {
+                username: username.clone(),
+            });
+        }
+        if let Some(author) = self.devices.get(&key) {
+            return Ok(author.clone());
+        }
+        let device = hex::encode(key);
+        let author = match self.store.device(&key)? {
+            Some(record) => match record.recruiter {
+                Some(recruiter) => Author::StaffTablet { device, recruiter },
+                None => Author::Kiosk { device },
+            },
+            None => Author::Unknown { actor: device },
+        };
+        self.devices.insert(key, author.clone());
+        Ok(author)
+    }
+}
+
+/// One change of a record's status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StatusChange {
+    /// The author's clock when the change was made, ms (recorded, not trusted).
+    pub at: i64,
+    pub author: Author,
+    pub status: RecordStatus,
+}
+
+/// The record's status after each of its changes, in causal order, wherever it differs
+/// from the status before (the capture's `new` first).
+pub(crate) fn status_history(
+    changes: &[u8],
+    authors: &mut Authors<'_>,
+) -> Result<Vec<StatusChange>, AppError> {
+    let mut doc = AutoCommit::load(changes).map_err(|_| AppError::Internal)?;
+    let metas: Vec<(ChangeHash, Vec<ChangeHash>, ActorId, i64)> = doc
+        .get_changes_meta(&[])
+        .into_iter()
+        .map(|meta| {
+            (
+                meta.hash,
+                meta.deps,
+                meta.actor.into_owned(),
+                meta.timestamp,
+            )
+        })
+        .collect();
+    let mut heads: Vec<ChangeHash> = Vec::new();
+    let mut last: Option<RecordStatus> = None;
+    let mut history = Vec::new();
+    for (hash, deps, actor, seconds) in metas {
+        // The changes so far, in causal order, are a state the record was in: its heads
+        // are this change and the earlier heads it does not build on.
+        heads.retain(|head| !deps.contains(head));
+        heads.push(hash);
+        let status = doc
+            .get_at(automerge::ROOT, "status", &heads)
+            .map_err(|_| AppError::Internal)?
+            .and_then(|(value, _)| value.as_str().and_then(RecordStatus::parse));
+        if let Some(status) = status
+            && last != Some(status)
+        {
+            history.push(StatusChange {
+                at: seconds.saturating_mul(1000),
+                author: authors.of(&actor)?,
+                status,
+            });
+            last = Some(status);
+        }
+    }
+    Ok(history)
+}
+
+/// The names of events by id, each read once per request.
+pub(crate) struct EventNames<'a> {
+    store: &'a dyn RelayStore,
+    names: HashMap<String, Option<Localized>>,
+}
+
+impl<'a> EventNames<'a> {
+    pub(crate) fn new(store: &'a dyn RelayStore) -> EventNames<'a> {
+        EventNames {
+            store,
+            names: HashMap::new(),
+        }
+    }
+
+    pub(crate) fn of(&mut self, event_id: &str) -> Result<Option<Localized>, AppError> {
+        if let Some(name) = self.names.get(event_id) {
+            return Ok(name.clone());
+        }
+        let name = match EventId::parse(event_id) {
+            Some(id) => self.store.event(&id)?.map(|event| event.name),
+            None => None,
+        };
+        self.names.insert(event_id.to_owned(), name.clone());
+        Ok(name)
+    }
+}
+
+/// The record's notes, ratings and status as its document holds them now.
+pub(crate) fn annotations_of(record: &HeldRecord) -> Result<Annotations, AppError> {
+    let (document, _) =
+        RegistrationDocument::load_unattributed(&record.changes).map_err(|_| AppError::Internal)?;
+    document.annotations().map_err(|_| AppError::Internal)
+}
+
+/// Everything held about one of the person's registrations.
+#[derive(Debug, Clone)]
+pub(crate) struct RecordReport {
+    pub record: HeldRecord,
+    pub matched_by: Vec<MatchedBy>,
+    pub event_name: Option<Localized>,
+    pub annotations: Annotations,
+    pub status_history: Vec<StatusChange>,
+    /// When it falls due, a legal hold, a talent-pool withdrawal.
+    pub retention: Option<crate::storage::RecordRetention>,
+}
+
+/// A subject-access answer.
+#[derive(Debug, Clone)]
+pub(crate) struct SubjectAccessReport {
+    pub generated_at: i64,
+    /// The archivist's username.
+    pub requested_by: String,
+    /// Which kind of identifier was given (its value is not repeated).
+    pub identifier_kind: &'static str,
+    pub records: Vec<RecordReport>,
+    /// Restricted records that matched, not given: a cleared user must complete the request.
+    pub restricted_withheld: usize,
+}
+
+/// Finds and reads every registration `lookup` names for archivist `user`, logging each
+/// record given (see the module docs). Blocking.
+pub(crate) fn find_for_subject(
+    store: &dyn RelayStore,
+    user: &HrUser,
+    lookup: &SubjectLookup,
+) -> Result<SubjectAccessReport, SubjectAccessError> {
+    if !user.has(Role::Archivist) || user.must_change_password {
+        return Err(SubjectAccessError::App(if user.must_change_password {
+            AppError::PasswordChangeRequired
+        } else {
+            AppError::MissingRole(Role::Archivist.as_str())
+        }));
+    }
+    let at = now_ms();
+    let accessor = Accessor::Operator(user.accessor_name());
+    let SubjectAccessFound {
+        records,
+        restricted_withheld,
+    } = store
+        .subject_access(lookup, user.restricted_clearance, &accessor, at)
+        .map_err(AppError::from)?;
+    if records.is_empty() && restricted_withheld == 0 {
+        return Err(SubjectAccessError::NoMatch);
+    }
+    let mut authors = Authors::new(store)?;
+    let mut events = EventNames::new(store);
+    let mut reports = Vec::with_capacity(records.len());
+    for (record, matched_by) in records {
+        reports.push(RecordReport {
+            event_name: events.of(&record.event_id)?,
+            annotations: annotations_of(&record)?,
+            status_history: status_history(&record.changes, &mut authors)?,
+            retention: store
+                .record_retention(&record.doc_id)
+                .map_err(AppError::from)?,
+            matched_by,
+            record,
+        });
+    }
+    Ok(SubjectAccessReport {
+        generated_at: at,
+        requested_by: user.username.clone(),
+        identifier_kind: match lookup {
+            SubjectLookup::Email(_) => "email",
+            SubjectLookup::Phone(_) => "phone",
+            SubjectLookup::ReceiptCode(_) => "receipt_code",
+        },
+        records: reports,
+        restricted_withheld,
+    })
+}
+
+/// What the answer says about withheld restricted records, in English and Swedish.
+pub(crate) const RESTRICTED_WITHHELD: &str = "restricted records (protected personal data) \
+    matched and are not included; a user with the clearance must complete the request / \
+    skyddade registreringar (skyddade personuppgifter) matchade och ingår inte; en användare \
+    med behörighet för skyddade uppgifter måste slutföra begäran";
+
+/// An access-log entry as the answers show it.
+pub(crate) fn access_json(seq: u64, entry: &AccessEntry) -> Value {
+    let by = match &entry.accessor {
+        Accessor::Operator(name) => json!({ "kind": "operator", "name": name }),
+        Accessor::Device {
+            device_key,
+            recruiter,
+        } => json!({
+            "kind": "device",
+            "device_id": hex::encode(device_key),
+            "recruiter": recruiter,
+        }),
+    };
+    json!({ "seq": seq, "at": entry.at, "action": entry.action.as_str(), "by": by })
+}
+
+fn localized_json(name: &Option<Localized>) -> Value {
+    match name {
+        Some(name) => json!({ "sv": name.sv, "en": name.en }),
+        None => Value::Null,
+    }
+}
+
+/// The registration's content and receipt metadata: what both subject access and
+/// disclosure show of a record.
+pub(crate) fn content_json(record: &HeldRecord, event_name: &Option<Localized>) -> Value {
+    let registration = &record.registration;
+    let person = &registration.person;
+    let consents = &registration.consents;
+    json!({
+        "id": record.doc_id,
+        "event_id": record.event_id,
+        "event_name": localized_json(event_name),
+        "form_version": registration.form_version.as_str(),
+        "language": registration.language.tag(),
+        "captured_at": registration.captured_at.millis(),
+        "received_at": record.received_at,
+        "capturing_device": registration.capturing_device.as_str(),
+        "device_id": hex::encode(record.device_key),
+        "receipt_code": record.receipt_code,
+        "given_name": person.given_name,
+        "family_name": person.family_name,
+        "email": person.email,
+        "phone": person.phone,
+        "interests": registration.interests,
+        "locations": registration.locations,
+        "education_level": registration.education_level,
+        "free_text": registration.free_text,
+        "consents": {
+            "privacy_notice": {
+                "notice_version": consents.privacy_notice.notice_version.as_str(),
+                "language": consents.privacy_notice.language.tag(),
+                "at": consents.privacy_notice.at.millis(),
+            },
+            "talent_pool": consents.talent_pool.as_ref().map(|opt_in| json!({
+                "notice_version": opt_in.notice_version.as_str(),
+                "language": opt_in.language.tag(),
+                "at": opt_in.at.millis(),
+            })),
+        },
+        "restricted": record.restricted,
+    })
+}
+
+/// The answer as JSON.
+pub(crate) fn report_json(report: &SubjectAccessReport) -> Value {
+    let records: Vec<Value> = report
+        .records
+        .iter()
+        .map(|r| {
+            let mut record = content_json(&r.record, &r.event_name);
+            let fields = record.as_object_mut().expect("an object");
+            fields.insert(
+                "matched_by".into(),
+                json!(r.matched_by.iter().map(|m| m.as_str()).collect::<Vec<_>>()),
+            );
+            fields.insert("status".into(), json!(r.annotations.status.as_str()));
+            fields.insert(
+                "status_history".into(),
+                json!(
+                    r.status_history
+                        .iter()
+                        .map(|change| json!({
+                            "at": change.at,
+                            "status": change.status.as_str(),
+                            "author": change.author.json(),
+                        }))
+                        .collect::<Vec<_>>()
+                ),
+            );
+            fields.insert(
+                "notes".into(),
+                json!(
+                    r.annotations
+                        .notes
+                        .iter()
+                        .map(|note| json!({
+                            "author": note.author,
+                            "written_at": note.written_at.millis(),
+                            "text": note.text,
+                        }))
+                        .collect::<Vec<_>>()
+                ),
+            );
+            fields.insert("ratings".into(), json!(r.annotations.ratings));
+            fields.insert(
+                "access_log".into(),
+                json!(
+                    r.record
+                        .access
+                        .iter()
+                        .map(|(seq, entry)| access_json(*seq, entry))
+                        .collect::<Vec<_>>()
+                ),
+            );
+            fields.insert(
+                "retention".into(),
+                r.retention
+                    .as_ref()
+                    .map_or(Value::Null, crate::hr::retention::retention_json),
+            );
+            record
+        })
+        .collect();
+    json!({
+        "generated_at": report.generated_at,
+        "requested_by": report.requested_by,
+        "identifier_kind": report.identifier_kind,
+        "registrations": records,
+        "restricted_withheld": report.restricted_withheld,
+        "restricted_notice": (report.restricted_withheld > 0).then_some(RESTRICTED_WITHHELD),
+    })
+}
+
+/// The answer's format: `?format=json` (the default) or `html`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    Json,
+    Html,
+}
+
+/// The format a query asks for; unknown parameters are named.
+pub(crate) fn parse_format(query: &HashMap<String, String>) -> Result<Format, AppError> {
+    crate::hr::params::only_known(query, &["format", "lang"], "not a parameter of this route")?;
+    match query.get("format").map(String::as_str) {
+        None | Some("json") => Ok(Format::Json),
+        Some("html") => Ok(Format::Html),
+        Some(_) => Err(crate::hr::params::bad_filter("format", "json or html")),
+    }
+}
+
+/// `value` as a JSON attachment named `<stem>-<date>.json`, kept by no cache.
+pub(crate) fn json_attachment(stem: &str, value: &Value, at: i64) -> Response {
+    let filename = format!(
+        "attachment; filename=\"{stem}-{}.json\"",
+        &Timestamp(at).utc_iso8601()[..10]
+    );
+    let mut response = Json(value).into_response();
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&filename) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// A printable page, kept by no cache.
+pub(crate) fn html_answer(markup: maud::Markup) -> Response {
+    let mut response = Html(markup.into_string()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The answer in `format` (the printable page in `lang`).
+pub(crate) fn answer(report: &SubjectAccessReport, format: Format, lang: Language) -> Response {
+    match format {
+        Format::Json => {
+            json_attachment("registerutdrag", &report_json(report), report.generated_at)
+        }
+        Format::Html => html_answer(crate::hr::console::subject_access::printable(report, lang)),
+    }
+}
+
+async fn request(
+    State(state): State<AppState>,
+    caller: Caller,
+    Lang(lang): Lang,
+    Query(query): Query<HashMap<String, String>>,
+    request: Result<Json<IdentifierBody>, JsonRejection>,
+) -> Result<Response, SubjectAccessError> {
+    let user = caller.require(Role::Archivist)?.clone();
+    let format = parse_format(&query)?;
+    let lookup = parse_lookup(&body(request)?)?;
+    let store = state.store.clone();
+    let report = blocking(move || find_for_subject(store.as_ref(), &user, &lookup)).await??;
+    Ok(answer(&report, format, lang))
+}

@@ -1,0 +1,376 @@
+//! The access log's own retention: entries older than the configured age are removed from
+//! the start of the log (never from its middle or end), and a horizon records where the log
+//! now starts, so the chain still verifies from there.
+//!
+//! The log names records by id and people by username and holds no visitor data; how long
+//! it is kept is the agency's own decision (e.g. in its *informationshanteringsplan*),
+//! given to the relay as `access_log_retention_months`.
+//!
+//! The horizon is one row: the first entry kept, the hash of the last entry removed (where
+//! [`super::access_log::verify`] starts the chain), when and under which rule. Triggers
+//! hold the pruning to that: the horizon names an entry the log holds when it is set (so it
+//! is written before the deletes, in the same transaction), it only moves forward, and the
+//! log refuses any DELETE of an entry at or after it.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::access_log;
+use crate::storage::{StorageError, StorageResult};
+
+/// The horizon's table and the triggers that hold pruning to a prefix of the log.
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS access_log_horizon (
+    id                INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),
+    first_kept_seq    INTEGER NOT NULL CHECK (first_kept_seq > 1),
+    last_removed_hash BLOB NOT NULL,
+    pruned_at         INTEGER NOT NULL,
+    rule              TEXT NOT NULL
+) STRICT;
+-- One row, set while the entries it names are still in the log: the entry before the first
+-- kept one must be there with the hash the horizon keeps, and the first kept one too (the
+-- newest entry always stays, so the chain continues from a stored entry). A second row
+-- (or INSERT OR REPLACE, which would move the horizon without the UPDATE trigger) is refused.
+CREATE TRIGGER IF NOT EXISTS access_log_horizon_is_set_once BEFORE INSERT ON access_log_horizon
+WHEN EXISTS (SELECT 1 FROM access_log_horizon)
+  OR NEW.last_removed_hash IS NOT
+         (SELECT hash FROM access_log WHERE seq = NEW.first_kept_seq - 1)
+  OR NOT EXISTS (SELECT 1 FROM access_log WHERE seq = NEW.first_kept_seq)
+BEGIN SELECT RAISE(ABORT, 'the access log''s retention horizon must name entries the log holds'); END;
+-- Forward only, and again onto entries the log holds; the first refusal that applies says why.
+CREATE TRIGGER IF NOT EXISTS access_log_horizon_only_moves_forward
+BEFORE UPDATE ON access_log_horizon
+BEGIN
+SELECT RAISE(ABORT, 'the access log''s retention horizon only moves forward')
+WHERE NEW.id IS NOT OLD.id OR NEW.first_kept_seq <= OLD.first_kept_seq;
+SELECT RAISE(ABORT, 'the access log''s retention horizon must name entries the log holds')
+WHERE NEW.last_removed_hash IS NOT
+          (SELECT hash FROM access_log WHERE seq = NEW.first_kept_seq - 1)
+   OR NOT EXISTS (SELECT 1 FROM access_log WHERE seq = NEW.first_kept_seq);
+END;
+CREATE TRIGGER IF NOT EXISTS access_log_horizon_is_kept BEFORE DELETE ON access_log_horizon
+BEGIN SELECT RAISE(ABORT, 'the access log''s retention horizon is kept'); END;
+";
+
+/// The log's DELETE trigger: only entries before the horizon may go. It replaces the
+/// trigger that refused every DELETE, which databases made before retention still have.
+const DELETE_TRIGGER: &str = "
+CREATE TRIGGER access_log_no_delete BEFORE DELETE ON access_log
+WHEN OLD.seq >= COALESCE((SELECT first_kept_seq FROM access_log_horizon WHERE id = 1), 1)
+BEGIN SELECT RAISE(ABORT, 'the access log is append-only: only entries before its retention horizon are removed'); END;
+";
+
+/// Creates the horizon and its triggers, and puts the horizon-aware DELETE trigger in place
+/// of an older one.
+pub(crate) fn create_schema(conn: &Connection) -> StorageResult<()> {
+    conn.execute_batch(SCHEMA)?;
+    let current: Option<String> = conn
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'access_log_no_delete'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if !current.is_some_and(|sql| sql.contains("access_log_horizon")) {
+        // One transaction, so the log is never without a DELETE trigger.
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE; DROP TRIGGER IF EXISTS access_log_no_delete; {DELETE_TRIGGER} COMMIT;"
+        ))?;
+    }
+    Ok(())
+}
+
+/// Where the log starts after pruning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessLogHorizon {
+    /// The first entry the log still holds; every entry before it was removed.
+    pub first_kept: u64,
+    /// The hash of the last entry removed: the link the first kept entry must carry.
+    pub last_removed_hash: [u8; 32],
+    /// Relay time of the pruning that set it, ms since the Unix epoch.
+    pub pruned_at: i64,
+    /// The retention rule it was pruned under, as written then.
+    pub rule: String,
+}
+
+/// What a pruning did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccessLogPruning {
+    /// `removed` entries went; the log now starts at `horizon`.
+    Pruned {
+        removed: u64,
+        horizon: AccessLogHorizon,
+    },
+    /// No entry was old enough (or only the newest, which stays); the horizon, if any, is
+    /// where it was.
+    NothingDue { horizon: Option<AccessLogHorizon> },
+    /// The chain is broken at entry `at`: nothing is removed, since removing could erase
+    /// the evidence of what broke it.
+    ChainBroken { at: u64 },
+}
+
+/// The log's horizon, if it was ever pruned.
+pub(crate) fn horizon(conn: &Connection) -> StorageResult<Option<AccessLogHorizon>> {
+    let row: Option<(i64, Vec<u8>, i64, String)> = conn
+        .query_row(
+            "SELECT first_kept_seq, last_removed_hash, pruned_at, rule
+             FROM access_log_horizon WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    row.map(|(first_kept, hash, pruned_at, rule)| {
+        Ok(AccessLogHorizon {
+            first_kept: first_kept as u64,
+            last_removed_hash: hash
+                .try_into()
+                .map_err(|_| StorageError::Undecodable("access log horizon"))?,
+            pruned_at,
+            rule,
+        })
+    })
+    .transpose()
+}
+
+/// Removes, inside the caller's transaction, the entries at the start of the log made
+/// before `older_than` (ms since the Unix epoch), keeping at least the newest entry; the
+/// horizon is moved first, so the DELETE trigger lets exactly those entries go.
+pub(crate) fn prune(
+    conn: &Connection,
+    older_than: i64,
+    rule: &str,
+    now: i64,
+) -> StorageResult<AccessLogPruning> {
+    if let Some(at) = access_log::verify(conn)?.broken_at {
+        return Ok(AccessLogPruning::ChainBroken { at });
+    }
+    let current = horizon(conn)?;
+    let bounds: (Option<i64>, Option<i64>, Option<i64>) = conn.query_row(
+        "SELECT MIN(seq), MAX(seq), (SELECT MIN(seq) FROM access_log WHERE at >= ?1)
+         FROM access_log",
+        [older_than],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let (Some(first), Some(last)) = (bounds.0, bounds.1) else {
+        return Ok(AccessLogPruning::NothingDue { horizon: current });
+    };
+    // The longest prefix of old entries, short of the newest entry.
+    let first_kept = bounds.2.unwrap_or(last).min(last);
+    if first_kept <= first {
+        return Ok(AccessLogPruning::NothingDue { horizon: current });
+    }
+    let last_removed_hash = access_log::entry_hash_at(conn, (first_kept - 1) as u64)?
+        .ok_or(StorageError::Undecodable("access log"))?;
+    let statement = if current.is_some() {
+        "UPDATE access_log_horizon
+         SET first_kept_seq = ?1, last_removed_hash = ?2, pruned_at = ?3, rule = ?4
+         WHERE id = 1"
+    } else {
+        "INSERT INTO access_log_horizon (id, first_kept_seq, last_removed_hash, pruned_at, rule)
+         VALUES (1, ?1, ?2, ?3, ?4)"
+    };
+    conn.execute(
+        statement,
+        params![first_kept, last_removed_hash.as_slice(), now, rule],
+    )?;
+    let removed = conn.execute("DELETE FROM access_log WHERE seq < ?1", [first_kept])?;
+    Ok(AccessLogPruning::Pruned {
+        removed: removed as u64,
+        horizon: AccessLogHorizon {
+            first_kept: first_kept as u64,
+            last_removed_hash,
+            pruned_at: now,
+            rule: rule.to_owned(),
+        },
+    })
+}
+
+/// The moment `months` calendar months before `at` (UTC; a day the shorter month lacks
+/// becomes its last day), in ms since the Unix epoch.
+pub fn months_before(at: i64, months: u32) -> i64 {
+    use kiosk_core::ids::{civil_from_days, days_from_civil};
+    const DAY: i64 = 86_400_000;
+    let (year, month, day) = civil_from_days(at.div_euclid(DAY));
+    let counted = year * 12 + (month - 1) - i64::from(months);
+    let (year, month) = (counted.div_euclid(12), counted.rem_euclid(12) + 1);
+    let next_month = counted + 1;
+    let days_in_month =
+        days_from_civil(next_month.div_euclid(12), next_month.rem_euclid(12) + 1, 1)
+            - days_from_civil(year, month, 1);
+    let days = days_from_civil(year, month, day.min(days_in_month));
+    days * DAY + at.rem_euclid(DAY)
+}
+
+/// The rule a pruning under `months` records in the horizon.
+pub fn retention_rule(months: u32) -> String {
+    format!(
+        "access-log entries older than {months} months are removed \
+         (access_log_retention_months, the agency's own decision)"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::{AccessAction, AccessEntry, Accessor};
+
+    /// A log of `n` entries, entry `i` made at time `i`.
+    fn log_of(n: i64) -> Connection {
+        let conn = Connection::open_in_memory().expect("opens");
+        conn.execute_batch(access_log::SCHEMA).expect("schema");
+        create_schema(&conn).expect("schema");
+        let entries: Vec<AccessEntry> = (1..=n)
+            .map(|i| AccessEntry {
+                at: i,
+                accessor: Accessor::Operator("hr:arvid".into()),
+                action: AccessAction::Read,
+                doc_id: format!("doc-{i}"),
+            })
+            .collect();
+        access_log::append(&conn, &entries).expect("appends");
+        conn
+    }
+
+    fn pruned(conn: &Connection, older_than: i64) -> AccessLogPruning {
+        prune(conn, older_than, "test rule", 100).expect("prunes")
+    }
+
+    fn refusal(result: rusqlite::Result<usize>) -> String {
+        result.expect_err("refused").to_string()
+    }
+
+    #[test]
+    fn pruning_removes_the_old_prefix_and_the_chain_still_verifies_from_the_horizon() {
+        let conn = log_of(10);
+        let before = access_log::verify(&conn).expect("verifies");
+        let AccessLogPruning::Pruned { removed, horizon } = pruned(&conn, 5) else {
+            panic!("nothing pruned");
+        };
+        assert_eq!((removed, horizon.first_kept), (4, 5));
+        let after = access_log::verify(&conn).expect("verifies");
+        assert_eq!(after, before, "same length, head, and no break");
+        assert_eq!(access_log::entries(&conn, 0, 100).expect("reads").len(), 6);
+        // The log goes on growing from its end.
+        access_log::append_one(
+            &conn,
+            11,
+            &Accessor::Operator("hr:arvid".into()),
+            AccessAction::Read,
+            "doc-11",
+        )
+        .expect("appends");
+        let grown = access_log::verify(&conn).expect("verifies");
+        assert_eq!((grown.entries, grown.broken_at), (11, None));
+        // A later pruning moves the horizon on.
+        assert!(matches!(
+            pruned(&conn, 8),
+            AccessLogPruning::Pruned { removed: 3, horizon } if horizon.first_kept == 8
+        ));
+        assert_eq!(access_log::verify(&conn).expect("verifies").broken_at, None);
+    }
+
+    #[test]
+    fn pruning_keeps_the_newest_entry_and_does_nothing_when_nothing_is_due() {
+        let conn = log_of(3);
+        assert_eq!(
+            pruned(&conn, 1),
+            AccessLogPruning::NothingDue { horizon: None }
+        );
+        assert!(matches!(
+            pruned(&conn, 1_000),
+            AccessLogPruning::Pruned { removed: 2, horizon } if horizon.first_kept == 3
+        ));
+        assert!(matches!(
+            pruned(&conn, 1_000),
+            AccessLogPruning::NothingDue { horizon: Some(_) }
+        ));
+        let empty = log_of(0);
+        assert_eq!(
+            pruned(&empty, 1_000),
+            AccessLogPruning::NothingDue { horizon: None }
+        );
+    }
+
+    #[test]
+    fn a_delete_at_or_past_the_horizon_is_refused() {
+        let conn = log_of(6);
+        let refused = refusal(conn.execute("DELETE FROM access_log WHERE seq = 1", []));
+        assert!(refused.contains("append-only"), "{refused}");
+        pruned(&conn, 3);
+        for seq in [3, 4, 6] {
+            let refused = refusal(conn.execute("DELETE FROM access_log WHERE seq = ?1", [seq]));
+            assert!(refused.contains("append-only"), "{seq}: {refused}");
+        }
+        assert_eq!(access_log::verify(&conn).expect("verifies").broken_at, None);
+    }
+
+    #[test]
+    fn moving_the_horizon_back_or_off_the_log_is_refused() {
+        let conn = log_of(6);
+        pruned(&conn, 4);
+        let back = refusal(conn.execute(
+            "UPDATE access_log_horizon SET first_kept_seq = 2 WHERE id = 1",
+            [],
+        ));
+        assert!(back.contains("only moves forward"), "{back}");
+        let replaced = refusal(conn.execute(
+            "INSERT OR REPLACE INTO access_log_horizon
+             (id, first_kept_seq, last_removed_hash, pruned_at, rule)
+             VALUES (1, 2, zeroblob(32), 0, 'x')",
+            [],
+        ));
+        assert!(replaced.contains("must name entries"), "{replaced}");
+        // Forward, but with a hash that is not the log's: a deletion in disguise.
+        let forged = refusal(conn.execute(
+            "UPDATE access_log_horizon SET first_kept_seq = 6, last_removed_hash = zeroblob(32)",
+            [],
+        ));
+        assert!(forged.contains("must name entries"), "{forged}");
+        let removed = refusal(conn.execute("DELETE FROM access_log_horizon", []));
+        assert!(removed.contains("is kept"), "{removed}");
+        assert_eq!(horizon(&conn).expect("reads").expect("set").first_kept, 4);
+    }
+
+    #[test]
+    fn a_broken_chain_is_not_pruned() {
+        let conn = log_of(5);
+        conn.execute_batch("DROP TRIGGER access_log_no_update;")
+            .expect("drops");
+        conn.execute("UPDATE access_log SET doc_id = 'other' WHERE seq = 2", [])
+            .expect("tampers");
+        assert_eq!(
+            pruned(&conn, 1_000),
+            AccessLogPruning::ChainBroken { at: 2 }
+        );
+        assert_eq!(access_log::entries(&conn, 0, 100).expect("reads").len(), 5);
+    }
+
+    #[test]
+    fn an_old_database_gets_the_horizon_aware_delete_trigger() {
+        let conn = Connection::open_in_memory().expect("opens");
+        conn.execute_batch(access_log::SCHEMA).expect("schema");
+        conn.execute_batch(
+            "CREATE TRIGGER access_log_no_delete BEFORE DELETE ON access_log
+             BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;",
+        )
+        .expect("the trigger before retention");
+        create_schema(&conn).expect("upgrades");
+        create_schema(&conn).expect("and again, unchanged");
+        let sql: String = conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE name = 'access_log_no_delete'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("reads");
+        assert!(sql.contains("access_log_horizon"), "{sql}");
+    }
+
+    #[test]
+    fn months_before_counts_calendar_months() {
+        let at = |y, m, d| kiosk_core::ids::days_from_civil(y, m, d) * 86_400_000 + 3_600_000;
+        assert_eq!(months_before(at(2026, 3, 15), 60), at(2021, 3, 15));
+        assert_eq!(months_before(at(2026, 3, 31), 1), at(2026, 2, 28));
+        assert_eq!(months_before(at(2026, 1, 10), 13), at(2024, 12, 10));
+        assert_eq!(months_before(at(2026, 1, 10), 0), at(2026, 1, 10));
+    }
+}

@@ -1,0 +1,144 @@
+//! The store's side of reconciliation: for each device of an event, how far its journal
+//! reaches as far as the relay saw it (the highest journal number its pushes carried), how
+//! many of those journal entries the relay holds, and how many of its records were removed;
+//! and for the event, the quarantine decisions made on its tablets' captures and its
+//! removals. Counts and device keys only: nothing of any registration is read.
+//!
+//! What a tablet captured is known from its journal: the count it declares in every sync
+//! request, and the journal numbers its pushes carry. What it captured after its last
+//! contact is invisible until it syncs again.
+
+use std::collections::HashMap;
+
+use rusqlite::{Connection, params};
+
+use super::key32;
+use crate::storage::StorageResult;
+
+/// Reconciliation counts per device: without these, every count would scan the whole table
+/// once per tablet.
+const SCHEMA: &str = "
+CREATE INDEX IF NOT EXISTS registrations_by_device ON registrations (device_key);
+CREATE INDEX IF NOT EXISTS quarantine_by_device ON quarantine (device_key);
+";
+
+/// Creates the indexes, and gives an older store `devices.declared_journal`: the journal
+/// count the tablet declared in its last sync request (how many it had captured then).
+pub(crate) fn create_schema(conn: &Connection) -> StorageResult<()> {
+    conn.execute_batch(SCHEMA)?;
+    let has_declared: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM pragma_table_info('devices')
+                        WHERE name = 'declared_journal')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_declared {
+        conn.execute_batch("ALTER TABLE devices ADD COLUMN declared_journal INTEGER")?;
+    }
+    Ok(())
+}
+
+/// One device's journal as the relay saw it, and its removed records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct JournalTally {
+    /// How many the tablet captured as far as the relay knows: the journal count it declared
+    /// in its last sync request, or the highest journal number its pushes carried if more.
+    pub highest_seq: u64,
+    /// Journal entries the relay holds from the device (each received once, kept after a
+    /// removal).
+    pub entries: u64,
+    /// Registrations from the device removed since (retention, withdrawal).
+    pub removed: u64,
+}
+
+impl JournalTally {
+    /// Journal numbers below the highest the relay saw that it never received: captures the
+    /// tablet still holds unsent (or lost).
+    pub fn missing(&self) -> u64 {
+        self.highest_seq.saturating_sub(self.entries)
+    }
+}
+
+/// What the relay holds of one event's records, by device.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EventTally {
+    /// Every device enrolled for the event, with its journal tally.
+    pub devices: HashMap<[u8; 32], JournalTally>,
+    /// Quarantined captures of the event's tablets that HR accepted…
+    pub accepted: u64,
+    /// …and kept apart for good.
+    pub kept_apart: u64,
+    /// The event's registrations removed (their removal records).
+    pub removals: u64,
+}
+
+/// The tally of event `event_id`, read in one transaction so the counts agree.
+pub(crate) fn event_tally(conn: &mut Connection, event_id: &str) -> StorageResult<EventTally> {
+    let tx = conn.transaction()?;
+    let mut tally = EventTally::default();
+    {
+        let mut journals = tx.prepare(
+            "SELECT d.device_key,
+                    MAX(COALESCE(MAX(j.seq), 0), COALESCE(d.declared_journal, 0)),
+                    COUNT(j.seq)
+             FROM devices d LEFT JOIN device_journal j ON j.device_key = d.device_key
+             WHERE d.event_id = ?1
+             GROUP BY d.device_key",
+        )?;
+        let rows = journals.query_map([event_id], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (key, highest, entries) = row?;
+            tally.devices.insert(
+                key32(key, "device key")?,
+                JournalTally {
+                    highest_seq: highest as u64,
+                    entries: entries as u64,
+                    removed: 0,
+                },
+            );
+        }
+        let mut removed = tx.prepare(
+            "SELECT device_key, COUNT(*) FROM removals
+             WHERE device_key IN (SELECT device_key FROM devices WHERE event_id = ?1)
+             GROUP BY device_key",
+        )?;
+        let rows = removed.query_map([event_id], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?))
+        })?;
+        for row in rows {
+            let (key, count) = row?;
+            if let Some(device) = tally.devices.get_mut(&key32(key, "device key")?) {
+                device.removed = count as u64;
+            }
+        }
+        let mut decisions = tx.prepare(
+            "SELECT r.decision, COUNT(*) FROM quarantine_reviews r
+             JOIN quarantine q ON q.id = r.quarantine_id
+             JOIN devices d ON d.device_key = q.device_key
+             WHERE d.event_id = ?1
+             GROUP BY r.decision",
+        )?;
+        let rows = decisions.query_map([event_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })?;
+        for row in rows {
+            match row? {
+                (decision, count) if decision == "accepted" => tally.accepted = count as u64,
+                (_, count) => tally.kept_apart += count as u64,
+            }
+        }
+    }
+    tally.removals = tx.query_row(
+        "SELECT COUNT(*) FROM removals WHERE event_id = ?1",
+        params![event_id],
+        |r| r.get::<_, i64>(0),
+    )? as u64;
+    tx.commit()?;
+    Ok(tally)
+}

@@ -1,0 +1,615 @@
+//! The records lifecycle in the store: when a registration falls due for *gallring*, the
+//! legal holds that stop it, talent-pool withdrawals, the removal itself, and retention runs.
+//!
+//! A record is due when its retention rule's months have passed since the relay received
+//! it (relay time: a tablet's clock is recorded, never trusted). A run removes what is due
+//! in small batches, each one transaction, so ingest waits at most one batch and a run
+//! killed half-way leaves every record either whole or removed; the run's row stays
+//! unfinished and the next start resumes it. A run ends by checkpointing and truncating the
+//! WAL, so the erased bytes linger nowhere.
+
+use kiosk_core::ids::{civil_from_days, days_from_civil};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use super::access_log::{self, AccessAction, Accessor};
+use crate::storage::StorageResult;
+
+pub(crate) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS legal_holds (
+    doc_id TEXT PRIMARY KEY NOT NULL,
+    reason TEXT NOT NULL,
+    set_by TEXT NOT NULL,
+    set_at INTEGER NOT NULL
+) STRICT;
+-- Every hold set or lifted, kept after the hold ends: who answers for it, and why.
+CREATE TABLE IF NOT EXISTS legal_hold_history (
+    id     INTEGER PRIMARY KEY,
+    doc_id TEXT NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('set', 'lift')),
+    reason TEXT NOT NULL,
+    by     TEXT NOT NULL,
+    at     INTEGER NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS legal_hold_history_by_doc ON legal_hold_history (doc_id, id);
+-- The document keeps the visitor's opt-in as given; this row says it was withdrawn since.
+CREATE TABLE IF NOT EXISTS talent_pool_withdrawals (
+    doc_id       TEXT PRIMARY KEY NOT NULL,
+    withdrawn_at INTEGER NOT NULL,
+    recorded_by  TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS retention_runs (
+    id          INTEGER PRIMARY KEY,
+    started_at  INTEGER NOT NULL,
+    started_by  TEXT NOT NULL,
+    -- What is due is decided once, at this time, so a resumed run removes what the run
+    -- set out to remove and no more.
+    as_of       INTEGER NOT NULL,
+    finished_at INTEGER,
+    removed     INTEGER NOT NULL DEFAULT 0,
+    held        INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX IF NOT EXISTS registrations_by_event_received
+    ON registrations (event_id, received_at);
+";
+
+/// The rule for records of an event the relay has no document of (never so in practice:
+/// every event's form carries a rule).
+pub const DEFAULT_RETENTION_MONTHS: u16 = 24;
+pub const DEFAULT_RETENTION_DECISION: &str = "Kiosk default rule: 24 months after receipt";
+
+/// The retention rule applied to one event's records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedRule {
+    pub event_id: String,
+    pub months: u16,
+    /// The decision the rule cites.
+    pub decision: String,
+}
+
+impl AppliedRule {
+    /// The newest receipt time whose record is due at `as_of`: receipts at or before it are
+    /// due. Months have different lengths, so this is searched rather than subtracted.
+    pub fn due_through(&self, as_of: i64) -> i64 {
+        let months = u32::from(self.months);
+        // Every record received up to 32 days × months before is due; none after `as_of`.
+        let (mut low, mut high) = (as_of - i64::from(months) * 32 * DAY_MS, as_of);
+        if add_months(high, months) <= as_of {
+            return high;
+        }
+        while high - low > 1 {
+            let middle = low + (high - low) / 2;
+            if add_months(middle, months) <= as_of {
+                low = middle;
+            } else {
+                high = middle;
+            }
+        }
+        low
+    }
+
+    /// What a removal record cites.
+    pub fn citation(&self, run: i64) -> String {
+        format!(
+            "retention rule: {} months after receipt; decision: {}; retention run {run}",
+            self.months, self.decision
+        )
+    }
+}
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// `at` (ms, UTC) plus `months` calendar months; a day past the target month's end becomes
+/// its last day (31 January + 1 month = 28 or 29 February).
+pub fn add_months(at: i64, months: u32) -> i64 {
+    let (year, month, day) = civil_from_days(at.div_euclid(DAY_MS));
+    let total = year * 12 + (month - 1) + i64::from(months);
+    let (year, month) = (total.div_euclid(12), total.rem_euclid(12) + 1);
+    let month_days =
+        days_from_civil(year + month / 12, month % 12 + 1, 1) - days_from_civil(year, month, 1);
+    let day = day.min(month_days);
+    days_from_civil(year, month, day) * DAY_MS + at.rem_euclid(DAY_MS)
+}
+
+/// What a removal did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemovalOutcome {
+    Removed,
+    /// The relay holds no such registration (never did, or already removed).
+    NoRecord,
+    /// A legal hold stops every removal until an archivist lifts it.
+    OnLegalHold,
+}
+
+/// Removes registration `doc_id` inside `tx`: erases its bytes, changes, index row and
+/// quarantined copies, keeps a removal record citing `reason`, and logs the removal.
+/// The caller commits, then checkpoints the WAL.
+pub(crate) fn remove_in(
+    tx: &Transaction<'_>,
+    doc_id: &str,
+    reason: &str,
+    by: &Accessor,
+    at: i64,
+) -> StorageResult<RemovalOutcome> {
+    let record: Option<(String, Vec<u8>, bool)> = tx
+        .query_row(
+            "SELECT event_id, device_key, restricted FROM registrations WHERE doc_id = ?1",
+            [doc_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((event_id, device_key, restricted)) = record else {
+        return Ok(RemovalOutcome::NoRecord);
+    };
+    if legal_hold(tx, doc_id)?.is_some() {
+        return Ok(RemovalOutcome::OnLegalHold);
+    }
+    let commit_seq = super::next_commit_seq(tx)?;
+    for table in [
+        "registration_changes",
+        "registrations",
+        // Copies kept for review (a retry from a revoked tablet, say) go too.
+        "quarantine",
+        // The list index copies names, email and phone: it must not outlive the record.
+        "registration_index",
+        "talent_pool_withdrawals",
+    ] {
+        tx.execute(&format!("DELETE FROM {table} WHERE doc_id = ?1"), [doc_id])?;
+    }
+    tx.execute(
+        "INSERT INTO removals
+         (doc_id, event_id, device_key, restricted, removed_at, commit_seq, reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            doc_id, event_id, device_key, restricted, at, commit_seq, reason
+        ],
+    )?;
+    access_log::append_one(tx, at, by, AccessAction::Remove, doc_id)?;
+    Ok(RemovalOutcome::Removed)
+}
+
+/// Checkpoints the WAL into the database file and truncates it, so bytes a removal erased
+/// (overwritten in the pages by `secure_delete`) survive in neither file. A reader in
+/// another process can hold the checkpoint back for a moment: it is tried again; `false`
+/// if it never went through (the next checkpoint then erases the old pages).
+pub(crate) fn truncate_wal(conn: &Connection) -> StorageResult<bool> {
+    for attempt in 0..20 {
+        let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        if busy == 0 {
+            return Ok(true);
+        }
+        if attempt < 19 {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+    tracing::warn!(
+        "records were removed, but the WAL could not be checkpointed yet; the next \
+         checkpoint erases the old pages"
+    );
+    Ok(false)
+}
+
+/// A legal hold on one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegalHold {
+    pub doc_id: String,
+    pub reason: String,
+    pub set_by: String,
+    pub set_at: i64,
+}
+
+/// What setting or lifting a hold did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HoldChange {
+    Done,
+    /// Nothing to do: already held (when setting) or not held (when lifting).
+    AlreadySo,
+    NoRecord,
+}
+
+pub(crate) fn legal_hold(conn: &Connection, doc_id: &str) -> StorageResult<Option<LegalHold>> {
+    Ok(conn
+        .query_row(
+            "SELECT doc_id, reason, set_by, set_at FROM legal_holds WHERE doc_id = ?1",
+            [doc_id],
+            hold_row,
+        )
+        .optional()?)
+}
+
+fn hold_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LegalHold> {
+    Ok(LegalHold {
+        doc_id: r.get(0)?,
+        reason: r.get(1)?,
+        set_by: r.get(2)?,
+        set_at: r.get(3)?,
+    })
+}
+
+/// Every record on hold, oldest hold first.
+pub(crate) fn legal_holds(conn: &Connection) -> StorageResult<Vec<LegalHold>> {
+    let mut statement = conn.prepare(
+        "SELECT doc_id, reason, set_by, set_at FROM legal_holds ORDER BY set_at, doc_id",
+    )?;
+    let holds = statement
+        .query_map([], hold_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(holds)
+}
+
+/// One hold set or lifted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoldHistoryEntry {
+    /// Set (`true`) or lifted.
+    pub hold: bool,
+    pub reason: String,
+    pub by: String,
+    pub at: i64,
+}
+
+pub(crate) fn legal_hold_history(
+    conn: &Connection,
+    doc_id: &str,
+) -> StorageResult<Vec<HoldHistoryEntry>> {
+    let mut statement = conn.prepare(
+        "SELECT action, reason, by, at FROM legal_hold_history WHERE doc_id = ?1 ORDER BY id",
+    )?;
+    let history = statement
+        .query_map([doc_id], |r| {
+            Ok(HoldHistoryEntry {
+                hold: r.get::<_, String>(0)? == "set",
+                reason: r.get(1)?,
+                by: r.get(2)?,
+                at: r.get(3)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(history)
+}
+
+/// Sets (`hold = true`) or lifts a legal hold on a stored record, with the reason, recorded
+/// in the hold's history in the same transaction.
+pub(crate) fn change_legal_hold(
+    conn: &mut Connection,
+    doc_id: &str,
+    hold: bool,
+    reason: &str,
+    by: &str,
+    at: i64,
+) -> StorageResult<HoldChange> {
+    let tx = conn.transaction()?;
+    let exists: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM registrations WHERE doc_id = ?1)",
+        [doc_id],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        return Ok(HoldChange::NoRecord);
+    }
+    let changed = if hold {
+        tx.execute(
+            "INSERT OR IGNORE INTO legal_holds (doc_id, reason, set_by, set_at)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![doc_id, reason, by, at],
+        )?
+    } else {
+        tx.execute("DELETE FROM legal_holds WHERE doc_id = ?1", [doc_id])?
+    };
+    if changed == 0 {
+        return Ok(HoldChange::AlreadySo);
+    }
+    tx.execute(
+        "INSERT INTO legal_hold_history (doc_id, action, reason, by, at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![doc_id, if hold { "set" } else { "lift" }, reason, by, at],
+    )?;
+    tx.commit()?;
+    Ok(HoldChange::Done)
+}
+
+/// What recording a talent-pool withdrawal did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WithdrawalOutcome {
+    /// Recorded now, or earlier (`already`): either way in effect since `withdrawn_at`.
+    Withdrawn {
+        withdrawn_at: i64,
+        already: bool,
+    },
+    /// The visitor never joined the talent pool: nothing to withdraw.
+    NeverOptedIn,
+    NoRecord,
+}
+
+/// Records that the visitor withdrew their talent-pool consent, at once: the list index
+/// drops them from talent-pool lists in the same transaction, with a `change` entry.
+pub(crate) fn withdraw_talent_pool(
+    conn: &mut Connection,
+    doc_id: &str,
+    by: &Accessor,
+    by_name: &str,
+    at: i64,
+) -> StorageResult<WithdrawalOutcome> {
+    let tx = conn.transaction()?;
+    let Some(stored) = super::stored_registration(&tx, doc_id)? else {
+        return Ok(WithdrawalOutcome::NoRecord);
+    };
+    if let Some(withdrawn_at) = withdrawn_at(&tx, doc_id)? {
+        return Ok(WithdrawalOutcome::Withdrawn {
+            withdrawn_at,
+            already: true,
+        });
+    }
+    let (_, registration) =
+        kiosk_core::documents::RegistrationDocument::load_unattributed(&stored.changes)?;
+    if registration.consents.talent_pool.is_none() {
+        return Ok(WithdrawalOutcome::NeverOptedIn);
+    }
+    tx.execute(
+        "INSERT INTO talent_pool_withdrawals (doc_id, withdrawn_at, recorded_by)
+         VALUES (?1, ?2, ?3)",
+        params![doc_id, at, by_name],
+    )?;
+    tx.execute(
+        "UPDATE registration_index SET talent_pool = 0 WHERE doc_id = ?1",
+        [doc_id],
+    )?;
+    access_log::append_one(&tx, at, by, AccessAction::Change, doc_id)?;
+    tx.commit()?;
+    Ok(WithdrawalOutcome::Withdrawn {
+        withdrawn_at: at,
+        already: false,
+    })
+}
+
+/// When the visitor withdrew their talent-pool consent, if they did.
+pub(crate) fn withdrawn_at(conn: &Connection, doc_id: &str) -> StorageResult<Option<i64>> {
+    Ok(conn
+        .query_row(
+            "SELECT withdrawn_at FROM talent_pool_withdrawals WHERE doc_id = ?1",
+            [doc_id],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// When a record was received, for its due date.
+pub(crate) fn received_at(conn: &Connection, doc_id: &str) -> StorageResult<Option<(String, i64)>> {
+    Ok(conn
+        .query_row(
+            "SELECT event_id, received_at FROM registrations WHERE doc_id = ?1",
+            [doc_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+/// The events that have stored registrations.
+pub(crate) fn events_with_records(conn: &Connection) -> StorageResult<Vec<String>> {
+    let mut statement = conn.prepare("SELECT DISTINCT event_id FROM registrations")?;
+    let events = statement
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(events)
+}
+
+/// How many of an event's records are due at `as_of`, and how many of those are held.
+pub(crate) fn due_count(
+    conn: &Connection,
+    rule: &AppliedRule,
+    as_of: i64,
+) -> StorageResult<(u64, u64)> {
+    let (due, held): (i64, i64) = conn.query_row(
+        "SELECT COUNT(*),
+                COUNT(h.doc_id)
+         FROM registrations r LEFT JOIN legal_holds h ON h.doc_id = r.doc_id
+         WHERE r.event_id = ?1 AND r.received_at <= ?2",
+        params![rule.event_id, rule.due_through(as_of)],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    Ok((due as u64, held as u64))
+}
+
+/// One retention run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetentionRun {
+    pub id: i64,
+    pub started_at: i64,
+    pub started_by: String,
+    pub as_of: i64,
+    pub finished_at: Option<i64>,
+    pub removed: u64,
+    /// Due records a legal hold kept, counted when the run finished.
+    pub held: u64,
+}
+
+const RUN_COLUMNS: &str = "id, started_at, started_by, as_of, finished_at, removed, held";
+
+fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RetentionRun> {
+    Ok(RetentionRun {
+        id: r.get(0)?,
+        started_at: r.get(1)?,
+        started_by: r.get(2)?,
+        as_of: r.get(3)?,
+        finished_at: r.get(4)?,
+        removed: r.get::<_, i64>(5)? as u64,
+        held: r.get::<_, i64>(6)? as u64,
+    })
+}
+
+/// The run not yet finished, if one is (at most one ever is).
+pub(crate) fn unfinished_run(conn: &Connection) -> StorageResult<Option<RetentionRun>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {RUN_COLUMNS} FROM retention_runs WHERE finished_at IS NULL"),
+            [],
+            run_row,
+        )
+        .optional()?)
+}
+
+pub(crate) fn run(conn: &Connection, id: i64) -> StorageResult<Option<RetentionRun>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {RUN_COLUMNS} FROM retention_runs WHERE id = ?1"),
+            [id],
+            run_row,
+        )
+        .optional()?)
+}
+
+/// The newest runs first.
+pub(crate) fn runs(conn: &Connection, limit: u32) -> StorageResult<Vec<RetentionRun>> {
+    let mut statement = conn.prepare(&format!(
+        "SELECT {RUN_COLUMNS} FROM retention_runs ORDER BY id DESC LIMIT ?1"
+    ))?;
+    let runs = statement
+        .query_map([limit], run_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(runs)
+}
+
+/// Starts a run deciding what is due as of `at`; `Err` with the unfinished run if one is
+/// still going (it is resumed, not doubled).
+pub(crate) fn start_run(
+    conn: &mut Connection,
+    by: &str,
+    at: i64,
+) -> StorageResult<Result<RetentionRun, RetentionRun>> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    if let Some(going) = unfinished_run(&tx)? {
+        return Ok(Err(going));
+    }
+    tx.execute(
+        "INSERT INTO retention_runs (started_at, started_by, as_of) VALUES (?1, ?2, ?1)",
+        params![at, by],
+    )?;
+    let id = tx.last_insert_rowid();
+    let started = run(&tx, id)?.ok_or(crate::storage::StorageError::Undecodable("run"))?;
+    tx.commit()?;
+    Ok(Ok(started))
+}
+
+/// What one step of a run did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunStep {
+    /// Removed this many; more may be due.
+    Removed(u64),
+    /// Nothing more was due: the run is finished (and the WAL truncated).
+    Finished(RetentionRun),
+}
+
+/// Removes up to `batch` due records of run `run_id` in one transaction, under `rules`
+/// (one per event with records). When none is left, finishes the run.
+pub(crate) fn run_step(
+    conn: &mut Connection,
+    run_id: i64,
+    rules: &[AppliedRule],
+    batch: usize,
+    at: i64,
+) -> StorageResult<RunStep> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let Some(current) = run(&tx, run_id)? else {
+        return Err(crate::storage::StorageError::Undecodable("retention run"));
+    };
+    if current.finished_at.is_some() {
+        return Ok(RunStep::Finished(current));
+    }
+    let by = Accessor::Operator(format!("retention-run:{run_id}"));
+    let mut removed = 0u64;
+    for rule in rules {
+        let left = batch.saturating_sub(removed as usize);
+        if left == 0 {
+            break;
+        }
+        let due: Vec<String> = tx
+            .prepare_cached(
+                "SELECT doc_id FROM registrations r
+                 WHERE event_id = ?1 AND received_at <= ?2
+                   AND NOT EXISTS (SELECT 1 FROM legal_holds h WHERE h.doc_id = r.doc_id)
+                 ORDER BY received_at LIMIT ?3",
+            )?
+            .query_map(
+                params![rule.event_id, rule.due_through(current.as_of), left as i64],
+                |r| r.get(0),
+            )?
+            .collect::<Result<_, _>>()?;
+        let citation = rule.citation(run_id);
+        for doc_id in due {
+            if remove_in(&tx, &doc_id, &citation, &by, at)? == RemovalOutcome::Removed {
+                removed += 1;
+            }
+        }
+    }
+    if removed > 0 {
+        tx.execute(
+            "UPDATE retention_runs SET removed = removed + ?2 WHERE id = ?1",
+            params![run_id, removed as i64],
+        )?;
+        tx.commit()?;
+        return Ok(RunStep::Removed(removed));
+    }
+    let mut held = 0;
+    for rule in rules {
+        held += due_count(&tx, rule, current.as_of)?.1;
+    }
+    tx.execute(
+        "UPDATE retention_runs SET finished_at = ?2, held = ?3 WHERE id = ?1",
+        params![run_id, at, held as i64],
+    )?;
+    let finished = run(&tx, run_id)?.ok_or(crate::storage::StorageError::Undecodable("run"))?;
+    tx.commit()?;
+    truncate_wal(conn)?;
+    Ok(RunStep::Finished(finished))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `YYYY-MM-DDTHH:MM:SSZ` in ms.
+    fn ms(date: &str) -> i64 {
+        let number = |range: std::ops::Range<usize>| date[range].parse::<i64>().expect("digits");
+        let days = days_from_civil(number(0..4), number(5..7), number(8..10));
+        days * DAY_MS + (number(11..13) * 3600 + number(14..16) * 60 + number(17..19)) * 1000
+    }
+
+    #[test]
+    fn months_are_calendar_months_and_clamp_to_the_months_end() {
+        assert_eq!(
+            add_months(ms("2024-03-15T10:00:00Z"), 24),
+            ms("2026-03-15T10:00:00Z")
+        );
+        assert_eq!(
+            add_months(ms("2025-01-31T12:00:00Z"), 1),
+            ms("2025-02-28T12:00:00Z")
+        );
+        assert_eq!(
+            add_months(ms("2023-01-31T12:00:00Z"), 13),
+            ms("2024-02-29T12:00:00Z")
+        );
+        assert_eq!(
+            add_months(ms("2025-11-30T00:00:00Z"), 2),
+            ms("2026-01-30T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn due_through_is_the_last_receipt_time_that_is_due() {
+        let rule = AppliedRule {
+            event_id: "e".into(),
+            months: 6,
+            decision: "d".into(),
+        };
+        for as_of in [
+            ms("2026-02-28T09:30:00Z"),
+            ms("2026-03-31T23:59:59Z"),
+            ms("2026-07-01T00:00:00Z"),
+        ] {
+            let through = rule.due_through(as_of);
+            assert!(add_months(through, 6) <= as_of, "due");
+            assert!(
+                add_months(through + 1, 6) > as_of,
+                "the next instant is not"
+            );
+        }
+    }
+}

@@ -1,0 +1,390 @@
+//! Disclosure exports for a request for public documents, through the JSON API and the
+//! console: every field of each requested record, with review marks on contact details,
+//! the names of restricted records, notes and free text; restricted content only with the
+//! clearance; unknown and removed ids reported as such; a `disclosure` log entry per record
+//! included; archivists only.
+
+mod support {
+    pub mod console_browser;
+    pub mod hr_api;
+}
+
+use axum::http::StatusCode;
+use kiosk_core::capture::receipt_code;
+use kiosk_core::demo::{DEMO_EVENT_ID, demo_event};
+use kiosk_core::generator::RegistrationGenerator;
+use kiosk_core::registration::Registration;
+use kiosk_sync_server::hr::accounts::Role;
+use kiosk_sync_server::storage::{
+    Accessor, RelayStore, capture_for_tests, enroll_for_tests, ingest_for_tests,
+};
+use kiosk_sync_server::{AppState, now_ms};
+use serde_json::{Value, json};
+use support::console_browser::{Browser, PASSWORD, user_with};
+use support::hr_api::{Answer, bearer, call_as, logged};
+
+/// A relay with an open registration (with a note by recruiter `rut`), a restricted one and
+/// one removed under a rule; archivist `arvid` and recruiter `rut`.
+struct Relay {
+    state: AppState,
+    open: Registration,
+    restricted: Registration,
+    removed: Registration,
+    arvid: String,
+    rut: String,
+}
+
+const RULE: &str = "gallring 24 månader efter registrering (beslut 2026:1)";
+
+impl Relay {
+    async fn new() -> Relay {
+        let state = AppState::demo_in_memory().expect("relay");
+        let store = state.store.as_ref();
+        let key = ed25519_dalek::SigningKey::from_bytes(&[9; 32]).verifying_key();
+        enroll_for_tests(
+            store,
+            key.to_bytes(),
+            DEMO_EVENT_ID,
+            kiosk_core::protocol::enrollment::EnrolledRole::Kiosk,
+            None,
+        );
+        let mut generator = RegistrationGenerator::new(demo_event(), 4);
+        let mut next = |restricted: bool| {
+            let mut registration = generator.next_registration().expect("valid");
+            registration.restricted = restricted;
+            registration.person.email = Some("visitor@x.se".into());
+            registration.person.phone = Some("+46701234567".into());
+            registration
+        };
+        let (open, restricted, removed) = (next(false), next(true), next(false));
+        let items = [&open, &restricted, &removed]
+            .into_iter()
+            .map(|r| capture_for_tests(r, &key))
+            .collect();
+        ingest_for_tests(store, key.to_bytes(), 1, 1_000, items);
+        let removal = store
+            .remove_registration(
+                removed.id.as_str(),
+                RULE,
+                &Accessor::Operator("retention".into()),
+                1_767_225_600_000,
+            )
+            .expect("removed");
+        assert_eq!(format!("{removal:?}"), "Removed");
+        let arvid_user = user_with(&state, "arvid", vec![Role::Archivist]);
+        let rut_user = user_with(&state, "rut", vec![Role::Recruiter]);
+        assert!(
+            store
+                .assign_hr_event(rut_user.id, DEMO_EVENT_ID)
+                .expect("assigned")
+        );
+        let relay = Relay {
+            arvid: bearer(&state, &arvid_user),
+            rut: bearer(&state, &rut_user),
+            state,
+            open,
+            restricted,
+            removed,
+        };
+        let note = call_as(
+            &relay.state,
+            "POST",
+            &format!("/api/v1/registrations/{}/notes", relay.open.id),
+            &relay.rut,
+            Some(json!({ "text": "Verkar osäker på sin utbildning" })),
+        )
+        .await;
+        assert_eq!(note.status, StatusCode::CREATED, "{}", note.body);
+        relay
+    }
+
+    fn store(&self) -> &dyn RelayStore {
+        self.state.store.as_ref()
+    }
+
+    async fn ask(&self, body: Value) -> Answer {
+        call_as(
+            &self.state,
+            "POST",
+            "/api/v1/disclosure",
+            &self.arvid,
+            Some(body),
+        )
+        .await
+    }
+
+    fn clear_arvid(&self) {
+        let (user, _) = self
+            .store()
+            .hr_user_by_username("arvid")
+            .expect("read")
+            .expect("arvid");
+        assert!(
+            self.store()
+                .set_hr_clearance(user.id, true)
+                .expect("cleared")
+        );
+    }
+
+    fn all(&self) -> Value {
+        json!({ "records": [
+            self.open.id.to_string(),
+            receipt_code::for_registration(&self.restricted.id),
+            self.removed.id.to_string(),
+            "0190b1a4-0000-7000-8000-000000000000",
+        ] })
+    }
+}
+
+fn record(answer: &Answer, index: usize) -> &Value {
+    &answer.body["records"][index]
+}
+
+#[tokio::test]
+async fn fields_needing_a_secrecy_review_are_marked_with_their_reason_and_each_record_is_logged() {
+    let relay = Relay::new().await;
+    let answer = relay.ask(relay.all()).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert!(
+        answer.body["notice"]["sv"]
+            .as_str()
+            .expect("notice")
+            .contains("handläggare")
+    );
+    assert!(
+        answer.body["notice"]["en"]
+            .as_str()
+            .expect("notice")
+            .contains("official decides")
+    );
+    let open = record(&answer, 0);
+    assert_eq!(open["state"], "held");
+    let fields = &open["fields"];
+    assert_eq!(fields["email"]["review"], true);
+    assert_eq!(fields["email"]["reason"], "contact_details");
+    assert_eq!(fields["phone"]["reason"], "contact_details");
+    assert_eq!(fields["given_name"]["review"], false);
+    assert_eq!(fields["event_id"]["review"], false);
+    assert_eq!(
+        fields["given_name"]["value"],
+        relay.open.person.given_name.as_str()
+    );
+    assert!(fields["given_name"]["decision"].is_null());
+    assert_eq!(open["notes"][0]["review"], true);
+    assert_eq!(open["notes"][0]["reason"], "assessment");
+    assert_eq!(
+        open["notes"][0]["value"]["text"],
+        "Verkar osäker på sin utbildning"
+    );
+    assert_eq!(
+        logged(relay.store(), relay.open.id.as_str(), "arvid"),
+        ["disclosure"]
+    );
+    assert!(
+        answer
+            .header(axum::http::header::CONTENT_DISPOSITION)
+            .expect("attachment")
+            .contains("utlamnande-")
+    );
+
+    relay.clear_arvid();
+    let answer = relay.ask(relay.all()).await;
+    let restricted = record(&answer, 1);
+    assert_eq!(restricted["state"], "held");
+    assert_eq!(
+        restricted["fields"]["given_name"]["reason"],
+        "protected_identity"
+    );
+    assert_eq!(
+        restricted["fields"]["email"]["reason"],
+        "protected_identity"
+    );
+    assert_eq!(restricted["fields"]["phone"]["review"], true);
+    assert_eq!(
+        logged(relay.store(), relay.restricted.id.as_str(), "arvid"),
+        ["read_refused", "disclosure"]
+    );
+}
+
+#[tokio::test]
+async fn restricted_content_is_withheld_without_the_clearance_and_unknown_and_removed_ids_are_reported()
+ {
+    let relay = Relay::new().await;
+    let answer = relay.ask(relay.all()).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let restricted = record(&answer, 1);
+    assert_eq!(restricted["state"], "restricted_withheld");
+    assert!(restricted.get("fields").is_none());
+    assert!(
+        restricted["message"]
+            .as_str()
+            .expect("message")
+            .contains("cleared official")
+    );
+    assert!(!answer.text.contains(&relay.restricted.person.given_name));
+    assert_eq!(
+        logged(relay.store(), relay.restricted.id.as_str(), "arvid"),
+        ["read_refused"]
+    );
+
+    let removed = record(&answer, 2);
+    assert_eq!(removed["state"], "removed");
+    assert_eq!(removed["rule"], RULE);
+    assert_eq!(removed["removed_at"], 1_767_225_600_000_i64);
+    let unknown = record(&answer, 3);
+    assert_eq!(unknown["state"], "not_held");
+    assert!(
+        unknown["message"]
+            .as_str()
+            .expect("message")
+            .contains("never received or removed")
+    );
+    assert!(logged(relay.store(), relay.removed.id.as_str(), "arvid").is_empty());
+}
+
+#[tokio::test]
+async fn an_event_and_a_date_range_select_its_registrations() {
+    let relay = Relay::new().await;
+    let answer = relay
+        .ask(json!({ "event_id": DEMO_EVENT_ID, "from": 0, "before": now_ms() + 86_400_000 * 365 * 10 }))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let states: Vec<&str> = answer.body["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .map(|r| r["state"].as_str().expect("state"))
+        .collect();
+    let mut sorted = states.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, ["held", "restricted_withheld"]);
+    let empty = relay
+        .ask(json!({ "event_id": DEMO_EVENT_ID, "from": 0, "before": 1 }))
+        .await;
+    assert_eq!(empty.body["records"].as_array().map(Vec::len), Some(0));
+    let unknown = relay
+        .ask(json!({ "event_id": "no-such-fair", "from": 0, "before": 1 }))
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_naming_the_field_and_recruiters_are_refused() {
+    let relay = Relay::new().await;
+    for (body, field) in [
+        (json!({}), "selection"),
+        (json!({ "records": [] }), "records"),
+        (json!({ "records": ["not an id"] }), "records"),
+        (json!({ "records": vec!["x"; 501] }), "records"),
+        (json!({ "event_id": DEMO_EVENT_ID }), "from"),
+        (
+            json!({ "event_id": DEMO_EVENT_ID, "from": 5, "before": 5 }),
+            "before",
+        ),
+        (
+            json!({ "records": [relay.open.id.to_string()], "event_id": DEMO_EVENT_ID }),
+            "selection",
+        ),
+    ] {
+        let answer = relay.ask(body.clone()).await;
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let message = answer.body["message"].as_str().expect("message");
+        assert!(
+            message.starts_with(&format!("{field}:")),
+            "{body}: {message}"
+        );
+    }
+    let recruiter = call_as(
+        &relay.state,
+        "POST",
+        "/api/v1/disclosure",
+        &relay.rut,
+        Some(relay.all()),
+    )
+    .await;
+    assert_eq!(recruiter.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_printable_page_has_the_notice_the_review_marks_and_blank_decisions() {
+    let relay = Relay::new().await;
+    let answer = call_as(
+        &relay.state,
+        "POST",
+        "/api/v1/disclosure?format=html",
+        &relay.arvid,
+        Some(relay.all()),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let page = &answer.text;
+    assert!(page.contains("avgör inte vad som lämnas ut"));
+    assert!(page.contains("Lämnas ut med maskning"));
+    assert!(page.contains("Pröva: "));
+    assert!(page.contains(RULE));
+    assert!(page.contains("aldrig mottagen eller gallrad"));
+    assert!(!page.contains("<script"));
+}
+
+#[tokio::test]
+async fn the_console_page_makes_the_export_in_swedish_and_english_and_needs_the_csrf_token() {
+    let relay = Relay::new().await;
+    let mut browser = Browser::new(&relay.state);
+    browser.log_in("arvid", PASSWORD).await;
+    let page = browser.get("/console/disclosure").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<h1>Utlämnande</h1>"));
+    let english = browser.get("/console/disclosure?lang=en").await;
+    assert!(english.body.contains("<h1>Disclosure</h1>"));
+    let csrf = english.csrf_field();
+    let id = relay.open.id.to_string();
+
+    let refused = browser
+        .post(
+            "/console/disclosure",
+            &[("records", &id), ("format", "html")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(logged(relay.store(), &id, "arvid").is_empty());
+
+    let made = browser
+        .post(
+            "/console/disclosure",
+            &[("csrf_token", &csrf), ("records", &id), ("format", "html")],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.body);
+    assert!(
+        made.body
+            .contains("<h1>Material for the release of public documents</h1>")
+    );
+    assert!(made.body.contains("Released with redaction"));
+    assert_eq!(logged(relay.store(), &id, "arvid"), ["disclosure"]);
+
+    let bad = browser
+        .post(
+            "/console/disclosure",
+            &[
+                ("csrf_token", &csrf),
+                ("records", "nonsense"),
+                ("format", "json"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("one a line"));
+    let dates = browser
+        .post(
+            "/console/disclosure",
+            &[
+                ("csrf_token", &csrf),
+                ("event", DEMO_EVENT_ID),
+                ("from", "2026-13-01"),
+                ("to", "2026-01-01"),
+            ],
+        )
+        .await;
+    assert_eq!(dates.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(dates.body.contains(r##"href="#from""##));
+}

@@ -1,0 +1,558 @@
+//! Subject access (*registerutdrag*) through the JSON API and the console: one identifier
+//! finds every registration of its person, across events, and nobody else's; the answer
+//! holds notes, ratings, the status history and the access log about each record; every
+//! record given is one `subject_access` log entry; restricted records need the clearance;
+//! matching nobody is 404 `no_match` and logs nothing; bad input is 422 naming the field;
+//! only archivists ask.
+
+mod support {
+    pub mod console_browser;
+    pub mod hr_api;
+}
+
+use axum::http::{StatusCode, header};
+use kiosk_core::capture::receipt_code;
+use kiosk_core::demo::{DEMO_EVENT_ID, demo_event};
+use kiosk_core::generator::RegistrationGenerator;
+use kiosk_core::ids::EventId;
+use kiosk_core::registration::Registration;
+use kiosk_sync_server::AppState;
+use kiosk_sync_server::hr::accounts::Role;
+use kiosk_sync_server::storage::{
+    RelayStore, capture_for_tests, enroll_for_tests, ingest_for_tests,
+};
+use serde_json::{Value, json};
+use support::console_browser::{Browser, PASSWORD, user_with};
+use support::hr_api::{Answer, bearer, call_as, logged};
+
+const OTHER_EVENT: &str = "host-fair-2026";
+
+/// A relay holding Anna's two registrations (two events, her email typed in two cases),
+/// Hanna's (a similar email, another phone) and, unless `anna_restricted` is false, a
+/// restricted one of Anna's; an archivist `arvid` and a recruiter `rut` assigned to both
+/// events.
+struct Relay {
+    state: AppState,
+    anna: Vec<Registration>,
+    anna_restricted: Registration,
+    hanna: Registration,
+    arvid: String,
+    rut: String,
+}
+
+fn registration(
+    generator: &mut RegistrationGenerator,
+    event: &str,
+    email: Option<&str>,
+    phone: Option<&str>,
+    restricted: bool,
+) -> Registration {
+    let mut registration = generator.next_registration().expect("valid");
+    registration.event_id = EventId::parse(event).expect("id");
+    registration.person.email = email.map(str::to_owned);
+    registration.person.phone = phone.map(str::to_owned);
+    registration.restricted = restricted;
+    registration
+}
+
+impl Relay {
+    async fn new() -> Relay {
+        let state = AppState::demo_in_memory().expect("relay");
+        let store = state.store.as_ref();
+        let mut other = demo_event();
+        other.id = EventId::parse(OTHER_EVENT).expect("id");
+        store.put_event(&other).expect("event");
+        let key = ed25519_dalek::SigningKey::from_bytes(&[9; 32]).verifying_key();
+        enroll_for_tests(
+            store,
+            key.to_bytes(),
+            DEMO_EVENT_ID,
+            kiosk_core::protocol::enrollment::EnrolledRole::Kiosk,
+            None,
+        );
+        let mut generator = RegistrationGenerator::new(demo_event(), 3);
+        let phone = Some("+46701234567");
+        let anna = vec![
+            registration(
+                &mut generator,
+                DEMO_EVENT_ID,
+                Some("Anna@x.se"),
+                phone,
+                false,
+            ),
+            registration(&mut generator, OTHER_EVENT, Some("anna@x.se"), None, false),
+        ];
+        let anna_restricted = registration(&mut generator, OTHER_EVENT, None, phone, true);
+        let hanna = registration(
+            &mut generator,
+            DEMO_EVENT_ID,
+            Some("hanna@x.se"),
+            Some("+46701234568"),
+            false,
+        );
+        let items = anna
+            .iter()
+            .chain([&anna_restricted, &hanna])
+            .map(|r| capture_for_tests(r, &key))
+            .collect();
+        ingest_for_tests(store, key.to_bytes(), 1, 1_000, items);
+        let arvid_user = user_with(&state, "arvid", vec![Role::Archivist]);
+        let rut_user = user_with(&state, "rut", vec![Role::Recruiter]);
+        for event in [DEMO_EVENT_ID, OTHER_EVENT] {
+            assert!(store.assign_hr_event(rut_user.id, event).expect("assigned"));
+        }
+        let arvid = bearer(&state, &arvid_user);
+        let rut = bearer(&state, &rut_user);
+        Relay {
+            state,
+            anna,
+            anna_restricted,
+            hanna,
+            arvid,
+            rut,
+        }
+    }
+
+    fn store(&self) -> &dyn RelayStore {
+        self.state.store.as_ref()
+    }
+
+    async fn ask(&self, bearer: &str, body: Value) -> Answer {
+        call_as(
+            &self.state,
+            "POST",
+            "/api/v1/subject-access",
+            bearer,
+            Some(body),
+        )
+        .await
+    }
+
+    /// The ids of the registrations an answer gives, sorted.
+    fn ids(answer: &Answer) -> Vec<String> {
+        let mut ids: Vec<String> = answer.body["registrations"]
+            .as_array()
+            .expect("registrations")
+            .iter()
+            .map(|r| r["id"].as_str().expect("id").to_owned())
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    fn anna_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.anna.iter().map(|r| r.id.to_string()).collect();
+        ids.sort();
+        ids
+    }
+
+    fn clear_arvid(&self) {
+        let (user, _) = self
+            .store()
+            .hr_user_by_username("arvid")
+            .expect("read")
+            .expect("arvid");
+        assert!(
+            self.store()
+                .set_hr_clearance(user.id, true)
+                .expect("cleared")
+        );
+    }
+}
+
+#[tokio::test]
+async fn each_kind_of_identifier_finds_both_of_the_persons_registrations_and_no_one_elses() {
+    let relay = Relay::new().await;
+    let code = receipt_code::for_registration(&relay.anna[0].id);
+    for body in [
+        json!({ "email": "  ANNA@x.se " }),
+        json!({ "phone": "070-123 45 67" }),
+        json!({ "receipt_code": code.to_lowercase().replace('-', " ") }),
+    ] {
+        let answer = relay.ask(&relay.arvid, body.clone()).await;
+        assert_eq!(answer.status, StatusCode::OK, "{body}: {}", answer.body);
+        let ids = Relay::ids(&answer);
+        // By phone the second registration (email only) is not Anna's as far as the relay
+        // can tell; the first is.
+        if body.get("phone").is_some() {
+            assert_eq!(ids, [relay.anna[0].id.to_string()], "{body}");
+        } else {
+            assert_eq!(ids, relay.anna_ids(), "{body}");
+        }
+        assert!(!ids.contains(&relay.hanna.id.to_string()));
+        let disposition = answer
+            .header(header::CONTENT_DISPOSITION)
+            .expect("attachment");
+        assert!(disposition.starts_with("attachment; filename=\"registerutdrag-"));
+        assert!(disposition.ends_with(".json\""), "{disposition}");
+    }
+    // Three requests, each giving its records once: one entry per record per request.
+    let first = relay.anna[0].id.to_string();
+    let second = relay.anna[1].id.to_string();
+    let subject = |doc: &str| {
+        logged(relay.store(), doc, "arvid")
+            .into_iter()
+            .filter(|a| *a == "subject_access")
+            .count()
+    };
+    assert_eq!(subject(&first), 3);
+    assert_eq!(subject(&second), 2);
+    assert_eq!(subject(&relay.hanna.id.to_string()), 0);
+}
+
+#[tokio::test]
+async fn the_answer_holds_the_content_notes_ratings_status_history_and_access_log() {
+    let relay = Relay::new().await;
+    let doc = relay.anna[0].id.to_string();
+    let base = format!("/api/v1/registrations/{doc}");
+    let state = &relay.state;
+    let rut = &relay.rut;
+    let note = call_as(
+        state,
+        "POST",
+        &format!("{base}/notes"),
+        rut,
+        Some(json!({ "text": "Stark kandidat" })),
+    )
+    .await;
+    assert_eq!(note.status, StatusCode::CREATED, "{}", note.body);
+    for status in ["contacted", "interviewing"] {
+        let set = call_as(
+            state,
+            "PUT",
+            &format!("{base}/status"),
+            rut,
+            Some(json!({ "status": status })),
+        )
+        .await;
+        assert_eq!(set.status, StatusCode::OK, "{}", set.body);
+    }
+    let rating = call_as(
+        state,
+        "PUT",
+        &format!("{base}/rating"),
+        rut,
+        Some(json!({ "score": 4 })),
+    )
+    .await;
+    assert_eq!(rating.status, StatusCode::OK, "{}", rating.body);
+
+    let answer = relay
+        .ask(&relay.arvid, json!({ "email": "anna@x.se" }))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let record = answer.body["registrations"]
+        .as_array()
+        .expect("registrations")
+        .iter()
+        .find(|r| r["id"] == doc.as_str())
+        .expect("the record")
+        .clone();
+    assert_eq!(record["email"], "Anna@x.se");
+    assert_eq!(record["event_id"], DEMO_EVENT_ID);
+    assert_eq!(
+        record["receipt_code"],
+        receipt_code::for_registration(&relay.anna[0].id)
+    );
+    assert!(record["consents"]["privacy_notice"]["notice_version"].is_string());
+    assert_eq!(record["notes"][0]["text"], "Stark kandidat");
+    assert_eq!(
+        record["notes"][0]["author"].as_str().map(|a| !a.is_empty()),
+        Some(true)
+    );
+    assert_eq!(record["ratings"]["rut"], 4);
+    assert_eq!(record["status"], "interviewing");
+    let history: Vec<&str> = record["status_history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|change| change["status"].as_str().expect("status"))
+        .collect();
+    assert_eq!(history, ["new", "contacted", "interviewing"]);
+    assert_eq!(record["status_history"][0]["author"]["kind"], "kiosk");
+    assert_eq!(record["status_history"][1]["author"]["username"], "rut");
+    let actions: Vec<&str> = record["access_log"]
+        .as_array()
+        .expect("access log")
+        .iter()
+        .map(|entry| entry["action"].as_str().expect("action"))
+        .collect();
+    assert!(actions.contains(&"change"), "{actions:?}");
+    assert!(record["access_log"][0]["by"]["kind"].is_string());
+    // Where the record stands in its lifecycle: 24 months after receipt, no hold.
+    let retention = &record["retention"];
+    assert_eq!(retention["months_after_receipt"], 24);
+    assert!(retention["due_at"].as_i64() > retention["received_at"].as_i64());
+    assert!(retention["legal_hold"].is_null());
+}
+
+#[tokio::test]
+async fn a_restricted_record_is_withheld_without_the_clearance_and_given_with_it() {
+    let relay = Relay::new().await;
+    let restricted = relay.anna_restricted.id.to_string();
+    let answer = relay
+        .ask(&relay.arvid, json!({ "phone": "+46 70 123 45 67" }))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert!(!Relay::ids(&answer).contains(&restricted));
+    assert_eq!(answer.body["restricted_withheld"], 1);
+    assert!(
+        answer.body["restricted_notice"]
+            .as_str()
+            .expect("notice")
+            .contains("clearance")
+    );
+    assert!(
+        !answer.text.contains(&restricted),
+        "no detail of the withheld record"
+    );
+    assert_eq!(
+        logged(relay.store(), &restricted, "arvid"),
+        ["read_refused"]
+    );
+
+    relay.clear_arvid();
+    let answer = relay
+        .ask(&relay.arvid, json!({ "phone": "+46701234567" }))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert!(Relay::ids(&answer).contains(&restricted));
+    assert_eq!(answer.body["restricted_withheld"], 0);
+    assert_eq!(
+        logged(relay.store(), &restricted, "arvid"),
+        ["read_refused", "subject_access"]
+    );
+}
+
+#[tokio::test]
+async fn matching_nobody_is_404_no_match_and_logs_nothing() {
+    let relay = Relay::new().await;
+    let before = relay
+        .store()
+        .access_log_entries(0, 10_000)
+        .expect("log")
+        .len();
+    for body in [
+        json!({ "email": "nobody@x.se" }),
+        json!({ "email": "nna@x.se" }),
+        json!({ "phone": "+46709999999" }),
+        json!({ "receipt_code": "ZZZZ-ZZZZ" }),
+    ] {
+        let answer = relay.ask(&relay.arvid, body.clone()).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{body}");
+        assert_eq!(answer.code(), Some("no_match"));
+        let message = answer.body["message"].as_str().expect("message");
+        assert!(message.contains("removed"), "{message}");
+        assert!(message.contains("gallrats"), "{message}");
+    }
+    let after = relay
+        .store()
+        .access_log_entries(0, 10_000)
+        .expect("log")
+        .len();
+    assert_eq!(after, before);
+}
+
+#[tokio::test]
+async fn malformed_identifiers_are_422_naming_the_field() {
+    let relay = Relay::new().await;
+    for (body, field) in [
+        (
+            json!({ "email": "anna@x.se", "phone": "+46701234567" }),
+            "identifier",
+        ),
+        (json!({}), "identifier"),
+        (json!({ "email": "   " }), "identifier"),
+        (json!({ "receipt_code": "not-a-code" }), "receipt_code"),
+        (json!({ "email": "anna-at-x.se" }), "email"),
+        (json!({ "phone": "12" }), "phone"),
+    ] {
+        let answer = relay.ask(&relay.arvid, body.clone()).await;
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(answer.code(), Some("invalid_field"));
+        let message = answer.body["message"].as_str().expect("message");
+        assert!(
+            message.starts_with(&format!("{field}:")),
+            "{body}: {message}"
+        );
+        assert!(
+            !message.contains("anna"),
+            "no personal data in errors: {message}"
+        );
+    }
+    let unknown = relay.ask(&relay.arvid, json!({ "name": "Anna" })).await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_recruiter_is_refused_and_nothing_is_read() {
+    let relay = Relay::new().await;
+    let answer = relay.ask(&relay.rut, json!({ "email": "anna@x.se" })).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert_eq!(answer.code(), Some("missing_role"));
+    assert!(logged(relay.store(), &relay.anna[0].id.to_string(), "rut").is_empty());
+}
+
+#[tokio::test]
+async fn the_printable_page_is_html_in_the_callers_language_without_scripts() {
+    let relay = Relay::new().await;
+    for (path, heading) in [
+        ("/api/v1/subject-access?format=html", "Registerutdrag"),
+        (
+            "/api/v1/subject-access?format=html&lang=en",
+            "Subject access report",
+        ),
+    ] {
+        let answer = call_as(
+            &relay.state,
+            "POST",
+            path,
+            &relay.arvid,
+            Some(json!({ "email": "anna@x.se" })),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+        let content_type = answer.header(header::CONTENT_TYPE).expect("type");
+        assert!(content_type.starts_with("text/html"), "{content_type}");
+        assert!(answer.text.starts_with("<!DOCTYPE html>"));
+        assert!(
+            answer.text.contains(&format!("<h1>{heading}</h1>")),
+            "{heading}"
+        );
+        assert!(answer.text.contains("@media print"));
+        assert!(!answer.text.contains("<script"));
+        assert!(answer.text.contains("Anna@x.se"));
+    }
+    let bad = call_as(
+        &relay.state,
+        "POST",
+        "/api/v1/subject-access?format=pdf",
+        &relay.arvid,
+        Some(json!({ "email": "anna@x.se" })),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_console_page_finds_the_person_in_swedish_and_english_and_needs_the_csrf_token() {
+    let relay = Relay::new().await;
+    let mut browser = Browser::new(&relay.state);
+    browser.log_in("arvid", PASSWORD).await;
+    let page = browser.get("/console/subject-access").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<h1>Registerutdrag</h1>"));
+    assert!(page.body.contains(r#"aria-current="page""#));
+    let english = browser.get("/console/subject-access?lang=en").await;
+    assert!(english.body.contains("<h1>Subject access</h1>"));
+    let csrf = english.csrf_field();
+
+    let refused = browser
+        .post(
+            "/console/subject-access",
+            &[("kind", "email"), ("value", "anna@x.se")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let wrong = browser
+        .post(
+            "/console/subject-access",
+            &[
+                ("csrf_token", "wrong"),
+                ("kind", "email"),
+                ("value", "anna@x.se"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    assert!(logged(relay.store(), &relay.anna[0].id.to_string(), "arvid").is_empty());
+
+    let found = browser
+        .post(
+            "/console/subject-access",
+            &[
+                ("csrf_token", &csrf),
+                ("kind", "email"),
+                ("value", "anna@x.se"),
+            ],
+        )
+        .await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+    assert!(found.body.contains("2 registrations found."));
+    assert!(
+        found
+            .body
+            .contains(&receipt_code::for_registration(&relay.anna[1].id))
+    );
+    assert!(
+        found
+            .body
+            .contains(r#"action="/console/subject-access/download""#)
+    );
+
+    let file = browser
+        .post(
+            "/console/subject-access/download",
+            &[
+                ("csrf_token", &csrf),
+                ("kind", "email"),
+                ("value", "anna@x.se"),
+                ("format", "json"),
+            ],
+        )
+        .await;
+    assert_eq!(file.status, StatusCode::OK);
+    let value: Value = serde_json::from_str(&file.body).expect("json");
+    assert_eq!(value["registrations"].as_array().map(Vec::len), Some(2));
+    let printable = browser
+        .post(
+            "/console/subject-access/download",
+            &[
+                ("csrf_token", &csrf),
+                ("kind", "email"),
+                ("value", "anna@x.se"),
+                ("format", "html"),
+            ],
+        )
+        .await;
+    assert!(printable.body.contains("<h1>Subject access report</h1>"));
+    assert!(printable.body.contains(r#"href="/console/print.css""#));
+
+    let none = browser
+        .post(
+            "/console/subject-access",
+            &[
+                ("csrf_token", &csrf),
+                ("kind", "receipt_code"),
+                ("value", "ZZZZ-ZZZZ"),
+            ],
+        )
+        .await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+    assert!(none.body.contains("can no longer be found"));
+    let bad = browser
+        .post(
+            "/console/subject-access",
+            &[
+                ("csrf_token", &csrf),
+                ("kind", "receipt_code"),
+                ("value", "nope"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains(r##"href="#value""##));
+    let css = browser.get("/console/print.css").await;
+    assert_eq!(css.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_console_page_is_for_archivists_only() {
+    let relay = Relay::new().await;
+    let mut browser = Browser::new(&relay.state);
+    browser.log_in("rut", PASSWORD).await;
+    assert_eq!(
+        browser.get("/console/subject-access").await.status,
+        StatusCode::FORBIDDEN
+    );
+}
