@@ -49,7 +49,7 @@ const EXPECT_ADDRESS: &str = "an IP address and port, like \"0.0.0.0:8443\"";
 const EXPECT_PATH: &str = "a file path in quotes";
 const EXPECT_BOOL: &str = "true or false";
 const EXPECT_LOG: &str = "a log filter, like \"info\" or \"info,tower_http=debug\"";
-const EXPECT_MONTHS: &str = "a whole number of months from 1 to 1200, like 60";
+const EXPECT_MONTHS: &str = "a whole number of months from 12 to 1200, like 60";
 const EXPECT_EMAIL: &str = "an email address, like \"tillganglighet@myndighet.se\"";
 
 /// Why the settings cannot be used. Names the setting and where it came from; carries no
@@ -384,13 +384,17 @@ pub fn check_log_filter(filter: &str) -> Result<(), String> {
         .map_err(|_| format!("expected {EXPECT_LOG}"))
 }
 
-/// A retention in months, 1 to 1200: never 0, which would empty the log at the next pruning.
+/// A retention in months, 12 to 1200: an access log kept less than a year could not answer
+/// for last year's records (and 0 would empty it at the next pruning).
+/// How long the access log may be set to keep its entries, in months.
+pub const ACCESS_LOG_RETENTION_MONTHS: std::ops::RangeInclusive<u32> = 12..=1200;
+
 fn parse_months(value: &str) -> Option<u32> {
     value
         .trim()
         .parse::<u32>()
         .ok()
-        .filter(|months| (1..=1200).contains(months))
+        .filter(|months| ACCESS_LOG_RETENTION_MONTHS.contains(months))
 }
 
 /// `value` trimmed, if it looks like an email address: one `@` between a local part and a

@@ -205,7 +205,7 @@ enum Command {
         config: ConfigFile,
         /// Months entries are kept. [env: KIOSK_ACCESS_LOG_RETENTION_MONTHS]
         /// [config file: access_log_retention_months] [default: 60]
-        #[arg(long, value_name = "MONTHS")]
+        #[arg(long, value_name = "MONTHS", value_parser = clap::value_parser!(u32).range(12..=1200))]
         retention_months: Option<u32>,
     },
     /// List access-log entries: number, time (UTC), who, recruiter, action, registration.

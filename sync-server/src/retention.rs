@@ -21,6 +21,9 @@ pub const RUN_BATCH: usize = 100;
 /// no fair is open and the relay is quiet).
 pub const SCHEDULED_HOUR_UTC: u64 = 2;
 
+/// How long a run that stopped on an error waits before it is tried again.
+const RETRY_AFTER: Duration = Duration::from_secs(30);
+
 /// Who a scheduled run is recorded as started by.
 pub const SCHEDULED: &str = "schedule";
 
@@ -83,20 +86,32 @@ impl RetentionJob {
         }
         let job = self.clone();
         tokio::spawn(async move {
-            match job.finish(run_id).await {
-                Ok(run) => tracing::info!(
-                    run = run.id,
-                    removed = run.removed,
-                    held = run.held,
-                    "retention run finished"
-                ),
-                Err(error) => tracing::error!(
-                    run = run_id,
-                    %error,
-                    "retention run stopped; it resumes at the next start"
-                ),
+            let mut run_id = run_id;
+            loop {
+                match job.finish(run_id).await {
+                    Ok(run) => tracing::info!(
+                        run = run.id,
+                        removed = run.removed,
+                        held = run.held,
+                        "retention run finished"
+                    ),
+                    Err(error) => {
+                        tracing::error!(run = run_id, %error, "retention run stopped; retrying");
+                        tokio::time::sleep(RETRY_AFTER).await;
+                    }
+                }
+                job.driving.store(false, Ordering::Release);
+                // A run started while this one ended (its start found this task still
+                // driving), or this one after an error, is carried on here.
+                let store = job.store.clone();
+                let left = blocking(move || store.unfinished_retention_run()).await;
+                match left {
+                    Ok(Some(next)) if !job.driving.swap(true, Ordering::AcqRel) => {
+                        run_id = next.id;
+                    }
+                    _ => return,
+                }
             }
-            job.driving.store(false, Ordering::Release);
         });
     }
 

@@ -200,6 +200,13 @@ async fn fields_needing_a_secrecy_review_are_marked_with_their_reason_and_each_r
         "protected_identity"
     );
     assert_eq!(restricted["fields"]["phone"]["review"], true);
+    // Where and when a protected person was can lead to them too.
+    for field in ["event_id", "captured_at", "locations", "receipt_code"] {
+        assert_eq!(
+            restricted["fields"][field]["reason"], "protected_identity",
+            "{field}"
+        );
+    }
     assert_eq!(
         logged(relay.store(), relay.restricted.id.as_str(), "arvid"),
         ["read_refused", "disclosure"]

@@ -310,6 +310,16 @@ async fn a_restricted_record_is_withheld_without_the_clearance_and_given_with_it
         logged(relay.store(), &restricted, "arvid"),
         ["read_refused"]
     );
+    // Its receipt code must not lead, through its contact details, to the person's other
+    // records: they would show the protected phone number.
+    let code = receipt_code::for_registration(&relay.anna_restricted.id);
+    let answer = relay
+        .ask(&relay.arvid, json!({ "receipt_code": code }))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert!(Relay::ids(&answer).is_empty(), "{}", answer.body);
+    assert_eq!(answer.body["restricted_withheld"], 1);
+    assert!(!answer.text.contains("70 123"), "{}", answer.text);
 
     relay.clear_arvid();
     let answer = relay
@@ -320,7 +330,7 @@ async fn a_restricted_record_is_withheld_without_the_clearance_and_given_with_it
     assert_eq!(answer.body["restricted_withheld"], 0);
     assert_eq!(
         logged(relay.store(), &restricted, "arvid"),
-        ["read_refused", "subject_access"]
+        ["read_refused", "read_refused", "subject_access"]
     );
 }
 

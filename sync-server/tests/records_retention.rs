@@ -22,7 +22,7 @@ use kiosk_sync_server::hr::accounts::Role;
 use kiosk_sync_server::keys::RelayKeys;
 use kiosk_sync_server::storage::{
     AccessAction, Accessor, IngestItem, IngestOutcome, RegistrationFilter, RelayStore,
-    RemovalOutcome, SqliteStore, capture_for_tests, enroll_for_tests, ingest_for_tests,
+    RemovalOutcome, RunStep, SqliteStore, capture_for_tests, enroll_for_tests, ingest_for_tests,
 };
 use kiosk_sync_server::{AppState, now_ms};
 use serde_json::{Value, json};
@@ -96,6 +96,24 @@ impl Relay {
         context.device = DeviceId::from_public_key(&self.kiosk.verifying_key());
         let registration = validate(&input, self.generator.event(), &context).expect("valid");
         capture_for_tests(&registration, &self.kiosk.verifying_key())
+    }
+
+    /// A visitor with protected personal data (the minimal path), received long ago.
+    fn restricted_old(&mut self) -> String {
+        let (mut input, mut context) = self.generator.next_input();
+        input.protected_personal_data = true;
+        input.email = "skyddad@example.se".to_owned();
+        input.phone.clear();
+        input.education_level.clear();
+        input.talent_pool_opt_in = false;
+        context.device = DeviceId::from_public_key(&self.kiosk.verifying_key());
+        let registration = validate(&input, self.generator.event(), &context).expect("valid");
+        let item = capture_for_tests(&registration, &self.kiosk.verifying_key());
+        assert!(matches!(
+            self.push(item, LONG_AGO / DAY_MS),
+            PushOutcome::Stored { .. }
+        ));
+        registration.id.to_string()
     }
 
     /// Stores `item` as the kiosk's next sync request, received `days_ago`.
@@ -876,4 +894,109 @@ async fn the_console_runs_retention_after_confirmation_and_the_detail_page_holds
     recruiter.log_in("rekryterare", PASSWORD).await;
     let refused = recruiter.get("/console/retention").await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_run_applies_the_rules_as_they_stood_when_it_started() {
+    let mut relay = Relay::in_memory();
+    let two_months_old = relay.capture(&Visitor {
+        given: "Ingrid",
+        email: "ingrid@example.se",
+        talent_pool: false,
+        received_days_ago: 61,
+    });
+    // A run starts under the 24-month rule (its batches have not run yet)...
+    let run = relay
+        .store()
+        .start_retention_run("hr:arkiv", now_ms())
+        .expect("starts")
+        .expect("none going");
+    // ...and HR publishes a one-month rule before it gets going (or before a killed run
+    // resumes): the run still removes only what the 24-month rule made due.
+    let mut event = kiosk_core::demo::demo_event();
+    event.draft_form.retention.months_after_capture = 1;
+    event.draft_form.retention.decision = "Beslut 2026:9".into();
+    event
+        .publish(kiosk_core::ids::Timestamp(now_ms()))
+        .expect("publishes");
+    relay.store().put_event(&event).expect("stores");
+    let finished = loop {
+        match relay
+            .store()
+            .retention_run_step(run.id, 100, now_ms())
+            .expect("steps")
+        {
+            RunStep::Finished(run) => break run,
+            RunStep::Removed(_) => {}
+        }
+    };
+    assert_eq!(finished.removed, 0);
+    assert!(
+        relay
+            .store()
+            .stored_registration(&two_months_old)
+            .expect("reads")
+            .is_some()
+    );
+    // The next run is under the new rule, and cites it.
+    let archivist = relay.user("arkiv", vec![Role::Archivist]);
+    assert_eq!(relay.run_retention(&archivist).await["removed"], 1);
+    let removal = relay
+        .store()
+        .removal(&two_months_old)
+        .expect("reads")
+        .expect("removed");
+    assert!(
+        removal.reason.contains("Beslut 2026:9"),
+        "{}",
+        removal.reason
+    );
+}
+
+#[tokio::test]
+async fn a_hold_on_a_restricted_record_needs_the_clearance() {
+    let mut relay = Relay::in_memory();
+    let restricted = relay.restricted_old();
+    let archivist = relay.user("arkiv", vec![Role::Archivist]);
+    let path = format!("/api/v1/registrations/{restricted}/legal-hold");
+    let reason = json!({ "reason": "Dnr 3-2026" });
+    let refused = relay
+        .call("PUT", &path, &archivist, Some(reason.clone()))
+        .await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (StatusCode::FORBIDDEN, Some("restricted"))
+    );
+    let dates = relay
+        .call(
+            "GET",
+            &format!("/api/v1/registrations/{restricted}/retention"),
+            &archivist,
+            None,
+        )
+        .await;
+    assert_eq!(dates.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        support::hr_api::logged(relay.store(), &restricted, "arkiv"),
+        ["read_refused", "read_refused"]
+    );
+    assert!(relay.store().legal_holds().expect("reads").is_empty());
+
+    let cleared = user_with(&relay.state, "skyddsarkiv", vec![Role::Archivist]);
+    relay
+        .store()
+        .set_hr_clearance(cleared.id, true)
+        .expect("cleared");
+    let cleared = bearer(&relay.state, &cleared);
+    let held = relay.call("PUT", &path, &cleared, Some(reason)).await;
+    assert_eq!(held.status, StatusCode::OK, "{}", held.body);
+    // Retention keeps it, held, whoever starts the run.
+    assert_eq!(relay.run_retention(&archivist).await["held"], 1);
+    assert!(
+        relay
+            .store()
+            .stored_registration(&restricted)
+            .expect("reads")
+            .is_some()
+    );
 }

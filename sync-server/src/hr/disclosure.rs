@@ -109,8 +109,8 @@ impl ReviewReason {
                 "Contact details of a private person.",
             ),
             ReviewReason::ProtectedIdentity => (
-                "Skyddade personuppgifter: namn och kontaktuppgifter kan röja var personen finns.",
-                "Protected personal data: names and contact details may reveal where the person is.",
+                "Skyddade personuppgifter: varje uppgift (namn, kontaktuppgifter, evenemang, plats, tid, kvittokod) kan röja vem eller var personen är.",
+                "Protected personal data: every detail (names, contact details, event, place, time, receipt code) may reveal who or where the person is.",
             ),
             ReviewReason::Assessment => (
                 "Kan innehålla bedömningar av personen.",
@@ -132,9 +132,9 @@ impl ReviewReason {
 /// review; `None` if it needs none beyond the official's ordinary look.
 pub(crate) fn review_reason(key: &str, restricted: bool) -> Option<ReviewReason> {
     match key {
-        "email" | "phone" if restricted => Some(ReviewReason::ProtectedIdentity),
+        // Of a protected person, any detail may lead to them: the official weighs each.
+        _ if restricted => Some(ReviewReason::ProtectedIdentity),
         "email" | "phone" => Some(ReviewReason::ContactDetails),
-        "given_name" | "family_name" if restricted => Some(ReviewReason::ProtectedIdentity),
         "free_text" => Some(ReviewReason::FreeText),
         _ => None,
     }

@@ -163,6 +163,22 @@ async fn run(
     Ok(Json(json!({ "run": run_json(&run) })))
 }
 
+/// Refuses `user` a restricted record without the clearance (the attempt is logged), as a
+/// read would: its hold and dates are about a protected person too.
+fn require_clearance_for(
+    store: &dyn RelayStore,
+    user: &HrUser,
+    doc_id: &str,
+) -> Result<(), AppError> {
+    match store.stored_registration(doc_id)? {
+        Some(stored) if stored.restricted && !user.restricted_clearance => {
+            log_refusal(store, user, doc_id)?;
+            Err(AppError::Restricted)
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Where record `doc_id` stands; for archivists (dates and rules only: not logged).
 pub(crate) fn retention_of(
     store: &dyn RelayStore,
@@ -190,9 +206,13 @@ async fn record_retention(
     caller: Caller,
     Path(doc_id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    caller.require(Role::Archivist)?;
+    let user = caller.require(Role::Archivist)?.clone();
     let store = state.store.clone();
-    let retention = blocking(move || retention_of(store.as_ref(), &doc_id)).await??;
+    let retention = blocking(move || {
+        require_clearance_for(store.as_ref(), &user, &doc_id)?;
+        retention_of(store.as_ref(), &doc_id)
+    })
+    .await??;
     Ok(Json(retention_json(&retention)))
 }
 
@@ -212,6 +232,7 @@ pub(crate) fn change_hold(
     reason: &str,
 ) -> Result<RecordRetention, AppError> {
     let reason = checked_reason(reason)?;
+    require_clearance_for(store, user, doc_id)?;
     match store.change_legal_hold(doc_id, hold, &reason, &user.accessor_name(), now_ms())? {
         HoldChange::Done => retention_of(store, doc_id),
         HoldChange::AlreadySo if hold => Err(AppError::AlreadyOnHold),
@@ -297,6 +318,9 @@ pub(crate) fn withdraw_logged(
     user: &HrUser,
     doc_id: &str,
 ) -> Result<Withdrawn, AppError> {
+    if user.must_change_password {
+        return Err(AppError::PasswordChangeRequired);
+    }
     if !user.has(Role::Archivist) && !user.has(Role::Recruiter) {
         return Err(AppError::MissingRole(Role::Recruiter.as_str()));
     }
@@ -327,9 +351,6 @@ async fn withdraw(
     caller: Caller,
     Path(doc_id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    if caller.user.must_change_password {
-        return Err(AppError::PasswordChangeRequired);
-    }
     let store = state.store.clone();
     let user = caller.user;
     let withdrawn = blocking(move || withdraw_logged(store.as_ref(), &user, &doc_id)).await??;

@@ -1682,13 +1682,13 @@ impl RelayStore for SqliteStore {
         by: &str,
         at: i64,
     ) -> StorageResult<Result<RetentionRun, RetentionRun>> {
-        retention::start_run(&mut self.conn(), by, at)
+        // Rules are read before the store is taken: reading an event may take it too.
+        let rules = self.retention_rules()?;
+        retention::start_run(&mut self.conn(), by, at, &rules)
     }
 
     fn retention_run_step(&self, run_id: i64, batch: usize, at: i64) -> StorageResult<RunStep> {
-        // Rules are read before the store is taken: reading an event may take it too.
-        let rules = self.retention_rules()?;
-        retention::run_step(&mut self.conn(), run_id, &rules, batch, at)
+        retention::run_step(&mut self.conn(), run_id, batch, at)
     }
 
     fn retention_run(&self, run_id: i64) -> StorageResult<Option<RetentionRun>> {

@@ -126,8 +126,9 @@ pub(crate) struct Shown {
 #[derive(Debug, Default)]
 pub(crate) struct Typed {
     pub errors: Vec<FieldError>,
-    /// The note typed, or the legal hold's reason.
     pub note: String,
+    /// The legal hold's reason typed.
+    pub hold_reason: String,
 }
 
 pub(crate) async fn page(
@@ -207,7 +208,15 @@ pub(crate) async fn render(
             @if let Some(saved) = saved {
                 (notice(saved))
             }
-            (content(lang, &registration, &annotations, event.as_ref(), form, edit.as_ref()))
+            (content(
+                lang,
+                &registration,
+                &annotations,
+                event.as_ref(),
+                form,
+                edit.as_ref(),
+                retention.as_ref().and_then(|r| r.talent_pool_withdrawn_at),
+            ))
             @if let Some(retention) = &retention {
                 (record_lifecycle::section(
                     lang,
@@ -262,6 +271,8 @@ fn content(
     event: Option<&Event>,
     form: Option<&FormDefinition>,
     edit: Option<&EditView<'_>>,
+    // A withdrawal since the capture: the visitor is no longer in the pool.
+    withdrawn_at: Option<i64>,
 ) -> Markup {
     let t = texts(lang);
     let person = &registration.person;
@@ -320,7 +331,9 @@ fn content(
             }
             dt { (t.col_talent_pool) }
             dd {
-                @if let Some(opt_in) = &consents.talent_pool {
+                @if let Some(at) = withdrawn_at {
+                    (record_lifecycle::withdrawn_line(lang, at))
+                } @else if let Some(opt_in) = &consents.talent_pool {
                     (fill(t.talent_pool_since, time::local_minutes(opt_in.at.millis())))
                     " (" (language_name(t, opt_in.language)) ")"
                 } @else {
@@ -548,6 +561,7 @@ async fn submit(
                 let typed = Typed {
                     errors: vec![field],
                     note,
+                    ..Typed::default()
                 };
                 render(
                     &state,

@@ -121,6 +121,13 @@ pub(crate) fn saved_notice(lang: Language, saved: &str) -> Option<&'static str> 
     }
 }
 
+/// "Consent withdrawn {time}…": the talent-pool line of a record whose visitor withdrew.
+pub(crate) fn withdrawn_line(lang: Language, at: i64) -> String {
+    lifecycle_texts(lang)
+        .withdrawn_text
+        .replacen("{time}", &time::local_minutes(at), 1)
+}
+
 /// What the viewer may do in the section.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Allowed {
@@ -180,7 +187,7 @@ pub(crate) fn section(
             }
             @if let Some(withdrawn) = &withdrawn {
                 dt { (l.talent_pool) }
-                dd { (l.withdrawn_text.replacen("{time}", &time::local_minutes(withdrawn.withdrawn_at), 1)) }
+                dd { (withdrawn_line(lang, withdrawn.withdrawn_at)) }
             }
         }
         @if let Some(withdrawn) = &withdrawn {
@@ -206,7 +213,7 @@ pub(crate) fn section(
                             (error)
                         }
                     }
-                    input #reason name="reason" type="text" maxlength="500" value=(typed.note)
+                    input #reason name="reason" type="text" maxlength="500" value=(typed.hold_reason)
                         aria-invalid=[reason_error.map(|_| "true")]
                         aria-describedby=(if reason_error.is_some() { "reason-hint reason-error" } else { "reason-hint" });
                 }
@@ -265,7 +272,8 @@ pub(crate) async fn hold(
                     "reason",
                     lifecycle_texts(console.lang).bad_reason,
                 )],
-                note: form.reason,
+                hold_reason: form.reason,
+                ..Typed::default()
             };
             render(
                 &state,

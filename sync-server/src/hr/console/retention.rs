@@ -40,6 +40,8 @@ struct RetentionTexts {
     nothing_due: &'static str,
     running: &'static str,
     refresh: &'static str,
+    resume_hint: &'static str,
+    resume_button: &'static str,
     started: &'static str,
     already_running: &'static str,
     runs_caption: &'static str,
@@ -76,8 +78,10 @@ const SV: RetentionTexts = RetentionTexts {
     nothing_due: "Inget har förfallit just nu.",
     running: "Gallringskörning {run} pågår: {removed} borttagna hittills.",
     refresh: "Uppdatera sidan",
+    resume_hint: "Står siffran still fast sidan uppdateras? Då kan du låta körningen fortsätta. Den tar bara bort det som var förfallet när den startade.",
+    resume_button: "Fortsätt gallringskörningen",
     started: "Gallringskörning {run} har startats.",
-    already_running: "En gallringskörning pågår redan och körs klart; ingen ny startades.",
+    already_running: "En gallringskörning pågår redan och körs nu klart; ingen ny startades.",
     runs_caption: "Gallringskörningar, senaste först",
     col_run: "Körning",
     col_started: "Startad",
@@ -112,8 +116,10 @@ const EN: RetentionTexts = RetentionTexts {
     nothing_due: "Nothing is due now.",
     running: "Retention run {run} is going: {removed} removed so far.",
     refresh: "Refresh the page",
+    resume_hint: "Does the figure stay the same when the page is refreshed? Then let the run go on. It removes only what was due when it started.",
+    resume_button: "Continue the retention run",
     started: "Retention run {run} has started.",
-    already_running: "A retention run is going already and runs to its end; no new one was started.",
+    already_running: "A retention run is going already and is now carried to its end; no new one was started.",
     runs_caption: "Retention runs, newest first",
     col_run: "Run",
     col_started: "Started",
@@ -218,6 +224,13 @@ async fn render(
                         .replacen("{removed}", &run.removed.to_string(), 1))
                     " "
                     a href=(RETENTION) { (r.refresh) }
+                }
+                // A run the relay is not carrying on (stopped on an error) goes on from here.
+                form method="post" action={ (RETENTION) "/runs" } {
+                    input type="hidden" name="csrf_token" value=(console.signed.csrf);
+                    input type="hidden" name="confirm" value="yes";
+                    p.hint { (r.resume_hint) }
+                    div.actions { button.button type="submit" { (r.resume_button) } }
                 }
             } @else if due_now == 0 {
                 p { (r.nothing_due) }

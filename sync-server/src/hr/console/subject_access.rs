@@ -91,6 +91,7 @@ pub(crate) struct Texts {
     search: &'static str,
     no_match: &'static str,
     found: &'static str,
+    found_one: &'static str,
     withheld: &'static str,
     download_json: &'static str,
     open_printable: &'static str,
@@ -172,6 +173,7 @@ const SV: Texts = Texts {
     search: "Sök",
     no_match: "Inget som reläet har matchar uppgiften. Registreringar som har gallrats går inte längre att hitta.",
     found: "{} registreringar hittades.",
+    found_one: "1 registrering hittades.",
     withheld: "{} skyddade registreringar (skyddade personuppgifter) matchade men visas inte. En användare med behörighet för skyddade uppgifter måste slutföra begäran.",
     download_json: "Hämta JSON-fil",
     open_printable: "Öppna utskriftsvänlig sida",
@@ -252,6 +254,7 @@ const EN: Texts = Texts {
     search: "Search",
     no_match: "Nothing the relay holds matches this identifier. Records removed under a retention rule can no longer be found.",
     found: "{} registrations found.",
+    found_one: "1 registration found.",
     withheld: "{} restricted registrations (protected personal data) matched and are not shown. A user with the clearance must complete the request.",
     download_json: "Download JSON file",
     open_printable: "Open printable page",
@@ -636,7 +639,7 @@ pub(crate) fn printable(report: &SubjectAccessReport, lang: Language) -> Markup 
                         (t.by) " " (report.requested_by) ". "
                         (t.identifier) ": " (kind_label(t, report.identifier_kind)) "."
                     }
-                    p { (fill(t.found, report.records.len())) }
+                    p { (found_text(t, report.records.len())) }
                     @if report.restricted_withheld > 0 {
                         p.notice { (fill(t.withheld, report.restricted_withheld)) }
                     }
@@ -805,7 +808,7 @@ pub(crate) async fn submit(
     };
     let outcome = html! {
         h2 { (t.caption) }
-        (notice(&fill(t.found, report.records.len())))
+        (notice(&found_text(t, report.records.len())))
         @if report.restricted_withheld > 0 {
             p.warning { strong { (fill(t.withheld, report.restricted_withheld)) } }
         }
@@ -860,5 +863,14 @@ pub(crate) async fn download(
             response
         }
         Err(page) => page,
+    }
+}
+
+/// "1 registrering hittades." or "{n} registreringar hittades.".
+fn found_text(t: &Texts, count: usize) -> String {
+    if count == 1 {
+        t.found_one.to_owned()
+    } else {
+        fill(t.found, count)
     }
 }

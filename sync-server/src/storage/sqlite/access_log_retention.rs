@@ -187,17 +187,7 @@ pub(crate) fn prune(
 /// The moment `months` calendar months before `at` (UTC; a day the shorter month lacks
 /// becomes its last day), in ms since the Unix epoch.
 pub fn months_before(at: i64, months: u32) -> i64 {
-    use kiosk_core::ids::{civil_from_days, days_from_civil};
-    const DAY: i64 = 86_400_000;
-    let (year, month, day) = civil_from_days(at.div_euclid(DAY));
-    let counted = year * 12 + (month - 1) - i64::from(months);
-    let (year, month) = (counted.div_euclid(12), counted.rem_euclid(12) + 1);
-    let next_month = counted + 1;
-    let days_in_month =
-        days_from_civil(next_month.div_euclid(12), next_month.rem_euclid(12) + 1, 1)
-            - days_from_civil(year, month, 1);
-    let days = days_from_civil(year, month, day.min(days_in_month));
-    days * DAY + at.rem_euclid(DAY)
+    super::retention::shift_months(at, -i64::from(months))
 }
 
 /// The rule a pruning under `months` records in the horizon.

@@ -118,9 +118,12 @@ pub(crate) fn event_tally(conn: &mut Connection, event_id: &str) -> StorageResul
             }
         }
         let mut decisions = tx.prepare(
+            // A removal erases the quarantined copy but not its review: the review's tablet
+            // is then the removal record's.
             "SELECT r.decision, COUNT(*) FROM quarantine_reviews r
-             JOIN quarantine q ON q.id = r.quarantine_id
-             JOIN devices d ON d.device_key = q.device_key
+             LEFT JOIN quarantine q ON q.id = r.quarantine_id
+             LEFT JOIN removals m ON m.doc_id = r.doc_id
+             JOIN devices d ON d.device_key = COALESCE(q.device_key, m.device_key)
              WHERE d.event_id = ?1
              GROUP BY r.decision",
         )?;

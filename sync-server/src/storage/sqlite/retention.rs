@@ -48,6 +48,15 @@ CREATE TABLE IF NOT EXISTS retention_runs (
     removed     INTEGER NOT NULL DEFAULT 0,
     held        INTEGER NOT NULL DEFAULT 0
 ) STRICT;
+-- The rules a run applies, as they stood when it started: a rule published mid-run (or
+-- before a killed run resumes) does not widen what the run removes.
+CREATE TABLE IF NOT EXISTS retention_run_rules (
+    run_id   INTEGER NOT NULL REFERENCES retention_runs (id),
+    event_id TEXT NOT NULL,
+    months   INTEGER NOT NULL,
+    decision TEXT NOT NULL,
+    PRIMARY KEY (run_id, event_id)
+) STRICT;
 CREATE INDEX IF NOT EXISTS registrations_by_event_received
     ON registrations (event_id, received_at);
 ";
@@ -101,13 +110,19 @@ const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 /// `at` (ms, UTC) plus `months` calendar months; a day past the target month's end becomes
 /// its last day (31 January + 1 month = 28 or 29 February).
 pub fn add_months(at: i64, months: u32) -> i64 {
+    shift_months(at, i64::from(months))
+}
+
+/// `at` (ms, UTC) moved by `months` calendar months, forward or back, the time of day kept;
+/// a day the target month lacks becomes its last day.
+pub fn shift_months(at: i64, months: i64) -> i64 {
     let (year, month, day) = civil_from_days(at.div_euclid(DAY_MS));
-    let total = year * 12 + (month - 1) + i64::from(months);
+    let total = year * 12 + (month - 1) + months;
     let (year, month) = (total.div_euclid(12), total.rem_euclid(12) + 1);
-    let month_days =
-        days_from_civil(year + month / 12, month % 12 + 1, 1) - days_from_civil(year, month, 1);
-    let day = day.min(month_days);
-    days_from_civil(year, month, day) * DAY_MS + at.rem_euclid(DAY_MS)
+    let next = total + 1;
+    let month_days = days_from_civil(next.div_euclid(12), next.rem_euclid(12) + 1, 1)
+        - days_from_civil(year, month, 1);
+    days_from_civil(year, month, day.min(month_days)) * DAY_MS + at.rem_euclid(DAY_MS)
 }
 
 /// What a removal did.
@@ -467,12 +482,13 @@ pub(crate) fn runs(conn: &Connection, limit: u32) -> StorageResult<Vec<Retention
     Ok(runs)
 }
 
-/// Starts a run deciding what is due as of `at`; `Err` with the unfinished run if one is
-/// still going (it is resumed, not doubled).
+/// Starts a run deciding what is due as of `at` under `rules` (kept with the run); `Err`
+/// with the unfinished run if one is still going (it is resumed, not doubled).
 pub(crate) fn start_run(
     conn: &mut Connection,
     by: &str,
     at: i64,
+    rules: &[AppliedRule],
 ) -> StorageResult<Result<RetentionRun, RetentionRun>> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     if let Some(going) = unfinished_run(&tx)? {
@@ -483,6 +499,13 @@ pub(crate) fn start_run(
         params![at, by],
     )?;
     let id = tx.last_insert_rowid();
+    for rule in rules {
+        tx.execute(
+            "INSERT INTO retention_run_rules (run_id, event_id, months, decision)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![id, rule.event_id, rule.months, rule.decision],
+        )?;
+    }
     let started = run(&tx, id)?.ok_or(crate::storage::StorageError::Undecodable("run"))?;
     tx.commit()?;
     Ok(Ok(started))
@@ -497,12 +520,29 @@ pub enum RunStep {
     Finished(RetentionRun),
 }
 
-/// Removes up to `batch` due records of run `run_id` in one transaction, under `rules`
-/// (one per event with records). When none is left, finishes the run.
+/// The rules run `run_id` applies, kept when it started.
+fn run_rules(conn: &Connection, run_id: i64) -> StorageResult<Vec<AppliedRule>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT event_id, months, decision FROM retention_run_rules
+         WHERE run_id = ?1 ORDER BY event_id",
+    )?;
+    let rules = statement
+        .query_map([run_id], |r| {
+            Ok(AppliedRule {
+                event_id: r.get(0)?,
+                months: r.get(1)?,
+                decision: r.get(2)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rules)
+}
+
+/// Removes up to `batch` records that run `run_id` finds due, under the rules it started
+/// with, in one transaction. When none is left, finishes the run.
 pub(crate) fn run_step(
     conn: &mut Connection,
     run_id: i64,
-    rules: &[AppliedRule],
     batch: usize,
     at: i64,
 ) -> StorageResult<RunStep> {
@@ -513,9 +553,10 @@ pub(crate) fn run_step(
     if current.finished_at.is_some() {
         return Ok(RunStep::Finished(current));
     }
+    let rules = run_rules(&tx, run_id)?;
     let by = Accessor::Operator(format!("retention-run:{run_id}"));
     let mut removed = 0u64;
-    for rule in rules {
+    for rule in &rules {
         let left = batch.saturating_sub(removed as usize);
         if left == 0 {
             break;
@@ -548,7 +589,7 @@ pub(crate) fn run_step(
         return Ok(RunStep::Removed(removed));
     }
     let mut held = 0;
-    for rule in rules {
+    for rule in &rules {
         held += due_count(&tx, rule, current.as_of)?.1;
     }
     tx.execute(

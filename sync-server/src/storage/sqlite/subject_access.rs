@@ -278,9 +278,12 @@ pub(crate) fn subject_access(
                 let Some(record) = held(&tx, &doc_id)? else {
                     continue;
                 };
-                // The person's other registrations are those with the same contact details.
-                let email = email_of(&record);
-                let phone = record.registration.person.phone.clone();
+                // The person's other registrations are those with the same contact details;
+                // but a restricted record's details are not followed for a user without the
+                // clearance: the records they lead to would show them.
+                let follow = !record.restricted || cleared;
+                let email = email_of(&record).filter(|_| follow);
+                let phone = record.registration.person.phone.clone().filter(|_| follow);
                 found
                     .entry(doc_id)
                     .or_insert_with(|| (record, Vec::new()))
