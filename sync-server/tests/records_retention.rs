@@ -982,6 +982,7 @@ async fn a_hold_on_a_restricted_record_needs_the_clearance() {
     );
     assert!(relay.store().legal_holds().expect("reads").is_empty());
 
+    // Nor does an archivist without it see the hold in the overview.
     let cleared = user_with(&relay.state, "skyddsarkiv", vec![Role::Archivist]);
     relay
         .store()
@@ -990,6 +991,18 @@ async fn a_hold_on_a_restricted_record_needs_the_clearance() {
     let cleared = bearer(&relay.state, &cleared);
     let held = relay.call("PUT", &path, &cleared, Some(reason)).await;
     assert_eq!(held.status, StatusCode::OK, "{}", held.body);
+    let holds = |answer: &Answer| answer.body["legal_holds"].as_array().map(Vec::len);
+    let seen = relay.call("GET", "/api/v1/retention", &cleared, None).await;
+    assert_eq!(holds(&seen), Some(1));
+    let unseen = relay
+        .call("GET", "/api/v1/retention", &archivist, None)
+        .await;
+    assert_eq!(holds(&unseen), Some(0));
+    assert_eq!(unseen.body["events"][0]["held"], 1, "counts only");
+    assert_eq!(
+        unseen.body["events"][0]["event_name"]["sv"],
+        kiosk_core::demo::demo_event().name.sv
+    );
     // Retention keeps it, held, whoever starts the run.
     assert_eq!(relay.run_retention(&archivist).await["held"], 1);
     assert!(

@@ -15,6 +15,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use kiosk_core::ids::EventId;
+use kiosk_core::language::Localized;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -72,6 +74,9 @@ pub(crate) fn checked_reason(reason: &str) -> Result<String, AppError> {
 pub(crate) struct Overview {
     pub as_of: i64,
     pub events: Vec<RetentionDue>,
+    /// Each event's name, in `events`' order (`None` for an event the relay lacks).
+    pub event_names: Vec<Option<Localized>>,
+    /// The holds `user` may see: those on restricted records only with the clearance.
     pub holds: Vec<LegalHold>,
     pub runs: Vec<RetentionRun>,
 }
@@ -79,24 +84,36 @@ pub(crate) struct Overview {
 /// How many runs the overview shows.
 const RUNS_SHOWN: u32 = 20;
 
-pub(crate) fn overview_of(store: &dyn RelayStore) -> Result<Overview, AppError> {
+pub(crate) fn overview_of(store: &dyn RelayStore, user: &HrUser) -> Result<Overview, AppError> {
     let as_of = now_ms();
+    let events = store.retention_due(as_of)?;
+    let event_names = events
+        .iter()
+        .map(|due| {
+            let id = EventId::parse(&due.rule.event_id)?;
+            store.event(&id).ok().flatten().map(|event| event.name)
+        })
+        .collect();
+    let mut holds = store.legal_holds()?;
+    holds.retain(|hold| !hold.restricted || user.restricted_clearance);
     Ok(Overview {
         as_of,
-        events: store.retention_due(as_of)?,
-        holds: store.legal_holds()?,
+        events,
+        event_names,
+        holds,
         runs: store.retention_runs(RUNS_SHOWN)?,
     })
 }
 
 async fn overview(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, AppError> {
-    caller.require(Role::Archivist)?;
+    let user = caller.require(Role::Archivist)?.clone();
     let store = state.store.clone();
-    let overview = blocking(move || overview_of(store.as_ref())).await??;
+    let overview = blocking(move || overview_of(store.as_ref(), &user)).await??;
     Ok(Json(json!({
         "as_of": overview.as_of,
-        "events": overview.events.iter().map(|due| json!({
+        "events": overview.events.iter().zip(&overview.event_names).map(|(due, name)| json!({
             "event_id": due.rule.event_id,
+            "event_name": name.as_ref().map(|n| json!({ "sv": n.sv, "en": n.en })),
             "months_after_receipt": due.rule.months,
             "decision": due.rule.decision,
             "due": due.due,

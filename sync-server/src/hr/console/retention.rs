@@ -176,8 +176,8 @@ async fn render(
     if let Err(error) = console.caller.require(Role::Archivist) {
         return console.refuse(error, uri).into_response();
     }
-    let store = state.store.clone();
-    let overview = match blocking(move || overview_of(store.as_ref()))
+    let (store, user) = (state.store.clone(), console.caller.user.clone());
+    let overview = match blocking(move || overview_of(store.as_ref(), &user))
         .await
         .and_then(|r| r)
     {
@@ -204,9 +204,14 @@ async fn render(
                     caption { (r.rules_caption) }
                     (column_heads(&[r.col_event, r.col_rule, r.col_decision, r.col_due, r.col_held]))
                     tbody {
-                        @for event in &overview.events {
+                        @for (event, name) in overview.events.iter().zip(&overview.event_names) {
                             tr {
-                                th scope="row" .code { (event.rule.event_id) }
+                                th scope="row" {
+                                    @if let Some(name) = name {
+                                        (name.get(lang)) " "
+                                    }
+                                    span.code { "(" (event.rule.event_id) ")" }
+                                }
                                 td { (r.months.replacen("{months}", &event.rule.months.to_string(), 1)) }
                                 td { (event.rule.decision) }
                                 td.number { (event.due) }

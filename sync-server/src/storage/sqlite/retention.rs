@@ -210,6 +210,8 @@ pub struct LegalHold {
     pub reason: String,
     pub set_by: String,
     pub set_at: i64,
+    /// The held record is restricted: only users with the clearance see the hold.
+    pub restricted: bool,
 }
 
 /// What setting or lifting a hold did.
@@ -224,7 +226,7 @@ pub enum HoldChange {
 pub(crate) fn legal_hold(conn: &Connection, doc_id: &str) -> StorageResult<Option<LegalHold>> {
     Ok(conn
         .query_row(
-            "SELECT doc_id, reason, set_by, set_at FROM legal_holds WHERE doc_id = ?1",
+            &format!("SELECT {HOLD_COLUMNS} WHERE h.doc_id = ?1"),
             [doc_id],
             hold_row,
         )
@@ -237,14 +239,20 @@ fn hold_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LegalHold> {
         reason: r.get(1)?,
         set_by: r.get(2)?,
         set_at: r.get(3)?,
+        restricted: r.get(4)?,
     })
 }
 
+/// A hold's columns, with its record's restricted flag (a hold is only ever on a stored
+/// record: removal refuses a held one).
+const HOLD_COLUMNS: &str = "h.doc_id, h.reason, h.set_by, h.set_at, r.restricted
+     FROM legal_holds h JOIN registrations r ON r.doc_id = h.doc_id";
+
 /// Every record on hold, oldest hold first.
 pub(crate) fn legal_holds(conn: &Connection) -> StorageResult<Vec<LegalHold>> {
-    let mut statement = conn.prepare(
-        "SELECT doc_id, reason, set_by, set_at FROM legal_holds ORDER BY set_at, doc_id",
-    )?;
+    let mut statement = conn.prepare(&format!(
+        "SELECT {HOLD_COLUMNS} ORDER BY h.set_at, h.doc_id"
+    ))?;
     let holds = statement
         .query_map([], hold_row)?
         .collect::<Result<_, _>>()?;
