@@ -274,6 +274,25 @@ fn short(id: &str) -> &str {
 }
 
 /// A tablet's state in words: silent ones say so, not by colour alone.
+/// One tablet's row: its id as `shown`, counts and state; `mark_silent` sets the row's
+/// highlight (the text in its state cell says it in words either way).
+fn device_row(t: &Texts, device: &DeviceLine, shown: &str, mark_silent: bool) -> Markup {
+    html! {
+        tr.silent[mark_silent] {
+            th scope="row" .code { (shown) }
+            td { (role(t, device)) }
+            td.code { (when(t, device.last_contact)) }
+            td { (device.captured) }
+            td { (device.received) }
+            td { (device.stored) }
+            td { (device.quarantined) }
+            td { (device.removed) }
+            td { (device.unsent) }
+            td { (state_cell(t, device)) }
+        }
+    }
+}
+
 fn state_cell(t: &Texts, device: &DeviceLine) -> Markup {
     html! {
         @if device.silent_with_unsent {
@@ -349,18 +368,7 @@ fn event_section(lang: Language, reconciliation: &EventReconciliation) -> Markup
                     ]))
                     tbody {
                         @for device in &reconciliation.devices {
-                            tr.silent[device.silent_with_unsent] {
-                                th scope="row" .code { (short(&device.id)) }
-                                td { (role(t, device)) }
-                                td.code { (when(t, device.last_contact)) }
-                                td { (device.captured) }
-                                td { (device.received) }
-                                td { (device.stored) }
-                                td { (device.quarantined) }
-                                td { (device.removed) }
-                                td { (device.unsent) }
-                                td { (state_cell(t, device)) }
-                            }
+                            (device_row(t, device, short(&device.id), device.silent_with_unsent))
                         }
                     }
                     (totals_row(t, &reconciliation.totals))
@@ -468,18 +476,8 @@ pub(crate) async fn closing_report_page(
                             ]))
                             tbody {
                                 @for device in &reconciliation.devices {
-                                    tr {
-                                        th scope="row" .code { (device.id) }
-                                        td { (role(t, device)) }
-                                        td.code { (when(t, device.last_contact)) }
-                                        td { (device.captured) }
-                                        td { (device.received) }
-                                        td { (device.stored) }
-                                        td { (device.quarantined) }
-                                        td { (device.removed) }
-                                        td { (device.unsent) }
-                                        td { (state_cell(t, device)) }
-                                    }
+                                    // On paper every row reads alike, with the whole key.
+                                    (device_row(t, device, &device.id, false))
                                 }
                             }
                         }
