@@ -300,32 +300,29 @@ pub(crate) struct Withdrawn {
     pub retention: RecordRetention,
 }
 
-impl Withdrawn {
-    /// What to tell the visitor, in Swedish and English: the consent is withdrawn, and the
-    /// registration, a public record, is removed no earlier than its due date.
-    pub fn told_to_visitor(&self) -> (String, String) {
-        let withdrawn = crate::hr::console::local_date(self.withdrawn_at);
-        let due = crate::hr::console::local_date(self.retention.due_at);
-        let months = self.retention.rule.months;
-        let mut sv = format!(
-            "Ditt samtycke till att finnas i vår talangpool är återkallat från och med \
-             {withdrawn}. Vi kontaktar dig inte om andra tjänster. Din registrering är en \
-             allmän handling och gallras tidigast {due} ({months} månader efter att vi tog \
-             emot den)."
-        );
-        let mut en = format!(
-            "Your consent to our talent pool is withdrawn as of {withdrawn}. We will not \
-             contact you about other roles. Your registration is a public record and is \
-             removed no earlier than {due} ({months} months after we received it)."
-        );
-        if self.retention.legal_hold.is_some() {
-            sv.push_str(
-                " Just nu får den inte gallras, eftersom den måste bevaras för ett ärende.",
-            );
-            en.push_str(" For now it must not be removed, as a case requires it to be kept.");
-        }
-        (sv, en)
+/// What to tell a visitor who withdrew on `withdrawn_at`, in Swedish and English: the
+/// consent is withdrawn, and the registration, a public record, is removed no earlier than
+/// its due date (`retention`'s).
+pub(crate) fn told_to_visitor(retention: &RecordRetention, withdrawn_at: i64) -> (String, String) {
+    let withdrawn = crate::hr::console::local_date(withdrawn_at);
+    let due = crate::hr::console::local_date(retention.due_at);
+    let months = retention.rule.months;
+    let mut sv = format!(
+        "Ditt samtycke till att finnas i vår talangpool är återkallat från och med \
+         {withdrawn}. Vi kontaktar dig inte om andra tjänster. Din registrering är en \
+         allmän handling och gallras tidigast {due} ({months} månader efter att vi tog \
+         emot den)."
+    );
+    let mut en = format!(
+        "Your consent to our talent pool is withdrawn as of {withdrawn}. We will not \
+         contact you about other roles. Your registration is a public record and is \
+         removed no earlier than {due} ({months} months after we received it)."
+    );
+    if retention.legal_hold.is_some() {
+        sv.push_str(" Just nu får den inte gallras, eftersom den måste bevaras för ett ärende.");
+        en.push_str(" For now it must not be removed, as a case requires it to be kept.");
     }
+    (sv, en)
 }
 
 /// Records `user`'s report that the visitor behind `doc_id` withdrew their talent-pool
@@ -371,7 +368,7 @@ async fn withdraw(
     let store = state.store.clone();
     let user = caller.user;
     let withdrawn = blocking(move || withdraw_logged(store.as_ref(), &user, &doc_id)).await??;
-    let (sv, en) = withdrawn.told_to_visitor();
+    let (sv, en) = told_to_visitor(&withdrawn.retention, withdrawn.withdrawn_at);
     Ok(Json(json!({
         "withdrawn_at": withdrawn.withdrawn_at,
         "already_withdrawn": withdrawn.already,

@@ -109,6 +109,39 @@ pub(crate) fn detail_path(id: &str) -> String {
     format!("{LIST}/{id}")
 }
 
+/// The detail page's address, where refusals and re-renders of its forms show (not the
+/// form's own address).
+pub(crate) fn detail_uri(id: &str) -> Uri {
+    detail_path(id)
+        .parse()
+        .unwrap_or_else(|_| Uri::from_static(LIST))
+}
+
+/// Back to the detail page after a form was saved, with `saved`'s notice.
+pub(crate) fn saved_redirect(id: &str, saved: &str) -> Response {
+    Redirect::to(&format!("{}?saved={saved}", detail_path(id))).into_response()
+}
+
+/// The detail page again with a refused input's errors and what was typed (422).
+pub(crate) async fn refused_input(
+    state: &AppState,
+    console: &Console,
+    id: String,
+    typed: Typed,
+) -> Response {
+    let uri = detail_uri(&id);
+    render(
+        state,
+        console,
+        &uri,
+        id,
+        None,
+        typed,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
 /// `id` if it is a registration id as the relay stores them (so it is safe in a redirect).
 fn registration_id(id: &str) -> Result<(), AppError> {
     match RegistrationId::parse(id) {
@@ -535,10 +568,7 @@ async fn submit(
     saved: &'static str,
     make_edit: impl FnOnce(&crate::hr::accounts::HrUser) -> Result<HrEdit, AppError>,
 ) -> Response {
-    // Refusals and re-renders show the detail page's address, not the form's.
-    let uri: Uri = detail_path(&id)
-        .parse()
-        .unwrap_or_else(|_| Uri::from_static(LIST));
+    let uri = detail_uri(&id);
     let checked = require_for_record(&state, &console.caller.user, &id, require_editor)
         .await
         .and_then(|()| registration_id(&id))
@@ -555,7 +585,7 @@ async fn submit(
         Err(error) => Err(error),
     };
     match result {
-        Ok(_) => Redirect::to(&format!("{}?saved={saved}", detail_path(&id))).into_response(),
+        Ok(_) => saved_redirect(&id, saved),
         Err(error) => match field_error(console.lang, &error) {
             Some(field) => {
                 let typed = Typed {
@@ -563,16 +593,7 @@ async fn submit(
                     note,
                     ..Typed::default()
                 };
-                render(
-                    &state,
-                    &console,
-                    &uri,
-                    id,
-                    None,
-                    typed,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
+                refused_input(&state, &console, id, typed).await
             }
             None => console.refuse(error, &uri).into_response(),
         },

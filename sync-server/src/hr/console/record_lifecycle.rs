@@ -5,18 +5,18 @@
 //! ([`change_hold`], [`withdraw_logged`]).
 
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, Uri};
-use axum::response::{IntoResponse, Redirect, Response};
+
+use axum::response::{IntoResponse, Response};
 use kiosk_core::language::Language;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::detail::{Typed, detail_path, render};
+use super::detail::{Typed, detail_path, detail_uri, refused_input, saved_redirect};
 use super::layout::{FieldError, error_of};
 use super::texts::texts;
 use super::{Console, ConsoleForm, time};
 use crate::hr::accounts::Role;
-use crate::hr::retention::{Withdrawn, change_hold, withdraw_logged};
+use crate::hr::retention::{change_hold, told_to_visitor, withdraw_logged};
 use crate::routes::blocking;
 use crate::state::AppState;
 use crate::storage::RecordRetention;
@@ -163,11 +163,6 @@ pub(crate) fn section(
         .replacen("{months}", &retention.rule.months.to_string(), 1)
         .replacen("{decision}", &retention.rule.decision, 1);
     let reason_error = error_of(&typed.errors, "reason");
-    let withdrawn = retention.talent_pool_withdrawn_at.map(|at| Withdrawn {
-        withdrawn_at: at,
-        already: true,
-        retention: retention.clone(),
-    });
     html! {
         h2 { (l.heading) }
         dl.details {
@@ -185,13 +180,13 @@ pub(crate) fn section(
                     (l.no_hold)
                 }
             }
-            @if let Some(withdrawn) = &withdrawn {
+            @if let Some(withdrawn_at) = retention.talent_pool_withdrawn_at {
                 dt { (l.talent_pool) }
-                dd { (withdrawn_line(lang, withdrawn.withdrawn_at)) }
+                dd { (withdrawn_line(lang, withdrawn_at)) }
             }
         }
-        @if let Some(withdrawn) = &withdrawn {
-            @let (sv, en) = withdrawn.told_to_visitor();
+        @if let Some(withdrawn_at) = retention.talent_pool_withdrawn_at {
+            @let (sv, en) = told_to_visitor(retention, withdrawn_at);
             section aria-labelledby="tell-visitor" {
                 h3 #tell-visitor { (l.tell_heading) }
                 p lang="sv" { (sv) }
@@ -222,7 +217,7 @@ pub(crate) fn section(
                 }
             }
         }
-        @if allowed.withdraw && withdrawn.is_none() {
+        @if allowed.withdraw && retention.talent_pool_withdrawn_at.is_none() {
             form method="post" action={ (detail_path(id)) "/talent-pool-withdrawal" } aria-labelledby="withdraw-form-heading" novalidate {
                 h3 #withdraw-form-heading { (l.withdraw_heading) }
                 input type="hidden" name="csrf_token" value=(csrf);
@@ -247,9 +242,7 @@ pub(crate) async fn hold(
     Path(id): Path<String>,
     ConsoleForm { console, form }: ConsoleForm<HoldForm>,
 ) -> Response {
-    let uri: Uri = detail_path(&id)
-        .parse()
-        .unwrap_or_else(|_| Uri::from_static("/console/registrations"));
+    let uri = detail_uri(&id);
     let user = match console.caller.require(Role::Archivist) {
         Ok(user) => user.clone(),
         Err(error) => return console.refuse(error, &uri).into_response(),
@@ -260,10 +253,7 @@ pub(crate) async fn hold(
         .await
         .and_then(|r| r);
     match result {
-        Ok(_) => {
-            let saved = if hold { "hold" } else { "lift" };
-            Redirect::to(&format!("{}?saved={saved}", detail_path(&id))).into_response()
-        }
+        Ok(_) => saved_redirect(&id, if hold { "hold" } else { "lift" }),
         Err(crate::error::AppError::InvalidField {
             field: "reason", ..
         }) => {
@@ -275,16 +265,7 @@ pub(crate) async fn hold(
                 hold_reason: form.reason,
                 ..Typed::default()
             };
-            render(
-                &state,
-                &console,
-                &uri,
-                id,
-                None,
-                typed,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            refused_input(&state, &console, id, typed).await
         }
         Err(error) => console.refuse(error, &uri).into_response(),
     }
@@ -299,15 +280,13 @@ pub(crate) async fn withdraw(
     Path(id): Path<String>,
     ConsoleForm { console, .. }: ConsoleForm<WithdrawForm>,
 ) -> Response {
-    let uri: Uri = detail_path(&id)
-        .parse()
-        .unwrap_or_else(|_| Uri::from_static("/console/registrations"));
+    let uri = detail_uri(&id);
     let (store, user, doc_id) = (state.store.clone(), console.caller.user.clone(), id.clone());
     match blocking(move || withdraw_logged(store.as_ref(), &user, &doc_id))
         .await
         .and_then(|r| r)
     {
-        Ok(_) => Redirect::to(&format!("{}?saved=withdrawn", detail_path(&id))).into_response(),
+        Ok(_) => saved_redirect(&id, "withdrawn"),
         Err(error) => console.refuse(error, &uri).into_response(),
     }
 }
