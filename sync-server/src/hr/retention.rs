@@ -113,7 +113,7 @@ async fn overview(State(state): State<AppState>, caller: Caller) -> Result<Json<
         "as_of": overview.as_of,
         "events": overview.events.iter().zip(&overview.event_names).map(|(due, name)| json!({
             "event_id": due.rule.event_id,
-            "event_name": name.as_ref().map(|n| json!({ "sv": n.sv, "en": n.en })),
+            "event_name": name,
             "months_after_receipt": due.rule.months,
             "decision": due.rule.decision,
             "due": due.due,

@@ -426,13 +426,6 @@ pub(crate) fn access_json(seq: u64, entry: &AccessEntry) -> Value {
     json!({ "seq": seq, "at": entry.at, "action": entry.action.as_str(), "by": by })
 }
 
-fn localized_json(name: &Option<Localized>) -> Value {
-    match name {
-        Some(name) => json!({ "sv": name.sv, "en": name.en }),
-        None => Value::Null,
-    }
-}
-
 /// The registration's content and receipt metadata: what both subject access and
 /// disclosure show of a record.
 pub(crate) fn content_json(record: &HeldRecord, event_name: &Option<Localized>) -> Value {
@@ -442,7 +435,8 @@ pub(crate) fn content_json(record: &HeldRecord, event_name: &Option<Localized>) 
     json!({
         "id": record.doc_id,
         "event_id": record.event_id,
-        "event_name": localized_json(event_name),
+        // `{sv, en}`, or null for an event the relay lacks.
+        "event_name": event_name,
         "form_version": registration.form_version.as_str(),
         "language": registration.language.tag(),
         "captured_at": registration.captured_at.millis(),

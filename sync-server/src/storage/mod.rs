@@ -29,7 +29,7 @@ pub use sqlite::registration_index::{
 };
 pub use sqlite::retention::{
     AppliedRule, HoldChange, HoldHistoryEntry, LegalHold, RemovalOutcome, RetentionRun, RunStep,
-    WithdrawalOutcome, add_months,
+    WithdrawalOutcome,
 };
 pub use sqlite::subject_access::{
     AskedRecord, DisclosureItem, DisclosureOutcome, DisclosureSelection, HeldRecord, MatchedBy,

@@ -442,7 +442,6 @@ impl SqliteStore {
     }
 }
 
-/// A batch's size for the group's byte budget.
 impl SqliteStore {
     /// The rule an event's records are kept under: its published form's, else its draft's
     /// (an event that never published has no records), else the default.
@@ -473,6 +472,7 @@ impl SqliteStore {
     }
 }
 
+/// A batch's size for the group's byte budget.
 fn batch_bytes(batch: &IngestBatch) -> usize {
     batch
         .items

@@ -21,7 +21,7 @@ use serde::Deserialize;
 
 use super::layout::{FieldError, Nav, column_heads, error_of, error_summary, notice, select};
 use super::record_lifecycle;
-use super::texts::{Texts, fill, texts};
+use super::texts::{Texts, fill, status_name, texts};
 use super::{Console, ConsoleForm, LIST, html_page, time};
 use crate::error::AppError;
 use crate::hr::record_edits::{
@@ -279,14 +279,6 @@ fn label<'a>(choices: Option<&'a [Choice]>, code: &'a str, lang: Language) -> &'
     choices
         .and_then(|c| c.iter().find(|choice| choice.code == code))
         .map_or(code, |choice| choice.label.get(lang))
-}
-
-fn status_name(lang: Language, status: RecordStatus) -> &'static str {
-    let (sv, en) = status.label();
-    match lang {
-        Language::Swedish => sv,
-        Language::English => en,
-    }
 }
 
 /// What the edit forms need: present only for a user who may edit the record.

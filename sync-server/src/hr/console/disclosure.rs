@@ -19,6 +19,7 @@ use super::devices::event_choices;
 use super::forms::date_bound;
 use super::layout::{Field, FieldError, Nav, error_of, error_summary, select};
 use super::subject_access::{content_rows, printable_head};
+use super::texts::status_name;
 use super::{Console, ConsoleForm, html_page, time};
 use crate::error::AppError;
 use crate::hr::accounts::Role;
@@ -181,7 +182,6 @@ fn held_section(lang: Language, held: &DisclosedRecord) -> Markup {
     let t = texts(lang);
     let record = &held.record;
     let [released, redacted, not_released] = decisions(lang);
-    let status = held.annotations.status.label();
     html! {
         section.record {
             h2 { (t.asked) ": " span.code { (held.asked) } }
@@ -211,7 +211,7 @@ fn held_section(lang: Language, held: &DisclosedRecord) -> Markup {
                     }
                     tr {
                         th scope="row" { (t.status) }
-                        td { (match lang { Language::Swedish => status.0, Language::English => status.1 }) }
+                        td { (status_name(lang, held.annotations.status)) }
                         td {}
                         (decision_cells(lang))
                     }

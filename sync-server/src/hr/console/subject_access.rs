@@ -17,6 +17,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::Deserialize;
 
 use super::layout::{Field, FieldError, Nav, error_of, error_summary, notice, select};
+use super::texts::{fill, status_name};
 use super::{Console, ConsoleForm, html_page, time};
 use crate::error::AppError;
 use crate::hr::accounts::Role;
@@ -329,22 +330,11 @@ pub(crate) fn texts(lang: Language) -> &'static Texts {
     }
 }
 
-fn fill(template: &str, value: impl std::fmt::Display) -> String {
-    template.replacen("{}", &value.to_string(), 1)
-}
-
 fn kind_label(t: &Texts, kind: &str) -> &'static str {
     match kind {
         "email" => t.kind_email,
         "phone" => t.kind_phone,
         _ => t.kind_receipt,
-    }
-}
-
-pub(crate) fn localized(lang: Language, name: &Localized) -> &str {
-    match lang {
-        Language::Swedish => &name.sv,
-        Language::English => &name.en,
     }
 }
 
@@ -412,7 +402,7 @@ pub(crate) fn content_rows(
     let registration = &record.registration;
     let person = &registration.person;
     let event = match event_name {
-        Some(name) => format!("{} ({})", localized(lang, name), record.event_id),
+        Some(name) => format!("{} ({})", name.get(lang), record.event_id),
         None => record.event_id.clone(),
     };
     let list = |codes: &[String]| {
@@ -513,17 +503,13 @@ fn record_section(lang: Language, index: usize, r: &RecordReport) -> Markup {
     let event = r
         .event_name
         .as_ref()
-        .map_or(r.record.event_id.as_str(), |name| localized(lang, name));
+        .map_or(r.record.event_id.as_str(), |name| name.get(lang));
     let matched: Vec<&str> = r
         .matched_by
         .iter()
         .map(|m| kind_label(t, m.as_str()))
         .collect();
-    let (status_sv, status_en) = annotations.status.label();
-    let status_label = |status: kiosk_core::annotations::RecordStatus| match lang {
-        Language::Swedish => status.label().0,
-        Language::English => status.label().1,
-    };
+    let status_label = |status| status_name(lang, status);
     html! {
         section.record {
             h2 { (t.registration) " " (index + 1) ": " (event) ", "
@@ -542,7 +528,7 @@ fn record_section(lang: Language, index: usize, r: &RecordReport) -> Markup {
             }
             h3 { (t.status) }
             p { (t.status_now) ": " strong {
-                (match lang { Language::Swedish => status_sv, Language::English => status_en })
+                (status_name(lang, annotations.status))
             } }
             table {
                 caption { (t.status_history) }
@@ -825,10 +811,10 @@ pub(crate) async fn submit(
                 tbody {
                     @for r in &report.records {
                         tr {
-                            td { (r.event_name.as_ref().map_or(r.record.event_id.as_str(), |n| localized(lang, n))) }
+                            td { (r.event_name.as_ref().map_or(r.record.event_id.as_str(), |n| n.get(lang))) }
                             td { (time::local_minutes(r.record.registration.captured_at.millis())) }
                             td.code { (r.record.receipt_code) }
-                            td { (match lang { Language::Swedish => r.annotations.status.label().0, Language::English => r.annotations.status.label().1 }) }
+                            td { (status_name(lang, r.annotations.status)) }
                             td { (r.matched_by.iter().map(|m| kind_label(t, m.as_str())).collect::<Vec<_>>().join(", ")) }
                         }
                     }

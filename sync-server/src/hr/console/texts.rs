@@ -486,7 +486,7 @@ pub(crate) fn fill(template: &str, value: impl std::fmt::Display) -> String {
 }
 
 /// A record status's name in `lang`.
-fn status_name(lang: Language, status: RecordStatus) -> &'static str {
+pub(crate) fn status_name(lang: Language, status: RecordStatus) -> &'static str {
     let (sv, en) = status.label();
     match lang {
         Language::Swedish => sv,
