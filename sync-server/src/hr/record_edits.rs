@@ -30,7 +30,9 @@ use serde_json::{Value, json};
 use crate::error::AppError;
 use crate::hr::accounts::{HrUser, Role};
 use crate::hr::api::{Caller, body};
-use crate::hr::registrations::{log_refusal, may_edit, missing_registration, require_for_record};
+use crate::hr::registrations::{
+    may_edit, missing_registration, reachable_record, require_for_record,
+};
 use crate::routes::blocking;
 use crate::state::{AppState, now_ms};
 use crate::storage::{Accessor, HrEdit, HrEditOutcome, HrEditor, RelayStore};
@@ -112,13 +114,7 @@ pub(crate) fn edit_logged(
     doc_id: &str,
     edit: &HrEdit,
 ) -> Result<Annotations, AppError> {
-    let Some(stored) = store.stored_registration(doc_id)? else {
-        return Err(missing_registration(store, doc_id)?);
-    };
-    if let Err(refusal) = may_edit(store, user, &stored.event_id, stored.restricted) {
-        log_refusal(store, user, doc_id)?;
-        return Err(refusal);
-    }
+    reachable_record(store, user, doc_id, may_edit)?;
     let editor = HrEditor {
         actor_key: user.actor_key(),
         accessor: Accessor::Operator(user.accessor_name()),

@@ -310,6 +310,27 @@ fn require_clearance(user: &HrUser, restricted: bool) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Who may reach a record of an event, restricted or not: [`may_read`] or [`may_edit`].
+pub(crate) type RecordRule = fn(&dyn RelayStore, &HrUser, &str, bool) -> Result<(), AppError>;
+
+/// The stored registration `doc_id`, if `user` may reach it under `rule`; a refusal is
+/// access-logged, and a missing record says whether it was removed. Blocking.
+pub(crate) fn reachable_record(
+    store: &dyn RelayStore,
+    user: &HrUser,
+    doc_id: &str,
+    rule: RecordRule,
+) -> Result<crate::storage::StoredRegistration, AppError> {
+    let Some(stored) = store.stored_registration(doc_id)? else {
+        return Err(missing_registration(store, doc_id)?);
+    };
+    if let Err(refusal) = rule(store, user, &stored.event_id, stored.restricted) {
+        log_refusal(store, user, doc_id)?;
+        return Err(refusal);
+    }
+    Ok(stored)
+}
+
 /// Why the relay holds no registration `doc_id`: removed (its removal record remains), or
 /// never received.
 pub(crate) fn missing_registration(
@@ -402,13 +423,7 @@ pub(crate) fn read_logged(
     ),
     AppError,
 > {
-    let Some(stored) = store.stored_registration(&doc_id)? else {
-        return Err(missing_registration(store, &doc_id)?);
-    };
-    if let Err(refusal) = may_read(store, user, &stored.event_id, stored.restricted) {
-        log_refusal(store, user, &doc_id)?;
-        return Err(refusal);
-    }
+    reachable_record(store, user, &doc_id, may_read)?;
     let accessor = Accessor::Operator(user.accessor_name());
     let now = now_ms();
     // Read again through the logging read, so the read and its entry are one commit.

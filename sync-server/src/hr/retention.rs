@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use crate::error::AppError;
 use crate::hr::accounts::{HrUser, Role};
 use crate::hr::api::{Caller, body};
-use crate::hr::registrations::{log_refusal, may_read, missing_registration};
+use crate::hr::registrations::{log_refusal, may_read, missing_registration, reachable_record};
 use crate::retention::Started;
 use crate::routes::blocking;
 use crate::state::{AppState, now_ms};
@@ -338,13 +338,7 @@ pub(crate) fn withdraw_logged(
     if !user.has(Role::Archivist) && !user.has(Role::Recruiter) {
         return Err(AppError::MissingRole(Role::Recruiter.as_str()));
     }
-    let Some(stored) = store.stored_registration(doc_id)? else {
-        return Err(missing_registration(store, doc_id)?);
-    };
-    if let Err(refusal) = may_read(store, user, &stored.event_id, stored.restricted) {
-        log_refusal(store, user, doc_id)?;
-        return Err(refusal);
-    }
+    reachable_record(store, user, doc_id, may_read)?;
     let by = Accessor::Operator(user.accessor_name());
     match store.withdraw_talent_pool(doc_id, &by, &user.accessor_name(), now_ms())? {
         WithdrawalOutcome::Withdrawn {
