@@ -782,22 +782,16 @@ fn apply_item(
             let Some((event_id, restricted)) = record else {
                 return Ok(removed_outcome());
             };
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO registration_changes
-                 (hash, doc_id, event_id, commit_seq, actor, restricted, change)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
-            )?;
+            let logged = LoggedChange {
+                doc_id,
+                event_id: &event_id,
+                commit_seq,
+                actor: batch.device_key.as_slice(),
+                restricted,
+            };
             let mut inserted = 0;
             for (hash, bytes) in changes {
-                inserted += insert.execute(params![
-                    hash.as_slice(),
-                    doc_id,
-                    event_id,
-                    commit_seq,
-                    batch.device_key.as_slice(),
-                    restricted,
-                    bytes
-                ])?;
+                inserted += insert_change(tx, &logged, hash, Some(bytes))?;
             }
             // A retry of changes already held changes nothing and is not logged again.
             if inserted > 0 {
@@ -867,22 +861,54 @@ fn insert_capture(
             capture.received_at
         ],
     )?;
-    let mut insert = tx.prepare_cached(
-        "INSERT INTO registration_changes
-         (hash, doc_id, event_id, commit_seq, actor, restricted, change)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL) ON CONFLICT DO NOTHING",
-    )?;
+    let logged = LoggedChange {
+        doc_id: capture.doc_id,
+        event_id: capture.event_id,
+        commit_seq,
+        actor: capture.device_key,
+        restricted: capture.restricted,
+    };
     for hash in capture.change_hashes {
-        insert.execute(params![
-            hash.as_slice(),
-            capture.doc_id,
-            capture.event_id,
-            commit_seq,
-            capture.device_key,
-            capture.restricted
-        ])?;
+        // The capture's own bytes are the registration's `document`.
+        insert_change(tx, &logged, hash, None)?;
     }
     Ok(())
+}
+
+/// Where changes of one registration join the change log: its record, the commit that
+/// numbers them, and their author.
+struct LoggedChange<'a> {
+    doc_id: &'a str,
+    event_id: &'a str,
+    commit_seq: i64,
+    actor: &'a [u8],
+    restricted: bool,
+}
+
+/// Adds one change to the change log (`bytes` `None` for a capture's, whose bytes are the
+/// registration's document); a change already held is left as it is. Returns the rows
+/// added (0 or 1).
+fn insert_change(
+    tx: &Transaction<'_>,
+    logged: &LoggedChange<'_>,
+    hash: &[u8; 32],
+    bytes: Option<&[u8]>,
+) -> StorageResult<usize> {
+    Ok(tx
+        .prepare_cached(
+            "INSERT INTO registration_changes
+             (hash, doc_id, event_id, commit_seq, actor, restricted, change)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+        )?
+        .execute(params![
+            hash.as_slice(),
+            logged.doc_id,
+            logged.event_id,
+            logged.commit_seq,
+            logged.actor,
+            logged.restricted,
+            bytes
+        ])?)
 }
 
 /// An event's stored document bytes.

@@ -11,7 +11,7 @@ use ed25519_dalek::VerifyingKey;
 use kiosk_core::annotations::{Annotations, Note, RecordStatus};
 use kiosk_core::documents::RegistrationDocument;
 use kiosk_core::ids::Timestamp;
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 
 use super::access_log::{self, AccessAction, Accessor};
 use crate::storage::StorageResult;
@@ -80,20 +80,14 @@ pub(crate) fn apply(
     };
     let bytes = document.change_chunks(&[change.0]);
     let commit_seq = super::next_commit_seq(&tx)?;
-    tx.execute(
-        "INSERT INTO registration_changes
-         (hash, doc_id, event_id, commit_seq, actor, restricted, change)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            change.0.as_slice(),
-            doc_id,
-            stored.event_id,
-            commit_seq,
-            editor.actor_key.as_bytes().as_slice(),
-            stored.restricted,
-            bytes
-        ],
-    )?;
+    let logged = super::LoggedChange {
+        doc_id,
+        event_id: &stored.event_id,
+        commit_seq,
+        actor: editor.actor_key.as_bytes(),
+        restricted: stored.restricted,
+    };
+    super::insert_change(&tx, &logged, &change.0, Some(&bytes))?;
     access_log::append_one(&tx, at, &editor.accessor, AccessAction::Change, doc_id)?;
     tx.commit()?;
     Ok(HrEditOutcome::Applied {
