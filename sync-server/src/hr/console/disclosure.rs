@@ -12,13 +12,13 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use kiosk_core::language::Language;
-use maud::{DOCTYPE, Markup, html};
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::devices::event_choices;
 use super::forms::date_bound;
 use super::layout::{Field, FieldError, Nav, error_of, error_summary, select};
-use super::subject_access::{content_rows, printable_head};
+use super::subject_access::{content_rows, printable_page};
 use super::texts::status_name;
 use super::{Console, ConsoleForm, html_page, time};
 use crate::error::AppError;
@@ -240,46 +240,41 @@ fn held_section(lang: Language, held: &DisclosedRecord) -> Markup {
 /// The printable disclosure export in `lang`: a standalone page, no scripts.
 pub(crate) fn printable(report: &DisclosureReport, lang: Language) -> Markup {
     let t = texts(lang);
-    html! {
-        (DOCTYPE)
-        html lang=(lang.tag()) {
-            head { (printable_head(t.doc_title)) }
-            body {
-                main {
-                    h1 { (t.doc_title) }
-                    p.notice { strong { (notice(lang)) } }
-                    p {
-                        (t.generated) " " (time::local_minutes(report.generated_at)) " "
-                        (t.by) " " (report.requested_by) "."
-                    }
-                    h2 { (t.reasons) }
-                    dl.fields {
-                        @for reason in ReviewReason::ALL {
-                            dt { (reason.code()) } dd { (reason.text(lang)) }
-                        }
-                    }
-                    @for line in &report.lines {
-                        @match line {
-                            DisclosureLine::Held(held) => (held_section(lang, held)),
-                            DisclosureLine::Withheld { asked, doc_id } => section.record {
-                                h2 { (t.asked) ": " span.code { (asked) } }
-                                p.code { (doc_id) }
-                                p.notice { (t.withheld) }
-                            },
-                            DisclosureLine::Removed { asked, removed_at, rule } => section.record {
-                                h2 { (t.asked) ": " span.code { (asked) } }
-                                p { (t.removed.replacen("{}", &time::local_minutes(*removed_at), 1)) (rule) }
-                            },
-                            DisclosureLine::NotHeld { asked } => section.record {
-                                h2 { (t.asked) ": " span.code { (asked) } }
-                                p { (t.not_held) }
-                            },
-                        }
-                    }
+    printable_page(
+        lang,
+        t.doc_title,
+        html! {
+            p.notice { strong { (notice(lang)) } }
+            p {
+                (t.generated) " " (time::local_minutes(report.generated_at)) " "
+                (t.by) " " (report.requested_by) "."
+            }
+            h2 { (t.reasons) }
+            dl.fields {
+                @for reason in ReviewReason::ALL {
+                    dt { (reason.code()) } dd { (reason.text(lang)) }
                 }
             }
-        }
-    }
+            @for line in &report.lines {
+                @match line {
+                    DisclosureLine::Held(held) => (held_section(lang, held)),
+                    DisclosureLine::Withheld { asked, doc_id } => section.record {
+                        h2 { (t.asked) ": " span.code { (asked) } }
+                        p.code { (doc_id) }
+                        p.notice { (t.withheld) }
+                    },
+                    DisclosureLine::Removed { asked, removed_at, rule } => section.record {
+                        h2 { (t.asked) ": " span.code { (asked) } }
+                        p { (t.removed.replacen("{}", &time::local_minutes(*removed_at), 1)) (rule) }
+                    },
+                    DisclosureLine::NotHeld { asked } => section.record {
+                        h2 { (t.asked) ": " span.code { (asked) } }
+                        p { (t.not_held) }
+                    },
+                }
+            }
+        },
+    )
 }
 
 /// The form's fields.

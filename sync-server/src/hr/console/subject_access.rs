@@ -65,15 +65,27 @@ pub(crate) async fn stylesheet() -> Response {
         .into_response()
 }
 
-/// The head of a printable page: its title and both ways to its stylesheet.
-pub(crate) fn printable_head(title: &str) -> Markup {
+/// A standalone printable page in `lang` (no scripts): its head with both ways to its
+/// stylesheet, and `content` under the `title` heading.
+pub(crate) fn printable_page(lang: Language, title: &str, content: Markup) -> Markup {
     html! {
-        meta charset="utf-8";
-        meta name="viewport" content="width=device-width, initial-scale=1";
-        meta name="robots" content="noindex";
-        title { (title) }
-        style { (PreEscaped(PRINT_CSS)) }
-        link rel="stylesheet" href="/console/print.css";
+        (DOCTYPE)
+        html lang=(lang.tag()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="robots" content="noindex";
+                title { (title) }
+                style { (PreEscaped(PRINT_CSS)) }
+                link rel="stylesheet" href="/console/print.css";
+            }
+            body {
+                main {
+                    h1 { (title) }
+                    (content)
+                }
+            }
+        }
     }
 }
 
@@ -613,29 +625,24 @@ fn record_section(lang: Language, index: usize, r: &RecordReport) -> Markup {
 /// The printable *registerutdrag* in `lang`: a standalone page, no scripts.
 pub(crate) fn printable(report: &SubjectAccessReport, lang: Language) -> Markup {
     let t = texts(lang);
-    html! {
-        (DOCTYPE)
-        html lang=(lang.tag()) {
-            head { (printable_head(t.doc_title)) }
-            body {
-                main {
-                    h1 { (t.doc_title) }
-                    p {
-                        (t.generated) " " (time::local_minutes(report.generated_at)) " "
-                        (t.by) " " (report.requested_by) ". "
-                        (t.identifier) ": " (kind_label(t, report.identifier_kind)) "."
-                    }
-                    p { (found_text(t, report.records.len())) }
-                    @if report.restricted_withheld > 0 {
-                        p.notice { (fill(t.withheld, report.restricted_withheld)) }
-                    }
-                    @for (index, record) in report.records.iter().enumerate() {
-                        (record_section(lang, index, record))
-                    }
-                }
+    printable_page(
+        lang,
+        t.doc_title,
+        html! {
+            p {
+                (t.generated) " " (time::local_minutes(report.generated_at)) " "
+                (t.by) " " (report.requested_by) ". "
+                (t.identifier) ": " (kind_label(t, report.identifier_kind)) "."
             }
-        }
-    }
+            p { (found_text(t, report.records.len())) }
+            @if report.restricted_withheld > 0 {
+                p.notice { (fill(t.withheld, report.restricted_withheld)) }
+            }
+            @for (index, record) in report.records.iter().enumerate() {
+                (record_section(lang, index, record))
+            }
+        },
+    )
 }
 
 /// The form's fields: the identifier's kind and value, and for a download the format.
