@@ -50,6 +50,15 @@ pub fn create_code(
     Ok(code)
 }
 
+/// What an enrollment QR code carries: where the relay is, the code, and the id of the
+/// relay's sealing key, so the tablet checks the keys it is handed against the one printed.
+pub fn qr_text(relay_url: &str, code: &EnrollmentCode, relay_key_id: &str) -> String {
+    format!(
+        "kiosk-enroll:v1?relay={relay_url}&code={}&key={relay_key_id}",
+        code.display()
+    )
+}
+
 /// Why an enrollment request was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum EnrollRefusal {

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_sync_server::access_checkpoint;
 use kiosk_sync_server::config::{self, Scheme, ServeConfig, Settings, check_log_filter, gather};
-use kiosk_sync_server::enrollment::create_code;
+use kiosk_sync_server::enrollment::{self, create_code};
 use kiosk_sync_server::keys::RelayKeys;
 use kiosk_sync_server::storage::{
     AccessLogPruning, RelayStore, SqliteStore, months_before, retention_rule,
@@ -826,14 +826,13 @@ async fn demo(listen: SocketAddr, data_dir: &Path) -> Result<(), Box<dyn std::er
         kiosk.display()
     );
     let key_id = &keys.sealing.sealing_key().key_id;
-    print_qr(&format!(
-        "kiosk-enroll:v1?relay=http://{address}&code={}&key={key_id}",
-        kiosk.display()
-    ));
+    let relay = format!("http://{address}");
+    print_qr(&enrollment::qr_text(&relay, &kiosk, key_id));
     println!(
         "  enrollment code, staff (2 tablets, 7 days): {}",
         staff.display()
     );
+    print_qr(&enrollment::qr_text(&relay, &staff, key_id));
     println!("  health:    http://{address}/healthz");
     println!("  demo form: http://{address}/v1/events/{event}/form");
     println!("  HR console: http://{address}/console/login");

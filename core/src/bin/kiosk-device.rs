@@ -52,8 +52,9 @@ enum Command {
         store: StoreArgs,
         #[arg(long, value_enum, default_value_t = Role::Kiosk)]
         role: Role,
-        /// The relay's X25519 sealing key, 64 hex digits. Without it the device cannot
-        /// capture. `demo-relay-key` prints the demo relay's.
+        /// Development builds only: pin the relay's X25519 sealing key (64 hex digits)
+        /// without enrolling. Release builds refuse it; they capture once enrolled.
+        /// `demo-relay-key` prints the demo relay's.
         #[arg(long)]
         relay_public_key: Option<String>,
         /// Install no event: the tablet serves the event its enrollment code was made for,
@@ -436,6 +437,7 @@ fn init(
         device.install_event(&demo_event(), Timestamp::now())?;
     }
     if let Some(hex_key) = relay_public_key {
+        hand_pinning_allowed(cfg!(debug_assertions))?;
         let bytes: [u8; 32] = hex::decode(hex_key)
             .ok()
             .and_then(|b| b.try_into().ok())
@@ -454,6 +456,20 @@ fn init(
         }
     }
     Ok(())
+}
+
+/// Pinning a relay key by hand lets a store capture without ever enrolling, which the trust
+/// model allows only in development builds: a release build captures once enrolled.
+fn hand_pinning_allowed(development_build: bool) -> CliResult {
+    if development_build {
+        Ok(())
+    } else {
+        Err(
+            "--relay-public-key is for development builds only: enroll with the code HR gave \
+             (kiosk-device enroll --code …)"
+                .into(),
+        )
+    }
 }
 
 fn capture(store: &StoreArgs, demo: Option<u64>, seed: u64, file: Option<&Path>) -> CliResult {
@@ -642,4 +658,19 @@ fn demo(count: usize, seed: u64, lang: Language) -> Result<(), Box<dyn std::erro
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hand_pinning_allowed;
+
+    #[test]
+    fn a_release_build_refuses_a_relay_key_pinned_without_enrolling() {
+        let refused = hand_pinning_allowed(false).expect_err("release builds refuse");
+        assert!(refused.to_string().contains("enroll"), "{refused}");
+        assert!(
+            hand_pinning_allowed(true).is_ok(),
+            "development builds allow it"
+        );
+    }
 }

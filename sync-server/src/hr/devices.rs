@@ -200,12 +200,8 @@ pub(crate) async fn create_enrollment_code(
     })
     .await??;
     let key_id = state.keys.sealing.sealing_key().key_id.clone();
-    let qr_text = relay_url(headers, state.secure_cookies).map(|relay| {
-        format!(
-            "kiosk-enroll:v1?relay={relay}&code={}&key={key_id}",
-            code.display()
-        )
-    });
+    let qr_text = relay_url(headers, state.secure_cookies)
+        .map(|relay| crate::enrollment::qr_text(&relay, &code, &key_id));
     Ok(CreatedCode {
         code: code.display(),
         relay_key_id: key_id,
