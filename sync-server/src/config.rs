@@ -350,8 +350,9 @@ impl Settings {
                     let connections = value
                         .as_integer()
                         .and_then(|n| parse_connections(&n.to_string()));
-                    settings.max_connections =
-                        Some(connections.ok_or_else(|| bad("max_connections", EXPECT_CONNECTIONS))?);
+                    settings.max_connections = Some(
+                        connections.ok_or_else(|| bad("max_connections", EXPECT_CONNECTIONS))?,
+                    );
                 }
                 "access_log_retention_months" => {
                     let months = value
@@ -392,7 +393,10 @@ impl Settings {
                 self.header_read_timeout_secs,
                 DEFAULT_LIMITS.header_read_timeout,
             ),
-            body_read_timeout: secs(self.body_read_timeout_secs, DEFAULT_LIMITS.body_read_timeout),
+            body_read_timeout: secs(
+                self.body_read_timeout_secs,
+                DEFAULT_LIMITS.body_read_timeout,
+            ),
             idle_timeout: secs(self.idle_timeout_secs, DEFAULT_LIMITS.idle_timeout),
             tls_handshake_timeout: secs(
                 self.tls_handshake_timeout_secs,
@@ -774,7 +778,10 @@ mod tests {
             ("header_read_timeout_secs = 0", "header_read_timeout_secs"),
             ("idle_timeout_secs = 3601", "idle_timeout_secs"),
             ("body_read_timeout_secs = \"60\"", "body_read_timeout_secs"),
-            ("tls_handshake_timeout_secs = -1", "tls_handshake_timeout_secs"),
+            (
+                "tls_handshake_timeout_secs = -1",
+                "tls_handshake_timeout_secs",
+            ),
         ] {
             assert!(
                 file_error(bad).contains(&format!("`{key}` must be a whole number of seconds")),
@@ -782,9 +789,12 @@ mod tests {
             );
         }
         assert!(file_error("max_connections = 0").contains("`max_connections` must be"));
-        let error = Settings::from_env(env(&[(ENV_BODY_READ_TIMEOUT_SECS, "soon")]))
-            .expect_err("refused");
-        assert!(error.to_string().contains(ENV_BODY_READ_TIMEOUT_SECS), "{error}");
+        let error =
+            Settings::from_env(env(&[(ENV_BODY_READ_TIMEOUT_SECS, "soon")])).expect_err("refused");
+        assert!(
+            error.to_string().contains(ENV_BODY_READ_TIMEOUT_SECS),
+            "{error}"
+        );
     }
 
     #[test]

@@ -130,14 +130,29 @@ async fn serve_connection(
     _slot: OwnedSemaphorePermit,
 ) {
     match tls {
-        None => serve_http(IdleIo::new(stream, limits.idle_timeout), peer, app, limits, stopping).await,
+        None => {
+            serve_http(
+                IdleIo::new(stream, limits.idle_timeout),
+                peer,
+                app,
+                limits,
+                stopping,
+            )
+            .await
+        }
         Some(acceptor) => {
             // The peer's address is not logged: it can identify a person.
             match tokio::time::timeout(limits.tls_handshake_timeout, acceptor.accept(stream)).await
             {
                 Ok(Ok(tls)) => {
-                    serve_http(IdleIo::new(tls, limits.idle_timeout), peer, app, limits, stopping)
-                        .await
+                    serve_http(
+                        IdleIo::new(tls, limits.idle_timeout),
+                        peer,
+                        app,
+                        limits,
+                        stopping,
+                    )
+                    .await
                 }
                 Ok(Err(error)) => tracing::debug!(%error, "TLS handshake failed"),
                 Err(_) => tracing::debug!("TLS handshake timed out"),

@@ -58,9 +58,7 @@ pub fn apply(headers: &mut HeaderMap) {
 fn content_policy() -> &'static HeaderValue {
     static POLICY: OnceLock<HeaderValue> = OnceLock::new();
     POLICY.get_or_init(|| {
-        let print_css = base64(&Sha256::digest(
-            crate::hr::console::PRINT_CSS.as_bytes(),
-        ));
+        let print_css = base64(&Sha256::digest(crate::hr::console::PRINT_CSS.as_bytes()));
         HeaderValue::from_str(&format!(
             "default-src 'none'; style-src 'self' 'sha256-{print_css}'; img-src 'self'; \
              form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -71,8 +69,7 @@ fn content_policy() -> &'static HeaderValue {
 
 /// Standard base64 with padding, as CSP hash sources are written.
 fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
         let b = [

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_sync_server::access_checkpoint;
-use kiosk_sync_server::private_files;
 use kiosk_sync_server::config::{self, Scheme, ServeConfig, Settings, check_log_filter, gather};
 use kiosk_sync_server::enrollment::create_code;
 use kiosk_sync_server::keys::RelayKeys;
+use kiosk_sync_server::private_files;
 use kiosk_sync_server::storage::{
     AccessLogPruning, RelayStore, SqliteStore, months_before, retention_rule,
 };

@@ -88,11 +88,7 @@ pub fn secure_data_dir(dir: &Path) -> Result<Vec<Tightened>, PrivateFilesError> 
 }
 
 #[cfg(unix)]
-fn walk(
-    path: &Path,
-    root: bool,
-    tightened: &mut Vec<Tightened>,
-) -> Result<(), PrivateFilesError> {
+fn walk(path: &Path, root: bool, tightened: &mut Vec<Tightened>) -> Result<(), PrivateFilesError> {
     use std::os::unix::fs::PermissionsExt;
     let unreadable = |source| PrivateFilesError::Unreadable {
         path: path.to_owned(),
@@ -115,14 +111,14 @@ fn walk(
     // the operator's business.
     if was & 0o077 != 0 {
         let now = was & !0o077;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(now)).map_err(
-            |source| PrivateFilesError::CannotTighten {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(now)).map_err(|source| {
+            PrivateFilesError::CannotTighten {
                 path: path.to_owned(),
                 was,
                 want,
                 source,
-            },
-        )?;
+            }
+        })?;
         tightened.push(Tightened {
             path: path.to_owned(),
             was,
@@ -165,8 +161,7 @@ mod tests {
             (data.join("relay.sqlite3"), 0o644),
             (data.join("access-checkpoints/a.checkpoint"), 0o666),
         ] {
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(bits))
-                .expect("chmod");
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(bits)).expect("chmod");
         }
         let tightened = secure_data_dir(&data).expect("made private");
         assert_eq!(tightened.len(), 4, "{tightened:?}");

@@ -132,7 +132,9 @@ async fn an_idle_keep_alive_connection_is_closed_after_its_answer() {
     let said = read_until_closed(&mut idle).await;
     assert!(said.starts_with("HTTP/1.1 200 OK"), "{said}");
     assert!(
-        !said.to_ascii_lowercase().contains("strict-transport-security"),
+        !said
+            .to_ascii_lowercase()
+            .contains("strict-transport-security"),
         "no HSTS over plain HTTP: {said}"
     );
     relay.stop().await;
@@ -235,10 +237,7 @@ fn tls() -> Tls {
 }
 
 impl Tls {
-    async fn connect(
-        &self,
-        relay: &Relay,
-    ) -> impl AsyncRead + AsyncWrite + Unpin + use<> {
+    async fn connect(&self, relay: &Relay) -> impl AsyncRead + AsyncWrite + Unpin + use<> {
         let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
         self.client
             .connect(name, relay.connect().await)

@@ -71,7 +71,10 @@ fn assert_protected(answer: &Answer, what: &str) {
         .header(header::CONTENT_SECURITY_POLICY)
         .unwrap_or_else(|| panic!("{what}: no Content-Security-Policy"));
     assert!(policy.contains("default-src 'none'"), "{what}: {policy}");
-    assert!(policy.contains("frame-ancestors 'none'"), "{what}: {policy}");
+    assert!(
+        policy.contains("frame-ancestors 'none'"),
+        "{what}: {policy}"
+    );
     assert!(!policy.contains("unsafe-inline"), "{what}: {policy}");
     assert!(
         answer.header(header::STRICT_TRANSPORT_SECURITY).is_none(),

@@ -71,10 +71,7 @@ async fn captures_and_syncs_from_two_processes_on_one_store_all_succeed() {
             closed.contains(&format!("{total} captured / {total} received")),
             "{closed}"
         );
-        assert_eq!(
-            relay.counts().expect("counts").registrations,
-            total as u64
-        );
+        assert_eq!(relay.counts().expect("counts").registrations, total as u64);
     })
     .await
     .expect("tablet thread");
