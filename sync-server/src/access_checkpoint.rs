@@ -177,27 +177,78 @@ pub fn write(
         path: path.to_owned(),
         source,
     };
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(file_error)?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        crate::private_files::create_dir(parent).map_err(file_error)?;
     }
-    use std::io::Write;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(file_error)?;
-    file.write_all(&bytes).map_err(file_error)?;
-    file.sync_all().map_err(file_error)?;
+    write_new_file(path, &bytes).map_err(file_error)?;
     Ok(checkpoint)
 }
 
-/// The file name of the checkpoint taken at `now` (UTC, to the minute).
+/// At most this many checkpoints taken in the same millisecond get a name of their own.
+const MAX_SAME_NAME: u32 = 1000;
+
+/// Writes a signed checkpoint into `folder` under a name no other file there has: the
+/// time to the millisecond ([`file_name`]), and a counter if that is taken (a relay
+/// restarted within the same moment, or an operator's command beside it). Returns the
+/// checkpoint and the file it went to.
+pub fn write_in_folder(
+    store: &dyn RelayStore,
+    keys: &RelayKeys,
+    folder: &Path,
+    now: i64,
+) -> Result<(AccessCheckpoint, PathBuf), CheckpointError> {
+    let (checkpoint, bytes) = sign(store, keys, now)?;
+    let folder_error = |source| CheckpointError::File {
+        path: folder.to_owned(),
+        source,
+    };
+    crate::private_files::create_dir(folder).map_err(folder_error)?;
+    let base = file_name(now);
+    let stem = base.trim_end_matches(".checkpoint");
+    for n in 1..=MAX_SAME_NAME {
+        let name = if n == 1 {
+            base.clone()
+        } else {
+            format!("{stem}-{n}.checkpoint")
+        };
+        let path = folder.join(name);
+        match write_new_file(&path, &bytes) {
+            Ok(()) => return Ok((checkpoint, path)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(source) => return Err(CheckpointError::File { path, source }),
+        }
+    }
+    Err(folder_error(std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        format!("{MAX_SAME_NAME} checkpoints of the same millisecond exist already"),
+    )))
+}
+
+/// Creates `path` (never overwriting) with `bytes`, durably, readable by the relay's user
+/// only.
+fn write_new_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = crate::private_files::new_file_options()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// The file name of the checkpoint taken at `now`: UTC to the millisecond, so names sort
+/// by time and relays restarted within the same minute do not collide.
 pub fn file_name(now: i64) -> String {
     let minutes = Timestamp(now)
         .utc_minutes()
         .trim_end_matches(" UTC")
         .replace([' ', ':'], "-");
-    format!("access-log-{minutes}.checkpoint")
+    let millis = now.rem_euclid(60_000);
+    format!(
+        "access-log-{minutes}-{:02}-{:03}.checkpoint",
+        millis / 1000,
+        millis % 1000
+    )
 }
 
 /// Checks a checkpoint file's signature with the relay's key, then that the log still holds
@@ -561,7 +612,7 @@ mod tests {
         assert_eq!(
             found,
             vec![
-                ("access-log-1970-01-01-00-00.checkpoint", true),
+                ("access-log-1970-01-01-00-00-00-000.checkpoint", true),
                 ("stray.checkpoint", false)
             ]
         );
@@ -572,7 +623,35 @@ mod tests {
     fn a_file_name_sorts_by_time() {
         assert_eq!(
             file_name(1_772_352_000_000),
-            "access-log-2026-03-01-08-00.checkpoint"
+            "access-log-2026-03-01-08-00-00-000.checkpoint"
+        );
+        assert!(file_name(1_772_352_000_999) < file_name(1_772_352_001_000));
+    }
+
+    #[test]
+    fn checkpoints_of_the_same_millisecond_get_names_of_their_own_and_all_hold() {
+        let (dir, _path, store) = log_of(3);
+        let folder = dir.path().join(CHECKPOINT_DIR);
+        let at = 1_772_352_000_000;
+        // Three relay starts in the same millisecond, and one in the same minute.
+        let mut names = Vec::new();
+        for now in [at, at, at, at + 5_000] {
+            let (checkpoint, path) =
+                write_in_folder(&store, &keys(), &folder, now).expect("written");
+            assert_eq!(checkpoint.entries, 3);
+            names.push(path.file_name().expect("a name").to_owned());
+        }
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), 4, "{names:?}");
+        let (_, checks) =
+            check_folder(&store, &keys().signing.verifying_key(), &folder).expect("checks");
+        assert_eq!(checks.len(), 4);
+        assert!(
+            checks
+                .iter()
+                .all(|c| matches!(c.outcome, Ok(CheckpointVerdict::Holds(_)))),
+            "{checks:?}"
         );
     }
 }

@@ -7,6 +7,9 @@
 use std::ffi::OsString;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::connections::{ConnectionLimits, DEFAULT_LIMITS};
 
 /// Where the relay listens when nothing says otherwise.
 pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8700);
@@ -30,11 +33,16 @@ pub const ENV_DEV_PLAIN_HTTP: &str = "KIOSK_DEV_PLAIN_HTTP";
 pub const ENV_LOG: &str = "KIOSK_LOG";
 pub const ENV_ACCESS_LOG_RETENTION_MONTHS: &str = "KIOSK_ACCESS_LOG_RETENTION_MONTHS";
 pub const ENV_ACCESSIBILITY_CONTACT: &str = "KIOSK_ACCESSIBILITY_CONTACT";
+pub const ENV_HEADER_READ_TIMEOUT_SECS: &str = "KIOSK_HEADER_READ_TIMEOUT_SECS";
+pub const ENV_BODY_READ_TIMEOUT_SECS: &str = "KIOSK_BODY_READ_TIMEOUT_SECS";
+pub const ENV_IDLE_TIMEOUT_SECS: &str = "KIOSK_IDLE_TIMEOUT_SECS";
+pub const ENV_TLS_HANDSHAKE_TIMEOUT_SECS: &str = "KIOSK_TLS_HANDSHAKE_TIMEOUT_SECS";
+pub const ENV_MAX_CONNECTIONS: &str = "KIOSK_MAX_CONNECTIONS";
 /// Read when `KIOSK_LOG` is not set, as before the relay had its own variable.
 pub const ENV_RUST_LOG: &str = "RUST_LOG";
 
 /// The keys a config file may hold, as error texts list them.
-pub const FILE_KEYS: [&str; 8] = [
+pub const FILE_KEYS: [&str; 13] = [
     "listen",
     "data_dir",
     "tls_cert",
@@ -43,6 +51,11 @@ pub const FILE_KEYS: [&str; 8] = [
     "log",
     "access_log_retention_months",
     "accessibility_contact",
+    "header_read_timeout_secs",
+    "body_read_timeout_secs",
+    "idle_timeout_secs",
+    "tls_handshake_timeout_secs",
+    "max_connections",
 ];
 
 const EXPECT_ADDRESS: &str = "an IP address and port, like \"0.0.0.0:8443\"";
@@ -51,6 +64,14 @@ const EXPECT_BOOL: &str = "true or false";
 const EXPECT_LOG: &str = "a log filter, like \"info\" or \"info,tower_http=debug\"";
 const EXPECT_MONTHS: &str = "a whole number of months from 12 to 1200, like 60";
 const EXPECT_EMAIL: &str = "an email address, like \"tillganglighet@myndighet.se\"";
+const EXPECT_SECONDS: &str = "a whole number of seconds from 1 to 3600, like 30";
+const EXPECT_CONNECTIONS: &str = "a whole number of connections from 1 to 65536, like 256";
+
+/// The range of every connection timeout, in seconds: 0 would drop every client, and more
+/// than an hour would not bound anything.
+pub const TIMEOUT_SECONDS: std::ops::RangeInclusive<u64> = 1..=3600;
+/// The range of `max_connections`.
+pub const MAX_CONNECTIONS: std::ops::RangeInclusive<usize> = 1..=65536;
 
 /// Why the settings cannot be used. Names the setting and where it came from; carries no
 /// file contents.
@@ -113,6 +134,17 @@ pub struct Settings {
     /// Where visitors of the console report accessibility problems (an email address), as
     /// the accessibility statement names it.
     pub accessibility_contact: Option<String>,
+    /// Seconds a client has to send a request's head (also how long an idle keep-alive
+    /// connection stays open).
+    pub header_read_timeout_secs: Option<u64>,
+    /// Seconds a client has to send a request's whole body.
+    pub body_read_timeout_secs: Option<u64>,
+    /// Seconds without a byte either way after which a connection is closed.
+    pub idle_timeout_secs: Option<u64>,
+    /// Seconds a client has to complete the TLS handshake.
+    pub tls_handshake_timeout_secs: Option<u64>,
+    /// Connections served at once.
+    pub max_connections: Option<usize>,
 }
 
 impl Settings {
@@ -129,6 +161,15 @@ impl Settings {
                 .access_log_retention_months
                 .or(lower.access_log_retention_months),
             accessibility_contact: self.accessibility_contact.or(lower.accessibility_contact),
+            header_read_timeout_secs: self
+                .header_read_timeout_secs
+                .or(lower.header_read_timeout_secs),
+            body_read_timeout_secs: self.body_read_timeout_secs.or(lower.body_read_timeout_secs),
+            idle_timeout_secs: self.idle_timeout_secs.or(lower.idle_timeout_secs),
+            tls_handshake_timeout_secs: self
+                .tls_handshake_timeout_secs
+                .or(lower.tls_handshake_timeout_secs),
+            max_connections: self.max_connections.or(lower.max_connections),
         }
     }
 
@@ -191,7 +232,30 @@ impl Settings {
                 })
             })
             .transpose()?;
+        let seconds = |name: &'static str| {
+            text(name, EXPECT_SECONDS)?
+                .map(|value| {
+                    parse_seconds(&value).ok_or(ConfigError::BadEnvValue {
+                        name,
+                        expected: EXPECT_SECONDS,
+                    })
+                })
+                .transpose()
+        };
+        let max_connections = text(ENV_MAX_CONNECTIONS, EXPECT_CONNECTIONS)?
+            .map(|value| {
+                parse_connections(&value).ok_or(ConfigError::BadEnvValue {
+                    name: ENV_MAX_CONNECTIONS,
+                    expected: EXPECT_CONNECTIONS,
+                })
+            })
+            .transpose()?;
         Ok(Settings {
+            header_read_timeout_secs: seconds(ENV_HEADER_READ_TIMEOUT_SECS)?,
+            body_read_timeout_secs: seconds(ENV_BODY_READ_TIMEOUT_SECS)?,
+            idle_timeout_secs: seconds(ENV_IDLE_TIMEOUT_SECS)?,
+            tls_handshake_timeout_secs: seconds(ENV_TLS_HANDSHAKE_TIMEOUT_SECS)?,
+            max_connections,
             listen,
             data_dir: get(ENV_DATA_DIR).map(PathBuf::from),
             tls_cert: get(ENV_TLS_CERT).map(PathBuf::from),
@@ -262,6 +326,34 @@ impl Settings {
                     settings.accessibility_contact =
                         Some(email.ok_or_else(|| bad("accessibility_contact", EXPECT_EMAIL))?);
                 }
+                "header_read_timeout_secs"
+                | "body_read_timeout_secs"
+                | "idle_timeout_secs"
+                | "tls_handshake_timeout_secs" => {
+                    let name = FILE_KEYS
+                        .into_iter()
+                        .find(|known| *known == key)
+                        .expect("a known key");
+                    let secs = value
+                        .as_integer()
+                        .and_then(|n| parse_seconds(&n.to_string()))
+                        .ok_or_else(|| bad(name, EXPECT_SECONDS))?;
+                    let slot = match name {
+                        "header_read_timeout_secs" => &mut settings.header_read_timeout_secs,
+                        "body_read_timeout_secs" => &mut settings.body_read_timeout_secs,
+                        "idle_timeout_secs" => &mut settings.idle_timeout_secs,
+                        _ => &mut settings.tls_handshake_timeout_secs,
+                    };
+                    *slot = Some(secs);
+                }
+                "max_connections" => {
+                    let connections = value
+                        .as_integer()
+                        .and_then(|n| parse_connections(&n.to_string()));
+                    settings.max_connections = Some(
+                        connections.ok_or_else(|| bad("max_connections", EXPECT_CONNECTIONS))?,
+                    );
+                }
                 "access_log_retention_months" => {
                     let months = value
                         .as_integer()
@@ -291,6 +383,29 @@ impl Settings {
     /// The log filter, or the default.
     pub fn log_or_default(&self) -> String {
         self.log.clone().unwrap_or_else(|| DEFAULT_LOG.to_owned())
+    }
+
+    /// The connection limits, with the defaults for what is unset.
+    pub fn connection_limits(&self) -> ConnectionLimits {
+        let secs = |set: Option<u64>, default: Duration| set.map_or(default, Duration::from_secs);
+        ConnectionLimits {
+            header_read_timeout: secs(
+                self.header_read_timeout_secs,
+                DEFAULT_LIMITS.header_read_timeout,
+            ),
+            body_read_timeout: secs(
+                self.body_read_timeout_secs,
+                DEFAULT_LIMITS.body_read_timeout,
+            ),
+            idle_timeout: secs(self.idle_timeout_secs, DEFAULT_LIMITS.idle_timeout),
+            tls_handshake_timeout: secs(
+                self.tls_handshake_timeout_secs,
+                DEFAULT_LIMITS.tls_handshake_timeout,
+            ),
+            max_connections: self
+                .max_connections
+                .unwrap_or(DEFAULT_LIMITS.max_connections),
+        }
     }
 
     /// The access log's retention in months, or the default.
@@ -354,6 +469,8 @@ pub struct ServeConfig {
     pub log: String,
     /// The accessibility statement's contact address, if the operator set one.
     pub accessibility_contact: Option<String>,
+    /// Timeouts and the connection cap.
+    pub limits: ConnectionLimits,
 }
 
 impl ServeConfig {
@@ -371,6 +488,7 @@ impl ServeConfig {
             data_dir: settings.data_dir_or_default(),
             log: settings.log_or_default(),
             accessibility_contact: settings.accessibility_contact.clone(),
+            limits: settings.connection_limits(),
             scheme,
         })
     }
@@ -388,6 +506,22 @@ pub fn check_log_filter(filter: &str) -> Result<(), String> {
 /// for last year's records (and 0 would empty it at the next pruning).
 /// How long the access log may be set to keep its entries, in months.
 pub const ACCESS_LOG_RETENTION_MONTHS: std::ops::RangeInclusive<u32> = 12..=1200;
+
+fn parse_seconds(value: &str) -> Option<u64> {
+    value
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|secs| TIMEOUT_SECONDS.contains(secs))
+}
+
+fn parse_connections(value: &str) -> Option<usize> {
+    value
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|n| MAX_CONNECTIONS.contains(n))
+}
 
 fn parse_months(value: &str) -> Option<u32> {
     value
@@ -477,6 +611,7 @@ mod tests {
                 scheme: Scheme::PlainHttp,
                 log: DEFAULT_LOG.to_owned(),
                 accessibility_contact: None,
+                limits: DEFAULT_LIMITS,
             }
         );
     }
@@ -566,6 +701,7 @@ mod tests {
                 log: Some("info,tower_http=debug".to_owned()),
                 access_log_retention_months: None,
                 accessibility_contact: None,
+                ..Settings::default()
             }
         );
     }
@@ -612,6 +748,56 @@ mod tests {
     }
 
     #[test]
+    fn connection_limits_come_from_flags_environment_or_file_else_the_defaults() {
+        assert_eq!(Settings::default().connection_limits(), DEFAULT_LIMITS);
+        let from_file = file(
+            "header_read_timeout_secs = 5\nbody_read_timeout_secs = 300\n\
+             idle_timeout_secs = 30\ntls_handshake_timeout_secs = 4\nmax_connections = 100",
+        );
+        let environment = Settings::from_env(env(&[
+            (ENV_MAX_CONNECTIONS, "50"),
+            (ENV_IDLE_TIMEOUT_SECS, "20"),
+        ]))
+        .expect("reads");
+        let flags = Settings {
+            header_read_timeout_secs: Some(3),
+            ..Settings::default()
+        };
+        let limits = flags.over(environment).over(from_file).connection_limits();
+        assert_eq!(
+            limits,
+            ConnectionLimits {
+                header_read_timeout: Duration::from_secs(3),
+                body_read_timeout: Duration::from_secs(300),
+                idle_timeout: Duration::from_secs(20),
+                tls_handshake_timeout: Duration::from_secs(4),
+                max_connections: 50,
+            }
+        );
+        for (bad, key) in [
+            ("header_read_timeout_secs = 0", "header_read_timeout_secs"),
+            ("idle_timeout_secs = 3601", "idle_timeout_secs"),
+            ("body_read_timeout_secs = \"60\"", "body_read_timeout_secs"),
+            (
+                "tls_handshake_timeout_secs = -1",
+                "tls_handshake_timeout_secs",
+            ),
+        ] {
+            assert!(
+                file_error(bad).contains(&format!("`{key}` must be a whole number of seconds")),
+                "{bad}"
+            );
+        }
+        assert!(file_error("max_connections = 0").contains("`max_connections` must be"));
+        let error =
+            Settings::from_env(env(&[(ENV_BODY_READ_TIMEOUT_SECS, "soon")])).expect_err("refused");
+        assert!(
+            error.to_string().contains(ENV_BODY_READ_TIMEOUT_SECS),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn the_accessibility_contact_is_an_email_address_from_the_file_or_environment() {
         let from_file = file("accessibility_contact = \" tillganglighet@myndighet.se \"");
         assert_eq!(
@@ -646,7 +832,9 @@ mod tests {
             text,
             "the config file /etc/kiosk/relay.toml has an unknown key `listen_address` \
              (known keys: listen, data_dir, tls_cert, tls_key, dev_plain_http, log, \
-             access_log_retention_months, accessibility_contact)"
+             access_log_retention_months, accessibility_contact, header_read_timeout_secs, \
+             body_read_timeout_secs, idle_timeout_secs, tls_handshake_timeout_secs, \
+             max_connections)"
         );
         let text = file_error("[tls]\ncert = \"relay.crt\"\n");
         assert!(text.contains("unknown key `tls`"), "{text}");

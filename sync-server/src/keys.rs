@@ -19,7 +19,7 @@ pub struct RelayKeys {
 impl RelayKeys {
     /// Loads the keys from `data_dir`, making them if they do not exist yet.
     pub fn load_or_create(data_dir: &Path) -> std::io::Result<RelayKeys> {
-        std::fs::create_dir_all(data_dir)?;
+        crate::private_files::create_dir(data_dir)?;
         let signing = read_or_make_secret(&data_dir.join(SIGNING_KEY_FILE))?;
         let sealing = read_or_make_secret(&data_dir.join(SEALING_SEED_FILE))?;
         Ok(RelayKeys {

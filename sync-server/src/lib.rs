@@ -5,17 +5,20 @@
 //! every check before storing (`ingest`), keeps what it received in an embedded SQLite store
 //! behind a trait (`storage`), and answers with signed receipts. `router` is what tests call
 //! with `oneshot`; `serve` (plain HTTP, loopback) and `serve_tls` (HTTPS, `tls`) are what the
-//! binary and end-to-end tests bind to a port. `config` decides, from flags, environment
-//! and a file, where and how the binary serves. `hr` holds central HR's accounts, sessions
-//! and API.
+//! binary and end-to-end tests bind to a port, within the bounds of `connections`. `config`
+//! decides, from flags, environment and a file, where and how the binary serves. `hr` holds
+//! central HR's accounts, sessions and API; `headers` sets what every answer carries.
 
 pub mod access_checkpoint;
 pub mod config;
+pub mod connections;
 pub mod enrollment;
 mod error;
+pub mod headers;
 pub mod hr;
 pub mod ingest;
 pub mod keys;
+pub mod private_files;
 pub mod pull;
 pub mod retention;
 mod routes;
@@ -28,46 +31,58 @@ pub use routes::{SYNC_BODY_LIMIT, router};
 pub use state::{AppState, now_ms, store_demo_event};
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
-use crate::tls::{ServerConfig, TlsListener};
+pub use crate::connections::{ConnectionLimits, DEFAULT_LIMITS};
+use crate::tls::ServerConfig;
 
-/// Serves `state` on `listener` until `shutdown` completes, then finishes in-flight
-/// requests and returns.
+/// Serves `state` on `listener` with the default [`ConnectionLimits`] until `shutdown`
+/// completes, then finishes in-flight requests and returns.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, state, ConnectionLimits::default(), shutdown).await
 }
 
-/// Serves `state` over TLS with `tls` on `listener` until `shutdown` completes, then
-/// finishes in-flight requests and returns. A client whose handshake fails is dropped; the
-/// relay keeps accepting others.
+/// [`serve`] within `limits`.
+pub async fn serve_with(
+    listener: TcpListener,
+    state: AppState,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    connections::serve_connections(listener, router(state), limits, None, shutdown).await
+}
+
+/// Serves `state` over TLS with `tls` on `listener`, with the default [`ConnectionLimits`],
+/// until `shutdown` completes, then finishes in-flight requests and returns. A client whose
+/// handshake fails or times out is dropped; the relay keeps accepting others.
 pub async fn serve_tls(
     listener: TcpListener,
     state: AppState,
     tls: Arc<ServerConfig>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // `tap_io` is how axum lends a custom listener its `ConnectInfo<SocketAddr>` (the enroll
-    // route rate-limits by peer address). The tap itself turns off Nagle's algorithm, which
-    // would only delay the small TLS records of an answer.
-    let listener = TlsListener::new(listener, tls).tap_io(|stream| {
-        let _ = stream.get_ref().0.set_nodelay(true);
-    });
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_tls_with(listener, state, tls, ConnectionLimits::default(), shutdown).await
+}
+
+/// [`serve_tls`] within `limits`. Every answer carries `Strict-Transport-Security`.
+pub async fn serve_tls_with(
+    listener: TcpListener,
+    state: AppState,
+    tls: Arc<ServerConfig>,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).layer(axum::middleware::from_fn(
+        headers::strict_transport_security,
+    ));
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    connections::serve_connections(listener, app, limits, Some(acceptor), shutdown).await
 }
 
 /// Completes on Ctrl-C or SIGTERM, whichever comes first.

@@ -10,11 +10,14 @@ use kiosk_sync_server::access_checkpoint;
 use kiosk_sync_server::config::{self, Scheme, ServeConfig, Settings, check_log_filter, gather};
 use kiosk_sync_server::enrollment::{self, create_code};
 use kiosk_sync_server::keys::RelayKeys;
+use kiosk_sync_server::private_files;
 use kiosk_sync_server::storage::{
     AccessLogPruning, RelayStore, SqliteStore, months_before, retention_rule,
 };
 use kiosk_sync_server::tls::load_server_config;
-use kiosk_sync_server::{AppState, now_ms, serve, serve_tls, shutdown_signal, store_demo_event};
+use kiosk_sync_server::{
+    AppState, now_ms, serve, serve_tls_with, serve_with, shutdown_signal, store_demo_event,
+};
 
 /// How settings are merged, shown under `--help`.
 const PRECEDENCE: &str = "Each setting is taken from the first of: its command-line flag, its \
@@ -47,6 +50,36 @@ struct ConfigFile {
     /// environment variables override it. [env: KIOSK_CONFIG]
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+}
+
+/// How `serve` bounds its connections (see the README's "Connections").
+#[derive(clap::Args)]
+struct LimitFlags {
+    /// Seconds a client has to send a request's head, after connecting or after the
+    /// previous answer; an idle keep-alive connection is closed after it too.
+    /// [env: KIOSK_HEADER_READ_TIMEOUT_SECS] [config file: header_read_timeout_secs]
+    /// [default: 10]
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    header_read_timeout_secs: Option<u64>,
+    /// Seconds a client has to send a request's whole body.
+    /// [env: KIOSK_BODY_READ_TIMEOUT_SECS] [config file: body_read_timeout_secs]
+    /// [default: 120]
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    body_read_timeout_secs: Option<u64>,
+    /// Seconds without a byte in either direction after which a connection is closed.
+    /// [env: KIOSK_IDLE_TIMEOUT_SECS] [config file: idle_timeout_secs] [default: 60]
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    idle_timeout_secs: Option<u64>,
+    /// Seconds a client has to complete the TLS handshake.
+    /// [env: KIOSK_TLS_HANDSHAKE_TIMEOUT_SECS] [config file: tls_handshake_timeout_secs]
+    /// [default: 10]
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    tls_handshake_timeout_secs: Option<u64>,
+    /// Connections served at once; more wait in the listen queue. Keep it well under the
+    /// process's open-file limit (`ulimit -n`).
+    /// [env: KIOSK_MAX_CONNECTIONS] [config file: max_connections] [default: 256]
+    #[arg(long, value_name = "COUNT", value_parser = clap::value_parser!(u64).range(1..=65536))]
+    max_connections: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -86,6 +119,8 @@ enum Command {
         /// [env: KIOSK_LOG, else RUST_LOG] [config file: log] [default: info,tower_http=info]
         #[arg(long, value_name = "FILTER", value_parser = log_filter)]
         log: Option<String>,
+        #[command(flatten)]
+        limits: LimitFlags,
     },
     /// Create an enrollment code for an event.
     CreateCode {
@@ -267,8 +302,8 @@ fn database_path(data_dir: &Path) -> PathBuf {
 /// Takes the data directory's run lock for as long as the returned file is kept: a restore
 /// refuses to replace the store under a running relay.
 fn take_run_lock(data_dir: &Path) -> Result<std::fs::File, Box<dyn std::error::Error>> {
-    std::fs::create_dir_all(data_dir)?;
-    let file = std::fs::OpenOptions::new()
+    private_files::create_dir(data_dir)?;
+    let file = private_files::new_file_options()
         .create(true)
         .truncate(false)
         .write(true)
@@ -285,6 +320,9 @@ fn take_run_lock(data_dir: &Path) -> Result<std::fs::File, Box<dyn std::error::E
 }
 
 fn open(data_dir: &Path) -> Result<(Arc<SqliteStore>, RelayKeys), Box<dyn std::error::Error>> {
+    // Before anything is read or written: what others could read is made private (and
+    // logged), or nothing starts.
+    private_files::secure_data_dir(data_dir)?;
     let keys = RelayKeys::load_or_create(data_dir)?;
     let store = Arc::new(SqliteStore::open(&database_path(data_dir))?);
     Ok((store, keys))
@@ -339,6 +377,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             tls_key,
             dev_plain_http,
             log,
+            limits,
         } => {
             let flags = Settings {
                 listen,
@@ -346,6 +385,11 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 tls_key,
                 dev_plain_http: dev_plain_http.then_some(true),
                 log,
+                header_read_timeout_secs: limits.header_read_timeout_secs,
+                body_read_timeout_secs: limits.body_read_timeout_secs,
+                idle_timeout_secs: limits.idle_timeout_secs,
+                tls_handshake_timeout_secs: limits.tls_handshake_timeout_secs,
+                max_connections: limits.max_connections.map(|n| n as usize),
                 ..data_dir_flag
             };
             let settings = gather(flags, config.config.as_deref(), env)?;
@@ -683,7 +727,7 @@ async fn serve_relay(
                 "Kiosk relay on https://{address}, data in {}",
                 config.data_dir.display()
             );
-            serve_tls(listener, state, tls, shutdown_signal()).await?;
+            serve_tls_with(listener, state, tls, config.limits, shutdown_signal()).await?;
         }
         None => {
             if !address.ip().is_loopback() {
@@ -693,7 +737,7 @@ async fn serve_relay(
                 "Kiosk relay on http://{address}, data in {}",
                 config.data_dir.display()
             );
-            serve(listener, state, shutdown_signal()).await?;
+            serve_with(listener, state, config.limits, shutdown_signal()).await?;
         }
     }
     Ok(())
@@ -715,21 +759,20 @@ fn spawn_daily_checkpoints(
             daily.tick().await;
             let (store, keys) = (store.clone(), keys.clone());
             let now = now_ms();
-            let path = folder.join(access_checkpoint::file_name(now));
-            let shown = path.display().to_string();
+            let folder = folder.clone();
             // The chain walk reads the whole log: off the async threads. Pruning first, so
             // the day's checkpoint is of the log as it will be kept.
             let written = tokio::task::spawn_blocking(move || {
                 if let Err(e) = prune_access_log(store.as_ref(), retention_months, now) {
                     tracing::error!("access log not pruned: {e}");
                 }
-                access_checkpoint::write(store.as_ref(), &keys, &path, now)
+                access_checkpoint::write_in_folder(store.as_ref(), &keys, &folder, now)
             })
             .await;
             match written {
-                Ok(Ok(checkpoint)) => tracing::info!(
+                Ok(Ok((checkpoint, path))) => tracing::info!(
                     entries = checkpoint.entries,
-                    file = %shown,
+                    file = %path.display(),
                     "access-log checkpoint written"
                 ),
                 Ok(Err(e)) => tracing::error!("access-log checkpoint not written: {e}"),

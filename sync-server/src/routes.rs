@@ -47,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .merge(reads)
         .merge(hr)
         .merge(console)
+        .layer(axum::middleware::from_fn(crate::headers::security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -1,21 +1,15 @@
 //! TLS for the relay: loading the certificate chain and private key from PEM files into a
-//! rustls server configuration, and the listener that turns accepted TCP connections into
-//! TLS streams for [`crate::serve_tls`].
+//! rustls server configuration for [`crate::serve_tls`] (whose connections, handshake
+//! included, are bounded by [`crate::connections`]).
 //!
 //! rustls runs on the ring provider, the one the device's HTTP client already uses, so the
 //! workspace builds one crypto backend.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinSet;
-use tokio_rustls::TlsAcceptor;
-use tokio_rustls::server::TlsStream;
 
 /// The rustls server configuration [`crate::serve_tls`] takes.
 pub use rustls::ServerConfig;
@@ -60,12 +54,6 @@ pub enum TlsError {
         reason: rustls::Error,
     },
 }
-
-/// How long a client may take to complete the TLS handshake before it is dropped.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Handshakes in progress at once; beyond this the listener stops accepting until some
-/// finish, so a flood of idle connections cannot grow memory without bound.
-const MAX_PENDING_HANDSHAKES: usize = 256;
 
 /// Reads the certificate chain (leaf first) from `certificate` and the private key from
 /// `key`, both PEM, and builds the relay's TLS configuration.
@@ -140,81 +128,6 @@ fn server_config(
     // not offered: a client that negotiated it would get a connection that cannot work.
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
-}
-
-/// Accepts TCP connections and hands out the ones that completed a TLS handshake.
-///
-/// Handshakes run in their own tasks, so a slow or silent client cannot hold up others; one
-/// that fails or times out is dropped and the listener carries on.
-pub struct TlsListener {
-    tcp: TcpListener,
-    acceptor: TlsAcceptor,
-    handshakes: JoinSet<Option<(TlsStream<TcpStream>, SocketAddr)>>,
-}
-
-impl std::fmt::Debug for TlsListener {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TlsListener")
-            .field("tcp", &self.tcp)
-            .field("pending_handshakes", &self.handshakes.len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl TlsListener {
-    pub fn new(tcp: TcpListener, config: Arc<ServerConfig>) -> TlsListener {
-        TlsListener {
-            tcp,
-            acceptor: TlsAcceptor::from(config),
-            handshakes: JoinSet::new(),
-        }
-    }
-
-    fn start_handshake(&mut self, stream: TcpStream, peer: SocketAddr) {
-        let acceptor = self.acceptor.clone();
-        self.handshakes.spawn(async move {
-            match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                Ok(Ok(tls)) => Some((tls, peer)),
-                // The peer's address is not logged: it can identify a person.
-                Ok(Err(error)) => {
-                    tracing::debug!(%error, "TLS handshake failed");
-                    None
-                }
-                Err(_) => {
-                    tracing::debug!("TLS handshake timed out");
-                    None
-                }
-            }
-        });
-    }
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    // Cancel-safe, as axum needs when shutdown interrupts it: pending handshakes live in
-    // `self`, and both awaited futures are cancel-safe.
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            let room = self.handshakes.len() < MAX_PENDING_HANDSHAKES;
-            tokio::select! {
-                // axum's TcpListener impl logs and backs off on accept errors (e.g. EMFILE).
-                (stream, peer) = axum::serve::Listener::accept(&mut self.tcp), if room => {
-                    self.start_handshake(stream, peer);
-                }
-                Some(done) = self.handshakes.join_next() => {
-                    if let Ok(Some(connection)) = done {
-                        return connection;
-                    }
-                }
-            }
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        self.tcp.local_addr()
-    }
 }
 
 #[cfg(test)]

@@ -20,6 +20,9 @@ pub use queries::{DocumentState, PendingCapture, ReceiptEffects, ReceiptStamp, S
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 const HEADER_LEN: usize = 100;
+/// How long a connection waits for another one (a sync or a capture running at the same
+/// time, in this process or another) before giving up with "database is locked".
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Why a device store cannot be opened or written. Never carries personal data.
 #[derive(Debug, thiserror::Error)]
@@ -94,6 +97,8 @@ impl DeviceStore {
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
+        // A sync or capture in another process may hold the file for a moment.
+        reader.busy_timeout(BUSY_TIMEOUT)?;
         check_readable_store(&reader, path)?;
         drop(reader);
         let conn = Connection::open_with_flags(
@@ -163,6 +168,15 @@ impl DeviceStore {
     }
 
     fn configure(&mut self) -> Result<(), StoreError> {
+        // First, so that even the pragmas below wait for another connection (a sync in
+        // another process, a capture in another thread) instead of failing at once.
+        self.conn.busy_timeout(BUSY_TIMEOUT)?;
+        // Every transaction takes the write lock when it begins. A deferred one that reads
+        // and then writes cannot wait for a writer that came in between (SQLite answers
+        // "database is locked" at once, whatever the busy timeout), so a capture beside a
+        // sync would refuse the visitor.
+        self.conn
+            .set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         let mode: String =
             self.conn
                 .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
@@ -177,7 +191,6 @@ impl DeviceStore {
         // Erased documents are overwritten, not just unlinked.
         self.conn.pragma_update(None, "secure_delete", "ON")?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
-        self.conn.busy_timeout(std::time::Duration::from_secs(5))?;
         Ok(())
     }
 

@@ -284,3 +284,58 @@ fn a_journal_entry_that_does_not_follow_the_head_is_refused() {
         "nothing half-written"
     );
 }
+
+/// A capture in one thread and sync-like writes (state moves, meta, erasure) in another,
+/// each through its own connection to the same file: every capture is stored, none is
+/// refused with "database is locked".
+#[test]
+fn captures_beside_sync_writes_on_another_connection_all_succeed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("device.sqlite3");
+    drop(DeviceStore::open_or_create(&path).expect("creates"));
+    const CAPTURES: u8 = 120;
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let syncing = {
+        let (path, done) = (path.clone(), done.clone());
+        std::thread::spawn(move || {
+            let mut store = DeviceStore::open_existing(&path).expect("opens");
+            let mut rounds = 0u64;
+            // Bounded, so a broken capture thread cannot hang the test.
+            while !done.load(std::sync::atomic::Ordering::Relaxed) && rounds < 100_000 {
+                let pending: Vec<RegistrationId> = store
+                    .pending_captures(10)
+                    .expect("reads pending")
+                    .into_iter()
+                    .map(|p| p.doc_id)
+                    .collect();
+                store
+                    .set_states_and_meta(
+                        &pending,
+                        DocumentState::Sent,
+                        Timestamp(1_773_310_000_000),
+                        &[("sync_round", &rounds.to_le_bytes())],
+                    )
+                    .expect("a sync step is stored");
+                rounds += 1;
+            }
+            rounds
+        })
+    };
+    let mut store = DeviceStore::open_existing(&path).expect("opens");
+    for n in 0..CAPTURES {
+        let doc_id = id(n);
+        let entry = store
+            .journal_head()
+            .expect("head")
+            .next(&doc_id, vec![[n; 32]]);
+        store
+            .insert_capture(&entry, &[0xAB, n], Timestamp(1_773_310_000_000))
+            .unwrap_or_else(|e| panic!("capture {n} refused beside a sync: {e}"));
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(syncing.join().expect("the sync thread ends") > 0);
+    assert_eq!(
+        store.journal_head().expect("head").count,
+        u64::from(CAPTURES)
+    );
+}

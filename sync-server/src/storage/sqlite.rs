@@ -217,6 +217,20 @@ fn blob_hashes(blob: &[u8]) -> StorageResult<Vec<[u8; 32]>> {
         .collect())
 }
 
+/// How long a connection waits for another one holding the file (the serving relay, an
+/// operator's command in another process) before giving up with "database is locked".
+pub(crate) const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Makes every transaction on `conn` take the write lock when it begins (`BEGIN
+/// IMMEDIATE`). A deferred transaction that reads and then writes cannot wait for a writer
+/// that came in between: SQLite answers "database is locked" at once, whatever the busy
+/// timeout, so a sync would fail because an operator ran `create-code` or `backup`.
+/// Every transaction on the store's connection writes or must see one snapshot beside
+/// writes, and the connection is used by one caller at a time, so nothing is lost by it.
+fn write_lock_first(conn: &mut Connection) {
+    conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
+}
+
 /// Creates every table, index and trigger, or brings an older store's up to date.
 fn create_schema(conn: &Connection) -> StorageResult<()> {
     conn.execute_batch(SCHEMA)?;
@@ -239,7 +253,8 @@ fn key32(blob: Vec<u8>, what: &'static str) -> StorageResult<[u8; 32]> {
 impl SqliteStore {
     /// A store in memory, for tests of the HTTP layer.
     pub fn in_memory() -> StorageResult<SqliteStore> {
-        let conn = Connection::open_in_memory()?;
+        let mut conn = Connection::open_in_memory()?;
+        write_lock_first(&mut conn);
         create_schema(&conn)?;
         Ok(SqliteStore::with_connection(conn, None))
     }
@@ -292,15 +307,29 @@ impl SqliteStore {
 
     /// Opens (or creates) the store at `path`.
     pub fn open(path: &Path) -> StorageResult<SqliteStore> {
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            crate::private_files::create_dir(parent)?;
         }
-        let conn = Connection::open(path)?;
+        // SQLite creates a new database with the umask's mode, and its `-wal` and `-shm`
+        // with the database's: an empty file made 0600 first is a new database to it.
+        match crate::private_files::new_file_options()
+            .write(true)
+            .create_new(true)
+            .open(path)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e.into()),
+        }
+        let mut conn = Connection::open(path)?;
+        // First, so that even the pragmas and the schema check below wait for a relay or an
+        // operator's command working on the same file instead of failing at once.
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        write_lock_first(&mut conn);
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "secure_delete", "ON")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
         create_schema(&conn)?;
         Ok(SqliteStore::with_connection(conn, Some(path.to_owned())))
     }

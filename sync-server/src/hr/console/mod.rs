@@ -27,6 +27,7 @@ mod record_lifecycle;
 mod restricted;
 mod retention;
 pub(crate) mod subject_access;
+pub(crate) use subject_access::PRINT_CSS;
 mod texts;
 mod time;
 pub(crate) use time::local_date;
@@ -182,40 +183,20 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
     }
 }
 
-/// Remembers a language asked for with `?lang=`, and sets the headers every console answer
-/// carries: no caching of personal data, no framing, no referrer (queries hold searches),
-/// and a policy that allows nothing but the console's own stylesheet and forms.
+/// Remembers a language asked for with `?lang=`. The headers every console answer carries
+/// (no caching, no framing, no referrer, the content policy) are the whole relay's, set by
+/// [`crate::headers::security_headers`].
 async fn console_headers(request: Request, next: Next) -> Response {
     let asked = asked_language(request.uri());
     let mut response = next.run(request).await;
-    let headers = response.headers_mut();
     if let Some(lang) = asked
         && let Ok(value) = HeaderValue::from_str(&format!(
             "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly",
             lang.tag()
         ))
     {
-        headers.append(header::SET_COOKIE, value);
+        response.headers_mut().append(header::SET_COOKIE, value);
     }
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
-             frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    headers
-        .entry(header::CACHE_CONTROL)
-        .or_insert(HeaderValue::from_static("no-store"));
     response
 }
 

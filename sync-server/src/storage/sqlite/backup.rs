@@ -85,7 +85,17 @@ impl SqliteStore {
         }
         let partial = PathBuf::from(format!("{}.partial", target.display()));
         let _ = std::fs::remove_file(&partial);
+        // A backup holds everything the store does: readable by the relay's user only
+        // (SQLite would create it with the umask's mode).
+        crate::private_files::new_file_options()
+            .write(true)
+            .create_new(true)
+            .open(&partial)
+            .map_err(|e| failed(format!("cannot create {}: {e}", partial.display())))?;
         let reader = Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        // A reader never takes the write lock, so a backup never stops a sync; it may still
+        // wait a moment while the serving relay checkpoints the WAL.
+        reader.busy_timeout(super::BUSY_TIMEOUT)?;
         let mut copy = Connection::open(&partial)
             .map_err(|e| failed(format!("cannot create {}: {e}", partial.display())))?;
         {
