@@ -74,7 +74,7 @@ pub(crate) async fn serve_connections(
     tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let max = limits.max_connections.clamp(1, Semaphore::MAX_PERMITS);
+    let max = within_file_limit(limits.max_connections, open_file_limit());
     let slots = Arc::new(Semaphore::new(max));
     let (stop, stopping) = watch::channel(false);
     tokio::pin!(shutdown);
@@ -118,6 +118,50 @@ pub(crate) async fn serve_connections(
     // Every connection holds a slot until it closes: having them all back means all closed.
     let _all_closed = slots.acquire_many(max as u32).await;
     Ok(())
+}
+
+/// File descriptors kept free for what the relay opens besides connections: the database
+/// and its WAL, the lock file, keys, checkpoints, backups, the listener itself.
+const RESERVED_FILES: u64 = 64;
+
+/// `wanted` connections, lowered so that they and [`RESERVED_FILES`] fit under the
+/// process's open-file limit (when it is known): past it, `accept` fails and nobody is
+/// answered, not even `/healthz`.
+fn within_file_limit(wanted: usize, file_limit: Option<u64>) -> usize {
+    let wanted = wanted.clamp(1, Semaphore::MAX_PERMITS);
+    let Some(limit) = file_limit else {
+        return wanted;
+    };
+    let room = usize::try_from(limit.saturating_sub(RESERVED_FILES).max(1)).unwrap_or(usize::MAX);
+    if wanted > room {
+        tracing::warn!(
+            max_connections = wanted,
+            open_file_limit = limit,
+            serving = room,
+            "max_connections is above what the open-file limit leaves room for; serving fewer \
+             (raise `ulimit -n` or lower max_connections)"
+        );
+        return room;
+    }
+    wanted
+}
+
+/// The process's soft limit on open files, read from `/proc/self/limits` (Linux); `None`
+/// where that is not available or says "unlimited".
+fn open_file_limit() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/limits").ok()?;
+    soft_open_file_limit(&text)
+}
+
+fn soft_open_file_limit(limits: &str) -> Option<u64> {
+    let line = limits
+        .lines()
+        .find(|line| line.starts_with("Max open files"))?;
+    line["Max open files".len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 async fn serve_connection(
@@ -342,5 +386,27 @@ impl http_body::Body for DeadlineBody {
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_connection_cap_leaves_room_under_the_open_file_limit() {
+        let limits = "Limit                     Soft Limit           Hard Limit           Units\n\
+                      Max processes             96553                96553                processes\n\
+                      Max open files            256                  4096                 files\n";
+        assert_eq!(soft_open_file_limit(limits), Some(256));
+        assert_eq!(
+            soft_open_file_limit("Max open files  unlimited  unlimited  files"),
+            None
+        );
+        assert_eq!(within_file_limit(256, Some(256)), 192);
+        assert_eq!(within_file_limit(100, Some(256)), 100);
+        assert_eq!(within_file_limit(256, None), 256);
+        assert_eq!(within_file_limit(256, Some(10)), 1);
+        assert_eq!(within_file_limit(0, None), 1);
     }
 }
