@@ -17,6 +17,7 @@ pub mod hr;
 pub mod ingest;
 pub mod keys;
 pub mod pull;
+pub mod restore;
 pub mod retention;
 mod routes;
 mod state;
