@@ -471,3 +471,165 @@ impl SqliteStore {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use kiosk_core::protocol::enrollment::EnrolledRole;
+
+    use super::*;
+    use crate::storage::{
+        Accessor, EnrollmentGrant, IngestBatch, IngestItem, RelayStore, RemovalOutcome,
+    };
+
+    fn enrolled(store: &SqliteStore) -> [u8; 32] {
+        let grant = EnrollmentGrant {
+            lookup: [0xee; 32],
+            answer_secret: [0; 32],
+            event_id: "demo-event".to_owned(),
+            role: EnrolledRole::Kiosk,
+            recruiter: None,
+            expires_at: i64::MAX,
+            max_uses: 10,
+        };
+        store.add_enrollment_code(&grant, 0).expect("code");
+        let key = [1; 32];
+        store
+            .redeem_enrollment_code(
+                &grant.lookup,
+                &key,
+                EnrolledRole::Kiosk,
+                &|_| true,
+                0,
+                1 << 40,
+            )
+            .expect("storage")
+            .expect("enrolled");
+        key
+    }
+
+    /// Stores the tablet's `journal_seq`th capture in its own sync request; returns its id.
+    fn capture(store: &SqliteStore, device: &[u8; 32], journal_seq: u64) -> String {
+        let doc_id = format!("00000000-0000-4000-8000-0001{journal_seq:08x}");
+        let mut hash = [1; 32];
+        hash[..8].copy_from_slice(&journal_seq.to_be_bytes());
+        store
+            .ingest(&IngestBatch {
+                device_key: *device,
+                seq: journal_seq,
+                received_at: 1_000,
+                items: vec![IngestItem::Store {
+                    doc_id: doc_id.clone(),
+                    event_id: "demo-event".to_owned(),
+                    document: b"registration".to_vec(),
+                    change_hashes: vec![hash],
+                    capture_signature: vec![7; 64],
+                    receipt_code: format!("R{journal_seq}"),
+                    restricted: false,
+                    journal_seq: Some(journal_seq),
+                }],
+                accessor: Accessor::Device {
+                    device_key: *device,
+                    recruiter: None,
+                },
+                pull: None,
+                declared_journal: None,
+            })
+            .expect("stored");
+        doc_id
+    }
+
+    #[cfg(unix)]
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path)
+            .expect("exists")
+            .permissions()
+            .mode()
+            & 0o777
+    }
+
+    #[test]
+    fn a_backup_older_than_the_reported_watermark_is_refused_even_with_the_store_lost() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database = dir.path().join("relay.sqlite3");
+        let store = SqliteStore::open(&database).expect("opens");
+        let device = enrolled(&store);
+        capture(&store, &device, 1);
+        let old = dir.path().join("old.backup");
+        store.backup(&old).expect("backs up");
+        capture(&store, &device, 2);
+        let newer = dir.path().join("newer.backup");
+        let newest = store.backup(&newer).expect("backs up").watermark;
+        let kept = reported_watermark(&database).expect("reads").expect("kept");
+        assert_eq!(kept.watermark, newest);
+        #[cfg(unix)]
+        assert_eq!(mode(&watermark_path(&database)), 0o600);
+        drop(store);
+        // The database is lost; the watermark beside it is what tablets were told.
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", database.display()));
+        }
+        let plan = SqliteStore::plan_restore(&old, &database).expect("plans");
+        assert!(!plan.replaced_readable);
+        assert!(plan.behind.is_some(), "{plan:?}");
+        let refused = SqliteStore::restore(&old, &database, 1).expect_err("refused");
+        assert!(refused.to_string().contains("refused"), "{refused}");
+        assert!(!database.exists(), "nothing put in place");
+        let restored = SqliteStore::restore(&newer, &database, 2).expect("restores");
+        assert_eq!(restored.commit_seq, newest);
+    }
+
+    #[test]
+    fn a_removal_is_journalled_before_its_commit_and_replayed_past_a_torn_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database = dir.path().join("relay.sqlite3");
+        let store = SqliteStore::open(&database).expect("opens");
+        let device = enrolled(&store);
+        let removed = capture(&store, &device, 1);
+        let kept = capture(&store, &device, 2);
+        let backup = dir.path().join("before-removal.backup");
+        store.backup(&backup).expect("backs up");
+        let operator = Accessor::Operator("hr".into());
+        assert_eq!(
+            store
+                .remove_registration(&removed, "withdrawn", &operator, 5)
+                .expect("removes"),
+            RemovalOutcome::Removed
+        );
+        let journal = super::super::lifecycle_journal::LifecycleJournal::for_database(&database);
+        let (entries, torn) = journal.read().expect("reads");
+        assert_eq!((entries.len(), torn), (1, 0));
+        #[cfg(unix)]
+        assert_eq!(mode(journal.path()), 0o600);
+        // A crash mid-append leaves a torn last line.
+        let mut file =
+            super::super::lifecycle_journal::open_private_append(journal.path()).expect("opens");
+        std::io::Write::write_all(&mut file, b"{\"kind\":\"remo").expect("writes");
+        drop(file);
+        // The next entry starts on a line of its own.
+        assert_eq!(
+            store
+                .change_legal_hold(&kept, true, "dispute", "archivist", 6)
+                .expect("holds"),
+            crate::storage::HoldChange::Done
+        );
+        assert_eq!(journal.read().expect("reads").0.len(), 2);
+        drop(store);
+
+        let report = SqliteStore::restore(&backup, &database, 9).expect("restores");
+        assert_eq!(
+            (report.replayed.removals, report.replayed.unreadable),
+            (1, 1)
+        );
+        assert_eq!(report.replayed.holds_set, 1);
+        let store = SqliteStore::open(&database).expect("opens");
+        assert!(
+            store
+                .registration_document(&removed)
+                .expect("reads")
+                .is_none()
+        );
+        assert!(store.removal(&removed).expect("reads").is_some());
+        assert!(store.registration_document(&kept).expect("reads").is_some());
+    }
+}

@@ -97,7 +97,12 @@ impl LifecycleJournal {
         if entries.is_empty() {
             return Ok(());
         }
-        let mut text = String::new();
+        // A line torn by a crash mid-append must not swallow the next entry.
+        let mut text = if ends_mid_line(&self.path)? {
+            String::from("\n")
+        } else {
+            String::new()
+        };
         for entry in entries {
             let line = serde_json::to_string(entry)
                 .map_err(|e| StorageError::Backup(format!("lifecycle journal entry: {e}")))?;
@@ -133,6 +138,23 @@ impl LifecycleJournal {
         }
         Ok((entries, unreadable))
     }
+}
+
+/// Whether the file at `path` ends without a line break (a torn last line).
+fn ends_mid_line(path: &Path) -> std::io::Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    if file.metadata()?.len() == 0 {
+        return Ok(false);
+    }
+    file.seek(SeekFrom::End(-1))?;
+    let mut last = [0u8; 1];
+    file.read_exact(&mut last)?;
+    Ok(last[0] != b'\n')
 }
 
 /// The journal entry of the removal just recorded in `tx`.
