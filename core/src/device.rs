@@ -667,13 +667,16 @@ impl Device {
                 unreceipted: report.unreceipted,
             });
         }
+        // Without a kept receipt there is no relay journal to compare with (every record
+        // has a receipt, so none is missing for want of sending).
         match report.relay_confirmed {
-            _ if report.journal.count == 0 => Ok(HandBack::Safe),
-            Some(relay) if relay == report.journal => Ok(HandBack::Safe),
-            relay => Ok(HandBack::RelayLacks {
-                tablet: report.journal.count,
-                relay: relay.map_or(0, |r| r.count),
-            }),
+            Some(relay) if relay != report.journal && report.journal.count > 0 => {
+                Ok(HandBack::RelayLacks {
+                    tablet: report.journal.count,
+                    relay: relay.count,
+                })
+            }
+            _ => Ok(HandBack::Safe),
         }
     }
 }

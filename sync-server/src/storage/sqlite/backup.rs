@@ -9,7 +9,12 @@
 //!
 //! A restore puts a backup in place of the database (the relay stopped) under a new epoch,
 //! so tablets send again whatever the restored store may lack: receipts of the old epoch
-//! no longer count. The database it replaces is moved aside, not deleted.
+//! no longer count. The database it replaces is moved aside, not deleted. Tablets cannot
+//! send again what they erased, so the newest watermark ever reported is kept in a file
+//! beside the database that no restore replaces, and a backup older than it is refused
+//! unless forced; the plan names the records only erased copies held and the tablets the
+//! backup does not know. Removals, withdrawals and holds are replayed from the lifecycle
+//! journal (and the replaced store) onto the restored file before it goes live.
 
 use std::path::{Path, PathBuf};
 
@@ -79,7 +84,7 @@ fn keep_reported_watermark(database: &Path, mark: &ReportedWatermark) -> Storage
     Ok(())
 }
 
-/// Records one device's that a backup lacks.
+/// One device's records that a backup lacks.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DeviceLoss {
     /// The device's key, as hex (the id the device CLI prints).
