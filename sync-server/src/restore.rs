@@ -123,6 +123,16 @@ pub fn describe_report(report: &RestoreReport, backup: &Path) -> Vec<String> {
             aside.display()
         ));
     }
+    if !report.journal_found && !report.plan.replaced_readable {
+        lines.push(format!(
+            "WARNING: neither a lifecycle journal ({}) nor the replaced store was there to \
+             replay: removals, withdrawals and holds made after the backup are not applied \
+             again. Put the copy of that file in place and restore again",
+            crate::storage::LifecycleJournal::for_database(&report.plan.database)
+                .path()
+                .display()
+        ));
+    }
     let r = &report.replayed;
     if r.is_empty() {
         lines.push(

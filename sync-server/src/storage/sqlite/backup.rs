@@ -145,6 +145,8 @@ pub struct RestoreReport {
     /// Where the replaced database went, if there was one.
     pub moved_aside: Option<PathBuf>,
     pub plan: RestorePlan,
+    /// Whether a lifecycle journal was beside the database to replay.
+    pub journal_found: bool,
     /// Removals, withdrawals and holds made after the backup, carried out again.
     pub replayed: super::lifecycle_journal::Replayed,
 }
@@ -415,6 +417,7 @@ impl SqliteStore {
         }
         // What must survive, gathered before the replaced store is moved.
         let journal = super::lifecycle_journal::LifecycleJournal::for_database(database);
+        let journal_found = journal.path().exists();
         let (mut entries, unreadable) = journal.read()?;
         if let Some(conn) = open_replaced(database) {
             entries.extend(super::lifecycle_journal::entries_in_store(&conn)?);
@@ -472,6 +475,7 @@ impl SqliteStore {
             epoch,
             moved_aside,
             plan,
+            journal_found,
             replayed,
         })
     }
@@ -582,6 +586,11 @@ mod tests {
         assert!(!database.exists(), "nothing put in place");
         let restored = SqliteStore::restore(&newer, &database, 2).expect("restores");
         assert_eq!(restored.commit_seq, newest);
+        let told = crate::restore::describe_report(&restored, &newer).join("\n");
+        assert!(
+            told.contains("WARNING: neither a lifecycle journal"),
+            "{told}"
+        );
     }
 
     #[test]
