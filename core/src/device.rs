@@ -36,6 +36,9 @@ const META_CERTIFICATE: &str = "certificate";
 const META_SYNC_SEQ: &str = "sync_seq";
 const META_WIPE_ORDER: &str = "wipe_order";
 const META_LAST_RECEIPT: &str = "last_receipt";
+/// The relay's refusal that ended the last sync (`status code at`), empty once a sync is
+/// answered again. A meta value, not a column: it needs no schema step.
+const META_SYNC_REFUSAL: &str = "sync_refusal";
 
 /// What a tablet is enrolled as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -275,6 +278,8 @@ impl Device {
             (META_RELAY_SIGNING_KEY, answer.relay_signing_key.as_slice()),
             (META_RELAY_KEY, &sealing_bytes),
             (META_CERTIFICATE, &certificate_bytes),
+            // A new enrollment is what a refused tablet was told to get.
+            (META_SYNC_REFUSAL, &[]),
         ])?;
         inner.relay_key = Some(answer.relay_sealing_key);
         Ok(certificate)
@@ -560,7 +565,9 @@ impl Device {
         cursor: Option<&crate::protocol::PullCursor>,
         at: Timestamp,
     ) -> Result<crate::store::ReceiptEffects> {
-        let mut meta: Vec<(&str, &[u8])> = vec![(META_LAST_RECEIPT, envelope)];
+        // An answered request ends any refusal kept from an earlier sync.
+        let mut meta: Vec<(&str, &[u8])> =
+            vec![(META_LAST_RECEIPT, envelope), (META_SYNC_REFUSAL, &[])];
         if let Some(cursor) = cursor {
             meta.push((crate::staff_records::META_PULL_CURSOR, &cursor.0));
         }
@@ -605,7 +612,105 @@ impl Device {
             unreceipted: counts.captured + counts.sent,
             journal,
             relay_confirmed,
+            refused: self.sync_refusal()?.is_some(),
         })
+    }
+
+    /// Keeps the relay's refusal that ended a sync, so the tablet never calls itself
+    /// complete while the relay refuses it, even after a restart.
+    pub(crate) fn keep_sync_refusal(&self, refusal: &SyncRefusal) -> Result<()> {
+        let text = format!(
+            "{} {} {}",
+            refusal.status,
+            refusal.code,
+            refusal.at.millis()
+        );
+        self.lock()?
+            .store
+            .set_meta(META_SYNC_REFUSAL, text.as_bytes())?;
+        Ok(())
+    }
+
+    /// The relay's refusal that ended the last sync, if no sync was answered since.
+    pub fn sync_refusal(&self) -> Result<Option<SyncRefusal>> {
+        let Some(bytes) = self.lock()?.store.meta(META_SYNC_REFUSAL)? else {
+            return Ok(None);
+        };
+        if bytes.is_empty() {
+            return Ok(None);
+        }
+        let undecodable = || crate::store::StoreError::Undecodable {
+            what: "sync refusal",
+        };
+        let text = String::from_utf8(bytes).map_err(|_| undecodable())?;
+        let mut parts = text.splitn(3, ' ');
+        let (Some(status), Some(code), Some(at)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(undecodable().into());
+        };
+        Ok(Some(SyncRefusal {
+            status: status.parse().map_err(|_| undecodable())?,
+            code: code.to_owned(),
+            at: Timestamp(at.parse().map_err(|_| undecodable())?),
+        }))
+    }
+
+    /// Whether handing the tablet back loses nothing, and if not, why: the one answer
+    /// `status`, `close` and a shell's staff overview give.
+    pub fn hand_back(&self) -> Result<HandBack> {
+        if let Some(refusal) = self.sync_refusal()? {
+            return Ok(HandBack::RelayRefuses(refusal));
+        }
+        let report = self.close_report()?;
+        if report.unreceipted > 0 {
+            return Ok(HandBack::Unsent {
+                unreceipted: report.unreceipted,
+            });
+        }
+        // Without a kept receipt there is no relay journal to compare with (every record
+        // has a receipt, so none is missing for want of sending).
+        match report.relay_confirmed {
+            Some(relay) if relay != report.journal && report.journal.count > 0 => {
+                Ok(HandBack::RelayLacks {
+                    tablet: report.journal.count,
+                    relay: relay.count,
+                })
+            }
+            _ => Ok(HandBack::Safe),
+        }
+    }
+}
+
+/// The relay refused a sync outright (not a network failure): the tablet is unknown to it
+/// (a relay restored from a backup older than the enrollment), revoked, or misconfigured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncRefusal {
+    /// The HTTP status (401, 403, …), or 200 for a refusal inside a signed answer.
+    pub status: u16,
+    /// The relay's machine-readable code (`unknown_device`).
+    pub code: String,
+    pub at: Timestamp,
+}
+
+/// Whether a tablet may be handed back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HandBack {
+    /// Every record has a receipt and the relay's signed journal is this tablet's.
+    Safe,
+    /// Records without a receipt: sync.
+    Unsent { unreceipted: u64 },
+    /// The relay refused the last sync: no sync gets through until the tablet is enrolled
+    /// again (or the relay's side is fixed).
+    RelayRefuses(SyncRefusal),
+    /// Everything was sent, yet the relay confirms fewer journal entries than the tablet
+    /// holds: records whose copies the tablet already erased (a relay backup held them) are
+    /// missing at the relay, restored from an older backup. No sync can send them again.
+    RelayLacks { tablet: u64, relay: u64 },
+}
+
+impl HandBack {
+    pub fn is_safe(&self) -> bool {
+        *self == HandBack::Safe
     }
 }
 
@@ -613,6 +718,8 @@ impl Device {
 /// tablet's journal head over N entries, and the head the relay computed and signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CloseReport {
+    /// The relay refused the last sync (see [`Device::sync_refusal`]).
+    pub refused: bool,
     pub captured: u64,
     pub received: u64,
     pub unreceipted: u64,
@@ -624,7 +731,8 @@ pub struct CloseReport {
 impl CloseReport {
     /// Everything captured is received, and the relay's signed journal is this tablet's.
     pub fn is_complete(&self) -> bool {
-        self.unreceipted == 0
+        !self.refused
+            && self.unreceipted == 0
             && self.received == self.captured
             && self.relay_confirmed == Some(self.journal)
     }

@@ -241,7 +241,8 @@ pub struct KioskOverview {
     /// Of those, receipted by the relay.
     pub received: u64,
     pub journal: JournalHead,
-    /// Nothing on the tablet lacks a receipt: handing it back loses nothing.
+    /// Nothing on the tablet lacks a receipt, the relay's signed journal is the tablet's
+    /// and the relay does not refuse it: handing it back loses nothing.
     pub safe_to_hand_back: bool,
 }
 
@@ -262,7 +263,8 @@ impl StaffSession {
             sent,
             received,
             journal: self.device.journal_head()?,
-            safe_to_hand_back: counts.captured == 0 && counts.sent == 0,
+            // Not while the relay refuses the tablet or lacks what it erased.
+            safe_to_hand_back: self.device.hand_back()?.is_safe(),
         })
     }
 

@@ -147,6 +147,16 @@ pub fn handle_sync(
         } => {
             response.commit_seq = Some(commit_seq);
             response.outcomes = outcomes_in_push_order(&checked, outcomes);
+            if request.pushes.is_empty() && journal.count < request.journal.count {
+                // Nothing left to send, yet the tablet journalled more than the relay holds:
+                // records only its erased copies held are gone (an older backup restored?).
+                tracing::warn!(
+                    device = %hex::encode(&device.device_key[..8]),
+                    tablet_journal = request.journal.count,
+                    relay_journal = journal.count,
+                    "a tablet's journal is ahead of what the relay holds, with nothing left to send"
+                );
+            }
             response.journal_confirmed = journal.into();
             page
         }

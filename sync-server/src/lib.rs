@@ -20,6 +20,7 @@ pub mod ingest;
 pub mod keys;
 pub mod private_files;
 pub mod pull;
+pub mod restore;
 pub mod retention;
 mod routes;
 mod state;

@@ -187,13 +187,20 @@ enum Command {
         to: PathBuf,
     },
     /// Put a backup in place of the relay's store, under a new epoch so tablets send again
-    /// whatever it lacks. The relay must be stopped; the replaced store is moved aside.
+    /// whatever it lacks, replaying the removals, talent-pool withdrawals and legal holds made
+    /// since. The relay must be stopped; the replaced store is moved aside. A backup older
+    /// than the newest watermark reported to tablets (they erased their copies) is refused
+    /// unless forced; the records it lacks and the tablets to enroll again are listed.
     Restore {
         #[command(flatten)]
         config: ConfigFile,
         /// The backup file to restore.
         #[arg(long)]
         from: PathBuf,
+        /// Restore even a backup older than what tablets were told is backed up, losing the
+        /// records listed.
+        #[arg(long)]
+        force: bool,
     },
     /// The relay's side of an event's closing count for one device: what it received, and
     /// the journal head it computed (compare with `kiosk-device close` on the tablet).
@@ -508,23 +515,16 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             );
             Ok(())
         }
-        Command::Restore { config, from } => {
+        Command::Restore {
+            config,
+            from,
+            force,
+        } => {
             let settings = gather(data_dir_flag, config.config.as_deref(), env)?;
             init_logging(&settings.log_or_default());
             let data_dir = settings.data_dir_or_default();
             let _stopped = take_run_lock(&data_dir)?;
-            let report = SqliteStore::restore(&from, &database_path(&data_dir), now_ms())?;
-            println!(
-                "restored {} (commits up to {}) as epoch {}",
-                from.display(),
-                report.commit_seq,
-                report.epoch
-            );
-            if let Some(aside) = report.moved_aside {
-                println!("the replaced store was moved to {}", aside.display());
-            }
-            println!("tablets send again, on their next sync, whatever the backup lacks");
-            Ok(())
+            restore(&from, &database_path(&data_dir), force)
         }
         Command::UnlockStaffPin { config, device } => {
             let (store, keys) = open_admin(data_dir_flag, &config)?;
@@ -693,6 +693,22 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             }
             Ok(())
         }
+    }
+}
+
+/// Runs a restore and prints what it found and did; a refusal prints what would be lost.
+fn restore(from: &Path, database: &Path, force: bool) -> Result<(), Box<dyn std::error::Error>> {
+    use kiosk_sync_server::restore::{RestoreError, run};
+    match run(from, database, force, now_ms()) {
+        Ok(lines) => {
+            lines.iter().for_each(|line| println!("{line}"));
+            Ok(())
+        }
+        Err(RestoreError::Refused { lines, why }) => {
+            lines.iter().for_each(|line| println!("{line}"));
+            Err(why.into())
+        }
+        Err(RestoreError::Storage(e)) => Err(e.into()),
     }
 }
 

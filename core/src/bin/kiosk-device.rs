@@ -15,7 +15,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 use kiosk_core::capture::RelaySealingKey;
 use kiosk_core::demo::demo_event;
-use kiosk_core::device::{Device, DeviceRole};
+use kiosk_core::device::{Device, DeviceRole, HandBack};
 use kiosk_core::documents::RegistrationDocument;
 use kiosk_core::generator::RegistrationGenerator;
 use kiosk_core::ids::Timestamp;
@@ -276,13 +276,22 @@ fn run(command: Command) -> CliResult {
         Command::Sync { store, relay } => {
             let transport = relay.transport()?;
             let device = store.open(DeviceRole::Kiosk)?;
-            let report = kiosk_core::sync::sync(
+            let synced = kiosk_core::sync::sync(
                 &device,
                 &transport,
                 &kiosk_core::sync::NoListener,
                 kiosk_core::sync::BatchLimits::default(),
                 Timestamp::now,
-            )?;
+            );
+            let report = match synced {
+                Ok(report) => report,
+                Err(error) => {
+                    if let HandBack::RelayRefuses(refusal) = device.hand_back()? {
+                        println!("{}", refused_text(&refusal));
+                    }
+                    return Err(error.into());
+                }
+            };
             println!(
                 "{} request(s): {} received, {} in quarantine at the relay, {} refused",
                 report.requests,
@@ -340,6 +349,14 @@ fn run(command: Command) -> CliResult {
                     relay_journal.short()
                 );
             }
+            // Loud, and a failed exit: no sync can mend this, someone must act.
+            let lacks = match device.hand_back()? {
+                HandBack::RelayLacks { tablet, relay } => Some(lacks_text(tablet, relay)),
+                _ => None,
+            };
+            if let Some(text) = &lacks {
+                println!("{text}");
+            }
             if device.wipe_order()?.is_some() {
                 match device.wipe(&store.secret_store())? {
                     kiosk_core::device::WipeOutcome::Wiped => println!(
@@ -356,7 +373,14 @@ fn run(command: Command) -> CliResult {
                     ),
                 }
             }
-            Ok(())
+            match lacks {
+                Some(_) => Err(
+                    "the relay lacks records this tablet can no longer send / reläet saknar \
+                     anmälningar som surfplattan inte längre kan skicka"
+                        .into(),
+                ),
+                None => Ok(()),
+            }
         }
         Command::Close { store } => close(&store),
         Command::Staff {
@@ -414,12 +438,68 @@ fn close(store: &StoreArgs) -> CliResult {
         ),
         None => println!("the relay has not confirmed a journal yet: sync first"),
     }
-    if report.is_complete() {
-        println!("complete: the relay holds everything this tablet captured");
-        Ok(())
-    } else {
-        Err("not complete: sync until every record has a receipt".into())
+    match device.hand_back()? {
+        HandBack::Safe if report.is_complete() => {
+            println!("complete: the relay holds everything this tablet captured");
+            Ok(())
+        }
+        HandBack::RelayRefuses(refusal) => {
+            println!("{}", refused_text(&refusal));
+            Err(
+                "not complete: the relay refuses this tablet; enroll it again with a new code, \
+                 then sync / inte klar: reläet nekar surfplattan; registrera den igen med en \
+                 ny kod och synkronisera"
+                    .into(),
+            )
+        }
+        HandBack::RelayLacks { tablet, relay } => {
+            println!("{}", lacks_text(tablet, relay));
+            Err(format!(
+                "not complete: the relay lacks {} record(s) this tablet can no longer send; \
+                 tell HR / inte klar: reläet saknar {} anmälning(ar) som surfplattan inte \
+                 längre kan skicka; kontakta HR",
+                tablet.saturating_sub(relay),
+                tablet.saturating_sub(relay)
+            )
+            .into())
+        }
+        _ => Err("not complete: sync until every record has a receipt".into()),
     }
+}
+
+/// What a tablet the relay refuses says, in English and Swedish.
+fn refused_text(refusal: &kiosk_core::device::SyncRefusal) -> String {
+    let hint = if refusal.code == "unknown_device" {
+        "the relay does not know this tablet (restored from a backup older than its \
+         enrollment?): enroll it again with a new code, then sync; it sends what it holds / \
+         reläet känner inte igen surfplattan (återställt från en äldre säkerhetskopia?): \
+         registrera den igen med en ny kod och synkronisera"
+    } else {
+        "ask HR why, and enroll it again if they say so / fråga HR varför, och registrera den \
+         igen om de ber om det"
+    };
+    format!(
+        "NOT safe to hand back: the relay refused this tablet's sync ({} {}, {}) / INTE klar: \
+         reläet nekade surfplattans synkronisering; {hint}",
+        refusal.status,
+        refusal.code,
+        refusal.at.utc_minutes()
+    )
+}
+
+/// What a tablet says when the relay holds less of its journal than it captured and it
+/// has nothing left to send, in English and Swedish.
+fn lacks_text(tablet: u64, relay: u64) -> String {
+    format!(
+        "WARNING / VARNING: the relay confirms {relay} of this tablet's {tablet} journal \
+         entries, and the tablet can no longer send the other {missing}: it erased them after \
+         a relay backup held them, and the relay was then restored from an older backup. NOT \
+         safe to hand back: tell HR. / Reläet bekräftar {relay} av surfplattans {tablet} \
+         journalposter, och de övriga {missing} kan inte skickas igen: de raderades här efter \
+         att en säkerhetskopia höll dem, och reläet återställdes sedan från en äldre. INTE \
+         klar: kontakta HR.",
+        missing = tablet.saturating_sub(relay)
+    )
 }
 
 fn init(
@@ -548,15 +628,14 @@ fn status(store: &StoreArgs, pin: Option<&str>) -> CliResult {
         received
     );
     println!("journal   {} entries, head {}", head.count, head.short());
-    let safe = counts.captured == 0 && counts.sent == 0;
-    println!(
-        "{}",
-        if safe {
-            "safe to hand back / kan lämnas tillbaka"
-        } else {
-            "NOT safe to hand back: unsent registrations / INTE klar: osända anmälningar"
+    match device.hand_back()? {
+        HandBack::Safe => println!("safe to hand back / kan lämnas tillbaka"),
+        HandBack::Unsent { .. } => {
+            println!("NOT safe to hand back: unsent registrations / INTE klar: osända anmälningar")
         }
-    );
+        HandBack::RelayRefuses(refusal) => println!("{}", refused_text(&refusal)),
+        HandBack::RelayLacks { tablet, relay } => println!("{}", lacks_text(tablet, relay)),
+    }
     Ok(())
 }
 

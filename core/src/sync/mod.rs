@@ -183,7 +183,16 @@ pub fn sync(
         let envelope = device.sign_envelope(PUSH_TAG, &request).to_bytes();
         let request_hash = SignedEnvelope::hash(&envelope);
         report.requests += 1;
-        let answer = transport.post("/v1/sync", envelope)?;
+        let answer = match transport.post("/v1/sync", envelope) {
+            Ok(answer) => answer,
+            Err(TransportError::Refused { status, code }) if matches!(status, 401 | 403) => {
+                // The relay does not take this tablet: kept, so it never calls itself
+                // complete meanwhile.
+                device.keep_sync_refusal(&refusal(status, &code, now()))?;
+                return Err(TransportError::Refused { status, code }.into());
+            }
+            Err(other) => return Err(other.into()),
+        };
         let response = open_response(&answer, &relay_key, &device_key, &request_hash)?;
         match response.refused {
             Some(ErrorCode::StaleSeq) if stale_retries < 3 => {
@@ -199,7 +208,10 @@ pub fn sync(
                 device.reset_pull_cursor()?;
                 continue;
             }
-            Some(code) => return Err(Error::RelayRefused { code }),
+            Some(code) => {
+                device.keep_sync_refusal(&refusal(200, code.as_str(), now()))?;
+                return Err(Error::RelayRefused { code });
+            }
             None => {}
         }
         // One outcome per push, in order; an answer that does not line up proves nothing.
@@ -324,6 +336,24 @@ pub fn sync(
     report.erased += device.erase_copies_after_event(now())?;
     report.erased += device.erase_expired_copies(now())?;
     Ok(report)
+}
+
+/// A refusal to keep, with the relay's code cut to a short machine word.
+fn refusal(status: u16, code: &str, at: Timestamp) -> crate::device::SyncRefusal {
+    let code: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(40)
+        .collect();
+    crate::device::SyncRefusal {
+        status,
+        code: if code.is_empty() {
+            "refused".into()
+        } else {
+            code
+        },
+        at,
+    }
 }
 
 /// The next captures to push: unreceipted, not skipped in this run, within the limits.

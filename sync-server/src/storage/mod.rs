@@ -20,6 +20,7 @@ pub use sqlite::event_edits::{
 pub use sqlite::hr_accounts::{ClearanceChange, Credential, CredentialKind, NewHrUser};
 pub use sqlite::hr_directory::DirectoryEntry;
 pub use sqlite::hr_edits::{HrEdit, HrEditOutcome, HrEditor};
+pub use sqlite::lifecycle_journal::{LifecycleEntry, LifecycleJournal, Replayed};
 pub use sqlite::quarantine_review::{
     AcceptedCapture, QuarantineReview, QuarantinedCapture, ReviewAction, ReviewDecision,
     ReviewOutcome,
@@ -35,7 +36,10 @@ pub use sqlite::subject_access::{
     AskedRecord, DisclosureItem, DisclosureOutcome, DisclosureSelection, HeldRecord, MatchedBy,
     SubjectAccessFound, SubjectLookup,
 };
-pub use sqlite::{BackupReport, RestoreReport, SqliteStore};
+pub use sqlite::{
+    BackupReport, DeviceLoss, ReportedWatermark, RestorePlan, RestoreReport, SqliteStore,
+    UnknownTablet, reported_watermark, watermark_path,
+};
 
 use crate::hr::accounts::{AccountOrigin, HrUser, PasswordHash};
 

@@ -36,6 +36,7 @@ pub mod event_edits;
 pub mod hr_accounts;
 pub mod hr_directory;
 pub mod hr_edits;
+pub mod lifecycle_journal;
 pub mod quarantine_review;
 pub mod reconciliation;
 pub mod registration_index;
@@ -46,7 +47,10 @@ pub mod subject_access;
 #[cfg(test)]
 mod tests;
 
-pub use backup::{BackupReport, RestoreReport};
+pub use backup::{
+    BackupReport, DeviceLoss, ReportedWatermark, RestorePlan, RestoreReport, UnknownTablet,
+    reported_watermark, watermark_path,
+};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS events (
@@ -173,6 +177,9 @@ pub struct SqliteStore {
     /// needs its tablet's event, and loading an Automerge document each time costs
     /// milliseconds. Only `put_event` writes events, and it refreshes the entry.
     events: Mutex<std::collections::HashMap<String, CachedEvent>>,
+    /// Removals, withdrawals and holds, kept beside the database where a restore cannot
+    /// undo them; `None` in memory.
+    lifecycle: Option<lifecycle_journal::LifecycleJournal>,
     #[cfg(test)]
     hooks: tests::Hooks,
 }
@@ -260,8 +267,12 @@ impl SqliteStore {
     }
 
     fn with_connection(conn: Connection, path: Option<std::path::PathBuf>) -> SqliteStore {
+        let lifecycle = path
+            .as_deref()
+            .map(lifecycle_journal::LifecycleJournal::for_database);
         SqliteStore {
             conn: Mutex::new(conn),
+            lifecycle,
             path,
             group: GroupCommit::new(MAX_GROUP_BATCHES, MAX_GROUP_BYTES, batch_bytes, || {
                 Ok(Err(group_failure("the ingest group was abandoned")))
@@ -1602,6 +1613,11 @@ impl RelayStore for SqliteStore {
         let tx = conn.transaction()?;
         let outcome = retention::remove_in(&tx, doc_id, reason, by, at)?;
         if outcome == RemovalOutcome::Removed {
+            // Written ahead of the commit, so no restore can bring the record back.
+            lifecycle_journal::record(
+                self.lifecycle.as_ref(),
+                &[lifecycle_journal::removal_entry(&tx, doc_id)?],
+            )?;
             tx.commit()?;
             retention::truncate_wal(&conn)?;
         }
@@ -1711,7 +1727,15 @@ impl RelayStore for SqliteStore {
         by: &str,
         at: i64,
     ) -> StorageResult<HoldChange> {
-        retention::change_legal_hold(&mut self.conn(), doc_id, hold, reason, by, at)
+        retention::change_legal_hold(
+            &mut self.conn(),
+            self.lifecycle.as_ref(),
+            doc_id,
+            hold,
+            reason,
+            by,
+            at,
+        )
     }
 
     fn legal_holds(&self) -> StorageResult<Vec<LegalHold>> {
@@ -1729,7 +1753,14 @@ impl RelayStore for SqliteStore {
         by_name: &str,
         at: i64,
     ) -> StorageResult<WithdrawalOutcome> {
-        retention::withdraw_talent_pool(&mut self.conn(), doc_id, by, by_name, at)
+        retention::withdraw_talent_pool(
+            &mut self.conn(),
+            self.lifecycle.as_ref(),
+            doc_id,
+            by,
+            by_name,
+            at,
+        )
     }
 
     fn start_retention_run(
@@ -1743,7 +1774,7 @@ impl RelayStore for SqliteStore {
     }
 
     fn retention_run_step(&self, run_id: i64, batch: usize, at: i64) -> StorageResult<RunStep> {
-        retention::run_step(&mut self.conn(), run_id, batch, at)
+        retention::run_step(&mut self.conn(), self.lifecycle.as_ref(), run_id, batch, at)
     }
 
     fn retention_run(&self, run_id: i64) -> StorageResult<Option<RetentionRun>> {

@@ -9,7 +9,12 @@
 //!
 //! A restore puts a backup in place of the database (the relay stopped) under a new epoch,
 //! so tablets send again whatever the restored store may lack: receipts of the old epoch
-//! no longer count. The database it replaces is moved aside, not deleted.
+//! no longer count. The database it replaces is moved aside, not deleted. Tablets cannot
+//! send again what they erased, so the newest watermark ever reported is kept in a file
+//! beside the database that no restore replaces, and a backup older than it is refused
+//! unless forced; the plan names the records only erased copies held and the tablets the
+//! backup does not know. Removals, withdrawals and holds are replayed from the lifecycle
+//! journal (and the replaced store) onto the restored file before it goes live.
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +32,109 @@ pub struct BackupReport {
     pub bytes: u64,
 }
 
+/// The newest backup watermark ever reported to tablets: once a sync answer carried it,
+/// tablets may have erased their sealed copies of every record it covers, and only a backup
+/// that holds those commits, in that epoch, can stand in for the store. Kept in a file
+/// beside the database (0600), which a restore never replaces, and written before the
+/// watermark is ever reported.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReportedWatermark {
+    /// The relay epoch, as hex.
+    pub epoch: String,
+    pub watermark: u64,
+}
+
+/// The file beside the database that keeps the [`ReportedWatermark`].
+pub fn watermark_path(database: &Path) -> PathBuf {
+    database.with_extension("watermark")
+}
+
+/// Reads the newest watermark ever reported for the store at `database`.
+pub fn reported_watermark(database: &Path) -> StorageResult<Option<ReportedWatermark>> {
+    let path = watermark_path(database);
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| failed(format!("{} is unreadable: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Keeps `mark` as the newest watermark reported, durably, unless the file already holds a
+/// higher one of the same epoch.
+fn keep_reported_watermark(database: &Path, mark: &ReportedWatermark) -> StorageResult<()> {
+    if let Some(held) = reported_watermark(database)?
+        && held.epoch == mark.epoch
+        && held.watermark >= mark.watermark
+    {
+        return Ok(());
+    }
+    let path = watermark_path(database);
+    let partial = PathBuf::from(format!("{}.partial", path.display()));
+    let _ = std::fs::remove_file(&partial);
+    {
+        let mut file = super::lifecycle_journal::open_private_append(&partial)?;
+        let bytes = serde_json::to_vec(mark).map_err(|e| failed(e.to_string()))?;
+        std::io::Write::write_all(&mut file, &bytes)?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&partial, &path)?;
+    sync_directory(&path)?;
+    Ok(())
+}
+
+/// One device's records that a backup lacks.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DeviceLoss {
+    /// The device's key, as hex (the id the device CLI prints).
+    pub device_key: String,
+    /// Registration ids the backup lacks that a reported watermark covers: the tablet may
+    /// have erased its copy, so nothing but another backup holds them.
+    pub erased_on_tablet: Vec<String>,
+    /// Registration ids the backup lacks that tablets still hold: they send them again.
+    pub still_on_tablet: u64,
+}
+
+/// A tablet the replaced store knew and the backup does not: the restored relay answers it
+/// `unknown_device` until it is enrolled again (then it sends what it holds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownTablet {
+    pub device_key: String,
+    pub event_id: String,
+    pub role: String,
+}
+
+/// What a restore would do, worked out before anything is touched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestorePlan {
+    pub backup: PathBuf,
+    pub database: PathBuf,
+    /// The backup's epoch (hex) and last commit.
+    pub backup_epoch: String,
+    pub backup_commit: u64,
+    /// The newest watermark ever reported to tablets, from the file beside the database or
+    /// the replaced store, whichever says more.
+    pub reported: Option<ReportedWatermark>,
+    /// Why the backup is older than what tablets were told is backed up; `None` if it is not.
+    pub behind: Option<String>,
+    /// Whether the store being replaced could be read (it may be lost or damaged).
+    pub replaced_readable: bool,
+    /// Per device, records the replaced store holds and the backup lacks.
+    pub losses: Vec<DeviceLoss>,
+    pub unknown_tablets: Vec<UnknownTablet>,
+}
+
+impl RestorePlan {
+    /// Records only tablets' erased copies held: lost with this backup.
+    pub fn erased_records(&self) -> u64 {
+        self.losses
+            .iter()
+            .map(|l| l.erased_on_tablet.len() as u64)
+            .sum()
+    }
+}
+
 /// What a restore did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RestoreReport {
@@ -36,6 +144,11 @@ pub struct RestoreReport {
     pub epoch: String,
     /// Where the replaced database went, if there was one.
     pub moved_aside: Option<PathBuf>,
+    pub plan: RestorePlan,
+    /// Whether a lifecycle journal was beside the database to replay.
+    pub journal_found: bool,
+    /// Removals, withdrawals and holds made after the backup, carried out again.
+    pub replayed: super::lifecycle_journal::Replayed,
 }
 
 fn failed(what: impl std::fmt::Display) -> StorageError {
@@ -67,6 +180,106 @@ fn check_relay_store(conn: &Connection, path: &Path) -> StorageResult<u64> {
         })
         .map_err(|_| failed(format!("{} is not a Kiosk relay store", path.display())))?;
     Ok(commit_seq as u64)
+}
+
+/// The store's epoch and backup watermark.
+fn relay_marks(conn: &Connection) -> StorageResult<(Vec<u8>, Option<u64>)> {
+    let (epoch, watermark): (Vec<u8>, Option<i64>) = conn.query_row(
+        "SELECT epoch, backup_watermark FROM relay_state WHERE id = 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    Ok((epoch, watermark.map(|w| w as u64)))
+}
+
+/// Why a backup of `epoch` up to `commit` is older than `mark`, if it is.
+fn behind(epoch: &str, commit: u64, mark: &ReportedWatermark) -> Option<String> {
+    if mark.watermark == 0 {
+        return None;
+    }
+    if epoch != mark.epoch {
+        return Some(format!(
+            "the backup is of relay epoch {epoch}, but tablets were told that a backup of epoch \
+             {} holds every commit up to {}, and erased their copies of those",
+            mark.epoch, mark.watermark
+        ));
+    }
+    (commit < mark.watermark).then(|| {
+        format!(
+            "the backup holds commits up to {commit}, but tablets were told that a backup holds \
+             every commit up to {}, and erased their copies of those",
+            mark.watermark
+        )
+    })
+}
+
+/// The replaced store's records and tablets the backup lacks, per device.
+fn compare(
+    replaced: &Connection,
+    backup: &Connection,
+    erased_through: Option<u64>,
+) -> StorageResult<(Vec<DeviceLoss>, Vec<UnknownTablet>)> {
+    let mut in_backup = backup.prepare(
+        "SELECT EXISTS (SELECT 1 FROM registrations WHERE doc_id = ?1)
+             OR EXISTS (SELECT 1 FROM removals WHERE doc_id = ?1)",
+    )?;
+    let mut rows = replaced.prepare(
+        "SELECT r.doc_id, r.device_key,
+                (SELECT MIN(c.commit_seq) FROM registration_changes c WHERE c.doc_id = r.doc_id)
+         FROM registrations r ORDER BY r.device_key, r.doc_id",
+    )?;
+    let mut losses: Vec<DeviceLoss> = Vec::new();
+    let mut records = rows.query([])?;
+    while let Some(row) = records.next()? {
+        let doc_id: String = row.get(0)?;
+        if in_backup.query_row([&doc_id], |r| r.get::<_, bool>(0))? {
+            continue;
+        }
+        let device_key = hex::encode(row.get::<_, Vec<u8>>(1)?);
+        let commit: Option<i64> = row.get(2)?;
+        if losses.last().is_none_or(|l| l.device_key != device_key) {
+            losses.push(DeviceLoss {
+                device_key,
+                ..DeviceLoss::default()
+            });
+        }
+        let loss = losses.last_mut().expect("pushed above");
+        // A record with no known commit is taken as covered: better a warning too many.
+        let covered =
+            erased_through.is_some_and(|through| commit.is_none_or(|c| c as u64 <= through));
+        if covered {
+            loss.erased_on_tablet.push(doc_id);
+        } else {
+            loss.still_on_tablet += 1;
+        }
+    }
+    let mut known =
+        backup.prepare("SELECT EXISTS (SELECT 1 FROM devices WHERE device_key = ?1)")?;
+    let mut devices =
+        replaced.prepare("SELECT device_key, event_id, role FROM devices ORDER BY certified_at")?;
+    let mut unknown = Vec::new();
+    let mut rows = devices.query([])?;
+    while let Some(row) = rows.next()? {
+        let key: Vec<u8> = row.get(0)?;
+        if !known.query_row([&key], |r| r.get::<_, bool>(0))? {
+            unknown.push(UnknownTablet {
+                device_key: hex::encode(key),
+                event_id: row.get(1)?,
+                role: row.get(2)?,
+            });
+        }
+    }
+    Ok((losses, unknown))
+}
+
+/// Opens the store a restore replaces, read-only, if there is a readable one.
+fn open_replaced(database: &Path) -> Option<Connection> {
+    if !database.exists() {
+        return None;
+    }
+    let conn = Connection::open_with_flags(database, OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
+    check_relay_store(&conn, database).ok()?;
+    Some(conn)
 }
 
 impl SqliteStore {
@@ -120,6 +333,15 @@ impl SqliteStore {
         std::fs::File::open(&partial)?.sync_all()?;
         std::fs::rename(&partial, target)?;
         sync_directory(target)?;
+        // Kept where no restore reaches before any tablet can hear of it.
+        let (epoch, _) = relay_marks(&self.conn())?;
+        keep_reported_watermark(
+            source,
+            &ReportedWatermark {
+                epoch: hex::encode(epoch),
+                watermark,
+            },
+        )?;
         self.conn().execute(
             "UPDATE relay_state
              SET backup_watermark = max(coalesce(backup_watermark, 0), ?1) WHERE id = 1",
@@ -132,14 +354,83 @@ impl SqliteStore {
         })
     }
 
+    /// Works out what putting `backup` in place of `database` would do, touching nothing:
+    /// whether the backup is older than the newest watermark ever reported to tablets, which
+    /// records only tablets' erased copies held, and which tablets the backup does not know.
+    pub fn plan_restore(backup: &Path, database: &Path) -> StorageResult<RestorePlan> {
+        let original = Connection::open_with_flags(backup, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| failed(format!("cannot open {}: {e}", backup.display())))?;
+        let backup_commit = check_relay_store(&original, backup)?;
+        let backup_epoch = hex::encode(relay_marks(&original)?.0);
+        let replaced = open_replaced(database);
+        // The file beside the database, and the replaced store's own mark (a store older
+        // than the file, or a file lost with the disk): the backup must satisfy both.
+        let mut marks: Vec<ReportedWatermark> = reported_watermark(database)?.into_iter().collect();
+        if let Some(conn) = &replaced
+            && let (epoch, Some(watermark)) = relay_marks(conn)?
+        {
+            marks.push(ReportedWatermark {
+                epoch: hex::encode(epoch),
+                watermark,
+            });
+        }
+        let failing = marks
+            .iter()
+            .find_map(|mark| behind(&backup_epoch, backup_commit, mark).map(|why| (mark, why)));
+        let (reported, behind) = match failing {
+            Some((mark, why)) => (Some(mark.clone()), Some(why)),
+            None => (marks.into_iter().max_by_key(|m| m.watermark), None),
+        };
+        let (losses, unknown_tablets) = match &replaced {
+            Some(conn) => compare(conn, &original, reported.as_ref().map(|m| m.watermark))?,
+            None => (Vec::new(), Vec::new()),
+        };
+        Ok(RestorePlan {
+            backup: backup.to_owned(),
+            database: database.to_owned(),
+            backup_epoch,
+            backup_commit,
+            reported,
+            behind,
+            replaced_readable: replaced.is_some(),
+            losses,
+            unknown_tablets,
+        })
+    }
+
     /// Puts the backup at `backup` in place of the database at `database`, under a new
-    /// epoch. The relay must be stopped; the caller makes sure of it. The replaced database
-    /// (with its WAL) is moved into a folder beside it, named for the time of the restore.
+    /// epoch, refusing a backup older than the newest watermark reported to tablets (see
+    /// [`SqliteStore::restore_planned`] to go ahead anyway).
     pub fn restore(backup: &Path, database: &Path, now_ms: i64) -> StorageResult<RestoreReport> {
+        let plan = SqliteStore::plan_restore(backup, database)?;
+        if let Some(why) = &plan.behind {
+            return Err(failed(format!(
+                "refused: {why}; restoring it loses {} record(s) that only those erased \
+                 copies held (restore a newer backup, or force it)",
+                plan.erased_records()
+            )));
+        }
+        SqliteStore::restore_planned(plan, now_ms)
+    }
+
+    /// Puts the planned backup in place of the database, under a new epoch, whatever the
+    /// plan found. The relay must be stopped; the caller makes sure of it. Removals,
+    /// withdrawals and legal holds the lifecycle journal and the replaced store hold are
+    /// replayed onto the restored file before it goes live. The replaced database (with its
+    /// WAL) is moved into a folder beside it, named for the time of the restore.
+    pub fn restore_planned(plan: RestorePlan, now_ms: i64) -> StorageResult<RestoreReport> {
+        let (backup, database) = (plan.backup.as_path(), plan.database.as_path());
         {
             let original = Connection::open_with_flags(backup, OpenFlags::SQLITE_OPEN_READ_ONLY)
                 .map_err(|e| failed(format!("cannot open {}: {e}", backup.display())))?;
             check_relay_store(&original, backup)?;
+        }
+        // What must survive, gathered before the replaced store is moved.
+        let journal = super::lifecycle_journal::LifecycleJournal::for_database(database);
+        let journal_found = journal.path().exists();
+        let (mut entries, unreadable) = journal.read()?;
+        if let Some(conn) = open_replaced(database) {
+            entries.extend(super::lifecycle_journal::entries_in_store(&conn)?);
         }
         let incoming = PathBuf::from(format!("{}.restoring", database.display()));
         let _ = std::fs::remove_file(&incoming);
@@ -148,20 +439,29 @@ impl SqliteStore {
         }
         std::fs::copy(backup, &incoming)
             .map_err(|e| failed(format!("cannot copy {}: {e}", backup.display())))?;
-        let (commit_seq, epoch) = {
-            let conn = Connection::open(&incoming)?;
+        let (commit_seq, epoch, mut replayed) = {
+            let mut conn = Connection::open(&incoming)?;
+            // A backup is a whole store, but it may predate tables this build adds.
+            super::create_schema(&conn)?;
+            // Erased bytes are overwritten, not left in free pages.
+            conn.pragma_update(None, "secure_delete", "ON")?;
+            let tx = conn.transaction()?;
             // Nothing receipted before counts as backed up in the new epoch until a backup
             // of it says so.
-            let epoch: Vec<u8> = conn.query_row(
+            let epoch: Vec<u8> = tx.query_row(
                 "UPDATE relay_state SET epoch = randomblob(16), backup_watermark = NULL
                  WHERE id = 1 RETURNING epoch",
                 [],
                 |r| r.get(0),
             )?;
+            let replayed = super::lifecycle_journal::replay(&tx, entries)?;
+            tx.commit()?;
+            // Still in rollback-journal mode here: nothing erased lingers in a WAL.
             conn.pragma_update(None, "journal_mode", "WAL")?;
             let commit_seq = check_relay_store(&conn, &incoming)?;
-            (commit_seq, hex::encode(epoch))
+            (commit_seq, hex::encode(epoch), replayed)
         };
+        replayed.unreadable += unreadable;
         std::fs::File::open(&incoming)?.sync_all()?;
         // The old WAL must not be replayed onto the restored file: move the whole database
         // aside first.
@@ -184,6 +484,176 @@ impl SqliteStore {
             commit_seq,
             epoch,
             moved_aside,
+            plan,
+            journal_found,
+            replayed,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kiosk_core::protocol::enrollment::EnrolledRole;
+
+    use super::*;
+    use crate::storage::{
+        Accessor, EnrollmentGrant, IngestBatch, IngestItem, RelayStore, RemovalOutcome,
+    };
+
+    fn enrolled(store: &SqliteStore) -> [u8; 32] {
+        let grant = EnrollmentGrant {
+            lookup: [0xee; 32],
+            answer_secret: [0; 32],
+            event_id: "demo-event".to_owned(),
+            role: EnrolledRole::Kiosk,
+            recruiter: None,
+            expires_at: i64::MAX,
+            max_uses: 10,
+        };
+        store.add_enrollment_code(&grant, 0).expect("code");
+        let key = [1; 32];
+        store
+            .redeem_enrollment_code(
+                &grant.lookup,
+                &key,
+                EnrolledRole::Kiosk,
+                &|_| true,
+                0,
+                1 << 40,
+            )
+            .expect("storage")
+            .expect("enrolled");
+        key
+    }
+
+    /// Stores the tablet's `journal_seq`th capture in its own sync request; returns its id.
+    fn capture(store: &SqliteStore, device: &[u8; 32], journal_seq: u64) -> String {
+        let doc_id = format!("00000000-0000-4000-8000-0001{journal_seq:08x}");
+        let mut hash = [1; 32];
+        hash[..8].copy_from_slice(&journal_seq.to_be_bytes());
+        store
+            .ingest(&IngestBatch {
+                device_key: *device,
+                seq: journal_seq,
+                received_at: 1_000,
+                items: vec![IngestItem::Store {
+                    doc_id: doc_id.clone(),
+                    event_id: "demo-event".to_owned(),
+                    document: b"registration".to_vec(),
+                    change_hashes: vec![hash],
+                    capture_signature: vec![7; 64],
+                    receipt_code: format!("R{journal_seq}"),
+                    restricted: false,
+                    journal_seq: Some(journal_seq),
+                }],
+                accessor: Accessor::Device {
+                    device_key: *device,
+                    recruiter: None,
+                },
+                pull: None,
+                declared_journal: None,
+            })
+            .expect("stored");
+        doc_id
+    }
+
+    #[cfg(unix)]
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path)
+            .expect("exists")
+            .permissions()
+            .mode()
+            & 0o777
+    }
+
+    #[test]
+    fn a_backup_older_than_the_reported_watermark_is_refused_even_with_the_store_lost() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database = dir.path().join("relay.sqlite3");
+        let store = SqliteStore::open(&database).expect("opens");
+        let device = enrolled(&store);
+        capture(&store, &device, 1);
+        let old = dir.path().join("old.backup");
+        store.backup(&old).expect("backs up");
+        capture(&store, &device, 2);
+        let newer = dir.path().join("newer.backup");
+        let newest = store.backup(&newer).expect("backs up").watermark;
+        let kept = reported_watermark(&database).expect("reads").expect("kept");
+        assert_eq!(kept.watermark, newest);
+        #[cfg(unix)]
+        assert_eq!(mode(&watermark_path(&database)), 0o600);
+        drop(store);
+        // The database is lost; the watermark beside it is what tablets were told.
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", database.display()));
+        }
+        let plan = SqliteStore::plan_restore(&old, &database).expect("plans");
+        assert!(!plan.replaced_readable);
+        assert!(plan.behind.is_some(), "{plan:?}");
+        let refused = SqliteStore::restore(&old, &database, 1).expect_err("refused");
+        assert!(refused.to_string().contains("refused"), "{refused}");
+        assert!(!database.exists(), "nothing put in place");
+        let restored = SqliteStore::restore(&newer, &database, 2).expect("restores");
+        assert_eq!(restored.commit_seq, newest);
+        let told = crate::restore::describe_report(&restored, &newer).join("\n");
+        assert!(
+            told.contains("WARNING: neither a lifecycle journal"),
+            "{told}"
+        );
+    }
+
+    #[test]
+    fn a_removal_is_journalled_before_its_commit_and_replayed_past_a_torn_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database = dir.path().join("relay.sqlite3");
+        let store = SqliteStore::open(&database).expect("opens");
+        let device = enrolled(&store);
+        let removed = capture(&store, &device, 1);
+        let kept = capture(&store, &device, 2);
+        let backup = dir.path().join("before-removal.backup");
+        store.backup(&backup).expect("backs up");
+        let operator = Accessor::Operator("hr".into());
+        assert_eq!(
+            store
+                .remove_registration(&removed, "withdrawn", &operator, 5)
+                .expect("removes"),
+            RemovalOutcome::Removed
+        );
+        let journal = super::super::lifecycle_journal::LifecycleJournal::for_database(&database);
+        let (entries, torn) = journal.read().expect("reads");
+        assert_eq!((entries.len(), torn), (1, 0));
+        #[cfg(unix)]
+        assert_eq!(mode(journal.path()), 0o600);
+        // A crash mid-append leaves a torn last line.
+        let mut file =
+            super::super::lifecycle_journal::open_private_append(journal.path()).expect("opens");
+        std::io::Write::write_all(&mut file, b"{\"kind\":\"remo").expect("writes");
+        drop(file);
+        // The next entry starts on a line of its own.
+        assert_eq!(
+            store
+                .change_legal_hold(&kept, true, "dispute", "archivist", 6)
+                .expect("holds"),
+            crate::storage::HoldChange::Done
+        );
+        assert_eq!(journal.read().expect("reads").0.len(), 2);
+        drop(store);
+
+        let report = SqliteStore::restore(&backup, &database, 9).expect("restores");
+        assert_eq!(
+            (report.replayed.removals, report.replayed.unreadable),
+            (1, 1)
+        );
+        assert_eq!(report.replayed.holds_set, 1);
+        let store = SqliteStore::open(&database).expect("opens");
+        assert!(
+            store
+                .registration_document(&removed)
+                .expect("reads")
+                .is_none()
+        );
+        assert!(store.removal(&removed).expect("reads").is_some());
+        assert!(store.registration_document(&kept).expect("reads").is_some());
     }
 }

@@ -12,6 +12,7 @@ use kiosk_core::ids::{civil_from_days, days_from_civil};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::access_log::{self, AccessAction, Accessor};
+use super::lifecycle_journal::{self, LifecycleEntry, LifecycleJournal};
 use crate::storage::StorageResult;
 
 pub(crate) const SCHEMA: &str = "
@@ -293,6 +294,7 @@ pub(crate) fn legal_hold_history(
 /// in the hold's history in the same transaction.
 pub(crate) fn change_legal_hold(
     conn: &mut Connection,
+    journal: Option<&LifecycleJournal>,
     doc_id: &str,
     hold: bool,
     reason: &str,
@@ -325,6 +327,17 @@ pub(crate) fn change_legal_hold(
          VALUES (?1, ?2, ?3, ?4, ?5)",
         params![doc_id, if hold { "set" } else { "lift" }, reason, by, at],
     )?;
+    // Ahead of the commit: a restore replays it (see `lifecycle_journal`).
+    lifecycle_journal::record(
+        journal,
+        &[LifecycleEntry::Hold {
+            doc_id: doc_id.to_owned(),
+            hold,
+            at,
+            reason: reason.to_owned(),
+            by: by.to_owned(),
+        }],
+    )?;
     tx.commit()?;
     Ok(HoldChange::Done)
 }
@@ -346,6 +359,7 @@ pub enum WithdrawalOutcome {
 /// drops them from talent-pool lists in the same transaction, with a `change` entry.
 pub(crate) fn withdraw_talent_pool(
     conn: &mut Connection,
+    journal: Option<&LifecycleJournal>,
     doc_id: &str,
     by: &Accessor,
     by_name: &str,
@@ -376,6 +390,14 @@ pub(crate) fn withdraw_talent_pool(
         [doc_id],
     )?;
     access_log::append_one(&tx, at, by, AccessAction::Change, doc_id)?;
+    lifecycle_journal::record(
+        journal,
+        &[LifecycleEntry::Withdrawal {
+            doc_id: doc_id.to_owned(),
+            at,
+            by: by_name.to_owned(),
+        }],
+    )?;
     tx.commit()?;
     Ok(WithdrawalOutcome::Withdrawn {
         withdrawn_at: at,
@@ -550,6 +572,7 @@ fn run_rules(conn: &Connection, run_id: i64) -> StorageResult<Vec<AppliedRule>> 
 /// with, in one transaction. When none is left, finishes the run.
 pub(crate) fn run_step(
     conn: &mut Connection,
+    journal: Option<&LifecycleJournal>,
     run_id: i64,
     batch: usize,
     at: i64,
@@ -564,6 +587,7 @@ pub(crate) fn run_step(
     let rules = run_rules(&tx, run_id)?;
     let by = Accessor::Operator(format!("retention-run:{run_id}"));
     let mut removed = 0u64;
+    let mut entries = Vec::new();
     for rule in &rules {
         let left = batch.saturating_sub(removed as usize);
         if left == 0 {
@@ -585,6 +609,7 @@ pub(crate) fn run_step(
         for doc_id in due {
             if remove_in(&tx, &doc_id, &citation, &by, at)? == RemovalOutcome::Removed {
                 removed += 1;
+                entries.push(lifecycle_journal::removal_entry(&tx, &doc_id)?);
             }
         }
     }
@@ -593,6 +618,7 @@ pub(crate) fn run_step(
             "UPDATE retention_runs SET removed = removed + ?2 WHERE id = ?1",
             params![run_id, removed as i64],
         )?;
+        lifecycle_journal::record(journal, &entries)?;
         tx.commit()?;
         return Ok(RunStep::Removed(removed));
     }

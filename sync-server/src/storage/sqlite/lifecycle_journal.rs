@@ -1,0 +1,410 @@
+//! What a restore must never undo: removals, talent-pool withdrawals, and legal holds set
+//! or lifted. Each is appended to a journal file beside the database (one JSON line each,
+//! 0600, flushed to disk) before the store's transaction commits, so a backup put in place
+//! later cannot take it back: a restore replays the journal, and what the replaced store
+//! holds, onto the restored file before it goes live.
+//!
+//! The journal is written ahead of the commit: if the commit then fails, the journal names a
+//! decision the store never took, and a later restore carries it out. That errs towards
+//! erasing what someone with the right decided to erase, never towards bringing it back.
+//! Lines carry ids, times, reasons and who acted; no visitor's data.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::{Deserialize, Serialize};
+
+use super::access_log::{self, AccessAction, Accessor};
+use super::retention::{self, RemovalOutcome};
+use crate::storage::{StorageError, StorageResult};
+
+/// One decision a restore must not undo.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LifecycleEntry {
+    /// A registration was removed (its bytes erased, a removal record kept).
+    Removal {
+        doc_id: String,
+        event_id: String,
+        /// Hex of the capturing device's key: the removal is told to that tablet.
+        device_key: String,
+        restricted: bool,
+        at: i64,
+        reason: String,
+        /// The capture's entry in its tablet's journal (number, change hashes as hex), so a
+        /// restored relay that never held the record still confirms the tablet's journal.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        journal_seq: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        change_hashes: Option<String>,
+    },
+    /// The visitor withdrew their talent-pool consent.
+    Withdrawal { doc_id: String, at: i64, by: String },
+    /// A legal hold was set (`hold`) or lifted.
+    Hold {
+        doc_id: String,
+        hold: bool,
+        at: i64,
+        reason: String,
+        by: String,
+    },
+}
+
+impl LifecycleEntry {
+    fn at(&self) -> i64 {
+        match self {
+            LifecycleEntry::Removal { at, .. }
+            | LifecycleEntry::Withdrawal { at, .. }
+            | LifecycleEntry::Hold { at, .. } => *at,
+        }
+    }
+}
+
+/// The append-only journal file of one relay store.
+#[derive(Debug, Clone)]
+pub struct LifecycleJournal {
+    path: PathBuf,
+}
+
+/// The journal of the database at `database`: `relay.lifecycle` beside `relay.sqlite3`.
+pub fn journal_path(database: &Path) -> PathBuf {
+    database.with_extension("lifecycle")
+}
+
+/// Opens `path` for appending, created 0600 whatever the umask.
+pub(crate) fn open_private_append(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+impl LifecycleJournal {
+    pub fn for_database(database: &Path) -> LifecycleJournal {
+        LifecycleJournal {
+            path: journal_path(database),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends `entries` and flushes them to disk; called before the commit that makes them.
+    pub fn append(&self, entries: &[LifecycleEntry]) -> StorageResult<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        // A line torn by a crash mid-append must not swallow the next entry.
+        let mut text = if ends_mid_line(&self.path)? {
+            String::from("\n")
+        } else {
+            String::new()
+        };
+        for entry in entries {
+            let line = serde_json::to_string(entry)
+                .map_err(|e| StorageError::Backup(format!("lifecycle journal entry: {e}")))?;
+            text.push_str(&line);
+            text.push('\n');
+        }
+        let mut file = open_private_append(&self.path).map_err(|e| {
+            StorageError::Backup(format!(
+                "the lifecycle journal {} cannot be written: {e}",
+                self.path.display()
+            ))
+        })?;
+        file.write_all(text.as_bytes())?;
+        file.sync_data()?;
+        Ok(())
+    }
+
+    /// Every entry, oldest first, and how many lines could not be read (a line torn by a
+    /// crash mid-write names a decision whose commit never happened).
+    pub fn read(&self) -> StorageResult<(Vec<LifecycleEntry>, u64)> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
+            Err(e) => return Err(e.into()),
+        };
+        let mut entries = Vec::new();
+        let mut unreadable = 0;
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            match serde_json::from_str(line) {
+                Ok(entry) => entries.push(entry),
+                Err(_) => unreadable += 1,
+            }
+        }
+        Ok((entries, unreadable))
+    }
+}
+
+/// Whether the file at `path` ends without a line break (a torn last line).
+fn ends_mid_line(path: &Path) -> std::io::Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    if file.metadata()?.len() == 0 {
+        return Ok(false);
+    }
+    file.seek(SeekFrom::End(-1))?;
+    let mut last = [0u8; 1];
+    file.read_exact(&mut last)?;
+    Ok(last[0] != b'\n')
+}
+
+/// The journal entry of the removal just recorded in `tx`.
+pub(crate) fn removal_entry(tx: &Transaction<'_>, doc_id: &str) -> StorageResult<LifecycleEntry> {
+    Ok(tx.query_row(
+        &format!("SELECT {REMOVAL_COLUMNS} WHERE r.doc_id = ?1"),
+        [doc_id],
+        removal_row,
+    )?)
+}
+
+/// A removal with its capture's tablet-journal entry, if the store has it.
+const REMOVAL_COLUMNS: &str = "r.doc_id, r.event_id, r.device_key, r.restricted, r.removed_at,
+     r.reason, j.seq, j.change_hashes
+     FROM removals r
+     LEFT JOIN device_journal j ON j.device_key = r.device_key AND j.doc_id = r.doc_id";
+
+fn removal_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LifecycleEntry> {
+    Ok(LifecycleEntry::Removal {
+        doc_id: r.get(0)?,
+        event_id: r.get(1)?,
+        device_key: hex::encode(r.get::<_, Vec<u8>>(2)?),
+        restricted: r.get(3)?,
+        at: r.get(4)?,
+        reason: r.get(5)?,
+        journal_seq: r.get::<_, Option<i64>>(6)?.map(|s| s as u64),
+        change_hashes: r.get::<_, Option<Vec<u8>>>(7)?.map(hex::encode),
+    })
+}
+
+/// Appends `entries` to `journal`, if the store has one (a store in memory has none).
+pub(crate) fn record(
+    journal: Option<&LifecycleJournal>,
+    entries: &[LifecycleEntry],
+) -> StorageResult<()> {
+    match journal {
+        Some(journal) => journal.append(entries),
+        None => Ok(()),
+    }
+}
+
+/// Everything of the kind in a store: its removals, withdrawals and hold history, for
+/// carrying over from a store a restore replaces (it may hold what the journal lacks: a
+/// store older than the journal).
+pub fn entries_in_store(conn: &Connection) -> StorageResult<Vec<LifecycleEntry>> {
+    let mut entries = Vec::new();
+    let mut removals = conn.prepare(&format!("SELECT {REMOVAL_COLUMNS}"))?;
+    for row in removals.query_map([], removal_row)? {
+        entries.push(row?);
+    }
+    let mut withdrawals =
+        conn.prepare("SELECT doc_id, withdrawn_at, recorded_by FROM talent_pool_withdrawals")?;
+    for row in withdrawals.query_map([], |r| {
+        Ok(LifecycleEntry::Withdrawal {
+            doc_id: r.get(0)?,
+            at: r.get(1)?,
+            by: r.get(2)?,
+        })
+    })? {
+        entries.push(row?);
+    }
+    let mut holds =
+        conn.prepare("SELECT doc_id, action, reason, by, at FROM legal_hold_history ORDER BY id")?;
+    for row in holds.query_map([], |r| {
+        Ok(LifecycleEntry::Hold {
+            doc_id: r.get(0)?,
+            hold: r.get::<_, String>(1)? == "set",
+            reason: r.get(2)?,
+            by: r.get(3)?,
+            at: r.get(4)?,
+        })
+    })? {
+        entries.push(row?);
+    }
+    Ok(entries)
+}
+
+/// What replaying did to the restored store.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Replayed {
+    /// Removals carried out again: the record's bytes erased, its removal record back.
+    pub removals: u64,
+    /// Of those, records the backup did not even hold: only the removal record is back, so
+    /// tablets erase their copies and a push of it is refused.
+    pub removals_of_absent: u64,
+    /// Withdrawals recorded again (for a record the backup lacks, in effect once a tablet
+    /// sends it again).
+    pub withdrawals: u64,
+    pub holds_set: u64,
+    pub holds_lifted: u64,
+    /// Removals not carried out because the restored record is on legal hold (the record
+    /// was removed after a hold was lifted, and that lift is not known here).
+    pub removals_held: Vec<String>,
+    /// Journal lines that could not be read.
+    pub unreadable: u64,
+}
+
+impl Replayed {
+    pub fn is_empty(&self) -> bool {
+        self.removals + self.withdrawals + self.holds_set + self.holds_lifted == 0
+            && self.removals_held.is_empty()
+    }
+}
+
+/// The operator a replay acts as, in the access log.
+const REPLAY_ACTOR: &str = "restore-replay";
+
+/// Replays `entries` (journal, then the replaced store's, in time order; duplicates are
+/// no-ops) onto the restored store inside `tx`. Every step is idempotent: what the
+/// restored store already shows is left as it is.
+pub fn replay(tx: &Transaction<'_>, mut entries: Vec<LifecycleEntry>) -> StorageResult<Replayed> {
+    // Stable: the journal's own order wins between entries of the same millisecond.
+    entries.sort_by_key(LifecycleEntry::at);
+    let by = Accessor::Operator(REPLAY_ACTOR.into());
+    let mut done = Replayed::default();
+    for entry in entries {
+        match entry {
+            LifecycleEntry::Hold {
+                doc_id,
+                hold,
+                at,
+                reason,
+                by: who,
+            } => {
+                let action = if hold { "set" } else { "lift" };
+                let known: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM legal_hold_history
+                                    WHERE doc_id = ?1 AND action = ?2 AND at = ?3)",
+                    params![doc_id, action, at],
+                    |r| r.get(0),
+                )?;
+                if known {
+                    continue;
+                }
+                if hold {
+                    tx.execute(
+                        "INSERT OR IGNORE INTO legal_holds (doc_id, reason, set_by, set_at)
+                         VALUES (?1, ?2, ?3, ?4)",
+                        params![doc_id, reason, who, at],
+                    )?;
+                    done.holds_set += 1;
+                } else {
+                    tx.execute("DELETE FROM legal_holds WHERE doc_id = ?1", [&doc_id])?;
+                    done.holds_lifted += 1;
+                }
+                tx.execute(
+                    "INSERT INTO legal_hold_history (doc_id, action, reason, by, at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![doc_id, action, reason, who, at],
+                )?;
+            }
+            LifecycleEntry::Withdrawal {
+                doc_id,
+                at,
+                by: who,
+            } => {
+                let removed: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM removals WHERE doc_id = ?1)",
+                    [&doc_id],
+                    |r| r.get(0),
+                )?;
+                if removed || retention::withdrawn_at(tx, &doc_id)?.is_some() {
+                    continue;
+                }
+                // Kept even for a record the backup lacks: the list index reads it when a
+                // tablet sends the record again.
+                tx.execute(
+                    "INSERT INTO talent_pool_withdrawals (doc_id, withdrawn_at, recorded_by)
+                     VALUES (?1, ?2, ?3)",
+                    params![doc_id, at, who],
+                )?;
+                tx.execute(
+                    "UPDATE registration_index SET talent_pool = 0 WHERE doc_id = ?1",
+                    [&doc_id],
+                )?;
+                access_log::append_one(tx, at, &by, AccessAction::Change, &doc_id)?;
+                done.withdrawals += 1;
+            }
+            LifecycleEntry::Removal {
+                doc_id,
+                event_id,
+                device_key,
+                restricted,
+                at,
+                reason,
+                journal_seq,
+                change_hashes,
+            } => {
+                let removed: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM removals WHERE doc_id = ?1)",
+                    [&doc_id],
+                    |r| r.get(0),
+                )?;
+                if removed {
+                    continue;
+                }
+                let stored: Option<i64> = tx
+                    .query_row(
+                        "SELECT 1 FROM registrations WHERE doc_id = ?1",
+                        [&doc_id],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if stored.is_some() {
+                    match retention::remove_in(tx, &doc_id, &reason, &by, at)? {
+                        RemovalOutcome::Removed => done.removals += 1,
+                        RemovalOutcome::OnLegalHold => done.removals_held.push(doc_id),
+                        RemovalOutcome::NoRecord => {}
+                    }
+                    continue;
+                }
+                let Ok(device_key) = hex::decode(&device_key) else {
+                    done.unreadable += 1;
+                    continue;
+                };
+                // The backup never held it: the removal record alone comes back, numbered
+                // like a commit so tablets learn of it, and copies kept for review go.
+                let commit_seq = super::next_commit_seq(tx)?;
+                for table in [
+                    "registration_changes",
+                    "quarantine",
+                    "registration_index",
+                    "talent_pool_withdrawals",
+                ] {
+                    tx.execute(&format!("DELETE FROM {table} WHERE doc_id = ?1"), [&doc_id])?;
+                }
+                tx.execute(
+                    "INSERT INTO removals
+                     (doc_id, event_id, device_key, restricted, removed_at, commit_seq, reason)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![
+                        doc_id, event_id, device_key, restricted, at, commit_seq, reason
+                    ],
+                )?;
+                // The tablet's journal entry comes back too, so the relay still confirms
+                // the tablet's whole journal (the record is removed, not missing).
+                if let (Some(seq), Some(hashes)) = (journal_seq, change_hashes)
+                    && let Ok(hashes) = hex::decode(hashes)
+                {
+                    tx.execute(
+                        "INSERT INTO device_journal (device_key, seq, doc_id, change_hashes)
+                         VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                        params![device_key, seq as i64, doc_id, hashes],
+                    )?;
+                }
+                access_log::append_one(tx, at, &by, AccessAction::Remove, &doc_id)?;
+                done.removals += 1;
+                done.removals_of_absent += 1;
+            }
+        }
+    }
+    Ok(done)
+}
