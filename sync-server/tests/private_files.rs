@@ -1,7 +1,7 @@
 //! Under a umask of 022 (files 0644, folders 0755 by default) the relay's data directory
 //! and every folder in it are 0700 and every file it writes is 0600: the database and its
 //! `-wal` and `-shm`, the keys, the lock file, access-log checkpoints (daily and by
-//! command) and backups. What an older version left open is made private at the next start
+//! command), backups and the store a restore sets aside. What an older version left open is made private at the next start
 //! and the log says so.
 
 use std::io::{BufRead, BufReader};
@@ -151,6 +151,17 @@ fn every_file_the_relay_writes_is_private_whatever_the_umask() {
     );
     assert_eq!(mode(&backup), 0o600, "the backup");
     stop(relay);
+
+    // A restore sets the replaced store aside beside the new one: as private as the store.
+    run(
+        &data,
+        &["restore", "--from", backup.to_str().expect("utf-8")],
+    );
+    let names = assert_private(&data);
+    assert!(
+        names.iter().any(|n| n.contains(".before-restore-")),
+        "the replaced store is kept: {names:?}"
+    );
 }
 
 #[test]

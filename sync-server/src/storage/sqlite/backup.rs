@@ -435,7 +435,7 @@ impl SqliteStore {
         let incoming = PathBuf::from(format!("{}.restoring", database.display()));
         let _ = std::fs::remove_file(&incoming);
         if let Some(parent) = database.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)?;
+            crate::private_files::create_dir(parent)?;
         }
         std::fs::copy(backup, &incoming)
             .map_err(|e| failed(format!("cannot copy {}: {e}", backup.display())))?;
@@ -468,7 +468,8 @@ impl SqliteStore {
         let mut moved_aside = None;
         if database.exists() {
             let aside = PathBuf::from(format!("{}.before-restore-{now_ms}", database.display()));
-            std::fs::create_dir_all(&aside)?;
+            // It holds the replaced store, visitors' names included: as private as the store.
+            crate::private_files::create_dir(&aside)?;
             for suffix in ["", "-wal", "-shm"] {
                 let file = PathBuf::from(format!("{}{suffix}", database.display()));
                 if file.exists() {
