@@ -948,8 +948,10 @@ fn demo_hr_users(
     store: &dyn RelayStore,
     event: &str,
     now: i64,
-) -> Result<Vec<(&'static str, kiosk_sync_server::hr::accounts::Role, String)>, Box<dyn std::error::Error>>
-{
+) -> Result<
+    Vec<(&'static str, kiosk_sync_server::hr::accounts::Role, String)>,
+    Box<dyn std::error::Error>,
+> {
     let mut created = Vec::new();
     for (username, name, role) in DEMO_HR_USERS {
         let existing = store.hr_user_by_username(username)?.is_some();
@@ -1033,9 +1035,7 @@ async fn demo(listen: SocketAddr, data_dir: &Path) -> Result<(), Box<dyn std::er
     println!("  health:    http://{address}/healthz");
     println!("  demo form: http://{address}/v1/events/{event}/form");
     println!("  HR console: http://{address}/console/login");
-    println!(
-        "  (the staff code's tablet works for {DEMO_RECRUITER}, assigned to the demo event)"
-    );
+    println!("  (the staff code's tablet works for {DEMO_RECRUITER}, assigned to the demo event)");
     println!("  HR users (one-time passwords, new on every demo start; choose your own first):");
     for (username, role, one_time) in hr_users {
         println!("    {username:<12} ({}) {one_time}", role.as_str());

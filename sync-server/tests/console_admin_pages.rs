@@ -254,13 +254,7 @@ async fn revoking_a_tablet_asks_first_and_revoking_it_twice_is_harmless() {
 async fn a_staff_tablet_gets_a_pin_unlock_code_and_a_kiosk_does_not() {
     let state = state();
     let store = state.store.as_ref();
-    enroll_for_tests(
-        store,
-        STAFF,
-        EVENT,
-        EnrolledRole::Staff,
-        Some("rut"),
-    );
+    enroll_for_tests(store, STAFF, EVENT, EnrolledRole::Staff, Some("rut"));
     enroll_for_tests(store, KIOSK, EVENT, EnrolledRole::Kiosk, None);
     let (mut admin, _) = logged_in(&state, "anna", vec![Role::Admin]).await;
     let list = admin.get("/console/devices?lang=en").await;

@@ -20,7 +20,7 @@ use kiosk_sync_server::storage::{AccessAction, Accessor, RelayStore, SqliteStore
 use kiosk_sync_server::{AppState, now_ms};
 use serde_json::{Value, json};
 use support::console_browser::{PASSWORD, user_with};
-use support::hr_api::{ApiSession, Answer, call, call_as};
+use support::hr_api::{Answer, ApiSession, call, call_as};
 
 fn relay() -> AppState {
     AppState::demo_in_memory().expect("relay")
@@ -97,7 +97,11 @@ async fn a_one_year_api_token_stops_working_the_moment_its_user_is_disabled() {
         let refused = call_as(&state, "GET", path, &year, None).await;
         assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{path}");
         let refused = call(&state, "GET", path, &[("cookie", &session.cookie)], None).await;
-        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "the session ended: {path}");
+        assert_eq!(
+            refused.status,
+            StatusCode::UNAUTHORIZED,
+            "the session ended: {path}"
+        );
     }
     let refused = login(&state, "arvid", PASSWORD).await;
     assert_eq!(
@@ -132,7 +136,10 @@ async fn a_one_year_api_token_stops_working_the_moment_its_user_is_disabled() {
     )
     .await;
     assert_eq!(enabled.status, StatusCode::OK, "{}", enabled.body);
-    assert_eq!(login(&state, "arvid", PASSWORD).await.status, StatusCode::OK);
+    assert_eq!(
+        login(&state, "arvid", PASSWORD).await.status,
+        StatusCode::OK
+    );
     let still = call_as(&state, "GET", "/api/v1/me", &year, None).await;
     assert_eq!(
         still.status,
@@ -183,7 +190,10 @@ async fn an_admin_takes_nothing_from_themselves_and_the_last_enabled_admin_stays
     let bo = user_with(&state, "bosse", vec![Role::Admin, Role::Recruiter]);
     for (path, body) in [
         ("disable", None),
-        ("roles/remove", Some(json!({ "role": "admin", "reason": "x" }))),
+        (
+            "roles/remove",
+            Some(json!({ "role": "admin", "reason": "x" })),
+        ),
         ("password-reset", None),
     ] {
         let refused = post(
@@ -255,7 +265,14 @@ async fn removing_a_role_or_the_clearance_needs_a_reason_and_takes_effect_at_onc
     let rut = user_with(&state, "rut", vec![Role::Recruiter, Role::Archivist]);
     assert!(state.store.set_hr_clearance(rut.id, true).expect("cleared"));
     let token = token_for(&state, &rut, "laptop", 30);
-    let inbox = call_as(&state, "GET", "/api/v1/registrations/restricted", &token, None).await;
+    let inbox = call_as(
+        &state,
+        "GET",
+        "/api/v1/registrations/restricted",
+        &token,
+        None,
+    )
+    .await;
     assert_eq!(inbox.status, StatusCode::OK, "{}", inbox.body);
 
     for (path, body) in [
@@ -276,7 +293,12 @@ async fn removing_a_role_or_the_clearance_needs_a_reason_and_takes_effect_at_onc
             "{path}: {}",
             refused.body
         );
-        assert!(refused.body["message"].as_str().unwrap_or_default().starts_with("reason"));
+        assert!(
+            refused.body["message"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("reason")
+        );
     }
     let unknown_role = post(
         &state,
@@ -296,8 +318,19 @@ async fn removing_a_role_or_the_clearance_needs_a_reason_and_takes_effect_at_onc
     .await;
     assert_eq!(withdrawn.status, StatusCode::OK, "{}", withdrawn.body);
     assert_eq!(withdrawn.body["user"]["restricted_clearance"], false);
-    let refused = call_as(&state, "GET", "/api/v1/registrations/restricted", &token, None).await;
-    assert_eq!(refused.code(), Some("restricted"), "the same token, at once");
+    let refused = call_as(
+        &state,
+        "GET",
+        "/api/v1/registrations/restricted",
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(
+        refused.code(),
+        Some("restricted"),
+        "the same token, at once"
+    );
     let history = call(
         &state,
         "GET",
@@ -557,7 +590,13 @@ fn the_command_line_disables_resets_removes_and_revokes_and_keeps_the_last_admin
     assert!(listed.contains("export"), "{listed}");
     ok(cli(
         dir.path(),
-        &["revoke-token", "--username", "arvid", "--token", &token.to_string()],
+        &[
+            "revoke-token",
+            "--username",
+            "arvid",
+            "--token",
+            &token.to_string(),
+        ],
     ));
     ok(cli(
         dir.path(),
@@ -571,13 +610,29 @@ fn the_command_line_disables_resets_removes_and_revokes_and_keeps_the_last_admin
     ));
     ok(cli(
         dir.path(),
-        &["remove-role", "--username", "arvid", "--role", "recruiter", "--reason", "archive only"],
+        &[
+            "remove-role",
+            "--username",
+            "arvid",
+            "--role",
+            "recruiter",
+            "--reason",
+            "archive only",
+        ],
     ));
     let reset = ok(cli(dir.path(), &["reset-password", "--username", "arvid"]));
     let one_time = reset.lines().nth(2).map(str::trim).expect("the password");
     ok(cli(
         dir.path(),
-        &["disable-user", "--username", "arvid", "--reason", "left", "--by", "it-support"],
+        &[
+            "disable-user",
+            "--username",
+            "arvid",
+            "--reason",
+            "left",
+            "--by",
+            "it-support",
+        ],
     ));
     let refused = cli(dir.path(), &["disable-user", "--username", "anna"]);
     assert!(!refused.status.success());
@@ -594,7 +649,12 @@ fn the_command_line_disables_resets_removes_and_revokes_and_keeps_the_last_admin
     assert!(now.disabled && now.must_change_password && !now.restricted_clearance);
     assert_eq!(now.roles, [Role::Archivist]);
     assert!(password.matches(one_time));
-    assert!(store.hr_api_tokens(arvid.id, now_ms()).expect("tokens").is_empty());
+    assert!(
+        store
+            .hr_api_tokens(arvid.id, now_ms())
+            .expect("tokens")
+            .is_empty()
+    );
     let logged = account_changes_logged(&store);
     let names: Vec<&str> = logged.iter().map(|(d, _)| d.as_str()).collect();
     assert_eq!(

@@ -24,7 +24,7 @@ use kiosk_sync_server::hr::user_access::{AccessRequest, ChangedBy, change_access
 use kiosk_sync_server::storage::{RelayStore, SqliteStore};
 use serde_json::json;
 use support::console_browser::user_with;
-use support::hr_api::{ApiSession, Answer, call};
+use support::hr_api::{Answer, ApiSession, call};
 
 async fn ask_for_code(state: &AppState, admin: &ApiSession, role: &str, recruiter: &str) -> Answer {
     call(
@@ -51,7 +51,11 @@ async fn a_staff_code_names_an_enabled_recruiter_assigned_to_the_event_or_is_ref
     user_with(&state, "arvid", vec![Role::Archivist]);
     let rut = user_with(&state, "rut", vec![Role::Recruiter]);
     let rita = user_with(&state, "rita", vec![Role::Recruiter]);
-    assert!(store.assign_hr_event(rita.id, DEMO_EVENT_ID).expect("assigned"));
+    assert!(
+        store
+            .assign_hr_event(rita.id, DEMO_EVENT_ID)
+            .expect("assigned")
+    );
     change_access(
         store,
         &ChangedBy::Operator("test".into()),
@@ -64,11 +68,11 @@ async fn a_staff_code_names_an_enabled_recruiter_assigned_to_the_event_or_is_ref
     for (recruiter, message) in [
         ("Ingen Alls", "recruiter: no HR user has this username"),
         ("ingen.alls", "recruiter: no HR user has this username"),
+        ("Rut Testsson", "recruiter: no HR user has this username"),
         (
-            "Rut Testsson",
-            "recruiter: no HR user has this username",
+            "arvid",
+            "recruiter: this HR user does not have the recruiter role",
         ),
-        ("arvid", "recruiter: this HR user does not have the recruiter role"),
         (
             "rut",
             "recruiter: this recruiter is not assigned to the event; assign the event first",
@@ -77,7 +81,11 @@ async fn a_staff_code_names_an_enabled_recruiter_assigned_to_the_event_or_is_ref
     ] {
         let refused = ask_for_code(&state, &admin, "staff", recruiter).await;
         assert_eq!(
-            (refused.status, refused.code(), refused.body["message"].as_str()),
+            (
+                refused.status,
+                refused.code(),
+                refused.body["message"].as_str()
+            ),
             (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Some("bad_recruiter"),
@@ -88,12 +96,24 @@ async fn a_staff_code_names_an_enabled_recruiter_assigned_to_the_event_or_is_ref
     }
     let missing = ask_for_code(&state, &admin, "staff", "").await;
     assert_eq!(missing.code(), Some("malformed_body"));
-    assert!(missing.text.contains("names its recruiter"), "{}", missing.text);
+    assert!(
+        missing.text.contains("names its recruiter"),
+        "{}",
+        missing.text
+    );
     let kiosk = ask_for_code(&state, &admin, "kiosk", "rut").await;
-    assert!(kiosk.text.contains("only a staff code names one"), "{}", kiosk.text);
+    assert!(
+        kiosk.text.contains("only a staff code names one"),
+        "{}",
+        kiosk.text
+    );
 
     // Assigned, the same recruiter is accepted, by username only.
-    assert!(store.assign_hr_event(rut.id, DEMO_EVENT_ID).expect("assigned"));
+    assert!(
+        store
+            .assign_hr_event(rut.id, DEMO_EVENT_ID)
+            .expect("assigned")
+    );
     let made = ask_for_code(&state, &admin, "staff", "rut").await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
 
@@ -159,7 +179,11 @@ fn create_code_refuses_a_staff_code_for_anyone_but_an_assigned_recruiter() {
     }
     {
         let store = SqliteStore::open(&dir.path().join("relay.sqlite3")).expect("store");
-        assert!(store.assign_hr_event(rut.id, DEMO_EVENT_ID).expect("assigned"));
+        assert!(
+            store
+                .assign_hr_event(rut.id, DEMO_EVENT_ID)
+                .expect("assigned")
+        );
     }
     let made = staff_code("rut");
     assert!(made.status.success(), "{made:?}");
@@ -203,7 +227,9 @@ fn the_demos_staff_code_names_the_demo_recruiter_and_its_tablet_syncs() {
     let tablet = kiosk_core::generator::demo_staff(&dir.path().join("staff.sqlite3"), "482915")
         .expect("opens");
     let transport = HttpTransport::new(&url);
-    tablet.enroll(&code, &transport).expect("the staff tablet enrolls");
+    tablet
+        .enroll(&code, &transport)
+        .expect("the staff tablet enrolls");
     let certificate = tablet.certificate().expect("reads").expect("enrolled");
     assert_eq!(certificate.recruiter.as_deref(), Some("rekryterare"));
     let report = kiosk_core::sync::sync(

@@ -34,10 +34,16 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users/{id}/disable", post(disable))
         .route("/api/v1/users/{id}/enable", post(enable))
         .route("/api/v1/users/{id}/roles/remove", post(remove_role))
-        .route("/api/v1/users/{id}/clearance/remove", post(remove_clearance))
+        .route(
+            "/api/v1/users/{id}/clearance/remove",
+            post(remove_clearance),
+        )
         .route("/api/v1/users/{id}/password-reset", post(reset_password))
         .route("/api/v1/users/{id}/tokens", get(tokens))
-        .route("/api/v1/users/{id}/tokens/{token}/revoke", post(revoke_token))
+        .route(
+            "/api/v1/users/{id}/tokens/{token}/revoke",
+            post(revoke_token),
+        )
         .route("/api/v1/users/{id}/access-changes", get(access_changes))
 }
 
@@ -313,7 +319,14 @@ async fn revoke_token(
     request: Result<Json<ReasonBody>, JsonRejection>,
 ) -> Result<Response, AppError> {
     let reason = optional_reason(request)?;
-    change_access_as(&state, &caller, id, AccessRequest::RevokeToken(token), reason).await?;
+    change_access_as(
+        &state,
+        &caller,
+        id,
+        AccessRequest::RevokeToken(token),
+        reason,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -21,7 +21,6 @@ pub use sqlite::hr_accounts::{
     AccountAction, AccountChange, AccountChangeOutcome, AccountChangeRecord, ClearanceChange,
     Credential, CredentialKind, NewHrUser, TokenInfo,
 };
-pub use sqlite::restricted_inbox::RestrictedRequest;
 pub use sqlite::hr_directory::DirectoryEntry;
 pub use sqlite::hr_edits::{HrEdit, HrEditOutcome, HrEditor};
 pub use sqlite::quarantine_review::{
@@ -31,6 +30,7 @@ pub use sqlite::quarantine_review::{
 pub use sqlite::registration_index::{
     ExportPage, ExportedRegistration, RegistrationFilter, RegistrationSummary,
 };
+pub use sqlite::restricted_inbox::RestrictedRequest;
 pub use sqlite::retention::{
     AppliedRule, HoldChange, HoldHistoryEntry, LegalHold, RemovalOutcome, RetentionRun, RunStep,
     WithdrawalOutcome,

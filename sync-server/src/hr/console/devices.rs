@@ -21,8 +21,8 @@ use super::layout::{
     Field, FieldError, Nav, column_heads, error_of, error_summary, notice, select,
 };
 use super::{Console, ConsoleForm, html_page, time};
-use crate::error::AppError;
 use crate::enrollment::RecruiterRefusal;
+use crate::error::AppError;
 use crate::hr::accounts::Role;
 use crate::hr::devices::{
     CodeRequest, DeviceRow, create_enrollment_code, device_rows, issue_unlock_code, qr_svg,
@@ -401,7 +401,11 @@ fn code_form(
     // Chosen, not typed: only enabled recruiters are offered (the relay checks the
     // assignment to the chosen event when the code is made).
     let recruiter_options: Vec<(&str, &str)> = std::iter::once(("", t.recruiter_none))
-        .chain(recruiters.iter().map(|(u, label)| (u.as_str(), label.as_str())))
+        .chain(
+            recruiters
+                .iter()
+                .map(|(u, label)| (u.as_str(), label.as_str())),
+        )
         .collect();
     let uses = Field {
         value: &form.uses,

@@ -537,9 +537,8 @@ pub struct AccountChangeRecord {
 }
 
 fn enabled_admins_besides(conn: &Connection, id: u64) -> StorageResult<u64> {
-    let mut statement = conn.prepare_cached(
-        "SELECT roles FROM hr_users WHERE disabled_at IS NULL AND id IS NOT ?1",
-    )?;
+    let mut statement = conn
+        .prepare_cached("SELECT roles FROM hr_users WHERE disabled_at IS NULL AND id IS NOT ?1")?;
     let roles = statement
         .query_map([id as i64], |r| r.get::<_, String>(0))?
         .collect::<Result<Vec<_>, _>>()?;
@@ -694,7 +693,11 @@ pub(crate) fn account_changes(
 }
 
 /// User `user_id`'s unexpired API tokens at `now`, newest first.
-pub(crate) fn api_tokens(conn: &Connection, user_id: u64, now: i64) -> StorageResult<Vec<TokenInfo>> {
+pub(crate) fn api_tokens(
+    conn: &Connection,
+    user_id: u64,
+    now: i64,
+) -> StorageResult<Vec<TokenInfo>> {
     let mut statement = conn.prepare_cached(
         "SELECT rowid, label, created_at, expires_at, last_used_at FROM hr_credentials
          WHERE user_id = ?1 AND kind = 'api_token' AND expires_at > ?2

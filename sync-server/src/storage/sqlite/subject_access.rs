@@ -24,9 +24,9 @@ use kiosk_core::registration::Registration;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::access_log::{self, AccessAction, AccessEntry, Accessor};
-use super::restricted_inbox;
 use super::access_log_query::{self, AccessLogQuery};
 use super::registration_index;
+use super::restricted_inbox;
 use crate::storage::{StorageError, StorageResult};
 
 /// How a subject-access request names the person, normalised by the caller.
