@@ -91,6 +91,11 @@ async fn an_admin_disables_a_user_after_confirming_and_their_token_stops_at_once
     );
     let refused = call_as(&state, "GET", "/api/v1/me", &token, None).await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    let mut arvids = Browser::new(&state);
+    arvids.get("/console/login?lang=en").await;
+    let login = arvids.log_in("arvid", PASSWORD).await;
+    assert_eq!(login.status, StatusCode::FORBIDDEN);
+    assert!(login.body.contains("The account is disabled"), "{}", login.body);
     let after = browser
         .get(&format!("/console/users/{}?lang=en", arvid.id))
         .await;

@@ -432,8 +432,7 @@ fn code_form(
                     input type="hidden" name="csrf_token" value=(console.signed.csrf);
                     (select(lang, "event_id", t.event, &event_options, &form.event_id, error_of(errors, "event_id")))
                     (select(lang, "role", t.role, &roles, &form.role, error_of(errors, "role")))
-                    (select(lang, "recruiter", t.recruiter, &recruiter_options, form.recruiter.trim(), error_of(errors, "recruiter")))
-                    p.hint { (t.recruiter_hint) }
+                    (recruiter_select(lang, &recruiter_options, form.recruiter.trim(), error_of(errors, "recruiter")))
                     (uses.render(lang))
                     (hours.render(lang))
                     div.actions {
@@ -508,6 +507,40 @@ fn device_table(console: &Console, events: &[(String, String)], devices: &[Devic
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// The recruiter's `<select>`, with its hint and error tied to it.
+fn recruiter_select(
+    lang: Language,
+    options: &[(&str, &str)],
+    chosen: &str,
+    error: Option<&str>,
+) -> Markup {
+    let t = texts(lang);
+    let described = if error.is_some() {
+        "recruiter-hint recruiter-error"
+    } else {
+        "recruiter-hint"
+    };
+    html! {
+        div.field.field-error[error.is_some()] {
+            label for="recruiter" { (t.recruiter) }
+            p.hint #recruiter-hint { (t.recruiter_hint) }
+            @if let Some(error) = error {
+                p.error-message #recruiter-error {
+                    span.visually-hidden { (super::texts::texts(lang).error_label) " " }
+                    (error)
+                }
+            }
+            select #recruiter name="recruiter"
+                aria-invalid=[error.map(|_| "true")]
+                aria-describedby=(described) {
+                @for (value, text) in options {
+                    option value=(value) selected[*value == chosen] { (text) }
                 }
             }
         }
