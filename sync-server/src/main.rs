@@ -941,6 +941,9 @@ const DEMO_HR_USERS: [(&str, &str, kiosk_sync_server::hr::accounts::Role); 3] = 
 /// ratings are theirs, under this username, as in the console.
 const DEMO_RECRUITER: &str = "rekryterare";
 
+/// A demo user's username, role and one-time password.
+type DemoUser = (&'static str, kiosk_sync_server::hr::accounts::Role, String);
+
 /// Creates the demo's HR users, or gives them new one-time passwords, makes sure the demo
 /// recruiter is enabled, a recruiter and assigned to `event`, and returns each user's
 /// username, role and one-time password.
@@ -948,10 +951,7 @@ fn demo_hr_users(
     store: &dyn RelayStore,
     event: &str,
     now: i64,
-) -> Result<
-    Vec<(&'static str, kiosk_sync_server::hr::accounts::Role, String)>,
-    Box<dyn std::error::Error>,
-> {
+) -> Result<Vec<DemoUser>, Box<dyn std::error::Error>> {
     let mut created = Vec::new();
     for (username, name, role) in DEMO_HR_USERS {
         let existing = store.hr_user_by_username(username)?.is_some();

@@ -95,7 +95,11 @@ async fn an_admin_disables_a_user_after_confirming_and_their_token_stops_at_once
     arvids.get("/console/login?lang=en").await;
     let login = arvids.log_in("arvid", PASSWORD).await;
     assert_eq!(login.status, StatusCode::FORBIDDEN);
-    assert!(login.body.contains("The account is disabled"), "{}", login.body);
+    assert!(
+        login.body.contains("The account is disabled"),
+        "{}",
+        login.body
+    );
     let after = browser
         .get(&format!("/console/users/{}?lang=en", arvid.id))
         .await;
