@@ -456,12 +456,10 @@ async fn a_staff_tablet_whose_recruiter_loses_the_event_pulls_nothing_more_and_i
                 }),
             ),
         ];
-        let mut seed = 20;
-        for (how, take, give) in ways {
+        for (seed, (how, take, give)) in (20..).zip(ways) {
             take(relay.store.as_ref(), anna.id);
             // New captures arrive; the tablet's note is written offline.
             kiosk_core::generator::capture_generated(&kiosk.device, 2, seed).expect("captured");
-            seed += 1;
             sync_now(&kiosk.device, &transport(&relay)).expect("kiosk syncs");
             staff_session(&staff)
                 .add_note(&id, &format!("note while {how}"), Timestamp::now())
