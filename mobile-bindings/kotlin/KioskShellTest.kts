@@ -3,7 +3,7 @@
 // compiles the bindings into a jar and passes the relay and codes in the environment:
 //   KIOSK_RELAY_URL   the relay's base URL (http://127.0.0.1:PORT)
 //   KIOSK_CODE        a kiosk enrollment code (several tablets)
-//   KIOSK_STAFF_CODE  a staff enrollment code bound to "Rut Rekryterare" (one tablet)
+//   KIOSK_STAFF_CODE  a staff enrollment code bound to recruiter "rut" (one tablet)
 //   KIOSK_WORK_DIR    a temporary folder for the device stores
 // Each check prints `PASS <name>`; any failure prints `FAIL <name>: …` and exits non-zero.
 // The only personal data here are the test's own fake visitors, and none is printed.
@@ -180,7 +180,7 @@ val kioskPath = java.io.File(workDir, "kotlin-kiosk.sqlite3").path
 val staffPath = java.io.File(workDir, "kotlin-staff.sqlite3").path
 val throwingStorePath = java.io.File(workDir, "kotlin-throwing-store.sqlite3").path
 val STAFF_PIN = "482913"
-val RECRUITER = "Rut Rekryterare"
+val RECRUITER = "rut"
 val HEX64 = Regex("^[0-9a-f]{64}$")
 
 val transport = HttpRelayTransport(relayUrl)

@@ -4,7 +4,7 @@
 Run by `tests/tests/foreign_bindings.rs`, which starts the relay and sets:
   KIOSK_RELAY_URL   http://127.0.0.1:PORT
   KIOSK_CODE        kiosk enrollment code (good for several tablets)
-  KIOSK_STAFF_CODE  staff enrollment code bound to recruiter "Rut Rekryterare" (one tablet)
+  KIOSK_STAFF_CODE  staff enrollment code bound to recruiter "rut" (one tablet)
   KIOSK_WORK_DIR    a temporary folder for the device stores
 and puts `kiosk_ffi.py` with `libkiosk_ffi.so` on PYTHONPATH.
 
@@ -45,7 +45,7 @@ STAFF_CODE = os.environ["KIOSK_STAFF_CODE"]
 WORK_DIR = os.environ["KIOSK_WORK_DIR"]
 
 DEMO_EVENT_ID = "sthlm-career-fair-2026"
-RECRUITER = "Rut Rekryterare"
+RECRUITER = "rut"
 KIOSK_PIN = "482913"
 STAFF_PIN = "573920"
 # Longest any single awaited call may take before the scenario fails instead of hanging.

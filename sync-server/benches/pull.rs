@@ -88,7 +88,8 @@ fn main() {
         kiosk_core::generator::demo_staff(&staff_path, "482915").expect("staff tablet opens");
     staff
         .enroll(
-            &code(data.path(), "staff", Some("anna")),
+            // The demo recruiter, whom the demo assigns to the demo event.
+            &code(data.path(), "staff", Some("rekryterare")),
             &HttpTransport::new(&url),
         )
         .expect("staff tablet enrolls");

@@ -14,8 +14,11 @@ use kiosk_core::protocol::enrollment::{
 };
 use kiosk_core::protocol::{ErrorCode, PROTOCOL_VERSION, SignedEnvelope};
 
+use crate::hr::accounts::{HrUser, Role};
 use crate::keys::RelayKeys;
-use crate::storage::{CodeRefusal, EnrollmentGrant, RelayStore, StorageResult};
+use crate::storage::{
+    CodeRefusal, DeviceRecord, EnrollmentGrant, RelayStore, StorageError, StorageResult,
+};
 
 /// How long a device certificate is valid: a fair season.
 pub const CERTIFICATE_LIFETIME_MS: i64 = 180 * 24 * 3_600_000;
@@ -23,8 +26,82 @@ pub const CERTIFICATE_LIFETIME_MS: i64 = 180 * 24 * 3_600_000;
 pub const MAX_FAILURES_PER_WINDOW: u32 = 10;
 pub const FAILURE_WINDOW_MS: i64 = 60_000;
 
+/// Why a staff tablet's recruiter may not act for it: the code naming them is refused, and
+/// a tablet already enrolled for them pulls nothing and has its edits refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RecruiterRefusal {
+    #[error("recruiter: no HR user has this username")]
+    UnknownUser,
+    #[error("recruiter: this HR user is disabled")]
+    Disabled,
+    #[error("recruiter: this HR user does not have the recruiter role")]
+    NotARecruiter,
+    #[error("recruiter: this recruiter is not assigned to the event; assign the event first")]
+    NotAssigned,
+}
+
+/// Why an enrollment code was not created. The messages name the field first
+/// (`recruiter: …`), so a form can put the error by its field.
+#[derive(Debug, thiserror::Error)]
+pub enum CodeError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(
+        "recruiter: a staff code names its recruiter: the username of an HR user with the \
+         recruiter role who is assigned to the event"
+    )]
+    RecruiterMissing,
+    #[error("recruiter: only a staff code names one")]
+    RecruiterForKiosk,
+    #[error("{0}")]
+    Recruiter(RecruiterRefusal),
+}
+
+/// Whether the HR user `username` may have a staff tablet act for them at event
+/// `event_id`: an enabled user with the recruiter role who is assigned to the event. The
+/// user on success.
+pub fn recruiter_standing(
+    store: &dyn RelayStore,
+    username: &str,
+    event_id: &str,
+) -> StorageResult<Result<HrUser, RecruiterRefusal>> {
+    let Some((user, _)) = store.hr_user_by_username(username)? else {
+        return Ok(Err(RecruiterRefusal::UnknownUser));
+    };
+    if user.disabled {
+        return Ok(Err(RecruiterRefusal::Disabled));
+    }
+    if !user.has(Role::Recruiter) {
+        return Ok(Err(RecruiterRefusal::NotARecruiter));
+    }
+    if !store
+        .hr_assigned_events(user.id)?
+        .iter()
+        .any(|e| e == event_id)
+    {
+        return Ok(Err(RecruiterRefusal::NotAssigned));
+    }
+    Ok(Ok(user))
+}
+
+/// Whether `device` may pull and edit now: a kiosk always (its other checks are
+/// elsewhere); a staff tablet only while its recruiter stands as [`recruiter_standing`]
+/// asks, checked at every sync, so unassigning the event, disabling the user or taking the
+/// recruiter role stops the tablet at its next request.
+pub fn tablet_may_act(store: &dyn RelayStore, device: &DeviceRecord) -> StorageResult<bool> {
+    if device.role != EnrolledRole::Staff {
+        return Ok(true);
+    }
+    let Some(recruiter) = device.recruiter.as_deref() else {
+        return Ok(false);
+    };
+    Ok(recruiter_standing(store, recruiter, &device.event_id)?.is_ok())
+}
+
 /// Creates a code for `event_id` and `role`, usable by `max_uses` tablets until
-/// `expires_at`. Only its hashes are stored; the returned code is shown once.
+/// `expires_at`. A staff code names its `recruiter` by username, who must stand as
+/// [`recruiter_standing`] asks; a kiosk code names none. Only its hashes are stored; the
+/// returned code is shown once.
 pub fn create_code(
     store: &dyn RelayStore,
     event_id: &str,
@@ -33,7 +110,20 @@ pub fn create_code(
     max_uses: u32,
     expires_at: i64,
     now: i64,
-) -> StorageResult<EnrollmentCode> {
+) -> Result<EnrollmentCode, CodeError> {
+    let recruiter = recruiter
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
+    match (role, &recruiter) {
+        (EnrolledRole::Staff, None) => return Err(CodeError::RecruiterMissing),
+        (EnrolledRole::Kiosk, Some(_)) => return Err(CodeError::RecruiterForKiosk),
+        (EnrolledRole::Staff, Some(username)) => {
+            // The tablet acts as this user: the certificate names them by username, and
+            // their notes and ratings carry it, as the console's do.
+            recruiter_standing(store, username, event_id)?.map_err(CodeError::Recruiter)?;
+        }
+        (EnrolledRole::Kiosk, None) => {}
+    }
     let code = EnrollmentCode::generate();
     store.add_enrollment_code(
         &EnrollmentGrant {

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use kiosk_core::protocol::{ErrorCode, ProtocolError};
 use serde::Serialize;
 
-use crate::enrollment::EnrollRefusal;
+use crate::enrollment::{CodeError, EnrollRefusal};
 use crate::storage::StorageError;
 
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +98,19 @@ pub enum AppError {
     NotOnHold,
     #[error("the visitor never joined the talent pool: there is no consent to withdraw")]
     NoTalentPoolConsent,
+    /// A staff code's recruiter who may not have a tablet act for them.
+    #[error("{0}")]
+    BadRecruiter(crate::enrollment::RecruiterRefusal),
+    #[error("this account is disabled; an administrator can enable it again")]
+    AccountDisabled,
+    #[error("an administrator cannot take away their own access")]
+    SelfChange,
+    #[error("this would leave no enabled administrator")]
+    LastAdmin,
+    #[error("nothing to change: the user already is as asked")]
+    AccountUnchanged,
+    #[error("no such API token of this user")]
+    UnknownToken,
 }
 
 #[derive(Serialize)]
@@ -169,6 +182,12 @@ impl AppError {
             AppError::AlreadyOnHold => (StatusCode::CONFLICT, "already_on_hold"),
             AppError::NotOnHold => (StatusCode::CONFLICT, "not_on_hold"),
             AppError::NoTalentPoolConsent => (StatusCode::CONFLICT, "no_talent_pool_consent"),
+            AppError::BadRecruiter(_) => (StatusCode::UNPROCESSABLE_ENTITY, "bad_recruiter"),
+            AppError::AccountDisabled => (StatusCode::FORBIDDEN, "account_disabled"),
+            AppError::SelfChange => (StatusCode::FORBIDDEN, "self_change"),
+            AppError::LastAdmin => (StatusCode::CONFLICT, "last_admin"),
+            AppError::AccountUnchanged => (StatusCode::CONFLICT, "unchanged"),
+            AppError::UnknownToken => (StatusCode::NOT_FOUND, "unknown_token"),
         }
     }
 }
@@ -192,5 +211,15 @@ impl IntoResponse for AppError {
                 .insert(axum::http::header::RETRY_AFTER, value);
         }
         response
+    }
+}
+
+impl From<CodeError> for AppError {
+    fn from(error: CodeError) -> AppError {
+        match error {
+            CodeError::Storage(e) => AppError::Storage(e),
+            CodeError::Recruiter(refusal) => AppError::BadRecruiter(refusal),
+            missing_or_kiosk => AppError::BadBody(missing_or_kiosk.to_string()),
+        }
     }
 }

@@ -111,8 +111,11 @@ pub fn handle_sync(
             Checked::Rejected(code, _) => tracing::warn!(code = code.as_str(), "push refused"),
         }
     }
-    // A revoked or expired tablet is told to wipe, and is sent nothing more.
-    let entitled = !revoked && now < device.expires_at;
+    // A revoked or expired tablet is told to wipe, and is sent nothing more; a staff tablet
+    // whose recruiter no longer stands (unassigned, disabled, role taken) is sent nothing
+    // until they do again.
+    let entitled =
+        !revoked && now < device.expires_at && crate::enrollment::tablet_may_act(store, device)?;
     let pull = entitled.then(|| PullQuery {
         scope: PullScope {
             device_key: device.device_key,
@@ -469,6 +472,12 @@ fn check_staff_edit(
             "the tablet names no recruiter".into(),
         );
     };
+    if !matches!(crate::enrollment::tablet_may_act(store, device), Ok(true)) {
+        return Checked::Rejected(
+            ErrorCode::NotPermitted,
+            "the tablet's recruiter is no longer an enabled recruiter assigned to its event".into(),
+        );
+    }
     let Some(device_key) = ed25519_dalek::VerifyingKey::from_bytes(&device.device_key).ok() else {
         return Checked::Rejected(
             ErrorCode::DeviceMismatch,

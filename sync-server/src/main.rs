@@ -250,6 +250,8 @@ enum Command {
         #[arg(long, value_name = "MONTHS", value_parser = clap::value_parser!(u32).range(12..=1200))]
         retention_months: Option<u32>,
     },
+    #[command(flatten)]
+    UserAccess(UserAccessCommand),
     /// List access-log entries: number, time (UTC), who, recruiter, action, registration.
     AccessLog {
         #[command(flatten)]
@@ -260,6 +262,157 @@ enum Command {
         #[arg(long, default_value_t = 100)]
         limit: usize,
     },
+}
+
+/// Taking an HR user's access away from the command line (as the console's users page and
+/// the API do; the access log names `--by`).
+#[derive(Subcommand)]
+enum UserAccessCommand {
+    /// Disable an HR user: their sessions and API tokens end at once and they cannot log in
+    /// until enabled again. The last enabled administrator cannot be disabled.
+    DisableUser {
+        #[command(flatten)]
+        target: UserTarget,
+        /// Why (kept with the change).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Enable a disabled HR user again (their old sessions and tokens stay ended).
+    EnableUser {
+        #[command(flatten)]
+        target: UserTarget,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Take a role (admin, recruiter or archivist) from an HR user, saying why. Taking the
+    /// recruiter role also ends their event assignments and their staff tablets' pulls.
+    RemoveRole {
+        #[command(flatten)]
+        target: UserTarget,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Withdraw an HR user's restricted clearance, saying why.
+    RemoveClearance {
+        #[command(flatten)]
+        target: UserTarget,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Give an HR user a new one-time password, printed once: it opens nothing but a
+    /// password change, and their sessions and API tokens end.
+    ResetPassword {
+        #[command(flatten)]
+        target: UserTarget,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// List an HR user's API tokens: id, label, created, expires, last used (UTC).
+    ListTokens {
+        #[command(flatten)]
+        target: UserTarget,
+    },
+    /// Revoke one of an HR user's API tokens, by the id `list-tokens` prints.
+    RevokeToken {
+        #[command(flatten)]
+        target: UserTarget,
+        #[arg(long)]
+        token: u64,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+}
+
+/// The user an access command changes, and who changes it.
+#[derive(clap::Args)]
+struct UserTarget {
+    #[command(flatten)]
+    config: ConfigFile,
+    /// The HR user's username.
+    #[arg(long)]
+    username: String,
+    /// Who makes the change, for the access log.
+    #[arg(long, default_value = "relay-operator")]
+    by: String,
+}
+
+fn user_access_command(
+    data_dir_flag: Settings,
+    command: UserAccessCommand,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use kiosk_sync_server::hr::user_access::{AccessRequest, ChangedBy, change_access};
+    let (target, request, reason) = match command {
+        UserAccessCommand::DisableUser { target, reason } => {
+            (target, Some(AccessRequest::Disable), reason)
+        }
+        UserAccessCommand::EnableUser { target, reason } => {
+            (target, Some(AccessRequest::Enable), reason)
+        }
+        UserAccessCommand::RemoveRole {
+            target,
+            role,
+            reason,
+        } => {
+            let role = kiosk_sync_server::hr::accounts::Role::parse(&role)
+                .ok_or("--role must be admin, recruiter or archivist")?;
+            (target, Some(AccessRequest::RemoveRole(role)), Some(reason))
+        }
+        UserAccessCommand::RemoveClearance { target, reason } => {
+            (target, Some(AccessRequest::RemoveClearance), Some(reason))
+        }
+        UserAccessCommand::ResetPassword { target, reason } => {
+            (target, Some(AccessRequest::ResetPassword), reason)
+        }
+        UserAccessCommand::RevokeToken {
+            target,
+            token,
+            reason,
+        } => (target, Some(AccessRequest::RevokeToken(token)), reason),
+        UserAccessCommand::ListTokens { target } => (target, None, None),
+    };
+    let (store, _) = open_admin(data_dir_flag, &target.config)?;
+    let (user, _) = store
+        .hr_user_by_username(&target.username)?
+        .ok_or("no HR user has this username")?;
+    let Some(request) = request else {
+        let tokens = store.hr_api_tokens(user.id, now_ms())?;
+        if tokens.is_empty() {
+            println!("{} has no API tokens", user.username);
+        }
+        for token in tokens {
+            let time = |at| kiosk_core::ids::Timestamp(at).utc_minutes();
+            println!(
+                "{:>6}  created {}  expires {}  last used {}  {}",
+                token.id,
+                time(token.created_at),
+                time(token.expires_at),
+                time(token.last_used_at),
+                token.label.unwrap_or_default()
+            );
+        }
+        return Ok(());
+    };
+    let what = match &request {
+        AccessRequest::Disable => "disabled; their sessions and API tokens have ended".to_owned(),
+        AccessRequest::Enable => "enabled again".to_owned(),
+        AccessRequest::RemoveRole(role) => format!("no longer has the {} role", role.as_str()),
+        AccessRequest::RemoveClearance => "no longer has the restricted clearance".to_owned(),
+        AccessRequest::ResetPassword => {
+            "has a new one-time password; their sessions and API tokens have ended".to_owned()
+        }
+        AccessRequest::RevokeToken(id) => format!("API token {id} revoked"),
+    };
+    let by = ChangedBy::Operator(target.by);
+    let (user, one_time) = change_access(store.as_ref(), &by, user.id, request, reason.as_deref())?;
+    println!("{}: {what}", user.username);
+    if let Some(one_time) = one_time {
+        println!("one-time password, shown once:");
+        println!("  {one_time}");
+        println!("it opens nothing but a password change at the next login");
+    }
+    Ok(())
 }
 
 fn device_key_arg(device: &str) -> Result<[u8; 32], Box<dyn std::error::Error>> {
@@ -664,6 +817,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             }
             Ok(())
         }
+        Command::UserAccess(command) => user_access_command(data_dir_flag, command),
         Command::DeviceReport { config, device } => {
             let (store, _) = open_admin(data_dir_flag, &config)?;
             let report = store
@@ -842,6 +996,49 @@ const DEMO_HR_USERS: [(&str, &str, kiosk_sync_server::hr::accounts::Role); 3] = 
     ),
 ];
 
+/// The demo recruiter, whom the demo's staff code names: the staff tablet's notes and
+/// ratings are theirs, under this username, as in the console.
+const DEMO_RECRUITER: &str = "rekryterare";
+
+/// A demo user's username, role and one-time password.
+type DemoUser = (&'static str, kiosk_sync_server::hr::accounts::Role, String);
+
+/// Creates the demo's HR users, or gives them new one-time passwords, makes sure the demo
+/// recruiter is enabled, a recruiter and assigned to `event`, and returns each user's
+/// username, role and one-time password.
+fn demo_hr_users(
+    store: &dyn RelayStore,
+    event: &str,
+    now: i64,
+) -> Result<Vec<DemoUser>, Box<dyn std::error::Error>> {
+    let mut created = Vec::new();
+    for (username, name, role) in DEMO_HR_USERS {
+        let existing = store.hr_user_by_username(username)?.is_some();
+        let (user, one_time) = if existing {
+            kiosk_sync_server::hr::reset_to_one_time_password(store, username)?
+        } else {
+            kiosk_sync_server::hr::provision_user(store, username, name, vec![role], now)?
+        };
+        if username == DEMO_RECRUITER {
+            use kiosk_sync_server::enrollment::{RecruiterRefusal, recruiter_standing};
+            match recruiter_standing(store, username, event)? {
+                Ok(_) | Err(RecruiterRefusal::NotAssigned) => {
+                    store.assign_hr_event(user.id, event)?;
+                }
+                Err(refusal) => {
+                    return Err(format!(
+                        "the demo's staff code cannot name {username}: {refusal}; use a fresh \
+                         --data-dir"
+                    )
+                    .into());
+                }
+            }
+        }
+        created.push((username, role, one_time));
+    }
+    Ok(created)
+}
+
 async fn demo(listen: SocketAddr, data_dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     if !listen.ip().is_loopback() {
         return Err("the demo serves plain HTTP on loopback only".into());
@@ -852,6 +1049,7 @@ async fn demo(listen: SocketAddr, data_dir: &Path) -> Result<(), Box<dyn std::er
     let now = now_ms();
     let week = now + 7 * 24 * 3_600_000;
     let event = kiosk_core::demo::DEMO_EVENT_ID;
+    let hr_users = demo_hr_users(store.as_ref(), event, now)?;
     let kiosk = create_code(
         store.as_ref(),
         event,
@@ -865,7 +1063,7 @@ async fn demo(listen: SocketAddr, data_dir: &Path) -> Result<(), Box<dyn std::er
         store.as_ref(),
         event,
         EnrolledRole::Staff,
-        Some("Demo Rekryterare".into()),
+        Some(DEMO_RECRUITER.into()),
         2,
         week,
         now,
@@ -895,14 +1093,9 @@ async fn demo(listen: SocketAddr, data_dir: &Path) -> Result<(), Box<dyn std::er
     println!("  health:    http://{address}/healthz");
     println!("  demo form: http://{address}/v1/events/{event}/form");
     println!("  HR console: http://{address}/console/login");
+    println!("  (the staff code's tablet works for {DEMO_RECRUITER}, assigned to the demo event)");
     println!("  HR users (one-time passwords, new on every demo start; choose your own first):");
-    for (username, name, role) in DEMO_HR_USERS {
-        let existing = store.hr_user_by_username(username)?.is_some();
-        let (_, one_time) = if existing {
-            kiosk_sync_server::hr::reset_to_one_time_password(store.as_ref(), username)?
-        } else {
-            kiosk_sync_server::hr::provision_user(store.as_ref(), username, name, vec![role], now)?
-        };
+    for (username, role, one_time) in hr_users {
         println!("    {username:<12} ({}) {one_time}", role.as_str());
     }
     println!(

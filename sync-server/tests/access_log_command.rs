@@ -12,7 +12,7 @@ use kiosk_sync_server::storage::{
 };
 
 const STAFF_TABLET: [u8; 32] = [5; 32];
-const RECRUITER: &str = "Anna Rekryterare";
+const RECRUITER: &str = "anna";
 /// 2023-11-14 22:13:20 UTC.
 const PULLED_AT: i64 = 1_700_000_000_000;
 

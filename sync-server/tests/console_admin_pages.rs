@@ -194,6 +194,51 @@ async fn an_admin_creates_an_enrollment_code_and_sees_it_once_as_text_and_qr_cod
 }
 
 #[tokio::test]
+async fn a_staff_code_names_a_recruiter_chosen_from_the_list_who_is_assigned_to_the_event() {
+    let state = state();
+    let (mut admin, _) = logged_in(&state, "anna", vec![Role::Admin]).await;
+    let rut = user_with(&state, "rut", vec![Role::Recruiter]);
+    user_with(&state, "arvid", vec![Role::Archivist]);
+    let page = admin.get("/console/devices?lang=en").await;
+    assert!(
+        page.body
+            .contains(r#"<select id="recruiter" name="recruiter""#)
+    );
+    assert!(
+        page.body.contains(r#"<option value="rut">"#),
+        "recruiters are offered"
+    );
+    assert!(
+        !page.body.contains(r#"<option value="arvid">"#),
+        "an archivist is not a recruiter"
+    );
+    let csrf = page.csrf_field();
+    let path = "/console/devices/enrollment-codes?lang=en";
+
+    let (status, body) = post_code(&admin, path, &csrf, ["staff", "rut", "1", "24"]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains(r#"aria-describedby="recruiter-hint recruiter-error""#));
+    assert!(
+        body.contains("This recruiter is not assigned to the event"),
+        "{body}"
+    );
+    let (status, body) = post_code(&admin, path, &csrf, ["staff", "Ingen Alls", "1", "24"]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("There is no such user"), "{body}");
+    assert!(!body.contains(r#"class="secret code""#));
+
+    assert!(
+        state
+            .store
+            .assign_hr_event(rut.id, EVENT)
+            .expect("assigned")
+    );
+    let (status, body) = post_code(&admin, path, &csrf, ["staff", "rut", "1", "24"]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains(r#"class="secret code""#));
+}
+
+#[tokio::test]
 async fn revoking_a_tablet_asks_first_and_revoking_it_twice_is_harmless() {
     let state = state_with_kiosk();
     let id = hex::encode(KIOSK);
@@ -254,13 +299,7 @@ async fn revoking_a_tablet_asks_first_and_revoking_it_twice_is_harmless() {
 async fn a_staff_tablet_gets_a_pin_unlock_code_and_a_kiosk_does_not() {
     let state = state();
     let store = state.store.as_ref();
-    enroll_for_tests(
-        store,
-        STAFF,
-        EVENT,
-        EnrolledRole::Staff,
-        Some("Rut Rekryterare"),
-    );
+    enroll_for_tests(store, STAFF, EVENT, EnrolledRole::Staff, Some("rut"));
     enroll_for_tests(store, KIOSK, EVENT, EnrolledRole::Kiosk, None);
     let (mut admin, _) = logged_in(&state, "anna", vec![Role::Admin]).await;
     let list = admin.get("/console/devices?lang=en").await;
@@ -274,7 +313,7 @@ async fn a_staff_tablet_gets_a_pin_unlock_code_and_a_kiosk_does_not() {
             .contains(&format!(r#"action="/console/devices/{kiosk}/unlock-code""#)),
         "only staff tablets have a PIN"
     );
-    assert!(list.body.contains("Rut Rekryterare"));
+    assert!(list.body.contains("<td>rut</td>"));
 
     let csrf = list.csrf_field();
     let page = admin.post(&unlock, &[("csrf_token", &csrf)]).await;

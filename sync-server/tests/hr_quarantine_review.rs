@@ -74,7 +74,7 @@ impl Relay {
             staff,
             DEMO,
             EnrolledRole::Staff,
-            Some("Rut Rekryterare"),
+            Some("stina"),
         );
         let arvid = bearer(&state, "arvid", Role::Archivist);
         Relay {

@@ -22,6 +22,7 @@ const ROUTE_SOURCES: &[&str] = &[
     include_str!("../src/hr/subject_access.rs"),
     include_str!("../src/hr/disclosure.rs"),
     include_str!("../src/hr/reconciliation.rs"),
+    include_str!("../src/hr/user_access.rs"),
 ];
 
 async fn send(state: &AppState, method: &str, path: &str) -> (StatusCode, Vec<u8>) {

@@ -209,6 +209,9 @@ pub fn demo_code(
     code_for(store, role, None, uses, valid_ms)
 }
 
+/// The recruiter a staff code names when a test names none.
+pub const DEMO_RECRUITER: &str = "rekryterare";
+
 fn code_for(
     store: &dyn kiosk_sync_server::storage::RelayStore,
     role: kiosk_core::protocol::enrollment::EnrolledRole,
@@ -217,6 +220,17 @@ fn code_for(
     valid_ms: i64,
 ) -> kiosk_core::protocol::enrollment::EnrollmentCode {
     let now = kiosk_sync_server::now_ms();
+    // A staff code names an enabled recruiter assigned to the event: made so here.
+    let recruiter = (role == kiosk_core::protocol::enrollment::EnrolledRole::Staff)
+        .then(|| recruiter.unwrap_or(DEMO_RECRUITER))
+        .inspect(|username| {
+            kiosk_sync_server::hr::recruiter_for_tests(
+                store,
+                username,
+                kiosk_core::demo::DEMO_EVENT_ID,
+            );
+        })
+        .or(recruiter);
     kiosk_sync_server::enrollment::create_code(
         store,
         kiosk_core::demo::DEMO_EVENT_ID,

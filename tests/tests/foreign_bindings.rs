@@ -159,7 +159,7 @@ fn tools() -> Tools {
 /// opens more than one store) and a staff code for one recruiter's tablet.
 fn scenario_environment(command: &mut Command, relay: &kiosk_tests::FileRelay, work: &Path) {
     let kiosk_code = relay.code(EnrolledRole::Kiosk, 10, 3_600_000);
-    let staff_code = kiosk_tests::staff_code(relay.store.as_ref(), "Rut Rekryterare");
+    let staff_code = kiosk_tests::staff_code(relay.store.as_ref(), "rut");
     command
         .env("KIOSK_RELAY_URL", relay.server.url())
         .env("KIOSK_CODE", kiosk_code.display())

@@ -105,7 +105,7 @@ async fn an_admin_enrolls_lists_unlocks_and_revokes_tablets() {
 
         // An unlock code for a staff tablet; a kiosk has no PIN to unlock.
         let staff = staff_tablet();
-        let staff_code = kiosk_tests::staff_code(store, "Rut Rekryterare");
+        let staff_code = kiosk_tests::staff_code(store, "rut");
         staff
             .device
             .enroll(&staff_code, &transport)

@@ -106,8 +106,11 @@ fn enroll_raw_as(
     role: EnrolledRole,
 ) -> RawDevice {
     let now = now_ms();
-    // A staff tablet is bound to a recruiter.
-    let recruiter = (role == EnrolledRole::Staff).then(|| "anna".to_owned());
+    // A staff tablet is bound to a recruiter assigned to the event.
+    let recruiter = (role == EnrolledRole::Staff).then(|| {
+        kiosk_sync_server::hr::recruiter_for_tests(store, "anna", kiosk_core::demo::DEMO_EVENT_ID);
+        "anna".to_owned()
+    });
     let code = create_code(
         store,
         kiosk_core::demo::DEMO_EVENT_ID,

@@ -382,3 +382,124 @@ async fn a_locked_out_staff_tablet_keeps_syncing_and_hr_reopens_it_with_a_signed
     .await
     .expect("test body");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staff_tablet_whose_recruiter_loses_the_event_pulls_nothing_more_and_its_edits_are_refused()
+ {
+    let relay = Arc::new(file_relay().await);
+    let shared = relay.clone();
+    tokio::task::spawn_blocking(move || {
+        let relay = shared;
+        let kiosk = kiosk_with_captures(&relay, 3);
+        let staff = enrolled_staff(&relay, "anna");
+        let first = sync_now(&staff.device, &transport(&relay)).expect("pulls");
+        assert_eq!(first.pulled, open_registrations(3));
+        let (anna, _) = relay
+            .store
+            .hr_user_by_username("anna")
+            .expect("reads")
+            .expect("the tablet's recruiter is an HR user");
+        let id = staff_session(&staff).registrations().expect("lists")[0]
+            .registration
+            .id
+            .clone();
+
+        // Every way the recruiter stops standing stops the tablet at its next sync.
+        let operator = kiosk_sync_server::hr::user_access::ChangedBy::Operator("test".into());
+        type Take = Box<dyn Fn(&dyn RelayStore, u64)>;
+        type Give = Box<dyn Fn(&dyn RelayStore, u64)>;
+        let ways: Vec<(&str, Take, Give)> = vec![
+            (
+                "unassigned",
+                Box::new(|store, user| {
+                    assert!(
+                        store
+                            .unassign_hr_event(user, kiosk_core::demo::DEMO_EVENT_ID)
+                            .expect("unassigned")
+                    );
+                }),
+                Box::new(|store, user| {
+                    assert!(
+                        store
+                            .assign_hr_event(user, kiosk_core::demo::DEMO_EVENT_ID)
+                            .expect("assigned")
+                    );
+                }),
+            ),
+            (
+                "disabled",
+                Box::new({
+                    let operator = operator.clone();
+                    move |store, user| {
+                        kiosk_sync_server::hr::user_access::change_access(
+                            store,
+                            &operator,
+                            user,
+                            kiosk_sync_server::hr::user_access::AccessRequest::Disable,
+                            None,
+                        )
+                        .expect("disabled");
+                    }
+                }),
+                Box::new({
+                    let operator = operator.clone();
+                    move |store, user| {
+                        kiosk_sync_server::hr::user_access::change_access(
+                            store,
+                            &operator,
+                            user,
+                            kiosk_sync_server::hr::user_access::AccessRequest::Enable,
+                            None,
+                        )
+                        .expect("enabled");
+                    }
+                }),
+            ),
+        ];
+        for (seed, (how, take, give)) in (20..).zip(ways) {
+            take(relay.store.as_ref(), anna.id);
+            // New captures arrive; the tablet's note is written offline.
+            kiosk_core::generator::capture_generated(&kiosk.device, 2, seed).expect("captured");
+            sync_now(&kiosk.device, &transport(&relay)).expect("kiosk syncs");
+            staff_session(&staff)
+                .add_note(&id, &format!("note while {how}"), Timestamp::now())
+                .expect("noted offline");
+            let pulls_before = relay
+                .store
+                .access_log_entries(0, 10_000)
+                .expect("log")
+                .iter()
+                .filter(|(_, e)| e.action == AccessAction::Pull)
+                .count();
+            let report = sync_now(&staff.device, &transport(&relay)).expect("syncs");
+            assert_eq!(report.pulled, 0, "{how}: no registration is sent");
+            assert_eq!(report.edits_stored, 0, "{how}: the edit is not taken");
+            assert_eq!(
+                report.refused,
+                [(
+                    id.to_string(),
+                    kiosk_core::protocol::ErrorCode::NotPermitted
+                )],
+                "{how}"
+            );
+            let pulls_after = relay
+                .store
+                .access_log_entries(0, 10_000)
+                .expect("log")
+                .iter()
+                .filter(|(_, e)| e.action == AccessAction::Pull)
+                .count();
+            assert_eq!(
+                pulls_before, pulls_after,
+                "{how}: nothing pulled, nothing logged"
+            );
+            give(relay.store.as_ref(), anna.id);
+        }
+
+        // Standing again, the tablet catches up on what it missed.
+        let report = sync_now(&staff.device, &transport(&relay)).expect("syncs");
+        assert!(report.pulled > 0);
+    })
+    .await
+    .expect("test body");
+}

@@ -48,6 +48,7 @@ fn operator_name(username: &str) -> String {
         roles: Vec::new(),
         restricted_clearance: false,
         must_change_password: false,
+        disabled: false,
     }
     .accessor_name()
 }

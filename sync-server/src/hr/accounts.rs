@@ -59,6 +59,8 @@ pub struct HrUser {
     pub restricted_clearance: bool,
     /// Logged in with a one-time password: must choose their own before anything else.
     pub must_change_password: bool,
+    /// Disabled by an admin: cannot log in, and every session and token has ended.
+    pub disabled: bool,
 }
 
 impl HrUser {

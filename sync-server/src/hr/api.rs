@@ -51,6 +51,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::hr::subject_access::routes())
         .merge(crate::hr::disclosure::routes())
         .merge(crate::hr::reconciliation::routes())
+        .merge(crate::hr::user_access::routes())
 }
 
 /// The body as `T`, or a clear error naming what was wrong with it.
@@ -230,6 +231,10 @@ pub(crate) async fn check_login(
     let lookup = username.clone();
     let user = blocking(move || -> Result<Option<HrUser>, AppError> {
         match store.hr_user_by_username(&lookup)? {
+            // Told only to whoever knows the password: the account is disabled.
+            Some((user, hash)) if hash.matches(&password) && user.disabled => {
+                Err(AppError::AccountDisabled)
+            }
             Some((user, hash)) if hash.matches(&password) => Ok(Some(user)),
             Some(_) => Ok(None),
             None => {

@@ -149,28 +149,11 @@ pub(crate) async fn create_enrollment_code(
         "staff" => EnrolledRole::Staff,
         _ => return Err(AppError::BadBody("role: kiosk or staff".into())),
     };
+    // The recruiter is checked by `enrollment::create_code`, on every path that makes a
+    // code: a staff code names an enabled recruiter assigned to the event, by username.
     let recruiter = recruiter
         .map(|r| r.trim().to_owned())
         .filter(|r| !r.is_empty());
-    match (role, &recruiter) {
-        (EnrolledRole::Staff, None) => {
-            return Err(AppError::BadBody(
-                "recruiter: a staff code names its recruiter".into(),
-            ));
-        }
-        (EnrolledRole::Kiosk, Some(_)) => {
-            return Err(AppError::BadBody(
-                "recruiter: only a staff code names one".into(),
-            ));
-        }
-        _ => {}
-    }
-    if recruiter
-        .as_ref()
-        .is_some_and(|r| r.chars().count() > 100 || r.chars().any(char::is_control))
-    {
-        return Err(AppError::BadBody("recruiter: 1–100 characters".into()));
-    }
     if !(1..=MAX_USES).contains(&uses) {
         return Err(AppError::BadBody(format!("uses: 1–{MAX_USES}")));
     }

@@ -8,8 +8,11 @@
 //! the fields that need a secrecy review (*sekretessprövning*) before release, with the
 //! reason ([`ReviewReason`]); its header says that an official decides, and it leaves a
 //! blank decision per field (*lämnas ut / lämnas ut med maskning / lämnas inte ut*).
-//! Restricted records need the clearance: without it they are listed as needing a cleared
-//! official, with no content. Ids the relay does not hold are listed as not held, or as
+//! Restricted records need the clearance: to a caller without it they are answered exactly
+//! as records the relay does not hold (an id or receipt code as not held; left out of an
+//! event's range), so the export cannot tell that a person has protected personal data,
+//! and the request is routed to the cleared users' restricted inbox with the ids it
+//! matched. Ids the relay does not hold are listed as not held, or as
 //! removed with the removal's date and rule. Every record included is one `disclosure`
 //! entry in the access log, written in the read's transaction.
 
@@ -154,10 +157,6 @@ pub(crate) struct DisclosedRecord {
 #[derive(Debug, Clone)]
 pub(crate) enum DisclosureLine {
     Held(Box<DisclosedRecord>),
-    Withheld {
-        asked: String,
-        doc_id: String,
-    },
     Removed {
         asked: String,
         removed_at: i64,
@@ -303,9 +302,6 @@ pub(crate) fn disclose(
                     record: *record,
                 }))
             }
-            DisclosureItem::Withheld { asked, doc_id } => {
-                DisclosureLine::Withheld { asked, doc_id }
-            }
             DisclosureItem::Removed {
                 asked,
                 removed_at,
@@ -392,14 +388,6 @@ pub(crate) fn report_json(report: &DisclosureReport) -> Value {
                 value["asked"] = json!(held.asked);
                 value
             }
-            DisclosureLine::Withheld { asked, doc_id } => json!({
-                "asked": asked,
-                "state": "restricted_withheld",
-                "id": doc_id,
-                "message": "restricted (protected personal data): needs a cleared official / \
-                            skyddad (skyddade personuppgifter): kräver en handläggare med \
-                            behörighet",
-            }),
             DisclosureLine::Removed {
                 asked,
                 removed_at,

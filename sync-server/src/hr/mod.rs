@@ -20,6 +20,7 @@ pub mod registrations;
 pub mod retention;
 pub mod sessions;
 pub mod subject_access;
+pub mod user_access;
 
 use crate::error::AppError;
 use crate::storage::{Credential, CredentialKind, NewHrUser, RelayStore, StorageResult};
@@ -107,4 +108,25 @@ pub fn reset_to_one_time_password(
     let one_time = accounts::one_time_password();
     store.set_hr_password(user.id, &PasswordHash::new(&one_time), true)?;
     Ok((user, one_time))
+}
+
+/// Makes HR user `username` a recruiter assigned to `event_id`, creating them (as no admin)
+/// if missing, so a staff code may name them: for tests and benches that enroll staff
+/// tablets. Panics if an existing user cannot be (disabled, or without the recruiter role).
+#[doc(hidden)]
+pub fn recruiter_for_tests(store: &dyn RelayStore, username: &str, event_id: &str) -> HrUser {
+    let user = match store.hr_user_by_username(username).expect("reads") {
+        Some((user, _)) => user,
+        None => {
+            provision_user(store, username, username, vec![Role::Recruiter], 0)
+                .expect("a recruiter")
+                .0
+        }
+    };
+    assert!(
+        user.has(Role::Recruiter) && !user.disabled,
+        "{username} is not an enabled recruiter"
+    );
+    store.assign_hr_event(user.id, event_id).expect("assigned");
+    user
 }

@@ -191,6 +191,10 @@ pub(crate) fn list_readable(
     Ok((rows, next))
 }
 
+/// How many of the newest requests routed to cleared users the inbox shows (requests by
+/// users without the clearance that matched restricted records).
+pub(crate) const ROUTED_REQUESTS: u32 = 100;
+
 /// The most rows the restricted inbox shows at once, and how many without `limit`.
 const MAX_INBOX: u32 = 500;
 const DEFAULT_INBOX: u32 = 100;
@@ -209,7 +213,8 @@ async fn restricted_inbox(
     let user = caller.user;
     blocking(move || -> Result<Json<Value>, AppError> {
         let rows = restricted_readable(store.as_ref(), &user, limit)?;
-        Ok(Json(json!({ "registrations": rows })))
+        let requests = store.restricted_requests(ROUTED_REQUESTS)?;
+        Ok(Json(json!({ "registrations": rows, "requests": requests })))
     })
     .await?
 }

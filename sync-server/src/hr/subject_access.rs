@@ -14,10 +14,14 @@
 //! matched it, so the official can check before handing it out). How the lookup stays fast
 //! is [`crate::storage::SubjectLookup`]'s store's concern.
 //!
-//! Restricted records are given only to a caller with the clearance; otherwise the answer
-//! says how many matched and that a cleared user must complete the request. Every record
-//! given is one `subject_access` entry in the access log, written in the read's
-//! transaction. Matching nothing is 404 `no_match` and logs nothing, as no record was read.
+//! Restricted records are given only to a caller with the clearance. To a caller without
+//! it the answer is exactly what it would be had no restricted record matched (a lookup
+//! that matched only restricted records is 404 `no_match`, as one that matched nothing),
+//! and says in every answer that such records go to cleared users; the request itself,
+//! with the ids of the restricted records it matched, goes to the cleared users' restricted
+//! inbox ([`crate::storage::RelayStore::restricted_requests`]). Every record given is one
+//! `subject_access` entry in the access log, written in the read's transaction. Matching
+//! nothing is 404 `no_match` and logs nothing, as no record was read.
 
 use std::collections::HashMap;
 
@@ -347,8 +351,9 @@ pub(crate) struct SubjectAccessReport {
     /// Which kind of identifier was given (its value is not repeated).
     pub identifier_kind: &'static str,
     pub records: Vec<RecordReport>,
-    /// Restricted records that matched, not given: a cleared user must complete the request.
-    pub restricted_withheld: usize,
+    /// The caller lacks the clearance: the answer says, whatever matched, that records of
+    /// visitors with protected personal data are handled by cleared users only.
+    pub uncleared: bool,
 }
 
 /// Finds and reads every registration `lookup` names for archivist `user`, logging each
@@ -367,13 +372,12 @@ pub(crate) fn find_for_subject(
     }
     let at = now_ms();
     let accessor = Accessor::Operator(user.accessor_name());
-    let SubjectAccessFound {
-        records,
-        restricted_withheld,
-    } = store
+    let SubjectAccessFound { records } = store
         .subject_access(lookup, user.restricted_clearance, &accessor, at)
         .map_err(AppError::from)?;
-    if records.is_empty() && restricted_withheld == 0 {
+    // Only what the caller may read decides the answer: a caller without the clearance
+    // whose lookup matched only restricted records is told what one matching nothing is.
+    if records.is_empty() {
         return Err(SubjectAccessError::NoMatch);
     }
     let mut authors = Authors::new(store)?;
@@ -400,15 +404,17 @@ pub(crate) fn find_for_subject(
             SubjectLookup::ReceiptCode(_) => "receipt_code",
         },
         records: reports,
-        restricted_withheld,
+        uncleared: !user.restricted_clearance,
     })
 }
 
-/// What the answer says about withheld restricted records, in English and Swedish.
-pub(crate) const RESTRICTED_WITHHELD: &str = "restricted records (protected personal data) \
-    matched and are not included; a user with the clearance must complete the request / \
-    skyddade registreringar (skyddade personuppgifter) matchade och ingår inte; en användare \
-    med behörighet för skyddade uppgifter måste slutföra begäran";
+/// What every answer to a caller without the clearance says, whatever matched, in English
+/// and Swedish: the same words whether or not a restricted record matched.
+pub(crate) const RESTRICTED_NOTICE: &str = "records of visitors with protected personal data \
+    are never shown to users without the clearance; if any match, the request has been passed \
+    to the users who hold it / registreringar med skyddade personuppgifter visas aldrig för \
+    användare utan behörighet; om någon matchar har begäran lämnats över till användare med \
+    behörighet";
 
 /// An access-log entry as the answers show it.
 pub(crate) fn access_json(seq: u64, entry: &AccessEntry) -> Value {
@@ -533,8 +539,7 @@ pub(crate) fn report_json(report: &SubjectAccessReport) -> Value {
         "requested_by": report.requested_by,
         "identifier_kind": report.identifier_kind,
         "registrations": records,
-        "restricted_withheld": report.restricted_withheld,
-        "restricted_notice": (report.restricted_withheld > 0).then_some(RESTRICTED_WITHHELD),
+        "restricted_notice": report.uncleared.then_some(RESTRICTED_NOTICE),
     })
 }
 

@@ -17,7 +17,10 @@ pub use sqlite::access_log_retention::{
 pub use sqlite::event_edits::{
     EventDetails, EventEdit, EventEditRefusal, EventEdited, EventSummary,
 };
-pub use sqlite::hr_accounts::{ClearanceChange, Credential, CredentialKind, NewHrUser};
+pub use sqlite::hr_accounts::{
+    AccountAction, AccountChange, AccountChangeOutcome, AccountChangeRecord, ClearanceChange,
+    Credential, CredentialKind, NewHrUser, TokenInfo,
+};
 pub use sqlite::hr_directory::DirectoryEntry;
 pub use sqlite::hr_edits::{HrEdit, HrEditOutcome, HrEditor};
 pub use sqlite::lifecycle_journal::{LifecycleEntry, LifecycleJournal, Replayed};
@@ -28,6 +31,7 @@ pub use sqlite::quarantine_review::{
 pub use sqlite::registration_index::{
     ExportPage, ExportedRegistration, RegistrationFilter, RegistrationSummary,
 };
+pub use sqlite::restricted_inbox::RestrictedRequest;
 pub use sqlite::retention::{
     AppliedRule, HoldChange, HoldHistoryEntry, LegalHold, RemovalOutcome, RetentionRun, RunStep,
     WithdrawalOutcome,
@@ -90,6 +94,11 @@ pub fn enroll_for_tests(
     role: EnrolledRole,
     recruiter: Option<&str>,
 ) {
+    // As `enrollment::create_code` asks: a staff tablet's recruiter is an enabled recruiter
+    // assigned to the event.
+    if let (EnrolledRole::Staff, Some(username)) = (role, recruiter) {
+        crate::hr::recruiter_for_tests(store, username, event_id);
+    }
     let grant = EnrollmentGrant {
         lookup: key,
         answer_secret: [0; 32],
@@ -543,6 +552,17 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
     /// Every HR user, by username, with roles, clearance, assigned events, creator and the
     /// admin whose clearance grant is in force.
     fn hr_directory(&self) -> StorageResult<Vec<DirectoryEntry>>;
+    /// Makes a change of a user's access (disable, enable, remove a role or the clearance,
+    /// reset the password, revoke a token) with its record and access-log entry, in one
+    /// transaction that also keeps at least one enabled admin.
+    fn change_hr_account(&self, change: &AccountChange) -> StorageResult<AccountChangeOutcome>;
+    /// The recorded changes of user `user_id`'s access, newest first.
+    fn hr_account_changes(&self, user_id: u64) -> StorageResult<Vec<AccountChangeRecord>>;
+    /// User `user_id`'s unexpired API tokens, newest first (never their secrets).
+    fn hr_api_tokens(&self, user_id: u64, now: i64) -> StorageResult<Vec<TokenInfo>>;
+    /// Requests by users without the clearance that matched restricted records, for the
+    /// users who hold it, newest first.
+    fn restricted_requests(&self, limit: u32) -> StorageResult<Vec<RestrictedRequest>>;
     /// The registrations `filter` selects, newest first, each listed row logged as read by
     /// `reader` in the same commit.
     fn list_registrations(

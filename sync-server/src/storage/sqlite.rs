@@ -40,7 +40,7 @@ pub mod lifecycle_journal;
 pub mod quarantine_review;
 pub mod reconciliation;
 pub mod registration_index;
-mod restricted_inbox;
+pub mod restricted_inbox;
 pub(crate) mod retention;
 mod staff_unlock;
 pub mod subject_access;
@@ -246,6 +246,7 @@ fn create_schema(conn: &Connection) -> StorageResult<()> {
     access_log_retention::create_schema(conn)?;
     conn.execute_batch(staff_unlock::SCHEMA)?;
     hr_accounts::create_schema(conn)?;
+    conn.execute_batch(restricted_inbox::SCHEMA)?;
     conn.execute_batch(registration_index::SCHEMA)?;
     conn.execute_batch(quarantine_review::SCHEMA)?;
     reconciliation::create_schema(conn)?;
@@ -1483,6 +1484,31 @@ impl RelayStore for SqliteStore {
 
     fn hr_directory(&self) -> StorageResult<Vec<hr_directory::DirectoryEntry>> {
         hr_directory::users(&self.conn())
+    }
+
+    fn change_hr_account(
+        &self,
+        change: &hr_accounts::AccountChange,
+    ) -> StorageResult<hr_accounts::AccountChangeOutcome> {
+        hr_accounts::change_account(&mut self.conn(), change)
+    }
+
+    fn hr_account_changes(
+        &self,
+        user_id: u64,
+    ) -> StorageResult<Vec<hr_accounts::AccountChangeRecord>> {
+        hr_accounts::account_changes(&self.conn(), user_id)
+    }
+
+    fn hr_api_tokens(&self, user_id: u64, now: i64) -> StorageResult<Vec<hr_accounts::TokenInfo>> {
+        hr_accounts::api_tokens(&self.conn(), user_id, now)
+    }
+
+    fn restricted_requests(
+        &self,
+        limit: u32,
+    ) -> StorageResult<Vec<restricted_inbox::RestrictedRequest>> {
+        restricted_inbox::requests(&self.conn(), limit)
     }
 
     fn list_registrations(

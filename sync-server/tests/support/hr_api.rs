@@ -102,7 +102,17 @@ pub struct ApiSession {
 impl ApiSession {
     /// A new user with `roles` who has chosen their own password, logged in.
     pub async fn log_in(state: &AppState, username: &str, roles: Vec<Role>) -> ApiSession {
-        let user = user_with(state, username, roles);
+        user_with(state, username, roles);
+        ApiSession::log_in_existing(state, username).await
+    }
+
+    /// A user made with [`user_with`] (whose password is [`PASSWORD`]), logged in.
+    pub async fn log_in_existing(state: &AppState, username: &str) -> ApiSession {
+        let (user, _) = state
+            .store
+            .hr_user_by_username(username)
+            .expect("reads")
+            .expect("a user");
         let answer = call(
             state,
             "POST",

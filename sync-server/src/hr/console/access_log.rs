@@ -216,6 +216,7 @@ fn action_label(lang: Language, action: AccessAction) -> &'static str {
             "Utlämnad för sekretessprövning",
             "Disclosed for secrecy review",
         ),
+        AccessAction::AccountChange => ("Användares behörighet ändrad", "A user's access changed"),
     };
     match lang {
         Language::Swedish => sv,

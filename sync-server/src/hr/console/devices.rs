@@ -21,6 +21,7 @@ use super::layout::{
     Field, FieldError, Nav, column_heads, error_of, error_summary, notice, select,
 };
 use super::{Console, ConsoleForm, html_page, time};
+use crate::enrollment::RecruiterRefusal;
 use crate::error::AppError;
 use crate::hr::accounts::Role;
 use crate::hr::devices::{
@@ -72,7 +73,12 @@ struct Texts {
     bad_role: &'static str,
     recruiter_missing: &'static str,
     recruiter_not_for_kiosk: &'static str,
-    recruiter_too_long: &'static str,
+    recruiter_unknown: &'static str,
+    recruiter_disabled: &'static str,
+    recruiter_not_recruiter: &'static str,
+    recruiter_not_assigned: &'static str,
+    recruiter_none: &'static str,
+    recruiter_assigned_to: &'static str,
     bad_uses: &'static str,
     bad_valid_hours: &'static str,
     code_title: &'static str,
@@ -110,7 +116,7 @@ const SV: Texts = Texts {
     kiosk: "Kiosk (besökare fyller i)",
     staff: "Personal (en rekryterares surfplatta)",
     recruiter: "Rekryterare",
-    recruiter_hint: "Bara för personalplattor: rekryterarens namn, som plattan visar det.",
+    recruiter_hint: "Bara för personalplattor: rekryteraren som plattan arbetar för. Hen måste vara tilldelad evenemanget; plattans anteckningar och betyg blir hens.",
     uses: "Antal surfplattor",
     uses_hint: "Hur många surfplattor koden kan registrera, 1–500.",
     valid_hours: "Giltig i timmar",
@@ -136,9 +142,14 @@ const SV: Texts = Texts {
     issue_unlock: "Skapa PIN-upplåsningskod",
     bad_event: "Välj ett evenemang som reläet har.",
     bad_role: "Välj kiosk eller personal.",
-    recruiter_missing: "Skriv rekryterarens namn: en personalplatta hör till en rekryterare.",
-    recruiter_not_for_kiosk: "Lämna rekryterare tomt för en kiosk.",
-    recruiter_too_long: "Rekryterarens namn får vara högst 100 tecken.",
+    recruiter_missing: "Välj rekryterare: en personalplatta hör till en rekryterare.",
+    recruiter_not_for_kiosk: "Välj ingen rekryterare för en kiosk.",
+    recruiter_unknown: "Det finns ingen sådan användare. Välj en rekryterare i listan.",
+    recruiter_disabled: "Användaren är avstängd. Välj en annan rekryterare.",
+    recruiter_not_recruiter: "Användaren har inte rollen rekryterare.",
+    recruiter_not_assigned: "Rekryteraren är inte tilldelad det här evenemanget. Tilldela evenemanget under Användare först.",
+    recruiter_none: "Ingen (kiosk)",
+    recruiter_assigned_to: "tilldelad",
     bad_uses: "Skriv ett antal mellan 1 och 500.",
     bad_valid_hours: "Skriv ett antal timmar mellan 1 och 720.",
     code_title: "Registreringskod",
@@ -176,7 +187,7 @@ const EN: Texts = Texts {
     kiosk: "Kiosk (visitors fill in)",
     staff: "Staff (a recruiter's tablet)",
     recruiter: "Recruiter",
-    recruiter_hint: "Staff tablets only: the recruiter's name as the tablet shows it.",
+    recruiter_hint: "Staff tablets only: the recruiter the tablet works for. They must be assigned to the event; the tablet's notes and ratings are theirs.",
     uses: "Number of tablets",
     uses_hint: "How many tablets the code can enroll, 1–500.",
     valid_hours: "Valid for hours",
@@ -202,9 +213,14 @@ const EN: Texts = Texts {
     issue_unlock: "Issue PIN unlock code",
     bad_event: "Choose an event the relay holds.",
     bad_role: "Choose kiosk or staff.",
-    recruiter_missing: "Enter the recruiter's name: a staff tablet belongs to a recruiter.",
-    recruiter_not_for_kiosk: "Leave the recruiter empty for a kiosk.",
-    recruiter_too_long: "The recruiter's name can be at most 100 characters.",
+    recruiter_missing: "Choose the recruiter: a staff tablet belongs to a recruiter.",
+    recruiter_not_for_kiosk: "Choose no recruiter for a kiosk.",
+    recruiter_unknown: "There is no such user. Choose a recruiter from the list.",
+    recruiter_disabled: "This user is disabled. Choose another recruiter.",
+    recruiter_not_recruiter: "This user does not have the recruiter role.",
+    recruiter_not_assigned: "This recruiter is not assigned to the event. Assign the event under Users first.",
+    recruiter_none: "None (kiosk)",
+    recruiter_assigned_to: "assigned",
     bad_uses: "Enter a number from 1 to 500.",
     bad_valid_hours: "Enter a number of hours from 1 to 720.",
     code_title: "Enrollment code",
@@ -346,6 +362,10 @@ async fn render_list(
     };
     let lang = console.lang;
     let t = texts(lang);
+    let recruiters = match recruiter_choices(state, console, &events).await {
+        Ok(recruiters) => recruiters,
+        Err(error) => return console.refuse(error, uri).into_response(),
+    };
     let page = console
         .page(t.title, uri, Nav::Devices, !errors.is_empty())
         .render(html! {
@@ -353,7 +373,7 @@ async fn render_list(
             @if let Some(message) = message {
                 (notice(message))
             }
-            (code_form(console, &events, form, errors))
+            (code_form(console, &events, &recruiters, form, errors))
             (device_table(console, &events, &devices))
         });
     let status = if errors.is_empty() {
@@ -367,6 +387,7 @@ async fn render_list(
 fn code_form(
     console: &Console,
     events: &[(String, String)],
+    recruiters: &[(String, String)],
     form: &CodeForm,
     errors: &[FieldError],
 ) -> Markup {
@@ -377,12 +398,15 @@ fn code_form(
         .map(|(id, name)| (id.as_str(), name.as_str()))
         .collect();
     let roles = [("kiosk", t.kiosk), ("staff", t.staff)];
-    let recruiter = Field {
-        value: &form.recruiter,
-        hint: Some(t.recruiter_hint),
-        error: error_of(errors, "recruiter"),
-        ..Field::new("recruiter", t.recruiter, "text")
-    };
+    // Chosen, not typed: only enabled recruiters are offered (the relay checks the
+    // assignment to the chosen event when the code is made).
+    let recruiter_options: Vec<(&str, &str)> = std::iter::once(("", t.recruiter_none))
+        .chain(
+            recruiters
+                .iter()
+                .map(|(u, label)| (u.as_str(), label.as_str())),
+        )
+        .collect();
     let uses = Field {
         value: &form.uses,
         hint: Some(t.uses_hint),
@@ -408,7 +432,7 @@ fn code_form(
                     input type="hidden" name="csrf_token" value=(console.signed.csrf);
                     (select(lang, "event_id", t.event, &event_options, &form.event_id, error_of(errors, "event_id")))
                     (select(lang, "role", t.role, &roles, &form.role, error_of(errors, "role")))
-                    (recruiter.render(lang))
+                    (recruiter_select(lang, &recruiter_options, form.recruiter.trim(), error_of(errors, "recruiter")))
                     (uses.render(lang))
                     (hours.render(lang))
                     div.actions {
@@ -489,10 +513,87 @@ fn device_table(console: &Console, events: &[(String, String)], devices: &[Devic
     }
 }
 
+/// The recruiter's `<select>`, with its hint and error tied to it.
+fn recruiter_select(
+    lang: Language,
+    options: &[(&str, &str)],
+    chosen: &str,
+    error: Option<&str>,
+) -> Markup {
+    let t = texts(lang);
+    let described = if error.is_some() {
+        "recruiter-hint recruiter-error"
+    } else {
+        "recruiter-hint"
+    };
+    html! {
+        div.field.field-error[error.is_some()] {
+            label for="recruiter" { (t.recruiter) }
+            p.hint #recruiter-hint { (t.recruiter_hint) }
+            @if let Some(error) = error {
+                p.error-message #recruiter-error {
+                    span.visually-hidden { (super::texts::texts(lang).error_label) " " }
+                    (error)
+                }
+            }
+            select #recruiter name="recruiter"
+                aria-invalid=[error.map(|_| "true")]
+                aria-describedby=(described) {
+                @for (value, text) in options {
+                    option value=(value) selected[*value == chosen] { (text) }
+                }
+            }
+        }
+    }
+}
+
+/// The enabled HR users with the recruiter role, as (username, label): the label names
+/// them and the events they are assigned to.
+async fn recruiter_choices(
+    state: &AppState,
+    console: &Console,
+    events: &[(String, String)],
+) -> Result<Vec<(String, String)>, AppError> {
+    let t = texts(console.lang);
+    let users = crate::hr::api::user_directory(state, &console.caller).await?;
+    Ok(users
+        .into_iter()
+        .filter(|e| e.user.has(Role::Recruiter) && !e.user.disabled)
+        .map(|e| {
+            let assigned: Vec<&str> = e
+                .assigned_events
+                .iter()
+                .map(|id| event_name(events, id))
+                .collect();
+            let label = if assigned.is_empty() {
+                format!("{} ({})", e.user.display_name, e.user.username)
+            } else {
+                format!(
+                    "{} ({}) – {} {}",
+                    e.user.display_name,
+                    e.user.username,
+                    t.recruiter_assigned_to,
+                    assigned.join(", ")
+                )
+            };
+            (e.user.username, label)
+        })
+        .collect())
+}
+
 /// The form's error for a refusal of the code request, by the field it names first.
 fn code_error(t: &Texts, error: &AppError) -> Option<FieldError> {
     Some(match error {
         AppError::UnknownEvent => FieldError::on("event_id", t.bad_event),
+        AppError::BadRecruiter(refusal) => FieldError::on(
+            "recruiter",
+            match refusal {
+                RecruiterRefusal::UnknownUser => t.recruiter_unknown,
+                RecruiterRefusal::Disabled => t.recruiter_disabled,
+                RecruiterRefusal::NotARecruiter => t.recruiter_not_recruiter,
+                RecruiterRefusal::NotAssigned => t.recruiter_not_assigned,
+            },
+        ),
         AppError::BadBody(message) => match message.split(':').next().unwrap_or_default() {
             "role" => FieldError::on("role", t.bad_role),
             "recruiter" if message.contains("names its recruiter") => {
@@ -501,7 +602,7 @@ fn code_error(t: &Texts, error: &AppError) -> Option<FieldError> {
             "recruiter" if message.contains("only a staff code") => {
                 FieldError::on("recruiter", t.recruiter_not_for_kiosk)
             }
-            "recruiter" => FieldError::on("recruiter", t.recruiter_too_long),
+            "recruiter" => FieldError::on("recruiter", t.recruiter_unknown),
             "uses" => FieldError::on("uses", t.bad_uses),
             "valid_hours" => FieldError::on("valid_hours", t.bad_valid_hours),
             _ => return None,
@@ -728,6 +829,16 @@ mod tests {
                     AppError::BadBody("recruiter: only a staff code names one".into()),
                     "recruiter",
                     t.recruiter_not_for_kiosk,
+                ),
+                (
+                    AppError::BadRecruiter(RecruiterRefusal::NotAssigned),
+                    "recruiter",
+                    t.recruiter_not_assigned,
+                ),
+                (
+                    AppError::BadRecruiter(RecruiterRefusal::UnknownUser),
+                    "recruiter",
+                    t.recruiter_unknown,
                 ),
                 (
                     AppError::BadBody(format!("uses: 1–{MAX_USES}")),

@@ -65,7 +65,6 @@ struct Texts {
     col_value: &'static str,
     col_review: &'static str,
     review_needed: &'static str,
-    withheld: &'static str,
     not_held: &'static str,
     removed: &'static str,
     status: &'static str,
@@ -104,7 +103,6 @@ const SV: Texts = Texts {
     col_value: "Innehåll",
     col_review: "Prövning",
     review_needed: "Pröva: ",
-    withheld: "Skyddad registrering (skyddade personuppgifter): kräver en handläggare med behörighet. Inget innehåll visas.",
     not_held: "Finns inte hos reläet (aldrig mottagen eller gallrad).",
     removed: "Gallrad {} enligt: ",
     status: "Status",
@@ -143,7 +141,6 @@ const EN: Texts = Texts {
     col_value: "Content",
     col_review: "Review",
     review_needed: "Review: ",
-    withheld: "Restricted registration (protected personal data): needs a cleared official. No content is shown.",
     not_held: "Not held by the relay (never received, or removed).",
     removed: "Removed {} under: ",
     status: "Status",
@@ -258,11 +255,6 @@ pub(crate) fn printable(report: &DisclosureReport, lang: Language) -> Markup {
             @for line in &report.lines {
                 @match line {
                     DisclosureLine::Held(held) => (held_section(lang, held)),
-                    DisclosureLine::Withheld { asked, doc_id } => section.record {
-                        h2 { (t.asked) ": " span.code { (asked) } }
-                        p.code { (doc_id) }
-                        p.notice { (t.withheld) }
-                    },
                     DisclosureLine::Removed { asked, removed_at, rule } => section.record {
                         h2 { (t.asked) ": " span.code { (asked) } }
                         p { (t.removed.replacen("{}", &time::local_minutes(*removed_at), 1)) (rule) }

@@ -190,6 +190,11 @@ pub(crate) async fn submit(
             let page = render(lang, &uri, token, &username, &errors, None);
             return html_page(StatusCode::UNAUTHORIZED, page);
         }
+        Err(AppError::AccountDisabled) => {
+            let errors = [FieldError::form(t.account_disabled)];
+            let page = render(lang, &uri, token, &username, &errors, None);
+            return html_page(StatusCode::FORBIDDEN, page);
+        }
         Err(AppError::LoginRateLimited(seconds)) => {
             let errors = [FieldError::form(fill(t.rate_limited, seconds))];
             let page = render(lang, &uri, token, &username, &errors, None);

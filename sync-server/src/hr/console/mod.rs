@@ -31,6 +31,7 @@ pub(crate) use subject_access::PRINT_CSS;
 mod texts;
 mod time;
 pub(crate) use time::local_date;
+mod user_access;
 mod users;
 
 use axum::Router;
@@ -101,6 +102,8 @@ pub fn routes() -> Router<AppState> {
         .route("/console/users/assignments", post(users::assign))
         .route("/console/users/assignments/remove", post(users::unassign))
         .route("/console/users/{id}/clearance", post(users::clearance))
+        .route("/console/users/{id}", get(user_access::page))
+        .route("/console/users/{id}/access", post(user_access::change))
         .route("/console/export", get(export::page))
         .route("/console/access-log", get(access_log::page))
         .route("/console/retention", get(retention::page))

@@ -19,7 +19,7 @@ use super::layout::{Nav, column_heads};
 use super::texts::{fill, status_label, texts};
 use super::{Console, LIST, html_page, time};
 use crate::error::AppError;
-use crate::hr::registrations::restricted_readable;
+use crate::hr::registrations::{ROUTED_REQUESTS, restricted_readable};
 use crate::routes::blocking;
 use crate::state::AppState;
 
@@ -34,6 +34,14 @@ struct InboxTexts {
     empty: &'static str,
     shown: &'static str,
     needs_clearance: &'static str,
+    requests_title: &'static str,
+    requests_why: &'static str,
+    requests_caption: &'static str,
+    col_asked_at: &'static str,
+    col_kind: &'static str,
+    col_asked_by: &'static str,
+    kind_subject_access: &'static str,
+    kind_disclosure: &'static str,
 }
 
 const SV: InboxTexts = InboxTexts {
@@ -45,6 +53,14 @@ const SV: InboxTexts = InboxTexts {
     empty: "Det finns inga registreringar med skyddade personuppgifter för dig.",
     shown: "{} registreringar visas.",
     needs_clearance: "Den här sidan kräver behörighet för skyddade personuppgifter. En administratör kan ge dig den om du behöver den.",
+    requests_title: "Begäranden som väntar på någon med behörighet",
+    requests_why: "En användare utan behörighet begärde ett registerutdrag eller ett utlämnande som matchade registreringar med skyddade personuppgifter. Hen fick samma svar som om inget skyddat matchat. Slutför begäran för de här registreringarna.",
+    requests_caption: "Begäranden som matchade skyddade registreringar, nyaste först",
+    col_asked_at: "Begärd",
+    col_kind: "Slag",
+    col_asked_by: "Begärd av",
+    kind_subject_access: "Registerutdrag",
+    kind_disclosure: "Utlämnande",
 };
 
 const EN: InboxTexts = InboxTexts {
@@ -56,6 +72,14 @@ const EN: InboxTexts = InboxTexts {
     empty: "There are no registrations with protected personal data for you.",
     shown: "{} registrations shown.",
     needs_clearance: "This page needs the clearance for protected personal data. An administrator can grant it if you need it.",
+    requests_title: "Requests waiting for a cleared user",
+    requests_why: "A user without the clearance asked for a subject access or a disclosure that matched registrations with protected personal data. They got the answer they would have got had nothing protected matched. Complete the request for these registrations.",
+    requests_caption: "Requests that matched protected registrations, newest first",
+    col_asked_at: "Asked",
+    col_kind: "Kind",
+    col_asked_by: "Asked by",
+    kind_subject_access: "Subject access",
+    kind_disclosure: "Disclosure",
 };
 
 fn inbox_texts(lang: Language) -> &'static InboxTexts {
@@ -76,6 +100,7 @@ pub(crate) async fn page(State(state): State<AppState>, console: Console, uri: U
     let user = console.caller.user.clone();
     let listed = blocking(move || {
         let rows = restricted_readable(store.as_ref(), &user, ROWS)?;
+        let requests = store.restricted_requests(ROUTED_REQUESTS)?;
         // Events only label codes: one missing or unreadable leaves its code.
         let mut events: HashMap<String, Event> = HashMap::new();
         for row in &rows {
@@ -86,11 +111,11 @@ pub(crate) async fn page(State(state): State<AppState>, console: Console, uri: U
                 events.insert(row.event_id.clone(), event);
             }
         }
-        Ok::<_, AppError>((rows, events))
+        Ok::<_, AppError>((rows, events, requests))
     })
     .await
     .and_then(|r| r);
-    let (rows, events) = match listed {
+    let (rows, events, requests) = match listed {
         Ok(listed) => listed,
         // Nothing was asked of any one record, so this refusal is the page's own, not the
         // detail page's "the attempt was logged".
@@ -124,6 +149,32 @@ pub(crate) async fn page(State(state): State<AppState>, console: Console, uri: U
                                 (events.get(&row.event_id).map_or(row.event_id.as_str(), |e| e.name.get(lang)))
                             }
                             td { (status_label(lang, &row.status)) }
+                        }
+                    }
+                }
+            }
+        }
+        @if !requests.is_empty() {
+            h2 { (i.requests_title) }
+            p { (i.requests_why) }
+            table {
+                caption { (i.requests_caption) }
+                (column_heads(&[i.col_asked_at, i.col_kind, i.col_asked_by, i.col_registration]))
+                tbody {
+                    @for request in &requests {
+                        tr {
+                            th scope="row" .code { (time::local_minutes(request.at)) }
+                            td {
+                                @if request.kind == "disclosure" { (i.kind_disclosure) }
+                                @else { (i.kind_subject_access) }
+                            }
+                            td.code { (request.requested_by.strip_prefix("hr:").unwrap_or(&request.requested_by)) }
+                            td {
+                                @for (n, id) in request.doc_ids.iter().enumerate() {
+                                    @if n > 0 { ", " }
+                                    a.code href={ (LIST) "/" (id) } { (id) }
+                                }
+                            }
                         }
                     }
                 }

@@ -187,7 +187,7 @@ const SV: Texts = Texts {
     no_match: "Inget som reläet har matchar uppgiften. Registreringar som har gallrats går inte längre att hitta.",
     found: "{} registreringar hittades.",
     found_one: "1 registrering hittades.",
-    withheld: "{} skyddade registreringar (skyddade personuppgifter) matchade men visas inte. En användare med behörighet för skyddade uppgifter måste slutföra begäran.",
+    withheld: "Registreringar med skyddade personuppgifter visas aldrig för användare utan behörighet. Om någon matchar har begäran lämnats över till användare med behörighet.",
     download_json: "Hämta JSON-fil",
     open_printable: "Öppna utskriftsvänlig sida",
     caption: "Registreringar som matchade",
@@ -268,7 +268,7 @@ const EN: Texts = Texts {
     no_match: "Nothing the relay holds matches this identifier. Records removed under a retention rule can no longer be found.",
     found: "{} registrations found.",
     found_one: "1 registration found.",
-    withheld: "{} restricted registrations (protected personal data) matched and are not shown. A user with the clearance must complete the request.",
+    withheld: "Records of visitors with protected personal data are never shown to users without the clearance. If any match, the request has been passed to the users who hold it.",
     download_json: "Download JSON file",
     open_printable: "Open printable page",
     caption: "Registrations that matched",
@@ -362,6 +362,7 @@ pub(crate) fn action_label(lang: Language, action: AccessAction) -> &'static str
         AccessAction::List => ("Visad i lista", "Shown in a list"),
         AccessAction::SubjectAccess => ("Registerutdrag", "Subject access"),
         AccessAction::Disclosure => ("Utlämnande för sekretessprövning", "Disclosed for review"),
+        AccessAction::AccountChange => ("Användares behörighet ändrad", "A user's access changed"),
     };
     match lang {
         Language::Swedish => sv,
@@ -635,8 +636,8 @@ pub(crate) fn printable(report: &SubjectAccessReport, lang: Language) -> Markup 
                 (t.identifier) ": " (kind_label(t, report.identifier_kind)) "."
             }
             p { (found_text(t, report.records.len())) }
-            @if report.restricted_withheld > 0 {
-                p.notice { (fill(t.withheld, report.restricted_withheld)) }
+            @if report.uncleared {
+                p.notice { (t.withheld) }
             }
             @for (index, record) in report.records.iter().enumerate() {
                 (record_section(lang, index, record))
@@ -802,8 +803,8 @@ pub(crate) async fn submit(
     let outcome = html! {
         h2 { (t.caption) }
         (notice(&found_text(t, report.records.len())))
-        @if report.restricted_withheld > 0 {
-            p.warning { strong { (fill(t.withheld, report.restricted_withheld)) } }
+        @if report.uncleared {
+            p.notice { (t.withheld) }
         }
         @if !report.records.is_empty() {
             table {

@@ -3,7 +3,9 @@
 //! and shows the one-time password once; the restricted clearance granted or withdrawn
 //! (never by a user for themselves, nor by an admin for an account they created or that
 //! created theirs: [`crate::hr::accounts::may_set_clearance`]); and an event assigned to a
-//! recruiter. Rules, changes and refusals are the JSON API's own functions
+//! recruiter; each user links to their access page ([`super::user_access`]: disable, remove
+//! a role or the clearance, reset the password, revoke tokens). Rules, changes and
+//! refusals are the JSON API's own functions
 //! ([`crate::hr::api`]); this module renders and puts refusals by their fields.
 
 use axum::extract::{Path, Query, State};
@@ -46,6 +48,8 @@ struct Texts {
     col_change: &'static str,
     one_time: &'static str,
     own: &'static str,
+    disabled: &'static str,
+    manage: &'static str,
     yes: &'static str,
     no: &'static str,
     yes_granted_by: &'static str,
@@ -107,6 +111,8 @@ const SV: Texts = Texts {
     col_change: "Ändra behörighet",
     one_time: "Engångslösenord, ännu inte bytt",
     own: "Eget",
+    disabled: "Avstängd: kan inte logga in",
+    manage: "Hantera åtkomst",
     yes: "Ja",
     no: "Nej",
     yes_granted_by: "Ja, given av {}",
@@ -168,6 +174,8 @@ const EN: Texts = Texts {
     col_change: "Change clearance",
     one_time: "One-time password, not yet replaced",
     own: "Their own",
+    disabled: "Disabled: cannot log in",
+    manage: "Manage access",
     yes: "Yes",
     no: "No",
     yes_granted_by: "Yes, granted by {}",
@@ -363,7 +371,13 @@ fn user_table(console: &Console, users: &[DirectoryEntry], events: &[(String, St
                             th scope="row" .code { (user.username) }
                             td { (user.display_name) }
                             td { (roles_text(lang, &user.roles)) }
-                            td { (if user.must_change_password { t.one_time } else { t.own }) }
+                            td {
+                                @if user.disabled {
+                                    strong { (t.disabled) }
+                                } @else {
+                                    (if user.must_change_password { t.one_time } else { t.own })
+                                }
+                            }
                             td {
                                 @if !user.restricted_clearance {
                                     (t.no)
@@ -404,6 +418,12 @@ fn user_table(console: &Console, users: &[DirectoryEntry], events: &[(String, St
                                 td { (t.not_recorded) }
                             }
                             td {
+                                p {
+                                    a href={ (USERS) "/" (user.id) } {
+                                        (t.manage)
+                                        span.visually-hidden { " " (user.username) }
+                                    }
+                                }
                                 @if let Some(why) = not_yours_to_change(t, me, my_creator, entry) {
                                     (why)
                                 } @else {

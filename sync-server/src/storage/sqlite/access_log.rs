@@ -77,6 +77,10 @@ pub enum AccessAction {
     SubjectAccess,
     /// The record was put in a disclosure export, for an official's secrecy review.
     Disclosure,
+    /// An HR user's access was changed (disabled, enabled, a role or the clearance removed,
+    /// the password reset, a token revoked); `doc_id` names the change and the user, as
+    /// `disable:rut`, never a reason.
+    AccountChange,
 }
 
 impl AccessAction {
@@ -91,11 +95,12 @@ impl AccessAction {
             AccessAction::List => "list",
             AccessAction::SubjectAccess => "subject_access",
             AccessAction::Disclosure => "disclosure",
+            AccessAction::AccountChange => "account_change",
         }
     }
 
     /// Every action, in the order a reviewer's choice lists them.
-    pub const ALL: [AccessAction; 9] = [
+    pub const ALL: [AccessAction; 10] = [
         AccessAction::Pull,
         AccessAction::Read,
         AccessAction::Change,
@@ -105,6 +110,7 @@ impl AccessAction {
         AccessAction::List,
         AccessAction::SubjectAccess,
         AccessAction::Disclosure,
+        AccessAction::AccountChange,
     ];
 
     pub fn parse(text: &str) -> Option<AccessAction> {

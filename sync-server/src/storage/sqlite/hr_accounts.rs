@@ -23,8 +23,22 @@ CREATE TABLE IF NOT EXISTS hr_users (
     created_at            INTEGER NOT NULL,
     -- The admin who created the user; NULL for the command line, the demo and users
     -- created before the relay recorded it. Added to older stores by `create_schema`.
-    created_by            INTEGER REFERENCES hr_users (id)
+    created_by            INTEGER REFERENCES hr_users (id),
+    -- When the user was disabled (NULL: enabled). Added to older stores by `create_schema`.
+    disabled_at           INTEGER
 ) STRICT;
+-- Every change that took access from a user (or gave it back), written with the change:
+-- what, the reason the admin gave, who and when. `by_user` is NULL for the command line.
+CREATE TABLE IF NOT EXISTS hr_account_changes (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    at       INTEGER NOT NULL,
+    by_user  INTEGER REFERENCES hr_users (id),
+    by_name  TEXT NOT NULL,
+    user     INTEGER NOT NULL REFERENCES hr_users (id),
+    change   TEXT NOT NULL,
+    reason   TEXT
+) STRICT;
+CREATE INDEX IF NOT EXISTS hr_account_changes_by_user ON hr_account_changes (user, seq);
 -- Every change of a user's restricted clearance, written with the change. `by_user` is
 -- NULL for a change made by no HR user (set-up, tests).
 CREATE TABLE IF NOT EXISTS hr_clearance_changes (
@@ -67,6 +81,14 @@ pub(crate) fn create_schema(conn: &Connection) -> StorageResult<()> {
         conn.execute_batch(
             "ALTER TABLE hr_users ADD COLUMN created_by INTEGER REFERENCES hr_users (id)",
         )?;
+    }
+    let has_disabled: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM pragma_table_info('hr_users') WHERE name = 'disabled_at')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_disabled {
+        conn.execute_batch("ALTER TABLE hr_users ADD COLUMN disabled_at INTEGER")?;
     }
     Ok(())
 }
@@ -126,7 +148,8 @@ pub struct ClearanceChange {
 }
 
 const USER_COLUMNS: &str = "id, username, display_name, roles, restricted_clearance, \
-     password_salt, password_hash, password_memory_kib, password_passes, must_change_password";
+     password_salt, password_hash, password_memory_kib, password_passes, must_change_password, \
+     disabled_at IS NOT NULL";
 
 fn user_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(HrUser, PasswordHash)> {
     let roles: String = row.get(3)?;
@@ -139,6 +162,7 @@ fn user_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(HrUser, PasswordHash)>
         roles: Role::parse_list(&roles),
         restricted_clearance: row.get(4)?,
         must_change_password: row.get(9)?,
+        disabled: row.get(10)?,
     };
     let password = PasswordHash {
         salt: salt.try_into().unwrap_or([0; 16]),
@@ -363,6 +387,11 @@ pub(crate) fn credential(
     let Some((user, _)) = user(conn, credential.user_id)? else {
         return Err(StorageError::Undecodable("a credential's user"));
     };
+    // Disabling deletes a user's credentials in its transaction; this also holds for any
+    // written after (a login racing the disable), so a disabled user's secret opens nothing.
+    if user.disabled {
+        return Ok(None);
+    }
     Ok(Some((credential, user)))
 }
 
@@ -421,6 +450,271 @@ pub(crate) fn assigned_events(conn: &Connection, user_id: u64) -> StorageResult<
         .query_map([user_id as i64], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     Ok(events)
+}
+
+/// A change that takes access from a user, or gives it back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountAction {
+    /// Disables the user: they cannot log in, and their sessions and tokens end.
+    Disable,
+    /// Enables a disabled user again (their old sessions and tokens stay ended).
+    Enable,
+    /// Takes a role from the user.
+    RemoveRole(Role),
+    /// Withdraws the restricted clearance (recorded in the clearance history too).
+    RemoveClearance,
+    /// Replaces the password with a one-time password (its hash), which opens nothing but a
+    /// password change, and ends the user's sessions and tokens.
+    ResetPassword(PasswordHash),
+    /// Revokes one of the user's API tokens, by its id.
+    RevokeToken(u64),
+}
+
+impl AccountAction {
+    /// How the change is named in the access log and the change history (no secret, no
+    /// reason).
+    pub fn name(&self) -> String {
+        match self {
+            AccountAction::Disable => "disable".into(),
+            AccountAction::Enable => "enable".into(),
+            AccountAction::RemoveRole(role) => format!("remove_role.{}", role.as_str()),
+            AccountAction::RemoveClearance => "remove_clearance".into(),
+            AccountAction::ResetPassword(_) => "reset_password".into(),
+            AccountAction::RevokeToken(id) => format!("revoke_token.{id}"),
+        }
+    }
+}
+
+/// A change of a user's access, by whom and why.
+#[derive(Debug, Clone)]
+pub struct AccountChange {
+    pub user_id: u64,
+    pub action: AccountAction,
+    /// Why (required for removing a role or the clearance; optional otherwise).
+    pub reason: Option<String>,
+    /// The admin who makes the change; `None` on the command line.
+    pub by_user: Option<u64>,
+    /// How the access log names who made it (`hr:anna`, or the operator's name).
+    pub by_name: String,
+    pub at: i64,
+}
+
+/// What became of an [`AccountChange`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountChangeOutcome {
+    /// Made, recorded and access-logged.
+    Done,
+    /// There is no such user.
+    NoSuchUser,
+    /// There is no such token of this user.
+    NoSuchToken,
+    /// Nothing to change (already disabled or enabled, no such role, no clearance).
+    Unchanged,
+    /// It would leave no enabled admin.
+    LastAdmin,
+}
+
+/// One of a user's API tokens (never its secret).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TokenInfo {
+    /// Names the token for revocation.
+    pub id: u64,
+    pub label: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub last_used_at: i64,
+}
+
+/// One recorded change of a user's access.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AccountChangeRecord {
+    pub seq: u64,
+    pub at: i64,
+    /// Who made it, as the access log names them.
+    pub by: String,
+    pub change: String,
+    pub reason: Option<String>,
+}
+
+fn enabled_admins_besides(conn: &Connection, id: u64) -> StorageResult<u64> {
+    let mut statement = conn
+        .prepare_cached("SELECT roles FROM hr_users WHERE disabled_at IS NULL AND id IS NOT ?1")?;
+    let roles = statement
+        .query_map([id as i64], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(roles
+        .iter()
+        .filter(|r| Role::parse_list(r).contains(&Role::Admin))
+        .count() as u64)
+}
+
+/// Makes `change` in one transaction with its record and its access-log entry; the guard
+/// rail (never the last enabled admin) is checked inside it, so two admins disabling each
+/// other at once cannot both succeed.
+pub(crate) fn change_account(
+    conn: &mut Connection,
+    change: &AccountChange,
+) -> StorageResult<AccountChangeOutcome> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let Some((target, _)) = user(&tx, change.user_id)? else {
+        return Ok(AccountChangeOutcome::NoSuchUser);
+    };
+    let id = change.user_id as i64;
+    let takes_admin = match &change.action {
+        AccountAction::Disable => !target.disabled && target.has(Role::Admin),
+        AccountAction::RemoveRole(Role::Admin) => !target.disabled && target.has(Role::Admin),
+        _ => false,
+    };
+    if takes_admin && enabled_admins_besides(&tx, change.user_id)? == 0 {
+        return Ok(AccountChangeOutcome::LastAdmin);
+    }
+    let changed = match &change.action {
+        AccountAction::Disable => {
+            let n = tx.execute(
+                "UPDATE hr_users SET disabled_at = ?2 WHERE id = ?1 AND disabled_at IS NULL",
+                params![id, change.at],
+            )?;
+            tx.execute("DELETE FROM hr_credentials WHERE user_id = ?1", [id])?;
+            n == 1
+        }
+        AccountAction::Enable => {
+            tx.execute(
+                "UPDATE hr_users SET disabled_at = NULL WHERE id = ?1 AND disabled_at IS NOT NULL",
+                [id],
+            )? == 1
+        }
+        AccountAction::RemoveRole(role) => {
+            if !target.has(*role) {
+                false
+            } else {
+                let left: Vec<Role> = target.roles.iter().copied().filter(|r| r != role).collect();
+                tx.execute(
+                    "UPDATE hr_users SET roles = ?2 WHERE id = ?1",
+                    params![id, Role::list(&left)],
+                )?;
+                if *role == Role::Recruiter {
+                    // The assignments were the recruiter's; a role given back starts afresh.
+                    tx.execute("DELETE FROM hr_event_assignments WHERE user_id = ?1", [id])?;
+                }
+                true
+            }
+        }
+        AccountAction::RemoveClearance => {
+            let n = tx.execute(
+                "UPDATE hr_users SET restricted_clearance = 0
+                 WHERE id = ?1 AND restricted_clearance = 1",
+                [id],
+            )?;
+            if n == 1 {
+                tx.execute(
+                    "INSERT INTO hr_clearance_changes (at, by_user, user, granted)
+                     VALUES (?1, ?2, ?3, 0)",
+                    params![change.at, change.by_user.map(|b| b as i64), id],
+                )?;
+            }
+            n == 1
+        }
+        AccountAction::ResetPassword(password) => {
+            tx.execute(
+                "UPDATE hr_users SET password_salt = ?2, password_hash = ?3,
+                        password_memory_kib = ?4, password_passes = ?5, must_change_password = 1
+                 WHERE id = ?1",
+                params![
+                    id,
+                    password.salt.as_slice(),
+                    password.hash.as_slice(),
+                    password.memory_kib,
+                    password.passes
+                ],
+            )?;
+            tx.execute("DELETE FROM hr_credentials WHERE user_id = ?1", [id])?;
+            true
+        }
+        AccountAction::RevokeToken(token) => {
+            let n = tx.execute(
+                "DELETE FROM hr_credentials
+                 WHERE rowid = ?1 AND user_id = ?2 AND kind = 'api_token'",
+                params![(*token).min(i64::MAX as u64) as i64, id],
+            )?;
+            if n == 0 {
+                return Ok(AccountChangeOutcome::NoSuchToken);
+            }
+            true
+        }
+    };
+    if !changed {
+        return Ok(AccountChangeOutcome::Unchanged);
+    }
+    let name = change.action.name();
+    tx.execute(
+        "INSERT INTO hr_account_changes (at, by_user, by_name, user, change, reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            change.at,
+            change.by_user.map(|b| b as i64),
+            change.by_name,
+            id,
+            name,
+            change.reason
+        ],
+    )?;
+    super::access_log::append_one(
+        &tx,
+        change.at,
+        &super::access_log::Accessor::Operator(change.by_name.clone()),
+        super::access_log::AccessAction::AccountChange,
+        &format!("{name}:{}", target.username),
+    )?;
+    tx.commit()?;
+    Ok(AccountChangeOutcome::Done)
+}
+
+/// The recorded changes of user `user_id`'s access, newest first.
+pub(crate) fn account_changes(
+    conn: &Connection,
+    user_id: u64,
+) -> StorageResult<Vec<AccountChangeRecord>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT seq, at, by_name, change, reason FROM hr_account_changes
+         WHERE user = ?1 ORDER BY seq DESC",
+    )?;
+    let changes = statement
+        .query_map([user_id as i64], |r| {
+            Ok(AccountChangeRecord {
+                seq: r.get::<_, i64>(0)? as u64,
+                at: r.get(1)?,
+                by: r.get(2)?,
+                change: r.get(3)?,
+                reason: r.get(4)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(changes)
+}
+
+/// User `user_id`'s unexpired API tokens at `now`, newest first.
+pub(crate) fn api_tokens(
+    conn: &Connection,
+    user_id: u64,
+    now: i64,
+) -> StorageResult<Vec<TokenInfo>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT rowid, label, created_at, expires_at, last_used_at FROM hr_credentials
+         WHERE user_id = ?1 AND kind = 'api_token' AND expires_at > ?2
+         ORDER BY created_at DESC, rowid DESC",
+    )?;
+    let tokens = statement
+        .query_map(params![user_id as i64, now], |r| {
+            Ok(TokenInfo {
+                id: r.get::<_, i64>(0)? as u64,
+                label: r.get(1)?,
+                created_at: r.get(2)?,
+                expires_at: r.get(3)?,
+                last_used_at: r.get(4)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(tokens)
 }
 
 #[cfg(test)]
@@ -491,7 +785,10 @@ mod tests {
             .expect("reads")
             .collect::<Result<_, _>>()
             .expect("names");
-        assert_eq!(columns.last().map(String::as_str), Some("created_by"));
+        assert_eq!(
+            columns[columns.len() - 2..],
+            ["created_by".to_owned(), "disabled_at".to_owned()]
+        );
         let creator: Option<i64> = conn
             .query_row(
                 "SELECT created_by FROM hr_users WHERE username = 'anna'",

@@ -46,7 +46,8 @@ pub(crate) fn users(conn: &Connection) -> StorageResult<Vec<DirectoryEntry>> {
                     FROM hr_clearance_changes c JOIN hr_users grantor ON grantor.id = c.by_user
                     WHERE c.seq = (SELECT MAX(seq) FROM hr_clearance_changes WHERE user = u.id)
                       AND c.granted
-                ) END
+                ) END,
+                u.disabled_at IS NOT NULL
          FROM hr_users u LEFT JOIN hr_users creator ON creator.id = u.created_by
          ORDER BY u.username",
     )?;
@@ -58,6 +59,7 @@ pub(crate) fn users(conn: &Connection) -> StorageResult<Vec<DirectoryEntry>> {
             roles: Role::parse_list(&r.get::<_, String>(3)?),
             restricted_clearance: r.get(4)?,
             must_change_password: r.get(5)?,
+            disabled: r.get(8)?,
         };
         Ok((user, r.get(6)?, r.get(7)?))
     })?;

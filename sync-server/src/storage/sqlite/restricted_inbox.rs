@@ -3,8 +3,13 @@
 //! from the registration index (refreshed first, so new captures and status changes show),
 //! uncontacted records first (status `new`), oldest first within each; every row shown is a
 //! `list` entry in the access log, in the same commit as the read.
+//!
+//! Beside it, the requests that need a cleared user: a subject access or a disclosure asked
+//! by a user without the clearance that matched restricted records. That user is answered
+//! as if nothing restricted matched (they cannot tell that such a record exists); the
+//! request, with the ids of the records it matched, waits here for the cleared users.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, params};
 
 use super::access_log::Accessor;
 use super::registration_index::{self, RegistrationSummary, SUMMARY_COLUMNS, summary_row};
@@ -51,5 +56,71 @@ pub(crate) fn list_logged(
     };
     registration_index::log_listed(&tx, &rows, reader, at)?;
     tx.commit()?;
+    Ok(rows)
+}
+
+/// Requests routed to cleared users. `doc_ids` are the matched restricted records' ids,
+/// comma-separated (ids are not personal data; the identifier asked with is not kept).
+pub(crate) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS restricted_requests (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    at            INTEGER NOT NULL,
+    kind          TEXT NOT NULL CHECK (kind IN ('subject_access', 'disclosure')),
+    requested_by  TEXT NOT NULL,
+    doc_ids       TEXT NOT NULL
+) STRICT;
+";
+
+/// A request by a user without the clearance that matched restricted records.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RestrictedRequest {
+    pub id: u64,
+    /// Relay time, ms.
+    pub at: i64,
+    /// `subject_access` or `disclosure`.
+    pub kind: String,
+    /// Who asked, as the access log names them (`hr:arvid`).
+    pub requested_by: String,
+    /// The restricted registrations it matched.
+    pub doc_ids: Vec<String>,
+}
+
+/// Records a request for the cleared users, inside the caller's transaction.
+pub(crate) fn route_to_cleared(
+    conn: &Connection,
+    at: i64,
+    kind: &str,
+    requested_by: &str,
+    doc_ids: &[String],
+) -> StorageResult<()> {
+    if doc_ids.is_empty() {
+        return Ok(());
+    }
+    conn.execute(
+        "INSERT INTO restricted_requests (at, kind, requested_by, doc_ids)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![at, kind, requested_by, doc_ids.join(",")],
+    )?;
+    Ok(())
+}
+
+/// The newest `limit` requests routed to cleared users.
+pub(crate) fn requests(conn: &Connection, limit: u32) -> StorageResult<Vec<RestrictedRequest>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT id, at, kind, requested_by, doc_ids FROM restricted_requests
+         ORDER BY id DESC LIMIT ?1",
+    )?;
+    let rows = statement
+        .query_map([i64::from(limit)], |r| {
+            let ids: String = r.get(4)?;
+            Ok(RestrictedRequest {
+                id: r.get::<_, i64>(0)? as u64,
+                at: r.get(1)?,
+                kind: r.get(2)?,
+                requested_by: r.get(3)?,
+                doc_ids: ids.split(',').map(str::to_owned).collect(),
+            })
+        })?
+        .collect::<Result<_, _>>()?;
     Ok(rows)
 }

@@ -26,6 +26,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::access_log::{self, AccessAction, AccessEntry, Accessor};
 use super::access_log_query::{self, AccessLogQuery};
 use super::registration_index;
+use super::restricted_inbox;
 use crate::storage::{StorageError, StorageResult};
 
 /// How a subject-access request names the person, normalised by the caller.
@@ -95,8 +96,6 @@ pub struct SubjectAccessFound {
     /// The person's registrations the caller may read, oldest capture first, each with why
     /// it was taken as theirs.
     pub records: Vec<(HeldRecord, Vec<MatchedBy>)>,
-    /// Restricted registrations that matched but were not read (no clearance).
-    pub restricted_withheld: usize,
 }
 
 /// A registration asked for in a disclosure request.
@@ -136,8 +135,6 @@ pub enum DisclosureItem {
         asked: String,
         record: Box<HeldRecord>,
     },
-    /// Restricted, and the caller lacks the clearance: nothing of it was read.
-    Withheld { asked: String, doc_id: String },
     /// Removed under a retention rule; its removal record remains.
     Removed {
         asked: String,
@@ -295,10 +292,13 @@ pub(crate) fn subject_access(
     }
     let mut result = SubjectAccessFound::default();
     let mut entries = Vec::new();
+    let mut withheld = Vec::new();
     for (doc_id, (mut record, mut by)) in found {
+        // Not read, so not logged as read: the request waits for a cleared user instead,
+        // and the caller's answer (and the access log they may review) is what it would be
+        // had nothing restricted matched.
         if record.restricted && !cleared {
-            result.restricted_withheld += 1;
-            entries.push(entry(at, reader, AccessAction::ReadRefused, doc_id));
+            withheld.push(doc_id);
             continue;
         }
         let query = AccessLogQuery {
@@ -317,8 +317,17 @@ pub(crate) fn subject_access(
             .cmp(&(b.0.registration.captured_at.millis(), &b.0.doc_id))
     });
     access_log::append(&tx, &entries)?;
+    restricted_inbox::route_to_cleared(&tx, at, "subject_access", &reader_name(reader), &withheld)?;
     tx.commit()?;
     Ok(result)
+}
+
+/// How a routed request names who asked.
+fn reader_name(reader: &Accessor) -> String {
+    match reader {
+        Accessor::Operator(name) => name.clone(),
+        Accessor::Device { device_key, .. } => format!("device:{}", hex::encode(device_key)),
+    }
 }
 
 fn entry(at: i64, reader: &Accessor, action: AccessAction, doc_id: String) -> AccessEntry {
@@ -386,22 +395,20 @@ pub(crate) fn disclosure(
     let tx = conn.transaction()?;
     let mut items = Vec::with_capacity(asked.len());
     let mut entries = Vec::new();
+    let mut withheld = Vec::new();
     for (text, doc_id) in asked {
         let record = match &doc_id {
             Some(doc_id) => held(&tx, doc_id)?,
             None => None,
         };
         let item = match (record, doc_id) {
+            // A caller without the clearance is answered as if the relay held no such
+            // record, and the request waits for a cleared user (see `restricted_inbox`).
             (Some(record), _) if record.restricted && !cleared => {
-                entries.push(entry(
-                    at,
-                    reader,
-                    AccessAction::ReadRefused,
-                    record.doc_id.clone(),
-                ));
-                DisclosureItem::Withheld {
-                    asked: text,
-                    doc_id: record.doc_id,
+                withheld.push(record.doc_id);
+                match selection {
+                    DisclosureSelection::Records(_) => DisclosureItem::NotHeld { asked: text },
+                    DisclosureSelection::Event { .. } => continue,
                 }
             }
             (Some(record), _) => {
@@ -438,6 +445,7 @@ pub(crate) fn disclosure(
         items.push(item);
     }
     access_log::append(&tx, &entries)?;
+    restricted_inbox::route_to_cleared(&tx, at, "disclosure", &reader_name(reader), &withheld)?;
     tx.commit()?;
     Ok(DisclosureOutcome::Items(items))
 }
