@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use axum::body::Bytes;
 use axum::extract::connect_info::ConnectInfo;
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -29,18 +29,20 @@ const ENROLL_BODY_LIMIT: usize = 4 * 1024;
 pub const SYNC_BODY_LIMIT: usize = 8 * 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
-    let enroll = Router::new()
-        .route("/v1/enroll", post(enroll))
-        .layer(RequestBodyLimitLayer::new(ENROLL_BODY_LIMIT));
-    let sync = Router::new()
-        .route("/v1/sync", post(sync))
-        .layer(RequestBodyLimitLayer::new(SYNC_BODY_LIMIT));
-    let reads = Router::new()
-        .route("/healthz", get(health))
-        .route("/v1/events/{event_id}/form", get(current_form))
-        .layer(RequestBodyLimitLayer::new(DEFAULT_BODY_LIMIT));
-    let hr = crate::hr::api::routes().layer(RequestBodyLimitLayer::new(HR_BODY_LIMIT));
-    let console = crate::hr::console::routes().layer(RequestBodyLimitLayer::new(HR_BODY_LIMIT));
+    let enroll = limited(
+        Router::new().route("/v1/enroll", post(enroll)),
+        ENROLL_BODY_LIMIT,
+    );
+    let sync = limited(Router::new().route("/v1/sync", post(sync)), SYNC_BODY_LIMIT);
+    let reads = limited(
+        Router::new()
+            .route("/healthz", get(health))
+            .route("/readyz", get(ready))
+            .route("/v1/events/{event_id}/form", get(current_form)),
+        DEFAULT_BODY_LIMIT,
+    );
+    let hr = limited(crate::hr::api::routes(), HR_BODY_LIMIT);
+    let console = limited(crate::hr::console::routes(), HR_BODY_LIMIT);
     Router::new()
         .merge(enroll)
         .merge(sync)
@@ -49,6 +51,15 @@ pub fn router(state: AppState) -> Router {
         .merge(console)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// `routes` taking bodies of up to `limit` bytes, exactly: tower-http's layer refuses a
+/// larger declared or streamed body with 413, and axum's own extractor limit (2 MiB unless
+/// set) is set to the same value, so neither cuts below or above the documented one.
+fn limited(routes: Router<AppState>, limit: usize) -> Router<AppState> {
+    routes
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(RequestBodyLimitLayer::new(limit))
 }
 
 fn cbor(bytes: Vec<u8>) -> impl IntoResponse {
@@ -93,8 +104,16 @@ async fn enroll(
 }
 
 async fn sync(State(state): State<AppState>, body: Bytes) -> Result<impl IntoResponse, AppError> {
-    let (store, keys) = (state.store.clone(), state.keys.clone());
-    let response = blocking(move || -> Result<Vec<u8>, AppError> {
+    // At most a few requests are checked at once; past that a tablet is told `busy` at
+    // once rather than queued (it keeps its copies and tries again).
+    let work = state.sync_gate.try_work().ok_or(AppError::Busy)?;
+    let (store, keys, gate) = (
+        state.store.clone(),
+        state.keys.clone(),
+        state.sync_gate.clone(),
+    );
+    let result = blocking(move || -> Result<Vec<u8>, AppError> {
+        let _work = work;
         let request_hash = kiosk_core::protocol::SignedEnvelope::hash(&body);
         let mut device = None;
         let mut lookup_failed = None;
@@ -116,6 +135,9 @@ async fn sync(State(state): State<AppState>, body: Bytes) -> Result<impl IntoRes
         }
         let request = request?;
         let device = device.ok_or(AppError::Internal)?;
+        // One sync at a time per device (the design): a second one while the first runs
+        // would only race it for the same sequence number.
+        let _turn = gate.try_device(device.device_key).ok_or(AppError::Busy)?;
         Ok(ingest::handle_sync(
             store.as_ref(),
             &keys,
@@ -125,12 +147,43 @@ async fn sync(State(state): State<AppState>, body: Bytes) -> Result<impl IntoRes
             now_ms(),
         )?)
     })
-    .await??;
-    Ok(cbor(response))
+    .await?;
+    match &result {
+        Ok(_) => state.store_health.written(),
+        Err(AppError::StoreFull) => state.store_health.full(now_ms()),
+        Err(_) => {}
+    }
+    Ok(cbor(result?))
 }
 
-async fn health() -> Json<Value> {
-    Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+/// Liveness: the process answers. Says too whether the store last refused a write for lack
+/// of space, which `/readyz` turns into "not ready".
+async fn health(State(state): State<AppState>) -> Json<Value> {
+    let store = if state.store_health.full_since().is_some() {
+        "full"
+    } else {
+        "ok"
+    };
+    Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION"), "store": store }))
+}
+
+/// Readiness: 503 while the store cannot be written for lack of space (from the first
+/// write refused for it until a sync is stored again), so a load balancer sends tablets
+/// elsewhere and an operator's probe says why.
+async fn ready(State(state): State<AppState>) -> axum::response::Response {
+    match state.store_health.full_since() {
+        None => Json(json!({ "status": "ready", "store": "ok" })).into_response(),
+        Some(since) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({
+                "status": "not_ready",
+                "store": "full",
+                "store_full_since": since,
+                "message": "the relay's disk is full: syncs are refused with store_full until space is freed",
+            })),
+        )
+            .into_response(),
+    }
 }
 
 /// The form and privacy notice new visitors get at an event: public, no personal data.
