@@ -33,23 +33,25 @@ pub struct ChunkLimits {
 
 impl ChunkLimits {
     /// A kiosk's capture: one small change (a registration is about 740 bytes saved; free
-    /// text and choice lists are bounded by validation, well under these).
+    /// text and choice lists are bounded by validation, well under these). A few changes
+    /// are let through the bounds so that an authentic push of more than one is quarantined
+    /// as "not a capture" (`not_permitted`), as the trust model says, not dropped.
     pub const CAPTURE: ChunkLimits = ChunkLimits {
-        max_chunks: 1,
+        max_chunks: 16,
         max_change_bytes: 64 * 1024,
         max_total_bytes: 64 * 1024,
         max_column_items: 4096,
         max_expanded_bytes: 1024 * 1024,
     };
 
-    /// A staff tablet's edit in one push (at most 64 KiB as sent; a note is a few hundred
-    /// bytes).
+    /// A staff tablet's edits in one push (at most 64 KiB as sent; a note is at most 2,000
+    /// characters, so a change a few KiB; text compresses a few times at most).
     pub const STAFF_EDIT: ChunkLimits = ChunkLimits {
         max_chunks: 1024,
-        max_change_bytes: 64 * 1024,
-        max_total_bytes: 256 * 1024,
-        max_column_items: 4096,
-        max_expanded_bytes: 4 * 1024 * 1024,
+        max_change_bytes: 128 * 1024,
+        max_total_bytes: 1024 * 1024,
+        max_column_items: 16 * 1024,
+        max_expanded_bytes: 8 * 1024 * 1024,
     };
 
     /// A whole document sent as its changes: a registration with its notes, an event with

@@ -96,8 +96,9 @@ fn an_edited_event_passes_the_document_bounds_change_by_change() {
     let checked = check_change_chunks(&bytes, &ChunkLimits::DOCUMENT).expect("an event");
     let expected: Vec<[u8; 32]> = document.change_hashes().iter().map(|h| h.0).collect();
     assert_eq!(checked.hashes, expected);
+    let seventeen = capture(1).save_changes().repeat(17);
     assert_eq!(
-        check_change_chunks(&bytes, &ChunkLimits::CAPTURE),
+        check_change_chunks(&seventeen, &ChunkLimits::CAPTURE),
         Err(BoundError::TooManyChunks)
     );
 }
