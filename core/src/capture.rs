@@ -15,6 +15,7 @@ use hpke::{Deserializable, Kem, OpModeR, OpModeS, Serializable};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::documents::{BoundError, ChunkLimits, check_change_chunks};
 use crate::identity::DeviceIdentity;
 use crate::ids::{DeviceId, RegistrationId};
 
@@ -41,6 +42,9 @@ pub enum SealError {
     BadCaptureSignature,
     #[error("the sealed document is not the one the capture signature names")]
     DocumentMismatch,
+    /// Refused before the document was read (see [`crate::documents::bounds`]).
+    #[error("the sealed document is not a capture's size: {0}")]
+    TooLarge(BoundError),
 }
 
 /// The bytes a capture signature covers: the tag, the capturing device, the document id, then
@@ -143,8 +147,15 @@ impl RelayOpeningKey {
 
     /// Opens a sealed capture, reads the document, and verifies the capture signature over
     /// the device, id and change hashes the document itself holds; returns the document
-    /// read, so no one reads it twice.
+    /// read, so no one reads it twice. The document's bytes are bounded as a capture's
+    /// before they are read.
     pub fn open(&self, sealed: &[u8]) -> Result<OpenedCapture, SealError> {
+        self.unseal(sealed)?.read()
+    }
+
+    /// Decrypts a sealed capture without reading the document inside: HPKE and CBOR only,
+    /// bounded by the sealed bytes.
+    pub fn unseal(&self, sealed: &[u8]) -> Result<UnsealedCapture, SealError> {
         let SealedEnvelope(version, key_id, encapped_key, ciphertext) =
             ciborium::from_reader(sealed).map_err(|_| SealError::Malformed)?;
         if version != SEAL_FORMAT_VERSION {
@@ -164,13 +175,65 @@ impl RelayOpeningKey {
             &key_id,
         )
         .map_err(|_| SealError::DoesNotOpen)?;
-        let SealedPayload(document_bytes, capture_signature) =
+        let SealedPayload(document, capture_signature) =
             ciborium::from_reader(plaintext.as_slice()).map_err(|_| SealError::Malformed)?;
+        Ok(UnsealedCapture {
+            document,
+            capture_signature,
+        })
+    }
+}
+
+/// A sealed capture decrypted, its document not yet read.
+#[derive(Debug)]
+pub struct UnsealedCapture {
+    document: Vec<u8>,
+    capture_signature: Vec<u8>,
+}
+
+impl UnsealedCapture {
+    /// Checks that the document is within a capture's bounds and that the capture signature
+    /// verifies for `device` over `doc_id` (as the push names it) and the change hashes
+    /// computed from the bytes, without handing them to Automerge. Returns the hashes. What
+    /// passes is an authentic capture of that device whatever its content: enough to keep it
+    /// in quarantine, never enough to store it as a record (see [`UnsealedCapture::read`]).
+    pub fn verify_unread(
+        &self,
+        device: &VerifyingKey,
+        doc_id: &str,
+    ) -> Result<Vec<[u8; 32]>, SealError> {
+        let checked =
+            check_change_chunks(&self.document, &ChunkLimits::CAPTURE).map_err(refused_bytes)?;
+        let doc_id = RegistrationId::parse(doc_id).ok_or(SealError::BadCaptureSignature)?;
+        let payload = CapturePayload {
+            doc_id,
+            device_id: DeviceId::from_public_key(device),
+            document: Vec::new(),
+            change_hashes: checked.hashes,
+            capture_signature: self.capture_signature.clone(),
+        };
+        payload.verify_signature()?;
+        Ok(payload.change_hashes)
+    }
+
+    /// Reads the document (within a capture's bounds) and verifies the capture signature over
+    /// the device, id and change hashes the document itself holds.
+    pub fn read(self) -> Result<OpenedCapture, SealError> {
+        let UnsealedCapture {
+            document: document_bytes,
+            capture_signature,
+        } = self;
         // The ids and hashes are read from the document, so they cannot disagree with it; the
         // signature then decides whether the device named in it captured exactly this.
         let (mut document, registration) =
-            crate::documents::RegistrationDocument::load_unattributed(&document_bytes)
-                .map_err(|_| SealError::DocumentMismatch)?;
+            crate::documents::RegistrationDocument::load_unattributed_within(
+                &document_bytes,
+                &ChunkLimits::CAPTURE,
+            )
+            .map_err(|e| match e {
+                crate::Error::OutOfBounds(bound) => SealError::TooLarge(bound),
+                _ => SealError::DocumentMismatch,
+            })?;
         let payload = CapturePayload {
             doc_id: registration.id.clone(),
             device_id: registration.capturing_device.clone(),
@@ -184,6 +247,16 @@ impl RelayOpeningKey {
             document,
             registration,
         })
+    }
+}
+
+/// A capture's bytes refused by their bounds: too large, or not a capture's chunks at all
+/// (which the signature cannot cover).
+fn refused_bytes(bound: BoundError) -> SealError {
+    if bound.is_too_large() {
+        SealError::TooLarge(bound)
+    } else {
+        SealError::DocumentMismatch
     }
 }
 
@@ -260,6 +333,7 @@ impl CapturePayload {
         ),
         SealError,
     > {
+        check_change_chunks(&self.document, &ChunkLimits::CAPTURE).map_err(refused_bytes)?;
         let (mut document, registration) =
             crate::documents::RegistrationDocument::load_with_content(&self.document, key)
                 .map_err(|_| SealError::DocumentMismatch)?;

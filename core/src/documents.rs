@@ -92,6 +92,7 @@ impl<T: DocumentContent> Document<T> {
     /// library (malformed bytes can trigger one; see `fuzz/`) into an error, so bytes from
     /// the network can never take a relay thread down.
     fn read_bytes(bytes: &[u8]) -> Result<(AutoCommit, T)> {
+        count_load();
         std::panic::catch_unwind(|| -> Result<(AutoCommit, T)> {
             let doc = AutoCommit::load(bytes)?;
             if doc.is_empty() {
@@ -104,7 +105,9 @@ impl<T: DocumentContent> Document<T> {
         .unwrap_or(Err(Error::UnreadableDocument))
     }
 
-    /// Reads a saved document and checks its content.
+    /// Reads a saved document and checks its content. For the holder's own bytes (its
+    /// store); bytes from elsewhere go through [`Document::load_chunks`] or
+    /// [`Document::load_unattributed`], which bound them first.
     pub fn load(bytes: &[u8], author: &VerifyingKey) -> Result<Document<T>> {
         Ok(Self::load_with_content(bytes, author)?.0)
     }
@@ -124,11 +127,18 @@ impl<T: DocumentContent> Document<T> {
     ///
     /// Only change chunks are taken (what [`Document::save_changes`] writes): automerge
     /// 0.12 can be made to allocate gigabytes by a hundred bytes of another chunk type
-    /// (found by `fuzz/`), which no `catch_unwind` survives.
+    /// (found by `fuzz/`), which no `catch_unwind` survives; and only within
+    /// [`ChunkLimits::DOCUMENT`] (see [`bounds`]).
     pub fn load_unattributed(bytes: &[u8]) -> Result<(Document<T>, T)> {
-        if !only_change_chunks(bytes) {
-            return Err(Error::UnreadableDocument);
-        }
+        Self::load_unattributed_within(bytes, &ChunkLimits::DOCUMENT)
+    }
+
+    /// [`Document::load_unattributed`] within tighter `limits` (a capture's).
+    pub fn load_unattributed_within(
+        bytes: &[u8],
+        limits: &ChunkLimits,
+    ) -> Result<(Document<T>, T)> {
+        bounded(bytes, limits)?;
         let (doc, content) = Self::read_bytes(bytes)?;
         let document = Document {
             doc,
@@ -138,11 +148,10 @@ impl<T: DocumentContent> Document<T> {
     }
 
     /// Reads a document sent as change chunks (a pull), written by `author` from here on.
-    /// Only change chunks are taken, as in [`Document::load_unattributed`].
+    /// Only change chunks within [`ChunkLimits::DOCUMENT`] are taken, as in
+    /// [`Document::load_unattributed`].
     pub fn load_chunks(bytes: &[u8], author: &VerifyingKey) -> Result<Document<T>> {
-        if !only_change_chunks(bytes) {
-            return Err(Error::UnreadableDocument);
-        }
+        bounded(bytes, &ChunkLimits::DOCUMENT)?;
         Self::load(bytes, author)
     }
 
@@ -274,7 +283,7 @@ impl<T: DocumentContent> Document<T> {
     /// Merges change chunks from elsewhere (the relay's copy) and checks the content;
     /// if anything fails, the document is left as it was. Returns the changes added.
     pub fn apply_change_chunks(&mut self, bytes: &[u8]) -> Result<Vec<ChangeHash>> {
-        let changes = decode_change_chunks(bytes)?;
+        let changes = decode_change_chunks(bytes, &ChunkLimits::DOCUMENT)?;
         // Automerge 0.12 panics on some malformed changes; `self` is only replaced at the
         // end, so after a panic it is as it was.
         let merged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(
@@ -336,9 +345,12 @@ pub fn registration_field_paths() -> &'static std::collections::BTreeSet<String>
     })
 }
 
-/// Splits `bytes` into Automerge changes, refusing anything but whole change chunks.
-fn decode_change_chunks(bytes: &[u8]) -> Result<Vec<automerge::Change>> {
-    let chunks = split_change_chunks(bytes).ok_or(Error::UnreadableDocument)?;
+/// Splits `bytes` into Automerge changes, refusing anything but whole change chunks within
+/// `limits`.
+fn decode_change_chunks(bytes: &[u8], limits: &ChunkLimits) -> Result<Vec<automerge::Change>> {
+    bounded(bytes, limits)?;
+    let chunks = bounds::split_checked_chunks(bytes).map_err(|_| Error::UnreadableDocument)?;
+    count_load();
     std::panic::catch_unwind(|| {
         chunks
             .into_iter()
@@ -348,47 +360,32 @@ fn decode_change_chunks(bytes: &[u8]) -> Result<Vec<automerge::Change>> {
     .unwrap_or(Err(Error::UnreadableDocument))
 }
 
-/// Whether `bytes` are one or more whole Automerge change chunks (types 1 and 2: change and
-/// compressed change), and nothing else.
-fn only_change_chunks(bytes: &[u8]) -> bool {
-    split_change_chunks(bytes).is_some()
+/// [`check_change_chunks`] as a core error: bytes too large for `limits` are
+/// [`Error::OutOfBounds`], bytes that are not change chunks at all
+/// [`Error::UnreadableDocument`], as before the bounds.
+fn bounded(bytes: &[u8], limits: &ChunkLimits) -> Result<CheckedChunks> {
+    check_change_chunks(bytes, limits).map_err(|bound| {
+        if bound.is_too_large() {
+            Error::OutOfBounds(bound)
+        } else {
+            Error::UnreadableDocument
+        }
+    })
 }
 
-/// Whether `bytes` are one or more whole Automerge change chunks (types 1 and 2: change and
-/// compressed change), and nothing else: magic, checksum, type, LEB128 length, contents.
-fn split_change_chunks(mut bytes: &[u8]) -> Option<Vec<&[u8]>> {
-    const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
-    if bytes.is_empty() {
-        return None;
-    }
-    let mut chunks = Vec::new();
-    while !bytes.is_empty() {
-        if bytes.len() < 10 || bytes[..4] != MAGIC || !matches!(bytes[8], 1 | 2) {
-            return None;
-        }
-        let mut length: u64 = 0;
-        let mut at = 9;
-        loop {
-            let &byte = bytes.get(at)?;
-            if at - 9 >= 9 {
-                return None;
-            }
-            length |= u64::from(byte & 0x7f) << (7 * (at - 9));
-            at += 1;
-            if byte & 0x80 == 0 {
-                break;
-            }
-        }
-        let end = usize::try_from(length)
-            .ok()
-            .and_then(|l| at.checked_add(l))?;
-        if end > bytes.len() {
-            return None;
-        }
-        chunks.push(&bytes[..end]);
-        bytes = &bytes[end..];
-    }
-    Some(chunks)
+thread_local! {
+    static LOADS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts a hand-over of bytes to Automerge on this thread.
+fn count_load() {
+    LOADS.with(|loads| loads.set(loads.get() + 1));
+}
+
+/// How many times this thread has handed bytes to Automerge to read (documents loaded,
+/// changes decoded). Lets a test prove that refused bytes were never read, without timing.
+pub fn automerge_reads_on_this_thread() -> u64 {
+    LOADS.with(|loads| loads.get())
 }
 
 /// Whether every path under `obj` (prefixed with `path`) is in `allowed`.
@@ -447,6 +444,9 @@ fn field_paths(doc: &AutoCommit) -> std::collections::BTreeSet<String> {
     }
     paths
 }
+
+pub mod bounds;
+pub use bounds::{BoundError, CheckedChunks, ChunkLimits, check_change_chunks};
 
 mod staff_edits;
 pub use staff_edits::{StaffAuthor, StaffEditRefusal};

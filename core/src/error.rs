@@ -29,6 +29,10 @@ pub enum Error {
     /// fuzzing); the bytes are refused like any other unreadable document.
     #[error("the document bytes could not be read")]
     UnreadableDocument,
+    /// Bytes from elsewhere refused before Automerge read them (see
+    /// [`crate::documents::bounds`]).
+    #[error("document bytes refused: {0}")]
+    OutOfBounds(#[from] crate::documents::BoundError),
     #[error("device store: {0}")]
     Store(#[from] StoreError),
     #[error("{0}")]

@@ -6,6 +6,7 @@
 
 use crate::error::Error;
 use crate::language::Localized;
+use crate::protocol::ErrorCode;
 use crate::staff::PinError;
 use crate::sync::TransportError;
 
@@ -37,6 +38,24 @@ pub fn user_message(error: &Error) -> Localized {
             "Ingen kontakt med servern. Inget har gått förlorat; försök igen senare.",
             "The server could not be reached. Nothing was lost; try again later.",
         ),
+        Error::Transport(TransportError::Refused { code, .. })
+            if code == ErrorCode::StoreFull.as_str() =>
+        {
+            Localized::new(
+                "Servern har fullt på sin disk och kunde inte ta emot något. Inget har gått \
+                 förlorat: surfplattan behåller sina kopior och skickar dem igen senare. Säg till HR.",
+                "The server's disk is full and it could not take anything. Nothing was lost: the \
+                 tablet keeps its copies and sends them again later. Tell HR.",
+            )
+        }
+        Error::Transport(TransportError::Refused { code, .. })
+            if code == ErrorCode::Busy.as_str() =>
+        {
+            Localized::new(
+                "Servern är upptagen just nu. Inget har gått förlorat; försök igen om en stund.",
+                "The server is busy right now. Nothing was lost; try again in a moment.",
+            )
+        }
         Error::Transport(TransportError::Refused { .. }) | Error::RelayRefused { .. } => {
             Localized::new(
                 "Servern tog inte emot begäran. Inget har gått förlorat; kontakta HR om det upprepas.",
@@ -131,6 +150,24 @@ pub fn pin_message(error: &PinError) -> Localized {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_relay_disk_and_a_busy_relay_get_their_own_texts_saying_nothing_was_lost() {
+        let refused = |code: ErrorCode| {
+            user_message(&Error::Transport(TransportError::Refused {
+                status: 507,
+                code: code.as_str().to_owned(),
+            }))
+        };
+        let full = refused(ErrorCode::StoreFull);
+        assert!(full.sv.contains("fullt") && full.sv.contains("behåller"));
+        assert!(full.en.contains("disk is full") && full.en.contains("keeps its copies"));
+        let busy = refused(ErrorCode::Busy);
+        assert!(busy.sv.contains("upptagen") && busy.en.contains("busy"));
+        let other = refused(ErrorCode::Malformed);
+        assert_ne!(full, other);
+        assert_ne!(busy, other);
+    }
 
     #[test]
     fn every_pin_error_has_a_swedish_and_an_english_text() {

@@ -37,9 +37,21 @@ pub enum AppError {
     #[error("{0}")]
     Enroll(#[from] EnrollRefusal),
     #[error("the relay could not complete the request; nothing was stored")]
-    Storage(#[from] StorageError),
+    Storage(StorageError),
     #[error("the relay could not complete the request; nothing was stored")]
     Internal,
+    /// The store could not be written for lack of space.
+    #[error(
+        "the relay's disk is full; nothing was stored. The tablet keeps its copies and sends \
+         them again later"
+    )]
+    StoreFull,
+    /// Another sync of this tablet is under way, or the relay is checking as many requests
+    /// as it takes at once.
+    #[error(
+        "the relay is busy (another sync of this tablet, or many at once); nothing was stored; try again shortly"
+    )]
+    Busy,
     #[error("log in first (the session may have expired)")]
     NotLoggedIn,
     #[error("wrong username or password")]
@@ -113,6 +125,11 @@ pub enum AppError {
     UnknownToken,
 }
 
+/// When a tablet refused `busy` may try again.
+const BUSY_RETRY_AFTER_SECS: u64 = 5;
+/// When a tablet refused `store_full` may try again: someone must free space first.
+const STORE_FULL_RETRY_AFTER_SECS: u64 = 300;
+
 #[derive(Serialize)]
 struct ErrorBody {
     code: &'static str,
@@ -146,6 +163,15 @@ impl AppError {
                 };
                 (status, refusal.code())
             }
+            AppError::Storage(e) if e.is_disk_full() => (
+                StatusCode::INSUFFICIENT_STORAGE,
+                ErrorCode::StoreFull.as_str(),
+            ),
+            AppError::StoreFull => (
+                StatusCode::INSUFFICIENT_STORAGE,
+                ErrorCode::StoreFull.as_str(),
+            ),
+            AppError::Busy => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Busy.as_str()),
             AppError::Storage(_) | AppError::Internal => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
@@ -192,6 +218,18 @@ impl AppError {
     }
 }
 
+impl From<StorageError> for AppError {
+    /// A full disk gets its own code: the tablet keeps its copies and tries again later.
+    fn from(error: StorageError) -> AppError {
+        if error.is_disk_full() {
+            tracing::error!(error = %error, "the relay's store is out of space");
+            AppError::StoreFull
+        } else {
+            AppError::Storage(error)
+        }
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         if let AppError::Storage(e) = &self {
@@ -203,7 +241,13 @@ impl IntoResponse for AppError {
             message: self.to_string(),
         };
         let mut response = (status, Json(body)).into_response();
-        if let AppError::LoginRateLimited(seconds) = self
+        let retry_after = match self {
+            AppError::LoginRateLimited(seconds) => Some(seconds),
+            AppError::Busy => Some(BUSY_RETRY_AFTER_SECS),
+            AppError::StoreFull => Some(STORE_FULL_RETRY_AFTER_SECS),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after
             && let Ok(value) = axum::http::HeaderValue::from_str(&seconds.to_string())
         {
             response

@@ -8,7 +8,10 @@
 use std::borrow::Cow;
 
 use kiosk_core::capture::{CapturePayload, SealError, receipt_code};
-use kiosk_core::documents::{RegistrationDocument, StaffAuthor, StaffEditRefusal, actor_id};
+use kiosk_core::documents::{
+    BoundError, ChunkLimits, RegistrationDocument, StaffAuthor, StaffEditRefusal, actor_id,
+    check_change_chunks,
+};
 use kiosk_core::event::Event;
 use kiosk_core::ids::EventId;
 use kiosk_core::protocol::enrollment::EnrolledRole;
@@ -32,6 +35,10 @@ pub const MAX_PULL_CHANGES: usize = 500;
 
 /// The largest staff edit taken at once (a few notes are a few KiB).
 pub const MAX_STAFF_CHANGES: usize = 64 * 1024;
+
+/// The most pushes one request carries (a tablet sends at most 100): every push may cost
+/// the opening of a seal, so their number, not only the body's size, bounds the work.
+pub const MAX_PUSHES_PER_REQUEST: usize = 1000;
 
 /// Runs the checks on every push and stores what passes, in one transaction, then answers
 /// with what the tablet lacks. Returns the signed response bytes.
@@ -78,6 +85,10 @@ pub fn handle_sync(
     if request.seq <= device.last_seq {
         response.last_accepted_seq = Some(device.last_seq);
         return refuse(response, ErrorCode::StaleSeq);
+    }
+    // Each push costs a seal's opening at most; their number bounds a request's work.
+    if request.pushes.len() > MAX_PUSHES_PER_REQUEST {
+        return refuse(response, ErrorCode::TooLarge);
     }
     // A tablet pulls for the event its certificate names, and only a staff tablet pulls
     // registrations.
@@ -276,6 +287,12 @@ enum Checked {
     Rejected(ErrorCode, Cow<'static, str>),
 }
 
+/// Checks one push, cheapest rule first: sizes, then the seal's decryption (HPKE, bounded
+/// by the sealed size), then the document's bounds and the capture signature over the hashes
+/// computed from its bytes, all without Automerge. A revoked or expired tablet's authentic
+/// capture, or one from a staff tablet, is quarantined at that point, its document never
+/// read; only a capture that may be stored is read with Automerge, within a capture's
+/// bounds.
 fn check_push(
     store: &dyn RelayStore,
     keys: &RelayKeys,
@@ -296,14 +313,14 @@ fn check_push(
         PushBody::Sealed(sealed) => sealed,
         PushBody::Changes(changes) => return check_staff_edit(store, device, push, changes, now),
     };
-    let opened = match keys.sealing.open(sealed) {
-        Ok(opened) => opened,
-        Err(SealError::BadCaptureSignature | SealError::DocumentMismatch) => {
-            return Checked::Rejected(
-                ErrorCode::BadCaptureSignature,
-                "the capture signature does not verify".into(),
-            );
-        }
+    let Some(device_key) = ed25519_dalek::VerifyingKey::from_bytes(&device.device_key).ok() else {
+        return Checked::Rejected(
+            ErrorCode::DeviceMismatch,
+            "the device key is not valid".into(),
+        );
+    };
+    let unsealed = match keys.sealing.unseal(sealed) {
+        Ok(unsealed) => unsealed,
         Err(_) => {
             return Checked::Rejected(
                 ErrorCode::SealUnreadable,
@@ -311,45 +328,50 @@ fn check_push(
             );
         }
     };
-    let payload = &opened.payload;
-    if payload.doc_id.as_str() != push.doc_id {
-        return Checked::Rejected(
-            ErrorCode::Malformed,
-            "the seal holds another document".into(),
-        );
-    }
-    let Some(device_key) = payload.device_id.public_key() else {
-        return Checked::Rejected(
-            ErrorCode::DeviceMismatch,
-            "the capture names no device".into(),
-        );
+    let change_hashes = match unsealed.verify_unread(&device_key, &push.doc_id) {
+        Ok(hashes) => hashes,
+        Err(SealError::TooLarge(bound)) => return too_large(bound),
+        Err(_) => {
+            return Checked::Rejected(
+                ErrorCode::BadCaptureSignature,
+                "the capture signature does not verify for this tablet".into(),
+            );
+        }
     };
-    if device_key.to_bytes() != device.device_key {
-        return Checked::Rejected(
-            ErrorCode::DeviceMismatch,
-            "the capture was made by another device".into(),
-        );
-    }
     // Authentic from here on: whatever fails now is quarantined, never dropped.
-    let quarantine = |code| {
+    let quarantine = |code, change_hashes| {
         Checked::Item(IngestItem::Quarantine {
             doc_id: push.doc_id.clone(),
             sealed: sealed.clone(),
-            change_hashes: payload.change_hashes.clone(),
+            change_hashes,
             code,
             journal_seq: push.journal_seq,
         })
     };
     if revoked {
-        return quarantine(ErrorCode::Revoked);
+        return quarantine(ErrorCode::Revoked, change_hashes);
     }
     if expired {
-        return quarantine(ErrorCode::CertificateExpired);
+        return quarantine(ErrorCode::CertificateExpired, change_hashes);
     }
     // Registrations are created by kiosks; staff tablets only annotate (a later issue).
     if device.role != EnrolledRole::Kiosk {
-        return quarantine(ErrorCode::NotPermitted);
+        return quarantine(ErrorCode::NotPermitted, change_hashes);
     }
+    let opened = match unsealed.read() {
+        Ok(opened) => opened,
+        Err(SealError::TooLarge(bound)) => return too_large(bound),
+        // The signature verified over the push's id and this tablet: the document itself
+        // names another.
+        Err(_) => {
+            return Checked::Rejected(
+                ErrorCode::Malformed,
+                "the seal holds another document or another tablet's capture".into(),
+            );
+        }
+    };
+    let payload = &opened.payload;
+    let quarantine = |code| quarantine(code, payload.change_hashes.clone());
     let mut document = opened.document;
     let registration = opened.registration;
     match check_capture_change(&mut document, &device_key) {
@@ -379,6 +401,15 @@ fn check_push(
         restricted: capture.restricted,
         journal_seq: push.journal_seq,
     })
+}
+
+/// A push whose Automerge bytes were refused by their bounds, unread.
+fn too_large(bound: BoundError) -> Checked {
+    tracing::warn!(bound = %bound, "automerge bytes refused unread");
+    Checked::Rejected(
+        ErrorCode::TooLarge,
+        format!("refused unread: {bound}").into(),
+    )
 }
 
 /// Why an authentic capture's document is not a capture by its tablet.
@@ -466,6 +497,17 @@ fn check_staff_edit(
             "the changes are larger than any edit".into(),
         );
     }
+    // Bounded before the stored record or the changes are read with Automerge.
+    match check_change_chunks(changes, &ChunkLimits::STAFF_EDIT) {
+        Ok(_) => {}
+        Err(bound) if bound.is_too_large() => return too_large(bound),
+        Err(_) => {
+            return Checked::Rejected(
+                ErrorCode::Malformed,
+                StaffEditRefusal::Unreadable.to_string().into(),
+            );
+        }
+    }
     let Some(recruiter) = device.recruiter.as_deref() else {
         return Checked::Rejected(
             ErrorCode::NotPermitted,
@@ -537,6 +579,7 @@ fn check_staff_edit(
                 StaffEditRefusal::MissingDependencies => ErrorCode::MissingDependencies,
                 StaffEditRefusal::NotPermitted(_) => ErrorCode::NotPermitted,
                 StaffEditRefusal::Invalid(_) => ErrorCode::InvalidRegistration,
+                StaffEditRefusal::TooLarge(_) => ErrorCode::TooLarge,
             };
             // The refusal's own text names the rule, never the content.
             Checked::Rejected(code, refusal.to_string().into())

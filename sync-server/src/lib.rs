@@ -25,11 +25,12 @@ pub mod retention;
 mod routes;
 mod state;
 pub mod storage;
+pub mod sync_gate;
 pub mod tls;
 
 pub use error::AppError;
 pub use routes::{SYNC_BODY_LIMIT, router};
-pub use state::{AppState, now_ms, store_demo_event};
+pub use state::{AppState, StoreHealth, now_ms, store_demo_event};
 
 use std::future::Future;
 use std::sync::Arc;

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use axum::body::Bytes;
 use axum::extract::connect_info::ConnectInfo;
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -29,18 +29,20 @@ const ENROLL_BODY_LIMIT: usize = 4 * 1024;
 pub const SYNC_BODY_LIMIT: usize = 8 * 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
-    let enroll = Router::new()
-        .route("/v1/enroll", post(enroll))
-        .layer(RequestBodyLimitLayer::new(ENROLL_BODY_LIMIT));
-    let sync = Router::new()
-        .route("/v1/sync", post(sync))
-        .layer(RequestBodyLimitLayer::new(SYNC_BODY_LIMIT));
-    let reads = Router::new()
-        .route("/healthz", get(health))
-        .route("/v1/events/{event_id}/form", get(current_form))
-        .layer(RequestBodyLimitLayer::new(DEFAULT_BODY_LIMIT));
-    let hr = crate::hr::api::routes().layer(RequestBodyLimitLayer::new(HR_BODY_LIMIT));
-    let console = crate::hr::console::routes().layer(RequestBodyLimitLayer::new(HR_BODY_LIMIT));
+    let enroll = limited(
+        Router::new().route("/v1/enroll", post(enroll)),
+        ENROLL_BODY_LIMIT,
+    );
+    let sync = limited(Router::new().route("/v1/sync", post(sync)), SYNC_BODY_LIMIT);
+    let reads = limited(
+        Router::new()
+            .route("/healthz", get(health))
+            .route("/readyz", get(ready))
+            .route("/v1/events/{event_id}/form", get(current_form)),
+        DEFAULT_BODY_LIMIT,
+    );
+    let hr = limited(crate::hr::api::routes(), HR_BODY_LIMIT);
+    let console = limited(crate::hr::console::routes(), HR_BODY_LIMIT);
     Router::new()
         .merge(enroll)
         .merge(sync)
@@ -50,6 +52,15 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(crate::headers::security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// `routes` taking bodies of up to `limit` bytes, exactly: tower-http's layer refuses a
+/// larger declared or streamed body with 413, and axum's own extractor limit (2 MiB unless
+/// set) is set to the same value, so neither cuts below or above the documented one.
+fn limited(routes: Router<AppState>, limit: usize) -> Router<AppState> {
+    routes
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(RequestBodyLimitLayer::new(limit))
 }
 
 fn cbor(bytes: Vec<u8>) -> impl IntoResponse {
@@ -94,8 +105,16 @@ async fn enroll(
 }
 
 async fn sync(State(state): State<AppState>, body: Bytes) -> Result<impl IntoResponse, AppError> {
-    let (store, keys) = (state.store.clone(), state.keys.clone());
-    let response = blocking(move || -> Result<Vec<u8>, AppError> {
+    // At most a few requests are checked at once; past that a tablet is told `busy` at
+    // once rather than queued (it keeps its copies and tries again).
+    let work = state.sync_gate.try_work().ok_or(AppError::Busy)?;
+    let (store, keys, gate) = (
+        state.store.clone(),
+        state.keys.clone(),
+        state.sync_gate.clone(),
+    );
+    let result = blocking(move || -> Result<Vec<u8>, AppError> {
+        let _work = work;
         let request_hash = kiosk_core::protocol::SignedEnvelope::hash(&body);
         let mut device = None;
         let mut lookup_failed = None;
@@ -117,6 +136,9 @@ async fn sync(State(state): State<AppState>, body: Bytes) -> Result<impl IntoRes
         }
         let request = request?;
         let device = device.ok_or(AppError::Internal)?;
+        // One sync at a time per device (the design): a second one while the first runs
+        // would only race it for the same sequence number.
+        let _turn = gate.try_device(device.device_key).ok_or(AppError::Busy)?;
         Ok(ingest::handle_sync(
             store.as_ref(),
             &keys,
@@ -126,12 +148,43 @@ async fn sync(State(state): State<AppState>, body: Bytes) -> Result<impl IntoRes
             now_ms(),
         )?)
     })
-    .await??;
-    Ok(cbor(response))
+    .await?;
+    match &result {
+        Ok(_) => state.store_health.written(),
+        Err(AppError::StoreFull) => state.store_health.full(now_ms()),
+        Err(_) => {}
+    }
+    Ok(cbor(result?))
 }
 
-async fn health() -> Json<Value> {
-    Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+/// Liveness: the process answers. Says too whether the store last refused a write for lack
+/// of space, which `/readyz` turns into "not ready".
+async fn health(State(state): State<AppState>) -> Json<Value> {
+    let store = if state.store_health.full_since().is_some() {
+        "full"
+    } else {
+        "ok"
+    };
+    Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION"), "store": store }))
+}
+
+/// Readiness: 503 while the store cannot be written for lack of space (from the first
+/// write refused for it until a sync is stored again), so a load balancer sends tablets
+/// elsewhere and an operator's probe says why.
+async fn ready(State(state): State<AppState>) -> axum::response::Response {
+    match state.store_health.full_since() {
+        None => Json(json!({ "status": "ready", "store": "ok" })).into_response(),
+        Some(since) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({
+                "status": "not_ready",
+                "store": "full",
+                "store_full_since": since,
+                "message": "the relay's disk is full: syncs are refused with store_full until space is freed",
+            })),
+        )
+            .into_response(),
+    }
 }
 
 /// The form and privacy notice new visitors get at an event: public, no personal data.
@@ -172,6 +225,243 @@ mod tests {
             .await
             .expect("body");
         (status, serde_json::from_slice(&bytes).expect("json"))
+    }
+
+    async fn status_of(
+        state: &AppState,
+        uri: &str,
+        body: Body,
+        length: Option<usize>,
+    ) -> StatusCode {
+        let mut request = Request::post(uri).header(header::CONTENT_TYPE, "application/cbor");
+        if let Some(length) = length {
+            request = request.header(header::CONTENT_LENGTH, length);
+        }
+        router(state.clone())
+            .oneshot(request.body(body).expect("request"))
+            .await
+            .expect("response")
+            .status()
+    }
+
+    /// A body of `length` bytes sent in 64 KiB pieces with no declared length, so only
+    /// the limit on what is read can refuse it.
+    fn streamed(length: usize) -> Body {
+        let pieces = (0..length.div_ceil(65536)).map(move |i| {
+            let size = 65536.min(length - i * 65536);
+            Ok::<_, std::io::Error>(Bytes::from(vec![0u8; size]))
+        });
+        Body::from_stream(futures_util::stream::iter(pieces))
+    }
+
+    #[tokio::test]
+    async fn every_route_takes_exactly_its_documented_body_limit() {
+        let state = AppState::demo_in_memory().expect("state");
+        for (uri, limit) in [
+            ("/v1/sync", SYNC_BODY_LIMIT),
+            ("/v1/enroll", ENROLL_BODY_LIMIT),
+            ("/api/v1/login", HR_BODY_LIMIT),
+            ("/console/login", HR_BODY_LIMIT),
+            ("/v1/events/sthlm-career-fair-2026/form", DEFAULT_BODY_LIMIT),
+        ] {
+            for declared in [true, false] {
+                let at_limit = if declared {
+                    status_of(&state, uri, Body::from(vec![0u8; limit]), Some(limit)).await
+                } else {
+                    status_of(&state, uri, streamed(limit), None).await
+                };
+                assert_ne!(
+                    at_limit,
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "{uri} refused exactly {limit} bytes (declared: {declared})"
+                );
+                let over = if declared {
+                    status_of(
+                        &state,
+                        uri,
+                        Body::from(vec![0u8; limit + 1]),
+                        Some(limit + 1),
+                    )
+                    .await
+                } else {
+                    status_of(&state, uri, streamed(limit + 1), None).await
+                };
+                // A route that reads no body (a GET) answers 405 to a POST before reading.
+                if uri.starts_with("/v1/events") {
+                    continue;
+                }
+                // HR's API and console name a body they could not read as malformed
+                // (400), one over the limit included, when no length was declared.
+                let expected = if limit == HR_BODY_LIMIT && !declared {
+                    StatusCode::BAD_REQUEST
+                } else {
+                    StatusCode::PAYLOAD_TOO_LARGE
+                };
+                assert_eq!(
+                    over,
+                    expected,
+                    "{uri} took {} bytes (declared: {declared})",
+                    limit + 1
+                );
+            }
+        }
+        // The documented 8 MiB, not axum's 2 MiB default: a garbage body of exactly the
+        // limit is read and refused as malformed.
+        assert_eq!(SYNC_BODY_LIMIT, 8 * 1024 * 1024);
+        assert_eq!(
+            status_of(
+                &state,
+                "/v1/sync",
+                Body::from(vec![0u8; SYNC_BODY_LIMIT]),
+                Some(SYNC_BODY_LIMIT)
+            )
+            .await,
+            StatusCode::BAD_REQUEST
+        );
+    }
+
+    /// A kiosk's signed sync request carrying ten sealed captures (more than the free
+    /// room of any page), sequence `seq`.
+    fn capture_request(state: &AppState, key: &ed25519_dalek::SigningKey, seq: u64) -> Vec<u8> {
+        use kiosk_core::protocol::{
+            JournalState, PROTOCOL_VERSION, PUSH_TAG, PullRequest, SignedEnvelope, SyncRequest,
+        };
+        let mut generator =
+            kiosk_core::generator::RegistrationGenerator::new(kiosk_core::demo::demo_event(), seq);
+        let pushes = (0..10)
+            .map(|_| capture_push(state, key, generator.next_registration().expect("valid")))
+            .collect();
+        let request = SyncRequest {
+            version: PROTOCOL_VERSION,
+            device_id: key.verifying_key().to_bytes(),
+            seq,
+            sent_at: 0,
+            journal: JournalState {
+                count: 0,
+                head: [0; 32],
+            },
+            pushes,
+            pull: PullRequest {
+                event_id: kiosk_core::demo::DEMO_EVENT_ID.into(),
+                event_heads: Vec::new(),
+                registrations: false,
+                cursor: None,
+            },
+        };
+        SignedEnvelope::sign(PUSH_TAG, &request, key).to_bytes()
+    }
+
+    fn capture_push(
+        state: &AppState,
+        key: &ed25519_dalek::SigningKey,
+        mut registration: kiosk_core::registration::Registration,
+    ) -> kiosk_core::protocol::Push {
+        registration.capturing_device =
+            kiosk_core::ids::DeviceId::from_public_key(&key.verifying_key());
+        let mut document = kiosk_core::documents::RegistrationDocument::create(
+            &registration,
+            &key.verifying_key(),
+            registration.captured_at,
+        )
+        .expect("document");
+        let hashes = document.change_hashes();
+        let sealed = kiosk_core::capture::sign_and_seal(
+            &kiosk_core::identity::DeviceIdentity::from_signing_key(key.clone()),
+            state.keys.sealing.sealing_key(),
+            &registration.id,
+            document.save_changes(),
+            &hashes,
+        )
+        .expect("seals");
+        kiosk_core::protocol::Push {
+            doc_id: registration.id.to_string(),
+            journal_seq: None,
+            body: kiosk_core::protocol::PushBody::Sealed(sealed),
+        }
+    }
+
+    async fn call(state: &AppState, request: Request<Body>) -> (StatusCode, Value) {
+        let response = router(state.clone())
+            .oneshot(request)
+            .await
+            .expect("response");
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_full_disk_is_store_full_to_the_tablet_and_not_ready_until_a_sync_is_stored() {
+        let store = std::sync::Arc::new(crate::storage::SqliteStore::in_memory().expect("store"));
+        crate::state::store_demo_event(store.as_ref()).expect("event");
+        let state = AppState::new(
+            store.clone(),
+            crate::keys::RelayKeys::from_seeds([11; 32], [12; 32]),
+        );
+        let key = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
+        crate::storage::enroll_for_tests(
+            store.as_ref(),
+            key.verifying_key().to_bytes(),
+            kiosk_core::demo::DEMO_EVENT_ID,
+            kiosk_core::protocol::enrollment::EnrolledRole::Kiosk,
+            None,
+        );
+        let sync = |seq| {
+            Request::post("/v1/sync")
+                .body(Body::from(capture_request(&state, &key, seq)))
+                .expect("request")
+        };
+        let get = |uri| Request::get(uri).body(Body::empty()).expect("request");
+        assert_eq!(call(&state, get("/readyz")).await.0, StatusCode::OK);
+
+        store.limit_growth_for_tests(Some(0)).expect("limited");
+        let (status, body) = call(&state, sync(1)).await;
+        assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE);
+        assert_eq!(body["code"], "store_full");
+        assert!(
+            body["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("keeps its copies")),
+            "{body}"
+        );
+        let (status, ready) = call(&state, get("/readyz")).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(ready["store"], "full");
+        let (status, health) = call(&state, get("/healthz")).await;
+        assert_eq!((status, &health["store"]), (StatusCode::OK, &json!("full")));
+
+        store.limit_growth_for_tests(None).expect("lifted");
+        let (status, _) = call(&state, sync(2)).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "the tablet sends again and is stored"
+        );
+        assert_eq!(call(&state, get("/readyz")).await.0, StatusCode::OK);
+        assert_eq!(call(&state, get("/healthz")).await.1["store"], "ok");
+    }
+
+    #[test]
+    fn sqlite_full_and_enospc_are_a_full_disk_and_other_failures_are_not() {
+        use crate::storage::StorageError;
+        let full = StorageError::Sqlite(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+            None,
+        ));
+        let enospc = StorageError::Io(std::io::Error::from(std::io::ErrorKind::StorageFull));
+        let locked = StorageError::Sqlite(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+            None,
+        ));
+        assert!(full.is_disk_full() && enospc.is_disk_full());
+        assert!(!locked.is_disk_full());
+        assert!(matches!(AppError::from(full), AppError::StoreFull));
+        assert!(matches!(AppError::from(locked), AppError::Storage(_)));
     }
 
     #[tokio::test]

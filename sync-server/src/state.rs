@@ -23,6 +23,40 @@ pub struct AppState {
     /// Where the accessibility statement asks people to report problems (the
     /// `accessibility_contact` setting); `None` shows a placeholder the operator must replace.
     pub accessibility_contact: Option<String>,
+    /// Bounds concurrent sync work: one sync per device, a few at once in all.
+    pub sync_gate: Arc<crate::sync_gate::SyncGate>,
+    /// Whether the store last refused a write for lack of space (readiness reports it).
+    pub store_health: Arc<StoreHealth>,
+}
+
+/// What the relay last learnt of its store's room to write: set when a write fails for a
+/// full disk, cleared when a sync commits again.
+#[derive(Debug, Default)]
+pub struct StoreHealth {
+    full_since: std::sync::atomic::AtomicI64,
+}
+
+impl StoreHealth {
+    /// Records that a write failed for lack of space at `now` (ms).
+    pub fn full(&self, now: i64) {
+        use std::sync::atomic::Ordering;
+        // The first failure's time is kept until a write succeeds.
+        let _ =
+            self.full_since
+                .compare_exchange(0, now.max(1), Ordering::Relaxed, Ordering::Relaxed);
+    }
+
+    /// Records that a write succeeded.
+    pub fn written(&self) {
+        self.full_since
+            .store(0, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Since when (relay ms) writes have failed for lack of space, if they do.
+    pub fn full_since(&self) -> Option<i64> {
+        let since = self.full_since.load(std::sync::atomic::Ordering::Relaxed);
+        (since != 0).then_some(since)
+    }
 }
 
 impl AppState {
@@ -36,6 +70,8 @@ impl AppState {
             secure_cookies: false,
             checkpoint_dir: None,
             accessibility_contact: None,
+            sync_gate: crate::sync_gate::SyncGate::for_this_machine(),
+            store_health: Arc::default(),
         }
     }
 

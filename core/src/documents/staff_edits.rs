@@ -22,9 +22,9 @@ use automerge::{AutoCommit, ChangeHash, ObjId as ExId, ObjType, ReadDoc, ScalarV
 use autosurgeon::hydrate;
 use ed25519_dalek::VerifyingKey;
 
-use super::{Document, actor_id, decode_change_chunks};
+use super::{BoundError, ChunkLimits, Document, actor_id, decode_change_chunks};
 use crate::annotations::{Annotations, Note, RecordStatus};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ids::{DeviceId, Timestamp};
 use crate::registration::Registration;
 
@@ -51,6 +51,9 @@ pub enum StaffEditRefusal {
     NotPermitted(&'static str),
     #[error("the edited record is not valid: {0}")]
     Invalid(&'static str),
+    /// Refused before Automerge read the changes.
+    #[error("{0}")]
+    TooLarge(BoundError),
 }
 
 impl Document<Registration> {
@@ -133,7 +136,13 @@ impl Document<Registration> {
         bytes: &[u8],
         author: StaffAuthor<'_>,
     ) -> std::result::Result<Vec<ChangeHash>, StaffEditRefusal> {
-        let changes = decode_change_chunks(bytes).map_err(|_| StaffEditRefusal::Unreadable)?;
+        let changes = match decode_change_chunks(bytes, &ChunkLimits::STAFF_EDIT) {
+            Ok(changes) => changes,
+            Err(Error::OutOfBounds(bound)) if bound.is_too_large() => {
+                return Err(StaffEditRefusal::TooLarge(bound));
+            }
+            Err(_) => return Err(StaffEditRefusal::Unreadable),
+        };
         let actor = actor_id(author.device);
         if changes.iter().any(|c| c.actor_id() != &actor) {
             return Err(StaffEditRefusal::ForeignActor);

@@ -44,6 +44,12 @@ pub enum ErrorCode {
     MissingDependencies,
     /// The relay holds no such document (a staff edit of a registration it does not have).
     UnknownDocument,
+    /// The relay's disk is full: nothing was stored; the tablet keeps its copies and sends
+    /// them again later. An HTTP error (507), never in a signed answer.
+    StoreFull,
+    /// Another sync of this tablet is under way, or the relay is checking as many requests
+    /// as it takes: nothing was stored; try again shortly. An HTTP error (503).
+    Busy,
 }
 
 impl ErrorCode {
@@ -69,6 +75,8 @@ impl ErrorCode {
             ErrorCode::BadCursor => "bad_cursor",
             ErrorCode::MissingDependencies => "missing_dependencies",
             ErrorCode::UnknownDocument => "unknown_document",
+            ErrorCode::StoreFull => "store_full",
+            ErrorCode::Busy => "busy",
         }
     }
 }

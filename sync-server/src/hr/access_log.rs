@@ -177,7 +177,7 @@ pub(crate) async fn verify_with_checkpoints(
     })
     .await?;
     checked.map_err(|error| match error {
-        CheckpointError::Storage(e) => AppError::Storage(e),
+        CheckpointError::Storage(e) => e.into(),
         other => {
             tracing::error!("access-log checkpoints not checked: {other}");
             AppError::Internal

@@ -68,6 +68,20 @@ pub enum StorageError {
     Backup(String),
 }
 
+impl StorageError {
+    /// Whether the store could not be written for lack of space (SQLite's `SQLITE_FULL`, or
+    /// the file system's `ENOSPC`): nothing was stored, and trying again later can succeed.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            StorageError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.code == rusqlite::ErrorCode::DiskFull
+            }
+            StorageError::Io(e) => e.kind() == std::io::ErrorKind::StorageFull,
+            _ => false,
+        }
+    }
+}
+
 pub type StorageResult<T> = Result<T, StorageError>;
 
 /// An enrollment code as stored: only its lookup hash.

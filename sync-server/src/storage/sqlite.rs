@@ -308,6 +308,24 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Lets the database grow by at most `pages` more pages (`None`: as SQLite allows), so
+    /// a test sees the writes of a full disk fail with `SQLITE_FULL`.
+    #[cfg(test)]
+    pub(crate) fn limit_growth_for_tests(&self, pages: Option<i64>) -> StorageResult<()> {
+        let conn = self.conn();
+        let limit = match pages {
+            Some(pages) => {
+                let count: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+                count + pages
+            }
+            None => 0xFFFF_FFFE,
+        };
+        let _: i64 = conn.query_row(&format!("PRAGMA max_page_count = {limit}"), [], |r| {
+            r.get(0)
+        })?;
+        Ok(())
+    }
+
     /// Ingest transactions committed so far, and the sync requests (batches) they carried,
     /// stale ones included. Fewer commits than batches means requests shared commits.
     pub fn commit_stats(&self) -> (u64, u64) {

@@ -1,0 +1,87 @@
+//! Bounds on concurrent sync work: one sync at a time per device (the design), and at most a
+//! fixed number of requests being checked at once over all devices. A request past either
+//! bound is refused at once with `busy` rather than queued, so neither memory nor waiting
+//! requests grow without a bound; the tablet keeps its copies and tries again.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// Shared by every sync request of a relay.
+#[derive(Debug)]
+pub struct SyncGate {
+    work: Arc<Semaphore>,
+    devices: Mutex<HashSet<[u8; 32]>>,
+}
+
+impl SyncGate {
+    /// A gate letting `max_concurrent` requests be checked at once.
+    pub fn new(max_concurrent: usize) -> Arc<SyncGate> {
+        Arc::new(SyncGate {
+            work: Arc::new(Semaphore::new(max_concurrent)),
+            devices: Mutex::new(HashSet::new()),
+        })
+    }
+
+    /// A gate sized to the machine: opening seals and checking documents is CPU work, so
+    /// a few requests per core keep every core busy without piling requests up in memory.
+    pub fn for_this_machine() -> Arc<SyncGate> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        SyncGate::new((cores * 2).max(4))
+    }
+
+    /// A turn to check a request, if one is free now.
+    pub fn try_work(&self) -> Option<OwnedSemaphorePermit> {
+        self.work.clone().try_acquire_owned().ok()
+    }
+
+    /// `device`'s turn to sync, if no other sync of it is under way; it ends when the
+    /// returned turn is dropped.
+    pub fn try_device(self: &Arc<Self>, device: [u8; 32]) -> Option<DeviceTurn> {
+        let mut devices = self.devices.lock().unwrap_or_else(|p| p.into_inner());
+        devices.insert(device).then(|| DeviceTurn {
+            gate: self.clone(),
+            device,
+        })
+    }
+}
+
+/// A device's sync under way; dropping it lets the device sync again.
+#[derive(Debug)]
+pub struct DeviceTurn {
+    gate: Arc<SyncGate>,
+    device: [u8; 32],
+}
+
+impl Drop for DeviceTurn {
+    fn drop(&mut self) {
+        let mut devices = self.gate.devices.lock().unwrap_or_else(|p| p.into_inner());
+        devices.remove(&self.device);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_device_has_one_turn_at_a_time_and_gets_it_back_when_done() {
+        let gate = SyncGate::new(2);
+        let turn = gate.try_device([1; 32]).expect("free");
+        assert!(gate.try_device([1; 32]).is_none());
+        assert!(gate.try_device([2; 32]).is_some(), "another device is free");
+        drop(turn);
+        assert!(gate.try_device([1; 32]).is_some());
+    }
+
+    #[test]
+    fn work_past_the_bound_is_refused_not_queued() {
+        let gate = SyncGate::new(2);
+        let first = gate.try_work().expect("free");
+        let _second = gate.try_work().expect("free");
+        assert!(gate.try_work().is_none());
+        drop(first);
+        assert!(gate.try_work().is_some());
+    }
+}
