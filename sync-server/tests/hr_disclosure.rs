@@ -10,13 +10,13 @@ mod support {
 }
 
 use axum::http::StatusCode;
-use kiosk_core::capture::receipt_code;
 use kiosk_core::demo::{DEMO_EVENT_ID, demo_event};
 use kiosk_core::generator::RegistrationGenerator;
 use kiosk_core::registration::Registration;
 use kiosk_sync_server::hr::accounts::Role;
 use kiosk_sync_server::storage::{
     Accessor, RelayStore, capture_for_tests, enroll_for_tests, ingest_for_tests,
+    receipt_code_for_tests,
 };
 use kiosk_sync_server::{AppState, now_ms};
 use serde_json::{Value, json};
@@ -129,7 +129,7 @@ impl Relay {
     fn all(&self) -> Value {
         json!({ "records": [
             self.open.id.to_string(),
-            receipt_code::for_registration(&self.restricted.id),
+            receipt_code_for_tests(&self.restricted.id),
             self.removed.id.to_string(),
             "0190b1a4-0000-7000-8000-000000000000",
         ] })
