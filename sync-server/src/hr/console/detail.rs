@@ -224,10 +224,6 @@ pub(crate) async fn render(
     let lang = console.lang;
     let t = texts(lang);
     let title = fill(t.detail_title, &code);
-    let form = event.as_ref().and_then(|e| {
-        e.published_form(&registration.form_version)
-            .map(|published| &published.form)
-    });
     let edit = editable.then(|| EditView {
         csrf: &console.signed.csrf,
         username: &console.caller.user.username,
@@ -245,7 +241,6 @@ pub(crate) async fn render(
                 &registration,
                 &annotations,
                 event.as_ref(),
-                form,
                 edit.as_ref(),
                 retention.as_ref().and_then(|r| r.talent_pool_withdrawn_at),
                 &code,
@@ -294,7 +289,6 @@ fn content(
     registration: &Registration,
     annotations: &Annotations,
     event: Option<&Event>,
-    form: Option<&FormDefinition>,
     edit: Option<&EditView<'_>>,
     // A withdrawal since the capture: the visitor is no longer in the pool.
     withdrawn_at: Option<i64>,
@@ -302,6 +296,11 @@ fn content(
     receipt_code: &str,
 ) -> Markup {
     let t = texts(lang);
+    // Labels come from the form version the registration cites.
+    let form: Option<&FormDefinition> = event.and_then(|e| {
+        e.published_form(&registration.form_version)
+            .map(|published| &published.form)
+    });
     let person = &registration.person;
     let given = |value: &Option<String>| {
         value
