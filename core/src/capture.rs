@@ -23,6 +23,10 @@ use crate::ids::{DeviceId, RegistrationId};
 pub const CAPTURE_TAG: &[u8] = b"kiosk-capture-v1";
 /// HPKE `info` of sealed captures.
 const SEAL_INFO: &[u8] = b"kiosk-seal-v1";
+/// HPKE exporter context of a capture's receipt code: the sender knows the exported secret
+/// only while it seals, the relay whenever it opens the seal; nothing on the tablet's disk
+/// derives it.
+const RECEIPT_CODE_EXPORT: &[u8] = b"kiosk-receipt-code-v1";
 const SEAL_FORMAT_VERSION: u8 = 2;
 /// A relay key id is the first 8 bytes of a hash of the key, shown as 16 hex digits.
 const KEY_ID_LEN: usize = 8;
@@ -74,10 +78,67 @@ pub fn capture_message(
 }
 
 /// The relay's public sealing key as a tablet pins it.
+///
+/// On the wire (the enrollment answer, protocol version 4) and in the device store it is a
+/// CBOR map `{key_id: bytes (8), public_key: bytes (32)}`; in Rust the id is the 16 hex
+/// digits people are shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "WireSealingKey", from = "WireSealingKey")]
 pub struct RelaySealingKey {
     pub key_id: String,
     pub public_key: [u8; 32],
+}
+
+/// [`RelaySealingKey`] as CBOR: byte strings, not hex text and arrays of integers.
+#[derive(Serialize, Deserialize)]
+struct WireSealingKey {
+    #[serde(with = "crate::cbor::array")]
+    key_id: [u8; KEY_ID_LEN],
+    #[serde(with = "crate::cbor::array")]
+    public_key: [u8; 32],
+}
+
+impl From<RelaySealingKey> for WireSealingKey {
+    fn from(key: RelaySealingKey) -> WireSealingKey {
+        WireSealingKey {
+            // A key id that is not 8 bytes of hex never matches a derived one: such a key
+            // is refused wherever it is pinned or opened, so zeros stand in for it here.
+            key_id: key.key_id_bytes().unwrap_or_default(),
+            public_key: key.public_key,
+        }
+    }
+}
+
+impl From<WireSealingKey> for RelaySealingKey {
+    fn from(key: WireSealingKey) -> RelaySealingKey {
+        RelaySealingKey {
+            key_id: hex::encode(key.key_id),
+            public_key: key.public_key,
+        }
+    }
+}
+
+/// [`RelaySealingKey`] as protocol version 3 spelled it (hex text and an array of 32
+/// integers): what tablets enrolled before version 4 keep in their store.
+#[derive(Deserialize)]
+struct LegacySealingKey {
+    key_id: String,
+    public_key: [u8; 32],
+}
+
+impl RelaySealingKey {
+    /// Reads a key as the device store keeps it: the current CBOR, or the version-3 shape
+    /// a tablet enrolled before version 4 wrote.
+    pub fn from_stored(bytes: &[u8]) -> Option<RelaySealingKey> {
+        if let Ok(key) = ciborium::from_reader::<RelaySealingKey, _>(bytes) {
+            return Some(key);
+        }
+        let legacy: LegacySealingKey = ciborium::from_reader(bytes).ok()?;
+        Some(RelaySealingKey {
+            key_id: legacy.key_id,
+            public_key: legacy.public_key,
+        })
+    }
 }
 
 impl RelaySealingKey {
@@ -166,20 +227,27 @@ impl RelayOpeningKey {
         }
         let encapped = <X25519HkdfSha256 as Kem>::EncappedKey::from_bytes(&encapped_key)
             .map_err(|_| SealError::Malformed)?;
-        let plaintext = hpke::single_shot_open::<ChaCha20Poly1305, HkdfSha256, X25519HkdfSha256>(
+        // Single-shot HPKE spelled out, so the receipt code can be exported from the context.
+        let mut context = hpke::setup_receiver::<ChaCha20Poly1305, HkdfSha256, X25519HkdfSha256>(
             &OpModeR::Base,
             &self.private,
             &encapped,
             SEAL_INFO,
-            &ciphertext,
-            &key_id,
         )
         .map_err(|_| SealError::DoesNotOpen)?;
+        let plaintext = context
+            .open(&ciphertext, &key_id)
+            .map_err(|_| SealError::DoesNotOpen)?;
+        let mut code_secret = [0u8; receipt_code::SECRET_LEN];
+        context
+            .export(RECEIPT_CODE_EXPORT, &mut code_secret)
+            .map_err(|_| SealError::DoesNotOpen)?;
         let SealedPayload(document, capture_signature) =
             ciborium::from_reader(plaintext.as_slice()).map_err(|_| SealError::Malformed)?;
         Ok(UnsealedCapture {
             document,
             capture_signature,
+            receipt_code: receipt_code::from_secret(&code_secret),
         })
     }
 }
@@ -189,6 +257,7 @@ impl RelayOpeningKey {
 pub struct UnsealedCapture {
     document: Vec<u8>,
     capture_signature: Vec<u8>,
+    receipt_code: String,
 }
 
 impl UnsealedCapture {
@@ -211,6 +280,7 @@ impl UnsealedCapture {
             document: Vec::new(),
             change_hashes: checked.hashes,
             capture_signature: self.capture_signature.clone(),
+            receipt_code: self.receipt_code.clone(),
         };
         payload.verify_signature()?;
         Ok(payload.change_hashes)
@@ -222,6 +292,7 @@ impl UnsealedCapture {
         let UnsealedCapture {
             document: document_bytes,
             capture_signature,
+            receipt_code,
         } = self;
         // The ids and hashes are read from the document, so they cannot disagree with it; the
         // signature then decides whether the device named in it captured exactly this.
@@ -240,6 +311,7 @@ impl UnsealedCapture {
             change_hashes: document.change_hashes().iter().map(|h| h.0).collect(),
             document: document_bytes,
             capture_signature,
+            receipt_code,
         };
         payload.verify_signature()?;
         Ok(OpenedCapture {
@@ -278,6 +350,9 @@ pub struct CapturePayload {
     pub document: Vec<u8>,
     pub change_hashes: Vec<[u8; 32]>,
     pub capture_signature: Vec<u8>,
+    /// The visitor's receipt code, exported from the seal's HPKE context (see
+    /// [`receipt_code`]): the relay learns it by opening the seal.
+    pub receipt_code: String,
 }
 
 /// What the seal holds, a CBOR array `[document, capture signature]`: everything else is
@@ -357,6 +432,14 @@ struct SealedEnvelope(
     #[serde(with = "crate::cbor::bytes")] Vec<u8>,
 );
 
+/// A capture as it leaves the kiosk's memory: the sealed bytes that are stored and sent, and
+/// the receipt code shown to the visitor once, which is never stored.
+#[derive(Debug)]
+pub struct SealedCapture {
+    pub sealed: Vec<u8>,
+    pub receipt_code: String,
+}
+
 /// Signs a captured document and seals it to the relay. Returns the sealed envelope.
 pub fn sign_and_seal(
     identity: &DeviceIdentity,
@@ -365,6 +448,19 @@ pub fn sign_and_seal(
     document: Vec<u8>,
     change_hashes: &[ChangeHash],
 ) -> Result<Vec<u8>, SealError> {
+    seal_capture(identity, relay, doc_id, document, change_hashes).map(|c| c.sealed)
+}
+
+/// Signs a captured document and seals it to the relay, with the receipt code exported from
+/// the seal's HPKE context: the code exists on the tablet only until the caller has shown
+/// it, and the relay derives the same code when it opens the seal.
+pub fn seal_capture(
+    identity: &DeviceIdentity,
+    relay: &RelaySealingKey,
+    doc_id: &RegistrationId,
+    document: Vec<u8>,
+    change_hashes: &[ChangeHash],
+) -> Result<SealedCapture, SealError> {
     let signature = identity.sign(&capture_message(
         &identity.device_id(),
         doc_id,
@@ -376,43 +472,48 @@ pub fn sign_and_seal(
     let public = <X25519HkdfSha256 as Kem>::PublicKey::from_bytes(&relay.public_key)
         .map_err(|_| SealError::InvalidRelayKey)?;
     let key_id = relay.key_id_bytes().ok_or(SealError::InvalidRelayKey)?;
-    let sealed = hpke::single_shot_seal::<ChaCha20Poly1305, HkdfSha256, X25519HkdfSha256>(
+    // What `single_shot_seal` does, with the context kept for the export: same bytes.
+    let sealed = hpke::setup_sender::<ChaCha20Poly1305, HkdfSha256, X25519HkdfSha256>(
         &OpModeS::Base,
         &public,
         SEAL_INFO,
-        &plaintext,
-        &key_id,
-    );
+    )
+    .and_then(|(encapped, mut context)| {
+        let ciphertext = context.seal(&plaintext, &key_id)?;
+        let mut code_secret = [0u8; receipt_code::SECRET_LEN];
+        context.export(RECEIPT_CODE_EXPORT, &mut code_secret)?;
+        Ok((encapped, ciphertext, code_secret))
+    });
     zeroize::Zeroize::zeroize(&mut plaintext);
-    let (encapped, ciphertext) = sealed.map_err(|_| SealError::InvalidRelayKey)?;
+    let (encapped, ciphertext, code_secret) = sealed.map_err(|_| SealError::InvalidRelayKey)?;
     let envelope = SealedEnvelope(
         SEAL_FORMAT_VERSION,
         key_id,
         encapped.to_bytes().to_vec(),
         ciphertext,
     );
-    Ok(crate::cbor::to_vec(&envelope))
+    Ok(SealedCapture {
+        sealed: crate::cbor::to_vec(&envelope),
+        receipt_code: receipt_code::from_secret(&code_secret),
+    })
 }
 
 /// Receipt codes: what a visitor notes or photographs after submitting, and what HR searches
 /// by. Eight characters from an alphabet without look-alikes (no 0/O, 1/I), shown in two
-/// groups of four (`K7QM-4XRT`). Derived from the registration id, so the relay computes
-/// the same code from the record it receives.
+/// groups of four (`K7QM-4XRT`). Made from 40 bits the seal's HPKE context exports (context
+/// `kiosk-receipt-code-v1`): the kiosk knows them only while it seals, and the relay learns
+/// them when it opens the seal. Nothing a lost kiosk holds (its store, its secrets) derives
+/// a code: not the registration id, not the sealed bytes without the relay's key.
 pub mod receipt_code {
-    use sha2::{Digest, Sha256};
-
-    use crate::ids::RegistrationId;
-
     const ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 
-    /// The receipt code of `id`, e.g. `K7QM-4XRT`.
-    pub fn for_registration(id: &RegistrationId) -> String {
-        let digest = Sha256::new()
-            .chain_update(b"kiosk-receipt-code-v1")
-            .chain_update(id.as_str())
-            .finalize();
+    /// Bytes of exported secret a code is made from (40 bits are used).
+    pub const SECRET_LEN: usize = 5;
+
+    /// The receipt code of 40 secret bits, e.g. `K7QM-4XRT`.
+    pub fn from_secret(secret: &[u8; SECRET_LEN]) -> String {
         // 40 bits, five bits a character.
-        let bits = digest[..5]
+        let bits = secret
             .iter()
             .fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
         let chars: String = (0..8)
@@ -590,7 +691,7 @@ mod tests {
 
     #[test]
     fn receipt_codes_are_short_unambiguous_and_read_back_tolerantly() {
-        let code = receipt_code::for_registration(&doc_id());
+        let code = receipt_code::from_secret(&[0x12, 0x34, 0x56, 0x78, 0x9a]);
         assert_eq!(code.len(), 9);
         assert!(!code.contains(['0', 'O', '1', 'I']));
         assert_eq!(
@@ -599,7 +700,72 @@ mod tests {
         );
         assert_eq!(receipt_code::normalize("K7QM-4XR0"), None);
         assert_eq!(receipt_code::normalize("K7QM"), None);
-        let other = RegistrationId::from_parts(Timestamp(1_773_310_000_000), [5; 10]);
-        assert_ne!(receipt_code::for_registration(&other), code);
+        assert_ne!(
+            receipt_code::from_secret(&[0x12, 0x34, 0x56, 0x78, 0x9b]),
+            code
+        );
+    }
+
+    #[test]
+    fn a_sealing_key_travels_as_byte_strings_and_a_version_3_stored_key_still_reads() {
+        use ciborium::value::Value;
+        let key = RelayOpeningKey::from_seed(&[3; 32]).sealing_key().clone();
+        let bytes = crate::cbor::to_vec(&key);
+        let Value::Map(entries) =
+            ciborium::from_reader::<Value, _>(bytes.as_slice()).expect("cbor")
+        else {
+            panic!("a map")
+        };
+        assert_eq!(entries[0].0, Value::Text("key_id".into()));
+        assert_eq!(entries[0].1.as_bytes().map(Vec::len), Some(8));
+        assert_eq!(entries[1].0, Value::Text("public_key".into()));
+        assert_eq!(entries[1].1.as_bytes().map(Vec::len), Some(32));
+        assert_eq!(RelaySealingKey::from_stored(&bytes), Some(key.clone()));
+
+        // What a tablet enrolled with protocol version 3 kept in its store.
+        let legacy = Value::Map(vec![
+            (
+                Value::Text("key_id".into()),
+                Value::Text(key.key_id.clone()),
+            ),
+            (
+                Value::Text("public_key".into()),
+                Value::Array(key.public_key.iter().map(|b| Value::from(*b)).collect()),
+            ),
+        ]);
+        let legacy_bytes = crate::cbor::to_vec(&legacy);
+        assert!(ciborium::from_reader::<RelaySealingKey, _>(legacy_bytes.as_slice()).is_err());
+        assert_eq!(RelaySealingKey::from_stored(&legacy_bytes), Some(key));
+        assert_eq!(RelaySealingKey::from_stored(b"garbage"), None);
+    }
+
+    #[test]
+    fn the_relay_opens_the_receipt_code_the_kiosk_showed_and_no_id_derives_it() {
+        let identity = DeviceIdentity::generate();
+        let relay = RelayOpeningKey::generate();
+        let (id, bytes, hashes) = captured(&identity, 8);
+        let first = seal_capture(&identity, relay.sealing_key(), &id, bytes.clone(), &hashes)
+            .expect("seals");
+        let opened = relay.open(&first.sealed).expect("opens");
+        assert_eq!(opened.payload.receipt_code, first.receipt_code);
+        assert!(receipt_code::normalize(&first.receipt_code).is_some());
+        // The code is the seal's, not the id's: sealing the same capture again gives another.
+        let again =
+            seal_capture(&identity, relay.sealing_key(), &id, bytes, &hashes).expect("seals");
+        assert_ne!(again.receipt_code, first.receipt_code);
+        assert_eq!(
+            relay
+                .open(&again.sealed)
+                .expect("opens")
+                .payload
+                .receipt_code,
+            again.receipt_code
+        );
+        // The format of the sealed bytes did not change: `[2, key id, encapped key, ciphertext]`.
+        let SealedEnvelope(version, key_id, encapped, _) =
+            ciborium::from_reader(first.sealed.as_slice()).expect("a seal");
+        assert_eq!(version, 2);
+        assert_eq!(hex::encode(key_id), relay.sealing_key().key_id);
+        assert_eq!(encapped.len(), 32);
     }
 }

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::capture::{RelaySealingKey, receipt_code, sign_and_seal};
+use crate::capture::{RelaySealingKey, seal_capture};
 use crate::documents::{EventDocument, RegistrationDocument};
 use crate::error::{Error, Result};
 use crate::event::Event;
@@ -141,8 +141,8 @@ impl Device {
         let relay_key = store
             .meta(META_RELAY_KEY)?
             .map(|bytes| {
-                ciborium::from_reader(bytes.as_slice())
-                    .map_err(|_| crate::store::StoreError::Undecodable { what: "relay key" })
+                RelaySealingKey::from_stored(&bytes)
+                    .ok_or(crate::store::StoreError::Undecodable { what: "relay key" })
             })
             .transpose()?;
         let event = store
@@ -410,7 +410,9 @@ impl Device {
         let mut document =
             RegistrationDocument::create(&registration, &self.identity.public_key(), now)?;
         let hashes = document.change_hashes();
-        let sealed = sign_and_seal(
+        // The receipt code leaves with the receipt and is never stored: only the relay,
+        // opening the seal, can derive it again.
+        let sealed = seal_capture(
             &self.identity,
             &relay,
             &registration.id,
@@ -421,9 +423,9 @@ impl Device {
             .store
             .journal_head()?
             .next(&registration.id, hashes.iter().map(|h| h.0).collect());
-        inner.store.insert_capture(&entry, &sealed, now)?;
+        inner.store.insert_capture(&entry, &sealed.sealed, now)?;
         Ok(Receipt {
-            receipt_code: receipt_code::for_registration(&registration.id),
+            receipt_code: sealed.receipt_code,
             registration_id: registration.id,
             captured_at: now,
         })

@@ -43,6 +43,9 @@ pub struct StaffRecord {
     pub annotations: Annotations,
     /// Changes made on this tablet that the relay has not stored yet.
     pub unsent_changes: usize,
+    /// The visitor withdrew the talent-pool consent since the capture (the registration
+    /// keeps the opt-in as given).
+    pub talent_pool_withdrawn: bool,
 }
 
 /// A staff tablet's changes of one registration that the relay lacks.
@@ -59,6 +62,8 @@ pub struct PullEffects {
     pub event_updated: bool,
     pub pulled: u64,
     pub removed: u64,
+    /// Pulled registrations whose talent-pool consent the visitor withdrew.
+    pub withdrawn: u64,
     /// Pulled documents that could not be merged and were skipped.
     pub skipped: u64,
 }
@@ -136,11 +141,13 @@ impl Device {
     }
 
     /// Applies what a sync answer brought: the event's new changes, pulled registrations,
-    /// removals and the next cursor, in one commit for the registrations and the cursor.
+    /// talent-pool withdrawals, removals and the next cursor, in one commit for the
+    /// registrations and the cursor.
     pub(crate) fn apply_pull(
         &self,
         event: Option<&[u8]>,
         pulled: &[PulledDocument],
+        withdrawn: &[String],
         removed: &[String],
         cursor: Option<&PullCursor>,
         now: Timestamp,
@@ -177,6 +184,7 @@ impl Device {
                     continue;
                 }
             };
+            let talent_pool_withdrawn = existing.as_ref().is_some_and(|r| r.talent_pool_withdrawn);
             let unsent = existing.map(|row| row.unsent).unwrap_or_default();
             let expires_at = ends.unwrap_or(document.received_at) + PULLED_COPY_DAYS * DAY_MS;
             rows.push(PulledRow {
@@ -184,10 +192,11 @@ impl Device {
                 document: seal_copy(key, &document.doc_id, &doc.save()),
                 unsent,
                 expires_at,
+                talent_pool_withdrawn,
             });
         }
         effects.pulled = rows.len() as u64;
-        if rows.is_empty() && removed.is_empty() && cursor.is_none() {
+        if rows.is_empty() && withdrawn.is_empty() && removed.is_empty() && cursor.is_none() {
             return Ok(effects);
         }
         let cursor_bytes = cursor.map(|c| c.0.clone());
@@ -196,11 +205,13 @@ impl Device {
             .map(|c| vec![(META_PULL_CURSOR, c)])
             .unwrap_or_default();
         if self.role() == DeviceRole::Staff {
-            effects.removed = inner
-                .store
-                .put_pulled(&rows, removed, &meta, now.millis())?;
+            effects.withdrawn = withdrawn.len() as u64;
+            effects.removed =
+                inner
+                    .store
+                    .put_pulled(&rows, withdrawn, removed, &meta, now.millis())?;
         } else {
-            inner.store.put_pulled(&[], &[], &meta, now.millis())?;
+            inner.store.put_pulled(&[], &[], &[], &meta, now.millis())?;
             effects.removed = inner.store.erase_removed_captures(removed, now.millis())?;
         }
         Ok(effects)
@@ -282,7 +293,9 @@ impl Device {
             return Ok(());
         };
         row.unsent.retain(|h| !stored.contains(h));
-        inner.store.put_pulled(&[row], &[], &[], now.millis())?;
+        inner
+            .store
+            .put_pulled(&[row], &[], &[], &[], now.millis())?;
         Ok(())
     }
 
@@ -340,7 +353,9 @@ impl Device {
         };
         row.unsent.push(change.0);
         row.document = seal_copy(self.records_key(), &row.doc_id, &doc.save());
-        inner.store.put_pulled(&[row], &[], &[], now.millis())?;
+        inner
+            .store
+            .put_pulled(&[row], &[], &[], &[], now.millis())?;
         Ok(())
     }
 
@@ -363,6 +378,7 @@ impl StaffSession {
                 registration: doc.read()?,
                 annotations: doc.annotations()?,
                 unsent_changes: row.unsent.len(),
+                talent_pool_withdrawn: row.talent_pool_withdrawn,
             });
         }
         records.sort_by(|a, b| b.registration.id.as_str().cmp(a.registration.id.as_str()));
@@ -377,6 +393,7 @@ impl StaffSession {
             registration: doc.read()?,
             annotations: doc.annotations()?,
             unsent_changes: row.unsent.len(),
+            talent_pool_withdrawn: row.talent_pool_withdrawn,
         })
     }
 

@@ -62,6 +62,20 @@ pub fn user_message(error: &Error) -> Localized {
                 "The server refused the request. Nothing was lost; contact HR if it happens again.",
             )
         }
+        Error::EnrollmentMismatch("relay key") => Localized::new(
+            "Serverns nyckel stämmer inte med QR-koden. Registrera inte surfplattan; kontakta HR.",
+            "The server's key does not match the QR code. Do not enroll this tablet; contact HR.",
+        ),
+        Error::EnrollmentMismatch("role") => Localized::new(
+            "Koden gäller en annan sorts surfplatta (kiosk eller personal). Be HR om rätt kod.",
+            "The code is for another kind of tablet (kiosk or staff). Ask HR for the right code.",
+        ),
+        Error::EnrollmentMismatch("event") => Localized::new(
+            "Surfplattan är inställd för ett annat evenemang än koden. Registrera den utan \
+             installerat evenemang: den hämtar kodens evenemang från servern.",
+            "This tablet is set up for another event than the code's. Enroll it without an \
+             installed event: it takes the code's event from the server.",
+        ),
         Error::Enrollment(_) | Error::EnrollmentMismatch(_) => Localized::new(
             "Registreringen misslyckades. Kontrollera koden och be HR om en ny vid behov.",
             "Enrollment failed. Check the code, and ask HR for a new one if needed.",

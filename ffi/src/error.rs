@@ -54,7 +54,11 @@ pub enum KioskError {
         message_sv: String,
         message_en: String,
     },
-    /// The relay refused the request or enrollment, with its machine-readable code.
+    /// The relay refused the request or enrollment, with its machine-readable code. An
+    /// enrollment answer the tablet refuses (nothing is pinned) is `enrollment` (not
+    /// authenticated by the code), `enrollment_relay_key` (not the QR code's relay key),
+    /// `enrollment_role` (a certificate for another kind of tablet) or `enrollment_event`
+    /// (for another event than the one installed).
     #[error("refused: {code}")]
     Rejected {
         code: String,
@@ -260,7 +264,14 @@ impl From<CoreError> for KioskError {
                 message_sv: sv,
                 message_en: en,
             },
-            CoreError::Enrollment(_) | CoreError::EnrollmentMismatch(_) => KioskError::Rejected {
+            // What did not match, so a shell can say what to do: `enrollment_relay_key`,
+            // `enrollment_role` or `enrollment_event`.
+            CoreError::EnrollmentMismatch(what) => KioskError::Rejected {
+                code: format!("enrollment_{}", what.replace(' ', "_")),
+                message_sv: sv,
+                message_en: en,
+            },
+            CoreError::Enrollment(_) => KioskError::Rejected {
                 code: "enrollment".to_owned(),
                 message_sv: sv,
                 message_en: en,
@@ -294,5 +305,35 @@ fn pin_reason(error: &kiosk_core::staff::PinError) -> &'static str {
         PinError::UnlockCodeUsed => "unlock_code_used",
         PinError::NoUnlock => "no_unlock",
         PinError::UnlockCodeExpired => "unlock_code_expired",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_enrollment_mismatch_names_what_did_not_match_in_both_languages() {
+        for (what, code) in [
+            ("relay key", "enrollment_relay_key"),
+            ("role", "enrollment_role"),
+            ("event", "enrollment_event"),
+        ] {
+            match KioskError::from(CoreError::EnrollmentMismatch(what)) {
+                KioskError::Rejected {
+                    code: got,
+                    message_sv,
+                    message_en,
+                } => {
+                    assert_eq!(got, code);
+                    assert!(!message_sv.is_empty() && !message_en.is_empty());
+                    assert!(
+                        !message_en.contains("Check the code"),
+                        "{what}: the code was right, something else did not match"
+                    );
+                }
+                other => panic!("{what}: {other:?}"),
+            }
+        }
     }
 }

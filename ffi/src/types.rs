@@ -552,7 +552,11 @@ pub struct StaffRecordView {
     pub locations: Vec<String>,
     pub education_level: Option<String>,
     pub free_text: Option<String>,
+    /// In the talent pool now: opted in at capture and not withdrawn since.
     pub talent_pool_opt_in: bool,
+    /// The visitor withdrew the talent-pool consent since the capture (the relay told this
+    /// tablet): show it, and do not contact them about other roles.
+    pub talent_pool_withdrawn: bool,
     pub notes: Vec<NoteView>,
     /// One score (1–5) per recruiter, by name.
     pub ratings: HashMap<String, i64>,
@@ -576,7 +580,9 @@ impl From<StaffRecord> for StaffRecordView {
             locations: registration.locations,
             education_level: registration.education_level,
             free_text: registration.free_text,
-            talent_pool_opt_in: registration.consents.talent_pool.is_some(),
+            talent_pool_opt_in: registration.consents.talent_pool.is_some()
+                && !record.talent_pool_withdrawn,
+            talent_pool_withdrawn: record.talent_pool_withdrawn,
             notes: record
                 .annotations
                 .notes

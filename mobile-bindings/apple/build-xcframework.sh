@@ -48,8 +48,8 @@ export MACOSX_DEPLOYMENT_TARGET=12.0
 
 cd "$root"
 for target in "${targets[@]}"; do
-  # KIOSK_FFI_FEATURES="--no-default-features" leaves out the core's HTTPS client (1.6 MiB)
-  # for shells that sync through their own RelayTransport (URLSession).
+  # The library leaves out the core's HTTPS client by default: shells sync through their own
+  # RelayTransport (URLSession). KIOSK_FFI_FEATURES="--features http-transport" puts it in.
   # shellcheck disable=SC2086
   cargo build --locked --profile "$profile" -p kiosk-ffi --target "$target" ${KIOSK_FFI_FEATURES:-}
 done

@@ -4,6 +4,7 @@
 //   KIOSK_RELAY_URL   the relay's base URL (http://127.0.0.1:PORT)
 //   KIOSK_CODE        a kiosk enrollment code (several tablets)
 //   KIOSK_STAFF_CODE  a staff enrollment code bound to recruiter "rut" (one tablet)
+//   KIOSK_EVENT_CODE  a kiosk enrollment code for an event HR made (not the demo event)
 //   KIOSK_WORK_DIR    a temporary folder for the device stores
 // Each check prints `PASS <name>`; any failure prints `FAIL <name>: …` and exits non-zero.
 // The only personal data here are the test's own fake visitors, and none is printed.
@@ -175,12 +176,16 @@ class ThrowingListener : RecordingListener() {
 val relayUrl = env("KIOSK_RELAY_URL")
 val kioskCode = env("KIOSK_CODE")
 val staffCode = env("KIOSK_STAFF_CODE")
+val eventCode = env("KIOSK_EVENT_CODE")
 val workDir = java.io.File(env("KIOSK_WORK_DIR"))
 val kioskPath = java.io.File(workDir, "kotlin-kiosk.sqlite3").path
 val staffPath = java.io.File(workDir, "kotlin-staff.sqlite3").path
 val throwingStorePath = java.io.File(workDir, "kotlin-throwing-store.sqlite3").path
 val STAFF_PIN = "482913"
 val RECRUITER = "rut"
+// The event HR made for KIOSK_EVENT_CODE (tests/tests/foreign_bindings.rs).
+val HR_EVENT_ID = "goteborg-it-dagen-2027"
+val HR_EVENT_NAME_EN = "IT Day Gothenburg 2027"
 val HEX64 = Regex("^[0-9a-f]{64}$")
 
 val transport = HttpRelayTransport(relayUrl)
@@ -282,7 +287,7 @@ try {
         }
 
         step("enrolls_against_the_relay") {
-            kiosk.installDemoEvent()
+            // As SHELLS.md says: no event installed; the tablet takes the code's from the relay.
             val before = transport.requests.get()
             val enrollment = kiosk.enroll(transport, kioskCode, null)
             expect(transport.requests.get() > before) { "enrollment did not go through the Kotlin transport" }
@@ -292,8 +297,79 @@ try {
             expectEqual(enrollment.recruiter, null, "a kiosk's recruiter")
             expect(enrollment.expiresAtMs > System.currentTimeMillis()) { "the certificate is already expired" }
             eventId = enrollment.eventId
+            val noForm = expectThrows<KioskException.NotReady>("a visitor session before the first sync") {
+                kiosk.startVisitorSession()
+            }
+            expectEqual(noForm.code, "no_event", "why a session cannot start yet")
+            kiosk.sync(transport, RecordingListener(), SyncOptions())
             // Staff set the tablet's PIN at enrollment; check 9 tries it.
             kiosk.setStaffPin(STAFF_PIN)
+        }
+
+        step("enrolls_for_an_hr_event_without_installing_one") {
+            val path = java.io.File(workDir, "kotlin-hr-event.sqlite3").path
+            val tablet = KioskDevice.open(path, InMemorySecretStore(), DeviceRole.KIOSK)
+            try {
+                val enrollment = tablet.enroll(transport, eventCode, null)
+                expectEqual(enrollment.eventId, HR_EVENT_ID, "enrolled event")
+                tablet.sync(transport, RecordingListener(), SyncOptions())
+                val hrSession = tablet.startVisitorSession()
+                expectEqual(hrSession.form().eventName.en, HR_EVENT_NAME_EN, "the HR event's form")
+                val receipt = hrSession.submit(draft("Göran", "Åkesson"))
+                expect(receipt.receiptCode.isNotBlank()) { "no receipt for the HR event" }
+                val sent = tablet.sync(transport, RecordingListener(), SyncOptions())
+                expectEqual(sent.received, 1uL, "received for the HR event")
+            } finally {
+                tablet.closeStore()
+                tablet.destroy()
+            }
+        }
+
+        step("enrollment_mismatches_are_refused_and_pin_nothing") {
+            // Set up for the demo event, then given a code for HR's event.
+            val demoPath = java.io.File(workDir, "kotlin-mismatch-event.sqlite3").path
+            val demoTablet = KioskDevice.open(demoPath, InMemorySecretStore(), DeviceRole.KIOSK)
+            try {
+                demoTablet.installDemoEvent()
+                val wrongEvent = expectThrows<KioskException.Rejected>("a code for another event") {
+                    demoTablet.enroll(transport, eventCode, null)
+                }
+                expectEqual(wrongEvent.code, "enrollment_event", "refusal code")
+                expect(wrongEvent.messageSv.isNotBlank() && wrongEvent.messageEn.isNotBlank()) {
+                    "the refusal has no texts to show"
+                }
+                val notEnrolled = expectThrows<KioskException.NotReady>("a session after the refusal") {
+                    demoTablet.startVisitorSession()
+                }
+                expectEqual(notEnrolled.code, "not_enrolled", "nothing was pinned")
+            } finally {
+                demoTablet.closeStore()
+                demoTablet.destroy()
+            }
+            // The QR code named another relay key.
+            val keyPath = java.io.File(workDir, "kotlin-mismatch-key.sqlite3").path
+            val keyTablet = KioskDevice.open(keyPath, InMemorySecretStore(), DeviceRole.KIOSK)
+            try {
+                val wrongKey = expectThrows<KioskException.Rejected>("another relay key") {
+                    keyTablet.enroll(transport, kioskCode, "00".repeat(8))
+                }
+                expectEqual(wrongKey.code, "enrollment_relay_key", "refusal code")
+            } finally {
+                keyTablet.closeStore()
+                keyTablet.destroy()
+            }
+            // A staff tablet given a kiosk code: the relay refuses it without using it.
+            val rolePath = java.io.File(workDir, "kotlin-mismatch-role.sqlite3").path
+            val roleTablet = KioskDevice.open(rolePath, InMemorySecretStore(), DeviceRole.STAFF)
+            try {
+                val wrongRole = expectThrows<KioskException.Rejected>("a kiosk code on a staff tablet") {
+                    roleTablet.enroll(transport, kioskCode, null)
+                }
+                expectEqual(wrongRole.code, "wrong_role", "refusal code")
+            } finally {
+                roleTablet.closeStore()
+                roleTablet.destroy()
+            }
         }
 
         step("reads_the_event_form") {
@@ -618,14 +694,13 @@ try {
             try {
                 expectEqual(tablet.role(), DeviceRole.STAFF, "staff tablet role")
                 expect(tablet.deviceId() != kiosk.deviceId()) { "two tablets share a device id" }
-                tablet.installDemoEvent()
                 tablet.setStaffPin("719304")
-                val enrollment = tablet.enrollOverHttp(relayUrl, null, staffCode, null)
+                val enrollment = tablet.enroll(transport, staffCode, null)
                 expectEqual(enrollment.role, DeviceRole.STAFF, "enrolled role")
                 expectEqual(enrollment.eventId, eventId, "enrolled event")
                 expectEqual(enrollment.recruiter, RECRUITER, "bound recruiter")
                 val pullListener = RecordingListener()
-                val summary = tablet.syncOverHttp(relayUrl, null, pullListener, SyncOptions())
+                val summary = tablet.sync(transport, pullListener, SyncOptions())
                 // Every capture here is non-restricted, so the relay gives them all to staff.
                 val sent = receipts.size.toULong()
                 expect(summary.pulled >= sent) { "pulled ${summary.pulled} of the $sent registrations sent" }
@@ -677,7 +752,7 @@ try {
                 }
 
                 val editListener = RecordingListener()
-                val edits = tablet.syncOverHttp(relayUrl, null, editListener, SyncOptions())
+                val edits = tablet.sync(transport, editListener, SyncOptions())
                 expect(edits.editsStored >= 1uL) { "editsStored ${edits.editsStored} after annotating" }
                 expect(editListener.records.any { it.first == asa.registrationId && it.second == RecordOutcome.EditsStored }) {
                     "the listener did not hear EditsStored for the annotated registration"

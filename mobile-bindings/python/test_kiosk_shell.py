@@ -5,6 +5,7 @@ Run by `tests/tests/foreign_bindings.rs`, which starts the relay and sets:
   KIOSK_RELAY_URL   http://127.0.0.1:PORT
   KIOSK_CODE        kiosk enrollment code (good for several tablets)
   KIOSK_STAFF_CODE  staff enrollment code bound to recruiter "rut" (one tablet)
+  KIOSK_EVENT_CODE  kiosk enrollment code for an event HR made (not the demo event)
   KIOSK_WORK_DIR    a temporary folder for the device stores
 and puts `kiosk_ffi.py` with `libkiosk_ffi.so` on PYTHONPATH.
 
@@ -42,9 +43,13 @@ from kiosk_ffi import (
 RELAY_URL = os.environ["KIOSK_RELAY_URL"].rstrip("/")
 KIOSK_CODE = os.environ["KIOSK_CODE"]
 STAFF_CODE = os.environ["KIOSK_STAFF_CODE"]
+EVENT_CODE = os.environ["KIOSK_EVENT_CODE"]
 WORK_DIR = os.environ["KIOSK_WORK_DIR"]
 
 DEMO_EVENT_ID = "sthlm-career-fair-2026"
+# The event HR made for KIOSK_EVENT_CODE (tests/tests/foreign_bindings.rs).
+HR_EVENT_ID = "goteborg-it-dagen-2027"
+HR_EVENT_NAME_EN = "IT Day Gothenburg 2027"
 RECRUITER = "rut"
 KIOSK_PIN = "482913"
 STAFF_PIN = "573920"
@@ -401,14 +406,14 @@ def device_opens_with_the_shell_secret_store(kiosk, path):
 
 
 async def enrolls_against_the_relay(kiosk):
+    # As SHELLS.md says: no event installed; the tablet takes the code's from the relay.
     # Not enrolled yet: a visitor session cannot start.
-    kiosk.device.install_demo_event()
     not_ready = expect_error(
         KioskError.NotReady,
         kiosk.device.start_visitor_session,
         "a visitor session before enrollment",
     )
-    assert not_ready.code == "not_enrolled", f"not ready because {not_ready.code!r}"
+    assert not_ready.code in ("not_enrolled", "no_event"), f"not ready because {not_ready.code!r}"
     enrollment = await limited(
         kiosk.device.enroll(kiosk.transport, KIOSK_CODE, None), "enrollment"
     )
@@ -420,7 +425,84 @@ async def enrolls_against_the_relay(kiosk):
     assert kiosk.transport.requests == ["/v1/enroll"], (
         f"enrollment went through the shell's transport as {kiosk.transport.requests}"
     )
+    no_form = expect_error(
+        KioskError.NotReady,
+        kiosk.device.start_visitor_session,
+        "a visitor session before the first sync",
+    )
+    assert no_form.code == "no_event", f"not ready because {no_form.code!r}"
+    await kiosk.sync(what="the first sync, which brings the event")
     passed("enrolls_against_the_relay")
+
+
+async def enrolls_for_an_hr_event_without_installing_one(kiosk):
+    device = KioskDevice.open(
+        os.path.join(WORK_DIR, "python-hr-event.sqlite3"), DictSecretStore(), DeviceRole.KIOSK
+    )
+    try:
+        enrollment = await limited(
+            device.enroll(kiosk.transport, EVENT_CODE, None), "enrollment for HR's event"
+        )
+        assert enrollment.event_id == HR_EVENT_ID, f"enrolled for {enrollment.event_id!r}"
+        await limited(device.sync(kiosk.transport, RecordingListener(), options()), "first sync")
+        session = device.start_visitor_session()
+        assert session.form().event_name.en == HR_EVENT_NAME_EN, session.form().event_name
+        receipt = session.submit(draft("Göran", "Åkesson"))
+        assert receipt.receipt_code, f"a receipt without a code: {receipt}"
+        sent = await limited(device.sync(kiosk.transport, RecordingListener(), options()), "sync")
+        assert sent.received == 1, f"received {sent.received}"
+    finally:
+        device.close_store()
+    passed("enrolls_for_an_hr_event_without_installing_one")
+
+
+async def enrollment_mismatches_are_refused_and_pin_nothing(kiosk):
+    # Set up for the demo event, then given a code for HR's event.
+    device = KioskDevice.open(
+        os.path.join(WORK_DIR, "python-mismatch-event.sqlite3"), DictSecretStore(), DeviceRole.KIOSK
+    )
+    try:
+        device.install_demo_event()
+        wrong_event = await expect_error_async(
+            KioskError.Rejected,
+            device.enroll(kiosk.transport, EVENT_CODE, None),
+            "a code for another event",
+        )
+        assert wrong_event.code == "enrollment_event", wrong_event
+        assert wrong_event.message_sv and wrong_event.message_en, wrong_event
+        still = expect_error(
+            KioskError.NotReady, device.start_visitor_session, "a session after the refusal"
+        )
+        assert still.code == "not_enrolled", f"pinned something: {still.code!r}"
+    finally:
+        device.close_store()
+    # The QR code named another relay key.
+    device = KioskDevice.open(
+        os.path.join(WORK_DIR, "python-mismatch-key.sqlite3"), DictSecretStore(), DeviceRole.KIOSK
+    )
+    try:
+        wrong_key = await expect_error_async(
+            KioskError.Rejected,
+            device.enroll(kiosk.transport, KIOSK_CODE, "00" * 8),
+            "another relay key",
+        )
+        assert wrong_key.code == "enrollment_relay_key", wrong_key
+    finally:
+        device.close_store()
+    # A staff tablet given a kiosk code: the relay refuses it without using it.
+    device = KioskDevice.open(
+        os.path.join(WORK_DIR, "python-mismatch-role.sqlite3"), DictSecretStore(), DeviceRole.STAFF
+    )
+    try:
+        wrong_role = await expect_error_async(
+            KioskError.Rejected,
+            device.enroll(kiosk.transport, KIOSK_CODE, None),
+            "a kiosk code on a staff tablet",
+        )
+        assert wrong_role.code == "wrong_role", wrong_role
+    finally:
+        device.close_store()
+    passed("enrollment_mismatches_are_refused_and_pin_nothing")
 
 
 def reads_the_event_form(kiosk):
@@ -752,17 +834,16 @@ async def staff_tablet_pulls_and_annotates(kiosk, path):
     staff_device = KioskDevice.open(path, secrets, DeviceRole.STAFF)
     try:
         assert staff_device.role() == DeviceRole.STAFF
-        staff_device.install_demo_event()
         staff_device.set_staff_pin(STAFF_PIN)
         enrollment = await limited(
-            staff_device.enroll_over_http(RELAY_URL, None, STAFF_CODE, None), "staff enrollment"
+            staff_device.enroll(kiosk.transport, STAFF_CODE, None), "staff enrollment"
         )
         assert enrollment.role == DeviceRole.STAFF, enrollment
         assert enrollment.recruiter == RECRUITER, f"bound to {enrollment.recruiter!r}"
         assert enrollment.event_id == DEMO_EVENT_ID, enrollment
         listener = RecordingListener()
         summary = await limited(
-            staff_device.sync_over_http(RELAY_URL, None, listener, options()), "the staff pull"
+            staff_device.sync(kiosk.transport, listener, options()), "the staff pull"
         )
         shareable = [c for c in kiosk.captured if c[0] not in kiosk.restricted_ids]
         assert summary.pulled >= len(shareable), (
@@ -807,7 +888,7 @@ async def staff_tablet_pulls_and_annotates(kiosk, path):
 
         listener = RecordingListener()
         summary = await limited(
-            staff_device.sync_over_http(RELAY_URL, None, listener, options()), "the staff push"
+            staff_device.sync(kiosk.transport, listener, options()), "the staff push"
         )
         assert summary.edits_stored >= 1, f"edits_stored {summary.edits_stored}"
         assert any(rid == asa_id and o.is_edits_stored() for rid, o in listener.states), (
@@ -843,6 +924,8 @@ async def main():
     throwing_secret_store_is_a_typed_error(kiosk, kiosk_path)
     device_opens_with_the_shell_secret_store(kiosk, kiosk_path)
     await enrolls_against_the_relay(kiosk)
+    await enrolls_for_an_hr_event_without_installing_one(kiosk)
+    await enrollment_mismatches_are_refused_and_pin_nothing(kiosk)
     reads_the_event_form(kiosk)
     valid_registration_gets_a_receipt(kiosk)
     invalid_registration_names_the_field(kiosk)

@@ -22,7 +22,6 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::Request;
 use futures_util::StreamExt;
-use kiosk_core::capture::receipt_code;
 use kiosk_core::generator::RegistrationGenerator;
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_core::registration::Registration;
@@ -30,6 +29,7 @@ use kiosk_sync_server::hr::accounts::{PasswordHash, Role};
 use kiosk_sync_server::keys::RelayKeys;
 use kiosk_sync_server::storage::{
     IngestItem, IngestOutcome, RelayStore, SqliteStore, capture_for_tests, ingest_for_tests,
+    receipt_code_for_tests,
 };
 use kiosk_sync_server::{AppState, now_ms, router};
 use tower::ServiceExt;
@@ -72,7 +72,7 @@ fn fill(store: &SqliteStore, count: usize) -> Sample {
                         sample.registrations.push(registration.clone());
                         sample
                             .receipt_codes
-                            .push(receipt_code::for_registration(&registration.id));
+                            .push(receipt_code_for_tests(&registration.id));
                     }
                 }
                 capture_for_tests(&registration, &key)

@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use kiosk_core::capture::{CapturePayload, SealError, receipt_code};
+use kiosk_core::capture::{CapturePayload, SealError};
 use kiosk_core::documents::{
     BoundError, ChunkLimits, RegistrationDocument, StaffAuthor, StaffEditRefusal, actor_id,
     check_change_chunks,
@@ -70,6 +70,7 @@ pub fn handle_sync(
         commands: device_commands(store, keys, device, now)?,
         event: None,
         pulled: Vec::new(),
+        withdrawn: Vec::new(),
         cursor: None,
         more: false,
     };
@@ -188,6 +189,7 @@ pub fn handle_sync(
         response.event = store.event_changes_since(id, &request.pull.event_heads)?;
     }
     response.pulled = page.documents;
+    response.withdrawn = page.withdrawn;
     response.more = page.more;
     // A tablet sent nothing (revoked, expired) keeps its cursor where it was.
     response.cursor = Some(cursor_key.write(&start, page.through_seq.max(after_seq)));
@@ -461,7 +463,8 @@ pub(crate) fn stored_capture(
         document: payload.document.clone(),
         change_hashes: payload.change_hashes.clone(),
         capture_signature: payload.capture_signature.clone(),
-        receipt_code: receipt_code::for_registration(&registration.id),
+        // Exported from the seal as it opened: the same code the kiosk showed at submit.
+        receipt_code: payload.receipt_code.clone(),
         restricted: registration.restricted,
     }
 }

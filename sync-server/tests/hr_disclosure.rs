@@ -10,13 +10,13 @@ mod support {
 }
 
 use axum::http::StatusCode;
-use kiosk_core::capture::receipt_code;
 use kiosk_core::demo::{DEMO_EVENT_ID, demo_event};
 use kiosk_core::generator::RegistrationGenerator;
 use kiosk_core::registration::Registration;
 use kiosk_sync_server::hr::accounts::Role;
 use kiosk_sync_server::storage::{
     Accessor, RelayStore, capture_for_tests, enroll_for_tests, ingest_for_tests,
+    receipt_code_for_tests,
 };
 use kiosk_sync_server::{AppState, now_ms};
 use serde_json::{Value, json};
@@ -129,7 +129,7 @@ impl Relay {
     fn all(&self) -> Value {
         json!({ "records": [
             self.open.id.to_string(),
-            receipt_code::for_registration(&self.restricted.id),
+            receipt_code_for_tests(&self.restricted.id),
             self.removed.id.to_string(),
             "0190b1a4-0000-7000-8000-000000000000",
         ] })
@@ -257,9 +257,8 @@ async fn without_the_clearance_a_restricted_record_is_answered_as_not_held_and_r
     assert_eq!(requests[0].doc_ids, [relay.restricted.id.to_string()]);
 
     // The printable page cannot tell them apart either.
-    let restricted_only =
-        json!({ "records": [receipt_code::for_registration(&relay.restricted.id)] });
-    let nothing = json!({ "records": [receipt_code::for_registration(
+    let restricted_only = json!({ "records": [kiosk_sync_server::storage::receipt_code_for_tests(&relay.restricted.id)] });
+    let nothing = json!({ "records": [kiosk_sync_server::storage::receipt_code_for_tests(
         &kiosk_core::ids::RegistrationId::parse("0190b1a4-0000-7000-8000-000000000000").expect("id")
     )] });
     let page = |body| {

@@ -535,6 +535,16 @@ async fn the_detail_page_edits_through_its_forms_and_ties_errors_to_their_fields
         !page.body.contains(&format!(r#"action="{detail}/notes""#)),
         "no forms"
     );
+    // The receipt code the record was filed under (from the seal), not one made from its id.
+    let filed = relay
+        .store()
+        .receipt_code(&doc)
+        .expect("reads")
+        .expect("filed");
+    assert!(
+        page.body.contains(&filed),
+        "the detail shows the filed receipt code"
+    );
 
     let mut browser = Browser::new(&relay.state);
     browser.log_in("rut", PASSWORD).await;

@@ -13,7 +13,6 @@ mod support {
 }
 
 use axum::http::{StatusCode, header};
-use kiosk_core::capture::receipt_code;
 use kiosk_core::demo::{DEMO_EVENT_ID, demo_event};
 use kiosk_core::generator::RegistrationGenerator;
 use kiosk_core::ids::EventId;
@@ -21,7 +20,7 @@ use kiosk_core::registration::Registration;
 use kiosk_sync_server::AppState;
 use kiosk_sync_server::hr::accounts::Role;
 use kiosk_sync_server::storage::{
-    RelayStore, capture_for_tests, enroll_for_tests, ingest_for_tests,
+    RelayStore, capture_for_tests, enroll_for_tests, ingest_for_tests, receipt_code_for_tests,
 };
 use serde_json::{Value, json};
 use support::console_browser::{Browser, PASSWORD, user_with};
@@ -165,7 +164,7 @@ impl Relay {
 #[tokio::test]
 async fn each_kind_of_identifier_finds_both_of_the_persons_registrations_and_no_one_elses() {
     let relay = Relay::new().await;
-    let code = receipt_code::for_registration(&relay.anna[0].id);
+    let code = receipt_code_for_tests(&relay.anna[0].id);
     for body in [
         json!({ "email": "  ANNA@x.se " }),
         json!({ "phone": "070-123 45 67" }),
@@ -254,7 +253,7 @@ async fn the_answer_holds_the_content_notes_ratings_status_history_and_access_lo
     assert_eq!(record["event_id"], DEMO_EVENT_ID);
     assert_eq!(
         record["receipt_code"],
-        receipt_code::for_registration(&relay.anna[0].id)
+        receipt_code_for_tests(&relay.anna[0].id)
     );
     assert!(record["consents"]["privacy_notice"]["notice_version"].is_string());
     assert_eq!(record["notes"][0]["text"], "Stark kandidat");
@@ -317,7 +316,7 @@ async fn without_the_clearance_a_restricted_match_is_not_told_apart_and_with_it_
     );
     // Its receipt code must not lead, through its contact details, to the person's other
     // records: they would show the protected phone number.
-    let code = receipt_code::for_registration(&relay.anna_restricted.id);
+    let code = receipt_code_for_tests(&relay.anna_restricted.id);
     let answer = relay
         .ask(&relay.arvid, json!({ "receipt_code": code }))
         .await;
@@ -360,8 +359,8 @@ async fn only_a_restricted_match_and_no_match_are_the_same_answer_without_the_cl
         2_000,
         vec![capture_for_tests(&hidden, &key)],
     );
-    let hidden_code = receipt_code::for_registration(&hidden.id);
-    let nobody_code = receipt_code::for_registration(
+    let hidden_code = receipt_code_for_tests(&hidden.id);
+    let nobody_code = receipt_code_for_tests(
         &kiosk_core::ids::RegistrationId::parse("0190b1a4-0000-7000-8000-000000000000")
             .expect("id"),
     );
@@ -642,7 +641,7 @@ async fn the_console_page_finds_the_person_in_swedish_and_english_and_needs_the_
     assert!(
         found
             .body
-            .contains(&receipt_code::for_registration(&relay.anna[1].id))
+            .contains(&receipt_code_for_tests(&relay.anna[1].id))
     );
     assert!(
         found

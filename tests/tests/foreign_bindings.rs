@@ -22,6 +22,8 @@ const CHECKS: &[&str] = &[
     "throwing_secret_store_is_a_typed_error",
     "device_opens_with_the_shell_secret_store",
     "enrolls_against_the_relay",
+    "enrolls_for_an_hr_event_without_installing_one",
+    "enrollment_mismatches_are_refused_and_pin_nothing",
     "reads_the_event_form",
     "valid_registration_gets_a_receipt",
     "invalid_registration_names_the_field",
@@ -155,15 +157,52 @@ fn tools() -> Tools {
     }
 }
 
+/// The event HR made for the scenario's `KIOSK_EVENT_CODE`: the demo form under another id
+/// and name, so a tablet enrolled with that code shows which event it took from the relay.
+const HR_EVENT_ID: &str = "goteborg-it-dagen-2027";
+
+fn hr_event() -> kiosk_core::event::Event {
+    use kiosk_core::ids::{CalendarDate, EventId, Timestamp};
+    let mut event = kiosk_core::event::Event::new(
+        EventId::parse(HR_EVENT_ID).expect("slug"),
+        kiosk_core::language::Localized::new("IT-dagen Göteborg 2027", "IT Day Gothenburg 2027"),
+        "Svenska Mässan",
+        CalendarDate::parse("2027-03-10").expect("date"),
+        Some(CalendarDate::parse("2027-03-11").expect("date")),
+        kiosk_core::demo::demo_form(),
+    )
+    .expect("valid event");
+    event.publish(Timestamp::now()).expect("publishes");
+    event
+}
+
 /// The relay and codes a scenario uses: a kiosk code for several tablets (the scenario
-/// opens more than one store) and a staff code for one recruiter's tablet.
+/// opens more than one store), a staff code for one recruiter's tablet, and a kiosk code
+/// for an event HR made, which tablets enroll for without installing any event.
 fn scenario_environment(command: &mut Command, relay: &kiosk_tests::FileRelay, work: &Path) {
+    use kiosk_sync_server::storage::RelayStore;
     let kiosk_code = relay.code(EnrolledRole::Kiosk, 10, 3_600_000);
     let staff_code = kiosk_tests::staff_code(relay.store.as_ref(), "rut");
+    relay
+        .store
+        .put_event(&hr_event())
+        .expect("HR's event stored");
+    let now = kiosk_sync_server::now_ms();
+    let event_code = kiosk_sync_server::enrollment::create_code(
+        relay.store.as_ref(),
+        HR_EVENT_ID,
+        EnrolledRole::Kiosk,
+        None,
+        5,
+        now + 3_600_000,
+        now,
+    )
+    .expect("code");
     command
         .env("KIOSK_RELAY_URL", relay.server.url())
         .env("KIOSK_CODE", kiosk_code.display())
         .env("KIOSK_STAFF_CODE", staff_code.display())
+        .env("KIOSK_EVENT_CODE", event_code.display())
         .env("KIOSK_WORK_DIR", work);
 }
 

@@ -503,3 +503,81 @@ async fn a_staff_tablet_whose_recruiter_loses_the_event_pulls_nothing_more_and_i
     .await
     .expect("test body");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_talent_pool_withdrawal_reaches_every_staff_tablet_of_the_event() {
+    let relay = Arc::new(file_relay().await);
+    let shared = relay.clone();
+    tokio::task::spawn_blocking(move || {
+        let relay = shared;
+        let _kiosk = kiosk_with_captures(&relay, 12);
+        let early = enrolled_staff(&relay, "anna");
+        sync_now(&early.device, &transport(&relay)).expect("pulls");
+        let records = staff_session(&early).registrations().expect("lists");
+        let opted_in: Vec<_> = records
+            .iter()
+            .filter(|r| r.registration.consents.talent_pool.is_some())
+            .map(|r| r.registration.id.clone())
+            .collect();
+        assert!(
+            opted_in.len() >= 2,
+            "the generated visitors include opt-ins"
+        );
+        assert!(records.iter().all(|r| !r.talent_pool_withdrawn));
+        let id = opted_in[0].clone();
+
+        // The visitor withdraws at the desk; HR records it at once.
+        let hr = Accessor::Operator("hr-archivist".into());
+        let outcome = relay
+            .store
+            .withdraw_talent_pool(id.as_str(), &hr, "hr-archivist", now_ms())
+            .expect("withdraws");
+        assert!(matches!(
+            outcome,
+            kiosk_sync_server::storage::WithdrawalOutcome::Withdrawn { already: false, .. }
+        ));
+
+        // A tablet that holds the copy learns it on its next sync…
+        sync_now(&early.device, &transport(&relay)).expect("syncs");
+        let session = staff_session(&early);
+        let withdrawn = session.registration(&id).expect("still held");
+        assert!(
+            withdrawn.talent_pool_withdrawn,
+            "the copy shows the withdrawal"
+        );
+        assert!(
+            withdrawn.registration.consents.talent_pool.is_some(),
+            "the captured opt-in itself is kept as given"
+        );
+        let others = session.registrations().expect("lists");
+        assert_eq!(
+            others.iter().filter(|r| r.talent_pool_withdrawn).count(),
+            1,
+            "only the visitor who withdrew"
+        );
+
+        // …and so does one enrolled afterwards, pulling everything from the start.
+        let late = enrolled_staff(&relay, "bertil");
+        sync_now(&late.device, &transport(&relay)).expect("pulls");
+        let late_copy = staff_session(&late).registration(&id).expect("pulled");
+        assert!(late_copy.talent_pool_withdrawn);
+
+        // An edit of the copy afterwards keeps the withdrawal.
+        staff_session(&early)
+            .add_note(
+                &id,
+                "Vill inte bli kontaktad om andra tjänster.",
+                Timestamp::now(),
+            )
+            .expect("a note");
+        sync_now(&early.device, &transport(&relay)).expect("pushes");
+        assert!(
+            staff_session(&early)
+                .registration(&id)
+                .expect("held")
+                .talent_pool_withdrawn
+        );
+    })
+    .await
+    .expect("test body");
+}

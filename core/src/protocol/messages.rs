@@ -189,6 +189,10 @@ pub struct SyncResponse {
     pub event: Option<Vec<u8>>,
     /// Staff tablets: registrations changed since the cursor, oldest change first.
     pub pulled: Vec<PulledDocument>,
+    /// Staff tablets: registrations of the page whose visitor withdrew the talent-pool
+    /// consent since the cursor; the tablet's copy shows the consent withdrawn from then on
+    /// (the document keeps the opt-in as given, as the relay's does).
+    pub withdrawn: Vec<String>,
     /// The cursor to send next time; `None` when the request was refused.
     pub cursor: Option<PullCursor>,
     /// More registrations wait: pull again at once.

@@ -59,6 +59,7 @@ fn golden_response(request_hash: [u8; 32]) -> SyncResponse {
             received_at: 1_773_310_000_000,
             changes: b"changes".to_vec(),
         }],
+        withdrawn: vec!["019ce0a0-6a80-7000-8000-000000000004".into()],
         cursor: Some(PullCursor(b"next cursor".to_vec())),
         more: false,
     }
@@ -74,9 +75,150 @@ fn golden_command() -> SignedCommand {
     )
 }
 
-const GOLDEN_REQUEST_HEX: &str = "a3667369676e657258208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c677061796c6f616459013fa76776657273696f6e03696465766963655f696458208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c63736571076773656e745f61741b0000019ce1833b80676a6f75726e616ca265636f756e740264686561645820abababababababababababababababababababababababababababababababab6670757368657381a366646f635f6964782430313963653061302d366138302d373030302d383030302d3030303030303030303030316b6a6f75726e616c5f7365710264626f6479a1667365616c6564467365616c65646470756c6ca4686576656e745f69646964656d6f2d666169726b6576656e745f686561647381582011111111111111111111111111111111111111111111111111111111111111116d726567697374726174696f6e73f566637572736f7246637572736f72697369676e617475726558400ac985b5068afc0276e8091c9ab2956af13a977699533e618b222b9fc10c0ea32015fd2f3e8765488f0c1a0deecd15ecfbb64a59e8f435db5fa34301844d5803";
-const GOLDEN_COMMAND_HEX: &str = "a3667369676e657258208139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394677061796c6f61645856a46776657273696f6e03696465766963655f696458208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c67636f6d6d616e646477697065696973737565645f61741b0000019ce1833b80697369676e61747572655840187ff82cde56e64cfde7e3b5b81904134045f5865544ce5ff6b6ccd86e1664e2d46fe3a1e155ccb4d07ef007f6de7ae89e9126389f85868172fc163e8efbda0c";
-const GOLDEN_RESPONSE_HEX: &str = "a3667369676e657258208139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394677061796c6f61645902cdb06776657273696f6e03696465766963655f696458208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c6c726571756573745f686173685820d21c971eee3411866091412f27b55228c91096269d5e89db3d78583bdab121fc6772656675736564f6716c6173745f61636365707465645f736571f6686f7574636f6d657381a16673746f726564815820cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd716a6f75726e616c5f636f6e6669726d6564a265636f756e740264686561645820abababababababababababababababababababababababababababababababab6b72656c61795f65706f636850eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee6a636f6d6d69745f736571182a706261636b75705f77617465726d61726b18286772656d6f76656481782430313963653061302d366138302d373030302d383030302d30303030303030303030303268636f6d6d616e64738158d6a3667369676e657258208139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394677061796c6f61645856a46776657273696f6e03696465766963655f696458208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c67636f6d6d616e646477697065696973737565645f61741b0000019ce1833b80697369676e61747572655840187ff82cde56e64cfde7e3b5b81904134045f5865544ce5ff6b6ccd86e1664e2d46fe3a1e155ccb4d07ef007f6de7ae89e9126389f85868172fc163e8efbda0c656576656e744d6576656e74206368616e6765736670756c6c656481a366646f635f6964782430313963653061302d366138302d373030302d383030302d3030303030303030303030336b72656365697665645f61741b0000019ce1833b80676368616e676573476368616e67657366637572736f724b6e65787420637572736f72646d6f7265f4697369676e617475726558407ca34ed34b81f9b58bbbe53dce20960a15683aa7574aca816c45b4563229dffc99dcf1e076eaabd10be08ccadee0a941d16d6b92e559130297c16a4026b81304";
+const GOLDEN_REQUEST_HEX: &str = "a3667369676e657258208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c677061796c6f616459013fa76776657273696f6e04696465766963655f696458208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c63736571076773656e745f61741b0000019ce1833b80676a6f75726e616ca265636f756e740264686561645820abababababababababababababababababababababababababababababababab6670757368657381a366646f635f6964782430313963653061302d366138302d373030302d383030302d3030303030303030303030316b6a6f75726e616c5f7365710264626f6479a1667365616c6564467365616c65646470756c6ca4686576656e745f69646964656d6f2d666169726b6576656e745f686561647381582011111111111111111111111111111111111111111111111111111111111111116d726567697374726174696f6e73f566637572736f7246637572736f72697369676e6174757265584003032f1ee0a6302fed3bd903c68a62f2fa1cf2934a41e19cb7cd1b2b46357533cfcc9d1d53cbe6e4afc5dbb6add631eda0ecf09d7894983723659a23eb135902";
+const GOLDEN_COMMAND_HEX: &str = "a3667369676e657258208139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394677061796c6f61645856a46776657273696f6e04696465766963655f696458208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c67636f6d6d616e646477697065696973737565645f61741b0000019ce1833b80697369676e61747572655840d3482236fcf0bbf67dee441d07e7e5e190a53702c546448f7aba3dd8f076e7310a7215052c695f6c1c7575f28eb6ec93d5af9c2397504547022fde41a2155905";
+const GOLDEN_RESPONSE_HEX: &str = "a3667369676e657258208139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394677061796c6f61645902feb16776657273696f6e04696465766963655f696458208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c6c726571756573745f6861736858200a2988a6278c9b6b2b151b32fd8b8a112e2dea6c242a789ea1839255a1ba437e6772656675736564f6716c6173745f61636365707465645f736571f6686f7574636f6d657381a16673746f726564815820cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd716a6f75726e616c5f636f6e6669726d6564a265636f756e740264686561645820abababababababababababababababababababababababababababababababab6b72656c61795f65706f636850eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee6a636f6d6d69745f736571182a706261636b75705f77617465726d61726b18286772656d6f76656481782430313963653061302d366138302d373030302d383030302d30303030303030303030303268636f6d6d616e64738158d6a3667369676e657258208139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394677061796c6f61645856a46776657273696f6e04696465766963655f696458208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c67636f6d6d616e646477697065696973737565645f61741b0000019ce1833b80697369676e61747572655840d3482236fcf0bbf67dee441d07e7e5e190a53702c546448f7aba3dd8f076e7310a7215052c695f6c1c7575f28eb6ec93d5af9c2397504547022fde41a2155905656576656e744d6576656e74206368616e6765736670756c6c656481a366646f635f6964782430313963653061302d366138302d373030302d383030302d3030303030303030303030336b72656365697665645f61741b0000019ce1833b80676368616e676573476368616e6765736977697468647261776e81782430313963653061302d366138302d373030302d383030302d30303030303030303030303466637572736f724b6e65787420637572736f72646d6f7265f4697369676e6174757265584029d92691cecd8eea962db7442c212f4b3f9147f4d17352fd52361a682aad6f3cc82d21defebf664de6fea9b8bc35c8aedabc26c6b2ec7ad59e47f95a3e92430f";
+
+/// The enrollment code of the golden vectors.
+fn golden_code() -> enrollment::EnrollmentCode {
+    enrollment::EnrollmentCode::parse("2345-6789-ABCD-EFGH-JKLM").expect("a code")
+}
+
+/// The enrollment request of the golden vector: the golden device enrolls as a kiosk.
+fn golden_enroll_request() -> enrollment::EnrollRequest {
+    enrollment::EnrollRequest::new(
+        &golden_code(),
+        &device_key(),
+        enrollment::EnrolledRole::Kiosk,
+    )
+}
+
+/// The relay's answer of the golden vector, authenticated with the golden code.
+fn golden_enroll_response() -> enrollment::EnrollResponse {
+    let device = device_key().verifying_key().to_bytes();
+    let certificate = enrollment::DeviceCertificate {
+        version: PROTOCOL_VERSION,
+        device_key: device,
+        event_id: "demo-fair".into(),
+        role: enrollment::EnrolledRole::Kiosk,
+        recruiter: None,
+        issued_at: 1_773_310_000_000,
+        expires_at: 1_804_846_000_000,
+    };
+    let answer = enrollment::EnrollAnswer {
+        certificate: SignedEnvelope::sign(enrollment::CERTIFICATE_TAG, &certificate, &relay_key()),
+        relay_signing_key: relay_key().verifying_key().to_bytes(),
+        relay_sealing_key: crate::capture::RelayOpeningKey::from_seed(&[3; 32])
+            .sealing_key()
+            .clone(),
+    };
+    enrollment::EnrollResponse::new(&golden_code().answer_secret(), &device, &answer)
+}
+
+const GOLDEN_ENROLL_REQUEST_HEX: &str = "a66776657273696f6e046b636f64655f6c6f6f6b75705820a77bcbce7b9cecf0ab29641dd1faa4c6bdd9da032d09037e154273aa1e27066a6a6465766963655f6b657958208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c64726f6c65656b696f736b6570726f6f665840969bfd94f128c3a0c7ab57e51e3b45cd9647c119c15e92bb1a3e2b3344b51d2960cedd94c14142a48cd79567e1cc377c5cf31d63b50e9bc0372d13af176bef026a636f64655f70726f6f665820c0aa470a7405bd953675a3bbf2d535cccd57fe29bd19f5b7d6d89a52bd671282";
+const GOLDEN_ENROLL_RESPONSE_HEX: &str = "a266616e73776572590198a36b6365727469666963617465a3667369676e657258208139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394677061796c6f61645887a76776657273696f6e046a6465766963655f6b657958208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c686576656e745f69646964656d6f2d6661697264726f6c65656b696f736b69726563727569746572f6696973737565645f61741b0000019ce1833b806a657870697265735f61741b000001a439346780697369676e6174757265584052341416aa2287f71966934266300266bbf7b4405aa5ac140156d0202ffe2da7a7a33e56670ab389df1b91037265d634c73fa289d01c3bdd2f6a9315bde8d70b7172656c61795f7369676e696e675f6b657958208139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b3947172656c61795f7365616c696e675f6b6579a2666b65795f6964486bf94b40917931a56a7075626c69635f6b6579582090ab790ecbf0704232ffe9436faeccc913b66a60e99c688a40bba4d5e2e6145063746167582060b25fbd2dd82ee4307b6efc1e32685d261c9a60992b7db9a2f038c8f269bdbd";
+
+#[test]
+fn golden_vectors_of_enrollment_pin_the_bytes_and_the_protocol_document_shows_them() {
+    let request = crate::cbor::to_vec(&golden_enroll_request());
+    assert_eq!(
+        hex::encode(&request),
+        GOLDEN_ENROLL_REQUEST_HEX,
+        "enrollment request bytes changed: bump the protocol version"
+    );
+    let response = crate::cbor::to_vec(&golden_enroll_response());
+    assert_eq!(
+        hex::encode(&response),
+        GOLDEN_ENROLL_RESPONSE_HEX,
+        "enrollment answer bytes changed: bump the protocol version"
+    );
+    let flattened: String = include_str!("../../../docs/protocol.md")
+        .split_whitespace()
+        .collect();
+    assert!(
+        flattened.contains(GOLDEN_ENROLL_REQUEST_HEX),
+        "docs/protocol.md shows the enrollment request vector"
+    );
+    assert!(
+        flattened.contains(GOLDEN_ENROLL_RESPONSE_HEX),
+        "docs/protocol.md shows the enrollment answer vector"
+    );
+    let device = device_key().verifying_key().to_bytes();
+    let (answer, certificate) = golden_enroll_response()
+        .open(&golden_code(), &device)
+        .expect("the golden answer opens");
+    assert_eq!(certificate.event_id, "demo-fair");
+    assert_eq!(answer.relay_sealing_key.key_id.len(), 16);
+}
+
+/// Reads `bytes` as generic CBOR, as a decoder written from `docs/protocol.md` would.
+fn cbor_value(bytes: &[u8]) -> ciborium::value::Value {
+    ciborium::from_reader(bytes).expect("CBOR")
+}
+
+/// The entry `key` of a CBOR map.
+fn entry<'a>(map: &'a ciborium::value::Value, key: &str) -> &'a ciborium::value::Value {
+    map.as_map()
+        .expect("a map")
+        .iter()
+        .find(|(k, _)| k.as_text() == Some(key))
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| panic!("no `{key}`"))
+}
+
+fn byte_string_of(value: &ciborium::value::Value, len: usize, what: &str) {
+    let bytes = value
+        .as_bytes()
+        .unwrap_or_else(|| panic!("{what} is not a byte string: {value:?}"));
+    assert_eq!(bytes.len(), len, "{what}");
+}
+
+#[test]
+fn every_byte_field_of_the_enrollment_messages_is_a_cbor_byte_string() {
+    let request = cbor_value(&crate::cbor::to_vec(&golden_enroll_request()));
+    assert_eq!(entry(&request, "version").as_integer(), Some(4.into()));
+    byte_string_of(entry(&request, "code_lookup"), 32, "code_lookup");
+    byte_string_of(entry(&request, "device_key"), 32, "device_key");
+    assert_eq!(entry(&request, "role").as_text(), Some("kiosk"));
+    byte_string_of(entry(&request, "proof"), 64, "proof");
+    byte_string_of(entry(&request, "code_proof"), 32, "code_proof");
+
+    let response = cbor_value(&crate::cbor::to_vec(&golden_enroll_response()));
+    byte_string_of(entry(&response, "tag"), 32, "tag");
+    let answer_bytes = entry(&response, "answer").as_bytes().expect("answer bytes");
+    let answer = cbor_value(answer_bytes);
+    byte_string_of(entry(&answer, "relay_signing_key"), 32, "relay_signing_key");
+    let sealing = entry(&answer, "relay_sealing_key");
+    // As the seal carries it: 8 bytes, not 16 hex digits.
+    byte_string_of(entry(sealing, "key_id"), 8, "relay_sealing_key.key_id");
+    byte_string_of(
+        entry(sealing, "public_key"),
+        32,
+        "relay_sealing_key.public_key",
+    );
+    let certificate = entry(&answer, "certificate");
+    byte_string_of(entry(certificate, "signer"), 32, "certificate.signer");
+    byte_string_of(entry(certificate, "signature"), 64, "certificate.signature");
+    let payload = cbor_value(
+        entry(certificate, "payload")
+            .as_bytes()
+            .expect("certificate payload bytes"),
+    );
+    assert_eq!(entry(&payload, "version").as_integer(), Some(4.into()));
+    byte_string_of(entry(&payload, "device_key"), 32, "certificate.device_key");
+    assert_eq!(entry(&payload, "event_id").as_text(), Some("demo-fair"));
+    assert_eq!(entry(&payload, "role").as_text(), Some("kiosk"));
+    assert!(entry(&payload, "recruiter").is_null());
+    assert!(entry(&payload, "issued_at").is_integer());
+    assert!(entry(&payload, "expires_at").is_integer());
+
+    // The key id the answer carries is the one every seal names.
+    let key = crate::capture::RelayOpeningKey::from_seed(&[3; 32]);
+    assert_eq!(
+        hex::encode(entry(sealing, "key_id").as_bytes().expect("bytes")),
+        key.sealing_key().key_id
+    );
+}
 
 #[test]
 fn golden_vectors_pin_the_bytes_and_the_protocol_document_shows_them() {

@@ -44,7 +44,7 @@ fn staff_with_records(dir: &tempfile::TempDir, count: usize) -> (Arc<Device>, Ve
         })
         .collect();
     device
-        .apply_pull(None, &pulled, &[], None, Timestamp::now())
+        .apply_pull(None, &pulled, &[], &[], None, Timestamp::now())
         .expect("applies");
     (device, registrations)
 }
@@ -230,6 +230,7 @@ fn a_pulled_change_of_a_copy_no_longer_held_is_skipped_and_the_cursor_still_move
         .apply_pull(
             None,
             &[orphan, garbage],
+            &[],
             &[],
             Some(&cursor),
             Timestamp::now(),

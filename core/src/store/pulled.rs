@@ -14,14 +14,20 @@ pub struct PulledRow {
     pub document: Vec<u8>,
     pub unsent: Vec<[u8; 32]>,
     pub expires_at: i64,
+    /// The relay said the visitor withdrew the talent-pool consent since the capture.
+    pub talent_pool_withdrawn: bool,
 }
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, Vec<u8>, Vec<u8>, i64)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+type Columns = (String, Vec<u8>, Vec<u8>, i64, bool);
+
+const COLUMNS: &str = "doc_id, document, unsent, expires_at, talent_pool_withdrawn";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Columns> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
 }
 
 fn decode(
-    (doc_id, document, unsent, expires_at): (String, Vec<u8>, Vec<u8>, i64),
+    (doc_id, document, unsent, expires_at, talent_pool_withdrawn): Columns,
 ) -> Result<PulledRow, StoreError> {
     Ok(PulledRow {
         doc_id,
@@ -30,6 +36,7 @@ fn decode(
             what: "unsent change hashes",
         })?,
         expires_at,
+        talent_pool_withdrawn,
     })
 }
 
@@ -37,8 +44,7 @@ impl DeviceStore {
     pub fn pulled(&self, doc_id: &str) -> Result<Option<PulledRow>, StoreError> {
         self.conn
             .query_row(
-                "SELECT doc_id, document, unsent, expires_at FROM pulled_registrations
-                 WHERE doc_id = ?1",
+                &format!("SELECT {COLUMNS} FROM pulled_registrations WHERE doc_id = ?1"),
                 [doc_id],
                 row,
             )
@@ -49,20 +55,19 @@ impl DeviceStore {
 
     /// Every pulled registration, by id.
     pub fn all_pulled(&self) -> Result<Vec<PulledRow>, StoreError> {
-        let mut statement = self.conn.prepare(
-            "SELECT doc_id, document, unsent, expires_at FROM pulled_registrations
-             ORDER BY doc_id",
-        )?;
+        let mut statement = self.conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM pulled_registrations ORDER BY doc_id"
+        ))?;
         let rows = statement.query_map([], row)?;
         rows.map(|r| decode(r?)).collect()
     }
 
     /// Pulled registrations with changes of this tablet the relay lacks, at most `limit`.
     pub fn pulled_with_unsent(&self, limit: usize) -> Result<Vec<PulledRow>, StoreError> {
-        let mut statement = self.conn.prepare(
-            "SELECT doc_id, document, unsent, expires_at FROM pulled_registrations
-             WHERE length(unsent) > 0 ORDER BY updated_at, doc_id LIMIT ?1",
-        )?;
+        let mut statement = self.conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM pulled_registrations
+             WHERE length(unsent) > 0 ORDER BY updated_at, doc_id LIMIT ?1"
+        ))?;
         let rows = statement.query_map([limit as i64], row)?;
         rows.map(|r| decode(r?)).collect()
     }
@@ -76,12 +81,14 @@ impl DeviceStore {
         )? as u64)
     }
 
-    /// Writes pulled registrations, deletes `removed`, and writes the meta that goes with
-    /// them (the pull cursor), in one commit, so a cursor never runs ahead of the documents
-    /// it covers. Returns how many of `removed` the store held.
+    /// Writes pulled registrations, marks `withdrawn` ones' talent-pool consent withdrawn,
+    /// deletes `removed`, and writes the meta that goes with them (the pull cursor), in one
+    /// commit, so a cursor never runs ahead of the documents it covers. Returns how many of
+    /// `removed` the store held.
     pub fn put_pulled(
         &mut self,
         rows: &[PulledRow],
+        withdrawn: &[String],
         removed: &[String],
         meta: &[(&str, &[u8])],
         at: i64,
@@ -90,11 +97,14 @@ impl DeviceStore {
         let mut deleted = 0;
         {
             let mut upsert = tx.prepare(
-                "INSERT INTO pulled_registrations (doc_id, document, unsent, expires_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
+                "INSERT INTO pulled_registrations
+                   (doc_id, document, unsent, expires_at, updated_at, talent_pool_withdrawn)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (doc_id) DO UPDATE SET document = excluded.document,
                    unsent = excluded.unsent, expires_at = excluded.expires_at,
-                   updated_at = excluded.updated_at",
+                   updated_at = excluded.updated_at,
+                   talent_pool_withdrawn = max(talent_pool_withdrawn,
+                                               excluded.talent_pool_withdrawn)",
             )?;
             for r in rows {
                 upsert.execute(params![
@@ -102,8 +112,17 @@ impl DeviceStore {
                     r.document,
                     hashes_to_blob(&r.unsent),
                     r.expires_at,
-                    at
+                    at,
+                    r.talent_pool_withdrawn
                 ])?;
+            }
+            // A withdrawal is never taken back: the visitor gives a new consent, if ever,
+            // with a new registration.
+            let mut withdraw = tx.prepare(
+                "UPDATE pulled_registrations SET talent_pool_withdrawn = 1 WHERE doc_id = ?1",
+            )?;
+            for doc_id in withdrawn {
+                withdraw.execute([doc_id])?;
             }
             let mut delete = tx.prepare("DELETE FROM pulled_registrations WHERE doc_id = ?1")?;
             for doc_id in removed {

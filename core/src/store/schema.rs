@@ -10,7 +10,7 @@ use rusqlite::Transaction;
 pub const APPLICATION_ID: u32 = 0x4B49_4F53;
 
 /// The version this build writes.
-pub const CURRENT_VERSION: u32 = 4;
+pub const CURRENT_VERSION: u32 = 5;
 
 /// One migration per version, index 0 making version 1.
 const MIGRATIONS: [&str; CURRENT_VERSION as usize] = [
@@ -54,6 +54,10 @@ const MIGRATIONS: [&str; CURRENT_VERSION as usize] = [
          updated_at INTEGER NOT NULL
      ) STRICT;
      CREATE INDEX pulled_registrations_by_expiry ON pulled_registrations (expires_at);",
+    // 5: the relay told a staff tablet that the visitor withdrew the talent-pool consent;
+    // the document keeps the opt-in as given, so the copy carries the withdrawal beside it.
+    "ALTER TABLE pulled_registrations
+         ADD COLUMN talent_pool_withdrawn INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// Brings a store at `from` up to [`CURRENT_VERSION`] inside `tx`.

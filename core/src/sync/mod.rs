@@ -266,10 +266,13 @@ pub fn sync(
         }
         // Pulled documents and the cursor that covers them are kept in one commit, before
         // the receipt; an answer that pulled nothing keeps its cursor with the receipt.
-        let quiet = response.pulled.is_empty() && response.removed.is_empty();
+        let quiet = response.pulled.is_empty()
+            && response.withdrawn.is_empty()
+            && response.removed.is_empty();
         let pulled = device.apply_pull(
             response.event.as_deref(),
             &response.pulled,
+            &response.withdrawn,
             &response.removed,
             if quiet {
                 None

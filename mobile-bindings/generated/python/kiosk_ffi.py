@@ -2796,7 +2796,7 @@ class StaffRecordView:
     """
     One registration as a staff tablet shows it.
 """
-    def __init__(self, *, registration_id:str, captured_at_ms:int, language:Language, given_name:str, family_name:str, email:typing.Optional[str], phone:typing.Optional[str], interests:typing.List[str], locations:typing.List[str], education_level:typing.Optional[str], free_text:typing.Optional[str], talent_pool_opt_in:bool, notes:typing.List[NoteView], ratings:dict[str, int], status:RecordStatus, unsent_changes:int):
+    def __init__(self, *, registration_id:str, captured_at_ms:int, language:Language, given_name:str, family_name:str, email:typing.Optional[str], phone:typing.Optional[str], interests:typing.List[str], locations:typing.List[str], education_level:typing.Optional[str], free_text:typing.Optional[str], talent_pool_opt_in:bool, talent_pool_withdrawn:bool, notes:typing.List[NoteView], ratings:dict[str, int], status:RecordStatus, unsent_changes:int):
         self.registration_id = registration_id
         self.captured_at_ms = captured_at_ms
         self.language = language
@@ -2809,6 +2809,7 @@ class StaffRecordView:
         self.education_level = education_level
         self.free_text = free_text
         self.talent_pool_opt_in = talent_pool_opt_in
+        self.talent_pool_withdrawn = talent_pool_withdrawn
         self.notes = notes
         self.ratings = ratings
         self.status = status
@@ -2818,7 +2819,7 @@ class StaffRecordView:
 
     
     def __str__(self):
-        return "StaffRecordView(registration_id={}, captured_at_ms={}, language={}, given_name={}, family_name={}, email={}, phone={}, interests={}, locations={}, education_level={}, free_text={}, talent_pool_opt_in={}, notes={}, ratings={}, status={}, unsent_changes={})".format(self.registration_id, self.captured_at_ms, self.language, self.given_name, self.family_name, self.email, self.phone, self.interests, self.locations, self.education_level, self.free_text, self.talent_pool_opt_in, self.notes, self.ratings, self.status, self.unsent_changes)
+        return "StaffRecordView(registration_id={}, captured_at_ms={}, language={}, given_name={}, family_name={}, email={}, phone={}, interests={}, locations={}, education_level={}, free_text={}, talent_pool_opt_in={}, talent_pool_withdrawn={}, notes={}, ratings={}, status={}, unsent_changes={})".format(self.registration_id, self.captured_at_ms, self.language, self.given_name, self.family_name, self.email, self.phone, self.interests, self.locations, self.education_level, self.free_text, self.talent_pool_opt_in, self.talent_pool_withdrawn, self.notes, self.ratings, self.status, self.unsent_changes)
     def __eq__(self, other):
         if self.registration_id != other.registration_id:
             return False
@@ -2843,6 +2844,8 @@ class StaffRecordView:
         if self.free_text != other.free_text:
             return False
         if self.talent_pool_opt_in != other.talent_pool_opt_in:
+            return False
+        if self.talent_pool_withdrawn != other.talent_pool_withdrawn:
             return False
         if self.notes != other.notes:
             return False
@@ -2870,6 +2873,7 @@ class _UniffiFfiConverterTypeStaffRecordView(_UniffiConverterRustBuffer):
             education_level=_UniffiFfiConverterOptionalString.read(buf),
             free_text=_UniffiFfiConverterOptionalString.read(buf),
             talent_pool_opt_in=_UniffiFfiConverterBoolean.read(buf),
+            talent_pool_withdrawn=_UniffiFfiConverterBoolean.read(buf),
             notes=_UniffiFfiConverterSequenceTypeNoteView.read(buf),
             ratings=_UniffiFfiConverterMapStringInt64.read(buf),
             status=_UniffiFfiConverterTypeRecordStatus.read(buf),
@@ -2890,6 +2894,7 @@ class _UniffiFfiConverterTypeStaffRecordView(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalString.check_lower(value.education_level)
         _UniffiFfiConverterOptionalString.check_lower(value.free_text)
         _UniffiFfiConverterBoolean.check_lower(value.talent_pool_opt_in)
+        _UniffiFfiConverterBoolean.check_lower(value.talent_pool_withdrawn)
         _UniffiFfiConverterSequenceTypeNoteView.check_lower(value.notes)
         _UniffiFfiConverterMapStringInt64.check_lower(value.ratings)
         _UniffiFfiConverterTypeRecordStatus.check_lower(value.status)
@@ -2909,6 +2914,7 @@ class _UniffiFfiConverterTypeStaffRecordView(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalString.write(value.education_level, buf)
         _UniffiFfiConverterOptionalString.write(value.free_text, buf)
         _UniffiFfiConverterBoolean.write(value.talent_pool_opt_in, buf)
+        _UniffiFfiConverterBoolean.write(value.talent_pool_withdrawn, buf)
         _UniffiFfiConverterSequenceTypeNoteView.write(value.notes, buf)
         _UniffiFfiConverterMapStringInt64.write(value.ratings, buf)
         _UniffiFfiConverterTypeRecordStatus.write(value.status, buf)
@@ -3417,7 +3423,11 @@ class KioskError:  # type: ignore
     _UniffiTempKioskError.Network = Network # type: ignore
     class Rejected(_UniffiTempKioskError):
         """
-        The relay refused the request or enrollment, with its machine-readable code.
+        The relay refused the request or enrollment, with its machine-readable code. An
+        enrollment answer the tablet refuses (nothing is pinned) is `enrollment` (not
+        authenticated by the code), `enrollment_relay_key` (not the QR code's relay key),
+        `enrollment_role` (a certificate for another kind of tablet) or `enrollment_event`
+        (for another event than the one installed).
 """
         
         def __init__(self, code, message_sv, message_en):

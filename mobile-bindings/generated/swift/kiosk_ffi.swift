@@ -3475,7 +3475,15 @@ public struct StaffRecordView: Equatable, Hashable {
     public var locations: [String]
     public var educationLevel: String?
     public var freeText: String?
+    /**
+     * In the talent pool now: opted in at capture and not withdrawn since.
+     */
     public var talentPoolOptIn: Bool
+    /**
+     * The visitor withdrew the talent-pool consent since the capture (the relay told this
+     * tablet): show it, and do not contact them about other roles.
+     */
+    public var talentPoolWithdrawn: Bool
     public var notes: [NoteView]
     /**
      * One score (1–5) per recruiter, by name.
@@ -3489,7 +3497,14 @@ public struct StaffRecordView: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(registrationId: String, capturedAtMs: Int64, language: Language, givenName: String, familyName: String, email: String?, phone: String?, interests: [String], locations: [String], educationLevel: String?, freeText: String?, talentPoolOptIn: Bool, notes: [NoteView], 
+    public init(registrationId: String, capturedAtMs: Int64, language: Language, givenName: String, familyName: String, email: String?, phone: String?, interests: [String], locations: [String], educationLevel: String?, freeText: String?, 
+        /**
+         * In the talent pool now: opted in at capture and not withdrawn since.
+         */talentPoolOptIn: Bool, 
+        /**
+         * The visitor withdrew the talent-pool consent since the capture (the relay told this
+         * tablet): show it, and do not contact them about other roles.
+         */talentPoolWithdrawn: Bool, notes: [NoteView], 
         /**
          * One score (1–5) per recruiter, by name.
          */ratings: [String: Int64], status: RecordStatus, 
@@ -3508,6 +3523,7 @@ public struct StaffRecordView: Equatable, Hashable {
         self.educationLevel = educationLevel
         self.freeText = freeText
         self.talentPoolOptIn = talentPoolOptIn
+        self.talentPoolWithdrawn = talentPoolWithdrawn
         self.notes = notes
         self.ratings = ratings
         self.status = status
@@ -3542,6 +3558,7 @@ public struct FfiConverterTypeStaffRecordView: FfiConverterRustBuffer {
                 educationLevel: FfiConverterOptionString.read(from: &buf), 
                 freeText: FfiConverterOptionString.read(from: &buf), 
                 talentPoolOptIn: FfiConverterBool.read(from: &buf), 
+                talentPoolWithdrawn: FfiConverterBool.read(from: &buf), 
                 notes: FfiConverterSequenceTypeNoteView.read(from: &buf), 
                 ratings: FfiConverterDictionaryStringInt64.read(from: &buf), 
                 status: FfiConverterTypeRecordStatus.read(from: &buf), 
@@ -3562,6 +3579,7 @@ public struct FfiConverterTypeStaffRecordView: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.educationLevel, into: &buf)
         FfiConverterOptionString.write(value.freeText, into: &buf)
         FfiConverterBool.write(value.talentPoolOptIn, into: &buf)
+        FfiConverterBool.write(value.talentPoolWithdrawn, into: &buf)
         FfiConverterSequenceTypeNoteView.write(value.notes, into: &buf)
         FfiConverterDictionaryStringInt64.write(value.ratings, into: &buf)
         FfiConverterTypeRecordStatus.write(value.status, into: &buf)
@@ -4119,7 +4137,11 @@ enum KioskError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */detail: String, messageSv: String, messageEn: String
     )
     /**
-     * The relay refused the request or enrollment, with its machine-readable code.
+     * The relay refused the request or enrollment, with its machine-readable code. An
+     * enrollment answer the tablet refuses (nothing is pinned) is `enrollment` (not
+     * authenticated by the code), `enrollment_relay_key` (not the QR code's relay key),
+     * `enrollment_role` (a certificate for another kind of tablet) or `enrollment_event`
+     * (for another event than the one installed).
      */
     case Rejected(code: String, messageSv: String, messageEn: String
     )

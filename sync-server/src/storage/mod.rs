@@ -149,10 +149,26 @@ pub fn capture_for_tests(
         change_hashes: document.change_hashes().iter().map(|h| h.0).collect(),
         document: document.save_changes(),
         capture_signature: vec![0; 64],
-        receipt_code: kiosk_core::capture::receipt_code::for_registration(&registration.id),
+        receipt_code: receipt_code_for_tests(&registration.id),
         restricted: registration.restricted,
         journal_seq: None,
     }
+}
+
+/// The receipt code [`capture_for_tests`] files `id` under. Real codes come out of the seal
+/// (`kiosk_core::capture::receipt_code`) and no id derives them; a store filled without
+/// seals needs codes its tests can name, so these are a keyed hash of the id under a key
+/// only tests use.
+#[doc(hidden)]
+pub fn receipt_code_for_tests(id: &kiosk_core::ids::RegistrationId) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::new()
+        .chain_update(b"kiosk-receipt-code-for-tests")
+        .chain_update(id.as_str())
+        .finalize();
+    let mut secret = [0u8; kiosk_core::capture::receipt_code::SECRET_LEN];
+    secret.copy_from_slice(&digest[..kiosk_core::capture::receipt_code::SECRET_LEN]);
+    kiosk_core::capture::receipt_code::from_secret(&secret)
 }
 
 /// Stores `items` as kiosk `device_key`'s sync request number `seq`, received at
@@ -353,6 +369,9 @@ pub struct PullPage {
     pub documents: Vec<PulledDocument>,
     /// Documents in scope removed in the page's range.
     pub removed: Vec<String>,
+    /// Staff tablets: documents in scope whose talent-pool consent was withdrawn in the
+    /// page's range.
+    pub withdrawn: Vec<String>,
     /// Every change and removal in scope numbered at or below this is in this page or an
     /// earlier one: the next cursor.
     pub through_seq: u64,
@@ -453,6 +472,9 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
     /// A stored registration's captured document bytes, for internal checks and tests;
     /// reads on behalf of people go through [`RelayStore::read_registration`], which logs.
     fn registration_document(&self, doc_id: &str) -> StorageResult<Option<Vec<u8>>>;
+    /// The receipt code a stored registration was filed under (it came out of the seal;
+    /// nothing recomputes it from the record).
+    fn receipt_code(&self, doc_id: &str) -> StorageResult<Option<String>>;
     /// A registration with all its changes, read on behalf of `reader` and written to the
     /// access log in the same transaction (only when it exists).
     fn read_registration(

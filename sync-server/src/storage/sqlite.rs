@@ -251,6 +251,7 @@ fn create_schema(conn: &Connection) -> StorageResult<()> {
     conn.execute_batch(quarantine_review::SCHEMA)?;
     reconciliation::create_schema(conn)?;
     conn.execute_batch(retention::SCHEMA)?;
+    retention::number_withdrawals(conn)?;
     Ok(())
 }
 
@@ -1103,6 +1104,20 @@ fn pull_page(
     page.removed = statement
         .query_map(params![key, after, through], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
+    if scope.role == EnrolledRole::Staff {
+        // Withdrawals of the talent-pool consent, numbered like commits; restricted records
+        // never reach a staff tablet, nor does anything about them.
+        let mut statement = conn.prepare_cached(
+            "SELECT w.doc_id FROM talent_pool_withdrawals w
+             JOIN registrations r ON r.doc_id = w.doc_id
+             WHERE r.event_id = ?1 AND r.restricted = 0
+               AND w.commit_seq > ?2 AND w.commit_seq <= ?3
+             ORDER BY w.commit_seq",
+        )?;
+        page.withdrawn = statement
+            .query_map(params![scope.event_id, after, through], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+    }
     page.through_seq = through.max(after) as u64;
     Ok(page)
 }
@@ -1310,6 +1325,17 @@ impl RelayStore for SqliteStore {
             .conn()
             .query_row(
                 "SELECT document FROM registrations WHERE doc_id = ?1",
+                [doc_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn receipt_code(&self, doc_id: &str) -> StorageResult<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT receipt_code FROM registrations WHERE doc_id = ?1",
                 [doc_id],
                 |r| r.get(0),
             )

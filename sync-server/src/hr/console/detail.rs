@@ -10,7 +10,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use kiosk_core::annotations::{Annotations, RecordStatus};
-use kiosk_core::capture::receipt_code;
 use kiosk_core::event::Event;
 use kiosk_core::form::{Choice, FormDefinition};
 use kiosk_core::ids::RegistrationId;
@@ -214,21 +213,17 @@ pub(crate) async fn render(
         // The event only labels codes; a missing or unreadable event leaves the codes.
         let event = store.event(&registration.event_id).ok().flatten();
         let retention = store.record_retention(&id)?;
-        Ok((registration, annotations, event, editable, retention))
+        let code = store.receipt_code(&id)?.unwrap_or_default();
+        Ok((registration, annotations, event, editable, retention, code))
     })
     .await;
-    let (registration, annotations, event, editable, retention) = match read.and_then(|r| r) {
+    let (registration, annotations, event, editable, retention, code) = match read.and_then(|r| r) {
         Ok(read) => read,
         Err(error) => return console.refuse(error, uri).into_response(),
     };
     let lang = console.lang;
     let t = texts(lang);
-    let code = receipt_code::for_registration(&registration.id);
     let title = fill(t.detail_title, &code);
-    let form = event.as_ref().and_then(|e| {
-        e.published_form(&registration.form_version)
-            .map(|published| &published.form)
-    });
     let edit = editable.then(|| EditView {
         csrf: &console.signed.csrf,
         username: &console.caller.user.username,
@@ -246,9 +241,9 @@ pub(crate) async fn render(
                 &registration,
                 &annotations,
                 event.as_ref(),
-                form,
                 edit.as_ref(),
                 retention.as_ref().and_then(|r| r.talent_pool_withdrawn_at),
+                &code,
             ))
             @if let Some(retention) = &retention {
                 (record_lifecycle::section(
@@ -294,12 +289,18 @@ fn content(
     registration: &Registration,
     annotations: &Annotations,
     event: Option<&Event>,
-    form: Option<&FormDefinition>,
     edit: Option<&EditView<'_>>,
     // A withdrawal since the capture: the visitor is no longer in the pool.
     withdrawn_at: Option<i64>,
+    // As the relay filed it when the seal opened.
+    receipt_code: &str,
 ) -> Markup {
     let t = texts(lang);
+    // Labels come from the form version the registration cites.
+    let form: Option<&FormDefinition> = event.and_then(|e| {
+        e.published_form(&registration.form_version)
+            .map(|published| &published.form)
+    });
     let person = &registration.person;
     let given = |value: &Option<String>| {
         value
@@ -423,7 +424,7 @@ fn content(
                 }
             }
             dt { (t.captured_at) } dd.code { (time::local_minutes(registration.captured_at.millis())) }
-            dt { (t.col_receipt) } dd.code { (receipt_code::for_registration(&registration.id)) }
+            dt { (t.col_receipt) } dd.code { (receipt_code) }
             dt { (t.device) } dd.code { (short(registration.capturing_device.as_str())) }
             dt { (t.form_version) } dd.code { (short(registration.form_version.as_str())) }
         }

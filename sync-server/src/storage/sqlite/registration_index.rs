@@ -484,7 +484,7 @@ mod tests {
             .iter()
             .find(|r| !r.restricted)
             .expect("an open registration");
-        let code = kiosk_core::capture::receipt_code::for_registration(&wanted.id);
+        let code = crate::storage::receipt_code_for_tests(&wanted.id);
         let id = wanted.id.to_string();
         assert_eq!(search(&store, &code), std::slice::from_ref(&id));
         // Typed in lower case with a space, as heard at the desk.

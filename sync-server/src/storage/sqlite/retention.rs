@@ -380,10 +380,12 @@ pub(crate) fn withdraw_talent_pool(
     if registration.consents.talent_pool.is_none() {
         return Ok(WithdrawalOutcome::NeverOptedIn);
     }
+    // Numbered like a commit, so staff tablets pull the withdrawal past their cursor.
+    let commit_seq = super::next_commit_seq(&tx)?;
     tx.execute(
-        "INSERT INTO talent_pool_withdrawals (doc_id, withdrawn_at, recorded_by)
-         VALUES (?1, ?2, ?3)",
-        params![doc_id, at, by_name],
+        "INSERT INTO talent_pool_withdrawals (doc_id, withdrawn_at, recorded_by, commit_seq)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![doc_id, at, by_name, commit_seq],
     )?;
     tx.execute(
         "UPDATE registration_index SET talent_pool = 0 WHERE doc_id = ?1",
@@ -403,6 +405,42 @@ pub(crate) fn withdraw_talent_pool(
         withdrawn_at: at,
         already: false,
     })
+}
+
+/// Gives withdrawals a number from the commit counter, so a staff tablet's pull carries them
+/// past its cursor: adds the column to a store from before it, and gives rows without a
+/// number (recorded before, or written back by hand) one new number, so every staff tablet
+/// learns of them on its next pull.
+pub(crate) fn number_withdrawals(conn: &Connection) -> StorageResult<()> {
+    let numbered: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM pragma_table_info('talent_pool_withdrawals')
+         WHERE name = 'commit_seq')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !numbered {
+        conn.execute_batch("ALTER TABLE talent_pool_withdrawals ADD COLUMN commit_seq INTEGER")?;
+    }
+    conn.execute_batch(
+        "CREATE INDEX IF NOT EXISTS talent_pool_withdrawals_by_commit
+         ON talent_pool_withdrawals (commit_seq)",
+    )?;
+    let unnumbered: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM talent_pool_withdrawals WHERE commit_seq IS NULL)",
+        [],
+        |r| r.get(0),
+    )?;
+    if unnumbered {
+        conn.execute_batch(
+            "BEGIN IMMEDIATE;
+             UPDATE relay_state SET commit_seq = commit_seq + 1 WHERE id = 1;
+             UPDATE talent_pool_withdrawals
+                SET commit_seq = (SELECT commit_seq FROM relay_state WHERE id = 1)
+              WHERE commit_seq IS NULL;
+             COMMIT;",
+        )?;
+    }
+    Ok(())
 }
 
 /// When the visitor withdrew their talent-pool consent, if they did.

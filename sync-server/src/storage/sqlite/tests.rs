@@ -666,3 +666,70 @@ fn a_pull_inside_an_ingest_is_logged_in_the_same_commit() {
     assert_eq!(logged, vec![doc_id(&devices[0], 1), doc_id(&devices[0], 2)]);
     assert!(log.iter().all(|(_, e)| e.action == AccessAction::Pull));
 }
+
+#[test]
+fn a_withdrawal_is_pulled_past_the_cursor_and_one_without_a_number_gets_one_at_open() {
+    let (_dir, path, store) = file_store();
+    let registrations = crate::storage::ingest_generated_for_tests(&store, 20);
+    let opted_in: Vec<String> = registrations
+        .iter()
+        .filter(|r| !r.restricted && r.consents.talent_pool.is_some())
+        .map(|r| r.id.to_string())
+        .collect();
+    assert!(
+        opted_in.len() >= 2,
+        "the generated visitors include opt-ins"
+    );
+    let scope = PullScope {
+        device_key: [0x55; 32],
+        event_id: kiosk_core::demo::DEMO_EVENT_ID.to_owned(),
+        role: EnrolledRole::Staff,
+    };
+    let first = store.pull(&scope, 0, 1_000).expect("pulls");
+    assert!(first.withdrawn.is_empty());
+
+    let hr = Accessor::Operator("hr".into());
+    assert!(matches!(
+        store.withdraw_talent_pool(&opted_in[0], &hr, "hr", 5),
+        Ok(WithdrawalOutcome::Withdrawn { already: false, .. })
+    ));
+    let next = store.pull(&scope, first.through_seq, 1_000).expect("pulls");
+    assert_eq!(next.withdrawn, [opted_in[0].clone()]);
+    assert!(
+        next.documents.is_empty(),
+        "the document itself did not change"
+    );
+    assert!(
+        next.through_seq > first.through_seq,
+        "the cursor moves past it"
+    );
+    let kiosk = PullScope {
+        role: EnrolledRole::Kiosk,
+        ..scope.clone()
+    };
+    assert!(
+        store
+            .pull(&kiosk, first.through_seq, 1_000)
+            .expect("pulls")
+            .withdrawn
+            .is_empty(),
+        "kiosks hold no copies to mark"
+    );
+
+    // A withdrawal written without a number (before numbering, or put back by hand) gets one
+    // when the store opens, past every cursor.
+    store
+        .conn()
+        .execute(
+            "INSERT INTO talent_pool_withdrawals (doc_id, withdrawn_at, recorded_by, commit_seq)
+             VALUES (?1, 6, 'hr', NULL)",
+            [&opted_in[1]],
+        )
+        .expect("inserted");
+    drop(store);
+    let reopened = SqliteStore::open(&path).expect("reopens");
+    let later = reopened
+        .pull(&scope, next.through_seq, 1_000)
+        .expect("pulls");
+    assert_eq!(later.withdrawn, [opted_in[1].clone()]);
+}

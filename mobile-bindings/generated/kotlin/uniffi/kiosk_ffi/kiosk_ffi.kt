@@ -5243,7 +5243,16 @@ data class StaffRecordView (
     , 
     var `freeText`: kotlin.String?
     , 
+    /**
+     * In the talent pool now: opted in at capture and not withdrawn since.
+     */
     var `talentPoolOptIn`: kotlin.Boolean
+    , 
+    /**
+     * The visitor withdrew the talent-pool consent since the capture (the relay told this
+     * tablet): show it, and do not contact them about other roles.
+     */
+    var `talentPoolWithdrawn`: kotlin.Boolean
     , 
     var `notes`: List<NoteView>
     , 
@@ -5286,6 +5295,7 @@ public object FfiConverterTypeStaffRecordView: FfiConverterRustBuffer<StaffRecor
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
             FfiConverterSequenceTypeNoteView.read(buf),
             FfiConverterMapStringLong.read(buf),
             FfiConverterTypeRecordStatus.read(buf),
@@ -5306,6 +5316,7 @@ public object FfiConverterTypeStaffRecordView: FfiConverterRustBuffer<StaffRecor
             FfiConverterOptionalString.allocationSize(value.`educationLevel`) +
             FfiConverterOptionalString.allocationSize(value.`freeText`) +
             FfiConverterBoolean.allocationSize(value.`talentPoolOptIn`) +
+            FfiConverterBoolean.allocationSize(value.`talentPoolWithdrawn`) +
             FfiConverterSequenceTypeNoteView.allocationSize(value.`notes`) +
             FfiConverterMapStringLong.allocationSize(value.`ratings`) +
             FfiConverterTypeRecordStatus.allocationSize(value.`status`) +
@@ -5325,6 +5336,7 @@ public object FfiConverterTypeStaffRecordView: FfiConverterRustBuffer<StaffRecor
             FfiConverterOptionalString.write(value.`educationLevel`, buf)
             FfiConverterOptionalString.write(value.`freeText`, buf)
             FfiConverterBoolean.write(value.`talentPoolOptIn`, buf)
+            FfiConverterBoolean.write(value.`talentPoolWithdrawn`, buf)
             FfiConverterSequenceTypeNoteView.write(value.`notes`, buf)
             FfiConverterMapStringLong.write(value.`ratings`, buf)
             FfiConverterTypeRecordStatus.write(value.`status`, buf)
@@ -5761,7 +5773,11 @@ sealed class KioskException: kotlin.Exception() {
     }
     
     /**
-     * The relay refused the request or enrollment, with its machine-readable code.
+     * The relay refused the request or enrollment, with its machine-readable code. An
+     * enrollment answer the tablet refuses (nothing is pinned) is `enrollment` (not
+     * authenticated by the code), `enrollment_relay_key` (not the QR code's relay key),
+     * `enrollment_role` (a certificate for another kind of tablet) or `enrollment_event`
+     * (for another event than the one installed).
      */
     class Rejected(
         

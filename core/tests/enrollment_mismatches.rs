@@ -1,0 +1,187 @@
+//! A tablet pins a relay's keys only from an answer meant for exactly this tablet: one
+//! authenticated by the code it typed, certifying its own role and its event, from the relay
+//! whose sealing key the QR code named. Each mismatch is refused with what did not match,
+//! and leaves the tablet as it was (nothing pinned, no certificate), so it can enroll again.
+//! The answers come from a relay played here that knows the code, as a relay that is
+//! misconfigured or impersonated with a leaked code would.
+
+use std::sync::Arc;
+
+use ed25519_dalek::SigningKey;
+use kiosk_core::Error;
+use kiosk_core::capture::RelayOpeningKey;
+use kiosk_core::device::{Device, DeviceRole};
+use kiosk_core::protocol::enrollment::{
+    CERTIFICATE_TAG, DeviceCertificate, EnrollAnswer, EnrollRequest, EnrollResponse, EnrolledRole,
+    EnrollmentCode,
+};
+use kiosk_core::protocol::{PROTOCOL_VERSION, SignedEnvelope};
+use kiosk_core::secrets::MemorySecretStore;
+use kiosk_core::sync::{Transport, TransportError};
+
+const OTHER_EVENT: &str = "goteborg-it-dagen-2027";
+
+/// A relay that answers every enrollment with a certificate for `role` and `event_id`.
+struct PlayedRelay {
+    code: EnrollmentCode,
+    role: EnrolledRole,
+    event_id: String,
+    signing: SigningKey,
+    sealing: RelayOpeningKey,
+}
+
+impl PlayedRelay {
+    fn new(code: &EnrollmentCode, role: EnrolledRole, event_id: &str) -> PlayedRelay {
+        PlayedRelay {
+            code: code.clone(),
+            role,
+            event_id: event_id.to_owned(),
+            signing: SigningKey::from_bytes(&[2; 32]),
+            sealing: RelayOpeningKey::from_seed(&[3; 32]),
+        }
+    }
+}
+
+impl Transport for PlayedRelay {
+    fn post(&self, path: &str, body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
+        assert_eq!(path, "/v1/enroll");
+        let request: EnrollRequest = ciborium::from_reader(body.as_slice()).expect("a request");
+        assert_eq!(request.version, PROTOCOL_VERSION);
+        let certificate = DeviceCertificate {
+            version: PROTOCOL_VERSION,
+            device_key: request.device_key,
+            event_id: self.event_id.clone(),
+            role: self.role,
+            recruiter: (self.role == EnrolledRole::Staff).then(|| "rekryterare".to_owned()),
+            issued_at: 1_773_310_000_000,
+            expires_at: i64::MAX,
+        };
+        let answer = EnrollAnswer {
+            certificate: SignedEnvelope::sign(CERTIFICATE_TAG, &certificate, &self.signing),
+            relay_signing_key: self.signing.verifying_key().to_bytes(),
+            relay_sealing_key: self.sealing.sealing_key().clone(),
+        };
+        Ok(kiosk_core::cbor::to_vec(&EnrollResponse::new(
+            &self.code.answer_secret(),
+            &request.device_key,
+            &answer,
+        )))
+    }
+}
+
+fn device(dir: &tempfile::TempDir, role: DeviceRole, with_demo_event: bool) -> Arc<Device> {
+    let device = Device::open(
+        &dir.path().join("tablet.sqlite3"),
+        &MemorySecretStore::default(),
+        role,
+    )
+    .expect("opens");
+    if with_demo_event {
+        device
+            .install_event(
+                &kiosk_core::demo::demo_event(),
+                kiosk_core::ids::Timestamp::now(),
+            )
+            .expect("installs");
+    }
+    device
+}
+
+/// The tablet holds no key and no certificate from a refused answer.
+fn assert_nothing_pinned(device: &Device) {
+    assert_eq!(device.relay_key().expect("reads"), None);
+    assert_eq!(device.relay_signing_key().expect("reads"), None);
+    assert_eq!(device.certificate().expect("reads"), None);
+}
+
+#[test]
+fn a_certificate_for_another_role_is_refused_and_nothing_is_pinned() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kiosk = device(&dir, DeviceRole::Kiosk, true);
+    let code = EnrollmentCode::generate();
+    let relay = PlayedRelay::new(&code, EnrolledRole::Staff, kiosk_core::demo::DEMO_EVENT_ID);
+    let refused = kiosk
+        .enroll(&code, &relay)
+        .expect_err("a staff certificate");
+    assert!(
+        matches!(refused, Error::EnrollmentMismatch("role")),
+        "{refused:?}"
+    );
+    assert_nothing_pinned(&kiosk);
+
+    // The same tablet enrolls once the answer certifies what it is.
+    let right = PlayedRelay::new(&code, EnrolledRole::Kiosk, kiosk_core::demo::DEMO_EVENT_ID);
+    assert_eq!(
+        kiosk.enroll(&code, &right).expect("enrolls").role,
+        EnrolledRole::Kiosk
+    );
+}
+
+#[test]
+fn a_tablet_set_up_for_one_event_refuses_a_certificate_for_another_and_one_without_takes_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let set_up = device(&dir, DeviceRole::Staff, true);
+    let code = EnrollmentCode::generate();
+    let relay = PlayedRelay::new(&code, EnrolledRole::Staff, OTHER_EVENT);
+    let refused = set_up.enroll(&code, &relay).expect_err("another event");
+    assert!(
+        matches!(refused, Error::EnrollmentMismatch("event")),
+        "{refused:?}"
+    );
+    assert_nothing_pinned(&set_up);
+
+    // Without an installed event (the documented set-up), the certificate's event is taken.
+    let fresh_dir = tempfile::tempdir().expect("tempdir");
+    let fresh = device(&fresh_dir, DeviceRole::Staff, false);
+    let certificate = fresh.enroll(&code, &relay).expect("enrolls");
+    assert_eq!(certificate.event_id, OTHER_EVENT);
+    assert_eq!(
+        fresh.event().expect("reads"),
+        None,
+        "its first sync brings it"
+    );
+}
+
+#[test]
+fn a_relay_key_other_than_the_qr_codes_is_refused_and_nothing_is_pinned() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kiosk = device(&dir, DeviceRole::Kiosk, true);
+    let code = EnrollmentCode::generate();
+    let relay = PlayedRelay::new(&code, EnrolledRole::Kiosk, kiosk_core::demo::DEMO_EVENT_ID);
+    let other_key = RelayOpeningKey::from_seed(&[4; 32])
+        .sealing_key()
+        .key_id
+        .clone();
+    let refused = kiosk
+        .enroll_expecting(&code, &relay, Some(&other_key))
+        .expect_err("another relay key");
+    assert!(
+        matches!(refused, Error::EnrollmentMismatch("relay key")),
+        "{refused:?}"
+    );
+    assert_nothing_pinned(&kiosk);
+
+    let expected = relay.sealing.sealing_key().key_id.clone();
+    kiosk
+        .enroll_expecting(&code, &relay, Some(&expected))
+        .expect("the QR code's key enrolls");
+    assert_eq!(
+        kiosk.relay_key().expect("reads"),
+        Some(relay.sealing.sealing_key().clone())
+    );
+}
+
+#[test]
+fn an_answer_tagged_with_another_code_is_refused_and_nothing_is_pinned() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kiosk = device(&dir, DeviceRole::Kiosk, true);
+    let typed = EnrollmentCode::generate();
+    let impostor = PlayedRelay::new(
+        &EnrollmentCode::generate(),
+        EnrolledRole::Kiosk,
+        kiosk_core::demo::DEMO_EVENT_ID,
+    );
+    let refused = kiosk.enroll(&typed, &impostor).expect_err("not authentic");
+    assert!(matches!(refused, Error::Enrollment(_)), "{refused:?}");
+    assert_nothing_pinned(&kiosk);
+}
