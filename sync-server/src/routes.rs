@@ -216,15 +216,14 @@ mod tests {
     use super::*;
 
     async fn get_json(uri: &str) -> (StatusCode, Value) {
-        let response = router(AppState::demo_in_memory().expect("state"))
-            .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
-            .await
-            .expect("response");
-        let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-            .await
-            .expect("body");
-        (status, serde_json::from_slice(&bytes).expect("json"))
+        let state = AppState::demo_in_memory().expect("state");
+        let (status, body) = call(
+            &state,
+            Request::get(uri).body(Body::empty()).expect("request"),
+        )
+        .await;
+        assert!(!body.is_null(), "{uri} answers JSON");
+        (status, body)
     }
 
     async fn status_of(

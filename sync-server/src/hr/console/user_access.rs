@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use super::layout::{FieldError, Nav, column_heads, error_of, error_summary, notice};
 use super::texts::{fill, role_name};
+use super::users::roles_text;
 use super::{Console, ConsoleForm, html_page, time};
 use crate::error::AppError;
 use crate::hr::accounts::{HrUser, Role};
@@ -332,14 +333,6 @@ async fn render(
             p { a href=(USERS) { "← " (super::texts::texts(lang).nav_users) } }
         });
     html_page(status, page)
-}
-
-fn roles_text(lang: Language, roles: &[Role]) -> String {
-    roles
-        .iter()
-        .map(|role| role_name(lang, role.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn summary(lang: Language, user: &HrUser) -> Markup {

@@ -313,7 +313,8 @@ async fn render(
     html_page(status, page)
 }
 
-fn roles_text(lang: Language, roles: &[Role]) -> String {
+/// A user's roles by their names in `lang`, as the users list and a user's page show them.
+pub(super) fn roles_text(lang: Language, roles: &[Role]) -> String {
     roles
         .iter()
         .map(|role| role_name(lang, role.as_str()))

@@ -373,21 +373,17 @@ pub fn replay(tx: &Transaction<'_>, mut entries: Vec<LifecycleEntry>) -> Storage
                 // The backup never held it: the removal record alone comes back, numbered
                 // like a commit so tablets learn of it, and copies kept for review go.
                 let commit_seq = super::next_commit_seq(tx)?;
-                for table in [
-                    "registration_changes",
-                    "quarantine",
-                    "registration_index",
-                    "talent_pool_withdrawals",
-                ] {
-                    tx.execute(&format!("DELETE FROM {table} WHERE doc_id = ?1"), [&doc_id])?;
-                }
-                tx.execute(
-                    "INSERT INTO removals
-                     (doc_id, event_id, device_key, restricted, removed_at, commit_seq, reason)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![
-                        doc_id, event_id, device_key, restricted, at, commit_seq, reason
-                    ],
+                retention::erase_and_record_removal(
+                    tx,
+                    &retention::RemovalRecord {
+                        doc_id: &doc_id,
+                        event_id: &event_id,
+                        device_key: &device_key,
+                        restricted,
+                        at,
+                        commit_seq,
+                        reason: &reason,
+                    },
                 )?;
                 // The tablet's journal entry comes back too, so the relay still confirms
                 // the tablet's whole journal (the record is removed, not missing).

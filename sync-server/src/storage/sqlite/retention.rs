@@ -160,6 +160,41 @@ pub(crate) fn remove_in(
         return Ok(RemovalOutcome::OnLegalHold);
     }
     let commit_seq = super::next_commit_seq(tx)?;
+    erase_and_record_removal(
+        tx,
+        &RemovalRecord {
+            doc_id,
+            event_id: &event_id,
+            device_key: &device_key,
+            restricted,
+            at,
+            commit_seq,
+            reason,
+        },
+    )?;
+    access_log::append_one(tx, at, by, AccessAction::Remove, doc_id)?;
+    Ok(RemovalOutcome::Removed)
+}
+
+/// What a removal record holds: no personal data, only where the record came from, when and
+/// why it went.
+pub(crate) struct RemovalRecord<'a> {
+    pub doc_id: &'a str,
+    pub event_id: &'a str,
+    pub device_key: &'a [u8],
+    pub restricted: bool,
+    pub at: i64,
+    pub commit_seq: i64,
+    pub reason: &'a str,
+}
+
+/// Erases every copy of a registration the relay keeps (its bytes, changes, index row,
+/// quarantined copies, withdrawal) and keeps a removal record in their place. Retention,
+/// removal by hand and a restore's replay all remove through this, so no copy is missed.
+pub(crate) fn erase_and_record_removal(
+    tx: &Transaction<'_>,
+    removal: &RemovalRecord<'_>,
+) -> StorageResult<()> {
     for table in [
         "registration_changes",
         "registrations",
@@ -169,18 +204,26 @@ pub(crate) fn remove_in(
         "registration_index",
         "talent_pool_withdrawals",
     ] {
-        tx.execute(&format!("DELETE FROM {table} WHERE doc_id = ?1"), [doc_id])?;
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE doc_id = ?1"),
+            [removal.doc_id],
+        )?;
     }
     tx.execute(
         "INSERT INTO removals
          (doc_id, event_id, device_key, restricted, removed_at, commit_seq, reason)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
-            doc_id, event_id, device_key, restricted, at, commit_seq, reason
+            removal.doc_id,
+            removal.event_id,
+            removal.device_key,
+            removal.restricted,
+            removal.at,
+            removal.commit_seq,
+            removal.reason
         ],
     )?;
-    access_log::append_one(tx, at, by, AccessAction::Remove, doc_id)?;
-    Ok(RemovalOutcome::Removed)
+    Ok(())
 }
 
 /// Checkpoints the WAL into the database file and truncates it, so bytes a removal erased
