@@ -464,18 +464,22 @@ impl SqliteStore {
         replayed.unreadable += unreadable;
         std::fs::File::open(&incoming)?.sync_all()?;
         // The old WAL must not be replayed onto the restored file: move the whole database
-        // aside first.
+        // aside first. A WAL without its database (a restore killed between the two
+        // renames, a database deleted by hand) goes too: SQLite would replay it onto
+        // whatever file then has the name, bringing back what the backup lacks.
         let mut moved_aside = None;
-        if database.exists() {
+        let present: Vec<PathBuf> = ["", "-wal", "-shm"]
+            .iter()
+            .map(|suffix| PathBuf::from(format!("{}{suffix}", database.display())))
+            .filter(|file| file.exists())
+            .collect();
+        if !present.is_empty() {
             let aside = PathBuf::from(format!("{}.before-restore-{now_ms}", database.display()));
             // It holds the replaced store, visitors' names included: as private as the store.
             crate::private_files::create_dir(&aside)?;
-            for suffix in ["", "-wal", "-shm"] {
-                let file = PathBuf::from(format!("{}{suffix}", database.display()));
-                if file.exists() {
-                    let name = file.file_name().ok_or_else(|| failed("no file name"))?;
-                    std::fs::rename(&file, aside.join(name))?;
-                }
+            for file in present {
+                let name = file.file_name().ok_or_else(|| failed("no file name"))?;
+                std::fs::rename(&file, aside.join(name))?;
             }
             moved_aside = Some(aside);
         }
@@ -656,5 +660,45 @@ mod tests {
         );
         assert!(store.removal(&removed).expect("reads").is_some());
         assert!(store.registration_document(&kept).expect("reads").is_some());
+    }
+
+    #[test]
+    fn a_restore_killed_after_moving_the_database_never_puts_the_old_wal_under_the_backup() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database = dir.path().join("relay.sqlite3");
+        let store = SqliteStore::open(&database).expect("opens");
+        let device = enrolled(&store);
+        capture(&store, &device, 1);
+        let backup = dir.path().join("one.backup");
+        let backed_up = store.backup(&backup).expect("backs up").watermark;
+        let later = capture(&store, &device, 2);
+        let wal = PathBuf::from(format!("{}-wal", database.display()));
+        let live_wal = std::fs::read(&wal).expect("the live store has a WAL");
+        assert!(!live_wal.is_empty());
+        drop(store);
+        // A restore killed after it moved the database aside, before its WAL: the WAL is
+        // left beside a database path that no longer holds a file.
+        let killed_aside = dir.path().join("relay.sqlite3.before-restore-1");
+        std::fs::create_dir(&killed_aside).expect("dir");
+        std::fs::rename(&database, killed_aside.join("relay.sqlite3")).expect("moves");
+        std::fs::write(&wal, &live_wal).expect("the old WAL stays");
+
+        let report = SqliteStore::restore(&backup, &database, 2).expect("restores");
+        assert_eq!(report.commit_seq, backed_up);
+        let aside = report.moved_aside.expect("the stale WAL is moved aside");
+        assert!(aside.join("relay.sqlite3-wal").exists());
+        let store = SqliteStore::open(&database).expect("opens");
+        let integrity: String = store
+            .conn()
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .expect("checks");
+        assert_eq!(integrity, "ok");
+        assert!(
+            store
+                .registration_document(&later)
+                .expect("reads")
+                .is_none(),
+            "a record newer than the backup came back from the old WAL"
+        );
     }
 }
