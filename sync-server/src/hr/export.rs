@@ -532,7 +532,7 @@ mod tests {
         let reader = Accessor::Operator("hr:arvid".into());
         produce(
             store.clone(),
-            &archivist_with_token(&store).1,
+            &archivist_with_token(store).1,
             filter,
             &reader,
             Format::Json,

@@ -1534,7 +1534,7 @@ impl RelayStore for SqliteStore {
         &self,
         change: &hr_accounts::AccountChange,
     ) -> StorageResult<hr_accounts::AccountChangeOutcome> {
-        hr_accounts::change_account(&mut self.conn(), change)
+        hr_accounts::change_account(&mut self.conn(), self.lifecycle.as_ref(), change)
     }
 
     fn hr_account_changes(

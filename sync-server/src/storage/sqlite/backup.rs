@@ -701,4 +701,97 @@ mod tests {
             "a record newer than the backup came back from the old WAL"
         );
     }
+
+    #[test]
+    fn access_taken_from_hr_users_after_a_backup_is_not_given_back_by_its_restore() {
+        use crate::hr::accounts::{PasswordHash, Role};
+        use crate::storage::{
+            AccountAction, AccountChange, AccountChangeOutcome, Credential, CredentialKind,
+            NewHrUser,
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database = dir.path().join("relay.sqlite3");
+        let store = SqliteStore::open(&database).expect("opens");
+        let password = PasswordHash {
+            salt: [1; 16],
+            hash: [2; 32],
+            memory_kib: 8,
+            passes: 1,
+        };
+        let user = |name: &str, roles: Vec<Role>| {
+            store
+                .create_hr_user(
+                    &NewHrUser {
+                        username: name.into(),
+                        display_name: name.into(),
+                        roles,
+                        password: password.clone(),
+                        must_change_password: false,
+                        created_by: None,
+                    },
+                    1,
+                )
+                .expect("creates")
+                .expect("new")
+        };
+        let _admin = user("ada", vec![Role::Admin]);
+        let leaver = user("arvid", vec![Role::Archivist]);
+        let mover = user("rut", vec![Role::Recruiter, Role::Archivist]);
+        assert!(store.set_hr_clearance(mover, true).expect("sets"));
+        let token = |user_id: u64, secret: u8| {
+            store
+                .put_hr_credential(
+                    &[secret; 32],
+                    &Credential {
+                        kind: CredentialKind::ApiToken,
+                        user_id,
+                        csrf_hash: None,
+                        expires_at: i64::MAX,
+                        last_used_at: 2,
+                    },
+                    Some("script"),
+                    2,
+                )
+                .expect("token");
+        };
+        token(leaver, 1);
+        token(mover, 2);
+        let backup = dir.path().join("before.backup");
+        store.backup(&backup).expect("backs up");
+        let change = |user_id: u64, action: AccountAction| {
+            let done = store
+                .change_hr_account(&AccountChange {
+                    user_id,
+                    action,
+                    reason: Some("leaves".into()),
+                    by_user: None,
+                    by_name: "operator".into(),
+                    at: 10,
+                })
+                .expect("changes");
+            assert_eq!(done, AccountChangeOutcome::Done);
+        };
+        change(leaver, AccountAction::Disable);
+        change(mover, AccountAction::RemoveRole(Role::Archivist));
+        change(mover, AccountAction::RemoveClearance);
+        let mover_token = store.hr_api_tokens(mover, 20).expect("tokens")[0].id;
+        change(mover, AccountAction::RevokeToken(mover_token));
+        drop(store);
+
+        let report = SqliteStore::restore(&backup, &database, 30).expect("restores");
+        assert_eq!(report.replayed.access_changes, 4, "{:?}", report.replayed);
+        let store = SqliteStore::open(&database).expect("opens");
+        assert!(store.hr_credential(&[1; 32], 40).expect("reads").is_none());
+        assert!(store.hr_credential(&[2; 32], 40).expect("reads").is_none());
+        let (leaver, _) = store.hr_user(leaver).expect("reads").expect("user");
+        assert!(leaver.disabled);
+        let (mover, _) = store.hr_user(mover).expect("reads").expect("user");
+        assert_eq!(mover.roles, vec![Role::Recruiter]);
+        assert!(!mover.restricted_clearance);
+        assert_eq!(store.hr_account_changes(mover.id).expect("reads").len(), 3);
+        // A second restore of the same backup replays the same, once.
+        drop(store);
+        let again = SqliteStore::restore(&backup, &database, 31).expect("restores");
+        assert_eq!(again.replayed.access_changes, 4);
+    }
 }

@@ -553,6 +553,7 @@ fn enabled_admins_besides(conn: &Connection, id: u64) -> StorageResult<u64> {
 /// other at once cannot both succeed.
 pub(crate) fn change_account(
     conn: &mut Connection,
+    journal: Option<&super::lifecycle_journal::LifecycleJournal>,
     change: &AccountChange,
 ) -> StorageResult<AccountChangeOutcome> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -665,8 +666,138 @@ pub(crate) fn change_account(
         super::access_log::AccessAction::AccountChange,
         &format!("{name}:{}", target.username),
     )?;
+    // Journalled before the commit, so that a restore of an older backup cannot give the
+    // access back (see `lifecycle_journal`).
+    super::lifecycle_journal::record(
+        journal,
+        &[super::lifecycle_journal::LifecycleEntry::Access {
+            user_id: change.user_id,
+            username: target.username.clone(),
+            change: name,
+            at: change.at,
+            by: change.by_name.clone(),
+            reason: change.reason.clone(),
+        }],
+    )?;
     tx.commit()?;
     Ok(AccountChangeOutcome::Done)
+}
+
+/// Carries out again, in a restored store, a recorded change of user `user_id`'s access
+/// named `change` (as [`AccountAction::name`] names it) made at `at`: only if the store
+/// has that user under `username`, created no later than the change, and does not record
+/// the change already. `true` if it was carried out.
+///
+/// A password reset is carried out as an unknown password that must be changed (the
+/// one-time password is not kept): the backup's password never opens the account again,
+/// and an admin resets it anew.
+pub(crate) fn replay_change(
+    tx: &rusqlite::Transaction<'_>,
+    user_id: u64,
+    username: &str,
+    change: &str,
+    at: i64,
+    by: &str,
+    reason: Option<&str>,
+) -> StorageResult<bool> {
+    let id = user_id.min(i64::MAX as u64) as i64;
+    let target: Option<String> = tx
+        .query_row(
+            "SELECT roles FROM hr_users WHERE id = ?1 AND username = ?2 AND created_at <= ?3",
+            params![id, username, at],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(roles) = target else {
+        return Ok(false);
+    };
+    let known: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM hr_account_changes WHERE user = ?1 AND change = ?2 AND at = ?3)",
+        params![id, change, at],
+        |r| r.get(0),
+    )?;
+    if known {
+        return Ok(false);
+    }
+    let end_credentials = |tx: &rusqlite::Transaction<'_>| {
+        tx.execute(
+            "DELETE FROM hr_credentials WHERE user_id = ?1 AND created_at <= ?2",
+            params![id, at],
+        )
+    };
+    match change {
+        "disable" => {
+            tx.execute(
+                "UPDATE hr_users SET disabled_at = ?2 WHERE id = ?1 AND disabled_at IS NULL",
+                params![id, at],
+            )?;
+            end_credentials(tx)?;
+        }
+        "enable" => {
+            tx.execute("UPDATE hr_users SET disabled_at = NULL WHERE id = ?1", [id])?;
+        }
+        "remove_clearance" => {
+            let n = tx.execute(
+                "UPDATE hr_users SET restricted_clearance = 0
+                 WHERE id = ?1 AND restricted_clearance = 1",
+                [id],
+            )?;
+            if n == 1 {
+                tx.execute(
+                    "INSERT INTO hr_clearance_changes (at, by_user, user, granted)
+                     VALUES (?1, NULL, ?2, 0)",
+                    params![at, id],
+                )?;
+            }
+        }
+        "reset_password" => {
+            let unknown: [u8; 32] = rand::random();
+            let salt: [u8; 16] = rand::random();
+            tx.execute(
+                "UPDATE hr_users SET password_salt = ?2, password_hash = ?3,
+                        must_change_password = 1
+                 WHERE id = ?1",
+                params![id, salt.as_slice(), unknown.as_slice()],
+            )?;
+            end_credentials(tx)?;
+        }
+        other => {
+            if let Some(role) = other.strip_prefix("remove_role.") {
+                let Some(role) = Role::parse(role) else {
+                    return Ok(false);
+                };
+                let left: Vec<Role> = Role::parse_list(&roles)
+                    .into_iter()
+                    .filter(|r| *r != role)
+                    .collect();
+                tx.execute(
+                    "UPDATE hr_users SET roles = ?2 WHERE id = ?1",
+                    params![id, Role::list(&left)],
+                )?;
+                if role == Role::Recruiter {
+                    tx.execute("DELETE FROM hr_event_assignments WHERE user_id = ?1", [id])?;
+                }
+            } else if let Some(token) = other.strip_prefix("revoke_token.") {
+                let Ok(token) = token.parse::<i64>() else {
+                    return Ok(false);
+                };
+                tx.execute(
+                    "DELETE FROM hr_credentials
+                     WHERE rowid = ?1 AND user_id = ?2 AND kind = 'api_token'
+                       AND created_at <= ?3",
+                    params![token, id, at],
+                )?;
+            } else {
+                return Ok(false);
+            }
+        }
+    }
+    tx.execute(
+        "INSERT INTO hr_account_changes (at, by_user, by_name, user, change, reason)
+         VALUES (?1, NULL, ?2, ?3, ?4, ?5)",
+        params![at, by, id, change, reason],
+    )?;
+    Ok(true)
 }
 
 /// The recorded changes of user `user_id`'s access, newest first.

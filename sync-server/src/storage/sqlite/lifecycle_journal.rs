@@ -1,5 +1,5 @@
-//! What a restore must never undo: removals, talent-pool withdrawals, and legal holds set
-//! or lifted. Each is appended to a journal file beside the database (one JSON line each,
+//! What a restore must never undo: removals, talent-pool withdrawals, legal holds set
+//! or lifted, and access taken from HR users. Each is appended to a journal file beside the database (one JSON line each,
 //! 0600, flushed to disk) before the store's transaction commits, so a backup put in place
 //! later cannot take it back: a restore replays the journal, and what the replaced store
 //! holds, onto the restored file before it goes live.
@@ -41,6 +41,20 @@ pub enum LifecycleEntry {
     },
     /// The visitor withdrew their talent-pool consent.
     Withdrawal { doc_id: String, at: i64, by: String },
+    /// Access was taken from an HR user (or given back): disabled, enabled, a role or the
+    /// clearance removed, the password reset, a token revoked. `change` is the name the
+    /// change history and the access log give it (`disable`, `remove_role.archivist`,
+    /// `revoke_token.7`); the user is named by id and username, so an id that a later
+    /// timeline gave someone else is never matched.
+    Access {
+        user_id: u64,
+        username: String,
+        change: String,
+        at: i64,
+        by: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
     /// A legal hold was set (`hold`) or lifted.
     Hold {
         doc_id: String,
@@ -56,6 +70,7 @@ impl LifecycleEntry {
         match self {
             LifecycleEntry::Removal { at, .. }
             | LifecycleEntry::Withdrawal { at, .. }
+            | LifecycleEntry::Access { at, .. }
             | LifecycleEntry::Hold { at, .. } => *at,
         }
     }
@@ -229,6 +244,31 @@ pub fn entries_in_store(conn: &Connection) -> StorageResult<Vec<LifecycleEntry>>
     })? {
         entries.push(row?);
     }
+    // A store older than the change history has none to carry over.
+    let has_history: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'hr_account_changes')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_history {
+        return Ok(entries);
+    }
+    let mut access = conn.prepare(
+        "SELECT c.user, u.username, c.change, c.at, c.by_name, c.reason
+         FROM hr_account_changes c JOIN hr_users u ON u.id = c.user ORDER BY c.seq",
+    )?;
+    for row in access.query_map([], |r| {
+        Ok(LifecycleEntry::Access {
+            user_id: r.get::<_, i64>(0)? as u64,
+            username: r.get(1)?,
+            change: r.get(2)?,
+            at: r.get(3)?,
+            by: r.get(4)?,
+            reason: r.get(5)?,
+        })
+    })? {
+        entries.push(row?);
+    }
     Ok(entries)
 }
 
@@ -245,6 +285,10 @@ pub struct Replayed {
     pub withdrawals: u64,
     pub holds_set: u64,
     pub holds_lifted: u64,
+    /// Changes that took access from HR users (or gave it back) carried out again: a
+    /// restore never enables a disabled user or brings back a revoked token, a removed role
+    /// or a withdrawn clearance.
+    pub access_changes: u64,
     /// Removals not carried out because the restored record is on legal hold (the record
     /// was removed after a hold was lifted, and that lift is not known here).
     pub removals_held: Vec<String>,
@@ -254,7 +298,8 @@ pub struct Replayed {
 
 impl Replayed {
     pub fn is_empty(&self) -> bool {
-        self.removals + self.withdrawals + self.holds_set + self.holds_lifted == 0
+        self.removals + self.withdrawals + self.holds_set + self.holds_lifted + self.access_changes
+            == 0
             && self.removals_held.is_empty()
     }
 }
@@ -272,6 +317,33 @@ pub fn replay(tx: &Transaction<'_>, mut entries: Vec<LifecycleEntry>) -> Storage
     let mut done = Replayed::default();
     for entry in entries {
         match entry {
+            LifecycleEntry::Access {
+                user_id,
+                username,
+                change,
+                at,
+                by: who,
+                reason,
+            } => {
+                if super::hr_accounts::replay_change(
+                    tx,
+                    user_id,
+                    &username,
+                    &change,
+                    at,
+                    &who,
+                    reason.as_deref(),
+                )? {
+                    access_log::append_one(
+                        tx,
+                        at,
+                        &by,
+                        AccessAction::AccountChange,
+                        &format!("{change}:{username}"),
+                    )?;
+                    done.access_changes += 1;
+                }
+            }
             LifecycleEntry::Hold {
                 doc_id,
                 hold,
