@@ -1476,7 +1476,14 @@ impl RelayStore for SqliteStore {
         by: Option<u64>,
         at: i64,
     ) -> StorageResult<bool> {
-        hr_accounts::set_clearance(&mut self.conn(), id, cleared, by, at)
+        hr_accounts::set_clearance(
+            &mut self.conn(),
+            self.lifecycle.as_ref(),
+            id,
+            cleared,
+            by,
+            at,
+        )
     }
 
     fn hr_clearance_history(&self, id: u64) -> StorageResult<Vec<hr_accounts::ClearanceChange>> {
@@ -1519,7 +1526,7 @@ impl RelayStore for SqliteStore {
     }
 
     fn unassign_hr_event(&self, user_id: u64, event_id: &str) -> StorageResult<bool> {
-        hr_accounts::unassign_event(&self.conn(), user_id, event_id)
+        hr_accounts::unassign_event(&self.conn(), self.lifecycle.as_ref(), user_id, event_id)
     }
 
     fn hr_assigned_events(&self, user_id: u64) -> StorageResult<Vec<String>> {

@@ -794,4 +794,54 @@ mod tests {
         let again = SqliteStore::restore(&backup, &database, 31).expect("restores");
         assert_eq!(again.replayed.access_changes, 4);
     }
+
+    #[test]
+    fn a_clearance_withdrawn_or_an_event_unassigned_after_a_backup_stays_so_after_its_restore() {
+        use crate::hr::accounts::{PasswordHash, Role};
+        use crate::storage::NewHrUser;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database = dir.path().join("relay.sqlite3");
+        let store = SqliteStore::open(&database).expect("opens");
+        let rut = store
+            .create_hr_user(
+                &NewHrUser {
+                    username: "rut".into(),
+                    display_name: "Rut".into(),
+                    roles: vec![Role::Recruiter],
+                    password: PasswordHash {
+                        salt: [1; 16],
+                        hash: [2; 32],
+                        memory_kib: 8,
+                        passes: 1,
+                    },
+                    must_change_password: false,
+                    created_by: None,
+                },
+                1,
+            )
+            .expect("creates")
+            .expect("new");
+        assert!(store.set_hr_clearance(rut, true).expect("sets"));
+        assert!(store.assign_hr_event(rut, "demo-event").expect("assigns"));
+        let backup = dir.path().join("before.backup");
+        store.backup(&backup).expect("backs up");
+        assert!(
+            store
+                .change_hr_clearance(rut, false, None, 10)
+                .expect("withdraws")
+        );
+        assert!(
+            store
+                .unassign_hr_event(rut, "demo-event")
+                .expect("unassigns")
+        );
+        drop(store);
+
+        let report = SqliteStore::restore(&backup, &database, 30).expect("restores");
+        assert_eq!(report.replayed.access_changes, 2, "{:?}", report.replayed);
+        let store = SqliteStore::open(&database).expect("opens");
+        let (user, _) = store.hr_user(rut).expect("reads").expect("user");
+        assert!(!user.restricted_clearance);
+        assert!(store.hr_assigned_events(rut).expect("reads").is_empty());
+    }
 }

@@ -272,6 +272,7 @@ pub(crate) fn set_password(
 /// `false` if there is no such user.
 pub(crate) fn set_clearance(
     conn: &mut Connection,
+    journal: Option<&super::lifecycle_journal::LifecycleJournal>,
     id: u64,
     cleared: bool,
     by: Option<u64>,
@@ -289,6 +290,10 @@ pub(crate) fn set_clearance(
              VALUES (?1, ?2, ?3, ?4)",
             params![at, by.map(|b| b as i64), id as i64, cleared],
         )?;
+        if !cleared {
+            // A withdrawal must survive a restore (see `lifecycle_journal`).
+            journal_access_taken(&tx, journal, id, "remove_clearance", by, at)?;
+        }
         true
     } else {
         tx.query_row(
@@ -430,11 +435,75 @@ pub(crate) fn assign_event(conn: &Connection, user_id: u64, event_id: &str) -> S
 }
 
 /// Takes `event_id` from the user's assignments; `false` if it was not assigned.
+/// Journals access taken from user `id` (`change` as the change history names it), made by
+/// HR user `by` at `at`, before the commit that takes it, so that a restore of an older
+/// backup takes it again.
+fn journal_access_taken(
+    conn: &Connection,
+    journal: Option<&super::lifecycle_journal::LifecycleJournal>,
+    id: u64,
+    change: &str,
+    by: Option<u64>,
+    at: i64,
+) -> StorageResult<()> {
+    let Some(username) = conn
+        .query_row(
+            "SELECT username FROM hr_users WHERE id = ?1",
+            [id as i64],
+            |r| r.get::<_, String>(0),
+        )
+        .optional()?
+    else {
+        return Ok(());
+    };
+    let by = match by {
+        Some(by) => conn
+            .query_row(
+                "SELECT username FROM hr_users WHERE id = ?1",
+                [by as i64],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+            .map_or_else(|| format!("hr-user:{by}"), |name| format!("hr:{name}")),
+        None => "relay".to_owned(),
+    };
+    super::lifecycle_journal::record(
+        journal,
+        &[super::lifecycle_journal::LifecycleEntry::Access {
+            user_id: id,
+            username,
+            change: change.to_owned(),
+            at,
+            by,
+            reason: None,
+        }],
+    )
+}
+
 pub(crate) fn unassign_event(
     conn: &Connection,
+    journal: Option<&super::lifecycle_journal::LifecycleJournal>,
     user_id: u64,
     event_id: &str,
 ) -> StorageResult<bool> {
+    let assigned: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM hr_event_assignments WHERE user_id = ?1 AND event_id = ?2)",
+        params![user_id as i64, event_id],
+        |r| r.get(0),
+    )?;
+    if !assigned {
+        return Ok(false);
+    }
+    // Taking an event back must survive a restore: a staff tablet acting for the user
+    // would pull it again.
+    journal_access_taken(
+        conn,
+        journal,
+        user_id,
+        &format!("unassign.{event_id}"),
+        None,
+        crate::state::now_ms(),
+    )?;
     let removed = conn.execute(
         "DELETE FROM hr_event_assignments WHERE user_id = ?1 AND event_id = ?2",
         params![user_id as i64, event_id],
@@ -777,6 +846,11 @@ pub(crate) fn replay_change(
                 if role == Role::Recruiter {
                     tx.execute("DELETE FROM hr_event_assignments WHERE user_id = ?1", [id])?;
                 }
+            } else if let Some(event) = other.strip_prefix("unassign.") {
+                tx.execute(
+                    "DELETE FROM hr_event_assignments WHERE user_id = ?1 AND event_id = ?2",
+                    params![id, event],
+                )?;
             } else if let Some(token) = other.strip_prefix("revoke_token.") {
                 let Ok(token) = token.parse::<i64>() else {
                     return Ok(false);
@@ -967,10 +1041,10 @@ mod tests {
         );
         assert_eq!(origin(&conn, 999).expect("reads"), None);
 
-        assert!(set_clearance(&mut conn, bo, true, Some(anna), 10).expect("set"));
-        assert!(set_clearance(&mut conn, bo, true, Some(anna), 11).expect("set again"));
-        assert!(set_clearance(&mut conn, bo, false, None, 12).expect("withdrawn"));
-        assert!(!set_clearance(&mut conn, 999, true, Some(anna), 13).expect("no such user"));
+        assert!(set_clearance(&mut conn, None, bo, true, Some(anna), 10).expect("set"));
+        assert!(set_clearance(&mut conn, None, bo, true, Some(anna), 11).expect("set again"));
+        assert!(set_clearance(&mut conn, None, bo, false, None, 12).expect("withdrawn"));
+        assert!(!set_clearance(&mut conn, None, 999, true, Some(anna), 13).expect("no such user"));
         let history = clearance_history(&conn, bo).expect("reads");
         assert_eq!(
             history,
