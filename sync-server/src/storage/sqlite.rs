@@ -1304,7 +1304,24 @@ impl RelayStore for SqliteStore {
     }
 
     fn revoke_device(&self, device_key: &[u8; 32], at: i64) -> StorageResult<bool> {
-        let changed = self.conn().execute(
+        let conn = self.conn();
+        let revocable: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM devices WHERE device_key = ?1 AND revoked_at IS NULL)",
+            [device_key.as_slice()],
+            |r| r.get(0),
+        )?;
+        if !revocable {
+            return Ok(false);
+        }
+        // Journalled before it is made, so a restore of an older backup revokes it again.
+        lifecycle_journal::record(
+            self.lifecycle.as_ref(),
+            &[lifecycle_journal::LifecycleEntry::Revocation {
+                device_key: hex::encode(device_key),
+                at,
+            }],
+        )?;
+        let changed = conn.execute(
             "UPDATE devices SET revoked_at = ?2 WHERE device_key = ?1 AND revoked_at IS NULL",
             params![device_key.as_slice(), at],
         )?;

@@ -844,4 +844,23 @@ mod tests {
         assert!(!user.restricted_clearance);
         assert!(store.hr_assigned_events(rut).expect("reads").is_empty());
     }
+
+    #[test]
+    fn a_tablet_revoked_after_a_backup_stays_revoked_after_its_restore() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database = dir.path().join("relay.sqlite3");
+        let store = SqliteStore::open(&database).expect("opens");
+        let device = enrolled(&store);
+        capture(&store, &device, 1);
+        let backup = dir.path().join("before.backup");
+        store.backup(&backup).expect("backs up");
+        assert!(store.revoke_device(&device, 10).expect("revokes"));
+        drop(store);
+
+        let report = SqliteStore::restore(&backup, &database, 30).expect("restores");
+        assert_eq!(report.replayed.revocations, 1, "{:?}", report.replayed);
+        let store = SqliteStore::open(&database).expect("opens");
+        let record = store.device(&device).expect("reads").expect("known");
+        assert_eq!(record.revoked_at, Some(10));
+    }
 }

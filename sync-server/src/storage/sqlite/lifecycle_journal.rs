@@ -1,5 +1,5 @@
 //! What a restore must never undo: removals, talent-pool withdrawals, legal holds set
-//! or lifted, and access taken from HR users. Each is appended to a journal file beside the database (one JSON line each,
+//! or lifted, access taken from HR users, and revoked tablets. Each is appended to a journal file beside the database (one JSON line each,
 //! 0600, flushed to disk) before the store's transaction commits, so a backup put in place
 //! later cannot take it back: a restore replays the journal, and what the replaced store
 //! holds, onto the restored file before it goes live.
@@ -55,6 +55,13 @@ pub enum LifecycleEntry {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// A tablet was revoked (lost, stolen, retired): a restore must not let it sync or
+    /// pull again.
+    Revocation {
+        /// Hex of the device's key.
+        device_key: String,
+        at: i64,
+    },
     /// A legal hold was set (`hold`) or lifted.
     Hold {
         doc_id: String,
@@ -71,6 +78,7 @@ impl LifecycleEntry {
             LifecycleEntry::Removal { at, .. }
             | LifecycleEntry::Withdrawal { at, .. }
             | LifecycleEntry::Access { at, .. }
+            | LifecycleEntry::Revocation { at, .. }
             | LifecycleEntry::Hold { at, .. } => *at,
         }
     }
@@ -244,6 +252,16 @@ pub fn entries_in_store(conn: &Connection) -> StorageResult<Vec<LifecycleEntry>>
     })? {
         entries.push(row?);
     }
+    let mut revoked =
+        conn.prepare("SELECT device_key, revoked_at FROM devices WHERE revoked_at IS NOT NULL")?;
+    for row in revoked.query_map([], |r| {
+        Ok(LifecycleEntry::Revocation {
+            device_key: hex::encode(r.get::<_, Vec<u8>>(0)?),
+            at: r.get(1)?,
+        })
+    })? {
+        entries.push(row?);
+    }
     // A store older than the change history has none to carry over.
     let has_history: bool = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'hr_account_changes')",
@@ -289,6 +307,8 @@ pub struct Replayed {
     /// restore never enables a disabled user or brings back a revoked token, a removed role
     /// or a withdrawn clearance.
     pub access_changes: u64,
+    /// Tablets revoked again: a restore never lets a revoked tablet sync or pull.
+    pub revocations: u64,
     /// Removals not carried out because the restored record is on legal hold (the record
     /// was removed after a hold was lifted, and that lift is not known here).
     pub removals_held: Vec<String>,
@@ -298,7 +318,12 @@ pub struct Replayed {
 
 impl Replayed {
     pub fn is_empty(&self) -> bool {
-        self.removals + self.withdrawals + self.holds_set + self.holds_lifted + self.access_changes
+        self.removals
+            + self.withdrawals
+            + self.holds_set
+            + self.holds_lifted
+            + self.access_changes
+            + self.revocations
             == 0
             && self.removals_held.is_empty()
     }
@@ -317,6 +342,17 @@ pub fn replay(tx: &Transaction<'_>, mut entries: Vec<LifecycleEntry>) -> Storage
     let mut done = Replayed::default();
     for entry in entries {
         match entry {
+            LifecycleEntry::Revocation { device_key, at } => {
+                let Ok(device_key) = hex::decode(&device_key) else {
+                    done.unreadable += 1;
+                    continue;
+                };
+                let changed = tx.execute(
+                    "UPDATE devices SET revoked_at = ?2 WHERE device_key = ?1 AND revoked_at IS NULL",
+                    params![device_key, at],
+                )?;
+                done.revocations += changed as u64;
+            }
             LifecycleEntry::Access {
                 user_id,
                 username,
