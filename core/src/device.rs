@@ -677,6 +677,11 @@ impl Device {
                 unreceipted: report.unreceipted,
             });
         }
+        // A staff tablet's notes, ratings and statuses the relay lacks are only here.
+        let edits = self.unsent_edit_count()?;
+        if edits > 0 {
+            return Ok(HandBack::UnsentEdits { records: edits });
+        }
         // Enrolled again and not synced since: the relay this enrollment reaches has
         // confirmed nothing yet.
         let enrolled_unconfirmed = self
@@ -721,6 +726,9 @@ pub enum HandBack {
     Safe,
     /// Records without a receipt: sync.
     Unsent { unreceipted: u64 },
+    /// A staff tablet holds notes, ratings or statuses of `records` registrations that the
+    /// relay lacks (not synced yet, or refused while its recruiter does not stand): sync.
+    UnsentEdits { records: u64 },
     /// The relay refused the last sync: no sync gets through until the tablet is enrolled
     /// again (or the relay's side is fixed).
     RelayRefuses(SyncRefusal),

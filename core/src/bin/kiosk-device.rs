@@ -645,6 +645,11 @@ fn status(store: &StoreArgs, pin: Option<&str>) -> CliResult {
         HandBack::RelayRefuses(refusal) => println!("{}", refused_text(&refusal)),
         HandBack::RelayLacks { tablet, relay } => println!("{}", lacks_text(tablet, relay)),
         HandBack::Unconfirmed { .. } => println!("{UNCONFIRMED_TEXT}"),
+        HandBack::UnsentEdits { records } => println!(
+            "NOT safe to hand back: notes, ratings or statuses of {records} registration(s) \
+             are not at the relay yet / INTE klar: anteckningar, betyg eller status för \
+             {records} anmälning(ar) har inte nått reläet"
+        ),
     }
     Ok(())
 }
