@@ -255,8 +255,11 @@ fn compare(
     }
     let mut known =
         backup.prepare("SELECT EXISTS (SELECT 1 FROM devices WHERE device_key = ?1)")?;
-    let mut devices =
-        replaced.prepare("SELECT device_key, event_id, role FROM devices ORDER BY certified_at")?;
+    // A revoked tablet (lost, stolen, retired) is never one to enroll again.
+    let mut devices = replaced.prepare(
+        "SELECT device_key, event_id, role FROM devices WHERE revoked_at IS NULL
+         ORDER BY certified_at",
+    )?;
     let mut unknown = Vec::new();
     let mut rows = devices.query([])?;
     while let Some(row) = rows.next()? {
@@ -862,5 +865,26 @@ mod tests {
         let store = SqliteStore::open(&database).expect("opens");
         let record = store.device(&device).expect("reads").expect("known");
         assert_eq!(record.revoked_at, Some(10));
+    }
+
+    #[test]
+    fn a_restore_never_asks_to_enroll_again_a_tablet_that_was_revoked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database = dir.path().join("relay.sqlite3");
+        let store = SqliteStore::open(&database).expect("opens");
+        let backup = dir.path().join("before.backup");
+        store.backup(&backup).expect("backs up");
+        // Enrolled after the backup, then lost and revoked.
+        let device = enrolled(&store);
+        assert!(store.revoke_device(&device, 10).expect("revokes"));
+        drop(store);
+        let plan = SqliteStore::plan_restore(&backup, &database).expect("plans");
+        assert!(
+            plan.unknown_tablets.is_empty(),
+            "{:?}",
+            plan.unknown_tablets
+        );
+        let told = crate::restore::describe_plan(&plan).join("\n");
+        assert!(!told.contains("enroll again"), "{told}");
     }
 }
