@@ -436,7 +436,12 @@ impl SqliteStore {
             entries.extend(super::lifecycle_journal::entries_in_store(&conn)?);
         }
         let incoming = PathBuf::from(format!("{}.restoring", database.display()));
-        let _ = std::fs::remove_file(&incoming);
+        // A restore killed part-way may have left the working copy with its WAL or a hot
+        // rollback journal (of another backup, if the operator chose again): SQLite would
+        // apply them to the fresh copy.
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", incoming.display()));
+        }
         if let Some(parent) = database.parent().filter(|p| !p.as_os_str().is_empty()) {
             crate::private_files::create_dir(parent)?;
         }
@@ -886,5 +891,31 @@ mod tests {
         );
         let told = crate::restore::describe_plan(&plan).join("\n");
         assert!(!told.contains("enroll again"), "{told}");
+    }
+
+    #[test]
+    fn files_left_by_a_killed_restore_beside_its_working_copy_are_not_replayed_onto_the_next() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database = dir.path().join("relay.sqlite3");
+        let store = SqliteStore::open(&database).expect("opens");
+        let device = enrolled(&store);
+        capture(&store, &device, 1);
+        let backup = dir.path().join("one.backup");
+        store.backup(&backup).expect("backs up");
+        let later = capture(&store, &device, 2);
+        let wal = std::fs::read(format!("{}-wal", database.display())).expect("a WAL");
+        drop(store);
+        // A WAL beside the working copy, as a restore killed mid-way could leave one.
+        std::fs::write(format!("{}.restoring-wal", database.display()), &wal).expect("left");
+
+        SqliteStore::restore(&backup, &database, 2).expect("restores");
+        let store = SqliteStore::open(&database).expect("opens");
+        assert!(
+            store
+                .registration_document(&later)
+                .expect("reads")
+                .is_none(),
+            "a record newer than the backup came in from a stale WAL"
+        );
     }
 }
