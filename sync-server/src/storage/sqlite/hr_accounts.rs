@@ -336,10 +336,14 @@ pub(crate) fn put_credential(
     label: Option<&str>,
     at: i64,
 ) -> StorageResult<()> {
+    // Only for an enabled user, in the one statement: a login or token request that
+    // passed its checks before a disable, written after it, is not kept to open the
+    // account again once it is enabled (the disable deleted what existed then).
     conn.execute(
         "INSERT INTO hr_credentials (secret_hash, kind, user_id, csrf_hash, label, created_at,
                                      expires_at, last_used_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6)",
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6 FROM hr_users
+         WHERE id = ?3 AND disabled_at IS NULL",
         params![
             secret_hash.as_slice(),
             credential.kind.as_str(),
@@ -1064,5 +1068,70 @@ mod tests {
             ]
         );
         assert!(clearance_history(&conn, anna).expect("reads").is_empty());
+    }
+
+    #[test]
+    fn a_credential_written_after_its_user_was_disabled_never_opens_even_once_enabled() {
+        use crate::storage::RelayStore;
+        let store = crate::storage::SqliteStore::in_memory().expect("store");
+        let arvid = store
+            .create_hr_user(
+                &NewHrUser {
+                    username: "arvid".into(),
+                    display_name: "Arvid".into(),
+                    roles: vec![Role::Archivist],
+                    password: PasswordHash {
+                        salt: [0; 16],
+                        hash: [0; 32],
+                        memory_kib: 8,
+                        passes: 1,
+                    },
+                    must_change_password: false,
+                    created_by: None,
+                },
+                0,
+            )
+            .expect("stored")
+            .expect("new");
+        let change = |action| AccountChange {
+            user_id: arvid,
+            action,
+            reason: None,
+            by_user: None,
+            by_name: "operator".into(),
+            at: 5,
+        };
+        assert_eq!(
+            store
+                .change_hr_account(&change(AccountAction::Disable))
+                .expect("disables"),
+            AccountChangeOutcome::Done
+        );
+        // A login or token request that passed its checks before the disable, written after
+        // it (the disable deleted every credential the user had then).
+        store
+            .put_hr_credential(
+                &[3; 32],
+                &Credential {
+                    kind: CredentialKind::ApiToken,
+                    user_id: arvid,
+                    csrf_hash: None,
+                    expires_at: i64::MAX,
+                    last_used_at: 6,
+                },
+                Some("raced"),
+                6,
+            )
+            .expect("writes");
+        assert_eq!(
+            store
+                .change_hr_account(&change(AccountAction::Enable))
+                .expect("enables"),
+            AccountChangeOutcome::Done
+        );
+        assert!(
+            store.hr_credential(&[3; 32], 7).expect("reads").is_none(),
+            "a token that raced the disable works again once the user is enabled"
+        );
     }
 }
