@@ -1483,7 +1483,13 @@ impl RelayStore for SqliteStore {
         password: &crate::hr::accounts::PasswordHash,
         must_change: bool,
     ) -> StorageResult<bool> {
-        hr_accounts::set_password(&mut self.conn(), id, password, must_change)
+        hr_accounts::set_password(
+            &mut self.conn(),
+            self.lifecycle.as_ref(),
+            id,
+            password,
+            must_change,
+        )
     }
 
     fn change_hr_clearance(

@@ -918,4 +918,43 @@ mod tests {
             "a record newer than the backup came in from a stale WAL"
         );
     }
+
+    #[test]
+    fn a_password_replaced_after_a_backup_is_not_brought_back_by_its_restore() {
+        use crate::hr::accounts::{PasswordHash, Role};
+        use crate::storage::NewHrUser;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database = dir.path().join("relay.sqlite3");
+        let store = SqliteStore::open(&database).expect("opens");
+        let hash = |byte: u8| PasswordHash {
+            salt: [byte; 16],
+            hash: [byte; 32],
+            memory_kib: 8,
+            passes: 1,
+        };
+        let anna = store
+            .create_hr_user(
+                &NewHrUser {
+                    username: "anna".into(),
+                    display_name: "Anna".into(),
+                    roles: vec![Role::Archivist],
+                    password: hash(1),
+                    must_change_password: false,
+                    created_by: None,
+                },
+                1,
+            )
+            .expect("creates")
+            .expect("new");
+        let backup = dir.path().join("before.backup");
+        store.backup(&backup).expect("backs up");
+        // The old password leaked; she chose a new one.
+        assert!(store.set_hr_password(anna, &hash(2), false).expect("sets"));
+        drop(store);
+
+        SqliteStore::restore(&backup, &database, i64::MAX).expect("restores");
+        let store = SqliteStore::open(&database).expect("opens");
+        let (_, password) = store.hr_user(anna).expect("reads").expect("user");
+        assert!(password == hash(2), "the leaked password is back");
+    }
 }

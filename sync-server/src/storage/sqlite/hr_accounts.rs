@@ -244,11 +244,38 @@ pub(crate) fn origin(conn: &Connection, id: u64) -> StorageResult<Option<Account
 /// transaction. `false` if there is no such user.
 pub(crate) fn set_password(
     conn: &mut Connection,
+    journal: Option<&super::lifecycle_journal::LifecycleJournal>,
     id: u64,
     password: &PasswordHash,
     must_change: bool,
 ) -> StorageResult<bool> {
     let tx = conn.transaction()?;
+    // A replaced password must stay replaced after a restore of an older backup (it may
+    // have been changed because it leaked).
+    if let Some(username) = tx
+        .query_row(
+            "SELECT username FROM hr_users WHERE id = ?1",
+            [id as i64],
+            |r| r.get::<_, String>(0),
+        )
+        .optional()?
+    {
+        super::lifecycle_journal::record(
+            journal,
+            &[super::lifecycle_journal::LifecycleEntry::Access {
+                user_id: id,
+                username,
+                change: "password".into(),
+                at: crate::state::now_ms(),
+                by: "relay".into(),
+                reason: None,
+                password: Some(super::lifecycle_journal::JournalPassword::of(
+                    password,
+                    must_change,
+                )),
+            }],
+        )?;
+    }
     let updated = tx.execute(
         "UPDATE hr_users SET password_salt = ?2, password_hash = ?3, password_memory_kib = ?4,
                              password_passes = ?5, must_change_password = ?6
@@ -480,6 +507,7 @@ fn journal_access_taken(
             at,
             by,
             reason: None,
+            password: None,
         }],
     )
 }
@@ -750,6 +778,12 @@ pub(crate) fn change_account(
             at: change.at,
             by: change.by_name.clone(),
             reason: change.reason.clone(),
+            password: match &change.action {
+                AccountAction::ResetPassword(hash) => {
+                    Some(super::lifecycle_journal::JournalPassword::of(hash, true))
+                }
+                _ => None,
+            },
         }],
     )?;
     tx.commit()?;
@@ -764,6 +798,7 @@ pub(crate) fn change_account(
 /// A password reset is carried out as an unknown password that must be changed (the
 /// one-time password is not kept): the backup's password never opens the account again,
 /// and an admin resets it anew.
+#[allow(clippy::too_many_arguments)] // one journal entry's fields, as it holds them
 pub(crate) fn replay_change(
     tx: &rusqlite::Transaction<'_>,
     user_id: u64,
@@ -772,6 +807,7 @@ pub(crate) fn replay_change(
     at: i64,
     by: &str,
     reason: Option<&str>,
+    password: Option<&super::lifecycle_journal::JournalPassword>,
 ) -> StorageResult<bool> {
     let id = user_id.min(i64::MAX as u64) as i64;
     let target: Option<String> = tx
@@ -789,6 +825,41 @@ pub(crate) fn replay_change(
         params![id, change, at],
         |r| r.get(0),
     )?;
+    // A password set is carried out again even when the store records its change: setting
+    // every journalled password in time order ends with the one in force, where skipping a
+    // known reset would leave an older password from before it.
+    if let Some(password) = password.filter(|_| matches!(change, "password" | "reset_password")) {
+        let (Ok(salt), Ok(hash)) = (hex::decode(&password.salt), hex::decode(&password.hash))
+        else {
+            return Ok(false);
+        };
+        tx.execute(
+            "UPDATE hr_users SET password_salt = ?2, password_hash = ?3, password_memory_kib = ?4,
+                                 password_passes = ?5, must_change_password = ?6
+             WHERE id = ?1",
+            params![
+                id,
+                salt,
+                hash,
+                password.memory_kib,
+                password.passes,
+                password.must_change
+            ],
+        )?;
+        tx.execute(
+            "DELETE FROM hr_credentials WHERE user_id = ?1 AND created_at <= ?2",
+            params![id, at],
+        )?;
+        if known {
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO hr_account_changes (at, by_user, by_name, user, change, reason)
+             VALUES (?1, NULL, ?2, ?3, ?4, ?5)",
+            params![at, by, id, change, reason],
+        )?;
+        return Ok(true);
+    }
     if known {
         return Ok(false);
     }
@@ -823,6 +894,8 @@ pub(crate) fn replay_change(
                 )?;
             }
         }
+        // A reset known only from the replaced store (no journal): the one-time password
+        // is not kept there.
         "reset_password" => {
             let unknown: [u8; 32] = rand::random();
             let salt: [u8; 16] = rand::random();

@@ -7,7 +7,8 @@
 //! The journal is written ahead of the commit: if the commit then fails, the journal names a
 //! decision the store never took, and a later restore carries it out. That errs towards
 //! erasing what someone with the right decided to erase, never towards bringing it back.
-//! Lines carry ids, times, reasons and who acted; no visitor's data.
+//! Lines carry ids, times, reasons and who acted, and for a password set its Argon2id hash
+//! (as the store holds it; the file is as private); no visitor's data.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -54,6 +55,10 @@ pub enum LifecycleEntry {
         by: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
+        /// The password a reset or a change set (its Argon2id hash only), so a restore
+        /// never brings back one that was replaced.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        password: Option<JournalPassword>,
     },
     /// A tablet was revoked (lost, stolen, retired): a restore must not let it sync or
     /// pull again.
@@ -70,6 +75,29 @@ pub enum LifecycleEntry {
         reason: String,
         by: String,
     },
+}
+
+/// A password as stored, in the journal: hex salt and hash, cost, and whether it must be
+/// changed at the next login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalPassword {
+    pub salt: String,
+    pub hash: String,
+    pub memory_kib: u32,
+    pub passes: u32,
+    pub must_change: bool,
+}
+
+impl JournalPassword {
+    pub(crate) fn of(password: &crate::hr::accounts::PasswordHash, must_change: bool) -> Self {
+        JournalPassword {
+            salt: hex::encode(password.salt),
+            hash: hex::encode(password.hash),
+            memory_kib: password.memory_kib,
+            passes: password.passes,
+            must_change,
+        }
+    }
 }
 
 impl LifecycleEntry {
@@ -283,6 +311,7 @@ pub fn entries_in_store(conn: &Connection) -> StorageResult<Vec<LifecycleEntry>>
             at: r.get(3)?,
             by: r.get(4)?,
             reason: r.get(5)?,
+            password: None,
         })
     })? {
         entries.push(row?);
@@ -360,6 +389,7 @@ pub fn replay(tx: &Transaction<'_>, mut entries: Vec<LifecycleEntry>) -> Storage
                 at,
                 by: who,
                 reason,
+                password,
             } => {
                 if super::hr_accounts::replay_change(
                     tx,
@@ -369,6 +399,7 @@ pub fn replay(tx: &Transaction<'_>, mut entries: Vec<LifecycleEntry>) -> Storage
                     at,
                     &who,
                     reason.as_deref(),
+                    password.as_ref(),
                 )? {
                     access_log::append_one(
                         tx,
