@@ -116,8 +116,8 @@ impl LoginLimiter {
             failures.retain(|_, (start, _)| now - *start < LOGIN_WINDOW_MS);
         }
         let keys = [
-            (format!("user:{username}"), MAX_FAILURES_PER_USERNAME),
-            (format!("addr:{address}"), MAX_FAILURES_PER_ADDRESS),
+            (username_key(username), MAX_FAILURES_PER_USERNAME),
+            (address_key(address), MAX_FAILURES_PER_ADDRESS),
         ];
         for (key, limit) in &keys {
             if let Some((start, count)) = failures.get(key)
@@ -137,14 +137,41 @@ impl LoginLimiter {
         Ok(())
     }
 
+    /// The bytes of the keys tracked (for tests).
+    #[cfg(test)]
+    fn key_bytes(&self) -> usize {
+        let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        failures.keys().map(String::len).sum()
+    }
+
     /// Takes back the attempt of a successful login.
     pub fn forgive(&self, username: &str, address: &str) {
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        for key in [format!("user:{username}"), format!("addr:{address}")] {
+        for key in [username_key(username), address_key(address)] {
             if let Some(entry) = failures.get_mut(&key) {
                 entry.1 = entry.1.saturating_sub(1);
             }
         }
+    }
+}
+
+/// The limiter's key for `username`. One no account can have (see
+/// [`crate::hr::accounts::check_username`]) is counted under one shared key rather than kept
+/// whole: a body may carry a username of hundreds of KiB.
+fn username_key(username: &str) -> String {
+    if crate::hr::accounts::check_username(username).is_ok() {
+        format!("user:{username}")
+    } else {
+        "user:(no account can have this name)".to_owned()
+    }
+}
+
+/// The limiter's key for a client address: an IPv6 client by its /64 (what one client can
+/// get, as enrollment counts it), so changing the interface id is no way round the limit.
+fn address_key(address: &str) -> String {
+    match address.parse::<std::net::IpAddr>() {
+        Ok(ip) => format!("addr:{}", crate::enrollment::address_bucket(ip)),
+        Err(_) => format!("addr:{address}"),
     }
 }
 
@@ -167,6 +194,46 @@ mod tests {
             limiter
                 .begin_attempt("anna", "10.0.0.1", LOGIN_WINDOW_MS)
                 .is_ok()
+        );
+    }
+
+    #[test]
+    fn an_ipv6_client_cannot_escape_the_login_limit_by_changing_its_interface_id() {
+        let limiter = LoginLimiter::default();
+        for host in 1..=MAX_FAILURES_PER_ADDRESS {
+            // A new username each time, so only the address limit can refuse.
+            let address = format!("2001:db8:1:2::{host:x}");
+            assert!(
+                limiter
+                    .begin_attempt(&format!("user{host}"), &address, 0)
+                    .is_ok()
+            );
+        }
+        assert!(
+            limiter
+                .begin_attempt("another", "2001:db8:1:2:ffff::1", 1_000)
+                .is_err(),
+            "the same /64 is one client"
+        );
+        assert!(
+            limiter
+                .begin_attempt("another", "2001:db8:1:3::1", 1_000)
+                .is_ok(),
+            "another /64 is another client"
+        );
+    }
+
+    #[test]
+    fn a_username_no_account_can_have_is_not_kept_whole() {
+        let limiter = LoginLimiter::default();
+        let huge = "x".repeat(200_000);
+        for n in 0..10u8 {
+            let _ = limiter.begin_attempt(&format!("{huge}{n}"), &format!("10.0.0.{n}"), 0);
+        }
+        assert!(
+            limiter.key_bytes() < 1_000,
+            "{} bytes of keys kept",
+            limiter.key_bytes()
         );
     }
 
