@@ -227,24 +227,31 @@ pub(crate) async fn check_login(
         .login_failures
         .begin_attempt(&username, address, now)
         .map_err(AppError::LoginRateLimited)?;
+    // No account has such a name (the rules are public, so refusing it at once tells
+    // nothing): it costs no password check.
+    if accounts::check_username(&username).is_err() {
+        return Err(AppError::WrongCredentials);
+    }
     let store = state.store.clone();
     let lookup = username.clone();
-    let user = blocking(move || -> Result<Option<HrUser>, AppError> {
-        match store.hr_user_by_username(&lookup)? {
-            // Told only to whoever knows the password: the account is disabled.
-            Some((user, hash)) if hash.matches(&password) && user.disabled => {
-                Err(AppError::AccountDisabled)
+    let user = state
+        .password_checks
+        .run(move || -> Result<Option<HrUser>, AppError> {
+            match store.hr_user_by_username(&lookup)? {
+                // Told only to whoever knows the password: the account is disabled.
+                Some((user, hash)) if hash.matches(&password) && user.disabled => {
+                    Err(AppError::AccountDisabled)
+                }
+                Some((user, hash)) if hash.matches(&password) => Ok(Some(user)),
+                Some(_) => Ok(None),
+                None => {
+                    PasswordHash::waste_a_check(&password);
+                    Ok(None)
+                }
             }
-            Some((user, hash)) if hash.matches(&password) => Ok(Some(user)),
-            Some(_) => Ok(None),
-            None => {
-                PasswordHash::waste_a_check(&password);
-                Ok(None)
-            }
-        }
-    })
-    .await??
-    .ok_or(AppError::WrongCredentials)?;
+        })
+        .await??
+        .ok_or(AppError::WrongCredentials)?;
     state.login_failures.forgive(&username, address);
     tracing::info!(user = user.id, "HR login");
     Ok(user)
@@ -328,15 +335,17 @@ pub(crate) async fn set_own_password(
         return Err(AccountError::SamePassword.into());
     }
     let store = state.store.clone();
-    blocking(move || -> Result<(), AppError> {
-        let (_, hash) = store.hr_user(id)?.ok_or(AppError::UnknownUser)?;
-        if !hash.matches(&current_password) {
-            return Err(AppError::WrongCredentials);
-        }
-        store.set_hr_password(id, &PasswordHash::new(&new_password), false)?;
-        Ok(())
-    })
-    .await?
+    state
+        .password_checks
+        .run(move || -> Result<(), AppError> {
+            let (_, hash) = store.hr_user(id)?.ok_or(AppError::UnknownUser)?;
+            if !hash.matches(&current_password) {
+                return Err(AppError::WrongCredentials);
+            }
+            store.set_hr_password(id, &PasswordHash::new(&new_password), false)?;
+            Ok(())
+        })
+        .await?
 }
 
 #[derive(Deserialize)]

@@ -3,10 +3,14 @@
 //! by their SHA-256.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+
+use crate::error::AppError;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "kiosk_session";
@@ -152,6 +156,70 @@ impl LoginLimiter {
                 entry.1 = entry.1.saturating_sub(1);
             }
         }
+    }
+}
+
+/// Bounds how many password checks (Argon2id, 19 MiB each) run at once over all clients.
+/// The login limiter counts per username and address, but clients with many addresses would
+/// otherwise each get a check at once, up to the blocking pool's 512 threads (gigabytes);
+/// past the bound a login waits its turn (the connection cap bounds the waiting).
+#[derive(Debug)]
+pub struct PasswordChecks {
+    turns: Arc<Semaphore>,
+    running: AtomicUsize,
+    peak: AtomicUsize,
+    started: AtomicUsize,
+}
+
+impl PasswordChecks {
+    /// At most `max` checks at once.
+    pub fn new(max: usize) -> PasswordChecks {
+        PasswordChecks {
+            turns: Arc::new(Semaphore::new(max.clamp(1, Semaphore::MAX_PERMITS))),
+            running: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+            started: AtomicUsize::new(0),
+        }
+    }
+
+    /// One check per core: Argon2id is CPU and memory work, more at once gains nothing.
+    pub fn for_this_machine() -> PasswordChecks {
+        PasswordChecks::new(std::thread::available_parallelism().map_or(1, |n| n.get()))
+    }
+
+    /// Runs `work` (which checks or hashes a password) off the async threads once a turn
+    /// is free.
+    pub async fn run<T: Send + 'static>(
+        self: &Arc<Self>,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        let turn = self
+            .turns
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| AppError::Internal)?;
+        let this = self.clone();
+        crate::routes::blocking(move || {
+            let _turn = turn;
+            this.started.fetch_add(1, Ordering::Relaxed);
+            let running = this.running.fetch_add(1, Ordering::SeqCst) + 1;
+            this.peak.fetch_max(running, Ordering::SeqCst);
+            let result = work();
+            this.running.fetch_sub(1, Ordering::SeqCst);
+            result
+        })
+        .await
+    }
+
+    /// The most checks that ran at once so far.
+    pub fn peak(&self) -> usize {
+        self.peak.load(Ordering::SeqCst)
+    }
+
+    /// How many checks started so far.
+    pub fn started(&self) -> usize {
+        self.started.load(Ordering::Relaxed)
     }
 }
 
