@@ -157,6 +157,9 @@ CREATE TABLE IF NOT EXISTS quarantine (
     code        TEXT NOT NULL,
     received_at INTEGER NOT NULL
 ) STRICT;
+-- Whether a push was quarantined already is asked per push: by the tablet alone it would read
+-- every capture the tablet ever had quarantined (a revoked tablet's grow without end).
+CREATE INDEX IF NOT EXISTS quarantine_by_document ON quarantine (doc_id, device_key);
 ";
 
 /// At most this many sync requests share a commit…
@@ -684,6 +687,11 @@ fn record_journal_entry(
     Ok(())
 }
 
+/// Whether a push was quarantined already, asked once per quarantined push inside the
+/// ingest transaction.
+const QUARANTINED_ALREADY: &str = "SELECT EXISTS (SELECT 1 FROM quarantine
+     WHERE doc_id = ?1 AND device_key = ?2 AND code = ?3 AND payload = ?4)";
+
 /// Keeps a capture apart for HR review, once: a retried push of the same bytes does not add
 /// a second copy; different bytes under the same id are kept too.
 fn quarantine(
@@ -695,8 +703,7 @@ fn quarantine(
 ) -> StorageResult<()> {
     let device = batch.device_key.as_slice();
     let already: bool = tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM quarantine
-                        WHERE doc_id = ?1 AND device_key = ?2 AND code = ?3 AND payload = ?4)",
+        QUARANTINED_ALREADY,
         params![doc_id, device, code.as_str(), payload],
         |r| r.get(0),
     )?;
