@@ -486,7 +486,14 @@ mod tests {
         assert!(full.is_disk_full() && enospc.is_disk_full());
         assert!(!locked.is_disk_full());
         assert!(matches!(AppError::from(full), AppError::StoreFull));
-        assert!(matches!(AppError::from(locked), AppError::Storage(_)));
+        // The store stayed locked past the busy timeout (an operator's long command): a
+        // tablet is told `busy` and tries again, as for any other wait, not `internal`.
+        assert!(matches!(AppError::from(locked), AppError::Busy));
+        let other = StorageError::Sqlite(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+            None,
+        ));
+        assert!(matches!(AppError::from(other), AppError::Storage(_)));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

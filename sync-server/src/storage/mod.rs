@@ -69,6 +69,20 @@ pub enum StorageError {
 }
 
 impl StorageError {
+    /// Whether the store was still locked by another connection when the busy timeout ran
+    /// out (an operator's command holding it longer): nothing was stored, and trying again
+    /// shortly can succeed.
+    pub fn is_locked(&self) -> bool {
+        matches!(
+            self,
+            StorageError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                )
+        )
+    }
+
     /// Whether the store could not be written for lack of space (SQLite's `SQLITE_FULL`, or
     /// the file system's `ENOSPC`): nothing was stored, and trying again later can succeed.
     pub fn is_disk_full(&self) -> bool {
