@@ -522,6 +522,8 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
     fn counts(&self) -> StorageResult<RelayCounts>;
     /// The store's epoch and backup watermark, which every sync response carries.
     fn backup_state(&self) -> StorageResult<BackupState>;
+    /// Bytes of captures from one device kept in quarantine.
+    fn quarantined_bytes(&self, device_key: &[u8; 32]) -> StorageResult<u64>;
     /// What the relay holds from one device, for the event's closing count.
     fn device_report(&self, device_key: &[u8; 32]) -> StorageResult<Option<DeviceReport>>;
     /// The keys of every enrolled device, or of one event's, in enrollment order.

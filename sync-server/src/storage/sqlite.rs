@@ -312,6 +312,22 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Keeps one capture of `bytes` bytes from `device` in quarantine directly, for tests of
+    /// what a device's quarantined share allows.
+    #[cfg(test)]
+    pub(crate) fn quarantine_for_tests(
+        &self,
+        device: &[u8; 32],
+        bytes: usize,
+    ) -> StorageResult<()> {
+        self.conn().execute(
+            "INSERT INTO quarantine (doc_id, device_key, payload, code, received_at)
+             VALUES ('01J00000000000000000000001', ?1, zeroblob(?2), 'revoked', 0)",
+            params![device.as_slice(), bytes as i64],
+        )?;
+        Ok(())
+    }
+
     /// Lets the database grow by at most `pages` more pages (`None`: as SQLite allows), so
     /// a test sees the writes of a full disk fail with `SQLITE_FULL`.
     #[cfg(test)]
@@ -1360,6 +1376,15 @@ impl RelayStore for SqliteStore {
             .map(|key| key32(key?, "device key"))
             .collect::<StorageResult<Vec<_>>>()?;
         Ok(keys)
+    }
+
+    fn quarantined_bytes(&self, device_key: &[u8; 32]) -> StorageResult<u64> {
+        let bytes: i64 = self.conn().query_row(
+            "SELECT COALESCE(SUM(length(payload)), 0) FROM quarantine WHERE device_key = ?1",
+            [device_key.as_slice()],
+            |r| r.get(0),
+        )?;
+        Ok(bytes.max(0) as u64)
     }
 
     fn device_report(&self, device_key: &[u8; 32]) -> StorageResult<Option<DeviceReport>> {
