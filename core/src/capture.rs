@@ -768,4 +768,67 @@ mod tests {
         assert_eq!(hex::encode(key_id), relay.sealing_key().key_id);
         assert_eq!(encapped.len(), 32);
     }
+
+    /// The sealed capture of the golden vectors in `docs/protocol.md`: one sealing (HPKE's
+    /// ephemeral key is random), by the golden device to the golden relay sealing key, of the
+    /// document `document` with the capture signature over doc id `…0001` and no hashes.
+    const GOLDEN_SEALED_HEX: &str = "8402486bf94b40917931a55820b413bc0d7188cecad08afb77c7554a29d8645407c0918576a24a9fe29252ce5d585cce195872380b91dd14891da740d3941b4694959ce2cc6c36e975dc083b6b8540adf66690698587ad2d266204c10959cdf54f28cd4c56d1dc87fa96e3a27755bfe4631ba752eeace8c91b2423f6e778139b4f04dbdce97ca710104de7";
+    const GOLDEN_EXPORT_HEX: &str = "bca58bf512";
+    const GOLDEN_RECEIPT_CODE: &str = "RLLS-RXAL";
+
+    #[test]
+    fn golden_vector_of_a_seal_and_its_receipt_code_opens_as_the_protocol_document_says() {
+        let relay = RelayOpeningKey::from_seed(&[3; 32]);
+        let sealed = hex::decode(GOLDEN_SEALED_HEX).expect("hex");
+        // As a receiver written from `docs/protocol.md` would: the array, then HPKE base mode
+        // with `info` and `aad` as documented, then the exporter.
+        let SealedEnvelope(version, key_id, encapped, ciphertext) =
+            ciborium::from_reader(sealed.as_slice()).expect("a seal");
+        assert_eq!(version, 2);
+        assert_eq!(hex::encode(key_id), "6bf94b40917931a5");
+        let encapped =
+            <X25519HkdfSha256 as Kem>::EncappedKey::from_bytes(&encapped).expect("encapped");
+        let mut context = hpke::setup_receiver::<ChaCha20Poly1305, HkdfSha256, X25519HkdfSha256>(
+            &OpModeR::Base,
+            &relay.private,
+            &encapped,
+            b"kiosk-seal-v1",
+        )
+        .expect("receiver");
+        let plaintext = context.open(&ciphertext, &key_id).expect("opens");
+        let mut exported = [0u8; 5];
+        context
+            .export(b"kiosk-receipt-code-v1", &mut exported)
+            .expect("export");
+        assert_eq!(hex::encode(exported), GOLDEN_EXPORT_HEX);
+        assert_eq!(receipt_code::from_secret(&exported), GOLDEN_RECEIPT_CODE);
+        let SealedPayload(document, signature) =
+            ciborium::from_reader(plaintext.as_slice()).expect("[document, signature]");
+        assert_eq!(document, b"document");
+        let device =
+            DeviceIdentity::from_signing_key(ed25519_dalek::SigningKey::from_bytes(&[1; 32]));
+        let id = RegistrationId::parse("019ce0a0-6a80-7000-8000-000000000001").expect("id");
+        assert_eq!(
+            signature,
+            device
+                .sign(&capture_message(&device.device_id(), &id, &[]))
+                .to_bytes()
+        );
+        // The relay's own opening gives the same code.
+        assert_eq!(
+            relay.unseal(&sealed).expect("unseals").receipt_code,
+            GOLDEN_RECEIPT_CODE
+        );
+
+        let flattened: String = include_str!("../../docs/protocol.md")
+            .split_whitespace()
+            .collect();
+        for (shown, what) in [
+            (GOLDEN_SEALED_HEX, "the sealed capture vector"),
+            (GOLDEN_EXPORT_HEX, "the exported secret"),
+            (GOLDEN_RECEIPT_CODE, "the receipt code"),
+        ] {
+            assert!(flattened.contains(shown), "docs/protocol.md shows {what}");
+        }
+    }
 }

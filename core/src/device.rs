@@ -35,7 +35,7 @@ pub(crate) const META_RELAY_SIGNING_KEY: &str = "relay_signing_key";
 const META_CERTIFICATE: &str = "certificate";
 const META_SYNC_SEQ: &str = "sync_seq";
 const META_WIPE_ORDER: &str = "wipe_order";
-const META_LAST_RECEIPT: &str = "last_receipt";
+pub(crate) const META_LAST_RECEIPT: &str = "last_receipt";
 /// The relay's refusal that ended the last sync (`status code at`), empty once a sync is
 /// answered again. A meta value, not a column: it needs no schema step.
 const META_SYNC_REFUSAL: &str = "sync_refusal";
@@ -611,7 +611,9 @@ impl Device {
             (Some(bytes), Some(relay_key)) => {
                 let envelope = crate::protocol::SignedEnvelope::from_bytes(&bytes)?;
                 envelope.verify(crate::protocol::RECEIPT_TAG, &relay_key)?;
-                let response: crate::protocol::SyncResponse = envelope.decode()?;
+                // Only what the report needs: a receipt kept from an older protocol version
+                // (version 3 had no `withdrawn`) reads as well as a current one.
+                let response: KeptReceipt = envelope.decode()?;
                 Some(JournalHead::from(response.journal_confirmed))
             }
             _ => None,
@@ -706,6 +708,12 @@ impl Device {
             _ => Ok(HandBack::Safe),
         }
     }
+}
+
+/// What the close report reads of the kept receipt, whatever protocol version signed it.
+#[derive(serde::Deserialize)]
+struct KeptReceipt {
+    journal_confirmed: crate::protocol::JournalState,
 }
 
 /// The relay refused a sync outright (not a network failure): the tablet is unknown to it

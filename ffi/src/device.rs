@@ -302,8 +302,8 @@ fn http_transport(
     })
 }
 
-/// Built without the core's HTTP client (`--no-default-features`, for the smallest
-/// library): the shell brings its own transport.
+/// Built without the core's HTTP client (the default, for the smallest library; the
+/// `http-transport` feature puts it in): the shell brings its own transport.
 #[cfg(not(feature = "http-transport"))]
 fn http_transport(
     _relay_url: &str,

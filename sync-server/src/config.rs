@@ -38,11 +38,12 @@ pub const ENV_BODY_READ_TIMEOUT_SECS: &str = "KIOSK_BODY_READ_TIMEOUT_SECS";
 pub const ENV_IDLE_TIMEOUT_SECS: &str = "KIOSK_IDLE_TIMEOUT_SECS";
 pub const ENV_TLS_HANDSHAKE_TIMEOUT_SECS: &str = "KIOSK_TLS_HANDSHAKE_TIMEOUT_SECS";
 pub const ENV_MAX_CONNECTIONS: &str = "KIOSK_MAX_CONNECTIONS";
+pub const ENV_MAX_CONNECTIONS_PER_CLIENT: &str = "KIOSK_MAX_CONNECTIONS_PER_CLIENT";
 /// Read when `KIOSK_LOG` is not set, as before the relay had its own variable.
 pub const ENV_RUST_LOG: &str = "RUST_LOG";
 
 /// The keys a config file may hold, as error texts list them.
-pub const FILE_KEYS: [&str; 13] = [
+pub const FILE_KEYS: [&str; 14] = [
     "listen",
     "data_dir",
     "tls_cert",
@@ -56,6 +57,7 @@ pub const FILE_KEYS: [&str; 13] = [
     "idle_timeout_secs",
     "tls_handshake_timeout_secs",
     "max_connections",
+    "max_connections_per_client",
 ];
 
 const EXPECT_ADDRESS: &str = "an IP address and port, like \"0.0.0.0:8443\"";
@@ -145,6 +147,8 @@ pub struct Settings {
     pub tls_handshake_timeout_secs: Option<u64>,
     /// Connections served at once.
     pub max_connections: Option<usize>,
+    /// Connections one client address is served at once.
+    pub max_connections_per_client: Option<usize>,
 }
 
 impl Settings {
@@ -170,6 +174,9 @@ impl Settings {
                 .tls_handshake_timeout_secs
                 .or(lower.tls_handshake_timeout_secs),
             max_connections: self.max_connections.or(lower.max_connections),
+            max_connections_per_client: self
+                .max_connections_per_client
+                .or(lower.max_connections_per_client),
         }
     }
 
@@ -242,20 +249,25 @@ impl Settings {
                 })
                 .transpose()
         };
-        let max_connections = text(ENV_MAX_CONNECTIONS, EXPECT_CONNECTIONS)?
-            .map(|value| {
-                parse_connections(&value).ok_or(ConfigError::BadEnvValue {
-                    name: ENV_MAX_CONNECTIONS,
-                    expected: EXPECT_CONNECTIONS,
+        let connections = |name| -> Result<Option<usize>, ConfigError> {
+            text(name, EXPECT_CONNECTIONS)?
+                .map(|value| {
+                    parse_connections(&value).ok_or(ConfigError::BadEnvValue {
+                        name,
+                        expected: EXPECT_CONNECTIONS,
+                    })
                 })
-            })
-            .transpose()?;
+                .transpose()
+        };
+        let max_connections = connections(ENV_MAX_CONNECTIONS)?;
+        let max_connections_per_client = connections(ENV_MAX_CONNECTIONS_PER_CLIENT)?;
         Ok(Settings {
             header_read_timeout_secs: seconds(ENV_HEADER_READ_TIMEOUT_SECS)?,
             body_read_timeout_secs: seconds(ENV_BODY_READ_TIMEOUT_SECS)?,
             idle_timeout_secs: seconds(ENV_IDLE_TIMEOUT_SECS)?,
             tls_handshake_timeout_secs: seconds(ENV_TLS_HANDSHAKE_TIMEOUT_SECS)?,
             max_connections,
+            max_connections_per_client,
             listen,
             data_dir: get(ENV_DATA_DIR).map(PathBuf::from),
             tls_cert: get(ENV_TLS_CERT).map(PathBuf::from),
@@ -346,13 +358,21 @@ impl Settings {
                     };
                     *slot = Some(secs);
                 }
-                "max_connections" => {
+                "max_connections" | "max_connections_per_client" => {
+                    let name = FILE_KEYS
+                        .into_iter()
+                        .find(|known| *known == key)
+                        .expect("a known key");
                     let connections = value
                         .as_integer()
-                        .and_then(|n| parse_connections(&n.to_string()));
-                    settings.max_connections = Some(
-                        connections.ok_or_else(|| bad("max_connections", EXPECT_CONNECTIONS))?,
-                    );
+                        .and_then(|n| parse_connections(&n.to_string()))
+                        .ok_or_else(|| bad(name, EXPECT_CONNECTIONS))?;
+                    let slot = if name == "max_connections" {
+                        &mut settings.max_connections
+                    } else {
+                        &mut settings.max_connections_per_client
+                    };
+                    *slot = Some(connections);
                 }
                 "access_log_retention_months" => {
                     let months = value
@@ -405,6 +425,9 @@ impl Settings {
             max_connections: self
                 .max_connections
                 .unwrap_or(DEFAULT_LIMITS.max_connections),
+            max_connections_per_client: self
+                .max_connections_per_client
+                .unwrap_or(DEFAULT_LIMITS.max_connections_per_client),
         }
     }
 
@@ -752,7 +775,8 @@ mod tests {
         assert_eq!(Settings::default().connection_limits(), DEFAULT_LIMITS);
         let from_file = file(
             "header_read_timeout_secs = 5\nbody_read_timeout_secs = 300\n\
-             idle_timeout_secs = 30\ntls_handshake_timeout_secs = 4\nmax_connections = 100",
+             idle_timeout_secs = 30\ntls_handshake_timeout_secs = 4\nmax_connections = 100\n\
+             max_connections_per_client = 8",
         );
         let environment = Settings::from_env(env(&[
             (ENV_MAX_CONNECTIONS, "50"),
@@ -772,6 +796,7 @@ mod tests {
                 idle_timeout: Duration::from_secs(20),
                 tls_handshake_timeout: Duration::from_secs(4),
                 max_connections: 50,
+                max_connections_per_client: 8,
             }
         );
         for (bad, key) in [
@@ -834,7 +859,7 @@ mod tests {
              (known keys: listen, data_dir, tls_cert, tls_key, dev_plain_http, log, \
              access_log_retention_months, accessibility_contact, header_read_timeout_secs, \
              body_read_timeout_secs, idle_timeout_secs, tls_handshake_timeout_secs, \
-             max_connections)"
+             max_connections, max_connections_per_client)"
         );
         let text = file_error("[tls]\ncert = \"relay.crt\"\n");
         assert!(text.contains("unknown key `tls`"), "{text}");

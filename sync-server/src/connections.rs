@@ -45,6 +45,9 @@ pub struct ConnectionLimits {
     pub tls_handshake_timeout: Duration,
     /// Connections served at once; further ones wait in the listen queue.
     pub max_connections: usize,
+    /// Connections one client address (an IPv6 client by its /64) is served at once;
+    /// further ones are closed at once, so one client cannot take every place.
+    pub max_connections_per_client: usize,
 }
 
 /// Defaults: generous for a tablet on a slow mobile network sending the largest sync body
@@ -56,6 +59,9 @@ pub const DEFAULT_LIMITS: ConnectionLimits = ConnectionLimits {
     idle_timeout: Duration::from_secs(60),
     tls_handshake_timeout: Duration::from_secs(10),
     max_connections: 256,
+    // Tablets at a fair may share one address behind the venue's NAT, each with one sync
+    // at a time: a quarter of the places leaves room for dozens of them and for others.
+    max_connections_per_client: 64,
 };
 
 impl Default for ConnectionLimits {
@@ -76,6 +82,7 @@ pub(crate) async fn serve_connections(
 ) -> std::io::Result<()> {
     let max = within_file_limit(limits.max_connections, open_file_limit());
     let slots = Arc::new(Semaphore::new(max));
+    let clients = Arc::new(Clients::default());
     let (stop, stopping) = watch::channel(false);
     tokio::pin!(shutdown);
     loop {
@@ -101,6 +108,13 @@ pub(crate) async fn serve_connections(
                 }
             }
         };
+        let Some(client) = clients.enter(peer.ip(), limits.max_connections_per_client) else {
+            // The peer's address is not logged: it can identify a person.
+            tracing::debug!("a client holds as many connections as it may; closed another");
+            drop(stream);
+            drop(slot);
+            continue;
+        };
         // Answers are small TLS records or short JSON: Nagle would only delay them.
         let _ = stream.set_nodelay(true);
         tokio::spawn(serve_connection(
@@ -110,7 +124,7 @@ pub(crate) async fn serve_connections(
             limits,
             tls.clone(),
             stopping.clone(),
-            slot,
+            (slot, client),
         ));
     }
     let _ = stop.send(true);
@@ -118,6 +132,47 @@ pub(crate) async fn serve_connections(
     // Every connection holds a slot until it closes: having them all back means all closed.
     let _all_closed = slots.acquire_many(max as u32).await;
     Ok(())
+}
+
+/// Connections open per client address (an IPv6 client by its /64).
+#[derive(Debug, Default)]
+struct Clients {
+    open: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>,
+}
+
+impl Clients {
+    /// A place for one more connection of `address`, if it holds fewer than `max`.
+    fn enter(self: &Arc<Self>, address: std::net::IpAddr, max: usize) -> Option<ClientTurn> {
+        let address = crate::enrollment::address_bucket(address);
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let count = open.entry(address).or_insert(0);
+        if *count >= max.max(1) {
+            return None;
+        }
+        *count += 1;
+        Some(ClientTurn {
+            clients: self.clone(),
+            address,
+        })
+    }
+}
+
+/// One open connection of a client; dropping it gives the place back.
+struct ClientTurn {
+    clients: Arc<Clients>,
+    address: std::net::IpAddr,
+}
+
+impl Drop for ClientTurn {
+    fn drop(&mut self) {
+        let mut open = self.clients.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(count) = open.get_mut(&self.address) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.address);
+            }
+        }
+    }
 }
 
 /// File descriptors kept free for what the relay opens besides connections: the database
@@ -171,7 +226,7 @@ async fn serve_connection(
     limits: ConnectionLimits,
     tls: Option<TlsAcceptor>,
     stopping: watch::Receiver<bool>,
-    _slot: OwnedSemaphorePermit,
+    _held: (OwnedSemaphorePermit, ClientTurn),
 ) {
     match tls {
         None => {

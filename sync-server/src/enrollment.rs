@@ -197,7 +197,8 @@ enum Bucket {
     Overflow,
 }
 
-fn address_bucket(address: IpAddr) -> IpAddr {
+/// The address one client is counted by: an IPv4 address, or an IPv6 one's /64.
+pub(crate) fn address_bucket(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V4(_) => address,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

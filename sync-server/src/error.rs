@@ -224,6 +224,9 @@ impl From<StorageError> for AppError {
         if error.is_disk_full() {
             tracing::error!(error = %error, "the relay's store is out of space");
             AppError::StoreFull
+        } else if error.is_locked() {
+            tracing::warn!(error = %error, "the relay's store stayed locked past the busy timeout");
+            AppError::Busy
         } else {
             AppError::Storage(error)
         }

@@ -36,6 +36,12 @@ pub const MAX_PULL_CHANGES: usize = 500;
 /// The largest staff edit taken at once (a few notes are a few KiB).
 pub const MAX_STAFF_CHANGES: usize = 64 * 1024;
 
+/// The most bytes of captures kept in quarantine from a revoked or expired tablet (about
+/// 20,000 real captures, far more than one tablet holds unsent): past it, its pushes are
+/// refused unopened, so a stolen tablet's key cannot fill the relay's disk after HR revoked
+/// it.
+pub const MAX_QUARANTINE_PER_STOPPED_TABLET: u64 = 32 * 1024 * 1024;
+
 /// The most pushes one request carries (a tablet sends at most 100): every push may cost
 /// the opening of a seal, so their number, not only the body's size, bounds the work.
 pub const MAX_PUSHES_PER_REQUEST: usize = 1000;
@@ -115,7 +121,24 @@ pub fn handle_sync(
         .map(|id| store.event(id))
         .transpose()?
         .flatten();
-    let checked = check_pushes(store, keys, device, event.as_ref(), &request.pushes, now);
+    // A revoked or expired tablet's captures are quarantined up to its share; past it they
+    // are refused before any seal is opened.
+    let stopped = revoked || now >= device.expires_at;
+    let keeps_no_more = stopped
+        && request
+            .pushes
+            .iter()
+            .any(|p| matches!(p.body, PushBody::Sealed(_)))
+        && store.quarantined_bytes(&device.device_key)? >= MAX_QUARANTINE_PER_STOPPED_TABLET;
+    let checked = check_pushes(
+        store,
+        keys,
+        device,
+        event.as_ref(),
+        &request.pushes,
+        keeps_no_more,
+        now,
+    );
     let mut items = Vec::new();
     for result in &checked {
         match result {
@@ -263,9 +286,10 @@ fn check_pushes(
     device: &DeviceRecord,
     event: Option<&Event>,
     pushes: &[Push],
+    keeps_no_more: bool,
     now: i64,
 ) -> Vec<Checked> {
-    let check = |push| check_push(store, keys, device, event, push, now);
+    let check = |push| check_push(store, keys, device, event, push, keeps_no_more, now);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if threads < 2 || pushes.len() < PARALLEL_CHECK_MIN {
         return pushes.iter().map(check).collect();
@@ -301,11 +325,23 @@ fn check_push(
     device: &DeviceRecord,
     event: Option<&Event>,
     push: &Push,
+    keeps_no_more: bool,
     now: i64,
 ) -> Checked {
     let revoked = device.revoked_at.is_some();
     let expired = now >= device.expires_at;
     let sealed = match &push.body {
+        PushBody::Sealed(_) if keeps_no_more => {
+            let code = if revoked {
+                ErrorCode::Revoked
+            } else {
+                ErrorCode::CertificateExpired
+            };
+            return Checked::Rejected(
+                code,
+                "the relay keeps no more captures of this stopped tablet; it was not opened".into(),
+            );
+        }
         PushBody::Sealed(sealed) if sealed.len() > MAX_SEALED_CAPTURE => {
             return Checked::Rejected(
                 ErrorCode::TooLarge,
@@ -587,5 +623,68 @@ fn check_staff_edit(
             // The refusal's own text names the rule, never the content.
             Checked::Rejected(code, refusal.to_string().into())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kiosk_core::protocol::{PullRequest, SyncResponse};
+
+    use super::*;
+    use crate::storage::SqliteStore;
+
+    /// A revoked tablet's captures are kept in quarantine, but not without end: a stolen
+    /// tablet's key would otherwise fill the relay's disk 8 MiB a request after HR revoked
+    /// it. Past its share, its pushes are refused unopened, as cheaply as a stale request.
+    #[test]
+    fn a_revoked_tablet_past_its_quarantine_share_is_refused_unopened() {
+        let store = SqliteStore::in_memory().expect("store");
+        crate::state::store_demo_event(&store).expect("event");
+        let keys = RelayKeys::from_seeds([11; 32], [12; 32]);
+        let key = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
+        let device_key = key.verifying_key().to_bytes();
+        crate::storage::enroll_for_tests(
+            &store,
+            device_key,
+            kiosk_core::demo::DEMO_EVENT_ID,
+            EnrolledRole::Kiosk,
+            None,
+        );
+        assert!(store.revoke_device(&device_key, 1).expect("revoked"));
+        store
+            .quarantine_for_tests(&device_key, MAX_QUARANTINE_PER_STOPPED_TABLET as usize)
+            .expect("filled");
+        let device = store.device(&device_key).expect("store").expect("enrolled");
+        let request = SyncRequest {
+            version: PROTOCOL_VERSION,
+            device_id: device_key,
+            seq: 1,
+            sent_at: 0,
+            journal: JournalState {
+                count: 0,
+                head: [0; 32],
+            },
+            // Not even a seal: opening it would answer `seal_unreadable`.
+            pushes: vec![Push {
+                doc_id: "01J00000000000000000000000".into(),
+                journal_seq: None,
+                body: PushBody::Sealed(vec![0; 100]),
+            }],
+            pull: PullRequest {
+                event_id: kiosk_core::demo::DEMO_EVENT_ID.into(),
+                event_heads: Vec::new(),
+                registrations: false,
+                cursor: None,
+            },
+        };
+        let answer = handle_sync(&store, &keys, &device, &request, [0; 32], 2).expect("answers");
+        let response: SyncResponse = SignedEnvelope::from_bytes(&answer)
+            .expect("envelope")
+            .decode()
+            .expect("response");
+        assert_eq!(response.outcomes.len(), 1);
+        assert_eq!(response.outcomes[0].code(), Some(ErrorCode::Revoked));
+        let counts = store.counts().expect("counts");
+        assert_eq!(counts.quarantined, 1, "nothing more was kept");
     }
 }

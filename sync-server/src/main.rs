@@ -80,6 +80,13 @@ struct LimitFlags {
     /// [env: KIOSK_MAX_CONNECTIONS] [config file: max_connections] [default: 256]
     #[arg(long, value_name = "COUNT", value_parser = clap::value_parser!(u64).range(1..=65536))]
     max_connections: Option<u64>,
+    /// Connections one client address (an IPv6 client by its /64) is served at once; more
+    /// are closed at once, so one client cannot take every place. Raise it to
+    /// max-connections behind a proxy on the same machine.
+    /// [env: KIOSK_MAX_CONNECTIONS_PER_CLIENT] [config file: max_connections_per_client]
+    /// [default: 64]
+    #[arg(long, value_name = "COUNT", value_parser = clap::value_parser!(u64).range(1..=65536))]
+    max_connections_per_client: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -550,6 +557,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 idle_timeout_secs: limits.idle_timeout_secs,
                 tls_handshake_timeout_secs: limits.tls_handshake_timeout_secs,
                 max_connections: limits.max_connections.map(|n| n as usize),
+                max_connections_per_client: limits.max_connections_per_client.map(|n| n as usize),
                 ..data_dir_flag
             };
             let settings = gather(flags, config.config.as_deref(), env)?;

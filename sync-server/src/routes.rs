@@ -33,7 +33,12 @@ pub fn router(state: AppState) -> Router {
         Router::new().route("/v1/enroll", post(enroll)),
         ENROLL_BODY_LIMIT,
     );
-    let sync = limited(Router::new().route("/v1/sync", post(sync)), SYNC_BODY_LIMIT);
+    let sync = limited(
+        Router::new().route("/v1/sync", post(sync)).route_layer(
+            axum::middleware::from_fn_with_state(state.clone(), sync_body_room),
+        ),
+        SYNC_BODY_LIMIT,
+    );
     let reads = limited(
         Router::new()
             .route("/healthz", get(health))
@@ -102,6 +107,27 @@ async fn enroll(
             Err(refusal.into())
         }
     }
+}
+
+/// Holds room in the sync gate's byte budget for the body (its declared length, or the
+/// limit when none is declared) before it is read, until the request is answered: bodies
+/// are read whole before their signature says whose they are, so their sum is bounded
+/// whoever sends them. The body limit outside this refuses a larger declared length first.
+async fn sync_body_room(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let _room = state
+        .sync_gate
+        .reserve_body(declared.unwrap_or(SYNC_BODY_LIMIT).min(SYNC_BODY_LIMIT))
+        .await;
+    next.run(request).await
 }
 
 async fn sync(State(state): State<AppState>, body: Bytes) -> Result<impl IntoResponse, AppError> {
@@ -460,7 +486,44 @@ mod tests {
         assert!(full.is_disk_full() && enospc.is_disk_full());
         assert!(!locked.is_disk_full());
         assert!(matches!(AppError::from(full), AppError::StoreFull));
-        assert!(matches!(AppError::from(locked), AppError::Storage(_)));
+        // The store stayed locked past the busy timeout (an operator's long command): a
+        // tablet is told `busy` and tries again, as for any other wait, not `internal`.
+        assert!(matches!(AppError::from(locked), AppError::Busy));
+        let other = StorageError::Sqlite(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+            None,
+        ));
+        assert!(matches!(AppError::from(other), AppError::Storage(_)));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sync_bodies_are_buffered_within_a_byte_budget_whoever_sends_them() {
+        let mut state = AppState::demo_in_memory().expect("state");
+        // Room for two of the largest bodies; no device is needed to send one.
+        state.sync_gate = crate::sync_gate::SyncGate::with_body_budget(4, 2 * SYNC_BODY_LIMIT);
+        let senders: Vec<_> = (0..6)
+            .map(|_| {
+                let state = state.clone();
+                tokio::spawn(async move {
+                    status_of(
+                        &state,
+                        "/v1/sync",
+                        streamed(SYNC_BODY_LIMIT),
+                        Some(SYNC_BODY_LIMIT),
+                    )
+                    .await
+                })
+            })
+            .collect();
+        for sender in senders {
+            assert_eq!(sender.await.expect("joins"), StatusCode::BAD_REQUEST);
+        }
+        let peak = state.sync_gate.peak_body_bytes();
+        assert!(
+            (SYNC_BODY_LIMIT..=2 * SYNC_BODY_LIMIT).contains(&peak),
+            "{peak} bytes of bodies held at once"
+        );
+        assert_eq!(state.sync_gate.body_bytes(), 0, "all given back");
     }
 
     #[tokio::test]

@@ -13,6 +13,8 @@ pub struct AppState {
     pub keys: Arc<RelayKeys>,
     pub enroll_failures: Arc<FailureLimiter>,
     pub login_failures: Arc<crate::hr::sessions::LoginLimiter>,
+    /// Bounds the password checks (Argon2id) running at once, over all clients.
+    pub password_checks: Arc<crate::hr::sessions::PasswordChecks>,
     /// The relay serves TLS: session cookies are marked Secure.
     pub secure_cookies: bool,
     /// Where `serve` writes the daily access-log checkpoints, which archivists check the log
@@ -67,6 +69,7 @@ impl AppState {
             keys: Arc::new(keys),
             enroll_failures: Arc::new(FailureLimiter::default()),
             login_failures: Arc::default(),
+            password_checks: Arc::new(crate::hr::sessions::PasswordChecks::for_this_machine()),
             secure_cookies: false,
             checkpoint_dir: None,
             accessibility_contact: None,

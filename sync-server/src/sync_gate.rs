@@ -4,24 +4,76 @@
 //! requests grow without a bound; the tablet keeps its copies and tries again.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// The most bytes of sync bodies held at once, over all clients: eight of the largest
+/// (a tablet's usual batch is a few hundred KiB, so many fit). A body is only known to be a
+/// device's once all of it is read and its signature checked, so without this bound every
+/// connection could hold the largest body (256 × 8 MiB).
+pub const BODY_BUDGET: usize = 64 * 1024 * 1024;
 
 /// Shared by every sync request of a relay.
 #[derive(Debug)]
 pub struct SyncGate {
     work: Arc<Semaphore>,
     devices: Mutex<HashSet<[u8; 32]>>,
+    bodies: Arc<Semaphore>,
+    body_budget: usize,
+    body_bytes: Arc<AtomicUsize>,
+    peak_body_bytes: Arc<AtomicUsize>,
 }
 
 impl SyncGate {
-    /// A gate letting `max_concurrent` requests be checked at once.
+    /// A gate letting `max_concurrent` requests be checked at once, within [`BODY_BUDGET`].
     pub fn new(max_concurrent: usize) -> Arc<SyncGate> {
+        SyncGate::with_body_budget(max_concurrent, BODY_BUDGET)
+    }
+
+    /// A gate letting `max_concurrent` requests be checked at once, and holding at most
+    /// `body_budget` bytes of their bodies.
+    pub fn with_body_budget(max_concurrent: usize, body_budget: usize) -> Arc<SyncGate> {
+        let body_budget = body_budget.clamp(1, u32::MAX as usize);
         Arc::new(SyncGate {
             work: Arc::new(Semaphore::new(max_concurrent)),
             devices: Mutex::new(HashSet::new()),
+            bodies: Arc::new(Semaphore::new(body_budget)),
+            body_budget,
+            body_bytes: Arc::new(AtomicUsize::new(0)),
+            peak_body_bytes: Arc::new(AtomicUsize::new(0)),
         })
+    }
+
+    /// Room for a body of up to `bytes`, waiting until other requests give theirs back:
+    /// meanwhile the body waits in the connection (the client is slowed, nothing is held),
+    /// within the body-read timeout.
+    pub async fn reserve_body(&self, bytes: usize) -> BodyRoom {
+        let bytes = bytes.clamp(1, self.body_budget);
+        let permit = self
+            .bodies
+            .clone()
+            .acquire_many_owned(bytes as u32)
+            .await
+            .expect("the semaphore is never closed");
+        let held = self.body_bytes.fetch_add(bytes, Ordering::SeqCst) + bytes;
+        self.peak_body_bytes.fetch_max(held, Ordering::SeqCst);
+        BodyRoom {
+            _permit: permit,
+            bytes,
+            body_bytes: self.body_bytes.clone(),
+        }
+    }
+
+    /// Bytes of bodies room is held for now.
+    pub fn body_bytes(&self) -> usize {
+        self.body_bytes.load(Ordering::SeqCst)
+    }
+
+    /// The most bytes of bodies room was held for at once so far.
+    pub fn peak_body_bytes(&self) -> usize {
+        self.peak_body_bytes.load(Ordering::SeqCst)
     }
 
     /// A gate sized to the machine: opening seals and checking documents is CPU work, so
@@ -44,6 +96,20 @@ impl SyncGate {
             gate: self.clone(),
             device,
         })
+    }
+}
+
+/// Room held for one request's body until it is answered.
+#[derive(Debug)]
+pub struct BodyRoom {
+    _permit: OwnedSemaphorePermit,
+    bytes: usize,
+    body_bytes: Arc<AtomicUsize>,
+}
+
+impl Drop for BodyRoom {
+    fn drop(&mut self) {
+        self.body_bytes.fetch_sub(self.bytes, Ordering::SeqCst);
     }
 }
 

@@ -197,6 +197,49 @@ async fn beyond_the_cap_a_new_connection_waits_until_another_closes() {
     relay.stop().await;
 }
 
+/// A connection to the relay from the loopback address `from` (127.0.0.0/8 is all the
+/// machine's own), so a test can be two clients.
+async fn connect_from(relay: &Relay, from: [u8; 4]) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(std::net::SocketAddr::from((from, 0)))
+        .expect("binds");
+    socket.connect(relay.address).await.expect("connects")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_client_address_cannot_hold_every_connection() {
+    // Timeouts far past the test: only the cap per client lets another client in.
+    let relay = Relay::start(
+        limits(|l| {
+            l.max_connections = 8;
+            l.max_connections_per_client = 3;
+            l.header_read_timeout = Duration::from_secs(3600);
+            l.idle_timeout = Duration::from_secs(3600);
+        }),
+        None,
+    )
+    .await;
+    // One client opens every connection there is and sends nothing on them.
+    let mut hogs = Vec::new();
+    for _ in 0..8 {
+        hogs.push(connect_from(&relay, [127, 0, 0, 1]).await);
+    }
+    // Accepted in the order they connected: beyond its three, each is closed unanswered.
+    for hog in &mut hogs[3..] {
+        let said = read_until_closed(hog).await;
+        assert!(said.is_empty(), "answered unasked: {said}");
+    }
+    // Another client is served at once.
+    let mut other = connect_from(&relay, [127, 0, 0, 2]).await;
+    other.write_all(HEALTH).await.expect("writes");
+    let said = read_health(&mut other).await;
+    assert!(said.starts_with("HTTP/1.1 200 OK"), "{said}");
+    drop(hogs);
+    drop(other);
+    relay.stop().await;
+}
+
 struct Tls {
     server: Arc<rustls::ServerConfig>,
     client: tokio_rustls::TlsConnector,

@@ -195,22 +195,28 @@ impl DeviceStore {
     }
 
     fn upgrade(&mut self) -> Result<(), StoreError> {
-        let found: u32 = self
-            .conn
-            .pragma_query_value(None, "user_version", |row| row.get(0))?;
-        if found > schema::CURRENT_VERSION {
-            return Err(StoreError::NewerSchema {
-                path: self.path.clone(),
-                found,
-                supported: schema::CURRENT_VERSION,
-            });
-        }
+        let found = self.user_version()?;
+        refuse_newer(&self.path, found)?;
         if found < schema::CURRENT_VERSION {
+            // Read again under the write lock the transaction takes at its start: another
+            // process opening the same store may have upgraded it since we looked, and running
+            // its migrations again fails ("duplicate column name"). A current store is opened
+            // without taking that lock.
             let tx = self.conn.transaction()?;
-            schema::upgrade_from(&tx, found)?;
-            tx.commit()?;
+            let found: u32 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+            refuse_newer(&self.path, found)?;
+            if found < schema::CURRENT_VERSION {
+                schema::upgrade_from(&tx, found)?;
+                tx.commit()?;
+            }
         }
         Ok(())
+    }
+
+    fn user_version(&self) -> Result<u32, StoreError> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))?)
     }
 
     pub fn path(&self) -> &Path {
@@ -264,6 +270,18 @@ impl DeviceStore {
         }
         Ok(())
     }
+}
+
+/// Refuses a store written by a newer build: this one cannot know what it holds.
+fn refuse_newer(path: &Path, found: u32) -> Result<(), StoreError> {
+    if found > schema::CURRENT_VERSION {
+        return Err(StoreError::NewerSchema {
+            path: path.to_owned(),
+            found,
+            supported: schema::CURRENT_VERSION,
+        });
+    }
+    Ok(())
 }
 
 /// Checks, read-only, that the database is ours and whole. Runs after SQLite has replayed

@@ -339,3 +339,36 @@ fn captures_beside_sync_writes_on_another_connection_all_succeed() {
         u64::from(CAPTURES)
     );
 }
+
+/// Two processes (or threads) that open one store of an older version at once, as a capture
+/// and a sync do after an update: each must find the store upgraded, never run a migration
+/// the other already ran ("duplicate column name"). The version is read inside the
+/// upgrade's transaction, which holds the write lock from its start.
+#[test]
+fn two_connections_opening_an_older_store_at_once_both_open_it_upgraded() {
+    let previous = schema::CURRENT_VERSION - 1;
+    for round in 0..20 {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("old.sqlite3");
+        drop(DeviceStore::create_at_version(&path, previous).expect("creates the older store"));
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+        let openers: Vec<_> = (0..2)
+            .map(|_| {
+                let (path, barrier) = (path.clone(), std::sync::Arc::clone(&barrier));
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    DeviceStore::open_existing(&path)
+                        .and_then(|store| store.schema_version())
+                        .map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        for opener in openers {
+            assert_eq!(
+                opener.join().expect("the opening thread ends"),
+                Ok(schema::CURRENT_VERSION),
+                "round {round}"
+            );
+        }
+    }
+}

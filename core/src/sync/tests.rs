@@ -81,3 +81,82 @@ fn a_relay_that_refuses_the_tablet_is_remembered_and_the_tablet_is_never_safe_me
     let reopened = Device::open(&path, &secrets, DeviceRole::Kiosk).expect("opens");
     still_refused(&reopened);
 }
+
+/// A tablet updated from protocol version 3 keeps the last receipt a version-3 relay signed
+/// (no `withdrawn` list): its close report, status and hand-back still read the journal the
+/// relay confirmed in it, offline, before any version-4 sync.
+#[test]
+fn a_receipt_kept_from_protocol_version_3_still_gives_the_close_report() {
+    use ciborium::value::Value;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let secrets = MemorySecretStore::default();
+    let device = Device::open(
+        &dir.path().join("device.sqlite3"),
+        &secrets,
+        DeviceRole::Kiosk,
+    )
+    .expect("opens");
+    let relay = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let journal = device.journal_head().expect("head");
+    let response = crate::protocol::SyncResponse {
+        version: 4,
+        device_id: device.device_id().public_key().expect("a key").to_bytes(),
+        request_hash: [1; 32],
+        refused: None,
+        last_accepted_seq: None,
+        outcomes: Vec::new(),
+        journal_confirmed: journal.into(),
+        relay_epoch: [2; 16],
+        commit_seq: Some(3),
+        backup_watermark: None,
+        removed: Vec::new(),
+        commands: Vec::new(),
+        event: None,
+        pulled: Vec::new(),
+        withdrawn: Vec::new(),
+        cursor: None,
+        more: false,
+    };
+    // The same answer as version 3 spelled it: no `withdrawn`, version 3.
+    let Value::Map(entries) =
+        ciborium::from_reader::<Value, _>(crate::cbor::to_vec(&response).as_slice()).expect("cbor")
+    else {
+        panic!("a map")
+    };
+    let version_3: Vec<(Value, Value)> = entries
+        .into_iter()
+        .filter(|(k, _)| k.as_text() != Some("withdrawn"))
+        .map(|(k, v)| {
+            if k.as_text() == Some("version") {
+                (k, Value::from(3))
+            } else {
+                (k, v)
+            }
+        })
+        .collect();
+    let kept = crate::protocol::SignedEnvelope::sign(
+        crate::protocol::RECEIPT_TAG,
+        &Value::Map(version_3),
+        &relay,
+    )
+    .to_bytes();
+    {
+        let mut inner = device.lock().expect("store");
+        inner
+            .store
+            .set_meta(
+                crate::device::META_RELAY_SIGNING_KEY,
+                relay.verifying_key().as_bytes(),
+            )
+            .expect("pins");
+        inner
+            .store
+            .set_meta(crate::device::META_LAST_RECEIPT, &kept)
+            .expect("keeps the version-3 receipt");
+    }
+    let report = device
+        .close_report()
+        .expect("a version-3 receipt still reads");
+    assert_eq!(report.relay_confirmed, Some(journal));
+    assert_eq!(device.hand_back().expect("reads"), HandBack::Safe);
+}

@@ -216,7 +216,20 @@ impl PasswordHash {
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    static PASSWORD_HASHES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many password hashes ran on this thread (for tests of what a login costs).
+#[cfg(test)]
+pub(crate) fn password_hashes_on_this_thread() -> u64 {
+    PASSWORD_HASHES.with(std::cell::Cell::get)
+}
+
 fn argon2id(password: &str, salt: &[u8], memory_kib: u32, passes: u32) -> Option<[u8; 32]> {
+    #[cfg(test)]
+    PASSWORD_HASHES.with(|n| n.set(n.get() + 1));
     kiosk_core::secret_check::argon2id(password, salt, None, memory_kib, passes)
 }
 

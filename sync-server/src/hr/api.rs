@@ -262,27 +262,41 @@ pub(crate) async fn check_login(
         .login_failures
         .begin_attempt(&username, address, now)
         .map_err(AppError::LoginRateLimited)?;
+    // No account has such a name (the rules are public, so refusing it at once tells
+    // nothing): it costs no password check.
+    if accounts::check_username(&username).is_err() {
+        return Err(AppError::WrongCredentials);
+    }
     let store = state.store.clone();
     let lookup = username.clone();
-    let user = blocking(move || -> Result<Option<HrUser>, AppError> {
-        match store.hr_user_by_username(&lookup)? {
-            // Told only to whoever knows the password: the account is disabled.
-            Some((user, hash)) if hash.matches(&password) && user.disabled => {
-                Err(AppError::AccountDisabled)
-            }
-            Some((user, hash)) if hash.matches(&password) => Ok(Some(user)),
-            Some(_) => Ok(None),
-            None => {
-                PasswordHash::waste_a_check(&password);
-                Ok(None)
-            }
-        }
-    })
-    .await??
-    .ok_or(AppError::WrongCredentials)?;
+    let user = state
+        .password_checks
+        .run(move || login_outcome(store.hr_user_by_username(&lookup)?, &password))
+        .await??
+        .ok_or(AppError::WrongCredentials)?;
     state.login_failures.forgive(&username, address);
     tracing::info!(user = user.id, "HR login");
     Ok(user)
+}
+
+/// Who logs in with `password` as the user `found` by username: one password check
+/// whether or not the user exists, so neither the time nor the cost tells the two apart.
+fn login_outcome(
+    found: Option<(HrUser, PasswordHash)>,
+    password: &str,
+) -> Result<Option<HrUser>, AppError> {
+    let Some((user, hash)) = found else {
+        PasswordHash::waste_a_check(password);
+        return Ok(None);
+    };
+    if !hash.matches(password) {
+        return Ok(None);
+    }
+    // Told only to whoever knows the password: the account is disabled.
+    if user.disabled {
+        return Err(AppError::AccountDisabled);
+    }
+    Ok(Some(user))
 }
 
 async fn login(
@@ -363,15 +377,17 @@ pub(crate) async fn set_own_password(
         return Err(AccountError::SamePassword.into());
     }
     let store = state.store.clone();
-    blocking(move || -> Result<(), AppError> {
-        let (_, hash) = store.hr_user(id)?.ok_or(AppError::UnknownUser)?;
-        if !hash.matches(&current_password) {
-            return Err(AppError::WrongCredentials);
-        }
-        store.set_hr_password(id, &PasswordHash::new(&new_password), false)?;
-        Ok(())
-    })
-    .await?
+    state
+        .password_checks
+        .run(move || -> Result<(), AppError> {
+            let (_, hash) = store.hr_user(id)?.ok_or(AppError::UnknownUser)?;
+            if !hash.matches(&current_password) {
+                return Err(AppError::WrongCredentials);
+            }
+            store.set_hr_password(id, &PasswordHash::new(&new_password), false)?;
+            Ok(())
+        })
+        .await?
 }
 
 #[derive(Deserialize)]
@@ -608,4 +624,28 @@ async fn create_token(
         Json(json!({ "token": token, "expires_at": expires_at })),
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::{RelayStore, SqliteStore};
+
+    #[test]
+    fn a_login_costs_one_password_check_whether_or_not_the_user_exists() {
+        let store = SqliteStore::in_memory().expect("store");
+        let (_, password) =
+            crate::hr::provision_user(&store, "anna", "Anna", vec![Role::Recruiter], 0)
+                .expect("created");
+        let found = || store.hr_user_by_username("anna").expect("reads");
+        for (found, given) in [
+            (found(), "wrong password here"),
+            (found(), password.as_str()),
+            (None, "wrong password here"),
+        ] {
+            let before = accounts::password_hashes_on_this_thread();
+            let _ = login_outcome(found, given);
+            assert_eq!(accounts::password_hashes_on_this_thread() - before, 1);
+        }
+    }
 }

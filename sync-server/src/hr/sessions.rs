@@ -3,10 +3,14 @@
 //! by their SHA-256.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+
+use crate::error::AppError;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "kiosk_session";
@@ -116,8 +120,8 @@ impl LoginLimiter {
             failures.retain(|_, (start, _)| now - *start < LOGIN_WINDOW_MS);
         }
         let keys = [
-            (format!("user:{username}"), MAX_FAILURES_PER_USERNAME),
-            (format!("addr:{address}"), MAX_FAILURES_PER_ADDRESS),
+            (username_key(username), MAX_FAILURES_PER_USERNAME),
+            (address_key(address), MAX_FAILURES_PER_ADDRESS),
         ];
         for (key, limit) in &keys {
             if let Some((start, count)) = failures.get(key)
@@ -137,14 +141,105 @@ impl LoginLimiter {
         Ok(())
     }
 
+    /// The bytes of the keys tracked (for tests).
+    #[cfg(test)]
+    fn key_bytes(&self) -> usize {
+        let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        failures.keys().map(String::len).sum()
+    }
+
     /// Takes back the attempt of a successful login.
     pub fn forgive(&self, username: &str, address: &str) {
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        for key in [format!("user:{username}"), format!("addr:{address}")] {
+        for key in [username_key(username), address_key(address)] {
             if let Some(entry) = failures.get_mut(&key) {
                 entry.1 = entry.1.saturating_sub(1);
             }
         }
+    }
+}
+
+/// Bounds how many password checks (Argon2id, 19 MiB each) run at once over all clients.
+/// The login limiter counts per username and address, but clients with many addresses would
+/// otherwise each get a check at once, up to the blocking pool's 512 threads (gigabytes);
+/// past the bound a login waits its turn (the connection cap bounds the waiting).
+#[derive(Debug)]
+pub struct PasswordChecks {
+    turns: Arc<Semaphore>,
+    running: AtomicUsize,
+    peak: AtomicUsize,
+    started: AtomicUsize,
+}
+
+impl PasswordChecks {
+    /// At most `max` checks at once.
+    pub fn new(max: usize) -> PasswordChecks {
+        PasswordChecks {
+            turns: Arc::new(Semaphore::new(max.clamp(1, Semaphore::MAX_PERMITS))),
+            running: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+            started: AtomicUsize::new(0),
+        }
+    }
+
+    /// One check per core: Argon2id is CPU and memory work, more at once gains nothing.
+    pub fn for_this_machine() -> PasswordChecks {
+        PasswordChecks::new(std::thread::available_parallelism().map_or(1, |n| n.get()))
+    }
+
+    /// Runs `work` (which checks or hashes a password) off the async threads once a turn
+    /// is free.
+    pub async fn run<T: Send + 'static>(
+        self: &Arc<Self>,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        let turn = self
+            .turns
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| AppError::Internal)?;
+        let this = self.clone();
+        crate::routes::blocking(move || {
+            let _turn = turn;
+            this.started.fetch_add(1, Ordering::Relaxed);
+            let running = this.running.fetch_add(1, Ordering::SeqCst) + 1;
+            this.peak.fetch_max(running, Ordering::SeqCst);
+            let result = work();
+            this.running.fetch_sub(1, Ordering::SeqCst);
+            result
+        })
+        .await
+    }
+
+    /// The most checks that ran at once so far.
+    pub fn peak(&self) -> usize {
+        self.peak.load(Ordering::SeqCst)
+    }
+
+    /// How many checks started so far.
+    pub fn started(&self) -> usize {
+        self.started.load(Ordering::Relaxed)
+    }
+}
+
+/// The limiter's key for `username`. One no account can have (see
+/// [`crate::hr::accounts::check_username`]) is counted under one shared key rather than kept
+/// whole: a body may carry a username of hundreds of KiB.
+fn username_key(username: &str) -> String {
+    if crate::hr::accounts::check_username(username).is_ok() {
+        format!("user:{username}")
+    } else {
+        "user:(no account can have this name)".to_owned()
+    }
+}
+
+/// The limiter's key for a client address: an IPv6 client by its /64 (what one client can
+/// get, as enrollment counts it), so changing the interface id is no way round the limit.
+fn address_key(address: &str) -> String {
+    match address.parse::<std::net::IpAddr>() {
+        Ok(ip) => format!("addr:{}", crate::enrollment::address_bucket(ip)),
+        Err(_) => format!("addr:{address}"),
     }
 }
 
@@ -167,6 +262,46 @@ mod tests {
             limiter
                 .begin_attempt("anna", "10.0.0.1", LOGIN_WINDOW_MS)
                 .is_ok()
+        );
+    }
+
+    #[test]
+    fn an_ipv6_client_cannot_escape_the_login_limit_by_changing_its_interface_id() {
+        let limiter = LoginLimiter::default();
+        for host in 1..=MAX_FAILURES_PER_ADDRESS {
+            // A new username each time, so only the address limit can refuse.
+            let address = format!("2001:db8:1:2::{host:x}");
+            assert!(
+                limiter
+                    .begin_attempt(&format!("user{host}"), &address, 0)
+                    .is_ok()
+            );
+        }
+        assert!(
+            limiter
+                .begin_attempt("another", "2001:db8:1:2:ffff::1", 1_000)
+                .is_err(),
+            "the same /64 is one client"
+        );
+        assert!(
+            limiter
+                .begin_attempt("another", "2001:db8:1:3::1", 1_000)
+                .is_ok(),
+            "another /64 is another client"
+        );
+    }
+
+    #[test]
+    fn a_username_no_account_can_have_is_not_kept_whole() {
+        let limiter = LoginLimiter::default();
+        let huge = "x".repeat(200_000);
+        for n in 0..10u8 {
+            let _ = limiter.begin_attempt(&format!("{huge}{n}"), &format!("10.0.0.{n}"), 0);
+        }
+        assert!(
+            limiter.key_bytes() < 1_000,
+            "{} bytes of keys kept",
+            limiter.key_bytes()
         );
     }
 

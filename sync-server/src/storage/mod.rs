@@ -69,6 +69,20 @@ pub enum StorageError {
 }
 
 impl StorageError {
+    /// Whether the store was still locked by another connection when the busy timeout ran
+    /// out (an operator's command holding it longer): nothing was stored, and trying again
+    /// shortly can succeed.
+    pub fn is_locked(&self) -> bool {
+        matches!(
+            self,
+            StorageError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                )
+        )
+    }
+
     /// Whether the store could not be written for lack of space (SQLite's `SQLITE_FULL`, or
     /// the file system's `ENOSPC`): nothing was stored, and trying again later can succeed.
     pub fn is_disk_full(&self) -> bool {
@@ -508,6 +522,8 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
     fn counts(&self) -> StorageResult<RelayCounts>;
     /// The store's epoch and backup watermark, which every sync response carries.
     fn backup_state(&self) -> StorageResult<BackupState>;
+    /// Bytes of captures from one device kept in quarantine.
+    fn quarantined_bytes(&self, device_key: &[u8; 32]) -> StorageResult<u64>;
     /// What the relay holds from one device, for the event's closing count.
     fn device_report(&self, device_key: &[u8; 32]) -> StorageResult<Option<DeviceReport>>;
     /// The keys of every enrolled device, or of one event's, in enrollment order.

@@ -157,6 +157,9 @@ CREATE TABLE IF NOT EXISTS quarantine (
     code        TEXT NOT NULL,
     received_at INTEGER NOT NULL
 ) STRICT;
+-- Whether a push was quarantined already is asked per push: by the tablet alone it would read
+-- every capture the tablet ever had quarantined (a revoked tablet's grow without end).
+CREATE INDEX IF NOT EXISTS quarantine_by_document ON quarantine (doc_id, device_key);
 ";
 
 /// At most this many sync requests share a commit…
@@ -306,6 +309,22 @@ impl SqliteStore {
         let tx = conn.transaction()?;
         access_log::append(&tx, entries)?;
         tx.commit()?;
+        Ok(())
+    }
+
+    /// Keeps one capture of `bytes` bytes from `device` in quarantine directly, for tests of
+    /// what a device's quarantined share allows.
+    #[cfg(test)]
+    pub(crate) fn quarantine_for_tests(
+        &self,
+        device: &[u8; 32],
+        bytes: usize,
+    ) -> StorageResult<()> {
+        self.conn().execute(
+            "INSERT INTO quarantine (doc_id, device_key, payload, code, received_at)
+             VALUES ('01J00000000000000000000001', ?1, zeroblob(?2), 'revoked', 0)",
+            params![device.as_slice(), bytes as i64],
+        )?;
         Ok(())
     }
 
@@ -684,6 +703,11 @@ fn record_journal_entry(
     Ok(())
 }
 
+/// Whether a push was quarantined already, asked once per quarantined push inside the
+/// ingest transaction.
+const QUARANTINED_ALREADY: &str = "SELECT EXISTS (SELECT 1 FROM quarantine
+     WHERE doc_id = ?1 AND device_key = ?2 AND code = ?3 AND payload = ?4)";
+
 /// Keeps a capture apart for HR review, once: a retried push of the same bytes does not add
 /// a second copy; different bytes under the same id are kept too.
 fn quarantine(
@@ -695,8 +719,7 @@ fn quarantine(
 ) -> StorageResult<()> {
     let device = batch.device_key.as_slice();
     let already: bool = tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM quarantine
-                        WHERE doc_id = ?1 AND device_key = ?2 AND code = ?3 AND payload = ?4)",
+        QUARANTINED_ALREADY,
         params![doc_id, device, code.as_str(), payload],
         |r| r.get(0),
     )?;
@@ -1370,6 +1393,15 @@ impl RelayStore for SqliteStore {
             .map(|key| key32(key?, "device key"))
             .collect::<StorageResult<Vec<_>>>()?;
         Ok(keys)
+    }
+
+    fn quarantined_bytes(&self, device_key: &[u8; 32]) -> StorageResult<u64> {
+        let bytes: i64 = self.conn().query_row(
+            "SELECT COALESCE(SUM(length(payload)), 0) FROM quarantine WHERE device_key = ?1",
+            [device_key.as_slice()],
+            |r| r.get(0),
+        )?;
+        Ok(bytes.max(0) as u64)
     }
 
     fn device_report(&self, device_key: &[u8; 32]) -> StorageResult<Option<DeviceReport>> {

@@ -396,6 +396,20 @@ impl IntoResponse for Refusal {
                 t.bad_request_title,
                 t.bad_request.to_owned(),
             ),
+            // Not a fault of the console: the operator must free space.
+            AppError::StoreFull => (
+                StatusCode::INSUFFICIENT_STORAGE,
+                t.store_full_title,
+                t.store_full.to_owned(),
+            ),
+            AppError::Storage(e) if e.is_disk_full() => {
+                tracing::error!(error = %e, "the relay's store is out of space");
+                (
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    t.store_full_title,
+                    t.store_full.to_owned(),
+                )
+            }
             other => {
                 tracing::error!(error = %other, "console request failed");
                 (
@@ -461,4 +475,44 @@ async fn logout(
         .headers_mut()
         .insert(header::SET_COOKIE, sessions::cleared_cookie());
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::StorageError;
+
+    /// Both forms a full disk reaches the console in: the store's own error, and a storage
+    /// error passed on as it is (creating an enrollment code).
+    fn full_disk_errors() -> [AppError; 2] {
+        [
+            AppError::StoreFull,
+            AppError::Storage(StorageError::Sqlite(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+                None,
+            ))),
+        ]
+    }
+
+    #[tokio::test]
+    async fn a_full_disk_is_its_own_page_not_a_fault() {
+        for lang in [Language::Swedish, Language::English] {
+            for error in full_disk_errors() {
+                let refusal = Refusal {
+                    error,
+                    lang,
+                    signed: None,
+                    had_session: false,
+                    uri: Uri::from_static("/console"),
+                };
+                let response = refusal.into_response();
+                assert_eq!(response.status(), StatusCode::INSUFFICIENT_STORAGE);
+                let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+                    .await
+                    .expect("body");
+                let page = String::from_utf8_lossy(&body);
+                assert!(page.contains(texts(lang).store_full), "{page}");
+            }
+        }
+    }
 }

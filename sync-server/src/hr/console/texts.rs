@@ -165,6 +165,8 @@ pub(crate) struct Texts {
     pub bad_request: &'static str,
     pub internal_title: &'static str,
     pub internal: &'static str,
+    pub store_full_title: &'static str,
+    pub store_full: &'static str,
     pub go_to_list: &'static str,
     pub go_to_login: &'static str,
 }
@@ -318,6 +320,8 @@ pub(crate) const SV: Texts = Texts {
     bad_request: "Formuläret innehöll något oväntat. Ladda om sidan och försök igen.",
     internal_title: "Något gick fel",
     internal: "Konsolen kunde inte slutföra begäran och inget ändrades. Försök igen om en stund.",
+    store_full_title: "Reläets disk är full",
+    store_full: "Reläets disk är full, så inget sparades. Be driftansvarig att frigöra utrymme och försök sedan igen.",
     go_to_list: "Till startsidan",
     go_to_login: "Till inloggningen",
 };
@@ -471,6 +475,8 @@ pub(crate) const EN: Texts = Texts {
     bad_request: "The form held something unexpected. Reload the page and try again.",
     internal_title: "Something went wrong",
     internal: "The console could not complete the request and nothing was changed. Try again in a while.",
+    store_full_title: "The relay's disk is full",
+    store_full: "The relay's disk is full, so nothing was saved. Ask the operator to free space, then try again.",
     go_to_list: "To the start page",
     go_to_login: "To the login page",
 };

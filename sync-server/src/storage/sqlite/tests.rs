@@ -733,3 +733,29 @@ fn a_withdrawal_is_pulled_past_the_cursor_and_one_without_a_number_gets_one_at_o
         .expect("pulls");
     assert_eq!(later.withdrawn, [opted_in[1].clone()]);
 }
+
+/// A revoked tablet's pushes are all quarantined, each after asking whether it was already:
+/// looked up by the tablet alone, that question reads every capture the tablet ever had
+/// quarantined, so each request would cost more than the last, inside the transaction every
+/// other tablet waits for.
+#[test]
+fn asking_whether_a_push_was_quarantined_reads_that_document_only() {
+    let store = SqliteStore::in_memory().expect("store");
+    let conn = store.conn();
+    let mut statement = conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {QUARANTINED_ALREADY}"))
+        .expect("plans");
+    let plan: Vec<String> = statement
+        .query_map(
+            params!["doc", [0u8; 32].as_slice(), "revoked", [0u8].as_slice()],
+            |r| r.get(3),
+        )
+        .expect("plans")
+        .collect::<rusqlite::Result<_>>()
+        .expect("plans");
+    assert!(
+        plan.iter()
+            .any(|step| step.contains("quarantine") && step.contains("doc_id=?")),
+        "{plan:?}"
+    );
+}
