@@ -280,6 +280,10 @@ impl Device {
             (META_CERTIFICATE, &certificate_bytes),
             // A new enrollment is what a refused tablet was told to get.
             (META_SYNC_REFUSAL, &[]),
+            // A receipt kept from before speaks for an enrollment the relay may no longer
+            // know (restored from an older backup): nothing counts as confirmed until this
+            // enrollment's first answered sync. Empty, not absent, says so.
+            (META_LAST_RECEIPT, &[]),
         ])?;
         inner.relay_key = Some(answer.relay_sealing_key);
         Ok(certificate)
@@ -598,7 +602,11 @@ impl Device {
     pub fn close_report(&self) -> Result<CloseReport> {
         let counts = self.state_counts()?;
         let journal = self.journal_head()?;
-        let stored = self.lock()?.store.meta(META_LAST_RECEIPT)?;
+        let stored = self
+            .lock()?
+            .store
+            .meta(META_LAST_RECEIPT)?
+            .filter(|bytes| !bytes.is_empty());
         let relay_confirmed = match (stored, self.relay_signing_key()?) {
             (Some(bytes), Some(relay_key)) => {
                 let envelope = crate::protocol::SignedEnvelope::from_bytes(&bytes)?;
@@ -671,6 +679,23 @@ impl Device {
                 unreceipted: report.unreceipted,
             });
         }
+        // A staff tablet's notes, ratings and statuses the relay lacks are only here.
+        let edits = self.unsent_edit_count()?;
+        if edits > 0 {
+            return Ok(HandBack::UnsentEdits { records: edits });
+        }
+        // Enrolled again and not synced since: the relay this enrollment reaches has
+        // confirmed nothing yet.
+        let enrolled_unconfirmed = self
+            .lock()?
+            .store
+            .meta(META_LAST_RECEIPT)?
+            .is_some_and(|bytes| bytes.is_empty());
+        if enrolled_unconfirmed && report.journal.count > 0 {
+            return Ok(HandBack::Unconfirmed {
+                tablet: report.journal.count,
+            });
+        }
         // Without a kept receipt there is no relay journal to compare with (every record
         // has a receipt, so none is missing for want of sending).
         match report.relay_confirmed {
@@ -709,6 +734,9 @@ pub enum HandBack {
     Safe,
     /// Records without a receipt: sync.
     Unsent { unreceipted: u64 },
+    /// A staff tablet holds notes, ratings or statuses of `records` registrations that the
+    /// relay lacks (not synced yet, or refused while its recruiter does not stand): sync.
+    UnsentEdits { records: u64 },
     /// The relay refused the last sync: no sync gets through until the tablet is enrolled
     /// again (or the relay's side is fixed).
     RelayRefuses(SyncRefusal),
@@ -716,6 +744,9 @@ pub enum HandBack {
     /// holds: records whose copies the tablet already erased (a relay backup held them) are
     /// missing at the relay, restored from an older backup. No sync can send them again.
     RelayLacks { tablet: u64, relay: u64 },
+    /// Enrolled again and not synced since: the relay has not confirmed any of the
+    /// tablet's `tablet` journal entries under this enrollment. Sync.
+    Unconfirmed { tablet: u64 },
 }
 
 impl HandBack {

@@ -136,15 +136,22 @@ pub fn describe_report(report: &RestoreReport, backup: &Path) -> Vec<String> {
     let r = &report.replayed;
     if r.is_empty() {
         lines.push(
-            "replayed: nothing (no removal, talent-pool withdrawal or legal hold is newer than \
-             the backup)"
+            "replayed: nothing (no removal, talent-pool withdrawal, legal hold, change that \
+             took access from an HR user or tablet revocation is newer than the backup)"
                 .into(),
         );
     } else {
         lines.push(format!(
             "replayed: {} removal(s) ({} of records the backup lacked), {} talent-pool \
-             withdrawal(s), {} legal hold(s) set, {} lifted",
-            r.removals, r.removals_of_absent, r.withdrawals, r.holds_set, r.holds_lifted
+             withdrawal(s), {} legal hold(s) set, {} lifted, {} change(s) that took access \
+             from HR users, {} tablet revocation(s)",
+            r.removals,
+            r.removals_of_absent,
+            r.withdrawals,
+            r.holds_set,
+            r.holds_lifted,
+            r.access_changes,
+            r.revocations
         ));
     }
     for doc_id in &r.removals_held {

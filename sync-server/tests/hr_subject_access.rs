@@ -715,3 +715,100 @@ async fn the_console_page_is_for_archivists_only() {
         StatusCode::FORBIDDEN
     );
 }
+
+/// Without the clearance, a restricted record's id is answered exactly as an id the relay
+/// never held: its detail, its retention and an edit of it (archivist and assigned
+/// recruiter alike), and the access log, which never shows an entry about it to a reviewer
+/// without the clearance (else a cleared user's read would name it there).
+#[tokio::test]
+async fn without_the_clearance_a_restricted_records_id_is_answered_as_an_unknown_one() {
+    let relay = Relay::new().await;
+    let restricted = relay.anna_restricted.id.to_string();
+    let unknown = RegistrationGenerator::new(demo_event(), 99)
+        .next_registration()
+        .expect("valid")
+        .id
+        .to_string();
+    // A cleared archivist reads it: the access log now names it.
+    let cecilia = user_with(&relay.state, "cecilia", vec![Role::Archivist]);
+    assert!(
+        relay
+            .store()
+            .set_hr_clearance(cecilia.id, true)
+            .expect("cleared")
+    );
+    let cecilia = bearer(&relay.state, &cecilia);
+    let read = call_as(
+        &relay.state,
+        "GET",
+        &format!("/api/v1/registrations/{restricted}"),
+        &cecilia,
+        None,
+    )
+    .await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+
+    let answers = |caller: String, id: String| {
+        let state = relay.state.clone();
+        async move {
+            let mut said = Vec::new();
+            for (method, path, body) in [
+                ("GET", format!("/api/v1/registrations/{id}"), None),
+                (
+                    "POST",
+                    format!("/api/v1/registrations/{id}/notes"),
+                    Some(json!({ "text": "ring" })),
+                ),
+                ("GET", format!("/api/v1/registrations/{id}/retention"), None),
+            ] {
+                let answer = call_as(&state, method, &path, &caller, body).await;
+                said.push((path.replace(&id, "ID"), answer.status, answer.text));
+            }
+            said
+        }
+    };
+    for caller in [&relay.arvid, &relay.rut] {
+        assert_eq!(
+            answers(caller.clone(), restricted.clone()).await,
+            answers(caller.clone(), unknown.clone()).await
+        );
+    }
+    // The log shows an uncleared archivist nothing about it, filtered or not.
+    let log = |query: String| {
+        let state = relay.state.clone();
+        let arvid = relay.arvid.clone();
+        async move {
+            call_as(
+                &state,
+                "GET",
+                &format!("/api/v1/access-log{query}"),
+                &arvid,
+                None,
+            )
+            .await
+        }
+    };
+    let by_record = log(format!("?record={restricted}")).await;
+    assert_eq!(by_record.status, StatusCode::OK);
+    assert_eq!(
+        by_record.text,
+        log(format!("?record={unknown}")).await.text,
+        "the log names the restricted record to a reviewer without the clearance"
+    );
+    let all = log("?limit=500".into()).await;
+    assert!(!all.text.contains(&restricted), "{}", all.text);
+    // A cleared reviewer sees the read, and the refused attempts.
+    let cleared_view = call_as(
+        &relay.state,
+        "GET",
+        &format!("/api/v1/access-log?record={restricted}"),
+        &cecilia,
+        None,
+    )
+    .await;
+    assert!(
+        cleared_view.text.contains("read_refused") && cleared_view.text.contains("\"read\""),
+        "{}",
+        cleared_view.text
+    );
+}

@@ -180,8 +180,15 @@ fn an_older_backup_is_refused_and_tablets_the_restored_relay_lacks_or_refuses_sa
     assert!(!close.status.success());
     assert!(!text(&close).0.contains("complete: the relay holds"));
 
-    // Enrolled again, it sends what it holds and is complete.
+    // Enrolled again, it has not synced yet: its old receipt speaks for an enrollment the
+    // restored relay does not know, so nothing is confirmed and it is not safe.
     enroll(&c, &relay);
+    let status = stdout_of(&device_cli(&c, &["status"]));
+    assert!(status.contains("NOT safe to hand back"), "{status}");
+    let close = device_cli(&c, &["close"]);
+    assert!(!close.status.success());
+    assert!(!text(&close).0.contains("complete: the relay holds"));
+    // After a sync, it sends what it holds and is complete.
     let synced = sync(&c, &relay);
     assert!(synced.contains("2 record(s) sent again"), "{synced}");
     let close = stdout_of(&device_cli(&c, &["close"]));

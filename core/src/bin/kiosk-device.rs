@@ -463,9 +463,18 @@ fn close(store: &StoreArgs) -> CliResult {
             )
             .into())
         }
+        HandBack::Unconfirmed { .. } => {
+            println!("{UNCONFIRMED_TEXT}");
+            Err("not complete: sync once since enrolling again".into())
+        }
         _ => Err("not complete: sync until every record has a receipt".into()),
     }
 }
+
+/// What a tablet enrolled again and not synced since says, in English and Swedish.
+const UNCONFIRMED_TEXT: &str = "NOT safe to hand back: enrolled again, and the relay has not \
+     confirmed this tablet's records since: sync / INTE klar: registrerad igen, och reläet har \
+     inte bekräftat surfplattans anmälningar sedan dess: synkronisera";
 
 /// What a tablet the relay refuses says, in English and Swedish.
 fn refused_text(refusal: &kiosk_core::device::SyncRefusal) -> String {
@@ -635,6 +644,12 @@ fn status(store: &StoreArgs, pin: Option<&str>) -> CliResult {
         }
         HandBack::RelayRefuses(refusal) => println!("{}", refused_text(&refusal)),
         HandBack::RelayLacks { tablet, relay } => println!("{}", lacks_text(tablet, relay)),
+        HandBack::Unconfirmed { .. } => println!("{UNCONFIRMED_TEXT}"),
+        HandBack::UnsentEdits { records } => println!(
+            "NOT safe to hand back: notes, ratings or statuses of {records} registration(s) \
+             are not at the relay yet / INTE klar: anteckningar, betyg eller status för \
+             {records} anmälning(ar) har inte nått reläet"
+        ),
     }
     Ok(())
 }

@@ -281,3 +281,30 @@ fn unsent_edits_larger_than_one_push_go_in_several_oldest_first() {
             .all(|h| !first[0].hashes.contains(h))
     );
 }
+
+#[test]
+fn a_staff_tablet_with_a_note_the_relay_lacks_is_not_safe_to_hand_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, registrations) = staff_with_records(&dir, 2);
+    assert!(
+        session(&device)
+            .overview()
+            .expect("reads")
+            .safe_to_hand_back
+    );
+    session(&device)
+        .add_note(&registrations[0].id, "Ring på måndag", Timestamp::now())
+        .expect("noted");
+    // The note is only on this tablet (unsynced, or refused while its recruiter does not
+    // stand): handing the tablet back would lose it.
+    assert_eq!(
+        device.hand_back().expect("reads"),
+        crate::device::HandBack::UnsentEdits { records: 1 }
+    );
+    assert!(
+        !session(&device)
+            .overview()
+            .expect("reads")
+            .safe_to_hand_back
+    );
+}

@@ -79,6 +79,41 @@ impl Caller {
         }
         Ok(&self.user)
     }
+
+    /// Whether the caller's credential still opens `role` at `now`, asked again of the
+    /// store (blocking): a long answer (an export's pages) asks as it goes, so disabling
+    /// the user, revoking the token, ending the session or taking the role stops it
+    /// part-way instead of at the next request.
+    pub(crate) fn still_may(
+        &self,
+        store: &dyn crate::storage::RelayStore,
+        role: Role,
+        now: i64,
+    ) -> Result<(), AppError> {
+        let (credential, user) = store
+            .hr_credential(&self.secret_hash, now)?
+            .ok_or(AppError::NotLoggedIn)?;
+        if credential.user_id != self.user.id || credential.kind != self.kind {
+            return Err(AppError::NotLoggedIn);
+        }
+        Caller {
+            user,
+            kind: credential.kind,
+            secret_hash: self.secret_hash,
+        }
+        .require(role)
+        .map(|_| ())
+    }
+
+    /// A caller as [`authenticate`] makes one, for tests of handlers' parts.
+    #[cfg(test)]
+    pub(crate) fn for_tests(user: HrUser, kind: CredentialKind, secret_hash: [u8; 32]) -> Caller {
+        Caller {
+            user,
+            kind,
+            secret_hash,
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for Caller {

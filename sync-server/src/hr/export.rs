@@ -129,7 +129,7 @@ async fn export(
     let (sender, mut receiver) = mpsc::channel::<Result<Bytes, AppError>>(CHANNEL_PAGES);
     let store = state.store.clone();
     tokio::task::spawn_blocking(move || {
-        produce(store, filter, &accessor, format, language, &sender);
+        produce(store, &caller, filter, &accessor, format, language, &sender);
     });
     // The first page decides between an export and an error answer.
     let first = receiver.recv().await.ok_or(AppError::Internal)??;
@@ -165,6 +165,7 @@ async fn export(
 /// error (sent on), or a client that went away.
 fn produce(
     store: Arc<dyn RelayStore>,
+    caller: &Caller,
     mut filter: RegistrationFilter,
     accessor: &Accessor,
     format: Format,
@@ -173,13 +174,19 @@ fn produce(
 ) {
     let mut encoder = Encoder::new(format, language);
     loop {
-        let page = match store.export_registrations(&filter, accessor, now_ms()) {
+        // An export can stream for minutes: before each page, the caller must still hold
+        // their credential and the role, or the answer is cut off here (a disabled
+        // archivist's export does not run on to the end).
+        let page = match caller
+            .still_may(store.as_ref(), Role::Archivist, now_ms())
+            .and_then(|()| Ok(store.export_registrations(&filter, accessor, now_ms())?))
+        {
             Ok(page) => page,
             Err(e) => {
                 if encoder.started {
                     tracing::error!(error = %e, "an export failed part-way; the answer is cut off");
                 }
-                let _ = sender.blocking_send(Err(e.into()));
+                let _ = sender.blocking_send(Err(e));
                 return;
             }
         };
@@ -476,6 +483,7 @@ mod tests {
         let reader = Accessor::Operator("hr:arvid".into());
         produce(
             store.clone(),
+            &archivist_with_token(&store).1,
             filter,
             &reader,
             Format::Json,
@@ -524,6 +532,7 @@ mod tests {
         let reader = Accessor::Operator("hr:arvid".into());
         produce(
             store.clone(),
+            &archivist_with_token(store).1,
             filter,
             &reader,
             Format::Json,
@@ -539,6 +548,119 @@ mod tests {
             .iter()
             .map(|r| r["id"].as_str().expect("id").to_owned())
             .collect()
+    }
+
+    /// An archivist with a one-year API token, and the caller it makes.
+    fn archivist_with_token(store: &Arc<dyn RelayStore>) -> (u64, Caller) {
+        let id = store
+            .create_hr_user(
+                &crate::storage::NewHrUser {
+                    username: format!("arvid-{:x}", rand::random::<u64>()),
+                    display_name: "Arvid".into(),
+                    roles: vec![Role::Archivist],
+                    password: crate::hr::accounts::PasswordHash {
+                        salt: [1; 16],
+                        hash: [2; 32],
+                        memory_kib: 8,
+                        passes: 1,
+                    },
+                    must_change_password: false,
+                    created_by: None,
+                },
+                1,
+            )
+            .expect("creates")
+            .expect("new");
+        let secret_hash: [u8; 32] = rand::random();
+        let credential = crate::storage::Credential {
+            kind: crate::storage::CredentialKind::ApiToken,
+            user_id: id,
+            csrf_hash: None,
+            expires_at: now_ms() + 365 * 86_400_000,
+            last_used_at: now_ms(),
+        };
+        store
+            .put_hr_credential(&secret_hash, &credential, Some("export"), now_ms())
+            .expect("token");
+        let (_, user) = store
+            .hr_credential(&secret_hash, now_ms())
+            .expect("reads")
+            .expect("opens");
+        (id, Caller::for_tests(user, credential.kind, secret_hash))
+    }
+
+    /// What `produce` sends for `caller`: the records of the pages sent, and whether it
+    /// ended with an error (which cuts the answer off).
+    fn export_as(store: &Arc<dyn RelayStore>, caller: &Caller) -> (usize, bool) {
+        let (sender, mut receiver) = mpsc::channel(100);
+        let filter = RegistrationFilter {
+            limit: 3,
+            ..parse_export_query(HashMap::new()).expect("no filter").2
+        };
+        let reader = Accessor::Operator("hr:arvid".into());
+        produce(
+            store.clone(),
+            caller,
+            filter,
+            &reader,
+            Format::Csv,
+            Language::English,
+            &sender,
+        );
+        let mut body = Vec::new();
+        let mut failed = false;
+        while let Ok(chunk) = receiver.try_recv() {
+            match chunk {
+                Ok(chunk) => body.extend_from_slice(&chunk),
+                Err(_) => failed = true,
+            }
+        }
+        let rows = String::from_utf8(body).expect("utf-8").lines().count();
+        (rows.saturating_sub(1), failed)
+    }
+
+    #[test]
+    fn an_export_asks_at_every_page_whether_its_caller_still_may() {
+        let (store, open) = store_with_generated(20);
+        let (id, caller) = archivist_with_token(&store);
+        assert_eq!(export_as(&store, &caller), (open.len(), false));
+        // Each of the checks an export's pages make: a disabled user, a revoked token, a
+        // role taken. Any of them ends the export before another record is read.
+        let change = |action| crate::storage::AccountChange {
+            user_id: id,
+            action,
+            reason: Some("leaves".into()),
+            by_user: None,
+            by_name: "operator".into(),
+            at: now_ms(),
+        };
+        let done = crate::storage::AccountChangeOutcome::Done;
+        let read_before = store.access_log_entries(0, 10_000).expect("log").len();
+        assert_eq!(
+            store
+                .change_hr_account(&change(crate::storage::AccountAction::RemoveRole(
+                    Role::Archivist
+                )))
+                .expect("changes"),
+            done
+        );
+        assert_eq!(export_as(&store, &caller), (0, true));
+        assert_eq!(
+            store
+                .change_hr_account(&change(crate::storage::AccountAction::Disable))
+                .expect("changes"),
+            done
+        );
+        assert_eq!(export_as(&store, &caller), (0, true));
+        // Nothing was read (and so nothing logged as exported) after the first refusal.
+        let exported_after = store
+            .access_log_entries(0, 10_000)
+            .expect("log")
+            .into_iter()
+            .skip(read_before)
+            .filter(|(_, e)| e.action == crate::storage::AccessAction::Export)
+            .count();
+        assert_eq!(exported_after, 0);
     }
 
     #[test]

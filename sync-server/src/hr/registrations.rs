@@ -331,9 +331,19 @@ pub(crate) fn reachable_record(
     };
     if let Err(refusal) = rule(store, user, &stored.event_id, stored.restricted) {
         log_refusal(store, user, doc_id)?;
-        return Err(refusal);
+        return Err(uncleared_as_unknown(refusal));
     }
     Ok(stored)
+}
+
+/// A refusal for want of the clearance, as the caller hears it: as an id the relay never
+/// held, so that a user without the clearance cannot tell that a restricted record exists
+/// (the attempt is still logged, and only cleared reviewers see that entry).
+pub(crate) fn uncleared_as_unknown(refusal: AppError) -> AppError {
+    match refusal {
+        AppError::Restricted => AppError::UnknownRegistration,
+        other => other,
+    }
 }
 
 /// Why the relay holds no registration `doc_id`: removed (its removal record remains), or

@@ -190,7 +190,8 @@ fn require_clearance_for(
     match store.stored_registration(doc_id)? {
         Some(stored) if stored.restricted && !user.restricted_clearance => {
             log_refusal(store, user, doc_id)?;
-            Err(AppError::Restricted)
+            // As a record the relay never held: see `uncleared_as_unknown`.
+            Err(AppError::UnknownRegistration)
         }
         _ => Ok(()),
     }

@@ -1327,7 +1327,24 @@ impl RelayStore for SqliteStore {
     }
 
     fn revoke_device(&self, device_key: &[u8; 32], at: i64) -> StorageResult<bool> {
-        let changed = self.conn().execute(
+        let conn = self.conn();
+        let revocable: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM devices WHERE device_key = ?1 AND revoked_at IS NULL)",
+            [device_key.as_slice()],
+            |r| r.get(0),
+        )?;
+        if !revocable {
+            return Ok(false);
+        }
+        // Journalled before it is made, so a restore of an older backup revokes it again.
+        lifecycle_journal::record(
+            self.lifecycle.as_ref(),
+            &[lifecycle_journal::LifecycleEntry::Revocation {
+                device_key: hex::encode(device_key),
+                at,
+            }],
+        )?;
+        let changed = conn.execute(
             "UPDATE devices SET revoked_at = ?2 WHERE device_key = ?1 AND revoked_at IS NULL",
             params![device_key.as_slice(), at],
         )?;
@@ -1498,7 +1515,13 @@ impl RelayStore for SqliteStore {
         password: &crate::hr::accounts::PasswordHash,
         must_change: bool,
     ) -> StorageResult<bool> {
-        hr_accounts::set_password(&mut self.conn(), id, password, must_change)
+        hr_accounts::set_password(
+            &mut self.conn(),
+            self.lifecycle.as_ref(),
+            id,
+            password,
+            must_change,
+        )
     }
 
     fn change_hr_clearance(
@@ -1508,7 +1531,14 @@ impl RelayStore for SqliteStore {
         by: Option<u64>,
         at: i64,
     ) -> StorageResult<bool> {
-        hr_accounts::set_clearance(&mut self.conn(), id, cleared, by, at)
+        hr_accounts::set_clearance(
+            &mut self.conn(),
+            self.lifecycle.as_ref(),
+            id,
+            cleared,
+            by,
+            at,
+        )
     }
 
     fn hr_clearance_history(&self, id: u64) -> StorageResult<Vec<hr_accounts::ClearanceChange>> {
@@ -1551,7 +1581,7 @@ impl RelayStore for SqliteStore {
     }
 
     fn unassign_hr_event(&self, user_id: u64, event_id: &str) -> StorageResult<bool> {
-        hr_accounts::unassign_event(&self.conn(), user_id, event_id)
+        hr_accounts::unassign_event(&self.conn(), self.lifecycle.as_ref(), user_id, event_id)
     }
 
     fn hr_assigned_events(&self, user_id: u64) -> StorageResult<Vec<String>> {
@@ -1566,7 +1596,7 @@ impl RelayStore for SqliteStore {
         &self,
         change: &hr_accounts::AccountChange,
     ) -> StorageResult<hr_accounts::AccountChangeOutcome> {
-        hr_accounts::change_account(&mut self.conn(), change)
+        hr_accounts::change_account(&mut self.conn(), self.lifecycle.as_ref(), change)
     }
 
     fn hr_account_changes(

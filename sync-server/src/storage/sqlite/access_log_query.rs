@@ -35,6 +35,9 @@ pub struct AccessLogQuery {
     /// Entries numbered below this: the last entry of the previous page.
     pub before_seq: Option<u64>,
     pub limit: usize,
+    /// Leaves out entries about restricted records, held or removed: a reviewer without
+    /// the clearance must not learn from the log that one exists.
+    pub without_restricted: bool,
 }
 
 /// Up to `query.limit` entries `query` selects, newest first, with their numbers.
@@ -69,6 +72,14 @@ pub(crate) fn query(
     if let Some(before) = query.before_seq {
         conditions.push("seq < ?");
         values.push(Value::Integer(before.min(i64::MAX as u64) as i64));
+    }
+    if query.without_restricted {
+        conditions.push(
+            "NOT EXISTS (SELECT 1 FROM registrations r
+                         WHERE r.doc_id = access_log.doc_id AND r.restricted)
+             AND NOT EXISTS (SELECT 1 FROM removals m
+                             WHERE m.doc_id = access_log.doc_id AND m.restricted)",
+        );
     }
     values.push(Value::Integer(query.limit.min(i64::MAX as usize) as i64));
     let filter = if conditions.is_empty() {

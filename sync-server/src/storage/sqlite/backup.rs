@@ -255,8 +255,11 @@ fn compare(
     }
     let mut known =
         backup.prepare("SELECT EXISTS (SELECT 1 FROM devices WHERE device_key = ?1)")?;
-    let mut devices =
-        replaced.prepare("SELECT device_key, event_id, role FROM devices ORDER BY certified_at")?;
+    // A revoked tablet (lost, stolen, retired) is never one to enroll again.
+    let mut devices = replaced.prepare(
+        "SELECT device_key, event_id, role FROM devices WHERE revoked_at IS NULL
+         ORDER BY certified_at",
+    )?;
     let mut unknown = Vec::new();
     let mut rows = devices.query([])?;
     while let Some(row) = rows.next()? {
@@ -433,7 +436,12 @@ impl SqliteStore {
             entries.extend(super::lifecycle_journal::entries_in_store(&conn)?);
         }
         let incoming = PathBuf::from(format!("{}.restoring", database.display()));
-        let _ = std::fs::remove_file(&incoming);
+        // A restore killed part-way may have left the working copy with its WAL or a hot
+        // rollback journal (of another backup, if the operator chose again): SQLite would
+        // apply them to the fresh copy.
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", incoming.display()));
+        }
         if let Some(parent) = database.parent().filter(|p| !p.as_os_str().is_empty()) {
             crate::private_files::create_dir(parent)?;
         }
@@ -464,18 +472,22 @@ impl SqliteStore {
         replayed.unreadable += unreadable;
         std::fs::File::open(&incoming)?.sync_all()?;
         // The old WAL must not be replayed onto the restored file: move the whole database
-        // aside first.
+        // aside first. A WAL without its database (a restore killed between the two
+        // renames, a database deleted by hand) goes too: SQLite would replay it onto
+        // whatever file then has the name, bringing back what the backup lacks.
         let mut moved_aside = None;
-        if database.exists() {
+        let present: Vec<PathBuf> = ["", "-wal", "-shm"]
+            .iter()
+            .map(|suffix| PathBuf::from(format!("{}{suffix}", database.display())))
+            .filter(|file| file.exists())
+            .collect();
+        if !present.is_empty() {
             let aside = PathBuf::from(format!("{}.before-restore-{now_ms}", database.display()));
             // It holds the replaced store, visitors' names included: as private as the store.
             crate::private_files::create_dir(&aside)?;
-            for suffix in ["", "-wal", "-shm"] {
-                let file = PathBuf::from(format!("{}{suffix}", database.display()));
-                if file.exists() {
-                    let name = file.file_name().ok_or_else(|| failed("no file name"))?;
-                    std::fs::rename(&file, aside.join(name))?;
-                }
+            for file in present {
+                let name = file.file_name().ok_or_else(|| failed("no file name"))?;
+                std::fs::rename(&file, aside.join(name))?;
             }
             moved_aside = Some(aside);
         }
@@ -656,5 +668,293 @@ mod tests {
         );
         assert!(store.removal(&removed).expect("reads").is_some());
         assert!(store.registration_document(&kept).expect("reads").is_some());
+    }
+
+    #[test]
+    fn a_restore_killed_after_moving_the_database_never_puts_the_old_wal_under_the_backup() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database = dir.path().join("relay.sqlite3");
+        let store = SqliteStore::open(&database).expect("opens");
+        let device = enrolled(&store);
+        capture(&store, &device, 1);
+        let backup = dir.path().join("one.backup");
+        let backed_up = store.backup(&backup).expect("backs up").watermark;
+        let later = capture(&store, &device, 2);
+        let wal = PathBuf::from(format!("{}-wal", database.display()));
+        let live_wal = std::fs::read(&wal).expect("the live store has a WAL");
+        assert!(!live_wal.is_empty());
+        drop(store);
+        // A restore killed after it moved the database aside, before its WAL: the WAL is
+        // left beside a database path that no longer holds a file.
+        let killed_aside = dir.path().join("relay.sqlite3.before-restore-1");
+        std::fs::create_dir(&killed_aside).expect("dir");
+        std::fs::rename(&database, killed_aside.join("relay.sqlite3")).expect("moves");
+        std::fs::write(&wal, &live_wal).expect("the old WAL stays");
+
+        let report = SqliteStore::restore(&backup, &database, 2).expect("restores");
+        assert_eq!(report.commit_seq, backed_up);
+        let aside = report.moved_aside.expect("the stale WAL is moved aside");
+        assert!(aside.join("relay.sqlite3-wal").exists());
+        let store = SqliteStore::open(&database).expect("opens");
+        let integrity: String = store
+            .conn()
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .expect("checks");
+        assert_eq!(integrity, "ok");
+        assert!(
+            store
+                .registration_document(&later)
+                .expect("reads")
+                .is_none(),
+            "a record newer than the backup came back from the old WAL"
+        );
+    }
+
+    #[test]
+    fn access_taken_from_hr_users_after_a_backup_is_not_given_back_by_its_restore() {
+        use crate::hr::accounts::{PasswordHash, Role};
+        use crate::storage::{
+            AccountAction, AccountChange, AccountChangeOutcome, Credential, CredentialKind,
+            NewHrUser,
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database = dir.path().join("relay.sqlite3");
+        let store = SqliteStore::open(&database).expect("opens");
+        let password = PasswordHash {
+            salt: [1; 16],
+            hash: [2; 32],
+            memory_kib: 8,
+            passes: 1,
+        };
+        let user = |name: &str, roles: Vec<Role>| {
+            store
+                .create_hr_user(
+                    &NewHrUser {
+                        username: name.into(),
+                        display_name: name.into(),
+                        roles,
+                        password: password.clone(),
+                        must_change_password: false,
+                        created_by: None,
+                    },
+                    1,
+                )
+                .expect("creates")
+                .expect("new")
+        };
+        let _admin = user("ada", vec![Role::Admin]);
+        let leaver = user("arvid", vec![Role::Archivist]);
+        let mover = user("rut", vec![Role::Recruiter, Role::Archivist]);
+        assert!(store.set_hr_clearance(mover, true).expect("sets"));
+        let token = |user_id: u64, secret: u8| {
+            store
+                .put_hr_credential(
+                    &[secret; 32],
+                    &Credential {
+                        kind: CredentialKind::ApiToken,
+                        user_id,
+                        csrf_hash: None,
+                        expires_at: i64::MAX,
+                        last_used_at: 2,
+                    },
+                    Some("script"),
+                    2,
+                )
+                .expect("token");
+        };
+        token(leaver, 1);
+        token(mover, 2);
+        let backup = dir.path().join("before.backup");
+        store.backup(&backup).expect("backs up");
+        let change = |user_id: u64, action: AccountAction| {
+            let done = store
+                .change_hr_account(&AccountChange {
+                    user_id,
+                    action,
+                    reason: Some("leaves".into()),
+                    by_user: None,
+                    by_name: "operator".into(),
+                    at: 10,
+                })
+                .expect("changes");
+            assert_eq!(done, AccountChangeOutcome::Done);
+        };
+        change(leaver, AccountAction::Disable);
+        change(mover, AccountAction::RemoveRole(Role::Archivist));
+        change(mover, AccountAction::RemoveClearance);
+        let mover_token = store.hr_api_tokens(mover, 20).expect("tokens")[0].id;
+        change(mover, AccountAction::RevokeToken(mover_token));
+        drop(store);
+
+        let report = SqliteStore::restore(&backup, &database, 30).expect("restores");
+        assert_eq!(report.replayed.access_changes, 4, "{:?}", report.replayed);
+        let store = SqliteStore::open(&database).expect("opens");
+        assert!(store.hr_credential(&[1; 32], 40).expect("reads").is_none());
+        assert!(store.hr_credential(&[2; 32], 40).expect("reads").is_none());
+        let (leaver, _) = store.hr_user(leaver).expect("reads").expect("user");
+        assert!(leaver.disabled);
+        let (mover, _) = store.hr_user(mover).expect("reads").expect("user");
+        assert_eq!(mover.roles, vec![Role::Recruiter]);
+        assert!(!mover.restricted_clearance);
+        assert_eq!(store.hr_account_changes(mover.id).expect("reads").len(), 3);
+        // A second restore of the same backup replays the same, once.
+        drop(store);
+        let again = SqliteStore::restore(&backup, &database, 31).expect("restores");
+        assert_eq!(again.replayed.access_changes, 4);
+    }
+
+    #[test]
+    fn a_clearance_withdrawn_or_an_event_unassigned_after_a_backup_stays_so_after_its_restore() {
+        use crate::hr::accounts::{PasswordHash, Role};
+        use crate::storage::NewHrUser;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database = dir.path().join("relay.sqlite3");
+        let store = SqliteStore::open(&database).expect("opens");
+        let rut = store
+            .create_hr_user(
+                &NewHrUser {
+                    username: "rut".into(),
+                    display_name: "Rut".into(),
+                    roles: vec![Role::Recruiter],
+                    password: PasswordHash {
+                        salt: [1; 16],
+                        hash: [2; 32],
+                        memory_kib: 8,
+                        passes: 1,
+                    },
+                    must_change_password: false,
+                    created_by: None,
+                },
+                1,
+            )
+            .expect("creates")
+            .expect("new");
+        assert!(store.set_hr_clearance(rut, true).expect("sets"));
+        assert!(store.assign_hr_event(rut, "demo-event").expect("assigns"));
+        let backup = dir.path().join("before.backup");
+        store.backup(&backup).expect("backs up");
+        assert!(
+            store
+                .change_hr_clearance(rut, false, None, 10)
+                .expect("withdraws")
+        );
+        assert!(
+            store
+                .unassign_hr_event(rut, "demo-event")
+                .expect("unassigns")
+        );
+        drop(store);
+
+        let report = SqliteStore::restore(&backup, &database, 30).expect("restores");
+        assert_eq!(report.replayed.access_changes, 2, "{:?}", report.replayed);
+        let store = SqliteStore::open(&database).expect("opens");
+        let (user, _) = store.hr_user(rut).expect("reads").expect("user");
+        assert!(!user.restricted_clearance);
+        assert!(store.hr_assigned_events(rut).expect("reads").is_empty());
+    }
+
+    #[test]
+    fn a_tablet_revoked_after_a_backup_stays_revoked_after_its_restore() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database = dir.path().join("relay.sqlite3");
+        let store = SqliteStore::open(&database).expect("opens");
+        let device = enrolled(&store);
+        capture(&store, &device, 1);
+        let backup = dir.path().join("before.backup");
+        store.backup(&backup).expect("backs up");
+        assert!(store.revoke_device(&device, 10).expect("revokes"));
+        drop(store);
+
+        let report = SqliteStore::restore(&backup, &database, 30).expect("restores");
+        assert_eq!(report.replayed.revocations, 1, "{:?}", report.replayed);
+        let store = SqliteStore::open(&database).expect("opens");
+        let record = store.device(&device).expect("reads").expect("known");
+        assert_eq!(record.revoked_at, Some(10));
+    }
+
+    #[test]
+    fn a_restore_never_asks_to_enroll_again_a_tablet_that_was_revoked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database = dir.path().join("relay.sqlite3");
+        let store = SqliteStore::open(&database).expect("opens");
+        let backup = dir.path().join("before.backup");
+        store.backup(&backup).expect("backs up");
+        // Enrolled after the backup, then lost and revoked.
+        let device = enrolled(&store);
+        assert!(store.revoke_device(&device, 10).expect("revokes"));
+        drop(store);
+        let plan = SqliteStore::plan_restore(&backup, &database).expect("plans");
+        assert!(
+            plan.unknown_tablets.is_empty(),
+            "{:?}",
+            plan.unknown_tablets
+        );
+        let told = crate::restore::describe_plan(&plan).join("\n");
+        assert!(!told.contains("enroll again"), "{told}");
+    }
+
+    #[test]
+    fn files_left_by_a_killed_restore_beside_its_working_copy_are_not_replayed_onto_the_next() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database = dir.path().join("relay.sqlite3");
+        let store = SqliteStore::open(&database).expect("opens");
+        let device = enrolled(&store);
+        capture(&store, &device, 1);
+        let backup = dir.path().join("one.backup");
+        store.backup(&backup).expect("backs up");
+        let later = capture(&store, &device, 2);
+        let wal = std::fs::read(format!("{}-wal", database.display())).expect("a WAL");
+        drop(store);
+        // A WAL beside the working copy, as a restore killed mid-way could leave one.
+        std::fs::write(format!("{}.restoring-wal", database.display()), &wal).expect("left");
+
+        SqliteStore::restore(&backup, &database, 2).expect("restores");
+        let store = SqliteStore::open(&database).expect("opens");
+        assert!(
+            store
+                .registration_document(&later)
+                .expect("reads")
+                .is_none(),
+            "a record newer than the backup came in from a stale WAL"
+        );
+    }
+
+    #[test]
+    fn a_password_replaced_after_a_backup_is_not_brought_back_by_its_restore() {
+        use crate::hr::accounts::{PasswordHash, Role};
+        use crate::storage::NewHrUser;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database = dir.path().join("relay.sqlite3");
+        let store = SqliteStore::open(&database).expect("opens");
+        let hash = |byte: u8| PasswordHash {
+            salt: [byte; 16],
+            hash: [byte; 32],
+            memory_kib: 8,
+            passes: 1,
+        };
+        let anna = store
+            .create_hr_user(
+                &NewHrUser {
+                    username: "anna".into(),
+                    display_name: "Anna".into(),
+                    roles: vec![Role::Archivist],
+                    password: hash(1),
+                    must_change_password: false,
+                    created_by: None,
+                },
+                1,
+            )
+            .expect("creates")
+            .expect("new");
+        let backup = dir.path().join("before.backup");
+        store.backup(&backup).expect("backs up");
+        // The old password leaked; she chose a new one.
+        assert!(store.set_hr_password(anna, &hash(2), false).expect("sets"));
+        drop(store);
+
+        SqliteStore::restore(&backup, &database, i64::MAX).expect("restores");
+        let store = SqliteStore::open(&database).expect("opens");
+        let (_, password) = store.hr_user(anna).expect("reads").expect("user");
+        assert!(password == hash(2), "the leaked password is back");
     }
 }

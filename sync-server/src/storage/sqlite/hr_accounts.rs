@@ -244,11 +244,38 @@ pub(crate) fn origin(conn: &Connection, id: u64) -> StorageResult<Option<Account
 /// transaction. `false` if there is no such user.
 pub(crate) fn set_password(
     conn: &mut Connection,
+    journal: Option<&super::lifecycle_journal::LifecycleJournal>,
     id: u64,
     password: &PasswordHash,
     must_change: bool,
 ) -> StorageResult<bool> {
     let tx = conn.transaction()?;
+    // A replaced password must stay replaced after a restore of an older backup (it may
+    // have been changed because it leaked).
+    if let Some(username) = tx
+        .query_row(
+            "SELECT username FROM hr_users WHERE id = ?1",
+            [id as i64],
+            |r| r.get::<_, String>(0),
+        )
+        .optional()?
+    {
+        super::lifecycle_journal::record(
+            journal,
+            &[super::lifecycle_journal::LifecycleEntry::Access {
+                user_id: id,
+                username,
+                change: "password".into(),
+                at: crate::state::now_ms(),
+                by: "relay".into(),
+                reason: None,
+                password: Some(super::lifecycle_journal::JournalPassword::of(
+                    password,
+                    must_change,
+                )),
+            }],
+        )?;
+    }
     let updated = tx.execute(
         "UPDATE hr_users SET password_salt = ?2, password_hash = ?3, password_memory_kib = ?4,
                              password_passes = ?5, must_change_password = ?6
@@ -272,6 +299,7 @@ pub(crate) fn set_password(
 /// `false` if there is no such user.
 pub(crate) fn set_clearance(
     conn: &mut Connection,
+    journal: Option<&super::lifecycle_journal::LifecycleJournal>,
     id: u64,
     cleared: bool,
     by: Option<u64>,
@@ -289,6 +317,10 @@ pub(crate) fn set_clearance(
              VALUES (?1, ?2, ?3, ?4)",
             params![at, by.map(|b| b as i64), id as i64, cleared],
         )?;
+        if !cleared {
+            // A withdrawal must survive a restore (see `lifecycle_journal`).
+            journal_access_taken(&tx, journal, id, "remove_clearance", by, at)?;
+        }
         true
     } else {
         tx.query_row(
@@ -331,10 +363,14 @@ pub(crate) fn put_credential(
     label: Option<&str>,
     at: i64,
 ) -> StorageResult<()> {
+    // Only for an enabled user, in the one statement: a login or token request that
+    // passed its checks before a disable, written after it, is not kept to open the
+    // account again once it is enabled (the disable deleted what existed then).
     conn.execute(
         "INSERT INTO hr_credentials (secret_hash, kind, user_id, csrf_hash, label, created_at,
                                      expires_at, last_used_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6)",
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6 FROM hr_users
+         WHERE id = ?3 AND disabled_at IS NULL",
         params![
             secret_hash.as_slice(),
             credential.kind.as_str(),
@@ -430,11 +466,76 @@ pub(crate) fn assign_event(conn: &Connection, user_id: u64, event_id: &str) -> S
 }
 
 /// Takes `event_id` from the user's assignments; `false` if it was not assigned.
+/// Journals access taken from user `id` (`change` as the change history names it), made by
+/// HR user `by` at `at`, before the commit that takes it, so that a restore of an older
+/// backup takes it again.
+fn journal_access_taken(
+    conn: &Connection,
+    journal: Option<&super::lifecycle_journal::LifecycleJournal>,
+    id: u64,
+    change: &str,
+    by: Option<u64>,
+    at: i64,
+) -> StorageResult<()> {
+    let Some(username) = conn
+        .query_row(
+            "SELECT username FROM hr_users WHERE id = ?1",
+            [id as i64],
+            |r| r.get::<_, String>(0),
+        )
+        .optional()?
+    else {
+        return Ok(());
+    };
+    let by = match by {
+        Some(by) => conn
+            .query_row(
+                "SELECT username FROM hr_users WHERE id = ?1",
+                [by as i64],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+            .map_or_else(|| format!("hr-user:{by}"), |name| format!("hr:{name}")),
+        None => "relay".to_owned(),
+    };
+    super::lifecycle_journal::record(
+        journal,
+        &[super::lifecycle_journal::LifecycleEntry::Access {
+            user_id: id,
+            username,
+            change: change.to_owned(),
+            at,
+            by,
+            reason: None,
+            password: None,
+        }],
+    )
+}
+
 pub(crate) fn unassign_event(
     conn: &Connection,
+    journal: Option<&super::lifecycle_journal::LifecycleJournal>,
     user_id: u64,
     event_id: &str,
 ) -> StorageResult<bool> {
+    let assigned: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM hr_event_assignments WHERE user_id = ?1 AND event_id = ?2)",
+        params![user_id as i64, event_id],
+        |r| r.get(0),
+    )?;
+    if !assigned {
+        return Ok(false);
+    }
+    // Taking an event back must survive a restore: a staff tablet acting for the user
+    // would pull it again.
+    journal_access_taken(
+        conn,
+        journal,
+        user_id,
+        &format!("unassign.{event_id}"),
+        None,
+        crate::state::now_ms(),
+    )?;
     let removed = conn.execute(
         "DELETE FROM hr_event_assignments WHERE user_id = ?1 AND event_id = ?2",
         params![user_id as i64, event_id],
@@ -553,6 +654,7 @@ fn enabled_admins_besides(conn: &Connection, id: u64) -> StorageResult<u64> {
 /// other at once cannot both succeed.
 pub(crate) fn change_account(
     conn: &mut Connection,
+    journal: Option<&super::lifecycle_journal::LifecycleJournal>,
     change: &AccountChange,
 ) -> StorageResult<AccountChangeOutcome> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -665,8 +767,188 @@ pub(crate) fn change_account(
         super::access_log::AccessAction::AccountChange,
         &format!("{name}:{}", target.username),
     )?;
+    // Journalled before the commit, so that a restore of an older backup cannot give the
+    // access back (see `lifecycle_journal`).
+    super::lifecycle_journal::record(
+        journal,
+        &[super::lifecycle_journal::LifecycleEntry::Access {
+            user_id: change.user_id,
+            username: target.username.clone(),
+            change: name,
+            at: change.at,
+            by: change.by_name.clone(),
+            reason: change.reason.clone(),
+            password: match &change.action {
+                AccountAction::ResetPassword(hash) => {
+                    Some(super::lifecycle_journal::JournalPassword::of(hash, true))
+                }
+                _ => None,
+            },
+        }],
+    )?;
     tx.commit()?;
     Ok(AccountChangeOutcome::Done)
+}
+
+/// Carries out again, in a restored store, a recorded change of user `user_id`'s access
+/// named `change` (as [`AccountAction::name`] names it) made at `at`: only if the store
+/// has that user under `username`, created no later than the change, and does not record
+/// the change already. `true` if it was carried out.
+///
+/// A password reset is carried out as an unknown password that must be changed (the
+/// one-time password is not kept): the backup's password never opens the account again,
+/// and an admin resets it anew.
+#[allow(clippy::too_many_arguments)] // one journal entry's fields, as it holds them
+pub(crate) fn replay_change(
+    tx: &rusqlite::Transaction<'_>,
+    user_id: u64,
+    username: &str,
+    change: &str,
+    at: i64,
+    by: &str,
+    reason: Option<&str>,
+    password: Option<&super::lifecycle_journal::JournalPassword>,
+) -> StorageResult<bool> {
+    let id = user_id.min(i64::MAX as u64) as i64;
+    let target: Option<String> = tx
+        .query_row(
+            "SELECT roles FROM hr_users WHERE id = ?1 AND username = ?2 AND created_at <= ?3",
+            params![id, username, at],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(roles) = target else {
+        return Ok(false);
+    };
+    let known: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM hr_account_changes WHERE user = ?1 AND change = ?2 AND at = ?3)",
+        params![id, change, at],
+        |r| r.get(0),
+    )?;
+    // A password set is carried out again even when the store records its change: setting
+    // every journalled password in time order ends with the one in force, where skipping a
+    // known reset would leave an older password from before it.
+    if let Some(password) = password.filter(|_| matches!(change, "password" | "reset_password")) {
+        let (Ok(salt), Ok(hash)) = (hex::decode(&password.salt), hex::decode(&password.hash))
+        else {
+            return Ok(false);
+        };
+        tx.execute(
+            "UPDATE hr_users SET password_salt = ?2, password_hash = ?3, password_memory_kib = ?4,
+                                 password_passes = ?5, must_change_password = ?6
+             WHERE id = ?1",
+            params![
+                id,
+                salt,
+                hash,
+                password.memory_kib,
+                password.passes,
+                password.must_change
+            ],
+        )?;
+        tx.execute(
+            "DELETE FROM hr_credentials WHERE user_id = ?1 AND created_at <= ?2",
+            params![id, at],
+        )?;
+        if known {
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO hr_account_changes (at, by_user, by_name, user, change, reason)
+             VALUES (?1, NULL, ?2, ?3, ?4, ?5)",
+            params![at, by, id, change, reason],
+        )?;
+        return Ok(true);
+    }
+    if known {
+        return Ok(false);
+    }
+    let end_credentials = |tx: &rusqlite::Transaction<'_>| {
+        tx.execute(
+            "DELETE FROM hr_credentials WHERE user_id = ?1 AND created_at <= ?2",
+            params![id, at],
+        )
+    };
+    match change {
+        "disable" => {
+            tx.execute(
+                "UPDATE hr_users SET disabled_at = ?2 WHERE id = ?1 AND disabled_at IS NULL",
+                params![id, at],
+            )?;
+            end_credentials(tx)?;
+        }
+        "enable" => {
+            tx.execute("UPDATE hr_users SET disabled_at = NULL WHERE id = ?1", [id])?;
+        }
+        "remove_clearance" => {
+            let n = tx.execute(
+                "UPDATE hr_users SET restricted_clearance = 0
+                 WHERE id = ?1 AND restricted_clearance = 1",
+                [id],
+            )?;
+            if n == 1 {
+                tx.execute(
+                    "INSERT INTO hr_clearance_changes (at, by_user, user, granted)
+                     VALUES (?1, NULL, ?2, 0)",
+                    params![at, id],
+                )?;
+            }
+        }
+        // A reset known only from the replaced store (no journal): the one-time password
+        // is not kept there.
+        "reset_password" => {
+            let unknown: [u8; 32] = rand::random();
+            let salt: [u8; 16] = rand::random();
+            tx.execute(
+                "UPDATE hr_users SET password_salt = ?2, password_hash = ?3,
+                        must_change_password = 1
+                 WHERE id = ?1",
+                params![id, salt.as_slice(), unknown.as_slice()],
+            )?;
+            end_credentials(tx)?;
+        }
+        other => {
+            if let Some(role) = other.strip_prefix("remove_role.") {
+                let Some(role) = Role::parse(role) else {
+                    return Ok(false);
+                };
+                let left: Vec<Role> = Role::parse_list(&roles)
+                    .into_iter()
+                    .filter(|r| *r != role)
+                    .collect();
+                tx.execute(
+                    "UPDATE hr_users SET roles = ?2 WHERE id = ?1",
+                    params![id, Role::list(&left)],
+                )?;
+                if role == Role::Recruiter {
+                    tx.execute("DELETE FROM hr_event_assignments WHERE user_id = ?1", [id])?;
+                }
+            } else if let Some(event) = other.strip_prefix("unassign.") {
+                tx.execute(
+                    "DELETE FROM hr_event_assignments WHERE user_id = ?1 AND event_id = ?2",
+                    params![id, event],
+                )?;
+            } else if let Some(token) = other.strip_prefix("revoke_token.") {
+                let Ok(token) = token.parse::<i64>() else {
+                    return Ok(false);
+                };
+                tx.execute(
+                    "DELETE FROM hr_credentials
+                     WHERE rowid = ?1 AND user_id = ?2 AND kind = 'api_token'
+                       AND created_at <= ?3",
+                    params![token, id, at],
+                )?;
+            } else {
+                return Ok(false);
+            }
+        }
+    }
+    tx.execute(
+        "INSERT INTO hr_account_changes (at, by_user, by_name, user, change, reason)
+         VALUES (?1, NULL, ?2, ?3, ?4, ?5)",
+        params![at, by, id, change, reason],
+    )?;
+    Ok(true)
 }
 
 /// The recorded changes of user `user_id`'s access, newest first.
@@ -836,10 +1118,10 @@ mod tests {
         );
         assert_eq!(origin(&conn, 999).expect("reads"), None);
 
-        assert!(set_clearance(&mut conn, bo, true, Some(anna), 10).expect("set"));
-        assert!(set_clearance(&mut conn, bo, true, Some(anna), 11).expect("set again"));
-        assert!(set_clearance(&mut conn, bo, false, None, 12).expect("withdrawn"));
-        assert!(!set_clearance(&mut conn, 999, true, Some(anna), 13).expect("no such user"));
+        assert!(set_clearance(&mut conn, None, bo, true, Some(anna), 10).expect("set"));
+        assert!(set_clearance(&mut conn, None, bo, true, Some(anna), 11).expect("set again"));
+        assert!(set_clearance(&mut conn, None, bo, false, None, 12).expect("withdrawn"));
+        assert!(!set_clearance(&mut conn, None, 999, true, Some(anna), 13).expect("no such user"));
         let history = clearance_history(&conn, bo).expect("reads");
         assert_eq!(
             history,
@@ -859,5 +1141,70 @@ mod tests {
             ]
         );
         assert!(clearance_history(&conn, anna).expect("reads").is_empty());
+    }
+
+    #[test]
+    fn a_credential_written_after_its_user_was_disabled_never_opens_even_once_enabled() {
+        use crate::storage::RelayStore;
+        let store = crate::storage::SqliteStore::in_memory().expect("store");
+        let arvid = store
+            .create_hr_user(
+                &NewHrUser {
+                    username: "arvid".into(),
+                    display_name: "Arvid".into(),
+                    roles: vec![Role::Archivist],
+                    password: PasswordHash {
+                        salt: [0; 16],
+                        hash: [0; 32],
+                        memory_kib: 8,
+                        passes: 1,
+                    },
+                    must_change_password: false,
+                    created_by: None,
+                },
+                0,
+            )
+            .expect("stored")
+            .expect("new");
+        let change = |action| AccountChange {
+            user_id: arvid,
+            action,
+            reason: None,
+            by_user: None,
+            by_name: "operator".into(),
+            at: 5,
+        };
+        assert_eq!(
+            store
+                .change_hr_account(&change(AccountAction::Disable))
+                .expect("disables"),
+            AccountChangeOutcome::Done
+        );
+        // A login or token request that passed its checks before the disable, written after
+        // it (the disable deleted every credential the user had then).
+        store
+            .put_hr_credential(
+                &[3; 32],
+                &Credential {
+                    kind: CredentialKind::ApiToken,
+                    user_id: arvid,
+                    csrf_hash: None,
+                    expires_at: i64::MAX,
+                    last_used_at: 6,
+                },
+                Some("raced"),
+                6,
+            )
+            .expect("writes");
+        assert_eq!(
+            store
+                .change_hr_account(&change(AccountAction::Enable))
+                .expect("enables"),
+            AccountChangeOutcome::Done
+        );
+        assert!(
+            store.hr_credential(&[3; 32], 7).expect("reads").is_none(),
+            "a token that raced the disable works again once the user is enabled"
+        );
     }
 }

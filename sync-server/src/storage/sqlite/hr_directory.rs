@@ -115,7 +115,7 @@ mod tests {
         let anna = add(&conn, "anna", vec![Role::Admin, Role::Archivist], None);
         hr_accounts::assign_event(&conn, rut, "event-b").expect("assigned");
         hr_accounts::assign_event(&conn, rut, "event-a").expect("assigned");
-        hr_accounts::set_clearance(&mut conn, anna, true, None, 1).expect("cleared");
+        hr_accounts::set_clearance(&mut conn, None, anna, true, None, 1).expect("cleared");
 
         let listed = users(&conn).expect("lists");
         let names: Vec<&str> = listed.iter().map(|e| e.user.username.as_str()).collect();
@@ -134,10 +134,10 @@ mod tests {
         let bo = add(&conn, "bo", vec![Role::Admin], Some(anna));
         let cecilia = add(&conn, "cecilia", vec![Role::Admin], None);
         let rut = add(&conn, "rut", vec![Role::Recruiter], Some(bo));
-        hr_accounts::set_clearance(&mut conn, bo, true, Some(cecilia), 1).expect("set");
-        hr_accounts::set_clearance(&mut conn, rut, true, Some(anna), 2).expect("set");
-        hr_accounts::set_clearance(&mut conn, rut, false, Some(cecilia), 3).expect("set");
-        hr_accounts::set_clearance(&mut conn, anna, true, None, 4).expect("set");
+        hr_accounts::set_clearance(&mut conn, None, bo, true, Some(cecilia), 1).expect("set");
+        hr_accounts::set_clearance(&mut conn, None, rut, true, Some(anna), 2).expect("set");
+        hr_accounts::set_clearance(&mut conn, None, rut, false, Some(cecilia), 3).expect("set");
+        hr_accounts::set_clearance(&mut conn, None, anna, true, None, 4).expect("set");
 
         let listed = users(&conn).expect("lists");
         let seen: Vec<(&str, Option<&str>, Option<&str>)> = listed

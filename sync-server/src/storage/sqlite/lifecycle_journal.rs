@@ -1,5 +1,5 @@
-//! What a restore must never undo: removals, talent-pool withdrawals, and legal holds set
-//! or lifted. Each is appended to a journal file beside the database (one JSON line each,
+//! What a restore must never undo: removals, talent-pool withdrawals, legal holds set
+//! or lifted, access taken from HR users, and revoked tablets. Each is appended to a journal file beside the database (one JSON line each,
 //! 0600, flushed to disk) before the store's transaction commits, so a backup put in place
 //! later cannot take it back: a restore replays the journal, and what the replaced store
 //! holds, onto the restored file before it goes live.
@@ -7,7 +7,8 @@
 //! The journal is written ahead of the commit: if the commit then fails, the journal names a
 //! decision the store never took, and a later restore carries it out. That errs towards
 //! erasing what someone with the right decided to erase, never towards bringing it back.
-//! Lines carry ids, times, reasons and who acted; no visitor's data.
+//! Lines carry ids, times, reasons and who acted, and for a password set its Argon2id hash
+//! (as the store holds it; the file is as private); no visitor's data.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -41,6 +42,31 @@ pub enum LifecycleEntry {
     },
     /// The visitor withdrew their talent-pool consent.
     Withdrawal { doc_id: String, at: i64, by: String },
+    /// Access was taken from an HR user (or given back): disabled, enabled, a role or the
+    /// clearance removed, the password reset, a token revoked. `change` is the name the
+    /// change history and the access log give it (`disable`, `remove_role.archivist`,
+    /// `revoke_token.7`); the user is named by id and username, so an id that a later
+    /// timeline gave someone else is never matched.
+    Access {
+        user_id: u64,
+        username: String,
+        change: String,
+        at: i64,
+        by: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        /// The password a reset or a change set (its Argon2id hash only), so a restore
+        /// never brings back one that was replaced.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        password: Option<JournalPassword>,
+    },
+    /// A tablet was revoked (lost, stolen, retired): a restore must not let it sync or
+    /// pull again.
+    Revocation {
+        /// Hex of the device's key.
+        device_key: String,
+        at: i64,
+    },
     /// A legal hold was set (`hold`) or lifted.
     Hold {
         doc_id: String,
@@ -51,11 +77,36 @@ pub enum LifecycleEntry {
     },
 }
 
+/// A password as stored, in the journal: hex salt and hash, cost, and whether it must be
+/// changed at the next login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalPassword {
+    pub salt: String,
+    pub hash: String,
+    pub memory_kib: u32,
+    pub passes: u32,
+    pub must_change: bool,
+}
+
+impl JournalPassword {
+    pub(crate) fn of(password: &crate::hr::accounts::PasswordHash, must_change: bool) -> Self {
+        JournalPassword {
+            salt: hex::encode(password.salt),
+            hash: hex::encode(password.hash),
+            memory_kib: password.memory_kib,
+            passes: password.passes,
+            must_change,
+        }
+    }
+}
+
 impl LifecycleEntry {
     fn at(&self) -> i64 {
         match self {
             LifecycleEntry::Removal { at, .. }
             | LifecycleEntry::Withdrawal { at, .. }
+            | LifecycleEntry::Access { at, .. }
+            | LifecycleEntry::Revocation { at, .. }
             | LifecycleEntry::Hold { at, .. } => *at,
         }
     }
@@ -229,6 +280,42 @@ pub fn entries_in_store(conn: &Connection) -> StorageResult<Vec<LifecycleEntry>>
     })? {
         entries.push(row?);
     }
+    let mut revoked =
+        conn.prepare("SELECT device_key, revoked_at FROM devices WHERE revoked_at IS NOT NULL")?;
+    for row in revoked.query_map([], |r| {
+        Ok(LifecycleEntry::Revocation {
+            device_key: hex::encode(r.get::<_, Vec<u8>>(0)?),
+            at: r.get(1)?,
+        })
+    })? {
+        entries.push(row?);
+    }
+    // A store older than the change history has none to carry over.
+    let has_history: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'hr_account_changes')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_history {
+        return Ok(entries);
+    }
+    let mut access = conn.prepare(
+        "SELECT c.user, u.username, c.change, c.at, c.by_name, c.reason
+         FROM hr_account_changes c JOIN hr_users u ON u.id = c.user ORDER BY c.seq",
+    )?;
+    for row in access.query_map([], |r| {
+        Ok(LifecycleEntry::Access {
+            user_id: r.get::<_, i64>(0)? as u64,
+            username: r.get(1)?,
+            change: r.get(2)?,
+            at: r.get(3)?,
+            by: r.get(4)?,
+            reason: r.get(5)?,
+            password: None,
+        })
+    })? {
+        entries.push(row?);
+    }
     Ok(entries)
 }
 
@@ -245,6 +332,12 @@ pub struct Replayed {
     pub withdrawals: u64,
     pub holds_set: u64,
     pub holds_lifted: u64,
+    /// Changes that took access from HR users (or gave it back) carried out again: a
+    /// restore never enables a disabled user or brings back a revoked token, a removed role
+    /// or a withdrawn clearance.
+    pub access_changes: u64,
+    /// Tablets revoked again: a restore never lets a revoked tablet sync or pull.
+    pub revocations: u64,
     /// Removals not carried out because the restored record is on legal hold (the record
     /// was removed after a hold was lifted, and that lift is not known here).
     pub removals_held: Vec<String>,
@@ -254,7 +347,13 @@ pub struct Replayed {
 
 impl Replayed {
     pub fn is_empty(&self) -> bool {
-        self.removals + self.withdrawals + self.holds_set + self.holds_lifted == 0
+        self.removals
+            + self.withdrawals
+            + self.holds_set
+            + self.holds_lifted
+            + self.access_changes
+            + self.revocations
+            == 0
             && self.removals_held.is_empty()
     }
 }
@@ -272,6 +371,46 @@ pub fn replay(tx: &Transaction<'_>, mut entries: Vec<LifecycleEntry>) -> Storage
     let mut done = Replayed::default();
     for entry in entries {
         match entry {
+            LifecycleEntry::Revocation { device_key, at } => {
+                let Ok(device_key) = hex::decode(&device_key) else {
+                    done.unreadable += 1;
+                    continue;
+                };
+                let changed = tx.execute(
+                    "UPDATE devices SET revoked_at = ?2 WHERE device_key = ?1 AND revoked_at IS NULL",
+                    params![device_key, at],
+                )?;
+                done.revocations += changed as u64;
+            }
+            LifecycleEntry::Access {
+                user_id,
+                username,
+                change,
+                at,
+                by: who,
+                reason,
+                password,
+            } => {
+                if super::hr_accounts::replay_change(
+                    tx,
+                    user_id,
+                    &username,
+                    &change,
+                    at,
+                    &who,
+                    reason.as_deref(),
+                    password.as_ref(),
+                )? {
+                    access_log::append_one(
+                        tx,
+                        at,
+                        &by,
+                        AccessAction::AccountChange,
+                        &format!("{change}:{username}"),
+                    )?;
+                    done.access_changes += 1;
+                }
+            }
             LifecycleEntry::Hold {
                 doc_id,
                 hold,
