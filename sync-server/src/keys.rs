@@ -51,11 +51,10 @@ fn read_or_make_secret(path: &Path) -> std::io::Result<[u8; 32]> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             use std::io::Write;
             let secret: [u8; 32] = rand::random();
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let mut file = options.open(path)?;
+            let mut file = crate::private_files::new_file_options()
+                .write(true)
+                .create_new(true)
+                .open(path)?;
             file.write_all(&secret)?;
             file.sync_all()?;
             Ok(secret)

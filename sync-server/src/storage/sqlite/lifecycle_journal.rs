@@ -125,11 +125,10 @@ pub fn journal_path(database: &Path) -> PathBuf {
 
 /// Opens `path` for appending, created 0600 whatever the umask.
 pub(crate) fn open_private_append(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.create(true).append(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)
+    crate::private_files::new_file_options()
+        .create(true)
+        .append(true)
+        .open(path)
 }
 
 impl LifecycleJournal {
