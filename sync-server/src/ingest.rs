@@ -130,13 +130,19 @@ pub fn handle_sync(
             .iter()
             .any(|p| matches!(p.body, PushBody::Sealed(_)))
         && store.quarantined_bytes(&device.device_key)? >= MAX_QUARANTINE_PER_STOPPED_TABLET;
+    // Whether a staff tablet's recruiter still stands is asked once a request: every edit
+    // and the pull below depend on it.
+    let standing = Standing {
+        keeps_no_more,
+        recruiter_stands: crate::enrollment::tablet_may_act(store, device)?,
+    };
     let checked = check_pushes(
         store,
         keys,
         device,
         event.as_ref(),
         &request.pushes,
-        keeps_no_more,
+        standing,
         now,
     );
     let mut items = Vec::new();
@@ -149,8 +155,7 @@ pub fn handle_sync(
     // A revoked or expired tablet is told to wipe, and is sent nothing more; a staff tablet
     // whose recruiter no longer stands (unassigned, disabled, role taken) is sent nothing
     // until they do again.
-    let entitled =
-        !revoked && now < device.expires_at && crate::enrollment::tablet_may_act(store, device)?;
+    let entitled = !revoked && now < device.expires_at && standing.recruiter_stands;
     let pull = entitled.then(|| PullQuery {
         scope: PullScope {
             device_key: device.device_key,
@@ -286,10 +291,10 @@ fn check_pushes(
     device: &DeviceRecord,
     event: Option<&Event>,
     pushes: &[Push],
-    keeps_no_more: bool,
+    standing: Standing,
     now: i64,
 ) -> Vec<Checked> {
-    let check = |push| check_push(store, keys, device, event, push, keeps_no_more, now);
+    let check = |push| check_push(store, keys, device, event, push, standing, now);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if threads < 2 || pushes.len() < PARALLEL_CHECK_MIN {
         return pushes.iter().map(check).collect();
@@ -305,6 +310,17 @@ fn check_pushes(
             .flat_map(|worker| worker.join().expect("a check does not panic"))
             .collect()
     })
+}
+
+/// What the request's tablet may still do, decided once a request from the store.
+#[derive(Debug, Clone, Copy)]
+struct Standing {
+    /// A revoked or expired tablet past its quarantine share: its captures are refused
+    /// without being opened.
+    keeps_no_more: bool,
+    /// A staff tablet's recruiter is still an enabled recruiter assigned to its event
+    /// (always true for a kiosk).
+    recruiter_stands: bool,
 }
 
 enum Checked {
@@ -325,13 +341,13 @@ fn check_push(
     device: &DeviceRecord,
     event: Option<&Event>,
     push: &Push,
-    keeps_no_more: bool,
+    standing: Standing,
     now: i64,
 ) -> Checked {
     let revoked = device.revoked_at.is_some();
     let expired = now >= device.expires_at;
     let sealed = match &push.body {
-        PushBody::Sealed(_) if keeps_no_more => {
+        PushBody::Sealed(_) if standing.keeps_no_more => {
             let code = if revoked {
                 ErrorCode::Revoked
             } else {
@@ -349,7 +365,9 @@ fn check_push(
             );
         }
         PushBody::Sealed(sealed) => sealed,
-        PushBody::Changes(changes) => return check_staff_edit(store, device, push, changes, now),
+        PushBody::Changes(changes) => {
+            return check_staff_edit(store, device, push, changes, standing, now);
+        }
     };
     let Some(device_key) = ed25519_dalek::VerifyingKey::from_bytes(&device.device_key).ok() else {
         return Checked::Rejected(
@@ -513,6 +531,7 @@ fn check_staff_edit(
     device: &DeviceRecord,
     push: &Push,
     changes: &[u8],
+    standing: Standing,
     now: i64,
 ) -> Checked {
     if device.role != EnrolledRole::Staff {
@@ -553,7 +572,7 @@ fn check_staff_edit(
             "the tablet names no recruiter".into(),
         );
     };
-    if !matches!(crate::enrollment::tablet_may_act(store, device), Ok(true)) {
+    if !standing.recruiter_stands {
         return Checked::Rejected(
             ErrorCode::NotPermitted,
             "the tablet's recruiter is no longer an enabled recruiter assigned to its event".into(),
