@@ -25,7 +25,7 @@ use crate::visitor::VisitorSession;
 pub struct KioskDevice {
     /// `None` once closed: every call then answers `KioskError.Closed`.
     device: RwLock<Option<Arc<Device>>>,
-    secrets: Arc<SecretStoreAdapter>,
+    secrets: Arc<dyn kiosk_core::secrets::SecretStore>,
 }
 
 impl std::fmt::Debug for KioskDevice {
@@ -56,12 +56,25 @@ impl KioskDevice {
         secret_store: Arc<dyn PlatformSecretStore>,
         role_if_new: DeviceRole,
     ) -> Result<Arc<KioskDevice>, KioskError> {
-        let secrets = Arc::new(SecretStoreAdapter(secret_store));
-        let device = Device::open(Path::new(&path), secrets.as_ref(), role_if_new.into())?;
-        Ok(Arc::new(KioskDevice {
-            device: RwLock::new(Some(device)),
-            secrets,
-        }))
+        KioskDevice::open_with(
+            path,
+            Arc::new(SecretStoreAdapter(secret_store)),
+            role_if_new,
+        )
+    }
+
+    /// Opens the device store at `path` like [`KioskDevice::open`], keeping its secrets
+    /// (the data key) as files readable only by the owner in `secrets_directory`. For a
+    /// shell on a desk PC or a server, which has no platform key store to hand the core
+    /// (the web kiosk); a tablet shell passes its Keychain or Keystore to `open` instead.
+    #[uniffi::constructor]
+    pub fn open_with_secrets_directory(
+        path: String,
+        secrets_directory: String,
+        role_if_new: DeviceRole,
+    ) -> Result<Arc<KioskDevice>, KioskError> {
+        let secrets = kiosk_core::secrets::FileSecretStore::new(secrets_directory);
+        KioskDevice::open_with(path, Arc::new(secrets), role_if_new)
     }
 
     /// The device's public key (hex): its id at the relay.
@@ -196,6 +209,18 @@ impl KioskDevice {
 }
 
 impl KioskDevice {
+    fn open_with(
+        path: String,
+        secrets: Arc<dyn kiosk_core::secrets::SecretStore>,
+        role_if_new: DeviceRole,
+    ) -> Result<Arc<KioskDevice>, KioskError> {
+        let device = Device::open(Path::new(&path), secrets.as_ref(), role_if_new.into())?;
+        Ok(Arc::new(KioskDevice {
+            device: RwLock::new(Some(device)),
+            secrets,
+        }))
+    }
+
     /// Runs one of the core's ways into staff mode (each derives a PIN key) off the calling
     /// thread.
     async fn open_staff_mode(

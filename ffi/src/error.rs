@@ -115,7 +115,7 @@ impl KioskError {
     }
 
     /// A short machine-readable kind, for a listener's `failed`.
-    pub(crate) fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> &'static str {
         match self {
             KioskError::InvalidInput { .. } => "invalid_input",
             KioskError::InvalidRegistration { .. } => "invalid_registration",
@@ -132,7 +132,7 @@ impl KioskError {
     }
 
     /// The Swedish and English texts a shell shows.
-    pub(crate) fn texts(&self) -> (String, String) {
+    pub fn texts(&self) -> (String, String) {
         match self {
             KioskError::InvalidInput {
                 message_sv,

@@ -1,0 +1,125 @@
+//! How the shell is run: where it listens (loopback unless told otherwise), where its data
+//! lives, which relay it syncs with and how often. The relay's address is kept in the data
+//! directory once known, so a restart needs no flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The shell's settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// Listening beyond loopback was asked for explicitly.
+    pub allow_non_loopback: bool,
+    pub data_dir: PathBuf,
+    pub relay_url: Option<String>,
+    /// PEM certificates the relay's certificate chains to (a private CA), instead of the
+    /// public roots.
+    pub relay_roots_pem: Option<Vec<u8>>,
+    /// Background sync runs at most this often.
+    pub sync_every: Duration,
+    /// Staff mode locks itself after this long without a request.
+    pub staff_idle: Duration,
+    /// A delay between a capture and its answer, for the crash test only (never set in use).
+    pub pause_after_capture: Option<Duration>,
+}
+
+/// Why the shell cannot start with these settings.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "{0} is not a loopback address: a kiosk's screens hold visitors' personal data and are \
+         served to the browser on the same machine only; pass --allow-non-loopback to serve \
+         them on a network anyway"
+    )]
+    NotLoopback(SocketAddr),
+    #[error("the relay address {0:?} is not an http:// or https:// URL")]
+    RelayUrl(String),
+    #[error("cannot use the data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Config {
+    /// Defaults for `data_dir`: loopback port 8710, sync at most every 30 s.
+    pub fn new(data_dir: PathBuf) -> Config {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8710)),
+            allow_non_loopback: false,
+            data_dir,
+            relay_url: None,
+            relay_roots_pem: None,
+            sync_every: Duration::from_secs(30),
+            staff_idle: Duration::from_secs(120),
+            pause_after_capture: None,
+        }
+    }
+
+    /// Refuses a non-loopback address unless it was asked for; a URL that is not http(s).
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if !self.listen.ip().is_loopback() && !self.allow_non_loopback {
+            return Err(ConfigError::NotLoopback(self.listen));
+        }
+        if let Some(url) = &self.relay_url {
+            check_relay_url(url)?;
+        }
+        Ok(())
+    }
+
+    /// The device store's file.
+    pub fn store_path(&self) -> PathBuf {
+        self.data_dir.join("kiosk.sqlite3")
+    }
+
+    /// Where the store's data key is kept (owner-only files).
+    pub fn secrets_dir(&self) -> PathBuf {
+        self.data_dir.join("kiosk.sqlite3.secrets")
+    }
+
+    /// The file that remembers the relay's address.
+    pub fn relay_url_path(&self) -> PathBuf {
+        self.data_dir.join("relay-url")
+    }
+}
+
+/// An http(s) URL without whitespace, or why not.
+pub fn check_relay_url(url: &str) -> Result<(), ConfigError> {
+    let scheme_ok = url.starts_with("http://") || url.starts_with("https://");
+    if !scheme_ok || url.chars().any(char::is_whitespace) || url.len() > 2_048 {
+        return Err(ConfigError::RelayUrl(url.chars().take(80).collect()));
+    }
+    Ok(())
+}
+
+/// Creates the data directory, readable by its owner only.
+pub fn create_data_dir(path: &Path) -> Result<(), ConfigError> {
+    let failed = |source| ConfigError::DataDir {
+        path: path.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(path).map_err(failed)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)).map_err(failed)?;
+    }
+    Ok(())
+}
+
+/// The relay address saved in the data directory, if any.
+pub fn saved_relay_url(config: &Config) -> Option<String> {
+    let text = std::fs::read_to_string(config.relay_url_path()).ok()?;
+    let url = text.trim().to_owned();
+    check_relay_url(&url).ok().map(|()| url)
+}
+
+/// Saves the relay's address for the next start.
+pub fn save_relay_url(config: &Config, url: &str) -> std::io::Result<()> {
+    let path = config.relay_url_path();
+    let temporary = path.with_extension("tmp");
+    std::fs::write(&temporary, format!("{url}\n"))?;
+    std::fs::rename(&temporary, &path)
+}

@@ -1,0 +1,137 @@
+//! What the shell holds in memory: the open device, the one screen a kiosk shows (welcome, a
+//! visitor's form, or a thank-you), staff mode, and the relay's address. A kiosk serves one
+//! visitor at a time, so there is one screen; a visitor's draft exists only here and in the
+//! core's session, and is dropped (and its text overwritten) when the screen moves on.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use kiosk_ffi::KioskDevice;
+use kiosk_ffi::types::{FieldProblem, FormView, Language, Receipt, RegistrationDraft};
+use kiosk_ffi::visitor::VisitorSession;
+use tokio::sync::Notify;
+use zeroize::Zeroize;
+
+use crate::config::Config;
+use crate::staff::StaffState;
+use crate::sync_loop::SyncStatus;
+
+/// The shell: shared by every request handler.
+#[derive(Debug)]
+pub struct Shell {
+    pub device: Arc<KioskDevice>,
+    pub config: Config,
+    /// The relay's address, once known (flag, enrollment QR text, or the saved one).
+    pub relay_url: Mutex<Option<String>>,
+    pub screen: tokio::sync::Mutex<Screen>,
+    pub staff: tokio::sync::Mutex<Option<StaffState>>,
+    pub sync: SyncStatus,
+    /// Wakes background sync early: after a visitor submitted, or staff asked.
+    pub sync_nudge: Notify,
+}
+
+impl Shell {
+    pub fn new(device: Arc<KioskDevice>, config: Config) -> Shell {
+        let relay_url = config.relay_url.clone();
+        Shell {
+            device,
+            config,
+            relay_url: Mutex::new(relay_url),
+            screen: tokio::sync::Mutex::new(Screen::Welcome { notice: None }),
+            staff: tokio::sync::Mutex::new(None),
+            sync: SyncStatus::default(),
+            sync_nudge: Notify::new(),
+        }
+    }
+
+    /// The relay's address, if known.
+    pub fn relay_url(&self) -> Option<String> {
+        self.relay_url.lock().ok().and_then(|url| url.clone())
+    }
+
+    /// Ends staff mode: a visitor's screen is about to be shown.
+    pub async fn lock_staff(&self) {
+        if let Some(staff) = self.staff.lock().await.take() {
+            staff.mode.lock();
+        }
+    }
+}
+
+/// What the visitor's screen shows.
+#[derive(Debug)]
+pub enum Screen {
+    Welcome { notice: Option<Notice> },
+    Visit(Box<Visit>),
+    Thanks(Thanks),
+}
+
+/// Something the next screen tells the visitor about what just happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    /// The form changed under the visitor; their answers are kept, to check and send again.
+    FormUpdated,
+    /// Nobody touched the form for the idle limit; it was wiped.
+    ClearedAfterIdle,
+    /// The capture failed (the store); the answers are kept, nothing was saved.
+    CaptureFailed,
+}
+
+/// One visitor's pass through the form.
+#[derive(Debug)]
+pub struct Visit {
+    /// Names this visit in every post, so a page of an earlier visit (Back, a restored tab,
+    /// a resent post after a restart) cannot act on this one.
+    pub token: String,
+    pub session: Arc<VisitorSession>,
+    pub language: Language,
+    /// On the protected-personal-data path.
+    pub protected: bool,
+    /// The form this visit shows (its version is what a submit answers).
+    pub form: FormView,
+    /// What the visitor last sent, shown again with the field errors. Only ever in memory.
+    pub draft: Option<RegistrationDraft>,
+    pub problems: Vec<FieldProblem>,
+    pub notice: Option<Notice>,
+}
+
+impl Drop for Visit {
+    fn drop(&mut self) {
+        if let Some(draft) = self.draft.as_mut() {
+            wipe(draft);
+        }
+    }
+}
+
+/// Overwrites a draft's text before it is freed.
+pub fn wipe(draft: &mut RegistrationDraft) {
+    for text in [
+        &mut draft.given_name,
+        &mut draft.family_name,
+        &mut draft.email,
+        &mut draft.phone,
+        &mut draft.education_level,
+        &mut draft.free_text,
+    ] {
+        text.zeroize();
+    }
+    draft.interests.zeroize();
+    draft.locations.zeroize();
+}
+
+/// The thank-you screen after a submit.
+#[derive(Debug)]
+pub struct Thanks {
+    /// The visit's token: a second post of the same form (a double tap) lands here again
+    /// instead of capturing twice.
+    pub token: String,
+    pub receipt: Receipt,
+    pub language: Language,
+    pub talent_pool: bool,
+    pub retention_months: u16,
+    pub since: Instant,
+}
+
+/// A fresh random token (128 bits, hex).
+pub fn new_token() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
+}

@@ -1,0 +1,208 @@
+//! Background sync: when the relay is reachable the shell syncs by itself between visitors
+//! (after a submit, and at most every `sync_every`), backing off while it is not, and never
+//! while a visitor's form is open, so a visitor's screen never waits for the network. Staff
+//! can ask for a sync at once; its progress and the last success are kept here for the
+//! staff screen.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use kiosk_ffi::KioskError;
+use kiosk_ffi::foreign::SyncListener;
+use kiosk_ffi::types::{RecordOutcome, SyncFailure, SyncOptions, SyncSummary};
+
+use crate::state::{Screen, Shell};
+
+/// The longest wait between attempts while the relay cannot be reached.
+const MAX_BACK_OFF: Duration = Duration::from_secs(300);
+/// How long a sync waits for one answer from the relay.
+const REQUEST_TIMEOUT_MS: u64 = 30_000;
+
+/// What the staff screen shows of syncing.
+#[derive(Debug, Default)]
+pub struct SyncStatus {
+    state: Mutex<SyncState>,
+}
+
+/// The state of syncing, as last seen.
+#[derive(Debug, Clone, Default)]
+pub struct SyncState {
+    pub running: bool,
+    /// `done` of `total` records answered in the running sync.
+    pub progress: Option<(u64, u64)>,
+    /// When a sync last completed (ms since the epoch), in this process.
+    pub last_ok_at_ms: Option<i64>,
+    pub last_summary: Option<SyncSummary>,
+    /// Why the last attempt failed, if it did.
+    pub last_failure: Option<SyncFailure>,
+    pub failures_in_a_row: u32,
+}
+
+impl SyncStatus {
+    fn state(&self) -> MutexGuard<'_, SyncState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn snapshot(&self) -> SyncState {
+        self.state().clone()
+    }
+
+    /// Marks a sync as started, unless one runs already.
+    fn begin(&self) -> bool {
+        let mut state = self.state();
+        if state.running {
+            return false;
+        }
+        state.running = true;
+        state.progress = None;
+        true
+    }
+
+    fn end(&self, result: &Result<SyncSummary, KioskError>) {
+        let mut state = self.state();
+        state.running = false;
+        state.progress = None;
+        match result {
+            Ok(summary) => {
+                state.last_ok_at_ms = Some(now_ms());
+                state.last_summary = Some(summary.clone());
+                state.last_failure = None;
+                state.failures_in_a_row = 0;
+            }
+            Err(error) => {
+                state.last_failure = Some(failure_of(error));
+                state.failures_in_a_row = state.failures_in_a_row.saturating_add(1);
+            }
+        }
+    }
+}
+
+/// Hears a running sync's progress for the staff screen.
+#[derive(Debug)]
+struct ProgressListener(Arc<Shell>);
+
+impl SyncListener for ProgressListener {
+    fn progress(&self, done: u64, total: u64) -> Result<(), KioskError> {
+        self.0.sync.state().progress = Some((done, total));
+        Ok(())
+    }
+
+    fn record_state(&self, _id: String, _outcome: RecordOutcome) -> Result<(), KioskError> {
+        Ok(())
+    }
+
+    fn finished(&self, _summary: SyncSummary) -> Result<(), KioskError> {
+        Ok(())
+    }
+
+    fn failed(&self, _failure: SyncFailure) -> Result<(), KioskError> {
+        Ok(())
+    }
+}
+
+/// Why syncing did not even start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotStarted {
+    /// A sync is running already.
+    Running,
+    /// No relay address is known yet.
+    NoRelay,
+}
+
+/// Syncs once now, unless a sync is running. Keeps the outcome for the staff screen.
+pub async fn sync_once(shell: &Arc<Shell>) -> Result<Result<SyncSummary, KioskError>, NotStarted> {
+    let Some(relay) = shell.relay_url() else {
+        return Err(NotStarted::NoRelay);
+    };
+    if !shell.sync.begin() {
+        return Err(NotStarted::Running);
+    }
+    let listener = Arc::new(ProgressListener(Arc::clone(shell)));
+    let options = SyncOptions {
+        request_timeout_ms: REQUEST_TIMEOUT_MS,
+        ..SyncOptions::default()
+    };
+    let result = shell
+        .device
+        .sync_over_http(
+            relay,
+            shell.config.relay_roots_pem.clone(),
+            listener,
+            options,
+        )
+        .await;
+    match &result {
+        Ok(summary) => tracing::info!(
+            received = summary.received,
+            pulled = summary.pulled,
+            requests = summary.requests,
+            "synced"
+        ),
+        Err(error) => tracing::info!(kind = %error, "sync did not complete"),
+    }
+    shell.sync.end(&result);
+    Ok(result)
+}
+
+/// Runs background sync until the process ends.
+pub async fn run(shell: Arc<Shell>) {
+    loop {
+        let wait = next_wait(&shell);
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = shell.sync_nudge.notified() => {}
+        }
+        // Never while a visitor fills in the form: try again shortly.
+        if matches!(&*shell.screen.lock().await, Screen::Visit(_)) {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            continue;
+        }
+        let _ = sync_once(&shell).await;
+    }
+}
+
+/// How long to wait before the next attempt: the configured interval, doubled for every
+/// failure in a row up to [`MAX_BACK_OFF`].
+fn next_wait(shell: &Shell) -> Duration {
+    back_off(
+        shell.config.sync_every,
+        shell.sync.snapshot().failures_in_a_row,
+    )
+}
+
+fn back_off(every: Duration, failures: u32) -> Duration {
+    let factor = 1u32 << failures.min(10);
+    every.saturating_mul(factor).min(MAX_BACK_OFF.max(every))
+}
+
+fn failure_of(error: &KioskError) -> SyncFailure {
+    let (message_sv, message_en) = error.texts();
+    SyncFailure {
+        kind: error.kind().to_owned(),
+        message_sv,
+        message_en,
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn back_off_doubles_from_the_interval_and_stops_at_five_minutes() {
+        let every = Duration::from_secs(30);
+        assert_eq!(back_off(every, 0), every);
+        assert_eq!(back_off(every, 1), Duration::from_secs(60));
+        assert_eq!(back_off(every, 3), Duration::from_secs(240));
+        assert_eq!(back_off(every, 4), MAX_BACK_OFF);
+        assert_eq!(back_off(every, 40), MAX_BACK_OFF);
+    }
+}

@@ -1,0 +1,45 @@
+//! The thank-you screen: the receipt code, what happens next, how to ask about the
+//! registration, and the way back to the start (by the button, or by itself after a
+//! minute so the next visitor finds the welcome screen).
+
+use maud::{Markup, html};
+
+use crate::layout::Page;
+use crate::state::Thanks;
+use crate::texts::texts;
+
+/// How long the thank-you screen stays before it returns to the start on its own.
+pub const SHOWN_FOR_SECS: u32 = 60;
+
+pub fn render(thanks: &Thanks) -> Markup {
+    let lang = thanks.language;
+    let t = texts(lang);
+    let page = Page {
+        return_after_secs: Some(SHOWN_FOR_SECS),
+        ..Page::new(lang, t.thanks_title)
+    };
+    page.render(html! {
+        p.lead { (t.thanks_lead) }
+        div.receipt {
+            p #receipt-label { (t.receipt_code_label) }
+            p.receipt-code aria-labelledby="receipt-label" { (thanks.receipt.receipt_code) }
+            p.hint { (t.receipt_code_hint) }
+        }
+        section aria-labelledby="next-heading" {
+            h2 #next-heading { (t.next_heading) }
+            p { (t.next_body) }
+            @if thanks.talent_pool {
+                p { (t.next_talent_pool) }
+            }
+        }
+        section aria-labelledby="ask-heading" {
+            h2 #ask-heading { (t.ask_heading) }
+            p { (t.ask_body) }
+        }
+        form method="post" action="/visit/reset" {
+            input type="hidden" name="token" value=(thanks.token);
+            button.primary.large type="submit" { (t.done) }
+        }
+        p.hint { (t.thanks_auto_return) }
+    })
+}
