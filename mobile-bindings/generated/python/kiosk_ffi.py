@@ -565,6 +565,8 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_constructor_kioskdevice_open() != 8885:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_kiosk_ffi_checksum_constructor_kioskdevice_open_with_secrets_directory() != 2403:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_platformsecretstore_load() != 51678:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_platformsecretstore_store() != 4082:
@@ -702,6 +704,9 @@ _UniffiLib.uniffi_kiosk_ffi_checksum_method_kioskdevice_wipe.restype = ctypes.c_
 _UniffiLib.uniffi_kiosk_ffi_checksum_constructor_kioskdevice_open.argtypes = (
 )
 _UniffiLib.uniffi_kiosk_ffi_checksum_constructor_kioskdevice_open.restype = ctypes.c_uint16
+_UniffiLib.uniffi_kiosk_ffi_checksum_constructor_kioskdevice_open_with_secrets_directory.argtypes = (
+)
+_UniffiLib.uniffi_kiosk_ffi_checksum_constructor_kioskdevice_open_with_secrets_directory.restype = ctypes.c_uint16
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_platformsecretstore_load.argtypes = (
 )
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_platformsecretstore_load.restype = ctypes.c_uint16
@@ -886,6 +891,13 @@ _UniffiLib.uniffi_kiosk_ffi_fn_constructor_kioskdevice_open.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_kiosk_ffi_fn_constructor_kioskdevice_open.restype = ctypes.c_uint64
+_UniffiLib.uniffi_kiosk_ffi_fn_constructor_kioskdevice_open_with_secrets_directory.argtypes = (
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_kiosk_ffi_fn_constructor_kioskdevice_open_with_secrets_directory.restype = ctypes.c_uint64
 _UniffiLib.uniffi_kiosk_ffi_fn_method_platformsecretstore_load.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -5622,6 +5634,33 @@ class KioskDevice(KioskDeviceProtocol):
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
             _UniffiLib.uniffi_kiosk_ffi_fn_constructor_kioskdevice_open,
+            *_uniffi_lowered_args,
+        )
+        return cls._uniffi_make_instance(_uniffi_ffi_result)
+    @classmethod
+    def open_with_secrets_directory(cls, path: str,secrets_directory: str,role_if_new: DeviceRole) -> KioskDevice:
+        """
+        Opens the device store at `path` like [`KioskDevice::open`], keeping its secrets
+        (the data key) as files readable only by the owner in `secrets_directory`. For a
+        shell on a desk PC or a server, which has no platform key store to hand the core
+        (the web kiosk); a tablet shell passes its Keychain or Keystore to `open` instead.
+"""
+        
+        _UniffiFfiConverterString.check_lower(path)
+
+        _UniffiFfiConverterString.check_lower(secrets_directory)
+
+        _UniffiFfiConverterTypeDeviceRole.check_lower(role_if_new)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterString.lower(path),
+            _UniffiFfiConverterString.lower(secrets_directory),
+            _UniffiFfiConverterTypeDeviceRole.lower(role_if_new),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeKioskDevice.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeKioskError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_kiosk_ffi_fn_constructor_kioskdevice_open_with_secrets_directory,
             *_uniffi_lowered_args,
         )
         return cls._uniffi_make_instance(_uniffi_ffi_result)

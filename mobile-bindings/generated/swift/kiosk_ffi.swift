@@ -800,6 +800,23 @@ public static func `open`(path: String, secretStore: PlatformSecretStore, roleIf
 })
 }
     
+    /**
+     * Opens the device store at `path` like [`KioskDevice::open`], keeping its secrets
+     * (the data key) as files readable only by the owner in `secrets_directory`. For a
+     * shell on a desk PC or a server, which has no platform key store to hand the core
+     * (the web kiosk); a tablet shell passes its Keychain or Keystore to `open` instead.
+     */
+public static func openWithSecretsDirectory(path: String, secretsDirectory: String, roleIfNew: DeviceRole)throws  -> KioskDevice  {
+    return try  FfiConverterTypeKioskDevice_lift(try rustCallWithError(FfiConverterTypeKioskError_lift) {
+        uniffiCallStatus in
+    uniffi_kiosk_ffi_fn_constructor_kioskdevice_open_with_secrets_directory(
+        FfiConverterString.lower(path),
+        FfiConverterString.lower(secretsDirectory),
+        FfiConverterTypeDeviceRole_lower(roleIfNew),uniffiCallStatus
+    )
+})
+}
+    
 
     
     /**
@@ -5757,6 +5774,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kiosk_ffi_checksum_constructor_kioskdevice_open() != 8885) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kiosk_ffi_checksum_constructor_kioskdevice_open_with_secrets_directory() != 2403) {
         return InitializationResult.apiChecksumMismatch
     }
 

@@ -346,6 +346,11 @@ void uniffi_kiosk_ffi_fn_free_kioskdevice(uint64_t handle, RustCallStatus *_Nonn
 uint64_t uniffi_kiosk_ffi_fn_constructor_kioskdevice_open(RustBuffer path, uint64_t secret_store, RustBuffer role_if_new, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_CONSTRUCTOR_KIOSKDEVICE_OPEN_WITH_SECRETS_DIRECTORY
+#define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_CONSTRUCTOR_KIOSKDEVICE_OPEN_WITH_SECRETS_DIRECTORY
+uint64_t uniffi_kiosk_ffi_fn_constructor_kioskdevice_open_with_secrets_directory(RustBuffer path, RustBuffer secrets_directory, RustBuffer role_if_new, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_KIOSKDEVICE_CLOSE_STORE
 #define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_KIOSKDEVICE_CLOSE_STORE
 void uniffi_kiosk_ffi_fn_method_kioskdevice_close_store(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -1149,6 +1154,12 @@ uint16_t uniffi_kiosk_ffi_checksum_method_visitorsession_update(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_CONSTRUCTOR_KIOSKDEVICE_OPEN
 #define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_CONSTRUCTOR_KIOSKDEVICE_OPEN
 uint16_t uniffi_kiosk_ffi_checksum_constructor_kioskdevice_open(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_CONSTRUCTOR_KIOSKDEVICE_OPEN_WITH_SECRETS_DIRECTORY
+#define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_CONSTRUCTOR_KIOSKDEVICE_OPEN_WITH_SECRETS_DIRECTORY
+uint16_t uniffi_kiosk_ffi_checksum_constructor_kioskdevice_open_with_secrets_directory(void
     
 );
 #endif

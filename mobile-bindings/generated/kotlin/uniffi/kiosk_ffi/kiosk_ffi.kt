@@ -866,6 +866,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_kiosk_ffi_checksum_constructor_kioskdevice_open(
     ): Int
+    external fun uniffi_kiosk_ffi_checksum_constructor_kioskdevice_open_with_secrets_directory(
+    ): Int
     external fun ffi_kiosk_ffi_uniffi_contract_version(
     ): Int
 
@@ -894,6 +896,8 @@ internal object UniffiLib {
     external fun uniffi_kiosk_ffi_fn_free_kioskdevice(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_kiosk_ffi_fn_constructor_kioskdevice_open(`path`: RustBuffer.ByValue,`secretStore`: Long,`roleIfNew`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_kiosk_ffi_fn_constructor_kioskdevice_open_with_secrets_directory(`path`: RustBuffer.ByValue,`secretsDirectory`: RustBuffer.ByValue,`roleIfNew`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_kiosk_ffi_fn_method_kioskdevice_close_store(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
@@ -1256,6 +1260,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kiosk_ffi_checksum_constructor_kioskdevice_open() and 0xFFFF) != 8885) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kiosk_ffi_checksum_constructor_kioskdevice_open_with_secrets_directory() and 0xFFFF) != 2403) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -2351,6 +2358,27 @@ open class KioskDevice: Disposable, AutoCloseable, KioskDeviceInterface
         
         FfiConverterString.lower(`path`),
         FfiConverterTypePlatformSecretStore.lower(`secretStore`),
+        FfiConverterTypeDeviceRole.lower(`roleIfNew`),_status)
+}
+    )
+    }
+    
+
+        
+    /**
+     * Opens the device store at `path` like [`KioskDevice::open`], keeping its secrets
+     * (the data key) as files readable only by the owner in `secrets_directory`. For a
+     * shell on a desk PC or a server, which has no platform key store to hand the core
+     * (the web kiosk); a tablet shell passes its Keychain or Keystore to `open` instead.
+     */
+    @Throws(KioskException::class) fun `openWithSecretsDirectory`(`path`: kotlin.String, `secretsDirectory`: kotlin.String, `roleIfNew`: DeviceRole): KioskDevice {
+            return FfiConverterTypeKioskDevice.lift(
+    uniffiRustCallWithError(KioskException) { _status ->
+    UniffiLib.uniffi_kiosk_ffi_fn_constructor_kioskdevice_open_with_secrets_directory(
+    
+        
+        FfiConverterString.lower(`path`),
+        FfiConverterString.lower(`secretsDirectory`),
         FfiConverterTypeDeviceRole.lower(`roleIfNew`),_status)
 }
     )
