@@ -94,17 +94,31 @@ pub fn check_relay_url(url: &str) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// Creates the data directory, readable by its owner only.
+/// Creates the data directory, readable by its owner only. An existing directory keeps its
+/// mode (the operator chose it; `--data-dir .` must not change the working directory's), but
+/// a warning says if others can read it.
 pub fn create_data_dir(path: &Path) -> Result<(), ConfigError> {
     let failed = |source| ConfigError::DataDir {
         path: path.to_path_buf(),
         source,
     };
-    std::fs::create_dir_all(path).map_err(failed)?;
+    if !path.exists() {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(path).map_err(failed)?;
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)).map_err(failed)?;
+        let mode = std::fs::metadata(path).map_err(failed)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                path = %path.display(),
+                "the kiosk's data directory is open to other users of this machine; make it 0700"
+            );
+        }
     }
     Ok(())
 }
@@ -122,4 +136,45 @@ pub fn save_relay_url(config: &Config, url: &str) -> std::io::Result<()> {
     let temporary = path.with_extension("tmp");
     std::fs::write(&temporary, format!("{url}\n"))?;
     std::fs::rename(&temporary, &path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_non_loopback_address_is_refused_unless_asked_for() {
+        let mut config = Config::new("data".into());
+        config.listen = SocketAddr::from(([0, 0, 0, 0], 8710));
+        let refused = config.check().expect_err("not loopback");
+        assert!(refused.to_string().contains("--allow-non-loopback"));
+        config.allow_non_loopback = true;
+        config.check().expect("asked for explicitly");
+        config.listen = SocketAddr::from(([127, 0, 0, 1], 8710));
+        config.allow_non_loopback = false;
+        config.check().expect("loopback");
+        config.listen = "[::1]:8710".parse().expect("an address");
+        config.check().expect("IPv6 loopback");
+    }
+
+    #[test]
+    fn a_relay_address_must_be_http_or_https() {
+        check_relay_url("https://relay.example.se").expect("https");
+        check_relay_url("http://127.0.0.1:8700").expect("http");
+        for bad in ["ftp://x", "relay.example.se", "http://a b", ""] {
+            assert!(check_relay_url(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_relay_address_is_kept_for_the_next_start() {
+        let directory = tempfile::tempdir().expect("a directory");
+        let config = Config::new(directory.path().to_path_buf());
+        assert_eq!(saved_relay_url(&config), None);
+        save_relay_url(&config, "http://127.0.0.1:8700").expect("saved");
+        assert_eq!(
+            saved_relay_url(&config).as_deref(),
+            Some("http://127.0.0.1:8700")
+        );
+    }
 }
