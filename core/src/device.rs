@@ -39,6 +39,9 @@ pub(crate) const META_LAST_RECEIPT: &str = "last_receipt";
 /// The relay's refusal that ended the last sync (`status code at`), empty once a sync is
 /// answered again. A meta value, not a column: it needs no schema step.
 const META_SYNC_REFUSAL: &str = "sync_refusal";
+/// When the last sync completed (8 bytes, big-endian milliseconds), for a shell's staff
+/// screen and its background sync. A meta value: it needs no schema step.
+const META_LAST_SYNC: &str = "last_sync";
 
 /// What a tablet is enrolled as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -665,6 +668,27 @@ impl Device {
             code: code.to_owned(),
             at: Timestamp(at.parse().map_err(|_| undecodable())?),
         }))
+    }
+
+    /// Keeps `at` as the time the last sync completed, so it outlives a restart.
+    pub(crate) fn keep_last_sync(&self, at: Timestamp) -> Result<()> {
+        self.lock()?
+            .store
+            .set_meta(META_LAST_SYNC, &at.millis().to_be_bytes())?;
+        Ok(())
+    }
+
+    /// When a sync last completed on this tablet, `None` before the first.
+    pub fn last_sync_at(&self) -> Result<Option<Timestamp>> {
+        let Some(bytes) = self.lock()?.store.meta(META_LAST_SYNC)? else {
+            return Ok(None);
+        };
+        let millis = <[u8; 8]>::try_from(bytes.as_slice()).map_err(|_| {
+            crate::store::StoreError::Undecodable {
+                what: "last sync time",
+            }
+        })?;
+        Ok(Some(Timestamp(i64::from_be_bytes(millis))))
     }
 
     /// Whether handing the tablet back loses nothing, and if not, why: the one answer

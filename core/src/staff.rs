@@ -244,6 +244,8 @@ pub struct KioskOverview {
     /// Nothing on the tablet lacks a receipt, the relay's signed journal is the tablet's
     /// and the relay does not refuse it: handing it back loses nothing.
     pub safe_to_hand_back: bool,
+    /// Why it is safe or not ([`Device::hand_back`]); `safe_to_hand_back` is its `is_safe`.
+    pub hand_back: crate::device::HandBack,
 }
 
 /// Staff mode, opened by PIN.
@@ -258,13 +260,16 @@ impl StaffSession {
         let received = counts.received + counts.deleted;
         let sent = counts.sent + received;
         let captured = counts.captured + sent;
+        // Read once, so the flag and its reason never disagree.
+        let hand_back = self.device.hand_back()?;
         Ok(KioskOverview {
             captured,
             sent,
             received,
             journal: self.device.journal_head()?,
             // Not while the relay refuses the tablet or lacks what it erased.
-            safe_to_hand_back: self.device.hand_back()?.is_safe(),
+            safe_to_hand_back: hand_back.is_safe(),
+            hand_back,
         })
     }
 

@@ -4,6 +4,7 @@
 //! this covers the rest. Texts name what went wrong and what to do, never personal data, and
 //! errors a visitor cannot act on get one calm text for staff.
 
+use crate::device::{HandBack, SyncRefusal};
 use crate::error::Error;
 use crate::language::Localized;
 use crate::protocol::ErrorCode;
@@ -161,6 +162,89 @@ pub fn pin_message(error: &PinError) -> Localized {
     }
 }
 
+/// Whether staff may hand the tablet back, and if not what to do: the one wording the CLI's
+/// `status` and a shell's staff overview show.
+pub fn hand_back_message(hand_back: &HandBack) -> Localized {
+    match hand_back {
+        HandBack::Safe => Localized::new(
+            "Surfplattan kan lämnas tillbaka: reläet har kvitterat allt den tagit emot.",
+            "Safe to hand back: the relay has a receipt for everything this tablet took.",
+        ),
+        HandBack::Unsent { unreceipted } => Localized::new(
+            format!(
+                "INTE klar: {unreceipted} osända anmälning(ar) saknar kvitto från reläet; \
+                 synkronisera."
+            ),
+            format!(
+                "NOT safe to hand back: {unreceipted} unsent registration(s) lack a receipt \
+                 from the relay; sync."
+            ),
+        ),
+        HandBack::UnsentEdits { records } => Localized::new(
+            format!(
+                "INTE klar: anteckningar, betyg eller status för {records} anmälning(ar) har \
+                 inte nått reläet; synkronisera."
+            ),
+            format!(
+                "NOT safe to hand back: notes, ratings or statuses of {records} \
+                 registration(s) are not at the relay yet; sync."
+            ),
+        ),
+        HandBack::RelayRefuses(refusal) => {
+            let refused = refusal_message(refusal);
+            Localized::new(
+                format!("INTE klar: {}", refused.sv),
+                format!("NOT safe to hand back: {}", refused.en),
+            )
+        }
+        HandBack::RelayLacks { tablet, relay } => {
+            let missing = tablet.saturating_sub(*relay);
+            Localized::new(
+                format!(
+                    "VARNING: Reläet bekräftar {relay} av surfplattans {tablet} journalposter, \
+                     och de övriga {missing} kan inte skickas igen: de raderades här efter att \
+                     en säkerhetskopia höll dem, och reläet återställdes sedan från en äldre. \
+                     INTE klar: kontakta HR."
+                ),
+                format!(
+                    "WARNING: the relay confirms {relay} of this tablet's {tablet} journal \
+                     entries, and the tablet can no longer send the other {missing}: it erased \
+                     them after a relay backup held them, and the relay was then restored from \
+                     an older backup. NOT safe to hand back: tell HR."
+                ),
+            )
+        }
+        HandBack::Unconfirmed { .. } => Localized::new(
+            "INTE klar: registrerad igen, och reläet har inte bekräftat surfplattans \
+             anmälningar sedan dess; synkronisera.",
+            "NOT safe to hand back: enrolled again, and the relay has not confirmed this \
+             tablet's records since; sync.",
+        ),
+    }
+}
+
+/// Why the relay refuses this tablet's syncs and what staff do about it; the time is UTC.
+pub fn refusal_message(refusal: &SyncRefusal) -> Localized {
+    let (status, code, at) = (refusal.status, &refusal.code, refusal.at.utc_minutes());
+    let (hint_sv, hint_en) = if refusal.code == "unknown_device" {
+        (
+            "reläet känner inte igen surfplattan (återställt från en äldre säkerhetskopia?): \
+             registrera den igen med en ny kod och synkronisera; den skickar det den har",
+            "the relay does not know this tablet (restored from a backup older than its \
+             enrollment?): enroll it again with a new code, then sync; it sends what it holds",
+        )
+    } else {
+        (
+            "fråga HR varför, och registrera den igen om de ber om det",
+            "ask HR why, and enroll it again if they say so",
+        )
+    };
+    Localized::new(
+        format!("reläet nekade surfplattans synkronisering ({status} {code}, {at}); {hint_sv}."),
+        format!("the relay refused this tablet's sync ({status} {code}, {at}); {hint_en}."),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,6 +296,45 @@ mod tests {
             retry_after_secs: 5,
         });
         assert!(wrong.sv.contains("7 försök kvar") && wrong.en.contains("7 attempts left"));
+    }
+
+    #[test]
+    fn every_hand_back_answer_has_its_own_text_and_only_safe_says_safe() {
+        let refusal = SyncRefusal {
+            status: 401,
+            code: "unknown_device".into(),
+            at: crate::ids::Timestamp(1_773_310_000_000),
+        };
+        let answers = [
+            HandBack::Safe,
+            HandBack::Unsent { unreceipted: 3 },
+            HandBack::UnsentEdits { records: 2 },
+            HandBack::RelayRefuses(refusal),
+            HandBack::RelayLacks {
+                tablet: 6,
+                relay: 3,
+            },
+            HandBack::Unconfirmed { tablet: 4 },
+        ];
+        let texts: Vec<Localized> = answers.iter().map(hand_back_message).collect();
+        for (answer, text) in answers.iter().zip(&texts) {
+            assert_ne!(text.sv, text.en, "{answer:?} has a Swedish text of its own");
+            assert_eq!(
+                text.sv.contains("kan lämnas tillbaka"),
+                answer.is_safe(),
+                "{answer:?}: {}",
+                text.sv
+            );
+            assert_eq!(
+                text.en.contains("NOT safe to hand back"),
+                !answer.is_safe(),
+                "{answer:?}: {}",
+                text.en
+            );
+        }
+        assert!(texts[1].en.contains("3 unsent") && texts[1].sv.contains("3 osända"));
+        assert!(texts[3].en.contains("unknown_device") && texts[3].en.contains("enroll it again"));
+        assert!(texts[4].en.contains("other 3") && texts[4].sv.contains("övriga 3"));
     }
 
     #[test]

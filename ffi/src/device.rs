@@ -17,7 +17,9 @@ use crate::foreign::{
     TransportAdapter,
 };
 use crate::staff::StaffMode;
-use crate::types::{DeviceRole, Enrollment, SyncFailure, SyncOptions, SyncSummary, WipeOutcome};
+use crate::types::{
+    DeviceRole, DeviceSetup, Enrollment, SyncFailure, SyncOptions, SyncSummary, WipeOutcome,
+};
 use crate::visitor::VisitorSession;
 
 /// An opened tablet device. Safe to share between threads.
@@ -84,6 +86,24 @@ impl KioskDevice {
 
     pub fn role(&self) -> Result<DeviceRole, KioskError> {
         Ok(self.core()?.role().into())
+    }
+
+    /// Where the tablet stands: enrolled, its event, a PIN set, a wipe ordered, the last
+    /// sync and any refusal. Needs no PIN and holds no personal data, so a shell can ask it
+    /// at start and after each sync to pick its screen. A wiped tablet answers `Wiped`.
+    pub fn setup_state(&self) -> Result<DeviceSetup, KioskError> {
+        let device = self.core()?;
+        let certificate = device.certificate()?;
+        Ok(DeviceSetup {
+            role: device.role().into(),
+            enrolled: certificate.is_some() && device.relay_key()?.is_some(),
+            enrollment_expires_at_ms: certificate.map(|c| c.expires_at),
+            event_name: device.event()?.map(|event| event.name.into()),
+            staff_pin_set: kiosk_core::staff::pin_is_set(&device)?,
+            wipe_ordered: device.wipe_order()?.is_some(),
+            last_sync_ok_at_ms: device.last_sync_at()?.map(Timestamp::millis),
+            relay_refusal: device.sync_refusal()?.map(Into::into),
+        })
     }
 
     /// Installs the demo event (the one `kiosk-sync-server demo` publishes), the event a

@@ -341,8 +341,12 @@ pub struct KioskOverview {
     pub sent: u64,
     pub received: u64,
     pub journal: JournalSummary,
-    /// Nothing on the tablet lacks a receipt: handing it back loses nothing.
+    /// Handing the tablet back loses nothing: `hand_back` is `Safe`.
     pub safe_to_hand_back: bool,
+    /// Why it is safe or not.
+    pub hand_back: HandBackState,
+    /// What staff should do about `hand_back`, to show beside it.
+    pub hand_back_advice: LocalizedText,
 }
 
 impl From<kiosk_core::staff::KioskOverview> for KioskOverview {
@@ -353,6 +357,90 @@ impl From<kiosk_core::staff::KioskOverview> for KioskOverview {
             received: overview.received,
             journal: overview.journal.into(),
             safe_to_hand_back: overview.safe_to_hand_back,
+            hand_back_advice: kiosk_core::user_messages::hand_back_message(&overview.hand_back)
+                .into(),
+            hand_back: overview.hand_back.into(),
+        }
+    }
+}
+
+/// Whether a tablet may be handed back, and if not why (core `HandBack`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum HandBackState {
+    /// Every record has a receipt and the relay's signed journal is this tablet's.
+    Safe,
+    /// Records without a receipt: sync.
+    Unsent { unreceipted: u64 },
+    /// A staff tablet's notes, ratings or statuses of `records` registrations the relay
+    /// lacks: sync.
+    UnsentEdits { records: u64 },
+    /// The relay refused the last sync with `code`: enroll again (or HR fixes the relay).
+    RelayRefuses { code: String },
+    /// The relay confirms `relay` of the tablet's `tablet` journal entries and the rest can
+    /// no longer be sent: tell HR.
+    RelayLacks { tablet: u64, relay: u64 },
+    /// Enrolled again and not synced since: sync.
+    Unconfirmed { tablet: u64 },
+}
+
+impl From<kiosk_core::device::HandBack> for HandBackState {
+    fn from(hand_back: kiosk_core::device::HandBack) -> HandBackState {
+        use kiosk_core::device::HandBack as Core;
+        match hand_back {
+            Core::Safe => HandBackState::Safe,
+            Core::Unsent { unreceipted } => HandBackState::Unsent { unreceipted },
+            Core::UnsentEdits { records } => HandBackState::UnsentEdits { records },
+            Core::RelayRefuses(refusal) => HandBackState::RelayRefuses { code: refusal.code },
+            Core::RelayLacks { tablet, relay } => HandBackState::RelayLacks { tablet, relay },
+            Core::Unconfirmed { tablet } => HandBackState::Unconfirmed { tablet },
+        }
+    }
+}
+
+/// Where a tablet stands, for a shell choosing between setup, "not ready" and the visitor's
+/// welcome, and whether to sync in the background. Read without the PIN: holds no personal
+/// data.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DeviceSetup {
+    pub role: DeviceRole,
+    /// The relay certified this tablet (enrollment done).
+    pub enrolled: bool,
+    /// When the certificate expires; `None` before enrollment.
+    pub enrollment_expires_at_ms: Option<i64>,
+    /// The installed event's name. A tablet enrolled without an event gets it with its first
+    /// sync: until then there is nothing to show visitors.
+    pub event_name: Option<LocalizedText>,
+    pub staff_pin_set: bool,
+    /// The relay ordered this tablet wiped: show staff the wipe, not visitors the form.
+    pub wipe_ordered: bool,
+    /// When a sync last completed; `None` before the first.
+    pub last_sync_ok_at_ms: Option<i64>,
+    /// The relay refused the last sync, and none was answered since: background sync can
+    /// stop until staff act.
+    pub relay_refusal: Option<RelayRefusal>,
+}
+
+/// The relay's refusal that ended the last sync, and what staff should do.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RelayRefusal {
+    /// The HTTP status (401, 403), or 200 for a refusal inside a signed answer.
+    pub status: u16,
+    /// The relay's code (`unknown_device`, `revoked`, …).
+    pub code: String,
+    pub at_ms: i64,
+    pub message_sv: String,
+    pub message_en: String,
+}
+
+impl From<kiosk_core::device::SyncRefusal> for RelayRefusal {
+    fn from(refusal: kiosk_core::device::SyncRefusal) -> RelayRefusal {
+        let text = kiosk_core::user_messages::refusal_message(&refusal);
+        RelayRefusal {
+            status: refusal.status,
+            code: refusal.code,
+            at_ms: refusal.at.millis(),
+            message_sv: text.sv,
+            message_en: text.en,
         }
     }
 }

@@ -288,6 +288,11 @@ try {
 
         step("enrolls_against_the_relay") {
             // As SHELLS.md says: no event installed; the tablet takes the code's from the relay.
+            val fresh = kiosk.setupState()
+            expectEqual(fresh.enrolled, false, "enrolled before enrollment")
+            expectEqual(fresh.eventName, null, "event before enrollment")
+            expectEqual(fresh.lastSyncOkAtMs, null, "last sync before any sync")
+            expectEqual(fresh.staffPinSet, false, "PIN set before setup")
             val before = transport.requests.get()
             val enrollment = kiosk.enroll(transport, kioskCode, null)
             expect(transport.requests.get() > before) { "enrollment did not go through the Kotlin transport" }
@@ -301,7 +306,15 @@ try {
                 kiosk.startVisitorSession()
             }
             expectEqual(noForm.code, "no_event", "why a session cannot start yet")
+            val enrolled = kiosk.setupState()
+            expectEqual(enrolled.enrolled, true, "enrolled after enrollment")
+            expectEqual(enrolled.enrollmentExpiresAtMs, enrollment.expiresAtMs, "enrollment expiry")
+            expectEqual(enrolled.eventName, null, "event before the first sync")
             kiosk.sync(transport, RecordingListener(), SyncOptions())
+            val synced = kiosk.setupState()
+            expect(synced.eventName != null) { "no event after the first sync" }
+            expect(synced.lastSyncOkAtMs != null) { "the completed sync's time is not kept" }
+            expectEqual(synced.relayRefusal, null, "a refusal after an answered sync")
             // Staff set the tablet's PIN at enrollment; check 9 tries it.
             kiosk.setStaffPin(STAFF_PIN)
         }
@@ -530,6 +543,8 @@ try {
             expectEqual(overview.captured, receipts.size.toULong(), "captured in the overview")
             expectEqual(overview.received, 0uL, "received before any sync")
             expectEqual(overview.safeToHandBack, false, "safe to hand back with unsent captures")
+            expectEqual(overview.handBack, HandBackState.Unsent(receipts.size.toULong()), "why not safe")
+            expect(overview.handBackAdvice.sv.contains("INTE klar")) { "advice: ${overview.handBackAdvice}" }
             expect(HEX64.matches(overview.journal.head)) { "journal head is not 64 hex digits" }
             expect(overview.journal.count >= receipts.size.toULong()) { "journal shorter than the captures" }
             expectEqual(staff.verifyJournal(), overview.journal, "verified journal vs overview")

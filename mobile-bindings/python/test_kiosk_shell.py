@@ -27,6 +27,7 @@ import urllib.request
 import kiosk_ffi as k
 from kiosk_ffi import (
     DeviceRole,
+    HandBackState,
     IdleState,
     KioskDevice,
     KioskError,
@@ -414,6 +415,12 @@ async def enrolls_against_the_relay(kiosk):
         "a visitor session before enrollment",
     )
     assert not_ready.code in ("not_enrolled", "no_event"), f"not ready because {not_ready.code!r}"
+    # What a shell reads, without the PIN, to choose "set me up": nothing is set up yet.
+    new = kiosk.device.setup_state()
+    assert new.role == DeviceRole.KIOSK, new
+    assert not new.enrolled and new.enrollment_expires_at_ms is None, new
+    assert new.event_name is None and not new.staff_pin_set and not new.wipe_ordered, new
+    assert new.last_sync_ok_at_ms is None and new.relay_refusal is None, new
     enrollment = await limited(
         kiosk.device.enroll(kiosk.transport, KIOSK_CODE, None), "enrollment"
     )
@@ -431,7 +438,19 @@ async def enrolls_against_the_relay(kiosk):
         "a visitor session before the first sync",
     )
     assert no_form.code == "no_event", f"not ready because {no_form.code!r}"
+    # Enrolled, and "not ready" until the first sync brings the event.
+    enrolled = kiosk.device.setup_state()
+    assert enrolled.enrolled, enrolled
+    assert enrolled.enrollment_expires_at_ms == enrollment.expires_at_ms, enrolled
+    assert enrolled.event_name is None and enrolled.last_sync_ok_at_ms is None, enrolled
+    before_ms = int(time.time() * 1000)
     await kiosk.sync(what="the first sync, which brings the event")
+    synced = kiosk.device.setup_state()
+    assert synced.event_name is not None and synced.event_name.sv, synced
+    assert synced.last_sync_ok_at_ms is not None, "the completed sync's time is not kept"
+    # Whole milliseconds on both clocks: a small margin, not a timing claim.
+    assert synced.last_sync_ok_at_ms >= before_ms - 1000, (synced.last_sync_ok_at_ms, before_ms)
+    assert synced.relay_refusal is None and not synced.wipe_ordered, synced
     passed("enrolls_against_the_relay")
 
 
@@ -670,6 +689,11 @@ async def staff_pin_wrong_then_right(kiosk):
     assert overview.captured == len(kiosk.captured), overview
     assert overview.sent == 0 and overview.received == 0, overview
     assert not overview.safe_to_hand_back, "unsent captures, yet safe to hand back"
+    assert overview.hand_back == HandBackState.UNSENT(unreceipted=len(kiosk.captured)), (
+        overview.hand_back
+    )
+    assert "NOT safe" in overview.hand_back_advice.en, overview.hand_back_advice
+    assert "INTE klar" in overview.hand_back_advice.sv, overview.hand_back_advice
     assert overview.journal.count >= overview.captured, overview.journal
     assert re.fullmatch(r"[0-9a-f]{64}", overview.journal.head), overview.journal
     passed("staff_pin_wrong_then_right")

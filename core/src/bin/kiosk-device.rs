@@ -463,52 +463,29 @@ fn close(store: &StoreArgs) -> CliResult {
             )
             .into())
         }
-        HandBack::Unconfirmed { .. } => {
-            println!("{UNCONFIRMED_TEXT}");
+        unconfirmed @ HandBack::Unconfirmed { .. } => {
+            println!("{}", hand_back_text(&unconfirmed));
             Err("not complete: sync once since enrolling again".into())
         }
         _ => Err("not complete: sync until every record has a receipt".into()),
     }
 }
 
-/// What a tablet enrolled again and not synced since says, in English and Swedish.
-const UNCONFIRMED_TEXT: &str = "NOT safe to hand back: enrolled again, and the relay has not \
-     confirmed this tablet's records since: sync / INTE klar: registrerad igen, och reläet har \
-     inte bekräftat surfplattans anmälningar sedan dess: synkronisera";
+/// The hand-back answer in English and Swedish, worded once in `user_messages`.
+fn hand_back_text(hand_back: &HandBack) -> String {
+    let text = kiosk_core::user_messages::hand_back_message(hand_back);
+    format!("{} / {}", text.en, text.sv)
+}
 
 /// What a tablet the relay refuses says, in English and Swedish.
 fn refused_text(refusal: &kiosk_core::device::SyncRefusal) -> String {
-    let hint = if refusal.code == "unknown_device" {
-        "the relay does not know this tablet (restored from a backup older than its \
-         enrollment?): enroll it again with a new code, then sync; it sends what it holds / \
-         reläet känner inte igen surfplattan (återställt från en äldre säkerhetskopia?): \
-         registrera den igen med en ny kod och synkronisera"
-    } else {
-        "ask HR why, and enroll it again if they say so / fråga HR varför, och registrera den \
-         igen om de ber om det"
-    };
-    format!(
-        "NOT safe to hand back: the relay refused this tablet's sync ({} {}, {}) / INTE klar: \
-         reläet nekade surfplattans synkronisering; {hint}",
-        refusal.status,
-        refusal.code,
-        refusal.at.utc_minutes()
-    )
+    hand_back_text(&HandBack::RelayRefuses(refusal.clone()))
 }
 
 /// What a tablet says when the relay holds less of its journal than it captured and it
 /// has nothing left to send, in English and Swedish.
 fn lacks_text(tablet: u64, relay: u64) -> String {
-    format!(
-        "WARNING / VARNING: the relay confirms {relay} of this tablet's {tablet} journal \
-         entries, and the tablet can no longer send the other {missing}: it erased them after \
-         a relay backup held them, and the relay was then restored from an older backup. NOT \
-         safe to hand back: tell HR. / Reläet bekräftar {relay} av surfplattans {tablet} \
-         journalposter, och de övriga {missing} kan inte skickas igen: de raderades här efter \
-         att en säkerhetskopia höll dem, och reläet återställdes sedan från en äldre. INTE \
-         klar: kontakta HR.",
-        missing = tablet.saturating_sub(relay)
-    )
+    hand_back_text(&HandBack::RelayLacks { tablet, relay })
 }
 
 fn init(
@@ -637,20 +614,7 @@ fn status(store: &StoreArgs, pin: Option<&str>) -> CliResult {
         received
     );
     println!("journal   {} entries, head {}", head.count, head.short());
-    match device.hand_back()? {
-        HandBack::Safe => println!("safe to hand back / kan lämnas tillbaka"),
-        HandBack::Unsent { .. } => {
-            println!("NOT safe to hand back: unsent registrations / INTE klar: osända anmälningar")
-        }
-        HandBack::RelayRefuses(refusal) => println!("{}", refused_text(&refusal)),
-        HandBack::RelayLacks { tablet, relay } => println!("{}", lacks_text(tablet, relay)),
-        HandBack::Unconfirmed { .. } => println!("{UNCONFIRMED_TEXT}"),
-        HandBack::UnsentEdits { records } => println!(
-            "NOT safe to hand back: notes, ratings or statuses of {records} registration(s) \
-             are not at the relay yet / INTE klar: anteckningar, betyg eller status för \
-             {records} anmälning(ar) har inte nått reläet"
-        ),
-    }
+    println!("{}", hand_back_text(&device.hand_back()?));
     Ok(())
 }
 

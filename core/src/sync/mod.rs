@@ -338,6 +338,8 @@ pub fn sync(
     }
     report.erased += device.erase_copies_after_event(now())?;
     report.erased += device.erase_expired_copies(now())?;
+    // Its own commit after the last step's: the erasures above commit only when they erase.
+    device.keep_last_sync(now())?;
     Ok(report)
 }
 

@@ -160,3 +160,77 @@ fn a_receipt_kept_from_protocol_version_3_still_gives_the_close_report() {
     assert_eq!(report.relay_confirmed, Some(journal));
     assert_eq!(device.hand_back().expect("reads"), HandBack::Safe);
 }
+
+/// A relay that answers every sync of `device` with an empty, signed receipt.
+struct AnsweringRelay {
+    signing: ed25519_dalek::SigningKey,
+    device: [u8; 32],
+}
+
+impl Transport for AnsweringRelay {
+    fn post(&self, path: &str, body: Vec<u8>) -> std::result::Result<Vec<u8>, TransportError> {
+        assert_eq!(path, "/v1/sync");
+        let response = crate::protocol::SyncResponse {
+            version: PROTOCOL_VERSION,
+            device_id: self.device,
+            request_hash: SignedEnvelope::hash(&body),
+            refused: None,
+            last_accepted_seq: None,
+            outcomes: Vec::new(),
+            journal_confirmed: JournalHead::EMPTY.into(),
+            relay_epoch: [2; 16],
+            commit_seq: Some(1),
+            backup_watermark: None,
+            removed: Vec::new(),
+            commands: Vec::new(),
+            event: None,
+            pulled: Vec::new(),
+            withdrawn: Vec::new(),
+            cursor: None,
+            more: false,
+        };
+        Ok(SignedEnvelope::sign(crate::protocol::RECEIPT_TAG, &response, &self.signing).to_bytes())
+    }
+}
+
+#[test]
+fn the_time_of_the_last_completed_sync_is_kept_across_a_restart_and_a_failed_sync_leaves_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("device.sqlite3");
+    let secrets = MemorySecretStore::default();
+    let device = Device::open(&path, &secrets, DeviceRole::Kiosk).expect("opens");
+    device
+        .install_event(&crate::demo::demo_event(), Timestamp(1_773_300_000_000))
+        .expect("installs");
+    let signing = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    device
+        .lock()
+        .expect("store")
+        .store
+        .set_meta(
+            crate::device::META_RELAY_SIGNING_KEY,
+            signing.verifying_key().as_bytes(),
+        )
+        .expect("pins");
+    assert_eq!(device.last_sync_at().expect("reads"), None, "never synced");
+
+    // Offline and refused syncs did not complete: no time is kept.
+    sync_with(&device, &Offline).expect_err("offline");
+    assert_eq!(device.last_sync_at().expect("reads"), None);
+
+    let relay = AnsweringRelay {
+        signing,
+        device: device.device_id().public_key().expect("a key").to_bytes(),
+    };
+    sync_with(&device, &relay).expect("an answered sync completes");
+    let synced_at = Some(Timestamp(1_773_310_000_000));
+    assert_eq!(device.last_sync_at().expect("reads"), synced_at);
+
+    // A later failure leaves the last success standing.
+    sync_with(&device, &UnknownDevice).expect_err("refused");
+    assert_eq!(device.last_sync_at().expect("reads"), synced_at);
+
+    drop(device);
+    let reopened = Device::open(&path, &secrets, DeviceRole::Kiosk).expect("opens");
+    assert_eq!(reopened.last_sync_at().expect("reads"), synced_at);
+}

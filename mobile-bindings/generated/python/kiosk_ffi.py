@@ -549,6 +549,8 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_kioskdevice_set_staff_pin() != 29526:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_kiosk_ffi_checksum_method_kioskdevice_setup_state() != 40641:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_kioskdevice_start_visitor_session() != 39887:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_kioskdevice_sync() != 18728:
@@ -676,6 +678,9 @@ _UniffiLib.uniffi_kiosk_ffi_checksum_method_kioskdevice_role.restype = ctypes.c_
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_kioskdevice_set_staff_pin.argtypes = (
 )
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_kioskdevice_set_staff_pin.restype = ctypes.c_uint16
+_UniffiLib.uniffi_kiosk_ffi_checksum_method_kioskdevice_setup_state.argtypes = (
+)
+_UniffiLib.uniffi_kiosk_ffi_checksum_method_kioskdevice_setup_state.restype = ctypes.c_uint16
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_kioskdevice_start_visitor_session.argtypes = (
 )
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_kioskdevice_start_visitor_session.restype = ctypes.c_uint16
@@ -833,6 +838,11 @@ _UniffiLib.uniffi_kiosk_ffi_fn_method_kioskdevice_set_staff_pin.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_kiosk_ffi_fn_method_kioskdevice_set_staff_pin.restype = None
+_UniffiLib.uniffi_kiosk_ffi_fn_method_kioskdevice_setup_state.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_kiosk_ffi_fn_method_kioskdevice_setup_state.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_kiosk_ffi_fn_method_kioskdevice_start_visitor_session.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1609,6 +1619,262 @@ class _UniffiFfiConverterTypeDeviceRole(_UniffiConverterRustBuffer):
 
 
 
+class _UniffiFfiConverterBoolean:
+    @classmethod
+    def check_lower(cls, value):
+        return not not value
+
+    @classmethod
+    def lower(cls, value):
+        return 1 if value else 0
+
+    @staticmethod
+    def lift(value):
+        return value != 0
+
+    @classmethod
+    def read(cls, buf):
+        return cls.lift(buf.read_u8())
+
+    @classmethod
+    def write(cls, value, buf):
+        buf.write_u8(value)
+
+class _UniffiFfiConverterInt64(_UniffiConverterPrimitiveInt):
+    CLASS_NAME = "i64"
+    VALUE_MIN = -2**63
+    VALUE_MAX = 2**63
+
+    @staticmethod
+    def read(buf):
+        return buf.read_i64()
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_i64(value)
+
+class _UniffiFfiConverterOptionalInt64(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterInt64.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterInt64.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterInt64.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+class _UniffiFfiConverterOptionalTypeLocalizedText(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeLocalizedText.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeLocalizedText.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeLocalizedText.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+class _UniffiFfiConverterUInt16(_UniffiConverterPrimitiveInt):
+    CLASS_NAME = "u16"
+    VALUE_MIN = 0
+    VALUE_MAX = 2**16
+
+    @staticmethod
+    def read(buf):
+        return buf.read_u16()
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_u16(value)
+
+@dataclass
+class RelayRefusal:
+    """
+    The relay's refusal that ended the last sync, and what staff should do.
+"""
+    def __init__(self, *, status:int, code:str, at_ms:int, message_sv:str, message_en:str):
+        self.status = status
+        self.code = code
+        self.at_ms = at_ms
+        self.message_sv = message_sv
+        self.message_en = message_en
+        
+        
+
+    
+    def __str__(self):
+        return "RelayRefusal(status={}, code={}, at_ms={}, message_sv={}, message_en={})".format(self.status, self.code, self.at_ms, self.message_sv, self.message_en)
+    def __eq__(self, other):
+        if self.status != other.status:
+            return False
+        if self.code != other.code:
+            return False
+        if self.at_ms != other.at_ms:
+            return False
+        if self.message_sv != other.message_sv:
+            return False
+        if self.message_en != other.message_en:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeRelayRefusal(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return RelayRefusal(
+            status=_UniffiFfiConverterUInt16.read(buf),
+            code=_UniffiFfiConverterString.read(buf),
+            at_ms=_UniffiFfiConverterInt64.read(buf),
+            message_sv=_UniffiFfiConverterString.read(buf),
+            message_en=_UniffiFfiConverterString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterUInt16.check_lower(value.status)
+        _UniffiFfiConverterString.check_lower(value.code)
+        _UniffiFfiConverterInt64.check_lower(value.at_ms)
+        _UniffiFfiConverterString.check_lower(value.message_sv)
+        _UniffiFfiConverterString.check_lower(value.message_en)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterUInt16.write(value.status, buf)
+        _UniffiFfiConverterString.write(value.code, buf)
+        _UniffiFfiConverterInt64.write(value.at_ms, buf)
+        _UniffiFfiConverterString.write(value.message_sv, buf)
+        _UniffiFfiConverterString.write(value.message_en, buf)
+
+class _UniffiFfiConverterOptionalTypeRelayRefusal(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeRelayRefusal.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeRelayRefusal.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeRelayRefusal.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+@dataclass
+class DeviceSetup:
+    """
+    Where a tablet stands, for a shell choosing between setup, "not ready" and the visitor's
+    welcome, and whether to sync in the background. Read without the PIN: holds no personal
+    data.
+"""
+    def __init__(self, *, role:DeviceRole, enrolled:bool, enrollment_expires_at_ms:typing.Optional[int], event_name:typing.Optional[LocalizedText], staff_pin_set:bool, wipe_ordered:bool, last_sync_ok_at_ms:typing.Optional[int], relay_refusal:typing.Optional[RelayRefusal]):
+        self.role = role
+        self.enrolled = enrolled
+        self.enrollment_expires_at_ms = enrollment_expires_at_ms
+        self.event_name = event_name
+        self.staff_pin_set = staff_pin_set
+        self.wipe_ordered = wipe_ordered
+        self.last_sync_ok_at_ms = last_sync_ok_at_ms
+        self.relay_refusal = relay_refusal
+        
+        
+
+    
+    def __str__(self):
+        return "DeviceSetup(role={}, enrolled={}, enrollment_expires_at_ms={}, event_name={}, staff_pin_set={}, wipe_ordered={}, last_sync_ok_at_ms={}, relay_refusal={})".format(self.role, self.enrolled, self.enrollment_expires_at_ms, self.event_name, self.staff_pin_set, self.wipe_ordered, self.last_sync_ok_at_ms, self.relay_refusal)
+    def __eq__(self, other):
+        if self.role != other.role:
+            return False
+        if self.enrolled != other.enrolled:
+            return False
+        if self.enrollment_expires_at_ms != other.enrollment_expires_at_ms:
+            return False
+        if self.event_name != other.event_name:
+            return False
+        if self.staff_pin_set != other.staff_pin_set:
+            return False
+        if self.wipe_ordered != other.wipe_ordered:
+            return False
+        if self.last_sync_ok_at_ms != other.last_sync_ok_at_ms:
+            return False
+        if self.relay_refusal != other.relay_refusal:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeDeviceSetup(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return DeviceSetup(
+            role=_UniffiFfiConverterTypeDeviceRole.read(buf),
+            enrolled=_UniffiFfiConverterBoolean.read(buf),
+            enrollment_expires_at_ms=_UniffiFfiConverterOptionalInt64.read(buf),
+            event_name=_UniffiFfiConverterOptionalTypeLocalizedText.read(buf),
+            staff_pin_set=_UniffiFfiConverterBoolean.read(buf),
+            wipe_ordered=_UniffiFfiConverterBoolean.read(buf),
+            last_sync_ok_at_ms=_UniffiFfiConverterOptionalInt64.read(buf),
+            relay_refusal=_UniffiFfiConverterOptionalTypeRelayRefusal.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterTypeDeviceRole.check_lower(value.role)
+        _UniffiFfiConverterBoolean.check_lower(value.enrolled)
+        _UniffiFfiConverterOptionalInt64.check_lower(value.enrollment_expires_at_ms)
+        _UniffiFfiConverterOptionalTypeLocalizedText.check_lower(value.event_name)
+        _UniffiFfiConverterBoolean.check_lower(value.staff_pin_set)
+        _UniffiFfiConverterBoolean.check_lower(value.wipe_ordered)
+        _UniffiFfiConverterOptionalInt64.check_lower(value.last_sync_ok_at_ms)
+        _UniffiFfiConverterOptionalTypeRelayRefusal.check_lower(value.relay_refusal)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterTypeDeviceRole.write(value.role, buf)
+        _UniffiFfiConverterBoolean.write(value.enrolled, buf)
+        _UniffiFfiConverterOptionalInt64.write(value.enrollment_expires_at_ms, buf)
+        _UniffiFfiConverterOptionalTypeLocalizedText.write(value.event_name, buf)
+        _UniffiFfiConverterBoolean.write(value.staff_pin_set, buf)
+        _UniffiFfiConverterBoolean.write(value.wipe_ordered, buf)
+        _UniffiFfiConverterOptionalInt64.write(value.last_sync_ok_at_ms, buf)
+        _UniffiFfiConverterOptionalTypeRelayRefusal.write(value.relay_refusal, buf)
+
 class _UniffiFfiConverterOptionalString(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -1633,19 +1899,6 @@ class _UniffiFfiConverterOptionalString(_UniffiConverterRustBuffer):
             return _UniffiFfiConverterString.read(buf)
         else:
             raise InternalError("Unexpected flag byte for optional type")
-
-class _UniffiFfiConverterInt64(_UniffiConverterPrimitiveInt):
-    CLASS_NAME = "i64"
-    VALUE_MIN = -2**63
-    VALUE_MAX = 2**63
-
-    @staticmethod
-    def read(buf):
-        return buf.read_i64()
-
-    @staticmethod
-    def write(value, buf):
-        buf.write_i64(value)
 
 @dataclass
 class Enrollment:
@@ -1959,19 +2212,6 @@ class _UniffiFfiConverterUInt8(_UniffiConverterPrimitiveInt):
     def write(value, buf):
         buf.write_u8(value)
 
-class _UniffiFfiConverterUInt16(_UniffiConverterPrimitiveInt):
-    CLASS_NAME = "u16"
-    VALUE_MIN = 0
-    VALUE_MAX = 2**16
-
-    @staticmethod
-    def read(buf):
-        return buf.read_u16()
-
-    @staticmethod
-    def write(value, buf):
-        buf.write_u16(value)
-
 class _UniffiFfiConverterSequenceTypeFieldLabel(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -2234,44 +2474,320 @@ class _UniffiFfiConverterTypeJournalSummary(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt64.write(value.count, buf)
         _UniffiFfiConverterString.write(value.head, buf)
 
-class _UniffiFfiConverterBoolean:
-    @classmethod
-    def check_lower(cls, value):
-        return not not value
 
-    @classmethod
-    def lower(cls, value):
-        return 1 if value else 0
+
+
+
+
+class HandBackState:
+    """
+    Whether a tablet may be handed back, and if not why (core `HandBack`).
+"""
+    def __init__(self):
+        raise RuntimeError("HandBackState cannot be instantiated directly")
+
+    # Each enum variant is a nested class of the enum itself.
+    @dataclass
+    class SAFE:
+        """
+        Every record has a receipt and the relay's signed journal is this tablet's.
+"""
+        
+        def __init__(self, ):
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "HandBackState.SAFE()".format()
+        def __eq__(self, other):
+            if not isinstance(other, HandBackState):
+                return NotImplemented
+            if not other.is_SAFE():
+                return False
+            return True
+
+    @dataclass
+    class UNSENT:
+        """
+        Records without a receipt: sync.
+"""
+        
+        def __init__(self, unreceipted:int):
+            self.unreceipted = unreceipted
+            
+            
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "HandBackState.UNSENT(unreceipted={})".format(self.unreceipted)
+        def __eq__(self, other):
+            if not isinstance(other, HandBackState):
+                return NotImplemented
+            if not other.is_UNSENT():
+                return False
+            if self.unreceipted != other.unreceipted:
+                return False
+            return True
+
+    @dataclass
+    class UNSENT_EDITS:
+        """
+        A staff tablet's notes, ratings or statuses of `records` registrations the relay
+        lacks: sync.
+"""
+        
+        def __init__(self, records:int):
+            self.records = records
+            
+            
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "HandBackState.UNSENT_EDITS(records={})".format(self.records)
+        def __eq__(self, other):
+            if not isinstance(other, HandBackState):
+                return NotImplemented
+            if not other.is_UNSENT_EDITS():
+                return False
+            if self.records != other.records:
+                return False
+            return True
+
+    @dataclass
+    class RELAY_REFUSES:
+        """
+        The relay refused the last sync with `code`: enroll again (or HR fixes the relay).
+"""
+        
+        def __init__(self, code:str):
+            self.code = code
+            
+            
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "HandBackState.RELAY_REFUSES(code={})".format(self.code)
+        def __eq__(self, other):
+            if not isinstance(other, HandBackState):
+                return NotImplemented
+            if not other.is_RELAY_REFUSES():
+                return False
+            if self.code != other.code:
+                return False
+            return True
+
+    @dataclass
+    class RELAY_LACKS:
+        """
+        The relay confirms `relay` of the tablet's `tablet` journal entries and the rest can
+        no longer be sent: tell HR.
+"""
+        
+        def __init__(self, tablet:int, relay:int):
+            self.tablet = tablet
+            
+            
+            self.relay = relay
+            
+            
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "HandBackState.RELAY_LACKS(tablet={}, relay={})".format(self.tablet, self.relay)
+        def __eq__(self, other):
+            if not isinstance(other, HandBackState):
+                return NotImplemented
+            if not other.is_RELAY_LACKS():
+                return False
+            if self.tablet != other.tablet:
+                return False
+            if self.relay != other.relay:
+                return False
+            return True
+
+    @dataclass
+    class UNCONFIRMED:
+        """
+        Enrolled again and not synced since: sync.
+"""
+        
+        def __init__(self, tablet:int):
+            self.tablet = tablet
+            
+            
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "HandBackState.UNCONFIRMED(tablet={})".format(self.tablet)
+        def __eq__(self, other):
+            if not isinstance(other, HandBackState):
+                return NotImplemented
+            if not other.is_UNCONFIRMED():
+                return False
+            if self.tablet != other.tablet:
+                return False
+            return True
+
+    
+
+    # For each variant, we have `is_NAME` and `is_name` methods for easily checking
+    # whether an instance is that variant.
+    def is_SAFE(self) -> bool:
+        return isinstance(self, HandBackState.SAFE)
+    def is_safe(self) -> bool:
+        return isinstance(self, HandBackState.SAFE)
+    def is_UNSENT(self) -> bool:
+        return isinstance(self, HandBackState.UNSENT)
+    def is_unsent(self) -> bool:
+        return isinstance(self, HandBackState.UNSENT)
+    def is_UNSENT_EDITS(self) -> bool:
+        return isinstance(self, HandBackState.UNSENT_EDITS)
+    def is_unsent_edits(self) -> bool:
+        return isinstance(self, HandBackState.UNSENT_EDITS)
+    def is_RELAY_REFUSES(self) -> bool:
+        return isinstance(self, HandBackState.RELAY_REFUSES)
+    def is_relay_refuses(self) -> bool:
+        return isinstance(self, HandBackState.RELAY_REFUSES)
+    def is_RELAY_LACKS(self) -> bool:
+        return isinstance(self, HandBackState.RELAY_LACKS)
+    def is_relay_lacks(self) -> bool:
+        return isinstance(self, HandBackState.RELAY_LACKS)
+    def is_UNCONFIRMED(self) -> bool:
+        return isinstance(self, HandBackState.UNCONFIRMED)
+    def is_unconfirmed(self) -> bool:
+        return isinstance(self, HandBackState.UNCONFIRMED)
+    
+
+# Now, a little trick - we make each nested variant class be a subclass of the main
+# enum class, so that method calls and instance checks etc will work intuitively.
+# We might be able to do this a little more neatly with a metaclass, but this'll do.
+HandBackState.SAFE = type("HandBackState.SAFE", (HandBackState.SAFE, HandBackState,), {})  # type: ignore
+HandBackState.UNSENT = type("HandBackState.UNSENT", (HandBackState.UNSENT, HandBackState,), {})  # type: ignore
+HandBackState.UNSENT_EDITS = type("HandBackState.UNSENT_EDITS", (HandBackState.UNSENT_EDITS, HandBackState,), {})  # type: ignore
+HandBackState.RELAY_REFUSES = type("HandBackState.RELAY_REFUSES", (HandBackState.RELAY_REFUSES, HandBackState,), {})  # type: ignore
+HandBackState.RELAY_LACKS = type("HandBackState.RELAY_LACKS", (HandBackState.RELAY_LACKS, HandBackState,), {})  # type: ignore
+HandBackState.UNCONFIRMED = type("HandBackState.UNCONFIRMED", (HandBackState.UNCONFIRMED, HandBackState,), {})  # type: ignore
+
+
+
+
+class _UniffiFfiConverterTypeHandBackState(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return HandBackState.SAFE(
+            )
+        if variant == 2:
+            return HandBackState.UNSENT(
+                _UniffiFfiConverterUInt64.read(buf),
+            )
+        if variant == 3:
+            return HandBackState.UNSENT_EDITS(
+                _UniffiFfiConverterUInt64.read(buf),
+            )
+        if variant == 4:
+            return HandBackState.RELAY_REFUSES(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 5:
+            return HandBackState.RELAY_LACKS(
+                _UniffiFfiConverterUInt64.read(buf),
+                _UniffiFfiConverterUInt64.read(buf),
+            )
+        if variant == 6:
+            return HandBackState.UNCONFIRMED(
+                _UniffiFfiConverterUInt64.read(buf),
+            )
+        raise InternalError("Raw enum value doesn't match any cases")
 
     @staticmethod
-    def lift(value):
-        return value != 0
+    def check_lower(value):
+        if value.is_SAFE():
+            return
+        if value.is_UNSENT():
+            _UniffiFfiConverterUInt64.check_lower(value.unreceipted)
+            return
+        if value.is_UNSENT_EDITS():
+            _UniffiFfiConverterUInt64.check_lower(value.records)
+            return
+        if value.is_RELAY_REFUSES():
+            _UniffiFfiConverterString.check_lower(value.code)
+            return
+        if value.is_RELAY_LACKS():
+            _UniffiFfiConverterUInt64.check_lower(value.tablet)
+            _UniffiFfiConverterUInt64.check_lower(value.relay)
+            return
+        if value.is_UNCONFIRMED():
+            _UniffiFfiConverterUInt64.check_lower(value.tablet)
+            return
+        raise ValueError(value)
 
-    @classmethod
-    def read(cls, buf):
-        return cls.lift(buf.read_u8())
+    @staticmethod
+    def write(value, buf):
+        if value.is_SAFE():
+            buf.write_i32(1)
+        if value.is_UNSENT():
+            buf.write_i32(2)
+            _UniffiFfiConverterUInt64.write(value.unreceipted, buf)
+        if value.is_UNSENT_EDITS():
+            buf.write_i32(3)
+            _UniffiFfiConverterUInt64.write(value.records, buf)
+        if value.is_RELAY_REFUSES():
+            buf.write_i32(4)
+            _UniffiFfiConverterString.write(value.code, buf)
+        if value.is_RELAY_LACKS():
+            buf.write_i32(5)
+            _UniffiFfiConverterUInt64.write(value.tablet, buf)
+            _UniffiFfiConverterUInt64.write(value.relay, buf)
+        if value.is_UNCONFIRMED():
+            buf.write_i32(6)
+            _UniffiFfiConverterUInt64.write(value.tablet, buf)
 
-    @classmethod
-    def write(cls, value, buf):
-        buf.write_u8(value)
+
 
 @dataclass
 class KioskOverview:
     """
     What staff see of a kiosk: counts and the journal, never a visitor's data.
 """
-    def __init__(self, *, captured:int, sent:int, received:int, journal:JournalSummary, safe_to_hand_back:bool):
+    def __init__(self, *, captured:int, sent:int, received:int, journal:JournalSummary, safe_to_hand_back:bool, hand_back:HandBackState, hand_back_advice:LocalizedText):
         self.captured = captured
         self.sent = sent
         self.received = received
         self.journal = journal
         self.safe_to_hand_back = safe_to_hand_back
+        self.hand_back = hand_back
+        self.hand_back_advice = hand_back_advice
         
         
 
     
     def __str__(self):
-        return "KioskOverview(captured={}, sent={}, received={}, journal={}, safe_to_hand_back={})".format(self.captured, self.sent, self.received, self.journal, self.safe_to_hand_back)
+        return "KioskOverview(captured={}, sent={}, received={}, journal={}, safe_to_hand_back={}, hand_back={}, hand_back_advice={})".format(self.captured, self.sent, self.received, self.journal, self.safe_to_hand_back, self.hand_back, self.hand_back_advice)
     def __eq__(self, other):
         if self.captured != other.captured:
             return False
@@ -2282,6 +2798,10 @@ class KioskOverview:
         if self.journal != other.journal:
             return False
         if self.safe_to_hand_back != other.safe_to_hand_back:
+            return False
+        if self.hand_back != other.hand_back:
+            return False
+        if self.hand_back_advice != other.hand_back_advice:
             return False
         return True
 
@@ -2294,6 +2814,8 @@ class _UniffiFfiConverterTypeKioskOverview(_UniffiConverterRustBuffer):
             received=_UniffiFfiConverterUInt64.read(buf),
             journal=_UniffiFfiConverterTypeJournalSummary.read(buf),
             safe_to_hand_back=_UniffiFfiConverterBoolean.read(buf),
+            hand_back=_UniffiFfiConverterTypeHandBackState.read(buf),
+            hand_back_advice=_UniffiFfiConverterTypeLocalizedText.read(buf),
         )
 
     @staticmethod
@@ -2303,6 +2825,8 @@ class _UniffiFfiConverterTypeKioskOverview(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt64.check_lower(value.received)
         _UniffiFfiConverterTypeJournalSummary.check_lower(value.journal)
         _UniffiFfiConverterBoolean.check_lower(value.safe_to_hand_back)
+        _UniffiFfiConverterTypeHandBackState.check_lower(value.hand_back)
+        _UniffiFfiConverterTypeLocalizedText.check_lower(value.hand_back_advice)
 
     @staticmethod
     def write(value, buf):
@@ -2311,6 +2835,8 @@ class _UniffiFfiConverterTypeKioskOverview(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt64.write(value.received, buf)
         _UniffiFfiConverterTypeJournalSummary.write(value.journal, buf)
         _UniffiFfiConverterBoolean.write(value.safe_to_hand_back, buf)
+        _UniffiFfiConverterTypeHandBackState.write(value.hand_back, buf)
+        _UniffiFfiConverterTypeLocalizedText.write(value.hand_back_advice, buf)
 
 @dataclass
 class NoteView:
@@ -4195,31 +4721,6 @@ class _UniffiFfiConverterOptionalBytes(_UniffiConverterRustBuffer):
         else:
             raise InternalError("Unexpected flag byte for optional type")
 
-class _UniffiFfiConverterOptionalInt64(_UniffiConverterRustBuffer):
-    @classmethod
-    def check_lower(cls, value):
-        if value is not None:
-            _UniffiFfiConverterInt64.check_lower(value)
-
-    @classmethod
-    def write(cls, value, buf):
-        if value is None:
-            buf.write_u8(0)
-            return
-
-        buf.write_u8(1)
-        _UniffiFfiConverterInt64.write(value, buf)
-
-    @classmethod
-    def read(cls, buf):
-        flag = buf.read_u8()
-        if flag == 0:
-            return None
-        elif flag == 1:
-            return _UniffiFfiConverterInt64.read(buf)
-        else:
-            raise InternalError("Unexpected flag byte for optional type")
-
 class _UniffiFfiConverterSequenceTypeStaffRecordView(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -5049,6 +5550,13 @@ class KioskDeviceProtocol(typing.Protocol):
         Sets the first staff PIN (6–12 digits). Refuses if one is set.
 """
         raise NotImplementedError
+    def setup_state(self, ) -> DeviceSetup:
+        """
+        Where the tablet stands: enrolled, its event, a PIN set, a wipe ordered, the last
+        sync and any refusal. Needs no PIN and holds no personal data, so a shell can ask it
+        at start and after each sync to pick its screen. A wiped tablet answers `Wiped`.
+"""
+        raise NotImplementedError
     def start_visitor_session(self, ) -> VisitorSession:
         """
         A visitor session showing the current form. Needs an event and an enrollment.
@@ -5291,6 +5799,23 @@ class KioskDevice(KioskDeviceProtocol):
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
             _UniffiLib.uniffi_kiosk_ffi_fn_method_kioskdevice_set_staff_pin,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def setup_state(self, ) -> DeviceSetup:
+        """
+        Where the tablet stands: enrolled, its event, a PIN set, a wipe ordered, the last
+        sync and any refusal. Needs no PIN and holds no personal data, so a shell can ask it
+        at start and after each sync to pick its screen. A wiped tablet answers `Wiped`.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeDeviceSetup.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeKioskError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_kiosk_ffi_fn_method_kioskdevice_setup_state,
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
@@ -5762,6 +6287,7 @@ __all__ = [
     "DeviceRole",
     "Language",
     "FieldRequirement",
+    "HandBackState",
     "RecordStatus",
     "IdleState",
     "KioskError",
@@ -5769,6 +6295,8 @@ __all__ = [
     "WipeOutcome",
     "LocalizedText",
     "Choice",
+    "RelayRefusal",
+    "DeviceSetup",
     "Enrollment",
     "FieldLabel",
     "FieldProblem",

@@ -688,6 +688,13 @@ public protocol KioskDeviceProtocol: AnyObject, Sendable {
     func setStaffPin(pin: String) throws 
     
     /**
+     * Where the tablet stands: enrolled, its event, a PIN set, a wipe ordered, the last
+     * sync and any refusal. Needs no PIN and holds no personal data, so a shell can ask it
+     * at start and after each sync to pick its screen. A wiped tablet answers `Wiped`.
+     */
+    func setupState() throws  -> DeviceSetup
+    
+    /**
      * A visitor session showing the current form. Needs an event and an enrollment.
      */
     func startVisitorSession() throws  -> VisitorSession
@@ -911,6 +918,20 @@ open func setStaffPin(pin: String)throws   {try rustCallWithError(FfiConverterTy
         FfiConverterString.lower(pin),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * Where the tablet stands: enrolled, its event, a PIN set, a wipe ordered, the last
+     * sync and any refusal. Needs no PIN and holds no personal data, so a shell can ask it
+     * at start and after each sync to pick its screen. A wiped tablet answers `Wiped`.
+     */
+open func setupState()throws  -> DeviceSetup  {
+    return try  FfiConverterTypeDeviceSetup_lift(try rustCallWithError(FfiConverterTypeKioskError_lift) {
+        uniffiCallStatus in
+    uniffi_kiosk_ffi_fn_method_kioskdevice_setup_state(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -2483,6 +2504,129 @@ public func FfiConverterTypeChoice_lower(_ value: Choice) -> RustBuffer {
 
 
 /**
+ * Where a tablet stands, for a shell choosing between setup, "not ready" and the visitor's
+ * welcome, and whether to sync in the background. Read without the PIN: holds no personal
+ * data.
+ */
+public struct DeviceSetup: Equatable, Hashable {
+    public var role: DeviceRole
+    /**
+     * The relay certified this tablet (enrollment done).
+     */
+    public var enrolled: Bool
+    /**
+     * When the certificate expires; `None` before enrollment.
+     */
+    public var enrollmentExpiresAtMs: Int64?
+    /**
+     * The installed event's name. A tablet enrolled without an event gets it with its first
+     * sync: until then there is nothing to show visitors.
+     */
+    public var eventName: LocalizedText?
+    public var staffPinSet: Bool
+    /**
+     * The relay ordered this tablet wiped: show staff the wipe, not visitors the form.
+     */
+    public var wipeOrdered: Bool
+    /**
+     * When a sync last completed; `None` before the first.
+     */
+    public var lastSyncOkAtMs: Int64?
+    /**
+     * The relay refused the last sync, and none was answered since: background sync can
+     * stop until staff act.
+     */
+    public var relayRefusal: RelayRefusal?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(role: DeviceRole, 
+        /**
+         * The relay certified this tablet (enrollment done).
+         */enrolled: Bool, 
+        /**
+         * When the certificate expires; `None` before enrollment.
+         */enrollmentExpiresAtMs: Int64?, 
+        /**
+         * The installed event's name. A tablet enrolled without an event gets it with its first
+         * sync: until then there is nothing to show visitors.
+         */eventName: LocalizedText?, staffPinSet: Bool, 
+        /**
+         * The relay ordered this tablet wiped: show staff the wipe, not visitors the form.
+         */wipeOrdered: Bool, 
+        /**
+         * When a sync last completed; `None` before the first.
+         */lastSyncOkAtMs: Int64?, 
+        /**
+         * The relay refused the last sync, and none was answered since: background sync can
+         * stop until staff act.
+         */relayRefusal: RelayRefusal?) {
+        self.role = role
+        self.enrolled = enrolled
+        self.enrollmentExpiresAtMs = enrollmentExpiresAtMs
+        self.eventName = eventName
+        self.staffPinSet = staffPinSet
+        self.wipeOrdered = wipeOrdered
+        self.lastSyncOkAtMs = lastSyncOkAtMs
+        self.relayRefusal = relayRefusal
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DeviceSetup: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeviceSetup: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeviceSetup {
+        return
+            try DeviceSetup(
+                role: FfiConverterTypeDeviceRole.read(from: &buf), 
+                enrolled: FfiConverterBool.read(from: &buf), 
+                enrollmentExpiresAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                eventName: FfiConverterOptionTypeLocalizedText.read(from: &buf), 
+                staffPinSet: FfiConverterBool.read(from: &buf), 
+                wipeOrdered: FfiConverterBool.read(from: &buf), 
+                lastSyncOkAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                relayRefusal: FfiConverterOptionTypeRelayRefusal.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DeviceSetup, into buf: inout [UInt8]) {
+        FfiConverterTypeDeviceRole.write(value.role, into: &buf)
+        FfiConverterBool.write(value.enrolled, into: &buf)
+        FfiConverterOptionInt64.write(value.enrollmentExpiresAtMs, into: &buf)
+        FfiConverterOptionTypeLocalizedText.write(value.eventName, into: &buf)
+        FfiConverterBool.write(value.staffPinSet, into: &buf)
+        FfiConverterBool.write(value.wipeOrdered, into: &buf)
+        FfiConverterOptionInt64.write(value.lastSyncOkAtMs, into: &buf)
+        FfiConverterOptionTypeRelayRefusal.write(value.relayRefusal, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceSetup_lift(_ buf: RustBuffer) throws -> DeviceSetup {
+    return try FfiConverterTypeDeviceSetup.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceSetup_lower(_ value: DeviceSetup) -> RustBuffer {
+    return FfiConverterTypeDeviceSetup.lower(value)
+}
+
+
+/**
  * What the relay certified at enrollment.
  */
 public struct Enrollment: Equatable, Hashable {
@@ -2982,21 +3126,37 @@ public struct KioskOverview: Equatable, Hashable {
     public var received: UInt64
     public var journal: JournalSummary
     /**
-     * Nothing on the tablet lacks a receipt: handing it back loses nothing.
+     * Handing the tablet back loses nothing: `hand_back` is `Safe`.
      */
     public var safeToHandBack: Bool
+    /**
+     * Why it is safe or not.
+     */
+    public var handBack: HandBackState
+    /**
+     * What staff should do about `hand_back`, to show beside it.
+     */
+    public var handBackAdvice: LocalizedText
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(captured: UInt64, sent: UInt64, received: UInt64, journal: JournalSummary, 
         /**
-         * Nothing on the tablet lacks a receipt: handing it back loses nothing.
-         */safeToHandBack: Bool) {
+         * Handing the tablet back loses nothing: `hand_back` is `Safe`.
+         */safeToHandBack: Bool, 
+        /**
+         * Why it is safe or not.
+         */handBack: HandBackState, 
+        /**
+         * What staff should do about `hand_back`, to show beside it.
+         */handBackAdvice: LocalizedText) {
         self.captured = captured
         self.sent = sent
         self.received = received
         self.journal = journal
         self.safeToHandBack = safeToHandBack
+        self.handBack = handBack
+        self.handBackAdvice = handBackAdvice
     }
 
     
@@ -3019,7 +3179,9 @@ public struct FfiConverterTypeKioskOverview: FfiConverterRustBuffer {
                 sent: FfiConverterUInt64.read(from: &buf), 
                 received: FfiConverterUInt64.read(from: &buf), 
                 journal: FfiConverterTypeJournalSummary.read(from: &buf), 
-                safeToHandBack: FfiConverterBool.read(from: &buf)
+                safeToHandBack: FfiConverterBool.read(from: &buf), 
+                handBack: FfiConverterTypeHandBackState.read(from: &buf), 
+                handBackAdvice: FfiConverterTypeLocalizedText.read(from: &buf)
         )
     }
 
@@ -3029,6 +3191,8 @@ public struct FfiConverterTypeKioskOverview: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.received, into: &buf)
         FfiConverterTypeJournalSummary.write(value.journal, into: &buf)
         FfiConverterBool.write(value.safeToHandBack, into: &buf)
+        FfiConverterTypeHandBackState.write(value.handBack, into: &buf)
+        FfiConverterTypeLocalizedText.write(value.handBackAdvice, into: &buf)
     }
 }
 
@@ -3457,6 +3621,87 @@ public func FfiConverterTypeRelayAnswer_lift(_ buf: RustBuffer) throws -> RelayA
 #endif
 public func FfiConverterTypeRelayAnswer_lower(_ value: RelayAnswer) -> RustBuffer {
     return FfiConverterTypeRelayAnswer.lower(value)
+}
+
+
+/**
+ * The relay's refusal that ended the last sync, and what staff should do.
+ */
+public struct RelayRefusal: Equatable, Hashable {
+    /**
+     * The HTTP status (401, 403), or 200 for a refusal inside a signed answer.
+     */
+    public var status: UInt16
+    /**
+     * The relay's code (`unknown_device`, `revoked`, …).
+     */
+    public var code: String
+    public var atMs: Int64
+    public var messageSv: String
+    public var messageEn: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The HTTP status (401, 403), or 200 for a refusal inside a signed answer.
+         */status: UInt16, 
+        /**
+         * The relay's code (`unknown_device`, `revoked`, …).
+         */code: String, atMs: Int64, messageSv: String, messageEn: String) {
+        self.status = status
+        self.code = code
+        self.atMs = atMs
+        self.messageSv = messageSv
+        self.messageEn = messageEn
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RelayRefusal: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRelayRefusal: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RelayRefusal {
+        return
+            try RelayRefusal(
+                status: FfiConverterUInt16.read(from: &buf), 
+                code: FfiConverterString.read(from: &buf), 
+                atMs: FfiConverterInt64.read(from: &buf), 
+                messageSv: FfiConverterString.read(from: &buf), 
+                messageEn: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RelayRefusal, into buf: inout [UInt8]) {
+        FfiConverterUInt16.write(value.status, into: &buf)
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterString.write(value.messageSv, into: &buf)
+        FfiConverterString.write(value.messageEn, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRelayRefusal_lift(_ buf: RustBuffer) throws -> RelayRefusal {
+    return try FfiConverterTypeRelayRefusal.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRelayRefusal_lower(_ value: RelayRefusal) -> RustBuffer {
+    return FfiConverterTypeRelayRefusal.lower(value)
 }
 
 
@@ -4003,6 +4248,139 @@ public func FfiConverterTypeFieldRequirement_lift(_ buf: RustBuffer) throws -> F
 #endif
 public func FfiConverterTypeFieldRequirement_lower(_ value: FieldRequirement) -> RustBuffer {
     return FfiConverterTypeFieldRequirement.lower(value)
+}
+
+
+
+/**
+ * Whether a tablet may be handed back, and if not why (core `HandBack`).
+ */
+
+public enum HandBackState: Equatable, Hashable {
+    
+    /**
+     * Every record has a receipt and the relay's signed journal is this tablet's.
+     */
+    case safe
+    /**
+     * Records without a receipt: sync.
+     */
+    case unsent(unreceipted: UInt64
+    )
+    /**
+     * A staff tablet's notes, ratings or statuses of `records` registrations the relay
+     * lacks: sync.
+     */
+    case unsentEdits(records: UInt64
+    )
+    /**
+     * The relay refused the last sync with `code`: enroll again (or HR fixes the relay).
+     */
+    case relayRefuses(code: String
+    )
+    /**
+     * The relay confirms `relay` of the tablet's `tablet` journal entries and the rest can
+     * no longer be sent: tell HR.
+     */
+    case relayLacks(tablet: UInt64, relay: UInt64
+    )
+    /**
+     * Enrolled again and not synced since: sync.
+     */
+    case unconfirmed(tablet: UInt64
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension HandBackState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHandBackState: FfiConverterRustBuffer {
+    typealias SwiftType = HandBackState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HandBackState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .safe
+        
+        case 2: return .unsent(unreceipted: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        case 3: return .unsentEdits(records: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        case 4: return .relayRefuses(code: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 5: return .relayLacks(tablet: try FfiConverterUInt64.read(from: &buf), relay: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        case 6: return .unconfirmed(tablet: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: HandBackState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .safe:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .unsent(unreceipted):
+            writeInt(&buf, Int32(2))
+            FfiConverterUInt64.write(unreceipted, into: &buf)
+            
+        
+        case let .unsentEdits(records):
+            writeInt(&buf, Int32(3))
+            FfiConverterUInt64.write(records, into: &buf)
+            
+        
+        case let .relayRefuses(code):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(code, into: &buf)
+            
+        
+        case let .relayLacks(tablet,relay):
+            writeInt(&buf, Int32(5))
+            FfiConverterUInt64.write(tablet, into: &buf)
+            FfiConverterUInt64.write(relay, into: &buf)
+            
+        
+        case let .unconfirmed(tablet):
+            writeInt(&buf, Int32(6))
+            FfiConverterUInt64.write(tablet, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHandBackState_lift(_ buf: RustBuffer) throws -> HandBackState {
+    return try FfiConverterTypeHandBackState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHandBackState_lower(_ value: HandBackState) -> RustBuffer {
+    return FfiConverterTypeHandBackState.lower(value)
 }
 
 
@@ -4852,6 +5230,54 @@ fileprivate struct FfiConverterOptionTypeJournalSummary: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeLocalizedText: FfiConverterRustBuffer {
+    typealias SwiftType = LocalizedText?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeLocalizedText.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeLocalizedText.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeRelayRefusal: FfiConverterRustBuffer {
+    typealias SwiftType = RelayRefusal?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeRelayRefusal.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeRelayRefusal.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeLanguage: FfiConverterRustBuffer {
     typealias SwiftType = Language?
 
@@ -5235,6 +5661,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kiosk_ffi_checksum_method_kioskdevice_set_staff_pin() != 29526) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kiosk_ffi_checksum_method_kioskdevice_setup_state() != 40641) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kiosk_ffi_checksum_method_kioskdevice_start_visitor_session() != 39887) {

@@ -386,6 +386,11 @@ RustBuffer uniffi_kiosk_ffi_fn_method_kioskdevice_role(uint64_t ptr, RustCallSta
 void uniffi_kiosk_ffi_fn_method_kioskdevice_set_staff_pin(uint64_t ptr, RustBuffer pin, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_KIOSKDEVICE_SETUP_STATE
+#define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_KIOSKDEVICE_SETUP_STATE
+RustBuffer uniffi_kiosk_ffi_fn_method_kioskdevice_setup_state(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_KIOSKDEVICE_START_VISITOR_SESSION
 #define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_KIOSKDEVICE_START_VISITOR_SESSION
 uint64_t uniffi_kiosk_ffi_fn_method_kioskdevice_start_visitor_session(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -952,6 +957,12 @@ uint16_t uniffi_kiosk_ffi_checksum_method_kioskdevice_role(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_METHOD_KIOSKDEVICE_SET_STAFF_PIN
 #define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_METHOD_KIOSKDEVICE_SET_STAFF_PIN
 uint16_t uniffi_kiosk_ffi_checksum_method_kioskdevice_set_staff_pin(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_METHOD_KIOSKDEVICE_SETUP_STATE
+#define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_METHOD_KIOSKDEVICE_SETUP_STATE
+uint16_t uniffi_kiosk_ffi_checksum_method_kioskdevice_setup_state(void
     
 );
 #endif

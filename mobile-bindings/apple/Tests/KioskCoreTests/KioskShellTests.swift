@@ -478,6 +478,11 @@ final class KioskShellTests: XCTestCase {
 
         try await step("enrolls_against_the_relay") {
             // As SHELLS.md says: no event installed; the tablet takes the code's from the relay.
+            let fresh = try kiosk.setupState()
+            try expectEqual(fresh.enrolled, false, "enrolled before enrollment")
+            try expectEqual(fresh.eventName, nil, "event before enrollment")
+            try expectEqual(fresh.lastSyncOkAtMs, nil, "last sync before any sync")
+            try expectEqual(fresh.staffPinSet, false, "PIN set before setup")
             let before = transport.requests.value
             let enrollment = try await kiosk.enroll(
                 transport: transport, code: scenario.kioskCode, expectedRelayKeyId: nil
@@ -490,8 +495,16 @@ final class KioskShellTests: XCTestCase {
             let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
             try expect(enrollment.expiresAtMs > nowMs, "the certificate is already expired")
             eventId = enrollment.eventId
+            let enrolled = try kiosk.setupState()
+            try expectEqual(enrolled.enrolled, true, "enrolled after enrollment")
+            try expectEqual(enrolled.enrollmentExpiresAtMs, enrollment.expiresAtMs, "enrollment expiry")
+            try expectEqual(enrolled.eventName, nil, "event before the first sync")
             // The first sync brings the event's form.
             _ = try await kiosk.sync(transport: transport, listener: RecordingListener(), options: SyncOptions())
+            let synced = try kiosk.setupState()
+            try expect(synced.eventName != nil, "no event after the first sync")
+            try expect(synced.lastSyncOkAtMs != nil, "the completed sync's time is not kept")
+            try expectEqual(synced.relayRefusal, nil, "a refusal after an answered sync")
             // Staff set the tablet's PIN at enrollment; check 9 tries it.
             try kiosk.setStaffPin(pin: staffPin)
         }
@@ -664,6 +677,8 @@ final class KioskShellTests: XCTestCase {
             try expectEqual(overview.captured, UInt64(receipts.count), "captured in the overview")
             try expectEqual(overview.received, 0, "received before any sync")
             try expectEqual(overview.safeToHandBack, false, "safe to hand back with unsent captures")
+            try expectEqual(overview.handBack, .unsent(unreceipted: UInt64(receipts.count)), "why not safe")
+            try expect(overview.handBackAdvice.sv.contains("INTE klar"), "advice: \(overview.handBackAdvice)")
             try expect(isHex64(overview.journal.head), "journal head is not 64 hex digits")
             try expect(overview.journal.count >= UInt64(receipts.count), "journal shorter than the captures")
             try expectEqual(try staff.verifyJournal(), overview.journal, "verified journal vs overview")

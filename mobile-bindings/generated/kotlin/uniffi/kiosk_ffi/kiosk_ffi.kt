@@ -802,6 +802,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_kiosk_ffi_checksum_method_kioskdevice_set_staff_pin(
     ): Int
+    external fun uniffi_kiosk_ffi_checksum_method_kioskdevice_setup_state(
+    ): Int
     external fun uniffi_kiosk_ffi_checksum_method_kioskdevice_start_visitor_session(
     ): Int
     external fun uniffi_kiosk_ffi_checksum_method_kioskdevice_sync(
@@ -909,6 +911,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_kiosk_ffi_fn_method_kioskdevice_set_staff_pin(`ptr`: Long,`pin`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_kiosk_ffi_fn_method_kioskdevice_setup_state(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_kiosk_ffi_fn_method_kioskdevice_start_visitor_session(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_kiosk_ffi_fn_method_kioskdevice_sync(`ptr`: Long,`transport`: Long,`listener`: Long,`options`: RustBuffer.ByValue,
@@ -1156,6 +1160,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kiosk_ffi_checksum_method_kioskdevice_set_staff_pin() and 0xFFFF) != 29526) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kiosk_ffi_checksum_method_kioskdevice_setup_state() and 0xFFFF) != 40641) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kiosk_ffi_checksum_method_kioskdevice_start_visitor_session() and 0xFFFF) != 39887) {
@@ -1846,6 +1853,13 @@ public interface KioskDeviceInterface {
     fun `setStaffPin`(`pin`: kotlin.String)
     
     /**
+     * Where the tablet stands: enrolled, its event, a PIN set, a wipe ordered, the last
+     * sync and any refusal. Needs no PIN and holds no personal data, so a shell can ask it
+     * at start and after each sync to pick its screen. A wiped tablet answers `Wiped`.
+     */
+    fun `setupState`(): DeviceSetup
+    
+    /**
      * A visitor session showing the current form. Needs an event and an enrollment.
      */
     fun `startVisitorSession`(): VisitorSession
@@ -2150,6 +2164,25 @@ open class KioskDevice: Disposable, AutoCloseable, KioskDeviceInterface
 }
     }
     
+    
+
+    
+    /**
+     * Where the tablet stands: enrolled, its event, a PIN set, a wipe ordered, the last
+     * sync and any refusal. Needs no PIN and holds no personal data, so a shell can ask it
+     * at start and after each sync to pick its screen. A wiped tablet answers `Wiped`.
+     */
+    @Throws(KioskException::class)override fun `setupState`(): DeviceSetup {
+            return FfiConverterTypeDeviceSetup.lift(
+    callWithHandle {
+    uniffiRustCallWithError(KioskException) { _status ->
+    UniffiLib.uniffi_kiosk_ffi_fn_method_kioskdevice_setup_state(
+        it,
+        _status)
+}
+    }
+    )
+    }
     
 
     
@@ -4443,6 +4476,99 @@ public object FfiConverterTypeChoice: FfiConverterRustBuffer<Choice> {
 
 
 /**
+ * Where a tablet stands, for a shell choosing between setup, "not ready" and the visitor's
+ * welcome, and whether to sync in the background. Read without the PIN: holds no personal
+ * data.
+ */
+data class DeviceSetup (
+    var `role`: DeviceRole
+    , 
+    /**
+     * The relay certified this tablet (enrollment done).
+     */
+    var `enrolled`: kotlin.Boolean
+    , 
+    /**
+     * When the certificate expires; `None` before enrollment.
+     */
+    var `enrollmentExpiresAtMs`: kotlin.Long?
+    , 
+    /**
+     * The installed event's name. A tablet enrolled without an event gets it with its first
+     * sync: until then there is nothing to show visitors.
+     */
+    var `eventName`: LocalizedText?
+    , 
+    var `staffPinSet`: kotlin.Boolean
+    , 
+    /**
+     * The relay ordered this tablet wiped: show staff the wipe, not visitors the form.
+     */
+    var `wipeOrdered`: kotlin.Boolean
+    , 
+    /**
+     * When a sync last completed; `None` before the first.
+     */
+    var `lastSyncOkAtMs`: kotlin.Long?
+    , 
+    /**
+     * The relay refused the last sync, and none was answered since: background sync can
+     * stop until staff act.
+     */
+    var `relayRefusal`: RelayRefusal?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDeviceSetup: FfiConverterRustBuffer<DeviceSetup> {
+    override fun read(buf: ByteBuffer): DeviceSetup {
+        return DeviceSetup(
+            FfiConverterTypeDeviceRole.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeLocalizedText.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeRelayRefusal.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DeviceSetup) = (
+            FfiConverterTypeDeviceRole.allocationSize(value.`role`) +
+            FfiConverterBoolean.allocationSize(value.`enrolled`) +
+            FfiConverterOptionalLong.allocationSize(value.`enrollmentExpiresAtMs`) +
+            FfiConverterOptionalTypeLocalizedText.allocationSize(value.`eventName`) +
+            FfiConverterBoolean.allocationSize(value.`staffPinSet`) +
+            FfiConverterBoolean.allocationSize(value.`wipeOrdered`) +
+            FfiConverterOptionalLong.allocationSize(value.`lastSyncOkAtMs`) +
+            FfiConverterOptionalTypeRelayRefusal.allocationSize(value.`relayRefusal`)
+    )
+
+    override fun write(value: DeviceSetup, buf: ByteBuffer) {
+            FfiConverterTypeDeviceRole.write(value.`role`, buf)
+            FfiConverterBoolean.write(value.`enrolled`, buf)
+            FfiConverterOptionalLong.write(value.`enrollmentExpiresAtMs`, buf)
+            FfiConverterOptionalTypeLocalizedText.write(value.`eventName`, buf)
+            FfiConverterBoolean.write(value.`staffPinSet`, buf)
+            FfiConverterBoolean.write(value.`wipeOrdered`, buf)
+            FfiConverterOptionalLong.write(value.`lastSyncOkAtMs`, buf)
+            FfiConverterOptionalTypeRelayRefusal.write(value.`relayRefusal`, buf)
+    }
+}
+
+
+
+/**
  * What the relay certified at enrollment.
  */
 data class Enrollment (
@@ -4851,9 +4977,19 @@ data class KioskOverview (
     var `journal`: JournalSummary
     , 
     /**
-     * Nothing on the tablet lacks a receipt: handing it back loses nothing.
+     * Handing the tablet back loses nothing: `hand_back` is `Safe`.
      */
     var `safeToHandBack`: kotlin.Boolean
+    , 
+    /**
+     * Why it is safe or not.
+     */
+    var `handBack`: HandBackState
+    , 
+    /**
+     * What staff should do about `hand_back`, to show beside it.
+     */
+    var `handBackAdvice`: LocalizedText
     
 ){
     
@@ -4875,6 +5011,8 @@ public object FfiConverterTypeKioskOverview: FfiConverterRustBuffer<KioskOvervie
             FfiConverterULong.read(buf),
             FfiConverterTypeJournalSummary.read(buf),
             FfiConverterBoolean.read(buf),
+            FfiConverterTypeHandBackState.read(buf),
+            FfiConverterTypeLocalizedText.read(buf),
         )
     }
 
@@ -4883,7 +5021,9 @@ public object FfiConverterTypeKioskOverview: FfiConverterRustBuffer<KioskOvervie
             FfiConverterULong.allocationSize(value.`sent`) +
             FfiConverterULong.allocationSize(value.`received`) +
             FfiConverterTypeJournalSummary.allocationSize(value.`journal`) +
-            FfiConverterBoolean.allocationSize(value.`safeToHandBack`)
+            FfiConverterBoolean.allocationSize(value.`safeToHandBack`) +
+            FfiConverterTypeHandBackState.allocationSize(value.`handBack`) +
+            FfiConverterTypeLocalizedText.allocationSize(value.`handBackAdvice`)
     )
 
     override fun write(value: KioskOverview, buf: ByteBuffer) {
@@ -4892,6 +5032,8 @@ public object FfiConverterTypeKioskOverview: FfiConverterRustBuffer<KioskOvervie
             FfiConverterULong.write(value.`received`, buf)
             FfiConverterTypeJournalSummary.write(value.`journal`, buf)
             FfiConverterBoolean.write(value.`safeToHandBack`, buf)
+            FfiConverterTypeHandBackState.write(value.`handBack`, buf)
+            FfiConverterTypeLocalizedText.write(value.`handBackAdvice`, buf)
     }
 }
 
@@ -5212,6 +5354,68 @@ public object FfiConverterTypeRelayAnswer: FfiConverterRustBuffer<RelayAnswer> {
     override fun write(value: RelayAnswer, buf: ByteBuffer) {
             FfiConverterUShort.write(value.`status`, buf)
             FfiConverterByteArray.write(value.`body`, buf)
+    }
+}
+
+
+
+/**
+ * The relay's refusal that ended the last sync, and what staff should do.
+ */
+data class RelayRefusal (
+    /**
+     * The HTTP status (401, 403), or 200 for a refusal inside a signed answer.
+     */
+    var `status`: kotlin.UShort
+    , 
+    /**
+     * The relay's code (`unknown_device`, `revoked`, …).
+     */
+    var `code`: kotlin.String
+    , 
+    var `atMs`: kotlin.Long
+    , 
+    var `messageSv`: kotlin.String
+    , 
+    var `messageEn`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRelayRefusal: FfiConverterRustBuffer<RelayRefusal> {
+    override fun read(buf: ByteBuffer): RelayRefusal {
+        return RelayRefusal(
+            FfiConverterUShort.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RelayRefusal) = (
+            FfiConverterUShort.allocationSize(value.`status`) +
+            FfiConverterString.allocationSize(value.`code`) +
+            FfiConverterLong.allocationSize(value.`atMs`) +
+            FfiConverterString.allocationSize(value.`messageSv`) +
+            FfiConverterString.allocationSize(value.`messageEn`)
+    )
+
+    override fun write(value: RelayRefusal, buf: ByteBuffer) {
+            FfiConverterUShort.write(value.`status`, buf)
+            FfiConverterString.write(value.`code`, buf)
+            FfiConverterLong.write(value.`atMs`, buf)
+            FfiConverterString.write(value.`messageSv`, buf)
+            FfiConverterString.write(value.`messageEn`, buf)
     }
 }
 
@@ -5623,6 +5827,202 @@ public object FfiConverterTypeFieldRequirement: FfiConverterRustBuffer<FieldRequ
 
     override fun write(value: FieldRequirement, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Whether a tablet may be handed back, and if not why (core `HandBack`).
+ */
+sealed class HandBackState {
+    
+    /**
+     * Every record has a receipt and the relay's signed journal is this tablet's.
+     */
+    object Safe : HandBackState()
+    
+    
+    /**
+     * Records without a receipt: sync.
+     */
+    data class Unsent(
+        val `unreceipted`: kotlin.ULong) : HandBackState()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A staff tablet's notes, ratings or statuses of `records` registrations the relay
+     * lacks: sync.
+     */
+    data class UnsentEdits(
+        val `records`: kotlin.ULong) : HandBackState()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * The relay refused the last sync with `code`: enroll again (or HR fixes the relay).
+     */
+    data class RelayRefuses(
+        val `code`: kotlin.String) : HandBackState()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * The relay confirms `relay` of the tablet's `tablet` journal entries and the rest can
+     * no longer be sent: tell HR.
+     */
+    data class RelayLacks(
+        val `tablet`: kotlin.ULong, 
+        val `relay`: kotlin.ULong) : HandBackState()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Enrolled again and not synced since: sync.
+     */
+    data class Unconfirmed(
+        val `tablet`: kotlin.ULong) : HandBackState()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHandBackState : FfiConverterRustBuffer<HandBackState>{
+    override fun read(buf: ByteBuffer): HandBackState {
+        return when(buf.getInt()) {
+            1 -> HandBackState.Safe
+            2 -> HandBackState.Unsent(
+                FfiConverterULong.read(buf),
+                )
+            3 -> HandBackState.UnsentEdits(
+                FfiConverterULong.read(buf),
+                )
+            4 -> HandBackState.RelayRefuses(
+                FfiConverterString.read(buf),
+                )
+            5 -> HandBackState.RelayLacks(
+                FfiConverterULong.read(buf),
+                FfiConverterULong.read(buf),
+                )
+            6 -> HandBackState.Unconfirmed(
+                FfiConverterULong.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: HandBackState): ULong = when(value) {
+        is HandBackState.Safe -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is HandBackState.Unsent -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterULong.allocationSize(value.`unreceipted`)
+            )
+        }
+        is HandBackState.UnsentEdits -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterULong.allocationSize(value.`records`)
+            )
+        }
+        is HandBackState.RelayRefuses -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`code`)
+            )
+        }
+        is HandBackState.RelayLacks -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterULong.allocationSize(value.`tablet`)
+                + FfiConverterULong.allocationSize(value.`relay`)
+            )
+        }
+        is HandBackState.Unconfirmed -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterULong.allocationSize(value.`tablet`)
+            )
+        }
+    }
+
+    override fun write(value: HandBackState, buf: ByteBuffer) {
+        when(value) {
+            is HandBackState.Safe -> {
+                buf.putInt(1)
+                Unit
+            }
+            is HandBackState.Unsent -> {
+                buf.putInt(2)
+                FfiConverterULong.write(value.`unreceipted`, buf)
+                Unit
+            }
+            is HandBackState.UnsentEdits -> {
+                buf.putInt(3)
+                FfiConverterULong.write(value.`records`, buf)
+                Unit
+            }
+            is HandBackState.RelayRefuses -> {
+                buf.putInt(4)
+                FfiConverterString.write(value.`code`, buf)
+                Unit
+            }
+            is HandBackState.RelayLacks -> {
+                buf.putInt(5)
+                FfiConverterULong.write(value.`tablet`, buf)
+                FfiConverterULong.write(value.`relay`, buf)
+                Unit
+            }
+            is HandBackState.Unconfirmed -> {
+                buf.putInt(6)
+                FfiConverterULong.write(value.`tablet`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
     }
 }
 
@@ -6568,6 +6968,70 @@ public object FfiConverterOptionalTypeJournalSummary: FfiConverterRustBuffer<Jou
         } else {
             buf.put(1)
             FfiConverterTypeJournalSummary.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeLocalizedText: FfiConverterRustBuffer<LocalizedText?> {
+    override fun read(buf: ByteBuffer): LocalizedText? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeLocalizedText.read(buf)
+    }
+
+    override fun allocationSize(value: LocalizedText?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeLocalizedText.allocationSize(value)
+        }
+    }
+
+    override fun write(value: LocalizedText?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeLocalizedText.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeRelayRefusal: FfiConverterRustBuffer<RelayRefusal?> {
+    override fun read(buf: ByteBuffer): RelayRefusal? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeRelayRefusal.read(buf)
+    }
+
+    override fun allocationSize(value: RelayRefusal?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeRelayRefusal.allocationSize(value)
+        }
+    }
+
+    override fun write(value: RelayRefusal?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeRelayRefusal.write(value, buf)
         }
     }
 }
