@@ -49,6 +49,18 @@ pub struct Page<'a> {
     pub idle: Option<IdleWatch>,
     /// Go back to the welcome screen after this many seconds, without script.
     pub return_after_secs: Option<u32>,
+    /// Load another address after a while, without script (staff mode: sync progress, and
+    /// the lock for a browser that runs no script).
+    pub refresh: Option<Refresh>,
+}
+
+/// A `<meta http-equiv=refresh>`: to `to` after `after_secs`; with `only_without_script`
+/// inside `<noscript>`, for what the idle script does otherwise.
+#[derive(Debug, Clone)]
+pub struct Refresh {
+    pub after_secs: u32,
+    pub to: String,
+    pub only_without_script: bool,
 }
 
 impl<'a> Page<'a> {
@@ -61,6 +73,7 @@ impl<'a> Page<'a> {
             start_over: None,
             idle: None,
             return_after_secs: None,
+            refresh: None,
         }
     }
 
@@ -78,6 +91,15 @@ impl<'a> Page<'a> {
                     meta name="robots" content="noindex, nofollow";
                     @if let Some(seconds) = self.return_after_secs {
                         meta http-equiv="refresh" content={ (seconds) ";url=/" };
+                    }
+                    @if let Some(refresh) = &self.refresh {
+                        @if refresh.only_without_script {
+                            noscript {
+                                meta http-equiv="refresh" content={ (refresh.after_secs) ";url=" (refresh.to) };
+                            }
+                        } @else {
+                            meta http-equiv="refresh" content={ (refresh.after_secs) ";url=" (refresh.to) };
+                        }
                     }
                     title { (prefix) (self.title) " – " (t.app_name) }
                     link rel="stylesheet" href="/assets/kiosk.css";
