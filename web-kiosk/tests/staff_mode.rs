@@ -248,6 +248,24 @@ fn kiosk_qr_text(relay: &FileRelay) -> String {
     )
 }
 
+/// A store in `dir` (as the shell keeps it) with [`PIN`] set and `failures` wrong PINs,
+/// one a day, three weeks ago.
+fn failed_long_ago(dir: &tempfile::TempDir, role: kiosk_core::device::DeviceRole, failures: u32) {
+    use kiosk_core::ids::Timestamp;
+    let config = Config::new(dir.path().join("data"));
+    kiosk_web::config::create_data_dir(&config.data_dir).expect("data dir");
+    let secrets = kiosk_core::secrets::FileSecretStore::new(config.secrets_dir());
+    let device =
+        kiosk_core::device::Device::open(&config.store_path(), &secrets, role).expect("opens");
+    kiosk_core::staff::set_initial_pin(&device, PIN).expect("PIN set");
+    let day = 86_400_000;
+    let mut at = Timestamp(Timestamp::now().millis() - 21 * day);
+    for _ in 0..failures {
+        assert!(kiosk_core::staff::unlock(&device, "000111", at).is_err());
+        at = Timestamp(at.millis() + day);
+    }
+}
+
 const IDLE: Duration = Duration::from_secs(120);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -425,25 +443,7 @@ async fn a_locked_out_pin_refuses_even_the_right_pin_and_says_to_ask_hr() {
     let dir = tempfile::tempdir().expect("tempdir");
     // Nine failures long ago (the ffi has no clock to move; the core takes one): the delays
     // are over, one more wrong PIN locks the PIN out.
-    let config = Config::new(dir.path().join("data"));
-    kiosk_web::config::create_data_dir(&config.data_dir).expect("data dir");
-    {
-        let secrets = kiosk_core::secrets::FileSecretStore::new(config.secrets_dir());
-        let device = kiosk_core::device::Device::open(
-            &config.store_path(),
-            &secrets,
-            kiosk_core::device::DeviceRole::Kiosk,
-        )
-        .expect("opens");
-        kiosk_core::staff::set_initial_pin(&device, PIN).expect("PIN set");
-        let day = 86_400_000;
-        let mut at =
-            kiosk_core::ids::Timestamp(kiosk_core::ids::Timestamp::now().millis() - 20 * day);
-        for _ in 0..(kiosk_core::staff::MAX_FAILURES - 1) {
-            assert!(kiosk_core::staff::unlock(&device, "000111", at).is_err());
-            at = kiosk_core::ids::Timestamp(at.millis() + day);
-        }
-    }
+    failed_long_ago(&dir, kiosk_core::device::DeviceRole::Kiosk, 9);
     let kiosk = Kiosk::in_dir(dir, DeviceRole::Kiosk, None, IDLE);
     let page = kiosk
         .post_then_get(
@@ -899,4 +899,123 @@ async fn a_staff_tablet_lists_a_record_and_its_note_rating_and_status_reach_the_
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     let garbage = tablet.get("/staff/records/%3Cscript%3E?lang=en").await;
     assert_eq!(garbage.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_out_staff_tablet_reopens_with_hrs_unlock_and_a_new_pin() {
+    let relay = kiosk_tests::file_relay().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    failed_long_ago(
+        &dir,
+        kiosk_core::device::DeviceRole::Staff,
+        kiosk_core::staff::MAX_FAILURES,
+    );
+    let tablet = Kiosk::in_dir(dir, DeviceRole::Staff, Some(relay.server.url()), IDLE);
+    let code = kiosk_tests::staff_code(relay.store.as_ref(), "anna");
+    let page = tablet
+        .post_then_get(
+            "/staff/enroll",
+            &[("code", &code.display()), ("lang", "en")],
+        )
+        .await;
+    assert!(page.body.contains("The kiosk is enrolled"), "{}", page.body);
+    let page = tablet
+        .post_then_get("/staff/unlock", &[("unlock_pin", PIN), ("lang", "en")])
+        .await;
+    assert!(page.body.contains("The PIN is locked"), "{}", page.body);
+    assert!(
+        page.body.contains("<details id=\"hr-unlock\" open>"),
+        "{}",
+        page.body
+    );
+
+    // Nothing from HR yet: the core says so, tied to the code field.
+    let new_pin = "640213";
+    let page = tablet
+        .post_then_get(
+            "/staff/unlock-code",
+            &[
+                ("unlock_code", ""),
+                ("new_pin", new_pin),
+                ("new_pin_again", new_pin),
+                ("lang", "en"),
+            ],
+        )
+        .await;
+    assert!(
+        page.body.contains("id=\"error-unlock_code\""),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("name=\"token\""));
+
+    // HR signs an unlock; background sync (locked out, the tablet still syncs) brings it.
+    let key: [u8; 32] = hex::decode(tablet.shell.device.device_id().expect("id"))
+        .expect("hex")
+        .try_into()
+        .expect("32 bytes");
+    relay
+        .store
+        .issue_staff_unlock(&key, kiosk_sync_server::now_ms())
+        .expect("issues")
+        .expect("a staff tablet");
+    let summary = kiosk_web::sync_loop::sync_once(&tablet.shell)
+        .await
+        .expect("started")
+        .expect("synced");
+    assert!(summary.unlock_received);
+    let page = tablet
+        .post_then_get(
+            "/staff/unlock-code",
+            &[
+                ("unlock_code", ""),
+                ("new_pin", new_pin),
+                ("new_pin_again", new_pin),
+                ("lang", "en"),
+            ],
+        )
+        .await;
+    assert!(
+        page.body.contains("name=\"token\""),
+        "staff mode open: {}",
+        page.body
+    );
+
+    // Inside staff mode the PIN can be changed; the new one opens staff mode next time.
+    let token = tablet.staff_token().await;
+    let changed = "573920";
+    let page = tablet
+        .post_then_get(
+            "/staff/change-pin",
+            &[
+                ("token", &token),
+                ("lang", "en"),
+                ("pin", changed),
+                ("pin_again", "573921"),
+            ],
+        )
+        .await;
+    assert!(page.body.contains("The two PINs differ"), "{}", page.body);
+    let page = tablet
+        .post_then_get(
+            "/staff/change-pin",
+            &[
+                ("token", &token),
+                ("lang", "en"),
+                ("pin", changed),
+                ("pin_again", changed),
+            ],
+        )
+        .await;
+    assert!(page.body.contains("The PIN is changed"), "{}", page.body);
+    tablet
+        .post_then_get("/staff/lock", &[("token", &token), ("lang", "en")])
+        .await;
+    let page = tablet
+        .post_then_get("/staff/unlock", &[("unlock_pin", changed), ("lang", "en")])
+        .await;
+    assert!(page.body.contains("name=\"token\""), "{}", page.body);
+    for secret in [PIN, new_pin, changed, "573921"] {
+        assert!(!tablet.seen_anywhere(secret), "a PIN is never sent back");
+    }
 }

@@ -94,7 +94,7 @@ fn flash_box(flash: &Flash, lang: Language, t: &StaffTexts) -> Markup {
             @if let Some(field) = flash.field {
                 div.error-summary role="alert" tabindex="-1" autofocus aria-labelledby="error-summary-title" {
                     h2 #error-summary-title { (t.error_summary_title) }
-                    ul { li { a href={ "#" (field) } { (flash.text(lang)) } } }
+                    ul { li { a href={ "#" (anchor_of(field)) } { (flash.text(lang)) } } }
                 }
             } @else {
                 p.alert role="alert" { (flash.text(lang)) }
@@ -102,6 +102,14 @@ fn flash_box(flash: &Flash, lang: Language, t: &StaffTexts) -> Markup {
         } @else {
             p.notice role="status" { (flash.text(lang)) }
         }
+    }
+}
+
+/// The control a field's error links to: a group's first choice.
+fn anchor_of(field: &str) -> &str {
+    match field {
+        "score" => "score-1",
+        other => other,
     }
 }
 

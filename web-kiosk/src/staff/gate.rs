@@ -61,6 +61,6 @@ pub async fn staff_screen(
     }
     match session::for_page(&shell, query.auto.is_none()).await {
         Some(open) => home::page(&shell, &open, &setup_state, lang, flash.as_ref()),
-        None => unlock::page(lang, flash.as_ref()),
+        None => unlock::page(lang, flash.as_ref(), setup_state.role),
     }
 }

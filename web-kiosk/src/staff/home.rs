@@ -4,17 +4,22 @@
 //! staff tablet's page lists its pulled registrations as well. Counts only on a kiosk:
 //! never a visitor's data.
 
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use kiosk_ffi::types::{DeviceRole, DeviceSetup, Language};
 use maud::{Markup, html};
 
-use crate::staff::frame::{StaffPage, answer};
+use crate::staff::frame::{StaffPage, answer, back_to, bad_post, hidden};
 use crate::staff::session::Open;
-use crate::staff::setup::enroll_form;
+use crate::staff::setup::{enroll_form, pin_input, pin_refused, two_pins};
+use crate::staff::sync::texts_flash;
 use crate::staff::texts::{StaffTexts, staff_texts};
 use crate::staff::time::utc_minutes;
-use crate::staff::{Flash, records, sync, wipe};
+use crate::staff::{Flash, post, records, session, sync, wipe};
 use crate::state::Shell;
 use crate::texts::{pick, pick_pair};
 
@@ -51,6 +56,16 @@ pub fn page(
             @if setup.role == DeviceRole::Staff {
                 (records::list(&open.mode, lang))
             }
+            section aria-labelledby="change-pin-heading" {
+                h2 #change-pin-heading { (t.change_pin_heading) }
+                form method="post" action="/staff/change-pin" autocomplete="off" novalidate {
+                    (hidden(Some(&open.token), lang))
+                    p.hint #pin-rule { (t.pin_lead) }
+                    (pin_input("pin", t.new_pin_label, flash, lang))
+                    (pin_input("pin_again", t.new_pin_again_label, flash, lang))
+                    button.secondary type="submit" { (t.change_pin_button) }
+                }
+            }
             @if setup.relay_refusal.is_some() {
                 section aria-labelledby="reenroll-heading" {
                     h2 #reenroll-heading { (t.reenroll_heading) }
@@ -60,6 +75,35 @@ pub fn page(
             }
         }),
     )
+}
+
+/// `POST /staff/change-pin`: a new PIN, typed twice, inside staff mode.
+pub async fn change_pin(State(shell): State<Arc<Shell>>, body: Bytes) -> Response {
+    let mut posted = match post::read(&body, &["token", "lang", "pin", "pin_again"]) {
+        Ok(posted) => posted,
+        Err(error) => return bad_post(shell.staff_language(None), error),
+    };
+    let lang = shell.staff_language(posted.get("lang"));
+    let Some(open) = session::by_token(&shell, posted.get("token")).await else {
+        return session::locked(lang);
+    };
+    let flash = match two_pins(&mut posted, "pin", "pin_again") {
+        Err(flash) => flash,
+        Ok(pin) => {
+            let mode = Arc::clone(&open.mode);
+            // The PIN's key derivation takes a moment: off the server's threads.
+            match tokio::task::spawn_blocking(move || mode.change_pin(pin)).await {
+                Ok(Ok(())) => {
+                    tracing::info!("the staff PIN was changed");
+                    texts_flash(false, |l| staff_texts(l).pin_changed)
+                }
+                Ok(Err(error)) => pin_refused(&error, "pin"),
+                Err(_) => texts_flash(true, |l| staff_texts(l).bad_post),
+            }
+        }
+    };
+    shell.staff_flash(flash);
+    back_to("/staff", lang)
 }
 
 /// Staff mode's idle limit in milliseconds, for the idle script.

@@ -132,6 +132,8 @@ pub fn routes() -> Router<Arc<Shell>> {
         .route("/staff/enroll", post(setup::enroll))
         .route("/staff/pin", post(setup::set_pin))
         .route("/staff/unlock", post(unlock::unlock))
+        .route("/staff/unlock-code", post(unlock::unlock_with_hr))
+        .route("/staff/change-pin", post(home::change_pin))
         .route("/staff/lock", post(session::lock))
         .route("/staff/activity", post(session::activity))
         .route("/staff/sync", post(sync::sync_now))

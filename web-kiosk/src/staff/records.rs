@@ -135,7 +135,7 @@ fn record_page(
     let mut ratings: Vec<(&String, &i64)> = record.ratings.iter().collect();
     ratings.sort();
     html! {
-        p { a href={ "/staff?lang=" (tag(lang)) } { (t.back_to_list) } }
+        p { a.button.secondary href={ "/staff?lang=" (tag(lang)) } { (t.back_to_list) } }
         h2 #person { (record.given_name) " " (record.family_name) }
         dl.facts {
             dt { (t.col_captured) } dd { (utc_minutes(record.captured_at_ms)) }

@@ -139,8 +139,15 @@ pub async fn enroll(State(shell): State<Arc<Shell>>, body: Bytes) -> Response {
         Err(error) => input_flash(error),
         Ok(input) => match enroll_with(&shell, input).await {
             Ok(enrollment) => {
-                tracing::info!(event = %enrollment.event_id, "enrolled from staff mode");
-                let t = |l| staff_texts(l).enrolled_done;
+                tracing::info!(event = %enrollment.event_id, again = enrolled, "enrolled");
+                let t = |l: Language| {
+                    let t = staff_texts(l);
+                    if enrolled {
+                        t.reenrolled_done
+                    } else {
+                        t.enrolled_done
+                    }
+                };
                 Flash::done(t(Language::Swedish), t(Language::English))
             }
             Err(EnrollError::NoRelay) => {
@@ -194,48 +201,70 @@ pub async fn set_pin(State(shell): State<Arc<Shell>>, body: Bytes) -> Response {
         shell.staff_flash(Flash::done(t(Language::Swedish), t(Language::English)));
         return back_to("/staff", lang);
     }
-    let mut pin = posted.take("pin").unwrap_or_default();
-    let mut again = posted.take("pin_again").unwrap_or_default();
-    let same = pin == again;
-    again.zeroize();
-    let flash = if pin.is_empty() {
-        let t = |l| staff_texts(l).pin_missing;
-        Some(Flash::error(
-            Some("pin"),
-            t(Language::Swedish),
-            t(Language::English),
-        ))
-    } else if !same {
-        pin.zeroize();
-        let t = |l| staff_texts(l).pin_mismatch;
-        Some(Flash::error(
-            Some("pin_again"),
-            t(Language::Swedish),
-            t(Language::English),
-        ))
-    } else {
-        let device = Arc::clone(&shell.device);
-        // The PIN's key derivation takes a moment: off the server's threads.
-        match tokio::task::spawn_blocking(move || device.set_staff_pin(pin)).await {
-            Ok(Ok(())) => {
-                tracing::info!("the staff PIN was set; setup is closed");
-                let t = |l| staff_texts(l).pin_set_done;
-                Some(Flash::done(t(Language::Swedish), t(Language::English)))
+    let flash = match two_pins(&mut posted, "pin", "pin_again") {
+        Err(flash) => Some(flash),
+        Ok(pin) => {
+            let device = Arc::clone(&shell.device);
+            // The PIN's key derivation takes a moment: off the server's threads.
+            match tokio::task::spawn_blocking(move || device.set_staff_pin(pin)).await {
+                Ok(Ok(())) => {
+                    tracing::info!("the staff PIN was set; setup is closed");
+                    let t = |l| staff_texts(l).pin_set_done;
+                    Some(Flash::done(t(Language::Swedish), t(Language::English)))
+                }
+                Ok(Err(error)) => Some(pin_refused(&error, "pin")),
+                Err(_) => None,
             }
-            Ok(Err(error @ KioskError::Pin { .. })) => {
-                let (sv, en) = error.texts();
-                Some(Flash::error(Some("pin"), sv, en))
-            }
-            Ok(Err(error)) => {
-                tracing::error!(kind = %error, "the staff PIN could not be set");
-                let (sv, en) = error.texts();
-                Some(Flash::error(None, sv, en))
-            }
-            Err(_) => None,
         }
     };
     if let Some(flash) = flash {
         shell.staff_flash(flash);
     }
     back_to("/staff", lang)
+}
+
+/// A new PIN typed twice: the PIN, or why not (nothing typed, or two different PINs).
+pub fn two_pins(
+    posted: &mut post::Posted,
+    first: &'static str,
+    second: &'static str,
+) -> Result<String, Flash> {
+    let mut pin = posted.take(first).unwrap_or_default();
+    let mut again = posted.take(second).unwrap_or_default();
+    let same = pin == again;
+    again.zeroize();
+    let refusal = if pin.is_empty() {
+        Some((
+            first,
+            staff_texts(Language::Swedish).pin_missing,
+            staff_texts(Language::English).pin_missing,
+        ))
+    } else if !same {
+        Some((
+            second,
+            staff_texts(Language::Swedish).pin_mismatch,
+            staff_texts(Language::English).pin_mismatch,
+        ))
+    } else {
+        None
+    };
+    match refusal {
+        Some((field, sv, en)) => {
+            pin.zeroize();
+            Err(Flash::error(Some(field), sv, en))
+        }
+        None => Ok(pin),
+    }
+}
+
+/// The core's refusal of a PIN (its format, say) as a flash on `field`; other errors are
+/// logged by kind and shown without a field.
+pub fn pin_refused(error: &KioskError, field: &'static str) -> Flash {
+    let (sv, en) = error.texts();
+    if matches!(error, KioskError::Pin { .. }) {
+        Flash::error(Some(field), sv, en)
+    } else {
+        tracing::error!(kind = %error, "a staff PIN could not be set");
+        Flash::error(None, sv, en)
+    }
 }

@@ -130,6 +130,14 @@ pub struct StaffTexts {
     pub status_label: &'static str,
     pub save_status: &'static str,
     pub status_saved: &'static str,
+    pub reenrolled_done: &'static str,
+    pub unlock_code_heading: &'static str,
+    pub unlock_code_lead: &'static str,
+    pub unlock_code_label: &'static str,
+    pub unlock_code_button: &'static str,
+    pub change_pin_heading: &'static str,
+    pub change_pin_button: &'static str,
+    pub pin_changed: &'static str,
 }
 
 /// The staff texts of `language`.
@@ -300,6 +308,14 @@ static SV: StaffTexts = StaffTexts {
     status_label: "Anmälans status",
     save_status: "Spara status",
     status_saved: "Statusen är sparad.",
+    reenrolled_done: "Surfplattan är registrerad igen. Synkronisera för att skicka det den har.",
+    unlock_code_heading: "Spärrad PIN-kod? Lås upp med HR:s hjälp",
+    unlock_code_lead: "HR kan skicka en upplåsning som kommer med nästa synkronisering (lämna då kodfältet tomt), eller ge dig en upplåsningskod att skriva här. Välj samtidigt en ny PIN-kod.",
+    unlock_code_label: "Upplåsningskod från HR (frivilligt)",
+    unlock_code_button: "Lås upp med ny PIN-kod",
+    change_pin_heading: "Byt PIN-kod",
+    change_pin_button: "Byt PIN-koden",
+    pin_changed: "PIN-koden är bytt.",
 };
 
 static EN: StaffTexts = StaffTexts {
@@ -427,4 +443,12 @@ static EN: StaffTexts = StaffTexts {
     status_label: "The registration's status",
     save_status: "Save the status",
     status_saved: "The status is saved.",
+    reenrolled_done: "The tablet is enrolled again. Sync to send what it holds.",
+    unlock_code_heading: "PIN locked? Unlock it with HR's help",
+    unlock_code_lead: "HR can send an unlock that arrives with the next sync (then leave the code field empty), or give you an unlock code to type here. Choose a new PIN at the same time.",
+    unlock_code_label: "Unlock code from HR (optional)",
+    unlock_code_button: "Unlock with a new PIN",
+    change_pin_heading: "Change the PIN",
+    change_pin_button: "Change the PIN",
+    pin_changed: "The PIN is changed.",
 };
