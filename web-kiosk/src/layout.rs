@@ -42,6 +42,9 @@ pub struct Page<'a> {
     pub title: &'a str,
     /// The page shows errors: its title says so first, as screen readers read it first.
     pub has_errors: bool,
+    /// Load another address after a while, for a browser that runs no script (staff mode:
+    /// sync progress, and the lock), where the idle script does it otherwise.
+    pub refresh: Option<Refresh>,
     /// A visitor's screen: shows "start over" and the discreet staff control.
     pub visitor: bool,
     /// Show "start over" (a form in progress).
@@ -49,18 +52,6 @@ pub struct Page<'a> {
     pub idle: Option<IdleWatch>,
     /// Go back to the welcome screen after this many seconds, without script.
     pub return_after_secs: Option<u32>,
-    /// Load another address after a while, without script (staff mode: sync progress, and
-    /// the lock for a browser that runs no script).
-    pub refresh: Option<Refresh>,
-}
-
-/// A `<meta http-equiv=refresh>`: to `to` after `after_secs`; with `only_without_script`
-/// inside `<noscript>`, for what the idle script does otherwise.
-#[derive(Debug, Clone)]
-pub struct Refresh {
-    pub after_secs: u32,
-    pub to: String,
-    pub only_without_script: bool,
 }
 
 impl<'a> Page<'a> {
@@ -69,11 +60,11 @@ impl<'a> Page<'a> {
             lang,
             title,
             has_errors: false,
+            refresh: None,
             visitor: true,
             start_over: None,
             idle: None,
             return_after_secs: None,
-            refresh: None,
         }
     }
 
@@ -92,17 +83,13 @@ impl<'a> Page<'a> {
                     @if let Some(seconds) = self.return_after_secs {
                         meta http-equiv="refresh" content={ (seconds) ";url=/" };
                     }
+                    title { (prefix) (self.title) " – " (t.app_name) }
+                    link rel="stylesheet" href="/assets/kiosk.css";
                     @if let Some(refresh) = &self.refresh {
-                        @if refresh.only_without_script {
-                            noscript {
-                                meta http-equiv="refresh" content={ (refresh.after_secs) ";url=" (refresh.to) };
-                            }
-                        } @else {
+                        noscript {
                             meta http-equiv="refresh" content={ (refresh.after_secs) ";url=" (refresh.to) };
                         }
                     }
-                    title { (prefix) (self.title) " – " (t.app_name) }
-                    link rel="stylesheet" href="/assets/kiosk.css";
                     @if self.idle.is_some() {
                         script src="/assets/idle.js" defer {}
                     }
@@ -171,4 +158,13 @@ pub fn message_page(lang: Language, title: &str, message: &str, is_error: bool) 
         }
         p { a.button href="/" { (t.start_over) } }
     })
+}
+
+/// A `<meta http-equiv=refresh>` inside `<noscript>`: to `to` after `after_secs`. Only
+/// there: a timed refresh a script-running browser sees is a time limit nobody can extend
+/// (WCAG 2.2.1), so with script the idle script does it.
+#[derive(Debug, Clone)]
+pub struct Refresh {
+    pub after_secs: u32,
+    pub to: String,
 }

@@ -629,9 +629,18 @@ async fn sync_now_shows_its_progress_a_failure_and_then_the_last_success() {
     let (connection, _) = silent.accept().await.expect("the sync connects");
     let page = kiosk.get("/staff?lang=en&auto=1").await;
     assert!(page.body.contains("Syncing…"), "{}", page.body);
+    // Reloaded each second: by the page's script, or without script by a refresh that
+    // only a browser running no script sees (a timed refresh is a time limit otherwise).
+    assert!(
+        page.body.contains(
+            "<noscript><meta http-equiv=\"refresh\" content=\"1;url=/staff?lang=en&amp;auto=1\"></noscript>"
+        ),
+        "{}",
+        page.body
+    );
     assert!(
         page.body
-            .contains("<meta http-equiv=\"refresh\" content=\"1;url=/staff?lang=en&amp;auto=1\">"),
+            .contains("data-reload-after-ms=\"1000\" data-reload-to=\"/staff?lang=en&amp;auto=1\""),
         "{}",
         page.body
     );
@@ -787,6 +796,11 @@ async fn a_staff_tablet_lists_a_record_and_its_note_rating_and_status_reach_the_
     assert!(
         record.body.contains("<title>Registration"),
         "no name in the title"
+    );
+    assert!(
+        record.body.contains("Migration officer (permit units)"),
+        "interest areas by the event's labels: {}",
+        record.body
     );
     assert!(record.body.contains("No notes."));
 

@@ -42,11 +42,11 @@ impl StaffPage<'_> {
             token: token.to_owned(),
             dialog: None,
         });
+        let here_again = format!("{}?lang={}&auto=1", self.here, tag(self.lang));
         let refresh = match (self.reload_after_secs, self.token) {
             (Some(seconds), _) => Some(Refresh {
                 after_secs: seconds,
-                to: format!("{}?lang={}&auto=1", self.here, tag(self.lang)),
-                only_without_script: false,
+                to: here_again.clone(),
             }),
             // Without script nothing tells the page it was locked: reload it a moment
             // after the lock, so it shows the PIN instead of what it held.
@@ -54,8 +54,7 @@ impl StaffPage<'_> {
                 after_secs: u32::try_from(self.idle_ms / 1000)
                     .unwrap_or(u32::MAX)
                     .saturating_add(3),
-                to: format!("{}?lang={}&auto=1", self.here, tag(self.lang)),
-                only_without_script: true,
+                to: here_again.clone(),
             }),
             (None, None) => None,
         };
@@ -67,6 +66,10 @@ impl StaffPage<'_> {
             ..Page::new(self.lang, self.title)
         };
         page.render(html! {
+            @if let Some(seconds) = self.reload_after_secs {
+                div #reload-watch hidden data-reload-after-ms=(u64::from(seconds) * 1000)
+                    data-reload-to=(here_again) {}
+            }
             nav.staff-bar aria-label=(t.staff_title) {
                 a.button.secondary href={ (self.here) "?lang=" (tag(other(self.lang))) }
                     lang=(tag(other(self.lang))) hreflang=(tag(other(self.lang))) { (t.switch_language) }

@@ -11,7 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use kiosk_ffi::staff::StaffMode;
-use kiosk_ffi::types::{Language, RecordStatus, StaffRecordView};
+use kiosk_ffi::types::{Choice, FormView, Language, RecordStatus, StaffRecordView};
 use maud::{Markup, html};
 
 use crate::staff::frame::{
@@ -25,7 +25,7 @@ use crate::staff::texts::{STATUSES, StaffTexts, staff_texts, status_code, status
 use crate::staff::time::utc_minutes;
 use crate::staff::{Flash, session};
 use crate::state::Shell;
-use crate::texts::{pick_pair, tag};
+use crate::texts::{pick, pick_pair, tag};
 
 /// The longest note, in characters (the core's limit).
 const MAX_NOTE_CHARS: usize = 2_000;
@@ -97,6 +97,12 @@ pub async fn record_screen(
     } else {
         open.mode.registration(String::new())
     };
+    // The event's labels for the record's codes, from the current form (a code it no
+    // longer has is shown as the code).
+    let form = Arc::clone(&shell.device)
+        .start_visitor_session()
+        .and_then(|session| session.form())
+        .ok();
     let frame = StaffPage {
         lang,
         title: t.record_title,
@@ -109,7 +115,14 @@ pub async fn record_screen(
     match record {
         Ok(record) => answer(
             StatusCode::OK,
-            frame.render(record_page(t, &record, &open.token, lang, flash.as_ref())),
+            frame.render(record_page(
+                t,
+                &record,
+                form.as_ref(),
+                &open.token,
+                lang,
+                flash.as_ref(),
+            )),
         ),
         Err(error) => {
             let (sv, en) = error.texts();
@@ -124,9 +137,23 @@ pub async fn record_screen(
     }
 }
 
+/// `codes` by their labels in `choices`, joined; a code without a label as itself.
+fn labels(codes: &[String], choices: Option<&[Choice]>, lang: Language) -> String {
+    codes
+        .iter()
+        .map(|code| {
+            choices
+                .and_then(|choices| choices.iter().find(|c| &c.code == code))
+                .map_or(code.as_str(), |c| pick(&c.label, lang))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn record_page(
     t: &StaffTexts,
     record: &StaffRecordView,
+    form: Option<&FormView>,
     token: &str,
     lang: Language,
     flash: Option<&Flash>,
@@ -142,9 +169,14 @@ fn record_page(
             dt { (t.language) } dd { (match record.language { Language::Swedish => "Svenska", Language::English => "English" }) }
             @if let Some(email) = &record.email { dt { (t.email) } dd { (email) } }
             @if let Some(phone) = &record.phone { dt { (t.phone) } dd { (phone) } }
-            dt { (t.interests) } dd { (record.interests.join(", ")) }
-            @if !record.locations.is_empty() { dt { (t.locations) } dd { (record.locations.join(", ")) } }
-            @if let Some(level) = &record.education_level { dt { (t.education) } dd { (level) } }
+            dt { (t.interests) } dd { (labels(&record.interests, form.map(|f| f.interest_areas.as_slice()), lang)) }
+            @if !record.locations.is_empty() {
+                dt { (t.locations) } dd { (labels(&record.locations, form.map(|f| f.locations.as_slice()), lang)) }
+            }
+            @if let Some(level) = &record.education_level {
+                dt { (t.education) }
+                dd { (labels(std::slice::from_ref(level), form.map(|f| f.education_levels.as_slice()), lang)) }
+            }
             @if let Some(text) = &record.free_text { dt { (t.free_text) } dd.free-text { (text) } }
             dt { (t.talent_pool) }
             dd {
