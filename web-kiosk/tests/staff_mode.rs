@@ -25,6 +25,37 @@ const PIN: &str = "482915";
 /// How long a poll waits for a background sync at most.
 const POLL_LIMIT: Duration = Duration::from_secs(60);
 
+/// Everything the shell, the ffi and the core log while these tests run, at every level.
+fn logs() -> &'static Arc<Mutex<Vec<u8>>> {
+    static LOGS: std::sync::OnceLock<Arc<Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&logs);
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "kiosk_web=trace,kiosk_ffi=trace,kiosk_core=trace",
+            ))
+            .with_ansi(false)
+            .with_writer(move || LogWriter(Arc::clone(&sink)))
+            .try_init();
+        logs
+    })
+}
+
+/// Appends log lines to the shared buffer.
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("logs").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// One answer of the shell.
 #[derive(Debug)]
 struct Answer {
@@ -57,6 +88,7 @@ impl Kiosk {
         relay: Option<String>,
         staff_idle: Duration,
     ) -> Kiosk {
+        logs();
         let mut config = Config::new(dir.path().join("data"));
         config.relay_url = relay;
         config.staff_idle = staff_idle;
@@ -913,6 +945,16 @@ async fn a_staff_tablet_lists_a_record_and_its_note_rating_and_status_reach_the_
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     let garbage = tablet.get("/staff/records/%3Cscript%3E?lang=en").await;
     assert_eq!(garbage.status, StatusCode::NOT_FOUND);
+
+    // Personal data is shown behind the PIN and nowhere else: not in any log line.
+    let logged = String::from_utf8_lossy(&logs().lock().expect("logs")).into_owned();
+    assert!(
+        logged.contains("staff mode opened"),
+        "the logs were captured"
+    );
+    for personal in ["Åsa", "asa.berg@example.se", note, PIN] {
+        assert!(!logged.contains(personal), "{personal:?} was logged");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
