@@ -164,10 +164,11 @@ async fn run_begun(shell: &Arc<Shell>, relay: String) -> Result<SyncSummary, Kio
         ),
         Err(error) => tracing::info!(kind = %error, "sync did not complete"),
     }
-    shell.sync.end(&result);
+    // Part of the sync: its end is shown once the ordered wipe was tried.
     if result.is_ok() {
         crate::staff::wipe::after_sync(shell).await;
     }
+    shell.sync.end(&result);
     result
 }
 

@@ -52,10 +52,10 @@ pub fn page(
                 (wipe::panel(shell, &open.token, lang))
             }
             (sync::panel(shell, setup, &syncing, &open.token, lang))
-            (counts(t, open, lang))
             @if setup.role == DeviceRole::Staff {
                 (records::list(&open.mode, lang))
             }
+            (counts(t, open, setup.role, lang))
             section aria-labelledby="change-pin-heading" {
                 h2 #change-pin-heading { (t.change_pin_heading) }
                 form method="post" action="/staff/change-pin" autocomplete="off" novalidate {
@@ -140,18 +140,24 @@ fn device(t: &StaffTexts, setup: &DeviceSetup, lang: Language) -> Markup {
 }
 
 /// Captured / sent / received, "safe to hand back" with the core's reason, the journal.
-fn counts(t: &StaffTexts, open: &Open, lang: Language) -> Markup {
+/// A staff tablet captures nothing: it shows only whether handing back is safe and the
+/// journal.
+fn counts(t: &StaffTexts, open: &Open, role: DeviceRole, lang: Language) -> Markup {
     let overview = open.mode.overview();
     let journal = open.mode.verify_journal();
     html! {
-        section aria-labelledby="counts-heading" {
-            h2 #counts-heading { (t.counts_heading) }
+        section aria-labelledby="hand-back-heading" {
+            @if role == DeviceRole::Kiosk {
+                h2 #counts-heading { (t.counts_heading) }
+            }
             @match &overview {
                 Ok(overview) => {
-                    dl.counts {
-                        div { dt { (t.captured) } dd #count-captured { (overview.captured) } }
-                        div { dt { (t.sent) } dd #count-sent { (overview.sent) } }
-                        div { dt { (t.received) } dd #count-received { (overview.received) } }
+                    @if role == DeviceRole::Kiosk {
+                        dl.counts {
+                            div { dt { (t.captured) } dd #count-captured { (overview.captured) } }
+                            div { dt { (t.sent) } dd #count-sent { (overview.sent) } }
+                            div { dt { (t.received) } dd #count-received { (overview.received) } }
+                        }
                     }
                     h2 #hand-back-heading { (t.hand_back_heading) }
                     @if overview.safe_to_hand_back {
