@@ -464,6 +464,16 @@ async fn wrong_pins_count_down_to_the_cores_delay_and_lockout_and_the_pin_is_nev
     assert!(page.body.contains("Vänta "), "{}", page.body);
     assert!(page.body.contains("id=\"retry-after\""), "{}", page.body);
     assert!(!page.body.contains("name=\"token\""));
+    // A post no staff page sends is refused whole, before the core is asked.
+    let garbage = kiosk
+        .post(
+            "/staff/unlock",
+            &[("unlock_pin", PIN), ("lang", "en"), ("admin", "1")],
+        )
+        .await;
+    assert_eq!(garbage.status, StatusCode::BAD_REQUEST);
+    // In the language staff chose last (Swedish, just above): the post itself is not read.
+    assert!(garbage.body.contains("Inget ändrades"), "{}", garbage.body);
     for pin in [PIN, wrong] {
         assert!(!kiosk.seen_anywhere(pin), "a PIN is never sent back");
     }
