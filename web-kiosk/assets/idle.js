@@ -7,6 +7,14 @@
 // can forbid inline script.
 (function () {
   'use strict';
+  // A page showing work in progress (staff mode's sync) reloads itself to show how it
+  // goes; without script a <noscript> refresh does.
+  const reload = document.getElementById('reload-watch');
+  if (reload) {
+    setTimeout(function () {
+      window.location.replace(reload.dataset.reloadTo);
+    }, Number(reload.dataset.reloadAfterMs));
+  }
   const watch = document.getElementById('idle-watch');
   if (!watch) {
     return;

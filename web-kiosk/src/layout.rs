@@ -42,6 +42,9 @@ pub struct Page<'a> {
     pub title: &'a str,
     /// The page shows errors: its title says so first, as screen readers read it first.
     pub has_errors: bool,
+    /// Load another address after a while, for a browser that runs no script (staff mode:
+    /// sync progress, and the lock), where the idle script does it otherwise.
+    pub refresh: Option<Refresh>,
     /// A visitor's screen: shows "start over" and the discreet staff control.
     pub visitor: bool,
     /// Show "start over" (a form in progress).
@@ -57,6 +60,7 @@ impl<'a> Page<'a> {
             lang,
             title,
             has_errors: false,
+            refresh: None,
             visitor: true,
             start_over: None,
             idle: None,
@@ -81,6 +85,11 @@ impl<'a> Page<'a> {
                     }
                     title { (prefix) (self.title) " – " (t.app_name) }
                     link rel="stylesheet" href="/assets/kiosk.css";
+                    @if let Some(refresh) = &self.refresh {
+                        noscript {
+                            meta http-equiv="refresh" content={ (refresh.after_secs) ";url=" (refresh.to) };
+                        }
+                    }
                     @if self.idle.is_some() {
                         script src="/assets/idle.js" defer {}
                     }
@@ -149,4 +158,13 @@ pub fn message_page(lang: Language, title: &str, message: &str, is_error: bool) 
         }
         p { a.button href="/" { (t.start_over) } }
     })
+}
+
+/// A `<meta http-equiv=refresh>` inside `<noscript>`: to `to` after `after_secs`. Only
+/// there: a timed refresh a script-running browser sees is a time limit nobody can extend
+/// (WCAG 2.2.1), so with script the idle script does it.
+#[derive(Debug, Clone)]
+pub struct Refresh {
+    pub after_secs: u32,
+    pub to: String,
 }

@@ -13,7 +13,7 @@ use tokio::sync::Notify;
 use zeroize::Zeroize;
 
 use crate::config::Config;
-use crate::staff::StaffState;
+use crate::staff::{StaffMemo, StaffState};
 use crate::sync_loop::SyncStatus;
 
 /// The shell: shared by every request handler.
@@ -25,6 +25,9 @@ pub struct Shell {
     pub relay_url: Mutex<Option<String>>,
     pub screen: tokio::sync::Mutex<Screen>,
     pub staff: tokio::sync::Mutex<Option<StaffState>>,
+    /// What staff screens remember between requests: the language, the last outcome to
+    /// show once, what a wipe waits for. Never a PIN or personal data.
+    pub staff_memo: Mutex<StaffMemo>,
     pub sync: SyncStatus,
     /// Wakes background sync early: after a visitor submitted, or staff asked.
     pub sync_nudge: Notify,
@@ -39,6 +42,7 @@ impl Shell {
             relay_url: Mutex::new(relay_url),
             screen: tokio::sync::Mutex::new(Screen::Welcome { notice: None }),
             staff: tokio::sync::Mutex::new(None),
+            staff_memo: Mutex::new(StaffMemo::default()),
             sync: SyncStatus::default(),
             sync_nudge: Notify::new(),
         }

@@ -113,12 +113,34 @@ pub enum NotStarted {
 
 /// Syncs once now, unless a sync is running. Keeps the outcome for the staff screen.
 pub async fn sync_once(shell: &Arc<Shell>) -> Result<Result<SyncSummary, KioskError>, NotStarted> {
+    let relay = begin(shell)?;
+    Ok(run_begun(shell, relay).await)
+}
+
+/// Starts a sync in a task of its own and returns at once, the sync already marked as
+/// running (so a page drawn next shows its progress), unless one runs already.
+pub fn start_in_background(shell: &Arc<Shell>) -> Result<(), NotStarted> {
+    let relay = begin(shell)?;
+    let shell = Arc::clone(shell);
+    tokio::spawn(async move {
+        let _ = run_begun(&shell, relay).await;
+    });
+    Ok(())
+}
+
+/// Marks a sync as running and returns the relay to sync with.
+fn begin(shell: &Shell) -> Result<String, NotStarted> {
     let Some(relay) = shell.relay_url() else {
         return Err(NotStarted::NoRelay);
     };
     if !shell.sync.begin() {
         return Err(NotStarted::Running);
     }
+    Ok(relay)
+}
+
+/// Runs a sync [`begin`] marked as running, then carries out a wipe the relay ordered.
+async fn run_begun(shell: &Arc<Shell>, relay: String) -> Result<SyncSummary, KioskError> {
     let listener = Arc::new(ProgressListener(Arc::clone(shell)));
     let options = SyncOptions {
         request_timeout_ms: REQUEST_TIMEOUT_MS,
@@ -142,8 +164,12 @@ pub async fn sync_once(shell: &Arc<Shell>) -> Result<Result<SyncSummary, KioskEr
         ),
         Err(error) => tracing::info!(kind = %error, "sync did not complete"),
     }
+    // Part of the sync: its end is shown once the ordered wipe was tried.
+    if result.is_ok() {
+        crate::staff::wipe::after_sync(shell).await;
+    }
     shell.sync.end(&result);
-    Ok(result)
+    result
 }
 
 /// Runs background sync until the process ends.

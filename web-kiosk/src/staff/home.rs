@@ -1,0 +1,190 @@
+//! Staff mode's main page: the tablet (event, role, enrollment), what the relay ordered
+//! (a wipe), sync, and the counts staff check before handing a kiosk back: captured /
+//! sent / received, the journal's verdict, and whether handing back is safe and why. A
+//! staff tablet's page lists its pulled registrations as well. Counts only on a kiosk:
+//! never a visitor's data.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use kiosk_ffi::types::{DeviceRole, DeviceSetup, Language};
+use maud::{Markup, html};
+
+use crate::staff::frame::{StaffPage, answer, back_to, bad_post, hidden};
+use crate::staff::session::Open;
+use crate::staff::setup::{enroll_form, pin_input, pin_refused, two_pins};
+use crate::staff::sync::texts_flash;
+use crate::staff::texts::{StaffTexts, staff_texts};
+use crate::staff::time::utc_minutes;
+use crate::staff::{Flash, post, records, session, sync, wipe};
+use crate::state::Shell;
+use crate::texts::{pick, pick_pair};
+
+/// How many hex digits of the journal's head are shown: enough to compare with the relay.
+const HEAD_DIGITS: usize = 16;
+
+pub fn page(
+    shell: &Shell,
+    open: &Open,
+    setup: &DeviceSetup,
+    lang: Language,
+    flash: Option<&Flash>,
+) -> Response {
+    let t = staff_texts(lang);
+    let syncing = shell.sync.snapshot();
+    let frame = StaffPage {
+        lang,
+        title: t.staff_title,
+        here: "/staff",
+        token: Some(&open.token),
+        idle_ms: idle_ms(shell),
+        flash,
+        reload_after_secs: syncing.running.then_some(1),
+    };
+    answer(
+        StatusCode::OK,
+        frame.render(html! {
+            (device(t, setup, lang))
+            @if setup.wipe_ordered {
+                (wipe::panel(shell, &open.token, lang))
+            }
+            (sync::panel(shell, setup, &syncing, &open.token, lang))
+            @if setup.role == DeviceRole::Staff {
+                (records::list(&open.mode, lang))
+            }
+            (counts(t, open, setup.role, lang))
+            section aria-labelledby="change-pin-heading" {
+                h2 #change-pin-heading { (t.change_pin_heading) }
+                form method="post" action="/staff/change-pin" autocomplete="off" novalidate {
+                    (hidden(Some(&open.token), lang))
+                    p.hint #pin-rule { (t.pin_lead) }
+                    (pin_input("pin", t.new_pin_label, flash, lang))
+                    (pin_input("pin_again", t.new_pin_again_label, flash, lang))
+                    button.secondary type="submit" { (t.change_pin_button) }
+                }
+            }
+            @if setup.relay_refusal.is_some() {
+                section aria-labelledby="reenroll-heading" {
+                    h2 #reenroll-heading { (t.reenroll_heading) }
+                    p { (t.reenroll_lead) }
+                    (enroll_form(t, lang, Some(&open.token), flash))
+                }
+            }
+        }),
+    )
+}
+
+/// `POST /staff/change-pin`: a new PIN, typed twice, inside staff mode.
+pub async fn change_pin(State(shell): State<Arc<Shell>>, body: Bytes) -> Response {
+    let mut posted = match post::read(&body, &["token", "lang", "pin", "pin_again"]) {
+        Ok(posted) => posted,
+        Err(error) => return bad_post(shell.staff_language(None), error),
+    };
+    let lang = shell.staff_language(posted.get("lang"));
+    let Some(open) = session::by_token(&shell, posted.get("token")).await else {
+        return session::locked(lang);
+    };
+    let flash = match two_pins(&mut posted, "pin", "pin_again") {
+        Err(flash) => flash,
+        Ok(pin) => {
+            let mode = Arc::clone(&open.mode);
+            // The PIN's key derivation takes a moment: off the server's threads.
+            match tokio::task::spawn_blocking(move || mode.change_pin(pin)).await {
+                Ok(Ok(())) => {
+                    tracing::info!("the staff PIN was changed");
+                    texts_flash(false, |l| staff_texts(l).pin_changed)
+                }
+                Ok(Err(error)) => pin_refused(&error, "pin"),
+                Err(_) => texts_flash(true, |l| staff_texts(l).bad_post),
+            }
+        }
+    };
+    shell.staff_flash(flash);
+    back_to("/staff", lang)
+}
+
+/// Staff mode's idle limit in milliseconds, for the idle script.
+pub fn idle_ms(shell: &Shell) -> i64 {
+    i64::try_from(shell.config.staff_idle.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn device(t: &StaffTexts, setup: &DeviceSetup, lang: Language) -> Markup {
+    html! {
+        section aria-labelledby="device-heading" {
+            h2 #device-heading { (t.device_heading) }
+            dl.facts {
+                dt { (t.event_label) }
+                dd {
+                    @match &setup.event_name {
+                        Some(name) => (pick(name, lang)),
+                        None => (t.no_event),
+                    }
+                }
+                dt { (t.role_label) }
+                dd {
+                    @match setup.role {
+                        DeviceRole::Kiosk => (t.role_kiosk),
+                        DeviceRole::Staff => (t.role_staff),
+                    }
+                }
+                @if let Some(until) = setup.enrollment_expires_at_ms {
+                    dt { (t.enrolled_until) }
+                    dd { (utc_minutes(until)) }
+                }
+            }
+        }
+    }
+}
+
+/// Captured / sent / received, "safe to hand back" with the core's reason, the journal.
+/// A staff tablet captures nothing: it shows only whether handing back is safe and the
+/// journal.
+fn counts(t: &StaffTexts, open: &Open, role: DeviceRole, lang: Language) -> Markup {
+    let overview = open.mode.overview();
+    let journal = open.mode.verify_journal();
+    html! {
+        section aria-labelledby="hand-back-heading" {
+            @if role == DeviceRole::Kiosk {
+                h2 #counts-heading { (t.counts_heading) }
+            }
+            @match &overview {
+                Ok(overview) => {
+                    @if role == DeviceRole::Kiosk {
+                        dl.counts {
+                            div { dt { (t.captured) } dd #count-captured { (overview.captured) } }
+                            div { dt { (t.sent) } dd #count-sent { (overview.sent) } }
+                            div { dt { (t.received) } dd #count-received { (overview.received) } }
+                        }
+                    }
+                    h2 #hand-back-heading { (t.hand_back_heading) }
+                    @if overview.safe_to_hand_back {
+                        p #hand-back .verdict-ok { "✓ " (t.safe_yes) }
+                    } @else {
+                        p #hand-back .verdict-bad { "✗ " (t.safe_no) }
+                    }
+                    p #hand-back-advice { (pick(&overview.hand_back_advice, lang)) }
+                }
+                Err(error) => {
+                    @let (sv, en) = error.texts();
+                    p.alert role="alert" { (pick_pair(&sv, &en, lang)) }
+                }
+            }
+            h2 #journal-heading { (t.journal_heading) }
+            @match &journal {
+                Ok(summary) => {
+                    p #journal .verdict-ok {
+                        "✓ " (t.journal_ok) ": " (summary.count) " " (t.journal_entries) ", "
+                        (t.journal_head) " " code { (summary.head.get(..HEAD_DIGITS).unwrap_or(&summary.head)) }
+                    }
+                }
+                Err(error) => {
+                    @let (sv, en) = error.texts();
+                    p #journal .verdict-bad role="alert" { "✗ " (t.journal_bad) ": " (pick_pair(&sv, &en, lang)) }
+                }
+            }
+        }
+    }
+}

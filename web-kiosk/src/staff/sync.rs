@@ -1,0 +1,107 @@
+//! "Sync now" and what staff see of syncing: the progress of a running sync (the page
+//! reloads itself each second while it runs; no script), when a sync last succeeded, what
+//! the last one did, why the last attempt failed, and a refusal by the relay. The sync
+//! itself runs in a task of its own, never in the request.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::Response;
+use kiosk_ffi::types::{DeviceSetup, Language};
+use maud::{Markup, html};
+
+use crate::staff::frame::{back_to, bad_post, hidden};
+use crate::staff::texts::staff_texts;
+use crate::staff::time::utc_minutes;
+use crate::staff::{Flash, post, session};
+use crate::state::Shell;
+use crate::sync_loop::{NotStarted, SyncState, start_in_background};
+use crate::texts::pick_pair;
+
+/// The sync section of staff mode's page.
+pub fn panel(
+    shell: &Shell,
+    setup: &DeviceSetup,
+    syncing: &SyncState,
+    token: &str,
+    lang: Language,
+) -> Markup {
+    let t = staff_texts(lang);
+    // The store keeps the last success across restarts; this process may know a later one.
+    let last_ok = setup.last_sync_ok_at_ms.max(syncing.last_ok_at_ms);
+    html! {
+        section #sync aria-labelledby="sync-heading" {
+            h2 #sync-heading { (t.sync_heading) }
+            @if syncing.running {
+                div #sync-progress role="status" {
+                    p { strong { (t.sync_running) } }
+                    @if let Some((done, total)) = syncing.progress {
+                        label for="sync-progress-bar" { (done) " " (t.sync_of) " " (total) " " (t.sync_answered) }
+                        progress #sync-progress-bar value=(done) max=(total.max(1)) { (done) "/" (total) }
+                    }
+                }
+            }
+            dl.facts {
+                dt { (t.last_ok) }
+                dd #last-sync-ok { @match last_ok { Some(at) => (utc_minutes(at)), None => (t.never) } }
+                @if let Some(summary) = &syncing.last_summary {
+                    dt { (t.last_summary) }
+                    dd #last-sync-summary {
+                        (summary.received) " " (t.summary_received) ", "
+                        (summary.pulled) " " (t.summary_pulled)
+                    }
+                }
+            }
+            @if syncing.failures_in_a_row > 0 && let Some(failure) = &syncing.last_failure {
+                p #last-sync-failure .alert {
+                    (t.last_failure) ": " (pick_pair(&failure.message_sv, &failure.message_en, lang))
+                }
+            }
+            @if let Some(refusal) = &setup.relay_refusal {
+                p #relay-refusal .alert {
+                    (t.relay_refused) ": " (pick_pair(&refusal.message_sv, &refusal.message_en, lang))
+                }
+            }
+            @if shell.relay_url().is_none() {
+                p.alert { (t.no_relay) }
+            }
+            form method="post" action="/staff/sync" {
+                (hidden(Some(token), lang))
+                button.primary type="submit" disabled[syncing.running] { (t.sync_now) }
+            }
+        }
+    }
+}
+
+/// `POST /staff/sync`: starts a sync and goes back to the page, which shows its progress.
+pub async fn sync_now(State(shell): State<Arc<Shell>>, body: Bytes) -> Response {
+    let posted = match post::read(&body, &["token", "lang"]) {
+        Ok(posted) => posted,
+        Err(error) => return bad_post(shell.staff_language(None), error),
+    };
+    let lang = shell.staff_language(posted.get("lang"));
+    if session::by_token(&shell, posted.get("token"))
+        .await
+        .is_none()
+    {
+        return session::locked(lang);
+    }
+    let flash = match start_in_background(&shell) {
+        Ok(()) => texts_flash(false, |l| staff_texts(l).sync_started),
+        Err(NotStarted::Running) => texts_flash(false, |l| staff_texts(l).sync_already),
+        Err(NotStarted::NoRelay) => texts_flash(true, |l| staff_texts(l).no_relay),
+    };
+    shell.staff_flash(flash);
+    back_to("/staff", lang)
+}
+
+/// A flash of one of staff mode's own texts.
+pub fn texts_flash(is_error: bool, text: impl Fn(Language) -> &'static str) -> Flash {
+    let (sv, en) = (text(Language::Swedish), text(Language::English));
+    if is_error {
+        Flash::error(None, sv, en)
+    } else {
+        Flash::done(sv, en)
+    }
+}
