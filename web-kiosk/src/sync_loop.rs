@@ -13,6 +13,8 @@ use kiosk_ffi::types::{RecordOutcome, SyncFailure, SyncOptions, SyncSummary};
 
 use crate::state::{Screen, Shell};
 
+/// How often a waiting sync looks whether the visitor's form has closed.
+const BETWEEN_VISITORS_POLL: Duration = Duration::from_secs(2);
 /// The longest wait between attempts while the relay cannot be reached.
 const MAX_BACK_OFF: Duration = Duration::from_secs(300);
 /// How long a sync waits for one answer from the relay.
@@ -180,10 +182,18 @@ pub async fn run(shell: Arc<Shell>) {
             () = tokio::time::sleep(wait) => {}
             () = shell.sync_nudge.notified() => {}
         }
-        // Never while a visitor fills in the form: try again shortly.
-        if matches!(&*shell.screen.lock().await, Screen::Visit(_)) {
-            tokio::time::sleep(Duration::from_secs(2)).await;
-            continue;
+        // Never while a visitor fills in the form (a visit ends within the idle limit): the
+        // sync waits for the screen between two visitors.
+        while matches!(&*shell.screen.lock().await, Screen::Visit(_)) {
+            tokio::time::sleep(BETWEEN_VISITORS_POLL).await;
+        }
+        match shell.device.setup_state() {
+            // Not enrolled yet: nothing to sync with; staff enroll at /staff.
+            Ok(setup) if !setup.enrolled => continue,
+            Ok(_) => {}
+            // Wiped or closed: there is nothing to sync any more.
+            Err(KioskError::NotReady { .. } | KioskError::Closed { .. }) => return,
+            Err(error) => tracing::warn!(kind = %error, "the tablet's state could not be read"),
         }
         let _ = sync_once(&shell).await;
     }

@@ -47,6 +47,9 @@ struct LangQuery {
 /// a thank-you, is gone.
 async fn welcome_screen(State(shell): State<Arc<Shell>>, query: Query<LangQuery>) -> Response {
     shell.lock_staff().await;
+    if is_staff_tablet(&shell) {
+        return Redirect::to("/staff").into_response();
+    }
     let lang = language_of(query.lang.as_deref().unwrap_or("sv"));
     let notice = {
         let mut screen = shell.screen.lock().await;
@@ -80,6 +83,9 @@ async fn start(State(shell): State<Arc<Shell>>, body: Bytes) -> Response {
     };
     let lang = language_of(&form.lang);
     shell.lock_staff().await;
+    if is_staff_tablet(&shell) {
+        return Redirect::to("/staff").into_response();
+    }
     let session = match Arc::clone(&shell.device).start_visitor_session() {
         Ok(session) => session,
         Err(error) => return not_ready(lang, &error),
@@ -312,6 +318,11 @@ pub async fn sweep(shell: &Shell) {
         }
         *screen = Screen::Welcome { notice };
     }
+}
+
+/// A recruiter's staff tablet has no visitor screens: its place is staff mode.
+fn is_staff_tablet(shell: &Shell) -> bool {
+    matches!(shell.device.role(), Ok(kiosk_ffi::types::DeviceRole::Staff))
 }
 
 fn screen_language(screen: &Screen) -> Language {
