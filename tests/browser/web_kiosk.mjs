@@ -257,12 +257,17 @@ async function formErrorsAndIdle(page, lang, size) {
   await screen(page, '03', 'form-errors', lang, size);
   pass(`form_with_errors_passes_axe_${lang}_${size}`);
 
-  // Idle: "still there?" at 60 s, a modal dialog with a name, answered by keyboard; the
-  // draft stays. Then at 90 s without an answer the form is gone and the welcome shown.
+  // Idle: "still there?" at 60 s (not at 59), a modal dialog with a name, answered by
+  // keyboard; the draft stays. Then at 90 s without an answer (not at 89) the form is gone
+  // and the welcome shown. The page's clock stands still between the jumps, so each jump
+  // lands exactly where it says.
   const draft = lang === 'sv' ? 'Kvarglömd Utkastsdottir' : 'Forgotten Draftworth';
+  await page.clock.pauseAt((await page.evaluate(() => Date.now())) + 10);
   await page.locator('#given_name').fill(draft);
-  await page.clock.fastForward('01:00');
   const dialog = page.getByRole('dialog', { name: T[lang].idle });
+  await page.clock.fastForward('00:59');
+  check(!(await dialog.isVisible()), `${where}: no idle prompt at 59 s`);
+  await page.clock.fastForward('00:01');
   await dialog.waitFor({ state: 'visible', timeout: 5_000 });
   const modal = await page.evaluate(() => {
     const d = document.getElementById('idle-dialog');
@@ -270,17 +275,23 @@ async function formErrorsAndIdle(page, lang, size) {
   });
   check(modal.modal, `${where}: the idle prompt is a modal dialog`);
   check(modal.focusInside, `${where}: focus moves into the idle prompt`);
+  // axe waits on timers: the clock runs while it looks (the reset is 30 s away).
+  await page.clock.resume();
   await screen(page, '04', 'idle-dialog', lang, size);
   await page.keyboard.press('Enter');
   await dialog.waitFor({ state: 'hidden', timeout: 5_000 });
   check((await page.locator('#given_name').inputValue()) === draft, `${where}: "still here" keeps the draft`);
   pass(`idle_prompt_at_60_s_is_a_named_modal_answered_by_keyboard_${lang}_${size}`);
 
+  await page.clock.pauseAt((await page.evaluate(() => Date.now())) + 10);
   await page.clock.fastForward('01:00');
   await dialog.waitFor({ state: 'visible', timeout: 5_000 });
+  await page.clock.fastForward('00:29');
+  check(new URL(page.url()).pathname === '/form' && (await dialog.isVisible()), `${where}: no reset at 89 s`);
   check((await traces(page, [draft])).length === 1, `${where}: the typed draft is found before the reset`);
-  await page.clock.fastForward('00:30');
+  await page.clock.fastForward('00:01');
   await onWelcome(page, 'sv', `${where}: after the idle reset`);
+  await page.clock.resume();
   await nothingOf(page, [draft], `${where}: the welcome after the idle reset`);
   for (let step = 1; step <= 3; step += 1) {
     await page.goBack();
