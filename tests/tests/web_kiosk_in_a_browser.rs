@@ -282,6 +282,7 @@ async fn visitors_register_in_a_real_browser_and_exactly_their_registrations_rea
     let hr_url = relay_url.clone();
     tokio::task::spawn_blocking(move || {
         let rut = user(store.as_ref(), "rut", Role::Recruiter);
+        let arvid = user(store.as_ref(), "arvid", Role::Archivist);
         user(store.as_ref(), "anna", Role::Admin);
         let http = Http::new(hr_url);
         let admin = http.login("anna");
@@ -290,11 +291,13 @@ async fn visitors_register_in_a_real_browser_and_exactly_their_registrations_rea
             json!({ "event_id": kiosk_core::demo::DEMO_EVENT_ID }),
         );
         assert_eq!(status, 200, "{body}");
-        let (status, body) = admin.post(
-            &format!("/api/v1/users/{rut}/clearance"),
-            json!({ "restricted_clearance": true }),
-        );
-        assert_eq!(status, 200, "{body}");
+        for cleared in [rut, arvid] {
+            let (status, body) = admin.post(
+                &format!("/api/v1/users/{cleared}/clearance"),
+                json!({ "restricted_clearance": true }),
+            );
+            assert_eq!(status, 200, "{body}");
+        }
     })
     .await
     .expect("HR users");
@@ -327,6 +330,7 @@ async fn visitors_register_in_a_real_browser_and_exactly_their_registrations_rea
     tokio::task::spawn_blocking(move || {
         let http = Http::new(relay_url);
         let recruiter = http.login("rut");
+        let archivist = http.login("arvid");
         let deadline = Instant::now() + SYNC_BOUND;
         let (general, restricted) = loop {
             let (status, general) = recruiter.get("/api/v1/registrations?limit=100");
@@ -387,6 +391,35 @@ async fn visitors_register_in_a_real_browser_and_exactly_their_registrations_rea
             assert_eq!(record["talent_pool"], visitor.talent_pool, "{key}");
             assert_eq!(record["restricted"], visitor.protected, "{key}");
             assert_eq!(record["event_id"], kiosk_core::demo::DEMO_EVENT_ID, "{key}");
+
+            // The consents as captured: the privacy notice read, and the talent-pool opt-in
+            // only for the one who gave it, each in the visitor's language (what a
+            // subject-access answer shows).
+            let (status, answer) = archivist.post(
+                "/api/v1/subject-access",
+                json!({ "receipt_code": row["receipt_code"] }),
+            );
+            assert_eq!(status, 200, "{key}: {answer}");
+            assert_eq!(
+                answer["registrations"].as_array().map(Vec::len),
+                Some(1),
+                "{key}: one record per receipt code"
+            );
+            let held = &answer["registrations"][0];
+            assert_eq!(held["id"], id, "{key}: {answer}");
+            let consents = &held["consents"];
+            assert_eq!(
+                consents["privacy_notice"]["language"], visitor.language,
+                "{key}: {consents}"
+            );
+            if visitor.talent_pool {
+                assert_eq!(
+                    consents["talent_pool"]["language"], visitor.language,
+                    "{key}: {consents}"
+                );
+            } else {
+                assert!(consents["talent_pool"].is_null(), "{key}: {consents}");
+            }
         }
     })
     .await
