@@ -6,7 +6,8 @@
 // target; it registers the visitors given in KIOSK_VISITORS through the screens (every
 // field, mistakes corrected, protected path, talent-pool opt-in, keyboard only), and checks
 // that one visitor never sees the previous one: after a submit, an idle reset and "start
-// over", no earlier text is in the DOM, behind Back, in the HTTP cache or in form
+// over", no earlier text is in the DOM, behind Back, in the HTTP cache (every answer says
+// no-store, and Chromium's DevTools protocol reports no page taken from a cache) or in form
 // restoration. Prints `PASS <check>` per check and `RECEIPT <key> <code>` per registration;
 // tests/tests/web_kiosk_in_a_browser.rs starts the relay and the shell, requires every check
 // by name and then asks the relay's HR API what arrived.
@@ -54,6 +55,10 @@ const T = {
 
 /** Every page answer the browser received, to check that none may be cached. */
 const answers = [];
+/** Shell answers Chromium took from its own caches instead of the network (none may be). */
+const fromCache = [];
+/** The stylesheet taken from a cache: proof that the cache watch sees cache hits. */
+let assetsFromCache = 0;
 
 /** Visible text, markup and control values: everywhere a visitor's text could be left. */
 async function traces(page, secrets) {
@@ -274,6 +279,11 @@ async function formErrorsAndIdle(page, lang, size) {
     return { modal: d.matches(':modal'), focusInside: d.contains(document.activeElement) };
   });
   check(modal.modal, `${where}: the idle prompt is a modal dialog`);
+  const question = await page.evaluate(() => {
+    const d = document.getElementById('idle-dialog');
+    return document.getElementById(d.getAttribute('aria-describedby') ?? '')?.textContent.trim() ?? '';
+  });
+  check(question.length > 0, `${where}: the idle prompt's question describes the dialog for screen readers`);
   check(modal.focusInside, `${where}: focus moves into the idle prompt`);
   // axe waits on timers: the clock runs while it looks (the reset is 30 s away).
   await page.clock.resume();
@@ -332,6 +342,7 @@ async function protectedFormAndStartOver(page, lang, size) {
   await screen(page, '05', 'protected-form', lang, size);
   pass(`protected_form_passes_axe_${lang}_${size}`);
 
+  check(await page.locator('.kiosk-footer .start-over-hint').isVisible(), `${where}: the protected form says how to start over`);
   const typed = lang === 'sv' ? 'Ångrad Påbörjadsson' : 'Regretted Beginner';
   await page.locator('#family_name').fill(typed);
   const startOver = page.locator('.kiosk-footer button', { hasText: T[lang].startOver });
@@ -428,6 +439,28 @@ await runInBrowser(async (defaultContext) => {
         answers.push({ url: new URL(response.url()).pathname, status: response.status(), cacheControl: response.headers()['cache-control'] ?? '' });
       }
     });
+    // Chromium's own word on where each answer came from.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    const shellUrl = (url) => url.startsWith(base) && !url.includes('/assets/');
+    cdp.on('Network.responseReceived', (event) => {
+      const { url, fromDiskCache, fromPrefetchCache } = event.response;
+      if (shellUrl(url) && (fromDiskCache || fromPrefetchCache)) {
+        fromCache.push(new URL(url).pathname);
+      } else if (url.includes('/assets/') && fromDiskCache) {
+        assetsFromCache += 1;
+      }
+    });
+    const requested = new Map();
+    cdp.on('Network.requestWillBeSent', (event) => requested.set(event.requestId, event.request.url));
+    cdp.on('Network.requestServedFromCache', (event) => {
+      const url = requested.get(event.requestId) ?? '';
+      if (shellUrl(url)) {
+        fromCache.push(new URL(url).pathname);
+      } else if (url.includes('/assets/')) {
+        assetsFromCache += 1;
+      }
+    });
     await page.clock.install();
 
     await page.goto(`${base}/?lang=${lang}`);
@@ -466,7 +499,9 @@ await runInBrowser(async (defaultContext) => {
   const cached = answers.filter((a) => !a.cacheControl.split(',').map((s) => s.trim()).includes('no-store'));
   check(answers.length > 50, `the shell's answers were seen (${answers.length})`);
   check(cached.length === 0, `answers without no-store: ${cached.map((a) => `${a.status} ${a.url}`).join(', ')}`);
-  pass('every_answer_is_no_store');
+  check(assetsFromCache > 0, 'the cache watch sees the stylesheet (cacheable) come from a cache');
+  check(fromCache.length === 0, `pages Chromium took from its cache: ${fromCache.join(', ')}`);
+  pass('every_answer_is_no_store_and_none_came_from_a_cache');
 
   // ---- STAFF MODE: added by the lead after merging the staff helper's branch. ----
   // Wrong PIN (refused, lockout delay shown), right PIN (counts: captured / sent /

@@ -179,7 +179,7 @@ fn checks() -> Vec<String> {
     }
     checks.extend(VISITORS.iter().map(|v| format!("registered_{}", v.key)));
     checks.push("mistakes_are_tied_to_their_fields_and_typed_values_kept".into());
-    checks.push("every_answer_is_no_store".into());
+    checks.push("every_answer_is_no_store_and_none_came_from_a_cache".into());
     checks
 }
 
