@@ -32,8 +32,9 @@ pub fn render(thanks: &Thanks) -> Markup {
     page.render(html! {
         p.lead { (t.thanks_lead) }
         div.receipt {
-            p #receipt-label { (t.receipt_code_label) }
-            p.receipt-code aria-labelledby="receipt-label" { (thanks.receipt.receipt_code) }
+            p { (t.receipt_code_label) }
+            // A paragraph cannot be named (ARIA prohibits it); the label before it is read first.
+            p.receipt-code { (thanks.receipt.receipt_code) }
             p.hint { (t.receipt_code_hint) }
         }
         section aria-labelledby="next-heading" {
