@@ -95,11 +95,18 @@ fn host_is_ours(host: &str, shell: &Shell) -> bool {
 
 /// Whether a post comes from the shell's own pages (or from no browser at all).
 fn from_our_pages(headers: &HeaderMap, host: &str) -> bool {
+    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
     if let Some(origin) = headers.get(header::ORIGIN) {
+        // Under `Referrer-Policy: no-referrer` a browser posts the shell's own forms with
+        // `Origin: null`; then only its `Sec-Fetch-Site` can tell, and without one it is
+        // refused.
+        if origin.as_bytes() == b"null" {
+            return site.is_some_and(|s| s == "same-origin");
+        }
         let ours = format!("http://{host}");
         return origin.to_str().is_ok_and(|o| o.eq_ignore_ascii_case(&ours));
     }
-    match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+    match site {
         Some(site) => site == "same-origin" || site == "none",
         None => true,
     }
@@ -150,6 +157,17 @@ mod tests {
             header::ORIGIN,
             HeaderValue::from_static("http://127.0.0.1:8710"),
         );
+        assert!(from_our_pages(&headers, "127.0.0.1:8710"));
+    }
+
+    #[test]
+    fn a_null_origin_is_ours_only_when_the_browser_says_same_origin() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ORIGIN, HeaderValue::from_static("null"));
+        assert!(!from_our_pages(&headers, "127.0.0.1:8710"));
+        headers.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert!(!from_our_pages(&headers, "127.0.0.1:8710"));
+        headers.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
         assert!(from_our_pages(&headers, "127.0.0.1:8710"));
     }
 

@@ -50,8 +50,6 @@ pub struct Page<'a> {
     /// Show "start over" (a form in progress).
     pub start_over: Option<String>,
     pub idle: Option<IdleWatch>,
-    /// Go back to the welcome screen after this many seconds, without script.
-    pub return_after_secs: Option<u32>,
 }
 
 impl<'a> Page<'a> {
@@ -64,7 +62,6 @@ impl<'a> Page<'a> {
             visitor: true,
             start_over: None,
             idle: None,
-            return_after_secs: None,
         }
     }
 
@@ -80,9 +77,6 @@ impl<'a> Page<'a> {
                     // No page of the kiosk may be translated, remembered or read back.
                     meta name="google" content="notranslate";
                     meta name="robots" content="noindex, nofollow";
-                    @if let Some(seconds) = self.return_after_secs {
-                        meta http-equiv="refresh" content={ (seconds) ";url=/" };
-                    }
                     title { (prefix) (self.title) " – " (t.app_name) }
                     link rel="stylesheet" href="/assets/kiosk.css";
                     @if let Some(refresh) = &self.refresh {

@@ -169,7 +169,7 @@ static SV: Texts = Texts {
     ask_heading: "Frågor om din anmälan",
     ask_body: "Kontakta myndighetens registratur och uppge din kvittokod. Du har rätt att få veta vilka uppgifter vi har om dig, att få fel rättade och att återkalla samtycket till talangbanken.",
     done: "Klar",
-    thanks_auto_return: "Sidan går tillbaka till början efter en minut.",
+    thanks_auto_return: "Sidan går tillbaka till början när ingen har rört den på en minut.",
     idle_dialog_title: "Är du kvar?",
     not_found: "Sidan finns inte.",
 };
@@ -229,7 +229,7 @@ static EN: Texts = Texts {
     ask_heading: "Questions about your registration",
     ask_body: "Contact the agency's registry office and give your receipt code. You have the right to know what we hold about you, to have errors corrected and to withdraw your talent-pool consent.",
     done: "Done",
-    thanks_auto_return: "The page returns to the start after one minute.",
+    thanks_auto_return: "The page returns to the start when nobody has touched it for a minute.",
     idle_dialog_title: "Are you still there?",
     not_found: "There is no such page.",
 };

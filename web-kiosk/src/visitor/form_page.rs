@@ -147,7 +147,9 @@ pub fn render(visit: &Visit) -> Markup {
                 } @else {
                     section #protected-path aria-labelledby="protected-heading" {
                         h2 #protected-heading { (t.protected_question) }
-                        p { (pick(&form.protected_data_label, lang)) "? " (t.protected_explanation) }
+                        // The heading asks; the core's label is a statement for a checkbox
+                        // and reads wrongly as a question.
+                        p { (t.protected_explanation) }
                         button.secondary type="submit" name="intent" value="protected" { (t.protected_link) }
                     }
                 }

@@ -1,10 +1,13 @@
 //! The thank-you screen: the receipt code, what happens next, how to ask about the
 //! registration, and the way back to the start (by the button, or by itself after a
-//! minute so the next visitor finds the welcome screen).
+//! minute without use so the next visitor finds the welcome screen). The return is the idle
+//! script's, not a timed refresh: a refresh cannot be stopped or extended (WCAG 2.2.1), while
+//! any touch restarts the script's minute. Without script the shell's sweep still ends the
+//! screen, so a reload shows the welcome.
 
 use maud::{Markup, html};
 
-use crate::layout::Page;
+use crate::layout::{IdleWatch, Page};
 use crate::state::Thanks;
 use crate::texts::texts;
 
@@ -15,14 +18,23 @@ pub fn render(thanks: &Thanks) -> Markup {
     let lang = thanks.language;
     let t = texts(lang);
     let page = Page {
-        return_after_secs: Some(SHOWN_FOR_SECS),
+        idle: Some(IdleWatch {
+            ask_after_ms: None,
+            end_after_ms: i64::from(SHOWN_FOR_SECS) * 1_000,
+            activity_url: None,
+            end_url: "/visit/reset",
+            leave_to: "/",
+            token: thanks.token.clone(),
+            dialog: None,
+        }),
         ..Page::new(lang, t.thanks_title)
     };
     page.render(html! {
         p.lead { (t.thanks_lead) }
         div.receipt {
-            p #receipt-label { (t.receipt_code_label) }
-            p.receipt-code aria-labelledby="receipt-label" { (thanks.receipt.receipt_code) }
+            p { (t.receipt_code_label) }
+            // A paragraph cannot be named (ARIA prohibits it); the label before it is read first.
+            p.receipt-code { (thanks.receipt.receipt_code) }
             p.hint { (t.receipt_code_hint) }
         }
         section aria-labelledby="next-heading" {
