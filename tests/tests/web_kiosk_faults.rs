@@ -140,6 +140,17 @@ fn bad_post_texts(lang: Language, error: PostError) -> Vec<&'static str> {
     vec![named, general]
 }
 
+/// How a bad post is refused: by the visitor's screen, naming the problem, or by the router
+/// before any screen reads it (too large).
+#[derive(Debug, Clone, Copy)]
+enum Refusal {
+    Named(PostError),
+    TooLarge,
+}
+
+/// A bad post: what it is, its content type, its body, how it is refused.
+type BadPost = (&'static str, &'static str, Vec<u8>, Refusal);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_and_oversized_posts_are_refused_by_name_echo_nothing_and_leave_the_visit_intact() {
     let (_relay, _dir, shell) = enrolled_kiosk(&[]).await;
@@ -170,15 +181,15 @@ async fn garbage_and_oversized_posts_are_refused_by_name_echo_nothing_and_leave_
         );
         let many_items: String = (0..65).map(|i| format!("&interests={MARKER}{i}")).collect();
         let form = "application/x-www-form-urlencoded";
-        let cases: Vec<(&str, &str, Vec<u8>, Result<PostError, u16>)> =
+        let cases: Vec<BadPost> =
             vec![
-            ("a body that is not UTF-8", form, not_utf8, Ok(PostError::NotAForm)),
+            ("a body that is not UTF-8", form, not_utf8, Refusal::Named(PostError::NotAForm)),
             (
                 "percent-encoded bytes that are not UTF-8",
                 form,
                 format!("token={token}&form_version={version}&given_name={MARKER}%FF%FE")
                     .into_bytes(),
-                Ok(PostError::NotAForm),
+                Refusal::Named(PostError::NotAForm),
             ),
             (
                 "JSON instead of a form",
@@ -187,7 +198,7 @@ async fn garbage_and_oversized_posts_are_refused_by_name_echo_nothing_and_leave_
                     r#"{{"token":"{token}","form_version":"{version}","given_name":"{MARKER}"}}"#
                 )
                 .into_bytes(),
-                Ok(PostError::NotAForm),
+                Refusal::Named(PostError::NotAForm),
             ),
             (
                 "a multipart body",
@@ -197,53 +208,53 @@ async fn garbage_and_oversized_posts_are_refused_by_name_echo_nothing_and_leave_
                      {MARKER}\r\n--xyz--\r\n"
                 )
                 .into_bytes(),
-                Ok(PostError::NotAForm),
+                Refusal::Named(PostError::NotAForm),
             ),
-            ("a body over 64 KiB", form, huge_body.into_bytes(), Err(413)),
+            ("a body over 64 KiB", form, huge_body.into_bytes(), Refusal::TooLarge),
             (
                 "one value far over any field's length",
                 form,
                 huge_value.into_bytes(),
-                Ok(PostError::TooLong),
+                Refusal::Named(PostError::TooLong),
             ),
             (
                 "too many ticked boxes",
                 form,
                 format!("token={token}&form_version={version}{many_items}").into_bytes(),
-                Ok(PostError::TooManyItems),
+                Refusal::Named(PostError::TooManyItems),
             ),
             (
                 "no token",
                 form,
                 format!("form_version={version}{valid_rest}").into_bytes(),
-                Ok(PostError::Missing),
+                Refusal::Named(PostError::Missing),
             ),
             (
                 "no form version",
                 form,
                 format!("token={token}{valid_rest}").into_bytes(),
-                Ok(PostError::Missing),
+                Refusal::Named(PostError::Missing),
             ),
             (
                 "a field the form does not have",
                 form,
                 format!("token={token}&form_version={version}{valid_rest}&is_admin={MARKER}")
                     .into_bytes(),
-                Ok(PostError::Unexpected),
+                Refusal::Named(PostError::Unexpected),
             ),
             (
                 "a field sent twice",
                 form,
                 format!("token={token}&form_version={version}{valid_rest}&given_name=Other")
                     .into_bytes(),
-                Ok(PostError::Repeated),
+                Refusal::Named(PostError::Repeated),
             ),
             (
                 "the token sent twice",
                 form,
                 format!("token={token}&form_version={version}&token=other{valid_rest}")
                     .into_bytes(),
-                Ok(PostError::Repeated),
+                Refusal::Named(PostError::Repeated),
             ),
         ];
         for (case, content_type, body, expected) in cases {
@@ -261,13 +272,15 @@ async fn garbage_and_oversized_posts_are_refused_by_name_echo_nothing_and_leave_
                 )
                 .unwrap_or_else(|e| panic!("{case}: {e}"));
             match expected {
-                Ok(error) => assert_refused(case, &answer, 400, &bad_post_texts(lang, error)),
+                Refusal::Named(error) => {
+                    assert_refused(case, &answer, 400, &bad_post_texts(lang, error));
+                }
                 // The router refuses an oversized body before any screen reads it, so the
                 // page says it in both languages.
-                Err(status) => assert_refused(
+                Refusal::TooLarge => assert_refused(
                     case,
                     &answer,
-                    status,
+                    413,
                     &[
                         texts(Language::Swedish).too_large,
                         texts(Language::English).too_large,
@@ -591,6 +604,16 @@ async fn a_shell_killed_between_capture_and_thank_you_captured_once_and_the_rese
     assert_eq!(view.overview().received, 1);
 }
 
+/// A request from elsewhere: what it is, its path, its headers, the status and the texts
+/// of its refusal.
+type ForeignRequest<'a> = (
+    &'static str,
+    &'static str,
+    Vec<(&'a str, &'a str)>,
+    u16,
+    &'a [&'static str],
+);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn posts_from_another_origin_and_requests_for_a_foreign_host_are_refused_and_capture_nothing()
 {
@@ -613,7 +636,7 @@ async fn posts_from_another_origin_and_requests_for_a_foreign_host_are_refused_a
         texts(Language::Swedish).wrong_host,
         texts(Language::English).wrong_host,
     ];
-    let cases: Vec<(&str, &str, Vec<(&str, &str)>, u16, &[&str])> = vec![
+    let cases: Vec<ForeignRequest<'_>> = vec![
         (
             "a post from another site's page",
             "/form",

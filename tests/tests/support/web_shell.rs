@@ -21,13 +21,16 @@ pub struct KioskWeb {
 
 impl KioskWeb {
     /// Starts `kiosk-web` on `data_dir` with `args` (`--listen` defaults to a free loopback
-    /// port), reading its address from the line it prints once it serves.
+    /// port, `--sync-every-secs` to 5, the least), reading its address from the line it prints once it serves.
     pub fn start(data_dir: &Path, args: &[&str]) -> KioskWeb {
         let mut command = Command::new(env!("CARGO_BIN_EXE_kiosk-web-e2e"));
         command
             .arg("--data-dir")
             .arg(data_dir)
-            .args(["--sync-every-secs", "5", "--log", "warn"]);
+            .args(["--log", "warn"]);
+        if !args.contains(&"--sync-every-secs") {
+            command.args(["--sync-every-secs", "5"]);
+        }
         if !args.contains(&"--listen") {
             command.args(["--listen", "127.0.0.1:0"]);
         }
