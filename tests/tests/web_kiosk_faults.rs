@@ -5,6 +5,7 @@
 //! - garbage and oversized posts, missing, extra and repeated fields: refused by name, the
 //!   visit in progress unharmed;
 //! - a page of a form version the tablet no longer has: the current form, answers kept;
+//! - the same form posted twice (a double tap): one thank-you, one registration;
 //! - a submit with the relay unreachable: captured, thanked, synced later by itself;
 //! - a sync cut off mid-way: the next sync completes, every count right;
 //! - the shell killed with SIGKILL between capture and thank-you: captured once, the
@@ -410,6 +411,23 @@ async fn a_submit_with_the_relay_unreachable_is_captured_thanked_and_synced_late
     let overview = view.overview();
     assert_eq!((overview.captured, overview.received), (1, 1));
     assert_eq!(registrations_at(&relay), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_double_post_of_the_same_form_lands_on_the_same_thank_you_and_captures_once() {
+    let (_relay, _dir, shell) = enrolled_kiosk(&[]).await;
+    let view = StoreView::open(&shell.data_dir).await;
+    let client = shell.client();
+    let visit = start_visit(&client, "sv");
+    let body = registration(&visit, "Dubbel", "dubbel@example.se");
+    let first = submit(&client, &body);
+    // A double tap, or Back and send again while the thank-you is shown.
+    let second = submit(&client, &body);
+    assert_eq!(
+        first, second,
+        "the second post shows the first one's receipt"
+    );
+    assert_eq!(view.captured(), 1, "the second post was captured too");
 }
 
 /// A visitor's registration as a shell's form would submit it.
