@@ -107,6 +107,8 @@ async fn run(cli: Cli) -> Result<(), String> {
     let address = listener
         .local_addr()
         .map_err(|e| format!("cannot read the listening address: {e}"))?;
+    // The port actually bound (`:0` picks one): the Host guard accepts only this address.
+    config.listen = address;
     let shell = Arc::new(Shell::new(device, config));
     if let Some(text) = &cli.enroll {
         enroll_at_start(&shell, text).await?;

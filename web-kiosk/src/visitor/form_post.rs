@@ -50,6 +50,46 @@ pub enum PostError {
     Missing,
 }
 
+impl PostError {
+    /// What was wrong, for the visitor: Swedish, English. Names the problem, never a value.
+    pub fn explanation(self) -> (&'static str, &'static str) {
+        match self {
+            PostError::NotAForm => (
+                "Det som kom var inte ett ifyllt formulär (fel format eller teckenkodning).",
+                "What arrived was not a filled-in form (wrong format or character encoding).",
+            ),
+            PostError::TooLong => (
+                "Ett av svaren var alldeles för långt.",
+                "One of the answers was far too long.",
+            ),
+            PostError::TooManyItems => (
+                "En lista hade alldeles för många val.",
+                "A list had far too many choices.",
+            ),
+            PostError::Unexpected => (
+                "Det fanns ett fält med som formuläret inte har.",
+                "It held a field the form does not have.",
+            ),
+            PostError::Repeated => ("Samma fält kom två gånger.", "The same field came twice."),
+            PostError::Missing => (
+                "Sidans besöksnummer eller formulärversion saknades.",
+                "The page's visit number or form version was missing.",
+            ),
+        }
+    }
+}
+
+/// Whether a `Content-Type` names a URL-encoded form, the only kind the form page sends.
+pub fn is_form_content_type(content_type: Option<&str>) -> bool {
+    content_type
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| {
+            media
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
 /// Reads a posted form.
 pub fn read(body: &[u8]) -> Result<PostedForm, PostError> {
     let pairs = decode(body)?;
@@ -240,6 +280,21 @@ mod tests {
             read(&[0xff, 0xfe, b'=']).expect_err("refused"),
             PostError::NotAForm
         );
+    }
+
+    #[test]
+    fn only_a_url_encoded_body_is_a_form() {
+        assert!(is_form_content_type(Some(
+            "application/x-www-form-urlencoded"
+        )));
+        assert!(is_form_content_type(Some(
+            "Application/X-WWW-Form-Urlencoded; charset=UTF-8"
+        )));
+        assert!(!is_form_content_type(Some("application/json")));
+        assert!(!is_form_content_type(Some(
+            "multipart/form-data; boundary=x"
+        )));
+        assert!(!is_form_content_type(None));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::time::Instant;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use kiosk_ffi::KioskError;
@@ -120,9 +120,15 @@ async fn form_screen(State(shell): State<Arc<Shell>>) -> Response {
 }
 
 /// A posted form: sent, or a switch of path or language that keeps what was typed.
-async fn post_form(State(shell): State<Arc<Shell>>, body: Bytes) -> Response {
+async fn post_form(State(shell): State<Arc<Shell>>, headers: HeaderMap, body: Bytes) -> Response {
     let mut screen = shell.screen.lock().await;
     let lang = screen_language(&screen);
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok());
+    if !form_post::is_form_content_type(content_type) {
+        return bad_post(lang, PostError::NotAForm);
+    }
     let posted = match form_post::read(&body) {
         Ok(posted) => posted,
         Err(error) => return bad_post(lang, error),
@@ -345,11 +351,13 @@ fn not_ready(lang: Language, error: &KioskError) -> Response {
 fn bad_post(lang: Language, error: PostError) -> Response {
     let t = texts(lang);
     tracing::warn!(%error, "refused a visitor post");
-    let message = match error {
+    let general = match error {
         PostError::TooLong | PostError::TooManyItems => t.too_large,
         _ => t.bad_post,
     };
-    let page = message_page(lang, t.app_name, message, true);
+    let (sv, en) = error.explanation();
+    let message = format!("{} {general}", crate::texts::pick_pair(sv, en, lang));
+    let page = message_page(lang, t.app_name, &message, true);
     (StatusCode::BAD_REQUEST, Html(page.into_string())).into_response()
 }
 
