@@ -428,6 +428,89 @@ async function registerByKeyboard(page, visitor, size) {
   await page.waitForURL((url) => url.pathname === '/thanks');
 }
 
+/** The staff screens' own texts (web-kiosk/src/staff/texts.rs), in Swedish. */
+const STAFF = {
+  title: 'Personalläge',
+  newPin: 'Ny PIN-kod',
+  newPinAgain: 'Samma PIN-kod igen',
+  savePin: 'Spara PIN-koden',
+  pin: 'PIN-kod',
+  open: 'Öppna personalläget',
+  syncNow: 'Synkronisera nu',
+};
+const STAFF_PIN = '482913';
+const WRONG_PIN = '590317';
+
+/** Wrong PIN, right PIN, sync now, and the lock a visitor screen brings. */
+async function staffMode(browser) {
+  const context = await browser.newContext({ ...SIZES.desk, locale: 'sv-SE' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const everything = () => page.evaluate(() => `${document.documentElement.outerHTML}\n${[...document.querySelectorAll('input')].map((e) => e.value).join('\n')}`);
+
+  // First setup: the kiosk is enrolled; choose the PIN, typed twice.
+  await page.goto(`${base}/staff`);
+  await page.getByLabel(STAFF.newPin, { exact: true }).fill(STAFF_PIN);
+  await page.getByLabel(STAFF.newPinAgain, { exact: true }).fill(STAFF_PIN);
+  await screen(page, '10', 'staff-setup', 'sv', 'desk');
+  await page.getByRole('button', { name: STAFF.savePin }).click();
+  await page.getByLabel(STAFF.pin, { exact: true }).waitFor();
+  check(!(await everything()).includes(STAFF_PIN), 'the chosen PIN is not sent back');
+  await screen(page, '11', 'staff-pin', 'sv', 'desk');
+  pass('staff_setup_sets_the_pin_and_passes_axe');
+
+  // A wrong PIN: refused in an alert that says how many tries are left, never echoed.
+  await page.getByLabel(STAFF.pin, { exact: true }).fill(WRONG_PIN);
+  await page.getByRole('button', { name: STAFF.open }).click();
+  const refusal = page.getByRole('alert').first();
+  await refusal.waitFor();
+  const said = await refusal.textContent();
+  check(/9/.test(said), `the refusal says how many tries are left: ${said}`);
+  check(!(await everything()).includes(WRONG_PIN), 'the wrong PIN is not sent back');
+  check((await page.getByLabel(STAFF.pin, { exact: true }).inputValue()) === '', 'the PIN field is empty again');
+  await screen(page, '12', 'staff-wrong-pin', 'sv', 'desk');
+  pass('staff_wrong_pin_is_refused_with_attempts_left_never_echoed');
+
+  // The right PIN, once the core's delay after a wrong one has passed (its own rule: the
+  // page says when to try again).
+  let opened = false;
+  for (let attempt = 0; attempt < 8 && !opened; attempt += 1) {
+    await page.getByLabel(STAFF.pin, { exact: true }).fill(STAFF_PIN);
+    await page.getByRole('button', { name: STAFF.open }).click();
+    opened = (await h1s(page)).join() === STAFF.title;
+    if (!opened) {
+      await page.waitForTimeout(1_000);
+    }
+  }
+  check(opened, 'the right PIN opens staff mode after the delay');
+  const captured = Number(await page.locator('#count-captured').textContent());
+  check(captured === visitors.length, `captured counts every visitor: ${captured} of ${visitors.length}`);
+  check((await page.textContent('main')).includes('Journalen stämmer'), 'the journal verifies');
+  check(!(await everything()).includes(STAFF_PIN), 'the PIN is not on the staff page');
+  await screen(page, '13', 'staff-kiosk', 'sv', 'desk');
+  pass('staff_right_pin_shows_counts_journal_and_hand_back');
+
+  // Sync now: the page reloads itself while the sync runs; then it shows the last success.
+  await page.getByRole('button', { name: STAFF.syncNow }).click();
+  await page.waitForFunction(() => {
+    const button = [...document.querySelectorAll('#sync button')].find((b) => b.textContent.includes('Synkronisera nu'));
+    const last = document.querySelector('#last-sync-ok');
+    return button && !button.disabled && last && !/aldrig/i.test(last.textContent);
+  }, null, { timeout: 30_000 });
+  const received = Number(await page.locator('#count-received').textContent());
+  check(received === visitors.length, `every visitor is received after the sync: ${received}`);
+  await screen(page, '14', 'staff-after-sync', 'sv', 'desk');
+  pass('staff_sync_now_reports_the_last_success');
+
+  // A visitor screen locks staff mode: /staff asks for the PIN again.
+  await page.goto(`${base}/`);
+  await page.goto(`${base}/staff`);
+  await page.getByLabel(STAFF.pin, { exact: true }).waitFor();
+  check((await h1s(page)).join() !== STAFF.title, 'staff mode is locked after the visitor screen');
+  pass('staff_mode_locks_when_a_visitor_screen_is_shown');
+  await context.close();
+}
+
 await runInBrowser(async (defaultContext) => {
   const browser = defaultContext.browser();
   for (const [lang, size] of COMBOS) {
@@ -503,9 +586,7 @@ await runInBrowser(async (defaultContext) => {
   check(fromCache.length === 0, `pages Chromium took from its cache: ${fromCache.join(', ')}`);
   pass('every_answer_is_no_store_and_none_came_from_a_cache');
 
-  // ---- STAFF MODE: added by the lead after merging the staff helper's branch. ----
-  // Wrong PIN (refused, lockout delay shown), right PIN (counts: captured / sent /
-  // received), "sync now" with progress; each page through screen() for axe and shots
-  // (web-1x-staff-...). The Rust test's CHECKS list gets the matching names.
-  // ---- end of staff mode ----
+  // Staff mode, on the desk in Swedish: the kiosk was enrolled before the visitors came,
+  // but no PIN was chosen yet, so /staff opens the PIN step of the first setup.
+  await staffMode(browser);
 });

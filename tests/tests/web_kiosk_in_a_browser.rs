@@ -166,8 +166,6 @@ const PER_SIZE_AND_LANGUAGE: &[&str] = &[
 ];
 
 /// Every check the script must pass.
-// Staff mode (wrong PIN, right PIN, sync now) is added here and in the script's marked
-// place once staff mode is merged.
 fn checks() -> Vec<String> {
     let mut checks = Vec::new();
     for (lang, size) in COMBOS {
@@ -180,8 +178,19 @@ fn checks() -> Vec<String> {
     checks.extend(VISITORS.iter().map(|v| format!("registered_{}", v.key)));
     checks.push("mistakes_are_tied_to_their_fields_and_typed_values_kept".into());
     checks.push("every_answer_is_no_store_and_none_came_from_a_cache".into());
+    checks.extend(STAFF_CHECKS.iter().map(|check| (*check).to_owned()));
     checks
 }
+
+/// Staff mode, after the visitors: the first PIN, a wrong PIN, the right one, sync now, and
+/// the lock that a visitor screen brings.
+const STAFF_CHECKS: &[&str] = &[
+    "staff_setup_sets_the_pin_and_passes_axe",
+    "staff_wrong_pin_is_refused_with_attempts_left_never_echoed",
+    "staff_right_pin_shows_counts_journal_and_hand_back",
+    "staff_sync_now_reports_the_last_success",
+    "staff_mode_locks_when_a_visitor_screen_is_shown",
+];
 
 /// The whole browser run must finish within this, so a hung browser cannot hang CI.
 const LIMIT: Duration = Duration::from_secs(120);
@@ -269,7 +278,11 @@ async fn visitors_register_in_a_real_browser_and_exactly_their_registrations_rea
     }));
     // The event's form arrives with the first sync, which enrollment asks for.
     let ready_by = Instant::now() + SYNC_BOUND;
-    while !kiosk_web::staff::is_enrolled(&shell) {
+    while !shell
+        .device
+        .setup_state()
+        .is_ok_and(|setup| setup.event_name.is_some())
+    {
         assert!(
             Instant::now() < ready_by,
             "the kiosk has no event after enrolling"
