@@ -6,7 +6,8 @@
 //!
 //! - [`visitor`]: welcome, form (ordinary and protected path), thank-you, idle reset.
 //! - [`staff`]: staff mode behind the PIN: setup, counts, journal, sync, records.
-//! - [`sync_loop`]: background sync between visitors, with back-off.
+//! - [`sync_loop`]: background sync between visitors, with back-off; [`sync_status`]: what
+//!   is known of it, for staff.
 //! - [`guard`]: own host and own origin only; the headers every answer carries.
 //! - [`layout`] and [`texts`]: the frame, the assets and every text in Swedish and English.
 //! - [`state`]: the one screen a kiosk shows and staff mode, in memory only.
@@ -20,6 +21,7 @@ pub mod layout;
 pub mod staff;
 pub mod state;
 pub mod sync_loop;
+pub mod sync_status;
 pub mod texts;
 pub mod visitor;
 

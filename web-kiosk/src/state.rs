@@ -7,14 +7,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use kiosk_ffi::KioskDevice;
+use kiosk_ffi::staff::StaffMode;
 use kiosk_ffi::types::{FieldProblem, FormView, Language, Receipt, RegistrationDraft};
 use kiosk_ffi::visitor::VisitorSession;
 use tokio::sync::Notify;
 use zeroize::Zeroize;
 
 use crate::config::Config;
-use crate::staff::{StaffMemo, StaffState};
-use crate::sync_loop::SyncStatus;
+use crate::sync_status::SyncStatus;
 
 /// The shell: shared by every request handler.
 #[derive(Debug)]
@@ -138,4 +138,65 @@ pub struct Thanks {
 /// A fresh random token (128 bits, hex).
 pub fn new_token() -> String {
     hex::encode(rand::random::<[u8; 16]>())
+}
+
+/// Staff mode while it is open.
+#[derive(Debug)]
+pub struct StaffState {
+    pub mode: Arc<StaffMode>,
+    /// Names this staff session in every post.
+    pub token: String,
+    pub last_activity: Instant,
+}
+
+/// What staff screens keep between requests. Holds no PIN, no code and no personal data.
+#[derive(Debug, Default)]
+pub struct StaffMemo {
+    /// The language staff chose last (Swedish until they choose).
+    pub language: Option<Language>,
+    /// The outcome of the last post, shown once by the next page.
+    pub flash: Option<Flash>,
+    /// What the last wipe attempt waited for: (without a receipt, not yet backed up).
+    pub wipe_waiting: Option<(u64, u64)>,
+}
+
+/// An outcome to show once, in both languages, and the form field it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flash {
+    pub is_error: bool,
+    /// The control the message belongs to (`pin`, `code`, `note`, …), if any.
+    pub field: Option<&'static str>,
+    pub sv: String,
+    pub en: String,
+    /// For a refused PIN: attempts left and seconds to wait, as the core reported them.
+    pub attempts_left: Option<u32>,
+    pub retry_after_secs: Option<u64>,
+}
+
+impl Flash {
+    pub fn error(
+        field: Option<&'static str>,
+        sv: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Flash {
+        Flash {
+            is_error: true,
+            field,
+            sv: sv.into(),
+            en: en.into(),
+            attempts_left: None,
+            retry_after_secs: None,
+        }
+    }
+
+    pub fn done(sv: impl Into<String>, en: impl Into<String>) -> Flash {
+        Flash {
+            is_error: false,
+            ..Flash::error(None, sv, en)
+        }
+    }
+
+    pub fn text(&self, language: Language) -> &str {
+        crate::texts::pick_pair(&self.sv, &self.en, language)
+    }
 }

@@ -1,17 +1,18 @@
 //! Background sync: when the relay is reachable the shell syncs by itself between visitors
 //! (after a submit, and at most every `sync_every`), backing off while it is not, and never
 //! while a visitor's form is open, so a visitor's screen never waits for the network. Staff
-//! can ask for a sync at once; its progress and the last success are kept here for the
-//! staff screen.
+//! can ask for a sync at once; its progress and the last success are kept in
+//! [`SyncStatus`] for the staff screen.
 
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::Duration;
 
 use kiosk_ffi::KioskError;
 use kiosk_ffi::foreign::SyncListener;
 use kiosk_ffi::types::{RecordOutcome, SyncFailure, SyncOptions, SyncSummary};
 
 use crate::state::{Screen, Shell};
+pub use crate::sync_status::{SyncState, SyncStatus};
 
 /// How often a waiting sync looks whether the visitor's form has closed.
 const BETWEEN_VISITORS_POLL: Duration = Duration::from_secs(2);
@@ -20,74 +21,13 @@ const MAX_BACK_OFF: Duration = Duration::from_secs(300);
 /// How long a sync waits for one answer from the relay.
 const REQUEST_TIMEOUT_MS: u64 = 30_000;
 
-/// What the staff screen shows of syncing.
-#[derive(Debug, Default)]
-pub struct SyncStatus {
-    state: Mutex<SyncState>,
-}
-
-/// The state of syncing, as last seen.
-#[derive(Debug, Clone, Default)]
-pub struct SyncState {
-    pub running: bool,
-    /// `done` of `total` records answered in the running sync.
-    pub progress: Option<(u64, u64)>,
-    /// When a sync last completed (ms since the epoch), in this process.
-    pub last_ok_at_ms: Option<i64>,
-    pub last_summary: Option<SyncSummary>,
-    /// Why the last attempt failed, if it did.
-    pub last_failure: Option<SyncFailure>,
-    pub failures_in_a_row: u32,
-}
-
-impl SyncStatus {
-    fn state(&self) -> MutexGuard<'_, SyncState> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    pub fn snapshot(&self) -> SyncState {
-        self.state().clone()
-    }
-
-    /// Marks a sync as started, unless one runs already.
-    fn begin(&self) -> bool {
-        let mut state = self.state();
-        if state.running {
-            return false;
-        }
-        state.running = true;
-        state.progress = None;
-        true
-    }
-
-    fn end(&self, result: &Result<SyncSummary, KioskError>) {
-        let mut state = self.state();
-        state.running = false;
-        state.progress = None;
-        match result {
-            Ok(summary) => {
-                state.last_ok_at_ms = Some(now_ms());
-                state.last_summary = Some(summary.clone());
-                state.last_failure = None;
-                state.failures_in_a_row = 0;
-            }
-            Err(error) => {
-                state.last_failure = Some(failure_of(error));
-                state.failures_in_a_row = state.failures_in_a_row.saturating_add(1);
-            }
-        }
-    }
-}
-
 /// Hears a running sync's progress for the staff screen.
 #[derive(Debug)]
 struct ProgressListener(Arc<Shell>);
 
 impl SyncListener for ProgressListener {
     fn progress(&self, done: u64, total: u64) -> Result<(), KioskError> {
-        self.0.sync.state().progress = Some((done, total));
+        self.0.sync.set_progress(done, total);
         Ok(())
     }
 
@@ -211,21 +151,6 @@ fn next_wait(shell: &Shell) -> Duration {
 fn back_off(every: Duration, failures: u32) -> Duration {
     let factor = 1u32 << failures.min(10);
     every.saturating_mul(factor).min(MAX_BACK_OFF.max(every))
-}
-
-fn failure_of(error: &KioskError) -> SyncFailure {
-    let (message_sv, message_en) = error.texts();
-    SyncFailure {
-        kind: error.kind().to_owned(),
-        message_sv,
-        message_en,
-    }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

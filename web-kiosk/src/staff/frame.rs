@@ -188,3 +188,11 @@ pub fn bad_post(lang: Language, error: crate::staff::post::PostError) -> Respons
         page.render(html! { p { a.button href="/staff" { (t.staff_title) } } }),
     )
 }
+
+/// The query of a staff page: a language chosen, and whether the page reloaded itself.
+#[derive(Debug, serde::Deserialize)]
+pub struct StaffQuery {
+    pub lang: Option<String>,
+    /// Set by the page's own reload (sync progress): not staff's activity.
+    pub auto: Option<String>,
+}

@@ -11,18 +11,11 @@ use axum::response::Response;
 use kiosk_ffi::KioskError;
 use maud::html;
 
-use crate::staff::frame::{StaffPage, answer};
+use crate::staff::frame::{StaffPage, StaffQuery, answer};
 use crate::staff::texts::staff_texts;
 use crate::staff::{home, session, setup, unlock, wipe};
 use crate::state::Shell;
 use crate::texts::pick_pair;
-
-#[derive(Debug, serde::Deserialize)]
-pub struct StaffQuery {
-    pub lang: Option<String>,
-    /// Set by the page's own reload (sync progress): not staff's activity.
-    pub auto: Option<String>,
-}
 
 /// `GET /staff`.
 pub async fn staff_screen(

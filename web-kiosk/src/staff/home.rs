@@ -40,7 +40,7 @@ pub fn page(
         title: t.staff_title,
         here: "/staff",
         token: Some(&open.token),
-        idle_ms: idle_ms(shell),
+        idle_ms: session::idle_ms(shell),
         flash,
         reload_after_secs: syncing.running.then_some(1),
     };
@@ -104,11 +104,6 @@ pub async fn change_pin(State(shell): State<Arc<Shell>>, body: Bytes) -> Respons
     };
     shell.staff_flash(flash);
     back_to("/staff", lang)
-}
-
-/// Staff mode's idle limit in milliseconds, for the idle script.
-pub fn idle_ms(shell: &Shell) -> i64 {
-    i64::try_from(shell.config.staff_idle.as_millis()).unwrap_or(i64::MAX)
 }
 
 fn device(t: &StaffTexts, setup: &DeviceSetup, lang: Language) -> Markup {

@@ -15,10 +15,8 @@ use kiosk_ffi::types::{Choice, FormView, Language, RecordStatus, StaffRecordView
 use maud::{Markup, html};
 
 use crate::staff::frame::{
-    StaffPage, answer, back_to, bad_post, described_by, field_error, hidden, invalid,
+    StaffPage, StaffQuery, answer, back_to, bad_post, described_by, field_error, hidden, invalid,
 };
-use crate::staff::gate::StaffQuery;
-use crate::staff::home::idle_ms;
 use crate::staff::post::{self, Posted};
 use crate::staff::sync::texts_flash;
 use crate::staff::texts::{STATUSES, StaffTexts, staff_texts, status_code, status_label};
@@ -108,7 +106,7 @@ pub async fn record_screen(
         title: t.record_title,
         here: &here,
         token: Some(&open.token),
-        idle_ms: idle_ms(&shell),
+        idle_ms: session::idle_ms(&shell),
         flash: flash.as_ref(),
         reload_after_secs: None,
     };

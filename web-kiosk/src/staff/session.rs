@@ -139,3 +139,8 @@ pub fn locked(lang: Language) -> Response {
         }),
     )
 }
+
+/// Staff mode's idle limit in milliseconds, for the page's idle script.
+pub fn idle_ms(shell: &Shell) -> i64 {
+    i64::try_from(shell.config.staff_idle.as_millis()).unwrap_or(i64::MAX)
+}

@@ -357,7 +357,7 @@ fn bad_post(lang: Language, error: PostError) -> Response {
     };
     let (sv, en) = error.explanation();
     let message = format!("{} {general}", crate::texts::pick_pair(sv, en, lang));
-    let page = message_page(lang, t.app_name, &message, true);
+    let page = message_page(lang, t.not_accepted_title, &message, true);
     (StatusCode::BAD_REQUEST, Html(page.into_string())).into_response()
 }
 
@@ -365,6 +365,6 @@ fn bad_post(lang: Language, error: PostError) -> Response {
 /// nothing of it shown.
 fn page_expired(lang: Language) -> Response {
     let t = texts(lang);
-    let page = message_page(lang, t.app_name, t.page_expired, true);
+    let page = message_page(lang, t.page_expired_title, t.page_expired, true);
     (StatusCode::CONFLICT, Html(page.into_string())).into_response()
 }
