@@ -17,9 +17,7 @@ use crate::foreign::{
     TransportAdapter,
 };
 use crate::staff::StaffMode;
-use crate::types::{
-    DeviceRole, DeviceSetup, Enrollment, SyncFailure, SyncOptions, SyncSummary, WipeOutcome,
-};
+use crate::types::{DeviceRole, DeviceSetup, Enrollment, SyncOptions, SyncSummary, WipeOutcome};
 use crate::visitor::VisitorSession;
 
 /// An opened tablet device. Safe to share between threads.
@@ -316,12 +314,12 @@ impl KioskDevice {
                     Ok(summary)
                 }
                 (Ok(_), Some(error)) | (Err(_), Some(error)) => {
-                    let _ = listener.failed(failure_of(&error));
+                    let _ = listener.failed(error.as_sync_failure());
                     Err(error)
                 }
                 (Err(error), None) => {
                     let error = KioskError::from(error);
-                    let _ = listener.failed(failure_of(&error));
+                    let _ = listener.failed(error.as_sync_failure());
                     Err(error)
                 }
             }
@@ -360,15 +358,6 @@ fn http_transport(
                 .into(),
         ),
     )))
-}
-
-fn failure_of(error: &KioskError) -> SyncFailure {
-    let (message_sv, message_en) = error.texts();
-    SyncFailure {
-        kind: error.kind().to_owned(),
-        message_sv,
-        message_en,
-    }
 }
 
 /// The core's batch limits from the shell's options, refusing values out of range.

@@ -131,6 +131,16 @@ impl KioskError {
         }
     }
 
+    /// This error as a sync listener's `failed` hears it.
+    pub fn as_sync_failure(&self) -> crate::types::SyncFailure {
+        let (message_sv, message_en) = self.texts();
+        crate::types::SyncFailure {
+            kind: self.kind().to_owned(),
+            message_sv,
+            message_en,
+        }
+    }
+
     /// The Swedish and English texts a shell shows.
     pub fn texts(&self) -> (String, String) {
         match self {

@@ -11,11 +11,13 @@
 //! - [`guard`]: own host and own origin only; the headers every answer carries.
 //! - [`layout`] and [`texts`]: the frame, the assets and every text in Swedish and English.
 //! - [`state`]: the one screen a kiosk shows and staff mode, in memory only.
+//! - [`form_body`]: reading a posted form, strictly, for visitor and staff posts.
 //! - [`config`]: where it listens, its data directory, the relay.
 //! - [`enrollment`]: enrolling with a typed code or an enrollment QR text.
 
 pub mod config;
 pub mod enrollment;
+pub mod form_body;
 pub mod guard;
 pub mod layout;
 pub mod staff;

@@ -67,19 +67,10 @@ impl SyncStatus {
                 state.failures_in_a_row = 0;
             }
             Err(error) => {
-                state.last_failure = Some(failure_of(error));
+                state.last_failure = Some(error.as_sync_failure());
                 state.failures_in_a_row = state.failures_in_a_row.saturating_add(1);
             }
         }
-    }
-}
-
-fn failure_of(error: &KioskError) -> SyncFailure {
-    let (message_sv, message_en) = error.texts();
-    SyncFailure {
-        kind: error.kind().to_owned(),
-        message_sv,
-        message_en,
     }
 }
 

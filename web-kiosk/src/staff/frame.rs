@@ -29,7 +29,20 @@ pub struct StaffPage<'a> {
     pub reload_after_secs: Option<u32>,
 }
 
-impl StaffPage<'_> {
+impl<'a> StaffPage<'a> {
+    /// A page without an open staff session: setup, the PIN, locked, wiped, refusals.
+    pub fn closed(lang: Language, title: &'a str, flash: Option<&'a Flash>) -> StaffPage<'a> {
+        StaffPage {
+            lang,
+            title,
+            here: "/staff",
+            token: None,
+            idle_ms: 0,
+            flash,
+            reload_after_secs: None,
+        }
+    }
+
     pub fn render(&self, content: Markup) -> Markup {
         let t = staff_texts(self.lang);
         let has_errors = self.flash.is_some_and(|f| f.is_error);
@@ -174,15 +187,7 @@ pub fn bad_post(lang: Language, error: crate::staff::post::PostError) -> Respons
         staff_texts(Language::Swedish).bad_post,
         staff_texts(Language::English).bad_post,
     );
-    let page = StaffPage {
-        lang,
-        title: t.staff_title,
-        here: "/staff",
-        token: None,
-        idle_ms: 0,
-        flash: Some(&flash),
-        reload_after_secs: None,
-    };
+    let page = StaffPage::closed(lang, t.staff_title, Some(&flash));
     answer(
         StatusCode::BAD_REQUEST,
         page.render(html! { p { a.button href="/staff" { (t.staff_title) } } }),

@@ -34,15 +34,7 @@ pub async fn staff_screen(
             tracing::error!(kind = %error, "the tablet's setup cannot be read");
             let (sv, en) = error.texts();
             let t = staff_texts(lang);
-            let page = StaffPage {
-                lang,
-                title: t.staff_title,
-                here: "/staff",
-                token: None,
-                idle_ms: 0,
-                flash: None,
-                reload_after_secs: None,
-            };
+            let page = StaffPage::closed(lang, t.staff_title, None);
             return answer(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 page.render(html! { p.alert role="alert" { (pick_pair(&sv, &en, lang)) } }),

@@ -13,13 +13,13 @@ use axum::response::Response;
 use kiosk_ffi::types::{DeviceRole, DeviceSetup, Language};
 use maud::{Markup, html};
 
-use crate::staff::frame::{StaffPage, answer, back_to, bad_post, hidden};
+use crate::staff::frame::{StaffPage, answer, back_to, hidden};
 use crate::staff::session::Open;
 use crate::staff::setup::{enroll_form, pin_input, pin_refused, two_pins};
 use crate::staff::sync::texts_flash;
 use crate::staff::texts::{StaffTexts, staff_texts};
 use crate::staff::time::utc_minutes;
-use crate::staff::{Flash, post, records, session, sync, wipe};
+use crate::staff::{Flash, records, session, sync, wipe};
 use crate::state::Shell;
 use crate::texts::{pick, pick_pair};
 
@@ -79,14 +79,12 @@ pub fn page(
 
 /// `POST /staff/change-pin`: a new PIN, typed twice, inside staff mode.
 pub async fn change_pin(State(shell): State<Arc<Shell>>, body: Bytes) -> Response {
-    let mut posted = match post::read(&body, &["token", "lang", "pin", "pin_again"]) {
-        Ok(posted) => posted,
-        Err(error) => return bad_post(shell.staff_language(None), error),
-    };
-    let lang = shell.staff_language(posted.get("lang"));
-    let Some(open) = session::by_token(&shell, posted.get("token")).await else {
-        return session::locked(lang);
-    };
+    let (mut posted, lang, open) =
+        match session::read_in_session(&shell, &body, &["token", "lang", "pin", "pin_again"]).await
+        {
+            Ok(read) => read,
+            Err(answer) => return answer,
+        };
     let flash = match two_pins(&mut posted, "pin", "pin_again") {
         Err(flash) => flash,
         Ok(pin) => {

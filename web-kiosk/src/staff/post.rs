@@ -5,6 +5,8 @@
 
 use zeroize::Zeroize;
 
+use crate::form_body;
+
 /// The largest value staff may send (a note of 2,000 characters, each up to 4 bytes).
 const MAX_VALUE_BYTES: usize = 8 * 1024;
 
@@ -54,10 +56,8 @@ impl Posted {
 
 /// Reads `body`, accepting only the controls named in `allowed`.
 pub fn read(body: &[u8], allowed: &[&'static str]) -> Result<Posted, PostError> {
-    let text = std::str::from_utf8(body).map_err(|_| PostError::NotAForm)?;
     let mut posted = Posted::default();
-    for pair in text.split('&').filter(|pair| !pair.is_empty()) {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+    for (name, value) in form_body::raw_pairs(body).map_err(|_| PostError::NotAForm)? {
         if value.len() > 3 * MAX_VALUE_BYTES {
             return Err(PostError::TooLong);
         }
@@ -78,11 +78,7 @@ pub fn read(body: &[u8], allowed: &[&'static str]) -> Result<Posted, PostError> 
 }
 
 fn decode(part: &str) -> Result<String, PostError> {
-    let spaced = part.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaced)
-        .decode_utf8()
-        .map(|decoded| decoded.into_owned())
-        .map_err(|_| PostError::NotAForm)
+    form_body::decode(part).map_err(|_| PostError::NotAForm)
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use maud::{Markup, html};
 use crate::staff::frame::{
     StaffPage, StaffQuery, answer, back_to, bad_post, described_by, field_error, hidden, invalid,
 };
-use crate::staff::post::{self, Posted};
+use crate::staff::post;
 use crate::staff::sync::texts_flash;
 use crate::staff::texts::{STATUSES, StaffTexts, staff_texts, status_code, status_label};
 use crate::staff::time::utc_minutes;
@@ -265,21 +265,6 @@ fn record_page(
     }
 }
 
-/// Reads an edit's post and checks its session; the answer if either fails.
-async fn edit_post(
-    shell: &Shell,
-    body: &Bytes,
-    controls: &[&'static str],
-) -> Result<(Posted, Language, Arc<StaffMode>), Response> {
-    let posted =
-        post::read(body, controls).map_err(|error| bad_post(shell.staff_language(None), error))?;
-    let lang = shell.staff_language(posted.get("lang"));
-    let open = session::by_token(shell, posted.get("token"))
-        .await
-        .ok_or_else(|| session::locked(lang))?;
-    Ok((posted, lang, open.mode))
-}
-
 /// Keeps the core's answer to an edit as the next page's flash.
 fn edit_flash(
     shell: &Shell,
@@ -304,11 +289,14 @@ pub async fn add_note(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (mut posted, lang, mode) = match edit_post(&shell, &body, &["token", "lang", "note"]).await
-    {
-        Ok(read) => read,
-        Err(answer) => return answer,
-    };
+    let (mut posted, lang, mode) =
+        match session::read_in_session(&shell, &body, &["token", "lang", "note"])
+            .await
+            .map(|(posted, lang, open)| (posted, lang, open.mode))
+        {
+            Ok(read) => read,
+            Err(answer) => return answer,
+        };
     let here = format!("/staff/records/{id}");
     let note = posted.take("note").unwrap_or_default();
     if note.trim().is_empty() {
@@ -338,7 +326,10 @@ pub async fn rate(
     body: Bytes,
 ) -> Response {
     let (posted, lang, mode) =
-        match edit_post(&shell, &body, &["token", "lang", "score", "clear"]).await {
+        match session::read_in_session(&shell, &body, &["token", "lang", "score", "clear"])
+            .await
+            .map(|(posted, lang, open)| (posted, lang, open.mode))
+        {
             Ok(read) => read,
             Err(answer) => return answer,
         };
@@ -372,10 +363,14 @@ pub async fn set_status(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (posted, lang, mode) = match edit_post(&shell, &body, &["token", "lang", "status"]).await {
-        Ok(read) => read,
-        Err(answer) => return answer,
-    };
+    let (posted, lang, mode) =
+        match session::read_in_session(&shell, &body, &["token", "lang", "status"])
+            .await
+            .map(|(posted, lang, open)| (posted, lang, open.mode))
+        {
+            Ok(read) => read,
+            Err(answer) => return answer,
+        };
     let here = format!("/staff/records/{id}");
     let status: Option<RecordStatus> = posted
         .get("status")

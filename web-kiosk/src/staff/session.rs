@@ -122,15 +122,7 @@ pub async fn activity(State(shell): State<Arc<Shell>>, body: Bytes) -> Response 
 /// A staff post whose session is gone: staff mode is locked; nothing was changed.
 pub fn locked(lang: Language) -> Response {
     let t = staff_texts(lang);
-    let page = StaffPage {
-        lang,
-        title: t.locked_title,
-        here: "/staff",
-        token: None,
-        idle_ms: 0,
-        flash: None,
-        reload_after_secs: None,
-    };
+    let page = StaffPage::closed(lang, t.locked_title, None);
     answer(
         StatusCode::CONFLICT,
         page.render(html! {
@@ -143,4 +135,20 @@ pub fn locked(lang: Language) -> Response {
 /// Staff mode's idle limit in milliseconds, for the page's idle script.
 pub fn idle_ms(shell: &Shell) -> i64 {
     i64::try_from(shell.config.staff_idle.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Reads a staff post and checks its session: the post, the staff language and the open
+/// session, or the answer to give (a bad post, or "staff mode is locked").
+pub async fn read_in_session(
+    shell: &Shell,
+    body: &Bytes,
+    controls: &[&'static str],
+) -> Result<(post::Posted, Language, Open), Response> {
+    let posted = post::read(body, controls)
+        .map_err(|error| crate::staff::frame::bad_post(shell.staff_language(None), error))?;
+    let lang = shell.staff_language(posted.get("lang"));
+    let open = by_token(shell, posted.get("token"))
+        .await
+        .ok_or_else(|| locked(lang))?;
+    Ok((posted, lang, open))
 }

@@ -26,15 +26,7 @@ use crate::state::Shell;
 /// The setup page: the step the tablet is at.
 pub fn page(setup: &DeviceSetup, lang: Language, flash: Option<&Flash>) -> Response {
     let t = staff_texts(lang);
-    let frame = StaffPage {
-        lang,
-        title: t.setup_title,
-        here: "/staff",
-        token: None,
-        idle_ms: 0,
-        flash,
-        reload_after_secs: None,
-    };
+    let frame = StaffPage::closed(lang, t.setup_title, flash);
     answer(
         StatusCode::OK,
         frame.render(html! {

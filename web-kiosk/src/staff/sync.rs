@@ -11,10 +11,10 @@ use axum::response::Response;
 use kiosk_ffi::types::{DeviceSetup, Language};
 use maud::{Markup, html};
 
-use crate::staff::frame::{back_to, bad_post, hidden};
+use crate::staff::frame::{back_to, hidden};
 use crate::staff::texts::staff_texts;
 use crate::staff::time::utc_minutes;
-use crate::staff::{Flash, post, session};
+use crate::staff::{Flash, session};
 use crate::state::Shell;
 use crate::sync_loop::{NotStarted, SyncState, start_in_background};
 use crate::texts::pick_pair;
@@ -76,17 +76,10 @@ pub fn panel(
 
 /// `POST /staff/sync`: starts a sync and goes back to the page, which shows its progress.
 pub async fn sync_now(State(shell): State<Arc<Shell>>, body: Bytes) -> Response {
-    let posted = match post::read(&body, &["token", "lang"]) {
-        Ok(posted) => posted,
-        Err(error) => return bad_post(shell.staff_language(None), error),
+    let lang = match session::read_in_session(&shell, &body, &["token", "lang"]).await {
+        Ok((_, lang, _)) => lang,
+        Err(answer) => return answer,
     };
-    let lang = shell.staff_language(posted.get("lang"));
-    if session::by_token(&shell, posted.get("token"))
-        .await
-        .is_none()
-    {
-        return session::locked(lang);
-    }
     let flash = match start_in_background(&shell) {
         Ok(()) => texts_flash(false, |l| staff_texts(l).sync_started),
         Err(NotStarted::Running) => texts_flash(false, |l| staff_texts(l).sync_already),

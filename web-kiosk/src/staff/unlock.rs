@@ -25,15 +25,7 @@ use crate::state::{Screen, Shell};
 /// HR's unlock (the one a sync brought, or a code HR gave) with a new PIN.
 pub fn page(lang: Language, flash: Option<&Flash>, role: DeviceRole) -> Response {
     let t = staff_texts(lang);
-    let frame = StaffPage {
-        lang,
-        title: t.unlock_title,
-        here: "/staff",
-        token: None,
-        idle_ms: 0,
-        flash,
-        reload_after_secs: None,
-    };
+    let frame = StaffPage::closed(lang, t.unlock_title, flash);
     answer(
         StatusCode::OK,
         frame.render(html! {

@@ -18,9 +18,9 @@ use kiosk_ffi::KioskError;
 use kiosk_ffi::types::{Language, WipeOutcome};
 use maud::{Markup, html};
 
-use crate::staff::frame::{StaffPage, answer, back_to, bad_post, hidden};
+use crate::staff::frame::{StaffPage, answer, back_to, hidden};
 use crate::staff::texts::staff_texts;
-use crate::staff::{Flash, post, session};
+use crate::staff::{Flash, session};
 use crate::state::Shell;
 
 /// After a completed sync: carries out a wipe the relay ordered, if it did.
@@ -85,17 +85,10 @@ pub fn panel(shell: &Shell, token: &str, lang: Language) -> Markup {
 
 /// `POST /staff/wipe`: tries the ordered wipe now.
 pub async fn wipe_now(State(shell): State<Arc<Shell>>, body: Bytes) -> Response {
-    let posted = match post::read(&body, &["token", "lang"]) {
-        Ok(posted) => posted,
-        Err(error) => return bad_post(shell.staff_language(None), error),
+    let lang = match session::read_in_session(&shell, &body, &["token", "lang"]).await {
+        Ok((_, lang, _)) => lang,
+        Err(answer) => return answer,
     };
-    let lang = shell.staff_language(posted.get("lang"));
-    if session::by_token(&shell, posted.get("token"))
-        .await
-        .is_none()
-    {
-        return session::locked(lang);
-    }
     if let Err(error) = carry_out(&shell).await {
         let (sv, en) = error.texts();
         shell.staff_flash(Flash::error(None, sv, en));
@@ -106,15 +99,7 @@ pub async fn wipe_now(State(shell): State<Arc<Shell>>, body: Bytes) -> Response 
 /// A wiped tablet's staff page.
 pub fn wiped_page(lang: Language) -> Response {
     let t = staff_texts(lang);
-    let page = StaffPage {
-        lang,
-        title: t.wiped_title,
-        here: "/staff",
-        token: None,
-        idle_ms: 0,
-        flash: None,
-        reload_after_secs: None,
-    };
+    let page = StaffPage::closed(lang, t.wiped_title, None);
     answer(
         StatusCode::OK,
         page.render(html! { p #wiped { (t.wiped_body) } }),

@@ -4,6 +4,8 @@
 
 use kiosk_ffi::types::RegistrationDraft;
 
+use crate::form_body;
+
 /// The largest form post the shell reads (the router refuses more, unread).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// The largest single value: far above any field's own limit (the core's validation says
@@ -177,23 +179,16 @@ pub fn read(body: &[u8]) -> Result<PostedForm, PostError> {
     })
 }
 
-/// Splits an `application/x-www-form-urlencoded` body into names and values, refusing
-/// anything that is not UTF-8 once decoded (a browser never sends that; a lossy decoding
-/// would put replacement characters into a visitor's name).
+/// The body's names and values, decoded.
 fn decode(body: &[u8]) -> Result<Vec<(String, String)>, PostError> {
-    let text = std::str::from_utf8(body).map_err(|_| PostError::NotAForm)?;
-    let decode_part = |part: &str| {
-        let spaced = part.replace('+', " ");
-        percent_encoding::percent_decode_str(&spaced)
-            .decode_utf8()
-            .map(|decoded| decoded.into_owned())
-            .map_err(|_| PostError::NotAForm)
-    };
-    text.split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            Ok((decode_part(name)?, decode_part(value)?))
+    let not_a_form = |_| PostError::NotAForm;
+    form_body::raw_pairs(body)
+        .map_err(not_a_form)?
+        .map(|(name, value)| {
+            Ok((
+                form_body::decode(name).map_err(not_a_form)?,
+                form_body::decode(value).map_err(not_a_form)?,
+            ))
         })
         .collect()
 }
