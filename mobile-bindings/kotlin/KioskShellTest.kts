@@ -649,6 +649,9 @@ try {
             val completionCause = AtomicReference<Throwable?>()
             val caught = AtomicReference<Throwable?>()
             val waitedForCancel = AtomicReference<Boolean?>()
+            // The listener's own thread sets `waitedForCancel` after the job ended: wait for
+            // that too, or the check below races the listener.
+            val listenerReturned = CountDownLatch(1)
             val listener = object : RecordingListener() {
                 override fun progress(done: ULong, total: ULong) {
                     super.progress(done, total)
@@ -658,6 +661,7 @@ try {
                         // Return only once the cancellation has reached Rust (the job ended,
                         // so the future was dropped): the sync stops before its next request.
                         waitedForCancel.set(jobDone.await(10, TimeUnit.SECONDS))
+                        listenerReturned.countDown()
                     }
                 }
             }
@@ -683,6 +687,7 @@ try {
             expect(caught.get() is CancellationException) {
                 "the sync call ended with ${caught.get()?.let { it::class.qualifiedName }}: ${caught.get()?.message}"
             }
+            expect(listenerReturned.await(10, TimeUnit.SECONDS)) { "the listener never returned from its wait" }
             expectEqual(waitedForCancel.get(), true, "the job ended while the listener waited")
             // The sync's own thread stopped at its next check, before another request, and
             // told the listener it was cancelled.
