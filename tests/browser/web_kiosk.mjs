@@ -441,14 +441,22 @@ const STAFF = {
 const STAFF_PIN = '482913';
 const WRONG_PIN = '590317';
 
-/** Wrong PIN, right PIN, sync now, and the lock a visitor screen brings. */
-async function staffMode(browser) {
+/** Everything a page holds: markup and control values. */
+function everythingOn(page) {
+  return page.evaluate(() => `${document.documentElement.outerHTML}\n${[...document.querySelectorAll('input')].map((e) => e.value).join('\n')}`);
+}
+
+/**
+ * The end of the first setup, before any visitor: the kiosk is enrolled, staff choose the
+ * PIN (typed twice). Until then the visitor's screens say the kiosk is not ready.
+ */
+async function staffSetup(browser) {
   const context = await browser.newContext({ ...SIZES.desk, locale: 'sv-SE' });
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
-  const everything = () => page.evaluate(() => `${document.documentElement.outerHTML}\n${[...document.querySelectorAll('input')].map((e) => e.value).join('\n')}`);
-
-  // First setup: the kiosk is enrolled; choose the PIN, typed twice.
+  const everything = () => everythingOn(page);
+  const before = await page.goto(`${base}/`);
+  check(before.status() === 503, `before the PIN the visitor's screen is not ready (${before.status()})`);
   await page.goto(`${base}/staff`);
   await page.getByLabel(STAFF.newPin, { exact: true }).fill(STAFF_PIN);
   await page.getByLabel(STAFF.newPinAgain, { exact: true }).fill(STAFF_PIN);
@@ -457,7 +465,20 @@ async function staffMode(browser) {
   await page.getByLabel(STAFF.pin, { exact: true }).waitFor();
   check(!(await everything()).includes(STAFF_PIN), 'the chosen PIN is not sent back');
   await screen(page, '11', 'staff-pin', 'sv', 'desk');
+  const after = await page.goto(`${base}/`);
+  check(after.status() === 200, `with the PIN chosen the welcome screen is shown (${after.status()})`);
   pass('staff_setup_sets_the_pin_and_passes_axe');
+  await context.close();
+}
+
+/** Wrong PIN, right PIN, sync now, and the lock a visitor screen brings. */
+async function staffMode(browser) {
+  const context = await browser.newContext({ ...SIZES.desk, locale: 'sv-SE' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const everything = () => everythingOn(page);
+  await page.goto(`${base}/staff`);
+  await page.getByLabel(STAFF.pin, { exact: true }).waitFor();
 
   // A wrong PIN: refused in an alert that says how many tries are left, never echoed.
   await page.getByLabel(STAFF.pin, { exact: true }).fill(WRONG_PIN);
@@ -513,6 +534,7 @@ async function staffMode(browser) {
 
 await runInBrowser(async (defaultContext) => {
   const browser = defaultContext.browser();
+  await staffSetup(browser);
   for (const [lang, size] of COMBOS) {
     const context = await browser.newContext({ ...SIZES[size], locale: lang === 'sv' ? 'sv-SE' : 'en-GB' });
     const page = await context.newPage();

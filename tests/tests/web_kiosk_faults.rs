@@ -37,7 +37,9 @@ use kiosk_tests::{FileRelay, STAFF_PIN, file_relay};
 use kiosk_web::texts::texts;
 use kiosk_web::visitor::form_post::PostError;
 use support::fault_proxy::{FaultProxy, Mode};
-use support::web_shell::{Answer, KioskWeb, hidden_value, registration, start_visit, submit};
+use support::web_shell::{
+    Answer, KioskWeb, form_body, hidden_value, receipt_code, registration, start_visit, submit,
+};
 
 /// Posted in every bad request; no answer may contain it.
 const MARKER: &str = "Zqxmarkörvy";
@@ -428,6 +430,37 @@ async fn a_double_post_of_the_same_form_lands_on_the_same_thank_you_and_captures
         "the second post shows the first one's receipt"
     );
     assert_eq!(view.captured(), 1, "the second post was captured too");
+
+    // A page of the visit still open (its idle script's reset, a late "start over") does
+    // not take the thank-you away before the visitor has read the receipt code.
+    let late_reset = form_body(&[("token", &visit.token)]);
+    client
+        .post_form("/visit/reset", late_reset.as_bytes())
+        .expect("answered");
+    let thanks = client.get("/thanks").expect("answered");
+    assert_eq!(thanks.status, 200, "the thank-you is still the screen");
+    assert_eq!(
+        receipt_code(&thanks.body).as_deref(),
+        Some(first.as_str()),
+        "the same receipt code is still shown"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_site_cannot_read_or_reset_the_visitors_screen() {
+    let (_relay, _dir, shell) = enrolled_kiosk(&[]).await;
+    let client = shell.client();
+    let visit = start_visit(&client, "sv");
+    // An image or a link on another site reaching the kiosk's loopback port.
+    for path in ["/", "/form", "/thanks", "/staff"] {
+        let answer = client
+            .send("GET", path, &[("Sec-Fetch-Site", "cross-site")], b"")
+            .expect("answered");
+        assert_eq!(answer.status, 403, "GET {path} from another site");
+    }
+    let form = client.get("/form").expect("answered");
+    assert_eq!(form.status, 200, "the visit is still on screen");
+    assert_eq!(hidden_value(&form.body, "token"), Some(visit.token.clone()));
 }
 
 /// A visitor's registration as a shell's form would submit it.

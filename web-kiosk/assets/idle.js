@@ -51,23 +51,34 @@
     }
     lastActivity = Date.now();
     if (activityUrl && reportTimer === null) {
-      reportTimer = setTimeout(function () {
-        reportTimer = null;
-        post(activityUrl).then(function (response) {
-          // The shell ended this visit (idle, or another screen took over): leave.
-          if (response.status === 409) {
-            end();
-          }
-        }).catch(function () {});
-      }, 1000);
+      reportTimer = setTimeout(report, 1000);
     }
+  }
+
+  // Tells the shell at once, not a second later: an answer in the last second before the
+  // reset must reach the core's session before it expires.
+  function report() {
+    if (reportTimer !== null) {
+      clearTimeout(reportTimer);
+      reportTimer = null;
+    }
+    if (!activityUrl || ended) {
+      return;
+    }
+    post(activityUrl).then(function (response) {
+      // The shell ended this visit (idle, or another screen took over): leave.
+      if (response.status === 409) {
+        end();
+      }
+    }).catch(function () {});
   }
 
   function stillHere() {
     if (dialog && dialog.open) {
       dialog.close();
     }
-    activity();
+    lastActivity = Date.now();
+    report();
   }
 
   function end() {
@@ -120,6 +131,15 @@
         activity();
       }
     }, { passive: true, capture: true });
+  });
+  // A form sent hands the screen to the shell's answer: this page's watch stops, so a
+  // late report or reset cannot end the screen that answer shows (the thank-you).
+  document.addEventListener('submit', function () {
+    ended = true;
+    if (reportTimer !== null) {
+      clearTimeout(reportTimer);
+      reportTimer = null;
+    }
   });
   if (answer) {
     answer.addEventListener('click', stillHere);

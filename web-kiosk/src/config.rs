@@ -12,6 +12,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Listening beyond loopback was asked for explicitly.
     pub allow_non_loopback: bool,
+    /// The host (and port) browsers use when a TLS front serves the kiosk beyond loopback,
+    /// as they send it in `Host`; requests for any other host are refused.
+    pub public_host: Option<String>,
     pub data_dir: PathBuf,
     pub relay_url: Option<String>,
     /// PEM certificates the relay's certificate chains to (a private CA), instead of the
@@ -49,6 +52,7 @@ impl Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8710)),
             allow_non_loopback: false,
+            public_host: None,
             data_dir,
             relay_url: None,
             relay_roots_pem: None,

@@ -41,11 +41,12 @@ pub async fn same_site_only(
     if !host_is_ours(host, &shell) {
         return refusal(StatusCode::MISDIRECTED_REQUEST, |t| t.wrong_host);
     }
-    if request.method() != Method::GET
-        && request.method() != Method::HEAD
-        && !from_our_pages(headers, host)
+    let reads_only = request.method() == Method::GET || request.method() == Method::HEAD;
+    // A page elsewhere may not even read or navigate the kiosk's screens: a GET of `/` ends
+    // the visit on screen, so an image tag on another site must not reach it.
+    if (reads_only && from_another_site(headers)) || (!reads_only && !from_our_pages(headers, host))
     {
-        tracing::warn!("refused a post from another origin");
+        tracing::warn!("refused a request from another site");
         return refusal(StatusCode::FORBIDDEN, |t| t.cross_origin);
     }
     next.run(request).await
@@ -91,6 +92,20 @@ fn host_is_ours(host: &str, shell: &Shell) -> bool {
         listen.to_string(),
     ];
     allowed.iter().any(|a| a.eq_ignore_ascii_case(host))
+        || shell
+            .config
+            .public_host
+            .as_deref()
+            .is_some_and(|public| public.eq_ignore_ascii_case(host))
+}
+
+/// Whether a browser says the request comes from another site (a page there, not the
+/// address bar or the kiosk's own pages).
+fn from_another_site(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|site| site == "cross-site" || site == "same-site")
 }
 
 /// Whether a post comes from the shell's own pages (or from no browser at all).
@@ -103,8 +118,13 @@ fn from_our_pages(headers: &HeaderMap, host: &str) -> bool {
         if origin.as_bytes() == b"null" {
             return site.is_some_and(|s| s == "same-origin");
         }
-        let ours = format!("http://{host}");
-        return origin.to_str().is_ok_and(|o| o.eq_ignore_ascii_case(&ours));
+        // Plain HTTP on loopback; HTTPS when a TLS front serves a public host.
+        return origin.to_str().is_ok_and(|o| {
+            ["http://", "https://"].iter().any(|scheme| {
+                o.strip_prefix(scheme)
+                    .is_some_and(|authority| authority.eq_ignore_ascii_case(host))
+            })
+        });
     }
     match site {
         Some(site) => site == "same-origin" || site == "none",
@@ -169,6 +189,27 @@ mod tests {
         assert!(!from_our_pages(&headers, "127.0.0.1:8710"));
         headers.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
         assert!(from_our_pages(&headers, "127.0.0.1:8710"));
+    }
+
+    #[test]
+    fn a_tls_front_s_own_origin_is_ours() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://kiosk.example"),
+        );
+        assert!(from_our_pages(&headers, "kiosk.example"));
+        assert!(!from_our_pages(&headers, "other.example"));
+    }
+
+    #[test]
+    fn a_read_from_another_site_is_refused_and_the_address_bar_is_not() {
+        let mut headers = HeaderMap::new();
+        assert!(!from_another_site(&headers));
+        headers.insert("sec-fetch-site", HeaderValue::from_static("none"));
+        assert!(!from_another_site(&headers));
+        headers.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert!(from_another_site(&headers));
     }
 
     #[test]

@@ -23,6 +23,10 @@ struct Cli {
     /// put TLS and a firewall in front).
     #[arg(long)]
     allow_non_loopback: bool,
+    /// With --allow-non-loopback behind a TLS front: the host (and port, if not 443) that
+    /// browsers reach the kiosk by; requests naming another host are refused.
+    #[arg(long, requires = "allow_non_loopback")]
+    public_host: Option<String>,
     /// The kiosk's data directory: its device store and the store's key.
     #[arg(long, env = "KIOSK_WEB_DATA_DIR", default_value = "./kiosk-web-data")]
     data_dir: PathBuf,
@@ -74,6 +78,7 @@ async fn run(cli: Cli) -> Result<(), String> {
     let mut config = Config::new(cli.data_dir);
     config.listen = cli.listen;
     config.allow_non_loopback = cli.allow_non_loopback;
+    config.public_host = cli.public_host;
     config.sync_every = Duration::from_secs(cli.sync_every_secs);
     config.pause_after_capture = cli.test_pause_after_capture_ms.map(Duration::from_millis);
     config.relay_roots_pem = match &cli.relay_ca {

@@ -126,7 +126,10 @@ pub fn wipe(draft: &mut RegistrationDraft) {
 #[derive(Debug)]
 pub struct Thanks {
     /// The visit's token: a second post of the same form (a double tap) lands here again
-    /// instead of capturing twice.
+    /// instead of capturing twice. It never ends this screen: a page of the visit still
+    /// open (its idle script, a late post) must not take the receipt away unseen.
+    pub visit_token: String,
+    /// This screen's own token, for "Done" and its idle return.
     pub token: String,
     pub receipt: Receipt,
     pub language: Language,

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use kiosk_ffi::KioskError;
 use kiosk_ffi::foreign::SyncListener;
-use kiosk_ffi::types::{RecordOutcome, SyncFailure, SyncOptions, SyncSummary};
+use kiosk_ffi::types::{DeviceRole, RecordOutcome, SyncFailure, SyncOptions, SyncSummary};
 
 use crate::state::{Screen, Shell};
 pub use crate::sync_status::{SyncState, SyncStatus};
@@ -130,6 +130,9 @@ pub async fn run(shell: Arc<Shell>) {
         match shell.device.setup_state() {
             // Not enrolled yet: nothing to sync with; staff enroll at /staff.
             Ok(setup) if !setup.enrolled => continue,
+            // A staff tablet would pull registrations that whoever chose the first PIN
+            // could read: none before staff chose it. (A kiosk fetches only its event.)
+            Ok(setup) if setup.role == DeviceRole::Staff && !setup.staff_pin_set => continue,
             Ok(_) => {}
             // Wiped or closed: there is nothing to sync any more.
             Err(KioskError::NotReady { .. } | KioskError::Closed { .. }) => return,

@@ -157,7 +157,7 @@ static SV: Texts = Texts {
     cleared_after_idle: "Formuläret tömdes eftersom ingen använde det på en stund.",
     page_expired_title: "Sidan gäller inte längre",
     not_accepted_title: "Formuläret togs inte emot",
-    page_expired: "Sidan hörde till en tidigare besökare eller har startats om och gäller inte längre. Om du redan har skickat din anmälan är den sparad; fråga personalen om du är osäker.",
+    page_expired: "Sidan gäller inte längre: den hörde till en tidigare besökare, eller så har kiosken startats om. Om du redan har skickat din anmälan är den sparad; fråga personalen om du är osäker.",
     bad_post: "Formuläret kom inte fram som det skulle. Inget sparades. Börja om, eller be personalen om hjälp.",
     too_large: "Det du skickade var för stort. Inget sparades.",
     cross_origin: "Förfrågan kom från en annan webbplats och togs inte emot.",

@@ -89,14 +89,25 @@ impl KioskWeb {
         )
     }
 
-    /// Waits (bounded) until the welcome screen shows the event: enrolled, event installed.
+    /// Waits (bounded) until the welcome screen shows the event: enrolled, event installed,
+    /// and the staff PIN ([`kiosk_tests::STAFF_PIN`]) chosen at `/staff` as staff would,
+    /// since the visitor's screens wait for that.
     pub fn wait_until_ready(&self) {
         let client = self.client();
+        let choose_pin = form_body(&[
+            ("pin", kiosk_tests::STAFF_PIN),
+            ("pin_again", kiosk_tests::STAFF_PIN),
+            ("lang", "sv"),
+        ]);
         for _ in 0..600 {
-            if let Ok(answer) = client.get("/")
-                && answer.status == 200
-            {
-                return;
+            match client.get("/") {
+                Ok(answer) if answer.status == 200 => return,
+                // Not enrolled yet, or no PIN: a PIN posted before enrollment, or again
+                // once chosen, changes nothing.
+                Ok(answer) if answer.status == 503 => {
+                    let _ = client.post_form("/staff/pin", choose_pin.as_bytes());
+                }
+                _ => {}
             }
             std::thread::sleep(Duration::from_millis(50));
         }

@@ -297,6 +297,10 @@ pub async fn add_note(
             Ok(read) => read,
             Err(answer) => return answer,
         };
+    // Only a checked id goes into the redirect's `Location`.
+    if !plausible_id(&id) {
+        return back_to("/staff", lang);
+    }
     let here = format!("/staff/records/{id}");
     let note = posted.take("note").unwrap_or_default();
     if note.trim().is_empty() {
@@ -333,6 +337,10 @@ pub async fn rate(
             Ok(read) => read,
             Err(answer) => return answer,
         };
+    // Only a checked id goes into the redirect's `Location`.
+    if !plausible_id(&id) {
+        return back_to("/staff", lang);
+    }
     let here = format!("/staff/records/{id}");
     if posted.get("clear") == Some("yes") {
         edit_flash(&shell, mode.rate(id, None), "score", |l| {
@@ -371,6 +379,10 @@ pub async fn set_status(
             Ok(read) => read,
             Err(answer) => return answer,
         };
+    // Only a checked id goes into the redirect's `Location`.
+    if !plausible_id(&id) {
+        return back_to("/staff", lang);
+    }
     let here = format!("/staff/records/{id}");
     let status: Option<RecordStatus> = posted
         .get("status")

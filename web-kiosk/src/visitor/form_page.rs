@@ -58,7 +58,7 @@ pub fn render(visit: &Visit) -> Markup {
     page.render(html! {
         p.event-name { (pick(&form.event_name, lang)) @if !form.venue.is_empty() { ", " (form.venue) } }
         @if !visit.problems.is_empty() {
-            (error_summary(&view))
+            (error_summary(&view, form))
         }
         @if let Some(notice) = visit.notice {
             p.notice role="status" { (notice_text(t, notice)) }
@@ -336,14 +336,14 @@ impl View<'_> {
 
 /// The summary of every refused field, in form order, each linking to its field. It takes
 /// focus when the page loads, so a screen reader reads it first.
-fn error_summary(view: &View<'_>) -> Markup {
+fn error_summary(view: &View<'_>, form: &kiosk_ffi::types::FormView) -> Markup {
     html! {
         div.error-summary role="alert" tabindex="-1" autofocus aria-labelledby="error-summary-title" {
             h2 #error-summary-title { (view.t.error_summary_title) }
             ul {
                 @for problem in view.problems {
                     li {
-                        a href={ "#" (anchor_of(&problem.field)) } {
+                        a href={ "#" (anchor_of(&problem.field, form)) } {
                             (pick_pair(&problem.message_sv, &problem.message_en, view.lang))
                         }
                     }
@@ -353,9 +353,10 @@ fn error_summary(view: &View<'_>) -> Markup {
     }
 }
 
-/// The control a field's error links to.
-fn anchor_of(field: &str) -> String {
+/// The control a field's error links to (contact: the first channel the form asks).
+fn anchor_of(field: &str, form: &kiosk_ffi::types::FormView) -> String {
     match field {
+        "contact_channel" if form.email == FieldRequirement::Off => "phone".to_owned(),
         "contact_channel" => "email".to_owned(),
         "interests" | "locations" | "education_level" => format!("{field}-0"),
         other => other.to_owned(),

@@ -35,6 +35,13 @@ pub struct PostedForm {
     pub draft: RegistrationDraft,
 }
 
+impl Drop for PostedForm {
+    fn drop(&mut self) {
+        // A refused or superseded post still held a visitor's answers.
+        crate::state::wipe(&mut self.draft);
+    }
+}
+
 /// Why a post is not a form the shell's page could have sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum PostError {

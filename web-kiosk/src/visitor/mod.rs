@@ -24,7 +24,7 @@ use kiosk_ffi::types::Language;
 use crate::layout::message_page;
 use crate::state::{Notice, Screen, Shell, Thanks, Visit, new_token};
 use crate::texts::{language_of, texts};
-use form_post::{Intent, PostError, PostedForm};
+use form_post::{Intent, PostError};
 
 pub use thanks::SHOWN_FOR_SECS;
 
@@ -47,10 +47,10 @@ struct LangQuery {
 /// a thank-you, is gone.
 async fn welcome_screen(State(shell): State<Arc<Shell>>, query: Query<LangQuery>) -> Response {
     shell.lock_staff().await;
-    if is_staff_tablet(&shell) {
-        return Redirect::to("/staff").into_response();
-    }
     let lang = language_of(query.lang.as_deref().unwrap_or("sv"));
+    if let Some(answer) = not_ready_for_visitors(&shell, lang) {
+        return answer;
+    }
     let notice = {
         let mut screen = shell.screen.lock().await;
         let notice = match &*screen {
@@ -83,8 +83,8 @@ async fn start(State(shell): State<Arc<Shell>>, body: Bytes) -> Response {
     };
     let lang = language_of(&form.lang);
     shell.lock_staff().await;
-    if is_staff_tablet(&shell) {
-        return Redirect::to("/staff").into_response();
+    if let Some(answer) = not_ready_for_visitors(&shell, lang) {
+        return answer;
     }
     let session = match Arc::clone(&shell.device).start_visitor_session() {
         Ok(session) => session,
@@ -137,17 +137,16 @@ async fn post_form(State(shell): State<Arc<Shell>>, headers: HeaderMap, body: By
         Screen::Visit(visit) if visit.token == posted.token => visit,
         // The same form posted again (a double tap, a resent post): the first one's
         // thank-you, not a second registration.
-        Screen::Thanks(thanks) if thanks.token == posted.token => {
+        Screen::Thanks(thanks) if thanks.visit_token == posted.token => {
             return Redirect::to("/thanks").into_response();
         }
         _ => return page_expired(lang),
     };
-    let PostedForm {
-        form_version,
-        intent,
-        mut draft,
-        ..
-    } = posted;
+    let mut posted = posted;
+    let form_version = std::mem::take(&mut posted.form_version);
+    let intent = posted.intent;
+    // Taken out of the post (which wipes what is left of it when dropped).
+    let mut draft = std::mem::take(&mut posted.draft);
     draft.language = Some(visit.language);
     draft.protected_personal_data = visit.protected;
     visit.problems.clear();
@@ -170,7 +169,7 @@ async fn post_form(State(shell): State<Arc<Shell>>, headers: HeaderMap, body: By
             draft.protected_personal_data = visit.protected;
             // The switch is activity, and the core keeps the draft as the visitor left it.
             let kept = visit.session.update(draft.clone());
-            visit.draft = Some(draft);
+            replace_draft(visit, draft);
             return match kept {
                 Err(KioskError::NotReady { code, .. }) if code == "session_expired" => {
                     *screen = Screen::Welcome {
@@ -197,7 +196,8 @@ async fn post_form(State(shell): State<Arc<Shell>>, headers: HeaderMap, body: By
                 tokio::time::sleep(pause).await;
             }
             let thanks = Thanks {
-                token: visit.token.clone(),
+                visit_token: visit.token.clone(),
+                token: new_token(),
                 receipt,
                 language: visit.language,
                 talent_pool: draft.talent_pool_opt_in && !visit.protected,
@@ -215,7 +215,7 @@ async fn post_form(State(shell): State<Arc<Shell>>, headers: HeaderMap, body: By
                 return form_changed(visit, draft);
             }
             visit.problems = errors;
-            visit.draft = Some(draft);
+            replace_draft(visit, draft);
             Redirect::to("/form").into_response()
         }
         Ok(Err(KioskError::NotReady { code, .. })) if code == "session_expired" => {
@@ -228,15 +228,22 @@ async fn post_form(State(shell): State<Arc<Shell>>, headers: HeaderMap, body: By
         Ok(Err(error)) => {
             tracing::error!(kind = %error, "a visitor's submit failed; the draft is kept");
             visit.notice = Some(Notice::CaptureFailed);
-            visit.draft = Some(draft);
+            replace_draft(visit, draft);
             Redirect::to("/form").into_response()
         }
         Err(_) => {
             tracing::error!("a visitor's submit stopped unexpectedly; the draft is kept");
             visit.notice = Some(Notice::CaptureFailed);
-            visit.draft = Some(draft);
+            replace_draft(visit, draft);
             Redirect::to("/form").into_response()
         }
+    }
+}
+
+/// Keeps `draft` as what the form shows, overwriting the one it replaces.
+fn replace_draft(visit: &mut Visit, draft: kiosk_ffi::types::RegistrationDraft) {
+    if let Some(mut old) = visit.draft.replace(draft) {
+        crate::state::wipe(&mut old);
     }
 }
 
@@ -248,7 +255,7 @@ fn form_changed(visit: &mut Visit, draft: kiosk_ffi::types::RegistrationDraft) -
         visit.form = form;
     }
     let _ = visit.session.update(draft.clone());
-    visit.draft = Some(draft);
+    replace_draft(visit, draft);
     visit.notice = Some(Notice::FormUpdated);
     Redirect::to("/form").into_response()
 }
@@ -326,9 +333,26 @@ pub async fn sweep(shell: &Shell) {
     }
 }
 
-/// A recruiter's staff tablet has no visitor screens: its place is staff mode.
-fn is_staff_tablet(shell: &Shell) -> bool {
-    matches!(shell.device.role(), Ok(kiosk_ffi::types::DeviceRole::Staff))
+/// The answer instead of a visitor's screen, if the screens may not take visitors. Only a
+/// kiosk has them (a staff tablet's place is staff mode), and only once set up to the end:
+/// until staff chose the PIN, whoever reached `/staff` first could choose it.
+fn not_ready_for_visitors(shell: &Shell, lang: Language) -> Option<Response> {
+    let setup = match shell.device.setup_state() {
+        Ok(setup) => setup,
+        Err(error) => return Some(not_ready(lang, &error)),
+    };
+    if setup.role == kiosk_ffi::types::DeviceRole::Staff {
+        return Some(Redirect::to("/staff").into_response());
+    }
+    if !setup.enrolled || !setup.staff_pin_set {
+        tracing::info!(
+            enrolled = setup.enrolled,
+            pin_set = setup.staff_pin_set,
+            "the visitor's screen waits for staff to finish the setup"
+        );
+        return Some(not_ready_page(lang));
+    }
+    None
 }
 
 fn screen_language(screen: &Screen) -> Language {
@@ -341,8 +365,12 @@ fn screen_language(screen: &Screen) -> Language {
 
 /// The kiosk cannot take visitors yet (not enrolled, no event) or any more (wiped).
 fn not_ready(lang: Language, error: &KioskError) -> Response {
-    let t = texts(lang);
     tracing::info!(kind = %error, "the visitor's screen is not ready");
+    not_ready_page(lang)
+}
+
+fn not_ready_page(lang: Language) -> Response {
+    let t = texts(lang);
     let page = message_page(lang, t.not_ready_title, t.not_ready_body, false);
     (StatusCode::SERVICE_UNAVAILABLE, Html(page.into_string())).into_response()
 }

@@ -33,7 +33,12 @@ pub fn render(form: &FormView, lang: Language, notice: Option<Notice>) -> Markup
         p.lead { (t.welcome_lead) }
         form.start method="post" action="/start" {
             fieldset.group {
-                legend { (t.choose_language) " / Choose language" }
+                // Both languages whatever the page's: the visitor may read only the other.
+                legend {
+                    span lang="sv" { (texts(Language::Swedish).choose_language) }
+                    " / "
+                    span lang="en" { (texts(Language::English).choose_language) }
+                }
                 div.language-choice {
                     @for language in &languages {
                         button.primary.large type="submit" name="lang" value=(tag(*language))
