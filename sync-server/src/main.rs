@@ -1098,12 +1098,13 @@ async fn demo(listen: SocketAddr, data_dir: &Path) -> Result<(), Box<dyn std::er
         staff.display()
     );
     print_qr(&enrollment::qr_text(&relay, &staff, key_id));
-    println!(
-        "  the visitor's kiosk in a browser (a second terminal), then open http://127.0.0.1:8710/:"
-    );
+    println!("  the visitor's kiosk in a browser, from a second terminal:");
     println!(
         "    cargo run --release -p kiosk-web -- --relay {relay} --enroll {}",
         kiosk.display()
+    );
+    println!(
+        "    then choose its staff PIN at http://127.0.0.1:8710/staff and open http://127.0.0.1:8710/"
     );
     println!("  health:    http://{address}/healthz");
     println!("  demo form: http://{address}/v1/events/{event}/form");
