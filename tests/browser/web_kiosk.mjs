@@ -471,6 +471,21 @@ async function staffSetup(browser) {
   await context.close();
 }
 
+/**
+ * The staff page on screen now, at both sizes and in both languages (the page's own
+ * language switch, `?lang=`): screenshot, axe and touch targets for each; back to Swedish
+ * on the desk at the end.
+ */
+async function staffInEveryCombo(page, number, name) {
+  for (const [lang, size] of COMBOS) {
+    await page.setViewportSize(SIZES[size].viewport);
+    await page.goto(`${base}/staff?lang=${lang}`);
+    await screen(page, number, name, lang, size);
+  }
+  await page.setViewportSize(SIZES.desk.viewport);
+  await page.goto(`${base}/staff?lang=sv`);
+}
+
 /** Wrong PIN, right PIN, sync now, and the lock a visitor screen brings. */
 async function staffMode(browser) {
   const context = await browser.newContext({ ...SIZES.desk, locale: 'sv-SE' });
@@ -508,7 +523,7 @@ async function staffMode(browser) {
   check(captured === visitors.length, `captured counts every visitor: ${captured} of ${visitors.length}`);
   check((await page.textContent('main')).includes('Journalen stämmer'), 'the journal verifies');
   check(!(await everything()).includes(STAFF_PIN), 'the PIN is not on the staff page');
-  await screen(page, '13', 'staff-kiosk', 'sv', 'desk');
+  await staffInEveryCombo(page, '13', 'staff-kiosk');
   pass('staff_right_pin_shows_counts_journal_and_hand_back');
 
   // Sync now: the page reloads itself while the sync runs; then it shows the last success.
@@ -528,6 +543,7 @@ async function staffMode(browser) {
   await page.goto(`${base}/staff`);
   await page.getByLabel(STAFF.pin, { exact: true }).waitFor();
   check((await h1s(page)).join() !== STAFF.title, 'staff mode is locked after the visitor screen');
+  await staffInEveryCombo(page, '15', 'staff-pin-locked');
   pass('staff_mode_locks_when_a_visitor_screen_is_shown');
   await context.close();
 }
