@@ -58,6 +58,26 @@ mod tests {
     }
 
     #[test]
+    fn statuses_come_in_order_with_the_cores_codes_and_both_labels() {
+        let statuses = types::record_statuses();
+        let codes: Vec<&str> = statuses.iter().map(|s| s.code.as_str()).collect();
+        assert_eq!(
+            codes,
+            [
+                "new",
+                "shortlisted",
+                "contacted",
+                "interviewing",
+                "not_proceeding",
+                "hired"
+            ]
+        );
+        assert_eq!(statuses[0].status, types::RecordStatus::New);
+        assert_eq!(statuses[4].label.sv, "Går inte vidare");
+        assert_eq!(statuses[4].label.en, "Not proceeding");
+    }
+
+    #[test]
     fn the_demo_form_version_is_the_cores() {
         assert_eq!(demo_form_version().len(), 64);
     }

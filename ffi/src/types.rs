@@ -606,6 +606,34 @@ impl From<RecordStatus> for CoreStatus {
     }
 }
 
+/// A status as a shell offers it: its code (in forms and logs) and its label.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RecordStatusChoice {
+    pub status: RecordStatus,
+    pub code: String,
+    pub label: LocalizedText,
+}
+
+/// Every status, in the order a recruiter moves a registration through them, with the
+/// core's codes and labels, so no shell words them again.
+#[uniffi::export]
+pub fn record_statuses() -> Vec<RecordStatusChoice> {
+    CoreStatus::ALL
+        .into_iter()
+        .map(|status| {
+            let (sv, en) = status.label();
+            RecordStatusChoice {
+                status: status.into(),
+                code: status.as_str().to_owned(),
+                label: LocalizedText {
+                    sv: sv.to_owned(),
+                    en: en.to_owned(),
+                },
+            }
+        })
+        .collect()
+}
+
 /// A recruiter's note on a registration.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct NoteView {

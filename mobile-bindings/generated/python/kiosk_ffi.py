@@ -533,6 +533,8 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_func_normalize_phone_number() != 33639:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_kiosk_ffi_checksum_func_record_statuses() != 20925:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_kioskdevice_close_store() != 60891:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_kioskdevice_device_id() != 28663:
@@ -656,6 +658,9 @@ _UniffiLib.uniffi_kiosk_ffi_checksum_func_normalize_email_address.restype = ctyp
 _UniffiLib.uniffi_kiosk_ffi_checksum_func_normalize_phone_number.argtypes = (
 )
 _UniffiLib.uniffi_kiosk_ffi_checksum_func_normalize_phone_number.restype = ctypes.c_uint16
+_UniffiLib.uniffi_kiosk_ffi_checksum_func_record_statuses.argtypes = (
+)
+_UniffiLib.uniffi_kiosk_ffi_checksum_func_record_statuses.restype = ctypes.c_uint16
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_kioskdevice_close_store.argtypes = (
 )
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_kioskdevice_close_store.restype = ctypes.c_uint16
@@ -797,6 +802,10 @@ _UniffiLib.uniffi_kiosk_ffi_fn_func_normalize_phone_number.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_kiosk_ffi_fn_func_normalize_phone_number.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_kiosk_ffi_fn_func_record_statuses.argtypes = (
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_kiosk_ffi_fn_func_record_statuses.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_kiosk_ffi_fn_method_kioskdevice_close_store.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -2946,6 +2955,126 @@ class _UniffiFfiConverterTypeReceipt(_UniffiConverterRustBuffer):
         _UniffiFfiConverterString.write(value.receipt_code, buf)
         _UniffiFfiConverterInt64.write(value.captured_at_ms, buf)
 
+
+
+
+
+
+class RecordStatus(enum.Enum):
+    """
+    A recruiter's status of a registration.
+"""
+    
+    NEW = 0
+    
+    SHORTLISTED = 1
+    
+    CONTACTED = 2
+    
+    INTERVIEWING = 3
+    
+    NOT_PROCEEDING = 4
+    
+    HIRED = 5
+    
+
+
+class _UniffiFfiConverterTypeRecordStatus(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return RecordStatus.NEW
+        if variant == 2:
+            return RecordStatus.SHORTLISTED
+        if variant == 3:
+            return RecordStatus.CONTACTED
+        if variant == 4:
+            return RecordStatus.INTERVIEWING
+        if variant == 5:
+            return RecordStatus.NOT_PROCEEDING
+        if variant == 6:
+            return RecordStatus.HIRED
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == RecordStatus.NEW:
+            return
+        if value == RecordStatus.SHORTLISTED:
+            return
+        if value == RecordStatus.CONTACTED:
+            return
+        if value == RecordStatus.INTERVIEWING:
+            return
+        if value == RecordStatus.NOT_PROCEEDING:
+            return
+        if value == RecordStatus.HIRED:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == RecordStatus.NEW:
+            buf.write_i32(1)
+        if value == RecordStatus.SHORTLISTED:
+            buf.write_i32(2)
+        if value == RecordStatus.CONTACTED:
+            buf.write_i32(3)
+        if value == RecordStatus.INTERVIEWING:
+            buf.write_i32(4)
+        if value == RecordStatus.NOT_PROCEEDING:
+            buf.write_i32(5)
+        if value == RecordStatus.HIRED:
+            buf.write_i32(6)
+
+
+
+@dataclass
+class RecordStatusChoice:
+    """
+    A status as a shell offers it: its code (in forms and logs) and its label.
+"""
+    def __init__(self, *, status:RecordStatus, code:str, label:LocalizedText):
+        self.status = status
+        self.code = code
+        self.label = label
+        
+        
+
+    
+    def __str__(self):
+        return "RecordStatusChoice(status={}, code={}, label={})".format(self.status, self.code, self.label)
+    def __eq__(self, other):
+        if self.status != other.status:
+            return False
+        if self.code != other.code:
+            return False
+        if self.label != other.label:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeRecordStatusChoice(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return RecordStatusChoice(
+            status=_UniffiFfiConverterTypeRecordStatus.read(buf),
+            code=_UniffiFfiConverterString.read(buf),
+            label=_UniffiFfiConverterTypeLocalizedText.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterTypeRecordStatus.check_lower(value.status)
+        _UniffiFfiConverterString.check_lower(value.code)
+        _UniffiFfiConverterTypeLocalizedText.check_lower(value.label)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterTypeRecordStatus.write(value.status, buf)
+        _UniffiFfiConverterString.write(value.code, buf)
+        _UniffiFfiConverterTypeLocalizedText.write(value.label, buf)
+
 @dataclass
 class RefusedRecord:
     """
@@ -3253,81 +3382,6 @@ class _UniffiFfiConverterMapStringInt64(_UniffiConverterRustBuffer):
             val = _UniffiFfiConverterInt64.read(buf)
             d[key] = val
         return d
-
-
-
-
-
-
-class RecordStatus(enum.Enum):
-    """
-    A recruiter's status of a registration.
-"""
-    
-    NEW = 0
-    
-    SHORTLISTED = 1
-    
-    CONTACTED = 2
-    
-    INTERVIEWING = 3
-    
-    NOT_PROCEEDING = 4
-    
-    HIRED = 5
-    
-
-
-class _UniffiFfiConverterTypeRecordStatus(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        variant = buf.read_i32()
-        if variant == 1:
-            return RecordStatus.NEW
-        if variant == 2:
-            return RecordStatus.SHORTLISTED
-        if variant == 3:
-            return RecordStatus.CONTACTED
-        if variant == 4:
-            return RecordStatus.INTERVIEWING
-        if variant == 5:
-            return RecordStatus.NOT_PROCEEDING
-        if variant == 6:
-            return RecordStatus.HIRED
-        raise InternalError("Raw enum value doesn't match any cases")
-
-    @staticmethod
-    def check_lower(value):
-        if value == RecordStatus.NEW:
-            return
-        if value == RecordStatus.SHORTLISTED:
-            return
-        if value == RecordStatus.CONTACTED:
-            return
-        if value == RecordStatus.INTERVIEWING:
-            return
-        if value == RecordStatus.NOT_PROCEEDING:
-            return
-        if value == RecordStatus.HIRED:
-            return
-        raise ValueError(value)
-
-    @staticmethod
-    def write(value, buf):
-        if value == RecordStatus.NEW:
-            buf.write_i32(1)
-        if value == RecordStatus.SHORTLISTED:
-            buf.write_i32(2)
-        if value == RecordStatus.CONTACTED:
-            buf.write_i32(3)
-        if value == RecordStatus.INTERVIEWING:
-            buf.write_i32(4)
-        if value == RecordStatus.NOT_PROCEEDING:
-            buf.write_i32(5)
-        if value == RecordStatus.HIRED:
-            buf.write_i32(6)
-
-
 
 @dataclass
 class StaffRecordView:
@@ -6261,6 +6315,29 @@ class _UniffiFfiConverterTypePlatformSecretStore:
     @classmethod
     def write(cls, value: PlatformSecretStore, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
+
+class _UniffiFfiConverterSequenceTypeRecordStatusChoice(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeRecordStatusChoice.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeRecordStatusChoice.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeRecordStatusChoice.read(buf) for i in range(count)
+        ]
 def demo_form_version() -> str:
     """
     The demo event's current form version, for shells' smoke tests.
@@ -6320,6 +6397,21 @@ def normalize_phone_number(raw: str) -> str:
         *_uniffi_lowered_args,
     )
     return _uniffi_lift_return(_uniffi_ffi_result)
+def record_statuses() -> typing.List[RecordStatusChoice]:
+    """
+    Every status, in the order a recruiter moves a registration through them, with the
+    core's codes and labels, so no shell words them again.
+"""
+    _uniffi_lowered_args = (
+    )
+    _uniffi_lift_return = _UniffiFfiConverterSequenceTypeRecordStatusChoice.lift
+    _uniffi_error_converter = None
+    _uniffi_ffi_result = _uniffi_rust_call_with_error(
+        _uniffi_error_converter,
+        _UniffiLib.uniffi_kiosk_ffi_fn_func_record_statuses,
+        *_uniffi_lowered_args,
+    )
+    return _uniffi_lift_return(_uniffi_ffi_result)
 
 __all__ = [
     "InternalError",
@@ -6345,6 +6437,7 @@ __all__ = [
     "KioskOverview",
     "NoteView",
     "Receipt",
+    "RecordStatusChoice",
     "RefusedRecord",
     "RegistrationDraft",
     "RelayAnswer",
@@ -6356,6 +6449,7 @@ __all__ = [
     "idle_limits",
     "normalize_email_address",
     "normalize_phone_number",
+    "record_statuses",
     "RelayTransportImpl",
     "RelayTransport",
     "StaffMode",

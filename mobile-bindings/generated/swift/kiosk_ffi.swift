@@ -3419,6 +3419,67 @@ public func FfiConverterTypeReceipt_lower(_ value: Receipt) -> RustBuffer {
 
 
 /**
+ * A status as a shell offers it: its code (in forms and logs) and its label.
+ */
+public struct RecordStatusChoice: Equatable, Hashable {
+    public var status: RecordStatus
+    public var code: String
+    public var label: LocalizedText
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(status: RecordStatus, code: String, label: LocalizedText) {
+        self.status = status
+        self.code = code
+        self.label = label
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RecordStatusChoice: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRecordStatusChoice: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RecordStatusChoice {
+        return
+            try RecordStatusChoice(
+                status: FfiConverterTypeRecordStatus.read(from: &buf), 
+                code: FfiConverterString.read(from: &buf), 
+                label: FfiConverterTypeLocalizedText.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RecordStatusChoice, into buf: inout [UInt8]) {
+        FfiConverterTypeRecordStatus.write(value.status, into: &buf)
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterTypeLocalizedText.write(value.label, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecordStatusChoice_lift(_ buf: RustBuffer) throws -> RecordStatusChoice {
+    return try FfiConverterTypeRecordStatusChoice.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecordStatusChoice_lower(_ value: RecordStatusChoice) -> RustBuffer {
+    return FfiConverterTypeRecordStatusChoice.lower(value)
+}
+
+
+/**
  * A record the relay refused.
  */
 public struct RefusedRecord: Equatable, Hashable {
@@ -5444,6 +5505,31 @@ fileprivate struct FfiConverterSequenceTypeNoteView: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeRecordStatusChoice: FfiConverterRustBuffer {
+    typealias SwiftType = [RecordStatusChoice]
+
+    public static func write(_ value: [RecordStatusChoice], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRecordStatusChoice.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RecordStatusChoice] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RecordStatusChoice]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRecordStatusChoice.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeRefusedRecord: FfiConverterRustBuffer {
     typealias SwiftType = [RefusedRecord]
 
@@ -5590,6 +5676,17 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
     }
 }
 /**
+ * Every status, in the order a recruiter moves a registration through them, with the
+ * core's codes and labels, so no shell words them again.
+ */
+public func recordStatuses() -> [RecordStatusChoice]  {
+    return try!  FfiConverterSequenceTypeRecordStatusChoice.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_kiosk_ffi_fn_func_record_statuses(uniffiCallStatus
+    )
+})
+}
+/**
  * The demo event's current form version, for shells' smoke tests.
  */
 public func demoFormVersion() -> String  {
@@ -5643,6 +5740,9 @@ private let initializationResult: InitializationResult = {
     let scaffolding_contract_version = ffi_kiosk_ffi_uniffi_contract_version()
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
+    }
+    if (uniffi_kiosk_ffi_checksum_func_record_statuses() != 20925) {
+        return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kiosk_ffi_checksum_func_demo_form_version() != 52439) {
         return InitializationResult.apiChecksumMismatch

@@ -611,6 +611,12 @@ int64_t uniffi_kiosk_ffi_fn_method_visitorsession_time_until_reset_ms(uint64_t p
 void uniffi_kiosk_ffi_fn_method_visitorsession_update(uint64_t ptr, RustBuffer draft, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_FUNC_RECORD_STATUSES
+#define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_FUNC_RECORD_STATUSES
+RustBuffer uniffi_kiosk_ffi_fn_func_record_statuses(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_FUNC_DEMO_FORM_VERSION
 #define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_FUNC_DEMO_FORM_VERSION
 RustBuffer uniffi_kiosk_ffi_fn_func_demo_form_version(RustCallStatus *_Nonnull out_status
@@ -891,6 +897,12 @@ void ffi_kiosk_ffi_rust_future_free_void(uint64_t handle
 #ifndef UNIFFI_FFIDEF_FFI_KIOSK_FFI_RUST_FUTURE_COMPLETE_VOID
 #define UNIFFI_FFIDEF_FFI_KIOSK_FFI_RUST_FUTURE_COMPLETE_VOID
 void ffi_kiosk_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_FUNC_RECORD_STATUSES
+#define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_FUNC_RECORD_STATUSES
+uint16_t uniffi_kiosk_ffi_checksum_func_record_statuses(void
+    
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_FUNC_DEMO_FORM_VERSION

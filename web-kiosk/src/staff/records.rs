@@ -19,7 +19,7 @@ use crate::staff::frame::{
 };
 use crate::staff::post;
 use crate::staff::sync::texts_flash;
-use crate::staff::texts::{STATUSES, StaffTexts, staff_texts, status_code, status_label};
+use crate::staff::texts::{StaffTexts, staff_texts, status_label, statuses};
 use crate::staff::time::utc_minutes;
 use crate::staff::{Flash, session};
 use crate::state::Shell;
@@ -252,9 +252,9 @@ fn record_page(
                 div.field {
                     label for="status" { (t.status_label) }
                     select #status name="status" {
-                        @for status in STATUSES {
-                            option value=(status_code(status)) selected[status == record.status] {
-                                (status_label(status, lang))
+                        @for choice in statuses() {
+                            option value=(choice.code) selected[choice.status == record.status] {
+                                (pick(&choice.label, lang))
                             }
                         }
                     }
@@ -386,7 +386,8 @@ pub async fn set_status(
     let here = format!("/staff/records/{id}");
     let status: Option<RecordStatus> = posted
         .get("status")
-        .and_then(|code| STATUSES.into_iter().find(|s| status_code(*s) == code));
+        .and_then(|code| statuses().into_iter().find(|s| s.code == code))
+        .map(|choice| choice.status);
     let Some(status) = status else {
         return bad_post(lang, post::PostError::Unexpected);
     };

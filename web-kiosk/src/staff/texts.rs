@@ -1,7 +1,7 @@
 //! Every text staff mode shows itself, in Swedish and English. Errors from the core (a PIN
 //! refused, an enrollment refused, a sync failed) come with their own texts through the ffi.
 
-use kiosk_ffi::types::{Language, RecordStatus};
+use kiosk_ffi::types::{Language, RecordStatus, RecordStatusChoice};
 
 /// Staff mode's texts in one language.
 #[derive(Debug)]
@@ -148,39 +148,19 @@ pub fn staff_texts(language: Language) -> &'static StaffTexts {
     }
 }
 
-/// A status as staff read it.
-pub fn status_label(status: RecordStatus, language: Language) -> &'static str {
-    let (sv, en) = match status {
-        RecordStatus::New => ("Ny", "New"),
-        RecordStatus::Shortlisted => ("Utvald", "Shortlisted"),
-        RecordStatus::Contacted => ("Kontaktad", "Contacted"),
-        RecordStatus::Interviewing => ("Intervju", "Interviewing"),
-        RecordStatus::NotProceeding => ("Går inte vidare", "Not proceeding"),
-        RecordStatus::Hired => ("Anställd", "Hired"),
-    };
-    crate::texts::pick_pair(sv, en, language)
+/// Every status, in the order staff move through them, with its code and labels (the
+/// core's, through the ffi).
+pub fn statuses() -> Vec<RecordStatusChoice> {
+    kiosk_ffi::types::record_statuses()
 }
 
-/// Every status, in the order staff move through them.
-pub const STATUSES: [RecordStatus; 6] = [
-    RecordStatus::New,
-    RecordStatus::Shortlisted,
-    RecordStatus::Contacted,
-    RecordStatus::Interviewing,
-    RecordStatus::NotProceeding,
-    RecordStatus::Hired,
-];
-
-/// A status's code in forms.
-pub fn status_code(status: RecordStatus) -> &'static str {
-    match status {
-        RecordStatus::New => "new",
-        RecordStatus::Shortlisted => "shortlisted",
-        RecordStatus::Contacted => "contacted",
-        RecordStatus::Interviewing => "interviewing",
-        RecordStatus::NotProceeding => "not_proceeding",
-        RecordStatus::Hired => "hired",
-    }
+/// A status as staff read it.
+pub fn status_label(status: RecordStatus, language: Language) -> String {
+    statuses()
+        .into_iter()
+        .find(|choice| choice.status == status)
+        .map(|choice| crate::texts::pick(&choice.label, language).to_owned())
+        .unwrap_or_default()
 }
 
 static SV: StaffTexts = StaffTexts {

@@ -778,6 +778,8 @@ internal object IntegrityCheckingUniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_kiosk_ffi_checksum_func_record_statuses(
+    ): Int
     external fun uniffi_kiosk_ffi_checksum_func_demo_form_version(
     ): Int
     external fun uniffi_kiosk_ffi_checksum_func_idle_limits(
@@ -1003,6 +1005,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_kiosk_ffi_fn_method_visitorsession_update(`ptr`: Long,`draft`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_kiosk_ffi_fn_func_record_statuses(uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_kiosk_ffi_fn_func_demo_form_version(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_kiosk_ffi_fn_func_idle_limits(uniffi_out_err: UniffiRustCallStatus, 
@@ -1130,6 +1134,9 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
+    if ((lib.uniffi_kiosk_ffi_checksum_func_record_statuses() and 0xFFFF) != 20925) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_kiosk_ffi_checksum_func_demo_form_version() and 0xFFFF) != 52439) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -5209,6 +5216,52 @@ public object FfiConverterTypeReceipt: FfiConverterRustBuffer<Receipt> {
 
 
 /**
+ * A status as a shell offers it: its code (in forms and logs) and its label.
+ */
+data class RecordStatusChoice (
+    var `status`: RecordStatus
+    , 
+    var `code`: kotlin.String
+    , 
+    var `label`: LocalizedText
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRecordStatusChoice: FfiConverterRustBuffer<RecordStatusChoice> {
+    override fun read(buf: ByteBuffer): RecordStatusChoice {
+        return RecordStatusChoice(
+            FfiConverterTypeRecordStatus.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeLocalizedText.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RecordStatusChoice) = (
+            FfiConverterTypeRecordStatus.allocationSize(value.`status`) +
+            FfiConverterString.allocationSize(value.`code`) +
+            FfiConverterTypeLocalizedText.allocationSize(value.`label`)
+    )
+
+    override fun write(value: RecordStatusChoice, buf: ByteBuffer) {
+            FfiConverterTypeRecordStatus.write(value.`status`, buf)
+            FfiConverterString.write(value.`code`, buf)
+            FfiConverterTypeLocalizedText.write(value.`label`, buf)
+    }
+}
+
+
+
+/**
  * A record the relay refused.
  */
 data class RefusedRecord (
@@ -7242,6 +7295,34 @@ public object FfiConverterSequenceTypeNoteView: FfiConverterRustBuffer<List<Note
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeRecordStatusChoice: FfiConverterRustBuffer<List<RecordStatusChoice>> {
+    override fun read(buf: ByteBuffer): List<RecordStatusChoice> {
+        val len = buf.getInt()
+        return List<RecordStatusChoice>(len) {
+            FfiConverterTypeRecordStatusChoice.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<RecordStatusChoice>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeRecordStatusChoice.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<RecordStatusChoice>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeRecordStatusChoice.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeRefusedRecord: FfiConverterRustBuffer<List<RefusedRecord>> {
     override fun read(buf: ByteBuffer): List<RefusedRecord> {
         val len = buf.getInt()
@@ -7365,6 +7446,20 @@ public object FfiConverterMapStringLong: FfiConverterRustBuffer<Map<kotlin.Strin
 
 
 
+
+        /**
+         * Every status, in the order a recruiter moves a registration through them, with the
+         * core's codes and labels, so no shell words them again.
+         */ fun `recordStatuses`(): List<RecordStatusChoice> {
+            return FfiConverterSequenceTypeRecordStatusChoice.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_kiosk_ffi_fn_func_record_statuses(
+    
+        _status)
+}
+    )
+    }
+    
 
         /**
          * The demo event's current form version, for shells' smoke tests.
