@@ -265,6 +265,22 @@ fn record_page(
     }
 }
 
+/// Reads an edit's post in its session and checks the record's id: the post, the staff
+/// language, staff mode and the record page's address, or the answer to give. Only a
+/// checked id goes into a redirect's `Location`.
+async fn edit_post(
+    shell: &Shell,
+    id: &str,
+    body: &Bytes,
+    controls: &[&'static str],
+) -> Result<(post::Posted, Language, Arc<StaffMode>, String), Response> {
+    let (posted, lang, open) = session::read_in_session(shell, body, controls).await?;
+    if !plausible_id(id) {
+        return Err(back_to("/staff", lang));
+    }
+    Ok((posted, lang, open.mode, format!("/staff/records/{id}")))
+}
+
 /// Keeps the core's answer to an edit as the next page's flash.
 fn edit_flash(
     shell: &Shell,
@@ -289,19 +305,11 @@ pub async fn add_note(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (mut posted, lang, mode) =
-        match session::read_in_session(&shell, &body, &["token", "lang", "note"])
-            .await
-            .map(|(posted, lang, open)| (posted, lang, open.mode))
-        {
+    let (mut posted, lang, mode, here) =
+        match edit_post(&shell, &id, &body, &["token", "lang", "note"]).await {
             Ok(read) => read,
             Err(answer) => return answer,
         };
-    // Only a checked id goes into the redirect's `Location`.
-    if !plausible_id(&id) {
-        return back_to("/staff", lang);
-    }
-    let here = format!("/staff/records/{id}");
     let note = posted.take("note").unwrap_or_default();
     if note.trim().is_empty() {
         shell.staff_flash(Flash::error(
@@ -329,19 +337,11 @@ pub async fn rate(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (posted, lang, mode) =
-        match session::read_in_session(&shell, &body, &["token", "lang", "score", "clear"])
-            .await
-            .map(|(posted, lang, open)| (posted, lang, open.mode))
-        {
+    let (posted, lang, mode, here) =
+        match edit_post(&shell, &id, &body, &["token", "lang", "score", "clear"]).await {
             Ok(read) => read,
             Err(answer) => return answer,
         };
-    // Only a checked id goes into the redirect's `Location`.
-    if !plausible_id(&id) {
-        return back_to("/staff", lang);
-    }
-    let here = format!("/staff/records/{id}");
     if posted.get("clear") == Some("yes") {
         edit_flash(&shell, mode.rate(id, None), "score", |l| {
             staff_texts(l).rating_cleared
@@ -371,19 +371,11 @@ pub async fn set_status(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (posted, lang, mode) =
-        match session::read_in_session(&shell, &body, &["token", "lang", "status"])
-            .await
-            .map(|(posted, lang, open)| (posted, lang, open.mode))
-        {
+    let (posted, lang, mode, here) =
+        match edit_post(&shell, &id, &body, &["token", "lang", "status"]).await {
             Ok(read) => read,
             Err(answer) => return answer,
         };
-    // Only a checked id goes into the redirect's `Location`.
-    if !plausible_id(&id) {
-        return back_to("/staff", lang);
-    }
-    let here = format!("/staff/records/{id}");
     let status: Option<RecordStatus> = posted
         .get("status")
         .and_then(|code| statuses().into_iter().find(|s| s.code == code))
