@@ -955,6 +955,24 @@ async fn a_staff_tablet_lists_a_record_and_its_note_rating_and_status_reach_the_
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     let garbage = tablet.get("/staff/records/%3Cscript%3E?lang=en").await;
     assert_eq!(garbage.status, StatusCode::NOT_FOUND);
+    // An edit of a record id no registration can have (a line break, meant for the
+    // redirect's `Location`) goes back to the list, changing nothing.
+    for (path, control, value) in [
+        ("/staff/records/%0Aevil/note", "note", "x"),
+        ("/staff/records/%3Cscript%3E/rating", "score", "3"),
+        ("/staff/records/x%0D%0AX-Evil:1/status", "status", "hired"),
+    ] {
+        let answer = tablet
+            .post(path, &[("token", &token), ("lang", "en"), (control, value)])
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::SEE_OTHER,
+            "{path}: {}",
+            answer.body
+        );
+        assert_eq!(answer.location.as_deref(), Some("/staff?lang=en"), "{path}");
+    }
 
     // Personal data is shown behind the PIN and nowhere else: not in any log line.
     let logged = String::from_utf8_lossy(&logs().lock().expect("logs")).into_owned();
