@@ -8,6 +8,8 @@
 //! binary and end-to-end tests bind to a port, within the bounds of `connections`. `config`
 //! decides, from flags, environment and a file, where and how the binary serves. `hr` holds
 //! central HR's accounts, sessions and API; `headers` sets what every answer carries.
+//! `rules` holds the domain rules every store backend calls (access-log hashing,
+//! retention dates and rules, quarantine, the tablets' journal chain).
 
 pub mod access_checkpoint;
 pub mod config;
@@ -23,6 +25,7 @@ pub mod pull;
 pub mod restore;
 pub mod retention;
 mod routes;
+pub mod rules;
 mod state;
 pub mod storage;
 pub mod sync_gate;

@@ -20,13 +20,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use kiosk_core::documents::EventDocument;
 use kiosk_core::event::Event;
 use kiosk_core::ids::{EventId, Timestamp};
-use kiosk_core::journal::{JournalHead, entry_hash};
+use kiosk_core::journal::JournalHead;
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_core::protocol::{ErrorCode, PulledDocument, PushOutcome};
 use rusqlite::{Connection, OptionalExtension, Transaction, ffi, params};
 
 use super::group_commit::GroupCommit;
 use super::*;
+use crate::rules::quarantine::{self as quarantine_rule, Capture, CaptureDecision};
+use crate::rules::{journal_chain, retention_rules};
 
 pub mod access_log;
 pub mod access_log_query;
@@ -529,25 +531,10 @@ impl SqliteStore {
             Some(id) => self.cached_event(&id)?,
             None => None,
         };
-        let form_rule = cached.map(|cached| {
-            let event = cached.event;
-            match event.current_form() {
-                Ok(published) => published.form.retention.clone(),
-                Err(_) => event.draft_form.retention,
-            }
-        });
-        Ok(match form_rule {
-            Some(rule) => AppliedRule {
-                event_id,
-                months: rule.months_after_capture,
-                decision: rule.decision,
-            },
-            None => AppliedRule {
-                event_id,
-                months: retention::DEFAULT_RETENTION_MONTHS,
-                decision: retention::DEFAULT_RETENTION_DECISION.to_owned(),
-            },
-        })
+        Ok(retention_rules::rule_for(
+            event_id,
+            cached.as_ref().map(|cached| &cached.event),
+        ))
     }
 }
 
@@ -647,29 +634,29 @@ fn extend_chain(tx: &Transaction<'_>, device_key: &[u8; 32]) -> StorageResult<Jo
         [device_key.as_slice()],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    let mut head = JournalHead {
+    let head = JournalHead {
         count: count as u64,
         head: key32(head, "chain head")?,
     };
     let mut next = tx.prepare(
         "SELECT doc_id, change_hashes FROM device_journal WHERE device_key = ?1 AND seq = ?2",
     )?;
-    loop {
+    let head = journal_chain::extend(head, |seq| -> StorageResult<_> {
         let entry: Option<(String, Vec<u8>)> = next
-            .query_row(
-                params![device_key.as_slice(), (head.count + 1) as i64],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .query_row(params![device_key.as_slice(), seq as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()?;
-        let Some((doc_id, hashes)) = entry else { break };
-        let doc_id = kiosk_core::ids::RegistrationId::parse(&doc_id)
-            .ok_or(StorageError::Undecodable("journal document id"))?;
-        let hash = entry_hash(head.count + 1, &doc_id, &blob_hashes(&hashes)?, &head.head);
-        head = JournalHead {
-            count: head.count + 1,
-            head: hash,
-        };
-    }
+        entry
+            .map(|(doc_id, hashes)| {
+                Ok::<_, StorageError>(journal_chain::HeldEntry {
+                    doc_id: kiosk_core::ids::RegistrationId::parse(&doc_id)
+                        .ok_or(StorageError::Undecodable("journal document id"))?,
+                    change_hashes: blob_hashes(&hashes)?,
+                })
+            })
+            .transpose()
+    })?;
     tx.execute(
         "UPDATE devices SET chain_count = ?2, chain_head = ?3 WHERE device_key = ?1",
         params![
@@ -688,7 +675,7 @@ fn record_journal_entry(
     doc_id: &str,
     hashes: &[[u8; 32]],
 ) -> StorageResult<()> {
-    if let Some(seq) = seq.filter(|s| *s > 0) {
+    if let Some(seq) = journal_chain::journal_seq(seq) {
         tx.execute(
             "INSERT INTO device_journal (device_key, seq, doc_id, change_hashes)
              VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
@@ -818,23 +805,32 @@ fn apply_item(
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?;
-            // Never taken back: the removal stands, whatever a tablet still holds.
-            if is_removed(tx, doc_id)? {
-                return Ok(removed_outcome());
-            }
-            let outcome = match existing {
-                Some((hashes, device)) => {
-                    let same = blob_hashes(&hashes)? == *change_hashes
-                        && device.as_slice() == batch.device_key.as_slice();
-                    if same {
-                        // A retry: merging is idempotent.
-                        PushOutcome::Stored(all_change_hashes(tx, doc_id)?)
-                    } else {
-                        quarantine(tx, batch, doc_id, document, ErrorCode::NotPermitted)?;
-                        PushOutcome::Quarantined(ErrorCode::NotPermitted, change_hashes.clone())
-                    }
+            let removed = is_removed(tx, doc_id)?;
+            // Read only when it decides something (a removal decides first).
+            let held = match existing {
+                Some((hashes, device)) if !removed => Some((blob_hashes(&hashes)?, device)),
+                _ => None,
+            };
+            let decision = quarantine_rule::decide_capture(
+                removed,
+                held.as_ref().map(|(hashes, device)| Capture {
+                    change_hashes: hashes,
+                    device_key: device,
+                }),
+                Capture {
+                    change_hashes,
+                    device_key: batch.device_key.as_slice(),
+                },
+            );
+            let outcome = match decision {
+                CaptureDecision::Removed => return Ok(removed_outcome()),
+                // Merging is idempotent: answered with what the relay holds.
+                CaptureDecision::Retry => PushOutcome::Stored(all_change_hashes(tx, doc_id)?),
+                CaptureDecision::Quarantine(code) => {
+                    quarantine(tx, batch, doc_id, document, code)?;
+                    PushOutcome::Quarantined(code, change_hashes.clone())
                 }
-                None => {
+                CaptureDecision::Store => {
                     let capture = NewCapture {
                         doc_id,
                         event_id,
@@ -895,12 +891,14 @@ fn apply_item(
             code,
             journal_seq,
         } => {
-            if is_removed(tx, doc_id)? {
+            let CaptureDecision::Quarantine(code) =
+                quarantine_rule::decide_flagged(is_removed(tx, doc_id)?, *code)
+            else {
                 return Ok(removed_outcome());
-            }
-            quarantine(tx, batch, doc_id, sealed, *code)?;
+            };
+            quarantine(tx, batch, doc_id, sealed, code)?;
             record_journal_entry(tx, &batch.device_key, *journal_seq, doc_id, change_hashes)?;
-            Ok(PushOutcome::Quarantined(*code, change_hashes.clone()))
+            Ok(PushOutcome::Quarantined(code, change_hashes.clone()))
         }
     }
 }
@@ -1844,7 +1842,7 @@ impl RelayStore for SqliteStore {
         let conn = self.conn();
         Ok(Some(RecordRetention {
             received_at,
-            due_at: retention::add_months(received_at, u32::from(rule.months)),
+            due_at: rule.due_at(received_at),
             rule,
             legal_hold: retention::legal_hold(&conn, doc_id)?,
             talent_pool_withdrawn_at: retention::withdrawn_at(&conn, doc_id)?,

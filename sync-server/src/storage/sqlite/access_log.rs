@@ -7,10 +7,15 @@
 //! and triggers refuse UPDATE outright and DELETE of all but the entries the log's own
 //! retention removes from its start ([`super::access_log_retention`]). `verify` walks the
 //! chain from where the log starts: its first entry, or the retention horizon.
+//!
+//! The hash format, the linking and the walk are [`crate::rules::access_chain`]'s; this
+//! file loads and stores the rows.
 
 use rusqlite::{Connection, OptionalExtension, params};
-use sha2::{Digest, Sha256};
 
+use crate::rules::access_chain::{
+    self, AccessLogVerdict, ActorColumns, ChainWalk, EntryFields, GENESIS,
+};
 use crate::storage::{StorageError, StorageResult};
 
 /// The access log's table and the triggers that keep it append-only.
@@ -39,9 +44,6 @@ BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
 ";
 // The DELETE trigger is `access_log_retention`'s: it lets only entries before the log's
 // retention horizon go.
-
-const TAG: &[u8] = b"kiosk-access-v1";
-const GENESIS: [u8; 32] = [0; 32];
 
 /// Who touched a record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,75 +130,6 @@ pub struct AccessEntry {
     pub doc_id: String,
 }
 
-/// What walking the chain found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AccessLogVerdict {
-    /// The number of the last entry: entries ever written, those removed by retention
-    /// included.
-    pub entries: u64,
-    /// The last entry's hash (zeros for an empty log).
-    pub head: [u8; 32],
-    /// The first entry whose number, link or hash does not verify.
-    pub broken_at: Option<u64>,
-}
-
-/// The columns an entry is stored as.
-struct Row<'a> {
-    actor_kind: &'a str,
-    actor: String,
-    recruiter: Option<&'a str>,
-}
-
-fn row(accessor: &Accessor) -> Row<'_> {
-    match accessor {
-        Accessor::Device {
-            device_key,
-            recruiter,
-        } => Row {
-            actor_kind: "device",
-            actor: hex::encode(device_key),
-            recruiter: recruiter.as_deref(),
-        },
-        Accessor::Operator(name) => Row {
-            actor_kind: "operator",
-            actor: name.clone(),
-            recruiter: None,
-        },
-    }
-}
-
-/// The entry hash: the tag, then every field length-prefixed, then the previous hash.
-#[allow(clippy::too_many_arguments)]
-fn entry_hash(
-    seq: u64,
-    at: i64,
-    actor_kind: &str,
-    actor: &str,
-    recruiter: Option<&str>,
-    action: &str,
-    doc_id: &str,
-    previous: &[u8],
-) -> [u8; 32] {
-    let mut hasher = Sha256::new();
-    hasher.update(TAG);
-    hasher.update(seq.to_be_bytes());
-    hasher.update(at.to_be_bytes());
-    for field in [actor_kind, actor, action, doc_id] {
-        hasher.update((field.len() as u64).to_be_bytes());
-        hasher.update(field.as_bytes());
-    }
-    match recruiter {
-        Some(recruiter) => {
-            hasher.update([1]);
-            hasher.update((recruiter.len() as u64).to_be_bytes());
-            hasher.update(recruiter.as_bytes());
-        }
-        None => hasher.update([0]),
-    }
-    hasher.update(previous);
-    hasher.finalize().into()
-}
-
 /// Appends the one entry of `accessor`'s `action` on record `doc_id` at `at`, inside the
 /// caller's transaction.
 pub(crate) fn append_one(
@@ -231,44 +164,30 @@ pub(crate) fn append(conn: &Connection, entries: &[AccessEntry]) -> StorageResul
         .optional()?;
     // A last hash that is not 32 bytes means the log was tampered with: extending it would
     // hide that, so the access (and the transaction that needs it) fails instead.
-    let (mut seq, mut previous) = match last {
-        Some((seq, hash)) => (
+    let last = match last {
+        Some((seq, hash)) => Some((
             seq as u64,
             <[u8; 32]>::try_from(hash).map_err(|_| StorageError::Undecodable("access log"))?,
-        ),
-        None => (0, GENESIS),
+        )),
+        None => None,
     };
     let mut insert = conn.prepare_cached(
         "INSERT INTO access_log
          (seq, at, actor_kind, actor, recruiter, action, doc_id, previous, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?;
-    for entry in entries {
-        seq += 1;
-        let columns = row(&entry.accessor);
-        let action = entry.action.as_str();
-        let hash = entry_hash(
-            seq,
-            entry.at,
-            columns.actor_kind,
-            &columns.actor,
-            columns.recruiter,
-            action,
-            &entry.doc_id,
-            &previous,
-        );
+    for entry in access_chain::link(last, entries) {
         insert.execute(params![
-            seq as i64,
+            entry.seq as i64,
             entry.at,
-            columns.actor_kind,
-            columns.actor,
-            columns.recruiter,
-            action,
+            entry.actor.kind,
+            entry.actor.actor,
+            entry.actor.recruiter,
+            entry.action,
             entry.doc_id,
-            previous.as_slice(),
-            hash.as_slice()
+            entry.previous.as_slice(),
+            entry.hash.as_slice()
         ])?;
-        previous = hash;
     }
     Ok(())
 }
@@ -297,36 +216,31 @@ pub(crate) fn verify(conn: &Connection) -> StorageResult<AccessLogVerdict> {
          FROM access_log ORDER BY seq",
     )?;
     let mut rows = statement.query([])?;
-    let mut verdict = AccessLogVerdict {
-        entries: removed,
-        head: start,
-        broken_at: None,
-    };
+    let mut walk = ChainWalk::from(removed, start);
     while let Some(r) = rows.next()? {
-        let seq: i64 = r.get(0)?;
-        let previous: Vec<u8> = r.get(7)?;
-        let hash: Vec<u8> = r.get(8)?;
-        let expected_seq = verdict.entries + 1;
-        let recomputed = entry_hash(
-            seq as u64,
-            r.get(1)?,
-            &r.get::<_, String>(2)?,
-            &r.get::<_, String>(3)?,
-            r.get::<_, Option<String>>(4)?.as_deref(),
-            &r.get::<_, String>(5)?,
-            &r.get::<_, String>(6)?,
-            &previous,
+        let (actor_kind, actor, recruiter, action, doc_id): (
+            String,
+            String,
+            Option<String>,
+            String,
+            String,
+        ) = (r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?);
+        let fields = EntryFields {
+            seq: r.get::<_, i64>(0)? as u64,
+            at: r.get(1)?,
+            actor_kind: &actor_kind,
+            actor: &actor,
+            recruiter: recruiter.as_deref(),
+            action: &action,
+            doc_id: &doc_id,
+        };
+        walk.next(
+            &fields,
+            &r.get::<_, Vec<u8>>(7)?,
+            &r.get::<_, Vec<u8>>(8)?,
         );
-        let intact = seq as u64 == expected_seq
-            && previous.as_slice() == verdict.head.as_slice()
-            && hash.as_slice() == recomputed.as_slice();
-        verdict.entries += 1;
-        if !intact && verdict.broken_at.is_none() {
-            verdict.broken_at = Some(expected_seq);
-        }
-        verdict.head = hash.try_into().unwrap_or([0xFF; 32]);
     }
-    Ok(verdict)
+    Ok(walk.verdict())
 }
 
 /// Up to `limit` entries after `after_seq`, in order, for review.
@@ -384,16 +298,8 @@ fn decode_entry(
     action: &str,
     doc_id: String,
 ) -> StorageResult<AccessEntry> {
-    let accessor = match actor_kind {
-        "device" => Accessor::Device {
-            device_key: hex::decode(&actor)
-                .ok()
-                .and_then(|k| k.try_into().ok())
-                .ok_or(StorageError::Undecodable("access log device"))?,
-            recruiter,
-        },
-        _ => Accessor::Operator(actor),
-    };
+    let accessor = ActorColumns::accessor(actor_kind, actor, recruiter)
+        .ok_or(StorageError::Undecodable("access log device"))?;
     let action =
         AccessAction::parse(action).ok_or(StorageError::Undecodable("access log action"))?;
     Ok(AccessEntry {
@@ -514,6 +420,35 @@ mod tests {
     }
 
     #[test]
+    fn stored_entries_carry_the_hash_format_logs_were_always_written_in() {
+        // The vector `rules::access_chain` pins, stored and read back through SQLite.
+        let conn = log();
+        append(
+            &conn,
+            &[AccessEntry {
+                at: 1_767_225_600_000,
+                accessor: Accessor::Device {
+                    device_key: [7; 32],
+                    recruiter: Some("anna".into()),
+                },
+                action: AccessAction::Pull,
+                doc_id: "019ce0a0-6a80-7000-8000-000000000001".into(),
+            }],
+        )
+        .expect("appends");
+        let (actor, hash): (String, Vec<u8>) = conn
+            .query_row("SELECT actor, hash FROM access_log WHERE seq = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .expect("reads");
+        assert_eq!(actor, "07".repeat(32));
+        assert_eq!(
+            hex::encode(hash),
+            "2da710f0db664e40571dded532e766df6b31050e607f721d12dc996e9f4c7727"
+        );
+    }
+
+    #[test]
     fn updates_deletes_and_out_of_chain_inserts_are_refused() {
         let conn = log();
         append(
@@ -593,7 +528,18 @@ mod tests {
                 r.get(0)
             })
             .expect("reads");
-        let forged = entry_hash(2, 1_002, "device", "x", None, "pull", "doc-2", &previous);
+        let forged = access_chain::entry_hash(
+            &EntryFields {
+                seq: 2,
+                at: 1_002,
+                actor_kind: "device",
+                actor: "x",
+                recruiter: None,
+                action: "pull",
+                doc_id: "doc-2",
+            },
+            &previous,
+        );
         conn.execute(
             "UPDATE access_log SET actor = 'x', recruiter = NULL, hash = ?1 WHERE seq = 2",
             [forged.as_slice()],

@@ -11,10 +11,14 @@
 //! hold the pruning to that: the horizon names an entry the log holds when it is set (so it
 //! is written before the deletes, in the same transaction), it only moves forward, and the
 //! log refuses any DELETE of an entry at or after it.
+//!
+//! Which entries a pruning removes, and the rule text it records, are
+//! [`crate::rules::access_log_pruning`]'s; this file loads and stores the rows.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::access_log;
+use crate::rules::access_log_pruning;
 use crate::storage::{StorageError, StorageResult};
 
 /// The horizon's table and the triggers that hold pruning to a prefix of the log.
@@ -153,12 +157,12 @@ pub(crate) fn prune(
     let (Some(first), Some(last)) = (bounds.0, bounds.1) else {
         return Ok(AccessLogPruning::NothingDue { horizon: current });
     };
-    // The longest prefix of old entries, short of the newest entry.
-    let first_kept = bounds.2.unwrap_or(last).min(last);
-    if first_kept <= first {
+    let Some(first_kept) =
+        access_log_pruning::first_kept(first as u64, last as u64, bounds.2.map(|s| s as u64))
+    else {
         return Ok(AccessLogPruning::NothingDue { horizon: current });
-    }
-    let last_removed_hash = access_log::entry_hash_at(conn, (first_kept - 1) as u64)?
+    };
+    let last_removed_hash = access_log::entry_hash_at(conn, first_kept - 1)?
         .ok_or(StorageError::Undecodable("access log"))?;
     let statement = if current.is_some() {
         "UPDATE access_log_horizon
@@ -170,32 +174,21 @@ pub(crate) fn prune(
     };
     conn.execute(
         statement,
-        params![first_kept, last_removed_hash.as_slice(), now, rule],
+        params![first_kept as i64, last_removed_hash.as_slice(), now, rule],
     )?;
-    let removed = conn.execute("DELETE FROM access_log WHERE seq < ?1", [first_kept])?;
+    let removed = conn.execute(
+        "DELETE FROM access_log WHERE seq < ?1",
+        [first_kept as i64],
+    )?;
     Ok(AccessLogPruning::Pruned {
         removed: removed as u64,
         horizon: AccessLogHorizon {
-            first_kept: first_kept as u64,
+            first_kept,
             last_removed_hash,
             pruned_at: now,
             rule: rule.to_owned(),
         },
     })
-}
-
-/// The moment `months` calendar months before `at` (UTC; a day the shorter month lacks
-/// becomes its last day), in ms since the Unix epoch.
-pub fn months_before(at: i64, months: u32) -> i64 {
-    super::retention::shift_months(at, -i64::from(months))
-}
-
-/// The rule a pruning under `months` records in the horizon.
-pub fn retention_rule(months: u32) -> String {
-    format!(
-        "access-log entries older than {months} months are removed \
-         (access_log_retention_months, the agency's own decision)"
-    )
 }
 
 #[cfg(test)]
@@ -353,14 +346,5 @@ mod tests {
             )
             .expect("reads");
         assert!(sql.contains("access_log_horizon"), "{sql}");
-    }
-
-    #[test]
-    fn months_before_counts_calendar_months() {
-        let at = |y, m, d| kiosk_core::ids::days_from_civil(y, m, d) * 86_400_000 + 3_600_000;
-        assert_eq!(months_before(at(2026, 3, 15), 60), at(2021, 3, 15));
-        assert_eq!(months_before(at(2026, 3, 31), 1), at(2026, 2, 28));
-        assert_eq!(months_before(at(2026, 1, 10), 13), at(2024, 12, 10));
-        assert_eq!(months_before(at(2026, 1, 10), 0), at(2026, 1, 10));
     }
 }

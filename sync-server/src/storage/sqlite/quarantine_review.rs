@@ -12,6 +12,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::access_log::{self, AccessAction, Accessor};
+use crate::rules::quarantine::{self, AcceptDecision};
 use crate::storage::{StorageError, StorageResult};
 
 pub(crate) const SCHEMA: &str = "
@@ -251,16 +252,16 @@ pub(crate) fn record(
         return Ok(ReviewOutcome::AlreadyReviewed);
     }
     if let ReviewAction::Accept(capture) = action {
-        if super::is_removed(&tx, &doc_id)? {
-            return Ok(ReviewOutcome::Removed);
-        }
+        let removed = super::is_removed(&tx, &doc_id)?;
         let stored: bool = tx.query_row(
             "SELECT EXISTS (SELECT 1 FROM registrations WHERE doc_id = ?1)",
             [&doc_id],
             |r| r.get(0),
         )?;
-        if stored {
-            return Ok(ReviewOutcome::AlreadyStored);
+        match quarantine::decide_acceptance(removed, stored) {
+            AcceptDecision::Removed => return Ok(ReviewOutcome::Removed),
+            AcceptDecision::AlreadyStored => return Ok(ReviewOutcome::AlreadyStored),
+            AcceptDecision::Store => {}
         }
         // As ingest stores a capture, in a commit of its own.
         let commit_seq = super::next_commit_seq(&tx)?;

@@ -8,7 +8,6 @@
 //! unfinished and the next start resumes it. A run ends by checkpointing and truncating the
 //! WAL, so the erased bytes linger nowhere.
 
-use kiosk_core::ids::{civil_from_days, days_from_civil};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::access_log::{self, AccessAction, Accessor};
@@ -62,68 +61,14 @@ CREATE INDEX IF NOT EXISTS registrations_by_event_received
     ON registrations (event_id, received_at);
 ";
 
-/// The rule for records of an event the relay has no document of (never so in practice:
-/// every event's form carries a rule).
-pub const DEFAULT_RETENTION_MONTHS: u16 = 24;
-pub const DEFAULT_RETENTION_DECISION: &str = "Kiosk default rule: 24 months after receipt";
-
-/// The retention rule applied to one event's records.
+/// The retention rule applied to one event's records. Which rule applies, and what it
+/// makes due, is [`crate::rules::retention_rules`]'s.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppliedRule {
     pub event_id: String,
     pub months: u16,
     /// The decision the rule cites.
     pub decision: String,
-}
-
-impl AppliedRule {
-    /// The newest receipt time whose record is due at `as_of`: receipts at or before it are
-    /// due. Months have different lengths, so this is searched rather than subtracted.
-    pub fn due_through(&self, as_of: i64) -> i64 {
-        let months = u32::from(self.months);
-        // Every record received up to 32 days × months before is due; none after `as_of`.
-        let (mut low, mut high) = (as_of - i64::from(months) * 32 * DAY_MS, as_of);
-        if add_months(high, months) <= as_of {
-            return high;
-        }
-        while high - low > 1 {
-            let middle = low + (high - low) / 2;
-            if add_months(middle, months) <= as_of {
-                low = middle;
-            } else {
-                high = middle;
-            }
-        }
-        low
-    }
-
-    /// What a removal record cites.
-    pub fn citation(&self, run: i64) -> String {
-        format!(
-            "retention rule: {} months after receipt; decision: {}; retention run {run}",
-            self.months, self.decision
-        )
-    }
-}
-
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
-
-/// `at` (ms, UTC) plus `months` calendar months; a day past the target month's end becomes
-/// its last day (31 January + 1 month = 28 or 29 February).
-pub fn add_months(at: i64, months: u32) -> i64 {
-    shift_months(at, i64::from(months))
-}
-
-/// `at` (ms, UTC) moved by `months` calendar months, forward or back, the time of day kept;
-/// a day the target month lacks becomes its last day.
-pub fn shift_months(at: i64, months: i64) -> i64 {
-    let (year, month, day) = civil_from_days(at.div_euclid(DAY_MS));
-    let total = year * 12 + (month - 1) + months;
-    let (year, month) = (total.div_euclid(12), total.rem_euclid(12) + 1);
-    let next = total + 1;
-    let month_days = days_from_civil(next.div_euclid(12), next.rem_euclid(12) + 1, 1)
-        - days_from_civil(year, month, 1);
-    days_from_civil(year, month, day.min(month_days)) * DAY_MS + at.rem_euclid(DAY_MS)
 }
 
 /// What a removal did.
@@ -715,57 +660,4 @@ pub(crate) fn run_step(
     tx.commit()?;
     truncate_wal(conn)?;
     Ok(RunStep::Finished(finished))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// `YYYY-MM-DDTHH:MM:SSZ` in ms.
-    fn ms(date: &str) -> i64 {
-        let number = |range: std::ops::Range<usize>| date[range].parse::<i64>().expect("digits");
-        let days = days_from_civil(number(0..4), number(5..7), number(8..10));
-        days * DAY_MS + (number(11..13) * 3600 + number(14..16) * 60 + number(17..19)) * 1000
-    }
-
-    #[test]
-    fn months_are_calendar_months_and_clamp_to_the_months_end() {
-        assert_eq!(
-            add_months(ms("2024-03-15T10:00:00Z"), 24),
-            ms("2026-03-15T10:00:00Z")
-        );
-        assert_eq!(
-            add_months(ms("2025-01-31T12:00:00Z"), 1),
-            ms("2025-02-28T12:00:00Z")
-        );
-        assert_eq!(
-            add_months(ms("2023-01-31T12:00:00Z"), 13),
-            ms("2024-02-29T12:00:00Z")
-        );
-        assert_eq!(
-            add_months(ms("2025-11-30T00:00:00Z"), 2),
-            ms("2026-01-30T00:00:00Z")
-        );
-    }
-
-    #[test]
-    fn due_through_is_the_last_receipt_time_that_is_due() {
-        let rule = AppliedRule {
-            event_id: "e".into(),
-            months: 6,
-            decision: "d".into(),
-        };
-        for as_of in [
-            ms("2026-02-28T09:30:00Z"),
-            ms("2026-03-31T23:59:59Z"),
-            ms("2026-07-01T00:00:00Z"),
-        ] {
-            let through = rule.due_through(as_of);
-            assert!(add_months(through, 6) <= as_of, "due");
-            assert!(
-                add_months(through + 1, 6) > as_of,
-                "the next instant is not"
-            );
-        }
-    }
 }

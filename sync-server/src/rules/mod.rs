@@ -1,0 +1,21 @@
+//! The relay's domain rules: pure functions and types that decide, with no storage in
+//! them, so every store backend applies the same rule by calling them (a backend loads
+//! rows, calls the rule, and stores what it returns).
+//!
+//! - [`access_chain`]: the access log's entry hash format, linking and chain verification.
+//! - [`retention_dates`]: calendar-month arithmetic for retention (month ends, leap years).
+//! - [`retention_rules`]: which retention rule an event's records are kept under (the
+//!   default included), when a record falls due, and what a removal cites.
+//! - [`access_log_pruning`]: the access log's own retention: its rule text and which
+//!   prefix of the log a pruning removes.
+//! - [`quarantine`]: whether a pushed capture is stored, is a retry, or is kept in
+//!   quarantine; and whether a quarantined capture can still be accepted.
+//! - [`journal_chain`]: the relay's copy of each tablet's capture journal, extended with
+//!   the core's own journal hash.
+
+pub mod access_chain;
+pub mod access_log_pruning;
+pub mod journal_chain;
+pub mod quarantine;
+pub mod retention_dates;
+pub mod retention_rules;
