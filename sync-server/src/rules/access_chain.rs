@@ -263,7 +263,10 @@ mod tests {
             hex::encode(first[1].hash),
             "83d293bccdebc567d51e33c0c6cdd9ebdf3b55a670bfd3992a3331591e9f4ba0"
         );
-        assert_eq!((first[0].previous, first[1].previous), (GENESIS, first[0].hash));
+        assert_eq!(
+            (first[0].previous, first[1].previous),
+            (GENESIS, first[0].hash)
+        );
     }
 
     #[test]

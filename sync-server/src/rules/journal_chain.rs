@@ -128,7 +128,9 @@ mod tests {
 
     #[test]
     fn a_load_error_stops_the_extension() {
-        let result = extend(JournalHead::EMPTY, |_| Err::<Option<HeldEntry>, _>("unreadable"));
+        let result = extend(JournalHead::EMPTY, |_| {
+            Err::<Option<HeldEntry>, _>("unreadable")
+        });
         assert_eq!(result, Err("unreadable"));
     }
 

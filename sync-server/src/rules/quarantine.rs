@@ -117,7 +117,11 @@ mod tests {
     #[test]
     fn other_changes_under_a_held_id_are_quarantined() {
         let incoming = capture(&HASHES, &TABLET);
-        for held in [&HASHES[..1], &[[1; 32], [3; 32]][..], &[HASHES[1], HASHES[0]][..]] {
+        for held in [
+            &HASHES[..1],
+            &[[1; 32], [3; 32]][..],
+            &[HASHES[1], HASHES[0]][..],
+        ] {
             assert_eq!(
                 decide_capture(false, Some(capture(held, &TABLET)), incoming),
                 CaptureDecision::Quarantine(ErrorCode::NotPermitted)

@@ -85,7 +85,12 @@ mod tests {
     #[test]
     fn a_published_form_s_rule_wins_over_the_draft_s() {
         let mut event = demo_event();
-        let published = event.current_form().expect("published").form.retention.clone();
+        let published = event
+            .current_form()
+            .expect("published")
+            .form
+            .retention
+            .clone();
         event.draft_form.retention.months_after_capture = 6;
         event.draft_form.retention.decision = "a draft not yet published".into();
         let applied = rule_for("demo".into(), Some(&event));

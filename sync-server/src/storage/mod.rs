@@ -10,10 +10,10 @@ mod group_commit;
 mod sqlite;
 
 pub use crate::rules::access_chain::AccessLogVerdict;
-pub use sqlite::access_log::{AccessAction, AccessEntry, Accessor};
-pub use sqlite::access_log_query::AccessLogQuery;
 pub use crate::rules::access_log_pruning::retention_rule;
 pub use crate::rules::retention_dates::months_before;
+pub use sqlite::access_log::{AccessAction, AccessEntry, Accessor};
+pub use sqlite::access_log_query::AccessLogQuery;
 pub use sqlite::access_log_retention::{AccessLogHorizon, AccessLogPruning};
 pub use sqlite::event_edits::{
     EventDetails, EventEdit, EventEditRefusal, EventEdited, EventSummary,

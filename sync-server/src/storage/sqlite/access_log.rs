@@ -234,11 +234,7 @@ pub(crate) fn verify(conn: &Connection) -> StorageResult<AccessLogVerdict> {
             action: &action,
             doc_id: &doc_id,
         };
-        walk.next(
-            &fields,
-            &r.get::<_, Vec<u8>>(7)?,
-            &r.get::<_, Vec<u8>>(8)?,
-        );
+        walk.next(&fields, &r.get::<_, Vec<u8>>(7)?, &r.get::<_, Vec<u8>>(8)?);
     }
     Ok(walk.verdict())
 }
@@ -437,9 +433,11 @@ mod tests {
         )
         .expect("appends");
         let (actor, hash): (String, Vec<u8>) = conn
-            .query_row("SELECT actor, hash FROM access_log WHERE seq = 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT actor, hash FROM access_log WHERE seq = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .expect("reads");
         assert_eq!(actor, "07".repeat(32));
         assert_eq!(

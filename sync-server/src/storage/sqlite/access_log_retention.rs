@@ -176,10 +176,7 @@ pub(crate) fn prune(
         statement,
         params![first_kept as i64, last_removed_hash.as_slice(), now, rule],
     )?;
-    let removed = conn.execute(
-        "DELETE FROM access_log WHERE seq < ?1",
-        [first_kept as i64],
-    )?;
+    let removed = conn.execute("DELETE FROM access_log WHERE seq < ?1", [first_kept as i64])?;
     Ok(AccessLogPruning::Pruned {
         removed: removed as u64,
         horizon: AccessLogHorizon {
