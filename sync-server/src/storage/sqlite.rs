@@ -10,6 +10,10 @@
 //! answered to its caller only. Results are handed out only after the shared commit
 //! succeeded; if it fails, every request of the group gets the error and nothing of it is
 //! stored.
+//!
+//! What a pushed capture becomes (stored, a retry, quarantined) and how a tablet's journal
+//! head moves on are decided by [`crate::rules`]; this file loads the rows those rules need
+//! and stores what they decide.
 
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
@@ -649,7 +653,7 @@ fn extend_chain(tx: &Transaction<'_>, device_key: &[u8; 32]) -> StorageResult<Jo
             .optional()?;
         entry
             .map(|(doc_id, hashes)| {
-                Ok::<_, StorageError>(journal_chain::HeldEntry {
+                Ok(journal_chain::HeldEntry {
                     doc_id: kiosk_core::ids::RegistrationId::parse(&doc_id)
                         .ok_or(StorageError::Undecodable("journal document id"))?,
                     change_hashes: blob_hashes(&hashes)?,

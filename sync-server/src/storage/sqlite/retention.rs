@@ -7,6 +7,9 @@
 //! killed half-way leaves every record either whole or removed; the run's row stays
 //! unfinished and the next start resumes it. A run ends by checkpointing and truncating the
 //! WAL, so the erased bytes linger nowhere.
+//!
+//! Which rule applies and when a record falls due under it are
+//! [`crate::rules::retention_rules`]'s; this file selects and removes the rows.
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
