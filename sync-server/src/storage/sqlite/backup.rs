@@ -166,7 +166,8 @@ fn sync_directory(path: &Path) -> StorageResult<()> {
     Ok(())
 }
 
-/// Checks that `conn` is a whole relay store and returns its commit counter.
+/// Checks that `conn` is a whole relay store of a schema this build knows (the same or
+/// older) and returns its commit counter.
 fn check_relay_store(conn: &Connection, path: &Path) -> StorageResult<u64> {
     let check: String = conn
         .query_row("PRAGMA quick_check", [], |r| r.get(0))
@@ -174,6 +175,7 @@ fn check_relay_store(conn: &Connection, path: &Path) -> StorageResult<u64> {
     if check != "ok" {
         return Err(failed(format!("{} is damaged: {check}", path.display())));
     }
+    super::schema::stored_version(conn, &path.display().to_string())?;
     let commit_seq: i64 = conn
         .query_row("SELECT commit_seq FROM relay_state WHERE id = 1", [], |r| {
             r.get(0)
@@ -449,8 +451,9 @@ impl SqliteStore {
             .map_err(|e| failed(format!("cannot copy {}: {e}", backup.display())))?;
         let (commit_seq, epoch, mut replayed) = {
             let mut conn = Connection::open(&incoming)?;
-            // A backup is a whole store, but it may predate tables this build adds.
-            super::create_schema(&conn)?;
+            // A backup is a whole store, but an older relay's: brought up to this build's
+            // schema (a newer relay's was refused above) before anything is replayed onto it.
+            super::schema::upgrade(&mut conn, &incoming.display().to_string())?;
             // Erased bytes are overwritten, not left in free pages.
             conn.pragma_update(None, "secure_delete", "ON")?;
             let tx = conn.transaction()?;
