@@ -277,14 +277,20 @@ fn compare(
     Ok((losses, unknown))
 }
 
-/// Opens the store a restore replaces, read-only, if there is a readable one.
-fn open_replaced(database: &Path) -> Option<Connection> {
+/// Opens the store a restore replaces, read-only, if there is a readable one. One a newer
+/// relay wrote is refused: this build cannot tell what of it a restore must keep.
+fn open_replaced(database: &Path) -> StorageResult<Option<Connection>> {
     if !database.exists() {
-        return None;
+        return Ok(None);
     }
-    let conn = Connection::open_with_flags(database, OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
-    check_relay_store(&conn, database).ok()?;
-    Some(conn)
+    let Ok(conn) = Connection::open_with_flags(database, OpenFlags::SQLITE_OPEN_READ_ONLY) else {
+        return Ok(None);
+    };
+    match check_relay_store(&conn, database) {
+        Ok(_) => Ok(Some(conn)),
+        Err(newer @ StorageError::NewerSchema { .. }) => Err(newer),
+        Err(_) => Ok(None),
+    }
 }
 
 impl SqliteStore {
@@ -367,7 +373,7 @@ impl SqliteStore {
             .map_err(|e| failed(format!("cannot open {}: {e}", backup.display())))?;
         let backup_commit = check_relay_store(&original, backup)?;
         let backup_epoch = hex::encode(relay_marks(&original)?.0);
-        let replaced = open_replaced(database);
+        let replaced = open_replaced(database)?;
         // The file beside the database, and the replaced store's own mark (a store older
         // than the file, or a file lost with the disk): the backup must satisfy both.
         let mut marks: Vec<ReportedWatermark> = reported_watermark(database)?.into_iter().collect();
@@ -434,7 +440,7 @@ impl SqliteStore {
         let journal = super::lifecycle_journal::LifecycleJournal::for_database(database);
         let journal_found = journal.path().exists();
         let (mut entries, unreadable) = journal.read()?;
-        if let Some(conn) = open_replaced(database) {
+        if let Some(conn) = open_replaced(database)? {
             entries.extend(super::lifecycle_journal::entries_in_store(&conn)?);
         }
         let incoming = PathBuf::from(format!("{}.restoring", database.display()));

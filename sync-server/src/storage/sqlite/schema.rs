@@ -9,12 +9,14 @@
 //! application_id`; a file of another application, or one a newer relay wrote, is refused
 //! before anything is written to it.
 //!
-//! Versions 1 to 7 are the history of the stores written before the schema had a number
-//! (user_version 0 with the relay's tables present). Those builds created tables with `IF NOT
-//! EXISTS` and added columns and triggers when they found them missing, so an unversioned
-//! file may be at any point of that history: these steps are written to be correct on any of
-//! them (`IF NOT EXISTS`, a column added only where it is missing). Steps after version 7 run
-//! on files that record their version, and are plain statements.
+//! Version 1 is every store written before the schema had a number (user_version 0 with the
+//! relay's tables present). Those builds created tables with `IF NOT EXISTS` and, at every
+//! open, added the columns, triggers and indexes they found missing: steps 1 to 7 are those
+//! changes, numbered, and an unversioned file may have had any of them already. So they are
+//! written to be correct on any such file (`IF NOT EXISTS`, a column added only where it is
+//! missing, rows numbered only where they have no number), and step 1 completes an
+//! unversioned file with the tables an older build lacked. Steps after 7 run on files that
+//! record their version, and are plain statements.
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
@@ -493,13 +495,8 @@ pub(crate) fn stored_version(conn: &Connection, path: &str) -> StorageResult<u32
 /// Brings the store on `conn` up to [`CURRENT_VERSION`], one transaction per step, after
 /// refusing a foreign or newer file.
 pub(crate) fn upgrade(conn: &mut Connection, path: &str) -> StorageResult<()> {
-    upgrade_to(conn, path, CURRENT_VERSION)
-}
-
-/// Runs the steps after the stored version up to and including `to`.
-pub(crate) fn upgrade_to(conn: &mut Connection, path: &str, to: u32) -> StorageResult<()> {
     let found = stored_version(conn, path)?;
-    upgrade_from(conn, path, found, to)
+    upgrade_from(conn, path, found, CURRENT_VERSION)
 }
 
 /// Runs the steps after `found` (the version as read before) up to and including `to`.

@@ -515,3 +515,30 @@ fn a_backup_from_a_newer_relay_is_refused_before_anything_is_put_in_place() {
     assert!(!database.exists(), "nothing put in place");
     assert_eq!(std::fs::read(&backup).expect("reads"), backup_bytes);
 }
+
+#[test]
+fn a_restore_over_a_newer_relays_store_is_refused_and_touches_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let backup = fresh(dir.path());
+    Connection::open(&backup)
+        .and_then(|c| c.pragma_update(None, "journal_mode", "DELETE"))
+        .expect("a backup of this relay");
+    let database = dir.path().join("relay.sqlite3");
+    drop(SqliteStore::open(&database).expect("the live store"));
+    Connection::open(&database)
+        .and_then(|c| c.pragma_update(None, "user_version", CURRENT_VERSION + 1))
+        .expect("written by a newer relay since");
+    let before = std::fs::read(&database).expect("reads");
+
+    let error = SqliteStore::restore(&backup, &database, 100).expect_err("refused");
+
+    assert!(
+        matches!(&error, StorageError::NewerSchema { path, .. } if path.ends_with("relay.sqlite3")),
+        "{error:?}"
+    );
+    assert_eq!(
+        std::fs::read(&database).expect("reads"),
+        before,
+        "left in place"
+    );
+}
