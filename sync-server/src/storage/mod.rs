@@ -67,6 +67,20 @@ pub enum StorageError {
     /// A backup or restore could not be made; says which file and why.
     #[error("{0}")]
     Backup(String),
+    /// The store (or a backup) was written by a newer relay: this build does not know its
+    /// schema, so it writes nothing to it.
+    #[error(
+        "{path} was written by a newer relay (schema version {found}; this relay knows versions \
+         up to {supported}); it was left untouched: use the newer relay"
+    )]
+    NewerSchema {
+        path: String,
+        found: u32,
+        supported: u32,
+    },
+    /// The file is an SQLite database of another application (or of a device).
+    #[error("{path} is not a Kiosk relay store; it was left untouched")]
+    NotARelayStore { path: String },
 }
 
 impl StorageError {

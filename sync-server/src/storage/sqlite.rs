@@ -48,6 +48,7 @@ pub mod reconciliation;
 pub mod registration_index;
 pub mod restricted_inbox;
 pub(crate) mod retention;
+mod schema;
 mod staff_unlock;
 pub mod subject_access;
 #[cfg(test)]
@@ -57,116 +58,6 @@ pub use backup::{
     BackupReport, DeviceLoss, ReportedWatermark, RestorePlan, RestoreReport, UnknownTablet,
     reported_watermark, watermark_path,
 };
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS events (
-    event_id TEXT PRIMARY KEY NOT NULL,
-    document BLOB NOT NULL
-) STRICT;
-CREATE TABLE IF NOT EXISTS enrollment_codes (
-    lookup        BLOB PRIMARY KEY NOT NULL,
-    answer_secret BLOB NOT NULL,
-    event_id   TEXT NOT NULL,
-    role       TEXT NOT NULL,
-    recruiter  TEXT,
-    expires_at INTEGER NOT NULL,
-    max_uses   INTEGER NOT NULL,
-    uses       INTEGER NOT NULL DEFAULT 0,
-    created_at INTEGER NOT NULL
-) STRICT;
-CREATE TABLE IF NOT EXISTS devices (
-    device_key    BLOB PRIMARY KEY NOT NULL,
-    event_id      TEXT NOT NULL,
-    role          TEXT NOT NULL,
-    recruiter     TEXT,
-    enrolled_with BLOB NOT NULL,
-    certified_at  INTEGER NOT NULL,
-    expires_at    INTEGER NOT NULL,
-    revoked_at    INTEGER,
-    last_seq      INTEGER NOT NULL DEFAULT 0,
-    last_contact  INTEGER,
-    chain_count   INTEGER NOT NULL DEFAULT 0,
-    chain_head    BLOB NOT NULL
-) STRICT;
-CREATE TABLE IF NOT EXISTS device_journal (
-    device_key    BLOB NOT NULL,
-    seq           INTEGER NOT NULL,
-    doc_id        TEXT NOT NULL,
-    change_hashes BLOB NOT NULL,
-    PRIMARY KEY (device_key, seq)
-) STRICT;
-CREATE TABLE IF NOT EXISTS registrations (
-    doc_id            TEXT PRIMARY KEY NOT NULL,
-    event_id          TEXT NOT NULL,
-    device_key        BLOB NOT NULL,
-    document          BLOB NOT NULL,
-    change_hashes     BLOB NOT NULL,
-    capture_signature BLOB NOT NULL,
-    receipt_code      TEXT NOT NULL,
-    restricted        INTEGER NOT NULL,
-    received_at       INTEGER NOT NULL
-) STRICT;
-CREATE INDEX IF NOT EXISTS registrations_by_receipt_code ON registrations (receipt_code);
--- One row: the store's epoch (new after every restore, so tablets know receipts from before
--- may name data the store no longer holds), a counter every ingest commit takes a number
--- from, and the highest number a completed backup is known to hold.
-CREATE TABLE IF NOT EXISTS relay_state (
-    id               INTEGER PRIMARY KEY CHECK (id = 1),
-    epoch            BLOB NOT NULL,
-    commit_seq       INTEGER NOT NULL,
-    backup_watermark INTEGER
-) STRICT;
-INSERT OR IGNORE INTO relay_state (id, epoch, commit_seq) VALUES (1, randomblob(16), 0);
--- Every change of every registration, numbered by the commit that stored it, so a staff
--- tablet's pull sends exactly the changes past its cursor. The capture's own row has no
--- bytes: they are the registration's `document`. `restricted` is the registration's, so
--- pulls skip restricted records without a join.
-CREATE TABLE IF NOT EXISTS registration_changes (
-    doc_id     TEXT NOT NULL,
-    hash       BLOB NOT NULL,
-    event_id   TEXT NOT NULL,
-    commit_seq INTEGER NOT NULL,
-    actor      BLOB NOT NULL,
-    restricted INTEGER NOT NULL,
-    change     BLOB,
-    PRIMARY KEY (doc_id, hash)
-) STRICT;
-CREATE INDEX IF NOT EXISTS registration_changes_by_event
-    ON registration_changes (event_id, commit_seq);
--- Registrations stored before the change log existed get their capture's row, so retries
--- are answered with their hashes and staff tablets pull them.
-INSERT INTO registration_changes (doc_id, hash, event_id, commit_seq, actor, restricted, change)
-SELECT doc_id, substr(change_hashes, 1, 32), event_id, 0, device_key, restricted, NULL
-FROM registrations r
-WHERE length(change_hashes) >= 32
-  AND NOT EXISTS (SELECT 1 FROM registration_changes c WHERE c.doc_id = r.doc_id);
--- A removed registration leaves this record (its bytes are erased), numbered like a commit
--- so tablets learn of the removal on their next pull and never send it again.
-CREATE TABLE IF NOT EXISTS removals (
-    doc_id     TEXT PRIMARY KEY NOT NULL,
-    event_id   TEXT NOT NULL,
-    device_key BLOB NOT NULL,
-    restricted INTEGER NOT NULL,
-    removed_at INTEGER NOT NULL,
-    commit_seq INTEGER NOT NULL,
-    reason     TEXT NOT NULL
-) STRICT;
-CREATE INDEX IF NOT EXISTS removals_by_event ON removals (event_id, commit_seq);
-CREATE INDEX IF NOT EXISTS removals_by_device ON removals (device_key, commit_seq);
--- payload: the sealed capture as received, or the opened document when the conflict is
--- only found at merge time.
-CREATE TABLE IF NOT EXISTS quarantine (
-    id          INTEGER PRIMARY KEY,
-    doc_id      TEXT NOT NULL,
-    device_key  BLOB NOT NULL,
-    payload     BLOB NOT NULL,
-    code        TEXT NOT NULL,
-    received_at INTEGER NOT NULL
-) STRICT;
--- Whether a push was quarantined already is asked per push: by the tablet alone it would read
--- every capture the tablet ever had quarantined (a revoked tablet's grow without end).
-CREATE INDEX IF NOT EXISTS quarantine_by_document ON quarantine (doc_id, device_key);
-";
 
 /// At most this many sync requests share a commit…
 const MAX_GROUP_BATCHES: usize = 64;
@@ -247,23 +138,6 @@ fn write_lock_first(conn: &mut Connection) {
     conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
 }
 
-/// Creates every table, index and trigger, or brings an older store's up to date.
-fn create_schema(conn: &Connection) -> StorageResult<()> {
-    conn.execute_batch(SCHEMA)?;
-    conn.execute_batch(access_log::SCHEMA)?;
-    conn.execute_batch(access_log_query::SCHEMA)?;
-    access_log_retention::create_schema(conn)?;
-    conn.execute_batch(staff_unlock::SCHEMA)?;
-    hr_accounts::create_schema(conn)?;
-    conn.execute_batch(restricted_inbox::SCHEMA)?;
-    conn.execute_batch(registration_index::SCHEMA)?;
-    conn.execute_batch(quarantine_review::SCHEMA)?;
-    reconciliation::create_schema(conn)?;
-    conn.execute_batch(retention::SCHEMA)?;
-    retention::number_withdrawals(conn)?;
-    Ok(())
-}
-
 fn key32(blob: Vec<u8>, what: &'static str) -> StorageResult<[u8; 32]> {
     blob.try_into().map_err(|_| StorageError::Undecodable(what))
 }
@@ -273,7 +147,7 @@ impl SqliteStore {
     pub fn in_memory() -> StorageResult<SqliteStore> {
         let mut conn = Connection::open_in_memory()?;
         write_lock_first(&mut conn);
-        create_schema(&conn)?;
+        schema::upgrade(&mut conn, ":memory:")?;
         Ok(SqliteStore::with_connection(conn, None))
     }
 
@@ -382,11 +256,15 @@ impl SqliteStore {
         // operator's command working on the same file instead of failing at once.
         conn.busy_timeout(BUSY_TIMEOUT)?;
         write_lock_first(&mut conn);
+        // Before the journal mode (which writes the header): a file of another application,
+        // or one a newer relay wrote, is left as it is.
+        let name = path.display().to_string();
+        schema::stored_version(&conn, &name)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "secure_delete", "ON")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        create_schema(&conn)?;
+        schema::upgrade(&mut conn, &name)?;
         Ok(SqliteStore::with_connection(conn, Some(path.to_owned())))
     }
 

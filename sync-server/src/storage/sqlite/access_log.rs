@@ -18,32 +18,8 @@ use crate::rules::access_chain::{
 };
 use crate::storage::{StorageError, StorageResult};
 
-/// The access log's table and the triggers that keep it append-only.
-pub(crate) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS access_log (
-    seq        INTEGER PRIMARY KEY NOT NULL,
-    at         INTEGER NOT NULL,
-    actor_kind TEXT NOT NULL CHECK (actor_kind IN ('device', 'operator')),
-    actor      TEXT NOT NULL,
-    recruiter  TEXT,
-    action     TEXT NOT NULL,
-    doc_id     TEXT NOT NULL,
-    previous   BLOB NOT NULL,
-    hash       BLOB NOT NULL
-) STRICT;
--- Rows only continue the chain: the next number, linked to the last hash. Besides gaps,
--- this refuses INSERT OR REPLACE, which would rewrite an entry without firing the DELETE
--- trigger (SQLite fires delete triggers for REPLACE only under recursive_triggers).
-CREATE TRIGGER IF NOT EXISTS access_log_only_grows BEFORE INSERT ON access_log
-WHEN NEW.seq IS NOT (SELECT COALESCE(MAX(seq), 0) + 1 FROM access_log)
-  OR NEW.previous IS NOT COALESCE(
-         (SELECT hash FROM access_log ORDER BY seq DESC LIMIT 1), zeroblob(32))
-BEGIN SELECT RAISE(ABORT, 'the access log only grows at its end'); END;
-CREATE TRIGGER IF NOT EXISTS access_log_no_update BEFORE UPDATE ON access_log
-BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
-";
-// The DELETE trigger is `access_log_retention`'s: it lets only entries before the log's
-// retention horizon go.
+// The table and its triggers (append-only, DELETE only before the retention horizon) are
+// `super::schema`'s.
 
 /// Who touched a record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -311,10 +287,7 @@ mod tests {
     use super::*;
 
     fn log() -> Connection {
-        let conn = Connection::open_in_memory().expect("opens");
-        conn.execute_batch(SCHEMA).expect("schema");
-        super::super::access_log_retention::create_schema(&conn).expect("schema");
-        conn
+        super::super::schema::in_memory()
     }
 
     fn entry(n: u8, action: AccessAction) -> AccessEntry {

@@ -12,15 +12,6 @@ use rusqlite::types::Value;
 use super::access_log::{AccessAction, AccessEntry, ENTRY_COLUMNS, numbered_entries};
 use crate::storage::StorageResult;
 
-pub(crate) const SCHEMA: &str = "
--- Only people at the relay are filtered by name: a tablet's pull writes an entry for every
--- record it receives, and a partial index spares those inserts the index.
-DROP INDEX IF EXISTS access_log_by_actor;
-CREATE INDEX IF NOT EXISTS access_log_by_operator ON access_log (actor, seq)
-    WHERE actor_kind = 'operator';
-CREATE INDEX IF NOT EXISTS access_log_by_doc ON access_log (doc_id, seq);
-";
-
 /// What a review page asks for; `None` leaves a filter out.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccessLogQuery {
@@ -101,10 +92,7 @@ mod tests {
     use crate::storage::sqlite::access_log;
 
     fn log() -> Connection {
-        let conn = Connection::open_in_memory().expect("opens");
-        conn.execute_batch(access_log::SCHEMA).expect("schema");
-        conn.execute_batch(SCHEMA).expect("indexes");
-        conn
+        crate::storage::sqlite::schema::in_memory()
     }
 
     fn by(name: &str, action: AccessAction, doc: &str, at: i64) -> AccessEntry {

@@ -21,68 +21,6 @@ use super::access_log;
 use crate::rules::access_log_pruning;
 use crate::storage::{StorageError, StorageResult};
 
-/// The horizon's table and the triggers that hold pruning to a prefix of the log.
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS access_log_horizon (
-    id                INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),
-    first_kept_seq    INTEGER NOT NULL CHECK (first_kept_seq > 1),
-    last_removed_hash BLOB NOT NULL,
-    pruned_at         INTEGER NOT NULL,
-    rule              TEXT NOT NULL
-) STRICT;
--- One row, set while the entries it names are still in the log: the entry before the first
--- kept one must be there with the hash the horizon keeps, and the first kept one too (the
--- newest entry always stays, so the chain continues from a stored entry). A second row
--- (or INSERT OR REPLACE, which would move the horizon without the UPDATE trigger) is refused.
-CREATE TRIGGER IF NOT EXISTS access_log_horizon_is_set_once BEFORE INSERT ON access_log_horizon
-WHEN EXISTS (SELECT 1 FROM access_log_horizon)
-  OR NEW.last_removed_hash IS NOT
-         (SELECT hash FROM access_log WHERE seq = NEW.first_kept_seq - 1)
-  OR NOT EXISTS (SELECT 1 FROM access_log WHERE seq = NEW.first_kept_seq)
-BEGIN SELECT RAISE(ABORT, 'the access log''s retention horizon must name entries the log holds'); END;
--- Forward only, and again onto entries the log holds; the first refusal that applies says why.
-CREATE TRIGGER IF NOT EXISTS access_log_horizon_only_moves_forward
-BEFORE UPDATE ON access_log_horizon
-BEGIN
-SELECT RAISE(ABORT, 'the access log''s retention horizon only moves forward')
-WHERE NEW.id IS NOT OLD.id OR NEW.first_kept_seq <= OLD.first_kept_seq;
-SELECT RAISE(ABORT, 'the access log''s retention horizon must name entries the log holds')
-WHERE NEW.last_removed_hash IS NOT
-          (SELECT hash FROM access_log WHERE seq = NEW.first_kept_seq - 1)
-   OR NOT EXISTS (SELECT 1 FROM access_log WHERE seq = NEW.first_kept_seq);
-END;
-CREATE TRIGGER IF NOT EXISTS access_log_horizon_is_kept BEFORE DELETE ON access_log_horizon
-BEGIN SELECT RAISE(ABORT, 'the access log''s retention horizon is kept'); END;
-";
-
-/// The log's DELETE trigger: only entries before the horizon may go. It replaces the
-/// trigger that refused every DELETE, which databases made before retention still have.
-const DELETE_TRIGGER: &str = "
-CREATE TRIGGER access_log_no_delete BEFORE DELETE ON access_log
-WHEN OLD.seq >= COALESCE((SELECT first_kept_seq FROM access_log_horizon WHERE id = 1), 1)
-BEGIN SELECT RAISE(ABORT, 'the access log is append-only: only entries before its retention horizon are removed'); END;
-";
-
-/// Creates the horizon and its triggers, and puts the horizon-aware DELETE trigger in place
-/// of an older one.
-pub(crate) fn create_schema(conn: &Connection) -> StorageResult<()> {
-    conn.execute_batch(SCHEMA)?;
-    let current: Option<String> = conn
-        .query_row(
-            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'access_log_no_delete'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if !current.is_some_and(|sql| sql.contains("access_log_horizon")) {
-        // One transaction, so the log is never without a DELETE trigger.
-        conn.execute_batch(&format!(
-            "BEGIN IMMEDIATE; DROP TRIGGER IF EXISTS access_log_no_delete; {DELETE_TRIGGER} COMMIT;"
-        ))?;
-    }
-    Ok(())
-}
-
 /// Where the log starts after pruning.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessLogHorizon {
@@ -195,9 +133,7 @@ mod tests {
 
     /// A log of `n` entries, entry `i` made at time `i`.
     fn log_of(n: i64) -> Connection {
-        let conn = Connection::open_in_memory().expect("opens");
-        conn.execute_batch(access_log::SCHEMA).expect("schema");
-        create_schema(&conn).expect("schema");
+        let conn = super::super::schema::in_memory();
         let entries: Vec<AccessEntry> = (1..=n)
             .map(|i| AccessEntry {
                 at: i,
@@ -322,26 +258,5 @@ mod tests {
             AccessLogPruning::ChainBroken { at: 2 }
         );
         assert_eq!(access_log::entries(&conn, 0, 100).expect("reads").len(), 5);
-    }
-
-    #[test]
-    fn an_old_database_gets_the_horizon_aware_delete_trigger() {
-        let conn = Connection::open_in_memory().expect("opens");
-        conn.execute_batch(access_log::SCHEMA).expect("schema");
-        conn.execute_batch(
-            "CREATE TRIGGER access_log_no_delete BEFORE DELETE ON access_log
-             BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;",
-        )
-        .expect("the trigger before retention");
-        create_schema(&conn).expect("upgrades");
-        create_schema(&conn).expect("and again, unchanged");
-        let sql: String = conn
-            .query_row(
-                "SELECT sql FROM sqlite_master WHERE name = 'access_log_no_delete'",
-                [],
-                |r| r.get(0),
-            )
-            .expect("reads");
-        assert!(sql.contains("access_log_horizon"), "{sql}");
     }
 }

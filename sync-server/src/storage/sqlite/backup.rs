@@ -166,7 +166,8 @@ fn sync_directory(path: &Path) -> StorageResult<()> {
     Ok(())
 }
 
-/// Checks that `conn` is a whole relay store and returns its commit counter.
+/// Checks that `conn` is a whole relay store of a schema this build knows (the same or
+/// older) and returns its commit counter.
 fn check_relay_store(conn: &Connection, path: &Path) -> StorageResult<u64> {
     let check: String = conn
         .query_row("PRAGMA quick_check", [], |r| r.get(0))
@@ -174,6 +175,7 @@ fn check_relay_store(conn: &Connection, path: &Path) -> StorageResult<u64> {
     if check != "ok" {
         return Err(failed(format!("{} is damaged: {check}", path.display())));
     }
+    super::schema::stored_version(conn, &path.display().to_string())?;
     let commit_seq: i64 = conn
         .query_row("SELECT commit_seq FROM relay_state WHERE id = 1", [], |r| {
             r.get(0)
@@ -275,14 +277,20 @@ fn compare(
     Ok((losses, unknown))
 }
 
-/// Opens the store a restore replaces, read-only, if there is a readable one.
-fn open_replaced(database: &Path) -> Option<Connection> {
+/// Opens the store a restore replaces, read-only, if there is a readable one. One a newer
+/// relay wrote is refused: this build cannot tell what of it a restore must keep.
+fn open_replaced(database: &Path) -> StorageResult<Option<Connection>> {
     if !database.exists() {
-        return None;
+        return Ok(None);
     }
-    let conn = Connection::open_with_flags(database, OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
-    check_relay_store(&conn, database).ok()?;
-    Some(conn)
+    let Ok(conn) = Connection::open_with_flags(database, OpenFlags::SQLITE_OPEN_READ_ONLY) else {
+        return Ok(None);
+    };
+    match check_relay_store(&conn, database) {
+        Ok(_) => Ok(Some(conn)),
+        Err(newer @ StorageError::NewerSchema { .. }) => Err(newer),
+        Err(_) => Ok(None),
+    }
 }
 
 impl SqliteStore {
@@ -365,7 +373,7 @@ impl SqliteStore {
             .map_err(|e| failed(format!("cannot open {}: {e}", backup.display())))?;
         let backup_commit = check_relay_store(&original, backup)?;
         let backup_epoch = hex::encode(relay_marks(&original)?.0);
-        let replaced = open_replaced(database);
+        let replaced = open_replaced(database)?;
         // The file beside the database, and the replaced store's own mark (a store older
         // than the file, or a file lost with the disk): the backup must satisfy both.
         let mut marks: Vec<ReportedWatermark> = reported_watermark(database)?.into_iter().collect();
@@ -432,7 +440,7 @@ impl SqliteStore {
         let journal = super::lifecycle_journal::LifecycleJournal::for_database(database);
         let journal_found = journal.path().exists();
         let (mut entries, unreadable) = journal.read()?;
-        if let Some(conn) = open_replaced(database) {
+        if let Some(conn) = open_replaced(database)? {
             entries.extend(super::lifecycle_journal::entries_in_store(&conn)?);
         }
         let incoming = PathBuf::from(format!("{}.restoring", database.display()));
@@ -449,8 +457,9 @@ impl SqliteStore {
             .map_err(|e| failed(format!("cannot copy {}: {e}", backup.display())))?;
         let (commit_seq, epoch, mut replayed) = {
             let mut conn = Connection::open(&incoming)?;
-            // A backup is a whole store, but it may predate tables this build adds.
-            super::create_schema(&conn)?;
+            // A backup is a whole store, but an older relay's: brought up to this build's
+            // schema (a newer relay's was refused above) before anything is replayed onto it.
+            super::schema::upgrade(&mut conn, &incoming.display().to_string())?;
             // Erased bytes are overwritten, not left in free pages.
             conn.pragma_update(None, "secure_delete", "ON")?;
             let tx = conn.transaction()?;

@@ -8,91 +8,6 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::hr::accounts::{AccountOrigin, HrUser, PasswordHash, Role};
 use crate::storage::{StorageError, StorageResult};
 
-pub(crate) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS hr_users (
-    id                    INTEGER PRIMARY KEY NOT NULL,
-    username              TEXT NOT NULL UNIQUE,
-    display_name          TEXT NOT NULL,
-    roles                 TEXT NOT NULL,
-    restricted_clearance  INTEGER NOT NULL DEFAULT 0,
-    password_salt         BLOB NOT NULL,
-    password_hash         BLOB NOT NULL,
-    password_memory_kib   INTEGER NOT NULL,
-    password_passes       INTEGER NOT NULL,
-    must_change_password  INTEGER NOT NULL,
-    created_at            INTEGER NOT NULL,
-    -- The admin who created the user; NULL for the command line, the demo and users
-    -- created before the relay recorded it. Added to older stores by `create_schema`.
-    created_by            INTEGER REFERENCES hr_users (id),
-    -- When the user was disabled (NULL: enabled). Added to older stores by `create_schema`.
-    disabled_at           INTEGER
-) STRICT;
--- Every change that took access from a user (or gave it back), written with the change:
--- what, the reason the admin gave, who and when. `by_user` is NULL for the command line.
-CREATE TABLE IF NOT EXISTS hr_account_changes (
-    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
-    at       INTEGER NOT NULL,
-    by_user  INTEGER REFERENCES hr_users (id),
-    by_name  TEXT NOT NULL,
-    user     INTEGER NOT NULL REFERENCES hr_users (id),
-    change   TEXT NOT NULL,
-    reason   TEXT
-) STRICT;
-CREATE INDEX IF NOT EXISTS hr_account_changes_by_user ON hr_account_changes (user, seq);
--- Every change of a user's restricted clearance, written with the change. `by_user` is
--- NULL for a change made by no HR user (set-up, tests).
-CREATE TABLE IF NOT EXISTS hr_clearance_changes (
-    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
-    at       INTEGER NOT NULL,
-    by_user  INTEGER REFERENCES hr_users (id),
-    user     INTEGER NOT NULL REFERENCES hr_users (id),
-    granted  INTEGER NOT NULL CHECK (granted IN (0, 1))
-) STRICT;
-CREATE INDEX IF NOT EXISTS hr_clearance_changes_by_user ON hr_clearance_changes (user, seq);
-CREATE TABLE IF NOT EXISTS hr_credentials (
-    secret_hash  BLOB PRIMARY KEY NOT NULL,
-    kind         TEXT NOT NULL CHECK (kind IN ('session', 'api_token')),
-    user_id      INTEGER NOT NULL REFERENCES hr_users (id),
-    csrf_hash    BLOB,
-    label        TEXT,
-    created_at   INTEGER NOT NULL,
-    expires_at   INTEGER NOT NULL,
-    last_used_at INTEGER NOT NULL
-) STRICT;
-CREATE INDEX IF NOT EXISTS hr_credentials_by_user ON hr_credentials (user_id);
--- The events whose registrations a recruiter works with.
-CREATE TABLE IF NOT EXISTS hr_event_assignments (
-    user_id  INTEGER NOT NULL REFERENCES hr_users (id),
-    event_id TEXT NOT NULL,
-    PRIMARY KEY (user_id, event_id)
-) STRICT;
-";
-
-/// Creates the accounts' tables, or brings an older store's up to date: a store made before
-/// creators were recorded gains `hr_users.created_by` (NULL for its users).
-pub(crate) fn create_schema(conn: &Connection) -> StorageResult<()> {
-    conn.execute_batch(SCHEMA)?;
-    let has_creator: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM pragma_table_info('hr_users') WHERE name = 'created_by')",
-        [],
-        |r| r.get(0),
-    )?;
-    if !has_creator {
-        conn.execute_batch(
-            "ALTER TABLE hr_users ADD COLUMN created_by INTEGER REFERENCES hr_users (id)",
-        )?;
-    }
-    let has_disabled: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM pragma_table_info('hr_users') WHERE name = 'disabled_at')",
-        [],
-        |r| r.get(0),
-    )?;
-    if !has_disabled {
-        conn.execute_batch("ALTER TABLE hr_users ADD COLUMN disabled_at INTEGER")?;
-    }
-    Ok(())
-}
-
 /// What a credential is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CredentialKind {
@@ -1010,8 +925,15 @@ mod tests {
         let path = dir.path().join("relay.sqlite");
         {
             let conn = Connection::open(&path).expect("opens");
+            // A relay store from before creators were recorded: its state and its users.
             conn.execute_batch(
-                "CREATE TABLE hr_users (
+                "CREATE TABLE relay_state (
+                    id               INTEGER PRIMARY KEY CHECK (id = 1),
+                    epoch            BLOB NOT NULL,
+                    commit_seq       INTEGER NOT NULL,
+                    backup_watermark INTEGER
+                ) STRICT;
+                CREATE TABLE hr_users (
                     id                    INTEGER PRIMARY KEY NOT NULL,
                     username              TEXT NOT NULL UNIQUE,
                     display_name          TEXT NOT NULL,
@@ -1088,8 +1010,7 @@ mod tests {
 
     #[test]
     fn a_clearance_change_is_recorded_with_its_author_and_a_repeat_is_not() {
-        let mut conn = Connection::open_in_memory().expect("opens");
-        create_schema(&conn).expect("schema");
+        let mut conn = super::super::schema::in_memory();
         let new = |username: &str, created_by| NewHrUser {
             username: username.into(),
             display_name: username.into(),

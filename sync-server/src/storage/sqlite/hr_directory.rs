@@ -84,9 +84,7 @@ mod tests {
     use crate::hr::accounts::PasswordHash;
 
     fn store() -> Connection {
-        let conn = Connection::open_in_memory().expect("opens");
-        hr_accounts::create_schema(&conn).expect("schema");
-        conn
+        super::super::schema::in_memory()
     }
 
     fn add(conn: &Connection, username: &str, roles: Vec<Role>, created_by: Option<u64>) -> u64 {

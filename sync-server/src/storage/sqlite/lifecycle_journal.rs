@@ -458,11 +458,14 @@ pub fn replay(tx: &Transaction<'_>, mut entries: Vec<LifecycleEntry>) -> Storage
                     continue;
                 }
                 // Kept even for a record the backup lacks: the list index reads it when a
-                // tablet sends the record again.
+                // tablet sends the record again. Numbered like a commit, so staff tablets
+                // pull it past their cursor.
+                let commit_seq = super::next_commit_seq(tx)?;
                 tx.execute(
-                    "INSERT INTO talent_pool_withdrawals (doc_id, withdrawn_at, recorded_by)
-                     VALUES (?1, ?2, ?3)",
-                    params![doc_id, at, who],
+                    "INSERT INTO talent_pool_withdrawals
+                         (doc_id, withdrawn_at, recorded_by, commit_seq)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![doc_id, at, who, commit_seq],
                 )?;
                 tx.execute(
                     "UPDATE registration_index SET talent_pool = 0 WHERE doc_id = ?1",

@@ -15,18 +15,6 @@ use super::access_log::{self, AccessAction, Accessor};
 use crate::rules::quarantine::{self, AcceptDecision};
 use crate::storage::{StorageError, StorageResult};
 
-pub(crate) const SCHEMA: &str = "
--- One row per reviewed capture: a decision is final.
-CREATE TABLE IF NOT EXISTS quarantine_reviews (
-    quarantine_id INTEGER PRIMARY KEY NOT NULL,
-    doc_id        TEXT NOT NULL,
-    decision      TEXT NOT NULL CHECK (decision IN ('accepted', 'kept_apart')),
-    reason        TEXT NOT NULL,
-    reviewer      TEXT NOT NULL,
-    reviewed_at   INTEGER NOT NULL
-) STRICT;
-";
-
 /// What HR decided about a quarantined capture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -15,29 +15,6 @@ use rusqlite::{Connection, params};
 use super::key32;
 use crate::storage::StorageResult;
 
-/// Reconciliation counts per device: without these, every count would scan the whole table
-/// once per tablet.
-const SCHEMA: &str = "
-CREATE INDEX IF NOT EXISTS registrations_by_device ON registrations (device_key);
-CREATE INDEX IF NOT EXISTS quarantine_by_device ON quarantine (device_key);
-";
-
-/// Creates the indexes, and gives an older store `devices.declared_journal`: the journal
-/// count the tablet declared in its last sync request (how many it had captured then).
-pub(crate) fn create_schema(conn: &Connection) -> StorageResult<()> {
-    conn.execute_batch(SCHEMA)?;
-    let has_declared: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM pragma_table_info('devices')
-                        WHERE name = 'declared_journal')",
-        [],
-        |r| r.get(0),
-    )?;
-    if !has_declared {
-        conn.execute_batch("ALTER TABLE devices ADD COLUMN declared_journal INTEGER")?;
-    }
-    Ok(())
-}
-
 /// One device's journal as the relay saw it, and its removed records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct JournalTally {

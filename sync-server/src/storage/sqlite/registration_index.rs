@@ -10,46 +10,6 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::access_log::{self, AccessAction, AccessEntry, Accessor};
 use crate::storage::StorageResult;
 
-pub(crate) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS registration_index (
-    doc_id       TEXT PRIMARY KEY NOT NULL,
-    event_id     TEXT NOT NULL,
-    captured_at  INTEGER NOT NULL,
-    restricted   INTEGER NOT NULL,
-    talent_pool  INTEGER NOT NULL,
-    status       TEXT NOT NULL,
-    -- Codes between commas (',law,it-development,'), so one LIKE finds one code.
-    interests    TEXT NOT NULL,
-    locations    TEXT NOT NULL,
-    receipt_code TEXT NOT NULL,
-    given_name   TEXT NOT NULL,
-    family_name  TEXT NOT NULL,
-    -- Lower-case names, email, phone and receipt code: what a search matches.
-    search       TEXT NOT NULL
-) STRICT;
--- A page's keys are read from one of these two indexes alone: each holds every column a
--- filter reads, so rows a filter skips cost no table lookup. A search that matches few
--- rows scans one index, newest first (about 25 ms for 100,000 rows, where a lookup per
--- row took 50-90 ms); one that matches many stops at the page's end. They replace two
--- narrower indexes of the same order.
-DROP INDEX IF EXISTS registration_index_by_event;
-DROP INDEX IF EXISTS registration_index_by_time;
-CREATE INDEX IF NOT EXISTS registration_index_list_by_time ON registration_index
-    (captured_at DESC, doc_id DESC, restricted, talent_pool, status, interests, locations,
-     search);
-CREATE INDEX IF NOT EXISTS registration_index_list_by_event ON registration_index
-    (event_id, captured_at DESC, doc_id DESC, restricted, talent_pool, status, interests,
-     locations, search);
--- A receipt code read out at the desk finds its registration without a scan.
-CREATE INDEX IF NOT EXISTS registration_index_by_receipt ON registration_index (receipt_code);
-CREATE INDEX IF NOT EXISTS registration_changes_by_seq ON registration_changes (commit_seq);
-CREATE INDEX IF NOT EXISTS removals_by_seq ON removals (commit_seq);
-CREATE TABLE IF NOT EXISTS registration_index_state (
-    id        INTEGER PRIMARY KEY CHECK (id = 1),
-    watermark INTEGER NOT NULL
-) STRICT;
-";
-
 /// What a list may be narrowed to. `events: None` is every event.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RegistrationFilter {
@@ -351,7 +311,7 @@ fn list_by(
              AND (captured_at < ?{at_param} OR (captured_at = ?{at_param} AND doc_id < ?{id_param}))"
         ));
     }
-    // The page's keys from one index alone (see SCHEMA), then its rows by key.
+    // The page's keys from one index alone (see the covering indexes in `super::schema`), then its rows by key.
     // The planner would otherwise walk a list index newest first to spare the sort.
     let mut keys = String::from(if by_receipt {
         "SELECT doc_id FROM registration_index INDEXED BY registration_index_by_receipt"

@@ -59,18 +59,6 @@ pub(crate) fn list_logged(
     Ok(rows)
 }
 
-/// Requests routed to cleared users. `doc_ids` are the matched restricted records' ids,
-/// comma-separated (ids are not personal data; the identifier asked with is not kept).
-pub(crate) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS restricted_requests (
-    id            INTEGER PRIMARY KEY AUTOINCREMENT,
-    at            INTEGER NOT NULL,
-    kind          TEXT NOT NULL CHECK (kind IN ('subject_access', 'disclosure')),
-    requested_by  TEXT NOT NULL,
-    doc_ids       TEXT NOT NULL
-) STRICT;
-";
-
 /// A request by a user without the clearance that matched restricted records.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RestrictedRequest {

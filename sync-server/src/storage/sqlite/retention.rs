@@ -17,53 +17,6 @@ use super::access_log::{self, AccessAction, Accessor};
 use super::lifecycle_journal::{self, LifecycleEntry, LifecycleJournal};
 use crate::storage::StorageResult;
 
-pub(crate) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS legal_holds (
-    doc_id TEXT PRIMARY KEY NOT NULL,
-    reason TEXT NOT NULL,
-    set_by TEXT NOT NULL,
-    set_at INTEGER NOT NULL
-) STRICT;
--- Every hold set or lifted, kept after the hold ends: who answers for it, and why.
-CREATE TABLE IF NOT EXISTS legal_hold_history (
-    id     INTEGER PRIMARY KEY,
-    doc_id TEXT NOT NULL,
-    action TEXT NOT NULL CHECK (action IN ('set', 'lift')),
-    reason TEXT NOT NULL,
-    by     TEXT NOT NULL,
-    at     INTEGER NOT NULL
-) STRICT;
-CREATE INDEX IF NOT EXISTS legal_hold_history_by_doc ON legal_hold_history (doc_id, id);
--- The document keeps the visitor's opt-in as given; this row says it was withdrawn since.
-CREATE TABLE IF NOT EXISTS talent_pool_withdrawals (
-    doc_id       TEXT PRIMARY KEY NOT NULL,
-    withdrawn_at INTEGER NOT NULL,
-    recorded_by  TEXT NOT NULL
-) STRICT;
-CREATE TABLE IF NOT EXISTS retention_runs (
-    id          INTEGER PRIMARY KEY,
-    started_at  INTEGER NOT NULL,
-    started_by  TEXT NOT NULL,
-    -- What is due is decided once, at this time, so a resumed run removes what the run
-    -- set out to remove and no more.
-    as_of       INTEGER NOT NULL,
-    finished_at INTEGER,
-    removed     INTEGER NOT NULL DEFAULT 0,
-    held        INTEGER NOT NULL DEFAULT 0
-) STRICT;
--- The rules a run applies, as they stood when it started: a rule published mid-run (or
--- before a killed run resumes) does not widen what the run removes.
-CREATE TABLE IF NOT EXISTS retention_run_rules (
-    run_id   INTEGER NOT NULL REFERENCES retention_runs (id),
-    event_id TEXT NOT NULL,
-    months   INTEGER NOT NULL,
-    decision TEXT NOT NULL,
-    PRIMARY KEY (run_id, event_id)
-) STRICT;
-CREATE INDEX IF NOT EXISTS registrations_by_event_received
-    ON registrations (event_id, received_at);
-";
-
 /// The retention rule applied to one event's records. Which rule applies, and what it
 /// makes due, is [`crate::rules::retention_rules`]'s.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -396,42 +349,6 @@ pub(crate) fn withdraw_talent_pool(
         withdrawn_at: at,
         already: false,
     })
-}
-
-/// Gives withdrawals a number from the commit counter, so a staff tablet's pull carries them
-/// past its cursor: adds the column to a store from before it, and gives rows without a
-/// number (recorded before, or written back by hand) one new number, so every staff tablet
-/// learns of them on its next pull.
-pub(crate) fn number_withdrawals(conn: &Connection) -> StorageResult<()> {
-    let numbered: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM pragma_table_info('talent_pool_withdrawals')
-         WHERE name = 'commit_seq')",
-        [],
-        |r| r.get(0),
-    )?;
-    if !numbered {
-        conn.execute_batch("ALTER TABLE talent_pool_withdrawals ADD COLUMN commit_seq INTEGER")?;
-    }
-    conn.execute_batch(
-        "CREATE INDEX IF NOT EXISTS talent_pool_withdrawals_by_commit
-         ON talent_pool_withdrawals (commit_seq)",
-    )?;
-    let unnumbered: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM talent_pool_withdrawals WHERE commit_seq IS NULL)",
-        [],
-        |r| r.get(0),
-    )?;
-    if unnumbered {
-        conn.execute_batch(
-            "BEGIN IMMEDIATE;
-             UPDATE relay_state SET commit_seq = commit_seq + 1 WHERE id = 1;
-             UPDATE talent_pool_withdrawals
-                SET commit_seq = (SELECT commit_seq FROM relay_state WHERE id = 1)
-              WHERE commit_seq IS NULL;
-             COMMIT;",
-        )?;
-    }
-    Ok(())
 }
 
 /// When the visitor withdrew their talent-pool consent, if they did.

@@ -9,14 +9,6 @@ use crate::storage::StorageResult;
 /// How long the relay keeps sending an unlock: a week.
 pub(crate) const UNLOCK_VALID_MS: i64 = 7 * 24 * 3_600_000;
 
-pub(crate) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS staff_unlocks (
-    device_key BLOB PRIMARY KEY NOT NULL,
-    counter    INTEGER NOT NULL,
-    issued_at  INTEGER NOT NULL
-) STRICT;
-";
-
 /// Raises the device's unlock counter, if it is an enrolled, unrevoked staff tablet.
 pub(crate) fn issue(
     conn: &mut Connection,

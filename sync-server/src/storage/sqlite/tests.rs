@@ -716,16 +716,19 @@ fn a_withdrawal_is_pulled_past_the_cursor_and_one_without_a_number_gets_one_at_o
         "kiosks hold no copies to mark"
     );
 
-    // A withdrawal written without a number (before numbering, or put back by hand) gets one
-    // when the store opens, past every cursor.
-    store
-        .conn()
-        .execute(
+    // A withdrawal written without a number, in a store from before numbering (schema
+    // version 4), gets one when the store opens and is upgraded, past every cursor.
+    {
+        let conn = store.conn();
+        conn.execute(
             "INSERT INTO talent_pool_withdrawals (doc_id, withdrawn_at, recorded_by, commit_seq)
              VALUES (?1, 6, 'hr', NULL)",
             [&opted_in[1]],
         )
         .expect("inserted");
+        conn.pragma_update(None, "user_version", 4)
+            .expect("the version before numbering");
+    }
     drop(store);
     let reopened = SqliteStore::open(&path).expect("reopens");
     let later = reopened
