@@ -10,6 +10,7 @@
 //! central HR's accounts, sessions and API; `headers` sets what every answer carries.
 
 pub mod access_checkpoint;
+mod blocking;
 pub mod config;
 pub mod connections;
 pub mod enrollment;

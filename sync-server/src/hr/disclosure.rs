@@ -30,14 +30,15 @@ use kiosk_core::language::{Language, Localized};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::accounts::{HrUser, Role};
-use crate::hr::api::{Caller, body};
+use crate::hr::caller::Caller;
 use crate::hr::console::Lang;
+use crate::hr::params::body;
 use crate::hr::subject_access::{
     EventNames, Format, annotations_of, content_json, html_answer, json_attachment, parse_format,
 };
-use crate::routes::blocking;
 use crate::state::{AppState, now_ms};
 use crate::storage::{
     Accessor, AskedRecord, DisclosureItem, DisclosureOutcome, DisclosureSelection, HeldRecord,

@@ -22,10 +22,11 @@ use kiosk_core::language::{Language, Localized};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
+use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::accounts::{HrUser, Role};
-use crate::hr::api::{Caller, body};
-use crate::routes::blocking;
+use crate::hr::caller::Caller;
+use crate::hr::params::body;
 use crate::state::AppState;
 use crate::storage::{EventDetails, EventEdit, EventEditRefusal, EventEdited, RelayStore};
 

@@ -41,7 +41,7 @@ use tokio::sync::mpsc;
 
 use crate::error::AppError;
 use crate::hr::accounts::Role;
-use crate::hr::api::Caller;
+use crate::hr::caller::Caller;
 use crate::hr::params::bad_filter;
 use crate::hr::registrations::parse_filter;
 use crate::state::{AppState, now_ms};

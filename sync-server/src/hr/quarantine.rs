@@ -23,13 +23,14 @@ use kiosk_core::protocol::enrollment::EnrolledRole;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::accounts::{HrUser, Role};
-use crate::hr::api::{Caller, body};
+use crate::hr::caller::Caller;
+use crate::hr::params::body;
 use crate::hr::params::{self, bad_filter};
 use crate::ingest::{check_capture_change, stored_capture, valid_capture};
 use crate::keys::RelayKeys;
-use crate::routes::blocking;
 use crate::state::{AppState, now_ms};
 use crate::storage::{
     AcceptedCapture, Accessor, QuarantinedCapture, RelayStore, ReviewAction, ReviewOutcome,

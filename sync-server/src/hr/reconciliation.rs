@@ -27,10 +27,10 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::accounts::{HrUser, Role};
-use crate::hr::api::Caller;
-use crate::routes::blocking;
+use crate::hr::caller::Caller;
 use crate::state::{AppState, now_ms};
 use crate::storage::{RelayStore, StorageResult};
 

@@ -27,13 +27,14 @@ use kiosk_core::ids::{DeviceId, RegistrationId, Timestamp};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
+use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::accounts::{HrUser, Role};
-use crate::hr::api::{Caller, body};
+use crate::hr::caller::Caller;
+use crate::hr::params::body;
 use crate::hr::registrations::{
     may_edit, missing_registration, reachable_record, require_for_record,
 };
-use crate::routes::blocking;
 use crate::state::{AppState, now_ms};
 use crate::storage::{Accessor, HrEdit, HrEditOutcome, HrEditor, RelayStore};
 

@@ -19,11 +19,12 @@ use kiosk_core::documents::RegistrationDocument;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::accounts::{HrUser, Role};
-use crate::hr::api::{Caller, body};
+use crate::hr::caller::Caller;
+use crate::hr::params::body;
 use crate::hr::params::{self, bad_filter};
-use crate::routes::blocking;
 use crate::state::{AppState, now_ms};
 use crate::storage::{
     AccessAction, AccessEntry, Accessor, RegistrationFilter, RegistrationSummary, RelayStore,
@@ -246,7 +247,7 @@ struct AssignBody {
     event_id: String,
 }
 
-/// Admins assign an event to a recruiter ([`crate::hr::api::assign_event_to_recruiter`]).
+/// Admins assign an event to a recruiter ([`crate::hr::account_service::assign_event_to_recruiter`]).
 async fn assign_event(
     State(state): State<AppState>,
     caller: Caller,
@@ -255,7 +256,9 @@ async fn assign_event(
 ) -> Result<Json<Value>, AppError> {
     caller.require(Role::Admin)?;
     let AssignBody { event_id } = body(request)?;
-    let events = crate::hr::api::assign_event_to_recruiter(&state, &caller, id, event_id).await?;
+    let events =
+        crate::hr::account_service::assign_event_to_recruiter(&state, &caller, id, event_id)
+            .await?;
     Ok(Json(json!({ "user_id": id, "events": events })))
 }
 
@@ -265,7 +268,8 @@ async fn unassign_event(
     Path((id, event_id)): Path<(u64, String)>,
 ) -> Result<Json<Value>, AppError> {
     let events =
-        crate::hr::api::unassign_event_from_recruiter(&state, &caller, id, event_id).await?;
+        crate::hr::account_service::unassign_event_from_recruiter(&state, &caller, id, event_id)
+            .await?;
     Ok(Json(json!({ "user_id": id, "events": events })))
 }
 

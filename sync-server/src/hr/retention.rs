@@ -20,12 +20,13 @@ use kiosk_core::language::Localized;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::accounts::{HrUser, Role};
-use crate::hr::api::{Caller, body};
+use crate::hr::caller::Caller;
+use crate::hr::params::body;
 use crate::hr::registrations::{log_refusal, may_read, missing_registration, reachable_record};
 use crate::retention::Started;
-use crate::routes::blocking;
 use crate::state::{AppState, now_ms};
 use crate::storage::{
     Accessor, HoldChange, LegalHold, RecordRetention, RelayStore, RetentionDue, RetentionRun,

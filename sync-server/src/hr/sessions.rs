@@ -200,7 +200,7 @@ impl PasswordChecks {
             .await
             .map_err(|_| AppError::Internal)?;
         let this = self.clone();
-        crate::routes::blocking(move || {
+        crate::blocking::blocking(move || {
             let _turn = turn;
             this.started.fetch_add(1, Ordering::Relaxed);
             let running = this.running.fetch_add(1, Ordering::SeqCst) + 1;

@@ -39,11 +39,12 @@ use kiosk_core::language::{Language, Localized};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::accounts::{HrUser, Role};
-use crate::hr::api::{Caller, body};
+use crate::hr::caller::Caller;
 use crate::hr::console::Lang;
-use crate::routes::blocking;
+use crate::hr::params::body;
 use crate::state::{AppState, now_ms};
 use crate::storage::{
     AccessEntry, Accessor, HeldRecord, MatchedBy, RelayStore, SubjectAccessFound, SubjectLookup,

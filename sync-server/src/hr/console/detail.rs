@@ -22,12 +22,12 @@ use super::layout::{FieldError, Nav, column_heads, error_of, error_summary, noti
 use super::record_lifecycle;
 use super::texts::{Texts, fill, status_name, texts};
 use super::{Console, ConsoleForm, LIST, html_page, time};
+use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::record_edits::{
     can_edit, checked_score, edit_logged, note_by, parse_status, require_editor,
 };
 use crate::hr::registrations::{read_logged, require_for_record, require_reader};
-use crate::routes::blocking;
 use crate::state::{AppState, now_ms};
 use crate::storage::HrEdit;
 

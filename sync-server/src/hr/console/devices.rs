@@ -21,6 +21,7 @@ use super::layout::{
     Field, FieldError, Nav, column_heads, error_of, error_summary, notice, select,
 };
 use super::{Console, ConsoleForm, html_page, time};
+use crate::blocking::blocking;
 use crate::enrollment::RecruiterRefusal;
 use crate::error::AppError;
 use crate::hr::accounts::Role;
@@ -28,7 +29,6 @@ use crate::hr::devices::{
     CodeRequest, DeviceRow, create_enrollment_code, device_rows, issue_unlock_code, qr_svg,
     revoke_device,
 };
-use crate::routes::blocking;
 use crate::state::AppState;
 
 const DEVICES: &str = "/console/devices";
@@ -555,7 +555,7 @@ async fn recruiter_choices(
     events: &[(String, String)],
 ) -> Result<Vec<(String, String)>, AppError> {
     let t = texts(console.lang);
-    let users = crate::hr::api::user_directory(state, &console.caller).await?;
+    let users = crate::hr::account_service::user_directory(state, &console.caller).await?;
     Ok(users
         .into_iter()
         .filter(|e| e.user.has(Role::Recruiter) && !e.user.disabled)

@@ -21,6 +21,7 @@ use super::layout::{Field, FieldError, Nav, error_of, error_summary, select};
 use super::subject_access::{content_rows, printable_page};
 use super::texts::status_name;
 use super::{Console, ConsoleForm, html_page, time};
+use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::accounts::Role;
 use crate::hr::disclosure::{
@@ -28,7 +29,6 @@ use crate::hr::disclosure::{
     decisions, disclose, notice, parse_selection, review_reason,
 };
 use crate::hr::subject_access::Format;
-use crate::routes::blocking;
 use crate::state::AppState;
 
 const DISCLOSURE: &str = "/console/disclosure";

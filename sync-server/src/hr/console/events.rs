@@ -19,13 +19,13 @@ use serde::Deserialize;
 use super::layout::{Field, FieldError, Nav, column_heads, error_summary, notice, select};
 use super::texts::{fill, texts};
 use super::{Console, ConsoleForm, EVENTS, html_page, time};
+use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::accounts::{HrUser, Role};
 use crate::hr::events::{
     self, ChoicePart, EventField, EventInput, EventRefusal, Problem, Rule, check_details,
     heads_hex, parse_heads,
 };
-use crate::routes::blocking;
 use crate::state::AppState;
 use crate::storage::EventSummary;
 

@@ -17,9 +17,9 @@ use super::forms::{self, date_bound, filter_query, form_values};
 use super::layout::{Field, FieldError, Nav, column_heads, error_of, error_summary, select};
 use super::texts::{Texts, fill, status_label, status_options, texts};
 use super::{Console, LIST, html_page, time};
+use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::registrations::{list_readable, parse_filter, require_reader};
-use crate::routes::blocking;
 use crate::storage::RegistrationSummary;
 
 /// The filter form's fields, as typed.

@@ -5,7 +5,7 @@
 //!
 //! Before login a pre-session token (a `SameSite=Strict` cookie equal to a hidden field)
 //! guards the login form against login CSRF; after it, every POST form carries the session's
-//! CSRF token as `csrf_token`, which [`crate::hr::api::authenticate`] accepts in place of the
+//! CSRF token as `csrf_token`, which [`crate::hr::caller::authenticate`] accepts in place of the
 //! `X-CSRF-Token` header. `?lang=en` (or `sv`) switches the language and remembers it in the
 //! `kiosk_lang` cookie; Swedish is the default.
 
@@ -48,7 +48,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
-use crate::hr::api::{Caller, authenticate};
+use crate::hr::caller::{Caller, authenticate};
 use crate::hr::sessions;
 use crate::state::AppState;
 use layout::{Nav, Page, Signed};
@@ -57,7 +57,7 @@ use texts::{fill, role_name, texts};
 /// The language cookie's name.
 pub const LANG_COOKIE: &str = "kiosk_lang";
 /// The largest console form body: the router's limit for HR requests.
-const FORM_LIMIT: usize = crate::routes::HR_BODY_LIMIT;
+const FORM_LIMIT: usize = crate::hr::params::HR_BODY_LIMIT;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -460,7 +460,7 @@ async fn logout(
     ConsoleForm { console, .. }: ConsoleForm<serde::de::IgnoredAny>,
 ) -> Response {
     let lang = console.lang;
-    if let Err(error) = crate::hr::api::end_session(&state, console.caller).await {
+    if let Err(error) = crate::hr::account_service::end_session(&state, console.caller).await {
         return Refusal {
             error,
             lang,

@@ -15,10 +15,10 @@ use serde::Deserialize;
 use super::layout::{Nav, column_heads, notice};
 use super::texts::texts;
 use super::{Console, ConsoleForm, html_page, time};
+use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::accounts::Role;
 use crate::hr::quarantine::{AcceptRefusal, Decision, list_page, review_capture};
-use crate::routes::blocking;
 use crate::state::AppState;
 use crate::storage::{QuarantinedCapture, ReviewDecision};
 

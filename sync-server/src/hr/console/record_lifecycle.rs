@@ -15,9 +15,9 @@ use super::detail::{Typed, detail_path, detail_uri, refused_input, saved_redirec
 use super::layout::{FieldError, error_of};
 use super::texts::texts;
 use super::{Console, ConsoleForm, time};
+use crate::blocking::blocking;
 use crate::hr::accounts::Role;
 use crate::hr::retention::{change_hold, told_to_visitor, withdraw_logged};
-use crate::routes::blocking;
 use crate::state::AppState;
 use crate::storage::RecordRetention;
 

@@ -18,9 +18,9 @@ use maud::html;
 use super::layout::{Nav, column_heads};
 use super::texts::{fill, status_label, texts};
 use super::{Console, LIST, html_page, time};
+use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::registrations::{ROUTED_REQUESTS, restricted_readable};
-use crate::routes::blocking;
 use crate::state::AppState;
 
 /// The page's texts, in one language.

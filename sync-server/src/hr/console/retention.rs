@@ -13,10 +13,10 @@ use serde::Deserialize;
 use super::layout::{FieldError, Nav, column_heads, error_of, error_summary, notice};
 use super::texts::texts;
 use super::{Console, ConsoleForm, LIST, html_page, time};
+use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::accounts::Role;
 use crate::hr::retention::{overview_of, start_run_as};
-use crate::routes::blocking;
 use crate::state::AppState;
 
 const RETENTION: &str = "/console/retention";

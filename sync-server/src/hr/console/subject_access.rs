@@ -19,13 +19,13 @@ use serde::Deserialize;
 use super::layout::{Field, FieldError, Nav, error_of, error_summary, notice, select};
 use super::texts::{fill, status_name};
 use super::{Console, ConsoleForm, html_page, time};
+use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::accounts::Role;
 use crate::hr::subject_access::{
     Author, Format, RecordReport, SubjectAccessError, SubjectAccessReport, answer,
     find_for_subject, lookup_of,
 };
-use crate::routes::blocking;
 use crate::state::AppState;
 use crate::storage::{AccessAction, AccessEntry, Accessor, HeldRecord};
 

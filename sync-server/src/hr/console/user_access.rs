@@ -15,12 +15,12 @@ use super::layout::{FieldError, Nav, column_heads, error_of, error_summary, noti
 use super::texts::{fill, role_name};
 use super::users::roles_text;
 use super::{Console, ConsoleForm, html_page, time};
+use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::accounts::{HrUser, Role};
 use crate::hr::user_access::{
     AccessRequest, change_access_as, check_reason, user_access_changes, user_tokens,
 };
-use crate::routes::blocking;
 use crate::state::AppState;
 use crate::storage::{AccountChangeRecord, TokenInfo};
 

@@ -5,8 +5,8 @@
 //! created theirs: [`crate::hr::accounts::may_set_clearance`]); and an event assigned to a
 //! recruiter; each user links to their access page ([`super::user_access`]: disable, remove
 //! a role or the clearance, reset the password, revoke tokens). Rules, changes and
-//! refusals are the JSON API's own functions
-//! ([`crate::hr::api`]); this module renders and puts refusals by their fields.
+//! refusals are the account service's, which the JSON API calls too
+//! ([`crate::hr::account_service`]); this module renders and puts refusals by their fields.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri};
@@ -22,11 +22,11 @@ use super::layout::{
 use super::texts::role_name;
 use super::{Console, ConsoleForm, html_page};
 use crate::error::AppError;
-use crate::hr::accounts::{AccountError, Role};
-use crate::hr::api::{
+use crate::hr::account_service::{
     assign_event_to_recruiter, create_hr_user, set_user_clearance, unassign_event_from_recruiter,
     user_directory,
 };
+use crate::hr::accounts::{AccountError, Role};
 use crate::state::AppState;
 use crate::storage::DirectoryEntry;
 
