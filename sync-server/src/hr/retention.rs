@@ -306,8 +306,8 @@ pub(crate) struct Withdrawn {
 /// consent is withdrawn, and the registration, a public record, is removed no earlier than
 /// its due date (`retention`'s).
 pub(crate) fn told_to_visitor(retention: &RecordRetention, withdrawn_at: i64) -> (String, String) {
-    let withdrawn = crate::hr::console::local_date(withdrawn_at);
-    let due = crate::hr::console::local_date(retention.due_at);
+    let withdrawn = crate::hr::dates::local_date(withdrawn_at);
+    let due = crate::hr::dates::local_date(retention.due_at);
     let months = retention.rule.months;
     let mut sv = format!(
         "Ditt samtycke till att finnas i vår talangpool är återkallat från och med \
@@ -369,7 +369,7 @@ async fn withdraw(
         "withdrawn_at": withdrawn.withdrawn_at,
         "already_withdrawn": withdrawn.already,
         "earliest_removal_at": withdrawn.retention.due_at,
-        "earliest_removal_date": crate::hr::console::local_date(withdrawn.retention.due_at),
+        "earliest_removal_date": crate::hr::dates::local_date(withdrawn.retention.due_at),
         "on_legal_hold": withdrawn.retention.legal_hold.is_some(),
         "tell_the_visitor": { "sv": sv, "en": en },
     })))

@@ -18,8 +18,7 @@ pub fn api() -> Router<AppState> {
         .merge(crate::hr::events::routes())
         .merge(crate::hr::access_log::routes())
         .merge(crate::hr::retention::routes())
-        .merge(crate::hr::subject_access::routes())
-        .merge(crate::hr::disclosure::routes())
+        .merge(crate::hr::documents_api::routes())
         .merge(crate::hr::reconciliation::routes())
         .merge(crate::hr::user_access::routes())
 }

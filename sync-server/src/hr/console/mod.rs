@@ -27,10 +27,7 @@ mod record_lifecycle;
 mod restricted;
 mod retention;
 pub(crate) mod subject_access;
-pub(crate) use subject_access::PRINT_CSS;
 mod texts;
-mod time;
-pub(crate) use time::local_date;
 mod user_access;
 mod users;
 
@@ -49,13 +46,14 @@ use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
 use crate::hr::caller::{Caller, authenticate};
+pub use crate::hr::language::LANG_COOKIE;
+pub(crate) use crate::hr::language::Lang;
+use crate::hr::language::{asked_language, language_of};
 use crate::hr::sessions;
 use crate::state::AppState;
 use layout::{Nav, Page, Signed};
 use texts::{fill, role_name, texts};
 
-/// The language cookie's name.
-pub const LANG_COOKIE: &str = "kiosk_lang";
 /// The largest console form body: the router's limit for HR requests.
 const FORM_LIMIT: usize = crate::hr::params::HR_BODY_LIMIT;
 
@@ -130,7 +128,7 @@ pub fn routes() -> Router<AppState> {
             "/console/subject-access/download",
             post(subject_access::download),
         )
-        .route("/console/print.css", get(subject_access::stylesheet))
+        .route("/console/print.css", get(crate::hr::printable::stylesheet))
         .route(
             "/console/disclosure",
             get(disclosure::page).post(disclosure::submit),
@@ -155,36 +153,6 @@ pub(crate) fn home_for(user: &crate::hr::accounts::HrUser) -> &'static str {
 }
 const LOGIN: &str = "/console/login";
 const PASSWORD: &str = "/console/password";
-
-/// The language a query's `lang` asks for, if it names one.
-fn asked_language(uri: &Uri) -> Option<Language> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(uri.query()?).ok()?;
-    pairs
-        .iter()
-        .find(|(name, _)| name == "lang")
-        .and_then(|(_, tag)| Language::from_tag(tag))
-}
-
-/// The page's language: the query's `lang`, else the `kiosk_lang` cookie, else Swedish.
-fn language_of(parts: &Parts) -> Language {
-    asked_language(&parts.uri)
-        .or_else(|| {
-            crate::hr::sessions::cookie(&parts.headers, LANG_COOKIE).and_then(Language::from_tag)
-        })
-        .unwrap_or(Language::Swedish)
-}
-
-/// The language of the page being asked for.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Lang(pub Language);
-
-impl<S: Send + Sync> FromRequestParts<S> for Lang {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Lang, Self::Rejection> {
-        Ok(Lang(language_of(parts)))
-    }
-}
 
 /// Remembers a language asked for with `?lang=`. The headers every console answer carries
 /// (no caching, no framing, no referrer, the content policy) are the whole relay's, set by

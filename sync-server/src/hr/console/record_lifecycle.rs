@@ -14,9 +14,10 @@ use serde::Deserialize;
 use super::detail::{Typed, detail_path, detail_uri, refused_input, saved_redirect};
 use super::layout::{FieldError, error_of};
 use super::texts::texts;
-use super::{Console, ConsoleForm, time};
+use super::{Console, ConsoleForm};
 use crate::blocking::blocking;
 use crate::hr::accounts::Role;
+use crate::hr::dates;
 use crate::hr::retention::{change_hold, told_to_visitor, withdraw_logged};
 use crate::state::AppState;
 use crate::storage::RecordRetention;
@@ -125,7 +126,7 @@ pub(crate) fn saved_notice(lang: Language, saved: &str) -> Option<&'static str> 
 pub(crate) fn withdrawn_line(lang: Language, at: i64) -> String {
     lifecycle_texts(lang)
         .withdrawn_text
-        .replacen("{time}", &time::local_minutes(at), 1)
+        .replacen("{time}", &dates::local_minutes(at), 1)
 }
 
 /// What the viewer may do in the section.
@@ -166,16 +167,16 @@ pub(crate) fn section(
     html! {
         h2 { (l.heading) }
         dl.details {
-            dt { (l.received) } dd.code { (time::local_minutes(retention.received_at)) }
+            dt { (l.received) } dd.code { (dates::local_minutes(retention.received_at)) }
             dt { (l.rule) } dd { (rule) }
-            dt { (l.due) } dd.code { (time::local_date(retention.due_at)) }
+            dt { (l.due) } dd.code { (dates::local_date(retention.due_at)) }
             dt { (l.hold) }
             dd {
                 @if let Some(hold) = &retention.legal_hold {
                     (l.hold_text
                         .replacen("{reason}", &hold.reason, 1)
                         .replacen("{user}", &hold.set_by, 1)
-                        .replacen("{time}", &time::local_minutes(hold.set_at), 1))
+                        .replacen("{time}", &dates::local_minutes(hold.set_at), 1))
                 } @else {
                     (l.no_hold)
                 }
