@@ -1,5 +1,9 @@
 //! The relay's one error type: a JSON body `{ "code", "message" }` with the right status.
 //! Internals are logged, never sent, and no message carries personal data.
+//!
+//! A domain module's own refusals (HR's account rules, a quarantined capture that cannot be
+//! accepted) speak through [`Refusal`]: the module that refuses says how its refusal is
+//! answered, so this module names no domain type above it.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -9,6 +13,39 @@ use serde::Serialize;
 
 use crate::enrollment::{CodeError, EnrollRefusal};
 use crate::storage::StorageError;
+
+/// How a domain refusal is answered: the status it maps to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalKind {
+    /// The input breaks a rule (400).
+    Invalid,
+    /// The caller may not do this (403).
+    Forbidden,
+    /// The state does not allow it (409).
+    Conflict,
+}
+
+impl RefusalKind {
+    fn status(self) -> StatusCode {
+        match self {
+            RefusalKind::Invalid => StatusCode::BAD_REQUEST,
+            RefusalKind::Forbidden => StatusCode::FORBIDDEN,
+            RefusalKind::Conflict => StatusCode::CONFLICT,
+        }
+    }
+}
+
+/// A refusal a domain module words and classifies itself. Its message is sent, so it
+/// names the rule, never a value.
+pub trait Refusal: std::error::Error + Send + Sync + 'static {
+    /// The answer's kind and its stable code.
+    fn answer(&self) -> (RefusalKind, &'static str);
+
+    /// The message sent with it: the refusal's own text unless it says otherwise.
+    fn message(&self) -> String {
+        self.to_string()
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -64,8 +101,9 @@ pub enum AppError {
     MissingRole(&'static str),
     #[error("choose your own password before anything else")]
     PasswordChangeRequired,
-    #[error("{0}")]
-    Account(#[from] crate::hr::accounts::AccountError),
+    /// A domain module's refusal ([`Refusal`]).
+    #[error("{}", .0.message())]
+    Refused(Box<dyn Refusal>),
     #[error("the request body is not what this route takes: {0}")]
     BadBody(String),
     #[error("that username is taken")]
@@ -98,8 +136,6 @@ pub enum AppError {
     UnknownQuarantine,
     #[error("this quarantined capture was reviewed already; a decision is final")]
     AlreadyReviewed,
-    #[error("the capture cannot be accepted: {0}")]
-    CannotAccept(crate::hr::quarantine::AcceptRefusal),
     #[error("retention run {0} is still going; it is carried on, and no second run starts")]
     RetentionRunning(i64),
     #[error("no such retention run")]
@@ -181,13 +217,10 @@ impl AppError {
             AppError::Csrf => (StatusCode::FORBIDDEN, "csrf"),
             AppError::MissingRole(_) => (StatusCode::FORBIDDEN, "missing_role"),
             AppError::PasswordChangeRequired => (StatusCode::FORBIDDEN, "password_change_required"),
-            AppError::Account(crate::hr::accounts::AccountError::SelfGrant) => {
-                (StatusCode::FORBIDDEN, "self_grant")
+            AppError::Refused(refusal) => {
+                let (kind, code) = refusal.answer();
+                (kind.status(), code)
             }
-            AppError::Account(crate::hr::accounts::AccountError::CreatorGrant) => {
-                (StatusCode::FORBIDDEN, "creator_grant")
-            }
-            AppError::Account(_) => (StatusCode::BAD_REQUEST, "invalid_input"),
             AppError::BadBody(_) => (StatusCode::BAD_REQUEST, "malformed_body"),
             AppError::UsernameTaken => (StatusCode::CONFLICT, "username_taken"),
             AppError::UnknownUser => (StatusCode::NOT_FOUND, "unknown_user"),
@@ -202,7 +235,6 @@ impl AppError {
             AppError::InvalidField { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
             AppError::UnknownQuarantine => (StatusCode::NOT_FOUND, "unknown_quarantine"),
             AppError::AlreadyReviewed => (StatusCode::CONFLICT, "already_reviewed"),
-            AppError::CannotAccept(_) => (StatusCode::CONFLICT, "cannot_accept"),
             AppError::RetentionRunning(_) => (StatusCode::CONFLICT, "run_in_progress"),
             AppError::UnknownRetentionRun => (StatusCode::NOT_FOUND, "unknown_run"),
             AppError::AlreadyOnHold => (StatusCode::CONFLICT, "already_on_hold"),
@@ -215,6 +247,24 @@ impl AppError {
             AppError::AccountUnchanged => (StatusCode::CONFLICT, "unchanged"),
             AppError::UnknownToken => (StatusCode::NOT_FOUND, "unknown_token"),
         }
+    }
+}
+
+impl AppError {
+    /// The domain refusal of type `R` this error carries, if it is one.
+    pub(crate) fn refusal<R: Refusal>(&self) -> Option<&R> {
+        match self {
+            AppError::Refused(refusal) => {
+                (refusal.as_ref() as &dyn std::error::Error).downcast_ref::<R>()
+            }
+            _ => None,
+        }
+    }
+}
+
+impl<R: Refusal> From<R> for AppError {
+    fn from(refusal: R) -> AppError {
+        AppError::Refused(Box::new(refusal))
     }
 }
 

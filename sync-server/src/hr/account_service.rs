@@ -10,12 +10,28 @@ use axum::extract::connect_info::ConnectInfo;
 use axum::http::HeaderValue;
 
 use crate::blocking::blocking;
-use crate::error::AppError;
+use crate::error::{AppError, Refusal, RefusalKind};
 use crate::hr::accounts::{self, AccountError, HrUser, PasswordHash, Role};
 use crate::hr::caller::Caller;
 use crate::hr::sessions::{self, SESSION_LIFETIME_MS};
 use crate::state::{AppState, now_ms};
 use crate::storage::{ClearanceChange, Credential, CredentialKind, DirectoryEntry};
+
+// Here rather than in `accounts`, which stays free of the relay's errors so the enrollment
+// and the store can use its types without importing them.
+impl Refusal for AccountError {
+    fn answer(&self) -> (RefusalKind, &'static str) {
+        match self {
+            AccountError::SelfGrant => (RefusalKind::Forbidden, "self_grant"),
+            AccountError::CreatorGrant => (RefusalKind::Forbidden, "creator_grant"),
+            AccountError::BadUsername
+            | AccountError::BadDisplayName
+            | AccountError::BadPassword
+            | AccountError::NoRole
+            | AccountError::SamePassword => (RefusalKind::Invalid, "invalid_input"),
+        }
+    }
+}
 
 /// Takes event `event_id` from user `user_id`'s assignments (admins only), so they no longer
 /// read its registrations; returns the events still assigned. Taking one not assigned

@@ -106,10 +106,10 @@ pub(crate) async fn submit(
                 wrong_current = true;
                 errors.push(FieldError::on("current_password", t.current_wrong));
             }
-            Err(AppError::Account(AccountError::BadPassword)) => {
+            Err(e) if e.refusal() == Some(&AccountError::BadPassword) => {
                 errors.push(FieldError::on("new_password", t.new_bad));
             }
-            Err(AppError::Account(AccountError::SamePassword)) => {
+            Err(e) if e.refusal() == Some(&AccountError::SamePassword) => {
                 errors.push(FieldError::on("new_password", t.new_same));
             }
             Err(other) => return console.refuse(other, &uri).into_response(),

@@ -501,7 +501,8 @@ pub(crate) async fn review(
             refused.reason = Some(q.bad_reason.to_owned());
             StatusCode::UNPROCESSABLE_ENTITY
         }
-        Err(AppError::CannotAccept(why)) => {
+        Err(e) if e.refusal::<AcceptRefusal>().is_some() => {
+            let why = *e.refusal::<AcceptRefusal>().expect("checked above");
             refused.decision = Some(
                 q.cannot_accept
                     .replacen("{why}", refusal_text(lang, why), 1),

@@ -550,14 +550,19 @@ fn assign_form(
 /// The new-user form's error for a refusal, by its field; `None` for what no field causes.
 fn create_error(t: &Texts, error: &AppError) -> Option<(StatusCode, FieldError)> {
     let invalid = StatusCode::UNPROCESSABLE_ENTITY;
+    if let Some(refusal) = error.refusal::<AccountError>() {
+        return match refusal {
+            AccountError::BadUsername => {
+                Some((invalid, FieldError::on("username", t.bad_username)))
+            }
+            AccountError::BadDisplayName => {
+                Some((invalid, FieldError::on("display_name", t.bad_display_name)))
+            }
+            AccountError::NoRole => Some((invalid, FieldError::on("roles", t.no_role))),
+            _ => None,
+        };
+    }
     Some(match error {
-        AppError::Account(AccountError::BadUsername) => {
-            (invalid, FieldError::on("username", t.bad_username))
-        }
-        AppError::Account(AccountError::BadDisplayName) => {
-            (invalid, FieldError::on("display_name", t.bad_display_name))
-        }
-        AppError::Account(AccountError::NoRole) => (invalid, FieldError::on("roles", t.no_role)),
         AppError::BadBody(message) if message.starts_with("roles:") => {
             (invalid, FieldError::on("roles", t.no_role))
         }
@@ -657,10 +662,13 @@ pub(crate) async fn clearance(
             if cleared { "granted" } else { "withdrawn" }
         ))
         .into_response(),
-        Err(AppError::Account(
-            refusal @ (AccountError::SelfGrant | AccountError::CreatorGrant),
-        )) => {
-            let message = if refusal == AccountError::SelfGrant {
+        Err(e)
+            if matches!(
+                e.refusal(),
+                Some(AccountError::SelfGrant | AccountError::CreatorGrant)
+            ) =>
+        {
+            let message = if e.refusal() == Some(&AccountError::SelfGrant) {
                 t.self_grant
             } else {
                 t.creator_grant
