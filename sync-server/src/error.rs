@@ -251,6 +251,19 @@ impl AppError {
 }
 
 impl AppError {
+    /// Turns a failure the caller cannot act on into [`AppError::Internal`], logging its
+    /// cause with `context` (what was being done) where that is decided: the caller is told
+    /// only that the relay could not complete the request. Causes here are library errors
+    /// that name rules and shapes, never a value, so no personal data reaches the log.
+    pub(crate) fn internal<E: std::fmt::Display>(
+        context: &'static str,
+    ) -> impl FnOnce(E) -> AppError {
+        move |cause| {
+            tracing::error!(error = %cause, context, "internal error");
+            AppError::Internal
+        }
+    }
+
     /// The domain refusal of type `R` this error carries, if it is one.
     pub(crate) fn refusal<R: Refusal>(&self) -> Option<&R> {
         match self {
@@ -318,5 +331,50 @@ impl From<CodeError> for AppError {
             CodeError::Recruiter(refusal) => AppError::BadRecruiter(refusal),
             missing_or_kiosk => AppError::BadBody(missing_or_kiosk.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The status, code and message an error is answered with.
+    async fn answered(error: AppError) -> (StatusCode, serde_json::Value) {
+        let response = error.into_response();
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+            .await
+            .expect("a body");
+        (status, serde_json::from_slice(&body).expect("JSON"))
+    }
+
+    #[tokio::test]
+    async fn an_internal_cause_is_answered_as_internal_without_its_text() {
+        let error = AppError::internal("testing")("the cause's own words");
+        let (status, body) = answered(error).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["code"], "internal");
+        assert!(!body["message"].as_str().expect("text").contains("cause"));
+    }
+
+    #[derive(Debug, PartialEq, thiserror::Error)]
+    #[error("a rule of the test")]
+    struct TestRefusal;
+
+    impl Refusal for TestRefusal {
+        fn answer(&self) -> (RefusalKind, &'static str) {
+            (RefusalKind::Conflict, "test_refusal")
+        }
+    }
+
+    #[tokio::test]
+    async fn a_domain_refusal_is_answered_as_it_says_and_can_be_read_back() {
+        let error = AppError::from(TestRefusal);
+        assert_eq!(error.refusal::<TestRefusal>(), Some(&TestRefusal));
+        assert!(AppError::Internal.refusal::<TestRefusal>().is_none());
+        let (status, body) = answered(error).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(body["code"], "test_refusal");
+        assert_eq!(body["message"], "a rule of the test");
     }
 }

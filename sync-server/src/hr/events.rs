@@ -805,7 +805,10 @@ async fn publish_event(
         .published
         .as_ref()
         .and_then(|version| edited.event.published_form(version))
-        .ok_or(AppError::Internal)?;
+        .ok_or_else(|| {
+            tracing::error!("a just-published event holds no published form");
+            AppError::Internal
+        })?;
     Ok(Json(json!({
         "version": frozen.version,
         "published_at": frozen.published_at,

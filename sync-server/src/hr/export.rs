@@ -132,7 +132,10 @@ async fn export(
         produce(store, &caller, filter, &accessor, format, language, &sender);
     });
     // The first page decides between an export and an error answer.
-    let first = receiver.recv().await.ok_or(AppError::Internal)??;
+    let first = receiver.recv().await.ok_or_else(|| {
+        tracing::error!("an export's producer ended before its first page");
+        AppError::Internal
+    })??;
     let rest = futures_util::stream::unfold(receiver, |mut receiver| async move {
         let next = receiver.recv().await?;
         Some((next.map_err(std::io::Error::other), receiver))
@@ -154,7 +157,8 @@ async fn export(
     );
     headers.insert(
         header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&filename).map_err(|_| AppError::Internal)?,
+        HeaderValue::from_str(&filename)
+            .map_err(AppError::internal("an export file name as a header"))?,
     );
     // Personal data: no cache keeps a copy.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -449,9 +449,13 @@ pub(crate) fn read_logged(
     let stored = store
         .read_registration(&doc_id, &accessor, now)?
         .ok_or(AppError::UnknownRegistration)?;
-    let (document, registration) =
-        RegistrationDocument::load_unattributed(&stored.changes).map_err(|_| AppError::Internal)?;
-    let annotations = document.annotations().map_err(|_| AppError::Internal)?;
+    let (document, registration) = RegistrationDocument::load_unattributed(&stored.changes)
+        .map_err(AppError::internal(
+            "reading a stored registration's document",
+        ))?;
+    let annotations = document.annotations().map_err(AppError::internal(
+        "reading a stored registration's annotations",
+    ))?;
     Ok((registration, annotations))
 }
 

@@ -198,7 +198,7 @@ impl PasswordChecks {
             .clone()
             .acquire_owned()
             .await
-            .map_err(|_| AppError::Internal)?;
+            .map_err(AppError::internal("waiting for a password check's turn"))?;
         let this = self.clone();
         crate::blocking::blocking(move || {
             let _turn = turn;

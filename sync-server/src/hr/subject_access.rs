@@ -247,7 +247,9 @@ pub(crate) fn status_history(
     changes: &[u8],
     authors: &mut Authors<'_>,
 ) -> Result<Vec<StatusChange>, AppError> {
-    let mut doc = AutoCommit::load(changes).map_err(|_| AppError::Internal)?;
+    let mut doc = AutoCommit::load(changes).map_err(AppError::internal(
+        "loading a record's history for its status changes",
+    ))?;
     let metas: Vec<(ChangeHash, Vec<ChangeHash>, ActorId, i64)> = doc
         .get_changes_meta(&[])
         .into_iter()
@@ -270,7 +272,7 @@ pub(crate) fn status_history(
         heads.push(hash);
         let status = doc
             .get_at(automerge::ROOT, "status", &heads)
-            .map_err(|_| AppError::Internal)?
+            .map_err(AppError::internal("reading a record's status at a change"))?
             .and_then(|(value, _)| value.as_str().and_then(RecordStatus::parse));
         if let Some(status) = status
             && last != Some(status)
@@ -315,9 +317,11 @@ impl<'a> EventNames<'a> {
 
 /// The record's notes, ratings and status as its document holds them now.
 pub(crate) fn annotations_of(record: &HeldRecord) -> Result<Annotations, AppError> {
-    let (document, _) =
-        RegistrationDocument::load_unattributed(&record.changes).map_err(|_| AppError::Internal)?;
-    document.annotations().map_err(|_| AppError::Internal)
+    let (document, _) = RegistrationDocument::load_unattributed(&record.changes)
+        .map_err(AppError::internal("reading a held record's document"))?;
+    document
+        .annotations()
+        .map_err(AppError::internal("reading a held record's annotations"))
 }
 
 /// Everything held about one of the person's registrations.
