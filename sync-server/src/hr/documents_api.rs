@@ -14,11 +14,11 @@ use axum::{Json, Router};
 
 use crate::blocking::blocking;
 use crate::error::AppError;
-use crate::hr::accounts::Role;
 use crate::hr::caller::Caller;
 use crate::hr::disclosure::{DisclosureBody, disclose, parse_selection};
 use crate::hr::language::Lang;
 use crate::hr::params::body;
+use crate::hr::policy::require_exporter;
 use crate::hr::printable;
 use crate::hr::subject_access::{
     IdentifierBody, SubjectAccessError, find_for_subject, parse_format, parse_lookup,
@@ -38,7 +38,7 @@ async fn subject_access(
     Query(query): Query<HashMap<String, String>>,
     request: Result<Json<IdentifierBody>, JsonRejection>,
 ) -> Result<Response, SubjectAccessError> {
-    let user = caller.require(Role::Archivist)?.clone();
+    let user = require_exporter(&caller.user)?.clone();
     let format = parse_format(&query)?;
     let lookup = parse_lookup(&body(request)?)?;
     let store = state.store.clone();
@@ -53,7 +53,7 @@ async fn disclosure(
     Query(query): Query<HashMap<String, String>>,
     request: Result<Json<DisclosureBody>, JsonRejection>,
 ) -> Result<Response, AppError> {
-    let user = caller.require(Role::Archivist)?.clone();
+    let user = require_exporter(&caller.user)?.clone();
     let format = parse_format(&query)?;
     let selection = parse_selection(body(request)?)?;
     let store = state.store.clone();

@@ -43,6 +43,7 @@ use crate::error::AppError;
 use crate::hr::accounts::Role;
 use crate::hr::caller::Caller;
 use crate::hr::params::bad_filter;
+use crate::hr::policy::require_exporter;
 use crate::hr::registrations::parse_filter;
 use crate::state::{AppState, now_ms};
 use crate::storage::{Accessor, ExportedRegistration, RegistrationFilter, RelayStore};
@@ -123,7 +124,7 @@ async fn export(
     caller: Caller,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
-    let user = caller.require(Role::Archivist)?;
+    let user = require_exporter(&caller.user)?;
     let (format, language, filter) = parse_export_query(query)?;
     let accessor = Accessor::Operator(user.accessor_name());
     let (sender, mut receiver) = mpsc::channel::<Result<Bytes, AppError>>(CHANNEL_PAGES);

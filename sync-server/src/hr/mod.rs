@@ -19,6 +19,7 @@ pub mod events;
 pub mod export;
 pub mod language;
 pub(crate) mod params;
+pub(crate) mod policy;
 pub mod printable;
 pub mod quarantine;
 pub mod reconciliation;

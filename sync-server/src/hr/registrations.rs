@@ -25,6 +25,9 @@ use crate::hr::accounts::{HrUser, Role};
 use crate::hr::caller::Caller;
 use crate::hr::params::body;
 use crate::hr::params::{self, bad_filter};
+use crate::hr::policy::{
+    RecordRule, may_read, narrow_to_readable, require_reader, restricted_inbox_events,
+};
 use crate::state::{AppState, now_ms};
 use crate::storage::{
     AccessAction, AccessEntry, Accessor, RegistrationFilter, RegistrationSummary, RelayStore,
@@ -142,39 +145,6 @@ async fn list_registrations(
     .await?
 }
 
-/// Whether `user` may read registrations at all (which ones is [`may_read`]'s question):
-/// a recruiter or an archivist who has chosen their own password.
-pub(crate) fn require_reader(user: &HrUser) -> Result<(), AppError> {
-    if user.must_change_password {
-        return Err(AppError::PasswordChangeRequired);
-    }
-    if !(user.has(Role::Recruiter) || user.has(Role::Archivist)) {
-        return Err(AppError::MissingRole(Role::Recruiter.as_str()));
-    }
-    Ok(())
-}
-
-/// Narrows `filter` to what `user` may list: a recruiter's assigned events only, and never
-/// restricted records (the restricted inbox lists those).
-pub(crate) fn narrow_to_readable(
-    store: &dyn RelayStore,
-    user: &HrUser,
-    filter: &mut RegistrationFilter,
-) -> Result<(), AppError> {
-    // Protected records are listed only in the restricted inbox, even for cleared users: a
-    // general list or search is seen over shoulders and copied into notes.
-    filter.include_restricted = false;
-    if !user.has(Role::Archivist) {
-        let assigned = store.hr_assigned_events(user.id)?;
-        filter.events = Some(match filter.events.take() {
-            // Asking for an event not assigned is an empty list, not a refusal.
-            Some(asked) => asked.into_iter().filter(|e| assigned.contains(e)).collect(),
-            None => assigned,
-        });
-    }
-    Ok(())
-}
-
 /// One page of the registrations `user` may read, newest first, each row access-logged,
 /// and the cursor of the next page if there may be one. Blocking. The caller has checked
 /// [`require_reader`].
@@ -228,15 +198,7 @@ pub(crate) fn restricted_readable(
     user: &HrUser,
     limit: u32,
 ) -> Result<Vec<RegistrationSummary>, AppError> {
-    require_reader(user)?;
-    if !user.restricted_clearance {
-        return Err(AppError::Restricted);
-    }
-    let events = if user.has(Role::Archivist) {
-        None
-    } else {
-        Some(store.hr_assigned_events(user.id)?)
-    };
+    let events = restricted_inbox_events(store, user)?;
     let accessor = Accessor::Operator(user.accessor_name());
     Ok(store.restricted_registrations(events.as_deref(), &accessor, now_ms(), limit)?)
 }
@@ -272,55 +234,6 @@ async fn unassign_event(
             .await?;
     Ok(Json(json!({ "user_id": id, "events": events })))
 }
-
-/// Whether `user` may read a record of `event_id`, `restricted` or not; a refusal is for
-/// the access log as well as the caller.
-pub(crate) fn may_read(
-    store: &dyn RelayStore,
-    user: &HrUser,
-    event_id: &str,
-    restricted: bool,
-) -> Result<(), AppError> {
-    if !user.has(Role::Archivist) {
-        require_assigned(store, user, event_id)?;
-    }
-    require_clearance(user, restricted)
-}
-
-/// Whether `user` may edit (notes, their rating, status) a record of `event_id`,
-/// `restricted` or not: as [`may_read`], but only through an assignment, since archivists
-/// read every record and edit none. A refusal is for the access log as well as the caller.
-pub(crate) fn may_edit(
-    store: &dyn RelayStore,
-    user: &HrUser,
-    event_id: &str,
-    restricted: bool,
-) -> Result<(), AppError> {
-    require_assigned(store, user, event_id)?;
-    require_clearance(user, restricted)
-}
-
-fn require_assigned(store: &dyn RelayStore, user: &HrUser, event_id: &str) -> Result<(), AppError> {
-    if store
-        .hr_assigned_events(user.id)?
-        .iter()
-        .any(|e| e == event_id)
-    {
-        Ok(())
-    } else {
-        Err(AppError::NotAssigned)
-    }
-}
-
-fn require_clearance(user: &HrUser, restricted: bool) -> Result<(), AppError> {
-    if restricted && !user.restricted_clearance {
-        return Err(AppError::Restricted);
-    }
-    Ok(())
-}
-
-/// Who may reach a record of an event, restricted or not: [`may_read`] or [`may_edit`].
-pub(crate) type RecordRule = fn(&dyn RelayStore, &HrUser, &str, bool) -> Result<(), AppError>;
 
 /// The stored registration `doc_id`, if `user` may reach it under `rule`; a refusal is
 /// access-logged, and a missing record says whether it was removed. Blocking.

@@ -25,10 +25,9 @@ use super::{Console, ConsoleForm, LIST, html_page};
 use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::dates;
-use crate::hr::record_edits::{
-    can_edit, checked_score, edit_logged, note_by, parse_status, require_editor,
-};
-use crate::hr::registrations::{read_logged, require_for_record, require_reader};
+use crate::hr::policy::{record_actions, require_editor, require_reader};
+use crate::hr::record_edits::{can_edit, checked_score, edit_logged, note_by, parse_status};
+use crate::hr::registrations::{read_logged, require_for_record};
 use crate::state::{AppState, now_ms};
 use crate::storage::HrEdit;
 
@@ -251,8 +250,8 @@ pub(crate) async fn render(
                     lang,
                     registration.id.as_str(),
                     retention,
-                    record_lifecycle::Allowed::for_viewer(
-                        console,
+                    record_actions(
+                        &console.caller.user,
                         registration.consents.talent_pool.is_some(),
                     ),
                     &console.signed.csrf,

@@ -20,7 +20,8 @@ use super::{Console, LIST, html_page};
 use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::dates;
-use crate::hr::registrations::{list_readable, parse_filter, require_reader};
+use crate::hr::policy::require_reader;
+use crate::hr::registrations::{list_readable, parse_filter};
 use crate::storage::RegistrationSummary;
 
 /// The filter form's fields, as typed.

@@ -11,13 +11,13 @@ use kiosk_core::language::Language;
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::ConsoleForm;
 use super::detail::{Typed, detail_path, detail_uri, refused_input, saved_redirect};
 use super::layout::{FieldError, error_of};
 use super::texts::texts;
-use super::{Console, ConsoleForm};
 use crate::blocking::blocking;
-use crate::hr::accounts::Role;
 use crate::hr::dates;
+use crate::hr::policy::RecordActions;
 use crate::hr::retention::{change_hold, told_to_visitor, withdraw_logged};
 use crate::state::AppState;
 use crate::storage::RecordRetention;
@@ -129,31 +129,12 @@ pub(crate) fn withdrawn_line(lang: Language, at: i64) -> String {
         .replacen("{time}", &dates::local_minutes(at), 1)
 }
 
-/// What the viewer may do in the section.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Allowed {
-    pub hold: bool,
-    pub withdraw: bool,
-}
-
-impl Allowed {
-    /// Archivists hold; archivists and recruiters who read the record (assigned, cleared
-    /// as needed) record a withdrawal of a consent that was given.
-    pub fn for_viewer(console: &Console, opted_in: bool) -> Allowed {
-        let user = &console.caller.user;
-        Allowed {
-            hold: user.has(Role::Archivist),
-            withdraw: opted_in && (user.has(Role::Archivist) || user.has(Role::Recruiter)),
-        }
-    }
-}
-
 /// The section, with the forms `allowed` lets the viewer use.
 pub(crate) fn section(
     lang: Language,
     id: &str,
     retention: &RecordRetention,
-    allowed: Allowed,
+    allowed: RecordActions,
     csrf: &str,
     typed: &Typed,
 ) -> Markup {
@@ -244,10 +225,8 @@ pub(crate) async fn hold(
     ConsoleForm { console, form }: ConsoleForm<HoldForm>,
 ) -> Response {
     let uri = detail_uri(&id);
-    let user = match console.caller.require(Role::Archivist) {
-        Ok(user) => user.clone(),
-        Err(error) => return console.refuse(error, &uri).into_response(),
-    };
+    // Who may hold is change_hold's question (the record-access policy), asked first.
+    let user = console.caller.user.clone();
     let hold = form.action != "lift";
     let (store, doc_id, reason) = (state.store.clone(), id.clone(), form.reason.clone());
     let result = blocking(move || change_hold(store.as_ref(), &user, &doc_id, hold, &reason))
