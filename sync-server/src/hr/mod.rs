@@ -23,6 +23,7 @@ pub(crate) mod policy;
 pub mod printable;
 pub mod quarantine;
 pub mod reconciliation;
+pub(crate) mod record_access;
 pub mod record_edits;
 pub mod registrations;
 pub mod retention;

@@ -3,7 +3,7 @@
 //! ask here, and the console shows an action only where this says it may be done, so no
 //! page decides a role of its own. Refusals are the API's (`missing_role`, `not_assigned`,
 //! `restricted`); how a refused read is logged and worded is the caller's
-//! ([`crate::hr::registrations::reachable_record`]).
+//! ([`crate::hr::record_access::reachable_record`]).
 //!
 //! Roles: recruiters read and edit the records of their assigned events; archivists read
 //! every event's records and edit none, hold them and export them; a record of a visitor

@@ -33,7 +33,7 @@ use crate::hr::accounts::HrUser;
 use crate::hr::caller::Caller;
 use crate::hr::params::body;
 use crate::hr::policy::{may_edit, require_editor};
-use crate::hr::registrations::{missing_registration, reachable_record, require_for_record};
+use crate::hr::record_access::{missing_registration, reachable_record, require_for_record};
 use crate::state::{AppState, now_ms};
 use crate::storage::{Accessor, HrEdit, HrEditOutcome, HrEditor, RelayStore};
 

@@ -26,7 +26,7 @@ use crate::hr::accounts::HrUser;
 use crate::hr::caller::Caller;
 use crate::hr::params::body;
 use crate::hr::policy::{may_read, require_holder, require_withdrawer};
-use crate::hr::registrations::{log_refusal, missing_registration, reachable_record};
+use crate::hr::record_access::{log_refusal, missing_registration, reachable_record};
 use crate::retention::Started;
 use crate::state::{AppState, now_ms};
 use crate::storage::{

@@ -26,8 +26,9 @@ use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::dates;
 use crate::hr::policy::{record_actions, require_editor, require_reader};
+use crate::hr::record_access::require_for_record;
 use crate::hr::record_edits::{can_edit, checked_score, edit_logged, note_by, parse_status};
-use crate::hr::registrations::{read_logged, require_for_record};
+use crate::hr::registrations::read_logged;
 use crate::state::{AppState, now_ms};
 use crate::storage::HrEdit;
 
