@@ -1,5 +1,9 @@
 //! The relay's one error type: a JSON body `{ "code", "message" }` with the right status.
 //! Internals are logged, never sent, and no message carries personal data.
+//!
+//! A domain module's own refusals (HR's account rules, a quarantined capture that cannot be
+//! accepted) speak through [`Refusal`]: the module that refuses says how its refusal is
+//! answered, so this module names no domain type above it.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -9,6 +13,39 @@ use serde::Serialize;
 
 use crate::enrollment::{CodeError, EnrollRefusal};
 use crate::storage::StorageError;
+
+/// How a domain refusal is answered: the status it maps to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalKind {
+    /// The input breaks a rule (400).
+    Invalid,
+    /// The caller may not do this (403).
+    Forbidden,
+    /// The state does not allow it (409).
+    Conflict,
+}
+
+impl RefusalKind {
+    fn status(self) -> StatusCode {
+        match self {
+            RefusalKind::Invalid => StatusCode::BAD_REQUEST,
+            RefusalKind::Forbidden => StatusCode::FORBIDDEN,
+            RefusalKind::Conflict => StatusCode::CONFLICT,
+        }
+    }
+}
+
+/// A refusal a domain module words and classifies itself. Its message is sent, so it
+/// names the rule, never a value.
+pub trait Refusal: std::error::Error + Send + Sync + 'static {
+    /// The answer's kind and its stable code.
+    fn answer(&self) -> (RefusalKind, &'static str);
+
+    /// The message sent with it: the refusal's own text unless it says otherwise.
+    fn message(&self) -> String {
+        self.to_string()
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -64,8 +101,9 @@ pub enum AppError {
     MissingRole(&'static str),
     #[error("choose your own password before anything else")]
     PasswordChangeRequired,
-    #[error("{0}")]
-    Account(#[from] crate::hr::accounts::AccountError),
+    /// A domain module's refusal ([`Refusal`]).
+    #[error("{}", .0.message())]
+    Refused(Box<dyn Refusal>),
     #[error("the request body is not what this route takes: {0}")]
     BadBody(String),
     #[error("that username is taken")]
@@ -98,8 +136,6 @@ pub enum AppError {
     UnknownQuarantine,
     #[error("this quarantined capture was reviewed already; a decision is final")]
     AlreadyReviewed,
-    #[error("the capture cannot be accepted: {0}")]
-    CannotAccept(crate::hr::quarantine::AcceptRefusal),
     #[error("retention run {0} is still going; it is carried on, and no second run starts")]
     RetentionRunning(i64),
     #[error("no such retention run")]
@@ -181,13 +217,10 @@ impl AppError {
             AppError::Csrf => (StatusCode::FORBIDDEN, "csrf"),
             AppError::MissingRole(_) => (StatusCode::FORBIDDEN, "missing_role"),
             AppError::PasswordChangeRequired => (StatusCode::FORBIDDEN, "password_change_required"),
-            AppError::Account(crate::hr::accounts::AccountError::SelfGrant) => {
-                (StatusCode::FORBIDDEN, "self_grant")
+            AppError::Refused(refusal) => {
+                let (kind, code) = refusal.answer();
+                (kind.status(), code)
             }
-            AppError::Account(crate::hr::accounts::AccountError::CreatorGrant) => {
-                (StatusCode::FORBIDDEN, "creator_grant")
-            }
-            AppError::Account(_) => (StatusCode::BAD_REQUEST, "invalid_input"),
             AppError::BadBody(_) => (StatusCode::BAD_REQUEST, "malformed_body"),
             AppError::UsernameTaken => (StatusCode::CONFLICT, "username_taken"),
             AppError::UnknownUser => (StatusCode::NOT_FOUND, "unknown_user"),
@@ -202,7 +235,6 @@ impl AppError {
             AppError::InvalidField { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
             AppError::UnknownQuarantine => (StatusCode::NOT_FOUND, "unknown_quarantine"),
             AppError::AlreadyReviewed => (StatusCode::CONFLICT, "already_reviewed"),
-            AppError::CannotAccept(_) => (StatusCode::CONFLICT, "cannot_accept"),
             AppError::RetentionRunning(_) => (StatusCode::CONFLICT, "run_in_progress"),
             AppError::UnknownRetentionRun => (StatusCode::NOT_FOUND, "unknown_run"),
             AppError::AlreadyOnHold => (StatusCode::CONFLICT, "already_on_hold"),
@@ -215,6 +247,37 @@ impl AppError {
             AppError::AccountUnchanged => (StatusCode::CONFLICT, "unchanged"),
             AppError::UnknownToken => (StatusCode::NOT_FOUND, "unknown_token"),
         }
+    }
+}
+
+impl AppError {
+    /// Turns a failure the caller cannot act on into [`AppError::Internal`], logging its
+    /// cause with `context` (what was being done) where that is decided: the caller is told
+    /// only that the relay could not complete the request. Causes here are library errors
+    /// that name rules and shapes, never a value, so no personal data reaches the log.
+    pub(crate) fn internal<E: std::fmt::Display>(
+        context: &'static str,
+    ) -> impl FnOnce(E) -> AppError {
+        move |cause| {
+            tracing::error!(error = %cause, context, "internal error");
+            AppError::Internal
+        }
+    }
+
+    /// The domain refusal of type `R` this error carries, if it is one.
+    pub(crate) fn refusal<R: Refusal>(&self) -> Option<&R> {
+        match self {
+            AppError::Refused(refusal) => {
+                (refusal.as_ref() as &dyn std::error::Error).downcast_ref::<R>()
+            }
+            _ => None,
+        }
+    }
+}
+
+impl<R: Refusal> From<R> for AppError {
+    fn from(refusal: R) -> AppError {
+        AppError::Refused(Box::new(refusal))
     }
 }
 
@@ -268,5 +331,50 @@ impl From<CodeError> for AppError {
             CodeError::Recruiter(refusal) => AppError::BadRecruiter(refusal),
             missing_or_kiosk => AppError::BadBody(missing_or_kiosk.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The status, code and message an error is answered with.
+    async fn answered(error: AppError) -> (StatusCode, serde_json::Value) {
+        let response = error.into_response();
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+            .await
+            .expect("a body");
+        (status, serde_json::from_slice(&body).expect("JSON"))
+    }
+
+    #[tokio::test]
+    async fn an_internal_cause_is_answered_as_internal_without_its_text() {
+        let error = AppError::internal("testing")("the cause's own words");
+        let (status, body) = answered(error).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["code"], "internal");
+        assert!(!body["message"].as_str().expect("text").contains("cause"));
+    }
+
+    #[derive(Debug, PartialEq, thiserror::Error)]
+    #[error("a rule of the test")]
+    struct TestRefusal;
+
+    impl Refusal for TestRefusal {
+        fn answer(&self) -> (RefusalKind, &'static str) {
+            (RefusalKind::Conflict, "test_refusal")
+        }
+    }
+
+    #[tokio::test]
+    async fn a_domain_refusal_is_answered_as_it_says_and_can_be_read_back() {
+        let error = AppError::from(TestRefusal);
+        assert_eq!(error.refusal::<TestRefusal>(), Some(&TestRefusal));
+        assert!(AppError::Internal.refusal::<TestRefusal>().is_none());
+        let (status, body) = answered(error).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(body["code"], "test_refusal");
+        assert_eq!(body["message"], "a rule of the test");
     }
 }

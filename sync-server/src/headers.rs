@@ -58,7 +58,7 @@ pub fn apply(headers: &mut HeaderMap) {
 fn content_policy() -> &'static HeaderValue {
     static POLICY: OnceLock<HeaderValue> = OnceLock::new();
     POLICY.get_or_init(|| {
-        let print_css = base64(&Sha256::digest(crate::hr::console::PRINT_CSS.as_bytes()));
+        let print_css = base64(&Sha256::digest(crate::hr::printable::PRINT_CSS.as_bytes()));
         HeaderValue::from_str(&format!(
             "default-src 'none'; style-src 'self' 'sha256-{print_css}'; img-src 'self'; \
              form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -113,7 +113,7 @@ mod tests {
         let policy = content_policy().to_str().expect("ascii").to_owned();
         assert!(policy.contains("default-src 'none'"), "{policy}");
         assert!(!policy.contains("unsafe-inline"), "{policy}");
-        let hash = base64(&Sha256::digest(crate::hr::console::PRINT_CSS.as_bytes()));
+        let hash = base64(&Sha256::digest(crate::hr::printable::PRINT_CSS.as_bytes()));
         assert!(policy.contains(&format!("'sha256-{hash}'")), "{policy}");
     }
 }

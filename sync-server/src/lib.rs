@@ -12,6 +12,7 @@
 //! retention dates and rules, quarantine, the tablets' journal chain).
 
 pub mod access_checkpoint;
+mod blocking;
 pub mod config;
 pub mod connections;
 pub mod enrollment;

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::blocking::blocking;
 use crate::enrollment::{self, EnrollRefusal};
 use crate::error::AppError;
 use crate::ingest;
@@ -20,9 +21,8 @@ use crate::state::{AppState, now_ms};
 
 /// Routes without a body.
 const DEFAULT_BODY_LIMIT: usize = 16 * 1024;
-/// HR's API and console forms: an event with its form is the largest (four notices of up
-/// to 5,000 characters, three lists of up to 100 choices; a form posts `å` as six bytes).
-pub const HR_BODY_LIMIT: usize = 256 * 1024;
+/// HR's API and console forms.
+use crate::hr::params::HR_BODY_LIMIT;
 /// An enrollment request is a few hundred bytes.
 const ENROLL_BODY_LIMIT: usize = 4 * 1024;
 /// A sync request: a batch of sealed captures (about 1.5 KiB each).
@@ -46,7 +46,7 @@ pub fn router(state: AppState) -> Router {
             .route("/v1/events/{event_id}/form", get(current_form)),
         DEFAULT_BODY_LIMIT,
     );
-    let hr = limited(crate::hr::api::routes(), HR_BODY_LIMIT);
+    let hr = limited(crate::hr::routes::api(), HR_BODY_LIMIT);
     let console = limited(crate::hr::console::routes(), HR_BODY_LIMIT);
     Router::new()
         .merge(enroll)
@@ -75,15 +75,6 @@ fn cbor(bytes: Vec<u8>) -> impl IntoResponse {
         "application/cbor".parse().expect("valid header"),
     );
     (headers, bytes)
-}
-
-/// Runs `work` (SQLite, Argon2) off the async threads.
-pub(crate) async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, AppError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|_| AppError::Internal)
 }
 
 async fn enroll(

@@ -20,11 +20,11 @@ use serde_json::{Value, json};
 use crate::access_checkpoint::{
     self, BEFORE_HORIZON, CheckpointError, CheckpointVerdict, FileCheck, LogState,
 };
+use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::accounts::{HrUser, Role, check_username};
-use crate::hr::api::Caller;
+use crate::hr::caller::Caller;
 use crate::hr::params::{self, bad_filter};
-use crate::routes::blocking;
 use crate::state::AppState;
 use crate::storage::{AccessAction, AccessEntry, AccessLogQuery, AccessLogVerdict, Accessor};
 

@@ -14,10 +14,11 @@ use kiosk_core::protocol::enrollment::EnrolledRole;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::accounts::Role;
-use crate::hr::api::{Caller, body};
-use crate::routes::blocking;
+use crate::hr::caller::Caller;
+use crate::hr::params::body;
 use crate::state::{AppState, now_ms};
 
 pub fn routes() -> Router<AppState> {

@@ -2,7 +2,8 @@
 //! archivists only: `POST /api/v1/disclosure` with `{"records": [id or receipt code, …]}`
 //! (at most [`MAX_RECORDS`]) or `{"event_id", "from", "before"}` (capture time, ms; at most
 //! [`MAX_RECORDS`] registrations), answered as JSON or, with `?format=html`, a printable
-//! page ([`crate::hr::console::disclosure::printable`]).
+//! page ([`crate::hr::printable::disclosure`]; the route is
+//! [`crate::hr::documents_api`]'s).
 //!
 //! The export decides nothing: it lists each requested record with every field, and marks
 //! the fields that need a secrecy review (*sekretessprövning*) before release, with the
@@ -16,13 +17,6 @@
 //! removed with the removal's date and rule. Every record included is one `disclosure`
 //! entry in the access log, written in the read's transaction.
 
-use std::collections::HashMap;
-
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Query, State};
-use axum::response::Response;
-use axum::routing::post;
-use axum::{Json, Router};
 use kiosk_core::annotations::Annotations;
 use kiosk_core::capture::receipt_code;
 use kiosk_core::ids::{EventId, RegistrationId};
@@ -32,21 +26,12 @@ use serde_json::{Value, json};
 
 use crate::error::AppError;
 use crate::hr::accounts::{HrUser, Role};
-use crate::hr::api::{Caller, body};
-use crate::hr::console::Lang;
-use crate::hr::subject_access::{
-    EventNames, Format, annotations_of, content_json, html_answer, json_attachment, parse_format,
-};
-use crate::routes::blocking;
-use crate::state::{AppState, now_ms};
+use crate::hr::subject_access::{EventNames, annotations_of, content_json};
+use crate::state::now_ms;
 use crate::storage::{
     Accessor, AskedRecord, DisclosureItem, DisclosureOutcome, DisclosureSelection, HeldRecord,
     RelayStore,
 };
-
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/disclosure", post(request))
-}
 
 /// The most records one export lists.
 pub const MAX_RECORDS: usize = 500;
@@ -432,27 +417,4 @@ pub(crate) fn report_json(report: &DisclosureReport) -> Value {
         "review_reasons": reasons,
         "records": records,
     })
-}
-
-/// The export in `format` (the printable page in `lang`).
-pub(crate) fn answer(report: &DisclosureReport, format: Format, lang: Language) -> Response {
-    match format {
-        Format::Json => json_attachment("utlamnande", &report_json(report), report.generated_at),
-        Format::Html => html_answer(crate::hr::console::disclosure::printable(report, lang)),
-    }
-}
-
-async fn request(
-    State(state): State<AppState>,
-    caller: Caller,
-    Lang(lang): Lang,
-    Query(query): Query<HashMap<String, String>>,
-    request: Result<Json<DisclosureBody>, JsonRejection>,
-) -> Result<Response, AppError> {
-    let user = caller.require(Role::Archivist)?.clone();
-    let format = parse_format(&query)?;
-    let selection = parse_selection(body(request)?)?;
-    let store = state.store.clone();
-    let report = blocking(move || disclose(store.as_ref(), &user, &selection)).await??;
-    Ok(answer(&report, format, lang))
 }

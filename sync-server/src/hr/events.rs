@@ -22,10 +22,11 @@ use kiosk_core::language::{Language, Localized};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
+use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::accounts::{HrUser, Role};
-use crate::hr::api::{Caller, body};
-use crate::routes::blocking;
+use crate::hr::caller::Caller;
+use crate::hr::params::body;
 use crate::state::AppState;
 use crate::storage::{EventDetails, EventEdit, EventEditRefusal, EventEdited, RelayStore};
 
@@ -804,7 +805,10 @@ async fn publish_event(
         .published
         .as_ref()
         .and_then(|version| edited.event.published_form(version))
-        .ok_or(AppError::Internal)?;
+        .ok_or_else(|| {
+            tracing::error!("a just-published event holds no published form");
+            AppError::Internal
+        })?;
     Ok(Json(json!({
         "version": frozen.version,
         "published_at": frozen.published_at,

@@ -41,8 +41,9 @@ use tokio::sync::mpsc;
 
 use crate::error::AppError;
 use crate::hr::accounts::Role;
-use crate::hr::api::Caller;
+use crate::hr::caller::Caller;
 use crate::hr::params::bad_filter;
+use crate::hr::policy::require_exporter;
 use crate::hr::registrations::parse_filter;
 use crate::state::{AppState, now_ms};
 use crate::storage::{Accessor, ExportedRegistration, RegistrationFilter, RelayStore};
@@ -123,7 +124,7 @@ async fn export(
     caller: Caller,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
-    let user = caller.require(Role::Archivist)?;
+    let user = require_exporter(&caller.user)?;
     let (format, language, filter) = parse_export_query(query)?;
     let accessor = Accessor::Operator(user.accessor_name());
     let (sender, mut receiver) = mpsc::channel::<Result<Bytes, AppError>>(CHANNEL_PAGES);
@@ -132,7 +133,10 @@ async fn export(
         produce(store, &caller, filter, &accessor, format, language, &sender);
     });
     // The first page decides between an export and an error answer.
-    let first = receiver.recv().await.ok_or(AppError::Internal)??;
+    let first = receiver.recv().await.ok_or_else(|| {
+        tracing::error!("an export's producer ended before its first page");
+        AppError::Internal
+    })??;
     let rest = futures_util::stream::unfold(receiver, |mut receiver| async move {
         let next = receiver.recv().await?;
         Some((next.map_err(std::io::Error::other), receiver))
@@ -154,7 +158,8 @@ async fn export(
     );
     headers.insert(
         header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&filename).map_err(|_| AppError::Internal)?,
+        HeaderValue::from_str(&filename)
+            .map_err(AppError::internal("an export file name as a header"))?,
     );
     // Personal data: no cache keeps a copy.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -1,26 +1,37 @@
 //! Central HR at the relay: accounts with roles and the *restricted* clearance
 //! ([`accounts`]), console sessions and API tokens ([`sessions`]), and the JSON API
-//! ([`api`]; registrations in [`registrations`], bulk exports in [`export`]), and the
-//! console's HTML pages over the same code ([`console`]). Every request names its caller
-//! through [`api::Caller`]; what a role may do is decided there, before any data is touched.
+//! ([`api`]; registrations in [`registrations`], bulk exports in [`export`]; its route table
+//! in [`routes`]), and the console's HTML pages over the same code ([`console`]). Every
+//! request names its caller through [`caller::Caller`]; what a role may do is decided by the
+//! services before any data is touched.
 
 pub mod access_log;
+pub mod account_service;
 pub mod accounts;
 pub mod api;
+pub mod caller;
 pub mod console;
+pub mod dates;
 pub mod devices;
 pub mod disclosure;
+pub mod documents_api;
 pub mod events;
 pub mod export;
-mod params;
+pub mod language;
+pub(crate) mod params;
+pub(crate) mod policy;
+pub mod printable;
 pub mod quarantine;
 pub mod reconciliation;
+pub(crate) mod record_access;
 pub mod record_edits;
 pub mod registrations;
 pub mod retention;
+pub mod routes;
 pub mod sessions;
 pub mod subject_access;
 pub mod user_access;
+pub mod wording;
 
 use crate::error::AppError;
 use crate::storage::{Credential, CredentialKind, NewHrUser, RelayStore, StorageResult};

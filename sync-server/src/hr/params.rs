@@ -5,7 +5,21 @@ use std::collections::HashMap;
 use std::fmt::Display;
 use std::str::FromStr;
 
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+
 use crate::error::AppError;
+
+/// The largest body HR's API and console forms take: an event with its form is the largest
+/// (four notices of up to 5,000 characters, three lists of up to 100 choices; a form posts
+/// `å` as six bytes).
+pub const HR_BODY_LIMIT: usize = 256 * 1024;
+
+/// The body as `T`, or a clear error naming what was wrong with it.
+pub(crate) fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, AppError> {
+    body.map(|Json(b)| b)
+        .map_err(|rejection| AppError::BadBody(rejection.body_text()))
+}
 
 /// The refusal of parameter `name`, saying what it must be.
 pub(crate) fn bad_filter(name: &str, what: &str) -> AppError {

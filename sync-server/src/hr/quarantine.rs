@@ -23,13 +23,14 @@ use kiosk_core::protocol::enrollment::EnrolledRole;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::error::AppError;
+use crate::blocking::blocking;
+use crate::error::{AppError, Refusal, RefusalKind};
 use crate::hr::accounts::{HrUser, Role};
-use crate::hr::api::{Caller, body};
+use crate::hr::caller::Caller;
+use crate::hr::params::body;
 use crate::hr::params::{self, bad_filter};
 use crate::ingest::{check_capture_change, stored_capture, valid_capture};
 use crate::keys::RelayKeys;
-use crate::routes::blocking;
 use crate::state::{AppState, now_ms};
 use crate::storage::{
     AcceptedCapture, Accessor, QuarantinedCapture, RelayStore, ReviewAction, ReviewOutcome,
@@ -69,6 +70,16 @@ pub enum AcceptRefusal {
     AlreadyStored,
     #[error("the registration was removed, and stays removed")]
     Removed,
+}
+
+impl Refusal for AcceptRefusal {
+    fn answer(&self) -> (RefusalKind, &'static str) {
+        (RefusalKind::Conflict, "cannot_accept")
+    }
+
+    fn message(&self) -> String {
+        format!("the capture cannot be accepted: {self}")
+    }
 }
 
 /// A reviewer's decision as the API and the console's form name it.
@@ -117,7 +128,7 @@ fn acceptable(
     capture: &QuarantinedCapture,
     kept: &[u8],
 ) -> Result<AcceptedCapture, AppError> {
-    let refuse = |why| Err(AppError::CannotAccept(why));
+    let refuse = |why: AcceptRefusal| Err(AppError::from(why));
     let opened = match keys.sealing.open(kept) {
         Ok(opened) => opened,
         Err(SealError::BadCaptureSignature | SealError::DocumentMismatch) => {
@@ -186,9 +197,9 @@ pub(crate) fn review_capture(
         ReviewOutcome::Unknown => return Err(AppError::UnknownQuarantine),
         ReviewOutcome::AlreadyReviewed => return Err(AppError::AlreadyReviewed),
         ReviewOutcome::AlreadyStored => {
-            return Err(AppError::CannotAccept(AcceptRefusal::AlreadyStored));
+            return Err(AcceptRefusal::AlreadyStored.into());
         }
-        ReviewOutcome::Removed => return Err(AppError::CannotAccept(AcceptRefusal::Removed)),
+        ReviewOutcome::Removed => return Err(AcceptRefusal::Removed.into()),
     }
     Ok(store
         .quarantined_capture(id)?

@@ -27,10 +27,10 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::accounts::{HrUser, Role};
-use crate::hr::api::Caller;
-use crate::routes::blocking;
+use crate::hr::caller::Caller;
 use crate::state::{AppState, now_ms};
 use crate::storage::{RelayStore, StorageResult};
 
@@ -363,7 +363,8 @@ pub(crate) async fn closing_report(
         generated_by: username,
         silent_after_ms: SILENT_AFTER_MS,
     };
-    let value = serde_json::to_value(&report).map_err(|_| AppError::Internal)?;
+    let value =
+        serde_json::to_value(&report).map_err(AppError::internal("a closing report as JSON"))?;
     let canonical = canonical_json(&value);
     let digest: [u8; 32] = Sha256::digest(&canonical).into();
     let message = [CLOSING_REPORT_TAG, canonical.as_slice()].concat();

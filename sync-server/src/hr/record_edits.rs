@@ -27,13 +27,13 @@ use kiosk_core::ids::{DeviceId, RegistrationId, Timestamp};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
+use crate::blocking::blocking;
 use crate::error::AppError;
-use crate::hr::accounts::{HrUser, Role};
-use crate::hr::api::{Caller, body};
-use crate::hr::registrations::{
-    may_edit, missing_registration, reachable_record, require_for_record,
-};
-use crate::routes::blocking;
+use crate::hr::accounts::HrUser;
+use crate::hr::caller::Caller;
+use crate::hr::params::body;
+use crate::hr::policy::{may_edit, require_editor};
+use crate::hr::record_access::{missing_registration, reachable_record, require_for_record};
 use crate::state::{AppState, now_ms};
 use crate::storage::{Accessor, HrEdit, HrEditOutcome, HrEditor, RelayStore};
 
@@ -42,18 +42,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/registrations/{id}/notes", post(add_note))
         .route("/api/v1/registrations/{id}/rating", put(set_rating))
         .route("/api/v1/registrations/{id}/status", put(set_status))
-}
-
-/// Whether `user` may edit registrations at all (which ones is [`may_edit`]'s question):
-/// a recruiter who has chosen their own password.
-pub(crate) fn require_editor(user: &HrUser) -> Result<(), AppError> {
-    if user.must_change_password {
-        return Err(AppError::PasswordChangeRequired);
-    }
-    if !user.has(Role::Recruiter) {
-        return Err(AppError::MissingRole(Role::Recruiter.as_str()));
-    }
-    Ok(())
 }
 
 /// A new note by `user` with `text` (trimmed), written at relay time `at`; a 422 naming

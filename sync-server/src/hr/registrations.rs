@@ -19,15 +19,16 @@ use kiosk_core::documents::RegistrationDocument;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::accounts::{HrUser, Role};
-use crate::hr::api::{Caller, body};
+use crate::hr::caller::Caller;
+use crate::hr::params::body;
 use crate::hr::params::{self, bad_filter};
-use crate::routes::blocking;
+use crate::hr::policy::{may_read, narrow_to_readable, require_reader, restricted_inbox_events};
+use crate::hr::record_access::{reachable_record, require_for_record};
 use crate::state::{AppState, now_ms};
-use crate::storage::{
-    AccessAction, AccessEntry, Accessor, RegistrationFilter, RegistrationSummary, RelayStore,
-};
+use crate::storage::{Accessor, RegistrationFilter, RegistrationSummary, RelayStore};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -141,39 +142,6 @@ async fn list_registrations(
     .await?
 }
 
-/// Whether `user` may read registrations at all (which ones is [`may_read`]'s question):
-/// a recruiter or an archivist who has chosen their own password.
-pub(crate) fn require_reader(user: &HrUser) -> Result<(), AppError> {
-    if user.must_change_password {
-        return Err(AppError::PasswordChangeRequired);
-    }
-    if !(user.has(Role::Recruiter) || user.has(Role::Archivist)) {
-        return Err(AppError::MissingRole(Role::Recruiter.as_str()));
-    }
-    Ok(())
-}
-
-/// Narrows `filter` to what `user` may list: a recruiter's assigned events only, and never
-/// restricted records (the restricted inbox lists those).
-pub(crate) fn narrow_to_readable(
-    store: &dyn RelayStore,
-    user: &HrUser,
-    filter: &mut RegistrationFilter,
-) -> Result<(), AppError> {
-    // Protected records are listed only in the restricted inbox, even for cleared users: a
-    // general list or search is seen over shoulders and copied into notes.
-    filter.include_restricted = false;
-    if !user.has(Role::Archivist) {
-        let assigned = store.hr_assigned_events(user.id)?;
-        filter.events = Some(match filter.events.take() {
-            // Asking for an event not assigned is an empty list, not a refusal.
-            Some(asked) => asked.into_iter().filter(|e| assigned.contains(e)).collect(),
-            None => assigned,
-        });
-    }
-    Ok(())
-}
-
 /// One page of the registrations `user` may read, newest first, each row access-logged,
 /// and the cursor of the next page if there may be one. Blocking. The caller has checked
 /// [`require_reader`].
@@ -227,15 +195,7 @@ pub(crate) fn restricted_readable(
     user: &HrUser,
     limit: u32,
 ) -> Result<Vec<RegistrationSummary>, AppError> {
-    require_reader(user)?;
-    if !user.restricted_clearance {
-        return Err(AppError::Restricted);
-    }
-    let events = if user.has(Role::Archivist) {
-        None
-    } else {
-        Some(store.hr_assigned_events(user.id)?)
-    };
+    let events = restricted_inbox_events(store, user)?;
     let accessor = Accessor::Operator(user.accessor_name());
     Ok(store.restricted_registrations(events.as_deref(), &accessor, now_ms(), limit)?)
 }
@@ -246,7 +206,7 @@ struct AssignBody {
     event_id: String,
 }
 
-/// Admins assign an event to a recruiter ([`crate::hr::api::assign_event_to_recruiter`]).
+/// Admins assign an event to a recruiter ([`crate::hr::account_service::assign_event_to_recruiter`]).
 async fn assign_event(
     State(state): State<AppState>,
     caller: Caller,
@@ -255,7 +215,9 @@ async fn assign_event(
 ) -> Result<Json<Value>, AppError> {
     caller.require(Role::Admin)?;
     let AssignBody { event_id } = body(request)?;
-    let events = crate::hr::api::assign_event_to_recruiter(&state, &caller, id, event_id).await?;
+    let events =
+        crate::hr::account_service::assign_event_to_recruiter(&state, &caller, id, event_id)
+            .await?;
     Ok(Json(json!({ "user_id": id, "events": events })))
 }
 
@@ -265,138 +227,9 @@ async fn unassign_event(
     Path((id, event_id)): Path<(u64, String)>,
 ) -> Result<Json<Value>, AppError> {
     let events =
-        crate::hr::api::unassign_event_from_recruiter(&state, &caller, id, event_id).await?;
+        crate::hr::account_service::unassign_event_from_recruiter(&state, &caller, id, event_id)
+            .await?;
     Ok(Json(json!({ "user_id": id, "events": events })))
-}
-
-/// Whether `user` may read a record of `event_id`, `restricted` or not; a refusal is for
-/// the access log as well as the caller.
-pub(crate) fn may_read(
-    store: &dyn RelayStore,
-    user: &HrUser,
-    event_id: &str,
-    restricted: bool,
-) -> Result<(), AppError> {
-    if !user.has(Role::Archivist) {
-        require_assigned(store, user, event_id)?;
-    }
-    require_clearance(user, restricted)
-}
-
-/// Whether `user` may edit (notes, their rating, status) a record of `event_id`,
-/// `restricted` or not: as [`may_read`], but only through an assignment, since archivists
-/// read every record and edit none. A refusal is for the access log as well as the caller.
-pub(crate) fn may_edit(
-    store: &dyn RelayStore,
-    user: &HrUser,
-    event_id: &str,
-    restricted: bool,
-) -> Result<(), AppError> {
-    require_assigned(store, user, event_id)?;
-    require_clearance(user, restricted)
-}
-
-fn require_assigned(store: &dyn RelayStore, user: &HrUser, event_id: &str) -> Result<(), AppError> {
-    if store
-        .hr_assigned_events(user.id)?
-        .iter()
-        .any(|e| e == event_id)
-    {
-        Ok(())
-    } else {
-        Err(AppError::NotAssigned)
-    }
-}
-
-fn require_clearance(user: &HrUser, restricted: bool) -> Result<(), AppError> {
-    if restricted && !user.restricted_clearance {
-        return Err(AppError::Restricted);
-    }
-    Ok(())
-}
-
-/// Who may reach a record of an event, restricted or not: [`may_read`] or [`may_edit`].
-pub(crate) type RecordRule = fn(&dyn RelayStore, &HrUser, &str, bool) -> Result<(), AppError>;
-
-/// The stored registration `doc_id`, if `user` may reach it under `rule`; a refusal is
-/// access-logged, and a missing record says whether it was removed. Blocking.
-pub(crate) fn reachable_record(
-    store: &dyn RelayStore,
-    user: &HrUser,
-    doc_id: &str,
-    rule: RecordRule,
-) -> Result<crate::storage::StoredRegistration, AppError> {
-    let Some(stored) = store.stored_registration(doc_id)? else {
-        return Err(missing_registration(store, doc_id)?);
-    };
-    if let Err(refusal) = rule(store, user, &stored.event_id, stored.restricted) {
-        log_refusal(store, user, doc_id)?;
-        return Err(uncleared_as_unknown(refusal));
-    }
-    Ok(stored)
-}
-
-/// A refusal for want of the clearance, as the caller hears it: as an id the relay never
-/// held, so that a user without the clearance cannot tell that a restricted record exists
-/// (the attempt is still logged, and only cleared reviewers see that entry).
-pub(crate) fn uncleared_as_unknown(refusal: AppError) -> AppError {
-    match refusal {
-        AppError::Restricted => AppError::UnknownRegistration,
-        other => other,
-    }
-}
-
-/// Why the relay holds no registration `doc_id`: removed (its removal record remains), or
-/// never received.
-pub(crate) fn missing_registration(
-    store: &dyn RelayStore,
-    doc_id: &str,
-) -> Result<AppError, AppError> {
-    Ok(if store.removal(doc_id)?.is_some() {
-        AppError::RemovedRegistration
-    } else {
-        AppError::UnknownRegistration
-    })
-}
-
-/// Writes `user`'s refused attempt at registration `doc_id` to the access log.
-pub(crate) fn log_refusal(
-    store: &dyn RelayStore,
-    user: &HrUser,
-    doc_id: &str,
-) -> Result<(), AppError> {
-    store.log_access(&AccessEntry {
-        at: now_ms(),
-        accessor: Accessor::Operator(user.accessor_name()),
-        action: AccessAction::ReadRefused,
-        doc_id: doc_id.to_owned(),
-    })?;
-    Ok(())
-}
-
-/// Checks `role_check` for `user`'s attempt at record `doc_id`. A refusal for lack of a role
-/// is access-logged as a refused read when the record exists, as refusals for assignment or
-/// clearance are: the log shows everyone who tried to reach a visitor's data.
-pub(crate) async fn require_for_record(
-    state: &AppState,
-    user: &HrUser,
-    doc_id: &str,
-    role_check: fn(&HrUser) -> Result<(), AppError>,
-) -> Result<(), AppError> {
-    let Err(refusal) = role_check(user) else {
-        return Ok(());
-    };
-    if matches!(refusal, AppError::MissingRole(_)) {
-        let (store, user, doc_id) = (state.store.clone(), user.clone(), doc_id.to_owned());
-        blocking(move || -> Result<(), AppError> {
-            if store.stored_registration(&doc_id)?.is_some() {
-                log_refusal(store.as_ref(), &user, &doc_id)?;
-            }
-            Ok(())
-        })
-        .await??;
-    }
-    Err(refusal)
 }
 
 async fn read_registration(
@@ -445,9 +278,13 @@ pub(crate) fn read_logged(
     let stored = store
         .read_registration(&doc_id, &accessor, now)?
         .ok_or(AppError::UnknownRegistration)?;
-    let (document, registration) =
-        RegistrationDocument::load_unattributed(&stored.changes).map_err(|_| AppError::Internal)?;
-    let annotations = document.annotations().map_err(|_| AppError::Internal)?;
+    let (document, registration) = RegistrationDocument::load_unattributed(&stored.changes)
+        .map_err(AppError::internal(
+            "reading a stored registration's document",
+        ))?;
+    let annotations = document.annotations().map_err(AppError::internal(
+        "reading a stored registration's annotations",
+    ))?;
     Ok((registration, annotations))
 }
 

@@ -20,12 +20,14 @@ use kiosk_core::language::Localized;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::blocking::blocking;
 use crate::error::AppError;
-use crate::hr::accounts::{HrUser, Role};
-use crate::hr::api::{Caller, body};
-use crate::hr::registrations::{log_refusal, may_read, missing_registration, reachable_record};
+use crate::hr::accounts::HrUser;
+use crate::hr::caller::Caller;
+use crate::hr::params::body;
+use crate::hr::policy::{may_read, require_holder, require_withdrawer};
+use crate::hr::record_access::{log_refusal, missing_registration, reachable_record};
 use crate::retention::Started;
-use crate::routes::blocking;
 use crate::state::{AppState, now_ms};
 use crate::storage::{
     Accessor, HoldChange, LegalHold, RecordRetention, RelayStore, RetentionDue, RetentionRun,
@@ -106,7 +108,7 @@ pub(crate) fn overview_of(store: &dyn RelayStore, user: &HrUser) -> Result<Overv
 }
 
 async fn overview(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, AppError> {
-    let user = caller.require(Role::Archivist)?.clone();
+    let user = require_holder(&caller.user)?.clone();
     let store = state.store.clone();
     let overview = blocking(move || overview_of(store.as_ref(), &user)).await??;
     Ok(Json(json!({
@@ -161,7 +163,7 @@ pub(crate) async fn start_run_as(
 }
 
 async fn start_run(State(state): State<AppState>, caller: Caller) -> Result<Response, AppError> {
-    let user = caller.require(Role::Archivist)?;
+    let user = require_holder(&caller.user)?;
     let run = start_run_as(&state, user).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "run": run_json(&run) }))).into_response())
 }
@@ -171,7 +173,7 @@ async fn run(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    caller.require(Role::Archivist)?;
+    require_holder(&caller.user)?;
     let id: i64 = id.parse().map_err(|_| AppError::UnknownRetentionRun)?;
     let store = state.store.clone();
     let run = blocking(move || store.retention_run(id))
@@ -224,7 +226,7 @@ async fn record_retention(
     caller: Caller,
     Path(doc_id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    let user = caller.require(Role::Archivist)?.clone();
+    let user = require_holder(&caller.user)?.clone();
     let store = state.store.clone();
     let retention = blocking(move || {
         require_clearance_for(store.as_ref(), &user, &doc_id)?;
@@ -249,6 +251,7 @@ pub(crate) fn change_hold(
     hold: bool,
     reason: &str,
 ) -> Result<RecordRetention, AppError> {
+    require_holder(user)?;
     let reason = checked_reason(reason)?;
     require_clearance_for(store, user, doc_id)?;
     match store.change_legal_hold(doc_id, hold, &reason, &user.accessor_name(), now_ms())? {
@@ -266,7 +269,7 @@ async fn hold_route(
     hold: bool,
     request: Result<Json<ReasonBody>, JsonRejection>,
 ) -> Result<Json<Value>, AppError> {
-    let user = caller.require(Role::Archivist)?.clone();
+    let user = require_holder(&caller.user)?.clone();
     let ReasonBody { reason } = body(request)?;
     let store = state.store.clone();
     let retention =
@@ -305,8 +308,8 @@ pub(crate) struct Withdrawn {
 /// consent is withdrawn, and the registration, a public record, is removed no earlier than
 /// its due date (`retention`'s).
 pub(crate) fn told_to_visitor(retention: &RecordRetention, withdrawn_at: i64) -> (String, String) {
-    let withdrawn = crate::hr::console::local_date(withdrawn_at);
-    let due = crate::hr::console::local_date(retention.due_at);
+    let withdrawn = crate::hr::dates::local_date(withdrawn_at);
+    let due = crate::hr::dates::local_date(retention.due_at);
     let months = retention.rule.months;
     let mut sv = format!(
         "Ditt samtycke till att finnas i vår talangpool är återkallat från och med \
@@ -333,12 +336,7 @@ pub(crate) fn withdraw_logged(
     user: &HrUser,
     doc_id: &str,
 ) -> Result<Withdrawn, AppError> {
-    if user.must_change_password {
-        return Err(AppError::PasswordChangeRequired);
-    }
-    if !user.has(Role::Archivist) && !user.has(Role::Recruiter) {
-        return Err(AppError::MissingRole(Role::Recruiter.as_str()));
-    }
+    require_withdrawer(user)?;
     reachable_record(store, user, doc_id, may_read)?;
     let by = Accessor::Operator(user.accessor_name());
     match store.withdraw_talent_pool(doc_id, &by, &user.accessor_name(), now_ms())? {
@@ -368,7 +366,7 @@ async fn withdraw(
         "withdrawn_at": withdrawn.withdrawn_at,
         "already_withdrawn": withdrawn.already,
         "earliest_removal_at": withdrawn.retention.due_at,
-        "earliest_removal_date": crate::hr::console::local_date(withdrawn.retention.due_at),
+        "earliest_removal_date": crate::hr::dates::local_date(withdrawn.retention.due_at),
         "on_legal_hold": withdrawn.retention.legal_hold.is_some(),
         "tell_the_visitor": { "sv": sv, "en": en },
     })))

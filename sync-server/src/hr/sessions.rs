@@ -198,9 +198,9 @@ impl PasswordChecks {
             .clone()
             .acquire_owned()
             .await
-            .map_err(|_| AppError::Internal)?;
+            .map_err(AppError::internal("waiting for a password check's turn"))?;
         let this = self.clone();
-        crate::routes::blocking(move || {
+        crate::blocking::blocking(move || {
             let _turn = turn;
             this.started.fetch_add(1, Ordering::Relaxed);
             let running = this.running.fetch_add(1, Ordering::SeqCst) + 1;

@@ -4,8 +4,8 @@
 //! versions and times, event, receipt metadata, notes, ratings, the current status and its
 //! history, and the access-log entries about the record. The answer is a JSON attachment,
 //! or with `?format=html` a standalone printable page in the caller's language
-//! ([`crate::hr::console::subject_access::printable`]). The console's page calls
-//! [`find_for_subject`] too.
+//! ([`crate::hr::printable::subject_access`]); the route is
+//! [`crate::hr::documents_api`]'s. The console's page calls [`find_for_subject`] too.
 //!
 //! Identifiers are normalised as the kiosk stores them: trimmed; an email compared without
 //! regard to case; a phone number reduced to digits and a leading `+` and then to E.164; a
@@ -26,32 +26,22 @@
 use std::collections::HashMap;
 
 use automerge::{ActorId, AutoCommit, ChangeHash, ReadDoc};
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use kiosk_core::annotations::{Annotations, RecordStatus};
 use kiosk_core::documents::RegistrationDocument;
-use kiosk_core::ids::{EventId, Timestamp};
-use kiosk_core::language::{Language, Localized};
+use kiosk_core::ids::EventId;
+use kiosk_core::language::Localized;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::AppError;
 use crate::hr::accounts::{HrUser, Role};
-use crate::hr::api::{Caller, body};
-use crate::hr::console::Lang;
-use crate::routes::blocking;
-use crate::state::{AppState, now_ms};
+use crate::state::now_ms;
 use crate::storage::{
     AccessEntry, Accessor, HeldRecord, MatchedBy, RelayStore, SubjectAccessFound, SubjectLookup,
 };
-
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/subject-access", post(request))
-}
 
 /// What the answer says when nothing matched, in English and Swedish.
 pub(crate) const NO_MATCH: &str = "nothing the relay holds matches this identifier; records \
@@ -257,7 +247,9 @@ pub(crate) fn status_history(
     changes: &[u8],
     authors: &mut Authors<'_>,
 ) -> Result<Vec<StatusChange>, AppError> {
-    let mut doc = AutoCommit::load(changes).map_err(|_| AppError::Internal)?;
+    let mut doc = AutoCommit::load(changes).map_err(AppError::internal(
+        "loading a record's history for its status changes",
+    ))?;
     let metas: Vec<(ChangeHash, Vec<ChangeHash>, ActorId, i64)> = doc
         .get_changes_meta(&[])
         .into_iter()
@@ -280,7 +272,7 @@ pub(crate) fn status_history(
         heads.push(hash);
         let status = doc
             .get_at(automerge::ROOT, "status", &heads)
-            .map_err(|_| AppError::Internal)?
+            .map_err(AppError::internal("reading a record's status at a change"))?
             .and_then(|(value, _)| value.as_str().and_then(RecordStatus::parse));
         if let Some(status) = status
             && last != Some(status)
@@ -325,9 +317,11 @@ impl<'a> EventNames<'a> {
 
 /// The record's notes, ratings and status as its document holds them now.
 pub(crate) fn annotations_of(record: &HeldRecord) -> Result<Annotations, AppError> {
-    let (document, _) =
-        RegistrationDocument::load_unattributed(&record.changes).map_err(|_| AppError::Internal)?;
-    document.annotations().map_err(|_| AppError::Internal)
+    let (document, _) = RegistrationDocument::load_unattributed(&record.changes)
+        .map_err(AppError::internal("reading a held record's document"))?;
+    document
+        .annotations()
+        .map_err(AppError::internal("reading a held record's annotations"))
 }
 
 /// Everything held about one of the person's registrations.
@@ -558,53 +552,4 @@ pub(crate) fn parse_format(query: &HashMap<String, String>) -> Result<Format, Ap
         Some("html") => Ok(Format::Html),
         Some(_) => Err(crate::hr::params::bad_filter("format", "json or html")),
     }
-}
-
-/// `value` as a JSON attachment named `<stem>-<date>.json`, kept by no cache.
-pub(crate) fn json_attachment(stem: &str, value: &Value, at: i64) -> Response {
-    let filename = format!(
-        "attachment; filename=\"{stem}-{}.json\"",
-        &Timestamp(at).utc_iso8601()[..10]
-    );
-    let mut response = Json(value).into_response();
-    let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(&filename) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
-/// A printable page, kept by no cache.
-pub(crate) fn html_answer(markup: maud::Markup) -> Response {
-    let mut response = Html(markup.into_string()).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
-/// The answer in `format` (the printable page in `lang`).
-pub(crate) fn answer(report: &SubjectAccessReport, format: Format, lang: Language) -> Response {
-    match format {
-        Format::Json => {
-            json_attachment("registerutdrag", &report_json(report), report.generated_at)
-        }
-        Format::Html => html_answer(crate::hr::console::subject_access::printable(report, lang)),
-    }
-}
-
-async fn request(
-    State(state): State<AppState>,
-    caller: Caller,
-    Lang(lang): Lang,
-    Query(query): Query<HashMap<String, String>>,
-    request: Result<Json<IdentifierBody>, JsonRejection>,
-) -> Result<Response, SubjectAccessError> {
-    let user = caller.require(Role::Archivist)?.clone();
-    let format = parse_format(&query)?;
-    let lookup = parse_lookup(&body(request)?)?;
-    let store = state.store.clone();
-    let report = blocking(move || find_for_subject(store.as_ref(), &user, &lookup)).await??;
-    Ok(answer(&report, format, lang))
 }

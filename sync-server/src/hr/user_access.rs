@@ -20,10 +20,11 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::accounts::{self, HrUser, PasswordHash, Role};
-use crate::hr::api::{Caller, body};
-use crate::routes::blocking;
+use crate::hr::caller::Caller;
+use crate::hr::params::body;
 use crate::state::{AppState, now_ms};
 use crate::storage::{
     AccountAction, AccountChange, AccountChangeOutcome, AccountChangeRecord, RelayStore, TokenInfo,

@@ -20,7 +20,7 @@ use super::layout::{
     Field, FieldError, Nav, column_heads, error_of, error_summary, notice, select,
 };
 use super::texts::fill;
-use super::{Console, html_page, time};
+use super::{Console, html_page};
 use crate::access_checkpoint::{BEFORE_HORIZON, CheckpointVerdict, FileCheck};
 use crate::error::AppError;
 use crate::hr::access_log::{
@@ -28,6 +28,7 @@ use crate::hr::access_log::{
     verify_with_checkpoints,
 };
 use crate::hr::accounts::Role;
+use crate::hr::dates;
 use crate::state::AppState;
 use crate::storage::{AccessAction, AccessEntry, AccessLogVerdict, Accessor};
 
@@ -359,10 +360,10 @@ fn full_verdict(lang: Language, verification: &Verification) -> Markup {
     html! {
         (chain_verdict(t, chain))
         @if let (Some(seq), Some(entry)) = (chain.broken_at, &verification.broken_entry) {
-            p { (fill(&fill(&fill(t.broken_entry, seq), time::local_minutes(entry.at)), action_label(lang, entry.action))) }
+            p { (fill(&fill(&fill(t.broken_entry, seq), dates::local_minutes(entry.at)), action_label(lang, entry.action))) }
         }
         @if let Some(horizon) = &verification.log.horizon {
-            p { (fill(&fill(&fill(t.horizon, horizon.first_kept), time::local_minutes(horizon.pruned_at)), &horizon.rule)) }
+            p { (fill(&fill(&fill(t.horizon, horizon.first_kept), dates::local_minutes(horizon.pruned_at)), &horizon.rule)) }
         }
         h2 { (t.checkpoints_heading) }
         @match &verification.checkpoints {
@@ -393,7 +394,7 @@ fn checkpoint_table(lang: Language, checks: &[FileCheck]) -> Markup {
                     tr {
                         th scope="row" .code { (check.file) }
                         td.code { @if let Some(c) = &check.checkpoint { (c.entries) } }
-                        td.code { @if let Some(c) = &check.checkpoint { (time::local_minutes(c.at)) } }
+                        td.code { @if let Some(c) = &check.checkpoint { (dates::local_minutes(c.at)) } }
                         td {
                             @match &check.outcome {
                                 Ok(CheckpointVerdict::Holds(_)) => (t.holds),
@@ -494,7 +495,7 @@ fn entry_table(lang: Language, entries: &[(u64, AccessEntry)]) -> Markup {
                     @for (seq, entry) in entries {
                         tr {
                             th scope="row" .code { (seq) }
-                            td.code { (time::local_minutes(entry.at)) }
+                            td.code { (dates::local_minutes(entry.at)) }
                             td { (who(t, &entry.accessor)) }
                             td { (action_label(lang, entry.action)) }
                             td.code {
@@ -536,8 +537,8 @@ mod tests {
         let query = api_query(&SV, &values).expect("dates");
         let from: i64 = query["from"].parse().expect("ms");
         let to: i64 = query["to"].parse().expect("ms");
-        assert_eq!(time::local_minutes(from), "2026-07-01 00:00");
-        assert_eq!(time::local_minutes(to), "2026-07-01 23:59");
+        assert_eq!(dates::local_minutes(from), "2026-07-01 00:00");
+        assert_eq!(dates::local_minutes(to), "2026-07-01 23:59");
         assert_eq!(to - from, 86_400_000 - 1);
     }
 

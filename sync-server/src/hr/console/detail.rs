@@ -21,13 +21,14 @@ use serde::Deserialize;
 use super::layout::{FieldError, Nav, column_heads, error_of, error_summary, notice, select};
 use super::record_lifecycle;
 use super::texts::{Texts, fill, status_name, texts};
-use super::{Console, ConsoleForm, LIST, html_page, time};
+use super::{Console, ConsoleForm, LIST, html_page};
+use crate::blocking::blocking;
 use crate::error::AppError;
-use crate::hr::record_edits::{
-    can_edit, checked_score, edit_logged, note_by, parse_status, require_editor,
-};
-use crate::hr::registrations::{read_logged, require_for_record, require_reader};
-use crate::routes::blocking;
+use crate::hr::dates;
+use crate::hr::policy::{record_actions, require_editor, require_reader};
+use crate::hr::record_access::require_for_record;
+use crate::hr::record_edits::{can_edit, checked_score, edit_logged, note_by, parse_status};
+use crate::hr::registrations::read_logged;
 use crate::state::{AppState, now_ms};
 use crate::storage::HrEdit;
 
@@ -250,8 +251,8 @@ pub(crate) async fn render(
                     lang,
                     registration.id.as_str(),
                     retention,
-                    record_lifecycle::Allowed::for_viewer(
-                        console,
+                    record_actions(
+                        &console.caller.user,
                         registration.consents.talent_pool.is_some(),
                     ),
                     &console.signed.csrf,
@@ -352,7 +353,7 @@ fn content(
         dl.details {
             dt { (t.privacy_notice) }
             dd {
-                (fill(t.acknowledged, time::local_minutes(consents.privacy_notice.at.millis())))
+                (fill(t.acknowledged, dates::local_minutes(consents.privacy_notice.at.millis())))
                 " (" (language_name(t, consents.privacy_notice.language)) ")"
             }
             dt { (t.col_talent_pool) }
@@ -360,7 +361,7 @@ fn content(
                 @if let Some(at) = withdrawn_at {
                     (record_lifecycle::withdrawn_line(lang, at))
                 } @else if let Some(opt_in) = &consents.talent_pool {
-                    (fill(t.talent_pool_since, time::local_minutes(opt_in.at.millis())))
+                    (fill(t.talent_pool_since, dates::local_minutes(opt_in.at.millis())))
                     " (" (language_name(t, opt_in.language)) ")"
                 } @else {
                     (t.no)
@@ -382,7 +383,7 @@ fn content(
                 tbody {
                     @for note in &annotations.notes {
                         tr {
-                            td.code { (time::local_minutes(note.written_at.millis())) }
+                            td.code { (dates::local_minutes(note.written_at.millis())) }
                             td { (note.author) }
                             td { (note.text) }
                         }
@@ -423,7 +424,7 @@ fn content(
                     (registration.event_id.as_str())
                 }
             }
-            dt { (t.captured_at) } dd.code { (time::local_minutes(registration.captured_at.millis())) }
+            dt { (t.captured_at) } dd.code { (dates::local_minutes(registration.captured_at.millis())) }
             dt { (t.col_receipt) } dd.code { (receipt_code) }
             dt { (t.device) } dd.code { (short(registration.capturing_device.as_str())) }
             dt { (t.form_version) } dd.code { (short(registration.form_version.as_str())) }

@@ -20,15 +20,16 @@ use serde::Deserialize;
 use super::layout::{
     Field, FieldError, Nav, column_heads, error_of, error_summary, notice, select,
 };
-use super::{Console, ConsoleForm, html_page, time};
+use super::{Console, ConsoleForm, html_page};
+use crate::blocking::blocking;
 use crate::enrollment::RecruiterRefusal;
 use crate::error::AppError;
 use crate::hr::accounts::Role;
+use crate::hr::dates;
 use crate::hr::devices::{
     CodeRequest, DeviceRow, create_enrollment_code, device_rows, issue_unlock_code, qr_svg,
     revoke_device,
 };
-use crate::routes::blocking;
 use crate::state::AppState;
 
 const DEVICES: &str = "/console/devices";
@@ -447,7 +448,7 @@ fn code_form(
 fn device_table(console: &Console, events: &[(String, String)], devices: &[DeviceRow]) -> Markup {
     let lang = console.lang;
     let t = texts(lang);
-    let when = |at: Option<i64>| at.map_or_else(|| t.never.to_owned(), time::local_minutes);
+    let when = |at: Option<i64>| at.map_or_else(|| t.never.to_owned(), dates::local_minutes);
     html! {
         section aria-labelledby="devices-heading" {
             h2 #devices-heading { (t.devices_heading) }
@@ -476,13 +477,13 @@ fn device_table(console: &Console, events: &[(String, String)], devices: &[Devic
                                 td { (event_name(events, &device.event_id)) }
                                 td { (if device.role == "staff" { t.staff } else { t.kiosk }) }
                                 td { (device.recruiter.as_deref().unwrap_or("–")) }
-                                td.code { (time::local_minutes(device.enrolled_at)) }
+                                td.code { (dates::local_minutes(device.enrolled_at)) }
                                 td.code { (when(device.last_contact)) }
                                 td { (device.journalled) }
                                 td { (device.received) }
                                 td {
                                     @if let Some(revoked) = device.revoked_at {
-                                        (super::texts::fill(t.revoked_on, time::local_minutes(revoked)))
+                                        (super::texts::fill(t.revoked_on, dates::local_minutes(revoked)))
                                     } @else {
                                         (t.active)
                                     }
@@ -555,7 +556,7 @@ async fn recruiter_choices(
     events: &[(String, String)],
 ) -> Result<Vec<(String, String)>, AppError> {
     let t = texts(console.lang);
-    let users = crate::hr::api::user_directory(state, &console.caller).await?;
+    let users = crate::hr::account_service::user_directory(state, &console.caller).await?;
     Ok(users
         .into_iter()
         .filter(|e| e.user.has(Role::Recruiter) && !e.user.disabled)
@@ -684,7 +685,7 @@ pub(crate) async fn create_code(
                     @if form.role == "staff" { " (" (form.recruiter.trim()) ")" }
                 }
                 dt { (t.uses) } dd { (uses) }
-                dt { (t.code_expires) } dd.code { (time::local_minutes(created.expires_at)) }
+                dt { (t.code_expires) } dd.code { (dates::local_minutes(created.expires_at)) }
             }
             h2 { (t.qr_heading) }
             @if let Some(svg) = svg {

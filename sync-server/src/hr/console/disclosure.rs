@@ -4,31 +4,25 @@
 //! the JSON file straight away ([`crate::hr::disclosure::disclose`], which logs each record
 //! included). A refused form is shown again with its errors by their fields.
 //!
-//! [`printable`] is the page the API's `?format=html` gives too: the header that the export
-//! decides nothing, then each record as a table of fields with the review marks and blank
-//! decision boxes for the official.
+//! The printable page is [`crate::hr::printable::disclosure`]'s, which the API's
+//! `?format=html` answers with too.
 
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use kiosk_core::language::Language;
-use maud::{Markup, html};
+use maud::html;
 use serde::Deserialize;
 
 use super::devices::event_choices;
 use super::forms::date_bound;
 use super::layout::{Field, FieldError, Nav, error_of, error_summary, select};
-use super::subject_access::{content_rows, printable_page};
-use super::texts::status_name;
-use super::{Console, ConsoleForm, html_page, time};
+use super::{Console, ConsoleForm, html_page};
+use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::accounts::Role;
-use crate::hr::disclosure::{
-    DisclosedRecord, DisclosureBody, DisclosureLine, DisclosureReport, ReviewReason, answer,
-    decisions, disclose, notice, parse_selection, review_reason,
-};
+use crate::hr::disclosure::{DisclosureBody, disclose, parse_selection};
 use crate::hr::subject_access::Format;
-use crate::routes::blocking;
 use crate::state::AppState;
 
 const DISCLOSURE: &str = "/console/disclosure";
@@ -56,21 +50,6 @@ struct Texts {
     bad_range: &'static str,
     too_many: &'static str,
     bad_event: &'static str,
-    // The printable page.
-    doc_title: &'static str,
-    generated: &'static str,
-    by: &'static str,
-    asked: &'static str,
-    col_field: &'static str,
-    col_value: &'static str,
-    col_review: &'static str,
-    review_needed: &'static str,
-    not_held: &'static str,
-    removed: &'static str,
-    status: &'static str,
-    note: &'static str,
-    rating: &'static str,
-    reasons: &'static str,
 }
 
 const SV: Texts = Texts {
@@ -95,20 +74,6 @@ const SV: Texts = Texts {
     bad_range: "Slutdatumet får inte vara före startdatumet.",
     too_many: "Perioden har fler än 500 registreringar. Välj en kortare period.",
     bad_event: "Välj ett evenemang som finns.",
-    doc_title: "Underlag för utlämnande av allmän handling",
-    generated: "Framtaget",
-    by: "av",
-    asked: "Begärd",
-    col_field: "Uppgift",
-    col_value: "Innehåll",
-    col_review: "Prövning",
-    review_needed: "Pröva: ",
-    not_held: "Finns inte hos reläet (aldrig mottagen eller gallrad).",
-    removed: "Gallrad {} enligt: ",
-    status: "Status",
-    note: "Anteckning",
-    rating: "Betyg",
-    reasons: "Skäl till prövning",
 };
 
 const EN: Texts = Texts {
@@ -133,20 +98,6 @@ const EN: Texts = Texts {
     bad_range: "The end date must not be before the start date.",
     too_many: "The period holds more than 500 registrations. Choose a shorter one.",
     bad_event: "Choose an event that exists.",
-    doc_title: "Material for the release of public documents",
-    generated: "Generated",
-    by: "by",
-    asked: "Requested",
-    col_field: "Field",
-    col_value: "Content",
-    col_review: "Review",
-    review_needed: "Review: ",
-    not_held: "Not held by the relay (never received, or removed).",
-    removed: "Removed {} under: ",
-    status: "Status",
-    note: "Note",
-    rating: "Rating",
-    reasons: "Reasons for review",
 };
 
 fn texts(lang: Language) -> &'static Texts {
@@ -154,119 +105,6 @@ fn texts(lang: Language) -> &'static Texts {
         Language::Swedish => &SV,
         Language::English => &EN,
     }
-}
-
-/// The blank decision boxes of one row.
-fn decision_cells(lang: Language) -> Markup {
-    html! {
-        @for label in decisions(lang) {
-            td { span.box role="img" aria-label=(label) {} }
-        }
-    }
-}
-
-fn review_cell(t: &Texts, lang: Language, reason: Option<ReviewReason>) -> Markup {
-    html! {
-        td {
-            @if let Some(reason) = reason {
-                span.review { (t.review_needed) } (reason.text(lang))
-            }
-        }
-    }
-}
-
-fn held_section(lang: Language, held: &DisclosedRecord) -> Markup {
-    let t = texts(lang);
-    let record = &held.record;
-    let [released, redacted, not_released] = decisions(lang);
-    html! {
-        section.record {
-            h2 { (t.asked) ": " span.code { (held.asked) } }
-            table {
-                thead { tr {
-                    th scope="col" { (t.col_field) }
-                    th scope="col" { (t.col_value) }
-                    th scope="col" { (t.col_review) }
-                    th scope="col" { (released) }
-                    th scope="col" { (redacted) }
-                    th scope="col" { (not_released) }
-                } }
-                tbody {
-                    tr {
-                        th scope="row" { "Id" }
-                        td.code { (record.doc_id) }
-                        td {}
-                        (decision_cells(lang))
-                    }
-                    @for (key, label, value) in content_rows(lang, record, held.event_name.as_ref()) {
-                        tr {
-                            th scope="row" { (label) }
-                            td { (value) }
-                            (review_cell(t, lang, review_reason(key, record.restricted)))
-                            (decision_cells(lang))
-                        }
-                    }
-                    tr {
-                        th scope="row" { (t.status) }
-                        td { (status_name(lang, held.annotations.status)) }
-                        td {}
-                        (decision_cells(lang))
-                    }
-                    @for note in &held.annotations.notes {
-                        tr {
-                            th scope="row" { (t.note) }
-                            td { (time::local_minutes(note.written_at.millis())) ", " (note.author) ": " (note.text) }
-                            (review_cell(t, lang, Some(ReviewReason::Assessment)))
-                            (decision_cells(lang))
-                        }
-                    }
-                    @for (rater, score) in &held.annotations.ratings {
-                        tr {
-                            th scope="row" { (t.rating) }
-                            td { (rater) ": " (score) }
-                            (review_cell(t, lang, Some(ReviewReason::Assessment)))
-                            (decision_cells(lang))
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// The printable disclosure export in `lang`: a standalone page, no scripts.
-pub(crate) fn printable(report: &DisclosureReport, lang: Language) -> Markup {
-    let t = texts(lang);
-    printable_page(
-        lang,
-        t.doc_title,
-        html! {
-            p.notice { strong { (notice(lang)) } }
-            p {
-                (t.generated) " " (time::local_minutes(report.generated_at)) " "
-                (t.by) " " (report.requested_by) "."
-            }
-            h2 { (t.reasons) }
-            dl.fields {
-                @for reason in ReviewReason::ALL {
-                    dt { (reason.code()) } dd { (reason.text(lang)) }
-                }
-            }
-            @for line in &report.lines {
-                @match line {
-                    DisclosureLine::Held(held) => (held_section(lang, held)),
-                    DisclosureLine::Removed { asked, removed_at, rule } => section.record {
-                        h2 { (t.asked) ": " span.code { (asked) } }
-                        p { (t.removed.replacen("{}", &time::local_minutes(*removed_at), 1)) (rule) }
-                    },
-                    DisclosureLine::NotHeld { asked } => section.record {
-                        h2 { (t.asked) ": " span.code { (asked) } }
-                        p { (t.not_held) }
-                    },
-                }
-            }
-        },
-    )
 }
 
 /// The form's fields.
@@ -449,7 +287,7 @@ pub(crate) async fn submit(
     } else {
         Format::Html
     };
-    let mut response = answer(&report, format, console.lang);
+    let mut response = crate::hr::printable::disclosure::answer(&report, format, console.lang);
     response
         .headers_mut()
         .insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));

@@ -18,14 +18,15 @@ use serde::Deserialize;
 
 use super::layout::{Field, FieldError, Nav, column_heads, error_summary, notice, select};
 use super::texts::{fill, texts};
-use super::{Console, ConsoleForm, EVENTS, html_page, time};
+use super::{Console, ConsoleForm, EVENTS, html_page};
+use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::accounts::{HrUser, Role};
+use crate::hr::dates;
 use crate::hr::events::{
     self, ChoicePart, EventField, EventInput, EventRefusal, Problem, Rule, check_details,
     heads_hex, parse_heads,
 };
-use crate::routes::blocking;
 use crate::state::AppState;
 use crate::storage::EventSummary;
 
@@ -1034,7 +1035,7 @@ fn edit_page(
                     @for published in &versions {
                         tr {
                             th.code scope="row" { (published.version.short()) }
-                            td.code { (time::local_minutes(published.published_at.millis())) }
+                            td.code { (dates::local_minutes(published.published_at.millis())) }
                             td {
                                 @if event.current_version.as_ref() == Some(&published.version) {
                                     (t.yes)

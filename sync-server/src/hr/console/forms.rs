@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use maud::{Markup, html};
 
 use super::layout::FieldError;
-use super::time;
+use crate::hr::dates;
 
 /// The form's non-empty values of `fields`, trimmed, by field; others are left out.
 pub(crate) fn form_values(
@@ -34,9 +34,9 @@ pub(crate) fn form_values(
 /// of the day after it. `None` if `value` is not a date.
 pub(crate) fn date_bound(field: &str, value: &str) -> Option<(&'static str, i64)> {
     if field == "from" {
-        time::day_start_ms(value, 0).map(|ms| ("from", ms))
+        dates::day_start_ms(value, 0).map(|ms| ("from", ms))
     } else {
-        time::day_start_ms(value, 1).map(|ms| ("before", ms))
+        dates::day_start_ms(value, 1).map(|ms| ("before", ms))
     }
 }
 
@@ -135,7 +135,7 @@ mod tests {
         let (from_name, from) = date_bound("from", "2026-07-01").expect("date");
         let (to_name, before) = date_bound("to", "2026-07-01").expect("date");
         assert_eq!((from_name, to_name), ("from", "before"));
-        assert_eq!(time::local_minutes(from), "2026-07-01 00:00");
+        assert_eq!(dates::local_minutes(from), "2026-07-01 00:00");
         assert_eq!(before - from, 86_400_000);
         assert_eq!(date_bound("from", "2026-02-30"), None);
     }

@@ -16,10 +16,12 @@ use maud::{Markup, html};
 use super::forms::{self, date_bound, filter_query, form_values};
 use super::layout::{Field, FieldError, Nav, column_heads, error_of, error_summary, select};
 use super::texts::{Texts, fill, status_label, status_options, texts};
-use super::{Console, LIST, html_page, time};
+use super::{Console, LIST, html_page};
+use crate::blocking::blocking;
 use crate::error::AppError;
-use crate::hr::registrations::{list_readable, parse_filter, require_reader};
-use crate::routes::blocking;
+use crate::hr::dates;
+use crate::hr::policy::require_reader;
+use crate::hr::registrations::{list_readable, parse_filter};
 use crate::storage::RegistrationSummary;
 
 /// The filter form's fields, as typed.
@@ -188,7 +190,7 @@ fn results_table(
                 tbody {
                     @for row in rows {
                         tr {
-                            td.code { (time::local_minutes(row.captured_at)) }
+                            td.code { (dates::local_minutes(row.captured_at)) }
                             th scope="row" {
                                 a href={ (LIST) "/" (row.id) } {
                                     (row.given_name) " " (row.family_name)

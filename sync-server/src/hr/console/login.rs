@@ -19,7 +19,7 @@ use super::layout::{Field, FieldError, Nav, Page, error_of, error_summary, notic
 use super::texts::{fill, texts};
 use super::{Lang, PASSWORD, Refusal, home_for, html_page};
 use crate::error::AppError;
-use crate::hr::api::{check_login, client_address, open_session};
+use crate::hr::account_service::{check_login, client_address, open_session};
 use crate::hr::sessions;
 use crate::state::AppState;
 

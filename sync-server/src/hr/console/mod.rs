@@ -5,7 +5,7 @@
 //!
 //! Before login a pre-session token (a `SameSite=Strict` cookie equal to a hidden field)
 //! guards the login form against login CSRF; after it, every POST form carries the session's
-//! CSRF token as `csrf_token`, which [`crate::hr::api::authenticate`] accepts in place of the
+//! CSRF token as `csrf_token`, which [`crate::hr::caller::authenticate`] accepts in place of the
 //! `X-CSRF-Token` header. `?lang=en` (or `sv`) switches the language and remembers it in the
 //! `kiosk_lang` cookie; Swedish is the default.
 
@@ -27,10 +27,7 @@ mod record_lifecycle;
 mod restricted;
 mod retention;
 pub(crate) mod subject_access;
-pub(crate) use subject_access::PRINT_CSS;
 mod texts;
-mod time;
-pub(crate) use time::local_date;
 mod user_access;
 mod users;
 
@@ -48,16 +45,17 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
-use crate::hr::api::{Caller, authenticate};
+use crate::hr::caller::{Caller, authenticate};
+pub use crate::hr::language::LANG_COOKIE;
+pub(crate) use crate::hr::language::Lang;
+use crate::hr::language::{asked_language, language_of};
 use crate::hr::sessions;
 use crate::state::AppState;
 use layout::{Nav, Page, Signed};
 use texts::{fill, role_name, texts};
 
-/// The language cookie's name.
-pub const LANG_COOKIE: &str = "kiosk_lang";
 /// The largest console form body: the router's limit for HR requests.
-const FORM_LIMIT: usize = crate::routes::HR_BODY_LIMIT;
+const FORM_LIMIT: usize = crate::hr::params::HR_BODY_LIMIT;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -130,7 +128,7 @@ pub fn routes() -> Router<AppState> {
             "/console/subject-access/download",
             post(subject_access::download),
         )
-        .route("/console/print.css", get(subject_access::stylesheet))
+        .route("/console/print.css", get(crate::hr::printable::stylesheet))
         .route(
             "/console/disclosure",
             get(disclosure::page).post(disclosure::submit),
@@ -155,36 +153,6 @@ pub(crate) fn home_for(user: &crate::hr::accounts::HrUser) -> &'static str {
 }
 const LOGIN: &str = "/console/login";
 const PASSWORD: &str = "/console/password";
-
-/// The language a query's `lang` asks for, if it names one.
-fn asked_language(uri: &Uri) -> Option<Language> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(uri.query()?).ok()?;
-    pairs
-        .iter()
-        .find(|(name, _)| name == "lang")
-        .and_then(|(_, tag)| Language::from_tag(tag))
-}
-
-/// The page's language: the query's `lang`, else the `kiosk_lang` cookie, else Swedish.
-fn language_of(parts: &Parts) -> Language {
-    asked_language(&parts.uri)
-        .or_else(|| {
-            crate::hr::sessions::cookie(&parts.headers, LANG_COOKIE).and_then(Language::from_tag)
-        })
-        .unwrap_or(Language::Swedish)
-}
-
-/// The language of the page being asked for.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Lang(pub Language);
-
-impl<S: Send + Sync> FromRequestParts<S> for Lang {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Lang, Self::Rejection> {
-        Ok(Lang(language_of(parts)))
-    }
-}
 
 /// Remembers a language asked for with `?lang=`. The headers every console answer carries
 /// (no caching, no framing, no referrer, the content policy) are the whole relay's, set by
@@ -460,7 +428,7 @@ async fn logout(
     ConsoleForm { console, .. }: ConsoleForm<serde::de::IgnoredAny>,
 ) -> Response {
     let lang = console.lang;
-    if let Err(error) = crate::hr::api::end_session(&state, console.caller).await {
+    if let Err(error) = crate::hr::account_service::end_session(&state, console.caller).await {
         return Refusal {
             error,
             lang,

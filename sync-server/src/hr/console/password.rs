@@ -1,6 +1,6 @@
 //! `GET/POST /console/password`: the user changes their own password; a one-time password
 //! must be replaced here before any other page opens. The rules and the change are the JSON
-//! API's ([`crate::hr::api::set_own_password`]); the session is renewed as there.
+//! API's ([`crate::hr::account_service::set_own_password`]); the session is renewed as there.
 
 use axum::extract::State;
 use axum::http::{StatusCode, Uri, header};
@@ -12,8 +12,8 @@ use super::layout::{Field, FieldError, Nav, error_of, error_summary};
 use super::texts::texts;
 use super::{Console, ConsoleForm, home_for, html_page};
 use crate::error::AppError;
+use crate::hr::account_service::{open_session, set_own_password};
 use crate::hr::accounts::AccountError;
-use crate::hr::api::{open_session, set_own_password};
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -106,10 +106,10 @@ pub(crate) async fn submit(
                 wrong_current = true;
                 errors.push(FieldError::on("current_password", t.current_wrong));
             }
-            Err(AppError::Account(AccountError::BadPassword)) => {
+            Err(e) if e.refusal() == Some(&AccountError::BadPassword) => {
                 errors.push(FieldError::on("new_password", t.new_bad));
             }
-            Err(AppError::Account(AccountError::SamePassword)) => {
+            Err(e) if e.refusal() == Some(&AccountError::SamePassword) => {
                 errors.push(FieldError::on("new_password", t.new_same));
             }
             Err(other) => return console.refuse(other, &uri).into_response(),

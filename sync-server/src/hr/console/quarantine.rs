@@ -14,11 +14,12 @@ use serde::Deserialize;
 
 use super::layout::{Nav, column_heads, notice};
 use super::texts::texts;
-use super::{Console, ConsoleForm, html_page, time};
+use super::{Console, ConsoleForm, html_page};
+use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::accounts::Role;
+use crate::hr::dates;
 use crate::hr::quarantine::{AcceptRefusal, Decision, list_page, review_capture};
-use crate::routes::blocking;
 use crate::state::AppState;
 use crate::storage::{QuarantinedCapture, ReviewDecision};
 
@@ -322,7 +323,7 @@ async fn render(
                         @for capture in &captures {
                             tr {
                                 th scope="row" .code { (capture.doc_id) }
-                                td.code { (time::local_minutes(capture.received_at)) }
+                                td.code { (dates::local_minutes(capture.received_at)) }
                                 td.code { (hex::encode(&capture.device_key[..8])) }
                                 td { (capture.event_id.as_deref().unwrap_or(q.unknown_event)) }
                                 td { (code_label(lang, &capture.code)) }
@@ -370,7 +371,7 @@ fn review_cell(
         let by = q
             .reviewed_by
             .replacen("{user}", &review.reviewer, 1)
-            .replacen("{time}", &time::local_minutes(review.reviewed_at), 1);
+            .replacen("{time}", &dates::local_minutes(review.reviewed_at), 1);
         return html! {
             p { strong { (decision) } " " (by) }
             p { (review.reason) }
@@ -500,7 +501,8 @@ pub(crate) async fn review(
             refused.reason = Some(q.bad_reason.to_owned());
             StatusCode::UNPROCESSABLE_ENTITY
         }
-        Err(AppError::CannotAccept(why)) => {
+        Err(e) if e.refusal::<AcceptRefusal>().is_some() => {
+            let why = *e.refusal::<AcceptRefusal>().expect("checked above");
             refused.decision = Some(
                 q.cannot_accept
                     .replacen("{why}", refusal_text(lang, why), 1),

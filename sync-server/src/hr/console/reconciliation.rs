@@ -16,8 +16,9 @@ use maud::{DOCTYPE, Markup, html};
 use super::devices::message_page;
 use super::layout::{Nav, column_heads, footer};
 use super::texts::fill;
-use super::{Console, html_page, time};
+use super::{Console, html_page};
 use crate::error::AppError;
+use crate::hr::dates;
 use crate::hr::reconciliation::{
     CLOSING_REPORT_TAG, DeviceLine, EventReconciliation, SILENT_AFTER_MS, Totals, closing_report,
     overview,
@@ -257,7 +258,7 @@ fn period(t: &Texts, starts_on: &CalendarDate, ends_on: Option<&CalendarDate>) -
 }
 
 fn when(t: &Texts, at: Option<i64>) -> String {
-    at.map_or_else(|| t.never.to_owned(), time::local_minutes)
+    at.map_or_else(|| t.never.to_owned(), dates::local_minutes)
 }
 
 fn role(t: &Texts, device: &DeviceLine) -> &'static str {
@@ -439,7 +440,7 @@ pub(crate) async fn closing_report_page(
                         dt { (t.period) } dd { (period(t, &event.starts_on, event.ends_on.as_ref())) }
                         dt { (t.generated) }
                         dd {
-                            span.code { (time::local_minutes(reconciliation.generated_at)) }
+                            span.code { (dates::local_minutes(reconciliation.generated_at)) }
                             " " (t.generated_by) " " strong { (report.generated_by) }
                         }
                     }

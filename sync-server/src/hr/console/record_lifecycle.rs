@@ -11,13 +11,14 @@ use kiosk_core::language::Language;
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::ConsoleForm;
 use super::detail::{Typed, detail_path, detail_uri, refused_input, saved_redirect};
 use super::layout::{FieldError, error_of};
 use super::texts::texts;
-use super::{Console, ConsoleForm, time};
-use crate::hr::accounts::Role;
+use crate::blocking::blocking;
+use crate::hr::dates;
+use crate::hr::policy::RecordActions;
 use crate::hr::retention::{change_hold, told_to_visitor, withdraw_logged};
-use crate::routes::blocking;
 use crate::state::AppState;
 use crate::storage::RecordRetention;
 
@@ -125,26 +126,7 @@ pub(crate) fn saved_notice(lang: Language, saved: &str) -> Option<&'static str> 
 pub(crate) fn withdrawn_line(lang: Language, at: i64) -> String {
     lifecycle_texts(lang)
         .withdrawn_text
-        .replacen("{time}", &time::local_minutes(at), 1)
-}
-
-/// What the viewer may do in the section.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Allowed {
-    pub hold: bool,
-    pub withdraw: bool,
-}
-
-impl Allowed {
-    /// Archivists hold; archivists and recruiters who read the record (assigned, cleared
-    /// as needed) record a withdrawal of a consent that was given.
-    pub fn for_viewer(console: &Console, opted_in: bool) -> Allowed {
-        let user = &console.caller.user;
-        Allowed {
-            hold: user.has(Role::Archivist),
-            withdraw: opted_in && (user.has(Role::Archivist) || user.has(Role::Recruiter)),
-        }
-    }
+        .replacen("{time}", &dates::local_minutes(at), 1)
 }
 
 /// The section, with the forms `allowed` lets the viewer use.
@@ -152,7 +134,7 @@ pub(crate) fn section(
     lang: Language,
     id: &str,
     retention: &RecordRetention,
-    allowed: Allowed,
+    allowed: RecordActions,
     csrf: &str,
     typed: &Typed,
 ) -> Markup {
@@ -166,16 +148,16 @@ pub(crate) fn section(
     html! {
         h2 { (l.heading) }
         dl.details {
-            dt { (l.received) } dd.code { (time::local_minutes(retention.received_at)) }
+            dt { (l.received) } dd.code { (dates::local_minutes(retention.received_at)) }
             dt { (l.rule) } dd { (rule) }
-            dt { (l.due) } dd.code { (time::local_date(retention.due_at)) }
+            dt { (l.due) } dd.code { (dates::local_date(retention.due_at)) }
             dt { (l.hold) }
             dd {
                 @if let Some(hold) = &retention.legal_hold {
                     (l.hold_text
                         .replacen("{reason}", &hold.reason, 1)
                         .replacen("{user}", &hold.set_by, 1)
-                        .replacen("{time}", &time::local_minutes(hold.set_at), 1))
+                        .replacen("{time}", &dates::local_minutes(hold.set_at), 1))
                 } @else {
                     (l.no_hold)
                 }
@@ -243,10 +225,8 @@ pub(crate) async fn hold(
     ConsoleForm { console, form }: ConsoleForm<HoldForm>,
 ) -> Response {
     let uri = detail_uri(&id);
-    let user = match console.caller.require(Role::Archivist) {
-        Ok(user) => user.clone(),
-        Err(error) => return console.refuse(error, &uri).into_response(),
-    };
+    // Who may hold is change_hold's question (the record-access policy), asked first.
+    let user = console.caller.user.clone();
     let hold = form.action != "lift";
     let (store, doc_id, reason) = (state.store.clone(), id.clone(), form.reason.clone());
     let result = blocking(move || change_hold(store.as_ref(), &user, &doc_id, hold, &reason))

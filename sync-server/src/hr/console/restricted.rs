@@ -17,10 +17,11 @@ use maud::html;
 
 use super::layout::{Nav, column_heads};
 use super::texts::{fill, status_label, texts};
-use super::{Console, LIST, html_page, time};
+use super::{Console, LIST, html_page};
+use crate::blocking::blocking;
 use crate::error::AppError;
+use crate::hr::dates;
 use crate::hr::registrations::{ROUTED_REQUESTS, restricted_readable};
-use crate::routes::blocking;
 use crate::state::AppState;
 
 /// The page's texts, in one language.
@@ -144,7 +145,7 @@ pub(crate) async fn page(State(state): State<AppState>, console: Console, uri: U
                             th scope="row" {
                                 a.code href={ (LIST) "/" (row.id) } { (row.receipt_code) }
                             }
-                            td.code { (time::local_minutes(row.captured_at)) }
+                            td.code { (dates::local_minutes(row.captured_at)) }
                             td {
                                 (events.get(&row.event_id).map_or(row.event_id.as_str(), |e| e.name.get(lang)))
                             }
@@ -163,7 +164,7 @@ pub(crate) async fn page(State(state): State<AppState>, console: Console, uri: U
                 tbody {
                     @for request in &requests {
                         tr {
-                            th scope="row" .code { (time::local_minutes(request.at)) }
+                            th scope="row" .code { (dates::local_minutes(request.at)) }
                             td {
                                 @if request.kind == "disclosure" { (i.kind_disclosure) }
                                 @else { (i.kind_subject_access) }

@@ -12,11 +12,12 @@ use serde::Deserialize;
 
 use super::layout::{FieldError, Nav, column_heads, error_of, error_summary, notice};
 use super::texts::texts;
-use super::{Console, ConsoleForm, LIST, html_page, time};
+use super::{Console, ConsoleForm, LIST, html_page};
+use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::accounts::Role;
+use crate::hr::dates;
 use crate::hr::retention::{overview_of, start_run_as};
-use crate::routes::blocking;
 use crate::state::AppState;
 
 const RETENTION: &str = "/console/retention";
@@ -269,10 +270,10 @@ async fn render(
                         @for run in &overview.runs {
                             tr {
                                 th scope="row" .number { (run.id) }
-                                td.code { (time::local_minutes(run.started_at)) }
+                                td.code { (dates::local_minutes(run.started_at)) }
                                 td { (run.started_by) }
                                 td.code {
-                                    @if let Some(at) = run.finished_at { (time::local_minutes(at)) }
+                                    @if let Some(at) = run.finished_at { (dates::local_minutes(at)) }
                                     @else { (r.not_finished) }
                                 }
                                 td.number { (run.removed) }
@@ -297,7 +298,7 @@ async fn render(
                                 }
                                 td { (hold.reason) }
                                 td { (hold.set_by) }
-                                td.code { (time::local_minutes(hold.set_at)) }
+                                td.code { (dates::local_minutes(hold.set_at)) }
                             }
                         }
                     }

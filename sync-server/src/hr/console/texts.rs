@@ -5,6 +5,7 @@ use kiosk_core::annotations::RecordStatus;
 use kiosk_core::language::Language;
 
 use crate::hr::accounts::Role;
+pub(crate) use crate::hr::wording::{fill, status_name};
 
 /// The console's texts in one language.
 #[derive(Debug)]
@@ -486,20 +487,6 @@ pub(crate) fn texts(language: Language) -> &'static Texts {
     match language {
         Language::Swedish => &SV,
         Language::English => &EN,
-    }
-}
-
-/// `template` with its `{}` replaced by `value`.
-pub(crate) fn fill(template: &str, value: impl std::fmt::Display) -> String {
-    template.replacen("{}", &value.to_string(), 1)
-}
-
-/// A record status's name in `lang`.
-pub(crate) fn status_name(lang: Language, status: RecordStatus) -> &'static str {
-    let (sv, en) = status.label();
-    match lang {
-        Language::Swedish => sv,
-        Language::English => en,
     }
 }
 

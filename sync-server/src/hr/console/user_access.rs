@@ -14,13 +14,14 @@ use serde::Deserialize;
 use super::layout::{FieldError, Nav, column_heads, error_of, error_summary, notice};
 use super::texts::{fill, role_name};
 use super::users::roles_text;
-use super::{Console, ConsoleForm, html_page, time};
+use super::{Console, ConsoleForm, html_page};
+use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::accounts::{HrUser, Role};
+use crate::hr::dates;
 use crate::hr::user_access::{
     AccessRequest, change_access_as, check_reason, user_access_changes, user_tokens,
 };
-use crate::routes::blocking;
 use crate::state::AppState;
 use crate::storage::{AccountChangeRecord, TokenInfo};
 
@@ -457,9 +458,9 @@ fn token_table(console: &Console, loaded: &Loaded) -> Markup {
                             @let label = token.label.as_deref().unwrap_or("–");
                             tr {
                                 th scope="row" { (label) }
-                                td.code { (time::local_minutes(token.created_at)) }
-                                td.code { (time::local_minutes(token.expires_at)) }
-                                td.code { (time::local_minutes(token.last_used_at)) }
+                                td.code { (dates::local_minutes(token.created_at)) }
+                                td.code { (dates::local_minutes(token.expires_at)) }
+                                td.code { (dates::local_minutes(token.last_used_at)) }
                                 td {
                                     // An admin may revoke their own tokens too: it takes no
                                     // access they need to undo it.
@@ -496,7 +497,7 @@ fn history(lang: Language, changes: &[AccountChangeRecord]) -> Markup {
                     tbody {
                         @for change in changes {
                             tr {
-                                th scope="row" .code { (time::local_minutes(change.at)) }
+                                th scope="row" .code { (dates::local_minutes(change.at)) }
                                 td.code { (change.by.strip_prefix("hr:").unwrap_or(&change.by)) }
                                 td { (change_text(lang, &change.change)) }
                                 td { (change.reason.as_deref().unwrap_or("–")) }

@@ -5,8 +5,8 @@
 //! created theirs: [`crate::hr::accounts::may_set_clearance`]); and an event assigned to a
 //! recruiter; each user links to their access page ([`super::user_access`]: disable, remove
 //! a role or the clearance, reset the password, revoke tokens). Rules, changes and
-//! refusals are the JSON API's own functions
-//! ([`crate::hr::api`]); this module renders and puts refusals by their fields.
+//! refusals are the account service's, which the JSON API calls too
+//! ([`crate::hr::account_service`]); this module renders and puts refusals by their fields.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri};
@@ -22,11 +22,11 @@ use super::layout::{
 use super::texts::role_name;
 use super::{Console, ConsoleForm, html_page};
 use crate::error::AppError;
-use crate::hr::accounts::{AccountError, Role};
-use crate::hr::api::{
+use crate::hr::account_service::{
     assign_event_to_recruiter, create_hr_user, set_user_clearance, unassign_event_from_recruiter,
     user_directory,
 };
+use crate::hr::accounts::{AccountError, Role};
 use crate::state::AppState;
 use crate::storage::DirectoryEntry;
 
@@ -550,14 +550,19 @@ fn assign_form(
 /// The new-user form's error for a refusal, by its field; `None` for what no field causes.
 fn create_error(t: &Texts, error: &AppError) -> Option<(StatusCode, FieldError)> {
     let invalid = StatusCode::UNPROCESSABLE_ENTITY;
+    if let Some(refusal) = error.refusal::<AccountError>() {
+        return match refusal {
+            AccountError::BadUsername => {
+                Some((invalid, FieldError::on("username", t.bad_username)))
+            }
+            AccountError::BadDisplayName => {
+                Some((invalid, FieldError::on("display_name", t.bad_display_name)))
+            }
+            AccountError::NoRole => Some((invalid, FieldError::on("roles", t.no_role))),
+            _ => None,
+        };
+    }
     Some(match error {
-        AppError::Account(AccountError::BadUsername) => {
-            (invalid, FieldError::on("username", t.bad_username))
-        }
-        AppError::Account(AccountError::BadDisplayName) => {
-            (invalid, FieldError::on("display_name", t.bad_display_name))
-        }
-        AppError::Account(AccountError::NoRole) => (invalid, FieldError::on("roles", t.no_role)),
         AppError::BadBody(message) if message.starts_with("roles:") => {
             (invalid, FieldError::on("roles", t.no_role))
         }
@@ -657,10 +662,13 @@ pub(crate) async fn clearance(
             if cleared { "granted" } else { "withdrawn" }
         ))
         .into_response(),
-        Err(AppError::Account(
-            refusal @ (AccountError::SelfGrant | AccountError::CreatorGrant),
-        )) => {
-            let message = if refusal == AccountError::SelfGrant {
+        Err(e)
+            if matches!(
+                e.refusal(),
+                Some(AccountError::SelfGrant | AccountError::CreatorGrant)
+            ) =>
+        {
+            let message = if e.refusal() == Some(&AccountError::SelfGrant) {
                 t.self_grant
             } else {
                 t.creator_grant

@@ -1,0 +1,315 @@
+//! HR accounts as a service: logins and sessions, one's own password, and the admins'
+//! work on users (the directory, creating users, clearance and its history, assigned
+//! events). The JSON API ([`crate::hr::api`]) and the console call the same functions,
+//! which check the caller's role before touching the store.
+
+use std::net::SocketAddr;
+
+use axum::Extension;
+use axum::extract::connect_info::ConnectInfo;
+use axum::http::HeaderValue;
+
+use crate::blocking::blocking;
+use crate::error::{AppError, Refusal, RefusalKind};
+use crate::hr::accounts::{self, AccountError, HrUser, PasswordHash, Role};
+use crate::hr::caller::Caller;
+use crate::hr::sessions::{self, SESSION_LIFETIME_MS};
+use crate::state::{AppState, now_ms};
+use crate::storage::{ClearanceChange, Credential, CredentialKind, DirectoryEntry};
+
+// Here rather than in `accounts`, which stays free of the relay's errors so the enrollment
+// and the store can use its types without importing them.
+impl Refusal for AccountError {
+    fn answer(&self) -> (RefusalKind, &'static str) {
+        match self {
+            AccountError::SelfGrant => (RefusalKind::Forbidden, "self_grant"),
+            AccountError::CreatorGrant => (RefusalKind::Forbidden, "creator_grant"),
+            AccountError::BadUsername
+            | AccountError::BadDisplayName
+            | AccountError::BadPassword
+            | AccountError::NoRole
+            | AccountError::SamePassword => (RefusalKind::Invalid, "invalid_input"),
+        }
+    }
+}
+
+/// Takes event `event_id` from user `user_id`'s assignments (admins only), so they no longer
+/// read its registrations; returns the events still assigned. Taking one not assigned
+/// changes nothing.
+pub(crate) async fn unassign_event_from_recruiter(
+    state: &AppState,
+    caller: &Caller,
+    user_id: u64,
+    event_id: String,
+) -> Result<Vec<String>, AppError> {
+    let admin = caller.require(Role::Admin)?.id;
+    let store = state.store.clone();
+    blocking(move || -> Result<Vec<String>, AppError> {
+        store.hr_user(user_id)?.ok_or(AppError::UnknownUser)?;
+        if store.unassign_hr_event(user_id, &event_id)? {
+            tracing::info!(
+                admin,
+                target = user_id,
+                event = event_id,
+                "event unassigned"
+            );
+        }
+        Ok(store.hr_assigned_events(user_id)?)
+    })
+    .await?
+}
+
+/// A new console session for `user`: the `Set-Cookie` value that carries it and its CSRF
+/// token (the JSON login answers with both; the console sets the cookie and redirects).
+pub(crate) async fn open_session(
+    state: &AppState,
+    user: &HrUser,
+) -> Result<(HeaderValue, String), AppError> {
+    let secret = sessions::new_secret();
+    let csrf = sessions::csrf_token_for(&secret);
+    let now = now_ms();
+    let credential = Credential {
+        kind: CredentialKind::Session,
+        user_id: user.id,
+        csrf_hash: Some(sessions::secret_hash(&csrf)),
+        expires_at: now + SESSION_LIFETIME_MS,
+        last_used_at: now,
+    };
+    let store = state.store.clone();
+    let hash = sessions::secret_hash(&secret);
+    blocking(move || store.put_hr_credential(&hash, &credential, None, now)).await??;
+    Ok((
+        sessions::session_cookie(&secret, state.secure_cookies),
+        csrf,
+    ))
+}
+
+/// How the login limiter names a client: its IP address, or `local` without one.
+pub(crate) fn client_address(peer: Option<Extension<ConnectInfo<SocketAddr>>>) -> String {
+    peer.map_or_else(|| "local".to_owned(), |p| p.0.0.ip().to_string())
+}
+
+/// The user with this username and password, counted by the login limiter: an unknown
+/// username costs what a wrong password does, and a success is forgiven.
+pub(crate) async fn check_login(
+    state: &AppState,
+    username: String,
+    password: String,
+    address: &str,
+) -> Result<HrUser, AppError> {
+    let now = now_ms();
+    state
+        .login_failures
+        .begin_attempt(&username, address, now)
+        .map_err(AppError::LoginRateLimited)?;
+    // No account has such a name (the rules are public, so refusing it at once tells
+    // nothing): it costs no password check.
+    if accounts::check_username(&username).is_err() {
+        return Err(AppError::WrongCredentials);
+    }
+    let store = state.store.clone();
+    let lookup = username.clone();
+    let user = state
+        .password_checks
+        .run(move || login_outcome(store.hr_user_by_username(&lookup)?, &password))
+        .await??
+        .ok_or(AppError::WrongCredentials)?;
+    state.login_failures.forgive(&username, address);
+    tracing::info!(user = user.id, "HR login");
+    Ok(user)
+}
+
+/// Who logs in with `password` as the user `found` by username: one password check
+/// whether or not the user exists, so neither the time nor the cost tells the two apart.
+fn login_outcome(
+    found: Option<(HrUser, PasswordHash)>,
+    password: &str,
+) -> Result<Option<HrUser>, AppError> {
+    let Some((user, hash)) = found else {
+        PasswordHash::waste_a_check(password);
+        return Ok(None);
+    };
+    if !hash.matches(password) {
+        return Ok(None);
+    }
+    // Told only to whoever knows the password: the account is disabled.
+    if user.disabled {
+        return Err(AppError::AccountDisabled);
+    }
+    Ok(Some(user))
+}
+
+/// Ends the caller's session (or revokes the token it called with).
+pub(crate) async fn end_session(state: &AppState, caller: Caller) -> Result<(), AppError> {
+    let store = state.store.clone();
+    blocking(move || store.delete_hr_credential(&caller.secret_hash)).await??;
+    Ok(())
+}
+
+/// Replaces user `id`'s password after checking the current one, ending every session and
+/// token of theirs.
+pub(crate) async fn set_own_password(
+    state: &AppState,
+    id: u64,
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    accounts::check_password(&new_password)?;
+    if new_password == current_password {
+        return Err(AccountError::SamePassword.into());
+    }
+    let store = state.store.clone();
+    state
+        .password_checks
+        .run(move || -> Result<(), AppError> {
+            let (_, hash) = store.hr_user(id)?.ok_or(AppError::UnknownUser)?;
+            if !hash.matches(&current_password) {
+                return Err(AppError::WrongCredentials);
+            }
+            store.set_hr_password(id, &PasswordHash::new(&new_password), false)?;
+            Ok(())
+        })
+        .await?
+}
+
+/// The user directory, by username (admins only).
+pub(crate) async fn user_directory(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<Vec<DirectoryEntry>, AppError> {
+    caller.require(Role::Admin)?;
+    let store = state.store.clone();
+    Ok(blocking(move || store.hr_directory()).await??)
+}
+
+/// Creates a user with `roles` (by name) and a one-time password to show once (admins
+/// only). Refusals: a role that does not exist (`BadBody("roles: …")`), the account rules,
+/// a taken username.
+pub(crate) async fn create_hr_user(
+    state: &AppState,
+    caller: &Caller,
+    username: String,
+    display_name: String,
+    roles: &[String],
+) -> Result<(HrUser, String), AppError> {
+    let admin = caller.require(Role::Admin)?.id;
+    let roles: Vec<Role> = roles
+        .iter()
+        .map(|r| Role::parse(r).ok_or(AppError::BadBody(format!("roles: unknown role {r:?}"))))
+        .collect::<Result<_, _>>()?;
+    let store = state.store.clone();
+    let (user, one_time) = blocking(move || {
+        crate::hr::provision_user_by(
+            store.as_ref(),
+            Some(admin),
+            &username,
+            &display_name,
+            roles,
+            now_ms(),
+        )
+    })
+    .await??;
+    tracing::info!(admin, user = user.id, "HR user created");
+    Ok((user, one_time))
+}
+
+/// Grants or withdraws user `id`'s restricted clearance (admins only, as
+/// [`accounts::may_set_clearance`] allows), recording who changed it and when.
+pub(crate) async fn set_user_clearance(
+    state: &AppState,
+    caller: &Caller,
+    id: u64,
+    restricted_clearance: bool,
+) -> Result<HrUser, AppError> {
+    let admin = caller.require(Role::Admin)?;
+    if admin.id == id {
+        return Err(AccountError::SelfGrant.into());
+    }
+    let store = state.store.clone();
+    let actor = admin.id;
+    blocking(move || -> Result<HrUser, AppError> {
+        let target = store.hr_user_origin(id)?.ok_or(AppError::UnknownUser)?;
+        // The caller was read with their credential; users are never deleted.
+        let by = store.hr_user_origin(actor)?.ok_or(AppError::NotLoggedIn)?;
+        // `created_by` never changes once written, so the check holds for the change.
+        accounts::may_set_clearance(by, target)?;
+        if !store.change_hr_clearance(id, restricted_clearance, Some(actor), now_ms())? {
+            return Err(AppError::UnknownUser);
+        }
+        tracing::info!(
+            actor,
+            target = id,
+            restricted_clearance,
+            "clearance changed"
+        );
+        Ok(store.hr_user(id)?.ok_or(AppError::UnknownUser)?.0)
+    })
+    .await?
+}
+
+/// The changes of user `id`'s clearance, newest first (admins only).
+pub(crate) async fn user_clearance_history(
+    state: &AppState,
+    caller: &Caller,
+    id: u64,
+) -> Result<Vec<ClearanceChange>, AppError> {
+    caller.require(Role::Admin)?;
+    let store = state.store.clone();
+    blocking(move || -> Result<Vec<ClearanceChange>, AppError> {
+        store.hr_user_origin(id)?.ok_or(AppError::UnknownUser)?;
+        Ok(store.hr_clearance_history(id)?)
+    })
+    .await?
+}
+
+/// Assigns event `event_id` to recruiter `user_id` (admins only); returns the recruiter's
+/// assigned events. Assigning it again changes nothing.
+pub(crate) async fn assign_event_to_recruiter(
+    state: &AppState,
+    caller: &Caller,
+    user_id: u64,
+    event_id: String,
+) -> Result<Vec<String>, AppError> {
+    let admin = caller.require(Role::Admin)?.id;
+    let store = state.store.clone();
+    blocking(move || -> Result<Vec<String>, AppError> {
+        let event = kiosk_core::ids::EventId::parse(&event_id).ok_or(AppError::UnknownEvent)?;
+        store.event(&event)?.ok_or(AppError::UnknownEvent)?;
+        let (user, _) = store.hr_user(user_id)?.ok_or(AppError::UnknownUser)?;
+        // Archivists read every event and admins none: only a recruiter's reading
+        // depends on the assignment.
+        if !user.has(Role::Recruiter) {
+            return Err(AppError::NotARecruiter);
+        }
+        if !store.assign_hr_event(user_id, &event_id)? {
+            return Err(AppError::UnknownUser);
+        }
+        tracing::info!(admin, target = user_id, event = event_id, "event assigned");
+        Ok(store.hr_assigned_events(user_id)?)
+    })
+    .await?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::{RelayStore, SqliteStore};
+
+    #[test]
+    fn a_login_costs_one_password_check_whether_or_not_the_user_exists() {
+        let store = SqliteStore::in_memory().expect("store");
+        let (_, password) =
+            crate::hr::provision_user(&store, "anna", "Anna", vec![Role::Recruiter], 0)
+                .expect("created");
+        let found = || store.hr_user_by_username("anna").expect("reads");
+        for (found, given) in [
+            (found(), "wrong password here"),
+            (found(), password.as_str()),
+            (None, "wrong password here"),
+        ] {
+            let before = accounts::password_hashes_on_this_thread();
+            let _ = login_outcome(found, given);
+            assert_eq!(accounts::password_hashes_on_this_thread() - before, 1);
+        }
+    }
+}

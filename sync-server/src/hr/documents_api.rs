@@ -1,0 +1,62 @@
+//! The JSON API's two document routes: a subject-access request (`/api/v1/subject-access`)
+//! and a disclosure export (`/api/v1/disclosure`). Each finds what it hands out through its
+//! service ([`crate::hr::subject_access`], [`crate::hr::disclosure`]) and answers with the
+//! document as a JSON file or its printable page ([`crate::hr::printable`]), in the
+//! language asked for.
+
+use std::collections::HashMap;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use axum::routing::post;
+use axum::{Json, Router};
+
+use crate::blocking::blocking;
+use crate::error::AppError;
+use crate::hr::caller::Caller;
+use crate::hr::disclosure::{DisclosureBody, disclose, parse_selection};
+use crate::hr::language::Lang;
+use crate::hr::params::body;
+use crate::hr::policy::require_exporter;
+use crate::hr::printable;
+use crate::hr::subject_access::{
+    IdentifierBody, SubjectAccessError, find_for_subject, parse_format, parse_lookup,
+};
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/subject-access", post(subject_access))
+        .route("/api/v1/disclosure", post(disclosure))
+}
+
+async fn subject_access(
+    State(state): State<AppState>,
+    caller: Caller,
+    Lang(lang): Lang,
+    Query(query): Query<HashMap<String, String>>,
+    request: Result<Json<IdentifierBody>, JsonRejection>,
+) -> Result<Response, SubjectAccessError> {
+    let user = require_exporter(&caller.user)?.clone();
+    let format = parse_format(&query)?;
+    let lookup = parse_lookup(&body(request)?)?;
+    let store = state.store.clone();
+    let report = blocking(move || find_for_subject(store.as_ref(), &user, &lookup)).await??;
+    Ok(printable::subject_access::answer(&report, format, lang))
+}
+
+async fn disclosure(
+    State(state): State<AppState>,
+    caller: Caller,
+    Lang(lang): Lang,
+    Query(query): Query<HashMap<String, String>>,
+    request: Result<Json<DisclosureBody>, JsonRejection>,
+) -> Result<Response, AppError> {
+    let user = require_exporter(&caller.user)?.clone();
+    let format = parse_format(&query)?;
+    let selection = parse_selection(body(request)?)?;
+    let store = state.store.clone();
+    let report = blocking(move || disclose(store.as_ref(), &user, &selection)).await??;
+    Ok(printable::disclosure::answer(&report, format, lang))
+}
