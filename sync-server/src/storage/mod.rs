@@ -581,7 +581,12 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
     /// [`RelayStore::change_hr_clearance`]): recorded with no author. `false` if there is no
     /// such user.
     fn set_hr_clearance(&self, id: u64, cleared: bool) -> StorageResult<bool> {
-        self.change_hr_clearance(id, cleared, None, crate::state::now_ms())
+        self.change_hr_clearance(
+            id,
+            cleared,
+            None,
+            kiosk_core::ids::Timestamp::now().millis(),
+        )
     }
     /// Grants or withdraws user `id`'s restricted clearance, made by HR user `by` at `at`,
     /// and records the change in the same transaction; setting it to what it is changes
