@@ -134,7 +134,6 @@ pub struct Thanks {
     pub receipt: Receipt,
     pub language: Language,
     pub talent_pool: bool,
-    pub retention_months: u16,
     pub since: Instant,
 }
 

@@ -201,7 +201,6 @@ async fn post_form(State(shell): State<Arc<Shell>>, headers: HeaderMap, body: By
                 receipt,
                 language: visit.language,
                 talent_pool: draft.talent_pool_opt_in && !visit.protected,
-                retention_months: visit.form.retention_months,
                 since: Instant::now(),
             };
             crate::state::wipe(&mut draft);
