@@ -8,6 +8,8 @@
 
 mod group_commit;
 mod sqlite;
+#[cfg(test)]
+pub(crate) mod suite;
 
 pub use crate::rules::access_chain::AccessLogVerdict;
 pub use crate::rules::access_log_pruning::retention_rule;

@@ -50,6 +50,8 @@ pub mod restricted_inbox;
 pub(crate) mod retention;
 mod schema;
 mod staff_unlock;
+#[cfg(test)]
+mod store_suite;
 pub mod subject_access;
 #[cfg(test)]
 mod tests;

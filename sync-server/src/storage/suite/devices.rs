@@ -1,0 +1,264 @@
+//! Devices: enrollment codes (single use per device, retries answered again), revocation,
+//! and staff tablets' PIN unlock counters.
+
+use kiosk_core::protocol::enrollment::EnrolledRole;
+
+use super::fixtures::*;
+use crate::storage::{CodeRefusal, DeviceRecord, EnrollmentGrant, RelayStore, enroll_for_tests};
+
+const LIFETIME: i64 = 1 << 40;
+
+fn grant(lookup: u8, role: EnrolledRole, expires_at: i64, max_uses: u32) -> EnrollmentGrant {
+    EnrollmentGrant {
+        lookup: [lookup; 32],
+        answer_secret: [lookup ^ 0xff; 32],
+        event_id: EVENT.to_owned(),
+        role,
+        recruiter: (role == EnrolledRole::Staff).then(|| "rut".to_owned()),
+        expires_at,
+        max_uses,
+    }
+}
+
+fn redeem(
+    store: &dyn RelayStore,
+    grant: &EnrollmentGrant,
+    device: [u8; 32],
+    role: EnrolledRole,
+    now: i64,
+) -> Result<DeviceRecord, CodeRefusal> {
+    store
+        .redeem_enrollment_code(&grant.lookup, &device, role, &|_| true, now, LIFETIME)
+        .expect("storage")
+        .map(|(record, secret)| {
+            assert_eq!(secret, grant.answer_secret, "the code's answer secret");
+            record
+        })
+}
+
+pub(crate) fn a_code_enrolls_a_device_and_the_record_reads_back(store: &dyn RelayStore) {
+    let code = grant(1, EnrolledRole::Staff, 1_000, 1);
+    store.add_enrollment_code(&code, 0).expect("stored");
+    assert_eq!(store.device(&[9; 32]).expect("reads"), None);
+    let record = redeem(store, &code, [9; 32], EnrolledRole::Staff, 100).expect("enrolled");
+    assert_eq!(
+        record,
+        DeviceRecord {
+            device_key: [9; 32],
+            event_id: EVENT.to_owned(),
+            role: EnrolledRole::Staff,
+            recruiter: Some("rut".to_owned()),
+            certified_at: 100,
+            expires_at: 100 + LIFETIME,
+            revoked_at: None,
+            last_seq: 0,
+        }
+    );
+    assert_eq!(store.device(&[9; 32]).expect("reads"), Some(record));
+    assert_eq!(store.counts().expect("counts").devices, 1);
+}
+
+pub(crate) fn redeeming_the_same_code_for_the_same_device_again_uses_it_once(
+    store: &dyn RelayStore,
+) {
+    let code = grant(1, EnrolledRole::Kiosk, 1_000, 2);
+    store.add_enrollment_code(&code, 0).expect("stored");
+    let first = redeem(store, &code, [1; 32], EnrolledRole::Kiosk, 10).expect("enrolled");
+    // The answer was lost; the tablet asks again, even after the code expired.
+    for now in [20, 5_000] {
+        let again = redeem(store, &code, [1; 32], EnrolledRole::Kiosk, now).expect("answered");
+        assert_eq!(again, first, "the same record, not a new enrollment");
+    }
+    // One use is left for another device, then none.
+    redeem(store, &code, [2; 32], EnrolledRole::Kiosk, 30).expect("the second use");
+    assert_eq!(
+        redeem(store, &code, [3; 32], EnrolledRole::Kiosk, 40),
+        Err(CodeRefusal::Exhausted)
+    );
+    assert_eq!(store.device(&[3; 32]).expect("reads"), None);
+}
+
+pub(crate) fn a_code_is_refused_when_unknown_expired_exhausted_or_for_another_role(
+    store: &dyn RelayStore,
+) {
+    let code = grant(1, EnrolledRole::Kiosk, 1_000, 1);
+    store.add_enrollment_code(&code, 0).expect("stored");
+    let unknown = grant(2, EnrolledRole::Kiosk, 1_000, 1);
+    assert_eq!(
+        redeem(store, &unknown, [1; 32], EnrolledRole::Kiosk, 10),
+        Err(CodeRefusal::Unknown)
+    );
+    // A request that does not prove knowing the code is told no more than an unknown one.
+    let proof = store
+        .redeem_enrollment_code(
+            &code.lookup,
+            &[1; 32],
+            EnrolledRole::Kiosk,
+            &|secret| *secret != code.answer_secret,
+            10,
+            LIFETIME,
+        )
+        .expect("storage");
+    assert_eq!(proof, Err(CodeRefusal::Unknown));
+    assert_eq!(
+        redeem(store, &code, [1; 32], EnrolledRole::Kiosk, 1_000),
+        Err(CodeRefusal::Expired)
+    );
+    // A tablet of the wrong kind costs the code no use.
+    assert_eq!(
+        redeem(store, &code, [1; 32], EnrolledRole::Staff, 10),
+        Err(CodeRefusal::WrongRole)
+    );
+    redeem(store, &code, [1; 32], EnrolledRole::Kiosk, 10).expect("its one use");
+    assert_eq!(
+        redeem(store, &code, [2; 32], EnrolledRole::Kiosk, 10),
+        Err(CodeRefusal::Exhausted)
+    );
+    assert_eq!(store.device_keys(None).expect("lists"), [[1; 32]]);
+}
+
+pub(crate) fn a_revoked_device_stays_revoked_and_a_code_does_not_bring_it_back(
+    store: &dyn RelayStore,
+) {
+    let device = enroll(store, 1)[0];
+    assert!(
+        !store
+            .revoke_device(&[0x77; 32], 5)
+            .expect("nothing to revoke")
+    );
+    assert!(store.revoke_device(&device, 5).expect("revokes"));
+    assert!(!store.revoke_device(&device, 6).expect("already revoked"));
+    let record = store.device(&device).expect("reads").expect("kept");
+    assert_eq!(
+        record.revoked_at,
+        Some(5),
+        "the first revocation's time stays"
+    );
+    let code = grant(3, EnrolledRole::Kiosk, 1_000, 5);
+    store.add_enrollment_code(&code, 0).expect("stored");
+    assert_eq!(
+        redeem(store, &code, device, EnrolledRole::Kiosk, 10),
+        Err(CodeRefusal::Revoked)
+    );
+    assert_eq!(
+        store
+            .device(&device)
+            .expect("reads")
+            .expect("kept")
+            .revoked_at,
+        Some(5)
+    );
+}
+
+pub(crate) fn device_keys_come_in_enrollment_order_per_event(store: &dyn RelayStore) {
+    let here = grant(1, EnrolledRole::Kiosk, i64::MAX, 10);
+    let there = EnrollmentGrant {
+        lookup: [2; 32],
+        event_id: "other-event".to_owned(),
+        ..here.clone()
+    };
+    store.add_enrollment_code(&here, 0).expect("stored");
+    store.add_enrollment_code(&there, 0).expect("stored");
+    redeem(store, &here, [5; 32], EnrolledRole::Kiosk, 10).expect("enrolled");
+    redeem(store, &there, [4; 32], EnrolledRole::Kiosk, 20).expect("enrolled");
+    redeem(store, &here, [3; 32], EnrolledRole::Kiosk, 30).expect("enrolled");
+    assert_eq!(
+        store.device_keys(None).expect("lists"),
+        [[5; 32], [4; 32], [3; 32]]
+    );
+    assert_eq!(
+        store.device_keys(Some(EVENT)).expect("lists"),
+        [[5; 32], [3; 32]]
+    );
+    assert_eq!(
+        store.device_keys(Some("other-event")).expect("lists"),
+        [[4; 32]]
+    );
+    assert!(
+        store
+            .device_keys(Some("no-event"))
+            .expect("lists")
+            .is_empty()
+    );
+}
+
+const STAFF: [u8; 32] = [1; 32];
+const KIOSK: [u8; 32] = [2; 32];
+const UNKNOWN: [u8; 32] = [3; 32];
+const DAY_MS: i64 = 24 * 3_600_000;
+
+/// One staff tablet (`STAFF`) and one kiosk (`KIOSK`), enrolled at 0.
+fn staff_and_kiosk(store: &dyn RelayStore) {
+    let event = "demo-event";
+    enroll_for_tests(
+        store,
+        STAFF,
+        event,
+        EnrolledRole::Staff,
+        Some("recruiter-1"),
+    );
+    enroll_for_tests(store, KIOSK, event, EnrolledRole::Kiosk, None);
+}
+
+fn outstanding(store: &dyn RelayStore, key: &[u8; 32], now: i64) -> Option<u64> {
+    store
+        .outstanding_staff_unlock(key, now)
+        .expect("reads")
+        .map(|(counter, _)| counter)
+}
+
+/// Moved from the SQLite store's `staff_unlock` tests.
+pub(crate) fn each_unlock_of_a_staff_tablet_raises_its_counter_from_one(store: &dyn RelayStore) {
+    staff_and_kiosk(store);
+    assert_eq!(outstanding(store, &STAFF, 10), None);
+    assert_eq!(
+        store.issue_staff_unlock(&STAFF, 10).expect("issues"),
+        Some(1)
+    );
+    assert_eq!(
+        store.issue_staff_unlock(&STAFF, 20).expect("issues"),
+        Some(2)
+    );
+    assert_eq!(outstanding(store, &STAFF, 30), Some(2));
+    assert_eq!(
+        store.outstanding_staff_unlock(&STAFF, 30).expect("reads"),
+        Some((2, 20)),
+        "with the latest issue's time"
+    );
+}
+
+/// Moved from the SQLite store's `staff_unlock` tests.
+pub(crate) fn kiosks_unknown_and_revoked_devices_get_no_unlock(store: &dyn RelayStore) {
+    staff_and_kiosk(store);
+    assert_eq!(store.issue_staff_unlock(&KIOSK, 10).expect("reads"), None);
+    assert_eq!(store.issue_staff_unlock(&UNKNOWN, 10).expect("reads"), None);
+    assert_eq!(
+        store.issue_staff_unlock(&STAFF, 10).expect("issues"),
+        Some(1)
+    );
+    assert!(store.revoke_device(&STAFF, 20).expect("revokes"));
+    assert_eq!(store.issue_staff_unlock(&STAFF, 30).expect("reads"), None);
+    for key in [KIOSK, UNKNOWN] {
+        assert_eq!(outstanding(store, &key, 30), None);
+    }
+}
+
+/// Moved from the SQLite store's `staff_unlock` tests; the week is the trait's promise.
+pub(crate) fn an_unlock_is_outstanding_for_seven_days_from_its_latest_issue(
+    store: &dyn RelayStore,
+) {
+    staff_and_kiosk(store);
+    let issued = 100 * DAY_MS;
+    store.issue_staff_unlock(&STAFF, issued).expect("issues");
+    let week_later = issued + 7 * DAY_MS;
+    assert_eq!(outstanding(store, &STAFF, week_later - 1), Some(1));
+    assert_eq!(outstanding(store, &STAFF, week_later), None);
+    // Issuing again starts a new week, with the next counter.
+    assert_eq!(
+        store
+            .issue_staff_unlock(&STAFF, week_later)
+            .expect("issues"),
+        Some(2)
+    );
+    assert_eq!(outstanding(store, &STAFF, week_later + DAY_MS), Some(2));
+}

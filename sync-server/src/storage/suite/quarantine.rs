@@ -1,0 +1,243 @@
+//! Quarantine review: captures kept apart are listed for HR without their bytes, read one
+//! at a time with them, and decided once (accepted into the registrations, or kept apart).
+
+use kiosk_core::protocol::ErrorCode;
+
+use super::fixtures::*;
+use crate::storage::{
+    AcceptedCapture, AccessAction, IngestItem, QuarantineReview, RelayStore, ReviewAction,
+    ReviewDecision, ReviewOutcome,
+};
+
+/// Keeps `count` flagged captures of kiosk `device` apart, one per request; returns their
+/// document ids, in order.
+fn flag(store: &dyn RelayStore, device: &[u8; 32], count: u64) -> Vec<String> {
+    (1..=count)
+        .map(|j| {
+            let mut request = batch(device, j, j..=j);
+            request.items = vec![IngestItem::Quarantine {
+                doc_id: doc_id(device, j),
+                sealed: document(device, j),
+                change_hashes: hashes(device, j),
+                code: ErrorCode::Revoked,
+                journal_seq: Some(j),
+            }];
+            store.ingest(&request).expect("kept apart");
+            doc_id(device, j)
+        })
+        .collect()
+}
+
+fn accept(device: &[u8; 32], j: u64) -> ReviewAction {
+    ReviewAction::Accept(AcceptedCapture {
+        event_id: EVENT.to_owned(),
+        document: document(device, j),
+        change_hashes: hashes(device, j),
+        capture_signature: vec![7; 64],
+        receipt_code: format!("R{}-{j}", device[0]),
+        restricted: false,
+    })
+}
+
+pub(crate) fn quarantined_captures_list_newest_first_without_their_bytes(store: &dyn RelayStore) {
+    let device = enroll(store, 1)[0];
+    let ids = flag(store, &device, 5);
+    let listed = store.quarantined_captures(None, 100).expect("lists");
+    let listed_ids: Vec<&str> = listed.iter().map(|c| c.doc_id.as_str()).collect();
+    let mut newest_first: Vec<&str> = ids.iter().map(String::as_str).collect();
+    newest_first.reverse();
+    assert_eq!(listed_ids, newest_first);
+    assert!(listed.windows(2).all(|w| w[0].id > w[1].id));
+    for capture in &listed {
+        assert_eq!(capture.device_key, device);
+        assert_eq!(
+            capture.event_id.as_deref(),
+            Some(EVENT),
+            "the device's event"
+        );
+        assert_eq!(capture.code, ErrorCode::Revoked.as_str());
+        assert!(capture.review.is_none());
+    }
+    let page = store
+        .quarantined_captures(Some(listed[1].id), 2)
+        .expect("lists");
+    assert_eq!(page, listed[2..4], "below the id given, at most the limit");
+
+    let (one, bytes) = store
+        .quarantined_capture(listed[0].id)
+        .expect("reads")
+        .expect("held");
+    assert_eq!(one, listed[0]);
+    assert_eq!(bytes, document(&device, 5), "the bytes kept");
+    assert!(
+        store
+            .quarantined_capture(u64::MAX)
+            .expect("reads")
+            .is_none()
+    );
+    assert!(
+        store.access_log_entries(0, 10).expect("log").is_empty(),
+        "reviewing reads nothing out of the relay"
+    );
+}
+
+pub(crate) fn accepting_a_quarantined_capture_stores_it_as_a_registration_once(
+    store: &dyn RelayStore,
+) {
+    let device = enroll(store, 1)[0];
+    let ids = flag(store, &device, 2);
+    let capture = store.quarantined_captures(None, 10).expect("lists")[1].clone();
+    assert_eq!(capture.doc_id, ids[0]);
+    let by = operator("hr:arvid");
+    assert_eq!(
+        store
+            .review_quarantined(capture.id, &accept(&device, 1), "checked", "arvid", &by, 50)
+            .expect("reviews"),
+        ReviewOutcome::Recorded
+    );
+    assert_eq!(
+        store.registration_document(&ids[0]).expect("reads"),
+        Some(document(&device, 1))
+    );
+    assert_eq!(
+        store.receipt_code(&ids[0]).expect("reads").as_deref(),
+        Some(format!("R{}-1", device[0]).as_str())
+    );
+    let (reviewed, _) = store
+        .quarantined_capture(capture.id)
+        .expect("reads")
+        .expect("kept");
+    assert_eq!(
+        reviewed.review,
+        Some(QuarantineReview {
+            decision: ReviewDecision::Accepted,
+            reason: "checked".into(),
+            reviewer: "arvid".into(),
+            reviewed_at: 50,
+        })
+    );
+    assert_eq!(
+        store
+            .review_quarantined(capture.id, &accept(&device, 1), "again", "arvid", &by, 60)
+            .expect("reviews"),
+        ReviewOutcome::AlreadyReviewed
+    );
+    assert_eq!(
+        store
+            .review_quarantined(u64::MAX, &ReviewAction::KeepApart, "x", "arvid", &by, 60)
+            .expect("reviews"),
+        ReviewOutcome::Unknown
+    );
+    assert_eq!(store.counts().expect("counts").registrations, 1);
+    let log = store.access_log_entries(0, 10).expect("log");
+    assert_eq!(log.len(), 1);
+    assert_eq!(
+        (
+            log[0].1.action,
+            log[0].1.doc_id.as_str(),
+            &log[0].1.accessor
+        ),
+        (AccessAction::Change, ids[0].as_str(), &by)
+    );
+
+    // Staff tablets get it as any other capture.
+    enroll_staff(store, STAFF_PULLER, EVENT);
+    let (page, _) = Puller::new(store, STAFF_PULLER, 0).pull(&staff_scope(), 0, 100);
+    assert_eq!(pulled_ids(&page), [ids[0].clone()]);
+}
+
+pub(crate) fn keeping_a_capture_apart_is_recorded_once_and_stores_nothing(store: &dyn RelayStore) {
+    let device = enroll(store, 1)[0];
+    let ids = flag(store, &device, 1);
+    let capture = store.quarantined_captures(None, 10).expect("lists")[0].clone();
+    let by = operator("hr:arvid");
+    assert_eq!(
+        store
+            .review_quarantined(
+                capture.id,
+                &ReviewAction::KeepApart,
+                "a copy",
+                "arvid",
+                &by,
+                70
+            )
+            .expect("reviews"),
+        ReviewOutcome::Recorded
+    );
+    assert_eq!(store.registration_document(&ids[0]).expect("reads"), None);
+    let listed = store.quarantined_captures(None, 10).expect("lists");
+    assert_eq!(
+        listed[0]
+            .review
+            .as_ref()
+            .map(|r| (r.decision, r.reviewed_at)),
+        Some((ReviewDecision::KeptApart, 70))
+    );
+    assert_eq!(
+        store
+            .review_quarantined(
+                capture.id,
+                &accept(&device, 1),
+                "changed mind",
+                "arvid",
+                &by,
+                80
+            )
+            .expect("reviews"),
+        ReviewOutcome::AlreadyReviewed,
+        "a decision is final"
+    );
+    assert_eq!(store.registration_document(&ids[0]).expect("reads"), None);
+    let log = store.access_log_entries(0, 10).expect("log");
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].1.action, AccessAction::Change);
+}
+
+pub(crate) fn a_quarantined_capture_whose_record_is_held_or_removed_is_not_stored_again(
+    store: &dyn RelayStore,
+) {
+    let devices = enroll(store, 2);
+    let device = devices[0];
+    flag(store, &device, 2);
+    let listed = store.quarantined_captures(None, 10).expect("lists");
+    let (second, first) = (listed[0].clone(), listed[1].clone());
+    // Record 1 arrives from elsewhere meanwhile (the same capture, through another path).
+    let mut elsewhere = batch(&devices[1], 1, 1..=1);
+    if let IngestItem::Store { doc_id: id, .. } = &mut elsewhere.items[0] {
+        *id = first.doc_id.clone();
+    }
+    store.ingest(&elsewhere).expect("stored");
+    let by = operator("hr:arvid");
+    assert_eq!(
+        store
+            .review_quarantined(first.id, &accept(&device, 1), "ok", "arvid", &by, 50)
+            .expect("reviews"),
+        ReviewOutcome::AlreadyStored
+    );
+    assert_eq!(
+        store.registration_document(&first.doc_id).expect("reads"),
+        Some(document(&devices[1], 1)),
+        "the record held is kept"
+    );
+    // Record 2 is stored, then removed: its quarantined copy goes with it.
+    store.ingest(&batch(&device, 3, 2..=2)).expect("stored");
+    store
+        .remove_registration(&second.doc_id, "test", &by, 60)
+        .expect("removes");
+    assert!(
+        store
+            .quarantined_capture(second.id)
+            .expect("reads")
+            .is_none()
+    );
+    assert_eq!(
+        store
+            .review_quarantined(second.id, &accept(&device, 2), "ok", "arvid", &by, 70)
+            .expect("reviews"),
+        ReviewOutcome::Unknown
+    );
+    assert_eq!(
+        store.registration_document(&second.doc_id).expect("reads"),
+        None
+    );
+}
