@@ -155,58 +155,6 @@ mod tests {
     }
 
     #[test]
-    fn pruning_removes_the_old_prefix_and_the_chain_still_verifies_from_the_horizon() {
-        let conn = log_of(10);
-        let before = access_log::verify(&conn).expect("verifies");
-        let AccessLogPruning::Pruned { removed, horizon } = pruned(&conn, 5) else {
-            panic!("nothing pruned");
-        };
-        assert_eq!((removed, horizon.first_kept), (4, 5));
-        let after = access_log::verify(&conn).expect("verifies");
-        assert_eq!(after, before, "same length, head, and no break");
-        assert_eq!(access_log::entries(&conn, 0, 100).expect("reads").len(), 6);
-        // The log goes on growing from its end.
-        access_log::append_one(
-            &conn,
-            11,
-            &Accessor::Operator("hr:arvid".into()),
-            AccessAction::Read,
-            "doc-11",
-        )
-        .expect("appends");
-        let grown = access_log::verify(&conn).expect("verifies");
-        assert_eq!((grown.entries, grown.broken_at), (11, None));
-        // A later pruning moves the horizon on.
-        assert!(matches!(
-            pruned(&conn, 8),
-            AccessLogPruning::Pruned { removed: 3, horizon } if horizon.first_kept == 8
-        ));
-        assert_eq!(access_log::verify(&conn).expect("verifies").broken_at, None);
-    }
-
-    #[test]
-    fn pruning_keeps_the_newest_entry_and_does_nothing_when_nothing_is_due() {
-        let conn = log_of(3);
-        assert_eq!(
-            pruned(&conn, 1),
-            AccessLogPruning::NothingDue { horizon: None }
-        );
-        assert!(matches!(
-            pruned(&conn, 1_000),
-            AccessLogPruning::Pruned { removed: 2, horizon } if horizon.first_kept == 3
-        ));
-        assert!(matches!(
-            pruned(&conn, 1_000),
-            AccessLogPruning::NothingDue { horizon: Some(_) }
-        ));
-        let empty = log_of(0);
-        assert_eq!(
-            pruned(&empty, 1_000),
-            AccessLogPruning::NothingDue { horizon: None }
-        );
-    }
-
-    #[test]
     fn a_delete_at_or_past_the_horizon_is_refused() {
         let conn = log_of(6);
         let refused = refusal(conn.execute("DELETE FROM access_log WHERE seq = 1", []));

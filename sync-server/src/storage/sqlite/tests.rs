@@ -41,109 +41,13 @@ impl Hooks {
     }
 }
 
-const EVENT: &str = "demo-event";
+use crate::storage::suite::fixtures::{assert_committed, batch, doc_id, document, enroll};
 
 fn file_store() -> (tempfile::TempDir, std::path::PathBuf, SqliteStore) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("relay.sqlite3");
     let store = SqliteStore::open(&path).expect("opens");
     (dir, path, store)
-}
-
-/// Enrolls devices `0..count`; device `n`'s key is `[n + 1; 32]`.
-fn enroll(store: &SqliteStore, count: u8) -> Vec<[u8; 32]> {
-    let grant = EnrollmentGrant {
-        lookup: [0xee; 32],
-        answer_secret: [0; 32],
-        event_id: EVENT.to_owned(),
-        role: EnrolledRole::Kiosk,
-        recruiter: None,
-        expires_at: i64::MAX,
-        max_uses: 1000,
-    };
-    store.add_enrollment_code(&grant, 0).expect("code");
-    (0..count)
-        .map(|n| {
-            let key = [n + 1; 32];
-            store
-                .redeem_enrollment_code(
-                    &grant.lookup,
-                    &key,
-                    EnrolledRole::Kiosk,
-                    &|_| true,
-                    0,
-                    1 << 40,
-                )
-                .expect("storage")
-                .expect("enrolled");
-            key
-        })
-        .collect()
-}
-
-fn doc_id(device: &[u8; 32], journal_seq: u64) -> String {
-    format!("00000000-0000-4000-8000-{:04x}{journal_seq:08x}", device[0])
-}
-
-fn document(device: &[u8; 32], journal_seq: u64) -> Vec<u8> {
-    format!("registration {} {journal_seq}", device[0]).into_bytes()
-}
-
-fn hashes(device: &[u8; 32], journal_seq: u64) -> Vec<[u8; 32]> {
-    let mut hash = [device[0]; 32];
-    hash[..8].copy_from_slice(&journal_seq.to_be_bytes());
-    vec![hash]
-}
-
-/// A batch of `journal.len()` captures, each its own journal entry.
-fn batch(device: &[u8; 32], seq: u64, journal: std::ops::RangeInclusive<u64>) -> IngestBatch {
-    IngestBatch {
-        device_key: *device,
-        seq,
-        received_at: 1_000 + seq as i64,
-        items: journal
-            .map(|j| IngestItem::Store {
-                doc_id: doc_id(device, j),
-                event_id: EVENT.to_owned(),
-                document: document(device, j),
-                change_hashes: hashes(device, j),
-                capture_signature: vec![7; 64],
-                receipt_code: format!("R{}-{j}", device[0]),
-                restricted: false,
-                journal_seq: Some(j),
-            })
-            .collect(),
-        accessor: Accessor::Device {
-            device_key: *device,
-            recruiter: None,
-        },
-        pull: None,
-        declared_journal: None,
-    }
-}
-
-/// What `batch(device, _, journal)` stores, as the outcomes list it.
-fn stored(device: &[u8; 32], journal: std::ops::RangeInclusive<u64>) -> Vec<PushOutcome> {
-    journal
-        .map(|j| PushOutcome::Stored(hashes(device, j)))
-        .collect()
-}
-
-fn assert_committed(
-    outcome: &StorageResult<IngestOutcome>,
-    device: &[u8; 32],
-    journal: std::ops::RangeInclusive<u64>,
-) {
-    let Ok(IngestOutcome::Committed {
-        outcomes: got,
-        journal: head,
-        ..
-    }) = outcome
-    else {
-        panic!("expected a commit, got {outcome:?}");
-    };
-    assert_eq!(*got, stored(device, journal.clone()));
-    assert_eq!(head.count, *journal.end(), "the chain covers the batch");
 }
 
 /// Runs `batches` concurrently as one group, in the given queue order: the first leads
@@ -438,237 +342,11 @@ fn other_store_calls_run_beside_ingest_groups() {
     assert!(commits <= batches);
 }
 
-/// A staff tablet's scope of the test event, for a device that pushed nothing.
-fn staff_scope() -> PullScope {
-    PullScope {
-        device_key: [0x55; 32],
-        event_id: EVENT.to_owned(),
-        role: EnrolledRole::Staff,
-    }
-}
-
-fn pulled_ids(page: &PullPage) -> Vec<String> {
-    page.documents.iter().map(|d| d.doc_id.clone()).collect()
-}
-
+/// The SQLite side of the suite's `a_withdrawal_is_pulled_past_the_cursor_and_not_by_kiosks`:
+/// a withdrawal written without a number, in a store from before numbering (schema version
+/// 4), gets one when the store opens and is upgraded, past every cursor.
 #[test]
-fn pull_pages_end_on_whole_commits_and_a_cursor_resumes_exactly_after_them() {
-    let store = SqliteStore::in_memory().expect("store");
-    let device = enroll(&store, 1)[0];
-    // Commits 1, 2, 3 store three, two and one registrations.
-    for (seq, journal) in [(1, 1..=3), (2, 4..=5), (3, 6..=6)] {
-        let outcome = store.ingest(&batch(&device, seq, journal.clone()));
-        assert_committed(&outcome, &device, journal);
-    }
-    let everything = store.pull(&staff_scope(), 0, 1_000).expect("pulls");
-    assert_eq!(everything.documents.len(), 6);
-    assert_eq!((everything.through_seq, everything.more), (3, false));
-    assert_eq!(everything.documents[0].changes, document(&device, 1));
-
-    // A page of at most 4 changes ends with the commit holding the 4th change, whole.
-    let first = store.pull(&staff_scope(), 0, 4).expect("pulls");
-    assert_eq!(first.through_seq, 2);
-    assert!(first.more);
-    assert_eq!(first.documents.len(), 5, "commit 2 is sent whole");
-    let second = store
-        .pull(&staff_scope(), first.through_seq, 4)
-        .expect("pulls");
-    assert_eq!(pulled_ids(&second), vec![doc_id(&device, 6)]);
-    assert_eq!((second.through_seq, second.more), (3, false));
-    let nothing = store.pull(&staff_scope(), 3, 4).expect("pulls");
-    assert!(nothing.documents.is_empty());
-    assert_eq!(nothing.through_seq, 3);
-}
-
-#[test]
-fn a_pull_skips_restricted_records_the_pullers_own_changes_and_other_events() {
-    let store = SqliteStore::in_memory().expect("store");
-    let device = enroll(&store, 1)[0];
-    let mut request = batch(&device, 1, 1..=3);
-    if let IngestItem::Store { restricted, .. } = &mut request.items[1] {
-        *restricted = true;
-    }
-    if let IngestItem::Store { event_id, .. } = &mut request.items[2] {
-        *event_id = "other-event".to_owned();
-    }
-    assert_committed(&store.ingest(&request), &device, 1..=3);
-    let page = store.pull(&staff_scope(), 0, 100).expect("pulls");
-    assert_eq!(pulled_ids(&page), vec![doc_id(&device, 1)]);
-    let own = PullScope {
-        device_key: device,
-        ..staff_scope()
-    };
-    assert!(
-        store
-            .pull(&own, 0, 100)
-            .expect("pulls")
-            .documents
-            .is_empty(),
-        "a tablet is not sent its own changes"
-    );
-    let kiosk = PullScope {
-        role: EnrolledRole::Kiosk,
-        ..staff_scope()
-    };
-    assert!(
-        store
-            .pull(&kiosk, 0, 100)
-            .expect("pulls")
-            .documents
-            .is_empty()
-    );
-}
-
-#[test]
-fn a_removal_erases_the_record_is_pulled_as_removed_and_a_capture_of_it_is_refused() {
-    let store = SqliteStore::in_memory().expect("store");
-    let device = enroll(&store, 1)[0];
-    assert_committed(&store.ingest(&batch(&device, 1, 1..=2)), &device, 1..=2);
-    let removed = doc_id(&device, 1);
-    // A second, different copy of the same id, kept in quarantine.
-    let mut conflicting = batch(&device, 2, 1..=1);
-    if let IngestItem::Store {
-        document,
-        change_hashes,
-        ..
-    } = &mut conflicting.items[0]
-    {
-        document.push(0);
-        change_hashes[0][31] ^= 1;
-    }
-    store.ingest(&conflicting).expect("kept apart");
-    assert_eq!(store.counts().expect("counts").quarantined, 1);
-    let operator = Accessor::Operator("hr".into());
-    assert_eq!(
-        store
-            .remove_registration(&removed, "withdrawn", &operator, 5)
-            .expect("removes"),
-        crate::storage::RemovalOutcome::Removed
-    );
-    assert_eq!(
-        store
-            .remove_registration(&removed, "again", &operator, 6)
-            .expect("reads"),
-        crate::storage::RemovalOutcome::NoRecord
-    );
-    assert!(
-        store
-            .registration_document(&removed)
-            .expect("reads")
-            .is_none()
-    );
-    let removal = store
-        .removal(&removed)
-        .expect("reads")
-        .expect("a removal record");
-    assert_eq!((removal.event_id.as_str(), removal.removed_at), (EVENT, 5));
-
-    let staff = store.pull(&staff_scope(), 1, 100).expect("pulls");
-    assert_eq!(staff.removed, vec![removed.clone()]);
-    let kiosk = PullScope {
-        device_key: device,
-        role: EnrolledRole::Kiosk,
-        ..staff_scope()
-    };
-    assert_eq!(
-        store.pull(&kiosk, 1, 100).expect("pulls").removed,
-        vec![removed.clone()]
-    );
-    assert!(
-        store
-            .pull(&kiosk, staff.through_seq, 100)
-            .expect("pulls")
-            .removed
-            .is_empty(),
-        "a cursor past the removal does not repeat it"
-    );
-
-    assert_eq!(
-        store.counts().expect("counts").quarantined,
-        0,
-        "quarantined copies are erased too"
-    );
-    // The kiosk sends its copy again (after a relay restore, say): refused, not stored.
-    let again = batch(&device, 3, 1..=1);
-    let Ok(IngestOutcome::Committed { outcomes, .. }) = store.ingest(&again) else {
-        panic!("expected a commit");
-    };
-    assert_eq!(outcomes[0].code(), Some(ErrorCode::Removed));
-    assert!(
-        store
-            .registration_document(&removed)
-            .expect("reads")
-            .is_none()
-    );
-    let log = store.access_log_entries(0, 10).expect("log");
-    assert_eq!(log.len(), 1);
-    assert_eq!(log[0].1.action, AccessAction::Remove);
-}
-
-#[test]
-fn a_restricted_records_removal_is_told_to_its_kiosk_but_not_to_staff_tablets() {
-    let store = SqliteStore::in_memory().expect("store");
-    let device = enroll(&store, 1)[0];
-    let mut request = batch(&device, 1, 1..=1);
-    if let IngestItem::Store { restricted, .. } = &mut request.items[0] {
-        *restricted = true;
-    }
-    assert_committed(&store.ingest(&request), &device, 1..=1);
-    let id = doc_id(&device, 1);
-    let operator = Accessor::Operator("hr".into());
-    assert_eq!(
-        store
-            .remove_registration(&id, "withdrawn", &operator, 5)
-            .expect("removes"),
-        crate::storage::RemovalOutcome::Removed
-    );
-    assert!(store.removal(&id).expect("reads").expect("kept").restricted);
-    assert!(
-        store
-            .pull(&staff_scope(), 0, 100)
-            .expect("pulls")
-            .removed
-            .is_empty()
-    );
-    let kiosk = PullScope {
-        device_key: device,
-        role: EnrolledRole::Kiosk,
-        ..staff_scope()
-    };
-    assert_eq!(store.pull(&kiosk, 0, 100).expect("pulls").removed, vec![id]);
-}
-
-#[test]
-fn a_pull_inside_an_ingest_is_logged_in_the_same_commit() {
-    let store = SqliteStore::in_memory().expect("store");
-    let devices = enroll(&store, 2);
-    assert_committed(
-        &store.ingest(&batch(&devices[0], 1, 1..=2)),
-        &devices[0],
-        1..=2,
-    );
-    let mut pulling = batch(&devices[1], 1, 1..=1);
-    pulling.items.clear();
-    pulling.pull = Some(PullQuery {
-        scope: PullScope {
-            device_key: devices[1],
-            ..staff_scope()
-        },
-        after_seq: 0,
-        max_changes: 100,
-    });
-    let Ok(IngestOutcome::Committed { page, .. }) = store.ingest(&pulling) else {
-        panic!("expected a commit");
-    };
-    assert_eq!(page.documents.len(), 2);
-    let log = store.access_log_entries(0, 10).expect("log");
-    let logged: Vec<&str> = log.iter().map(|(_, e)| e.doc_id.as_str()).collect();
-    assert_eq!(logged, vec![doc_id(&devices[0], 1), doc_id(&devices[0], 2)]);
-    assert!(log.iter().all(|(_, e)| e.action == AccessAction::Pull));
-}
-
-#[test]
-fn a_withdrawal_is_pulled_past_the_cursor_and_one_without_a_number_gets_one_at_open() {
+fn a_withdrawal_without_a_number_gets_one_past_every_cursor_when_the_store_opens() {
     let (_dir, path, store) = file_store();
     let registrations = crate::storage::ingest_generated_for_tests(&store, 20);
     let opted_in: Vec<String> = registrations
@@ -685,39 +363,14 @@ fn a_withdrawal_is_pulled_past_the_cursor_and_one_without_a_number_gets_one_at_o
         event_id: kiosk_core::demo::DEMO_EVENT_ID.to_owned(),
         role: EnrolledRole::Staff,
     };
-    let first = store.pull(&scope, 0, 1_000).expect("pulls");
-    assert!(first.withdrawn.is_empty());
-
     let hr = Accessor::Operator("hr".into());
     assert!(matches!(
         store.withdraw_talent_pool(&opted_in[0], &hr, "hr", 5),
         Ok(WithdrawalOutcome::Withdrawn { already: false, .. })
     ));
-    let next = store.pull(&scope, first.through_seq, 1_000).expect("pulls");
+    let next = store.pull(&scope, 0, 1_000).expect("pulls");
     assert_eq!(next.withdrawn, [opted_in[0].clone()]);
-    assert!(
-        next.documents.is_empty(),
-        "the document itself did not change"
-    );
-    assert!(
-        next.through_seq > first.through_seq,
-        "the cursor moves past it"
-    );
-    let kiosk = PullScope {
-        role: EnrolledRole::Kiosk,
-        ..scope.clone()
-    };
-    assert!(
-        store
-            .pull(&kiosk, first.through_seq, 1_000)
-            .expect("pulls")
-            .withdrawn
-            .is_empty(),
-        "kiosks hold no copies to mark"
-    );
 
-    // A withdrawal written without a number, in a store from before numbering (schema
-    // version 4), gets one when the store opens and is upgraded, past every cursor.
     {
         let conn = store.conn();
         conn.execute(
