@@ -366,3 +366,115 @@ pub(crate) fn pruning_keeps_the_newest_entry_and_does_nothing_when_nothing_is_du
     assert_eq!(store.access_log_entries(0, 10).expect("reads").len(), 1);
     assert_eq!(store.verify_access_log().expect("verifies").broken_at, None);
 }
+
+/// Every operation that logs (a pull, a read, a list, an export, an edit, a withdrawal, a
+/// removal, a subject access, an account change, an entry of its own) extends one chain,
+/// numbered without gaps, that verifies to the last entry's hash.
+pub(crate) fn every_logged_operation_extends_one_chain_that_verifies(store: &dyn RelayStore) {
+    use crate::hr::accounts::Role;
+    use crate::storage::{
+        AccountAction, AccountChange, HrEdit, HrEditor, PullScope, RegistrationFilter,
+        SubjectLookup, WithdrawalOutcome,
+    };
+    use kiosk_core::annotations::RecordStatus;
+
+    let registrations = crate::storage::ingest_generated_for_tests(store, 12);
+    let open: Vec<_> = registrations.iter().filter(|r| !r.restricted).collect();
+    let id = |n: usize| open[n].id.to_string();
+    let reader = operator("hr:arvid");
+    let event = kiosk_core::demo::DEMO_EVENT_ID;
+    enroll_staff(store, STAFF_PULLER, event);
+    Puller::new(store, STAFF_PULLER, 0).pull(
+        &PullScope {
+            event_id: event.to_owned(),
+            ..staff_scope()
+        },
+        0,
+        1_000,
+    );
+    store.read_registration(&id(0), &reader, 10).expect("reads");
+    let few = RegistrationFilter {
+        limit: 3,
+        ..RegistrationFilter::default()
+    };
+    store.list_registrations(&few, &reader, 11).expect("lists");
+    store
+        .export_registrations(&few, &reader, 12)
+        .expect("exports");
+    let editor = HrEditor {
+        actor_key: ed25519_dalek::SigningKey::from_bytes(&[0x42; 32]).verifying_key(),
+        accessor: reader.clone(),
+    };
+    store
+        .apply_hr_edit(&id(1), &HrEdit::SetStatus(RecordStatus::Hired), &editor, 13)
+        .expect("applies");
+    let opted_in = open
+        .iter()
+        .find(|r| r.consents.talent_pool.is_some())
+        .expect("an opt-in among the generated visitors");
+    assert!(matches!(
+        store.withdraw_talent_pool(&opted_in.id.to_string(), &reader, "arvid", 14),
+        Ok(WithdrawalOutcome::Withdrawn { .. })
+    ));
+    store
+        .remove_registration(&id(2), "withdrawn", &reader, 15)
+        .expect("removes");
+    let email = open[3]
+        .person
+        .email
+        .clone()
+        .expect("visitors leave an email");
+    store
+        .subject_access(
+            &SubjectLookup::Email(email.to_lowercase()),
+            true,
+            &reader,
+            16,
+        )
+        .expect("finds");
+    let rut = add_user(store, "rut", vec![Role::Recruiter], None);
+    store
+        .change_hr_account(&AccountChange {
+            user_id: rut,
+            action: AccountAction::Disable,
+            reason: None,
+            by_user: None,
+            by_name: "hr:arvid".into(),
+            at: 17,
+        })
+        .expect("disables");
+    store
+        .log_access(&by("hr:arvid", AccessAction::ReadRefused, &id(4), 18))
+        .expect("appends");
+
+    let entries = store.access_log_entries(0, 100_000).expect("reads");
+    let numbers: Vec<u64> = entries.iter().map(|(seq, _)| *seq).collect();
+    let expected: Vec<u64> = (1..=entries.len() as u64).collect();
+    assert_eq!(numbers, expected, "numbered from 1 without gaps");
+    let mut kinds: Vec<&str> = entries.iter().map(|(_, e)| e.action.as_str()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    assert_eq!(
+        kinds,
+        [
+            "account_change",
+            "change",
+            "export",
+            "list",
+            "pull",
+            "read",
+            "read_refused",
+            "remove",
+            "subject_access"
+        ]
+    );
+    let verdict = store.verify_access_log().expect("verifies");
+    assert_eq!(
+        (verdict.entries, verdict.broken_at),
+        (entries.len() as u64, None)
+    );
+    assert_eq!(
+        store.access_log_entry_hash(verdict.entries).expect("reads"),
+        Some(verdict.head)
+    );
+}

@@ -81,6 +81,11 @@ pub(crate) fn a_put_event_reads_back_and_replaces_the_stored_one(store: &dyn Rel
             .is_some(),
         "a tablet at the old heads gets the change"
     );
+    let unknown = store
+        .event_changes_since(&id, &[[9; 32]])
+        .expect("reads")
+        .expect("changes for heads the store does not know");
+    assert_eq!(as_a_tablet_reads(&unknown), moved, "all of them");
     assert_eq!(
         store.event_changes_since(&id, &new_heads).expect("reads"),
         None,
@@ -220,4 +225,71 @@ pub(crate) fn event_summaries_list_every_event_latest_start_first(store: &dyn Re
     assert_eq!(listed[0].starts_on, late.starts_on);
     assert_eq!(listed[0].current_version, late.current_version);
     assert_eq!(listed[0].published_versions, late.published.len());
+}
+
+pub(crate) fn publishing_freezes_the_draft_that_was_read_and_refuses_one_changed_since(
+    store: &dyn RelayStore,
+) {
+    let mut fair = event("spring-fair", "2026-04-01");
+    fair.published.clear();
+    fair.current_version = None;
+    let read = store
+        .create_event(&fair, &author(1), at())
+        .expect("stored")
+        .expect("new");
+    let summary = &store.event_summaries().expect("lists")[0];
+    assert_eq!(
+        (summary.published_versions, summary.draft_unpublished),
+        (0, true)
+    );
+    // Someone else changes the draft after it was read.
+    let mut longer = details(&fair);
+    longer.draft_form.retention.months_after_capture += 12;
+    let changed = store
+        .edit_event(
+            &fair.id,
+            &read,
+            &EventEdit::Details(Box::new(longer)),
+            &author(2),
+            at(),
+        )
+        .expect("storage")
+        .expect("stored");
+    let refused = store
+        .edit_event(&fair.id, &read, &EventEdit::Publish, &author(1), at())
+        .expect("storage");
+    assert!(
+        matches!(refused, Err(EventEditRefusal::DraftChangedSince)),
+        "{refused:?}"
+    );
+    assert_eq!(
+        store.event_with_heads(&fair.id).expect("reads"),
+        Some((changed.event.clone(), changed.heads.clone())),
+        "a refusal stores nothing"
+    );
+
+    let published = store
+        .edit_event(
+            &fair.id,
+            &changed.heads,
+            &EventEdit::Publish,
+            &author(1),
+            at(),
+        )
+        .expect("storage")
+        .expect("published");
+    let version = published.published.clone().expect("a version");
+    assert_eq!(published.event.current_version, Some(version.clone()));
+    assert_eq!(published.event.published.len(), 1);
+    assert_eq!(
+        published.event.current_form().expect("published").form,
+        changed.event.draft_form,
+        "the draft as it was read"
+    );
+    let summary = &store.event_summaries().expect("lists")[0];
+    assert_eq!(summary.current_version, Some(version));
+    assert_eq!(
+        (summary.published_versions, summary.draft_unpublished),
+        (1, false)
+    );
 }

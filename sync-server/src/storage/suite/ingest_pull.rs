@@ -587,3 +587,30 @@ pub(crate) fn a_device_report_counts_what_the_relay_holds_from_it(store: &dyn Re
         .expect("known");
     assert_eq!(other.received, 0);
 }
+
+/// A request is stored whole or not at all: one whose second capture cannot join the
+/// tablet's journal (its id is no registration id) leaves nothing of its first capture or
+/// its sequence number behind, and the tablet can send it again.
+pub(crate) fn a_request_that_fails_is_undone_whole_and_can_be_sent_again(store: &dyn RelayStore) {
+    let device = enroll(store, 1)[0];
+    let mut failing = batch(&device, 1, 1..=2);
+    if let IngestItem::Store { doc_id: id, .. } = &mut failing.items[1] {
+        *id = "not a registration id".to_owned();
+    }
+    let state = store.backup_state().expect("reads");
+    assert!(store.ingest(&failing).is_err(), "refused with an error");
+    assert_eq!(store.counts().expect("counts").registrations, 0);
+    assert_eq!(
+        store
+            .registration_document(&doc_id(&device, 1))
+            .expect("reads"),
+        None
+    );
+    let record = store.device(&device).expect("device").expect("known");
+    assert_eq!(record.last_seq, 0);
+    let report = store.device_report(&device).expect("reads").expect("known");
+    assert_eq!((report.received, report.journal), (0, JournalHead::EMPTY));
+    assert_eq!(store.backup_state().expect("reads"), state);
+    let retry = store.ingest(&batch(&device, 1, 1..=2));
+    assert_committed(&retry, &device, 1..=2);
+}

@@ -129,6 +129,7 @@ macro_rules! store_suite {
                 concurrent_ingests_from_many_tablets_are_all_stored,
                 a_fresh_store_has_an_epoch_and_no_backup_watermark,
                 a_device_report_counts_what_the_relay_holds_from_it,
+                a_request_that_fails_is_undone_whole_and_can_be_sent_again,
             }
             devices {
                 a_code_enrolls_a_device_and_the_record_reads_back,
@@ -146,6 +147,7 @@ macro_rules! store_suite {
                 an_edit_at_the_read_heads_is_stored_and_tablets_get_the_changes_past_theirs,
                 an_edit_of_an_unknown_event_is_refused_and_stores_nothing,
                 event_summaries_list_every_event_latest_start_first,
+                publishing_freezes_the_draft_that_was_read_and_refuses_one_changed_since,
             }
             hr_accounts {
                 a_user_reads_back_by_name_and_id_and_a_taken_username_is_refused,
@@ -169,6 +171,7 @@ macro_rules! store_suite {
                 an_hr_edit_is_pulled_by_staff_logged_and_a_repeat_writes_nothing,
                 an_hr_edit_of_a_record_not_held_writes_nothing,
                 restricted_registrations_come_uncontacted_first_and_are_logged,
+                each_list_filter_narrows_to_the_rows_it_names,
             }
             quarantine {
                 quarantined_captures_list_newest_first_without_their_bytes,
@@ -200,6 +203,7 @@ macro_rules! store_suite {
                 a_query_without_restricted_hides_entries_about_restricted_records,
                 pruning_removes_the_old_prefix_and_the_chain_still_verifies_from_the_horizon,
                 pruning_keeps_the_newest_entry_and_does_nothing_when_nothing_is_due,
+                every_logged_operation_extends_one_chain_that_verifies,
             }
         );
     };

@@ -432,3 +432,116 @@ pub(crate) fn restricted_registrations_come_uncontacted_first_and_are_logged(
             .is_empty()
     );
 }
+
+pub(crate) fn each_list_filter_narrows_to_the_rows_it_names(store: &dyn RelayStore) {
+    let registrations = ingest_generated_for_tests(store, 40);
+    let reader = operator("hr:rut");
+    let list = |filter: RegistrationFilter| -> Vec<String> {
+        store
+            .list_registrations(
+                &RegistrationFilter {
+                    limit: 1_000,
+                    ..filter
+                },
+                &reader,
+                1,
+            )
+            .expect("lists")
+            .into_iter()
+            .map(|row| row.id)
+            .collect()
+    };
+    let all = store
+        .list_registrations(
+            &RegistrationFilter {
+                limit: 1_000,
+                ..RegistrationFilter::default()
+            },
+            &reader,
+            1,
+        )
+        .expect("lists");
+    let expect = |keep: &dyn Fn(&crate::storage::RegistrationSummary) -> bool| -> Vec<String> {
+        all.iter()
+            .filter(|row| keep(row))
+            .map(|row| row.id.clone())
+            .collect()
+    };
+
+    let contacted = all[5].id.clone();
+    store
+        .apply_hr_edit(
+            &contacted,
+            &HrEdit::SetStatus(RecordStatus::Contacted),
+            &editor(),
+            2,
+        )
+        .expect("applies");
+    let by_status = list(RegistrationFilter {
+        status: Some(RecordStatus::Contacted.as_str().into()),
+        ..RegistrationFilter::default()
+    });
+    assert_eq!(by_status, std::slice::from_ref(&contacted));
+
+    let in_pool = list(RegistrationFilter {
+        talent_pool: Some(true),
+        ..RegistrationFilter::default()
+    });
+    let opted_in = registrations
+        .iter()
+        .filter(|r| !r.restricted && r.consents.talent_pool.is_some())
+        .count();
+    assert_eq!(in_pool, expect(&|row| row.talent_pool));
+    assert_eq!(in_pool.len(), opted_in);
+    let out_of_pool = list(RegistrationFilter {
+        talent_pool: Some(false),
+        ..RegistrationFilter::default()
+    });
+    assert_eq!(out_of_pool, expect(&|row| !row.talent_pool));
+
+    let middle = all[all.len() / 2].captured_at;
+    let late = all[all.len() / 4].captured_at;
+    let window = list(RegistrationFilter {
+        captured_from: Some(middle),
+        captured_before: Some(late),
+        ..RegistrationFilter::default()
+    });
+    assert!(!window.is_empty());
+    assert_eq!(
+        window,
+        expect(&|row| row.captured_at >= middle && row.captured_at < late)
+    );
+
+    let interest = all
+        .iter()
+        .find_map(|row| row.interests.first().cloned())
+        .expect("visitors name interests");
+    let by_interest = list(RegistrationFilter {
+        interest: Some(interest.clone()),
+        ..RegistrationFilter::default()
+    });
+    assert!(!by_interest.is_empty());
+    assert_eq!(
+        by_interest,
+        expect(&|row| row.interests.contains(&interest))
+    );
+    let location = all
+        .iter()
+        .find_map(|row| row.locations.first().cloned())
+        .expect("visitors name locations");
+    let by_location = list(RegistrationFilter {
+        location: Some(location.clone()),
+        ..RegistrationFilter::default()
+    });
+    assert!(!by_location.is_empty());
+    assert_eq!(
+        by_location,
+        expect(&|row| row.locations.contains(&location))
+    );
+
+    let this_event = list(RegistrationFilter {
+        events: Some(vec![DEMO_EVENT_ID.into(), "other-event".into()]),
+        ..RegistrationFilter::default()
+    });
+    assert_eq!(this_event.len(), all.len());
+}
