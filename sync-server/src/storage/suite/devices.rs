@@ -262,3 +262,39 @@ pub(crate) fn an_unlock_is_outstanding_for_seven_days_from_its_latest_issue(
     );
     assert_eq!(outstanding(store, &STAFF, week_later + DAY_MS), Some(2));
 }
+
+/// Using a code and recording the device are one transaction: eight tablets redeeming a
+/// single-use code at once enroll exactly one.
+pub(crate) fn a_single_use_code_redeemed_by_many_tablets_at_once_enrolls_one(
+    store: &dyn RelayStore,
+) {
+    let code = grant(1, EnrolledRole::Kiosk, i64::MAX, 1);
+    store.add_enrollment_code(&code, 0).expect("stored");
+    let start = std::sync::Barrier::new(8);
+    let results: Vec<Result<DeviceRecord, CodeRefusal>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..=8u8)
+            .map(|n| {
+                let (code, start) = (&code, &start);
+                scope.spawn(move || {
+                    start.wait();
+                    redeem(store, code, [n; 32], EnrolledRole::Kiosk, 10)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("no panic"))
+            .collect()
+    });
+    let enrolled: Vec<&DeviceRecord> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert_eq!(enrolled.len(), 1, "{results:?}");
+    assert!(
+        results
+            .iter()
+            .all(|r| matches!(r, Ok(_) | Err(CodeRefusal::Exhausted)))
+    );
+    assert_eq!(
+        store.device_keys(None).expect("lists"),
+        [enrolled[0].device_key]
+    );
+}

@@ -581,3 +581,51 @@ pub(crate) fn api_tokens_list_newest_first_and_a_revoked_one_is_gone(store: &dyn
         AccountChangeOutcome::NoSuchToken
     );
 }
+
+/// The guard rail is checked inside the change's transaction: two admins disabling each
+/// other at once cannot both succeed.
+pub(crate) fn two_admins_disabling_each_other_at_once_leave_one_enabled(store: &dyn RelayStore) {
+    let anna = add_user(store, "anna", vec![Role::Admin], None);
+    let bo = add_user(store, "bo", vec![Role::Admin], None);
+    let start = std::sync::Barrier::new(2);
+    let outcomes: Vec<AccountChangeOutcome> = std::thread::scope(|scope| {
+        let handles: Vec<_> = [(anna, bo), (bo, anna)]
+            .into_iter()
+            .map(|(by, target)| {
+                let start = &start;
+                scope.spawn(move || {
+                    start.wait();
+                    store
+                        .change_hr_account(&AccountChange {
+                            by_user: Some(by),
+                            ..change(target, AccountAction::Disable, 5)
+                        })
+                        .expect("answers")
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("no panic"))
+            .collect()
+    });
+    let mut sorted = outcomes.clone();
+    sorted.sort_by_key(|o| format!("{o:?}"));
+    assert_eq!(
+        sorted,
+        [AccountChangeOutcome::Done, AccountChangeOutcome::LastAdmin],
+        "{outcomes:?}"
+    );
+    let enabled = [anna, bo]
+        .iter()
+        .filter(|id| {
+            !store
+                .hr_user(**id)
+                .expect("reads")
+                .expect("found")
+                .0
+                .disabled
+        })
+        .count();
+    assert_eq!(enabled, 1);
+}

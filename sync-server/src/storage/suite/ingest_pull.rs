@@ -614,3 +614,47 @@ pub(crate) fn a_request_that_fails_is_undone_whole_and_can_be_sent_again(store: 
     let retry = store.ingest(&batch(&device, 1, 1..=2));
     assert_committed(&retry, &device, 1..=2);
 }
+
+/// The sequence check and the write are one: a tablet's request sent several times at once
+/// (retries racing each other) is stored once, the others answered as stale.
+pub(crate) fn the_same_request_sent_at_once_is_stored_once(store: &dyn RelayStore) {
+    let device = enroll(store, 1)[0];
+    let start = std::sync::Barrier::new(6);
+    let results: Vec<IngestOutcome> = thread::scope(|scope| {
+        let handles: Vec<_> = (0..6)
+            .map(|_| {
+                let start = &start;
+                scope.spawn(move || {
+                    start.wait();
+                    store.ingest(&batch(&device, 1, 1..=3)).expect("answered")
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("no panic"))
+            .collect()
+    });
+    let committed = results
+        .iter()
+        .filter(|r| matches!(r, IngestOutcome::Committed { .. }))
+        .count();
+    assert_eq!(committed, 1, "{results:?}");
+    assert!(
+        results.iter().all(|r| matches!(
+            r,
+            IngestOutcome::Committed { .. } | IngestOutcome::StaleSeq { last_accepted: 1 }
+        )),
+        "{results:?}"
+    );
+    assert_eq!(store.counts().expect("counts").registrations, 3);
+    assert_eq!(
+        store
+            .device_report(&device)
+            .expect("reads")
+            .expect("known")
+            .journal
+            .count,
+        3
+    );
+}

@@ -858,6 +858,18 @@ pub(crate) fn the_reconciliation_tally_counts_an_events_devices_and_removals(
             6,
         )
         .expect("reviews");
+    let accepted = ReviewAction::Accept(crate::storage::AcceptedCapture {
+        event_id: EVENT.to_owned(),
+        document: document(&busy, 5),
+        change_hashes: hashes(&busy, 5),
+        capture_signature: vec![7; 64],
+        receipt_code: "R1-5".into(),
+        restricted: false,
+    });
+    assert_eq!(quarantined[1].doc_id, doc_id(&busy, 5));
+    store
+        .review_quarantined(quarantined[1].id, &accepted, "y", "arvid", &by, 7)
+        .expect("reviews");
 
     let tally = store.reconciliation_tally(EVENT).expect("tallies");
     assert_eq!(tally.devices.len(), 2);
@@ -875,9 +887,42 @@ pub(crate) fn the_reconciliation_tally_counts_an_events_devices_and_removals(
     assert_eq!(tally.devices[&quiet], Default::default());
     assert_eq!(
         (tally.accepted, tally.kept_apart, tally.removals),
-        (0, 1, 1)
+        (1, 1, 1)
     );
     let other = store.reconciliation_tally("other-event").expect("tallies");
     assert!(other.devices.is_empty());
     assert_eq!(other.removals, 0);
+}
+
+/// Starting a run checks for one going in the same transaction: runs started at once by
+/// several operators give one run, which each of them is told about.
+pub(crate) fn retention_runs_started_at_once_start_one(store: &dyn RelayStore) {
+    let (_, due_at) = three_due(store);
+    let start = std::sync::Barrier::new(4);
+    let answers: Vec<Result<crate::storage::RetentionRun, crate::storage::RetentionRun>> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..4)
+                .map(|n| {
+                    let start = &start;
+                    scope.spawn(move || {
+                        start.wait();
+                        store
+                            .start_retention_run(&format!("operator-{n}"), due_at)
+                            .expect("answers")
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("no panic"))
+                .collect()
+        });
+    let started: Vec<_> = answers.iter().filter_map(|a| a.as_ref().ok()).collect();
+    assert_eq!(started.len(), 1, "{answers:?}");
+    assert!(
+        answers
+            .iter()
+            .all(|a| a.as_ref().unwrap_or_else(|going| going).id == started[0].id)
+    );
+    assert_eq!(store.retention_runs(10).expect("reads").len(), 1);
 }

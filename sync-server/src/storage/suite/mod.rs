@@ -130,6 +130,7 @@ macro_rules! store_suite {
                 a_fresh_store_has_an_epoch_and_no_backup_watermark,
                 a_device_report_counts_what_the_relay_holds_from_it,
                 a_request_that_fails_is_undone_whole_and_can_be_sent_again,
+                the_same_request_sent_at_once_is_stored_once,
             }
             devices {
                 a_code_enrolls_a_device_and_the_record_reads_back,
@@ -137,6 +138,7 @@ macro_rules! store_suite {
                 a_code_is_refused_when_unknown_expired_exhausted_or_for_another_role,
                 a_revoked_device_stays_revoked_and_a_code_does_not_bring_it_back,
                 device_keys_come_in_enrollment_order_per_event,
+                a_single_use_code_redeemed_by_many_tablets_at_once_enrolls_one,
                 each_unlock_of_a_staff_tablet_raises_its_counter_from_one,
                 kiosks_unknown_and_revoked_devices_get_no_unlock,
                 an_unlock_is_outstanding_for_seven_days_from_its_latest_issue,
@@ -160,6 +162,7 @@ macro_rules! store_suite {
                 the_directory_names_each_creator_and_the_admin_whose_grant_is_in_force,
                 the_last_enabled_admin_cannot_lose_admin_and_changes_are_recorded,
                 api_tokens_list_newest_first_and_a_revoked_one_is_gone,
+                two_admins_disabling_each_other_at_once_leave_one_enabled,
             }
             registrations {
                 a_receipt_code_as_read_out_finds_its_registration,
@@ -188,6 +191,7 @@ macro_rules! store_suite {
                 every_event_with_records_has_a_retention_rule_and_due_counts,
                 a_retention_run_removes_what_is_due_keeps_what_is_held_and_finishes,
                 only_one_retention_run_goes_at_a_time,
+                retention_runs_started_at_once_start_one,
                 subject_access_reads_every_record_of_a_person_and_logs_each,
                 an_uncleared_request_matching_restricted_records_waits_for_the_cleared,
                 a_disclosure_names_what_is_held_withheld_removed_and_not_held,
