@@ -58,7 +58,8 @@ mod tests {
     use kiosk_core::protocol::enrollment::EnrolledRole;
 
     use super::UNLOCK_VALID_MS;
-    use crate::storage::{RelayStore, SqliteStore, enroll_for_tests};
+    use crate::storage::prelude::*;
+    use crate::storage::{SqliteStore, enroll_for_tests};
 
     const STAFF: [u8; 32] = [1; 32];
     const KIOSK: [u8; 32] = [2; 32];
