@@ -12,6 +12,7 @@
 
 mod error;
 mod group_commit;
+mod lifecycle_journal_file;
 pub mod model;
 mod sqlite;
 mod test_support;
@@ -30,8 +31,8 @@ pub use crate::rules::access_chain::AccessLogVerdict;
 pub use crate::rules::access_log_pruning::retention_rule;
 pub use crate::rules::retention_dates::months_before;
 pub use error::{StorageError, StorageResult};
+pub use lifecycle_journal_file::LifecycleJournal;
 pub use model::*;
-pub use sqlite::lifecycle_journal::LifecycleJournal;
 pub use sqlite::{SqliteStore, reported_watermark, watermark_path};
 #[doc(hidden)]
 pub use test_support::{

@@ -9,113 +9,19 @@
 //! erasing what someone with the right decided to erase, never towards bringing it back.
 //! Lines carry ids, times, reasons and who acted, and for a password set its Argon2id hash
 //! (as the store holds it; the file is as private); no visitor's data.
-
-use std::io::Write;
-use std::path::{Path, PathBuf};
+//!
+//! This file holds the SQL: the entries the store itself holds, and replaying entries onto
+//! a restored store. The journal file is [`crate::storage::LifecycleJournal`]'s.
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::access_log;
 use super::retention;
-use crate::storage::model::{AccessAction, Accessor, RemovalOutcome};
-// The entry type is named `lifecycle_journal::LifecycleEntry` beside the journal it goes in.
-pub(super) use crate::storage::model::{LifecycleEntry, Replayed};
-use crate::storage::{StorageError, StorageResult};
-
-/// The append-only journal file of one relay store.
-#[derive(Debug, Clone)]
-pub struct LifecycleJournal {
-    path: PathBuf,
-}
-
-/// The journal of the database at `database`: `relay.lifecycle` beside `relay.sqlite3`.
-pub fn journal_path(database: &Path) -> PathBuf {
-    database.with_extension("lifecycle")
-}
-
-/// Opens `path` for appending, created 0600 whatever the umask.
-pub(crate) fn open_private_append(path: &Path) -> std::io::Result<std::fs::File> {
-    crate::private_files::new_file_options()
-        .create(true)
-        .append(true)
-        .open(path)
-}
-
-impl LifecycleJournal {
-    pub fn for_database(database: &Path) -> LifecycleJournal {
-        LifecycleJournal {
-            path: journal_path(database),
-        }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Appends `entries` and flushes them to disk; called before the commit that makes them.
-    pub fn append(&self, entries: &[LifecycleEntry]) -> StorageResult<()> {
-        if entries.is_empty() {
-            return Ok(());
-        }
-        // A line torn by a crash mid-append must not swallow the next entry.
-        let mut text = if ends_mid_line(&self.path)? {
-            String::from("\n")
-        } else {
-            String::new()
-        };
-        for entry in entries {
-            let line = serde_json::to_string(entry)
-                .map_err(|e| StorageError::Backup(format!("lifecycle journal entry: {e}")))?;
-            text.push_str(&line);
-            text.push('\n');
-        }
-        let mut file = open_private_append(&self.path).map_err(|e| {
-            StorageError::Backup(format!(
-                "the lifecycle journal {} cannot be written: {e}",
-                self.path.display()
-            ))
-        })?;
-        file.write_all(text.as_bytes())?;
-        file.sync_data()?;
-        Ok(())
-    }
-
-    /// Every entry, oldest first, and how many lines could not be read (a line torn by a
-    /// crash mid-write names a decision whose commit never happened).
-    pub fn read(&self) -> StorageResult<(Vec<LifecycleEntry>, u64)> {
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
-            Err(e) => return Err(e.into()),
-        };
-        let mut entries = Vec::new();
-        let mut unreadable = 0;
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            match serde_json::from_str(line) {
-                Ok(entry) => entries.push(entry),
-                Err(_) => unreadable += 1,
-            }
-        }
-        Ok((entries, unreadable))
-    }
-}
-
-/// Whether the file at `path` ends without a line break (a torn last line).
-fn ends_mid_line(path: &Path) -> std::io::Result<bool> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut file = match std::fs::File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => return Err(e),
-    };
-    if file.metadata()?.len() == 0 {
-        return Ok(false);
-    }
-    file.seek(SeekFrom::End(-1))?;
-    let mut last = [0u8; 1];
-    file.read_exact(&mut last)?;
-    Ok(last[0] != b'\n')
-}
+// Also named `lifecycle_journal::…` here, beside the SQL that fills and replays the journal.
+use crate::storage::StorageResult;
+pub(crate) use crate::storage::lifecycle_journal_file::{LifecycleJournal, open_private_append};
+pub(super) use crate::storage::model::LifecycleEntry;
+use crate::storage::model::{AccessAction, Accessor, RemovalOutcome, Replayed};
 
 /// The journal entry of the removal just recorded in `tx`.
 pub(crate) fn removal_entry(tx: &Transaction<'_>, doc_id: &str) -> StorageResult<LifecycleEntry> {

@@ -5,6 +5,7 @@ use crate::rules::access_chain::AccessLogVerdict;
 use crate::storage::StorageResult;
 use crate::storage::model::{AccessEntry, AccessLogHorizon, AccessLogPruning, AccessLogQuery};
 
+/// The access log: append, chain, review and pruning.
 pub trait AccessLogStore {
     /// Appends one entry to the access log on its own (a refused attempt, say).
     fn log_access(&self, entry: &AccessEntry) -> StorageResult<()>;

@@ -7,6 +7,7 @@ use crate::storage::model::{
     Credential, DirectoryEntry, HrUser, NewHrUser, PasswordHash, TokenInfo,
 };
 
+/// HR users, their credentials, assignments and access changes.
 pub trait HrAccountStore {
     /// Creates an HR user; `None` if the username is taken.
     fn create_hr_user(&self, user: &NewHrUser, at: i64) -> StorageResult<Option<u64>>;

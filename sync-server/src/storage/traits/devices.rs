@@ -6,6 +6,7 @@ use kiosk_core::protocol::enrollment::EnrolledRole;
 use crate::storage::StorageResult;
 use crate::storage::model::{CodeRefusal, DeviceRecord, DeviceReport, EnrollmentGrant};
 
+/// Enrollment, enrolled tablets and staff PIN unlocks.
 pub trait DeviceStore {
     fn add_enrollment_code(&self, grant: &EnrollmentGrant, created_at: i64) -> StorageResult<()>;
 

@@ -6,6 +6,7 @@ use kiosk_core::ids::EventId;
 use crate::storage::StorageResult;
 use crate::storage::model::{EventEdit, EventEditRefusal, EventEdited, EventSummary};
 
+/// Events and their documents.
 pub trait EventStore {
     fn put_event(&self, event: &Event) -> StorageResult<()>;
 

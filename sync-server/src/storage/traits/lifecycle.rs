@@ -8,6 +8,8 @@ use crate::storage::model::{
     RetentionRun, RunStep, SubjectAccessFound, SubjectLookup, WithdrawalOutcome,
 };
 
+/// Removal, retention, legal holds, withdrawal, subject access, disclosure and
+/// reconciliation.
 pub trait LifecycleStore {
     /// The removal record of a registration, if it was removed (its bytes erased).
     fn removal(&self, doc_id: &str) -> StorageResult<Option<Removal>>;

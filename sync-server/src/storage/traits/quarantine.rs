@@ -3,6 +3,7 @@
 use crate::storage::StorageResult;
 use crate::storage::model::{Accessor, QuarantinedCapture, ReviewAction, ReviewOutcome};
 
+/// Quarantined captures and their review.
 pub trait QuarantineStore {
     /// Up to `limit` quarantined captures numbered below `before`, newest first, with their
     /// reviews; nothing of the documents.

@@ -7,6 +7,7 @@ use crate::storage::model::{
     RestrictedRequest, StoredRegistration,
 };
 
+/// Registrations read, listed, exported and edited at the relay.
 pub trait RegistrationStore {
     /// A stored registration's captured document bytes, for internal checks and tests;
     /// reads on behalf of people go through [`RegistrationStore::read_registration`], which logs.

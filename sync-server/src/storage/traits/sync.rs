@@ -4,7 +4,10 @@
 use crate::storage::StorageResult;
 use crate::storage::model::{BackupState, IngestBatch, IngestOutcome, RelayCounts};
 
+/// Ingest and what a sync answer reads beside it.
 pub trait SyncStore {
+    /// Stores a sync request whole or not at all, and returns only once it is durable;
+    /// requests that arrive together may share one transaction and its commit.
     fn ingest(&self, batch: &IngestBatch) -> StorageResult<IngestOutcome>;
 
     /// The store's epoch and backup watermark, which every sync response carries.
@@ -13,5 +16,6 @@ pub trait SyncStore {
     /// Bytes of captures from one device kept in quarantine.
     fn quarantined_bytes(&self, device_key: &[u8; 32]) -> StorageResult<u64>;
 
+    /// How many registrations, quarantined captures and devices the store holds.
     fn counts(&self) -> StorageResult<RelayCounts>;
 }
