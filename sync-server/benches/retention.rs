@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use kiosk_core::generator::RegistrationGenerator;
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_sync_server::retention::{RUN_BATCH, RetentionJob, Started};
+use kiosk_sync_server::storage::prelude::*;
 use kiosk_sync_server::storage::{
     Accessor, IngestItem, RegistrationFilter, RelayStore, SqliteStore, capture_for_tests,
     enroll_for_tests, ingest_for_tests,

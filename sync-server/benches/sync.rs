@@ -24,7 +24,8 @@ use kiosk_core::ids::Timestamp;
 use kiosk_core::protocol::enrollment::EnrollmentCode;
 use kiosk_core::sync::{BatchLimits, HttpTransport, NoListener, Transport, TransportError, sync};
 use kiosk_sync_server::keys::RelayKeys;
-use kiosk_sync_server::storage::{RelayStore, SqliteStore};
+use kiosk_sync_server::storage::SqliteStore;
+use kiosk_sync_server::storage::prelude::*;
 
 #[path = "support/counting.rs"]
 mod counting;

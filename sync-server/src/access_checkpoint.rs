@@ -394,6 +394,7 @@ pub fn check_folder(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::prelude::*;
     use crate::storage::{AccessAction, AccessEntry, AccessLogPruning, Accessor, SqliteStore};
 
     fn keys() -> RelayKeys {

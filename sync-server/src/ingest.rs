@@ -651,6 +651,7 @@ mod tests {
 
     use super::*;
     use crate::storage::SqliteStore;
+    use crate::storage::prelude::*;
 
     /// A revoked tablet's captures are kept in quarantine, but not without end: a stolen
     /// tablet's key would otherwise fill the relay's disk 8 MiB a request after HR revoked

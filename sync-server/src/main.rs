@@ -11,6 +11,7 @@ use kiosk_sync_server::config::{self, Scheme, ServeConfig, Settings, check_log_f
 use kiosk_sync_server::enrollment::{self, create_code};
 use kiosk_sync_server::keys::RelayKeys;
 use kiosk_sync_server::private_files;
+use kiosk_sync_server::storage::prelude::*;
 use kiosk_sync_server::storage::{
     AccessLogPruning, RelayStore, SqliteStore, months_before, retention_rule,
 };

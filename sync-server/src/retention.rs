@@ -3,7 +3,7 @@
 //! batches. `serve` resumes a run a killed relay left unfinished and starts one a day;
 //! archivists start one from the console or API ([`RetentionJob::start`]).
 //!
-//! Each batch is one transaction ([`crate::storage::RelayStore::retention_run_step`]): a
+//! Each batch is one transaction ([`crate::storage::LifecycleStore::retention_run_step`]): a
 //! record is removed whole or not at all, and what a run removes is decided by its start
 //! time, so resuming removes exactly what was left.
 

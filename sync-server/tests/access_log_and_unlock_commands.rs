@@ -12,7 +12,9 @@ mod support {
 use std::path::Path;
 use std::process::{Command, Output};
 
-use kiosk_sync_server::storage::{Accessor, RelayStore, SqliteStore};
+use kiosk_sync_server::storage::{Accessor, SqliteStore};
+
+use kiosk_sync_server::storage::prelude::*;
 use support::relay_process::admin;
 
 fn run(data_dir: &Path, args: &[&str]) -> Output {

@@ -6,9 +6,10 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use kiosk_core::protocol::enrollment::EnrolledRole;
+use kiosk_sync_server::storage::prelude::*;
 use kiosk_sync_server::storage::{
-    Accessor, IngestBatch, IngestItem, IngestOutcome, PullQuery, PullScope, RelayStore,
-    SqliteStore, enroll_for_tests,
+    Accessor, IngestBatch, IngestItem, IngestOutcome, PullQuery, PullScope, SqliteStore,
+    enroll_for_tests,
 };
 
 const STAFF_TABLET: [u8; 32] = [5; 32];

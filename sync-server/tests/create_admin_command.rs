@@ -6,7 +6,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use kiosk_sync_server::hr::accounts::Role;
-use kiosk_sync_server::storage::{RelayStore, SqliteStore};
+use kiosk_sync_server::storage::SqliteStore;
+use kiosk_sync_server::storage::prelude::*;
 
 fn create_admin(data_dir: &Path, username: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kiosk-sync-server"))

@@ -21,9 +21,9 @@ use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_sync_server::hr::accounts::Role;
 use kiosk_sync_server::hr::export::{CHANNEL_PAGES, EXPORT_BATCH};
 use kiosk_sync_server::keys::RelayKeys;
+use kiosk_sync_server::storage::prelude::*;
 use kiosk_sync_server::storage::{
-    AccessAction, IngestOutcome, RelayStore, SqliteStore, capture_for_tests, enroll_for_tests,
-    ingest_for_tests,
+    AccessAction, IngestOutcome, SqliteStore, capture_for_tests, enroll_for_tests, ingest_for_tests,
 };
 use kiosk_sync_server::{AppState, router};
 use support::console_browser::user_with;

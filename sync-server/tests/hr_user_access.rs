@@ -16,6 +16,7 @@ use std::process::{Command, Output};
 use axum::http::StatusCode;
 use kiosk_sync_server::hr::accounts::{HrUser, Role};
 use kiosk_sync_server::hr::issue_api_token;
+use kiosk_sync_server::storage::prelude::*;
 use kiosk_sync_server::storage::{AccessAction, Accessor, RelayStore, SqliteStore};
 use kiosk_sync_server::{AppState, now_ms};
 use serde_json::{Value, json};

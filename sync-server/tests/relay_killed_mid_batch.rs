@@ -7,7 +7,8 @@ use std::time::Duration;
 use kiosk_core::ids::Timestamp;
 use kiosk_core::protocol::enrollment::EnrollmentCode;
 use kiosk_core::sync::{BatchLimits, HttpTransport, NoListener, sync};
-use kiosk_sync_server::storage::{RelayStore, SqliteStore};
+use kiosk_sync_server::storage::SqliteStore;
+use kiosk_sync_server::storage::prelude::*;
 
 mod support {
     pub mod relay_process;

@@ -6,8 +6,9 @@ use std::process::Child;
 use std::time::{Duration, Instant};
 
 use kiosk_core::protocol::enrollment::EnrolledRole;
+use kiosk_sync_server::storage::prelude::*;
 use kiosk_sync_server::storage::{
-    RelayStore, SqliteStore, capture_for_tests, enroll_for_tests, ingest_for_tests,
+    SqliteStore, capture_for_tests, enroll_for_tests, ingest_for_tests,
 };
 use kiosk_sync_server::{now_ms, store_demo_event};
 use rusqlite::Connection;

@@ -10,7 +10,8 @@ use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_core::protocol::{Command as DeviceCommand, open_command};
 use kiosk_core::staff_unlock::parse_unlock_code;
 use kiosk_sync_server::keys::RelayKeys;
-use kiosk_sync_server::storage::{RelayStore, SqliteStore, enroll_for_tests};
+use kiosk_sync_server::storage::prelude::*;
+use kiosk_sync_server::storage::{SqliteStore, enroll_for_tests};
 
 const STAFF: [u8; 32] = [1; 32];
 const KIOSK: [u8; 32] = [2; 32];

@@ -11,7 +11,8 @@ use std::path::Path;
 
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_sync_server::now_ms;
-use kiosk_sync_server::storage::{Accessor, RegistrationFilter, RelayStore};
+use kiosk_sync_server::storage::prelude::*;
+use kiosk_sync_server::storage::{Accessor, RegistrationFilter};
 use kiosk_tests::{FileRelay, file_relay};
 use sha2::{Digest, Sha256};
 use support::device_cli::{device_cli, stdout_of};

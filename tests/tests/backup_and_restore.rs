@@ -10,7 +10,8 @@ use kiosk_core::ids::Timestamp;
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_core::sync::{BatchLimits, HttpTransport, NoListener, SyncReport, sync};
 use kiosk_sync_server::keys::RelayKeys;
-use kiosk_sync_server::storage::{RelayStore, SqliteStore};
+use kiosk_sync_server::storage::SqliteStore;
+use kiosk_sync_server::storage::prelude::*;
 use kiosk_sync_server::{AppState, now_ms, store_demo_event};
 use kiosk_tests::{TestRelay, demo_code};
 

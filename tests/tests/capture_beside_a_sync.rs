@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use kiosk_core::protocol::enrollment::EnrolledRole;
-use kiosk_sync_server::storage::RelayStore;
+use kiosk_sync_server::storage::prelude::*;
 use kiosk_tests::{FileRelay, demo_code, file_relay};
 use support::device_cli::{device_cli, stdout_of};
 

@@ -8,7 +8,7 @@ mod support {
 
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_sync_server::now_ms;
-use kiosk_sync_server::storage::RelayStore;
+use kiosk_sync_server::storage::prelude::*;
 use kiosk_tests::{FileRelay, demo_code, file_relay};
 use support::device_cli::{device_cli, stdout_of};
 

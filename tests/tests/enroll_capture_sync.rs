@@ -12,7 +12,7 @@ use kiosk_core::store::DocumentState;
 use kiosk_core::sync::{BatchLimits, HttpTransport, NoListener, Transport, TransportError, sync};
 use kiosk_sync_server::enrollment::create_code;
 use kiosk_sync_server::now_ms;
-use kiosk_sync_server::storage::RelayStore;
+use kiosk_sync_server::storage::prelude::*;
 use kiosk_tests::{FileRelay, file_relay, sync_now, tablet};
 
 async fn relay() -> FileRelay {

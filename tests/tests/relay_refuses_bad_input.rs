@@ -18,6 +18,7 @@ use kiosk_core::registration::Registration;
 use kiosk_core::sync::{HttpTransport, Transport, TransportError};
 use kiosk_sync_server::enrollment::create_code;
 use kiosk_sync_server::now_ms;
+use kiosk_sync_server::storage::prelude::*;
 use kiosk_sync_server::storage::{RelayCounts, RelayStore};
 use kiosk_tests::{FileRelay, file_relay};
 

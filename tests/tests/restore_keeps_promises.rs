@@ -14,9 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use kiosk_sync_server::now_ms;
-use kiosk_sync_server::storage::{
-    Accessor, HoldChange, RelayStore, SqliteStore, WithdrawalOutcome,
-};
+use kiosk_sync_server::storage::prelude::*;
+use kiosk_sync_server::storage::{Accessor, HoldChange, SqliteStore, WithdrawalOutcome};
 use support::device_cli::{device_cli, stdout_of};
 use support::relay_cli::{RelayProcess, admin_ok, relay_admin};
 

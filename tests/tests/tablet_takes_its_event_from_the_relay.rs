@@ -14,7 +14,8 @@ use kiosk_core::ids::{CalendarDate, EventId, Timestamp};
 use kiosk_core::language::Localized;
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_sync_server::now_ms;
-use kiosk_sync_server::storage::{Accessor, RegistrationFilter, RelayStore};
+use kiosk_sync_server::storage::prelude::*;
+use kiosk_sync_server::storage::{Accessor, RegistrationFilter};
 use kiosk_tests::{FileRelay, file_relay};
 use support::device_cli::{device_cli, stdout_of};
 

@@ -13,7 +13,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_ffi::types::DeviceRole;
-use kiosk_sync_server::storage::RelayStore;
+use kiosk_sync_server::storage::prelude::*;
 use kiosk_tests::FileRelay;
 use kiosk_web::config::Config;
 use kiosk_web::state::Shell;

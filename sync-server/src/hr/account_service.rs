@@ -293,7 +293,8 @@ pub(crate) async fn assign_event_to_recruiter(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::{RelayStore, SqliteStore};
+    use crate::storage::SqliteStore;
+    use crate::storage::prelude::*;
 
     #[test]
     fn a_login_costs_one_password_check_whether_or_not_the_user_exists() {

@@ -1,92 +1,11 @@
 //! HR users: their roles, the *restricted* clearance, and their passwords (Argon2id). The
 //! rules of who may do what live here; the routes ask. Who may grant the clearance: see
-//! [`may_set_clearance`].
+//! [`may_set_clearance`]. The types as stored ([`HrUser`], [`Role`], [`PasswordHash`],
+//! [`AccountOrigin`]) are the store model's; hashing and checking a password are here.
 
 use kiosk_core::secret_check::constant_time_eq;
 
-/// What an HR user may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Users, events and devices.
-    Admin,
-    /// Registrations of the events assigned to them: read, notes, ratings, status.
-    Recruiter,
-    /// Exports, retention, legal hold and the access log.
-    Archivist,
-}
-
-impl Role {
-    pub const ALL: [Role; 3] = [Role::Admin, Role::Recruiter, Role::Archivist];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Recruiter => "recruiter",
-            Role::Archivist => "archivist",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == text)
-    }
-
-    /// Roles as stored: comma-separated names, sorted.
-    pub(crate) fn list(roles: &[Role]) -> String {
-        let mut roles = roles.to_vec();
-        roles.sort();
-        roles.dedup();
-        roles
-            .iter()
-            .map(|r| r.as_str())
-            .collect::<Vec<_>>()
-            .join(",")
-    }
-
-    pub(crate) fn parse_list(text: &str) -> Vec<Role> {
-        text.split(',').filter_map(Role::parse).collect()
-    }
-}
-
-/// An HR user as the relay knows them (never the password).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct HrUser {
-    pub id: u64,
-    pub username: String,
-    pub display_name: String,
-    pub roles: Vec<Role>,
-    /// May read records of visitors with protected personal data.
-    pub restricted_clearance: bool,
-    /// Logged in with a one-time password: must choose their own before anything else.
-    pub must_change_password: bool,
-    /// Disabled by an admin: cannot log in, and every session and token has ended.
-    pub disabled: bool,
-}
-
-impl HrUser {
-    pub fn has(&self, role: Role) -> bool {
-        self.roles.contains(&role)
-    }
-
-    /// How the access log names this user.
-    pub fn accessor_name(&self) -> String {
-        format!("hr:{}", self.username)
-    }
-
-    /// The key whose bytes are this user's Automerge actor id: every change they make to an
-    /// event or a registration names them, as a tablet's changes name the tablet. Derived
-    /// from the user's id (stable, never reused), so it needs no storage; the relay writes
-    /// HR changes itself, so no one signs with the matching secret.
-    pub fn actor_key(&self) -> ed25519_dalek::VerifyingKey {
-        use sha2::{Digest, Sha256};
-        let seed: [u8; 32] = Sha256::new()
-            .chain_update(b"kiosk-hr-actor-v1\n")
-            .chain_update(self.id.to_be_bytes())
-            .finalize()
-            .into();
-        ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key()
-    }
-}
+pub use crate::storage::model::{AccountOrigin, HrUser, PasswordHash, Role};
 
 /// Why an account change or a login was refused. Names the rule, never the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -132,14 +51,6 @@ pub fn check_password(password: &str) -> Result<(), AccountError> {
         .ok_or(AccountError::BadPassword)
 }
 
-/// A user and the admin who created them: `created_by` is `None` for an account made on
-/// the command line (`create-admin`), by the demo, or before the relay recorded creators.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AccountOrigin {
-    pub id: u64,
-    pub created_by: Option<u64>,
-}
-
 /// Whether the admin `actor` may grant or withdraw `target`'s restricted clearance (the
 /// caller has checked the admin role).
 ///
@@ -172,21 +83,6 @@ pub fn may_set_clearance(actor: AccountOrigin, target: AccountOrigin) -> Result<
 /// Argon2id cost for HR passwords: 19 MiB, two passes (OWASP's minimum).
 const MEMORY_KIB: u32 = 19 * 1024;
 const PASSES: u32 = 2;
-
-/// A password as stored: Argon2id with its salt and cost.
-#[derive(Clone, PartialEq, Eq)]
-pub struct PasswordHash {
-    pub salt: [u8; 16],
-    pub hash: [u8; 32],
-    pub memory_kib: u32,
-    pub passes: u32,
-}
-
-impl std::fmt::Debug for PasswordHash {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PasswordHash(…)")
-    }
-}
 
 impl PasswordHash {
     /// Hashes `password` with a fresh salt.

@@ -7,7 +7,7 @@
 //! reach: archivists read every record but edit none). A refused attempt is a
 //! `read_refused` entry in the access log and writes nothing else. Each edit is made as
 //! the user's own Automerge actor ([`HrUser::actor_key`]) and stored with a `change` entry
-//! (see [`RelayStore::apply_hr_edit`]); staff tablets of the event pull it like any edit.
+//! (see [`crate::storage::RegistrationStore::apply_hr_edit`]); staff tablets of the event pull it like any edit.
 //!
 //! A note names its author by username and its device by the user's actor key. A rating
 //! is filed under the rater's username, as a staff tablet files its rating under the

@@ -19,7 +19,7 @@
 //! that matched only restricted records is 404 `no_match`, as one that matched nothing),
 //! and says in every answer that such records go to cleared users; the request itself,
 //! with the ids of the restricted records it matched, goes to the cleared users' restricted
-//! inbox ([`crate::storage::RelayStore::restricted_requests`]). Every record given is one
+//! inbox ([`crate::storage::RegistrationStore::restricted_requests`]). Every record given is one
 //! `subject_access` entry in the access log, written in the read's transaction. Matching
 //! nothing is 404 `no_match` and logs nothing, as no record was read.
 

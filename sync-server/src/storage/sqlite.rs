@@ -56,10 +56,7 @@ pub mod subject_access;
 #[cfg(test)]
 mod tests;
 
-pub use backup::{
-    BackupReport, DeviceLoss, ReportedWatermark, RestorePlan, RestoreReport, UnknownTablet,
-    reported_watermark, watermark_path,
-};
+pub use backup::{reported_watermark, watermark_path};
 
 /// At most this many sync requests share a commit…
 const MAX_GROUP_BATCHES: usize = 64;
@@ -1039,7 +1036,7 @@ fn all_change_hashes(conn: &Connection, doc_id: &str) -> StorageResult<Vec<[u8; 
     Ok(hashes)
 }
 
-impl RelayStore for SqliteStore {
+impl EventStore for SqliteStore {
     fn put_event(&self, event: &Event) -> StorageResult<()> {
         let conn = self.conn();
         let existing = event_bytes(&conn, event.id.as_str())?;
@@ -1079,10 +1076,10 @@ impl RelayStore for SqliteStore {
         &self,
         id: &EventId,
         based_on: &[[u8; 32]],
-        edit: &event_edits::EventEdit,
+        edit: &EventEdit,
         author: &ed25519_dalek::VerifyingKey,
         at: Timestamp,
-    ) -> StorageResult<Result<event_edits::EventEdited, event_edits::EventEditRefusal>> {
+    ) -> StorageResult<Result<EventEdited, EventEditRefusal>> {
         self.edit_event_document(id, based_on, edit, author, at)
     }
 
@@ -1090,10 +1087,31 @@ impl RelayStore for SqliteStore {
         self.event_and_heads(id)
     }
 
-    fn event_summaries(&self) -> StorageResult<Vec<event_edits::EventSummary>> {
+    fn event_summaries(&self) -> StorageResult<Vec<EventSummary>> {
         self.event_list()
     }
 
+    fn event_changes_since(
+        &self,
+        id: &EventId,
+        heads: &[[u8; 32]],
+    ) -> StorageResult<Option<Vec<u8>>> {
+        let Some(cached) = self.cached_event(id)? else {
+            return Ok(None);
+        };
+        let mut known = heads.to_vec();
+        known.sort_unstable();
+        if cached.heads == known {
+            return Ok(None);
+        }
+        let Some(mut document) = self.event_document(id)? else {
+            return Ok(None);
+        };
+        Ok(Some(document.changes_since(heads)))
+    }
+}
+
+impl DeviceStore for SqliteStore {
     fn add_enrollment_code(&self, grant: &EnrollmentGrant, created_at: i64) -> StorageResult<()> {
         self.conn().execute(
             "INSERT INTO enrollment_codes
@@ -1233,37 +1251,6 @@ impl RelayStore for SqliteStore {
         Ok(changed > 0)
     }
 
-    fn ingest(&self, batch: &IngestBatch) -> StorageResult<IngestOutcome> {
-        let applied = self.group.submit(
-            batch,
-            || self.conn(),
-            |conn, batches| self.commit_group(conn, batches),
-        );
-        applied.unwrap_or_else(|panic| panic::resume_unwind(panic))
-    }
-
-    fn registration_document(&self, doc_id: &str) -> StorageResult<Option<Vec<u8>>> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT document FROM registrations WHERE doc_id = ?1",
-                [doc_id],
-                |r| r.get(0),
-            )
-            .optional()?)
-    }
-
-    fn receipt_code(&self, doc_id: &str) -> StorageResult<Option<String>> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT receipt_code FROM registrations WHERE doc_id = ?1",
-                [doc_id],
-                |r| r.get(0),
-            )
-            .optional()?)
-    }
-
     fn device_keys(&self, event_id: Option<&str>) -> StorageResult<Vec<[u8; 32]>> {
         let conn = self.conn();
         let mut statement = conn.prepare(
@@ -1275,15 +1262,6 @@ impl RelayStore for SqliteStore {
             .map(|key| key32(key?, "device key"))
             .collect::<StorageResult<Vec<_>>>()?;
         Ok(keys)
-    }
-
-    fn quarantined_bytes(&self, device_key: &[u8; 32]) -> StorageResult<u64> {
-        let bytes: i64 = self.conn().query_row(
-            "SELECT COALESCE(SUM(length(payload)), 0) FROM quarantine WHERE device_key = ?1",
-            [device_key.as_slice()],
-            |r| r.get(0),
-        )?;
-        Ok(bytes.max(0) as u64)
     }
 
     fn device_report(&self, device_key: &[u8; 32]) -> StorageResult<Option<DeviceReport>> {
@@ -1326,6 +1304,38 @@ impl RelayStore for SqliteStore {
         }))
     }
 
+    fn issue_staff_unlock(&self, device_key: &[u8; 32], at: i64) -> StorageResult<Option<u64>> {
+        staff_unlock::issue(&mut self.conn(), device_key, at)
+    }
+
+    fn outstanding_staff_unlock(
+        &self,
+        device_key: &[u8; 32],
+        now: i64,
+    ) -> StorageResult<Option<(u64, i64)>> {
+        staff_unlock::outstanding(&self.conn(), device_key, now)
+    }
+}
+
+impl SyncStore for SqliteStore {
+    fn ingest(&self, batch: &IngestBatch) -> StorageResult<IngestOutcome> {
+        let applied = self.group.submit(
+            batch,
+            || self.conn(),
+            |conn, batches| self.commit_group(conn, batches),
+        );
+        applied.unwrap_or_else(|panic| panic::resume_unwind(panic))
+    }
+
+    fn quarantined_bytes(&self, device_key: &[u8; 32]) -> StorageResult<u64> {
+        let bytes: i64 = self.conn().query_row(
+            "SELECT COALESCE(SUM(length(payload)), 0) FROM quarantine WHERE device_key = ?1",
+            [device_key.as_slice()],
+            |r| r.get(0),
+        )?;
+        Ok(bytes.max(0) as u64)
+    }
+
     fn backup_state(&self) -> StorageResult<BackupState> {
         let (epoch, watermark): (Vec<u8>, Option<i64>) = self.conn().query_row(
             "SELECT epoch, backup_watermark FROM relay_state WHERE id = 1",
@@ -1340,61 +1350,36 @@ impl RelayStore for SqliteStore {
         })
     }
 
-    fn event_changes_since(
-        &self,
-        id: &EventId,
-        heads: &[[u8; 32]],
-    ) -> StorageResult<Option<Vec<u8>>> {
-        let Some(cached) = self.cached_event(id)? else {
-            return Ok(None);
+    fn counts(&self) -> StorageResult<RelayCounts> {
+        let conn = self.conn();
+        let count = |sql: &str| -> StorageResult<u64> {
+            Ok(conn.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64)
         };
-        let mut known = heads.to_vec();
-        known.sort_unstable();
-        if cached.heads == known {
-            return Ok(None);
-        }
-        let Some(mut document) = self.event_document(id)? else {
-            return Ok(None);
-        };
-        Ok(Some(document.changes_since(heads)))
+        Ok(RelayCounts {
+            registrations: count("SELECT COUNT(*) FROM registrations")?,
+            quarantined: count("SELECT COUNT(*) FROM quarantine")?,
+            devices: count("SELECT COUNT(*) FROM devices")?,
+        })
     }
+}
 
-    fn stored_registration(&self, doc_id: &str) -> StorageResult<Option<StoredRegistration>> {
-        stored_registration(&self.conn(), doc_id)
-    }
-
-    fn create_hr_user(&self, user: &hr_accounts::NewHrUser, at: i64) -> StorageResult<Option<u64>> {
+impl HrAccountStore for SqliteStore {
+    fn create_hr_user(&self, user: &NewHrUser, at: i64) -> StorageResult<Option<u64>> {
         hr_accounts::create_user(&self.conn(), user, at)
     }
 
-    fn hr_user_by_username(
-        &self,
-        username: &str,
-    ) -> StorageResult<
-        Option<(
-            crate::hr::accounts::HrUser,
-            crate::hr::accounts::PasswordHash,
-        )>,
-    > {
+    fn hr_user_by_username(&self, username: &str) -> StorageResult<Option<(HrUser, PasswordHash)>> {
         hr_accounts::user_by_username(&self.conn(), username)
     }
 
-    fn hr_user(
-        &self,
-        id: u64,
-    ) -> StorageResult<
-        Option<(
-            crate::hr::accounts::HrUser,
-            crate::hr::accounts::PasswordHash,
-        )>,
-    > {
+    fn hr_user(&self, id: u64) -> StorageResult<Option<(HrUser, PasswordHash)>> {
         hr_accounts::user(&self.conn(), id)
     }
 
     fn set_hr_password(
         &self,
         id: u64,
-        password: &crate::hr::accounts::PasswordHash,
+        password: &PasswordHash,
         must_change: bool,
     ) -> StorageResult<bool> {
         hr_accounts::set_password(
@@ -1423,18 +1408,18 @@ impl RelayStore for SqliteStore {
         )
     }
 
-    fn hr_clearance_history(&self, id: u64) -> StorageResult<Vec<hr_accounts::ClearanceChange>> {
+    fn hr_clearance_history(&self, id: u64) -> StorageResult<Vec<ClearanceChange>> {
         hr_accounts::clearance_history(&self.conn(), id)
     }
 
-    fn hr_user_origin(&self, id: u64) -> StorageResult<Option<crate::hr::accounts::AccountOrigin>> {
+    fn hr_user_origin(&self, id: u64) -> StorageResult<Option<AccountOrigin>> {
         hr_accounts::origin(&self.conn(), id)
     }
 
     fn put_hr_credential(
         &self,
         secret_hash: &[u8; 32],
-        credential: &hr_accounts::Credential,
+        credential: &Credential,
         label: Option<&str>,
         at: i64,
     ) -> StorageResult<()> {
@@ -1445,7 +1430,7 @@ impl RelayStore for SqliteStore {
         &self,
         secret_hash: &[u8; 32],
         now: i64,
-    ) -> StorageResult<Option<(hr_accounts::Credential, crate::hr::accounts::HrUser)>> {
+    ) -> StorageResult<Option<(Credential, HrUser)>> {
         let conn = self.conn();
         let found = hr_accounts::credential(&conn, secret_hash, now)?;
         if found.is_some() {
@@ -1470,41 +1455,60 @@ impl RelayStore for SqliteStore {
         hr_accounts::assigned_events(&self.conn(), user_id)
     }
 
-    fn hr_directory(&self) -> StorageResult<Vec<hr_directory::DirectoryEntry>> {
+    fn hr_directory(&self) -> StorageResult<Vec<DirectoryEntry>> {
         hr_directory::users(&self.conn())
     }
 
-    fn change_hr_account(
-        &self,
-        change: &hr_accounts::AccountChange,
-    ) -> StorageResult<hr_accounts::AccountChangeOutcome> {
+    fn change_hr_account(&self, change: &AccountChange) -> StorageResult<AccountChangeOutcome> {
         hr_accounts::change_account(&mut self.conn(), self.lifecycle.as_ref(), change)
     }
 
-    fn hr_account_changes(
-        &self,
-        user_id: u64,
-    ) -> StorageResult<Vec<hr_accounts::AccountChangeRecord>> {
+    fn hr_account_changes(&self, user_id: u64) -> StorageResult<Vec<AccountChangeRecord>> {
         hr_accounts::account_changes(&self.conn(), user_id)
     }
 
-    fn hr_api_tokens(&self, user_id: u64, now: i64) -> StorageResult<Vec<hr_accounts::TokenInfo>> {
+    fn hr_api_tokens(&self, user_id: u64, now: i64) -> StorageResult<Vec<TokenInfo>> {
         hr_accounts::api_tokens(&self.conn(), user_id, now)
     }
+}
 
-    fn restricted_requests(
-        &self,
-        limit: u32,
-    ) -> StorageResult<Vec<restricted_inbox::RestrictedRequest>> {
+impl RegistrationStore for SqliteStore {
+    fn registration_document(&self, doc_id: &str) -> StorageResult<Option<Vec<u8>>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT document FROM registrations WHERE doc_id = ?1",
+                [doc_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn receipt_code(&self, doc_id: &str) -> StorageResult<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT receipt_code FROM registrations WHERE doc_id = ?1",
+                [doc_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn stored_registration(&self, doc_id: &str) -> StorageResult<Option<StoredRegistration>> {
+        stored_registration(&self.conn(), doc_id)
+    }
+
+    fn restricted_requests(&self, limit: u32) -> StorageResult<Vec<RestrictedRequest>> {
         restricted_inbox::requests(&self.conn(), limit)
     }
 
     fn list_registrations(
         &self,
-        filter: &registration_index::RegistrationFilter,
+        filter: &RegistrationFilter,
         reader: &Accessor,
         at: i64,
-    ) -> StorageResult<Vec<registration_index::RegistrationSummary>> {
+    ) -> StorageResult<Vec<RegistrationSummary>> {
         let mut conn = self.conn();
         registration_index::refresh(&mut conn)?;
         let tx = conn.transaction()?;
@@ -1516,10 +1520,10 @@ impl RelayStore for SqliteStore {
 
     fn export_registrations(
         &self,
-        filter: &registration_index::RegistrationFilter,
+        filter: &RegistrationFilter,
         reader: &Accessor,
         at: i64,
-    ) -> StorageResult<registration_index::ExportPage> {
+    ) -> StorageResult<ExportPage> {
         let mut conn = self.conn();
         registration_index::refresh(&mut conn)?;
         let tx = conn.transaction()?;
@@ -1539,14 +1543,6 @@ impl RelayStore for SqliteStore {
         Ok(page)
     }
 
-    fn log_access(&self, entry: &AccessEntry) -> StorageResult<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        access_log::append(&tx, std::slice::from_ref(entry))?;
-        tx.commit()?;
-        Ok(())
-    }
-
     fn read_registration(
         &self,
         doc_id: &str,
@@ -1563,41 +1559,28 @@ impl RelayStore for SqliteStore {
         Ok(record)
     }
 
-    fn verify_access_log(&self) -> StorageResult<AccessLogVerdict> {
-        access_log::verify(&self.conn())
-    }
-
-    fn access_log_entry_hash(&self, seq: u64) -> StorageResult<Option<[u8; 32]>> {
-        access_log::entry_hash_at(&self.conn(), seq)
-    }
-
-    fn access_log_entries(
+    fn apply_hr_edit(
         &self,
-        after_seq: u64,
-        limit: usize,
-    ) -> StorageResult<Vec<(u64, AccessEntry)>> {
-        access_log::entries(&self.conn(), after_seq, limit)
+        doc_id: &str,
+        edit: &HrEdit,
+        editor: &HrEditor,
+        at: i64,
+    ) -> StorageResult<HrEditOutcome> {
+        hr_edits::apply(&mut self.conn(), doc_id, edit, editor, at)
     }
 
-    fn query_access_log(
+    fn restricted_registrations(
         &self,
-        query: &access_log_query::AccessLogQuery,
-    ) -> StorageResult<Vec<(u64, AccessEntry)>> {
-        access_log_query::query(&self.conn(), query)
+        events: Option<&[String]>,
+        reader: &Accessor,
+        at: i64,
+        limit: u32,
+    ) -> StorageResult<Vec<RegistrationSummary>> {
+        restricted_inbox::list_logged(&mut self.conn(), events, reader, at, limit)
     }
+}
 
-    fn issue_staff_unlock(&self, device_key: &[u8; 32], at: i64) -> StorageResult<Option<u64>> {
-        staff_unlock::issue(&mut self.conn(), device_key, at)
-    }
-
-    fn outstanding_staff_unlock(
-        &self,
-        device_key: &[u8; 32],
-        now: i64,
-    ) -> StorageResult<Option<(u64, i64)>> {
-        staff_unlock::outstanding(&self.conn(), device_key, now)
-    }
-
+impl LifecycleStore for SqliteStore {
     fn removal(&self, doc_id: &str) -> StorageResult<Option<Removal>> {
         Ok(self
             .conn()
@@ -1636,65 +1619,6 @@ impl RelayStore for SqliteStore {
             retention::truncate_wal(&conn)?;
         }
         Ok(outcome)
-    }
-
-    fn apply_hr_edit(
-        &self,
-        doc_id: &str,
-        edit: &hr_edits::HrEdit,
-        editor: &hr_edits::HrEditor,
-        at: i64,
-    ) -> StorageResult<hr_edits::HrEditOutcome> {
-        hr_edits::apply(&mut self.conn(), doc_id, edit, editor, at)
-    }
-
-    fn restricted_registrations(
-        &self,
-        events: Option<&[String]>,
-        reader: &Accessor,
-        at: i64,
-        limit: u32,
-    ) -> StorageResult<Vec<registration_index::RegistrationSummary>> {
-        restricted_inbox::list_logged(&mut self.conn(), events, reader, at, limit)
-    }
-
-    fn quarantined_captures(
-        &self,
-        before: Option<u64>,
-        limit: u32,
-    ) -> StorageResult<Vec<quarantine_review::QuarantinedCapture>> {
-        quarantine_review::list(&self.conn(), before, limit)
-    }
-
-    fn quarantined_capture(
-        &self,
-        id: u64,
-    ) -> StorageResult<Option<(quarantine_review::QuarantinedCapture, Vec<u8>)>> {
-        quarantine_review::one(&self.conn(), id)
-    }
-
-    fn review_quarantined(
-        &self,
-        id: u64,
-        action: &quarantine_review::ReviewAction,
-        reason: &str,
-        reviewer: &str,
-        by: &Accessor,
-        at: i64,
-    ) -> StorageResult<quarantine_review::ReviewOutcome> {
-        quarantine_review::record(&mut self.conn(), id, action, reason, reviewer, by, at)
-    }
-
-    fn counts(&self) -> StorageResult<RelayCounts> {
-        let conn = self.conn();
-        let count = |sql: &str| -> StorageResult<u64> {
-            Ok(conn.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64)
-        };
-        Ok(RelayCounts {
-            registrations: count("SELECT COUNT(*) FROM registrations")?,
-            quarantined: count("SELECT COUNT(*) FROM quarantine")?,
-            devices: count("SELECT COUNT(*) FROM devices")?,
-        })
     }
 
     // ---- Records lifecycle: retention, legal hold, withdrawal.
@@ -1802,30 +1726,63 @@ impl RelayStore for SqliteStore {
     fn unfinished_retention_run(&self) -> StorageResult<Option<RetentionRun>> {
         retention::unfinished_run(&self.conn())
     }
+
     // ---- Records lifecycle: subject access and disclosure.
     fn subject_access(
         &self,
-        lookup: &subject_access::SubjectLookup,
+        lookup: &SubjectLookup,
         cleared: bool,
         reader: &Accessor,
         at: i64,
-    ) -> StorageResult<subject_access::SubjectAccessFound> {
+    ) -> StorageResult<SubjectAccessFound> {
         subject_access::subject_access(&mut self.conn(), lookup, cleared, reader, at)
     }
 
     fn disclosure(
         &self,
-        selection: &subject_access::DisclosureSelection,
+        selection: &DisclosureSelection,
         cleared: bool,
         reader: &Accessor,
         at: i64,
-    ) -> StorageResult<subject_access::DisclosureOutcome> {
+    ) -> StorageResult<DisclosureOutcome> {
         subject_access::disclosure(&mut self.conn(), selection, cleared, reader, at)
     }
+
     // ---- Records lifecycle: reconciliation.
-    fn reconciliation_tally(&self, event_id: &str) -> StorageResult<reconciliation::EventTally> {
+    fn reconciliation_tally(&self, event_id: &str) -> StorageResult<EventTally> {
         reconciliation::event_tally(&mut self.conn(), event_id)
     }
+}
+
+impl AccessLogStore for SqliteStore {
+    fn log_access(&self, entry: &AccessEntry) -> StorageResult<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        access_log::append(&tx, std::slice::from_ref(entry))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn verify_access_log(&self) -> StorageResult<AccessLogVerdict> {
+        access_log::verify(&self.conn())
+    }
+
+    fn access_log_entry_hash(&self, seq: u64) -> StorageResult<Option<[u8; 32]>> {
+        access_log::entry_hash_at(&self.conn(), seq)
+    }
+
+    fn access_log_entries(
+        &self,
+        after_seq: u64,
+        limit: usize,
+    ) -> StorageResult<Vec<(u64, AccessEntry)>> {
+        access_log::entries(&self.conn(), after_seq, limit)
+    }
+
+    fn query_access_log(&self, query: &AccessLogQuery) -> StorageResult<Vec<(u64, AccessEntry)>> {
+        access_log_query::query(&self.conn(), query)
+    }
+
     // ---- Records lifecycle: access-log retention.
     fn access_log_horizon(&self) -> StorageResult<Option<AccessLogHorizon>> {
         access_log_retention::horizon(&self.conn())
@@ -1842,5 +1799,31 @@ impl RelayStore for SqliteStore {
         let pruning = access_log_retention::prune(&tx, older_than, rule, now)?;
         tx.commit()?;
         Ok(pruning)
+    }
+}
+
+impl QuarantineStore for SqliteStore {
+    fn quarantined_captures(
+        &self,
+        before: Option<u64>,
+        limit: u32,
+    ) -> StorageResult<Vec<QuarantinedCapture>> {
+        quarantine_review::list(&self.conn(), before, limit)
+    }
+
+    fn quarantined_capture(&self, id: u64) -> StorageResult<Option<(QuarantinedCapture, Vec<u8>)>> {
+        quarantine_review::one(&self.conn(), id)
+    }
+
+    fn review_quarantined(
+        &self,
+        id: u64,
+        action: &ReviewAction,
+        reason: &str,
+        reviewer: &str,
+        by: &Accessor,
+        at: i64,
+    ) -> StorageResult<ReviewOutcome> {
+        quarantine_review::record(&mut self.conn(), id, action, reason, reviewer, by, at)
     }
 }

@@ -16,95 +16,11 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::rules::access_chain::{
     self, AccessLogVerdict, ActorColumns, ChainWalk, EntryFields, GENESIS,
 };
+use crate::storage::model::{AccessAction, AccessEntry, Accessor};
 use crate::storage::{StorageError, StorageResult};
 
 // The table and its triggers (append-only, DELETE only before the retention horizon) are
 // `super::schema`'s.
-
-/// Who touched a record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Accessor {
-    /// A tablet, by its key; a staff tablet names its recruiter.
-    Device {
-        device_key: [u8; 32],
-        recruiter: Option<String>,
-    },
-    /// A person at the relay (an operator, later an HR user), by name.
-    Operator(String),
-}
-
-/// What was done.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccessAction {
-    /// A staff tablet received the record.
-    Pull,
-    /// Someone at the relay read the record.
-    Read,
-    /// Someone at the relay changed the record (notes, status).
-    Change,
-    /// The record was removed (gallring, withdrawal): its bytes erased.
-    Remove,
-    /// The record left the relay in an export.
-    Export,
-    /// Someone at the relay asked to read the record and was refused (no clearance for a
-    /// restricted record, or not assigned to its event).
-    ReadRefused,
-    /// The record was a row of a list or search someone at the relay saw (its name, status).
-    List,
-    /// The record was given to its subject in a subject-access export.
-    SubjectAccess,
-    /// The record was put in a disclosure export, for an official's secrecy review.
-    Disclosure,
-    /// An HR user's access was changed (disabled, enabled, a role or the clearance removed,
-    /// the password reset, a token revoked); `doc_id` names the change and the user, as
-    /// `disable:rut`, never a reason.
-    AccountChange,
-}
-
-impl AccessAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccessAction::Pull => "pull",
-            AccessAction::Read => "read",
-            AccessAction::Change => "change",
-            AccessAction::Remove => "remove",
-            AccessAction::Export => "export",
-            AccessAction::ReadRefused => "read_refused",
-            AccessAction::List => "list",
-            AccessAction::SubjectAccess => "subject_access",
-            AccessAction::Disclosure => "disclosure",
-            AccessAction::AccountChange => "account_change",
-        }
-    }
-
-    /// Every action, in the order a reviewer's choice lists them.
-    pub const ALL: [AccessAction; 10] = [
-        AccessAction::Pull,
-        AccessAction::Read,
-        AccessAction::Change,
-        AccessAction::Remove,
-        AccessAction::Export,
-        AccessAction::ReadRefused,
-        AccessAction::List,
-        AccessAction::SubjectAccess,
-        AccessAction::Disclosure,
-        AccessAction::AccountChange,
-    ];
-
-    pub fn parse(text: &str) -> Option<AccessAction> {
-        AccessAction::ALL.into_iter().find(|a| a.as_str() == text)
-    }
-}
-
-/// One entry: a registration id is not personal data, so entries may be shown and logged.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccessEntry {
-    /// Relay time, ms since the Unix epoch.
-    pub at: i64,
-    pub accessor: Accessor,
-    pub action: AccessAction,
-    pub doc_id: String,
-}
 
 /// Appends the one entry of `accessor`'s `action` on record `doc_id` at `at`, inside the
 /// caller's transaction.

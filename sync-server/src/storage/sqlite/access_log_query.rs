@@ -9,27 +9,9 @@
 use rusqlite::Connection;
 use rusqlite::types::Value;
 
-use super::access_log::{AccessAction, AccessEntry, ENTRY_COLUMNS, numbered_entries};
+use super::access_log::{ENTRY_COLUMNS, numbered_entries};
 use crate::storage::StorageResult;
-
-/// What a review page asks for; `None` leaves a filter out.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AccessLogQuery {
-    /// Entries made by the person of this name (an HR user is `hr:<username>`).
-    pub operator: Option<String>,
-    pub doc_id: Option<String>,
-    pub action: Option<AccessAction>,
-    /// Relay time, ms since the Unix epoch: entries at or after this…
-    pub from: Option<i64>,
-    /// …and at or before this.
-    pub until: Option<i64>,
-    /// Entries numbered below this: the last entry of the previous page.
-    pub before_seq: Option<u64>,
-    pub limit: usize,
-    /// Leaves out entries about restricted records, held or removed: a reviewer without
-    /// the clearance must not learn from the log that one exists.
-    pub without_restricted: bool,
-}
+use crate::storage::model::{AccessEntry, AccessLogQuery};
 
 /// Up to `query.limit` entries `query` selects, newest first, with their numbers.
 pub(crate) fn query(
@@ -88,6 +70,7 @@ pub(crate) fn query(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::AccessAction;
     use crate::storage::Accessor;
     use crate::storage::sqlite::access_log;
 

@@ -19,36 +19,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::access_log;
 use crate::rules::access_log_pruning;
+use crate::storage::model::{AccessLogHorizon, AccessLogPruning};
 use crate::storage::{StorageError, StorageResult};
-
-/// Where the log starts after pruning.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccessLogHorizon {
-    /// The first entry the log still holds; every entry before it was removed.
-    pub first_kept: u64,
-    /// The hash of the last entry removed: the link the first kept entry must carry.
-    pub last_removed_hash: [u8; 32],
-    /// Relay time of the pruning that set it, ms since the Unix epoch.
-    pub pruned_at: i64,
-    /// The retention rule it was pruned under, as written then.
-    pub rule: String,
-}
-
-/// What a pruning did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AccessLogPruning {
-    /// `removed` entries went; the log now starts at `horizon`.
-    Pruned {
-        removed: u64,
-        horizon: AccessLogHorizon,
-    },
-    /// No entry was old enough (or only the newest, which stays); the horizon, if any, is
-    /// where it was.
-    NothingDue { horizon: Option<AccessLogHorizon> },
-    /// The chain is broken at entry `at`: nothing is removed, since removing could erase
-    /// the evidence of what broke it.
-    ChainBroken { at: u64 },
-}
 
 /// The log's horizon, if it was ever pruned.
 pub(crate) fn horizon(conn: &Connection) -> StorageResult<Option<AccessLogHorizon>> {

@@ -5,62 +5,12 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::hr::accounts::{AccountOrigin, HrUser, PasswordHash, Role};
+use crate::storage::model::{
+    AccessAction, Accessor, AccountAction, AccountChange, AccountChangeOutcome,
+    AccountChangeRecord, AccountOrigin, ClearanceChange, Credential, CredentialKind, HrUser,
+    JournalPassword, LifecycleEntry, NewHrUser, PasswordHash, Role, TokenInfo,
+};
 use crate::storage::{StorageError, StorageResult};
-
-/// What a credential is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CredentialKind {
-    /// A console session, sent as a cookie, with a CSRF token for forms.
-    Session,
-    /// A bearer token for the JSON API.
-    ApiToken,
-}
-
-impl CredentialKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            CredentialKind::Session => "session",
-            CredentialKind::ApiToken => "api_token",
-        }
-    }
-}
-
-/// A stored credential, by the hash of its secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Credential {
-    pub kind: CredentialKind,
-    pub user_id: u64,
-    /// A session's CSRF token, hashed.
-    pub csrf_hash: Option<[u8; 32]>,
-    pub expires_at: i64,
-    pub last_used_at: i64,
-}
-
-/// A user to create.
-#[derive(Debug, Clone)]
-pub struct NewHrUser {
-    pub username: String,
-    pub display_name: String,
-    pub roles: Vec<Role>,
-    pub password: PasswordHash,
-    pub must_change_password: bool,
-    /// The admin who creates the user; `None` on the command line and in the demo.
-    pub created_by: Option<u64>,
-}
-
-/// One change of a user's restricted clearance.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ClearanceChange {
-    /// Numbers the changes in the order they were made.
-    pub seq: u64,
-    /// When, in milliseconds since the epoch (relay time).
-    pub at: i64,
-    /// The username of the admin who made the change; `None` if no HR user made it.
-    pub by: Option<String>,
-    /// Granted (`true`) or withdrawn.
-    pub granted: bool,
-}
 
 const USER_COLUMNS: &str = "id, username, display_name, roles, restricted_clearance, \
      password_salt, password_hash, password_memory_kib, password_passes, must_change_password, \
@@ -177,17 +127,14 @@ pub(crate) fn set_password(
     {
         super::lifecycle_journal::record(
             journal,
-            &[super::lifecycle_journal::LifecycleEntry::Access {
+            &[LifecycleEntry::Access {
                 user_id: id,
                 username,
                 change: "password".into(),
                 at: crate::state::now_ms(),
                 by: "relay".into(),
                 reason: None,
-                password: Some(super::lifecycle_journal::JournalPassword::of(
-                    password,
-                    must_change,
-                )),
+                password: Some(JournalPassword::of(password, must_change)),
             }],
         )?;
     }
@@ -415,7 +362,7 @@ fn journal_access_taken(
     };
     super::lifecycle_journal::record(
         journal,
-        &[super::lifecycle_journal::LifecycleEntry::Access {
+        &[LifecycleEntry::Access {
             user_id: id,
             username,
             change: change.to_owned(),
@@ -466,90 +413,6 @@ pub(crate) fn assigned_events(conn: &Connection, user_id: u64) -> StorageResult<
         .query_map([user_id as i64], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     Ok(events)
-}
-
-/// A change that takes access from a user, or gives it back.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AccountAction {
-    /// Disables the user: they cannot log in, and their sessions and tokens end.
-    Disable,
-    /// Enables a disabled user again (their old sessions and tokens stay ended).
-    Enable,
-    /// Takes a role from the user.
-    RemoveRole(Role),
-    /// Withdraws the restricted clearance (recorded in the clearance history too).
-    RemoveClearance,
-    /// Replaces the password with a one-time password (its hash), which opens nothing but a
-    /// password change, and ends the user's sessions and tokens.
-    ResetPassword(PasswordHash),
-    /// Revokes one of the user's API tokens, by its id.
-    RevokeToken(u64),
-}
-
-impl AccountAction {
-    /// How the change is named in the access log and the change history (no secret, no
-    /// reason).
-    pub fn name(&self) -> String {
-        match self {
-            AccountAction::Disable => "disable".into(),
-            AccountAction::Enable => "enable".into(),
-            AccountAction::RemoveRole(role) => format!("remove_role.{}", role.as_str()),
-            AccountAction::RemoveClearance => "remove_clearance".into(),
-            AccountAction::ResetPassword(_) => "reset_password".into(),
-            AccountAction::RevokeToken(id) => format!("revoke_token.{id}"),
-        }
-    }
-}
-
-/// A change of a user's access, by whom and why.
-#[derive(Debug, Clone)]
-pub struct AccountChange {
-    pub user_id: u64,
-    pub action: AccountAction,
-    /// Why (required for removing a role or the clearance; optional otherwise).
-    pub reason: Option<String>,
-    /// The admin who makes the change; `None` on the command line.
-    pub by_user: Option<u64>,
-    /// How the access log names who made it (`hr:anna`, or the operator's name).
-    pub by_name: String,
-    pub at: i64,
-}
-
-/// What became of an [`AccountChange`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccountChangeOutcome {
-    /// Made, recorded and access-logged.
-    Done,
-    /// There is no such user.
-    NoSuchUser,
-    /// There is no such token of this user.
-    NoSuchToken,
-    /// Nothing to change (already disabled or enabled, no such role, no clearance).
-    Unchanged,
-    /// It would leave no enabled admin.
-    LastAdmin,
-}
-
-/// One of a user's API tokens (never its secret).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct TokenInfo {
-    /// Names the token for revocation.
-    pub id: u64,
-    pub label: Option<String>,
-    pub created_at: i64,
-    pub expires_at: i64,
-    pub last_used_at: i64,
-}
-
-/// One recorded change of a user's access.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct AccountChangeRecord {
-    pub seq: u64,
-    pub at: i64,
-    /// Who made it, as the access log names them.
-    pub by: String,
-    pub change: String,
-    pub reason: Option<String>,
 }
 
 fn enabled_admins_besides(conn: &Connection, id: u64) -> StorageResult<u64> {
@@ -678,15 +541,15 @@ pub(crate) fn change_account(
     super::access_log::append_one(
         &tx,
         change.at,
-        &super::access_log::Accessor::Operator(change.by_name.clone()),
-        super::access_log::AccessAction::AccountChange,
+        &Accessor::Operator(change.by_name.clone()),
+        AccessAction::AccountChange,
         &format!("{name}:{}", target.username),
     )?;
     // Journalled before the commit, so that a restore of an older backup cannot give the
     // access back (see `lifecycle_journal`).
     super::lifecycle_journal::record(
         journal,
-        &[super::lifecycle_journal::LifecycleEntry::Access {
+        &[LifecycleEntry::Access {
             user_id: change.user_id,
             username: target.username.clone(),
             change: name,
@@ -694,9 +557,7 @@ pub(crate) fn change_account(
             by: change.by_name.clone(),
             reason: change.reason.clone(),
             password: match &change.action {
-                AccountAction::ResetPassword(hash) => {
-                    Some(super::lifecycle_journal::JournalPassword::of(hash, true))
-                }
+                AccountAction::ResetPassword(hash) => Some(JournalPassword::of(hash, true)),
                 _ => None,
             },
         }],
@@ -722,7 +583,7 @@ pub(crate) fn replay_change(
     at: i64,
     by: &str,
     reason: Option<&str>,
-    password: Option<&super::lifecycle_journal::JournalPassword>,
+    password: Option<&JournalPassword>,
 ) -> StorageResult<bool> {
     let id = user_id.min(i64::MAX as u64) as i64;
     let target: Option<String> = tx
@@ -917,7 +778,8 @@ pub(crate) fn api_tokens(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::{RelayStore, SqliteStore};
+    use crate::storage::SqliteStore;
+    use crate::storage::prelude::*;
 
     #[test]
     fn opening_a_store_made_before_creators_were_recorded_adds_the_column() {

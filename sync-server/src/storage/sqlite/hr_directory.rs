@@ -6,23 +6,8 @@ use std::collections::HashMap;
 
 use rusqlite::Connection;
 
-use crate::hr::accounts::{HrUser, Role};
 use crate::storage::StorageResult;
-
-/// One user of the directory.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct DirectoryEntry {
-    #[serde(flatten)]
-    pub user: HrUser,
-    /// The events whose registrations the user works with (recruiters), sorted.
-    pub assigned_events: Vec<String>,
-    /// The username of the admin who created the user; `None` for the command line, the
-    /// demo and users created before the relay recorded it.
-    pub created_by: Option<String>,
-    /// The username of the admin whose grant of the clearance is in force; `None` if the
-    /// user has no clearance, or holds it by no recorded admin's grant.
-    pub clearance_granted_by: Option<String>,
-}
+use crate::storage::model::{DirectoryEntry, HrUser, Role};
 
 /// Every HR user, by username, with their assigned events.
 pub(crate) fn users(conn: &Connection) -> StorageResult<Vec<DirectoryEntry>> {

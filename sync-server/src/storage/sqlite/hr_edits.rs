@@ -7,48 +7,13 @@
 //! Who may edit which record is decided before this is called (`crate::hr::record_edits`);
 //! this module only checks that the record is still there and the edit leaves it valid.
 
-use ed25519_dalek::VerifyingKey;
-use kiosk_core::annotations::{Annotations, Note, RecordStatus};
 use kiosk_core::documents::RegistrationDocument;
 use kiosk_core::ids::Timestamp;
 use rusqlite::Connection;
 
-use super::access_log::{self, AccessAction, Accessor};
+use super::access_log;
 use crate::storage::StorageResult;
-
-/// One edit an HR user makes to a registration.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HrEdit {
-    /// Appends a note (notes are never edited or removed once written).
-    AddNote(Note),
-    /// Sets (`Some`) or clears (`None`) the rating filed under `rater`.
-    SetRating {
-        rater: String,
-        score: Option<i64>,
-    },
-    SetStatus(RecordStatus),
-}
-
-/// Who makes an edit: the Automerge actor the change is authored by, and how the access log
-/// names them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HrEditor {
-    pub actor_key: VerifyingKey,
-    pub accessor: Accessor,
-}
-
-/// What an edit did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HrEditOutcome {
-    /// The record's notes, ratings and status after the edit; `changed` is false when the
-    /// record already was so (then nothing was written, not even a log entry).
-    Applied {
-        annotations: Annotations,
-        changed: bool,
-    },
-    /// The relay holds no such registration (never did, or it was removed): nothing written.
-    NoRecord,
-}
+use crate::storage::model::{AccessAction, HrEdit, HrEditOutcome, HrEditor};
 
 /// Applies `edit` to registration `doc_id` as `editor`, at relay time `at`, in one
 /// transaction.

@@ -9,203 +9,19 @@
 //! erasing what someone with the right decided to erase, never towards bringing it back.
 //! Lines carry ids, times, reasons and who acted, and for a password set its Argon2id hash
 //! (as the store holds it; the file is as private); no visitor's data.
-
-use std::io::Write;
-use std::path::{Path, PathBuf};
+//!
+//! This file holds the SQL: the entries the store itself holds, and replaying entries onto
+//! a restored store. The journal file is [`crate::storage::LifecycleJournal`]'s.
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
-use serde::{Deserialize, Serialize};
 
-use super::access_log::{self, AccessAction, Accessor};
-use super::retention::{self, RemovalOutcome};
-use crate::storage::{StorageError, StorageResult};
-
-/// One decision a restore must not undo.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum LifecycleEntry {
-    /// A registration was removed (its bytes erased, a removal record kept).
-    Removal {
-        doc_id: String,
-        event_id: String,
-        /// Hex of the capturing device's key: the removal is told to that tablet.
-        device_key: String,
-        restricted: bool,
-        at: i64,
-        reason: String,
-        /// The capture's entry in its tablet's journal (number, change hashes as hex), so a
-        /// restored relay that never held the record still confirms the tablet's journal.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        journal_seq: Option<u64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        change_hashes: Option<String>,
-    },
-    /// The visitor withdrew their talent-pool consent.
-    Withdrawal { doc_id: String, at: i64, by: String },
-    /// Access was taken from an HR user (or given back): disabled, enabled, a role or the
-    /// clearance removed, the password reset, a token revoked. `change` is the name the
-    /// change history and the access log give it (`disable`, `remove_role.archivist`,
-    /// `revoke_token.7`); the user is named by id and username, so an id that a later
-    /// timeline gave someone else is never matched.
-    Access {
-        user_id: u64,
-        username: String,
-        change: String,
-        at: i64,
-        by: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        reason: Option<String>,
-        /// The password a reset or a change set (its Argon2id hash only), so a restore
-        /// never brings back one that was replaced.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        password: Option<JournalPassword>,
-    },
-    /// A tablet was revoked (lost, stolen, retired): a restore must not let it sync or
-    /// pull again.
-    Revocation {
-        /// Hex of the device's key.
-        device_key: String,
-        at: i64,
-    },
-    /// A legal hold was set (`hold`) or lifted.
-    Hold {
-        doc_id: String,
-        hold: bool,
-        at: i64,
-        reason: String,
-        by: String,
-    },
-}
-
-/// A password as stored, in the journal: hex salt and hash, cost, and whether it must be
-/// changed at the next login.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JournalPassword {
-    pub salt: String,
-    pub hash: String,
-    pub memory_kib: u32,
-    pub passes: u32,
-    pub must_change: bool,
-}
-
-impl JournalPassword {
-    pub(crate) fn of(password: &crate::hr::accounts::PasswordHash, must_change: bool) -> Self {
-        JournalPassword {
-            salt: hex::encode(password.salt),
-            hash: hex::encode(password.hash),
-            memory_kib: password.memory_kib,
-            passes: password.passes,
-            must_change,
-        }
-    }
-}
-
-impl LifecycleEntry {
-    fn at(&self) -> i64 {
-        match self {
-            LifecycleEntry::Removal { at, .. }
-            | LifecycleEntry::Withdrawal { at, .. }
-            | LifecycleEntry::Access { at, .. }
-            | LifecycleEntry::Revocation { at, .. }
-            | LifecycleEntry::Hold { at, .. } => *at,
-        }
-    }
-}
-
-/// The append-only journal file of one relay store.
-#[derive(Debug, Clone)]
-pub struct LifecycleJournal {
-    path: PathBuf,
-}
-
-/// The journal of the database at `database`: `relay.lifecycle` beside `relay.sqlite3`.
-pub fn journal_path(database: &Path) -> PathBuf {
-    database.with_extension("lifecycle")
-}
-
-/// Opens `path` for appending, created 0600 whatever the umask.
-pub(crate) fn open_private_append(path: &Path) -> std::io::Result<std::fs::File> {
-    crate::private_files::new_file_options()
-        .create(true)
-        .append(true)
-        .open(path)
-}
-
-impl LifecycleJournal {
-    pub fn for_database(database: &Path) -> LifecycleJournal {
-        LifecycleJournal {
-            path: journal_path(database),
-        }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Appends `entries` and flushes them to disk; called before the commit that makes them.
-    pub fn append(&self, entries: &[LifecycleEntry]) -> StorageResult<()> {
-        if entries.is_empty() {
-            return Ok(());
-        }
-        // A line torn by a crash mid-append must not swallow the next entry.
-        let mut text = if ends_mid_line(&self.path)? {
-            String::from("\n")
-        } else {
-            String::new()
-        };
-        for entry in entries {
-            let line = serde_json::to_string(entry)
-                .map_err(|e| StorageError::Backup(format!("lifecycle journal entry: {e}")))?;
-            text.push_str(&line);
-            text.push('\n');
-        }
-        let mut file = open_private_append(&self.path).map_err(|e| {
-            StorageError::Backup(format!(
-                "the lifecycle journal {} cannot be written: {e}",
-                self.path.display()
-            ))
-        })?;
-        file.write_all(text.as_bytes())?;
-        file.sync_data()?;
-        Ok(())
-    }
-
-    /// Every entry, oldest first, and how many lines could not be read (a line torn by a
-    /// crash mid-write names a decision whose commit never happened).
-    pub fn read(&self) -> StorageResult<(Vec<LifecycleEntry>, u64)> {
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
-            Err(e) => return Err(e.into()),
-        };
-        let mut entries = Vec::new();
-        let mut unreadable = 0;
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            match serde_json::from_str(line) {
-                Ok(entry) => entries.push(entry),
-                Err(_) => unreadable += 1,
-            }
-        }
-        Ok((entries, unreadable))
-    }
-}
-
-/// Whether the file at `path` ends without a line break (a torn last line).
-fn ends_mid_line(path: &Path) -> std::io::Result<bool> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut file = match std::fs::File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => return Err(e),
-    };
-    if file.metadata()?.len() == 0 {
-        return Ok(false);
-    }
-    file.seek(SeekFrom::End(-1))?;
-    let mut last = [0u8; 1];
-    file.read_exact(&mut last)?;
-    Ok(last[0] != b'\n')
-}
+use super::access_log;
+use super::retention;
+// Also named `lifecycle_journal::…` here, beside the SQL that fills and replays the journal.
+use crate::storage::StorageResult;
+pub(crate) use crate::storage::lifecycle_journal_file::{LifecycleJournal, open_private_append};
+pub(super) use crate::storage::model::LifecycleEntry;
+use crate::storage::model::{AccessAction, Accessor, RemovalOutcome, Replayed};
 
 /// The journal entry of the removal just recorded in `tx`.
 pub(crate) fn removal_entry(tx: &Transaction<'_>, doc_id: &str) -> StorageResult<LifecycleEntry> {
@@ -316,45 +132,6 @@ pub fn entries_in_store(conn: &Connection) -> StorageResult<Vec<LifecycleEntry>>
         entries.push(row?);
     }
     Ok(entries)
-}
-
-/// What replaying did to the restored store.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Replayed {
-    /// Removals carried out again: the record's bytes erased, its removal record back.
-    pub removals: u64,
-    /// Of those, records the backup did not even hold: only the removal record is back, so
-    /// tablets erase their copies and a push of it is refused.
-    pub removals_of_absent: u64,
-    /// Withdrawals recorded again (for a record the backup lacks, in effect once a tablet
-    /// sends it again).
-    pub withdrawals: u64,
-    pub holds_set: u64,
-    pub holds_lifted: u64,
-    /// Changes that took access from HR users (or gave it back) carried out again: a
-    /// restore never enables a disabled user or brings back a revoked token, a removed role
-    /// or a withdrawn clearance.
-    pub access_changes: u64,
-    /// Tablets revoked again: a restore never lets a revoked tablet sync or pull.
-    pub revocations: u64,
-    /// Removals not carried out because the restored record is on legal hold (the record
-    /// was removed after a hold was lifted, and that lift is not known here).
-    pub removals_held: Vec<String>,
-    /// Journal lines that could not be read.
-    pub unreadable: u64,
-}
-
-impl Replayed {
-    pub fn is_empty(&self) -> bool {
-        self.removals
-            + self.withdrawals
-            + self.holds_set
-            + self.holds_lifted
-            + self.access_changes
-            + self.revocations
-            == 0
-            && self.removals_held.is_empty()
-    }
 }
 
 /// The operator a replay acts as, in the access log.

@@ -11,102 +11,13 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::access_log::{self, AccessAction, Accessor};
+use super::access_log;
 use crate::rules::quarantine::{self, AcceptDecision};
+use crate::storage::model::{
+    AccessAction, Accessor, QuarantineReview, QuarantinedCapture, ReviewAction, ReviewDecision,
+    ReviewOutcome,
+};
 use crate::storage::{StorageError, StorageResult};
-
-/// What HR decided about a quarantined capture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReviewDecision {
-    /// Merged into the registrations.
-    Accepted,
-    /// Kept in quarantine for good, not merged.
-    KeptApart,
-}
-
-impl ReviewDecision {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReviewDecision::Accepted => "accepted",
-            ReviewDecision::KeptApart => "kept_apart",
-        }
-    }
-
-    fn parse(text: &str) -> Option<ReviewDecision> {
-        [ReviewDecision::Accepted, ReviewDecision::KeptApart]
-            .into_iter()
-            .find(|d| d.as_str() == text)
-    }
-}
-
-/// A recorded review.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct QuarantineReview {
-    pub decision: ReviewDecision,
-    /// Why, in the reviewer's words (1–500 characters).
-    pub reason: String,
-    /// The reviewer's username.
-    pub reviewer: String,
-    pub reviewed_at: i64,
-}
-
-/// One quarantined capture as the review list shows it: nothing of the document.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QuarantinedCapture {
-    pub id: u64,
-    pub doc_id: String,
-    /// The tablet that sent it.
-    pub device_key: [u8; 32],
-    /// The event that tablet is enrolled for (`None` if the relay no longer knows it).
-    pub event_id: Option<String>,
-    /// Why it was kept apart (a protocol error code: `revoked`, `wrong_event`, …).
-    pub code: String,
-    pub received_at: i64,
-    pub review: Option<QuarantineReview>,
-}
-
-/// A quarantined capture found acceptable, as the registrations store it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AcceptedCapture {
-    pub event_id: String,
-    /// The capture's document, as change chunks.
-    pub document: Vec<u8>,
-    pub change_hashes: Vec<[u8; 32]>,
-    pub capture_signature: Vec<u8>,
-    pub receipt_code: String,
-    pub restricted: bool,
-}
-
-/// The decision to record, with what accepting stores.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReviewAction {
-    Accept(AcceptedCapture),
-    KeepApart,
-}
-
-impl ReviewAction {
-    pub fn decision(&self) -> ReviewDecision {
-        match self {
-            ReviewAction::Accept(_) => ReviewDecision::Accepted,
-            ReviewAction::KeepApart => ReviewDecision::KeptApart,
-        }
-    }
-}
-
-/// What recording a review did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReviewOutcome {
-    Recorded,
-    /// No quarantined capture has that id: nothing written.
-    Unknown,
-    /// The capture was reviewed before: nothing written.
-    AlreadyReviewed,
-    /// Accepting it would overwrite a registration the relay holds, or bring back a removed
-    /// one: nothing written.
-    AlreadyStored,
-    Removed,
-}
 
 const COLUMNS: &str = "q.id, q.doc_id, q.device_key, d.event_id, q.code, q.received_at,
                        r.decision, r.reason, r.reviewer, r.reviewed_at";

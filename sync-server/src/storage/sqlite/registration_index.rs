@@ -7,63 +7,12 @@
 use kiosk_core::documents::RegistrationDocument;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::access_log::{self, AccessAction, AccessEntry, Accessor};
+use super::access_log;
 use crate::storage::StorageResult;
-
-/// What a list may be narrowed to. `events: None` is every event.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RegistrationFilter {
-    pub events: Option<Vec<String>>,
-    pub include_restricted: bool,
-    pub interest: Option<String>,
-    pub location: Option<String>,
-    pub status: Option<String>,
-    pub captured_from: Option<i64>,
-    pub captured_before: Option<i64>,
-    pub talent_pool: Option<bool>,
-    /// Part of a name, email, phone number or receipt code, any case.
-    pub search: Option<String>,
-    /// Rows older than this `(captured_at, doc_id)`: the last row of the previous page.
-    pub after: Option<(i64, String)>,
-    pub limit: u32,
-}
-
-/// One row of a list.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct RegistrationSummary {
-    pub id: String,
-    pub event_id: String,
-    pub captured_at: i64,
-    pub given_name: String,
-    pub family_name: String,
-    pub receipt_code: String,
-    pub status: String,
-    pub talent_pool: bool,
-    pub restricted: bool,
-    pub interests: Vec<String>,
-    pub locations: Vec<String>,
-}
-
-/// One record of a bulk export: what the index knows of it, and the whole document to read
-/// the rest from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExportedRegistration {
-    pub id: String,
-    pub captured_at: i64,
-    pub receipt_code: String,
-    /// The capture's change followed by every later change, as change chunks.
-    pub changes: Vec<u8>,
-    /// In the talent pool now: opted in and not withdrawn since.
-    pub talent_pool: bool,
-}
-
-/// One page of a bulk export.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ExportPage {
-    pub records: Vec<ExportedRegistration>,
-    /// Where the next page starts (`after`); `None` on the last page.
-    pub next: Option<(i64, String)>,
-}
+use crate::storage::model::{
+    AccessAction, AccessEntry, Accessor, ExportPage, ExportedRegistration, RegistrationFilter,
+    RegistrationSummary,
+};
 
 fn codes(list: &[String]) -> String {
     format!(",{},", list.join(","))

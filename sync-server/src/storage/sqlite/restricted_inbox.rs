@@ -11,9 +11,9 @@
 
 use rusqlite::{Connection, params};
 
-use super::access_log::Accessor;
-use super::registration_index::{self, RegistrationSummary, SUMMARY_COLUMNS, summary_row};
+use super::registration_index::{self, SUMMARY_COLUMNS, summary_row};
 use crate::storage::StorageResult;
+use crate::storage::model::{Accessor, RegistrationSummary, RestrictedRequest};
 
 /// Up to `limit` restricted registrations of `events` (every event for `None`), in inbox
 /// order, each logged as listed by `reader` at `at`.
@@ -57,20 +57,6 @@ pub(crate) fn list_logged(
     registration_index::log_listed(&tx, &rows, reader, at)?;
     tx.commit()?;
     Ok(rows)
-}
-
-/// A request by a user without the clearance that matched restricted records.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct RestrictedRequest {
-    pub id: u64,
-    /// Relay time, ms.
-    pub at: i64,
-    /// `subject_access` or `disclosure`.
-    pub kind: String,
-    /// Who asked, as the access log names them (`hr:arvid`).
-    pub requested_by: String,
-    /// The restricted registrations it matched.
-    pub doc_ids: Vec<String>,
 }
 
 /// Records a request for the cleared users, inside the caller's transaction.

@@ -13,29 +13,13 @@
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use super::access_log::{self, AccessAction, Accessor};
-use super::lifecycle_journal::{self, LifecycleEntry, LifecycleJournal};
+use super::access_log;
+use super::lifecycle_journal::{self, LifecycleJournal};
 use crate::storage::StorageResult;
-
-/// The retention rule applied to one event's records. Which rule applies, and what it
-/// makes due, is [`crate::rules::retention_rules`]'s.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AppliedRule {
-    pub event_id: String,
-    pub months: u16,
-    /// The decision the rule cites.
-    pub decision: String,
-}
-
-/// What a removal did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RemovalOutcome {
-    Removed,
-    /// The relay holds no such registration (never did, or already removed).
-    NoRecord,
-    /// A legal hold stops every removal until an archivist lifts it.
-    OnLegalHold,
-}
+use crate::storage::model::{
+    AccessAction, Accessor, AppliedRule, HoldChange, HoldHistoryEntry, LegalHold, LifecycleEntry,
+    RemovalOutcome, RetentionRun, RunStep, WithdrawalOutcome,
+};
 
 /// Removes registration `doc_id` inside `tx`: erases its bytes, changes, index row and
 /// quarantined copies, keeps a removal record citing `reason`, and logs the removal.
@@ -148,26 +132,6 @@ pub(crate) fn truncate_wal(conn: &Connection) -> StorageResult<bool> {
     Ok(false)
 }
 
-/// A legal hold on one record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LegalHold {
-    pub doc_id: String,
-    pub reason: String,
-    pub set_by: String,
-    pub set_at: i64,
-    /// The held record is restricted: only users with the clearance see the hold.
-    pub restricted: bool,
-}
-
-/// What setting or lifting a hold did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HoldChange {
-    Done,
-    /// Nothing to do: already held (when setting) or not held (when lifting).
-    AlreadySo,
-    NoRecord,
-}
-
 pub(crate) fn legal_hold(conn: &Connection, doc_id: &str) -> StorageResult<Option<LegalHold>> {
     Ok(conn
         .query_row(
@@ -202,16 +166,6 @@ pub(crate) fn legal_holds(conn: &Connection) -> StorageResult<Vec<LegalHold>> {
         .query_map([], hold_row)?
         .collect::<Result<_, _>>()?;
     Ok(holds)
-}
-
-/// One hold set or lifted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HoldHistoryEntry {
-    /// Set (`true`) or lifted.
-    pub hold: bool,
-    pub reason: String,
-    pub by: String,
-    pub at: i64,
 }
 
 pub(crate) fn legal_hold_history(
@@ -284,19 +238,6 @@ pub(crate) fn change_legal_hold(
     )?;
     tx.commit()?;
     Ok(HoldChange::Done)
-}
-
-/// What recording a talent-pool withdrawal did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WithdrawalOutcome {
-    /// Recorded now, or earlier (`already`): either way in effect since `withdrawn_at`.
-    Withdrawn {
-        withdrawn_at: i64,
-        already: bool,
-    },
-    /// The visitor never joined the talent pool: nothing to withdraw.
-    NeverOptedIn,
-    NoRecord,
 }
 
 /// Records that the visitor withdrew their talent-pool consent, at once: the list index
@@ -399,19 +340,6 @@ pub(crate) fn due_count(
     Ok((due as u64, held as u64))
 }
 
-/// One retention run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RetentionRun {
-    pub id: i64,
-    pub started_at: i64,
-    pub started_by: String,
-    pub as_of: i64,
-    pub finished_at: Option<i64>,
-    pub removed: u64,
-    /// Due records a legal hold kept, counted when the run finished.
-    pub held: u64,
-}
-
 const RUN_COLUMNS: &str = "id, started_at, started_by, as_of, finished_at, removed, held";
 
 fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RetentionRun> {
@@ -485,15 +413,6 @@ pub(crate) fn start_run(
     let started = run(&tx, id)?.ok_or(crate::storage::StorageError::Undecodable("run"))?;
     tx.commit()?;
     Ok(Ok(started))
-}
-
-/// What one step of a run did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RunStep {
-    /// Removed this many; more may be due.
-    Removed(u64),
-    /// Nothing more was due: the run is finished (and the WAL truncated).
-    Finished(RetentionRun),
 }
 
 /// The rules run `run_id` applies, kept when it started.

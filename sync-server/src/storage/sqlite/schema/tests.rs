@@ -8,8 +8,9 @@ use std::path::Path;
 use rusqlite::Connection;
 
 use super::{APPLICATION_ID, CURRENT_VERSION};
-use crate::storage::sqlite::lifecycle_journal::{LifecycleEntry, LifecycleJournal};
-use crate::storage::{RelayStore, SqliteStore, StorageError};
+use crate::storage::prelude::*;
+use crate::storage::{LifecycleEntry, LifecycleJournal};
+use crate::storage::{SqliteStore, StorageError};
 
 /// sqlite_master of a new store as the last unversioned build (e67fde6) made it.
 const UNVERSIONED: &str = include_str!("../schema_unversioned.sql");

@@ -1,0 +1,60 @@
+//! The store's error: what a backend reports, and what callers ask of it (locked, full).
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("relay database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored {0} cannot be decoded")]
+    Undecodable(&'static str),
+    #[error("relay database file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("event document: {0}")]
+    Document(#[from] kiosk_core::Error),
+    /// A backup or restore could not be made; says which file and why.
+    #[error("{0}")]
+    Backup(String),
+    /// The store (or a backup) was written by a newer relay: this build does not know its
+    /// schema, so it writes nothing to it.
+    #[error(
+        "{path} was written by a newer relay (schema version {found}; this relay knows versions \
+         up to {supported}); it was left untouched: use the newer relay"
+    )]
+    NewerSchema {
+        path: String,
+        found: u32,
+        supported: u32,
+    },
+    /// The file is an SQLite database of another application (or of a device).
+    #[error("{path} is not a Kiosk relay store; it was left untouched")]
+    NotARelayStore { path: String },
+}
+
+impl StorageError {
+    /// Whether the store was still locked by another connection when the busy timeout ran
+    /// out (an operator's command holding it longer): nothing was stored, and trying again
+    /// shortly can succeed.
+    pub fn is_locked(&self) -> bool {
+        matches!(
+            self,
+            StorageError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                )
+        )
+    }
+
+    /// Whether the store could not be written for lack of space (SQLite's `SQLITE_FULL`, or
+    /// the file system's `ENOSPC`): nothing was stored, and trying again later can succeed.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            StorageError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.code == rusqlite::ErrorCode::DiskFull
+            }
+            StorageError::Io(e) => e.kind() == std::io::ErrorKind::StorageFull,
+            _ => false,
+        }
+    }
+}
+
+pub type StorageResult<T> = Result<T, StorageError>;

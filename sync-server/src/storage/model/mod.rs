@@ -1,0 +1,29 @@
+//! The store's model: every type the store traits ([`super::traits`]) speak in, one file per
+//! concern, with no SQL in it. A backend maps these to and from its own rows; the rules that
+//! decide (hash chain, retention dates, quarantine) are [`crate::rules`]'s.
+
+mod access_log;
+mod accounts;
+mod backup;
+mod devices;
+mod events;
+mod ingest;
+mod lifecycle;
+mod lifecycle_journal;
+mod quarantine;
+mod reconciliation;
+mod registrations;
+mod subject_access;
+
+pub use access_log::*;
+pub use accounts::*;
+pub use backup::*;
+pub use devices::*;
+pub use events::*;
+pub use ingest::*;
+pub use lifecycle::*;
+pub use lifecycle_journal::*;
+pub use quarantine::*;
+pub use reconciliation::*;
+pub use registrations::*;
+pub use subject_access::*;

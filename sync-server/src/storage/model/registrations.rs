@@ -1,0 +1,127 @@
+//! Registrations as the store speaks of them: a stored record, HR's lists, search and
+//! export pages, HR's edits, the restricted inbox and the relay's counts.
+
+use ed25519_dalek::VerifyingKey;
+use kiosk_core::annotations::{Annotations, Note, RecordStatus};
+
+use super::access_log::Accessor;
+
+/// A stored registration as the relay checks edits against it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRegistration {
+    pub event_id: String,
+    pub restricted: bool,
+    /// The capture's change followed by every later change, as change chunks.
+    pub changes: Vec<u8>,
+}
+
+/// Counts for tests, reconciliation and the console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RelayCounts {
+    pub registrations: u64,
+    pub quarantined: u64,
+    pub devices: u64,
+}
+
+/// What a list may be narrowed to. `events: None` is every event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegistrationFilter {
+    pub events: Option<Vec<String>>,
+    pub include_restricted: bool,
+    pub interest: Option<String>,
+    pub location: Option<String>,
+    pub status: Option<String>,
+    pub captured_from: Option<i64>,
+    pub captured_before: Option<i64>,
+    pub talent_pool: Option<bool>,
+    /// Part of a name, email, phone number or receipt code, any case.
+    pub search: Option<String>,
+    /// Rows older than this `(captured_at, doc_id)`: the last row of the previous page.
+    pub after: Option<(i64, String)>,
+    pub limit: u32,
+}
+
+/// One row of a list.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RegistrationSummary {
+    pub id: String,
+    pub event_id: String,
+    pub captured_at: i64,
+    pub given_name: String,
+    pub family_name: String,
+    pub receipt_code: String,
+    pub status: String,
+    pub talent_pool: bool,
+    pub restricted: bool,
+    pub interests: Vec<String>,
+    pub locations: Vec<String>,
+}
+
+/// One record of a bulk export: what the index knows of it, and the whole document to read
+/// the rest from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportedRegistration {
+    pub id: String,
+    pub captured_at: i64,
+    pub receipt_code: String,
+    /// The capture's change followed by every later change, as change chunks.
+    pub changes: Vec<u8>,
+    /// In the talent pool now: opted in and not withdrawn since.
+    pub talent_pool: bool,
+}
+
+/// One page of a bulk export.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ExportPage {
+    pub records: Vec<ExportedRegistration>,
+    /// Where the next page starts (`after`); `None` on the last page.
+    pub next: Option<(i64, String)>,
+}
+
+/// One edit an HR user makes to a registration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HrEdit {
+    /// Appends a note (notes are never edited or removed once written).
+    AddNote(Note),
+    /// Sets (`Some`) or clears (`None`) the rating filed under `rater`.
+    SetRating {
+        rater: String,
+        score: Option<i64>,
+    },
+    SetStatus(RecordStatus),
+}
+
+/// Who makes an edit: the Automerge actor the change is authored by, and how the access log
+/// names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HrEditor {
+    pub actor_key: VerifyingKey,
+    pub accessor: Accessor,
+}
+
+/// What an edit did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HrEditOutcome {
+    /// The record's notes, ratings and status after the edit; `changed` is false when the
+    /// record already was so (then nothing was written, not even a log entry).
+    Applied {
+        annotations: Annotations,
+        changed: bool,
+    },
+    /// The relay holds no such registration (never did, or it was removed): nothing written.
+    NoRecord,
+}
+
+/// A request by a user without the clearance that matched restricted records.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RestrictedRequest {
+    pub id: u64,
+    /// Relay time, ms.
+    pub at: i64,
+    /// `subject_access` or `disclosure`.
+    pub kind: String,
+    /// Who asked, as the access log names them (`hr:arvid`).
+    pub requested_by: String,
+    /// The restricted registrations it matched.
+    pub doc_ids: Vec<String>,
+}

@@ -1,0 +1,45 @@
+//! Tablets: enrollment codes, enrolled devices, revocation, what the relay holds from each
+//! device, and staff PIN unlocks.
+
+use kiosk_core::protocol::enrollment::EnrolledRole;
+
+use crate::storage::StorageResult;
+use crate::storage::model::{CodeRefusal, DeviceRecord, DeviceReport, EnrollmentGrant};
+
+/// Enrollment, enrolled tablets and staff PIN unlocks.
+pub trait DeviceStore {
+    fn add_enrollment_code(&self, grant: &EnrollmentGrant, created_at: i64) -> StorageResult<()>;
+
+    /// Uses the code for `device` and records the device, in one transaction. Enrolling
+    /// the same device again with the same code returns its record without using it twice.
+    fn redeem_enrollment_code(
+        &self,
+        lookup: &[u8; 32],
+        device_key: &[u8; 32],
+        device_role: EnrolledRole,
+        knows_code: &dyn Fn(&[u8; 32]) -> bool,
+        now: i64,
+        certificate_lifetime_ms: i64,
+    ) -> StorageResult<Result<(DeviceRecord, [u8; 32]), CodeRefusal>>;
+
+    fn device(&self, device_key: &[u8; 32]) -> StorageResult<Option<DeviceRecord>>;
+
+    fn revoke_device(&self, device_key: &[u8; 32], at: i64) -> StorageResult<bool>;
+
+    /// The keys of every enrolled device, or of one event's, in enrollment order.
+    fn device_keys(&self, event_id: Option<&str>) -> StorageResult<Vec<[u8; 32]>>;
+
+    /// What the relay holds from one device, for the event's closing count.
+    fn device_report(&self, device_key: &[u8; 32]) -> StorageResult<Option<DeviceReport>>;
+
+    /// Raises a staff tablet's PIN unlock counter (HR reopens its locked-out PIN); `None`
+    /// if the device is not an enrolled, unrevoked staff tablet.
+    fn issue_staff_unlock(&self, device_key: &[u8; 32], at: i64) -> StorageResult<Option<u64>>;
+
+    /// The latest unlock's counter and issue time while it is still sent (a week).
+    fn outstanding_staff_unlock(
+        &self,
+        device_key: &[u8; 32],
+        now: i64,
+    ) -> StorageResult<Option<(u64, i64)>>;
+}

@@ -1,0 +1,79 @@
+//! Registrations as people at the relay reach them: reading one, lists and search, export
+//! pages, HR's edits and the restricted inbox; each read logged in its own transaction.
+
+use crate::storage::StorageResult;
+use crate::storage::model::{
+    Accessor, ExportPage, HrEdit, HrEditOutcome, HrEditor, RegistrationFilter, RegistrationSummary,
+    RestrictedRequest, StoredRegistration,
+};
+
+/// Registrations read, listed, exported and edited at the relay.
+pub trait RegistrationStore {
+    /// A stored registration's captured document bytes, for internal checks and tests;
+    /// reads on behalf of people go through [`RegistrationStore::read_registration`], which logs.
+    fn registration_document(&self, doc_id: &str) -> StorageResult<Option<Vec<u8>>>;
+
+    /// The receipt code a stored registration was filed under (it came out of the seal;
+    /// nothing recomputes it from the record).
+    fn receipt_code(&self, doc_id: &str) -> StorageResult<Option<String>>;
+
+    /// A stored registration with all its changes, for checking edits (not logged: nothing
+    /// leaves the relay).
+    fn stored_registration(&self, doc_id: &str) -> StorageResult<Option<StoredRegistration>>;
+
+    /// A registration with all its changes, read on behalf of `reader` and written to the
+    /// access log in the same transaction (only when it exists).
+    fn read_registration(
+        &self,
+        doc_id: &str,
+        reader: &Accessor,
+        at: i64,
+    ) -> StorageResult<Option<StoredRegistration>>;
+
+    /// The registrations `filter` selects, newest first, each listed row logged as read by
+    /// `reader` in the same commit.
+    fn list_registrations(
+        &self,
+        filter: &RegistrationFilter,
+        reader: &Accessor,
+        at: i64,
+    ) -> StorageResult<Vec<RegistrationSummary>>;
+
+    /// One page of a bulk export: up to `filter.limit` registrations `filter` selects after
+    /// `filter.after`, newest first, never restricted ones (whatever `filter` says), each
+    /// with its whole document, and each logged as exported by `reader` in the same commit.
+    fn export_registrations(
+        &self,
+        filter: &RegistrationFilter,
+        reader: &Accessor,
+        at: i64,
+    ) -> StorageResult<ExportPage>;
+
+    /// Applies an HR user's edit (a note, their rating, the status) to a registration as
+    /// `editor`'s own Automerge actor: the change joins the change log under the next commit
+    /// number, so staff tablets pull it and lists show it, with a `change` entry in the
+    /// access log, in one transaction. Nothing is written for a registration the relay does
+    /// not hold, nor for an edit that changes nothing.
+    fn apply_hr_edit(
+        &self,
+        doc_id: &str,
+        edit: &HrEdit,
+        editor: &HrEditor,
+        at: i64,
+    ) -> StorageResult<HrEditOutcome>;
+
+    /// Up to `limit` restricted registrations of `events` (every event for `None`),
+    /// uncontacted (status new) first, oldest first, each logged as listed by `reader` in
+    /// the same commit.
+    fn restricted_registrations(
+        &self,
+        events: Option<&[String]>,
+        reader: &Accessor,
+        at: i64,
+        limit: u32,
+    ) -> StorageResult<Vec<RegistrationSummary>>;
+
+    /// Requests by users without the clearance that matched restricted records, for the
+    /// users who hold it, newest first.
+    fn restricted_requests(&self, limit: u32) -> StorageResult<Vec<RestrictedRequest>>;
+}
