@@ -173,6 +173,12 @@ struct ErrorBody {
 }
 
 impl AppError {
+    /// The stable code this error is answered with.
+    #[cfg(test)]
+    pub(crate) fn code(&self) -> &'static str {
+        self.status_and_code().1
+    }
+
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             AppError::UnknownEvent => (StatusCode::NOT_FOUND, "unknown_event"),
@@ -321,6 +327,13 @@ impl IntoResponse for AppError {
                 .insert(axum::http::header::RETRY_AFTER, value);
         }
         response
+    }
+}
+
+impl From<crate::blocking::TaskFailed> for AppError {
+    /// Logged where it failed; answered as any internal failure.
+    fn from(_: crate::blocking::TaskFailed) -> AppError {
+        AppError::Internal
     }
 }
 

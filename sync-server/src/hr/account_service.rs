@@ -42,7 +42,7 @@ pub(crate) async fn unassign_event_from_recruiter(
     user_id: u64,
     event_id: String,
 ) -> Result<Vec<String>, AppError> {
-    let admin = caller.require(Role::Admin)?.id;
+    let admin = crate::hr::policy::may_manage_users(&caller.user)?.id;
     let store = state.store.clone();
     blocking(move || -> Result<Vec<String>, AppError> {
         store.hr_user(user_id)?.ok_or(AppError::UnknownUser)?;
@@ -177,7 +177,7 @@ pub(crate) async fn user_directory(
     state: &AppState,
     caller: &Caller,
 ) -> Result<Vec<DirectoryEntry>, AppError> {
-    caller.require(Role::Admin)?;
+    crate::hr::policy::may_manage_users(&caller.user)?;
     let store = state.store.clone();
     Ok(blocking(move || store.hr_directory()).await??)
 }
@@ -192,7 +192,7 @@ pub(crate) async fn create_hr_user(
     display_name: String,
     roles: &[String],
 ) -> Result<(HrUser, String), AppError> {
-    let admin = caller.require(Role::Admin)?.id;
+    let admin = crate::hr::policy::may_manage_users(&caller.user)?.id;
     let roles: Vec<Role> = roles
         .iter()
         .map(|r| Role::parse(r).ok_or(AppError::BadBody(format!("roles: unknown role {r:?}"))))
@@ -214,14 +214,14 @@ pub(crate) async fn create_hr_user(
 }
 
 /// Grants or withdraws user `id`'s restricted clearance (admins only, as
-/// [`accounts::may_set_clearance`] allows), recording who changed it and when.
+/// [`crate::hr::policy::may_set_clearance`] allows), recording who changed it and when.
 pub(crate) async fn set_user_clearance(
     state: &AppState,
     caller: &Caller,
     id: u64,
     restricted_clearance: bool,
 ) -> Result<HrUser, AppError> {
-    let admin = caller.require(Role::Admin)?;
+    let admin = crate::hr::policy::may_manage_users(&caller.user)?;
     if admin.id == id {
         return Err(AccountError::SelfGrant.into());
     }
@@ -232,7 +232,7 @@ pub(crate) async fn set_user_clearance(
         // The caller was read with their credential; users are never deleted.
         let by = store.hr_user_origin(actor)?.ok_or(AppError::NotLoggedIn)?;
         // `created_by` never changes once written, so the check holds for the change.
-        accounts::may_set_clearance(by, target)?;
+        crate::hr::policy::may_set_clearance(by, target)?;
         if !store.change_hr_clearance(id, restricted_clearance, Some(actor), now_ms())? {
             return Err(AppError::UnknownUser);
         }
@@ -253,7 +253,7 @@ pub(crate) async fn user_clearance_history(
     caller: &Caller,
     id: u64,
 ) -> Result<Vec<ClearanceChange>, AppError> {
-    caller.require(Role::Admin)?;
+    crate::hr::policy::may_manage_users(&caller.user)?;
     let store = state.store.clone();
     blocking(move || -> Result<Vec<ClearanceChange>, AppError> {
         store.hr_user_origin(id)?.ok_or(AppError::UnknownUser)?;
@@ -270,7 +270,7 @@ pub(crate) async fn assign_event_to_recruiter(
     user_id: u64,
     event_id: String,
 ) -> Result<Vec<String>, AppError> {
-    let admin = caller.require(Role::Admin)?.id;
+    let admin = crate::hr::policy::may_manage_users(&caller.user)?.id;
     let store = state.store.clone();
     blocking(move || -> Result<Vec<String>, AppError> {
         let event = kiosk_core::ids::EventId::parse(&event_id).ok_or(AppError::UnknownEvent)?;
@@ -278,7 +278,7 @@ pub(crate) async fn assign_event_to_recruiter(
         let (user, _) = store.hr_user(user_id)?.ok_or(AppError::UnknownUser)?;
         // Archivists read every event and admins none: only a recruiter's reading
         // depends on the assignment.
-        if !user.has(Role::Recruiter) {
+        if !crate::hr::policy::may_be_assigned_events(&user) {
             return Err(AppError::NotARecruiter);
         }
         if !store.assign_hr_event(user_id, &event_id)? {

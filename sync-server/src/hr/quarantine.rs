@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 
 use crate::blocking::blocking;
 use crate::error::{AppError, Refusal, RefusalKind};
-use crate::hr::accounts::{HrUser, Role};
+use crate::hr::accounts::HrUser;
 use crate::hr::caller::Caller;
 use crate::hr::params::body;
 use crate::hr::params::{self, bad_filter};
@@ -251,7 +251,7 @@ async fn list(
     caller: Caller,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, AppError> {
-    caller.require(Role::Archivist)?;
+    crate::hr::policy::may_review_quarantine(&caller.user)?;
     let before = parse_before(&query)?;
     let store = state.store.clone();
     let (captures, next) = blocking(move || list_page(store.as_ref(), before)).await??;
@@ -275,7 +275,7 @@ async fn review(
     Path(id): Path<String>,
     request: Result<Json<ReviewBody>, JsonRejection>,
 ) -> Result<Json<Value>, AppError> {
-    let user = caller.require(Role::Archivist)?.clone();
+    let user = crate::hr::policy::may_review_quarantine(&caller.user)?.clone();
     let id = id.parse::<u64>().map_err(|_| AppError::UnknownQuarantine)?;
     let ReviewBody { decision, reason } = body(request)?;
     let decision = Decision::parse(&decision)?;

@@ -29,7 +29,7 @@ use sha2::{Digest, Sha256};
 
 use crate::blocking::blocking;
 use crate::error::AppError;
-use crate::hr::accounts::{HrUser, Role};
+use crate::hr::accounts::HrUser;
 use crate::hr::caller::Caller;
 use crate::state::{AppState, now_ms};
 use crate::storage::{RelayStore, StorageResult};
@@ -60,13 +60,7 @@ const REPORT_VERSION: u16 = 1;
 /// Who may reconcile: admins (who manage the tablets) and archivists (who answer for the
 /// records).
 pub(crate) fn require_reconciler(caller: &Caller) -> Result<&HrUser, AppError> {
-    match caller.require(Role::Admin) {
-        Ok(user) => Ok(user),
-        Err(AppError::MissingRole(_)) => caller
-            .require(Role::Archivist)
-            .map_err(|_| AppError::MissingRole("admin or archivist")),
-        Err(other) => Err(other),
-    }
+    Ok(crate::hr::policy::may_reconcile(&caller.user)?)
 }
 
 /// An event as reconciliation names it.

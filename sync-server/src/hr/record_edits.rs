@@ -110,7 +110,7 @@ pub(crate) fn edit_logged(
     match store.apply_hr_edit(doc_id, edit, &editor, now_ms())? {
         HrEditOutcome::Applied { annotations, .. } => Ok(annotations),
         // Removed between the check and the edit.
-        HrEditOutcome::NoRecord => Err(missing_registration(store, doc_id)?),
+        HrEditOutcome::NoRecord => Err(missing_registration(store, doc_id)?.into()),
     }
 }
 

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use crate::blocking::blocking;
 use crate::error::AppError;
-use crate::hr::accounts::{HrUser, Role};
+use crate::hr::accounts::HrUser;
 use crate::hr::caller::Caller;
 use crate::hr::params::body;
 use crate::hr::params::{self, bad_filter};
@@ -213,7 +213,7 @@ async fn assign_event(
     Path(id): Path<u64>,
     request: Result<Json<AssignBody>, JsonRejection>,
 ) -> Result<Json<Value>, AppError> {
-    caller.require(Role::Admin)?;
+    crate::hr::policy::may_manage_users(&caller.user)?;
     let AssignBody { event_id } = body(request)?;
     let events =
         crate::hr::account_service::assign_event_to_recruiter(&state, &caller, id, event_id)

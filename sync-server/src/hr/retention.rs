@@ -97,7 +97,7 @@ pub(crate) fn overview_of(store: &dyn RelayStore, user: &HrUser) -> Result<Overv
         })
         .collect();
     let mut holds = store.legal_holds()?;
-    holds.retain(|hold| !hold.restricted || user.restricted_clearance);
+    holds.retain(|hold| crate::hr::policy::require_clearance(user, hold.restricted).is_ok());
     Ok(Overview {
         as_of,
         events,
@@ -190,7 +190,7 @@ fn require_clearance_for(
     doc_id: &str,
 ) -> Result<(), AppError> {
     match store.stored_registration(doc_id)? {
-        Some(stored) if stored.restricted && !user.restricted_clearance => {
+        Some(stored) if crate::hr::policy::require_clearance(user, stored.restricted).is_err() => {
             log_refusal(store, user, doc_id)?;
             // As a record the relay never held: see `uncleared_as_unknown`.
             Err(AppError::UnknownRegistration)
@@ -206,7 +206,7 @@ pub(crate) fn retention_of(
 ) -> Result<RecordRetention, AppError> {
     match store.record_retention(doc_id)? {
         Some(retention) => Ok(retention),
-        None => Err(missing_registration(store, doc_id)?),
+        None => Err(missing_registration(store, doc_id)?.into()),
     }
 }
 
@@ -258,7 +258,7 @@ pub(crate) fn change_hold(
         HoldChange::Done => retention_of(store, doc_id),
         HoldChange::AlreadySo if hold => Err(AppError::AlreadyOnHold),
         HoldChange::AlreadySo => Err(AppError::NotOnHold),
-        HoldChange::NoRecord => Err(missing_registration(store, doc_id)?),
+        HoldChange::NoRecord => Err(missing_registration(store, doc_id)?.into()),
     }
 }
 
@@ -349,7 +349,7 @@ pub(crate) fn withdraw_logged(
             retention: retention_of(store, doc_id)?,
         }),
         WithdrawalOutcome::NeverOptedIn => Err(AppError::NoTalentPoolConsent),
-        WithdrawalOutcome::NoRecord => Err(missing_registration(store, doc_id)?),
+        WithdrawalOutcome::NoRecord => Err(missing_registration(store, doc_id)?.into()),
     }
 }
 

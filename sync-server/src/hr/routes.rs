@@ -20,5 +20,5 @@ pub fn api() -> Router<AppState> {
         .merge(crate::hr::retention::routes())
         .merge(crate::hr::documents_api::routes())
         .merge(crate::hr::reconciliation::routes())
-        .merge(crate::hr::user_access::routes())
+        .merge(crate::hr::user_access_api::routes())
 }

@@ -210,6 +210,7 @@ impl PasswordChecks {
             result
         })
         .await
+        .map_err(AppError::from)
     }
 
     /// The most checks that ran at once so far.

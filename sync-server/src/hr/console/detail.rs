@@ -218,10 +218,11 @@ pub(crate) async fn render(
         Ok((registration, annotations, event, editable, retention, code))
     })
     .await;
-    let (registration, annotations, event, editable, retention, code) = match read.and_then(|r| r) {
-        Ok(read) => read,
-        Err(error) => return console.refuse(error, uri).into_response(),
-    };
+    let (registration, annotations, event, editable, retention, code) =
+        match read.map_err(AppError::from).and_then(|r| r) {
+            Ok(read) => read,
+            Err(error) => return console.refuse(error, uri).into_response(),
+        };
     let lang = console.lang;
     let t = texts(lang);
     let title = fill(t.detail_title, &code);
@@ -565,6 +566,7 @@ async fn submit(
     let uri = detail_uri(&id);
     let checked = require_for_record(&state, &console.caller.user, &id, require_editor)
         .await
+        .map_err(AppError::from)
         .and_then(|()| registration_id(&id))
         .and_then(|()| make_edit(&console.caller.user));
     let result = match checked {
@@ -574,6 +576,7 @@ async fn submit(
             let doc_id = id.clone();
             blocking(move || edit_logged(store.as_ref(), &user, &doc_id, &edit))
                 .await
+                .map_err(AppError::from)
                 .and_then(|r| r)
         }
         Err(error) => Err(error),

@@ -90,7 +90,7 @@ pub(crate) async fn page(
                 Ok::<_, AppError>((rows, next, events))
             })
             .await;
-            match listed.and_then(|r| r) {
+            match listed.map_err(AppError::from).and_then(|r| r) {
                 Ok(page) => (StatusCode::OK, Some(page), Vec::new()),
                 Err(error) => return console.refuse(error, &uri).into_response(),
             }

@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use super::layout::{Field, FieldError, Nav, Page, error_of, error_summary, notice};
 use super::texts::{fill, texts};
-use super::{Lang, PASSWORD, Refusal, home_for, html_page};
+use super::{Lang, Refusal, home_for, html_page};
 use crate::error::AppError;
 use crate::hr::account_service::{check_login, client_address, open_session};
 use crate::hr::sessions;
@@ -210,12 +210,7 @@ pub(crate) async fn submit(
         Ok(opened) => opened,
         Err(error) => return refusal(lang, &uri, error),
     };
-    let next = if user.must_change_password {
-        PASSWORD
-    } else {
-        home_for(&user)
-    };
-    let mut response = Redirect::to(next).into_response();
+    let mut response = Redirect::to(home_for(&user)).into_response();
     let headers = response.headers_mut();
     headers.append(header::SET_COOKIE, session_cookie);
     headers.append(header::SET_COOKIE, cleared_token_cookie());

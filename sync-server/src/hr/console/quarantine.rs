@@ -17,7 +17,6 @@ use super::texts::texts;
 use super::{Console, ConsoleForm, html_page};
 use crate::blocking::blocking;
 use crate::error::AppError;
-use crate::hr::accounts::Role;
 use crate::hr::dates;
 use crate::hr::quarantine::{AcceptRefusal, Decision, list_page, review_capture};
 use crate::state::AppState;
@@ -270,13 +269,14 @@ async fn render(
     refused: Option<&Refused>,
     status: StatusCode,
 ) -> Response {
-    if let Err(error) = console.caller.require(Role::Archivist) {
+    if let Err(error) = crate::hr::policy::may_review_quarantine(&console.caller.user) {
         return console.refuse(error, uri).into_response();
     }
     let store = state.store.clone();
     let before = shown.before;
     let (captures, next) = match blocking(move || list_page(store.as_ref(), before))
         .await
+        .map_err(AppError::from)
         .and_then(|r| r)
     {
         Ok(page) => page,
@@ -447,7 +447,7 @@ pub(crate) async fn review(
 ) -> Response {
     // Refusals and re-renders show the list's address, not the form's.
     let uri = Uri::from_static(QUARANTINE);
-    let user = match console.caller.require(Role::Archivist) {
+    let user = match crate::hr::policy::may_review_quarantine(&console.caller.user) {
         Ok(user) => user.clone(),
         Err(error) => return console.refuse(error, &uri).into_response(),
     };
@@ -476,6 +476,7 @@ pub(crate) async fn review(
             let reason = form.reason;
             blocking(move || review_capture(store.as_ref(), &keys, &user, id, decision, &reason))
                 .await
+                .map_err(AppError::from)
                 .and_then(|r| r)
         }
         Err(error) => Err(error),

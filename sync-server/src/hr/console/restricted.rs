@@ -115,6 +115,7 @@ pub(crate) async fn page(State(state): State<AppState>, console: Console, uri: U
         Ok::<_, AppError>((rows, events, requests))
     })
     .await
+    .map_err(AppError::from)
     .and_then(|r| r);
     let (rows, events, requests) = match listed {
         Ok(listed) => listed,

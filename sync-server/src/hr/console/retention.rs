@@ -15,7 +15,6 @@ use super::texts::texts;
 use super::{Console, ConsoleForm, LIST, html_page};
 use crate::blocking::blocking;
 use crate::error::AppError;
-use crate::hr::accounts::Role;
 use crate::hr::dates;
 use crate::hr::retention::{overview_of, start_run_as};
 use crate::state::AppState;
@@ -174,12 +173,13 @@ async fn render(
     errors: Vec<FieldError>,
     status: StatusCode,
 ) -> Response {
-    if let Err(error) = console.caller.require(Role::Archivist) {
+    if let Err(error) = crate::hr::policy::require_holder(&console.caller.user) {
         return console.refuse(error, uri).into_response();
     }
     let (store, user) = (state.store.clone(), console.caller.user.clone());
     let overview = match blocking(move || overview_of(store.as_ref(), &user))
         .await
+        .map_err(AppError::from)
         .and_then(|r| r)
     {
         Ok(overview) => overview,
@@ -320,7 +320,7 @@ pub(crate) async fn start(
     ConsoleForm { console, form }: ConsoleForm<StartForm>,
 ) -> Response {
     let uri = Uri::from_static(RETENTION);
-    let user = match console.caller.require(Role::Archivist) {
+    let user = match crate::hr::policy::require_holder(&console.caller.user) {
         Ok(user) => user.clone(),
         Err(error) => return console.refuse(error, &uri).into_response(),
     };

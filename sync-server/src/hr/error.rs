@@ -1,0 +1,104 @@
+//! HR's own errors: what went wrong in the policy or a service, said in HR's terms. They
+//! know nothing of HTTP; [`crate::hr::answer`] turns them into the relay's public error at
+//! the handler edge (one match deciding what is sent and what is logged), and the command
+//! line prints them in plain words. Their texts name rules, never a value, so none carries
+//! personal data.
+
+use crate::hr::accounts::AccountError;
+use crate::storage::StorageError;
+
+/// Why the policy ([`crate::hr::policy`]) refuses a caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Denial {
+    /// Still on a one-time password: nothing but a password change is open.
+    #[error("choose your own password before anything else")]
+    PasswordChangeRequired,
+    /// Lacks the role named (or one of the roles named, "admin or archivist").
+    #[error("this needs the {0} role")]
+    MissingRole(&'static str),
+    /// A recruiter reaching a record of an event not assigned to them.
+    #[error("this registration belongs to an event you are not assigned to")]
+    NotAssigned,
+    /// A record of a visitor with protected personal data, without the clearance.
+    #[error("this registration is restricted (protected personal data) and needs the clearance")]
+    Restricted,
+    /// No live session or token (or it ended part-way through a long answer).
+    #[error("log in first (the session may have expired)")]
+    NotLoggedIn,
+    /// An admin taking access away from themselves.
+    #[error("an administrator cannot take away their own access")]
+    SelfChange,
+}
+
+/// What a service looked for and the relay does not hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Missing {
+    #[error("no such user")]
+    User,
+    #[error("no such event")]
+    Event,
+    #[error("no such registration")]
+    Registration,
+    /// Removed: its removal record remains.
+    #[error("this registration was removed; its removal record remains")]
+    RemovedRegistration,
+    #[error("no such API token of this user")]
+    Token,
+}
+
+/// A change the relay's state does not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Conflict {
+    #[error("that username is taken")]
+    UsernameTaken,
+    #[error("this would leave no enabled administrator")]
+    LastAdmin,
+    #[error("nothing to change: the user already is as asked")]
+    Unchanged,
+    #[error("events are assigned to recruiters only; this user lacks the recruiter role")]
+    NotARecruiter,
+}
+
+/// An HR service's or the policy's error.
+#[derive(Debug, thiserror::Error)]
+pub enum HrError {
+    #[error(transparent)]
+    Denied(#[from] Denial),
+    #[error(transparent)]
+    NotFound(#[from] Missing),
+    #[error(transparent)]
+    Conflict(#[from] Conflict),
+    /// An account rule (username, display name, password, roles, clearance grants).
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    /// A well-formed request with a value its field does not take.
+    #[error("{field}: {rule}")]
+    InvalidField {
+        field: &'static str,
+        rule: &'static str,
+    },
+    /// Blocking work that panicked or was cancelled (logged where it failed).
+    #[error(transparent)]
+    Task(#[from] crate::blocking::TaskFailed),
+    /// The store failed while doing `context`.
+    #[error("the relay's store failed while {context}: {source}")]
+    Storage {
+        context: &'static str,
+        #[source]
+        source: StorageError,
+    },
+}
+
+/// Names what a store call was doing when it failed, for the log.
+pub trait StorageContext<T> {
+    fn context(self, context: &'static str) -> Result<T, HrError>;
+}
+
+impl<T> StorageContext<T> for Result<T, StorageError> {
+    fn context(self, context: &'static str) -> Result<T, HrError> {
+        self.map_err(|source| HrError::Storage { context, source })
+    }
+}
+
+/// `Result` with [`HrError`].
+pub type HrResult<T> = Result<T, HrError>;
