@@ -74,6 +74,7 @@ mod tests {
     use crate::storage::StorageError;
     use axum::http::StatusCode;
     use axum::response::IntoResponse;
+    use std::sync::{Arc, Mutex};
 
     /// What the store's own failure was answered with before HR had its own errors.
     async fn answered(error: AppError) -> (StatusCode, serde_json::Value) {
@@ -85,12 +86,66 @@ mod tests {
         (status, serde_json::from_slice(&body).expect("JSON"))
     }
 
+    /// A log writer tests can read back.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("log").extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// `work`'s result and what it logged.
+    fn logged<T>(work: impl FnOnce() -> T) -> (T, String) {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let result = tracing::subscriber::with_default(subscriber, work);
+        let text = String::from_utf8(captured.0.lock().expect("log").clone()).expect("UTF-8");
+        (result, text)
+    }
+
     #[tokio::test]
-    async fn a_storage_failure_in_a_service_is_answered_as_the_same_public_500() {
-        let failed: Result<(), StorageError> = Err(StorageError::Undecodable("user row"));
-        let from_service = AppError::from(failed.context("reading user 7").expect_err("failed"));
+    async fn a_storage_failure_in_a_service_is_logged_with_its_context_and_answered_as_before() {
+        // A real service failing in its store: the table of users is gone under it.
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("relay.db");
+        let store = crate::storage::SqliteStore::open(&path).expect("store");
+        crate::hr::provision_user(&store, "anna", "Anna Andersson", vec![], 0)
+            .expect_err("no role");
+        rusqlite::Connection::open(&path)
+            .expect("opened")
+            .execute_batch("DROP TABLE hr_users")
+            .expect("dropped");
+        let (answer, log) = logged(|| {
+            let failed = crate::hr::reset_to_one_time_password(&store, "anna").expect_err("fails");
+            assert!(matches!(failed, HrError::Storage { .. }), "{failed:?}");
+            AppError::from(failed)
+        });
+        assert!(log.contains("HR storage failed"), "{log}");
+        assert!(log.contains("reading a user by username"), "{log}");
+        assert!(log.contains("no such table"), "{log}");
+        // Ids and rules only: not the username asked for, nor anyone's name.
+        assert!(!log.contains("anna") && !log.contains("Andersson"), "{log}");
         let before = AppError::from(StorageError::Undecodable("user row"));
-        assert_eq!(answered(from_service).await, answered(before).await);
+        let (status, body) = answered(answer).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!((status, body), answered(before).await);
+    }
+
+    #[test]
+    fn a_refusal_is_answered_without_a_log_line() {
+        let (answer, log) = logged(|| AppError::from(HrError::from(Denial::NotAssigned)));
+        assert_eq!(answer.code(), "not_assigned");
+        assert!(log.is_empty(), "{log}");
     }
 
     #[test]
