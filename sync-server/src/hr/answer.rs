@@ -5,8 +5,25 @@
 //! context its service named (ids and rule names only, never personal data) and answered
 //! as the relay's one internal error, as before.
 
-use crate::error::AppError;
-use crate::hr::error::{Conflict, Denial, HrError, Missing};
+use crate::error::{AppError, Refusal, RefusalKind};
+use crate::hr::accounts::AccountError;
+use crate::hr::error::{Conflict, Denial, HrError, LoginRefusal, Missing};
+
+// Here, at the edge, rather than in `accounts`, which stays free of the relay's errors so
+// the enrollment and the store can use its types without importing them.
+impl Refusal for AccountError {
+    fn answer(&self) -> (RefusalKind, &'static str) {
+        match self {
+            AccountError::SelfGrant => (RefusalKind::Forbidden, "self_grant"),
+            AccountError::CreatorGrant => (RefusalKind::Forbidden, "creator_grant"),
+            AccountError::BadUsername
+            | AccountError::BadDisplayName
+            | AccountError::BadPassword
+            | AccountError::NoRole
+            | AccountError::SamePassword => (RefusalKind::Invalid, "invalid_input"),
+        }
+    }
+}
 
 impl From<Denial> for AppError {
     fn from(denial: Denial) -> AppError {
@@ -44,12 +61,26 @@ impl From<Conflict> for AppError {
     }
 }
 
+impl From<LoginRefusal> for AppError {
+    fn from(refusal: LoginRefusal) -> AppError {
+        match refusal {
+            LoginRefusal::WrongCredentials => AppError::WrongCredentials,
+            LoginRefusal::Disabled => AppError::AccountDisabled,
+            LoginRefusal::RateLimited(seconds) => AppError::LoginRateLimited(seconds),
+        }
+    }
+}
+
 impl From<HrError> for AppError {
     fn from(error: HrError) -> AppError {
         match error {
             HrError::Denied(denial) => denial.into(),
             HrError::NotFound(missing) => missing.into(),
             HrError::Conflict(conflict) => conflict.into(),
+            HrError::Login(refusal) => refusal.into(),
+            HrError::UnknownRole(role) => {
+                AppError::BadBody(format!("roles: unknown role {role:?}"))
+            }
             HrError::Account(refusal) => refusal.into(),
             HrError::InvalidField { field, rule } => AppError::InvalidField { field, rule },
             HrError::Task(failed) => failed.into(),
@@ -58,6 +89,10 @@ impl From<HrError> for AppError {
             // was doing, and the caller hears only that the request could not be done.
             HrError::Storage { source, .. } if source.is_disk_full() || source.is_locked() => {
                 source.into()
+            }
+            HrError::Document { context, source } => {
+                tracing::error!(error = %source, context, "HR could not read a stored document");
+                AppError::Internal
             }
             HrError::Storage { context, source } => {
                 tracing::error!(error = %source, context, "HR storage failed");
@@ -70,7 +105,6 @@ impl From<HrError> for AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hr::error::StorageContext;
     use crate::storage::StorageError;
     use axum::http::StatusCode;
     use axum::response::IntoResponse;
@@ -169,6 +203,9 @@ mod tests {
             (Conflict::LastAdmin.into(), "last_admin"),
             (Conflict::Unchanged.into(), "unchanged"),
             (Conflict::NotARecruiter.into(), "not_a_recruiter"),
+            (LoginRefusal::WrongCredentials.into(), "wrong_credentials"),
+            (LoginRefusal::Disabled.into(), "account_disabled"),
+            (LoginRefusal::RateLimited(30).into(), "login_rate_limited"),
         ];
         for (error, code) in cases {
             let hr_text = error.to_string();

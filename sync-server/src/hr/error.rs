@@ -46,6 +46,19 @@ pub enum Missing {
     Token,
 }
 
+/// Why a login is refused. Told only as this: an unknown username is a wrong password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LoginRefusal {
+    #[error("wrong username or password")]
+    WrongCredentials,
+    /// Told only to whoever knows the password.
+    #[error("this account is disabled; an administrator can enable it again")]
+    Disabled,
+    /// Too many failures from this client or for this username; seconds to wait.
+    #[error("too many failed logins; try again in {0} s")]
+    RateLimited(u64),
+}
+
 /// A change the relay's state does not allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Conflict {
@@ -68,6 +81,12 @@ pub enum HrError {
     NotFound(#[from] Missing),
     #[error(transparent)]
     Conflict(#[from] Conflict),
+    #[error(transparent)]
+    Login(#[from] LoginRefusal),
+    /// A role name that is none of the roles (names the rule's input, a role name, which
+    /// is no personal data).
+    #[error("roles: unknown role {0:?}")]
+    UnknownRole(String),
     /// An account rule (username, display name, password, roles, clearance grants).
     #[error(transparent)]
     Account(#[from] AccountError),
@@ -80,6 +99,14 @@ pub enum HrError {
     /// Blocking work that panicked or was cancelled (logged where it failed).
     #[error(transparent)]
     Task(#[from] crate::blocking::TaskFailed),
+    /// A stored document could not be read while doing `context` (its cause names a
+    /// shape, never a value).
+    #[error("a stored document could not be read while {context}: {source}")]
+    Document {
+        context: &'static str,
+        #[source]
+        source: kiosk_core::Error,
+    },
     /// The store failed while doing `context`.
     #[error("the relay's store failed while {context}: {source}")]
     Storage {

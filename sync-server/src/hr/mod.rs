@@ -27,6 +27,7 @@ pub mod quarantine;
 pub mod reconciliation;
 pub(crate) mod record_access;
 pub mod record_edits;
+pub(crate) mod record_reading;
 pub mod registrations;
 pub mod retention;
 pub mod routes;

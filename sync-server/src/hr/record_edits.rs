@@ -83,16 +83,6 @@ pub(crate) fn parse_status(text: &str) -> Result<RecordStatus, AppError> {
     })
 }
 
-/// Whether `user` may edit registration `doc_id` (the console shows its forms only then);
-/// nothing is logged, since nothing of the record is shown or changed by asking.
-pub(crate) fn can_edit(store: &dyn RelayStore, user: &HrUser, doc_id: &str) -> bool {
-    require_editor(user).is_ok()
-        && matches!(
-            store.stored_registration(doc_id),
-            Ok(Some(stored)) if may_edit(store, user, &stored.event_id, stored.restricted).is_ok()
-        )
-}
-
 /// Applies `edit` to registration `doc_id` as `user`, if they may edit it; the edit, or the
 /// refused attempt, is access-logged. Returns the record's notes, ratings and status after
 /// it. Blocking. The caller has checked [`require_editor`] and the edit's input.

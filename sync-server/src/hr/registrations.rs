@@ -15,7 +15,6 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use kiosk_core::documents::RegistrationDocument;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -25,8 +24,9 @@ use crate::hr::accounts::HrUser;
 use crate::hr::caller::Caller;
 use crate::hr::params::body;
 use crate::hr::params::{self, bad_filter};
-use crate::hr::policy::{may_read, narrow_to_readable, require_reader, restricted_inbox_events};
-use crate::hr::record_access::{reachable_record, require_for_record};
+use crate::hr::policy::{narrow_to_readable, require_reader, restricted_inbox_events};
+use crate::hr::record_access::require_for_record;
+use crate::hr::record_reading::read_record;
 use crate::state::{AppState, now_ms};
 use crate::storage::{Accessor, RegistrationFilter, RegistrationSummary, RelayStore};
 
@@ -240,52 +240,15 @@ async fn read_registration(
     require_for_record(&state, &caller.user, &doc_id, require_reader).await?;
     let store = state.store.clone();
     let user = caller.user;
-    blocking(move || -> Result<Json<Value>, AppError> {
-        let (registration, annotations) = read_logged(store.as_ref(), &user, doc_id.clone())?;
-        let mut shown = registration_json(&registration, &annotations);
-        // Where the record stands: its due date, a hold, and a talent-pool withdrawal,
-        // which takes the visitor out of the pool whatever the document's opt-in says.
-        if let Some(retention) = store.record_retention(&doc_id)? {
-            shown["talent_pool"] = json!(
-                registration.consents.talent_pool.is_some()
-                    && retention.talent_pool_withdrawn_at.is_none()
-            );
-            shown["retention"] = crate::hr::retention::retention_json(&retention);
-        }
-        Ok(Json(shown))
-    })
-    .await?
-}
-
-/// Registration `doc_id` with its notes, ratings and status, if `user` may read it; the
-/// read, or the refused attempt, is access-logged. Blocking. The caller has checked
-/// [`require_reader`].
-pub(crate) fn read_logged(
-    store: &dyn RelayStore,
-    user: &HrUser,
-    doc_id: String,
-) -> Result<
-    (
-        kiosk_core::registration::Registration,
-        kiosk_core::annotations::Annotations,
-    ),
-    AppError,
-> {
-    reachable_record(store, user, &doc_id, may_read)?;
-    let accessor = Accessor::Operator(user.accessor_name());
-    let now = now_ms();
-    // Read again through the logging read, so the read and its entry are one commit.
-    let stored = store
-        .read_registration(&doc_id, &accessor, now)?
-        .ok_or(AppError::UnknownRegistration)?;
-    let (document, registration) = RegistrationDocument::load_unattributed(&stored.changes)
-        .map_err(AppError::internal(
-            "reading a stored registration's document",
-        ))?;
-    let annotations = document.annotations().map_err(AppError::internal(
-        "reading a stored registration's annotations",
-    ))?;
-    Ok((registration, annotations))
+    let view = blocking(move || read_record(store.as_ref(), &user, &doc_id)).await??;
+    let mut shown = registration_json(&view.registration, &view.annotations);
+    // Where the record stands: its due date, a hold, and a talent-pool withdrawal, which
+    // takes the visitor out of the pool whatever the document's opt-in says.
+    if let Some(retention) = &view.retention {
+        shown["talent_pool"] = json!(view.in_talent_pool());
+        shown["retention"] = crate::hr::retention::retention_json(retention);
+    }
+    Ok(Json(shown))
 }
 
 /// The record as the API shows it.

@@ -2,7 +2,7 @@
 //! consents, status, notes and ratings; and, for a recruiter who may edit it, the forms
 //! that add a note, set their own rating and set the status
 //! (`POST /console/registrations/{id}/notes|rating|status`). Who may read or edit it, the
-//! edits themselves and their access-log entries are the API's ([`read_logged`],
+//! edits themselves and their access-log entries are the API's ([`crate::hr::record_reading::read_logged`],
 //! [`edit_logged`]); a saved edit returns here with a notice, a refused input re-renders the
 //! page with the error tied to its field. Labels come from the event's form.
 
@@ -27,8 +27,8 @@ use crate::error::AppError;
 use crate::hr::dates;
 use crate::hr::policy::{record_actions, require_editor, require_reader};
 use crate::hr::record_access::require_for_record;
-use crate::hr::record_edits::{can_edit, checked_score, edit_logged, note_by, parse_status};
-use crate::hr::registrations::read_logged;
+use crate::hr::record_edits::{checked_score, edit_logged, note_by, parse_status};
+use crate::hr::record_reading::{RecordPage, RecordView, record_page};
 use crate::state::{AppState, now_ms};
 use crate::storage::HrEdit;
 
@@ -208,21 +208,24 @@ pub(crate) async fn render(
     }
     let store = state.store.clone();
     let user = console.caller.user.clone();
-    let read = blocking(move || {
-        let (registration, annotations) = read_logged(store.as_ref(), &user, id.clone())?;
-        let editable = can_edit(store.as_ref(), &user, &id);
-        // The event only labels codes; a missing or unreadable event leaves the codes.
-        let event = store.event(&registration.event_id).ok().flatten();
-        let retention = store.record_retention(&id)?;
-        let code = store.receipt_code(&id)?.unwrap_or_default();
-        Ok((registration, annotations, event, editable, retention, code))
-    })
-    .await;
-    let (registration, annotations, event, editable, retention, code) =
-        match read.map_err(AppError::from).and_then(|r| r) {
-            Ok(read) => read,
-            Err(error) => return console.refuse(error, uri).into_response(),
-        };
+    let read = blocking(move || record_page(store.as_ref(), &user, &id)).await;
+    let RecordPage {
+        view:
+            RecordView {
+                registration,
+                annotations,
+                retention,
+            },
+        event,
+        editable,
+        receipt_code: code,
+    } = match read
+        .map_err(AppError::from)
+        .and_then(|r| r.map_err(AppError::from))
+    {
+        Ok(read) => read,
+        Err(error) => return console.refuse(error, uri).into_response(),
+    };
     let lang = console.lang;
     let t = texts(lang);
     let title = fill(t.detail_title, &code);

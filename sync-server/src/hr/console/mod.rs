@@ -428,7 +428,7 @@ async fn logout(
     let lang = console.lang;
     if let Err(error) = crate::hr::account_service::end_session(&state, console.caller).await {
         return Refusal {
-            error,
+            error: error.into(),
             lang,
             signed: None,
             had_session: false,

@@ -27,6 +27,7 @@ use crate::hr::account_service::{
     user_directory,
 };
 use crate::hr::accounts::{AccountError, AccountOrigin, Role};
+use crate::hr::error::{Conflict, HrError, Missing};
 use crate::hr::policy::{self, ClearanceBlock};
 use crate::state::AppState;
 use crate::storage::DirectoryEntry;
@@ -552,9 +553,9 @@ fn assign_form(
 }
 
 /// The new-user form's error for a refusal, by its field; `None` for what no field causes.
-fn create_error(t: &Texts, error: &AppError) -> Option<(StatusCode, FieldError)> {
+fn create_error(t: &Texts, error: &HrError) -> Option<(StatusCode, FieldError)> {
     let invalid = StatusCode::UNPROCESSABLE_ENTITY;
-    if let Some(refusal) = error.refusal::<AccountError>() {
+    if let HrError::Account(refusal) = error {
         return match refusal {
             AccountError::BadUsername => {
                 Some((invalid, FieldError::on("username", t.bad_username)))
@@ -567,10 +568,8 @@ fn create_error(t: &Texts, error: &AppError) -> Option<(StatusCode, FieldError)>
         };
     }
     Some(match error {
-        AppError::BadBody(message) if message.starts_with("roles:") => {
-            (invalid, FieldError::on("roles", t.no_role))
-        }
-        AppError::UsernameTaken => (
+        HrError::UnknownRole(_) => (invalid, FieldError::on("roles", t.no_role)),
+        HrError::Conflict(Conflict::UsernameTaken) => (
             StatusCode::CONFLICT,
             FieldError::on("username", t.username_taken),
         ),
@@ -666,13 +665,8 @@ pub(crate) async fn clearance(
             if cleared { "granted" } else { "withdrawn" }
         ))
         .into_response(),
-        Err(e)
-            if matches!(
-                e.refusal(),
-                Some(AccountError::SelfGrant | AccountError::CreatorGrant)
-            ) =>
-        {
-            let message = if e.refusal() == Some(&AccountError::SelfGrant) {
+        Err(HrError::Account(refusal @ (AccountError::SelfGrant | AccountError::CreatorGrant))) => {
+            let message = if refusal == AccountError::SelfGrant {
                 t.self_grant
             } else {
                 t.creator_grant
@@ -683,7 +677,7 @@ pub(crate) async fn clearance(
             };
             render(&state, &console, &uri, StatusCode::FORBIDDEN, shows).await
         }
-        Err(AppError::UnknownUser) => message_page(
+        Err(HrError::NotFound(Missing::User)) => message_page(
             &console,
             &uri,
             Nav::Users,
@@ -724,9 +718,11 @@ pub(crate) async fn assign(
         assign_event_to_recruiter(&state, &console.caller, user_id, form.event_id.clone()).await;
     let field_error = match assigned {
         Ok(_) => return Redirect::to(&format!("{USERS}?done=assigned")).into_response(),
-        Err(AppError::UnknownUser) => FieldError::on("user_id", t.bad_recruiter),
-        Err(AppError::NotARecruiter) => FieldError::on("user_id", t.not_a_recruiter),
-        Err(AppError::UnknownEvent) => FieldError::on("event_id", t.bad_event),
+        Err(HrError::NotFound(Missing::User)) => FieldError::on("user_id", t.bad_recruiter),
+        Err(HrError::Conflict(Conflict::NotARecruiter)) => {
+            FieldError::on("user_id", t.not_a_recruiter)
+        }
+        Err(HrError::NotFound(Missing::Event)) => FieldError::on("event_id", t.bad_event),
         Err(error) => return console.refuse(error, &uri).into_response(),
     };
     let shows = refused(field_error);
