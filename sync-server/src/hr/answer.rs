@@ -46,6 +46,7 @@ impl From<Missing> for AppError {
             Missing::Registration => AppError::UnknownRegistration,
             Missing::RemovedRegistration => AppError::RemovedRegistration,
             Missing::Token => AppError::UnknownToken,
+            Missing::RetentionRun => AppError::UnknownRetentionRun,
         }
     }
 }
@@ -57,6 +58,10 @@ impl From<Conflict> for AppError {
             Conflict::LastAdmin => AppError::LastAdmin,
             Conflict::Unchanged => AppError::AccountUnchanged,
             Conflict::NotARecruiter => AppError::NotARecruiter,
+            Conflict::AlreadyOnHold => AppError::AlreadyOnHold,
+            Conflict::NotOnHold => AppError::NotOnHold,
+            Conflict::NoTalentPoolConsent => AppError::NoTalentPoolConsent,
+            Conflict::RetentionRunning(run) => AppError::RetentionRunning(run),
         }
     }
 }
@@ -89,6 +94,10 @@ impl From<HrError> for AppError {
             // was doing, and the caller hears only that the request could not be done.
             HrError::Storage { source, .. } if source.is_disk_full() || source.is_locked() => {
                 source.into()
+            }
+            HrError::RetentionJob(error) => {
+                tracing::error!(%error, "a retention run could not start");
+                AppError::Internal
             }
             HrError::Document { context, source } => {
                 tracing::error!(error = %source, context, "HR could not read a stored document");
@@ -199,6 +208,14 @@ mod tests {
             (Missing::Registration.into(), "unknown_registration"),
             (Missing::RemovedRegistration.into(), "removed"),
             (Missing::Token.into(), "unknown_token"),
+            (Missing::RetentionRun.into(), "unknown_run"),
+            (Conflict::AlreadyOnHold.into(), "already_on_hold"),
+            (Conflict::NotOnHold.into(), "not_on_hold"),
+            (
+                Conflict::NoTalentPoolConsent.into(),
+                "no_talent_pool_consent",
+            ),
+            (Conflict::RetentionRunning(4).into(), "run_in_progress"),
             (Conflict::UsernameTaken.into(), "username_taken"),
             (Conflict::LastAdmin.into(), "last_admin"),
             (Conflict::Unchanged.into(), "unchanged"),

@@ -44,6 +44,8 @@ pub enum Missing {
     RemovedRegistration,
     #[error("no such API token of this user")]
     Token,
+    #[error("no such retention run")]
+    RetentionRun,
 }
 
 /// Why a login is refused. Told only as this: an unknown username is a wrong password.
@@ -70,6 +72,15 @@ pub enum Conflict {
     Unchanged,
     #[error("events are assigned to recruiters only; this user lacks the recruiter role")]
     NotARecruiter,
+    #[error("this registration is on legal hold already")]
+    AlreadyOnHold,
+    #[error("this registration is not on legal hold")]
+    NotOnHold,
+    #[error("the visitor never joined the talent pool: there is no consent to withdraw")]
+    NoTalentPoolConsent,
+    /// Run number `0` is unfinished: it is carried on, and no second run starts.
+    #[error("retention run {0} is still going; it is carried on, and no second run starts")]
+    RetentionRunning(i64),
 }
 
 /// An HR service's or the policy's error.
@@ -107,6 +118,9 @@ pub enum HrError {
         #[source]
         source: kiosk_core::Error,
     },
+    /// A retention run could not start.
+    #[error("a retention run could not start: {0}")]
+    RetentionJob(#[from] crate::retention::RetentionJobError),
     /// The store failed while doing `context`.
     #[error("the relay's store failed while {context}: {source}")]
     Storage {

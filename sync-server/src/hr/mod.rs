@@ -2,8 +2,16 @@
 //! ([`accounts`]), console sessions and API tokens ([`sessions`]), and the JSON API
 //! ([`api`]; registrations in [`registrations`], bulk exports in [`export`]; its route table
 //! in [`routes`]), and the console's HTML pages over the same code ([`console`]). Every
-//! request names its caller through [`caller::Caller`]; what a role may do is decided by the
-//! services before any data is touched.
+//! request names its caller through [`caller::Caller`].
+//!
+//! Layers, each knowing only those below it: handlers (the JSON API's `*_api` modules and
+//! handler functions, and [`console`]'s pages) read a request, call a service and answer;
+//! services ([`account_service`], [`user_access`], [`retention`], `record_reading`,
+//! `record_access` and the domain functions of the topic modules) ask the access policy
+//! (`policy`: who may do what, for which event and clearance; nothing else decides a
+//! role) and then the store. Services return [`error::HrError`]; [`answer`] is the one
+//! place it becomes the public [`crate::error::AppError`]. Nothing outside [`console`]
+//! imports it.
 
 pub mod access_log;
 pub mod account_service;
@@ -30,6 +38,7 @@ pub mod record_edits;
 pub(crate) mod record_reading;
 pub mod registrations;
 pub mod retention;
+pub mod retention_api;
 pub mod routes;
 pub mod sessions;
 pub mod subject_access;

@@ -246,7 +246,7 @@ async fn read_registration(
     // takes the visitor out of the pool whatever the document's opt-in says.
     if let Some(retention) = &view.retention {
         shown["talent_pool"] = json!(view.in_talent_pool());
-        shown["retention"] = crate::hr::retention::retention_json(retention);
+        shown["retention"] = crate::hr::retention_api::retention_json(retention);
     }
     Ok(Json(shown))
 }

@@ -17,7 +17,7 @@ pub fn api() -> Router<AppState> {
         .merge(crate::hr::devices::routes())
         .merge(crate::hr::events::routes())
         .merge(crate::hr::access_log::routes())
-        .merge(crate::hr::retention::routes())
+        .merge(crate::hr::retention_api::routes())
         .merge(crate::hr::documents_api::routes())
         .merge(crate::hr::reconciliation::routes())
         .merge(crate::hr::user_access_api::routes())

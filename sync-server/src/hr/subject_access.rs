@@ -530,7 +530,7 @@ pub(crate) fn report_json(report: &SubjectAccessReport) -> Value {
                 "retention".into(),
                 r.retention
                     .as_ref()
-                    .map_or(Value::Null, crate::hr::retention::retention_json),
+                    .map_or(Value::Null, crate::hr::retention_api::retention_json),
             );
             record
         })
