@@ -7,7 +7,7 @@
 
 use crate::error::{AppError, Refusal, RefusalKind};
 use crate::hr::accounts::AccountError;
-use crate::hr::error::{Conflict, Denial, HrError, LoginRefusal, Missing};
+use crate::hr::error::{AcceptRefusal, Conflict, Denial, HrError, LoginRefusal, Missing};
 
 // Here, at the edge, rather than in `accounts`, which stays free of the relay's errors so
 // the enrollment and the store can use its types without importing them.
@@ -22,6 +22,16 @@ impl Refusal for AccountError {
             | AccountError::NoRole
             | AccountError::SamePassword => (RefusalKind::Invalid, "invalid_input"),
         }
+    }
+}
+
+impl Refusal for AcceptRefusal {
+    fn answer(&self) -> (RefusalKind, &'static str) {
+        (RefusalKind::Conflict, "cannot_accept")
+    }
+
+    fn message(&self) -> String {
+        format!("the capture cannot be accepted: {self}")
     }
 }
 
@@ -47,6 +57,7 @@ impl From<Missing> for AppError {
             Missing::RemovedRegistration => AppError::RemovedRegistration,
             Missing::Token => AppError::UnknownToken,
             Missing::RetentionRun => AppError::UnknownRetentionRun,
+            Missing::Quarantine => AppError::UnknownQuarantine,
         }
     }
 }
@@ -62,6 +73,7 @@ impl From<Conflict> for AppError {
             Conflict::NotOnHold => AppError::NotOnHold,
             Conflict::NoTalentPoolConsent => AppError::NoTalentPoolConsent,
             Conflict::RetentionRunning(run) => AppError::RetentionRunning(run),
+            Conflict::AlreadyReviewed => AppError::AlreadyReviewed,
         }
     }
 }
@@ -83,6 +95,7 @@ impl From<HrError> for AppError {
             HrError::NotFound(missing) => missing.into(),
             HrError::Conflict(conflict) => conflict.into(),
             HrError::Login(refusal) => refusal.into(),
+            HrError::CannotAccept(refusal) => refusal.into(),
             HrError::UnknownRole(role) => {
                 AppError::BadBody(format!("roles: unknown role {role:?}"))
             }
@@ -209,6 +222,9 @@ mod tests {
             (Missing::RemovedRegistration.into(), "removed"),
             (Missing::Token.into(), "unknown_token"),
             (Missing::RetentionRun.into(), "unknown_run"),
+            (Missing::Quarantine.into(), "unknown_quarantine"),
+            (Conflict::AlreadyReviewed.into(), "already_reviewed"),
+            (AcceptRefusal::NotAKiosk.into(), "cannot_accept"),
             (Conflict::AlreadyOnHold.into(), "already_on_hold"),
             (Conflict::NotOnHold.into(), "not_on_hold"),
             (

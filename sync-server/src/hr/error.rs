@@ -30,6 +30,32 @@ pub enum Denial {
     SelfChange,
 }
 
+/// Why a quarantined capture cannot be accepted ([`crate::hr::quarantine`]). Names the
+/// rule, never the content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AcceptRefusal {
+    #[error("the kept bytes are not a sealed capture this relay can open")]
+    NotASealedCapture,
+    #[error("the capture signature does not verify")]
+    BadSignature,
+    #[error("the capture was made by another device than the tablet that sent it")]
+    OtherDevice,
+    #[error("the tablet that sent it is not a kiosk; only kiosks capture registrations")]
+    NotAKiosk,
+    #[error("the document is not a single change by its tablet that opens a registration")]
+    NotACapture,
+    #[error("the registration is for another event than its tablet was enrolled for")]
+    OtherEvent,
+    #[error("the registration's event is not one this relay holds")]
+    UnknownEvent,
+    #[error("the document is not a valid registration of its event's form")]
+    InvalidRegistration,
+    #[error("a registration with this id is stored already")]
+    AlreadyStored,
+    #[error("the registration was removed, and stays removed")]
+    Removed,
+}
+
 /// What a service looked for and the relay does not hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Missing {
@@ -46,6 +72,8 @@ pub enum Missing {
     Token,
     #[error("no such retention run")]
     RetentionRun,
+    #[error("no such quarantined capture")]
+    Quarantine,
 }
 
 /// Why a login is refused. Told only as this: an unknown username is a wrong password.
@@ -81,6 +109,8 @@ pub enum Conflict {
     /// Run number `0` is unfinished: it is carried on, and no second run starts.
     #[error("retention run {0} is still going; it is carried on, and no second run starts")]
     RetentionRunning(i64),
+    #[error("this quarantined capture was reviewed already; a decision is final")]
+    AlreadyReviewed,
 }
 
 /// An HR service's or the policy's error.
@@ -94,6 +124,9 @@ pub enum HrError {
     Conflict(#[from] Conflict),
     #[error(transparent)]
     Login(#[from] LoginRefusal),
+    /// A quarantined capture that cannot be accepted.
+    #[error("the capture cannot be accepted: {0}")]
+    CannotAccept(#[from] AcceptRefusal),
     /// A role name that is none of the roles (names the rule's input, a role name, which
     /// is no personal data).
     #[error("roles: unknown role {0:?}")]

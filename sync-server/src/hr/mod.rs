@@ -32,6 +32,7 @@ pub(crate) mod params;
 pub(crate) mod policy;
 pub mod printable;
 pub mod quarantine;
+pub mod quarantine_api;
 pub mod reconciliation;
 pub(crate) mod record_access;
 pub mod record_edits;

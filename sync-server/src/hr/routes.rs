@@ -12,7 +12,7 @@ pub fn api() -> Router<AppState> {
         .merge(crate::hr::api::routes())
         .merge(crate::hr::registrations::routes())
         .merge(crate::hr::record_edits::routes())
-        .merge(crate::hr::quarantine::routes())
+        .merge(crate::hr::quarantine_api::routes())
         .merge(crate::hr::export::routes())
         .merge(crate::hr::devices::routes())
         .merge(crate::hr::events::routes())
