@@ -151,6 +151,10 @@ pub enum HrError {
         #[source]
         source: kiosk_core::Error,
     },
+    /// The access log could not be checked against its checkpoint files (its cause names
+    /// files and entry numbers, never a person).
+    #[error("access-log checkpoints not checked: {0}")]
+    Checkpoints(crate::access_checkpoint::CheckpointError),
     /// A retention run could not start.
     #[error("a retention run could not start: {0}")]
     RetentionJob(#[from] crate::retention::RetentionJobError),
