@@ -108,6 +108,10 @@ impl From<HrError> for AppError {
             HrError::Storage { source, .. } if source.is_disk_full() || source.is_locked() => {
                 source.into()
             }
+            HrError::Unexpected { context, source } => {
+                tracing::error!(error = %source, context, "internal error");
+                AppError::Internal
+            }
             HrError::Checkpoints(error) => {
                 tracing::error!("access-log checkpoints not checked: {error}");
                 AppError::Internal

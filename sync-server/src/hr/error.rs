@@ -158,6 +158,14 @@ pub enum HrError {
     /// A retention run could not start.
     #[error("a retention run could not start: {0}")]
     RetentionJob(#[from] crate::retention::RetentionJobError),
+    /// Something that cannot fail in practice failed while doing `context` (serialising a
+    /// report, say); its cause names shapes, never values.
+    #[error("{context} failed: {source}")]
+    Unexpected {
+        context: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The store failed while doing `context`.
     #[error("the relay's store failed while {context}: {source}")]
     Storage {
