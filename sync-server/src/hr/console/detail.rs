@@ -25,6 +25,7 @@ use super::{Console, ConsoleForm, LIST, html_page};
 use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::dates;
+use crate::hr::error::{HrError, HrResult, Missing};
 use crate::hr::policy::{record_actions, require_editor, require_reader};
 use crate::hr::record_access::require_for_record;
 use crate::hr::record_edits::{checked_score, edit_logged, note_by, parse_status};
@@ -143,10 +144,10 @@ pub(crate) async fn refused_input(
 }
 
 /// `id` if it is a registration id as the relay stores them (so it is safe in a redirect).
-fn registration_id(id: &str) -> Result<(), AppError> {
+fn registration_id(id: &str) -> HrResult<()> {
     match RegistrationId::parse(id) {
         Some(parsed) if parsed.as_str() == id => Ok(()),
-        _ => Err(AppError::UnknownRegistration),
+        _ => Err(Missing::Registration.into()),
     }
 }
 
@@ -544,12 +545,12 @@ pub(crate) struct StatusForm {
 
 /// The form field a refused input belongs to, with its message; `None` for refusals that
 /// are not about the input (they get the refusal page).
-fn field_error(lang: Language, error: &AppError) -> Option<FieldError> {
+fn field_error(lang: Language, error: &HrError) -> Option<FieldError> {
     let e = edit_texts(lang);
     match error {
-        AppError::InvalidField { field: "text", .. } => Some(FieldError::on("text", e.bad_note)),
-        AppError::InvalidField { field: "score", .. } => Some(FieldError::on("score", e.bad_score)),
-        AppError::InvalidField {
+        HrError::InvalidField { field: "text", .. } => Some(FieldError::on("text", e.bad_note)),
+        HrError::InvalidField { field: "score", .. } => Some(FieldError::on("score", e.bad_score)),
+        HrError::InvalidField {
             field: "status", ..
         } => Some(FieldError::on("status", e.bad_status)),
         _ => None,
@@ -564,12 +565,11 @@ async fn submit(
     id: String,
     note: String,
     saved: &'static str,
-    make_edit: impl FnOnce(&crate::hr::accounts::HrUser) -> Result<HrEdit, AppError>,
+    make_edit: impl FnOnce(&crate::hr::accounts::HrUser) -> HrResult<HrEdit>,
 ) -> Response {
     let uri = detail_uri(&id);
     let checked = require_for_record(&state, &console.caller.user, &id, require_editor)
         .await
-        .map_err(AppError::from)
         .and_then(|()| registration_id(&id))
         .and_then(|()| make_edit(&console.caller.user));
     let result = match checked {
@@ -579,7 +579,7 @@ async fn submit(
             let doc_id = id.clone();
             blocking(move || edit_logged(store.as_ref(), &user, &doc_id, &edit))
                 .await
-                .map_err(AppError::from)
+                .map_err(HrError::from)
                 .and_then(|r| r)
         }
         Err(error) => Err(error),
@@ -621,7 +621,7 @@ pub(crate) async fn set_rating(
     submit(state, console, id, String::new(), "rating", move |user| {
         let score = match form.score.trim() {
             "" => None,
-            text => Some(text.parse::<i64>().map_err(|_| AppError::InvalidField {
+            text => Some(text.parse::<i64>().map_err(|_| HrError::InvalidField {
                 field: "score",
                 rule: "a score is 1–5, or empty to clear the rating",
             })?),
