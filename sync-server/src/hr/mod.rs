@@ -37,6 +37,7 @@ pub mod reconciliation;
 pub(crate) mod record_access;
 pub mod record_edits;
 pub(crate) mod record_reading;
+pub(crate) mod registration_lists;
 pub mod registrations;
 pub mod retention;
 pub mod retention_api;

@@ -20,15 +20,15 @@ use serde_json::{Value, json};
 
 use crate::blocking::blocking;
 use crate::error::AppError;
-use crate::hr::accounts::HrUser;
 use crate::hr::caller::Caller;
 use crate::hr::params::body;
 use crate::hr::params::{self, bad_filter};
-use crate::hr::policy::{narrow_to_readable, require_reader, restricted_inbox_events};
+use crate::hr::policy::require_reader;
 use crate::hr::record_access::require_for_record;
 use crate::hr::record_reading::read_record;
-use crate::state::{AppState, now_ms};
-use crate::storage::{Accessor, RegistrationFilter, RegistrationSummary, RelayStore};
+use crate::hr::registration_lists::{list_readable, restricted_inbox_of};
+use crate::state::AppState;
+use crate::storage::RegistrationFilter;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -131,37 +131,14 @@ async fn list_registrations(
     caller: Caller,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, AppError> {
+    // Asked before the query is read, so a caller who may not is told so first.
     require_reader(&caller.user)?;
     let filter = parse_filter(&query)?;
     let store = state.store.clone();
     let user = caller.user;
-    blocking(move || -> Result<Json<Value>, AppError> {
-        let (rows, next) = list_readable(store.as_ref(), &user, filter)?;
-        Ok(Json(json!({ "registrations": rows, "next": next })))
-    })
-    .await?
+    let (rows, next) = blocking(move || list_readable(store.as_ref(), &user, filter)).await??;
+    Ok(Json(json!({ "registrations": rows, "next": next })))
 }
-
-/// One page of the registrations `user` may read, newest first, each row access-logged,
-/// and the cursor of the next page if there may be one. Blocking. The caller has checked
-/// [`require_reader`].
-pub(crate) fn list_readable(
-    store: &dyn RelayStore,
-    user: &HrUser,
-    mut filter: RegistrationFilter,
-) -> Result<(Vec<RegistrationSummary>, Option<String>), AppError> {
-    narrow_to_readable(store, user, &mut filter)?;
-    let accessor = Accessor::Operator(user.accessor_name());
-    let rows = store.list_registrations(&filter, &accessor, now_ms())?;
-    let next = (rows.len() == filter.limit as usize)
-        .then(|| rows.last().map(|r| format!("{}~{}", r.captured_at, r.id)))
-        .flatten();
-    Ok((rows, next))
-}
-
-/// How many of the newest requests routed to cleared users the inbox shows (requests by
-/// users without the clearance that matched restricted records).
-pub(crate) const ROUTED_REQUESTS: u32 = 100;
 
 /// The most rows the restricted inbox shows at once, and how many without `limit`.
 const MAX_INBOX: u32 = 500;
@@ -179,25 +156,10 @@ async fn restricted_inbox(
     let limit = params::limit(&query, DEFAULT_INBOX, MAX_INBOX)?;
     let store = state.store.clone();
     let user = caller.user;
-    blocking(move || -> Result<Json<Value>, AppError> {
-        let rows = restricted_readable(store.as_ref(), &user, limit)?;
-        let requests = store.restricted_requests(ROUTED_REQUESTS)?;
-        Ok(Json(json!({ "registrations": rows, "requests": requests })))
-    })
-    .await?
-}
-
-/// Up to `limit` rows of `user`'s restricted inbox, each access-logged. Blocking. Without
-/// the clearance the answer is [`AppError::Restricted`] and nothing is read or logged:
-/// no record was asked for.
-pub(crate) fn restricted_readable(
-    store: &dyn RelayStore,
-    user: &HrUser,
-    limit: u32,
-) -> Result<Vec<RegistrationSummary>, AppError> {
-    let events = restricted_inbox_events(store, user)?;
-    let accessor = Accessor::Operator(user.accessor_name());
-    Ok(store.restricted_registrations(events.as_deref(), &accessor, now_ms(), limit)?)
+    let inbox = blocking(move || restricted_inbox_of(store.as_ref(), &user, limit)).await??;
+    Ok(Json(
+        json!({ "registrations": inbox.rows, "requests": inbox.requests }),
+    ))
 }
 
 #[derive(Deserialize)]
