@@ -22,8 +22,9 @@ use crate::access_checkpoint::{
 };
 use crate::blocking::blocking;
 use crate::error::AppError;
-use crate::hr::accounts::{HrUser, Role, check_username};
+use crate::hr::accounts::{HrUser, check_username};
 use crate::hr::caller::Caller;
+use crate::hr::error::{HrError, HrResult, StorageContext};
 use crate::hr::params::{self, bad_filter};
 use crate::state::AppState;
 use crate::storage::{AccessAction, AccessEntry, AccessLogQuery, AccessLogVerdict, Accessor};
@@ -112,14 +113,16 @@ pub(crate) async fn access_log_page(
     state: &AppState,
     caller: &Caller,
     mut query: AccessLogQuery,
-) -> Result<(Vec<(u64, AccessEntry)>, Option<u64>), AppError> {
-    let user = caller.require(Role::Archivist)?;
+) -> HrResult<(Vec<(u64, AccessEntry)>, Option<u64>)> {
+    let user = crate::hr::policy::may_read_access_log(&caller.user)?;
     // A cleared user's read of a restricted record names it: not to a reviewer without
     // the clearance.
-    query.without_restricted = !user.restricted_clearance;
+    query.without_restricted = !crate::hr::policy::sees_restricted(user);
     let store = state.store.clone();
     let limit = query.limit;
-    let entries = blocking(move || store.query_access_log(&query)).await??;
+    let entries = blocking(move || store.query_access_log(&query))
+        .await?
+        .context("reading a page of the access log")?;
     let next_before = (entries.len() == limit)
         .then(|| entries.last().map(|(seq, _)| *seq))
         .flatten();
@@ -127,13 +130,12 @@ pub(crate) async fn access_log_page(
 }
 
 /// Walks the whole hash chain (archivists only).
-pub(crate) async fn verify_chain(
-    state: &AppState,
-    caller: &Caller,
-) -> Result<AccessLogVerdict, AppError> {
-    caller.require(Role::Archivist)?;
+pub(crate) async fn verify_chain(state: &AppState, caller: &Caller) -> HrResult<AccessLogVerdict> {
+    crate::hr::policy::may_read_access_log(&caller.user)?;
     let store = state.store.clone();
-    Ok(blocking(move || store.verify_access_log()).await??)
+    blocking(move || store.verify_access_log())
+        .await?
+        .context("verifying the access log's chain")
 }
 
 /// The log checked against every checkpoint file: the chain, the broken entry if one is
@@ -150,8 +152,8 @@ pub(crate) struct Verification {
 pub(crate) async fn verify_with_checkpoints(
     state: &AppState,
     caller: &Caller,
-) -> Result<Verification, AppError> {
-    caller.require(Role::Archivist)?;
+) -> HrResult<Verification> {
+    crate::hr::policy::may_read_access_log(&caller.user)?;
     let store = state.store.clone();
     let folder = state.checkpoint_dir.clone();
     let relay_key = state.keys.signing.verifying_key();
@@ -181,11 +183,11 @@ pub(crate) async fn verify_with_checkpoints(
     })
     .await?;
     checked.map_err(|error| match error {
-        CheckpointError::Storage(e) => e.into(),
-        other => {
-            tracing::error!("access-log checkpoints not checked: {other}");
-            AppError::Internal
-        }
+        CheckpointError::Storage(source) => HrError::Storage {
+            context: "checking the access log against its checkpoints",
+            source,
+        },
+        other => HrError::Checkpoints(other),
     })
 }
 
@@ -273,7 +275,7 @@ async fn list(
     caller: Caller,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, AppError> {
-    caller.require(Role::Archivist)?;
+    crate::hr::policy::may_read_access_log(&caller.user)?;
     let query = parse_access_query(&query)?;
     let (entries, next_before) = access_log_page(&state, &caller, query).await?;
     let entries: Vec<EntryJson<'_>> = entries

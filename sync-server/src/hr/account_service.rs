@@ -1,7 +1,8 @@
 //! HR accounts as a service: logins and sessions, one's own password, and the admins'
 //! work on users (the directory, creating users, clearance and its history, assigned
 //! events). The JSON API ([`crate::hr::api`]) and the console call the same functions,
-//! which check the caller's role before touching the store.
+//! which ask the policy ([`crate::hr::policy`]) before touching the store. Errors are
+//! [`HrError`]s; the handlers turn them into public answers ([`crate::hr::answer`]).
 
 use std::net::SocketAddr;
 
@@ -10,28 +11,15 @@ use axum::extract::connect_info::ConnectInfo;
 use axum::http::HeaderValue;
 
 use crate::blocking::blocking;
-use crate::error::{AppError, Refusal, RefusalKind};
 use crate::hr::accounts::{self, AccountError, HrUser, PasswordHash, Role};
 use crate::hr::caller::Caller;
+use crate::hr::error::{
+    Conflict, Denial, HrError, HrResult, LoginRefusal, Missing, StorageContext,
+};
+use crate::hr::policy;
 use crate::hr::sessions::{self, SESSION_LIFETIME_MS};
 use crate::state::{AppState, now_ms};
 use crate::storage::{ClearanceChange, Credential, CredentialKind, DirectoryEntry};
-
-// Here rather than in `accounts`, which stays free of the relay's errors so the enrollment
-// and the store can use its types without importing them.
-impl Refusal for AccountError {
-    fn answer(&self) -> (RefusalKind, &'static str) {
-        match self {
-            AccountError::SelfGrant => (RefusalKind::Forbidden, "self_grant"),
-            AccountError::CreatorGrant => (RefusalKind::Forbidden, "creator_grant"),
-            AccountError::BadUsername
-            | AccountError::BadDisplayName
-            | AccountError::BadPassword
-            | AccountError::NoRole
-            | AccountError::SamePassword => (RefusalKind::Invalid, "invalid_input"),
-        }
-    }
-}
 
 /// Takes event `event_id` from user `user_id`'s assignments (admins only), so they no longer
 /// read its registrations; returns the events still assigned. Taking one not assigned
@@ -41,12 +29,18 @@ pub(crate) async fn unassign_event_from_recruiter(
     caller: &Caller,
     user_id: u64,
     event_id: String,
-) -> Result<Vec<String>, AppError> {
-    let admin = caller.require(Role::Admin)?.id;
+) -> HrResult<Vec<String>> {
+    let admin = policy::may_manage_users(&caller.user)?.id;
     let store = state.store.clone();
-    blocking(move || -> Result<Vec<String>, AppError> {
-        store.hr_user(user_id)?.ok_or(AppError::UnknownUser)?;
-        if store.unassign_hr_event(user_id, &event_id)? {
+    blocking(move || -> HrResult<Vec<String>> {
+        store
+            .hr_user(user_id)
+            .context("reading a user")?
+            .ok_or(Missing::User)?;
+        let unassigned = store
+            .unassign_hr_event(user_id, &event_id)
+            .context("unassigning an event")?;
+        if unassigned {
             tracing::info!(
                 admin,
                 target = user_id,
@@ -54,7 +48,9 @@ pub(crate) async fn unassign_event_from_recruiter(
                 "event unassigned"
             );
         }
-        Ok(store.hr_assigned_events(user_id)?)
+        store
+            .hr_assigned_events(user_id)
+            .context("reading a user's assigned events")
     })
     .await?
 }
@@ -64,7 +60,7 @@ pub(crate) async fn unassign_event_from_recruiter(
 pub(crate) async fn open_session(
     state: &AppState,
     user: &HrUser,
-) -> Result<(HeaderValue, String), AppError> {
+) -> HrResult<(HeaderValue, String)> {
     let secret = sessions::new_secret();
     let csrf = sessions::csrf_token_for(&secret);
     let now = now_ms();
@@ -77,7 +73,9 @@ pub(crate) async fn open_session(
     };
     let store = state.store.clone();
     let hash = sessions::secret_hash(&secret);
-    blocking(move || store.put_hr_credential(&hash, &credential, None, now)).await??;
+    blocking(move || store.put_hr_credential(&hash, &credential, None, now))
+        .await?
+        .context("storing a session")?;
     Ok((
         sessions::session_cookie(&secret, state.secure_cookies),
         csrf,
@@ -96,24 +94,29 @@ pub(crate) async fn check_login(
     username: String,
     password: String,
     address: &str,
-) -> Result<HrUser, AppError> {
+) -> HrResult<HrUser> {
     let now = now_ms();
     state
         .login_failures
         .begin_attempt(&username, address, now)
-        .map_err(AppError::LoginRateLimited)?;
+        .map_err(LoginRefusal::RateLimited)?;
     // No account has such a name (the rules are public, so refusing it at once tells
     // nothing): it costs no password check.
     if accounts::check_username(&username).is_err() {
-        return Err(AppError::WrongCredentials);
+        return Err(LoginRefusal::WrongCredentials.into());
     }
     let store = state.store.clone();
     let lookup = username.clone();
     let user = state
         .password_checks
-        .run(move || login_outcome(store.hr_user_by_username(&lookup)?, &password))
+        .run(move || {
+            let found = store
+                .hr_user_by_username(&lookup)
+                .context("reading a user by username")?;
+            login_outcome(found, &password)
+        })
         .await??
-        .ok_or(AppError::WrongCredentials)?;
+        .ok_or(LoginRefusal::WrongCredentials)?;
     state.login_failures.forgive(&username, address);
     tracing::info!(user = user.id, "HR login");
     Ok(user)
@@ -124,7 +127,7 @@ pub(crate) async fn check_login(
 fn login_outcome(
     found: Option<(HrUser, PasswordHash)>,
     password: &str,
-) -> Result<Option<HrUser>, AppError> {
+) -> HrResult<Option<HrUser>> {
     let Some((user, hash)) = found else {
         PasswordHash::waste_a_check(password);
         return Ok(None);
@@ -134,15 +137,17 @@ fn login_outcome(
     }
     // Told only to whoever knows the password: the account is disabled.
     if user.disabled {
-        return Err(AppError::AccountDisabled);
+        return Err(LoginRefusal::Disabled.into());
     }
     Ok(Some(user))
 }
 
 /// Ends the caller's session (or revokes the token it called with).
-pub(crate) async fn end_session(state: &AppState, caller: Caller) -> Result<(), AppError> {
+pub(crate) async fn end_session(state: &AppState, caller: Caller) -> HrResult<()> {
     let store = state.store.clone();
-    blocking(move || store.delete_hr_credential(&caller.secret_hash)).await??;
+    blocking(move || store.delete_hr_credential(&caller.secret_hash))
+        .await?
+        .context("ending a session")?;
     Ok(())
 }
 
@@ -153,7 +158,7 @@ pub(crate) async fn set_own_password(
     id: u64,
     current_password: String,
     new_password: String,
-) -> Result<(), AppError> {
+) -> HrResult<()> {
     accounts::check_password(&new_password)?;
     if new_password == current_password {
         return Err(AccountError::SamePassword.into());
@@ -161,12 +166,17 @@ pub(crate) async fn set_own_password(
     let store = state.store.clone();
     state
         .password_checks
-        .run(move || -> Result<(), AppError> {
-            let (_, hash) = store.hr_user(id)?.ok_or(AppError::UnknownUser)?;
+        .run(move || -> HrResult<()> {
+            let (_, hash) = store
+                .hr_user(id)
+                .context("reading a user")?
+                .ok_or(Missing::User)?;
             if !hash.matches(&current_password) {
-                return Err(AppError::WrongCredentials);
+                return Err(LoginRefusal::WrongCredentials.into());
             }
-            store.set_hr_password(id, &PasswordHash::new(&new_password), false)?;
+            store
+                .set_hr_password(id, &PasswordHash::new(&new_password), false)
+                .context("setting a password")?;
             Ok(())
         })
         .await?
@@ -176,26 +186,28 @@ pub(crate) async fn set_own_password(
 pub(crate) async fn user_directory(
     state: &AppState,
     caller: &Caller,
-) -> Result<Vec<DirectoryEntry>, AppError> {
-    caller.require(Role::Admin)?;
+) -> HrResult<Vec<DirectoryEntry>> {
+    policy::may_manage_users(&caller.user)?;
     let store = state.store.clone();
-    Ok(blocking(move || store.hr_directory()).await??)
+    blocking(move || store.hr_directory())
+        .await?
+        .context("reading the user directory")
 }
 
 /// Creates a user with `roles` (by name) and a one-time password to show once (admins
-/// only). Refusals: a role that does not exist (`BadBody("roles: …")`), the account rules,
-/// a taken username.
+/// only). Refusals: a role that does not exist ([`HrError::UnknownRole`]), the account
+/// rules, a taken username.
 pub(crate) async fn create_hr_user(
     state: &AppState,
     caller: &Caller,
     username: String,
     display_name: String,
     roles: &[String],
-) -> Result<(HrUser, String), AppError> {
-    let admin = caller.require(Role::Admin)?.id;
+) -> HrResult<(HrUser, String)> {
+    let admin = policy::may_manage_users(&caller.user)?.id;
     let roles: Vec<Role> = roles
         .iter()
-        .map(|r| Role::parse(r).ok_or(AppError::BadBody(format!("roles: unknown role {r:?}"))))
+        .map(|r| Role::parse(r).ok_or_else(|| HrError::UnknownRole(r.clone())))
         .collect::<Result<_, _>>()?;
     let store = state.store.clone();
     let (user, one_time) = blocking(move || {
@@ -214,27 +226,36 @@ pub(crate) async fn create_hr_user(
 }
 
 /// Grants or withdraws user `id`'s restricted clearance (admins only, as
-/// [`accounts::may_set_clearance`] allows), recording who changed it and when.
+/// [`crate::hr::policy::may_set_clearance`] allows), recording who changed it and when.
 pub(crate) async fn set_user_clearance(
     state: &AppState,
     caller: &Caller,
     id: u64,
     restricted_clearance: bool,
-) -> Result<HrUser, AppError> {
-    let admin = caller.require(Role::Admin)?;
+) -> HrResult<HrUser> {
+    let admin = policy::may_manage_users(&caller.user)?;
     if admin.id == id {
         return Err(AccountError::SelfGrant.into());
     }
     let store = state.store.clone();
     let actor = admin.id;
-    blocking(move || -> Result<HrUser, AppError> {
-        let target = store.hr_user_origin(id)?.ok_or(AppError::UnknownUser)?;
+    blocking(move || -> HrResult<HrUser> {
+        let target = store
+            .hr_user_origin(id)
+            .context("reading a user's origin")?
+            .ok_or(Missing::User)?;
         // The caller was read with their credential; users are never deleted.
-        let by = store.hr_user_origin(actor)?.ok_or(AppError::NotLoggedIn)?;
+        let by = store
+            .hr_user_origin(actor)
+            .context("reading a user's origin")?
+            .ok_or(Denial::NotLoggedIn)?;
         // `created_by` never changes once written, so the check holds for the change.
-        accounts::may_set_clearance(by, target)?;
-        if !store.change_hr_clearance(id, restricted_clearance, Some(actor), now_ms())? {
-            return Err(AppError::UnknownUser);
+        policy::may_set_clearance(by, target)?;
+        let changed = store
+            .change_hr_clearance(id, restricted_clearance, Some(actor), now_ms())
+            .context("changing a user's clearance")?;
+        if !changed {
+            return Err(Missing::User.into());
         }
         tracing::info!(
             actor,
@@ -242,7 +263,11 @@ pub(crate) async fn set_user_clearance(
             restricted_clearance,
             "clearance changed"
         );
-        Ok(store.hr_user(id)?.ok_or(AppError::UnknownUser)?.0)
+        Ok(store
+            .hr_user(id)
+            .context("reading a user")?
+            .ok_or(Missing::User)?
+            .0)
     })
     .await?
 }
@@ -252,12 +277,17 @@ pub(crate) async fn user_clearance_history(
     state: &AppState,
     caller: &Caller,
     id: u64,
-) -> Result<Vec<ClearanceChange>, AppError> {
-    caller.require(Role::Admin)?;
+) -> HrResult<Vec<ClearanceChange>> {
+    policy::may_manage_users(&caller.user)?;
     let store = state.store.clone();
-    blocking(move || -> Result<Vec<ClearanceChange>, AppError> {
-        store.hr_user_origin(id)?.ok_or(AppError::UnknownUser)?;
-        Ok(store.hr_clearance_history(id)?)
+    blocking(move || -> HrResult<Vec<ClearanceChange>> {
+        store
+            .hr_user_origin(id)
+            .context("reading a user's origin")?
+            .ok_or(Missing::User)?;
+        store
+            .hr_clearance_history(id)
+            .context("reading a user's clearance history")
     })
     .await?
 }
@@ -269,23 +299,34 @@ pub(crate) async fn assign_event_to_recruiter(
     caller: &Caller,
     user_id: u64,
     event_id: String,
-) -> Result<Vec<String>, AppError> {
-    let admin = caller.require(Role::Admin)?.id;
+) -> HrResult<Vec<String>> {
+    let admin = policy::may_manage_users(&caller.user)?.id;
     let store = state.store.clone();
-    blocking(move || -> Result<Vec<String>, AppError> {
-        let event = kiosk_core::ids::EventId::parse(&event_id).ok_or(AppError::UnknownEvent)?;
-        store.event(&event)?.ok_or(AppError::UnknownEvent)?;
-        let (user, _) = store.hr_user(user_id)?.ok_or(AppError::UnknownUser)?;
+    blocking(move || -> HrResult<Vec<String>> {
+        let event = kiosk_core::ids::EventId::parse(&event_id).ok_or(Missing::Event)?;
+        store
+            .event(&event)
+            .context("reading an event")?
+            .ok_or(Missing::Event)?;
+        let (user, _) = store
+            .hr_user(user_id)
+            .context("reading a user")?
+            .ok_or(Missing::User)?;
         // Archivists read every event and admins none: only a recruiter's reading
         // depends on the assignment.
-        if !user.has(Role::Recruiter) {
-            return Err(AppError::NotARecruiter);
+        if !policy::may_be_assigned_events(&user) {
+            return Err(Conflict::NotARecruiter.into());
         }
-        if !store.assign_hr_event(user_id, &event_id)? {
-            return Err(AppError::UnknownUser);
+        let assigned = store
+            .assign_hr_event(user_id, &event_id)
+            .context("assigning an event")?;
+        if !assigned {
+            return Err(Missing::User.into());
         }
         tracing::info!(admin, target = user_id, event = event_id, "event assigned");
-        Ok(store.hr_assigned_events(user_id)?)
+        store
+            .hr_assigned_events(user_id)
+            .context("reading a user's assigned events")
     })
     .await?
 }

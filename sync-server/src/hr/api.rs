@@ -22,7 +22,7 @@ use crate::hr::account_service::{
     check_login, client_address, create_hr_user, end_session, open_session, set_own_password,
     set_user_clearance, user_clearance_history, user_directory,
 };
-use crate::hr::accounts::{self, AccountError, HrUser, Role};
+use crate::hr::accounts::{self, AccountError, HrUser};
 use crate::hr::caller::Caller;
 use crate::hr::params::body;
 use crate::hr::sessions;
@@ -143,7 +143,7 @@ async fn create_user(
     caller: Caller,
     request: Result<Json<NewUserBody>, JsonRejection>,
 ) -> Result<Response, AppError> {
-    caller.require(Role::Admin)?;
+    crate::hr::policy::may_manage_users(&caller.user)?;
     let NewUserBody {
         username,
         display_name,
@@ -171,7 +171,7 @@ async fn set_clearance(
     Path(id): Path<u64>,
     request: Result<Json<ClearanceBody>, JsonRejection>,
 ) -> Result<Json<HrUser>, AppError> {
-    let admin = caller.require(Role::Admin)?;
+    let admin = crate::hr::policy::may_manage_users(&caller.user)?;
     if admin.id == id {
         return Err(AccountError::SelfGrant.into());
     }
@@ -207,9 +207,7 @@ async fn create_token(
     caller: Caller,
     request: Result<Json<TokenBody>, JsonRejection>,
 ) -> Result<Response, AppError> {
-    if caller.user.must_change_password {
-        return Err(AppError::PasswordChangeRequired);
-    }
+    crate::hr::policy::may_act(&caller.user)?;
     if caller.kind != CredentialKind::Session {
         return Err(AppError::NotLoggedIn);
     }

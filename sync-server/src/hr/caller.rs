@@ -9,7 +9,9 @@ use axum::http::request::Parts;
 
 use crate::blocking::blocking;
 use crate::error::AppError;
-use crate::hr::accounts::{HrUser, Role};
+use crate::hr::accounts::HrUser;
+use crate::hr::error::{Denial, HrError, StorageContext};
+use crate::hr::policy::Question;
 use crate::hr::sessions::{self, CSRF_HEADER, SESSION_IDLE_MS};
 use crate::state::{AppState, now_ms};
 use crate::storage::CredentialKind;
@@ -24,40 +26,25 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// The caller's user, if they hold `role` and have chosen their own password.
-    pub fn require(&self, role: Role) -> Result<&HrUser, AppError> {
-        if self.user.must_change_password {
-            return Err(AppError::PasswordChangeRequired);
-        }
-        if !self.user.has(role) {
-            return Err(AppError::MissingRole(role.as_str()));
-        }
-        Ok(&self.user)
-    }
-
-    /// Whether the caller's credential still opens `role` at `now`, asked again of the
-    /// store (blocking): a long answer (an export's pages) asks as it goes, so disabling
-    /// the user, revoking the token, ending the session or taking the role stops it
-    /// part-way instead of at the next request.
+    /// Whether the caller's credential still lets them do what `question` asks, asked
+    /// again of the store (blocking): a long answer (an export's pages) asks as it goes, so
+    /// disabling the user, revoking the token, ending the session or taking the role stops
+    /// it part-way instead of at the next request.
     pub(crate) fn still_may(
         &self,
         store: &dyn crate::storage::RelayStore,
-        role: Role,
+        question: Question,
         now: i64,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), HrError> {
         let (credential, user) = store
-            .hr_credential(&self.secret_hash, now)?
-            .ok_or(AppError::NotLoggedIn)?;
+            .hr_credential(&self.secret_hash, now)
+            .context("reading a caller's credential")?
+            .ok_or(Denial::NotLoggedIn)?;
         if credential.user_id != self.user.id || credential.kind != self.kind {
-            return Err(AppError::NotLoggedIn);
+            return Err(Denial::NotLoggedIn.into());
         }
-        Caller {
-            user,
-            kind: credential.kind,
-            secret_hash: self.secret_hash,
-        }
-        .require(role)
-        .map(|_| ())
+        question(&user)?;
+        Ok(())
     }
 
     /// A caller as [`authenticate`] makes one, for tests of handlers' parts.

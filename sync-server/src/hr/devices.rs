@@ -16,7 +16,6 @@ use serde_json::{Value, json};
 
 use crate::blocking::blocking;
 use crate::error::AppError;
-use crate::hr::accounts::Role;
 use crate::hr::caller::Caller;
 use crate::hr::params::body;
 use crate::state::{AppState, now_ms};
@@ -110,7 +109,7 @@ async fn create_code(
     headers: HeaderMap,
     request: Result<Json<CodeBody>, JsonRejection>,
 ) -> Result<Response, AppError> {
-    caller.require(Role::Admin)?;
+    crate::hr::policy::may_manage_devices(&caller.user)?;
     let CodeBody {
         event_id,
         role,
@@ -137,7 +136,7 @@ pub(crate) async fn create_enrollment_code(
     headers: &HeaderMap,
     request: CodeRequest,
 ) -> Result<CreatedCode, AppError> {
-    caller.require(Role::Admin)?;
+    crate::hr::policy::may_manage_devices(&caller.user)?;
     let CodeRequest {
         event_id,
         role,
@@ -236,7 +235,7 @@ async fn list_devices(
     caller: Caller,
     query: Result<Query<DeviceQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, AppError> {
-    caller.require(Role::Admin)?;
+    crate::hr::policy::may_manage_devices(&caller.user)?;
     let Query(DeviceQuery { event }) =
         query.map_err(|rejection| AppError::BadFilter(rejection.body_text()))?;
     let devices = device_rows(&state, &caller, event).await?;
@@ -249,7 +248,7 @@ pub(crate) async fn device_rows(
     caller: &Caller,
     event: Option<String>,
 ) -> Result<Vec<DeviceRow>, AppError> {
-    caller.require(Role::Admin)?;
+    crate::hr::policy::may_manage_devices(&caller.user)?;
     let store = state.store.clone();
     blocking(move || -> Result<Vec<DeviceRow>, AppError> {
         let mut devices = Vec::new();
@@ -299,7 +298,7 @@ pub(crate) async fn revoke_device(
     caller: &Caller,
     id: &str,
 ) -> Result<bool, AppError> {
-    caller.require(Role::Admin)?;
+    crate::hr::policy::may_manage_devices(&caller.user)?;
     let key = device_key(id)?;
     let store = state.store.clone();
     let admin = caller.user.id;
@@ -337,7 +336,7 @@ pub(crate) async fn issue_unlock_code(
     caller: &Caller,
     id: &str,
 ) -> Result<UnlockCode, AppError> {
-    caller.require(Role::Admin)?;
+    crate::hr::policy::may_manage_devices(&caller.user)?;
     let key = device_key(id)?;
     let store = state.store.clone();
     let keys = state.keys.clone();

@@ -25,7 +25,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::AppError;
-use crate::hr::accounts::{HrUser, Role};
+use crate::hr::accounts::HrUser;
+use crate::hr::policy::sees_restricted;
 use crate::hr::subject_access::{EventNames, annotations_of, content_json};
 use crate::state::now_ms;
 use crate::storage::{
@@ -253,19 +254,14 @@ pub(crate) fn disclose(
     user: &HrUser,
     selection: &DisclosureSelection,
 ) -> Result<DisclosureReport, AppError> {
-    if user.must_change_password {
-        return Err(AppError::PasswordChangeRequired);
-    }
-    if !user.has(Role::Archivist) {
-        return Err(AppError::MissingRole(Role::Archivist.as_str()));
-    }
+    crate::hr::policy::require_exporter(user)?;
     if let DisclosureSelection::Event { event_id, .. } = selection {
         let id = EventId::parse(event_id).ok_or(AppError::UnknownEvent)?;
         store.event(&id)?.ok_or(AppError::UnknownEvent)?;
     }
     let at = now_ms();
     let accessor = Accessor::Operator(user.accessor_name());
-    let items = match store.disclosure(selection, user.restricted_clearance, &accessor, at)? {
+    let items = match store.disclosure(selection, sees_restricted(user), &accessor, at)? {
         DisclosureOutcome::Items(items) => items,
         DisclosureOutcome::TooMany => {
             return Err(invalid(

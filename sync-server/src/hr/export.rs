@@ -40,7 +40,6 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use crate::error::AppError;
-use crate::hr::accounts::Role;
 use crate::hr::caller::Caller;
 use crate::hr::params::bad_filter;
 use crate::hr::policy::require_exporter;
@@ -183,7 +182,12 @@ fn produce(
         // their credential and the role, or the answer is cut off here (a disabled
         // archivist's export does not run on to the end).
         let page = match caller
-            .still_may(store.as_ref(), Role::Archivist, now_ms())
+            .still_may(
+                store.as_ref(),
+                crate::hr::policy::require_exporter,
+                now_ms(),
+            )
+            .map_err(AppError::from)
             .and_then(|()| Ok(store.export_registrations(&filter, accessor, now_ms())?))
         {
             Ok(page) => page,
@@ -412,6 +416,7 @@ fn csv_cell(cell: &str, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hr::accounts::Role;
 
     fn cell(text: &str) -> String {
         let mut out = Vec::new();

@@ -2,12 +2,21 @@
 //! ([`accounts`]), console sessions and API tokens ([`sessions`]), and the JSON API
 //! ([`api`]; registrations in [`registrations`], bulk exports in [`export`]; its route table
 //! in [`routes`]), and the console's HTML pages over the same code ([`console`]). Every
-//! request names its caller through [`caller::Caller`]; what a role may do is decided by the
-//! services before any data is touched.
+//! request names its caller through [`caller::Caller`].
+//!
+//! Layers, each knowing only those below it: handlers (the JSON API's `*_api` modules and
+//! handler functions, and [`console`]'s pages) read a request, call a service and answer;
+//! services ([`account_service`], [`user_access`], [`retention`], `record_reading`,
+//! `record_access` and the domain functions of the topic modules) ask the access policy
+//! (`policy`: who may do what, for which event and clearance; nothing else decides a
+//! role) and then the store. Services return [`error::HrError`]; [`answer`] is the one
+//! place it becomes the public [`crate::error::AppError`]. Nothing outside [`console`]
+//! imports it.
 
 pub mod access_log;
 pub mod account_service;
 pub mod accounts;
+pub mod answer;
 pub mod api;
 pub mod caller;
 pub mod console;
@@ -15,6 +24,7 @@ pub mod dates;
 pub mod devices;
 pub mod disclosure;
 pub mod documents_api;
+pub mod error;
 pub mod events;
 pub mod export;
 pub mod language;
@@ -22,20 +32,25 @@ pub(crate) mod params;
 pub(crate) mod policy;
 pub mod printable;
 pub mod quarantine;
+pub mod quarantine_api;
 pub mod reconciliation;
 pub(crate) mod record_access;
 pub mod record_edits;
+pub(crate) mod record_reading;
+pub(crate) mod registration_lists;
 pub mod registrations;
 pub mod retention;
+pub mod retention_api;
 pub mod routes;
 pub mod sessions;
 pub mod subject_access;
 pub mod user_access;
+pub mod user_access_api;
 pub mod wording;
 
-use crate::error::AppError;
 use crate::storage::{Credential, CredentialKind, NewHrUser, RelayStore, StorageResult};
 use accounts::{AccountError, HrUser, PasswordHash, Role};
+use error::{Conflict, HrResult, Missing, StorageContext};
 
 /// Creates an HR user created by no admin (the command line's `create-admin`, the demo,
 /// tests), as [`provision_user_by`] does.
@@ -45,13 +60,13 @@ pub fn provision_user(
     display_name: &str,
     roles: Vec<Role>,
     at: i64,
-) -> Result<(HrUser, String), AppError> {
+) -> HrResult<(HrUser, String)> {
     provision_user_by(store, None, username, display_name, roles, at)
 }
 
 /// Creates an HR user with a one-time password, which they must replace at their first
 /// login, recording `creator` (the admin who creates them; `None` for no admin) for the
-/// clearance rule ([`accounts::may_set_clearance`]); returns the user and the password, to
+/// clearance rule ([`policy::may_set_clearance`]); returns the user and the password, to
 /// be shown once. Blocking (Argon2id).
 pub fn provision_user_by(
     store: &dyn RelayStore,
@@ -60,7 +75,7 @@ pub fn provision_user_by(
     display_name: &str,
     roles: Vec<Role>,
     at: i64,
-) -> Result<(HrUser, String), AppError> {
+) -> HrResult<(HrUser, String)> {
     accounts::check_username(username)?;
     accounts::check_display_name(display_name)?;
     if roles.is_empty() {
@@ -76,9 +91,14 @@ pub fn provision_user_by(
         created_by: creator,
     };
     let id = store
-        .create_hr_user(&new_user, at)?
-        .ok_or(AppError::UsernameTaken)?;
-    let user = store.hr_user(id)?.ok_or(AppError::UnknownUser)?.0;
+        .create_hr_user(&new_user, at)
+        .context("creating a user")?
+        .ok_or(Conflict::UsernameTaken)?;
+    let user = store
+        .hr_user(id)
+        .context("reading a new user")?
+        .ok_or(Missing::User)?
+        .0;
     Ok((user, one_time))
 }
 
@@ -112,12 +132,15 @@ pub fn issue_api_token(
 pub fn reset_to_one_time_password(
     store: &dyn RelayStore,
     username: &str,
-) -> Result<(HrUser, String), AppError> {
+) -> HrResult<(HrUser, String)> {
     let (user, _) = store
-        .hr_user_by_username(username)?
-        .ok_or(AppError::UnknownUser)?;
+        .hr_user_by_username(username)
+        .context("reading a user by username")?
+        .ok_or(Missing::User)?;
     let one_time = accounts::one_time_password();
-    store.set_hr_password(user.id, &PasswordHash::new(&one_time), true)?;
+    store
+        .set_hr_password(user.id, &PasswordHash::new(&one_time), true)
+        .context("setting a one-time password")?;
     Ok((user, one_time))
 }
 
@@ -135,7 +158,7 @@ pub fn recruiter_for_tests(store: &dyn RelayStore, username: &str, event_id: &st
         }
     };
     assert!(
-        user.has(Role::Recruiter) && !user.disabled,
+        policy::may_have_a_tablet_act_for_them(&user),
         "{username} is not an enabled recruiter"
     );
     store.assign_hr_event(user.id, event_id).expect("assigned");

@@ -29,8 +29,9 @@ use sha2::{Digest, Sha256};
 
 use crate::blocking::blocking;
 use crate::error::AppError;
-use crate::hr::accounts::{HrUser, Role};
 use crate::hr::caller::Caller;
+use crate::hr::error::{HrError, HrResult, Missing, StorageContext};
+use crate::hr::policy::may_reconcile;
 use crate::state::{AppState, now_ms};
 use crate::storage::{RelayStore, StorageResult};
 
@@ -56,18 +57,6 @@ pub const CLOSING_REPORT_TAG: &[u8] = b"kiosk-closing-report-v1";
 
 /// The version of the closing report's JSON form.
 const REPORT_VERSION: u16 = 1;
-
-/// Who may reconcile: admins (who manage the tablets) and archivists (who answer for the
-/// records).
-pub(crate) fn require_reconciler(caller: &Caller) -> Result<&HrUser, AppError> {
-    match caller.require(Role::Admin) {
-        Ok(user) => Ok(user),
-        Err(AppError::MissingRole(_)) => caller
-            .require(Role::Archivist)
-            .map_err(|_| AppError::MissingRole("admin or archivist")),
-        Err(other) => Err(other),
-    }
-}
 
 /// An event as reconciliation names it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -210,9 +199,12 @@ fn reconcile(
 }
 
 /// Event `id`'s heading, or `UnknownEvent`.
-fn event_heading(store: &dyn RelayStore, id: &str) -> Result<EventHeading, AppError> {
-    let event_id = EventId::parse(id).ok_or(AppError::UnknownEvent)?;
-    let event = store.event(&event_id)?.ok_or(AppError::UnknownEvent)?;
+fn event_heading(store: &dyn RelayStore, id: &str) -> HrResult<EventHeading> {
+    let event_id = EventId::parse(id).ok_or(Missing::Event)?;
+    let event = store
+        .event(&event_id)
+        .context("reading an event")?
+        .ok_or(Missing::Event)?;
     Ok(EventHeading {
         id: event.id.to_string(),
         name: event.name,
@@ -227,12 +219,12 @@ pub(crate) async fn event_reconciliation(
     state: &AppState,
     caller: &Caller,
     id: String,
-) -> Result<EventReconciliation, AppError> {
-    require_reconciler(caller)?;
+) -> HrResult<EventReconciliation> {
+    may_reconcile(&caller.user)?;
     let store = state.store.clone();
-    blocking(move || -> Result<EventReconciliation, AppError> {
+    blocking(move || -> HrResult<EventReconciliation> {
         let event = event_heading(store.as_ref(), &id)?;
-        Ok(reconcile(store.as_ref(), event, now_ms())?)
+        reconcile(store.as_ref(), event, now_ms()).context("reconciling an event")
     })
     .await?
 }
@@ -242,13 +234,14 @@ pub(crate) async fn event_reconciliation(
 pub(crate) async fn overview(
     state: &AppState,
     caller: &Caller,
-) -> Result<Vec<EventReconciliation>, AppError> {
-    require_reconciler(caller)?;
+) -> HrResult<Vec<EventReconciliation>> {
+    may_reconcile(&caller.user)?;
     let store = state.store.clone();
-    blocking(move || -> Result<Vec<EventReconciliation>, AppError> {
+    blocking(move || -> HrResult<Vec<EventReconciliation>> {
         let now = now_ms();
         let mut events = Vec::new();
-        for summary in store.event_summaries()? {
+        let summaries = store.event_summaries().context("listing events")?;
+        for summary in summaries {
             let event = EventHeading {
                 id: summary.id.to_string(),
                 name: summary.name,
@@ -256,7 +249,7 @@ pub(crate) async fn overview(
                 starts_on: summary.starts_on,
                 ends_on: summary.ends_on,
             };
-            events.push(reconcile(store.as_ref(), event, now)?);
+            events.push(reconcile(store.as_ref(), event, now).context("reconciling an event")?);
         }
         events.sort_by_key(|event| event.totals.silent_with_unsent == 0);
         Ok(events)
@@ -352,8 +345,8 @@ pub(crate) async fn closing_report(
     state: &AppState,
     caller: &Caller,
     id: String,
-) -> Result<SignedClosingReport, AppError> {
-    let user = require_reconciler(caller)?;
+) -> HrResult<SignedClosingReport> {
+    let user = may_reconcile(&caller.user)?;
     let username = user.username.clone();
     let user_id = user.id;
     let reconciliation = event_reconciliation(state, caller, id).await?;
@@ -363,8 +356,10 @@ pub(crate) async fn closing_report(
         generated_by: username,
         silent_after_ms: SILENT_AFTER_MS,
     };
-    let value =
-        serde_json::to_value(&report).map_err(AppError::internal("a closing report as JSON"))?;
+    let value = serde_json::to_value(&report).map_err(|source| HrError::Unexpected {
+        context: "a closing report as JSON",
+        source: Box::new(source),
+    })?;
     let canonical = canonical_json(&value);
     let digest: [u8; 32] = Sha256::digest(&canonical).into();
     let message = [CLOSING_REPORT_TAG, canonical.as_slice()].concat();

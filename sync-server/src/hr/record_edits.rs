@@ -31,6 +31,7 @@ use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::accounts::HrUser;
 use crate::hr::caller::Caller;
+use crate::hr::error::{HrError, HrResult, StorageContext};
 use crate::hr::params::body;
 use crate::hr::policy::{may_edit, require_editor};
 use crate::hr::record_access::{missing_registration, reachable_record, require_for_record};
@@ -46,7 +47,7 @@ pub fn routes() -> Router<AppState> {
 
 /// A new note by `user` with `text` (trimmed), written at relay time `at`; a 422 naming
 /// `text` if it is empty or too long.
-pub(crate) fn note_by(user: &HrUser, text: &str, at: i64) -> Result<Note, AppError> {
+pub(crate) fn note_by(user: &HrUser, text: &str, at: i64) -> HrResult<Note> {
     let note = Note {
         id: RegistrationId::new(Timestamp(at)).to_string(),
         author: user.username.clone(),
@@ -54,10 +55,13 @@ pub(crate) fn note_by(user: &HrUser, text: &str, at: i64) -> Result<Note, AppErr
         written_at: Timestamp(at),
         text: text.trim().to_owned(),
     };
-    check_note(&note).map_err(|_| AppError::InvalidField {
-        field: "text",
-        rule: NOTE_RULE,
-    })?;
+    // The rule is the whole of the cause: NOTE_RULE names it.
+    if check_note(&note).is_err() {
+        return Err(HrError::InvalidField {
+            field: "text",
+            rule: NOTE_RULE,
+        });
+    }
     Ok(note)
 }
 
@@ -65,9 +69,9 @@ const NOTE_RULE: &str = "a note has 1–2000 characters besides surrounding spac
 const _: () = assert!(MAX_NOTE_CHARS == 2_000, "NOTE_RULE names the limit");
 
 /// `score` if it is a rating (or `None`, which clears one); a 422 naming `score` if not.
-pub(crate) fn checked_score(score: Option<i64>) -> Result<Option<i64>, AppError> {
+pub(crate) fn checked_score(score: Option<i64>) -> HrResult<Option<i64>> {
     match score {
-        Some(s) if !RATING_RANGE.contains(&s) => Err(AppError::InvalidField {
+        Some(s) if !RATING_RANGE.contains(&s) => Err(HrError::InvalidField {
             field: "score",
             rule: "a score is 1–5, or null to clear the rating",
         }),
@@ -76,21 +80,11 @@ pub(crate) fn checked_score(score: Option<i64>) -> Result<Option<i64>, AppError>
 }
 
 /// The status `text` names; a 422 naming `status` if it names none.
-pub(crate) fn parse_status(text: &str) -> Result<RecordStatus, AppError> {
-    RecordStatus::parse(text).ok_or(AppError::InvalidField {
+pub(crate) fn parse_status(text: &str) -> HrResult<RecordStatus> {
+    RecordStatus::parse(text).ok_or(HrError::InvalidField {
         field: "status",
         rule: "one of new, shortlisted, contacted, interviewing, not_proceeding, hired",
     })
-}
-
-/// Whether `user` may edit registration `doc_id` (the console shows its forms only then);
-/// nothing is logged, since nothing of the record is shown or changed by asking.
-pub(crate) fn can_edit(store: &dyn RelayStore, user: &HrUser, doc_id: &str) -> bool {
-    require_editor(user).is_ok()
-        && matches!(
-            store.stored_registration(doc_id),
-            Ok(Some(stored)) if may_edit(store, user, &stored.event_id, stored.restricted).is_ok()
-        )
 }
 
 /// Applies `edit` to registration `doc_id` as `user`, if they may edit it; the edit, or the
@@ -101,13 +95,16 @@ pub(crate) fn edit_logged(
     user: &HrUser,
     doc_id: &str,
     edit: &HrEdit,
-) -> Result<Annotations, AppError> {
+) -> HrResult<Annotations> {
     reachable_record(store, user, doc_id, may_edit)?;
     let editor = HrEditor {
         actor_key: user.actor_key(),
         accessor: Accessor::Operator(user.accessor_name()),
     };
-    match store.apply_hr_edit(doc_id, edit, &editor, now_ms())? {
+    let outcome = store
+        .apply_hr_edit(doc_id, edit, &editor, now_ms())
+        .context("applying an HR edit")?;
+    match outcome {
         HrEditOutcome::Applied { annotations, .. } => Ok(annotations),
         // Removed between the check and the edit.
         HrEditOutcome::NoRecord => Err(missing_registration(store, doc_id)?),
@@ -122,7 +119,7 @@ async fn edit(
     edit: HrEdit,
 ) -> Result<Annotations, AppError> {
     let store = state.store.clone();
-    blocking(move || edit_logged(store.as_ref(), &user, &doc_id, &edit)).await?
+    Ok(blocking(move || edit_logged(store.as_ref(), &user, &doc_id, &edit)).await??)
 }
 
 #[derive(Deserialize)]

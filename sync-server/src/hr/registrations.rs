@@ -15,20 +15,20 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use kiosk_core::documents::RegistrationDocument;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::blocking::blocking;
 use crate::error::AppError;
-use crate::hr::accounts::{HrUser, Role};
 use crate::hr::caller::Caller;
 use crate::hr::params::body;
 use crate::hr::params::{self, bad_filter};
-use crate::hr::policy::{may_read, narrow_to_readable, require_reader, restricted_inbox_events};
-use crate::hr::record_access::{reachable_record, require_for_record};
-use crate::state::{AppState, now_ms};
-use crate::storage::{Accessor, RegistrationFilter, RegistrationSummary, RelayStore};
+use crate::hr::policy::require_reader;
+use crate::hr::record_access::require_for_record;
+use crate::hr::record_reading::read_record;
+use crate::hr::registration_lists::{list_readable, restricted_inbox_of};
+use crate::state::AppState;
+use crate::storage::RegistrationFilter;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -131,37 +131,14 @@ async fn list_registrations(
     caller: Caller,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, AppError> {
+    // Asked before the query is read, so a caller who may not is told so first.
     require_reader(&caller.user)?;
     let filter = parse_filter(&query)?;
     let store = state.store.clone();
     let user = caller.user;
-    blocking(move || -> Result<Json<Value>, AppError> {
-        let (rows, next) = list_readable(store.as_ref(), &user, filter)?;
-        Ok(Json(json!({ "registrations": rows, "next": next })))
-    })
-    .await?
+    let (rows, next) = blocking(move || list_readable(store.as_ref(), &user, filter)).await??;
+    Ok(Json(json!({ "registrations": rows, "next": next })))
 }
-
-/// One page of the registrations `user` may read, newest first, each row access-logged,
-/// and the cursor of the next page if there may be one. Blocking. The caller has checked
-/// [`require_reader`].
-pub(crate) fn list_readable(
-    store: &dyn RelayStore,
-    user: &HrUser,
-    mut filter: RegistrationFilter,
-) -> Result<(Vec<RegistrationSummary>, Option<String>), AppError> {
-    narrow_to_readable(store, user, &mut filter)?;
-    let accessor = Accessor::Operator(user.accessor_name());
-    let rows = store.list_registrations(&filter, &accessor, now_ms())?;
-    let next = (rows.len() == filter.limit as usize)
-        .then(|| rows.last().map(|r| format!("{}~{}", r.captured_at, r.id)))
-        .flatten();
-    Ok((rows, next))
-}
-
-/// How many of the newest requests routed to cleared users the inbox shows (requests by
-/// users without the clearance that matched restricted records).
-pub(crate) const ROUTED_REQUESTS: u32 = 100;
 
 /// The most rows the restricted inbox shows at once, and how many without `limit`.
 const MAX_INBOX: u32 = 500;
@@ -179,25 +156,10 @@ async fn restricted_inbox(
     let limit = params::limit(&query, DEFAULT_INBOX, MAX_INBOX)?;
     let store = state.store.clone();
     let user = caller.user;
-    blocking(move || -> Result<Json<Value>, AppError> {
-        let rows = restricted_readable(store.as_ref(), &user, limit)?;
-        let requests = store.restricted_requests(ROUTED_REQUESTS)?;
-        Ok(Json(json!({ "registrations": rows, "requests": requests })))
-    })
-    .await?
-}
-
-/// Up to `limit` rows of `user`'s restricted inbox, each access-logged. Blocking. Without
-/// the clearance the answer is [`AppError::Restricted`] and nothing is read or logged:
-/// no record was asked for.
-pub(crate) fn restricted_readable(
-    store: &dyn RelayStore,
-    user: &HrUser,
-    limit: u32,
-) -> Result<Vec<RegistrationSummary>, AppError> {
-    let events = restricted_inbox_events(store, user)?;
-    let accessor = Accessor::Operator(user.accessor_name());
-    Ok(store.restricted_registrations(events.as_deref(), &accessor, now_ms(), limit)?)
+    let inbox = blocking(move || restricted_inbox_of(store.as_ref(), &user, limit)).await??;
+    Ok(Json(
+        json!({ "registrations": inbox.rows, "requests": inbox.requests }),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -213,7 +175,7 @@ async fn assign_event(
     Path(id): Path<u64>,
     request: Result<Json<AssignBody>, JsonRejection>,
 ) -> Result<Json<Value>, AppError> {
-    caller.require(Role::Admin)?;
+    crate::hr::policy::may_manage_users(&caller.user)?;
     let AssignBody { event_id } = body(request)?;
     let events =
         crate::hr::account_service::assign_event_to_recruiter(&state, &caller, id, event_id)
@@ -240,52 +202,15 @@ async fn read_registration(
     require_for_record(&state, &caller.user, &doc_id, require_reader).await?;
     let store = state.store.clone();
     let user = caller.user;
-    blocking(move || -> Result<Json<Value>, AppError> {
-        let (registration, annotations) = read_logged(store.as_ref(), &user, doc_id.clone())?;
-        let mut shown = registration_json(&registration, &annotations);
-        // Where the record stands: its due date, a hold, and a talent-pool withdrawal,
-        // which takes the visitor out of the pool whatever the document's opt-in says.
-        if let Some(retention) = store.record_retention(&doc_id)? {
-            shown["talent_pool"] = json!(
-                registration.consents.talent_pool.is_some()
-                    && retention.talent_pool_withdrawn_at.is_none()
-            );
-            shown["retention"] = crate::hr::retention::retention_json(&retention);
-        }
-        Ok(Json(shown))
-    })
-    .await?
-}
-
-/// Registration `doc_id` with its notes, ratings and status, if `user` may read it; the
-/// read, or the refused attempt, is access-logged. Blocking. The caller has checked
-/// [`require_reader`].
-pub(crate) fn read_logged(
-    store: &dyn RelayStore,
-    user: &HrUser,
-    doc_id: String,
-) -> Result<
-    (
-        kiosk_core::registration::Registration,
-        kiosk_core::annotations::Annotations,
-    ),
-    AppError,
-> {
-    reachable_record(store, user, &doc_id, may_read)?;
-    let accessor = Accessor::Operator(user.accessor_name());
-    let now = now_ms();
-    // Read again through the logging read, so the read and its entry are one commit.
-    let stored = store
-        .read_registration(&doc_id, &accessor, now)?
-        .ok_or(AppError::UnknownRegistration)?;
-    let (document, registration) = RegistrationDocument::load_unattributed(&stored.changes)
-        .map_err(AppError::internal(
-            "reading a stored registration's document",
-        ))?;
-    let annotations = document.annotations().map_err(AppError::internal(
-        "reading a stored registration's annotations",
-    ))?;
-    Ok((registration, annotations))
+    let view = blocking(move || read_record(store.as_ref(), &user, &doc_id)).await??;
+    let mut shown = registration_json(&view.registration, &view.annotations);
+    // Where the record stands: its due date, a hold, and a talent-pool withdrawal, which
+    // takes the visitor out of the pool whatever the document's opt-in says.
+    if let Some(retention) = &view.retention {
+        shown["talent_pool"] = json!(view.in_talent_pool());
+        shown["retention"] = crate::hr::retention_api::retention_json(retention);
+    }
+    Ok(Json(shown))
 }
 
 /// The record as the API shows it.

@@ -8,24 +8,16 @@
 //! record's event (restricted records with the clearance, as reading): it takes effect at
 //! once, and the answer carries what to tell the visitor, with the earliest date the record
 //! itself may be removed under its rule.
+//!
+//! This is the service; its JSON API is [`crate::hr::retention_api`], and the console
+//! calls the same functions. Errors are [`HrError`]s.
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use kiosk_core::ids::EventId;
 use kiosk_core::language::Localized;
-use serde::Deserialize;
-use serde_json::{Value, json};
 
-use crate::blocking::blocking;
-use crate::error::AppError;
 use crate::hr::accounts::HrUser;
-use crate::hr::caller::Caller;
-use crate::hr::params::body;
-use crate::hr::policy::{may_read, require_holder, require_withdrawer};
+use crate::hr::error::{Conflict, HrError, HrResult, Missing, StorageContext};
+use crate::hr::policy::{may_read, require_clearance, require_holder, require_withdrawer};
 use crate::hr::record_access::{log_refusal, missing_registration, reachable_record};
 use crate::retention::Started;
 use crate::state::{AppState, now_ms};
@@ -34,37 +26,14 @@ use crate::storage::{
     WithdrawalOutcome,
 };
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/retention", get(overview))
-        .route("/api/v1/retention/runs", post(start_run))
-        .route("/api/v1/retention/runs/{id}", get(run))
-        .route(
-            "/api/v1/registrations/{id}/retention",
-            get(record_retention),
-        )
-        .route(
-            "/api/v1/registrations/{id}/legal-hold",
-            axum::routing::put(set_hold),
-        )
-        .route(
-            "/api/v1/registrations/{id}/legal-hold/lift",
-            post(lift_hold),
-        )
-        .route(
-            "/api/v1/registrations/{id}/talent-pool-withdrawal",
-            post(withdraw),
-        )
-}
-
 /// Longest reason for a hold, in characters.
 const MAX_REASON_CHARS: usize = 500;
 
 /// `reason` trimmed, if it is 1–500 characters; a 422 naming `reason` if not.
-pub(crate) fn checked_reason(reason: &str) -> Result<String, AppError> {
+pub(crate) fn checked_reason(reason: &str) -> HrResult<String> {
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
-        return Err(AppError::InvalidField {
+        return Err(HrError::InvalidField {
             field: "reason",
             rule: "a reason has 1–500 characters besides surrounding spaces",
         });
@@ -86,9 +55,13 @@ pub(crate) struct Overview {
 /// How many runs the overview shows.
 const RUNS_SHOWN: u32 = 20;
 
-pub(crate) fn overview_of(store: &dyn RelayStore, user: &HrUser) -> Result<Overview, AppError> {
+/// [`Overview`] for archivist `user`. Blocking.
+pub(crate) fn overview_of(store: &dyn RelayStore, user: &HrUser) -> HrResult<Overview> {
+    require_holder(user)?;
     let as_of = now_ms();
-    let events = store.retention_due(as_of)?;
+    let events = store
+        .retention_due(as_of)
+        .context("reading what retention has due")?;
     let event_names = events
         .iter()
         .map(|due| {
@@ -96,150 +69,83 @@ pub(crate) fn overview_of(store: &dyn RelayStore, user: &HrUser) -> Result<Overv
             store.event(&id).ok().flatten().map(|event| event.name)
         })
         .collect();
-    let mut holds = store.legal_holds()?;
-    holds.retain(|hold| !hold.restricted || user.restricted_clearance);
+    let mut holds = store.legal_holds().context("reading the legal holds")?;
+    holds.retain(|hold| require_clearance(user, hold.restricted).is_ok());
     Ok(Overview {
         as_of,
         events,
         event_names,
         holds,
-        runs: store.retention_runs(RUNS_SHOWN)?,
+        runs: store
+            .retention_runs(RUNS_SHOWN)
+            .context("reading the retention runs")?,
     })
 }
 
-async fn overview(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, AppError> {
-    let user = require_holder(&caller.user)?.clone();
-    let store = state.store.clone();
-    let overview = blocking(move || overview_of(store.as_ref(), &user)).await??;
-    Ok(Json(json!({
-        "as_of": overview.as_of,
-        "events": overview.events.iter().zip(&overview.event_names).map(|(due, name)| json!({
-            "event_id": due.rule.event_id,
-            "event_name": name,
-            "months_after_receipt": due.rule.months,
-            "decision": due.rule.decision,
-            "due": due.due,
-            "held": due.held,
-        })).collect::<Vec<_>>(),
-        "legal_holds": overview.holds.iter().map(hold_json).collect::<Vec<_>>(),
-        "runs": overview.runs.iter().map(run_json).collect::<Vec<_>>(),
-    })))
-}
-
-fn hold_json(hold: &LegalHold) -> Value {
-    json!({
-        "registration_id": hold.doc_id,
-        "reason": hold.reason,
-        "set_by": hold.set_by,
-        "set_at": hold.set_at,
-    })
-}
-
-pub(crate) fn run_json(run: &RetentionRun) -> Value {
-    json!({
-        "id": run.id,
-        "started_at": run.started_at,
-        "started_by": run.started_by,
-        "as_of": run.as_of,
-        "finished_at": run.finished_at,
-        "removed": run.removed,
-        "held": run.held,
-    })
-}
-
-/// Starts a run as `user`; an unfinished run is carried on instead (409 with its number).
-pub(crate) async fn start_run_as(
-    state: &AppState,
-    user: &HrUser,
-) -> Result<RetentionRun, AppError> {
-    match state.retention.start(user.accessor_name()).await {
-        Ok(Started::Started(run)) => Ok(run),
-        Ok(Started::AlreadyRunning(run)) => Err(AppError::RetentionRunning(run.id)),
-        Err(error) => {
-            tracing::error!(%error, "a retention run could not start");
-            Err(AppError::Internal)
-        }
+/// Starts a run as archivist `user`; an unfinished run is carried on instead
+/// ([`Conflict::RetentionRunning`] with its number).
+pub(crate) async fn start_run_as(state: &AppState, user: &HrUser) -> HrResult<RetentionRun> {
+    require_holder(user)?;
+    match state.retention.start(user.accessor_name()).await? {
+        Started::Started(run) => Ok(run),
+        Started::AlreadyRunning(run) => Err(Conflict::RetentionRunning(run.id).into()),
     }
 }
 
-async fn start_run(State(state): State<AppState>, caller: Caller) -> Result<Response, AppError> {
-    let user = require_holder(&caller.user)?;
-    let run = start_run_as(&state, user).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "run": run_json(&run) }))).into_response())
-}
-
-async fn run(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, AppError> {
-    require_holder(&caller.user)?;
-    let id: i64 = id.parse().map_err(|_| AppError::UnknownRetentionRun)?;
-    let store = state.store.clone();
-    let run = blocking(move || store.retention_run(id))
-        .await??
-        .ok_or(AppError::UnknownRetentionRun)?;
-    Ok(Json(json!({ "run": run_json(&run) })))
+/// Retention run `id` (`id` as asked: anything but a number is no run), for archivist
+/// `user`. Blocking.
+pub(crate) fn retention_run(
+    store: &dyn RelayStore,
+    user: &HrUser,
+    id: &str,
+) -> HrResult<RetentionRun> {
+    require_holder(user)?;
+    let Ok(id) = id.parse::<i64>() else {
+        return Err(Missing::RetentionRun.into());
+    };
+    store
+        .retention_run(id)
+        .context("reading a retention run")?
+        .ok_or(Missing::RetentionRun.into())
 }
 
 /// Refuses `user` a restricted record without the clearance (the attempt is logged), as a
 /// read would: its hold and dates are about a protected person too.
-fn require_clearance_for(
-    store: &dyn RelayStore,
-    user: &HrUser,
-    doc_id: &str,
-) -> Result<(), AppError> {
-    match store.stored_registration(doc_id)? {
-        Some(stored) if stored.restricted && !user.restricted_clearance => {
+fn require_clearance_for(store: &dyn RelayStore, user: &HrUser, doc_id: &str) -> HrResult<()> {
+    let stored = store
+        .stored_registration(doc_id)
+        .context("reading a registration")?;
+    match stored {
+        Some(stored) if require_clearance(user, stored.restricted).is_err() => {
             log_refusal(store, user, doc_id)?;
             // As a record the relay never held: see `uncleared_as_unknown`.
-            Err(AppError::UnknownRegistration)
+            Err(Missing::Registration.into())
         }
         _ => Ok(()),
     }
 }
 
-/// Where record `doc_id` stands; for archivists (dates and rules only: not logged).
-pub(crate) fn retention_of(
-    store: &dyn RelayStore,
-    doc_id: &str,
-) -> Result<RecordRetention, AppError> {
-    match store.record_retention(doc_id)? {
+/// Where record `doc_id` stands (dates and rules only: not logged).
+fn retention_of(store: &dyn RelayStore, doc_id: &str) -> HrResult<RecordRetention> {
+    match store
+        .record_retention(doc_id)
+        .context("reading a record's retention")?
+    {
         Some(retention) => Ok(retention),
         None => Err(missing_registration(store, doc_id)?),
     }
 }
 
-pub(crate) fn retention_json(retention: &RecordRetention) -> Value {
-    json!({
-        "received_at": retention.received_at,
-        "months_after_receipt": retention.rule.months,
-        "decision": retention.rule.decision,
-        "due_at": retention.due_at,
-        "legal_hold": retention.legal_hold.as_ref().map(hold_json),
-        "talent_pool_withdrawn_at": retention.talent_pool_withdrawn_at,
-    })
-}
-
-async fn record_retention(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(doc_id): Path<String>,
-) -> Result<Json<Value>, AppError> {
-    let user = require_holder(&caller.user)?.clone();
-    let store = state.store.clone();
-    let retention = blocking(move || {
-        require_clearance_for(store.as_ref(), &user, &doc_id)?;
-        retention_of(store.as_ref(), &doc_id)
-    })
-    .await??;
-    Ok(Json(retention_json(&retention)))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ReasonBody {
-    reason: String,
+/// Where record `doc_id` stands, for archivist `user`; a restricted record needs the
+/// clearance (the refused attempt is logged). Blocking.
+pub(crate) fn record_retention_for(
+    store: &dyn RelayStore,
+    user: &HrUser,
+    doc_id: &str,
+) -> HrResult<RecordRetention> {
+    require_holder(user)?;
+    require_clearance_for(store, user, doc_id)?;
+    retention_of(store, doc_id)
 }
 
 /// Sets (`hold`) or lifts a legal hold on `doc_id` as archivist `user`, with `reason`.
@@ -250,49 +156,19 @@ pub(crate) fn change_hold(
     doc_id: &str,
     hold: bool,
     reason: &str,
-) -> Result<RecordRetention, AppError> {
+) -> HrResult<RecordRetention> {
     require_holder(user)?;
     let reason = checked_reason(reason)?;
     require_clearance_for(store, user, doc_id)?;
-    match store.change_legal_hold(doc_id, hold, &reason, &user.accessor_name(), now_ms())? {
+    let changed = store
+        .change_legal_hold(doc_id, hold, &reason, &user.accessor_name(), now_ms())
+        .context("changing a legal hold")?;
+    match changed {
         HoldChange::Done => retention_of(store, doc_id),
-        HoldChange::AlreadySo if hold => Err(AppError::AlreadyOnHold),
-        HoldChange::AlreadySo => Err(AppError::NotOnHold),
+        HoldChange::AlreadySo if hold => Err(Conflict::AlreadyOnHold.into()),
+        HoldChange::AlreadySo => Err(Conflict::NotOnHold.into()),
         HoldChange::NoRecord => Err(missing_registration(store, doc_id)?),
     }
-}
-
-async fn hold_route(
-    state: AppState,
-    caller: Caller,
-    doc_id: String,
-    hold: bool,
-    request: Result<Json<ReasonBody>, JsonRejection>,
-) -> Result<Json<Value>, AppError> {
-    let user = require_holder(&caller.user)?.clone();
-    let ReasonBody { reason } = body(request)?;
-    let store = state.store.clone();
-    let retention =
-        blocking(move || change_hold(store.as_ref(), &user, &doc_id, hold, &reason)).await??;
-    Ok(Json(retention_json(&retention)))
-}
-
-async fn set_hold(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(doc_id): Path<String>,
-    request: Result<Json<ReasonBody>, JsonRejection>,
-) -> Result<Json<Value>, AppError> {
-    hold_route(state, caller, doc_id, true, request).await
-}
-
-async fn lift_hold(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(doc_id): Path<String>,
-    request: Result<Json<ReasonBody>, JsonRejection>,
-) -> Result<Json<Value>, AppError> {
-    hold_route(state, caller, doc_id, false, request).await
 }
 
 /// A recorded withdrawal and what to tell the visitor.
@@ -335,11 +211,14 @@ pub(crate) fn withdraw_logged(
     store: &dyn RelayStore,
     user: &HrUser,
     doc_id: &str,
-) -> Result<Withdrawn, AppError> {
+) -> HrResult<Withdrawn> {
     require_withdrawer(user)?;
     reachable_record(store, user, doc_id, may_read)?;
     let by = Accessor::Operator(user.accessor_name());
-    match store.withdraw_talent_pool(doc_id, &by, &user.accessor_name(), now_ms())? {
+    let outcome = store
+        .withdraw_talent_pool(doc_id, &by, &user.accessor_name(), now_ms())
+        .context("recording a talent-pool withdrawal")?;
+    match outcome {
         WithdrawalOutcome::Withdrawn {
             withdrawn_at,
             already,
@@ -348,26 +227,7 @@ pub(crate) fn withdraw_logged(
             already,
             retention: retention_of(store, doc_id)?,
         }),
-        WithdrawalOutcome::NeverOptedIn => Err(AppError::NoTalentPoolConsent),
+        WithdrawalOutcome::NeverOptedIn => Err(Conflict::NoTalentPoolConsent.into()),
         WithdrawalOutcome::NoRecord => Err(missing_registration(store, doc_id)?),
     }
-}
-
-async fn withdraw(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(doc_id): Path<String>,
-) -> Result<Json<Value>, AppError> {
-    let store = state.store.clone();
-    let user = caller.user;
-    let withdrawn = blocking(move || withdraw_logged(store.as_ref(), &user, &doc_id)).await??;
-    let (sv, en) = told_to_visitor(&withdrawn.retention, withdrawn.withdrawn_at);
-    Ok(Json(json!({
-        "withdrawn_at": withdrawn.withdrawn_at,
-        "already_withdrawn": withdrawn.already,
-        "earliest_removal_at": withdrawn.retention.due_at,
-        "earliest_removal_date": crate::hr::dates::local_date(withdrawn.retention.due_at),
-        "on_legal_hold": withdrawn.retention.legal_hold.is_some(),
-        "tell_the_visitor": { "sv": sv, "en": en },
-    })))
 }

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, header};
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
-use crate::error::AppError;
+use crate::blocking::TaskFailed;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "kiosk_session";
@@ -192,13 +192,11 @@ impl PasswordChecks {
     pub async fn run<T: Send + 'static>(
         self: &Arc<Self>,
         work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, AppError> {
-        let turn = self
-            .turns
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(AppError::internal("waiting for a password check's turn"))?;
+    ) -> Result<T, TaskFailed> {
+        let turn = self.turns.clone().acquire_owned().await.map_err(|error| {
+            tracing::error!(error = %error, "waiting for a password check's turn failed");
+            TaskFailed
+        })?;
         let this = self.clone();
         crate::blocking::blocking(move || {
             let _turn = turn;

@@ -37,7 +37,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::AppError;
-use crate::hr::accounts::{HrUser, Role};
+use crate::hr::accounts::HrUser;
+use crate::hr::policy::sees_restricted;
 use crate::state::now_ms;
 use crate::storage::{
     AccessEntry, Accessor, HeldRecord, MatchedBy, RelayStore, SubjectAccessFound, SubjectLookup,
@@ -59,6 +60,18 @@ pub(crate) enum SubjectAccessError {
 impl From<AppError> for SubjectAccessError {
     fn from(error: AppError) -> SubjectAccessError {
         SubjectAccessError::App(error)
+    }
+}
+
+impl From<crate::hr::error::Denial> for SubjectAccessError {
+    fn from(denial: crate::hr::error::Denial) -> SubjectAccessError {
+        SubjectAccessError::App(denial.into())
+    }
+}
+
+impl From<crate::blocking::TaskFailed> for SubjectAccessError {
+    fn from(failed: crate::blocking::TaskFailed) -> SubjectAccessError {
+        SubjectAccessError::App(failed.into())
     }
 }
 
@@ -357,17 +370,11 @@ pub(crate) fn find_for_subject(
     user: &HrUser,
     lookup: &SubjectLookup,
 ) -> Result<SubjectAccessReport, SubjectAccessError> {
-    if !user.has(Role::Archivist) || user.must_change_password {
-        return Err(SubjectAccessError::App(if user.must_change_password {
-            AppError::PasswordChangeRequired
-        } else {
-            AppError::MissingRole(Role::Archivist.as_str())
-        }));
-    }
+    crate::hr::policy::require_exporter(user).map_err(AppError::from)?;
     let at = now_ms();
     let accessor = Accessor::Operator(user.accessor_name());
     let SubjectAccessFound { records } = store
-        .subject_access(lookup, user.restricted_clearance, &accessor, at)
+        .subject_access(lookup, sees_restricted(user), &accessor, at)
         .map_err(AppError::from)?;
     // Only what the caller may read decides the answer: a caller without the clearance
     // whose lookup matched only restricted records is told what one matching nothing is.
@@ -398,7 +405,7 @@ pub(crate) fn find_for_subject(
             SubjectLookup::ReceiptCode(_) => "receipt_code",
         },
         records: reports,
-        uncleared: !user.restricted_clearance,
+        uncleared: !sees_restricted(user),
     })
 }
 
@@ -523,7 +530,7 @@ pub(crate) fn report_json(report: &SubjectAccessReport) -> Value {
                 "retention".into(),
                 r.retention
                     .as_ref()
-                    .map_or(Value::Null, crate::hr::retention::retention_json),
+                    .map_or(Value::Null, crate::hr::retention_api::retention_json),
             );
             record
         })

@@ -8,55 +8,28 @@
 //!
 //! Guard rails: an admin takes none of this from themselves (they change their own
 //! password with `POST /api/v1/password`), and no change leaves the relay without an
-//! enabled admin. The JSON handlers are thin: the console and the command line call
-//! [`change_access`] too.
-
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::json;
+//! enabled admin. This is the service: the JSON API ([`crate::hr::user_access_api`]), the
+//! console and the command line call [`change_access`]; its errors are [`HrError`]s.
 
 use crate::blocking::blocking;
-use crate::error::AppError;
 use crate::hr::accounts::{self, HrUser, PasswordHash, Role};
 use crate::hr::caller::Caller;
-use crate::hr::params::body;
+use crate::hr::error::{Conflict, Denial, HrError, HrResult, Missing, StorageContext};
+use crate::hr::policy;
 use crate::state::{AppState, now_ms};
 use crate::storage::{
     AccountAction, AccountChange, AccountChangeOutcome, AccountChangeRecord, RelayStore, TokenInfo,
 };
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/users/{id}/disable", post(disable))
-        .route("/api/v1/users/{id}/enable", post(enable))
-        .route("/api/v1/users/{id}/roles/remove", post(remove_role))
-        .route(
-            "/api/v1/users/{id}/clearance/remove",
-            post(remove_clearance),
-        )
-        .route("/api/v1/users/{id}/password-reset", post(reset_password))
-        .route("/api/v1/users/{id}/tokens", get(tokens))
-        .route(
-            "/api/v1/users/{id}/tokens/{token}/revoke",
-            post(revoke_token),
-        )
-        .route("/api/v1/users/{id}/access-changes", get(access_changes))
-}
 
 /// The longest reason kept.
 pub const MAX_REASON_CHARS: usize = 500;
 
 /// A reason as given: trimmed, 1–500 characters without control characters (line breaks
 /// allowed); `required` says whether none is refused.
-pub fn check_reason(reason: Option<&str>, required: bool) -> Result<Option<String>, AppError> {
+pub fn check_reason(reason: Option<&str>, required: bool) -> HrResult<Option<String>> {
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     match reason {
-        None if required => Err(AppError::InvalidField {
+        None if required => Err(HrError::InvalidField {
             field: "reason",
             rule: "say why (1–500 characters) / ange varför (1–500 tecken)",
         }),
@@ -65,7 +38,7 @@ pub fn check_reason(reason: Option<&str>, required: bool) -> Result<Option<Strin
             if r.chars().count() > MAX_REASON_CHARS
                 || r.chars().any(|c| c.is_control() && c != '\n' && c != '\r') =>
         {
-            Err(AppError::InvalidField {
+            Err(HrError::InvalidField {
                 field: "reason",
                 rule: "at most 500 characters, no control characters / högst 500 tecken",
             })
@@ -102,7 +75,7 @@ pub fn change_access(
     user_id: u64,
     request: AccessRequest,
     reason: Option<&str>,
-) -> Result<(HrUser, Option<String>), AppError> {
+) -> HrResult<(HrUser, Option<String>)> {
     let required = matches!(
         request,
         AccessRequest::RemoveRole(_) | AccessRequest::RemoveClearance
@@ -113,7 +86,7 @@ pub fn change_access(
             // Taking access from oneself is refused outright: an admin could lock
             // themselves out, and a reset of one's own password skips the current one.
             if admin.id == user_id && !matches!(request, AccessRequest::RevokeToken(_)) {
-                return Err(AppError::SelfChange);
+                return Err(Denial::SelfChange.into());
             }
             (Some(admin.id), admin.accessor_name())
         }
@@ -126,7 +99,10 @@ pub fn change_access(
         AccessRequest::RemoveRole(role) => AccountAction::RemoveRole(role),
         AccessRequest::RemoveClearance => AccountAction::RemoveClearance,
         AccessRequest::ResetPassword => {
-            store.hr_user(user_id)?.ok_or(AppError::UnknownUser)?;
+            store
+                .hr_user(user_id)
+                .context("reading a user")?
+                .ok_or(Missing::User)?;
             let password = accounts::one_time_password();
             let hash = PasswordHash::new(&password);
             one_time = Some(password);
@@ -142,7 +118,10 @@ pub fn change_access(
         by_name,
         at: now_ms(),
     };
-    match store.change_hr_account(&change)? {
+    match store
+        .change_hr_account(&change)
+        .context("changing a user's access")?
+    {
         AccountChangeOutcome::Done => {
             tracing::info!(
                 by = by_user,
@@ -151,12 +130,16 @@ pub fn change_access(
                 "HR user's access changed"
             );
         }
-        AccountChangeOutcome::NoSuchUser => return Err(AppError::UnknownUser),
-        AccountChangeOutcome::NoSuchToken => return Err(AppError::UnknownToken),
-        AccountChangeOutcome::Unchanged => return Err(AppError::AccountUnchanged),
-        AccountChangeOutcome::LastAdmin => return Err(AppError::LastAdmin),
+        AccountChangeOutcome::NoSuchUser => return Err(Missing::User.into()),
+        AccountChangeOutcome::NoSuchToken => return Err(Missing::Token.into()),
+        AccountChangeOutcome::Unchanged => return Err(Conflict::Unchanged.into()),
+        AccountChangeOutcome::LastAdmin => return Err(Conflict::LastAdmin.into()),
     }
-    let user = store.hr_user(user_id)?.ok_or(AppError::UnknownUser)?.0;
+    let user = store
+        .hr_user(user_id)
+        .context("reading a user")?
+        .ok_or(Missing::User)?
+        .0;
     Ok((user, one_time))
 }
 
@@ -167,8 +150,8 @@ pub(crate) async fn change_access_as(
     user_id: u64,
     request: AccessRequest,
     reason: Option<String>,
-) -> Result<(HrUser, Option<String>), AppError> {
-    let admin = caller.require(Role::Admin)?.clone();
+) -> HrResult<(HrUser, Option<String>)> {
+    let admin = crate::hr::policy::may_manage_users(&caller.user)?.clone();
     let store = state.store.clone();
     blocking(move || {
         change_access(
@@ -187,12 +170,14 @@ pub(crate) async fn user_tokens(
     state: &AppState,
     caller: &Caller,
     user_id: u64,
-) -> Result<Vec<TokenInfo>, AppError> {
-    caller.require(Role::Admin)?;
+) -> HrResult<Vec<TokenInfo>> {
+    policy::may_manage_users(&caller.user)?;
     let store = state.store.clone();
-    blocking(move || -> Result<Vec<TokenInfo>, AppError> {
-        store.hr_user(user_id)?.ok_or(AppError::UnknownUser)?;
-        Ok(store.hr_api_tokens(user_id, now_ms())?)
+    blocking(move || -> HrResult<Vec<TokenInfo>> {
+        known_user(store.as_ref(), user_id)?;
+        store
+            .hr_api_tokens(user_id, now_ms())
+            .context("listing a user's API tokens")
     })
     .await?
 }
@@ -202,140 +187,54 @@ pub(crate) async fn user_access_changes(
     state: &AppState,
     caller: &Caller,
     user_id: u64,
-) -> Result<Vec<AccountChangeRecord>, AppError> {
-    caller.require(Role::Admin)?;
+) -> HrResult<Vec<AccountChangeRecord>> {
+    policy::may_manage_users(&caller.user)?;
     let store = state.store.clone();
-    blocking(move || -> Result<Vec<AccountChangeRecord>, AppError> {
-        store.hr_user(user_id)?.ok_or(AppError::UnknownUser)?;
-        Ok(store.hr_account_changes(user_id)?)
+    blocking(move || -> HrResult<Vec<AccountChangeRecord>> {
+        known_user(store.as_ref(), user_id)?;
+        store
+            .hr_account_changes(user_id)
+            .context("reading a user's access changes")
     })
     .await?
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ReasonBody {
-    reason: Option<String>,
+/// User `user_id`, or [`Missing::User`].
+fn known_user(store: &dyn RelayStore, user_id: u64) -> HrResult<HrUser> {
+    Ok(store
+        .hr_user(user_id)
+        .context("reading a user")?
+        .ok_or(Missing::User)?
+        .0)
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RoleBody {
-    role: String,
-    reason: Option<String>,
+/// A user's access as an admin reviews it: the user, their unexpired API tokens and the
+/// recorded changes of their access, newest first.
+#[derive(Debug)]
+pub(crate) struct AccessRecord {
+    pub user: HrUser,
+    pub tokens: Vec<TokenInfo>,
+    pub changes: Vec<AccountChangeRecord>,
 }
 
-/// An optional body: none at all is an empty one.
-fn optional_reason(
-    request: Result<Json<ReasonBody>, JsonRejection>,
-) -> Result<Option<String>, AppError> {
-    match request {
-        Err(JsonRejection::MissingJsonContentType(_)) => Ok(None),
-        other => Ok(body(other)?.reason),
-    }
-}
-
-async fn answer(
+/// User `user_id`'s [`AccessRecord`] (admins only).
+pub(crate) async fn user_access_record(
     state: &AppState,
     caller: &Caller,
     user_id: u64,
-    request: AccessRequest,
-    reason: Option<String>,
-) -> Result<Json<serde_json::Value>, AppError> {
-    let (user, _) = change_access_as(state, caller, user_id, request, reason).await?;
-    Ok(Json(json!({ "user": user })))
-}
-
-async fn disable(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<u64>,
-    request: Result<Json<ReasonBody>, JsonRejection>,
-) -> Result<Json<serde_json::Value>, AppError> {
-    let reason = optional_reason(request)?;
-    answer(&state, &caller, id, AccessRequest::Disable, reason).await
-}
-
-async fn enable(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<u64>,
-    request: Result<Json<ReasonBody>, JsonRejection>,
-) -> Result<Json<serde_json::Value>, AppError> {
-    let reason = optional_reason(request)?;
-    answer(&state, &caller, id, AccessRequest::Enable, reason).await
-}
-
-async fn remove_role(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<u64>,
-    request: Result<Json<RoleBody>, JsonRejection>,
-) -> Result<Json<serde_json::Value>, AppError> {
-    caller.require(Role::Admin)?;
-    let RoleBody { role, reason } = body(request)?;
-    let role = Role::parse(&role).ok_or(AppError::InvalidField {
-        field: "role",
-        rule: "admin, recruiter or archivist",
-    })?;
-    answer(&state, &caller, id, AccessRequest::RemoveRole(role), reason).await
-}
-
-async fn remove_clearance(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<u64>,
-    request: Result<Json<ReasonBody>, JsonRejection>,
-) -> Result<Json<serde_json::Value>, AppError> {
-    caller.require(Role::Admin)?;
-    let ReasonBody { reason } = body(request)?;
-    answer(&state, &caller, id, AccessRequest::RemoveClearance, reason).await
-}
-
-async fn reset_password(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<u64>,
-    request: Result<Json<ReasonBody>, JsonRejection>,
-) -> Result<Response, AppError> {
-    let reason = optional_reason(request)?;
-    let (user, one_time) =
-        change_access_as(&state, &caller, id, AccessRequest::ResetPassword, reason).await?;
-    Ok(Json(json!({ "user": user, "one_time_password": one_time })).into_response())
-}
-
-async fn tokens(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<u64>,
-) -> Result<Json<serde_json::Value>, AppError> {
-    let tokens = user_tokens(&state, &caller, id).await?;
-    Ok(Json(json!({ "tokens": tokens })))
-}
-
-async fn revoke_token(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((id, token)): Path<(u64, u64)>,
-    request: Result<Json<ReasonBody>, JsonRejection>,
-) -> Result<Response, AppError> {
-    let reason = optional_reason(request)?;
-    change_access_as(
-        &state,
-        &caller,
-        id,
-        AccessRequest::RevokeToken(token),
-        reason,
-    )
-    .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-async fn access_changes(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<u64>,
-) -> Result<Json<serde_json::Value>, AppError> {
-    let changes = user_access_changes(&state, &caller, id).await?;
-    Ok(Json(json!({ "changes": changes })))
+) -> HrResult<AccessRecord> {
+    policy::may_manage_users(&caller.user)?;
+    let store = state.store.clone();
+    blocking(move || -> HrResult<AccessRecord> {
+        Ok(AccessRecord {
+            user: known_user(store.as_ref(), user_id)?,
+            tokens: store
+                .hr_api_tokens(user_id, now_ms())
+                .context("listing a user's API tokens")?,
+            changes: store
+                .hr_account_changes(user_id)
+                .context("reading a user's access changes")?,
+        })
+    })
+    .await?
 }

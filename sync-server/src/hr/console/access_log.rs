@@ -27,7 +27,6 @@ use crate::hr::access_log::{
     NO_CHECKPOINT_FOLDER, Verification, access_log_page, parse_access_query, verify_chain,
     verify_with_checkpoints,
 };
-use crate::hr::accounts::Role;
 use crate::hr::dates;
 use crate::state::AppState;
 use crate::storage::{AccessAction, AccessEntry, AccessLogVerdict, Accessor};
@@ -260,7 +259,7 @@ pub(crate) async fn page(
     uri: Uri,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    if let Err(refusal) = console.caller.require(Role::Archivist) {
+    if let Err(refusal) = crate::hr::policy::may_read_access_log(&console.caller.user) {
         return console.refuse(refusal, &uri).into_response();
     }
     let lang = console.lang;

@@ -2,7 +2,7 @@
 //! consents, status, notes and ratings; and, for a recruiter who may edit it, the forms
 //! that add a note, set their own rating and set the status
 //! (`POST /console/registrations/{id}/notes|rating|status`). Who may read or edit it, the
-//! edits themselves and their access-log entries are the API's ([`read_logged`],
+//! edits themselves and their access-log entries are the API's ([`crate::hr::record_reading::read_logged`],
 //! [`edit_logged`]); a saved edit returns here with a notice, a refused input re-renders the
 //! page with the error tied to its field. Labels come from the event's form.
 
@@ -25,10 +25,11 @@ use super::{Console, ConsoleForm, LIST, html_page};
 use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::dates;
+use crate::hr::error::{HrError, HrResult, Missing};
 use crate::hr::policy::{record_actions, require_editor, require_reader};
 use crate::hr::record_access::require_for_record;
-use crate::hr::record_edits::{can_edit, checked_score, edit_logged, note_by, parse_status};
-use crate::hr::registrations::read_logged;
+use crate::hr::record_edits::{checked_score, edit_logged, note_by, parse_status};
+use crate::hr::record_reading::{RecordPage, RecordView, record_page};
 use crate::state::{AppState, now_ms};
 use crate::storage::HrEdit;
 
@@ -143,10 +144,10 @@ pub(crate) async fn refused_input(
 }
 
 /// `id` if it is a registration id as the relay stores them (so it is safe in a redirect).
-fn registration_id(id: &str) -> Result<(), AppError> {
+fn registration_id(id: &str) -> HrResult<()> {
     match RegistrationId::parse(id) {
         Some(parsed) if parsed.as_str() == id => Ok(()),
-        _ => Err(AppError::UnknownRegistration),
+        _ => Err(Missing::Registration.into()),
     }
 }
 
@@ -208,17 +209,21 @@ pub(crate) async fn render(
     }
     let store = state.store.clone();
     let user = console.caller.user.clone();
-    let read = blocking(move || {
-        let (registration, annotations) = read_logged(store.as_ref(), &user, id.clone())?;
-        let editable = can_edit(store.as_ref(), &user, &id);
-        // The event only labels codes; a missing or unreadable event leaves the codes.
-        let event = store.event(&registration.event_id).ok().flatten();
-        let retention = store.record_retention(&id)?;
-        let code = store.receipt_code(&id)?.unwrap_or_default();
-        Ok((registration, annotations, event, editable, retention, code))
-    })
-    .await;
-    let (registration, annotations, event, editable, retention, code) = match read.and_then(|r| r) {
+    let read = blocking(move || record_page(store.as_ref(), &user, &id)).await;
+    let RecordPage {
+        view:
+            RecordView {
+                registration,
+                annotations,
+                retention,
+            },
+        event,
+        editable,
+        receipt_code: code,
+    } = match read
+        .map_err(AppError::from)
+        .and_then(|r| r.map_err(AppError::from))
+    {
         Ok(read) => read,
         Err(error) => return console.refuse(error, uri).into_response(),
     };
@@ -540,12 +545,12 @@ pub(crate) struct StatusForm {
 
 /// The form field a refused input belongs to, with its message; `None` for refusals that
 /// are not about the input (they get the refusal page).
-fn field_error(lang: Language, error: &AppError) -> Option<FieldError> {
+fn field_error(lang: Language, error: &HrError) -> Option<FieldError> {
     let e = edit_texts(lang);
     match error {
-        AppError::InvalidField { field: "text", .. } => Some(FieldError::on("text", e.bad_note)),
-        AppError::InvalidField { field: "score", .. } => Some(FieldError::on("score", e.bad_score)),
-        AppError::InvalidField {
+        HrError::InvalidField { field: "text", .. } => Some(FieldError::on("text", e.bad_note)),
+        HrError::InvalidField { field: "score", .. } => Some(FieldError::on("score", e.bad_score)),
+        HrError::InvalidField {
             field: "status", ..
         } => Some(FieldError::on("status", e.bad_status)),
         _ => None,
@@ -560,7 +565,7 @@ async fn submit(
     id: String,
     note: String,
     saved: &'static str,
-    make_edit: impl FnOnce(&crate::hr::accounts::HrUser) -> Result<HrEdit, AppError>,
+    make_edit: impl FnOnce(&crate::hr::accounts::HrUser) -> HrResult<HrEdit>,
 ) -> Response {
     let uri = detail_uri(&id);
     let checked = require_for_record(&state, &console.caller.user, &id, require_editor)
@@ -574,6 +579,7 @@ async fn submit(
             let doc_id = id.clone();
             blocking(move || edit_logged(store.as_ref(), &user, &doc_id, &edit))
                 .await
+                .map_err(HrError::from)
                 .and_then(|r| r)
         }
         Err(error) => Err(error),
@@ -615,7 +621,7 @@ pub(crate) async fn set_rating(
     submit(state, console, id, String::new(), "rating", move |user| {
         let score = match form.score.trim() {
             "" => None,
-            text => Some(text.parse::<i64>().map_err(|_| AppError::InvalidField {
+            text => Some(text.parse::<i64>().map_err(|_| HrError::InvalidField {
                 field: "score",
                 rule: "a score is 1–5, or empty to clear the rating",
             })?),

@@ -24,7 +24,6 @@ use super::{Console, ConsoleForm, html_page};
 use crate::blocking::blocking;
 use crate::enrollment::RecruiterRefusal;
 use crate::error::AppError;
-use crate::hr::accounts::Role;
 use crate::hr::dates;
 use crate::hr::devices::{
     CodeRequest, DeviceRow, create_enrollment_code, device_rows, issue_unlock_code, qr_svg,
@@ -559,7 +558,7 @@ async fn recruiter_choices(
     let users = crate::hr::account_service::user_directory(state, &console.caller).await?;
     Ok(users
         .into_iter()
-        .filter(|e| e.user.has(Role::Recruiter) && !e.user.disabled)
+        .filter(|e| crate::hr::policy::may_have_a_tablet_act_for_them(&e.user))
         .map(|e| {
             let assigned: Vec<&str> = e
                 .assigned_events
@@ -627,7 +626,7 @@ pub(crate) async fn create_code(
     ConsoleForm { console, form }: ConsoleForm<CodeForm>,
 ) -> Response {
     let t = texts(console.lang);
-    if let Err(refusal) = console.caller.require(Role::Admin) {
+    if let Err(refusal) = crate::hr::policy::may_manage_devices(&console.caller.user) {
         return console.refuse(refusal, &uri).into_response();
     }
     let uses = typed_number(&form.uses, "uses", t.bad_uses);

@@ -20,7 +20,6 @@ use super::layout::{Field, FieldError, Nav, error_of, error_summary, select};
 use super::{Console, ConsoleForm, html_page};
 use crate::blocking::blocking;
 use crate::error::AppError;
-use crate::hr::accounts::Role;
 use crate::hr::disclosure::{DisclosureBody, disclose, parse_selection};
 use crate::hr::subject_access::Format;
 use crate::state::AppState;
@@ -171,7 +170,7 @@ async fn render(
 
 /// The empty form.
 pub(crate) async fn page(State(state): State<AppState>, console: Console, uri: Uri) -> Response {
-    if let Err(error) = console.caller.require(Role::Archivist) {
+    if let Err(error) = crate::hr::policy::require_exporter(&console.caller.user) {
         return console.refuse(error, &uri).into_response();
     }
     render(
@@ -246,7 +245,7 @@ pub(crate) async fn submit(
     uri: Uri,
     ConsoleForm { console, form }: ConsoleForm<DisclosureForm>,
 ) -> Response {
-    if let Err(error) = console.caller.require(Role::Archivist) {
+    if let Err(error) = crate::hr::policy::require_exporter(&console.caller.user) {
         return console.refuse(error, &uri).into_response();
     }
     let t = texts(console.lang);
@@ -274,6 +273,7 @@ pub(crate) async fn submit(
     let user = console.caller.user.clone();
     let report = match blocking(move || disclose(store.as_ref(), &user, &selection))
         .await
+        .map_err(AppError::from)
         .and_then(|r| r)
     {
         Ok(report) => report,

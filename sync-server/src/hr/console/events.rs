@@ -21,7 +21,7 @@ use super::texts::{fill, texts};
 use super::{Console, ConsoleForm, EVENTS, html_page};
 use crate::blocking::blocking;
 use crate::error::AppError;
-use crate::hr::accounts::{HrUser, Role};
+use crate::hr::accounts::HrUser;
 use crate::hr::dates;
 use crate::hr::events::{
     self, ChoicePart, EventField, EventInput, EventRefusal, Problem, Rule, check_details,
@@ -888,7 +888,10 @@ async fn list_page(
 ) -> Response {
     let store = state.store.clone();
     let listed = blocking(move || store.event_summaries()).await;
-    let events = match listed.and_then(|r| r.map_err(AppError::from)) {
+    let events = match listed
+        .map_err(AppError::from)
+        .and_then(|r| r.map_err(AppError::from))
+    {
         Ok(events) => events,
         Err(error) => return refuse(console, uri, error),
     };
@@ -914,7 +917,7 @@ async fn list_page(
 
 /// `GET /console/events`.
 pub(crate) async fn list(State(state): State<AppState>, console: Console, uri: Uri) -> Response {
-    if let Err(error) = console.caller.require(Role::Admin) {
+    if let Err(error) = crate::hr::policy::may_manage_events(&console.caller.user) {
         return console.refuse(error, &uri).into_response();
     }
     list_page(
@@ -934,7 +937,7 @@ pub(crate) async fn create(
     uri: Uri,
     ConsoleForm { console, form }: ConsoleForm<EventForm>,
 ) -> Response {
-    let admin = match console.caller.require(Role::Admin) {
+    let admin = match crate::hr::policy::may_manage_events(&console.caller.user) {
         Ok(admin) => admin.clone(),
         Err(error) => return console.refuse(error, &uri).into_response(),
     };
@@ -949,7 +952,10 @@ pub(crate) async fn create(
     let store = state.store.clone();
     let id = form.id.clone();
     let created = blocking(move || events::create(store.as_ref(), &admin, &id, &input)).await;
-    let (status, errors) = match created.map_err(EventRefusal::Refused).and_then(|r| r) {
+    let (status, errors) = match created
+        .map_err(|failed| EventRefusal::Refused(failed.into()))
+        .and_then(|r| r)
+    {
         Ok((event, _)) => {
             return Redirect::to(&format!("{EVENTS}/{}?created=1", event.id)).into_response();
         }
@@ -1058,7 +1064,8 @@ async fn read_event(
 ) -> Result<(Event, Vec<[u8; 32]>), Response> {
     let store = state.store.clone();
     let read = blocking(move || events::read(store.as_ref(), &id)).await;
-    read.and_then(|r| r)
+    read.map_err(AppError::from)
+        .and_then(|r| r)
         .map_err(|error| refuse(console, uri, error))
 }
 
@@ -1070,7 +1077,7 @@ pub(crate) async fn page(
     Path(id): Path<String>,
     shown: Result<Query<Shown>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    if let Err(error) = console.caller.require(Role::Admin) {
+    if let Err(error) = crate::hr::policy::may_manage_events(&console.caller.user) {
         return console.refuse(error, &uri).into_response();
     }
     let (event, heads) = match read_event(&state, &console, &uri, id).await {
@@ -1110,7 +1117,7 @@ fn form_heads(text: &str) -> Result<Vec<[u8; 32]>, AppError> {
 
 /// The admin posting an edit form and the heads it carries.
 fn admin_and_heads(console: &Console, heads: &str) -> Result<(HrUser, Vec<[u8; 32]>), AppError> {
-    let admin = console.caller.require(Role::Admin)?.clone();
+    let admin = crate::hr::policy::may_manage_events(&console.caller.user)?.clone();
     Ok((admin, form_heads(heads)?))
 }
 
@@ -1144,7 +1151,10 @@ pub(crate) async fn save(
             let saved =
                 blocking(move || events::save(store.as_ref(), &admin, &event_id, &heads, &input))
                     .await;
-            match saved.map_err(EventRefusal::Refused).and_then(|r| r) {
+            match saved
+                .map_err(|failed| EventRefusal::Refused(failed.into()))
+                .and_then(|r| r)
+            {
                 Ok(saved) => return edited(&id, "saved", saved.merged_concurrent),
                 Err(EventRefusal::Invalid(problems)) => {
                     let mut errors: Vec<FieldError> = problems
@@ -1199,7 +1209,10 @@ pub(crate) async fn publish(
     let event_id = id.clone();
     let published =
         blocking(move || events::publish(store.as_ref(), &admin, &event_id, &heads)).await;
-    let (status, mut errors) = match published.map_err(EventRefusal::Refused).and_then(|r| r) {
+    let (status, mut errors) = match published
+        .map_err(|failed| EventRefusal::Refused(failed.into()))
+        .and_then(|r| r)
+    {
         Ok(published) => return edited(&id, "published", published.merged_concurrent),
         Err(EventRefusal::Invalid(problems)) => (
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -19,7 +19,6 @@ use super::layout::{Field, FieldError, Nav, error_of, error_summary, select};
 use super::texts::status_options;
 use super::{Console, html_page};
 use crate::error::AppError;
-use crate::hr::accounts::Role;
 use crate::hr::export::check_export_query;
 use crate::state::AppState;
 
@@ -197,7 +196,7 @@ pub(crate) async fn page(
     uri: Uri,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    if let Err(refusal) = console.caller.require(Role::Archivist) {
+    if let Err(refusal) = crate::hr::policy::require_exporter(&console.caller.user) {
         return console.refuse(refusal, &uri).into_response();
     }
     let t = texts(console.lang);

@@ -8,7 +8,7 @@ use kiosk_core::language::Language;
 use maud::{DOCTYPE, Markup, html};
 
 use super::texts::{Texts, texts};
-use crate::hr::accounts::Role;
+use crate::hr::policy::Reach;
 
 /// The console's stylesheet, served from `/console/console.css`.
 pub(crate) const STYLESHEET: &str = include_str!("console.css");
@@ -43,15 +43,8 @@ pub(crate) struct Signed {
     pub csrf: String,
     /// Still on a one-time password: the menu offers only the password page.
     pub must_change_password: bool,
-    /// The menu offers what the user's roles and clearance allow.
-    pub roles: Vec<crate::hr::accounts::Role>,
-    pub cleared: bool,
-}
-
-impl Signed {
-    pub fn has(&self, role: Role) -> bool {
-        self.roles.contains(&role)
-    }
+    /// The menu offers what the policy lets the user reach.
+    pub reach: Reach,
 }
 
 /// One field's error, or a form's error that belongs to no one field (`field: None`).
@@ -171,29 +164,43 @@ fn menu(t: &Texts, signed: &Signed, current: Nav) -> Markup {
         div.header-row.menu-row {
             nav aria-label=(t.main_nav) {
                 ul.menu {
-                    @if !signed.must_change_password {
-                        @if signed.has(Role::Recruiter) || signed.has(Role::Archivist) {
-                            (entry(Nav::Registrations, "/console/registrations", t.nav_registrations))
-                        }
-                        @if signed.cleared && (signed.has(Role::Recruiter) || signed.has(Role::Archivist)) {
-                            (entry(Nav::Restricted, "/console/restricted", t.nav_restricted))
-                        }
-                        @if signed.has(Role::Admin) {
-                            (entry(Nav::Events, "/console/events", t.nav_events))
-                            (entry(Nav::Devices, "/console/devices", t.nav_devices))
-                            (entry(Nav::Users, "/console/users", t.nav_users))
-                        }
-                        @if signed.has(Role::Archivist) {
-                            (entry(Nav::Export, "/console/export", t.nav_export))
-                            (entry(Nav::Quarantine, "/console/quarantine", t.nav_quarantine))
-                            (entry(Nav::AccessLog, "/console/access-log", t.nav_access_log))
-                            (entry(Nav::Retention, "/console/retention", t.nav_retention))
-                            (entry(Nav::SubjectAccess, "/console/subject-access", t.nav_subject_access))
-                            (entry(Nav::Disclosure, "/console/disclosure", t.nav_disclosure))
-                        }
-                        @if signed.has(Role::Admin) || signed.has(Role::Archivist) {
-                            (entry(Nav::Reconciliation, "/console/reconciliation", t.nav_reconciliation))
-                        }
+                    // What a one-time password leaves open is the policy's too: nothing.
+                    @let reach = signed.reach;
+                    @if reach.registrations {
+                        (entry(Nav::Registrations, "/console/registrations", t.nav_registrations))
+                    }
+                    @if reach.restricted_inbox {
+                        (entry(Nav::Restricted, "/console/restricted", t.nav_restricted))
+                    }
+                    @if reach.events {
+                        (entry(Nav::Events, "/console/events", t.nav_events))
+                    }
+                    @if reach.devices {
+                        (entry(Nav::Devices, "/console/devices", t.nav_devices))
+                    }
+                    @if reach.users {
+                        (entry(Nav::Users, "/console/users", t.nav_users))
+                    }
+                    @if reach.export {
+                        (entry(Nav::Export, "/console/export", t.nav_export))
+                    }
+                    @if reach.quarantine {
+                        (entry(Nav::Quarantine, "/console/quarantine", t.nav_quarantine))
+                    }
+                    @if reach.access_log {
+                        (entry(Nav::AccessLog, "/console/access-log", t.nav_access_log))
+                    }
+                    @if reach.retention {
+                        (entry(Nav::Retention, "/console/retention", t.nav_retention))
+                    }
+                    @if reach.subject_access {
+                        (entry(Nav::SubjectAccess, "/console/subject-access", t.nav_subject_access))
+                    }
+                    @if reach.disclosure {
+                        (entry(Nav::Disclosure, "/console/disclosure", t.nav_disclosure))
+                    }
+                    @if reach.reconciliation {
+                        (entry(Nav::Reconciliation, "/console/reconciliation", t.nav_reconciliation))
                     }
                     (entry(Nav::Password, "/console/password", t.nav_password))
                 }

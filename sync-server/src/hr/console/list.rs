@@ -9,7 +9,6 @@ use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use kiosk_core::event::Event;
-use kiosk_core::ids::EventId;
 use kiosk_core::language::Language;
 use maud::{Markup, html};
 
@@ -20,8 +19,10 @@ use super::{Console, LIST, html_page};
 use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::dates;
+use crate::hr::error::HrError;
 use crate::hr::policy::require_reader;
-use crate::hr::registrations::{list_readable, parse_filter};
+use crate::hr::registration_lists::{event_labels, list_readable};
+use crate::hr::registrations::parse_filter;
 use crate::storage::RegistrationSummary;
 
 /// The filter form's fields, as typed.
@@ -60,6 +61,7 @@ pub(crate) async fn page(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let t = texts(console.lang);
+    // Asked before the filter is read, so a caller who may not is told so first.
     if let Err(refusal) = require_reader(&console.caller.user) {
         return console.refuse(refusal, &uri).into_response();
     }
@@ -77,20 +79,11 @@ pub(crate) async fn page(
             let user = console.caller.user.clone();
             let listed = blocking(move || {
                 let (rows, next) = list_readable(store.as_ref(), &user, filter)?;
-                // Events only label codes: one missing or unreadable leaves its codes.
-                let mut events = HashMap::new();
-                for row in &rows {
-                    if !events.contains_key(&row.event_id)
-                        && let Some(id) = EventId::parse(&row.event_id)
-                        && let Ok(Some(event)) = store.event(&id)
-                    {
-                        events.insert(row.event_id.clone(), event);
-                    }
-                }
-                Ok::<_, AppError>((rows, next, events))
+                let events = event_labels(store.as_ref(), &rows);
+                Ok::<_, HrError>((rows, next, events))
             })
             .await;
-            match listed.and_then(|r| r) {
+            match listed.map_err(HrError::from).and_then(|r| r) {
                 Ok(page) => (StatusCode::OK, Some(page), Vec::new()),
                 Err(error) => return console.refuse(error, &uri).into_response(),
             }

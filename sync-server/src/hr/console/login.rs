@@ -17,9 +17,10 @@ use serde::Deserialize;
 
 use super::layout::{Field, FieldError, Nav, Page, error_of, error_summary, notice};
 use super::texts::{fill, texts};
-use super::{Lang, PASSWORD, Refusal, home_for, html_page};
+use super::{Lang, Refusal, home_for, html_page};
 use crate::error::AppError;
 use crate::hr::account_service::{check_login, client_address, open_session};
+use crate::hr::error::{HrError, LoginRefusal};
 use crate::hr::sessions;
 use crate::state::AppState;
 
@@ -185,17 +186,17 @@ pub(crate) async fn submit(
     .await
     {
         Ok(user) => user,
-        Err(AppError::WrongCredentials) => {
+        Err(HrError::Login(LoginRefusal::WrongCredentials)) => {
             let errors = [FieldError::form(t.wrong_credentials)];
             let page = render(lang, &uri, token, &username, &errors, None);
             return html_page(StatusCode::UNAUTHORIZED, page);
         }
-        Err(AppError::AccountDisabled) => {
+        Err(HrError::Login(LoginRefusal::Disabled)) => {
             let errors = [FieldError::form(t.account_disabled)];
             let page = render(lang, &uri, token, &username, &errors, None);
             return html_page(StatusCode::FORBIDDEN, page);
         }
-        Err(AppError::LoginRateLimited(seconds)) => {
+        Err(HrError::Login(LoginRefusal::RateLimited(seconds))) => {
             let errors = [FieldError::form(fill(t.rate_limited, seconds))];
             let page = render(lang, &uri, token, &username, &errors, None);
             let mut response = html_page(StatusCode::TOO_MANY_REQUESTS, page);
@@ -210,12 +211,7 @@ pub(crate) async fn submit(
         Ok(opened) => opened,
         Err(error) => return refusal(lang, &uri, error),
     };
-    let next = if user.must_change_password {
-        PASSWORD
-    } else {
-        home_for(&user)
-    };
-    let mut response = Redirect::to(next).into_response();
+    let mut response = Redirect::to(home_for(&user)).into_response();
     let headers = response.headers_mut();
     headers.append(header::SET_COOKIE, session_cookie);
     headers.append(header::SET_COOKIE, cleared_token_cookie());
@@ -240,9 +236,9 @@ fn expired_form(lang: Language, uri: &Uri) -> Response {
     html_page(StatusCode::FORBIDDEN, page)
 }
 
-fn refusal(lang: Language, uri: &Uri, error: AppError) -> Response {
+fn refusal(lang: Language, uri: &Uri, error: impl Into<AppError>) -> Response {
     Refusal {
-        error,
+        error: error.into(),
         lang,
         signed: None,
         had_session: false,

@@ -144,11 +144,10 @@ const EVENTS: &str = "/console/events";
 /// The first page of a user's work: registrations for recruiters and archivists, events for
 /// an admin without either role.
 pub(crate) fn home_for(user: &crate::hr::accounts::HrUser) -> &'static str {
-    use crate::hr::accounts::Role;
-    if user.has(Role::Admin) && !user.has(Role::Recruiter) && !user.has(Role::Archivist) {
-        EVENTS
-    } else {
-        LIST
+    match crate::hr::policy::home(user) {
+        crate::hr::policy::Home::Password => PASSWORD,
+        crate::hr::policy::Home::Events => EVENTS,
+        crate::hr::policy::Home::Registrations => LIST,
     }
 }
 const LOGIN: &str = "/console/login";
@@ -206,8 +205,7 @@ impl Console {
             display_name: caller.user.display_name.clone(),
             csrf,
             must_change_password: caller.user.must_change_password,
-            roles: caller.user.roles.clone(),
-            cleared: caller.user.restricted_clearance,
+            reach: crate::hr::policy::reach(&caller.user),
         };
         Console {
             caller,
@@ -235,9 +233,9 @@ impl Console {
     }
 
     /// `error` as this user's page.
-    pub fn refuse(&self, error: AppError, uri: &Uri) -> Refusal {
+    pub fn refuse(&self, error: impl Into<AppError>, uri: &Uri) -> Refusal {
         Refusal {
-            error,
+            error: error.into(),
             lang: self.lang,
             signed: Some(self.signed.clone()),
             had_session: true,
@@ -430,7 +428,7 @@ async fn logout(
     let lang = console.lang;
     if let Err(error) = crate::hr::account_service::end_session(&state, console.caller).await {
         return Refusal {
-            error,
+            error: error.into(),
             lang,
             signed: None,
             had_session: false,

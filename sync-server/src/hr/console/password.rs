@@ -11,9 +11,9 @@ use serde::Deserialize;
 use super::layout::{Field, FieldError, Nav, error_of, error_summary};
 use super::texts::texts;
 use super::{Console, ConsoleForm, home_for, html_page};
-use crate::error::AppError;
 use crate::hr::account_service::{open_session, set_own_password};
 use crate::hr::accounts::AccountError;
+use crate::hr::error::{HrError, LoginRefusal};
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -102,14 +102,14 @@ pub(crate) async fn submit(
         .await;
         match changed {
             Ok(()) => {}
-            Err(AppError::WrongCredentials) => {
+            Err(HrError::Login(LoginRefusal::WrongCredentials)) => {
                 wrong_current = true;
                 errors.push(FieldError::on("current_password", t.current_wrong));
             }
-            Err(e) if e.refusal() == Some(&AccountError::BadPassword) => {
+            Err(HrError::Account(AccountError::BadPassword)) => {
                 errors.push(FieldError::on("new_password", t.new_bad));
             }
-            Err(e) if e.refusal() == Some(&AccountError::SamePassword) => {
+            Err(HrError::Account(AccountError::SamePassword)) => {
                 errors.push(FieldError::on("new_password", t.new_same));
             }
             Err(other) => return console.refuse(other, &uri).into_response(),

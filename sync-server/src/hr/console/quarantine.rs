@@ -17,8 +17,8 @@ use super::texts::texts;
 use super::{Console, ConsoleForm, html_page};
 use crate::blocking::blocking;
 use crate::error::AppError;
-use crate::hr::accounts::Role;
 use crate::hr::dates;
+use crate::hr::error::{Conflict, HrError, Missing};
 use crate::hr::quarantine::{AcceptRefusal, Decision, list_page, review_capture};
 use crate::state::AppState;
 use crate::storage::{QuarantinedCapture, ReviewDecision};
@@ -270,14 +270,13 @@ async fn render(
     refused: Option<&Refused>,
     status: StatusCode,
 ) -> Response {
-    if let Err(error) = console.caller.require(Role::Archivist) {
-        return console.refuse(error, uri).into_response();
-    }
-    let store = state.store.clone();
+    // Who may see it is list_page's question (the policy).
+    let (store, user) = (state.store.clone(), console.caller.user.clone());
     let before = shown.before;
-    let (captures, next) = match blocking(move || list_page(store.as_ref(), before))
+    let (captures, next) = match blocking(move || list_page(store.as_ref(), &user, before))
         .await
-        .and_then(|r| r)
+        .map_err(AppError::from)
+        .and_then(|r| r.map_err(AppError::from))
     {
         Ok(page) => page,
         Err(error) => return console.refuse(error, uri).into_response(),
@@ -447,7 +446,7 @@ pub(crate) async fn review(
 ) -> Response {
     // Refusals and re-renders show the list's address, not the form's.
     let uri = Uri::from_static(QUARANTINE);
-    let user = match console.caller.require(Role::Archivist) {
+    let user = match crate::hr::policy::may_review_quarantine(&console.caller.user) {
         Ok(user) => user.clone(),
         Err(error) => return console.refuse(error, &uri).into_response(),
     };
@@ -476,6 +475,7 @@ pub(crate) async fn review(
             let reason = form.reason;
             blocking(move || review_capture(store.as_ref(), &keys, &user, id, decision, &reason))
                 .await
+                .map_err(HrError::from)
                 .and_then(|r| r)
         }
         Err(error) => Err(error),
@@ -487,7 +487,7 @@ pub(crate) async fn review(
     };
     let status = match result {
         Ok(_) => return Redirect::to(&format!("{QUARANTINE}?reviewed={id}")).into_response(),
-        Err(AppError::InvalidField {
+        Err(HrError::InvalidField {
             field: "decision", ..
         }) => {
             refused.decision = Some(q.no_decision.to_owned());
@@ -497,23 +497,22 @@ pub(crate) async fn review(
             }
             StatusCode::UNPROCESSABLE_ENTITY
         }
-        Err(AppError::InvalidField { .. }) => {
+        Err(HrError::InvalidField { .. }) => {
             refused.reason = Some(q.bad_reason.to_owned());
             StatusCode::UNPROCESSABLE_ENTITY
         }
-        Err(e) if e.refusal::<AcceptRefusal>().is_some() => {
-            let why = *e.refusal::<AcceptRefusal>().expect("checked above");
+        Err(HrError::CannotAccept(why)) => {
             refused.decision = Some(
                 q.cannot_accept
                     .replacen("{why}", refusal_text(lang, why), 1),
             );
             StatusCode::CONFLICT
         }
-        Err(AppError::AlreadyReviewed) => {
+        Err(HrError::Conflict(Conflict::AlreadyReviewed)) => {
             refused.page = Some(q.already_reviewed.to_owned());
             StatusCode::CONFLICT
         }
-        Err(AppError::UnknownQuarantine) => {
+        Err(HrError::NotFound(Missing::Quarantine)) => {
             refused.page = Some(q.unknown_capture.to_owned());
             StatusCode::NOT_FOUND
         }

@@ -17,8 +17,8 @@ use super::devices::message_page;
 use super::layout::{Nav, column_heads, footer};
 use super::texts::fill;
 use super::{Console, html_page};
-use crate::error::AppError;
 use crate::hr::dates;
+use crate::hr::error::{Denial, HrError, Missing};
 use crate::hr::reconciliation::{
     CLOSING_REPORT_TAG, DeviceLine, EventReconciliation, SILENT_AFTER_MS, Totals, closing_report,
     overview,
@@ -225,10 +225,10 @@ fn texts(lang: Language) -> &'static Texts {
 
 /// A refusal as this page's own message (the role it needs is two roles, which the
 /// console's refusal page cannot name), or the console's refusal.
-fn refuse(console: &Console, uri: &Uri, error: AppError) -> Response {
+fn refuse(console: &Console, uri: &Uri, error: HrError) -> Response {
     let t = texts(console.lang);
     match error {
-        AppError::MissingRole(_) => message_page(
+        HrError::Denied(Denial::MissingRole(_)) => message_page(
             console,
             uri,
             Nav::Reconciliation,
@@ -236,7 +236,7 @@ fn refuse(console: &Console, uri: &Uri, error: AppError) -> Response {
             (t.forbidden_title, t.forbidden),
             ("/console", t.back),
         ),
-        AppError::UnknownEvent => message_page(
+        HrError::NotFound(Missing::Event) => message_page(
             console,
             uri,
             Nav::Reconciliation,

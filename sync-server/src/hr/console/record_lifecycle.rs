@@ -17,6 +17,7 @@ use super::layout::{FieldError, error_of};
 use super::texts::texts;
 use crate::blocking::blocking;
 use crate::hr::dates;
+use crate::hr::error::HrError;
 use crate::hr::policy::RecordActions;
 use crate::hr::retention::{change_hold, told_to_visitor, withdraw_logged};
 use crate::state::AppState;
@@ -231,10 +232,11 @@ pub(crate) async fn hold(
     let (store, doc_id, reason) = (state.store.clone(), id.clone(), form.reason.clone());
     let result = blocking(move || change_hold(store.as_ref(), &user, &doc_id, hold, &reason))
         .await
+        .map_err(HrError::from)
         .and_then(|r| r);
     match result {
         Ok(_) => saved_redirect(&id, if hold { "hold" } else { "lift" }),
-        Err(crate::error::AppError::InvalidField {
+        Err(HrError::InvalidField {
             field: "reason", ..
         }) => {
             let typed = Typed {
@@ -264,6 +266,7 @@ pub(crate) async fn withdraw(
     let (store, user, doc_id) = (state.store.clone(), console.caller.user.clone(), id.clone());
     match blocking(move || withdraw_logged(store.as_ref(), &user, &doc_id))
         .await
+        .map_err(HrError::from)
         .and_then(|r| r)
     {
         Ok(_) => saved_redirect(&id, "withdrawn"),

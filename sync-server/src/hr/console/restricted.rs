@@ -5,13 +5,9 @@
 //! show no names: the detail page, read and logged on its own, is where a cleared person
 //! sees who to contact.
 
-use std::collections::HashMap;
-
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use kiosk_core::event::Event;
-use kiosk_core::ids::EventId;
 use kiosk_core::language::Language;
 use maud::html;
 
@@ -19,9 +15,9 @@ use super::layout::{Nav, column_heads};
 use super::texts::{fill, status_label, texts};
 use super::{Console, LIST, html_page};
 use crate::blocking::blocking;
-use crate::error::AppError;
 use crate::hr::dates;
-use crate::hr::registrations::{ROUTED_REQUESTS, restricted_readable};
+use crate::hr::error::{Denial, HrError};
+use crate::hr::registration_lists::{event_labels, restricted_inbox_of};
 use crate::state::AppState;
 
 /// The page's texts, in one language.
@@ -100,27 +96,18 @@ pub(crate) async fn page(State(state): State<AppState>, console: Console, uri: U
     let store = state.store.clone();
     let user = console.caller.user.clone();
     let listed = blocking(move || {
-        let rows = restricted_readable(store.as_ref(), &user, ROWS)?;
-        let requests = store.restricted_requests(ROUTED_REQUESTS)?;
-        // Events only label codes: one missing or unreadable leaves its code.
-        let mut events: HashMap<String, Event> = HashMap::new();
-        for row in &rows {
-            if !events.contains_key(&row.event_id)
-                && let Some(id) = EventId::parse(&row.event_id)
-                && let Ok(Some(event)) = store.event(&id)
-            {
-                events.insert(row.event_id.clone(), event);
-            }
-        }
-        Ok::<_, AppError>((rows, events, requests))
+        let inbox = restricted_inbox_of(store.as_ref(), &user, ROWS)?;
+        let events = event_labels(store.as_ref(), &inbox.rows);
+        Ok::<_, HrError>((inbox.rows, events, inbox.requests))
     })
     .await
+    .map_err(HrError::from)
     .and_then(|r| r);
     let (rows, events, requests) = match listed {
         Ok(listed) => listed,
         // Nothing was asked of any one record, so this refusal is the page's own, not the
         // detail page's "the attempt was logged".
-        Err(AppError::Restricted) => {
+        Err(HrError::Denied(Denial::Restricted)) => {
             let page = console
                 .page(t.forbidden_title, &uri, Nav::Restricted, false)
                 .render(html! { p { (i.needs_clearance) } });

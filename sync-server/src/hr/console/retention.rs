@@ -15,8 +15,8 @@ use super::texts::texts;
 use super::{Console, ConsoleForm, LIST, html_page};
 use crate::blocking::blocking;
 use crate::error::AppError;
-use crate::hr::accounts::Role;
 use crate::hr::dates;
+use crate::hr::error::{Conflict, HrError};
 use crate::hr::retention::{overview_of, start_run_as};
 use crate::state::AppState;
 
@@ -174,13 +174,12 @@ async fn render(
     errors: Vec<FieldError>,
     status: StatusCode,
 ) -> Response {
-    if let Err(error) = console.caller.require(Role::Archivist) {
-        return console.refuse(error, uri).into_response();
-    }
+    // Who may see it is overview_of's question (the policy), asked first.
     let (store, user) = (state.store.clone(), console.caller.user.clone());
     let overview = match blocking(move || overview_of(store.as_ref(), &user))
         .await
-        .and_then(|r| r)
+        .map_err(AppError::from)
+        .and_then(|r| r.map_err(AppError::from))
     {
         Ok(overview) => overview,
         Err(error) => return console.refuse(error, uri).into_response(),
@@ -320,7 +319,7 @@ pub(crate) async fn start(
     ConsoleForm { console, form }: ConsoleForm<StartForm>,
 ) -> Response {
     let uri = Uri::from_static(RETENTION);
-    let user = match console.caller.require(Role::Archivist) {
+    let user = match crate::hr::policy::require_holder(&console.caller.user) {
         Ok(user) => user.clone(),
         Err(error) => return console.refuse(error, &uri).into_response(),
     };
@@ -339,7 +338,7 @@ pub(crate) async fn start(
     }
     match start_run_as(&state, &user).await {
         Ok(run) => Redirect::to(&format!("{RETENTION}?started={}", run.id)).into_response(),
-        Err(AppError::RetentionRunning(_)) => {
+        Err(HrError::Conflict(Conflict::RetentionRunning(_))) => {
             let message = Some(r.already_running.to_owned());
             render(
                 &state,

@@ -20,7 +20,6 @@ use super::texts::{fill, status_name};
 use super::{Console, ConsoleForm, html_page};
 use crate::blocking::blocking;
 use crate::error::AppError;
-use crate::hr::accounts::Role;
 use crate::hr::dates;
 use crate::hr::printable::subject_access::{self as printed, found_text, kind_label};
 use crate::hr::subject_access::{
@@ -148,7 +147,7 @@ fn render(
 
 /// The empty form.
 pub(crate) async fn page(console: Console, uri: Uri) -> Response {
-    if let Err(error) = console.caller.require(Role::Archivist) {
+    if let Err(error) = crate::hr::policy::require_exporter(&console.caller.user) {
         return console.refuse(error, &uri).into_response();
     }
     render(
@@ -169,7 +168,7 @@ async fn run(
     uri: &Uri,
     chosen: &SubjectForm,
 ) -> Result<SubjectAccessReport, Response> {
-    if let Err(error) = console.caller.require(Role::Archivist) {
+    if let Err(error) = crate::hr::policy::require_exporter(&console.caller.user) {
         return Err(console.refuse(error, uri).into_response());
     }
     let t = texts(console.lang);
@@ -215,9 +214,8 @@ async fn run(
             &[],
             notice(t.no_match),
         )),
-        Ok(Err(SubjectAccessError::App(error))) | Err(error) => {
-            Err(console.refuse(error, uri).into_response())
-        }
+        Ok(Err(SubjectAccessError::App(error))) => Err(console.refuse(error, uri).into_response()),
+        Err(failed) => Err(console.refuse(failed, uri).into_response()),
     }
 }
 

@@ -15,12 +15,12 @@ use super::layout::{FieldError, Nav, column_heads, error_of, error_summary, noti
 use super::texts::{fill, role_name};
 use super::users::roles_text;
 use super::{Console, ConsoleForm, html_page};
-use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::accounts::{HrUser, Role};
 use crate::hr::dates;
+use crate::hr::error::{Conflict, Denial, HrError, Missing};
 use crate::hr::user_access::{
-    AccessRequest, change_access_as, check_reason, user_access_changes, user_tokens,
+    AccessRecord, AccessRequest, change_access_as, check_reason, user_access_record,
 };
 use crate::state::AppState;
 use crate::storage::{AccountChangeRecord, TokenInfo};
@@ -265,26 +265,11 @@ pub(crate) struct Shown {
     done: Option<String>,
 }
 
-/// What the page shows of one user.
-struct Loaded {
-    user: HrUser,
-    tokens: Vec<TokenInfo>,
-    changes: Vec<AccountChangeRecord>,
-}
+/// What the page shows of a user: the service's [`AccessRecord`].
+type Loaded = AccessRecord;
 
 async fn load(state: &AppState, console: &Console, id: u64) -> Result<Loaded, AppError> {
-    let tokens = user_tokens(state, &console.caller, id).await?;
-    let changes = user_access_changes(state, &console.caller, id).await?;
-    let store = state.store.clone();
-    let user = blocking(move || store.hr_user(id))
-        .await??
-        .ok_or(AppError::UnknownUser)?
-        .0;
-    Ok(Loaded {
-        user,
-        tokens,
-        changes,
-    })
+    Ok(user_access_record(state, &console.caller, id).await?)
 }
 
 pub(crate) async fn page(
@@ -575,7 +560,7 @@ pub(crate) async fn change(
     let lang = console.lang;
     let t = texts(lang);
     let page_uri: Uri = format!("{USERS}/{id}").parse().unwrap_or(uri.clone());
-    if let Err(error) = console.caller.require(Role::Admin) {
+    if let Err(error) = crate::hr::policy::may_manage_users(&console.caller.user) {
         return console.refuse(error, &uri).into_response();
     }
     let Some(request) = request_of(&form) else {
@@ -634,10 +619,10 @@ pub(crate) async fn change(
         }
         Err(error) => {
             let (status, message) = match error {
-                AppError::SelfChange => (StatusCode::FORBIDDEN, t.self_change),
-                AppError::LastAdmin => (StatusCode::CONFLICT, t.last_admin),
-                AppError::AccountUnchanged => (StatusCode::CONFLICT, t.unchanged),
-                AppError::UnknownToken => (StatusCode::NOT_FOUND, t.unknown_token),
+                HrError::Denied(Denial::SelfChange) => (StatusCode::FORBIDDEN, t.self_change),
+                HrError::Conflict(Conflict::LastAdmin) => (StatusCode::CONFLICT, t.last_admin),
+                HrError::Conflict(Conflict::Unchanged) => (StatusCode::CONFLICT, t.unchanged),
+                HrError::NotFound(Missing::Token) => (StatusCode::NOT_FOUND, t.unknown_token),
                 error => return console.refuse(error, &uri).into_response(),
             };
             let errors = [FieldError::form(message)];

@@ -2,7 +2,7 @@
 //! granted it), assigned events and the admin who created them; a form that creates a user
 //! and shows the one-time password once; the restricted clearance granted or withdrawn
 //! (never by a user for themselves, nor by an admin for an account they created or that
-//! created theirs: [`crate::hr::accounts::may_set_clearance`]); and an event assigned to a
+//! created theirs: [`crate::hr::policy::may_set_clearance`]); and an event assigned to a
 //! recruiter; each user links to their access page ([`super::user_access`]: disable, remove
 //! a role or the clearance, reset the password, revoke tokens). Rules, changes and
 //! refusals are the account service's, which the JSON API calls too
@@ -26,7 +26,9 @@ use crate::hr::account_service::{
     assign_event_to_recruiter, create_hr_user, set_user_clearance, unassign_event_from_recruiter,
     user_directory,
 };
-use crate::hr::accounts::{AccountError, Role};
+use crate::hr::accounts::{AccountError, AccountOrigin, Role};
+use crate::hr::error::{Conflict, HrError, Missing};
+use crate::hr::policy::{self, ClearanceBlock};
 use crate::state::AppState;
 use crate::storage::DirectoryEntry;
 
@@ -322,34 +324,37 @@ pub(super) fn roles_text(lang: Language, roles: &[Role]) -> String {
         .join(", ")
 }
 
-/// Why the caller may not change `entry`'s clearance, if they may not: it is their own, or
-/// one of the two accounts created the other (as [`crate::hr::accounts::may_set_clearance`]
-/// decides; usernames are unique).
+/// Why the caller may not change `entry`'s clearance, if they may not, as the policy
+/// decides ([`policy::clearance_block`]); `users` is the whole directory, which names each
+/// account's creator.
 fn not_yours_to_change(
     t: &Texts,
-    me: &str,
-    my_creator: Option<&str>,
+    me: u64,
+    users: &[DirectoryEntry],
     entry: &DirectoryEntry,
 ) -> Option<&'static str> {
-    if entry.user.username == me {
-        Some(t.yourself)
-    } else if entry.created_by.as_deref() == Some(me) {
-        Some(t.created_by_you)
-    } else if my_creator == Some(entry.user.username.as_str()) {
-        Some(t.your_creator)
-    } else {
-        None
-    }
+    let origin = |entry: &DirectoryEntry| AccountOrigin {
+        id: entry.user.id,
+        // The directory names creators by username, which is unique.
+        created_by: entry.created_by.as_deref().and_then(|creator| {
+            users
+                .iter()
+                .find(|e| e.user.username == creator)
+                .map(|e| e.user.id)
+        }),
+    };
+    let actor = users.iter().find(|e| e.user.id == me).map(origin)?;
+    Some(match policy::clearance_block(actor, origin(entry))? {
+        ClearanceBlock::Own => t.yourself,
+        ClearanceBlock::CreatedByThem => t.created_by_you,
+        ClearanceBlock::TheirCreator => t.your_creator,
+    })
 }
 
 fn user_table(console: &Console, users: &[DirectoryEntry], events: &[(String, String)]) -> Markup {
     let lang = console.lang;
     let t = texts(lang);
-    let me = console.caller.user.username.as_str();
-    let my_creator = users
-        .iter()
-        .find(|e| e.user.username == me)
-        .and_then(|e| e.created_by.as_deref());
+    let me = console.caller.user.id;
     html! {
         section aria-labelledby="users-heading" {
             h2 #users-heading { (t.users_heading) }
@@ -425,7 +430,7 @@ fn user_table(console: &Console, users: &[DirectoryEntry], events: &[(String, St
                                         span.visually-hidden { " " (user.username) }
                                     }
                                 }
-                                @if let Some(why) = not_yours_to_change(t, me, my_creator, entry) {
+                                @if let Some(why) = not_yours_to_change(t, me, users, entry) {
                                     (why)
                                 } @else {
                                     form method="post" action={ (USERS) "/" (user.id) "/clearance" } {
@@ -511,7 +516,7 @@ fn assign_form(
     let t = texts(lang);
     let labels: Vec<(String, String)> = users
         .iter()
-        .filter(|e| e.user.has(Role::Recruiter))
+        .filter(|e| crate::hr::policy::may_be_assigned_events(&e.user))
         .map(|e| {
             (
                 e.user.id.to_string(),
@@ -548,9 +553,9 @@ fn assign_form(
 }
 
 /// The new-user form's error for a refusal, by its field; `None` for what no field causes.
-fn create_error(t: &Texts, error: &AppError) -> Option<(StatusCode, FieldError)> {
+fn create_error(t: &Texts, error: &HrError) -> Option<(StatusCode, FieldError)> {
     let invalid = StatusCode::UNPROCESSABLE_ENTITY;
-    if let Some(refusal) = error.refusal::<AccountError>() {
+    if let HrError::Account(refusal) = error {
         return match refusal {
             AccountError::BadUsername => {
                 Some((invalid, FieldError::on("username", t.bad_username)))
@@ -563,10 +568,8 @@ fn create_error(t: &Texts, error: &AppError) -> Option<(StatusCode, FieldError)>
         };
     }
     Some(match error {
-        AppError::BadBody(message) if message.starts_with("roles:") => {
-            (invalid, FieldError::on("roles", t.no_role))
-        }
-        AppError::UsernameTaken => (
+        HrError::UnknownRole(_) => (invalid, FieldError::on("roles", t.no_role)),
+        HrError::Conflict(Conflict::UsernameTaken) => (
             StatusCode::CONFLICT,
             FieldError::on("username", t.username_taken),
         ),
@@ -662,13 +665,8 @@ pub(crate) async fn clearance(
             if cleared { "granted" } else { "withdrawn" }
         ))
         .into_response(),
-        Err(e)
-            if matches!(
-                e.refusal(),
-                Some(AccountError::SelfGrant | AccountError::CreatorGrant)
-            ) =>
-        {
-            let message = if e.refusal() == Some(&AccountError::SelfGrant) {
+        Err(HrError::Account(refusal @ (AccountError::SelfGrant | AccountError::CreatorGrant))) => {
+            let message = if refusal == AccountError::SelfGrant {
                 t.self_grant
             } else {
                 t.creator_grant
@@ -679,7 +677,7 @@ pub(crate) async fn clearance(
             };
             render(&state, &console, &uri, StatusCode::FORBIDDEN, shows).await
         }
-        Err(AppError::UnknownUser) => message_page(
+        Err(HrError::NotFound(Missing::User)) => message_page(
             &console,
             &uri,
             Nav::Users,
@@ -720,9 +718,11 @@ pub(crate) async fn assign(
         assign_event_to_recruiter(&state, &console.caller, user_id, form.event_id.clone()).await;
     let field_error = match assigned {
         Ok(_) => return Redirect::to(&format!("{USERS}?done=assigned")).into_response(),
-        Err(AppError::UnknownUser) => FieldError::on("user_id", t.bad_recruiter),
-        Err(AppError::NotARecruiter) => FieldError::on("user_id", t.not_a_recruiter),
-        Err(AppError::UnknownEvent) => FieldError::on("event_id", t.bad_event),
+        Err(HrError::NotFound(Missing::User)) => FieldError::on("user_id", t.bad_recruiter),
+        Err(HrError::Conflict(Conflict::NotARecruiter)) => {
+            FieldError::on("user_id", t.not_a_recruiter)
+        }
+        Err(HrError::NotFound(Missing::Event)) => FieldError::on("event_id", t.bad_event),
         Err(error) => return console.refuse(error, &uri).into_response(),
     };
     let shows = refused(field_error);
