@@ -1657,7 +1657,7 @@ impl RelayStore for SqliteStore {
     }
 
     fn hr_directory(&self) -> StorageResult<Vec<hr_directory::DirectoryEntry>> {
-        self.read(|conn| hr_directory::users(conn))
+        self.read(hr_directory::users)
     }
 
     fn change_hr_account(
@@ -1764,7 +1764,7 @@ impl RelayStore for SqliteStore {
     }
 
     fn verify_access_log(&self) -> StorageResult<AccessLogVerdict> {
-        self.read(|conn| access_log::verify(conn))
+        self.read(access_log::verify)
     }
 
     fn access_log_entry_hash(&self, seq: u64) -> StorageResult<Option<[u8; 32]>> {
@@ -1907,7 +1907,7 @@ impl RelayStore for SqliteStore {
 
     // ---- Records lifecycle: retention, legal hold, withdrawal.
     fn retention_rules(&self) -> StorageResult<Vec<AppliedRule>> {
-        let events = self.read(|conn| retention::events_with_records(conn))?;
+        let events = self.read(retention::events_with_records)?;
         events
             .into_iter()
             .map(|event_id| self.retention_rule(event_id))
@@ -1965,7 +1965,7 @@ impl RelayStore for SqliteStore {
     }
 
     fn legal_holds(&self) -> StorageResult<Vec<LegalHold>> {
-        self.read(|conn| retention::legal_holds(conn))
+        self.read(retention::legal_holds)
     }
 
     fn legal_hold_history(&self, doc_id: &str) -> StorageResult<Vec<HoldHistoryEntry>> {
@@ -2012,7 +2012,7 @@ impl RelayStore for SqliteStore {
     }
 
     fn unfinished_retention_run(&self) -> StorageResult<Option<RetentionRun>> {
-        self.read(|conn| retention::unfinished_run(conn))
+        self.read(retention::unfinished_run)
     }
     // ---- Records lifecycle: subject access and disclosure.
     fn subject_access(
@@ -2080,7 +2080,7 @@ impl RelayStore for SqliteStore {
     }
     // ---- Records lifecycle: access-log retention.
     fn access_log_horizon(&self) -> StorageResult<Option<AccessLogHorizon>> {
-        self.read(|conn| access_log_retention::horizon(conn))
+        self.read(access_log_retention::horizon)
     }
 
     fn prune_access_log(

@@ -275,8 +275,11 @@ pub(crate) fn catch_up(conn: &mut Connection, batch: usize) -> StorageResult<u64
 /// while their request is under way ([`ListingsAhead::read_ahead`]).
 #[derive(Default)]
 pub(crate) struct ListingsAhead {
-    ahead: std::sync::Mutex<std::collections::HashMap<String, (Vec<[u8; 32]>, Listing)>>,
+    ahead: std::sync::Mutex<Ahead>,
 }
+
+/// Listings by document id, each with the change hashes of the bytes it was read from.
+type Ahead = std::collections::HashMap<String, (Vec<[u8; 32]>, Listing)>;
 
 impl std::fmt::Debug for ListingsAhead {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -291,10 +294,7 @@ pub(crate) struct ReadAhead<'a> {
 }
 
 impl ListingsAhead {
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, (Vec<[u8; 32]>, Listing)>>
-    {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Ahead> {
         self.ahead
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
