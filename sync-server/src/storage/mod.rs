@@ -505,7 +505,9 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
     /// nothing recomputes it from the record).
     fn receipt_code(&self, doc_id: &str) -> StorageResult<Option<String>>;
     /// A registration with all its changes, read on behalf of `reader` and written to the
-    /// access log in the same transaction (only when it exists).
+    /// access log (only when it exists) before it is answered. For this and every other read
+    /// that logs: the answer holds exactly what the log holds, and a record removed before
+    /// the log entry is committed is answered as removed.
     fn read_registration(
         &self,
         doc_id: &str,
@@ -636,7 +638,7 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
     /// users who hold it, newest first.
     fn restricted_requests(&self, limit: u32) -> StorageResult<Vec<RestrictedRequest>>;
     /// The registrations `filter` selects, newest first, each listed row logged as read by
-    /// `reader` in the same commit.
+    /// `reader` before it is answered.
     fn list_registrations(
         &self,
         filter: &RegistrationFilter,
@@ -647,7 +649,8 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
     fn log_access(&self, entry: &AccessEntry) -> StorageResult<()>;
     /// One page of a bulk export: up to `filter.limit` registrations `filter` selects after
     /// `filter.after`, newest first, never restricted ones (whatever `filter` says), each
-    /// with its whole document, and each logged as exported by `reader` in the same commit.
+    /// with its whole document, and each logged as exported by `reader` before it is
+    /// answered.
     fn export_registrations(
         &self,
         filter: &RegistrationFilter,
@@ -667,8 +670,8 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
         at: i64,
     ) -> StorageResult<HrEditOutcome>;
     /// Up to `limit` restricted registrations of `events` (every event for `None`),
-    /// uncontacted (status new) first, oldest first, each logged as listed by `reader` in
-    /// the same commit.
+    /// uncontacted (status new) first, oldest first, each logged as listed by `reader`
+    /// before it is answered.
     fn restricted_registrations(
         &self,
         events: Option<&[String]>,
@@ -744,7 +747,7 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
     /// Every registration `lookup` names (a receipt code's registration and those sharing its
     /// email or phone), restricted ones read only if `cleared` (else counted), each with the
     /// access-log entries about it; each record read is logged `subject_access` by `reader`,
-    /// each withheld one `read_refused`, in the read's transaction.
+    /// each withheld one `read_refused`, before it is answered.
     fn subject_access(
         &self,
         lookup: &SubjectLookup,
@@ -755,7 +758,7 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
     /// The registrations `selection` names, for an official's secrecy review: held ones read
     /// whole (restricted ones only if `cleared`), the rest named as withheld, removed (with
     /// the removal's time and rule) or not held. Each record read is logged `disclosure` by
-    /// `reader`, each withheld one `read_refused`, in the read's transaction.
+    /// `reader`, each withheld one `read_refused`, before it is answered.
     fn disclosure(
         &self,
         selection: &DisclosureSelection,

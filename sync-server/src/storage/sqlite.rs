@@ -373,10 +373,9 @@ impl SqliteStore {
     /// routed to cleared users, say) in the same commit, and returns the ids of the records
     /// among them removed since the read: their entries are left out, and the caller drops
     /// them from its answer. So what a read answers is exactly what the log holds, and a
-    /// removal committed between the read and this commit never leaves the relay (removal
-    /// is final: a record not removed here cannot be removed before the answer is given,
-    /// as far as the log is concerned, since its removal would be logged after this read).
-    /// If the commit fails, the caller answers nothing but the error.
+    /// removal committed between the read and this commit never leaves the relay; one
+    /// committed after it comes after the read in the log too, as it did in fact. If the
+    /// commit fails, the caller answers nothing but the error.
     ///
     /// The caller holds no reader: in memory the reader is the writer.
     fn log_reads_with(
