@@ -402,33 +402,6 @@ fn main() {
     }
     all.sort();
 
-    // Lists while 50 kiosks push: a round without lists, one with them (cycling through
-    // the same queries until the round ends), and one more without, so the rate without is
-    // taken on either side of the one with.
-    let mut round = rounds(&store, 3).into_iter();
-    let mut seqs = vec![0u64; TABLETS];
-    let alone_before = push_round(&store, round.next().expect("a round"), &mut seqs);
-    let pushing = AtomicBool::new(true);
-    let (with_lists, during) = std::thread::scope(|scope| {
-        let pusher = scope.spawn(|| {
-            let rate = push_round(&store, round.next().expect("a round"), &mut seqs);
-            pushing.store(false, Ordering::Release);
-            rate
-        });
-        let mut during = Vec::new();
-        for (_, query) in queries.iter().cycle() {
-            if !pushing.load(Ordering::Acquire) {
-                break;
-            }
-            during.push(list(query).0);
-        }
-        (pusher.join().expect("pushes"), during)
-    });
-    let alone_after = push_round(&store, round.next().expect("a round"), &mut seqs);
-    let alone = (alone_before + alone_after) / 2.0;
-    let mut during = during;
-    during.sort();
-
     // The export runs in a fresh process on the same file (its index now built), so its
     // RSS growth is the export's own and not memory the fill left behind.
     let child = std::process::Command::new(std::env::current_exe().expect("own path"))
@@ -459,6 +432,35 @@ fn main() {
         mib(&path),
         mib(std::path::Path::new(&format!("{}-wal", path.display()))),
     );
+
+    // Last, as it adds registrations the figures above do not count: lists while 50 kiosks
+    // push. A round without lists, one with them (cycling through the same queries until
+    // the round ends), and one more without, so the rate without is taken on either side
+    // of the one with.
+    let mut round = rounds(&store, 3).into_iter();
+    let mut seqs = vec![0u64; TABLETS];
+    let alone_before = push_round(&store, round.next().expect("a round"), &mut seqs);
+    let pushing = AtomicBool::new(true);
+    let (with_lists, during) = std::thread::scope(|scope| {
+        let pusher = scope.spawn(|| {
+            let rate = push_round(&store, round.next().expect("a round"), &mut seqs);
+            pushing.store(false, Ordering::Release);
+            rate
+        });
+        let mut during = Vec::new();
+        for (_, query) in queries.iter().cycle() {
+            if !pushing.load(Ordering::Acquire) {
+                break;
+            }
+            during.push(list(query).0);
+        }
+        (pusher.join().expect("pushes"), during)
+    });
+    let alone_after = push_round(&store, round.next().expect("a round"), &mut seqs);
+    let alone = (alone_before + alone_after) / 2.0;
+    let mut during = during;
+    during.sort();
+
     println!(
         "HR lists and exports over {count} registrations ({} open; release build, 2 cores)",
         sample.open

@@ -62,6 +62,7 @@ mod staff_unlock;
 pub mod subject_access;
 #[cfg(test)]
 mod tests;
+mod writer_turn;
 
 pub use backup::{
     BackupReport, DeviceLoss, ReportedWatermark, RestorePlan, RestoreReport, UnknownTablet,
@@ -83,6 +84,8 @@ pub struct SqliteStore {
     conn: Mutex<Connection>,
     /// Read-only connections to the file; `None` in memory (see [`SqliteStore::reader`]).
     readers: Option<read_pool::ReadPool>,
+    /// Lets an HR request's short write take the writer before the next ingest group.
+    turn: writer_turn::WriterTurn,
     /// The database file; `None` in memory.
     path: Option<std::path::PathBuf>,
     group: GroupCommit<IngestBatch, Applied>,
@@ -209,12 +212,13 @@ impl SqliteStore {
         SqliteStore {
             conn: Mutex::new(conn),
             readers,
+            turn: writer_turn::WriterTurn::default(),
             lifecycle,
             path,
             group: GroupCommit::new(MAX_GROUP_BATCHES, MAX_GROUP_BYTES, batch_bytes, || {
                 Ok(Err(group_failure("the ingest group was abandoned")))
             }),
-            listings: registration_index::ListingsAhead::default(),
+            listings: registration_index::ListingsAhead::new(),
             commits: AtomicU64::new(0),
             committed_batches: AtomicU64::new(0),
             events: Mutex::new(std::collections::HashMap::new()),
@@ -344,6 +348,12 @@ impl SqliteStore {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// The writer for a short write an HR request waits on (its access-log entries, its
+    /// token's last use): taken before the next ingest group (see [`writer_turn`]).
+    fn conn_first(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.turn.first(|| self.conn())
+    }
+
     /// A connection for reads that need no write beside them: a pooled reader of the file
     /// (it sees the last commit and waits for no writer), or the writer in memory. Let it go
     /// before taking the writer: in memory they are the same connection.
@@ -385,7 +395,7 @@ impl SqliteStore {
     ) -> StorageResult<std::collections::HashSet<String>> {
         #[cfg(test)]
         self.read_hooks.between_read_and_log(self);
-        let mut conn = self.conn();
+        let mut conn = self.conn_first();
         let tx = conn.transaction()?;
         let mut removed = std::collections::HashSet::new();
         {
@@ -1413,7 +1423,10 @@ impl RelayStore for SqliteStore {
         let _ahead = self.listings.read_ahead(batch);
         let applied = self.group.submit(
             batch,
-            || self.conn(),
+            || {
+                self.turn.after_short_writes();
+                self.conn()
+            },
             |conn, batches| self.commit_group(conn, batches),
         );
         applied.unwrap_or_else(|panic| panic::resume_unwind(panic))
@@ -1631,10 +1644,10 @@ impl RelayStore for SqliteStore {
         secret_hash: &[u8; 32],
         now: i64,
     ) -> StorageResult<Option<(hr_accounts::Credential, crate::hr::accounts::HrUser)>> {
-        let conn = self.conn();
-        let found = hr_accounts::credential(&conn, secret_hash, now)?;
+        // Checked on a reader: an unknown or expired token takes no writer at all.
+        let found = self.read(|conn| hr_accounts::credential(conn, secret_hash, now))?;
         if found.is_some() {
-            hr_accounts::touch_credential(&conn, secret_hash, now)?;
+            hr_accounts::touch_credential(&self.conn_first(), secret_hash, now)?;
         }
         Ok(found)
     }
@@ -1735,7 +1748,7 @@ impl RelayStore for SqliteStore {
     }
 
     fn log_access(&self, entry: &AccessEntry) -> StorageResult<()> {
-        let mut conn = self.conn();
+        let mut conn = self.conn_first();
         let tx = conn.transaction()?;
         access_log::append(&tx, std::slice::from_ref(entry))?;
         tx.commit()?;

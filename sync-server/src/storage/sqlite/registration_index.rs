@@ -273,9 +273,14 @@ pub(crate) fn catch_up(conn: &mut Connection, batch: usize) -> StorageResult<u64
 /// Captures' [`Listing`]s read before their ingest took the writer, by document id and
 /// change hashes (two tablets may push different bytes under one id). Entries live only
 /// while their request is under way ([`ListingsAhead::read_ahead`]).
-#[derive(Default)]
 pub(crate) struct ListingsAhead {
     ahead: std::sync::Mutex<Ahead>,
+    /// Requests reading their documents now, at most one per core: reading is CPU alone,
+    /// and fifty tablets' requests reading at once would only make every other thread
+    /// (an HR list, the writer) wait for a core.
+    reading: std::sync::Mutex<usize>,
+    read: std::sync::Condvar,
+    cores: usize,
 }
 
 /// Listings by document id, each with the change hashes of the bytes it was read from.
@@ -294,6 +299,45 @@ pub(crate) struct ReadAhead<'a> {
 }
 
 impl ListingsAhead {
+    pub(crate) fn new() -> ListingsAhead {
+        ListingsAhead {
+            ahead: std::sync::Mutex::default(),
+            reading: std::sync::Mutex::new(0),
+            read: std::sync::Condvar::new(),
+            cores: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        }
+    }
+
+    /// Runs `read` once fewer than one request per core is reading.
+    fn one_per_core<T>(&self, read: impl FnOnce() -> T) -> T {
+        let mut reading = self
+            .reading
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        while *reading >= self.cores {
+            reading = self
+                .read
+                .wait(reading)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        *reading += 1;
+        drop(reading);
+        // Given back even if reading panics.
+        struct Done<'a>(&'a ListingsAhead);
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                *self
+                    .0
+                    .reading
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) -= 1;
+                self.0.read.notify_one();
+            }
+        }
+        let _done = Done(self);
+        read()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Ahead> {
         self.ahead
             .lock()
@@ -302,18 +346,26 @@ impl ListingsAhead {
 
     /// Reads the listing of each capture `batch` would store, in the caller's thread.
     pub(crate) fn read_ahead(&self, batch: &crate::storage::IngestBatch) -> ReadAhead<'_> {
+        let stores = batch
+            .items
+            .iter()
+            .any(|item| matches!(item, crate::storage::IngestItem::Store { .. }));
         let mut read = Vec::new();
-        for item in &batch.items {
-            if let crate::storage::IngestItem::Store {
-                doc_id,
-                document,
-                change_hashes,
-                ..
-            } = item
-                && let Some(listing) = listing(doc_id, document)
-            {
-                read.push((doc_id.clone(), change_hashes.clone(), listing));
-            }
+        if stores {
+            self.one_per_core(|| {
+                for item in &batch.items {
+                    if let crate::storage::IngestItem::Store {
+                        doc_id,
+                        document,
+                        change_hashes,
+                        ..
+                    } = item
+                        && let Some(listing) = listing(doc_id, document)
+                    {
+                        read.push((doc_id.clone(), change_hashes.clone(), listing));
+                    }
+                }
+            });
         }
         let mut keys = Vec::with_capacity(read.len());
         let mut ahead = self.lock();
