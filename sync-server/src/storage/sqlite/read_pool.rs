@@ -20,6 +20,9 @@ use crate::storage::{StorageError, StorageResult};
 /// once on a 2-core relay, few enough that each keeps a warm page cache.
 pub(super) const READERS: usize = 4;
 
+/// How much of the file a reader maps into memory.
+const READER_MMAP_BYTES: i64 = 1 << 30;
+
 /// How long a read waits for a free connection before it is answered "busy".
 pub(super) const CHECKOUT_WAIT: Duration = super::BUSY_TIMEOUT;
 
@@ -127,6 +130,9 @@ impl ReadPool {
         // A reader waits only while the WAL is recovered or truncated.
         conn.busy_timeout(super::BUSY_TIMEOUT)?;
         conn.pragma_update(None, "query_only", "ON")?;
+        // Every commit by the writer empties a reader's page cache at its next read; mapped
+        // pages are read again without a copy.
+        conn.pragma_update(None, "mmap_size", READER_MMAP_BYTES)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         Ok(conn)
     }
