@@ -611,7 +611,9 @@ pub trait RelayStore: Send + Sync + std::fmt::Debug + 'static {
         label: Option<&str>,
         at: i64,
     ) -> StorageResult<()>;
-    /// The unexpired credential with this secret hash, and its user, marked used at `now`.
+    /// The unexpired credential with this secret hash, and its user, marked used at `now`
+    /// (unless it was marked within the last second: the mark serves an idle timeout of
+    /// minutes).
     fn hr_credential(
         &self,
         secret_hash: &[u8; 32],

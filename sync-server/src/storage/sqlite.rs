@@ -69,6 +69,10 @@ pub use backup::{
     reported_watermark, watermark_path,
 };
 
+/// A credential's last use is recorded to this grain (ms): far finer than the idle
+/// timeout it serves, coarse enough that a burst of requests writes it once.
+const CREDENTIAL_USE_GRAIN_MS: i64 = 1_000;
+
 /// A list fills a page shortened by removals made between its read and its log this many
 /// times at most.
 const LIST_FILL_ROUNDS: usize = 3;
@@ -1644,9 +1648,13 @@ impl RelayStore for SqliteStore {
         secret_hash: &[u8; 32],
         now: i64,
     ) -> StorageResult<Option<(hr_accounts::Credential, crate::hr::accounts::HrUser)>> {
-        // Checked on a reader: an unknown or expired token takes no writer at all.
+        // Checked on a reader: an unknown or expired token takes no writer at all, and one
+        // marked used within the last second is not marked again (a console page's burst
+        // of requests, say), so HR requests rarely wait for the writer just for this.
         let found = self.read(|conn| hr_accounts::credential(conn, secret_hash, now))?;
-        if found.is_some() {
+        if let Some((credential, _)) = &found
+            && now - credential.last_used_at >= CREDENTIAL_USE_GRAIN_MS
+        {
             hr_accounts::touch_credential(&self.conn_first(), secret_hash, now)?;
         }
         Ok(found)
