@@ -1,10 +1,14 @@
 //! HR figures on a relay store of N registrations (100,000 by default), through the relay's
 //! router (`oneshot`, with an archivist's API token), so each figure covers the token check,
-//! the index refresh, the query, the access-log entries and the JSON answer:
+//! the query, the access-log entries and the JSON answer:
 //! - list and search latency over 200 queries of mixed filters and searches (name part,
 //!   email, receipt code; event, interest, location, status, talent pool, time window, a
-//!   deep page), p50 / p99 overall and per kind, with the first query (which indexes all N
-//!   registrations) apart;
+//!   deep page), p50 / p99 overall and per kind, with the first query apart (the index is
+//!   written at ingest, so it indexes nothing);
+//! - the same queries, cycled, while 50 kiosks push (50 threads calling `RelayStore::ingest`
+//!   at once, each its own sync requests of 10 captures, 200 captures per kiosk): list p50 /
+//!   p99 then, and the ingest rate with the lists running against the rate without them
+//!   (measured before and after, averaged), as a ratio;
 //! - a CSV export of every open registration: wall time, and the peak RSS growth while it
 //!   streams, in a fresh process on the same file (so memory the fill left behind does not
 //!   hide it; peak reset through /proc/self/clear_refs, VmRSS also sampled per chunk).
@@ -17,6 +21,7 @@
 //! Run: `cargo bench -p kiosk-sync-server --bench hr_registrations` (optionally `-- 20000`).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
@@ -35,6 +40,74 @@ use kiosk_sync_server::{AppState, now_ms, router};
 use tower::ServiceExt;
 
 const PER_REQUEST: usize = 1_000;
+/// Kiosks pushing at once while HR lists, and what each pushes per round…
+const TABLETS: usize = 50;
+const PER_TABLET: usize = 200;
+/// …in sync requests of this many captures (a kiosk at a busy fair).
+const PUSH_SIZE: usize = 10;
+
+/// One round of pushes: `TABLETS` kiosks, each with its requests made ahead.
+struct Round {
+    tablets: Vec<([u8; 32], Vec<Vec<IngestItem>>)>,
+}
+
+/// Enrolls the kiosks (once) and makes every round's captures before anything is timed.
+fn rounds(store: &SqliteStore, count: usize) -> Vec<Round> {
+    let keys: Vec<ed25519_dalek::VerifyingKey> = (0..TABLETS)
+        .map(|n| {
+            let key = ed25519_dalek::SigningKey::from_bytes(&[100 + n as u8; 32]).verifying_key();
+            kiosk_sync_server::storage::enroll_for_tests(
+                store,
+                key.to_bytes(),
+                kiosk_core::demo::DEMO_EVENT_ID,
+                EnrolledRole::Kiosk,
+                None,
+            );
+            key
+        })
+        .collect();
+    let mut generator = RegistrationGenerator::new(kiosk_core::demo::demo_event(), 77);
+    (0..count)
+        .map(|_| Round {
+            tablets: keys
+                .iter()
+                .map(|key| {
+                    let requests = (0..PER_TABLET / PUSH_SIZE)
+                        .map(|_| {
+                            (0..PUSH_SIZE)
+                                .map(|_| {
+                                    capture_for_tests(
+                                        &generator.next_registration().expect("valid"),
+                                        key,
+                                    )
+                                })
+                                .collect()
+                        })
+                        .collect();
+                    (key.to_bytes(), requests)
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Pushes `round` from one thread per kiosk, all at once; `seqs` holds each kiosk's last
+/// request number. Returns registrations per second over the round's wall time.
+fn push_round(store: &SqliteStore, round: Round, seqs: &mut [u64]) -> f64 {
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for ((key, requests), seq) in round.tablets.into_iter().zip(seqs.iter_mut()) {
+            scope.spawn(move || {
+                for items in requests {
+                    *seq += 1;
+                    let outcome = ingest_for_tests(store, key, *seq, now_ms(), items);
+                    assert!(matches!(outcome, IngestOutcome::Committed { .. }));
+                }
+            });
+        }
+    });
+    (TABLETS * PER_TABLET) as f64 / started.elapsed().as_secs_f64()
+}
 
 /// What a fill leaves for the queries to look for: every 1,000th registration.
 struct Sample {
@@ -311,7 +384,7 @@ fn main() {
         })
     };
 
-    // The first query indexes every registration stored since the last one: all of them.
+    // Every registration was indexed by its own ingest: the first query indexes nothing.
     let (first_query, _) = list("?limit=1");
     let queries = queries(&sample);
     let mut all = Vec::new();
@@ -359,6 +432,35 @@ fn main() {
         mib(&path),
         mib(std::path::Path::new(&format!("{}-wal", path.display()))),
     );
+
+    // Last, as it adds registrations the figures above do not count: lists while 50 kiosks
+    // push. A round without lists, one with them (cycling through the same queries until
+    // the round ends), and one more without, so the rate without is taken on either side
+    // of the one with.
+    let mut round = rounds(&store, 3).into_iter();
+    let mut seqs = vec![0u64; TABLETS];
+    let alone_before = push_round(&store, round.next().expect("a round"), &mut seqs);
+    let pushing = AtomicBool::new(true);
+    let (with_lists, during) = std::thread::scope(|scope| {
+        let pusher = scope.spawn(|| {
+            let rate = push_round(&store, round.next().expect("a round"), &mut seqs);
+            pushing.store(false, Ordering::Release);
+            rate
+        });
+        let mut during = Vec::new();
+        for (_, query) in queries.iter().cycle() {
+            if !pushing.load(Ordering::Acquire) {
+                break;
+            }
+            during.push(list(query).0);
+        }
+        (pusher.join().expect("pushes"), during)
+    });
+    let alone_after = push_round(&store, round.next().expect("a round"), &mut seqs);
+    let alone = (alone_before + alone_after) / 2.0;
+    let mut during = during;
+    during.sort();
+
     println!(
         "HR lists and exports over {count} registrations ({} open; release build, 2 cores)",
         sample.open
@@ -369,8 +471,8 @@ fn main() {
         count as f64 / fill_time.as_secs_f64()
     );
     println!(
-        "  first query, indexing all {count}: {:.2} s",
-        first_query.as_secs_f64()
+        "  first query (the index written at ingest): {:.2} ms",
+        first_query.as_secs_f64() * 1000.0
     );
     println!(
         "  {} list/search queries: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (target p99 ≤ 50 ms: {:.2} of it)",
@@ -379,6 +481,20 @@ fn main() {
         percentile(&all, 0.99),
         percentile(&all, 1.0),
         percentile(&all, 0.99) / 50.0
+    );
+    if !during.is_empty() {
+        println!(
+            "  {} list/search queries while {TABLETS} kiosks push ({PUSH_SIZE} per request): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (target p99 ≤ 50 ms: {:.2} of it)",
+            during.len(),
+            percentile(&during, 0.5),
+            percentile(&during, 0.99),
+            percentile(&during, 1.0),
+            percentile(&during, 0.99) / 50.0
+        );
+    }
+    println!(
+        "  ingest of {TABLETS} kiosks × {PER_TABLET}: {alone:.0}/s without lists ({alone_before:.0} before, {alone_after:.0} after), {with_lists:.0}/s with lists running: {:.2}× (target ≥ 0.80×)",
+        with_lists / alone
     );
     for (kind, mut times, rows) in by_kind {
         times.sort();

@@ -1,6 +1,12 @@
 //! The embedded relay store: one SQLite file in WAL mode, every commit durable
-//! (`synchronous=FULL`: one fsync per commit). One connection behind a mutex serves every
-//! method.
+//! (`synchronous=FULL`: one fsync per commit). One writer connection behind a mutex makes
+//! every write; reads go to a small pool of read-only connections ([`read_pool`]), which
+//! WAL lets read the last commit while a write transaction is open, so HR's reads never
+//! wait for ingest nor ingest for them. A read that the access log must record (a list, a
+//! read by id, an export) reads on a reader, lets it go, then appends its entries through
+//! the writer, re-checking there that no record it read was removed meanwhile (see
+//! [`SqliteStore::log_reads`]). A store in memory has no file for other connections to
+//! open: its reads use the writer.
 //!
 //! `ingest` uses group commit (see [`super::group_commit`]): sync requests that arrive while
 //! a commit is under way wait, and the next one to go takes all of them into one
@@ -44,6 +50,9 @@ pub mod hr_directory;
 pub mod hr_edits;
 pub mod lifecycle_journal;
 pub mod quarantine_review;
+mod read_pool;
+#[cfg(test)]
+mod reader_tests;
 pub mod reconciliation;
 pub mod registration_index;
 pub mod restricted_inbox;
@@ -55,8 +64,17 @@ mod store_suite;
 pub mod subject_access;
 #[cfg(test)]
 mod tests;
+mod writer_turn;
 
 pub use backup::{reported_watermark, watermark_path};
+
+/// A credential's last use is recorded to this grain (ms): far finer than the idle
+/// timeout it serves, coarse enough that a burst of requests writes it once.
+const CREDENTIAL_USE_GRAIN_MS: i64 = 1_000;
+
+/// A list fills a page shortened by removals made between its read and its log this many
+/// times at most.
+const LIST_FILL_ROUNDS: usize = 3;
 
 /// At most this many sync requests share a commit…
 const MAX_GROUP_BATCHES: usize = 64;
@@ -65,10 +83,17 @@ const MAX_GROUP_BYTES: usize = 32 << 20;
 
 #[derive(Debug)]
 pub struct SqliteStore {
+    /// The writer: every write, and the reads that must see one snapshot beside a write.
     conn: Mutex<Connection>,
+    /// Read-only connections to the file; `None` in memory (see [`SqliteStore::reader`]).
+    readers: Option<read_pool::ReadPool>,
+    /// Lets an HR request's short write take the writer before the next ingest group.
+    turn: writer_turn::WriterTurn,
     /// The database file; `None` in memory.
     path: Option<std::path::PathBuf>,
     group: GroupCommit<IngestBatch, Applied>,
+    /// New captures' list fields, read before their ingest takes the writer.
+    listings: registration_index::ListingsAhead,
     /// Ingest transactions committed, and the batches they carried.
     commits: AtomicU64,
     committed_batches: AtomicU64,
@@ -81,6 +106,33 @@ pub struct SqliteStore {
     lifecycle: Option<lifecycle_journal::LifecycleJournal>,
     #[cfg(test)]
     hooks: tests::Hooks,
+    #[cfg(test)]
+    read_hooks: reader_tests::ReadHooks,
+}
+
+/// A connection a read runs on: see [`SqliteStore::reader`].
+enum ReadConn<'a> {
+    Pooled(read_pool::Pooled<'a>),
+    Writer(std::sync::MutexGuard<'a, Connection>),
+}
+
+impl std::ops::Deref for ReadConn<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        match self {
+            ReadConn::Pooled(conn) => conn,
+            ReadConn::Writer(conn) => conn,
+        }
+    }
+}
+
+impl std::ops::DerefMut for ReadConn<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        match self {
+            ReadConn::Pooled(conn) => conn,
+            ReadConn::Writer(conn) => conn,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -154,18 +206,29 @@ impl SqliteStore {
         let lifecycle = path
             .as_deref()
             .map(lifecycle_journal::LifecycleJournal::for_database);
+        // A shared-cache memory database would let other connections in, but it locks whole
+        // tables and answers a reader "locked" at once (no busy wait, no WAL snapshot), so
+        // a store in memory keeps reading through its one connection, as before.
+        let readers = path.as_ref().map(|path| {
+            read_pool::ReadPool::new(path.clone(), read_pool::READERS, read_pool::CHECKOUT_WAIT)
+        });
         SqliteStore {
             conn: Mutex::new(conn),
+            readers,
+            turn: writer_turn::WriterTurn::default(),
             lifecycle,
             path,
             group: GroupCommit::new(MAX_GROUP_BATCHES, MAX_GROUP_BYTES, batch_bytes, || {
                 Ok(Err(group_failure("the ingest group was abandoned")))
             }),
+            listings: registration_index::ListingsAhead::new(),
             commits: AtomicU64::new(0),
             committed_batches: AtomicU64::new(0),
             events: Mutex::new(std::collections::HashMap::new()),
             #[cfg(test)]
             hooks: tests::Hooks::default(),
+            #[cfg(test)]
+            read_hooks: reader_tests::ReadHooks::default(),
         }
     }
 
@@ -264,7 +327,20 @@ impl SqliteStore {
         conn.pragma_update(None, "secure_delete", "ON")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         schema::upgrade(&mut conn, &name)?;
-        Ok(SqliteStore::with_connection(conn, Some(path.to_owned())))
+        // A store an older build wrote indexed at the first list: its backlog is indexed now,
+        // before the relay serves, in bounded transactions.
+        let indexed = registration_index::catch_up(&mut conn, registration_index::CATCH_UP_BATCH)?;
+        if indexed > 0 {
+            tracing::info!(
+                indexed,
+                "the list index caught up with stored registrations"
+            );
+        }
+        let store = SqliteStore::with_connection(conn, Some(path.to_owned()));
+        if let Some(readers) = &store.readers {
+            readers.warm()?;
+        }
+        Ok(store)
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -275,9 +351,93 @@ impl SqliteStore {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// The writer for a short write an HR request waits on (its access-log entries, its
+    /// token's last use): taken before the next ingest group (see [`writer_turn`]).
+    fn conn_first(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.turn.first(|| self.conn())
+    }
+
+    /// A connection for reads that need no write beside them: a pooled reader of the file
+    /// (it sees the last commit and waits for no writer), or the writer in memory. Let it go
+    /// before taking the writer: in memory they are the same connection.
+    fn reader(&self) -> StorageResult<ReadConn<'_>> {
+        match &self.readers {
+            Some(pool) => pool.checkout().map(ReadConn::Pooled),
+            None => Ok(ReadConn::Writer(self.conn())),
+        }
+    }
+
+    /// Runs `read` on a reader (see [`Self::reader`]) in one read transaction, so all its
+    /// statements see the same commit, as they did when the one connection was held
+    /// throughout.
+    fn read<T>(&self, read: impl FnOnce(&Connection) -> StorageResult<T>) -> StorageResult<T> {
+        match self.reader()? {
+            ReadConn::Pooled(mut conn) => {
+                let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?;
+                let value = read(&tx)?;
+                tx.commit()?;
+                Ok(value)
+            }
+            ReadConn::Writer(conn) => read(&conn),
+        }
+    }
+
+    /// Writes the access-log entries a read owes through the writer, with `also` (a request
+    /// routed to cleared users, say) in the same commit, and returns the ids of the records
+    /// among them removed since the read: their entries are left out, and the caller drops
+    /// them from its answer. So what a read answers is exactly what the log holds, and a
+    /// removal committed between the read and this commit never leaves the relay; one
+    /// committed after it comes after the read in the log too, as it did in fact. If the
+    /// commit fails, the caller answers nothing but the error.
+    ///
+    /// The caller holds no reader: in memory the reader is the writer.
+    fn log_reads_with(
+        &self,
+        entries: &[AccessEntry],
+        also: impl FnOnce(&Transaction<'_>) -> StorageResult<()>,
+    ) -> StorageResult<std::collections::HashSet<String>> {
+        #[cfg(test)]
+        self.read_hooks.between_read_and_log(self);
+        let mut conn = self.conn_first();
+        let tx = conn.transaction()?;
+        let mut removed = std::collections::HashSet::new();
+        {
+            let mut check =
+                tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM removals WHERE doc_id = ?1)")?;
+            for entry in entries {
+                if !removed.contains(&entry.doc_id)
+                    && check.query_row([&entry.doc_id], |r| r.get(0))?
+                {
+                    removed.insert(entry.doc_id.clone());
+                }
+            }
+        }
+        let kept: Vec<AccessEntry> = entries
+            .iter()
+            .filter(|entry| !removed.contains(&entry.doc_id))
+            .cloned()
+            .collect();
+        access_log::append(&tx, &kept)?;
+        also(&tx)?;
+        tx.commit()?;
+        Ok(removed)
+    }
+
+    /// [`Self::log_reads_with`] with nothing else to write; a read that owes nothing takes no
+    /// writer.
+    fn log_reads(
+        &self,
+        entries: &[AccessEntry],
+    ) -> StorageResult<std::collections::HashSet<String>> {
+        if entries.is_empty() {
+            return Ok(std::collections::HashSet::new());
+        }
+        self.log_reads_with(entries, |_| Ok(()))
+    }
+
     /// An event's stored document.
     fn event_document(&self, id: &EventId) -> StorageResult<Option<EventDocument>> {
-        let bytes = event_bytes(&self.conn(), id.as_str())?;
+        let bytes = self.read(|conn| event_bytes(conn, id.as_str()))?;
         Ok(bytes
             .map(|b| EventDocument::load(&b, &relay_event_actor()))
             .transpose()?)
@@ -356,7 +516,7 @@ impl SqliteStore {
             let applied = panic::catch_unwind(AssertUnwindSafe(|| {
                 #[cfg(test)]
                 self.hooks.before_apply(batch);
-                apply_batch(&tx, batch)
+                apply_batch(&tx, batch, &self.listings)
             }));
             let end = match applied {
                 Ok(Ok(_)) => "RELEASE ingest_batch",
@@ -602,7 +762,12 @@ fn quarantine(
 }
 
 /// One sync request's writes, inside the group's transaction; not committed here.
-fn apply_batch(tx: &Transaction<'_>, batch: &IngestBatch) -> StorageResult<IngestOutcome> {
+/// `listings` holds the list fields of its captures, read before the writer was taken.
+fn apply_batch(
+    tx: &Transaction<'_>,
+    batch: &IngestBatch,
+    listings: &registration_index::ListingsAhead,
+) -> StorageResult<IngestOutcome> {
     let last: i64 = tx.query_row(
         "SELECT last_seq FROM devices WHERE device_key = ?1",
         [batch.device_key.as_slice()],
@@ -617,8 +782,17 @@ fn apply_batch(tx: &Transaction<'_>, batch: &IngestBatch) -> StorageResult<Inges
     let mut outcomes = Vec::with_capacity(batch.items.len());
     let mut access = Vec::new();
     for item in &batch.items {
-        outcomes.push(apply_item(tx, batch, item, commit_seq, &mut access)?);
+        outcomes.push(apply_item(
+            tx,
+            batch,
+            item,
+            commit_seq,
+            listings,
+            &mut access,
+        )?);
     }
+    // Whatever the items stored or changed, the index now lists as it is.
+    registration_index::indexed_through(tx, commit_seq)?;
     let page = match &batch.pull {
         Some(query) => pull_page(tx, &query.scope, query.after_seq, query.max_changes)?,
         None => PullPage::default(),
@@ -666,6 +840,7 @@ fn apply_item(
     batch: &IngestBatch,
     item: &IngestItem,
     commit_seq: i64,
+    listings: &registration_index::ListingsAhead,
     access: &mut Vec<AccessEntry>,
 ) -> StorageResult<PushOutcome> {
     match item {
@@ -722,6 +897,7 @@ fn apply_item(
                         receipt_code,
                         restricted: *restricted,
                         received_at: batch.received_at,
+                        listing: listings.take(doc_id, change_hashes),
                     };
                     insert_capture(tx, &capture, commit_seq)?;
                     PushOutcome::Stored(change_hashes.clone())
@@ -755,6 +931,8 @@ fn apply_item(
             }
             // A retry of changes already held changes nothing and is not logged again.
             if inserted > 0 {
+                // Read under the writer: a staff tablet's edit is rare beside captures.
+                registration_index::index_one(tx, doc_id)?;
                 access.push(AccessEntry {
                     at: batch.received_at,
                     accessor: batch.accessor.clone(),
@@ -797,10 +975,13 @@ struct NewCapture<'a> {
     receipt_code: &'a str,
     restricted: bool,
     received_at: i64,
+    /// Its list fields if read already (ingest reads them before taking the writer); else
+    /// they are read here.
+    listing: Option<registration_index::Listing>,
 }
 
 /// Stores `capture` as a new record, with its changes numbered by commit `commit_seq` so
-/// staff tablets pull it and the index lists it.
+/// staff tablets pull it, and its index row, so lists show it from this commit on.
 fn insert_capture(
     tx: &Transaction<'_>,
     capture: &NewCapture<'_>,
@@ -834,7 +1015,14 @@ fn insert_capture(
         // The capture's own bytes are the registration's `document`.
         insert_change(tx, &logged, hash, None)?;
     }
-    Ok(())
+    let listing = match &capture.listing {
+        Some(listing) => Some(listing.clone()),
+        None => registration_index::listing(capture.doc_id, capture.document),
+    };
+    if let Some(listing) = listing {
+        registration_index::write_listing(tx, capture.doc_id, capture.receipt_code, &listing)?;
+    }
+    registration_index::indexed_through(tx, commit_seq)
 }
 
 /// Where changes of one registration join the change log: its record, the commit that
@@ -1223,7 +1411,7 @@ impl DeviceStore for SqliteStore {
     }
 
     fn device(&self, device_key: &[u8; 32]) -> StorageResult<Option<DeviceRecord>> {
-        read_device(&self.conn(), device_key)
+        self.read(|conn| read_device(conn, device_key))
     }
 
     fn revoke_device(&self, device_key: &[u8; 32], at: i64) -> StorageResult<bool> {
@@ -1239,7 +1427,7 @@ impl DeviceStore for SqliteStore {
         // Journalled before it is made, so a restore of an older backup revokes it again.
         lifecycle_journal::record(
             self.lifecycle.as_ref(),
-            &[lifecycle_journal::LifecycleEntry::Revocation {
+            &[LifecycleEntry::Revocation {
                 device_key: hex::encode(device_key),
                 at,
             }],
@@ -1252,56 +1440,58 @@ impl DeviceStore for SqliteStore {
     }
 
     fn device_keys(&self, event_id: Option<&str>) -> StorageResult<Vec<[u8; 32]>> {
-        let conn = self.conn();
-        let mut statement = conn.prepare(
-            "SELECT device_key FROM devices WHERE ?1 IS NULL OR event_id = ?1
-             ORDER BY certified_at, device_key",
-        )?;
-        let keys = statement
-            .query_map([event_id], |r| r.get::<_, Vec<u8>>(0))?
-            .map(|key| key32(key?, "device key"))
-            .collect::<StorageResult<Vec<_>>>()?;
-        Ok(keys)
+        self.read(|conn| {
+            let mut statement = conn.prepare(
+                "SELECT device_key FROM devices WHERE ?1 IS NULL OR event_id = ?1
+                 ORDER BY certified_at, device_key",
+            )?;
+            let keys = statement
+                .query_map([event_id], |r| r.get::<_, Vec<u8>>(0))?
+                .map(|key| key32(key?, "device key"))
+                .collect::<StorageResult<Vec<_>>>()?;
+            Ok(keys)
+        })
     }
 
     fn device_report(&self, device_key: &[u8; 32]) -> StorageResult<Option<DeviceReport>> {
-        let conn = self.conn();
-        let Some(record) = read_device(&conn, device_key)? else {
-            return Ok(None);
-        };
-        let key = device_key.as_slice();
-        let (count, head, last_contact): (i64, Vec<u8>, Option<i64>) = conn.query_row(
-            "SELECT chain_count, chain_head, last_contact FROM devices WHERE device_key = ?1",
-            [key],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
-        let stored: i64 = conn.query_row(
-            "SELECT COUNT(*) FROM registrations WHERE device_key = ?1",
-            [key],
-            |r| r.get(0),
-        )?;
-        let quarantined: i64 = conn.query_row(
-            "SELECT COUNT(DISTINCT doc_id) FROM quarantine WHERE device_key = ?1",
-            [key],
-            |r| r.get(0),
-        )?;
-        let received: i64 = conn.query_row(
-            "SELECT COUNT(*) FROM (SELECT doc_id FROM registrations WHERE device_key = ?1
-                                   UNION SELECT doc_id FROM quarantine WHERE device_key = ?1)",
-            [key],
-            |r| r.get(0),
-        )?;
-        Ok(Some(DeviceReport {
-            record,
-            received: received as u64,
-            stored: stored as u64,
-            quarantined: quarantined as u64,
-            journal: JournalHead {
-                count: count as u64,
-                head: key32(head, "chain head")?,
-            },
-            last_contact,
-        }))
+        self.read(|conn| {
+            let Some(record) = read_device(conn, device_key)? else {
+                return Ok(None);
+            };
+            let key = device_key.as_slice();
+            let (count, head, last_contact): (i64, Vec<u8>, Option<i64>) = conn.query_row(
+                "SELECT chain_count, chain_head, last_contact FROM devices WHERE device_key = ?1",
+                [key],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            let stored: i64 = conn.query_row(
+                "SELECT COUNT(*) FROM registrations WHERE device_key = ?1",
+                [key],
+                |r| r.get(0),
+            )?;
+            let quarantined: i64 = conn.query_row(
+                "SELECT COUNT(DISTINCT doc_id) FROM quarantine WHERE device_key = ?1",
+                [key],
+                |r| r.get(0),
+            )?;
+            let received: i64 = conn.query_row(
+                "SELECT COUNT(*) FROM (SELECT doc_id FROM registrations WHERE device_key = ?1
+                                       UNION SELECT doc_id FROM quarantine WHERE device_key = ?1)",
+                [key],
+                |r| r.get(0),
+            )?;
+            Ok(Some(DeviceReport {
+                record,
+                received: received as u64,
+                stored: stored as u64,
+                quarantined: quarantined as u64,
+                journal: JournalHead {
+                    count: count as u64,
+                    head: key32(head, "chain head")?,
+                },
+                last_contact,
+            }))
+        })
     }
 
     fn issue_staff_unlock(&self, device_key: &[u8; 32], at: i64) -> StorageResult<Option<u64>> {
@@ -1313,35 +1503,47 @@ impl DeviceStore for SqliteStore {
         device_key: &[u8; 32],
         now: i64,
     ) -> StorageResult<Option<(u64, i64)>> {
-        staff_unlock::outstanding(&self.conn(), device_key, now)
+        self.read(|conn| staff_unlock::outstanding(conn, device_key, now))
     }
 }
 
 impl SyncStore for SqliteStore {
     fn ingest(&self, batch: &IngestBatch) -> StorageResult<IngestOutcome> {
+        // New captures' list fields are read here, in the caller's thread, before the writer
+        // is taken: loading a document is most of what indexing costs, and under the writer
+        // it would hold up every tablet's commit. What the group does not take is dropped
+        // when this request ends.
+        let _ahead = self.listings.read_ahead(batch);
         let applied = self.group.submit(
             batch,
-            || self.conn(),
+            || {
+                self.turn.after_short_writes();
+                self.conn()
+            },
             |conn, batches| self.commit_group(conn, batches),
         );
         applied.unwrap_or_else(|panic| panic::resume_unwind(panic))
     }
 
     fn quarantined_bytes(&self, device_key: &[u8; 32]) -> StorageResult<u64> {
-        let bytes: i64 = self.conn().query_row(
-            "SELECT COALESCE(SUM(length(payload)), 0) FROM quarantine WHERE device_key = ?1",
-            [device_key.as_slice()],
-            |r| r.get(0),
-        )?;
+        let bytes: i64 = self.read(|conn| {
+            Ok(conn.query_row(
+                "SELECT COALESCE(SUM(length(payload)), 0) FROM quarantine WHERE device_key = ?1",
+                [device_key.as_slice()],
+                |r| r.get(0),
+            )?)
+        })?;
         Ok(bytes.max(0) as u64)
     }
 
     fn backup_state(&self) -> StorageResult<BackupState> {
-        let (epoch, watermark): (Vec<u8>, Option<i64>) = self.conn().query_row(
-            "SELECT epoch, backup_watermark FROM relay_state WHERE id = 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let (epoch, watermark): (Vec<u8>, Option<i64>) = self.read(|conn| {
+            Ok(conn.query_row(
+                "SELECT epoch, backup_watermark FROM relay_state WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?)
+        })?;
         Ok(BackupState {
             epoch: epoch
                 .try_into()
@@ -1351,14 +1553,15 @@ impl SyncStore for SqliteStore {
     }
 
     fn counts(&self) -> StorageResult<RelayCounts> {
-        let conn = self.conn();
-        let count = |sql: &str| -> StorageResult<u64> {
-            Ok(conn.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64)
-        };
-        Ok(RelayCounts {
-            registrations: count("SELECT COUNT(*) FROM registrations")?,
-            quarantined: count("SELECT COUNT(*) FROM quarantine")?,
-            devices: count("SELECT COUNT(*) FROM devices")?,
+        self.read(|conn| {
+            let count = |sql: &str| -> StorageResult<u64> {
+                Ok(conn.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64)
+            };
+            Ok(RelayCounts {
+                registrations: count("SELECT COUNT(*) FROM registrations")?,
+                quarantined: count("SELECT COUNT(*) FROM quarantine")?,
+                devices: count("SELECT COUNT(*) FROM devices")?,
+            })
         })
     }
 }
@@ -1368,18 +1571,34 @@ impl HrAccountStore for SqliteStore {
         hr_accounts::create_user(&self.conn(), user, at)
     }
 
-    fn hr_user_by_username(&self, username: &str) -> StorageResult<Option<(HrUser, PasswordHash)>> {
-        hr_accounts::user_by_username(&self.conn(), username)
+    fn hr_user_by_username(
+        &self,
+        username: &str,
+    ) -> StorageResult<
+        Option<(
+            crate::hr::accounts::HrUser,
+            crate::hr::accounts::PasswordHash,
+        )>,
+    > {
+        self.read(|conn| hr_accounts::user_by_username(conn, username))
     }
 
-    fn hr_user(&self, id: u64) -> StorageResult<Option<(HrUser, PasswordHash)>> {
-        hr_accounts::user(&self.conn(), id)
+    fn hr_user(
+        &self,
+        id: u64,
+    ) -> StorageResult<
+        Option<(
+            crate::hr::accounts::HrUser,
+            crate::hr::accounts::PasswordHash,
+        )>,
+    > {
+        self.read(|conn| hr_accounts::user(conn, id))
     }
 
     fn set_hr_password(
         &self,
         id: u64,
-        password: &PasswordHash,
+        password: &crate::hr::accounts::PasswordHash,
         must_change: bool,
     ) -> StorageResult<bool> {
         hr_accounts::set_password(
@@ -1409,11 +1628,11 @@ impl HrAccountStore for SqliteStore {
     }
 
     fn hr_clearance_history(&self, id: u64) -> StorageResult<Vec<ClearanceChange>> {
-        hr_accounts::clearance_history(&self.conn(), id)
+        self.read(|conn| hr_accounts::clearance_history(conn, id))
     }
 
-    fn hr_user_origin(&self, id: u64) -> StorageResult<Option<AccountOrigin>> {
-        hr_accounts::origin(&self.conn(), id)
+    fn hr_user_origin(&self, id: u64) -> StorageResult<Option<crate::hr::accounts::AccountOrigin>> {
+        self.read(|conn| hr_accounts::origin(conn, id))
     }
 
     fn put_hr_credential(
@@ -1430,13 +1649,24 @@ impl HrAccountStore for SqliteStore {
         &self,
         secret_hash: &[u8; 32],
         now: i64,
-    ) -> StorageResult<Option<(Credential, HrUser)>> {
-        let conn = self.conn();
-        let found = hr_accounts::credential(&conn, secret_hash, now)?;
-        if found.is_some() {
-            hr_accounts::touch_credential(&conn, secret_hash, now)?;
+    ) -> StorageResult<Option<(Credential, crate::hr::accounts::HrUser)>> {
+        // Checked on a reader: an unknown or expired token takes no writer at all, and one
+        // marked used within the last second is not marked again (a console page's burst
+        // of requests, say), so HR requests rarely wait for the writer just for this.
+        // An expired one is deleted through the writer (a reader writes nothing).
+        match self.read(|conn| hr_accounts::credential(conn, secret_hash, now))? {
+            hr_accounts::CredentialRead::Unknown => Ok(None),
+            hr_accounts::CredentialRead::Expired => {
+                hr_accounts::delete_credential(&self.conn_first(), secret_hash)?;
+                Ok(None)
+            }
+            hr_accounts::CredentialRead::Open(credential, user) => {
+                if now - credential.last_used_at >= CREDENTIAL_USE_GRAIN_MS {
+                    hr_accounts::touch_credential(&self.conn_first(), secret_hash, now)?;
+                }
+                Ok(Some((credential, user)))
+            }
         }
-        Ok(found)
     }
 
     fn delete_hr_credential(&self, secret_hash: &[u8; 32]) -> StorageResult<()> {
@@ -1452,11 +1682,11 @@ impl HrAccountStore for SqliteStore {
     }
 
     fn hr_assigned_events(&self, user_id: u64) -> StorageResult<Vec<String>> {
-        hr_accounts::assigned_events(&self.conn(), user_id)
+        self.read(|conn| hr_accounts::assigned_events(conn, user_id))
     }
 
     fn hr_directory(&self) -> StorageResult<Vec<DirectoryEntry>> {
-        hr_directory::users(&self.conn())
+        self.read(hr_directory::users)
     }
 
     fn change_hr_account(&self, change: &AccountChange) -> StorageResult<AccountChangeOutcome> {
@@ -1464,43 +1694,45 @@ impl HrAccountStore for SqliteStore {
     }
 
     fn hr_account_changes(&self, user_id: u64) -> StorageResult<Vec<AccountChangeRecord>> {
-        hr_accounts::account_changes(&self.conn(), user_id)
+        self.read(|conn| hr_accounts::account_changes(conn, user_id))
     }
 
     fn hr_api_tokens(&self, user_id: u64, now: i64) -> StorageResult<Vec<TokenInfo>> {
-        hr_accounts::api_tokens(&self.conn(), user_id, now)
+        self.read(|conn| hr_accounts::api_tokens(conn, user_id, now))
     }
 }
 
 impl RegistrationStore for SqliteStore {
     fn registration_document(&self, doc_id: &str) -> StorageResult<Option<Vec<u8>>> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT document FROM registrations WHERE doc_id = ?1",
-                [doc_id],
-                |r| r.get(0),
-            )
-            .optional()?)
+        self.read(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT document FROM registrations WHERE doc_id = ?1",
+                    [doc_id],
+                    |r| r.get(0),
+                )
+                .optional()?)
+        })
     }
 
     fn receipt_code(&self, doc_id: &str) -> StorageResult<Option<String>> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT receipt_code FROM registrations WHERE doc_id = ?1",
-                [doc_id],
-                |r| r.get(0),
-            )
-            .optional()?)
+        self.read(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT receipt_code FROM registrations WHERE doc_id = ?1",
+                    [doc_id],
+                    |r| r.get(0),
+                )
+                .optional()?)
+        })
     }
 
     fn stored_registration(&self, doc_id: &str) -> StorageResult<Option<StoredRegistration>> {
-        stored_registration(&self.conn(), doc_id)
+        self.read(|conn| stored_registration(conn, doc_id))
     }
 
     fn restricted_requests(&self, limit: u32) -> StorageResult<Vec<RestrictedRequest>> {
-        restricted_inbox::requests(&self.conn(), limit)
+        self.read(|conn| restricted_inbox::requests(conn, limit))
     }
 
     fn list_registrations(
@@ -1509,13 +1741,25 @@ impl RegistrationStore for SqliteStore {
         reader: &Accessor,
         at: i64,
     ) -> StorageResult<Vec<RegistrationSummary>> {
-        let mut conn = self.conn();
-        registration_index::refresh(&mut conn)?;
-        let tx = conn.transaction()?;
-        let rows = registration_index::list(&tx, filter)?;
-        registration_index::log_listed(&tx, &rows, reader, at)?;
-        tx.commit()?;
-        Ok(rows)
+        // A row removed between the read and the log is dropped, which would shorten a full
+        // page and so end the paging early: the rows after the page's last fill it up (a
+        // few rounds at most; removals racing every round leave the page short).
+        let mut filter = filter.clone();
+        let wanted = filter.limit as usize;
+        let mut page = Vec::new();
+        for _ in 0..LIST_FILL_ROUNDS {
+            let rows = self.read(|conn| registration_index::list(conn, &filter))?;
+            let full = rows.len() == filter.limit as usize;
+            let last = rows.last().map(|row| (row.captured_at, row.id.clone()));
+            let removed = self.log_reads(&registration_index::listed(&rows, reader, at))?;
+            page.extend(rows.into_iter().filter(|row| !removed.contains(&row.id)));
+            if removed.is_empty() || !full || page.len() >= wanted {
+                break;
+            }
+            filter.after = last;
+            filter.limit = (wanted - page.len()) as u32;
+        }
+        Ok(page)
     }
 
     fn export_registrations(
@@ -1524,10 +1768,7 @@ impl RegistrationStore for SqliteStore {
         reader: &Accessor,
         at: i64,
     ) -> StorageResult<ExportPage> {
-        let mut conn = self.conn();
-        registration_index::refresh(&mut conn)?;
-        let tx = conn.transaction()?;
-        let page = registration_index::export_page(&tx, filter)?;
+        let mut page = self.read(|conn| registration_index::export_page(conn, filter))?;
         let entries: Vec<AccessEntry> = page
             .records
             .iter()
@@ -1538,8 +1779,9 @@ impl RegistrationStore for SqliteStore {
                 doc_id: record.id.clone(),
             })
             .collect();
-        access_log::append(&tx, &entries)?;
-        tx.commit()?;
+        // `next` stays where the read left it: the page after starts past the dropped rows.
+        let removed = self.log_reads(&entries)?;
+        page.records.retain(|record| !removed.contains(&record.id));
         Ok(page)
     }
 
@@ -1549,14 +1791,18 @@ impl RegistrationStore for SqliteStore {
         reader: &Accessor,
         at: i64,
     ) -> StorageResult<Option<StoredRegistration>> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let record = stored_registration(&tx, doc_id)?;
-        if record.is_some() {
-            access_log::append_one(&tx, at, reader, AccessAction::Read, doc_id)?;
-        }
-        tx.commit()?;
-        Ok(record)
+        let Some(record) = self.read(|conn| stored_registration(conn, doc_id))? else {
+            return Ok(None);
+        };
+        let entry = AccessEntry {
+            at,
+            accessor: reader.clone(),
+            action: AccessAction::Read,
+            doc_id: doc_id.to_owned(),
+        };
+        // Removed since the read: answered as a removed record is, with nothing.
+        let removed = self.log_reads(std::slice::from_ref(&entry))?;
+        Ok((!removed.contains(doc_id)).then_some(record))
     }
 
     fn apply_hr_edit(
@@ -1576,27 +1822,34 @@ impl RegistrationStore for SqliteStore {
         at: i64,
         limit: u32,
     ) -> StorageResult<Vec<RegistrationSummary>> {
-        restricted_inbox::list_logged(&mut self.conn(), events, reader, at, limit)
+        let rows = self.read(|conn| restricted_inbox::list(conn, events, limit))?;
+        let removed = self.log_reads(&registration_index::listed(&rows, reader, at))?;
+        Ok(rows
+            .into_iter()
+            .filter(|row| !removed.contains(&row.id))
+            .collect())
     }
 }
 
 impl LifecycleStore for SqliteStore {
     fn removal(&self, doc_id: &str) -> StorageResult<Option<Removal>> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT event_id, restricted, removed_at, reason FROM removals WHERE doc_id = ?1",
-                [doc_id],
-                |r| {
-                    Ok(Removal {
-                        event_id: r.get(0)?,
-                        restricted: r.get(1)?,
-                        removed_at: r.get(2)?,
-                        reason: r.get(3)?,
-                    })
-                },
-            )
-            .optional()?)
+        self.read(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT event_id, restricted, removed_at, reason FROM removals
+                     WHERE doc_id = ?1",
+                    [doc_id],
+                    |r| {
+                        Ok(Removal {
+                            event_id: r.get(0)?,
+                            restricted: r.get(1)?,
+                            removed_at: r.get(2)?,
+                            reason: r.get(3)?,
+                        })
+                    },
+                )
+                .optional()?)
+        })
     }
 
     fn remove_registration(
@@ -1623,7 +1876,7 @@ impl LifecycleStore for SqliteStore {
 
     // ---- Records lifecycle: retention, legal hold, withdrawal.
     fn retention_rules(&self) -> StorageResult<Vec<AppliedRule>> {
-        let events = retention::events_with_records(&self.conn())?;
+        let events = self.read(retention::events_with_records)?;
         events
             .into_iter()
             .map(|event_id| self.retention_rule(event_id))
@@ -1632,29 +1885,33 @@ impl LifecycleStore for SqliteStore {
 
     fn retention_due(&self, as_of: i64) -> StorageResult<Vec<RetentionDue>> {
         let rules = self.retention_rules()?;
-        let conn = self.conn();
-        rules
-            .into_iter()
-            .map(|rule| {
-                let (due, held) = retention::due_count(&conn, &rule, as_of)?;
-                Ok(RetentionDue { rule, due, held })
-            })
-            .collect()
+        self.read(|conn| {
+            rules
+                .into_iter()
+                .map(|rule| {
+                    let (due, held) = retention::due_count(conn, &rule, as_of)?;
+                    Ok(RetentionDue { rule, due, held })
+                })
+                .collect()
+        })
     }
 
     fn record_retention(&self, doc_id: &str) -> StorageResult<Option<RecordRetention>> {
-        let Some((event_id, received_at)) = retention::received_at(&self.conn(), doc_id)? else {
+        let Some((event_id, received_at)) =
+            self.read(|conn| retention::received_at(conn, doc_id))?
+        else {
             return Ok(None);
         };
         let rule = self.retention_rule(event_id)?;
-        let conn = self.conn();
-        Ok(Some(RecordRetention {
-            received_at,
-            due_at: rule.due_at(received_at),
-            rule,
-            legal_hold: retention::legal_hold(&conn, doc_id)?,
-            talent_pool_withdrawn_at: retention::withdrawn_at(&conn, doc_id)?,
-        }))
+        self.read(|conn| {
+            Ok(Some(RecordRetention {
+                received_at,
+                due_at: rule.due_at(received_at),
+                rule,
+                legal_hold: retention::legal_hold(conn, doc_id)?,
+                talent_pool_withdrawn_at: retention::withdrawn_at(conn, doc_id)?,
+            }))
+        })
     }
 
     fn change_legal_hold(
@@ -1677,11 +1934,11 @@ impl LifecycleStore for SqliteStore {
     }
 
     fn legal_holds(&self) -> StorageResult<Vec<LegalHold>> {
-        retention::legal_holds(&self.conn())
+        self.read(retention::legal_holds)
     }
 
     fn legal_hold_history(&self, doc_id: &str) -> StorageResult<Vec<HoldHistoryEntry>> {
-        retention::legal_hold_history(&self.conn(), doc_id)
+        self.read(|conn| retention::legal_hold_history(conn, doc_id))
     }
 
     fn withdraw_talent_pool(
@@ -1716,15 +1973,15 @@ impl LifecycleStore for SqliteStore {
     }
 
     fn retention_run(&self, run_id: i64) -> StorageResult<Option<RetentionRun>> {
-        retention::run(&self.conn(), run_id)
+        self.read(|conn| retention::run(conn, run_id))
     }
 
     fn retention_runs(&self, limit: u32) -> StorageResult<Vec<RetentionRun>> {
-        retention::runs(&self.conn(), limit)
+        self.read(|conn| retention::runs(conn, limit))
     }
 
     fn unfinished_retention_run(&self) -> StorageResult<Option<RetentionRun>> {
-        retention::unfinished_run(&self.conn())
+        self.read(retention::unfinished_run)
     }
 
     // ---- Records lifecycle: subject access and disclosure.
@@ -1735,7 +1992,17 @@ impl LifecycleStore for SqliteStore {
         reader: &Accessor,
         at: i64,
     ) -> StorageResult<SubjectAccessFound> {
-        subject_access::subject_access(&mut self.conn(), lookup, cleared, reader, at)
+        let owed =
+            self.read(|conn| subject_access::subject_access(conn, lookup, cleared, reader, at))?;
+        let removed = self.log_reads_with(&owed.entries, |tx| {
+            subject_access::route_withheld(tx, at, "subject_access", reader, &owed.withheld)
+        })?;
+        let mut found = owed.found;
+        // Removed since the read: left out, as a record removed before it would be.
+        found
+            .records
+            .retain(|(record, _)| !removed.contains(&record.doc_id));
+        Ok(found)
     }
 
     fn disclosure(
@@ -1745,18 +2012,46 @@ impl LifecycleStore for SqliteStore {
         reader: &Accessor,
         at: i64,
     ) -> StorageResult<DisclosureOutcome> {
-        subject_access::disclosure(&mut self.conn(), selection, cleared, reader, at)
+        let owed =
+            self.read(|conn| subject_access::disclosure(conn, selection, cleared, reader, at))?;
+        let removed = self.log_reads_with(&owed.entries, |tx| {
+            subject_access::route_withheld(tx, at, "disclosure", reader, &owed.withheld)
+        })?;
+        let DisclosureOutcome::Items(items) = owed.found else {
+            return Ok(owed.found);
+        };
+        // Removed since the read: answered as a record removed before it would be (by its
+        // removal record when asked for by name; left out of an event's range).
+        let mut answered = Vec::with_capacity(items.len());
+        for item in items {
+            match item {
+                DisclosureItem::Held { asked, record } if removed.contains(&record.doc_id) => {
+                    if let DisclosureSelection::Records(_) = selection {
+                        answered.push(match self.removal(&record.doc_id)? {
+                            Some(removal) => DisclosureItem::Removed {
+                                asked,
+                                removed_at: removal.removed_at,
+                                reason: removal.reason,
+                            },
+                            None => DisclosureItem::NotHeld { asked },
+                        });
+                    }
+                }
+                other => answered.push(other),
+            }
+        }
+        Ok(DisclosureOutcome::Items(answered))
     }
 
     // ---- Records lifecycle: reconciliation.
     fn reconciliation_tally(&self, event_id: &str) -> StorageResult<EventTally> {
-        reconciliation::event_tally(&mut self.conn(), event_id)
+        reconciliation::event_tally(&mut *self.reader()?, event_id)
     }
 }
 
 impl AccessLogStore for SqliteStore {
     fn log_access(&self, entry: &AccessEntry) -> StorageResult<()> {
-        let mut conn = self.conn();
+        let mut conn = self.conn_first();
         let tx = conn.transaction()?;
         access_log::append(&tx, std::slice::from_ref(entry))?;
         tx.commit()?;
@@ -1764,11 +2059,11 @@ impl AccessLogStore for SqliteStore {
     }
 
     fn verify_access_log(&self) -> StorageResult<AccessLogVerdict> {
-        access_log::verify(&self.conn())
+        self.read(access_log::verify)
     }
 
     fn access_log_entry_hash(&self, seq: u64) -> StorageResult<Option<[u8; 32]>> {
-        access_log::entry_hash_at(&self.conn(), seq)
+        self.read(|conn| access_log::entry_hash_at(conn, seq))
     }
 
     fn access_log_entries(
@@ -1776,16 +2071,16 @@ impl AccessLogStore for SqliteStore {
         after_seq: u64,
         limit: usize,
     ) -> StorageResult<Vec<(u64, AccessEntry)>> {
-        access_log::entries(&self.conn(), after_seq, limit)
+        self.read(|conn| access_log::entries(conn, after_seq, limit))
     }
 
     fn query_access_log(&self, query: &AccessLogQuery) -> StorageResult<Vec<(u64, AccessEntry)>> {
-        access_log_query::query(&self.conn(), query)
+        self.read(|conn| access_log_query::query(conn, query))
     }
 
     // ---- Records lifecycle: access-log retention.
     fn access_log_horizon(&self) -> StorageResult<Option<AccessLogHorizon>> {
-        access_log_retention::horizon(&self.conn())
+        self.read(access_log_retention::horizon)
     }
 
     fn prune_access_log(
@@ -1808,11 +2103,11 @@ impl QuarantineStore for SqliteStore {
         before: Option<u64>,
         limit: u32,
     ) -> StorageResult<Vec<QuarantinedCapture>> {
-        quarantine_review::list(&self.conn(), before, limit)
+        self.read(|conn| quarantine_review::list(conn, before, limit))
     }
 
     fn quarantined_capture(&self, id: u64) -> StorageResult<Option<(QuarantinedCapture, Vec<u8>)>> {
-        quarantine_review::one(&self.conn(), id)
+        self.read(|conn| quarantine_review::one(conn, id))
     }
 
     fn review_quarantined(

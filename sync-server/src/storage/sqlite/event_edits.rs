@@ -149,7 +149,7 @@ impl SqliteStore {
     /// Every event, latest start first.
     pub(super) fn event_list(&self) -> StorageResult<Vec<EventSummary>> {
         let ids: Vec<String> = {
-            let conn = self.conn();
+            let conn = self.reader()?;
             let mut statement = conn.prepare("SELECT event_id FROM events")?;
             statement
                 .query_map([], |row| row.get(0))?

@@ -248,11 +248,20 @@ pub(crate) fn put_credential(
 
 /// The credential with this secret hash and its user, if it has not expired at `now`;
 /// an expired one is deleted.
+/// What a credential's secret found, read without writing anything (on a reader).
+pub(crate) enum CredentialRead {
+    /// No such credential, or its user is disabled.
+    Unknown,
+    /// Past its expiry: the caller deletes it through the writer.
+    Expired,
+    Open(Credential, HrUser),
+}
+
 pub(crate) fn credential(
     conn: &Connection,
     secret_hash: &[u8; 32],
     now: i64,
-) -> StorageResult<Option<(Credential, HrUser)>> {
+) -> StorageResult<CredentialRead> {
     let found = conn
         .query_row(
             "SELECT kind, user_id, csrf_hash, expires_at, last_used_at FROM hr_credentials
@@ -276,11 +285,10 @@ pub(crate) fn credential(
         )
         .optional()?;
     let Some(credential) = found else {
-        return Ok(None);
+        return Ok(CredentialRead::Unknown);
     };
     if credential.expires_at <= now {
-        delete_credential(conn, secret_hash)?;
-        return Ok(None);
+        return Ok(CredentialRead::Expired);
     }
     let Some((user, _)) = user(conn, credential.user_id)? else {
         return Err(StorageError::Undecodable("a credential's user"));
@@ -288,9 +296,9 @@ pub(crate) fn credential(
     // Disabling deletes a user's credentials in its transaction; this also holds for any
     // written after (a login racing the disable), so a disabled user's secret opens nothing.
     if user.disabled {
-        return Ok(None);
+        return Ok(CredentialRead::Unknown);
     }
-    Ok(Some((credential, user)))
+    Ok(CredentialRead::Open(credential, user))
 }
 
 /// Records a use (a session's idle time counts from the last one).

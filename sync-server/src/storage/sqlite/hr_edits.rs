@@ -53,6 +53,9 @@ pub(crate) fn apply(
         restricted: stored.restricted,
     };
     super::insert_change(&tx, &logged, &change.0, Some(&bytes))?;
+    // Lists show the new status from this commit on.
+    super::registration_index::index_one(&tx, doc_id)?;
+    super::registration_index::indexed_through(&tx, commit_seq)?;
     access_log::append_one(&tx, at, &editor.accessor, AccessAction::Change, doc_id)?;
     tx.commit()?;
     Ok(HrEditOutcome::Applied {

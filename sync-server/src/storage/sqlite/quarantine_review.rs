@@ -174,6 +174,7 @@ pub(crate) fn record(
             receipt_code: &capture.receipt_code,
             restricted: capture.restricted,
             received_at,
+            listing: None,
         };
         super::insert_capture(&tx, &accepted, commit_seq)?;
     }

@@ -1,13 +1,13 @@
 //! What HR's lists and searches read: one row per stored registration with the fields a
-//! list filters and shows, kept up to date from the change log. A refresh before each
-//! query indexes whatever the log has numbered since the last one (new captures, staff and
-//! HR edits) and drops the rows of removed registrations, so the index never outlives the
-//! record it copies.
+//! list filters and shows. Every write keeps it current in its own transaction: a stored
+//! capture (ingest, an accepted quarantined one), a staff tablet's or an HR user's edit, a
+//! withdrawal; a removal erases the row with the record, so the index never outlives the
+//! record it copies. No list ever indexes: a store written by an older build, which
+//! indexed at the first list, catches up at open in bounded transactions ([`catch_up`]).
 
 use kiosk_core::documents::RegistrationDocument;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::access_log;
 use crate::storage::StorageResult;
 use crate::storage::model::{
     AccessAction, AccessEntry, Accessor, ExportPage, ExportedRegistration, RegistrationFilter,
@@ -18,48 +18,108 @@ fn codes(list: &[String]) -> String {
     format!(",{},", list.join(","))
 }
 
-/// Indexes what the change log numbered since the last refresh, in one transaction.
-pub(crate) fn refresh(conn: &mut Connection) -> StorageResult<()> {
-    let tx = conn.transaction()?;
-    let watermark: i64 = tx
-        .query_row(
-            "SELECT watermark FROM registration_index_state WHERE id = 1",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?
-        .unwrap_or(-1);
-    let newest: i64 = tx.query_row(
-        "SELECT COALESCE(MAX(commit_seq), -1) FROM registration_changes",
-        [],
-        |r| r.get(0),
-    )?;
-    if newest > watermark {
-        let changed: Vec<String> = tx
-            .prepare("SELECT DISTINCT doc_id FROM registration_changes WHERE commit_seq > ?1")?
-            .query_map([watermark], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        for doc_id in changed {
-            index_one(&tx, &doc_id)?;
-        }
+/// A registration's list fields, read from its document. Reading them (loading the
+/// Automerge document) is most of what indexing costs, so ingest reads a capture's before
+/// it takes the writer ([`ListingsAhead`]) and only writes the row under it.
+#[derive(Clone)]
+pub(crate) struct Listing {
+    event_id: String,
+    captured_at: i64,
+    restricted: bool,
+    /// The visitor opted in (a withdrawal since is read at write time).
+    talent_pool_consent: bool,
+    status: String,
+    interests: String,
+    locations: String,
+    given_name: String,
+    family_name: String,
+    /// Name, email and phone, lower-cased, between single spaces (the receipt code is
+    /// added at write time).
+    search: String,
+}
+
+/// Says nothing of the person.
+impl std::fmt::Debug for Listing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Listing").finish_non_exhaustive()
     }
-    // Removals take numbers from the same counter as commits, so those after the watermark
-    // are all this refresh has not seen: each list does not read every removal ever made.
-    tx.execute(
-        "DELETE FROM registration_index
-         WHERE doc_id IN (SELECT doc_id FROM removals WHERE commit_seq > ?1)",
-        [watermark],
-    )?;
-    tx.execute(
-        "INSERT INTO registration_index_state (id, watermark) VALUES (1, ?1)
-         ON CONFLICT (id) DO UPDATE SET watermark = excluded.watermark",
-        [newest.max(watermark)],
-    )?;
-    tx.commit()?;
+}
+
+/// The list fields of the registration whose capture and changes are `changes`; `None`
+/// (with a warning naming only `doc_id`) for a document that does not read.
+pub(crate) fn listing(doc_id: &str, changes: &[u8]) -> Option<Listing> {
+    // A document the relay stored is one it could read; should one not read now, it is
+    // left out of lists (and still readable by id) rather than stopping every write.
+    let Ok((document, registration)) = RegistrationDocument::load_unattributed(changes) else {
+        tracing::warn!(doc_id, "a stored registration could not be indexed");
+        return None;
+    };
+    let status = document
+        .annotations()
+        .map(|a| a.status.as_str())
+        .unwrap_or("new");
+    let person = &registration.person;
+    let search = [
+        person.given_name.as_str(),
+        person.family_name.as_str(),
+        person.email.as_deref().unwrap_or(""),
+        person.phone.as_deref().unwrap_or(""),
+    ]
+    .join(" ")
+    .to_lowercase();
+    Some(Listing {
+        event_id: registration.event_id.to_string(),
+        captured_at: registration.captured_at.millis(),
+        restricted: registration.restricted,
+        talent_pool_consent: registration.consents.talent_pool.is_some(),
+        status: status.to_owned(),
+        interests: codes(&registration.interests),
+        locations: codes(&registration.locations),
+        given_name: person.given_name.clone(),
+        family_name: person.family_name.clone(),
+        search,
+    })
+}
+
+/// Writes (or rewrites) the index row of `doc_id` from `listing`, inside the caller's write
+/// transaction.
+pub(crate) fn write_listing(
+    conn: &Connection,
+    doc_id: &str,
+    receipt_code: &str,
+    listing: &Listing,
+) -> StorageResult<()> {
+    let search = format!("{} {}", listing.search, receipt_code.to_lowercase());
+    conn.prepare_cached(
+        "INSERT INTO registration_index (doc_id, event_id, captured_at, restricted, talent_pool,
+                                         status, interests, locations, receipt_code,
+                                         given_name, family_name, search)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+         ON CONFLICT (doc_id) DO UPDATE SET
+             status = excluded.status, restricted = excluded.restricted,
+             talent_pool = excluded.talent_pool, search = excluded.search",
+    )?
+    .execute(params![
+        doc_id,
+        listing.event_id,
+        listing.captured_at,
+        listing.restricted,
+        listing.talent_pool_consent && super::retention::withdrawn_at(conn, doc_id)?.is_none(),
+        listing.status,
+        listing.interests,
+        listing.locations,
+        receipt_code,
+        listing.given_name,
+        listing.family_name,
+        search
+    ])?;
     Ok(())
 }
 
-fn index_one(conn: &Connection, doc_id: &str) -> StorageResult<()> {
+/// Re-indexes `doc_id` from what the store holds of it now (its row goes if it holds
+/// nothing), inside the caller's write transaction: for the writes that change a stored
+/// record (a staff tablet's or an HR user's edit).
+pub(crate) fn index_one(conn: &Connection, doc_id: &str) -> StorageResult<()> {
     let receipt_code: Option<String> = conn
         .query_row(
             "SELECT receipt_code FROM registrations WHERE doc_id = ?1",
@@ -72,52 +132,225 @@ fn index_one(conn: &Connection, doc_id: &str) -> StorageResult<()> {
         conn.execute("DELETE FROM registration_index WHERE doc_id = ?1", [doc_id])?;
         return Ok(());
     };
-    // A document the relay stored is one it could read; should one not read now, it is
-    // left out of lists (and still readable by id) rather than stopping every list.
-    let Ok((document, registration)) = RegistrationDocument::load_unattributed(&stored.changes)
-    else {
-        tracing::warn!(doc_id, "a stored registration could not be indexed");
-        return Ok(());
-    };
-    let status = document
-        .annotations()
-        .map(|a| a.status.as_str())
-        .unwrap_or("new");
-    let person = &registration.person;
-    let search = [
-        person.given_name.as_str(),
-        person.family_name.as_str(),
-        person.email.as_deref().unwrap_or(""),
-        person.phone.as_deref().unwrap_or(""),
-        receipt_code.as_str(),
-    ]
-    .join(" ")
-    .to_lowercase();
-    conn.execute(
-        "INSERT INTO registration_index (doc_id, event_id, captured_at, restricted, talent_pool,
-                                         status, interests, locations, receipt_code,
-                                         given_name, family_name, search)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-         ON CONFLICT (doc_id) DO UPDATE SET
-             status = excluded.status, restricted = excluded.restricted,
-             talent_pool = excluded.talent_pool, search = excluded.search",
-        params![
-            doc_id,
-            registration.event_id.as_str(),
-            registration.captured_at.millis(),
-            registration.restricted,
-            registration.consents.talent_pool.is_some()
-                && super::retention::withdrawn_at(conn, doc_id)?.is_none(),
-            status,
-            codes(&registration.interests),
-            codes(&registration.locations),
-            receipt_code,
-            person.given_name,
-            person.family_name,
-            search
-        ],
-    )?;
+    if let Some(listing) = listing(doc_id, &stored.changes) {
+        write_listing(conn, doc_id, &receipt_code, &listing)?;
+    }
     Ok(())
+}
+
+/// Records that every change numbered up to `commit_seq` is indexed: each write that adds
+/// changes indexes them in its own transaction and says so here, so the catch-up at open
+/// ([`catch_up`]) finds nothing left to do.
+pub(crate) fn indexed_through(conn: &Connection, commit_seq: i64) -> StorageResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO registration_index_state (id, watermark) VALUES (1, ?1)
+         ON CONFLICT (id) DO UPDATE SET watermark = max(watermark, excluded.watermark)",
+    )?
+    .execute([commit_seq])?;
+    Ok(())
+}
+
+/// At most about this many changes are indexed per transaction when a store catches up.
+pub(crate) const CATCH_UP_BATCH: usize = 1_000;
+
+/// Indexes what the change log numbered past the index's watermark, whole commits at a
+/// time, in transactions of about `batch` changes each: the backlog of a store written by a
+/// build that indexed at the first list instead of at each write. Run at open; returns the
+/// registrations indexed. A store kept current has nothing past its watermark, and this
+/// costs two lookups.
+pub(crate) fn catch_up(conn: &mut Connection, batch: usize) -> StorageResult<u64> {
+    let mut indexed = 0;
+    loop {
+        let tx = conn.transaction()?;
+        let watermark: i64 = tx
+            .query_row(
+                "SELECT watermark FROM registration_index_state WHERE id = 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(-1);
+        let newest: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(commit_seq), -1) FROM registration_changes",
+            [],
+            |r| r.get(0),
+        )?;
+        // Where this round ends: the commit of the `batch`-th change past the watermark, so
+        // a commit is never split between rounds.
+        let through: i64 = tx
+            .query_row(
+                "SELECT commit_seq FROM registration_changes WHERE commit_seq > ?1
+                 ORDER BY commit_seq LIMIT 1 OFFSET ?2",
+                params![watermark, batch.max(1) as i64 - 1],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(newest);
+        if through > watermark {
+            let changed: Vec<String> = tx
+                .prepare(
+                    "SELECT DISTINCT doc_id FROM registration_changes
+                     WHERE commit_seq > ?1 AND commit_seq <= ?2",
+                )?
+                .query_map([watermark, through], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            for doc_id in &changed {
+                index_one(&tx, doc_id)?;
+            }
+            indexed += changed.len() as u64;
+        }
+        let last = through >= newest;
+        // Removals take numbers from the same counter: a removal erases its index row in
+        // its own transaction, and this drops any row an older build left behind.
+        tx.execute(
+            "DELETE FROM registration_index
+             WHERE doc_id IN (SELECT doc_id FROM removals WHERE commit_seq > ?1
+                                                          AND (?3 OR commit_seq <= ?2))",
+            params![watermark, through, last],
+        )?;
+        if through > watermark {
+            indexed_through(&tx, through)?;
+        }
+        tx.commit()?;
+        if last {
+            return Ok(indexed);
+        }
+    }
+}
+
+/// Captures' [`Listing`]s read before their ingest took the writer, by document id and
+/// change hashes (two tablets may push different bytes under one id). Entries live only
+/// while their request is under way ([`ListingsAhead::read_ahead`]).
+pub(crate) struct ListingsAhead {
+    ahead: std::sync::Mutex<Ahead>,
+    /// Requests reading their documents now, at most one per core: reading is CPU alone,
+    /// and fifty tablets' requests reading at once would only make every other thread
+    /// (an HR list, the writer) wait for a core.
+    reading: std::sync::Mutex<usize>,
+    read: std::sync::Condvar,
+    cores: usize,
+}
+
+/// Listings by document id, each with the change hashes of the bytes it was read from.
+type Ahead = std::collections::HashMap<String, (Vec<[u8; 32]>, Listing)>;
+
+impl std::fmt::Debug for ListingsAhead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ListingsAhead").finish_non_exhaustive()
+    }
+}
+
+/// The entries one request put ahead, taken back out when it ends (stored or not).
+pub(crate) struct ReadAhead<'a> {
+    listings: &'a ListingsAhead,
+    keys: Vec<(String, Vec<[u8; 32]>)>,
+}
+
+impl ListingsAhead {
+    pub(crate) fn new() -> ListingsAhead {
+        ListingsAhead {
+            ahead: std::sync::Mutex::default(),
+            reading: std::sync::Mutex::new(0),
+            read: std::sync::Condvar::new(),
+            cores: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        }
+    }
+
+    /// Runs `read` once fewer than one request per core is reading.
+    fn one_per_core<T>(&self, read: impl FnOnce() -> T) -> T {
+        let mut reading = self
+            .reading
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        while *reading >= self.cores {
+            reading = self
+                .read
+                .wait(reading)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        *reading += 1;
+        drop(reading);
+        // Given back even if reading panics.
+        struct Done<'a>(&'a ListingsAhead);
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                *self
+                    .0
+                    .reading
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) -= 1;
+                self.0.read.notify_one();
+            }
+        }
+        let _done = Done(self);
+        read()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Ahead> {
+        self.ahead
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Reads the listing of each capture `batch` would store, in the caller's thread.
+    pub(crate) fn read_ahead(&self, batch: &crate::storage::IngestBatch) -> ReadAhead<'_> {
+        let stores = batch
+            .items
+            .iter()
+            .any(|item| matches!(item, crate::storage::IngestItem::Store { .. }));
+        let mut read = Vec::new();
+        if stores {
+            self.one_per_core(|| {
+                for item in &batch.items {
+                    if let crate::storage::IngestItem::Store {
+                        doc_id,
+                        document,
+                        change_hashes,
+                        ..
+                    } = item
+                        && let Some(listing) = listing(doc_id, document)
+                    {
+                        read.push((doc_id.clone(), change_hashes.clone(), listing));
+                    }
+                }
+            });
+        }
+        let mut keys = Vec::with_capacity(read.len());
+        let mut ahead = self.lock();
+        for (doc_id, hashes, listing) in read {
+            keys.push((doc_id.clone(), hashes.clone()));
+            ahead.insert(doc_id, (hashes, listing));
+        }
+        ReadAhead {
+            listings: self,
+            keys,
+        }
+    }
+
+    /// The listing read ahead for this capture, if it was (and not for other bytes).
+    pub(crate) fn take(&self, doc_id: &str, hashes: &[[u8; 32]]) -> Option<Listing> {
+        let mut ahead = self.lock();
+        match ahead.get(doc_id) {
+            Some((held, _)) if held.as_slice() == hashes => {
+                ahead.remove(doc_id).map(|(_, listing)| listing)
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Drop for ReadAhead<'_> {
+    fn drop(&mut self) {
+        if self.keys.is_empty() {
+            return;
+        }
+        let mut ahead = self.listings.lock();
+        for (doc_id, hashes) in self.keys.drain(..) {
+            if ahead.get(&doc_id).is_some_and(|(held, _)| *held == hashes) {
+                ahead.remove(&doc_id);
+            }
+        }
+    }
 }
 
 /// Adds `condition` with its one `?` numbered for `value`.
@@ -314,24 +547,17 @@ pub(crate) fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Registratio
     })
 }
 
-/// Writes a `list` entry in the access log for each of `rows`, by `reader` at `at`: each
-/// listed row shows a name, a read of personal data, logged with the list.
-pub(crate) fn log_listed(
-    conn: &Connection,
-    rows: &[RegistrationSummary],
-    reader: &Accessor,
-    at: i64,
-) -> StorageResult<()> {
-    let entries: Vec<AccessEntry> = rows
-        .iter()
+/// The `list` entries `rows` owe the access log, by `reader` at `at`: each listed row shows
+/// a name, a read of personal data, logged before the list is answered.
+pub(crate) fn listed(rows: &[RegistrationSummary], reader: &Accessor, at: i64) -> Vec<AccessEntry> {
+    rows.iter()
         .map(|row| AccessEntry {
             at,
             accessor: reader.clone(),
             action: AccessAction::List,
             doc_id: row.id.clone(),
         })
-        .collect();
-    access_log::append(conn, &entries)
+        .collect()
 }
 
 /// One page of an export: the rows `filter` selects (restricted ones never, whatever the

@@ -1,8 +1,8 @@
 //! The restricted inbox: registrations of visitors with protected personal data, which stay
 //! out of every other list and export, gathered for the HR users cleared to contact them. Read
-//! from the registration index (refreshed first, so new captures and status changes show),
-//! uncontacted records first (status `new`), oldest first within each; every row shown is a
-//! `list` entry in the access log, in the same commit as the read.
+//! from the registration index (kept current by every write), uncontacted records first
+//! (status `new`), oldest first within each; every row shown is a `list` entry in the access
+//! log, written by the store before it answers.
 //!
 //! Beside it, the requests that need a cleared user: a subject access or a disclosure asked
 //! by a user without the clearance that matched restricted records. That user is answered
@@ -11,24 +11,20 @@
 
 use rusqlite::{Connection, params};
 
-use super::registration_index::{self, SUMMARY_COLUMNS, summary_row};
+use super::registration_index::{SUMMARY_COLUMNS, summary_row};
 use crate::storage::StorageResult;
-use crate::storage::model::{Accessor, RegistrationSummary, RestrictedRequest};
+use crate::storage::model::{RegistrationSummary, RestrictedRequest};
 
 /// Up to `limit` restricted registrations of `events` (every event for `None`), in inbox
-/// order, each logged as listed by `reader` at `at`.
-pub(crate) fn list_logged(
-    conn: &mut Connection,
+/// order. Each is owed a `list` entry in the access log (see `registration_index::listed`).
+pub(crate) fn list(
+    conn: &Connection,
     events: Option<&[String]>,
-    reader: &Accessor,
-    at: i64,
     limit: u32,
 ) -> StorageResult<Vec<RegistrationSummary>> {
     if events.is_some_and(<[String]>::is_empty) {
         return Ok(Vec::new());
     }
-    registration_index::refresh(conn)?;
-    let tx = conn.transaction()?;
     let mut values: Vec<rusqlite::types::Value> = vec![i64::from(limit).into()];
     let mut event_clause = String::new();
     if let Some(events) = events {
@@ -48,14 +44,10 @@ pub(crate) fn list_logged(
          ORDER BY status = 'new' DESC, captured_at, doc_id
          LIMIT ?1"
     );
-    let rows = {
-        let mut statement = tx.prepare(&sql)?;
-        statement
-            .query_map(rusqlite::params_from_iter(values), summary_row)?
-            .collect::<Result<Vec<_>, _>>()?
-    };
-    registration_index::log_listed(&tx, &rows, reader, at)?;
-    tx.commit()?;
+    let mut statement = conn.prepare(&sql)?;
+    let rows = statement
+        .query_map(rusqlite::params_from_iter(values), summary_row)?
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
 

@@ -1,7 +1,8 @@
 //! The reads behind a subject-access request (*registerutdrag*) and a disclosure export for
 //! a request for public documents (*begäran om allmän handling*): which registrations an
 //! identifier or a list of ids names, each read with its whole document, and the access-log
-//! entries the read owes, written in the same transaction as the read.
+//! entries the read owes. The read runs on a reader; the store writes what it owes through
+//! the writer before it answers (see `SqliteStore::log_reads`).
 //!
 //! Finding a person: a receipt code goes through the `registrations_by_receipt_code` index.
 //! An email address or phone number is matched as a whole word of the registration index's
@@ -22,9 +23,7 @@ use std::collections::BTreeMap;
 use kiosk_core::documents::RegistrationDocument;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::access_log;
 use super::access_log_query;
-use super::registration_index;
 use super::restricted_inbox;
 use crate::storage::model::{
     AccessAction, AccessEntry, AccessLogQuery, Accessor, AskedRecord, DisclosureItem,
@@ -32,6 +31,28 @@ use crate::storage::model::{
     SubjectLookup,
 };
 use crate::storage::{StorageError, StorageResult};
+
+/// What a read found, and what it owes: the access-log entries of the records read, and the
+/// restricted records withheld from a caller without the clearance (a request for the
+/// cleared users, see `restricted_inbox`).
+#[derive(Debug)]
+pub(crate) struct Owed<T> {
+    pub found: T,
+    pub entries: Vec<AccessEntry>,
+    pub withheld: Vec<String>,
+}
+
+/// Records the request that withheld `withheld` for the cleared users, in the caller's
+/// (writer's) transaction.
+pub(crate) fn route_withheld(
+    conn: &Connection,
+    at: i64,
+    kind: &str,
+    reader: &Accessor,
+    withheld: &[String],
+) -> StorageResult<()> {
+    restricted_inbox::route_to_cleared(conn, at, kind, &reader_name(reader), withheld)
+}
 
 /// The stored registration `doc_id` read whole, if the relay holds it.
 fn held(conn: &Connection, doc_id: &str) -> StorageResult<Option<HeldRecord>> {
@@ -129,28 +150,26 @@ fn add_by_contact(
 }
 
 /// Every registration `lookup` names (see the module docs), restricted ones read only if
-/// `cleared`; each record read logged as `subject_access` by `reader`, each withheld one as
-/// `read_refused`, in the read's transaction.
+/// `cleared`; owing a `subject_access` entry by `reader` for each record read, and the
+/// withheld ones routed to the cleared users. `conn` is one read transaction.
 pub(crate) fn subject_access(
-    conn: &mut Connection,
+    tx: &Connection,
     lookup: &SubjectLookup,
     cleared: bool,
     reader: &Accessor,
     at: i64,
-) -> StorageResult<SubjectAccessFound> {
-    registration_index::refresh(conn)?;
-    let tx = conn.transaction()?;
+) -> StorageResult<Owed<SubjectAccessFound>> {
     let mut found: BTreeMap<String, (HeldRecord, Vec<MatchedBy>)> = BTreeMap::new();
     match lookup {
-        SubjectLookup::Email(email) => add_by_contact(&tx, Some(email), None, &mut found)?,
-        SubjectLookup::Phone(phone) => add_by_contact(&tx, None, Some(phone), &mut found)?,
+        SubjectLookup::Email(email) => add_by_contact(tx, Some(email), None, &mut found)?,
+        SubjectLookup::Phone(phone) => add_by_contact(tx, None, Some(phone), &mut found)?,
         SubjectLookup::ReceiptCode(code) => {
             let ids: Vec<String> = tx
                 .prepare_cached("SELECT doc_id FROM registrations WHERE receipt_code = ?1")?
                 .query_map([code], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
             for doc_id in ids {
-                let Some(record) = held(&tx, &doc_id)? else {
+                let Some(record) = held(tx, &doc_id)? else {
                     continue;
                 };
                 // The person's other registrations are those with the same contact details;
@@ -164,7 +183,7 @@ pub(crate) fn subject_access(
                     .or_insert_with(|| (record, Vec::new()))
                     .1
                     .push(MatchedBy::ReceiptCode);
-                add_by_contact(&tx, email.as_deref(), phone.as_deref(), &mut found)?;
+                add_by_contact(tx, email.as_deref(), phone.as_deref(), &mut found)?;
             }
         }
     }
@@ -184,7 +203,7 @@ pub(crate) fn subject_access(
             limit: 10_000,
             ..AccessLogQuery::default()
         };
-        record.access = access_log_query::query(&tx, &query)?;
+        record.access = access_log_query::query(tx, &query)?;
         record.access.reverse();
         by.sort();
         entries.push(entry(at, reader, AccessAction::SubjectAccess, doc_id));
@@ -194,10 +213,11 @@ pub(crate) fn subject_access(
         (a.0.registration.captured_at.millis(), &a.0.doc_id)
             .cmp(&(b.0.registration.captured_at.millis(), &b.0.doc_id))
     });
-    access_log::append(&tx, &entries)?;
-    restricted_inbox::route_to_cleared(&tx, at, "subject_access", &reader_name(reader), &withheld)?;
-    tx.commit()?;
-    Ok(result)
+    Ok(Owed {
+        found: result,
+        entries,
+        withheld,
+    })
 }
 
 /// How a routed request names who asked.
@@ -217,16 +237,16 @@ fn entry(at: i64, reader: &Accessor, action: AccessAction, doc_id: String) -> Ac
     }
 }
 
-/// The registrations `selection` names, restricted ones read only if `cleared`; each
-/// record read logged as `disclosure` by `reader`, each withheld one as `read_refused`, in
-/// the read's transaction.
+/// The registrations `selection` names, restricted ones read only if `cleared`; owing a
+/// `disclosure` entry by `reader` for each record read, and the withheld ones routed to the
+/// cleared users. `conn` is one read transaction.
 pub(crate) fn disclosure(
-    conn: &mut Connection,
+    conn: &Connection,
     selection: &DisclosureSelection,
     cleared: bool,
     reader: &Accessor,
     at: i64,
-) -> StorageResult<DisclosureOutcome> {
+) -> StorageResult<Owed<DisclosureOutcome>> {
     let asked: Vec<(String, Option<String>)> = match selection {
         DisclosureSelection::Records(asked) => {
             let mut ids = Vec::with_capacity(asked.len());
@@ -252,7 +272,6 @@ pub(crate) fn disclosure(
             before,
             limit,
         } => {
-            registration_index::refresh(conn)?;
             let ids: Vec<String> = conn
                 .prepare_cached(
                     "SELECT doc_id FROM registration_index
@@ -265,18 +284,22 @@ pub(crate) fn disclosure(
                 )?
                 .collect::<Result<_, _>>()?;
             if ids.len() > *limit {
-                return Ok(DisclosureOutcome::TooMany);
+                return Ok(Owed {
+                    found: DisclosureOutcome::TooMany,
+                    entries: Vec::new(),
+                    withheld: Vec::new(),
+                });
             }
             ids.into_iter().map(|id| (id.clone(), Some(id))).collect()
         }
     };
-    let tx = conn.transaction()?;
+    let tx = conn;
     let mut items = Vec::with_capacity(asked.len());
     let mut entries = Vec::new();
     let mut withheld = Vec::new();
     for (text, doc_id) in asked {
         let record = match &doc_id {
-            Some(doc_id) => held(&tx, doc_id)?,
+            Some(doc_id) => held(tx, doc_id)?,
             None => None,
         };
         let item = match (record, doc_id) {
@@ -322,8 +345,9 @@ pub(crate) fn disclosure(
         };
         items.push(item);
     }
-    access_log::append(&tx, &entries)?;
-    restricted_inbox::route_to_cleared(&tx, at, "disclosure", &reader_name(reader), &withheld)?;
-    tx.commit()?;
-    Ok(DisclosureOutcome::Items(items))
+    Ok(Owed {
+        found: DisclosureOutcome::Items(items),
+        entries,
+        withheld,
+    })
 }

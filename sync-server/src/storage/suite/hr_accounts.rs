@@ -189,32 +189,52 @@ pub(crate) fn a_new_password_ends_every_session_and_token_of_the_user(store: &dy
 
 pub(crate) fn a_credential_opens_until_it_expires_or_is_deleted(store: &dyn RelayStore) {
     let rut = add_user(store, "rut", vec![Role::Recruiter], None);
-    let session = credential(CredentialKind::Session, rut, 100);
+    let session = credential(CredentialKind::Session, rut, 100_000);
     store
         .put_hr_credential(&[1; 32], &session, None, 5)
         .expect("stored");
     let (found, user) = store
-        .hr_credential(&[1; 32], 10)
+        .hr_credential(&[1; 32], 10_000)
         .expect("reads")
         .expect("opens");
     assert_eq!(
         (found.kind, found.user_id, found.csrf_hash),
         (session.kind, rut, session.csrf_hash)
     );
-    assert_eq!(found.expires_at, 100);
+    assert_eq!(found.expires_at, 100_000);
     assert_eq!(user.username, "rut");
-    // Each use is recorded: the next read sees the last one.
+    // Each use is recorded (to the second: a burst of requests marks it once): the next
+    // read sees the last one.
     let (again, _) = store
-        .hr_credential(&[1; 32], 20)
+        .hr_credential(&[1; 32], 20_000)
         .expect("reads")
         .expect("opens");
-    assert_eq!(again.last_used_at, 10);
+    assert_eq!(again.last_used_at, 10_000);
+    let (burst, _) = store
+        .hr_credential(&[1; 32], 20_500)
+        .expect("reads")
+        .expect("opens");
+    assert_eq!(burst.last_used_at, 20_000);
+    let (later, _) = store
+        .hr_credential(&[1; 32], 30_000)
+        .expect("reads")
+        .expect("opens");
+    assert_eq!(
+        later.last_used_at, 20_000,
+        "a use within a second of the last mark is not marked"
+    );
     assert!(
-        store.hr_credential(&[1; 32], 100).expect("reads").is_none(),
+        store
+            .hr_credential(&[1; 32], 100_000)
+            .expect("reads")
+            .is_none(),
         "expired"
     );
     assert!(
-        store.hr_credential(&[1; 32], 50).expect("reads").is_none(),
+        store
+            .hr_credential(&[1; 32], 50_000)
+            .expect("reads")
+            .is_none(),
         "and gone"
     );
     assert!(store.hr_credential(&[9; 32], 10).expect("reads").is_none());

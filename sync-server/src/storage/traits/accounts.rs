@@ -62,7 +62,9 @@ pub trait HrAccountStore {
         at: i64,
     ) -> StorageResult<()>;
 
-    /// The unexpired credential with this secret hash, and its user, marked used at `now`.
+    /// The unexpired credential with this secret hash, and its user, marked used at `now`
+    /// (unless it was marked within the last second: the mark serves an idle timeout of
+    /// minutes).
     fn hr_credential(
         &self,
         secret_hash: &[u8; 32],

@@ -79,8 +79,10 @@ pub trait LifecycleStore {
 
     /// Every registration `lookup` names (a receipt code's registration and those sharing its
     /// email or phone), restricted ones read only if `cleared` (else counted), each with the
-    /// access-log entries about it; each record read is logged `subject_access` by `reader`,
-    /// each withheld one `read_refused`, in the read's transaction.
+    /// access-log entries about it; each record read is logged `subject_access` by `reader`
+    /// before it is answered. Withheld restricted ones are not read (nothing of them is
+    /// logged as read): the request is routed to the users who hold the clearance (see
+    /// [`super::HrAccountStore::restricted_requests`]) in the log's commit.
     fn subject_access(
         &self,
         lookup: &SubjectLookup,
@@ -92,7 +94,8 @@ pub trait LifecycleStore {
     /// The registrations `selection` names, for an official's secrecy review: held ones read
     /// whole (restricted ones only if `cleared`), the rest named as withheld, removed (with
     /// the removal's time and rule) or not held. Each record read is logged `disclosure` by
-    /// `reader`, each withheld one `read_refused`, in the read's transaction.
+    /// `reader` before it is answered. Withheld restricted ones are not read: the request is
+    /// routed to the users who hold the clearance in the log's commit.
     fn disclosure(
         &self,
         selection: &DisclosureSelection,

@@ -22,7 +22,9 @@ pub trait RegistrationStore {
     fn stored_registration(&self, doc_id: &str) -> StorageResult<Option<StoredRegistration>>;
 
     /// A registration with all its changes, read on behalf of `reader` and written to the
-    /// access log in the same transaction (only when it exists).
+    /// access log (only when it exists) before it is answered. For this and every other read
+    /// that logs: the answer holds exactly what the log holds, and a record removed before
+    /// the log entry is committed is answered as removed.
     fn read_registration(
         &self,
         doc_id: &str,
@@ -31,7 +33,7 @@ pub trait RegistrationStore {
     ) -> StorageResult<Option<StoredRegistration>>;
 
     /// The registrations `filter` selects, newest first, each listed row logged as read by
-    /// `reader` in the same commit.
+    /// `reader` before it is answered.
     fn list_registrations(
         &self,
         filter: &RegistrationFilter,
@@ -41,7 +43,8 @@ pub trait RegistrationStore {
 
     /// One page of a bulk export: up to `filter.limit` registrations `filter` selects after
     /// `filter.after`, newest first, never restricted ones (whatever `filter` says), each
-    /// with its whole document, and each logged as exported by `reader` in the same commit.
+    /// with its whole document, and each logged as exported by `reader` before it is
+    /// answered.
     fn export_registrations(
         &self,
         filter: &RegistrationFilter,
@@ -63,8 +66,8 @@ pub trait RegistrationStore {
     ) -> StorageResult<HrEditOutcome>;
 
     /// Up to `limit` restricted registrations of `events` (every event for `None`),
-    /// uncontacted (status new) first, oldest first, each logged as listed by `reader` in
-    /// the same commit.
+    /// uncontacted (status new) first, oldest first, each logged as listed by `reader`
+    /// before it is answered.
     fn restricted_registrations(
         &self,
         events: Option<&[String]>,
