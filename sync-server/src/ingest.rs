@@ -48,6 +48,8 @@ pub const MAX_PUSHES_PER_REQUEST: usize = 1000;
 
 /// Runs the checks on every push and stores what passes, in one transaction, then answers
 /// with what the tablet lacks. Returns the signed response bytes.
+///
+/// The same as [`check_sync`] followed by [`CheckedSync::commit`].
 pub fn handle_sync(
     store: &dyn RelayStore,
     keys: &RelayKeys,
@@ -56,9 +58,51 @@ pub fn handle_sync(
     request_hash: [u8; 32],
     now: i64,
 ) -> StorageResult<Vec<u8>> {
+    match check_sync(store, keys, device, request, request_hash, now)? {
+        Prepared::Answered(answer) => Ok(answer),
+        Prepared::Checked(checked) => checked.commit(store, keys, request),
+    }
+}
+
+/// A sync request after [`check_sync`]: answered already (refused before any seal was
+/// opened), or checked and ready to store.
+#[derive(Debug)]
+pub enum Prepared {
+    /// The signed answer: nothing of the request is stored.
+    Answered(Vec<u8>),
+    /// Boxed: it carries the whole unsigned answer beside the checked batch.
+    Checked(Box<CheckedSync>),
+}
+
+/// A sync request whose pushes passed through every check: what is left is the store's
+/// transaction (the writer) and the signed answer.
+pub struct CheckedSync {
+    response: SyncResponse,
+    checked: Vec<Checked>,
+    batch: IngestBatch,
+    device_key: [u8; 32],
+    event_id: Option<EventId>,
+    entitled: bool,
+    start: PullStart,
+    cursor_key: CursorKey,
+    after_seq: u64,
+}
+
+/// The CPU-bound half of a sync: the request's own refusals, then every push's checks
+/// (seal opening, signature, document reading, the form's rules), on the calling thread
+/// and as many more as the batch is worth. Takes no writer: requests are checked side by
+/// side, and only [`CheckedSync::commit`] queues for the store's ingest transaction.
+pub fn check_sync(
+    store: &dyn RelayStore,
+    keys: &RelayKeys,
+    device: &DeviceRecord,
+    request: &SyncRequest,
+    request_hash: [u8; 32],
+    now: i64,
+) -> StorageResult<Prepared> {
     let revoked = device.revoked_at.is_some();
     let backup = store.backup_state()?;
-    let mut response = SyncResponse {
+    let response = SyncResponse {
         version: PROTOCOL_VERSION,
         device_id: device.device_key,
         request_hash,
@@ -80,16 +124,15 @@ pub fn handle_sync(
         cursor: None,
         more: false,
     };
-    let refuse = |mut response: SyncResponse, code| {
-        response.refused = Some(code);
-        Ok(SignedEnvelope::sign(RECEIPT_TAG, &response, &keys.signing).to_bytes())
-    };
+    let refuse =
+        |response: SyncResponse, code| Ok(Prepared::Answered(refusal(response, code, keys)));
     // A replay is answered before any seal is opened, so it costs next to nothing. The
     // transaction checks the sequence again, for requests racing each other.
     if request.seq > i64::MAX as u64 {
         return refuse(response, ErrorCode::Malformed);
     }
     if request.seq <= device.last_seq {
+        let mut response = response;
         response.last_accepted_seq = Some(device.last_seq);
         return refuse(response, ErrorCode::StaleSeq);
     }
@@ -177,51 +220,104 @@ pub fn handle_sync(
         pull,
         declared_journal: Some(request.journal.count),
     };
-    let page = match store.ingest(&batch)? {
-        IngestOutcome::StaleSeq { last_accepted } => {
-            response.last_accepted_seq = Some(last_accepted);
-            return refuse(response, ErrorCode::StaleSeq);
-        }
-        IngestOutcome::Committed {
-            outcomes,
-            journal,
-            commit_seq,
-            page,
-        } => {
-            response.commit_seq = Some(commit_seq);
-            response.outcomes = outcomes_in_push_order(&checked, outcomes);
-            if request.pushes.is_empty() && journal.count < request.journal.count {
-                // Nothing left to send, yet the tablet journalled more than the relay holds:
-                // records only its erased copies held are gone (an older backup restored?).
-                tracing::warn!(
-                    device = %hex::encode(&device.device_key[..8]),
-                    tablet_journal = request.journal.count,
-                    relay_journal = journal.count,
-                    "a tablet's journal is ahead of what the relay holds, with nothing left to send"
-                );
-            }
-            response.journal_confirmed = journal.into();
-            page
-        }
-    };
-    // Removed documents the tablet just pushed are named too, so it erases them.
-    let pushed_removed = request
-        .pushes
-        .iter()
-        .zip(&response.outcomes)
-        .filter(|(_, o)| o.code() == Some(ErrorCode::Removed))
-        .map(|(p, _)| p.doc_id.clone());
-    response.removed = page.removed;
-    response.removed.extend(pushed_removed);
-    if entitled && let Some(id) = &event_id {
-        response.event = store.event_changes_since(id, &request.pull.event_heads)?;
+    Ok(Prepared::Checked(Box::new(CheckedSync {
+        response,
+        checked,
+        batch,
+        device_key: device.device_key,
+        event_id,
+        entitled,
+        start,
+        cursor_key,
+        after_seq,
+    })))
+}
+
+impl std::fmt::Debug for CheckedSync {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the documents, nor the cursor key.
+        f.debug_struct("CheckedSync")
+            .field("pushes", &self.checked.len())
+            .field("items", &self.batch.items.len())
+            .field("seq", &self.batch.seq)
+            .finish_non_exhaustive()
     }
-    response.pulled = page.documents;
-    response.withdrawn = page.withdrawn;
-    response.more = page.more;
-    // A tablet sent nothing (revoked, expired) keeps its cursor where it was.
-    response.cursor = Some(cursor_key.write(&start, page.through_seq.max(after_seq)));
-    Ok(SignedEnvelope::sign(RECEIPT_TAG, &response, &keys.signing).to_bytes())
+}
+
+impl CheckedSync {
+    /// Stores what passed the checks in the store's ingest transaction (shared with the
+    /// requests queued beside it), then signs the answer: the only part of a sync that
+    /// waits for the writer.
+    pub fn commit(
+        self: Box<Self>,
+        store: &dyn RelayStore,
+        keys: &RelayKeys,
+        request: &SyncRequest,
+    ) -> StorageResult<Vec<u8>> {
+        let CheckedSync {
+            mut response,
+            checked,
+            batch,
+            device_key,
+            event_id,
+            entitled,
+            start,
+            cursor_key,
+            after_seq,
+        } = *self;
+        let page = match store.ingest(&batch)? {
+            IngestOutcome::StaleSeq { last_accepted } => {
+                response.last_accepted_seq = Some(last_accepted);
+                return Ok(refusal(response, ErrorCode::StaleSeq, keys));
+            }
+            IngestOutcome::Committed {
+                outcomes,
+                journal,
+                commit_seq,
+                page,
+            } => {
+                response.commit_seq = Some(commit_seq);
+                response.outcomes = outcomes_in_push_order(&checked, outcomes);
+                if request.pushes.is_empty() && journal.count < request.journal.count {
+                    // Nothing left to send, yet the tablet journalled more than the relay
+                    // holds: records only its erased copies held are gone (an older backup
+                    // restored?).
+                    tracing::warn!(
+                        device = %hex::encode(&device_key[..8]),
+                        tablet_journal = request.journal.count,
+                        relay_journal = journal.count,
+                        "a tablet's journal is ahead of what the relay holds, with nothing left to send"
+                    );
+                }
+                response.journal_confirmed = journal.into();
+                page
+            }
+        };
+        // Removed documents the tablet just pushed are named too, so it erases them.
+        let pushed_removed = request
+            .pushes
+            .iter()
+            .zip(&response.outcomes)
+            .filter(|(_, o)| o.code() == Some(ErrorCode::Removed))
+            .map(|(p, _)| p.doc_id.clone());
+        response.removed = page.removed;
+        response.removed.extend(pushed_removed);
+        if entitled && let Some(id) = &event_id {
+            response.event = store.event_changes_since(id, &request.pull.event_heads)?;
+        }
+        response.pulled = page.documents;
+        response.withdrawn = page.withdrawn;
+        response.more = page.more;
+        // A tablet sent nothing (revoked, expired) keeps its cursor where it was.
+        response.cursor = Some(cursor_key.write(&start, page.through_seq.max(after_seq)));
+        Ok(SignedEnvelope::sign(RECEIPT_TAG, &response, &keys.signing).to_bytes())
+    }
+}
+
+/// `response` signed as a refusal of the whole request with `code`.
+fn refusal(mut response: SyncResponse, code: ErrorCode, keys: &RelayKeys) -> Vec<u8> {
+    response.refused = Some(code);
+    SignedEnvelope::sign(RECEIPT_TAG, &response, &keys.signing).to_bytes()
 }
 
 /// The signed commands a device gets in every answer: a wipe for a revoked tablet, the
@@ -375,6 +471,8 @@ fn check_push(
             "the device key is not valid".into(),
         );
     };
+    #[cfg(test)]
+    check_hold::at_check(&push.doc_id);
     let unsealed = match keys.sealing.unseal(sealed) {
         Ok(unsealed) => unsealed,
         Err(_) => {
@@ -645,8 +743,72 @@ fn check_staff_edit(
     }
 }
 
+/// For tests: holds the check of a named push just before its seal is opened, until the
+/// test lets it go, so a test sees what else runs while a check is under way.
+#[cfg(test)]
+pub(crate) mod check_hold {
+    use std::sync::{Arc, Condvar, Mutex, PoisonError};
+
+    /// Pushes whose checks are held, by document id (unique per test).
+    static HELD: Mutex<Vec<(String, Arc<Hold>)>> = Mutex::new(Vec::new());
+
+    #[derive(Debug, Default)]
+    pub(crate) struct Hold {
+        /// Whether the check arrived, and whether it may go on.
+        state: Mutex<(bool, bool)>,
+        changed: Condvar,
+    }
+
+    /// Holds the check of the push of `doc_id`.
+    pub(crate) fn hold(doc_id: &str) -> Arc<Hold> {
+        let hold = Arc::new(Hold::default());
+        HELD.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((doc_id.to_owned(), hold.clone()));
+        hold
+    }
+
+    pub(super) fn at_check(doc_id: &str) {
+        let hold = HELD
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .find(|(id, _)| id == doc_id)
+            .map(|(_, hold)| hold.clone());
+        let Some(hold) = hold else { return };
+        let mut state = hold.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.0 = true;
+        hold.changed.notify_all();
+        while !state.1 {
+            state = hold
+                .changed
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    impl Hold {
+        /// Waits until the held check has arrived, for at most `bound`: whether it did.
+        pub(crate) fn arrived(&self, bound: std::time::Duration) -> bool {
+            let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            let (state, _) = self
+                .changed
+                .wait_timeout_while(state, bound, |state| !state.0)
+                .unwrap_or_else(PoisonError::into_inner);
+            state.0
+        }
+
+        /// Lets the held check go on.
+        pub(crate) fn release(&self) {
+            self.state.lock().unwrap_or_else(PoisonError::into_inner).1 = true;
+            self.changed.notify_all();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use kiosk_core::protocol::PushOutcome;
     use kiosk_core::protocol::{PullRequest, SyncResponse};
 
     use super::*;
@@ -706,5 +868,161 @@ mod tests {
         assert_eq!(response.outcomes[0].code(), Some(ErrorCode::Revoked));
         let counts = store.counts().expect("counts");
         assert_eq!(counts.quarantined, 1, "nothing more was kept");
+    }
+
+    /// A kiosk tablet enrolled for the demo event, and a sealed capture of it.
+    fn kiosk(store: &SqliteStore, seed: u8) -> ed25519_dalek::SigningKey {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[seed; 32]);
+        crate::storage::enroll_for_tests(
+            store,
+            key.verifying_key().to_bytes(),
+            kiosk_core::demo::DEMO_EVENT_ID,
+            EnrolledRole::Kiosk,
+            None,
+        );
+        key
+    }
+
+    fn sealed_capture(key: &ed25519_dalek::SigningKey, keys: &RelayKeys, seed: u64) -> Push {
+        let mut registration =
+            kiosk_core::generator::RegistrationGenerator::new(kiosk_core::demo::demo_event(), seed)
+                .next_registration()
+                .expect("valid");
+        registration.capturing_device =
+            kiosk_core::ids::DeviceId::from_public_key(&key.verifying_key());
+        let mut document = RegistrationDocument::create(
+            &registration,
+            &key.verifying_key(),
+            registration.captured_at,
+        )
+        .expect("document");
+        let hashes = document.change_hashes();
+        let sealed = kiosk_core::capture::sign_and_seal(
+            &kiosk_core::identity::DeviceIdentity::from_signing_key(key.clone()),
+            keys.sealing.sealing_key(),
+            &registration.id,
+            document.save_changes(),
+            &hashes,
+        )
+        .expect("seals");
+        Push {
+            doc_id: registration.id.to_string(),
+            journal_seq: None,
+            body: PushBody::Sealed(sealed),
+        }
+    }
+
+    fn request_of(key: &ed25519_dalek::SigningKey, pushes: Vec<Push>) -> SyncRequest {
+        SyncRequest {
+            version: PROTOCOL_VERSION,
+            device_id: key.verifying_key().to_bytes(),
+            seq: 1,
+            sent_at: 0,
+            journal: JournalState {
+                count: 0,
+                head: [0; 32],
+            },
+            pushes,
+            pull: PullRequest {
+                event_id: kiosk_core::demo::DEMO_EVENT_ID.into(),
+                event_heads: Vec::new(),
+                registrations: false,
+                cursor: None,
+            },
+        }
+    }
+
+    fn sync_now(
+        store: &SqliteStore,
+        keys: &RelayKeys,
+        key: &ed25519_dalek::SigningKey,
+        request: &SyncRequest,
+    ) -> SyncResponse {
+        let device = store
+            .device(&key.verifying_key().to_bytes())
+            .expect("store")
+            .expect("enrolled");
+        // Within the certificate `enroll_for_tests` issues.
+        let now = 1_000_000_000;
+        let answer = handle_sync(store, keys, &device, request, [0; 32], now).expect("answers");
+        SignedEnvelope::from_bytes(&answer)
+            .expect("envelope")
+            .decode()
+            .expect("response")
+    }
+
+    struct ReleaseOnDrop<'a>(&'a check_hold::Hold);
+
+    impl Drop for ReleaseOnDrop<'_> {
+        fn drop(&mut self) {
+            self.0.release();
+        }
+    }
+
+    /// The checks (seal opening, signature, document reading, the form's rules) run outside
+    /// the store's writer and under no lock shared between requests: while one tablet's
+    /// request is held inside its checks, another tablet's request is checked, stored and
+    /// answered; the held one is stored once it goes on. Were the checks under the writer
+    /// or serialised, the second sync would wait for the first and never be answered.
+    #[test]
+    fn a_request_held_in_its_checks_blocks_neither_another_requests_checks_nor_the_writer() {
+        let store = SqliteStore::in_memory().expect("store");
+        crate::state::store_demo_event(&store).expect("event");
+        let keys = RelayKeys::from_seeds([31; 32], [32; 32]);
+        let (first, second) = (kiosk(&store, 41), kiosk(&store, 42));
+        let held_push = sealed_capture(&first, &keys, 7001);
+        let other_push = sealed_capture(&second, &keys, 7002);
+        let (held_id, other_id) = (held_push.doc_id.clone(), other_push.doc_id.clone());
+        let hold = check_hold::hold(&held_id);
+        std::thread::scope(|scope| {
+            // Whatever fails below, the held check goes on, so the scope can end.
+            let _release = ReleaseOnDrop(&hold);
+            let held = scope
+                .spawn(|| sync_now(&store, &keys, &first, &request_of(&first, vec![held_push])));
+            // Bounds on waiting, not timing claims: a blocked sync never gets there.
+            let bound = std::time::Duration::from_secs(120);
+            assert!(hold.arrived(bound), "the held check was never reached");
+            let (answered, answer) = std::sync::mpsc::channel();
+            let (store, keys, second) = (&store, &keys, &second);
+            scope.spawn(move || {
+                let response = sync_now(store, keys, second, &request_of(second, vec![other_push]));
+                answered.send(response).expect("the test waits");
+            });
+            let response = answer
+                .recv_timeout(bound)
+                .expect("the second sync waited for the first one's checks");
+            assert!(
+                matches!(response.outcomes.as_slice(), [PushOutcome::Stored(_)]),
+                "{:?}",
+                response.outcomes
+            );
+            assert!(
+                store
+                    .registration_document(&other_id)
+                    .expect("store")
+                    .is_some()
+            );
+            assert!(
+                store
+                    .registration_document(&held_id)
+                    .expect("store")
+                    .is_none(),
+                "the held request is still being checked"
+            );
+            hold.release();
+            let response = held.join().expect("the held sync answers");
+            assert!(
+                matches!(response.outcomes.as_slice(), [PushOutcome::Stored(_)]),
+                "{:?}",
+                response.outcomes
+            );
+        });
+        assert!(
+            store
+                .registration_document(&held_id)
+                .expect("store")
+                .is_some()
+        );
+        assert_eq!(store.counts().expect("counts").registrations, 2);
     }
 }

@@ -131,7 +131,6 @@ async fn sync(State(state): State<AppState>, body: Bytes) -> Result<impl IntoRes
         state.sync_gate.clone(),
     );
     let result = blocking(move || -> Result<Vec<u8>, AppError> {
-        let _work = work;
         let request_hash = kiosk_core::protocol::SignedEnvelope::hash(&body);
         let mut device = None;
         let mut lookup_failed = None;
@@ -156,14 +155,24 @@ async fn sync(State(state): State<AppState>, body: Bytes) -> Result<impl IntoRes
         // One sync at a time per device (the design): a second one while the first runs
         // would only race it for the same sequence number.
         let _turn = gate.try_device(device.device_key).ok_or(AppError::Busy)?;
-        Ok(ingest::handle_sync(
+        let prepared = ingest::check_sync(
             store.as_ref(),
             &keys,
             &device,
             &request,
             request_hash,
             now_ms(),
-        )?)
+        )?;
+        // The turn to check is given back once the checks are done: waiting for the
+        // store's shared commit costs no CPU, and meanwhile other requests are checked.
+        // Its body's room is still held, so the requests waiting here stay bounded.
+        drop(work);
+        Ok(match prepared {
+            ingest::Prepared::Answered(answer) => answer,
+            ingest::Prepared::Checked(checked) => {
+                checked.commit(store.as_ref(), &keys, &request)?
+            }
+        })
     })
     .await?;
     match &result {
