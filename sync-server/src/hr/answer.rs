@@ -58,6 +58,7 @@ impl From<Missing> for AppError {
             Missing::Token => AppError::UnknownToken,
             Missing::RetentionRun => AppError::UnknownRetentionRun,
             Missing::Quarantine => AppError::UnknownQuarantine,
+            Missing::Device => AppError::UnknownDevice,
         }
     }
 }
@@ -74,6 +75,11 @@ impl From<Conflict> for AppError {
             Conflict::NoTalentPoolConsent => AppError::NoTalentPoolConsent,
             Conflict::RetentionRunning(run) => AppError::RetentionRunning(run),
             Conflict::AlreadyReviewed => AppError::AlreadyReviewed,
+            Conflict::NotAStaffTablet => AppError::NotAStaffTablet,
+            Conflict::EventExists => AppError::EventExists,
+            Conflict::UnknownHeads => AppError::UnknownHeads,
+            Conflict::StaleHeads => AppError::StaleHeads,
+            Conflict::DraftChangedSince => AppError::DraftChangedSince,
         }
     }
 }
@@ -100,6 +106,8 @@ impl From<HrError> for AppError {
                 AppError::BadBody(format!("roles: unknown role {role:?}"))
             }
             HrError::Account(refusal) => refusal.into(),
+            HrError::BadBody(rule) => AppError::BadBody(rule),
+            HrError::Recruiter(refusal) => AppError::BadRecruiter(refusal),
             HrError::InvalidField { field, rule } => AppError::InvalidField { field, rule },
             HrError::Task(failed) => failed.into(),
             // A full disk and a lock held too long keep their own answers (the store's
@@ -135,6 +143,7 @@ impl From<HrError> for AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hr::error::RecruiterRefusal;
     use crate::storage::StorageError;
     use axum::http::StatusCode;
     use axum::response::IntoResponse;
@@ -231,6 +240,14 @@ mod tests {
             (Missing::Token.into(), "unknown_token"),
             (Missing::RetentionRun.into(), "unknown_run"),
             (Missing::Quarantine.into(), "unknown_quarantine"),
+            (Missing::Device.into(), "unknown_device"),
+            (Conflict::NotAStaffTablet.into(), "not_a_staff_tablet"),
+            (Conflict::EventExists.into(), "event_exists"),
+            (Conflict::UnknownHeads.into(), "unknown_heads"),
+            (Conflict::StaleHeads.into(), "stale_heads"),
+            (Conflict::DraftChangedSince.into(), "draft_changed"),
+            (HrError::BadBody("uses: 1–500".into()), "malformed_body"),
+            (RecruiterRefusal::NotAssigned.into(), "bad_recruiter"),
             (Conflict::AlreadyReviewed.into(), "already_reviewed"),
             (AcceptRefusal::NotAKiosk.into(), "cannot_accept"),
             (Conflict::AlreadyOnHold.into(), "already_on_hold"),

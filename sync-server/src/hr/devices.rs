@@ -2,7 +2,8 @@
 //! carries the relay's key id, so a tablet can check it enrolls with this relay), the
 //! devices with their last contact and captured / received counts, revocation, and PIN
 //! unlock codes for locked-out staff tablets. Admins only. The handlers are thin: the JSON
-//! API and the console call the same functions here, which check the role and the request.
+//! API and the console call the same service functions here, which ask the policy, check
+//! the request and return [`HrError`]s; the handlers answer through [`crate::hr::answer`].
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
@@ -15,8 +16,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::blocking::blocking;
+use crate::enrollment::CodeError;
 use crate::error::AppError;
 use crate::hr::caller::Caller;
+use crate::hr::error::{Conflict, HrError, HrResult, Missing, StorageContext};
 use crate::hr::params::body;
 use crate::state::{AppState, now_ms};
 
@@ -128,6 +131,20 @@ async fn create_code(
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
+/// A refused code as HR's error: the request's own refusals name their field first.
+fn code_refusal(error: CodeError) -> HrError {
+    match error {
+        CodeError::Storage(source) => HrError::Storage {
+            context: "creating an enrollment code",
+            source,
+        },
+        CodeError::Recruiter(refusal) => refusal.into(),
+        missing_or_kiosk @ (CodeError::RecruiterMissing | CodeError::RecruiterForKiosk) => {
+            HrError::BadBody(missing_or_kiosk.to_string())
+        }
+    }
+}
+
 /// Checks `request` and creates the code (admins only). A refusal of the request names
 /// its field first (`BadBody("uses: …")`), so a form can put the error by the field.
 pub(crate) async fn create_enrollment_code(
@@ -135,7 +152,7 @@ pub(crate) async fn create_enrollment_code(
     caller: &Caller,
     headers: &HeaderMap,
     request: CodeRequest,
-) -> Result<CreatedCode, AppError> {
+) -> HrResult<CreatedCode> {
     crate::hr::policy::may_manage_devices(&caller.user)?;
     let CodeRequest {
         event_id,
@@ -147,7 +164,7 @@ pub(crate) async fn create_enrollment_code(
     let role = match role.as_str() {
         "kiosk" => EnrolledRole::Kiosk,
         "staff" => EnrolledRole::Staff,
-        _ => return Err(AppError::BadBody("role: kiosk or staff".into())),
+        _ => return Err(HrError::BadBody("role: kiosk or staff".into())),
     };
     // The recruiter is checked by `enrollment::create_code`, on every path that makes a
     // code: a staff code names an enabled recruiter assigned to the event, by username.
@@ -155,10 +172,10 @@ pub(crate) async fn create_enrollment_code(
         .map(|r| r.trim().to_owned())
         .filter(|r| !r.is_empty());
     if !(1..=MAX_USES).contains(&uses) {
-        return Err(AppError::BadBody(format!("uses: 1–{MAX_USES}")));
+        return Err(HrError::BadBody(format!("uses: 1–{MAX_USES}")));
     }
     if !(1..=MAX_VALID_HOURS).contains(&valid_hours) {
-        return Err(AppError::BadBody(format!(
+        return Err(HrError::BadBody(format!(
             "valid_hours: 1–{MAX_VALID_HOURS}"
         )));
     }
@@ -166,9 +183,12 @@ pub(crate) async fn create_enrollment_code(
     let now = now_ms();
     let expires_at = now + i64::from(valid_hours) * 3_600_000;
     let admin = caller.user.id;
-    let code = blocking(move || -> Result<_, AppError> {
-        let event = kiosk_core::ids::EventId::parse(&event_id).ok_or(AppError::UnknownEvent)?;
-        store.event(&event)?.ok_or(AppError::UnknownEvent)?;
+    let code = blocking(move || -> HrResult<_> {
+        let event = kiosk_core::ids::EventId::parse(&event_id).ok_or(Missing::Event)?;
+        store
+            .event(&event)
+            .context("reading the event of an enrollment code")?
+            .ok_or(Missing::Event)?;
         let code = crate::enrollment::create_code(
             store.as_ref(),
             &event_id,
@@ -177,7 +197,8 @@ pub(crate) async fn create_enrollment_code(
             uses,
             expires_at,
             now,
-        )?;
+        )
+        .map_err(code_refusal)?;
         tracing::info!(admin, event = event_id, "enrollment code created");
         Ok(code)
     })
@@ -194,11 +215,11 @@ pub(crate) async fn create_enrollment_code(
     })
 }
 
-fn device_key(id: &str) -> Result<[u8; 32], AppError> {
-    hex::decode(id)
+fn device_key(id: &str) -> HrResult<[u8; 32]> {
+    Ok(hex::decode(id)
         .ok()
         .and_then(|k| <[u8; 32]>::try_from(k).ok())
-        .ok_or(AppError::UnknownDevice)
+        .ok_or(Missing::Device)?)
 }
 
 #[derive(Deserialize)]
@@ -247,13 +268,19 @@ pub(crate) async fn device_rows(
     state: &AppState,
     caller: &Caller,
     event: Option<String>,
-) -> Result<Vec<DeviceRow>, AppError> {
+) -> HrResult<Vec<DeviceRow>> {
     crate::hr::policy::may_manage_devices(&caller.user)?;
     let store = state.store.clone();
-    blocking(move || -> Result<Vec<DeviceRow>, AppError> {
+    blocking(move || -> HrResult<Vec<DeviceRow>> {
         let mut devices = Vec::new();
-        for key in store.device_keys(event.as_deref())? {
-            let Some(report) = store.device_report(&key)? else {
+        for key in store
+            .device_keys(event.as_deref())
+            .context("listing devices")?
+        {
+            let Some(report) = store
+                .device_report(&key)
+                .context("reading a device's report")?
+            else {
                 continue;
             };
             let record = report.record;
@@ -293,18 +320,19 @@ async fn revoke(
 
 /// Revokes device `id` (hex key; admins only); `false` if it was revoked already, which
 /// changes nothing.
-pub(crate) async fn revoke_device(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-) -> Result<bool, AppError> {
+pub(crate) async fn revoke_device(state: &AppState, caller: &Caller, id: &str) -> HrResult<bool> {
     crate::hr::policy::may_manage_devices(&caller.user)?;
     let key = device_key(id)?;
     let store = state.store.clone();
     let admin = caller.user.id;
-    blocking(move || -> Result<bool, AppError> {
-        store.device(&key)?.ok_or(AppError::UnknownDevice)?;
-        let revoked = store.revoke_device(&key, now_ms())?;
+    blocking(move || -> HrResult<bool> {
+        store
+            .device(&key)
+            .context("reading a device")?
+            .ok_or(Missing::Device)?;
+        let revoked = store
+            .revoke_device(&key, now_ms())
+            .context("revoking a device")?;
         tracing::info!(admin, revoked, "device revocation");
         Ok(revoked)
     })
@@ -335,17 +363,18 @@ pub(crate) async fn issue_unlock_code(
     state: &AppState,
     caller: &Caller,
     id: &str,
-) -> Result<UnlockCode, AppError> {
+) -> HrResult<UnlockCode> {
     crate::hr::policy::may_manage_devices(&caller.user)?;
     let key = device_key(id)?;
     let store = state.store.clone();
     let keys = state.keys.clone();
     let admin = caller.user.id;
-    blocking(move || -> Result<UnlockCode, AppError> {
+    blocking(move || -> HrResult<UnlockCode> {
         let now = now_ms();
         let counter = store
-            .issue_staff_unlock(&key, now)?
-            .ok_or(AppError::NotAStaffTablet)?;
+            .issue_staff_unlock(&key, now)
+            .context("issuing a staff PIN unlock")?
+            .ok_or(Conflict::NotAStaffTablet)?;
         let command = kiosk_core::protocol::sign_command(
             kiosk_core::protocol::Command::UnlockStaffPin { counter },
             key,
