@@ -8,6 +8,7 @@
 use crate::error::{AppError, Refusal, RefusalKind};
 use crate::hr::accounts::AccountError;
 use crate::hr::error::{AcceptRefusal, Conflict, Denial, HrError, LoginRefusal, Missing};
+use crate::hr::events::{EventRefusal, Problem};
 
 // Here, at the edge, rather than in `accounts`, which stays free of the relay's errors so
 // the enrollment and the store can use its types without importing them.
@@ -90,6 +91,21 @@ impl From<LoginRefusal> for AppError {
             LoginRefusal::WrongCredentials => AppError::WrongCredentials,
             LoginRefusal::Disabled => AppError::AccountDisabled,
             LoginRefusal::RateLimited(seconds) => AppError::LoginRateLimited(seconds),
+        }
+    }
+}
+
+impl From<EventRefusal> for AppError {
+    fn from(refusal: EventRefusal) -> AppError {
+        match refusal {
+            EventRefusal::Invalid(problems) => AppError::InvalidEvent(
+                problems
+                    .iter()
+                    .map(Problem::english)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            EventRefusal::Refused(error) => error.into(),
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Events and their forms as admins create, edit and publish them: the JSON API, and the
 //! rules and steps the console's event pages call too ([`check_details`], [`create`],
-//! [`save`], [`publish`]), so a rule holds in both or neither.
+//! [`save`], [`publish`]), so a rule holds in both or neither. Those steps return
+//! [`HrError`]s (in an [`EventRefusal`]); the handlers here answer through
+//! [`crate::hr::answer`].
 //!
 //! Each admin edits as their own Automerge actor ([`HrUser::actor_key`]), based on the heads
 //! they read: an edit changes only what they changed since then, so two admins editing at
@@ -26,9 +28,12 @@ use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::accounts::HrUser;
 use crate::hr::caller::Caller;
+use crate::hr::error::{Conflict, HrError, HrResult, Missing, StorageContext};
 use crate::hr::params::body;
 use crate::state::AppState;
-use crate::storage::{EventDetails, EventEdit, EventEditRefusal, EventEdited, RelayStore};
+use crate::storage::{
+    EventDetails, EventEdit, EventEditRefusal, EventEdited, EventSummary, RelayStore,
+};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -201,27 +206,12 @@ impl Problem {
 #[derive(Debug)]
 pub(crate) enum EventRefusal {
     Invalid(Vec<Problem>),
-    Refused(AppError),
+    Refused(HrError),
 }
 
-impl From<AppError> for EventRefusal {
-    fn from(error: AppError) -> EventRefusal {
-        EventRefusal::Refused(error)
-    }
-}
-
-impl From<EventRefusal> for AppError {
-    fn from(refusal: EventRefusal) -> AppError {
-        match refusal {
-            EventRefusal::Invalid(problems) => AppError::InvalidEvent(
-                problems
-                    .iter()
-                    .map(Problem::english)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-            EventRefusal::Refused(error) => error,
-        }
+impl<E: Into<HrError>> From<E> for EventRefusal {
+    fn from(error: E) -> EventRefusal {
+        EventRefusal::Refused(error.into())
     }
 }
 
@@ -482,28 +472,31 @@ pub(crate) fn form_problem(error: &FormDefinitionError) -> Problem {
 /// A refused edit as the caller's error.
 fn edit_refusal(refusal: EventEditRefusal) -> EventRefusal {
     match refusal {
-        EventEditRefusal::UnknownEvent => AppError::UnknownEvent.into(),
-        EventEditRefusal::DraftChangedSince => AppError::DraftChangedSince.into(),
-        EventEditRefusal::Edit(EditAtHeadsError::UnknownHeads) => AppError::UnknownHeads.into(),
-        EventEditRefusal::Edit(EditAtHeadsError::AuthorChangedSince) => AppError::StaleHeads.into(),
-        EventEditRefusal::Edit(EditAtHeadsError::Event(error)) => event_problem(&error),
-        EventEditRefusal::Edit(other) => {
-            // An edit of details never touches published forms: this is a fault.
-            tracing::error!(error = %other, "event edit refused by a rule it cannot break");
-            AppError::Internal.into()
-        }
+        EventEditRefusal::UnknownEvent => Missing::Event.into(),
+        EventEditRefusal::DraftChangedSince => Conflict::DraftChangedSince.into(),
+        EventEditRefusal::Edit(EditAtHeadsError::UnknownHeads) => Conflict::UnknownHeads.into(),
+        EventEditRefusal::Edit(EditAtHeadsError::AuthorChangedSince) => Conflict::StaleHeads.into(),
+        EventEditRefusal::Edit(EditAtHeadsError::Event(error)) => event_problem(error),
+        // An edit of details never touches published forms: this is a fault.
+        EventEditRefusal::Edit(other) => unbreakable(other),
     }
 }
 
-fn event_problem(error: &EventError) -> EventRefusal {
-    let problem = match error {
+/// A refusal by a rule an edit of details cannot break: a fault, logged at the edge.
+fn unbreakable(error: impl std::error::Error + Send + Sync + 'static) -> EventRefusal {
+    HrError::Unexpected {
+        context: "an event edit refused by a rule it cannot break",
+        source: Box::new(error),
+    }
+    .into()
+}
+
+fn event_problem(error: EventError) -> EventRefusal {
+    let problem = match &error {
         EventError::EndsBeforeStart => Problem::on(EventField::EndsOn, Rule::EndsBeforeStart),
         EventError::NoLanguage => Problem::on(EventField::Languages, Rule::NoLanguage),
         EventError::InvalidForm(form) => form_problem(form),
-        EventError::TamperedForm { .. } | EventError::NotPublished => {
-            tracing::error!(error = %error, "event edit refused by a rule it cannot break");
-            return AppError::Internal.into();
-        }
+        EventError::TamperedForm { .. } | EventError::NotPublished => return unbreakable(error),
     };
     EventRefusal::Invalid(vec![problem])
 }
@@ -514,8 +507,8 @@ pub(crate) fn heads_hex(heads: &[[u8; 32]]) -> Vec<String> {
 }
 
 /// Heads from their hex form.
-pub(crate) fn parse_heads<S: AsRef<str>>(heads: &[S]) -> Result<Vec<[u8; 32]>, AppError> {
-    let bad = || AppError::BadBody("heads: one or more hashes of 64 hex digits".into());
+pub(crate) fn parse_heads<S: AsRef<str>>(heads: &[S]) -> HrResult<Vec<[u8; 32]>> {
+    let bad = || HrError::BadBody("heads: one or more hashes of 64 hex digits".into());
     if heads.is_empty() || heads.len() > 64 {
         return Err(bad());
     }
@@ -531,15 +524,21 @@ pub(crate) fn parse_heads<S: AsRef<str>>(heads: &[S]) -> Result<Vec<[u8; 32]>, A
 }
 
 /// The event `id` names, if there is one.
-fn event_id(id: &str) -> Result<EventId, AppError> {
-    EventId::parse(id).ok_or(AppError::UnknownEvent)
+fn event_id(id: &str) -> HrResult<EventId> {
+    Ok(EventId::parse(id).ok_or(Missing::Event)?)
+}
+
+/// Every event, latest start first. Events hold no personal data. Blocking.
+pub(crate) fn summaries(store: &dyn RelayStore) -> HrResult<Vec<EventSummary>> {
+    store.event_summaries().context("listing events")
 }
 
 /// Event `id` with its heads. Blocking.
-pub(crate) fn read(store: &dyn RelayStore, id: &str) -> Result<(Event, Vec<[u8; 32]>), AppError> {
-    store
-        .event_with_heads(&event_id(id)?)?
-        .ok_or(AppError::UnknownEvent)
+pub(crate) fn read(store: &dyn RelayStore, id: &str) -> HrResult<(Event, Vec<[u8; 32]>)> {
+    Ok(store
+        .event_with_heads(&event_id(id)?)
+        .context("reading an event")?
+        .ok_or(Missing::Event)?)
 }
 
 /// Creates event `id` with `input` as `admin`'s first change. Blocking.
@@ -567,12 +566,12 @@ pub(crate) fn create(
         details.ends_on,
         details.draft_form,
     )
-    .map_err(|e| event_problem(&e))?;
+    .map_err(event_problem)?;
     event.languages = details.languages;
     let heads = store
         .create_event(&event, &admin.actor_key(), Timestamp::now())
-        .map_err(AppError::from)?
-        .ok_or(AppError::EventExists)?;
+        .context("creating an event")?
+        .ok_or(Conflict::EventExists)?;
     tracing::info!(admin = admin.id, event = %event.id, "event created");
     Ok((event, heads))
 }
@@ -595,7 +594,7 @@ pub(crate) fn save(
             &admin.actor_key(),
             Timestamp::now(),
         )
-        .map_err(AppError::from)?
+        .context("saving an event")?
         .map_err(edit_refusal)?;
     tracing::info!(
         admin = admin.id,
@@ -622,7 +621,7 @@ pub(crate) fn publish(
             &admin.actor_key(),
             Timestamp::now(),
         )
-        .map_err(AppError::from)?
+        .context("publishing an event's form")?
         .map_err(edit_refusal)?;
     tracing::info!(
         admin = admin.id,
@@ -662,7 +661,7 @@ async fn list_events(
 ) -> Result<Json<Value>, AppError> {
     crate::hr::policy::may_manage_events(&caller.user)?;
     let store = state.store.clone();
-    let events = blocking(move || store.event_summaries()).await??;
+    let events = blocking(move || summaries(store.as_ref())).await??;
     Ok(Json(json!({
         "events": events.iter().map(|e| json!({
             "id": e.id,

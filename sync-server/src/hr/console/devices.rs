@@ -263,7 +263,7 @@ pub(super) async fn event_choices(
     lang: Language,
 ) -> Result<Vec<(String, String)>, AppError> {
     let store = state.store.clone();
-    let events = blocking(move || store.event_summaries()).await??;
+    let events = blocking(move || crate::hr::events::summaries(store.as_ref())).await??;
     Ok(events
         .into_iter()
         .map(|event| {
