@@ -5,10 +5,16 @@
 //! context its service named (ids and rule names only, never personal data) and answered
 //! as the relay's one internal error, as before.
 
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
 use crate::error::{AppError, Refusal, RefusalKind};
 use crate::hr::accounts::AccountError;
 use crate::hr::error::{AcceptRefusal, Conflict, Denial, HrError, LoginRefusal, Missing};
 use crate::hr::events::{EventRefusal, Problem};
+use crate::hr::subject_access::{NO_MATCH, SubjectAccessError};
 
 // Here, at the edge, rather than in `accounts`, which stays free of the relay's errors so
 // the enrollment and the store can use its types without importing them.
@@ -110,6 +116,20 @@ impl From<EventRefusal> for AppError {
     }
 }
 
+impl IntoResponse for SubjectAccessError {
+    /// Nothing matched is 404 `no_match` with [`NO_MATCH`], in English and Swedish.
+    fn into_response(self) -> Response {
+        match self {
+            SubjectAccessError::Hr(error) => AppError::from(error).into_response(),
+            SubjectAccessError::NoMatch => (
+                StatusCode::NOT_FOUND,
+                Json(json!({ "code": "no_match", "message": NO_MATCH })),
+            )
+                .into_response(),
+        }
+    }
+}
+
 impl From<HrError> for AppError {
     fn from(error: HrError) -> AppError {
         match error {
@@ -161,8 +181,6 @@ mod tests {
     use super::*;
     use crate::hr::error::RecruiterRefusal;
     use crate::storage::StorageError;
-    use axum::http::StatusCode;
-    use axum::response::IntoResponse;
     use std::sync::{Arc, Mutex};
 
     /// What the store's own failure was answered with before HR had its own errors.

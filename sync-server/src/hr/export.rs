@@ -10,7 +10,9 @@
 //! transaction), decodes each document for the full record, and sends the encoded page
 //! through a channel of [`CHANNEL_PAGES`] pages into the response body. Nothing holds all
 //! rows. A failure before the first page is an ordinary error answer; a failure later
-//! aborts the connection, so a cut-off export never looks complete.
+//! aborts the connection, so a cut-off export never looks complete. The reading task
+//! ([`produce`]) returns [`HrError`]s; the handler answers the first through
+//! [`crate::hr::answer`], and logs a later one where it cuts the answer off.
 //!
 //! CSV is written for Excel with Swedish regional settings: UTF-8 with a byte-order mark
 //! (without it Excel reads UTF-8 as Windows-1252 and mangles å, ä and ö), `;` between cells
@@ -41,6 +43,7 @@ use tokio::sync::mpsc;
 
 use crate::error::AppError;
 use crate::hr::caller::Caller;
+use crate::hr::error::{HrError, StorageContext};
 use crate::hr::params::bad_filter;
 use crate::hr::policy::require_exporter;
 use crate::hr::registrations::parse_filter;
@@ -126,7 +129,7 @@ async fn export(
     let user = require_exporter(&caller.user)?;
     let (format, language, filter) = parse_export_query(query)?;
     let accessor = Accessor::Operator(user.accessor_name());
-    let (sender, mut receiver) = mpsc::channel::<Result<Bytes, AppError>>(CHANNEL_PAGES);
+    let (sender, mut receiver) = mpsc::channel::<Result<Bytes, HrError>>(CHANNEL_PAGES);
     let store = state.store.clone();
     tokio::task::spawn_blocking(move || {
         produce(store, &caller, filter, &accessor, format, language, &sender);
@@ -174,7 +177,7 @@ fn produce(
     accessor: &Accessor,
     format: Format,
     language: Language,
-    sender: &mpsc::Sender<Result<Bytes, AppError>>,
+    sender: &mpsc::Sender<Result<Bytes, HrError>>,
 ) {
     let mut encoder = Encoder::new(format, language);
     loop {
@@ -187,9 +190,11 @@ fn produce(
                 crate::hr::policy::require_exporter,
                 now_ms(),
             )
-            .map_err(AppError::from)
-            .and_then(|()| Ok(store.export_registrations(&filter, accessor, now_ms())?))
-        {
+            .and_then(|()| {
+                store
+                    .export_registrations(&filter, accessor, now_ms())
+                    .context("reading and logging a page of an export")
+            }) {
             Ok(page) => page,
             Err(e) => {
                 if encoder.started {
