@@ -46,7 +46,7 @@ use crate::hr::caller::Caller;
 use crate::hr::error::{HrError, StorageContext};
 use crate::hr::params::bad_filter;
 use crate::hr::policy::require_exporter;
-use crate::hr::registrations::parse_filter;
+use crate::hr::registrations_api::parse_filter;
 use crate::state::{AppState, now_ms};
 use crate::storage::{Accessor, ExportedRegistration, RegistrationFilter, RelayStore};
 
