@@ -1,45 +1,19 @@
 //! Tablets as HR administrators manage them: enrollment codes (as text and as a QR code that
 //! carries the relay's key id, so a tablet can check it enrolls with this relay), the
 //! devices with their last contact and captured / received counts, revocation, and PIN
-//! unlock codes for locked-out staff tablets. Admins only. The handlers are thin: the JSON
-//! API and the console call the same service functions here, which ask the policy, check
-//! the request and return [`HrError`]s; the handlers answer through [`crate::hr::answer`].
+//! unlock codes for locked-out staff tablets. Admins only. The JSON API
+//! ([`crate::hr::devices_api`]) and the console call the same services here, which ask the
+//! policy, check the request and return [`HrError`]s.
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::http::{HeaderMap, header};
 use kiosk_core::protocol::enrollment::EnrolledRole;
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::blocking::blocking;
 use crate::enrollment::CodeError;
-use crate::error::AppError;
 use crate::hr::caller::Caller;
 use crate::hr::error::{Conflict, HrError, HrResult, Missing, StorageContext};
-use crate::hr::params::body;
 use crate::state::{AppState, now_ms};
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/enrollment-codes", post(create_code))
-        .route("/api/v1/devices", get(list_devices))
-        .route("/api/v1/devices/{id}/revoke", post(revoke))
-        .route("/api/v1/devices/{id}/unlock-code", post(unlock_code))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CodeBody {
-    event_id: String,
-    role: String,
-    recruiter: Option<String>,
-    uses: u32,
-    valid_hours: u32,
-}
 
 /// An enrollment code as asked for, before [`create_enrollment_code`] checks it.
 #[derive(Debug, Clone)]
@@ -103,32 +77,6 @@ pub(crate) fn qr_svg(content: &str, label: &str) -> Option<String> {
     }
     svg.push_str("\"/></svg>");
     Some(svg)
-}
-
-/// Creates an enrollment code for tablets of one event.
-async fn create_code(
-    State(state): State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
-    request: Result<Json<CodeBody>, JsonRejection>,
-) -> Result<Response, AppError> {
-    crate::hr::policy::may_manage_devices(&caller.user)?;
-    let CodeBody {
-        event_id,
-        role,
-        recruiter,
-        uses,
-        valid_hours,
-    } = body(request)?;
-    let request = CodeRequest {
-        event_id,
-        role,
-        recruiter,
-        uses,
-        valid_hours,
-    };
-    let created = create_enrollment_code(&state, &caller, &headers, request).await?;
-    Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
 /// A refused code as HR's error: the request's own refusals name their field first.
@@ -222,12 +170,6 @@ fn device_key(id: &str) -> HrResult<[u8; 32]> {
         .ok_or(Missing::Device)?)
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DeviceQuery {
-    event: Option<String>,
-}
-
 /// One tablet as HR administrators see it.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct DeviceRow {
@@ -246,21 +188,6 @@ pub(crate) struct DeviceRow {
     /// …and how many the relay received (merged or quarantined).
     pub received: u64,
     pub quarantined: u64,
-}
-
-/// Every device, or one event's: role, recruiter, last contact, and how many registrations
-/// it journalled against how many the relay received (a silent tablet with unsent records
-/// stands out).
-async fn list_devices(
-    State(state): State<AppState>,
-    caller: Caller,
-    query: Result<Query<DeviceQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, AppError> {
-    crate::hr::policy::may_manage_devices(&caller.user)?;
-    let Query(DeviceQuery { event }) =
-        query.map_err(|rejection| AppError::BadFilter(rejection.body_text()))?;
-    let devices = device_rows(&state, &caller, event).await?;
-    Ok(Json(json!({ "devices": devices })))
 }
 
 /// Every enrolled device, or `event`'s, in enrollment order (admins only).
@@ -306,18 +233,6 @@ pub(crate) async fn device_rows(
     .await?
 }
 
-/// Revokes a lost tablet: its later pushes are quarantined and it is told to wipe itself.
-async fn revoke(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, AppError> {
-    let newly = revoke_device(&state, &caller, &id).await?;
-    Ok(Json(
-        json!({ "id": id, "revoked": true, "already_revoked": !newly }),
-    ))
-}
-
 /// Revokes device `id` (hex key; admins only); `false` if it was revoked already, which
 /// changes nothing.
 pub(crate) async fn revoke_device(state: &AppState, caller: &Caller, id: &str) -> HrResult<bool> {
@@ -337,17 +252,6 @@ pub(crate) async fn revoke_device(state: &AppState, caller: &Caller, id: &str) -
         Ok(revoked)
     })
     .await?
-}
-
-/// Signs an unlock for a staff tablet whose PIN is locked out: it reaches the tablet with
-/// its next sync, and the code text serves a tablet that cannot sync.
-async fn unlock_code(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    let unlock = issue_unlock_code(&state, &caller, &id).await?;
-    Ok((StatusCode::CREATED, Json(unlock)).into_response())
 }
 
 /// A staff tablet's PIN unlock, as the relay signed it.

@@ -117,9 +117,9 @@ async fn edit(
     user: HrUser,
     doc_id: String,
     edit: HrEdit,
-) -> Result<Annotations, AppError> {
+) -> HrResult<Annotations> {
     let store = state.store.clone();
-    Ok(blocking(move || edit_logged(store.as_ref(), &user, &doc_id, &edit)).await??)
+    blocking(move || edit_logged(store.as_ref(), &user, &doc_id, &edit)).await?
 }
 
 #[derive(Deserialize)]
