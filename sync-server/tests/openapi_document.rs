@@ -17,7 +17,7 @@ const ROUTE_SOURCES: &[&str] = &[
     include_str!("../src/hr/quarantine_api.rs"),
     include_str!("../src/hr/devices_api.rs"),
     include_str!("../src/hr/events_api.rs"),
-    include_str!("../src/hr/export.rs"),
+    include_str!("../src/hr/export_api.rs"),
     include_str!("../src/hr/retention_api.rs"),
     include_str!("../src/hr/documents_api.rs"),
     include_str!("../src/hr/reconciliation.rs"),

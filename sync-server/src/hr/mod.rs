@@ -30,6 +30,7 @@ pub mod error;
 pub mod events;
 pub mod events_api;
 pub mod export;
+pub mod export_api;
 pub mod language;
 pub(crate) mod params;
 pub(crate) mod policy;

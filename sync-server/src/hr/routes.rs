@@ -13,7 +13,7 @@ pub fn api() -> Router<AppState> {
         .merge(crate::hr::registrations_api::routes())
         .merge(crate::hr::record_edits::routes())
         .merge(crate::hr::quarantine_api::routes())
-        .merge(crate::hr::export::routes())
+        .merge(crate::hr::export_api::routes())
         .merge(crate::hr::devices_api::routes())
         .merge(crate::hr::events_api::routes())
         .merge(crate::hr::access_log_api::routes())
