@@ -248,6 +248,41 @@ mod tests {
         assert_eq!((status, body), answered(before).await);
     }
 
+    #[tokio::test]
+    async fn an_event_refusal_is_answered_by_field_or_as_its_error() {
+        use crate::hr::events::EventRefusal;
+        let invalid = EventRefusal::Invalid(vec![
+            crate::hr::events::check_id("Host Fair").expect_err("no slug"),
+        ]);
+        let (status, body) = answered(AppError::from(invalid)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["code"], "invalid_event");
+        assert!(
+            body["message"]
+                .as_str()
+                .expect("text")
+                .starts_with("invalid event: id: "),
+            "{body}"
+        );
+        let stale = EventRefusal::from(Conflict::StaleHeads);
+        let (status, body) = answered(AppError::from(stale)).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(body["code"], "stale_heads");
+    }
+
+    #[tokio::test]
+    async fn a_subject_access_without_a_match_is_404_no_match_and_a_refusal_its_own_code() {
+        let response = SubjectAccessError::NoMatch.into_response();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+            .await
+            .expect("a body");
+        let body: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(body, json!({ "code": "no_match", "message": NO_MATCH }));
+        let refused = SubjectAccessError::from(Denial::MissingRole("archivist")).into_response();
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    }
+
     #[test]
     fn a_refusal_is_answered_without_a_log_line() {
         let (answer, log) = logged(|| AppError::from(HrError::from(Denial::NotAssigned)));

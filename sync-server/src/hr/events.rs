@@ -695,6 +695,29 @@ mod tests {
     }
 
     #[test]
+    fn a_store_failure_reading_an_event_names_what_was_being_done() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("relay.db");
+        let store = crate::storage::SqliteStore::open(&path).expect("store");
+        assert!(matches!(
+            read(&store, "host-fair-2026"),
+            Err(HrError::NotFound(Missing::Event))
+        ));
+        assert!(matches!(
+            read(&store, "Not An Id"),
+            Err(HrError::NotFound(Missing::Event))
+        ));
+        rusqlite::Connection::open(&path)
+            .expect("opened")
+            .execute_batch("DROP TABLE events")
+            .expect("dropped");
+        match read(&store, "host-fair-2026") {
+            Err(HrError::Storage { context, .. }) => assert_eq!(context, "reading an event"),
+            other => panic!("not a storage failure: {other:?}"),
+        }
+    }
+
+    #[test]
     fn event_ids_and_heads_must_have_their_shape() {
         assert!(check_id("host-fair-2026").is_ok());
         for bad in ["Host Fair", "-fair", "ab", ""] {
