@@ -14,7 +14,7 @@ use kiosk_core::protocol::enrollment::{
 };
 use kiosk_core::protocol::{ErrorCode, PROTOCOL_VERSION, SignedEnvelope};
 
-use crate::hr::accounts::{HrUser, Role};
+use crate::hr::accounts::HrUser;
 use crate::keys::RelayKeys;
 use crate::storage::{
     CodeRefusal, DeviceRecord, EnrollmentGrant, RelayStore, StorageError, StorageResult,
@@ -26,19 +26,9 @@ pub const CERTIFICATE_LIFETIME_MS: i64 = 180 * 24 * 3_600_000;
 pub const MAX_FAILURES_PER_WINDOW: u32 = 10;
 pub const FAILURE_WINDOW_MS: i64 = 60_000;
 
-/// Why a staff tablet's recruiter may not act for it: the code naming them is refused, and
-/// a tablet already enrolled for them pulls nothing and has its edits refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum RecruiterRefusal {
-    #[error("recruiter: no HR user has this username")]
-    UnknownUser,
-    #[error("recruiter: this HR user is disabled")]
-    Disabled,
-    #[error("recruiter: this HR user does not have the recruiter role")]
-    NotARecruiter,
-    #[error("recruiter: this recruiter is not assigned to the event; assign the event first")]
-    NotAssigned,
-}
+/// Why a staff tablet's recruiter may not act for it (one of HR's rules, so defined with
+/// HR's errors).
+pub use crate::hr::error::RecruiterRefusal;
 
 /// Why an enrollment code was not created. The messages name the field first
 /// (`recruiter: …`), so a form can put the error by its field.
@@ -71,7 +61,9 @@ pub fn recruiter_standing(
     if user.disabled {
         return Ok(Err(RecruiterRefusal::Disabled));
     }
-    if !user.has(Role::Recruiter) {
+    // Who may have a tablet act for them is the policy's question; disabled is told
+    // apart above, so what it refuses here is a user without the recruiter role.
+    if !crate::hr::policy::may_have_a_tablet_act_for_them(&user) {
         return Ok(Err(RecruiterRefusal::NotARecruiter));
     }
     if !store

@@ -11,18 +11,17 @@ use tower::ServiceExt;
 /// The sources that declare HR API routes.
 const ROUTE_SOURCES: &[&str] = &[
     include_str!("../src/hr/api.rs"),
-    include_str!("../src/hr/access_log.rs"),
-    include_str!("../src/hr/registrations.rs"),
+    include_str!("../src/hr/access_log_api.rs"),
+    include_str!("../src/hr/registrations_api.rs"),
     include_str!("../src/hr/record_edits.rs"),
-    include_str!("../src/hr/quarantine.rs"),
-    include_str!("../src/hr/devices.rs"),
-    include_str!("../src/hr/events.rs"),
-    include_str!("../src/hr/export.rs"),
-    include_str!("../src/hr/retention.rs"),
-    include_str!("../src/hr/subject_access.rs"),
-    include_str!("../src/hr/disclosure.rs"),
+    include_str!("../src/hr/quarantine_api.rs"),
+    include_str!("../src/hr/devices_api.rs"),
+    include_str!("../src/hr/events_api.rs"),
+    include_str!("../src/hr/export_api.rs"),
+    include_str!("../src/hr/retention_api.rs"),
+    include_str!("../src/hr/documents_api.rs"),
     include_str!("../src/hr/reconciliation.rs"),
-    include_str!("../src/hr/user_access.rs"),
+    include_str!("../src/hr/user_access_api.rs"),
 ];
 
 async fn send(state: &AppState, method: &str, path: &str) -> (StatusCode, Vec<u8>) {

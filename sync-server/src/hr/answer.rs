@@ -5,9 +5,16 @@
 //! context its service named (ids and rule names only, never personal data) and answered
 //! as the relay's one internal error, as before.
 
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
 use crate::error::{AppError, Refusal, RefusalKind};
 use crate::hr::accounts::AccountError;
 use crate::hr::error::{AcceptRefusal, Conflict, Denial, HrError, LoginRefusal, Missing};
+use crate::hr::events::{EventRefusal, Problem};
+use crate::hr::subject_access::{NO_MATCH, SubjectAccessError};
 
 // Here, at the edge, rather than in `accounts`, which stays free of the relay's errors so
 // the enrollment and the store can use its types without importing them.
@@ -58,6 +65,7 @@ impl From<Missing> for AppError {
             Missing::Token => AppError::UnknownToken,
             Missing::RetentionRun => AppError::UnknownRetentionRun,
             Missing::Quarantine => AppError::UnknownQuarantine,
+            Missing::Device => AppError::UnknownDevice,
         }
     }
 }
@@ -74,6 +82,11 @@ impl From<Conflict> for AppError {
             Conflict::NoTalentPoolConsent => AppError::NoTalentPoolConsent,
             Conflict::RetentionRunning(run) => AppError::RetentionRunning(run),
             Conflict::AlreadyReviewed => AppError::AlreadyReviewed,
+            Conflict::NotAStaffTablet => AppError::NotAStaffTablet,
+            Conflict::EventExists => AppError::EventExists,
+            Conflict::UnknownHeads => AppError::UnknownHeads,
+            Conflict::StaleHeads => AppError::StaleHeads,
+            Conflict::DraftChangedSince => AppError::DraftChangedSince,
         }
     }
 }
@@ -84,6 +97,35 @@ impl From<LoginRefusal> for AppError {
             LoginRefusal::WrongCredentials => AppError::WrongCredentials,
             LoginRefusal::Disabled => AppError::AccountDisabled,
             LoginRefusal::RateLimited(seconds) => AppError::LoginRateLimited(seconds),
+        }
+    }
+}
+
+impl From<EventRefusal> for AppError {
+    fn from(refusal: EventRefusal) -> AppError {
+        match refusal {
+            EventRefusal::Invalid(problems) => AppError::InvalidEvent(
+                problems
+                    .iter()
+                    .map(Problem::english)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            EventRefusal::Refused(error) => error.into(),
+        }
+    }
+}
+
+impl IntoResponse for SubjectAccessError {
+    /// Nothing matched is 404 `no_match` with [`NO_MATCH`], in English and Swedish.
+    fn into_response(self) -> Response {
+        match self {
+            SubjectAccessError::Hr(error) => AppError::from(error).into_response(),
+            SubjectAccessError::NoMatch => (
+                StatusCode::NOT_FOUND,
+                Json(json!({ "code": "no_match", "message": NO_MATCH })),
+            )
+                .into_response(),
         }
     }
 }
@@ -100,6 +142,8 @@ impl From<HrError> for AppError {
                 AppError::BadBody(format!("roles: unknown role {role:?}"))
             }
             HrError::Account(refusal) => refusal.into(),
+            HrError::BadBody(rule) => AppError::BadBody(rule),
+            HrError::Recruiter(refusal) => AppError::BadRecruiter(refusal),
             HrError::InvalidField { field, rule } => AppError::InvalidField { field, rule },
             HrError::Task(failed) => failed.into(),
             // A full disk and a lock held too long keep their own answers (the store's
@@ -135,9 +179,8 @@ impl From<HrError> for AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hr::error::RecruiterRefusal;
     use crate::storage::StorageError;
-    use axum::http::StatusCode;
-    use axum::response::IntoResponse;
     use std::sync::{Arc, Mutex};
 
     /// What the store's own failure was answered with before HR had its own errors.
@@ -205,6 +248,41 @@ mod tests {
         assert_eq!((status, body), answered(before).await);
     }
 
+    #[tokio::test]
+    async fn an_event_refusal_is_answered_by_field_or_as_its_error() {
+        use crate::hr::events::EventRefusal;
+        let invalid = EventRefusal::Invalid(vec![
+            crate::hr::events::check_id("Host Fair").expect_err("no slug"),
+        ]);
+        let (status, body) = answered(AppError::from(invalid)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["code"], "invalid_event");
+        assert!(
+            body["message"]
+                .as_str()
+                .expect("text")
+                .starts_with("invalid event: id: "),
+            "{body}"
+        );
+        let stale = EventRefusal::from(Conflict::StaleHeads);
+        let (status, body) = answered(AppError::from(stale)).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(body["code"], "stale_heads");
+    }
+
+    #[tokio::test]
+    async fn a_subject_access_without_a_match_is_404_no_match_and_a_refusal_its_own_code() {
+        let response = SubjectAccessError::NoMatch.into_response();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+            .await
+            .expect("a body");
+        let body: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(body, json!({ "code": "no_match", "message": NO_MATCH }));
+        let refused = SubjectAccessError::from(Denial::MissingRole("archivist")).into_response();
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    }
+
     #[test]
     fn a_refusal_is_answered_without_a_log_line() {
         let (answer, log) = logged(|| AppError::from(HrError::from(Denial::NotAssigned)));
@@ -231,6 +309,14 @@ mod tests {
             (Missing::Token.into(), "unknown_token"),
             (Missing::RetentionRun.into(), "unknown_run"),
             (Missing::Quarantine.into(), "unknown_quarantine"),
+            (Missing::Device.into(), "unknown_device"),
+            (Conflict::NotAStaffTablet.into(), "not_a_staff_tablet"),
+            (Conflict::EventExists.into(), "event_exists"),
+            (Conflict::UnknownHeads.into(), "unknown_heads"),
+            (Conflict::StaleHeads.into(), "stale_heads"),
+            (Conflict::DraftChangedSince.into(), "draft_changed"),
+            (HrError::BadBody("uses: 1–500".into()), "malformed_body"),
+            (RecruiterRefusal::NotAssigned.into(), "bad_recruiter"),
             (Conflict::AlreadyReviewed.into(), "already_reviewed"),
             (AcceptRefusal::NotAKiosk.into(), "cannot_accept"),
             (Conflict::AlreadyOnHold.into(), "already_on_hold"),

@@ -1,42 +1,19 @@
 //! Tablets as HR administrators manage them: enrollment codes (as text and as a QR code that
 //! carries the relay's key id, so a tablet can check it enrolls with this relay), the
 //! devices with their last contact and captured / received counts, revocation, and PIN
-//! unlock codes for locked-out staff tablets. Admins only. The handlers are thin: the JSON
-//! API and the console call the same functions here, which check the role and the request.
+//! unlock codes for locked-out staff tablets. Admins only. The JSON API
+//! ([`crate::hr::devices_api`]) and the console call the same services here, which ask the
+//! policy, check the request and return [`HrError`]s.
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::http::{HeaderMap, header};
 use kiosk_core::protocol::enrollment::EnrolledRole;
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::blocking::blocking;
-use crate::error::AppError;
+use crate::enrollment::CodeError;
 use crate::hr::caller::Caller;
-use crate::hr::params::body;
+use crate::hr::error::{Conflict, HrError, HrResult, Missing, StorageContext};
 use crate::state::{AppState, now_ms};
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/enrollment-codes", post(create_code))
-        .route("/api/v1/devices", get(list_devices))
-        .route("/api/v1/devices/{id}/revoke", post(revoke))
-        .route("/api/v1/devices/{id}/unlock-code", post(unlock_code))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CodeBody {
-    event_id: String,
-    role: String,
-    recruiter: Option<String>,
-    uses: u32,
-    valid_hours: u32,
-}
 
 /// An enrollment code as asked for, before [`create_enrollment_code`] checks it.
 #[derive(Debug, Clone)]
@@ -102,30 +79,18 @@ pub(crate) fn qr_svg(content: &str, label: &str) -> Option<String> {
     Some(svg)
 }
 
-/// Creates an enrollment code for tablets of one event.
-async fn create_code(
-    State(state): State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
-    request: Result<Json<CodeBody>, JsonRejection>,
-) -> Result<Response, AppError> {
-    crate::hr::policy::may_manage_devices(&caller.user)?;
-    let CodeBody {
-        event_id,
-        role,
-        recruiter,
-        uses,
-        valid_hours,
-    } = body(request)?;
-    let request = CodeRequest {
-        event_id,
-        role,
-        recruiter,
-        uses,
-        valid_hours,
-    };
-    let created = create_enrollment_code(&state, &caller, &headers, request).await?;
-    Ok((StatusCode::CREATED, Json(created)).into_response())
+/// A refused code as HR's error: the request's own refusals name their field first.
+fn code_refusal(error: CodeError) -> HrError {
+    match error {
+        CodeError::Storage(source) => HrError::Storage {
+            context: "creating an enrollment code",
+            source,
+        },
+        CodeError::Recruiter(refusal) => refusal.into(),
+        missing_or_kiosk @ (CodeError::RecruiterMissing | CodeError::RecruiterForKiosk) => {
+            HrError::BadBody(missing_or_kiosk.to_string())
+        }
+    }
 }
 
 /// Checks `request` and creates the code (admins only). A refusal of the request names
@@ -135,7 +100,7 @@ pub(crate) async fn create_enrollment_code(
     caller: &Caller,
     headers: &HeaderMap,
     request: CodeRequest,
-) -> Result<CreatedCode, AppError> {
+) -> HrResult<CreatedCode> {
     crate::hr::policy::may_manage_devices(&caller.user)?;
     let CodeRequest {
         event_id,
@@ -147,7 +112,7 @@ pub(crate) async fn create_enrollment_code(
     let role = match role.as_str() {
         "kiosk" => EnrolledRole::Kiosk,
         "staff" => EnrolledRole::Staff,
-        _ => return Err(AppError::BadBody("role: kiosk or staff".into())),
+        _ => return Err(HrError::BadBody("role: kiosk or staff".into())),
     };
     // The recruiter is checked by `enrollment::create_code`, on every path that makes a
     // code: a staff code names an enabled recruiter assigned to the event, by username.
@@ -155,10 +120,10 @@ pub(crate) async fn create_enrollment_code(
         .map(|r| r.trim().to_owned())
         .filter(|r| !r.is_empty());
     if !(1..=MAX_USES).contains(&uses) {
-        return Err(AppError::BadBody(format!("uses: 1–{MAX_USES}")));
+        return Err(HrError::BadBody(format!("uses: 1–{MAX_USES}")));
     }
     if !(1..=MAX_VALID_HOURS).contains(&valid_hours) {
-        return Err(AppError::BadBody(format!(
+        return Err(HrError::BadBody(format!(
             "valid_hours: 1–{MAX_VALID_HOURS}"
         )));
     }
@@ -166,9 +131,12 @@ pub(crate) async fn create_enrollment_code(
     let now = now_ms();
     let expires_at = now + i64::from(valid_hours) * 3_600_000;
     let admin = caller.user.id;
-    let code = blocking(move || -> Result<_, AppError> {
-        let event = kiosk_core::ids::EventId::parse(&event_id).ok_or(AppError::UnknownEvent)?;
-        store.event(&event)?.ok_or(AppError::UnknownEvent)?;
+    let code = blocking(move || -> HrResult<_> {
+        let event = kiosk_core::ids::EventId::parse(&event_id).ok_or(Missing::Event)?;
+        store
+            .event(&event)
+            .context("reading the event of an enrollment code")?
+            .ok_or(Missing::Event)?;
         let code = crate::enrollment::create_code(
             store.as_ref(),
             &event_id,
@@ -177,7 +145,8 @@ pub(crate) async fn create_enrollment_code(
             uses,
             expires_at,
             now,
-        )?;
+        )
+        .map_err(code_refusal)?;
         tracing::info!(admin, event = event_id, "enrollment code created");
         Ok(code)
     })
@@ -194,17 +163,11 @@ pub(crate) async fn create_enrollment_code(
     })
 }
 
-fn device_key(id: &str) -> Result<[u8; 32], AppError> {
-    hex::decode(id)
+fn device_key(id: &str) -> HrResult<[u8; 32]> {
+    Ok(hex::decode(id)
         .ok()
         .and_then(|k| <[u8; 32]>::try_from(k).ok())
-        .ok_or(AppError::UnknownDevice)
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DeviceQuery {
-    event: Option<String>,
+        .ok_or(Missing::Device)?)
 }
 
 /// One tablet as HR administrators see it.
@@ -227,33 +190,24 @@ pub(crate) struct DeviceRow {
     pub quarantined: u64,
 }
 
-/// Every device, or one event's: role, recruiter, last contact, and how many registrations
-/// it journalled against how many the relay received (a silent tablet with unsent records
-/// stands out).
-async fn list_devices(
-    State(state): State<AppState>,
-    caller: Caller,
-    query: Result<Query<DeviceQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, AppError> {
-    crate::hr::policy::may_manage_devices(&caller.user)?;
-    let Query(DeviceQuery { event }) =
-        query.map_err(|rejection| AppError::BadFilter(rejection.body_text()))?;
-    let devices = device_rows(&state, &caller, event).await?;
-    Ok(Json(json!({ "devices": devices })))
-}
-
 /// Every enrolled device, or `event`'s, in enrollment order (admins only).
 pub(crate) async fn device_rows(
     state: &AppState,
     caller: &Caller,
     event: Option<String>,
-) -> Result<Vec<DeviceRow>, AppError> {
+) -> HrResult<Vec<DeviceRow>> {
     crate::hr::policy::may_manage_devices(&caller.user)?;
     let store = state.store.clone();
-    blocking(move || -> Result<Vec<DeviceRow>, AppError> {
+    blocking(move || -> HrResult<Vec<DeviceRow>> {
         let mut devices = Vec::new();
-        for key in store.device_keys(event.as_deref())? {
-            let Some(report) = store.device_report(&key)? else {
+        for key in store
+            .device_keys(event.as_deref())
+            .context("listing devices")?
+        {
+            let Some(report) = store
+                .device_report(&key)
+                .context("reading a device's report")?
+            else {
                 continue;
             };
             let record = report.record;
@@ -279,47 +233,25 @@ pub(crate) async fn device_rows(
     .await?
 }
 
-/// Revokes a lost tablet: its later pushes are quarantined and it is told to wipe itself.
-async fn revoke(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, AppError> {
-    let newly = revoke_device(&state, &caller, &id).await?;
-    Ok(Json(
-        json!({ "id": id, "revoked": true, "already_revoked": !newly }),
-    ))
-}
-
 /// Revokes device `id` (hex key; admins only); `false` if it was revoked already, which
 /// changes nothing.
-pub(crate) async fn revoke_device(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-) -> Result<bool, AppError> {
+pub(crate) async fn revoke_device(state: &AppState, caller: &Caller, id: &str) -> HrResult<bool> {
     crate::hr::policy::may_manage_devices(&caller.user)?;
     let key = device_key(id)?;
     let store = state.store.clone();
     let admin = caller.user.id;
-    blocking(move || -> Result<bool, AppError> {
-        store.device(&key)?.ok_or(AppError::UnknownDevice)?;
-        let revoked = store.revoke_device(&key, now_ms())?;
+    blocking(move || -> HrResult<bool> {
+        store
+            .device(&key)
+            .context("reading a device")?
+            .ok_or(Missing::Device)?;
+        let revoked = store
+            .revoke_device(&key, now_ms())
+            .context("revoking a device")?;
         tracing::info!(admin, revoked, "device revocation");
         Ok(revoked)
     })
     .await?
-}
-
-/// Signs an unlock for a staff tablet whose PIN is locked out: it reaches the tablet with
-/// its next sync, and the code text serves a tablet that cannot sync.
-async fn unlock_code(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    let unlock = issue_unlock_code(&state, &caller, &id).await?;
-    Ok((StatusCode::CREATED, Json(unlock)).into_response())
 }
 
 /// A staff tablet's PIN unlock, as the relay signed it.
@@ -335,17 +267,18 @@ pub(crate) async fn issue_unlock_code(
     state: &AppState,
     caller: &Caller,
     id: &str,
-) -> Result<UnlockCode, AppError> {
+) -> HrResult<UnlockCode> {
     crate::hr::policy::may_manage_devices(&caller.user)?;
     let key = device_key(id)?;
     let store = state.store.clone();
     let keys = state.keys.clone();
     let admin = caller.user.id;
-    blocking(move || -> Result<UnlockCode, AppError> {
+    blocking(move || -> HrResult<UnlockCode> {
         let now = now_ms();
         let counter = store
-            .issue_staff_unlock(&key, now)?
-            .ok_or(AppError::NotAStaffTablet)?;
+            .issue_staff_unlock(&key, now)
+            .context("issuing a staff PIN unlock")?
+            .ok_or(Conflict::NotAStaffTablet)?;
         let command = kiosk_core::protocol::sign_command(
             kiosk_core::protocol::Command::UnlockStaffPin { counter },
             key,

@@ -16,6 +16,9 @@
 //! matched. Ids the relay does not hold are listed as not held, or as
 //! removed with the removal's date and rule. Every record included is one `disclosure`
 //! entry in the access log, written in the read's transaction.
+//!
+//! The selection's rules ([`parse_selection`]) and the service ([`disclose`]) return
+//! [`HrError`]s; handlers answer them through [`crate::hr::answer`].
 
 use kiosk_core::annotations::Annotations;
 use kiosk_core::capture::receipt_code;
@@ -24,8 +27,8 @@ use kiosk_core::language::{Language, Localized};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::error::AppError;
 use crate::hr::accounts::HrUser;
+use crate::hr::error::{HrError, HrResult, Missing, StorageContext};
 use crate::hr::policy::sees_restricted;
 use crate::hr::subject_access::{EventNames, annotations_of, content_json};
 use crate::state::now_ms;
@@ -170,8 +173,8 @@ pub(crate) struct DisclosureBody {
     pub before: Option<i64>,
 }
 
-fn invalid(field: &'static str, rule: &'static str) -> AppError {
-    AppError::InvalidField { field, rule }
+fn invalid(field: &'static str, rule: &'static str) -> HrError {
+    HrError::InvalidField { field, rule }
 }
 
 /// The id or receipt code `text` as asked, normalised; `None` if it is neither.
@@ -184,7 +187,7 @@ pub(crate) fn asked_record(text: &str) -> Option<AskedRecord> {
 }
 
 /// The records `body` asks for; a 422 naming the field that is wrong.
-pub(crate) fn parse_selection(body: DisclosureBody) -> Result<DisclosureSelection, AppError> {
+pub(crate) fn parse_selection(body: DisclosureBody) -> HrResult<DisclosureSelection> {
     match (body.records, body.event_id) {
         (Some(records), None) => {
             if body.from.is_some() || body.before.is_some() {
@@ -253,15 +256,21 @@ pub(crate) fn disclose(
     store: &dyn RelayStore,
     user: &HrUser,
     selection: &DisclosureSelection,
-) -> Result<DisclosureReport, AppError> {
+) -> HrResult<DisclosureReport> {
     crate::hr::policy::require_exporter(user)?;
     if let DisclosureSelection::Event { event_id, .. } = selection {
-        let id = EventId::parse(event_id).ok_or(AppError::UnknownEvent)?;
-        store.event(&id)?.ok_or(AppError::UnknownEvent)?;
+        let id = EventId::parse(event_id).ok_or(Missing::Event)?;
+        store
+            .event(&id)
+            .context("reading a disclosure's event")?
+            .ok_or(Missing::Event)?;
     }
     let at = now_ms();
     let accessor = Accessor::Operator(user.accessor_name());
-    let items = match store.disclosure(selection, sees_restricted(user), &accessor, at)? {
+    let items = match store
+        .disclosure(selection, sees_restricted(user), &accessor, at)
+        .context("reading and logging the records of a disclosure")?
+    {
         DisclosureOutcome::Items(items) => items,
         DisclosureOutcome::TooMany => {
             return Err(invalid(

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Query, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 
@@ -20,9 +20,7 @@ use crate::hr::language::Lang;
 use crate::hr::params::body;
 use crate::hr::policy::require_exporter;
 use crate::hr::printable;
-use crate::hr::subject_access::{
-    IdentifierBody, SubjectAccessError, find_for_subject, parse_format, parse_lookup,
-};
+use crate::hr::subject_access::{Format, IdentifierBody, find_for_subject, parse_lookup};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -31,18 +29,33 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/disclosure", post(disclosure))
 }
 
+/// The format a query asks for; unknown parameters are named.
+fn parse_format(query: &HashMap<String, String>) -> Result<Format, AppError> {
+    crate::hr::params::only_known(query, &["format", "lang"], "not a parameter of this route")?;
+    match query.get("format").map(String::as_str) {
+        None | Some("json") => Ok(Format::Json),
+        Some("html") => Ok(Format::Html),
+        Some(_) => Err(crate::hr::params::bad_filter("format", "json or html")),
+    }
+}
+
 async fn subject_access(
     State(state): State<AppState>,
     caller: Caller,
     Lang(lang): Lang,
     Query(query): Query<HashMap<String, String>>,
     request: Result<Json<IdentifierBody>, JsonRejection>,
-) -> Result<Response, SubjectAccessError> {
+) -> Result<Response, AppError> {
     let user = require_exporter(&caller.user)?.clone();
     let format = parse_format(&query)?;
     let lookup = parse_lookup(&body(request)?)?;
     let store = state.store.clone();
-    let report = blocking(move || find_for_subject(store.as_ref(), &user, &lookup)).await??;
+    let found = blocking(move || find_for_subject(store.as_ref(), &user, &lookup)).await?;
+    // No match is an answer of its own (404 `no_match`), made by `hr::answer`.
+    let report = match found {
+        Ok(report) => report,
+        Err(refusal) => return Ok(refusal.into_response()),
+    };
     Ok(printable::subject_access::answer(&report, format, lang))
 }
 

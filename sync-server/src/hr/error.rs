@@ -74,6 +74,8 @@ pub enum Missing {
     RetentionRun,
     #[error("no such quarantined capture")]
     Quarantine,
+    #[error("no such device")]
+    Device,
 }
 
 /// Why a login is refused. Told only as this: an unknown username is a wrong password.
@@ -111,6 +113,40 @@ pub enum Conflict {
     RetentionRunning(i64),
     #[error("this quarantined capture was reviewed already; a decision is final")]
     AlreadyReviewed,
+    #[error("only an enrolled, unrevoked staff tablet has a PIN to unlock")]
+    NotAStaffTablet,
+    #[error("an event with this id exists already")]
+    EventExists,
+    /// An edit based on heads the event does not hold.
+    #[error("the event holds no change named by these heads; reload the event and edit again")]
+    UnknownHeads,
+    /// The same admin changed the event since the heads they edit from.
+    #[error(
+        "you changed this event after loading it (in another window?); reload the event and edit \
+         again"
+    )]
+    StaleHeads,
+    /// A publish whose draft changed since it was read.
+    #[error(
+        "the draft changed since it was read; reload the event, check the draft and publish again"
+    )]
+    DraftChangedSince,
+}
+
+/// Why a staff tablet's recruiter may not act for it: the code naming them is refused, and
+/// a tablet already enrolled for them pulls nothing and has its edits refused
+/// ([`crate::enrollment::recruiter_standing`] decides it). Here with HR's errors, which
+/// carry it, so HR need not import the enrollment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RecruiterRefusal {
+    #[error("recruiter: no HR user has this username")]
+    UnknownUser,
+    #[error("recruiter: this HR user is disabled")]
+    Disabled,
+    #[error("recruiter: this HR user does not have the recruiter role")]
+    NotARecruiter,
+    #[error("recruiter: this recruiter is not assigned to the event; assign the event first")]
+    NotAssigned,
 }
 
 /// An HR service's or the policy's error.
@@ -134,6 +170,13 @@ pub enum HrError {
     /// An account rule (username, display name, password, roles, clearance grants).
     #[error(transparent)]
     Account(#[from] AccountError),
+    /// A request part this route does not take, named by its field first (`uses: 1–500`)
+    /// so a form can put the error by the field; names the rule, never the value.
+    #[error("the request body is not what this route takes: {0}")]
+    BadBody(String),
+    /// A staff code's recruiter who may not have a tablet act for them.
+    #[error(transparent)]
+    Recruiter(#[from] RecruiterRefusal),
     /// A well-formed request with a value its field does not take.
     #[error("{field}: {rule}")]
     InvalidField {

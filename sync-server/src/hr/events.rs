@@ -1,6 +1,8 @@
-//! Events and their forms as admins create, edit and publish them: the JSON API, and the
-//! rules and steps the console's event pages call too ([`check_details`], [`create`],
-//! [`save`], [`publish`]), so a rule holds in both or neither.
+//! Events and their forms as admins create, edit and publish them: the rules and steps
+//! the JSON API ([`crate::hr::events_api`]) and the console's event pages both call
+//! ([`check_details`], [`create`], [`save`], [`publish`]), so a rule holds in both or
+//! neither. Those steps return [`HrError`]s (in an [`EventRefusal`]), answered at the
+//! edge by [`crate::hr::answer`].
 //!
 //! Each admin edits as their own Automerge actor ([`HrUser::actor_key`]), based on the heads
 //! they read: an edit changes only what they changed since then, so two admins editing at
@@ -8,34 +10,17 @@
 //! hold no personal data, so reading them is not access-logged; who changed what is in the
 //! document's history, and each change is traced.
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use kiosk_core::documents::EditAtHeadsError;
 use kiosk_core::event::{Event, EventError};
 use kiosk_core::form::{Choice, FormDefinition, FormDefinitionError, limits};
 use kiosk_core::ids::{CalendarDate, EventId, Timestamp};
 use kiosk_core::language::{Language, Localized};
-use serde::{Deserialize, Deserializer};
-use serde_json::{Value, json};
 
-use crate::blocking::blocking;
-use crate::error::AppError;
 use crate::hr::accounts::HrUser;
-use crate::hr::caller::Caller;
-use crate::hr::params::body;
-use crate::state::AppState;
-use crate::storage::{EventDetails, EventEdit, EventEditRefusal, EventEdited, RelayStore};
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/events", get(list_events).post(create_event))
-        .route("/api/v1/events/{id}", get(read_event).put(update_event))
-        .route("/api/v1/events/{id}/publish", post(publish_event))
-}
+use crate::hr::error::{Conflict, HrError, HrResult, Missing, StorageContext};
+use crate::storage::{
+    EventDetails, EventEdit, EventEditRefusal, EventEdited, EventSummary, RelayStore,
+};
 
 /// Longest event name, in each language, and longest venue.
 pub(crate) const NAME_MAX_CHARS: usize = 200;
@@ -201,27 +186,12 @@ impl Problem {
 #[derive(Debug)]
 pub(crate) enum EventRefusal {
     Invalid(Vec<Problem>),
-    Refused(AppError),
+    Refused(HrError),
 }
 
-impl From<AppError> for EventRefusal {
-    fn from(error: AppError) -> EventRefusal {
-        EventRefusal::Refused(error)
-    }
-}
-
-impl From<EventRefusal> for AppError {
-    fn from(refusal: EventRefusal) -> AppError {
-        match refusal {
-            EventRefusal::Invalid(problems) => AppError::InvalidEvent(
-                problems
-                    .iter()
-                    .map(Problem::english)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-            EventRefusal::Refused(error) => error,
-        }
+impl<E: Into<HrError>> From<E> for EventRefusal {
+    fn from(error: E) -> EventRefusal {
+        EventRefusal::Refused(error.into())
     }
 }
 
@@ -482,28 +452,31 @@ pub(crate) fn form_problem(error: &FormDefinitionError) -> Problem {
 /// A refused edit as the caller's error.
 fn edit_refusal(refusal: EventEditRefusal) -> EventRefusal {
     match refusal {
-        EventEditRefusal::UnknownEvent => AppError::UnknownEvent.into(),
-        EventEditRefusal::DraftChangedSince => AppError::DraftChangedSince.into(),
-        EventEditRefusal::Edit(EditAtHeadsError::UnknownHeads) => AppError::UnknownHeads.into(),
-        EventEditRefusal::Edit(EditAtHeadsError::AuthorChangedSince) => AppError::StaleHeads.into(),
-        EventEditRefusal::Edit(EditAtHeadsError::Event(error)) => event_problem(&error),
-        EventEditRefusal::Edit(other) => {
-            // An edit of details never touches published forms: this is a fault.
-            tracing::error!(error = %other, "event edit refused by a rule it cannot break");
-            AppError::Internal.into()
-        }
+        EventEditRefusal::UnknownEvent => Missing::Event.into(),
+        EventEditRefusal::DraftChangedSince => Conflict::DraftChangedSince.into(),
+        EventEditRefusal::Edit(EditAtHeadsError::UnknownHeads) => Conflict::UnknownHeads.into(),
+        EventEditRefusal::Edit(EditAtHeadsError::AuthorChangedSince) => Conflict::StaleHeads.into(),
+        EventEditRefusal::Edit(EditAtHeadsError::Event(error)) => event_problem(error),
+        // An edit of details never touches published forms: this is a fault.
+        EventEditRefusal::Edit(other) => unbreakable(other),
     }
 }
 
-fn event_problem(error: &EventError) -> EventRefusal {
-    let problem = match error {
+/// A refusal by a rule an edit of details cannot break: a fault, logged at the edge.
+fn unbreakable(error: impl std::error::Error + Send + Sync + 'static) -> EventRefusal {
+    HrError::Unexpected {
+        context: "an event edit refused by a rule it cannot break",
+        source: Box::new(error),
+    }
+    .into()
+}
+
+fn event_problem(error: EventError) -> EventRefusal {
+    let problem = match &error {
         EventError::EndsBeforeStart => Problem::on(EventField::EndsOn, Rule::EndsBeforeStart),
         EventError::NoLanguage => Problem::on(EventField::Languages, Rule::NoLanguage),
         EventError::InvalidForm(form) => form_problem(form),
-        EventError::TamperedForm { .. } | EventError::NotPublished => {
-            tracing::error!(error = %error, "event edit refused by a rule it cannot break");
-            return AppError::Internal.into();
-        }
+        EventError::TamperedForm { .. } | EventError::NotPublished => return unbreakable(error),
     };
     EventRefusal::Invalid(vec![problem])
 }
@@ -514,8 +487,8 @@ pub(crate) fn heads_hex(heads: &[[u8; 32]]) -> Vec<String> {
 }
 
 /// Heads from their hex form.
-pub(crate) fn parse_heads<S: AsRef<str>>(heads: &[S]) -> Result<Vec<[u8; 32]>, AppError> {
-    let bad = || AppError::BadBody("heads: one or more hashes of 64 hex digits".into());
+pub(crate) fn parse_heads<S: AsRef<str>>(heads: &[S]) -> HrResult<Vec<[u8; 32]>> {
+    let bad = || HrError::BadBody("heads: one or more hashes of 64 hex digits".into());
     if heads.is_empty() || heads.len() > 64 {
         return Err(bad());
     }
@@ -531,15 +504,21 @@ pub(crate) fn parse_heads<S: AsRef<str>>(heads: &[S]) -> Result<Vec<[u8; 32]>, A
 }
 
 /// The event `id` names, if there is one.
-fn event_id(id: &str) -> Result<EventId, AppError> {
-    EventId::parse(id).ok_or(AppError::UnknownEvent)
+fn event_id(id: &str) -> HrResult<EventId> {
+    Ok(EventId::parse(id).ok_or(Missing::Event)?)
+}
+
+/// Every event, latest start first. Events hold no personal data. Blocking.
+pub(crate) fn summaries(store: &dyn RelayStore) -> HrResult<Vec<EventSummary>> {
+    store.event_summaries().context("listing events")
 }
 
 /// Event `id` with its heads. Blocking.
-pub(crate) fn read(store: &dyn RelayStore, id: &str) -> Result<(Event, Vec<[u8; 32]>), AppError> {
-    store
-        .event_with_heads(&event_id(id)?)?
-        .ok_or(AppError::UnknownEvent)
+pub(crate) fn read(store: &dyn RelayStore, id: &str) -> HrResult<(Event, Vec<[u8; 32]>)> {
+    Ok(store
+        .event_with_heads(&event_id(id)?)
+        .context("reading an event")?
+        .ok_or(Missing::Event)?)
 }
 
 /// Creates event `id` with `input` as `admin`'s first change. Blocking.
@@ -567,12 +546,12 @@ pub(crate) fn create(
         details.ends_on,
         details.draft_form,
     )
-    .map_err(|e| event_problem(&e))?;
+    .map_err(event_problem)?;
     event.languages = details.languages;
     let heads = store
         .create_event(&event, &admin.actor_key(), Timestamp::now())
-        .map_err(AppError::from)?
-        .ok_or(AppError::EventExists)?;
+        .context("creating an event")?
+        .ok_or(Conflict::EventExists)?;
     tracing::info!(admin = admin.id, event = %event.id, "event created");
     Ok((event, heads))
 }
@@ -595,7 +574,7 @@ pub(crate) fn save(
             &admin.actor_key(),
             Timestamp::now(),
         )
-        .map_err(AppError::from)?
+        .context("saving an event")?
         .map_err(edit_refusal)?;
     tracing::info!(
         admin = admin.id,
@@ -622,7 +601,7 @@ pub(crate) fn publish(
             &admin.actor_key(),
             Timestamp::now(),
         )
-        .map_err(AppError::from)?
+        .context("publishing an event's form")?
         .map_err(edit_refusal)?;
     tracing::info!(
         admin = admin.id,
@@ -631,192 +610,6 @@ pub(crate) fn publish(
         "event form published"
     );
     Ok(edited)
-}
-
-/// The event as the API shows it.
-fn event_json(event: &Event, heads: &[[u8; 32]]) -> Value {
-    let mut published: Vec<_> = event.published.values().collect();
-    published.sort_by_key(|p| p.published_at);
-    json!({
-        "id": event.id,
-        "name": event.name,
-        "venue": event.venue,
-        "starts_on": event.starts_on,
-        "ends_on": event.ends_on,
-        "languages": event.languages,
-        "draft_form": event.draft_form,
-        "draft_version": event.draft_form.version(),
-        "current_version": event.current_version,
-        "published": published.iter().map(|p| json!({
-            "version": p.version,
-            "published_at": p.published_at,
-        })).collect::<Vec<_>>(),
-        "heads": heads_hex(heads),
-    })
-}
-
-/// Every event, latest start first.
-async fn list_events(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Json<Value>, AppError> {
-    crate::hr::policy::may_manage_events(&caller.user)?;
-    let store = state.store.clone();
-    let events = blocking(move || store.event_summaries()).await??;
-    Ok(Json(json!({
-        "events": events.iter().map(|e| json!({
-            "id": e.id,
-            "name": e.name,
-            "venue": e.venue,
-            "starts_on": e.starts_on,
-            "ends_on": e.ends_on,
-            "current_version": e.current_version,
-            "published_versions": e.published_versions,
-            "draft_unpublished": e.draft_unpublished,
-        })).collect::<Vec<_>>(),
-    })))
-}
-
-/// `null` or a value, but present: a missing `ends_on` must not turn a fair into a desk.
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
-    Option::deserialize(deserializer)
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewEventBody {
-    id: String,
-    name: Localized,
-    venue: String,
-    starts_on: String,
-    #[serde(deserialize_with = "present")]
-    ends_on: Option<String>,
-    languages: Vec<String>,
-    #[serde(alias = "form")]
-    draft_form: FormDefinition,
-}
-
-async fn create_event(
-    State(state): State<AppState>,
-    caller: Caller,
-    request: Result<Json<NewEventBody>, JsonRejection>,
-) -> Result<Response, AppError> {
-    let admin = crate::hr::policy::may_manage_events(&caller.user)?.clone();
-    let NewEventBody {
-        id,
-        name,
-        venue,
-        starts_on,
-        ends_on,
-        languages,
-        draft_form,
-    } = body(request)?;
-    let input = EventInput {
-        name,
-        venue,
-        starts_on,
-        ends_on,
-        languages,
-        draft_form,
-    };
-    let store = state.store.clone();
-    let (event, heads) = blocking(move || create(store.as_ref(), &admin, &id, &input)).await??;
-    Ok((StatusCode::CREATED, Json(event_json(&event, &heads))).into_response())
-}
-
-async fn read_event(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, AppError> {
-    crate::hr::policy::may_manage_events(&caller.user)?;
-    let store = state.store.clone();
-    let (event, heads) = blocking(move || read(store.as_ref(), &id)).await??;
-    Ok(Json(event_json(&event, &heads)))
-}
-
-/// What an admin sends to save an event: the heads they read and every editable part.
-/// Published versions and the current version are not among them.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EventUpdateBody {
-    heads: Vec<String>,
-    name: Localized,
-    venue: String,
-    starts_on: String,
-    #[serde(deserialize_with = "present")]
-    ends_on: Option<String>,
-    languages: Vec<String>,
-    draft_form: FormDefinition,
-}
-
-async fn update_event(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    request: Result<Json<EventUpdateBody>, JsonRejection>,
-) -> Result<Json<Value>, AppError> {
-    let admin = crate::hr::policy::may_manage_events(&caller.user)?.clone();
-    let EventUpdateBody {
-        heads,
-        name,
-        venue,
-        starts_on,
-        ends_on,
-        languages,
-        draft_form,
-    } = body(request)?;
-    let heads = parse_heads(&heads)?;
-    let input = EventInput {
-        name,
-        venue,
-        starts_on,
-        ends_on,
-        languages,
-        draft_form,
-    };
-    let store = state.store.clone();
-    let edited = blocking(move || save(store.as_ref(), &admin, &id, &heads, &input)).await??;
-    let mut answer = event_json(&edited.event, &edited.heads);
-    answer["merged_concurrent"] = json!(edited.merged_concurrent);
-    Ok(Json(answer))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PublishBody {
-    heads: Vec<String>,
-}
-
-/// Publishes the draft as the event holds it now (merged with any change the caller has not
-/// read: `merged_concurrent` says so), and answers with the version and the frozen form.
-async fn publish_event(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    request: Result<Json<PublishBody>, JsonRejection>,
-) -> Result<Json<Value>, AppError> {
-    let admin = crate::hr::policy::may_manage_events(&caller.user)?.clone();
-    let PublishBody { heads } = body(request)?;
-    let heads = parse_heads(&heads)?;
-    let store = state.store.clone();
-    let edited = blocking(move || publish(store.as_ref(), &admin, &id, &heads)).await??;
-    let frozen = edited
-        .published
-        .as_ref()
-        .and_then(|version| edited.event.published_form(version))
-        .ok_or_else(|| {
-            tracing::error!("a just-published event holds no published form");
-            AppError::Internal
-        })?;
-    Ok(Json(json!({
-        "version": frozen.version,
-        "published_at": frozen.published_at,
-        "form": frozen.form,
-        "current_version": edited.event.current_version,
-        "merged_concurrent": edited.merged_concurrent,
-        "heads": heads_hex(&edited.heads),
-    })))
 }
 
 #[cfg(test)]
@@ -899,6 +692,29 @@ mod tests {
                 "draft_form.fields: email or phone must be on the form",
             ]
         );
+    }
+
+    #[test]
+    fn a_store_failure_reading_an_event_names_what_was_being_done() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("relay.db");
+        let store = crate::storage::SqliteStore::open(&path).expect("store");
+        assert!(matches!(
+            read(&store, "host-fair-2026"),
+            Err(HrError::NotFound(Missing::Event))
+        ));
+        assert!(matches!(
+            read(&store, "Not An Id"),
+            Err(HrError::NotFound(Missing::Event))
+        ));
+        rusqlite::Connection::open(&path)
+            .expect("opened")
+            .execute_batch("DROP TABLE events")
+            .expect("dropped");
+        match read(&store, "host-fair-2026") {
+            Err(HrError::Storage { context, .. }) => assert_eq!(context, "reading an event"),
+            other => panic!("not a storage failure: {other:?}"),
+        }
     }
 
     #[test]

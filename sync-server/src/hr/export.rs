@@ -1,8 +1,8 @@
-//! Bulk exports of registrations for archivists:
-//! `GET /api/v1/registrations/export?format=csv|json&lang=sv|en` with the list's filters
-//! (not `limit` or `after`: an export takes every matching record). Restricted records are
-//! never exported, whatever the caller's clearance, and every exported record is an
-//! `export` entry in the access log.
+//! Bulk exports of registrations for archivists, as the JSON API's
+//! `GET /api/v1/registrations/export?format=csv|json&lang=sv|en` ([`crate::hr::export_api`])
+//! sends them, with the list's filters (not `limit` or `after`: an export takes every
+//! matching record). Restricted records are never exported, whatever the caller's
+//! clearance, and every exported record is an `export` entry in the access log.
 //!
 //! The answer is streamed with bounded memory: a blocking task reads
 //! [`EXPORT_BATCH`] records at a time (keyset paging on `(captured_at, doc_id)` through the
@@ -10,7 +10,9 @@
 //! transaction), decodes each document for the full record, and sends the encoded page
 //! through a channel of [`CHANNEL_PAGES`] pages into the response body. Nothing holds all
 //! rows. A failure before the first page is an ordinary error answer; a failure later
-//! aborts the connection, so a cut-off export never looks complete.
+//! aborts the connection, so a cut-off export never looks complete. The reading task
+//! ([`produce`]) returns [`HrError`]s; the handler answers the first through
+//! [`crate::hr::answer`], and logs a later one where it cuts the answer off.
 //!
 //! CSV is written for Excel with Swedish regional settings: UTF-8 with a byte-order mark
 //! (without it Excel reads UTF-8 as Windows-1252 and mangles å, ä and ö), `;` between cells
@@ -22,29 +24,19 @@
 //! too. JSON is one array of objects with the same fields under stable English keys, codes
 //! rather than labels, and no byte-order mark.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::extract::{Query, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::body::Bytes;
 use kiosk_core::annotations::RecordStatus;
 use kiosk_core::documents::RegistrationDocument;
-use kiosk_core::ids::Timestamp;
 use kiosk_core::language::Language;
 use kiosk_core::registration::Registration;
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use crate::error::AppError;
 use crate::hr::caller::Caller;
-use crate::hr::params::bad_filter;
-use crate::hr::policy::require_exporter;
-use crate::hr::registrations::parse_filter;
-use crate::state::{AppState, now_ms};
+use crate::hr::error::{HrError, StorageContext};
+use crate::state::now_ms;
 use crate::storage::{Accessor, ExportedRegistration, RegistrationFilter, RelayStore};
 
 /// Records read, logged and encoded per page.
@@ -52,26 +44,22 @@ pub const EXPORT_BATCH: u32 = 500;
 /// Encoded pages waiting for a slow client at most; the reader waits beyond that.
 pub const CHANNEL_PAGES: usize = 2;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/registrations/export", get(export))
-}
-
 /// What the export is written as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
+pub(crate) enum Format {
     Csv,
     Json,
 }
 
 impl Format {
-    fn content_type(self) -> &'static str {
+    pub(crate) fn content_type(self) -> &'static str {
         match self {
             Format::Csv => "text/csv; charset=utf-8",
             Format::Json => "application/json",
         }
     }
 
-    fn extension(self) -> &'static str {
+    pub(crate) fn extension(self) -> &'static str {
         match self {
             Format::Csv => "csv",
             Format::Json => "json",
@@ -79,102 +67,16 @@ impl Format {
     }
 }
 
-/// The export's parameters from the query string: its format, language and the list's
-/// filters, or the list's `invalid_filter` error naming the bad parameter.
-fn parse_export_query(
-    mut query: HashMap<String, String>,
-) -> Result<(Format, Language, RegistrationFilter), AppError> {
-    let format = match query.remove("format").as_deref() {
-        None | Some("csv") => Format::Csv,
-        Some("json") => Format::Json,
-        Some(_) => return Err(bad_filter("format", "csv or json")),
-    };
-    let language = match query.remove("lang").as_deref() {
-        None | Some("sv") => Language::Swedish,
-        Some("en") => Language::English,
-        Some(_) => return Err(bad_filter("lang", "sv or en")),
-    };
-    for paging in ["limit", "after"] {
-        if query.contains_key(paging) {
-            return Err(bad_filter(
-                paging,
-                "not a filter of an export, which takes every record",
-            ));
-        }
-    }
-    let filter = RegistrationFilter {
-        include_restricted: false,
-        after: None,
-        limit: EXPORT_BATCH,
-        ..parse_filter(&query)?
-    };
-    Ok((format, language, filter))
-}
-
-/// Checks an export's query as the export will: the console checks its form with it
-/// before it sends the browser to the export.
-pub(crate) fn check_export_query(query: HashMap<String, String>) -> Result<(), AppError> {
-    parse_export_query(query).map(|_| ())
-}
-
-/// Streams every registration `filter` selects, restricted ones never, as CSV or JSON.
-async fn export(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(query): Query<HashMap<String, String>>,
-) -> Result<Response, AppError> {
-    let user = require_exporter(&caller.user)?;
-    let (format, language, filter) = parse_export_query(query)?;
-    let accessor = Accessor::Operator(user.accessor_name());
-    let (sender, mut receiver) = mpsc::channel::<Result<Bytes, AppError>>(CHANNEL_PAGES);
-    let store = state.store.clone();
-    tokio::task::spawn_blocking(move || {
-        produce(store, &caller, filter, &accessor, format, language, &sender);
-    });
-    // The first page decides between an export and an error answer.
-    let first = receiver.recv().await.ok_or_else(|| {
-        tracing::error!("an export's producer ended before its first page");
-        AppError::Internal
-    })??;
-    let rest = futures_util::stream::unfold(receiver, |mut receiver| async move {
-        let next = receiver.recv().await?;
-        Some((next.map_err(std::io::Error::other), receiver))
-    });
-    let body = futures_util::stream::StreamExt::boxed(futures_util::stream::StreamExt::chain(
-        futures_util::stream::once(std::future::ready(Ok::<_, std::io::Error>(first))),
-        rest,
-    ));
-    let filename = format!(
-        "attachment; filename=\"registrations-{}.{}\"",
-        &Timestamp(now_ms()).utc_iso8601()[..10],
-        format.extension()
-    );
-    let mut response = Body::from_stream(body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(format.content_type()),
-    );
-    headers.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&filename)
-            .map_err(AppError::internal("an export file name as a header"))?,
-    );
-    // Personal data: no cache keeps a copy.
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
-}
-
 /// Reads, logs and encodes the export page by page into `sender`, until the last page, an
 /// error (sent on), or a client that went away.
-fn produce(
+pub(crate) fn produce(
     store: Arc<dyn RelayStore>,
     caller: &Caller,
     mut filter: RegistrationFilter,
     accessor: &Accessor,
     format: Format,
     language: Language,
-    sender: &mpsc::Sender<Result<Bytes, AppError>>,
+    sender: &mpsc::Sender<Result<Bytes, HrError>>,
 ) {
     let mut encoder = Encoder::new(format, language);
     loop {
@@ -187,9 +89,11 @@ fn produce(
                 crate::hr::policy::require_exporter,
                 now_ms(),
             )
-            .map_err(AppError::from)
-            .and_then(|()| Ok(store.export_registrations(&filter, accessor, now_ms())?))
-        {
+            .and_then(|()| {
+                store
+                    .export_registrations(&filter, accessor, now_ms())
+                    .context("reading and logging a page of an export")
+            }) {
             Ok(page) => page,
             Err(e) => {
                 if encoder.started {
@@ -417,6 +321,8 @@ fn csv_cell(cell: &str, out: &mut Vec<u8>) {
 mod tests {
     use super::*;
     use crate::hr::accounts::Role;
+    use crate::hr::export_api::parse_export_query;
+    use std::collections::HashMap;
 
     fn cell(text: &str) -> String {
         let mut out = Vec::new();
@@ -701,36 +607,5 @@ mod tests {
             .expect("lists");
         assert_eq!(listed.len(), open.len() - 1);
         assert!(listed.iter().all(|r| &r.id != removed));
-    }
-
-    #[test]
-    fn export_parameters_are_checked_like_the_lists_filters() {
-        let query = |pairs: &[(&str, &str)]| {
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect::<HashMap<_, _>>()
-        };
-        let (format, language, filter) =
-            parse_export_query(query(&[("event", "fair-1"), ("format", "json")])).expect("ok");
-        assert_eq!((format, language), (Format::Json, Language::Swedish));
-        assert_eq!(filter.events, Some(vec!["fair-1".to_owned()]));
-        assert!(!filter.include_restricted);
-        assert_eq!(filter.limit, EXPORT_BATCH);
-        for (bad, name) in [
-            (query(&[("format", "xml")]), "format"),
-            (query(&[("lang", "fi")]), "lang"),
-            (query(&[("limit", "10")]), "limit"),
-            (query(&[("after", "1~x")]), "after"),
-            (query(&[("status", "lost")]), "status"),
-            (query(&[("colour", "red")]), "colour"),
-        ] {
-            match parse_export_query(bad) {
-                Err(AppError::BadFilter(message)) => {
-                    assert!(message.starts_with(name), "{message}")
-                }
-                other => panic!("{name}: {other:?}"),
-            }
-        }
     }
 }

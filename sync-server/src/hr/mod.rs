@@ -1,6 +1,6 @@
 //! Central HR at the relay: accounts with roles and the *restricted* clearance
 //! ([`accounts`]), console sessions and API tokens ([`sessions`]), and the JSON API
-//! ([`api`]; registrations in [`registrations`], bulk exports in [`export`]; its route table
+//! ([`api`]; registrations in [`registrations_api`], bulk exports in [`export`]; its route table
 //! in [`routes`]), and the console's HTML pages over the same code ([`console`]). Every
 //! request names its caller through [`caller::Caller`].
 //!
@@ -14,6 +14,7 @@
 //! imports it.
 
 pub mod access_log;
+pub mod access_log_api;
 pub mod account_service;
 pub mod accounts;
 pub mod answer;
@@ -22,11 +23,14 @@ pub mod caller;
 pub mod console;
 pub mod dates;
 pub mod devices;
+pub mod devices_api;
 pub mod disclosure;
 pub mod documents_api;
 pub mod error;
 pub mod events;
+pub mod events_api;
 pub mod export;
+pub mod export_api;
 pub mod language;
 pub(crate) mod params;
 pub(crate) mod policy;
@@ -38,7 +42,7 @@ pub(crate) mod record_access;
 pub mod record_edits;
 pub(crate) mod record_reading;
 pub(crate) mod registration_lists;
-pub mod registrations;
+pub mod registrations_api;
 pub mod retention;
 pub mod retention_api;
 pub mod routes;

@@ -3,7 +3,7 @@
 //! call [`edit_logged`], so the rules hold in both.
 //!
 //! A recruiter edits the records of events assigned to them, restricted ones only with the
-//! clearance (the read rules of [`crate::hr::registrations`], without the archivist's
+//! clearance (the read rules of [`crate::hr::registrations_api`], without the archivist's
 //! reach: archivists read every record but edit none). A refused attempt is a
 //! `read_refused` entry in the access log and writes nothing else. Each edit is made as
 //! the user's own Automerge actor ([`HrUser::actor_key`]) and stored with a `change` entry
@@ -117,9 +117,9 @@ async fn edit(
     user: HrUser,
     doc_id: String,
     edit: HrEdit,
-) -> Result<Annotations, AppError> {
+) -> HrResult<Annotations> {
     let store = state.store.clone();
-    Ok(blocking(move || edit_logged(store.as_ref(), &user, &doc_id, &edit)).await??)
+    blocking(move || edit_logged(store.as_ref(), &user, &doc_id, &edit)).await?
 }
 
 #[derive(Deserialize)]

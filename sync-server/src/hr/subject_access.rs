@@ -22,13 +22,13 @@
 //! inbox ([`crate::storage::RegistrationStore::restricted_requests`]). Every record given is one
 //! `subject_access` entry in the access log, written in the read's transaction. Matching
 //! nothing is 404 `no_match` and logs nothing, as no record was read.
+//!
+//! The service ([`find_for_subject`]) and the identifier rules return [`HrError`]s (a
+//! [`SubjectAccessError`]); [`crate::hr::answer`] answers them at the edge.
 
 use std::collections::HashMap;
 
 use automerge::{ActorId, AutoCommit, ChangeHash, ReadDoc};
-use axum::Json;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use kiosk_core::annotations::{Annotations, RecordStatus};
 use kiosk_core::documents::RegistrationDocument;
 use kiosk_core::ids::EventId;
@@ -36,8 +36,8 @@ use kiosk_core::language::Localized;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::error::AppError;
 use crate::hr::accounts::HrUser;
+use crate::hr::error::{HrError, HrResult, StorageContext};
 use crate::hr::policy::sees_restricted;
 use crate::state::now_ms;
 use crate::storage::{
@@ -51,40 +51,31 @@ pub(crate) const NO_MATCH: &str = "nothing the relay holds matches this identifi
 
 /// A subject-access request's refusal: an ordinary error, or nothing matched (404
 /// `no_match`, with [`NO_MATCH`]).
+/// (Answered by [`crate::hr::answer`].)
 #[derive(Debug)]
 pub(crate) enum SubjectAccessError {
-    App(AppError),
+    Hr(HrError),
     NoMatch,
 }
 
-impl From<AppError> for SubjectAccessError {
-    fn from(error: AppError) -> SubjectAccessError {
-        SubjectAccessError::App(error)
+impl<E: Into<HrError>> From<E> for SubjectAccessError {
+    fn from(error: E) -> SubjectAccessError {
+        SubjectAccessError::Hr(error.into())
     }
 }
 
-impl From<crate::hr::error::Denial> for SubjectAccessError {
-    fn from(denial: crate::hr::error::Denial) -> SubjectAccessError {
-        SubjectAccessError::App(denial.into())
-    }
+/// A lookup's identifier that breaks its rule.
+fn invalid(field: &'static str, rule: &'static str) -> HrError {
+    HrError::InvalidField { field, rule }
 }
 
-impl From<crate::blocking::TaskFailed> for SubjectAccessError {
-    fn from(failed: crate::blocking::TaskFailed) -> SubjectAccessError {
-        SubjectAccessError::App(failed.into())
-    }
-}
-
-impl IntoResponse for SubjectAccessError {
-    fn into_response(self) -> Response {
-        match self {
-            SubjectAccessError::App(error) => error.into_response(),
-            SubjectAccessError::NoMatch => (
-                StatusCode::NOT_FOUND,
-                Json(json!({ "code": "no_match", "message": NO_MATCH })),
-            )
-                .into_response(),
-        }
+/// What a fault reading a stored record was doing, for the log.
+fn unexpected<E: std::error::Error + Send + Sync + 'static>(
+    context: &'static str,
+) -> impl FnOnce(E) -> HrError {
+    move |source| HrError::Unexpected {
+        context,
+        source: Box::new(source),
     }
 }
 
@@ -99,7 +90,7 @@ pub(crate) struct IdentifierBody {
 
 /// The lookup `body` asks for, normalised; a 422 naming the field that is wrong (or
 /// `identifier` when not exactly one is given).
-pub(crate) fn parse_lookup(body: &IdentifierBody) -> Result<SubjectLookup, AppError> {
+pub(crate) fn parse_lookup(body: &IdentifierBody) -> HrResult<SubjectLookup> {
     let given: Vec<(&str, &str)> = [
         ("email", &body.email),
         ("phone", &body.phone),
@@ -112,25 +103,22 @@ pub(crate) fn parse_lookup(body: &IdentifierBody) -> Result<SubjectLookup, AppEr
     })
     .collect();
     let [(kind, value)] = given[..] else {
-        return Err(AppError::InvalidField {
-            field: "identifier",
-            rule: "give exactly one of email, phone or receipt_code / ange exakt en av email, \
-                   phone eller receipt_code",
-        });
+        return Err(invalid(
+            "identifier",
+            "give exactly one of email, phone or receipt_code / ange exakt en av email, phone \
+             eller receipt_code",
+        ));
     };
     lookup_of(kind, value)
 }
 
 /// `value` as an identifier of `kind` (`email`, `phone` or `receipt_code`), normalised.
-pub(crate) fn lookup_of(kind: &str, value: &str) -> Result<SubjectLookup, AppError> {
+pub(crate) fn lookup_of(kind: &str, value: &str) -> HrResult<SubjectLookup> {
     let value = value.trim();
     match kind {
         "email" => kiosk_core::validation::normalize_email(value)
             .map(|email| SubjectLookup::Email(email.to_lowercase()))
-            .map_err(|_| AppError::InvalidField {
-                field: "email",
-                rule: "not an email address / inte en e-postadress",
-            }),
+            .map_err(|_| invalid("email", "not an email address / inte en e-postadress")),
         "phone" => {
             // "(0)" marks a trunk prefix: dropped before the other characters are.
             let kept: String = value
@@ -142,24 +130,23 @@ pub(crate) fn lookup_of(kind: &str, value: &str) -> Result<SubjectLookup, AppErr
                 .collect();
             kiosk_core::validation::normalize_phone(&kept)
                 .map(SubjectLookup::Phone)
-                .map_err(|_| AppError::InvalidField {
-                    field: "phone",
-                    rule: "not a phone number: digits, with + and country code or a leading 0 \
-                           / inte ett telefonnummer: siffror, med + och landsnummer eller en \
-                           inledande 0:a",
+                .map_err(|_| {
+                    invalid(
+                        "phone",
+                        "not a phone number: digits, with + and country code or a leading 0 / \
+                         inte ett telefonnummer: siffror, med + och landsnummer eller en \
+                         inledande 0:a",
+                    )
                 })
         }
         "receipt_code" => kiosk_core::capture::receipt_code::normalize(value)
             .map(SubjectLookup::ReceiptCode)
-            .ok_or(AppError::InvalidField {
-                field: "receipt_code",
-                rule: "not a receipt code: eight letters and digits, as XXXX-XXXX / inte en \
-                       kvittokod: åtta bokstäver och siffror, som XXXX-XXXX",
-            }),
-        _ => Err(AppError::InvalidField {
-            field: "kind",
-            rule: "email, phone or receipt_code",
-        }),
+            .ok_or(invalid(
+                "receipt_code",
+                "not a receipt code: eight letters and digits, as XXXX-XXXX / inte en \
+                 kvittokod: åtta bokstäver och siffror, som XXXX-XXXX",
+            )),
+        _ => Err(invalid("kind", "email, phone or receipt_code")),
     }
 }
 
@@ -204,9 +191,10 @@ pub(crate) struct Authors<'a> {
 }
 
 impl<'a> Authors<'a> {
-    pub(crate) fn new(store: &'a dyn RelayStore) -> Result<Authors<'a>, AppError> {
+    pub(crate) fn new(store: &'a dyn RelayStore) -> HrResult<Authors<'a>> {
         let users = store
-            .hr_directory()?
+            .hr_directory()
+            .context("reading the HR users who may have authored changes")?
             .into_iter()
             .map(|entry| (entry.user.actor_key().to_bytes(), entry.user.username))
             .collect();
@@ -217,7 +205,7 @@ impl<'a> Authors<'a> {
         })
     }
 
-    fn of(&mut self, actor: &ActorId) -> Result<Author, AppError> {
+    fn of(&mut self, actor: &ActorId) -> HrResult<Author> {
         let bytes = actor.to_bytes();
         let Ok(key) = <[u8; 32]>::try_from(bytes) else {
             return Ok(Author::Unknown {
@@ -233,7 +221,11 @@ impl<'a> Authors<'a> {
             return Ok(author.clone());
         }
         let device = hex::encode(key);
-        let author = match self.store.device(&key)? {
+        let author = match self
+            .store
+            .device(&key)
+            .context("reading the tablet that authored a change")?
+        {
             Some(record) => match record.recruiter {
                 Some(recruiter) => Author::StaffTablet { device, recruiter },
                 None => Author::Kiosk { device },
@@ -259,8 +251,8 @@ pub(crate) struct StatusChange {
 pub(crate) fn status_history(
     changes: &[u8],
     authors: &mut Authors<'_>,
-) -> Result<Vec<StatusChange>, AppError> {
-    let mut doc = AutoCommit::load(changes).map_err(AppError::internal(
+) -> HrResult<Vec<StatusChange>> {
+    let mut doc = AutoCommit::load(changes).map_err(unexpected(
         "loading a record's history for its status changes",
     ))?;
     let metas: Vec<(ChangeHash, Vec<ChangeHash>, ActorId, i64)> = doc
@@ -285,7 +277,7 @@ pub(crate) fn status_history(
         heads.push(hash);
         let status = doc
             .get_at(automerge::ROOT, "status", &heads)
-            .map_err(AppError::internal("reading a record's status at a change"))?
+            .map_err(unexpected("reading a record's status at a change"))?
             .and_then(|(value, _)| value.as_str().and_then(RecordStatus::parse));
         if let Some(status) = status
             && last != Some(status)
@@ -315,12 +307,16 @@ impl<'a> EventNames<'a> {
         }
     }
 
-    pub(crate) fn of(&mut self, event_id: &str) -> Result<Option<Localized>, AppError> {
+    pub(crate) fn of(&mut self, event_id: &str) -> HrResult<Option<Localized>> {
         if let Some(name) = self.names.get(event_id) {
             return Ok(name.clone());
         }
         let name = match EventId::parse(event_id) {
-            Some(id) => self.store.event(&id)?.map(|event| event.name),
+            Some(id) => self
+                .store
+                .event(&id)
+                .context("reading a record's event")?
+                .map(|event| event.name),
             None => None,
         };
         self.names.insert(event_id.to_owned(), name.clone());
@@ -329,12 +325,18 @@ impl<'a> EventNames<'a> {
 }
 
 /// The record's notes, ratings and status as its document holds them now.
-pub(crate) fn annotations_of(record: &HeldRecord) -> Result<Annotations, AppError> {
-    let (document, _) = RegistrationDocument::load_unattributed(&record.changes)
-        .map_err(AppError::internal("reading a held record's document"))?;
-    document
-        .annotations()
-        .map_err(AppError::internal("reading a held record's annotations"))
+pub(crate) fn annotations_of(record: &HeldRecord) -> HrResult<Annotations> {
+    let (document, _) =
+        RegistrationDocument::load_unattributed(&record.changes).map_err(|source| {
+            HrError::Document {
+                context: "reading a held record's document",
+                source,
+            }
+        })?;
+    document.annotations().map_err(|source| HrError::Document {
+        context: "reading a held record's annotations",
+        source,
+    })
 }
 
 /// Everything held about one of the person's registrations.
@@ -370,12 +372,12 @@ pub(crate) fn find_for_subject(
     user: &HrUser,
     lookup: &SubjectLookup,
 ) -> Result<SubjectAccessReport, SubjectAccessError> {
-    crate::hr::policy::require_exporter(user).map_err(AppError::from)?;
+    crate::hr::policy::require_exporter(user)?;
     let at = now_ms();
     let accessor = Accessor::Operator(user.accessor_name());
     let SubjectAccessFound { records } = store
         .subject_access(lookup, sees_restricted(user), &accessor, at)
-        .map_err(AppError::from)?;
+        .context("finding and logging a subject's records")?;
     // Only what the caller may read decides the answer: a caller without the clearance
     // whose lookup matched only restricted records is told what one matching nothing is.
     if records.is_empty() {
@@ -391,7 +393,7 @@ pub(crate) fn find_for_subject(
             status_history: status_history(&record.changes, &mut authors)?,
             retention: store
                 .record_retention(&record.doc_id)
-                .map_err(AppError::from)?,
+                .context("reading a record's retention")?,
             matched_by,
             record,
         });
@@ -549,14 +551,4 @@ pub(crate) fn report_json(report: &SubjectAccessReport) -> Value {
 pub(crate) enum Format {
     Json,
     Html,
-}
-
-/// The format a query asks for; unknown parameters are named.
-pub(crate) fn parse_format(query: &HashMap<String, String>) -> Result<Format, AppError> {
-    crate::hr::params::only_known(query, &["format", "lang"], "not a parameter of this route")?;
-    match query.get("format").map(String::as_str) {
-        None | Some("json") => Ok(Format::Json),
-        Some("html") => Ok(Format::Html),
-        Some(_) => Err(crate::hr::params::bad_filter("format", "json or html")),
-    }
 }

@@ -24,9 +24,9 @@ use super::{Console, html_page};
 use crate::access_checkpoint::{BEFORE_HORIZON, CheckpointVerdict, FileCheck};
 use crate::error::AppError;
 use crate::hr::access_log::{
-    NO_CHECKPOINT_FOLDER, Verification, access_log_page, parse_access_query, verify_chain,
-    verify_with_checkpoints,
+    NO_CHECKPOINT_FOLDER, Verification, access_log_page, verify_chain, verify_with_checkpoints,
 };
+use crate::hr::access_log_api::parse_access_query;
 use crate::hr::dates;
 use crate::state::AppState;
 use crate::storage::{AccessAction, AccessEntry, AccessLogVerdict, Accessor};

@@ -22,13 +22,14 @@ use super::layout::{
 };
 use super::{Console, ConsoleForm, html_page};
 use crate::blocking::blocking;
-use crate::enrollment::RecruiterRefusal;
 use crate::error::AppError;
 use crate::hr::dates;
 use crate::hr::devices::{
     CodeRequest, DeviceRow, create_enrollment_code, device_rows, issue_unlock_code, qr_svg,
     revoke_device,
 };
+use crate::hr::error::RecruiterRefusal;
+use crate::hr::error::{Conflict, HrError, Missing};
 use crate::state::AppState;
 
 const DEVICES: &str = "/console/devices";
@@ -262,7 +263,7 @@ pub(super) async fn event_choices(
     lang: Language,
 ) -> Result<Vec<(String, String)>, AppError> {
     let store = state.store.clone();
-    let events = blocking(move || store.event_summaries()).await??;
+    let events = blocking(move || crate::hr::events::summaries(store.as_ref())).await??;
     Ok(events
         .into_iter()
         .map(|event| {
@@ -582,10 +583,10 @@ async fn recruiter_choices(
 }
 
 /// The form's error for a refusal of the code request, by the field it names first.
-fn code_error(t: &Texts, error: &AppError) -> Option<FieldError> {
+fn code_error(t: &Texts, error: &HrError) -> Option<FieldError> {
     Some(match error {
-        AppError::UnknownEvent => FieldError::on("event_id", t.bad_event),
-        AppError::BadRecruiter(refusal) => FieldError::on(
+        HrError::NotFound(Missing::Event) => FieldError::on("event_id", t.bad_event),
+        HrError::Recruiter(refusal) => FieldError::on(
             "recruiter",
             match refusal {
                 RecruiterRefusal::UnknownUser => t.recruiter_unknown,
@@ -594,7 +595,7 @@ fn code_error(t: &Texts, error: &AppError) -> Option<FieldError> {
                 RecruiterRefusal::NotAssigned => t.recruiter_not_assigned,
             },
         ),
-        AppError::BadBody(message) => match message.split(':').next().unwrap_or_default() {
+        HrError::BadBody(message) => match message.split(':').next().unwrap_or_default() {
             "role" => FieldError::on("role", t.bad_role),
             "recruiter" if message.contains("names its recruiter") => {
                 FieldError::on("recruiter", t.recruiter_missing)
@@ -764,7 +765,7 @@ pub(crate) async fn revoke(
             if newly { "new" } else { "already" }
         ))
         .into_response(),
-        Err(AppError::UnknownDevice) => not_found(&console, &uri),
+        Err(HrError::NotFound(Missing::Device)) => not_found(&console, &uri),
         Err(error) => console.refuse(error, &uri).into_response(),
     }
 }
@@ -778,8 +779,8 @@ pub(crate) async fn unlock_code(
     let t = texts(console.lang);
     let unlock = match issue_unlock_code(&state, &console.caller, &id).await {
         Ok(unlock) => unlock,
-        Err(AppError::UnknownDevice) => return not_found(&console, &uri),
-        Err(AppError::NotAStaffTablet) => {
+        Err(HrError::NotFound(Missing::Device)) => return not_found(&console, &uri),
+        Err(HrError::Conflict(Conflict::NotAStaffTablet)) => {
             return message_page(
                 &console,
                 &uri,
@@ -814,39 +815,39 @@ mod tests {
     fn each_refusal_of_a_code_request_lands_on_its_field_in_both_languages() {
         for t in [&SV, &EN] {
             for (error, field, message) in [
-                (AppError::UnknownEvent, "event_id", t.bad_event),
+                (HrError::from(Missing::Event), "event_id", t.bad_event),
                 (
-                    AppError::BadBody("role: kiosk or staff".into()),
+                    HrError::BadBody("role: kiosk or staff".into()),
                     "role",
                     t.bad_role,
                 ),
                 (
-                    AppError::BadBody("recruiter: a staff code names its recruiter".into()),
+                    HrError::BadBody("recruiter: a staff code names its recruiter".into()),
                     "recruiter",
                     t.recruiter_missing,
                 ),
                 (
-                    AppError::BadBody("recruiter: only a staff code names one".into()),
+                    HrError::BadBody("recruiter: only a staff code names one".into()),
                     "recruiter",
                     t.recruiter_not_for_kiosk,
                 ),
                 (
-                    AppError::BadRecruiter(RecruiterRefusal::NotAssigned),
+                    HrError::Recruiter(RecruiterRefusal::NotAssigned),
                     "recruiter",
                     t.recruiter_not_assigned,
                 ),
                 (
-                    AppError::BadRecruiter(RecruiterRefusal::UnknownUser),
+                    HrError::Recruiter(RecruiterRefusal::UnknownUser),
                     "recruiter",
                     t.recruiter_unknown,
                 ),
                 (
-                    AppError::BadBody(format!("uses: 1–{MAX_USES}")),
+                    HrError::BadBody(format!("uses: 1–{MAX_USES}")),
                     "uses",
                     t.bad_uses,
                 ),
                 (
-                    AppError::BadBody(format!("valid_hours: 1–{MAX_VALID_HOURS}")),
+                    HrError::BadBody(format!("valid_hours: 1–{MAX_VALID_HOURS}")),
                     "valid_hours",
                     t.bad_valid_hours,
                 ),
@@ -857,7 +858,7 @@ mod tests {
                     (Some(field), message)
                 );
             }
-            assert!(code_error(t, &AppError::Internal).is_none());
+            assert!(code_error(t, &HrError::from(Missing::Device)).is_none());
         }
     }
 }

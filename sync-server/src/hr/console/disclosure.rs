@@ -19,8 +19,8 @@ use super::forms::date_bound;
 use super::layout::{Field, FieldError, Nav, error_of, error_summary, select};
 use super::{Console, ConsoleForm, html_page};
 use crate::blocking::blocking;
-use crate::error::AppError;
 use crate::hr::disclosure::{DisclosureBody, disclose, parse_selection};
+use crate::hr::error::{HrError, Missing};
 use crate::hr::subject_access::Format;
 use crate::state::AppState;
 
@@ -224,9 +224,9 @@ fn body_of(t: &Texts, form: &DisclosureForm) -> Result<DisclosureBody, Vec<Field
 }
 
 /// The form's error for the API's refusal.
-fn form_error(t: &Texts, error: &AppError) -> Option<FieldError> {
+fn form_error(t: &Texts, error: &HrError) -> Option<FieldError> {
     match error {
-        AppError::InvalidField { field, rule } => Some(match *field {
+        HrError::InvalidField { field, rule } => Some(match *field {
             "records" => FieldError::on("records", t.bad_records),
             "event_id" => FieldError::on("event", t.bad_event),
             "before" if rule.contains("500") => FieldError::on("to", t.too_many),
@@ -234,7 +234,7 @@ fn form_error(t: &Texts, error: &AppError) -> Option<FieldError> {
             "from" => FieldError::on("from", t.bad_date),
             _ => FieldError::form(t.bad_selection),
         }),
-        AppError::UnknownEvent => Some(FieldError::on("event", t.bad_event)),
+        HrError::NotFound(Missing::Event) => Some(FieldError::on("event", t.bad_event)),
         _ => None,
     }
 }
@@ -273,7 +273,7 @@ pub(crate) async fn submit(
     let user = console.caller.user.clone();
     let report = match blocking(move || disclose(store.as_ref(), &user, &selection))
         .await
-        .map_err(AppError::from)
+        .map_err(HrError::from)
         .and_then(|r| r)
     {
         Ok(report) => report,

@@ -20,9 +20,9 @@ use super::layout::{Field, FieldError, Nav, column_heads, error_summary, notice,
 use super::texts::{fill, texts};
 use super::{Console, ConsoleForm, EVENTS, html_page};
 use crate::blocking::blocking;
-use crate::error::AppError;
 use crate::hr::accounts::HrUser;
 use crate::hr::dates;
+use crate::hr::error::{Conflict, HrError, HrResult, Missing};
 use crate::hr::events::{
     self, ChoicePart, EventField, EventInput, EventRefusal, Problem, Rule, check_details,
     heads_hex, parse_heads,
@@ -816,8 +816,8 @@ fn form_fields(lang: Language, form: &EventForm, errors: &[FieldError], new: boo
 }
 
 /// The event pages' own page for an unknown event; other refusals are the console's.
-fn refuse(console: &Console, uri: &Uri, error: AppError) -> Response {
-    if !matches!(error, AppError::UnknownEvent) {
+fn refuse(console: &Console, uri: &Uri, error: HrError) -> Response {
+    if !matches!(error, HrError::NotFound(Missing::Event)) {
         return console.refuse(error, uri).into_response();
     }
     let lang = console.lang;
@@ -887,11 +887,8 @@ async fn list_page(
     status: StatusCode,
 ) -> Response {
     let store = state.store.clone();
-    let listed = blocking(move || store.event_summaries()).await;
-    let events = match listed
-        .map_err(AppError::from)
-        .and_then(|r| r.map_err(AppError::from))
-    {
+    let listed = blocking(move || events::summaries(store.as_ref())).await;
+    let events = match listed.map_err(HrError::from).and_then(|r| r) {
         Ok(events) => events,
         Err(error) => return refuse(console, uri, error),
     };
@@ -966,7 +963,7 @@ pub(crate) async fn create(
                 .map(|p| problem_error(t, p, &lines))
                 .collect(),
         ),
-        Err(EventRefusal::Refused(AppError::EventExists)) => (
+        Err(EventRefusal::Refused(HrError::Conflict(Conflict::EventExists))) => (
             StatusCode::CONFLICT,
             vec![FieldError::on(ID, t.event_exists)],
         ),
@@ -1064,7 +1061,7 @@ async fn read_event(
 ) -> Result<(Event, Vec<[u8; 32]>), Response> {
     let store = state.store.clone();
     let read = blocking(move || events::read(store.as_ref(), &id)).await;
-    read.map_err(AppError::from)
+    read.map_err(HrError::from)
         .and_then(|r| r)
         .map_err(|error| refuse(console, uri, error))
 }
@@ -1110,13 +1107,13 @@ pub(crate) async fn page(
 }
 
 /// The heads a form carries, comma-separated.
-fn form_heads(text: &str) -> Result<Vec<[u8; 32]>, AppError> {
+fn form_heads(text: &str) -> HrResult<Vec<[u8; 32]>> {
     let heads: Vec<&str> = text.split(',').filter(|h| !h.trim().is_empty()).collect();
     parse_heads(&heads)
 }
 
 /// The admin posting an edit form and the heads it carries.
-fn admin_and_heads(console: &Console, heads: &str) -> Result<(HrUser, Vec<[u8; 32]>), AppError> {
+fn admin_and_heads(console: &Console, heads: &str) -> HrResult<(HrUser, Vec<[u8; 32]>)> {
     let admin = crate::hr::policy::may_manage_events(&console.caller.user)?.clone();
     Ok((admin, form_heads(heads)?))
 }
@@ -1166,11 +1163,11 @@ pub(crate) async fn save(
                     }
                     (StatusCode::UNPROCESSABLE_ENTITY, errors)
                 }
-                Err(EventRefusal::Refused(AppError::UnknownHeads)) => (
+                Err(EventRefusal::Refused(HrError::Conflict(Conflict::UnknownHeads))) => (
                     StatusCode::CONFLICT,
                     vec![FieldError::form(t.unknown_heads)],
                 ),
-                Err(EventRefusal::Refused(AppError::StaleHeads)) => {
+                Err(EventRefusal::Refused(HrError::Conflict(Conflict::StaleHeads))) => {
                     (StatusCode::CONFLICT, vec![FieldError::form(t.stale_heads)])
                 }
                 Err(EventRefusal::Refused(error)) => return refuse(&console, &uri, error),
@@ -1221,9 +1218,9 @@ pub(crate) async fn publish(
                 .map(|p| problem_error(t, p, &LineNumbers::default()))
                 .collect::<Vec<_>>(),
         ),
-        Err(EventRefusal::Refused(
-            AppError::UnknownHeads | AppError::StaleHeads | AppError::DraftChangedSince,
-        )) => (StatusCode::CONFLICT, Vec::new()),
+        Err(EventRefusal::Refused(HrError::Conflict(
+            Conflict::UnknownHeads | Conflict::StaleHeads | Conflict::DraftChangedSince,
+        ))) => (StatusCode::CONFLICT, Vec::new()),
         Err(EventRefusal::Refused(error)) => return refuse(&console, &uri, error),
     };
     errors.insert(

@@ -19,7 +19,7 @@ use super::layout::{Field, FieldError, Nav, error_of, error_summary, select};
 use super::texts::status_options;
 use super::{Console, html_page};
 use crate::error::AppError;
-use crate::hr::export::check_export_query;
+use crate::hr::export_api::check_export_query;
 use crate::state::AppState;
 
 const EXPORT: &str = "/console/export";

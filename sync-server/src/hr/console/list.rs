@@ -22,7 +22,7 @@ use crate::hr::dates;
 use crate::hr::error::HrError;
 use crate::hr::policy::require_reader;
 use crate::hr::registration_lists::{event_labels, list_readable};
-use crate::hr::registrations::parse_filter;
+use crate::hr::registrations_api::parse_filter;
 use crate::storage::RegistrationSummary;
 
 /// The filter form's fields, as typed.

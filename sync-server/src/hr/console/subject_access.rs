@@ -19,8 +19,8 @@ use super::layout::{Field, FieldError, Nav, error_of, error_summary, notice, sel
 use super::texts::{fill, status_name};
 use super::{Console, ConsoleForm, html_page};
 use crate::blocking::blocking;
-use crate::error::AppError;
 use crate::hr::dates;
+use crate::hr::error::HrError;
 use crate::hr::printable::subject_access::{self as printed, found_text, kind_label};
 use crate::hr::subject_access::{
     Format, SubjectAccessError, SubjectAccessReport, find_for_subject, lookup_of,
@@ -175,7 +175,7 @@ async fn run(
     let p = printed::texts(console.lang);
     let lookup = match lookup_of(&chosen.kind, &chosen.value) {
         Ok(lookup) => lookup,
-        Err(AppError::InvalidField { field: "kind", .. }) => {
+        Err(HrError::InvalidField { field: "kind", .. }) => {
             let errors = [FieldError::on("kind", t.bad_kind)];
             return Err(render(
                 console,
@@ -214,7 +214,7 @@ async fn run(
             &[],
             notice(t.no_match),
         )),
-        Ok(Err(SubjectAccessError::App(error))) => Err(console.refuse(error, uri).into_response()),
+        Ok(Err(SubjectAccessError::Hr(error))) => Err(console.refuse(error, uri).into_response()),
         Err(failed) => Err(console.refuse(failed, uri).into_response()),
     }
 }

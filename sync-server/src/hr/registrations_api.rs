@@ -1,6 +1,10 @@
-//! Registrations as HR reads them: who may read which, and the record as JSON. Every read
-//! and every refused attempt at a record is written to the access log; a refused attempt
-//! shows nothing of the record.
+//! The JSON API over registrations as HR reads them: the list and its filters, the
+//! restricted inbox, one record as JSON, and assigning events to recruiters. Handlers read
+//! the request, ask the services ([`crate::hr::registration_lists`],
+//! `crate::hr::record_reading`, [`crate::hr::account_service`]) and answer through
+//! [`crate::hr::answer`]; the list's filters are read here ([`parse_filter`], which the
+//! export and the console's list read them with too). Every read and every refused attempt
+//! at a record is written to the access log; a refused attempt shows nothing of the record.
 //!
 //! Recruiters read the registrations of events assigned to them; archivists read any.
 //! Records of visitors with protected personal data need the *restricted* clearance to be
