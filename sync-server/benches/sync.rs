@@ -304,7 +304,6 @@ fn one_core_bound(devices: usize, per_device: usize) -> Option<f64> {
 /// Set in the child [`one_core_bound`] starts: it measures the bound alone and prints it.
 const ONE_CORE_BOUND: &str = "KIOSK_BENCH_ONE_CORE_BOUND";
 
-
 /// The relay's handlers called in-process, timing only the relay's side.
 struct Direct {
     store: Arc<SqliteStore>,
