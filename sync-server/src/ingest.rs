@@ -545,6 +545,11 @@ fn check_push(
         return quarantine(ErrorCode::InvalidRegistration);
     }
     let capture = stored_capture(payload, &registration);
+    // A capture opens its record empty: its HR status is new.
+    let listing = crate::storage::RegistrationListing::of(
+        &registration,
+        kiosk_core::annotations::RecordStatus::New.as_str(),
+    );
     Checked::Item(IngestItem::Store {
         doc_id: push.doc_id.clone(),
         event_id: capture.event_id,
@@ -554,6 +559,7 @@ fn check_push(
         receipt_code: capture.receipt_code,
         restricted: capture.restricted,
         journal_seq: push.journal_seq,
+        listing: Some(Box::new(listing)),
     })
 }
 

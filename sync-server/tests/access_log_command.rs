@@ -66,6 +66,7 @@ fn captures() -> IngestBatch {
                 receipt_code: format!("R-{n}"),
                 restricted: false,
                 journal_seq: Some(n),
+                listing: None,
             })
             .collect(),
         accessor: Accessor::Device {

@@ -65,6 +65,11 @@ pub fn capture_for_tests(
         receipt_code: receipt_code_for_tests(&registration.id),
         restricted: registration.restricted,
         journal_seq: None,
+        // As ingest's checks hand them over.
+        listing: Some(Box::new(crate::storage::RegistrationListing::of(
+            registration,
+            kiosk_core::annotations::RecordStatus::New.as_str(),
+        ))),
     }
 }
 

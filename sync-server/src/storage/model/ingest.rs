@@ -21,6 +21,9 @@ pub enum IngestItem {
         receipt_code: String,
         restricted: bool,
         journal_seq: Option<u64>,
+        /// The capture's list fields when the caller read them already (ingest's checks
+        /// read the registration); `None` and the store reads them from `document`.
+        listing: Option<Box<super::RegistrationListing>>,
     },
     /// A staff tablet's changes of a registration that passed every check: merged.
     Annotate {

@@ -125,3 +125,61 @@ pub struct RestrictedRequest {
     /// The restricted registrations it matched.
     pub doc_ids: Vec<String>,
 }
+
+/// A registration's list fields, as HR's lists filter and search them. Reading them from a
+/// document (loading it) is most of what indexing costs, so ingest hands over those its
+/// checks already read ([`super::IngestItem::Store`]'s `listing`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct RegistrationListing {
+    pub event_id: String,
+    pub captured_at: i64,
+    pub restricted: bool,
+    /// The visitor opted in (a withdrawal since is read at write time).
+    pub talent_pool_consent: bool,
+    pub status: String,
+    /// Interest codes between commas (`,a,b,`), so a code matches as `%,code,%`.
+    pub interests: String,
+    /// Location codes, as `interests`.
+    pub locations: String,
+    pub given_name: String,
+    pub family_name: String,
+    /// Name, email and phone, lower-cased, between single spaces (the receipt code is
+    /// added at write time).
+    pub search: String,
+}
+
+/// Says nothing of the person.
+impl std::fmt::Debug for RegistrationListing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistrationListing")
+            .finish_non_exhaustive()
+    }
+}
+
+impl RegistrationListing {
+    /// The list fields of `registration` with HR status `status`.
+    pub fn of(registration: &kiosk_core::registration::Registration, status: &str) -> Self {
+        let codes = |list: &[String]| format!(",{},", list.join(","));
+        let person = &registration.person;
+        let search = [
+            person.given_name.as_str(),
+            person.family_name.as_str(),
+            person.email.as_deref().unwrap_or(""),
+            person.phone.as_deref().unwrap_or(""),
+        ]
+        .join(" ")
+        .to_lowercase();
+        RegistrationListing {
+            event_id: registration.event_id.to_string(),
+            captured_at: registration.captured_at.millis(),
+            restricted: registration.restricted,
+            talent_pool_consent: registration.consents.talent_pool.is_some(),
+            status: status.to_owned(),
+            interests: codes(&registration.interests),
+            locations: codes(&registration.locations),
+            given_name: person.given_name.clone(),
+            family_name: person.family_name.clone(),
+            search,
+        }
+    }
+}

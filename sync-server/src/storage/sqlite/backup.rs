@@ -481,6 +481,7 @@ mod tests {
                     receipt_code: format!("R{journal_seq}"),
                     restricted: false,
                     journal_seq: Some(journal_seq),
+                    listing: None,
                 }],
                 accessor: Accessor::Device {
                     device_key: *device,

@@ -14,36 +14,8 @@ use crate::storage::model::{
     RegistrationSummary,
 };
 
-fn codes(list: &[String]) -> String {
-    format!(",{},", list.join(","))
-}
-
-/// A registration's list fields, read from its document. Reading them (loading the
-/// Automerge document) is most of what indexing costs, so ingest reads a capture's before
-/// it takes the writer ([`ListingsAhead`]) and only writes the row under it.
-#[derive(Clone)]
-pub(crate) struct Listing {
-    event_id: String,
-    captured_at: i64,
-    restricted: bool,
-    /// The visitor opted in (a withdrawal since is read at write time).
-    talent_pool_consent: bool,
-    status: String,
-    interests: String,
-    locations: String,
-    given_name: String,
-    family_name: String,
-    /// Name, email and phone, lower-cased, between single spaces (the receipt code is
-    /// added at write time).
-    search: String,
-}
-
-/// Says nothing of the person.
-impl std::fmt::Debug for Listing {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Listing").finish_non_exhaustive()
-    }
-}
+/// A registration's list fields (see [`crate::storage::RegistrationListing`]).
+pub(crate) type Listing = crate::storage::RegistrationListing;
 
 /// The list fields of the registration whose capture and changes are `changes`; `None`
 /// (with a warning naming only `doc_id`) for a document that does not read.
@@ -58,27 +30,7 @@ pub(crate) fn listing(doc_id: &str, changes: &[u8]) -> Option<Listing> {
         .annotations()
         .map(|a| a.status.as_str())
         .unwrap_or("new");
-    let person = &registration.person;
-    let search = [
-        person.given_name.as_str(),
-        person.family_name.as_str(),
-        person.email.as_deref().unwrap_or(""),
-        person.phone.as_deref().unwrap_or(""),
-    ]
-    .join(" ")
-    .to_lowercase();
-    Some(Listing {
-        event_id: registration.event_id.to_string(),
-        captured_at: registration.captured_at.millis(),
-        restricted: registration.restricted,
-        talent_pool_consent: registration.consents.talent_pool.is_some(),
-        status: status.to_owned(),
-        interests: codes(&registration.interests),
-        locations: codes(&registration.locations),
-        given_name: person.given_name.clone(),
-        family_name: person.family_name.clone(),
-        search,
-    })
+    Some(Listing::of(&registration, status))
 }
 
 /// Writes (or rewrites) the index row of `doc_id` from `listing`, inside the caller's write
@@ -294,10 +246,12 @@ impl ListingsAhead {
 
     /// Reads the listing of each capture `batch` would store, in the caller's thread.
     pub(crate) fn read_ahead(&self, batch: &crate::storage::IngestBatch) -> ReadAhead<'_> {
-        let stores = batch
-            .items
-            .iter()
-            .any(|item| matches!(item, crate::storage::IngestItem::Store { .. }));
+        let stores = batch.items.iter().any(|item| {
+            matches!(
+                item,
+                crate::storage::IngestItem::Store { listing: None, .. }
+            )
+        });
         let mut read = Vec::new();
         if stores {
             self.one_per_core(|| {
@@ -306,6 +260,7 @@ impl ListingsAhead {
                         doc_id,
                         document,
                         change_hashes,
+                        listing: None,
                         ..
                     } = item
                         && let Some(listing) = listing(doc_id, document)

@@ -1,0 +1,562 @@
+//! The ingest transaction: what one group of sync requests writes (see
+//! [`super::super::group_commit`]), each request in its own savepoint, and the journal chain
+//! each request moves on. What a pushed capture becomes (stored, a retry, quarantined) is
+//! decided by [`crate::rules::quarantine`]; this file loads the rows it needs and stores what
+//! it decides.
+
+use super::*;
+
+impl SqliteStore {
+    /// Runs one group of sync requests: one transaction, each request inside its own
+    /// savepoint in queue order, one commit. Returns a result per request, in order.
+    pub(super) fn commit_group(
+        &self,
+        conn: &mut Connection,
+        batches: &[&IngestBatch],
+    ) -> Vec<Applied> {
+        let tx = match conn.transaction() {
+            Ok(tx) => tx,
+            Err(e) => {
+                let e = StorageError::from(e);
+                return batches.iter().map(|_| Ok(Err(copy_error(&e)))).collect();
+            }
+        };
+        // Set once the shared transaction can no longer be committed.
+        let mut failure: Option<StorageError> = None;
+        let mut results: Vec<Applied> = Vec::with_capacity(batches.len());
+        for batch in batches {
+            if let Some(failure) = &failure {
+                results.push(Ok(Err(copy_error(failure))));
+                continue;
+            }
+            if let Err(e) = tx.execute_batch("SAVEPOINT ingest_batch") {
+                let e = StorageError::from(e);
+                results.push(Ok(Err(copy_error(&e))));
+                failure = Some(e);
+                continue;
+            }
+            // A panic undoes its own request only; the caller gets it back in its thread.
+            let applied = panic::catch_unwind(AssertUnwindSafe(|| {
+                #[cfg(test)]
+                self.hooks.before_apply(batch);
+                apply_batch(&tx, batch, &self.listings)
+            }));
+            let end = match applied {
+                Ok(Ok(_)) => "RELEASE ingest_batch",
+                _ => "ROLLBACK TO ingest_batch; RELEASE ingest_batch",
+            };
+            // Some errors (a full disk, I/O) make SQLite roll back the whole transaction:
+            // then the requests before this one are gone too.
+            if let Err(e) = tx.execute_batch(end) {
+                failure = Some(e.into());
+            } else if tx.is_autocommit() {
+                failure = Some(group_failure(
+                    "the shared ingest transaction was rolled back",
+                ));
+            }
+            results.push(applied);
+        }
+        let committed = match failure {
+            // Dropping the transaction rolls back whatever is left of it.
+            Some(failure) => Err(failure),
+            None => {
+                #[cfg(test)]
+                let ready = self.hooks.before_commit(&tx);
+                #[cfg(not(test))]
+                let ready = Ok(());
+                // A failed COMMIT leaves the transaction open; dropping it rolls back.
+                ready.and_then(|()| tx.commit()).map_err(StorageError::from)
+            }
+        };
+        match committed {
+            Ok(()) => {
+                self.commits.fetch_add(1, Ordering::Relaxed);
+                self.committed_batches
+                    .fetch_add(batches.len() as u64, Ordering::Relaxed);
+                results
+            }
+            // Nothing of the group is durable: no caller may sign a receipt.
+            Err(failure) => results
+                .into_iter()
+                .map(|result| match result {
+                    Ok(Ok(_)) => Ok(Err(copy_error(&failure))),
+                    failed => failed,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A batch's size for the group's byte budget.
+pub(super) fn batch_bytes(batch: &IngestBatch) -> usize {
+    batch
+        .items
+        .iter()
+        .map(|item| match item {
+            IngestItem::Store {
+                document,
+                change_hashes,
+                capture_signature,
+                ..
+            } => document.len() + change_hashes.len() * 32 + capture_signature.len(),
+            IngestItem::Quarantine {
+                sealed,
+                change_hashes,
+                ..
+            } => sealed.len() + change_hashes.len() * 32,
+            IngestItem::Annotate { changes, .. } => {
+                changes.iter().map(|(_, bytes)| bytes.len() + 32).sum()
+            }
+        })
+        .sum()
+}
+
+/// An error about the group as a whole, for each of its callers.
+pub(super) fn group_failure(what: &str) -> StorageError {
+    StorageError::Sqlite(rusqlite::Error::SqliteFailure(
+        ffi::Error::new(ffi::SQLITE_ABORT),
+        Some(what.to_owned()),
+    ))
+}
+
+/// The same error once more, for another caller of the group (errors are not `Clone`).
+pub(super) fn copy_error(error: &StorageError) -> StorageError {
+    match error {
+        StorageError::Sqlite(rusqlite::Error::SqliteFailure(code, message)) => {
+            StorageError::Sqlite(rusqlite::Error::SqliteFailure(*code, message.clone()))
+        }
+        StorageError::Undecodable(what) => StorageError::Undecodable(what),
+        StorageError::Io(e) => StorageError::Io(std::io::Error::new(e.kind(), e.to_string())),
+        other => StorageError::Sqlite(rusqlite::Error::SqliteFailure(
+            ffi::Error::new(ffi::SQLITE_ERROR),
+            Some(other.to_string()),
+        )),
+    }
+}
+
+/// Extends the device's confirmed chain over any journal entries that now follow it.
+pub(super) fn extend_chain(
+    tx: &Transaction<'_>,
+    device_key: &[u8; 32],
+) -> StorageResult<JournalHead> {
+    let (count, head): (i64, Vec<u8>) = tx.query_row(
+        "SELECT chain_count, chain_head FROM devices WHERE device_key = ?1",
+        [device_key.as_slice()],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let head = JournalHead {
+        count: count as u64,
+        head: key32(head, "chain head")?,
+    };
+    let mut next = tx.prepare(
+        "SELECT doc_id, change_hashes FROM device_journal WHERE device_key = ?1 AND seq = ?2",
+    )?;
+    let head = journal_chain::extend(head, |seq| -> StorageResult<_> {
+        let entry: Option<(String, Vec<u8>)> = next
+            .query_row(params![device_key.as_slice(), seq as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        entry
+            .map(|(doc_id, hashes)| {
+                Ok(journal_chain::HeldEntry {
+                    doc_id: kiosk_core::ids::RegistrationId::parse(&doc_id)
+                        .ok_or(StorageError::Undecodable("journal document id"))?,
+                    change_hashes: blob_hashes(&hashes)?,
+                })
+            })
+            .transpose()
+    })?;
+    tx.execute(
+        "UPDATE devices SET chain_count = ?2, chain_head = ?3 WHERE device_key = ?1",
+        params![
+            device_key.as_slice(),
+            head.count as i64,
+            head.head.as_slice()
+        ],
+    )?;
+    Ok(head)
+}
+
+pub(super) fn record_journal_entry(
+    tx: &Transaction<'_>,
+    device_key: &[u8; 32],
+    seq: Option<u64>,
+    doc_id: &str,
+    hashes: &[[u8; 32]],
+) -> StorageResult<()> {
+    if let Some(seq) = journal_chain::journal_seq(seq) {
+        tx.execute(
+            "INSERT INTO device_journal (device_key, seq, doc_id, change_hashes)
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+            params![
+                device_key.as_slice(),
+                seq as i64,
+                doc_id,
+                hashes_blob(hashes)
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// Whether a push was quarantined already, asked once per quarantined push inside the
+/// ingest transaction.
+pub(super) const QUARANTINED_ALREADY: &str = "SELECT EXISTS (SELECT 1 FROM quarantine
+     WHERE doc_id = ?1 AND device_key = ?2 AND code = ?3 AND payload = ?4)";
+
+/// Keeps a capture apart for HR review, once: a retried push of the same bytes does not add
+/// a second copy; different bytes under the same id are kept too.
+pub(super) fn quarantine(
+    tx: &Transaction<'_>,
+    batch: &IngestBatch,
+    doc_id: &str,
+    payload: &[u8],
+    code: ErrorCode,
+) -> StorageResult<()> {
+    let device = batch.device_key.as_slice();
+    let already: bool = tx.query_row(
+        QUARANTINED_ALREADY,
+        params![doc_id, device, code.as_str(), payload],
+        |r| r.get(0),
+    )?;
+    if !already {
+        tx.execute(
+            "INSERT INTO quarantine (doc_id, device_key, payload, code, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![doc_id, device, payload, code.as_str(), batch.received_at],
+        )?;
+    }
+    Ok(())
+}
+
+/// One sync request's writes, inside the group's transaction; not committed here.
+/// `listings` holds the list fields of its captures, read before the writer was taken.
+pub(super) fn apply_batch(
+    tx: &Transaction<'_>,
+    batch: &IngestBatch,
+    listings: &registration_index::ListingsAhead,
+) -> StorageResult<IngestOutcome> {
+    let last: i64 = tx.query_row(
+        "SELECT last_seq FROM devices WHERE device_key = ?1",
+        [batch.device_key.as_slice()],
+        |r| r.get(0),
+    )?;
+    if batch.seq <= last as u64 || batch.seq > i64::MAX as u64 {
+        return Ok(IngestOutcome::StaleSeq {
+            last_accepted: last as u64,
+        });
+    }
+    let commit_seq = next_commit_seq(tx)?;
+    let mut outcomes = Vec::with_capacity(batch.items.len());
+    let mut access = Vec::new();
+    for item in &batch.items {
+        outcomes.push(apply_item(
+            tx,
+            batch,
+            item,
+            commit_seq,
+            listings,
+            &mut access,
+        )?);
+    }
+    // Whatever the items stored or changed, the index now lists as it is.
+    registration_index::indexed_through(tx, commit_seq)?;
+    let page = match &batch.pull {
+        Some(query) => pull_page(tx, &query.scope, query.after_seq, query.max_changes)?,
+        None => PullPage::default(),
+    };
+    access.extend(page.documents.iter().map(|d| AccessEntry {
+        at: batch.received_at,
+        accessor: batch.accessor.clone(),
+        action: AccessAction::Pull,
+        doc_id: d.doc_id.clone(),
+    }));
+    access_log::append(tx, &access)?;
+    tx.execute(
+        "UPDATE devices SET last_seq = ?2, last_contact = ?3,
+                            declared_journal = COALESCE(?4, declared_journal)
+         WHERE device_key = ?1",
+        params![
+            batch.device_key.as_slice(),
+            batch.seq as i64,
+            batch.received_at,
+            batch.declared_journal.map(|count| count as i64)
+        ],
+    )?;
+    let journal = extend_chain(tx, &batch.device_key)?;
+    Ok(IngestOutcome::Committed {
+        outcomes,
+        journal,
+        commit_seq: commit_seq as u64,
+        page,
+    })
+}
+
+/// Takes the next number from the store's commit counter: every ingest and every removal
+/// takes one, so backups and pull cursors can name how far they reach.
+pub(super) fn next_commit_seq(tx: &Transaction<'_>) -> StorageResult<i64> {
+    Ok(tx.query_row(
+        "UPDATE relay_state SET commit_seq = commit_seq + 1 WHERE id = 1 RETURNING commit_seq",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// One item's writes and its outcome.
+pub(super) fn apply_item(
+    tx: &Transaction<'_>,
+    batch: &IngestBatch,
+    item: &IngestItem,
+    commit_seq: i64,
+    listings: &registration_index::ListingsAhead,
+    access: &mut Vec<AccessEntry>,
+) -> StorageResult<PushOutcome> {
+    match item {
+        IngestItem::Store {
+            doc_id,
+            event_id,
+            document,
+            change_hashes,
+            capture_signature,
+            receipt_code,
+            restricted,
+            journal_seq,
+            listing,
+        } => {
+            let existing: Option<(Vec<u8>, Vec<u8>)> = tx
+                .query_row(
+                    "SELECT change_hashes, device_key FROM registrations WHERE doc_id = ?1",
+                    [doc_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let removed = is_removed(tx, doc_id)?;
+            // Read only when it decides something (a removal decides first).
+            let held = match existing {
+                Some((hashes, device)) if !removed => Some((blob_hashes(&hashes)?, device)),
+                _ => None,
+            };
+            let decision = quarantine_rule::decide_capture(
+                removed,
+                held.as_ref().map(|(hashes, device)| Capture {
+                    change_hashes: hashes,
+                    device_key: device,
+                }),
+                Capture {
+                    change_hashes,
+                    device_key: batch.device_key.as_slice(),
+                },
+            );
+            let outcome = match decision {
+                CaptureDecision::Removed => return Ok(removed_outcome()),
+                // Merging is idempotent: answered with what the relay holds.
+                CaptureDecision::Retry => PushOutcome::Stored(all_change_hashes(tx, doc_id)?),
+                CaptureDecision::Quarantine(code) => {
+                    quarantine(tx, batch, doc_id, document, code)?;
+                    PushOutcome::Quarantined(code, change_hashes.clone())
+                }
+                CaptureDecision::Store => {
+                    let capture = NewCapture {
+                        doc_id,
+                        event_id,
+                        device_key: batch.device_key.as_slice(),
+                        document,
+                        change_hashes,
+                        capture_signature,
+                        receipt_code,
+                        restricted: *restricted,
+                        received_at: batch.received_at,
+                        listing: listing
+                            .as_deref()
+                            .cloned()
+                            .or_else(|| listings.take(doc_id, change_hashes)),
+                    };
+                    insert_capture(tx, &capture, commit_seq)?;
+                    PushOutcome::Stored(change_hashes.clone())
+                }
+            };
+            record_journal_entry(tx, &batch.device_key, *journal_seq, doc_id, change_hashes)?;
+            Ok(outcome)
+        }
+        IngestItem::Annotate { doc_id, changes } => {
+            let record: Option<(String, bool)> = tx
+                .query_row(
+                    "SELECT event_id, restricted FROM registrations WHERE doc_id = ?1",
+                    [doc_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            // Removed while the edit was being checked.
+            let Some((event_id, restricted)) = record else {
+                return Ok(removed_outcome());
+            };
+            let logged = LoggedChange {
+                doc_id,
+                event_id: &event_id,
+                commit_seq,
+                actor: batch.device_key.as_slice(),
+                restricted,
+            };
+            let mut inserted = 0;
+            for (hash, bytes) in changes {
+                inserted += insert_change(tx, &logged, hash, Some(bytes))?;
+            }
+            // A retry of changes already held changes nothing and is not logged again.
+            if inserted > 0 {
+                // Read under the writer: a staff tablet's edit is rare beside captures.
+                registration_index::index_one(tx, doc_id)?;
+                access.push(AccessEntry {
+                    at: batch.received_at,
+                    accessor: batch.accessor.clone(),
+                    action: AccessAction::Change,
+                    doc_id: doc_id.clone(),
+                });
+            }
+            // What the relay now holds, read back rather than assumed.
+            Ok(PushOutcome::Stored(all_change_hashes(tx, doc_id)?))
+        }
+        IngestItem::Quarantine {
+            doc_id,
+            sealed,
+            change_hashes,
+            code,
+            journal_seq,
+        } => {
+            let CaptureDecision::Quarantine(code) =
+                quarantine_rule::decide_flagged(is_removed(tx, doc_id)?, *code)
+            else {
+                return Ok(removed_outcome());
+            };
+            quarantine(tx, batch, doc_id, sealed, code)?;
+            record_journal_entry(tx, &batch.device_key, *journal_seq, doc_id, change_hashes)?;
+            Ok(PushOutcome::Quarantined(code, change_hashes.clone()))
+        }
+    }
+}
+
+/// A capture to store as a new record: one that passed ingest's checks, or a quarantined
+/// one an archivist accepted.
+pub(super) struct NewCapture<'a> {
+    pub(super) doc_id: &'a str,
+    pub(super) event_id: &'a str,
+    /// The tablet that sent it, the author of its changes.
+    pub(super) device_key: &'a [u8],
+    pub(super) document: &'a [u8],
+    pub(super) change_hashes: &'a [[u8; 32]],
+    pub(super) capture_signature: &'a [u8],
+    pub(super) receipt_code: &'a str,
+    pub(super) restricted: bool,
+    pub(super) received_at: i64,
+    /// Its list fields if read already (ingest reads them before taking the writer); else
+    /// they are read here.
+    pub(super) listing: Option<registration_index::Listing>,
+}
+
+/// Stores `capture` as a new record, with its changes numbered by commit `commit_seq` so
+/// staff tablets pull it, and its index row, so lists show it from this commit on.
+pub(super) fn insert_capture(
+    tx: &Transaction<'_>,
+    capture: &NewCapture<'_>,
+    commit_seq: i64,
+) -> StorageResult<()> {
+    tx.execute(
+        "INSERT INTO registrations
+         (doc_id, event_id, device_key, document, change_hashes,
+          capture_signature, receipt_code, restricted, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            capture.doc_id,
+            capture.event_id,
+            capture.device_key,
+            capture.document,
+            hashes_blob(capture.change_hashes),
+            capture.capture_signature,
+            capture.receipt_code,
+            capture.restricted,
+            capture.received_at
+        ],
+    )?;
+    let logged = LoggedChange {
+        doc_id: capture.doc_id,
+        event_id: capture.event_id,
+        commit_seq,
+        actor: capture.device_key,
+        restricted: capture.restricted,
+    };
+    for hash in capture.change_hashes {
+        // The capture's own bytes are the registration's `document`.
+        insert_change(tx, &logged, hash, None)?;
+    }
+    let listing = match &capture.listing {
+        Some(listing) => Some(listing.clone()),
+        None => registration_index::listing(capture.doc_id, capture.document),
+    };
+    if let Some(listing) = listing {
+        registration_index::write_listing(tx, capture.doc_id, capture.receipt_code, &listing)?;
+    }
+    registration_index::indexed_through(tx, commit_seq)
+}
+
+/// Where changes of one registration join the change log: its record, the commit that
+/// numbers them, and their author.
+pub(super) struct LoggedChange<'a> {
+    pub(super) doc_id: &'a str,
+    pub(super) event_id: &'a str,
+    pub(super) commit_seq: i64,
+    pub(super) actor: &'a [u8],
+    pub(super) restricted: bool,
+}
+
+/// Adds one change to the change log (`bytes` `None` for a capture's, whose bytes are the
+/// registration's document); a change already held is left as it is. Returns the rows
+/// added (0 or 1).
+pub(super) fn insert_change(
+    tx: &Transaction<'_>,
+    logged: &LoggedChange<'_>,
+    hash: &[u8; 32],
+    bytes: Option<&[u8]>,
+) -> StorageResult<usize> {
+    Ok(tx
+        .prepare_cached(
+            "INSERT INTO registration_changes
+             (hash, doc_id, event_id, commit_seq, actor, restricted, change)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+        )?
+        .execute(params![
+            hash.as_slice(),
+            logged.doc_id,
+            logged.event_id,
+            logged.commit_seq,
+            logged.actor,
+            logged.restricted,
+            bytes
+        ])?)
+}
+
+pub(super) fn is_removed(conn: &Connection, doc_id: &str) -> StorageResult<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM removals WHERE doc_id = ?1)",
+        [doc_id],
+        |r| r.get(0),
+    )?)
+}
+
+pub(super) fn removed_outcome() -> PushOutcome {
+    PushOutcome::Rejected(
+        ErrorCode::Removed,
+        "the registration was removed at the relay".to_owned(),
+    )
+}
+
+/// Every change hash the relay holds for a registration.
+pub(super) fn all_change_hashes(conn: &Connection, doc_id: &str) -> StorageResult<Vec<[u8; 32]>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT hash FROM registration_changes WHERE doc_id = ?1 ORDER BY commit_seq, rowid",
+    )?;
+    let hashes = statement
+        .query_map([doc_id], |r| r.get::<_, Vec<u8>>(0))?
+        .map(|h| key32(h?, "change hash"))
+        .collect::<StorageResult<Vec<_>>>()?;
+    Ok(hashes)
+}
