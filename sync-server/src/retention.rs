@@ -7,11 +7,11 @@
 //! record is removed whole or not at all, and what a run removes is decided by its start
 //! time, so resuming removes exactly what was left.
 
+use kiosk_core::ids::Timestamp;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::state::now_ms;
 use crate::storage::{RelayStore, RetentionRun, RunStep, StorageError};
 
 /// Records removed per transaction: ingest waits for at most one batch.
@@ -55,7 +55,8 @@ impl RetentionJob {
     /// unfinished is resumed instead.
     pub async fn start(self: &Arc<Self>, by: String) -> Result<Started, RetentionJobError> {
         let store = self.store.clone();
-        let started = blocking(move || store.start_retention_run(&by, now_ms())).await?;
+        let started =
+            blocking(move || store.start_retention_run(&by, Timestamp::now().millis())).await?;
         let (run, outcome) = match started {
             Ok(run) => (run.clone(), Started::Started(run)),
             Err(going) => (going.clone(), Started::AlreadyRunning(going)),
@@ -119,8 +120,10 @@ impl RetentionJob {
     pub async fn finish(&self, run_id: i64) -> Result<RetentionRun, RetentionJobError> {
         loop {
             let store = self.store.clone();
-            let step =
-                blocking(move || store.retention_run_step(run_id, RUN_BATCH, now_ms())).await?;
+            let step = blocking(move || {
+                store.retention_run_step(run_id, RUN_BATCH, Timestamp::now().millis())
+            })
+            .await?;
             match step {
                 RunStep::Finished(run) => return Ok(run),
                 // Let waiting requests have the store between batches.
@@ -138,7 +141,7 @@ impl RetentionJob {
                 tracing::error!(%error, "could not read the unfinished retention run");
             }
             loop {
-                tokio::time::sleep(until_next_run(now_ms())).await;
+                tokio::time::sleep(until_next_run(Timestamp::now().millis())).await;
                 if let Err(error) = job.start(SCHEDULED.to_owned()).await {
                     tracing::error!(%error, "could not start the scheduled retention run");
                 }

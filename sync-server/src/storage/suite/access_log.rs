@@ -371,7 +371,7 @@ pub(crate) fn pruning_keeps_the_newest_entry_and_does_nothing_when_nothing_is_du
 /// removal, a subject access, an account change, an entry of its own) extends one chain,
 /// numbered without gaps, that verifies to the last entry's hash.
 pub(crate) fn every_logged_operation_extends_one_chain_that_verifies(store: &dyn RelayStore) {
-    use crate::hr::accounts::Role;
+    use crate::storage::Role;
     use crate::storage::{
         AccountAction, AccountChange, HrEdit, HrEditor, PullScope, RegistrationFilter,
         SubjectLookup, WithdrawalOutcome,

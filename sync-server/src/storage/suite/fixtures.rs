@@ -8,11 +8,11 @@ use std::ops::RangeInclusive;
 use kiosk_core::protocol::PushOutcome;
 use kiosk_core::protocol::enrollment::EnrolledRole;
 
-use crate::hr::accounts::{PasswordHash, Role};
 use crate::storage::{
     Accessor, EnrollmentGrant, IngestBatch, IngestItem, IngestOutcome, NewHrUser, PullPage,
     PullQuery, PullScope, RelayStore, StorageResult,
 };
+use crate::storage::{PasswordHash, Role};
 
 /// The event synthetic captures belong to.
 pub(crate) const EVENT: &str = "demo-event";

@@ -3,11 +3,11 @@
 //! keeps one enabled admin.
 
 use super::fixtures::*;
-use crate::hr::accounts::{AccountOrigin, Role};
 use crate::storage::{
     AccessAction, AccountAction, AccountChange, AccountChangeOutcome, ClearanceChange, Credential,
     CredentialKind, RelayStore,
 };
+use crate::storage::{AccountOrigin, Role};
 
 fn credential(kind: CredentialKind, user_id: u64, expires_at: i64) -> Credential {
     Credential {

@@ -2,7 +2,7 @@
 //! opened again, and its counters and chains go on from where they were. Each test takes an
 //! opener that opens the same stored data on every call.
 
-use crate::hr::accounts::Role;
+use crate::storage::Role;
 use crate::storage::{
     AccessAction, AccessEntry, Credential, CredentialKind, IngestOutcome, RelayStore,
     RemovalOutcome,
