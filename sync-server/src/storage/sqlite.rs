@@ -1015,8 +1015,12 @@ impl HrAccountStore for SqliteStore {
                 Ok(None)
             }
             hr_accounts::CredentialRead::Open(credential, user) => {
-                if now - credential.last_used_at >= CREDENTIAL_USE_GRAIN_MS {
-                    hr_accounts::touch_credential(&self.conn_first(), secret_hash, now)?;
+                // Read on a reader: a logout or revocation committed since then leaves
+                // nothing to mark, and the credential opens nothing.
+                if now - credential.last_used_at >= CREDENTIAL_USE_GRAIN_MS
+                    && !hr_accounts::touch_credential(&self.conn_first(), secret_hash, now)?
+                {
+                    return Ok(None);
                 }
                 Ok(Some((credential, user)))
             }

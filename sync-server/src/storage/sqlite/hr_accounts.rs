@@ -301,17 +301,18 @@ pub(crate) fn credential(
     Ok(CredentialRead::Open(credential, user))
 }
 
-/// Records a use (a session's idle time counts from the last one).
+/// Records a use (a session's idle time counts from the last one); `false` if the
+/// credential is gone (a logout, a revocation or a disable since it was read).
 pub(crate) fn touch_credential(
     conn: &Connection,
     secret_hash: &[u8; 32],
     now: i64,
-) -> StorageResult<()> {
-    conn.execute(
+) -> StorageResult<bool> {
+    let changed = conn.execute(
         "UPDATE hr_credentials SET last_used_at = ?2 WHERE secret_hash = ?1",
         params![secret_hash.as_slice(), now],
     )?;
-    Ok(())
+    Ok(changed > 0)
 }
 
 pub(crate) fn delete_credential(conn: &Connection, secret_hash: &[u8; 32]) -> StorageResult<()> {

@@ -237,10 +237,10 @@ pub(super) fn apply_batch(
     batch: &IngestBatch,
     listings: &registration_index::ListingsAhead,
 ) -> StorageResult<IngestOutcome> {
-    let last: i64 = tx.query_row(
-        "SELECT last_seq FROM devices WHERE device_key = ?1",
+    let (last, revoked_at): (i64, Option<i64>) = tx.query_row(
+        "SELECT last_seq, revoked_at FROM devices WHERE device_key = ?1",
         [batch.device_key.as_slice()],
-        |r| r.get(0),
+        |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
     if batch.seq <= last as u64 || batch.seq > i64::MAX as u64 {
         return Ok(IngestOutcome::StaleSeq {
@@ -262,9 +262,13 @@ pub(super) fn apply_batch(
     }
     // Whatever the items stored or changed, the index now lists as it is.
     registration_index::indexed_through(tx, commit_seq)?;
+    // Whether the tablet may pull was checked before its request waited for the writer; a
+    // revocation committed meanwhile (a stolen tablet) still stops what it would be sent.
     let page = match &batch.pull {
-        Some(query) => pull_page(tx, &query.scope, query.after_seq, query.max_changes)?,
-        None => PullPage::default(),
+        Some(query) if revoked_at.is_none() => {
+            pull_page(tx, &query.scope, query.after_seq, query.max_changes)?
+        }
+        _ => PullPage::default(),
     };
     access.extend(page.documents.iter().map(|d| AccessEntry {
         at: batch.received_at,

@@ -428,3 +428,37 @@ fn a_removal_between_a_disclosure_and_its_log_is_answered_as_removed() {
     ));
     assert_eq!(logged(&store, AccessAction::Disclosure), [kept]);
 }
+
+#[test]
+fn a_restricted_record_removed_between_a_disclosure_and_its_log_is_not_routed_to_the_cleared() {
+    let (_dir, store) = file_store();
+    let kiosk = kiosk(&store, 4);
+    let mut generator =
+        kiosk_core::generator::RegistrationGenerator::new(kiosk_core::demo::demo_event(), 9);
+    let mut restricted = generator.next_registration().expect("valid");
+    restricted.restricted = true;
+    let mut held = generator.next_registration().expect("valid");
+    held.restricted = true;
+    let items = [&restricted, &held]
+        .iter()
+        .map(|registration| capture_for_tests(registration, &kiosk))
+        .collect();
+    ingest_for_tests(&store, kiosk.to_bytes(), 1, 1_000, items);
+    let gone = restricted.id.to_string();
+    let kept = held.id.to_string();
+    remove_between_read_and_log(&store, gone.clone());
+    let selection = crate::storage::DisclosureSelection::Records(vec![
+        crate::storage::AskedRecord::Id(gone.clone()),
+        crate::storage::AskedRecord::Id(kept.clone()),
+    ]);
+    store
+        .disclosure(&selection, false, &archivist(), 3_000)
+        .expect("discloses");
+    let routed = store.restricted_requests(10).expect("reads");
+    assert_eq!(routed.len(), 1, "the request still waits for the cleared");
+    assert_eq!(
+        routed[0].doc_ids,
+        [kept],
+        "naming only the record still held"
+    );
+}

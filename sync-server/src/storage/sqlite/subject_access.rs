@@ -43,7 +43,8 @@ pub(crate) struct Owed<T> {
 }
 
 /// Records the request that withheld `withheld` for the cleared users, in the caller's
-/// (writer's) transaction.
+/// (writer's) transaction; records removed since the read are left out, as they would have
+/// been had the removal come first.
 pub(crate) fn route_withheld(
     conn: &Connection,
     at: i64,
@@ -51,7 +52,15 @@ pub(crate) fn route_withheld(
     reader: &Accessor,
     withheld: &[String],
 ) -> StorageResult<()> {
-    restricted_inbox::route_to_cleared(conn, at, kind, &reader_name(reader), withheld)
+    let mut removed =
+        conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM removals WHERE doc_id = ?1)")?;
+    let mut still_held = Vec::with_capacity(withheld.len());
+    for doc_id in withheld {
+        if !removed.query_row([doc_id], |r| r.get::<_, bool>(0))? {
+            still_held.push(doc_id.clone());
+        }
+    }
+    restricted_inbox::route_to_cleared(conn, at, kind, &reader_name(reader), &still_held)
 }
 
 /// The stored registration `doc_id` read whole, if the relay holds it.

@@ -427,6 +427,43 @@ pub(crate) fn a_pull_inside_an_ingest_is_logged_in_the_same_commit(store: &dyn R
     assert!(log.iter().all(|(_, e)| e.accessor == pulling.accessor));
 }
 
+/// A tablet revoked after its request was checked, while the request waited for the
+/// writer, is sent nothing: the store itself looks at the revocation in the commit.
+pub(crate) fn a_tablet_revoked_before_its_commit_is_sent_nothing(store: &dyn RelayStore) {
+    let devices = enroll(store, 2);
+    assert_committed(
+        &store.ingest(&batch(&devices[0], 1, 1..=2)),
+        &devices[0],
+        1..=2,
+    );
+    assert!(store.revoke_device(&devices[1], 5).expect("revokes"));
+    let mut pulling = batch(&devices[1], 1, 1..=1);
+    pulling.items.clear();
+    pulling.pull = Some(PullQuery {
+        scope: PullScope {
+            device_key: devices[1],
+            ..staff_scope()
+        },
+        after_seq: 0,
+        max_changes: 100,
+    });
+    let Ok(IngestOutcome::Committed { page, .. }) = store.ingest(&pulling) else {
+        panic!("expected a commit");
+    };
+    assert!(
+        page.documents.is_empty(),
+        "nothing sent to a revoked tablet"
+    );
+    assert!(
+        store
+            .access_log_entries(0, 10)
+            .expect("log")
+            .iter()
+            .all(|(_, e)| e.action != AccessAction::Pull),
+        "and nothing logged as pulled"
+    );
+}
+
 /// Moved from the SQLite store's tests (whose upgrade of an unnumbered withdrawal stays
 /// there).
 pub(crate) fn a_withdrawal_is_pulled_past_the_cursor_and_not_by_kiosks(store: &dyn RelayStore) {

@@ -125,6 +125,7 @@ macro_rules! store_suite {
                 pull_pages_end_on_whole_commits_and_a_cursor_resumes_exactly_after_them,
                 a_pull_skips_restricted_records_the_pullers_own_changes_and_other_events,
                 a_pull_inside_an_ingest_is_logged_in_the_same_commit,
+                a_tablet_revoked_before_its_commit_is_sent_nothing,
                 a_withdrawal_is_pulled_past_the_cursor_and_not_by_kiosks,
                 concurrent_ingests_from_many_tablets_are_all_stored,
                 a_fresh_store_has_an_epoch_and_no_backup_watermark,
