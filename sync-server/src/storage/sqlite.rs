@@ -393,15 +393,9 @@ impl SqliteStore {
         let mut conn = self.conn_first();
         let tx = conn.transaction()?;
         let mut removed = std::collections::HashSet::new();
-        {
-            let mut check =
-                tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM removals WHERE doc_id = ?1)")?;
-            for entry in entries {
-                if !removed.contains(&entry.doc_id)
-                    && check.query_row([&entry.doc_id], |r| r.get(0))?
-                {
-                    removed.insert(entry.doc_id.clone());
-                }
+        for entry in entries {
+            if !removed.contains(&entry.doc_id) && is_removed(&tx, &entry.doc_id)? {
+                removed.insert(entry.doc_id.clone());
             }
         }
         let kept: Vec<AccessEntry> = entries

@@ -538,12 +538,12 @@ pub(super) fn insert_change(
         ])?)
 }
 
+/// Whether `doc_id` was removed (it is asked once per record in a page or a request, so the
+/// statement is cached).
 pub(super) fn is_removed(conn: &Connection, doc_id: &str) -> StorageResult<bool> {
-    Ok(conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM removals WHERE doc_id = ?1)",
-        [doc_id],
-        |r| r.get(0),
-    )?)
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM removals WHERE doc_id = ?1)")?
+        .query_row([doc_id], |r| r.get(0))?)
 }
 
 pub(super) fn removed_outcome() -> PushOutcome {

@@ -226,11 +226,7 @@ pub fn replay(tx: &Transaction<'_>, mut entries: Vec<LifecycleEntry>) -> Storage
                 at,
                 by: who,
             } => {
-                let removed: bool = tx.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM removals WHERE doc_id = ?1)",
-                    [&doc_id],
-                    |r| r.get(0),
-                )?;
+                let removed = super::is_removed(tx, &doc_id)?;
                 if removed || retention::withdrawn_at(tx, &doc_id)?.is_some() {
                     continue;
                 }
@@ -261,11 +257,7 @@ pub fn replay(tx: &Transaction<'_>, mut entries: Vec<LifecycleEntry>) -> Storage
                 journal_seq,
                 change_hashes,
             } => {
-                let removed: bool = tx.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM removals WHERE doc_id = ?1)",
-                    [&doc_id],
-                    |r| r.get(0),
-                )?;
+                let removed = super::is_removed(tx, &doc_id)?;
                 if removed {
                     continue;
                 }

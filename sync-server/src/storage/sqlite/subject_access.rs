@@ -52,11 +52,9 @@ pub(crate) fn route_withheld(
     reader: &Accessor,
     withheld: &[String],
 ) -> StorageResult<()> {
-    let mut removed =
-        conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM removals WHERE doc_id = ?1)")?;
     let mut still_held = Vec::with_capacity(withheld.len());
     for doc_id in withheld {
-        if !removed.query_row([doc_id], |r| r.get::<_, bool>(0))? {
+        if !super::is_removed(conn, doc_id)? {
             still_held.push(doc_id.clone());
         }
     }

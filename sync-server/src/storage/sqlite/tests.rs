@@ -309,34 +309,12 @@ fn answered_ingests_are_in_the_file_when_it_is_opened_again() {
     }
 }
 
+/// The suite's `concurrent_ingests_from_many_tablets_are_all_stored` on a file store, where
+/// the requests also share commits.
 #[test]
 fn other_store_calls_run_beside_ingest_groups() {
     let (_dir, _path, store) = file_store();
-    let devices = enroll(&store, 8);
-    thread::scope(|scope| {
-        for device in &devices {
-            let store = &store;
-            scope.spawn(move || {
-                for seq in 1..=5 {
-                    let journal = seq * 3 - 2..=seq * 3;
-                    let outcome = store.ingest(&batch(device, seq, journal.clone()));
-                    assert_committed(&outcome, device, journal);
-                    // Reads and writes that lock the connection between this device's pushes.
-                    assert_eq!(
-                        store
-                            .device(device)
-                            .expect("device")
-                            .expect("known")
-                            .last_seq,
-                        seq
-                    );
-                    assert!(store.revoke_device(&[0xaa; 32], 1).is_ok());
-                    store.counts().expect("counts");
-                }
-            });
-        }
-    });
-    assert_eq!(store.counts().expect("counts").registrations, 8 * 15);
+    crate::storage::suite::ingest_pull::concurrent_ingests_from_many_tablets_are_all_stored(&store);
     let (commits, batches) = store.commit_stats();
     assert_eq!(batches, 40);
     assert!(commits <= batches);

@@ -154,6 +154,22 @@ pub(crate) fn staff_scope() -> PullScope {
     }
 }
 
+/// Device `device`'s first sync request as a staff tablet: no pushes, a pull of its event
+/// from the start.
+pub(crate) fn staff_pull(device: &[u8; 32]) -> IngestBatch {
+    let mut pulling = batch(device, 1, 1..=1);
+    pulling.items.clear();
+    pulling.pull = Some(PullQuery {
+        scope: PullScope {
+            device_key: *device,
+            ..staff_scope()
+        },
+        after_seq: 0,
+        max_changes: 100,
+    });
+    pulling
+}
+
 pub(crate) fn pulled_ids(page: &PullPage) -> Vec<String> {
     page.documents.iter().map(|d| d.doc_id.clone()).collect()
 }

@@ -10,8 +10,7 @@ use kiosk_core::protocol::{ErrorCode, PushOutcome};
 
 use super::fixtures::*;
 use crate::storage::{
-    AccessAction, Accessor, IngestItem, IngestOutcome, PullQuery, PullScope, RelayStore,
-    WithdrawalOutcome,
+    AccessAction, Accessor, IngestItem, IngestOutcome, PullScope, RelayStore, WithdrawalOutcome,
 };
 
 pub(crate) fn a_stored_capture_is_read_back_with_its_receipt_code_and_counted(
@@ -406,16 +405,7 @@ pub(crate) fn a_pull_inside_an_ingest_is_logged_in_the_same_commit(store: &dyn R
         &devices[0],
         1..=2,
     );
-    let mut pulling = batch(&devices[1], 1, 1..=1);
-    pulling.items.clear();
-    pulling.pull = Some(PullQuery {
-        scope: PullScope {
-            device_key: devices[1],
-            ..staff_scope()
-        },
-        after_seq: 0,
-        max_changes: 100,
-    });
+    let pulling = staff_pull(&devices[1]);
     let Ok(IngestOutcome::Committed { page, .. }) = store.ingest(&pulling) else {
         panic!("expected a commit");
     };
@@ -437,16 +427,7 @@ pub(crate) fn a_tablet_revoked_before_its_commit_is_sent_nothing(store: &dyn Rel
         1..=2,
     );
     assert!(store.revoke_device(&devices[1], 5).expect("revokes"));
-    let mut pulling = batch(&devices[1], 1, 1..=1);
-    pulling.items.clear();
-    pulling.pull = Some(PullQuery {
-        scope: PullScope {
-            device_key: devices[1],
-            ..staff_scope()
-        },
-        after_seq: 0,
-        max_changes: 100,
-    });
+    let pulling = staff_pull(&devices[1]);
     let Ok(IngestOutcome::Committed { page, .. }) = store.ingest(&pulling) else {
         panic!("expected a commit");
     };
