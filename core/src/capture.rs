@@ -263,55 +263,42 @@ pub struct UnsealedCapture {
 impl UnsealedCapture {
     /// Checks that the document is within a capture's bounds and that the capture signature
     /// verifies for `device` over `doc_id` (as the push names it) and the change hashes
-    /// computed from the bytes, without handing them to Automerge. Returns the hashes. What
-    /// passes is an authentic capture of that device whatever its content: enough to keep it
-    /// in quarantine, never enough to store it as a record (see [`UnsealedCapture::read`]).
+    /// computed from the bytes, without handing them to Automerge. What passes is an
+    /// authentic capture of that device whatever its content: enough to keep it in
+    /// quarantine, never enough to store it as a record (see [`SignedUnread::read`]).
     pub fn verify_unread(
-        &self,
+        self,
         device: &VerifyingKey,
         doc_id: &str,
-    ) -> Result<Vec<[u8; 32]>, SealError> {
+    ) -> Result<SignedUnread, SealError> {
         let checked =
             check_change_chunks(&self.document, &ChunkLimits::CAPTURE).map_err(refused_bytes)?;
         let doc_id = RegistrationId::parse(doc_id).ok_or(SealError::BadCaptureSignature)?;
         let payload = CapturePayload {
             doc_id,
             device_id: DeviceId::from_public_key(device),
-            document: Vec::new(),
+            document: self.document,
             change_hashes: checked.hashes,
-            capture_signature: self.capture_signature.clone(),
-            receipt_code: self.receipt_code.clone(),
+            capture_signature: self.capture_signature,
+            receipt_code: self.receipt_code,
         };
         payload.verify_signature()?;
-        Ok(payload.change_hashes)
+        Ok(SignedUnread { payload })
     }
 
     /// Reads the document (within a capture's bounds) and verifies the capture signature over
     /// the device, id and change hashes the document itself holds.
     pub fn read(self) -> Result<OpenedCapture, SealError> {
-        let UnsealedCapture {
-            document: document_bytes,
-            capture_signature,
-            receipt_code,
-        } = self;
         // The ids and hashes are read from the document, so they cannot disagree with it; the
         // signature then decides whether the device named in it captured exactly this.
-        let (mut document, registration) =
-            crate::documents::RegistrationDocument::load_unattributed_within(
-                &document_bytes,
-                &ChunkLimits::CAPTURE,
-            )
-            .map_err(|e| match e {
-                crate::Error::OutOfBounds(bound) => SealError::TooLarge(bound),
-                _ => SealError::DocumentMismatch,
-            })?;
+        let (mut document, registration) = load_capture(&self.document)?;
         let payload = CapturePayload {
             doc_id: registration.id.clone(),
             device_id: registration.capturing_device.clone(),
             change_hashes: document.change_hashes().iter().map(|h| h.0).collect(),
-            document: document_bytes,
-            capture_signature,
-            receipt_code,
+            document: self.document,
+            capture_signature: self.capture_signature,
+            receipt_code: self.receipt_code,
         };
         payload.verify_signature()?;
         Ok(OpenedCapture {
@@ -320,6 +307,61 @@ impl UnsealedCapture {
             registration,
         })
     }
+}
+
+/// A capture whose signature verified over the ids its push names and the change hashes of
+/// its bytes ([`UnsealedCapture::verify_unread`]), its document not yet read.
+#[derive(Debug)]
+pub struct SignedUnread {
+    payload: CapturePayload,
+}
+
+impl SignedUnread {
+    /// The change hashes the signature covers, computed from the document's bytes.
+    pub fn change_hashes(&self) -> &[[u8; 32]] {
+        &self.payload.change_hashes
+    }
+
+    /// Reads the document (within a capture's bounds) and checks that it is the one signed:
+    /// its registration id, capturing device and change hashes are exactly those the
+    /// verified signature covers, so the signature is not checked a second time.
+    pub fn read(self) -> Result<OpenedCapture, SealError> {
+        let (mut document, registration) = load_capture(&self.payload.document)?;
+        let read_hashes = document.change_hashes();
+        let signed = &self.payload;
+        if read_hashes.len() != signed.change_hashes.len()
+            || read_hashes
+                .iter()
+                .zip(&signed.change_hashes)
+                .any(|(read, signed)| read.0 != *signed)
+            || registration.id != signed.doc_id
+            || registration.capturing_device != signed.device_id
+        {
+            return Err(SealError::DocumentMismatch);
+        }
+        Ok(OpenedCapture {
+            payload: self.payload,
+            document,
+            registration,
+        })
+    }
+}
+
+/// A capture's document read by Automerge within a capture's bounds.
+fn load_capture(
+    bytes: &[u8],
+) -> Result<
+    (
+        crate::documents::RegistrationDocument,
+        crate::registration::Registration,
+    ),
+    SealError,
+> {
+    crate::documents::RegistrationDocument::load_unattributed_within(bytes, &ChunkLimits::CAPTURE)
+        .map_err(|e| match e {
+            crate::Error::OutOfBounds(bound) => SealError::TooLarge(bound),
+            _ => SealError::DocumentMismatch,
+        })
 }
 
 /// A capture's bytes refused by their bounds: too large, or not a capture's chunks at all
@@ -657,6 +699,48 @@ mod tests {
         assert_eq!(
             relay.open(&garbage).err(),
             Some(SealError::DocumentMismatch)
+        );
+    }
+
+    #[test]
+    fn a_capture_verified_unread_reads_only_as_the_document_its_signature_names() {
+        let identity = DeviceIdentity::generate();
+        let relay = RelayOpeningKey::generate();
+        let (id, bytes, hashes) = captured(&identity, 8);
+        let signed_hashes: Vec<[u8; 32]> = hashes.iter().map(|h| h.0).collect();
+        let sealed = sign_and_seal(&identity, relay.sealing_key(), &id, bytes.clone(), &hashes)
+            .expect("seals");
+        let signed = relay
+            .unseal(&sealed)
+            .expect("unseals")
+            .verify_unread(&identity.public_key(), &id.to_string())
+            .expect("authentic");
+        assert_eq!(signed.change_hashes(), signed_hashes.as_slice());
+        let opened = signed.read().expect("reads");
+        assert_eq!(opened.registration.id, id);
+        assert_eq!(opened.payload.change_hashes, signed_hashes);
+
+        // The tablet's own key signed another id than the document holds: authentic, so the
+        // capture can be kept in quarantine, but it never reads as a record of either id.
+        let other_id = doc_id();
+        let misnamed = sign_and_seal(&identity, relay.sealing_key(), &other_id, bytes, &hashes)
+            .expect("seals");
+        let signed = relay
+            .unseal(&misnamed)
+            .expect("unseals")
+            .verify_unread(&identity.public_key(), &other_id.to_string())
+            .expect("the signature is the tablet's");
+        assert_eq!(signed.read().err(), Some(SealError::DocumentMismatch));
+
+        // Another tablet's key does not verify at all.
+        let stranger = DeviceIdentity::generate();
+        assert_eq!(
+            relay
+                .unseal(&sealed)
+                .expect("unseals")
+                .verify_unread(&stranger.public_key(), &id.to_string())
+                .err(),
+            Some(SealError::BadCaptureSignature)
         );
     }
 

@@ -482,8 +482,8 @@ fn check_push(
             );
         }
     };
-    let change_hashes = match unsealed.verify_unread(&device_key, &push.doc_id) {
-        Ok(hashes) => hashes,
+    let signed = match unsealed.verify_unread(&device_key, &push.doc_id) {
+        Ok(signed) => signed,
         Err(SealError::TooLarge(bound)) => return too_large(bound),
         Err(_) => {
             return Checked::Rejected(
@@ -502,17 +502,20 @@ fn check_push(
             journal_seq: push.journal_seq,
         })
     };
-    if revoked {
-        return quarantine(ErrorCode::Revoked, change_hashes);
+    let stopped_code = if revoked {
+        Some(ErrorCode::Revoked)
+    } else if expired {
+        Some(ErrorCode::CertificateExpired)
+    } else if device.role != EnrolledRole::Kiosk {
+        // Registrations are created by kiosks; staff tablets only annotate (a later issue).
+        Some(ErrorCode::NotPermitted)
+    } else {
+        None
+    };
+    if let Some(code) = stopped_code {
+        return quarantine(code, signed.change_hashes().to_vec());
     }
-    if expired {
-        return quarantine(ErrorCode::CertificateExpired, change_hashes);
-    }
-    // Registrations are created by kiosks; staff tablets only annotate (a later issue).
-    if device.role != EnrolledRole::Kiosk {
-        return quarantine(ErrorCode::NotPermitted, change_hashes);
-    }
-    let opened = match unsealed.read() {
+    let opened = match signed.read() {
         Ok(opened) => opened,
         Err(SealError::TooLarge(bound)) => return too_large(bound),
         // The signature verified over the push's id and this tablet: the document itself
