@@ -122,9 +122,10 @@ async fn sync_body_room(
 }
 
 async fn sync(State(state): State<AppState>, body: Bytes) -> Result<impl IntoResponse, AppError> {
-    // At most a few requests are checked at once; past that a tablet is told `busy` at
-    // once rather than queued (it keeps its copies and tries again).
-    let work = state.sync_gate.try_work().ok_or(AppError::Busy)?;
+    // At most a few requests are checked at once; past that a request waits a short,
+    // bounded time for a turn, then the tablet is told `busy` (it keeps its copies and
+    // tries again).
+    let work = state.sync_gate.work().await.ok_or(AppError::Busy)?;
     let (store, keys, gate) = (
         state.store.clone(),
         state.keys.clone(),

@@ -1,11 +1,15 @@
 //! Bounds on concurrent sync work: one sync at a time per device (the design), and at most a
-//! fixed number of requests being checked at once over all devices. A request past either
-//! bound is refused at once with `busy` rather than queued, so neither memory nor waiting
-//! requests grow without a bound; the tablet keeps its copies and tries again.
+//! fixed number of requests being checked at once over all devices. A second sync of a
+//! device is refused at once with `busy`. A request past the work bound waits for a turn
+//! at most [`WORK_WAIT`], then is refused with `busy` (the tablet keeps its copies and tries
+//! again): the waiting requests are bounded by the body budget they already hold room in,
+//! so a short wait costs no more memory than a refusal, and spares a burst of tablets a
+//! round of refusals and retries while turns free up every few milliseconds.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -15,10 +19,16 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// connection could hold the largest body (256 × 8 MiB).
 pub const BODY_BUDGET: usize = 64 * 1024 * 1024;
 
+/// How long a request past the work bound waits for a turn before it is refused `busy`:
+/// far below a tablet's request timeout, and long enough for several batches to be
+/// checked meanwhile.
+pub const WORK_WAIT: Duration = Duration::from_secs(2);
+
 /// Shared by every sync request of a relay.
 #[derive(Debug)]
 pub struct SyncGate {
     work: Arc<Semaphore>,
+    work_wait: Duration,
     devices: Mutex<HashSet<[u8; 32]>>,
     bodies: Arc<Semaphore>,
     body_budget: usize,
@@ -38,6 +48,7 @@ impl SyncGate {
         let body_budget = body_budget.clamp(1, u32::MAX as usize);
         Arc::new(SyncGate {
             work: Arc::new(Semaphore::new(max_concurrent)),
+            work_wait: WORK_WAIT,
             devices: Mutex::new(HashSet::new()),
             bodies: Arc::new(Semaphore::new(body_budget)),
             body_budget,
@@ -83,9 +94,21 @@ impl SyncGate {
         SyncGate::new((cores * 2).max(4))
     }
 
-    /// A turn to check a request, if one is free now.
-    pub fn try_work(&self) -> Option<OwnedSemaphorePermit> {
-        self.work.clone().try_acquire_owned().ok()
+    /// The same gate with another wait for a work turn (tests).
+    pub fn with_work_wait(self: Arc<Self>, work_wait: Duration) -> Arc<SyncGate> {
+        let mut gate = Arc::into_inner(self).expect("a gate not yet shared");
+        gate.work_wait = work_wait;
+        Arc::new(gate)
+    }
+
+    /// A turn to check a request: at once if one is free, else the first one given back
+    /// within the gate's wait (turns go to waiters in arrival order); `None` past it.
+    pub async fn work(&self) -> Option<OwnedSemaphorePermit> {
+        let turn = self.work.clone().acquire_owned();
+        match tokio::time::timeout(self.work_wait, turn).await {
+            Ok(permit) => Some(permit.expect("the semaphore is never closed")),
+            Err(_) => None,
+        }
     }
 
     /// `device`'s turn to sync, if no other sync of it is under way; it ends when the
@@ -141,13 +164,28 @@ mod tests {
         assert!(gate.try_device([1; 32]).is_some());
     }
 
-    #[test]
-    fn work_past_the_bound_is_refused_not_queued() {
-        let gate = SyncGate::new(2);
-        let first = gate.try_work().expect("free");
-        let _second = gate.try_work().expect("free");
-        assert!(gate.try_work().is_none());
+    #[tokio::test]
+    async fn work_past_the_bound_waits_for_a_turn_given_back() {
+        let gate = SyncGate::new(2).with_work_wait(Duration::from_secs(600));
+        let first = gate.work().await.expect("free");
+        let _second = gate.work().await.expect("free");
+        let waiting = tokio::spawn({
+            let gate = gate.clone();
+            async move { gate.work().await.is_some() }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "no turn is free yet");
         drop(first);
-        assert!(gate.try_work().is_some());
+        assert!(
+            waiting.await.expect("joins"),
+            "the turn given back went to the waiter"
+        );
+    }
+
+    #[tokio::test]
+    async fn work_past_the_bound_is_refused_when_no_turn_comes_back_in_time() {
+        let gate = SyncGate::new(1).with_work_wait(Duration::from_millis(20));
+        let _held = gate.work().await.expect("free");
+        assert!(gate.work().await.is_none(), "refused after the wait");
     }
 }

@@ -386,9 +386,11 @@ async fn a_second_sync_of_a_tablet_while_one_runs_is_told_busy_and_so_is_one_pas
     let (status, _) = post_sync(&state, body).await;
     assert_eq!(status, StatusCode::OK, "the tablet's turn came back");
 
-    // A relay checking as many requests as it takes refuses the next at once.
-    state.sync_gate = kiosk_sync_server::sync_gate::SyncGate::new(1);
-    let _work = state.sync_gate.try_work().expect("free");
+    // A relay checking as many requests as it takes refuses the next once no turn came
+    // back within its wait.
+    state.sync_gate = kiosk_sync_server::sync_gate::SyncGate::new(1)
+        .with_work_wait(std::time::Duration::from_millis(20));
+    let _work = state.sync_gate.work().await.expect("free");
     let request = kiosk.request(Vec::new());
     let body = SignedEnvelope::sign(PUSH_TAG, &request, &kiosk.key).to_bytes();
     let (status, answer) = post_sync(&state, body).await;
