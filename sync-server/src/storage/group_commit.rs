@@ -15,15 +15,33 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
+/// What a batch weighs against a group's budgets.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Weight {
+    /// The bytes it writes: bounds a transaction's size.
+    pub(super) bytes: usize,
+    /// The rows it writes: bounds how long a group holds the resource, so whoever waits
+    /// for it (an HR officer's short write) waits for a few milliseconds' work, not for
+    /// every request that queued up meanwhile.
+    pub(super) items: usize,
+}
+
+/// A group's budgets; the first batch of a group always runs, whatever it weighs.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Budget {
+    pub(super) batches: usize,
+    pub(super) bytes: usize,
+    pub(super) items: usize,
+}
+
 /// Queues batches of type `B` and hands back one `R` per batch.
 pub(super) struct GroupCommit<B, R> {
     state: Mutex<Queue<B, R>>,
     /// Signalled when a group ends: results are ready and the lead is free.
     served: Condvar,
-    max_batches: usize,
-    max_bytes: usize,
-    /// A batch's size for the byte budget.
-    weight: fn(&B) -> usize,
+    budget: Budget,
+    /// A batch's weight against the budget.
+    weight: fn(&B) -> Weight,
     /// The result of a caller whose group was abandoned by a panicking leader.
     abandoned: fn() -> R,
     /// Signalled on every change of the queue, so tests can line callers up.
@@ -46,20 +64,14 @@ impl<B, R> std::fmt::Debug for GroupCommit<B, R> {
         f.debug_struct("GroupCommit")
             .field("waiting", &queue.as_ref().map(|q| q.waiting.len()))
             .field("leading", &queue.as_ref().map(|q| q.leading))
-            .field("max_batches", &self.max_batches)
-            .field("max_bytes", &self.max_bytes)
+            .field("budget", &self.budget)
             .finish_non_exhaustive()
     }
 }
 
 impl<B: Clone, R> GroupCommit<B, R> {
-    /// Groups of at most `max_batches` batches and, beyond the first batch, `max_bytes`.
-    pub(super) fn new(
-        max_batches: usize,
-        max_bytes: usize,
-        weight: fn(&B) -> usize,
-        abandoned: fn() -> R,
-    ) -> Self {
+    /// Groups within `budget`, each batch weighed by `weight`.
+    pub(super) fn new(budget: Budget, weight: fn(&B) -> Weight, abandoned: fn() -> R) -> Self {
         GroupCommit {
             state: Mutex::new(Queue {
                 waiting: VecDeque::new(),
@@ -68,8 +80,10 @@ impl<B: Clone, R> GroupCommit<B, R> {
                 next_ticket: 0,
             }),
             served: Condvar::new(),
-            max_batches: max_batches.max(1),
-            max_bytes,
+            budget: Budget {
+                batches: budget.batches.max(1),
+                ..budget
+            },
             weight,
             abandoned,
             #[cfg(test)]
@@ -171,16 +185,19 @@ impl<B: Clone, R> GroupCommit<B, R> {
     fn take(&self, own: Option<&B>) -> Vec<(u64, B)> {
         let mut queue = self.lock();
         let mut count = usize::from(own.is_some());
-        let mut bytes = own.map_or(0, self.weight);
+        let mut weight = own.map_or(Weight::default(), self.weight);
         let mut taken = Vec::new();
         while let Some((_, next)) = queue.waiting.front() {
-            let weight = (self.weight)(next);
+            let next = (self.weight)(next);
             let first = count == 0;
-            if count >= self.max_batches || (!first && bytes + weight > self.max_bytes) {
+            let over = weight.bytes + next.bytes > self.budget.bytes
+                || weight.items + next.items > self.budget.items;
+            if count >= self.budget.batches || (!first && over) {
                 break;
             }
             count += 1;
-            bytes += weight;
+            weight.bytes += next.bytes;
+            weight.items += next.items;
             taken.extend(queue.waiting.pop_front());
         }
         taken

@@ -35,7 +35,7 @@ use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_core::protocol::{ErrorCode, PulledDocument, PushOutcome};
 use rusqlite::{Connection, OptionalExtension, Transaction, ffi, params};
 
-use super::group_commit::GroupCommit;
+use super::group_commit::{Budget, GroupCommit};
 use super::*;
 use crate::rules::quarantine::{self as quarantine_rule, Capture, CaptureDecision};
 use crate::rules::{journal_chain, retention_rules};
@@ -82,8 +82,17 @@ const LIST_FILL_ROUNDS: usize = 3;
 
 /// At most this many sync requests share a commit…
 const MAX_GROUP_BATCHES: usize = 64;
-/// …and at most about this many document bytes (a single larger request still runs alone).
+/// …and at most about this many document bytes (a single larger request still runs alone)…
 const MAX_GROUP_BYTES: usize = 32 << 20;
+/// …and at most about this many items: a few tablets' batches, some 20 ms of inserts, so an
+/// HR officer's short write (which goes before the next group) waits for no more than that,
+/// while one commit still serves hundreds of registrations.
+const MAX_GROUP_ITEMS: usize = 256;
+const GROUP_BUDGET: Budget = Budget {
+    batches: MAX_GROUP_BATCHES,
+    bytes: MAX_GROUP_BYTES,
+    items: MAX_GROUP_ITEMS,
+};
 
 #[derive(Debug)]
 pub struct SqliteStore {
@@ -222,7 +231,7 @@ impl SqliteStore {
             turn: writer_turn::WriterTurn::default(),
             lifecycle,
             path,
-            group: GroupCommit::new(MAX_GROUP_BATCHES, MAX_GROUP_BYTES, batch_bytes, || {
+            group: GroupCommit::new(GROUP_BUDGET, batch_weight, || {
                 Ok(Err(group_failure("the ingest group was abandoned")))
             }),
             listings: registration_index::ListingsAhead::new(),

@@ -5,6 +5,7 @@
 //! it decides.
 
 use super::*;
+use crate::storage::group_commit::Weight;
 
 impl SqliteStore {
     /// Runs one group of sync requests: one transaction, each request inside its own
@@ -87,8 +88,16 @@ impl SqliteStore {
     }
 }
 
-/// A batch's size for the group's byte budget.
-pub(super) fn batch_bytes(batch: &IngestBatch) -> usize {
+/// A batch's weight against the group's budgets: the bytes it writes, and its items (each
+/// a row and its index entries), plus one for the batch's own device and journal rows.
+pub(super) fn batch_weight(batch: &IngestBatch) -> Weight {
+    Weight {
+        bytes: batch_bytes(batch),
+        items: batch.items.len() + 1,
+    }
+}
+
+fn batch_bytes(batch: &IngestBatch) -> usize {
     batch
         .items
         .iter()

@@ -288,6 +288,23 @@ fn a_group_takes_at_most_its_bound_and_the_rest_follow_in_the_next() {
 }
 
 #[test]
+fn a_group_holds_the_writer_for_a_bounded_number_of_items_and_the_rest_follow() {
+    let store = SqliteStore::in_memory().expect("store");
+    let devices = enroll(&store, 4);
+    // Each batch weighs 101 items against the group's 256: two fit in one group, so four
+    // batches take two commits, however many batches a group could hold.
+    const { assert!(MAX_GROUP_BATCHES >= 4 && 2 * 101 <= MAX_GROUP_ITEMS && 3 * 101 > MAX_GROUP_ITEMS) };
+    let results = ingest_as_one_group(
+        &store,
+        devices.iter().map(|d| batch(d, 1, 1..=100)).collect(),
+    );
+    for (device, result) in devices.iter().zip(results) {
+        assert_committed(&joined(result), device, 1..=100);
+    }
+    assert_eq!(store.commit_stats(), (2, 4));
+}
+
+#[test]
 fn answered_ingests_are_in_the_file_when_it_is_opened_again() {
     let (_dir, path, store) = file_store();
     let devices = enroll(&store, 4);
