@@ -123,6 +123,11 @@ fn main() {
         wall.as_secs_f64() * 1000.0 / pulled
     );
     println!(
+        "    of which waiting for answers (HTTP and the relay's work) {:.2} s, the tablet's own work {:.2} s",
+        counting.waiting().as_secs_f64(),
+        (wall - counting.waiting()).as_secs_f64()
+    );
+    println!(
         "  bytes per registration: {:.0} received, {:.1} sent",
         counting.received.load(Ordering::Relaxed) as f64 / pulled,
         counting.sent.load(Ordering::Relaxed) as f64 / pulled
