@@ -23,6 +23,8 @@ pub enum RefusalKind {
     Forbidden,
     /// The state does not allow it (409).
     Conflict,
+    /// Well-formed, but a value names something that cannot take part (422).
+    Unprocessable,
 }
 
 impl RefusalKind {
@@ -31,6 +33,7 @@ impl RefusalKind {
             RefusalKind::Invalid => StatusCode::BAD_REQUEST,
             RefusalKind::Forbidden => StatusCode::FORBIDDEN,
             RefusalKind::Conflict => StatusCode::CONFLICT,
+            RefusalKind::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 }
@@ -53,19 +56,6 @@ pub enum AppError {
     UnknownEvent,
     #[error("the event has no published form")]
     NotPublished,
-    #[error("an event with this id exists already")]
-    EventExists,
-    #[error("the event holds no change named by these heads; reload the event and edit again")]
-    UnknownHeads,
-    #[error(
-        "you changed this event after loading it (in another window?); reload the event and edit \
-         again"
-    )]
-    StaleHeads,
-    #[error(
-        "the draft changed since it was read; reload the event, check the draft and publish again"
-    )]
-    DraftChangedSince,
     /// Names each field that was wrong and the rule it broke, never the value.
     #[error("invalid event: {0}")]
     InvalidEvent(String),
@@ -106,12 +96,8 @@ pub enum AppError {
     Refused(Box<dyn Refusal>),
     #[error("the request body is not what this route takes: {0}")]
     BadBody(String),
-    #[error("that username is taken")]
-    UsernameTaken,
     #[error("no such user")]
     UnknownUser,
-    #[error("events are assigned to recruiters only; this user lacks the recruiter role")]
-    NotARecruiter,
     #[error("no such registration")]
     UnknownRegistration,
     #[error("this registration was removed; its removal record remains")]
@@ -124,8 +110,6 @@ pub enum AppError {
     BadFilter(String),
     #[error("no such device")]
     UnknownDevice,
-    #[error("only an enrolled, unrevoked staff tablet has a PIN to unlock")]
-    NotAStaffTablet,
     /// A well-formed body with a value its field does not take.
     #[error("{field}: {rule}")]
     InvalidField {
@@ -134,18 +118,8 @@ pub enum AppError {
     },
     #[error("no such quarantined capture")]
     UnknownQuarantine,
-    #[error("this quarantined capture was reviewed already; a decision is final")]
-    AlreadyReviewed,
-    #[error("retention run {0} is still going; it is carried on, and no second run starts")]
-    RetentionRunning(i64),
     #[error("no such retention run")]
     UnknownRetentionRun,
-    #[error("this registration is on legal hold already")]
-    AlreadyOnHold,
-    #[error("this registration is not on legal hold")]
-    NotOnHold,
-    #[error("the visitor never joined the talent pool: there is no consent to withdraw")]
-    NoTalentPoolConsent,
     /// A staff code's recruiter who may not have a tablet act for them.
     #[error("{0}")]
     BadRecruiter(crate::enrollment::RecruiterRefusal),
@@ -153,10 +127,6 @@ pub enum AppError {
     AccountDisabled,
     #[error("an administrator cannot take away their own access")]
     SelfChange,
-    #[error("this would leave no enabled administrator")]
-    LastAdmin,
-    #[error("nothing to change: the user already is as asked")]
-    AccountUnchanged,
     #[error("no such API token of this user")]
     UnknownToken,
 }
@@ -183,10 +153,6 @@ impl AppError {
         match self {
             AppError::UnknownEvent => (StatusCode::NOT_FOUND, "unknown_event"),
             AppError::NotPublished => (StatusCode::NOT_FOUND, "not_published"),
-            AppError::EventExists => (StatusCode::CONFLICT, "event_exists"),
-            AppError::UnknownHeads => (StatusCode::CONFLICT, "unknown_heads"),
-            AppError::StaleHeads => (StatusCode::CONFLICT, "stale_heads"),
-            AppError::DraftChangedSince => (StatusCode::CONFLICT, "draft_changed"),
             AppError::InvalidEvent(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_event"),
             AppError::Protocol(e) => {
                 let code = e.code();
@@ -228,29 +194,19 @@ impl AppError {
                 (kind.status(), code)
             }
             AppError::BadBody(_) => (StatusCode::BAD_REQUEST, "malformed_body"),
-            AppError::UsernameTaken => (StatusCode::CONFLICT, "username_taken"),
             AppError::UnknownUser => (StatusCode::NOT_FOUND, "unknown_user"),
-            AppError::NotARecruiter => (StatusCode::UNPROCESSABLE_ENTITY, "not_a_recruiter"),
             AppError::UnknownRegistration => (StatusCode::NOT_FOUND, "unknown_registration"),
             AppError::RemovedRegistration => (StatusCode::GONE, "removed"),
             AppError::NotAssigned => (StatusCode::FORBIDDEN, "not_assigned"),
             AppError::Restricted => (StatusCode::FORBIDDEN, "restricted"),
             AppError::BadFilter(_) => (StatusCode::BAD_REQUEST, "invalid_filter"),
             AppError::UnknownDevice => (StatusCode::NOT_FOUND, "unknown_device"),
-            AppError::NotAStaffTablet => (StatusCode::CONFLICT, "not_a_staff_tablet"),
             AppError::InvalidField { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
             AppError::UnknownQuarantine => (StatusCode::NOT_FOUND, "unknown_quarantine"),
-            AppError::AlreadyReviewed => (StatusCode::CONFLICT, "already_reviewed"),
-            AppError::RetentionRunning(_) => (StatusCode::CONFLICT, "run_in_progress"),
             AppError::UnknownRetentionRun => (StatusCode::NOT_FOUND, "unknown_run"),
-            AppError::AlreadyOnHold => (StatusCode::CONFLICT, "already_on_hold"),
-            AppError::NotOnHold => (StatusCode::CONFLICT, "not_on_hold"),
-            AppError::NoTalentPoolConsent => (StatusCode::CONFLICT, "no_talent_pool_consent"),
             AppError::BadRecruiter(_) => (StatusCode::UNPROCESSABLE_ENTITY, "bad_recruiter"),
             AppError::AccountDisabled => (StatusCode::FORBIDDEN, "account_disabled"),
             AppError::SelfChange => (StatusCode::FORBIDDEN, "self_change"),
-            AppError::LastAdmin => (StatusCode::CONFLICT, "last_admin"),
-            AppError::AccountUnchanged => (StatusCode::CONFLICT, "unchanged"),
             AppError::UnknownToken => (StatusCode::NOT_FOUND, "unknown_token"),
         }
     }

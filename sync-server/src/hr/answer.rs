@@ -70,24 +70,25 @@ impl From<Missing> for AppError {
     }
 }
 
-impl From<Conflict> for AppError {
-    fn from(conflict: Conflict) -> AppError {
-        match conflict {
-            Conflict::UsernameTaken => AppError::UsernameTaken,
-            Conflict::LastAdmin => AppError::LastAdmin,
-            Conflict::Unchanged => AppError::AccountUnchanged,
-            Conflict::NotARecruiter => AppError::NotARecruiter,
-            Conflict::AlreadyOnHold => AppError::AlreadyOnHold,
-            Conflict::NotOnHold => AppError::NotOnHold,
-            Conflict::NoTalentPoolConsent => AppError::NoTalentPoolConsent,
-            Conflict::RetentionRunning(run) => AppError::RetentionRunning(run),
-            Conflict::AlreadyReviewed => AppError::AlreadyReviewed,
-            Conflict::NotAStaffTablet => AppError::NotAStaffTablet,
-            Conflict::EventExists => AppError::EventExists,
-            Conflict::UnknownHeads => AppError::UnknownHeads,
-            Conflict::StaleHeads => AppError::StaleHeads,
-            Conflict::DraftChangedSince => AppError::DraftChangedSince,
-        }
+impl Refusal for Conflict {
+    fn answer(&self) -> (RefusalKind, &'static str) {
+        let code = match self {
+            Conflict::UsernameTaken => "username_taken",
+            Conflict::LastAdmin => "last_admin",
+            Conflict::Unchanged => "unchanged",
+            Conflict::NotARecruiter => return (RefusalKind::Unprocessable, "not_a_recruiter"),
+            Conflict::AlreadyOnHold => "already_on_hold",
+            Conflict::NotOnHold => "not_on_hold",
+            Conflict::NoTalentPoolConsent => "no_talent_pool_consent",
+            Conflict::RetentionRunning(_) => "run_in_progress",
+            Conflict::AlreadyReviewed => "already_reviewed",
+            Conflict::NotAStaffTablet => "not_a_staff_tablet",
+            Conflict::EventExists => "event_exists",
+            Conflict::UnknownHeads => "unknown_heads",
+            Conflict::StaleHeads => "stale_heads",
+            Conflict::DraftChangedSince => "draft_changed",
+        };
+        (RefusalKind::Conflict, code)
     }
 }
 
