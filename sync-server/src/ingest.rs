@@ -815,10 +815,33 @@ pub(crate) mod check_hold {
     }
 }
 
+/// The tests' sync request: tablet `device_id`'s request number `seq` for the demo event,
+/// carrying `pushes`, nothing journalled, pulling no registrations.
+#[cfg(test)]
+pub(crate) fn demo_request(device_id: [u8; 32], seq: u64, pushes: Vec<Push>) -> SyncRequest {
+    SyncRequest {
+        version: PROTOCOL_VERSION,
+        device_id,
+        seq,
+        sent_at: 0,
+        journal: JournalState {
+            count: 0,
+            head: [0; 32],
+        },
+        pushes,
+        pull: kiosk_core::protocol::PullRequest {
+            event_id: kiosk_core::demo::DEMO_EVENT_ID.into(),
+            event_heads: Vec::new(),
+            registrations: false,
+            cursor: None,
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use kiosk_core::protocol::PushOutcome;
-    use kiosk_core::protocol::{PullRequest, SyncResponse};
+    use kiosk_core::protocol::SyncResponse;
 
     use super::*;
     use crate::storage::SqliteStore;
@@ -846,28 +869,16 @@ mod tests {
             .quarantine_for_tests(&device_key, MAX_QUARANTINE_PER_STOPPED_TABLET as usize)
             .expect("filled");
         let device = store.device(&device_key).expect("store").expect("enrolled");
-        let request = SyncRequest {
-            version: PROTOCOL_VERSION,
-            device_id: device_key,
-            seq: 1,
-            sent_at: 0,
-            journal: JournalState {
-                count: 0,
-                head: [0; 32],
-            },
-            // Not even a seal: opening it would answer `seal_unreadable`.
-            pushes: vec![Push {
+        // Not even a seal: opening it would answer `seal_unreadable`.
+        let request = demo_request(
+            device_key,
+            1,
+            vec![Push {
                 doc_id: "01J00000000000000000000000".into(),
                 journal_seq: None,
                 body: PushBody::Sealed(vec![0; 100]),
             }],
-            pull: PullRequest {
-                event_id: kiosk_core::demo::DEMO_EVENT_ID.into(),
-                event_heads: Vec::new(),
-                registrations: false,
-                cursor: None,
-            },
-        };
+        );
         let answer = handle_sync(&store, &keys, &device, &request, [0; 32], 2).expect("answers");
         let response: SyncResponse = SignedEnvelope::from_bytes(&answer)
             .expect("envelope")
@@ -922,23 +933,7 @@ mod tests {
     }
 
     fn request_of(key: &ed25519_dalek::SigningKey, pushes: Vec<Push>) -> SyncRequest {
-        SyncRequest {
-            version: PROTOCOL_VERSION,
-            device_id: key.verifying_key().to_bytes(),
-            seq: 1,
-            sent_at: 0,
-            journal: JournalState {
-                count: 0,
-                head: [0; 32],
-            },
-            pushes,
-            pull: PullRequest {
-                event_id: kiosk_core::demo::DEMO_EVENT_ID.into(),
-                event_heads: Vec::new(),
-                registrations: false,
-                cursor: None,
-            },
-        }
+        demo_request(key.verifying_key().to_bytes(), 1, pushes)
     }
 
     fn sync_now(

@@ -349,31 +349,13 @@ mod tests {
     /// A kiosk's signed sync request carrying ten sealed captures (more than the free
     /// room of any page), sequence `seq`.
     fn capture_request(state: &AppState, key: &ed25519_dalek::SigningKey, seq: u64) -> Vec<u8> {
-        use kiosk_core::protocol::{
-            JournalState, PROTOCOL_VERSION, PUSH_TAG, PullRequest, SignedEnvelope, SyncRequest,
-        };
+        use kiosk_core::protocol::{PUSH_TAG, SignedEnvelope};
         let mut generator =
             kiosk_core::generator::RegistrationGenerator::new(kiosk_core::demo::demo_event(), seq);
         let pushes = (0..10)
             .map(|_| capture_push(state, key, generator.next_registration().expect("valid")))
             .collect();
-        let request = SyncRequest {
-            version: PROTOCOL_VERSION,
-            device_id: key.verifying_key().to_bytes(),
-            seq,
-            sent_at: 0,
-            journal: JournalState {
-                count: 0,
-                head: [0; 32],
-            },
-            pushes,
-            pull: PullRequest {
-                event_id: kiosk_core::demo::DEMO_EVENT_ID.into(),
-                event_heads: Vec::new(),
-                registrations: false,
-                cursor: None,
-            },
-        };
+        let request = crate::ingest::demo_request(key.verifying_key().to_bytes(), seq, pushes);
         SignedEnvelope::sign(PUSH_TAG, &request, key).to_bytes()
     }
 
