@@ -1018,6 +1018,8 @@ impl HrAccountStore for SqliteStore {
                 Ok(None)
             }
             hr_accounts::CredentialRead::Open(credential, user) => {
+                #[cfg(test)]
+                self.read_hooks.between_read_and_log(self);
                 // Read on a reader: a logout or revocation committed since then leaves
                 // nothing to mark, and the credential opens nothing.
                 if now - credential.last_used_at >= CREDENTIAL_USE_GRAIN_MS

@@ -462,3 +462,34 @@ fn a_restricted_record_removed_between_a_disclosure_and_its_log_is_not_routed_to
         "naming only the record still held"
     );
 }
+
+#[test]
+fn a_credential_deleted_between_its_read_and_its_use_mark_opens_nothing() {
+    use crate::storage::{Credential, CredentialKind};
+    let (_dir, store) = file_store();
+    let user = store
+        .create_hr_user(
+            &crate::storage::suite::fixtures::new_user("rut", vec![Role::Recruiter], None),
+            1,
+        )
+        .expect("stored")
+        .expect("a new username");
+    let secret = [7; 32];
+    let session = Credential {
+        kind: CredentialKind::Session,
+        user_id: user,
+        csrf_hash: Some([4; 32]),
+        expires_at: i64::MAX,
+        last_used_at: 0,
+    };
+    store
+        .put_hr_credential(&secret, &session, None, 1)
+        .expect("stored");
+    // The logout commits after the reader found the session open, before its use is marked.
+    store.read_hooks.once(move |store| {
+        store.delete_hr_credential(&secret).expect("logged out");
+    });
+    let now = 10 * CREDENTIAL_USE_GRAIN_MS;
+    assert!(store.hr_credential(&secret, now).expect("read").is_none());
+    assert!(store.hr_credential(&secret, now).expect("read").is_none());
+}
