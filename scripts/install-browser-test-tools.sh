@@ -10,13 +10,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 browser_dir="$root/tests/browser"
 
-apt_install() {
-  if [ "$(id -u)" -eq 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-  else
-    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-  fi
-}
+# shellcheck source=apt-install.sh
+. "$(dirname "$0")/apt-install.sh"
 
 if [ ! -x /usr/bin/chromium ]; then
   echo "installing Chromium (Debian's chromium)"

@@ -11,13 +11,8 @@ kotlin_version="2.4.20"
 tools="$root/.tools"
 kotlin_home="$tools/kotlin-compiler-$kotlin_version/package"
 
-apt_install() {
-  if [ "$(id -u)" -eq 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-  else
-    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-  fi
-}
+# shellcheck source=apt-install.sh
+. "$(dirname "$0")/apt-install.sh"
 
 if ! command -v java >/dev/null; then
   echo "installing a Java runtime (default-jdk-headless)"

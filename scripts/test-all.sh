@@ -15,6 +15,11 @@ step "tools for the Kotlin and Python binding tests (installed if missing)"
 step "tools for the console's browser test: Chromium, playwright-core, axe-core (installed if missing)"
 ./scripts/install-browser-test-tools.sh
 
+step "PostgreSQL's server programs for the PostgreSQL store's tests (installed if missing)"
+pg_settings=$(./scripts/install-postgres-test-tools.sh)
+echo "$pg_settings"
+export "$(echo "$pg_settings" | grep '^KIOSK_PG_BIN=')"
+
 step "cargo fmt --check"
 cargo fmt --all --check
 
