@@ -114,6 +114,16 @@ impl PgStore {
         if config.get_application_name().is_none() {
             config.application_name("kiosk-relay");
         }
+        // One connection of its own first: its error says why the server could not be
+        // reached (the pool's would only say that it timed out), and it migrates.
+        let mut first = config.connect(NoTls).map_err(|e| {
+            StorageError::Postgres(PgFailure::new(format!(
+                "cannot connect to {target}: {}",
+                PgFailure::from(&e)
+            )))
+        })?;
+        schema::upgrade(&mut first, &target)?;
+        drop(first);
         let manager = PostgresConnectionManager::new(config, NoTls);
         let pool = r2d2::Pool::builder()
             .max_size(POOL_SIZE)
@@ -123,13 +133,11 @@ impl PgStore {
             .map_err(|e| {
                 StorageError::Postgres(PgFailure::new(format!("cannot connect to {target}: {e}")))
             })?;
-        let store = PgStore {
+        Ok(PgStore {
             pool,
             target,
             events: Mutex::new(HashMap::new()),
-        };
-        schema::upgrade(&mut *store.client()?, &store.target)?;
-        Ok(store)
+        })
     }
 
     /// The database as errors and logs name it (no password).

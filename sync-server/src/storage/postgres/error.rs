@@ -62,8 +62,15 @@ impl std::fmt::Display for PgFailure {
 impl From<&postgres::Error> for PgFailure {
     fn from(error: &postgres::Error) -> PgFailure {
         let Some(db) = error.as_db_error() else {
-            // Connection, protocol and conversion errors: they name no stored values.
-            return PgFailure::new(error.to_string());
+            // Connection, protocol and conversion errors: they name no stored values. The
+            // cause (`Connection refused`, a TLS or authentication failure) is kept.
+            let mut description = error.to_string();
+            let mut source = std::error::Error::source(error);
+            while let Some(cause) = source {
+                description.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            return PgFailure::new(description);
         };
         let code = db.code().code();
         let mut description = format!("{} {code}", db.severity());
