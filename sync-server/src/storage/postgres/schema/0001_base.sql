@@ -75,7 +75,7 @@ CREATE TABLE relay_state (
     backup_watermark BIGINT
 );
 INSERT INTO relay_state (id, epoch, commit_seq)
-VALUES (1, decode(md5(random()::text || clock_timestamp()::text), 'hex'), 0);
+VALUES (1, decode(replace(gen_random_uuid()::text, '-', ''), 'hex'), 0);
 
 -- Every change of every registration, numbered by the commit that stored it. `id` keeps
 -- the order changes were stored in within a commit (SQLite's rowid).
