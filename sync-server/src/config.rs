@@ -27,6 +27,9 @@ pub const DEFAULT_ACCESS_LOG_RETENTION_MONTHS: u32 = 60;
 pub const ENV_CONFIG: &str = "KIOSK_CONFIG";
 pub const ENV_LISTEN: &str = "KIOSK_LISTEN";
 pub const ENV_DATA_DIR: &str = "KIOSK_DATA_DIR";
+/// A `postgres://` URL: the relay keeps its store in that PostgreSQL database instead of
+/// the SQLite file in the data directory.
+pub const ENV_DATABASE_URL: &str = "KIOSK_DATABASE_URL";
 pub const ENV_TLS_CERT: &str = "KIOSK_TLS_CERT";
 pub const ENV_TLS_KEY: &str = "KIOSK_TLS_KEY";
 pub const ENV_DEV_PLAIN_HTTP: &str = "KIOSK_DEV_PLAIN_HTTP";
@@ -43,9 +46,10 @@ pub const ENV_MAX_CONNECTIONS_PER_CLIENT: &str = "KIOSK_MAX_CONNECTIONS_PER_CLIE
 pub const ENV_RUST_LOG: &str = "RUST_LOG";
 
 /// The keys a config file may hold, as error texts list them.
-pub const FILE_KEYS: [&str; 14] = [
+pub const FILE_KEYS: [&str; 15] = [
     "listen",
     "data_dir",
+    "database_url",
     "tls_cert",
     "tls_key",
     "dev_plain_http",
@@ -62,6 +66,8 @@ pub const FILE_KEYS: [&str; 14] = [
 
 const EXPECT_ADDRESS: &str = "an IP address and port, like \"0.0.0.0:8443\"";
 const EXPECT_PATH: &str = "a file path in quotes";
+const EXPECT_DATABASE_URL: &str =
+    "a PostgreSQL URL in quotes, like \"postgres://kiosk@db.example:5432/kiosk\"";
 const EXPECT_BOOL: &str = "true or false";
 const EXPECT_LOG: &str = "a log filter, like \"info\" or \"info,tower_http=debug\"";
 const EXPECT_MONTHS: &str = "a whole number of months from 12 to 1200, like 60";
@@ -122,11 +128,36 @@ pub enum ConfigError {
     PlainHttpRefused { listen: SocketAddr },
 }
 
+/// A PostgreSQL database URL (`postgres://` or `postgresql://`). It may hold a password,
+/// so its `Debug` shows only the scheme.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// `text` as a database URL, if it is a PostgreSQL one.
+    pub fn parse(text: &str) -> Option<DatabaseUrl> {
+        let text = text.trim();
+        crate::storage::is_postgres_url(text).then(|| DatabaseUrl(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DatabaseUrl(postgres://…)")
+    }
+}
+
 /// Settings from one source (flags, environment or file); `None` where it says nothing.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Settings {
     pub listen: Option<SocketAddr>,
     pub data_dir: Option<PathBuf>,
+    /// The PostgreSQL database holding the store; `None`: the SQLite file in `data_dir`.
+    pub database_url: Option<DatabaseUrl>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub dev_plain_http: Option<bool>,
@@ -157,6 +188,7 @@ impl Settings {
         Settings {
             listen: self.listen.or(lower.listen),
             data_dir: self.data_dir.or(lower.data_dir),
+            database_url: self.database_url.or(lower.database_url),
             tls_cert: self.tls_cert.or(lower.tls_cert),
             tls_key: self.tls_key.or(lower.tls_key),
             dev_plain_http: self.dev_plain_http.or(lower.dev_plain_http),
@@ -198,6 +230,14 @@ impl Settings {
                 value.trim().parse().map_err(|_| ConfigError::BadEnvValue {
                     name: ENV_LISTEN,
                     expected: EXPECT_ADDRESS,
+                })
+            })
+            .transpose()?;
+        let database_url = text(ENV_DATABASE_URL, EXPECT_DATABASE_URL)?
+            .map(|value| {
+                DatabaseUrl::parse(&value).ok_or(ConfigError::BadEnvValue {
+                    name: ENV_DATABASE_URL,
+                    expected: EXPECT_DATABASE_URL,
                 })
             })
             .transpose()?;
@@ -270,6 +310,7 @@ impl Settings {
             max_connections_per_client,
             listen,
             data_dir: get(ENV_DATA_DIR).map(PathBuf::from),
+            database_url,
             tls_cert: get(ENV_TLS_CERT).map(PathBuf::from),
             tls_key: get(ENV_TLS_KEY).map(PathBuf::from),
             dev_plain_http,
@@ -319,6 +360,11 @@ impl Settings {
                     settings.listen = Some(address.ok_or_else(|| bad("listen", EXPECT_ADDRESS))?);
                 }
                 "data_dir" => settings.data_dir = Some(file_path("data_dir", &value)?),
+                "database_url" => {
+                    let url = value.as_str().and_then(DatabaseUrl::parse);
+                    settings.database_url =
+                        Some(url.ok_or_else(|| bad("database_url", EXPECT_DATABASE_URL))?);
+                }
                 "tls_cert" => settings.tls_cert = Some(file_path("tls_cert", &value)?),
                 "tls_key" => settings.tls_key = Some(file_path("tls_key", &value)?),
                 "dev_plain_http" => {
@@ -488,6 +534,8 @@ pub fn scheme_for(
 pub struct ServeConfig {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
+    /// The PostgreSQL database holding the store; `None`: SQLite in `data_dir`.
+    pub database_url: Option<DatabaseUrl>,
     pub scheme: Scheme,
     pub log: String,
     /// The accessibility statement's contact address, if the operator set one.
@@ -509,6 +557,7 @@ impl ServeConfig {
         Ok(ServeConfig {
             listen,
             data_dir: settings.data_dir_or_default(),
+            database_url: settings.database_url.clone(),
             log: settings.log_or_default(),
             accessibility_contact: settings.accessibility_contact.clone(),
             limits: settings.connection_limits(),
@@ -631,6 +680,7 @@ mod tests {
             ServeConfig {
                 listen: DEFAULT_LISTEN,
                 data_dir: PathBuf::from("kiosk-data"),
+                database_url: None,
                 scheme: Scheme::PlainHttp,
                 log: DEFAULT_LOG.to_owned(),
                 accessibility_contact: None,
@@ -856,7 +906,7 @@ mod tests {
         assert_eq!(
             text,
             "the config file /etc/kiosk/relay.toml has an unknown key `listen_address` \
-             (known keys: listen, data_dir, tls_cert, tls_key, dev_plain_http, log, \
+             (known keys: listen, data_dir, database_url, tls_cert, tls_key, dev_plain_http, log, \
              access_log_retention_months, accessibility_contact, header_read_timeout_secs, \
              body_read_timeout_secs, idle_timeout_secs, tls_handshake_timeout_secs, \
              max_connections, max_connections_per_client)"
@@ -878,6 +928,32 @@ mod tests {
         );
         assert!(file_error("tls_cert = 5").contains("`tls_cert` must be a file path"));
         assert!(file_error("log = \"info,kiosk=loud\"").contains("`log` must be a log filter"));
+    }
+
+    #[test]
+    fn a_database_url_comes_from_the_file_or_the_environment_and_only_as_postgres() {
+        let url = "postgres://kiosk:s3cret@db.example:5432/kiosk";
+        let from_file = file(&format!("database_url = \"{url}\""));
+        assert_eq!(
+            from_file.database_url.as_ref().map(DatabaseUrl::as_str),
+            Some(url)
+        );
+        let from_env = Settings::from_env(env(&[(ENV_DATABASE_URL, url)])).expect("reads");
+        assert_eq!(from_env.database_url, from_file.database_url);
+        // The password never shows in a debug print of the settings.
+        assert!(!format!("{from_env:?}").contains("s3cret"));
+        assert!(
+            file_error("database_url = \"/var/lib/kiosk/relay.sqlite3\"")
+                .contains("`database_url` must be a PostgreSQL URL")
+        );
+        let refused =
+            Settings::from_env(env(&[(ENV_DATABASE_URL, "mysql://x@y/z")])).expect_err("refused");
+        assert!(refused.to_string().contains(ENV_DATABASE_URL), "{refused}");
+        assert_eq!(
+            Settings::default().database_url,
+            None,
+            "SQLite stays the default"
+        );
     }
 
     #[test]

@@ -7,13 +7,14 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_sync_server::access_checkpoint;
-use kiosk_sync_server::config::{self, Scheme, ServeConfig, Settings, check_log_filter, gather};
+use kiosk_sync_server::config::{
+    self, DatabaseUrl, Scheme, ServeConfig, Settings, check_log_filter, gather,
+};
 use kiosk_sync_server::enrollment::{self, create_code};
 use kiosk_sync_server::keys::RelayKeys;
 use kiosk_sync_server::private_files;
-use kiosk_sync_server::storage::prelude::*;
 use kiosk_sync_server::storage::{
-    AccessLogPruning, RelayStore, SqliteStore, months_before, retention_rule,
+    AccessLogPruning, PgStore, RelayStore, SqliteStore, months_before, retention_rule,
 };
 use kiosk_sync_server::tls::load_server_config;
 use kiosk_sync_server::{
@@ -40,6 +41,12 @@ struct Cli {
     /// [env: KIOSK_DATA_DIR] [config file: data_dir] [default: kiosk-data]
     #[arg(long, global = true, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// Keep the store in this PostgreSQL database (postgres://user@host:port/dbname)
+    /// instead of the SQLite file in the data directory, which still holds the relay's
+    /// keys. Several relay instances may share one database. Not read by `demo`.
+    /// [env: KIOSK_DATABASE_URL] [config file: database_url] [default: SQLite]
+    #[arg(long, global = true, value_name = "URL", value_parser = database_url_arg)]
+    database_url: Option<DatabaseUrl>,
     #[command(subcommand)]
     command: Command,
 }
@@ -487,7 +494,31 @@ fn take_run_lock(data_dir: &Path) -> Result<std::fs::File, Box<dyn std::error::E
     }
 }
 
-fn open(data_dir: &Path) -> Result<(Arc<SqliteStore>, RelayKeys), Box<dyn std::error::Error>> {
+fn database_url_arg(text: &str) -> Result<DatabaseUrl, String> {
+    DatabaseUrl::parse(text)
+        .ok_or_else(|| "expected a PostgreSQL URL, like postgres://kiosk@db.example/kiosk".into())
+}
+
+/// The relay's keys from the data directory, and its store: the PostgreSQL database at
+/// `database_url` when one is set, else the SQLite file in the data directory.
+fn open(
+    data_dir: &Path,
+    database_url: Option<&DatabaseUrl>,
+) -> Result<(Arc<dyn RelayStore>, RelayKeys), Box<dyn std::error::Error>> {
+    let Some(url) = database_url else {
+        let (store, keys) = open_sqlite(data_dir)?;
+        return Ok((store, keys));
+    };
+    private_files::secure_data_dir(data_dir)?;
+    let keys = RelayKeys::load_or_create(data_dir)?;
+    let store = Arc::new(PgStore::open(url.as_str())?);
+    Ok((store, keys))
+}
+
+/// The keys and the SQLite store of a data directory.
+fn open_sqlite(
+    data_dir: &Path,
+) -> Result<(Arc<SqliteStore>, RelayKeys), Box<dyn std::error::Error>> {
     // Before anything is read or written: what others could read is made private (and
     // logged), or nothing starts.
     private_files::secure_data_dir(data_dir)?;
@@ -496,17 +527,44 @@ fn open(data_dir: &Path) -> Result<(Arc<SqliteStore>, RelayKeys), Box<dyn std::e
     Ok((store, keys))
 }
 
-/// What every admin command starts with: its settings (flag > environment > config file >
-/// default), logging, and the relay's store and keys.
-fn open_admin(
+/// Refuses a command that works on the SQLite file (`what`) when the store is in
+/// PostgreSQL.
+fn sqlite_only(settings: &Settings, what: &str) -> Result<(), Box<dyn std::error::Error>> {
+    match settings.database_url {
+        Some(_) => Err(format!(
+            "{what} works on the SQLite file only; this relay's store is in PostgreSQL \
+             (database_url), which is backed up and restored with the database's own tools \
+             (pg_dump/pg_restore, base backups)"
+        )
+        .into()),
+        None => Ok(()),
+    }
+}
+
+/// An admin command's settings (flag > environment > config file > default), with logging
+/// started.
+fn admin_settings(
     data_dir_flag: Settings,
     config: &ConfigFile,
-) -> Result<(Arc<SqliteStore>, RelayKeys), Box<dyn std::error::Error>> {
+) -> Result<Settings, Box<dyn std::error::Error>> {
     let settings = gather(data_dir_flag, config.config.as_deref(), |name| {
         std::env::var_os(name)
     })?;
     init_logging(&settings.log_or_default());
-    open(&settings.data_dir_or_default())
+    Ok(settings)
+}
+
+/// What every admin command starts with: its settings, logging, and the relay's store and
+/// keys.
+fn open_admin(
+    data_dir_flag: Settings,
+    config: &ConfigFile,
+) -> Result<(Arc<dyn RelayStore>, RelayKeys), Box<dyn std::error::Error>> {
+    let settings = admin_settings(data_dir_flag, config)?;
+    open(
+        &settings.data_dir_or_default(),
+        settings.database_url.as_ref(),
+    )
 }
 
 /// Logs with `filter`, which the settings have already checked.
@@ -535,6 +593,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let env = |name: &str| std::env::var_os(name);
     let data_dir_flag = Settings {
         data_dir: cli.data_dir,
+        database_url: cli.database_url,
         ..Settings::default()
     };
     match cli.command {
@@ -573,6 +632,22 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let settings = data_dir_flag.over(Settings::from_env(env)?);
             init_logging(&settings.log_or_default());
             demo(listen, &settings.data_dir_or_default()).await
+        }
+        // The admin commands call the store directly, and the PostgreSQL client blocks:
+        // off the async threads.
+        command => tokio::task::block_in_place(|| admin_command(command, data_dir_flag)),
+    }
+}
+
+/// Runs an admin command (every command but `serve` and `demo`).
+fn admin_command(
+    command: Command,
+    data_dir_flag: Settings,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let env = |name: &str| std::env::var_os(name);
+    match command {
+        Command::Serve { .. } | Command::Demo { .. } => {
+            Err("serve and demo are not admin commands".into())
         }
         Command::CreateCode {
             config,
@@ -667,7 +742,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         Command::Backup { config, to } => {
-            let (store, _) = open_admin(data_dir_flag, &config)?;
+            let settings = admin_settings(data_dir_flag, &config)?;
+            sqlite_only(&settings, "backup")?;
+            let (store, _) = open_sqlite(&settings.data_dir_or_default())?;
             let report = store.backup(&to)?;
             println!(
                 "backed up to {} ({} bytes); it holds every commit up to number {}",
@@ -684,6 +761,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         } => {
             let settings = gather(data_dir_flag, config.config.as_deref(), env)?;
             init_logging(&settings.log_or_default());
+            sqlite_only(&settings, "restore")?;
             let data_dir = settings.data_dir_or_default();
             let _stopped = take_run_lock(&data_dir)?;
             restore(&from, &database_path(&data_dir), force)
@@ -776,7 +854,10 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 env,
             )?;
             init_logging(&settings.log_or_default());
-            let (store, _) = open(&settings.data_dir_or_default())?;
+            let (store, _) = open(
+                &settings.data_dir_or_default(),
+                settings.database_url.as_ref(),
+            )?;
             let months = settings.access_log_retention_months_or_default();
             match prune_access_log(store.as_ref(), months, now_ms())? {
                 AccessLogPruning::Pruned { removed, horizon } => println!(
@@ -885,7 +966,9 @@ async fn serve_relay(
         Scheme::PlainHttp => None,
     };
     let _running = take_run_lock(&config.data_dir)?;
-    let (store, keys) = open(&config.data_dir)?;
+    // The PostgreSQL client blocks (it connects and migrates here): off the async threads.
+    let (store, keys) =
+        tokio::task::block_in_place(|| open(&config.data_dir, config.database_url.as_ref()))?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let address = listener.local_addr()?;
     let checkpoint_dir = config.data_dir.join(access_checkpoint::CHECKPOINT_DIR);
@@ -926,7 +1009,7 @@ async fn serve_relay(
 /// writes a signed access-log checkpoint, at start and then every 24 hours, for operators to
 /// copy off the machine. A failure is logged and tried again the next day.
 fn spawn_daily_checkpoints(
-    store: Arc<SqliteStore>,
+    store: Arc<dyn RelayStore>,
     keys: RelayKeys,
     folder: PathBuf,
     retention_months: u32,
@@ -1053,7 +1136,7 @@ async fn demo(listen: SocketAddr, data_dir: &Path) -> Result<(), Box<dyn std::er
         return Err("the demo serves plain HTTP on loopback only".into());
     }
     let _running = take_run_lock(data_dir)?;
-    let (store, keys) = open(data_dir)?;
+    let (store, keys) = open_sqlite(data_dir)?;
     store_demo_event(store.as_ref())?;
     let now = now_ms();
     let week = now + 7 * 24 * 3_600_000;

@@ -4,6 +4,10 @@
 pub enum StorageError {
     #[error("relay database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// A PostgreSQL error, described without the values a statement carried (see
+    /// [`super::postgres::PgFailure`]).
+    #[error("relay database (PostgreSQL): {0}")]
+    Postgres(super::postgres::PgFailure),
     #[error("stored {0} cannot be decoded")]
     Undecodable(&'static str),
     #[error("relay database file: {0}")]
@@ -34,6 +38,9 @@ impl StorageError {
     /// out (an operator's command holding it longer): nothing was stored, and trying again
     /// shortly can succeed.
     pub fn is_locked(&self) -> bool {
+        if let StorageError::Postgres(failure) = self {
+            return failure.is_contention();
+        }
         matches!(
             self,
             StorageError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
@@ -52,6 +59,7 @@ impl StorageError {
                 e.code == rusqlite::ErrorCode::DiskFull
             }
             StorageError::Io(e) => e.kind() == std::io::ErrorKind::StorageFull,
+            StorageError::Postgres(failure) => failure.is_disk_full(),
             _ => false,
         }
     }

@@ -4,6 +4,7 @@
 //! - [`model`]: every type the store speaks in, with no SQL.
 //! - [`traits`]: one small trait per concern; [`RelayStore`] is all of them.
 //! - `sqlite`: the SQLite backend, SQL and row mapping only.
+//! - [`postgres`]: the PostgreSQL backend, for several relay instances on one database.
 //!
 //! Every method is blocking; async handlers call it on the blocking pool. `ingest` stores a
 //! sync request whole or not at all, and returns only once it is durable; requests that
@@ -14,6 +15,7 @@ mod error;
 mod group_commit;
 mod lifecycle_journal_file;
 pub mod model;
+pub mod postgres;
 mod sqlite;
 #[cfg(test)]
 pub(crate) mod suite;
@@ -35,6 +37,7 @@ pub use crate::rules::retention_dates::months_before;
 pub use error::{StorageError, StorageResult};
 pub use lifecycle_journal_file::LifecycleJournal;
 pub use model::*;
+pub use postgres::{PgStore, is_postgres_url};
 pub use sqlite::{SqliteStore, reported_watermark, watermark_path};
 #[doc(hidden)]
 pub use test_support::{

@@ -61,7 +61,7 @@ pub mod reconciliation;
 pub mod registration_index;
 pub mod restricted_inbox;
 pub(crate) mod retention;
-mod schema;
+pub(crate) mod schema;
 mod staff_unlock;
 #[cfg(test)]
 mod store_suite;
@@ -501,7 +501,7 @@ impl SqliteStore {
 
 /// The actor the relay writes its copy of an event as, until HR users edit events as their
 /// own actors (the console).
-fn relay_event_actor() -> ed25519_dalek::VerifyingKey {
+pub(crate) fn relay_event_actor() -> ed25519_dalek::VerifyingKey {
     ed25519_dalek::SigningKey::from_bytes(&[0; 32]).verifying_key()
 }
 

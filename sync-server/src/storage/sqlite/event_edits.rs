@@ -11,7 +11,7 @@ use automerge::ChangeHash;
 use ed25519_dalek::VerifyingKey;
 use kiosk_core::documents::{EditAtHeadsError, EventDocument};
 use kiosk_core::event::{Event, EventError};
-use kiosk_core::ids::{EventId, Timestamp};
+use kiosk_core::ids::{EventId, FormVersion, Timestamp};
 use rusqlite::params;
 
 use super::{SqliteStore, event_bytes, relay_event_actor};
@@ -63,63 +63,11 @@ impl SqliteStore {
             return Ok(Err(EventEditRefusal::UnknownEvent));
         };
         let mut document = EventDocument::load(&bytes, &relay_event_actor())?;
-        let based_on = change_hashes(based_on);
-        let edited = match edit {
-            EventEdit::Details(details) => document
-                .edit_at(
-                    &based_on,
-                    author,
-                    at,
-                    |event| {
-                        event.name = details.name.clone();
-                        event.venue = details.venue.clone();
-                        event.starts_on = details.starts_on.clone();
-                        event.ends_on = details.ends_on.clone();
-                        event.languages = details.languages.clone();
-                        event.draft_form = details.draft_form.clone();
-                        event.draft_form.check()?;
-                        Ok(None)
-                    },
-                    // Two valid edits can merge into an invalid draft (one turns email off,
-                    // the other phone): the later one is refused.
-                    |merged| Ok(merged.draft_form.check()?),
-                )
-                .map(|edited| (edited.event, edited.merged_concurrent, edited.value)),
-            EventEdit::Publish => {
-                // A published version cannot be taken back, so it must be the draft its
-                // publisher saw: a draft someone changed since is refused, not frozen unseen.
-                // Other changes (a venue, say) are merged as in any edit.
-                let current = document.heads();
-                let seen = document.read_at(&based_on);
-                let now = document.read()?;
-                if let Ok(seen) = &seen
-                    && seen.draft_form != now.draft_form
-                {
-                    return Ok(Err(EventEditRefusal::DraftChangedSince));
-                }
-                if let Err(refusal) = seen {
-                    Err(refusal)
-                } else {
-                    document
-                        .edit_at(
-                            &current,
-                            author,
-                            at,
-                            |event| event.publish(at).map(Some),
-                            accept,
-                        )
-                        .map(|edited| {
-                            let concurrent = sorted_hashes(&based_on) != sorted_hashes(&current);
-                            (edited.event, concurrent, edited.value)
-                        })
-                }
-            }
-        };
-        let (event, merged_concurrent, published) = match edited {
-            Ok(edited) => edited,
-            Err(EditAtHeadsError::Document(error)) => return Err(StorageError::Document(error)),
-            Err(refusal) => return Ok(Err(EventEditRefusal::Edit(refusal))),
-        };
+        let (event, merged_concurrent, published) =
+            match apply_edit(&mut document, based_on, edit, author, at)? {
+                Ok(edited) => edited,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
         tx.execute(
             "UPDATE events SET document = ?2 WHERE event_id = ?1",
             params![id.as_str(), document.save()],
@@ -168,6 +116,80 @@ impl SqliteStore {
                 .then_with(|| a.id.as_str().cmp(b.id.as_str()))
         });
         Ok(summaries)
+    }
+}
+
+/// The event, whether changes the editor had not read were merged, and the version a
+/// publication froze.
+pub(crate) type AppliedEdit = (Event, bool, Option<FormVersion>);
+
+/// Applies `edit` as `author` to `document` as it was at `based_on`, merged with whatever
+/// changed since, and checks the result; a refusal leaves the stored document as it was
+/// (the caller stores `document` only on success). Backend-neutral: the PostgreSQL store
+/// uses it too.
+pub(crate) fn apply_edit(
+    document: &mut EventDocument,
+    based_on: &[[u8; 32]],
+    edit: &EventEdit,
+    author: &VerifyingKey,
+    at: Timestamp,
+) -> StorageResult<Result<AppliedEdit, EventEditRefusal>> {
+    let based_on = change_hashes(based_on);
+    let edited = match edit {
+        EventEdit::Details(details) => document
+            .edit_at(
+                &based_on,
+                author,
+                at,
+                |event| {
+                    event.name = details.name.clone();
+                    event.venue = details.venue.clone();
+                    event.starts_on = details.starts_on.clone();
+                    event.ends_on = details.ends_on.clone();
+                    event.languages = details.languages.clone();
+                    event.draft_form = details.draft_form.clone();
+                    event.draft_form.check()?;
+                    Ok(None)
+                },
+                // Two valid edits can merge into an invalid draft (one turns email off,
+                // the other phone): the later one is refused.
+                |merged| Ok(merged.draft_form.check()?),
+            )
+            .map(|edited| (edited.event, edited.merged_concurrent, edited.value)),
+        EventEdit::Publish => {
+            // A published version cannot be taken back, so it must be the draft its
+            // publisher saw: a draft someone changed since is refused, not frozen unseen.
+            // Other changes (a venue, say) are merged as in any edit.
+            let current = document.heads();
+            let seen = document.read_at(&based_on);
+            let now = document.read()?;
+            if let Ok(seen) = &seen
+                && seen.draft_form != now.draft_form
+            {
+                return Ok(Err(EventEditRefusal::DraftChangedSince));
+            }
+            if let Err(refusal) = seen {
+                Err(refusal)
+            } else {
+                document
+                    .edit_at(
+                        &current,
+                        author,
+                        at,
+                        |event| event.publish(at).map(Some),
+                        accept,
+                    )
+                    .map(|edited| {
+                        let concurrent = sorted_hashes(&based_on) != sorted_hashes(&current);
+                        (edited.event, concurrent, edited.value)
+                    })
+            }
+        }
+    };
+    match edited {
+        Ok(edited) => Ok(Ok(edited)),
+        Err(EditAtHeadsError::Document(error)) => Err(StorageError::Document(error)),
+        Err(refusal) => Ok(Err(EventEditRefusal::Edit(refusal))),
     }
 }
 

@@ -1,0 +1,63 @@
+//! [`SyncStore`] on PostgreSQL: ingest (with the pull read in the same transaction) and what
+//! every sync answer reads beside it.
+//!
+//! Ported: the epoch and backup watermark, quarantined bytes and counts. PLACEHOLDER:
+//! `ingest` (and with it the pull) is `todo!` until it is ported from `sqlite/ingest.rs`
+//! and `sqlite/pull.rs`; it numbers its commit with [`PgStore::write_numbered`].
+
+use crate::storage::model::{BackupState, IngestBatch, IngestOutcome, RelayCounts};
+use crate::storage::{StorageError, StorageResult};
+
+use super::PgStore;
+use super::rows::unsigned;
+use crate::storage::traits::SyncStore;
+
+impl SyncStore for PgStore {
+    #[allow(unused_variables, clippy::todo)]
+    fn ingest(&self, batch: &IngestBatch) -> StorageResult<IngestOutcome> {
+        todo!("postgres: SyncStore::ingest")
+    }
+
+    fn backup_state(&self) -> StorageResult<BackupState> {
+        let row = self.client()?.query_one(
+            "SELECT epoch, backup_watermark FROM relay_state WHERE id = 1",
+            &[],
+        )?;
+        let epoch: Vec<u8> = row.try_get(0)?;
+        Ok(BackupState {
+            epoch: epoch
+                .try_into()
+                .map_err(|_| StorageError::Undecodable("relay epoch"))?,
+            watermark: row
+                .try_get::<_, Option<i64>>(1)?
+                .map(|w| unsigned(w, "backup watermark"))
+                .transpose()?,
+        })
+    }
+
+    fn quarantined_bytes(&self, device_key: &[u8; 32]) -> StorageResult<u64> {
+        let bytes: i64 = self
+            .client()?
+            .query_one(
+                "SELECT COALESCE(SUM(length(payload)), 0)::BIGINT FROM quarantine
+                 WHERE device_key = $1",
+                &[&device_key.as_slice()],
+            )?
+            .try_get(0)?;
+        unsigned(bytes, "quarantined bytes")
+    }
+
+    fn counts(&self) -> StorageResult<RelayCounts> {
+        // One statement: one snapshot for the three counts.
+        let row = self.client()?.query_one(
+            "SELECT (SELECT COUNT(*) FROM registrations), (SELECT COUNT(*) FROM quarantine),
+                    (SELECT COUNT(*) FROM devices)",
+            &[],
+        )?;
+        Ok(RelayCounts {
+            registrations: unsigned(row.try_get(0)?, "count")?,
+            quarantined: unsigned(row.try_get(1)?, "count")?,
+            devices: unsigned(row.try_get(2)?, "count")?,
+        })
+    }
+}

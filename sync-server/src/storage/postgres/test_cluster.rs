@@ -1,0 +1,267 @@
+//! A throw-away PostgreSQL cluster for tests: one per test process, started on first use in
+//! a temporary directory on a free loopback port, and a fresh empty database for each test
+//! ([`fresh_database_url`]).
+//!
+//! PostgreSQL refuses to run as root, and tests here run as root: the cluster then runs as
+//! `nobody`, which owns the temporary directory. Nothing in the process can run code at its
+//! exit without `unsafe` (which the workspace denies), so a watchdog started with the
+//! cluster, in a session of its own, waits for the test process to end (however it ends:
+//! a pass, a panic, SIGKILL) and then stops the cluster (`pg_ctl stop -m immediate`) and
+//! removes the directory. A test never depends on a server started by hand.
+//!
+//! Compiled for this crate's tests, and for other crates' tests with the `test-support`
+//! feature.
+
+use std::os::unix::fs::MetadataExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Where Debian's PostgreSQL 15 server programs are when they are not on the PATH.
+const DEBIAN_BIN: &str = "/usr/lib/postgresql/15/bin";
+
+/// How long the cluster may take to accept connections once started.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Ports tried before giving up (a port found free can be taken before the server binds it).
+const START_ATTEMPTS: usize = 3;
+
+/// The running cluster of this test process.
+#[derive(Debug)]
+pub struct TestCluster {
+    port: u16,
+    dir: PathBuf,
+    databases: AtomicU64,
+}
+
+static CLUSTER: OnceLock<Result<TestCluster, String>> = OnceLock::new();
+
+/// The cluster of this test process, started on first use; panics with what is missing
+/// when it cannot be started.
+pub fn cluster() -> &'static TestCluster {
+    match CLUSTER.get_or_init(TestCluster::start) {
+        Ok(cluster) => cluster,
+        Err(why) => panic!("the test PostgreSQL cluster could not be started: {why}"),
+    }
+}
+
+/// The URL of a new, empty database of this process's test cluster.
+pub fn fresh_database_url() -> String {
+    cluster().fresh_database_url()
+}
+
+impl TestCluster {
+    /// The URL of database `name` of this cluster.
+    pub fn url(&self, name: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// Creates a new, empty database and returns its URL.
+    pub fn fresh_database_url(&self) -> String {
+        let n = self.databases.fetch_add(1, Ordering::Relaxed);
+        let name = format!("test_{n}");
+        let mut client = postgres::Client::connect(&self.url("postgres"), postgres::NoTls)
+            .unwrap_or_else(|e| panic!("connecting to the test cluster: {e}"));
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap_or_else(|e| panic!("creating database {name}: {e}"));
+        self.url(&name)
+    }
+
+    /// The directory holding the cluster's data, socket and log.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn start() -> Result<TestCluster, String> {
+        let bin = server_programs()?;
+        let dir = std::env::temp_dir().join(format!(
+            "kiosk-pg-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0)
+        ));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        let owner = unprivileged_owner()?;
+        if let Some((uid, gid)) = owner {
+            std::os::unix::fs::chown(&dir, Some(uid), Some(gid))
+                .map_err(|e| format!("handing {} to nobody: {e}", dir.display()))?;
+        }
+        // The watchdog first: from here on, whatever happens, the directory goes.
+        start_watchdog(&bin, &dir)?;
+        let data = dir.join("data");
+        run(
+            as_owner(Command::new(bin.join("initdb")), owner, &dir)
+                .arg("-D")
+                .arg(&data)
+                .args([
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--no-sync",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                ]),
+            "initdb",
+        )?;
+        let mut last_error = String::new();
+        for _ in 0..START_ATTEMPTS {
+            let port = free_port()?;
+            // Throw-away data: no fsync. Enough connections for tests running in parallel,
+            // each with a small pool.
+            let options = format!(
+                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
+                 -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+                dir.display()
+            );
+            let started = run(
+                as_owner(Command::new(bin.join("pg_ctl")), owner, &dir)
+                    .arg("-D")
+                    .arg(&data)
+                    .arg("-l")
+                    .arg(dir.join("server.log"))
+                    .args(["-o", &options, "-w", "-t", "60", "start"]),
+                "pg_ctl start",
+            );
+            match started {
+                Ok(()) => {
+                    let cluster = TestCluster {
+                        port,
+                        dir: dir.clone(),
+                        databases: AtomicU64::new(0),
+                    };
+                    cluster.wait_until_ready()?;
+                    return Ok(cluster);
+                }
+                Err(e) => last_error = e,
+            }
+        }
+        Err(format!(
+            "{last_error} (server log: {})",
+            dir.join("server.log").display()
+        ))
+    }
+
+    /// Polls until the server answers a query, for at most [`START_TIMEOUT`].
+    fn wait_until_ready(&self) -> Result<(), String> {
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            let error = match postgres::Client::connect(&self.url("postgres"), postgres::NoTls) {
+                Ok(mut client) => match client.simple_query("SELECT 1") {
+                    Ok(_) => return Ok(()),
+                    Err(e) => e.to_string(),
+                },
+                Err(e) => e.to_string(),
+            };
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "the test cluster did not accept connections within {START_TIMEOUT:?}: {error}"
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// The directory of `initdb`, `pg_ctl` and `postgres`: the PATH's, else Debian's.
+fn server_programs() -> Result<PathBuf, String> {
+    let programs = ["initdb", "pg_ctl", "postgres"];
+    let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).collect())
+        .unwrap_or_default();
+    candidates.push(PathBuf::from(DEBIAN_BIN));
+    candidates
+        .into_iter()
+        .find(|dir| programs.iter().all(|p| dir.join(p).is_file()))
+        .ok_or_else(|| {
+            format!(
+                "PostgreSQL's server programs ({}) are neither on the PATH nor in {DEBIAN_BIN}; \
+                 install Debian's postgresql-15 package (apt-get install postgresql-15)",
+                programs.join(", ")
+            )
+        })
+}
+
+/// `nobody`'s ids when this process runs as root (PostgreSQL refuses root); `None` when it
+/// runs as an unprivileged user already.
+fn unprivileged_owner() -> Result<Option<(u32, u32)>, String> {
+    let uid = std::fs::metadata("/proc/self")
+        .map_err(|e| format!("reading this process's user: {e}"))?
+        .uid();
+    if uid != 0 {
+        return Ok(None);
+    }
+    let id = |flag: &str| -> Result<u32, String> {
+        let out = Command::new("id")
+            .args([flag, "nobody"])
+            .output()
+            .map_err(|e| format!("running id: {e}"))?;
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .map_err(|_| "running as root, and there is no user nobody to run PostgreSQL as".into())
+    };
+    Ok(Some((id("-u")?, id("-g")?)))
+}
+
+fn as_owner(mut command: Command, owner: Option<(u32, u32)>, dir: &Path) -> Command {
+    if let Some((uid, gid)) = owner {
+        command.uid(uid).gid(gid);
+    }
+    command.current_dir(dir).env_remove("PGDATA");
+    command
+}
+
+fn run(command: &mut Command, what: &str) -> Result<(), String> {
+    let out = command
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("{what} could not be run: {e}"))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(format!(
+        "{what} failed ({}): {}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    ))
+}
+
+fn free_port() -> Result<u16, String> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .map_err(|e| format!("finding a free loopback port: {e}"))
+}
+
+/// Starts, in a session of its own (so a Ctrl-C to the test run does not end it first),
+/// a shell that waits for this process to end, then stops the cluster and removes `dir`.
+fn start_watchdog(bin: &Path, dir: &Path) -> Result<(), String> {
+    let script = r#"while kill -0 "$1" 2>/dev/null; do sleep 1; done
+if [ -f "$3/data/postmaster.pid" ]; then
+  if [ "$(id -u)" = 0 ]; then
+    runuser -u nobody -- "$2/pg_ctl" -D "$3/data" stop -m immediate >/dev/null 2>&1
+  else
+    "$2/pg_ctl" -D "$3/data" stop -m immediate >/dev/null 2>&1
+  fi
+fi
+rm -rf "$3""#;
+    Command::new("setsid")
+        .args(["sh", "-c", script, "kiosk-pg-watchdog"])
+        .arg(std::process::id().to_string())
+        .arg(bin)
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map(drop)
+        .map_err(|e| format!("starting the cluster's watchdog (setsid, sh): {e}"))
+}

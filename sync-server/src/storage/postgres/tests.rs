@@ -1,0 +1,264 @@
+//! What only the PostgreSQL backend can show: its migrations, the sequencer's commit order,
+//! and errors that name no stored values.
+
+use std::sync::mpsc;
+
+use super::schema::{self, CURRENT_VERSION};
+use super::test_cluster::fresh_database_url;
+use super::{PgStore, take_commit_number};
+use crate::storage::StorageError;
+
+fn connect(url: &str) -> postgres::Client {
+    postgres::Client::connect(url, postgres::NoTls).expect("connects")
+}
+
+fn stored_version(url: &str) -> i64 {
+    connect(url)
+        .query_one("SELECT version FROM kiosk_relay_schema WHERE id = 1", &[])
+        .expect("version row")
+        .get(0)
+}
+
+#[test]
+fn a_new_database_gets_the_current_version_and_opening_it_again_changes_nothing() {
+    let url = fresh_database_url();
+    let store = PgStore::open(&url).expect("opens");
+    assert_eq!(stored_version(&url), i64::from(CURRENT_VERSION));
+    let epoch: Vec<u8> = connect(&url)
+        .query_one("SELECT epoch FROM relay_state WHERE id = 1", &[])
+        .expect("state row")
+        .get(0);
+    drop(store);
+    // Migrating twice is a no-op: the same version, the same epoch, no step run again (a
+    // second CREATE TABLE would fail).
+    PgStore::open(&url).expect("opens again");
+    let mut client = connect(&url);
+    schema::upgrade(&mut client, "test").expect("a second upgrade does nothing");
+    assert_eq!(stored_version(&url), i64::from(CURRENT_VERSION));
+    let again: Vec<u8> = client
+        .query_one("SELECT epoch FROM relay_state WHERE id = 1", &[])
+        .expect("state row")
+        .get(0);
+    assert_eq!(again, epoch);
+    assert_eq!(epoch.len(), 16);
+}
+
+#[test]
+fn a_database_a_newer_relay_wrote_is_refused_naming_both_versions_and_left_untouched() {
+    let url = fresh_database_url();
+    drop(PgStore::open(&url).expect("opens"));
+    let newer = i64::from(CURRENT_VERSION) + 1;
+    connect(&url)
+        .execute("UPDATE kiosk_relay_schema SET version = $1", &[&newer])
+        .expect("fakes a newer relay");
+    let error = PgStore::open(&url).expect_err("refused");
+    match &error {
+        StorageError::NewerSchema {
+            path,
+            found,
+            supported,
+        } => {
+            assert_eq!(i64::from(*found), newer);
+            assert_eq!(*supported, CURRENT_VERSION);
+            assert!(path.starts_with("postgres://postgres@127.0.0.1:"), "{path}");
+        }
+        other => panic!("expected NewerSchema, got {other:?}"),
+    }
+    let message = error.to_string();
+    assert!(
+        message.contains(&format!("schema version {newer}")),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("up to {CURRENT_VERSION}")),
+        "{message}"
+    );
+    assert_eq!(stored_version(&url), newer);
+}
+
+#[test]
+fn a_database_holding_another_applications_tables_is_refused() {
+    let url = fresh_database_url();
+    connect(&url)
+        .batch_execute("CREATE TABLE invoices (id BIGINT PRIMARY KEY)")
+        .expect("a foreign table");
+    match PgStore::open(&url) {
+        Err(StorageError::NotARelayStore { .. }) => {}
+        other => panic!("expected NotARelayStore, got {other:?}"),
+    }
+    let relay_tables: i64 = connect(&url)
+        .query_one(
+            "SELECT count(*) FROM pg_tables WHERE tablename IN ('relay_state', 'kiosk_relay_schema')",
+            &[],
+        )
+        .expect("counts")
+        .get(0);
+    assert_eq!(relay_tables, 0);
+}
+
+#[test]
+fn instances_opening_one_new_database_at_once_migrate_it_once() {
+    let url = fresh_database_url();
+    let stores: Vec<_> = std::thread::scope(|scope| {
+        let opening: Vec<_> = (0..4)
+            .map(|_| scope.spawn(|| PgStore::open(&url)))
+            .collect();
+        opening
+            .into_iter()
+            .map(|handle| handle.join().expect("no panic"))
+            .collect()
+    });
+    for store in stores {
+        store.expect("every instance opens");
+    }
+    assert_eq!(stored_version(&url), i64::from(CURRENT_VERSION));
+}
+
+#[test]
+fn the_schema_has_every_sqlite_table() {
+    let url = fresh_database_url();
+    drop(PgStore::open(&url).expect("opens"));
+    let sqlite = crate::storage::sqlite::schema::in_memory();
+    let mut statement = sqlite
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        .expect("prepares");
+    let sqlite_tables: Vec<String> = statement
+        .query_map([], |r| r.get(0))
+        .expect("queries")
+        .collect::<Result<_, _>>()
+        .expect("reads");
+    let mut client = connect(&url);
+    for table in sqlite_tables {
+        let present: bool = client
+            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&table])
+            .expect("asks")
+            .get(0);
+        assert!(present, "table {table} is missing on PostgreSQL");
+    }
+}
+
+/// A numbered commit that has taken its number holds the sequencer: another one waits for
+/// it and takes the next number only after the first is visible, so a reader never sees
+/// a higher number before a lower one.
+#[test]
+fn a_numbered_commit_waits_for_the_one_before_it_to_be_visible() {
+    let url = fresh_database_url();
+    let store = PgStore::open(&url).expect("opens");
+    let second_store = PgStore::open(&url).expect("a second instance");
+    let (took, took_rx) = mpsc::channel();
+    let (release, release_rx) = mpsc::channel::<()>();
+    std::thread::scope(|scope| {
+        let store = &store;
+        let first = scope.spawn(move || {
+            store.write(|tx| {
+                let seq = take_commit_number(tx)?;
+                tx.execute(
+                    "INSERT INTO talent_pool_withdrawals (doc_id, withdrawn_at, recorded_by, commit_seq)
+                     VALUES ('first', 0, 'test', $1)",
+                    &[&(seq as i64)],
+                )?;
+                took.send(seq).expect("sends");
+                release_rx.recv().expect("released");
+                Ok(seq)
+            })
+        });
+        let first_seq = took_rx.recv().expect("the first took a number");
+        let second = scope.spawn(|| {
+            second_store.write_numbered(|tx, seq| {
+                // What this transaction can see once it has its number: the first's row.
+                let seen: i64 = tx
+                    .query_one(
+                        "SELECT count(*) FROM talent_pool_withdrawals WHERE doc_id = 'first'",
+                        &[],
+                    )?
+                    .get(0);
+                Ok((seq, seen))
+            })
+        });
+        // Bounded poll: the second waits on the sequencer's row lock.
+        let mut observer = connect(&url);
+        let mut waiting = false;
+        for _ in 0..2_000 {
+            let locked: i64 = observer
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity
+                     WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                    &[],
+                )
+                .expect("asks")
+                .get(0);
+            if locked > 0 {
+                waiting = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(
+            waiting,
+            "the second numbered write did not wait for the first"
+        );
+        let visible: i64 = observer
+            .query_one("SELECT commit_seq FROM relay_state WHERE id = 1", &[])
+            .expect("reads")
+            .get(0);
+        assert_eq!(
+            visible,
+            first_seq as i64 - 1,
+            "no number is visible before its commit"
+        );
+        release.send(()).expect("releases");
+        let first_seq = first.join().expect("no panic").expect("commits");
+        let (second_seq, seen) = second.join().expect("no panic").expect("commits");
+        assert_eq!(second_seq, first_seq + 1);
+        assert_eq!(
+            seen, 1,
+            "the higher number's transaction sees the lower one's rows"
+        );
+    });
+}
+
+#[test]
+fn a_refused_statement_names_its_constraint_but_not_the_values_it_carried() {
+    let url = fresh_database_url();
+    let store = PgStore::open(&url).expect("opens");
+    let insert = |tx: &mut postgres::Transaction<'_>| -> crate::storage::StorageResult<()> {
+        tx.execute(
+            "INSERT INTO legal_holds (doc_id, reason, set_by, set_at)
+             VALUES ('doc', 'Anna Andersson asked', 'hr', 0)",
+            &[],
+        )?;
+        Ok(())
+    };
+    store.write(insert).expect("the first is stored");
+    let error = store.write(insert).expect_err("a duplicate is refused");
+    let message = error.to_string();
+    assert!(message.contains("23505"), "{message}");
+    assert!(message.contains("legal_holds"), "{message}");
+    assert!(!message.contains("doc)"), "{message}");
+    assert!(!message.contains("Anna"), "{message}");
+    match &error {
+        StorageError::Postgres(failure) => assert!(failure.is_unique_violation()),
+        other => panic!("expected a PostgreSQL error, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_event_written_through_one_instance_is_read_through_another_with_a_cached_copy() {
+    use crate::storage::traits::EventStore;
+    let url = fresh_database_url();
+    let one = PgStore::open(&url).expect("opens");
+    let other = PgStore::open(&url).expect("a second instance");
+    let mut event = kiosk_core::demo::demo_event();
+    one.put_event(&event).expect("stored");
+    // The other instance reads it, and caches it.
+    assert_eq!(
+        other.event(&event.id).expect("reads").expect("there").venue,
+        event.venue
+    );
+    event.venue = "Another hall".into();
+    one.put_event(&event).expect("changed");
+    assert_eq!(
+        other.event(&event.id).expect("reads").expect("there").venue,
+        "Another hall"
+    );
+}
