@@ -397,3 +397,7 @@ impl AccessLogStore for PgStore {
         })
     }
 }
+
+#[cfg(test)]
+#[path = "access_log_tests.rs"]
+mod tests;
