@@ -227,7 +227,10 @@ fn numbered_entry(row: &postgres::Row) -> StorageResult<(u64, AccessEntry)> {
 /// Up to `query.limit` entries `query` selects, newest first. Only the filters asked for
 /// are in the statement, so the planner can pick the index of the one that narrows (the
 /// person's or the record's, each ending in `seq`).
-fn query(tx: &mut Transaction<'_>, query: &AccessLogQuery) -> StorageResult<Vec<(u64, AccessEntry)>> {
+fn query(
+    tx: &mut Transaction<'_>,
+    query: &AccessLogQuery,
+) -> StorageResult<Vec<(u64, AccessEntry)>> {
     let mut conditions: Vec<String> = Vec::new();
     let mut values: Vec<Box<dyn ToSql + Sync>> = Vec::new();
     let mut bind = |condition: &str, value: Box<dyn ToSql + Sync>| {
@@ -235,7 +238,10 @@ fn query(tx: &mut Transaction<'_>, query: &AccessLogQuery) -> StorageResult<Vec<
         conditions.push(condition.replace('?', &format!("${}", values.len())));
     };
     if let Some(operator) = &query.operator {
-        bind("actor_kind = 'operator' AND actor = ?", Box::new(operator.clone()));
+        bind(
+            "actor_kind = 'operator' AND actor = ?",
+            Box::new(operator.clone()),
+        );
     }
     if let Some(doc_id) = &query.doc_id {
         bind("doc_id = ?", Box::new(doc_id.clone()));
@@ -250,7 +256,10 @@ fn query(tx: &mut Transaction<'_>, query: &AccessLogQuery) -> StorageResult<Vec<
         bind("at <= ?", Box::new(until));
     }
     if let Some(before) = query.before_seq {
-        bind("seq < ?", Box::new(i64::try_from(before).unwrap_or(i64::MAX)));
+        bind(
+            "seq < ?",
+            Box::new(i64::try_from(before).unwrap_or(i64::MAX)),
+        );
     }
     if query.without_restricted {
         conditions.push(

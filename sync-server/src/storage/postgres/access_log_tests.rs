@@ -30,7 +30,7 @@ fn pulled(device: u8, doc_id: String, at: i64) -> AccessEntry {
         at,
         accessor: Accessor::Device {
             device_key: [device; 32],
-            recruiter: (device % 2 == 0).then(|| "anna".to_owned()),
+            recruiter: device.is_multiple_of(2).then(|| "anna".to_owned()),
         },
         action: AccessAction::Pull,
         doc_id,
@@ -77,7 +77,12 @@ fn appends_from_two_instances_at_once_form_one_chain_that_verifies() {
                 let done = !writing.load(Ordering::SeqCst);
                 let page = stores[1].access_log_entries(cursor, 200).expect("reviews");
                 for (seq, entry) in &page {
-                    assert_eq!(*seq, cursor + 1, "entry {seq} visible before {}", cursor + 1);
+                    assert_eq!(
+                        *seq,
+                        cursor + 1,
+                        "entry {seq} visible before {}",
+                        cursor + 1
+                    );
                     cursor = *seq;
                     seen.push(entry.doc_id.clone());
                 }
@@ -110,7 +115,9 @@ fn appends_from_two_instances_at_once_form_one_chain_that_verifies() {
                                 let batch: Vec<_> = (0..1 + round % 7)
                                     .map(|i| pulled(writer as u8, doc(i), at))
                                     .collect();
-                                store.write(|tx| append(tx, &batch)).expect("appends a batch");
+                                store
+                                    .write(|tx| append(tx, &batch))
+                                    .expect("appends a batch");
                                 wrote.extend(batch.into_iter().map(|e| e.doc_id));
                             }
                             _ => {
@@ -263,7 +270,10 @@ fn the_table_refuses_rewrites_and_a_tampered_log_breaks_where_it_was_changed() {
             .unwrap_or_else(|| error.to_string())
     };
     for (sql, says) in [
-        ("UPDATE access_log SET doc_id = 'other' WHERE seq = 2", "append-only"),
+        (
+            "UPDATE access_log SET doc_id = 'other' WHERE seq = 2",
+            "append-only",
+        ),
         ("DELETE FROM access_log WHERE seq = 1", "append-only"),
         ("TRUNCATE access_log", "append-only"),
         (
@@ -295,9 +305,7 @@ fn the_table_refuses_rewrites_and_a_tampered_log_breaks_where_it_was_changed() {
         .batch_execute("UPDATE access_log SET hash = '\\x0102' WHERE seq = 4")
         .expect("tampers");
     assert!(
-        store
-            .log_access(&pulled(5, "doc-5".into(), 5))
-            .is_err(),
+        store.log_access(&pulled(5, "doc-5".into(), 5)).is_err(),
         "nothing is linked onto a head that is not a hash"
     );
     assert_eq!(store.verify_access_log().expect("verifies").entries, 4);
@@ -313,6 +321,8 @@ fn an_append_waits_while_another_instance_holds_the_chain_lock() {
     let (locked, locked_rx) = std::sync::mpsc::channel();
     let (release, release_rx) = std::sync::mpsc::channel::<()>();
     std::thread::scope(|scope| {
+        // Dropped if this thread panics, so the held transaction ends and the scope too.
+        let release = release;
         let holder = &holder;
         let holding = scope.spawn(move || {
             holder.write(|tx| {

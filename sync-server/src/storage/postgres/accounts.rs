@@ -189,10 +189,7 @@ fn apply_change(
                 &[&id],
             )?;
             if n == 1 {
-                let by = change
-                    .by_user
-                    .map(|b| signed(b, "user id"))
-                    .transpose()?;
+                let by = change.by_user.map(|b| signed(b, "user id")).transpose()?;
                 tx.execute(
                     "INSERT INTO hr_clearance_changes (at, by_user, user_id, granted)
                      VALUES ($1, $2, $3, FALSE)",
@@ -553,7 +550,9 @@ impl HrAccountStore for PgStore {
             // The change is access-logged below: the chain lock first (the lock order of
             // `access_log`). Then every enabled user's row, in id order: the guard rail
             // (never the last enabled admin) counts them, and a change at the same time
-            // (another instance's) waits here and counts after this one committed.
+            // (another instance's) waits here and counts after this one committed. The
+            // chain lock alone would serialize account changes too; the row locks keep the
+            // guard rail from depending on where the log entry is written.
             access_log::lock_chain(tx)?;
             tx.execute(
                 "SELECT id FROM hr_users WHERE disabled_at IS NULL OR id = $1
@@ -578,10 +577,7 @@ impl HrAccountStore for PgStore {
                 Ok(true) => {}
             }
             let name = change.action.name();
-            let by = change
-                .by_user
-                .map(|b| signed(b, "user id"))
-                .transpose()?;
+            let by = change.by_user.map(|b| signed(b, "user id")).transpose()?;
             tx.execute(
                 "INSERT INTO hr_account_changes (at, by_user, by_name, user_id, change, reason)
                  VALUES ($1, $2, $3, $4, $5, $6)",
@@ -639,3 +635,7 @@ impl HrAccountStore for PgStore {
             .collect()
     }
 }
+
+#[cfg(test)]
+#[path = "accounts_tests.rs"]
+mod tests;
