@@ -53,6 +53,40 @@ mod ported {
             publishing_freezes_the_draft_that_was_read_and_refuses_one_changed_since,
         }
     );
+
+    // HR accounts and the access log. Not yet here, since they drive traits other ports
+    // bring (ingest, removal, withdrawal, lists): the access log's
+    // `a_first_pull_of_5000_entries_is_one_append_that_verifies`,
+    // `a_query_without_restricted_hides_entries_about_restricted_records` and
+    // `every_logged_operation_extends_one_chain_that_verifies`.
+    mod accounts_and_access_log {
+        use super::*;
+
+        crate::storage::suite::store_suite!(@each fresh_store();
+            hr_accounts {
+                a_user_reads_back_by_name_and_id_and_a_taken_username_is_refused,
+                a_clearance_change_is_recorded_with_its_author_and_a_repeat_is_not,
+                a_new_password_ends_every_session_and_token_of_the_user,
+                a_credential_opens_until_it_expires_or_is_deleted,
+                a_credential_written_after_its_user_was_disabled_never_opens_even_once_enabled,
+                assignments_are_added_once_and_taken_away,
+                the_directory_lists_users_by_username_with_their_own_assignments,
+                the_directory_names_each_creator_and_the_admin_whose_grant_is_in_force,
+                the_last_enabled_admin_cannot_lose_admin_and_changes_are_recorded,
+                api_tokens_list_newest_first_and_a_revoked_one_is_gone,
+                two_admins_disabling_each_other_at_once_leave_one_enabled,
+            }
+            access_log {
+                an_empty_log_verifies_with_no_entries,
+                entries_appended_in_several_calls_form_one_chain_that_verifies,
+                stored_entries_carry_the_hash_format_logs_were_always_written_in,
+                each_filter_narrows_and_entries_come_newest_first,
+                pages_continue_below_the_last_entry_shown_until_none_is_left,
+                pruning_removes_the_old_prefix_and_the_chain_still_verifies_from_the_horizon,
+                pruning_keeps_the_newest_entry_and_does_nothing_when_nothing_is_due,
+            }
+        );
+    }
 }
 
 #[cfg(kiosk_pg_suite_complete)]

@@ -262,9 +262,11 @@ CREATE TABLE hr_clearance_changes (
     granted  BOOLEAN NOT NULL
 );
 CREATE INDEX hr_clearance_changes_by_user ON hr_clearance_changes (user_id, seq);
--- Console sessions and API tokens, kept by the hash of their secret only.
+-- Console sessions and API tokens, kept by the hash of their secret only. `id` names an
+-- API token for listing and revocation (SQLite's rowid).
 CREATE TABLE hr_credentials (
     secret_hash  BYTEA PRIMARY KEY NOT NULL,
+    id           BIGSERIAL UNIQUE NOT NULL,
     kind         TEXT NOT NULL CHECK (kind IN ('session', 'api_token')),
     user_id      BIGINT NOT NULL REFERENCES hr_users (id),
     csrf_hash    BYTEA,
