@@ -35,12 +35,16 @@
 //! One file per store trait (`events.rs`, `devices.rs`, ...), SQL and row mapping only;
 //! [`schema`] owns every table.
 
+mod access_append;
 mod access_log;
 mod accounts;
 mod devices;
 mod error;
 mod events;
+mod index_writes;
+mod ingest;
 mod lifecycle;
+mod pull;
 mod quarantine;
 mod registrations;
 mod rows;

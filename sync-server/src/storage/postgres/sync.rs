@@ -1,21 +1,23 @@
 //! [`SyncStore`] on PostgreSQL: ingest (with the pull read in the same transaction) and what
 //! every sync answer reads beside it.
 //!
-//! Ported: the epoch and backup watermark, quarantined bytes and counts. PLACEHOLDER:
-//! `ingest` (and with it the pull) is `todo!` until it is ported from `sqlite/ingest.rs`
-//! and `sqlite/pull.rs`; it numbers its commit with [`PgStore::write_numbered`].
+//! Each sync request is one transaction numbered by the sequencer ([`super::ingest`]); there
+//! is no group commit as on SQLite. SQLite groups requests to share one fsync among them;
+//! PostgreSQL's own group commit already shares WAL flushes among concurrent commits, and
+//! what serializes numbered commits here is the sequencer row, held only for the
+//! transaction's few statements (a capture's list fields are read before it is taken).
 
 use crate::storage::model::{BackupState, IngestBatch, IngestOutcome, RelayCounts};
 use crate::storage::{StorageError, StorageResult};
 
-use super::PgStore;
+use super::{PgStore, ingest};
 use super::rows::unsigned;
 use crate::storage::traits::SyncStore;
 
 impl SyncStore for PgStore {
-    #[allow(unused_variables, clippy::todo)]
     fn ingest(&self, batch: &IngestBatch) -> StorageResult<IngestOutcome> {
-        todo!("postgres: SyncStore::ingest")
+        let mut listings = ingest::read_listings_ahead(batch);
+        self.write_numbered_or_nothing(|tx, seq| ingest::apply_batch(tx, batch, seq, &mut listings))
     }
 
     fn backup_state(&self) -> StorageResult<BackupState> {

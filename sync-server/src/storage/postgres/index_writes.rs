@@ -1,0 +1,86 @@
+//! The list index rows the writes of ingest and quarantine review keep current, in their own
+//! transactions (as the SQLite store's `registration_index`): a stored capture's row, a
+//! staff tablet's edit re-indexed, and the index's watermark. A capture's list fields are
+//! read from its document before its transaction takes the sequencer
+//! ([`crate::storage::sqlite::registration_index::listing`], which reads no database).
+
+use postgres::Transaction;
+
+use crate::storage::StorageResult;
+use crate::storage::sqlite::registration_index::{Listing, listing};
+
+/// Writes (or rewrites) the index row of `doc_id` from `listing`, inside the caller's write
+/// transaction. A withdrawal recorded for the record wins over the listing's consent.
+pub(super) fn write_listing(
+    tx: &mut Transaction<'_>,
+    doc_id: &str,
+    receipt_code: &str,
+    listing: &Listing,
+) -> StorageResult<()> {
+    let search = format!("{} {}", listing.search, receipt_code.to_lowercase());
+    tx.execute(
+        "INSERT INTO registration_index (doc_id, event_id, captured_at, restricted, talent_pool,
+                                         status, interests, locations, receipt_code,
+                                         given_name, family_name, search)
+         VALUES ($1, $2, $3, $4,
+                 $5 AND NOT EXISTS (SELECT 1 FROM talent_pool_withdrawals WHERE doc_id = $1),
+                 $6, $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (doc_id) DO UPDATE SET
+             status = excluded.status, restricted = excluded.restricted,
+             talent_pool = excluded.talent_pool, search = excluded.search",
+        &[
+            &doc_id,
+            &listing.event_id,
+            &listing.captured_at,
+            &listing.restricted,
+            &listing.talent_pool_consent,
+            &listing.status,
+            &listing.interests,
+            &listing.locations,
+            &receipt_code,
+            &listing.given_name,
+            &listing.family_name,
+            &search,
+        ],
+    )?;
+    Ok(())
+}
+
+/// Re-indexes `doc_id` from what the store holds of it now (its row goes if it holds
+/// nothing), inside the caller's write transaction: for a staff tablet's edit.
+pub(super) fn index_one(tx: &mut Transaction<'_>, doc_id: &str) -> StorageResult<()> {
+    let Some(record) = tx.query_opt(
+        "SELECT receipt_code, document FROM registrations WHERE doc_id = $1",
+        &[&doc_id],
+    )?
+    else {
+        tx.execute("DELETE FROM registration_index WHERE doc_id = $1", &[&doc_id])?;
+        return Ok(());
+    };
+    let receipt_code: String = record.try_get(0)?;
+    // The capture followed by every later change, in the order they were stored.
+    let mut changes: Vec<u8> = record.try_get(1)?;
+    for row in tx.query(
+        "SELECT change FROM registration_changes
+         WHERE doc_id = $1 AND change IS NOT NULL ORDER BY commit_seq, id",
+        &[&doc_id],
+    )? {
+        changes.extend_from_slice(row.try_get::<_, &[u8]>(0)?);
+    }
+    if let Some(listing) = listing(doc_id, &changes) {
+        write_listing(tx, doc_id, &receipt_code, &listing)?;
+    }
+    Ok(())
+}
+
+/// Records that every change numbered up to `commit_seq` is indexed (the SQLite store's
+/// catch-up at open reads this; PostgreSQL stores have always indexed at each write).
+pub(super) fn indexed_through(tx: &mut Transaction<'_>, commit_seq: i64) -> StorageResult<()> {
+    tx.execute(
+        "INSERT INTO registration_index_state (id, watermark) VALUES (1, $1)
+         ON CONFLICT (id) DO UPDATE
+             SET watermark = GREATEST(registration_index_state.watermark, excluded.watermark)",
+        &[&commit_seq],
+    )?;
+    Ok(())
+}
