@@ -52,6 +52,8 @@ pub(crate) mod schema;
 #[cfg(test)]
 mod store_suite;
 mod sync;
+#[cfg(test)]
+mod sync_tests;
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_cluster;
 #[cfg(test)]

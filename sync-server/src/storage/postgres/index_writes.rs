@@ -1,8 +1,13 @@
 //! The list index rows the writes of ingest and quarantine review keep current, in their own
-//! transactions (as the SQLite store's `registration_index`): a stored capture's row, a
-//! staff tablet's edit re-indexed, and the index's watermark. A capture's list fields are
-//! read from its document before its transaction takes the sequencer
+//! transactions (as the SQLite store's `registration_index`): a stored capture's row and a
+//! staff tablet's edit re-indexed. A capture's list fields are read from its document
+//! before its transaction takes the sequencer
 //! ([`crate::storage::sqlite::registration_index::listing`], which reads no database).
+//!
+//! The index's watermark (`registration_index_state`) is not written: it serves the SQLite
+//! store's catch-up at open for files an older build wrote, and a PostgreSQL store has
+//! indexed at every write since its first version. Writing it would also make its one row
+//! a second lock every ingest of every instance queues on.
 
 use postgres::Transaction;
 
@@ -70,17 +75,5 @@ pub(super) fn index_one(tx: &mut Transaction<'_>, doc_id: &str) -> StorageResult
     if let Some(listing) = listing(doc_id, &changes) {
         write_listing(tx, doc_id, &receipt_code, &listing)?;
     }
-    Ok(())
-}
-
-/// Records that every change numbered up to `commit_seq` is indexed (the SQLite store's
-/// catch-up at open reads this; PostgreSQL stores have always indexed at each write).
-pub(super) fn indexed_through(tx: &mut Transaction<'_>, commit_seq: i64) -> StorageResult<()> {
-    tx.execute(
-        "INSERT INTO registration_index_state (id, watermark) VALUES (1, $1)
-         ON CONFLICT (id) DO UPDATE
-             SET watermark = GREATEST(registration_index_state.watermark, excluded.watermark)",
-        &[&commit_seq],
-    )?;
     Ok(())
 }

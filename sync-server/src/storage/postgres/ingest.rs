@@ -18,7 +18,7 @@ use kiosk_core::protocol::{ErrorCode, PushOutcome};
 use postgres::Transaction;
 
 use super::access_append;
-use super::index_writes::{index_one, indexed_through, write_listing};
+use super::index_writes::{index_one, write_listing};
 use super::pull::pull_page;
 use super::rows::{blob_hashes, hashes_blob, key32, signed, unsigned};
 use super::{PgStore, take_commit_number};
@@ -124,8 +124,6 @@ pub(super) fn apply_batch(
             &mut access,
         )?);
     }
-    // Whatever the items stored or changed, the index now lists as it is.
-    indexed_through(tx, commit_seq)?;
     // Whether the tablet may pull was checked before its request came here; a revocation
     // committed meanwhile (a stolen tablet) still stops what it would be sent.
     let page = match &batch.pull {
@@ -436,7 +434,7 @@ pub(super) fn insert_capture(
     if let Some(listing) = listing {
         write_listing(tx, capture.doc_id, capture.receipt_code, &listing)?;
     }
-    indexed_through(tx, commit_seq)
+    Ok(())
 }
 
 /// Where changes of one registration join the change log: its record, the commit that
