@@ -9,11 +9,14 @@ use super::PgStore;
 use crate::rules::access_chain::{ChainWalk, EntryFields, GENESIS};
 use super::test_cluster::fresh_database_url;
 use crate::storage::suite::fixtures::{
-    STAFF_PULLER, assert_committed, batch, doc_id, document, enroll, enroll_staff, staff_scope,
+    EVENT, STAFF_PULLER, assert_committed, batch, doc_id, document, enroll, enroll_staff, hashes,
+    staff_scope,
 };
 use crate::storage::{
-    Accessor, DeviceStore, IngestBatch, IngestOutcome, PullPage, PullQuery, SyncStore,
+    AcceptedCapture, Accessor, DeviceStore, IngestBatch, IngestItem, IngestOutcome, PullPage,
+    PullQuery, QuarantineStore, ReviewAction, ReviewOutcome, SyncStore,
 };
+use kiosk_core::protocol::ErrorCode;
 
 /// Two instances (two pools) on one new database, and its URL.
 fn two_instances() -> (PgStore, PgStore, String) {
@@ -62,7 +65,7 @@ fn a_staff_tablet_pulling_while_two_instances_store_misses_no_capture_and_gets_n
     const PER_REQUEST: u64 = 2;
     let (first, second, _) = two_instances();
     let kiosks = enroll(&first, KIOSKS);
-    enroll_staff(&second, STAFF_PULLER, crate::storage::suite::fixtures::EVENT);
+    enroll_staff(&second, STAFF_PULLER, EVENT);
     let writing = AtomicBool::new(true);
     let pulled: Vec<(String, Vec<u8>)> = thread::scope(|scope| {
         let writers: Vec<_> = kiosks
@@ -180,7 +183,7 @@ fn pulls_logged_through_two_instances_at_once_keep_one_verifiable_chain() {
     // Two staff tablets of the event, each pulling through its own instance.
     let pullers = [STAFF_PULLER, [0x56; 32]];
     for puller in pullers {
-        enroll_staff(&first, puller, crate::storage::suite::fixtures::EVENT);
+        enroll_staff(&first, puller, EVENT);
     }
     thread::scope(|scope| {
         for (puller, store) in pullers.iter().zip([&first, &second]) {
@@ -229,4 +232,82 @@ fn pulls_logged_through_two_instances_at_once_keep_one_verifiable_chain() {
     let verdict = walk.verdict();
     assert_eq!(verdict.entries, 2 * 10 * 4, "every pulled record logged once");
     assert_eq!(verdict.broken_at, None, "one chain, numbered and linked");
+}
+
+/// A quarantined capture decided by several reviewers at once through two instances, some
+/// accepting and some keeping it apart, gets one decision: the first recorded, every other
+/// answered as reviewed already (not a refused insert), and it is stored as a registration
+/// exactly when the decision recorded is to accept it.
+#[test]
+fn one_quarantined_capture_reviewed_through_two_instances_at_once_is_decided_once() {
+    let (first, second, _) = two_instances();
+    let kiosk = enroll(&first, 1)[0];
+    let mut request = batch(&kiosk, 1, 1..=1);
+    request.items = vec![IngestItem::Quarantine {
+        doc_id: doc_id(&kiosk, 1),
+        sealed: document(&kiosk, 1),
+        change_hashes: hashes(&kiosk, 1),
+        code: ErrorCode::Revoked,
+        journal_seq: Some(1),
+    }];
+    first.ingest(&request).expect("kept apart");
+    let id = second.quarantined_captures(None, 10).expect("lists")[0].id;
+    let accept = ReviewAction::Accept(AcceptedCapture {
+        event_id: EVENT.to_owned(),
+        document: document(&kiosk, 1),
+        change_hashes: hashes(&kiosk, 1),
+        capture_signature: vec![7; 64],
+        receipt_code: "R1-1".to_owned(),
+        restricted: false,
+    });
+    let start = std::sync::Barrier::new(6);
+    let decided: Vec<(ReviewAction, ReviewOutcome)> = thread::scope(|scope| {
+        let reviewing: Vec<_> = (0..6)
+            .map(|n| {
+                let store: &PgStore = if n % 2 == 0 { &first } else { &second };
+                let action = if n % 3 == 0 {
+                    ReviewAction::KeepApart
+                } else {
+                    accept.clone()
+                };
+                let start = &start;
+                scope.spawn(move || {
+                    start.wait();
+                    let by = Accessor::Operator(format!("archivist-{n}"));
+                    let outcome = store
+                        .review_quarantined(id, &action, "checked", "archivist", &by, 10)
+                        .expect("answered");
+                    (action, outcome)
+                })
+            })
+            .collect();
+        reviewing
+            .into_iter()
+            .map(|h| h.join().expect("no panic"))
+            .collect()
+    });
+    let recorded: Vec<&ReviewAction> = decided
+        .iter()
+        .filter(|(_, outcome)| *outcome == ReviewOutcome::Recorded)
+        .map(|(action, _)| action)
+        .collect();
+    assert_eq!(recorded.len(), 1, "{decided:?}");
+    assert!(
+        decided.iter().all(|(_, outcome)| matches!(
+            outcome,
+            ReviewOutcome::Recorded | ReviewOutcome::AlreadyReviewed
+        )),
+        "{decided:?}"
+    );
+    let review = first
+        .quarantined_capture(id)
+        .expect("reads")
+        .expect("held")
+        .0
+        .review
+        .expect("reviewed");
+    assert_eq!(review.decision, recorded[0].decision());
+    let stored = second.counts().expect("counts").registrations;
+    let accepted = matches!(recorded[0], ReviewAction::Accept(_));
+    assert_eq!(stored, u64::from(accepted), "stored once, and only if accepted");
 }
