@@ -33,7 +33,8 @@ pub(super) fn append(tx: &mut Transaction<'_>, entries: &[AccessEntry]) -> Stora
     let last = match last {
         Some(row) => Some((
             unsigned(row.try_get(0)?, "access log")?,
-            key32(row.try_get(1)?, "access log").map_err(|_| StorageError::Undecodable("access log"))?,
+            key32(row.try_get(1)?, "access log")
+                .map_err(|_| StorageError::Undecodable("access log"))?,
         )),
         None => None,
     };

@@ -59,7 +59,10 @@ pub(super) fn index_one(tx: &mut Transaction<'_>, doc_id: &str) -> StorageResult
         &[&doc_id],
     )?
     else {
-        tx.execute("DELETE FROM registration_index WHERE doc_id = $1", &[&doc_id])?;
+        tx.execute(
+            "DELETE FROM registration_index WHERE doc_id = $1",
+            &[&doc_id],
+        )?;
         return Ok(());
     };
     let receipt_code: String = record.try_get(0)?;

@@ -186,10 +186,9 @@ fn apply_item(
             let removed = is_removed(tx, doc_id)?;
             // Read only when it decides something (a removal decides first).
             let held = match existing {
-                Some(row) if !removed => Some((
-                    blob_hashes(row.try_get(0)?)?,
-                    row.try_get::<_, Vec<u8>>(1)?,
-                )),
+                Some(row) if !removed => {
+                    Some((blob_hashes(row.try_get(0)?)?, row.try_get::<_, Vec<u8>>(1)?))
+                }
                 _ => None,
             };
             let decision = quarantine_rule::decide_capture(
@@ -304,8 +303,7 @@ fn extend_chain(tx: &mut Transaction<'_>, device_key: &[u8; 32]) -> StorageResul
         "SELECT doc_id, change_hashes FROM device_journal WHERE device_key = $1 AND seq = $2",
     )?;
     let head = journal_chain::extend(head, |seq| -> StorageResult<_> {
-        let Some(entry) = tx.query_opt(&next, &[&device, &signed(seq, "journal number")?])?
-        else {
+        let Some(entry) = tx.query_opt(&next, &[&device, &signed(seq, "journal number")?])? else {
             return Ok(None);
         };
         let doc_id: &str = entry.try_get(0)?;
@@ -369,7 +367,13 @@ fn quarantine(
         tx.execute(
             "INSERT INTO quarantine (doc_id, device_key, payload, code, received_at)
              VALUES ($1, $2, $3, $4, $5)",
-            &[&doc_id, &device, &payload, &code.as_str(), &batch.received_at],
+            &[
+                &doc_id,
+                &device,
+                &payload,
+                &code.as_str(),
+                &batch.received_at,
+            ],
         )?;
     }
     Ok(())

@@ -68,7 +68,9 @@ impl QuarantineStore for PgStore {
         let before = before.map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
         self.client()?
             .query(
-                &format!("SELECT {COLUMNS} FROM {FROM} WHERE q.id < $1 ORDER BY q.id DESC LIMIT $2"),
+                &format!(
+                    "SELECT {COLUMNS} FROM {FROM} WHERE q.id < $1 ORDER BY q.id DESC LIMIT $2"
+                ),
                 &[&before, &i64::from(limit)],
             )?
             .iter()

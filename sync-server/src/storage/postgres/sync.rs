@@ -10,8 +10,8 @@
 use crate::storage::model::{BackupState, IngestBatch, IngestOutcome, RelayCounts};
 use crate::storage::{StorageError, StorageResult};
 
-use super::{PgStore, ingest};
 use super::rows::unsigned;
+use super::{PgStore, ingest};
 use crate::storage::traits::SyncStore;
 
 impl SyncStore for PgStore {

@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 
 use super::PgStore;
-use crate::rules::access_chain::{ChainWalk, EntryFields, GENESIS};
 use super::test_cluster::fresh_database_url;
+use crate::rules::access_chain::{ChainWalk, EntryFields, GENESIS};
 use crate::storage::suite::fixtures::{
     EVENT, STAFF_PULLER, assert_committed, batch, doc_id, document, enroll, enroll_staff, hashes,
     staff_scope,
@@ -163,10 +163,7 @@ fn one_request_sent_through_two_instances_at_once_is_stored_once() {
     );
     let counts = second.counts().expect("counts");
     assert_eq!(counts.registrations, 3);
-    let report = first
-        .device_report(&kiosk)
-        .expect("reads")
-        .expect("known");
+    let report = first.device_report(&kiosk).expect("reads").expect("known");
     assert_eq!(report.journal.count, 3);
     assert_eq!(report.record.last_seq, 1);
 }
@@ -230,7 +227,11 @@ fn pulls_logged_through_two_instances_at_once_keep_one_verifiable_chain() {
         );
     }
     let verdict = walk.verdict();
-    assert_eq!(verdict.entries, 2 * 10 * 4, "every pulled record logged once");
+    assert_eq!(
+        verdict.entries,
+        2 * 10 * 4,
+        "every pulled record logged once"
+    );
     assert_eq!(verdict.broken_at, None, "one chain, numbered and linked");
 }
 
@@ -309,5 +310,9 @@ fn one_quarantined_capture_reviewed_through_two_instances_at_once_is_decided_onc
     assert_eq!(review.decision, recorded[0].decision());
     let stored = second.counts().expect("counts").registrations;
     let accepted = matches!(recorded[0], ReviewAction::Accept(_));
-    assert_eq!(stored, u64::from(accepted), "stored once, and only if accepted");
+    assert_eq!(
+        stored,
+        u64::from(accepted),
+        "stored once, and only if accepted"
+    );
 }
