@@ -203,7 +203,6 @@ impl PgStore {
 }
 
 /// Takes the next commit number; the sequencer row stays locked until `tx` ends.
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn take_commit_number(tx: &mut Transaction<'_>) -> StorageResult<u64> {
     let seq: i64 = tx
         .query_one(

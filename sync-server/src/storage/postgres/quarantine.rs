@@ -114,7 +114,7 @@ impl QuarantineStore for PgStore {
         let ReviewAction::Accept(capture) = action else {
             return self.write(|tx| match review.lock_unreviewed(tx)? {
                 Err(outcome) => Ok(outcome),
-                Ok((doc_id, _, _)) => review.record(tx, &doc_id),
+                Ok(capture) => review.record(tx, &capture.doc_id),
             });
         };
         // The list fields are read before the sequencer is taken (a capture's id never
@@ -129,7 +129,11 @@ impl QuarantineStore for PgStore {
         };
         let read_ahead = listing(&doc_id, &capture.document);
         self.write_numbered_or_nothing(|tx, seq| {
-            let (doc_id, device_key, received_at) = match review.lock_unreviewed(tx)? {
+            let Unreviewed {
+                doc_id,
+                device_key,
+                received_at,
+            } = match review.lock_unreviewed(tx)? {
                 Err(outcome) => return Ok(Numbered::Nothing(outcome)),
                 Ok(row) => row,
             };
@@ -165,6 +169,13 @@ impl QuarantineStore for PgStore {
     }
 }
 
+/// A quarantined capture not reviewed yet, its row locked.
+struct Unreviewed {
+    doc_id: String,
+    device_key: Vec<u8>,
+    received_at: i64,
+}
+
 /// One review to record.
 struct Review<'a> {
     id: i64,
@@ -181,7 +192,7 @@ impl Review<'_> {
     fn lock_unreviewed(
         &self,
         tx: &mut Transaction<'_>,
-    ) -> StorageResult<Result<(String, Vec<u8>, i64), ReviewOutcome>> {
+    ) -> StorageResult<Result<Unreviewed, ReviewOutcome>> {
         let Some(row) = tx.query_opt(
             "SELECT doc_id, device_key, received_at FROM quarantine WHERE id = $1 FOR UPDATE",
             &[&self.id],
@@ -198,7 +209,11 @@ impl Review<'_> {
         if reviewed {
             return Ok(Err(ReviewOutcome::AlreadyReviewed));
         }
-        Ok(Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
+        Ok(Ok(Unreviewed {
+            doc_id: row.try_get(0)?,
+            device_key: row.try_get(1)?,
+            received_at: row.try_get(2)?,
+        }))
     }
 
     /// Records the decision and its access-log entry.
