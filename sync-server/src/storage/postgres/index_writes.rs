@@ -10,6 +10,7 @@
 //! a second lock every ingest of every instance queues on.
 
 use postgres::Transaction;
+use postgres::types::Type;
 
 use crate::storage::StorageResult;
 use crate::storage::sqlite::registration_index::{Listing, listing};
@@ -23,7 +24,7 @@ pub(super) fn write_listing(
     listing: &Listing,
 ) -> StorageResult<()> {
     let search = format!("{} {}", listing.search, receipt_code.to_lowercase());
-    tx.execute(
+    tx.execute_typed(
         "INSERT INTO registration_index (doc_id, event_id, captured_at, restricted, talent_pool,
                                          status, interests, locations, receipt_code,
                                          given_name, family_name, search)
@@ -34,18 +35,18 @@ pub(super) fn write_listing(
              status = excluded.status, restricted = excluded.restricted,
              talent_pool = excluded.talent_pool, search = excluded.search",
         &[
-            &doc_id,
-            &listing.event_id,
-            &listing.captured_at,
-            &listing.restricted,
-            &listing.talent_pool_consent,
-            &listing.status,
-            &listing.interests,
-            &listing.locations,
-            &receipt_code,
-            &listing.given_name,
-            &listing.family_name,
-            &search,
+            (&doc_id, Type::TEXT),
+            (&listing.event_id, Type::TEXT),
+            (&listing.captured_at, Type::INT8),
+            (&listing.restricted, Type::BOOL),
+            (&listing.talent_pool_consent, Type::BOOL),
+            (&listing.status, Type::TEXT),
+            (&listing.interests, Type::TEXT),
+            (&listing.locations, Type::TEXT),
+            (&receipt_code, Type::TEXT),
+            (&listing.given_name, Type::TEXT),
+            (&listing.family_name, Type::TEXT),
+            (&search, Type::TEXT),
         ],
     )?;
     Ok(())
@@ -54,24 +55,24 @@ pub(super) fn write_listing(
 /// Re-indexes `doc_id` from what the store holds of it now (its row goes if it holds
 /// nothing), inside the caller's write transaction: for a staff tablet's edit.
 pub(super) fn index_one(tx: &mut Transaction<'_>, doc_id: &str) -> StorageResult<()> {
-    let Some(record) = tx.query_opt(
+    let Some(record) = tx.query_typed_opt(
         "SELECT receipt_code, document FROM registrations WHERE doc_id = $1",
-        &[&doc_id],
+        &[(&doc_id, Type::TEXT)],
     )?
     else {
-        tx.execute(
+        tx.execute_typed(
             "DELETE FROM registration_index WHERE doc_id = $1",
-            &[&doc_id],
+            &[(&doc_id, Type::TEXT)],
         )?;
         return Ok(());
     };
     let receipt_code: String = record.try_get(0)?;
     // The capture followed by every later change, in the order they were stored.
     let mut changes: Vec<u8> = record.try_get(1)?;
-    for row in tx.query(
+    for row in tx.query_typed(
         "SELECT change FROM registration_changes
          WHERE doc_id = $1 AND change IS NOT NULL ORDER BY commit_seq, id",
-        &[&doc_id],
+        &[(&doc_id, Type::TEXT)],
     )? {
         changes.extend_from_slice(row.try_get::<_, &[u8]>(0)?);
     }

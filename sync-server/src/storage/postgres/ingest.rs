@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use kiosk_core::journal::JournalHead;
 use kiosk_core::protocol::{ErrorCode, PushOutcome};
 use postgres::Transaction;
+use postgres::types::Type;
 
 use super::access_append;
 use super::index_writes::{index_one, write_listing};
@@ -95,12 +96,18 @@ pub(super) fn apply_batch(
     listings: &mut ListingsAhead,
 ) -> StorageResult<Numbered<IngestOutcome>> {
     let device = batch.device_key.as_slice();
-    let row = tx.query_one(
-        "SELECT last_seq, revoked_at FROM devices WHERE device_key = $1 FOR UPDATE",
-        &[&device],
+    let row = tx.query_typed_one(
+        "SELECT last_seq, revoked_at, chain_count, chain_head FROM devices
+         WHERE device_key = $1 FOR UPDATE",
+        &[(&device, Type::BYTEA)],
     )?;
     let last = unsigned(row.try_get(0)?, "device sequence")?;
     let revoked_at: Option<i64> = row.try_get(1)?;
+    // The device's row is locked: its chain moves on only in this transaction.
+    let chain = JournalHead {
+        count: unsigned(row.try_get(2)?, "chain count")?,
+        head: key32(row.try_get(3)?, "chain head")?,
+    };
     let Ok(request_seq) = i64::try_from(batch.seq) else {
         return Ok(Numbered::Nothing(IngestOutcome::StaleSeq {
             last_accepted: last,
@@ -127,9 +134,13 @@ pub(super) fn apply_batch(
     // Whether the tablet may pull was checked before its request came here; a revocation
     // committed meanwhile (a stolen tablet) still stops what it would be sent.
     let page = match &batch.pull {
-        Some(query) if revoked_at.is_none() => {
-            pull_page(tx, &query.scope, query.after_seq, query.max_changes)?
-        }
+        Some(query) if revoked_at.is_none() => pull_page(
+            tx,
+            &query.scope,
+            query.after_seq,
+            query.max_changes,
+            commit_seq,
+        )?,
         _ => PullPage::default(),
     };
     access.extend(page.documents.iter().map(|d| AccessEntry {
@@ -143,13 +154,21 @@ pub(super) fn apply_batch(
         .declared_journal
         .map(|count| signed(count, "declared journal"))
         .transpose()?;
-    tx.execute(
+    let journal = extend_chain(tx, &batch.device_key, chain)?;
+    tx.execute_typed(
         "UPDATE devices SET last_seq = $2, last_contact = $3,
-                            declared_journal = COALESCE($4, declared_journal)
+                            declared_journal = COALESCE($4, declared_journal),
+                            chain_count = $5, chain_head = $6
          WHERE device_key = $1",
-        &[&device, &request_seq, &batch.received_at, &declared],
+        &[
+            (&device, Type::BYTEA),
+            (&request_seq, Type::INT8),
+            (&batch.received_at, Type::INT8),
+            (&declared, Type::INT8),
+            (&signed(journal.count, "chain count")?, Type::INT8),
+            (&journal.head.as_slice(), Type::BYTEA),
+        ],
     )?;
-    let journal = extend_chain(tx, &batch.device_key)?;
     Ok(Numbered::Commit(IngestOutcome::Committed {
         outcomes,
         journal,
@@ -179,15 +198,19 @@ fn apply_item(
             journal_seq,
             listing,
         } => {
-            let existing = tx.query_opt(
-                "SELECT change_hashes, device_key FROM registrations WHERE doc_id = $1",
-                &[doc_id],
+            // One round trip: the held record (if any) and whether the id was removed.
+            let row = tx.query_typed_one(
+                "SELECT r.change_hashes, r.device_key,
+                        EXISTS (SELECT 1 FROM removals WHERE doc_id = $1)
+                 FROM (SELECT 1) AS one LEFT JOIN registrations r ON r.doc_id = $1",
+                &[(doc_id, Type::TEXT)],
             )?;
-            let removed = is_removed(tx, doc_id)?;
+            let removed: bool = row.try_get(2)?;
+            let hashes: Option<&[u8]> = row.try_get(0)?;
             // Read only when it decides something (a removal decides first).
-            let held = match existing {
-                Some(row) if !removed => {
-                    Some((blob_hashes(row.try_get(0)?)?, row.try_get::<_, Vec<u8>>(1)?))
+            let held = match hashes {
+                Some(hashes) if !removed => {
+                    Some((blob_hashes(hashes)?, row.try_get::<_, Vec<u8>>(1)?))
                 }
                 _ => None,
             };
@@ -235,9 +258,9 @@ fn apply_item(
             Ok(outcome)
         }
         IngestItem::Annotate { doc_id, changes } => {
-            let record = tx.query_opt(
+            let record = tx.query_typed_opt(
                 "SELECT event_id, restricted FROM registrations WHERE doc_id = $1",
-                &[doc_id],
+                &[(doc_id, Type::TEXT)],
             )?;
             // Removed while the edit was being checked.
             let Some(record) = record else {
@@ -288,22 +311,23 @@ fn apply_item(
     }
 }
 
-/// Extends the device's confirmed chain over any journal entries that now follow it.
-fn extend_chain(tx: &mut Transaction<'_>, device_key: &[u8; 32]) -> StorageResult<JournalHead> {
+/// Extends the device's confirmed chain `head` over any journal entries that now follow
+/// it; the caller stores the head it returns.
+fn extend_chain(
+    tx: &mut Transaction<'_>,
+    device_key: &[u8; 32],
+    head: JournalHead,
+) -> StorageResult<JournalHead> {
     let device = device_key.as_slice();
-    let row = tx.query_one(
-        "SELECT chain_count, chain_head FROM devices WHERE device_key = $1",
-        &[&device],
-    )?;
-    let head = JournalHead {
-        count: unsigned(row.try_get(0)?, "chain count")?,
-        head: key32(row.try_get(1)?, "chain head")?,
-    };
-    let next = tx.prepare(
-        "SELECT doc_id, change_hashes FROM device_journal WHERE device_key = $1 AND seq = $2",
-    )?;
-    let head = journal_chain::extend(head, |seq| -> StorageResult<_> {
-        let Some(entry) = tx.query_opt(&next, &[&device, &signed(seq, "journal number")?])? else {
+    journal_chain::extend(head, |seq| -> StorageResult<_> {
+        let Some(entry) = tx.query_typed_opt(
+            "SELECT doc_id, change_hashes FROM device_journal WHERE device_key = $1 AND seq = $2",
+            &[
+                (&device, Type::BYTEA),
+                (&signed(seq, "journal number")?, Type::INT8),
+            ],
+        )?
+        else {
             return Ok(None);
         };
         let doc_id: &str = entry.try_get(0)?;
@@ -312,16 +336,7 @@ fn extend_chain(tx: &mut Transaction<'_>, device_key: &[u8; 32]) -> StorageResul
                 .ok_or(StorageError::Undecodable("journal document id"))?,
             change_hashes: blob_hashes(entry.try_get(1)?)?,
         }))
-    })?;
-    tx.execute(
-        "UPDATE devices SET chain_count = $2, chain_head = $3 WHERE device_key = $1",
-        &[
-            &device,
-            &signed(head.count, "chain count")?,
-            &head.head.as_slice(),
-        ],
-    )?;
-    Ok(head)
+    })
 }
 
 fn record_journal_entry(
@@ -332,14 +347,14 @@ fn record_journal_entry(
     hashes: &[[u8; 32]],
 ) -> StorageResult<()> {
     if let Some(seq) = journal_chain::journal_seq(seq) {
-        tx.execute(
+        tx.execute_typed(
             "INSERT INTO device_journal (device_key, seq, doc_id, change_hashes)
              VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
             &[
-                &device_key.as_slice(),
-                &signed(seq, "journal number")?,
-                &doc_id,
-                &hashes_blob(hashes),
+                (&device_key.as_slice(), Type::BYTEA),
+                (&signed(seq, "journal number")?, Type::INT8),
+                (&doc_id, Type::TEXT),
+                (&hashes_blob(hashes), Type::BYTEA),
             ],
         )?;
     }
@@ -356,26 +371,21 @@ fn quarantine(
     code: ErrorCode,
 ) -> StorageResult<()> {
     let device = batch.device_key.as_slice();
-    let already: bool = tx
-        .query_one(
-            "SELECT EXISTS (SELECT 1 FROM quarantine
-             WHERE doc_id = $1 AND device_key = $2 AND code = $3 AND payload = $4)",
-            &[&doc_id, &device, &code.as_str(), &payload],
-        )?
-        .try_get(0)?;
-    if !already {
-        tx.execute(
-            "INSERT INTO quarantine (doc_id, device_key, payload, code, received_at)
-             VALUES ($1, $2, $3, $4, $5)",
-            &[
-                &doc_id,
-                &device,
-                &payload,
-                &code.as_str(),
-                &batch.received_at,
-            ],
-        )?;
-    }
+    // One statement: kept unless the same bytes are kept already.
+    tx.execute_typed(
+        "INSERT INTO quarantine (doc_id, device_key, payload, code, received_at)
+         SELECT $1, $2, $3, $4, $5
+         WHERE NOT EXISTS (SELECT 1 FROM quarantine
+                           WHERE doc_id = $1 AND device_key = $2 AND code = $4
+                             AND payload = $3)",
+        &[
+            (&doc_id, Type::TEXT),
+            (&device, Type::BYTEA),
+            (&payload, Type::BYTEA),
+            (&code.as_str(), Type::TEXT),
+            (&batch.received_at, Type::INT8),
+        ],
+    )?;
     Ok(())
 }
 
@@ -403,21 +413,21 @@ pub(super) fn insert_capture(
     capture: &NewCapture<'_>,
     commit_seq: i64,
 ) -> StorageResult<()> {
-    tx.execute(
+    tx.execute_typed(
         "INSERT INTO registrations
          (doc_id, event_id, device_key, document, change_hashes,
           capture_signature, receipt_code, restricted, received_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         &[
-            &capture.doc_id,
-            &capture.event_id,
-            &capture.device_key,
-            &capture.document,
-            &hashes_blob(capture.change_hashes),
-            &capture.capture_signature,
-            &capture.receipt_code,
-            &capture.restricted,
-            &capture.received_at,
+            (&capture.doc_id, Type::TEXT),
+            (&capture.event_id, Type::TEXT),
+            (&capture.device_key, Type::BYTEA),
+            (&capture.document, Type::BYTEA),
+            (&hashes_blob(capture.change_hashes), Type::BYTEA),
+            (&capture.capture_signature, Type::BYTEA),
+            (&capture.receipt_code, Type::TEXT),
+            (&capture.restricted, Type::BOOL),
+            (&capture.received_at, Type::INT8),
         ],
     )?;
     let logged = LoggedChange {
@@ -460,18 +470,18 @@ fn insert_change(
     hash: &[u8; 32],
     bytes: Option<&[u8]>,
 ) -> StorageResult<u64> {
-    Ok(tx.execute(
+    Ok(tx.execute_typed(
         "INSERT INTO registration_changes
          (hash, doc_id, event_id, commit_seq, actor, restricted, change)
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
         &[
-            &hash.as_slice(),
-            &logged.doc_id,
-            &logged.event_id,
-            &logged.commit_seq,
-            &logged.actor,
-            &logged.restricted,
-            &bytes,
+            (&hash.as_slice(), Type::BYTEA),
+            (&logged.doc_id, Type::TEXT),
+            (&logged.event_id, Type::TEXT),
+            (&logged.commit_seq, Type::INT8),
+            (&logged.actor, Type::BYTEA),
+            (&logged.restricted, Type::BOOL),
+            (&bytes, Type::BYTEA),
         ],
     )?)
 }
@@ -479,9 +489,9 @@ fn insert_change(
 /// Whether `doc_id` was removed.
 pub(super) fn is_removed(tx: &mut Transaction<'_>, doc_id: &str) -> StorageResult<bool> {
     Ok(tx
-        .query_one(
+        .query_typed_one(
             "SELECT EXISTS (SELECT 1 FROM removals WHERE doc_id = $1)",
-            &[&doc_id],
+            &[(&doc_id, Type::TEXT)],
         )?
         .try_get(0)?)
 }
@@ -495,9 +505,9 @@ fn removed_outcome() -> PushOutcome {
 
 /// Every change hash the relay holds for a registration, in the order they were stored.
 fn all_change_hashes(tx: &mut Transaction<'_>, doc_id: &str) -> StorageResult<Vec<[u8; 32]>> {
-    tx.query(
+    tx.query_typed(
         "SELECT hash FROM registration_changes WHERE doc_id = $1 ORDER BY commit_seq, id",
-        &[&doc_id],
+        &[(&doc_id, Type::TEXT)],
     )?
     .into_iter()
     .map(|row| key32(row.try_get(0)?, "change hash"))
