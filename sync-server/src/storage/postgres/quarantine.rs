@@ -161,7 +161,7 @@ impl QuarantineStore for PgStore {
                 receipt_code: &capture.receipt_code,
                 restricted: capture.restricted,
                 received_at,
-                listing: read_ahead,
+                listing: Some(read_ahead),
             };
             insert_capture(tx, &accepted, signed(seq, "commit number")?)?;
             review.record(tx, &doc_id).map(Numbered::Commit)

@@ -316,3 +316,37 @@ fn one_quarantined_capture_reviewed_through_two_instances_at_once_is_decided_onc
         "stored once, and only if accepted"
     );
 }
+
+/// Ingest writes a capture's index row in the statement that stores it; the row is the one
+/// re-indexing the stored record writes, every column alike.
+#[test]
+fn the_index_row_ingest_writes_is_the_one_reindexing_the_record_writes() {
+    let (store, _, url) = two_instances();
+    let registrations = crate::storage::ingest_generated_for_tests(&store, 12);
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connects");
+    let rows = |client: &mut postgres::Client| -> Vec<String> {
+        client
+            .query(
+                "SELECT row(i.*)::TEXT FROM registration_index i ORDER BY doc_id",
+                &[],
+            )
+            .expect("reads the index")
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    };
+    let written = rows(&mut client);
+    assert_eq!(written.len(), registrations.len(), "every capture indexed");
+    client
+        .execute("DELETE FROM registration_index", &[])
+        .expect("empties the index");
+    store
+        .write(|tx| {
+            for registration in &registrations {
+                super::index_writes::index_one(tx, &registration.id.to_string())?;
+            }
+            Ok(())
+        })
+        .expect("re-indexes");
+    assert_eq!(rows(&mut client), written);
+}
