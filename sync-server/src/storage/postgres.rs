@@ -20,9 +20,11 @@
 //! number nothing (accounts, credentials, events) do not take the sequencer and run
 //! concurrently. Taking it first also fixes the lock order (no deadlock between a numbered
 //! write and another over the sequencer). What this costs is one numbered commit at a time
-//! across all instances, which group commit within an instance (several sync requests in
-//! one transaction) amortises; it is the simple design that is correct, where bounding
-//! cursors by the snapshot horizon (`pg_snapshot_xmin`) would allow parallel commits.
+//! across all instances (an instance's own queue up in the process first, see
+//! [`PgStore::numbering_turn`]); group commit within an instance (several sync requests in
+//! one transaction) would amortise it. It is the simple design that is correct, where
+//! bounding cursors by the snapshot horizon (`pg_snapshot_xmin`) would allow parallel
+//! commits.
 //!
 //! **Caches.** An instance keeps events it read with their `revision` (raised by every
 //! write of the document) and uses a cached copy only while the stored revision is the one
@@ -91,8 +93,8 @@ pub struct PgStore {
     events: Mutex<HashMap<String, events::CachedEvent>>,
     /// This instance's numbered writes queue here, one at a time, before they take a
     /// connection: they run one at a time at the sequencer anyway, and a queue of them
-    /// waiting on its row lock would hold pooled connections idle and make the database
-    /// wake every waiter at each commit (at 16 tablets, fewer commits a second than at one).
+    /// waiting on its row lock would hold pooled connections idle and have the database
+    /// hand the lock on from waiter to waiter.
     numbering: Mutex<()>,
 }
 

@@ -2,10 +2,14 @@
 //! every sync answer reads beside it.
 //!
 //! Each sync request is one transaction numbered by the sequencer ([`super::ingest`]); there
-//! is no group commit as on SQLite. SQLite groups requests to share one fsync among them;
-//! PostgreSQL's own group commit already shares WAL flushes among concurrent commits, and
-//! what serializes numbered commits here is the sequencer row, held only for the
-//! transaction's few statements (a capture's list fields are read before it is taken).
+//! is no group commit as on SQLite yet. Numbered commits run one at a time across every
+//! instance, so each pays its own round trips and its own WAL flush while it holds the
+//! sequencer: that is the rate's ceiling. A capture's list fields are read before the
+//! sequencer is taken, statements are one round trip each, and an instance's requests
+//! queue in the process ([`PgStore::numbering_turn`]) rather than on the sequencer's row.
+//! Group commit (several requests of one instance in one transaction, a savepoint each,
+//! one flush) would slot in at that queue, as [`super::super::group_commit`] does for
+//! SQLite; it is the next step if the figures ask for it.
 
 use crate::storage::model::{BackupState, IngestBatch, IngestOutcome, RelayCounts};
 use crate::storage::{StorageError, StorageResult};
