@@ -6,8 +6,11 @@
 //!
 //! Two reviewers deciding one capture at once, through any instances, decide one after the
 //! other: the capture's row is locked (`FOR UPDATE`) before its review is looked for, so
-//! the second finds the first's decision. An acceptance takes the sequencer first (the lock
-//! order of every numbered write, see [`super::ingest`]).
+//! the second finds the first's decision. Every review takes the sequencer first, keeping
+//! apart too, though that numbers nothing: ingest adds quarantined captures and a removal
+//! erases them under the sequencer, so a review that locked a capture's row without it
+//! could deadlock with a removal over that row and the access log. A keep-apart's number
+//! stays unused (pull cursors and the backup watermark do not need every number used).
 
 use postgres::Transaction;
 use postgres::types::ToSql;
@@ -112,9 +115,9 @@ impl QuarantineStore for PgStore {
             at,
         };
         let ReviewAction::Accept(capture) = action else {
-            return self.write(|tx| match review.lock_unreviewed(tx)? {
-                Err(outcome) => Ok(outcome),
-                Ok(capture) => review.record(tx, &capture.doc_id),
+            return self.write_numbered_or_nothing(|tx, _| match review.lock_unreviewed(tx)? {
+                Err(outcome) => Ok(Numbered::Nothing(outcome)),
+                Ok(capture) => review.record(tx, &capture.doc_id).map(Numbered::Commit),
             });
         };
         // The list fields are read before the sequencer is taken (a capture's id never
