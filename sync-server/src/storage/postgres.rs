@@ -20,9 +20,11 @@
 //! number nothing (accounts, credentials, events) do not take the sequencer and run
 //! concurrently. Taking it first also fixes the lock order (no deadlock between a numbered
 //! write and another over the sequencer). What this costs is one numbered commit at a time
-//! across all instances, which group commit within an instance (several sync requests in
-//! one transaction) amortises; it is the simple design that is correct, where bounding
-//! cursors by the snapshot horizon (`pg_snapshot_xmin`) would allow parallel commits.
+//! across all instances (an instance's own queue up in the process first, see
+//! [`PgStore::numbering_turn`]); group commit within an instance (several sync requests in
+//! one transaction) would amortise it. It is the simple design that is correct, where
+//! bounding cursors by the snapshot horizon (`pg_snapshot_xmin`) would allow parallel
+//! commits.
 //!
 //! **Caches.** An instance keeps events it read with their `revision` (raised by every
 //! write of the document) and uses a cached copy only while the stored revision is the one
@@ -35,12 +37,16 @@
 //! One file per store trait (`events.rs`, `devices.rs`, ...), SQL and row mapping only;
 //! [`schema`] owns every table.
 
+mod access_append;
 mod access_log;
 mod accounts;
 mod devices;
 mod error;
 mod events;
+mod index_writes;
+mod ingest;
 mod lifecycle;
+mod pull;
 mod quarantine;
 mod registrations;
 mod rows;
@@ -48,6 +54,8 @@ pub(crate) mod schema;
 #[cfg(test)]
 mod store_suite;
 mod sync;
+#[cfg(test)]
+mod sync_tests;
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_cluster;
 #[cfg(test)]
@@ -83,6 +91,11 @@ pub struct PgStore {
     target: String,
     /// Events as last read or written, with the revision they were read at.
     events: Mutex<HashMap<String, events::CachedEvent>>,
+    /// This instance's numbered writes queue here, one at a time, before they take a
+    /// connection: they run one at a time at the sequencer anyway, and a queue of them
+    /// waiting on its row lock would hold pooled connections idle and have the database
+    /// hand the lock on from waiter to waiter.
+    numbering: Mutex<()>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -137,6 +150,7 @@ impl PgStore {
             pool,
             target,
             events: Mutex::new(HashMap::new()),
+            numbering: Mutex::new(()),
         })
     }
 
@@ -189,18 +203,26 @@ impl PgStore {
         &self,
         write: impl FnOnce(&mut Transaction<'_>, u64) -> StorageResult<T>,
     ) -> StorageResult<T> {
+        let _turn = self.numbering_turn();
         self.write(|tx| {
             let seq = take_commit_number(tx)?;
             write(tx, seq)
         })
     }
+
+    /// This instance's turn to take the sequencer, held until the numbered commit ends
+    /// (see [`PgStore::numbering`]); taken before a connection.
+    pub(crate) fn numbering_turn(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.numbering
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// Takes the next commit number; the sequencer row stays locked until `tx` ends.
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn take_commit_number(tx: &mut Transaction<'_>) -> StorageResult<u64> {
     let seq: i64 = tx
-        .query_one(
+        .query_typed_one(
             "UPDATE relay_state SET commit_seq = commit_seq + 1 WHERE id = 1
              RETURNING commit_seq",
             &[],

@@ -36,14 +36,10 @@ pub(crate) fn signed(value: u64, what: &'static str) -> StorageResult<i64> {
 }
 
 /// Change hashes stored one after another in one BYTEA.
-// For the ingest and pull port (still a placeholder).
-#[allow(dead_code)]
 pub(crate) fn hashes_blob(hashes: &[[u8; 32]]) -> Vec<u8> {
     hashes.concat()
 }
 
-// For the ingest and pull port (still a placeholder).
-#[allow(dead_code)]
 pub(crate) fn blob_hashes(blob: &[u8]) -> StorageResult<Vec<[u8; 32]>> {
     if !blob.len().is_multiple_of(32) {
         return Err(StorageError::Undecodable("change hashes"));

@@ -87,6 +87,36 @@ mod ported {
             }
         );
     }
+    // Ingest, pull and quarantine review (sync.rs, ingest.rs, pull.rs, quarantine.rs).
+    crate::storage::suite::store_suite!(@each fresh_store();
+        ingest_pull {
+            a_stored_capture_is_read_back_with_its_receipt_code_and_counted,
+            a_sequence_number_not_above_the_last_accepted_stores_nothing,
+            a_resent_capture_is_answered_with_every_hash_held_and_stored_once,
+            a_different_copy_of_a_held_capture_is_quarantined_not_merged,
+            a_flagged_capture_is_kept_apart_and_counted_against_its_device,
+            a_staff_tablets_changes_merge_once_and_are_logged_once,
+            changes_to_a_registration_not_held_are_refused_as_removed,
+            the_journal_head_grows_only_without_gaps,
+            every_commit_takes_the_next_number_of_one_counter,
+            pull_pages_end_on_whole_commits_and_a_cursor_resumes_exactly_after_them,
+            a_pull_skips_restricted_records_the_pullers_own_changes_and_other_events,
+            a_pull_inside_an_ingest_is_logged_in_the_same_commit,
+            a_tablet_revoked_before_its_commit_is_sent_nothing,
+            a_withdrawal_is_pulled_past_the_cursor_and_not_by_kiosks,
+            concurrent_ingests_from_many_tablets_are_all_stored,
+            a_fresh_store_has_an_epoch_and_no_backup_watermark,
+            a_device_report_counts_what_the_relay_holds_from_it,
+            a_request_that_fails_is_undone_whole_and_can_be_sent_again,
+            the_same_request_sent_at_once_is_stored_once,
+        }
+        quarantine {
+            quarantined_captures_list_newest_first_without_their_bytes,
+            accepting_a_quarantined_capture_stores_it_as_a_registration_once,
+            keeping_a_capture_apart_is_recorded_once_and_stores_nothing,
+            a_quarantined_capture_whose_record_is_held_or_removed_is_not_stored_again,
+        }
+    );
 }
 
 #[cfg(kiosk_pg_suite_complete)]

@@ -1,0 +1,537 @@
+//! The ingest transaction on PostgreSQL: one sync request's writes, its pull and its access
+//! log entries in one transaction numbered by the sequencer (as the SQLite store's
+//! `ingest.rs`, without group commit: see [`super::sync`]). What a pushed capture becomes
+//! (stored, a retry, quarantined) is decided by [`crate::rules::quarantine`] and how a
+//! tablet's journal head moves on by [`crate::rules::journal_chain`]; this file loads the
+//! rows they need and stores what they decide.
+//!
+//! **Concurrency.** Lock order, the same in every write here: the sequencer row (first
+//! statement), then the rows the write decides on (the device's, a quarantined capture's),
+//! then the access log. Two requests of one tablet through two instances therefore run one
+//! after the other, and the second's sequence check (under `FOR UPDATE`, which in READ
+//! COMMITTED reads the newest committed row) sees the first's number.
+
+use std::collections::{HashMap, VecDeque};
+
+use kiosk_core::journal::JournalHead;
+use kiosk_core::protocol::{ErrorCode, PushOutcome};
+use postgres::Transaction;
+use postgres::types::Type;
+
+use super::access_append;
+use super::index_writes::{index_one, write_listing};
+use super::pull::pull_page;
+use super::rows::{blob_hashes, hashes_blob, key32, signed, unsigned};
+use super::{PgStore, take_commit_number};
+use crate::rules::journal_chain;
+use crate::rules::quarantine::{self as quarantine_rule, Capture, CaptureDecision};
+use crate::storage::model::{
+    AccessAction, AccessEntry, IngestBatch, IngestItem, IngestOutcome, PullPage,
+};
+use crate::storage::sqlite::registration_index::{Listing, listing};
+use crate::storage::{StorageError, StorageResult};
+
+/// What a numbered write leaves: its work committed, or nothing worth a number (rolled
+/// back, the number with it, so commit numbers stay one per commit that stored something).
+pub(super) enum Numbered<T> {
+    Commit(T),
+    Nothing(T),
+}
+
+impl PgStore {
+    /// [`PgStore::write_numbered`] for writes that may find they have nothing to do once
+    /// they hold the sequencer (a stale request, a capture reviewed already): `write` says
+    /// whether to commit.
+    pub(super) fn write_numbered_or_nothing<T>(
+        &self,
+        write: impl FnOnce(&mut Transaction<'_>, u64) -> StorageResult<Numbered<T>>,
+    ) -> StorageResult<T> {
+        let _turn = self.numbering_turn();
+        let mut client = self.client()?;
+        let mut tx = client.transaction()?;
+        let seq = take_commit_number(&mut tx)?;
+        // An error drops `tx`, which rolls back.
+        match write(&mut tx, seq)? {
+            Numbered::Commit(value) => {
+                tx.commit()?;
+                Ok(value)
+            }
+            Numbered::Nothing(value) => {
+                tx.rollback()?;
+                Ok(value)
+            }
+        }
+    }
+}
+
+/// New captures' list fields by document id (`None` for a document that does not read),
+/// with the change hashes of the bytes they were read from (two tablets may push different
+/// bytes under one id).
+pub(super) type ListingsAhead = HashMap<String, (Vec<[u8; 32]>, Option<Listing>)>;
+
+/// Reads the list fields of every capture `batch` may store, before its transaction takes
+/// the sequencer: loading a document is most of what indexing costs, and under the
+/// sequencer it would hold up every instance's commits.
+pub(super) fn read_listings_ahead(batch: &IngestBatch) -> ListingsAhead {
+    let mut ahead = ListingsAhead::new();
+    for item in &batch.items {
+        if let IngestItem::Store {
+            doc_id,
+            document,
+            change_hashes,
+            listing: None,
+            ..
+        } = item
+        {
+            let listing = listing(doc_id, document);
+            ahead.insert(doc_id.clone(), (change_hashes.clone(), listing));
+        }
+    }
+    ahead
+}
+
+/// One sync request's writes, its pull and its log entries, under commit number `seq`.
+pub(super) fn apply_batch(
+    tx: &mut Transaction<'_>,
+    batch: &IngestBatch,
+    seq: u64,
+    listings: &mut ListingsAhead,
+) -> StorageResult<Numbered<IngestOutcome>> {
+    let device = batch.device_key.as_slice();
+    let row = tx.query_typed_one(
+        "SELECT last_seq, revoked_at, chain_count, chain_head FROM devices
+         WHERE device_key = $1 FOR UPDATE",
+        &[(&device, Type::BYTEA)],
+    )?;
+    let last = unsigned(row.try_get(0)?, "device sequence")?;
+    let revoked_at: Option<i64> = row.try_get(1)?;
+    // The device's row is locked: its chain moves on only in this transaction.
+    let chain = JournalHead {
+        count: unsigned(row.try_get(2)?, "chain count")?,
+        head: key32(row.try_get(3)?, "chain head")?,
+    };
+    let Ok(request_seq) = i64::try_from(batch.seq) else {
+        return Ok(Numbered::Nothing(IngestOutcome::StaleSeq {
+            last_accepted: last,
+        }));
+    };
+    if batch.seq <= last {
+        return Ok(Numbered::Nothing(IngestOutcome::StaleSeq {
+            last_accepted: last,
+        }));
+    }
+    let commit_seq = signed(seq, "commit number")?;
+    let mut outcomes = Vec::with_capacity(batch.items.len());
+    let mut access = Vec::new();
+    for item in &batch.items {
+        outcomes.push(apply_item(
+            tx,
+            batch,
+            item,
+            commit_seq,
+            listings,
+            &mut access,
+        )?);
+    }
+    // Whether the tablet may pull was checked before its request came here; a revocation
+    // committed meanwhile (a stolen tablet) still stops what it would be sent.
+    let page = match &batch.pull {
+        Some(query) if revoked_at.is_none() => pull_page(
+            tx,
+            &query.scope,
+            query.after_seq,
+            query.max_changes,
+            commit_seq,
+        )?,
+        _ => PullPage::default(),
+    };
+    access.extend(page.documents.iter().map(|d| AccessEntry {
+        at: batch.received_at,
+        accessor: batch.accessor.clone(),
+        action: AccessAction::Pull,
+        doc_id: d.doc_id.clone(),
+    }));
+    access_append::append(tx, &access)?;
+    let declared = batch
+        .declared_journal
+        .map(|count| signed(count, "declared journal"))
+        .transpose()?;
+    let journal = extend_chain(tx, &batch.device_key, chain)?;
+    tx.execute_typed(
+        "UPDATE devices SET last_seq = $2, last_contact = $3,
+                            declared_journal = COALESCE($4, declared_journal),
+                            chain_count = $5, chain_head = $6
+         WHERE device_key = $1",
+        &[
+            (&device, Type::BYTEA),
+            (&request_seq, Type::INT8),
+            (&batch.received_at, Type::INT8),
+            (&declared, Type::INT8),
+            (&signed(journal.count, "chain count")?, Type::INT8),
+            (&journal.head.as_slice(), Type::BYTEA),
+        ],
+    )?;
+    Ok(Numbered::Commit(IngestOutcome::Committed {
+        outcomes,
+        journal,
+        commit_seq: seq,
+        page,
+    }))
+}
+
+/// One item's writes and its outcome.
+fn apply_item(
+    tx: &mut Transaction<'_>,
+    batch: &IngestBatch,
+    item: &IngestItem,
+    commit_seq: i64,
+    listings: &mut ListingsAhead,
+    access: &mut Vec<AccessEntry>,
+) -> StorageResult<PushOutcome> {
+    match item {
+        IngestItem::Store {
+            doc_id,
+            event_id,
+            document,
+            change_hashes,
+            capture_signature,
+            receipt_code,
+            restricted,
+            journal_seq,
+            listing,
+        } => {
+            // One round trip: the held record (if any) and whether the id was removed.
+            let row = tx.query_typed_one(
+                "SELECT r.change_hashes, r.device_key,
+                        EXISTS (SELECT 1 FROM removals WHERE doc_id = $1)
+                 FROM (SELECT 1) AS one LEFT JOIN registrations r ON r.doc_id = $1",
+                &[(doc_id, Type::TEXT)],
+            )?;
+            let removed: bool = row.try_get(2)?;
+            let hashes: Option<&[u8]> = row.try_get(0)?;
+            // Read only when it decides something (a removal decides first).
+            let held = match hashes {
+                Some(hashes) if !removed => {
+                    Some((blob_hashes(hashes)?, row.try_get::<_, Vec<u8>>(1)?))
+                }
+                _ => None,
+            };
+            let decision = quarantine_rule::decide_capture(
+                removed,
+                held.as_ref().map(|(hashes, device)| Capture {
+                    change_hashes: hashes,
+                    device_key: device,
+                }),
+                Capture {
+                    change_hashes,
+                    device_key: batch.device_key.as_slice(),
+                },
+            );
+            let outcome = match decision {
+                CaptureDecision::Removed => return Ok(removed_outcome()),
+                // Merging is idempotent: answered with what the relay holds.
+                CaptureDecision::Retry => PushOutcome::Stored(all_change_hashes(tx, doc_id)?),
+                CaptureDecision::Quarantine(code) => {
+                    quarantine(tx, batch, doc_id, document, code)?;
+                    PushOutcome::Quarantined(code, change_hashes.clone())
+                }
+                CaptureDecision::Store => {
+                    let read_ahead = match listings.remove(doc_id.as_str()) {
+                        Some((hashes, listing)) if hashes == *change_hashes => Some(listing),
+                        _ => None,
+                    };
+                    let given = listing.as_deref().cloned().map(Some);
+                    let capture = NewCapture {
+                        doc_id,
+                        event_id,
+                        device_key: batch.device_key.as_slice(),
+                        document,
+                        change_hashes,
+                        capture_signature,
+                        receipt_code,
+                        restricted: *restricted,
+                        received_at: batch.received_at,
+                        listing: given.or(read_ahead),
+                    };
+                    insert_capture(tx, &capture, commit_seq)?;
+                    PushOutcome::Stored(change_hashes.clone())
+                }
+            };
+            record_journal_entry(tx, &batch.device_key, *journal_seq, doc_id, change_hashes)?;
+            Ok(outcome)
+        }
+        IngestItem::Annotate { doc_id, changes } => {
+            let record = tx.query_typed_opt(
+                "SELECT event_id, restricted FROM registrations WHERE doc_id = $1",
+                &[(doc_id, Type::TEXT)],
+            )?;
+            // Removed while the edit was being checked.
+            let Some(record) = record else {
+                return Ok(removed_outcome());
+            };
+            let event_id: String = record.try_get(0)?;
+            let logged = LoggedChange {
+                doc_id,
+                event_id: &event_id,
+                commit_seq,
+                actor: batch.device_key.as_slice(),
+                restricted: record.try_get(1)?,
+            };
+            let mut inserted = 0;
+            for (hash, bytes) in changes {
+                inserted += insert_change(tx, &logged, hash, Some(bytes))?;
+            }
+            // A retry of changes already held changes nothing and is not logged again.
+            if inserted > 0 {
+                // Read under the sequencer: a staff tablet's edit is rare beside captures.
+                index_one(tx, doc_id)?;
+                access.push(AccessEntry {
+                    at: batch.received_at,
+                    accessor: batch.accessor.clone(),
+                    action: AccessAction::Change,
+                    doc_id: doc_id.clone(),
+                });
+            }
+            // What the relay now holds, read back rather than assumed.
+            Ok(PushOutcome::Stored(all_change_hashes(tx, doc_id)?))
+        }
+        IngestItem::Quarantine {
+            doc_id,
+            sealed,
+            change_hashes,
+            code,
+            journal_seq,
+        } => {
+            let CaptureDecision::Quarantine(code) =
+                quarantine_rule::decide_flagged(is_removed(tx, doc_id)?, *code)
+            else {
+                return Ok(removed_outcome());
+            };
+            quarantine(tx, batch, doc_id, sealed, code)?;
+            record_journal_entry(tx, &batch.device_key, *journal_seq, doc_id, change_hashes)?;
+            Ok(PushOutcome::Quarantined(code, change_hashes.clone()))
+        }
+    }
+}
+
+/// Journal entries read per round trip while a chain is extended: a request's captures
+/// usually all follow the head at once.
+const CHAIN_READ: i64 = 256;
+
+/// Extends the device's confirmed chain `head` over any journal entries that now follow
+/// it; the caller stores the head it returns.
+fn extend_chain(
+    tx: &mut Transaction<'_>,
+    device_key: &[u8; 32],
+    head: JournalHead,
+) -> StorageResult<JournalHead> {
+    let device = device_key.as_slice();
+    // Entries from the number asked for on, in order, up to [`CHAIN_READ`] at a time.
+    let mut window: VecDeque<(i64, String, Vec<u8>)> = VecDeque::new();
+    journal_chain::extend(head, |seq| -> StorageResult<_> {
+        let seq = signed(seq, "journal number")?;
+        if window.is_empty() {
+            for row in tx.query_typed(
+                "SELECT seq, doc_id, change_hashes FROM device_journal
+                 WHERE device_key = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
+                &[
+                    (&device, Type::BYTEA),
+                    (&seq, Type::INT8),
+                    (&CHAIN_READ, Type::INT8),
+                ],
+            )? {
+                window.push_back((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?));
+            }
+        }
+        // A gap (or nothing past the head) ends the chain.
+        if window.front().is_none_or(|(next, _, _)| *next != seq) {
+            return Ok(None);
+        }
+        let Some((_, doc_id, hashes)) = window.pop_front() else {
+            return Ok(None);
+        };
+        Ok(Some(journal_chain::HeldEntry {
+            doc_id: kiosk_core::ids::RegistrationId::parse(&doc_id)
+                .ok_or(StorageError::Undecodable("journal document id"))?,
+            change_hashes: blob_hashes(&hashes)?,
+        }))
+    })
+}
+
+fn record_journal_entry(
+    tx: &mut Transaction<'_>,
+    device_key: &[u8; 32],
+    seq: Option<u64>,
+    doc_id: &str,
+    hashes: &[[u8; 32]],
+) -> StorageResult<()> {
+    if let Some(seq) = journal_chain::journal_seq(seq) {
+        tx.execute_typed(
+            "INSERT INTO device_journal (device_key, seq, doc_id, change_hashes)
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            &[
+                (&device_key.as_slice(), Type::BYTEA),
+                (&signed(seq, "journal number")?, Type::INT8),
+                (&doc_id, Type::TEXT),
+                (&hashes_blob(hashes), Type::BYTEA),
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// Keeps a capture apart for HR review, once: a retried push of the same bytes does not add
+/// a second copy; different bytes under the same id are kept too.
+fn quarantine(
+    tx: &mut Transaction<'_>,
+    batch: &IngestBatch,
+    doc_id: &str,
+    payload: &[u8],
+    code: ErrorCode,
+) -> StorageResult<()> {
+    let device = batch.device_key.as_slice();
+    // One statement: kept unless the same bytes are kept already.
+    tx.execute_typed(
+        "INSERT INTO quarantine (doc_id, device_key, payload, code, received_at)
+         SELECT $1, $2, $3, $4, $5
+         WHERE NOT EXISTS (SELECT 1 FROM quarantine
+                           WHERE doc_id = $1 AND device_key = $2 AND code = $4
+                             AND payload = $3)",
+        &[
+            (&doc_id, Type::TEXT),
+            (&device, Type::BYTEA),
+            (&payload, Type::BYTEA),
+            (&code.as_str(), Type::TEXT),
+            (&batch.received_at, Type::INT8),
+        ],
+    )?;
+    Ok(())
+}
+
+/// A capture to store as a new record: one that passed ingest's checks, or a quarantined
+/// one an archivist accepted.
+pub(super) struct NewCapture<'a> {
+    pub(super) doc_id: &'a str,
+    pub(super) event_id: &'a str,
+    /// The tablet that sent it, the author of its changes.
+    pub(super) device_key: &'a [u8],
+    pub(super) document: &'a [u8],
+    pub(super) change_hashes: &'a [[u8; 32]],
+    pub(super) capture_signature: &'a [u8],
+    pub(super) receipt_code: &'a str,
+    pub(super) restricted: bool,
+    pub(super) received_at: i64,
+    /// Its list fields if read already (before the transaction; `Some(None)` for a
+    /// document that did not read); `None` and they are read here.
+    pub(super) listing: Option<Option<Listing>>,
+}
+
+/// Stores `capture` as a new record, with its changes numbered by commit `commit_seq` so
+/// staff tablets pull it, and its index row, so lists show it from this commit on.
+pub(super) fn insert_capture(
+    tx: &mut Transaction<'_>,
+    capture: &NewCapture<'_>,
+    commit_seq: i64,
+) -> StorageResult<()> {
+    // Plain statements, one round trip each: measured, one statement with a CTE per table
+    // was slower (PostgreSQL plans it anew at every execution).
+    tx.execute_typed(
+        "INSERT INTO registrations
+         (doc_id, event_id, device_key, document, change_hashes,
+          capture_signature, receipt_code, restricted, received_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        &[
+            (&capture.doc_id, Type::TEXT),
+            (&capture.event_id, Type::TEXT),
+            (&capture.device_key, Type::BYTEA),
+            (&capture.document, Type::BYTEA),
+            (&hashes_blob(capture.change_hashes), Type::BYTEA),
+            (&capture.capture_signature, Type::BYTEA),
+            (&capture.receipt_code, Type::TEXT),
+            (&capture.restricted, Type::BOOL),
+            (&capture.received_at, Type::INT8),
+        ],
+    )?;
+    let logged = LoggedChange {
+        doc_id: capture.doc_id,
+        event_id: capture.event_id,
+        commit_seq,
+        actor: capture.device_key,
+        restricted: capture.restricted,
+    };
+    for hash in capture.change_hashes {
+        // The capture's own bytes are the registration's `document`.
+        insert_change(tx, &logged, hash, None)?;
+    }
+    let listing = match &capture.listing {
+        Some(read) => read.clone(),
+        None => listing(capture.doc_id, capture.document),
+    };
+    if let Some(listing) = listing {
+        write_listing(tx, capture.doc_id, capture.receipt_code, &listing)?;
+    }
+    Ok(())
+}
+
+/// Where changes of one registration join the change log: its record, the commit that
+/// numbers them, and their author.
+struct LoggedChange<'a> {
+    doc_id: &'a str,
+    event_id: &'a str,
+    commit_seq: i64,
+    actor: &'a [u8],
+    restricted: bool,
+}
+
+/// Adds one change to the change log (`bytes` `None` for a capture's, whose bytes are the
+/// registration's document); a change already held is left as it is. Returns the rows
+/// added (0 or 1).
+fn insert_change(
+    tx: &mut Transaction<'_>,
+    logged: &LoggedChange<'_>,
+    hash: &[u8; 32],
+    bytes: Option<&[u8]>,
+) -> StorageResult<u64> {
+    Ok(tx.execute_typed(
+        "INSERT INTO registration_changes
+         (hash, doc_id, event_id, commit_seq, actor, restricted, change)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        &[
+            (&hash.as_slice(), Type::BYTEA),
+            (&logged.doc_id, Type::TEXT),
+            (&logged.event_id, Type::TEXT),
+            (&logged.commit_seq, Type::INT8),
+            (&logged.actor, Type::BYTEA),
+            (&logged.restricted, Type::BOOL),
+            (&bytes, Type::BYTEA),
+        ],
+    )?)
+}
+
+/// Whether `doc_id` was removed.
+pub(super) fn is_removed(tx: &mut Transaction<'_>, doc_id: &str) -> StorageResult<bool> {
+    Ok(tx
+        .query_typed_one(
+            "SELECT EXISTS (SELECT 1 FROM removals WHERE doc_id = $1)",
+            &[(&doc_id, Type::TEXT)],
+        )?
+        .try_get(0)?)
+}
+
+fn removed_outcome() -> PushOutcome {
+    PushOutcome::Rejected(
+        ErrorCode::Removed,
+        "the registration was removed at the relay".to_owned(),
+    )
+}
+
+/// Every change hash the relay holds for a registration, in the order they were stored.
+fn all_change_hashes(tx: &mut Transaction<'_>, doc_id: &str) -> StorageResult<Vec<[u8; 32]>> {
+    tx.query_typed(
+        "SELECT hash FROM registration_changes WHERE doc_id = $1 ORDER BY commit_seq, id",
+        &[(&doc_id, Type::TEXT)],
+    )?
+    .into_iter()
+    .map(|row| key32(row.try_get(0)?, "change hash"))
+    .collect()
+}

@@ -1,0 +1,352 @@
+//! Ingest and pull with several relay instances on one database: what the store suite,
+//! which runs one store, cannot show.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+
+use super::PgStore;
+use super::test_cluster::fresh_database_url;
+use crate::rules::access_chain::{ChainWalk, EntryFields, GENESIS};
+use crate::storage::suite::fixtures::{
+    EVENT, STAFF_PULLER, assert_committed, batch, doc_id, document, enroll, enroll_staff, hashes,
+    staff_scope,
+};
+use crate::storage::{
+    AcceptedCapture, Accessor, DeviceStore, IngestBatch, IngestItem, IngestOutcome, PullPage,
+    PullQuery, QuarantineStore, ReviewAction, ReviewOutcome, SyncStore,
+};
+use kiosk_core::protocol::ErrorCode;
+
+/// Two instances (two pools) on one new database, and its URL.
+fn two_instances() -> (PgStore, PgStore, String) {
+    let url = fresh_database_url();
+    let first = PgStore::open(&url).expect("opens");
+    let second = PgStore::open(&url).expect("a second instance opens");
+    (first, second, url)
+}
+
+/// Staff tablet [`STAFF_PULLER`]'s sync request `seq`: no pushes, a page after `after`.
+fn staff_pull(seq: u64, after: u64, max_changes: usize) -> IngestBatch {
+    IngestBatch {
+        device_key: STAFF_PULLER,
+        seq,
+        received_at: 5_000,
+        items: Vec::new(),
+        accessor: Accessor::Device {
+            device_key: STAFF_PULLER,
+            recruiter: None,
+        },
+        pull: Some(PullQuery {
+            scope: staff_scope(),
+            after_seq: after,
+            max_changes,
+        }),
+        declared_journal: None,
+    }
+}
+
+fn page_of(outcome: IngestOutcome) -> PullPage {
+    match outcome {
+        IngestOutcome::Committed { page, .. } => page,
+        other => panic!("expected a pull, got {other:?}"),
+    }
+}
+
+/// The commit-order guarantee (issue 18, point 2): kiosks push through two instances at
+/// once while a staff tablet pulls small pages all the while, alternating instances and
+/// moving its cursor to each page's end. Should a commit with a lower number become
+/// visible after a pull's cursor passed it, that pull would skip it for good; every
+/// capture must instead arrive exactly once.
+#[test]
+fn a_staff_tablet_pulling_while_two_instances_store_misses_no_capture_and_gets_none_twice() {
+    const KIOSKS: u8 = 8;
+    const REQUESTS: u64 = 12;
+    const PER_REQUEST: u64 = 2;
+    let (first, second, _) = two_instances();
+    let kiosks = enroll(&first, KIOSKS);
+    enroll_staff(&second, STAFF_PULLER, EVENT);
+    let writing = AtomicBool::new(true);
+    let pulled: Vec<(String, Vec<u8>)> = thread::scope(|scope| {
+        let writers: Vec<_> = kiosks
+            .iter()
+            .enumerate()
+            .map(|(n, kiosk)| {
+                // Half the kiosks sync through each instance.
+                let store: &PgStore = if n % 2 == 0 { &first } else { &second };
+                scope.spawn(move || {
+                    for seq in 1..=REQUESTS {
+                        let journal = (seq - 1) * PER_REQUEST + 1..=seq * PER_REQUEST;
+                        let outcome = store.ingest(&batch(kiosk, seq, journal.clone()));
+                        assert_committed(&outcome, kiosk, journal);
+                    }
+                })
+            })
+            .collect();
+        let reader = scope.spawn(|| {
+            let mut pulled = Vec::new();
+            let (mut seq, mut cursor) = (0, 0);
+            loop {
+                // Read before the pull: a pull that starts after every writer finished
+                // and reaches the end has seen everything.
+                let last_round = !writing.load(Ordering::SeqCst);
+                seq += 1;
+                let store: &PgStore = if seq % 2 == 0 { &first } else { &second };
+                let page = page_of(store.ingest(&staff_pull(seq, cursor, 3)).expect("pulls"));
+                assert!(page.through_seq >= cursor, "the cursor never goes back");
+                cursor = page.through_seq;
+                pulled.extend(page.documents.into_iter().map(|d| (d.doc_id, d.changes)));
+                if last_round && !page.more {
+                    return pulled;
+                }
+            }
+        });
+        for writer in writers {
+            writer.join().expect("a writer failed");
+        }
+        writing.store(false, Ordering::SeqCst);
+        reader.join().expect("the reader failed")
+    });
+    let expected: HashSet<String> = kiosks
+        .iter()
+        .flat_map(|kiosk| (1..=REQUESTS * PER_REQUEST).map(move |j| doc_id(kiosk, j)))
+        .collect();
+    let ids: HashSet<String> = pulled.iter().map(|(id, _)| id.clone()).collect();
+    assert_eq!(pulled.len(), ids.len(), "no capture pulled twice");
+    let missed: Vec<&String> = expected.difference(&ids).collect();
+    assert!(missed.is_empty(), "pulls skipped {missed:?}");
+    assert_eq!(ids, expected);
+    for kiosk in &kiosks {
+        for j in 1..=REQUESTS * PER_REQUEST {
+            let id = doc_id(kiosk, j);
+            let (_, changes) = pulled.iter().find(|(d, _)| *d == id).expect("pulled");
+            assert_eq!(*changes, document(kiosk, j), "the capture's own bytes");
+        }
+    }
+}
+
+/// The sequence check holds across instances: one tablet's request retried through both
+/// instances at once (its device row locked, the second check reading the first's commit)
+/// is stored once; every other copy is answered as stale.
+#[test]
+fn one_request_sent_through_two_instances_at_once_is_stored_once() {
+    let (first, second, _) = two_instances();
+    let kiosk = enroll(&first, 1)[0];
+    let start = std::sync::Barrier::new(6);
+    let outcomes: Vec<IngestOutcome> = thread::scope(|scope| {
+        let sending: Vec<_> = (0..6)
+            .map(|n| {
+                let store: &PgStore = if n % 2 == 0 { &first } else { &second };
+                let start = &start;
+                scope.spawn(move || {
+                    start.wait();
+                    store.ingest(&batch(&kiosk, 1, 1..=3)).expect("answered")
+                })
+            })
+            .collect();
+        sending
+            .into_iter()
+            .map(|h| h.join().expect("no panic"))
+            .collect()
+    });
+    let committed = outcomes
+        .iter()
+        .filter(|o| matches!(o, IngestOutcome::Committed { .. }))
+        .count();
+    assert_eq!(committed, 1, "{outcomes:?}");
+    assert!(
+        outcomes.iter().all(|o| matches!(
+            o,
+            IngestOutcome::Committed { .. } | IngestOutcome::StaleSeq { last_accepted: 1 }
+        )),
+        "{outcomes:?}"
+    );
+    let counts = second.counts().expect("counts");
+    assert_eq!(counts.registrations, 3);
+    let report = first.device_report(&kiosk).expect("reads").expect("known");
+    assert_eq!(report.journal.count, 3);
+    assert_eq!(report.record.last_seq, 1);
+}
+
+/// Two instances appending access log entries at once (pulls logged by ingest) keep one
+/// chain: every pull's entries are numbered on, none refused by the log's trigger.
+#[test]
+fn pulls_logged_through_two_instances_at_once_keep_one_verifiable_chain() {
+    let (first, second, url) = two_instances();
+    let kiosks = enroll(&first, 2);
+    for kiosk in &kiosks {
+        assert_committed(&first.ingest(&batch(kiosk, 1, 1..=2)), kiosk, 1..=2);
+    }
+    // Two staff tablets of the event, each pulling through its own instance.
+    let pullers = [STAFF_PULLER, [0x56; 32]];
+    for puller in pullers {
+        enroll_staff(&first, puller, EVENT);
+    }
+    thread::scope(|scope| {
+        for (puller, store) in pullers.iter().zip([&first, &second]) {
+            scope.spawn(move || {
+                for seq in 1..=10 {
+                    let mut request = staff_pull(seq, 0, 100);
+                    request.device_key = *puller;
+                    request.accessor = Accessor::Device {
+                        device_key: *puller,
+                        recruiter: None,
+                    };
+                    if let Some(query) = &mut request.pull {
+                        query.scope.device_key = *puller;
+                    }
+                    let page = page_of(store.ingest(&request).expect("pulls"));
+                    assert_eq!(page.documents.len(), 4);
+                }
+            });
+        }
+    });
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connects");
+    let rows = client
+        .query(
+            "SELECT seq, at, actor_kind, actor, recruiter, action, doc_id, previous, hash
+             FROM access_log ORDER BY seq",
+            &[],
+        )
+        .expect("reads the log");
+    let mut walk = ChainWalk::from(0, GENESIS);
+    for row in &rows {
+        let seq: i64 = row.get(0);
+        walk.next(
+            &EntryFields {
+                seq: seq as u64,
+                at: row.get(1),
+                actor_kind: row.get(2),
+                actor: row.get(3),
+                recruiter: row.get(4),
+                action: row.get(5),
+                doc_id: row.get(6),
+            },
+            row.get(7),
+            row.get(8),
+        );
+    }
+    let verdict = walk.verdict();
+    assert_eq!(
+        verdict.entries,
+        2 * 10 * 4,
+        "every pulled record logged once"
+    );
+    assert_eq!(verdict.broken_at, None, "one chain, numbered and linked");
+}
+
+/// A quarantined capture decided by several reviewers at once through two instances, some
+/// accepting and some keeping it apart, gets one decision: the first recorded, every other
+/// answered as reviewed already (not a refused insert), and it is stored as a registration
+/// exactly when the decision recorded is to accept it.
+#[test]
+fn one_quarantined_capture_reviewed_through_two_instances_at_once_is_decided_once() {
+    let (first, second, _) = two_instances();
+    let kiosk = enroll(&first, 1)[0];
+    let mut request = batch(&kiosk, 1, 1..=1);
+    request.items = vec![IngestItem::Quarantine {
+        doc_id: doc_id(&kiosk, 1),
+        sealed: document(&kiosk, 1),
+        change_hashes: hashes(&kiosk, 1),
+        code: ErrorCode::Revoked,
+        journal_seq: Some(1),
+    }];
+    first.ingest(&request).expect("kept apart");
+    let id = second.quarantined_captures(None, 10).expect("lists")[0].id;
+    let accept = ReviewAction::Accept(AcceptedCapture {
+        event_id: EVENT.to_owned(),
+        document: document(&kiosk, 1),
+        change_hashes: hashes(&kiosk, 1),
+        capture_signature: vec![7; 64],
+        receipt_code: "R1-1".to_owned(),
+        restricted: false,
+    });
+    let start = std::sync::Barrier::new(6);
+    let decided: Vec<(ReviewAction, ReviewOutcome)> = thread::scope(|scope| {
+        let reviewing: Vec<_> = (0..6)
+            .map(|n| {
+                let store: &PgStore = if n % 2 == 0 { &first } else { &second };
+                let action = if n % 3 == 0 {
+                    ReviewAction::KeepApart
+                } else {
+                    accept.clone()
+                };
+                let start = &start;
+                scope.spawn(move || {
+                    start.wait();
+                    let by = Accessor::Operator(format!("archivist-{n}"));
+                    let outcome = store
+                        .review_quarantined(id, &action, "checked", "archivist", &by, 10)
+                        .expect("answered");
+                    (action, outcome)
+                })
+            })
+            .collect();
+        reviewing
+            .into_iter()
+            .map(|h| h.join().expect("no panic"))
+            .collect()
+    });
+    let recorded: Vec<&ReviewAction> = decided
+        .iter()
+        .filter(|(_, outcome)| *outcome == ReviewOutcome::Recorded)
+        .map(|(action, _)| action)
+        .collect();
+    assert_eq!(recorded.len(), 1, "{decided:?}");
+    assert!(
+        decided.iter().all(|(_, outcome)| matches!(
+            outcome,
+            ReviewOutcome::Recorded | ReviewOutcome::AlreadyReviewed
+        )),
+        "{decided:?}"
+    );
+    let review = first
+        .quarantined_capture(id)
+        .expect("reads")
+        .expect("held")
+        .0
+        .review
+        .expect("reviewed");
+    assert_eq!(review.decision, recorded[0].decision());
+    let stored = second.counts().expect("counts").registrations;
+    let accepted = matches!(recorded[0], ReviewAction::Accept(_));
+    assert_eq!(
+        stored,
+        u64::from(accepted),
+        "stored once, and only if accepted"
+    );
+}
+
+/// Ingest writes a capture's index row in the statement that stores it; the row is the one
+/// re-indexing the stored record writes, every column alike.
+#[test]
+fn the_index_row_ingest_writes_is_the_one_reindexing_the_record_writes() {
+    let (store, _, url) = two_instances();
+    let registrations = crate::storage::ingest_generated_for_tests(&store, 12);
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connects");
+    let rows = |client: &mut postgres::Client| -> Vec<String> {
+        client
+            .query(
+                "SELECT row(i.*)::TEXT FROM registration_index i ORDER BY doc_id",
+                &[],
+            )
+            .expect("reads the index")
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    };
+    let written = rows(&mut client);
+    assert_eq!(written.len(), registrations.len(), "every capture indexed");
+    client
+        .execute("DELETE FROM registration_index", &[])
+        .expect("empties the index");
+    store
+        .write(|tx| {
+            for registration in &registrations {
+                super::index_writes::index_one(tx, &registration.id.to_string())?;
+            }
+            Ok(())
+        })
+        .expect("re-indexes");
+    assert_eq!(rows(&mut client), written);
+}
