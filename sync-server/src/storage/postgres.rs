@@ -40,13 +40,20 @@ mod accounts;
 mod devices;
 mod error;
 mod events;
+mod job_lock;
 mod lifecycle;
+mod lifecycle_access_log;
+#[cfg(test)]
+mod lifecycle_tests;
 mod quarantine;
+mod reconciliation;
 mod registrations;
+mod retention_runs;
 mod rows;
 pub(crate) mod schema;
 #[cfg(test)]
 mod store_suite;
+mod subject_access;
 mod sync;
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_cluster;
@@ -83,6 +90,10 @@ pub struct PgStore {
     target: String,
     /// Events as last read or written, with the revision they were read at.
     events: Mutex<HashMap<String, events::CachedEvent>>,
+    /// How to connect, for a job's own connection (see [`job_lock`]).
+    config: postgres::Config,
+    /// The retention run, carried by one instance at a time.
+    retention_job: job_lock::JobLock,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -124,7 +135,7 @@ impl PgStore {
         })?;
         schema::upgrade(&mut first, &target)?;
         drop(first);
-        let manager = PostgresConnectionManager::new(config, NoTls);
+        let manager = PostgresConnectionManager::new(config.clone(), NoTls);
         let pool = r2d2::Pool::builder()
             .max_size(POOL_SIZE)
             .min_idle(Some(1))
@@ -137,6 +148,11 @@ impl PgStore {
             pool,
             target,
             events: Mutex::new(HashMap::new()),
+            config,
+            retention_job: job_lock::JobLock::new(
+                retention_runs::RETENTION_RUN_LOCK,
+                "retention run",
+            ),
         })
     }
 
