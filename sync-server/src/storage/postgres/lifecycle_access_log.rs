@@ -18,8 +18,9 @@ use crate::storage::{StorageError, StorageResult};
 
 use super::rows::{signed, unsigned};
 
-/// Held by every append until its transaction ends ("KRLYACLG").
-const APPEND_LOCK: i64 = 0x4B52_4C59_4143_4C47;
+/// Held by every append until its transaction ends: the access log's own chain lock
+/// (`access_log.rs`, "kioskacl"), so these appends queue with every other.
+const APPEND_LOCK: i64 = i64::from_be_bytes(*b"kioskacl");
 
 /// Appends `entries` after the log's last entry, inside the caller's transaction.
 pub(super) fn append(tx: &mut Transaction<'_>, entries: &[AccessEntry]) -> StorageResult<()> {

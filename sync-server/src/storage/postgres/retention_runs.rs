@@ -208,6 +208,9 @@ fn step_on(client: &mut Client, run_id: i64, batch: usize, at: i64) -> StorageRe
         }
     }
     if !due.is_empty() {
+        // Records locked in key order, as a read's log locks them (`subject_access.rs`,
+        // the registration reads): the two cannot deadlock.
+        due.sort_unstable();
         // One number for the batch's removals, as for the changes of one ingest commit;
         // taken before any record's row is locked (the lock order is the sequencer's first).
         let commit_seq = take_commit_number(&mut tx)?;

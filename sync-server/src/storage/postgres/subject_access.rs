@@ -333,14 +333,25 @@ fn log_owed<T>(
     if owed.entries.is_empty() && owed.withheld.is_empty() {
         return Ok(HashSet::new());
     }
+    let mut named: Vec<&str> = owed
+        .entries
+        .iter()
+        .map(|entry| entry.doc_id.as_str())
+        .chain(owed.withheld.iter().map(String::as_str))
+        .collect();
+    named.sort_unstable();
+    named.dedup();
     store.write(|tx| {
+        // A removal under way holds its record's row: waited for here, so a record it
+        // removes is found removed below, as it would be on SQLite's one writer. In key
+        // order, as a retention batch locks its records, so the two cannot deadlock.
+        tx.query(
+            "SELECT doc_id FROM registrations WHERE doc_id = ANY($1)
+             ORDER BY doc_id FOR KEY SHARE",
+            &[&named],
+        )?;
         let mut removed = HashSet::new();
-        for doc_id in owed
-            .entries
-            .iter()
-            .map(|entry| &entry.doc_id)
-            .chain(&owed.withheld)
-        {
+        for doc_id in &named {
             let gone: bool = tx
                 .query_one(
                     "SELECT EXISTS (SELECT 1 FROM removals WHERE doc_id = $1)",
@@ -348,7 +359,7 @@ fn log_owed<T>(
                 )?
                 .try_get(0)?;
             if gone {
-                removed.insert(doc_id.clone());
+                removed.insert((*doc_id).to_owned());
             }
         }
         let kept: Vec<AccessEntry> = owed
