@@ -522,7 +522,10 @@ fn a_retention_run_removes_what_is_due_keeps_what_is_held_and_finishes() {
         RunStep::Finished(finished.clone()),
         "a finished run stays finished"
     );
-    assert_eq!(store.retention_runs(10).expect("reads"), [finished.clone()]);
+    assert_eq!(
+        store.retention_runs(10).expect("reads"),
+        std::slice::from_ref(&finished)
+    );
     assert_eq!(store.unfinished_retention_run().expect("reads"), None);
     for removed in [&ids[0], &ids[2]] {
         let removal = store.removal(removed).expect("reads").expect("removed");
