@@ -92,6 +92,33 @@ pub(super) fn remove_in(
     by: &Accessor,
     at: i64,
 ) -> StorageResult<RemovalOutcome> {
+    let outcome = erase(tx, commit_seq, doc_id, reason, at)?;
+    if outcome == RemovalOutcome::Removed {
+        lifecycle_access_log::append(tx, &[removal_entry(doc_id, by, at)])?;
+    }
+    Ok(outcome)
+}
+
+/// The access-log entry of a removal.
+pub(super) fn removal_entry(doc_id: &str, by: &Accessor, at: i64) -> AccessEntry {
+    AccessEntry {
+        at,
+        accessor: by.clone(),
+        action: AccessAction::Remove,
+        doc_id: doc_id.to_owned(),
+    }
+}
+
+/// [`remove_in`] without its log entry, for a caller removing several records: the
+/// access log's chain lock comes after every row a write locks (`access_log.rs`), so such
+/// a caller locks every record first, erases them, then logs them all.
+pub(super) fn erase(
+    tx: &mut Transaction<'_>,
+    commit_seq: u64,
+    doc_id: &str,
+    reason: &str,
+    at: i64,
+) -> StorageResult<RemovalOutcome> {
     let Some((event_id, device_key, restricted)) = lock_record(tx, doc_id)? else {
         return Ok(RemovalOutcome::NoRecord);
     };
@@ -126,15 +153,6 @@ pub(super) fn remove_in(
             &commit_seq,
             &reason,
         ],
-    )?;
-    lifecycle_access_log::append(
-        tx,
-        &[AccessEntry {
-            at,
-            accessor: by.clone(),
-            action: AccessAction::Remove,
-            doc_id: doc_id.to_owned(),
-        }],
     )?;
     Ok(RemovalOutcome::Removed)
 }

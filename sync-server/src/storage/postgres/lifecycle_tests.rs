@@ -540,6 +540,46 @@ fn a_retention_run_removes_what_is_due_keeps_what_is_held_and_finishes() {
     );
 }
 
+#[test]
+fn a_retention_batch_locks_its_records_before_the_access_log_so_a_reads_log_never_deadlocks_it() {
+    let (store, url) = store();
+    let (_, mut ids) = put_generated(&url, 3, 8);
+    ids.sort_unstable();
+    let due_at = store
+        .record_retention(&ids[0])
+        .expect("reads")
+        .expect("held")
+        .due_at;
+    let run = store
+        .start_retention_run("schedule", due_at)
+        .expect("starts")
+        .expect("none going");
+    // A read's log on another instance: it holds the middle record (key share), as reads
+    // do before they log, and will take the access log's chain lock next.
+    let mut reader = connect(&url);
+    let mut log = reader.transaction().expect("begins");
+    log.query_one(
+        "SELECT 1 FROM registrations WHERE doc_id = $1 FOR KEY SHARE",
+        &[&ids[1]],
+    )
+    .expect("key share");
+    let mut watcher = connect(&url);
+    let step = std::thread::scope(|scope| {
+        let step = scope.spawn(|| store.retention_run_step(run.id, 10, due_at + 1));
+        wait_for_a_lock_wait(&mut watcher);
+        // Had the batch taken the chain lock before the middle record's row, this would
+        // close a cycle, and one of the two would be aborted as deadlocked.
+        log.execute(
+            "SELECT pg_advisory_xact_lock($1)",
+            &[&i64::from_be_bytes(*b"kioskacl")],
+        )
+        .expect("the chain lock is free while the batch waits for a record");
+        log.commit().expect("the read's log commits");
+        step.join().expect("no panic")
+    });
+    assert_eq!(step.expect("the batch goes on"), RunStep::Removed(3));
+}
+
 /// A second store on the database at `url`: another relay instance.
 fn instance(url: &str) -> PgStore {
     PgStore::open(url).expect("opens")

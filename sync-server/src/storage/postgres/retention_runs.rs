@@ -22,8 +22,8 @@ use crate::storage::model::{Accessor, AppliedRule, RemovalOutcome, RetentionRun,
 use crate::storage::{StorageError, StorageResult};
 
 use super::job_lock::Turn;
-use super::lifecycle::{count, remove_in};
-use super::{PgStore, take_commit_number};
+use super::lifecycle::{count, erase, removal_entry};
+use super::{PgStore, lifecycle_access_log, take_commit_number};
 
 /// The session-level lock the instance carrying the run holds ("KRLYRETN").
 pub(super) const RETENTION_RUN_LOCK: i64 = 0x4B52_4C59_5245_544E;
@@ -208,22 +208,31 @@ fn step_on(client: &mut Client, run_id: i64, batch: usize, at: i64) -> StorageRe
         }
     }
     if !due.is_empty() {
-        // Records locked in key order, as a read's log locks them (`subject_access.rs`,
-        // the registration reads): the two cannot deadlock.
-        due.sort_unstable();
-        // One number for the batch's removals, as for the changes of one ingest commit;
-        // taken before any record's row is locked (the lock order is the sequencer's first).
+        // One number for the batch's removals, as for the changes of one ingest commit,
+        // taken before any record's row is locked: the sequencer comes first.
         let commit_seq = take_commit_number(&mut tx)?;
+        // Then every record's row, in key order as a read's log locks them
+        // (`subject_access.rs`, the registration reads), and only then the access log's
+        // chain lock (its first append): the lock order every writer keeps, so none of them
+        // can deadlock with this batch.
+        due.sort_unstable();
+        let ids: Vec<&str> = due.iter().map(|(doc_id, _)| doc_id.as_str()).collect();
+        tx.query(
+            "SELECT doc_id FROM registrations WHERE doc_id = ANY($1)
+             ORDER BY doc_id FOR UPDATE",
+            &[&ids],
+        )?;
         let by = Accessor::Operator(format!("retention-run:{run_id}"));
-        let mut removed = 0u64;
+        let mut entries = Vec::with_capacity(due.len());
         for (doc_id, citation) in &due {
             // A record held or removed since it was found is not removed here.
-            if remove_in(&mut tx, commit_seq, doc_id, citation, &by, at)? == RemovalOutcome::Removed
-            {
-                removed += 1;
+            if erase(&mut tx, commit_seq, doc_id, citation, at)? == RemovalOutcome::Removed {
+                entries.push(removal_entry(doc_id, &by, at));
             }
         }
-        if removed > 0 {
+        if !entries.is_empty() {
+            lifecycle_access_log::append(&mut tx, &entries)?;
+            let removed = entries.len() as u64;
             tx.execute(
                 "UPDATE retention_runs SET removed = removed + $2 WHERE id = $1",
                 &[&run_id, &super::rows::signed(removed, "count")?],
