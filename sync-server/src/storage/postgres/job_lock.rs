@@ -46,7 +46,11 @@ impl std::fmt::Debug for JobLock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JobLock")
             .field("name", &self.name)
-            .field("held", &self.lock().is_some())
+            // Not waited for: a step may be holding the mutex.
+            .field(
+                "held",
+                &self.held.try_lock().map(|held| held.is_some()).ok(),
+            )
             .finish()
     }
 }

@@ -261,6 +261,8 @@ impl LifecycleStore for PgStore {
         if let Some(refused) = refused {
             return Ok(refused);
         }
+        // A hold or removal that lands between the two checks leaves this commit's number
+        // unused: a gap, which no cursor minds (a cursor only needs lower numbers visible).
         self.write_numbered(|tx, seq| remove_in(tx, seq, doc_id, reason, by, at))
     }
 
