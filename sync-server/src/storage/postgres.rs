@@ -45,14 +45,21 @@ mod error;
 mod events;
 mod index_writes;
 mod ingest;
+mod job_lock;
 mod lifecycle;
+mod lifecycle_access_log;
+#[cfg(test)]
+mod lifecycle_tests;
 mod pull;
 mod quarantine;
+mod reconciliation;
 mod registrations;
+mod retention_runs;
 mod rows;
 pub(crate) mod schema;
 #[cfg(test)]
 mod store_suite;
+mod subject_access;
 mod sync;
 #[cfg(test)]
 mod sync_tests;
@@ -96,6 +103,10 @@ pub struct PgStore {
     /// waiting on its row lock would hold pooled connections idle and have the database
     /// hand the lock on from waiter to waiter.
     numbering: Mutex<()>,
+    /// How to connect, for a job's own connection (see [`job_lock`]).
+    config: postgres::Config,
+    /// The retention run, carried by one instance at a time.
+    retention_job: job_lock::JobLock,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -137,7 +148,7 @@ impl PgStore {
         })?;
         schema::upgrade(&mut first, &target)?;
         drop(first);
-        let manager = PostgresConnectionManager::new(config, NoTls);
+        let manager = PostgresConnectionManager::new(config.clone(), NoTls);
         let pool = r2d2::Pool::builder()
             .max_size(POOL_SIZE)
             .min_idle(Some(1))
@@ -151,6 +162,11 @@ impl PgStore {
             target,
             events: Mutex::new(HashMap::new()),
             numbering: Mutex::new(()),
+            config,
+            retention_job: job_lock::JobLock::new(
+                retention_runs::RETENTION_RUN_LOCK,
+                "retention run",
+            ),
         })
     }
 

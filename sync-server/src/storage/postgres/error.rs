@@ -26,6 +26,15 @@ impl PgFailure {
         }
     }
 
+    /// Contention the store itself found (another instance holds what this call needs):
+    /// reported as a lock that was not available.
+    pub(crate) fn contention(description: impl Into<String>) -> PgFailure {
+        PgFailure {
+            code: Some(SqlState::LOCK_NOT_AVAILABLE.code().to_owned()),
+            description: description.into(),
+        }
+    }
+
     /// The SQLSTATE the server answered with, if it did.
     pub fn code(&self) -> Option<&str> {
         self.code.as_deref()

@@ -117,6 +117,34 @@ mod ported {
             a_quarantined_capture_whose_record_is_held_or_removed_is_not_stored_again,
         }
     );
+    // The records lifecycle (lifecycle.rs, retention_runs.rs, subject_access.rs,
+    // reconciliation.rs). Each of these stores its records through `SyncStore::ingest`,
+    // ported on s18/pgsync: compiled only with `--cfg kiosk_pg_with_ingest` until that is
+    // merged, then the `cfg` line goes. (All 13 pass on a merge of s18/pglife, s18/pgsync,
+    // s18/pghr and s18/pgreg.) The lifecycle on this branch alone is tested on records
+    // stored directly, in `lifecycle_tests.rs`.
+    #[cfg(kiosk_pg_with_ingest)]
+    mod lifecycle_suite {
+        use super::*;
+
+        crate::storage::suite::store_suite!(@each fresh_store();
+            lifecycle {
+                a_removal_erases_the_record_is_pulled_as_removed_and_a_capture_of_it_is_refused,
+                a_restricted_records_removal_is_told_to_its_kiosk_but_not_to_staff_tablets,
+                a_record_on_legal_hold_is_not_removed_until_the_hold_is_lifted,
+                holds_are_set_once_lifted_once_and_their_history_kept,
+                a_withdrawal_is_recorded_once_and_a_visitor_who_never_opted_in_has_none,
+                every_event_with_records_has_a_retention_rule_and_due_counts,
+                a_retention_run_removes_what_is_due_keeps_what_is_held_and_finishes,
+                only_one_retention_run_goes_at_a_time,
+                retention_runs_started_at_once_start_one,
+                subject_access_reads_every_record_of_a_person_and_logs_each,
+                an_uncleared_request_matching_restricted_records_waits_for_the_cleared,
+                a_disclosure_names_what_is_held_withheld_removed_and_not_held,
+                the_reconciliation_tally_counts_an_events_devices_and_removals,
+            }
+        );
+    }
 }
 
 #[cfg(kiosk_pg_suite_complete)]

@@ -353,6 +353,9 @@ CREATE TABLE retention_runs (
     removed     BIGINT NOT NULL DEFAULT 0,
     held        BIGINT NOT NULL DEFAULT 0
 );
+-- At most one run is unfinished, whichever instance started it.
+CREATE UNIQUE INDEX retention_runs_one_unfinished ON retention_runs ((finished_at IS NULL))
+    WHERE finished_at IS NULL;
 CREATE TABLE retention_run_rules (
     run_id   BIGINT NOT NULL REFERENCES retention_runs (id),
     event_id TEXT NOT NULL,
