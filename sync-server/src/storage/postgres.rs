@@ -37,7 +37,6 @@
 //! One file per store trait (`events.rs`, `devices.rs`, ...), SQL and row mapping only;
 //! [`schema`] owns every table.
 
-mod access_append;
 mod access_log;
 mod accounts;
 mod devices;
@@ -47,7 +46,6 @@ mod index_writes;
 mod ingest;
 mod job_lock;
 mod lifecycle;
-mod lifecycle_access_log;
 #[cfg(test)]
 mod lifecycle_tests;
 mod pull;

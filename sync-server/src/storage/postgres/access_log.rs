@@ -410,3 +410,38 @@ impl AccessLogStore for PgStore {
 #[cfg(test)]
 #[path = "access_log_tests.rs"]
 mod tests;
+
+/// Every entry about record `doc_id`, oldest first, up to `limit`, with their numbers.
+pub(crate) fn entries_about(
+    tx: &mut Transaction<'_>,
+    doc_id: &str,
+    limit: i64,
+) -> StorageResult<Vec<(u64, AccessEntry)>> {
+    // The newest `limit`, as the SQLite store's query gives them, then oldest first.
+    let rows = tx.query(
+        "SELECT seq, at, actor_kind, actor, recruiter, action FROM access_log
+         WHERE doc_id = $1 ORDER BY seq DESC LIMIT $2",
+        &[&doc_id, &limit],
+    )?;
+    let mut entries = rows
+        .iter()
+        .map(|row| {
+            let kind: String = row.try_get(2)?;
+            let action: String = row.try_get(5)?;
+            let accessor = ActorColumns::accessor(&kind, row.try_get(3)?, row.try_get(4)?)
+                .ok_or(StorageError::Undecodable("access log device"))?;
+            Ok((
+                unsigned(row.try_get(0)?, "access log number")?,
+                AccessEntry {
+                    at: row.try_get(1)?,
+                    accessor,
+                    action: AccessAction::parse(&action)
+                        .ok_or(StorageError::Undecodable("access log action"))?,
+                    doc_id: doc_id.to_owned(),
+                },
+            ))
+        })
+        .collect::<StorageResult<Vec<_>>>()?;
+    entries.reverse();
+    Ok(entries)
+}

@@ -18,7 +18,7 @@ use kiosk_core::protocol::{ErrorCode, PushOutcome};
 use postgres::Transaction;
 use postgres::types::Type;
 
-use super::access_append;
+use super::access_log;
 use super::index_writes::{index_one, write_listing};
 use super::pull::pull_page;
 use super::rows::{blob_hashes, hashes_blob, key32, signed, unsigned};
@@ -151,7 +151,7 @@ pub(super) fn apply_batch(
         action: AccessAction::Pull,
         doc_id: d.doc_id.clone(),
     }));
-    access_append::append(tx, &access)?;
+    access_log::append(tx, &access)?;
     let declared = batch
         .declared_journal
         .map(|count| signed(count, "declared journal"))

@@ -37,7 +37,7 @@ use crate::storage::model::{
 use crate::storage::traits::{EventStore, LifecycleStore};
 
 use super::rows::{signed, unsigned};
-use super::{PgStore, lifecycle_access_log, retention_runs};
+use super::{PgStore, access_log, retention_runs};
 
 impl PgStore {
     /// The rule records of `event_id` are kept under, from the event's document (cached
@@ -94,7 +94,7 @@ pub(super) fn remove_in(
 ) -> StorageResult<RemovalOutcome> {
     let outcome = erase(tx, commit_seq, doc_id, reason, at)?;
     if outcome == RemovalOutcome::Removed {
-        lifecycle_access_log::append(tx, &[removal_entry(doc_id, by, at)])?;
+        access_log::append(tx, &[removal_entry(doc_id, by, at)])?;
     }
     Ok(outcome)
 }
@@ -427,7 +427,7 @@ impl LifecycleStore for PgStore {
                 "UPDATE registration_index SET talent_pool = FALSE WHERE doc_id = $1",
                 &[&doc_id],
             )?;
-            lifecycle_access_log::append(
+            access_log::append(
                 tx,
                 &[AccessEntry {
                     at,

@@ -16,7 +16,7 @@ use postgres::Transaction;
 use postgres::types::ToSql;
 
 use super::PgStore;
-use super::access_append;
+use super::access_log;
 use super::ingest::{NewCapture, Numbered, insert_capture, is_removed};
 use super::rows::{key32, signed, unsigned};
 use crate::rules::quarantine::{self as quarantine_rule, AcceptDecision};
@@ -235,7 +235,7 @@ impl Review<'_> {
              VALUES ($1, $2, $3, $4, $5, $6)",
             &params,
         )?;
-        access_append::append(
+        access_log::append(
             tx,
             &[AccessEntry {
                 at: self.at,

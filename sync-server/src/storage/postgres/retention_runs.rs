@@ -23,7 +23,7 @@ use crate::storage::{StorageError, StorageResult};
 
 use super::job_lock::Turn;
 use super::lifecycle::{count, erase, removal_entry};
-use super::{PgStore, lifecycle_access_log, take_commit_number};
+use super::{PgStore, access_log, take_commit_number};
 
 /// The session-level lock the instance carrying the run holds ("KRLYRETN").
 pub(super) const RETENTION_RUN_LOCK: i64 = 0x4B52_4C59_5245_544E;
@@ -231,7 +231,7 @@ fn step_on(client: &mut Client, run_id: i64, batch: usize, at: i64) -> StorageRe
             }
         }
         if !entries.is_empty() {
-            lifecycle_access_log::append(&mut tx, &entries)?;
+            access_log::append(&mut tx, &entries)?;
             let removed = entries.len() as u64;
             tx.execute(
                 "UPDATE retention_runs SET removed = removed + $2 WHERE id = $1",

@@ -24,7 +24,7 @@ use crate::storage::{StorageError, StorageResult};
 
 use super::PgStore;
 use super::lifecycle::record_changes;
-use super::lifecycle_access_log;
+use super::access_log;
 use super::rows::key32;
 
 /// The most access-log entries shown with one record in a subject-access answer.
@@ -195,7 +195,7 @@ fn read_subject_access(
             withheld.push(doc_id);
             continue;
         }
-        record.access = lifecycle_access_log::entries_about(tx, &doc_id, ACCESS_SHOWN)?;
+        record.access = access_log::entries_about(tx, &doc_id, ACCESS_SHOWN)?;
         by.sort();
         entries.push(entry(at, reader, AccessAction::SubjectAccess, doc_id));
         result.records.push((record, by));
@@ -368,7 +368,7 @@ fn log_owed<T>(
             .filter(|entry| !removed.contains(&entry.doc_id))
             .cloned()
             .collect();
-        lifecycle_access_log::append(tx, &kept)?;
+        access_log::append(tx, &kept)?;
         let still_held: Vec<&str> = owed
             .withheld
             .iter()
