@@ -40,9 +40,15 @@ mod accounts;
 mod devices;
 mod error;
 mod events;
+mod hr_edits;
 mod lifecycle;
 mod quarantine;
+mod read_log;
+mod registration_index;
 mod registrations;
+#[cfg(test)]
+mod registrations_tests;
+mod restricted_inbox;
 mod rows;
 pub(crate) mod schema;
 #[cfg(test)]

@@ -1,0 +1,130 @@
+//! Reads that log, on PostgreSQL: what a list, a read or an export showed is written to the
+//! access log before it is answered, and a record removed before that entry is committed is
+//! answered as removed (the contract of [`crate::storage::RegistrationStore`]).
+//!
+//! **Against a removal.** The log's transaction takes a key-share lock on each record's
+//! `registrations` row first: a removal deletes that row, so one under way is waited for
+//! (and its record then found gone), and one that has not started waits until the log entry
+//! is committed, so it removes the record after the read, as the log says. Rows first, the
+//! log after, as a removal does (it deletes, then logs its own entry): no cycle between the
+//! two. A batch removal can still meet a read the other way round; PostgreSQL then ends one
+//! transaction as deadlocked, and the read is tried again ([`ATTEMPTS`]).
+//!
+//! **The chain across instances.** Two transactions appending at once would both continue
+//! the same last entry; the schema's trigger and the primary key refuse the second, which
+//! keeps the chain whole but fails that read. So an append first takes the table in
+//! SHARE ROW EXCLUSIVE mode: it conflicts with itself and with every insert (ROW
+//! EXCLUSIVE), so it waits for any append under way to commit, and then reads the last
+//! entry in a fresh snapshot (READ COMMITTED). Plain reads of the log (ACCESS SHARE) are
+//! not held up.
+
+use std::collections::HashSet;
+
+use postgres::Transaction;
+
+use super::PgStore;
+use crate::rules::access_chain;
+use crate::storage::model::AccessEntry;
+use crate::storage::{StorageError, StorageResult};
+
+/// How many times a logging transaction is tried when PostgreSQL ends it for contention (a
+/// deadlock with a batch removal, say).
+const ATTEMPTS: usize = 3;
+
+impl PgStore {
+    /// Logs `entries` in one transaction, leaving out those whose record is gone (removed):
+    /// returns their ids, which the caller must not answer with.
+    pub(super) fn log_reads(&self, entries: &[AccessEntry]) -> StorageResult<HashSet<String>> {
+        if entries.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let mut attempt = 1;
+        loop {
+            match self.write(|tx| log_reads_in(tx, entries)) {
+                Err(error) if error.is_locked() && attempt < ATTEMPTS => attempt += 1,
+                done => return done,
+            }
+        }
+    }
+}
+
+/// [`PgStore::log_reads`] inside the caller's transaction.
+fn log_reads_in(
+    tx: &mut Transaction<'_>,
+    entries: &[AccessEntry],
+) -> StorageResult<HashSet<String>> {
+    let mut ids: Vec<&str> = entries.iter().map(|entry| entry.doc_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    // In key order, so two readers of overlapping pages lock alike.
+    let held: HashSet<String> = tx
+        .query(
+            "SELECT doc_id FROM registrations WHERE doc_id = ANY($1)
+             ORDER BY doc_id FOR KEY SHARE",
+            &[&ids],
+        )?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<Result<_, _>>()?;
+    let removed: HashSet<String> = ids
+        .into_iter()
+        .filter(|id| !held.contains(*id))
+        .map(str::to_owned)
+        .collect();
+    let kept: Vec<AccessEntry> = entries
+        .iter()
+        .filter(|entry| !removed.contains(&entry.doc_id))
+        .cloned()
+        .collect();
+    append_access(tx, &kept)?;
+    Ok(removed)
+}
+
+/// Appends `entries` after the access log's last entry, inside the caller's transaction
+/// (which must run at READ COMMITTED, the pool's default, so the last entry is read after
+/// the lock is held). Writes the rows `AccessLogStore::log_access` writes.
+pub(super) fn append_access(
+    tx: &mut Transaction<'_>,
+    entries: &[AccessEntry],
+) -> StorageResult<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    tx.batch_execute("LOCK TABLE access_log IN SHARE ROW EXCLUSIVE MODE")?;
+    let last = tx.query_opt(
+        "SELECT seq, hash FROM access_log ORDER BY seq DESC LIMIT 1",
+        &[],
+    )?;
+    // A last hash that is not 32 bytes means the log was tampered with: extending it would
+    // hide that, so the access (and the transaction that needs it) fails instead.
+    let last = match last {
+        Some(row) => Some((
+            super::rows::unsigned(row.try_get(0)?, "access log number")?,
+            super::rows::key32(row.try_get(1)?, "access log")
+                .map_err(|_| StorageError::Undecodable("access log"))?,
+        )),
+        None => None,
+    };
+    let insert = tx.prepare(
+        "INSERT INTO access_log
+         (seq, at, actor_kind, actor, recruiter, action, doc_id, previous, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )?;
+    for entry in access_chain::link(last, entries) {
+        tx.execute(
+            &insert,
+            &[
+                &super::rows::signed(entry.seq, "access log number")?,
+                &entry.at,
+                &entry.actor.kind,
+                &entry.actor.actor,
+                &entry.actor.recruiter,
+                &entry.action,
+                &entry.doc_id,
+                &entry.previous.as_slice(),
+                &entry.hash.as_slice(),
+            ],
+        )?;
+    }
+    Ok(())
+}
