@@ -210,15 +210,25 @@ fn list_query(
             .clauses
             .push(format!("(captured_at, doc_id) < (${}, ${n})", n - 1));
     }
-    let mut sql = format!("SELECT {SUMMARY_COLUMNS} FROM registration_index");
+    // The page's keys from one covering index alone (an index-only scan: every condition
+    // is checked on the index's own rows, no table row is read for a row that does not
+    // match), then each of its rows by key (LATERAL ... LIMIT 1 keeps that a lookup per
+    // key in page order, whatever the table's size).
+    let mut keys = String::from("SELECT doc_id, captured_at FROM registration_index");
     if !conditions.clauses.is_empty() {
-        sql.push_str(" WHERE ");
-        sql.push_str(&conditions.clauses.join(" AND "));
+        keys.push_str(" WHERE ");
+        keys.push_str(&conditions.clauses.join(" AND "));
     }
-    sql.push_str(&format!(
+    keys.push_str(&format!(
         " ORDER BY captured_at DESC, doc_id DESC LIMIT {}",
         filter.limit
     ));
+    let sql = format!(
+        "SELECT row.* FROM ({keys}) AS page
+         CROSS JOIN LATERAL (SELECT {SUMMARY_COLUMNS} FROM registration_index
+                             WHERE doc_id = page.doc_id LIMIT 1) AS row
+         ORDER BY page.captured_at DESC, page.doc_id DESC"
+    );
     Some((sql, conditions))
 }
 
