@@ -14,7 +14,7 @@ use kiosk_core::ids::Timestamp;
 
 use super::PgStore;
 use super::read_log::append_access;
-use super::registration_index::{index_one, indexed_through};
+use super::registration_index::index_one;
 use super::registrations::stored_registration;
 use super::rows::signed;
 use crate::storage::StorageResult;
@@ -72,7 +72,6 @@ impl PgStore {
             )?;
             // Lists show the new status from this commit on.
             index_one(tx, doc_id)?;
-            indexed_through(tx, commit_seq)?;
             append_access(
                 tx,
                 &[AccessEntry {

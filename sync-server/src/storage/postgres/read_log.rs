@@ -12,11 +12,14 @@
 //!
 //! **The chain across instances.** Two transactions appending at once would both continue
 //! the same last entry; the schema's trigger and the primary key refuse the second, which
-//! keeps the chain whole but fails that read. So an append first takes the table in
-//! SHARE ROW EXCLUSIVE mode: it conflicts with itself and with every insert (ROW
-//! EXCLUSIVE), so it waits for any append under way to commit, and then reads the last
-//! entry in a fresh snapshot (READ COMMITTED). Plain reads of the log (ACCESS SHARE) are
-//! not held up.
+//! keeps the chain whole but fails that read. So an append first takes the access log's
+//! chain lock, the transaction-level advisory lock every append and pruning holds
+//! ([`CHAIN_LOCK`], the access log's own), and reads the last entry after it is granted, in
+//! a fresh READ COMMITTED statement. Lock order, as every writer keeps it: the sequencer
+//! (if the write is numbered), then record rows, then the chain lock.
+//!
+//! INTERIM: [`append_access`] gives way to the access log's own `append` once both are
+//! merged (same arguments, same rows, same lock).
 
 use std::collections::HashSet;
 
@@ -26,6 +29,9 @@ use super::PgStore;
 use crate::rules::access_chain;
 use crate::storage::model::AccessEntry;
 use crate::storage::{StorageError, StorageResult};
+
+/// The access log's chain lock (`access_log.rs`): `"kioskacl"` as one big-endian key.
+const CHAIN_LOCK: i64 = i64::from_be_bytes(*b"kioskacl");
 
 /// How many times a logging transaction is tried when PostgreSQL ends it for contention (a
 /// deadlock with a batch removal, say).
@@ -82,7 +88,7 @@ fn log_reads_in(
 
 /// Appends `entries` after the access log's last entry, inside the caller's transaction
 /// (which must run at READ COMMITTED, the pool's default, so the last entry is read after
-/// the lock is held). Writes the rows `AccessLogStore::log_access` writes.
+/// the chain lock is held). Writes the rows `AccessLogStore::log_access` writes.
 pub(super) fn append_access(
     tx: &mut Transaction<'_>,
     entries: &[AccessEntry],
@@ -90,7 +96,7 @@ pub(super) fn append_access(
     if entries.is_empty() {
         return Ok(());
     }
-    tx.batch_execute("LOCK TABLE access_log IN SHARE ROW EXCLUSIVE MODE")?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&CHAIN_LOCK])?;
     let last = tx.query_opt(
         "SELECT seq, hash FROM access_log ORDER BY seq DESC LIMIT 1",
         &[],

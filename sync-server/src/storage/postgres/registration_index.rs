@@ -2,7 +2,8 @@
 //! one row per stored registration with the fields a list filters and shows (as the SQLite
 //! store's `registration_index`). Every write that stores or changes a record rewrites its
 //! row in its own transaction ([`write_listing`], [`index_one`]); a removal erases the row
-//! with the record.
+//! with the record. The index's watermark (`registration_index_state`) serves only the
+//! SQLite store's catch-up at open and is not written here.
 //!
 //! Lists page by key (`captured_at`, `doc_id`), newest first, never by offset: a page starts
 //! where the last ended in the covering index (`registration_index_list_by_time`, or
@@ -84,18 +85,6 @@ pub(crate) fn index_one(client: &mut impl GenericClient, doc_id: &str) -> Storag
     {
         write_listing(client, doc_id, &receipt_code, &listing)?;
     }
-    Ok(())
-}
-
-/// Records that every change numbered up to `commit_seq` is indexed (the SQLite store's
-/// catch-up watermark, kept so both stores mean the same by it).
-pub(crate) fn indexed_through(client: &mut impl GenericClient, commit_seq: i64) -> StorageResult<()> {
-    client.execute(
-        "INSERT INTO registration_index_state (id, watermark) VALUES (1, $1)
-         ON CONFLICT (id) DO UPDATE
-         SET watermark = GREATEST(registration_index_state.watermark, excluded.watermark)",
-        &[&commit_seq],
-    )?;
     Ok(())
 }
 

@@ -53,6 +53,33 @@ mod ported {
             publishing_freezes_the_draft_that_was_read_and_refuses_one_changed_since,
         }
     );
+
+    // Registrations as HR reads them (registrations.rs, registration_index.rs, hr_edits.rs,
+    // restricted_inbox.rs, read_log.rs). Each stores its records through
+    // `SyncStore::ingest` (s18/pgsync), reads the log through `AccessLogStore` (s18/pghr)
+    // and one removes through `LifecycleStore` (s18/pglife): compiled only with
+    // `--cfg kiosk_pg_with_ingest` until those are merged, then the `cfg` line goes. On this
+    // branch alone the same checks run on records stored directly, in
+    // `registrations_tests.rs`.
+    #[cfg(kiosk_pg_with_ingest)]
+    mod registrations_suite {
+        use super::*;
+
+        crate::storage::suite::store_suite!(@each fresh_store();
+            registrations {
+                a_receipt_code_as_read_out_finds_its_registration,
+                a_search_shaped_like_a_receipt_that_names_none_matches_parts_as_usual,
+                a_list_logs_each_row_it_shows_and_pages_newest_first,
+                restricted_records_are_listed_only_when_asked_for,
+                a_read_is_logged_only_when_the_record_exists,
+                an_export_never_holds_restricted_records_and_logs_each_one,
+                an_hr_edit_is_pulled_by_staff_logged_and_a_repeat_writes_nothing,
+                an_hr_edit_of_a_record_not_held_writes_nothing,
+                restricted_registrations_come_uncontacted_first_and_are_logged,
+                each_list_filter_narrows_to_the_rows_it_names,
+            }
+        );
+    }
 }
 
 #[cfg(kiosk_pg_suite_complete)]
