@@ -131,18 +131,27 @@ pub(super) fn append_access(
             &seqs,
             &chained.iter().map(|e| e.at).collect::<Vec<_>>(),
             &chained.iter().map(|e| e.actor.kind).collect::<Vec<_>>(),
-            &chained.iter().map(|e| e.actor.actor.as_str()).collect::<Vec<_>>(),
+            &chained
+                .iter()
+                .map(|e| e.actor.actor.as_str())
+                .collect::<Vec<_>>(),
             &chained
                 .iter()
                 .map(|e| e.actor.recruiter.as_deref())
                 .collect::<Vec<_>>(),
             &chained.iter().map(|e| e.action).collect::<Vec<_>>(),
-            &chained.iter().map(|e| e.doc_id.as_str()).collect::<Vec<_>>(),
+            &chained
+                .iter()
+                .map(|e| e.doc_id.as_str())
+                .collect::<Vec<_>>(),
             &chained
                 .iter()
                 .map(|e| e.previous.as_slice())
                 .collect::<Vec<_>>(),
-            &chained.iter().map(|e| e.hash.as_slice()).collect::<Vec<_>>(),
+            &chained
+                .iter()
+                .map(|e| e.hash.as_slice())
+                .collect::<Vec<_>>(),
         ],
     )?;
     Ok(())

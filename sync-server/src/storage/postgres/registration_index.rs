@@ -81,7 +81,8 @@ pub(crate) fn index_one(client: &mut impl GenericClient, doc_id: &str) -> Storag
         return Ok(());
     };
     // A document that does not read stays out of lists (and readable by id), as on SQLite.
-    if let Some(listing) = crate::storage::sqlite::registration_index::listing(doc_id, &stored.changes)
+    if let Some(listing) =
+        crate::storage::sqlite::registration_index::listing(doc_id, &stored.changes)
     {
         write_listing(client, doc_id, &receipt_code, &listing)?;
     }

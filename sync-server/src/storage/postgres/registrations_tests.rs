@@ -99,7 +99,10 @@ fn seeded(count: usize) -> (PgStore, String, Vec<Registration>) {
 fn erase(client: &mut impl postgres::GenericClient, doc_id: &str) {
     for table in ["registration_changes", "registration_index"] {
         client
-            .execute(&format!("DELETE FROM {table} WHERE doc_id = $1"), &[&doc_id])
+            .execute(
+                &format!("DELETE FROM {table} WHERE doc_id = $1"),
+                &[&doc_id],
+            )
             .expect("erases");
     }
     client
@@ -221,11 +224,10 @@ fn a_list_pages_newest_first_by_key_showing_open_records_and_logs_each_row_once(
         "newest first, no row twice"
     );
     let log = access_log(&url);
-    assert!(
-        log.iter()
-            .all(|(_, at, actor, action, _)| (*at, actor.as_str(), action.as_str())
-                == (77, "hr:rut", "list"))
-    );
+    assert!(log.iter().all(
+        |(_, at, actor, action, _)| (*at, actor.as_str(), action.as_str())
+            == (77, "hr:rut", "list")
+    ));
     assert_eq!(logged(&url, AccessAction::List), ids(&seen));
     let wanted = &seen[3];
     let registration = registrations
@@ -288,7 +290,10 @@ fn a_read_answers_the_record_with_all_its_changes_and_is_logged_only_when_it_exi
         .read_registration(&id, &operator("hr:rut"), 9)
         .expect("reads")
         .expect("held");
-    assert_eq!(Some(read.clone()), store.stored_registration(&id).expect("reads"));
+    assert_eq!(
+        Some(read.clone()),
+        store.stored_registration(&id).expect("reads")
+    );
     assert_eq!(
         store.registration_document(&id).expect("reads"),
         Some(read.changes),
@@ -364,8 +369,7 @@ fn an_export_pages_only_open_records_whole_newest_first_and_logs_each() {
 }
 
 #[test]
-fn an_hr_edit_is_stored_under_the_next_commit_number_logged_listed_and_a_repeat_writes_nothing()
-{
+fn an_hr_edit_is_stored_under_the_next_commit_number_logged_listed_and_a_repeat_writes_nothing() {
     let (store, url, registrations) = seeded(5);
     let record = registrations
         .iter()
@@ -529,10 +533,8 @@ fn restricted_requests_come_newest_first_with_the_records_they_matched() {
             .expect("routes");
     }
     let requests = store.restricted_requests(10).expect("reads");
-    let seen: Vec<(i64, Vec<String>)> = requests
-        .iter()
-        .map(|r| (r.at, r.doc_ids.clone()))
-        .collect();
+    let seen: Vec<(i64, Vec<String>)> =
+        requests.iter().map(|r| (r.at, r.doc_ids.clone())).collect();
     assert_eq!(
         seen,
         [
@@ -594,7 +596,10 @@ fn each_list_filter_and_search_narrows_to_the_rows_it_names() {
         }),
         expect(&|row| !row.talent_pool)
     );
-    let (middle, late) = (all[all.len() / 2].captured_at, all[all.len() / 4].captured_at);
+    let (middle, late) = (
+        all[all.len() / 2].captured_at,
+        all[all.len() / 4].captured_at,
+    );
     let window = list(RegistrationFilter {
         captured_from: Some(middle),
         captured_before: Some(late),
@@ -614,7 +619,10 @@ fn each_list_filter_and_search_narrows_to_the_rows_it_names() {
         ..RegistrationFilter::default()
     });
     assert!(!by_interest.is_empty());
-    assert_eq!(by_interest, expect(&|row| row.interests.contains(&interest)));
+    assert_eq!(
+        by_interest,
+        expect(&|row| row.interests.contains(&interest))
+    );
     let location = all
         .iter()
         .find_map(|row| row.locations.first().cloned())
@@ -624,7 +632,10 @@ fn each_list_filter_and_search_narrows_to_the_rows_it_names() {
         ..RegistrationFilter::default()
     });
     assert!(!by_location.is_empty());
-    assert_eq!(by_location, expect(&|row| row.locations.contains(&location)));
+    assert_eq!(
+        by_location,
+        expect(&|row| row.locations.contains(&location))
+    );
     assert_eq!(
         list(RegistrationFilter {
             events: Some(vec![DEMO_EVENT_ID.into(), "other-event".into()]),
@@ -667,7 +678,10 @@ fn wait_for_a_lock_wait(url: &str) {
         if waiting > 0 {
             return;
         }
-        assert!(Instant::now() < deadline, "no read came to wait for the removal");
+        assert!(
+            Instant::now() < deadline,
+            "no read came to wait for the removal"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 }
@@ -801,8 +815,10 @@ fn hr_lists_read_the_covering_indexes_by_key_without_sorting_the_table() {
     );
     by_key(&later, "registration_index_list_by_time");
     assert!(
-        later.lines().any(|line| line.contains("Index Cond")
-            && line.contains("ROW(captured_at, doc_id) < ROW(")),
+        later
+            .lines()
+            .any(|line| line.contains("Index Cond")
+                && line.contains("ROW(captured_at, doc_id) < ROW(")),
         "a later page starts at its key: {later}"
     );
     let one_event = plan(
@@ -831,7 +847,10 @@ fn hr_lists_read_the_covering_indexes_by_key_without_sorting_the_table() {
         },
         true,
     );
-    assert!(receipt.contains("registration_index_by_receipt"), "{receipt}");
+    assert!(
+        receipt.contains("registration_index_by_receipt"),
+        "{receipt}"
+    );
     let inbox = super::restricted_inbox::explain(&mut client, 50).expect("explains");
     assert!(
         inbox.contains("registration_index_restricted") && !inbox.contains("Sort"),
