@@ -12,7 +12,7 @@
 use postgres::GenericClient;
 use postgres::types::ToSql;
 
-use super::registrations::stored_registration;
+use super::registrations::{stored_registration, stored_registrations};
 use crate::storage::StorageResult;
 use crate::storage::model::{
     ExportPage, ExportedRegistration, RegistrationFilter, RegistrationListing, RegistrationSummary,
@@ -286,10 +286,12 @@ pub(crate) fn export_page(
     let next = (rows.len() == filter.limit as usize)
         .then(|| rows.last().map(|r| (r.captured_at, r.id.clone())))
         .flatten();
+    let ids: Vec<&str> = rows.iter().map(|row| row.id.as_str()).collect();
+    let mut stored = stored_registrations(client, &ids)?;
     let mut records = Vec::with_capacity(rows.len());
     for row in rows {
         // The record's own flag decides, read in the same snapshot as the index row.
-        match stored_registration(client, &row.id)? {
+        match stored.remove(&row.id) {
             Some(stored) if !stored.restricted => records.push(ExportedRegistration {
                 id: row.id,
                 captured_at: row.captured_at,

@@ -7,6 +7,8 @@
 //! their own, as on SQLite: the rows a removal took between the two are dropped from the
 //! answer.
 
+use std::collections::HashMap;
+
 use postgres::GenericClient;
 
 use super::PgStore;
@@ -49,6 +51,45 @@ pub(super) fn stored_registration(
         restricted: record.try_get(1)?,
         changes,
     }))
+}
+
+/// [`stored_registration`] of each of `doc_ids` the store holds, in two queries whatever
+/// their number (an export page's records).
+pub(super) fn stored_registrations(
+    client: &mut impl GenericClient,
+    doc_ids: &[&str],
+) -> StorageResult<HashMap<String, StoredRegistration>> {
+    let mut records = HashMap::with_capacity(doc_ids.len());
+    if doc_ids.is_empty() {
+        return Ok(records);
+    }
+    for row in client.query(
+        "SELECT doc_id, event_id, restricted, document FROM registrations
+         WHERE doc_id = ANY($1)",
+        &[&doc_ids],
+    )? {
+        records.insert(
+            row.try_get(0)?,
+            StoredRegistration {
+                event_id: row.try_get(1)?,
+                restricted: row.try_get(2)?,
+                changes: row.try_get(3)?,
+            },
+        );
+    }
+    for row in client.query(
+        "SELECT doc_id, change FROM registration_changes
+         WHERE doc_id = ANY($1) AND change IS NOT NULL ORDER BY doc_id, commit_seq, id",
+        &[&doc_ids],
+    )? {
+        let doc_id: &str = row.try_get(0)?;
+        if let Some(record) = records.get_mut(doc_id) {
+            record
+                .changes
+                .extend_from_slice(row.try_get::<_, &[u8]>(1)?);
+        }
+    }
+    Ok(records)
 }
 
 impl RegistrationStore for PgStore {

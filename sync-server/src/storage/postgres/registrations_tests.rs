@@ -319,6 +319,23 @@ fn a_read_answers_the_record_with_all_its_changes_and_is_logged_only_when_it_exi
 fn an_export_pages_only_open_records_whole_newest_first_and_logs_each() {
     let (store, url, registrations) = seeded(25);
     let open = registrations.iter().filter(|r| !r.restricted).count();
+    // Edited records too: an export carries every change after the capture.
+    let edited: Vec<String> = registrations
+        .iter()
+        .filter(|r| !r.restricted)
+        .take(2)
+        .map(|r| r.id.to_string())
+        .collect();
+    for id in &edited {
+        store
+            .apply_hr_edit(
+                id,
+                &HrEdit::SetStatus(RecordStatus::Contacted),
+                &editor(),
+                4,
+            )
+            .expect("applies");
+    }
     let mut page_filter = RegistrationFilter {
         // Asked for, and still left out.
         include_restricted: true,
@@ -337,6 +354,17 @@ fn an_export_pages_only_open_records_whole_newest_first_and_logs_each() {
         }
     }
     assert_eq!(exported.len(), open);
+    for id in &edited {
+        let record = exported.iter().find(|r| &r.id == id).expect("exported");
+        let capture = store
+            .registration_document(id)
+            .expect("reads")
+            .expect("held");
+        assert!(
+            record.changes.len() > capture.len() && record.changes.starts_with(&capture),
+            "the capture and the edit after it"
+        );
+    }
     for record in &exported {
         let registration = registrations
             .iter()
