@@ -8,6 +8,9 @@
 //! Lists page by key (`captured_at`, `doc_id`), newest first, never by offset: a page starts
 //! where the last ended in the covering index (`registration_index_list_by_time`, or
 //! `_list_by_event` when one event is asked for), so page 500 costs what page 1 does.
+//! Rows captured in the same millisecond are ordered by `doc_id` in the database's
+//! collation (byte order on a `C` database, as SQLite's); the page keys compare in that
+//! same collation, so paging neither skips nor repeats a row under any locale.
 
 use postgres::GenericClient;
 use postgres::types::ToSql;

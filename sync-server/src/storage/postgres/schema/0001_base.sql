@@ -289,10 +289,8 @@ CREATE TABLE restricted_requests (
 );
 
 -- What HR's lists and searches read: one row per stored registration.
--- `doc_id` compares byte by byte (COLLATE "C"), as SQLite's TEXT does: a list's order and
--- its page keys are the same whatever locale the database was created with.
 CREATE TABLE registration_index (
-    doc_id       TEXT COLLATE "C" PRIMARY KEY NOT NULL,
+    doc_id       TEXT PRIMARY KEY NOT NULL,
     event_id     TEXT NOT NULL,
     captured_at  BIGINT NOT NULL,
     restricted   BOOLEAN NOT NULL,
