@@ -901,3 +901,70 @@ fn list_entries_name_the_reader_as_the_log_names_it() {
     assert_eq!(log.len(), rows.len());
     assert!(log.iter().all(|entry| entry.2 == hex::encode([0x55; 32])));
 }
+
+#[test]
+fn one_hr_user_editing_a_record_through_two_instances_at_once_keeps_every_edit() {
+    // The same Automerge actor on both instances: were the edits not applied one onto the
+    // other, two would take the same sequence number of that actor and one be lost (or the
+    // record no longer load).
+    let (first, url, registrations) = seeded(3);
+    let second = PgStore::open(&url).expect("a second instance");
+    let record = registrations
+        .iter()
+        .find(|r| !r.restricted)
+        .expect("an open record");
+    let id = record.id.to_string();
+    const EDITS: usize = 8;
+    std::thread::scope(|scope| {
+        for (n, store) in [&first, &second].into_iter().enumerate() {
+            let id = &id;
+            scope.spawn(move || {
+                for edit in 0..EDITS {
+                    let at = 1_000 + (n * EDITS + edit) as i64;
+                    let note = kiosk_core::annotations::Note {
+                        id: kiosk_core::ids::RegistrationId::new(kiosk_core::ids::Timestamp(at))
+                            .to_string(),
+                        author: "rut".into(),
+                        device: kiosk_core::ids::DeviceId::from_public_key(&editor().actor_key),
+                        written_at: kiosk_core::ids::Timestamp(at),
+                        text: format!("note {n}/{edit}"),
+                    };
+                    let outcome = store
+                        .apply_hr_edit(id, &HrEdit::AddNote(note), &editor(), at)
+                        .expect("applies");
+                    assert!(
+                        matches!(outcome, HrEditOutcome::Applied { changed: true, .. }),
+                        "{outcome:?}"
+                    );
+                }
+            });
+        }
+    });
+    let stored = first
+        .stored_registration(&id)
+        .expect("reads")
+        .expect("held");
+    let (document, _) =
+        kiosk_core::documents::RegistrationDocument::load_unattributed(&stored.changes)
+            .expect("the record still loads");
+    let notes = document.annotations().expect("annotations").notes;
+    assert_eq!(notes.len(), 2 * EDITS, "every note kept");
+    let numbers: Vec<i64> = connect(&url)
+        .query(
+            "SELECT commit_seq FROM registration_changes
+             WHERE doc_id = $1 AND change IS NOT NULL ORDER BY commit_seq",
+            &[&id],
+        )
+        .expect("reads")
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    let mut distinct = numbers.clone();
+    distinct.dedup();
+    assert_eq!(
+        (numbers.len(), distinct.len()),
+        (2 * EDITS, 2 * EDITS),
+        "each edit under a number of its own"
+    );
+    assert_eq!(logged(&url, AccessAction::Change).len(), 2 * EDITS);
+}
