@@ -7,7 +7,9 @@
 //!
 //! The sequencer is taken first, so the record is read after any removal or edit numbered
 //! before this one has committed: a record removed meanwhile is answered `NoRecord`, and two
-//! edits of one record (through two instances) apply one onto the other.
+//! edits of one record (through two instances) apply one onto the other. The access log's
+//! chain lock comes last: the index row it rewrites before is written only by numbered
+//! writes, which the sequencer already keeps apart.
 
 use kiosk_core::documents::RegistrationDocument;
 use kiosk_core::ids::Timestamp;

@@ -6,9 +6,10 @@
 //! `registrations` row first: a removal deletes that row, so one under way is waited for
 //! (and its record then found gone), and one that has not started waits until the log entry
 //! is committed, so it removes the record after the read, as the log says. Rows first, the
-//! log after, as a removal does (it deletes, then logs its own entry): no cycle between the
-//! two. A batch removal can still meet a read the other way round; PostgreSQL then ends one
-//! transaction as deadlocked, and the read is tried again ([`ATTEMPTS`]).
+//! log after, as a removal does (it deletes, then logs its own entry), and rows in key
+//! order, as a retention batch locks them: no cycle between the two. Should PostgreSQL
+//! still end a read's transaction as deadlocked (a writer locking in another order), the
+//! read is tried again ([`ATTEMPTS`]).
 //!
 //! **The chain across instances.** Two transactions appending at once would both continue
 //! the same last entry; the schema's trigger and the primary key refuse the second, which
