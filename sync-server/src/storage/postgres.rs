@@ -45,6 +45,7 @@ mod events;
 mod index_writes;
 mod ingest;
 mod job_lock;
+mod hr_edits;
 mod lifecycle;
 #[cfg(test)]
 mod lifecycle_tests;
@@ -53,6 +54,11 @@ mod quarantine;
 mod reconciliation;
 mod registrations;
 mod retention_runs;
+mod read_log;
+mod registration_index;
+#[cfg(test)]
+mod registrations_tests;
+mod restricted_inbox;
 mod rows;
 pub(crate) mod schema;
 #[cfg(test)]

@@ -1,28 +1,124 @@
-//! [`RegistrationStore`] on PostgreSQL: registrations read, listed, exported and edited at the relay.
+//! [`RegistrationStore`] on PostgreSQL: registrations read, listed, exported and edited at the
+//! relay. The SQL of lists lives in [`super::registration_index`], the restricted inbox's in
+//! [`super::restricted_inbox`], HR edits in [`super::hr_edits`], and how a read is logged
+//! (and kept from answering with a record removed meanwhile) in [`super::read_log`].
 //!
-//! PLACEHOLDERS: every method is `todo!` until its SQL is ported from the SQLite store.
+//! A read runs in one read-only snapshot, then its log entries in a write transaction of
+//! their own, as on SQLite: the rows a removal took between the two are dropped from the
+//! answer.
 
-use crate::storage::StorageResult;
-use crate::storage::model::{
-    Accessor, ExportPage, HrEdit, HrEditOutcome, HrEditor, RegistrationFilter, RegistrationSummary,
-    RestrictedRequest, StoredRegistration,
-};
+use std::collections::HashMap;
+
+use postgres::GenericClient;
 
 use super::PgStore;
+use super::{registration_index, restricted_inbox};
+use crate::storage::StorageResult;
+use crate::storage::model::{
+    AccessAction, AccessEntry, Accessor, ExportPage, HrEdit, HrEditOutcome, HrEditor,
+    RegistrationFilter, RegistrationSummary, RestrictedRequest, StoredRegistration,
+};
+use crate::storage::sqlite::registration_index::listed;
 use crate::storage::traits::RegistrationStore;
 
-#[allow(unused_variables, clippy::todo)]
+/// A list whose rows a removal took between its read and its log is filled up from the rows
+/// after its last, at most this many rounds (as the SQLite store).
+const LIST_FILL_ROUNDS: usize = 3;
+
+/// A stored registration with all its changes in stored order (commit, then the order they
+/// were stored in within it), read through `client`.
+pub(super) fn stored_registration(
+    client: &mut impl GenericClient,
+    doc_id: &str,
+) -> StorageResult<Option<StoredRegistration>> {
+    let Some(record) = client.query_opt(
+        "SELECT event_id, restricted, document FROM registrations WHERE doc_id = $1",
+        &[&doc_id],
+    )?
+    else {
+        return Ok(None);
+    };
+    let mut changes: Vec<u8> = record.try_get(2)?;
+    for row in client.query(
+        "SELECT change FROM registration_changes
+         WHERE doc_id = $1 AND change IS NOT NULL ORDER BY commit_seq, id",
+        &[&doc_id],
+    )? {
+        changes.extend_from_slice(row.try_get::<_, &[u8]>(0)?);
+    }
+    Ok(Some(StoredRegistration {
+        event_id: record.try_get(0)?,
+        restricted: record.try_get(1)?,
+        changes,
+    }))
+}
+
+/// [`stored_registration`] of each of `doc_ids` the store holds, in two queries whatever
+/// their number (an export page's records).
+pub(super) fn stored_registrations(
+    client: &mut impl GenericClient,
+    doc_ids: &[&str],
+) -> StorageResult<HashMap<String, StoredRegistration>> {
+    let mut records = HashMap::with_capacity(doc_ids.len());
+    if doc_ids.is_empty() {
+        return Ok(records);
+    }
+    for row in client.query(
+        "SELECT doc_id, event_id, restricted, document FROM registrations
+         WHERE doc_id = ANY($1)",
+        &[&doc_ids],
+    )? {
+        records.insert(
+            row.try_get(0)?,
+            StoredRegistration {
+                event_id: row.try_get(1)?,
+                restricted: row.try_get(2)?,
+                changes: row.try_get(3)?,
+            },
+        );
+    }
+    for row in client.query(
+        "SELECT doc_id, change FROM registration_changes
+         WHERE doc_id = ANY($1) AND change IS NOT NULL ORDER BY doc_id, commit_seq, id",
+        &[&doc_ids],
+    )? {
+        let doc_id: &str = row.try_get(0)?;
+        if let Some(record) = records.get_mut(doc_id) {
+            record
+                .changes
+                .extend_from_slice(row.try_get::<_, &[u8]>(1)?);
+        }
+    }
+    Ok(records)
+}
+
 impl RegistrationStore for PgStore {
     fn registration_document(&self, doc_id: &str) -> StorageResult<Option<Vec<u8>>> {
-        todo!("postgres: RegistrationStore::registration_document")
+        self.read(|tx| {
+            Ok(tx
+                .query_opt(
+                    "SELECT document FROM registrations WHERE doc_id = $1",
+                    &[&doc_id],
+                )?
+                .map(|row| row.try_get(0))
+                .transpose()?)
+        })
     }
 
     fn receipt_code(&self, doc_id: &str) -> StorageResult<Option<String>> {
-        todo!("postgres: RegistrationStore::receipt_code")
+        self.read(|tx| {
+            Ok(tx
+                .query_opt(
+                    "SELECT receipt_code FROM registrations WHERE doc_id = $1",
+                    &[&doc_id],
+                )?
+                .map(|row| row.try_get(0))
+                .transpose()?)
+        })
     }
 
     fn stored_registration(&self, doc_id: &str) -> StorageResult<Option<StoredRegistration>> {
-        todo!("postgres: RegistrationStore::stored_registration")
+        self.read(|tx| stored_registration(tx, doc_id))
     }
 
     fn read_registration(
@@ -31,7 +127,18 @@ impl RegistrationStore for PgStore {
         reader: &Accessor,
         at: i64,
     ) -> StorageResult<Option<StoredRegistration>> {
-        todo!("postgres: RegistrationStore::read_registration")
+        let Some(record) = self.read(|tx| stored_registration(tx, doc_id))? else {
+            return Ok(None);
+        };
+        let entry = AccessEntry {
+            at,
+            accessor: reader.clone(),
+            action: AccessAction::Read,
+            doc_id: doc_id.to_owned(),
+        };
+        // Removed since the read: answered as a removed record is, with nothing.
+        let removed = self.log_reads(std::slice::from_ref(&entry))?;
+        Ok((!removed.contains(doc_id)).then_some(record))
     }
 
     fn list_registrations(
@@ -40,7 +147,24 @@ impl RegistrationStore for PgStore {
         reader: &Accessor,
         at: i64,
     ) -> StorageResult<Vec<RegistrationSummary>> {
-        todo!("postgres: RegistrationStore::list_registrations")
+        // A row removed between the read and the log is dropped, which would shorten a full
+        // page and so end the paging early: the rows after the page's last fill it up.
+        let mut filter = filter.clone();
+        let wanted = filter.limit as usize;
+        let mut page = Vec::new();
+        for _ in 0..LIST_FILL_ROUNDS {
+            let rows = self.read(|tx| registration_index::list(tx, &filter))?;
+            let full = rows.len() == filter.limit as usize;
+            let last = rows.last().map(|row| (row.captured_at, row.id.clone()));
+            let removed = self.log_reads(&listed(&rows, reader, at))?;
+            page.extend(rows.into_iter().filter(|row| !removed.contains(&row.id)));
+            if removed.is_empty() || !full || page.len() >= wanted {
+                break;
+            }
+            filter.after = last;
+            filter.limit = (wanted - page.len()) as u32;
+        }
+        Ok(page)
     }
 
     fn export_registrations(
@@ -49,7 +173,21 @@ impl RegistrationStore for PgStore {
         reader: &Accessor,
         at: i64,
     ) -> StorageResult<ExportPage> {
-        todo!("postgres: RegistrationStore::export_registrations")
+        let mut page = self.read(|tx| registration_index::export_page(tx, filter))?;
+        let entries: Vec<AccessEntry> = page
+            .records
+            .iter()
+            .map(|record| AccessEntry {
+                at,
+                accessor: reader.clone(),
+                action: AccessAction::Export,
+                doc_id: record.id.clone(),
+            })
+            .collect();
+        // `next` stays where the read left it: the page after starts past the dropped rows.
+        let removed = self.log_reads(&entries)?;
+        page.records.retain(|record| !removed.contains(&record.id));
+        Ok(page)
     }
 
     fn apply_hr_edit(
@@ -59,7 +197,7 @@ impl RegistrationStore for PgStore {
         editor: &HrEditor,
         at: i64,
     ) -> StorageResult<HrEditOutcome> {
-        todo!("postgres: RegistrationStore::apply_hr_edit")
+        self.apply_edit(doc_id, edit, editor, at)
     }
 
     fn restricted_registrations(
@@ -69,10 +207,15 @@ impl RegistrationStore for PgStore {
         at: i64,
         limit: u32,
     ) -> StorageResult<Vec<RegistrationSummary>> {
-        todo!("postgres: RegistrationStore::restricted_registrations")
+        let rows = self.read(|tx| restricted_inbox::list(tx, events, limit))?;
+        let removed = self.log_reads(&listed(&rows, reader, at))?;
+        Ok(rows
+            .into_iter()
+            .filter(|row| !removed.contains(&row.id))
+            .collect())
     }
 
     fn restricted_requests(&self, limit: u32) -> StorageResult<Vec<RestrictedRequest>> {
-        todo!("postgres: RegistrationStore::restricted_requests")
+        self.read(|tx| restricted_inbox::requests(tx, limit))
     }
 }

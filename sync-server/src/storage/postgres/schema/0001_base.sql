@@ -313,6 +313,10 @@ CREATE INDEX registration_index_list_by_time ON registration_index
 CREATE INDEX registration_index_list_by_event ON registration_index
     (event_id, captured_at DESC, doc_id DESC, restricted, talent_pool, status, interests,
      locations, search);
+-- The restricted inbox in its order (uncontacted first, oldest first): few rows, read from
+-- the start of this index however many open records the table holds.
+CREATE INDEX registration_index_restricted ON registration_index
+    ((status = 'new') DESC, captured_at, doc_id) WHERE restricted;
 CREATE TABLE registration_index_state (
     id        BIGINT PRIMARY KEY CHECK (id = 1),
     watermark BIGINT NOT NULL

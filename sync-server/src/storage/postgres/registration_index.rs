@@ -1,0 +1,309 @@
+//! What HR's lists, searches and exports read on PostgreSQL: the `registration_index` table,
+//! one row per stored registration with the fields a list filters and shows (as the SQLite
+//! store's `registration_index`). Every write that stores or changes a record rewrites its
+//! row in its own transaction ([`write_listing`], [`index_one`]); a removal erases the row
+//! with the record. The index's watermark (`registration_index_state`) serves only the
+//! SQLite store's catch-up at open and is not written here.
+//!
+//! Lists page by key (`captured_at`, `doc_id`), newest first, never by offset: a page starts
+//! where the last ended in the covering index (`registration_index_list_by_time`, or
+//! `_list_by_event` when one event is asked for), so page 500 costs what page 1 does.
+//! Rows captured in the same millisecond are ordered by `doc_id` in the database's
+//! collation (byte order on a `C` database, as SQLite's); the page keys compare in that
+//! same collation, so paging neither skips nor repeats a row under any locale.
+
+use postgres::GenericClient;
+use postgres::types::ToSql;
+
+use super::registrations::{stored_registration, stored_registrations};
+use crate::storage::StorageResult;
+use crate::storage::model::{
+    ExportPage, ExportedRegistration, RegistrationFilter, RegistrationListing, RegistrationSummary,
+};
+
+/// Writes (or rewrites) the index row of `doc_id` from `listing`, inside the caller's write
+/// transaction. A capture's first write sets every column; a later one only what an edit or
+/// a withdrawal can change (as the SQLite store).
+pub(crate) fn write_listing(
+    client: &mut impl GenericClient,
+    doc_id: &str,
+    receipt_code: &str,
+    listing: &RegistrationListing,
+) -> StorageResult<()> {
+    let search = format!("{} {}", listing.search, receipt_code.to_lowercase());
+    let withdrawn = client
+        .query_opt(
+            "SELECT 1 FROM talent_pool_withdrawals WHERE doc_id = $1",
+            &[&doc_id],
+        )?
+        .is_some();
+    let talent_pool = listing.talent_pool_consent && !withdrawn;
+    client.execute(
+        "INSERT INTO registration_index (doc_id, event_id, captured_at, restricted, talent_pool,
+                                         status, interests, locations, receipt_code,
+                                         given_name, family_name, search)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (doc_id) DO UPDATE SET
+             status = excluded.status, restricted = excluded.restricted,
+             talent_pool = excluded.talent_pool, search = excluded.search",
+        &[
+            &doc_id,
+            &listing.event_id,
+            &listing.captured_at,
+            &listing.restricted,
+            &talent_pool,
+            &listing.status,
+            &listing.interests,
+            &listing.locations,
+            &receipt_code,
+            &listing.given_name,
+            &listing.family_name,
+            &search,
+        ],
+    )?;
+    Ok(())
+}
+
+/// Re-indexes `doc_id` from what the store holds of it now (its row goes if it holds
+/// nothing), inside the caller's write transaction: for writes that change a stored record
+/// (a staff tablet's or an HR user's edit, a withdrawal).
+pub(crate) fn index_one(client: &mut impl GenericClient, doc_id: &str) -> StorageResult<()> {
+    let receipt_code: Option<String> = client
+        .query_opt(
+            "SELECT receipt_code FROM registrations WHERE doc_id = $1",
+            &[&doc_id],
+        )?
+        .map(|row| row.try_get(0))
+        .transpose()?;
+    let stored = stored_registration(client, doc_id)?;
+    let (Some(receipt_code), Some(stored)) = (receipt_code, stored) else {
+        client.execute(
+            "DELETE FROM registration_index WHERE doc_id = $1",
+            &[&doc_id],
+        )?;
+        return Ok(());
+    };
+    // A document that does not read stays out of lists (and readable by id), as on SQLite.
+    if let Some(listing) =
+        crate::storage::sqlite::registration_index::listing(doc_id, &stored.changes)
+    {
+        write_listing(client, doc_id, &receipt_code, &listing)?;
+    }
+    Ok(())
+}
+
+/// How a list's search text is matched.
+enum Search<'a> {
+    /// Part of a name, email, phone number or receipt code: checked on the covering index's
+    /// rows as the scan passes them.
+    Part(&'a str),
+    /// Exactly this receipt code, through its own index.
+    Receipt(String),
+}
+
+/// The rows `filter` selects, newest first. A search typed like a receipt code (`7J8D-AV6F`,
+/// read out at the desk) that names a registration finds it through the receipt index; any
+/// other search, or one naming no receipt, matches parts (as the SQLite store).
+pub(crate) fn list(
+    client: &mut impl GenericClient,
+    filter: &RegistrationFilter,
+) -> StorageResult<Vec<RegistrationSummary>> {
+    if let Some(typed) = &filter.search
+        && typed.trim().contains(['-', ' '])
+        && let Some(code) = kiosk_core::capture::receipt_code::normalize(typed)
+    {
+        let found = list_by(client, filter, Some(Search::Receipt(code)))?;
+        if !found.is_empty() {
+            return Ok(found);
+        }
+    }
+    list_by(client, filter, filter.search.as_deref().map(Search::Part))
+}
+
+/// A query's conditions and the values their `$n` placeholders stand for.
+#[derive(Default)]
+struct Conditions {
+    clauses: Vec<String>,
+    values: Vec<Box<dyn ToSql + Sync>>,
+}
+
+impl Conditions {
+    /// Adds `clause`, its one `$` numbered for `value`.
+    fn bind(&mut self, clause: &str, value: impl ToSql + Sync + 'static) {
+        self.values.push(Box::new(value));
+        self.clauses
+            .push(clause.replace('$', &format!("${}", self.values.len())));
+    }
+
+    fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
+        self.values.iter().map(|value| value.as_ref()).collect()
+    }
+}
+
+fn list_by(
+    client: &mut impl GenericClient,
+    filter: &RegistrationFilter,
+    search: Option<Search<'_>>,
+) -> StorageResult<Vec<RegistrationSummary>> {
+    let Some((sql, conditions)) = list_query(filter, search) else {
+        return Ok(Vec::new());
+    };
+    let rows = client.query(&sql, &conditions.params())?;
+    rows.iter().map(summary_row).collect()
+}
+
+/// The query of one list and its values; `None` for a list that selects nothing (of no
+/// event).
+fn list_query(
+    filter: &RegistrationFilter,
+    search: Option<Search<'_>>,
+) -> Option<(String, Conditions)> {
+    let mut conditions = Conditions::default();
+    match filter.events.as_deref() {
+        Some([]) => return None,
+        // Equality, not `= ANY`: with one event the planner walks `_list_by_event` in list
+        // order and stops at the page's end (the rows of several events are sorted).
+        Some([event]) => conditions.bind("event_id = $", event.clone()),
+        Some(events) => conditions.bind("event_id = ANY($)", events.to_vec()),
+        None => {}
+    }
+    if !filter.include_restricted {
+        conditions.clauses.push("NOT restricted".into());
+    }
+    if let Some(interest) = &filter.interest {
+        conditions.bind("strpos(interests, $) > 0", format!(",{interest},"));
+    }
+    if let Some(location) = &filter.location {
+        conditions.bind("strpos(locations, $) > 0", format!(",{location},"));
+    }
+    if let Some(status) = &filter.status {
+        conditions.bind("status = $", status.clone());
+    }
+    if let Some(from) = filter.captured_from {
+        conditions.bind("captured_at >= $", from);
+    }
+    if let Some(before) = filter.captured_before {
+        conditions.bind("captured_at < $", before);
+    }
+    if let Some(talent_pool) = filter.talent_pool {
+        conditions.bind("talent_pool = $", talent_pool);
+    }
+    match search {
+        Some(Search::Part(part)) => conditions.bind("strpos(search, $) > 0", part.to_lowercase()),
+        Some(Search::Receipt(code)) => conditions.bind("receipt_code = $", code),
+        None => {}
+    }
+    if let Some((at, doc_id)) = &filter.after {
+        // One row comparison: an index condition, so a later page starts where the last
+        // ended instead of passing every newer row again.
+        conditions.values.push(Box::new(*at));
+        conditions.values.push(Box::new(doc_id.clone()));
+        let n = conditions.values.len();
+        conditions
+            .clauses
+            .push(format!("(captured_at, doc_id) < (${}, ${n})", n - 1));
+    }
+    // The page's keys from one covering index alone (an index-only scan: every condition
+    // is checked on the index's own rows, no table row is read for a row that does not
+    // match), then each of its rows by key (LATERAL ... LIMIT 1 keeps that a lookup per
+    // key in page order, whatever the table's size).
+    let mut keys = String::from("SELECT doc_id, captured_at FROM registration_index");
+    if !conditions.clauses.is_empty() {
+        keys.push_str(" WHERE ");
+        keys.push_str(&conditions.clauses.join(" AND "));
+    }
+    keys.push_str(&format!(
+        " ORDER BY captured_at DESC, doc_id DESC LIMIT {}",
+        filter.limit
+    ));
+    let sql = format!(
+        "SELECT row.* FROM ({keys}) AS page
+         CROSS JOIN LATERAL (SELECT {SUMMARY_COLUMNS} FROM registration_index
+                             WHERE doc_id = page.doc_id LIMIT 1) AS row
+         ORDER BY page.captured_at DESC, page.doc_id DESC"
+    );
+    Some((sql, conditions))
+}
+
+/// The plan PostgreSQL chooses for `filter`'s list (searching parts, or a receipt code when
+/// `receipt` says), as `EXPLAIN` prints it: for the tests that check lists read by key.
+#[cfg(test)]
+pub(super) fn explain_list(
+    client: &mut impl GenericClient,
+    filter: &RegistrationFilter,
+    receipt: bool,
+) -> StorageResult<String> {
+    let search = match (&filter.search, receipt) {
+        (Some(code), true) => Some(Search::Receipt(code.clone())),
+        (Some(part), false) => Some(Search::Part(part)),
+        (None, _) => None,
+    };
+    let (sql, conditions) = list_query(filter, search).expect("a list of some event");
+    let rows = client.query(&format!("EXPLAIN {sql}"), &conditions.params())?;
+    Ok(rows
+        .iter()
+        .map(|row| row.try_get::<_, String>(0))
+        .collect::<Result<Vec<_>, _>>()?
+        .join("\n"))
+}
+
+/// The index's columns a [`RegistrationSummary`] is read from, in [`summary_row`]'s order.
+pub(crate) const SUMMARY_COLUMNS: &str = "doc_id, event_id, captured_at, given_name, \
+    family_name, receipt_code, status, talent_pool, restricted, interests, locations";
+
+/// A list's row from the index's [`SUMMARY_COLUMNS`].
+pub(crate) fn summary_row(row: &postgres::Row) -> StorageResult<RegistrationSummary> {
+    let codes = |text: String| -> Vec<String> {
+        text.split(',')
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    Ok(RegistrationSummary {
+        id: row.try_get(0)?,
+        event_id: row.try_get(1)?,
+        captured_at: row.try_get(2)?,
+        given_name: row.try_get(3)?,
+        family_name: row.try_get(4)?,
+        receipt_code: row.try_get(5)?,
+        status: row.try_get(6)?,
+        talent_pool: row.try_get(7)?,
+        restricted: row.try_get(8)?,
+        interests: codes(row.try_get(9)?),
+        locations: codes(row.try_get(10)?),
+    })
+}
+
+/// One page of an export: the rows `filter` selects (restricted ones never, whatever the
+/// filter says), newest first, each with its stored document and changes, read in the
+/// caller's one snapshot.
+pub(crate) fn export_page(
+    client: &mut impl GenericClient,
+    filter: &RegistrationFilter,
+) -> StorageResult<ExportPage> {
+    let filter = RegistrationFilter {
+        include_restricted: false,
+        ..filter.clone()
+    };
+    let rows = list(client, &filter)?;
+    let next = (rows.len() == filter.limit as usize)
+        .then(|| rows.last().map(|r| (r.captured_at, r.id.clone())))
+        .flatten();
+    let ids: Vec<&str> = rows.iter().map(|row| row.id.as_str()).collect();
+    let mut stored = stored_registrations(client, &ids)?;
+    let mut records = Vec::with_capacity(rows.len());
+    for row in rows {
+        // The record's own flag decides, read in the same snapshot as the index row.
+        match stored.remove(&row.id) {
+            Some(stored) if !stored.restricted => records.push(ExportedRegistration {
+                id: row.id,
+                captured_at: row.captured_at,
+                receipt_code: row.receipt_code,
+                changes: stored.changes,
+                talent_pool: row.talent_pool,
+            }),
+            _ => {}
+        }
+    }
+    Ok(ExportPage { records, next })
+}
