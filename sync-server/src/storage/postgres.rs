@@ -42,23 +42,23 @@ mod accounts;
 mod devices;
 mod error;
 mod events;
+mod hr_edits;
 mod index_writes;
 mod ingest;
 mod job_lock;
-mod hr_edits;
 mod lifecycle;
 #[cfg(test)]
 mod lifecycle_tests;
 mod pull;
 mod quarantine;
-mod reconciliation;
-mod registrations;
-mod retention_runs;
 mod read_log;
+mod reconciliation;
 mod registration_index;
+mod registrations;
 #[cfg(test)]
 mod registrations_tests;
 mod restricted_inbox;
+mod retention_runs;
 mod rows;
 pub(crate) mod schema;
 #[cfg(test)]

@@ -15,8 +15,7 @@ use kiosk_core::documents::RegistrationDocument;
 use kiosk_core::ids::Timestamp;
 
 use super::PgStore;
-use super::read_log::append_access;
-use super::registration_index::index_one;
+use super::index_writes::index_one;
 use super::registrations::stored_registration;
 use super::rows::signed;
 use crate::storage::StorageResult;
@@ -74,7 +73,7 @@ impl PgStore {
             )?;
             // Lists show the new status from this commit on.
             index_one(tx, doc_id)?;
-            append_access(
+            super::access_log::append(
                 tx,
                 &[AccessEntry {
                     at,

@@ -15,24 +15,17 @@
 //! the same last entry; the schema's trigger and the primary key refuse the second, which
 //! keeps the chain whole but fails that read. So an append first takes the access log's
 //! chain lock, the transaction-level advisory lock every append and pruning holds
-//! ([`CHAIN_LOCK`], the access log's own), and reads the last entry after it is granted, in
+//! (the access log's own, see [`super::access_log`]), and reads the last entry after it is granted, in
 //! a fresh READ COMMITTED statement. Lock order, as every writer keeps it: the sequencer
 //! (if the write is numbered), then record rows, then the chain lock.
-//!
-//! INTERIM: [`append_access`] gives way to the access log's own `append` once both are
-//! merged (same arguments, same rows, same lock).
 
 use std::collections::HashSet;
 
 use postgres::Transaction;
 
 use super::PgStore;
-use crate::rules::access_chain;
+use crate::storage::StorageResult;
 use crate::storage::model::AccessEntry;
-use crate::storage::{StorageError, StorageResult};
-
-/// The access log's chain lock (`access_log.rs`): `"kioskacl"` as one big-endian key.
-const CHAIN_LOCK: i64 = i64::from_be_bytes(*b"kioskacl");
 
 /// How many times a logging transaction is tried when PostgreSQL ends it for contention (a
 /// deadlock with a batch removal, say).
@@ -83,77 +76,6 @@ fn log_reads_in(
         .filter(|entry| !removed.contains(&entry.doc_id))
         .cloned()
         .collect();
-    append_access(tx, &kept)?;
+    super::access_log::append(tx, &kept)?;
     Ok(removed)
-}
-
-/// Appends `entries` after the access log's last entry, inside the caller's transaction
-/// (which must run at READ COMMITTED, the pool's default, so the last entry is read after
-/// the chain lock is held). Writes the rows `AccessLogStore::log_access` writes.
-pub(super) fn append_access(
-    tx: &mut Transaction<'_>,
-    entries: &[AccessEntry],
-) -> StorageResult<()> {
-    if entries.is_empty() {
-        return Ok(());
-    }
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&CHAIN_LOCK])?;
-    let last = tx.query_opt(
-        "SELECT seq, hash FROM access_log ORDER BY seq DESC LIMIT 1",
-        &[],
-    )?;
-    // A last hash that is not 32 bytes means the log was tampered with: extending it would
-    // hide that, so the access (and the transaction that needs it) fails instead.
-    let last = match last {
-        Some(row) => Some((
-            super::rows::unsigned(row.try_get(0)?, "access log number")?,
-            super::rows::key32(row.try_get(1)?, "access log")
-                .map_err(|_| StorageError::Undecodable("access log"))?,
-        )),
-        None => None,
-    };
-    let chained = access_chain::link(last, entries);
-    let mut seqs = Vec::with_capacity(chained.len());
-    for entry in &chained {
-        seqs.push(super::rows::signed(entry.seq, "access log number")?);
-    }
-    // One statement for the whole batch (a page of 50 rows is one round trip, not 50); the
-    // rows go in in order, each checked by the schema's trigger against the one before.
-    tx.execute(
-        "INSERT INTO access_log
-         (seq, at, actor_kind, actor, recruiter, action, doc_id, previous, hash)
-         SELECT seq, at, actor_kind, actor, recruiter, action, doc_id, previous, hash
-         FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[],
-                              $6::text[], $7::text[], $8::bytea[], $9::bytea[])
-         WITH ORDINALITY AS entry(seq, at, actor_kind, actor, recruiter, action, doc_id,
-                                  previous, hash, n)
-         ORDER BY n",
-        &[
-            &seqs,
-            &chained.iter().map(|e| e.at).collect::<Vec<_>>(),
-            &chained.iter().map(|e| e.actor.kind).collect::<Vec<_>>(),
-            &chained
-                .iter()
-                .map(|e| e.actor.actor.as_str())
-                .collect::<Vec<_>>(),
-            &chained
-                .iter()
-                .map(|e| e.actor.recruiter.as_deref())
-                .collect::<Vec<_>>(),
-            &chained.iter().map(|e| e.action).collect::<Vec<_>>(),
-            &chained
-                .iter()
-                .map(|e| e.doc_id.as_str())
-                .collect::<Vec<_>>(),
-            &chained
-                .iter()
-                .map(|e| e.previous.as_slice())
-                .collect::<Vec<_>>(),
-            &chained
-                .iter()
-                .map(|e| e.hash.as_slice())
-                .collect::<Vec<_>>(),
-        ],
-    )?;
-    Ok(())
 }

@@ -1,7 +1,7 @@
 //! What HR's lists, searches and exports read on PostgreSQL: the `registration_index` table,
 //! one row per stored registration with the fields a list filters and shows (as the SQLite
 //! store's `registration_index`). Every write that stores or changes a record rewrites its
-//! row in its own transaction ([`write_listing`], [`index_one`]); a removal erases the row
+//! row in its own transaction ([`super::index_writes`]); a removal erases the row
 //! with the record. The index's watermark (`registration_index_state`) serves only the
 //! SQLite store's catch-up at open and is not written here.
 //!
@@ -15,82 +15,11 @@
 use postgres::GenericClient;
 use postgres::types::ToSql;
 
-use super::registrations::{stored_registration, stored_registrations};
+use super::registrations::stored_registrations;
 use crate::storage::StorageResult;
 use crate::storage::model::{
-    ExportPage, ExportedRegistration, RegistrationFilter, RegistrationListing, RegistrationSummary,
+    ExportPage, ExportedRegistration, RegistrationFilter, RegistrationSummary,
 };
-
-/// Writes (or rewrites) the index row of `doc_id` from `listing`, inside the caller's write
-/// transaction. A capture's first write sets every column; a later one only what an edit or
-/// a withdrawal can change (as the SQLite store).
-pub(crate) fn write_listing(
-    client: &mut impl GenericClient,
-    doc_id: &str,
-    receipt_code: &str,
-    listing: &RegistrationListing,
-) -> StorageResult<()> {
-    let search = format!("{} {}", listing.search, receipt_code.to_lowercase());
-    let withdrawn = client
-        .query_opt(
-            "SELECT 1 FROM talent_pool_withdrawals WHERE doc_id = $1",
-            &[&doc_id],
-        )?
-        .is_some();
-    let talent_pool = listing.talent_pool_consent && !withdrawn;
-    client.execute(
-        "INSERT INTO registration_index (doc_id, event_id, captured_at, restricted, talent_pool,
-                                         status, interests, locations, receipt_code,
-                                         given_name, family_name, search)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-         ON CONFLICT (doc_id) DO UPDATE SET
-             status = excluded.status, restricted = excluded.restricted,
-             talent_pool = excluded.talent_pool, search = excluded.search",
-        &[
-            &doc_id,
-            &listing.event_id,
-            &listing.captured_at,
-            &listing.restricted,
-            &talent_pool,
-            &listing.status,
-            &listing.interests,
-            &listing.locations,
-            &receipt_code,
-            &listing.given_name,
-            &listing.family_name,
-            &search,
-        ],
-    )?;
-    Ok(())
-}
-
-/// Re-indexes `doc_id` from what the store holds of it now (its row goes if it holds
-/// nothing), inside the caller's write transaction: for writes that change a stored record
-/// (a staff tablet's or an HR user's edit, a withdrawal).
-pub(crate) fn index_one(client: &mut impl GenericClient, doc_id: &str) -> StorageResult<()> {
-    let receipt_code: Option<String> = client
-        .query_opt(
-            "SELECT receipt_code FROM registrations WHERE doc_id = $1",
-            &[&doc_id],
-        )?
-        .map(|row| row.try_get(0))
-        .transpose()?;
-    let stored = stored_registration(client, doc_id)?;
-    let (Some(receipt_code), Some(stored)) = (receipt_code, stored) else {
-        client.execute(
-            "DELETE FROM registration_index WHERE doc_id = $1",
-            &[&doc_id],
-        )?;
-        return Ok(());
-    };
-    // A document that does not read stays out of lists (and readable by id), as on SQLite.
-    if let Some(listing) =
-        crate::storage::sqlite::registration_index::listing(doc_id, &stored.changes)
-    {
-        write_listing(client, doc_id, &receipt_code, &listing)?;
-    }
-    Ok(())
-}
 
 /// How a list's search text is matched.
 enum Search<'a> {

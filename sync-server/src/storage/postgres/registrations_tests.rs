@@ -12,7 +12,8 @@ use kiosk_core::demo::DEMO_EVENT_ID;
 use kiosk_core::registration::Registration;
 
 use super::PgStore;
-use super::registration_index::{explain_list, write_listing};
+use super::index_writes::write_listing;
+use super::registration_index::explain_list;
 use super::rows::{hashes_blob, signed};
 use super::test_cluster::fresh_database_url;
 use crate::rules::access_chain::{ChainWalk, EntryFields, GENESIS};

@@ -23,8 +23,8 @@ use crate::storage::traits::LifecycleStore;
 use crate::storage::{StorageError, StorageResult};
 
 use super::PgStore;
-use super::lifecycle::record_changes;
 use super::access_log;
+use super::lifecycle::record_changes;
 use super::rows::key32;
 
 /// The most access-log entries shown with one record in a subject-access answer.
