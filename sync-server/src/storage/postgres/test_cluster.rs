@@ -20,8 +20,11 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// Where Debian's PostgreSQL 15 server programs are when they are not on the PATH.
-const DEBIAN_BIN: &str = "/usr/lib/postgresql/15/bin";
+/// Where Debian keeps PostgreSQL's server programs, one folder per major version, off the
+/// PATH.
+const DEBIAN_ROOT: &str = "/usr/lib/postgresql";
+/// Names the folder of the server programs, before the PATH is searched.
+const PG_BIN_ENV: &str = "KIOSK_PG_BIN";
 
 /// How long the cluster may take to accept connections once started.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -169,20 +172,37 @@ impl TestCluster {
     }
 }
 
-/// The directory of `initdb`, `pg_ctl` and `postgres`: the PATH's, else Debian's.
+/// The directory of `initdb`, `pg_ctl` and `postgres`: `KIOSK_PG_BIN` (which the test
+/// command sets), else the PATH's, else Debian's (`/usr/lib/postgresql/<major>/bin`, the
+/// newest first).
 fn server_programs() -> Result<PathBuf, String> {
     let programs = ["initdb", "pg_ctl", "postgres"];
-    let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|path| std::env::split_paths(&path).collect())
-        .unwrap_or_default();
-    candidates.push(PathBuf::from(DEBIAN_BIN));
+    let mut candidates: Vec<PathBuf> = std::env::var_os(PG_BIN_ENV)
+        .map(PathBuf::from)
+        .into_iter()
+        .collect();
+    if let Some(path) = std::env::var_os("PATH") {
+        candidates.extend(std::env::split_paths(&path));
+    }
+    let mut debian: Vec<(u32, PathBuf)> = std::fs::read_dir(DEBIAN_ROOT)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let major = entry.file_name().to_str()?.parse().ok()?;
+            Some((major, entry.path().join("bin")))
+        })
+        .collect();
+    debian.sort_by_key(|(major, _)| std::cmp::Reverse(*major));
+    candidates.extend(debian.into_iter().map(|(_, dir)| dir));
     candidates
         .into_iter()
         .find(|dir| programs.iter().all(|p| dir.join(p).is_file()))
         .ok_or_else(|| {
             format!(
-                "PostgreSQL's server programs ({}) are neither on the PATH nor in {DEBIAN_BIN}; \
-                 install Debian's postgresql-15 package (apt-get install postgresql-15)",
+                "PostgreSQL's server programs ({}) are neither in {PG_BIN_ENV}, on the PATH nor \
+                 under {DEBIAN_ROOT}/<major>/bin; install Debian's postgresql package \
+                 (scripts/install-postgres-test-tools.sh does)",
                 programs.join(", ")
             )
         })
