@@ -96,6 +96,12 @@ impl RetentionJob {
                         held = run.held,
                         "retention run finished"
                     ),
+                    // Another relay instance on the same database carries the run: this
+                    // one looks again later, in case that instance stops.
+                    Err(RetentionJobError::Storage(error)) if error.is_locked() => {
+                        tracing::info!(run = run_id, "retention run carried by another instance");
+                        tokio::time::sleep(RETRY_AFTER).await;
+                    }
                     Err(error) => {
                         tracing::error!(run = run_id, %error, "retention run stopped; retrying");
                         tokio::time::sleep(RETRY_AFTER).await;
