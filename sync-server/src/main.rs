@@ -510,9 +510,9 @@ fn open(
         return Ok((store, keys));
     };
     private_files::secure_data_dir(data_dir)?;
-    let keys = RelayKeys::load_or_create(data_dir)?;
-    let store = Arc::new(PgStore::open(url.as_str())?);
-    Ok((store, keys))
+    let store = PgStore::open(url.as_str())?;
+    let keys = RelayKeys::for_shared_store(data_dir, &store)?;
+    Ok((Arc::new(store), keys))
 }
 
 /// The keys and the SQLite store of a data directory.

@@ -57,6 +57,7 @@ mod registration_index;
 mod registrations;
 #[cfg(test)]
 mod registrations_tests;
+mod relay_keys;
 mod restricted_inbox;
 mod retention_runs;
 mod rows;

@@ -13,6 +13,7 @@ mod lifecycle_journal;
 mod quarantine;
 mod reconciliation;
 mod registrations;
+mod relay_keys;
 mod subject_access;
 
 pub use access_log::*;
@@ -26,4 +27,5 @@ pub use lifecycle_journal::*;
 pub use quarantine::*;
 pub use reconciliation::*;
 pub use registrations::*;
+pub use relay_keys::*;
 pub use subject_access::*;

@@ -77,6 +77,15 @@ CREATE TABLE relay_state (
 INSERT INTO relay_state (id, epoch, commit_seq)
 VALUES (1, decode(replace(gen_random_uuid()::text, '-', ''), 'hex'), 0);
 
+-- The public halves of the keys every relay instance on this database signs and seals
+-- with, written by the first instance that opens it: an instance holding other keys is
+-- refused, since tablets trust only the keys they enrolled with.
+CREATE TABLE relay_keys (
+    id             BIGINT PRIMARY KEY CHECK (id = 1),
+    signing_public BYTEA NOT NULL CHECK (length(signing_public) = 32),
+    sealing_key_id TEXT NOT NULL
+);
+
 -- Every change of every registration, numbered by the commit that stored it. `id` keeps
 -- the order changes were stored in within a commit (SQLite's rowid).
 CREATE TABLE registration_changes (
