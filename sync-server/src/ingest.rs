@@ -440,6 +440,15 @@ fn check_push(
     standing: Standing,
     now: i64,
 ) -> Checked {
+    // A record is named by its id's one written form everywhere it is stored, checked and
+    // erased: another spelling of the same id (upper case, braces, no hyphens) would be
+    // another record to the store, so a removed one could come back under it.
+    if !is_canonical_id(&push.doc_id) {
+        return Checked::Rejected(
+            ErrorCode::Malformed,
+            "the registration id is not written in its canonical form".into(),
+        );
+    }
     let revoked = device.revoked_at.is_some();
     let expired = now >= device.expires_at;
     let sealed = match &push.body {
@@ -564,6 +573,11 @@ fn check_push(
         journal_seq: push.journal_seq,
         listing: Some(Box::new(listing)),
     })
+}
+
+/// Whether `doc_id` is a registration id written as the core writes one.
+fn is_canonical_id(doc_id: &str) -> bool {
+    kiosk_core::ids::RegistrationId::parse(doc_id).is_some_and(|id| id.to_string() == doc_id)
 }
 
 /// A push whose Automerge bytes were refused by their bounds, unread.
@@ -891,6 +905,28 @@ mod tests {
     }
 
     /// A kiosk tablet enrolled for the demo event, and a sealed capture of it.
+    #[test]
+    fn a_push_naming_its_record_in_another_spelling_of_its_id_is_refused_and_stores_nothing() {
+        let store = SqliteStore::in_memory().expect("store");
+        crate::store_demo_event(&store).expect("event");
+        let keys = RelayKeys::from_seeds([1; 32], [2; 32]);
+        let key = kiosk(&store, 7);
+        let mut push = sealed_capture(&key, &keys, 11);
+        let canonical = push.doc_id.clone();
+        // The same id to a parser, and the capture signature verifies over the parsed id.
+        push.doc_id = canonical.to_uppercase();
+        let response = sync_now(&store, &keys, &key, &request_of(&key, vec![push]));
+        assert_eq!(response.outcomes.len(), 1);
+        assert_eq!(response.outcomes[0].code(), Some(ErrorCode::Malformed));
+        assert_eq!(store.counts().expect("counts").registrations, 0);
+        for id in [canonical.clone(), canonical.to_uppercase()] {
+            assert!(store.registration_document(&id).expect("read").is_none());
+        }
+        assert!(is_canonical_id(&canonical));
+        assert!(!is_canonical_id(&canonical.replace('-', "")));
+        assert!(!is_canonical_id(&format!("{{{canonical}}}")));
+    }
+
     fn kiosk(store: &SqliteStore, seed: u8) -> ed25519_dalek::SigningKey {
         let key = ed25519_dalek::SigningKey::from_bytes(&[seed; 32]);
         crate::storage::enroll_for_tests(
