@@ -127,6 +127,22 @@ pub fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
+/// Settings of every session, whatever the database's or role's defaults say:
+/// - READ COMMITTED for writes: an append reads the access log's head after taking the chain
+///   lock, and a numbered write reads after taking the sequencer; a snapshot taken before
+///   those would be stale (reads ask for REPEATABLE READ themselves);
+/// - a session that stays idle inside a transaction for 30 s (a relay frozen or cut off
+///   mid-write) is ended by the server, so the sequencer and the locks it holds come free
+///   for the other instances;
+/// - a lock waited for longer than 15 s gives up with an error the caller answers as busy;
+/// - the server probes a silent client every 10 s after 30 s, and gives up after 3 misses.
+const SESSION_SETTINGS: &str = "-c default_transaction_isolation=read\\ committed \
+     -c idle_in_transaction_session_timeout=30000 -c lock_timeout=15000 \
+     -c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3";
+
+/// How long the relay's side lets a connection stay silent before it probes the server.
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(30);
+
 impl PgStore {
     /// Connects to the database at `url` and brings its schema to this build's version,
     /// refusing a database a newer relay wrote or one of another application.
@@ -143,6 +159,13 @@ impl PgStore {
         if config.get_application_name().is_none() {
             config.application_name("kiosk-relay");
         }
+        let options = match config.get_options() {
+            Some(theirs) => format!("{theirs} {SESSION_SETTINGS}"),
+            None => SESSION_SETTINGS.to_owned(),
+        };
+        config.options(&options);
+        config.keepalives(true);
+        config.keepalives_idle(KEEPALIVE_IDLE);
         // One connection of its own first: its error says why the server could not be
         // reached (the pool's would only say that it timed out), and it migrates.
         let mut first = config.connect(NoTls).map_err(|e| {

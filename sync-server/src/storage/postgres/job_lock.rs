@@ -80,14 +80,6 @@ impl Holding<'_> {
     pub(crate) fn release(mut self) {
         self.guard.take();
     }
-
-    /// After a failed step: a connection that is gone took the lock with it, so it is
-    /// dropped, and the next step asks for the lock again.
-    pub(crate) fn check(mut self) {
-        if self.guard.as_ref().is_some_and(Client::is_closed) {
-            self.guard.take();
-        }
-    }
 }
 
 impl JobLock {

@@ -920,3 +920,34 @@ fn the_reconciliation_tally_counts_an_events_devices_journals_and_removals() {
             .is_empty()
     );
 }
+
+/// A step that fails lets the run's lock go: the instance may not drive the run on after an
+/// error, and a lock kept meanwhile would stall it for every other instance.
+#[test]
+fn a_failed_step_lets_another_instance_carry_the_run() {
+    let (a, url) = store();
+    let b = instance(&url);
+    let (_, due_at) = three_due(&a, &url);
+    let run = a
+        .start_retention_run("operator", due_at)
+        .expect("answers")
+        .expect("started");
+    assert_eq!(
+        a.retention_run_step(run.id, 1, due_at + 1).expect("steps"),
+        RunStep::Removed(1)
+    );
+    assert!(a.retention_job.is_held());
+    // A step of a run that does not exist fails on the instance holding the lock.
+    a.retention_run_step(run.id + 1_000, 1, due_at + 1)
+        .expect_err("no such run");
+    assert!(
+        !a.retention_job.is_held(),
+        "the failed step let the lock go"
+    );
+    assert!(matches!(
+        b.retention_run_step(run.id, 10, due_at + 2)
+            .expect("the other instance carries it on"),
+        RunStep::Removed(1..)
+    ));
+    assert!(b.retention_job.is_held());
+}

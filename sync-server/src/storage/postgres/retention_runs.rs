@@ -161,10 +161,11 @@ pub(super) fn step(store: &PgStore, run_id: i64, batch: usize, at: i64) -> Stora
     };
     let stepped = step_on(holding.client(), run_id, batch, at);
     match &stepped {
-        // The run's end is this instance's turn's end.
-        Ok(RunStep::Finished(_)) => holding.release(),
         Ok(RunStep::Removed(_)) => {}
-        Err(_) => holding.check(),
+        // The run's end is this instance's turn's end; so is a failed step: whether this
+        // instance drives the run on is not sure after an error, and a lock kept by an
+        // instance that does not would stall the run for every other one.
+        Ok(RunStep::Finished(_)) | Err(_) => holding.release(),
     }
     stepped
 }
@@ -237,9 +238,12 @@ fn step_on(client: &mut Client, run_id: i64, batch: usize, at: i64) -> StorageRe
                 "UPDATE retention_runs SET removed = removed + $2 WHERE id = $1",
                 &[&run_id, &super::rows::signed(removed, "count")?],
             )?;
-            tx.commit()?;
-            return Ok(RunStep::Removed(removed));
         }
+        // Records were found due: the run goes on even if every one of them was held or
+        // removed between the search and the locks (the next step searches past them);
+        // only a search that finds nothing finishes it.
+        tx.commit()?;
+        return Ok(RunStep::Removed(entries.len() as u64));
     }
     let mut held = 0;
     for rule in &rules {

@@ -262,3 +262,60 @@ fn an_event_written_through_one_instance_is_read_through_another_with_a_cached_c
         "Another hall"
     );
 }
+
+/// The relay's sessions read committed and give up on stuck locks and idle transactions,
+/// whatever defaults the database was given: an access-log append and a numbered write
+/// rely on reading after their lock, which a snapshot isolation would break.
+#[test]
+fn sessions_keep_the_relays_settings_over_the_databases_defaults() {
+    let url = fresh_database_url();
+    let name = url.rsplit('/').next().expect("a database name").to_owned();
+    connect(&url)
+        .batch_execute(&format!(
+            "ALTER DATABASE {name} SET default_transaction_isolation = 'serializable';
+             ALTER DATABASE {name} SET lock_timeout = 0;
+             ALTER DATABASE {name} SET idle_in_transaction_session_timeout = 0"
+        ))
+        .expect("defaults set");
+    let store = PgStore::open(&url).expect("opens");
+    let mut client = store.client().expect("a connection");
+    let setting = |client: &mut postgres::Client, name: &str| -> String {
+        client
+            .query_one(&format!("SHOW {name}"), &[])
+            .expect("shows")
+            .get(0)
+    };
+    assert_eq!(
+        setting(&mut client, "default_transaction_isolation"),
+        "read committed"
+    );
+    assert_eq!(setting(&mut client, "lock_timeout"), "15s");
+    assert_eq!(
+        setting(&mut client, "idle_in_transaction_session_timeout"),
+        "30s"
+    );
+    // Appends from two threads at once still chain under the database's serializable
+    // default.
+    std::thread::scope(|scope| {
+        for thread in 0..2 {
+            let store = &store;
+            scope.spawn(move || {
+                for n in 0..20 {
+                    crate::storage::AccessLogStore::log_access(
+                        store,
+                        &crate::storage::AccessEntry {
+                            at: n,
+                            accessor: crate::storage::Accessor::Operator(format!("reader{thread}")),
+                            action: crate::storage::AccessAction::Read,
+                            doc_id: format!("doc-{thread}-{n}"),
+                        },
+                    )
+                    .expect("appended");
+                }
+            });
+        }
+    });
+    let verdict = crate::storage::AccessLogStore::verify_access_log(&store).expect("verifies");
+    assert_eq!(verdict.broken_at, None);
+    assert_eq!(verdict.entries, 40);
+}
