@@ -12,6 +12,8 @@
 //!   quarantine; and whether a quarantined capture can still be accepted.
 //! - [`journal_chain`]: the relay's copy of each tablet's capture journal, extended with
 //!   the core's own journal hash.
+//! - [`subject_match`]: which held records a subject-access request's email or phone
+//!   matches, the backend's index proposing and the documents deciding.
 
 pub mod access_chain;
 pub mod access_log_pruning;
@@ -19,3 +21,4 @@ pub mod journal_chain;
 pub mod quarantine;
 pub mod retention_dates;
 pub mod retention_rules;
+pub mod subject_match;

@@ -26,6 +26,7 @@ use super::PgStore;
 use super::access_log;
 use super::lifecycle::record_changes;
 use super::rows::key32;
+use crate::rules::subject_match;
 
 /// The most access-log entries shown with one record in a subject-access answer.
 const ACCESS_SHOWN: i64 = 10_000;
@@ -76,59 +77,20 @@ fn with_word(tx: &mut Transaction<'_>, word: &str) -> StorageResult<Vec<String>>
     .collect()
 }
 
-fn email_of(record: &HeldRecord) -> Option<String> {
-    record
-        .registration
-        .person
-        .email
-        .as_deref()
-        .map(str::to_lowercase)
-}
+/// The backend's side of [`subject_match`]: the index's candidates and the records, read
+/// in the request's transaction.
+struct Lookup<'a, 'b>(&'a mut Transaction<'b>);
 
-/// Adds to `found` the registrations whose email (lower-cased) is `email`, or whose phone
-/// is `phone`, each marked with what matched.
-fn add_by_contact(
-    tx: &mut Transaction<'_>,
-    email: Option<&str>,
-    phone: Option<&str>,
-    found: &mut BTreeMap<String, (HeldRecord, Vec<MatchedBy>)>,
-) -> StorageResult<()> {
-    let mut candidates = Vec::new();
-    if let Some(email) = email {
-        candidates.extend(with_word(tx, email)?);
+impl subject_match::ContactLookup for Lookup<'_, '_> {
+    type Error = StorageError;
+
+    fn with_word(&mut self, word: &str) -> StorageResult<Vec<String>> {
+        with_word(self.0, word)
     }
-    if let Some(phone) = phone {
-        candidates.extend(with_word(tx, phone)?);
+
+    fn held(&mut self, doc_id: &str) -> StorageResult<Option<HeldRecord>> {
+        held(self.0, doc_id)
     }
-    for doc_id in candidates {
-        if found
-            .get(&doc_id)
-            .is_some_and(|(_, by)| by.contains(&MatchedBy::Email) && by.contains(&MatchedBy::Phone))
-        {
-            continue;
-        }
-        let Some(record) = held(tx, &doc_id)? else {
-            continue;
-        };
-        // The index's word match is only a candidate; the document decides.
-        let mut by = Vec::new();
-        if email.is_some() && email_of(&record).as_deref() == email {
-            by.push(MatchedBy::Email);
-        }
-        if phone.is_some() && record.registration.person.phone.as_deref() == phone {
-            by.push(MatchedBy::Phone);
-        }
-        if by.is_empty() {
-            continue;
-        }
-        let entry = found.entry(doc_id).or_insert_with(|| (record, Vec::new()));
-        for matched in by {
-            if !entry.1.contains(&matched) {
-                entry.1.push(matched);
-            }
-        }
-    }
-    Ok(())
 }
 
 fn entry(at: i64, reader: &Accessor, action: AccessAction, doc_id: String) -> AccessEntry {
@@ -157,8 +119,12 @@ fn read_subject_access(
 ) -> StorageResult<Owed<SubjectAccessFound>> {
     let mut found: BTreeMap<String, (HeldRecord, Vec<MatchedBy>)> = BTreeMap::new();
     match lookup {
-        SubjectLookup::Email(email) => add_by_contact(tx, Some(email), None, &mut found)?,
-        SubjectLookup::Phone(phone) => add_by_contact(tx, None, Some(phone), &mut found)?,
+        SubjectLookup::Email(email) => {
+            subject_match::add_by_contact(&mut Lookup(tx), Some(email), None, &mut found)?
+        }
+        SubjectLookup::Phone(phone) => {
+            subject_match::add_by_contact(&mut Lookup(tx), None, Some(phone), &mut found)?
+        }
         SubjectLookup::ReceiptCode(code) => {
             let ids: Vec<String> = tx
                 .query(
@@ -175,14 +141,19 @@ fn read_subject_access(
                 // A restricted record's details are not followed for a user without the
                 // clearance: the records they lead to would show them.
                 let follow = !record.restricted || cleared;
-                let email = email_of(&record).filter(|_| follow);
+                let email = subject_match::email_of(&record).filter(|_| follow);
                 let phone = record.registration.person.phone.clone().filter(|_| follow);
                 found
                     .entry(doc_id)
                     .or_insert_with(|| (record, Vec::new()))
                     .1
                     .push(MatchedBy::ReceiptCode);
-                add_by_contact(tx, email.as_deref(), phone.as_deref(), &mut found)?;
+                subject_match::add_by_contact(
+                    &mut Lookup(tx),
+                    email.as_deref(),
+                    phone.as_deref(),
+                    &mut found,
+                )?;
             }
         }
     }

@@ -25,6 +25,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::access_log_query;
 use super::restricted_inbox;
+use crate::rules::subject_match;
 use crate::storage::model::{
     AccessAction, AccessEntry, AccessLogQuery, Accessor, AskedRecord, DisclosureItem,
     DisclosureOutcome, DisclosureSelection, HeldRecord, MatchedBy, SubjectAccessFound,
@@ -101,59 +102,20 @@ fn with_word(conn: &Connection, word: &str) -> StorageResult<Vec<String>> {
     Ok(ids)
 }
 
-fn email_of(record: &HeldRecord) -> Option<String> {
-    record
-        .registration
-        .person
-        .email
-        .as_deref()
-        .map(str::to_lowercase)
-}
+/// The backend's side of [`subject_match`]: the index's candidates and the records, read
+/// in the request's transaction.
+struct Lookup<'a>(&'a Connection);
 
-/// Adds to `found` the registrations whose email (lower-cased) is `email`, or whose phone
-/// is `phone`, each marked with what matched.
-fn add_by_contact(
-    conn: &Connection,
-    email: Option<&str>,
-    phone: Option<&str>,
-    found: &mut BTreeMap<String, (HeldRecord, Vec<MatchedBy>)>,
-) -> StorageResult<()> {
-    let mut candidates = Vec::new();
-    if let Some(email) = email {
-        candidates.extend(with_word(conn, email)?);
+impl subject_match::ContactLookup for Lookup<'_> {
+    type Error = StorageError;
+
+    fn with_word(&mut self, word: &str) -> StorageResult<Vec<String>> {
+        with_word(self.0, word)
     }
-    if let Some(phone) = phone {
-        candidates.extend(with_word(conn, phone)?);
+
+    fn held(&mut self, doc_id: &str) -> StorageResult<Option<HeldRecord>> {
+        held(self.0, doc_id)
     }
-    for doc_id in candidates {
-        if found
-            .get(&doc_id)
-            .is_some_and(|(_, by)| by.contains(&MatchedBy::Email) && by.contains(&MatchedBy::Phone))
-        {
-            continue;
-        }
-        let Some(record) = held(conn, &doc_id)? else {
-            continue;
-        };
-        // The index's word match is only a candidate; the document decides.
-        let mut by = Vec::new();
-        if email.is_some() && email_of(&record).as_deref() == email {
-            by.push(MatchedBy::Email);
-        }
-        if phone.is_some() && record.registration.person.phone.as_deref() == phone {
-            by.push(MatchedBy::Phone);
-        }
-        if by.is_empty() {
-            continue;
-        }
-        let entry = found.entry(doc_id).or_insert_with(|| (record, Vec::new()));
-        for matched in by {
-            if !entry.1.contains(&matched) {
-                entry.1.push(matched);
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Every registration `lookup` names (see the module docs), restricted ones read only if
@@ -168,8 +130,12 @@ pub(crate) fn subject_access(
 ) -> StorageResult<Owed<SubjectAccessFound>> {
     let mut found: BTreeMap<String, (HeldRecord, Vec<MatchedBy>)> = BTreeMap::new();
     match lookup {
-        SubjectLookup::Email(email) => add_by_contact(tx, Some(email), None, &mut found)?,
-        SubjectLookup::Phone(phone) => add_by_contact(tx, None, Some(phone), &mut found)?,
+        SubjectLookup::Email(email) => {
+            subject_match::add_by_contact(&mut Lookup(tx), Some(email), None, &mut found)?
+        }
+        SubjectLookup::Phone(phone) => {
+            subject_match::add_by_contact(&mut Lookup(tx), None, Some(phone), &mut found)?
+        }
         SubjectLookup::ReceiptCode(code) => {
             let ids: Vec<String> = tx
                 .prepare_cached("SELECT doc_id FROM registrations WHERE receipt_code = ?1")?
@@ -183,14 +149,19 @@ pub(crate) fn subject_access(
                 // but a restricted record's details are not followed for a user without the
                 // clearance: the records they lead to would show them.
                 let follow = !record.restricted || cleared;
-                let email = email_of(&record).filter(|_| follow);
+                let email = subject_match::email_of(&record).filter(|_| follow);
                 let phone = record.registration.person.phone.clone().filter(|_| follow);
                 found
                     .entry(doc_id)
                     .or_insert_with(|| (record, Vec::new()))
                     .1
                     .push(MatchedBy::ReceiptCode);
-                add_by_contact(tx, email.as_deref(), phone.as_deref(), &mut found)?;
+                subject_match::add_by_contact(
+                    &mut Lookup(tx),
+                    email.as_deref(),
+                    phone.as_deref(),
+                    &mut found,
+                )?;
             }
         }
     }
