@@ -888,7 +888,7 @@ mod tests {
             device_key,
             1,
             vec![Push {
-                doc_id: "01J00000000000000000000000".into(),
+                doc_id: "019ce0a0-6a80-7000-8000-000000000001".into(),
                 journal_seq: None,
                 body: PushBody::Sealed(vec![0; 100]),
             }],

@@ -14,6 +14,7 @@
 mod error;
 mod group_commit;
 mod lifecycle_journal_file;
+mod logged_reads;
 pub mod model;
 pub mod postgres;
 mod sqlite;

@@ -76,10 +76,6 @@ pub use backup::{reported_watermark, watermark_path};
 /// timeout it serves, coarse enough that a burst of requests writes it once.
 const CREDENTIAL_USE_GRAIN_MS: i64 = 1_000;
 
-/// A list fills a page shortened by removals made between its read and its log this many
-/// times at most.
-const LIST_FILL_ROUNDS: usize = 3;
-
 /// At most this many sync requests share a commit…
 const MAX_GROUP_BATCHES: usize = 64;
 /// …and at most about this many document bytes (a single larger request still runs alone)…
@@ -1104,25 +1100,13 @@ impl RegistrationStore for SqliteStore {
         reader: &Accessor,
         at: i64,
     ) -> StorageResult<Vec<RegistrationSummary>> {
-        // A row removed between the read and the log is dropped, which would shorten a full
-        // page and so end the paging early: the rows after the page's last fill it up (a
-        // few rounds at most; removals racing every round leave the page short).
-        let mut filter = filter.clone();
-        let wanted = filter.limit as usize;
-        let mut page = Vec::new();
-        for _ in 0..LIST_FILL_ROUNDS {
-            let rows = self.read(|conn| registration_index::list(conn, &filter))?;
-            let full = rows.len() == filter.limit as usize;
-            let last = rows.last().map(|row| (row.captured_at, row.id.clone()));
-            let removed = self.log_reads(&registration_index::listed(&rows, reader, at))?;
-            page.extend(rows.into_iter().filter(|row| !removed.contains(&row.id)));
-            if removed.is_empty() || !full || page.len() >= wanted {
-                break;
-            }
-            filter.after = last;
-            filter.limit = (wanted - page.len()) as u32;
-        }
-        Ok(page)
+        crate::storage::logged_reads::list_page(
+            filter,
+            reader,
+            at,
+            |filter| self.read(|conn| registration_index::list(conn, filter)),
+            |entries| self.log_reads(entries),
+        )
     }
 
     fn export_registrations(
@@ -1131,21 +1115,10 @@ impl RegistrationStore for SqliteStore {
         reader: &Accessor,
         at: i64,
     ) -> StorageResult<ExportPage> {
-        let mut page = self.read(|conn| registration_index::export_page(conn, filter))?;
-        let entries: Vec<AccessEntry> = page
-            .records
-            .iter()
-            .map(|record| AccessEntry {
-                at,
-                accessor: reader.clone(),
-                action: AccessAction::Export,
-                doc_id: record.id.clone(),
-            })
-            .collect();
-        // `next` stays where the read left it: the page after starts past the dropped rows.
-        let removed = self.log_reads(&entries)?;
-        page.records.retain(|record| !removed.contains(&record.id));
-        Ok(page)
+        let page = self.read(|conn| registration_index::export_page(conn, filter))?;
+        crate::storage::logged_reads::export_page(page, reader, at, |entries| {
+            self.log_reads(entries)
+        })
     }
 
     fn read_registration(

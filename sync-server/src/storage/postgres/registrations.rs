@@ -21,10 +21,6 @@ use crate::storage::model::{
 use crate::storage::sqlite::registration_index::listed;
 use crate::storage::traits::RegistrationStore;
 
-/// A list whose rows a removal took between its read and its log is filled up from the rows
-/// after its last, at most this many rounds (as the SQLite store).
-const LIST_FILL_ROUNDS: usize = 3;
-
 /// A stored registration with all its changes in stored order (commit, then the order they
 /// were stored in within it), read through `client`.
 pub(super) fn stored_registration(
@@ -147,24 +143,13 @@ impl RegistrationStore for PgStore {
         reader: &Accessor,
         at: i64,
     ) -> StorageResult<Vec<RegistrationSummary>> {
-        // A row removed between the read and the log is dropped, which would shorten a full
-        // page and so end the paging early: the rows after the page's last fill it up.
-        let mut filter = filter.clone();
-        let wanted = filter.limit as usize;
-        let mut page = Vec::new();
-        for _ in 0..LIST_FILL_ROUNDS {
-            let rows = self.read(|tx| registration_index::list(tx, &filter))?;
-            let full = rows.len() == filter.limit as usize;
-            let last = rows.last().map(|row| (row.captured_at, row.id.clone()));
-            let removed = self.log_reads(&listed(&rows, reader, at))?;
-            page.extend(rows.into_iter().filter(|row| !removed.contains(&row.id)));
-            if removed.is_empty() || !full || page.len() >= wanted {
-                break;
-            }
-            filter.after = last;
-            filter.limit = (wanted - page.len()) as u32;
-        }
-        Ok(page)
+        crate::storage::logged_reads::list_page(
+            filter,
+            reader,
+            at,
+            |filter| self.read(|tx| registration_index::list(tx, filter)),
+            |entries| self.log_reads(entries),
+        )
     }
 
     fn export_registrations(
@@ -173,21 +158,10 @@ impl RegistrationStore for PgStore {
         reader: &Accessor,
         at: i64,
     ) -> StorageResult<ExportPage> {
-        let mut page = self.read(|tx| registration_index::export_page(tx, filter))?;
-        let entries: Vec<AccessEntry> = page
-            .records
-            .iter()
-            .map(|record| AccessEntry {
-                at,
-                accessor: reader.clone(),
-                action: AccessAction::Export,
-                doc_id: record.id.clone(),
-            })
-            .collect();
-        // `next` stays where the read left it: the page after starts past the dropped rows.
-        let removed = self.log_reads(&entries)?;
-        page.records.retain(|record| !removed.contains(&record.id));
-        Ok(page)
+        let page = self.read(|tx| registration_index::export_page(tx, filter))?;
+        crate::storage::logged_reads::export_page(page, reader, at, |entries| {
+            self.log_reads(entries)
+        })
     }
 
     fn apply_hr_edit(
