@@ -40,6 +40,7 @@
 mod access_log;
 mod accounts;
 mod devices;
+mod erasure;
 mod error;
 mod events;
 mod hr_edits;
@@ -64,6 +65,7 @@ mod rows;
 pub(crate) mod schema;
 #[cfg(test)]
 mod store_suite;
+mod stored_records;
 mod subject_access;
 mod sync;
 #[cfg(test)]

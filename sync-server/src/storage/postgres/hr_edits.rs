@@ -16,8 +16,8 @@ use kiosk_core::ids::Timestamp;
 
 use super::PgStore;
 use super::index_writes::index_one;
-use super::registrations::stored_registration;
 use super::rows::signed;
+use super::stored_records::stored_registration;
 use crate::storage::StorageResult;
 use crate::storage::model::{AccessAction, AccessEntry, HrEdit, HrEditOutcome, HrEditor};
 

@@ -36,7 +36,9 @@ use crate::storage::model::{
 };
 use crate::storage::traits::{EventStore, LifecycleStore};
 
-use super::rows::{signed, unsigned};
+use super::erasure::{HOLD_COLUMNS, hold_row, legal_hold, lock_record, remove_in};
+use super::rows::signed;
+use super::stored_records::stored_registration;
 use super::{PgStore, access_log, retention_runs};
 
 impl PgStore {
@@ -66,122 +68,6 @@ impl PgStore {
     }
 }
 
-/// The record's row, locked until `tx` ends: its event, device and restricted flag, if
-/// the relay holds it.
-fn lock_record(
-    tx: &mut Transaction<'_>,
-    doc_id: &str,
-) -> StorageResult<Option<(String, Vec<u8>, bool)>> {
-    tx.query_opt(
-        "SELECT event_id, device_key, restricted FROM registrations WHERE doc_id = $1
-         FOR UPDATE",
-        &[&doc_id],
-    )?
-    .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
-    .transpose()
-}
-
-/// Removes registration `doc_id` inside `tx`, which took commit number `commit_seq` from
-/// the sequencer first: erases its rows, keeps a removal record citing `reason` under that
-/// number, and logs the removal. `NoRecord` or `OnLegalHold` write nothing.
-pub(super) fn remove_in(
-    tx: &mut Transaction<'_>,
-    commit_seq: u64,
-    doc_id: &str,
-    reason: &str,
-    by: &Accessor,
-    at: i64,
-) -> StorageResult<RemovalOutcome> {
-    let outcome = erase(tx, commit_seq, doc_id, reason, at)?;
-    if outcome == RemovalOutcome::Removed {
-        access_log::append(tx, &[removal_entry(doc_id, by, at)])?;
-    }
-    Ok(outcome)
-}
-
-/// The access-log entry of a removal.
-pub(super) fn removal_entry(doc_id: &str, by: &Accessor, at: i64) -> AccessEntry {
-    AccessEntry {
-        at,
-        accessor: by.clone(),
-        action: AccessAction::Remove,
-        doc_id: doc_id.to_owned(),
-    }
-}
-
-/// [`remove_in`] without its log entry, for a caller removing several records: the
-/// access log's chain lock comes after every row a write locks (`access_log.rs`), so such
-/// a caller locks every record first, erases them, then logs them all.
-pub(super) fn erase(
-    tx: &mut Transaction<'_>,
-    commit_seq: u64,
-    doc_id: &str,
-    reason: &str,
-    at: i64,
-) -> StorageResult<RemovalOutcome> {
-    let Some((event_id, device_key, restricted)) = lock_record(tx, doc_id)? else {
-        return Ok(RemovalOutcome::NoRecord);
-    };
-    if legal_hold(tx, doc_id)?.is_some() {
-        return Ok(RemovalOutcome::OnLegalHold);
-    }
-    let commit_seq = signed(commit_seq, "commit number")?;
-    for table in [
-        "registration_changes",
-        "registrations",
-        // Copies kept for review (a retry from a revoked tablet, say) go too.
-        "quarantine",
-        // The list index copies names, email and phone: it must not outlive the record.
-        "registration_index",
-        "talent_pool_withdrawals",
-    ] {
-        tx.execute(
-            &format!("DELETE FROM {table} WHERE doc_id = $1"),
-            &[&doc_id],
-        )?;
-    }
-    tx.execute(
-        "INSERT INTO removals
-         (doc_id, event_id, device_key, restricted, removed_at, commit_seq, reason)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        &[
-            &doc_id,
-            &event_id,
-            &device_key,
-            &restricted,
-            &at,
-            &commit_seq,
-            &reason,
-        ],
-    )?;
-    Ok(RemovalOutcome::Removed)
-}
-
-const HOLD_COLUMNS: &str = "h.doc_id, h.reason, h.set_by, h.set_at, r.restricted
-     FROM legal_holds h JOIN registrations r ON r.doc_id = h.doc_id";
-
-fn hold_row(row: &postgres::Row) -> StorageResult<LegalHold> {
-    Ok(LegalHold {
-        doc_id: row.try_get(0)?,
-        reason: row.try_get(1)?,
-        set_by: row.try_get(2)?,
-        set_at: row.try_get(3)?,
-        restricted: row.try_get(4)?,
-    })
-}
-
-pub(super) fn legal_hold(
-    tx: &mut Transaction<'_>,
-    doc_id: &str,
-) -> StorageResult<Option<LegalHold>> {
-    tx.query_opt(
-        &format!("SELECT {HOLD_COLUMNS} WHERE h.doc_id = $1"),
-        &[&doc_id],
-    )?
-    .map(|row| hold_row(&row))
-    .transpose()
-}
-
 fn withdrawn_at(tx: &mut Transaction<'_>, doc_id: &str) -> StorageResult<Option<i64>> {
     tx.query_opt(
         "SELECT withdrawn_at FROM talent_pool_withdrawals WHERE doc_id = $1",
@@ -189,29 +75,6 @@ fn withdrawn_at(tx: &mut Transaction<'_>, doc_id: &str) -> StorageResult<Option<
     )?
     .map(|row| Ok(row.try_get(0)?))
     .transpose()
-}
-
-/// The record's whole document: its stored capture followed by every later change.
-pub(super) fn record_changes(
-    tx: &mut Transaction<'_>,
-    doc_id: &str,
-) -> StorageResult<Option<Vec<u8>>> {
-    let Some(row) = tx.query_opt(
-        "SELECT document FROM registrations WHERE doc_id = $1",
-        &[&doc_id],
-    )?
-    else {
-        return Ok(None);
-    };
-    let mut changes: Vec<u8> = row.try_get(0)?;
-    for row in tx.query(
-        "SELECT change FROM registration_changes
-         WHERE doc_id = $1 AND change IS NOT NULL ORDER BY commit_seq, id",
-        &[&doc_id],
-    )? {
-        changes.extend_from_slice(row.try_get::<_, &[u8]>(0)?);
-    }
-    Ok(Some(changes))
 }
 
 impl LifecycleStore for PgStore {
@@ -388,7 +251,8 @@ impl LifecycleStore for PgStore {
         // What refuses or answers without writing is found without the sequencer (see
         // `remove_registration`), and found again under it.
         let answer = |tx: &mut Transaction<'_>| -> StorageResult<Option<WithdrawalOutcome>> {
-            let Some(changes) = record_changes(tx, doc_id)? else {
+            let Some(changes) = stored_registration(tx, doc_id)?.map(|stored| stored.changes)
+            else {
                 return Ok(Some(WithdrawalOutcome::NoRecord));
             };
             if let Some(withdrawn_at) = withdrawn_at(tx, doc_id)? {
@@ -491,9 +355,4 @@ impl LifecycleStore for PgStore {
     fn reconciliation_tally(&self, event_id: &str) -> StorageResult<EventTally> {
         self.read(|tx| super::reconciliation::event_tally(tx, event_id))
     }
-}
-
-/// A count from a BIGINT column.
-pub(super) fn count(row: &postgres::Row, column: usize) -> StorageResult<u64> {
-    unsigned(row.try_get(column)?, "count")
 }

@@ -10,7 +10,7 @@ use postgres::Transaction;
 use crate::storage::StorageResult;
 use crate::storage::model::{EventTally, JournalTally};
 
-use super::lifecycle::count;
+use super::rows::count;
 use super::rows::key32;
 
 /// The tally of event `event_id`, read in the caller's one read transaction so the counts

@@ -15,7 +15,7 @@
 use postgres::GenericClient;
 use postgres::types::ToSql;
 
-use super::registrations::stored_registrations;
+use super::stored_records::stored_registrations;
 use crate::storage::StorageResult;
 use crate::storage::model::{
     ExportPage, ExportedRegistration, RegistrationFilter, RegistrationSummary,

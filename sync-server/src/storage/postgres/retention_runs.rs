@@ -21,8 +21,9 @@ use postgres::{Client, Transaction};
 use crate::storage::model::{Accessor, AppliedRule, RemovalOutcome, RetentionRun, RunStep};
 use crate::storage::{StorageError, StorageResult};
 
+use super::erasure::{erase, removal_entry};
 use super::job_lock::Turn;
-use super::lifecycle::{count, erase, removal_entry};
+use super::rows::count;
 use super::{PgStore, access_log, take_commit_number};
 
 /// The session-level lock the instance carrying the run holds ("KRLYRETN").

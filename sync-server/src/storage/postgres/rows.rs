@@ -54,6 +54,11 @@ pub(crate) fn blob_hashes(blob: &[u8]) -> StorageResult<Vec<[u8; 32]>> {
         .collect())
 }
 
+/// A count from a BIGINT column.
+pub(super) fn count(row: &postgres::Row, column: usize) -> StorageResult<u64> {
+    unsigned(row.try_get(column)?, "count")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

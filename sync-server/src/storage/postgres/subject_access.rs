@@ -24,8 +24,8 @@ use crate::storage::{StorageError, StorageResult};
 
 use super::PgStore;
 use super::access_log;
-use super::lifecycle::record_changes;
 use super::rows::key32;
+use super::stored_records::stored_registration;
 use crate::rules::subject_match;
 
 /// The most access-log entries shown with one record in a subject-access answer.
@@ -48,7 +48,7 @@ fn held(tx: &mut Transaction<'_>, doc_id: &str) -> StorageResult<Option<HeldReco
     else {
         return Ok(None);
     };
-    let Some(changes) = record_changes(tx, doc_id)? else {
+    let Some(changes) = stored_registration(tx, doc_id)?.map(|stored| stored.changes) else {
         return Ok(None);
     };
     let (_, registration) = RegistrationDocument::load_unattributed(&changes)
