@@ -442,8 +442,10 @@ fn check_push(
 ) -> Checked {
     // A record is named by its id's one written form everywhere it is stored, checked and
     // erased: another spelling of the same id (upper case, braces, no hyphens) would be
-    // another record to the store, so a removed one could come back under it.
-    if !is_canonical_id(&push.doc_id) {
+    // another record to the store, so a removed one could come back under it. (What is no
+    // registration id at all is refused further on, as before: no such document, or no
+    // signature over it.)
+    if is_another_spelling(&push.doc_id) {
         return Checked::Rejected(
             ErrorCode::Malformed,
             "the registration id is not written in its canonical form".into(),
@@ -575,9 +577,9 @@ fn check_push(
     })
 }
 
-/// Whether `doc_id` is a registration id written as the core writes one.
-fn is_canonical_id(doc_id: &str) -> bool {
-    kiosk_core::ids::RegistrationId::parse(doc_id).is_some_and(|id| id.to_string() == doc_id)
+/// Whether `doc_id` is a registration id written otherwise than the core writes it.
+fn is_another_spelling(doc_id: &str) -> bool {
+    kiosk_core::ids::RegistrationId::parse(doc_id).is_some_and(|id| id.to_string() != doc_id)
 }
 
 /// A push whose Automerge bytes were refused by their bounds, unread.
@@ -922,9 +924,10 @@ mod tests {
         for id in [canonical.clone(), canonical.to_uppercase()] {
             assert!(store.registration_document(&id).expect("read").is_none());
         }
-        assert!(is_canonical_id(&canonical));
-        assert!(!is_canonical_id(&canonical.replace('-', "")));
-        assert!(!is_canonical_id(&format!("{{{canonical}}}")));
+        assert!(!is_another_spelling(&canonical));
+        assert!(is_another_spelling(&canonical.replace('-', "")));
+        assert!(is_another_spelling(&format!("{{{canonical}}}")));
+        assert!(!is_another_spelling(kiosk_core::demo::DEMO_EVENT_ID));
     }
 
     fn kiosk(store: &SqliteStore, seed: u8) -> ed25519_dalek::SigningKey {
