@@ -10,14 +10,14 @@
 //! A record removed between the two is left out of the answer and the log, as it would be
 //! had the removal come first.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use kiosk_core::documents::RegistrationDocument;
 use postgres::Transaction;
 
 use crate::storage::model::{
     AccessAction, AccessEntry, Accessor, AskedRecord, DisclosureItem, DisclosureOutcome,
-    DisclosureSelection, HeldRecord, MatchedBy, SubjectAccessFound, SubjectLookup,
+    DisclosureSelection, HeldRecord, SubjectAccessFound, SubjectLookup,
 };
 use crate::storage::traits::LifecycleStore;
 use crate::storage::{StorageError, StorageResult};
@@ -91,6 +91,18 @@ impl subject_match::ContactLookup for Lookup<'_, '_> {
     fn held(&mut self, doc_id: &str) -> StorageResult<Option<HeldRecord>> {
         held(self.0, doc_id)
     }
+
+    fn with_receipt_code(&mut self, code: &str) -> StorageResult<Vec<String>> {
+        Ok(self
+            .0
+            .query(
+                "SELECT doc_id FROM registrations WHERE receipt_code = $1",
+                &[&code],
+            )?
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect::<Result<_, _>>()?)
+    }
 }
 
 fn entry(at: i64, reader: &Accessor, action: AccessAction, doc_id: String) -> AccessEntry {
@@ -117,46 +129,7 @@ fn read_subject_access(
     reader: &Accessor,
     at: i64,
 ) -> StorageResult<Owed<SubjectAccessFound>> {
-    let mut found: BTreeMap<String, (HeldRecord, Vec<MatchedBy>)> = BTreeMap::new();
-    match lookup {
-        SubjectLookup::Email(email) => {
-            subject_match::add_by_contact(&mut Lookup(tx), Some(email), None, &mut found)?
-        }
-        SubjectLookup::Phone(phone) => {
-            subject_match::add_by_contact(&mut Lookup(tx), None, Some(phone), &mut found)?
-        }
-        SubjectLookup::ReceiptCode(code) => {
-            let ids: Vec<String> = tx
-                .query(
-                    "SELECT doc_id FROM registrations WHERE receipt_code = $1",
-                    &[code],
-                )?
-                .iter()
-                .map(|row| row.try_get(0))
-                .collect::<Result<_, _>>()?;
-            for doc_id in ids {
-                let Some(record) = held(tx, &doc_id)? else {
-                    continue;
-                };
-                // A restricted record's details are not followed for a user without the
-                // clearance: the records they lead to would show them.
-                let follow = !record.restricted || cleared;
-                let email = subject_match::email_of(&record).filter(|_| follow);
-                let phone = record.registration.person.phone.clone().filter(|_| follow);
-                found
-                    .entry(doc_id)
-                    .or_insert_with(|| (record, Vec::new()))
-                    .1
-                    .push(MatchedBy::ReceiptCode);
-                subject_match::add_by_contact(
-                    &mut Lookup(tx),
-                    email.as_deref(),
-                    phone.as_deref(),
-                    &mut found,
-                )?;
-            }
-        }
-    }
+    let found = subject_match::find(&mut Lookup(tx), lookup, cleared)?;
     let mut result = SubjectAccessFound::default();
     let mut entries = Vec::new();
     let mut withheld = Vec::new();

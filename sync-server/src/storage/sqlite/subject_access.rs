@@ -18,8 +18,6 @@
 //! clearance; otherwise they are counted (subject access) or named by id (disclosure), and
 //! the attempt at each is logged as `read_refused`, as a refused read by id is.
 
-use std::collections::BTreeMap;
-
 use kiosk_core::documents::RegistrationDocument;
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -28,8 +26,7 @@ use super::restricted_inbox;
 use crate::rules::subject_match;
 use crate::storage::model::{
     AccessAction, AccessEntry, AccessLogQuery, Accessor, AskedRecord, DisclosureItem,
-    DisclosureOutcome, DisclosureSelection, HeldRecord, MatchedBy, SubjectAccessFound,
-    SubjectLookup,
+    DisclosureOutcome, DisclosureSelection, HeldRecord, SubjectAccessFound, SubjectLookup,
 };
 use crate::storage::{StorageError, StorageResult};
 
@@ -116,6 +113,14 @@ impl subject_match::ContactLookup for Lookup<'_> {
     fn held(&mut self, doc_id: &str) -> StorageResult<Option<HeldRecord>> {
         held(self.0, doc_id)
     }
+
+    fn with_receipt_code(&mut self, code: &str) -> StorageResult<Vec<String>> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT doc_id FROM registrations WHERE receipt_code = ?1")?
+            .query_map([code], |r| r.get(0))?
+            .collect::<Result<_, _>>()?)
+    }
 }
 
 /// Every registration `lookup` names (see the module docs), restricted ones read only if
@@ -128,43 +133,7 @@ pub(crate) fn subject_access(
     reader: &Accessor,
     at: i64,
 ) -> StorageResult<Owed<SubjectAccessFound>> {
-    let mut found: BTreeMap<String, (HeldRecord, Vec<MatchedBy>)> = BTreeMap::new();
-    match lookup {
-        SubjectLookup::Email(email) => {
-            subject_match::add_by_contact(&mut Lookup(tx), Some(email), None, &mut found)?
-        }
-        SubjectLookup::Phone(phone) => {
-            subject_match::add_by_contact(&mut Lookup(tx), None, Some(phone), &mut found)?
-        }
-        SubjectLookup::ReceiptCode(code) => {
-            let ids: Vec<String> = tx
-                .prepare_cached("SELECT doc_id FROM registrations WHERE receipt_code = ?1")?
-                .query_map([code], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-            for doc_id in ids {
-                let Some(record) = held(tx, &doc_id)? else {
-                    continue;
-                };
-                // The person's other registrations are those with the same contact details;
-                // but a restricted record's details are not followed for a user without the
-                // clearance: the records they lead to would show them.
-                let follow = !record.restricted || cleared;
-                let email = subject_match::email_of(&record).filter(|_| follow);
-                let phone = record.registration.person.phone.clone().filter(|_| follow);
-                found
-                    .entry(doc_id)
-                    .or_insert_with(|| (record, Vec::new()))
-                    .1
-                    .push(MatchedBy::ReceiptCode);
-                subject_match::add_by_contact(
-                    &mut Lookup(tx),
-                    email.as_deref(),
-                    phone.as_deref(),
-                    &mut found,
-                )?;
-            }
-        }
-    }
+    let found = subject_match::find(&mut Lookup(tx), lookup, cleared)?;
     let mut result = SubjectAccessFound::default();
     let mut entries = Vec::new();
     let mut withheld = Vec::new();
