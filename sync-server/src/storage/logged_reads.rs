@@ -48,6 +48,29 @@ pub(crate) fn list_page(
     Ok(page)
 }
 
+/// Record `doc_id` as read (`None`: the store holds none), logged as read by `reader` at
+/// `at`; a record removed between the read and its log is answered as a removed one is,
+/// with nothing.
+pub(crate) fn record<T>(
+    read: Option<T>,
+    doc_id: &str,
+    reader: &Accessor,
+    at: i64,
+    log: impl FnOnce(&[AccessEntry]) -> StorageResult<HashSet<String>>,
+) -> StorageResult<Option<T>> {
+    let Some(record) = read else {
+        return Ok(None);
+    };
+    let doc_id = doc_id.to_owned();
+    let removed = log(&entries(
+        std::iter::once(&doc_id),
+        reader,
+        at,
+        AccessAction::Read,
+    ))?;
+    Ok((!removed.contains(&doc_id)).then_some(record))
+}
+
 /// An export page read, each record logged as exported by `reader` at `at`, the records
 /// removed since the read left out. `next` stays where the read left it: the page after
 /// starts past the dropped records.

@@ -1127,18 +1127,10 @@ impl RegistrationStore for SqliteStore {
         reader: &Accessor,
         at: i64,
     ) -> StorageResult<Option<StoredRegistration>> {
-        let Some(record) = self.read(|conn| stored_registration(conn, doc_id))? else {
-            return Ok(None);
-        };
-        let entry = AccessEntry {
-            at,
-            accessor: reader.clone(),
-            action: AccessAction::Read,
-            doc_id: doc_id.to_owned(),
-        };
-        // Removed since the read: answered as a removed record is, with nothing.
-        let removed = self.log_reads(std::slice::from_ref(&entry))?;
-        Ok((!removed.contains(doc_id)).then_some(record))
+        let read = self.read(|conn| stored_registration(conn, doc_id))?;
+        crate::storage::logged_reads::record(read, doc_id, reader, at, |entries| {
+            self.log_reads(entries)
+        })
     }
 
     fn apply_hr_edit(

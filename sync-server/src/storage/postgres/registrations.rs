@@ -12,8 +12,8 @@ use super::stored_records::stored_registration;
 use super::{registration_index, restricted_inbox};
 use crate::storage::StorageResult;
 use crate::storage::model::{
-    AccessAction, AccessEntry, Accessor, ExportPage, HrEdit, HrEditOutcome, HrEditor,
-    RegistrationFilter, RegistrationSummary, RestrictedRequest, StoredRegistration,
+    Accessor, ExportPage, HrEdit, HrEditOutcome, HrEditor, RegistrationFilter, RegistrationSummary,
+    RestrictedRequest, StoredRegistration,
 };
 use crate::storage::sqlite::registration_index::listed;
 use crate::storage::traits::RegistrationStore;
@@ -53,18 +53,10 @@ impl RegistrationStore for PgStore {
         reader: &Accessor,
         at: i64,
     ) -> StorageResult<Option<StoredRegistration>> {
-        let Some(record) = self.read(|tx| stored_registration(tx, doc_id))? else {
-            return Ok(None);
-        };
-        let entry = AccessEntry {
-            at,
-            accessor: reader.clone(),
-            action: AccessAction::Read,
-            doc_id: doc_id.to_owned(),
-        };
-        // Removed since the read: answered as a removed record is, with nothing.
-        let removed = self.log_reads(std::slice::from_ref(&entry))?;
-        Ok((!removed.contains(doc_id)).then_some(record))
+        let read = self.read(|tx| stored_registration(tx, doc_id))?;
+        crate::storage::logged_reads::record(read, doc_id, reader, at, |entries| {
+            self.log_reads(entries)
+        })
     }
 
     fn list_registrations(
