@@ -183,3 +183,11 @@ impl RegistrationListing {
         }
     }
 }
+
+/// The codes of a listing's `interests` or `locations` column (`,a,b,`), as a list.
+pub fn listed_codes(text: &str) -> Vec<String> {
+    text.split(',')
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+        .collect()
+}

@@ -182,12 +182,6 @@ pub(crate) const SUMMARY_COLUMNS: &str = "doc_id, event_id, captured_at, given_n
 
 /// A list's row from the index's [`SUMMARY_COLUMNS`].
 pub(crate) fn summary_row(row: &postgres::Row) -> StorageResult<RegistrationSummary> {
-    let codes = |text: String| -> Vec<String> {
-        text.split(',')
-            .filter(|c| !c.is_empty())
-            .map(str::to_owned)
-            .collect()
-    };
     Ok(RegistrationSummary {
         id: row.try_get(0)?,
         event_id: row.try_get(1)?,
@@ -198,8 +192,8 @@ pub(crate) fn summary_row(row: &postgres::Row) -> StorageResult<RegistrationSumm
         status: row.try_get(6)?,
         talent_pool: row.try_get(7)?,
         restricted: row.try_get(8)?,
-        interests: codes(row.try_get(9)?),
-        locations: codes(row.try_get(10)?),
+        interests: crate::storage::listed_codes(&row.try_get::<_, String>(9)?),
+        locations: crate::storage::listed_codes(&row.try_get::<_, String>(10)?),
     })
 }
 

@@ -481,12 +481,6 @@ pub(crate) const SUMMARY_COLUMNS: &str = "doc_id, event_id, captured_at, given_n
 
 /// A list's row from the index's [`SUMMARY_COLUMNS`].
 pub(crate) fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RegistrationSummary> {
-    let codes = |text: String| -> Vec<String> {
-        text.split(',')
-            .filter(|c| !c.is_empty())
-            .map(str::to_owned)
-            .collect()
-    };
     Ok(RegistrationSummary {
         id: r.get(0)?,
         event_id: r.get(1)?,
@@ -497,8 +491,8 @@ pub(crate) fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Registratio
         status: r.get(6)?,
         talent_pool: r.get(7)?,
         restricted: r.get(8)?,
-        interests: codes(r.get(9)?),
-        locations: codes(r.get(10)?),
+        interests: crate::storage::listed_codes(&r.get::<_, String>(9)?),
+        locations: crate::storage::listed_codes(&r.get::<_, String>(10)?),
     })
 }
 
