@@ -10,6 +10,8 @@
 //!   prefix of the log a pruning removes.
 //! - [`quarantine`]: whether a pushed capture is stored, is a retry, or is kept in
 //!   quarantine; and whether a quarantined capture can still be accepted.
+//! - [`event_edits`]: an HR user's edit of an event applied to its document at the heads
+//!   they read, and the actor the relay writes events as.
 //! - [`journal_chain`]: the relay's copy of each tablet's capture journal, extended with
 //!   the core's own journal hash.
 //! - [`subject_match`]: which held records a subject-access request's email or phone
@@ -17,6 +19,7 @@
 
 pub mod access_chain;
 pub mod access_log_pruning;
+pub mod event_edits;
 pub mod journal_chain;
 pub mod quarantine;
 pub mod retention_dates;

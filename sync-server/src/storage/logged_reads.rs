@@ -32,12 +32,7 @@ pub(crate) fn list_page(
         let rows = read(&filter)?;
         let full = rows.len() == filter.limit as usize;
         let last = rows.last().map(|row| (row.captured_at, row.id.clone()));
-        let removed = log(&entries(
-            rows.iter().map(|row| &row.id),
-            reader,
-            at,
-            AccessAction::List,
-        ))?;
+        let removed = log(&listed(&rows, reader, at))?;
         page.extend(rows.into_iter().filter(|row| !removed.contains(&row.id)));
         if removed.is_empty() || !full || page.len() >= wanted {
             break;
@@ -88,6 +83,17 @@ pub(crate) fn export_page(
     ))?;
     page.records.retain(|record| !removed.contains(&record.id));
     Ok(page)
+}
+
+/// The `list` entries `rows` owe the access log, by `reader` at `at`: each listed row shows
+/// a name, a read of personal data, logged before the list is answered.
+pub(crate) fn listed(rows: &[RegistrationSummary], reader: &Accessor, at: i64) -> Vec<AccessEntry> {
+    entries(
+        rows.iter().map(|row| &row.id),
+        reader,
+        at,
+        AccessAction::List,
+    )
 }
 
 /// One entry of `action` by `reader` at `at` for each record id.

@@ -37,6 +37,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, ffi, params};
 
 use super::group_commit::{Budget, GroupCommit};
 use super::*;
+use crate::rules::event_edits::relay_event_actor;
 use crate::rules::quarantine::{self as quarantine_rule, Capture, CaptureDecision};
 use crate::rules::{journal_chain, retention_rules};
 use ingest::*;
@@ -493,12 +494,6 @@ impl SqliteStore {
             cached.as_ref().map(|cached| &cached.event),
         ))
     }
-}
-
-/// The actor the relay writes its copy of an event as, until HR users edit events as their
-/// own actors (the console).
-pub(crate) fn relay_event_actor() -> ed25519_dalek::VerifyingKey {
-    ed25519_dalek::SigningKey::from_bytes(&[0; 32]).verifying_key()
 }
 
 fn read_device(conn: &Connection, device_key: &[u8; 32]) -> StorageResult<Option<DeviceRecord>> {
@@ -1151,7 +1146,7 @@ impl RegistrationStore for SqliteStore {
         limit: u32,
     ) -> StorageResult<Vec<RegistrationSummary>> {
         let rows = self.read(|conn| restricted_inbox::list(conn, events, limit))?;
-        let removed = self.log_reads(&registration_index::listed(&rows, reader, at))?;
+        let removed = self.log_reads(&super::logged_reads::listed(&rows, reader, at))?;
         Ok(rows
             .into_iter()
             .filter(|row| !removed.contains(&row.id))

@@ -157,6 +157,25 @@ impl std::fmt::Debug for RegistrationListing {
 }
 
 impl RegistrationListing {
+    /// The list fields of the registration whose capture and changes are `changes`, with
+    /// the HR status they hold; `None` (with a warning naming only `doc_id`) for a document
+    /// that does not read.
+    pub fn read(doc_id: &str, changes: &[u8]) -> Option<Self> {
+        // A document the relay stored is one it could read; should one not read now, it is
+        // left out of lists (and still readable by id) rather than stopping every write.
+        let Ok((document, registration)) =
+            kiosk_core::documents::RegistrationDocument::load_unattributed(changes)
+        else {
+            tracing::warn!(doc_id, "a stored registration could not be indexed");
+            return None;
+        };
+        let status = document
+            .annotations()
+            .map(|a| a.status.as_str())
+            .unwrap_or("new");
+        Some(Self::of(&registration, status))
+    }
+
     /// The list fields of `registration` with HR status `status`.
     pub fn of(registration: &kiosk_core::registration::Registration, status: &str) -> Self {
         let codes = |list: &[String]| format!(",{},", list.join(","));

@@ -8,9 +8,8 @@ use kiosk_core::ids::{EventId, Timestamp};
 use postgres::GenericClient;
 
 use super::PgStore;
+use crate::rules::event_edits::{apply_edit, relay_event_actor};
 use crate::storage::model::{EventEdit, EventEditRefusal, EventEdited, EventSummary};
-use crate::storage::sqlite::event_edits::apply_edit;
-use crate::storage::sqlite::relay_event_actor;
 use crate::storage::traits::EventStore;
 use crate::storage::{StorageError, StorageResult};
 

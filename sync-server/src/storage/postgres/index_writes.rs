@@ -2,7 +2,7 @@
 //! transactions (as the SQLite store's `registration_index`): a stored capture's row and a
 //! staff tablet's edit re-indexed. A capture's list fields are read from its document
 //! before its transaction takes the sequencer
-//! ([`crate::storage::sqlite::registration_index::listing`], which reads no database).
+//! ([`crate::storage::RegistrationListing::read`], which reads no database).
 //!
 //! The index's watermark (`registration_index_state`) is not written: it serves the SQLite
 //! store's catch-up at open for files an older build wrote, and a PostgreSQL store has
@@ -12,8 +12,8 @@
 use postgres::Transaction;
 use postgres::types::Type;
 
+use crate::storage::RegistrationListing as Listing;
 use crate::storage::StorageResult;
-use crate::storage::sqlite::registration_index::{Listing, listing};
 
 /// Writes (or rewrites) the index row of `doc_id` from `listing`, inside the caller's write
 /// transaction. A withdrawal recorded for the record wins over the listing's consent.
@@ -76,7 +76,7 @@ pub(super) fn index_one(tx: &mut Transaction<'_>, doc_id: &str) -> StorageResult
     )? {
         changes.extend_from_slice(row.try_get::<_, &[u8]>(0)?);
     }
-    if let Some(listing) = listing(doc_id, &changes) {
+    if let Some(listing) = Listing::read(doc_id, &changes) {
         write_listing(tx, doc_id, &receipt_code, &listing)?;
     }
     Ok(())

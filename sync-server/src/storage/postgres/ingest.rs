@@ -25,10 +25,10 @@ use super::rows::{blob_hashes, hashes_blob, key32, signed, unsigned};
 use super::{PgStore, take_commit_number};
 use crate::rules::journal_chain;
 use crate::rules::quarantine::{self as quarantine_rule, Capture, CaptureDecision};
+use crate::storage::RegistrationListing as Listing;
 use crate::storage::model::{
     AccessAction, AccessEntry, IngestBatch, IngestItem, IngestOutcome, PullPage,
 };
-use crate::storage::sqlite::registration_index::{Listing, listing};
 use crate::storage::{StorageError, StorageResult};
 
 /// What a numbered write leaves: its work committed, or nothing worth a number (rolled
@@ -83,7 +83,7 @@ pub(super) fn read_listings_ahead(batch: &IngestBatch) -> ListingsAhead {
             ..
         } = item
         {
-            let listing = listing(doc_id, document);
+            let listing = Listing::read(doc_id, document);
             ahead.insert(doc_id.clone(), (change_hashes.clone(), listing));
         }
     }
@@ -465,7 +465,7 @@ pub(super) fn insert_capture(
     }
     let listing = match &capture.listing {
         Some(read) => read.clone(),
-        None => listing(capture.doc_id, capture.document),
+        None => Listing::read(capture.doc_id, capture.document),
     };
     if let Some(listing) = listing {
         write_listing(tx, capture.doc_id, capture.receipt_code, &listing)?;

@@ -24,7 +24,7 @@ use crate::storage::model::{
     AccessAction, AccessEntry, Accessor, QuarantineReview, QuarantinedCapture, ReviewAction,
     ReviewDecision, ReviewOutcome,
 };
-use crate::storage::sqlite::registration_index::listing;
+
 use crate::storage::traits::QuarantineStore;
 use crate::storage::{StorageError, StorageResult};
 
@@ -130,7 +130,7 @@ impl QuarantineStore for PgStore {
         let Some(doc_id) = doc_id else {
             return Ok(ReviewOutcome::Unknown);
         };
-        let read_ahead = listing(&doc_id, &capture.document);
+        let read_ahead = crate::storage::RegistrationListing::read(&doc_id, &capture.document);
         self.write_numbered_or_nothing(|tx, seq| {
             let Unreviewed {
                 doc_id,

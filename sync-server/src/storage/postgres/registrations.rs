@@ -11,11 +11,11 @@ use super::PgStore;
 use super::stored_records::stored_registration;
 use super::{registration_index, restricted_inbox};
 use crate::storage::StorageResult;
+use crate::storage::logged_reads::listed;
 use crate::storage::model::{
     Accessor, ExportPage, HrEdit, HrEditOutcome, HrEditor, RegistrationFilter, RegistrationSummary,
     RestrictedRequest, StoredRegistration,
 };
-use crate::storage::sqlite::registration_index::listed;
 use crate::storage::traits::RegistrationStore;
 
 impl RegistrationStore for PgStore {

@@ -1,26 +1,22 @@
 //! Events as central HR creates and edits them: a new event document written by an HR user,
-//! edits applied at the heads the user read, as the user's own Automerge actor (see
-//! [`kiosk_core::documents::EditAtHeadsError`] for the rules every edit keeps), and the list
-//! HR chooses an event from.
+//! edits applied at the heads the user read, as the user's own Automerge actor (the rule is
+//! [`crate::rules::event_edits`], which every store calls), and the list HR chooses an
+//! event from.
 //!
 //! Each change is one transaction, and the event cache is refreshed while the connection is
 //! still held, so tablets pulling the event get exactly the changes past their heads and no
 //! later edit can be overtaken by an earlier one's cache entry.
 
-use automerge::ChangeHash;
 use ed25519_dalek::VerifyingKey;
-use kiosk_core::documents::{EditAtHeadsError, EventDocument};
-use kiosk_core::event::{Event, EventError};
-use kiosk_core::ids::{EventId, FormVersion, Timestamp};
+use kiosk_core::documents::EventDocument;
+use kiosk_core::event::Event;
+use kiosk_core::ids::{EventId, Timestamp};
 use rusqlite::params;
 
-use super::{SqliteStore, event_bytes, relay_event_actor};
+use super::{SqliteStore, event_bytes};
+use crate::rules::event_edits::{apply_edit, relay_event_actor};
 use crate::storage::model::{EventEdit, EventEditRefusal, EventEdited, EventSummary};
 use crate::storage::{StorageError, StorageResult};
-
-fn change_hashes(heads: &[[u8; 32]]) -> Vec<ChangeHash> {
-    heads.iter().map(|head| ChangeHash(*head)).collect()
-}
 
 impl SqliteStore {
     /// Creates `event`'s document written by `author`; `None` if an event with its id
@@ -117,89 +113,4 @@ impl SqliteStore {
         });
         Ok(summaries)
     }
-}
-
-/// The event, whether changes the editor had not read were merged, and the version a
-/// publication froze.
-pub(crate) type AppliedEdit = (Event, bool, Option<FormVersion>);
-
-/// Applies `edit` as `author` to `document` as it was at `based_on`, merged with whatever
-/// changed since, and checks the result; a refusal leaves the stored document as it was
-/// (the caller stores `document` only on success). Backend-neutral: the PostgreSQL store
-/// uses it too.
-pub(crate) fn apply_edit(
-    document: &mut EventDocument,
-    based_on: &[[u8; 32]],
-    edit: &EventEdit,
-    author: &VerifyingKey,
-    at: Timestamp,
-) -> StorageResult<Result<AppliedEdit, EventEditRefusal>> {
-    let based_on = change_hashes(based_on);
-    let edited = match edit {
-        EventEdit::Details(details) => document
-            .edit_at(
-                &based_on,
-                author,
-                at,
-                |event| {
-                    event.name = details.name.clone();
-                    event.venue = details.venue.clone();
-                    event.starts_on = details.starts_on.clone();
-                    event.ends_on = details.ends_on.clone();
-                    event.languages = details.languages.clone();
-                    event.draft_form = details.draft_form.clone();
-                    event.draft_form.check()?;
-                    Ok(None)
-                },
-                // Two valid edits can merge into an invalid draft (one turns email off,
-                // the other phone): the later one is refused.
-                |merged| Ok(merged.draft_form.check()?),
-            )
-            .map(|edited| (edited.event, edited.merged_concurrent, edited.value)),
-        EventEdit::Publish => {
-            // A published version cannot be taken back, so it must be the draft its
-            // publisher saw: a draft someone changed since is refused, not frozen unseen.
-            // Other changes (a venue, say) are merged as in any edit.
-            let current = document.heads();
-            let seen = document.read_at(&based_on);
-            let now = document.read()?;
-            if let Ok(seen) = &seen
-                && seen.draft_form != now.draft_form
-            {
-                return Ok(Err(EventEditRefusal::DraftChangedSince));
-            }
-            if let Err(refusal) = seen {
-                Err(refusal)
-            } else {
-                document
-                    .edit_at(
-                        &current,
-                        author,
-                        at,
-                        |event| event.publish(at).map(Some),
-                        accept,
-                    )
-                    .map(|edited| {
-                        let concurrent = sorted_hashes(&based_on) != sorted_hashes(&current);
-                        (edited.event, concurrent, edited.value)
-                    })
-            }
-        }
-    };
-    match edited {
-        Ok(edited) => Ok(Ok(edited)),
-        Err(EditAtHeadsError::Document(error)) => Err(StorageError::Document(error)),
-        Err(refusal) => Ok(Err(EventEditRefusal::Edit(refusal))),
-    }
-}
-
-fn accept(_: &Event) -> Result<(), EventError> {
-    Ok(())
-}
-
-fn sorted_hashes(hashes: &[ChangeHash]) -> Vec<ChangeHash> {
-    let mut hashes = hashes.to_vec();
-    hashes.sort_unstable();
-    hashes.dedup();
-    hashes
 }

@@ -503,7 +503,7 @@ pub(super) fn insert_capture(
     }
     let listing = match &capture.listing {
         Some(listing) => Some(listing.clone()),
-        None => registration_index::listing(capture.doc_id, capture.document),
+        None => registration_index::Listing::read(capture.doc_id, capture.document),
     };
     if let Some(listing) = listing {
         registration_index::write_listing(tx, capture.doc_id, capture.receipt_code, &listing)?;

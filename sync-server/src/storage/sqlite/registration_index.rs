@@ -5,33 +5,15 @@
 //! record it copies. No list ever indexes: a store written by an older build, which
 //! indexed at the first list, catches up at open in bounded transactions ([`catch_up`]).
 
-use kiosk_core::documents::RegistrationDocument;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::storage::StorageResult;
 use crate::storage::model::{
-    AccessAction, AccessEntry, Accessor, ExportPage, ExportedRegistration, RegistrationFilter,
-    RegistrationSummary,
+    ExportPage, ExportedRegistration, RegistrationFilter, RegistrationSummary,
 };
 
 /// A registration's list fields (see [`crate::storage::RegistrationListing`]).
 pub(crate) type Listing = crate::storage::RegistrationListing;
-
-/// The list fields of the registration whose capture and changes are `changes`; `None`
-/// (with a warning naming only `doc_id`) for a document that does not read.
-pub(crate) fn listing(doc_id: &str, changes: &[u8]) -> Option<Listing> {
-    // A document the relay stored is one it could read; should one not read now, it is
-    // left out of lists (and still readable by id) rather than stopping every write.
-    let Ok((document, registration)) = RegistrationDocument::load_unattributed(changes) else {
-        tracing::warn!(doc_id, "a stored registration could not be indexed");
-        return None;
-    };
-    let status = document
-        .annotations()
-        .map(|a| a.status.as_str())
-        .unwrap_or("new");
-    Some(Listing::of(&registration, status))
-}
 
 /// Writes (or rewrites) the index row of `doc_id` from `listing`, inside the caller's write
 /// transaction.
@@ -84,7 +66,7 @@ pub(crate) fn index_one(conn: &Connection, doc_id: &str) -> StorageResult<()> {
         conn.execute("DELETE FROM registration_index WHERE doc_id = ?1", [doc_id])?;
         return Ok(());
     };
-    if let Some(listing) = listing(doc_id, &stored.changes) {
+    if let Some(listing) = Listing::read(doc_id, &stored.changes) {
         write_listing(conn, doc_id, &receipt_code, &listing)?;
     }
     Ok(())
@@ -263,7 +245,7 @@ impl ListingsAhead {
                         listing: None,
                         ..
                     } = item
-                        && let Some(listing) = listing(doc_id, document)
+                        && let Some(listing) = Listing::read(doc_id, document)
                     {
                         read.push((doc_id.clone(), change_hashes.clone(), listing));
                     }
@@ -494,19 +476,6 @@ pub(crate) fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Registratio
         interests: crate::storage::listed_codes(&r.get::<_, String>(9)?),
         locations: crate::storage::listed_codes(&r.get::<_, String>(10)?),
     })
-}
-
-/// The `list` entries `rows` owe the access log, by `reader` at `at`: each listed row shows
-/// a name, a read of personal data, logged before the list is answered.
-pub(crate) fn listed(rows: &[RegistrationSummary], reader: &Accessor, at: i64) -> Vec<AccessEntry> {
-    rows.iter()
-        .map(|row| AccessEntry {
-            at,
-            accessor: reader.clone(),
-            action: AccessAction::List,
-            doc_id: row.id.clone(),
-        })
-        .collect()
 }
 
 /// One page of an export: the rows `filter` selects (restricted ones never, whatever the

@@ -16,7 +16,7 @@ use crate::storage::StorageResult;
 use crate::storage::model::{RegistrationSummary, RestrictedRequest};
 
 /// Up to `limit` restricted registrations of `events` (every event for `None`), in inbox
-/// order. Each is owed a `list` entry in the access log (see `registration_index::listed`).
+/// order. Each is owed a `list` entry in the access log (see `logged_reads::listed`).
 pub(crate) fn list(
     conn: &Connection,
     events: Option<&[String]>,
