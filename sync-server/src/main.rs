@@ -14,7 +14,8 @@ use kiosk_sync_server::enrollment::{self, create_code};
 use kiosk_sync_server::keys::RelayKeys;
 use kiosk_sync_server::private_files;
 use kiosk_sync_server::storage::{
-    AccessLogPruning, PgStore, RelayStore, SqliteStore, months_before, retention_rule,
+    AccessLogPruning, PgStore, RelayStore, ReportedWatermark, SqliteStore, months_before,
+    retention_rule,
 };
 use kiosk_sync_server::tls::load_server_config;
 use kiosk_sync_server::{
@@ -216,6 +217,31 @@ enum Command {
         /// records listed.
         #[arg(long)]
         force: bool,
+    },
+    /// PostgreSQL only, before the database's backup starts: prints the mark (epoch and last
+    /// commit number) that every backup starting afterwards holds. Give it to
+    /// `backup-confirm` once the backup has completed.
+    BackupMark {
+        #[command(flatten)]
+        config: ConfigFile,
+    },
+    /// PostgreSQL only, once a backup started after `backup-mark` has completed (its WAL
+    /// archived): records that it holds every commit up to the mark, so tablets erase their
+    /// sealed copies of those commits at their next sync. Only confirm a backup you could
+    /// restore.
+    BackupConfirm {
+        #[command(flatten)]
+        config: ConfigFile,
+        /// The mark `backup-mark` printed (`EPOCH:COMMIT`).
+        #[arg(long)]
+        mark: String,
+    },
+    /// PostgreSQL only, after the database was restored to a point in time or a replica was
+    /// promoted: gives the store a new epoch with no backup watermark, so every tablet
+    /// sends again whatever it still holds that the restored database may lack.
+    NewEpoch {
+        #[command(flatten)]
+        config: ConfigFile,
     },
     /// The relay's side of an event's closing count for one device: what it received, and
     /// the journal head it computed (compare with `kiosk-device close` on the tablet).
@@ -541,6 +567,40 @@ fn sqlite_only(settings: &Settings, what: &str) -> Result<(), Box<dyn std::error
     }
 }
 
+/// The PostgreSQL store of an admin command (`what`) that only PostgreSQL has; refused on
+/// SQLite, whose `backup` and `restore` move the watermark and the epoch themselves.
+fn open_postgres_admin(
+    data_dir_flag: Settings,
+    config: &ConfigFile,
+    what: &str,
+) -> Result<PgStore, Box<dyn std::error::Error>> {
+    let settings = admin_settings(data_dir_flag, config)?;
+    match &settings.database_url {
+        Some(url) => Ok(PgStore::open(url.as_str())?),
+        None => Err(format!(
+            "{what} is for a store in PostgreSQL (database_url); this relay's store is the \
+             SQLite file, whose backup and restore commands keep the watermark and the epoch \
+             themselves"
+        )
+        .into()),
+    }
+}
+
+/// A mark as `backup-mark` prints it: `EPOCH:COMMIT` (32 hex digits, a number).
+fn backup_mark_arg(text: &str) -> Result<ReportedWatermark, Box<dyn std::error::Error>> {
+    let bad = || format!("--mark must be EPOCH:COMMIT as backup-mark printed it, not {text:?}");
+    let (epoch, commit) = text.trim().split_once(':').ok_or_else(bad)?;
+    let valid_epoch = epoch.len() == 32 && epoch.bytes().all(|b| b.is_ascii_hexdigit());
+    let watermark = commit.parse::<u64>().map_err(|_| bad())?;
+    if !valid_epoch {
+        return Err(bad().into());
+    }
+    Ok(ReportedWatermark {
+        epoch: epoch.to_ascii_lowercase(),
+        watermark,
+    })
+}
+
 /// An admin command's settings (flag > environment > config file > default), with logging
 /// started.
 fn admin_settings(
@@ -765,6 +825,38 @@ fn admin_command(
             let data_dir = settings.data_dir_or_default();
             let _stopped = take_run_lock(&data_dir)?;
             restore(&from, &database_path(&data_dir), force)
+        }
+        Command::BackupMark { config } => {
+            let store = open_postgres_admin(data_dir_flag, &config, "backup-mark")?;
+            let mark = store.backup_mark()?;
+            println!("{}:{}", mark.epoch, mark.watermark);
+            eprintln!(
+                "every backup of this database that starts from now holds commits up to {}; \
+                 once it has completed (its WAL archived), run: backup-confirm --mark {}:{}",
+                mark.watermark, mark.epoch, mark.watermark
+            );
+            Ok(())
+        }
+        Command::BackupConfirm { config, mark } => {
+            let mark = backup_mark_arg(&mark)?;
+            let store = open_postgres_admin(data_dir_flag, &config, "backup-confirm")?;
+            let watermark = store.confirm_backup(&mark)?;
+            println!(
+                "backup watermark is now {watermark}: tablets erase their sealed copies of \
+                 commits up to it at their next sync"
+            );
+            Ok(())
+        }
+        Command::NewEpoch { config } => {
+            let store = open_postgres_admin(data_dir_flag, &config, "new-epoch")?;
+            let epoch = store.start_new_epoch()?;
+            tracing::warn!(%epoch, "the store has a new epoch: tablets send again what they hold");
+            println!(
+                "new epoch {epoch}, no backup watermark: every tablet sends again at its next \
+                 sync whatever it still holds. Removals, withdrawals and legal holds made after \
+                 the point the database was restored to are not in it: make them again"
+            );
+            Ok(())
         }
         Command::UnlockStaffPin { config, device } => {
             let (store, keys) = open_admin(data_dir_flag, &config)?;

@@ -32,13 +32,15 @@
 //!
 //! **What differs from SQLite.** There is no file: backup, restore, the backup watermark
 //! file and the lifecycle journal beside the database are the SQLite store's; on
-//! PostgreSQL the operator's own backup and replication routines cover the database.
+//! PostgreSQL the operator's own backup and replication routines cover the database, and
+//! the operator moves the backup watermark and the epoch around them ([`backup_marks`]).
 //!
 //! One file per store trait (`events.rs`, `devices.rs`, ...), SQL and row mapping only;
 //! [`schema`] owns every table.
 
 mod access_log;
 mod accounts;
+mod backup_marks;
 mod devices;
 mod erasure;
 mod error;
