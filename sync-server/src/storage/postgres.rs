@@ -76,13 +76,13 @@ mod sync_tests;
 pub mod test_cluster;
 #[cfg(test)]
 mod tests;
+mod transport;
 
 use std::collections::HashMap;
-use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use postgres::{IsolationLevel, NoTls, Transaction};
+use postgres::{IsolationLevel, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
 
 use crate::storage::{StorageError, StorageResult};
@@ -97,8 +97,8 @@ pub const POOL_SIZE: u32 = 16;
 /// server) before it fails; the same bound as SQLite's busy timeout.
 pub const CONNECTION_WAIT: Duration = Duration::from_secs(10);
 
-type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
-type Pooled = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
+type Pool = r2d2::Pool<PostgresConnectionManager<transport::Connector>>;
+type Pooled = r2d2::PooledConnection<PostgresConnectionManager<transport::Connector>>;
 
 /// The relay store on a PostgreSQL database.
 pub struct PgStore {
@@ -114,6 +114,7 @@ pub struct PgStore {
     numbering: Mutex<()>,
     /// How to connect, for a job's own connection (see [`job_lock`]).
     config: postgres::Config,
+    connector: transport::Connector,
     /// The retention run, carried by one instance at a time.
     retention_job: job_lock::JobLock,
 }
@@ -151,12 +152,15 @@ impl PgStore {
     /// Connects to the database at `url` and brings its schema to this build's version,
     /// refusing a database a newer relay wrote or one of another application.
     pub fn open(url: &str) -> StorageResult<PgStore> {
-        let mut config = postgres::Config::from_str(url).map_err(|e| {
-            StorageError::Postgres(PgFailure::new(format!(
-                "the database URL is not valid: {e}"
-            )))
-        })?;
-        let target = describe(&config);
+        let transport::Transport {
+            mut config,
+            connector,
+            tls,
+        } = transport::from_url(url).map_err(|why| StorageError::Postgres(PgFailure::new(why)))?;
+        let target = match tls {
+            true => format!("{} (TLS)", describe(&config)),
+            false => describe(&config),
+        };
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECTION_WAIT);
         }
@@ -172,7 +176,7 @@ impl PgStore {
         config.keepalives_idle(KEEPALIVE_IDLE);
         // One connection of its own first: its error says why the server could not be
         // reached (the pool's would only say that it timed out), and it migrates.
-        let mut first = config.connect(NoTls).map_err(|e| {
+        let mut first = config.connect(connector.clone()).map_err(|e| {
             StorageError::Postgres(PgFailure::new(format!(
                 "cannot connect to {target}: {}",
                 PgFailure::from(&e)
@@ -180,7 +184,7 @@ impl PgStore {
         })?;
         schema::upgrade(&mut first, &target)?;
         drop(first);
-        let manager = PostgresConnectionManager::new(config.clone(), NoTls);
+        let manager = PostgresConnectionManager::new(config.clone(), connector.clone());
         let pool = r2d2::Pool::builder()
             .max_size(POOL_SIZE)
             .min_idle(Some(1))
@@ -195,6 +199,7 @@ impl PgStore {
             events: Mutex::new(HashMap::new()),
             numbering: Mutex::new(()),
             config,
+            connector,
             retention_job: job_lock::JobLock::new(
                 retention_runs::RETENTION_RUN_LOCK,
                 "retention run",

@@ -18,7 +18,7 @@
 
 use std::sync::{Mutex, MutexGuard};
 
-use postgres::{Client, NoTls};
+use postgres::Client;
 
 use crate::storage::StorageResult;
 
@@ -108,7 +108,11 @@ impl JobLock {
 
     /// This instance's turn at the job: the lock it holds already, or taken now if no
     /// other instance holds it (never waited for: the caller tries again later).
-    pub(crate) fn turn(&self, config: &postgres::Config) -> StorageResult<Turn<'_>> {
+    pub(crate) fn turn(
+        &self,
+        config: &postgres::Config,
+        connector: &super::transport::Connector,
+    ) -> StorageResult<Turn<'_>> {
         let mut guard = self.lock();
         // A connection the server ended (its session killed, the server restarted) may not
         // know it yet: one round trip finds out, so the step asks for the lock again rather
@@ -119,7 +123,7 @@ impl JobLock {
             guard.take();
         }
         if guard.is_none() {
-            let mut client = config.connect(NoTls)?;
+            let mut client = config.connect(connector.clone())?;
             client.batch_execute(&format!(
                 "SET tcp_keepalives_idle = {KEEPALIVE_IDLE_S};
                  SET tcp_keepalives_interval = {KEEPALIVE_INTERVAL_S};

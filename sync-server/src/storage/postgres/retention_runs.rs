@@ -151,7 +151,7 @@ fn run_rules(tx: &mut Transaction<'_>, run_id: i64) -> StorageResult<Vec<Applied
 /// One step of run `run_id` on this instance, if it carries the run (see the module doc):
 /// up to `batch` records removed in one transaction, or the run finished.
 pub(super) fn step(store: &PgStore, run_id: i64, batch: usize, at: i64) -> StorageResult<RunStep> {
-    let Turn::Mine(mut holding) = store.retention_job.turn(&store.config)? else {
+    let Turn::Mine(mut holding) = store.retention_job.turn(&store.config, &store.connector)? else {
         // A finished run is finished whoever carried it.
         if let Some(run) = store.read(|tx| run(tx, run_id))?
             && run.finished_at.is_some()

@@ -29,6 +29,11 @@ const PG_BIN_ENV: &str = "KIOSK_PG_BIN";
 /// How long the cluster may take to accept connections once started.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The files of the cluster's TLS, in its directory.
+const CA_CERTIFICATE: &str = "ca.crt";
+const SERVER_CERTIFICATE: &str = "server.crt";
+const SERVER_KEY: &str = "server.key";
+
 /// Ports tried before giving up (a port found free can be taken before the server binds it).
 const START_ATTEMPTS: usize = 3;
 
@@ -113,6 +118,7 @@ impl TestCluster {
                 ]),
             "initdb",
         )?;
+        write_certificates(&dir, owner)?;
         let mut last_error = String::new();
         for _ in 0..START_ATTEMPTS {
             let port = free_port()?;
@@ -120,8 +126,11 @@ impl TestCluster {
             // each with a small pool.
             let options = format!(
                 "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
-                 -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
-                dir.display()
+                 -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 \
+                 -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                dir.display(),
+                dir.join(SERVER_CERTIFICATE).display(),
+                dir.join(SERVER_KEY).display(),
             );
             let started = run(
                 as_owner(Command::new(bin.join("pg_ctl")), owner, &dir)
@@ -149,6 +158,12 @@ impl TestCluster {
             "{last_error} (server log: {})",
             dir.join("server.log").display()
         ))
+    }
+
+    /// The CA certificate (PEM) that issued the server's certificate, for `localhost` and
+    /// 127.0.0.1: the server also takes TLS connections (`sslmode=require&sslrootcert=…`).
+    pub fn ca_certificate(&self) -> PathBuf {
+        self.dir.join(CA_CERTIFICATE)
     }
 
     /// Polls until the server answers a query, for at most [`START_TIMEOUT`].
@@ -284,4 +299,47 @@ rm -rf "$3""#;
         .spawn()
         .map(drop)
         .map_err(|e| format!("starting the cluster's watchdog (setsid, sh): {e}"))
+}
+
+/// A private CA and a server certificate it issued for `localhost` and 127.0.0.1, written
+/// into `dir`; the key readable by the server's user only, as PostgreSQL demands.
+fn write_certificates(dir: &Path, owner: Option<(u32, u32)>) -> Result<(), String> {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
+        KeyPair, KeyUsagePurpose,
+    };
+    let failed = |e: rcgen::Error| format!("making the test cluster's certificates: {e}");
+    let mut ca = CertificateParams::new(Vec::new()).map_err(failed)?;
+    ca.distinguished_name
+        .push(DnType::CommonName, "Kiosk test database CA");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let ca_key = KeyPair::generate().map_err(failed)?;
+    let ca_certificate = ca.self_signed(&ca_key).map_err(failed)?;
+    let issuer = Issuer::new(ca, ca_key);
+    let mut server = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+        .map_err(failed)?;
+    server
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
+    server.use_authority_key_identifier_extension = true;
+    server.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let server_key = KeyPair::generate().map_err(failed)?;
+    let server_certificate = server.signed_by(&server_key, &issuer).map_err(failed)?;
+    let write = |name: &str, contents: String, mode: u32| -> Result<(), String> {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join(name);
+        std::fs::write(&path, contents).map_err(|e| format!("writing {}: {e}", path.display()))?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+            .map_err(|e| format!("restricting {}: {e}", path.display()))?;
+        if let Some((uid, gid)) = owner {
+            std::os::unix::fs::chown(&path, Some(uid), Some(gid))
+                .map_err(|e| format!("handing {} to nobody: {e}", path.display()))?;
+        }
+        Ok(())
+    };
+    write(CA_CERTIFICATE, ca_certificate.pem(), 0o644)?;
+    write(SERVER_CERTIFICATE, server_certificate.pem(), 0o644)?;
+    write(SERVER_KEY, server_key.serialize_pem(), 0o600)
 }

@@ -319,3 +319,53 @@ fn sessions_keep_the_relays_settings_over_the_databases_defaults() {
     assert_eq!(verdict.broken_at, None);
     assert_eq!(verdict.entries, 40);
 }
+
+/// `url` asking for TLS checked against the CA certificate in `ca`.
+fn over_tls(url: &str, ca: &std::path::Path) -> String {
+    format!("{url}?sslmode=verify-full&sslrootcert={}", ca.display())
+}
+
+#[test]
+fn a_url_asking_for_tls_gets_every_connection_encrypted_and_the_certificate_checked() {
+    let cluster = super::test_cluster::cluster();
+    let url = over_tls(&fresh_database_url(), &cluster.ca_certificate());
+    let store = PgStore::open(&url).expect("opens over TLS");
+    assert!(store.target().ends_with("(TLS)"), "{}", store.target());
+    // A pooled connection: the server sees it encrypted.
+    let encrypted: bool = store
+        .client()
+        .expect("a pooled connection")
+        .query_one(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .expect("ssl state")
+        .get(0);
+    assert!(encrypted);
+    // By name too: the certificate is for localhost as well as 127.0.0.1.
+    let by_name = url.replace("127.0.0.1", "localhost");
+    PgStore::open(&by_name).expect("opens over TLS by host name");
+}
+
+#[test]
+fn a_database_whose_certificate_the_relay_cannot_verify_is_refused_naming_the_certificate() {
+    let url = fresh_database_url();
+    // Checked against the public web roots (no sslrootcert): the test CA is not one of them.
+    let unverified = format!("{url}?sslmode=require");
+    let error = PgStore::open(&unverified).expect_err("an unknown issuer is refused");
+    let said = error.to_string();
+    assert!(said.contains("cannot connect to"), "{said}");
+    assert!(said.to_lowercase().contains("certificate"), "{said}");
+    // Against another CA: refused the same way.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let other_ca = dir.path().join("other-ca.pem");
+    let key = rcgen::KeyPair::generate().expect("key");
+    let mut params = rcgen::CertificateParams::new(Vec::new()).expect("params");
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    std::fs::write(&other_ca, params.self_signed(&key).expect("CA").pem()).expect("written");
+    let error = PgStore::open(&over_tls(&url, &other_ca)).expect_err("another CA is refused");
+    assert!(
+        error.to_string().to_lowercase().contains("certificate"),
+        "{error}"
+    );
+}
