@@ -39,10 +39,12 @@
 
 mod access_log;
 mod accounts;
+mod daily_jobs;
 mod devices;
 mod erasure;
 mod error;
 mod events;
+mod failure_counts;
 mod hr_edits;
 mod index_writes;
 mod ingest;
@@ -114,6 +116,8 @@ pub struct PgStore {
     config: postgres::Config,
     /// The retention run, carried by one instance at a time.
     retention_job: job_lock::JobLock,
+    /// The daily access-log checkpoint, written by one instance a day.
+    checkpoint_job: job_lock::JobLock,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -196,6 +200,10 @@ impl PgStore {
             retention_job: job_lock::JobLock::new(
                 retention_runs::RETENTION_RUN_LOCK,
                 "retention run",
+            ),
+            checkpoint_job: job_lock::JobLock::new(
+                daily_jobs::ACCESS_CHECKPOINT_LOCK,
+                "daily access-log checkpoint",
             ),
         })
     }
