@@ -40,11 +40,15 @@
 mod access_log;
 mod accounts;
 mod daily_jobs;
+#[cfg(test)]
+mod daily_jobs_tests;
 mod devices;
 mod erasure;
 mod error;
 mod events;
 mod failure_counts;
+#[cfg(test)]
+mod failure_counts_tests;
 mod hr_edits;
 mod index_writes;
 mod ingest;
