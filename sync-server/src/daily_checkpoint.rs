@@ -75,17 +75,17 @@ pub fn tick(
     if let Err(e) = prune_access_log(store, retention_months, now) {
         tracing::error!("access log not pruned: {e}");
     }
-    let (checkpoint, path) =
-        match access_checkpoint::write_in_folder(store, keys, folder, now) {
-            Ok(written) => written,
-            Err(e) => {
-                store.give_up_daily_job(DailyJob::AccessCheckpoint);
-                return Err(e);
-            }
-        };
-    let file = path
-        .file_name()
-        .map_or_else(|| path.display().to_string(), |f| f.to_string_lossy().into());
+    let (checkpoint, path) = match access_checkpoint::write_in_folder(store, keys, folder, now) {
+        Ok(written) => written,
+        Err(e) => {
+            store.give_up_daily_job(DailyJob::AccessCheckpoint);
+            return Err(e);
+        }
+    };
+    let file = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |f| f.to_string_lossy().into(),
+    );
     store.record_daily_job(&DailyJobRun {
         job: DailyJob::AccessCheckpoint,
         day,

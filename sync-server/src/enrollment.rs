@@ -378,7 +378,9 @@ mod tests {
             }
         }
         assert_eq!(
-            limiter.store.failure_keys_tracked_for_tests(ENROLLMENT_RULE.scope),
+            limiter
+                .store
+                .failure_keys_tracked_for_tests(ENROLLMENT_RULE.scope),
             MAX_TRACKED_ADDRESSES + 1
         );
         assert_eq!(

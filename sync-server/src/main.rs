@@ -7,16 +7,14 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_sync_server::access_checkpoint;
-use kiosk_sync_server::daily_checkpoint;
 use kiosk_sync_server::config::{
     self, DatabaseUrl, Scheme, ServeConfig, Settings, check_log_filter, gather,
 };
+use kiosk_sync_server::daily_checkpoint;
 use kiosk_sync_server::enrollment::{self, create_code};
 use kiosk_sync_server::keys::RelayKeys;
 use kiosk_sync_server::private_files;
-use kiosk_sync_server::storage::{
-    AccessLogPruning, PgStore, RelayStore, SqliteStore,
-};
+use kiosk_sync_server::storage::{AccessLogPruning, PgStore, RelayStore, SqliteStore};
 use kiosk_sync_server::tls::load_server_config;
 use kiosk_sync_server::{
     AppState, now_ms, serve, serve_tls_with, serve_with, shutdown_signal, store_demo_event,
@@ -1065,8 +1063,7 @@ fn spawn_failure_count_pruning(store: Arc<dyn RelayStore>) {
         loop {
             ticks.tick().await;
             let store = store.clone();
-            match tokio::task::spawn_blocking(move || store.prune_failure_counts(now_ms())).await
-            {
+            match tokio::task::spawn_blocking(move || store.prune_failure_counts(now_ms())).await {
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => tracing::error!("rate-limit counts not pruned: {e}"),
                 Err(e) => tracing::error!("rate-limit pruning task failed: {e}"),

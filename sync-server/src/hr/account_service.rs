@@ -100,12 +100,10 @@ pub(crate) async fn check_login(
     // is Argon2id.
     let (store, limiter) = (state.store.clone(), state.login_failures.clone());
     let (counted_name, counted_address) = (username.clone(), address.to_owned());
-    blocking(move || {
-        limiter.begin_attempt(store.as_ref(), &counted_name, &counted_address, now)
-    })
-    .await?
-    .context("counting a login attempt")?
-    .map_err(LoginRefusal::RateLimited)?;
+    blocking(move || limiter.begin_attempt(store.as_ref(), &counted_name, &counted_address, now))
+        .await?
+        .context("counting a login attempt")?
+        .map_err(LoginRefusal::RateLimited)?;
     // No account has such a name (the rules are public, so refusing it at once tells
     // nothing): it costs no password check.
     if accounts::check_username(&username).is_err() {
@@ -129,8 +127,8 @@ pub(crate) async fn check_login(
         address.to_owned(),
     );
     // The login stands if forgiving fails: the attempt stays counted, nothing worse.
-    if let Err(error) = blocking(move || limiter.forgive(store.as_ref(), &username, &address))
-        .await?
+    if let Err(error) =
+        blocking(move || limiter.forgive(store.as_ref(), &username, &address)).await?
     {
         tracing::warn!(error = %error, "a successful login's attempt was not forgiven");
     }

@@ -12,8 +12,7 @@ use tokio::sync::Semaphore;
 use crate::blocking::TaskFailed;
 use crate::keys::RelayKeys;
 use crate::storage::{
-    AttemptOutcome, FailureCountStore, FailureKey, FailureRule, StorageResult,
-    failure_key_secret,
+    AttemptOutcome, FailureCountStore, FailureKey, FailureRule, StorageResult, failure_key_secret,
 };
 
 /// The session cookie's name.
@@ -337,9 +336,7 @@ mod tests {
         let stored = [user.subject, address.subject].concat();
         for clear in ["anna", "10.0.0.1"] {
             assert!(
-                !stored
-                    .windows(clear.len())
-                    .any(|w| w == clear.as_bytes()),
+                !stored.windows(clear.len()).any(|w| w == clear.as_bytes()),
                 "{clear} is in a key"
             );
         }
@@ -349,7 +346,10 @@ mod tests {
             "keyed, not a plain digest anyone can compute"
         );
         let other_relay = LoginLimiter::new(&RelayKeys::from_seeds([3; 32], [2; 32]));
-        assert_ne!(other_relay.keys("anna", "10.0.0.1")[0].subject, user.subject);
+        assert_ne!(
+            other_relay.keys("anna", "10.0.0.1")[0].subject,
+            user.subject
+        );
     }
 
     #[test]

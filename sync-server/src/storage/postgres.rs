@@ -30,6 +30,10 @@
 //! write of the document) and uses a cached copy only while the stored revision is the one
 //! it read, so an event written through one instance is what the others serve next.
 //!
+//! **Jobs and limits.** The retention run and the daily access-log checkpoint run on one
+//! instance at a time under session advisory locks ([`job_lock`]); rate-limit counts are
+//! rows every instance counts in (`failure_counts.rs`).
+//!
 //! **What differs from SQLite.** There is no file: backup, restore, the backup watermark
 //! file and the lifecycle journal beside the database are the SQLite store's; on
 //! PostgreSQL the operator's own backup and replication routines cover the database.

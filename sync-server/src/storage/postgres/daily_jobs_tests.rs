@@ -118,11 +118,7 @@ fn two_instances_ticking_at_once_write_the_days_checkpoint_once() {
     assert_eq!(runs[0].done_by, writer.name, "the record names the writer");
     let file = &checkpoint_files(&writer.folder())[0];
     assert!(runs[0].detail.contains(file.as_str()), "{}", runs[0].detail);
-    assert!(
-        runs[0].detail.contains("3 entries"),
-        "{}",
-        runs[0].detail
-    );
+    assert!(runs[0].detail.contains("3 entries"), "{}", runs[0].detail);
     // A later tick that day, on either, finds it done.
     assert!(matches!(b.tick(NOON + 3_600_000), DailyCheckpoint::Done(_)));
     assert!(matches!(a.tick(NOON + 3_600_000), DailyCheckpoint::Done(_)));
@@ -140,8 +136,7 @@ fn two_instances_ticking_at_once_write_the_days_checkpoint_once() {
 }
 
 #[test]
-fn the_days_checkpoint_is_written_by_another_instance_when_its_holder_dies_before_recording_it()
-{
+fn the_days_checkpoint_is_written_by_another_instance_when_its_holder_dies_before_recording_it() {
     let url = fresh_database_url();
     let (a, b) = (Instance::open(&url, "a"), Instance::open(&url, "b"));
     log_some(&a.store);
@@ -220,7 +215,10 @@ fn a_holder_whose_connection_was_cut_cannot_record_and_another_writes_the_day() 
         })
         .expect_err("a lost its turn");
     assert!(
-        matches!(refused, StorageError::TurnNotHeld(_) | StorageError::Postgres(_)),
+        matches!(
+            refused,
+            StorageError::TurnNotHeld(_) | StorageError::Postgres(_)
+        ),
         "{refused:?}"
     );
     let runs = a

@@ -124,6 +124,11 @@ impl FailureCountStore for PgStore {
     }
 
     fn prune_failure_counts(&self, now: i64) -> StorageResult<u64> {
-        self.write(|tx| Ok(tx.execute("DELETE FROM failure_counts WHERE window_ends <= $1", &[&now])?))
+        self.write(|tx| {
+            Ok(tx.execute(
+                "DELETE FROM failure_counts WHERE window_ends <= $1",
+                &[&now],
+            )?)
+        })
     }
 }

@@ -131,7 +131,10 @@ fn stored_counts_name_no_username_or_address_and_expired_ones_are_pruned() {
         .expect("counted");
     let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connects");
     let rows = client
-        .query("SELECT scope, subject FROM failure_counts ORDER BY scope", &[])
+        .query(
+            "SELECT scope, subject FROM failure_counts ORDER BY scope",
+            &[],
+        )
         .expect("reads");
     let scopes: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
     assert_eq!(scopes, ["enrollment", "login-address", "login-user"]);

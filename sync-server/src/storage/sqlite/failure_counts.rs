@@ -78,8 +78,7 @@ impl FailureCounts {
             let Some(scope) = scopes.get_mut(key.rule.scope) else {
                 continue;
             };
-            let subject = if scope.contains_key(&key.subject) || key.rule.max_tracked.is_none()
-            {
+            let subject = if scope.contains_key(&key.subject) || key.rule.max_tracked.is_none() {
                 key.subject
             } else {
                 FailureKey::overflow(key.rule).subject

@@ -19,7 +19,10 @@ fn run(day: i64, detail: &str) -> DailyJobRun {
 pub(crate) fn a_days_run_is_recorded_once_and_later_turns_that_day_find_it_done(
     store: &dyn RelayStore,
 ) {
-    assert_eq!(store.daily_job_turn(JOB, 20_000).expect("asks"), DailyTurn::Mine);
+    assert_eq!(
+        store.daily_job_turn(JOB, 20_000).expect("asks"),
+        DailyTurn::Mine
+    );
     store
         .record_daily_job(&run(20_000, "first"))
         .expect("recorded");
@@ -53,7 +56,10 @@ pub(crate) fn a_turn_given_up_is_taken_again_and_no_run_is_recorded_without_one(
         store.record_daily_job(&run(20_000, "no turn")),
         Err(StorageError::TurnNotHeld(_))
     ));
-    assert_eq!(store.daily_job_turn(JOB, 20_000).expect("asks"), DailyTurn::Mine);
+    assert_eq!(
+        store.daily_job_turn(JOB, 20_000).expect("asks"),
+        DailyTurn::Mine
+    );
     store.give_up_daily_job(JOB);
     assert!(matches!(
         store.record_daily_job(&run(20_000, "given up")),

@@ -144,7 +144,10 @@ pub(crate) fn a_prune_forgets_only_keys_whose_window_ended(store: &dyn RelayStor
     }
     assert_eq!(store.prune_failure_counts(999).expect("prunes"), 0);
     assert_eq!(store.prune_failure_counts(1_500).expect("prunes"), 1);
-    assert!(!counted(store, &[loose], 1_500), "the loose key is kept, full");
+    assert!(
+        !counted(store, &[loose], 1_500),
+        "the loose key is kept, full"
+    );
     assert!(counted(store, &[tight], 1_500));
     assert_eq!(store.prune_failure_counts(10_000).expect("prunes"), 2);
     assert_eq!(store.prune_failure_counts(10_000).expect("prunes"), 0);
