@@ -1,8 +1,7 @@
 //! Counted attempts of the relay's rate limits (logins, enrollments): which rule a count
-//! follows and the key it is kept under. The rules themselves (windows, maximums) are the
-//! limiters' ([`crate::hr::sessions::LoginLimiter`], [`crate::enrollment::FailureLimiter`]);
-//! the store only counts, atomically, so every relay instance sharing a store shares the
-//! counts.
+//! follows and the key it is kept under. The rules' values (windows, maximums) are set by
+//! the limiters above the store (HR's login, enrollment); the store only counts,
+//! atomically, so every relay instance sharing a store shares the counts.
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
