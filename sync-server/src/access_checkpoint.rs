@@ -5,7 +5,8 @@
 //! hash at a moment, signed by the relay (tag `kiosk-access-checkpoint-v1`) and written to
 //! a file that can be copied anywhere (an archive, a mail to the data protection officer).
 //! Checked later against the log, it proves the log still holds those entries unchanged.
-//! `serve` writes one a day into the data directory's `access-checkpoints/`, and archivists
+//! `serve` writes one a day into the data directory's `access-checkpoints/` (of one
+//! instance among several on a shared store: [`crate::daily_checkpoint`]), and archivists
 //! check the log against every file there ([`check_folder`]). A checkpoint whose entries
 //! the log's own retention has removed cannot be checked any more, and says so.
 

@@ -4,9 +4,7 @@
 //! Failed attempts are limited per client address, so codes cannot be guessed at speed (at
 //! 100 bits they could not be guessed anyway; the limit also keeps the log quiet).
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
 
 use kiosk_core::protocol::enrollment::{
     CERTIFICATE_TAG, DeviceCertificate, EnrollAnswer, EnrollRequest, EnrollResponse, EnrolledRole,
@@ -17,7 +15,8 @@ use kiosk_core::protocol::{ErrorCode, PROTOCOL_VERSION, SignedEnvelope};
 use crate::hr::accounts::HrUser;
 use crate::keys::RelayKeys;
 use crate::storage::{
-    CodeRefusal, DeviceRecord, EnrollmentGrant, RelayStore, StorageError, StorageResult,
+    AttemptOutcome, CodeRefusal, DeviceRecord, EnrollmentGrant, FailureCountStore, FailureKey,
+    FailureRule, RelayStore, StorageError, StorageResult, failure_key_secret,
 };
 
 /// How long a device certificate is valid: a fair season.
@@ -178,16 +177,16 @@ impl EnrollRefusal {
 }
 
 /// How many client addresses the limiter tracks; beyond it, new addresses share one bucket,
-/// so a flood from many addresses costs bounded memory and is still limited.
+/// so a flood from many addresses costs bounded memory (or rows) and is still limited.
 pub const MAX_TRACKED_ADDRESSES: usize = 10_000;
 
-/// Where failures are counted: one IPv4 address, one IPv6 /64 (what one client can get),
-/// or the shared overflow bucket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Bucket {
-    Address(IpAddr),
-    Overflow,
-}
+/// Enrollment attempts counted per client address.
+pub const ENROLLMENT_RULE: FailureRule = FailureRule {
+    scope: "enrollment",
+    window_ms: FAILURE_WINDOW_MS,
+    max_failures: MAX_FAILURES_PER_WINDOW,
+    max_tracked: Some(MAX_TRACKED_ADDRESSES as u32),
+};
 
 /// The address one client is counted by: an IPv4 address, or an IPv6 one's /64.
 pub(crate) fn address_bucket(address: IpAddr) -> IpAddr {
@@ -203,64 +202,49 @@ pub(crate) fn address_bucket(address: IpAddr) -> IpAddr {
     }
 }
 
-/// Failed enrollment attempts per client address in the current window. An attempt is
-/// counted when it starts, under the same lock as the check, so concurrent guesses from one
-/// address cannot all slip under the limit; a successful attempt is then forgiven.
-#[derive(Debug, Default)]
+/// Failed enrollment attempts per client address (one IPv4 address, one IPv6 /64, or the
+/// shared overflow bucket past [`MAX_TRACKED_ADDRESSES`]) in the current window. An attempt
+/// is counted when it starts, in the same step as the check, so concurrent guesses from one
+/// address cannot all slip under the limit; a successful attempt is then forgiven. The
+/// store counts ([`FailureCountStore`]), so every relay instance of one store shares the
+/// counts; it is asked before the request's proof or code is looked at.
+#[derive(Debug)]
 pub struct FailureLimiter {
-    failures: Mutex<HashMap<Bucket, (i64, u32)>>,
+    /// What addresses are keyed under (see [`FailureKey::new`]).
+    secret: [u8; 32],
 }
 
 impl FailureLimiter {
+    /// A limiter keying addresses under a secret derived from the relay's signing key,
+    /// which every instance of one store holds.
+    pub fn new(keys: &RelayKeys) -> FailureLimiter {
+        FailureLimiter {
+            secret: failure_key_secret(&keys.signing),
+        }
+    }
+
+    fn key(&self, address: IpAddr) -> FailureKey {
+        FailureKey::new(
+            ENROLLMENT_RULE,
+            &self.secret,
+            &address_bucket(address).to_string(),
+        )
+    }
+
     /// Counts an attempt from `address` if the address is under the limit; `false` if the
     /// attempt must be refused as rate limited.
-    pub fn begin_attempt(&self, address: IpAddr, now: i64) -> bool {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let bucket = Self::bucket_for(&mut failures, address, now);
-        let entry = failures.entry(bucket).or_insert((now, 0));
-        if now - entry.0 >= FAILURE_WINDOW_MS {
-            *entry = (now, 0);
-        }
-        if entry.1 >= MAX_FAILURES_PER_WINDOW {
-            return false;
-        }
-        entry.1 += 1;
-        true
+    pub fn begin_attempt(
+        &self,
+        store: &dyn FailureCountStore,
+        address: IpAddr,
+        now: i64,
+    ) -> StorageResult<bool> {
+        Ok(store.begin_attempt(&[self.key(address)], now)? == AttemptOutcome::Counted)
     }
 
     /// Takes back the attempt of a successful enrollment.
-    pub fn forgive(&self, address: IpAddr) {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let bucket = Bucket::Address(address_bucket(address));
-        let bucket = if failures.contains_key(&bucket) {
-            bucket
-        } else {
-            Bucket::Overflow
-        };
-        if let Some(entry) = failures.get_mut(&bucket) {
-            entry.1 = entry.1.saturating_sub(1);
-        }
-    }
-
-    fn bucket_for(failures: &mut HashMap<Bucket, (i64, u32)>, address: IpAddr, now: i64) -> Bucket {
-        let bucket = Bucket::Address(address_bucket(address));
-        if failures.contains_key(&bucket) || failures.len() < MAX_TRACKED_ADDRESSES {
-            return bucket;
-        }
-        failures.retain(|_, (start, _)| now - *start < FAILURE_WINDOW_MS);
-        if failures.len() < MAX_TRACKED_ADDRESSES {
-            bucket
-        } else {
-            Bucket::Overflow
-        }
-    }
-
-    /// How many addresses are tracked (for tests).
-    pub fn tracked(&self) -> usize {
-        self.failures
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .len()
+    pub fn forgive(&self, store: &dyn FailureCountStore, address: IpAddr) -> StorageResult<()> {
+        store.forgive_attempt(&[self.key(address)])
     }
 }
 
@@ -318,10 +302,37 @@ mod tests {
     use std::net::{Ipv4Addr, Ipv6Addr};
 
     use super::*;
+    use crate::storage::SqliteStore;
+
+    struct Limited {
+        limiter: FailureLimiter,
+        store: SqliteStore,
+    }
+
+    impl Limited {
+        fn new() -> Limited {
+            Limited {
+                limiter: FailureLimiter::new(&RelayKeys::from_seeds([1; 32], [2; 32])),
+                store: SqliteStore::in_memory().expect("store"),
+            }
+        }
+
+        fn begin_attempt(&self, address: IpAddr, now: i64) -> bool {
+            self.limiter
+                .begin_attempt(&self.store, address, now)
+                .expect("counted")
+        }
+
+        fn forgive(&self, address: IpAddr) {
+            self.limiter
+                .forgive(&self.store, address)
+                .expect("forgiven");
+        }
+    }
 
     #[test]
     fn an_address_gets_ten_attempts_a_minute_and_successes_do_not_count() {
-        let limiter = FailureLimiter::default();
+        let limiter = Limited::new();
         let address = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7));
         for _ in 0..MAX_FAILURES_PER_WINDOW {
             assert!(limiter.begin_attempt(address, 1_000));
@@ -348,7 +359,7 @@ mod tests {
 
     #[test]
     fn an_ipv6_client_cannot_escape_the_limit_by_changing_its_interface_id() {
-        let limiter = FailureLimiter::default();
+        let limiter = Limited::new();
         let base = u128::from(Ipv6Addr::new(0x2001, 0xdb8, 1, 2, 0, 0, 0, 0));
         for host in 0..u128::from(MAX_FAILURES_PER_WINDOW) {
             assert!(limiter.begin_attempt(IpAddr::V6((base + host).into()), 0));
@@ -358,7 +369,7 @@ mod tests {
 
     #[test]
     fn a_flood_from_many_addresses_uses_bounded_memory_and_is_still_limited() {
-        let limiter = FailureLimiter::default();
+        let limiter = Limited::new();
         let addresses = MAX_TRACKED_ADDRESSES as u32 + 500;
         let mut refused = 0;
         for n in 0..addresses {
@@ -366,7 +377,12 @@ mod tests {
                 refused += 1;
             }
         }
-        assert_eq!(limiter.tracked(), MAX_TRACKED_ADDRESSES + 1);
+        assert_eq!(
+            limiter
+                .store
+                .failure_keys_tracked_for_tests(ENROLLMENT_RULE.scope),
+            MAX_TRACKED_ADDRESSES + 1
+        );
         assert_eq!(
             refused,
             500 - MAX_FAILURES_PER_WINDOW,

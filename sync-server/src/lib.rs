@@ -15,6 +15,7 @@ pub mod access_checkpoint;
 mod blocking;
 pub mod config;
 pub mod connections;
+pub mod daily_checkpoint;
 pub mod enrollment;
 mod error;
 pub mod headers;

@@ -10,12 +10,12 @@ use kiosk_sync_server::access_checkpoint;
 use kiosk_sync_server::config::{
     self, DatabaseUrl, Scheme, ServeConfig, Settings, check_log_filter, gather,
 };
+use kiosk_sync_server::daily_checkpoint;
 use kiosk_sync_server::enrollment::{self, create_code};
 use kiosk_sync_server::keys::RelayKeys;
 use kiosk_sync_server::private_files;
 use kiosk_sync_server::storage::{
-    AccessLogPruning, PgStore, RelayStore, ReportedWatermark, SqliteStore, months_before,
-    retention_rule,
+    AccessLogPruning, PgStore, RelayStore, ReportedWatermark, SqliteStore,
 };
 use kiosk_sync_server::tls::load_server_config;
 use kiosk_sync_server::{
@@ -951,7 +951,7 @@ fn admin_command(
                 settings.database_url.as_ref(),
             )?;
             let months = settings.access_log_retention_months_or_default();
-            match prune_access_log(store.as_ref(), months, now_ms())? {
+            match daily_checkpoint::prune_access_log(store.as_ref(), months, now_ms())? {
                 AccessLogPruning::Pruned { removed, horizon } => println!(
                     "removed {removed} access-log entries older than {months} months; the log \
                      now starts at entry {}",
@@ -1069,7 +1069,9 @@ async fn serve_relay(
         RelayKeys::load_or_create(&config.data_dir)?,
         checkpoint_dir.clone(),
         access_log_retention_months,
+        daily_checkpoint::instance_name(&config.data_dir),
     );
+    spawn_failure_count_pruning(store.clone());
     let mut state = AppState::new(store, keys);
     state.secure_cookies = tls.is_some();
     state.accessibility_contact = config.accessibility_contact.clone();
@@ -1097,38 +1099,44 @@ async fn serve_relay(
     Ok(())
 }
 
-/// Removes access-log entries older than `retention_months` from the log's start, then
-/// writes a signed access-log checkpoint, at start and then every 24 hours, for operators to
-/// copy off the machine. A failure is logged and tried again the next day.
+/// Writes the day's signed access-log checkpoint, for operators to copy off the machine, after
+/// pruning access-log entries older than `retention_months`: at start and then at every
+/// [`daily_checkpoint::CHECKPOINT_TICK`], once a UTC day, by one instance of a shared store
+/// (see [`daily_checkpoint`]). A failure is logged and tried again at the next tick.
 fn spawn_daily_checkpoints(
     store: Arc<dyn RelayStore>,
     keys: RelayKeys,
     folder: PathBuf,
     retention_months: u32,
+    instance: String,
 ) {
+    use daily_checkpoint::DailyCheckpoint;
     let keys = Arc::new(keys);
     tokio::spawn(async move {
-        let mut daily = tokio::time::interval(std::time::Duration::from_secs(24 * 3600));
+        let mut ticks = tokio::time::interval(daily_checkpoint::CHECKPOINT_TICK);
         loop {
-            daily.tick().await;
+            ticks.tick().await;
             let (store, keys) = (store.clone(), keys.clone());
-            let now = now_ms();
-            let folder = folder.clone();
-            // The chain walk reads the whole log: off the async threads. Pruning first, so
-            // the day's checkpoint is of the log as it will be kept.
-            let written = tokio::task::spawn_blocking(move || {
-                if let Err(e) = prune_access_log(store.as_ref(), retention_months, now) {
-                    tracing::error!("access log not pruned: {e}");
-                }
-                access_checkpoint::write_in_folder(store.as_ref(), &keys, &folder, now)
+            let (folder, instance) = (folder.clone(), instance.clone());
+            // The chain walk reads the whole log: off the async threads.
+            let ticked = tokio::task::spawn_blocking(move || {
+                daily_checkpoint::tick(
+                    store.as_ref(),
+                    &keys,
+                    &folder,
+                    retention_months,
+                    &instance,
+                    now_ms(),
+                )
             })
             .await;
-            match written {
-                Ok(Ok((checkpoint, path))) => tracing::info!(
+            match ticked {
+                Ok(Ok(DailyCheckpoint::Written { checkpoint, path })) => tracing::info!(
                     entries = checkpoint.entries,
                     file = %path.display(),
                     "access-log checkpoint written"
                 ),
+                Ok(Ok(DailyCheckpoint::Done(_) | DailyCheckpoint::Elsewhere)) => {}
                 Ok(Err(e)) => tracing::error!("access-log checkpoint not written: {e}"),
                 Err(e) => tracing::error!("access-log checkpoint task failed: {e}"),
             }
@@ -1136,29 +1144,25 @@ fn spawn_daily_checkpoints(
     });
 }
 
-/// Prunes the access log under a retention of `months` and logs what it did (counts and
-/// entry numbers only).
-fn prune_access_log(
-    store: &dyn RelayStore,
-    months: u32,
-    now: i64,
-) -> kiosk_sync_server::storage::StorageResult<AccessLogPruning> {
-    let pruning =
-        store.prune_access_log(months_before(now, months), &retention_rule(months), now)?;
-    match &pruning {
-        AccessLogPruning::Pruned { removed, horizon } => tracing::info!(
-            removed,
-            first_kept = horizon.first_kept,
-            "access log pruned under its retention"
-        ),
-        AccessLogPruning::NothingDue { .. } => {
-            tracing::info!(removed = 0, "access log: no entries past their retention")
+/// How often rate-limit counts whose window has ended are forgotten.
+const FAILURE_COUNT_PRUNE: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+
+/// Forgets rate-limit counts whose window has ended, every [`FAILURE_COUNT_PRUNE`], so the
+/// store holds the keys of about one window (every instance prunes; once is enough, twice
+/// is harmless).
+fn spawn_failure_count_pruning(store: Arc<dyn RelayStore>) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(FAILURE_COUNT_PRUNE);
+        loop {
+            ticks.tick().await;
+            let store = store.clone();
+            match tokio::task::spawn_blocking(move || store.prune_failure_counts(now_ms())).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::error!("rate-limit counts not pruned: {e}"),
+                Err(e) => tracing::error!("rate-limit pruning task failed: {e}"),
+            }
         }
-        AccessLogPruning::ChainBroken { at } => {
-            tracing::error!(broken_at = at, "access log not pruned: its chain is broken")
-        }
-    }
-    Ok(pruning)
+    });
 }
 
 /// The demo's HR users: an administrator, a recruiter and an archivist.

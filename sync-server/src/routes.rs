@@ -84,15 +84,30 @@ async fn enroll(
 ) -> Result<impl IntoResponse, AppError> {
     let address = peer.map_or(std::net::IpAddr::from([127, 0, 0, 1]), |p| p.0.0.ip());
     let now = now_ms();
-    if !state.enroll_failures.begin_attempt(address, now) {
-        return Err(EnrollRefusal::RateLimited.into());
-    }
-    let (store, keys) = (state.store.clone(), state.keys.clone());
-    match blocking(move || enrollment::enroll(store.as_ref(), &keys, &body, now)).await?? {
-        Ok(answer) => {
-            state.enroll_failures.forgive(address);
-            Ok(cbor(answer))
+    let (store, keys, limiter) = (
+        state.store.clone(),
+        state.keys.clone(),
+        state.enroll_failures.clone(),
+    );
+    let enrolled = blocking(move || {
+        // Counted first: a refused address costs one statement, no proof or code check.
+        if !limiter.begin_attempt(store.as_ref(), address, now)? {
+            return Ok(Err(EnrollRefusal::RateLimited));
         }
+        let enrolled = enrollment::enroll(store.as_ref(), &keys, &body, now)?;
+        if enrolled.is_ok() {
+            // The tablet is enrolled whether or not this is recorded: its attempt stays
+            // counted, nothing worse.
+            if let Err(error) = limiter.forgive(store.as_ref(), address) {
+                tracing::warn!(error = %error, "a successful enrollment was not forgiven");
+            }
+        }
+        Ok::<_, crate::storage::StorageError>(enrolled)
+    })
+    .await??;
+    match enrolled {
+        Ok(answer) => Ok(cbor(answer)),
+        Err(EnrollRefusal::RateLimited) => Err(EnrollRefusal::RateLimited.into()),
         Err(refusal) => {
             tracing::warn!(code = refusal.code(), "enrollment refused");
             Err(refusal.into())

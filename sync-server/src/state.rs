@@ -11,6 +11,7 @@ use crate::storage::{RelayStore, SqliteStore, StorageResult};
 pub struct AppState {
     pub store: Arc<dyn RelayStore>,
     pub keys: Arc<RelayKeys>,
+    /// Enrollment and login rate limits; the store counts, so they hold across instances.
     pub enroll_failures: Arc<FailureLimiter>,
     pub login_failures: Arc<crate::hr::sessions::LoginLimiter>,
     /// Bounds the password checks (Argon2id) running at once, over all clients.
@@ -64,11 +65,11 @@ impl StoreHealth {
 impl AppState {
     pub fn new(store: Arc<dyn RelayStore>, keys: RelayKeys) -> AppState {
         AppState {
+            enroll_failures: Arc::new(FailureLimiter::new(&keys)),
+            login_failures: Arc::new(crate::hr::sessions::LoginLimiter::new(&keys)),
             retention: crate::retention::RetentionJob::new(store.clone()),
             store,
             keys: Arc::new(keys),
-            enroll_failures: Arc::new(FailureLimiter::default()),
-            login_failures: Arc::default(),
             password_checks: Arc::new(crate::hr::sessions::PasswordChecks::for_this_machine()),
             secure_cookies: false,
             checkpoint_dir: None,

@@ -96,9 +96,13 @@ pub(crate) async fn check_login(
     address: &str,
 ) -> HrResult<HrUser> {
     let now = now_ms();
-    state
-        .login_failures
-        .begin_attempt(&username, address, now)
+    // Counted before anything costly: the store's count is one statement, a password check
+    // is Argon2id.
+    let (store, limiter) = (state.store.clone(), state.login_failures.clone());
+    let (counted_name, counted_address) = (username.clone(), address.to_owned());
+    blocking(move || limiter.begin_attempt(store.as_ref(), &counted_name, &counted_address, now))
+        .await?
+        .context("counting a login attempt")?
         .map_err(LoginRefusal::RateLimited)?;
     // No account has such a name (the rules are public, so refusing it at once tells
     // nothing): it costs no password check.
@@ -117,7 +121,17 @@ pub(crate) async fn check_login(
         })
         .await??
         .ok_or(LoginRefusal::WrongCredentials)?;
-    state.login_failures.forgive(&username, address);
+    let (store, limiter, address) = (
+        state.store.clone(),
+        state.login_failures.clone(),
+        address.to_owned(),
+    );
+    // The login stands if forgiving fails: the attempt stays counted, nothing worse.
+    if let Err(error) =
+        blocking(move || limiter.forgive(store.as_ref(), &username, &address)).await?
+    {
+        tracing::warn!(error = %error, "a successful login's attempt was not forgiven");
+    }
     tracing::info!(user = user.id, "HR login");
     Ok(user)
 }

@@ -2,15 +2,18 @@
 //! changes state) or an API bearer token. Secrets are random, shown once, and stored only
 //! by their SHA-256.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
 use crate::blocking::TaskFailed;
+use crate::keys::RelayKeys;
+use crate::storage::{
+    AttemptOutcome, FailureCountStore, FailureKey, FailureRule, StorageResult, failure_key_secret,
+};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "kiosk_session";
@@ -99,63 +102,79 @@ pub fn changes_state(method: &Method) -> bool {
 
 /// Failed logins per username and per client address in a 15-minute window: five for one
 /// username, twenty from one address. An attempt is counted when it starts and forgiven
-/// when it succeeds, so parallel guesses cannot slip under the limit.
-#[derive(Debug, Default)]
+/// when it succeeds, so parallel guesses cannot slip under the limit. The store counts
+/// ([`FailureCountStore`]), so every relay instance of one store shares the counts; it is
+/// asked before any password is checked.
+#[derive(Debug)]
 pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, (i64, u32)>>,
+    /// What usernames and addresses are keyed under (see [`FailureKey::new`]).
+    secret: [u8; 32],
 }
 
 const LOGIN_WINDOW_MS: i64 = 15 * 60_000;
 const MAX_FAILURES_PER_USERNAME: u32 = 5;
 const MAX_FAILURES_PER_ADDRESS: u32 = 20;
-/// Past this many tracked keys, stale ones are dropped before a new one is added.
-const MAX_TRACKED: usize = 10_000;
+
+/// Logins counted per username.
+pub const USERNAME_RULE: FailureRule = FailureRule {
+    scope: "login-user",
+    window_ms: LOGIN_WINDOW_MS,
+    max_failures: MAX_FAILURES_PER_USERNAME,
+    max_tracked: None,
+};
+
+/// Logins counted per client address.
+pub const ADDRESS_RULE: FailureRule = FailureRule {
+    scope: "login-address",
+    window_ms: LOGIN_WINDOW_MS,
+    max_failures: MAX_FAILURES_PER_ADDRESS,
+    max_tracked: None,
+};
 
 impl LoginLimiter {
-    /// Counts an attempt for `username` from `address`; `Err(retry_after_secs)` if either
-    /// is over its limit.
-    pub fn begin_attempt(&self, username: &str, address: &str, now: i64) -> Result<(), u64> {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if failures.len() >= MAX_TRACKED {
-            failures.retain(|_, (start, _)| now - *start < LOGIN_WINDOW_MS);
+    /// A limiter keying usernames and addresses under a secret derived from the relay's
+    /// signing key, which every instance of one store holds.
+    pub fn new(keys: &RelayKeys) -> LoginLimiter {
+        LoginLimiter {
+            secret: failure_key_secret(&keys.signing),
         }
-        let keys = [
-            (username_key(username), MAX_FAILURES_PER_USERNAME),
-            (address_key(address), MAX_FAILURES_PER_ADDRESS),
-        ];
-        for (key, limit) in &keys {
-            if let Some((start, count)) = failures.get(key)
-                && now - start < LOGIN_WINDOW_MS
-                && *count >= *limit
-            {
-                return Err(((start + LOGIN_WINDOW_MS - now) as u64).div_ceil(1000));
-            }
-        }
-        for (key, _) in keys {
-            let entry = failures.entry(key).or_insert((now, 0));
-            if now - entry.0 >= LOGIN_WINDOW_MS {
-                *entry = (now, 0);
-            }
-            entry.1 += 1;
-        }
-        Ok(())
     }
 
-    /// The bytes of the keys tracked (for tests).
-    #[cfg(test)]
-    fn key_bytes(&self) -> usize {
-        let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        failures.keys().map(String::len).sum()
+    /// The username's key first: its window is the one a refusal names when both are full.
+    fn keys(&self, username: &str, address: &str) -> [FailureKey; 2] {
+        [
+            FailureKey::new(USERNAME_RULE, &self.secret, &username_key(username)),
+            FailureKey::new(ADDRESS_RULE, &self.secret, &address_key(address)),
+        ]
+    }
+
+    /// Counts an attempt for `username` from `address`; `Err(retry_after_secs)` if either
+    /// is over its limit.
+    pub fn begin_attempt(
+        &self,
+        store: &dyn FailureCountStore,
+        username: &str,
+        address: &str,
+        now: i64,
+    ) -> StorageResult<Result<(), u64>> {
+        Ok(
+            match store.begin_attempt(&self.keys(username, address), now)? {
+                AttemptOutcome::Counted => Ok(()),
+                AttemptOutcome::Refused { retry_after_ms } => {
+                    Err((retry_after_ms.max(0) as u64).div_ceil(1000))
+                }
+            },
+        )
     }
 
     /// Takes back the attempt of a successful login.
-    pub fn forgive(&self, username: &str, address: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        for key in [username_key(username), address_key(address)] {
-            if let Some(entry) = failures.get_mut(&key) {
-                entry.1 = entry.1.saturating_sub(1);
-            }
-        }
+    pub fn forgive(
+        &self,
+        store: &dyn FailureCountStore,
+        username: &str,
+        address: &str,
+    ) -> StorageResult<()> {
+        store.forgive_attempt(&self.keys(username, address))
     }
 }
 
@@ -221,7 +240,7 @@ impl PasswordChecks {
     }
 }
 
-/// The limiter's key for `username`. One no account can have (see
+/// The subject `username` is counted as. One no account can have (see
 /// [`crate::hr::accounts::check_username`]) is counted under one shared key rather than kept
 /// whole: a body may carry a username of hundreds of KiB.
 fn username_key(username: &str) -> String {
@@ -232,7 +251,7 @@ fn username_key(username: &str) -> String {
     }
 }
 
-/// The limiter's key for a client address: an IPv6 client by its /64 (what one client can
+/// The subject a client address is counted as: an IPv6 client by its /64 (what one client can
 /// get, as enrollment counts it), so changing the interface id is no way round the limit.
 fn address_key(address: &str) -> String {
     match address.parse::<std::net::IpAddr>() {
@@ -244,71 +263,104 @@ fn address_key(address: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::SqliteStore;
+
+    fn limiter() -> (LoginLimiter, SqliteStore) {
+        (
+            LoginLimiter::new(&RelayKeys::from_seeds([1; 32], [2; 32])),
+            SqliteStore::in_memory().expect("store"),
+        )
+    }
+
+    fn attempt(
+        (limiter, store): &(LoginLimiter, SqliteStore),
+        username: &str,
+        address: &str,
+        now: i64,
+    ) -> Result<(), u64> {
+        limiter
+            .begin_attempt(store, username, address, now)
+            .expect("counted")
+    }
 
     #[test]
     fn a_username_is_locked_after_five_failures_and_others_are_not() {
-        let limiter = LoginLimiter::default();
+        let limiter = limiter();
         for _ in 0..5 {
-            assert!(limiter.begin_attempt("anna", "10.0.0.1", 0).is_ok());
+            assert!(attempt(&limiter, "anna", "10.0.0.1", 0).is_ok());
         }
-        let wait = limiter
-            .begin_attempt("anna", "10.0.0.2", 1_000)
-            .expect_err("locked");
+        let wait = attempt(&limiter, "anna", "10.0.0.2", 1_000).expect_err("locked");
         assert_eq!(wait, 899);
-        assert!(limiter.begin_attempt("bert", "10.0.0.1", 1_000).is_ok());
-        assert!(
-            limiter
-                .begin_attempt("anna", "10.0.0.1", LOGIN_WINDOW_MS)
-                .is_ok()
-        );
+        assert!(attempt(&limiter, "bert", "10.0.0.1", 1_000).is_ok());
+        assert!(attempt(&limiter, "anna", "10.0.0.1", LOGIN_WINDOW_MS).is_ok());
     }
 
     #[test]
     fn an_ipv6_client_cannot_escape_the_login_limit_by_changing_its_interface_id() {
-        let limiter = LoginLimiter::default();
+        let limiter = limiter();
         for host in 1..=MAX_FAILURES_PER_ADDRESS {
             // A new username each time, so only the address limit can refuse.
             let address = format!("2001:db8:1:2::{host:x}");
-            assert!(
-                limiter
-                    .begin_attempt(&format!("user{host}"), &address, 0)
-                    .is_ok()
-            );
+            assert!(attempt(&limiter, &format!("user{host}"), &address, 0).is_ok());
         }
         assert!(
-            limiter
-                .begin_attempt("another", "2001:db8:1:2:ffff::1", 1_000)
-                .is_err(),
+            attempt(&limiter, "another", "2001:db8:1:2:ffff::1", 1_000).is_err(),
             "the same /64 is one client"
         );
         assert!(
-            limiter
-                .begin_attempt("another", "2001:db8:1:3::1", 1_000)
-                .is_ok(),
+            attempt(&limiter, "another", "2001:db8:1:3::1", 1_000).is_ok(),
             "another /64 is another client"
         );
     }
 
     #[test]
-    fn a_username_no_account_can_have_is_not_kept_whole() {
-        let limiter = LoginLimiter::default();
+    fn usernames_no_account_can_have_share_one_key_and_none_is_kept_whole() {
+        let limiter = limiter();
         let huge = "x".repeat(200_000);
-        for n in 0..10u8 {
-            let _ = limiter.begin_attempt(&format!("{huge}{n}"), &format!("10.0.0.{n}"), 0);
+        for n in 0..MAX_FAILURES_PER_USERNAME as u8 {
+            assert!(attempt(&limiter, &format!("{huge}{n}"), &format!("10.0.0.{n}"), 0).is_ok());
         }
         assert!(
-            limiter.key_bytes() < 1_000,
-            "{} bytes of keys kept",
-            limiter.key_bytes()
+            attempt(&limiter, &format!("{huge}z"), "10.0.1.1", 0).is_err(),
+            "every such name is counted as one username"
+        );
+        assert_eq!(limiter.1.failure_keys_tracked_for_tests("login-user"), 1);
+        let key = limiter.0.keys(&huge, "10.0.0.1")[0];
+        assert_eq!(key, limiter.0.keys("(another such name)", "10.0.0.1")[0]);
+    }
+
+    #[test]
+    fn keys_carry_no_username_or_address_in_clear() {
+        let (limiter, _) = limiter();
+        let [user, address] = limiter.keys("anna", "10.0.0.1");
+        let stored = [user.subject, address.subject].concat();
+        for clear in ["anna", "10.0.0.1"] {
+            assert!(
+                !stored.windows(clear.len()).any(|w| w == clear.as_bytes()),
+                "{clear} is in a key"
+            );
+        }
+        assert_ne!(
+            user.subject,
+            <[u8; 32]>::from(sha2::Sha256::digest(b"user:anna")),
+            "keyed, not a plain digest anyone can compute"
+        );
+        let other_relay = LoginLimiter::new(&RelayKeys::from_seeds([3; 32], [2; 32]));
+        assert_ne!(
+            other_relay.keys("anna", "10.0.0.1")[0].subject,
+            user.subject
         );
     }
 
     #[test]
     fn a_successful_login_is_forgiven() {
-        let limiter = LoginLimiter::default();
+        let limiter = limiter();
         for _ in 0..20 {
-            assert!(limiter.begin_attempt("anna", "10.0.0.1", 0).is_ok());
-            limiter.forgive("anna", "10.0.0.1");
+            assert!(attempt(&limiter, "anna", "10.0.0.1", 0).is_ok());
+            limiter
+                .0
+                .forgive(&limiter.1, "anna", "10.0.0.1")
+                .expect("forgiven");
         }
     }
 

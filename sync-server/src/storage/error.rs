@@ -31,6 +31,10 @@ pub enum StorageError {
     /// The file is an SQLite database of another application (or of a device).
     #[error("{path} is not a Kiosk relay store; it was left untouched")]
     NotARelayStore { path: String },
+    /// A job run by one instance at a time was to be recorded done, but this instance no
+    /// longer held its turn (its lock's connection was lost): nothing was recorded.
+    #[error("the {0}'s turn was not held any more; its run was not recorded")]
+    TurnNotHeld(&'static str),
 }
 
 impl StorageError {

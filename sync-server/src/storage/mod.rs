@@ -27,8 +27,8 @@ pub mod traits;
 /// (a trait's methods need the trait in scope).
 pub mod prelude {
     pub use super::traits::{
-        AccessLogStore, DeviceStore, EventStore, HrAccountStore, LifecycleStore, QuarantineStore,
-        RegistrationStore, RelayStore, SyncStore,
+        AccessLogStore, DailyJobStore, DeviceStore, EventStore, FailureCountStore, HrAccountStore,
+        LifecycleStore, QuarantineStore, RegistrationStore, RelayStore, SyncStore,
     };
 }
 

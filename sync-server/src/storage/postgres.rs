@@ -30,6 +30,10 @@
 //! write of the document) and uses a cached copy only while the stored revision is the one
 //! it read, so an event written through one instance is what the others serve next.
 //!
+//! **Jobs and limits.** The retention run and the daily access-log checkpoint run on one
+//! instance at a time under session advisory locks ([`job_lock`]); rate-limit counts are
+//! rows every instance counts in (`failure_counts.rs`).
+//!
 //! **What differs from SQLite.** There is no file: backup, restore, the backup watermark
 //! file and the lifecycle journal beside the database are the SQLite store's; on
 //! PostgreSQL the operator's own backup and replication routines cover the database, and
@@ -41,10 +45,16 @@
 mod access_log;
 mod accounts;
 mod backup_marks;
+mod daily_jobs;
+#[cfg(test)]
+mod daily_jobs_tests;
 mod devices;
 mod erasure;
 mod error;
 mod events;
+mod failure_counts;
+#[cfg(test)]
+mod failure_counts_tests;
 mod hr_edits;
 mod index_writes;
 mod ingest;
@@ -117,6 +127,8 @@ pub struct PgStore {
     connector: transport::Connector,
     /// The retention run, carried by one instance at a time.
     retention_job: job_lock::JobLock,
+    /// The daily access-log checkpoint, written by one instance a day.
+    checkpoint_job: job_lock::JobLock,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -203,6 +215,10 @@ impl PgStore {
             retention_job: job_lock::JobLock::new(
                 retention_runs::RETENTION_RUN_LOCK,
                 "retention run",
+            ),
+            checkpoint_job: job_lock::JobLock::new(
+                daily_jobs::ACCESS_CHECKPOINT_LOCK,
+                "daily access-log checkpoint",
             ),
         })
     }

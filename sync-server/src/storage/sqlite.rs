@@ -47,7 +47,9 @@ pub mod access_log;
 pub mod access_log_query;
 pub mod access_log_retention;
 mod backup;
+mod daily_jobs;
 pub mod event_edits;
+mod failure_counts;
 pub mod hr_accounts;
 pub mod hr_directory;
 pub mod hr_edits;
@@ -114,6 +116,9 @@ pub struct SqliteStore {
     /// Removals, withdrawals and holds, kept beside the database where a restore cannot
     /// undo them; `None` in memory.
     lifecycle: Option<lifecycle_journal::LifecycleJournal>,
+    /// Rate-limit counts and daily jobs' turns: this process's, as the store is.
+    failure_counts: failure_counts::FailureCounts,
+    daily_jobs: daily_jobs::DailyJobs,
     #[cfg(test)]
     hooks: tests::Hooks,
     #[cfg(test)]
@@ -235,6 +240,8 @@ impl SqliteStore {
             commits: AtomicU64::new(0),
             committed_batches: AtomicU64::new(0),
             events: Mutex::new(std::collections::HashMap::new()),
+            failure_counts: failure_counts::FailureCounts::default(),
+            daily_jobs: daily_jobs::DailyJobs::default(),
             #[cfg(test)]
             hooks: tests::Hooks::default(),
             #[cfg(test)]

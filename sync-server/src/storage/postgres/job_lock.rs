@@ -106,6 +106,16 @@ impl JobLock {
             .is_some_and(|client| !client.is_closed())
     }
 
+    /// The lock as this instance holds it now, without asking for it: `None` if it does not
+    /// hold it, or its connection is known to be closed (the lock went with it).
+    pub(crate) fn holding(&self) -> Option<Holding<'_>> {
+        let mut guard = self.lock();
+        if guard.as_ref().is_some_and(Client::is_closed) {
+            guard.take();
+        }
+        guard.is_some().then_some(Holding { guard })
+    }
+
     /// This instance's turn at the job: the lock it holds already, or taken now if no
     /// other instance holds it (never waited for: the caller tries again later).
     pub(crate) fn turn(

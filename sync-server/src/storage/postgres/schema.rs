@@ -17,10 +17,13 @@ use postgres::GenericClient;
 use crate::storage::{StorageError, StorageResult};
 
 /// The version this build writes.
-pub const CURRENT_VERSION: u32 = 1;
+pub const CURRENT_VERSION: u32 = 2;
 
 /// One step per version, index 0 making version 1.
-const STEPS: [&str; CURRENT_VERSION as usize] = [include_str!("schema/0001_base.sql")];
+const STEPS: [&str; CURRENT_VERSION as usize] = [
+    include_str!("schema/0001_base.sql"),
+    include_str!("schema/0002_failure_counts_and_jobs.sql"),
+];
 
 /// The advisory lock key every schema step holds ("KRLYSCHM"): relay instances migrate one
 /// at a time.

@@ -27,8 +27,10 @@
 //! commit) stays in that backend's own tests.
 
 pub(crate) mod access_log;
+pub(crate) mod daily_jobs;
 pub(crate) mod devices;
 pub(crate) mod events;
+pub(crate) mod failure_counts;
 pub(crate) mod fixtures;
 pub(crate) mod hr_accounts;
 pub(crate) mod ingest_pull;
@@ -209,6 +211,18 @@ macro_rules! store_suite {
                 pruning_removes_the_old_prefix_and_the_chain_still_verifies_from_the_horizon,
                 pruning_keeps_the_newest_entry_and_does_nothing_when_nothing_is_due,
                 every_logged_operation_extends_one_chain_that_verifies,
+            }
+            failure_counts {
+                attempts_are_counted_up_to_the_maximum_then_refused_until_the_window_ends,
+                an_attempt_is_counted_under_all_its_keys_or_none,
+                a_forgiven_attempt_is_taken_back_and_never_below_none,
+                past_its_bound_a_scopes_new_keys_share_one_overflow_key,
+                a_prune_forgets_only_keys_whose_window_ended,
+                attempts_at_once_on_one_key_are_counted_up_to_its_maximum_only,
+            }
+            daily_jobs {
+                a_days_run_is_recorded_once_and_later_turns_that_day_find_it_done,
+                a_turn_given_up_is_taken_again_and_no_run_is_recorded_without_one,
             }
         );
     };

@@ -6,8 +6,10 @@
 
 mod access_log;
 mod accounts;
+mod daily_jobs;
 mod devices;
 mod events;
+mod failure_counts;
 mod lifecycle;
 mod quarantine;
 mod registrations;
@@ -15,8 +17,10 @@ mod sync;
 
 pub use access_log::AccessLogStore;
 pub use accounts::HrAccountStore;
+pub use daily_jobs::DailyJobStore;
 pub use devices::DeviceStore;
 pub use events::EventStore;
+pub use failure_counts::FailureCountStore;
 pub use lifecycle::LifecycleStore;
 pub use quarantine::QuarantineStore;
 pub use registrations::RegistrationStore;
@@ -33,6 +37,8 @@ pub trait RelayStore:
     + QuarantineStore
     + LifecycleStore
     + AccessLogStore
+    + FailureCountStore
+    + DailyJobStore
     + Send
     + Sync
     + std::fmt::Debug
@@ -49,6 +55,8 @@ impl<T> RelayStore for T where
         + QuarantineStore
         + LifecycleStore
         + AccessLogStore
+        + FailureCountStore
+        + DailyJobStore
         + Send
         + Sync
         + std::fmt::Debug
