@@ -529,4 +529,34 @@ mod tests {
             .expect("a plan");
         assert!(plan.contains("registration_index_by_receipt"), "{plan}");
     }
+
+    /// A list filtered by status reads that status's rows in list order from their own
+    /// index: no scan of every row, no sort.
+    #[test]
+    fn a_status_filter_reads_the_status_index_in_list_order() {
+        let store = SqliteStore::in_memory().expect("store");
+        let conn = store.conn();
+        let filter = crate::storage::RegistrationFilter {
+            status: Some("hired".into()),
+            ..crate::storage::RegistrationFilter::default()
+        };
+        let mut plan = String::new();
+        let mut statement = conn
+            .prepare(&format!(
+                "EXPLAIN QUERY PLAN SELECT doc_id FROM registration_index \
+                 WHERE restricted = 0 AND status = 'hired' \
+                 ORDER BY captured_at DESC, doc_id DESC LIMIT {}",
+                filter.limit
+            ))
+            .expect("a plan");
+        let rows = statement
+            .query_map([], |r| r.get::<_, String>(3))
+            .expect("a plan");
+        for row in rows {
+            plan.push_str(&row.expect("a step"));
+            plan.push('\n');
+        }
+        assert!(plan.contains("registration_index_list_by_status"), "{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+    }
 }

@@ -27,7 +27,7 @@ use crate::storage::{StorageError, StorageResult};
 pub(crate) const APPLICATION_ID: u32 = 0x4B52_4C59;
 
 /// The version this build writes.
-pub const CURRENT_VERSION: u32 = 7;
+pub const CURRENT_VERSION: u32 = 8;
 
 /// One change of a step.
 enum Change {
@@ -105,6 +105,14 @@ const STEPS: [&[Change]; CURRENT_VERSION as usize] = [
     // people at the relay (a tablet's pull logs every record it receives, and is spared the
     // index), and the list index's two covering indexes serve a page from the index alone.
     &[Change::Sql(COVERING_INDEXES)],
+    // 8: a list filtered by a status few rows have (contacted, hired) reads those rows from
+    // their own index, newest first, instead of scanning every row for them (25 ms at
+    // 100,000 registrations, the slowest filter after a search).
+    &[Change::Sql(
+        "CREATE INDEX IF NOT EXISTS registration_index_list_by_status ON registration_index
+             (status, captured_at DESC, doc_id DESC, event_id, restricted, talent_pool,
+              interests, locations, search);",
+    )],
 ];
 
 const BASE: &str = "
