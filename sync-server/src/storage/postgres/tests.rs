@@ -120,12 +120,7 @@ fn the_schema_has_every_sqlite_table() {
     drop(PgStore::open(&url).expect("opens"));
     let sqlite = crate::storage::sqlite::schema::in_memory();
     let mut statement = sqlite
-        // Plain tables only: SQLite's trigram search index (a virtual table and its shadow
-        // tables) has PostgreSQL's own way of searching in its place.
-        .prepare(
-            "SELECT name FROM pragma_table_list
-             WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%'",
-        )
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
         .expect("prepares");
     let sqlite_tables: Vec<String> = statement
         .query_map([], |r| r.get(0))

@@ -301,26 +301,9 @@ fn bind(
     conditions.push(condition.replace('?', &format!("?{}", values.len())));
 }
 
-/// The condition (with one `?`) and its value that find the list index's rows whose search
-/// text holds `part` (lower-case): through the trigram index for a part of three
-/// characters or more, in a few milliseconds at 100,000 rows however few match; by reading
-/// every row's search text for a shorter part, which no trigram can find (such a part
-/// matches many rows, so a page fills early).
-pub(crate) fn search_condition(part: &str) -> (&'static str, String) {
-    if part.chars().count() >= 3 {
-        // One FTS5 phrase: its trigrams, consecutive, are exactly the part as a substring.
-        (
-            "id IN (SELECT rowid FROM registration_search WHERE registration_search MATCH ?)",
-            format!("\"{}\"", part.replace('"', "\"\"")),
-        )
-    } else {
-        ("instr(search, ?) > 0", part.to_owned())
-    }
-}
-
 /// How a list's search text is matched.
 enum Search<'a> {
-    /// Part of a name, email, phone number or receipt code (see [`search_condition`]).
+    /// Part of a name, email, phone number or receipt code: a scan of the covering index.
     Part(&'a str),
     /// Exactly this receipt code, through its own index.
     Receipt(String),
@@ -421,10 +404,12 @@ fn list_by(
     }
     let by_receipt = matches!(search, Some(Search::Receipt(_)));
     match search {
-        Some(Search::Part(part)) => {
-            let (condition, value) = search_condition(&part.to_lowercase());
-            bind(&mut conditions, &mut values, condition, value.into())
-        }
+        Some(Search::Part(part)) => bind(
+            &mut conditions,
+            &mut values,
+            "instr(search, ?) > 0",
+            part.to_lowercase().into(),
+        ),
         Some(Search::Receipt(code)) => bind(
             &mut conditions,
             &mut values,
@@ -545,122 +530,33 @@ mod tests {
         assert!(plan.contains("registration_index_by_receipt"), "{plan}");
     }
 
-    /// Writes index rows with these search texts (ids `r0`, `r1`, ...).
-    fn rows_with(conn: &rusqlite::Connection, texts: &[&str]) {
-        for (i, text) in texts.iter().enumerate() {
-            conn.execute(
-                "INSERT INTO registration_index (doc_id, event_id, captured_at, restricted,
-                     talent_pool, status, interests, locations, receipt_code, given_name,
-                     family_name, search)
-                 VALUES (?1, 'e', ?2, 0, 0, 'new', ',', ',', 'R', 'G', 'F', ?3)",
-                rusqlite::params![format!("r{i}"), i as i64, text],
-            )
-            .expect("an index row");
-        }
-    }
-
-    fn found(conn: &rusqlite::Connection, part: &str) -> Vec<String> {
-        let (condition, value) = super::search_condition(part);
-        let mut ids: Vec<String> = conn
+    /// A list filtered by status reads that status's rows in list order from their own
+    /// index: no scan of every row, no sort.
+    #[test]
+    fn a_status_filter_reads_the_status_index_in_list_order() {
+        let store = SqliteStore::in_memory().expect("store");
+        let conn = store.conn();
+        let filter = crate::storage::RegistrationFilter {
+            status: Some("hired".into()),
+            ..crate::storage::RegistrationFilter::default()
+        };
+        let mut plan = String::new();
+        let mut statement = conn
             .prepare(&format!(
-                "SELECT doc_id FROM registration_index WHERE {condition}"
+                "EXPLAIN QUERY PLAN SELECT doc_id FROM registration_index \
+                 WHERE restricted = 0 AND status = 'hired' \
+                 ORDER BY captured_at DESC, doc_id DESC LIMIT {}",
+                filter.limit
             ))
-            .expect("prepared")
-            .query_map([value], |r| r.get(0))
-            .expect("ran")
-            .collect::<Result<_, _>>()
-            .expect("rows");
-        ids.sort();
-        ids
-    }
-
-    /// What the trigram index finds for every part of every text (and parts found
-    /// nowhere) is exactly what reading each row's text finds: the same substrings, quotes,
-    /// Swedish letters and spaces included.
-    #[test]
-    fn a_search_through_the_trigram_index_finds_exactly_the_rows_holding_the_part() {
-        let store = SqliteStore::in_memory().expect("store");
-        let conn = store.conn();
-        let texts = [
-            "anna-karin öberg anna.oberg@example.se +46701234567 7j8d-av6f",
-            "åsa lindström asa@lindstrom.se 0701112233 k2mx-9qpt",
-            "\"quoted\" name o'brien ob@example.com",
-            "anna andersson anna@a.se",
-        ];
-        rows_with(&conn, &texts);
-        let mut parts: Vec<String> = Vec::new();
-        for text in texts {
-            let chars: Vec<char> = text.chars().collect();
-            for start in 0..chars.len() {
-                for len in 1..=6.min(chars.len() - start) {
-                    parts.push(chars[start..start + len].iter().collect());
-                }
-            }
-        }
-        parts.extend(["zzz", "anna@b", "\"\"\"", "öbe", "\" name"].map(String::from));
-        for part in parts {
-            let mut scanned: Vec<String> = conn
-                .prepare("SELECT doc_id FROM registration_index WHERE instr(search, ?1) > 0")
-                .expect("prepared")
-                .query_map([&part], |r| r.get(0))
-                .expect("ran")
-                .collect::<Result<_, _>>()
-                .expect("rows");
-            scanned.sort();
-            assert_eq!(found(&conn, &part), scanned, "{part:?}");
-        }
-        let plan: String = conn
-            .query_row(
-                &format!(
-                    "EXPLAIN QUERY PLAN SELECT doc_id FROM registration_index WHERE {}",
-                    super::search_condition("oberg").0
-                ),
-                ["\"oberg\""],
-                |r| r.get(3),
-            )
             .expect("a plan");
-        assert!(!plan.contains("SCAN registration_index"), "{plan}");
-    }
-
-    /// The trigram index follows every write of the list index: a rewritten search text is
-    /// found by its new words only, a removed row by none, and the removed row's trigrams
-    /// are gone from the index's own pages, not only masked (secure delete).
-    #[test]
-    fn the_trigram_index_follows_rewrites_and_erases_removed_rows_from_its_pages() {
-        let store = SqliteStore::in_memory().expect("store");
-        let conn = store.conn();
-        rows_with(&conn, &["qzvxw first", "kept row"]);
-        conn.execute(
-            "UPDATE registration_index SET search = 'jyxqp second' WHERE doc_id = 'r0'",
-            [],
-        )
-        .expect("rewritten");
-        assert!(found(&conn, "qzvxw").is_empty());
-        assert_eq!(found(&conn, "jyxqp"), ["r0"]);
-        conn.execute("DELETE FROM registration_index WHERE doc_id = 'r0'", [])
-            .expect("removed");
-        assert!(found(&conn, "jyxqp").is_empty());
-        assert_eq!(found(&conn, "kept"), ["r1"]);
-        let pages: Vec<Vec<u8>> = conn
-            .prepare("SELECT block FROM registration_search_data")
-            .expect("prepared")
-            .query_map([], |r| r.get(0))
-            .expect("ran")
-            .collect::<Result<_, _>>()
-            .expect("pages");
-        for marker in [b"qzv", b"zvx", b"jyx", b"xqp"] {
-            assert!(
-                !pages
-                    .iter()
-                    .any(|page| page.windows(3).any(|w| w == marker)),
-                "{} is still in the trigram index's pages",
-                String::from_utf8_lossy(marker)
-            );
+        let rows = statement
+            .query_map([], |r| r.get::<_, String>(3))
+            .expect("a plan");
+        for row in rows {
+            plan.push_str(&row.expect("a step"));
+            plan.push('\n');
         }
-        assert!(
-            pages
-                .iter()
-                .any(|page| page.windows(3).any(|w| w == b"kep"))
-        );
+        assert!(plan.contains("registration_index_list_by_status"), "{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
     }
 }

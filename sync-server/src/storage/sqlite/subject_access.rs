@@ -91,13 +91,10 @@ fn held(conn: &Connection, doc_id: &str) -> StorageResult<Option<HeldRecord>> {
 
 /// The ids of registrations whose index `search` column holds `word` as a whole word.
 fn with_word(conn: &Connection, word: &str) -> StorageResult<Vec<String>> {
-    let (condition, value) =
-        super::registration_index::search_condition(&format!(" {} ", word.to_lowercase()));
-    let mut statement = conn.prepare_cached(&format!(
-        "SELECT doc_id FROM registration_index WHERE {condition}"
-    ))?;
+    let mut statement =
+        conn.prepare_cached("SELECT doc_id FROM registration_index WHERE instr(search, ?1) > 0")?;
     let ids = statement
-        .query_map([value], |r| r.get(0))?
+        .query_map([format!(" {} ", word.to_lowercase())], |r| r.get(0))?
         .collect::<Result<Vec<String>, _>>()?;
     Ok(ids)
 }
