@@ -146,6 +146,9 @@ pub struct RegistrationListing {
     /// Name, email and phone, lower-cased, between single spaces (the receipt code is
     /// added at write time).
     pub search: String,
+    /// The email address, lower-cased (empty if none): a search typed as a whole address
+    /// finds its registration through an index.
+    pub email: String,
 }
 
 /// Says nothing of the person.
@@ -199,6 +202,7 @@ impl RegistrationListing {
             given_name: person.given_name.clone(),
             family_name: person.family_name.clone(),
             search,
+            email: person.email.as_deref().unwrap_or("").trim().to_lowercase(),
         }
     }
 }

@@ -27,11 +27,12 @@ pub(crate) fn write_listing(
     conn.prepare_cached(
         "INSERT INTO registration_index (doc_id, event_id, captured_at, restricted, talent_pool,
                                          status, interests, locations, receipt_code,
-                                         given_name, family_name, search)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                                         given_name, family_name, search, email)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
          ON CONFLICT (doc_id) DO UPDATE SET
              status = excluded.status, restricted = excluded.restricted,
-             talent_pool = excluded.talent_pool, search = excluded.search",
+             talent_pool = excluded.talent_pool, search = excluded.search,
+             email = excluded.email",
     )?
     .execute(params![
         doc_id,
@@ -45,7 +46,8 @@ pub(crate) fn write_listing(
         receipt_code,
         listing.given_name,
         listing.family_name,
-        search
+        search,
+        listing.email
     ])?;
     Ok(())
 }
@@ -307,6 +309,8 @@ enum Search<'a> {
     Part(&'a str),
     /// Exactly this receipt code, through its own index.
     Receipt(String),
+    /// Exactly this email address (lower-case), through its own index.
+    Email(String),
 }
 
 /// The rows `filter` selects, newest first. A search typed like a receipt code (`7J8D-AV6F`,
@@ -321,6 +325,18 @@ pub(crate) fn list(
         && let Some(code) = kiosk_core::capture::receipt_code::normalize(typed)
     {
         let found = list_by(conn, filter, Some(Search::Receipt(code)))?;
+        if !found.is_empty() {
+            return Ok(found);
+        }
+    }
+    // Likewise a whole email address (asked for by the person, or copied from a letter):
+    // read from its index, where a scan for it reads every row (about 40 ms at 100,000).
+    if let Some(typed) = &filter.search
+        && let typed = typed.trim()
+        && typed.contains('@')
+        && !typed.contains(char::is_whitespace)
+    {
+        let found = list_by(conn, filter, Some(Search::Email(typed.to_lowercase())))?;
         if !found.is_empty() {
             return Ok(found);
         }
@@ -402,7 +418,11 @@ fn list_by(
             i64::from(talent_pool).into(),
         );
     }
-    let by_receipt = matches!(search, Some(Search::Receipt(_)));
+    let index = match search {
+        Some(Search::Receipt(_)) => " INDEXED BY registration_index_by_receipt",
+        Some(Search::Email(_)) => " INDEXED BY registration_index_by_email",
+        _ => "",
+    };
     match search {
         Some(Search::Part(part)) => bind(
             &mut conditions,
@@ -415,6 +435,12 @@ fn list_by(
             &mut values,
             "receipt_code = ?",
             code.into(),
+        ),
+        Some(Search::Email(email)) => bind(
+            &mut conditions,
+            &mut values,
+            "email = ? AND email != ''",
+            email.into(),
         ),
         None => {}
     }
@@ -432,11 +458,7 @@ fn list_by(
     }
     // The page's keys from one index alone (see the covering indexes in `super::schema`), then its rows by key.
     // The planner would otherwise walk a list index newest first to spare the sort.
-    let mut keys = String::from(if by_receipt {
-        "SELECT doc_id FROM registration_index INDEXED BY registration_index_by_receipt"
-    } else {
-        "SELECT doc_id FROM registration_index"
-    });
+    let mut keys = format!("SELECT doc_id FROM registration_index{index}");
     if !conditions.is_empty() {
         keys.push_str(" WHERE ");
         keys.push_str(&conditions.join(" AND "));
@@ -528,6 +550,52 @@ mod tests {
             )
             .expect("a plan");
         assert!(plan.contains("registration_index_by_receipt"), "{plan}");
+    }
+
+    /// A search typed as a whole email address reads the email index, in any case and with
+    /// spaces around it; an address no row has as a whole (part of another) is matched as a
+    /// part, as every other search.
+    #[test]
+    fn a_whole_email_address_is_found_through_its_index_and_a_part_by_the_scan() {
+        let store = SqliteStore::in_memory().expect("store");
+        let conn = store.conn();
+        for (i, email) in ["anna@example.se", "joanna@example.se"].iter().enumerate() {
+            conn.execute(
+                "INSERT INTO registration_index (doc_id, event_id, captured_at, restricted,
+                     talent_pool, status, interests, locations, receipt_code, given_name,
+                     family_name, search, email)
+                 VALUES (?1, 'e', ?2, 0, 0, 'new', ',', ',', 'R', 'G', 'F', ?3, ?4)",
+                rusqlite::params![format!("r{i}"), i as i64, format!("g f {email} r"), email],
+            )
+            .expect("an index row");
+        }
+        let found = |typed: &str| -> Vec<String> {
+            let filter = crate::storage::RegistrationFilter {
+                search: Some(typed.to_owned()),
+                limit: 50,
+                ..crate::storage::RegistrationFilter::default()
+            };
+            super::list(&conn, &filter)
+                .expect("listed")
+                .into_iter()
+                .map(|row| row.id)
+                .collect()
+        };
+        // Whole, it names one row; as a part it is in both (`joanna@…`).
+        assert_eq!(found("Anna@Example.se"), ["r0"]);
+        assert_eq!(found(" anna@example.se\t"), ["r0"]);
+        assert_eq!(found("joanna@example.se"), ["r1"]);
+        // Not a whole address of any row: both rows hold it as a part.
+        assert_eq!(found("na@example.se"), ["r1", "r0"]);
+        let plan: String = conn
+            .query_row(
+                "EXPLAIN QUERY PLAN SELECT doc_id FROM registration_index \
+                 INDEXED BY registration_index_by_email WHERE email = 'x' AND email != ''",
+                [],
+                |r| r.get(3),
+            )
+            .expect("a plan");
+        assert!(plan.contains("registration_index_by_email"), "{plan}");
     }
 
     /// A list filtered by status reads that status's rows in list order from their own
