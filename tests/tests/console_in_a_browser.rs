@@ -19,7 +19,6 @@ use kiosk_core::visitor::VisitorSession;
 use kiosk_sync_server::hr::accounts::Role;
 use kiosk_sync_server::hr::provision_user;
 use kiosk_sync_server::storage::Accessor;
-use kiosk_sync_server::storage::prelude::*;
 use kiosk_tests::browser::run_script;
 use kiosk_tests::hr::visitor;
 use kiosk_tests::{file_relay, sync_now, tablet};

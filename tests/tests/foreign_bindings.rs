@@ -180,7 +180,6 @@ fn hr_event() -> kiosk_core::event::Event {
 /// opens more than one store), a staff code for one recruiter's tablet, and a kiosk code
 /// for an event HR made, which tablets enroll for without installing any event.
 fn scenario_environment(command: &mut Command, relay: &kiosk_tests::FileRelay, work: &Path) {
-    use kiosk_sync_server::storage::prelude::*;
     let kiosk_code = relay.code(EnrolledRole::Kiosk, 10, 3_600_000);
     let staff_code = kiosk_tests::staff_code(relay.store.as_ref(), "rut");
     relay

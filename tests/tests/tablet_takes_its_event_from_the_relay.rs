@@ -14,7 +14,6 @@ use kiosk_core::ids::{CalendarDate, EventId, Timestamp};
 use kiosk_core::language::Localized;
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_sync_server::now_ms;
-use kiosk_sync_server::storage::prelude::*;
 use kiosk_sync_server::storage::{Accessor, RegistrationFilter};
 use kiosk_tests::{FileRelay, file_relay};
 use support::device_cli::{device_cli, stdout_of};
@@ -43,7 +42,9 @@ fn gothenburg_event() -> Event {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tablet_without_an_event_enrolls_and_captures_with_the_form_its_first_sync_brings() {
-    let FileRelay { dir, store, server } = file_relay().await;
+    let FileRelay {
+        dir, store, server, ..
+    } = file_relay().await;
     let url = server.url();
     let event = gothenburg_event();
     store.put_event(&event).expect("event stored");

@@ -32,7 +32,6 @@ use kiosk_ffi::types::{
     DeviceRole, KioskOverview, Language, RecordOutcome, RegistrationDraft, SyncFailure,
     SyncOptions, SyncSummary,
 };
-use kiosk_sync_server::storage::prelude::*;
 use kiosk_tests::{FileRelay, STAFF_PIN, file_relay};
 use kiosk_web::texts::texts;
 use kiosk_web::visitor::form_post::PostError;
