@@ -47,18 +47,21 @@ async fn a_tablet_without_an_event_enrolls_and_captures_with_the_form_its_first_
     } = file_relay().await;
     let url = server.url();
     let event = gothenburg_event();
-    store.put_event(&event).expect("event stored");
-    let code = kiosk_sync_server::enrollment::create_code(
-        store.as_ref(),
-        EVENT_ID,
-        EnrolledRole::Kiosk,
-        None,
-        2,
-        now_ms() + 3_600_000,
-        now_ms(),
-    )
-    .expect("code")
-    .display();
+    // Store calls block: off the async threads.
+    let code = kiosk_tests::off_runtime(|| {
+        store.put_event(&event).expect("event stored");
+        kiosk_sync_server::enrollment::create_code(
+            store.as_ref(),
+            EVENT_ID,
+            EnrolledRole::Kiosk,
+            None,
+            2,
+            now_ms() + 3_600_000,
+            now_ms(),
+        )
+        .expect("code")
+        .display()
+    });
 
     let relay = store.clone();
     tokio::task::spawn_blocking(move || {

@@ -103,7 +103,8 @@ async fn enrolled_kiosk(extra: &[&str]) -> (FileRelay, tempfile::TempDir, KioskW
 }
 
 fn registrations_at(relay: &FileRelay) -> u64 {
-    relay.store.counts().expect("relay counts").registrations
+    // Called from async code, and store calls block: off the async threads.
+    kiosk_tests::off_runtime(|| relay.store.counts().expect("relay counts").registrations)
 }
 
 /// An answer that refused a post: its status, the visitor's language, and nothing posted.

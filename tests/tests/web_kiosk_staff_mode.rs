@@ -1039,11 +1039,14 @@ async fn a_locked_out_staff_tablet_reopens_with_hrs_unlock_and_a_new_pin() {
         .expect("hex")
         .try_into()
         .expect("32 bytes");
-    relay
-        .store
-        .issue_staff_unlock(&key, kiosk_sync_server::now_ms())
-        .expect("issues")
-        .expect("a staff tablet");
+    // Store calls block: off the async threads.
+    kiosk_tests::off_runtime(|| {
+        relay
+            .store
+            .issue_staff_unlock(&key, kiosk_sync_server::now_ms())
+            .expect("issues")
+            .expect("a staff tablet")
+    });
     let summary = kiosk_web::sync_loop::sync_once(&tablet.shell)
         .await
         .expect("started")
