@@ -6,6 +6,7 @@
 //! registration is then stored exactly once, every receipt a visitor was shown finds its
 //! record, each tablet's journal is the one the relay holds, the access log's chain (appended
 //! to by both instances) verifies, and the first instance, started again, serves again.
+//! Both then stop cleanly on SIGTERM.
 //!
 //! PostgreSQL only, whatever `KIOSK_TEST_STORE` says: the test starts its own throw-away
 //! cluster.
@@ -346,5 +347,10 @@ fn two_relays_on_one_database_survive_one_killed_mid_sync_and_lose_or_double_not
         verdict.entries >= (through_a.len() + captured) as u64,
         "both instances' listings are logged"
     );
-    drop((a, b));
+
+    // Both stop cleanly when asked (SIGTERM), closing their connections.
+    for instance in [a, b] {
+        let stopped = instance.terminate();
+        assert!(stopped.success(), "{stopped}");
+    }
 }

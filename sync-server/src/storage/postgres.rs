@@ -50,6 +50,7 @@ mod job_lock;
 mod lifecycle;
 #[cfg(test)]
 mod lifecycle_tests;
+mod off_runtime;
 mod pull;
 mod quarantine;
 mod read_log;
@@ -100,7 +101,8 @@ type Pooled = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
 
 /// The relay store on a PostgreSQL database.
 pub struct PgStore {
-    pool: Pool,
+    /// Closed off the async runtime when the store is dropped ([`off_runtime`]).
+    pool: off_runtime::DropOffRuntime<Pool>,
     /// The database as errors name it: the URL without its password.
     target: String,
     /// Events as last read or written, with the revision they were read at.
@@ -188,7 +190,7 @@ impl PgStore {
                 StorageError::Postgres(PgFailure::new(format!("cannot connect to {target}: {e}")))
             })?;
         Ok(PgStore {
-            pool,
+            pool: off_runtime::DropOffRuntime::new(pool),
             target,
             events: Mutex::new(HashMap::new()),
             numbering: Mutex::new(()),

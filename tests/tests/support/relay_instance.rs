@@ -96,6 +96,16 @@ impl RelayInstance {
         self.child.wait().expect("exits");
     }
 
+    /// Asks the process to stop (SIGTERM) and returns how it exited.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "SIGTERM sent");
+        self.child.wait().expect("exits")
+    }
+
     /// Runs an admin command of the relay on this instance's data folder and database.
     pub fn admin(&self, args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_kiosk-sync-server-e2e"))
