@@ -230,9 +230,8 @@ pub async fn demo_store(backend: Backend, data_dir: &std::path::Path) -> DemoSto
                 Backend::Postgres => {
                     let url =
                         kiosk_sync_server::storage::postgres::test_cluster::fresh_database_url();
-                    let store: Arc<dyn kiosk_sync_server::storage::RelayStore> =
+                    let store =
                         Arc::new(kiosk_sync_server::storage::PgStore::open(&url).expect("store"));
-                    keep_to_the_end(store.clone());
                     (store, None, Some(url))
                 }
             };
@@ -247,18 +246,6 @@ pub async fn demo_store(backend: Backend, data_dir: &std::path::Path) -> DemoSto
     })
     .await
     .expect("store opened")
-}
-
-/// Holds `store` until the test process ends. The PostgreSQL client blocks when its
-/// connections close, and panics if that happens inside an async runtime: tests drop their
-/// relay's store handles in async code, so the last handle is never theirs. The pool's
-/// connections end with the process.
-fn keep_to_the_end(store: Arc<dyn kiosk_sync_server::storage::RelayStore>) {
-    static KEPT: std::sync::Mutex<Vec<Arc<dyn kiosk_sync_server::storage::RelayStore>>> =
-        std::sync::Mutex::new(Vec::new());
-    KEPT.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .push(store);
 }
 
 /// Runs `work` on a thread of its own, outside any async runtime: store calls block, and
