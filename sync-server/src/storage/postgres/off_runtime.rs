@@ -44,20 +44,28 @@ impl<T: Send> Drop for DropOffRuntime<T> {
 
 #[cfg(test)]
 mod tests {
-    use crate::storage::PgStore;
+    use super::DropOffRuntime;
     use crate::storage::postgres::test_cluster::fresh_database_url;
-    use crate::storage::prelude::*;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_store_dropped_on_an_async_thread_closes_its_connections_without_a_panic() {
-        let store = tokio::task::spawn_blocking(|| {
-            let store = PgStore::open(&fresh_database_url()).expect("opens");
-            // A connection in the pool to close.
-            store.counts().expect("counts");
-            store
+    async fn a_connection_dropped_on_a_runtime_thread_is_closed_without_a_panic() {
+        let connect = || postgres::Client::connect(&fresh_database_url(), postgres::NoTls);
+        let (wrapped, bare) = tokio::task::spawn_blocking(move || {
+            (
+                DropOffRuntime::new(connect().expect("connects")),
+                connect().expect("connects"),
+            )
         })
         .await
-        .expect("opened");
-        drop(store);
+        .expect("connected");
+        // On a runtime's worker thread, as the relay's tasks drop their handles at shutdown.
+        let dropped = tokio::spawn(async move { drop(wrapped) }).await;
+        assert!(dropped.is_ok(), "dropping the wrapped connection panicked");
+        // What the wrapper prevents: the client's own close panics there.
+        let dropped = tokio::spawn(async move { drop(bare) }).await;
+        assert!(
+            dropped.is_err_and(|e| e.is_panic()),
+            "a bare client closes on a runtime thread"
+        );
     }
 }
