@@ -1,11 +1,12 @@
 //! Two relay processes serve one PostgreSQL database, each with its own data folder holding
 //! the same keys (the first instance makes them, the second gets copies, as the README
 //! says). Kiosk tablets enroll through the first, capture and sync through both in turn;
-//! the first is killed with SIGKILL while a tablet's many-batch sync through it is in
-//! flight, that tablet finishes through the second, and HR reads through the second. Every
+//! the first is killed with SIGKILL inside the transaction of a tablet's many-batch sync
+//! through it, that tablet finishes through the second, and HR reads through the second. Every
 //! registration is then stored exactly once, every receipt a visitor was shown finds its
 //! record, each tablet's journal is the one the relay holds, the access log's chain (appended
-//! to by both instances) verifies, and the first instance, started again, serves again.
+//! to by both instances) verifies and holds every checkpoint the instances signed, and the
+//! first instance, started again, serves again.
 //! Both then stop cleanly on SIGTERM.
 //!
 //! PostgreSQL only, whatever `KIOSK_TEST_STORE` says: the test starts its own throw-away
@@ -333,11 +334,27 @@ fn two_relays_on_one_database_survive_one_killed_mid_sync_and_lose_or_double_not
         assert!(close.is_complete(), "{close:?}");
     }
 
-    // The access log, appended to by both instances (and A's killed one), is one chain.
-    let verified = b.admin(&["verify-access-log"]);
+    // The access log, appended to by both instances (and A's killed one), is one chain, and
+    // still holds every signed checkpoint the instances wrote of it so far.
+    let checkpoints: Vec<String> = [dir_a.path(), dir_b.path()]
+        .iter()
+        .flat_map(|dir| {
+            std::fs::read_dir(dir.join(kiosk_sync_server::access_checkpoint::CHECKPOINT_DIR))
+                .into_iter()
+                .flatten()
+                .map(|entry| entry.expect("entry").path().display().to_string())
+        })
+        .collect();
+    let mut verify = vec!["verify-access-log"];
+    for file in &checkpoints {
+        verify.extend(["--checkpoint", file.as_str()]);
+    }
+    let verified = b.admin(&verify);
     let said = String::from_utf8_lossy(&verified.stdout);
     assert!(
-        verified.status.success() && said.contains("chain intact"),
+        verified.status.success()
+            && said.contains("chain intact")
+            && said.matches(" holds: ").count() == checkpoints.len(),
         "{said}{}",
         String::from_utf8_lossy(&verified.stderr)
     );
