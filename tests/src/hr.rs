@@ -135,11 +135,15 @@ pub fn json_of(response: &mut ureq::http::Response<ureq::Body>) -> Value {
 
 /// An HR user with `role` who has chosen [`PASSWORD`]; returns their id.
 pub fn user(store: &dyn RelayStore, username: &str, role: Role) -> u64 {
-    let (user, _) = provision_user(store, username, "Test", vec![role], 0).expect("provisioned");
-    store
-        .set_hr_password(user.id, &PasswordHash::new(PASSWORD), false)
-        .expect("password");
-    user.id
+    // Store calls block: off the async threads a test may call this from.
+    crate::off_runtime(|| {
+        let (user, _) =
+            provision_user(store, username, "Test", vec![role], 0).expect("provisioned");
+        store
+            .set_hr_password(user.id, &PasswordHash::new(PASSWORD), false)
+            .expect("password");
+        user.id
+    })
 }
 
 /// What a visitor enters: `given` Lindqvist, interested in law in Stockholm; with

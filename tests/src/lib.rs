@@ -103,13 +103,47 @@ impl TestRelay {
     }
 }
 
-/// A relay serving plain HTTP on loopback, with its store in a temporary folder and the
-/// demo event stored.
+/// Names the store backend of the end-to-end relays ([`file_relay`]): `postgres` for a fresh
+/// database of this test process's throw-away PostgreSQL cluster per relay, `sqlite` (or
+/// unset) for the SQLite file in the relay's data folder.
+pub const TEST_STORE_ENV: &str = "KIOSK_TEST_STORE";
+
+/// The store backend an end-to-end relay runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The SQLite file in the relay's data folder: the relay's default.
+    Sqlite,
+    /// A fresh database of this test process's throw-away PostgreSQL cluster.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend [`TEST_STORE_ENV`] names; SQLite when it is unset. Panics on any other
+    /// value, so a misspelt name never runs the tests on the wrong backend unnoticed.
+    pub fn from_env() -> Backend {
+        match std::env::var(TEST_STORE_ENV) {
+            Err(std::env::VarError::NotPresent) => Backend::Sqlite,
+            Ok(name) if name.is_empty() || name == "sqlite" => Backend::Sqlite,
+            Ok(name) if name == "postgres" => Backend::Postgres,
+            Ok(other) => panic!("{TEST_STORE_ENV}={other:?}: expected \"sqlite\" or \"postgres\""),
+            Err(e) => panic!("{TEST_STORE_ENV}: {e}"),
+        }
+    }
+}
+
+/// A relay serving plain HTTP on loopback, with the demo event stored, its keys in a
+/// temporary folder, and its store in that folder (SQLite) or in a fresh PostgreSQL
+/// database ([`TEST_STORE_ENV`]).
 #[derive(Debug)]
 pub struct FileRelay {
-    /// The relay's data folder (store and keys); tests may put other files here.
+    /// The relay's data folder (keys, and the SQLite store); tests may put other files here.
     pub dir: tempfile::TempDir,
-    pub store: Arc<kiosk_sync_server::storage::SqliteStore>,
+    pub store: Arc<dyn kiosk_sync_server::storage::RelayStore>,
+    /// The same store, when it is the SQLite file: for what only that backend has (backup
+    /// and restore of the file).
+    sqlite: Option<Arc<kiosk_sync_server::storage::SqliteStore>>,
+    /// The PostgreSQL database's URL, when the store is there.
+    pub database_url: Option<String>,
     pub server: TestRelay,
 }
 
@@ -123,19 +157,102 @@ impl FileRelay {
     ) -> kiosk_core::protocol::enrollment::EnrollmentCode {
         demo_code(self.store.as_ref(), role, uses, valid_ms)
     }
+
+    /// The backend this relay's store runs on.
+    pub fn backend(&self) -> Backend {
+        match self.sqlite {
+            Some(_) => Backend::Sqlite,
+            None => Backend::Postgres,
+        }
+    }
+
+    /// The SQLite store, for a test that is SQLite-only by nature (it backs up or reads the
+    /// file) and so started its relay with [`file_relay_on`]`(Backend::Sqlite)`.
+    pub fn sqlite(&self) -> &Arc<kiosk_sync_server::storage::SqliteStore> {
+        self.sqlite
+            .as_ref()
+            .expect("a SQLite-only test starts its relay with file_relay_on(Backend::Sqlite)")
+    }
 }
 
-/// Starts a [`FileRelay`].
+/// Starts a [`FileRelay`] on the backend [`TEST_STORE_ENV`] names.
 pub async fn file_relay() -> FileRelay {
+    file_relay_on(Backend::from_env()).await
+}
+
+/// Starts a [`FileRelay`] on `backend`.
+pub async fn file_relay_on(backend: Backend) -> FileRelay {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(
-        kiosk_sync_server::storage::SqliteStore::open(&dir.path().join("relay.sqlite3"))
-            .expect("store"),
-    );
-    kiosk_sync_server::store_demo_event(store.as_ref()).expect("demo event");
-    let keys = kiosk_sync_server::keys::RelayKeys::load_or_create(dir.path()).expect("keys");
+    let DemoStore {
+        store,
+        sqlite,
+        database_url,
+        keys,
+    } = demo_store(backend, dir.path()).await;
     let server = TestRelay::start(AppState::new(store.clone(), keys)).await;
-    FileRelay { dir, store, server }
+    FileRelay {
+        dir,
+        store,
+        sqlite,
+        database_url,
+        server,
+    }
+}
+
+/// A relay's store with the demo event stored, and its keys.
+#[derive(Debug)]
+pub struct DemoStore {
+    pub store: Arc<dyn kiosk_sync_server::storage::RelayStore>,
+    /// The same store, when it is the SQLite file.
+    pub sqlite: Option<Arc<kiosk_sync_server::storage::SqliteStore>>,
+    /// The PostgreSQL database's URL, when the store is there.
+    pub database_url: Option<String>,
+    pub keys: kiosk_sync_server::keys::RelayKeys,
+}
+
+/// Opens a relay's store on `backend` (SQLite: `relay.sqlite3` in `data_dir`; PostgreSQL: a
+/// fresh database of this process's test cluster), stores the demo event, and loads or
+/// makes the relay's keys in `data_dir`.
+pub async fn demo_store(backend: Backend, data_dir: &std::path::Path) -> DemoStore {
+    let data = data_dir.to_owned();
+    // The PostgreSQL client blocks (and would start a runtime inside this one): off the
+    // async threads.
+    tokio::task::spawn_blocking(move || {
+        let (store, sqlite, database_url): (Arc<dyn kiosk_sync_server::storage::RelayStore>, _, _) =
+            match backend {
+                Backend::Sqlite => {
+                    let store = Arc::new(
+                        kiosk_sync_server::storage::SqliteStore::open(&data.join("relay.sqlite3"))
+                            .expect("store"),
+                    );
+                    (store.clone(), Some(store), None)
+                }
+                Backend::Postgres => {
+                    let url =
+                        kiosk_sync_server::storage::postgres::test_cluster::fresh_database_url();
+                    let store =
+                        Arc::new(kiosk_sync_server::storage::PgStore::open(&url).expect("store"));
+                    (store, None, Some(url))
+                }
+            };
+        kiosk_sync_server::store_demo_event(store.as_ref()).expect("demo event");
+        let keys = kiosk_sync_server::keys::RelayKeys::load_or_create(&data).expect("keys");
+        DemoStore {
+            store,
+            sqlite,
+            database_url,
+            keys,
+        }
+    })
+    .await
+    .expect("store opened")
+}
+
+/// Runs `work` on a thread of its own, outside any async runtime: store calls block, and
+/// the PostgreSQL client panics if it blocks inside a runtime. For setup steps that tests
+/// call from async code.
+pub fn off_runtime<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| scope.spawn(work).join().expect("store work"))
 }
 
 /// A kiosk tablet with the demo event installed, in its own temporary folder.
@@ -213,6 +330,16 @@ pub fn demo_code(
 pub const DEMO_RECRUITER: &str = "rekryterare";
 
 fn code_for(
+    store: &dyn kiosk_sync_server::storage::RelayStore,
+    role: kiosk_core::protocol::enrollment::EnrolledRole,
+    recruiter: Option<&str>,
+    uses: u32,
+    valid_ms: i64,
+) -> kiosk_core::protocol::enrollment::EnrollmentCode {
+    off_runtime(|| code_off_runtime(store, role, recruiter, uses, valid_ms))
+}
+
+fn code_off_runtime(
     store: &dyn kiosk_sync_server::storage::RelayStore,
     role: kiosk_core::protocol::enrollment::EnrolledRole,
     recruiter: Option<&str>,

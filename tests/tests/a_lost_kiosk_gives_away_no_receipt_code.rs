@@ -11,7 +11,6 @@ use std::path::Path;
 
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_sync_server::now_ms;
-use kiosk_sync_server::storage::prelude::*;
 use kiosk_sync_server::storage::{Accessor, RegistrationFilter};
 use kiosk_tests::{FileRelay, file_relay};
 use sha2::{Digest, Sha256};
@@ -57,6 +56,7 @@ async fn nothing_on_a_kiosks_disk_holds_or_derives_the_receipt_codes_it_showed()
         dir: relay_dir,
         store,
         server,
+        ..
     } = file_relay().await;
     let url = server.url();
     let code = kiosk_tests::demo_code(store.as_ref(), EnrolledRole::Kiosk, 1, 3_600_000).display();

@@ -1,6 +1,9 @@
 //! The relay's backup decides when a kiosk may erase its sealed copies, and a relay
 //! restored from a backup gets back, from the tablets, whatever the backup lacked: back up,
 //! sync more, restore the backup, sync again, and nothing is lost.
+//!
+//! SQLite-only, whatever `KIOSK_TEST_STORE` says: `backup` and `restore` copy the SQLite
+//! file; on PostgreSQL the operator's own tools back the database up.
 
 use std::path::Path;
 use std::sync::Arc;

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use kiosk_core::protocol::enrollment::EnrolledRole;
-use kiosk_sync_server::storage::prelude::*;
 use kiosk_tests::{FileRelay, demo_code, file_relay};
 use support::device_cli::{device_cli, stdout_of};
 
@@ -23,7 +22,9 @@ const MAX_SYNCS: usize = 200;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn captures_and_syncs_from_two_processes_on_one_store_all_succeed() {
-    let FileRelay { dir, store, server } = file_relay().await;
+    let FileRelay {
+        dir, store, server, ..
+    } = file_relay().await;
     let url = server.url();
     let code = demo_code(store.as_ref(), EnrolledRole::Kiosk, 1, 3_600_000).display();
     let relay = store.clone();

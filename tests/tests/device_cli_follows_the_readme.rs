@@ -8,13 +8,18 @@ mod support {
 
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_sync_server::now_ms;
-use kiosk_sync_server::storage::prelude::*;
-use kiosk_tests::{FileRelay, demo_code, file_relay};
+use kiosk_tests::{Backend, FileRelay, demo_code, file_relay, file_relay_on};
 use support::device_cli::{device_cli, stdout_of};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_newcomer_follows_the_readme_from_enrollment_to_a_closed_event_and_a_wipe() {
-    let FileRelay { dir, store, server } = file_relay().await;
+    // SQLite-only: the wipe waits for the relay's backup, and `backup` copies the SQLite
+    // file (on PostgreSQL the operator's own tools back the database up).
+    let relay = file_relay_on(Backend::Sqlite).await;
+    let sqlite = relay.sqlite().clone();
+    let FileRelay {
+        dir, store, server, ..
+    } = relay;
     let url = server.url();
     let code = demo_code(store.as_ref(), EnrolledRole::Kiosk, 1, 3_600_000).display();
 
@@ -78,7 +83,7 @@ async fn a_newcomer_follows_the_readme_from_enrollment_to_a_closed_event_and_a_w
             tablet.exists(),
             "no wipe before a relay backup holds everything"
         );
-        relay
+        sqlite
             .backup(&backup_dir.path().join("relay-backup.sqlite3"))
             .expect("backs up");
         let wiped = stdout_of(&device_cli(&tablet, &["sync", "--relay", &url]));
@@ -98,7 +103,9 @@ async fn a_newcomer_follows_the_readme_from_enrollment_to_a_closed_event_and_a_w
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recruiter_follows_the_readme_on_a_staff_tablet() {
-    let FileRelay { dir, store, server } = file_relay().await;
+    let FileRelay {
+        dir, store, server, ..
+    } = file_relay().await;
     let url = server.url();
     let kiosk_code = demo_code(store.as_ref(), EnrolledRole::Kiosk, 1, 3_600_000);
     let staff_code = kiosk_tests::staff_code(store.as_ref(), "anna").display();

@@ -13,7 +13,7 @@ use kiosk_core::sync::{BatchLimits, HttpTransport, NoListener, Transport, Transp
 use kiosk_sync_server::enrollment::create_code;
 use kiosk_sync_server::now_ms;
 use kiosk_sync_server::storage::prelude::*;
-use kiosk_tests::{FileRelay, file_relay, sync_now, tablet};
+use kiosk_tests::{Backend, FileRelay, file_relay, file_relay_on, sync_now, tablet};
 
 async fn relay() -> FileRelay {
     file_relay().await
@@ -230,10 +230,12 @@ impl Transport for FailsAfter {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_tablet_wipes_itself_only_once_everything_it_holds_has_a_receipt() {
-    let relay = relay().await;
+    // SQLite-only: the wipe waits for the relay's backup, and `backup` copies the SQLite
+    // file (on PostgreSQL the operator's own tools back the database up).
+    let relay = file_relay_on(Backend::Sqlite).await;
     let url = relay.server.url();
     let code = relay.code(EnrolledRole::Kiosk, 1, 3_600_000);
-    let store = relay.store.clone();
+    let store = relay.sqlite().clone();
     tokio::task::spawn_blocking(move || {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("kiosk.sqlite3");

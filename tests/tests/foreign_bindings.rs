@@ -180,24 +180,26 @@ fn hr_event() -> kiosk_core::event::Event {
 /// opens more than one store), a staff code for one recruiter's tablet, and a kiosk code
 /// for an event HR made, which tablets enroll for without installing any event.
 fn scenario_environment(command: &mut Command, relay: &kiosk_tests::FileRelay, work: &Path) {
-    use kiosk_sync_server::storage::prelude::*;
     let kiosk_code = relay.code(EnrolledRole::Kiosk, 10, 3_600_000);
     let staff_code = kiosk_tests::staff_code(relay.store.as_ref(), "rut");
-    relay
-        .store
-        .put_event(&hr_event())
-        .expect("HR's event stored");
-    let now = kiosk_sync_server::now_ms();
-    let event_code = kiosk_sync_server::enrollment::create_code(
-        relay.store.as_ref(),
-        HR_EVENT_ID,
-        EnrolledRole::Kiosk,
-        None,
-        5,
-        now + 3_600_000,
-        now,
-    )
-    .expect("code");
+    // Store calls block: off the async threads this is called from.
+    let event_code = kiosk_tests::off_runtime(|| {
+        relay
+            .store
+            .put_event(&hr_event())
+            .expect("HR's event stored");
+        let now = kiosk_sync_server::now_ms();
+        kiosk_sync_server::enrollment::create_code(
+            relay.store.as_ref(),
+            HR_EVENT_ID,
+            EnrolledRole::Kiosk,
+            None,
+            5,
+            now + 3_600_000,
+            now,
+        )
+        .expect("code")
+    });
     command
         .env("KIOSK_RELAY_URL", relay.server.url())
         .env("KIOSK_CODE", kiosk_code.display())

@@ -17,7 +17,6 @@ use kiosk_core::documents::{RegistrationDocument, actor_id};
 use kiosk_sync_server::hr::accounts::{PasswordHash, Role};
 use kiosk_sync_server::hr::provision_user;
 use kiosk_sync_server::storage::Accessor;
-use kiosk_sync_server::storage::prelude::*;
 use kiosk_tests::browser::run_script;
 use kiosk_tests::file_relay;
 

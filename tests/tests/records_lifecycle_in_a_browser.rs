@@ -22,7 +22,6 @@ use kiosk_core::validation::validate;
 use kiosk_sync_server::hr::accounts::{PasswordHash, Role};
 use kiosk_sync_server::hr::provision_user;
 use kiosk_sync_server::now_ms;
-use kiosk_sync_server::storage::prelude::*;
 use kiosk_sync_server::storage::{
     AccessAction, Accessor, IngestItem, IngestOutcome, RelayStore, capture_for_tests,
     enroll_for_tests, ingest_for_tests,

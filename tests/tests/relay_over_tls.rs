@@ -8,12 +8,10 @@ use std::sync::Arc;
 
 use kiosk_core::protocol::enrollment::{EnrolledRole, EnrollmentCode};
 use kiosk_core::sync::{HttpTransport, TransportError};
-use kiosk_sync_server::keys::RelayKeys;
-use kiosk_sync_server::storage::SqliteStore;
+use kiosk_sync_server::AppState;
 use kiosk_sync_server::storage::prelude::*;
 use kiosk_sync_server::tls::load_server_config;
-use kiosk_sync_server::{AppState, store_demo_event};
-use kiosk_tests::{TestRelay, demo_code, sync_now, tablet};
+use kiosk_tests::{Backend, DemoStore, TestRelay, demo_code, demo_store, sync_now, tablet};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
@@ -66,16 +64,14 @@ fn relay_tls(ca: &PrivateCa, dir: &Path) -> Arc<kiosk_sync_server::tls::ServerCo
 
 struct Relay {
     _dir: tempfile::TempDir,
-    store: Arc<SqliteStore>,
+    store: Arc<dyn RelayStore>,
     ca: PrivateCa,
     server: TestRelay,
 }
 
 async fn relay_over_tls() -> Relay {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(SqliteStore::open(&dir.path().join("relay.sqlite3")).expect("store"));
-    store_demo_event(store.as_ref()).expect("demo event");
-    let keys = RelayKeys::load_or_create(dir.path()).expect("keys");
+    let DemoStore { store, keys, .. } = demo_store(Backend::from_env(), dir.path()).await;
     let ca = private_ca("Kiosk test CA");
     let tls = relay_tls(&ca, dir.path());
     let server = TestRelay::start_tls(AppState::new(store.clone(), keys), tls).await;

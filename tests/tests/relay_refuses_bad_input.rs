@@ -18,7 +18,6 @@ use kiosk_core::registration::Registration;
 use kiosk_core::sync::{HttpTransport, Transport, TransportError};
 use kiosk_sync_server::enrollment::create_code;
 use kiosk_sync_server::now_ms;
-use kiosk_sync_server::storage::prelude::*;
 use kiosk_sync_server::storage::{RelayCounts, RelayStore};
 use kiosk_tests::{FileRelay, file_relay};
 
@@ -178,6 +177,7 @@ async fn forged_garbage_and_impermissible_requests_get_their_codes_and_change_no
         dir: _dir,
         store,
         server,
+        ..
     } = file_relay().await;
     let url = server.url();
     tokio::task::spawn_blocking(move || {
@@ -443,6 +443,7 @@ async fn staff_edits_beyond_notes_own_rating_and_status_and_pulls_beyond_the_eve
         dir: _dir,
         store,
         server,
+        ..
     } = file_relay().await;
     let url = server.url();
     tokio::task::spawn_blocking(move || {

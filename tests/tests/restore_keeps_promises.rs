@@ -4,6 +4,9 @@
 //! it no longer holds, say so instead of "safe to hand back"; and removals, talent-pool
 //! withdrawals and legal holds made after the backup survive the restore. A real relay
 //! process and the `kiosk-device` CLI, as an operator and a recruiter would run them.
+//!
+//! SQLite-only, whatever `KIOSK_TEST_STORE` says: `backup` and `restore` copy the SQLite
+//! file, and the demo relay keeps its store there.
 
 mod support {
     pub mod device_cli;

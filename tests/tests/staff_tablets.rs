@@ -13,7 +13,6 @@ use kiosk_core::store::DocumentState;
 use kiosk_core::sync::HttpTransport;
 use kiosk_core::validation::RegistrationInput;
 use kiosk_sync_server::now_ms;
-use kiosk_sync_server::storage::prelude::*;
 use kiosk_sync_server::storage::{AccessAction, Accessor, RelayStore};
 use kiosk_tests::{
     FileRelay, Tablet, demo_code, file_relay, staff_code, staff_session, staff_tablet, sync_now,

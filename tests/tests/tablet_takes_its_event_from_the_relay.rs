@@ -14,7 +14,6 @@ use kiosk_core::ids::{CalendarDate, EventId, Timestamp};
 use kiosk_core::language::Localized;
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_sync_server::now_ms;
-use kiosk_sync_server::storage::prelude::*;
 use kiosk_sync_server::storage::{Accessor, RegistrationFilter};
 use kiosk_tests::{FileRelay, file_relay};
 use support::device_cli::{device_cli, stdout_of};
@@ -43,21 +42,26 @@ fn gothenburg_event() -> Event {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tablet_without_an_event_enrolls_and_captures_with_the_form_its_first_sync_brings() {
-    let FileRelay { dir, store, server } = file_relay().await;
+    let FileRelay {
+        dir, store, server, ..
+    } = file_relay().await;
     let url = server.url();
     let event = gothenburg_event();
-    store.put_event(&event).expect("event stored");
-    let code = kiosk_sync_server::enrollment::create_code(
-        store.as_ref(),
-        EVENT_ID,
-        EnrolledRole::Kiosk,
-        None,
-        2,
-        now_ms() + 3_600_000,
-        now_ms(),
-    )
-    .expect("code")
-    .display();
+    // Store calls block: off the async threads.
+    let code = kiosk_tests::off_runtime(|| {
+        store.put_event(&event).expect("event stored");
+        kiosk_sync_server::enrollment::create_code(
+            store.as_ref(),
+            EVENT_ID,
+            EnrolledRole::Kiosk,
+            None,
+            2,
+            now_ms() + 3_600_000,
+            now_ms(),
+        )
+        .expect("code")
+        .display()
+    });
 
     let relay = store.clone();
     tokio::task::spawn_blocking(move || {

@@ -32,7 +32,6 @@ use kiosk_ffi::types::{
     DeviceRole, KioskOverview, Language, RecordOutcome, RegistrationDraft, SyncFailure,
     SyncOptions, SyncSummary,
 };
-use kiosk_sync_server::storage::prelude::*;
 use kiosk_tests::{FileRelay, STAFF_PIN, file_relay};
 use kiosk_web::texts::texts;
 use kiosk_web::visitor::form_post::PostError;
@@ -104,7 +103,8 @@ async fn enrolled_kiosk(extra: &[&str]) -> (FileRelay, tempfile::TempDir, KioskW
 }
 
 fn registrations_at(relay: &FileRelay) -> u64 {
-    relay.store.counts().expect("relay counts").registrations
+    // Called from async code, and store calls block: off the async threads.
+    kiosk_tests::off_runtime(|| relay.store.counts().expect("relay counts").registrations)
 }
 
 /// An answer that refused a post: its status, the visitor's language, and nothing posted.

@@ -13,7 +13,6 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_ffi::types::DeviceRole;
-use kiosk_sync_server::storage::prelude::*;
 use kiosk_tests::FileRelay;
 use kiosk_web::config::Config;
 use kiosk_web::state::Shell;
@@ -739,7 +738,9 @@ async fn sync_now_shows_its_progress_a_failure_and_then_the_last_success() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_kiosk_shows_the_wipe_waits_for_a_backup_and_then_wipes_itself() {
-    let relay = kiosk_tests::file_relay().await;
+    // SQLite-only: the wipe waits for the relay's backup, and `backup` copies the SQLite
+    // file (on PostgreSQL the operator's own tools back the database up).
+    let relay = kiosk_tests::file_relay_on(kiosk_tests::Backend::Sqlite).await;
     let kiosk = Kiosk::new(DeviceRole::Kiosk, None, IDLE);
     kiosk.set_up(&kiosk_qr_text(&relay)).await;
     kiosk.ready().await;
@@ -781,7 +782,7 @@ async fn a_revoked_kiosk_shows_the_wipe_waits_for_a_backup_and_then_wipes_itself
 
     let backups = tempfile::tempdir().expect("tempdir");
     relay
-        .store
+        .sqlite()
         .backup(&backups.path().join("relay-backup.sqlite3"))
         .expect("backs up");
     // The sync that learns of the backup erases the sealed copy, and the wipe follows by
@@ -1038,11 +1039,14 @@ async fn a_locked_out_staff_tablet_reopens_with_hrs_unlock_and_a_new_pin() {
         .expect("hex")
         .try_into()
         .expect("32 bytes");
-    relay
-        .store
-        .issue_staff_unlock(&key, kiosk_sync_server::now_ms())
-        .expect("issues")
-        .expect("a staff tablet");
+    // Store calls block: off the async threads.
+    kiosk_tests::off_runtime(|| {
+        relay
+            .store
+            .issue_staff_unlock(&key, kiosk_sync_server::now_ms())
+            .expect("issues")
+            .expect("a staff tablet")
+    });
     let summary = kiosk_web::sync_loop::sync_once(&tablet.shell)
         .await
         .expect("started")

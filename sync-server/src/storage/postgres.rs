@@ -62,6 +62,7 @@ mod job_lock;
 mod lifecycle;
 #[cfg(test)]
 mod lifecycle_tests;
+mod off_runtime;
 mod pull;
 mod quarantine;
 mod read_log;
@@ -112,7 +113,8 @@ type Pooled = r2d2::PooledConnection<PostgresConnectionManager<transport::Connec
 
 /// The relay store on a PostgreSQL database.
 pub struct PgStore {
-    pool: Pool,
+    /// Closed off the async runtime when the store is dropped ([`off_runtime`]).
+    pool: off_runtime::DropOffRuntime<Pool>,
     /// The database as errors name it: the URL without its password.
     target: String,
     /// Events as last read or written, with the revision they were read at.
@@ -206,7 +208,7 @@ impl PgStore {
                 StorageError::Postgres(PgFailure::new(format!("cannot connect to {target}: {e}")))
             })?;
         Ok(PgStore {
-            pool,
+            pool: off_runtime::DropOffRuntime::new(pool),
             target,
             events: Mutex::new(HashMap::new()),
             numbering: Mutex::new(()),

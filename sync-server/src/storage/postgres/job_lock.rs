@@ -42,6 +42,18 @@ pub(crate) struct JobLock {
     held: Mutex<Option<Client>>,
 }
 
+impl Drop for JobLock {
+    /// The lock's connection, if still held, is closed off the async runtime.
+    fn drop(&mut self) {
+        let held = self
+            .held
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        drop(held.map(super::off_runtime::DropOffRuntime::new));
+    }
+}
+
 impl std::fmt::Debug for JobLock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JobLock")
