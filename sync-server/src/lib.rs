@@ -32,6 +32,7 @@ mod state;
 pub mod storage;
 pub mod sync_gate;
 pub mod tls;
+mod unread_body;
 
 pub use error::AppError;
 pub use routes::{SYNC_BODY_LIMIT, router};

@@ -55,6 +55,9 @@ pub fn router(state: AppState) -> Router {
         .merge(hr)
         .merge(console)
         .layer(axum::middleware::from_fn(crate::headers::security_headers))
+        .layer(axum::middleware::from_fn(
+            crate::unread_body::close_if_body_unread,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
