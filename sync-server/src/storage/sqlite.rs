@@ -873,7 +873,7 @@ impl SyncStore for SqliteStore {
             batch,
             || {
                 self.turn.after_short_writes();
-                self.conn()
+                self.turn.group(|| self.conn())
             },
             |conn, batches| self.commit_group(conn, batches),
         );
@@ -1299,6 +1299,8 @@ impl LifecycleStore for SqliteStore {
     }
 
     fn retention_run_step(&self, run_id: i64, batch: usize, at: i64) -> StorageResult<RunStep> {
+        // Background work: a batch lets waiting pushes and HR writes have the writer first.
+        self.turn.after_waiting_writes();
         retention::run_step(&mut self.conn(), self.lifecycle.as_ref(), run_id, batch, at)
     }
 

@@ -118,8 +118,7 @@ const STEPS: [&[Change]; CURRENT_VERSION as usize] = [
         },
         Change::Sql(
             "CREATE INDEX IF NOT EXISTS registration_index_list_by_status ON registration_index
-                 (status, captured_at DESC, doc_id DESC, event_id, restricted, talent_pool,
-                  interests, locations, search);
+                 (status, captured_at DESC, doc_id DESC, event_id, restricted);
              CREATE INDEX IF NOT EXISTS registration_index_by_email ON registration_index (email)
                  WHERE email != '';",
         ),

@@ -3,6 +3,12 @@
 //! about to take the writer lets it go first: the request then waits for at most the group
 //! under way, never for the groups queued behind it. A group waits for such requests at
 //! most [`MAX_YIELD`], so a stream of them cannot starve ingest.
+//!
+//! Background work (a retention run's batches) comes last: before each batch it stands back
+//! while a short write or an ingest group waits for the writer, so a tablet's push waits
+//! for at most the batch under way rather than for batch after batch (a released lock goes
+//! to whoever asks first, and the run asks again at once). It too stands back at most
+//! [`MAX_YIELD`] a batch, so a steady stream of pushes cannot stop the run.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, PoisonError};
@@ -15,6 +21,8 @@ pub(super) const MAX_YIELD: Duration = Duration::from_millis(100);
 pub(super) struct WriterTurn {
     /// Short writes waiting for the writer now.
     waiting: AtomicUsize,
+    /// Ingest groups waiting for the writer now.
+    groups_waiting: AtomicUsize,
     lock: Mutex<()>,
     /// Signalled when a short write got the writer.
     taken: Condvar,
@@ -33,15 +41,39 @@ impl WriterTurn {
         taken
     }
 
+    /// Runs `take` (which takes the writer) as an ingest group's, which background work
+    /// lets go first.
+    pub(super) fn group<T>(&self, take: impl FnOnce() -> T) -> T {
+        self.groups_waiting.fetch_add(1, Ordering::AcqRel);
+        let taken = take();
+        self.groups_waiting.fetch_sub(1, Ordering::AcqRel);
+        let _turn = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        self.taken.notify_all();
+        taken
+    }
+
+    /// Waits (at most [`MAX_YIELD`]) until neither a short write nor an ingest group waits
+    /// for the writer; background work calls it before each batch takes the writer.
+    pub(super) fn after_waiting_writes(&self) {
+        self.stand_back(|| {
+            self.waiting.load(Ordering::Acquire) + self.groups_waiting.load(Ordering::Acquire)
+        });
+    }
+
     /// Waits (at most [`MAX_YIELD`]) until no short write waits for the writer; an ingest
     /// group calls it before it takes the writer.
     pub(super) fn after_short_writes(&self) {
-        if self.waiting.load(Ordering::Acquire) == 0 {
+        self.stand_back(|| self.waiting.load(Ordering::Acquire));
+    }
+
+    /// Waits (at most [`MAX_YIELD`]) until `waiting` counts no one.
+    fn stand_back(&self, waiting: impl Fn() -> usize) {
+        if waiting() == 0 {
             return;
         }
         let deadline = Instant::now() + MAX_YIELD;
         let mut turn = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
-        while self.waiting.load(Ordering::Acquire) > 0 {
+        while waiting() > 0 {
             let now = Instant::now();
             if now >= deadline {
                 return;
@@ -80,6 +112,35 @@ mod tests {
             short.join().expect("joins");
         });
         assert_eq!(turn.waiting.load(Ordering::Acquire), 0);
+    }
+
+    #[test]
+    fn background_work_stands_back_while_a_group_waits_and_goes_once_it_has_the_writer() {
+        let turn = &WriterTurn::default();
+        let writer = &Mutex::new(());
+        let held = writer.lock().expect("the writer");
+        let (waiting_tx, waiting) = std::sync::mpsc::channel();
+        let (had_tx, had) = std::sync::mpsc::channel();
+        std::thread::scope(|scope| {
+            let group = scope.spawn(move || {
+                let guard = turn.group(|| {
+                    waiting_tx.send(()).expect("told");
+                    writer.lock().expect("the writer")
+                });
+                // Held until the background side has stopped standing back.
+                had.recv().expect("told");
+                drop(guard);
+            });
+            waiting.recv().expect("the group waits");
+            assert_eq!(turn.groups_waiting.load(Ordering::Acquire), 1);
+            drop(held);
+            turn.after_waiting_writes();
+            // The group had the writer before background work went on: it holds it still.
+            assert!(writer.try_lock().is_err());
+            had_tx.send(()).expect("told");
+            group.join().expect("joins");
+        });
+        assert_eq!(turn.groups_waiting.load(Ordering::Acquire), 0);
     }
 
     #[test]
