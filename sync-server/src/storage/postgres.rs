@@ -54,6 +54,8 @@ mod pull;
 mod quarantine;
 mod read_log;
 mod reconciliation;
+mod record_keys;
+mod record_seal;
 mod registration_index;
 mod registrations;
 #[cfg(test)]
@@ -63,6 +65,7 @@ mod restricted_inbox;
 mod retention_runs;
 mod rows;
 pub(crate) mod schema;
+mod seal_existing;
 #[cfg(test)]
 mod store_suite;
 mod stored_records;
