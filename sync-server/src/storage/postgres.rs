@@ -41,6 +41,8 @@ mod access_log;
 mod accounts;
 mod devices;
 mod erasure;
+#[cfg(test)]
+mod erasure_tests;
 mod error;
 mod events;
 mod hr_edits;

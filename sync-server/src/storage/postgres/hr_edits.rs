@@ -20,8 +20,8 @@ use super::record_keys::key_of;
 use super::record_seal::Field;
 use super::rows::signed;
 use super::stored_records::stored_registration;
-use crate::storage::{StorageError, StorageResult};
 use crate::storage::model::{AccessAction, AccessEntry, HrEdit, HrEditOutcome, HrEditor};
+use crate::storage::{StorageError, StorageResult};
 
 impl PgStore {
     /// Applies `edit` to registration `doc_id` as `editor`, at relay time `at`, in one

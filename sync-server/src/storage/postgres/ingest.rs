@@ -415,7 +415,10 @@ fn quarantine(
         &[
             (&doc_id, Type::TEXT),
             (&device, Type::BYTEA),
-            (&key.seal(doc_id, Field::QuarantinePayload, payload), Type::BYTEA),
+            (
+                &key.seal(doc_id, Field::QuarantinePayload, payload),
+                Type::BYTEA,
+            ),
             (&code.as_str(), Type::TEXT),
             (&batch.received_at, Type::INT8),
         ],

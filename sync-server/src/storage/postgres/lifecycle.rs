@@ -128,8 +128,8 @@ impl LifecycleStore for PgStore {
         // unused: a gap, which no cursor minds (a cursor only needs lower numbers visible).
         let outcome = self.write_numbered(|tx, seq| remove_in(tx, seq, doc_id, reason, by, at))?;
         if outcome == RemovalOutcome::Removed {
-            // The record's key went with it; its dead tuple goes from the table now.
-            self.vacuum_record_keys();
+            // The record's key went with it; the key table is rewritten without it now.
+            self.rewrite_record_keys();
         }
         Ok(outcome)
     }

@@ -98,7 +98,8 @@ impl QuarantineStore for PgStore {
             .map(|row| {
                 let capture = capture_row(&row)?;
                 let key = stored_key(row.try_get(11)?)?;
-                let payload = key.open(&capture.doc_id, Field::QuarantinePayload, row.try_get(10)?)?;
+                let payload =
+                    key.open(&capture.doc_id, Field::QuarantinePayload, row.try_get(10)?)?;
                 Ok((capture, payload))
             })
             .transpose()

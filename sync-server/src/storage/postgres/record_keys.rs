@@ -87,21 +87,54 @@ pub(super) fn stored_key(bytes: Option<&[u8]>) -> StorageResult<RecordKey> {
         .ok_or(StorageError::Undecodable("record key"))
 }
 
+/// How long [`PgStore::rewrite_record_keys`] waits for the table's lock: meanwhile every
+/// statement reading or writing a key queues behind it.
+const REWRITE_LOCK_WAIT: &str = "3s";
+
 impl PgStore {
     /// `VACUUM record_keys` after removals committed: the deleted keys' dead tuples leave
-    /// the table's visible structure (no snapshot can reach them any more), and their space
-    /// is marked free for the next keys. VACUUM cannot run in a transaction, so it runs on
-    /// its own connection after the removal; cheap (it reads only pages with dead tuples,
-    /// and the primary key's index). It does not wipe the freed space (PostgreSQL has no
-    /// such setting): the bytes stay in the page until a later key is written over them.
-    /// A VACUUM that fails changes nothing the removal did, so its failure is only logged;
-    /// autovacuum does it later.
+    /// the table (no snapshot can reach them any more), and their pages are compacted,
+    /// which writes the live rows over most of them. VACUUM cannot run in a transaction, so
+    /// it runs on its own connection after the removal; it is cheap (it reads only pages
+    /// with dead tuples, and the primary key's index). PostgreSQL does not wipe the space
+    /// it frees: a key that was the last row written to its page stays in the page's free
+    /// space until a later row lands there. [`PgStore::rewrite_record_keys`] removes those.
+    /// A VACUUM that fails changes nothing the removal did: it is logged, and autovacuum
+    /// does it later.
     pub(super) fn vacuum_record_keys(&self) {
         let result = self
             .client()
             .and_then(|mut client| Ok(client.batch_execute("VACUUM record_keys")?));
         if let Err(error) = result {
             tracing::warn!(%error, "VACUUM record_keys after a removal failed; autovacuum will do it");
+        }
+    }
+
+    /// `VACUUM FULL record_keys` after a removal by HR, or at the end of a retention run
+    /// that removed records: the table is written anew with its live keys only and its old
+    /// file truncated and unlinked, so no removed key is left in the database's files (as
+    /// SQLite's `secure_delete` leaves none). It locks the table for the rewrite (about
+    /// 0.1 s at 100,000 records, see the README), and waits at most
+    /// [`REWRITE_LOCK_WAIT`] for that lock; a rewrite that cannot have it (a long export
+    /// reading keys) is left to the next removal, with a plain VACUUM meanwhile. No VACUUM
+    /// removes a row deleted after a transaction still open began (a backup's snapshot, a
+    /// long export): such a key stays in the file until the first rewrite after that
+    /// transaction ended, at the latest the one ending the next nightly retention run.
+    pub(super) fn rewrite_record_keys(&self) {
+        let result = self.client().and_then(|mut client| {
+            client.batch_execute(&format!("SET lock_timeout = '{REWRITE_LOCK_WAIT}'"))?;
+            let rewritten = client.batch_execute("VACUUM FULL record_keys");
+            // Back to the session's own setting, whatever the rewrite did.
+            client.batch_execute("RESET lock_timeout")?;
+            Ok(rewritten?)
+        });
+        if let Err(error) = result {
+            tracing::warn!(
+                %error,
+                "VACUUM FULL record_keys after a removal failed; removed keys may stay in free \
+                 space until the next removal's rewrite"
+            );
+            self.vacuum_record_keys();
         }
     }
 }

@@ -107,7 +107,12 @@ impl RecordKey {
 
     /// A value [`RecordKey::seal`] sealed for `field` of record `doc_id`; a value sealed
     /// under another key, for another place, or altered, is refused (naming only the field).
-    pub(super) fn open(&self, doc_id: &str, field: Field<'_>, sealed: &[u8]) -> StorageResult<Vec<u8>> {
+    pub(super) fn open(
+        &self,
+        doc_id: &str,
+        field: Field<'_>,
+        sealed: &[u8],
+    ) -> StorageResult<Vec<u8>> {
         let refused = || StorageError::Undecodable(field.column());
         if sealed.len() < SEAL_OVERHEAD {
             return Err(refused());
@@ -127,7 +132,12 @@ impl RecordKey {
     }
 
     /// [`RecordKey::open`] of a text field.
-    pub(super) fn open_text(&self, doc_id: &str, field: Field<'_>, sealed: &[u8]) -> StorageResult<String> {
+    pub(super) fn open_text(
+        &self,
+        doc_id: &str,
+        field: Field<'_>,
+        sealed: &[u8],
+    ) -> StorageResult<String> {
         String::from_utf8(self.open(doc_id, field, sealed)?)
             .map_err(|_| StorageError::Undecodable(field.column()))
     }
@@ -149,7 +159,11 @@ mod tests {
         // Another record, another column, another key: refused.
         assert!(key.open("doc-b", Field::GivenName, &sealed).is_err());
         assert!(key.open("doc-a", Field::FamilyName, &sealed).is_err());
-        assert!(RecordKey::random().open("doc-a", Field::GivenName, &sealed).is_err());
+        assert!(
+            RecordKey::random()
+                .open("doc-a", Field::GivenName, &sealed)
+                .is_err()
+        );
         // A change's bytes open only as that change.
         let change = key.seal("doc-a", Field::Change(&[1; 32]), b"bytes");
         assert!(key.open("doc-a", Field::Change(&[2; 32]), &change).is_err());

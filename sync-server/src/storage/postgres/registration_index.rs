@@ -26,10 +26,10 @@ use postgres::types::ToSql;
 use super::record_keys::stored_key;
 use super::record_seal::Field;
 use super::stored_records::stored_registrations;
-use crate::storage::{StorageError, StorageResult};
 use crate::storage::model::{
     ExportPage, ExportedRegistration, RegistrationFilter, RegistrationSummary,
 };
+use crate::storage::{StorageError, StorageResult};
 
 /// Candidates a text search reads and opens per round trip.
 const SEARCH_CHUNK: u32 = 2_000;
@@ -151,7 +151,10 @@ fn list_searching(
 
 /// Whether `haystack` holds `needle` (as `strpos(...) > 0`: the empty needle is in all).
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || haystack.windows(needle.len()).any(|window| window == needle)
+    needle.is_empty()
+        || haystack
+            .windows(needle.len())
+            .any(|window| window == needle)
 }
 
 /// The rows of `doc_ids`, in that order (a searched page's matches).
@@ -225,7 +228,10 @@ fn list_query(
 
 /// The conditions `filter` (and a receipt-code `search`) put on the index's rows, the
 /// page's start among them; `None` for a list that selects nothing (of no event).
-fn filter_conditions(filter: &RegistrationFilter, search: Option<Search<'_>>) -> Option<Conditions> {
+fn filter_conditions(
+    filter: &RegistrationFilter,
+    search: Option<Search<'_>>,
+) -> Option<Conditions> {
     let mut conditions = Conditions::default();
     match filter.events.as_deref() {
         Some([]) => return None,

@@ -60,7 +60,11 @@ pub(super) fn seal_existing(tx: &mut Transaction<'_>) -> StorageResult<()> {
                 &format!(
                     "SELECT id, doc_id, {column}, {hash} FROM {table}
                      WHERE id > $1 AND {column} IS NOT NULL ORDER BY id LIMIT $2",
-                    hash = if table == "quarantine" { "NULL::bytea" } else { "hash" }
+                    hash = if table == "quarantine" {
+                        "NULL::bytea"
+                    } else {
+                        "hash"
+                    }
                 ),
                 &[&after, &CHUNK],
             )?;

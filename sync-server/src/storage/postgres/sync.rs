@@ -48,7 +48,10 @@ impl SyncStore for PgStore {
                 // Counted as received: less what sealing added.
                 "SELECT COALESCE(SUM(length(payload) - $2), 0)::BIGINT FROM quarantine
                  WHERE device_key = $1",
-                &[&device_key.as_slice(), &(super::record_seal::SEAL_OVERHEAD as i32)],
+                &[
+                    &device_key.as_slice(),
+                    &(super::record_seal::SEAL_OVERHEAD as i32),
+                ],
             )?
             .try_get(0)?;
         unsigned(bytes, "quarantined bytes")

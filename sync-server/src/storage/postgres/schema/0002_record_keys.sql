@@ -16,3 +16,7 @@ ALTER TABLE registration_index
     ALTER COLUMN given_name TYPE BYTEA USING convert_to(given_name, 'UTF8'),
     ALTER COLUMN family_name TYPE BYTEA USING convert_to(family_name, 'UTF8'),
     ALTER COLUMN search TYPE BYTEA USING convert_to(search, 'UTF8');
+
+-- ANALYZE keeps sample values of a column in `pg_statistic` (most common values, histogram
+-- bounds), which would keep copies of keys past their removal: none are sampled.
+ALTER TABLE record_keys ALTER COLUMN key SET STATISTICS 0;
