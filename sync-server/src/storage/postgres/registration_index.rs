@@ -93,7 +93,7 @@ fn list_by(
     search: Option<Search<'_>>,
 ) -> StorageResult<Vec<RegistrationSummary>> {
     if let Some(Search::Part(part)) = search {
-        return list_searching(client, filter, part);
+        return list_searching(client, filter, part, SearchBounds::DEFAULT);
     }
     let Some((sql, conditions)) = list_query(filter, search) else {
         return Ok(Vec::new());
@@ -102,12 +102,27 @@ fn list_by(
     rows.iter().map(summary_row).collect()
 }
 
-/// A list searched for `part`: the candidates in list order, [`SEARCH_CHUNK`] at a time,
+/// How many candidates a text search reads per round trip, and opens at most.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct SearchBounds {
+    pub(super) chunk: u32,
+    pub(super) limit: u64,
+}
+
+impl SearchBounds {
+    const DEFAULT: SearchBounds = SearchBounds {
+        chunk: SEARCH_CHUNK,
+        limit: SEARCH_SCAN_LIMIT,
+    };
+}
+
+/// A list searched for `part`: the candidates in list order, `bounds.chunk` at a time,
 /// their search text opened and matched here until the page is full (see the module doc).
-fn list_searching(
+pub(super) fn list_searching(
     client: &mut impl GenericClient,
     filter: &RegistrationFilter,
     part: &str,
+    bounds: SearchBounds,
 ) -> StorageResult<Vec<RegistrationSummary>> {
     let needle = part.to_lowercase();
     let wanted = filter.limit as usize;
@@ -117,7 +132,7 @@ fn list_searching(
     while found.len() < wanted {
         let chunk = RegistrationFilter {
             after: after.clone(),
-            limit: SEARCH_CHUNK,
+            limit: bounds.chunk,
             search: None,
             ..filter.clone()
         };
@@ -138,10 +153,10 @@ fn list_searching(
         }
         scanned += rows.len() as u64;
         let Some(last) = rows.last() else { break };
-        if rows.len() < SEARCH_CHUNK as usize {
+        if rows.len() < bounds.chunk as usize {
             break;
         }
-        if found.len() < wanted && scanned >= SEARCH_SCAN_LIMIT {
+        if found.len() < wanted && scanned >= bounds.limit {
             return Err(StorageError::SearchTooBroad { scanned });
         }
         after = Some((last.try_get(1)?, last.try_get(0)?));

@@ -17,6 +17,7 @@ use super::registration_index::explain_list;
 use super::rows::signed;
 use super::test_cluster::fresh_database_url;
 use crate::rules::access_chain::{ChainWalk, EntryFields, GENESIS};
+use crate::storage::StorageError;
 use crate::storage::model::{AccessAction, Accessor, HrEdit, HrEditOutcome, HrEditor};
 use crate::storage::suite::fixtures::{generated, operator, visitor_kiosk};
 use crate::storage::traits::RegistrationStore;
@@ -958,4 +959,47 @@ fn one_hr_user_editing_a_record_through_two_instances_at_once_keeps_every_edit()
         "each edit under a number of its own"
     );
     assert_eq!(logged(&url, AccessAction::Change).len(), 2 * EDITS);
+}
+
+#[test]
+fn a_search_that_opens_its_bound_of_candidates_without_a_full_page_is_refused_as_too_broad() {
+    use super::registration_index::{SearchBounds, list_searching};
+    let (store, _, registrations) = seeded(12);
+    let bounds = SearchBounds { chunk: 2, limit: 4 };
+    let open = |part: &str, limit: u32| {
+        store.read(|tx| {
+            list_searching(
+                tx,
+                &RegistrationFilter {
+                    include_restricted: true,
+                    ..filter(limit)
+                },
+                part,
+                bounds,
+            )
+        })
+    };
+    // Nothing matches: refused after four candidates, naming no value searched for.
+    match open("no-such-visitor", 50) {
+        Err(StorageError::SearchTooBroad { scanned: 4 }) => {}
+        other => panic!("expected SearchTooBroad after 4, got {other:?}"),
+    }
+    let message = open("no-such-visitor", 50)
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        message.contains("too broad") && message.contains("för bred"),
+        "{message}"
+    );
+    assert!(!message.contains("no-such-visitor"), "{message}");
+    // A page filled before the bound is answered: every record's search holds " ".
+    assert_eq!(open(" ", 3).expect("answers").len(), 3);
+    // The newest record found by its own name, whatever the bound, when it is among the
+    // first candidates.
+    let newest = registrations
+        .iter()
+        .max_by_key(|r| (r.captured_at.millis(), r.id.to_string()))
+        .expect("records");
+    let found = open(&newest.person.given_name.to_lowercase(), 1).expect("answers");
+    assert_eq!(found[0].id, newest.id.to_string());
 }

@@ -73,7 +73,7 @@ fn held(tx: &mut Transaction<'_>, doc_id: &str) -> StorageResult<Option<HeldReco
 /// chunk at a time, with only the matches kept. A subject access must find every record
 /// of the person, so it has no bound but the table's size (it is rare, and measured with
 /// the list search in the README).
-fn with_word(tx: &mut Transaction<'_>, word: &str) -> StorageResult<Vec<String>> {
+pub(super) fn with_word(tx: &mut Transaction<'_>, word: &str) -> StorageResult<Vec<String>> {
     const CHUNK: i64 = 2_000;
     let needle = format!(" {} ", word.to_lowercase());
     let mut found = Vec::new();
