@@ -153,7 +153,8 @@ mod tests {
         let sealed = key.seal("doc-a", Field::GivenName, b"Astrid");
         assert_eq!(sealed.len(), b"Astrid".len() + SEAL_OVERHEAD);
         assert_eq!(
-            key.open_text("doc-a", Field::GivenName, &sealed).unwrap(),
+            key.open_text("doc-a", Field::GivenName, &sealed)
+                .expect("opens"),
             "Astrid"
         );
         // Another record, another column, another key: refused.
