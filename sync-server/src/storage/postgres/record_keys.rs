@@ -26,11 +26,14 @@
 //! log, removal records, legal holds, retention runs and quarantine reviews hold ids and
 //! operators' reasons, not the visitor's data; subject access and the restricted inbox read
 //! the sealed columns above and store nothing of their own (`restricted_requests` keeps
-//! record ids only). Events' documents describe events, not visitors.
+//! record ids only). Events' documents describe events, not visitors; the `hr_*` tables
+//! hold HR's own users, not records.
 //!
 //! A record's key is made when anything of it is first stored (a capture stored, or
 //! quarantined), read with the rows it opens (joined by id), and never logged or shown. A
-//! removal ([`super::erasure`]) deletes it with the record's rows, in one transaction.
+//! removal ([`super::erasure`]) deletes it with the record's rows, in one transaction;
+//! then the key table is rewritten ([`PgStore::rewrite_record_keys`]) so the deleted key
+//! leaves the table's file as well, and its column is never sampled into `pg_statistic`.
 
 use postgres::GenericClient;
 use postgres::types::Type;
