@@ -696,6 +696,56 @@ fn removed_keys_are_in_no_relation_file_once_the_removal_or_the_retention_run_re
     );
 }
 
+#[test]
+fn a_removal_whose_key_table_rewrite_cannot_have_its_lock_is_done_and_the_next_rewrite_takes_the_key()
+ {
+    let url = fresh_database_url();
+    let store = PgStore::open(&url).expect("opens");
+    let registrations: Vec<Registration> = (0..3).map(|n| named(&marker(), 200 + n)).collect();
+    ingest(&store, &registrations, 1);
+    let doc_id = registrations[2].id.to_string();
+    let mut client = connect(&url);
+    let (base, _) = data_dirs(&mut client);
+    let key: Vec<u8> = client
+        .query_one("SELECT key FROM record_keys WHERE doc_id = $1", &[&doc_id])
+        .expect("a key")
+        .get(0);
+    // A long reader (an export, a backup) holds the key table while the removal runs.
+    let mut reader = connect(&url);
+    let mut long_read = reader.transaction().expect("transaction");
+    long_read
+        .batch_execute("LOCK TABLE record_keys IN ACCESS SHARE MODE")
+        .expect("holds the table");
+    assert_eq!(
+        store
+            .remove_registration(&doc_id, "asked", &operator("hr:rut"), 5)
+            .expect("the removal is answered although its rewrite waited in vain"),
+        RemovalOutcome::Removed
+    );
+    let held: i64 = client
+        .query_one(
+            "SELECT count(*) FROM record_keys WHERE doc_id = $1",
+            &[&doc_id],
+        )
+        .expect("counts")
+        .get(0);
+    assert_eq!(held, 0, "the key is deleted with the record");
+    // The plain VACUUM it fell back to left the last-written key's bytes in its page.
+    checkpoint(&mut client);
+    assert_eq!(
+        holding(&mut client, &base, &key).len(),
+        1,
+        "the key's bytes are still in the key table's file"
+    );
+    long_read.commit().expect("the reader ends");
+    // The next rewrite (here by hand; in the relay the next removal's or the nightly run's)
+    // takes the key's bytes from the file.
+    assert_eq!(
+        until_gone(&mut client, &base, &key, |_| store.rewrite_record_keys()),
+        Vec::<String>::new()
+    );
+}
+
 /// What sealing costs HR at 100,000 records: a list page, a text search that matches
 /// nothing (every candidate opened), one that fills its page early, a subject-access
 /// lookup, and the key table's rewrite. Prints its figures; asserts no time. Run with
