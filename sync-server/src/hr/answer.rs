@@ -153,6 +153,11 @@ impl From<HrError> for AppError {
             HrError::Storage { source, .. } if source.is_disk_full() || source.is_locked() => {
                 source.into()
             }
+            // A search the store refused as too broad: the caller can narrow it.
+            HrError::Storage {
+                source: source @ crate::storage::StorageError::SearchTooBroad { .. },
+                ..
+            } => AppError::BadFilter(source.to_string()),
             HrError::Unexpected { context, source } => {
                 tracing::error!(error = %source, context, "internal error");
                 AppError::Internal

@@ -28,6 +28,16 @@ pub enum StorageError {
         found: u32,
         supported: u32,
     },
+    /// A list's text search opened this many candidates (on PostgreSQL, where names are
+    /// sealed and matched in the relay) without filling its page: narrowed by event, date
+    /// or another filter, it can be answered.
+    #[error(
+        "Sökningen är för bred ({scanned} registreringar lästa utan en full sida): begränsa \
+         den med evenemang, datum eller ett annat filter. / The search is too broad \
+         ({scanned} registrations read without a full page): narrow it by event, date or \
+         another filter."
+    )]
+    SearchTooBroad { scanned: u64 },
     /// The file is an SQLite database of another application (or of a device).
     #[error("{path} is not a Kiosk relay store; it was left untouched")]
     NotARelayStore { path: String },

@@ -50,6 +50,8 @@ mod daily_jobs;
 mod daily_jobs_tests;
 mod devices;
 mod erasure;
+#[cfg(test)]
+mod erasure_tests;
 mod error;
 mod events;
 mod failure_counts;
@@ -67,6 +69,8 @@ mod pull;
 mod quarantine;
 mod read_log;
 mod reconciliation;
+mod record_keys;
+mod record_seal;
 mod registration_index;
 mod registrations;
 #[cfg(test)]
@@ -76,6 +80,7 @@ mod restricted_inbox;
 mod retention_runs;
 mod rows;
 pub(crate) mod schema;
+mod seal_existing;
 #[cfg(test)]
 mod store_suite;
 mod stored_records;

@@ -1,7 +1,9 @@
 //! Removing one record on PostgreSQL: its row locked, its legal hold checked, every row
 //! holding it erased and a removal record kept under the commit number the caller took
 //! from the sequencer first. Removal by HR ([`super::lifecycle`]) and retention runs
-//! ([`super::retention_runs`]) both go through here.
+//! ([`super::retention_runs`]) both go through here. The record's key goes in the same
+//! transaction ([`super::record_keys`]); the callers then run
+//! [`super::PgStore::vacuum_record_keys`] once their removals committed.
 
 use postgres::Transaction;
 
@@ -79,6 +81,9 @@ pub(super) fn erase(
         // The list index copies names, email and phone: it must not outlive the record.
         "registration_index",
         "talent_pool_withdrawals",
+        // Last, the record's key: whatever of the record's sealed bytes is left anywhere
+        // (dead tuples, WAL, replicas) cannot be opened once this commits.
+        "record_keys",
     ] {
         tx.execute(
             &format!("DELETE FROM {table} WHERE doc_id = $1"),

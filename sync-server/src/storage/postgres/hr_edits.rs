@@ -16,10 +16,12 @@ use kiosk_core::ids::Timestamp;
 
 use super::PgStore;
 use super::index_writes::index_one;
+use super::record_keys::key_of;
+use super::record_seal::Field;
 use super::rows::signed;
 use super::stored_records::stored_registration;
-use crate::storage::StorageResult;
 use crate::storage::model::{AccessAction, AccessEntry, HrEdit, HrEditOutcome, HrEditor};
+use crate::storage::{StorageError, StorageResult};
 
 impl PgStore {
     /// Applies `edit` to registration `doc_id` as `editor`, at relay time `at`, in one
@@ -55,7 +57,12 @@ impl PgStore {
                     changed: false,
                 });
             };
-            let bytes = document.change_chunks(&[change.0]);
+            let key = key_of(tx, doc_id)?.ok_or(StorageError::Undecodable("record key"))?;
+            let bytes = key.seal(
+                doc_id,
+                Field::Change(change.0.as_slice()),
+                &document.change_chunks(&[change.0]),
+            );
             let commit_seq = signed(seq, "commit number")?;
             tx.execute(
                 "INSERT INTO registration_changes

@@ -8,22 +8,32 @@
 //! store's catch-up at open for files an older build wrote, and a PostgreSQL store has
 //! indexed at every write since its first version. Writing it would also make its one row
 //! a second lock every ingest of every instance queues on.
+//!
+//! The names and the search text are sealed under the record's key
+//! ([`super::record_keys`]); the codes, times and flags lists filter by stay in clear.
 
 use postgres::Transaction;
 use postgres::types::Type;
 
+use super::record_keys::key_of;
+use super::record_seal::{Field, RecordKey};
+use super::stored_records::stored_registration;
 use crate::storage::RegistrationListing as Listing;
-use crate::storage::StorageResult;
+use crate::storage::{StorageError, StorageResult};
 
 /// Writes (or rewrites) the index row of `doc_id` from `listing`, inside the caller's write
 /// transaction. A withdrawal recorded for the record wins over the listing's consent.
 pub(super) fn write_listing(
     tx: &mut Transaction<'_>,
+    key: &RecordKey,
     doc_id: &str,
     receipt_code: &str,
     listing: &Listing,
 ) -> StorageResult<()> {
     let search = format!("{} {}", listing.search, receipt_code.to_lowercase());
+    let search = key.seal(doc_id, Field::Search, search.as_bytes());
+    let given_name = key.seal(doc_id, Field::GivenName, listing.given_name.as_bytes());
+    let family_name = key.seal(doc_id, Field::FamilyName, listing.family_name.as_bytes());
     tx.execute_typed(
         "INSERT INTO registration_index (doc_id, event_id, captured_at, restricted, talent_pool,
                                          status, interests, locations, receipt_code,
@@ -44,9 +54,9 @@ pub(super) fn write_listing(
             (&listing.interests, Type::TEXT),
             (&listing.locations, Type::TEXT),
             (&receipt_code, Type::TEXT),
-            (&listing.given_name, Type::TEXT),
-            (&listing.family_name, Type::TEXT),
-            (&search, Type::TEXT),
+            (&given_name, Type::BYTEA),
+            (&family_name, Type::BYTEA),
+            (&search, Type::BYTEA),
         ],
     )?;
     Ok(())
@@ -55,10 +65,14 @@ pub(super) fn write_listing(
 /// Re-indexes `doc_id` from what the store holds of it now (its row goes if it holds
 /// nothing), inside the caller's write transaction: for a staff tablet's edit.
 pub(super) fn index_one(tx: &mut Transaction<'_>, doc_id: &str) -> StorageResult<()> {
-    let Some(record) = tx.query_typed_opt(
-        "SELECT receipt_code, document FROM registrations WHERE doc_id = $1",
-        &[(&doc_id, Type::TEXT)],
-    )?
+    let receipt_code: Option<String> = tx
+        .query_typed_opt(
+            "SELECT receipt_code FROM registrations WHERE doc_id = $1",
+            &[(&doc_id, Type::TEXT)],
+        )?
+        .map(|row| row.try_get(0))
+        .transpose()?;
+    let (Some(receipt_code), Some(stored)) = (receipt_code, stored_registration(tx, doc_id)?)
     else {
         tx.execute_typed(
             "DELETE FROM registration_index WHERE doc_id = $1",
@@ -66,18 +80,10 @@ pub(super) fn index_one(tx: &mut Transaction<'_>, doc_id: &str) -> StorageResult
         )?;
         return Ok(());
     };
-    let receipt_code: String = record.try_get(0)?;
+    let key = key_of(tx, doc_id)?.ok_or(StorageError::Undecodable("record key"))?;
     // The capture followed by every later change, in the order they were stored.
-    let mut changes: Vec<u8> = record.try_get(1)?;
-    for row in tx.query_typed(
-        "SELECT change FROM registration_changes
-         WHERE doc_id = $1 AND change IS NOT NULL ORDER BY commit_seq, id",
-        &[(&doc_id, Type::TEXT)],
-    )? {
-        changes.extend_from_slice(row.try_get::<_, &[u8]>(0)?);
-    }
-    if let Some(listing) = Listing::read(doc_id, &changes) {
-        write_listing(tx, doc_id, &receipt_code, &listing)?;
+    if let Some(listing) = Listing::read(doc_id, &stored.changes) {
+        write_listing(tx, &key, doc_id, &receipt_code, &listing)?;
     }
     Ok(())
 }

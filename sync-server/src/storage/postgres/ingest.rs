@@ -21,6 +21,8 @@ use postgres::types::Type;
 use super::access_log;
 use super::index_writes::{index_one, write_listing};
 use super::pull::pull_page;
+use super::record_keys::{key_for_write, key_of};
+use super::record_seal::Field;
 use super::rows::{blob_hashes, hashes_blob, key32, signed, unsigned};
 use super::{PgStore, take_commit_number};
 use crate::rules::journal_chain;
@@ -270,6 +272,7 @@ fn apply_item(
                 return Ok(removed_outcome());
             };
             let event_id: String = record.try_get(0)?;
+            let key = key_of(tx, doc_id)?.ok_or(StorageError::Undecodable("record key"))?;
             let logged = LoggedChange {
                 doc_id,
                 event_id: &event_id,
@@ -279,7 +282,8 @@ fn apply_item(
             };
             let mut inserted = 0;
             for (hash, bytes) in changes {
-                inserted += insert_change(tx, &logged, hash, Some(bytes))?;
+                let sealed = key.seal(doc_id, Field::Change(hash), bytes);
+                inserted += insert_change(tx, &logged, hash, Some(&sealed))?;
             }
             // A retry of changes already held changes nothing and is not logged again.
             if inserted > 0 {
@@ -381,7 +385,9 @@ fn record_journal_entry(
 }
 
 /// Keeps a capture apart for HR review, once: a retried push of the same bytes does not add
-/// a second copy; different bytes under the same id are kept too.
+/// a second copy; different bytes under the same id are kept too. The payload is sealed
+/// under the record's key, so copies are compared opened (few: one document, one tablet,
+/// one reason; ingest holds the sequencer, so no other write adds one meanwhile).
 fn quarantine(
     tx: &mut Transaction<'_>,
     batch: &IngestBatch,
@@ -390,17 +396,29 @@ fn quarantine(
     code: ErrorCode,
 ) -> StorageResult<()> {
     let device = batch.device_key.as_slice();
-    // One statement: kept unless the same bytes are kept already.
-    tx.execute_typed(
-        "INSERT INTO quarantine (doc_id, device_key, payload, code, received_at)
-         SELECT $1, $2, $3, $4, $5
-         WHERE NOT EXISTS (SELECT 1 FROM quarantine
-                           WHERE doc_id = $1 AND device_key = $2 AND code = $4
-                             AND payload = $3)",
+    let key = key_for_write(tx, doc_id)?;
+    for row in tx.query_typed(
+        "SELECT payload FROM quarantine WHERE doc_id = $1 AND device_key = $2 AND code = $3",
         &[
             (&doc_id, Type::TEXT),
             (&device, Type::BYTEA),
-            (&payload, Type::BYTEA),
+            (&code.as_str(), Type::TEXT),
+        ],
+    )? {
+        if key.open(doc_id, Field::QuarantinePayload, row.try_get(0)?)? == payload {
+            return Ok(());
+        }
+    }
+    tx.execute_typed(
+        "INSERT INTO quarantine (doc_id, device_key, payload, code, received_at)
+         VALUES ($1, $2, $3, $4, $5)",
+        &[
+            (&doc_id, Type::TEXT),
+            (&device, Type::BYTEA),
+            (
+                &key.seal(doc_id, Field::QuarantinePayload, payload),
+                Type::BYTEA,
+            ),
             (&code.as_str(), Type::TEXT),
             (&batch.received_at, Type::INT8),
         ],
@@ -435,6 +453,8 @@ pub(super) fn insert_capture(
 ) -> StorageResult<()> {
     // Plain statements, one round trip each: measured, one statement with a CTE per table
     // was slower (PostgreSQL plans it anew at every execution).
+    let key = key_for_write(tx, capture.doc_id)?;
+    let document = key.seal(capture.doc_id, Field::Document, capture.document);
     tx.execute_typed(
         "INSERT INTO registrations
          (doc_id, event_id, device_key, document, change_hashes,
@@ -444,7 +464,7 @@ pub(super) fn insert_capture(
             (&capture.doc_id, Type::TEXT),
             (&capture.event_id, Type::TEXT),
             (&capture.device_key, Type::BYTEA),
-            (&capture.document, Type::BYTEA),
+            (&document, Type::BYTEA),
             (&hashes_blob(capture.change_hashes), Type::BYTEA),
             (&capture.capture_signature, Type::BYTEA),
             (&capture.receipt_code, Type::TEXT),
@@ -468,7 +488,7 @@ pub(super) fn insert_capture(
         None => Listing::read(capture.doc_id, capture.document),
     };
     if let Some(listing) = listing {
-        write_listing(tx, capture.doc_id, capture.receipt_code, &listing)?;
+        write_listing(tx, &key, capture.doc_id, capture.receipt_code, &listing)?;
     }
     Ok(())
 }

@@ -126,7 +126,12 @@ impl LifecycleStore for PgStore {
         }
         // A hold or removal that lands between the two checks leaves this commit's number
         // unused: a gap, which no cursor minds (a cursor only needs lower numbers visible).
-        self.write_numbered(|tx, seq| remove_in(tx, seq, doc_id, reason, by, at))
+        let outcome = self.write_numbered(|tx, seq| remove_in(tx, seq, doc_id, reason, by, at))?;
+        if outcome == RemovalOutcome::Removed {
+            // The record's key went with it; the key table is rewritten without it now.
+            self.rewrite_record_keys();
+        }
+        Ok(outcome)
     }
 
     fn retention_rules(&self) -> StorageResult<Vec<AppliedRule>> {

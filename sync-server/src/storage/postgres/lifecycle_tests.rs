@@ -10,6 +10,7 @@ use kiosk_core::registration::Registration;
 use postgres::{Client, NoTls};
 
 use super::PgStore;
+use super::ingest::{NewCapture, insert_capture};
 use super::test_cluster::fresh_database_url;
 use crate::rules::access_chain::{ChainWalk, EntryFields, GENESIS};
 use crate::storage::suite::fixtures::{generated, operator, visitor_kiosk};
@@ -48,63 +49,22 @@ fn put_record(client: &mut Client, registration: &Registration, received_at: i64
     let event_id = registration.event_id.to_string();
     let code = receipt_code_for_tests(&registration.id);
     let device = key.to_bytes().to_vec();
-    client
-        .execute(
-            "INSERT INTO registrations (doc_id, event_id, device_key, document, change_hashes,
-                 capture_signature, receipt_code, restricted, received_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            &[
-                &doc_id,
-                &event_id,
-                &device,
-                &bytes,
-                &hashes.concat(),
-                &vec![0u8; 64],
-                &code,
-                &registration.restricted,
-                &received_at,
-            ],
-        )
-        .expect("registration");
-    for hash in &hashes {
-        client
-            .execute(
-                "INSERT INTO registration_changes
-                 (doc_id, hash, event_id, commit_seq, actor, restricted, change)
-                 VALUES ($1, $2, $3, 1, $4, $5, NULL)",
-                &[
-                    &doc_id,
-                    &hash.as_slice(),
-                    &event_id,
-                    &device,
-                    &registration.restricted,
-                ],
-            )
-            .expect("change");
-    }
     let listing = RegistrationListing::of(registration, RecordStatus::New.as_str());
-    client
-        .execute(
-            "INSERT INTO registration_index (doc_id, event_id, captured_at, restricted,
-                 talent_pool, status, interests, locations, receipt_code, given_name,
-                 family_name, search)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            &[
-                &doc_id,
-                &listing.event_id,
-                &listing.captured_at,
-                &listing.restricted,
-                &listing.talent_pool_consent,
-                &listing.status,
-                &listing.interests,
-                &listing.locations,
-                &code,
-                &listing.given_name,
-                &listing.family_name,
-                &format!("{} {}", listing.search, code.to_lowercase()),
-            ],
-        )
-        .expect("index row");
+    let capture = NewCapture {
+        doc_id: &doc_id,
+        event_id: &event_id,
+        device_key: &device,
+        document: &bytes,
+        change_hashes: &hashes,
+        capture_signature: &[0u8; 64],
+        receipt_code: &code,
+        restricted: registration.restricted,
+        received_at,
+        listing: Some(Some(listing)),
+    };
+    let mut tx = client.transaction().expect("transaction");
+    insert_capture(&mut tx, &capture, 1).expect("registration");
+    tx.commit().expect("committed");
     doc_id
 }
 

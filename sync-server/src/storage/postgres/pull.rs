@@ -12,6 +12,8 @@ use postgres::types::Type;
 use crate::storage::StorageResult;
 use crate::storage::model::{PullPage, PullScope};
 
+use super::record_keys::stored_key;
+use super::record_seal::Field;
 use super::rows::unsigned;
 
 /// What `scope` lacks after `after_seq`: at most about `max_changes` changes, whole commits
@@ -53,9 +55,13 @@ pub(super) fn pull_page(
             through = last.try_get(0)?;
             page.more = last.try_get(1)?;
         }
+        // A capture's own changes have no bytes of their own: theirs is the registration's
+        // document, sent (as before) for each of them. Both sealed: opened here.
         let rows = tx.query_typed(
-            "SELECT c.doc_id, COALESCE(c.change, r.document), r.received_at
+            "SELECT c.doc_id, c.hash, c.change,
+                    CASE WHEN c.change IS NULL THEN r.document END, r.received_at, k.key
              FROM registration_changes c JOIN registrations r ON r.doc_id = c.doc_id
+             LEFT JOIN record_keys k ON k.doc_id = c.doc_id
              WHERE c.event_id = $1 AND c.commit_seq > $2 AND c.commit_seq <= $3
                AND NOT c.restricted AND c.actor <> $4
              ORDER BY c.commit_seq, c.id",
@@ -69,15 +75,19 @@ pub(super) fn pull_page(
         let mut by_doc: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         for row in rows {
             let doc_id: String = row.try_get(0)?;
-            let change: &[u8] = row.try_get(1)?;
+            let key = stored_key(row.try_get(5)?)?;
+            let change = match row.try_get::<_, Option<&[u8]>>(2)? {
+                Some(sealed) => key.open(&doc_id, Field::Change(row.try_get(1)?), sealed)?,
+                None => key.open(&doc_id, Field::Document, row.try_get(3)?)?,
+            };
             match by_doc.get(&doc_id) {
-                Some(&at) => page.documents[at].changes.extend_from_slice(change),
+                Some(&at) => page.documents[at].changes.extend_from_slice(&change),
                 None => {
                     by_doc.insert(doc_id.clone(), page.documents.len());
                     page.documents.push(PulledDocument {
                         doc_id,
-                        received_at: row.try_get(2)?,
-                        changes: change.to_vec(),
+                        received_at: row.try_get(4)?,
+                        changes: change,
                     });
                 }
             }

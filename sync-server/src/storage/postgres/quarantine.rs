@@ -18,6 +18,8 @@ use postgres::types::ToSql;
 use super::PgStore;
 use super::access_log;
 use super::ingest::{NewCapture, Numbered, insert_capture, is_removed};
+use super::record_keys::stored_key;
+use super::record_seal::Field;
 use super::rows::{key32, signed, unsigned};
 use crate::rules::quarantine::{self as quarantine_rule, AcceptDecision};
 use crate::storage::model::{
@@ -87,10 +89,19 @@ impl QuarantineStore for PgStore {
         };
         self.client()?
             .query_opt(
-                &format!("SELECT {COLUMNS}, q.payload FROM {FROM} WHERE q.id = $1"),
+                &format!(
+                    "SELECT {COLUMNS}, q.payload, k.key FROM {FROM}
+                     LEFT JOIN record_keys k ON k.doc_id = q.doc_id WHERE q.id = $1"
+                ),
                 &[&id],
             )?
-            .map(|row| Ok((capture_row(&row)?, row.try_get(10)?)))
+            .map(|row| {
+                let capture = capture_row(&row)?;
+                let key = stored_key(row.try_get(11)?)?;
+                let payload =
+                    key.open(&capture.doc_id, Field::QuarantinePayload, row.try_get(10)?)?;
+                Ok((capture, payload))
+            })
             .transpose()
     }
 

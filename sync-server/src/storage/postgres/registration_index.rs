@@ -11,20 +11,38 @@
 //! Rows captured in the same millisecond are ordered by `doc_id` in the database's
 //! collation (byte order on a `C` database, as SQLite's); the page keys compare in that
 //! same collation, so paging neither skips nor repeats a row under any locale.
+//!
+//! Names and the search text are sealed under each record's key ([`super::record_keys`]):
+//! a list opens only its page's rows. A text search cannot be matched by SQL, so it reads
+//! the candidates every other condition selects, in list order from the same covering
+//! index (their sealed `search` and key with them), [`SEARCH_CHUNK`] per round trip,
+//! opens and matches them in the relay, and stops when the page is full; past
+//! [`SEARCH_SCAN_LIMIT`] candidates without a full page it is refused as too broad, with
+//! nothing listed, so a page is never cut short silently.
 
 use postgres::GenericClient;
 use postgres::types::ToSql;
 
+use super::record_keys::stored_key;
+use super::record_seal::Field;
 use super::stored_records::stored_registrations;
-use crate::storage::StorageResult;
 use crate::storage::model::{
     ExportPage, ExportedRegistration, RegistrationFilter, RegistrationSummary,
 };
+use crate::storage::{StorageError, StorageResult};
+
+/// Candidates a text search reads and opens per round trip.
+const SEARCH_CHUNK: u32 = 2_000;
+
+/// The most candidates one text search opens before it is refused as too broad (a page of
+/// fewer matches than asked would read as the list's end). At 100,000 rows a search
+/// matching nothing opens them all; see the README's figures.
+pub(crate) const SEARCH_SCAN_LIMIT: u64 = 250_000;
 
 /// How a list's search text is matched.
 enum Search<'a> {
-    /// Part of a name, email, phone number or receipt code: checked on the covering index's
-    /// rows as the scan passes them.
+    /// Part of a name, email, phone number or receipt code: opened and matched in the
+    /// relay on the candidates the other conditions select.
     Part(&'a str),
     /// Exactly this receipt code, through its own index.
     Receipt(String),
@@ -74,11 +92,124 @@ fn list_by(
     filter: &RegistrationFilter,
     search: Option<Search<'_>>,
 ) -> StorageResult<Vec<RegistrationSummary>> {
+    if let Some(Search::Part(part)) = search {
+        return list_searching(client, filter, part, SearchBounds::DEFAULT);
+    }
     let Some((sql, conditions)) = list_query(filter, search) else {
         return Ok(Vec::new());
     };
     let rows = client.query(&sql, &conditions.params())?;
     rows.iter().map(summary_row).collect()
+}
+
+/// How many candidates a text search reads per round trip, and opens at most.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct SearchBounds {
+    pub(super) chunk: u32,
+    pub(super) limit: u64,
+}
+
+impl SearchBounds {
+    const DEFAULT: SearchBounds = SearchBounds {
+        chunk: SEARCH_CHUNK,
+        limit: SEARCH_SCAN_LIMIT,
+    };
+}
+
+/// A list searched for `part`: the candidates in list order, `bounds.chunk` at a time,
+/// their search text opened and matched here until the page is full (see the module doc).
+pub(super) fn list_searching(
+    client: &mut impl GenericClient,
+    filter: &RegistrationFilter,
+    part: &str,
+    bounds: SearchBounds,
+) -> StorageResult<Vec<RegistrationSummary>> {
+    let needle = part.to_lowercase();
+    let wanted = filter.limit as usize;
+    let mut found: Vec<String> = Vec::with_capacity(wanted);
+    let mut after = filter.after.clone();
+    let mut scanned: u64 = 0;
+    while found.len() < wanted {
+        let chunk = RegistrationFilter {
+            after: after.clone(),
+            limit: bounds.chunk,
+            search: None,
+            ..filter.clone()
+        };
+        let Some((sql, conditions)) = candidates_query(&chunk) else {
+            return Ok(Vec::new());
+        };
+        let rows = client.query(&sql, &conditions.params())?;
+        for row in &rows {
+            let doc_id: &str = row.try_get(0)?;
+            let key = stored_key(row.try_get(3)?)?;
+            let search = key.open(doc_id, Field::Search, row.try_get(2)?)?;
+            if contains(&search, needle.as_bytes()) {
+                found.push(doc_id.to_owned());
+                if found.len() == wanted {
+                    break;
+                }
+            }
+        }
+        scanned += rows.len() as u64;
+        let Some(last) = rows.last() else { break };
+        if rows.len() < bounds.chunk as usize {
+            break;
+        }
+        if found.len() < wanted && scanned >= bounds.limit {
+            return Err(StorageError::SearchTooBroad { scanned });
+        }
+        after = Some((last.try_get(1)?, last.try_get(0)?));
+    }
+    summaries_in_order(client, &found)
+}
+
+/// Whether `haystack` holds `needle` (as `strpos(...) > 0`: the empty needle is in all).
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty()
+        || haystack
+            .windows(needle.len())
+            .any(|window| window == needle)
+}
+
+/// The rows of `doc_ids`, in that order (a searched page's matches).
+fn summaries_in_order(
+    client: &mut impl GenericClient,
+    doc_ids: &[String],
+) -> StorageResult<Vec<RegistrationSummary>> {
+    if doc_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut rows: std::collections::HashMap<String, RegistrationSummary> = client
+        .query(
+            &format!("SELECT {SUMMARY_COLUMNS} FROM registration_index WHERE doc_id = ANY($1)"),
+            &[&doc_ids],
+        )?
+        .iter()
+        .map(|row| summary_row(row).map(|summary| (summary.id.clone(), summary)))
+        .collect::<StorageResult<_>>()?;
+    // Read in the same snapshot as the candidates: every one is there.
+    Ok(doc_ids.iter().filter_map(|id| rows.remove(id)).collect())
+}
+
+/// The candidates of a searched list's next chunk: id, time, sealed search text and key,
+/// in list order, from the covering index (`None` for a list of no event).
+fn candidates_query(filter: &RegistrationFilter) -> Option<(String, Conditions)> {
+    let conditions = filter_conditions(filter, None)?;
+    let mut sql = String::from(
+        "SELECT doc_id, captured_at, search,
+                (SELECT key FROM record_keys k WHERE k.doc_id = registration_index.doc_id)
+         FROM registration_index",
+    );
+    if !conditions.clauses.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&conditions.clauses.join(" AND "));
+    }
+    sql.push_str(&format!(
+        " ORDER BY captured_at DESC, doc_id DESC LIMIT {}",
+        filter.limit
+    ));
+    Some((sql, conditions))
 }
 
 /// The query of one list and its values; `None` for a list that selects nothing (of no
@@ -87,6 +218,35 @@ fn list_query(
     filter: &RegistrationFilter,
     search: Option<Search<'_>>,
 ) -> Option<(String, Conditions)> {
+    let conditions = filter_conditions(filter, search)?;
+    // The page's keys from one covering index alone (an index-only scan: every condition
+    // is checked on the index's own rows, no table row is read for a row that does not
+    // match), then each of its rows by key (LATERAL ... LIMIT 1 keeps that a lookup per
+    // key in page order, whatever the table's size).
+    let mut keys = String::from("SELECT doc_id, captured_at FROM registration_index");
+    if !conditions.clauses.is_empty() {
+        keys.push_str(" WHERE ");
+        keys.push_str(&conditions.clauses.join(" AND "));
+    }
+    keys.push_str(&format!(
+        " ORDER BY captured_at DESC, doc_id DESC LIMIT {}",
+        filter.limit
+    ));
+    let sql = format!(
+        "SELECT row.* FROM ({keys}) AS page
+         CROSS JOIN LATERAL (SELECT {SUMMARY_COLUMNS} FROM registration_index
+                             WHERE doc_id = page.doc_id LIMIT 1) AS row
+         ORDER BY page.captured_at DESC, page.doc_id DESC"
+    );
+    Some((sql, conditions))
+}
+
+/// The conditions `filter` (and a receipt-code `search`) put on the index's rows, the
+/// page's start among them; `None` for a list that selects nothing (of no event).
+fn filter_conditions(
+    filter: &RegistrationFilter,
+    search: Option<Search<'_>>,
+) -> Option<Conditions> {
     let mut conditions = Conditions::default();
     match filter.events.as_deref() {
         Some([]) => return None,
@@ -118,9 +278,9 @@ fn list_query(
         conditions.bind("talent_pool = $", talent_pool);
     }
     match search {
-        Some(Search::Part(part)) => conditions.bind("strpos(search, $) > 0", part.to_lowercase()),
         Some(Search::Receipt(code)) => conditions.bind("receipt_code = $", code),
-        None => {}
+        // Matched in the relay ([`list_searching`]).
+        Some(Search::Part(_)) | None => {}
     }
     if let Some((at, doc_id)) = &filter.after {
         // One row comparison: an index condition, so a later page starts where the last
@@ -132,26 +292,7 @@ fn list_query(
             .clauses
             .push(format!("(captured_at, doc_id) < (${}, ${n})", n - 1));
     }
-    // The page's keys from one covering index alone (an index-only scan: every condition
-    // is checked on the index's own rows, no table row is read for a row that does not
-    // match), then each of its rows by key (LATERAL ... LIMIT 1 keeps that a lookup per
-    // key in page order, whatever the table's size).
-    let mut keys = String::from("SELECT doc_id, captured_at FROM registration_index");
-    if !conditions.clauses.is_empty() {
-        keys.push_str(" WHERE ");
-        keys.push_str(&conditions.clauses.join(" AND "));
-    }
-    keys.push_str(&format!(
-        " ORDER BY captured_at DESC, doc_id DESC LIMIT {}",
-        filter.limit
-    ));
-    let sql = format!(
-        "SELECT row.* FROM ({keys}) AS page
-         CROSS JOIN LATERAL (SELECT {SUMMARY_COLUMNS} FROM registration_index
-                             WHERE doc_id = page.doc_id LIMIT 1) AS row
-         ORDER BY page.captured_at DESC, page.doc_id DESC"
-    );
-    Some((sql, conditions))
+    Some(conditions)
 }
 
 /// The plan PostgreSQL chooses for `filter`'s list (searching parts, or a receipt code when
@@ -167,7 +308,12 @@ pub(super) fn explain_list(
         (Some(part), false) => Some(Search::Part(part)),
         (None, _) => None,
     };
-    let (sql, conditions) = list_query(filter, search).expect("a list of some event");
+    let (sql, conditions) = match search {
+        // A searched list's plan is its candidates'.
+        Some(Search::Part(_)) => candidates_query(filter),
+        search => list_query(filter, search),
+    }
+    .expect("a list of some event");
     let rows = client.query(&format!("EXPLAIN {sql}"), &conditions.params())?;
     Ok(rows
         .iter()
@@ -177,17 +323,21 @@ pub(super) fn explain_list(
 }
 
 /// The index's columns a [`RegistrationSummary`] is read from, in [`summary_row`]'s order.
+/// The names are sealed: the record's key comes with them.
 pub(crate) const SUMMARY_COLUMNS: &str = "doc_id, event_id, captured_at, given_name, \
-    family_name, receipt_code, status, talent_pool, restricted, interests, locations";
+    family_name, receipt_code, status, talent_pool, restricted, interests, locations, \
+    (SELECT key FROM record_keys k WHERE k.doc_id = registration_index.doc_id)";
 
 /// A list's row from the index's [`SUMMARY_COLUMNS`].
 pub(crate) fn summary_row(row: &postgres::Row) -> StorageResult<RegistrationSummary> {
+    let id: String = row.try_get(0)?;
+    let key = stored_key(row.try_get(11)?)?;
     Ok(RegistrationSummary {
-        id: row.try_get(0)?,
+        given_name: key.open_text(&id, Field::GivenName, row.try_get(3)?)?,
+        family_name: key.open_text(&id, Field::FamilyName, row.try_get(4)?)?,
+        id,
         event_id: row.try_get(1)?,
         captured_at: row.try_get(2)?,
-        given_name: row.try_get(3)?,
-        family_name: row.try_get(4)?,
         receipt_code: row.try_get(5)?,
         status: row.try_get(6)?,
         talent_pool: row.try_get(7)?,

@@ -8,6 +8,8 @@
 //! answer.
 
 use super::PgStore;
+use super::record_keys::stored_key;
+use super::record_seal::Field;
 use super::stored_records::stored_registration;
 use super::{registration_index, restricted_inbox};
 use crate::storage::StorageResult;
@@ -21,13 +23,14 @@ use crate::storage::traits::RegistrationStore;
 impl RegistrationStore for PgStore {
     fn registration_document(&self, doc_id: &str) -> StorageResult<Option<Vec<u8>>> {
         self.read(|tx| {
-            Ok(tx
-                .query_opt(
-                    "SELECT document FROM registrations WHERE doc_id = $1",
-                    &[&doc_id],
-                )?
-                .map(|row| row.try_get(0))
-                .transpose()?)
+            tx.query_opt(
+                "SELECT r.document, k.key
+                 FROM registrations r LEFT JOIN record_keys k ON k.doc_id = r.doc_id
+                 WHERE r.doc_id = $1",
+                &[&doc_id],
+            )?
+            .map(|row| stored_key(row.try_get(1)?)?.open(doc_id, Field::Document, row.try_get(0)?))
+            .transpose()
         })
     }
 

@@ -12,11 +12,12 @@ use kiosk_core::demo::DEMO_EVENT_ID;
 use kiosk_core::registration::Registration;
 
 use super::PgStore;
-use super::index_writes::write_listing;
+use super::ingest::{NewCapture, insert_capture};
 use super::registration_index::explain_list;
-use super::rows::{hashes_blob, signed};
+use super::rows::signed;
 use super::test_cluster::fresh_database_url;
 use crate::rules::access_chain::{ChainWalk, EntryFields, GENESIS};
+use crate::storage::StorageError;
 use crate::storage::model::{AccessAction, Accessor, HrEdit, HrEditOutcome, HrEditor};
 use crate::storage::suite::fixtures::{generated, operator, visitor_kiosk};
 use crate::storage::traits::RegistrationStore;
@@ -48,38 +49,19 @@ fn seed(store: &PgStore, registrations: &[Registration]) {
                 else {
                     unreachable!("a capture");
                 };
-                tx.execute(
-                    "INSERT INTO registrations
-                     (doc_id, event_id, device_key, document, change_hashes,
-                      capture_signature, receipt_code, restricted, received_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0)",
-                    &[
-                        &doc_id,
-                        &event_id,
-                        &key.as_bytes().as_slice(),
-                        &document,
-                        &hashes_blob(&change_hashes),
-                        &capture_signature,
-                        &receipt_code,
-                        &restricted,
-                    ],
-                )?;
-                for hash in &change_hashes {
-                    tx.execute(
-                        "INSERT INTO registration_changes
-                         (hash, doc_id, event_id, commit_seq, actor, restricted)
-                         VALUES ($1, $2, $3, $4, $5, $6)",
-                        &[
-                            &hash.as_slice(),
-                            &doc_id,
-                            &event_id,
-                            &seq,
-                            &key.as_bytes().as_slice(),
-                            &restricted,
-                        ],
-                    )?;
-                }
-                write_listing(tx, &doc_id, &receipt_code, &listing.expect("a listing"))?;
+                let capture = NewCapture {
+                    doc_id: &doc_id,
+                    event_id: &event_id,
+                    device_key: key.as_bytes().as_slice(),
+                    document: &document,
+                    change_hashes: &change_hashes,
+                    capture_signature: &capture_signature,
+                    receipt_code: &receipt_code,
+                    restricted,
+                    received_at: 0,
+                    listing: Some(Some(*listing.expect("a listing"))),
+                };
+                insert_capture(tx, &capture, seq)?;
             }
             Ok(())
         })
@@ -814,7 +796,8 @@ fn hr_lists_read_the_covering_indexes_by_key_without_sorting_the_table() {
                  talent_pool, status, interests, locations, receipt_code, given_name,
                  family_name, search)
              SELECT 'r' || lpad(n::text, 6, '0'), 'event-' || (n % 2), n, n % 10 = 0,
-                    n % 3 = 0, 'new', ',law,', ',sthlm,', 'RC' || n, 'A', 'B', 'a b ' || n
+                    n % 3 = 0, 'new', ',law,', ',sthlm,', 'RC' || n, 'A'::bytea, 'B'::bytea,
+                    convert_to('a b ' || n, 'UTF8')
              FROM generate_series(1, 5000) AS n;
              ANALYZE registration_index;",
         )
@@ -868,7 +851,15 @@ fn hr_lists_read_the_covering_indexes_by_key_without_sorting_the_table() {
         },
         false,
     );
-    by_key(&searched, "registration_index_list_by_time");
+    // A search's candidates come from the covering index in list order too, each with its
+    // record's key by primary key (their names are matched in the relay).
+    assert!(
+        searched.contains("Index Only Scan using registration_index_list_by_time")
+            && searched.contains("record_keys_pkey")
+            && !searched.contains("Sort")
+            && !searched.contains("Seq Scan"),
+        "{searched}"
+    );
     let receipt = plan(
         RegistrationFilter {
             search: Some("RC77".into()),
@@ -968,4 +959,47 @@ fn one_hr_user_editing_a_record_through_two_instances_at_once_keeps_every_edit()
         "each edit under a number of its own"
     );
     assert_eq!(logged(&url, AccessAction::Change).len(), 2 * EDITS);
+}
+
+#[test]
+fn a_search_that_opens_its_bound_of_candidates_without_a_full_page_is_refused_as_too_broad() {
+    use super::registration_index::{SearchBounds, list_searching};
+    let (store, _, registrations) = seeded(12);
+    let bounds = SearchBounds { chunk: 2, limit: 4 };
+    let open = |part: &str, limit: u32| {
+        store.read(|tx| {
+            list_searching(
+                tx,
+                &RegistrationFilter {
+                    include_restricted: true,
+                    ..filter(limit)
+                },
+                part,
+                bounds,
+            )
+        })
+    };
+    // Nothing matches: refused after four candidates, naming no value searched for.
+    match open("no-such-visitor", 50) {
+        Err(StorageError::SearchTooBroad { scanned: 4 }) => {}
+        other => panic!("expected SearchTooBroad after 4, got {other:?}"),
+    }
+    let message = open("no-such-visitor", 50)
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        message.contains("too broad") && message.contains("för bred"),
+        "{message}"
+    );
+    assert!(!message.contains("no-such-visitor"), "{message}");
+    // A page filled before the bound is answered: every record's search holds " ".
+    assert_eq!(open(" ", 3).expect("answers").len(), 3);
+    // The newest record found by its own name, whatever the bound, when it is among the
+    // first candidates.
+    let newest = registrations
+        .iter()
+        .max_by_key(|r| (r.captured_at.millis(), r.id.to_string()))
+        .expect("records");
+    let found = open(&newest.person.given_name.to_lowercase(), 1).expect("answers");
+    assert_eq!(found[0].id, newest.id.to_string());
 }

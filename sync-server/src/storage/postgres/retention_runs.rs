@@ -162,11 +162,26 @@ pub(super) fn step(store: &PgStore, run_id: i64, batch: usize, at: i64) -> Stora
     };
     let stepped = step_on(holding.client(), run_id, batch, at);
     match &stepped {
-        Ok(RunStep::Removed(_)) => {}
+        // The batch's keys went with its records; their dead tuples go from the table now,
+        // on another connection (VACUUM runs outside any transaction).
+        Ok(RunStep::Removed(removed)) => {
+            if *removed > 0 {
+                store.vacuum_record_keys();
+            }
+        }
         // The run's end is this instance's turn's end; so is a failed step: whether this
         // instance drives the run on is not sure after an error, and a lock kept by an
-        // instance that does not would stall the run for every other one.
-        Ok(RunStep::Finished(_)) | Err(_) => holding.release(),
+        // instance that does not would stall the run for every other one. The nightly run
+        // ends with the key table rewritten: without the keys it removed, and without any
+        // an earlier rewrite could not remove (a transaction older than their removal was
+        // still open then).
+        Ok(RunStep::Finished(run)) => {
+            holding.release();
+            if run.finished_at == Some(at) {
+                store.rewrite_record_keys();
+            }
+        }
+        Err(_) => holding.release(),
     }
     stepped
 }

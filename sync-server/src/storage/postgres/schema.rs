@@ -10,20 +10,26 @@
 //! application.
 //!
 //! PostgreSQL version 1 is the SQLite schema's version 7 translated; the two numberings are
-//! independent from here on.
+//! independent from here on. Version 2 seals every record's personal fields under a key of
+//! its own ([`super::record_keys`]); its step has a Rust part that seals what version 1
+//! stored ([`super::seal_existing`]), and the tables it rewrote are then vacuumed full.
 
 use postgres::GenericClient;
 
 use crate::storage::{StorageError, StorageResult};
 
 /// The version this build writes.
-pub const CURRENT_VERSION: u32 = 2;
+pub const CURRENT_VERSION: u32 = 3;
 
 /// One step per version, index 0 making version 1.
 const STEPS: [&str; CURRENT_VERSION as usize] = [
     include_str!("schema/0001_base.sql"),
     include_str!("schema/0002_failure_counts_and_jobs.sql"),
+    include_str!("schema/0003_record_keys.sql"),
 ];
+
+/// The version whose step seals what earlier versions stored in clear.
+const SEALING_VERSION: u32 = 3;
 
 /// The advisory lock key every schema step holds ("KRLYSCHM"): relay instances migrate one
 /// at a time.
@@ -83,6 +89,7 @@ pub(crate) fn upgrade_to(
     to: u32,
 ) -> StorageResult<()> {
     let found = stored_version(client, target)?;
+    let mut sealed_existing = false;
     for version in found + 1..=to {
         let mut tx = client.transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
@@ -97,12 +104,20 @@ pub(crate) fn upgrade_to(
              )",
         )?;
         tx.batch_execute(STEPS[version as usize - 1])?;
+        if version == SEALING_VERSION {
+            super::seal_existing::seal_existing(&mut tx)?;
+            // A new database has no clear rows to rewrite away.
+            sealed_existing = found > 0;
+        }
         tx.execute(
             "INSERT INTO kiosk_relay_schema (id, version) VALUES (1, $1)
              ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version",
             &[&i64::from(version)],
         )?;
         tx.commit()?;
+    }
+    if sealed_existing {
+        super::seal_existing::vacuum_full(client)?;
     }
     Ok(())
 }

@@ -24,6 +24,8 @@ use crate::storage::{StorageError, StorageResult};
 
 use super::PgStore;
 use super::access_log;
+use super::record_keys::stored_key;
+use super::record_seal::Field;
 use super::rows::key32;
 use super::stored_records::stored_registration;
 use crate::rules::subject_match;
@@ -66,15 +68,39 @@ fn held(tx: &mut Transaction<'_>, doc_id: &str) -> StorageResult<Option<HeldReco
     }))
 }
 
-/// The ids of registrations whose index `search` column holds `word` as a whole word.
-fn with_word(tx: &mut Transaction<'_>, word: &str) -> StorageResult<Vec<String>> {
-    tx.query(
-        "SELECT doc_id FROM registration_index WHERE strpos(search, $1) > 0",
-        &[&format!(" {} ", word.to_lowercase())],
-    )?
-    .iter()
-    .map(|row| Ok(row.try_get(0)?))
-    .collect()
+/// The ids of registrations whose index `search` column holds `word` as a whole word. The
+/// column is sealed ([`super::record_keys`]): every row is opened and matched here, a
+/// chunk at a time, with only the matches kept. A subject access must find every record
+/// of the person, so it has no bound but the table's size (it is rare, and measured with
+/// the list search in the README).
+pub(super) fn with_word(tx: &mut Transaction<'_>, word: &str) -> StorageResult<Vec<String>> {
+    const CHUNK: i64 = 2_000;
+    let needle = format!(" {} ", word.to_lowercase());
+    let mut found = Vec::new();
+    let mut after = String::new();
+    loop {
+        let rows = tx.query(
+            "SELECT i.doc_id, i.search, k.key
+             FROM registration_index i LEFT JOIN record_keys k ON k.doc_id = i.doc_id
+             WHERE i.doc_id > $1 ORDER BY i.doc_id LIMIT $2",
+            &[&after, &CHUNK],
+        )?;
+        for row in &rows {
+            let doc_id: &str = row.try_get(0)?;
+            let key = stored_key(row.try_get(2)?)?;
+            let search = key.open(doc_id, Field::Search, row.try_get(1)?)?;
+            if search
+                .windows(needle.len())
+                .any(|window| window == needle.as_bytes())
+            {
+                found.push(doc_id.to_owned());
+            }
+        }
+        match rows.last() {
+            Some(last) if rows.len() as i64 == CHUNK => after = last.try_get(0)?,
+            _ => return Ok(found),
+        }
+    }
 }
 
 /// The backend's side of [`subject_match`]: the index's candidates and the records, read

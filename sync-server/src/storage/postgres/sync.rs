@@ -45,9 +45,13 @@ impl SyncStore for PgStore {
         let bytes: i64 = self
             .client()?
             .query_one(
-                "SELECT COALESCE(SUM(length(payload)), 0)::BIGINT FROM quarantine
+                // Counted as received: less what sealing added.
+                "SELECT COALESCE(SUM(length(payload) - $2), 0)::BIGINT FROM quarantine
                  WHERE device_key = $1",
-                &[&device_key.as_slice()],
+                &[
+                    &device_key.as_slice(),
+                    &(super::record_seal::SEAL_OVERHEAD as i32),
+                ],
             )?
             .try_get(0)?;
         unsigned(bytes, "quarantined bytes")

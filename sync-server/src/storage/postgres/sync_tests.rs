@@ -318,21 +318,38 @@ fn one_quarantined_capture_reviewed_through_two_instances_at_once_is_decided_onc
 }
 
 /// Ingest writes a capture's index row in the statement that stores it; the row is the one
-/// re-indexing the stored record writes, every column alike.
+/// re-indexing the stored record writes, every column alike (the sealed ones opened: each
+/// sealing draws a new nonce).
 #[test]
 fn the_index_row_ingest_writes_is_the_one_reindexing_the_record_writes() {
+    use super::record_seal::{Field, RecordKey};
     let (store, _, url) = two_instances();
     let registrations = crate::storage::ingest_generated_for_tests(&store, 12);
     let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connects");
     let rows = |client: &mut postgres::Client| -> Vec<String> {
         client
             .query(
-                "SELECT row(i.*)::TEXT FROM registration_index i ORDER BY doc_id",
+                "SELECT i.doc_id, row(i.doc_id, i.event_id, i.captured_at, i.restricted,
+                        i.talent_pool, i.status, i.interests, i.locations, i.receipt_code)::TEXT,
+                        i.given_name, i.family_name, i.search, k.key
+                 FROM registration_index i JOIN record_keys k ON k.doc_id = i.doc_id
+                 ORDER BY i.doc_id",
                 &[],
             )
             .expect("reads the index")
             .iter()
-            .map(|r| r.get(0))
+            .map(|r| {
+                let doc_id: &str = r.get(0);
+                let key = RecordKey::from_stored(r.get(5)).expect("a key");
+                let open = |n: usize, field| key.open_text(doc_id, field, r.get(n)).expect("opens");
+                format!(
+                    "{} {} {} {}",
+                    r.get::<_, String>(1),
+                    open(2, Field::GivenName),
+                    open(3, Field::FamilyName),
+                    open(4, Field::Search)
+                )
+            })
             .collect()
     };
     let written = rows(&mut client);
