@@ -38,6 +38,7 @@
 //! [`schema`] owns every table.
 
 mod access_log;
+mod capture_rows;
 mod accounts;
 mod devices;
 mod erasure;
