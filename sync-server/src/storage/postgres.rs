@@ -38,8 +38,8 @@
 //! [`schema`] owns every table.
 
 mod access_log;
-mod capture_rows;
 mod accounts;
+mod capture_rows;
 mod devices;
 mod erasure;
 mod error;

@@ -65,11 +65,7 @@ impl<'a> CaptureRows<'a> {
 
     /// Writes what was added, the captures' changes numbered by commit `commit_seq`, and
     /// empties the rows: at most one statement per table.
-    pub(super) fn write(
-        &mut self,
-        tx: &mut Transaction<'_>,
-        commit_seq: i64,
-    ) -> StorageResult<()> {
+    pub(super) fn write(&mut self, tx: &mut Transaction<'_>, commit_seq: i64) -> StorageResult<()> {
         let captures = std::mem::take(&mut self.captures);
         if !captures.is_empty() {
             insert_registrations(tx, &captures)?;
