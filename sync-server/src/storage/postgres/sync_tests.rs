@@ -391,7 +391,10 @@ fn captures_repeated_within_one_request_are_decided_as_if_written_one_by_one() {
             PushOutcome::Quarantined(ErrorCode::NotPermitted, vec![[0xab; 32]]),
         ]
     );
-    assert_eq!(journal.count, 3, "the journal holds all three numbered entries");
+    assert_eq!(
+        journal.count, 3,
+        "the journal holds all three numbered entries"
+    );
     let counts = store.counts().expect("counts");
     assert_eq!((counts.registrations, counts.quarantined), (2, 1));
 }
