@@ -18,7 +18,12 @@
 //! signature checks a kiosk's push goes through first are skipped (the `sync` bench measures
 //! those), which takes the fill from about half an hour to well under a minute.
 //!
-//! Run: `cargo bench -p kiosk-sync-server --bench hr_registrations` (optionally `-- 20000`).
+//! With `--postgres` the same on PostgreSQL: a new database of a throw-away cluster the bench
+//! starts (durable, as a deployment runs it), the export child on a `PgStore` of the same
+//! database.
+//!
+//! Run: `cargo bench -p kiosk-sync-server --bench hr_registrations` (optionally `-- 20000`,
+//! and `--postgres`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,9 +37,10 @@ use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_core::registration::Registration;
 use kiosk_sync_server::hr::accounts::{PasswordHash, Role};
 use kiosk_sync_server::keys::RelayKeys;
+use kiosk_sync_server::storage::postgres::test_cluster::durable_cluster;
 use kiosk_sync_server::storage::{
-    IngestItem, IngestOutcome, RelayStore, SqliteStore, capture_for_tests, ingest_for_tests,
-    receipt_code_for_tests,
+    IngestItem, IngestOutcome, PgStore, RelayStore, SqliteStore, capture_for_tests,
+    ingest_for_tests, is_postgres_url, receipt_code_for_tests,
 };
 use kiosk_sync_server::{AppState, now_ms, router};
 use tower::ServiceExt;
@@ -52,7 +58,7 @@ struct Round {
 }
 
 /// Enrolls the kiosks (once) and makes every round's captures before anything is timed.
-fn rounds(store: &SqliteStore, count: usize) -> Vec<Round> {
+fn rounds(store: &dyn RelayStore, count: usize) -> Vec<Round> {
     let keys: Vec<ed25519_dalek::VerifyingKey> = (0..TABLETS)
         .map(|n| {
             let key = ed25519_dalek::SigningKey::from_bytes(&[100 + n as u8; 32]).verifying_key();
@@ -93,7 +99,7 @@ fn rounds(store: &SqliteStore, count: usize) -> Vec<Round> {
 
 /// Pushes `round` from one thread per kiosk, all at once; `seqs` holds each kiosk's last
 /// request number. Returns registrations per second over the round's wall time.
-fn push_round(store: &SqliteStore, round: Round, seqs: &mut [u64]) -> f64 {
+fn push_round(store: &dyn RelayStore, round: Round, seqs: &mut [u64]) -> f64 {
     let started = Instant::now();
     std::thread::scope(|scope| {
         for ((key, requests), seq) in round.tablets.into_iter().zip(seqs.iter_mut()) {
@@ -117,7 +123,7 @@ struct Sample {
 }
 
 /// Stores `count` generated registrations as one kiosk's sync requests.
-fn fill(store: &SqliteStore, count: usize) -> Sample {
+fn fill(store: &dyn RelayStore, count: usize) -> Sample {
     let signing = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
     let key = signing.verifying_key();
     kiosk_sync_server::storage::enroll_for_tests(
@@ -290,10 +296,20 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[rank - 1].as_secs_f64() * 1000.0
 }
 
-/// The export child: streams a CSV export of the store at `path` and prints its seconds,
-/// bytes, records, RSS before (MiB) and peak RSS growth (MiB).
-fn export_child(path: &str, token: &str) {
-    let store = Arc::new(SqliteStore::open(std::path::Path::new(path)).expect("store"));
+/// The store at `at`: a PostgreSQL database's URL, else an SQLite file's path.
+fn open_store(at: &str) -> Arc<dyn RelayStore> {
+    if is_postgres_url(at) {
+        Arc::new(PgStore::open(at).expect("store"))
+    } else {
+        Arc::new(SqliteStore::open(std::path::Path::new(at)).expect("store"))
+    }
+}
+
+/// The export child: streams a CSV export of the store at `at` (a file's path or a
+/// database's URL) and prints its seconds, bytes, records, RSS before (MiB) and peak RSS
+/// growth (MiB).
+fn export_child(at: &str, token: &str) {
+    let store = open_store(at);
     let app = router(AppState::new(
         store,
         RelayKeys::from_seeds([1; 32], [2; 32]),
@@ -343,13 +359,21 @@ fn main() {
         .find(|a| !a.starts_with('-'))
         .and_then(|a| a.parse().ok())
         .unwrap_or(100_000);
+    let postgres = std::env::args().any(|a| a == "--postgres");
+    let load_before = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("relay.sqlite3");
-    let store = Arc::new(SqliteStore::open(&path).expect("store"));
+    // Where the export child finds the same store.
+    let at = if postgres {
+        durable_cluster().fresh_database_url()
+    } else {
+        path.display().to_string()
+    };
+    let store = open_store(&at);
     kiosk_sync_server::store_demo_event(store.as_ref()).expect("event");
 
     let started = Instant::now();
-    let sample = fill(&store, count);
+    let sample = fill(store.as_ref(), count);
     let fill_time = started.elapsed();
     let token = archivist_token(store.as_ref());
     let app = router(AppState::new(
@@ -405,7 +429,7 @@ fn main() {
     // The export runs in a fresh process on the same file (its index now built), so its
     // RSS growth is the export's own and not memory the fill left behind.
     let child = std::process::Command::new(std::env::current_exe().expect("own path"))
-        .args(["export-child", &path.display().to_string(), &token])
+        .args(["export-child", &at, &token])
         .output()
         .expect("export process");
     let answer = String::from_utf8_lossy(&child.stdout);
@@ -426,24 +450,36 @@ fn main() {
         "every open registration exported"
     );
 
-    let mib =
-        |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len()) as f64 / (1 << 20) as f64;
-    let (file_mib, wal_mib) = (
-        mib(&path),
-        mib(std::path::Path::new(&format!("{}-wal", path.display()))),
-    );
+    let store_size = if postgres {
+        let mut client = postgres::Client::connect(&at, postgres::NoTls).expect("connects");
+        let bytes: i64 = client
+            .query_one("SELECT pg_database_size(current_database())", &[])
+            .expect("size")
+            .get(0);
+        format!("database {:.0} MiB", bytes as f64 / (1 << 20) as f64)
+    } else {
+        let mib = |p: &std::path::Path| {
+            std::fs::metadata(p).map_or(0, |m| m.len()) as f64 / (1 << 20) as f64
+        };
+        format!(
+            "store {:.0} MiB + WAL {:.0} MiB",
+            mib(&path),
+            mib(std::path::Path::new(&format!("{}-wal", path.display())))
+        )
+    };
 
     // Last, as it adds registrations the figures above do not count: lists while 50 kiosks
     // push. A round without lists, one with them (cycling through the same queries until
     // the round ends), and one more without, so the rate without is taken on either side
     // of the one with.
-    let mut round = rounds(&store, 3).into_iter();
+    let store = store.as_ref();
+    let mut round = rounds(store, 3).into_iter();
     let mut seqs = vec![0u64; TABLETS];
-    let alone_before = push_round(&store, round.next().expect("a round"), &mut seqs);
+    let alone_before = push_round(store, round.next().expect("a round"), &mut seqs);
     let pushing = AtomicBool::new(true);
     let (with_lists, during) = std::thread::scope(|scope| {
         let pusher = scope.spawn(|| {
-            let rate = push_round(&store, round.next().expect("a round"), &mut seqs);
+            let rate = push_round(store, round.next().expect("a round"), &mut seqs);
             pushing.store(false, Ordering::Release);
             rate
         });
@@ -456,17 +492,36 @@ fn main() {
         }
         (pusher.join().expect("pushes"), during)
     });
-    let alone_after = push_round(&store, round.next().expect("a round"), &mut seqs);
+    let alone_after = push_round(store, round.next().expect("a round"), &mut seqs);
     let alone = (alone_before + alone_after) / 2.0;
     let mut during = during;
     during.sort();
 
     println!(
-        "HR lists and exports over {count} registrations ({} open; release build, 2 cores)",
-        sample.open
+        "HR lists and exports over {count} registrations ({} open; {}; release build, 2 cores)",
+        sample.open,
+        if postgres {
+            "PostgreSQL, durable"
+        } else {
+            "SQLite"
+        }
     );
     println!(
-        "  fill through RelayStore::ingest, {PER_REQUEST} per request: {:.1} s ({:.0}/s); store {file_mib:.0} MiB + WAL {wal_mib:.0} MiB",
+        "  load average before / after: {} / {}",
+        load_before
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    println!(
+        "  fill through RelayStore::ingest, {PER_REQUEST} per request: {:.1} s ({:.0}/s); {store_size}",
         fill_time.as_secs_f64(),
         count as f64 / fill_time.as_secs_f64()
     );

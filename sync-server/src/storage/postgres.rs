@@ -45,6 +45,7 @@
 mod access_log;
 mod accounts;
 mod backup_marks;
+mod capture_rows;
 mod daily_jobs;
 #[cfg(test)]
 mod daily_jobs_tests;

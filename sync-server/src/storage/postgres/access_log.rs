@@ -25,7 +25,7 @@
 
 use postgres::Transaction;
 use postgres::fallible_iterator::FallibleIterator;
-use postgres::types::ToSql;
+use postgres::types::{ToSql, Type};
 
 use crate::rules::access_chain::{
     self, AccessLogVerdict, ActorColumns, ChainWalk, EntryFields, GENESIS,
@@ -55,7 +55,12 @@ const ENTRY_COLUMNS: &str = "seq, at, actor_kind, actor, recruiter, action, doc_
 /// Takes the chain lock for the rest of `tx` (see the module doc); taking it again in the
 /// same transaction is harmless.
 pub(crate) fn lock_chain(tx: &mut Transaction<'_>) -> StorageResult<()> {
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&CHAIN_LOCK])?;
+    // Typed statements here and in [`append`]: one round trip each (an untyped one is
+    // prepared first), and every HR read and every pull appends.
+    tx.execute_typed(
+        "SELECT pg_advisory_xact_lock($1)",
+        &[(&CHAIN_LOCK, Type::INT8)],
+    )?;
     Ok(())
 }
 
@@ -87,7 +92,7 @@ pub(crate) fn append(tx: &mut Transaction<'_>, entries: &[AccessEntry]) -> Stora
     }
     lock_chain(tx)?;
     let last = tx
-        .query_opt(
+        .query_typed_opt(
             "SELECT seq, hash FROM access_log ORDER BY seq DESC LIMIT 1",
             &[],
         )?
@@ -124,14 +129,22 @@ pub(crate) fn append(tx: &mut Transaction<'_>, entries: &[AccessEntry]) -> Stora
         }
         // In number order: the trigger checks each row against the one inserted before it
         // (a row trigger sees the rows its statement inserted so far).
-        tx.execute(
+        tx.execute_typed(
             "INSERT INTO access_log
              (seq, at, actor_kind, actor, recruiter, action, doc_id, previous, hash)
              SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[],
                                   $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::BYTEA[], $9::BYTEA[])
              ORDER BY 1",
             &[
-                &seq, &at, &kind, &actor, &recruiter, &action, &doc_id, &previous, &hash,
+                (&seq, Type::INT8_ARRAY),
+                (&at, Type::INT8_ARRAY),
+                (&kind, Type::TEXT_ARRAY),
+                (&actor, Type::TEXT_ARRAY),
+                (&recruiter, Type::TEXT_ARRAY),
+                (&action, Type::TEXT_ARRAY),
+                (&doc_id, Type::TEXT_ARRAY),
+                (&previous, Type::BYTEA_ARRAY),
+                (&hash, Type::BYTEA_ARRAY),
             ],
         )?;
     }

@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 
+use postgres::types::Type;
 use postgres::{GenericClient, Transaction};
 
 use crate::storage::model::{
@@ -66,10 +67,12 @@ pub(super) fn read_user(
     client: &mut impl GenericClient,
     id: u64,
 ) -> StorageResult<Option<(HrUser, PasswordHash)>> {
+    // Typed: one round trip (an untyped statement is prepared first); every HR request
+    // reads its caller.
     client
-        .query_opt(
-            &*format!("SELECT {USER_COLUMNS} FROM hr_users WHERE id = $1"),
-            &[&signed(id, "user id")?],
+        .query_typed_opt(
+            &format!("SELECT {USER_COLUMNS} FROM hr_users WHERE id = $1"),
+            &[(&signed(id, "user id")?, Type::INT8)],
         )?
         .map(|row| user_row(&row))
         .transpose()
@@ -89,10 +92,10 @@ fn read_credential(
     secret_hash: &[u8; 32],
     now: i64,
 ) -> StorageResult<CredentialRead> {
-    let Some(row) = tx.query_opt(
+    let Some(row) = tx.query_typed_opt(
         "SELECT kind, user_id, csrf_hash, expires_at, last_used_at FROM hr_credentials
          WHERE secret_hash = $1",
-        &[&secret_hash.as_slice()],
+        &[(&secret_hash.as_slice(), Type::BYTEA)],
     )?
     else {
         return Ok(CredentialRead::Unknown);

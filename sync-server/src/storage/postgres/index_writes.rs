@@ -30,33 +30,73 @@ pub(super) fn write_listing(
     receipt_code: &str,
     listing: &Listing,
 ) -> StorageResult<()> {
-    let search = format!("{} {}", listing.search, receipt_code.to_lowercase());
-    let search = key.seal(doc_id, Field::Search, search.as_bytes());
-    let given_name = key.seal(doc_id, Field::GivenName, listing.given_name.as_bytes());
-    let family_name = key.seal(doc_id, Field::FamilyName, listing.family_name.as_bytes());
+    write_listings(tx, &[(doc_id, receipt_code, listing.clone(), key)])
+}
+
+/// [`write_listing`] for several records (document id, receipt code, listing, the record's
+/// key; each record once) in one statement: a sync request's new captures.
+pub(super) fn write_listings(
+    tx: &mut Transaction<'_>,
+    listings: &[(&str, &str, Listing, &RecordKey)],
+) -> StorageResult<()> {
+    if listings.is_empty() {
+        return Ok(());
+    }
+    let text = |f: for<'l> fn(&'l (&'l str, &'l str, Listing, &'l RecordKey)) -> &'l str| {
+        listings.iter().map(f).collect::<Vec<_>>()
+    };
+    let sealed = |seal: fn(&(&str, &str, Listing, &RecordKey)) -> Vec<u8>| {
+        listings.iter().map(seal).collect::<Vec<Vec<u8>>>()
+    };
+    let searches = sealed(|(doc_id, receipt_code, listing, key)| {
+        let search = format!("{} {}", listing.search, receipt_code.to_lowercase());
+        key.seal(doc_id, Field::Search, search.as_bytes())
+    });
+    let given_names = sealed(|(doc_id, _, listing, key)| {
+        key.seal(doc_id, Field::GivenName, listing.given_name.as_bytes())
+    });
+    let family_names = sealed(|(doc_id, _, listing, key)| {
+        key.seal(doc_id, Field::FamilyName, listing.family_name.as_bytes())
+    });
+    let captured_at: Vec<i64> = listings.iter().map(|(_, _, l, _)| l.captured_at).collect();
+    let restricted: Vec<bool> = listings.iter().map(|(_, _, l, _)| l.restricted).collect();
+    let consent: Vec<bool> = listings
+        .iter()
+        .map(|(_, _, l, _)| l.talent_pool_consent)
+        .collect();
     tx.execute_typed(
         "INSERT INTO registration_index (doc_id, event_id, captured_at, restricted, talent_pool,
                                          status, interests, locations, receipt_code,
                                          given_name, family_name, search)
-         VALUES ($1, $2, $3, $4,
-                 $5 AND NOT EXISTS (SELECT 1 FROM talent_pool_withdrawals WHERE doc_id = $1),
-                 $6, $7, $8, $9, $10, $11, $12)
+         SELECT u.doc_id, u.event_id, u.captured_at, u.restricted,
+                u.consent AND NOT EXISTS (SELECT 1 FROM talent_pool_withdrawals w
+                                          WHERE w.doc_id = u.doc_id),
+                u.status, u.interests, u.locations, u.receipt_code,
+                u.given_name, u.family_name, u.search
+         FROM UNNEST($1::TEXT[], $2::TEXT[], $3::BIGINT[], $4::BOOLEAN[], $5::BOOLEAN[],
+                     $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::BYTEA[],
+                     $11::BYTEA[], $12::BYTEA[])
+              AS u (doc_id, event_id, captured_at, restricted, consent, status, interests,
+                    locations, receipt_code, given_name, family_name, search)
          ON CONFLICT (doc_id) DO UPDATE SET
              status = excluded.status, restricted = excluded.restricted,
              talent_pool = excluded.talent_pool, search = excluded.search",
         &[
-            (&doc_id, Type::TEXT),
-            (&listing.event_id, Type::TEXT),
-            (&listing.captured_at, Type::INT8),
-            (&listing.restricted, Type::BOOL),
-            (&listing.talent_pool_consent, Type::BOOL),
-            (&listing.status, Type::TEXT),
-            (&listing.interests, Type::TEXT),
-            (&listing.locations, Type::TEXT),
-            (&receipt_code, Type::TEXT),
-            (&given_name, Type::BYTEA),
-            (&family_name, Type::BYTEA),
-            (&search, Type::BYTEA),
+            (&text(|(doc_id, _, _, _)| doc_id), Type::TEXT_ARRAY),
+            (&text(|(_, _, l, _)| &l.event_id), Type::TEXT_ARRAY),
+            (&captured_at, Type::INT8_ARRAY),
+            (&restricted, Type::BOOL_ARRAY),
+            (&consent, Type::BOOL_ARRAY),
+            (&text(|(_, _, l, _)| &l.status), Type::TEXT_ARRAY),
+            (&text(|(_, _, l, _)| &l.interests), Type::TEXT_ARRAY),
+            (&text(|(_, _, l, _)| &l.locations), Type::TEXT_ARRAY),
+            (
+                &text(|(_, receipt_code, _, _)| receipt_code),
+                Type::TEXT_ARRAY,
+            ),
+            (&given_names, Type::BYTEA_ARRAY),
+            (&family_names, Type::BYTEA_ARRAY),
+            (&searches, Type::BYTEA_ARRAY),
         ],
     )?;
     Ok(())

@@ -5,6 +5,12 @@
 //! tablet's journal head moves on by [`crate::rules::journal_chain`]; this file loads the
 //! rows they need and stores what they decide.
 //!
+//! **Round trips.** What the captures decide on (held records, removals) is read in one
+//! statement for the whole request, and new captures' rows are written in one statement per
+//! table ([`super::capture_rows`]), written before anything else the request does reads
+//! those tables: a request of 100 captures makes a handful of round trips under the
+//! sequencer, not five per capture.
+//!
 //! **Concurrency.** Lock order, the same in every write here: the sequencer row (first
 //! statement), then the rows the write decides on (the device's, a quarantined capture's),
 //! then the access log. Two requests of one tablet through two instances therefore run one
@@ -19,11 +25,12 @@ use postgres::Transaction;
 use postgres::types::Type;
 
 use super::access_log;
-use super::index_writes::{index_one, write_listing};
+use super::capture_rows::CaptureRows;
+use super::index_writes::index_one;
 use super::pull::pull_page;
 use super::record_keys::{key_for_write, key_of};
 use super::record_seal::Field;
-use super::rows::{blob_hashes, hashes_blob, key32, signed, unsigned};
+use super::rows::{blob_hashes, key32, signed, unsigned};
 use super::{PgStore, take_commit_number};
 use crate::rules::journal_chain;
 use crate::rules::quarantine::{self as quarantine_rule, Capture, CaptureDecision};
@@ -125,6 +132,8 @@ pub(super) fn apply_batch(
     let commit_seq = signed(seq, "commit number")?;
     let mut outcomes = Vec::with_capacity(batch.items.len());
     let mut access = Vec::new();
+    let mut known = known_records(tx, batch)?;
+    let mut rows = CaptureRows::default();
     for item in &batch.items {
         outcomes.push(apply_item(
             tx,
@@ -133,8 +142,12 @@ pub(super) fn apply_batch(
             commit_seq,
             listings,
             &mut access,
+            &mut known,
+            &mut rows,
         )?);
     }
+    // Before the pull and the chain read what the captures wrote.
+    rows.write(tx, commit_seq)?;
     // Whether the tablet may pull was checked before its request came here; a revocation
     // committed meanwhile (a stolen tablet) still stops what it would be sent.
     let page = match &batch.pull {
@@ -181,15 +194,69 @@ pub(super) fn apply_batch(
     }))
 }
 
-/// One item's writes and its outcome.
-fn apply_item(
+/// What the relay holds of a document a capture names: whether it was removed, and the
+/// held record's change hashes and sending tablet.
+#[derive(Default)]
+struct Known {
+    removed: bool,
+    held: Option<(Vec<[u8; 32]>, Vec<u8>)>,
+}
+
+/// [`Known`] of every document the request's captures name, in one statement.
+fn known_records(
     tx: &mut Transaction<'_>,
     batch: &IngestBatch,
-    item: &IngestItem,
+) -> StorageResult<HashMap<String, Known>> {
+    let mut doc_ids: Vec<&str> = batch
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            IngestItem::Store { doc_id, .. } => Some(doc_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    doc_ids.sort_unstable();
+    doc_ids.dedup();
+    if doc_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut known = HashMap::with_capacity(doc_ids.len());
+    for row in tx.query_typed(
+        "SELECT d.doc_id, r.change_hashes, r.device_key,
+                EXISTS (SELECT 1 FROM removals m WHERE m.doc_id = d.doc_id)
+         FROM UNNEST($1::TEXT[]) AS d (doc_id)
+              LEFT JOIN registrations r ON r.doc_id = d.doc_id",
+        &[(&doc_ids, Type::TEXT_ARRAY)],
+    )? {
+        let removed: bool = row.try_get(3)?;
+        let hashes: Option<&[u8]> = row.try_get(1)?;
+        // Read only when it decides something (a removal decides first).
+        let held = match hashes {
+            Some(hashes) if !removed => Some((blob_hashes(hashes)?, row.try_get(2)?)),
+            _ => None,
+        };
+        known.insert(row.try_get(0)?, Known { removed, held });
+    }
+    Ok(known)
+}
+
+/// One item's writes and its outcome. A new capture's rows join `rows`; any other write
+/// first writes what `rows` holds, so the statements run in the items' order as far as any
+/// of them can tell.
+#[allow(clippy::too_many_arguments)]
+fn apply_item<'a>(
+    tx: &mut Transaction<'_>,
+    batch: &'a IngestBatch,
+    item: &'a IngestItem,
     commit_seq: i64,
     listings: &mut ListingsAhead,
     access: &mut Vec<AccessEntry>,
+    known: &mut HashMap<String, Known>,
+    rows: &mut CaptureRows<'a>,
 ) -> StorageResult<PushOutcome> {
+    if !matches!(item, IngestItem::Store { .. }) {
+        rows.write(tx, commit_seq)?;
+    }
     match item {
         IngestItem::Store {
             doc_id,
@@ -202,25 +269,11 @@ fn apply_item(
             journal_seq,
             listing,
         } => {
-            // One round trip: the held record (if any) and whether the id was removed.
-            let row = tx.query_typed_one(
-                "SELECT r.change_hashes, r.device_key,
-                        EXISTS (SELECT 1 FROM removals WHERE doc_id = $1)
-                 FROM (SELECT 1) AS one LEFT JOIN registrations r ON r.doc_id = $1",
-                &[(doc_id, Type::TEXT)],
-            )?;
-            let removed: bool = row.try_get(2)?;
-            let hashes: Option<&[u8]> = row.try_get(0)?;
-            // Read only when it decides something (a removal decides first).
-            let held = match hashes {
-                Some(hashes) if !removed => {
-                    Some((blob_hashes(hashes)?, row.try_get::<_, Vec<u8>>(1)?))
-                }
-                _ => None,
-            };
+            // Read for the whole request ahead ([`known_records`]), and kept current below.
+            let record = known.entry(doc_id.clone()).or_default();
             let decision = quarantine_rule::decide_capture(
-                removed,
-                held.as_ref().map(|(hashes, device)| Capture {
+                record.removed,
+                record.held.as_ref().map(|(hashes, device)| Capture {
                     change_hashes: hashes,
                     device_key: device,
                 }),
@@ -229,6 +282,9 @@ fn apply_item(
                     device_key: batch.device_key.as_slice(),
                 },
             );
+            if !matches!(decision, CaptureDecision::Store) {
+                rows.write(tx, commit_seq)?;
+            }
             let outcome = match decision {
                 CaptureDecision::Removed => return Ok(removed_outcome()),
                 // Merging is idempotent: answered with what the relay holds.
@@ -243,7 +299,8 @@ fn apply_item(
                         _ => None,
                     };
                     let given = listing.as_deref().cloned().map(Some);
-                    let capture = NewCapture {
+                    record.held = Some((change_hashes.clone(), batch.device_key.to_vec()));
+                    rows.capture(NewCapture {
                         doc_id,
                         event_id,
                         device_key: batch.device_key.as_slice(),
@@ -254,12 +311,11 @@ fn apply_item(
                         restricted: *restricted,
                         received_at: batch.received_at,
                         listing: given.or(read_ahead),
-                    };
-                    insert_capture(tx, &capture, commit_seq)?;
+                    });
                     PushOutcome::Stored(change_hashes.clone())
                 }
             };
-            record_journal_entry(tx, &batch.device_key, *journal_seq, doc_id, change_hashes)?;
+            rows.journal(&batch.device_key, *journal_seq, doc_id, change_hashes)?;
             Ok(outcome)
         }
         IngestItem::Annotate { doc_id, changes } => {
@@ -312,7 +368,7 @@ fn apply_item(
                 return Ok(removed_outcome());
             };
             quarantine(tx, batch, doc_id, sealed, code)?;
-            record_journal_entry(tx, &batch.device_key, *journal_seq, doc_id, change_hashes)?;
+            rows.journal(&batch.device_key, *journal_seq, doc_id, change_hashes)?;
             Ok(PushOutcome::Quarantined(code, change_hashes.clone()))
         }
     }
@@ -362,28 +418,6 @@ fn extend_chain(
     })
 }
 
-fn record_journal_entry(
-    tx: &mut Transaction<'_>,
-    device_key: &[u8; 32],
-    seq: Option<u64>,
-    doc_id: &str,
-    hashes: &[[u8; 32]],
-) -> StorageResult<()> {
-    if let Some(seq) = journal_chain::journal_seq(seq) {
-        tx.execute_typed(
-            "INSERT INTO device_journal (device_key, seq, doc_id, change_hashes)
-             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-            &[
-                (&device_key.as_slice(), Type::BYTEA),
-                (&signed(seq, "journal number")?, Type::INT8),
-                (&doc_id, Type::TEXT),
-                (&hashes_blob(hashes), Type::BYTEA),
-            ],
-        )?;
-    }
-    Ok(())
-}
-
 /// Keeps a capture apart for HR review, once: a retried push of the same bytes does not add
 /// a second copy; different bytes under the same id are kept too. The payload is sealed
 /// under the record's key, so copies are compared opened (few: one document, one tablet,
@@ -428,6 +462,7 @@ fn quarantine(
 
 /// A capture to store as a new record: one that passed ingest's checks, or a quarantined
 /// one an archivist accepted.
+#[derive(Clone)]
 pub(super) struct NewCapture<'a> {
     pub(super) doc_id: &'a str,
     pub(super) event_id: &'a str,
@@ -451,46 +486,9 @@ pub(super) fn insert_capture(
     capture: &NewCapture<'_>,
     commit_seq: i64,
 ) -> StorageResult<()> {
-    // Plain statements, one round trip each: measured, one statement with a CTE per table
-    // was slower (PostgreSQL plans it anew at every execution).
-    let key = key_for_write(tx, capture.doc_id)?;
-    let document = key.seal(capture.doc_id, Field::Document, capture.document);
-    tx.execute_typed(
-        "INSERT INTO registrations
-         (doc_id, event_id, device_key, document, change_hashes,
-          capture_signature, receipt_code, restricted, received_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        &[
-            (&capture.doc_id, Type::TEXT),
-            (&capture.event_id, Type::TEXT),
-            (&capture.device_key, Type::BYTEA),
-            (&document, Type::BYTEA),
-            (&hashes_blob(capture.change_hashes), Type::BYTEA),
-            (&capture.capture_signature, Type::BYTEA),
-            (&capture.receipt_code, Type::TEXT),
-            (&capture.restricted, Type::BOOL),
-            (&capture.received_at, Type::INT8),
-        ],
-    )?;
-    let logged = LoggedChange {
-        doc_id: capture.doc_id,
-        event_id: capture.event_id,
-        commit_seq,
-        actor: capture.device_key,
-        restricted: capture.restricted,
-    };
-    for hash in capture.change_hashes {
-        // The capture's own bytes are the registration's `document`.
-        insert_change(tx, &logged, hash, None)?;
-    }
-    let listing = match &capture.listing {
-        Some(read) => read.clone(),
-        None => Listing::read(capture.doc_id, capture.document),
-    };
-    if let Some(listing) = listing {
-        write_listing(tx, &key, capture.doc_id, capture.receipt_code, &listing)?;
-    }
-    Ok(())
+    let mut rows = CaptureRows::default();
+    rows.capture(capture.clone());
+    rows.write(tx, commit_seq)
 }
 
 /// Where changes of one registration join the change log: its record, the commit that

@@ -22,6 +22,7 @@
 use std::collections::HashSet;
 
 use postgres::Transaction;
+use postgres::types::Type;
 
 use super::PgStore;
 use crate::storage::StorageResult;
@@ -57,11 +58,12 @@ fn log_reads_in(
     ids.sort_unstable();
     ids.dedup();
     // In key order, so two readers of overlapping pages lock alike.
+    // Typed: one round trip (an untyped statement is prepared first).
     let held: HashSet<String> = tx
-        .query(
+        .query_typed(
             "SELECT doc_id FROM registrations WHERE doc_id = ANY($1)
              ORDER BY doc_id FOR KEY SHARE",
-            &[&ids],
+            &[(&ids, Type::TEXT_ARRAY)],
         )?
         .iter()
         .map(|row| row.try_get(0))

@@ -38,6 +38,8 @@
 use postgres::GenericClient;
 use postgres::types::Type;
 
+use std::collections::HashMap;
+
 use super::PgStore;
 use super::record_seal::RecordKey;
 use crate::storage::{StorageError, StorageResult};
@@ -66,6 +68,39 @@ pub(super) fn key_for_write(
         )?,
     };
     stored_key(row.try_get(0)?)
+}
+
+/// [`key_for_write`] for several records at once (a sync request's new captures): two
+/// round trips whatever their number, keys made for those that have none.
+pub(super) fn keys_for_write(
+    client: &mut impl GenericClient,
+    doc_ids: &[&str],
+) -> StorageResult<HashMap<String, RecordKey>> {
+    let fresh: Vec<RecordKey> = doc_ids.iter().map(|_| RecordKey::random()).collect();
+    let stored: Vec<&[u8]> = fresh.iter().map(RecordKey::as_stored).collect();
+    client.execute_typed(
+        "INSERT INTO record_keys (doc_id, key)
+         SELECT * FROM UNNEST($1::TEXT[], $2::BYTEA[])
+         ON CONFLICT (doc_id) DO NOTHING",
+        &[(&doc_ids, Type::TEXT_ARRAY), (&stored, Type::BYTEA_ARRAY)],
+    )?;
+    // A statement of its own: it sees keys another transaction committed meanwhile.
+    let mut keys = HashMap::with_capacity(doc_ids.len());
+    for row in client.query_typed(
+        "SELECT doc_id, key FROM record_keys WHERE doc_id = ANY($1)",
+        &[(&doc_ids, Type::TEXT_ARRAY)],
+    )? {
+        keys.insert(row.try_get(0)?, stored_key(row.try_get(1)?)?);
+    }
+    if keys.len()
+        < doc_ids
+            .iter()
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+    {
+        return Err(StorageError::Undecodable("record key"));
+    }
+    Ok(keys)
 }
 
 /// The key of record `doc_id`, if the relay holds one.

@@ -16,7 +16,7 @@ use crate::storage::{
     AcceptedCapture, Accessor, DeviceStore, IngestBatch, IngestItem, IngestOutcome, PullPage,
     PullQuery, QuarantineStore, ReviewAction, ReviewOutcome, SyncStore,
 };
-use kiosk_core::protocol::ErrorCode;
+use kiosk_core::protocol::{ErrorCode, PushOutcome};
 
 /// Two instances (two pools) on one new database, and its URL.
 fn two_instances() -> (PgStore, PgStore, String) {
@@ -366,4 +366,52 @@ fn the_index_row_ingest_writes_is_the_one_reindexing_the_record_writes() {
         })
         .expect("re-indexes");
     assert_eq!(rows(&mut client), written);
+}
+
+/// Ingest reads what a request's captures decide on once, ahead, and writes new captures in
+/// one statement per table (`capture_rows`): a capture named again later in the same
+/// request must still be answered as a retry of the one just stored (stored once, the held
+/// hashes answered), and other bytes under that id quarantined, exactly as when each
+/// capture went in at once; the journal keeps every numbered entry.
+#[test]
+fn captures_repeated_within_one_request_are_decided_as_if_written_one_by_one() {
+    let store = PgStore::open(&fresh_database_url()).expect("opens");
+    let device = enroll(&store, 1)[0];
+    let mut request = batch(&device, 1, 1..=2);
+    let retry = request.items[0].clone();
+    let mut other_bytes = request.items[1].clone();
+    if let IngestItem::Store {
+        document,
+        change_hashes,
+        journal_seq,
+        ..
+    } = &mut other_bytes
+    {
+        *document = b"other bytes".to_vec();
+        *change_hashes = vec![[0xab; 32]];
+        *journal_seq = Some(3);
+    }
+    request.items.push(retry);
+    request.items.push(other_bytes);
+    let IngestOutcome::Committed {
+        outcomes, journal, ..
+    } = store.ingest(&request).expect("ingested")
+    else {
+        panic!("expected a commit");
+    };
+    assert_eq!(
+        outcomes,
+        vec![
+            PushOutcome::Stored(hashes(&device, 1)),
+            PushOutcome::Stored(hashes(&device, 2)),
+            PushOutcome::Stored(hashes(&device, 1)),
+            PushOutcome::Quarantined(ErrorCode::NotPermitted, vec![[0xab; 32]]),
+        ]
+    );
+    assert_eq!(
+        journal.count, 3,
+        "the journal holds all three numbered entries"
+    );
+    let counts = store.counts().expect("counts");
+    assert_eq!((counts.registrations, counts.quarantined), (2, 1));
 }

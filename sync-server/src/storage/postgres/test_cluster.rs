@@ -9,8 +9,9 @@
 //! a pass, a panic, SIGKILL) and then stops the cluster (`pg_ctl stop -m immediate`) and
 //! removes the directory. A test never depends on a server started by hand.
 //!
-//! Compiled for this crate's tests, and for other crates' tests with the `test-support`
-//! feature.
+//! Compiled for this crate's tests, and for other crates' tests and this crate's benches
+//! with the `test-support` feature. Benches take [`durable_cluster`], which keeps
+//! PostgreSQL's durability, so that their commits cost what a deployment's do.
 
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
@@ -46,13 +47,25 @@ pub struct TestCluster {
 }
 
 static CLUSTER: OnceLock<Result<TestCluster, String>> = OnceLock::new();
+static DURABLE: OnceLock<Result<TestCluster, String>> = OnceLock::new();
 
 /// The cluster of this test process, started on first use; panics with what is missing
 /// when it cannot be started.
 pub fn cluster() -> &'static TestCluster {
-    match CLUSTER.get_or_init(TestCluster::start) {
+    match CLUSTER.get_or_init(|| TestCluster::start(false)) {
         Ok(cluster) => cluster,
         Err(why) => panic!("the test PostgreSQL cluster could not be started: {why}"),
+    }
+}
+
+/// A second cluster of this process, started on first use, that keeps PostgreSQL's
+/// durability (fsync, `synchronous_commit`, full page writes: every acknowledged commit
+/// flushed, as a deployment runs it): for benches, whose figures must be of a durable
+/// commit as the SQLite store's (`synchronous=FULL`) are.
+pub fn durable_cluster() -> &'static TestCluster {
+    match DURABLE.get_or_init(|| TestCluster::start(true)) {
+        Ok(cluster) => cluster,
+        Err(why) => panic!("the durable PostgreSQL cluster could not be started: {why}"),
     }
 }
 
@@ -84,7 +97,19 @@ impl TestCluster {
         &self.dir
     }
 
-    fn start() -> Result<TestCluster, String> {
+    /// The cluster's server process id (its postmaster), for benches that measure its
+    /// memory; `None` once it has stopped.
+    pub fn server_pid(&self) -> Option<u32> {
+        std::fs::read_to_string(self.dir.join("data").join("postmaster.pid"))
+            .ok()?
+            .lines()
+            .next()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    fn start(durable: bool) -> Result<TestCluster, String> {
         let bin = server_programs()?;
         let dir = std::env::temp_dir().join(format!(
             "kiosk-pg-{}-{}",
@@ -122,12 +147,16 @@ impl TestCluster {
         let mut last_error = String::new();
         for _ in 0..START_ATTEMPTS {
             let port = free_port()?;
-            // Throw-away data: no fsync. Enough connections for tests running in parallel,
-            // each with a small pool.
+            // Throw-away data: no fsync, unless durable. Enough connections for tests
+            // running in parallel, each with a small pool.
+            let durability = if durable {
+                "-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+            } else {
+                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            };
             let options = format!(
-                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
-                 -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 \
-                 -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                "-p {port} -k {} -c listen_addresses=127.0.0.1 {durability} \
+                 -c max_connections=300 -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
                 dir.display(),
                 dir.join(SERVER_CERTIFICATE).display(),
                 dir.join(SERVER_KEY).display(),
