@@ -151,9 +151,14 @@ fn percent_decoded(value: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// Whether every host the URL names is this machine (loopback or a Unix socket).
+/// Whether every host the URL names is this machine (loopback or a Unix socket). A
+/// `hostaddr` is where the driver connects in place of a host's name, so it must be
+/// loopback too.
 fn is_local(config: &postgres::Config) -> bool {
     let hosts = config.get_hosts();
+    if !config.get_hostaddrs().iter().all(IpAddr::is_loopback) {
+        return false;
+    }
     // No host: libpq's default, the local Unix socket.
     hosts.iter().all(|host| match host {
         Host::Unix(_) => true,
@@ -215,6 +220,8 @@ mod tests {
             "postgres://kiosk@db.example.se/kiosk?sslmode=prefer",
             "postgres://kiosk@10.0.0.5:5432/kiosk",
             "postgres://kiosk@localhost,db.example.se/kiosk",
+            "postgres://kiosk@localhost/kiosk?hostaddr=10.0.0.5",
+            "postgres://kiosk@localhost/kiosk?host=db.example.se",
         ] {
             let why = refusal(url);
             assert!(why.contains("sslmode=require"), "{url}: {why}");
