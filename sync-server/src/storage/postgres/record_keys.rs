@@ -44,45 +44,38 @@ use super::PgStore;
 use super::record_seal::RecordKey;
 use crate::storage::{StorageError, StorageResult};
 
-/// The key of record `doc_id` for a write that stores something of it: made (random) when
-/// the record has none yet.
+/// A new random key made by the server: 32 bytes from two `gen_random_uuid()`s (244 random
+/// bits, from the server's strong random source). Made there, not sent: a key sent as a
+/// statement's parameter could be written to the server's log (`log_min_duration_statement`,
+/// `auto_explain`) and outlive the record it was to shred.
+pub(super) const NEW_KEY_SQL: &str = "decode(replace(gen_random_uuid()::text, '-', '') \
+     || replace(gen_random_uuid()::text, '-', ''), 'hex')";
+
+/// The key of record `doc_id` for a write that stores something of it: made (random, by
+/// the server, see [`NEW_KEY_SQL`]) when the record has none yet.
 pub(super) fn key_for_write(
     client: &mut impl GenericClient,
     doc_id: &str,
 ) -> StorageResult<RecordKey> {
-    let fresh = RecordKey::random();
-    // One round trip: the new key if this inserts it, else the one held.
-    let row = client.query_typed_opt(
-        "WITH made AS (INSERT INTO record_keys (doc_id, key) VALUES ($1, $2)
-                       ON CONFLICT (doc_id) DO NOTHING RETURNING key)
-         SELECT key FROM made UNION ALL SELECT key FROM record_keys WHERE doc_id = $1
-         LIMIT 1",
-        &[(&doc_id, Type::TEXT), (&fresh.as_stored(), Type::BYTEA)],
-    )?;
-    let row = match row {
-        Some(row) => row,
-        // Inserted by a transaction that committed after this statement's snapshot.
-        None => client.query_typed_one(
-            "SELECT key FROM record_keys WHERE doc_id = $1",
-            &[(&doc_id, Type::TEXT)],
-        )?,
-    };
-    stored_key(row.try_get(0)?)
+    keys_for_write(client, &[doc_id])?
+        .remove(doc_id)
+        .ok_or(StorageError::Undecodable("record key"))
 }
 
-/// [`key_for_write`] for several records at once (a sync request's new captures): two
-/// round trips whatever their number, keys made for those that have none.
+/// The keys of records `doc_ids` for a write that stores something of them (a sync
+/// request's new captures): two round trips whatever their number, keys made by the server
+/// for those that have none.
 pub(super) fn keys_for_write(
     client: &mut impl GenericClient,
     doc_ids: &[&str],
 ) -> StorageResult<HashMap<String, RecordKey>> {
-    let fresh: Vec<RecordKey> = doc_ids.iter().map(|_| RecordKey::random()).collect();
-    let stored: Vec<&[u8]> = fresh.iter().map(RecordKey::as_stored).collect();
     client.execute_typed(
-        "INSERT INTO record_keys (doc_id, key)
-         SELECT * FROM UNNEST($1::TEXT[], $2::BYTEA[])
-         ON CONFLICT (doc_id) DO NOTHING",
-        &[(&doc_ids, Type::TEXT_ARRAY), (&stored, Type::BYTEA_ARRAY)],
+        &format!(
+            "INSERT INTO record_keys (doc_id, key)
+             SELECT d, {NEW_KEY_SQL} FROM UNNEST($1::TEXT[]) AS d
+             ON CONFLICT (doc_id) DO NOTHING"
+        ),
+        &[(&doc_ids, Type::TEXT_ARRAY)],
     )?;
     // A statement of its own: it sees keys another transaction committed meanwhile.
     let mut keys = HashMap::with_capacity(doc_ids.len());

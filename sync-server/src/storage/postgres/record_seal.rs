@@ -73,7 +73,8 @@ impl std::fmt::Debug for RecordKey {
 }
 
 impl RecordKey {
-    /// A new random key.
+    /// A new random key (the store's keys are made by the server: `record_keys::NEW_KEY_SQL`).
+    #[cfg(test)]
     pub(super) fn random() -> RecordKey {
         RecordKey(Zeroizing::new(rand::random()))
     }
@@ -85,6 +86,7 @@ impl RecordKey {
     }
 
     /// The bytes to store in the key table.
+    #[cfg(test)]
     pub(super) fn as_stored(&self) -> &[u8] {
         self.0.as_slice()
     }

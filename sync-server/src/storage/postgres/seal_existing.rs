@@ -143,13 +143,8 @@ fn make_keys(tx: &mut Transaction<'_>) -> StorageResult<HashMap<String, RecordKe
         .collect::<Result<_, _>>()?;
     let mut keys = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(CHUNK as usize) {
-        let made: Vec<RecordKey> = chunk.iter().map(|_| RecordKey::random()).collect();
-        let stored: Vec<&[u8]> = made.iter().map(RecordKey::as_stored).collect();
-        tx.execute(
-            "INSERT INTO record_keys (doc_id, key) SELECT * FROM unnest($1::text[], $2::bytea[])",
-            &[&chunk, &stored],
-        )?;
-        keys.extend(chunk.iter().cloned().zip(made));
+        let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        keys.extend(super::record_keys::keys_for_write(tx, &chunk)?);
     }
     Ok(keys)
 }

@@ -410,3 +410,47 @@ fn asking_whether_a_push_was_quarantined_reads_that_document_only() {
         "{plan:?}"
     );
 }
+
+/// A store indexed before the list index kept addresses (schema version 7) is indexed again
+/// when it opens upgraded, so a search by a whole address finds a registration stored then;
+/// else the address index would find only newer ones and hide it.
+#[test]
+fn registrations_indexed_before_addresses_are_found_by_a_whole_address_after_the_upgrade() {
+    let (_dir, path, store) = file_store();
+    let registrations = crate::storage::ingest_generated_for_tests(&store, 10);
+    let visitor = registrations
+        .iter()
+        .find(|r| !r.restricted && r.person.email.is_some())
+        .expect("a generated visitor with an address");
+    let email = visitor.person.email.clone().expect("an address");
+    {
+        let conn = store.conn();
+        conn.execute("UPDATE registration_index SET email = ''", [])
+            .expect("as version 7 left it");
+        // One other row already has the address in the index (as a row written by the
+        // upgraded build would): the index finds something, so it must find every row.
+        conn.execute(
+            "UPDATE registration_index SET email = ?1
+             WHERE doc_id = (SELECT doc_id FROM registration_index WHERE doc_id != ?2 LIMIT 1)",
+            rusqlite::params![email.to_lowercase(), visitor.id.to_string()],
+        )
+        .expect("one row with the address");
+        conn.pragma_update(None, "user_version", 7)
+            .expect("the version before addresses");
+    }
+    drop(store);
+    let reopened = SqliteStore::open(&path).expect("reopens");
+    let filter = RegistrationFilter {
+        search: Some(email.to_uppercase()),
+        include_restricted: true,
+        limit: 50,
+        ..RegistrationFilter::default()
+    };
+    let found: Vec<String> = reopened
+        .list_registrations(&filter, &Accessor::Operator("hr".into()), 1)
+        .expect("listed")
+        .into_iter()
+        .map(|row| row.id)
+        .collect();
+    assert!(found.contains(&visitor.id.to_string()), "{found:?}");
+}

@@ -32,24 +32,31 @@ impl WriterTurn {
     /// Runs `take` (which takes the writer) as a short write that goes before the next
     /// ingest group.
     pub(super) fn first<T>(&self, take: impl FnOnce() -> T) -> T {
-        self.waiting.fetch_add(1, Ordering::AcqRel);
-        let taken = take();
-        self.waiting.fetch_sub(1, Ordering::AcqRel);
-        // Under the lock, so a group between its check and its wait cannot miss it.
-        let _turn = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
-        self.taken.notify_all();
-        taken
+        self.counted(&self.waiting, take)
+    }
+
+    /// Runs `take` counted in `waiting` until it returns (or panics: the count must not
+    /// stay up, or every later group would stand back its full bound), then tells those
+    /// standing back.
+    fn counted<T>(&self, waiting: &AtomicUsize, take: impl FnOnce() -> T) -> T {
+        struct Counted<'a>(&'a WriterTurn, &'a AtomicUsize);
+        impl Drop for Counted<'_> {
+            fn drop(&mut self) {
+                self.1.fetch_sub(1, Ordering::AcqRel);
+                // Under the lock, so a group between its check and its wait cannot miss it.
+                let _turn = self.0.lock.lock().unwrap_or_else(PoisonError::into_inner);
+                self.0.taken.notify_all();
+            }
+        }
+        waiting.fetch_add(1, Ordering::AcqRel);
+        let _counted = Counted(self, waiting);
+        take()
     }
 
     /// Runs `take` (which takes the writer) as an ingest group's, which background work
     /// lets go first.
     pub(super) fn group<T>(&self, take: impl FnOnce() -> T) -> T {
-        self.groups_waiting.fetch_add(1, Ordering::AcqRel);
-        let taken = take();
-        self.groups_waiting.fetch_sub(1, Ordering::AcqRel);
-        let _turn = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
-        self.taken.notify_all();
-        taken
+        self.counted(&self.groups_waiting, take)
     }
 
     /// Waits (at most [`MAX_YIELD`]) until neither a short write nor an ingest group waits
@@ -140,6 +147,21 @@ mod tests {
             had_tx.send(()).expect("told");
             group.join().expect("joins");
         });
+        assert_eq!(turn.groups_waiting.load(Ordering::Acquire), 0);
+    }
+
+    #[test]
+    fn a_write_that_panics_while_it_waits_is_no_longer_counted() {
+        let turn = WriterTurn::default();
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            turn.group(|| panic!("the writer could not be had"))
+        }));
+        assert!(panicked.is_err());
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            turn.first(|| panic!("the writer could not be had"))
+        }));
+        assert!(panicked.is_err());
+        assert_eq!(turn.waiting.load(Ordering::Acquire), 0);
         assert_eq!(turn.groups_waiting.load(Ordering::Acquire), 0);
     }
 
