@@ -17,6 +17,7 @@ mod lifecycle_journal_file;
 mod logged_reads;
 pub mod model;
 pub mod postgres;
+mod record_tables;
 mod sqlite;
 #[cfg(test)]
 pub(crate) mod suite;

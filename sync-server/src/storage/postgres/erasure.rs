@@ -9,6 +9,7 @@ use postgres::Transaction;
 
 use crate::storage::StorageResult;
 use crate::storage::model::{AccessAction, AccessEntry, Accessor, LegalHold, RemovalOutcome};
+use crate::storage::record_tables::RECORD_TABLES;
 
 use super::access_log;
 use super::rows::signed;
@@ -73,18 +74,9 @@ pub(super) fn erase(
         return Ok(RemovalOutcome::OnLegalHold);
     }
     let commit_seq = signed(commit_seq, "commit number")?;
-    for table in [
-        "registration_changes",
-        "registrations",
-        // Copies kept for review (a retry from a revoked tablet, say) go too.
-        "quarantine",
-        // The list index copies names, email and phone: it must not outlive the record.
-        "registration_index",
-        "talent_pool_withdrawals",
-        // Last, the record's key: whatever of the record's sealed bytes is left anywhere
-        // (dead tuples, WAL, replicas) cannot be opened once this commits.
-        "record_keys",
-    ] {
+    // Last, the record's key: whatever of the record's sealed bytes is left anywhere
+    // (dead tuples, WAL, replicas) cannot be opened once this commits.
+    for table in RECORD_TABLES.into_iter().chain(["record_keys"]) {
         tx.execute(
             &format!("DELETE FROM {table} WHERE doc_id = $1"),
             &[&doc_id],

@@ -80,15 +80,7 @@ pub(crate) fn erase_and_record_removal(
     tx: &Transaction<'_>,
     removal: &RemovalRecord<'_>,
 ) -> StorageResult<()> {
-    for table in [
-        "registration_changes",
-        "registrations",
-        // Copies kept for review (a retry from a revoked tablet, say) go too.
-        "quarantine",
-        // The list index copies names, email and phone: it must not outlive the record.
-        "registration_index",
-        "talent_pool_withdrawals",
-    ] {
+    for table in crate::storage::record_tables::RECORD_TABLES {
         tx.execute(
             &format!("DELETE FROM {table} WHERE doc_id = ?1"),
             [removal.doc_id],
