@@ -47,7 +47,7 @@ use push_latency::{Timed, quantile_ms};
 
 #[path = "../tests/support/relay_process.rs"]
 mod relay_process;
-use relay_process::{admin, spawn_relay};
+use relay_process::{admin, spawn_relay, spawn_relay_with};
 
 struct RelayProcess {
     child: Child,
@@ -81,29 +81,12 @@ impl RelayProcess {
 
     /// `serve --database-url url` with its keys in `data_dir`, on a free loopback port.
     fn serve_on(data_dir: &std::path::Path, url: &str) -> RelayProcess {
-        use std::io::{BufRead, BufReader};
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kiosk-sync-server"))
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args(["--database-url", url, "serve", "--listen", "127.0.0.1:0"])
-            .env("RUST_LOG", "error")
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::inherit())
-            .spawn()
-            .expect("relay starts");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let first = lines
-            .next()
-            .expect("the relay prints a line")
-            .expect("utf-8");
-        // Keep reading, so the relay never writes into a closed pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        let url = first
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .expect("the relay prints its address")
-            .trim_end_matches(',')
-            .to_owned();
+        let (child, url) = spawn_relay_with(
+            data_dir,
+            &["--database-url", url],
+            "serve",
+            std::process::Stdio::inherit(),
+        );
         RelayProcess {
             child,
             url,

@@ -7,13 +7,25 @@ use std::process::{Child, Command, Stdio};
 /// Starts `kiosk-sync-server --data-dir DIR <subcommand> --listen 127.0.0.1:0` and returns
 /// the process and its base URL, read from the first line it prints.
 pub fn spawn_relay(data_dir: &Path, subcommand: &str) -> (Child, String) {
+    spawn_relay_with(data_dir, &[], subcommand, Stdio::null())
+}
+
+/// [`spawn_relay`] with `global` flags before the subcommand (`--database-url URL`, say)
+/// and its error output going to `stderr`.
+pub fn spawn_relay_with(
+    data_dir: &Path,
+    global: &[&str],
+    subcommand: &str,
+    stderr: Stdio,
+) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kiosk-sync-server"))
         .arg("--data-dir")
         .arg(data_dir)
+        .args(global)
         .args([subcommand, "--listen", "127.0.0.1:0"])
         .env("RUST_LOG", "error")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .expect("relay starts");
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
