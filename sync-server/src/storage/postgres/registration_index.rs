@@ -196,20 +196,28 @@ fn summaries_in_order(
 /// in list order, from the covering index (`None` for a list of no event).
 fn candidates_query(filter: &RegistrationFilter) -> Option<(String, Conditions)> {
     let conditions = filter_conditions(filter, None)?;
-    let mut sql = String::from(
+    let sql = in_list_order(
         "SELECT doc_id, captured_at, search,
                 (SELECT key FROM record_keys k WHERE k.doc_id = registration_index.doc_id)
          FROM registration_index",
+        &conditions,
+        filter.limit,
     );
+    Some((sql, conditions))
+}
+
+/// `select` restricted by `conditions`, newest first, at most `limit` rows: a list's
+/// order and page.
+fn in_list_order(select: &str, conditions: &Conditions, limit: u32) -> String {
+    let mut sql = String::from(select);
     if !conditions.clauses.is_empty() {
         sql.push_str(" WHERE ");
         sql.push_str(&conditions.clauses.join(" AND "));
     }
     sql.push_str(&format!(
-        " ORDER BY captured_at DESC, doc_id DESC LIMIT {}",
-        filter.limit
+        " ORDER BY captured_at DESC, doc_id DESC LIMIT {limit}"
     ));
-    Some((sql, conditions))
+    sql
 }
 
 /// The query of one list and its values; `None` for a list that selects nothing (of no
@@ -223,15 +231,11 @@ fn list_query(
     // is checked on the index's own rows, no table row is read for a row that does not
     // match), then each of its rows by key (LATERAL ... LIMIT 1 keeps that a lookup per
     // key in page order, whatever the table's size).
-    let mut keys = String::from("SELECT doc_id, captured_at FROM registration_index");
-    if !conditions.clauses.is_empty() {
-        keys.push_str(" WHERE ");
-        keys.push_str(&conditions.clauses.join(" AND "));
-    }
-    keys.push_str(&format!(
-        " ORDER BY captured_at DESC, doc_id DESC LIMIT {}",
-        filter.limit
-    ));
+    let keys = in_list_order(
+        "SELECT doc_id, captured_at FROM registration_index",
+        &conditions,
+        filter.limit,
+    );
     let sql = format!(
         "SELECT row.* FROM ({keys}) AS page
          CROSS JOIN LATERAL (SELECT {SUMMARY_COLUMNS} FROM registration_index
