@@ -40,7 +40,7 @@ use kiosk_sync_server::keys::RelayKeys;
 use kiosk_sync_server::storage::postgres::test_cluster::durable_cluster;
 use kiosk_sync_server::storage::{
     IngestItem, IngestOutcome, PgStore, RelayStore, SqliteStore, capture_for_tests,
-    ingest_for_tests, is_postgres_url, receipt_code_for_tests,
+    email_tag_secret, ingest_for_tests, is_postgres_url, receipt_code_for_tests,
 };
 use kiosk_sync_server::{AppState, now_ms, router};
 use tower::ServiceExt;
@@ -296,10 +296,20 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[rank - 1].as_secs_f64() * 1000.0
 }
 
+/// The relay's keys in every run of this bench.
+fn bench_keys() -> RelayKeys {
+    RelayKeys::from_seeds([1; 32], [2; 32])
+}
+
 /// The store at `at`: a PostgreSQL database's URL, else an SQLite file's path.
 fn open_store(at: &str) -> Arc<dyn RelayStore> {
     if is_postgres_url(at) {
-        Arc::new(PgStore::open(at).expect("store"))
+        let store = PgStore::open(at).expect("store");
+        // As a relay instance does with its keys: addresses are tagged.
+        store
+            .use_email_tags(email_tag_secret(&bench_keys().signing))
+            .expect("tags addresses");
+        Arc::new(store)
     } else {
         Arc::new(SqliteStore::open(std::path::Path::new(at)).expect("store"))
     }
@@ -310,10 +320,7 @@ fn open_store(at: &str) -> Arc<dyn RelayStore> {
 /// growth (MiB).
 fn export_child(at: &str, token: &str) {
     let store = open_store(at);
-    let app = router(AppState::new(
-        store,
-        RelayKeys::from_seeds([1; 32], [2; 32]),
-    ));
+    let app = router(AppState::new(store, bench_keys()));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -376,10 +383,7 @@ fn main() {
     let sample = fill(store.as_ref(), count);
     let fill_time = started.elapsed();
     let token = archivist_token(store.as_ref());
-    let app = router(AppState::new(
-        store.clone(),
-        RelayKeys::from_seeds([1; 32], [2; 32]),
-    ));
+    let app = router(AppState::new(store.clone(), bench_keys()));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -538,6 +538,16 @@ fn open(
     private_files::secure_data_dir(data_dir)?;
     let store = PgStore::open(url.as_str())?;
     let keys = RelayKeys::for_shared_store(data_dir, &store)?;
+    // Only with the database's own keys: rows written without them are tagged now, before
+    // the instance serves (a database an older relay wrote: once).
+    let tagged =
+        store.use_email_tags(kiosk_sync_server::storage::email_tag_secret(&keys.signing))?;
+    if tagged > 0 {
+        tracing::info!(
+            tagged,
+            "tagged the email addresses of registrations for address search"
+        );
+    }
     Ok((Arc::new(store), keys))
 }
 

@@ -218,6 +218,7 @@ pub async fn demo_store(backend: Backend, data_dir: &std::path::Path) -> DemoSto
     // The PostgreSQL client blocks (and would start a runtime inside this one): off the
     // async threads.
     tokio::task::spawn_blocking(move || {
+        let keys = kiosk_sync_server::keys::RelayKeys::load_or_create(&data).expect("keys");
         let (store, sqlite, database_url): (Arc<dyn kiosk_sync_server::storage::RelayStore>, _, _) =
             match backend {
                 Backend::Sqlite => {
@@ -230,13 +231,15 @@ pub async fn demo_store(backend: Backend, data_dir: &std::path::Path) -> DemoSto
                 Backend::Postgres => {
                     let url =
                         kiosk_sync_server::storage::postgres::test_cluster::fresh_database_url();
-                    let store =
-                        Arc::new(kiosk_sync_server::storage::PgStore::open(&url).expect("store"));
-                    (store, None, Some(url))
+                    let store = kiosk_sync_server::storage::PgStore::open(&url).expect("store");
+                    // As a relay instance does once it has its keys (the relay's `main`).
+                    store
+                        .use_email_tags(kiosk_sync_server::storage::email_tag_secret(&keys.signing))
+                        .expect("tags addresses");
+                    (Arc::new(store), None, Some(url))
                 }
             };
         kiosk_sync_server::store_demo_event(store.as_ref()).expect("demo event");
-        let keys = kiosk_sync_server::keys::RelayKeys::load_or_create(&data).expect("keys");
         DemoStore {
             store,
             sqlite,

@@ -14,12 +14,15 @@
 //!   they read, and the actor the relay writes events as.
 //! - [`journal_chain`]: the relay's copy of each tablet's capture journal, extended with
 //!   the core's own journal hash.
+//! - [`exact_search`]: when HR's search text names a whole receipt code or email address,
+//!   and how a list decides between that value's index and matching parts.
 //! - [`subject_match`]: which held records a subject-access request's email or phone
 //!   matches, the backend's index proposing and the documents deciding.
 
 pub mod access_chain;
 pub mod access_log_pruning;
 pub mod event_edits;
+pub mod exact_search;
 pub mod journal_chain;
 pub mod quarantine;
 pub mod retention_dates;

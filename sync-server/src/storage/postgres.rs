@@ -50,6 +50,9 @@ mod daily_jobs;
 #[cfg(test)]
 mod daily_jobs_tests;
 mod devices;
+mod email_tags;
+#[cfg(test)]
+mod email_tags_tests;
 mod erasure;
 #[cfg(test)]
 mod erasure_tests;
@@ -137,6 +140,9 @@ pub struct PgStore {
     retention_job: job_lock::JobLock,
     /// The daily access-log checkpoint, written by one instance a day.
     checkpoint_job: job_lock::JobLock,
+    /// What addresses are tagged under, once an instance has its relay keys
+    /// ([`email_tags`]).
+    email_tag_secret: std::sync::OnceLock<[u8; 32]>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -228,6 +234,7 @@ impl PgStore {
                 daily_jobs::ACCESS_CHECKPOINT_LOCK,
                 "daily access-log checkpoint",
             ),
+            email_tag_secret: std::sync::OnceLock::new(),
         })
     }
 

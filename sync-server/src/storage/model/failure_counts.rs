@@ -67,10 +67,7 @@ impl FailureKey {
 /// The secret failure keys are made under, derived from the relay's signing key: every
 /// instance of one store holds the same relay keys, so they name a subject alike.
 pub fn failure_key_secret(signing: &ed25519_dalek::SigningKey) -> [u8; 32] {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&signing.to_bytes())
-        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
-    mac.update(b"kiosk-failure-keys-v1");
-    mac.finalize().into_bytes().into()
+    super::derived_secret(signing, b"kiosk-failure-keys-v1")
 }
 
 /// What beginning an attempt gave.

@@ -7,3 +7,20 @@ pub struct RelayKeyIds {
     pub signing_public: [u8; 32],
     pub sealing_key_id: String,
 }
+
+/// A secret for one `purpose`, derived from the relay's signing key (an HMAC of the purpose
+/// under it): every instance of one store holds the same relay keys, so they derive the same
+/// secret, and the store never holds it.
+pub fn derived_secret(signing: &ed25519_dalek::SigningKey, purpose: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&signing.to_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    mac.update(purpose);
+    mac.finalize().into_bytes().into()
+}
+
+/// The secret a PostgreSQL store tags email addresses under, for finding a whole address
+/// without keeping it in clear.
+pub fn email_tag_secret(signing: &ed25519_dalek::SigningKey) -> [u8; 32] {
+    derived_secret(signing, b"kiosk-email-tags-v1")
+}

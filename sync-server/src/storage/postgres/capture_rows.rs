@@ -18,6 +18,7 @@ use postgres::types::Type;
 
 use std::collections::HashMap;
 
+use super::email_tags::EmailTags;
 use super::index_writes::write_listings;
 use super::ingest::NewCapture;
 use super::record_keys::keys_for_write;
@@ -28,10 +29,10 @@ use crate::storage::RegistrationListing as Listing;
 use crate::storage::StorageResult;
 
 /// New captures and journal entries waiting for one write.
-#[derive(Default)]
 pub(super) struct CaptureRows<'a> {
     captures: Vec<NewCapture<'a>>,
     journal: Vec<JournalRow<'a>>,
+    tags: EmailTags,
 }
 
 /// A tablet's journal entry: what the tablet numbered `seq`.
@@ -43,6 +44,20 @@ struct JournalRow<'a> {
 }
 
 impl<'a> CaptureRows<'a> {
+    /// No rows yet; the captures' addresses will be tagged with `tags`.
+    pub(super) fn new(tags: EmailTags) -> CaptureRows<'a> {
+        CaptureRows {
+            captures: Vec::new(),
+            journal: Vec::new(),
+            tags,
+        }
+    }
+
+    /// What the rows' addresses are tagged with, for the request's other index writes.
+    pub(super) fn tags(&self) -> EmailTags {
+        self.tags
+    }
+
     /// Adds `capture`, to store as a new record.
     pub(super) fn capture(&mut self, capture: NewCapture<'a>) {
         self.captures.push(capture);
@@ -95,7 +110,7 @@ impl<'a> CaptureRows<'a> {
                     })
                 })
                 .collect();
-            write_listings(tx, &listings)?;
+            write_listings(tx, self.tags, &listings)?;
         }
         let journal = std::mem::take(&mut self.journal);
         if !journal.is_empty() {

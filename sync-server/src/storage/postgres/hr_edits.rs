@@ -36,6 +36,7 @@ impl PgStore {
         // An edit that writes nothing still took a number: numbers only need to rise, and
         // the gap costs a pull nothing. (Taking it after the read would leave the read
         // unordered against a removal numbered in between.)
+        let tags = self.email_tags();
         self.write_numbered(|tx, seq| {
             let Some(stored) = stored_registration(tx, doc_id)? else {
                 return Ok(HrEditOutcome::NoRecord);
@@ -79,7 +80,7 @@ impl PgStore {
                 ],
             )?;
             // Lists show the new status from this commit on.
-            index_one(tx, doc_id)?;
+            index_one(tx, tags, doc_id)?;
             super::access_log::append(
                 tx,
                 &[AccessEntry {

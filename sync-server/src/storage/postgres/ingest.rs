@@ -26,6 +26,7 @@ use postgres::types::Type;
 
 use super::access_log;
 use super::capture_rows::CaptureRows;
+use super::email_tags::EmailTags;
 use super::index_writes::index_one;
 use super::pull::pull_page;
 use super::record_keys::{key_for_write, key_of};
@@ -105,6 +106,7 @@ pub(super) fn apply_batch(
     batch: &IngestBatch,
     seq: u64,
     listings: &mut ListingsAhead,
+    tags: EmailTags,
 ) -> StorageResult<Numbered<IngestOutcome>> {
     let device = batch.device_key.as_slice();
     let row = tx.query_typed_one(
@@ -133,7 +135,7 @@ pub(super) fn apply_batch(
     let mut outcomes = Vec::with_capacity(batch.items.len());
     let mut access = Vec::new();
     let mut known = known_records(tx, batch)?;
-    let mut rows = CaptureRows::default();
+    let mut rows = CaptureRows::new(tags);
     for item in &batch.items {
         outcomes.push(apply_item(
             tx,
@@ -344,7 +346,7 @@ fn apply_item<'a>(
             // A retry of changes already held changes nothing and is not logged again.
             if inserted > 0 {
                 // Read under the sequencer: a staff tablet's edit is rare beside captures.
-                index_one(tx, doc_id)?;
+                index_one(tx, rows.tags(), doc_id)?;
                 access.push(AccessEntry {
                     at: batch.received_at,
                     accessor: batch.accessor.clone(),
@@ -485,8 +487,9 @@ pub(super) fn insert_capture(
     tx: &mut Transaction<'_>,
     capture: &NewCapture<'_>,
     commit_seq: i64,
+    tags: EmailTags,
 ) -> StorageResult<()> {
-    let mut rows = CaptureRows::default();
+    let mut rows = CaptureRows::new(tags);
     rows.capture(capture.clone());
     rows.write(tx, commit_seq)
 }

@@ -10,6 +10,7 @@ use kiosk_core::registration::Registration;
 use postgres::{Client, NoTls};
 
 use super::PgStore;
+use super::email_tags::EmailTags;
 use super::ingest::{NewCapture, insert_capture};
 use super::test_cluster::fresh_database_url;
 use crate::rules::access_chain::{ChainWalk, EntryFields, GENESIS};
@@ -63,7 +64,7 @@ fn put_record(client: &mut Client, registration: &Registration, received_at: i64
         listing: Some(Some(listing)),
     };
     let mut tx = client.transaction().expect("transaction");
-    insert_capture(&mut tx, &capture, 1).expect("registration");
+    insert_capture(&mut tx, &capture, 1, EmailTags::NONE).expect("registration");
     tx.commit().expect("committed");
     doc_id
 }

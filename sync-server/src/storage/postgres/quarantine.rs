@@ -177,7 +177,12 @@ impl QuarantineStore for PgStore {
                 received_at,
                 listing: Some(read_ahead),
             };
-            insert_capture(tx, &accepted, signed(seq, "commit number")?)?;
+            insert_capture(
+                tx,
+                &accepted,
+                signed(seq, "commit number")?,
+                self.email_tags(),
+            )?;
             review.record(tx, &doc_id).map(Numbered::Commit)
         })
     }

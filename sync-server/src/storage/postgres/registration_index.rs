@@ -23,9 +23,11 @@
 use postgres::GenericClient;
 use postgres::types::ToSql;
 
+use super::email_tags::{self, EmailTags};
 use super::record_keys::stored_key;
 use super::record_seal::Field;
 use super::stored_records::stored_registrations;
+use crate::rules::exact_search::{self, ExactSearch};
 use crate::storage::model::{
     ExportPage, ExportedRegistration, RegistrationFilter, RegistrationSummary,
 };
@@ -46,25 +48,40 @@ enum Search<'a> {
     Part(&'a str),
     /// Exactly this receipt code, through its own index.
     Receipt(String),
+    /// Exactly the address of this tag ([`super::email_tags`]), through the tags' index.
+    EmailTag(Vec<u8>),
 }
 
-/// The rows `filter` selects, newest first. A search typed like a receipt code (`7J8D-AV6F`,
-/// read out at the desk) that names a registration finds it through the receipt index; any
-/// other search, or one naming no receipt, matches parts (as the SQLite store).
+/// The rows `filter` selects, newest first. A search naming a whole receipt code (`7J8D-AV6F`,
+/// read out at the desk) or email address that a row has is read from that value's index
+/// (an address by its tag, while every row is tagged); any other search matches parts, as
+/// the SQLite store ([`crate::rules::exact_search`] decides which, for every page alike).
 pub(crate) fn list(
     client: &mut impl GenericClient,
     filter: &RegistrationFilter,
+    tags: EmailTags,
 ) -> StorageResult<Vec<RegistrationSummary>> {
-    if let Some(typed) = &filter.search
-        && typed.trim().contains(['-', ' '])
-        && let Some(code) = kiosk_core::capture::receipt_code::normalize(typed)
-    {
-        let found = list_by(client, filter, Some(Search::Receipt(code)))?;
-        if !found.is_empty() {
-            return Ok(found);
-        }
-    }
-    list_by(client, filter, filter.search.as_deref().map(Search::Part))
+    let mut tags_usable = None;
+    exact_search::list_searched(filter, |filter, value| {
+        let search = match value {
+            Some(ExactSearch::Receipt(code)) => Search::Receipt(code.clone()),
+            Some(ExactSearch::Email(address)) => {
+                let usable = match tags_usable {
+                    Some(usable) => usable,
+                    None => *tags_usable.insert(email_tags::usable(client, tags)?),
+                };
+                match tags.tag(address) {
+                    Some(tag) if usable => Search::EmailTag(tag),
+                    _ => return Ok(Vec::new()),
+                }
+            }
+            None => match filter.search.as_deref() {
+                Some(part) => Search::Part(part),
+                None => return list_by(client, filter, None),
+            },
+        };
+        list_by(client, filter, Some(search))
+    })
 }
 
 /// A query's conditions and the values their `$n` placeholders stand for.
@@ -283,6 +300,7 @@ fn filter_conditions(
     }
     match search {
         Some(Search::Receipt(code)) => conditions.bind("receipt_code = $", code),
+        Some(Search::EmailTag(tag)) => conditions.bind("email_tag = $", tag),
         // Matched in the relay ([`list_searching`]).
         Some(Search::Part(_)) | None => {}
     }
@@ -299,17 +317,29 @@ fn filter_conditions(
     Some(conditions)
 }
 
-/// The plan PostgreSQL chooses for `filter`'s list (searching parts, or a receipt code when
-/// `receipt` says), as `EXPLAIN` prints it: for the tests that check lists read by key.
+/// How [`explain_list`] reads a list's search.
+#[cfg(test)]
+pub(super) enum Explained {
+    /// As parts (or no search).
+    Parts,
+    /// As a whole receipt code.
+    Receipt,
+    /// As the address of this tag.
+    EmailTag(Vec<u8>),
+}
+
+/// The plan PostgreSQL chooses for `filter`'s list, its search read as `how` says, as
+/// `EXPLAIN` prints it: for the tests that check lists read by key.
 #[cfg(test)]
 pub(super) fn explain_list(
     client: &mut impl GenericClient,
     filter: &RegistrationFilter,
-    receipt: bool,
+    how: Explained,
 ) -> StorageResult<String> {
-    let search = match (&filter.search, receipt) {
-        (Some(code), true) => Some(Search::Receipt(code.clone())),
-        (Some(part), false) => Some(Search::Part(part)),
+    let search = match (&filter.search, how) {
+        (Some(code), Explained::Receipt) => Some(Search::Receipt(code.clone())),
+        (Some(_), Explained::EmailTag(tag)) => Some(Search::EmailTag(tag)),
+        (Some(part), Explained::Parts) => Some(Search::Part(part)),
         (None, _) => None,
     };
     let (sql, conditions) = match search {
@@ -357,12 +387,13 @@ pub(crate) fn summary_row(row: &postgres::Row) -> StorageResult<RegistrationSumm
 pub(crate) fn export_page(
     client: &mut impl GenericClient,
     filter: &RegistrationFilter,
+    tags: EmailTags,
 ) -> StorageResult<ExportPage> {
     let filter = RegistrationFilter {
         include_restricted: false,
         ..filter.clone()
     };
-    let rows = list(client, &filter)?;
+    let rows = list(client, &filter, tags)?;
     let next = (rows.len() == filter.limit as usize)
         .then(|| rows.last().map(|r| (r.captured_at, r.id.clone())))
         .flatten();

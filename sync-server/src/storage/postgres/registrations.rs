@@ -72,7 +72,7 @@ impl RegistrationStore for PgStore {
             filter,
             reader,
             at,
-            |filter| self.read(|tx| registration_index::list(tx, filter)),
+            |filter| self.read(|tx| registration_index::list(tx, filter, self.email_tags())),
             |entries| self.log_reads(entries),
         )
     }
@@ -83,7 +83,8 @@ impl RegistrationStore for PgStore {
         reader: &Accessor,
         at: i64,
     ) -> StorageResult<ExportPage> {
-        let page = self.read(|tx| registration_index::export_page(tx, filter))?;
+        let page =
+            self.read(|tx| registration_index::export_page(tx, filter, self.email_tags()))?;
         crate::storage::logged_reads::export_page(page, reader, at, |entries| {
             self.log_reads(entries)
         })

@@ -10,22 +10,25 @@
 //! application.
 //!
 //! PostgreSQL version 1 is the SQLite schema's version 7 translated; the two numberings are
-//! independent from here on. Version 2 seals every record's personal fields under a key of
+//! independent from here on. Version 3 seals every record's personal fields under a key of
 //! its own ([`super::record_keys`]); its step has a Rust part that seals what version 1
 //! stored ([`super::seal_existing`]), and the tables it rewrote are then vacuumed full.
+//! Version 4 adds the list index's email tags ([`super::email_tags`]), written for the
+//! rows before it once an instance starts with the relay's keys.
 
 use postgres::GenericClient;
 
 use crate::storage::{StorageError, StorageResult};
 
 /// The version this build writes.
-pub const CURRENT_VERSION: u32 = 3;
+pub const CURRENT_VERSION: u32 = 4;
 
 /// One step per version, index 0 making version 1.
 const STEPS: [&str; CURRENT_VERSION as usize] = [
     include_str!("schema/0001_base.sql"),
     include_str!("schema/0002_failure_counts_and_jobs.sql"),
     include_str!("schema/0003_record_keys.sql"),
+    include_str!("schema/0004_email_tags.sql"),
 ];
 
 /// The version whose step seals what earlier versions stored in clear.

@@ -21,7 +21,9 @@ use crate::storage::traits::SyncStore;
 impl SyncStore for PgStore {
     fn ingest(&self, batch: &IngestBatch) -> StorageResult<IngestOutcome> {
         let mut listings = ingest::read_listings_ahead(batch);
-        self.write_numbered_or_nothing(|tx, seq| ingest::apply_batch(tx, batch, seq, &mut listings))
+        self.write_numbered_or_nothing(|tx, seq| {
+            ingest::apply_batch(tx, batch, seq, &mut listings, self.email_tags())
+        })
     }
 
     fn backup_state(&self) -> StorageResult<BackupState> {

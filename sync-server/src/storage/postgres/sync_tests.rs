@@ -360,7 +360,11 @@ fn the_index_row_ingest_writes_is_the_one_reindexing_the_record_writes() {
     store
         .write(|tx| {
             for registration in &registrations {
-                super::index_writes::index_one(tx, &registration.id.to_string())?;
+                super::index_writes::index_one(
+                    tx,
+                    super::email_tags::EmailTags::NONE,
+                    &registration.id.to_string(),
+                )?;
             }
             Ok(())
         })

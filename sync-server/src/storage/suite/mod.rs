@@ -170,6 +170,7 @@ macro_rules! store_suite {
             registrations {
                 a_receipt_code_as_read_out_finds_its_registration,
                 a_search_shaped_like_a_receipt_that_names_none_matches_parts_as_usual,
+                a_whole_email_address_finds_each_registration_with_it_on_every_page,
                 a_list_logs_each_row_it_shows_and_pages_newest_first,
                 restricted_records_are_listed_only_when_asked_for,
                 a_read_is_logged_only_when_the_record_exists,

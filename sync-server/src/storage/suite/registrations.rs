@@ -70,6 +70,55 @@ pub(crate) fn a_search_shaped_like_a_receipt_that_names_none_matches_parts_as_us
     assert!(search(store, "ZZZZ-ZZZZ").is_empty());
 }
 
+/// A whole address finds every registration that gives it (in any case), page after page,
+/// and never one whose address merely holds it; part of an address still matches parts.
+pub(crate) fn a_whole_email_address_finds_each_registration_with_it_on_every_page(
+    store: &dyn RelayStore,
+) {
+    ingest_generated_for_tests(store, 20);
+    let mut mine = generated(4, 31);
+    for (n, registration) in mine.iter_mut().enumerate() {
+        registration.restricted = false;
+        registration.person.email = Some(match n {
+            0 => "Anna.Berg@Example.se".into(),
+            1 | 2 => "anna.berg@example.se".into(),
+            _ => "hanna.berg@example.se".into(),
+        });
+    }
+    push_registrations(store, &mine);
+    let newest_first = |ids: &[usize]| -> Vec<String> {
+        let mut rows: Vec<_> = ids.iter().map(|&n| &mine[n]).collect();
+        rows.sort_by_key(|r| std::cmp::Reverse((r.captured_at.millis(), r.id.to_string())));
+        rows.iter().map(|r| r.id.to_string()).collect()
+    };
+    let reader = operator("hr:rut");
+    let mut filter = RegistrationFilter {
+        search: Some(" ANNA.BERG@example.SE ".into()),
+        limit: 2,
+        ..RegistrationFilter::default()
+    };
+    let mut pages = Vec::new();
+    loop {
+        let page = store
+            .list_registrations(&filter, &reader, 0)
+            .expect("lists");
+        let Some(last) = page.last() else { break };
+        filter.after = Some((last.captured_at, last.id.clone()));
+        pages.push(page.into_iter().map(|row| row.id).collect::<Vec<_>>());
+        assert!(pages.len() < 5, "the pages end");
+    }
+    let wanted = newest_first(&[0, 1, 2]);
+    assert_eq!(pages, [wanted[..2].to_vec(), wanted[2..].to_vec()]);
+    // Part of the address: every address holding it.
+    let mut parts = search(store, "anna.berg@exam");
+    parts.sort();
+    let mut all = newest_first(&[0, 1, 2, 3]);
+    all.sort();
+    assert_eq!(parts, all);
+    // An address no registration gives: matched as parts (none here).
+    assert!(search(store, "nobody@example.se").is_empty());
+}
+
 pub(crate) fn a_list_logs_each_row_it_shows_and_pages_newest_first(store: &dyn RelayStore) {
     let registrations = ingest_generated_for_tests(store, 30);
     let open = registrations.iter().filter(|r| !r.restricted).count();

@@ -1,0 +1,110 @@
+//! Email tags on PostgreSQL ([`super::email_tags`]): rows written without the relay's keys
+//! are tagged when an instance starts with them, a list finds a whole address by its tag
+//! only while every row is tagged (and by its parts meanwhile), and no tag is the address.
+
+use super::PgStore;
+use super::email_tags::{EmailTags, usable};
+use super::test_cluster::fresh_database_url;
+use crate::storage::suite::fixtures::operator;
+use crate::storage::traits::RegistrationStore;
+use crate::storage::{RegistrationFilter, email_tag_secret, ingest_generated_for_tests};
+
+fn connect(url: &str) -> postgres::Client {
+    postgres::Client::connect(url, postgres::NoTls).expect("connects")
+}
+
+fn secret(seed: u8) -> [u8; 32] {
+    email_tag_secret(&ed25519_dalek::SigningKey::from_bytes(&[seed; 32]))
+}
+
+fn untagged(url: &str) -> i64 {
+    connect(url)
+        .query_one(
+            "SELECT count(*) FROM registration_index WHERE email_tag IS NULL",
+            &[],
+        )
+        .expect("counts")
+        .get(0)
+}
+
+fn search(store: &PgStore, text: &str) -> Vec<String> {
+    let filter = RegistrationFilter {
+        search: Some(text.to_owned()),
+        include_restricted: true,
+        limit: 50,
+        ..RegistrationFilter::default()
+    };
+    store
+        .list_registrations(&filter, &operator("test"), 0)
+        .expect("lists")
+        .into_iter()
+        .map(|row| row.id)
+        .collect()
+}
+
+#[test]
+fn rows_written_without_the_relay_keys_are_tagged_once_an_instance_has_them() {
+    let url = fresh_database_url();
+    // An admin command or an older relay: no keys, so nothing is tagged.
+    let keyless = PgStore::open(&url).expect("opens");
+    let registrations = ingest_generated_for_tests(&keyless, 30);
+    assert_eq!(untagged(&url), 30);
+    let visitor = registrations
+        .iter()
+        .find(|r| r.person.email.is_some())
+        .expect("a visitor with an address");
+    let address = visitor.person.email.clone().expect("an address");
+    let id = visitor.id.to_string();
+    // Found by its parts meanwhile: the tags are not used while any row lacks one.
+    assert!(!usable(&mut connect(&url), keyless.email_tags()).expect("asks"));
+    assert_eq!(search(&keyless, &address), [id.clone()]);
+
+    let instance = PgStore::open(&url).expect("an instance opens");
+    assert_eq!(instance.use_email_tags(secret(7)).expect("tags"), 30);
+    assert_eq!(untagged(&url), 0);
+    assert_eq!(instance.use_email_tags(secret(7)).expect("again"), 0);
+    assert!(
+        instance.use_email_tags(secret(8)).is_err(),
+        "one store tags under one secret"
+    );
+    assert!(usable(&mut connect(&url), instance.email_tags()).expect("asks"));
+    assert_eq!(search(&instance, &address.to_uppercase()), [id.clone()]);
+
+    // Each row's tag is its address's under the secret (empty without one), and no tag
+    // holds the address.
+    let tags = EmailTags::with_secret(secret(7));
+    for registration in &registrations {
+        let stored: Vec<u8> = connect(&url)
+            .query_one(
+                "SELECT email_tag FROM registration_index WHERE doc_id = $1",
+                &[&registration.id.to_string()],
+            )
+            .expect("a row")
+            .get(0);
+        let address = registration
+            .person
+            .email
+            .as_deref()
+            .unwrap_or("")
+            .trim()
+            .to_lowercase();
+        assert_eq!(Some(stored.clone()), tags.tag(&address));
+        assert_eq!(stored.len(), if address.is_empty() { 0 } else { 32 });
+        if !address.is_empty() {
+            assert!(!stored.windows(3).any(|w| address.as_bytes().starts_with(w)));
+        }
+    }
+
+    // Rows written without keys again (an admin command beside running instances): lists
+    // fall back to parts and still find every row with the address.
+    connect(&url)
+        .execute(
+            "UPDATE registration_index SET email_tag = NULL WHERE doc_id IN
+                 (SELECT doc_id FROM registration_index WHERE doc_id <> $1 LIMIT 3)",
+            &[&id],
+        )
+        .expect("untags");
+    assert_eq!(untagged(&url), 3);
+    assert!(!usable(&mut connect(&url), instance.email_tags()).expect("asks"));
+    assert_eq!(search(&instance, &address), [id]);
+}

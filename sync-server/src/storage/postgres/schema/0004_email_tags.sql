@@ -1,0 +1,16 @@
+-- Version 4: a whole email address found by its tag (see `email_tags.rs`). The tag is an
+-- HMAC of the lower-case address under a secret derived from the relay's signing key, which
+-- the relay instances hold and the database does not: the column names no address, and
+-- what is left of a removed record's tag (dead tuples, WAL) cannot be tried against a
+-- guessed address with anything the database holds.
+--
+-- NULL: not tagged yet (a row written before this version, or by a process without the
+-- relay's keys); the relay tags those rows when an instance starts with its keys. An empty
+-- tag: the registration gives no address.
+ALTER TABLE registration_index ADD COLUMN email_tag BYTEA;
+
+-- An address's rows in list order, and the rows still to tag.
+CREATE INDEX registration_index_by_email_tag ON registration_index
+    (email_tag, captured_at DESC, doc_id DESC) WHERE email_tag IS NOT NULL;
+CREATE INDEX registration_index_untagged ON registration_index (doc_id)
+    WHERE email_tag IS NULL;
