@@ -877,6 +877,16 @@ fn hr_lists_read_the_covering_indexes_by_key_without_sorting_the_table() {
         receipt.contains("registration_index_by_receipt"),
         "{receipt}"
     );
+    // A rare status: its rows from the status index in list order, not a walk past every
+    // row of another status.
+    let shortlisted = plan(
+        RegistrationFilter {
+            status: Some("shortlisted".into()),
+            ..filter(50)
+        },
+        Explained::Parts,
+    );
+    by_key(&shortlisted, "registration_index_list_by_status");
     // A whole address: its rows by its tag, in list order from the tags' index.
     let tag = <sha2::Sha256 as sha2::Digest>::digest(b"tag77").to_vec();
     let address = plan(

@@ -14,7 +14,8 @@
 //! its own ([`super::record_keys`]); its step has a Rust part that seals what version 1
 //! stored ([`super::seal_existing`]), and the tables it rewrote are then vacuumed full.
 //! Version 4 adds the list index's email tags ([`super::email_tags`]), written for the
-//! rows before it once an instance starts with the relay's keys.
+//! rows before it once an instance starts with the relay's keys, and an index of each
+//! status's rows in list order.
 
 use postgres::GenericClient;
 
@@ -28,7 +29,7 @@ const STEPS: [&str; CURRENT_VERSION as usize] = [
     include_str!("schema/0001_base.sql"),
     include_str!("schema/0002_failure_counts_and_jobs.sql"),
     include_str!("schema/0003_record_keys.sql"),
-    include_str!("schema/0004_email_tags.sql"),
+    include_str!("schema/0004_list_indexes.sql"),
 ];
 
 /// The version whose step seals what earlier versions stored in clear.
