@@ -88,11 +88,19 @@ impl PgStore {
                     index_one(tx, tags, doc_id)?;
                     // A row whose record gives no listing now keeps its fields and is
                     // marked as giving no address, so tagging ends.
-                    tx.execute_typed(
+                    let unread = tx.execute_typed(
                         "UPDATE registration_index SET email_tag = '\\x'::BYTEA
                          WHERE doc_id = $1 AND email_tag IS NULL",
                         &[(&doc_id, Type::TEXT)],
                     )?;
+                    if unread > 0 {
+                        tracing::warn!(
+                            doc_id,
+                            "a registration's list fields could not be read from its stored \
+                             changes: tagged as giving no address, a search for a whole \
+                             address can miss it"
+                        );
+                    }
                 }
                 Ok(rows.len() as u64)
             })?;
