@@ -101,9 +101,11 @@ impl<B: Clone, R> GroupCommit<B, R> {
     ///
     /// A leader calls `acquire` (which may block, e.g. on a connection mutex), then takes the
     /// queued batches, and calls `run` with the resource and the group's batches in queue
-    /// order; `run` returns one result per batch, in the same order. `acquire` is called
-    /// without holding the queue, so code that holds the resource may never wait for a
-    /// group.
+    /// order; `run` returns one result per batch it ran, in the same order: all of them, or
+    /// (when it gives the resource up early, for someone waiting for it) at least the
+    /// first, and the rest go back to the front of the queue for the next group. `acquire`
+    /// is called without holding the queue, so code that holds the resource may never wait
+    /// for a group.
     pub(super) fn submit<G>(
         &self,
         batch: &B,
@@ -168,14 +170,27 @@ impl<B: Clone, R> GroupCommit<B, R> {
         };
         let mut resource = acquire();
         // Taken only now, so batches that arrived while the resource was busy come along.
-        let taken = self.take(own);
+        let mut taken = self.take(own);
         leading.tickets = taken.iter().map(|(ticket, _)| *ticket).collect();
         let batches: Vec<&B> = own
             .into_iter()
             .chain(taken.iter().map(|(_, b)| b))
             .collect();
-        let mut results = run(&mut resource, &batches).into_iter();
+        let ran = run(&mut resource, &batches);
         drop(resource);
+        // Batches `run` left for the next group go back in front of every newer one, in
+        // their order; their callers keep waiting for their results.
+        let ran_of_taken = ran.len().saturating_sub(usize::from(own.is_some()));
+        if ran.len() < batches.len() && ran_of_taken < taken.len() {
+            drop(batches);
+            let unrun = taken.split_off(ran_of_taken);
+            leading.tickets.truncate(ran_of_taken);
+            let mut queue = self.lock();
+            for batch in unrun.into_iter().rev() {
+                queue.waiting.push_front(batch);
+            }
+        }
+        let mut results = ran.into_iter();
         let own_result = own.and_then(|_| results.next());
         leading.results = results.collect();
         own_result

@@ -83,9 +83,10 @@ const CREDENTIAL_USE_GRAIN_MS: i64 = 1_000;
 const MAX_GROUP_BATCHES: usize = 64;
 /// …and at most about this many document bytes (a single larger request still runs alone)…
 const MAX_GROUP_BYTES: usize = 32 << 20;
-/// …and at most about this many items: a few tablets' batches, some 20 ms of inserts, so an
-/// HR officer's short write (which goes before the next group) waits for no more than that,
-/// while one commit still serves hundreds of registrations.
+/// …and at most about this many items: a few tablets' batches, some 50 ms of inserts, so a
+/// background batch or the next group waits for no more than that, while one commit still
+/// serves hundreds of registrations. An HR officer's short write waits for less: a group
+/// gives the writer up for it at its next request's end ([`writer_turn`]).
 const MAX_GROUP_ITEMS: usize = 256;
 const GROUP_BUDGET: Budget = Budget {
     batches: MAX_GROUP_BATCHES,

@@ -9,7 +9,10 @@ use crate::storage::group_commit::Weight;
 
 impl SqliteStore {
     /// Runs one group of sync requests: one transaction, each request inside its own
-    /// savepoint in queue order, one commit. Returns a result per request, in order.
+    /// savepoint in queue order, one commit. Returns a result per request it ran, in order:
+    /// when an HR officer's short write waits for the writer, the group commits at the end
+    /// of the request under way and leaves the rest for the next group (see
+    /// [`super::writer_turn`]).
     pub(super) fn commit_group(
         &self,
         conn: &mut Connection,
@@ -25,7 +28,10 @@ impl SqliteStore {
         // Set once the shared transaction can no longer be committed.
         let mut failure: Option<StorageError> = None;
         let mut results: Vec<Applied> = Vec::with_capacity(batches.len());
-        for batch in batches {
+        for (n, batch) in batches.iter().enumerate() {
+            if n > 0 && failure.is_none() && self.turn.short_write_waits() {
+                break;
+            }
             if let Some(failure) = &failure {
                 results.push(Ok(Err(copy_error(failure))));
                 continue;
@@ -73,7 +79,7 @@ impl SqliteStore {
             Ok(()) => {
                 self.commits.fetch_add(1, Ordering::Relaxed);
                 self.committed_batches
-                    .fetch_add(batches.len() as u64, Ordering::Relaxed);
+                    .fetch_add(results.len() as u64, Ordering::Relaxed);
                 results
             }
             // Nothing of the group is durable: no caller may sign a receipt.

@@ -120,6 +120,76 @@ fn concurrent_ingests_share_one_commit_and_each_gets_its_own_outcome() {
     }
 }
 
+/// An HR officer's short write that comes while a group runs waits for the request under
+/// way only: the group commits it, the short write goes, and the group's other requests
+/// commit after it in the next group, in their order.
+#[test]
+fn a_short_write_waiting_mid_group_goes_after_the_request_under_way_not_the_whole_group() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let (_dir, _path, store) = file_store();
+    let devices = enroll(&store, 4);
+    let (in_first, first_entered) = std::sync::mpsc::channel::<()>();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let released = Mutex::new(released);
+    let in_first = Mutex::new(in_first);
+    let short_done = std::sync::Arc::new(AtomicBool::new(false));
+    let seen_by_later = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let first_device = devices[0];
+    {
+        let short_done = short_done.clone();
+        let seen_by_later = seen_by_later.clone();
+        *store.hooks.apply.lock().expect("hooks") = Some(Box::new(move |batch: &IngestBatch| {
+            if batch.device_key == first_device {
+                in_first.lock().expect("sender").send(()).expect("told");
+                released.lock().expect("receiver").recv().expect("released");
+            } else {
+                seen_by_later
+                    .lock()
+                    .expect("seen")
+                    .push(short_done.load(Ordering::SeqCst));
+            }
+        }));
+    }
+    let held = store.conn();
+    thread::scope(|scope| {
+        let mut handles = Vec::new();
+        for (queued, device) in devices.iter().enumerate() {
+            let store = &store;
+            handles.push(scope.spawn(move || store.ingest(&batch(device, 1, 1..=3))));
+            store
+                .group
+                .wait_until(|leading, waiting| leading && waiting == queued);
+        }
+        drop(held);
+        // The group runs and is held in its first request's writes.
+        first_entered.recv().expect("the first request is applied");
+        let short = {
+            let store = &store;
+            let short_done = short_done.clone();
+            scope.spawn(move || {
+                let conn = store.conn_first();
+                short_done.store(true, Ordering::SeqCst);
+                drop(conn);
+            })
+        };
+        while !store.turn.short_write_waits() {
+            thread::yield_now();
+        }
+        release.send(()).expect("released");
+        short.join().expect("the short write ran");
+        for (device, handle) in devices.iter().zip(handles) {
+            assert_committed(&joined(handle.join()), device, 1..=3);
+        }
+    });
+    assert_eq!(
+        *seen_by_later.lock().expect("seen"),
+        [true, true, true],
+        "the later requests ran after the short write"
+    );
+    assert_eq!(store.commit_stats(), (2, 4), "the group split in two");
+    assert_eq!(store.counts().expect("counts").registrations, 12);
+}
+
 #[test]
 fn a_lone_ingest_commits_at_once_on_its_own() {
     let (_dir, _path, store) = file_store();

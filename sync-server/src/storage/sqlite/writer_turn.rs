@@ -1,7 +1,9 @@
 //! Who takes the writer next. An HR request that owes the writer a short write (its
 //! access-log entries, its token's last use) says so while it waits, and an ingest group
-//! about to take the writer lets it go first: the request then waits for at most the group
-//! under way, never for the groups queued behind it. A group waits for such requests at
+//! about to take the writer lets it go first; a group under way commits at its next
+//! request's end and leaves the rest for the next group ([`WriterTurn::short_write_waits`]):
+//! the request then waits for at most one sync request's inserts, never for a whole group or
+//! the groups queued behind it. A group waits for such requests at
 //! most [`MAX_YIELD`], so a stream of them cannot starve ingest.
 //!
 //! Background work (a retention run's batches) comes last: before each batch it stands back
@@ -65,6 +67,12 @@ impl WriterTurn {
         self.stand_back(|| {
             self.waiting.load(Ordering::Acquire) + self.groups_waiting.load(Ordering::Acquire)
         });
+    }
+
+    /// Whether a short write waits for the writer now: an ingest group under way then commits
+    /// what it has written and gives the writer up before its next request.
+    pub(super) fn short_write_waits(&self) -> bool {
+        self.waiting.load(Ordering::Acquire) > 0
     }
 
     /// Waits (at most [`MAX_YIELD`]) until no short write waits for the writer; an ingest
