@@ -1302,7 +1302,14 @@ impl LifecycleStore for SqliteStore {
     fn retention_run_step(&self, run_id: i64, batch: usize, at: i64) -> StorageResult<RunStep> {
         // Background work: a batch lets waiting pushes and HR writes have the writer first.
         self.turn.after_waiting_writes();
-        retention::run_step(&mut self.conn(), self.lifecycle.as_ref(), run_id, batch, at)
+        retention::run_step(
+            &mut self.conn(),
+            self.lifecycle.as_ref(),
+            run_id,
+            batch,
+            at,
+            &|| self.turn.writes_wait(),
+        )
     }
 
     fn retention_run(&self, run_id: i64) -> StorageResult<Option<RetentionRun>> {

@@ -190,6 +190,32 @@ fn a_short_write_waiting_mid_group_goes_after_the_request_under_way_not_the_whol
     assert_eq!(store.counts().expect("counts").registrations, 12);
 }
 
+/// A retention batch gives the writer up to a waiting write after a few removals, and
+/// removes its whole batch when nobody waits.
+#[test]
+fn a_retention_batch_ends_early_for_a_waiting_write_and_runs_whole_otherwise() {
+    let (_dir, _path, store) = file_store();
+    let device = enroll(&store, 1)[0];
+    store.ingest(&batch(&device, 1, 1..=40)).expect("stored");
+    let due_at = store
+        .record_retention(&doc_id(&device, 1))
+        .expect("reads")
+        .expect("held")
+        .due_at;
+    let run = store
+        .start_retention_run("arvid", due_at + 1_000)
+        .expect("starts")
+        .expect("none going");
+    let step = |others_wait: &dyn Fn() -> bool| {
+        retention::run_step(&mut store.conn(), None, run.id, 25, due_at + 2_000, others_wait)
+            .expect("steps")
+    };
+    assert_eq!(step(&|| true), RunStep::Removed(10), "a write waits");
+    assert_eq!(step(&|| false), RunStep::Removed(25), "nobody waits");
+    assert_eq!(step(&|| true), RunStep::Removed(5), "the rest");
+    assert!(matches!(step(&|| false), RunStep::Finished(_)));
+}
+
 #[test]
 fn a_lone_ingest_commits_at_once_on_its_own() {
     let (_dir, _path, store) = file_store();

@@ -7,8 +7,9 @@
 //! most [`MAX_YIELD`], so a stream of them cannot starve ingest.
 //!
 //! Background work (a retention run's batches) comes last: before each batch it stands back
-//! while a short write or an ingest group waits for the writer, so a tablet's push waits
-//! for at most the batch under way rather than for batch after batch (a released lock goes
+//! while a short write or an ingest group waits for the writer, and a batch under way ends
+//! after a few more removals when one comes ([`WriterTurn::writes_wait`]), so a tablet's push
+//! waits for a few removals rather than for batch after batch (a released lock goes
 //! to whoever asks first, and the run asks again at once). It too stands back at most
 //! [`MAX_YIELD`] a batch, so a steady stream of pushes cannot stop the run.
 
@@ -73,6 +74,12 @@ impl WriterTurn {
     /// what it has written and gives the writer up before its next request.
     pub(super) fn short_write_waits(&self) -> bool {
         self.waiting.load(Ordering::Acquire) > 0
+    }
+
+    /// Whether a short write or an ingest group waits for the writer now: a background batch
+    /// under way then commits what it has done and gives the writer up.
+    pub(super) fn writes_wait(&self) -> bool {
+        self.short_write_waits() || self.groups_waiting.load(Ordering::Acquire) > 0
     }
 
     /// Waits (at most [`MAX_YIELD`]) until no short write waits for the writer; an ingest
