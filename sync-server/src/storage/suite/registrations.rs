@@ -10,7 +10,8 @@ use crate::storage::{
     RelayStore, ingest_generated_for_tests, receipt_code_for_tests,
 };
 
-fn search(store: &dyn RelayStore, text: &str) -> Vec<String> {
+/// The ids of the first page of open records a search for `text` lists.
+pub(crate) fn search(store: &dyn RelayStore, text: &str) -> Vec<String> {
     let filter = RegistrationFilter {
         search: Some(text.to_owned()),
         limit: 50,
