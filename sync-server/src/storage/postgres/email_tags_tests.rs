@@ -6,7 +6,8 @@ use super::PgStore;
 use super::email_tags::{EmailTags, usable};
 use super::test_cluster::fresh_database_url;
 use crate::storage::suite::registrations::search;
-use crate::storage::{email_tag_secret, ingest_generated_for_tests};
+use crate::storage::traits::LifecycleStore;
+use crate::storage::{Accessor, SubjectLookup, email_tag_secret, ingest_generated_for_tests};
 
 fn connect(url: &str) -> postgres::Client {
     postgres::Client::connect(url, postgres::NoTls).expect("connects")
@@ -94,4 +95,36 @@ fn rows_written_without_the_relay_keys_are_tagged_once_an_instance_has_them() {
     assert_eq!(untagged(&url), 3);
     assert!(!usable(&mut connect(&url), instance.email_tags()).expect("asks"));
     assert_eq!(search(&instance, &address), [id]);
+}
+
+/// A subject-access request by email proposes its candidates by tag, never opening any
+/// row's sealed search text (here made unreadable, which a scan would fail on).
+#[test]
+fn a_subject_access_by_email_finds_its_records_by_tag_without_opening_every_row() {
+    let url = fresh_database_url();
+    let store = PgStore::open(&url).expect("opens");
+    store.use_email_tags(secret(7)).expect("tags");
+    let registrations = ingest_generated_for_tests(&store, 20);
+    let visitor = registrations
+        .iter()
+        .find(|r| r.person.email.is_some() && !r.restricted)
+        .expect("an open record's visitor with an address");
+    let address = visitor.person.email.clone().expect("an address");
+    connect(&url)
+        .execute("UPDATE registration_index SET search = '\\x00'::BYTEA", &[])
+        .expect("spoils the search text");
+    let found = store
+        .subject_access(
+            &SubjectLookup::Email(address.to_lowercase()),
+            true,
+            &Accessor::Operator("hr:arvid".into()),
+            10,
+        )
+        .expect("finds by tag");
+    let ids: Vec<String> = found
+        .records
+        .iter()
+        .map(|(r, _)| r.doc_id.clone())
+        .collect();
+    assert!(ids.contains(&visitor.id.to_string()), "{ids:?}");
 }

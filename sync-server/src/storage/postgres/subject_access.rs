@@ -24,6 +24,7 @@ use crate::storage::{StorageError, StorageResult};
 
 use super::PgStore;
 use super::access_log;
+use super::email_tags::{self, EmailTags};
 use super::record_keys::stored_key;
 use super::record_seal::Field;
 use super::rows::key32;
@@ -104,13 +105,29 @@ pub(super) fn with_word(tx: &mut Transaction<'_>, word: &str) -> StorageResult<V
 }
 
 /// The backend's side of [`subject_match`]: the index's candidates and the records, read
-/// in the request's transaction.
-struct Lookup<'a, 'b>(&'a mut Transaction<'b>);
+/// in the request's transaction; an email address's by its tag while every row is tagged
+/// ([`super::email_tags`]), which proposes exactly the rows whose listing gives that address.
+struct Lookup<'a, 'b>(&'a mut Transaction<'b>, EmailTags);
 
 impl subject_match::ContactLookup for Lookup<'_, '_> {
     type Error = StorageError;
 
     fn with_word(&mut self, word: &str) -> StorageResult<Vec<String>> {
+        let address = word.trim().to_lowercase();
+        if address.contains('@')
+            && let Some(tag) = self.1.tag(&address)
+            && email_tags::usable(self.0, self.1)?
+        {
+            return Ok(self
+                .0
+                .query(
+                    "SELECT doc_id FROM registration_index WHERE email_tag = $1",
+                    &[&tag],
+                )?
+                .iter()
+                .map(|row| row.try_get(0))
+                .collect::<Result<_, _>>()?);
+        }
         with_word(self.0, word)
     }
 
@@ -150,12 +167,13 @@ fn reader_name(reader: &Accessor) -> String {
 
 fn read_subject_access(
     tx: &mut Transaction<'_>,
+    tags: EmailTags,
     lookup: &SubjectLookup,
     cleared: bool,
     reader: &Accessor,
     at: i64,
 ) -> StorageResult<Owed<SubjectAccessFound>> {
-    let found = subject_match::find(&mut Lookup(tx), lookup, cleared)?;
+    let found = subject_match::find(&mut Lookup(tx, tags), lookup, cleared)?;
     let mut result = SubjectAccessFound::default();
     let mut entries = Vec::new();
     let mut withheld = Vec::new();
@@ -363,7 +381,8 @@ pub(super) fn subject_access(
     reader: &Accessor,
     at: i64,
 ) -> StorageResult<SubjectAccessFound> {
-    let owed = store.read(|tx| read_subject_access(tx, lookup, cleared, reader, at))?;
+    let owed = store
+        .read(|tx| read_subject_access(tx, store.email_tags(), lookup, cleared, reader, at))?;
     let removed = log_owed(store, &owed, "subject_access", reader, at)?;
     let mut found = owed.found;
     // Removed since the read: left out, as a record removed before it would be.
