@@ -781,9 +781,13 @@ fn measure_sealed_lists_searches_and_rewrites_at_100000_records() {
     const ROUNDS: usize = 10;
     let url = fresh_database_url();
     let store = PgStore::open(&url).expect("opens");
+    let secret = crate::storage::email_tag_secret(&ed25519_dalek::SigningKey::from_bytes(&[3; 32]));
+    store.use_email_tags(secret).expect("tags");
+    let tags = super::email_tags::EmailTags::with_secret(secret);
     let mut client = connect(&url);
     let started = std::time::Instant::now();
     for chunk in (0..RECORDS).collect::<Vec<_>>().chunks(5_000) {
+        let mut email_tags = Vec::new();
         let mut ids = Vec::new();
         let mut keys = Vec::new();
         let mut given = Vec::new();
@@ -803,6 +807,7 @@ fn measure_sealed_lists_searches_and_rewrites_at_100000_records() {
             given.push(key.seal(&id, Field::GivenName, format!("Anna{n}").as_bytes()));
             family.push(key.seal(&id, Field::FamilyName, family_name.as_bytes()));
             search.push(key.seal(&id, Field::Search, text.as_bytes()));
+            email_tags.push(tags.tag(&format!("anna{n}@example.org")));
             keys.push(key.as_stored().to_vec());
             at.push(n as i64);
             ids.push(id);
@@ -816,12 +821,13 @@ fn measure_sealed_lists_searches_and_rewrites_at_100000_records() {
         tx.execute(
             "INSERT INTO registration_index (doc_id, event_id, captured_at, restricted,
                  talent_pool, status, interests, locations, receipt_code, given_name,
-                 family_name, search)
+                 family_name, search, email_tag)
              SELECT id, 'event', at, false, false, 'new', ',law,', ',sthlm,', 'RC' || at,
-                    g, f, s
-             FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::bytea[], $5::bytea[])
-                  AS u(id, at, g, f, s)",
-            &[&ids, &at, &given, &family, &search],
+                    g, f, s, t
+             FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::bytea[], $5::bytea[],
+                         $6::bytea[])
+                  AS u(id, at, g, f, s, t)",
+            &[&ids, &at, &given, &family, &search, &email_tags],
         )
         .expect("index rows");
         // The records themselves (a list drops a row whose record is gone by the time its
@@ -881,12 +887,21 @@ fn measure_sealed_lists_searches_and_rewrites_at_100000_records() {
             .expect("lists")
             .len()
     });
-    measure("subject access by email (100,000 opened)", &mut || {
+    measure("search for a whole address (by its tag)", &mut || {
         store
-            .read(|tx| super::subject_access::with_word(tx, "anna77@example.org"))
-            .expect("finds")
+            .list_registrations(&page(Some("Anna77@example.org")), &reader, 1)
+            .expect("lists")
             .len()
     });
+    measure(
+        "subject access by a phone number (100,000 opened)",
+        &mut || {
+            store
+                .read(|tx| super::subject_access::with_word(tx, "+46700000077"))
+                .expect("finds")
+                .len()
+        },
+    );
     measure("VACUUM FULL record_keys", &mut || {
         store.rewrite_record_keys();
         0
