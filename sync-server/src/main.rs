@@ -525,15 +525,19 @@ fn database_url_arg(text: &str) -> Result<DatabaseUrl, String> {
         .ok_or_else(|| "expected a PostgreSQL URL, like postgres://kiosk@db.example/kiosk".into())
 }
 
+/// A store as `open` gives it: the store, and the same store as PostgreSQL's when it is
+/// (for its own periodic work).
+type OpenedStore = (Arc<dyn RelayStore>, RelayKeys, Option<Arc<PgStore>>);
+
 /// The relay's keys from the data directory, and its store: the PostgreSQL database at
 /// `database_url` when one is set, else the SQLite file in the data directory.
 fn open(
     data_dir: &Path,
     database_url: Option<&DatabaseUrl>,
-) -> Result<(Arc<dyn RelayStore>, RelayKeys), Box<dyn std::error::Error>> {
+) -> Result<OpenedStore, Box<dyn std::error::Error>> {
     let Some(url) = database_url else {
         let (store, keys) = open_sqlite(data_dir)?;
-        return Ok((store, keys));
+        return Ok((store, keys, None));
     };
     private_files::secure_data_dir(data_dir)?;
     let store = PgStore::open(url.as_str())?;
@@ -548,7 +552,8 @@ fn open(
             "tagged the email addresses of registrations for address search"
         );
     }
-    Ok((Arc::new(store), keys))
+    let store = Arc::new(store);
+    Ok((store.clone(), keys, Some(store)))
 }
 
 /// The keys and the SQLite store of a data directory.
@@ -631,10 +636,11 @@ fn open_admin(
     config: &ConfigFile,
 ) -> Result<(Arc<dyn RelayStore>, RelayKeys), Box<dyn std::error::Error>> {
     let settings = admin_settings(data_dir_flag, config)?;
-    open(
+    let (store, keys, _) = open(
         &settings.data_dir_or_default(),
         settings.database_url.as_ref(),
-    )
+    )?;
+    Ok((store, keys))
 }
 
 /// Logs with `filter`, which the settings have already checked.
@@ -956,7 +962,7 @@ fn admin_command(
                 env,
             )?;
             init_logging(&settings.log_or_default());
-            let (store, _) = open(
+            let (store, _, _) = open(
                 &settings.data_dir_or_default(),
                 settings.database_url.as_ref(),
             )?;
@@ -1069,8 +1075,14 @@ async fn serve_relay(
     };
     let _running = take_run_lock(&config.data_dir)?;
     // The PostgreSQL client blocks (it connects and migrates here): off the async threads.
-    let (store, keys) =
+    let (store, keys, postgres) =
         tokio::task::block_in_place(|| open(&config.data_dir, config.database_url.as_ref()))?;
+    if let Some(postgres) = postgres {
+        spawn_address_tagging(
+            postgres,
+            kiosk_sync_server::storage::email_tag_secret(&keys.signing),
+        );
+    }
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let address = listener.local_addr()?;
     let checkpoint_dir = config.data_dir.join(access_checkpoint::CHECKPOINT_DIR);
@@ -1149,6 +1161,33 @@ fn spawn_daily_checkpoints(
                 Ok(Ok(DailyCheckpoint::Done(_) | DailyCheckpoint::Elsewhere)) => {}
                 Ok(Err(e)) => tracing::error!("access-log checkpoint not written: {e}"),
                 Err(e) => tracing::error!("access-log checkpoint task failed: {e}"),
+            }
+        }
+    });
+}
+
+/// How often a PostgreSQL instance tags rows written without the relay's keys meanwhile (by
+/// an instance of an older release still running during an upgrade).
+const ADDRESS_TAGGING: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// Tags, every [`ADDRESS_TAGGING`], the rows of the database written without the relay's
+/// keys: until they are, address searches and subject access open every row.
+fn spawn_address_tagging(store: Arc<PgStore>, secret: [u8; 32]) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(ADDRESS_TAGGING);
+        // The first tick is at once; the rows were tagged when the store opened.
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            let store = store.clone();
+            match tokio::task::spawn_blocking(move || store.use_email_tags(secret)).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(tagged)) => tracing::info!(
+                    tagged,
+                    "tagged the email addresses of registrations written without the relay's keys"
+                ),
+                Ok(Err(e)) => tracing::error!("addresses not tagged: {e}"),
+                Err(e) => tracing::error!("address tagging task failed: {e}"),
             }
         }
     });

@@ -7,7 +7,9 @@
 //! search text). The search means the whole value when some row the list's other
 //! conditions select has it; that is asked from the list's first page, not the page at
 //! hand, so every page of one search reads the same way (a later page of an address's
-//! rows never turns into a search for parts of it).
+//! rows never turns into a search for parts of it) while the backend can look the value up
+//! (PostgreSQL cannot while some row's address is not tagged; a page read then matches
+//! parts, which finds every row the value's index would and maybe more).
 
 use crate::storage::model::{RegistrationFilter, RegistrationSummary};
 

@@ -7,13 +7,17 @@
 //! hold it, the database does not. So the column names no address, and what a removal leaves
 //! of a tag (dead tuples, WAL, backups) cannot be tried against a guessed address with
 //! anything the database holds; with the relay's key as well, one could test a guess against
-//! a leftover tag until it is vacuumed, never read an address from it.
+//! a leftover tag (in dead tuples until they are vacuumed, in WAL archives and backups as
+//! long as those are kept), never read an address from it. That is weaker than the sealed
+//! fields, whose key a removal destroys: the price of finding an address by index.
 //!
 //! A store learns the secret when an instance starts with the relay's keys
-//! ([`PgStore::use_email_tags`]); until then (the store opened by an admin command or a test)
-//! its writes leave the tag NULL, "not tagged". The instance tags those rows before it
-//! serves, and a list uses the tags only while no row is untagged, so a tag lookup never
-//! misses a row that has the address.
+//! ([`PgStore::use_email_tags`]); a row written without it (before schema version 4, by an
+//! instance of an older release still running, or by a store in a test) has the tag NULL,
+//! "not tagged". Instances tag such rows when they start and every few minutes after; a
+//! row whose record cannot be read to tag it gets [`UNKNOWN_TAG`]. Lists and subject
+//! access use the tags only while no row is untagged or unknown, so a tag lookup never
+//! misses a row that has the address: meanwhile they open rows as before.
 
 use hmac::{Hmac, KeyInit, Mac};
 use postgres::GenericClient;
@@ -26,6 +30,13 @@ use crate::storage::{StorageError, StorageResult};
 
 /// Rows tagged per transaction when an instance tags what was written without the secret.
 const TAGGING_BATCH: i64 = 200;
+
+/// The tag of a row whose record could not be read to tag it: one byte, never a tag (32
+/// bytes) nor "no address" (none). While any row has it, tags are not used.
+const UNKNOWN_TAG: &[u8] = &[0];
+
+/// Tagged rows between two progress lines in the log.
+const PROGRESS_EVERY: u64 = 10_000;
 
 /// What a write tags addresses with: the secret, or none (rows left untagged).
 #[derive(Clone, Copy)]
@@ -62,10 +73,11 @@ impl PgStore {
         EmailTags(self.email_tag_secret.get().copied())
     }
 
-    /// Tags addresses under `secret` from now on, and tags every row written without it
-    /// (rows of a database an older relay wrote, or written by an admin command), a batch
-    /// per transaction, alongside other instances doing the same. Returns how many rows
-    /// this call tagged. Refused if this store was given another secret before.
+    /// Tags addresses under `secret` from now on, and tags every row written without it, a
+    /// batch per transaction, alongside other instances doing the same. Returns how many
+    /// rows this call tagged. Refused if this store was given another secret before. Called
+    /// when an instance starts and again every few minutes (rows an older instance wrote
+    /// meanwhile).
     pub fn use_email_tags(&self, secret: [u8; 32]) -> StorageResult<u64> {
         if *self.email_tag_secret.get_or_init(|| secret) != secret {
             return Err(StorageError::Postgres(super::PgFailure::new(
@@ -85,20 +97,25 @@ impl PgStore {
                 )?;
                 for row in &rows {
                     let doc_id: &str = row.try_get(0)?;
-                    index_one(tx, tags, doc_id)?;
-                    // A row whose record gives no listing now keeps its fields and is
-                    // marked as giving no address, so tagging ends.
-                    let unread = tx.execute_typed(
-                        "UPDATE registration_index SET email_tag = '\\x'::BYTEA
+                    // Each row in a savepoint: one that cannot be read is marked and the
+                    // others are tagged (an error would otherwise stop every instance's start).
+                    let mut one = tx.transaction()?;
+                    let indexed = index_one(&mut one, tags, doc_id);
+                    match indexed {
+                        Ok(()) => one.commit()?,
+                        Err(_) => one.rollback()?,
+                    }
+                    let unknown = tx.execute_typed(
+                        "UPDATE registration_index SET email_tag = $2
                          WHERE doc_id = $1 AND email_tag IS NULL",
-                        &[(&doc_id, Type::TEXT)],
+                        &[(&doc_id, Type::TEXT), (&UNKNOWN_TAG, Type::BYTEA)],
                     )?;
-                    if unread > 0 {
+                    if unknown > 0 {
                         tracing::warn!(
                             doc_id,
                             "a registration's list fields could not be read from its stored \
-                             changes: tagged as giving no address, a search for a whole \
-                             address can miss it"
+                             changes to tag its address: address searches and subject \
+                             access open every row until it is removed or tagged"
                         );
                     }
                 }
@@ -107,20 +124,25 @@ impl PgStore {
             if batch == 0 {
                 return Ok(tagged);
             }
+            if (tagged + batch) / PROGRESS_EVERY > tagged / PROGRESS_EVERY {
+                tracing::info!(tagged = tagged + batch, "tagging registrations' addresses");
+            }
             tagged += batch;
         }
     }
 }
 
-/// Whether a list may find an address by its tag: this instance has the secret and every
-/// row is tagged (read in the list's own snapshot).
+/// Whether a list or a subject access may find an address by its tag: this instance has
+/// the secret and every row is tagged, none unknown (read in the caller's snapshot, from
+/// the small index of such rows).
 pub(super) fn usable(client: &mut impl GenericClient, tags: EmailTags) -> StorageResult<bool> {
     if tags.0.is_none() {
         return Ok(false);
     }
     let untagged: bool = client
         .query_one(
-            "SELECT EXISTS (SELECT 1 FROM registration_index WHERE email_tag IS NULL)",
+            "SELECT EXISTS (SELECT 1 FROM registration_index
+                            WHERE email_tag IS NULL OR email_tag = '\\x00'::BYTEA)",
             &[],
         )?
         .try_get(0)?;

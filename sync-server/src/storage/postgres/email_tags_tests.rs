@@ -5,6 +5,7 @@
 use super::PgStore;
 use super::email_tags::{EmailTags, usable};
 use super::test_cluster::fresh_database_url;
+use crate::storage::suite::fixtures::{generated, push_registrations};
 use crate::storage::suite::registrations::search;
 use crate::storage::traits::LifecycleStore;
 use crate::storage::{Accessor, SubjectLookup, email_tag_secret, ingest_generated_for_tests};
@@ -82,19 +83,59 @@ fn rows_written_without_the_relay_keys_are_tagged_once_an_instance_has_them() {
             assert!(!stored.windows(3).any(|w| address.as_bytes().starts_with(w)));
         }
     }
+}
 
-    // Rows written without keys again (an admin command beside running instances): lists
-    // fall back to parts and still find every row with the address.
-    connect(&url)
-        .execute(
-            "UPDATE registration_index SET email_tag = NULL WHERE doc_id IN
-                 (SELECT doc_id FROM registration_index WHERE doc_id <> $1 LIMIT 3)",
-            &[&id],
-        )
-        .expect("untags");
-    assert_eq!(untagged(&url), 3);
-    assert!(!usable(&mut connect(&url), instance.email_tags()).expect("asks"));
-    assert_eq!(search(&instance, &address), [id]);
+/// Two registrations of one address, one of them untagged (written by an older instance)
+/// or unknown (its record unreadable to tag): lists and subject access find both, by
+/// opening rows, rather than the tagged one alone.
+#[test]
+fn an_untagged_or_unknown_row_keeps_address_searches_from_the_tags_until_it_is_tagged() {
+    for left_as in ["NULL", "'\\x00'::BYTEA"] {
+        let url = fresh_database_url();
+        let store = PgStore::open(&url).expect("opens");
+        store.use_email_tags(secret(7)).expect("tags");
+        ingest_generated_for_tests(&store, 10);
+        let mut twins = generated(2, 41);
+        for twin in &mut twins {
+            twin.restricted = false;
+            twin.person.email = Some("twin@example.se".into());
+        }
+        push_registrations(&store, &twins);
+        let mut both: Vec<String> = twins.iter().map(|t| t.id.to_string()).collect();
+        both.sort();
+        connect(&url)
+            .execute(
+                &format!("UPDATE registration_index SET email_tag = {left_as} WHERE doc_id = $1"),
+                &[&both[0]],
+            )
+            .expect("leaves one untagged");
+        assert!(!usable(&mut connect(&url), store.email_tags()).expect("asks"));
+        let mut listed = search(&store, "twin@example.se");
+        listed.sort();
+        assert_eq!(listed, both, "{left_as}");
+        let mut found: Vec<String> = store
+            .subject_access(
+                &SubjectLookup::Email("twin@example.se".into()),
+                true,
+                &Accessor::Operator("hr:arvid".into()),
+                10,
+            )
+            .expect("finds")
+            .records
+            .iter()
+            .map(|(r, _)| r.doc_id.clone())
+            .collect();
+        found.sort();
+        assert_eq!(found, both, "{left_as}");
+        // Tagged again (an unknown row only once it can be read; this one can): by tag.
+        if left_as == "NULL" {
+            assert_eq!(store.use_email_tags(secret(7)).expect("tags"), 1);
+            assert!(usable(&mut connect(&url), store.email_tags()).expect("asks"));
+            let mut listed = search(&store, "twin@example.se");
+            listed.sort();
+            assert_eq!(listed, both);
+        }
+    }
 }
 
 /// A subject-access request by email proposes its candidates by tag, never opening any

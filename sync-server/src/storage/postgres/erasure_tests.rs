@@ -621,8 +621,8 @@ fn upgrading_a_version_1_database_seals_its_stored_records_and_reads_them_as_bef
         [clear.as_slice(), &note].concat()
     );
     // The instance with the relay's keys tags the upgraded row (this test's later change is
-    // no real change, so its listing cannot be read again: it is marked as giving no
-    // address), and a search for the whole address still finds it, by its parts.
+    // no real change, so its listing cannot be read again: it is marked unknown and tags are
+    // not used), and a search for the whole address still finds it, by its parts.
     let secret = crate::storage::email_tag_secret(&ed25519_dalek::SigningKey::from_bytes(&[3; 32]));
     assert_eq!(store.use_email_tags(secret).expect("tags"), 1);
     let untagged: i64 = client

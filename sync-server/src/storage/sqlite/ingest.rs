@@ -7,12 +7,17 @@
 use super::*;
 use crate::storage::group_commit::Weight;
 
+/// An ingest group gives the writer up to a waiting short write only after this many items
+/// (some 6 ms of inserts): a stream of HR writes cannot shrink every group to one small
+/// request and its fsync, and the short write waits for a few milliseconds, not the group.
+const ITEMS_BEFORE_YIELDING: usize = 32;
+
 impl SqliteStore {
     /// Runs one group of sync requests: one transaction, each request inside its own
     /// savepoint in queue order, one commit. Returns a result per request it ran, in order:
     /// when an HR officer's short write waits for the writer, the group commits at the end
-    /// of the request under way and leaves the rest for the next group (see
-    /// [`super::writer_turn`]).
+    /// of the request under way once it has written [`ITEMS_BEFORE_YIELDING`] items, and
+    /// leaves the rest for the next group (see [`super::writer_turn`]).
     pub(super) fn commit_group(
         &self,
         conn: &mut Connection,
@@ -28,10 +33,15 @@ impl SqliteStore {
         // Set once the shared transaction can no longer be committed.
         let mut failure: Option<StorageError> = None;
         let mut results: Vec<Applied> = Vec::with_capacity(batches.len());
-        for (n, batch) in batches.iter().enumerate() {
-            if n > 0 && failure.is_none() && self.turn.short_write_waits() {
+        let mut items_written = 0;
+        for batch in batches {
+            if items_written >= ITEMS_BEFORE_YIELDING
+                && failure.is_none()
+                && self.turn.short_write_waits()
+            {
                 break;
             }
+            items_written += batch.items.len().max(1);
             if let Some(failure) = &failure {
                 results.push(Ok(Err(copy_error(failure))));
                 continue;

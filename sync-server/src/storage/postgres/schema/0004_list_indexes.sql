@@ -7,15 +7,16 @@
 -- guessed address with anything the database holds.
 --
 -- NULL: not tagged yet (a row written before this version, or by a process without the
--- relay's keys); the relay tags those rows when an instance starts with its keys. An empty
--- tag: the registration gives no address.
+-- relay's keys); the relay's instances tag those rows. An empty tag: the registration gives
+-- no address. One zero byte: its record could not be read to tag it (tags are then not
+-- used until it is gone).
 ALTER TABLE registration_index ADD COLUMN email_tag BYTEA;
 
--- An address's rows in list order, and the rows still to tag.
+-- An address's rows in list order, and the rows that keep tags from being used.
 CREATE INDEX registration_index_by_email_tag ON registration_index
     (email_tag, captured_at DESC, doc_id DESC) WHERE email_tag IS NOT NULL;
 CREATE INDEX registration_index_untagged ON registration_index (doc_id)
-    WHERE email_tag IS NULL;
+    WHERE email_tag IS NULL OR email_tag = '\x00'::BYTEA;
 
 -- A status's rows in list order (as the SQLite store's version 8): "shortlisted" or
 -- "hired" are a few rows among 100,000, which the time index would walk past by the
