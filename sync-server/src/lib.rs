@@ -22,6 +22,7 @@ pub mod headers;
 pub mod hr;
 pub mod ingest;
 pub mod keys;
+pub mod observe;
 pub mod private_files;
 pub mod pull;
 pub mod restore;
@@ -64,6 +65,17 @@ pub async fn serve_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     connections::serve_connections(listener, router(state), limits, None, shutdown).await
+}
+
+/// Serves `app` (e.g. the metrics listener's routes) on `listener` in plain HTTP, within
+/// the default [`ConnectionLimits`], until `shutdown` completes.
+pub async fn serve_router(
+    listener: TcpListener,
+    app: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    connections::serve_connections(listener, app, ConnectionLimits::default(), None, shutdown)
+        .await
 }
 
 /// Serves `state` over TLS with `tls` on `listener`, with the default [`ConnectionLimits`],
