@@ -74,8 +74,7 @@ pub async fn serve_router(
     app: axum::Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    connections::serve_connections(listener, app, ConnectionLimits::default(), None, shutdown)
-        .await
+    connections::serve_connections(listener, app, ConnectionLimits::default(), None, shutdown).await
 }
 
 /// Serves `state` over TLS with `tls` on `listener`, with the default [`ConnectionLimits`],

@@ -1160,7 +1160,9 @@ async fn serve_relay(
         println!("Metrics on http://{}/metrics", listener.local_addr()?);
         let metrics = observe::metrics::metrics_router(state.clone());
         tokio::spawn(async move {
-            if let Err(e) = kiosk_sync_server::serve_router(listener, metrics, shutdown_signal()).await {
+            if let Err(e) =
+                kiosk_sync_server::serve_router(listener, metrics, shutdown_signal()).await
+            {
                 tracing::error!("the metrics listener stopped: {e}");
             }
         });

@@ -43,7 +43,10 @@ pub fn router(state: AppState) -> Router {
         Router::new()
             .route("/healthz", get(health))
             .route("/readyz", get(crate::observe::readiness::ready))
-            .route("/metrics", get(crate::observe::metrics::metrics_behind_token))
+            .route(
+                "/metrics",
+                get(crate::observe::metrics::metrics_behind_token),
+            )
             .route("/v1/events/{event_id}/form", get(current_form)),
         DEFAULT_BODY_LIMIT,
     );

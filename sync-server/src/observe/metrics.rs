@@ -128,11 +128,31 @@ impl Metrics {
         );
         let store = StoreGauges::default();
         let gauges: [(&str, &str, &Gauge); 13] = [
-            ("store_size_bytes", "Bytes the store takes", &store.store_bytes),
-            ("store_registrations", "Registrations the store holds", &store.registrations),
-            ("store_quarantined", "Captures kept in quarantine", &store.quarantined),
-            ("store_devices", "Tablets the store knows (revoked included)", &store.devices),
-            ("access_log_entries", "Entries the access log holds", &store.access_log_entries),
+            (
+                "store_size_bytes",
+                "Bytes the store takes",
+                &store.store_bytes,
+            ),
+            (
+                "store_registrations",
+                "Registrations the store holds",
+                &store.registrations,
+            ),
+            (
+                "store_quarantined",
+                "Captures kept in quarantine",
+                &store.quarantined,
+            ),
+            (
+                "store_devices",
+                "Tablets the store knows (revoked included)",
+                &store.devices,
+            ),
+            (
+                "access_log_entries",
+                "Entries the access log holds",
+                &store.access_log_entries,
+            ),
             (
                 "access_log_last_verification_timestamp_seconds",
                 "When this relay last verified the access log's chain (0: not yet)",
@@ -153,8 +173,16 @@ impl Metrics {
                 "Commit number the newest verified backup holds up to (-1: none recorded)",
                 &store.backup_watermark,
             ),
-            ("retention_last_run_removed", "Records the last finished retention run removed", &store.retention_removed),
-            ("retention_last_run_held", "Due records a legal hold kept in the last finished retention run", &store.retention_held),
+            (
+                "retention_last_run_removed",
+                "Records the last finished retention run removed",
+                &store.retention_removed,
+            ),
+            (
+                "retention_last_run_held",
+                "Due records a legal hold kept in the last finished retention run",
+                &store.retention_held,
+            ),
             (
                 "retention_last_run_finished_timestamp_seconds",
                 "When the last retention run finished (0: none yet)",
@@ -202,7 +230,10 @@ impl Metrics {
                 PushOutcome::Rejected(code, _) => ("rejected", code.as_str()),
             };
             self.pushes
-                .get_or_create(&vec![("outcome", kind.to_owned()), ("code", code.to_owned())])
+                .get_or_create(&vec![
+                    ("outcome", kind.to_owned()),
+                    ("code", code.to_owned()),
+                ])
                 .inc();
         }
         self.pulls.inc();
@@ -261,7 +292,10 @@ impl Metrics {
         let read = tokio::task::spawn_blocking(move || {
             let figures = store.monitoring_figures(now - SILENT_AFTER_MS)?;
             let counts = store.counts()?;
-            let last_run = store.retention_runs(1)?.into_iter().find(|r| r.finished_at.is_some());
+            let last_run = store
+                .retention_runs(1)?
+                .into_iter()
+                .find(|r| r.finished_at.is_some());
             Ok::<_, crate::storage::StorageError>((figures, counts, last_run))
         });
         match tokio::time::timeout(state.observe.settings.probe_timeout, read).await {

@@ -56,12 +56,8 @@ impl Default for MonitorSettings {
 /// Reads a metrics bearer token from `path`: its first line, trimmed, of 16 to 512
 /// characters. Only its hash is kept.
 pub fn read_metrics_token(path: &std::path::Path) -> Result<[u8; 32], String> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        format!(
-            "cannot read the metrics token file {}: {e}",
-            path.display()
-        )
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the metrics token file {}: {e}", path.display()))?;
     let token = text.lines().next().unwrap_or("").trim();
     if !(16..=512).contains(&token.len()) {
         return Err(format!(
@@ -158,7 +154,10 @@ mod tests {
         assert!(parse_size("99999999999T").is_err());
         assert_eq!(parse_age("26h"), Ok(Duration::from_secs(26 * 3600)));
         assert_eq!(parse_age("2d"), Ok(Duration::from_secs(2 * 86_400)));
-        assert!(parse_age("5s").is_err(), "under a minute checks nothing useful");
+        assert!(
+            parse_age("5s").is_err(),
+            "under a minute checks nothing useful"
+        );
         assert!(parse_age("1y").unwrap_err().contains("26h"));
     }
 }

@@ -1,6 +1,6 @@
 //! `/readyz`: whether the relay should be sent traffic, with every reason it should not.
 //!
-//! Each check is cheap and bounded: one small write to the store (abandoned after
+//! Each check is cheap and bounded: one small write to the store that changes nothing (abandoned after
 //! [`super::MonitorSettings::probe_timeout`], and never two at once), one `statvfs`, two
 //! 32-byte key files, one small status file, and what the relay already knows (the store's
 //! last full-disk refusal, the access log's last chain verification). A verdict is reused for
@@ -10,16 +10,16 @@
 
 use std::time::{Duration, Instant};
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde_json::json;
 use tokio::task::JoinHandle;
 
 use super::backup_status;
 use crate::state::{AppState, now_ms};
-use crate::storage::{FailureKey, FailureRule, RelayStore};
+use crate::storage::RelayStore;
 
 /// Why the relay is not ready.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -48,25 +48,9 @@ pub(crate) struct ReadinessCache {
     pending_probe: std::sync::Mutex<Option<JoinHandle<Result<(), String>>>>,
 }
 
-/// The failure-count rule of the write probe: counted and forgiven at once, never limited.
-const PROBE_RULE: FailureRule = FailureRule {
-    scope: "readiness-probe",
-    window_ms: 60_000,
-    max_failures: u32::MAX,
-    max_tracked: None,
-};
-
-/// Writes one failure count and takes it back: a real write through the store's writer on
-/// every backend, which leaves a row the next pruning forgets.
+/// Runs the store's write probe ([`crate::storage::SyncStore::probe_write`]).
 fn write_probe(store: &dyn RelayStore) -> Result<(), String> {
-    let key = [FailureKey {
-        rule: PROBE_RULE,
-        subject: [0xA5; 32],
-    }];
-    let written = store
-        .begin_attempt(&key, now_ms())
-        .and_then(|_| store.forgive_attempt(&key));
-    written.map_err(|e| {
+    store.probe_write().map_err(|e| {
         tracing::warn!(error = %e, "readiness: the store refused a test write");
         if e.is_disk_full() {
             "the store refused a test write: its disk is full".to_owned()

@@ -921,6 +921,15 @@ impl SyncStore for SqliteStore {
         })
     }
 
+    fn probe_write(&self) -> StorageResult<()> {
+        // An update to the same value still writes its page: a real commit to the WAL.
+        self.conn().execute(
+            "UPDATE relay_state SET backup_watermark = backup_watermark WHERE id = 1",
+            [],
+        )?;
+        Ok(())
+    }
+
     fn monitoring_figures(&self, silent_before: i64) -> StorageResult<MonitoringFigures> {
         self.read(|conn| {
             let pages: i64 = conn.query_row(

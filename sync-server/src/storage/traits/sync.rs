@@ -24,4 +24,8 @@ pub trait SyncStore {
     /// The figures the relay's metrics read (see [`MonitoringFigures`]); tablets count as
     /// silent when their last contact is before `silent_before` (ms).
     fn monitoring_figures(&self, silent_before: i64) -> StorageResult<MonitoringFigures>;
+
+    /// One small write that changes nothing, committed durably as any write: readiness
+    /// proves with it that the store takes writes now (disk, locks, connection).
+    fn probe_write(&self) -> StorageResult<()>;
 }
