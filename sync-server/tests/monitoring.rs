@@ -235,6 +235,26 @@ async fn a_store_that_cannot_be_written_is_not_ready_and_is_ready_once_the_write
 }
 
 #[tokio::test]
+async fn a_verdict_is_reused_within_the_cache_time_but_what_the_relay_knows_shows_at_once() {
+    let mut relay = Relay::new();
+    relay.set(|s| s.cache_for = Duration::from_secs(3600));
+    relay.assert_ready().await;
+    // Within the cache time the files are not looked at again: a probe storm costs nothing.
+    let signing = relay.dir.path().join("relay-signing.key");
+    let aside = relay.dir.path().join("aside.key");
+    std::fs::rename(&signing, &aside).expect("moved");
+    for _ in 0..10 {
+        relay.assert_ready().await;
+    }
+    // A refusal the relay already knows of is not cached away.
+    relay.state.store_health.full(kiosk_sync_server::now_ms());
+    relay.assert_not_ready_for("store_full").await;
+    relay.state.store_health.written();
+    relay.assert_ready().await;
+    std::fs::rename(&aside, &signing).expect("back");
+}
+
+#[tokio::test]
 async fn metrics_are_not_on_the_relays_listener_without_a_token_and_refused_without_it() {
     let mut relay = Relay::new();
     let absent = call(&relay.state, "GET", "/metrics", &[], None).await;

@@ -60,23 +60,30 @@ fn write_probe(store: &dyn RelayStore) -> Result<(), String> {
     })
 }
 
-/// The reasons the relay is not ready now; empty when it is. Reuses a verdict younger than
-/// the cache time, and waits for a check under way rather than starting another.
+/// The reasons the relay is not ready now; empty when it is. What the relay already knows
+/// (a full store, a broken chain) is read fresh; the write probe and the data directory's
+/// checks are reused for the cache time, and a caller waits for a check under way rather
+/// than starting another.
 pub async fn reasons(state: &AppState) -> Vec<Reason> {
+    let mut reasons = known_reasons(state);
     let observe = &state.observe;
     let mut last = observe.readiness.last.lock().await;
-    if let Some((at, reasons)) = last.as_ref()
-        && at.elapsed() < observe.settings.cache_for
-    {
-        return reasons.clone();
+    match last.as_ref() {
+        Some((at, checked)) if at.elapsed() < observe.settings.cache_for => {
+            reasons.extend(checked.iter().cloned());
+        }
+        _ => {
+            let checked = check(state).await;
+            reasons.extend(checked.iter().cloned());
+            *last = Some((Instant::now(), checked));
+        }
     }
-    let reasons = check(state).await;
-    *last = Some((Instant::now(), reasons.clone()));
     reasons
 }
 
-async fn check(state: &AppState) -> Vec<Reason> {
-    let settings = &state.observe.settings;
+/// What the relay knows without looking: the store's last full-disk refusal and the last
+/// verification of the access log's chain.
+fn known_reasons(state: &AppState) -> Vec<Reason> {
     let mut reasons = Vec::new();
     if let Some(since) = state.store_health.full_since() {
         reasons.push(Reason::new(
@@ -87,12 +94,30 @@ async fn check(state: &AppState) -> Vec<Reason> {
             ),
         ));
     }
+    if let Some(check) = state.observe.chain.last()
+        && let Some(at) = check.broken_at
+    {
+        reasons.push(Reason::new(
+            "access_log_chain_broken",
+            format!(
+                "the access log's hash chain failed to verify at entry {at} (checked at {} ms \
+                 since the epoch); see verify-access-log in the README",
+                check.at
+            ),
+        ));
+    }
+    reasons
+}
+
+/// The checks that cost something: the write probe and the data directory's.
+async fn check(state: &AppState) -> Vec<Reason> {
+    let settings = &state.observe.settings;
+    let mut reasons = Vec::new();
     if let Err(why) = probe_store(state, settings.probe_timeout).await {
         reasons.push(Reason::new("store_unwritable", why));
     }
     if let Some(dir) = settings.data_dir.clone() {
         let (min_free, max_age) = (settings.min_free_disk, settings.max_backup_age);
-        let chain = state.observe.chain.last();
         // A few small file-system calls; a hung network file system must not hold an
         // async thread.
         let files = tokio::task::spawn_blocking(move || file_reasons(&dir, min_free, max_age));
@@ -103,25 +128,6 @@ async fn check(state: &AppState) -> Vec<Reason> {
                 "the data directory did not answer in time",
             )),
         }
-        if let Some(check) = chain
-            && let Some(at) = check.broken_at
-        {
-            reasons.push(Reason::new(
-                "access_log_chain_broken",
-                format!(
-                    "the access log's hash chain failed to verify at entry {at} (checked at {} \
-                     ms since the epoch); run verify-access-log",
-                    check.at
-                ),
-            ));
-        }
-    } else if let Some(check) = state.observe.chain.last()
-        && let Some(at) = check.broken_at
-    {
-        reasons.push(Reason::new(
-            "access_log_chain_broken",
-            format!("the access log's hash chain failed to verify at entry {at}"),
-        ));
     }
     reasons
 }
