@@ -150,7 +150,7 @@ mod tests {
         assert_eq!(parse_size("1GiB"), Ok(1 << 30));
         assert_eq!(parse_size("500 MiB"), Ok(500 << 20));
         assert_eq!(parse_size("4096"), Ok(4096));
-        assert!(parse_size("lots").unwrap_err().contains("1GiB"));
+        assert!(parse_size("lots").expect_err("refused").contains("1GiB"));
         assert!(parse_size("99999999999T").is_err());
         assert_eq!(parse_age("26h"), Ok(Duration::from_secs(26 * 3600)));
         assert_eq!(parse_age("2d"), Ok(Duration::from_secs(2 * 86_400)));
@@ -158,6 +158,6 @@ mod tests {
             parse_age("5s").is_err(),
             "under a minute checks nothing useful"
         );
-        assert!(parse_age("1y").unwrap_err().contains("26h"));
+        assert!(parse_age("1y").expect_err("refused").contains("26h"));
     }
 }
