@@ -126,6 +126,16 @@ impl Metrics {
             "HR logins, by outcome (ok, failed, locked, disabled, error)",
             logins.clone(),
         );
+        // The outcomes every relay sees are there from the start, at zero, so a rate or an
+        // alert on them has a series before the first event.
+        for outcome in ["ok", "failed", "locked", "disabled", "error"] {
+            drop(logins.get_or_create(&vec![("outcome", outcome.to_owned())]));
+        }
+        drop(enrollments.get_or_create(&vec![("outcome", "enrolled".to_owned())]));
+        drop(pushes.get_or_create(&vec![
+            ("outcome", "stored".to_owned()),
+            ("code", "none".to_owned()),
+        ]));
         let store = StoreGauges::default();
         let gauges: [(&str, &str, &Gauge); 13] = [
             (
@@ -419,4 +429,65 @@ pub fn metrics_router(state: AppState) -> Router {
         )
         .route("/readyz", get(super::readiness::ready))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The metric families a render declares (`# TYPE name kind`).
+    async fn declared() -> Vec<String> {
+        let state = AppState::demo_in_memory().expect("state");
+        // Requests are labelled by route: none is declared before the first one.
+        state
+            .observe
+            .metrics
+            .request("/healthz".into(), "GET", 200, Duration::from_millis(1));
+        let text = state.observe.metrics.render(&state).await;
+        text.lines()
+            .filter_map(|line| line.strip_prefix("# TYPE "))
+            .filter_map(|rest| rest.split_whitespace().next())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn every_metric_the_grafana_dashboard_queries_is_one_the_relay_declares() {
+        let dashboard = include_str!("../../../ops/grafana/kiosk-relay.json");
+        serde_json::from_str::<serde_json::Value>(dashboard).expect("valid JSON");
+        let declared = declared().await;
+        let mut queried: Vec<&str> = dashboard
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|word| word.starts_with("kiosk_"))
+            .collect();
+        queried.sort_unstable();
+        queried.dedup();
+        assert!(queried.len() >= 10, "{queried:?}");
+        for name in queried {
+            let family = ["_total", "_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|suffix| name.strip_suffix(suffix))
+                .filter(|family| declared.iter().any(|d| d == family))
+                .unwrap_or(name);
+            assert!(
+                declared.iter().any(|d| d == family),
+                "the dashboard queries {name}, which the relay does not declare ({declared:?})"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_store_in_memory_has_no_backup_and_no_chain_verification_yet() {
+        let state = AppState::demo_in_memory().expect("state");
+        let text = state.observe.metrics.render(&state).await;
+        for line in [
+            "kiosk_backup_newest_age_seconds -1",
+            "kiosk_access_log_last_verification_ok -1",
+            "kiosk_store_read_ok 1",
+            "kiosk_store_devices 0",
+            r#"kiosk_logins_total{outcome="locked"} 0"#,
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in {text}");
+        }
+    }
 }
