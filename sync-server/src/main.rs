@@ -846,14 +846,11 @@ fn admin_command(
             let (store, _) = open_sqlite(&settings.data_dir_or_default())?;
             let report = store.backup(&to)?;
             // The copy was checked before the backup counted: readiness and metrics see it.
-            observe::backup_status::record(
+            record_verified_backup(
                 &settings.data_dir_or_default(),
-                &observe::backup_status::VerifiedBackup {
-                    verified_at: now_ms(),
-                    watermark: report.watermark,
-                    how: "sqlite-backup".into(),
-                },
-            )?;
+                report.watermark,
+                "sqlite-backup",
+            );
             println!(
                 "backed up to {} ({} bytes); it holds every commit up to number {}",
                 report.path.display(),
@@ -895,14 +892,7 @@ fn admin_command(
             let watermark = store.confirm_backup(&mark)?;
             // The operator vouches for the backup: readiness and metrics of the relay on
             // this data directory see it.
-            observe::backup_status::record(
-                &data_dir,
-                &observe::backup_status::VerifiedBackup {
-                    verified_at: now_ms(),
-                    watermark,
-                    how: "postgres-confirm".into(),
-                },
-            )?;
+            record_verified_backup(&data_dir, watermark, "postgres-confirm");
             println!(
                 "backup watermark is now {watermark}: tablets erase their sealed copies of \
                  commits up to it at their next sync"
@@ -1091,6 +1081,23 @@ fn admin_command(
             }
             Ok(())
         }
+    }
+}
+
+/// Records a verified backup for readiness and metrics. The backup stands whether or not
+/// this is recorded, so a failure is a warning, not the command's error.
+fn record_verified_backup(data_dir: &Path, watermark: u64, how: &str) {
+    let backup = observe::backup_status::VerifiedBackup {
+        verified_at: now_ms(),
+        watermark,
+        how: how.to_owned(),
+    };
+    if let Err(e) = observe::backup_status::record(data_dir, &backup) {
+        eprintln!(
+            "warning: the backup is made, but its time was not recorded in {} for /readyz \
+             and the metrics: {e}",
+            data_dir.display()
+        );
     }
 }
 

@@ -500,3 +500,78 @@ fn metrics_count_a_real_enrollment_push_and_login_and_the_metrics_listener_serve
     relay.kill().expect("stops");
     relay.wait().expect("reaped");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_readiness_probes_the_database_and_backup_confirm_records_the_backup() {
+    use kiosk_sync_server::storage::PgStore;
+    use kiosk_sync_server::storage::postgres::test_cluster::fresh_database_url;
+
+    // The synchronous PostgreSQL client blocks: off the async threads.
+    let url = tokio::task::block_in_place(fresh_database_url);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = tokio::task::block_in_place(|| {
+        let store = PgStore::open(&url).expect("opens");
+        kiosk_sync_server::store_demo_event(&store).expect("event");
+        store
+    });
+    let keys = RelayKeys::load_or_create(dir.path()).expect("keys");
+    let mut state = AppState::new(Arc::new(store), keys);
+    state.observe = Arc::new(Observer::new(MonitorSettings {
+        data_dir: Some(dir.path().to_owned()),
+        min_free_disk: 0,
+        max_backup_age: Some(Duration::from_secs(3600)),
+        cache_for: Duration::ZERO,
+        probe_timeout: Duration::from_millis(500),
+        ..MonitorSettings::default()
+    }));
+    let relay = Relay { dir, state };
+    relay.assert_not_ready_for("no_backup").await;
+
+    let admin = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_kiosk-sync-server"))
+            .arg("--data-dir")
+            .arg(relay.dir.path())
+            .args(args)
+            .env("RUST_LOG", "error")
+            .env("KIOSK_DATABASE_URL", &url)
+            .output()
+            .expect("runs");
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    };
+    let mark = admin(&["backup-mark"]);
+    admin(&["backup-confirm", "--mark", &mark]);
+    let recorded = backup_status::newest(relay.dir.path())
+        .expect("reads")
+        .expect("recorded");
+    assert_eq!(recorded.how, "postgres-confirm");
+    relay.assert_ready().await;
+
+    // Another session holding the probe's table: its write waits past the bound.
+    let locker = url.clone();
+    let (locked, unlock) = (
+        std::sync::mpsc::channel::<()>(),
+        std::sync::mpsc::channel::<()>(),
+    );
+    let holder = std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&locker, postgres::NoTls).expect("connects");
+        let mut tx = client.transaction().expect("begins");
+        tx.batch_execute("LOCK TABLE failure_counts IN ACCESS EXCLUSIVE MODE")
+            .expect("locks");
+        locked.0.send(()).expect("told");
+        unlock.1.recv().expect("told to unlock");
+        tx.rollback().expect("unlocks");
+    });
+    locked.1.recv().expect("locked");
+    relay.assert_not_ready_for("store_unwritable").await;
+    unlock.0.send(()).expect("told");
+    holder.join().expect("unlocked");
+    let mut ready = false;
+    for _ in 0..50 {
+        if relay.ready().await.0 == StatusCode::OK {
+            ready = true;
+            break;
+        }
+    }
+    assert!(ready, "ready again once the database takes writes");
+}
