@@ -10,6 +10,7 @@
 //! central HR's accounts, sessions and API; `headers` sets what every answer carries.
 //! `rules` holds the domain rules every store backend calls (access-log hashing,
 //! retention dates and rules, quarantine, the tablets' journal chain).
+//! `observe` holds what monitoring sees: `/readyz`'s checks and the Prometheus metrics.
 
 pub mod access_checkpoint;
 mod blocking;
