@@ -254,6 +254,18 @@ impl CheckedSync {
         keys: &RelayKeys,
         request: &SyncRequest,
     ) -> StorageResult<Vec<u8>> {
+        self.commit_with(store, keys, request, |_| {})
+    }
+
+    /// [`CheckedSync::commit`], showing `answered` the answer of a committed request before
+    /// it is signed (the relay's metrics count its outcomes and pull page).
+    pub fn commit_with(
+        self: Box<Self>,
+        store: &dyn RelayStore,
+        keys: &RelayKeys,
+        request: &SyncRequest,
+        answered: impl FnOnce(&SyncResponse),
+    ) -> StorageResult<Vec<u8>> {
         let CheckedSync {
             mut response,
             checked,
@@ -310,6 +322,7 @@ impl CheckedSync {
         response.more = page.more;
         // A tablet sent nothing (revoked, expired) keeps its cursor where it was.
         response.cursor = Some(cursor_key.write(&start, page.through_seq.max(after_seq)));
+        answered(&response);
         Ok(SignedEnvelope::sign(RECEIPT_TAG, &response, &keys.signing).to_bytes())
     }
 }

@@ -12,6 +12,10 @@ use crate::storage::{PgStore, RelayKeyIds, StorageError};
 
 const SIGNING_KEY_FILE: &str = "relay-signing.key";
 const SEALING_SEED_FILE: &str = "relay-sealing.seed";
+/// The key files in the data directory, each 32 bytes (readiness checks they can be read).
+pub const KEY_FILES: [&str; 2] = [SIGNING_KEY_FILE, SEALING_SEED_FILE];
+/// The length of each key file.
+pub const KEY_FILE_LEN: u64 = 32;
 
 #[derive(Debug)]
 pub struct RelayKeys {

@@ -10,6 +10,7 @@
 //! central HR's accounts, sessions and API; `headers` sets what every answer carries.
 //! `rules` holds the domain rules every store backend calls (access-log hashing,
 //! retention dates and rules, quarantine, the tablets' journal chain).
+//! `observe` holds what monitoring sees: `/readyz`'s checks and the Prometheus metrics.
 
 pub mod access_checkpoint;
 mod blocking;
@@ -22,6 +23,7 @@ pub mod headers;
 pub mod hr;
 pub mod ingest;
 pub mod keys;
+pub mod observe;
 pub mod private_files;
 pub mod pull;
 pub mod restore;
@@ -64,6 +66,16 @@ pub async fn serve_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     connections::serve_connections(listener, router(state), limits, None, shutdown).await
+}
+
+/// Serves `app` (e.g. the metrics listener's routes) on `listener` in plain HTTP, within
+/// the default [`ConnectionLimits`], until `shutdown` completes.
+pub async fn serve_router(
+    listener: TcpListener,
+    app: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    connections::serve_connections(listener, app, ConnectionLimits::default(), None, shutdown).await
 }
 
 /// Serves `state` over TLS with `tls` on `listener`, with the default [`ConnectionLimits`],

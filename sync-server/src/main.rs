@@ -13,6 +13,7 @@ use kiosk_sync_server::config::{
 use kiosk_sync_server::daily_checkpoint;
 use kiosk_sync_server::enrollment::{self, create_code};
 use kiosk_sync_server::keys::RelayKeys;
+use kiosk_sync_server::observe;
 use kiosk_sync_server::private_files;
 use kiosk_sync_server::storage::{
     AccessLogPruning, PgStore, RelayStore, ReportedWatermark, SqliteStore,
@@ -98,6 +99,31 @@ struct LimitFlags {
     max_connections_per_client: Option<u64>,
 }
 
+/// What `serve` tells its monitoring (see the README's "Monitoring"). Flags and
+/// environment only.
+#[derive(clap::Args)]
+struct MonitorFlags {
+    /// /readyz answers 503 while the data directory's file system has less free space
+    /// than this (e.g. 1GiB, 500MiB). [env: KIOSK_MIN_FREE_DISK] [default: 1GiB]
+    #[arg(long, env = "KIOSK_MIN_FREE_DISK", value_name = "SIZE", value_parser = observe::parse_size)]
+    min_free_disk: Option<u64>,
+    /// /readyz answers 503 while the newest verified backup (the `backup` command, or
+    /// `backup-confirm` on PostgreSQL) is older than this (e.g. 26h, 2d); off unless set.
+    /// [env: KIOSK_MAX_BACKUP_AGE]
+    #[arg(long, env = "KIOSK_MAX_BACKUP_AGE", value_name = "AGE", value_parser = observe::parse_age)]
+    max_backup_age: Option<std::time::Duration>,
+    /// Serve /metrics (and /readyz) without a token on a separate plain-HTTP listener at
+    /// this address; bind it where only the monitoring system reaches. Off unless set.
+    /// [env: KIOSK_METRICS_LISTEN]
+    #[arg(long, env = "KIOSK_METRICS_LISTEN", value_name = "ADDRESS")]
+    metrics_listen: Option<SocketAddr>,
+    /// Serve /metrics on the relay's own listener to callers sending the token in this
+    /// file (first line) as `Authorization: Bearer …`. Off unless set.
+    /// [env: KIOSK_METRICS_TOKEN_FILE]
+    #[arg(long, env = "KIOSK_METRICS_TOKEN_FILE", value_name = "FILE")]
+    metrics_token_file: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the relay on loopback with the demo event, printing enrollment codes for a kiosk
@@ -137,6 +163,8 @@ enum Command {
         log: Option<String>,
         #[command(flatten)]
         limits: LimitFlags,
+        #[command(flatten)]
+        monitor: MonitorFlags,
     },
     /// Create an enrollment code for an event.
     CreateCode {
@@ -681,6 +709,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             dev_plain_http,
             log,
             limits,
+            monitor,
         } => {
             let flags = Settings {
                 listen,
@@ -700,7 +729,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let retention_months = settings.access_log_retention_months_or_default();
             let config = ServeConfig::from_settings(settings)?;
             init_logging(&config.log);
-            serve_relay(config, retention_months).await
+            serve_relay(config, retention_months, monitor).await
         }
         // The demo keeps to its own defaults: a config file names a real relay's data, which
         // the demo event and codes must not be written into.
@@ -822,6 +851,12 @@ fn admin_command(
             sqlite_only(&settings, "backup")?;
             let (store, _) = open_sqlite(&settings.data_dir_or_default())?;
             let report = store.backup(&to)?;
+            // The copy was checked before the backup counted: readiness and metrics see it.
+            record_verified_backup(
+                &settings.data_dir_or_default(),
+                report.watermark,
+                "sqlite-backup",
+            );
             println!(
                 "backed up to {} ({} bytes); it holds every commit up to number {}",
                 report.path.display(),
@@ -855,8 +890,15 @@ fn admin_command(
         }
         Command::BackupConfirm { config, mark } => {
             let mark = backup_mark_arg(&mark)?;
+            let data_dir = gather(data_dir_flag.clone(), config.config.as_deref(), |name| {
+                std::env::var_os(name)
+            })?
+            .data_dir_or_default();
             let store = open_postgres_admin(data_dir_flag, &config, "backup-confirm")?;
             let watermark = store.confirm_backup(&mark)?;
+            // The operator vouches for the backup: readiness and metrics of the relay on
+            // this data directory see it.
+            record_verified_backup(&data_dir, watermark, "postgres-confirm");
             println!(
                 "backup watermark is now {watermark}: tablets erase their sealed copies of \
                  commits up to it at their next sync"
@@ -1048,6 +1090,23 @@ fn admin_command(
     }
 }
 
+/// Records a verified backup for readiness and metrics. The backup stands whether or not
+/// this is recorded, so a failure is a warning, not the command's error.
+fn record_verified_backup(data_dir: &Path, watermark: u64, how: &str) {
+    let backup = observe::backup_status::VerifiedBackup {
+        verified_at: now_ms(),
+        watermark,
+        how: how.to_owned(),
+    };
+    if let Err(e) = observe::backup_status::record(data_dir, &backup) {
+        eprintln!(
+            "warning: the backup is made, but its time was not recorded in {} for /readyz \
+             and the metrics: {e}",
+            data_dir.display()
+        );
+    }
+}
+
 /// Runs a restore and prints what it found and did; a refusal prints what would be lost.
 fn restore(from: &Path, database: &Path, force: bool) -> Result<(), Box<dyn std::error::Error>> {
     use kiosk_sync_server::restore::{RestoreError, run};
@@ -1067,7 +1126,21 @@ fn restore(from: &Path, database: &Path, force: bool) -> Result<(), Box<dyn std:
 async fn serve_relay(
     config: ServeConfig,
     access_log_retention_months: u32,
+    monitor: MonitorFlags,
 ) -> Result<(), Box<dyn std::error::Error>> {
+    let observer = Arc::new(observe::Observer::new(observe::MonitorSettings {
+        data_dir: Some(config.data_dir.clone()),
+        min_free_disk: monitor
+            .min_free_disk
+            .unwrap_or(observe::DEFAULT_MIN_FREE_DISK),
+        max_backup_age: monitor.max_backup_age,
+        metrics_token: monitor
+            .metrics_token_file
+            .as_deref()
+            .map(observe::read_metrics_token)
+            .transpose()?,
+        ..observe::MonitorSettings::default()
+    }));
     // Certificate problems are reported before the data directory is touched.
     let tls = match &config.scheme {
         Scheme::Https { certificate, key } => Some(load_server_config(certificate, key)?),
@@ -1092,6 +1165,7 @@ async fn serve_relay(
         checkpoint_dir.clone(),
         access_log_retention_months,
         daily_checkpoint::instance_name(&config.data_dir),
+        observer.clone(),
     );
     spawn_failure_count_pruning(store.clone());
     let mut state = AppState::new(store, keys);
@@ -1099,6 +1173,19 @@ async fn serve_relay(
     state.accessibility_contact = config.accessibility_contact.clone();
     state.checkpoint_dir = Some(checkpoint_dir);
     state.retention.spawn_schedule();
+    state.observe = observer;
+    if let Some(metrics_listen) = monitor.metrics_listen {
+        let listener = tokio::net::TcpListener::bind(metrics_listen).await?;
+        println!("Metrics on http://{}/metrics", listener.local_addr()?);
+        let metrics = observe::metrics::metrics_router(state.clone());
+        tokio::spawn(async move {
+            if let Err(e) =
+                kiosk_sync_server::serve_router(listener, metrics, shutdown_signal()).await
+            {
+                tracing::error!("the metrics listener stopped: {e}");
+            }
+        });
+    }
     match tls {
         Some(tls) => {
             println!(
@@ -1131,6 +1218,7 @@ fn spawn_daily_checkpoints(
     folder: PathBuf,
     retention_months: u32,
     instance: String,
+    observer: Arc<observe::Observer>,
 ) {
     use daily_checkpoint::DailyCheckpoint;
     let keys = Arc::new(keys);
@@ -1152,6 +1240,7 @@ fn spawn_daily_checkpoints(
                 )
             })
             .await;
+            observe::chain_status::record_tick(&observer.chain, &ticked, now_ms());
             match ticked {
                 Ok(Ok(DailyCheckpoint::Written { checkpoint, path })) => tracing::info!(
                     entries = checkpoint.entries,

@@ -42,7 +42,11 @@ pub fn router(state: AppState) -> Router {
     let reads = limited(
         Router::new()
             .route("/healthz", get(health))
-            .route("/readyz", get(ready))
+            .route("/readyz", get(crate::observe::readiness::ready))
+            .route(
+                "/metrics",
+                get(crate::observe::metrics::metrics_behind_token),
+            )
             .route("/v1/events/{event_id}/form", get(current_form)),
         DEFAULT_BODY_LIMIT,
     );
@@ -59,6 +63,10 @@ pub fn router(state: AppState) -> Router {
             crate::unread_body::close_if_body_unread,
         ))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::observe::metrics::track,
+        ))
         .with_state(state)
 }
 
@@ -108,6 +116,12 @@ async fn enroll(
         Ok::<_, crate::storage::StorageError>(enrolled)
     })
     .await??;
+    let counted = match &enrolled {
+        Ok(_) => "enrolled",
+        Err(EnrollRefusal::RateLimited) => "rate_limited",
+        Err(refusal) => refusal.code(),
+    };
+    state.observe.metrics.enrollment(counted);
     match enrolled {
         Ok(answer) => Ok(cbor(answer)),
         Err(EnrollRefusal::RateLimited) => Err(EnrollRefusal::RateLimited.into()),
@@ -144,10 +158,11 @@ async fn sync(State(state): State<AppState>, body: Bytes) -> Result<impl IntoRes
     // bounded time for a turn, then the tablet is told `busy` (it keeps its copies and
     // tries again).
     let work = state.sync_gate.work().await.ok_or(AppError::Busy)?;
-    let (store, keys, gate) = (
+    let (store, keys, gate, observe) = (
         state.store.clone(),
         state.keys.clone(),
         state.sync_gate.clone(),
+        state.observe.clone(),
     );
     let result = blocking(move || -> Result<Vec<u8>, AppError> {
         let request_hash = kiosk_core::protocol::SignedEnvelope::hash(&body);
@@ -189,7 +204,9 @@ async fn sync(State(state): State<AppState>, body: Bytes) -> Result<impl IntoRes
         Ok(match prepared {
             ingest::Prepared::Answered(answer) => answer,
             ingest::Prepared::Checked(checked) => {
-                checked.commit(store.as_ref(), &keys, &request)?
+                checked.commit_with(store.as_ref(), &keys, &request, |answer| {
+                    observe.metrics.sync_answered(answer)
+                })?
             }
         })
     })
@@ -211,25 +228,6 @@ async fn health(State(state): State<AppState>) -> Json<Value> {
         "ok"
     };
     Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION"), "store": store }))
-}
-
-/// Readiness: 503 while the store cannot be written for lack of space (from the first
-/// write refused for it until a sync is stored again), so a load balancer sends tablets
-/// elsewhere and an operator's probe says why.
-async fn ready(State(state): State<AppState>) -> axum::response::Response {
-    match state.store_health.full_since() {
-        None => Json(json!({ "status": "ready", "store": "ok" })).into_response(),
-        Some(since) => (
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({
-                "status": "not_ready",
-                "store": "full",
-                "store_full_since": since,
-                "message": "the relay's disk is full: syncs are refused with store_full until space is freed",
-            })),
-        )
-            .into_response(),
-    }
 }
 
 /// The form and privacy notice new visitors get at an event: public, no personal data.

@@ -12,7 +12,7 @@ use crate::access_checkpoint::{self, CheckpointError, FileCheck, LogState};
 use crate::blocking::blocking;
 use crate::hr::caller::Caller;
 use crate::hr::error::{HrError, HrResult, StorageContext};
-use crate::state::AppState;
+use crate::state::{AppState, now_ms};
 use crate::storage::{AccessEntry, AccessLogQuery, AccessLogVerdict};
 
 /// Entries per page unless `limit` asks otherwise.
@@ -44,9 +44,15 @@ pub(crate) async fn access_log_page(
 pub(crate) async fn verify_chain(state: &AppState, caller: &Caller) -> HrResult<AccessLogVerdict> {
     crate::hr::policy::may_read_access_log(&caller.user)?;
     let store = state.store.clone();
-    blocking(move || store.verify_access_log())
+    let verdict = blocking(move || store.verify_access_log())
         .await?
-        .context("verifying the access log's chain")
+        .context("verifying the access log's chain")?;
+    // Readiness and the metrics report the last verification, whoever ran it.
+    match verdict.broken_at {
+        None => state.observe.chain.verified(now_ms(), verdict.entries),
+        Some(at) => state.observe.chain.broken(now_ms(), at),
+    }
+    Ok(verdict)
 }
 
 /// The log checked against every checkpoint file: the chain, the broken entry if one is
@@ -93,6 +99,13 @@ pub(crate) async fn verify_with_checkpoints(
         })
     })
     .await?;
+    if let Ok(checked) = &checked {
+        let chain = &checked.log.chain;
+        match chain.broken_at {
+            None => state.observe.chain.verified(now_ms(), chain.entries),
+            Some(at) => state.observe.chain.broken(now_ms(), at),
+        }
+    }
     checked.map_err(|error| match error {
         CheckpointError::Storage(source) => HrError::Storage {
             context: "checking the access log against its checkpoints",

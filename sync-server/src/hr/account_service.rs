@@ -95,6 +95,24 @@ pub(crate) async fn check_login(
     password: String,
     address: &str,
 ) -> HrResult<HrUser> {
+    let checked = check_login_uncounted(state, username, password, address).await;
+    state.observe.metrics.login(match &checked {
+        Ok(_) => "ok",
+        Err(HrError::Login(LoginRefusal::RateLimited(_))) => "locked",
+        Err(HrError::Login(LoginRefusal::Disabled)) => "disabled",
+        Err(HrError::Login(LoginRefusal::WrongCredentials)) => "failed",
+        Err(_) => "error",
+    });
+    checked
+}
+
+/// [`check_login`] before the metrics count its outcome.
+async fn check_login_uncounted(
+    state: &AppState,
+    username: String,
+    password: String,
+    address: &str,
+) -> HrResult<HrUser> {
     let now = now_ms();
     // Counted before anything costly: the store's count is one statement, a password check
     // is Argon2id.

@@ -920,6 +920,42 @@ impl SyncStore for SqliteStore {
             })
         })
     }
+
+    fn probe_write(&self) -> StorageResult<()> {
+        // An update to the same value still writes its page: a real commit to the WAL.
+        self.conn().execute(
+            "UPDATE relay_state SET backup_watermark = backup_watermark WHERE id = 1",
+            [],
+        )?;
+        Ok(())
+    }
+
+    fn monitoring_figures(&self, silent_before: i64) -> StorageResult<MonitoringFigures> {
+        self.read(|conn| {
+            let pages: i64 = conn.query_row(
+                "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+                [],
+                |r| r.get(0),
+            )?;
+            let entries: i64 = conn.query_row(
+                "SELECT coalesce(max(seq) - min(seq) + 1, 0) FROM access_log",
+                [],
+                |r| r.get(0),
+            )?;
+            let silent: i64 = conn.query_row(
+                "SELECT COUNT(*) FROM devices
+                 WHERE revoked_at IS NULL AND last_contact < ?1
+                   AND declared_journal > chain_count",
+                [silent_before],
+                |r| r.get(0),
+            )?;
+            Ok(MonitoringFigures {
+                store_bytes: Some(pages.max(0) as u64),
+                access_log_entries: entries.max(0) as u64,
+                silent_with_unsent: silent.max(0) as u64,
+            })
+        })
+    }
 }
 
 impl HrAccountStore for SqliteStore {

@@ -35,6 +35,7 @@ pub(crate) mod fixtures;
 pub(crate) mod hr_accounts;
 pub(crate) mod ingest_pull;
 pub(crate) mod lifecycle;
+pub(crate) mod monitoring;
 pub(crate) mod quarantine;
 pub(crate) mod registrations;
 pub(crate) mod reopen;
@@ -145,6 +146,10 @@ macro_rules! store_suite {
                 each_unlock_of_a_staff_tablet_raises_its_counter_from_one,
                 kiosks_unknown_and_revoked_devices_get_no_unlock,
                 an_unlock_is_outstanding_for_seven_days_from_its_latest_issue,
+            }
+            monitoring {
+                the_write_probe_succeeds_and_changes_nothing_a_sync_reads,
+                monitoring_figures_count_the_access_log_and_silent_tablets_with_unsent_captures,
             }
             events {
                 a_put_event_reads_back_and_replaces_the_stored_one,

@@ -2,7 +2,9 @@
 //! transaction), and what every sync answer and ingest check reads beside it.
 
 use crate::storage::StorageResult;
-use crate::storage::model::{BackupState, IngestBatch, IngestOutcome, RelayCounts};
+use crate::storage::model::{
+    BackupState, IngestBatch, IngestOutcome, MonitoringFigures, RelayCounts,
+};
 
 /// Ingest and what a sync answer reads beside it.
 pub trait SyncStore {
@@ -18,4 +20,12 @@ pub trait SyncStore {
 
     /// How many registrations, quarantined captures and devices the store holds.
     fn counts(&self) -> StorageResult<RelayCounts>;
+
+    /// The figures the relay's metrics read (see [`MonitoringFigures`]); tablets count as
+    /// silent when their last contact is before `silent_before` (ms).
+    fn monitoring_figures(&self, silent_before: i64) -> StorageResult<MonitoringFigures>;
+
+    /// One small write that changes nothing, committed durably as any write: readiness
+    /// proves with it that the store takes writes now (disk, locks, connection).
+    fn probe_write(&self) -> StorageResult<()>;
 }
