@@ -12,6 +12,7 @@
 //! retention dates and rules, quarantine, the tablets' journal chain).
 
 pub mod access_checkpoint;
+pub mod backup_settings;
 mod blocking;
 pub mod config;
 pub mod connections;
@@ -21,11 +22,13 @@ mod error;
 pub mod headers;
 pub mod hr;
 pub mod ingest;
+pub mod key_export;
 pub mod keys;
 pub mod private_files;
 pub mod pull;
 pub mod restore;
 pub mod retention;
+pub mod scheduled_backup;
 mod routes;
 pub mod rules;
 mod state;

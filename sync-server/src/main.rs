@@ -98,6 +98,34 @@ struct LimitFlags {
     max_connections_per_client: Option<u64>,
 }
 
+/// `serve`'s scheduled backups (see the README's "Scheduled backups").
+#[derive(clap::Args)]
+struct BackupFlags {
+    /// Back the SQLite store up into this folder on a schedule: each backup written 0600
+    /// under a temporary name, reopened and checked whole before it counts. SQLite only.
+    /// [env: KIOSK_BACKUP_DIR] [config file: backup_dir]
+    #[arg(long, value_name = "DIR")]
+    backup_dir: Option<PathBuf>,
+    /// How often: a whole number and s, m, h or d (1m to 31d).
+    /// [env: KIOSK_BACKUP_EVERY] [config file: backup_every] [default: 1d]
+    #[arg(long, value_name = "DURATION", value_parser = backup_every_arg)]
+    backup_every: Option<std::time::Duration>,
+    /// How many scheduled backups to keep; older ones are removed after a new one verifies.
+    /// [env: KIOSK_BACKUP_KEEP] [config file: backup_keep] [default: 7]
+    #[arg(long, value_name = "COUNT", value_parser = clap::value_parser!(u64).range(1..=1000))]
+    backup_keep: Option<u64>,
+    /// Let tablets erase their sealed copies only for backups on another filesystem than
+    /// the data directory's (others are kept but do not count).
+    /// [env: KIOSK_BACKUP_OFFSITE_ONLY=true] [config file: backup_offsite_only = true]
+    #[arg(long)]
+    backup_offsite_only: bool,
+}
+
+fn backup_every_arg(text: &str) -> Result<std::time::Duration, String> {
+    kiosk_sync_server::backup_settings::parse_every(text)
+        .ok_or_else(|| format!("expected {}", kiosk_sync_server::backup_settings::EXPECT_EVERY))
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the relay on loopback with the demo event, printing enrollment codes for a kiosk
@@ -137,6 +165,8 @@ enum Command {
         log: Option<String>,
         #[command(flatten)]
         limits: LimitFlags,
+        #[command(flatten)]
+        backups: BackupFlags,
     },
     /// Create an enrollment code for an event.
     CreateCode {
@@ -675,6 +705,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             dev_plain_http,
             log,
             limits,
+            backups,
         } => {
             let flags = Settings {
                 listen,
@@ -688,6 +719,12 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 tls_handshake_timeout_secs: limits.tls_handshake_timeout_secs,
                 max_connections: limits.max_connections.map(|n| n as usize),
                 max_connections_per_client: limits.max_connections_per_client.map(|n| n as usize),
+                backup: kiosk_sync_server::backup_settings::BackupSettings {
+                    dir: backups.backup_dir,
+                    every: backups.backup_every,
+                    keep: backups.backup_keep.map(|n| n as usize),
+                    offsite_only: backups.backup_offsite_only.then_some(true),
+                },
                 ..data_dir_flag
             };
             let settings = gather(flags, config.config.as_deref(), env)?;
@@ -814,8 +851,19 @@ fn admin_command(
         Command::Backup { config, to } => {
             let settings = admin_settings(data_dir_flag, &config)?;
             sqlite_only(&settings, "backup")?;
-            let (store, _) = open_sqlite(&settings.data_dir_or_default())?;
+            let data_dir = settings.data_dir_or_default();
+            let (store, _) = open_sqlite(&data_dir)?;
             let report = store.backup(&to)?;
+            // Readiness and the console read the newest backup from here.
+            kiosk_sync_server::scheduled_backup::record_success(
+                &data_dir,
+                kiosk_sync_server::scheduled_backup::BackupEntry {
+                    at_ms: now_ms(),
+                    path: std::path::absolute(&report.path).unwrap_or(report.path.clone()),
+                    watermark: report.watermark,
+                    counted: true,
+                },
+            );
             println!(
                 "backed up to {} ({} bytes); it holds every commit up to number {}",
                 report.path.display(),
@@ -1067,10 +1115,24 @@ async fn serve_relay(
         Scheme::Https { certificate, key } => Some(load_server_config(certificate, key)?),
         Scheme::PlainHttp => None,
     };
+    if config.backup.is_some() && config.database_url.is_some() {
+        return Err(BACKUPS_ON_POSTGRES.into());
+    }
     let _running = take_run_lock(&config.data_dir)?;
     // The PostgreSQL client blocks (it connects and migrates here): off the async threads.
-    let (store, keys) =
-        tokio::task::block_in_place(|| open(&config.data_dir, config.database_url.as_ref()))?;
+    let (store, keys) = tokio::task::block_in_place(|| match &config.backup {
+        Some(schedule) => {
+            let (sqlite, keys) = open_sqlite(&config.data_dir)?;
+            kiosk_sync_server::scheduled_backup::spawn(
+                sqlite.clone(),
+                config.data_dir.clone(),
+                schedule.clone(),
+                now_ms,
+            );
+            Ok((sqlite as Arc<dyn RelayStore>, keys))
+        }
+        None => open(&config.data_dir, config.database_url.as_ref()),
+    })?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let address = listener.local_addr()?;
     let checkpoint_dir = config.data_dir.join(access_checkpoint::CHECKPOINT_DIR);
@@ -1108,6 +1170,12 @@ async fn serve_relay(
     }
     Ok(())
 }
+
+/// Why `serve` refuses scheduled backups of a PostgreSQL store.
+const BACKUPS_ON_POSTGRES: &str = "--backup-dir (backup_dir) backs up the SQLite file only; \
+this relay's store is in PostgreSQL (database_url): back the database up with its own tools \
+and tell the relay what each backup holds with `backup-mark` before it starts and \
+`backup-confirm --mark …` once it has completed (see the README's \"On PostgreSQL\")";
 
 /// Writes the day's signed access-log checkpoint, for operators to copy off the machine, after
 /// pruning access-log entries older than `retention_months`: at start and then at every
