@@ -25,7 +25,7 @@ use kiosk_sync_server::{
 /// How settings are merged, shown under `--help`.
 const PRECEDENCE: &str = "Each setting is taken from the first of: its command-line flag, its \
 environment variable, the config file (--config, else KIOSK_CONFIG; read by `serve`, \
-`create-code`, `remove`, `revoke`, `backup`, `restore`, `device-report`, `unlock-staff-pin`, \
+`create-code`, `remove`, `revoke`, `backup`, `restore`, `export-keys`, `import-keys`, `device-report`, `unlock-staff-pin`, \
 `verify-access-log`, `access-log`, `access-log-checkpoint` and `prune-access-log`, not by \
 `demo`), the default. \
 Relative paths in the config file are relative to the file's directory. The log filter is \
@@ -247,6 +247,33 @@ enum Command {
         /// records listed.
         #[arg(long)]
         force: bool,
+    },
+    /// Write the relay's signing key and sealing seed to a new file, encrypted under a
+    /// passphrase (age, scrypt; ASCII): keep it offline and apart from the backups. The
+    /// passphrase is read from --passphrase-file, else asked twice on the terminal (or read
+    /// from standard input's first line), never taken from the command line.
+    ExportKeys {
+        #[command(flatten)]
+        config: ConfigFile,
+        /// The file to write (mode 0600); it must not exist yet.
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+        /// A file whose first line is the passphrase (at least 12 characters).
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
+    },
+    /// Put keys `export-keys` wrote into the data directory (mode 0600), which must hold none
+    /// or the same ones: the first step of restoring a relay on a new machine. A wrong
+    /// passphrase or a damaged file writes nothing.
+    ImportKeys {
+        #[command(flatten)]
+        config: ConfigFile,
+        /// The file `export-keys` wrote.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// A file whose first line is the passphrase.
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
     },
     /// PostgreSQL only, before the database's backup starts: prints the mark (epoch and last
     /// commit number) that every backup starting afterwards holds. Give it to
@@ -883,6 +910,56 @@ fn admin_command(
             let data_dir = settings.data_dir_or_default();
             let _stopped = take_run_lock(&data_dir)?;
             restore(&from, &database_path(&data_dir), force)
+        }
+        Command::ExportKeys {
+            config,
+            to,
+            passphrase_file,
+        } => {
+            use kiosk_sync_server::key_export::{export_keys, read_passphrase};
+            let settings = admin_settings(data_dir_flag, &config)?;
+            let data_dir = settings.data_dir_or_default();
+            let passphrase = read_passphrase(passphrase_file.as_deref(), true)?;
+            let ids = export_keys(&data_dir, &to, &passphrase)?;
+            println!(
+                "relay keys written to {}, encrypted under the passphrase",
+                to.display()
+            );
+            println!("  signing key (public) {}", ids.signing_public);
+            println!("  sealing key id       {}", ids.sealing_key_id);
+            println!(
+                "keep it offline and apart from the backups, and the passphrase apart from it"
+            );
+            Ok(())
+        }
+        Command::ImportKeys {
+            config,
+            from,
+            passphrase_file,
+        } => {
+            use kiosk_sync_server::key_export::{import_keys, read_passphrase};
+            let settings = admin_settings(data_dir_flag, &config)?;
+            let data_dir = settings.data_dir_or_default();
+            let passphrase = read_passphrase(passphrase_file.as_deref(), false)?;
+            // No relay may run on it meanwhile; a missing folder has none, and is made only
+            // once the export is read.
+            let _stopped = match data_dir.exists() {
+                true => Some(take_run_lock(&data_dir)?),
+                false => None,
+            };
+            let imported = import_keys(&data_dir, &from, &passphrase)?;
+            if imported.written.is_empty() {
+                println!("{} holds these keys already", data_dir.display());
+            } else {
+                println!(
+                    "relay keys imported into {} ({})",
+                    data_dir.display(),
+                    imported.written.join(", ")
+                );
+            }
+            println!("  signing key (public) {}", imported.ids.signing_public);
+            println!("  sealing key id       {}", imported.ids.sealing_key_id);
+            Ok(())
         }
         Command::BackupMark { config } => {
             let store = open_postgres_admin(data_dir_flag, &config, "backup-mark")?;
