@@ -1225,6 +1225,9 @@ async fn serve_relay(
     state.secure_cookies = tls.is_some();
     state.accessibility_contact = config.accessibility_contact.clone();
     state.checkpoint_dir = Some(checkpoint_dir);
+    if config.database_url.is_none() {
+        state.backup_record_dir = Some(config.data_dir.clone());
+    }
     state.retention.spawn_schedule();
     match tls {
         Some(tls) => {

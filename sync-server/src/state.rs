@@ -30,6 +30,9 @@ pub struct AppState {
     pub sync_gate: Arc<crate::sync_gate::SyncGate>,
     /// Whether the store last refused a write for lack of space (readiness reports it).
     pub store_health: Arc<StoreHealth>,
+    /// The data directory whose backup record ([`crate::scheduled_backup`]) the console
+    /// shows; `None` on PostgreSQL (the relay takes no backups there) and in memory.
+    pub backup_record_dir: Option<std::path::PathBuf>,
 }
 
 /// What the relay last learnt of its store's room to write: set when a write fails for a
@@ -76,6 +79,7 @@ impl AppState {
             accessibility_contact: None,
             sync_gate: crate::sync_gate::SyncGate::for_this_machine(),
             store_health: Arc::default(),
+            backup_record_dir: None,
         }
     }
 
