@@ -135,9 +135,7 @@ impl BackupSettings {
                 self.every = Some(every.ok_or_else(|| bad("backup_every", EXPECT_EVERY))?);
             }
             "backup_keep" => {
-                let keep = value
-                    .as_integer()
-                    .and_then(|n| parse_keep(&n.to_string()));
+                let keep = value.as_integer().and_then(|n| parse_keep(&n.to_string()));
                 self.keep = Some(keep.ok_or_else(|| bad("backup_keep", EXPECT_KEEP))?);
             }
             _ => {
@@ -184,10 +182,7 @@ pub fn parse_every(text: &str) -> Option<Duration> {
 
 /// A number of backups to keep, within [`KEEP`].
 pub fn parse_keep(text: &str) -> Option<usize> {
-    text.trim()
-        .parse()
-        .ok()
-        .filter(|keep| KEEP.contains(keep))
+    text.trim().parse().ok().filter(|keep| KEEP.contains(keep))
 }
 
 fn parse_bool(value: &str) -> Option<bool> {
@@ -244,7 +239,10 @@ mod tests {
         let error = BackupSettings::from_env(env(&[(ENV_BACKUP_EVERY, "soon")]))
             .expect_err("refused")
             .to_string();
-        assert!(error.contains(ENV_BACKUP_EVERY) && error.contains("6h"), "{error}");
+        assert!(
+            error.contains(ENV_BACKUP_EVERY) && error.contains("6h"),
+            "{error}"
+        );
 
         let mut file = BackupSettings::default();
         let path = Path::new("/etc/kiosk/relay.toml");

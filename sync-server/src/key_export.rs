@@ -224,12 +224,15 @@ pub fn import_keys(
     Ok(Imported { ids, written })
 }
 
+/// A 32-byte key, wiped when dropped.
+type Secret32 = Zeroizing<[u8; 32]>;
+
 /// The keys in the export at `from`, checked: a wrong passphrase, another age file, a
 /// damaged one or one asking for too much work are told apart.
 fn decrypt_export(
     from: &Path,
     passphrase: &SecretString,
-) -> Result<(Zeroizing<[u8; 32]>, Zeroizing<[u8; 32]>), KeyExportError> {
+) -> Result<(Secret32, Secret32), KeyExportError> {
     let not_export = |why: &str| KeyExportError::NotAnExport {
         path: from.to_owned(),
         why: why.to_owned(),
@@ -242,9 +245,8 @@ fn decrypt_export(
     if bytes.len() as u64 > MAX_EXPORT_BYTES {
         return Err(not_export("far larger than an export"));
     }
-    let decryptor =
-        age::Decryptor::new_buffered(age::armor::ArmoredReader::new(&bytes[..]))
-            .map_err(|e| not_export(&e.to_string()))?;
+    let decryptor = age::Decryptor::new_buffered(age::armor::ArmoredReader::new(&bytes[..]))
+        .map_err(|e| not_export(&e.to_string()))?;
     if !decryptor.is_scrypt() {
         return Err(not_export("not encrypted under a passphrase"));
     }
@@ -271,7 +273,9 @@ fn decrypt_export(
     let payload: Payload =
         serde_json::from_slice(&plain).map_err(|_| not_export("not a relay key export"))?;
     if payload.format != FORMAT || payload.version != VERSION {
-        return Err(not_export("not a relay key export of a version this relay reads"));
+        return Err(not_export(
+            "not a relay key export of a version this relay reads",
+        ));
     }
     let key = |text: &str| -> Result<Zeroizing<[u8; 32]>, KeyExportError> {
         let bytes = Zeroizing::new(hex::decode(text).map_err(|_| not_export("a key is not hex"))?);
@@ -348,7 +352,8 @@ pub fn read_passphrase(file: Option<&Path>, confirm: bool) -> Result<SecretStrin
         }
         None if std::io::IsTerminal::is_terminal(&std::io::stdin()) => {
             let first = Zeroizing::new(
-                rpassword::prompt_password("Passphrase / Lösenfras: ").map_err(io(Path::new("terminal")))?,
+                rpassword::prompt_password("Passphrase / Lösenfras: ")
+                    .map_err(io(Path::new("terminal")))?,
             );
             if confirm {
                 let again = Zeroizing::new(

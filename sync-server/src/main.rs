@@ -122,8 +122,12 @@ struct BackupFlags {
 }
 
 fn backup_every_arg(text: &str) -> Result<std::time::Duration, String> {
-    kiosk_sync_server::backup_settings::parse_every(text)
-        .ok_or_else(|| format!("expected {}", kiosk_sync_server::backup_settings::EXPECT_EVERY))
+    kiosk_sync_server::backup_settings::parse_every(text).ok_or_else(|| {
+        format!(
+            "expected {}",
+            kiosk_sync_server::backup_settings::EXPECT_EVERY
+        )
+    })
 }
 
 #[derive(Subcommand)]

@@ -16,9 +16,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::backup_settings::BackupSchedule;
-use crate::storage::{BackupReport, SqliteStore, StorageError};
 #[cfg(test)]
 use crate::storage::verify_backup_file;
+use crate::storage::{BackupReport, SqliteStore, StorageError};
 
 /// The file in the data directory that records the newest backup and the last failure.
 pub const STATUS_FILE: &str = "backup-status.json";
@@ -66,10 +66,7 @@ pub fn backup_status(data_dir: &Path) -> BackupStatus {
     let path = data_dir.join(STATUS_FILE);
     let read = std::fs::File::open(&path).and_then(|file| {
         let mut bytes = Vec::new();
-        std::io::Read::read_to_end(
-            &mut std::io::Read::take(file, STATUS_MAX_BYTES),
-            &mut bytes,
-        )?;
+        std::io::Read::read_to_end(&mut std::io::Read::take(file, STATUS_MAX_BYTES), &mut bytes)?;
         Ok(bytes)
     });
     match read {

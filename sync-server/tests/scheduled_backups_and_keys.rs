@@ -47,7 +47,10 @@ fn scheduled_backups_of_a_postgres_store_are_refused_pointing_to_backup_mark_and
         "{error}"
     );
     assert!(
-        std::fs::read_dir(data.path()).expect("lists").next().is_none(),
+        std::fs::read_dir(data.path())
+            .expect("lists")
+            .next()
+            .is_none(),
         "refused before the data directory is touched"
     );
 }
@@ -56,8 +59,15 @@ fn scheduled_backups_of_a_postgres_store_are_refused_pointing_to_backup_mark_and
 fn import_keys_reads_the_passphrase_from_standard_input_and_refuses_a_wrong_one() {
     let old = tempfile::tempdir().expect("tempdir");
     let offline = tempfile::tempdir().expect("tempdir");
-    let made = relay(old.path(), &["device-report", "--device", &"0".repeat(64)], None);
-    assert!(!made.status.success(), "no such device, but the keys are made");
+    let made = relay(
+        old.path(),
+        &["device-report", "--device", &"0".repeat(64)],
+        None,
+    );
+    assert!(
+        !made.status.success(),
+        "no such device, but the keys are made"
+    );
     let export = offline.path().join("relay-keys.age");
     let export_arg = export.to_str().expect("utf-8");
     let exported = relay(
@@ -79,7 +89,10 @@ fn import_keys_reads_the_passphrase_from_standard_input_and_refuses_a_wrong_one(
     );
     let error = String::from_utf8_lossy(&wrong.stderr);
     assert!(!wrong.status.success());
-    assert!(error.contains("wrong passphrase") && error.contains("fel lösenfras för"), "{error}");
+    assert!(
+        error.contains("wrong passphrase") && error.contains("fel lösenfras för"),
+        "{error}"
+    );
     assert!(!fresh.exists(), "nothing written");
 
     let imported = relay(

@@ -115,8 +115,7 @@ fn sync(store: &Path, url: &str) -> String {
 }
 
 #[test]
-fn a_relay_restored_on_a_new_machine_from_a_backup_and_its_exported_keys_serves_the_same_tablets()
-{
+fn a_relay_restored_on_a_new_machine_from_a_backup_and_its_exported_keys_serves_the_same_tablets() {
     let old_machine = tempfile::tempdir().expect("tempdir");
     let new_machine = tempfile::tempdir().expect("tempdir");
     let offline = tempfile::tempdir().expect("tempdir");
@@ -189,7 +188,10 @@ fn a_relay_restored_on_a_new_machine_from_a_backup_and_its_exported_keys_serves_
             && (error.contains("damaged") || error.contains("malformed")),
         "{error}"
     );
-    assert!(!fresh.join("relay.sqlite3").exists(), "nothing put in place");
+    assert!(
+        !fresh.join("relay.sqlite3").exists(),
+        "nothing put in place"
+    );
 
     // A wrong passphrase imports nothing.
     let wrong = new_machine.path().join("wrong");
@@ -248,6 +250,9 @@ fn a_relay_restored_on_a_new_machine_from_a_backup_and_its_exported_keys_serves_
         !synced.status.success(),
         "a relay with other keys must be refused: {said}"
     );
-    assert!(error.contains("signature does not verify"), "{said} // {error}");
+    assert!(
+        error.contains("signature does not verify"),
+        "{said} // {error}"
+    );
     stranger.stop();
 }

@@ -17,7 +17,11 @@ fn relay_with_keys() -> (tempfile::TempDir, RelayKeys) {
 #[cfg(unix)]
 fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).expect("exists").permissions().mode() & 0o777
+    std::fs::metadata(path)
+        .expect("exists")
+        .permissions()
+        .mode()
+        & 0o777
 }
 
 #[test]
@@ -31,7 +35,10 @@ fn exported_keys_import_into_an_empty_data_directory_as_the_same_keys() {
     #[cfg(unix)]
     assert_eq!(mode(&export), 0o600);
     let text = std::fs::read_to_string(&export).expect("armored text");
-    assert!(text.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"), "{text}");
+    assert!(
+        text.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"),
+        "{text}"
+    );
     let signing = std::fs::read(relay.path().join(SIGNING_KEY_FILE)).expect("key");
     assert!(
         !text.contains(&hex::encode(&signing)),
@@ -67,14 +74,25 @@ fn a_wrong_passphrase_or_a_damaged_export_is_refused_and_writes_nothing() {
     let (relay, _) = relay_with_keys();
     let out = tempfile::tempdir().expect("tempdir");
     let export = out.path().join("relay-keys.age");
-    export_keys_with_work(relay.path(), &export, &secret("correct horse battery"), QUICK)
-        .expect("exports");
+    export_keys_with_work(
+        relay.path(),
+        &export,
+        &secret("correct horse battery"),
+        QUICK,
+    )
+    .expect("exports");
     let data = out.path().join("new-data");
 
     let wrong = import_keys(&data, &export, &secret("wrong horse battery")).expect_err("wrong");
-    assert!(matches!(wrong, KeyExportError::WrongPassphrase(_)), "{wrong}");
+    assert!(
+        matches!(wrong, KeyExportError::WrongPassphrase(_)),
+        "{wrong}"
+    );
     let text = wrong.to_string();
-    assert!(text.contains("wrong passphrase") && text.contains("fel lösenfras"), "{text}");
+    assert!(
+        text.contains("wrong passphrase") && text.contains("fel lösenfras"),
+        "{text}"
+    );
     assert!(!data.exists(), "nothing written");
 
     // A byte of the ciphertext changed.
@@ -83,14 +101,22 @@ fn a_wrong_passphrase_or_a_damaged_export_is_refused_and_writes_nothing() {
     let middle = lines.len() / 2;
     let flipped: String = lines[middle]
         .chars()
-        .map(|c| if c == 'A' { 'B' } else if c == 'B' { 'A' } else { c })
+        .map(|c| {
+            if c == 'A' {
+                'B'
+            } else if c == 'B' {
+                'A'
+            } else {
+                c
+            }
+        })
         .collect();
     assert_ne!(flipped, lines[middle], "a line to damage");
     lines[middle] = flipped;
     let damaged = out.path().join("damaged.age");
     std::fs::write(&damaged, lines.join("\n") + "\n").expect("writes");
-    let error = import_keys(&data, &damaged, &secret("correct horse battery"))
-        .expect_err("damaged");
+    let error =
+        import_keys(&data, &damaged, &secret("correct horse battery")).expect_err("damaged");
     assert!(
         matches!(
             error,
@@ -102,9 +128,12 @@ fn a_wrong_passphrase_or_a_damaged_export_is_refused_and_writes_nothing() {
 
     let garbage = out.path().join("garbage.age");
     std::fs::write(&garbage, b"relay keys, honest").expect("writes");
-    let error = import_keys(&data, &garbage, &secret("correct horse battery"))
-        .expect_err("garbage");
-    assert!(matches!(error, KeyExportError::NotAnExport { .. }), "{error}");
+    let error =
+        import_keys(&data, &garbage, &secret("correct horse battery")).expect_err("garbage");
+    assert!(
+        matches!(error, KeyExportError::NotAnExport { .. }),
+        "{error}"
+    );
     assert!(!data.exists(), "nothing written");
 }
 
@@ -120,7 +149,9 @@ fn an_import_never_replaces_other_keys_and_an_export_needs_a_real_passphrase_and
     let error = import_keys(other.path(), &export, &pass).expect_err("other keys");
     assert!(matches!(error, KeyExportError::OtherKeys { .. }), "{error}");
     assert_eq!(
-        RelayKeys::load_or_create(other.path()).expect("loads").ids(),
+        RelayKeys::load_or_create(other.path())
+            .expect("loads")
+            .ids(),
         other_keys.ids(),
         "left as they were"
     );

@@ -93,8 +93,8 @@ fn scheduled_backups_are_verified_counted_and_rotated_to_the_number_kept() {
     for run in 1..=4u64 {
         capture(&store, &device, run);
         let at = 1_800_000_000_000 + run as i64 * 3_600_000;
-        let done = run_once(&store, data.path(), &schedule(&backups, 2, false), at)
-            .expect("backs up");
+        let done =
+            run_once(&store, data.path(), &schedule(&backups, 2, false), at).expect("backs up");
         assert!(done.not_counted.is_none());
         assert_eq!(
             watermark(&store),
