@@ -215,7 +215,14 @@ fn run(
     if not_counted.is_none() {
         store.record_backup(report.watermark)?;
     }
-    let removed = rotate(&schedule.dir, schedule.keep, &report.path).map_err(folder)?;
+    // The backup is taken and counted: a folder that cannot be tidied does not undo that.
+    let removed = rotate(&schedule.dir, schedule.keep, &report.path).unwrap_or_else(|e| {
+        tracing::warn!(
+            dir = %schedule.dir.display(),
+            "older backups not removed: {e}"
+        );
+        Vec::new()
+    });
     Ok(BackupRun {
         report,
         not_counted,
