@@ -9,6 +9,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::backup_settings::{BackupSchedule, BackupSettings};
 use crate::connections::{ConnectionLimits, DEFAULT_LIMITS};
 
 /// Where the relay listens when nothing says otherwise.
@@ -93,9 +94,10 @@ pub enum ConfigError {
     #[error("the config file {} is not valid TOML: {reason}", path.display())]
     Syntax { path: PathBuf, reason: String },
     #[error(
-        "the config file {} has an unknown key `{key}` (known keys: {})",
+        "the config file {} has an unknown key `{key}` (known keys: {}, {})",
         path.display(),
-        FILE_KEYS.join(", ")
+        FILE_KEYS.join(", "),
+        crate::backup_settings::FILE_KEYS.join(", ")
     )]
     UnknownKey { path: PathBuf, key: String },
     #[error("in the config file {}, `{key}` must be {expected}", path.display())]
@@ -104,6 +106,11 @@ pub enum ConfigError {
         key: &'static str,
         expected: &'static str,
     },
+    #[error(
+        "backup_every, backup_keep or backup_offsite_only is set without a backup folder: \
+         set --backup-dir, KIOSK_BACKUP_DIR or `backup_dir` in the config file"
+    )]
+    BackupWithoutDir,
     #[error("the environment variable {name} must be {expected}")]
     BadEnvValue {
         name: &'static str,
@@ -180,6 +187,8 @@ pub struct Settings {
     pub max_connections: Option<usize>,
     /// Connections one client address is served at once.
     pub max_connections_per_client: Option<usize>,
+    /// `serve`'s scheduled backups (see [`crate::backup_settings`]).
+    pub backup: BackupSettings,
 }
 
 impl Settings {
@@ -209,6 +218,7 @@ impl Settings {
             max_connections_per_client: self
                 .max_connections_per_client
                 .or(lower.max_connections_per_client),
+            backup: self.backup.over(lower.backup),
         }
     }
 
@@ -317,6 +327,7 @@ impl Settings {
             log,
             access_log_retention_months,
             accessibility_contact,
+            backup: BackupSettings::from_env(&var)?,
         })
     }
 
@@ -419,6 +430,9 @@ impl Settings {
                         &mut settings.max_connections_per_client
                     };
                     *slot = Some(connections);
+                }
+                key if crate::backup_settings::FILE_KEYS.contains(&key) => {
+                    settings.backup.set_from_file(key, &value, path)?;
                 }
                 "access_log_retention_months" => {
                     let months = value
@@ -542,6 +556,9 @@ pub struct ServeConfig {
     pub accessibility_contact: Option<String>,
     /// Timeouts and the connection cap.
     pub limits: ConnectionLimits,
+    /// Scheduled backups, if a folder is set (SQLite only; `serve` refuses them on
+    /// PostgreSQL).
+    pub backup: Option<BackupSchedule>,
 }
 
 impl ServeConfig {
@@ -561,6 +578,7 @@ impl ServeConfig {
             log: settings.log_or_default(),
             accessibility_contact: settings.accessibility_contact.clone(),
             limits: settings.connection_limits(),
+            backup: settings.backup.schedule()?,
             scheme,
         })
     }
@@ -685,6 +703,7 @@ mod tests {
                 log: DEFAULT_LOG.to_owned(),
                 accessibility_contact: None,
                 limits: DEFAULT_LIMITS,
+                backup: None,
             }
         );
     }
@@ -909,7 +928,8 @@ mod tests {
              (known keys: listen, data_dir, database_url, tls_cert, tls_key, dev_plain_http, log, \
              access_log_retention_months, accessibility_contact, header_read_timeout_secs, \
              body_read_timeout_secs, idle_timeout_secs, tls_handshake_timeout_secs, \
-             max_connections, max_connections_per_client)"
+             max_connections, max_connections_per_client, backup_dir, backup_every, \
+             backup_keep, backup_offsite_only)"
         );
         let text = file_error("[tls]\ncert = \"relay.crt\"\n");
         assert!(text.contains("unknown key `tls`"), "{text}");

@@ -10,8 +10,10 @@ use kiosk_core::capture::RelayOpeningKey;
 
 use crate::storage::{PgStore, RelayKeyIds, StorageError};
 
-const SIGNING_KEY_FILE: &str = "relay-signing.key";
-const SEALING_SEED_FILE: &str = "relay-sealing.seed";
+/// The signing key's file in the data directory.
+pub const SIGNING_KEY_FILE: &str = "relay-signing.key";
+/// The sealing seed's file in the data directory.
+pub const SEALING_SEED_FILE: &str = "relay-sealing.seed";
 /// The key files in the data directory, each 32 bytes (readiness checks they can be read).
 pub const KEY_FILES: [&str; 2] = [SIGNING_KEY_FILE, SEALING_SEED_FILE];
 /// The length of each key file.

@@ -13,6 +13,7 @@
 //! `observe` holds what monitoring sees: `/readyz`'s checks and the Prometheus metrics.
 
 pub mod access_checkpoint;
+pub mod backup_settings;
 mod blocking;
 pub mod config;
 pub mod connections;
@@ -22,6 +23,7 @@ mod error;
 pub mod headers;
 pub mod hr;
 pub mod ingest;
+pub mod key_export;
 pub mod keys;
 pub mod observe;
 pub mod private_files;
@@ -30,6 +32,7 @@ pub mod restore;
 pub mod retention;
 mod routes;
 pub mod rules;
+pub mod scheduled_backup;
 mod state;
 pub mod storage;
 pub mod sync_gate;

@@ -26,7 +26,7 @@ use kiosk_sync_server::{
 /// How settings are merged, shown under `--help`.
 const PRECEDENCE: &str = "Each setting is taken from the first of: its command-line flag, its \
 environment variable, the config file (--config, else KIOSK_CONFIG; read by `serve`, \
-`create-code`, `remove`, `revoke`, `backup`, `restore`, `device-report`, `unlock-staff-pin`, \
+`create-code`, `remove`, `revoke`, `backup`, `restore`, `export-keys`, `import-keys`, `device-report`, `unlock-staff-pin`, \
 `verify-access-log`, `access-log`, `access-log-checkpoint` and `prune-access-log`, not by \
 `demo`), the default. \
 Relative paths in the config file are relative to the file's directory. The log filter is \
@@ -124,6 +124,40 @@ struct MonitorFlags {
     metrics_token_file: Option<PathBuf>,
 }
 
+/// `serve`'s scheduled backups (see the README's "Scheduled backups").
+#[derive(clap::Args)]
+struct BackupFlags {
+    /// Back the SQLite store up into this folder on a schedule: each backup written 0600
+    /// under a temporary name, reopened and checked whole before it counts. SQLite only.
+    /// [env: KIOSK_BACKUP_DIR] [config file: backup_dir]
+    #[arg(long, value_name = "DIR")]
+    backup_dir: Option<PathBuf>,
+    /// How often: a whole number and s, m, h or d (1m to 31d).
+    /// [env: KIOSK_BACKUP_EVERY] [config file: backup_every] [default: 1d]
+    #[arg(long, value_name = "DURATION", value_parser = backup_every_arg)]
+    backup_every: Option<std::time::Duration>,
+    /// How many scheduled backups to keep; older ones are removed after a new one verifies.
+    /// [env: KIOSK_BACKUP_KEEP] [config file: backup_keep] [default: 7]
+    #[arg(long, value_name = "COUNT", value_parser = clap::value_parser!(u64).range(1..=1000))]
+    backup_keep: Option<u64>,
+    /// Let tablets erase their sealed copies only for backups on another filesystem than
+    /// the data directory's (others are kept but do not count).
+    /// [env: KIOSK_BACKUP_OFFSITE_ONLY=true] [config file: backup_offsite_only = true]
+    #[arg(long)]
+    backup_offsite_only: bool,
+}
+
+fn backup_every_arg(text: &str) -> Result<std::time::Duration, String> {
+    kiosk_sync_server::backup_settings::parse_every(text).ok_or_else(|| {
+        format!(
+            "expected {}",
+            kiosk_sync_server::backup_settings::EXPECT_EVERY
+        )
+    })
+}
+
+// Parsed once per process: the size of `serve`'s settings costs nothing worth boxing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Run the relay on loopback with the demo event, printing enrollment codes for a kiosk
@@ -165,6 +199,8 @@ enum Command {
         limits: LimitFlags,
         #[command(flatten)]
         monitor: MonitorFlags,
+        #[command(flatten)]
+        backups: BackupFlags,
     },
     /// Create an enrollment code for an event.
     CreateCode {
@@ -245,6 +281,33 @@ enum Command {
         /// records listed.
         #[arg(long)]
         force: bool,
+    },
+    /// Write the relay's signing key and sealing seed to a new file, encrypted under a
+    /// passphrase (age, scrypt; ASCII): keep it offline and apart from the backups. The
+    /// passphrase is read from --passphrase-file, else asked twice on the terminal (or read
+    /// from standard input's first line), never taken from the command line.
+    ExportKeys {
+        #[command(flatten)]
+        config: ConfigFile,
+        /// The file to write (mode 0600); it must not exist yet.
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+        /// A file whose first line is the passphrase (at least 12 characters).
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
+    },
+    /// Put keys `export-keys` wrote into the data directory (mode 0600), which must hold none
+    /// or the same ones: the first step of restoring a relay on a new machine. A wrong
+    /// passphrase or a damaged file writes nothing.
+    ImportKeys {
+        #[command(flatten)]
+        config: ConfigFile,
+        /// The file `export-keys` wrote.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// A file whose first line is the passphrase.
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
     },
     /// PostgreSQL only, before the database's backup starts: prints the mark (epoch and last
     /// commit number) that every backup starting afterwards holds. Give it to
@@ -710,6 +773,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             log,
             limits,
             monitor,
+            backups,
         } => {
             let flags = Settings {
                 listen,
@@ -723,6 +787,12 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 tls_handshake_timeout_secs: limits.tls_handshake_timeout_secs,
                 max_connections: limits.max_connections.map(|n| n as usize),
                 max_connections_per_client: limits.max_connections_per_client.map(|n| n as usize),
+                backup: kiosk_sync_server::backup_settings::BackupSettings {
+                    dir: backups.backup_dir,
+                    every: backups.backup_every,
+                    keep: backups.backup_keep.map(|n| n as usize),
+                    offsite_only: backups.backup_offsite_only.then_some(true),
+                },
                 ..data_dir_flag
             };
             let settings = gather(flags, config.config.as_deref(), env)?;
@@ -849,13 +919,18 @@ fn admin_command(
         Command::Backup { config, to } => {
             let settings = admin_settings(data_dir_flag, &config)?;
             sqlite_only(&settings, "backup")?;
-            let (store, _) = open_sqlite(&settings.data_dir_or_default())?;
+            let data_dir = settings.data_dir_or_default();
+            let (store, _) = open_sqlite(&data_dir)?;
             let report = store.backup(&to)?;
-            // The copy was checked before the backup counted: readiness and metrics see it.
-            record_verified_backup(
-                &settings.data_dir_or_default(),
-                report.watermark,
-                "sqlite-backup",
+            // Readiness and the console read the newest backup from here.
+            kiosk_sync_server::scheduled_backup::record_success(
+                &data_dir,
+                kiosk_sync_server::scheduled_backup::BackupEntry {
+                    at_ms: now_ms(),
+                    path: std::path::absolute(&report.path).unwrap_or(report.path.clone()),
+                    watermark: report.watermark,
+                    counted: true,
+                },
             );
             println!(
                 "backed up to {} ({} bytes); it holds every commit up to number {}",
@@ -876,6 +951,56 @@ fn admin_command(
             let data_dir = settings.data_dir_or_default();
             let _stopped = take_run_lock(&data_dir)?;
             restore(&from, &database_path(&data_dir), force)
+        }
+        Command::ExportKeys {
+            config,
+            to,
+            passphrase_file,
+        } => {
+            use kiosk_sync_server::key_export::{export_keys, read_passphrase};
+            let settings = admin_settings(data_dir_flag, &config)?;
+            let data_dir = settings.data_dir_or_default();
+            let passphrase = read_passphrase(passphrase_file.as_deref(), true)?;
+            let ids = export_keys(&data_dir, &to, &passphrase)?;
+            println!(
+                "relay keys written to {}, encrypted under the passphrase",
+                to.display()
+            );
+            println!("  signing key (public) {}", ids.signing_public);
+            println!("  sealing key id       {}", ids.sealing_key_id);
+            println!(
+                "keep it offline and apart from the backups, and the passphrase apart from it"
+            );
+            Ok(())
+        }
+        Command::ImportKeys {
+            config,
+            from,
+            passphrase_file,
+        } => {
+            use kiosk_sync_server::key_export::{import_keys, read_passphrase};
+            let settings = admin_settings(data_dir_flag, &config)?;
+            let data_dir = settings.data_dir_or_default();
+            let passphrase = read_passphrase(passphrase_file.as_deref(), false)?;
+            // No relay may run on it meanwhile; a missing folder has none, and is made only
+            // once the export is read.
+            let _stopped = match data_dir.exists() {
+                true => Some(take_run_lock(&data_dir)?),
+                false => None,
+            };
+            let imported = import_keys(&data_dir, &from, &passphrase)?;
+            if imported.written.is_empty() {
+                println!("{} holds these keys already", data_dir.display());
+            } else {
+                println!(
+                    "relay keys imported into {} ({})",
+                    data_dir.display(),
+                    imported.written.join(", ")
+                );
+            }
+            println!("  signing key (public) {}", imported.ids.signing_public);
+            println!("  sealing key id       {}", imported.ids.sealing_key_id);
+            Ok(())
         }
         Command::BackupMark { config } => {
             let store = open_postgres_admin(data_dir_flag, &config, "backup-mark")?;
@@ -1146,10 +1271,24 @@ async fn serve_relay(
         Scheme::Https { certificate, key } => Some(load_server_config(certificate, key)?),
         Scheme::PlainHttp => None,
     };
+    if config.backup.is_some() && config.database_url.is_some() {
+        return Err(BACKUPS_ON_POSTGRES.into());
+    }
     let _running = take_run_lock(&config.data_dir)?;
     // The PostgreSQL client blocks (it connects and migrates here): off the async threads.
-    let (store, keys, postgres) =
-        tokio::task::block_in_place(|| open(&config.data_dir, config.database_url.as_ref()))?;
+    let (store, keys, postgres) = tokio::task::block_in_place(|| match &config.backup {
+        Some(schedule) => {
+            let (sqlite, keys) = open_sqlite(&config.data_dir)?;
+            kiosk_sync_server::scheduled_backup::spawn(
+                sqlite.clone(),
+                config.data_dir.clone(),
+                schedule.clone(),
+                now_ms,
+            );
+            Ok((sqlite as Arc<dyn RelayStore>, keys, None))
+        }
+        None => open(&config.data_dir, config.database_url.as_ref()),
+    })?;
     if let Some(postgres) = postgres {
         spawn_address_tagging(
             postgres,
@@ -1172,6 +1311,9 @@ async fn serve_relay(
     state.secure_cookies = tls.is_some();
     state.accessibility_contact = config.accessibility_contact.clone();
     state.checkpoint_dir = Some(checkpoint_dir);
+    if config.database_url.is_none() {
+        state.backup_record_dir = Some(config.data_dir.clone());
+    }
     state.retention.spawn_schedule();
     state.observe = observer;
     if let Some(metrics_listen) = monitor.metrics_listen {
@@ -1207,6 +1349,12 @@ async fn serve_relay(
     }
     Ok(())
 }
+
+/// Why `serve` refuses scheduled backups of a PostgreSQL store.
+const BACKUPS_ON_POSTGRES: &str = "--backup-dir (backup_dir) backs up the SQLite file only; \
+this relay's store is in PostgreSQL (database_url): back the database up with its own tools \
+and tell the relay what each backup holds with `backup-mark` before it starts and \
+`backup-confirm --mark …` once it has completed (see the README's \"On PostgreSQL\")";
 
 /// Writes the day's signed access-log checkpoint, for operators to copy off the machine, after
 /// pruning access-log entries older than `retention_months`: at start and then at every

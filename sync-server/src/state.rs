@@ -32,6 +32,9 @@ pub struct AppState {
     pub store_health: Arc<StoreHealth>,
     /// Readiness and metrics (`observe`): their settings, counters and cached verdicts.
     pub observe: Arc<crate::observe::Observer>,
+    /// The data directory whose backup record ([`crate::scheduled_backup`]) the console
+    /// shows; `None` on PostgreSQL (the relay takes no backups there) and in memory.
+    pub backup_record_dir: Option<std::path::PathBuf>,
 }
 
 /// What the relay last learnt of its store's room to write: set when a write fails for a
@@ -79,6 +82,7 @@ impl AppState {
             sync_gate: crate::sync_gate::SyncGate::for_this_machine(),
             store_health: Arc::default(),
             observe: Arc::default(),
+            backup_record_dir: None,
         }
     }
 

@@ -1,69 +1,51 @@
-//! The newest verified backup, as readiness and the metrics know it: a small file in the
-//! data directory (`backup-status.json`, 0600) written by whatever completes a backup
-//! that was checked: the SQLite `backup` command (which checks the copy before it counts),
-//! PostgreSQL's `backup-confirm` (the operator vouches for the agency's backup), and any
-//! scheduled backup later. A file, not the store, so it is read without touching the store
-//! and says something even when the store cannot be read.
+//! The newest verified backup, as readiness and the metrics know it: the data directory's
+//! backup record ([`crate::scheduled_backup`]'s `backup-status.json`, 0600), written by
+//! whatever completes a backup that was checked: a scheduled backup, the SQLite `backup`
+//! command (which checks the copy before it counts), PostgreSQL's `backup-confirm` (the
+//! operator vouches for the agency's backup). A file, not the store, so it is read without
+//! touching the store and says something even when the store cannot be read.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::scheduled_backup::{self, BackupEntry};
+
 /// The file's name in the data directory.
-pub const BACKUP_STATUS_FILE: &str = "backup-status.json";
+pub const BACKUP_STATUS_FILE: &str = scheduled_backup::STATUS_FILE;
 
 /// What the newest verified backup was.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedBackup {
     /// Relay time the backup was verified, ms since the Unix epoch.
     pub verified_at: i64,
     /// Every ingest commit numbered at or below this is in it.
     pub watermark: u64,
-    /// How it was made: `sqlite-backup`, `postgres-confirm` (or a scheduler's name).
+    /// Where it is, or how it was made when the relay does not hold it (`postgres-confirm`).
     pub how: String,
 }
 
-fn status_path(data_dir: &Path) -> PathBuf {
-    data_dir.join(BACKUP_STATUS_FILE)
-}
-
-/// Records `backup` as the newest verified backup, replacing the file whole (written
-/// beside it, synced, renamed), so a reader sees the old record or the new one.
+/// Records `backup` as the newest verified backup that counts, replacing the record whole.
 pub fn record(data_dir: &Path, backup: &VerifiedBackup) -> std::io::Result<()> {
-    let path = status_path(data_dir);
-    let partial = data_dir.join(format!("{BACKUP_STATUS_FILE}.partial"));
-    let _ = std::fs::remove_file(&partial);
-    let bytes = serde_json::to_vec(backup).map_err(std::io::Error::other)?;
-    {
-        let mut file = crate::private_files::new_file_options()
-            .write(true)
-            .create_new(true)
-            .open(&partial)?;
-        file.write_all(&bytes)?;
-        file.sync_all()?;
-    }
-    std::fs::rename(&partial, &path)
+    scheduled_backup::try_record_success(
+        data_dir,
+        BackupEntry {
+            at_ms: backup.verified_at,
+            path: PathBuf::from(&backup.how),
+            watermark: backup.watermark,
+            counted: true,
+        },
+    )
 }
 
-/// The newest verified backup recorded in `data_dir`, if any. A file that cannot be read
-/// or parsed is an error (readiness names it), not "no backup".
+/// The newest verified backup that counts, recorded in `data_dir`, if any. A file that
+/// cannot be read or parsed is an error (readiness names it), not "no backup".
 pub fn newest(data_dir: &Path) -> std::io::Result<Option<VerifiedBackup>> {
-    let path = status_path(data_dir);
-    // A record is a few dozen bytes; a huge file is not one and is not read whole.
-    match std::fs::metadata(&path) {
-        Ok(meta) if meta.len() > 4096 => {
-            return Err(std::io::Error::other(format!(
-                "{} is larger than a backup record",
-                path.display()
-            )));
-        }
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
-    }
-    let bytes = std::fs::read(&path)?;
-    serde_json::from_slice(&bytes)
-        .map(Some)
-        .map_err(|e| std::io::Error::other(format!("{} is unreadable: {e}", path.display())))
+    Ok(scheduled_backup::read_backup_status(data_dir)?
+        .newest_counted
+        .map(|entry| VerifiedBackup {
+            verified_at: entry.at_ms,
+            watermark: entry.watermark,
+            how: entry.path.display().to_string(),
+        }))
 }
 
 #[cfg(test)]

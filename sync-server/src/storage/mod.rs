@@ -40,7 +40,7 @@ pub use error::{StorageError, StorageResult};
 pub use lifecycle_journal_file::LifecycleJournal;
 pub use model::*;
 pub use postgres::{PgStore, is_postgres_url};
-pub use sqlite::{SqliteStore, reported_watermark, watermark_path};
+pub use sqlite::{SqliteStore, reported_watermark, verify_backup_file, watermark_path};
 #[doc(hidden)]
 pub use test_support::{
     capture_for_tests, enroll_for_tests, ingest_for_tests, ingest_generated_for_tests,

@@ -73,7 +73,7 @@ pub mod subject_access;
 mod tests;
 mod writer_turn;
 
-pub use backup::{reported_watermark, watermark_path};
+pub use backup::{reported_watermark, verify_backup_file, watermark_path};
 
 /// A credential's last use is recorded to this grain (ms): far finer than the idle
 /// timeout it serves, coarse enough that a burst of requests writes it once.

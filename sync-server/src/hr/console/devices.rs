@@ -376,6 +376,9 @@ async fn render_list(
             }
             (code_form(console, &events, &recruiters, form, errors))
             (device_table(console, &events, &devices))
+            @if let Some(dir) = &state.backup_record_dir {
+                (super::backup_age::backup_section(dir, lang, crate::now_ms()))
+            }
         });
     let status = if errors.is_empty() {
         StatusCode::OK

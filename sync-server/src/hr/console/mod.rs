@@ -11,6 +11,7 @@
 
 mod access_log;
 mod accessibility;
+mod backup_age;
 mod detail;
 mod devices;
 pub(crate) mod disclosure;

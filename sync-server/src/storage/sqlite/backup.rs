@@ -208,10 +208,62 @@ fn open_replaced(database: &Path) -> StorageResult<Option<Connection>> {
     }
 }
 
+/// How many lines of `PRAGMA integrity_check` a refusal quotes: enough to say what is
+/// damaged, bounded however damaged the file is.
+const INTEGRITY_LINES: usize = 5;
+
+/// Checks the backup file at `path` as a restore would take it: opened read-only, a whole
+/// `PRAGMA integrity_check` (every page, index and constraint, not only the quick check),
+/// then a relay store of a schema this build knows. Returns the commit counter it holds
+/// (its watermark).
+pub fn verify_backup_file(path: &Path) -> StorageResult<u64> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| failed(format!("cannot open {}: {e}", path.display())))?;
+    let mut check = conn
+        .prepare("PRAGMA integrity_check")
+        .map_err(|e| failed(format!("{} cannot be checked: {e}", path.display())))?;
+    let lines: Vec<String> = check
+        .query_map([], |r| r.get::<_, String>(0))
+        .and_then(|rows| rows.take(INTEGRITY_LINES).collect())
+        .map_err(|e| failed(format!("{} cannot be checked: {e}", path.display())))?;
+    if lines != ["ok"] {
+        return Err(failed(format!(
+            "{} is damaged: {}",
+            path.display(),
+            lines.join("; ")
+        )));
+    }
+    drop(check);
+    check_relay_store(&conn, path)
+}
+
 impl SqliteStore {
     /// Copies the store to `target` while it keeps serving, and records the copy's
     /// watermark. `target` must not exist yet: a backup never overwrites another.
     pub fn backup(&self, target: &Path) -> StorageResult<BackupReport> {
+        let report = self.backup_unrecorded(target)?;
+        self.record_backup(report.watermark)?;
+        Ok(report)
+    }
+
+    /// Copies the store to `target` while it keeps serving, without recording the copy's
+    /// watermark (see [`SqliteStore::record_backup`]). The copy is written under a
+    /// temporary name (mode 0600), reopened read-only and checked whole
+    /// ([`verify_backup_file`]), and only then renamed to `target`; a failure leaves no
+    /// file behind. `target` must not exist yet: a backup never overwrites another.
+    pub fn backup_unrecorded(&self, target: &Path) -> StorageResult<BackupReport> {
+        let partial = PathBuf::from(format!("{}.partial", target.display()));
+        let copied = self.copy_verified(target, &partial);
+        if copied.is_err() {
+            let _ = std::fs::remove_file(&partial);
+        }
+        copied
+    }
+
+    fn copy_verified(&self, target: &Path, partial: &Path) -> StorageResult<BackupReport> {
         let source = self
             .path
             .as_deref()
@@ -222,26 +274,28 @@ impl SqliteStore {
                 target.display()
             )));
         }
-        let partial = PathBuf::from(format!("{}.partial", target.display()));
-        let _ = std::fs::remove_file(&partial);
+        let _ = std::fs::remove_file(partial);
         // A backup holds everything the store does: readable by the relay's user only
         // (SQLite would create it with the umask's mode).
         crate::private_files::new_file_options()
             .write(true)
             .create_new(true)
-            .open(&partial)
+            .open(partial)
             .map_err(|e| failed(format!("cannot create {}: {e}", partial.display())))?;
         let reader = Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         // A reader never takes the write lock, so a backup never stops a sync; it may still
         // wait a moment while the serving relay checkpoints the WAL.
         reader.busy_timeout(super::BUSY_TIMEOUT)?;
-        let mut copy = Connection::open(&partial)
+        let mut copy = Connection::open(partial)
             .map_err(|e| failed(format!("cannot create {}: {e}", partial.display())))?;
         {
             let backup = Backup::new(&reader, &mut copy)?;
             // All pages in one step: one read transaction, so one consistent snapshot.
             loop {
-                match backup.step(-1)? {
+                match backup
+                    .step(-1)
+                    .map_err(|e| failed(format!("cannot write {}: {e}", partial.display())))?
+                {
                     StepResult::Done => break,
                     StepResult::More => {}
                     StepResult::Busy | StepResult::Locked => {
@@ -252,14 +306,38 @@ impl SqliteStore {
             }
         }
         // A backup is one self-contained file.
-        copy.pragma_update(None, "journal_mode", "DELETE")?;
-        let watermark = check_relay_store(&copy, &partial)?;
+        copy.pragma_update(None, "journal_mode", "DELETE")
+            .map_err(|e| failed(format!("cannot write {}: {e}", partial.display())))?;
         drop(copy);
         drop(reader);
-        std::fs::File::open(&partial)?.sync_all()?;
-        std::fs::rename(&partial, target)?;
+        std::fs::File::open(partial)?
+            .sync_all()
+            .map_err(|e| failed(format!("cannot write {}: {e}", partial.display())))?;
+        // It counts only as read back: what a restore would open, checked whole.
+        let watermark = verify_backup_file(partial)?;
+        if target.exists() {
+            return Err(failed(format!(
+                "{} exists already; a backup never overwrites a file",
+                target.display()
+            )));
+        }
+        std::fs::rename(partial, target)?;
         sync_directory(target)?;
-        // Kept where no restore reaches before any tablet can hear of it.
+        Ok(BackupReport {
+            path: target.to_owned(),
+            watermark,
+            bytes: std::fs::metadata(target)?.len(),
+        })
+    }
+
+    /// Records that a verified backup holds every commit up to `watermark`: kept beside
+    /// the database first (where no restore reaches, before any tablet can hear of it),
+    /// then in the store, whose next sync answers tell tablets to erase what it covers.
+    pub fn record_backup(&self, watermark: u64) -> StorageResult<()> {
+        let source = self
+            .path
+            .as_deref()
+            .ok_or_else(|| failed("a store in memory has no file to back up"))?;
         let (epoch, _) = relay_marks(&self.conn())?;
         keep_reported_watermark(
             source,
@@ -273,20 +351,18 @@ impl SqliteStore {
              SET backup_watermark = max(coalesce(backup_watermark, 0), ?1) WHERE id = 1",
             [watermark as i64],
         )?;
-        Ok(BackupReport {
-            path: target.to_owned(),
-            watermark,
-            bytes: std::fs::metadata(target)?.len(),
-        })
+        Ok(())
     }
 
     /// Works out what putting `backup` in place of `database` would do, touching nothing:
     /// whether the backup is older than the newest watermark ever reported to tablets, which
     /// records only tablets' erased copies held, and which tablets the backup does not know.
     pub fn plan_restore(backup: &Path, database: &Path) -> StorageResult<RestorePlan> {
+        // Checked whole, as a scheduled backup is before it counts: the quick check misses
+        // damage inside a table's rows.
+        let backup_commit = verify_backup_file(backup)?;
         let original = Connection::open_with_flags(backup, OpenFlags::SQLITE_OPEN_READ_ONLY)
             .map_err(|e| failed(format!("cannot open {}: {e}", backup.display())))?;
-        let backup_commit = check_relay_store(&original, backup)?;
         let backup_epoch = hex::encode(relay_marks(&original)?.0);
         let replaced = open_replaced(database)?;
         // The file beside the database, and the replaced store's own mark (a store older

@@ -1,0 +1,195 @@
+use super::*;
+
+/// A low work factor: these tests are about files and refusals, not scrypt's cost (the
+/// end-to-end test exports at [`EXPORT_WORK_FACTOR`]).
+const QUICK: u8 = 10;
+
+fn secret(text: &str) -> SecretString {
+    SecretString::from(text.to_owned())
+}
+
+fn relay_with_keys() -> (tempfile::TempDir, RelayKeys) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let keys = RelayKeys::load_or_create(dir.path()).expect("keys");
+    (dir, keys)
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .expect("exists")
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[test]
+fn exported_keys_import_into_an_empty_data_directory_as_the_same_keys() {
+    let (relay, keys) = relay_with_keys();
+    let out = tempfile::tempdir().expect("tempdir");
+    let export = out.path().join("relay-keys.age");
+    let pass = secret("correct horse battery staple");
+    let ids = export_keys_with_work(relay.path(), &export, &pass, QUICK).expect("exports");
+    assert_eq!(ids.signing_public, hex::encode(keys.ids().signing_public));
+    #[cfg(unix)]
+    assert_eq!(mode(&export), 0o600);
+    let text = std::fs::read_to_string(&export).expect("armored text");
+    assert!(
+        text.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"),
+        "{text}"
+    );
+    let signing = std::fs::read(relay.path().join(SIGNING_KEY_FILE)).expect("key");
+    assert!(
+        !text.contains(&hex::encode(&signing)),
+        "the key is not in the clear"
+    );
+    let again = export_keys_with_work(relay.path(), &export, &pass, QUICK).expect_err("exists");
+    assert!(matches!(again, KeyExportError::TargetExists(_)), "{again}");
+
+    let fresh = tempfile::tempdir().expect("tempdir");
+    let data = fresh.path().join("kiosk-data");
+    let imported = import_keys(&data, &export, &pass).expect("imports");
+    assert_eq!(imported.ids, ids);
+    assert_eq!(imported.written, vec![SIGNING_KEY_FILE, SEALING_SEED_FILE]);
+    let loaded = RelayKeys::load_or_create(&data).expect("loads");
+    assert_eq!(loaded.ids(), keys.ids());
+    #[cfg(unix)]
+    for file in [SIGNING_KEY_FILE, SEALING_SEED_FILE] {
+        assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+    }
+    assert_eq!(
+        std::fs::read_dir(&data).expect("lists").count(),
+        2,
+        "no temporary file left"
+    );
+
+    // Again into the same directory: nothing to write, nothing refused.
+    let twice = import_keys(&data, &export, &pass).expect("the same keys");
+    assert!(twice.written.is_empty());
+}
+
+#[test]
+fn a_wrong_passphrase_or_a_damaged_export_is_refused_and_writes_nothing() {
+    let (relay, _) = relay_with_keys();
+    let out = tempfile::tempdir().expect("tempdir");
+    let export = out.path().join("relay-keys.age");
+    export_keys_with_work(
+        relay.path(),
+        &export,
+        &secret("correct horse battery"),
+        QUICK,
+    )
+    .expect("exports");
+    let data = out.path().join("new-data");
+
+    let wrong = import_keys(&data, &export, &secret("wrong horse battery")).expect_err("wrong");
+    assert!(
+        matches!(wrong, KeyExportError::WrongPassphrase(_)),
+        "{wrong}"
+    );
+    let text = wrong.to_string();
+    assert!(
+        text.contains("wrong passphrase") && text.contains("fel lösenfras"),
+        "{text}"
+    );
+    assert!(!data.exists(), "nothing written");
+
+    // A byte of the ciphertext changed.
+    let armored = std::fs::read_to_string(&export).expect("reads");
+    let mut lines: Vec<String> = armored.lines().map(str::to_owned).collect();
+    let middle = lines.len() / 2;
+    let flipped: String = lines[middle]
+        .chars()
+        .map(|c| {
+            if c == 'A' {
+                'B'
+            } else if c == 'B' {
+                'A'
+            } else {
+                c
+            }
+        })
+        .collect();
+    assert_ne!(flipped, lines[middle], "a line to damage");
+    lines[middle] = flipped;
+    let damaged = out.path().join("damaged.age");
+    std::fs::write(&damaged, lines.join("\n") + "\n").expect("writes");
+    let error =
+        import_keys(&data, &damaged, &secret("correct horse battery")).expect_err("damaged");
+    assert!(
+        matches!(
+            error,
+            KeyExportError::NotAnExport { .. } | KeyExportError::WrongPassphrase(_)
+        ),
+        "{error}"
+    );
+    assert!(!data.exists(), "nothing written");
+
+    let garbage = out.path().join("garbage.age");
+    std::fs::write(&garbage, b"relay keys, honest").expect("writes");
+    let error =
+        import_keys(&data, &garbage, &secret("correct horse battery")).expect_err("garbage");
+    assert!(
+        matches!(error, KeyExportError::NotAnExport { .. }),
+        "{error}"
+    );
+    assert!(!data.exists(), "nothing written");
+}
+
+#[test]
+fn an_import_never_replaces_other_keys_and_an_export_needs_a_real_passphrase_and_keys() {
+    let (relay, _) = relay_with_keys();
+    let out = tempfile::tempdir().expect("tempdir");
+    let export = out.path().join("relay-keys.age");
+    let pass = secret("correct horse battery");
+    export_keys_with_work(relay.path(), &export, &pass, QUICK).expect("exports");
+
+    let (other, other_keys) = relay_with_keys();
+    let error = import_keys(other.path(), &export, &pass).expect_err("other keys");
+    assert!(matches!(error, KeyExportError::OtherKeys { .. }), "{error}");
+    assert_eq!(
+        RelayKeys::load_or_create(other.path())
+            .expect("loads")
+            .ids(),
+        other_keys.ids(),
+        "left as they were"
+    );
+
+    // Only the sealing seed there, another one: refused before the signing key is written.
+    let half = tempfile::tempdir().expect("tempdir");
+    std::fs::write(half.path().join(SEALING_SEED_FILE), [9u8; 32]).expect("writes");
+    import_keys(half.path(), &export, &pass).expect_err("another seed");
+    assert!(!half.path().join(SIGNING_KEY_FILE).exists());
+
+    let short = export_keys_with_work(relay.path(), &out.path().join("b"), &secret("short"), QUICK)
+        .expect_err("short");
+    assert!(matches!(short, KeyExportError::ShortPassphrase), "{short}");
+    let empty = tempfile::tempdir().expect("tempdir");
+    let none = export_keys_with_work(empty.path(), &out.path().join("c"), &pass, QUICK)
+        .expect_err("no keys");
+    assert!(matches!(none, KeyExportError::NoKeys(_)), "{none}");
+    assert!(
+        !empty.path().join(SIGNING_KEY_FILE).exists(),
+        "an export never makes keys"
+    );
+}
+
+#[test]
+fn a_passphrase_file_gives_its_first_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("pass");
+    std::fs::write(&file, "correct horse battery\r\n").expect("writes");
+    let pass = read_passphrase(Some(&file), true).expect("reads");
+    assert_eq!(pass.expose_secret(), "correct horse battery");
+    std::fs::write(&file, "\n").expect("writes");
+    assert!(matches!(
+        read_passphrase(Some(&file), false),
+        Err(KeyExportError::EmptyPassphrase)
+    ));
+    std::fs::write(&file, vec![b'a'; 2000]).expect("writes");
+    assert!(matches!(
+        read_passphrase(Some(&file), false),
+        Err(KeyExportError::PassphraseFileTooLong(_))
+    ));
+}
