@@ -32,6 +32,7 @@ mod state;
 pub mod storage;
 pub mod sync_gate;
 pub mod tls;
+pub mod tls_reload;
 mod unread_body;
 
 pub use error::AppError;

@@ -17,7 +17,7 @@ use kiosk_sync_server::private_files;
 use kiosk_sync_server::storage::{
     AccessLogPruning, PgStore, RelayStore, ReportedWatermark, SqliteStore,
 };
-use kiosk_sync_server::tls::load_server_config;
+use kiosk_sync_server::tls_reload::{self, ReloadingCertificate};
 use kiosk_sync_server::{
     AppState, now_ms, serve, serve_tls_with, serve_with, shutdown_signal, store_demo_event,
 };
@@ -1064,7 +1064,12 @@ async fn serve_relay(
 ) -> Result<(), Box<dyn std::error::Error>> {
     // Certificate problems are reported before the data directory is touched.
     let tls = match &config.scheme {
-        Scheme::Https { certificate, key } => Some(load_server_config(certificate, key)?),
+        Scheme::Https { certificate, key } => {
+            // Renewed certificates are taken on SIGHUP or when the files change.
+            let certificate = ReloadingCertificate::load(certificate, key)?;
+            certificate.spawn_watch(tls_reload::WATCH_EVERY);
+            Some(certificate.server_config()?)
+        }
         Scheme::PlainHttp => None,
     };
     let _running = take_run_lock(&config.data_dir)?;
