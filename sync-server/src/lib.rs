@@ -13,6 +13,7 @@
 
 pub mod access_checkpoint;
 mod blocking;
+pub mod client_address;
 pub mod config;
 pub mod connections;
 pub mod daily_checkpoint;
@@ -22,8 +23,10 @@ pub mod headers;
 pub mod hr;
 pub mod ingest;
 pub mod keys;
+pub mod log_format;
 pub mod private_files;
 pub mod pull;
+pub mod request_log;
 pub mod restore;
 pub mod retention;
 mod routes;

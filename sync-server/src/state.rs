@@ -30,6 +30,8 @@ pub struct AppState {
     pub sync_gate: Arc<crate::sync_gate::SyncGate>,
     /// Whether the store last refused a write for lack of space (readiness reports it).
     pub store_health: Arc<StoreHealth>,
+    /// The reverse proxies whose forwarding headers name the client (`--trusted-proxy`).
+    pub trusted_proxies: Arc<crate::client_address::TrustedProxies>,
 }
 
 /// What the relay last learnt of its store's room to write: set when a write fails for a
@@ -76,6 +78,7 @@ impl AppState {
             accessibility_contact: None,
             sync_gate: crate::sync_gate::SyncGate::for_this_machine(),
             store_health: Arc::default(),
+            trusted_proxies: Arc::default(),
         }
     }
 
