@@ -207,15 +207,8 @@ fn a_retention_batch_ends_early_for_a_waiting_write_and_runs_whole_otherwise() {
         .expect("starts")
         .expect("none going");
     let step = |others_wait: &dyn Fn() -> bool| {
-        retention::run_step(
-            &mut store.conn(),
-            None,
-            run.id,
-            25,
-            due_at + 2_000,
-            others_wait,
-        )
-        .expect("steps")
+        retention::run_step(&mut store.conn(), None, run.id, 25, due_at + 2_000, others_wait)
+            .expect("steps")
     };
     assert_eq!(step(&|| true), RunStep::Removed(10), "a write waits");
     assert_eq!(step(&|| false), RunStep::Removed(25), "nobody waits");
