@@ -160,9 +160,7 @@ fn forwarded_for(headers: &HeaderMap) -> Option<Vec<IpAddr>> {
         return Some(hops);
     }
     let forwarded = headers.get_all(axum::http::header::FORWARDED);
-    if forwarded.iter().next().is_none() {
-        return None;
-    }
+    forwarded.iter().next()?;
     let mut hops = Vec::new();
     for line in forwarded {
         for element in line.to_str().ok()?.split(',') {
@@ -201,7 +199,7 @@ fn hop_address(hop: &str) -> Option<IpAddr> {
 /// An IPv4-mapped IPv6 address as its IPv4 one (a dual-stack listener's view of IPv4).
 fn plain(address: IpAddr) -> IpAddr {
     match address {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, |v4| IpAddr::V4(v4)),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
         IpAddr::V4(_) => address,
     }
 }

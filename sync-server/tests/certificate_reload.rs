@@ -123,7 +123,7 @@ struct Lines(Arc<Mutex<Vec<u8>>>);
 
 impl Write for Lines {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
+        self.0.lock().expect("lines").extend_from_slice(bytes);
         Ok(bytes.len())
     }
 
@@ -134,7 +134,7 @@ impl Write for Lines {
 
 impl Lines {
     fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+        String::from_utf8_lossy(&self.0.lock().expect("lines")).into_owned()
     }
 }
 

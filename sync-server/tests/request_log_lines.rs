@@ -17,7 +17,7 @@ struct Lines(Arc<Mutex<Vec<u8>>>);
 
 impl Write for Lines {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
+        self.0.lock().expect("lines").extend_from_slice(bytes);
         Ok(bytes.len())
     }
 
@@ -55,7 +55,7 @@ async fn a_requests_log_lines_carry_its_id_and_the_forwarded_client() {
         Some(&b"proxy-id-1"[..])
     );
 
-    let text = String::from_utf8(lines.0.lock().unwrap().clone()).expect("utf-8");
+    let text = String::from_utf8(lines.0.lock().expect("lines").clone()).expect("utf-8");
     let parsed: Vec<serde_json::Value> = text
         .lines()
         .map(|line| serde_json::from_str(line).expect("each line is JSON"))
