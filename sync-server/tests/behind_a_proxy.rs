@@ -1,5 +1,5 @@
 //! The relay behind a reverse proxy: forwarding headers are believed only from a trusted
-//! proxy's address, so a client cannot choose the address its enrollment attempts are
+//! proxy's address, so a client cannot choose the address its enrollment and login attempts are
 //! counted against; from a trusted proxy, the client it names is counted (and logged);
 //! malformed headers are ignored without an error. Every answer carries a request id, a
 //! trusted proxy's plain one kept (its log lines: `request_log_lines.rs`).
@@ -61,6 +61,22 @@ async fn enroll(state: &AppState, peer: &str, headers: &[(&str, &str)]) -> Statu
     send(state, peer, request).await.status
 }
 
+/// A login with an unknown username (each its own, so only the address limit is reached).
+async fn log_in(
+    state: &AppState,
+    peer: &str,
+    attempt: u32,
+    headers: &[(&str, &str)],
+) -> StatusCode {
+    let mut request = Request::post("/api/v1/login").header("content-type", "application/json");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let body = serde_json::json!({ "username": format!("nobody{attempt}"), "password": "wrong" });
+    let request = request.body(Body::from(body.to_string())).expect("request");
+    send(state, peer, request).await.status
+}
+
 async fn get(state: &AppState, peer: &str, headers: &[(&str, &str)]) -> Answer {
     let mut request = Request::get("/healthz");
     for (name, value) in headers {
@@ -114,6 +130,47 @@ async fn from_a_trusted_proxy_the_forwarded_client_is_counted_not_the_proxy() {
     let other = enroll(&state, PROXY, &[("forwarded", "for=\"[2001:db8::5]:443\"")]).await;
     assert_ne!(other, StatusCode::TOO_MANY_REQUESTS);
     assert!(other.is_client_error());
+}
+
+/// Failed logins one address may make in the login window.
+const LOGIN_FAILURES_PER_ADDRESS: u32 = 20;
+
+#[tokio::test]
+async fn logins_are_limited_by_the_peer_whatever_it_forges_and_by_the_client_a_proxy_names() {
+    let state = relay();
+    for attempt in 0..LOGIN_FAILURES_PER_ADDRESS {
+        let forged = format!("198.51.100.{attempt}");
+        let status = log_in(&state, STRANGER, attempt, &[("x-forwarded-for", &forged)]).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
+    }
+    let status = log_in(
+        &state,
+        STRANGER,
+        99,
+        &[("x-forwarded-for", "198.51.100.250")],
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the peer itself is counted"
+    );
+
+    let first = [("x-forwarded-for", "192.0.2.10")];
+    for attempt in 0..LOGIN_FAILURES_PER_ADDRESS {
+        let status = log_in(&state, PROXY, 100 + attempt, &first).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
+    }
+    assert_eq!(
+        log_in(&state, PROXY, 200, &first).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the forwarded client reached its limit"
+    );
+    assert_eq!(
+        log_in(&state, PROXY, 201, &[("x-forwarded-for", "192.0.2.11")]).await,
+        StatusCode::UNAUTHORIZED,
+        "another client behind the proxy may still try"
+    );
 }
 
 #[tokio::test]
