@@ -93,8 +93,14 @@ impl std::fmt::Display for Cidr {
 pub struct TrustedProxies(Vec<Cidr>);
 
 impl TrustedProxies {
-    pub fn new(ranges: Vec<Cidr>) -> TrustedProxies {
-        TrustedProxies(ranges)
+    /// `ranges`, if there are at most [`MAX_TRUSTED_PROXIES`].
+    pub fn new(ranges: Vec<Cidr>) -> Result<TrustedProxies, String> {
+        if ranges.len() > MAX_TRUSTED_PROXIES {
+            return Err(format!(
+                "at most {MAX_TRUSTED_PROXIES} trusted proxy ranges"
+            ));
+        }
+        Ok(TrustedProxies(ranges))
     }
 
     /// Parses a comma- or space-separated list of ranges (an environment variable's form).
@@ -104,12 +110,7 @@ impl TrustedProxies {
             .filter(|part| !part.is_empty())
             .map(str::parse)
             .collect::<Result<Vec<Cidr>, String>>()?;
-        if ranges.len() > MAX_TRUSTED_PROXIES {
-            return Err(format!(
-                "at most {MAX_TRUSTED_PROXIES} trusted proxy ranges"
-            ));
-        }
-        Ok(TrustedProxies(ranges))
+        TrustedProxies::new(ranges)
     }
 
     pub fn ranges(&self) -> &[Cidr] {
@@ -278,6 +279,11 @@ mod tests {
         }
         assert!(TrustedProxies::parse_list("10.0.0.0/8, 127.0.0.1 ::1").is_ok());
         assert!(TrustedProxies::parse_list("10.0.0.0/8,bad").is_err());
+        let many = vec!["10.0.0.0/8".to_owned(); MAX_TRUSTED_PROXIES + 1].join(",");
+        assert!(
+            TrustedProxies::parse_list(&many).is_err(),
+            "the list is bounded"
+        );
     }
 
     #[test]

@@ -711,8 +711,12 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 dev_plain_http: dev_plain_http.then_some(true),
                 log,
                 log_format: edge.log_format,
-                trusted_proxies: (!edge.trusted_proxies.is_empty())
-                    .then(|| TrustedProxies::new(edge.trusted_proxies)),
+                trusted_proxies: match edge.trusted_proxies {
+                    ranges if ranges.is_empty() => None,
+                    ranges => Some(
+                        TrustedProxies::new(ranges).map_err(|e| format!("--trusted-proxy: {e}"))?,
+                    ),
+                },
                 header_read_timeout_secs: limits.header_read_timeout_secs,
                 body_read_timeout_secs: limits.body_read_timeout_secs,
                 idle_timeout_secs: limits.idle_timeout_secs,
