@@ -3,9 +3,11 @@
 //! sync (a kiosk enrolls, captures visitors with distinctive marker values and pushes them;
 //! a staff tablet enrolls, pulls them, writes a note and pushes it) and an HR session (log
 //! in, list, search by the marker email, read, write a note, export), and searched for the
-//! markers. Alone in its test binary: it installs the process's log subscriber.
+//! markers. Alone in its test binary: it installs the process's log subscriber. Run with
+//! KIOSK_TEST_STORE=postgres, the PostgreSQL driver's lines are searched too.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use kiosk_core::ids::{RegistrationId, Timestamp};
@@ -15,8 +17,11 @@ use kiosk_core::validation::RegistrationInput;
 use kiosk_core::visitor::VisitorSession;
 use kiosk_sync_server::hr::accounts::Role;
 use kiosk_tests::hr::{Http, user, visitor};
-use kiosk_tests::{file_relay, staff_code, staff_session, staff_tablet, sync_now, tablet};
+use kiosk_tests::{Backend, file_relay, staff_code, staff_session, staff_tablet, sync_now, tablet};
 use serde_json::json;
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// Markers no log line may hold, in any case.
 const GIVEN: &str = "Zyxwulfina";
@@ -29,6 +34,9 @@ const PHONE_DIGITS: &str = "709876543";
 const STAFF_NOTE: &str = "Xylofonlapp från montern";
 const HR_NOTE: &str = "Blomkrukemarkör i HR-konsolen";
 const SECOND_GIVEN: &str = "Wrenfaldine";
+
+/// Set while the test's HTTP client plays HR's browser.
+static BROWSER_STAND_IN: AtomicBool = AtomicBool::new(false);
 
 #[derive(Clone, Default)]
 struct Lines(Arc<Mutex<Vec<u8>>>);
@@ -62,12 +70,21 @@ async fn no_visitor_name_email_phone_or_note_reaches_any_log_line_across_a_sync_
 {
     let lines = Lines::default();
     let writer = lines.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
+    // Every level of every target, but the HTTP client's lines while it stands in for HR's
+    // browser: it logs its own requests and answers (the console's pages, an export), which
+    // a browser holds anyway. The tablets' HTTP traffic is captured whole.
+    let layer = tracing_subscriber::fmt::layer()
         .with_ansi(false)
         .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+        .with_filter(tracing_subscriber::filter::filter_fn(|meta| {
+            !(BROWSER_STAND_IN.load(Ordering::Relaxed) && meta.target().starts_with("ureq"))
+        }));
+    // As `serve` installs it: the `log` crate's records (the PostgreSQL driver's, the HTTP
+    // client's) come through too.
+    tracing_subscriber::registry()
+        .with(layer)
+        .try_init()
+        .expect("the only subscriber");
 
     let relay = file_relay().await;
     let url = relay.server.url();
@@ -121,6 +138,7 @@ async fn no_visitor_name_email_phone_or_note_reaches_any_log_line_across_a_sync_
         assert_eq!(pushed.edits_stored, 1);
 
         // HR: log in, list, search by the email, read, write a note, export.
+        BROWSER_STAND_IN.store(true, Ordering::Relaxed);
         let http = Http::new(url.clone());
         let recruiter = http.login("rut");
         let (status, list) = recruiter.get("/api/v1/registrations");
@@ -160,6 +178,16 @@ async fn no_visitor_name_email_phone_or_note_reaches_any_log_line_across_a_sync_
         String::from_utf8_lossy(&lines.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned();
     // The capture saw the whole run, at the lowest levels, inside requests' spans.
     assert!(text.contains("TRACE"), "TRACE lines are captured");
+    assert!(
+        text.contains("ureq"),
+        "the tablets' HTTP client's lines are captured"
+    );
+    if Backend::from_env() == Backend::Postgres {
+        assert!(
+            text.contains("tokio_postgres"),
+            "the PostgreSQL driver's lines (its statements' parameters) are captured"
+        );
+    }
     for route in [
         "/v1/enroll",
         "/v1/sync",
