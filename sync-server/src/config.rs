@@ -35,6 +35,9 @@ pub const ENV_TLS_CERT: &str = "KIOSK_TLS_CERT";
 pub const ENV_TLS_KEY: &str = "KIOSK_TLS_KEY";
 pub const ENV_DEV_PLAIN_HTTP: &str = "KIOSK_DEV_PLAIN_HTTP";
 pub const ENV_LOG: &str = "KIOSK_LOG";
+pub const ENV_LOG_FORMAT: &str = "KIOSK_LOG_FORMAT";
+/// Reverse proxies whose forwarding headers are believed: ranges separated by commas.
+pub const ENV_TRUSTED_PROXIES: &str = "KIOSK_TRUSTED_PROXIES";
 pub const ENV_ACCESS_LOG_RETENTION_MONTHS: &str = "KIOSK_ACCESS_LOG_RETENTION_MONTHS";
 pub const ENV_ACCESSIBILITY_CONTACT: &str = "KIOSK_ACCESSIBILITY_CONTACT";
 pub const ENV_HEADER_READ_TIMEOUT_SECS: &str = "KIOSK_HEADER_READ_TIMEOUT_SECS";
@@ -47,7 +50,7 @@ pub const ENV_MAX_CONNECTIONS_PER_CLIENT: &str = "KIOSK_MAX_CONNECTIONS_PER_CLIE
 pub const ENV_RUST_LOG: &str = "RUST_LOG";
 
 /// The keys a config file may hold, as error texts list them.
-pub const FILE_KEYS: [&str; 15] = [
+pub const FILE_KEYS: [&str; 17] = [
     "listen",
     "data_dir",
     "database_url",
@@ -63,6 +66,8 @@ pub const FILE_KEYS: [&str; 15] = [
     "tls_handshake_timeout_secs",
     "max_connections",
     "max_connections_per_client",
+    "log_format",
+    "trusted_proxies",
 ];
 
 const EXPECT_ADDRESS: &str = "an IP address and port, like \"0.0.0.0:8443\"";
@@ -75,6 +80,8 @@ const EXPECT_MONTHS: &str = "a whole number of months from 12 to 1200, like 60";
 const EXPECT_EMAIL: &str = "an email address, like \"tillganglighet@myndighet.se\"";
 const EXPECT_SECONDS: &str = "a whole number of seconds from 1 to 3600, like 30";
 const EXPECT_CONNECTIONS: &str = "a whole number of connections from 1 to 65536, like 256";
+const EXPECT_LOG_FORMAT: &str = crate::log_format::EXPECT_LOG_FORMAT;
+const EXPECT_PROXIES: &str = "address ranges like \"10.0.0.0/8\" (a list in the config file, commas between them in the environment; at most 64)";
 
 /// The range of every connection timeout, in seconds: 0 would drop every client, and more
 /// than an hour would not bound anything.
@@ -189,6 +196,10 @@ pub struct Settings {
     pub max_connections_per_client: Option<usize>,
     /// `serve`'s scheduled backups (see [`crate::backup_settings`]).
     pub backup: BackupSettings,
+    /// Text or JSON log lines.
+    pub log_format: Option<crate::log_format::LogFormat>,
+    /// Reverse proxies whose `X-Forwarded-For`/`Forwarded` headers name the client.
+    pub trusted_proxies: Option<crate::client_address::TrustedProxies>,
 }
 
 impl Settings {
@@ -219,6 +230,8 @@ impl Settings {
                 .max_connections_per_client
                 .or(lower.max_connections_per_client),
             backup: self.backup.over(lower.backup),
+            log_format: self.log_format.or(lower.log_format),
+            trusted_proxies: self.trusted_proxies.or(lower.trusted_proxies),
         }
     }
 
@@ -311,7 +324,27 @@ impl Settings {
         };
         let max_connections = connections(ENV_MAX_CONNECTIONS)?;
         let max_connections_per_client = connections(ENV_MAX_CONNECTIONS_PER_CLIENT)?;
+        let log_format = text(ENV_LOG_FORMAT, EXPECT_LOG_FORMAT)?
+            .map(|value| {
+                value.parse().map_err(|_| ConfigError::BadEnvValue {
+                    name: ENV_LOG_FORMAT,
+                    expected: EXPECT_LOG_FORMAT,
+                })
+            })
+            .transpose()?;
+        let trusted_proxies = text(ENV_TRUSTED_PROXIES, EXPECT_PROXIES)?
+            .map(|value| {
+                crate::client_address::TrustedProxies::parse_list(&value).map_err(|_| {
+                    ConfigError::BadEnvValue {
+                        name: ENV_TRUSTED_PROXIES,
+                        expected: EXPECT_PROXIES,
+                    }
+                })
+            })
+            .transpose()?;
         Ok(Settings {
+            log_format,
+            trusted_proxies,
             header_read_timeout_secs: seconds(ENV_HEADER_READ_TIMEOUT_SECS)?,
             body_read_timeout_secs: seconds(ENV_BODY_READ_TIMEOUT_SECS)?,
             idle_timeout_secs: seconds(ENV_IDLE_TIMEOUT_SECS)?,
@@ -389,6 +422,22 @@ impl Settings {
                         .filter(|filter| check_log_filter(filter).is_ok())
                         .ok_or_else(|| bad("log", EXPECT_LOG))?;
                     settings.log = Some(filter.to_owned());
+                }
+                "log_format" => {
+                    let format = value.as_str().and_then(|text| text.parse().ok());
+                    settings.log_format =
+                        Some(format.ok_or_else(|| bad("log_format", EXPECT_LOG_FORMAT))?);
+                }
+                "trusted_proxies" => {
+                    let list = value.as_array().and_then(|items| {
+                        let texts = items
+                            .iter()
+                            .map(toml::Value::as_str)
+                            .collect::<Option<Vec<&str>>>()?;
+                        crate::client_address::TrustedProxies::parse_list(&texts.join(",")).ok()
+                    });
+                    settings.trusted_proxies =
+                        Some(list.ok_or_else(|| bad("trusted_proxies", EXPECT_PROXIES))?);
                 }
                 "accessibility_contact" => {
                     let email = value.as_str().and_then(contact_email);
@@ -559,6 +608,9 @@ pub struct ServeConfig {
     /// Scheduled backups, if a folder is set (SQLite only; `serve` refuses them on
     /// PostgreSQL).
     pub backup: Option<BackupSchedule>,
+    pub log_format: crate::log_format::LogFormat,
+    /// Reverse proxies whose forwarding headers name the client; empty: none.
+    pub trusted_proxies: crate::client_address::TrustedProxies,
 }
 
 impl ServeConfig {
@@ -579,6 +631,8 @@ impl ServeConfig {
             accessibility_contact: settings.accessibility_contact.clone(),
             limits: settings.connection_limits(),
             backup: settings.backup.schedule()?,
+            log_format: settings.log_format.unwrap_or_default(),
+            trusted_proxies: settings.trusted_proxies.clone().unwrap_or_default(),
             scheme,
         })
     }
@@ -704,7 +758,81 @@ mod tests {
                 accessibility_contact: None,
                 limits: DEFAULT_LIMITS,
                 backup: None,
+                log_format: crate::log_format::LogFormat::Text,
+                trusted_proxies: crate::client_address::TrustedProxies::default(),
             }
+        );
+    }
+
+    #[test]
+    fn log_format_and_trusted_proxies_come_from_flags_environment_or_file() {
+        use crate::client_address::TrustedProxies;
+        use crate::log_format::LogFormat;
+        let from_file = file(
+            r#"
+            log_format = "json"
+            trusted_proxies = ["10.0.0.0/8", "2001:db8::/32"]
+            "#,
+        );
+        assert_eq!(from_file.log_format, Some(LogFormat::Json));
+        assert_eq!(
+            from_file.trusted_proxies,
+            Some(TrustedProxies::parse_list("10.0.0.0/8,2001:db8::/32").expect("list"))
+        );
+        let environment = Settings::from_env(env(&[
+            (ENV_LOG_FORMAT, "text"),
+            (ENV_TRUSTED_PROXIES, "192.0.2.1, 198.51.100.0/24"),
+        ]))
+        .expect("reads");
+        let merged = environment.clone().over(from_file.clone());
+        assert_eq!(
+            merged.log_format,
+            Some(LogFormat::Text),
+            "environment over file"
+        );
+        assert_eq!(merged.trusted_proxies, environment.trusted_proxies);
+        let flags = Settings {
+            log_format: Some(LogFormat::Json),
+            ..Settings::default()
+        };
+        let config = ServeConfig::from_settings(flags.over(merged)).expect("resolves");
+        assert_eq!(config.log_format, LogFormat::Json, "flag over environment");
+        assert!(
+            config
+                .trusted_proxies
+                .trusts("198.51.100.7".parse().expect("ip"))
+        );
+        assert!(
+            !config
+                .trusted_proxies
+                .trusts("10.1.1.1".parse().expect("ip"))
+        );
+    }
+
+    #[test]
+    fn a_bad_log_format_or_proxy_range_is_refused_naming_the_setting() {
+        let text = file_error(r#"log_format = "yaml""#);
+        assert!(text.contains("`log_format` must be text or json"), "{text}");
+        let text = file_error(r#"trusted_proxies = ["10.0.0.0/33"]"#);
+        assert!(
+            text.contains("`trusted_proxies` must be address ranges"),
+            "{text}"
+        );
+        let text = file_error(r#"trusted_proxies = "10.0.0.0/8""#);
+        assert!(
+            text.contains("`trusted_proxies`"),
+            "a list is wanted: {text}"
+        );
+        let error = Settings::from_env(env(&[(ENV_TRUSTED_PROXIES, "10.0.0.0/8,nonsense")]))
+            .expect_err("refused")
+            .to_string();
+        assert!(error.contains(ENV_TRUSTED_PROXIES), "{error}");
+        let error = Settings::from_env(env(&[(ENV_LOG_FORMAT, "xml")]))
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            error.contains("KIOSK_LOG_FORMAT must be text or json"),
+            "{error}"
         );
     }
 
@@ -928,8 +1056,8 @@ mod tests {
              (known keys: listen, data_dir, database_url, tls_cert, tls_key, dev_plain_http, log, \
              access_log_retention_months, accessibility_contact, header_read_timeout_secs, \
              body_read_timeout_secs, idle_timeout_secs, tls_handshake_timeout_secs, \
-             max_connections, max_connections_per_client, backup_dir, backup_every, \
-             backup_keep, backup_offsite_only)"
+             max_connections, max_connections_per_client, log_format, trusted_proxies, \
+             backup_dir, backup_every, backup_keep, backup_offsite_only)"
         );
         let text = file_error("[tls]\ncert = \"relay.crt\"\n");
         assert!(text.contains("unknown key `tls`"), "{text}");

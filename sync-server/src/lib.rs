@@ -15,6 +15,7 @@
 pub mod access_checkpoint;
 pub mod backup_settings;
 mod blocking;
+pub mod client_address;
 pub mod config;
 pub mod connections;
 pub mod daily_checkpoint;
@@ -25,9 +26,11 @@ pub mod hr;
 pub mod ingest;
 pub mod key_export;
 pub mod keys;
+pub mod log_format;
 pub mod observe;
 pub mod private_files;
 pub mod pull;
+pub mod request_log;
 pub mod restore;
 pub mod retention;
 mod routes;
@@ -37,6 +40,7 @@ mod state;
 pub mod storage;
 pub mod sync_gate;
 pub mod tls;
+pub mod tls_reload;
 mod unread_body;
 
 pub use error::AppError;

@@ -7,18 +7,20 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_sync_server::access_checkpoint;
+use kiosk_sync_server::client_address::{Cidr, TrustedProxies};
 use kiosk_sync_server::config::{
-    self, DatabaseUrl, Scheme, ServeConfig, Settings, check_log_filter, gather,
+    DatabaseUrl, Scheme, ServeConfig, Settings, check_log_filter, gather,
 };
 use kiosk_sync_server::daily_checkpoint;
 use kiosk_sync_server::enrollment::{self, create_code};
 use kiosk_sync_server::keys::RelayKeys;
+use kiosk_sync_server::log_format::{self, LogFormat};
 use kiosk_sync_server::observe;
 use kiosk_sync_server::private_files;
 use kiosk_sync_server::storage::{
     AccessLogPruning, PgStore, RelayStore, ReportedWatermark, SqliteStore,
 };
-use kiosk_sync_server::tls::load_server_config;
+use kiosk_sync_server::tls_reload::{self, ReloadingCertificate};
 use kiosk_sync_server::{
     AppState, now_ms, serve, serve_tls_with, serve_with, shutdown_signal, store_demo_event,
 };
@@ -156,6 +158,31 @@ fn backup_every_arg(text: &str) -> Result<std::time::Duration, String> {
     })
 }
 
+/// How `serve` logs and which reverse proxies it believes (see the README's "Logs" and
+/// "Behind a reverse proxy").
+#[derive(clap::Args)]
+struct EdgeFlags {
+    /// Log lines as text or as one JSON object each; every line of a request carries its
+    /// id, also sent back in X-Request-Id.
+    /// [env: KIOSK_LOG_FORMAT] [config file: log_format] [default: text]
+    #[arg(long, value_name = "FORMAT", value_parser = log_format_arg)]
+    log_format: Option<LogFormat>,
+    /// An address range (CIDR, e.g. 10.0.0.0/8, or one address) of a reverse proxy whose
+    /// X-Forwarded-For or Forwarded header names the client; repeatable. From any other
+    /// address those headers are ignored. [env: KIOSK_TRUSTED_PROXIES, commas between]
+    /// [config file: trusted_proxies = [...]] [default: none]
+    #[arg(long = "trusted-proxy", value_name = "CIDR", value_parser = cidr_arg)]
+    trusted_proxies: Vec<Cidr>,
+}
+
+fn log_format_arg(text: &str) -> Result<LogFormat, String> {
+    text.parse()
+}
+
+fn cidr_arg(text: &str) -> Result<Cidr, String> {
+    text.parse()
+}
+
 // Parsed once per process: the size of `serve`'s settings costs nothing worth boxing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
@@ -195,6 +222,8 @@ enum Command {
         /// [env: KIOSK_LOG, else RUST_LOG] [config file: log] [default: info,tower_http=info]
         #[arg(long, value_name = "FILTER", value_parser = log_filter)]
         log: Option<String>,
+        #[command(flatten)]
+        edge: EdgeFlags,
         #[command(flatten)]
         limits: LimitFlags,
         #[command(flatten)]
@@ -716,7 +745,7 @@ fn admin_settings(
     let settings = gather(data_dir_flag, config.config.as_deref(), |name| {
         std::env::var_os(name)
     })?;
-    init_logging(&settings.log_or_default());
+    init_logging(&settings);
     Ok(settings)
 }
 
@@ -734,14 +763,12 @@ fn open_admin(
     Ok((store, keys))
 }
 
-/// Logs with `filter`, which the settings have already checked.
-fn init_logging(filter: &str) {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(filter)
-                .unwrap_or_else(|_| config::DEFAULT_LOG.into()),
-        )
-        .init();
+/// Logs as `settings` say (filter and format), which have already been checked.
+fn init_logging(settings: &Settings) {
+    log_format::init(
+        &settings.log_or_default(),
+        settings.log_format.unwrap_or_default(),
+    );
 }
 
 #[tokio::main]
@@ -771,6 +798,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             tls_key,
             dev_plain_http,
             log,
+            edge,
             limits,
             monitor,
             backups,
@@ -781,6 +809,13 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 tls_key,
                 dev_plain_http: dev_plain_http.then_some(true),
                 log,
+                log_format: edge.log_format,
+                trusted_proxies: match edge.trusted_proxies {
+                    ranges if ranges.is_empty() => None,
+                    ranges => Some(
+                        TrustedProxies::new(ranges).map_err(|e| format!("--trusted-proxy: {e}"))?,
+                    ),
+                },
                 header_read_timeout_secs: limits.header_read_timeout_secs,
                 body_read_timeout_secs: limits.body_read_timeout_secs,
                 idle_timeout_secs: limits.idle_timeout_secs,
@@ -798,14 +833,14 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let settings = gather(flags, config.config.as_deref(), env)?;
             let retention_months = settings.access_log_retention_months_or_default();
             let config = ServeConfig::from_settings(settings)?;
-            init_logging(&config.log);
+            log_format::init(&config.log, config.log_format);
             serve_relay(config, retention_months, monitor).await
         }
         // The demo keeps to its own defaults: a config file names a real relay's data, which
         // the demo event and codes must not be written into.
         Command::Demo { listen } => {
             let settings = data_dir_flag.over(Settings::from_env(env)?);
-            init_logging(&settings.log_or_default());
+            init_logging(&settings);
             demo(listen, &settings.data_dir_or_default()).await
         }
         // The admin commands call the store directly, and the PostgreSQL client blocks:
@@ -946,7 +981,7 @@ fn admin_command(
             force,
         } => {
             let settings = gather(data_dir_flag, config.config.as_deref(), env)?;
-            init_logging(&settings.log_or_default());
+            init_logging(&settings);
             sqlite_only(&settings, "restore")?;
             let data_dir = settings.data_dir_or_default();
             let _stopped = take_run_lock(&data_dir)?;
@@ -1128,7 +1163,7 @@ fn admin_command(
                 config.config.as_deref(),
                 env,
             )?;
-            init_logging(&settings.log_or_default());
+            init_logging(&settings);
             let (store, _, _) = open(
                 &settings.data_dir_or_default(),
                 settings.database_url.as_ref(),
@@ -1268,7 +1303,12 @@ async fn serve_relay(
     }));
     // Certificate problems are reported before the data directory is touched.
     let tls = match &config.scheme {
-        Scheme::Https { certificate, key } => Some(load_server_config(certificate, key)?),
+        Scheme::Https { certificate, key } => {
+            // Renewed certificates are taken on SIGHUP or when the files change.
+            let certificate = ReloadingCertificate::load(certificate, key)?;
+            certificate.spawn_watch(tls_reload::WATCH_EVERY);
+            Some(certificate.server_config()?)
+        }
         Scheme::PlainHttp => None,
     };
     if config.backup.is_some() && config.database_url.is_some() {
@@ -1328,6 +1368,7 @@ async fn serve_relay(
             }
         });
     }
+    state.trusted_proxies = Arc::new(config.trusted_proxies.clone());
     match tls {
         Some(tls) => {
             println!(

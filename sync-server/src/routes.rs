@@ -62,10 +62,17 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(
             crate::unread_body::close_if_body_unread,
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http().make_span_with(crate::request_log::span::<axum::body::Body>),
+        )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::observe::metrics::track,
+        ))
+        .layer(axum::middleware::from_fn(crate::request_log::assign))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::client_address::resolve,
         ))
         .with_state(state)
 }

@@ -35,6 +35,8 @@ pub struct AppState {
     /// The data directory whose backup record ([`crate::scheduled_backup`]) the console
     /// shows; `None` on PostgreSQL (the relay takes no backups there) and in memory.
     pub backup_record_dir: Option<std::path::PathBuf>,
+    /// The reverse proxies whose forwarding headers name the client (`--trusted-proxy`).
+    pub trusted_proxies: Arc<crate::client_address::TrustedProxies>,
 }
 
 /// What the relay last learnt of its store's room to write: set when a write fails for a
@@ -83,6 +85,7 @@ impl AppState {
             store_health: Arc::default(),
             observe: Arc::default(),
             backup_record_dir: None,
+            trusted_proxies: Arc::default(),
         }
     }
 

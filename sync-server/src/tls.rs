@@ -67,7 +67,7 @@ pub fn load_server_config(certificate: &Path, key: &Path) -> Result<Arc<ServerCo
     })
 }
 
-fn read_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+pub(crate) fn read_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     let bytes = std::fs::read(path).map_err(|source| TlsError::ReadCertificate {
         path: path.to_owned(),
         source,
@@ -86,7 +86,7 @@ fn read_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsErr
     Ok(chain)
 }
 
-fn read_private_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
+pub(crate) fn read_private_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
     let bytes = std::fs::read(path).map_err(|source| TlsError::ReadKey {
         path: path.to_owned(),
         source,
