@@ -32,6 +32,8 @@ COPY --from=build /usr/local/bin/kiosk-sync-server /usr/bin/kiosk-sync-server
 # /etc/kiosk-relay): a mount over /etc/kiosk-relay replaces them with the operator's.
 COPY sync-server/relay.example.toml /etc/kiosk-relay/relay.toml
 USER kiosk-relay:kiosk-relay
+# Plain log lines for `docker logs`, without terminal colour codes.
+ENV NO_COLOR=1
 WORKDIR /var/lib/kiosk-relay
 VOLUME ["/var/lib/kiosk-relay"]
 EXPOSE 8443

@@ -102,7 +102,7 @@ unit=$root/lib/systemd/system/kiosk-relay.service
 missing=()
 for line in \
   'ExecStart=/usr/bin/kiosk-sync-server serve --config /etc/kiosk-relay/relay.toml' \
-  User=kiosk-relay Group=kiosk-relay StateDirectory=kiosk-relay StateDirectoryMode=0700 \
+  User=kiosk-relay Group=kiosk-relay Environment=NO_COLOR=1 StateDirectory=kiosk-relay StateDirectoryMode=0700 \
   ConfigurationDirectory=kiosk-relay NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes \
   PrivateTmp=yes PrivateDevices=yes ProtectKernelTunables=yes ProtectKernelModules=yes \
   ProtectKernelLogs=yes ProtectControlGroups=yes \
