@@ -189,6 +189,37 @@ else
   fail "the binary refuses the packaged relay.toml: $(tail -3 "$work/verify.log")"
 fi
 
+# The packaged config serves HTTPS: the unpacked binary with it, a throw-away certificate
+# where relay.toml's would be, a scratch data directory and a free loopback port (the
+# flags beat the file), answers /healthz over TLS.
+if command -v openssl >/dev/null && command -v curl >/dev/null; then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+    -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 \
+    -keyout "$work/key.pem" -out "$work/chain.pem" 2>/dev/null
+  NO_COLOR=1 "$bin" --data-dir "$work/serve-data" serve --config "$config" \
+    --listen 127.0.0.1:0 --tls-cert "$work/chain.pem" --tls-key "$work/key.pem" \
+    >"$work/serve.log" 2>&1 &
+  relay_pid=$!
+  trap 'kill "$relay_pid" 2>/dev/null; rm -rf "$work"' EXIT
+  # A line names the address: "Kiosk relay on https://127.0.0.1:PORT, data in …".
+  url=
+  for _ in $(seq 100); do
+    url=$(sed -n 's|^Kiosk relay on \(https://[^,]*\),.*|\1|p' "$work/serve.log")
+    [ -n "$url" ] || ! kill -0 "$relay_pid" 2>/dev/null && break
+    sleep 0.1
+  done
+  if [ -n "$url" ] && curl -sf --max-time 10 --cacert "$work/chain.pem" "$url/healthz" |
+    grep -q '"status":"ok"'; then
+    ok "the binary serves HTTPS with the packaged relay.toml ($url/healthz)"
+  else
+    fail "the binary did not serve HTTPS with the packaged relay.toml: $(tail -3 "$work/serve.log")"
+  fi
+  kill "$relay_pid" 2>/dev/null || true
+  wait "$relay_pid" 2>/dev/null || true
+else
+  skip "serving HTTPS with the packaged relay.toml: openssl or curl is missing"
+fi
+
 # --- the container image ----------------------------------------------------------------
 if ! command -v docker >/dev/null; then
   skip "Dockerfile: no docker command"
