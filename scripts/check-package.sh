@@ -9,7 +9,7 @@
 # KIOSK_RELAY_BIN=path reuses a release binary instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# shellcheck source=apt-install.sh
+# shellcheck source=scripts/apt-install.sh
 . scripts/apt-install.sh
 
 failures=0
@@ -177,7 +177,8 @@ grep -v 'running with root privileges' <<<"$lintian_out" | sed 's/^/    /' || tr
 # --- the unpacked package runs ----------------------------------------------------------
 bin=$root/usr/bin/kiosk-sync-server
 "$bin" --help >/dev/null && ok "kiosk-sync-server --help" || fail "kiosk-sync-server --help"
-"$bin" serve --help | grep -q -- '--config' && ok "kiosk-sync-server serve --help" ||
+serve_help=$("$bin" serve --help) || serve_help=
+grep -q -- '--config' <<<"$serve_help" && ok "kiosk-sync-server serve --help" ||
   fail "kiosk-sync-server serve --help"
 [ "$("$bin" --version)" = "kiosk-sync-server $upstream" ] && ok "--version is $upstream" ||
   fail "--version says '$("$bin" --version)'"
@@ -196,9 +197,11 @@ if command -v openssl >/dev/null && command -v curl >/dev/null; then
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
     -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 \
     -keyout "$work/key.pem" -out "$work/chain.pem" 2>/dev/null
+  # Created first, so the poll below never reads a file the relay has not opened yet.
+  : >"$work/serve.log"
   NO_COLOR=1 "$bin" --data-dir "$work/serve-data" serve --config "$config" \
     --listen 127.0.0.1:0 --tls-cert "$work/chain.pem" --tls-key "$work/key.pem" \
-    >"$work/serve.log" 2>&1 &
+    >>"$work/serve.log" 2>&1 &
   relay_pid=$!
   trap 'kill "$relay_pid" 2>/dev/null; rm -rf "$work"' EXIT
   # A line names the address: "Kiosk relay on https://127.0.0.1:PORT, data in …".
@@ -232,7 +235,8 @@ else
     ok "docker build"
     [ "$(docker run --rm "$image" --version)" = "kiosk-sync-server $upstream" ] &&
       ok "image: --version" || fail "image: --version"
-    docker run --rm "$image" serve --help | grep -q -- '--config' &&
+    image_help=$(docker run --rm "$image" serve --help) || image_help=
+    grep -q -- '--config' <<<"$image_help" &&
       ok "image: serve --help" || fail "image: serve --help"
     [ "$(docker run --rm --entrypoint id "$image" -u)" != 0 ] &&
       ok "image: runs as a non-root user" || fail "image: runs as root"

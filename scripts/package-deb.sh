@@ -12,7 +12,7 @@
 # one). Needs dpkg-dev (dpkg-shlibdeps) and binutils (strip); installed if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# shellcheck source=apt-install.sh
+# shellcheck source=scripts/apt-install.sh
 . scripts/apt-install.sh
 
 out_dir=${1:-target/debian}
