@@ -61,6 +61,12 @@ echo "==> postgres pass" >>"$log"
 KIOSK_TEST_STORE=postgres cargo test --workspace --locked "${postgres_targets[@]}" -- "${skips[@]}" 2>&1 |
   tee -a "$log"
 
+# The relay's Debian package, built from a release build of the relay (the one step that
+# builds in release mode) and checked: contents, modes, owners, the unit's hardening,
+# lintian, systemd-analyze verify, the unpacked binary; the Dockerfile where an engine runs.
+step "the relay's Debian package and Dockerfile: build and check (scripts/check-package.sh)"
+./scripts/check-package.sh
+
 # One closing line for the whole run, since cargo's last line is a crate's doc-tests; the
 # PostgreSQL pass's share is named in it.
 awk '/^==> postgres pass$/ { pg = 1 }
