@@ -102,6 +102,7 @@ unit=$root/lib/systemd/system/kiosk-relay.service
 missing=()
 for line in \
   'ExecStart=/usr/bin/kiosk-sync-server serve --config /etc/kiosk-relay/relay.toml' \
+  'ExecReload=/bin/kill -HUP $MAINPID' \
   User=kiosk-relay Group=kiosk-relay Environment=NO_COLOR=1 StateDirectory=kiosk-relay StateDirectoryMode=0700 \
   ConfigurationDirectory=kiosk-relay NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes \
   PrivateTmp=yes PrivateDevices=yes ProtectKernelTunables=yes ProtectKernelModules=yes \
