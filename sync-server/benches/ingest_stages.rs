@@ -6,13 +6,14 @@
 //! and the primitives those stages are made of, each timed over all captures. Prints
 //! µs per registration.
 //!
-//! Run on one core for CPU figures (`check_sync` spreads a large batch over the cores it
+//! Times are this thread's CPU time, so a shared machine does not inflate them. Run on one
+//! core for the relay's whole CPU figures (`check_sync` spreads a large batch over the cores it
 //! sees): `taskset -c 0 cargo bench -p kiosk-sync-server --bench ingest_stages` (optionally
 //! `-- D N`). The stage times are of single-threaded work, so per registration they are CPU
 //! time; the relay's rate on C cores is at most C / (CPU seconds per registration).
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kiosk_core::documents::{ChunkLimits, RegistrationDocument, actor_id, check_change_chunks};
 use kiosk_core::ids::Timestamp;
@@ -21,6 +22,18 @@ use kiosk_core::sync::{BatchLimits, NoListener, Transport, TransportError, sync}
 use kiosk_sync_server::keys::RelayKeys;
 use kiosk_sync_server::storage::prelude::*;
 use kiosk_sync_server::storage::{DeviceRecord, RegistrationListing, SqliteStore};
+
+/// This thread's time on a CPU so far (`/proc/thread-self/schedstat`): the machine may be
+/// shared, and time spent waiting for a core is not the relay's work.
+fn cpu_now() -> Duration {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").expect("schedstat");
+    let nanos: u64 = text
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("on-CPU nanoseconds");
+    Duration::from_nanos(nanos)
+}
 
 fn main() {
     let args: Vec<usize> = std::env::args()
@@ -56,11 +69,11 @@ fn main() {
         let device = kiosk_core::generator::demo_kiosk(&dir.path().join(format!("t{i}.sqlite3")))
             .expect("opens");
         device.enroll(&code, &relay).expect("enrolls");
-        let started = Instant::now();
+        let started = cpu_now();
         kiosk_core::generator::capture_generated(&device, per_device, 100 + i as u64)
             .expect("captured");
-        capture_time += started.elapsed();
-        let started = Instant::now();
+        capture_time += cpu_now() - started;
+        let started = cpu_now();
         received += sync(
             &device,
             &relay,
@@ -70,15 +83,19 @@ fn main() {
         )
         .expect("syncs")
         .received;
-        sync_time += started.elapsed();
+        sync_time += cpu_now() - started;
     }
-    assert_eq!(received as usize, devices * per_device, "every one receipted");
+    assert_eq!(
+        received as usize,
+        devices * per_device,
+        "every one receipted"
+    );
     let n = received as f64;
     let times = relay.times.into_inner().expect("lock");
     let relay_total = times.open + times.check + times.commit;
     let per = |d: Duration| d.as_secs_f64() * 1e6 / n;
     println!(
-        "{devices} tablets × {per_device} registrations, in process (µs per registration; run under `taskset -c 0` for CPU time)"
+        "{devices} tablets × {per_device} registrations, in process (µs per registration; CPU time of this thread; run under `taskset -c 0`)"
     );
     println!("tablet side:");
     println!(
@@ -124,9 +141,9 @@ fn stages(store: &SqliteStore, keys: &RelayKeys, requests: &[(SyncRequest, Devic
         .collect();
     let mut table: Vec<(&str, Duration)> = Vec::new();
     let mut time = |name, run: &mut dyn FnMut()| {
-        let started = Instant::now();
+        let started = cpu_now();
         run();
-        table.push((name, started.elapsed()));
+        table.push((name, cpu_now() - started));
     };
     let sealed = |push: &kiosk_core::protocol::Push| match &push.body {
         PushBody::Sealed(sealed) => sealed.clone(),
@@ -135,17 +152,23 @@ fn stages(store: &SqliteStore, keys: &RelayKeys, requests: &[(SyncRequest, Devic
     let device_key = |device: &DeviceRecord| {
         ed25519_dalek::VerifyingKey::from_bytes(&device.device_key).expect("a key")
     };
-    time("device key from bytes (Ed25519 point decompression)", &mut || {
-        for (_, device) in &pushes {
-            std::hint::black_box(device_key(device));
-        }
-    });
+    time(
+        "device key from bytes (Ed25519 point decompression)",
+        &mut || {
+            for (_, device) in &pushes {
+                std::hint::black_box(device_key(device));
+            }
+        },
+    );
     let mut unsealed = Vec::new();
-    time("unseal (CBOR, X25519, HKDF, ChaCha20-Poly1305, export)", &mut || {
-        for (push, _) in &pushes {
-            unsealed.push(keys.sealing.unseal(&sealed(push)).expect("opens"));
-        }
-    });
+    time(
+        "unseal (CBOR, X25519, HKDF, ChaCha20-Poly1305, export)",
+        &mut || {
+            for (push, _) in &pushes {
+                unsealed.push(keys.sealing.unseal(&sealed(push)).expect("opens"));
+            }
+        },
+    );
     let documents: Vec<Vec<u8>> = pushes
         .iter()
         .map(|(push, _)| {
@@ -156,21 +179,27 @@ fn stages(store: &SqliteStore, keys: &RelayKeys, requests: &[(SyncRequest, Devic
                 .document
         })
         .collect();
-    time("  of which: check_change_chunks (inflate, SHA-256)", &mut || {
-        for document in &documents {
-            std::hint::black_box(check_change_chunks(document, &ChunkLimits::CAPTURE).ok());
-        }
-    });
+    time(
+        "  of which: check_change_chunks (inflate, SHA-256)",
+        &mut || {
+            for document in &documents {
+                std::hint::black_box(check_change_chunks(document, &ChunkLimits::CAPTURE).ok());
+            }
+        },
+    );
     let mut signed = Vec::new();
-    time("verify_unread (bounds, hashes, Ed25519 verify_strict)", &mut || {
-        for ((push, device), unsealed) in pushes.iter().zip(unsealed.drain(..)) {
-            signed.push(
-                unsealed
-                    .verify_unread(&device_key(device), &push.doc_id)
-                    .expect("verifies"),
-            );
-        }
-    });
+    time(
+        "verify_unread (bounds, hashes, Ed25519 verify_strict)",
+        &mut || {
+            for ((push, device), unsealed) in pushes.iter().zip(unsealed.drain(..)) {
+                signed.push(
+                    unsealed
+                        .verify_unread(&device_key(device), &push.doc_id)
+                        .expect("verifies"),
+                );
+            }
+        },
+    );
     let mut opened = Vec::new();
     time("read (bounds again, Automerge load, hydrate)", &mut || {
         for signed in signed.drain(..) {
@@ -220,15 +249,18 @@ fn stages(store: &SqliteStore, keys: &RelayKeys, requests: &[(SyncRequest, Devic
             std::hint::black_box(RegistrationListing::of(&opened.registration, "new"));
         }
     });
-    time("copies into the stored item (document, hashes)", &mut || {
-        for opened in &opened {
-            std::hint::black_box((
-                opened.payload.document.clone(),
-                opened.payload.change_hashes.clone(),
-                opened.payload.capture_signature.clone(),
-            ));
-        }
-    });
+    time(
+        "copies into the stored item (document, hashes)",
+        &mut || {
+            for opened in &opened {
+                std::hint::black_box((
+                    opened.payload.document.clone(),
+                    opened.payload.change_hashes.clone(),
+                    opened.payload.capture_signature.clone(),
+                ));
+            }
+        },
+    );
     let now = kiosk_sync_server::now_ms();
     let check = |request: &SyncRequest, device: &DeviceRecord| {
         std::hint::black_box(
@@ -236,18 +268,24 @@ fn stages(store: &SqliteStore, keys: &RelayKeys, requests: &[(SyncRequest, Devic
                 .expect("checks"),
         );
     };
-    time("check_sync again, whole (all of the above and more)", &mut || {
-        for (request, device) in requests {
-            check(request, device);
-        }
-    });
-    time("  of which: check_sync of the requests without pushes", &mut || {
-        for (request, device) in requests {
-            let mut empty = request.clone();
-            empty.pushes.clear();
-            check(&empty, device);
-        }
-    });
+    time(
+        "check_sync again, whole (all of the above and more)",
+        &mut || {
+            for (request, device) in requests {
+                check(request, device);
+            }
+        },
+    );
+    time(
+        "  of which: check_sync of the requests without pushes",
+        &mut || {
+            for (request, device) in requests {
+                let mut empty = request.clone();
+                empty.pushes.clear();
+                check(&empty, device);
+            }
+        },
+    );
     println!("each stage on its own, over {} captures:", pushes.len());
     let mut sum = Duration::ZERO;
     for (name, took) in &table {
@@ -273,11 +311,11 @@ fn primitives() {
     let signature = ed25519_dalek::Signer::sign(&key, &message);
     let bytes = public.to_bytes();
     let time = |run: &mut dyn FnMut()| {
-        let started = Instant::now();
+        let started = cpu_now();
         for _ in 0..N {
             run();
         }
-        started.elapsed().as_secs_f64() * 1e6 / f64::from(N)
+        (cpu_now() - started).as_secs_f64() * 1e6 / f64::from(N)
     };
     println!("primitives (µs each):");
     println!(
@@ -294,8 +332,8 @@ fn primitives() {
     );
     let opening = kiosk_core::capture::RelayOpeningKey::from_seed(&[9; 32]);
     let identity = kiosk_core::identity::DeviceIdentity::from_signing_key(key.clone());
-    let id = kiosk_core::ids::RegistrationId::parse("019ce0a0-6a80-7000-8000-000000000001")
-        .expect("id");
+    let id =
+        kiosk_core::ids::RegistrationId::parse("019ce0a0-6a80-7000-8000-000000000001").expect("id");
     let sealed = kiosk_core::capture::sign_and_seal(
         &identity,
         opening.sealing_key(),
@@ -332,14 +370,19 @@ impl Transport for Staged {
     fn post(&self, path: &str, body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
         let now = kiosk_sync_server::now_ms();
         if path == "/v1/enroll" {
-            return kiosk_sync_server::enrollment::enroll(self.store.as_ref(), &self.keys, &body, now)
-                .expect("storage")
-                .map_err(|e| TransportError::Refused {
-                    status: 403,
-                    code: e.code().into(),
-                });
+            return kiosk_sync_server::enrollment::enroll(
+                self.store.as_ref(),
+                &self.keys,
+                &body,
+                now,
+            )
+            .expect("storage")
+            .map_err(|e| TransportError::Refused {
+                status: 403,
+                code: e.code().into(),
+            });
         }
-        let started = Instant::now();
+        let started = cpu_now();
         let hash = kiosk_core::protocol::SignedEnvelope::hash(&body);
         let mut record = None;
         let request = kiosk_core::protocol::open_request(&body, |signer| {
@@ -350,7 +393,7 @@ impl Transport for Staged {
         })
         .expect("opens");
         let record = record.expect("known");
-        let opened = Instant::now();
+        let opened = cpu_now();
         let prepared = kiosk_sync_server::ingest::check_sync(
             self.store.as_ref(),
             &self.keys,
@@ -360,14 +403,14 @@ impl Transport for Staged {
             now,
         )
         .expect("checks");
-        let checked = Instant::now();
+        let checked = cpu_now();
         let answer = match prepared {
             kiosk_sync_server::ingest::Prepared::Answered(answer) => answer,
             kiosk_sync_server::ingest::Prepared::Checked(checked) => checked
                 .commit(self.store.as_ref(), &self.keys, &request)
                 .expect("stores"),
         };
-        let committed = Instant::now();
+        let committed = cpu_now();
         let mut times = self.times.lock().expect("lock");
         times.open += opened - started;
         times.check += checked - opened;
