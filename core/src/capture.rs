@@ -282,7 +282,9 @@ impl UnsealedCapture {
             capture_signature: self.capture_signature,
             receipt_code: self.receipt_code,
         };
-        payload.verify_signature()?;
+        // With the caller's key, not one decoded again from the id made of it: decoding an
+        // Ed25519 key is a point decompression, paid once per request by the relay.
+        payload.verify_signature_with(device)?;
         Ok(SignedUnread { payload })
     }
 
@@ -427,6 +429,13 @@ impl CapturePayload {
             .device_id
             .public_key()
             .ok_or(SealError::BadCaptureSignature)?;
+        self.verify_signature_with(&key)?;
+        Ok(key)
+    }
+
+    /// [`CapturePayload::verify_signature`] with the device's key decoded already (`key` is
+    /// the key of `self.device_id`).
+    fn verify_signature_with(&self, key: &VerifyingKey) -> Result<(), SealError> {
         let signature = Signature::from_slice(&self.capture_signature)
             .map_err(|_| SealError::BadCaptureSignature)?;
         let hashes: Vec<ChangeHash> = self.change_hashes.iter().map(|h| ChangeHash(*h)).collect();
@@ -434,8 +443,7 @@ impl CapturePayload {
             &capture_message(&self.device_id, &self.doc_id, &hashes),
             &signature,
         )
-        .map_err(|_| SealError::BadCaptureSignature)?;
-        Ok(key)
+        .map_err(|_| SealError::BadCaptureSignature)
     }
 
     /// The signature covers ids and hashes; this ties the document to them: it must consist
