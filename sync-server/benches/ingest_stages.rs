@@ -214,6 +214,11 @@ fn stages(store: &SqliteStore, keys: &RelayKeys, requests: &[(SyncRequest, Devic
             );
         }
     });
+    time("  of which: hydrating the registration alone", &mut || {
+        for opened in &opened {
+            std::hint::black_box(opened.document.read().ok());
+        }
+    });
     time("capture change (authors, one change, no deps)", &mut || {
         for (opened, (_, device)) in opened.iter_mut().zip(&pushes) {
             let key = device_key(device);
@@ -342,6 +347,24 @@ fn primitives() {
         &[],
     )
     .expect("seals");
+    {
+        use hpke::Kem;
+        use hpke::kem::X25519HkdfSha256;
+        let (private, public) = X25519HkdfSha256::derive_keypair(&[9; 32]);
+        let (_, encapped) = X25519HkdfSha256::encap(&public, None).expect("encapsulates");
+        println!(
+            "  HPKE decapsulation (X25519 DH, the relay's own public key, HKDF) {:>3.1}",
+            time(&mut || {
+                std::hint::black_box(X25519HkdfSha256::decap(&private, None, &encapped).is_ok());
+            })
+        );
+        println!(
+            "    of which: the relay's own public key, computed again each time {:>3.1}",
+            time(&mut || {
+                std::hint::black_box(X25519HkdfSha256::sk_to_pk(&private));
+            })
+        );
+    }
     println!(
         "  unseal of 600 bytes (HPKE: X25519, HKDF, ChaCha20-Poly1305) {:>7.1}",
         time(&mut || {
