@@ -282,7 +282,9 @@ impl UnsealedCapture {
             capture_signature: self.capture_signature,
             receipt_code: self.receipt_code,
         };
-        payload.verify_signature()?;
+        // With the caller's key, not one decoded again from the id made of it: decoding an
+        // Ed25519 key is a point decompression, paid once per request by the relay.
+        payload.verify_signature_with(device)?;
         Ok(SignedUnread { payload })
     }
 
@@ -326,7 +328,13 @@ impl SignedUnread {
     /// its registration id, capturing device and change hashes are exactly those the
     /// verified signature covers, so the signature is not checked a second time.
     pub fn read(self) -> Result<OpenedCapture, SealError> {
-        let (mut document, registration) = load_capture(&self.payload.document)?;
+        // The bytes passed `check_change_chunks` within a capture's bounds in
+        // `verify_unread` and have not changed since: they are not inflated and hashed again.
+        let (mut document, registration) =
+            crate::documents::RegistrationDocument::load_unattributed_checked(
+                &self.payload.document,
+            )
+            .map_err(load_error)?;
         let read_hashes = document.change_hashes();
         let signed = &self.payload;
         if read_hashes.len() != signed.change_hashes.len()
@@ -358,10 +366,15 @@ fn load_capture(
     SealError,
 > {
     crate::documents::RegistrationDocument::load_unattributed_within(bytes, &ChunkLimits::CAPTURE)
-        .map_err(|e| match e {
-            crate::Error::OutOfBounds(bound) => SealError::TooLarge(bound),
-            _ => SealError::DocumentMismatch,
-        })
+        .map_err(load_error)
+}
+
+/// Why a capture's document did not read, as a seal error.
+fn load_error(error: crate::Error) -> SealError {
+    match error {
+        crate::Error::OutOfBounds(bound) => SealError::TooLarge(bound),
+        _ => SealError::DocumentMismatch,
+    }
 }
 
 /// A capture's bytes refused by their bounds: too large, or not a capture's chunks at all
@@ -427,6 +440,13 @@ impl CapturePayload {
             .device_id
             .public_key()
             .ok_or(SealError::BadCaptureSignature)?;
+        self.verify_signature_with(&key)?;
+        Ok(key)
+    }
+
+    /// [`CapturePayload::verify_signature`] with the device's key decoded already (`key` is
+    /// the key of `self.device_id`).
+    fn verify_signature_with(&self, key: &VerifyingKey) -> Result<(), SealError> {
         let signature = Signature::from_slice(&self.capture_signature)
             .map_err(|_| SealError::BadCaptureSignature)?;
         let hashes: Vec<ChangeHash> = self.change_hashes.iter().map(|h| ChangeHash(*h)).collect();
@@ -434,8 +454,7 @@ impl CapturePayload {
             &capture_message(&self.device_id, &self.doc_id, &hashes),
             &signature,
         )
-        .map_err(|_| SealError::BadCaptureSignature)?;
-        Ok(key)
+        .map_err(|_| SealError::BadCaptureSignature)
     }
 
     /// The signature covers ids and hashes; this ties the document to them: it must consist

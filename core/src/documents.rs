@@ -139,6 +139,14 @@ impl<T: DocumentContent> Document<T> {
         limits: &ChunkLimits,
     ) -> Result<(Document<T>, T)> {
         bounded(bytes, limits)?;
+        Self::load_unattributed_checked(bytes)
+    }
+
+    /// [`Document::load_unattributed_within`] for bytes that have just passed
+    /// [`check_change_chunks`] within the caller's limits and not changed since: the same
+    /// read, without inflating and hashing them a second time. Crate-private, so only code
+    /// that holds such bytes (a verified capture) can skip the bounds.
+    pub(crate) fn load_unattributed_checked(bytes: &[u8]) -> Result<(Document<T>, T)> {
         let (doc, content) = Self::read_bytes(bytes)?;
         let document = Document {
             doc,

@@ -178,6 +178,7 @@ pub fn check_sync(
     let standing = Standing {
         keeps_no_more,
         recruiter_stands: crate::enrollment::tablet_may_act(store, device)?,
+        device_key: ed25519_dalek::VerifyingKey::from_bytes(&device.device_key).ok(),
     };
     let checked = check_pushes(
         store,
@@ -421,7 +422,8 @@ fn check_pushes(
     })
 }
 
-/// What the request's tablet may still do, decided once a request from the store.
+/// What the request's tablet may still do, decided once a request from the store, and its
+/// key.
 #[derive(Debug, Clone, Copy)]
 struct Standing {
     /// A revoked or expired tablet past its quarantine share: its captures are refused
@@ -430,6 +432,10 @@ struct Standing {
     /// A staff tablet's recruiter is still an enabled recruiter assigned to its event
     /// (always true for a kiosk).
     recruiter_stands: bool,
+    /// The tablet's key, decoded once a request rather than once a push (decoding is a
+    /// point decompression); `None` if the stored key is no Ed25519 key, which every push
+    /// that needs it is refused for.
+    device_key: Option<ed25519_dalek::VerifyingKey>,
 }
 
 enum Checked {
@@ -489,7 +495,7 @@ fn check_push(
             return check_staff_edit(store, device, push, changes, standing, now);
         }
     };
-    let Some(device_key) = ed25519_dalek::VerifyingKey::from_bytes(&device.device_key).ok() else {
+    let Some(device_key) = standing.device_key else {
         return Checked::Rejected(
             ErrorCode::DeviceMismatch,
             "the device key is not valid".into(),
@@ -714,7 +720,7 @@ fn check_staff_edit(
             "the tablet's recruiter is no longer an enabled recruiter assigned to its event".into(),
         );
     }
-    let Some(device_key) = ed25519_dalek::VerifyingKey::from_bytes(&device.device_key).ok() else {
+    let Some(device_key) = standing.device_key else {
         return Checked::Rejected(
             ErrorCode::DeviceMismatch,
             "the device key is not valid".into(),

@@ -211,16 +211,16 @@ pub(super) fn record_journal_entry(
     hashes: &[[u8; 32]],
 ) -> StorageResult<()> {
     if let Some(seq) = journal_chain::journal_seq(seq) {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO device_journal (device_key, seq, doc_id, change_hashes)
              VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
-            params![
-                device_key.as_slice(),
-                seq as i64,
-                doc_id,
-                hashes_blob(hashes)
-            ],
-        )?;
+        )?
+        .execute(params![
+            device_key.as_slice(),
+            seq as i64,
+            doc_id,
+            hashes_blob(hashes)
+        ])?;
     }
     Ok(())
 }
@@ -353,12 +353,13 @@ pub(super) fn apply_item(
             journal_seq,
             listing,
         } => {
+            // Cached, as every statement run once per capture: parsing the SQL again for
+            // each one was a measurable part of the writer's turn.
             let existing: Option<(Vec<u8>, Vec<u8>)> = tx
-                .query_row(
+                .prepare_cached(
                     "SELECT change_hashes, device_key FROM registrations WHERE doc_id = ?1",
-                    [doc_id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
+                )?
+                .query_row([doc_id], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
             let removed = is_removed(tx, doc_id)?;
             // Read only when it decides something (a removal decides first).
@@ -489,23 +490,23 @@ pub(super) fn insert_capture(
     capture: &NewCapture<'_>,
     commit_seq: i64,
 ) -> StorageResult<()> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO registrations
          (doc_id, event_id, device_key, document, change_hashes,
           capture_signature, receipt_code, restricted, received_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![
-            capture.doc_id,
-            capture.event_id,
-            capture.device_key,
-            capture.document,
-            hashes_blob(capture.change_hashes),
-            capture.capture_signature,
-            capture.receipt_code,
-            capture.restricted,
-            capture.received_at
-        ],
-    )?;
+    )?
+    .execute(params![
+        capture.doc_id,
+        capture.event_id,
+        capture.device_key,
+        capture.document,
+        hashes_blob(capture.change_hashes),
+        capture.capture_signature,
+        capture.receipt_code,
+        capture.restricted,
+        capture.received_at
+    ])?;
     let logged = LoggedChange {
         doc_id: capture.doc_id,
         event_id: capture.event_id,

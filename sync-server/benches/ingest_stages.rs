@@ -1,0 +1,447 @@
+//! Where a relay's CPU goes per registration, stage by stage, on real tablets' requests:
+//! D tablets (default 10) each capture N registrations (default 200) and sync them to an
+//! in-process relay (no HTTP), timing the relay's and the tablet's sides; then every pushed
+//! capture of those requests goes once more through each stage of the checks on its own
+//! (seal opening, signature, document reading, the capture's rules, the form, the listing),
+//! and the primitives those stages are made of, each timed over all captures. Prints
+//! µs per registration.
+//!
+//! Times are this thread's CPU time, so a shared machine does not inflate them. Run on one
+//! core for the relay's whole CPU figures (`check_sync` spreads a large batch over the cores it
+//! sees): `taskset -c 0 cargo bench -p kiosk-sync-server --bench ingest_stages` (optionally
+//! `-- D N`). The stage times are of single-threaded work, so per registration they are CPU
+//! time; the relay's rate on C cores is at most C / (CPU seconds per registration).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use kiosk_core::documents::{ChunkLimits, RegistrationDocument, actor_id, check_change_chunks};
+use kiosk_core::ids::Timestamp;
+use kiosk_core::protocol::{PushBody, SyncRequest};
+use kiosk_core::sync::{BatchLimits, NoListener, Transport, TransportError, sync};
+use kiosk_sync_server::keys::RelayKeys;
+use kiosk_sync_server::storage::prelude::*;
+use kiosk_sync_server::storage::{DeviceRecord, RegistrationListing, SqliteStore};
+
+/// This thread's time on a CPU so far (`/proc/thread-self/schedstat`): the machine may be
+/// shared, and time spent waiting for a core is not the relay's work.
+fn cpu_now() -> Duration {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").expect("schedstat");
+    let nanos: u64 = text
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("on-CPU nanoseconds");
+    Duration::from_nanos(nanos)
+}
+
+fn main() {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let devices = args.first().copied().unwrap_or(10);
+    let per_device = args.get(1).copied().unwrap_or(200);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(SqliteStore::open(&dir.path().join("relay.sqlite3")).expect("store"));
+    let keys = Arc::new(RelayKeys::load_or_create(dir.path()).expect("keys"));
+    kiosk_sync_server::store_demo_event(store.as_ref()).expect("event");
+    let code = kiosk_sync_server::enrollment::create_code(
+        store.as_ref(),
+        kiosk_core::demo::DEMO_EVENT_ID,
+        kiosk_core::protocol::enrollment::EnrolledRole::Kiosk,
+        None,
+        devices as u32,
+        i64::MAX,
+        0,
+    )
+    .expect("code");
+    let relay = Staged {
+        store: store.clone(),
+        keys: keys.clone(),
+        times: Mutex::new(RelayTimes::default()),
+        requests: Mutex::new(Vec::new()),
+    };
+    let mut capture_time = Duration::ZERO;
+    let mut sync_time = Duration::ZERO;
+    let mut received = 0u64;
+    for i in 0..devices {
+        let device = kiosk_core::generator::demo_kiosk(&dir.path().join(format!("t{i}.sqlite3")))
+            .expect("opens");
+        device.enroll(&code, &relay).expect("enrolls");
+        let started = cpu_now();
+        kiosk_core::generator::capture_generated(&device, per_device, 100 + i as u64)
+            .expect("captured");
+        capture_time += cpu_now() - started;
+        let started = cpu_now();
+        received += sync(
+            &device,
+            &relay,
+            &NoListener,
+            BatchLimits::default(),
+            Timestamp::now,
+        )
+        .expect("syncs")
+        .received;
+        sync_time += cpu_now() - started;
+    }
+    assert_eq!(
+        received as usize,
+        devices * per_device,
+        "every one receipted"
+    );
+    let n = received as f64;
+    let times = relay.times.into_inner().expect("lock");
+    let relay_total = times.open + times.check + times.commit;
+    let per = |d: Duration| d.as_secs_f64() * 1e6 / n;
+    println!(
+        "{devices} tablets × {per_device} registrations, in process (µs per registration; CPU time of this thread; run under `taskset -c 0`)"
+    );
+    println!("tablet side:");
+    println!(
+        "  capture (form, document, signature, seal, store)  {:>8.1}",
+        per(capture_time)
+    );
+    println!(
+        "  sync, its own work (batches, receipts)            {:>8.1}",
+        per(sync_time - relay_total)
+    );
+    println!("relay side (as the sync handler calls it):");
+    println!(
+        "  open the request (envelope signature, CBOR)        {:>8.1}",
+        per(times.open)
+    );
+    println!(
+        "  check_sync (every push's checks)                   {:>8.1}",
+        per(times.check)
+    );
+    println!(
+        "  commit (the store's transaction, the signed answer) {:>7.1}",
+        per(times.commit)
+    );
+    println!(
+        "  total                                              {:>8.1}  = {:.0}/s on one core",
+        per(relay_total),
+        n / relay_total.as_secs_f64()
+    );
+
+    let requests = relay.requests.into_inner().expect("lock");
+    stages(&store, &keys, &requests, n);
+}
+
+/// Each stage of a capture's checks on its own, over every push of `requests`.
+fn stages(store: &SqliteStore, keys: &RelayKeys, requests: &[(SyncRequest, DeviceRecord)], n: f64) {
+    let event = store
+        .event(&kiosk_core::ids::EventId::parse(kiosk_core::demo::DEMO_EVENT_ID).expect("id"))
+        .expect("store")
+        .expect("event");
+    let pushes: Vec<(&kiosk_core::protocol::Push, &DeviceRecord)> = requests
+        .iter()
+        .flat_map(|(request, device)| request.pushes.iter().map(move |p| (p, device)))
+        .collect();
+    let mut table: Vec<(&str, Duration)> = Vec::new();
+    let mut time = |name, run: &mut dyn FnMut()| {
+        let started = cpu_now();
+        run();
+        table.push((name, cpu_now() - started));
+    };
+    let sealed = |push: &kiosk_core::protocol::Push| match &push.body {
+        PushBody::Sealed(sealed) => sealed.clone(),
+        PushBody::Changes(_) => panic!("a kiosk pushes captures"),
+    };
+    let device_key = |device: &DeviceRecord| {
+        ed25519_dalek::VerifyingKey::from_bytes(&device.device_key).expect("a key")
+    };
+    time(
+        "device key from bytes (Ed25519 point decompression)",
+        &mut || {
+            for (_, device) in &pushes {
+                std::hint::black_box(device_key(device));
+            }
+        },
+    );
+    let mut unsealed = Vec::new();
+    time(
+        "unseal (CBOR, X25519, HKDF, ChaCha20-Poly1305, export)",
+        &mut || {
+            for (push, _) in &pushes {
+                unsealed.push(keys.sealing.unseal(&sealed(push)).expect("opens"));
+            }
+        },
+    );
+    let documents: Vec<Vec<u8>> = pushes
+        .iter()
+        .map(|(push, _)| {
+            keys.sealing
+                .open(&sealed(push))
+                .expect("opens")
+                .payload
+                .document
+        })
+        .collect();
+    time(
+        "  of which: check_change_chunks (inflate, SHA-256)",
+        &mut || {
+            for document in &documents {
+                std::hint::black_box(check_change_chunks(document, &ChunkLimits::CAPTURE).ok());
+            }
+        },
+    );
+    let mut signed = Vec::new();
+    time(
+        "verify_unread (bounds, hashes, Ed25519 verify_strict)",
+        &mut || {
+            for ((push, device), unsealed) in pushes.iter().zip(unsealed.drain(..)) {
+                signed.push(
+                    unsealed
+                        .verify_unread(&device_key(device), &push.doc_id)
+                        .expect("verifies"),
+                );
+            }
+        },
+    );
+    let mut opened = Vec::new();
+    time("read (bounds again, Automerge load, hydrate)", &mut || {
+        for signed in signed.drain(..) {
+            opened.push(signed.read().expect("reads"));
+        }
+    });
+    time("  of which: Automerge load + hydrate alone", &mut || {
+        for document in &documents {
+            std::hint::black_box(
+                RegistrationDocument::load_unattributed_within(document, &ChunkLimits::CAPTURE)
+                    .ok(),
+            );
+        }
+    });
+    time("  of which: hydrating the registration alone", &mut || {
+        for opened in &opened {
+            std::hint::black_box(opened.document.read().ok());
+        }
+    });
+    time("capture change (authors, one change, no deps)", &mut || {
+        for (opened, (_, device)) in opened.iter_mut().zip(&pushes) {
+            let key = device_key(device);
+            let document = &mut opened.document;
+            let one = document.authors() == vec![actor_id(&key)] && {
+                let changes = document.change_hashes();
+                changes.len() == 1 && document.change_deps(&changes[0]).is_empty()
+            };
+            assert!(one);
+        }
+    });
+    time("fields within a registration's", &mut || {
+        for opened in &opened {
+            assert!(
+                opened
+                    .document
+                    .fields_within(kiosk_core::documents::registration_field_paths())
+            );
+        }
+    });
+    time("revalidate against the form", &mut || {
+        for opened in &opened {
+            assert!(kiosk_core::validation::revalidate(&opened.registration, &event).is_ok());
+        }
+    });
+    time("opens the record (annotations hydrated)", &mut || {
+        for opened in &opened {
+            assert!(opened.document.opens_record());
+        }
+    });
+    time("listing of the registration", &mut || {
+        for opened in &opened {
+            std::hint::black_box(RegistrationListing::of(&opened.registration, "new"));
+        }
+    });
+    time(
+        "copies into the stored item (document, hashes)",
+        &mut || {
+            for opened in &opened {
+                std::hint::black_box((
+                    opened.payload.document.clone(),
+                    opened.payload.change_hashes.clone(),
+                    opened.payload.capture_signature.clone(),
+                ));
+            }
+        },
+    );
+    let now = kiosk_sync_server::now_ms();
+    let check = |request: &SyncRequest, device: &DeviceRecord| {
+        std::hint::black_box(
+            kiosk_sync_server::ingest::check_sync(store, keys, device, request, [0; 32], now)
+                .expect("checks"),
+        );
+    };
+    time(
+        "check_sync again, whole (all of the above and more)",
+        &mut || {
+            for (request, device) in requests {
+                check(request, device);
+            }
+        },
+    );
+    time(
+        "  of which: check_sync of the requests without pushes",
+        &mut || {
+            for (request, device) in requests {
+                let mut empty = request.clone();
+                empty.pushes.clear();
+                check(&empty, device);
+            }
+        },
+    );
+    println!("each stage on its own, over {} captures:", pushes.len());
+    let mut sum = Duration::ZERO;
+    for (name, took) in &table {
+        if !name.starts_with("  ") && !name.starts_with("check_sync") {
+            sum += *took;
+        }
+        println!("  {name:<58} {:>8.1}", took.as_secs_f64() * 1e6 / n);
+    }
+    println!(
+        "  {:<58} {:>8.1}",
+        "sum of the stages (not check_sync, not the 'of which' lines)",
+        sum.as_secs_f64() * 1e6 / n
+    );
+    primitives();
+}
+
+/// The cryptographic primitives the stages are made of, for scale.
+fn primitives() {
+    const N: u32 = 2000;
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let public = key.verifying_key();
+    let message = [5u8; 150];
+    let signature = ed25519_dalek::Signer::sign(&key, &message);
+    let bytes = public.to_bytes();
+    let time = |run: &mut dyn FnMut()| {
+        let started = cpu_now();
+        for _ in 0..N {
+            run();
+        }
+        (cpu_now() - started).as_secs_f64() * 1e6 / f64::from(N)
+    };
+    println!("primitives (µs each):");
+    println!(
+        "  Ed25519 verify_strict                                      {:>8.1}",
+        time(&mut || {
+            std::hint::black_box(public.verify_strict(&message, &signature).is_ok());
+        })
+    );
+    println!(
+        "  Ed25519 key from bytes (decompression)                     {:>8.1}",
+        time(&mut || {
+            std::hint::black_box(ed25519_dalek::VerifyingKey::from_bytes(&bytes).is_ok());
+        })
+    );
+    let opening = kiosk_core::capture::RelayOpeningKey::from_seed(&[9; 32]);
+    let identity = kiosk_core::identity::DeviceIdentity::from_signing_key(key.clone());
+    let id =
+        kiosk_core::ids::RegistrationId::parse("019ce0a0-6a80-7000-8000-000000000001").expect("id");
+    let sealed = kiosk_core::capture::sign_and_seal(
+        &identity,
+        opening.sealing_key(),
+        &id,
+        vec![0; 600],
+        &[],
+    )
+    .expect("seals");
+    {
+        use hpke::Kem;
+        use hpke::kem::X25519HkdfSha256;
+        let (private, public) = X25519HkdfSha256::derive_keypair(&[9; 32]);
+        let (_, encapped) = X25519HkdfSha256::encap(&public, None).expect("encapsulates");
+        println!(
+            "  HPKE decapsulation (X25519 DH, the relay's own public key, HKDF) {:>3.1}",
+            time(&mut || {
+                std::hint::black_box(X25519HkdfSha256::decap(&private, None, &encapped).is_ok());
+            })
+        );
+        println!(
+            "    of which: the relay's own public key, computed again each time {:>3.1}",
+            time(&mut || {
+                std::hint::black_box(X25519HkdfSha256::sk_to_pk(&private));
+            })
+        );
+    }
+    println!(
+        "  unseal of 600 bytes (HPKE: X25519, HKDF, ChaCha20-Poly1305) {:>7.1}",
+        time(&mut || {
+            std::hint::black_box(opening.unseal(&sealed).is_ok());
+        })
+    );
+}
+
+/// Times spent on the relay's side.
+#[derive(Default)]
+struct RelayTimes {
+    open: Duration,
+    check: Duration,
+    commit: Duration,
+}
+
+/// The relay's sync handler called in process, timing its parts and keeping every request.
+struct Staged {
+    store: Arc<SqliteStore>,
+    keys: Arc<RelayKeys>,
+    times: Mutex<RelayTimes>,
+    requests: Mutex<Vec<(SyncRequest, DeviceRecord)>>,
+}
+
+impl Transport for Staged {
+    fn post(&self, path: &str, body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
+        let now = kiosk_sync_server::now_ms();
+        if path == "/v1/enroll" {
+            return kiosk_sync_server::enrollment::enroll(
+                self.store.as_ref(),
+                &self.keys,
+                &body,
+                now,
+            )
+            .expect("storage")
+            .map_err(|e| TransportError::Refused {
+                status: 403,
+                code: e.code().into(),
+            });
+        }
+        let started = cpu_now();
+        let hash = kiosk_core::protocol::SignedEnvelope::hash(&body);
+        let mut record = None;
+        let request = kiosk_core::protocol::open_request(&body, |signer| {
+            record = self.store.device(signer).expect("storage");
+            record
+                .as_ref()
+                .and_then(|r| ed25519_dalek::VerifyingKey::from_bytes(&r.device_key).ok())
+        })
+        .expect("opens");
+        let record = record.expect("known");
+        let opened = cpu_now();
+        let prepared = kiosk_sync_server::ingest::check_sync(
+            self.store.as_ref(),
+            &self.keys,
+            &record,
+            &request,
+            hash,
+            now,
+        )
+        .expect("checks");
+        let checked = cpu_now();
+        let answer = match prepared {
+            kiosk_sync_server::ingest::Prepared::Answered(answer) => answer,
+            kiosk_sync_server::ingest::Prepared::Checked(checked) => checked
+                .commit(self.store.as_ref(), &self.keys, &request)
+                .expect("stores"),
+        };
+        let committed = cpu_now();
+        let mut times = self.times.lock().expect("lock");
+        times.open += opened - started;
+        times.check += checked - opened;
+        times.commit += committed - checked;
+        drop(times);
+        if !request.pushes.is_empty() {
+            self.requests.lock().expect("lock").push((request, record));
+        }
+        Ok(answer)
+    }
+}
