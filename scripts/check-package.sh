@@ -204,7 +204,7 @@ if command -v openssl >/dev/null && command -v curl >/dev/null; then
     --listen 127.0.0.1:0 --tls-cert "$work/chain.pem" --tls-key "$work/key.pem" \
     >>"$work/serve.log" 2>&1 &
   relay_pid=$!
-  trap 'kill "$relay_pid" 2>/dev/null; rm -rf "$work"' EXIT
+  trap 'kill "$relay_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
   # A line names the address: "Kiosk relay on https://127.0.0.1:PORT, data in …".
   url=
   for _ in $(seq 100); do
