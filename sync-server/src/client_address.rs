@@ -126,7 +126,10 @@ impl TrustedProxies {
     }
 
     /// The client's address: `peer`, or, when `peer` is a trusted proxy, the rightmost
-    /// untrusted hop its forwarding headers name. Unreadable headers leave `peer`.
+    /// untrusted hop its forwarding headers name. Hops are read from the right and only up
+    /// to that one: what a client put further left (a proxy appends to it) is never read, so
+    /// an unreadable hop there changes nothing; an unreadable hop at or right of it leaves
+    /// `peer`.
     pub fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
         if !self.trusts(peer) {
             return peer;
@@ -137,6 +140,7 @@ impl TrustedProxies {
         };
         let mut leftmost = peer;
         for hop in hops.iter().rev().take(MAX_HOPS) {
+            let Some(hop) = hop else { return peer };
             if !self.trusts(*hop) {
                 return *hop;
             }
@@ -147,35 +151,50 @@ impl TrustedProxies {
     }
 }
 
-/// The hops named by `X-Forwarded-For` (all of its lines, in order), else by `Forwarded`'s
-/// `for=` parameters; `None` if neither is there or either cannot be read whole.
-fn forwarded_for(headers: &HeaderMap) -> Option<Vec<IpAddr>> {
+/// The hops named by `X-Forwarded-For` (all of its lines, in order) or by `Forwarded`'s
+/// `for=` parameters, each `None` where it cannot be read; `None` when neither header is
+/// there, or both are: a proxy writes one, and the other then came from the client (a
+/// proxy writing only `Forwarded` passes a client's `X-Forwarded-For` on untouched), so
+/// neither is believed.
+fn forwarded_for(headers: &HeaderMap) -> Option<Vec<Option<IpAddr>>> {
     let x_forwarded_for = headers.get_all("x-forwarded-for");
-    if x_forwarded_for.iter().next().is_some() {
-        let mut hops = Vec::new();
-        for line in x_forwarded_for {
-            for hop in line.to_str().ok()?.split(',') {
-                hops.push(hop_address(hop.trim())?);
-            }
-        }
-        return Some(hops);
-    }
     let forwarded = headers.get_all(axum::http::header::FORWARDED);
-    forwarded.iter().next()?;
-    let mut hops = Vec::new();
-    for line in forwarded {
-        for element in line.to_str().ok()?.split(',') {
-            let for_value = element.split(';').find_map(|pair| {
-                let (name, value) = pair.trim().split_once('=')?;
-                name.trim()
-                    .eq_ignore_ascii_case("for")
-                    .then_some(value.trim())
-            });
-            // An element without `for=` says nothing of this hop: it cannot be skipped.
-            hops.push(hop_address(for_value?.trim_matches('"'))?);
+    match (
+        x_forwarded_for.iter().next().is_some(),
+        forwarded.iter().next().is_some(),
+    ) {
+        (true, false) => {
+            let mut hops = Vec::new();
+            for line in x_forwarded_for {
+                match line.to_str() {
+                    Ok(line) => hops.extend(line.split(',').map(|hop| hop_address(hop.trim()))),
+                    Err(_) => hops.push(None),
+                }
+            }
+            Some(hops)
         }
+        (false, true) => {
+            let mut hops = Vec::new();
+            for line in forwarded {
+                let Ok(line) = line.to_str() else {
+                    hops.push(None);
+                    continue;
+                };
+                for element in line.split(',') {
+                    let for_value = element.split(';').find_map(|pair| {
+                        let (name, value) = pair.trim().split_once('=')?;
+                        name.trim()
+                            .eq_ignore_ascii_case("for")
+                            .then_some(value.trim())
+                    });
+                    // An element without `for=` says nothing of its hop: unreadable.
+                    hops.push(for_value.and_then(|v| hop_address(v.trim_matches('"'))));
+                }
+            }
+            Some(hops)
+        }
+        _ => None,
     }
-    Some(hops)
 }
 
 /// One hop's address, with or without a port (`192.0.2.1`, `192.0.2.1:4711`, `2001:db8::1`,
@@ -330,6 +349,33 @@ mod tests {
             trusted.client(ip("10.0.0.2"), &forwarded),
             ip("2001:db8::17")
         );
+    }
+
+    #[test]
+    fn what_a_client_wrote_left_of_its_own_hop_is_never_read() {
+        let trusted = proxies("10.0.0.0/8");
+        // A proxy appending to the client's own header: the garbage is the client's.
+        let appended = headers(&[("x-forwarded-for", "x, 198.51.100.9, 10.0.0.3")]);
+        assert_eq!(
+            trusted.client(ip("10.0.0.2"), &appended),
+            ip("198.51.100.9")
+        );
+        let forwarded = headers(&[("forwarded", "for=unknown, for=198.51.100.9")]);
+        assert_eq!(
+            trusted.client(ip("10.0.0.2"), &forwarded),
+            ip("198.51.100.9")
+        );
+    }
+
+    #[test]
+    fn both_headers_at_once_are_neither_believed() {
+        // A proxy writing only `Forwarded` passes a client's own `X-Forwarded-For` on.
+        let trusted = proxies("10.0.0.0/8");
+        let both = headers(&[
+            ("x-forwarded-for", "203.0.113.66"),
+            ("forwarded", "for=198.51.100.9"),
+        ]);
+        assert_eq!(trusted.client(ip("10.0.0.2"), &both), ip("10.0.0.2"));
     }
 
     #[test]

@@ -317,7 +317,29 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<(), KeyExportError> {
             .open(&partial)?;
         file.write_all(bytes)?;
         file.sync_all()?;
-        std::fs::hard_link(&partial, path)
+        match std::fs::hard_link(&partial, path) {
+            // FAT and exFAT (the usual removable stick) have no hard links: the final name
+            // made new, which still never replaces a file, then written and synced.
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                let mut file = crate::private_files::new_file_options()
+                    .write(true)
+                    .create_new(true)
+                    .open(path)
+                    .map_err(|e2| {
+                        if e2.kind() == std::io::ErrorKind::AlreadyExists {
+                            e2
+                        } else {
+                            e
+                        }
+                    })?;
+                let written = file.write_all(bytes).and_then(|()| file.sync_all());
+                if written.is_err() {
+                    let _ = std::fs::remove_file(path);
+                }
+                written
+            }
+            linked => linked,
+        }
     })();
     let _ = std::fs::remove_file(&partial);
     match written {

@@ -1309,7 +1309,11 @@ async fn serve_relay(
             certificate.spawn_watch(tls_reload::WATCH_EVERY);
             Some(certificate.server_config()?)
         }
-        Scheme::PlainHttp => None,
+        Scheme::PlainHttp => {
+            // SIGHUP (the unit's `systemctl reload`) would otherwise end the process.
+            spawn_hangup_without_certificate()?;
+            None
+        }
     };
     if config.backup.is_some() && config.database_url.is_some() {
         return Err(BACKUPS_ON_POSTGRES.into());
@@ -1442,6 +1446,18 @@ fn spawn_daily_checkpoints(
             }
         }
     });
+}
+
+/// Answers SIGHUP on a relay without a certificate (plain HTTP behind a proxy) with a log
+/// line instead of the signal's default, which ends the process.
+fn spawn_hangup_without_certificate() -> std::io::Result<()> {
+    let mut hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    tokio::spawn(async move {
+        while hangups.recv().await.is_some() {
+            tracing::info!("SIGHUP: this relay serves no certificate, nothing to reload");
+        }
+    });
+    Ok(())
 }
 
 /// How often a PostgreSQL instance tags rows written without the relay's keys meanwhile (by

@@ -206,7 +206,19 @@ fn run(
         dir: schedule.dir.clone(),
         source,
     };
-    crate::private_files::create_dir(&schedule.dir).map_err(folder)?;
+    if schedule.offsite_only {
+        // Never made here: an unmounted backup disk leaves an empty mount point, and a
+        // folder made in it would put "offsite" backups on the machine's own disk.
+        if !schedule.dir.is_dir() {
+            return Err(folder(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "the backup folder does not exist (is its disk mounted?); with \
+                 backup_offsite_only the relay does not create it",
+            )));
+        }
+    } else {
+        crate::private_files::create_dir(&schedule.dir).map_err(folder)?;
+    }
     let target = schedule.dir.join(backup_name(now_ms));
     let report = store.backup_unrecorded(&target)?;
     let not_counted = if schedule.offsite_only && same_filesystem(&schedule.dir, data_dir)? {
@@ -248,6 +260,22 @@ fn backup_name(now_ms: i64) -> String {
     format!("{PREFIX}{stamp}.{:03}Z{SUFFIX}", now_ms.rem_euclid(1000))
 }
 
+/// A temporary backup file older than this was left by a killed run.
+const PARTIAL_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Whether `stamp` is a time as [`backup_name`] writes it (`20261206T214500.123Z`): only
+/// such files are rotated, never an operator's own `relay-….sqlite3`.
+pub(crate) fn is_stamp(stamp: &str) -> bool {
+    let bytes = stamp.as_bytes();
+    bytes.len() == 20
+        && bytes[..8].iter().all(u8::is_ascii_digit)
+        && bytes[8] == b'T'
+        && bytes[9..15].iter().all(u8::is_ascii_digit)
+        && bytes[15] == b'.'
+        && bytes[16..19].iter().all(u8::is_ascii_digit)
+        && bytes[19] == b'Z'
+}
+
 /// Whether `a` and `b` are on one filesystem (one device number).
 fn same_filesystem(a: &Path, b: &Path) -> Result<bool, BackupRunError> {
     #[cfg(unix)]
@@ -279,12 +307,26 @@ fn rotate(dir: &Path, keep: usize, newest: &Path) -> std::io::Result<Vec<PathBuf
         let entry = entry?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        if !name.starts_with(PREFIX) {
-            continue;
-        }
-        if name.ends_with(&format!("{SUFFIX}.partial")) && entry.path() != newest {
-            let _ = std::fs::remove_file(entry.path());
-        } else if name.ends_with(SUFFIX) {
+        if let Some(stamp) = name
+            .strip_suffix(".partial")
+            .and_then(|n| n.strip_suffix(SUFFIX))
+            .and_then(|n| n.strip_prefix(PREFIX))
+        {
+            // A killed run's leftover; one a run may still be writing is left alone.
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > PARTIAL_AGE);
+            if is_stamp(stamp) && old && entry.path() != newest {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        } else if name
+            .strip_suffix(SUFFIX)
+            .and_then(|n| n.strip_prefix(PREFIX))
+            .is_some_and(is_stamp)
+        {
             backups.push(entry.path());
         }
     }

@@ -129,6 +129,9 @@ fn scheduled_backups_are_verified_counted_and_rotated_to_the_number_kept() {
     // An operator's own file in the folder is never rotated away.
     let own = backups.join("before-upgrade.sqlite3");
     std::fs::copy(&written[3], &own).expect("copies");
+    // Named like the README's manual backups, which share the prefix: kept too.
+    let manual = backups.join("relay-2026-12-06.sqlite3");
+    std::fs::copy(&written[3], &manual).expect("copies");
     capture(&store, &device, 5);
     run_once(
         &store,
@@ -138,7 +141,8 @@ fn scheduled_backups_are_verified_counted_and_rotated_to_the_number_kept() {
     )
     .expect("backs up");
     assert!(own.exists());
-    assert_eq!(backups_in(&backups).len(), 3);
+    assert!(manual.exists());
+    assert_eq!(backups_in(&backups).len(), 4);
 }
 
 #[test]
@@ -147,6 +151,16 @@ fn with_offsite_only_a_backup_on_the_data_disk_is_kept_but_lets_no_tablet_erase(
     let (store, device) = store_with_tablet(data.path());
     capture(&store, &device, 1);
     let same_disk = data.path().join("backups");
+    // A missing folder (its disk not mounted) is refused, never made on this disk.
+    let refused = run_once(
+        &store,
+        data.path(),
+        &schedule(&same_disk, 3, true),
+        1_799_000_000_000,
+    );
+    assert!(refused.is_err(), "{refused:?}");
+    assert!(!same_disk.exists(), "not created");
+    std::fs::create_dir(&same_disk).expect("the operator makes it");
     let done = run_once(
         &store,
         data.path(),
