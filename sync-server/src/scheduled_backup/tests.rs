@@ -1,64 +1,22 @@
-use kiosk_core::protocol::enrollment::EnrolledRole;
-
 use super::*;
 use crate::storage::prelude::*;
-use crate::storage::{Accessor, EnrollmentGrant, IngestBatch, IngestItem};
+use crate::storage::suite::fixtures;
 
 /// A store with one enrolled kiosk; returns the store and its device key.
 fn store_with_tablet(data_dir: &Path) -> (SqliteStore, [u8; 32]) {
     let store = SqliteStore::open(&data_dir.join("relay.sqlite3")).expect("opens");
-    let grant = EnrollmentGrant {
-        lookup: [0xee; 32],
-        answer_secret: [0; 32],
-        event_id: "demo-event".to_owned(),
-        role: EnrolledRole::Kiosk,
-        recruiter: None,
-        expires_at: i64::MAX,
-        max_uses: 10,
-    };
-    store.add_enrollment_code(&grant, 0).expect("code");
-    let key = [1; 32];
-    store
-        .redeem_enrollment_code(
-            &grant.lookup,
-            &key,
-            EnrolledRole::Kiosk,
-            &|_| true,
-            0,
-            1 << 40,
-        )
-        .expect("storage")
-        .expect("enrolled");
-    (store, key)
+    let device = fixtures::enroll(&store, 1)[0];
+    (store, device)
 }
 
 /// Stores the tablet's `journal_seq`th capture: one more commit for a backup to hold.
 fn capture(store: &SqliteStore, device: &[u8; 32], journal_seq: u64) {
-    let mut hash = [1; 32];
-    hash[..8].copy_from_slice(&journal_seq.to_be_bytes());
     store
-        .ingest(&IngestBatch {
-            device_key: *device,
-            seq: journal_seq,
-            received_at: 1_000,
-            items: vec![IngestItem::Store {
-                doc_id: format!("00000000-0000-4000-8000-0001{journal_seq:08x}"),
-                event_id: "demo-event".to_owned(),
-                document: vec![0x5a; 4096],
-                change_hashes: vec![hash],
-                capture_signature: vec![7; 64],
-                receipt_code: format!("R{journal_seq}"),
-                restricted: false,
-                journal_seq: Some(journal_seq),
-                listing: None,
-            }],
-            accessor: Accessor::Device {
-                device_key: *device,
-                recruiter: None,
-            },
-            pull: None,
-            declared_journal: None,
-        })
+        .ingest(&fixtures::batch(
+            device,
+            journal_seq,
+            journal_seq..=journal_seq,
+        ))
         .expect("stored");
 }
 
