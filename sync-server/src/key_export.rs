@@ -137,7 +137,8 @@ pub struct Imported {
     pub written: Vec<&'static str>,
 }
 
-#[derive(serde::Serialize, serde::Deserialize)]
+/// What the export holds; its hex copies of the keys are wiped when it is dropped.
+#[derive(serde::Serialize, serde::Deserialize, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
 struct Payload {
     format: String,
     version: u32,

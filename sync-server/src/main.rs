@@ -1363,6 +1363,13 @@ async fn serve_relay(
     if let Some(metrics_listen) = monitor.metrics_listen {
         let listener = tokio::net::TcpListener::bind(metrics_listen).await?;
         println!("Metrics on http://{}/metrics", listener.local_addr()?);
+        if !metrics_listen.ip().is_loopback() {
+            tracing::warn!(
+                address = %metrics_listen,
+                "the metrics listener answers anyone who reaches it, without a token: bind it \
+                 where only the monitoring system can connect"
+            );
+        }
         let metrics = observe::metrics::metrics_router(state.clone());
         tokio::spawn(async move {
             if let Err(e) =
