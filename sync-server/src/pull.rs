@@ -6,7 +6,6 @@
 //! another epoch (the store was restored from a backup since) starts the pull over, since
 //! the numbers it holds may not mean the same changes any more.
 
-use hmac::{Hmac, KeyInit, Mac};
 use kiosk_core::protocol::PullCursor;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -61,10 +60,7 @@ impl CursorKey {
     }
 
     fn tag(&self, body: &[u8]) -> [u8; 32] {
-        let mut mac =
-            <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0).expect("HMAC takes any key length");
-        mac.update(body);
-        mac.finalize().into_bytes().into()
+        crate::keyed_hash::hmac_sha256(&self.0, &[body])
     }
 
     pub fn write(&self, start: &PullStart, seq: u64) -> PullCursor {

@@ -3,9 +3,6 @@
 //! the limiters above the store (HR's login, enrollment); the store only counts,
 //! atomically, so every relay instance sharing a store shares the counts.
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
-
 /// How one kind of key is counted: attempts in a window that starts with a key's first
 /// attempt, at most `max_failures` of them, and optionally at most `max_tracked` keys
 /// counted apart (past them, new keys share one overflow key, limited like one key).
@@ -40,14 +37,12 @@ impl FailureKey {
     /// the subject, so a store's rows name no username or address, and one cannot be found
     /// from its row by trying the few billion IPv4 addresses.
     pub fn new(rule: FailureRule, secret: &[u8; 32], subject: &str) -> FailureKey {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret)
-            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
-        mac.update(rule.scope.as_bytes());
-        mac.update(&[0]);
-        mac.update(subject.as_bytes());
         FailureKey {
             rule,
-            subject: mac.finalize().into_bytes().into(),
+            subject: crate::keyed_hash::hmac_sha256(
+                secret,
+                &[rule.scope.as_bytes(), &[0], subject.as_bytes()],
+            ),
         }
     }
 

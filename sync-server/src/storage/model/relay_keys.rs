@@ -12,11 +12,7 @@ pub struct RelayKeyIds {
 /// under it): every instance of one store holds the same relay keys, so they derive the same
 /// secret, and the store never holds it.
 pub fn derived_secret(signing: &ed25519_dalek::SigningKey, purpose: &[u8]) -> [u8; 32] {
-    use hmac::{Hmac, KeyInit, Mac};
-    let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&signing.to_bytes())
-        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
-    mac.update(purpose);
-    mac.finalize().into_bytes().into()
+    crate::keyed_hash::hmac_sha256(&signing.to_bytes(), &[purpose])
 }
 
 /// The secret a PostgreSQL store tags email addresses under, for finding a whole address

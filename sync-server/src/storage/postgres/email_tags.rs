@@ -19,10 +19,8 @@
 //! access use the tags only while no row is untagged or unknown, so a tag lookup never
 //! misses a row that has the address: meanwhile they open rows as before.
 
-use hmac::{Hmac, KeyInit, Mac};
 use postgres::GenericClient;
 use postgres::types::Type;
-use sha2::Sha256;
 
 use super::PgStore;
 use super::index_writes::index_one;
@@ -60,10 +58,7 @@ impl EmailTags {
         if address.is_empty() {
             return Some(Vec::new());
         }
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&secret)
-            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
-        mac.update(address.as_bytes());
-        Some(mac.finalize().into_bytes().to_vec())
+        Some(crate::keyed_hash::hmac_sha256(&secret, &[address.as_bytes()]).to_vec())
     }
 }
 
