@@ -65,9 +65,7 @@ impl WriterTurn {
     /// Waits (at most [`MAX_YIELD`]) until neither a short write nor an ingest group waits
     /// for the writer; background work calls it before each batch takes the writer.
     pub(super) fn after_waiting_writes(&self) {
-        self.stand_back(|| {
-            self.waiting.load(Ordering::Acquire) + self.groups_waiting.load(Ordering::Acquire)
-        });
+        self.stand_back(|| self.writes_wait());
     }
 
     /// Whether a short write waits for the writer now: an ingest group under way then commits
@@ -85,17 +83,17 @@ impl WriterTurn {
     /// Waits (at most [`MAX_YIELD`]) until no short write waits for the writer; an ingest
     /// group calls it before it takes the writer.
     pub(super) fn after_short_writes(&self) {
-        self.stand_back(|| self.waiting.load(Ordering::Acquire));
+        self.stand_back(|| self.short_write_waits());
     }
 
-    /// Waits (at most [`MAX_YIELD`]) until `waiting` counts no one.
-    fn stand_back(&self, waiting: impl Fn() -> usize) {
-        if waiting() == 0 {
+    /// Waits (at most [`MAX_YIELD`]) until `waiting` says no one waits.
+    fn stand_back(&self, waiting: impl Fn() -> bool) {
+        if !waiting() {
             return;
         }
         let deadline = Instant::now() + MAX_YIELD;
         let mut turn = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
-        while waiting() > 0 {
+        while waiting() {
             let now = Instant::now();
             if now >= deadline {
                 return;
