@@ -134,6 +134,18 @@ fn walk(path: &Path, root: bool, tightened: &mut Vec<Tightened>) -> Result<(), P
     Ok(())
 }
 
+/// The permission bits of the file `path` (following links), for tests of the modes the
+/// relay writes files with.
+#[cfg(all(test, unix))]
+pub(crate) fn mode_for_tests(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .expect("exists")
+        .permissions()
+        .mode()
+        & 0o777
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use std::os::unix::fs::PermissionsExt;

@@ -15,14 +15,7 @@ fn relay_with_keys() -> (tempfile::TempDir, RelayKeys) {
 }
 
 #[cfg(unix)]
-fn mode(path: &Path) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path)
-        .expect("exists")
-        .permissions()
-        .mode()
-        & 0o777
-}
+use crate::private_files::mode_for_tests as mode;
 
 #[test]
 fn exported_keys_import_into_an_empty_data_directory_as_the_same_keys() {

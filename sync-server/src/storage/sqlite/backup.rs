@@ -571,14 +571,7 @@ mod tests {
     }
 
     #[cfg(unix)]
-    fn mode(path: &Path) -> u32 {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::metadata(path)
-            .expect("exists")
-            .permissions()
-            .mode()
-            & 0o777
-    }
+    use crate::private_files::mode_for_tests as mode;
 
     #[test]
     fn a_backup_older_than_the_reported_watermark_is_refused_even_with_the_store_lost() {
