@@ -134,6 +134,8 @@ pub(super) fn usable(client: &mut impl GenericClient, tags: EmailTags) -> Storag
     if tags.0.is_none() {
         return Ok(false);
     }
+    // [`UNKNOWN_TAG`] as a literal, word for word the predicate of the partial index
+    // `registration_index_untagged`: a parameter there would keep the planner off it.
     let untagged: bool = client
         .query_one(
             "SELECT EXISTS (SELECT 1 FROM registration_index
