@@ -12,6 +12,7 @@
 mod access_log;
 mod accessibility;
 mod backup_age;
+mod confirmations;
 mod detail;
 mod devices;
 pub(crate) mod disclosure;
@@ -30,6 +31,7 @@ mod retention;
 pub(crate) mod subject_access;
 mod texts;
 mod user_access;
+mod user_confirmations;
 mod users;
 
 use axum::Router;
