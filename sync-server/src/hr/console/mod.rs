@@ -24,6 +24,7 @@ mod list;
 mod login;
 mod password;
 mod quarantine;
+mod quarantine_review;
 mod reconciliation;
 mod record_lifecycle;
 mod restricted;
@@ -82,7 +83,14 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/console/restricted", get(restricted::page))
         .route("/console/quarantine", get(quarantine::page))
-        .route("/console/quarantine/{id}/review", post(quarantine::review))
+        .route(
+            "/console/quarantine/{id}",
+            get(quarantine_review::capture_page),
+        )
+        .route(
+            "/console/quarantine/{id}/review",
+            get(quarantine_review::decision_form).post(quarantine_review::decide),
+        )
         .route("/console/events", get(events::list).post(events::create))
         .route("/console/events/{id}", get(events::page).post(events::save))
         .route("/console/events/{id}/publish", post(events::publish))
