@@ -323,7 +323,7 @@ async fn a_staff_tablet_gets_a_pin_unlock_code_and_a_kiosk_does_not() {
     // QR code to scan, and the text folded away, never a code to type.
     assert!(
         page.body
-            .contains("The unlock reaches the tablet with its next sync.")
+            .contains("The unlock reaches the tablet with its next sync, which happens by itself")
     );
     assert!(
         page.body
