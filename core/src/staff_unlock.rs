@@ -7,6 +7,20 @@
 //! The tablet checks the relay's signature with the key pinned at enrollment and that the
 //! unlock names this tablet; it takes each counter once and never one at or below a counter
 //! it used, so an old code, or one seen over a shoulder, opens nothing.
+//!
+//! Why the out-of-band form is the whole signed unlock (shown by HR's console as a QR code
+//! to scan, its text folded away) and not a short code to type: a tablet that cannot sync
+//! can only trust what it can check offline, and the only thing it can check is the
+//! relay's Ed25519 signature, about 380 base32 characters with the command. A short code
+//! (8–10 characters, 40–50 bits) cannot carry a signature, so it could only be checked
+//! (a) against a secret the tablet shares with the relay, or (b) against the signed unlock
+//! once a sync has brought it. (a) would put a key on the tablet that mints unlocks: whoever
+//! reads it from a lost tablet opens every later lockout, and only the relay should be able
+//! to say "open". (b) adds nothing for the tablet that cannot sync, because it cannot open
+//! until the sync, and after the sync the signed unlock opens it without a code (HR asked
+//! for it, for this tablet and counter). So there is no short code: HR's page says plainly
+//! that the unlock arrives with the next sync, and offers the QR code for a tablet that
+//! cannot sync.
 
 use std::sync::Arc;
 

@@ -152,8 +152,8 @@ pub fn pin_message(error: &PinError) -> Localized {
             "This unlock code was already used. Ask HR for a new one.",
         ),
         PinError::NoUnlock => Localized::new(
-            "Ingen upplåsning från HR har kommit. Synka, eller skriv koden från HR.",
-            "No unlock from HR has arrived. Sync, or type the code HR gave.",
+            "Ingen upplåsning från HR har kommit. Synka, eller klistra in texten i QR-koden från HR.",
+            "No unlock from HR has arrived. Sync, or paste the text of HR's QR code.",
         ),
         PinError::UnlockCodeExpired => Localized::new(
             "Upplåsningskoden är äldre än en vecka. Be HR om en ny.",

@@ -319,9 +319,31 @@ async fn a_staff_tablet_gets_a_pin_unlock_code_and_a_kiosk_does_not() {
     let page = admin.post(&unlock, &[("csrf_token", &csrf)]).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("<h1>PIN unlock code</h1>"));
+    // Plain words: the unlock comes with the next sync; for a tablet that cannot sync, a
+    // QR code to scan, and the text folded away, never a code to type.
+    assert!(
+        page.body
+            .contains("The unlock reaches the tablet with its next sync, which happens by itself")
+    );
+    assert!(
+        page.body
+            .contains(r#"aria-label="QR code with the PIN unlock""#)
+    );
+    assert!(
+        page.body
+            .contains("<details><summary>Show the code as text</summary>")
+    );
+    assert!(!page.body.contains("type the code"));
     let code = secret(&page.body);
     let command = kiosk_core::staff_unlock::parse_unlock_code(&code).expect("an unlock code");
     assert!(!command.0.is_empty());
+    // The QR code carries the code without its dashes: the same unlock.
+    assert_eq!(
+        kiosk_core::staff_unlock::parse_unlock_code(&code.replace('-', ""))
+            .expect("the QR text")
+            .0,
+        command.0
+    );
     assert_eq!(
         state
             .store
@@ -551,7 +573,12 @@ async fn no_admin_grants_themselves_the_clearance_on_the_page_but_may_grant_anot
     let answer = admin
         .post(
             &format!("/console/users/{}/clearance", anna.id),
-            &[("csrf_token", &csrf), ("restricted_clearance", "true")],
+            &[
+                ("csrf_token", &csrf),
+                ("restricted_clearance", "true"),
+                ("reason", "my own"),
+                ("confirmed", "yes"),
+            ],
         )
         .await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
@@ -564,10 +591,48 @@ async fn no_admin_grants_themselves_the_clearance_on_the_page_but_may_grant_anot
     let (anna, _) = state.store.hr_user(anna.id).expect("reads").expect("user");
     assert!(!anna.restricted_clearance);
 
+    // The button leads to a confirmation that asks why; nothing changes before it.
+    let path = format!("/console/users/{}/clearance", rut.id);
+    let asked = admin
+        .post(
+            &path,
+            &[("csrf_token", &csrf), ("restricted_clearance", "true")],
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(
+        asked
+            .body
+            .contains("<h1>Ge behörighet för skyddade personuppgifter?</h1>")
+    );
+    assert!(asked.body.contains(r#"name="confirmed" value="yes""#));
+    assert!(asked.body.contains(r#"name="reason""#));
+    let no_reason = admin
+        .post(
+            &path,
+            &[
+                ("csrf_token", &csrf),
+                ("restricted_clearance", "true"),
+                ("confirmed", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(no_reason.body.contains("Skriv ett skäl."));
+    let (rut_now, _) = state.store.hr_user(rut.id).expect("reads").expect("user");
+    assert!(
+        !rut_now.restricted_clearance,
+        "not before the confirmation with a reason"
+    );
     let answer = admin
         .post(
-            &format!("/console/users/{}/clearance", rut.id),
-            &[("csrf_token", &csrf), ("restricted_clearance", "true")],
+            &path,
+            &[
+                ("csrf_token", &csrf),
+                ("restricted_clearance", "true"),
+                ("reason", "Handläggare av skyddade ärenden, dnr 2027/14"),
+                ("confirmed", "yes"),
+            ],
         )
         .await;
     assert_eq!(
@@ -576,6 +641,23 @@ async fn no_admin_grants_themselves_the_clearance_on_the_page_but_may_grant_anot
     );
     let (rut_now, _) = state.store.hr_user(rut.id).expect("reads").expect("user");
     assert!(rut_now.restricted_clearance);
+    let changes = state.store.hr_account_changes(rut.id).expect("reads");
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0].change, "grant_clearance");
+    assert_eq!(
+        changes[0].reason.as_deref(),
+        Some("Handläggare av skyddade ärenden, dnr 2027/14")
+    );
+    assert_eq!(changes[0].by, "hr:anna");
+    assert!(
+        state
+            .store
+            .access_log_entries(0, 1000)
+            .expect("log")
+            .iter()
+            .any(|(_, e)| e.doc_id == "grant_clearance:rut"),
+        "the grant is access-logged"
+    );
     let page = admin.get("/console/users?done=granted&lang=en").await;
     assert!(
         page.body
@@ -628,7 +710,12 @@ async fn the_users_page_shows_who_created_each_user_and_who_granted_the_clearanc
     let refused = anna
         .post(
             &format!("/console/users/{}/clearance", bo.id),
-            &[("csrf_token", &csrf), ("restricted_clearance", "true")],
+            &[
+                ("csrf_token", &csrf),
+                ("restricted_clearance", "true"),
+                ("reason", "forged"),
+                ("confirmed", "yes"),
+            ],
         )
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
@@ -659,7 +746,12 @@ async fn the_users_page_shows_who_created_each_user_and_who_granted_the_clearanc
     let granted = cecilia
         .post(
             &format!("/console/users/{}/clearance", bo.id),
-            &[("csrf_token", &csrf), ("restricted_clearance", "true")],
+            &[
+                ("csrf_token", &csrf),
+                ("restricted_clearance", "true"),
+                ("reason", "archivist for protected records"),
+                ("confirmed", "yes"),
+            ],
         )
         .await;
     assert_eq!(
@@ -780,6 +872,25 @@ async fn assigning_an_event_makes_its_registration_readable_by_the_recruiter() {
     // Taken away again (a recruiter leaves the team): the record is refused once more.
     let page = admin.get("/console/users").await;
     assert!(page.body.contains("Ta bort tilldelningen:"));
+    // The button asks for a confirmation first, and takes nothing yet.
+    let asked = admin
+        .post(
+            "/console/users/assignments/remove",
+            &[
+                ("csrf_token", &page.csrf_field()),
+                ("user_id", &rut.id.to_string()),
+                ("event_id", EVENT),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(asked.body.contains("<h1>Ta bort tilldelningen?</h1>"));
+    assert!(asked.body.contains(r#"name="confirmed" value="yes""#));
+    assert_eq!(
+        state.store.hr_assigned_events(rut.id).expect("reads"),
+        [EVENT],
+        "nothing is taken before the confirmation"
+    );
     let answer = admin
         .post(
             "/console/users/assignments/remove",
@@ -787,6 +898,7 @@ async fn assigning_an_event_makes_its_registration_readable_by_the_recruiter() {
                 ("csrf_token", &page.csrf_field()),
                 ("user_id", &rut.id.to_string()),
                 ("event_id", EVENT),
+                ("confirmed", "yes"),
             ],
         )
         .await;
@@ -814,6 +926,7 @@ async fn assigning_an_event_makes_its_registration_readable_by_the_recruiter() {
                 ("csrf_token", &"0".repeat(64)),
                 ("user_id", &rut.id.to_string()),
                 ("event_id", EVENT),
+                ("confirmed", "yes"),
             ],
         )
         .await;

@@ -2,7 +2,9 @@
 //! shows no personal data; accepting an authentic, valid capture merges it into the
 //! registrations, keeping it apart leaves it out; a decision is final; a capture that is
 //! not authentic or not valid cannot be accepted (but can be kept apart); only archivists
-//! review, and bad input is refused naming its field.
+//! review, and bad input is refused naming its field. In the console a capture has its own
+//! page (why in words, the content under a record's rules, each view logged) and the
+//! decision its own page, confirmed before it is recorded.
 
 mod support {
     pub mod console_browser;
@@ -53,6 +55,8 @@ enum Capture {
     FromAStaffTablet,
     /// Signed and pushed by the kiosk, but the registration names another capturing device.
     NamingAnotherDevice,
+    /// Authentic, from a visitor with protected personal data.
+    Restricted,
 }
 
 /// The staff tablet of [`Capture::FromAStaffTablet`].
@@ -102,6 +106,14 @@ impl Relay {
         };
         let (mut input, mut context) = self.generator.next_input();
         input.given_name = given.to_owned();
+        input.protected_personal_data = kind == Capture::Restricted;
+        if kind == Capture::Restricted {
+            // The minimal path: one contact channel, nothing more.
+            input.email = "skyddad@example.se".to_owned();
+            input.phone.clear();
+            input.education_level.clear();
+            input.talent_pool_opt_in = false;
+        }
         context.device = match kind {
             Capture::NamingAnotherDevice => {
                 DeviceIdentity::from_signing_key(ed25519_dalek::SigningKey::from_bytes(&[6; 32]))
@@ -398,6 +410,37 @@ async fn only_archivists_review_and_bad_input_is_refused_naming_its_field() {
     );
 }
 
+/// The label in Swedish of the first interest of quarantined capture `id`, and its code.
+fn first_interest(relay: &Relay, id: u64) -> (String, String) {
+    let (_, kept) = relay
+        .store()
+        .quarantined_capture(id)
+        .expect("reads")
+        .expect("kept");
+    let registration = relay
+        .state
+        .keys
+        .sealing
+        .open(&kept)
+        .expect("opens")
+        .registration;
+    let code = registration.interests[0].clone();
+    let event = kiosk_core::demo::demo_event();
+    let form = &event
+        .published_form(&registration.form_version)
+        .expect("the cited form")
+        .form;
+    let label = form
+        .interest_areas
+        .iter()
+        .find(|c| c.code == code)
+        .expect("a listed interest")
+        .label
+        .get(kiosk_core::language::Language::Swedish)
+        .to_owned();
+    (label, code)
+}
+
 #[tokio::test]
 async fn the_quarantine_page_reviews_a_capture_and_then_shows_the_decision() {
     let mut relay = Relay::new();
@@ -413,18 +456,66 @@ async fn the_quarantine_page_reviews_a_capture_and_then_shows_the_decision() {
             .contains("<caption>Insändningar i karantän, nyast först</caption>")
     );
     assert!(page.body.contains("Surfplattan var spärrad"));
-    assert!(!page.body.contains("Signe"), "no personal data");
-    let radio = format!(r#"id="decision-{id}-accept""#);
-    assert!(page.body.contains(&radio));
+    assert!(!page.body.contains("Signe"), "no personal data in the list");
+    assert!(
+        !page
+            .body
+            .contains("<form method=\"post\" action=\"/console/quarantine/"),
+        "no decision in a table cell"
+    );
+    let capture = format!("/console/quarantine/{id}");
+    assert!(page.body.contains(&format!(r#"href="{capture}""#)));
+    assert!(
+        relay.logged(&doc, "arvid").is_empty(),
+        "the list reads no content"
+    );
+
+    // The capture's page: why in words, and the content with labels, each view logged.
+    let page = browser.get(&capture).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("<h1>Insändning i karantän</h1>"));
     assert!(
         page.body
-            .contains(&format!(r#"<label for="reason-{id}">Skäl</label>"#))
+            .contains("HR hade återkallat surfplattan när den skickade insändningen")
     );
-    let csrf = page.csrf_field();
-    let action = format!("/console/quarantine/{id}/review");
+    assert!(page.body.contains("<dd>Signe</dd>"));
+    let (label, code) = first_interest(&relay, id);
+    assert!(
+        page.body.contains(&format!("<li>{label}</li>")),
+        "the interest's label"
+    );
+    if label != code {
+        assert!(
+            !page.body.contains(&format!("<li>{code}</li>")),
+            "not its code"
+        );
+    }
+    assert_eq!(relay.logged(&doc, "arvid"), ["read"]);
+    browser.get(&capture).await;
+    assert_eq!(
+        relay.logged(&doc, "arvid"),
+        ["read", "read"],
+        "one entry per view"
+    );
+    let decide = format!("{capture}/review");
+    assert!(page.body.contains(&format!(r#"href="{decide}""#)));
+    let english = browser.get(&format!("{capture}?lang=en")).await;
+    assert!(
+        english
+            .body
+            .contains("HR had revoked the tablet when it sent the capture")
+    );
+    browser.get(&format!("{capture}?lang=sv")).await;
 
+    // The decision on a page of its own; every mistake at once.
+    let page = browser.get(&decide).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("<h1>Beslut om insändningen</h1>"));
+    assert!(page.body.contains(r#"id="decision-accept""#));
+    assert!(page.body.contains(r#"<label for="reason">Skäl</label>"#));
+    let csrf = page.csrf_field();
     let refused = browser
-        .post(&action, &[("csrf_token", &csrf), ("reason", "")])
+        .post(&decide, &[("csrf_token", &csrf), ("reason", "")])
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
@@ -433,56 +524,111 @@ async fn the_quarantine_page_reviews_a_capture_and_then_shows_the_decision() {
             .contains("Välj om insändningen ska godtas eller hållas åtskild.")
     );
     assert!(refused.body.contains("Skriv ett skäl på 1–500 tecken."));
+    assert!(refused.body.contains(r##"href="#decision-accept""##));
+    assert!(refused.body.contains(r##"href="#reason""##));
     assert!(
         refused
             .body
-            .contains(&format!(r#"aria-describedby="decision-{id}-error""#))
+            .contains(r#"aria-describedby="reason-hint reason-error""#)
     );
-    assert!(refused.body.contains(&format!(
-        r#"aria-describedby="reason-{id}-hint reason-{id}-error""#
-    )));
-    assert!(refused.body.contains(&format!(r##"href="#reason-{id}""##)));
 
-    let saved = browser
-        .post(
-            &action,
-            &[
-                ("csrf_token", &csrf),
-                ("decision", "accept"),
-                ("reason", "Äkta."),
-            ],
-        )
-        .await;
+    // A valid decision asks for its confirmation and records nothing yet.
+    let decision = [
+        ("csrf_token", csrf.as_str()),
+        ("decision", "accept"),
+        ("reason", "Äkta, gjord innan surfplattan försvann."),
+    ];
+    let asked = browser.post(&decide, &decision).await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(asked.body.contains("<h1>Godta insändningen?</h1>"));
+    assert!(asked.body.contains(r#"name="confirmed" value="yes""#));
+    assert!(!relay.is_stored(&doc), "nothing before the confirmation");
+    assert!(relay.list().await.iter().all(|c| c["review"].is_null()));
+
+    let mut confirmed = decision.to_vec();
+    confirmed.push(("confirmed", "yes"));
+    let saved = browser.post(&decide, &confirmed).await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
     let page = browser
         .get(saved.location.as_deref().expect("back to the list"))
         .await;
     assert!(page.body.contains("Beslutet är sparat."));
     assert!(page.body.contains("Godtagen"));
-    assert!(
-        !page.body.contains(&radio),
-        "a reviewed capture has no form"
-    );
     assert!(relay.is_stored(&doc));
 
+    // Decided: the decision page leads to the capture, which shows the decision.
     let again = browser
         .post(
-            &action,
+            &decide,
             &[
                 ("csrf_token", &csrf),
                 ("decision", "keep_apart"),
                 ("reason", "Nej."),
+                ("confirmed", "yes"),
             ],
         )
         .await;
-    assert_eq!(again.status, StatusCode::CONFLICT);
-    assert!(again.body.contains("Ett beslut är slutgiltigt."));
+    assert_eq!(again.location.as_deref(), Some(capture.as_str()));
+    let page = browser.get(&capture).await;
+    assert!(page.body.contains("<strong>Godtagen</strong> av arvid"));
+    assert!(!page.body.contains(&format!(r#"href="{decide}""#)));
 
     let mut recruiter = Browser::new(&relay.state);
     user_with(&relay.state, "rut", vec![Role::Recruiter]);
     recruiter.log_in("rut", PASSWORD).await;
-    assert_eq!(
-        recruiter.get("/console/quarantine").await.status,
-        StatusCode::FORBIDDEN
+    for path in ["/console/quarantine", capture.as_str(), decide.as_str()] {
+        assert_eq!(
+            recruiter.get(path).await.status,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+    assert!(relay.logged(&doc, "rut").is_empty());
+}
+
+#[tokio::test]
+async fn a_restricted_capture_shows_its_content_only_to_a_cleared_archivist_and_logs_each_view() {
+    let mut relay = Relay::new();
+    let doc = relay.quarantine("Skyddad", Capture::Restricted);
+    let id = relay.capture_id(&doc).await;
+    let capture = format!("/console/quarantine/{id}");
+
+    let mut arvid = Browser::new(&relay.state);
+    arvid.log_in("arvid", PASSWORD).await;
+    let page = arvid.get(&capture).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        !page.body.contains("Skyddad"),
+        "no content without the clearance"
     );
+    assert!(page.body.contains("Innehållet visas inte"));
+    assert_eq!(relay.logged(&doc, "arvid"), ["read_refused"]);
+
+    let cleared = user_with(&relay.state, "klara", vec![Role::Archivist]);
+    relay
+        .store()
+        .set_hr_clearance(cleared.id, true)
+        .expect("cleared");
+    let mut klara = Browser::new(&relay.state);
+    klara.log_in("klara", PASSWORD).await;
+    let page = klara.get(&capture).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("<dd>Skyddad</dd>"));
+    assert!(page.body.contains("Personen har skyddade personuppgifter."));
+    assert_eq!(relay.logged(&doc, "klara"), ["read"]);
+}
+
+#[tokio::test]
+async fn a_capture_that_does_not_open_says_why_it_was_kept_apart_and_reads_nothing() {
+    let mut relay = Relay::new();
+    let doc = relay.quarantine("Garbage", Capture::Garbage);
+    let id = relay.capture_id(&doc).await;
+    let mut arvid = Browser::new(&relay.state);
+    arvid.log_in("arvid", PASSWORD).await;
+    // Bytes that are no seal: the page still says why it was kept apart, and why its
+    // content cannot be shown.
+    let page = arvid.get(&format!("/console/quarantine/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Innehållet kan inte visas:"));
+    assert!(relay.logged(&doc, "arvid").is_empty(), "nothing was read");
 }

@@ -812,7 +812,7 @@ async fn the_console_runs_retention_after_confirmation_and_the_detail_page_holds
     let withdrawn = browser
         .post(
             &format!("/console/registrations/{young}/talent-pool-withdrawal"),
-            &[("csrf_token", &csrf)],
+            &[("csrf_token", &csrf), ("confirmed", "yes")],
         )
         .await;
     assert_eq!(
@@ -1013,4 +1013,59 @@ async fn a_hold_on_a_restricted_record_needs_the_clearance() {
             .expect("reads")
             .is_some()
     );
+}
+
+#[tokio::test]
+async fn the_consoles_talent_pool_withdrawal_acts_only_after_its_confirmation_page() {
+    use support::console_browser::{Browser, PASSWORD};
+    let mut relay = Relay::in_memory();
+    let in_pool = relay.recent("Pool");
+    relay.user("rekryterare", vec![Role::Recruiter]);
+    let mut browser = Browser::new(&relay.state);
+    let login = browser.log_in("rekryterare", PASSWORD).await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER, "{}", login.body);
+    let detail = format!("/console/registrations/{in_pool}");
+    let page = browser.get(&detail).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let csrf = page.csrf_field();
+    let path = format!("{detail}/talent-pool-withdrawal");
+    let withdrawn = |relay: &Relay| {
+        relay
+            .store()
+            .record_retention(&in_pool)
+            .expect("reads")
+            .expect("held")
+            .talent_pool_withdrawn_at
+    };
+
+    // The detail page's button posts without the confirmation: a page that asks, and
+    // nothing withdrawn.
+    let asked = browser.post(&path, &[("csrf_token", &csrf)]).await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(
+        asked
+            .body
+            .contains("<h1>Registrera återkallelsen av samtycket?</h1>")
+    );
+    assert!(asked.body.contains(r#"name="confirmed" value="yes""#));
+    assert!(
+        asked.body.contains(&format!(r#"href="{detail}""#)),
+        "cancel leads back"
+    );
+    assert_eq!(withdrawn(&relay), None, "nothing before the confirmation");
+    // Anything but `yes` is no confirmation either.
+    let forged = browser
+        .post(&path, &[("csrf_token", &csrf), ("confirmed", "true")])
+        .await;
+    assert_eq!(forged.status, StatusCode::OK);
+    assert_eq!(withdrawn(&relay), None);
+
+    let confirmed = browser
+        .post(&path, &[("csrf_token", &csrf), ("confirmed", "yes")])
+        .await;
+    assert_eq!(
+        confirmed.location.as_deref(),
+        Some(format!("{detail}?saved=withdrawn").as_str())
+    );
+    assert!(withdrawn(&relay).is_some());
 }

@@ -1,6 +1,7 @@
 // Drives the relay's HR console in Debian's headless Chromium (through playwright-core):
 // log in with a one-time password, choose a password, open the list, search by a receipt
-// code, open the registration, switch to English, log out. Each main page is saved as a
+// code, open the registration, review a quarantined capture (its page, the decision, the
+// confirmation), switch to English, log out. Each main page is saved as a
 // screenshot and checked with axe-core; a violation of impact `serious` or `critical`
 // fails the run. Prints `PASS <check>` per check; tests/tests/console_in_a_browser.rs
 // starts the relay, fills the environment and requires every check by name.
@@ -107,9 +108,38 @@ await runInBrowser(async (context) => {
   for (const heading of ['Person', 'Intressen', 'Information och samtycke', 'Status', 'Anteckningar', 'Betyg']) {
     check((await page.getByRole('heading', { level: 2, name: heading, exact: true }).count()) === 1, `a ${heading} section`);
   }
+  const detailUrl = page.url();
   await shot(page, '06-detail');
   await accessible(page, 'detail');
   pass('detail_page_shows_the_registration_and_passes_axe');
+
+  // Quarantine: the capture a revoked tablet sent, with its content and why it was kept
+  // apart in words; the decision on its own page, then a confirmation before it counts.
+  await page.getByRole('link', { name: 'Karantän' }).click();
+  await page.getByRole('link', { name: /^Granska/ }).first().click();
+  check((await h1s(page)).join() === 'Insändning i karantän', 'the capture has its own page');
+  check((await page.getByText('HR hade återkallat surfplattan').count()) === 1, 'why it was kept apart, in words');
+  check((await page.locator('dd', { hasText: /^Karin$/ }).count()) === 1, 'the capture\'s content');
+  await shot(page, '06b-quarantined-capture');
+  await accessible(page, 'quarantined capture');
+  pass('quarantined_capture_shows_its_content_and_why_and_passes_axe');
+  await page.getByRole('link', { name: 'Fatta beslut om insändningen' }).click();
+  check((await h1s(page)).join() === 'Beslut om insändningen', 'the decision has its own page');
+  await page.getByRole('button', { name: 'Fortsätt' }).click();
+  check((await page.getByRole('alert').textContent()).includes('Välj om insändningen ska godtas'), 'a missing decision is named');
+  await accessible(page, 'decision with errors');
+  await page.getByLabel('Håll åtskild för gott').check();
+  await page.getByLabel('Skäl').fill('Gjord efter att surfplattan spärrades.');
+  await page.getByRole('button', { name: 'Fortsätt' }).click();
+  check((await h1s(page)).join() === 'Hålla insändningen åtskild för gott?', 'the confirmation page');
+  await shot(page, '06c-quarantine-confirmation');
+  await accessible(page, 'decision confirmation');
+  await page.getByRole('button', { name: 'Ja, håll den åtskild' }).click();
+  await page.waitForURL('**/console/quarantine?reviewed=*');
+  check((await page.getByRole('status').textContent()).includes('Beslutet är sparat.'), 'the decision is announced');
+  check((await page.getByText('Hålls åtskild', { exact: true }).count()) === 1, 'the list shows the decision');
+  pass('quarantine_decision_has_its_own_page_and_a_confirmation_and_passes_axe');
+  await page.goto(detailUrl);
 
   // English, remembered from then on.
   await page.getByRole('link', { name: 'English' }).click();

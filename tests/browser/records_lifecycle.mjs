@@ -153,8 +153,14 @@ await runInBrowser(async (context) => {
   check((await page.getByRole('form', { name: 'Häv bevarandebeslutet' }).count()) === 1, 'the form now lifts the hold');
   pass('legal_hold_needs_a_reason_and_is_set_with_one');
 
-  // The talent-pool withdrawal, and what to tell the visitor in both languages.
+  // The talent-pool withdrawal asks for a confirmation on a page of its own first (it
+  // cannot be undone); then what to tell the visitor in both languages.
   await page.getByRole('button', { name: 'Registrera återkallelsen' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Registrera återkallelsen av samtycket?' }).waitFor();
+  check((await page.getByText('Besökaren finns inte längre i talangpoolen.').count()) === 0, 'the confirmation page withdraws nothing yet');
+  await accessible(page, 'withdrawal confirmation');
+  pass('talent_pool_withdrawal_asks_for_a_confirmation_first');
+  await page.getByRole('button', { name: 'Ja, registrera återkallelsen' }).click();
   await page.waitForURL('**?saved=withdrawn');
   check((await statusText(page)).includes('Återkallelsen är registrerad.'), 'the withdrawal is announced');
   check((await detail('Talangpool')).includes('Besökaren finns inte längre i talangpoolen.'), 'the record shows the withdrawal');

@@ -1,7 +1,8 @@
 //! The HR console in a real browser: Debian's headless Chromium, driven by playwright-core
 //! from `tests/browser/console.mjs`, logs in to a relay on loopback with a one-time
 //! password, chooses a password, lists and searches registrations a kiosk captured and
-//! synced, opens one, switches to English and logs out; each main page is screenshotted and
+//! synced, opens one, reviews a capture a revoked tablet sent (its page, the decision, the
+//! confirmation), switches to English and logs out; each main page is screenshotted and
 //! checked with axe-core (no serious or critical violations).
 //!
 //! The script prints `PASS <check>` per check and this harness requires every one by name.
@@ -34,6 +35,8 @@ const CHECKS: &[&str] = &[
     "list_shows_the_readable_registrations_and_passes_axe",
     "search_by_receipt_code_finds_one_registration",
     "detail_page_shows_the_registration_and_passes_axe",
+    "quarantined_capture_shows_its_content_and_why_and_passes_axe",
+    "quarantine_decision_has_its_own_page_and_a_confirmation_and_passes_axe",
     "english_switch_sets_html_lang_and_passes_axe",
     "logout_ends_the_session",
 ];
@@ -69,6 +72,24 @@ async fn hr_uses_the_console_in_a_real_browser_and_every_page_passes_axe() {
         }
         let report = sync_now(&tablet.device, &transport).expect("syncs");
         assert_eq!(report.received, 4);
+        // HR revokes the tablet; what it captures then is quarantined for review.
+        let key = tablet
+            .device
+            .device_id()
+            .public_key()
+            .expect("key")
+            .to_bytes();
+        assert!(
+            store
+                .revoke_device(&key, kiosk_sync_server::now_ms())
+                .expect("revokes")
+        );
+        session
+            .update(visitor("Karin", false), Timestamp::now())
+            .expect("draft");
+        session.submit(Timestamp::now()).expect("captured");
+        let report = sync_now(&tablet.device, &transport).expect("syncs");
+        assert_eq!(report.quarantined, 1);
         // An archivist without the clearance, with a one-time password to replace.
         let (_, one_time) = provision_user(
             store.as_ref(),

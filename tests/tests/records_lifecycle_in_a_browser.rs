@@ -36,6 +36,7 @@ const CHECKS: &[&str] = &[
     "retention_run_removes_the_three_due_records_and_passes_axe",
     "detail_page_shows_when_the_record_falls_due",
     "legal_hold_needs_a_reason_and_is_set_with_one",
+    "talent_pool_withdrawal_asks_for_a_confirmation_first",
     "talent_pool_withdrawal_shows_what_to_tell_the_visitor_and_passes_axe",
     "subject_access_by_email_lists_the_registration_and_passes_axe",
     "subject_access_json_holds_the_record_its_retention_and_accesses",

@@ -18,8 +18,12 @@ use crate::hr::error::{
 };
 use crate::hr::policy;
 use crate::hr::sessions::{self, SESSION_LIFETIME_MS};
+use crate::hr::user_access::check_reason;
 use crate::state::{AppState, now_ms};
-use crate::storage::{ClearanceChange, Credential, CredentialKind, DirectoryEntry};
+use crate::storage::{
+    AccountAction, AccountChange, AccountChangeOutcome, ClearanceChange, Credential,
+    CredentialKind, DirectoryEntry,
+};
 
 /// Takes event `event_id` from user `user_id`'s assignments (admins only), so they no longer
 /// read its registrations; returns the events still assigned. Taking one not assigned
@@ -259,18 +263,24 @@ pub(crate) async fn create_hr_user(
 
 /// Grants or withdraws user `id`'s restricted clearance (admins only, as
 /// [`crate::hr::policy::may_set_clearance`] allows), recording who changed it and when.
+/// With a `reason` (1–500 characters, [`check_reason`]; the console always asks for one
+/// before a grant) the change is also recorded as an access change with that reason and
+/// access-logged, in the same transaction.
 pub(crate) async fn set_user_clearance(
     state: &AppState,
     caller: &Caller,
     id: u64,
     restricted_clearance: bool,
+    reason: Option<String>,
 ) -> HrResult<HrUser> {
     let admin = policy::may_manage_users(&caller.user)?;
     if admin.id == id {
         return Err(AccountError::SelfGrant.into());
     }
+    let reason = check_reason(reason.as_deref(), false)?;
     let store = state.store.clone();
     let actor = admin.id;
+    let actor_name = admin.accessor_name();
     blocking(move || -> HrResult<HrUser> {
         let target = store
             .hr_user_origin(id)
@@ -283,11 +293,38 @@ pub(crate) async fn set_user_clearance(
             .ok_or(Denial::NotLoggedIn)?;
         // `created_by` never changes once written, so the check holds for the change.
         policy::may_set_clearance(by, target)?;
-        let changed = store
-            .change_hr_clearance(id, restricted_clearance, Some(actor), now_ms())
-            .context("changing a user's clearance")?;
-        if !changed {
-            return Err(Missing::User.into());
+        if let Some(reason) = reason {
+            let change = AccountChange {
+                user_id: id,
+                action: if restricted_clearance {
+                    AccountAction::GrantClearance
+                } else {
+                    AccountAction::RemoveClearance
+                },
+                reason: Some(reason),
+                by_user: Some(actor),
+                by_name: actor_name,
+                at: now_ms(),
+            };
+            match store
+                .change_hr_account(&change)
+                .context("changing a user's clearance")?
+            {
+                // Unchanged: the clearance already is what was asked, as a repeat of the
+                // plain change below leaves it.
+                AccountChangeOutcome::Done | AccountChangeOutcome::Unchanged => {}
+                AccountChangeOutcome::NoSuchUser | AccountChangeOutcome::NoSuchToken => {
+                    return Err(Missing::User.into());
+                }
+                AccountChangeOutcome::LastAdmin => return Err(Conflict::LastAdmin.into()),
+            }
+        } else {
+            let changed = store
+                .change_hr_clearance(id, restricted_clearance, Some(actor), now_ms())
+                .context("changing a user's clearance")?;
+            if !changed {
+                return Err(Missing::User.into());
+            }
         }
         tracing::info!(
             actor,

@@ -161,6 +161,9 @@ async fn create_user(
 #[serde(deny_unknown_fields)]
 struct ClearanceBody {
     restricted_clearance: bool,
+    /// Why (1–500 characters): recorded with the change and access-logged.
+    #[serde(default)]
+    reason: Option<String>,
 }
 
 /// Admins grant or withdraw another user's restricted clearance: never their own, nor that of
@@ -177,9 +180,10 @@ async fn set_clearance(
     }
     let ClearanceBody {
         restricted_clearance,
+        reason,
     } = body(request)?;
     Ok(Json(
-        set_user_clearance(&state, &caller, id, restricted_clearance).await?,
+        set_user_clearance(&state, &caller, id, restricted_clearance, reason).await?,
     ))
 }
 

@@ -37,6 +37,7 @@ pub(crate) mod policy;
 pub mod printable;
 pub mod quarantine;
 pub mod quarantine_api;
+pub(crate) mod quarantine_content;
 pub mod reconciliation;
 pub(crate) mod record_access;
 pub mod record_edits;

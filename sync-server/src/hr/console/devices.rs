@@ -101,6 +101,10 @@ struct Texts {
     unlock_title: &'static str,
     unlock_intro: &'static str,
     unlock_label: &'static str,
+    unlock_offline_heading: &'static str,
+    unlock_offline: &'static str,
+    unlock_qr_label: &'static str,
+    unlock_text_summary: &'static str,
     not_found_title: &'static str,
     unknown_device: &'static str,
     not_staff_title: &'static str,
@@ -170,8 +174,12 @@ const SV: Texts = Texts {
     revoked_notice: "Surfplattan är återkallad.",
     already_revoked_notice: "Surfplattan var redan återkallad. Inget ändrades.",
     unlock_title: "PIN-upplåsningskod",
-    unlock_intro: "Surfplattan får upplåsningen vid nästa synkning. Kan den inte synka, skriv in koden på den. Koden gäller bara den här surfplattan.",
+    unlock_intro: "Upplåsningen kommer till surfplattan med nästa synkning, som sker av sig själv när surfplattan har nätverk, även när personalläget är låst. Öppna sedan ”Spärrad PIN-kod? Lås upp med HR:s hjälp” på surfplattan, lämna kodfältet tomt och välj en ny PIN-kod. Upplåsningen gäller bara den här surfplattan, en gång, i en vecka.",
     unlock_label: "Upplåsningskod",
+    unlock_offline_heading: "Kan surfplattan inte synka?",
+    unlock_offline: "Skanna QR-koden med surfplattans kamera eller kodläsare och klistra in texten i fältet för upplåsningskod. Koden är för lång för att skriva av.",
+    unlock_qr_label: "QR-kod med PIN-upplåsningen",
+    unlock_text_summary: "Visa koden som text",
     not_found_title: "Surfplattan finns inte",
     unknown_device: "Det finns ingen surfplatta med den adressen.",
     not_staff_title: "Ingen PIN att låsa upp",
@@ -241,8 +249,12 @@ const EN: Texts = Texts {
     revoked_notice: "The tablet is revoked.",
     already_revoked_notice: "The tablet was already revoked. Nothing changed.",
     unlock_title: "PIN unlock code",
-    unlock_intro: "The tablet gets the unlock with its next sync. If it cannot sync, type the code on it. The code works on this tablet only.",
+    unlock_intro: "The unlock reaches the tablet with its next sync, which happens by itself when the tablet has a network, also while staff mode is locked. Then open “PIN locked? Unlock it with HR's help” on the tablet, leave the code field empty and choose a new PIN. The unlock works on this tablet only, once, for a week.",
     unlock_label: "Unlock code",
+    unlock_offline_heading: "The tablet cannot sync?",
+    unlock_offline: "Scan the QR code with the tablet's camera or code reader and paste its text into the unlock code field. The code is too long to type.",
+    unlock_qr_label: "QR code with the PIN unlock",
+    unlock_text_summary: "Show the code as text",
     not_found_title: "No such tablet",
     unknown_device: "There is no tablet at that address.",
     not_staff_title: "No PIN to unlock",
@@ -795,15 +807,30 @@ pub(crate) async fn unlock_code(
         }
         Err(error) => return console.refuse(error, &uri).into_response(),
     };
+    // Without the dashes the code is pure QR alphanumeric data (a smaller symbol); the
+    // tablet reads it either way. As with the enrollment QR, the SVG is the relay's own
+    // markup.
+    let svg = qr_svg(&unlock.unlock_code.replace('-', ""), t.unlock_qr_label);
     let page = console
         .page(t.unlock_title, &uri, Nav::Devices, false)
         .render(html! {
-            p { (t.unlock_intro) }
             dl.details {
                 dt { (t.col_tablet) } dd.code { (short(&id)) }
             }
-            p { (t.unlock_label) ":" }
-            p.secret.code { (unlock.unlock_code) }
+            p { (t.unlock_intro) }
+            h2 { (t.unlock_offline_heading) }
+            p { (t.unlock_offline) }
+            // A signed unlock always fits a QR code; should one not, the text below stays.
+            @if let Some(svg) = svg {
+                div.qr { (PreEscaped(svg)) }
+            }
+            // The text stays for a scanner that types it, or a copy and paste; folded
+            // away, since nobody should try to type about 380 characters.
+            details {
+                summary { (t.unlock_text_summary) }
+                p { (t.unlock_label) ":" }
+                p.secret.code { (unlock.unlock_code) }
+            }
             p { a href=(DEVICES) { (t.back) } }
         });
     html_page(StatusCode::OK, page)

@@ -12,6 +12,7 @@
 mod access_log;
 mod accessibility;
 mod backup_age;
+mod confirmations;
 mod detail;
 mod devices;
 pub(crate) mod disclosure;
@@ -23,6 +24,7 @@ mod list;
 mod login;
 mod password;
 mod quarantine;
+mod quarantine_review;
 mod reconciliation;
 mod record_lifecycle;
 mod restricted;
@@ -30,6 +32,7 @@ mod retention;
 pub(crate) mod subject_access;
 mod texts;
 mod user_access;
+mod user_confirmations;
 mod users;
 
 use axum::Router;
@@ -80,7 +83,14 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/console/restricted", get(restricted::page))
         .route("/console/quarantine", get(quarantine::page))
-        .route("/console/quarantine/{id}/review", post(quarantine::review))
+        .route(
+            "/console/quarantine/{id}",
+            get(quarantine_review::capture_page),
+        )
+        .route(
+            "/console/quarantine/{id}/review",
+            get(quarantine_review::decision_form).post(quarantine_review::decide),
+        )
         .route("/console/events", get(events::list).post(events::create))
         .route("/console/events/{id}", get(events::page).post(events::save))
         .route("/console/events/{id}/publish", post(events::publish))

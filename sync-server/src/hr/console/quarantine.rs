@@ -1,29 +1,25 @@
 //! `GET /console/quarantine`: the quarantined captures for archivists, newest first, a page
 //! at a time: when each arrived, from which tablet and event, why it was kept apart, and
-//! its review; a capture not yet reviewed has a form for the final decision
-//! (`POST /console/quarantine/{id}/review`: accept or keep apart, with a reason). The list
-//! and the review are the API's ([`list_page`], [`review_capture`]); a refused decision
-//! re-renders the page with the error tied to that capture's field.
+//! its review, without personal data. Each capture links to its own page
+//! ([`super::quarantine_review`]: its content, the reason in words, and the decision on a
+//! page of its own, confirmed before it is recorded).
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, Uri};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use kiosk_core::language::Language;
 use maud::{Markup, html};
-use serde::Deserialize;
 
 use super::layout::{Nav, column_heads, notice};
-use super::texts::texts;
-use super::{Console, ConsoleForm, html_page};
+use super::{Console, html_page};
 use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::dates;
-use crate::hr::error::{Conflict, HrError, Missing};
-use crate::hr::quarantine::{AcceptRefusal, Decision, list_page, review_capture};
+use crate::hr::quarantine::{AcceptRefusal, list_page};
 use crate::state::AppState;
 use crate::storage::{QuarantinedCapture, ReviewDecision};
 
-const QUARANTINE: &str = "/console/quarantine";
+pub(super) const QUARANTINE: &str = "/console/quarantine";
 
 /// The page's texts, in one language.
 #[derive(Debug)]
@@ -39,29 +35,20 @@ struct QuarantineTexts {
     col_review: &'static str,
     empty: &'static str,
     unknown_event: &'static str,
-    decision_legend: &'static str,
-    accept: &'static str,
-    keep_apart: &'static str,
-    reason_label: &'static str,
-    reason_hint: &'static str,
-    save: &'static str,
     accepted: &'static str,
     kept_apart: &'static str,
     reviewed_by: &'static str,
+    review: &'static str,
+    open: &'static str,
     saved: &'static str,
     older: &'static str,
     newest: &'static str,
     pages_nav: &'static str,
-    no_decision: &'static str,
-    bad_reason: &'static str,
-    cannot_accept: &'static str,
-    already_reviewed: &'static str,
-    unknown_capture: &'static str,
 }
 
 const SV: QuarantineTexts = QuarantineTexts {
     title: "Karantän",
-    intro: "Här finns insändningar som relän har tagit emot men hållit åtskilda: de är äkta (surfplattans signatur stämmer) men kom från en spärrad eller utgången surfplatta eller klarade inte en senare kontroll. De är allmänna handlingar och tas inte bort. Granska var och en en gång: godta den så att den blir en registrering bland de andra, eller håll den åtskild för gott. Beslutet och skälet sparas och loggas.",
+    intro: "Här finns insändningar som relän har tagit emot men hållit åtskilda: de är äkta (surfplattans signatur stämmer) men kom från en spärrad eller utgången surfplatta eller klarade inte en senare kontroll. De är allmänna handlingar och tas inte bort. Öppna var och en, se vad den innehåller och varför den hölls åtskild, och fatta ett beslut en gång: godta den så att den blir en registrering bland de andra, eller håll den åtskild för gott. Beslutet och skälet sparas och loggas.",
     caption: "Insändningar i karantän, nyast först",
     col_received: "Mottagen",
     col_capture: "Registrerings-id",
@@ -71,29 +58,20 @@ const SV: QuarantineTexts = QuarantineTexts {
     col_review: "Granskning",
     empty: "Det finns inga insändningar i karantän.",
     unknown_event: "okänt",
-    decision_legend: "Beslut",
-    accept: "Godta: gör den till en registrering",
-    keep_apart: "Håll åtskild för gott",
-    reason_label: "Skäl",
-    reason_hint: "1–500 tecken. Skriv inga personuppgifter.",
-    save: "Spara beslutet",
     accepted: "Godtagen",
     kept_apart: "Hålls åtskild",
     reviewed_by: "av {user}, {time}",
+    review: "Granska",
+    open: "Visa",
     saved: "Beslutet är sparat.",
     older: "Äldre",
     newest: "Nyaste",
     pages_nav: "Sidor",
-    no_decision: "Välj om insändningen ska godtas eller hållas åtskild.",
-    bad_reason: "Skriv ett skäl på 1–500 tecken.",
-    cannot_accept: "Insändningen kan inte godtas: {why} Du kan hålla den åtskild.",
-    already_reviewed: "Insändningen har redan granskats. Ett beslut är slutgiltigt.",
-    unknown_capture: "Det finns ingen sådan insändning i karantän.",
 };
 
 const EN: QuarantineTexts = QuarantineTexts {
     title: "Quarantine",
-    intro: "These are captures the relay received but kept apart: they are authentic (the tablet's signature verifies) but came from a revoked or expired tablet, or failed a later check. They are public records and are not removed. Review each once: accept it, so it becomes a registration like the others, or keep it apart for good. The decision and its reason are kept and logged.",
+    intro: "These are captures the relay received but kept apart: they are authentic (the tablet's signature verifies) but came from a revoked or expired tablet, or failed a later check. They are public records and are not removed. Open each, see what it holds and why it was kept apart, and decide once: accept it, so it becomes a registration like the others, or keep it apart for good. The decision and its reason are kept and logged.",
     caption: "Quarantined captures, newest first",
     col_received: "Received",
     col_capture: "Registration id",
@@ -103,24 +81,15 @@ const EN: QuarantineTexts = QuarantineTexts {
     col_review: "Review",
     empty: "There are no quarantined captures.",
     unknown_event: "unknown",
-    decision_legend: "Decision",
-    accept: "Accept: make it a registration",
-    keep_apart: "Keep it apart for good",
-    reason_label: "Reason",
-    reason_hint: "1–500 characters. Write no personal data.",
-    save: "Save the decision",
     accepted: "Accepted",
     kept_apart: "Kept apart",
     reviewed_by: "by {user}, {time}",
+    review: "Review",
+    open: "Show",
     saved: "The decision is saved.",
     older: "Older",
     newest: "Newest",
     pages_nav: "Pages",
-    no_decision: "Choose whether to accept the capture or keep it apart.",
-    bad_reason: "Write a reason of 1–500 characters.",
-    cannot_accept: "The capture cannot be accepted: {why} You can keep it apart.",
-    already_reviewed: "The capture was reviewed already. A decision is final.",
-    unknown_capture: "There is no such quarantined capture.",
 };
 
 fn quarantine_texts(lang: Language) -> &'static QuarantineTexts {
@@ -131,7 +100,7 @@ fn quarantine_texts(lang: Language) -> &'static QuarantineTexts {
 }
 
 /// Why the tablet's capture was kept apart, as people read it.
-fn code_label(lang: Language, code: &str) -> &str {
+pub(super) fn code_label(lang: Language, code: &str) -> &str {
     let (sv, en) = match code {
         "revoked" => ("Surfplattan var spärrad", "The tablet was revoked"),
         "certificate_expired" => (
@@ -157,7 +126,7 @@ fn code_label(lang: Language, code: &str) -> &str {
 }
 
 /// Why accepting was refused, as people read it.
-fn refusal_text(lang: Language, refusal: AcceptRefusal) -> &'static str {
+pub(super) fn refusal_text(lang: Language, refusal: AcceptRefusal) -> &'static str {
     let (sv, en) = match refusal {
         AcceptRefusal::NotASealedCapture => (
             "det som sparades är inte en förseglad insändning som relän kan öppna.",
@@ -206,30 +175,6 @@ fn refusal_text(lang: Language, refusal: AcceptRefusal) -> &'static str {
     }
 }
 
-/// A refused decision: which capture, and the message of its decision or reason field (or
-/// of the page, for a capture that is gone).
-#[derive(Debug, Default)]
-struct Refused {
-    capture: u64,
-    decision: Option<String>,
-    reason: Option<String>,
-    page: Option<String>,
-    typed_reason: String,
-}
-
-impl Refused {
-    fn messages(&self) -> Vec<(String, &str)> {
-        let id = self.capture;
-        [
-            (format!("decision-{id}-accept"), self.decision.as_deref()),
-            (format!("reason-{id}"), self.reason.as_deref()),
-        ]
-        .into_iter()
-        .filter_map(|(anchor, message)| Some((anchor, message?)))
-        .collect()
-    }
-}
-
 /// The query the page takes: a page cursor, and the capture just reviewed.
 #[derive(Debug, Default)]
 struct Shown {
@@ -259,17 +204,10 @@ pub(crate) async fn page(
     RawQuery(query): RawQuery,
 ) -> Response {
     let shown = shown(query.as_deref());
-    render(&state, &console, &uri, &shown, None, StatusCode::OK).await
+    render(&state, &console, &uri, &shown).await
 }
 
-async fn render(
-    state: &AppState,
-    console: &Console,
-    uri: &Uri,
-    shown: &Shown,
-    refused: Option<&Refused>,
-    status: StatusCode,
-) -> Response {
+async fn render(state: &AppState, console: &Console, uri: &Uri, shown: &Shown) -> Response {
     // Who may see it is list_page's question (the policy).
     let (store, user) = (state.store.clone(), console.caller.user.clone());
     let before = shown.before;
@@ -283,25 +221,10 @@ async fn render(
     };
     let lang = console.lang;
     let q = quarantine_texts(lang);
-    let messages = refused.map(Refused::messages).unwrap_or_default();
-    let page_error = refused.and_then(|r| r.page.as_deref());
     let page = console
-        .page(q.title, uri, Nav::Quarantine, refused.is_some())
+        .page(q.title, uri, Nav::Quarantine, false)
         .render(html! {
-            @if refused.is_some() {
-                div.error-summary role="alert" aria-labelledby="error-summary-title" {
-                    h2 #error-summary-title { (texts(lang).error_summary) }
-                    ul {
-                        @for (anchor, message) in &messages {
-                            li { a href={ "#" (anchor) } { (message) } }
-                        }
-                        @if let Some(message) = page_error {
-                            li { (message) }
-                        }
-                    }
-                }
-            }
-            @if shown.reviewed && refused.is_none() {
+            @if shown.reviewed {
                 (notice(q.saved))
             }
             p { (q.intro) }
@@ -326,14 +249,7 @@ async fn render(
                                 td.code { (hex::encode(&capture.device_key[..8])) }
                                 td { (capture.event_id.as_deref().unwrap_or(q.unknown_event)) }
                                 td { (code_label(lang, &capture.code)) }
-                                td {
-                                    (review_cell(
-                                        lang,
-                                        &console.signed.csrf,
-                                        capture,
-                                        refused.filter(|r| r.capture == capture.id),
-                                    ))
-                                }
+                                td { (review_cell(lang, capture)) }
                             }
                         }
                     }
@@ -350,18 +266,18 @@ async fn render(
                 }
             }
         });
-    html_page(status, page)
+    html_page(StatusCode::OK, page)
 }
 
-/// A reviewed capture's decision, or the form that makes it.
-fn review_cell(
-    lang: Language,
-    csrf: &str,
-    capture: &QuarantinedCapture,
-    refused: Option<&Refused>,
-) -> Markup {
+/// A reviewed capture's decision, or the link to the capture's page, where it is made.
+fn review_cell(lang: Language, capture: &QuarantinedCapture) -> Markup {
     let q = quarantine_texts(lang);
-    let t = texts(lang);
+    let link = html! {
+        a href={ (QUARANTINE) "/" (capture.id) } {
+            @if capture.review.is_some() { (q.open) } @else { (q.review) }
+            span.visually-hidden { " " (capture.doc_id) }
+        }
+    };
     if let Some(review) = &capture.review {
         let decision = match review.decision {
             ReviewDecision::Accepted => q.accepted,
@@ -374,157 +290,8 @@ fn review_cell(
         return html! {
             p { strong { (decision) } " " (by) }
             p { (review.reason) }
+            p { (link) }
         };
     }
-    let id = capture.id;
-    let legend_id = format!("decision-{id}-legend");
-    let decision_error_id = format!("decision-{id}-error");
-    let reason_id = format!("reason-{id}");
-    let reason_hint_id = format!("reason-{id}-hint");
-    let reason_error_id = format!("reason-{id}-error");
-    let decision_error = refused.and_then(|r| r.decision.as_deref());
-    let reason_error = refused.and_then(|r| r.reason.as_deref());
-    let typed = refused.map_or("", |r| r.typed_reason.as_str());
-    let reason_described = if reason_error.is_some() {
-        format!("{reason_hint_id} {reason_error_id}")
-    } else {
-        reason_hint_id.clone()
-    };
-    html! {
-        form method="post" action={ (QUARANTINE) "/" (id) "/review" } novalidate {
-            input type="hidden" name="csrf_token" value=(csrf);
-            fieldset.field-error[decision_error.is_some()]
-                aria-describedby=[decision_error.map(|_| decision_error_id.as_str())] {
-                legend #(legend_id) { (q.decision_legend) " " span.visually-hidden { (capture.doc_id) } }
-                @if let Some(error) = decision_error {
-                    p.error-message #(decision_error_id) {
-                        span.visually-hidden { (t.error_label) " " }
-                        (error)
-                    }
-                }
-                div {
-                    input type="radio" name="decision" value="accept" #{ "decision-" (id) "-accept" };
-                    " "
-                    label for={ "decision-" (id) "-accept" } { (q.accept) }
-                }
-                div {
-                    input type="radio" name="decision" value="keep_apart" #{ "decision-" (id) "-keep_apart" };
-                    " "
-                    label for={ "decision-" (id) "-keep_apart" } { (q.keep_apart) }
-                }
-            }
-            div.field.field-error[reason_error.is_some()] {
-                label for=(reason_id) { (q.reason_label) }
-                p.hint #(reason_hint_id) { (q.reason_hint) }
-                @if let Some(error) = reason_error {
-                    p.error-message #(reason_error_id) {
-                        span.visually-hidden { (t.error_label) " " }
-                        (error)
-                    }
-                }
-                textarea #(reason_id) name="reason" rows="3" cols="40" maxlength="500"
-                    aria-invalid=[reason_error.map(|_| "true")]
-                    aria-describedby=(reason_described) { (typed) }
-            }
-            div.actions { button.button type="submit" { (q.save) } }
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct ReviewForm {
-    #[serde(default)]
-    decision: String,
-    #[serde(default)]
-    reason: String,
-}
-
-pub(crate) async fn review(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    ConsoleForm { console, form }: ConsoleForm<ReviewForm>,
-) -> Response {
-    // Refusals and re-renders show the list's address, not the form's.
-    let uri = Uri::from_static(QUARANTINE);
-    let user = match crate::hr::policy::may_review_quarantine(&console.caller.user) {
-        Ok(user) => user.clone(),
-        Err(error) => return console.refuse(error, &uri).into_response(),
-    };
-    let lang = console.lang;
-    let q = quarantine_texts(lang);
-    let Ok(id) = id.parse::<u64>() else {
-        let refused = Refused {
-            page: Some(q.unknown_capture.to_owned()),
-            ..Refused::default()
-        };
-        let shown = Shown::default();
-        return render(
-            &state,
-            &console,
-            &uri,
-            &shown,
-            Some(&refused),
-            StatusCode::NOT_FOUND,
-        )
-        .await;
-    };
-    let typed_reason = form.reason.clone();
-    let result = match Decision::parse(&form.decision) {
-        Ok(decision) => {
-            let (store, keys) = (state.store.clone(), state.keys.clone());
-            let reason = form.reason;
-            blocking(move || review_capture(store.as_ref(), &keys, &user, id, decision, &reason))
-                .await
-                .map_err(HrError::from)
-                .and_then(|r| r)
-        }
-        Err(error) => Err(error),
-    };
-    let mut refused = Refused {
-        capture: id,
-        typed_reason,
-        ..Refused::default()
-    };
-    let status = match result {
-        Ok(_) => return Redirect::to(&format!("{QUARANTINE}?reviewed={id}")).into_response(),
-        Err(HrError::InvalidField {
-            field: "decision", ..
-        }) => {
-            refused.decision = Some(q.no_decision.to_owned());
-            // The reason is checked too, so both errors show at once.
-            if crate::hr::quarantine::checked_reason(&refused.typed_reason).is_err() {
-                refused.reason = Some(q.bad_reason.to_owned());
-            }
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
-        Err(HrError::InvalidField { .. }) => {
-            refused.reason = Some(q.bad_reason.to_owned());
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
-        Err(HrError::CannotAccept(why)) => {
-            refused.decision = Some(
-                q.cannot_accept
-                    .replacen("{why}", refusal_text(lang, why), 1),
-            );
-            StatusCode::CONFLICT
-        }
-        Err(HrError::Conflict(Conflict::AlreadyReviewed)) => {
-            refused.page = Some(q.already_reviewed.to_owned());
-            StatusCode::CONFLICT
-        }
-        Err(HrError::NotFound(Missing::Quarantine)) => {
-            refused.page = Some(q.unknown_capture.to_owned());
-            StatusCode::NOT_FOUND
-        }
-        Err(error) => return console.refuse(error, &uri).into_response(),
-    };
-    render(
-        &state,
-        &console,
-        &uri,
-        &Shown::default(),
-        Some(&refused),
-        status,
-    )
-    .await
+    html! { p { (link) } }
 }

@@ -1,24 +1,27 @@
 //! The detail page's *Bevarande och gallring* section: when the record falls due under its
 //! event's rule, a legal hold and its forms (archivists set and lift one, with a reason),
 //! and the talent-pool withdrawal (`POST …/talent-pool-withdrawal`), after which the page
-//! shows what to tell the visitor. The handlers call the API's functions
+//! shows what to tell the visitor; the withdrawal asks for a confirmation on a page of its
+//! own first ([`super::confirmations`]). The handlers call the API's functions
 //! ([`change_hold`], [`withdraw_logged`]).
 
 use axum::extract::{Path, State};
-
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kiosk_core::language::Language;
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::ConsoleForm;
+use super::confirmations::{self, Confirmation};
 use super::detail::{Typed, detail_path, detail_uri, refused_input, saved_redirect};
-use super::layout::{FieldError, error_of};
+use super::layout::{FieldError, Nav, error_of};
 use super::texts::texts;
 use crate::blocking::blocking;
 use crate::hr::dates;
 use crate::hr::error::HrError;
-use crate::hr::policy::RecordActions;
+use crate::hr::policy::{RecordActions, require_withdrawer};
+use crate::hr::record_access::require_for_record;
 use crate::hr::retention::{change_hold, told_to_visitor, withdraw_logged};
 use crate::state::AppState;
 use crate::storage::RecordRetention;
@@ -45,6 +48,10 @@ struct LifecycleTexts {
     withdraw_heading: &'static str,
     withdraw_hint: &'static str,
     withdraw_button: &'static str,
+    withdraw_confirm_title: &'static str,
+    withdraw_confirm_intro: &'static str,
+    withdraw_confirm: &'static str,
+    withdraw_record: &'static str,
     bad_reason: &'static str,
     pub hold_saved: &'static str,
     pub hold_lifted: &'static str,
@@ -72,6 +79,10 @@ const SV: LifecycleTexts = LifecycleTexts {
     withdraw_heading: "Återkalla samtycke till talangpoolen",
     withdraw_hint: "När besökaren ber om det. Gäller direkt: hen försvinner ur talangpoolens listor och exporter. Registreringen finns kvar tills den gallras.",
     withdraw_button: "Registrera återkallelsen",
+    withdraw_confirm_title: "Registrera återkallelsen av samtycket?",
+    withdraw_confirm_intro: "Besökaren tas bort ur talangpoolen direkt: hen försvinner ur talangpoolens listor och exporter och kontaktas inte om andra tjänster. Det går inte att ångra; vill besökaren tillbaka får hen lämna en ny intresseanmälan. Registreringen finns kvar tills den gallras.",
+    withdraw_confirm: "Ja, registrera återkallelsen",
+    withdraw_record: "Registrering",
     bad_reason: "Skriv ett skäl på 1–500 tecken.",
     hold_saved: "Bevarandebeslutet är satt.",
     hold_lifted: "Bevarandebeslutet är hävt.",
@@ -99,6 +110,10 @@ const EN: LifecycleTexts = LifecycleTexts {
     withdraw_heading: "Withdraw talent-pool consent",
     withdraw_hint: "When the visitor asks. Takes effect at once: they leave talent-pool lists and exports. The registration stays until it is removed.",
     withdraw_button: "Record the withdrawal",
+    withdraw_confirm_title: "Record the withdrawal of consent?",
+    withdraw_confirm_intro: "The visitor leaves the talent pool at once: they leave its lists and exports and are not contacted about other roles. This cannot be undone; a visitor who wants back in makes a new registration. The registration stays until it is removed.",
+    withdraw_confirm: "Yes, record the withdrawal",
+    withdraw_record: "Registration",
     bad_reason: "Write a reason of 1–500 characters.",
     hold_saved: "The legal hold is set.",
     hold_lifted: "The legal hold is lifted.",
@@ -254,15 +269,45 @@ pub(crate) async fn hold(
 }
 
 #[derive(Debug, Deserialize)]
-pub(crate) struct WithdrawForm {}
+pub(crate) struct WithdrawForm {
+    /// `yes` from the confirmation page; anything else asks for the confirmation.
+    #[serde(default)]
+    confirmed: String,
+}
 
-/// `POST /console/registrations/{id}/talent-pool-withdrawal`.
+/// `POST /console/registrations/{id}/talent-pool-withdrawal`: first the confirmation page
+/// (a withdrawal cannot be undone), then, confirmed, the withdrawal.
 pub(crate) async fn withdraw(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    ConsoleForm { console, .. }: ConsoleForm<WithdrawForm>,
+    ConsoleForm { console, form }: ConsoleForm<WithdrawForm>,
 ) -> Response {
     let uri = detail_uri(&id);
+    if !confirmations::is_confirmed(&form.confirmed) {
+        // The role is asked before the page is offered, as the withdrawal will ask it.
+        if let Err(refusal) =
+            require_for_record(&state, &console.caller.user, &id, require_withdrawer).await
+        {
+            return console.refuse(refusal, &uri).into_response();
+        }
+        let l = lifecycle_texts(console.lang);
+        return confirmations::page(
+            &console,
+            &uri,
+            Nav::None,
+            StatusCode::OK,
+            Confirmation {
+                title: l.withdraw_confirm_title,
+                details: vec![(l.withdraw_record, id.clone())],
+                intro: l.withdraw_confirm_intro,
+                action: format!("{}/talent-pool-withdrawal", detail_path(&id)),
+                hidden: Vec::new(),
+                reason: None,
+                confirm: l.withdraw_confirm,
+                cancel_href: detail_path(&id),
+            },
+        );
+    }
     let (store, user, doc_id) = (state.store.clone(), console.caller.user.clone(), id.clone());
     match blocking(move || withdraw_logged(store.as_ref(), &user, &doc_id))
         .await

@@ -15,11 +15,15 @@ use kiosk_core::language::Language;
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::confirmations::is_confirmed;
 use super::devices::{event_choices, event_name, message_page};
 use super::layout::{
     Field, FieldError, Nav, column_heads, error_of, error_summary, notice, select,
 };
 use super::texts::role_name;
+use super::user_confirmations::{
+    ClearanceForm, UnassignForm, clearance_reason, confirm_clearance, confirm_unassign,
+};
 use super::{Console, ConsoleForm, html_page};
 use crate::error::AppError;
 use crate::hr::account_service::{
@@ -634,12 +638,8 @@ pub(crate) async fn create(
     html_page(StatusCode::OK, page)
 }
 
-#[derive(Debug, Deserialize)]
-pub(crate) struct ClearanceForm {
-    #[serde(default)]
-    restricted_clearance: String,
-}
-
+/// `POST /console/users/{id}/clearance`: first the confirmation page, which asks why;
+/// then, confirmed with a reason, the change.
 pub(crate) async fn clearance(
     State(state): State<AppState>,
     uri: Uri,
@@ -659,7 +659,17 @@ pub(crate) async fn clearance(
                 .into_response();
         }
     };
-    match set_user_clearance(&state, &console.caller, id, cleared).await {
+    if !is_confirmed(&form.confirmed) {
+        return confirm_clearance(&state, &console, &uri, id, cleared, &form, None).await;
+    }
+    let reason = match clearance_reason(console.lang, &form) {
+        Ok(reason) => reason,
+        Err(message) => {
+            return confirm_clearance(&state, &console, &uri, id, cleared, &form, Some(message))
+                .await;
+        }
+    };
+    match set_user_clearance(&state, &console.caller, id, cleared, Some(reason)).await {
         Ok(_) => Redirect::to(&format!(
             "{USERS}?done={}",
             if cleared { "granted" } else { "withdrawn" }
@@ -736,17 +746,21 @@ pub(crate) async fn assign(
     .await
 }
 
-/// Takes an event from a user's assignments, then shows the users again.
+/// Takes an event from a user's assignments after its confirmation page, then shows the
+/// users again.
 pub(crate) async fn unassign(
     State(state): State<AppState>,
     uri: Uri,
-    ConsoleForm { console, form }: ConsoleForm<AssignForm>,
+    ConsoleForm { console, form }: ConsoleForm<UnassignForm>,
 ) -> Response {
     let Ok(user_id) = form.user_id.parse::<u64>() else {
         return console
             .refuse(AppError::BadBody("user_id".into()), &uri)
             .into_response();
     };
+    if !is_confirmed(&form.confirmed) {
+        return confirm_unassign(&state, &console, &uri, user_id, &form).await;
+    }
     match unassign_event_from_recruiter(&state, &console.caller, user_id, form.event_id).await {
         Ok(_) => Redirect::to(&format!("{USERS}?done=unassigned")).into_response(),
         Err(error) => console.refuse(error, &uri).into_response(),

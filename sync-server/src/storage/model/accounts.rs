@@ -175,6 +175,10 @@ pub enum AccountAction {
     RemoveRole(Role),
     /// Withdraws the restricted clearance (recorded in the clearance history too).
     RemoveClearance,
+    /// Grants the restricted clearance (recorded in the clearance history too), with the
+    /// reason the granting admin gave. Who may grant is the policy's question, asked
+    /// before the change is made.
+    GrantClearance,
     /// Replaces the password with a one-time password (its hash), which opens nothing but a
     /// password change, and ends the user's sessions and tokens.
     ResetPassword(PasswordHash),
@@ -191,6 +195,7 @@ impl AccountAction {
             AccountAction::Enable => "enable".into(),
             AccountAction::RemoveRole(role) => format!("remove_role.{}", role.as_str()),
             AccountAction::RemoveClearance => "remove_clearance".into(),
+            AccountAction::GrantClearance => "grant_clearance".into(),
             AccountAction::ResetPassword(_) => "reset_password".into(),
             AccountAction::RevokeToken(id) => format!("revoke_token.{id}"),
         }

@@ -201,6 +201,22 @@ fn apply_change(
             }
             n == 1
         }
+        AccountAction::GrantClearance => {
+            let n = tx.execute(
+                "UPDATE hr_users SET restricted_clearance = TRUE
+                 WHERE id = $1 AND NOT restricted_clearance",
+                &[&id],
+            )?;
+            if n == 1 {
+                let by = change.by_user.map(|b| signed(b, "user id")).transpose()?;
+                tx.execute(
+                    "INSERT INTO hr_clearance_changes (at, by_user, user_id, granted)
+                     VALUES ($1, $2, $3, TRUE)",
+                    &[&change.at, &by, &id],
+                )?;
+            }
+            n == 1
+        }
         AccountAction::ResetPassword(password) => {
             tx.execute(
                 "UPDATE hr_users SET password_salt = $2, password_hash = $3,

@@ -503,6 +503,21 @@ pub(crate) fn change_account(
             }
             n == 1
         }
+        AccountAction::GrantClearance => {
+            let n = tx.execute(
+                "UPDATE hr_users SET restricted_clearance = 1
+                 WHERE id = ?1 AND restricted_clearance = 0",
+                [id],
+            )?;
+            if n == 1 {
+                tx.execute(
+                    "INSERT INTO hr_clearance_changes (at, by_user, user, granted)
+                     VALUES (?1, ?2, ?3, 1)",
+                    params![change.at, change.by_user.map(|b| b as i64), id],
+                )?;
+            }
+            n == 1
+        }
         AccountAction::ResetPassword(password) => {
             tx.execute(
                 "UPDATE hr_users SET password_salt = ?2, password_hash = ?3,
@@ -555,7 +570,9 @@ pub(crate) fn change_account(
         &format!("{name}:{}", target.username),
     )?;
     // Journalled before the commit, so that a restore of an older backup cannot give the
-    // access back (see `lifecycle_journal`).
+    // access back (see `lifecycle_journal`). A grant is not journalled: the journal carries
+    // access taken, and a grant a restore loses is granted again, never the other way.
+    let journal = journal.filter(|_| !matches!(change.action, AccountAction::GrantClearance));
     super::lifecycle_journal::record(
         journal,
         &[LifecycleEntry::Access {

@@ -392,6 +392,68 @@ pub(crate) fn the_directory_names_each_creator_and_the_admin_whose_grant_is_in_f
     );
 }
 
+pub(crate) fn a_granted_clearance_is_recorded_with_its_reason_and_logged_and_a_repeat_is_not(
+    store: &dyn RelayStore,
+) {
+    let anna = add_user(store, "anna", vec![Role::Admin], None);
+    let rut = add_user(store, "rut", vec![Role::Recruiter], None);
+    let grant = |at| AccountChange {
+        user_id: rut,
+        action: AccountAction::GrantClearance,
+        reason: Some("handles protected registrations, case 2027/14".into()),
+        by_user: Some(anna),
+        by_name: "hr:anna".into(),
+        at,
+    };
+    assert_eq!(
+        store.change_hr_account(&grant(5)).expect("grants"),
+        AccountChangeOutcome::Done
+    );
+    assert!(
+        store
+            .hr_user(rut)
+            .expect("reads")
+            .expect("found")
+            .0
+            .restricted_clearance
+    );
+    assert_eq!(
+        store.change_hr_account(&grant(6)).expect("answers"),
+        AccountChangeOutcome::Unchanged,
+        "granting what is granted changes and records nothing"
+    );
+    let history = store.hr_clearance_history(rut).expect("reads");
+    assert_eq!(history.len(), 1);
+    assert!(history[0].granted);
+    assert_eq!(history[0].by.as_deref(), Some("anna"));
+    let directory = store.hr_directory().expect("lists");
+    let entry = directory.iter().find(|e| e.user.id == rut).expect("listed");
+    assert_eq!(entry.clearance_granted_by.as_deref(), Some("anna"));
+    let recorded: Vec<(i64, String, Option<String>, String)> = store
+        .hr_account_changes(rut)
+        .expect("reads")
+        .into_iter()
+        .map(|c| (c.at, c.change, c.reason, c.by))
+        .collect();
+    assert_eq!(
+        recorded,
+        [(
+            5,
+            "grant_clearance".to_owned(),
+            Some("handles protected registrations, case 2027/14".to_owned()),
+            "hr:anna".to_owned()
+        )]
+    );
+    let logged: Vec<String> = store
+        .access_log_entries(0, 100)
+        .expect("log")
+        .into_iter()
+        .filter(|(_, e)| e.action == AccessAction::AccountChange)
+        .map(|(_, e)| e.doc_id)
+        .collect();
+    assert_eq!(logged, ["grant_clearance:rut"]);
+}
+
 pub(crate) fn the_last_enabled_admin_cannot_lose_admin_and_changes_are_recorded(
     store: &dyn RelayStore,
 ) {

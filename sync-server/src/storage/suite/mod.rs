@@ -169,6 +169,7 @@ macro_rules! store_suite {
                 the_directory_lists_users_by_username_with_their_own_assignments,
                 the_directory_names_each_creator_and_the_admin_whose_grant_is_in_force,
                 the_last_enabled_admin_cannot_lose_admin_and_changes_are_recorded,
+                a_granted_clearance_is_recorded_with_its_reason_and_logged_and_a_repeat_is_not,
                 api_tokens_list_newest_first_and_a_revoked_one_is_gone,
                 two_admins_disabling_each_other_at_once_leave_one_enabled,
             }
