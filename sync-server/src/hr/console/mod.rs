@@ -13,6 +13,7 @@ mod access_log;
 mod accessibility;
 mod backup_age;
 mod detail;
+mod device_names;
 mod devices;
 pub(crate) mod disclosure;
 mod events;
@@ -92,6 +93,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/console/devices/{id}/revoke",
             get(devices::confirm_revoke).post(devices::revoke),
+        )
+        .route(
+            "/console/devices/{id}/name",
+            get(device_names::form).post(device_names::submit),
         )
         .route(
             "/console/devices/{id}/unlock-code",
