@@ -32,6 +32,7 @@ pub mod events;
 pub mod events_api;
 pub mod export;
 pub mod export_api;
+pub(crate) mod handler_names;
 pub(crate) mod labels;
 pub mod language;
 pub(crate) mod params;
