@@ -263,3 +263,59 @@ async fn on_the_devices_page_an_admin_names_a_tablet_and_a_bad_name_is_refused_a
     redeem(&state, &made.body[start..end], [24; 32]);
     assert_eq!(name_of(&state, &[24; 32]).as_deref(), Some("Kiosk 3, Umeå"));
 }
+
+#[tokio::test]
+async fn a_tablets_name_is_shown_on_the_record_reconciliation_and_access_log_pages() {
+    use kiosk_sync_server::storage::{AccessAction, AccessEntry, Accessor};
+    let state = AppState::demo_in_memory().expect("state");
+    let store = state.store.as_ref();
+    // A registration the kiosk captured, as a tablet's capture names it.
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
+    let kiosk = key.to_bytes();
+    enroll_for_tests(store, kiosk, EVENT, EnrolledRole::Kiosk, None);
+    let mut generator =
+        kiosk_core::generator::RegistrationGenerator::new(kiosk_core::demo::demo_event(), 5);
+    let mut registration = generator.next_registration().expect("valid");
+    registration.restricted = false;
+    registration.capturing_device = kiosk_core::ids::DeviceId::from_public_key(&key);
+    let capture = kiosk_sync_server::storage::capture_for_tests(&registration, &key);
+    kiosk_sync_server::storage::ingest_for_tests(store, kiosk, 1, 0, vec![capture]);
+    assert!(
+        store
+            .rename_device(&kiosk, Some("Kiosk 1, Göteborg"))
+            .expect("named")
+    );
+    store
+        .log_access(&AccessEntry {
+            at: now_ms(),
+            accessor: Accessor::Device {
+                device_key: kiosk,
+                recruiter: None,
+            },
+            action: AccessAction::Pull,
+            doc_id: registration.id.to_string(),
+        })
+        .expect("logged");
+    let label = format!("Kiosk 1, Göteborg ({})", &hex::encode(kiosk)[..8]);
+    user_with(&state, "arvid", vec![Role::Archivist, Role::Admin]);
+    let mut arvid = Browser::new(&state);
+    assert_eq!(
+        arvid.log_in("arvid", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    let record = arvid
+        .get(&format!("/console/registrations/{}", registration.id))
+        .await;
+    assert_eq!(record.status, StatusCode::OK, "{}", record.body);
+    assert!(record.body.contains(&label), "captured by the named tablet");
+    let log = arvid.get("/console/access-log").await;
+    assert_eq!(log.status, StatusCode::OK);
+    assert!(log.body.contains(&format!("Surfplatta {label}")), "the pull's tablet");
+    let reconciliation = arvid.get("/console/reconciliation").await;
+    assert_eq!(reconciliation.status, StatusCode::OK);
+    assert!(reconciliation.body.contains("Kiosk 1, Göteborg"));
+    for page in [&record.body, &log.body, &reconciliation.body] {
+        assert!(!page.contains(&hex::encode(kiosk)), "never the whole key");
+    }
+}

@@ -104,6 +104,23 @@ impl<'a> DeviceLabels<'a> {
     }
 }
 
+/// The labels of the tablets `keys` ([`tablet_label`]), read off the async runtime. A tablet
+/// whose name cannot be read is labelled by its fingerprint alone.
+pub(crate) async fn tablet_labels(
+    state: &AppState,
+    keys: Vec<[u8; 32]>,
+) -> HashMap<[u8; 32], String> {
+    let store = state.store.clone();
+    let fingerprints: HashMap<[u8; 32], String> =
+        keys.iter().map(|key| (*key, fingerprint(key))).collect();
+    blocking(move || {
+        let mut labels = DeviceLabels::new(store.as_ref());
+        keys.iter().map(|key| (*key, labels.label(key))).collect()
+    })
+    .await
+    .unwrap_or(fingerprints)
+}
+
 /// Gives device `id` (hex key) the name `raw` (checked by [`device_name`]; empty takes
 /// the name away); admins only. Returns the name as stored.
 pub(crate) async fn rename_device(
