@@ -67,9 +67,7 @@ async fn the_api_names_tablets_with_their_code_and_later_and_refuses_bad_names()
     let hex = hex::encode(KIOSK);
     let path = format!("/api/v1/devices/{hex}/name");
 
-    let code = |name: serde_json::Value| {
-        json!({ "event_id": EVENT, "role": "kiosk", "uses": 1, "valid_hours": 1, "name": name })
-    };
+    let code = |name: serde_json::Value| json!({ "event_id": EVENT, "role": "kiosk", "uses": 1, "valid_hours": 1, "name": name });
     let made = hr_api::call(
         &state,
         "POST",
@@ -79,8 +77,15 @@ async fn the_api_names_tablets_with_their_code_and_later_and_refuses_bad_names()
     )
     .await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
-    redeem(&state, made.body["code"].as_str().expect("a code"), [23; 32]);
-    assert_eq!(name_of(&state, &[23; 32]).as_deref(), Some("Kiosk 2, Malmö"));
+    redeem(
+        &state,
+        made.body["code"].as_str().expect("a code"),
+        [23; 32],
+    );
+    assert_eq!(
+        name_of(&state, &[23; 32]).as_deref(),
+        Some("Kiosk 2, Malmö")
+    );
 
     for bad in [json!("x".repeat(61)), json!("Kiosk\n1")] {
         let refused = hr_api::call(
@@ -105,7 +110,11 @@ async fn the_api_names_tablets_with_their_code_and_later_and_refuses_bad_names()
         assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(refused.text.contains("60"), "{}", refused.text);
     }
-    assert_eq!(name_of(&state, &KIOSK), None, "a refused name changes nothing");
+    assert_eq!(
+        name_of(&state, &KIOSK),
+        None,
+        "a refused name changes nothing"
+    );
 
     let named = hr_api::call(
         &state,
@@ -116,7 +125,10 @@ async fn the_api_names_tablets_with_their_code_and_later_and_refuses_bad_names()
     )
     .await;
     assert_eq!(named.status, StatusCode::OK, "{}", named.text);
-    assert_eq!(named.body, json!({ "id": hex, "name": "Kiosk 1, Göteborg" }));
+    assert_eq!(
+        named.body,
+        json!({ "id": hex, "name": "Kiosk 1, Göteborg" })
+    );
     let listed = hr_api::call(&state, "GET", "/api/v1/devices", &headers, None).await;
     let kiosk = listed.body["devices"]
         .as_array()
@@ -130,7 +142,14 @@ async fn the_api_names_tablets_with_their_code_and_later_and_refuses_bad_names()
         (Some("Kiosk 1, Göteborg"), Some("15151515"))
     );
 
-    let cleared = hr_api::call(&state, "POST", &path, &headers, Some(json!({ "name": null }))).await;
+    let cleared = hr_api::call(
+        &state,
+        "POST",
+        &path,
+        &headers,
+        Some(json!({ "name": null })),
+    )
+    .await;
     assert_eq!(cleared.status, StatusCode::OK);
     assert_eq!(name_of(&state, &KIOSK), None);
 
@@ -185,8 +204,15 @@ async fn on_the_devices_page_an_admin_names_a_tablet_and_a_bad_name_is_refused_a
         )
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.body.contains(r##"href="#name""##), "in the error summary");
-    assert!(refused.body.contains(r#"aria-describedby="name-hint name-error""#));
+    assert!(
+        refused.body.contains(r##"href="#name""##),
+        "in the error summary"
+    );
+    assert!(
+        refused
+            .body
+            .contains(r#"aria-describedby="name-hint name-error""#)
+    );
     assert!(
         refused
             .body
@@ -201,8 +227,14 @@ async fn on_the_devices_page_an_admin_names_a_tablet_and_a_bad_name_is_refused_a
         )
         .await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER);
-    assert_eq!(saved.location.as_deref(), Some("/console/devices?renamed=1"));
-    assert_eq!(name_of(&state, &KIOSK).as_deref(), Some("Kiosk 1, Göteborg"));
+    assert_eq!(
+        saved.location.as_deref(),
+        Some("/console/devices?renamed=1")
+    );
+    assert_eq!(
+        name_of(&state, &KIOSK).as_deref(),
+        Some("Kiosk 1, Göteborg")
+    );
     // Back in Swedish (the refusal above switched the console to English).
     let page = admin.get("/console/devices?renamed=1&lang=sv").await;
     assert!(page.body.contains("Surfplattans namn är sparat."));
@@ -257,7 +289,10 @@ async fn on_the_devices_page_an_admin_names_a_tablet_and_a_bad_name_is_refused_a
         )
         .await;
     assert_eq!(made.status, StatusCode::OK, "{}", made.body);
-    assert!(made.body.contains("Kiosk 3, Umeå"), "the code page names it");
+    assert!(
+        made.body.contains("Kiosk 3, Umeå"),
+        "the code page names it"
+    );
     let start = made.body.find(r#"class="secret code">"#).expect("the code") + 20;
     let end = start + made.body[start..].find('<').expect("its end");
     redeem(&state, &made.body[start..end], [24; 32]);
@@ -311,7 +346,10 @@ async fn a_tablets_name_is_shown_on_the_record_reconciliation_and_access_log_pag
     assert!(record.body.contains(&label), "captured by the named tablet");
     let log = arvid.get("/console/access-log").await;
     assert_eq!(log.status, StatusCode::OK);
-    assert!(log.body.contains(&format!("Surfplatta {label}")), "the pull's tablet");
+    assert!(
+        log.body.contains(&format!("Surfplatta {label}")),
+        "the pull's tablet"
+    );
     let reconciliation = arvid.get("/console/reconciliation").await;
     assert_eq!(reconciliation.status, StatusCode::OK);
     assert!(reconciliation.body.contains("Kiosk 1, Göteborg"));

@@ -596,7 +596,10 @@ async fn the_printable_page_is_html_in_the_callers_language_without_scripts() {
 /// The text of the `<dd>` after the `<dt>` labelled `label`, the first one in `html`.
 fn field(html: &str, label: &str) -> String {
     let marker = format!("<dt>{label}</dt><dd>");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("a {label} field")) + marker.len();
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("a {label} field"))
+        + marker.len();
     let end = start + html[start..].find("</dd>").expect("its end");
     html[start..end].to_owned()
 }
@@ -718,7 +721,10 @@ async fn the_printable_report_is_a_plain_document_with_what_article_15_requires(
         .collect();
     assert_eq!(field(text, "Intresseområden"), interests.join(", "));
     let language = field(text, "Språk");
-    assert!(["svenska", "engelska"].contains(&language.as_str()), "{language}");
+    assert!(
+        ["svenska", "engelska"].contains(&language.as_str()),
+        "{language}"
+    );
     assert_eq!(field(text, "Evenemang"), demo.name.sv);
     // Tablets by the name HR gave, beside the fingerprint; staff by role.
     let fingerprint = &hex::encode(kiosk)[..8];
@@ -726,13 +732,22 @@ async fn the_printable_report_is_a_plain_document_with_what_article_15_requires(
         field(text, "Överförande surfplatta"),
         format!("Kiosk 1, Göteborg ({fingerprint})")
     );
-    assert!(text.contains("<td>Rekryterare</td>"), "the note's author by role");
-    assert!(!holds_a_long_hex_run(whole), "no key or hash a person cannot read");
+    assert!(
+        text.contains("<td>Rekryterare</td>"),
+        "the note's author by role"
+    );
+    assert!(
+        !holds_a_long_hex_run(whole),
+        "no key or hash a person cannot read"
+    );
     assert!(!whole.contains("hr:"), "no log names");
     assert!(!whole.contains(">rut<"), "no usernames");
     assert!(!whole.contains("<dd>sv</dd>") && !whole.contains("<dd>en</dd>"));
     // The 40 list views are one row per day, with their count.
-    assert!(text.contains("<td>Visad i lista</td><td>40</td>"), "summarised");
+    assert!(
+        text.contains("<td>Visad i lista</td><td>40</td>"),
+        "summarised"
+    );
     assert!(
         text.matches("Visad i lista").count() <= 2,
         "not a row per view"

@@ -186,7 +186,10 @@ async fn archivists_export_open_records_as_csv_and_json_and_every_exported_recor
         let (anna_row, marta_row) = (row(&anna), row(&marta));
         let receipt = marta_row[1].clone();
         assert_eq!(receipt.len(), 9, "a receipt code: {receipt}");
-        assert_eq!(marta_row[2], "Karriärmässa Stockholm 2026", "the event by its name");
+        assert_eq!(
+            marta_row[2], "Karriärmässa Stockholm 2026",
+            "the event by its name"
+        );
         let captured_at = &marta_row[3];
         assert!(
             captured_at.len() == 20 && captured_at.ends_with('Z') && &captured_at[10..11] == "T",
@@ -272,7 +275,10 @@ async fn archivists_export_open_records_as_csv_and_json_and_every_exported_recor
             ],
             "the same codes whatever the language"
         );
-        assert_eq!((&row(&anna)[11][..], &row(&anna)[13][..]), ("no", "English"));
+        assert_eq!(
+            (&row(&anna)[11][..], &row(&anna)[13][..]),
+            ("no", "English")
+        );
 
         let json_answer = export(&archivist, "?format=json");
         assert_eq!(json_answer.status, 200);

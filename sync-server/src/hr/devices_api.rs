@@ -131,12 +131,8 @@ async fn rename(
 ) -> Result<Json<Value>, AppError> {
     crate::hr::policy::may_manage_devices(&caller.user)?;
     let NameBody { name } = body(request)?;
-    let name = crate::hr::device_names::rename_device(
-        &state,
-        &caller,
-        &id,
-        name.as_deref().unwrap_or(""),
-    )
-    .await?;
+    let name =
+        crate::hr::device_names::rename_device(&state, &caller, &id, name.as_deref().unwrap_or(""))
+            .await?;
     Ok(Json(json!({ "id": id, "name": name })))
 }

@@ -393,8 +393,10 @@ mod tests {
         let csv = String::from_utf8(csv).expect("utf-8");
         assert!(csv.starts_with("\u{feff}Id;Receipt code;Event;"), "{csv}");
         assert!(
-            csv.ends_with("Status;Language;event_id;interest_codes;location_codes;\
-                           education_level_code;status_code;language_code\r\n"),
+            csv.ends_with(
+                "Status;Language;event_id;interest_codes;location_codes;\
+                           education_level_code;status_code;language_code\r\n"
+            ),
             "{csv}"
         );
         let mut json = Vec::new();

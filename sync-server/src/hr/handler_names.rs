@@ -45,7 +45,10 @@ impl HandlerNames {
             .map(|entry| (entry.user.username, entry.user.roles))
             .collect();
         let mut tablets = HashMap::new();
-        for key in keys.into_iter().chain(hex_keys.into_iter().filter_map(key_of)) {
+        for key in keys
+            .into_iter()
+            .chain(hex_keys.into_iter().filter_map(key_of))
+        {
             if tablets.contains_key(&key) {
                 continue;
             }
@@ -159,9 +162,12 @@ mod tests {
 
     fn names() -> HandlerNames {
         HandlerNames {
-            tablets: [([1; 32], Some("Kiosk 1, Göteborg".to_owned())), ([2; 32], None)]
-                .into_iter()
-                .collect(),
+            tablets: [
+                ([1; 32], Some("Kiosk 1, Göteborg".to_owned())),
+                ([2; 32], None),
+            ]
+            .into_iter()
+            .collect(),
             roles: [
                 ("rekryterare".to_owned(), vec![Role::Recruiter]),
                 ("arvid".to_owned(), vec![Role::Archivist, Role::Admin]),
@@ -176,7 +182,10 @@ mod tests {
         let names = names();
         let sv = Language::Swedish;
         assert_eq!(names.operator(sv, "hr:rekryterare"), "Rekryterare");
-        assert_eq!(names.operator(sv, "hr:arvid"), "Arkivarie och administratör");
+        assert_eq!(
+            names.operator(sv, "hr:arvid"),
+            "Arkivarie och administratör"
+        );
         assert_eq!(
             names.operator(Language::English, "hr:arvid"),
             "Archivist and administrator"

@@ -54,7 +54,10 @@ pub(crate) fn answer_labels(
             .map(|published| &published.form)
     });
     let labels = |choices: Option<&[Choice]>, codes: &[String]| -> Vec<String> {
-        codes.iter().map(|code| label(choices, code, lang)).collect()
+        codes
+            .iter()
+            .map(|code| label(choices, code, lang))
+            .collect()
     };
     AnswerLabels {
         event: event.map_or_else(
@@ -65,7 +68,10 @@ pub(crate) fn answer_labels(
             form.map(|f| f.interest_areas.as_slice()),
             &registration.interests,
         ),
-        locations: labels(form.map(|f| f.locations.as_slice()), &registration.locations),
+        locations: labels(
+            form.map(|f| f.locations.as_slice()),
+            &registration.locations,
+        ),
         education_level: registration
             .education_level
             .as_deref()
@@ -119,8 +125,17 @@ mod tests {
 
     #[test]
     fn a_language_is_a_word_in_the_readers_language() {
-        assert_eq!(language_word(Language::English, Language::Swedish), "engelska");
-        assert_eq!(language_word(Language::Swedish, Language::Swedish), "svenska");
-        assert_eq!(language_word(Language::Swedish, Language::English), "Swedish");
+        assert_eq!(
+            language_word(Language::English, Language::Swedish),
+            "engelska"
+        );
+        assert_eq!(
+            language_word(Language::Swedish, Language::Swedish),
+            "svenska"
+        );
+        assert_eq!(
+            language_word(Language::Swedish, Language::English),
+            "Swedish"
+        );
     }
 }

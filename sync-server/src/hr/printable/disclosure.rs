@@ -10,11 +10,11 @@ use maud::{Markup, html};
 use super::subject_access::content_rows;
 use super::{html_answer, json_attachment, printable_page};
 use crate::hr::dates;
-use crate::hr::handler_names::HandlerNames;
 use crate::hr::disclosure::{
     DisclosedRecord, DisclosureLine, DisclosureReport, ReviewReason, decisions, notice,
     report_json, review_reason,
 };
+use crate::hr::handler_names::HandlerNames;
 use crate::hr::subject_access::Format;
 use crate::hr::wording::status_name;
 

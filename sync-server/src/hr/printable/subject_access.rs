@@ -435,12 +435,7 @@ fn access_summary(
     rows.into_iter().collect()
 }
 
-fn record_section(
-    lang: Language,
-    index: usize,
-    r: &RecordReport,
-    names: &HandlerNames,
-) -> Markup {
+fn record_section(lang: Language, index: usize, r: &RecordReport, names: &HandlerNames) -> Markup {
     let t = texts(lang);
     let annotations = &r.annotations;
     let event = answer_labels(r.event.as_ref(), &r.record.registration, lang).event;

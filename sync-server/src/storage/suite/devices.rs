@@ -312,7 +312,11 @@ pub(crate) fn a_code_names_the_tablets_it_enrolls_and_hr_can_rename_them(store: 
     let name = |key: [u8; 32]| store.device(&key).expect("reads").expect("known").name;
     assert_eq!(name([7; 32]).as_deref(), Some("Kiosk 1, Göteborg"));
 
-    assert!(store.rename_device(&[7; 32], Some("Kiosk 2, Malmö")).expect("renames"));
+    assert!(
+        store
+            .rename_device(&[7; 32], Some("Kiosk 2, Malmö"))
+            .expect("renames")
+    );
     assert_eq!(name([7; 32]).as_deref(), Some("Kiosk 2, Malmö"));
     // Enrolled again with a code that gives no name: the tablet keeps the one it has.
     let unnamed = grant(2, EnrolledRole::Kiosk, i64::MAX, 1);
