@@ -737,6 +737,10 @@ async fn the_printable_report_is_a_plain_document_with_what_article_15_requires(
         "the note's author by role"
     );
     assert!(
+        text.contains(&format!("<td>Kiosk 1, Göteborg ({fingerprint})</td>")),
+        "the capture's author: the kiosk by its name"
+    );
+    assert!(
         !holds_a_long_hex_run(whole),
         "no key or hash a person cannot read"
     );

@@ -66,6 +66,13 @@ impl HandlerNames {
         tablet_label(self.tablets.get(key).and_then(Option::as_deref), key)
     }
 
+    /// Whether HR gave the tablet with this key (in hex) a name.
+    pub(crate) fn is_named_hex(&self, hex_key: &str) -> bool {
+        key_of(hex_key)
+            .and_then(|key| self.tablets.get(&key))
+            .is_some_and(Option::is_some)
+    }
+
     /// [`Self::tablet`] of a key in hex; something that is not a key is cut to 8 characters.
     pub(crate) fn tablet_hex(&self, hex_key: &str) -> String {
         match key_of(hex_key) {
@@ -203,6 +210,8 @@ mod tests {
         let names = names();
         assert_eq!(names.tablet(&[1; 32]), "Kiosk 1, Göteborg (01010101)");
         assert_eq!(names.tablet_hex(&hex::encode([2; 32])), "02020202");
+        assert!(names.is_named_hex(&hex::encode([1; 32])));
+        assert!(!names.is_named_hex(&hex::encode([2; 32])) && !names.is_named_hex("zz"));
         let pulled = Accessor::Device {
             device_key: [1; 32],
             recruiter: Some("rekryterare".into()),

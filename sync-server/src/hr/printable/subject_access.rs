@@ -281,6 +281,8 @@ fn author_text(t: &Texts, lang: Language, names: &HandlerNames, author: &Author)
         Author::StaffTablet { device, .. } => {
             format!("{} {}", t.staff_tablet, names.tablet_hex(device))
         }
+        // A named kiosk by its name alone ("Kiosk 1, Göteborg", not "Kiosk Kiosk 1, …").
+        Author::Kiosk { device } if names.is_named_hex(device) => names.tablet_hex(device),
         Author::Kiosk { device } => format!("{} {}", t.kiosk, names.tablet_hex(device)),
         Author::Unknown { .. } => t.unknown_author.to_owned(),
     }
