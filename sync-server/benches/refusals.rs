@@ -46,6 +46,7 @@ fn enroll(state: &AppState, seed: u8, role: EnrolledRole) -> SigningKey {
         recruiter: (role == EnrolledRole::Staff).then(|| "anna".to_owned()),
         expires_at: i64::MAX,
         max_uses: 1,
+        name: None,
     };
     let now = now_ms();
     state.store.add_enrollment_code(&grant, now).expect("code");

@@ -102,6 +102,24 @@ pub fn create_code(
     expires_at: i64,
     now: i64,
 ) -> Result<EnrollmentCode, CodeError> {
+    create_named_code(
+        store, event_id, role, recruiter, None, max_uses, expires_at, now,
+    )
+}
+
+/// [`create_code`], whose tablets get `name` (checked by the HR service,
+/// [`crate::hr::device_names::device_name`]) as they enroll.
+#[allow(clippy::too_many_arguments)]
+pub fn create_named_code(
+    store: &dyn RelayStore,
+    event_id: &str,
+    role: EnrolledRole,
+    recruiter: Option<String>,
+    name: Option<String>,
+    max_uses: u32,
+    expires_at: i64,
+    now: i64,
+) -> Result<EnrollmentCode, CodeError> {
     let recruiter = recruiter
         .map(|r| r.trim().to_owned())
         .filter(|r| !r.is_empty());
@@ -125,6 +143,7 @@ pub fn create_code(
             recruiter,
             expires_at,
             max_uses,
+            name,
         },
         now,
     )?;

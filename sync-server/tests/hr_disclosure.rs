@@ -373,6 +373,17 @@ async fn the_printable_page_has_the_notice_the_review_marks_and_blank_decisions(
     assert!(page.contains(RULE));
     assert!(page.contains("aldrig mottagen eller gallrad"));
     assert!(!page.contains("<script"));
+    // The reasons for review are named in words; their codes stay in the JSON.
+    assert!(page.contains("<dt>Kontaktuppgifter</dt>"));
+    assert!(page.contains("<dt>Skyddade personuppgifter</dt>"));
+    for code in ["contact_details", "protected_identity", "free_text"] {
+        assert!(!page.contains(code), "{code} is a code, not a word");
+    }
+    // Tablets by name or fingerprint, never by their whole key.
+    let whole_key = page
+        .split(|c: char| !c.is_ascii_hexdigit())
+        .any(|run| run.len() >= 32);
+    assert!(!whole_key, "no 64-character tablet keys");
 }
 
 #[tokio::test]

@@ -593,6 +593,193 @@ async fn the_printable_page_is_html_in_the_callers_language_without_scripts() {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }
 
+/// The text of the `<dd>` after the `<dt>` labelled `label`, the first one in `html`.
+fn field(html: &str, label: &str) -> String {
+    let marker = format!("<dt>{label}</dt><dd>");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("a {label} field"))
+        + marker.len();
+    let end = start + html[start..].find("</dd>").expect("its end");
+    html[start..end].to_owned()
+}
+
+/// Whether `text` holds a run of at least 32 hex digits (a key, a hash), which a person
+/// cannot read.
+fn holds_a_long_hex_run(text: &str) -> bool {
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c.is_ascii_hexdigit() { run + 1 } else { 0 };
+        if run >= 32 {
+            return true;
+        }
+    }
+    false
+}
+
+#[tokio::test]
+async fn the_printable_report_is_a_plain_document_with_what_article_15_requires() {
+    let relay = Relay::new().await;
+    let state = &relay.state;
+    let kiosk = ed25519_dalek::SigningKey::from_bytes(&[9; 32])
+        .verifying_key()
+        .to_bytes();
+    assert!(
+        relay
+            .store()
+            .rename_device(&kiosk, Some("Kiosk 1, Göteborg"))
+            .expect("named")
+    );
+    let anna = &relay.anna[0];
+    let base = format!("/api/v1/registrations/{}", anna.id);
+    let note = call_as(
+        state,
+        "POST",
+        &format!("{base}/notes"),
+        &relay.rut,
+        Some(json!({ "text": "Stark kandidat" })),
+    )
+    .await;
+    assert_eq!(note.status, StatusCode::CREATED);
+    let set = call_as(
+        state,
+        "PUT",
+        &format!("{base}/status"),
+        &relay.rut,
+        Some(json!({ "status": "contacted" })),
+    )
+    .await;
+    assert_eq!(set.status, StatusCode::OK);
+    // The recruiter's list shows the record 40 times: 40 access-log entries.
+    for _ in 0..40 {
+        let listed = call_as(state, "GET", "/api/v1/registrations", &relay.rut, None).await;
+        assert_eq!(listed.status, StatusCode::OK);
+    }
+
+    let ask = |lang: &'static str| {
+        call_as(
+            state,
+            "POST",
+            if lang == "sv" {
+                "/api/v1/subject-access?format=html"
+            } else {
+                "/api/v1/subject-access?format=html&lang=en"
+            },
+            &relay.arvid,
+            Some(json!({ "email": "anna@x.se" })),
+        )
+    };
+    let swedish = ask("sv").await;
+    assert_eq!(swedish.status, StatusCode::OK, "{}", swedish.text);
+    let text = &swedish.text;
+    // Each element Art. 15 asks for, in plain Swedish.
+    for element in [
+        "registerutdrag enligt artikel 15",
+        "Varför vi behandlar uppgifterna (ändamål)",
+        "Med vilken rätt (rättslig grund)",
+        "artikel 6.1 e",
+        "Talangpoolen bygger på ditt samtycke",
+        "Vilka uppgifter vi har",
+        "Vem som får ta del av uppgifterna (mottagare)",
+        "Hur länge vi sparar uppgifterna",
+        "Registreringen sparas i 24 månader från att myndigheten tog emot den",
+        "Varifrån uppgifterna kommer",
+        "Du lämnade själv uppgifterna på en surfplatta på evenemanget",
+        "rättade (artikel 16)",
+        "raderas (artikel 17)",
+        "begränsas (artikel 18)",
+        "Integritetsskyddsmyndigheten (IMY), Box 8114, 104 20 Stockholm, www.imy.se",
+        "Inga beslut om dig fattas automatiskt.",
+    ] {
+        assert!(text.contains(element), "the report says: {element}");
+    }
+    // Anna's first registration's section.
+    let receipt = receipt_code_for_tests(&anna.id);
+    let section = |html: &str| -> String {
+        html.split(r#"<section class="record">"#)
+            .find(|part| part.contains(&receipt))
+            .expect("the record's section")
+            .to_owned()
+    };
+    let whole = text;
+    let text = &section(whole);
+    // Answers by their labels, the language as a word, the event by its name.
+    let demo = demo_event();
+    let form = &demo.current_form().expect("published").form;
+    let interests: Vec<&str> = anna
+        .interests
+        .iter()
+        .map(|code| {
+            form.interest_areas
+                .iter()
+                .find(|choice| &choice.code == code)
+                .expect("a demo code")
+                .label
+                .sv
+                .as_str()
+        })
+        .collect();
+    assert_eq!(field(text, "Intresseområden"), interests.join(", "));
+    let language = field(text, "Språk");
+    assert!(
+        ["svenska", "engelska"].contains(&language.as_str()),
+        "{language}"
+    );
+    assert_eq!(field(text, "Evenemang"), demo.name.sv);
+    // Tablets by the name HR gave, beside the fingerprint; staff by role.
+    let fingerprint = &hex::encode(kiosk)[..8];
+    assert_eq!(
+        field(text, "Överförande surfplatta"),
+        format!("Kiosk 1, Göteborg ({fingerprint})")
+    );
+    assert!(
+        text.contains("<td>Rekryterare</td>"),
+        "the note's author by role"
+    );
+    assert!(
+        text.contains(&format!("<td>Kiosk 1, Göteborg ({fingerprint})</td>")),
+        "the capture's author: the kiosk by its name"
+    );
+    assert!(
+        !holds_a_long_hex_run(whole),
+        "no key or hash a person cannot read"
+    );
+    assert!(!whole.contains("hr:"), "no log names");
+    assert!(!whole.contains(">rut<"), "no usernames");
+    assert!(!whole.contains("<dd>sv</dd>") && !whole.contains("<dd>en</dd>"));
+    // The 40 list views are one row per day, with their count.
+    assert!(
+        text.contains("<td>Visad i lista</td><td>40</td>"),
+        "summarised"
+    );
+    assert!(
+        text.matches("Visad i lista").count() <= 2,
+        "not a row per view"
+    );
+
+    let english = ask("en").await;
+    let text = &english.text;
+    for element in [
+        "Article 15",
+        "(purposes)",
+        "(legal basis)",
+        "(recipients)",
+        "How long we keep the data",
+        "kept for 24 months from when the agency received it",
+        "Where the data comes from",
+        "corrected (Article 16)",
+        "erased (Article 17)",
+        "restricted (Article 18)",
+        "Integritetsskyddsmyndigheten, IMY",
+    ] {
+        assert!(text.contains(element), "the report says: {element}");
+    }
+    assert!(["Swedish", "English"].contains(&field(text, "Language").as_str()));
+    assert_eq!(field(text, "Event"), demo.name.en);
+    assert!(!holds_a_long_hex_run(text) && !text.contains("hr:"));
+    assert!(section(text).contains("<td>Shown in a list</td><td>40</td>"));
+}
+
 #[tokio::test]
 async fn the_console_page_finds_the_person_in_swedish_and_english_and_needs_the_csrf_token() {
     let relay = Relay::new().await;

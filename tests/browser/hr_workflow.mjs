@@ -109,6 +109,7 @@ await runInBrowser(async (context) => {
   await page.getByRole('navigation', { name: 'Huvudmeny' }).getByRole('link', { name: 'Surfplattor' }).click();
   await page.getByLabel('Evenemang').selectOption({ label: 'Rekryteringsdag Uppsala 2027' });
   await page.getByLabel('Typ av surfplatta').selectOption({ label: 'Kiosk (besökare fyller i)' });
+  await page.getByLabel('Namn på surfplattan').fill('Kiosk 1, Uppsala');
   await page.getByRole('button', { name: 'Skapa kod' }).click();
   const code = (await page.locator('p.secret.code').textContent()).trim();
   check(/^[A-Z0-9]{4}(-[A-Z0-9]{4}){4}$/.test(code), `a grouped code, not ${code}`);
@@ -137,6 +138,7 @@ await runInBrowser(async (context) => {
   const deviceRow = devices.locator('tbody tr').filter({ hasText: 'Rekryteringsdag Uppsala 2027' });
   check((await deviceRow.count()) === 1, 'the tablet is listed under the event');
   check(/Aktiv/.test(await deviceRow.textContent()), 'the tablet is active');
+  check((await deviceRow.textContent()).includes('Kiosk 1, Uppsala'), 'the tablet has the name its code gave');
   await shot(page, 'workflow-05-devices');
   await accessible(page, 'devices');
   pass('devices_page_shows_the_tablet_and_its_counts');

@@ -232,9 +232,13 @@ await runInBrowser(async (context) => {
   check((await field('E-post')) === email, 'her email');
   const printed = await page.locator('main').textContent();
   check(printed.includes('1 registrering hittades.'), 'one registration');
-  check(printed.includes('Den får för närvarande inte gallras'), 'the hold');
+  check(printed.includes('spärr mot gallring'), 'the hold');
   check(printed.includes('Samtycket till talangpoolen återkallades'), 'the withdrawal');
   check(printed.includes(noteText), 'the note');
+  // A document for the citizen: what Art. 15 asks, words rather than codes and log names.
+  check(printed.includes('Integritetsskyddsmyndigheten (IMY)') && printed.includes('rättslig grund'), 'the rights and the legal basis');
+  check(['svenska', 'engelska'].includes(await field('Språk')), `the language as a word, not ${await field('Språk')}`);
+  check(!printed.includes('hr:') && !/[0-9a-f]{32}/.test(printed), 'no log names or tablet keys');
   await shot(page, 'lifecycle-08-subject-access-printable');
   await accessible(page, 'subject access printable page');
   pass('subject_access_printable_page_names_the_visitor_and_passes_axe');

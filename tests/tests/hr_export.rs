@@ -1,6 +1,7 @@
 //! HR exports registrations over the relay's API: only archivists, never restricted
 //! records (whatever the clearance), CSV that Excel with Swedish settings opens as it should
-//! (BOM, `;`, CRLF, formula-looking cells neutralised) or JSON with the same records, and
+//! (BOM, `;`, CRLF, formula-looking cells neutralised, labels in the chosen language where
+//! people read and the codes in columns of their own) or JSON with the same records, and
 //! one `export` access-log entry per exported record.
 
 use kiosk_core::ids::Timestamp;
@@ -17,10 +18,13 @@ use kiosk_tests::{file_relay, sync_now, tablet};
 use serde_json::{Value, json};
 
 const SWEDISH_HEADER: &str = "Id;Kvittokod;Evenemang;Registrerad (UTC);Förnamn;Efternamn;E-post;\
-                              Telefon;Intresseområden;Orter;Utbildningsnivå;Talangpool;Status;Språk";
+                              Telefon;Intresseområden;Orter;Utbildningsnivå;Talangpool;Status;Språk;\
+                              evenemang_id;intresseomraden_koder;orter_koder;utbildningsniva_kod;\
+                              status_kod;sprak_kod";
 const ENGLISH_HEADER: &str = "Id;Receipt code;Event;Captured at (UTC);Given name;Family name;\
                               Email;Phone;Interests;Locations;Education level;Talent pool;Status;\
-                              Language";
+                              Language;event_id;interest_codes;location_codes;\
+                              education_level_code;status_code;language_code";
 
 /// An answer: status, the headers an export sets, and the body's bytes.
 struct Answer {
@@ -177,12 +181,15 @@ async fn archivists_export_open_records_as_csv_and_json_and_every_exported_recor
         let rows = csv_rows(&csv.body);
         assert_eq!(rows[0].join(";"), SWEDISH_HEADER);
         assert_eq!(rows.len(), 3, "a header and the two open records");
-        assert!(rows.iter().all(|r| r.len() == 14), "14 cells in every row");
+        assert!(rows.iter().all(|r| r.len() == 20), "20 cells in every row");
         let row = |id: &str| rows.iter().find(|r| r[0] == id).expect("a row").clone();
         let (anna_row, marta_row) = (row(&anna), row(&marta));
         let receipt = marta_row[1].clone();
         assert_eq!(receipt.len(), 9, "a receipt code: {receipt}");
-        assert_eq!(marta_row[2], kiosk_core::demo::DEMO_EVENT_ID);
+        assert_eq!(
+            marta_row[2], "Karriärmässa Stockholm 2026",
+            "the event by its name"
+        );
         let captured_at = &marta_row[3];
         assert!(
             captured_at.len() == 20 && captured_at.ends_with('Z') && &captured_at[10..11] == "T",
@@ -196,11 +203,19 @@ async fn archivists_export_open_records_as_csv_and_json_and_every_exported_recor
                 "marta.oberg@exempel.se",
                 // E.164 begins with `+`, so it is shown as text too.
                 "'+46701234567",
-                "law, it-development",
-                "stockholm, malmo",
-                "master",
+                // Labels in Swedish where people read…
+                "Juridik, IT-utveckling",
+                "Stockholm, Malmö",
+                "Magister- eller masterexamen",
                 "ja",
                 "Ny",
+                "svenska",
+                // …and the codes for machines.
+                kiosk_core::demo::DEMO_EVENT_ID,
+                "law,it-development",
+                "stockholm,malmo",
+                "master",
+                "new",
                 "sv",
             ]
         );
@@ -210,7 +225,10 @@ async fn archivists_export_open_records_as_csv_and_json_and_every_exported_recor
         );
         assert_eq!(anna_row[6], "'=1+2@exempel.se", "so is an email");
         assert_eq!(anna_row[7], "", "no phone");
-        assert_eq!((&anna_row[11][..], &anna_row[13][..]), ("nej", "en"));
+        assert_eq!(
+            (&anna_row[11][..], &anna_row[13][..], &anna_row[19][..]),
+            ("nej", "engelska", "en")
+        );
         let text = String::from_utf8_lossy(&csv.body);
         assert!(
             !text.contains(&tove) && !text.contains("Tove"),
@@ -232,8 +250,35 @@ async fn archivists_export_open_records_as_csv_and_json_and_every_exported_recor
         let rows = csv_rows(&english.body);
         assert_eq!(rows[0].join(";"), ENGLISH_HEADER);
         let row = |id: &str| rows.iter().find(|r| r[0] == id).expect("a row").clone();
-        assert_eq!((&row(&marta)[11][..], &row(&marta)[12][..]), ("yes", "New"));
-        assert_eq!(&row(&anna)[11], "no");
+        assert_eq!(
+            row(&marta)[8..14].to_vec(),
+            [
+                "Law, IT development",
+                "Stockholm, Malmö",
+                "Master's degree",
+                "yes",
+                "New",
+                "Swedish",
+            ],
+            "labels in English"
+        );
+        assert_eq!(row(&marta)[2], "Stockholm Career Fair 2026");
+        assert_eq!(
+            row(&marta)[14..].to_vec(),
+            [
+                kiosk_core::demo::DEMO_EVENT_ID,
+                "law,it-development",
+                "stockholm,malmo",
+                "master",
+                "new",
+                "sv",
+            ],
+            "the same codes whatever the language"
+        );
+        assert_eq!(
+            (&row(&anna)[11][..], &row(&anna)[13][..]),
+            ("no", "English")
+        );
 
         let json_answer = export(&archivist, "?format=json");
         assert_eq!(json_answer.status, 200);

@@ -23,6 +23,8 @@ pub(crate) struct CodeRequest {
     pub role: String,
     /// The recruiter a staff tablet is bound to; none for a kiosk.
     pub recruiter: Option<String>,
+    /// The name the tablets get ("Kiosk 1, Göteborg"); none or empty for no name.
+    pub name: Option<String>,
     pub uses: u32,
     pub valid_hours: u32,
 }
@@ -106,6 +108,7 @@ pub(crate) async fn create_enrollment_code(
         event_id,
         role,
         recruiter,
+        name,
         uses,
         valid_hours,
     } = request;
@@ -119,6 +122,10 @@ pub(crate) async fn create_enrollment_code(
     let recruiter = recruiter
         .map(|r| r.trim().to_owned())
         .filter(|r| !r.is_empty());
+    let name = match name {
+        Some(raw) => crate::hr::device_names::device_name(&raw)?,
+        None => None,
+    };
     if !(1..=MAX_USES).contains(&uses) {
         return Err(HrError::BadBody(format!("uses: 1–{MAX_USES}")));
     }
@@ -137,11 +144,12 @@ pub(crate) async fn create_enrollment_code(
             .event(&event)
             .context("reading the event of an enrollment code")?
             .ok_or(Missing::Event)?;
-        let code = crate::enrollment::create_code(
+        let code = crate::enrollment::create_named_code(
             store.as_ref(),
             &event_id,
             role,
             recruiter,
+            name,
             uses,
             expires_at,
             now,
@@ -175,6 +183,10 @@ fn device_key(id: &str) -> HrResult<[u8; 32]> {
 pub(crate) struct DeviceRow {
     /// The device key in hex.
     pub id: String,
+    /// The name HR gave the tablet, if any.
+    pub name: Option<String>,
+    /// The key's first 8 hex characters, shown beside the name.
+    pub fingerprint: String,
     pub event_id: String,
     /// `kiosk` or `staff`.
     pub role: &'static str,
@@ -213,6 +225,8 @@ pub(crate) async fn device_rows(
             let record = report.record;
             devices.push(DeviceRow {
                 id: hex::encode(key),
+                fingerprint: crate::hr::device_names::fingerprint(&key),
+                name: record.name,
                 event_id: record.event_id,
                 role: match record.role {
                     EnrolledRole::Kiosk => "kiosk",

@@ -1,6 +1,8 @@
 //! The JSON API over tablets ([`crate::hr::devices`], the services the console calls
 //! too): `POST /api/v1/enrollment-codes`, `GET /api/v1/devices`,
-//! `POST /api/v1/devices/{id}/revoke` and `POST /api/v1/devices/{id}/unlock-code`.
+//! `POST /api/v1/devices/{id}/revoke`, `POST /api/v1/devices/{id}/unlock-code` and
+//! `POST /api/v1/devices/{id}/name` (the name HR gives a tablet,
+//! [`crate::hr::device_names`]).
 //! Handlers read the request, ask the service and answer through [`crate::hr::answer`].
 
 use axum::extract::rejection::JsonRejection;
@@ -26,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/devices", get(list_devices))
         .route("/api/v1/devices/{id}/revoke", post(revoke))
         .route("/api/v1/devices/{id}/unlock-code", post(unlock_code))
+        .route("/api/v1/devices/{id}/name", post(rename))
 }
 
 #[derive(Deserialize)]
@@ -34,6 +37,8 @@ struct CodeBody {
     event_id: String,
     role: String,
     recruiter: Option<String>,
+    /// The name the tablets get; optional.
+    name: Option<String>,
     uses: u32,
     valid_hours: u32,
 }
@@ -50,6 +55,7 @@ async fn create_code(
         event_id,
         role,
         recruiter,
+        name,
         uses,
         valid_hours,
     } = body(request)?;
@@ -57,6 +63,7 @@ async fn create_code(
         event_id,
         role,
         recruiter,
+        name,
         uses,
         valid_hours,
     };
@@ -106,4 +113,26 @@ async fn unlock_code(
 ) -> Result<Response, AppError> {
     let unlock = issue_unlock_code(&state, &caller, &id).await?;
     Ok((StatusCode::CREATED, Json(unlock)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NameBody {
+    /// The new name; null or empty takes the name away.
+    name: Option<String>,
+}
+
+/// Names a tablet ("Kiosk 1, Göteborg"): shown wherever a person reads of it.
+async fn rename(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    request: Result<Json<NameBody>, JsonRejection>,
+) -> Result<Json<Value>, AppError> {
+    crate::hr::policy::may_manage_devices(&caller.user)?;
+    let NameBody { name } = body(request)?;
+    let name =
+        crate::hr::device_names::rename_device(&state, &caller, &id, name.as_deref().unwrap_or(""))
+            .await?;
+    Ok(Json(json!({ "id": id, "name": name })))
 }

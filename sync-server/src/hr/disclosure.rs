@@ -30,7 +30,7 @@ use serde_json::{Value, json};
 use crate::hr::accounts::HrUser;
 use crate::hr::error::{HrError, HrResult, Missing, StorageContext};
 use crate::hr::policy::sees_restricted;
-use crate::hr::subject_access::{EventNames, annotations_of, content_json};
+use crate::hr::subject_access::{annotations_of, content_json};
 use crate::state::now_ms;
 use crate::storage::{
     Accessor, AskedRecord, DisclosureItem, DisclosureOutcome, DisclosureSelection, HeldRecord,
@@ -94,6 +94,22 @@ impl ReviewReason {
         }
     }
 
+    /// The reason's name in words, where a person reads it (the JSON keeps [`Self::code`]).
+    pub(crate) fn title(self, lang: Language) -> &'static str {
+        let (sv, en) = match self {
+            ReviewReason::ContactDetails => ("Kontaktuppgifter", "Contact details"),
+            ReviewReason::ProtectedIdentity => {
+                ("Skyddade personuppgifter", "Protected personal data")
+            }
+            ReviewReason::Assessment => ("Bedömningar", "Assessments"),
+            ReviewReason::FreeText => ("Fritext", "Free text"),
+        };
+        match lang {
+            Language::Swedish => sv,
+            Language::English => en,
+        }
+    }
+
     pub(crate) fn text(self, lang: Language) -> &'static str {
         let (sv, en) = match self {
             ReviewReason::ContactDetails => (
@@ -139,6 +155,8 @@ pub(crate) struct DisclosedRecord {
     pub asked: String,
     pub record: HeldRecord,
     pub event_name: Option<Localized>,
+    /// The event, which labels the record's answers; `None` if the relay lacks it.
+    pub event: Option<kiosk_core::event::Event>,
     pub annotations: Annotations,
 }
 
@@ -162,6 +180,8 @@ pub(crate) struct DisclosureReport {
     pub generated_at: i64,
     pub requested_by: String,
     pub lines: Vec<DisclosureLine>,
+    /// How the printable document names the staff and tablets it mentions.
+    pub names: crate::hr::handler_names::HandlerNames,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -280,14 +300,16 @@ pub(crate) fn disclose(
             ));
         }
     };
-    let mut events = EventNames::new(store);
+    let mut events = crate::hr::labels::EventCache::new(store);
     let mut lines = Vec::with_capacity(items.len());
     for item in items {
         lines.push(match item {
             DisclosureItem::Held { asked, record } => {
+                let event = events.event(&record.event_id).cloned();
                 DisclosureLine::Held(Box::new(DisclosedRecord {
                     asked,
-                    event_name: events.of(&record.event_id)?,
+                    event_name: event.as_ref().map(|event| event.name.clone()),
+                    event,
                     annotations: annotations_of(&record)?,
                     record: *record,
                 }))
@@ -304,10 +326,22 @@ pub(crate) fn disclose(
             DisclosureItem::NotHeld { asked } => DisclosureLine::NotHeld { asked },
         });
     }
+    let held = || {
+        lines.iter().filter_map(|line| match line {
+            DisclosureLine::Held(held) => Some(&held.record),
+            _ => None,
+        })
+    };
+    let names = crate::hr::handler_names::HandlerNames::read(
+        store,
+        held().map(|record| record.device_key),
+        held().map(|record| record.registration.capturing_device.as_str()),
+    )?;
     Ok(DisclosureReport {
         generated_at: at,
         requested_by: user.username.clone(),
         lines,
+        names,
     })
 }
 

@@ -17,8 +17,12 @@
 //! CSV is written for Excel with Swedish regional settings: UTF-8 with a byte-order mark
 //! (without it Excel reads UTF-8 as Windows-1252 and mangles å, ä and ö), `;` between cells
 //! (the list separator there, since `,` is the decimal comma), CRLF line ends, and cells
-//! quoted as RFC 4180 when they hold `;`, `"`, CR or LF. The header row and the talent-pool
-//! and status cells are in the chosen language (`lang`, default `sv`). A cell that begins
+//! quoted as RFC 4180 when they hold `;`, `"`, CR or LF. The header row and every cell a
+//! person reads are in the chosen language (`lang`, default `sv`): the event's name, the
+//! labels of interest areas, locations and education level (from the form version each
+//! registration cites, [`crate::hr::labels`]), talent pool, status, and the visitor's
+//! language as a word. The codes follow in columns of their own at the end of the row
+//! (`evenemang_id`, `intresseomraden_koder`, …), for machines. A cell that begins
 //! with `=`, `+`, `-`, `@`, tab or CR gets a leading `'`, so a spreadsheet shows it as text
 //! instead of running it as a formula (CSV injection); E.164 phone numbers (`+46…`) get it
 //! too. JSON is one array of objects with the same fields under stable English keys, codes
@@ -36,6 +40,7 @@ use tokio::sync::mpsc;
 
 use crate::hr::caller::Caller;
 use crate::hr::error::{HrError, StorageContext};
+use crate::hr::labels::{EventCache, language_word};
 use crate::state::now_ms;
 use crate::storage::{Accessor, ExportedRegistration, RegistrationFilter, RelayStore};
 
@@ -79,6 +84,7 @@ pub(crate) fn produce(
     sender: &mpsc::Sender<Result<Bytes, HrError>>,
 ) {
     let mut encoder = Encoder::new(format, language);
+    let mut events = EventCache::new(store.as_ref());
     loop {
         // An export can stream for minutes: before each page, the caller must still hold
         // their credential and the role, or the answer is cut off here (a disabled
@@ -106,7 +112,7 @@ pub(crate) fn produce(
         let mut chunk = Vec::with_capacity(page.records.len() * 256 + 256);
         encoder.begin(&mut chunk);
         for record in &page.records {
-            encoder.record(record, &mut chunk);
+            encoder.record(record, &mut events, &mut chunk);
         }
         let last = page.next.is_none();
         if last {
@@ -173,7 +179,12 @@ impl Encoder {
 
     /// One record, read from its document. A document that does not read is left out (it
     /// is not in the index either, so it should never come here).
-    fn record(&mut self, exported: &ExportedRegistration, out: &mut Vec<u8>) {
+    fn record(
+        &mut self,
+        exported: &ExportedRegistration,
+        events: &mut EventCache<'_>,
+        out: &mut Vec<u8>,
+    ) {
         let Ok((document, registration)) =
             RegistrationDocument::load_unattributed(&exported.changes)
         else {
@@ -192,6 +203,7 @@ impl Encoder {
             &exported.receipt_code,
             status,
             exported.talent_pool,
+            events,
             out,
         );
     }
@@ -204,6 +216,7 @@ impl Encoder {
         status: RecordStatus,
         // Not the document's opt-in alone: a withdrawal since takes the visitor out.
         talent_pool: bool,
+        events: &mut EventCache<'_>,
         out: &mut Vec<u8>,
     ) {
         self.begin(out);
@@ -211,28 +224,35 @@ impl Encoder {
         let captured_at = registration.captured_at.utc_iso8601();
         match self.format {
             Format::Csv => {
+                let status_code = status.as_str();
                 let (sv, en) = status.label();
                 let (yes, no, status) = match self.language {
                     Language::Swedish => ("ja", "nej", sv),
                     Language::English => ("yes", "no", en),
                 };
-                let interests = registration.interests.join(", ");
-                let locations = registration.locations.join(", ");
+                let labels = events.labels(registration, self.language);
                 csv_row(
                     &[
                         registration.id.as_str(),
                         receipt_code,
-                        registration.event_id.as_str(),
+                        &labels.event,
                         &captured_at,
                         &person.given_name,
                         &person.family_name,
                         person.email.as_deref().unwrap_or(""),
                         person.phone.as_deref().unwrap_or(""),
-                        &interests,
-                        &locations,
-                        registration.education_level.as_deref().unwrap_or(""),
+                        &labels.interests.join(", "),
+                        &labels.locations.join(", "),
+                        labels.education_level.as_deref().unwrap_or(""),
                         if talent_pool { yes } else { no },
                         status,
+                        language_word(registration.language, self.language),
+                        // The codes, for machines.
+                        registration.event_id.as_str(),
+                        &registration.interests.join(","),
+                        &registration.locations.join(","),
+                        registration.education_level.as_deref().unwrap_or(""),
+                        status_code,
                         registration.language.tag(),
                     ],
                     out,
@@ -267,8 +287,9 @@ impl Encoder {
     }
 }
 
-/// The CSV header row, Swedish and English, in column order.
-const HEADER: [(&str, &str); 14] = [
+/// The CSV header row, Swedish and English, in column order: the columns people read, then
+/// the codes for machines (plain lower-case names, stable across releases).
+const HEADER: [(&str, &str); 20] = [
     ("Id", "Id"),
     ("Kvittokod", "Receipt code"),
     ("Evenemang", "Event"),
@@ -283,6 +304,12 @@ const HEADER: [(&str, &str); 14] = [
     ("Talangpool", "Talent pool"),
     ("Status", "Status"),
     ("Språk", "Language"),
+    ("evenemang_id", "event_id"),
+    ("intresseomraden_koder", "interest_codes"),
+    ("orter_koder", "location_codes"),
+    ("utbildningsniva_kod", "education_level_code"),
+    ("status_kod", "status_code"),
+    ("sprak_kod", "language_code"),
 ];
 
 /// The CSV cell separator: what Excel expects with Swedish regional settings.
@@ -365,7 +392,13 @@ mod tests {
         Encoder::new(Format::Csv, Language::English).end(&mut csv);
         let csv = String::from_utf8(csv).expect("utf-8");
         assert!(csv.starts_with("\u{feff}Id;Receipt code;Event;"), "{csv}");
-        assert!(csv.ends_with("Status;Language\r\n"), "{csv}");
+        assert!(
+            csv.ends_with(
+                "Status;Language;event_id;interest_codes;location_codes;\
+                           education_level_code;status_code;language_code\r\n"
+            ),
+            "{csv}"
+        );
         let mut json = Vec::new();
         Encoder::new(Format::Json, Language::Swedish).end(&mut json);
         assert_eq!(
@@ -533,6 +566,90 @@ mod tests {
         }
         let rows = String::from_utf8(body).expect("utf-8").lines().count();
         (rows.saturating_sub(1), failed)
+    }
+
+    /// The CSV `produce` writes of `store` in `lang`, as rows of cells (no cell here holds
+    /// a separator, so a split is enough).
+    fn csv_export(store: &Arc<dyn RelayStore>, lang: Language) -> Vec<Vec<String>> {
+        let (sender, mut receiver) = mpsc::channel(100);
+        let filter = parse_export_query(HashMap::new()).expect("no filter").2;
+        let reader = Accessor::Operator("hr:arvid".into());
+        let caller = archivist_with_token(store).1;
+        produce(
+            store.clone(),
+            &caller,
+            filter,
+            &reader,
+            Format::Csv,
+            lang,
+            &sender,
+        );
+        let mut body = Vec::new();
+        while let Ok(chunk) = receiver.try_recv() {
+            body.extend_from_slice(&chunk.expect("a page"));
+        }
+        let text = String::from_utf8(body).expect("utf-8");
+        text.strip_prefix('\u{feff}')
+            .expect("a byte-order mark")
+            .split_terminator("\r\n")
+            .map(|line| line.split(SEPARATOR).map(str::to_owned).collect())
+            .collect()
+    }
+
+    #[test]
+    fn csv_cells_carry_labels_in_the_chosen_language_and_the_codes_in_their_own_columns() {
+        let (store, open) = store_with_generated(16);
+        let event = store
+            .event(&kiosk_core::ids::EventId::parse(kiosk_core::demo::DEMO_EVENT_ID).expect("id"))
+            .expect("reads")
+            .expect("the demo event");
+        let form = &event.current_form().expect("published").form;
+        for lang in [Language::Swedish, Language::English] {
+            let rows = csv_export(&store, lang);
+            assert_eq!(rows.len(), open.len() + 1, "a header and every open record");
+            let label = |choices: &[kiosk_core::form::Choice], code: &str| -> String {
+                choices
+                    .iter()
+                    .find(|choice| choice.code == code)
+                    .unwrap_or_else(|| panic!("{code} is one of the event's codes"))
+                    .label
+                    .get(lang)
+                    .to_owned()
+            };
+            let labels = |choices: &[kiosk_core::form::Choice], codes: &str| -> String {
+                codes
+                    .split(',')
+                    .filter(|code| !code.is_empty())
+                    .map(|code| label(choices, code))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            for row in &rows[1..] {
+                assert_eq!(row.len(), 20, "{row:?}");
+                assert_eq!(row[2], event.name.get(lang), "the event by its name");
+                assert_eq!(row[14], kiosk_core::demo::DEMO_EVENT_ID, "and by its id");
+                assert!(!row[15].is_empty(), "every record has an interest");
+                assert_eq!(row[8], labels(&form.interest_areas, &row[15]));
+                assert_eq!(row[9], labels(&form.locations, &row[16]));
+                assert_eq!(row[10], labels(&form.education_levels, &row[17]));
+                let (status, language) = match lang {
+                    Language::Swedish => ("Ny", ["svenska", "engelska"]),
+                    Language::English => ("New", ["Swedish", "English"]),
+                };
+                assert_eq!((&row[12][..], &row[18][..]), (status, "new"));
+                match &row[19][..] {
+                    "sv" => assert_eq!(row[13], language[0]),
+                    "en" => assert_eq!(row[13], language[1]),
+                    other => panic!("a language code: {other}"),
+                }
+            }
+            // The generated records use labels that differ from their codes, so the check
+            // above cannot pass on codes.
+            assert!(
+                rows[1..].iter().any(|row| row[8] != row[15]),
+                "labels, not codes"
+            );
+        }
     }
 
     #[test]

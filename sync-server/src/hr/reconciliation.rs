@@ -74,6 +74,8 @@ pub(crate) struct EventHeading {
 pub(crate) struct DeviceLine {
     /// The device key in hex.
     pub id: String,
+    /// The name HR gave the tablet, if any ([`crate::hr::device_names`]).
+    pub name: Option<String>,
     /// `kiosk` or `staff`.
     pub role: &'static str,
     pub enrolled_at: i64,
@@ -165,6 +167,7 @@ fn reconcile(
             .is_none_or(|contact| now - contact >= SILENT_AFTER_MS);
         let line = DeviceLine {
             id: hex::encode(key),
+            name: report.record.name.clone(),
             role: match report.record.role {
                 EnrolledRole::Kiosk => "kiosk",
                 EnrolledRole::Staff => "staff",
@@ -467,6 +470,7 @@ mod tests {
     fn totals_sum_every_tablet_and_count_the_silent_ones() {
         let line = |unsent: u64, silent: bool| DeviceLine {
             id: String::new(),
+            name: None,
             role: "kiosk",
             enrolled_at: 0,
             revoked_at: None,

@@ -90,6 +90,8 @@ pub(crate) struct RecordPage {
     pub event: Option<Event>,
     pub editable: bool,
     pub receipt_code: String,
+    /// The capturing tablet by the name HR gave it and its fingerprint.
+    pub capturing_tablet: String,
 }
 
 /// [`RecordPage`] of registration `doc_id` for `user`. Blocking.
@@ -105,11 +107,14 @@ pub(crate) fn record_page(
         .receipt_code(doc_id)
         .context("reading a receipt code")?
         .unwrap_or_default();
+    let capturing_tablet = crate::hr::device_names::DeviceLabels::new(store)
+        .label_hex(view.registration.capturing_device.as_str());
     Ok(RecordPage {
         view,
         event,
         editable,
         receipt_code,
+        capturing_tablet,
     })
 }
 

@@ -31,7 +31,6 @@ use std::collections::HashMap;
 use automerge::{ActorId, AutoCommit, ChangeHash, ReadDoc};
 use kiosk_core::annotations::{Annotations, RecordStatus};
 use kiosk_core::documents::RegistrationDocument;
-use kiosk_core::ids::EventId;
 use kiosk_core::language::Localized;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -293,37 +292,6 @@ pub(crate) fn status_history(
     Ok(history)
 }
 
-/// The names of events by id, each read once per request.
-pub(crate) struct EventNames<'a> {
-    store: &'a dyn RelayStore,
-    names: HashMap<String, Option<Localized>>,
-}
-
-impl<'a> EventNames<'a> {
-    pub(crate) fn new(store: &'a dyn RelayStore) -> EventNames<'a> {
-        EventNames {
-            store,
-            names: HashMap::new(),
-        }
-    }
-
-    pub(crate) fn of(&mut self, event_id: &str) -> HrResult<Option<Localized>> {
-        if let Some(name) = self.names.get(event_id) {
-            return Ok(name.clone());
-        }
-        let name = match EventId::parse(event_id) {
-            Some(id) => self
-                .store
-                .event(&id)
-                .context("reading a record's event")?
-                .map(|event| event.name),
-            None => None,
-        };
-        self.names.insert(event_id.to_owned(), name.clone());
-        Ok(name)
-    }
-}
-
 /// The record's notes, ratings and status as its document holds them now.
 pub(crate) fn annotations_of(record: &HeldRecord) -> HrResult<Annotations> {
     let (document, _) =
@@ -345,6 +313,8 @@ pub(crate) struct RecordReport {
     pub record: HeldRecord,
     pub matched_by: Vec<MatchedBy>,
     pub event_name: Option<Localized>,
+    /// The event, which labels the record's answers; `None` if the relay lacks it.
+    pub event: Option<kiosk_core::event::Event>,
     pub annotations: Annotations,
     pub status_history: Vec<StatusChange>,
     /// When it falls due, a legal hold, a talent-pool withdrawal.
@@ -360,6 +330,8 @@ pub(crate) struct SubjectAccessReport {
     /// Which kind of identifier was given (its value is not repeated).
     pub identifier_kind: &'static str,
     pub records: Vec<RecordReport>,
+    /// How the printable document names the staff and tablets it mentions.
+    pub names: crate::hr::handler_names::HandlerNames,
     /// The caller lacks the clearance: the answer says, whatever matched, that records of
     /// visitors with protected personal data are handled by cleared users only.
     pub uncleared: bool,
@@ -384,11 +356,13 @@ pub(crate) fn find_for_subject(
         return Err(SubjectAccessError::NoMatch);
     }
     let mut authors = Authors::new(store)?;
-    let mut events = EventNames::new(store);
+    let mut events = crate::hr::labels::EventCache::new(store);
     let mut reports = Vec::with_capacity(records.len());
     for (record, matched_by) in records {
+        let event = events.event(&record.event_id).cloned();
         reports.push(RecordReport {
-            event_name: events.of(&record.event_id)?,
+            event_name: event.as_ref().map(|event| event.name.clone()),
+            event,
             annotations: annotations_of(&record)?,
             status_history: status_history(&record.changes, &mut authors)?,
             retention: store
@@ -398,7 +372,31 @@ pub(crate) fn find_for_subject(
             record,
         });
     }
+    let names = crate::hr::handler_names::HandlerNames::read(
+        store,
+        reports.iter().flat_map(|r| {
+            std::iter::once(r.record.device_key).chain(r.record.access.iter().filter_map(
+                |(_, entry)| match &entry.accessor {
+                    Accessor::Device { device_key, .. } => Some(*device_key),
+                    Accessor::Operator(_) => None,
+                },
+            ))
+        }),
+        reports.iter().flat_map(|r| {
+            std::iter::once(r.record.registration.capturing_device.as_str()).chain(
+                r.status_history
+                    .iter()
+                    .filter_map(|change| match &change.author {
+                        Author::StaffTablet { device, .. } | Author::Kiosk { device } => {
+                            Some(device.as_str())
+                        }
+                        Author::HrUser { .. } | Author::Unknown { .. } => None,
+                    }),
+            )
+        }),
+    )?;
     Ok(SubjectAccessReport {
+        names,
         generated_at: at,
         requested_by: user.username.clone(),
         identifier_kind: match lookup {

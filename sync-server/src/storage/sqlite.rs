@@ -507,24 +507,28 @@ impl SqliteStore {
 fn read_device(conn: &Connection, device_key: &[u8; 32]) -> StorageResult<Option<DeviceRecord>> {
     let row = conn
         .query_row(
-            "SELECT event_id, role, recruiter, certified_at, expires_at, revoked_at, last_seq
+            "SELECT event_id, role, recruiter, certified_at, expires_at, revoked_at, last_seq,
+                    name
              FROM devices WHERE device_key = ?1",
             [device_key.as_slice()],
             |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Option<String>>(2)?,
+                    (
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                    ),
                     r.get::<_, i64>(3)?,
                     r.get::<_, i64>(4)?,
                     r.get::<_, Option<i64>>(5)?,
                     r.get::<_, i64>(6)?,
+                    r.get::<_, Option<String>>(7)?,
                 ))
             },
         )
         .optional()?;
     row.map(
-        |(event_id, role, recruiter, certified_at, expires_at, revoked_at, last_seq)| {
+        |((event_id, role, recruiter), certified_at, expires_at, revoked_at, last_seq, name)| {
             Ok(DeviceRecord {
                 device_key: *device_key,
                 event_id,
@@ -534,6 +538,7 @@ fn read_device(conn: &Connection, device_key: &[u8; 32]) -> StorageResult<Option
                 expires_at,
                 revoked_at,
                 last_seq: last_seq as u64,
+                name,
             })
         },
     )
@@ -659,8 +664,9 @@ impl DeviceStore for SqliteStore {
     fn add_enrollment_code(&self, grant: &EnrollmentGrant, created_at: i64) -> StorageResult<()> {
         self.conn().execute(
             "INSERT INTO enrollment_codes
-             (lookup, answer_secret, event_id, role, recruiter, expires_at, max_uses, created_at)
-             VALUES (?1, ?8, ?2, ?3, ?4, ?5, ?6, ?7)",
+             (lookup, answer_secret, event_id, role, recruiter, expires_at, max_uses, created_at,
+              name)
+             VALUES (?1, ?8, ?2, ?3, ?4, ?5, ?6, ?7, ?9)",
             params![
                 grant.lookup.as_slice(),
                 grant.event_id,
@@ -669,7 +675,8 @@ impl DeviceStore for SqliteStore {
                 grant.expires_at,
                 grant.max_uses,
                 created_at,
-                grant.answer_secret.as_slice()
+                grant.answer_secret.as_slice(),
+                grant.name
             ],
         )?;
         Ok(())
@@ -687,25 +694,32 @@ impl DeviceStore for SqliteStore {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         #[allow(clippy::type_complexity)]
-        let code: Option<(String, String, Option<String>, i64, i64, i64, Vec<u8>)> = tx
+        let code: Option<(
+            (String, String, Option<String>),
+            i64,
+            i64,
+            i64,
+            Vec<u8>,
+            Option<String>,
+        )> = tx
             .query_row(
-                "SELECT event_id, role, recruiter, expires_at, max_uses, uses, answer_secret
+                "SELECT event_id, role, recruiter, expires_at, max_uses, uses, answer_secret, name
                  FROM enrollment_codes WHERE lookup = ?1",
                 [lookup.as_slice()],
                 |r| {
                     Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
+                        (r.get(0)?, r.get(1)?, r.get(2)?),
                         r.get(3)?,
                         r.get(4)?,
                         r.get(5)?,
                         r.get(6)?,
+                        r.get(7)?,
                     ))
                 },
             )
             .optional()?;
-        let Some((event_id, role, recruiter, expires_at, max_uses, uses, answer_secret)) = code
+        let Some(((event_id, role, recruiter), expires_at, max_uses, uses, answer_secret, name)) =
+            code
         else {
             return Ok(Err(CodeRefusal::Unknown));
         };
@@ -741,14 +755,16 @@ impl DeviceStore for SqliteStore {
                 [lookup.as_slice()],
             )?;
             tx.execute(
+                // A tablet enrolled again keeps its name unless the new code gives one.
                 "INSERT INTO devices
                  (device_key, event_id, role, recruiter, enrolled_with, certified_at, expires_at,
-                  chain_head)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                  chain_head, name)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT (device_key) DO UPDATE SET
                    event_id = excluded.event_id, role = excluded.role,
                    recruiter = excluded.recruiter, enrolled_with = excluded.enrolled_with,
-                   certified_at = excluded.certified_at, expires_at = excluded.expires_at",
+                   certified_at = excluded.certified_at, expires_at = excluded.expires_at,
+                   name = COALESCE(excluded.name, devices.name)",
                 params![
                     device_key.as_slice(),
                     event_id,
@@ -757,7 +773,8 @@ impl DeviceStore for SqliteStore {
                     lookup.as_slice(),
                     now,
                     now + certificate_lifetime_ms,
-                    kiosk_core::journal::GENESIS.as_slice()
+                    kiosk_core::journal::GENESIS.as_slice(),
+                    name
                 ],
             )?;
         }
@@ -768,6 +785,14 @@ impl DeviceStore for SqliteStore {
 
     fn device(&self, device_key: &[u8; 32]) -> StorageResult<Option<DeviceRecord>> {
         self.read(|conn| read_device(conn, device_key))
+    }
+
+    fn rename_device(&self, device_key: &[u8; 32], name: Option<&str>) -> StorageResult<bool> {
+        let changed = self.conn().execute(
+            "UPDATE devices SET name = ?2 WHERE device_key = ?1",
+            params![device_key.as_slice(), name],
+        )?;
+        Ok(changed > 0)
     }
 
     fn revoke_device(&self, device_key: &[u8; 32], at: i64) -> StorageResult<bool> {

@@ -34,6 +34,7 @@ pub fn enroll_for_tests(
         recruiter: recruiter.map(str::to_owned),
         expires_at: i64::MAX,
         max_uses: 1,
+        name: None,
     };
     store.add_enrollment_code(&grant, 0).expect("code");
     store

@@ -300,6 +300,16 @@ pub(crate) async fn page(
             Err(error) => return console.refuse(error, &uri).into_response(),
         },
     };
+    // Tablets by the names HR gave them.
+    let tablets: Vec<[u8; 32]> = results
+        .iter()
+        .flat_map(|(entries, _)| entries)
+        .filter_map(|(_, entry)| match &entry.accessor {
+            Accessor::Device { device_key, .. } => Some(*device_key),
+            Accessor::Operator(_) => None,
+        })
+        .collect();
+    let tablets = crate::hr::device_names::tablet_labels(&state, tablets).await;
     let page = console
         .page(t.title, &uri, Nav::AccessLog, !errors.is_empty())
         .render(html! {
@@ -311,7 +321,7 @@ pub(crate) async fn page(
             (error_summary(lang, &errors))
             (filter_form(lang, &values, &errors))
             @if let Some((entries, next_before)) = &results {
-                (entry_table(lang, entries))
+                (entry_table(lang, entries, &tablets))
                 (pages(t, &values, *next_before))
             }
         });
@@ -463,15 +473,18 @@ fn filter_form(
 }
 
 /// Who an entry names, as a reviewer reads it.
-fn who(t: &Texts, accessor: &Accessor) -> String {
+fn who(t: &Texts, accessor: &Accessor, tablets: &HashMap<[u8; 32], String>) -> String {
     match accessor {
         Accessor::Operator(name) => name.clone(),
         Accessor::Device {
             device_key,
             recruiter,
         } => {
-            let key = hex::encode(device_key);
-            let tablet = format!("{} {}", t.tablet, &key[..8]);
+            let label = tablets
+                .get(device_key)
+                .cloned()
+                .unwrap_or_else(|| crate::hr::device_names::fingerprint(device_key));
+            let tablet = format!("{} {label}", t.tablet);
             match recruiter {
                 Some(recruiter) => format!("{tablet} ({recruiter})"),
                 None => tablet,
@@ -480,7 +493,11 @@ fn who(t: &Texts, accessor: &Accessor) -> String {
     }
 }
 
-fn entry_table(lang: Language, entries: &[(u64, AccessEntry)]) -> Markup {
+fn entry_table(
+    lang: Language,
+    entries: &[(u64, AccessEntry)],
+    tablets: &HashMap<[u8; 32], String>,
+) -> Markup {
     let t = texts(lang);
     html! {
         h2 { (t.results_heading) }
@@ -495,7 +512,7 @@ fn entry_table(lang: Language, entries: &[(u64, AccessEntry)]) -> Markup {
                         tr {
                             th scope="row" .code { (seq) }
                             td.code { (dates::local_minutes(entry.at)) }
-                            td { (who(t, &entry.accessor)) }
+                            td { (who(t, &entry.accessor, tablets)) }
                             td { (action_label(lang, entry.action)) }
                             td.code {
                                 a href={ "/console/registrations/" (entry.doc_id) } { (entry.doc_id) }

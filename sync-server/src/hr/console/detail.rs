@@ -220,6 +220,7 @@ pub(crate) async fn render(
         event,
         editable,
         receipt_code: code,
+        capturing_tablet,
     } = match read
         .map_err(AppError::from)
         .and_then(|r| r.map_err(AppError::from))
@@ -250,6 +251,7 @@ pub(crate) async fn render(
                 edit.as_ref(),
                 retention.as_ref().and_then(|r| r.talent_pool_withdrawn_at),
                 &code,
+                &capturing_tablet,
             ))
             @if let Some(retention) = &retention {
                 (record_lifecycle::section(
@@ -290,6 +292,7 @@ struct EditView<'a> {
     typed: &'a Typed,
 }
 
+#[allow(clippy::too_many_arguments)] // one page's parts, each read once
 fn content(
     lang: Language,
     registration: &Registration,
@@ -300,6 +303,8 @@ fn content(
     withdrawn_at: Option<i64>,
     // As the relay filed it when the seal opened.
     receipt_code: &str,
+    // By the name HR gave it, with its fingerprint.
+    capturing_tablet: &str,
 ) -> Markup {
     let t = texts(lang);
     // Labels come from the form version the registration cites.
@@ -431,7 +436,7 @@ fn content(
             }
             dt { (t.captured_at) } dd.code { (dates::local_minutes(registration.captured_at.millis())) }
             dt { (t.col_receipt) } dd.code { (receipt_code) }
-            dt { (t.device) } dd.code { (short(registration.capturing_device.as_str())) }
+            dt { (t.device) } dd { (capturing_tablet) }
             dt { (t.form_version) } dd.code { (short(registration.form_version.as_str())) }
         }
     }

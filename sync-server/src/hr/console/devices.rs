@@ -325,6 +325,8 @@ pub(crate) struct CodeForm {
     #[serde(default)]
     recruiter: String,
     #[serde(default)]
+    name: String,
+    #[serde(default)]
     uses: String,
     #[serde(default)]
     valid_hours: String,
@@ -333,6 +335,7 @@ pub(crate) struct CodeForm {
 #[derive(Debug, Deserialize)]
 pub(crate) struct Shown {
     revoked: Option<String>,
+    renamed: Option<String>,
 }
 
 pub(crate) async fn page(
@@ -345,7 +348,10 @@ pub(crate) async fn page(
     let message = match shown.revoked.as_deref() {
         Some("new") => Some(t.revoked_notice),
         Some("already") => Some(t.already_revoked_notice),
-        _ => None,
+        _ => shown
+            .renamed
+            .is_some()
+            .then(|| super::device_names::texts(console.lang).renamed_notice),
     };
     let form = CodeForm {
         role: "kiosk".into(),
@@ -449,6 +455,7 @@ fn code_form(
                     (select(lang, "event_id", t.event, &event_options, &form.event_id, error_of(errors, "event_id")))
                     (select(lang, "role", t.role, &roles, &form.role, error_of(errors, "role")))
                     (recruiter_select(lang, &recruiter_options, form.recruiter.trim(), error_of(errors, "recruiter")))
+                    (super::device_names::name_field(lang, &form.name, errors))
                     (uses.render(lang))
                     (hours.render(lang))
                     div.actions {
@@ -488,7 +495,10 @@ fn device_table(console: &Console, events: &[(String, String)], devices: &[Devic
                         @for device in devices {
                             @let tablet = short(&device.id);
                             tr {
-                                th scope="row" .code { (tablet) }
+                                th scope="row" {
+                                    (super::device_names::shown_name(lang, device))
+                                    " " span.code { (tablet) }
+                                }
                                 td { (event_name(events, &device.event_id)) }
                                 td { (if device.role == "staff" { t.staff } else { t.kiosk }) }
                                 td { (device.recruiter.as_deref().unwrap_or("–")) }
@@ -504,6 +514,10 @@ fn device_table(console: &Console, events: &[(String, String)], devices: &[Devic
                                     }
                                 }
                                 td {
+                                    a href={ (DEVICES) "/" (device.id) "/name" } {
+                                        (super::device_names::texts(lang).rename)
+                                        span.visually-hidden { " " (tablet) }
+                                    }
                                     @if device.revoked_at.is_none() {
                                         div.actions {
                                             a href={ (DEVICES) "/" (device.id) "/revoke" } {
@@ -658,13 +672,16 @@ pub(crate) async fn create_code(
         event_id: form.event_id.clone(),
         role: form.role.clone(),
         recruiter: Some(form.recruiter.clone()),
+        name: Some(form.name.clone()),
         uses,
         valid_hours,
     };
     let created = match create_enrollment_code(&state, &console.caller, &headers, request).await {
         Ok(created) => created,
         Err(error) => {
-            return match code_error(t, &error) {
+            let refused = super::device_names::name_error(console.lang, &error)
+                .or_else(|| code_error(t, &error));
+            return match refused {
                 Some(field_error) => {
                     render_list(&state, &console, &uri, &form, &[field_error], None).await
                 }
@@ -698,6 +715,9 @@ pub(crate) async fn create_code(
                 dd {
                     (event_name(&events, &form.event_id)) ", " (role)
                     @if form.role == "staff" { " (" (form.recruiter.trim()) ")" }
+                }
+                @if let Ok(Some(name)) = crate::hr::device_names::device_name(&form.name) {
+                    dt { (super::device_names::texts(console.lang).name) } dd { (name) }
                 }
                 dt { (t.uses) } dd { (uses) }
                 dt { (t.code_expires) } dd.code { (dates::local_minutes(created.expires_at)) }
@@ -737,7 +757,10 @@ pub(crate) async fn confirm_revoke(
         .page(t.revoke_title, &uri, Nav::Devices, false)
         .render(html! {
             dl.details {
-                dt { (t.col_tablet) } dd.code { (short(&device.id)) }
+                dt { (t.col_tablet) } dd {
+                    @if let Some(name) = &device.name { (name) " " }
+                    span.code { (short(&device.id)) }
+                }
                 dt { (t.col_event) } dd { (event_name(&events, &device.event_id)) }
                 dt { (t.col_role) } dd { (if device.role == "staff" { t.staff } else { t.kiosk }) }
                 @if let Some(recruiter) = &device.recruiter {

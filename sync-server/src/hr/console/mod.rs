@@ -14,6 +14,7 @@ mod accessibility;
 mod backup_age;
 mod confirmations;
 mod detail;
+mod device_names;
 mod devices;
 pub(crate) mod disclosure;
 mod events;
@@ -102,6 +103,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/console/devices/{id}/revoke",
             get(devices::confirm_revoke).post(devices::revoke),
+        )
+        .route(
+            "/console/devices/{id}/name",
+            get(device_names::form).post(device_names::submit),
         )
         .route(
             "/console/devices/{id}/unlock-code",

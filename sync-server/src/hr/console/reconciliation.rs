@@ -280,7 +280,11 @@ fn short(id: &str) -> &str {
 fn device_row(t: &Texts, device: &DeviceLine, shown: &str, mark_silent: bool) -> Markup {
     html! {
         tr.silent[mark_silent] {
-            th scope="row" .code { (shown) }
+            th scope="row" {
+                // The name HR gave, with the key beside it for the operator.
+                @if let Some(name) = &device.name { (name) " " }
+                span.code { (shown) }
+            }
             td { (role(t, device)) }
             td.code { (when(t, device.last_contact)) }
             td { (device.captured) }

@@ -14,6 +14,7 @@ use crate::hr::disclosure::{
     DisclosedRecord, DisclosureLine, DisclosureReport, ReviewReason, decisions, notice,
     report_json, review_reason,
 };
+use crate::hr::handler_names::HandlerNames;
 use crate::hr::subject_access::Format;
 use crate::hr::wording::status_name;
 
@@ -90,13 +91,13 @@ fn review_cell(t: &Texts, lang: Language, reason: Option<ReviewReason>) -> Marku
     html! {
         td {
             @if let Some(reason) = reason {
-                span.review { (t.review_needed) } (reason.text(lang))
+                span.review { (t.review_needed) (reason.title(lang)) ". " } (reason.text(lang))
             }
         }
     }
 }
 
-fn held_section(lang: Language, held: &DisclosedRecord) -> Markup {
+fn held_section(lang: Language, held: &DisclosedRecord, names: &HandlerNames) -> Markup {
     let t = texts(lang);
     let record = &held.record;
     let [released, redacted, not_released] = decisions(lang);
@@ -119,7 +120,7 @@ fn held_section(lang: Language, held: &DisclosedRecord) -> Markup {
                         td {}
                         (decision_cells(lang))
                     }
-                    @for (key, label, value) in content_rows(lang, record, held.event_name.as_ref()) {
+                    @for (key, label, value) in content_rows(lang, record, held.event.as_ref(), names) {
                         tr {
                             th scope="row" { (label) }
                             td { (value) }
@@ -170,12 +171,12 @@ pub(crate) fn printable(report: &DisclosureReport, lang: Language) -> Markup {
             h2 { (t.reasons) }
             dl.fields {
                 @for reason in ReviewReason::ALL {
-                    dt { (reason.code()) } dd { (reason.text(lang)) }
+                    dt { (reason.title(lang)) } dd { (reason.text(lang)) }
                 }
             }
             @for line in &report.lines {
                 @match line {
-                    DisclosureLine::Held(held) => (held_section(lang, held)),
+                    DisclosureLine::Held(held) => (held_section(lang, held, &report.names)),
                     DisclosureLine::Removed { asked, removed_at, rule } => section.record {
                         h2 { (t.asked) ": " span.code { (asked) } }
                         p { (t.removed.replacen("{}", &dates::local_minutes(*removed_at), 1)) (rule) }

@@ -13,6 +13,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde_json::Value;
 
 pub(crate) mod disclosure;
+pub(crate) mod rights;
 pub(crate) mod subject_access;
 
 /// The printable pages' stylesheet: plain, black on white, each record from a new page.

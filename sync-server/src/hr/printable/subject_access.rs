@@ -1,16 +1,24 @@
 //! The printable *registerutdrag* (subject-access report) in Swedish or English: a
 //! standalone page with no scripts, and [`answer`], which hands the report out as a JSON file
 //! or that page. The API's `?format=html` and the console's download both call it.
+//!
+//! It is a document for the citizen: answers by their labels ([`crate::hr::labels`]),
+//! languages as words, tablets by the names HR gave them and staff by their roles
+//! ([`crate::hr::handler_names`]), the access history summarised per day, who and what, and
+//! what GDPR Art. 15 requires it to say ([`super::rights`]). The JSON keeps the codes.
 
 use axum::response::Response;
-use kiosk_core::language::{Language, Localized};
+use kiosk_core::event::Event;
+use kiosk_core::language::Language;
 use maud::{Markup, html};
 
 use super::{html_answer, json_attachment, printable_page};
 use crate::hr::dates;
+use crate::hr::handler_names::HandlerNames;
+use crate::hr::labels::{answer_labels, language_word};
 use crate::hr::subject_access::{Author, Format, RecordReport, SubjectAccessReport, report_json};
 use crate::hr::wording::{fill, status_name};
-use crate::storage::{AccessAction, AccessEntry, Accessor, HeldRecord};
+use crate::storage::{AccessAction, HeldRecord};
 
 /// The texts of the printable *registerutdrag*, in one language (the console's form page
 /// names identifiers and counts matches with them too).
@@ -24,7 +32,6 @@ pub(crate) struct Texts {
     pub(crate) withheld: &'static str,
     pub(crate) doc_title: &'static str,
     pub(crate) generated: &'static str,
-    pub(crate) by: &'static str,
     pub(crate) identifier: &'static str,
     pub(crate) registration: &'static str,
     pub(crate) matched_by: &'static str,
@@ -75,12 +82,17 @@ pub(crate) struct Texts {
     pub(crate) retention_until: &'static str,
     pub(crate) retention_held: &'static str,
     pub(crate) talent_pool_withdrawn: &'static str,
-    pub(crate) hr_user: &'static str,
     pub(crate) staff_tablet: &'static str,
     pub(crate) kiosk: &'static str,
     pub(crate) unknown_author: &'static str,
-    pub(crate) tablet: &'static str,
     pub(crate) clock_note: &'static str,
+    pub(crate) intro: &'static str,
+    pub(crate) retention_rule: &'static str,
+    pub(crate) month: &'static str,
+    pub(crate) months: &'static str,
+    pub(crate) access_summary: &'static str,
+    pub(crate) col_day: &'static str,
+    pub(crate) col_count: &'static str,
 }
 
 const SV: Texts = Texts {
@@ -92,7 +104,6 @@ const SV: Texts = Texts {
     withheld: "Registreringar med skyddade personuppgifter visas aldrig för användare utan behörighet. Om någon matchar har begäran lämnats över till användare med behörighet.",
     doc_title: "Registerutdrag",
     generated: "Framtaget",
-    by: "av",
     identifier: "Sökt på",
     registration: "Registrering",
     matched_by: "Matchade på",
@@ -124,7 +135,7 @@ const SV: Texts = Texts {
     notes: "Anteckningar",
     no_notes: "Inga anteckningar.",
     col_time: "Tid",
-    col_author: "Skribent",
+    col_author: "Av",
     col_text: "Text",
     ratings: "Bedömningar",
     no_ratings: "Inga bedömningar.",
@@ -134,21 +145,26 @@ const SV: Texts = Texts {
     status_now: "Nuvarande status",
     status_history: "Statushistorik",
     col_status: "Status",
-    access_log: "Åtkomster",
+    access_log: "Åtkomster och ändringar",
     no_access: "Inga åtkomster loggade.",
     col_action: "Åtgärd",
     col_who: "Vem",
     retention: "Gallring",
     retention_unknown: "Registreringen togs bort medan utdraget gjordes.",
-    retention_until: "Gallras tidigast {date} enligt {decision}.",
-    retention_held: "Den får för närvarande inte gallras (bevarandebeslut i ett ärende).",
+    retention_until: "Den gallras (raderas) tidigast {date}.",
+    retention_held: "Registreringen har just nu en spärr mot gallring eftersom den behövs i ett ärende. Den gallras inte förrän spärren hävs.",
     talent_pool_withdrawn: "Samtycket till talangpoolen återkallades {time}.",
-    hr_user: "HR-användare",
     staff_tablet: "Rekryterarens surfplatta",
     kiosk: "Kiosk",
     unknown_author: "Okänd",
-    tablet: "Surfplatta",
-    clock_note: "Tider för ändringar är författarens klocka.",
+    clock_note: "Tiderna för ändringar kommer från klockan på den enhet där ändringen gjordes.",
+    intro: "Det här är ett registerutdrag enligt artikel 15 i EU:s dataskyddsförordning (GDPR). Det visar alla uppgifter som myndigheten har om dig i systemet för intresseanmälningar, vad vi gör med dem och vilka rättigheter du har.",
+    retention_rule: "Registreringen sparas i {months} från att myndigheten tog emot den, enligt gallringsbeslut {decision}.",
+    month: "1 månad",
+    months: "{} månader",
+    access_summary: "Vem som har tagit del av eller ändrat registreringen, sammanfattat per dag",
+    col_day: "Dag",
+    col_count: "Antal gånger",
 };
 
 const EN: Texts = Texts {
@@ -160,7 +176,6 @@ const EN: Texts = Texts {
     withheld: "Records of visitors with protected personal data are never shown to users without the clearance. If any match, the request has been passed to the users who hold it.",
     doc_title: "Subject access report",
     generated: "Generated",
-    by: "by",
     identifier: "Searched by",
     registration: "Registration",
     matched_by: "Matched by",
@@ -192,7 +207,7 @@ const EN: Texts = Texts {
     notes: "Notes",
     no_notes: "No notes.",
     col_time: "Time",
-    col_author: "Author",
+    col_author: "By",
     col_text: "Text",
     ratings: "Ratings",
     no_ratings: "No ratings.",
@@ -202,21 +217,26 @@ const EN: Texts = Texts {
     status_now: "Current status",
     status_history: "Status history",
     col_status: "Status",
-    access_log: "Accesses",
+    access_log: "Access and changes",
     no_access: "No accesses logged.",
     col_action: "Action",
     col_who: "Who",
     retention: "Retention",
     retention_unknown: "The registration was removed while this report was made.",
-    retention_until: "Removed no earlier than {date} under {decision}.",
-    retention_held: "For now it must not be removed (held for a case).",
+    retention_until: "It is removed (erased) no earlier than {date}.",
+    retention_held: "The registration is currently held from removal because it is needed in a case. It is not removed until the hold is lifted.",
     talent_pool_withdrawn: "Talent-pool consent was withdrawn {time}.",
-    hr_user: "HR user",
     staff_tablet: "Recruiter's tablet",
     kiosk: "Kiosk",
     unknown_author: "Unknown",
-    tablet: "Tablet",
-    clock_note: "Times of changes are the author's clock.",
+    clock_note: "The times of changes come from the clock of the device where the change was made.",
+    intro: "This is a copy of your personal data under Article 15 of the EU General Data Protection Regulation (GDPR). It shows all the data the agency holds about you in its system for expressions of interest, what we do with it, and what your rights are.",
+    retention_rule: "The registration is kept for {months} from when the agency received it, under retention decision {decision}.",
+    month: "1 month",
+    months: "{} months",
+    access_summary: "Who has seen or changed the registration, summarised per day",
+    col_day: "Day",
+    col_count: "Times",
 };
 
 pub(crate) fn texts(lang: Language) -> &'static Texts {
@@ -254,31 +274,17 @@ pub(crate) fn action_label(lang: Language, action: AccessAction) -> &'static str
     }
 }
 
-fn author_text(t: &Texts, author: &Author) -> String {
+/// Who made a change, in words: staff by role, tablets by name.
+fn author_text(t: &Texts, lang: Language, names: &HandlerNames, author: &Author) -> String {
     match author {
-        Author::HrUser { username } => format!("{} {username}", t.hr_user),
-        Author::StaffTablet { device, recruiter } => {
-            format!("{} ({recruiter}, {})", t.staff_tablet, &device[..16])
+        Author::HrUser { username } => names.operator(lang, &format!("hr:{username}")),
+        Author::StaffTablet { device, .. } => {
+            format!("{} {}", t.staff_tablet, names.tablet_hex(device))
         }
-        Author::Kiosk { device } => format!("{} {}", t.kiosk, &device[..16]),
-        Author::Unknown { actor } => format!("{} {}", t.unknown_author, actor),
-    }
-}
-
-fn who_text(t: &Texts, entry: &AccessEntry) -> String {
-    match &entry.accessor {
-        Accessor::Operator(name) => name.clone(),
-        Accessor::Device {
-            device_key,
-            recruiter,
-        } => match recruiter {
-            Some(recruiter) => format!(
-                "{} {} ({recruiter})",
-                t.tablet,
-                hex::encode(&device_key[..8])
-            ),
-            None => format!("{} {}", t.tablet, hex::encode(&device_key[..8])),
-        },
+        // A named kiosk by its name alone ("Kiosk 1, Göteborg", not "Kiosk Kiosk 1, …").
+        Author::Kiosk { device } if names.is_named_hex(device) => names.tablet_hex(device),
+        Author::Kiosk { device } => format!("{} {}", t.kiosk, names.tablet_hex(device)),
+        Author::Unknown { .. } => t.unknown_author.to_owned(),
     }
 }
 
@@ -286,31 +292,30 @@ fn optional(t: &Texts, value: Option<&str>) -> String {
     value.unwrap_or(t.not_given).to_owned()
 }
 
-/// The registration's content and receipt metadata as `(label, value)` rows: what both
-/// printable pages show of a record, in the same order as [`content_json`]'s fields.
+/// The registration's content and receipt metadata as `(key, label, value)` rows: what
+/// both printable pages show of a record, in the same order as [`content_json`]'s fields,
+/// in words (labels from `event`, tablets by `names`).
 ///
 /// [`content_json`]: crate::hr::subject_access::content_json
 pub(crate) fn content_rows(
     lang: Language,
     record: &HeldRecord,
-    event_name: Option<&Localized>,
+    event: Option<&Event>,
+    names: &HandlerNames,
 ) -> Vec<(&'static str, &'static str, String)> {
     let t = texts(lang);
     let registration = &record.registration;
     let person = &registration.person;
-    let event = match event_name {
-        Some(name) => format!("{} ({})", name.get(lang), record.event_id),
-        None => record.event_id.clone(),
-    };
-    let list = |codes: &[String]| {
-        if codes.is_empty() {
+    let labels = answer_labels(event, registration, lang);
+    let list = |labels: &[String]| {
+        if labels.is_empty() {
             t.not_given.to_owned()
         } else {
-            codes.join(", ")
+            labels.join(", ")
         }
     };
     vec![
-        ("event", t.event, event),
+        ("event", t.event, labels.event.clone()),
         ("receipt_code", t.receipt_code, record.receipt_code.clone()),
         (
             "captured_at",
@@ -325,33 +330,33 @@ pub(crate) fn content_rows(
         (
             "capturing_device",
             t.capturing_device,
-            registration.capturing_device.as_str().to_owned(),
+            names.tablet_hex(registration.capturing_device.as_str()),
         ),
         (
             "device_id",
             t.pushing_device,
-            hex::encode(record.device_key),
+            names.tablet(&record.device_key),
         ),
         (
             "form_version",
             t.form_version,
-            registration.form_version.as_str().to_owned(),
+            registration.form_version.short().to_owned(),
         ),
         (
             "language",
             t.language,
-            registration.language.tag().to_owned(),
+            language_word(registration.language, lang).to_owned(),
         ),
         ("given_name", t.given_name, person.given_name.clone()),
         ("family_name", t.family_name, person.family_name.clone()),
         ("email", t.email, optional(t, person.email.as_deref())),
         ("phone", t.phone, optional(t, person.phone.as_deref())),
-        ("interests", t.interests, list(&registration.interests)),
-        ("locations", t.locations, list(&registration.locations)),
+        ("interests", t.interests, list(&labels.interests)),
+        ("locations", t.locations, list(&labels.locations)),
         (
             "education_level",
             t.education_level,
-            optional(t, registration.education_level.as_deref()),
+            optional(t, labels.education_level.as_deref()),
         ),
         (
             "free_text",
@@ -376,7 +381,7 @@ pub(crate) fn consent_rows(lang: Language, record: &HeldRecord) -> Vec<(&'static
             "{}, {}, {}",
             dates::local_minutes(opt_in.at.millis()),
             fill(t.notice_version_at, opt_in.notice_version.short()),
-            opt_in.language.tag()
+            language_word(opt_in.language, lang)
         ),
         None => t.not_opted_in.to_owned(),
     };
@@ -387,33 +392,69 @@ pub(crate) fn consent_rows(lang: Language, record: &HeldRecord) -> Vec<(&'static
                 "{}, {}, {}",
                 dates::local_minutes(notice.at.millis()),
                 fill(t.notice_version_at, notice.notice_version.short()),
-                notice.language.tag()
+                language_word(notice.language, lang)
             ),
         ),
         (t.talent_pool, talent_pool),
     ]
 }
 
-fn record_section(lang: Language, index: usize, r: &RecordReport) -> Markup {
+/// "1 månad" or "{n} månader".
+fn months_text(t: &Texts, months: u16) -> String {
+    if months == 1 {
+        t.month.to_owned()
+    } else {
+        fill(t.months, months)
+    }
+}
+
+/// One row of the access history: a day, who and what, and how many times.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct AccessSummaryRow {
+    day: String,
+    who: String,
+    action: &'static str,
+}
+
+/// The record's access-log entries summarised: one row per local day, who (in words) and
+/// action, with how many entries it stands for, oldest day first. A list page that showed
+/// the record 40 times in a day is one row, not 40.
+fn access_summary(
+    lang: Language,
+    names: &HandlerNames,
+    record: &HeldRecord,
+) -> Vec<(AccessSummaryRow, usize)> {
+    let mut rows: std::collections::BTreeMap<AccessSummaryRow, usize> =
+        std::collections::BTreeMap::new();
+    for (_, entry) in &record.access {
+        let row = AccessSummaryRow {
+            day: dates::local_date(entry.at),
+            who: names.accessor(lang, &entry.accessor),
+            action: action_label(lang, entry.action),
+        };
+        *rows.entry(row).or_default() += 1;
+    }
+    rows.into_iter().collect()
+}
+
+fn record_section(lang: Language, index: usize, r: &RecordReport, names: &HandlerNames) -> Markup {
     let t = texts(lang);
     let annotations = &r.annotations;
-    let event = r
-        .event_name
-        .as_ref()
-        .map_or(r.record.event_id.as_str(), |name| name.get(lang));
+    let event = answer_labels(r.event.as_ref(), &r.record.registration, lang).event;
     let matched: Vec<&str> = r
         .matched_by
         .iter()
         .map(|m| kind_label(t, m.as_str()))
         .collect();
     let status_label = |status| status_name(lang, status);
+    let staff = |username: &str| names.operator(lang, &format!("hr:{username}"));
     html! {
         section.record {
             h2 { (t.registration) " " (index + 1) ": " (event) ", "
                 (dates::local_minutes(r.record.registration.captured_at.millis())) }
             p { (t.matched_by) ": " (matched.join(", ")) }
             dl.fields {
-                @for (_, label, value) in content_rows(lang, &r.record, r.event_name.as_ref()) {
+                @for (_, label, value) in content_rows(lang, &r.record, r.event.as_ref(), names) {
                     dt { (label) } dd { (value) }
                 }
             }
@@ -435,7 +476,7 @@ fn record_section(lang: Language, index: usize, r: &RecordReport) -> Markup {
                         tr {
                             td { (dates::local_minutes(change.at)) }
                             td { (status_label(change.status)) }
-                            td { (author_text(t, &change.author)) }
+                            td { (author_text(t, lang, names, &change.author)) }
                         }
                     }
                 }
@@ -451,7 +492,7 @@ fn record_section(lang: Language, index: usize, r: &RecordReport) -> Markup {
                         @for note in &annotations.notes {
                             tr {
                                 td { (dates::local_minutes(note.written_at.millis())) }
-                                td { (note.author) }
+                                td { (staff(&note.author)) }
                                 td { (note.text) }
                             }
                         }
@@ -466,7 +507,7 @@ fn record_section(lang: Language, index: usize, r: &RecordReport) -> Markup {
                     thead { tr { th scope="col" { (t.col_rater) } th scope="col" { (t.col_score) } } }
                     tbody {
                         @for (rater, score) in &annotations.ratings {
-                            tr { td { (rater) } td { (score) } }
+                            tr { td { (staff(rater)) } td { (score) } }
                         }
                     }
                 }
@@ -474,8 +515,10 @@ fn record_section(lang: Language, index: usize, r: &RecordReport) -> Markup {
             h3 { (t.retention) }
             @if let Some(retention) = &r.retention {
                 p {
-                    (t.retention_until.replacen("{date}", &dates::local_date(retention.due_at), 1)
+                    (t.retention_rule.replacen("{months}", &months_text(t, retention.rule.months), 1)
                         .replacen("{decision}", &retention.rule.decision, 1))
+                    " "
+                    (t.retention_until.replacen("{date}", &dates::local_date(retention.due_at), 1))
                 }
                 @if retention.legal_hold.is_some() {
                     p { (t.retention_held) }
@@ -491,13 +534,20 @@ fn record_section(lang: Language, index: usize, r: &RecordReport) -> Markup {
                 p { (t.no_access) }
             } @else {
                 table {
-                    thead { tr { th scope="col" { (t.col_time) } th scope="col" { (t.col_who) } th scope="col" { (t.col_action) } } }
+                    caption { (t.access_summary) }
+                    thead { tr {
+                        th scope="col" { (t.col_day) }
+                        th scope="col" { (t.col_who) }
+                        th scope="col" { (t.col_action) }
+                        th scope="col" { (t.col_count) }
+                    } }
                     tbody {
-                        @for (_, entry) in &r.record.access {
+                        @for (row, count) in access_summary(lang, names, &r.record) {
                             tr {
-                                td { (dates::local_minutes(entry.at)) }
-                                td { (who_text(t, entry)) }
-                                td { (action_label(lang, entry.action)) }
+                                td { (row.day) }
+                                td { (row.who) }
+                                td { (row.action) }
+                                td { (count) }
                             }
                         }
                     }
@@ -514,17 +564,18 @@ pub(crate) fn printable(report: &SubjectAccessReport, lang: Language) -> Markup 
         lang,
         t.doc_title,
         html! {
+            p { (t.intro) }
             p {
-                (t.generated) " " (dates::local_minutes(report.generated_at)) " "
-                (t.by) " " (report.requested_by) ". "
+                (t.generated) " " (dates::local_minutes(report.generated_at)) ". "
                 (t.identifier) ": " (kind_label(t, report.identifier_kind)) "."
             }
             p { (found_text(t, report.records.len())) }
             @if report.uncleared {
                 p.notice { (t.withheld) }
             }
+            (super::rights::section(lang))
             @for (index, record) in report.records.iter().enumerate() {
-                (record_section(lang, index, record))
+                (record_section(lang, index, record, &report.names))
             }
         },
     )

@@ -15,6 +15,9 @@ pub struct EnrollmentGrant {
     pub recruiter: Option<String>,
     pub expires_at: i64,
     pub max_uses: u32,
+    /// The name HR gives the tablets it enrolls ("Kiosk 1, Göteborg"), checked by the HR
+    /// service ([`crate::hr::device_names::device_name`]); none to leave them unnamed.
+    pub name: Option<String>,
 }
 
 /// Why a code did not enroll a device.
@@ -41,6 +44,9 @@ pub struct DeviceRecord {
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
     pub last_seq: u64,
+    /// The name HR chose for the tablet, from its enrollment code or set later; none if
+    /// HR gave none (people then see its key's fingerprint).
+    pub name: Option<String>,
 }
 
 /// What the relay holds from one device: its side of the event's closing count.

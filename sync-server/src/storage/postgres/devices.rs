@@ -19,7 +19,8 @@ pub(super) fn read_device(
     device_key: &[u8; 32],
 ) -> StorageResult<Option<DeviceRecord>> {
     let Some(row) = client.query_opt(
-        "SELECT event_id, role, recruiter, certified_at, expires_at, revoked_at, last_seq
+        "SELECT event_id, role, recruiter, certified_at, expires_at, revoked_at, last_seq,
+                name
          FROM devices WHERE device_key = $1",
         &[&device_key.as_slice()],
     )?
@@ -35,6 +36,7 @@ pub(super) fn read_device(
         expires_at: row.try_get(4)?,
         revoked_at: row.try_get(5)?,
         last_seq: unsigned(row.try_get(6)?, "device sequence")?,
+        name: row.try_get(7)?,
     }))
 }
 
@@ -44,8 +46,8 @@ impl DeviceStore for PgStore {
             tx.execute(
                 "INSERT INTO enrollment_codes
                  (lookup, answer_secret, event_id, role, recruiter, expires_at, max_uses,
-                  created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                  created_at, name)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 &[
                     &grant.lookup.as_slice(),
                     &grant.answer_secret.as_slice(),
@@ -55,6 +57,7 @@ impl DeviceStore for PgStore {
                     &grant.expires_at,
                     &i64::from(grant.max_uses),
                     &created_at,
+                    &grant.name,
                 ],
             )?;
             Ok(())
@@ -74,7 +77,8 @@ impl DeviceStore for PgStore {
             // The code's row is locked: tablets redeeming one code at once, through any
             // instance, use it one after another.
             let Some(code) = tx.query_opt(
-                "SELECT event_id, role, recruiter, expires_at, max_uses, uses, answer_secret
+                "SELECT event_id, role, recruiter, expires_at, max_uses, uses, answer_secret,
+                        name
                  FROM enrollment_codes WHERE lookup = $1 FOR UPDATE",
                 &[&lookup.as_slice()],
             )?
@@ -88,6 +92,7 @@ impl DeviceStore for PgStore {
             let max_uses: i64 = code.try_get(4)?;
             let uses: i64 = code.try_get(5)?;
             let answer_secret = key32(code.try_get(6)?, "answer secret")?;
+            let name: Option<String> = code.try_get(7)?;
             if !knows_code(&answer_secret) {
                 return Ok(Err(CodeRefusal::Unknown));
             }
@@ -121,15 +126,17 @@ impl DeviceStore for PgStore {
                     "UPDATE enrollment_codes SET uses = uses + 1 WHERE lookup = $1",
                     &[&lookup.as_slice()],
                 )?;
+                // A tablet enrolled again keeps its name unless the new code gives one.
                 tx.execute(
                     "INSERT INTO devices
                      (device_key, event_id, role, recruiter, enrolled_with, certified_at,
-                      expires_at, chain_head)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                      expires_at, chain_head, name)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                      ON CONFLICT (device_key) DO UPDATE SET
                        event_id = EXCLUDED.event_id, role = EXCLUDED.role,
                        recruiter = EXCLUDED.recruiter, enrolled_with = EXCLUDED.enrolled_with,
-                       certified_at = EXCLUDED.certified_at, expires_at = EXCLUDED.expires_at",
+                       certified_at = EXCLUDED.certified_at, expires_at = EXCLUDED.expires_at,
+                       name = COALESCE(EXCLUDED.name, devices.name)",
                     &[
                         &device_key.as_slice(),
                         &event_id,
@@ -139,6 +146,7 @@ impl DeviceStore for PgStore {
                         &now,
                         &(now + certificate_lifetime_ms),
                         &kiosk_core::journal::GENESIS.as_slice(),
+                        &name,
                     ],
                 )?;
             }
@@ -149,6 +157,16 @@ impl DeviceStore for PgStore {
 
     fn device(&self, device_key: &[u8; 32]) -> StorageResult<Option<DeviceRecord>> {
         read_device(&mut *self.client()?, device_key)
+    }
+
+    fn rename_device(&self, device_key: &[u8; 32], name: Option<&str>) -> StorageResult<bool> {
+        self.write(|tx| {
+            let changed = tx.execute(
+                "UPDATE devices SET name = $2 WHERE device_key = $1",
+                &[&device_key.as_slice(), &name],
+            )?;
+            Ok(changed > 0)
+        })
     }
 
     fn revoke_device(&self, device_key: &[u8; 32], at: i64) -> StorageResult<bool> {

@@ -15,14 +15,14 @@
 //! stored ([`super::seal_existing`]), and the tables it rewrote are then vacuumed full.
 //! Version 4 adds the list index's email tags ([`super::email_tags`]), written for the
 //! rows before it once an instance starts with the relay's keys, and an index of each
-//! status's rows in list order.
+//! status's rows in list order. Version 5 gives tablets the names HR chooses.
 
 use postgres::GenericClient;
 
 use crate::storage::{StorageError, StorageResult};
 
 /// The version this build writes.
-pub const CURRENT_VERSION: u32 = 4;
+pub const CURRENT_VERSION: u32 = 5;
 
 /// One step per version, index 0 making version 1.
 const STEPS: [&str; CURRENT_VERSION as usize] = [
@@ -30,6 +30,7 @@ const STEPS: [&str; CURRENT_VERSION as usize] = [
     include_str!("schema/0002_failure_counts_and_jobs.sql"),
     include_str!("schema/0003_record_keys.sql"),
     include_str!("schema/0004_list_indexes.sql"),
+    include_str!("schema/0005_device_names.sql"),
 ];
 
 /// The version whose step seals what earlier versions stored in clear.

@@ -369,3 +369,44 @@ fn a_database_whose_certificate_the_relay_cannot_verify_is_refused_naming_the_ce
         "{error}"
     );
 }
+
+/// A database the previous version (4) made, with an enrolled tablet and an unused code, is
+/// brought to the current version: both keep their rows without a name, and the tablet can
+/// then be named.
+#[test]
+fn a_version_4_database_is_upgraded_to_name_its_tablets_and_keeps_them() {
+    use crate::storage::prelude::*;
+    let url = fresh_database_url();
+    let mut client = connect(&url);
+    schema::upgrade_to(&mut client, "test", 4).expect("version 4");
+    client
+        .batch_execute(
+            "INSERT INTO devices (device_key, event_id, role, recruiter, enrolled_with,
+                                  certified_at, expires_at, last_seq, chain_count, chain_head)
+             VALUES ('\\x0202020202020202020202020202020202020202020202020202020202020202',
+                     'demo-event', 'kiosk', NULL, '\\x00', 10, 99999, 4, 0, '\\x00');
+             INSERT INTO enrollment_codes (lookup, answer_secret, event_id, role, recruiter,
+                                           expires_at, max_uses, created_at)
+             VALUES ('\\x01', '\\x01', 'demo-event', 'kiosk', NULL, 99999, 1, 5);",
+        )
+        .expect("rows in the version 4 schema");
+    assert_eq!(stored_version(&url), 4);
+
+    let store = PgStore::open(&url).expect("upgrades");
+
+    assert_eq!(stored_version(&url), i64::from(CURRENT_VERSION));
+    let device = store.device(&[2; 32]).expect("reads").expect("kept");
+    assert_eq!((device.last_seq, device.name), (4, None));
+    assert!(
+        store
+            .rename_device(&[2; 32], Some("Kiosk 1, Göteborg"))
+            .expect("renames")
+    );
+    let device = store.device(&[2; 32]).expect("reads").expect("kept");
+    assert_eq!(device.name.as_deref(), Some("Kiosk 1, Göteborg"));
+    let code_name: Option<String> = client
+        .query_one("SELECT name FROM enrollment_codes", &[])
+        .expect("the code is kept")
+        .get(0);
+    assert_eq!(code_name, None);
+}

@@ -521,6 +521,7 @@ mod tests {
             recruiter: None,
             expires_at: i64::MAX,
             max_uses: 10,
+            name: None,
         };
         store.add_enrollment_code(&grant, 0).expect("code");
         let key = [1; 32];

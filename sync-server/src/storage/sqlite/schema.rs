@@ -27,7 +27,7 @@ use crate::storage::{StorageError, StorageResult};
 pub(crate) const APPLICATION_ID: u32 = 0x4B52_4C59;
 
 /// The version this build writes.
-pub const CURRENT_VERSION: u32 = 8;
+pub const CURRENT_VERSION: u32 = 9;
 
 /// One change of a step.
 enum Change {
@@ -126,6 +126,21 @@ const STEPS: [&[Change]; CURRENT_VERSION as usize] = [
              -- finds an address in the index must find every row that has it.
              UPDATE registration_index_state SET watermark = -1;",
         ),
+    ],
+    // 9: tablets get the name HR chooses ("Kiosk 1, Göteborg"): given with the enrollment
+    // code, copied to the tablets it enrolls, editable later. NULL: no name (the key's
+    // fingerprint names it, as before).
+    &[
+        Change::AddColumn {
+            table: "enrollment_codes",
+            column: "name",
+            definition: "TEXT",
+        },
+        Change::AddColumn {
+            table: "devices",
+            column: "name",
+            definition: "TEXT",
+        },
     ],
 ];
 

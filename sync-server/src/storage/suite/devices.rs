@@ -17,6 +17,7 @@ fn grant(lookup: u8, role: EnrolledRole, expires_at: i64, max_uses: u32) -> Enro
         recruiter: (role == EnrolledRole::Staff).then(|| "rut".to_owned()),
         expires_at,
         max_uses,
+        name: None,
     }
 }
 
@@ -52,6 +53,7 @@ pub(crate) fn a_code_enrolls_a_device_and_the_record_reads_back(store: &dyn Rela
             expires_at: 100 + LIFETIME,
             revoked_at: None,
             last_seq: 0,
+            name: None,
         }
     );
     assert_eq!(store.device(&[9; 32]).expect("reads"), Some(record));
@@ -297,4 +299,36 @@ pub(crate) fn a_single_use_code_redeemed_by_many_tablets_at_once_enrolls_one(
         store.device_keys(None).expect("lists"),
         [enrolled[0].device_key]
     );
+}
+
+pub(crate) fn a_code_names_the_tablets_it_enrolls_and_hr_can_rename_them(store: &dyn RelayStore) {
+    let named = EnrollmentGrant {
+        name: Some("Kiosk 1, Göteborg".to_owned()),
+        ..grant(1, EnrolledRole::Kiosk, i64::MAX, 2)
+    };
+    store.add_enrollment_code(&named, 0).expect("stored");
+    let record = redeem(store, &named, [7; 32], EnrolledRole::Kiosk, 10).expect("enrolled");
+    assert_eq!(record.name.as_deref(), Some("Kiosk 1, Göteborg"));
+    let name = |key: [u8; 32]| store.device(&key).expect("reads").expect("known").name;
+    assert_eq!(name([7; 32]).as_deref(), Some("Kiosk 1, Göteborg"));
+
+    assert!(
+        store
+            .rename_device(&[7; 32], Some("Kiosk 2, Malmö"))
+            .expect("renames")
+    );
+    assert_eq!(name([7; 32]).as_deref(), Some("Kiosk 2, Malmö"));
+    // Enrolled again with a code that gives no name: the tablet keeps the one it has.
+    let unnamed = grant(2, EnrolledRole::Kiosk, i64::MAX, 1);
+    store.add_enrollment_code(&unnamed, 0).expect("stored");
+    redeem(store, &unnamed, [7; 32], EnrolledRole::Kiosk, 20).expect("enrolled again");
+    assert_eq!(name([7; 32]).as_deref(), Some("Kiosk 2, Malmö"));
+
+    assert!(store.rename_device(&[7; 32], None).expect("unnames"));
+    assert_eq!(name([7; 32]), None);
+    // Other tablets are untouched, and an unknown one is not created.
+    redeem(store, &named, [8; 32], EnrolledRole::Kiosk, 30).expect("enrolled");
+    assert_eq!(name([8; 32]).as_deref(), Some("Kiosk 1, Göteborg"));
+    assert!(!store.rename_device(&[6; 32], Some("Ghost")).expect("asks"));
+    assert_eq!(store.device(&[6; 32]).expect("reads"), None);
 }

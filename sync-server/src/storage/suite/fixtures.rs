@@ -31,6 +31,7 @@ pub(crate) fn enroll(store: &dyn RelayStore, count: u8) -> Vec<[u8; 32]> {
         recruiter: None,
         expires_at: i64::MAX,
         max_uses: 1000,
+        name: None,
     };
     store.add_enrollment_code(&grant, 0).expect("code");
     (0..count)
@@ -63,6 +64,7 @@ pub(crate) fn enroll_staff(store: &dyn RelayStore, key: [u8; 32], event: &str) {
         recruiter: None,
         expires_at: i64::MAX,
         max_uses: 1,
+        name: None,
     };
     store.add_enrollment_code(&grant, 0).expect("code");
     store

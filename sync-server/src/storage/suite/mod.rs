@@ -146,6 +146,7 @@ macro_rules! store_suite {
                 each_unlock_of_a_staff_tablet_raises_its_counter_from_one,
                 kiosks_unknown_and_revoked_devices_get_no_unlock,
                 an_unlock_is_outstanding_for_seven_days_from_its_latest_issue,
+                a_code_names_the_tablets_it_enrolls_and_hr_can_rename_them,
             }
             monitoring {
                 the_write_probe_succeeds_and_changes_nothing_a_sync_reads,

@@ -24,6 +24,10 @@ pub trait DeviceStore {
 
     fn device(&self, device_key: &[u8; 32]) -> StorageResult<Option<DeviceRecord>>;
 
+    /// Names device `device_key` (`None` takes its name away); `false` if no such device.
+    /// The name is checked by the HR service before it comes here.
+    fn rename_device(&self, device_key: &[u8; 32], name: Option<&str>) -> StorageResult<bool>;
+
     fn revoke_device(&self, device_key: &[u8; 32], at: i64) -> StorageResult<bool>;
 
     /// The keys of every enrolled device, or of one event's, in enrollment order.

@@ -543,3 +543,41 @@ fn a_restore_over_a_newer_relays_store_is_refused_and_touches_nothing() {
         "left in place"
     );
 }
+
+/// A store the previous version (8) wrote, with an enrolled tablet and an unused code, is
+/// brought to the current version: both keep their rows, have no name, and a name can then
+/// be given; the upgraded store has a fresh one's shape.
+#[test]
+fn a_version_8_store_is_upgraded_to_name_its_tablets_and_keeps_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("v8.sqlite3");
+    let mut conn = Connection::open(&path).expect("opens");
+    super::upgrade_from(&mut conn, "v8", 0, 8).expect("version 8");
+    conn.execute_batch(
+        "INSERT INTO devices (device_key, event_id, role, recruiter, enrolled_with,
+                              certified_at, expires_at, last_seq, chain_count, chain_head)
+         VALUES (x'0202020202020202020202020202020202020202020202020202020202020202',
+                 'demo-event', 'kiosk', NULL, zeroblob(32), 10, 99999, 4, 0, zeroblob(32));
+         INSERT INTO enrollment_codes (lookup, answer_secret, event_id, role, recruiter,
+                                       expires_at, max_uses, created_at)
+         VALUES (zeroblob(32), zeroblob(32), 'demo-event', 'kiosk', NULL, 99999, 1, 5);",
+    )
+    .expect("rows in the version 8 schema");
+    drop(conn);
+    assert_eq!(header(&path).0, 8);
+
+    let store = SqliteStore::open(&path).expect("upgrades");
+
+    assert_eq!(header(&path), (CURRENT_VERSION, APPLICATION_ID));
+    let device = store.device(&[2; 32]).expect("reads").expect("kept");
+    assert_eq!((device.last_seq, device.name), (4, None));
+    assert!(
+        store
+            .rename_device(&[2; 32], Some("Kiosk 1, Göteborg"))
+            .expect("renames")
+    );
+    let device = store.device(&[2; 32]).expect("reads").expect("kept");
+    assert_eq!(device.name.as_deref(), Some("Kiosk 1, Göteborg"));
+    drop(store);
+    same_shape(&path, &fresh(dir.path()));
+}
