@@ -446,10 +446,24 @@ async fn the_quarantine_page_reviews_a_capture_and_then_shows_the_decision() {
     let mut relay = Relay::new();
     let doc = relay.quarantine("Signe", Capture::Authentic);
     let id = relay.capture_id(&doc).await;
+    assert!(
+        relay
+            .store()
+            .rename_device(
+                &relay.kiosk.public_key().to_bytes(),
+                Some("Kiosk 1, Göteborg")
+            )
+            .expect("renamed"),
+        "the kiosk is known"
+    );
     let mut browser = Browser::new(&relay.state);
     browser.log_in("arvid", PASSWORD).await;
     let page = browser.get("/console/quarantine").await;
     assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("Kiosk 1, Göteborg"),
+        "the tablet by the name HR gave it"
+    );
     assert!(page.body.contains("<h1>Karantän</h1>"));
     assert!(
         page.body
@@ -474,6 +488,7 @@ async fn the_quarantine_page_reviews_a_capture_and_then_shows_the_decision() {
     let page = browser.get(&capture).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("<h1>Insändning i karantän</h1>"));
+    assert!(page.body.contains("Kiosk 1, Göteborg"), "the tablet's name");
     assert!(
         page.body
             .contains("HR hade återkallat surfplattan när den skickade insändningen")

@@ -219,6 +219,12 @@ async fn render(state: &AppState, console: &Console, uri: &Uri, shown: &Shown) -
         Ok(page) => page,
         Err(error) => return console.refuse(error, uri).into_response(),
     };
+    // Tablets by the names HR gave them.
+    let tablets = crate::hr::device_names::tablet_labels(
+        state,
+        captures.iter().map(|capture| capture.device_key).collect(),
+    )
+    .await;
     let lang = console.lang;
     let q = quarantine_texts(lang);
     let page = console
@@ -246,7 +252,7 @@ async fn render(state: &AppState, console: &Console, uri: &Uri, shown: &Shown) -
                             tr {
                                 th scope="row" .code { (capture.doc_id) }
                                 td.code { (dates::local_minutes(capture.received_at)) }
-                                td.code { (hex::encode(&capture.device_key[..8])) }
+                                td.code { (tablets.get(&capture.device_key).cloned().unwrap_or_else(|| crate::hr::device_names::fingerprint(&capture.device_key))) }
                                 td { (capture.event_id.as_deref().unwrap_or(q.unknown_event)) }
                                 td { (code_label(lang, &capture.code)) }
                                 td { (review_cell(lang, capture)) }

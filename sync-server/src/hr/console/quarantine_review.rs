@@ -328,6 +328,11 @@ pub(crate) async fn capture_page(
         Ok(loaded) => loaded,
         Err(page) => return page,
     };
+    // The tablet by the name HR gave it.
+    let tablet = crate::hr::device_names::tablet_labels(&state, vec![capture.device_key])
+        .await
+        .remove(&capture.device_key)
+        .unwrap_or_else(|| crate::hr::device_names::fingerprint(&capture.device_key));
     let lang = console.lang;
     let r = review_texts(lang);
     let page = console
@@ -343,7 +348,7 @@ pub(crate) async fn capture_page(
             dl.details {
                 dt { (r.registration_id) } dd.code { (capture.doc_id) }
                 dt { (r.received) } dd.code { (dates::local_minutes(capture.received_at)) }
-                dt { (r.tablet) } dd.code { (hex::encode(&capture.device_key[..8])) }
+                dt { (r.tablet) } dd { (tablet) }
                 dt { (r.event) } dd { (capture.event_id.as_deref().unwrap_or("–")) }
             }
             h2 { (r.content_heading) }
