@@ -10,6 +10,8 @@
 //! hold no personal data, so reading them is not access-logged; who changed what is in the
 //! document's history, and each change is traced.
 
+pub(crate) mod choice_code;
+
 use kiosk_core::documents::EditAtHeadsError;
 use kiosk_core::event::{Event, EventError};
 use kiosk_core::form::{Choice, FormDefinition, FormDefinitionError, limits};
