@@ -154,6 +154,7 @@ pub(super) fn problem_error(t: &EventTexts, problem: &Problem, draft: &Draft) ->
             (Rule::Blank, Part::LabelSv) => t.row_missing_sv.to_owned(),
             (Rule::Blank, Part::LabelEn) => t.row_missing_en.to_owned(),
             (Rule::NotChoiceCode, Part::Code) if blank => t.row_missing_code.to_owned(),
+            (Rule::NotChoiceCode, Part::Code) => t.not_choice_code.to_owned(),
             (Rule::RepeatedCode, _) => {
                 let code = typed.map(|r| r.code.trim()).unwrap_or_default();
                 let first = draft
