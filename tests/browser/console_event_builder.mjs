@@ -187,6 +187,8 @@ await runInBrowser(async (context) => {
   for (const text of ['Your expression of interest', 'First name', 'Law', 'Skåne County', 'Gothenburg', 'How we handle your details', 'You can ask for a copy of your data.', 'Your details are kept for 24 months.']) {
     check(await en.getByText(text, { exact: false }).first().isVisible(), `English preview shows ${text}`);
   }
+  check(await sv.getByText('Du kan begära ett registerutdrag.', { exact: true }).count() === 1, 'a blank line starts a new paragraph, as on the kiosk (sv)');
+  check(await en.getByText('You can ask for a copy of your data.', { exact: true }).count() === 1, 'a blank line starts a new paragraph, as on the kiosk (en)');
   await shot(page, 'event-builder-04-preview');
   await accessible(page, 'event preview');
   await page.setViewportSize({ width: 390, height: 844 });

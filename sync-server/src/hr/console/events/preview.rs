@@ -128,7 +128,9 @@ fn visitor_form(lang: Language, id: &str, shown: &Shown<'_>) -> Markup {
         }
     };
     let paragraphs = |text: &str| {
+        // A draft not yet saved still has a browser's `\r\n` line breaks.
         let paragraphs: Vec<String> = text
+            .replace("\r\n", "\n")
             .split("\n\n")
             .map(str::trim)
             .filter(|p| !p.is_empty())
