@@ -98,7 +98,7 @@ await runInBrowser(async (context) => {
   await Promise.all([page.waitForNavigation(), form.getByRole('button', { name: 'Skapa evenemanget' }).click()]);
   const endField = page.getByLabel('Slutdatum');
   check((await endField.getAttribute('aria-invalid')) === 'true', 'the end date is marked invalid');
-  check((await page.getByRole('alert').first().textContent()).includes('Slutdatumet får inte vara före startdatumet'), 'the error names the end date');
+  check((await page.getByRole('alert').first().textContent()).includes('Slutdatum: får inte vara före startdatumet'), 'the error names the end date');
   check((await page.getByLabel('Gallringsbeslut').inputValue()) === 'Dnr 2027/0042', 'the input is kept');
   await shot(page, 'workflow-01-event-error');
   await accessible(page, 'event form with an error');
