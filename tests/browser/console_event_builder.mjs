@@ -217,4 +217,28 @@ await runInBrowser(async (context) => {
   check((await page.getByRole('status').first().textContent()).includes('Formuläret är publicerat'), 'the publication is announced');
   await accessible(page, 'event published');
   pass('publishing_is_confirmed_on_its_own_page');
+
+  // The same builder in English, at a phone's width too: an error names its row in English
+  // and nothing is saved; the preview is titled in English.
+  await page.goto(`${base}/console/events/${eventId}?lang=en`);
+  const english = page.getByRole('form', { name: 'Details and form' });
+  await english.getByRole('group', { name: 'Interest areas, Row 2', exact: true }).getByLabel('English label').fill('');
+  await submit(page, english.getByRole('button', { name: 'Save draft' }));
+  const errors = await page.getByRole('alert').getByRole('link').allTextContents();
+  check(JSON.stringify(errors) === JSON.stringify(['Interest areas, row 2: English label is missing.']), `the English error: ${errors}`);
+  await shot(page, 'event-builder-07-error-en');
+  await accessible(page, 'event builder error in English');
+  await page.setViewportSize({ width: 390, height: 844 });
+  const tooWide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  const wide = await page.evaluate(() => [...document.querySelectorAll('main *')]
+    .filter((e) => e.getBoundingClientRect().right > window.innerWidth)
+    .slice(0, 5).map((e) => `${e.tagName}.${e.className}#${e.id}`).join(' '));
+  check(tooWide <= 0, `the English builder fits 390 px (${tooWide} px too wide: ${wide})`);
+  await shot(page, 'event-builder-08-error-en-phone');
+  await submit(page, page.getByRole('button', { name: 'Preview' }));
+  check((await page.locator('#preview-heading').textContent()) === 'Preview: the form as visitors see it', 'the preview is titled in English');
+  check(await page.locator('#preview [lang="en"]').getByText('(label missing)').count() === 1, 'a label not yet written shows as missing');
+  await accessible(page, 'event preview in English');
+  await shot(page, 'event-builder-09-preview-en-phone');
+  pass('the_builder_speaks_english_and_fits_a_phone');
 });

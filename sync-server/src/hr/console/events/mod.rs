@@ -349,7 +349,7 @@ fn edit_page(console: &Console, uri: &Uri, event: &Event, draft: &Draft, view: &
                         @for published in &versions {
                             tr {
                                 th.code scope="row" { (published.version.short()) }
-                                td.code { (dates::local_minutes(published.published_at.millis())) }
+                                td { (dates::local_minutes(published.published_at.millis())) }
                                 td {
                                     @if event.current_version.as_ref() == Some(&published.version) {
                                         (t.yes)

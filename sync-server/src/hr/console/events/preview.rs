@@ -30,6 +30,9 @@ struct VisitorTexts {
     talent_pool_heading: &'static str,
     talent_pool_confirm: &'static str,
     send: &'static str,
+    /// Shown in place of a choice's label not yet written, so the preview of an unfinished
+    /// draft shows the gap (and no checkbox goes without a label).
+    missing_label: &'static str,
 }
 
 const VISITOR_SV: VisitorTexts = VisitorTexts {
@@ -48,6 +51,7 @@ const VISITOR_SV: VisitorTexts = VisitorTexts {
     talent_pool_heading: "Talangbank (frivilligt)",
     talent_pool_confirm: "Ja, spara mina uppgifter i talangbanken",
     send: "Skicka anmälan",
+    missing_label: "(etikett saknas)",
 };
 
 const VISITOR_EN: VisitorTexts = VisitorTexts {
@@ -66,6 +70,7 @@ const VISITOR_EN: VisitorTexts = VisitorTexts {
     talent_pool_heading: "Talent pool (optional)",
     talent_pool_confirm: "Yes, keep my details in the talent pool",
     send: "Send",
+    missing_label: "(label missing)",
 };
 
 /// The parts of an event a visitor sees.
@@ -219,7 +224,12 @@ fn choices(
                 div {
                     input #{ (id) "-" (index) } type=(kind) disabled;
                     " "
-                    label for={ (id) "-" (index) } { (choice.label.get(lang)) }
+                    label for={ (id) "-" (index) } {
+                        @match choice.label.get(lang).trim() {
+                            "" => strong.error-message { (v.missing_label) },
+                            label => (label),
+                        }
+                    }
                 }
             }
         }
