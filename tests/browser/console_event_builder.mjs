@@ -121,6 +121,7 @@ await runInBrowser(async (context) => {
   await submit(page, form().getByRole('button', { name: 'Skapa evenemanget' }));
   await page.getByRole('alert').waitFor();
   const summary = page.getByRole('alert');
+  check(await focused(page) === 'error-summary', `focus is on the error summary, not ${await focused(page)}`);
   const expected = [
     ['Slutdatum: skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2027-10-14.', 'ends_on'],
     ['Intresseområden, rad 1: koden får bara innehålla små bokstäver a–z, siffror och bindestreck, högst 48 tecken.', 'interest_areas-1-code'],

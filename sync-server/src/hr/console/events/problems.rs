@@ -203,14 +203,16 @@ pub(super) fn errors_of(errors: &[DraftError], id: &str) -> Option<String> {
     (!messages.is_empty()).then(|| messages.join(" "))
 }
 
-/// The list of a form's errors at its top, announced when the page loads; each links to
-/// its control. The same markup as the console's shared summary, with ids made at run
+/// The list of a form's errors at its top, announced when the page loads and focused;
+/// each links to its control. The console's shared summary's markup, with ids made at run
 /// time (a list row's control).
 pub(super) fn error_summary(lang: Language, errors: &[DraftError]) -> Markup {
     let t = texts(lang);
     html! {
         @if !errors.is_empty() {
-            div.error-summary role="alert" aria-labelledby="error-summary-title" {
+            // Focus starts on the summary, so a keyboard user goes from it to each field.
+            div.error-summary #error-summary role="alert" aria-labelledby="error-summary-title"
+                tabindex="-1" autofocus {
                 h2 #error-summary-title { (t.error_summary) }
                 ul {
                     @for error in errors {
