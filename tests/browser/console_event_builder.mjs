@@ -223,10 +223,13 @@ await runInBrowser(async (context) => {
   // and nothing is saved; the preview is titled in English.
   await page.goto(`${base}/console/events/${eventId}?lang=en`);
   const english = page.getByRole('form', { name: 'Details and form' });
-  await english.getByRole('group', { name: 'Interest areas, Row 2', exact: true }).getByLabel('English label').fill('');
-  await submit(page, english.getByRole('button', { name: 'Save draft' }));
+  const label = english.getByRole('group', { name: 'Interest areas, Row 2', exact: true }).getByLabel('English label');
+  await label.fill('');
+  // Enter in a field saves (the form's first, hidden, submit), never moves or removes a row.
+  await Promise.all([page.waitForNavigation(), label.press('Enter')]);
   const errors = await page.getByRole('alert').getByRole('link').allTextContents();
   check(JSON.stringify(errors) === JSON.stringify(['Interest areas, row 2: English label is missing.']), `the English error: ${errors}`);
+  check(await page.locator('.choice-row').count() === 5, 'no row was moved or removed');
   await shot(page, 'event-builder-07-error-en');
   await accessible(page, 'event builder error in English');
   await page.setViewportSize({ width: 390, height: 844 });

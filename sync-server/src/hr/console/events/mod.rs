@@ -97,13 +97,13 @@ fn draft_preview(t: &EventTexts, draft: &Draft) -> Markup {
 /// What a posted event form asks: the draft with codes made for labelled rows, and what to
 /// do. A row button is done here (and `Some` is returned as the page to show); a preview
 /// or a save drops rows left empty first.
-fn read_draft(fields: &[(String, String)]) -> (Draft, Action, Option<View>) {
+fn read_draft(fields: &[(String, String)]) -> (Draft, Option<View>) {
     let (mut draft, action) = Draft::from_fields(fields);
     draft.fill_codes();
     match action {
         Action::Save => {
             draft.drop_blank_rows();
-            (draft, action, None)
+            (draft, None)
         }
         Action::Preview => {
             draft.drop_blank_rows();
@@ -111,14 +111,14 @@ fn read_draft(fields: &[(String, String)]) -> (Draft, Action, Option<View>) {
                 preview: true,
                 ..View::default()
             };
-            (draft, action, Some(view))
+            (draft, Some(view))
         }
         row_button => {
             let view = View {
                 focus: draft.apply(row_button),
                 ..View::default()
             };
-            (draft, action, Some(view))
+            (draft, Some(view))
         }
     }
 }
@@ -254,7 +254,7 @@ pub(crate) async fn create(
         Err(error) => return console.refuse(error, &uri).into_response(),
     };
     let t = event_texts(console.lang);
-    let (draft, _, shown) = read_draft(&form);
+    let (draft, shown) = read_draft(&form);
     if let Some(view) = shown {
         return list_page(&state, &console, &uri, &draft, &view, StatusCode::OK).await;
     }
@@ -449,7 +449,7 @@ pub(crate) async fn save(
     Path(id): Path<String>,
     ConsoleForm { console, form }: ConsoleForm<Vec<(String, String)>>,
 ) -> Response {
-    let (draft, _, shown) = read_draft(&form);
+    let (draft, shown) = read_draft(&form);
     let (admin, heads) = match admin_and_heads(&console, &draft.heads) {
         Ok(checked) => checked,
         Err(error) => return console.refuse(error, &uri).into_response(),
