@@ -444,12 +444,15 @@ fn console_form(csrf: &str, heads: Option<&str>, venue: &str) -> Vec<(String, St
         ("field_education_level", "off".into()),
         ("field_free_text", "off".into()),
         ("max_interests", "3".into()),
-        (
-            "interest_areas",
-            "it-development | IT-utveckling | IT development\nlaw | Juridik | Law".into(),
-        ),
-        ("locations", "norrkoping | Norrköping | Norrköping".into()),
-        ("education_levels", String::new()),
+        ("interest_areas-1-sv", "IT-utveckling".into()),
+        ("interest_areas-1-en", "IT development".into()),
+        ("interest_areas-1-code", "it-development".into()),
+        ("interest_areas-2-sv", "Juridik".into()),
+        ("interest_areas-2-en", "Law".into()),
+        ("interest_areas-2-code", "law".into()),
+        ("locations-1-sv", "Norrköping".into()),
+        ("locations-1-en", "Norrköping".into()),
+        ("locations-1-code", "norrkoping".into()),
         ("privacy_sv", "Din anmälan blir en allmän handling.".into()),
         (
             "privacy_en",
@@ -547,7 +550,7 @@ async fn console_flow(lang: &str, texts: [&str; 5]) {
     let published = browser
         .post(
             "/console/events/host-fair-2026/publish",
-            &[("csrf_token", &csrf), ("heads", &heads)],
+            &[("csrf_token", &csrf), ("heads", &heads), ("confirm", "yes")],
         )
         .await;
     assert_eq!(
@@ -582,7 +585,7 @@ async fn the_console_creates_edits_and_publishes_an_event_in_swedish() {
         [
             "Evenemang",
             "Evenemanget är skapat. Det är inte publicerat än.",
-            "Sparat.",
+            "Utkastet är sparat.",
             "Formuläret är publicerat som version",
             "Publicera utkastet",
         ],
@@ -597,7 +600,7 @@ async fn the_console_creates_edits_and_publishes_an_event_in_english() {
         [
             "Events",
             "The event is created. It is not published yet.",
-            "Saved.",
+            "The draft is saved.",
             "The form is published as version",
             "Publish the draft",
         ],
@@ -664,7 +667,7 @@ async fn console_errors_are_tied_to_their_fields_and_the_input_is_kept() {
     for (name, value) in &mut fields {
         match name.as_str() {
             "ends_on" => *value = "2026-10-01".into(),
-            "interest_areas" => *value = "law | Juridik | Law\nnot a proper line".into(),
+            "interest_areas-2-en" => value.clear(),
             "name_en" => *value = "x".repeat(201),
             _ => {}
         }
@@ -673,34 +676,25 @@ async fn console_errors_are_tied_to_their_fields_and_the_input_is_kept() {
     assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
     let body = &answer.body;
     assert!(body.contains("<title>Error: "), "the title says so first");
-    assert!(
-        body.contains("Line 2: write code | svensk etikett | English label."),
-        "{body}"
-    );
-    assert!(body.contains(r##"href="#interest_areas""##));
-    assert!(body.contains(r#"id="interest_areas-error""#));
-    assert!(
-        body.contains("not a proper line"),
-        "the typed lines are kept"
-    );
-    assert!(body.contains("A venue typed by hand"));
-    // The line error comes first; the other fields are checked once every line parses.
-    for (name, value) in &mut fields {
-        if name == "interest_areas" {
-            *value = "law | Juridik | Law".into();
-        }
+    // Every mistake in one answer, each naming its field (and row), linked and beside it.
+    for (message, id) in [
+        ("Name in English: at most 200 characters.", "name_en"),
+        ("End date: must not be before the start date.", "ends_on"),
+        (
+            "Interest areas, row 2: English label is missing.",
+            "interest_areas-2-en",
+        ),
+    ] {
+        assert!(body.contains(message), "{message}: {body}");
+        assert!(body.contains(&format!(r##"href="#{id}""##)), "{id}");
+        assert!(body.contains(&format!(r#"id="{id}-error""#)), "{id}");
     }
-    let answer = post_form(&mut browser, "/console/events", &fields).await;
-    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let body = &answer.body;
-    assert!(
-        body.contains("The end date must not be before the start date."),
-        "{body}"
-    );
-    assert!(body.contains(r#"id="ends_on-error""#));
     assert!(body.contains(r#"aria-describedby="ends_on-hint ends_on-error""#));
-    assert!(body.contains("At most 200 characters."));
-    assert!(body.contains(r##"href="#name_en""##));
+    assert!(body.contains("A venue typed by hand"), "the input is kept");
+    assert!(
+        body.contains(r#"value="IT-utveckling""#),
+        "the rows are kept"
+    );
     assert!(
         state
             .store
@@ -768,12 +762,28 @@ async fn the_console_event_pages_need_the_admin_role() {
 
 /// Four notices of 5,000 characters, each a Swedish letter that a form posts as six bytes,
 /// and a hundred interest areas: the largest event the rules allow.
-fn largest_notices_and_lists() -> (String, String) {
+fn largest_notices_and_lists() -> (String, Vec<(String, String)>) {
     let notice = "å".repeat(5_000);
-    let interests: Vec<String> = (0..100)
-        .map(|i| format!("omrade-{i:03} | Område nummer {i} för åäö | Area number {i}"))
+    let interests = (0..100)
+        .flat_map(|i| {
+            let row = i + 1;
+            [
+                (
+                    format!("interest_areas-{row}-code"),
+                    format!("omrade-{i:03}"),
+                ),
+                (
+                    format!("interest_areas-{row}-sv"),
+                    format!("Område nummer {i} för åäö"),
+                ),
+                (
+                    format!("interest_areas-{row}-en"),
+                    format!("Area number {i}"),
+                ),
+            ]
+        })
         .collect();
-    (notice, interests.join("\n"))
+    (notice, interests)
 }
 
 #[tokio::test]
@@ -805,10 +815,11 @@ async fn the_largest_valid_event_fits_through_the_api_and_the_console_form() {
             "privacy_sv" | "privacy_en" | "talent_pool_sv" | "talent_pool_en" => {
                 *value = notice.clone()
             }
-            "interest_areas" => *value = interests.clone(),
             _ => {}
         }
     }
+    fields.retain(|(name, _)| !name.starts_with("interest_areas-"));
+    fields.extend(interests);
     let encoded = serde_urlencoded::to_string(
         fields
             .iter()

@@ -72,18 +72,33 @@ await runInBrowser(async (context) => {
   await form.getByLabel('Plats', { exact: true }).fill('Uppsala Konsert & Kongress');
   await form.getByLabel('Startdatum').fill('2027-04-20');
   await form.getByLabel('Slutdatum').fill('2027-04-19');
-  await form.getByLabel('Orter', { exact: true }).first().selectOption('optional');
-  await form.getByLabel('Intresseområden', { exact: true }).fill('arkitektur | Arkitektur | Architecture\njuridik | Juridik | Law');
-  await form.getByRole('textbox', { name: 'Orter' }).fill('uppsala | Uppsala | Uppsala\nnorrkoping | Norrköping | Norrköping');
+  await form.getByRole('combobox', { name: 'Orter' }).selectOption('optional');
+  // Lists row by row; each code is made from its Swedish label.
+  const addRow = async (list, n) => {
+    await Promise.all([page.waitForNavigation(), form.getByRole('group', { name: list, exact: true }).getByRole('button', { name: /^Lägg till en rad/ }).click()]);
+    await form.getByRole('group', { name: `${list}, Rad ${n}`, exact: true }).waitFor();
+  };
+  const fillRow = async (list, n, sv, en) => {
+    const row = form.getByRole('group', { name: `${list}, Rad ${n}`, exact: true });
+    await row.getByLabel('Svensk etikett').fill(sv);
+    await row.getByLabel('Engelsk etikett').fill(en);
+  };
+  await fillRow('Intresseområden', 1, 'Arkitektur', 'Architecture');
+  await addRow('Intresseområden', 2);
+  await fillRow('Intresseområden', 2, 'Juridik', 'Law');
+  await addRow('Orter', 1);
+  await fillRow('Orter', 1, 'Uppsala', 'Uppsala');
+  await addRow('Orter', 2);
+  await fillRow('Orter', 2, 'Norrköping', 'Norrköping');
   await form.getByLabel('Integritetsmeddelande på svenska').fill('Din anmälan blir en allmän handling hos myndigheten.');
   await form.getByLabel('Integritetsmeddelande på engelska').fill('Your registration becomes a public record at the agency.');
   await form.getByLabel('Text för talangpoolen på svenska').fill('Ja, spara mig i talangpoolen i 24 månader.');
   await form.getByLabel('Text för talangpoolen på engelska').fill('Yes, keep me in the talent pool for 24 months.');
   await form.getByLabel('Gallringsbeslut').fill('Dnr 2027/0042');
-  await form.getByRole('button', { name: 'Skapa evenemanget' }).click();
+  await Promise.all([page.waitForNavigation(), form.getByRole('button', { name: 'Skapa evenemanget' }).click()]);
   const endField = page.getByLabel('Slutdatum');
   check((await endField.getAttribute('aria-invalid')) === 'true', 'the end date is marked invalid');
-  check((await page.getByRole('alert').first().textContent()).includes('Slutdatumet får inte vara före startdatumet'), 'the error names the end date');
+  check((await page.getByRole('alert').first().textContent()).includes('Slutdatum: får inte vara före startdatumet'), 'the error names the end date');
   check((await page.getByLabel('Gallringsbeslut').inputValue()) === 'Dnr 2027/0042', 'the input is kept');
   await shot(page, 'workflow-01-event-error');
   await accessible(page, 'event form with an error');
@@ -97,7 +112,8 @@ await runInBrowser(async (context) => {
   await accessible(page, 'event created');
   pass('event_is_created_and_passes_axe');
 
-  await page.getByRole('button', { name: 'Publicera utkastet' }).click();
+  await page.getByRole('link', { name: 'Publicera utkastet' }).click();
+  await page.getByRole('button', { name: 'Ja, publicera formuläret' }).click();
   check((await page.getByRole('status').first().textContent()).includes('Formuläret är publicerat'), 'the publication is announced');
   const versions = page.getByRole('table', { name: 'Publicerade versioner, senaste först' });
   check((await versions.locator('tbody tr').count()) === 1, 'one published version');

@@ -10,6 +10,8 @@
 //! hold no personal data, so reading them is not access-logged; who changed what is in the
 //! document's history, and each change is traced.
 
+pub(crate) mod choice_code;
+
 use kiosk_core::documents::EditAtHeadsError;
 use kiosk_core::event::{Event, EventError};
 use kiosk_core::form::{Choice, FormDefinition, FormDefinitionError, limits};
@@ -220,9 +222,11 @@ fn line(text: &str, max: usize) -> Result<String, Rule> {
     }
 }
 
-/// A notice, trimmed at its ends: not blank, at most [`NOTICE_MAX_CHARS`], and no control
-/// characters but line breaks and tabs.
+/// A notice, trimmed at its ends, with line breaks as `\n` (a browser posts a textarea's
+/// as `\r\n`, and the kiosks split paragraphs at `\n\n`): not blank, at most
+/// [`NOTICE_MAX_CHARS`], and no control characters but line breaks and tabs.
 fn notice(text: &str) -> Result<String, Rule> {
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
     let text = text.trim();
     if text.is_empty() {
         Err(Rule::Blank)
@@ -691,6 +695,17 @@ mod tests {
                 "draft_form.interest_areas: at least one choice",
                 "draft_form.fields: email or phone must be on the form",
             ]
+        );
+    }
+
+    #[test]
+    fn notices_keep_their_paragraphs_as_the_kiosks_split_them() {
+        let mut typed = input();
+        typed.draft_form.privacy_notice.sv = "Första stycket.\r\n\r\nAndra stycket.\r\n".into();
+        let details = check_details(&typed).expect("valid");
+        assert_eq!(
+            details.draft_form.privacy_notice.sv,
+            "Första stycket.\n\nAndra stycket."
         );
     }
 

@@ -94,7 +94,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/console/events", get(events::list).post(events::create))
         .route("/console/events/{id}", get(events::page).post(events::save))
-        .route("/console/events/{id}/publish", post(events::publish))
+        .route(
+            "/console/events/{id}/publish",
+            get(events::confirm_publish).post(events::publish),
+        )
         .route("/console/devices", get(devices::page))
         .route(
             "/console/devices/enrollment-codes",
