@@ -32,6 +32,7 @@ pub mod events_api;
 pub mod export;
 pub mod export_api;
 pub mod language;
+pub(crate) mod list_choices;
 pub(crate) mod params;
 pub(crate) mod policy;
 pub mod printable;

@@ -229,6 +229,15 @@ pub(crate) async fn render(
     };
     let lang = console.lang;
     let t = texts(lang);
+    // Back to the list it was opened from, and its previous and next record.
+    let steps = super::list_steps::steps(
+        state,
+        console,
+        uri.query(),
+        registration.id.as_str(),
+        registration.captured_at.millis(),
+    )
+    .await;
     let title = fill(t.detail_title, &code);
     let edit = editable.then(|| EditView {
         csrf: &console.signed.csrf,
@@ -242,6 +251,7 @@ pub(crate) async fn render(
             @if let Some(saved) = saved {
                 (notice(saved))
             }
+            (steps)
             (content(
                 lang,
                 &registration,
@@ -317,7 +327,6 @@ fn content(
     let consents = &registration.consents;
     let id = registration.id.as_str();
     html! {
-        p { a href=(LIST) { (t.back_to_list) } }
         @if registration.restricted {
             div.restricted-notice { p { strong { (t.restricted_badge) ". " } (t.restricted_notice) } }
         }
