@@ -277,3 +277,55 @@ async fn a_recruiter_with_no_event_is_told_why_and_whom_to_ask() {
     let page = browser.get(&format!("{LIST}?lang=en")).await;
     assert!(page.body.contains("You have no event yet"));
 }
+
+#[tokio::test]
+async fn an_edit_saved_on_a_record_opened_from_a_list_returns_within_that_list() {
+    let state = AppState::demo_in_memory().expect("state");
+    ingest_generated_for_tests(state.store.as_ref(), 20);
+    let rut = user_with(&state, "rut", vec![Role::Recruiter]);
+    state
+        .store
+        .assign_hr_event(rut.id, DEMO_EVENT_ID)
+        .expect("assigned");
+    let mut browser = Browser::new(&state);
+    browser.log_in("rut", PASSWORD).await;
+    let list = browser.get(&format!("{LIST}?status=new&sort=oldest")).await;
+    let link = record_links(&list.body)[1].clone();
+    let record = browser.get(&link).await;
+    let action = record
+        .body
+        .split("action=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(|action| action.replace("&amp;", "&"))
+        .find(|action| action.contains("/status"))
+        .expect("the status form");
+    assert!(
+        action.contains("status=new") && action.contains("pos=1"),
+        "{action}"
+    );
+    let csrf = record.csrf_field();
+    let saved = browser
+        .post(&action, &[("csrf_token", &csrf), ("status", "contacted")])
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    let location = saved.location.expect("a redirect");
+    assert!(location.starts_with(&format!("{LIST}/{}?saved=status&", id_of(&link))));
+    assert!(
+        location.contains("sort=oldest") && location.contains("pos=1"),
+        "{location}"
+    );
+    let back = browser.get(&location).await;
+    assert!(back.body.contains("Statusen är sparad."));
+    assert!(back.body.contains("Tillbaka till registreringarna, sida 1"));
+    // A refused input stays within the list too.
+    let refused = browser
+        .post(&action, &[("csrf_token", &csrf), ("status", "nonsense")])
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .body
+            .contains("Tillbaka till registreringarna, sida 1")
+    );
+}

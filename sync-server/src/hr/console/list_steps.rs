@@ -31,6 +31,15 @@ fn carried(query: Option<&str>) -> Option<(HashMap<&'static str, String>, u32)> 
     Some((values, pos))
 }
 
+/// The list a record page was opened from, as the query its own forms carry on (only the
+/// list's fields, encoded anew), so a saved edit returns to a page that still steps within
+/// that list; `None` when it was not opened from one.
+pub(crate) fn carried_query(query: Option<&str>) -> Option<String> {
+    let (values, pos) = carried(query)?;
+    let with_pos = address("", &CARRIED, &values, &[("pos", pos.to_string())]);
+    with_pos.strip_prefix('?').map(str::to_owned)
+}
+
 /// The links at the top of record `id`'s page (captured at `captured_at`): back to the
 /// registrations (to the list's same page when the page was opened from one, with the
 /// previous and next record of that list), else back to the list's start.
