@@ -524,7 +524,8 @@ fn pages(
                     a href=(link(1)) { (t.first_page) }
                 }
                 @if number > 1 {
-                    a href=(link(number - 1)) rel="prev" { (l.previous_page) }
+                    // Past the end, "previous" is the last page there is.
+                    a href=(link((number - 1).min(reachable))) rel="prev" { (l.previous_page) }
                 }
                 @if let Some(count) = count {
                     span aria-current="page" { (l.page_of(number, count.min(u64::from(u32::MAX)) as u32)) }
