@@ -6,6 +6,7 @@
 
 mod support {
     pub mod console_browser;
+    pub mod hr_api;
 }
 
 use axum::http::StatusCode;
@@ -15,6 +16,7 @@ use kiosk_sync_server::AppState;
 use kiosk_sync_server::hr::accounts::Role;
 use kiosk_sync_server::storage::{ingest_generated_for_tests, receipt_code_for_tests};
 use support::console_browser::{Browser, PASSWORD, user_with};
+use support::hr_api::{ApiSession, call};
 
 const LIST: &str = "/console/registrations";
 
@@ -328,4 +330,85 @@ async fn an_edit_saved_on_a_record_opened_from_a_list_returns_within_that_list()
             .body
             .contains("Tillbaka till registreringarna, sida 1")
     );
+}
+
+#[tokio::test]
+async fn the_api_keeps_its_codes_and_cursor_and_turns_its_order_on_request() {
+    let state = AppState::demo_in_memory().expect("state");
+    let registrations = ingest_generated_for_tests(state.store.as_ref(), 30);
+    let session = ApiSession::log_in(&state, "arvid", vec![Role::Archivist]).await;
+    let cookie = [("cookie", session.cookie.as_str())];
+    let ids = |body: &serde_json::Value| -> Vec<String> {
+        body["registrations"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|row| row["id"].as_str().expect("an id").to_owned())
+            .collect()
+    };
+    let newest = call(
+        &state,
+        "GET",
+        "/api/v1/registrations?limit=100",
+        &cookie,
+        None,
+    )
+    .await;
+    assert_eq!(newest.status, StatusCode::OK, "{}", newest.text);
+    let mut expected = ids(&newest.body);
+    assert_eq!(expected.len(), open(&registrations).len());
+    expected.reverse();
+    // Oldest first, two pages by the `next` cursor, which continues in that order.
+    let first = call(
+        &state,
+        "GET",
+        "/api/v1/registrations?order=oldest&limit=10",
+        &cookie,
+        None,
+    )
+    .await;
+    let next = first.body["next"]
+        .as_str()
+        .expect("a next cursor")
+        .to_owned();
+    let second = call(
+        &state,
+        "GET",
+        &format!("/api/v1/registrations?order=oldest&limit=10&after={next}"),
+        &cookie,
+        None,
+    )
+    .await;
+    let mut paged = ids(&first.body);
+    paged.extend(ids(&second.body));
+    assert_eq!(paged, expected[..20]);
+    // Codes work as before; a location in letters outside ASCII is asked for, not refused.
+    let by_code = call(
+        &state,
+        "GET",
+        "/api/v1/registrations?location=malmo",
+        &cookie,
+        None,
+    )
+    .await;
+    assert_eq!(by_code.status, StatusCode::OK);
+    let by_label = call(
+        &state,
+        "GET",
+        "/api/v1/registrations?location=Malm%C3%B6",
+        &cookie,
+        None,
+    )
+    .await;
+    assert_eq!(by_label.status, StatusCode::OK, "{}", by_label.text);
+    let bad_order = call(
+        &state,
+        "GET",
+        "/api/v1/registrations?order=sideways",
+        &cookie,
+        None,
+    )
+    .await;
+    assert_eq!(bad_order.status, StatusCode::BAD_REQUEST);
+    assert!(bad_order.text.contains("order"), "{}", bad_order.text);
 }
