@@ -99,7 +99,7 @@ await runInBrowser(async (context) => {
 
   // The detail page.
   await row.getByRole('link').click();
-  await page.waitForURL(/\/console\/registrations\/[0-9a-f-]{36}$/);
+  await page.waitForURL(/\/console\/registrations\/[0-9a-f-]{36}(\?.*)?$/);
   check((await h1s(page)).join() === `Registrering ${receiptCode}`, 'one h1 naming the receipt code');
   const main = await page.locator('main').textContent();
   for (const part of expectedName.split(' ')) {

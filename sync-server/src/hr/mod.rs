@@ -35,6 +35,7 @@ pub mod export_api;
 pub(crate) mod handler_names;
 pub(crate) mod labels;
 pub mod language;
+pub(crate) mod list_choices;
 pub(crate) mod params;
 pub(crate) mod policy;
 pub mod printable;

@@ -14,14 +14,15 @@ use crate::hr::error::{HrResult, StorageContext};
 use crate::hr::policy::{narrow_to_readable, require_reader, restricted_inbox_events};
 use crate::state::now_ms;
 use crate::storage::{
-    Accessor, RegistrationFilter, RegistrationSummary, RelayStore, RestrictedRequest,
+    Accessor, ListOrder, RegistrationFilter, RegistrationSummary, RelayStore, RestrictedRequest,
+    StorageError,
 };
 
 /// How many of the newest requests routed to cleared users the inbox shows (requests by
 /// users without the clearance that matched restricted records).
 pub(crate) const ROUTED_REQUESTS: u32 = 100;
 
-/// One page of the registrations `user` may read, newest first, each row access-logged,
+/// One page of the registrations `user` may read, in the filter's order, each row access-logged,
 /// and the cursor of the next page if there may be one, if `user` may read registrations.
 /// Blocking.
 pub(crate) fn list_readable(
@@ -39,6 +40,57 @@ pub(crate) fn list_readable(
         .then(|| rows.last().map(|r| format!("{}~{}", r.captured_at, r.id)))
         .flatten();
     Ok((rows, next))
+}
+
+/// How many registrations `filter` selects of those `user` may read (its page aside), or
+/// `None` when the store cannot count them without opening more rows than a search may
+/// (a text search on PostgreSQL over very many rows). Not logged: a count names no one.
+/// Blocking.
+pub(crate) fn count_readable(
+    store: &dyn RelayStore,
+    user: &HrUser,
+    mut filter: RegistrationFilter,
+) -> HrResult<Option<u64>> {
+    require_reader(user)?;
+    narrow_to_readable(store, user, &mut filter)?;
+    match store.count_registrations(&filter) {
+        Ok(count) => Ok(Some(count)),
+        Err(StorageError::SearchTooBroad { .. }) => Ok(None),
+        Err(error) => Err(error).context("counting registrations"),
+    }
+}
+
+/// The ids of the registrations before and after the one at `key` (`(captured_at, id)`)
+/// in `filter`'s list of those `user` may read, in its order: for stepping between records
+/// within a list. Not logged: the record stepped to is logged when it is read. Blocking.
+pub(crate) fn neighbours(
+    store: &dyn RelayStore,
+    user: &HrUser,
+    mut filter: RegistrationFilter,
+    key: (i64, String),
+) -> HrResult<(Option<String>, Option<String>)> {
+    require_reader(user)?;
+    narrow_to_readable(store, user, &mut filter)?;
+    let step = |order: ListOrder| -> HrResult<Option<String>> {
+        let one = RegistrationFilter {
+            after: Some(key.clone()),
+            offset: 0,
+            limit: 1,
+            order,
+            ..filter.clone()
+        };
+        Ok(store
+            .registration_keys(&one)
+            .context("reading a list's neighbouring records")?
+            .into_iter()
+            .next()
+            .map(|(_, id)| id))
+    };
+    let reversed = match filter.order {
+        ListOrder::NewestFirst => ListOrder::OldestFirst,
+        ListOrder::OldestFirst => ListOrder::NewestFirst,
+    };
+    Ok((step(reversed)?, step(filter.order)?))
 }
 
 /// What the restricted inbox shows: up to a limit of restricted registrations, each

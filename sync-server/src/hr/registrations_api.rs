@@ -32,7 +32,7 @@ use crate::hr::record_access::require_for_record;
 use crate::hr::record_reading::read_record;
 use crate::hr::registration_lists::{list_readable, restricted_inbox_of};
 use crate::state::AppState;
-use crate::storage::RegistrationFilter;
+use crate::storage::{ListOrder, RegistrationFilter};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -56,18 +56,20 @@ pub(crate) fn parse_filter(
     let code = |name: &str| -> Result<Option<String>, AppError> {
         match query.get(name) {
             None => Ok(None),
+            // Letters of any script ("Malmö" is asked for, and matches no code, rather
+            // than refused as not letters).
             Some(v)
                 if !v.is_empty()
-                    && v.len() <= 64
-                    && v.bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+                    && v.chars().count() <= 64
+                    && v.chars()
+                        .all(|c| c.is_alphanumeric() || c == '-' || c == '_') =>
             {
                 Ok(Some(v.clone()))
             }
             Some(_) => Err(bad_filter(name, "letters, digits, '-' or '_', at most 64")),
         }
     };
-    const KNOWN: [&str; 10] = [
+    const KNOWN: [&str; 11] = [
         "event",
         "interest",
         "location",
@@ -78,6 +80,7 @@ pub(crate) fn parse_filter(
         "q",
         "limit",
         "after",
+        "order",
     ];
     params::only_known(query, &KNOWN, "not a filter of this list")?;
     let status = code("status")?;
@@ -113,7 +116,14 @@ pub(crate) fn parse_filter(
             ))
         }
     };
+    let order = match query.get("order").map(String::as_str) {
+        None | Some("newest") => ListOrder::NewestFirst,
+        Some("oldest") => ListOrder::OldestFirst,
+        Some(_) => return Err(bad_filter("order", "newest or oldest")),
+    };
     Ok(RegistrationFilter {
+        order,
+        offset: 0,
         events: code("event")?.map(|e| vec![e]),
         include_restricted: false,
         interest: code("interest")?,

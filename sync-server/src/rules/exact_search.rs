@@ -11,7 +11,7 @@
 //! (PostgreSQL cannot while some row's address is not tagged; a page read then matches
 //! parts, which finds every row the value's index would and maybe more).
 
-use crate::storage::model::{RegistrationFilter, RegistrationSummary};
+use crate::storage::model::RegistrationFilter;
 
 /// A whole value a search text may name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,21 +43,19 @@ impl ExactSearch {
 
 /// The page `filter` selects, read by `list`: with `Some(value)` for the first whole value
 /// of its search that some row under its conditions has, else with `None` (its search
-/// matched as parts; also a list without a search). Given a value, `list` answers
-/// `filter`'s page of the rows with it, or nothing when the backend cannot look the value
-/// up (then parts are matched).
-pub fn list_searched<E>(
+/// matched as parts, a phone number's as [`crate::rules::phone_search`] writes it; also a
+/// list without a search). Given a value, `list` answers `filter`'s page of the rows with
+/// it, or nothing when the backend cannot look the value up (then parts are matched).
+/// `T` is whatever a page holds (rows, or their keys).
+pub fn list_searched<T, E>(
     filter: &RegistrationFilter,
-    mut list: impl FnMut(
-        &RegistrationFilter,
-        Option<&ExactSearch>,
-    ) -> Result<Vec<RegistrationSummary>, E>,
-) -> Result<Vec<RegistrationSummary>, E> {
+    mut list: impl FnMut(&RegistrationFilter, Option<&ExactSearch>) -> Result<Vec<T>, E>,
+) -> Result<Vec<T>, E> {
     let Some(typed) = &filter.search else {
         return list(filter, None);
     };
     for value in ExactSearch::candidates(typed) {
-        if filter.after.is_none() {
+        if filter.after.is_none() && filter.offset == 0 {
             // The first page is its own probe.
             let page = list(filter, Some(&value))?;
             if !page.is_empty() {
@@ -67,6 +65,7 @@ pub fn list_searched<E>(
         }
         let first_page = RegistrationFilter {
             after: None,
+            offset: 0,
             limit: 1,
             ..filter.clone()
         };
@@ -74,12 +73,43 @@ pub fn list_searched<E>(
             return list(filter, Some(&value));
         }
     }
-    list(filter, None)
+    list(&as_parts(filter), None)
+}
+
+/// How many rows `filter` selects, counted by `count` with the whole value its search names
+/// (as [`list_searched`] decides) or with `None` for parts.
+pub fn count_searched<E>(
+    filter: &RegistrationFilter,
+    mut count: impl FnMut(&RegistrationFilter, Option<&ExactSearch>) -> Result<u64, E>,
+) -> Result<u64, E> {
+    let Some(typed) = &filter.search else {
+        return count(filter, None);
+    };
+    for value in ExactSearch::candidates(typed) {
+        let found = count(filter, Some(&value))?;
+        if found > 0 {
+            return Ok(found);
+        }
+    }
+    count(&as_parts(filter), None)
+}
+
+/// `filter` with its search text as parts are matched: a phone number's digits in
+/// international form, other text as typed.
+fn as_parts(filter: &RegistrationFilter) -> RegistrationFilter {
+    RegistrationFilter {
+        search: filter
+            .search
+            .as_deref()
+            .map(crate::rules::phone_search::normalized),
+        ..filter.clone()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::model::RegistrationSummary;
 
     fn row(id: &str, captured_at: i64) -> RegistrationSummary {
         RegistrationSummary {
@@ -105,7 +135,7 @@ mod tests {
         std::cell::RefCell<Vec<ExactSearch>>,
     ) {
         let asked = std::cell::RefCell::new(Vec::new());
-        let page = list_searched::<()>(filter, |f, value| {
+        let page = list_searched::<_, ()>(filter, |f, value| {
             let Some(value) = value else {
                 return Ok(vec![row("9", 9)]);
             };

@@ -24,6 +24,7 @@ pub mod access_log_pruning;
 pub mod event_edits;
 pub mod exact_search;
 pub mod journal_chain;
+pub mod phone_search;
 pub mod quarantine;
 pub mod retention_dates;
 pub mod retention_rules;

@@ -38,6 +38,8 @@ pub(crate) fn list_page(
             break;
         }
         filter.after = last;
+        // The rows skipped to reach the page are behind `last` now.
+        filter.offset = 0;
         filter.limit = (wanted - page.len()) as u32;
     }
     Ok(page)

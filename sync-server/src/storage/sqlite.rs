@@ -1173,6 +1173,14 @@ impl RegistrationStore for SqliteStore {
         )
     }
 
+    fn count_registrations(&self, filter: &RegistrationFilter) -> StorageResult<u64> {
+        self.read(|conn| registration_index::count(conn, filter))
+    }
+
+    fn registration_keys(&self, filter: &RegistrationFilter) -> StorageResult<Vec<(i64, String)>> {
+        self.read(|conn| registration_index::keys(conn, filter))
+    }
+
     fn export_registrations(
         &self,
         filter: &RegistrationFilter,

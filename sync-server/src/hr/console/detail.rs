@@ -6,7 +6,7 @@
 //! [`edit_logged`]); a saved edit returns here with a notice, a refused input re-renders the
 //! page with the error tied to its field. Labels come from the event's form.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use kiosk_core::annotations::{Annotations, RecordStatus};
@@ -120,7 +120,14 @@ pub(crate) fn detail_uri(id: &str) -> Uri {
 
 /// Back to the detail page after a form was saved, with `saved`'s notice.
 pub(crate) fn saved_redirect(id: &str, saved: &str) -> Response {
-    Redirect::to(&format!("{}?saved={saved}", detail_path(id))).into_response()
+    saved_redirect_in(id, saved, None)
+}
+
+/// Back to the detail page after a form was saved, with `saved`'s notice, still within the
+/// list it was opened from (`list`, from [`super::list_steps::carried_query`]).
+fn saved_redirect_in(id: &str, saved: &str, list: Option<&str>) -> Response {
+    let list = list.map(|query| format!("&{query}")).unwrap_or_default();
+    Redirect::to(&format!("{}?saved={saved}{list}", detail_path(id))).into_response()
 }
 
 /// The detail page again with a refused input's errors and what was typed (422).
@@ -230,8 +237,19 @@ pub(crate) async fn render(
     };
     let lang = console.lang;
     let t = texts(lang);
+    // Back to the list it was opened from, and its previous and next record.
+    let steps = super::list_steps::steps(
+        state,
+        console,
+        uri.query(),
+        registration.id.as_str(),
+        registration.captured_at.millis(),
+    )
+    .await;
     let title = fill(t.detail_title, &code);
+    let list = super::list_steps::carried_query(uri.query());
     let edit = editable.then(|| EditView {
+        list: list.as_deref(),
         csrf: &console.signed.csrf,
         username: &console.caller.user.username,
         typed: &typed,
@@ -243,6 +261,7 @@ pub(crate) async fn render(
             @if let Some(saved) = saved {
                 (notice(saved))
             }
+            (steps)
             (content(
                 lang,
                 &registration,
@@ -287,6 +306,8 @@ fn label<'a>(choices: Option<&'a [Choice]>, code: &'a str, lang: Language) -> &'
 /// What the edit forms need: present only for a user who may edit the record.
 #[derive(Debug)]
 struct EditView<'a> {
+    /// The list the page was opened from, carried on by the forms.
+    list: Option<&'a str>,
     csrf: &'a str,
     username: &'a str,
     typed: &'a Typed,
@@ -322,7 +343,6 @@ fn content(
     let consents = &registration.consents;
     let id = registration.id.as_str();
     html! {
-        p { a href=(LIST) { (t.back_to_list) } }
         @if registration.restricted {
             div.restricted-notice { p { strong { (t.restricted_badge) ". " } (t.restricted_notice) } }
         }
@@ -444,10 +464,15 @@ fn content(
 
 /// A form posting to `/console/registrations/{id}/{action}`, headed by `heading` (its
 /// accessible name).
-fn edit_form(id: &str, action: &str, heading: &str, csrf: &str, fields: Markup) -> Markup {
+fn edit_form(id: &str, action: &str, heading: &str, edit: &EditView<'_>, fields: Markup) -> Markup {
     let heading_id = format!("{action}-form-heading");
+    let list = edit
+        .list
+        .map(|query| format!("?{query}"))
+        .unwrap_or_default();
+    let csrf = edit.csrf;
     html! {
-        form method="post" action={ (detail_path(id)) "/" (action) } aria-labelledby=(heading_id) novalidate {
+        form method="post" action={ (detail_path(id)) "/" (action) (list) } aria-labelledby=(heading_id) novalidate {
             h3 #(heading_id) { (heading) }
             input type="hidden" name="csrf_token" value=(csrf);
             (fields)
@@ -466,7 +491,7 @@ fn status_form(lang: Language, id: &str, current: RecordStatus, edit: &EditView<
         id,
         "status",
         e.status_form_heading,
-        edit.csrf,
+        edit,
         html! {
             (select(lang, "status", e.status_label, &options, current.as_str(), error_of(errors, "status")))
             div.actions { button.button type="submit" { (e.save_status_button) } }
@@ -486,7 +511,7 @@ fn note_form(lang: Language, id: &str, edit: &EditView<'_>) -> Markup {
         id,
         "notes",
         e.add_note_heading,
-        edit.csrf,
+        edit,
         html! {
             div.field.field-error[error.is_some()] {
                 label for="text" { (e.note_label) }
@@ -516,7 +541,7 @@ fn rating_form(lang: Language, id: &str, mine: Option<i64>, edit: &EditView<'_>)
         id,
         "rating",
         e.rating_heading,
-        edit.csrf,
+        edit,
         html! {
             p.hint { (e.rating_hint) }
             (select(lang, "score", e.rating_label, &options, &chosen, error_of(&edit.typed.errors, "score")))
@@ -567,12 +592,16 @@ fn field_error(lang: Language, error: &HrError) -> Option<FieldError> {
 async fn submit(
     state: AppState,
     console: Console,
+    // The query the form was posted with: the list the page was opened from.
+    list: Option<String>,
     id: String,
     note: String,
     saved: &'static str,
     make_edit: impl FnOnce(&crate::hr::accounts::HrUser) -> HrResult<HrEdit>,
 ) -> Response {
     let uri = detail_uri(&id);
+    // Only the list's own fields go on into the answer.
+    let list = super::list_steps::carried_query(list.as_deref());
     let checked = require_for_record(&state, &console.caller.user, &id, require_editor)
         .await
         .and_then(|()| registration_id(&id))
@@ -590,7 +619,7 @@ async fn submit(
         Err(error) => Err(error),
     };
     match result {
-        Ok(_) => saved_redirect(&id, saved),
+        Ok(_) => saved_redirect_in(&id, saved, list.as_deref()),
         Err(error) => match field_error(console.lang, &error) {
             Some(field) => {
                 let typed = Typed {
@@ -598,7 +627,20 @@ async fn submit(
                     note,
                     ..Typed::default()
                 };
-                refused_input(&state, &console, id, typed).await
+                let page = list
+                    .map(|query| format!("{}?{query}", detail_path(&id)))
+                    .and_then(|page| page.parse().ok())
+                    .unwrap_or_else(|| detail_uri(&id));
+                render(
+                    &state,
+                    &console,
+                    &page,
+                    id,
+                    None,
+                    typed,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
             }
             None => console.refuse(error, &uri).into_response(),
         },
@@ -608,11 +650,12 @@ async fn submit(
 pub(crate) async fn add_note(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    RawQuery(list): RawQuery,
     ConsoleForm { console, form }: ConsoleForm<NoteForm>,
 ) -> Response {
     let text = form.text;
     let typed = text.clone();
-    submit(state, console, id, typed, "note", move |user| {
+    submit(state, console, list, id, typed, "note", move |user| {
         Ok(HrEdit::AddNote(note_by(user, &text, now_ms())?))
     })
     .await
@@ -621,31 +664,47 @@ pub(crate) async fn add_note(
 pub(crate) async fn set_rating(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    RawQuery(list): RawQuery,
     ConsoleForm { console, form }: ConsoleForm<RatingForm>,
 ) -> Response {
-    submit(state, console, id, String::new(), "rating", move |user| {
-        let score = match form.score.trim() {
-            "" => None,
-            text => Some(text.parse::<i64>().map_err(|_| HrError::InvalidField {
-                field: "score",
-                rule: "a score is 1–5, or empty to clear the rating",
-            })?),
-        };
-        Ok(HrEdit::SetRating {
-            rater: user.username.clone(),
-            score: checked_score(score)?,
-        })
-    })
+    submit(
+        state,
+        console,
+        list,
+        id,
+        String::new(),
+        "rating",
+        move |user| {
+            let score = match form.score.trim() {
+                "" => None,
+                text => Some(text.parse::<i64>().map_err(|_| HrError::InvalidField {
+                    field: "score",
+                    rule: "a score is 1–5, or empty to clear the rating",
+                })?),
+            };
+            Ok(HrEdit::SetRating {
+                rater: user.username.clone(),
+                score: checked_score(score)?,
+            })
+        },
+    )
     .await
 }
 
 pub(crate) async fn set_status(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    RawQuery(list): RawQuery,
     ConsoleForm { console, form }: ConsoleForm<StatusForm>,
 ) -> Response {
-    submit(state, console, id, String::new(), "status", move |_| {
-        Ok(HrEdit::SetStatus(parse_status(&form.status)?))
-    })
+    submit(
+        state,
+        console,
+        list,
+        id,
+        String::new(),
+        "status",
+        move |_| Ok(HrEdit::SetStatus(parse_status(&form.status)?)),
+    )
     .await
 }

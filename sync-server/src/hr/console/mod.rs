@@ -22,6 +22,8 @@ mod export;
 mod forms;
 mod layout;
 mod list;
+mod list_steps;
+mod list_texts;
 mod login;
 mod password;
 mod quarantine;

@@ -23,6 +23,21 @@ pub struct RelayCounts {
     pub devices: u64,
 }
 
+/// The order a list reads its rows in. Both are by `(captured_at, doc_id)`, the one order
+/// every backend keeps indexed: on PostgreSQL names are sealed under each record's key, so
+/// an order by name would open every row the filter selects.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ListOrder {
+    #[default]
+    NewestFirst,
+    OldestFirst,
+}
+
+/// The most rows a list skips to reach a page ([`RegistrationFilter::offset`]): each
+/// skipped row is read again for every page, so deep pages are reached by narrowing the
+/// filter or turning the order instead.
+pub const MAX_LIST_OFFSET: u32 = 10_000;
+
 /// What a list may be narrowed to. `events: None` is every event.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RegistrationFilter {
@@ -36,9 +51,14 @@ pub struct RegistrationFilter {
     pub talent_pool: Option<bool>,
     /// Part of a name, email, phone number or receipt code, any case.
     pub search: Option<String>,
-    /// Rows older than this `(captured_at, doc_id)`: the last row of the previous page.
+    /// Rows past this `(captured_at, doc_id)` in `order` (older, newest first): the last
+    /// row of the previous page.
     pub after: Option<(i64, String)>,
     pub limit: u32,
+    pub order: ListOrder,
+    /// Rows skipped before the page (past `after`, if given); callers keep it at most
+    /// [`MAX_LIST_OFFSET`].
+    pub offset: u32,
 }
 
 /// One row of a list.

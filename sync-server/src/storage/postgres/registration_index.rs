@@ -5,8 +5,9 @@
 //! with the record. The index's watermark (`registration_index_state`) serves only the
 //! SQLite store's catch-up at open and is not written here.
 //!
-//! Lists page by key (`captured_at`, `doc_id`), newest first, never by offset: a page starts
-//! where the last ended in the covering index (`registration_index_list_by_time`, or
+//! Lists page by key (`captured_at`, `doc_id`), newest or oldest first; the console also
+//! skips up to [`crate::storage::MAX_LIST_OFFSET`] rows to show page N of M. A page starts
+//! read by key where the last ended in the covering index (`registration_index_list_by_time`, or
 //! `_list_by_event` when one event is asked for), so page 500 costs what page 1 does.
 //! Rows captured in the same millisecond are ordered by `doc_id` in the database's
 //! collation (byte order on a `C` database, as SQLite's); the page keys compare in that
@@ -29,7 +30,7 @@ use super::record_seal::Field;
 use super::stored_records::stored_registrations;
 use crate::rules::exact_search::{self, ExactSearch};
 use crate::storage::model::{
-    ExportPage, ExportedRegistration, RegistrationFilter, RegistrationSummary,
+    ExportPage, ExportedRegistration, ListOrder, RegistrationFilter, RegistrationSummary,
 };
 use crate::storage::{StorageError, StorageResult};
 
@@ -40,6 +41,11 @@ const SEARCH_CHUNK: u32 = 2_000;
 /// fewer matches than asked would read as the list's end). At 100,000 rows a search
 /// matching nothing opens them all; see the README's figures.
 pub(crate) const SEARCH_SCAN_LIMIT: u64 = 250_000;
+
+/// The most candidates a searched list's count opens (about 0.3 s at the figures in the
+/// README): past it the count is refused as too broad and the list is shown without its
+/// total, since a total is worth less than a page that answers quickly.
+pub(crate) const COUNT_SCAN_LIMIT: u64 = 50_000;
 
 /// How a list's search text is matched.
 enum Search<'a> {
@@ -141,15 +147,32 @@ pub(super) fn list_searching(
     part: &str,
     bounds: SearchBounds,
 ) -> StorageResult<Vec<RegistrationSummary>> {
+    let found = search_matches(client, filter, part, bounds)?;
+    let ids: Vec<String> = found.into_iter().map(|(_, id)| id).collect();
+    summaries_in_order(client, &ids)
+}
+
+/// The keys `(captured_at, doc_id)` of the page of `filter` whose search text holds
+/// `part`, in list order: the candidates read `bounds.chunk` at a time, the page's
+/// `offset` matches skipped, until the page is full or the candidates end. Past
+/// `bounds.limit` candidates without a full page it is refused as too broad.
+fn search_matches(
+    client: &mut impl GenericClient,
+    filter: &RegistrationFilter,
+    part: &str,
+    bounds: SearchBounds,
+) -> StorageResult<Vec<(i64, String)>> {
     let needle = part.to_lowercase();
-    let wanted = filter.limit as usize;
-    let mut found: Vec<String> = Vec::with_capacity(wanted);
+    let skip = filter.offset as usize;
+    let wanted = skip + filter.limit as usize;
+    let mut found: Vec<(i64, String)> = Vec::with_capacity(wanted.min(1_000));
     let mut after = filter.after.clone();
     let mut scanned: u64 = 0;
     while found.len() < wanted {
         let chunk = RegistrationFilter {
             after: after.clone(),
             limit: bounds.chunk,
+            offset: 0,
             search: None,
             ..filter.clone()
         };
@@ -162,7 +185,7 @@ pub(super) fn list_searching(
             let key = stored_key(row.try_get(3)?)?;
             let search = key.open(doc_id, Field::Search, row.try_get(2)?)?;
             if contains(&search, needle.as_bytes()) {
-                found.push(doc_id.to_owned());
+                found.push((row.try_get(1)?, doc_id.to_owned()));
                 if found.len() == wanted {
                     break;
                 }
@@ -178,7 +201,161 @@ pub(super) fn list_searching(
         }
         after = Some((last.try_get(1)?, last.try_get(0)?));
     }
-    summaries_in_order(client, &found)
+    Ok(found.into_iter().skip(skip).collect())
+}
+
+/// How many rows of `filter` (its page aside) have a search text holding `part`: every
+/// candidate opened and matched, `bounds.chunk` at a time; refused as too broad past
+/// `bounds.limit` candidates.
+pub(super) fn count_searching(
+    client: &mut impl GenericClient,
+    filter: &RegistrationFilter,
+    part: &str,
+    bounds: SearchBounds,
+) -> StorageResult<u64> {
+    let needle = part.to_lowercase();
+    let mut counted = 0;
+    let mut after = None;
+    let mut scanned: u64 = 0;
+    loop {
+        let chunk = RegistrationFilter {
+            after: after.clone(),
+            limit: bounds.chunk,
+            offset: 0,
+            search: None,
+            order: ListOrder::NewestFirst,
+            ..filter.clone()
+        };
+        let Some((sql, conditions)) = candidates_query(&chunk) else {
+            return Ok(0);
+        };
+        let rows = client.query(&sql, &conditions.params())?;
+        for row in &rows {
+            let doc_id: &str = row.try_get(0)?;
+            let key = stored_key(row.try_get(3)?)?;
+            let search = key.open(doc_id, Field::Search, row.try_get(2)?)?;
+            if contains(&search, needle.as_bytes()) {
+                counted += 1;
+            }
+        }
+        scanned += rows.len() as u64;
+        let Some(last) = rows.last() else { break };
+        if rows.len() < bounds.chunk as usize {
+            break;
+        }
+        if scanned >= bounds.limit {
+            return Err(StorageError::SearchTooBroad { scanned });
+        }
+        after = Some((last.try_get(1)?, last.try_get(0)?));
+    }
+    Ok(counted)
+}
+
+/// The keys `(captured_at, doc_id)` of the page `filter` selects, in its order.
+pub(crate) fn keys(
+    client: &mut impl GenericClient,
+    filter: &RegistrationFilter,
+    tags: EmailTags,
+) -> StorageResult<Vec<(i64, String)>> {
+    let mut tags_usable = None;
+    exact_search::list_searched(filter, |filter, value| {
+        let search = match exact_value(client, tags, &mut tags_usable, value)? {
+            Exact::Search(search) => search,
+            Exact::Unusable => return Ok(Vec::new()),
+            Exact::None => match filter.search.as_deref() {
+                Some(part) => {
+                    return search_matches(client, filter, part, SearchBounds::DEFAULT);
+                }
+                None => None,
+            },
+        };
+        let Some(conditions) = filter_conditions(filter, search) else {
+            return Ok(Vec::new());
+        };
+        let sql = in_list_order(
+            "SELECT captured_at, doc_id FROM registration_index",
+            &conditions,
+            filter,
+        );
+        client
+            .query(&sql, &conditions.params())?
+            .iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+            .collect()
+    })
+}
+
+/// How many rows `filter` selects, its `after`, `offset` and `limit` aside.
+pub(crate) fn count(
+    client: &mut impl GenericClient,
+    filter: &RegistrationFilter,
+    tags: EmailTags,
+) -> StorageResult<u64> {
+    let whole = RegistrationFilter {
+        after: None,
+        offset: 0,
+        ..filter.clone()
+    };
+    let mut tags_usable = None;
+    exact_search::count_searched(&whole, |filter, value| {
+        let search = match exact_value(client, tags, &mut tags_usable, value)? {
+            Exact::Search(search) => search,
+            Exact::Unusable => return Ok(0),
+            Exact::None => match filter.search.as_deref() {
+                Some(part) => {
+                    let bounds = SearchBounds {
+                        chunk: SEARCH_CHUNK,
+                        limit: COUNT_SCAN_LIMIT,
+                    };
+                    return count_searching(client, filter, part, bounds);
+                }
+                None => None,
+            },
+        };
+        let Some(conditions) = filter_conditions(filter, search) else {
+            return Ok(0);
+        };
+        let mut sql = String::from("SELECT count(*) FROM registration_index");
+        if !conditions.clauses.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&conditions.clauses.join(" AND "));
+        }
+        let counted: i64 = client.query_one(&sql, &conditions.params())?.try_get(0)?;
+        Ok(counted.max(0) as u64)
+    })
+}
+
+/// How a whole value a search names is looked up here.
+enum Exact<'a> {
+    /// Through this condition.
+    Search(Option<Search<'a>>),
+    /// It cannot be (an address while some row is not tagged): the rows with it are none.
+    Unusable,
+    /// No whole value: parts are matched.
+    None,
+}
+
+/// How `value` is looked up, asking once whether every address is tagged.
+fn exact_value<'a>(
+    client: &mut impl GenericClient,
+    tags: EmailTags,
+    tags_usable: &mut Option<bool>,
+    value: Option<&ExactSearch>,
+) -> StorageResult<Exact<'a>> {
+    Ok(match value {
+        Some(ExactSearch::Receipt(code)) => Exact::Search(Some(Search::Receipt(code.clone()))),
+        Some(ExactSearch::Email(address)) => {
+            let usable = match *tags_usable {
+                Some(usable) => usable,
+                None => *tags_usable.insert(email_tags::usable(client, tags)?),
+            };
+            match tags.tag(address) {
+                Some(tag) if usable => Exact::Search(Some(Search::EmailTag(tag))),
+                _ => Exact::Unusable,
+            }
+        }
+        None => Exact::None,
+    })
 }
 
 /// Whether `haystack` holds `needle` (as `strpos(...) > 0`: the empty needle is in all).
@@ -218,23 +395,33 @@ fn candidates_query(filter: &RegistrationFilter) -> Option<(String, Conditions)>
                 (SELECT key FROM record_keys k WHERE k.doc_id = registration_index.doc_id)
          FROM registration_index",
         &conditions,
-        filter.limit,
+        filter,
     );
     Some((sql, conditions))
 }
 
-/// `select` restricted by `conditions`, newest first, at most `limit` rows: a list's
-/// order and page.
-fn in_list_order(select: &str, conditions: &Conditions, limit: u32) -> String {
+/// `select` restricted by `conditions`, in `filter`'s order, its page (`offset`, at most
+/// `limit` rows).
+fn in_list_order(select: &str, conditions: &Conditions, filter: &RegistrationFilter) -> String {
     let mut sql = String::from(select);
     if !conditions.clauses.is_empty() {
         sql.push_str(" WHERE ");
         sql.push_str(&conditions.clauses.join(" AND "));
     }
+    let order = direction(filter.order);
     sql.push_str(&format!(
-        " ORDER BY captured_at DESC, doc_id DESC LIMIT {limit}"
+        " ORDER BY captured_at {order}, doc_id {order} LIMIT {} OFFSET {}",
+        filter.limit, filter.offset
     ));
     sql
+}
+
+/// `ORDER BY`'s direction for `order`.
+fn direction(order: ListOrder) -> &'static str {
+    match order {
+        ListOrder::NewestFirst => "DESC",
+        ListOrder::OldestFirst => "ASC",
+    }
 }
 
 /// The query of one list and its values; `None` for a list that selects nothing (of no
@@ -251,13 +438,14 @@ fn list_query(
     let keys = in_list_order(
         "SELECT doc_id, captured_at FROM registration_index",
         &conditions,
-        filter.limit,
+        filter,
     );
+    let order = direction(filter.order);
     let sql = format!(
         "SELECT row.* FROM ({keys}) AS page
          CROSS JOIN LATERAL (SELECT {SUMMARY_COLUMNS} FROM registration_index
                              WHERE doc_id = page.doc_id LIMIT 1) AS row
-         ORDER BY page.captured_at DESC, page.doc_id DESC"
+         ORDER BY page.captured_at {order}, page.doc_id {order}"
     );
     Some((sql, conditions))
 }
@@ -310,9 +498,13 @@ fn filter_conditions(
         conditions.values.push(Box::new(*at));
         conditions.values.push(Box::new(doc_id.clone()));
         let n = conditions.values.len();
+        let past = match filter.order {
+            ListOrder::NewestFirst => "<",
+            ListOrder::OldestFirst => ">",
+        };
         conditions
             .clauses
-            .push(format!("(captured_at, doc_id) < (${}, ${n})", n - 1));
+            .push(format!("(captured_at, doc_id) {past} (${}, ${n})", n - 1));
     }
     Some(conditions)
 }

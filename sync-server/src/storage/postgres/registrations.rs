@@ -77,6 +77,14 @@ impl RegistrationStore for PgStore {
         )
     }
 
+    fn count_registrations(&self, filter: &RegistrationFilter) -> StorageResult<u64> {
+        self.read(|tx| registration_index::count(tx, filter, self.email_tags()))
+    }
+
+    fn registration_keys(&self, filter: &RegistrationFilter) -> StorageResult<Vec<(i64, String)>> {
+        self.read(|tx| registration_index::keys(tx, filter, self.email_tags()))
+    }
+
     fn export_registrations(
         &self,
         filter: &RegistrationFilter,

@@ -1034,3 +1034,32 @@ fn a_search_that_opens_its_bound_of_candidates_without_a_full_page_is_refused_as
     let found = open(&newest.person.given_name.to_lowercase(), 1).expect("answers");
     assert_eq!(found[0].id, newest.id.to_string());
 }
+
+/// A searched list's count opens every candidate, so it is bounded on its own: within the
+/// bound it counts every match, past it it is refused as too broad (and the console shows
+/// the list without its total).
+#[test]
+fn a_searched_count_opens_every_candidate_within_its_bound_and_is_refused_past_it() {
+    use super::registration_index::{SearchBounds, count_searching};
+    let (store, _, registrations) = seeded(12);
+    let count = |part: &str, limit: u64| {
+        store.read(|tx| {
+            count_searching(
+                tx,
+                &RegistrationFilter {
+                    include_restricted: true,
+                    ..filter(50)
+                },
+                part,
+                SearchBounds { chunk: 2, limit },
+            )
+        })
+    };
+    // Every record's search holds " ": all twelve, read two at a time.
+    assert_eq!(count(" ", 100).expect("counts"), registrations.len() as u64);
+    match count(" ", 4) {
+        Err(StorageError::SearchTooBroad { scanned: 4 }) => {}
+        other => panic!("expected SearchTooBroad after 4, got {other:?}"),
+    }
+    assert_eq!(count("no-such-visitor", 100).expect("counts"), 0);
+}

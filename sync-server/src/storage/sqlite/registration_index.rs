@@ -10,7 +10,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::rules::exact_search::{self, ExactSearch};
 use crate::storage::StorageResult;
 use crate::storage::model::{
-    ExportPage, ExportedRegistration, RegistrationFilter, RegistrationSummary,
+    ExportPage, ExportedRegistration, ListOrder, RegistrationFilter, RegistrationSummary,
 };
 
 /// A registration's list fields (see [`crate::storage::RegistrationListing`]).
@@ -314,7 +314,7 @@ enum Search<'a> {
     Email(String),
 }
 
-/// The rows `filter` selects, newest first. A search naming a whole receipt code or email
+/// The rows `filter` selects, in its order. A search naming a whole receipt code or email
 /// address that a row has is read from that value's index, in about a millisecond (a scan
 /// for parts reads every row, about 40 ms at 100,000); any other search matches parts
 /// ([`crate::rules::exact_search`] decides which, for every page alike).
@@ -323,148 +323,230 @@ pub(crate) fn list(
     filter: &RegistrationFilter,
 ) -> StorageResult<Vec<RegistrationSummary>> {
     exact_search::list_searched(filter, |filter, value| {
-        let search = match value {
-            Some(ExactSearch::Receipt(code)) => Some(Search::Receipt(code.clone())),
-            Some(ExactSearch::Email(address)) => Some(Search::Email(address.clone())),
-            None => filter.search.as_deref().map(Search::Part),
+        let Some(query) = Query::of(filter, search_of(filter, value)) else {
+            return Ok(Vec::new());
         };
-        list_by(conn, filter, search)
+        // The page's keys from one index alone (see the covering indexes in
+        // `super::schema`), then its rows by key. The planner would otherwise walk a list
+        // index in list order to spare the sort.
+        let keys = query.page("doc_id", filter);
+        let order = query.order;
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS}
+             FROM registration_index WHERE doc_id IN ({keys})
+             ORDER BY captured_at {order}, doc_id {order}"
+        );
+        let mut statement = conn.prepare(&sql)?;
+        let rows = statement
+            .query_map(rusqlite::params_from_iter(query.values), summary_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
     })
 }
 
-fn list_by(
+/// The keys `(captured_at, doc_id)` of the page `filter` selects, in its order.
+pub(crate) fn keys(
     conn: &Connection,
     filter: &RegistrationFilter,
-    search: Option<Search<'_>>,
-) -> StorageResult<Vec<RegistrationSummary>> {
-    let mut conditions: Vec<String> = Vec::new();
-    let mut values: Vec<rusqlite::types::Value> = Vec::new();
-    if let Some(events) = &filter.events {
-        if events.is_empty() {
+) -> StorageResult<Vec<(i64, String)>> {
+    exact_search::list_searched(filter, |filter, value| {
+        let Some(query) = Query::of(filter, search_of(filter, value)) else {
             return Ok(Vec::new());
-        }
-        // Each placeholder gets its own number as it is bound.
-        let mut clause = String::from("event_id IN (");
-        for (i, event) in events.iter().enumerate() {
-            values.push(event.clone().into());
-            if i > 0 {
-                clause.push_str(", ");
-            }
-            clause.push_str(&format!("?{}", values.len()));
-        }
-        clause.push(')');
-        conditions.push(clause);
-    }
-    if !filter.include_restricted {
-        conditions.push("restricted = 0".into());
-    }
-    if let Some(interest) = &filter.interest {
-        bind(
-            &mut conditions,
-            &mut values,
-            "instr(interests, ?) > 0",
-            format!(",{interest},").into(),
-        );
-    }
-    if let Some(location) = &filter.location {
-        bind(
-            &mut conditions,
-            &mut values,
-            "instr(locations, ?) > 0",
-            format!(",{location},").into(),
-        );
-    }
-    if let Some(status) = &filter.status {
-        bind(
-            &mut conditions,
-            &mut values,
-            "status = ?",
-            status.clone().into(),
-        );
-    }
-    if let Some(from) = filter.captured_from {
-        bind(
-            &mut conditions,
-            &mut values,
-            "captured_at >= ?",
-            from.into(),
-        );
-    }
-    if let Some(before) = filter.captured_before {
-        bind(
-            &mut conditions,
-            &mut values,
-            "captured_at < ?",
-            before.into(),
-        );
-    }
-    if let Some(talent_pool) = filter.talent_pool {
-        bind(
-            &mut conditions,
-            &mut values,
-            "talent_pool = ?",
-            i64::from(talent_pool).into(),
-        );
-    }
-    let index = match search {
-        Some(Search::Receipt(_)) => " INDEXED BY registration_index_by_receipt",
-        Some(Search::Email(_)) => " INDEXED BY registration_index_by_email",
-        _ => "",
+        };
+        let sql = query.page("captured_at, doc_id", filter);
+        let mut statement = conn.prepare(&sql)?;
+        let keys = statement
+            .query_map(rusqlite::params_from_iter(query.values), |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(keys)
+    })
+}
+
+/// How many rows `filter` selects, its `after`, `offset` and `limit` aside.
+pub(crate) fn count(conn: &Connection, filter: &RegistrationFilter) -> StorageResult<u64> {
+    let whole = RegistrationFilter {
+        after: None,
+        offset: 0,
+        ..filter.clone()
     };
-    match search {
-        Some(Search::Part(part)) => bind(
-            &mut conditions,
-            &mut values,
-            "instr(search, ?) > 0",
-            part.to_lowercase().into(),
-        ),
-        Some(Search::Receipt(code)) => bind(
-            &mut conditions,
-            &mut values,
-            "receipt_code = ?",
-            code.into(),
-        ),
-        Some(Search::Email(email)) => bind(
-            &mut conditions,
-            &mut values,
-            "email = ? AND email != ''",
-            email.into(),
-        ),
-        None => {}
+    exact_search::count_searched(&whole, |filter, value| {
+        let Some(query) = Query::of(filter, search_of(filter, value)) else {
+            return Ok(0);
+        };
+        let mut sql = format!("SELECT COUNT(*) FROM registration_index{}", query.index);
+        query.push_where(&mut sql);
+        let counted: i64 =
+            conn.query_row(&sql, rusqlite::params_from_iter(query.values), |r| r.get(0))?;
+        Ok(counted.max(0) as u64)
+    })
+}
+
+/// How `filter`'s search is matched, given the whole value it names, if any.
+fn search_of<'a>(
+    filter: &'a RegistrationFilter,
+    value: Option<&ExactSearch>,
+) -> Option<Search<'a>> {
+    match value {
+        Some(ExactSearch::Receipt(code)) => Some(Search::Receipt(code.clone())),
+        Some(ExactSearch::Email(address)) => Some(Search::Email(address.clone())),
+        None => filter.search.as_deref().map(Search::Part),
     }
-    if let Some((at, doc_id)) = &filter.after {
-        values.push((*at).into());
-        let at_param = values.len();
-        values.push(doc_id.clone().into());
-        let id_param = values.len();
-        // The first term bounds the index range, so a later page starts where the last
-        // ended instead of scanning past every newer row.
-        conditions.push(format!(
-            "captured_at <= ?{at_param} \
-             AND (captured_at < ?{at_param} OR (captured_at = ?{at_param} AND doc_id < ?{id_param}))"
+}
+
+/// A list's conditions on the index, their values, the index a whole value is read
+/// from, and the direction of its order.
+struct Query {
+    index: &'static str,
+    conditions: Vec<String>,
+    values: Vec<rusqlite::types::Value>,
+    order: &'static str,
+}
+
+impl Query {
+    /// `WHERE` and the conditions, if any, appended to `sql`.
+    fn push_where(&self, sql: &mut String) {
+        if !self.conditions.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&self.conditions.join(" AND "));
+        }
+    }
+
+    /// `columns` of the page `filter` asks for, in its order.
+    fn page(&self, columns: &str, filter: &RegistrationFilter) -> String {
+        let mut sql = format!("SELECT {columns} FROM registration_index{}", self.index);
+        self.push_where(&mut sql);
+        let order = self.order;
+        sql.push_str(&format!(
+            " ORDER BY captured_at {order}, doc_id {order} LIMIT {} OFFSET {}",
+            filter.limit, filter.offset
         ));
+        sql
     }
-    // The page's keys from one index alone (see the covering indexes in `super::schema`), then its rows by key.
-    // The planner would otherwise walk a list index newest first to spare the sort.
-    let mut keys = format!("SELECT doc_id FROM registration_index{index}");
-    if !conditions.is_empty() {
-        keys.push_str(" WHERE ");
-        keys.push_str(&conditions.join(" AND "));
+
+    /// The conditions `filter` (with `search` for its text) puts on the index's rows, the
+    /// page's start among them; `None` for a list of no event.
+    fn of(filter: &RegistrationFilter, search: Option<Search<'_>>) -> Option<Query> {
+        let mut conditions: Vec<String> = Vec::new();
+        let mut values: Vec<rusqlite::types::Value> = Vec::new();
+        if let Some(events) = &filter.events {
+            if events.is_empty() {
+                return None;
+            }
+            // Each placeholder gets its own number as it is bound.
+            let mut clause = String::from("event_id IN (");
+            for (i, event) in events.iter().enumerate() {
+                values.push(event.clone().into());
+                if i > 0 {
+                    clause.push_str(", ");
+                }
+                clause.push_str(&format!("?{}", values.len()));
+            }
+            clause.push(')');
+            conditions.push(clause);
+        }
+        if !filter.include_restricted {
+            conditions.push("restricted = 0".into());
+        }
+        if let Some(interest) = &filter.interest {
+            bind(
+                &mut conditions,
+                &mut values,
+                "instr(interests, ?) > 0",
+                format!(",{interest},").into(),
+            );
+        }
+        if let Some(location) = &filter.location {
+            bind(
+                &mut conditions,
+                &mut values,
+                "instr(locations, ?) > 0",
+                format!(",{location},").into(),
+            );
+        }
+        if let Some(status) = &filter.status {
+            bind(
+                &mut conditions,
+                &mut values,
+                "status = ?",
+                status.clone().into(),
+            );
+        }
+        if let Some(from) = filter.captured_from {
+            bind(
+                &mut conditions,
+                &mut values,
+                "captured_at >= ?",
+                from.into(),
+            );
+        }
+        if let Some(before) = filter.captured_before {
+            bind(
+                &mut conditions,
+                &mut values,
+                "captured_at < ?",
+                before.into(),
+            );
+        }
+        if let Some(talent_pool) = filter.talent_pool {
+            bind(
+                &mut conditions,
+                &mut values,
+                "talent_pool = ?",
+                i64::from(talent_pool).into(),
+            );
+        }
+        let index = match search {
+            Some(Search::Receipt(_)) => " INDEXED BY registration_index_by_receipt",
+            Some(Search::Email(_)) => " INDEXED BY registration_index_by_email",
+            _ => "",
+        };
+        match search {
+            Some(Search::Part(part)) => bind(
+                &mut conditions,
+                &mut values,
+                "instr(search, ?) > 0",
+                part.to_lowercase().into(),
+            ),
+            Some(Search::Receipt(code)) => bind(
+                &mut conditions,
+                &mut values,
+                "receipt_code = ?",
+                code.into(),
+            ),
+            Some(Search::Email(email)) => bind(
+                &mut conditions,
+                &mut values,
+                "email = ? AND email != ''",
+                email.into(),
+            ),
+            None => {}
+        }
+        let (order, past, edge) = match filter.order {
+            ListOrder::NewestFirst => ("DESC", "<", "<="),
+            ListOrder::OldestFirst => ("ASC", ">", ">="),
+        };
+        if let Some((at, doc_id)) = &filter.after {
+            values.push((*at).into());
+            let at_param = values.len();
+            values.push(doc_id.clone().into());
+            let id_param = values.len();
+            // The first term bounds the index range, so a later page starts where the last
+            // ended instead of scanning past every row before it.
+            conditions.push(format!(
+                "captured_at {edge} ?{at_param} \
+                 AND (captured_at {past} ?{at_param} \
+                      OR (captured_at = ?{at_param} AND doc_id {past} ?{id_param}))"
+            ));
+        }
+        Some(Query {
+            index,
+            conditions,
+            values,
+            order,
+        })
     }
-    keys.push_str(&format!(
-        " ORDER BY captured_at DESC, doc_id DESC LIMIT {}",
-        filter.limit
-    ));
-    let sql = format!(
-        "SELECT {SUMMARY_COLUMNS}
-         FROM registration_index WHERE doc_id IN ({keys})
-         ORDER BY captured_at DESC, doc_id DESC"
-    );
-    let mut statement = conn.prepare(&sql)?;
-    let rows = statement
-        .query_map(rusqlite::params_from_iter(values), summary_row)?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
 }
 
 /// The index's columns a [`RegistrationSummary`] is read from, in [`summary_row`]'s order.

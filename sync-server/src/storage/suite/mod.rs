@@ -185,6 +185,8 @@ macro_rules! store_suite {
                 an_hr_edit_is_pulled_by_staff_logged_and_a_repeat_writes_nothing,
                 an_hr_edit_of_a_record_not_held_writes_nothing,
                 restricted_registrations_come_uncontacted_first_and_are_logged,
+                a_count_and_pages_in_either_order_hold_each_row_once,
+                a_phone_number_typed_as_said_finds_its_record,
                 each_list_filter_narrows_to_the_rows_it_names,
             }
             quarantine {

@@ -6,8 +6,8 @@ use kiosk_core::demo::DEMO_EVENT_ID;
 
 use super::fixtures::*;
 use crate::storage::{
-    AccessAction, AccessEntry, HrEdit, HrEditOutcome, HrEditor, PullScope, RegistrationFilter,
-    RelayStore, ingest_generated_for_tests, receipt_code_for_tests,
+    AccessAction, AccessEntry, HrEdit, HrEditOutcome, HrEditor, ListOrder, PullScope,
+    RegistrationFilter, RelayStore, ingest_generated_for_tests, receipt_code_for_tests,
 };
 
 /// The ids of the first page of open records a search for `text` lists.
@@ -594,4 +594,142 @@ pub(crate) fn each_list_filter_narrows_to_the_rows_it_names(store: &dyn RelaySto
         ..RegistrationFilter::default()
     });
     assert_eq!(this_event.len(), all.len());
+}
+
+/// The total a list shows is the number of rows its pages hold, and the pages (skipped to
+/// by offset or continued by key) hold each row once, in either order; the keys of a page
+/// are its rows'.
+pub(crate) fn a_count_and_pages_in_either_order_hold_each_row_once(store: &dyn RelayStore) {
+    ingest_generated_for_tests(store, 30);
+    let reader = operator("hr:rut");
+    let list = |filter: &RegistrationFilter| -> Vec<String> {
+        store
+            .list_registrations(filter, &reader, 1)
+            .expect("lists")
+            .into_iter()
+            .map(|row| row.id)
+            .collect()
+    };
+    let everything = RegistrationFilter {
+        limit: 1_000,
+        ..RegistrationFilter::default()
+    };
+    let newest_first = list(&everything);
+    assert!(newest_first.len() > 10, "open rows: {}", newest_first.len());
+    assert_eq!(
+        store.count_registrations(&everything).expect("counts"),
+        newest_first.len() as u64
+    );
+    let mut oldest_first = newest_first.clone();
+    oldest_first.reverse();
+    for (order, expected) in [
+        (ListOrder::NewestFirst, &newest_first),
+        (ListOrder::OldestFirst, &oldest_first),
+    ] {
+        assert_eq!(
+            &list(&RegistrationFilter {
+                order,
+                ..everything.clone()
+            }),
+            expected,
+            "{order:?}"
+        );
+        // Page N by offset, and the same pages continued by key: each row once, in order.
+        let mut by_offset = Vec::new();
+        let mut by_key = Vec::new();
+        let mut after = None;
+        for page in 0..expected.len().div_ceil(7) {
+            let filter = RegistrationFilter {
+                order,
+                limit: 7,
+                offset: (page * 7) as u32,
+                // A page skipped to keeps the count of the whole list.
+                after: None,
+                ..RegistrationFilter::default()
+            };
+            assert_eq!(
+                store.count_registrations(&filter).expect("counts"),
+                expected.len() as u64
+            );
+            let rows = list(&filter);
+            let keys = store.registration_keys(&filter).expect("keys");
+            assert_eq!(
+                keys.iter().map(|(_, id)| id.clone()).collect::<Vec<_>>(),
+                rows,
+                "a page's keys are its rows'"
+            );
+            by_offset.extend(rows);
+            let continued = list(&RegistrationFilter {
+                order,
+                limit: 7,
+                after: after.clone(),
+                ..RegistrationFilter::default()
+            });
+            after = keys.last().cloned();
+            by_key.extend(continued);
+        }
+        assert_eq!(&by_offset, expected, "{order:?} by offset");
+        assert_eq!(&by_key, expected, "{order:?} by key");
+    }
+    // A narrowed list counts only its own rows; a list of no event counts none.
+    let hired = newest_first[2].clone();
+    store
+        .apply_hr_edit(
+            &hired,
+            &HrEdit::SetStatus(RecordStatus::Hired),
+            &editor(),
+            2,
+        )
+        .expect("applies");
+    let by_status = RegistrationFilter {
+        status: Some(RecordStatus::Hired.as_str().into()),
+        limit: 1,
+        ..RegistrationFilter::default()
+    };
+    assert_eq!(store.count_registrations(&by_status).expect("counts"), 1);
+    let no_event = RegistrationFilter {
+        events: Some(Vec::new()),
+        limit: 1,
+        ..RegistrationFilter::default()
+    };
+    assert_eq!(store.count_registrations(&no_event).expect("counts"), 0);
+    assert!(store.registration_keys(&no_event).expect("keys").is_empty());
+}
+
+/// A phone number typed as people say it (`070-123 45 67`, `0701234567`, `+46 70 123 45
+/// 67`, `46701234567`) finds the record that holds it in E.164 (`+46701234567`), in the
+/// list and in its count.
+pub(crate) fn a_phone_number_typed_as_said_finds_its_record(store: &dyn RelayStore) {
+    let registrations = ingest_generated_for_tests(store, 40);
+    let wanted = registrations
+        .iter()
+        .find(|r| {
+            !r.restricted
+                && r.person
+                    .phone
+                    .as_deref()
+                    .is_some_and(|p| p.starts_with("+467") && p.len() == 12)
+        })
+        .expect("an open registration with a Swedish mobile number");
+    let id = wanted.id.to_string();
+    let phone = wanted.person.phone.as_deref().expect("a phone");
+    let n = &phone[3..];
+    for typed in [
+        format!("0{}-{} {} {}", &n[..2], &n[2..5], &n[5..7], &n[7..]),
+        format!("0{n}"),
+        format!("+46 {} {} {} {}", &n[..2], &n[2..5], &n[5..7], &n[7..]),
+        format!("46{n}"),
+        format!("{} {}", &n[2..5], &n[5..7]),
+    ] {
+        assert!(search(store, &typed).contains(&id), "{typed:?}");
+        let filter = RegistrationFilter {
+            search: Some(typed.clone()),
+            limit: 50,
+            ..RegistrationFilter::default()
+        };
+        assert!(
+            store.count_registrations(&filter).expect("counts") >= 1,
+            "{typed:?}"
+        );
+    }
 }

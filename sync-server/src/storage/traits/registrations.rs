@@ -32,7 +32,7 @@ pub trait RegistrationStore {
         at: i64,
     ) -> StorageResult<Option<StoredRegistration>>;
 
-    /// The registrations `filter` selects, newest first, each listed row logged as read by
+    /// The registrations `filter` selects, in its order, each listed row logged as read by
     /// `reader` before it is answered.
     fn list_registrations(
         &self,
@@ -40,6 +40,16 @@ pub trait RegistrationStore {
         reader: &Accessor,
         at: i64,
     ) -> StorageResult<Vec<RegistrationSummary>>;
+
+    /// How many registrations `filter` selects, its `after`, `offset` and `limit` aside.
+    /// Not logged: a count names no one. A text search that would open more rows than a
+    /// list may is refused as [`crate::storage::StorageError::SearchTooBroad`].
+    fn count_registrations(&self, filter: &RegistrationFilter) -> StorageResult<u64>;
+
+    /// The keys `(captured_at, doc_id)` of the page `filter` selects, in its order. Not
+    /// logged: keys name no one, and they serve only to step from one record to the next
+    /// within a list (the record stepped to is logged when it is read).
+    fn registration_keys(&self, filter: &RegistrationFilter) -> StorageResult<Vec<(i64, String)>>;
 
     /// One page of a bulk export: up to `filter.limit` registrations `filter` selects after
     /// `filter.after`, newest first, never restricted ones (whatever `filter` says), each
