@@ -22,6 +22,8 @@ use kiosk_core::protocol::{
 use kiosk_core::registration::Registration;
 use kiosk_core::validation::revalidate;
 
+use ed25519_dalek::SigningKey;
+
 use crate::keys::RelayKeys;
 use crate::pull::{CursorKey, PullStart};
 use crate::storage::{
@@ -86,6 +88,8 @@ pub struct CheckedSync {
     start: PullStart,
     cursor_key: CursorKey,
     after_seq: u64,
+    /// The relay key the store recorded this tablet pinning, before this request.
+    pinned: Option<[u8; 32]>,
 }
 
 /// The CPU-bound half of a sync: the request's own refusals, then every push's checks
@@ -117,15 +121,18 @@ pub fn check_sync(
         commit_seq: None,
         backup_watermark: backup.watermark,
         removed: Vec::new(),
-        commands: device_commands(store, keys, device, now)?,
+        commands: device_commands(store, keys, device, &request.relay_key, now)?,
         event: None,
         pulled: Vec::new(),
         withdrawn: Vec::new(),
         cursor: None,
         more: false,
     };
+    // Signed with the key the tablet pins while the relay still holds it (a key rotation
+    // under way), so a tablet that has not adopted the new keys can check the answer.
+    let signer = keys.signing_for(&request.relay_key);
     let refuse =
-        |response: SyncResponse, code| Ok(Prepared::Answered(refusal(response, code, keys)));
+        |response: SyncResponse, code| Ok(Prepared::Answered(refusal(response, code, signer)));
     // A replay is answered before any seal is opened, so it costs next to nothing. The
     // transaction checks the sequence again, for requests racing each other.
     if request.seq > i64::MAX as u64 {
@@ -153,7 +160,7 @@ pub fn check_sync(
         event_id: device.event_id.clone(),
         epoch: backup.epoch,
     };
-    let cursor_key = CursorKey::derive(&keys.signing);
+    let cursor_key = CursorKey::derive(keys.derivation_root());
     let Ok(after_seq) = cursor_key.read(request.pull.cursor.as_ref(), &start) else {
         return refuse(response, ErrorCode::BadCursor);
     };
@@ -231,6 +238,7 @@ pub fn check_sync(
         start,
         cursor_key,
         after_seq,
+        pinned: device.relay_key,
     })))
 }
 
@@ -277,11 +285,16 @@ impl CheckedSync {
             start,
             cursor_key,
             after_seq,
+            pinned,
         } = *self;
         let page = match store.ingest(&batch)? {
             IngestOutcome::StaleSeq { last_accepted } => {
                 response.last_accepted_seq = Some(last_accepted);
-                return Ok(refusal(response, ErrorCode::StaleSeq, keys));
+                return Ok(refusal(
+                    response,
+                    ErrorCode::StaleSeq,
+                    keys.signing_for(&request.relay_key),
+                ));
             }
             IngestOutcome::Committed {
                 outcomes,
@@ -324,32 +337,43 @@ impl CheckedSync {
         // A tablet sent nothing (revoked, expired) keeps its cursor where it was.
         response.cursor = Some(cursor_key.write(&start, page.through_seq.max(after_seq)));
         answered(&response);
-        Ok(SignedEnvelope::sign(RECEIPT_TAG, &response, &keys.signing).to_bytes())
+        // The key the tablet named, once it is one this relay signs with, is the one it
+        // pins: recorded, so retiring the previous keys knows who has not adopted the new.
+        if keys.holds_signing_key(&request.relay_key) && pinned != Some(request.relay_key) {
+            if let Err(error) = store.note_relay_key(&device_key, &request.relay_key) {
+                // The request is stored; the next sync records the key again.
+                tracing::warn!(%error, "recording which relay key a tablet pins");
+            }
+        }
+        let signer = keys.signing_for(&request.relay_key);
+        Ok(SignedEnvelope::sign(RECEIPT_TAG, &response, signer).to_bytes())
     }
 }
 
 /// `response` signed as a refusal of the whole request with `code`.
-fn refusal(mut response: SyncResponse, code: ErrorCode, keys: &RelayKeys) -> Vec<u8> {
+fn refusal(mut response: SyncResponse, code: ErrorCode, signer: &SigningKey) -> Vec<u8> {
     response.refused = Some(code);
-    SignedEnvelope::sign(RECEIPT_TAG, &response, &keys.signing).to_bytes()
+    SignedEnvelope::sign(RECEIPT_TAG, &response, signer).to_bytes()
 }
 
-/// The signed commands a device gets in every answer: a wipe for a revoked tablet, the
-/// latest unlock of a staff tablet's PIN.
+/// The signed commands a device gets in every answer, signed with the key it pins
+/// (`pinned`, as its request named it): the new keys while it pins the previous ones of a
+/// rotation under way, a wipe for a revoked tablet, the latest unlock of a staff tablet's
+/// PIN.
 fn device_commands(
     store: &dyn RelayStore,
     keys: &RelayKeys,
     device: &DeviceRecord,
+    pinned: &[u8; 32],
     now: i64,
 ) -> StorageResult<Vec<kiosk_core::protocol::SignedCommand>> {
+    let signer = keys.signing_for(pinned);
     let mut commands = Vec::new();
+    if let Some(announcement) = keys.announcement_for(pinned) {
+        commands.push(sign_command(announcement, device.device_key, now, signer));
+    }
     if device.revoked_at.is_some() {
-        commands.push(sign_command(
-            Command::Wipe,
-            device.device_key,
-            now,
-            &keys.signing,
-        ));
+        commands.push(sign_command(Command::Wipe, device.device_key, now, signer));
     }
     if device.role == EnrolledRole::Staff
         && device.revoked_at.is_none()
@@ -361,7 +385,7 @@ fn device_commands(
             device.device_key,
             // The time HR issued it, not this answer's: the tablet judges its age by it.
             issued_at,
-            &keys.signing,
+            signer,
         ));
     }
     Ok(commands)
@@ -503,8 +527,14 @@ fn check_push(
     };
     #[cfg(test)]
     check_hold::at_check(&push.doc_id);
-    let unsealed = match keys.sealing.unseal(sealed) {
+    let unsealed = match keys.unseal(sealed) {
         Ok(unsealed) => unsealed,
+        Err(SealError::UnknownKeyId(key_id)) if keys.retired_sealing_key(&key_id) => {
+            return Checked::Rejected(
+                ErrorCode::RetiredRelayKey,
+                "the seal names a relay key that was retired after a key rotation".into(),
+            );
+        }
         Err(_) => {
             return Checked::Rejected(
                 ErrorCode::SealUnreadable,
@@ -870,6 +900,8 @@ pub(crate) fn demo_request(device_id: [u8; 32], seq: u64, pushes: Vec<Push>) -> 
             registrations: false,
             cursor: None,
         },
+        // A key this relay does not hold: answered with its current key.
+        relay_key: [0; 32],
     }
 }
 

@@ -41,6 +41,9 @@ pub struct DeviceRecord {
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
     pub last_seq: u64,
+    /// The relay signing key the tablet named in its last sync (the one it pins); `None`
+    /// before its first sync under protocol version 5.
+    pub relay_key: Option<[u8; 32]>,
 }
 
 /// What the relay holds from one device: its side of the event's closing count.

@@ -19,7 +19,8 @@ pub(super) fn read_device(
     device_key: &[u8; 32],
 ) -> StorageResult<Option<DeviceRecord>> {
     let Some(row) = client.query_opt(
-        "SELECT event_id, role, recruiter, certified_at, expires_at, revoked_at, last_seq
+        "SELECT event_id, role, recruiter, certified_at, expires_at, revoked_at, last_seq,
+                relay_key
          FROM devices WHERE device_key = $1",
         &[&device_key.as_slice()],
     )?
@@ -35,6 +36,10 @@ pub(super) fn read_device(
         expires_at: row.try_get(4)?,
         revoked_at: row.try_get(5)?,
         last_seq: unsigned(row.try_get(6)?, "device sequence")?,
+        // A key of another length was not written by this relay: not known.
+        relay_key: row
+            .try_get::<_, Option<Vec<u8>>>(7)?
+            .and_then(|k| <[u8; 32]>::try_from(k.as_slice()).ok()),
     }))
 }
 
@@ -161,6 +166,24 @@ impl DeviceStore for PgStore {
             )?;
             Ok(changed > 0)
         })
+    }
+
+    fn note_relay_key(&self, device_key: &[u8; 32], relay_key: &[u8; 32]) -> StorageResult<()> {
+        self.client()?.execute(
+            "UPDATE devices SET relay_key = $2 WHERE device_key = $1",
+            &[&device_key.as_slice(), &relay_key.as_slice()],
+        )?;
+        Ok(())
+    }
+
+    fn devices_not_pinning(&self, relay_key: &[u8; 32], now: i64) -> StorageResult<u64> {
+        let row = self.client()?.query_one(
+            "SELECT count(*) FROM devices
+             WHERE revoked_at IS NULL AND expires_at > $2
+               AND (relay_key IS NULL OR relay_key <> $1)",
+            &[&relay_key.as_slice(), &now],
+        )?;
+        unsigned(row.try_get(0)?, "device count")
     }
 
     fn device_keys(&self, event_id: Option<&str>) -> StorageResult<Vec<[u8; 32]>> {

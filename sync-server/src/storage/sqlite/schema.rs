@@ -27,7 +27,7 @@ use crate::storage::{StorageError, StorageResult};
 pub(crate) const APPLICATION_ID: u32 = 0x4B52_4C59;
 
 /// The version this build writes.
-pub const CURRENT_VERSION: u32 = 8;
+pub const CURRENT_VERSION: u32 = 9;
 
 /// One change of a step.
 enum Change {
@@ -127,6 +127,14 @@ const STEPS: [&[Change]; CURRENT_VERSION as usize] = [
              UPDATE registration_index_state SET watermark = -1;",
         ),
     ],
+    // 9: the relay signing key each tablet named in its last sync, so retiring the previous
+    // keys of a key rotation knows how many active tablets have not adopted the new ones
+    // (NULL: not known yet; counted as not adopted).
+    &[Change::AddColumn {
+        table: "devices",
+        column: "relay_key",
+        definition: "BLOB",
+    }],
 ];
 
 const BASE: &str = "
