@@ -410,4 +410,44 @@ mod tests {
         assert!(!text.contains(&hex::encode(first.ids().signing_public)));
         assert!(!text.contains(&first.ids().sealing_key_id));
     }
+
+    #[test]
+    fn after_a_rotation_the_first_instance_restarted_moves_the_database_to_the_new_keys() {
+        let url = crate::storage::postgres::test_cluster::fresh_database_url();
+        let store = PgStore::open(&url).expect("opens");
+        let first_dir = tempfile::tempdir().expect("tempdir");
+        let before = RelayKeys::for_shared_store(first_dir.path(), &store).expect("first");
+        let second_dir = tempfile::tempdir().expect("tempdir");
+        let copy_keys = |to: &Path| {
+            for entry in std::fs::read_dir(first_dir.path()).expect("lists") {
+                let entry = entry.expect("entry");
+                std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copied");
+            }
+        };
+        copy_keys(second_dir.path());
+
+        let rotated = crate::key_rotation::rotate(first_dir.path()).expect("rotates");
+        let restarted = RelayKeys::for_shared_store(first_dir.path(), &store).expect("rebinds");
+        assert_eq!(restarted.ids(), rotated.ids());
+        assert_eq!(
+            store.bound_relay_keys().expect("reads"),
+            Some(rotated.ids())
+        );
+
+        // An instance still holding only the old keys is refused until it gets the new files.
+        let second = PgStore::open(&url).expect("a second instance");
+        let refused = RelayKeys::for_shared_store(second_dir.path(), &second)
+            .expect_err("old keys after the rotation");
+        assert!(
+            matches!(refused, SharedKeysError::Other { .. }),
+            "{refused}"
+        );
+        for entry in std::fs::read_dir(second_dir.path()).expect("lists") {
+            std::fs::remove_file(entry.expect("entry").path()).expect("removed");
+        }
+        copy_keys(second_dir.path());
+        let copied = RelayKeys::for_shared_store(second_dir.path(), &second).expect("shares");
+        assert_eq!(copied.ids(), rotated.ids());
+        assert_eq!(copied.previous_ids(), Some(before.ids()));
+    }
 }

@@ -248,6 +248,10 @@ enum Command {
         /// Hours until the code expires.
         #[arg(long, default_value_t = 72)]
         valid_hours: i64,
+        /// The relay's address as tablets reach it: also print the enrollment QR code
+        /// (relay, code and the relay's sealing key id) and its text.
+        #[arg(long, value_name = "URL")]
+        relay: Option<String>,
     },
     /// Remove a registration: its bytes are erased, a removal record citing the reason is
     /// kept and access-logged, and every tablet erases its copy on its next sync and never
@@ -885,8 +889,9 @@ fn admin_command(
             recruiter,
             uses,
             valid_hours,
+            relay,
         } => {
-            let (store, _) = open_admin(data_dir_flag, &config)?;
+            let (store, keys) = open_admin(data_dir_flag, &config)?;
             let event_id =
                 kiosk_core::ids::EventId::parse(&event).ok_or("--event is not an event id")?;
             if store.event(&event_id)?.is_none() {
@@ -906,6 +911,12 @@ fn admin_command(
                 now,
             )?;
             println!("{}", code.display());
+            if let Some(relay) = relay {
+                // The key tablets enrolling now pin: the current one, after a rotation too.
+                let text = enrollment::qr_text(&relay, &code, &keys.sealing.sealing_key().key_id);
+                print_qr(&text);
+                println!("{text}");
+            }
             Ok(())
         }
         Command::Remove {
