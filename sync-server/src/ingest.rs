@@ -981,6 +981,130 @@ mod tests {
         assert!(!is_another_spelling(kiosk_core::demo::DEMO_EVENT_ID));
     }
 
+    /// During a key rotation the relay answers a tablet with the key it names, tells a
+    /// tablet that names the previous key the new ones, opens seals to either key, and
+    /// records which key each tablet pins; after retirement a seal to the old key is
+    /// refused by name.
+    #[test]
+    fn a_rotation_answers_each_tablet_with_its_key_and_a_seal_to_a_retired_key_is_refused_by_name()
+    {
+        let store = SqliteStore::in_memory().expect("store");
+        crate::store_demo_event(&store).expect("event");
+        let old = RelayKeys::from_seeds([1; 32], [2; 32]);
+        let new = RelayKeys::from_seeds([3; 32], [4; 32]);
+        let (old_public, new_public) = (
+            old.signing.verifying_key().to_bytes(),
+            new.signing.verifying_key().to_bytes(),
+        );
+        let old_seal_id = old.sealing.sealing_key().key_id.clone();
+        let key = kiosk(&store, 7);
+        let device_key = key.verifying_key().to_bytes();
+        let old_capture = sealed_capture(&key, &old, 11);
+        let ring = RelayKeys::rotating_for_tests(
+            RelayKeys::from_seeds([1; 32], [2; 32]),
+            RelayKeys::from_seeds([3; 32], [4; 32]),
+        );
+        let sync_as = |keys: &RelayKeys, seq: u64, pinned: [u8; 32], pushes: Vec<Push>| {
+            let mut request = demo_request(device_key, seq, pushes);
+            request.relay_key = pinned;
+            let device = store.device(&device_key).expect("store").expect("enrolled");
+            let answer = handle_sync(&store, keys, &device, &request, [0; 32], 1_000_000_000)
+                .expect("answers");
+            let envelope = SignedEnvelope::from_bytes(&answer).expect("envelope");
+            let response: SyncResponse = envelope.decode().expect("response");
+            (envelope.signer, response)
+        };
+
+        // A tablet that has not adopted: answered with the old key, its old seal opened, and
+        // told the new keys in a command signed with the old key.
+        let (signer, response) = sync_as(&ring, 1, old_public, vec![old_capture]);
+        assert_eq!(signer, old_public);
+        assert_eq!(response.stored_count(), 1);
+        let commands: Vec<Command> = response
+            .commands
+            .iter()
+            .map(|c| {
+                kiosk_core::protocol::open_command(c, &old.signing.verifying_key(), &device_key)
+                    .expect("signed with the key the tablet pins")
+                    .command
+            })
+            .collect();
+        assert_eq!(
+            commands,
+            vec![Command::AdoptRelayKeys {
+                signing_key: new_public,
+                sealing_key: new.sealing.sealing_key().clone(),
+            }]
+        );
+        let pinned = |store: &SqliteStore| {
+            store
+                .device(&device_key)
+                .expect("store")
+                .expect("enrolled")
+                .relay_key
+        };
+        assert_eq!(pinned(&store), Some(old_public));
+        assert_eq!(
+            store
+                .devices_not_pinning(&new_public, 1_000_000_000)
+                .expect("counts"),
+            1
+        );
+
+        // Adopted: answered with the new key, no announcement, a new seal opened.
+        let (signer, response) =
+            sync_as(&ring, 2, new_public, vec![sealed_capture(&key, &new, 12)]);
+        assert_eq!(signer, new_public);
+        assert_eq!(response.stored_count(), 1);
+        assert!(response.commands.is_empty());
+        assert_eq!(pinned(&store), Some(new_public));
+        assert_eq!(
+            store
+                .devices_not_pinning(&new_public, 1_000_000_000)
+                .expect("counts"),
+            0
+        );
+
+        // Retired: a seal to the old key is refused with its own code, and nothing stored.
+        let mut retired = RelayKeys::from_seeds([3; 32], [4; 32]);
+        retired.retired.push(crate::keys::RetiredKeys {
+            signing_public: old_public,
+            sealing_key_id: old_seal_id,
+        });
+        let (_, response) = sync_as(
+            &retired,
+            3,
+            new_public,
+            vec![sealed_capture(&key, &old, 13)],
+        );
+        assert_eq!(response.rejected_codes(), vec![ErrorCode::RetiredRelayKey]);
+        assert_eq!(store.counts().expect("counts").registrations, 2);
+        // A seal to a key this relay never held stays `seal_unreadable`.
+        let stranger = RelayKeys::from_seeds([5; 32], [6; 32]);
+        let (_, response) = sync_as(
+            &retired,
+            4,
+            new_public,
+            vec![sealed_capture(&key, &stranger, 14)],
+        );
+        assert_eq!(response.rejected_codes(), vec![ErrorCode::SealUnreadable]);
+
+        // A revoked tablet's capture sealed to the previous key is quarantined, and holds
+        // the retirement back until HR has reviewed it (it could not be opened after).
+        assert!(store.revoke_device(&device_key, 2).expect("revokes"));
+        let (_, response) = sync_as(&ring, 5, old_public, vec![sealed_capture(&key, &old, 15)]);
+        assert_eq!(response.quarantined_codes(), vec![ErrorCode::Revoked]);
+        let blockers = crate::key_rotation::RetireBlockers::of(&store, &ring, 1_000_000_000)
+            .expect("asks the store");
+        assert_eq!(
+            blockers,
+            crate::key_rotation::RetireBlockers {
+                not_adopted: 0,
+                unreviewed_quarantine: 1,
+            }
+        );
+    }
+
     fn kiosk(store: &SqliteStore, seed: u8) -> ed25519_dalek::SigningKey {
         let key = ed25519_dalek::SigningKey::from_bytes(&[seed; 32]);
         crate::storage::enroll_for_tests(

@@ -60,6 +60,18 @@ pub enum RotationError {
         their = if *count == 1 { "its" } else { "their" },
     )]
     NotAdopted { count: u64 },
+    #[error(
+        "{count} quarantined {captures} sealed to the previous key {wait} for HR's review: \
+         once the key is retired {they} could never be opened. Review {them} in the console \
+         (Quarantine: accept or keep apart), then retire again",
+        captures = if *count == 1 { "capture" } else { "captures" },
+        wait = if *count == 1 { "waits" } else { "wait" },
+        they = if *count == 1 { "it" } else { "they" },
+        them = if *count == 1 { "it" } else { "them" },
+    )]
+    UnreviewedQuarantine { count: u64 },
+    #[error("reading the store: {0}")]
+    Storage(#[from] crate::storage::StorageError),
     #[error("reading or writing the relay keys: {0}")]
     Files(#[from] std::io::Error),
 }
@@ -116,12 +128,61 @@ pub(crate) fn finish_interrupted(data_dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// What holds a retirement back, as the store tells it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RetireBlockers {
+    /// Active tablets that still pin the previous keys; `force` retires despite them.
+    pub not_adopted: u64,
+    /// Quarantined captures sealed to the previous key without HR's review; nothing
+    /// retires despite them (they would become unreadable).
+    pub unreviewed_quarantine: u64,
+}
+
+impl RetireBlockers {
+    /// Asks `store` what holds back retiring the previous keys of `keys`.
+    pub fn of(
+        store: &dyn crate::storage::RelayStore,
+        keys: &RelayKeys,
+        now: i64,
+    ) -> crate::storage::StorageResult<RetireBlockers> {
+        let not_adopted =
+            store.devices_not_pinning(&keys.signing.verifying_key().to_bytes(), now)?;
+        let mut unreviewed_quarantine = 0;
+        if let Some(previous) = &keys.previous.sealing {
+            let key_id = &previous.sealing_key().key_id;
+            let mut before = None;
+            // Bounded: each page moves `before` down, and ids are positive.
+            loop {
+                let page = store.quarantined_captures(before, 500)?;
+                for capture in page.iter().filter(|c| c.review.is_none()) {
+                    let sealed_to_previous = store
+                        .quarantined_capture(capture.id)?
+                        .and_then(|(_, kept)| kiosk_core::capture::sealed_key_id(&kept))
+                        .is_some_and(|id| &id == key_id);
+                    if sealed_to_previous {
+                        unreviewed_quarantine += 1;
+                    }
+                }
+                match page.last() {
+                    Some(last) if page.len() == 500 => before = Some(last.id),
+                    _ => break,
+                }
+            }
+        }
+        Ok(RetireBlockers {
+            not_adopted,
+            unreviewed_quarantine,
+        })
+    }
+}
+
 /// Forgets the previous keys of the rotation under way: their public halves go to
-/// [`RETIRED_KEYS_FILE`], their secret files are removed. `not_adopted` is the number of
-/// active tablets that still pin them (from the store); unless `force`, any refuses.
+/// [`RETIRED_KEYS_FILE`], their secret files are removed. Refused while `blockers` (from the
+/// store) name tablets that still pin them (unless `force`) or quarantined captures sealed
+/// to them that HR has not reviewed (always).
 pub fn retire_previous(
     data_dir: &Path,
-    not_adopted: u64,
+    blockers: RetireBlockers,
     force: bool,
 ) -> Result<RetiredKeys, RotationError> {
     let keys = RelayKeys::load_or_create(data_dir)?;
@@ -130,8 +191,15 @@ pub fn retire_previous(
             data_dir: data_dir.display().to_string(),
         });
     };
-    if not_adopted > 0 && !force {
-        return Err(RotationError::NotAdopted { count: not_adopted });
+    if blockers.unreviewed_quarantine > 0 {
+        return Err(RotationError::UnreviewedQuarantine {
+            count: blockers.unreviewed_quarantine,
+        });
+    }
+    if blockers.not_adopted > 0 && !force {
+        return Err(RotationError::NotAdopted {
+            count: blockers.not_adopted,
+        });
     }
     let retired = RetiredKeys {
         signing_public: previous.signing_public,

@@ -1097,9 +1097,9 @@ fn admin_command(
             let settings = admin_settings(data_dir_flag, &config)?;
             let data_dir = settings.data_dir_or_default();
             let (store, keys, _) = open(&data_dir, settings.database_url.as_ref())?;
-            let not_adopted =
-                store.devices_not_pinning(&keys.signing.verifying_key().to_bytes(), now_ms())?;
-            let retired = key_rotation::retire_previous(&data_dir, not_adopted, force)?;
+            let blockers = key_rotation::RetireBlockers::of(store.as_ref(), &keys, now_ms())?;
+            let not_adopted = blockers.not_adopted;
+            let retired = key_rotation::retire_previous(&data_dir, blockers, force)?;
             println!(
                 "previous relay keys retired in {} (sealing key id {})",
                 data_dir.display(),

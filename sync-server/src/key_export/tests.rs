@@ -191,7 +191,12 @@ fn a_passphrase_file_gives_its_first_line() {
 fn an_export_during_a_key_rotation_carries_the_whole_ring_and_imports_it() {
     let (relay, first) = relay_with_keys();
     crate::key_rotation::rotate(relay.path()).expect("rotates");
-    crate::key_rotation::retire_previous(relay.path(), 0, false).expect("retires");
+    crate::key_rotation::retire_previous(
+        relay.path(),
+        crate::key_rotation::RetireBlockers::default(),
+        false,
+    )
+    .expect("retires");
     let rotating = crate::key_rotation::rotate(relay.path()).expect("rotates again");
     let out = tempfile::tempdir().expect("tempdir");
     let export = out.path().join("relay-keys.age");

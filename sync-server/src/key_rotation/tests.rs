@@ -13,6 +13,13 @@ fn sealed_to(keys: &RelayKeys, seed: u8) -> Vec<u8> {
     .expect("seals")
 }
 
+fn adopted_but(not_adopted: u64) -> RetireBlockers {
+    RetireBlockers {
+        not_adopted,
+        unreviewed_quarantine: 0,
+    }
+}
+
 #[test]
 fn a_rotation_keeps_the_old_keys_beside_the_new_and_the_derived_secrets_unchanged() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -68,14 +75,15 @@ fn retiring_is_refused_while_tablets_have_not_adopted_and_then_forgets_the_old_k
     let old_seal = sealed_to(&before, 1);
     rotate(dir.path()).expect("rotates");
 
-    let refused = retire_previous(dir.path(), 2, false).expect_err("two tablets pin the old keys");
+    let refused = retire_previous(dir.path(), adopted_but(2), false)
+        .expect_err("two tablets pin the old keys");
     assert!(
         refused.to_string().contains("2 active tablets still pin"),
         "{refused}"
     );
     assert!(dir.path().join(PREVIOUS_SIGNING_KEY_FILE).exists());
 
-    let retired = retire_previous(dir.path(), 0, false).expect("retires");
+    let retired = retire_previous(dir.path(), adopted_but(0), false).expect("retires");
     assert_eq!(retired.sealing_key_id, before.sealing.sealing_key().key_id);
     assert!(!dir.path().join(PREVIOUS_SIGNING_KEY_FILE).exists());
     assert!(!dir.path().join(PREVIOUS_SEALING_SEED_FILE).exists());
@@ -97,14 +105,27 @@ fn retiring_is_refused_while_tablets_have_not_adopted_and_then_forgets_the_old_k
         before.signing.to_bytes()
     );
     assert!(matches!(
-        retire_previous(dir.path(), 0, false),
+        retire_previous(dir.path(), adopted_but(0), false),
         Err(RotationError::NothingToRetire { .. })
     ));
 
+    // Unreviewed quarantined captures sealed to the old key hold it back, even forced.
+    rotate(dir.path()).expect("rotates again");
+    let blocked = RetireBlockers {
+        not_adopted: 0,
+        unreviewed_quarantine: 1,
+    };
+    let refused = retire_previous(dir.path(), blocked, true).expect_err("would lose them");
+    assert!(
+        refused.to_string().contains("1 quarantined capture sealed"),
+        "{refused}"
+    );
+    retire_previous(dir.path(), adopted_but(0), false).expect("retires");
+
     // `--force` retires despite tablets that have not adopted.
     rotate(dir.path()).expect("rotates again");
-    retire_previous(dir.path(), 3, true).expect("forced");
-    assert_eq!(read_retired(dir.path()).expect("reads").len(), 2);
+    retire_previous(dir.path(), adopted_but(3), true).expect("forced");
+    assert_eq!(read_retired(dir.path()).expect("reads").len(), 3);
 }
 
 #[test]
