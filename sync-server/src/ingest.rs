@@ -339,11 +339,12 @@ impl CheckedSync {
         answered(&response);
         // The key the tablet named, once it is one this relay signs with, is the one it
         // pins: recorded, so retiring the previous keys knows who has not adopted the new.
-        if keys.holds_signing_key(&request.relay_key) && pinned != Some(request.relay_key) {
-            if let Err(error) = store.note_relay_key(&device_key, &request.relay_key) {
-                // The request is stored; the next sync records the key again.
-                tracing::warn!(%error, "recording which relay key a tablet pins");
-            }
+        if keys.holds_signing_key(&request.relay_key)
+            && pinned != Some(request.relay_key)
+            && let Err(error) = store.note_relay_key(&device_key, &request.relay_key)
+        {
+            // The request is stored; the next sync records the key again.
+            tracing::warn!(%error, "recording which relay key a tablet pins");
         }
         let signer = keys.signing_for(&request.relay_key);
         Ok(SignedEnvelope::sign(RECEIPT_TAG, &response, signer).to_bytes())
