@@ -108,9 +108,23 @@ pub fn rotate(data_dir: &Path) -> Result<RelayKeys, RotationError> {
 /// Completes a rotation whose new keys are written: per kind, the current key becomes the
 /// previous one (unless that was done) and the next one becomes current.
 pub(crate) fn finish_interrupted(data_dir: &Path) -> std::io::Result<()> {
+    for (_, _, next) in KINDS {
+        remove_if_present(&data_dir.join(format!("{next}.partial")))?;
+    }
+    // The renames start only once both new keys are written: a lone new key with nothing
+    // moved aside yet is a rotation stopped before it began (never announced), so it goes.
+    // Rotating one kind alone could leave tablets sealing to a key that is then retired.
+    let exists = |file: &str| data_dir.join(file).exists();
+    let started = KINDS.iter().any(|(_, previous, _)| exists(previous));
+    let both_written = KINDS.iter().all(|(_, _, next)| exists(next));
+    if !started && !both_written {
+        for (_, _, next) in KINDS {
+            remove_if_present(&data_dir.join(next))?;
+        }
+        return Ok(());
+    }
     let mut renamed = false;
     for (current, previous, next) in KINDS {
-        remove_if_present(&data_dir.join(format!("{next}.partial")))?;
         let next = data_dir.join(next);
         if !next.exists() {
             continue;

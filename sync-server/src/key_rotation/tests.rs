@@ -150,6 +150,22 @@ fn a_rotation_interrupted_between_its_renames_is_finished_at_the_next_load() {
 }
 
 #[test]
+fn a_rotation_stopped_after_writing_only_one_new_key_is_dropped_not_half_done() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let before = RelayKeys::load_or_create(dir.path()).expect("first keys");
+    crate::keys::write_new_secret(&dir.path().join(NEXT_SEALING_SEED_FILE), &[8; 32])
+        .expect("writes");
+    let keys = RelayKeys::load_or_create(dir.path()).expect("loads");
+    assert_eq!(keys.ids(), before.ids());
+    assert!(!keys.rotating());
+    assert!(!dir.path().join(NEXT_SEALING_SEED_FILE).exists());
+    // And a rotation run again makes both keys new.
+    let after = rotate(dir.path()).expect("rotates");
+    assert_ne!(after.ids().signing_public, before.ids().signing_public);
+    assert_ne!(after.ids().sealing_key_id, before.ids().sealing_key_id);
+}
+
+#[test]
 fn rotating_a_directory_without_keys_is_refused_and_makes_none() {
     let dir = tempfile::tempdir().expect("tempdir");
     assert!(matches!(
