@@ -484,6 +484,14 @@ impl CapturePayload {
     }
 }
 
+/// The id of the relay sealing key a seal names (16 hex digits), without opening it: a
+/// relay holding several keys during a rotation picks the one to open with, and tests
+/// check which key a tablet sealed to.
+pub fn sealed_key_id(sealed: &[u8]) -> Option<String> {
+    let SealedEnvelope(_, key_id, _, _) = ciborium::from_reader(sealed).ok()?;
+    Some(hex::encode(key_id))
+}
+
 /// The seal as it travels, a CBOR array `[version, key id, encapsulated key, ciphertext]`.
 #[derive(Serialize, Deserialize)]
 struct SealedEnvelope(

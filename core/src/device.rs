@@ -32,6 +32,10 @@ pub(crate) const META_EVENT: &str = "event";
 pub(crate) const META_STAFF_PIN: &str = "staff_pin";
 pub(crate) const META_STAFF_UNLOCK: &str = "staff_unlock";
 pub(crate) const META_RELAY_SIGNING_KEY: &str = "relay_signing_key";
+/// The relay signing key pinned before the last key rotation the tablet adopted: what it
+/// kept signed before (a receipt, a wipe, an unlock) still verifies. A meta value: no schema
+/// step.
+pub(crate) const META_PREVIOUS_RELAY_SIGNING_KEY: &str = "previous_relay_signing_key";
 const META_CERTIFICATE: &str = "certificate";
 const META_SYNC_SEQ: &str = "sync_seq";
 const META_WIPE_ORDER: &str = "wipe_order";
@@ -310,6 +314,44 @@ impl Device {
             .transpose()
     }
 
+    /// The relay signing keys what this tablet kept may be signed with: the pinned one, and
+    /// the one pinned before the last key rotation it adopted.
+    pub(crate) fn kept_relay_signing_keys(&self) -> Result<Vec<ed25519_dalek::VerifyingKey>> {
+        let mut keys: Vec<_> = self.relay_signing_key()?.into_iter().collect();
+        let previous = self.lock()?.store.meta(META_PREVIOUS_RELAY_SIGNING_KEY)?;
+        if let Some(key) = previous
+            .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
+            .and_then(|k| ed25519_dalek::VerifyingKey::from_bytes(&k).ok())
+        {
+            keys.push(key);
+        }
+        Ok(keys)
+    }
+
+    /// Pins the keys a relay key rotation announced, in one commit: the new signing key,
+    /// the new sealing key (new captures are sealed to it at once), and the signing key
+    /// pinned until now as the previous one. Checked by the caller
+    /// ([`crate::key_rotation`]).
+    pub(crate) fn pin_rotated_relay_keys(
+        &self,
+        previous_signing: &ed25519_dalek::VerifyingKey,
+        signing: &ed25519_dalek::VerifyingKey,
+        sealing: RelaySealingKey,
+    ) -> Result<()> {
+        let sealing_bytes = crate::cbor::to_vec(&sealing);
+        let mut inner = self.lock()?;
+        inner.store.set_meta_all(&[
+            (META_RELAY_SIGNING_KEY, signing.as_bytes().as_slice()),
+            (META_RELAY_KEY, &sealing_bytes),
+            (
+                META_PREVIOUS_RELAY_SIGNING_KEY,
+                previous_signing.as_bytes().as_slice(),
+            ),
+        ])?;
+        inner.relay_key = Some(sealing);
+        Ok(())
+    }
+
     /// The certificate the relay issued at enrollment.
     pub fn certificate(&self) -> Result<Option<DeviceCertificate>> {
         let bytes = self.lock()?.store.meta(META_CERTIFICATE)?;
@@ -525,13 +567,20 @@ impl Device {
         let Some(bytes) = self.lock()?.store.meta(META_WIPE_ORDER)? else {
             return Ok(None);
         };
-        let relay_key = self.relay_signing_key()?.ok_or(Error::NotEnrolled)?;
+        let keys = self.kept_relay_signing_keys()?;
         let device = self.identity.public_key().to_bytes();
-        Ok(Some(crate::protocol::open_command(
-            &SignedCommand(bytes),
-            &relay_key,
-            &device,
-        )?))
+        // Kept before a relay key rotation, it is signed by the key pinned before.
+        let mut opened = Err(crate::protocol::ProtocolError::BadSignature);
+        for key in keys.iter() {
+            opened = crate::protocol::open_command(&SignedCommand(bytes.clone()), key, &device);
+            if opened.is_ok() {
+                break;
+            }
+        }
+        if keys.is_empty() {
+            return Err(Error::NotEnrolled);
+        }
+        Ok(Some(opened?))
     }
 
     /// Carries out the relay's wipe command once every record has a receipt and a relay
@@ -610,10 +659,17 @@ impl Device {
             .store
             .meta(META_LAST_RECEIPT)?
             .filter(|bytes| !bytes.is_empty());
-        let relay_confirmed = match (stored, self.relay_signing_key()?) {
-            (Some(bytes), Some(relay_key)) => {
+        let keys = self.kept_relay_signing_keys()?;
+        let relay_confirmed = match stored {
+            Some(bytes) if !keys.is_empty() => {
                 let envelope = crate::protocol::SignedEnvelope::from_bytes(&bytes)?;
-                envelope.verify(crate::protocol::RECEIPT_TAG, &relay_key)?;
+                // A receipt kept before a relay key rotation is signed by the previous key.
+                let signed_by_kept_key = keys
+                    .iter()
+                    .any(|key| envelope.verify(crate::protocol::RECEIPT_TAG, key).is_ok());
+                if !signed_by_kept_key {
+                    return Err(crate::protocol::ProtocolError::BadSignature.into());
+                }
                 // Only what the report needs: a receipt kept from an older protocol version
                 // (version 3 had no `withdrawn`) reads as well as a current one.
                 let response: KeptReceipt = envelope.decode()?;

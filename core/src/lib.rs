@@ -40,6 +40,7 @@ pub mod generator;
 pub mod identity;
 pub mod ids;
 pub mod journal;
+pub mod key_rotation;
 pub mod language;
 pub mod protocol;
 pub mod registration;

@@ -87,6 +87,9 @@ pub fn parse_unlock_code(text: &str) -> Result<SignedCommand, PinError> {
 /// What an unlock is checked against: the relay key pinned at enrollment and this tablet.
 struct Verifier {
     relay_key: ed25519_dalek::VerifyingKey,
+    /// The key pinned before the last relay key rotation: an unlock kept or typed from
+    /// before it still opens.
+    previous_key: Option<ed25519_dalek::VerifyingKey>,
     device_key: [u8; 32],
 }
 
@@ -95,6 +98,7 @@ impl Verifier {
     fn of(device: &Device) -> Result<Verifier> {
         Ok(Verifier {
             relay_key: device.relay_signing_key()?.ok_or(Error::NotEnrolled)?,
+            previous_key: device.kept_relay_signing_keys()?.get(1).copied(),
             device_key: device.identity_key().to_bytes(),
         })
     }
@@ -107,10 +111,16 @@ impl Verifier {
     /// The counter and the relay time HR issued the unlock, if the relay signed it for
     /// this device.
     fn open(&self, command: &SignedCommand) -> Result<(u64, i64), PinError> {
-        match open_command(command, &self.relay_key, &self.device_key) {
+        let opened = open_command(command, &self.relay_key, &self.device_key).or_else(|e| {
+            match &self.previous_key {
+                Some(previous) => open_command(command, previous, &self.device_key),
+                None => Err(e),
+            }
+        });
+        match opened {
             Ok(opened) => match opened.command {
                 Command::UnlockStaffPin { counter } => Ok((counter, opened.issued_at)),
-                Command::Wipe => Err(PinError::BadUnlockCode),
+                Command::Wipe | Command::AdoptRelayKeys { .. } => Err(PinError::BadUnlockCode),
             },
             Err(_) => Err(PinError::BadUnlockCode),
         }

@@ -109,6 +109,8 @@ fn request(signer: &SigningKey, device: &SigningKey, seq: u64, pushes: Vec<Push>
             registrations: false,
             cursor: None,
         },
+        // A key this relay does not hold: answered with its current key.
+        relay_key: [0; 32],
     };
     SignedEnvelope::sign(PUSH_TAG, &request, signer).to_bytes()
 }

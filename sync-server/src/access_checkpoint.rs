@@ -252,24 +252,27 @@ pub fn file_name(now: i64) -> String {
     )
 }
 
-/// Checks a checkpoint file's signature with the relay's key, then that the log still holds
-/// the entries it names, unchanged.
+/// Checks a checkpoint file's signature with the relay's keys (any it signed with, before
+/// and after key rotations), then that the log still holds the entries it names, unchanged.
 pub fn check(
     store: &dyn RelayStore,
-    relay_key: &VerifyingKey,
+    relay_keys: &[VerifyingKey],
     bytes: &[u8],
 ) -> Result<CheckpointVerdict, CheckpointError> {
-    let checkpoint = open(relay_key, bytes)?;
+    let checkpoint = open(relay_keys, bytes)?;
     let log = LogState::read(store)?;
     check_against(store, &log, checkpoint)
 }
 
-/// The checkpoint a file holds, if the relay's key signed it.
-fn open(relay_key: &VerifyingKey, bytes: &[u8]) -> Result<AccessCheckpoint, CheckpointError> {
+/// The checkpoint a file holds, if one of the relay's keys signed it.
+fn open(relay_keys: &[VerifyingKey], bytes: &[u8]) -> Result<AccessCheckpoint, CheckpointError> {
     let envelope = SignedEnvelope::from_bytes(bytes).map_err(|_| CheckpointError::NotSigned)?;
-    envelope
-        .verify(CHECKPOINT_TAG, relay_key)
-        .map_err(|_| CheckpointError::NotSigned)?;
+    if !relay_keys
+        .iter()
+        .any(|key| envelope.verify(CHECKPOINT_TAG, key).is_ok())
+    {
+        return Err(CheckpointError::NotSigned);
+    }
     envelope.decode().map_err(|_| CheckpointError::NotSigned)
 }
 
@@ -352,7 +355,7 @@ pub struct FileCheck {
 /// holds no checkpoints.
 pub fn check_folder(
     store: &dyn RelayStore,
-    relay_key: &VerifyingKey,
+    relay_keys: &[VerifyingKey],
     folder: &Path,
 ) -> Result<(LogState, Vec<FileCheck>), CheckpointError> {
     let folder_error = |source| CheckpointError::File {
@@ -375,7 +378,7 @@ pub fn check_folder(
         let path = folder.join(&file);
         let opened = std::fs::read(&path)
             .map_err(|source| CheckpointError::File { path, source })
-            .and_then(|bytes| open(relay_key, &bytes));
+            .and_then(|bytes| open(relay_keys, &bytes));
         let (checkpoint, outcome) = match opened {
             Ok(checkpoint) => (
                 Some(checkpoint.clone()),
@@ -442,7 +445,7 @@ mod tests {
                 doc_id: "doc-4".into(),
             }])
             .expect("appends");
-        let key = keys().signing.verifying_key();
+        let key = [keys().signing.verifying_key()];
         assert_eq!(
             check(&store, &key, &bytes).expect("holds"),
             CheckpointVerdict::Holds(checkpoint)
@@ -460,7 +463,7 @@ mod tests {
         let (_dir, path, store) = log_of(5);
         let (_, bytes) = sign(&store, &keys(), 10).expect("signs");
         cut_after(&path, 3);
-        let key = keys().signing.verifying_key();
+        let key = [keys().signing.verifying_key()];
         let error = check(&store, &key, &bytes).expect_err("cut");
         assert!(
             matches!(
@@ -491,7 +494,7 @@ mod tests {
             .collect();
         store.append_access_for_tests(&other).expect("appends");
         assert_eq!(store.verify_access_log().expect("verifies").broken_at, None);
-        let error = check(&store, &keys().signing.verifying_key(), &bytes).expect_err("caught");
+        let error = check(&store, &[keys().signing.verifying_key()], &bytes).expect_err("caught");
         assert!(
             matches!(error, CheckpointError::Rewritten { entries: 5, .. }),
             "{error}"
@@ -506,13 +509,13 @@ mod tests {
             .signing
             .verifying_key();
         assert!(matches!(
-            check(&store, &other, &bytes),
+            check(&store, &[other], &bytes),
             Err(CheckpointError::NotSigned)
         ));
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
         assert!(matches!(
-            check(&store, &keys().signing.verifying_key(), &bytes),
+            check(&store, &[keys().signing.verifying_key()], &bytes),
             Err(CheckpointError::NotSigned)
         ));
     }
@@ -526,7 +529,7 @@ mod tests {
             .expect("drops the trigger");
         conn.execute("UPDATE access_log SET action = 'list' WHERE seq = 4", [])
             .expect("tampers");
-        let key = keys().signing.verifying_key();
+        let key = [keys().signing.verifying_key()];
         let error = check(&store, &key, &early).expect_err("covers the break");
         assert!(
             matches!(
@@ -559,7 +562,7 @@ mod tests {
     fn checkpoints_before_the_retention_horizon_cannot_be_checked_and_later_ones_hold() {
         let (_dir, _path, store) = log_of(4);
         let (_, four) = sign(&store, &keys(), 10).expect("signs");
-        let key = keys().signing.verifying_key();
+        let key = [keys().signing.verifying_key()];
         let later: Vec<AccessEntry> = (5..=8)
             .map(|i| AccessEntry {
                 at: 100 + i,
@@ -599,7 +602,7 @@ mod tests {
     fn a_folder_check_reports_each_file_by_name() {
         let (dir, _path, store) = log_of(3);
         let folder = dir.path().join(CHECKPOINT_DIR);
-        let key = keys().signing.verifying_key();
+        let key = [keys().signing.verifying_key()];
         let (log, checks) = check_folder(&store, &key, &folder).expect("no folder yet");
         assert!(checks.is_empty());
         assert_eq!(log.chain.entries, 3);
@@ -647,7 +650,7 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), 4, "{names:?}");
         let (_, checks) =
-            check_folder(&store, &keys().signing.verifying_key(), &folder).expect("checks");
+            check_folder(&store, &[keys().signing.verifying_key()], &folder).expect("checks");
         assert_eq!(checks.len(), 4);
         assert!(
             checks

@@ -238,7 +238,7 @@ impl FailureLimiter {
     /// which every instance of one store holds.
     pub fn new(keys: &RelayKeys) -> FailureLimiter {
         FailureLimiter {
-            secret: failure_key_secret(&keys.signing),
+            secret: failure_key_secret(keys.derivation_root()),
         }
     }
 

@@ -22,6 +22,8 @@ use kiosk_core::protocol::{
 use kiosk_core::registration::Registration;
 use kiosk_core::validation::revalidate;
 
+use ed25519_dalek::SigningKey;
+
 use crate::keys::RelayKeys;
 use crate::pull::{CursorKey, PullStart};
 use crate::storage::{
@@ -86,6 +88,8 @@ pub struct CheckedSync {
     start: PullStart,
     cursor_key: CursorKey,
     after_seq: u64,
+    /// The relay key the store recorded this tablet pinning, before this request.
+    pinned: Option<[u8; 32]>,
 }
 
 /// The CPU-bound half of a sync: the request's own refusals, then every push's checks
@@ -117,15 +121,18 @@ pub fn check_sync(
         commit_seq: None,
         backup_watermark: backup.watermark,
         removed: Vec::new(),
-        commands: device_commands(store, keys, device, now)?,
+        commands: device_commands(store, keys, device, &request.relay_key, now)?,
         event: None,
         pulled: Vec::new(),
         withdrawn: Vec::new(),
         cursor: None,
         more: false,
     };
+    // Signed with the key the tablet pins while the relay still holds it (a key rotation
+    // under way), so a tablet that has not adopted the new keys can check the answer.
+    let signer = keys.signing_for(&request.relay_key);
     let refuse =
-        |response: SyncResponse, code| Ok(Prepared::Answered(refusal(response, code, keys)));
+        |response: SyncResponse, code| Ok(Prepared::Answered(refusal(response, code, signer)));
     // A replay is answered before any seal is opened, so it costs next to nothing. The
     // transaction checks the sequence again, for requests racing each other.
     if request.seq > i64::MAX as u64 {
@@ -153,7 +160,7 @@ pub fn check_sync(
         event_id: device.event_id.clone(),
         epoch: backup.epoch,
     };
-    let cursor_key = CursorKey::derive(&keys.signing);
+    let cursor_key = CursorKey::derive(keys.derivation_root());
     let Ok(after_seq) = cursor_key.read(request.pull.cursor.as_ref(), &start) else {
         return refuse(response, ErrorCode::BadCursor);
     };
@@ -231,6 +238,7 @@ pub fn check_sync(
         start,
         cursor_key,
         after_seq,
+        pinned: device.relay_key,
     })))
 }
 
@@ -277,11 +285,16 @@ impl CheckedSync {
             start,
             cursor_key,
             after_seq,
+            pinned,
         } = *self;
         let page = match store.ingest(&batch)? {
             IngestOutcome::StaleSeq { last_accepted } => {
                 response.last_accepted_seq = Some(last_accepted);
-                return Ok(refusal(response, ErrorCode::StaleSeq, keys));
+                return Ok(refusal(
+                    response,
+                    ErrorCode::StaleSeq,
+                    keys.signing_for(&request.relay_key),
+                ));
             }
             IngestOutcome::Committed {
                 outcomes,
@@ -324,32 +337,44 @@ impl CheckedSync {
         // A tablet sent nothing (revoked, expired) keeps its cursor where it was.
         response.cursor = Some(cursor_key.write(&start, page.through_seq.max(after_seq)));
         answered(&response);
-        Ok(SignedEnvelope::sign(RECEIPT_TAG, &response, &keys.signing).to_bytes())
+        // The key the tablet named, once it is one this relay signs with, is the one it
+        // pins: recorded, so retiring the previous keys knows who has not adopted the new.
+        if keys.holds_signing_key(&request.relay_key)
+            && pinned != Some(request.relay_key)
+            && let Err(error) = store.note_relay_key(&device_key, &request.relay_key)
+        {
+            // The request is stored; the next sync records the key again.
+            tracing::warn!(%error, "recording which relay key a tablet pins");
+        }
+        let signer = keys.signing_for(&request.relay_key);
+        Ok(SignedEnvelope::sign(RECEIPT_TAG, &response, signer).to_bytes())
     }
 }
 
 /// `response` signed as a refusal of the whole request with `code`.
-fn refusal(mut response: SyncResponse, code: ErrorCode, keys: &RelayKeys) -> Vec<u8> {
+fn refusal(mut response: SyncResponse, code: ErrorCode, signer: &SigningKey) -> Vec<u8> {
     response.refused = Some(code);
-    SignedEnvelope::sign(RECEIPT_TAG, &response, &keys.signing).to_bytes()
+    SignedEnvelope::sign(RECEIPT_TAG, &response, signer).to_bytes()
 }
 
-/// The signed commands a device gets in every answer: a wipe for a revoked tablet, the
-/// latest unlock of a staff tablet's PIN.
+/// The signed commands a device gets in every answer, signed with the key it pins
+/// (`pinned`, as its request named it): the new keys while it pins the previous ones of a
+/// rotation under way, a wipe for a revoked tablet, the latest unlock of a staff tablet's
+/// PIN.
 fn device_commands(
     store: &dyn RelayStore,
     keys: &RelayKeys,
     device: &DeviceRecord,
+    pinned: &[u8; 32],
     now: i64,
 ) -> StorageResult<Vec<kiosk_core::protocol::SignedCommand>> {
+    let signer = keys.signing_for(pinned);
     let mut commands = Vec::new();
+    if let Some(announcement) = keys.announcement_for(pinned) {
+        commands.push(sign_command(announcement, device.device_key, now, signer));
+    }
     if device.revoked_at.is_some() {
-        commands.push(sign_command(
-            Command::Wipe,
-            device.device_key,
-            now,
-            &keys.signing,
-        ));
+        commands.push(sign_command(Command::Wipe, device.device_key, now, signer));
     }
     if device.role == EnrolledRole::Staff
         && device.revoked_at.is_none()
@@ -361,7 +386,7 @@ fn device_commands(
             device.device_key,
             // The time HR issued it, not this answer's: the tablet judges its age by it.
             issued_at,
-            &keys.signing,
+            signer,
         ));
     }
     Ok(commands)
@@ -503,8 +528,14 @@ fn check_push(
     };
     #[cfg(test)]
     check_hold::at_check(&push.doc_id);
-    let unsealed = match keys.sealing.unseal(sealed) {
+    let unsealed = match keys.unseal(sealed) {
         Ok(unsealed) => unsealed,
+        Err(SealError::UnknownKeyId(key_id)) if keys.retired_sealing_key(&key_id) => {
+            return Checked::Rejected(
+                ErrorCode::RetiredRelayKey,
+                "the seal names a relay key that was retired after a key rotation".into(),
+            );
+        }
         Err(_) => {
             return Checked::Rejected(
                 ErrorCode::SealUnreadable,
@@ -870,6 +901,8 @@ pub(crate) fn demo_request(device_id: [u8; 32], seq: u64, pushes: Vec<Push>) -> 
             registrations: false,
             cursor: None,
         },
+        // A key this relay does not hold: answered with its current key.
+        relay_key: [0; 32],
     }
 }
 
@@ -947,6 +980,130 @@ mod tests {
         assert!(is_another_spelling(&canonical.replace('-', "")));
         assert!(is_another_spelling(&format!("{{{canonical}}}")));
         assert!(!is_another_spelling(kiosk_core::demo::DEMO_EVENT_ID));
+    }
+
+    /// During a key rotation the relay answers a tablet with the key it names, tells a
+    /// tablet that names the previous key the new ones, opens seals to either key, and
+    /// records which key each tablet pins; after retirement a seal to the old key is
+    /// refused by name.
+    #[test]
+    fn a_rotation_answers_each_tablet_with_its_key_and_a_seal_to_a_retired_key_is_refused_by_name()
+    {
+        let store = SqliteStore::in_memory().expect("store");
+        crate::store_demo_event(&store).expect("event");
+        let old = RelayKeys::from_seeds([1; 32], [2; 32]);
+        let new = RelayKeys::from_seeds([3; 32], [4; 32]);
+        let (old_public, new_public) = (
+            old.signing.verifying_key().to_bytes(),
+            new.signing.verifying_key().to_bytes(),
+        );
+        let old_seal_id = old.sealing.sealing_key().key_id.clone();
+        let key = kiosk(&store, 7);
+        let device_key = key.verifying_key().to_bytes();
+        let old_capture = sealed_capture(&key, &old, 11);
+        let ring = RelayKeys::rotating_for_tests(
+            RelayKeys::from_seeds([1; 32], [2; 32]),
+            RelayKeys::from_seeds([3; 32], [4; 32]),
+        );
+        let sync_as = |keys: &RelayKeys, seq: u64, pinned: [u8; 32], pushes: Vec<Push>| {
+            let mut request = demo_request(device_key, seq, pushes);
+            request.relay_key = pinned;
+            let device = store.device(&device_key).expect("store").expect("enrolled");
+            let answer = handle_sync(&store, keys, &device, &request, [0; 32], 1_000_000_000)
+                .expect("answers");
+            let envelope = SignedEnvelope::from_bytes(&answer).expect("envelope");
+            let response: SyncResponse = envelope.decode().expect("response");
+            (envelope.signer, response)
+        };
+
+        // A tablet that has not adopted: answered with the old key, its old seal opened, and
+        // told the new keys in a command signed with the old key.
+        let (signer, response) = sync_as(&ring, 1, old_public, vec![old_capture]);
+        assert_eq!(signer, old_public);
+        assert_eq!(response.stored_count(), 1);
+        let commands: Vec<Command> = response
+            .commands
+            .iter()
+            .map(|c| {
+                kiosk_core::protocol::open_command(c, &old.signing.verifying_key(), &device_key)
+                    .expect("signed with the key the tablet pins")
+                    .command
+            })
+            .collect();
+        assert_eq!(
+            commands,
+            vec![Command::AdoptRelayKeys {
+                signing_key: new_public,
+                sealing_key: new.sealing.sealing_key().clone(),
+            }]
+        );
+        let pinned = |store: &SqliteStore| {
+            store
+                .device(&device_key)
+                .expect("store")
+                .expect("enrolled")
+                .relay_key
+        };
+        assert_eq!(pinned(&store), Some(old_public));
+        assert_eq!(
+            store
+                .devices_not_pinning(&new_public, 1_000_000_000)
+                .expect("counts"),
+            1
+        );
+
+        // Adopted: answered with the new key, no announcement, a new seal opened.
+        let (signer, response) =
+            sync_as(&ring, 2, new_public, vec![sealed_capture(&key, &new, 12)]);
+        assert_eq!(signer, new_public);
+        assert_eq!(response.stored_count(), 1);
+        assert!(response.commands.is_empty());
+        assert_eq!(pinned(&store), Some(new_public));
+        assert_eq!(
+            store
+                .devices_not_pinning(&new_public, 1_000_000_000)
+                .expect("counts"),
+            0
+        );
+
+        // Retired: a seal to the old key is refused with its own code, and nothing stored.
+        let mut retired = RelayKeys::from_seeds([3; 32], [4; 32]);
+        retired.retired.push(crate::keys::RetiredKeys {
+            signing_public: old_public,
+            sealing_key_id: old_seal_id,
+        });
+        let (_, response) = sync_as(
+            &retired,
+            3,
+            new_public,
+            vec![sealed_capture(&key, &old, 13)],
+        );
+        assert_eq!(response.rejected_codes(), vec![ErrorCode::RetiredRelayKey]);
+        assert_eq!(store.counts().expect("counts").registrations, 2);
+        // A seal to a key this relay never held stays `seal_unreadable`.
+        let stranger = RelayKeys::from_seeds([5; 32], [6; 32]);
+        let (_, response) = sync_as(
+            &retired,
+            4,
+            new_public,
+            vec![sealed_capture(&key, &stranger, 14)],
+        );
+        assert_eq!(response.rejected_codes(), vec![ErrorCode::SealUnreadable]);
+
+        // A revoked tablet's capture sealed to the previous key is quarantined, and holds
+        // the retirement back until HR has reviewed it (it could not be opened after).
+        assert!(store.revoke_device(&device_key, 2).expect("revokes"));
+        let (_, response) = sync_as(&ring, 5, old_public, vec![sealed_capture(&key, &old, 15)]);
+        assert_eq!(response.quarantined_codes(), vec![ErrorCode::Revoked]);
+        let blockers = crate::key_rotation::RetireBlockers::of(&store, &ring, 1_000_000_000)
+            .expect("asks the store");
+        assert_eq!(
+            blockers,
+            crate::key_rotation::RetireBlockers {
+                not_adopted: 0,
+                unreviewed_quarantine: 1,
+            }
+        );
     }
 
     fn kiosk(store: &SqliteStore, seed: u8) -> ed25519_dalek::SigningKey {

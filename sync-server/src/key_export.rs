@@ -2,7 +2,9 @@
 //! sealing seed into one file encrypted under a passphrase (age's scrypt format,
 //! ASCII-armored, readable by the `age`/`rage` tools too), and `import-keys` puts them back
 //! into a data directory that has none. Without them a restored store is useless: every
-//! enrolled tablet trusts only the keys it enrolled with.
+//! enrolled tablet trusts only the keys it enrolled with. During a key rotation the export
+//! carries the whole ring: the previous keys, the derivation root and the retired keys' public
+//! halves too ([`crate::key_rotation`]), and an import puts every one of them back.
 //!
 //! Nothing is written until everything is checked: a wrong passphrase, a damaged or
 //! foreign file, or other keys already in the data directory leave every file as it was.
@@ -16,7 +18,10 @@ use std::path::{Path, PathBuf};
 use age::secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
-use crate::keys::{RelayKeys, SEALING_SEED_FILE, SIGNING_KEY_FILE};
+use crate::keys::{
+    DERIVATION_ROOT_FILE, PREVIOUS_SEALING_SEED_FILE, PREVIOUS_SIGNING_KEY_FILE, RETIRED_KEYS_FILE,
+    RelayKeys, SEALING_SEED_FILE, SIGNING_KEY_FILE,
+};
 
 /// scrypt's work factor (log2 N) of an export: 256 MiB and about a second, as `age` aims
 /// for on a server, whatever build or machine exports.
@@ -31,7 +36,8 @@ const MAX_PASSPHRASE_BYTES: u64 = 1024;
 const MAX_EXPORT_BYTES: u64 = 64 * 1024;
 /// What the decrypted export starts with, so another age file is not taken for one.
 const FORMAT: &str = "kiosk-relay-keys";
-const VERSION: u32 = 1;
+/// Version 2 adds the rest of the key ring (key rotation); version 1 exports still import.
+const VERSION: u32 = 2;
 
 /// Why keys were not exported or imported. Each text is in English and Swedish.
 #[derive(Debug, thiserror::Error)]
@@ -144,7 +150,23 @@ struct Payload {
     version: u32,
     signing_key: String,
     sealing_seed: String,
+    /// The other files of the key ring, by file name: hex of the secret ones, the text of
+    /// the retired keys' list.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    ring: Vec<(String, String)>,
 }
+
+/// The files of the key ring besides the current keys, in the order an import checks them;
+/// `true` for a 32-byte secret (hex in the export), `false` for the text of public halves.
+const RING_FILES: [(&str, bool); 4] = [
+    (PREVIOUS_SIGNING_KEY_FILE, true),
+    (PREVIOUS_SEALING_SEED_FILE, true),
+    (DERIVATION_ROOT_FILE, true),
+    (RETIRED_KEYS_FILE, false),
+];
+
+/// The bounded text of the retired keys' list (a line of 82 characters per rotation).
+const MAX_RETIRED_BYTES: u64 = 16 * 1024;
 
 /// Writes the keys of `data_dir` to `to`, encrypted under `passphrase`. `to` must not exist.
 pub fn export_keys(
@@ -174,12 +196,25 @@ fn export_keys_with_work(
         (Some(signing), Some(sealing)) => (signing, sealing),
         _ => return Err(KeyExportError::NoKeys(data_dir.to_owned())),
     };
+    let mut ring = Vec::new();
+    for (name, secret) in RING_FILES {
+        let path = data_dir.join(name);
+        let text = if secret {
+            read_key(&path)?.map(|key| hex::encode(*key))
+        } else {
+            read_text(&path)?
+        };
+        if let Some(text) = text {
+            ring.push((name.to_owned(), text));
+        }
+    }
     let payload = Zeroizing::new(
         serde_json::to_vec(&Payload {
             format: FORMAT.to_owned(),
             version: VERSION,
             signing_key: hex::encode(*signing),
             sealing_seed: hex::encode(*sealing),
+            ring,
         })
         .map_err(|e| io(to)(std::io::Error::other(e)))?,
     );
@@ -199,13 +234,22 @@ pub fn import_keys(
     from: &Path,
     passphrase: &SecretString,
 ) -> Result<Imported, KeyExportError> {
-    let (signing, sealing) = decrypt_export(from, passphrase)?;
+    let (signing, sealing, ring) = decrypt_export(from, passphrase)?;
     let ids = KeyIds::of(&signing, &sealing);
-    let files = [(SIGNING_KEY_FILE, signing), (SEALING_SEED_FILE, sealing)];
-    // Both checked before either is written.
+    let mut files: Vec<(&'static str, Zeroizing<Vec<u8>>)> = vec![
+        (SIGNING_KEY_FILE, Zeroizing::new(signing.to_vec())),
+        (SEALING_SEED_FILE, Zeroizing::new(sealing.to_vec())),
+    ];
+    files.extend(ring);
+    // All checked before any is written.
     let mut missing = Vec::new();
     for (name, key) in &files {
-        match read_key(&data_dir.join(name))? {
+        let present = match std::fs::read(data_dir.join(name)) {
+            Ok(bytes) => Some(Zeroizing::new(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(io(&data_dir.join(name))(e)),
+        };
+        match present {
             Some(present) if *present == **key => {}
             Some(_) => {
                 return Err(KeyExportError::OtherKeys {
@@ -228,12 +272,15 @@ pub fn import_keys(
 /// A 32-byte key, wiped when dropped.
 type Secret32 = Zeroizing<[u8; 32]>;
 
+/// The other files of an export's key ring, by name, with the bytes to write.
+type RingFiles = Vec<(&'static str, Zeroizing<Vec<u8>>)>;
+
 /// The keys in the export at `from`, checked: a wrong passphrase, another age file, a
 /// damaged one or one asking for too much work are told apart.
 fn decrypt_export(
     from: &Path,
     passphrase: &SecretString,
-) -> Result<(Secret32, Secret32), KeyExportError> {
+) -> Result<(Secret32, Secret32, RingFiles), KeyExportError> {
     let not_export = |why: &str| KeyExportError::NotAnExport {
         path: from.to_owned(),
         why: why.to_owned(),
@@ -273,7 +320,7 @@ fn decrypt_export(
         .map_err(|e| not_export(&e.to_string()))?;
     let payload: Payload =
         serde_json::from_slice(&plain).map_err(|_| not_export("not a relay key export"))?;
-    if payload.format != FORMAT || payload.version != VERSION {
+    if payload.format != FORMAT || !(1..=VERSION).contains(&payload.version) {
         return Err(not_export(
             "not a relay key export of a version this relay reads",
         ));
@@ -285,7 +332,43 @@ fn decrypt_export(
             .map_err(|_| not_export("a key is not 32 bytes"))?;
         Ok(Zeroizing::new(key))
     };
-    Ok((key(&payload.signing_key)?, key(&payload.sealing_seed)?))
+    let mut ring = Vec::new();
+    for (name, text) in &payload.ring {
+        let Some((file, secret)) = RING_FILES.iter().find(|(file, _)| file == name) else {
+            return Err(not_export("a key file this relay does not know"));
+        };
+        if ring.iter().any(|(seen, _)| seen == file) {
+            return Err(not_export("a key file twice"));
+        }
+        let bytes = if *secret {
+            Zeroizing::new(key(text)?.to_vec())
+        } else {
+            crate::key_rotation::parse_retired(text)
+                .map_err(|_| not_export("a retired key is not hex"))?;
+            Zeroizing::new(text.as_bytes().to_vec())
+        };
+        ring.push((*file, bytes));
+    }
+    Ok((
+        key(&payload.signing_key)?,
+        key(&payload.sealing_seed)?,
+        ring,
+    ))
+}
+
+/// The text at `path` (at most [`MAX_RETIRED_BYTES`]), or `None` if there is no file.
+fn read_text(path: &Path) -> Result<Option<String>, KeyExportError> {
+    match std::fs::File::open(path) {
+        Ok(file) => {
+            let mut text = String::new();
+            file.take(MAX_RETIRED_BYTES)
+                .read_to_string(&mut text)
+                .map_err(io(path))?;
+            Ok(Some(text))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io(path)(e)),
+    }
 }
 
 /// The 32-byte key at `path`, or `None` if there is no file.

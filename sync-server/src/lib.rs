@@ -25,6 +25,7 @@ pub mod headers;
 pub mod hr;
 pub mod ingest;
 pub mod key_export;
+pub mod key_rotation;
 pub mod keyed_hash;
 pub mod keys;
 pub mod log_format;

@@ -248,6 +248,10 @@ enum Command {
         /// Hours until the code expires.
         #[arg(long, default_value_t = 72)]
         valid_hours: i64,
+        /// The relay's address as tablets reach it: also print the enrollment QR code
+        /// (relay, code and the relay's sealing key id) and its text.
+        #[arg(long, value_name = "URL")]
+        relay: Option<String>,
     },
     /// Remove a registration: its bytes are erased, a removal record citing the reason is
     /// kept and access-logged, and every tablet erases its copy on its next sync and never
@@ -337,6 +341,24 @@ enum Command {
         /// A file whose first line is the passphrase.
         #[arg(long, value_name = "FILE")]
         passphrase_file: Option<PathBuf>,
+    },
+    /// Rotate the relay's keys. Without flags: make new signing and sealing keys; the
+    /// current ones stay as the previous keys, so tablets that have not synced since still
+    /// get answers they can check, and their captures still open. Each tablet adopts the
+    /// new keys at its next sync (an announcement signed by the key it pins); new enrollment
+    /// codes carry the new key id. Restart the relay (every instance, with the same files)
+    /// to take the new keys. With `--retire-previous`: forget the previous keys once every
+    /// active tablet has adopted the new ones (refused before, naming how many have not).
+    RotateKeys {
+        #[command(flatten)]
+        config: ConfigFile,
+        /// End the rotation under way: retire the previous keys.
+        #[arg(long)]
+        retire_previous: bool,
+        /// With --retire-previous: retire even though active tablets still pin the previous
+        /// keys (they must then be enrolled again; their unsent captures are refused).
+        #[arg(long, requires = "retire_previous")]
+        force: bool,
     },
     /// PostgreSQL only, before the database's backup starts: prints the mark (epoch and last
     /// commit number) that every backup starting afterwards holds. Give it to
@@ -664,8 +686,9 @@ fn open(
     let keys = RelayKeys::for_shared_store(data_dir, &store)?;
     // Only with the database's own keys: rows written without them are tagged now, before
     // the instance serves (a database an older relay wrote: once).
-    let tagged =
-        store.use_email_tags(kiosk_sync_server::storage::email_tag_secret(&keys.signing))?;
+    let tagged = store.use_email_tags(kiosk_sync_server::storage::email_tag_secret(
+        keys.derivation_root(),
+    ))?;
     if tagged > 0 {
         tracing::info!(
             tagged,
@@ -866,8 +889,9 @@ fn admin_command(
             recruiter,
             uses,
             valid_hours,
+            relay,
         } => {
-            let (store, _) = open_admin(data_dir_flag, &config)?;
+            let (store, keys) = open_admin(data_dir_flag, &config)?;
             let event_id =
                 kiosk_core::ids::EventId::parse(&event).ok_or("--event is not an event id")?;
             if store.event(&event_id)?.is_none() {
@@ -887,6 +911,12 @@ fn admin_command(
                 now,
             )?;
             println!("{}", code.display());
+            if let Some(relay) = relay {
+                // The key tablets enrolling now pin: the current one, after a rotation too.
+                let text = enrollment::qr_text(&relay, &code, &keys.sealing.sealing_key().key_id);
+                print_qr(&text);
+                println!("{text}");
+            }
             Ok(())
         }
         Command::Remove {
@@ -1037,6 +1067,55 @@ fn admin_command(
             println!("  sealing key id       {}", imported.ids.sealing_key_id);
             Ok(())
         }
+        Command::RotateKeys {
+            config,
+            retire_previous,
+            force,
+        } => {
+            use kiosk_sync_server::key_rotation;
+            if !retire_previous {
+                let settings = admin_settings(data_dir_flag, &config)?;
+                let data_dir = settings.data_dir_or_default();
+                let keys = key_rotation::rotate(&data_dir)?;
+                let previous = keys
+                    .previous_ids()
+                    .ok_or("the rotation left no previous keys")?;
+                println!("relay keys rotated in {}", data_dir.display());
+                println!(
+                    "  new signing key (public) {}",
+                    hex::encode(keys.ids().signing_public)
+                );
+                println!("  new sealing key id       {}", keys.ids().sealing_key_id);
+                println!("  previous sealing key id  {}", previous.sealing_key_id);
+                println!(
+                    "restart the relay to use them (with several instances: copy the key files \
+                     to every one first); each tablet adopts them at its next sync. Export the \
+                     keys again (export-keys) and keep the new export"
+                );
+                return Ok(());
+            }
+            let settings = admin_settings(data_dir_flag, &config)?;
+            let data_dir = settings.data_dir_or_default();
+            let (store, keys, _) = open(&data_dir, settings.database_url.as_ref())?;
+            let blockers = key_rotation::RetireBlockers::of(store.as_ref(), &keys, now_ms())?;
+            let not_adopted = blockers.not_adopted;
+            let retired = key_rotation::retire_previous(&data_dir, blockers, force)?;
+            println!(
+                "previous relay keys retired in {} (sealing key id {})",
+                data_dir.display(),
+                retired.sealing_key_id
+            );
+            if not_adopted > 0 {
+                println!(
+                    "  {not_adopted} active tablet(s) had not adopted the new keys: enroll them again"
+                );
+            }
+            println!(
+                "restart the relay (every instance) so it stops using them, and export the keys \
+                 again (export-keys)"
+            );
+            Ok(())
+        }
         Command::BackupMark { config } => {
             let store = open_postgres_admin(data_dir_flag, &config, "backup-mark")?;
             let mark = store.backup_mark()?;
@@ -1083,11 +1162,16 @@ fn admin_command(
             let counter = store
                 .issue_staff_unlock(&key, now)?
                 .ok_or("no enrolled, unrevoked staff tablet with this id")?;
+            // Signed with the key the tablet pins (the previous one until it adopts new keys).
+            let pinned = store
+                .device(&key)?
+                .and_then(|d| d.relay_key)
+                .unwrap_or(keys.signing.verifying_key().to_bytes());
             let command = kiosk_core::protocol::sign_command(
                 kiosk_core::protocol::Command::UnlockStaffPin { counter },
                 key,
                 now,
-                &keys.signing,
+                keys.signing_for(&pinned),
             );
             println!("unlock {counter} signed for {device}");
             println!(
@@ -1116,8 +1200,8 @@ fn admin_command(
             for path in checkpoint {
                 let bytes = std::fs::read(&path)
                     .map_err(|e| format!("checkpoint file {}: {e}", path.display()))?;
-                let relay_key = keys.signing.verifying_key();
-                let verdict = access_checkpoint::check(store.as_ref(), &relay_key, &bytes)
+                let relay_keys = keys.signing_publics();
+                let verdict = access_checkpoint::check(store.as_ref(), &relay_keys, &bytes)
                     .map_err(|e| format!("checkpoint {}: {e}", path.display()))?;
                 let held = verdict.checkpoint();
                 let taken = kiosk_core::ids::Timestamp(held.at).utc_minutes();
@@ -1336,7 +1420,7 @@ async fn serve_relay(
     if let Some(postgres) = postgres {
         spawn_address_tagging(
             postgres,
-            kiosk_sync_server::storage::email_tag_secret(&keys.signing),
+            kiosk_sync_server::storage::email_tag_secret(keys.derivation_root()),
         );
     }
     let listener = tokio::net::TcpListener::bind(config.listen).await?;

@@ -133,6 +133,8 @@ impl Tablet {
                 registrations: false,
                 cursor: None,
             },
+            // A key this relay does not hold: answered with its current key.
+            relay_key: [0; 32],
         }
     }
 }

@@ -79,6 +79,8 @@ impl RawDevice {
                 registrations: false,
                 cursor: None,
             },
+            // A key this relay does not hold: answered with its current key.
+            relay_key: [0; 32],
         }
     }
 

@@ -324,6 +324,14 @@ fn run(command: Command) -> CliResult {
                     "HR unlocked the staff PIN: choose a new one with `staff-unlock --new-pin`"
                 );
             }
+            if report.relay_keys_adopted
+                && let Some(key) = device.relay_key()?
+            {
+                println!(
+                    "the relay rotated its keys: relay key {} pinned now",
+                    key.key_id
+                );
+            }
             for (doc_id, code) in &report.refused {
                 println!("  refused {doc_id}: {}", code.as_str());
             }
@@ -614,6 +622,9 @@ fn status(store: &StoreArgs, pin: Option<&str>) -> CliResult {
         received
     );
     println!("journal   {} entries, head {}", head.count, head.short());
+    if let Some(key) = device.relay_key()? {
+        println!("relay key {} pinned", key.key_id);
+    }
     println!("{}", hand_back_text(&device.hand_back()?));
     Ok(())
 }

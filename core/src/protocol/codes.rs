@@ -26,6 +26,9 @@ pub enum ErrorCode {
     DeviceMismatch,
     /// A seal does not open, or names a relay key the relay does not hold.
     SealUnreadable,
+    /// A seal names a relay key the relay retired after a key rotation (a tablet that had
+    /// not adopted the new keys when the old ones were retired): enroll it again.
+    RetiredRelayKey,
     /// A capture signature does not verify.
     BadCaptureSignature,
     /// A change is authored by another actor than the signing device.
@@ -66,6 +69,7 @@ impl ErrorCode {
             ErrorCode::StaleSeq => "stale_seq",
             ErrorCode::DeviceMismatch => "device_mismatch",
             ErrorCode::SealUnreadable => "seal_unreadable",
+            ErrorCode::RetiredRelayKey => "retired_relay_key",
             ErrorCode::BadCaptureSignature => "bad_capture_signature",
             ErrorCode::ForeignActor => "foreign_actor",
             ErrorCode::NotPermitted => "not_permitted",

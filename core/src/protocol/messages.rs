@@ -68,6 +68,11 @@ pub struct SyncRequest {
     pub pushes: Vec<Push>,
     /// What the tablet asks to receive in the answer.
     pub pull: PullRequest,
+    /// The relay signing key the tablet verifies answers with (the one it pinned): during a
+    /// key rotation the relay signs its answer with this key while it still holds it, and
+    /// learns which tablets have adopted the new keys.
+    #[serde(with = "crate::cbor::array")]
+    pub relay_key: [u8; 32],
 }
 
 /// What a tablet asks for: its event document, always; on a staff tablet also the event's
@@ -129,7 +134,7 @@ impl PushOutcome {
 }
 
 /// An instruction bound to one device.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Command {
     /// Erase everything once all of it is receipted (a revoked tablet).
@@ -138,6 +143,14 @@ pub enum Command {
     /// PIN. `counter` is the relay's count of unlocks for this device: a tablet takes each
     /// number once and never an older one, so a used code cannot be replayed.
     UnlockStaffPin { counter: u64 },
+    /// The relay rotates its keys: from now on verify its answers and commands with
+    /// `signing_key` and seal new captures to `sealing_key`. Signed by the key the tablet
+    /// pins, so only the relay it enrolled with can move it to other keys.
+    AdoptRelayKeys {
+        #[serde(with = "crate::cbor::array")]
+        signing_key: [u8; 32],
+        sealing_key: crate::capture::RelaySealingKey,
+    },
 }
 
 /// A command as the relay signs it (tag `kiosk-command-v1`): bound to one device, so a

@@ -25,8 +25,9 @@ pub use messages::{
 
 /// The protocol version this build speaks. A relay refuses versions it does not support
 /// rather than fall back to an older one. Version 4: the enrollment answer's sealing key in
-/// byte strings, and talent-pool withdrawals in the pull.
-pub const PROTOCOL_VERSION: u16 = 4;
+/// byte strings, and talent-pool withdrawals in the pull. Version 5: the request names the
+/// relay signing key the tablet pins, and the relay's key rotation command.
+pub const PROTOCOL_VERSION: u16 = 5;
 
 /// Domain tag of a tablet's signed request.
 pub const PUSH_TAG: &[u8] = b"kiosk-push-v1";

@@ -100,6 +100,8 @@ pub struct SyncReport {
     pub removed: u64,
     /// The relay sent an unlock for a locked-out staff PIN.
     pub unlock_received: bool,
+    /// The relay rotated its keys and this tablet now pins the new ones.
+    pub relay_keys_adopted: bool,
     /// Pulled documents that could not be merged (a copy already erased here) and were
     /// skipped.
     pub skipped: u64,
@@ -117,7 +119,8 @@ pub fn sync(
 ) -> Result<SyncReport> {
     // One sync at a time per device: a second waits for the first to end.
     let _turn = device.sync_turn()?;
-    let relay_key = device.relay_signing_key()?.ok_or(Error::NotEnrolled)?;
+    // Changes when the relay announces new keys: later answers are signed with the new key.
+    let mut relay_key = device.relay_signing_key()?.ok_or(Error::NotEnrolled)?;
     let device_key = device
         .device_id()
         .public_key()
@@ -178,6 +181,7 @@ pub fn sync(
             journal: device.journal_head()?.into(),
             pushes,
             pull: device.pull_request()?,
+            relay_key: relay_key.to_bytes(),
         };
         let sent_cursor = request.pull.cursor.clone();
         let envelope = device.sign_envelope(PUSH_TAG, &request).to_bytes();
@@ -302,9 +306,16 @@ pub fn sync(
         report.pulled += pulled.pulled;
         report.removed += pulled.removed;
         report.skipped += pulled.skipped;
+        let mut adopted = None;
         for command in &response.commands {
             // Each command is signed on its own, bound to this device, and kept.
             match open_command(command, &relay_key, &device_key)?.command {
+                Command::AdoptRelayKeys { .. } => {
+                    let (key, changed) = crate::key_rotation::adopt_relay_keys(device, command)?;
+                    if changed {
+                        adopted = Some(key);
+                    }
+                }
                 Command::Wipe => {
                     device.keep_wipe_order(command)?;
                     report.wipe_requested = true;
@@ -324,6 +335,13 @@ pub fn sync(
         answered = true;
         // A relay that says "more" must have moved the cursor; if not, stop rather than spin.
         more = response.more && response.cursor.is_some() && response.cursor != sent_cursor;
+        if let Some(key) = adopted {
+            // One more request, naming the new key: the relay learns this tablet adopted
+            // it, and the receipt kept is signed by the key pinned from now on.
+            relay_key = key;
+            report.relay_keys_adopted = true;
+            more = true;
+        }
         report.relay_journal = Some(response.journal_confirmed.into());
         for (doc_id, outcome) in &outcomes {
             listener.record(doc_id, *outcome);

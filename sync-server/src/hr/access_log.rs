@@ -73,12 +73,12 @@ pub(crate) async fn verify_with_checkpoints(
     crate::hr::policy::may_read_access_log(&caller.user)?;
     let store = state.store.clone();
     let folder = state.checkpoint_dir.clone();
-    let relay_key = state.keys.signing.verifying_key();
+    let relay_keys = state.keys.signing_publics();
     let checked = blocking(move || {
         let (log, checkpoints) = match &folder {
             Some(folder) => {
                 let (log, checks) =
-                    access_checkpoint::check_folder(store.as_ref(), &relay_key, folder)?;
+                    access_checkpoint::check_folder(store.as_ref(), &relay_keys, folder)?;
                 (log, Some(checks))
             }
             None => (LogState::read(store.as_ref())?, None),

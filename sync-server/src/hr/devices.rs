@@ -293,11 +293,17 @@ pub(crate) async fn issue_unlock_code(
             .issue_staff_unlock(&key, now)
             .context("issuing a staff PIN unlock")?
             .ok_or(Conflict::NotAStaffTablet)?;
+        // Signed with the key the tablet pins (the previous one until it adopts new keys).
+        let pinned = store
+            .device(&key)
+            .context("reading the tablet's pinned relay key")?
+            .and_then(|d| d.relay_key)
+            .unwrap_or(keys.signing.verifying_key().to_bytes());
         let command = kiosk_core::protocol::sign_command(
             kiosk_core::protocol::Command::UnlockStaffPin { counter },
             key,
             now,
-            &keys.signing,
+            keys.signing_for(&pinned),
         );
         tracing::info!(admin, counter, "staff PIN unlock issued");
         Ok(UnlockCode {

@@ -81,7 +81,7 @@ fn acceptable(
     kept: &[u8],
 ) -> HrResult<AcceptedCapture> {
     let refuse = |why: AcceptRefusal| Err(HrError::from(why));
-    let opened = match keys.sealing.open(kept) {
+    let opened = match keys.open(kept) {
         Ok(opened) => opened,
         Err(SealError::BadCaptureSignature | SealError::DocumentMismatch) => {
             return refuse(AcceptRefusal::BadSignature);

@@ -136,7 +136,7 @@ impl LoginLimiter {
     /// signing key, which every instance of one store holds.
     pub fn new(keys: &RelayKeys) -> LoginLimiter {
         LoginLimiter {
-            secret: failure_key_secret(&keys.signing),
+            secret: failure_key_secret(keys.derivation_root()),
         }
     }
 

@@ -186,3 +186,48 @@ fn a_passphrase_file_gives_its_first_line() {
         Err(KeyExportError::PassphraseFileTooLong(_))
     ));
 }
+
+#[test]
+fn an_export_during_a_key_rotation_carries_the_whole_ring_and_imports_it() {
+    let (relay, first) = relay_with_keys();
+    crate::key_rotation::rotate(relay.path()).expect("rotates");
+    crate::key_rotation::retire_previous(
+        relay.path(),
+        crate::key_rotation::RetireBlockers::default(),
+        false,
+    )
+    .expect("retires");
+    let rotating = crate::key_rotation::rotate(relay.path()).expect("rotates again");
+    let out = tempfile::tempdir().expect("tempdir");
+    let export = out.path().join("relay-keys.age");
+    let pass = secret("correct horse battery staple");
+    export_keys_with_work(relay.path(), &export, &pass, QUICK).expect("exports");
+
+    let fresh = tempfile::tempdir().expect("tempdir");
+    let data = fresh.path().join("kiosk-data");
+    let imported = import_keys(&data, &export, &pass).expect("imports");
+    assert_eq!(
+        imported.written,
+        vec![
+            SIGNING_KEY_FILE,
+            SEALING_SEED_FILE,
+            PREVIOUS_SIGNING_KEY_FILE,
+            PREVIOUS_SEALING_SEED_FILE,
+            DERIVATION_ROOT_FILE,
+            RETIRED_KEYS_FILE,
+        ]
+    );
+    let loaded = RelayKeys::load_or_create(&data).expect("loads");
+    assert_eq!(loaded.ids(), rotating.ids());
+    assert_eq!(loaded.previous_ids(), rotating.previous_ids());
+    assert_eq!(loaded.retired, rotating.retired);
+    assert_eq!(
+        loaded.derivation_root().to_bytes(),
+        first.signing.to_bytes(),
+        "derived secrets (email tags, cursors) survive a restore after rotations"
+    );
+    #[cfg(unix)]
+    for file in &imported.written {
+        assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+    }
+}

@@ -508,7 +508,7 @@ fn read_device(conn: &Connection, device_key: &[u8; 32]) -> StorageResult<Option
     let row = conn
         .query_row(
             "SELECT event_id, role, recruiter, certified_at, expires_at, revoked_at, last_seq,
-                    name
+                    name, relay_key
              FROM devices WHERE device_key = ?1",
             [device_key.as_slice()],
             |r| {
@@ -522,13 +522,23 @@ fn read_device(conn: &Connection, device_key: &[u8; 32]) -> StorageResult<Option
                     r.get::<_, i64>(4)?,
                     r.get::<_, Option<i64>>(5)?,
                     r.get::<_, i64>(6)?,
-                    r.get::<_, Option<String>>(7)?,
+                    (
+                        r.get::<_, Option<String>>(7)?,
+                        r.get::<_, Option<Vec<u8>>>(8)?,
+                    ),
                 ))
             },
         )
         .optional()?;
     row.map(
-        |((event_id, role, recruiter), certified_at, expires_at, revoked_at, last_seq, name)| {
+        |(
+            (event_id, role, recruiter),
+            certified_at,
+            expires_at,
+            revoked_at,
+            last_seq,
+            (name, key),
+        )| {
             Ok(DeviceRecord {
                 device_key: *device_key,
                 event_id,
@@ -539,6 +549,8 @@ fn read_device(conn: &Connection, device_key: &[u8; 32]) -> StorageResult<Option
                 revoked_at,
                 last_seq: last_seq as u64,
                 name,
+                // A key of another length was not written by this relay: not known.
+                relay_key: key.and_then(|k| <[u8; 32]>::try_from(k.as_slice()).ok()),
             })
         },
     )
@@ -818,6 +830,25 @@ impl DeviceStore for SqliteStore {
             params![device_key.as_slice(), at],
         )?;
         Ok(changed > 0)
+    }
+
+    fn note_relay_key(&self, device_key: &[u8; 32], relay_key: &[u8; 32]) -> StorageResult<()> {
+        self.conn().execute(
+            "UPDATE devices SET relay_key = ?2 WHERE device_key = ?1",
+            params![device_key.as_slice(), relay_key.as_slice()],
+        )?;
+        Ok(())
+    }
+
+    fn devices_not_pinning(&self, relay_key: &[u8; 32], now: i64) -> StorageResult<u64> {
+        let count: i64 = self.conn().query_row(
+            "SELECT count(*) FROM devices
+             WHERE revoked_at IS NULL AND expires_at > ?2
+               AND (relay_key IS NULL OR relay_key != ?1)",
+            params![relay_key.as_slice(), now],
+            |r| r.get(0),
+        )?;
+        Ok(count as u64)
     }
 
     fn device_keys(&self, event_id: Option<&str>) -> StorageResult<Vec<[u8; 32]>> {

@@ -47,6 +47,9 @@ pub struct DeviceRecord {
     /// The name HR chose for the tablet, from its enrollment code or set later; none if
     /// HR gave none (people then see its key's fingerprint).
     pub name: Option<String>,
+    /// The relay signing key the tablet named in its last sync (the one it pins); `None`
+    /// before its first sync under protocol version 5.
+    pub relay_key: Option<[u8; 32]>,
 }
 
 /// What the relay holds from one device: its side of the event's closing count.

@@ -20,7 +20,7 @@ pub(super) fn read_device(
 ) -> StorageResult<Option<DeviceRecord>> {
     let Some(row) = client.query_opt(
         "SELECT event_id, role, recruiter, certified_at, expires_at, revoked_at, last_seq,
-                name
+                name, relay_key
          FROM devices WHERE device_key = $1",
         &[&device_key.as_slice()],
     )?
@@ -37,6 +37,10 @@ pub(super) fn read_device(
         revoked_at: row.try_get(5)?,
         last_seq: unsigned(row.try_get(6)?, "device sequence")?,
         name: row.try_get(7)?,
+        // A key of another length was not written by this relay: not known.
+        relay_key: row
+            .try_get::<_, Option<Vec<u8>>>(8)?
+            .and_then(|k| <[u8; 32]>::try_from(k.as_slice()).ok()),
     }))
 }
 
@@ -179,6 +183,24 @@ impl DeviceStore for PgStore {
             )?;
             Ok(changed > 0)
         })
+    }
+
+    fn note_relay_key(&self, device_key: &[u8; 32], relay_key: &[u8; 32]) -> StorageResult<()> {
+        self.client()?.execute(
+            "UPDATE devices SET relay_key = $2 WHERE device_key = $1",
+            &[&device_key.as_slice(), &relay_key.as_slice()],
+        )?;
+        Ok(())
+    }
+
+    fn devices_not_pinning(&self, relay_key: &[u8; 32], now: i64) -> StorageResult<u64> {
+        let row = self.client()?.query_one(
+            "SELECT count(*) FROM devices
+             WHERE revoked_at IS NULL AND expires_at > $2
+               AND (relay_key IS NULL OR relay_key <> $1)",
+            &[&relay_key.as_slice(), &now],
+        )?;
+        unsigned(row.try_get(0)?, "device count")
     }
 
     fn device_keys(&self, event_id: Option<&str>) -> StorageResult<Vec<[u8; 32]>> {

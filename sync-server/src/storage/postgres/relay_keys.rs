@@ -41,4 +41,25 @@ impl PgStore {
             sealing_key_id: row.try_get(1)?,
         })
     }
+
+    /// Moves the recorded keys from `from` to `to` (an instance started with a rotated ring
+    /// whose previous keys are the recorded ones), and returns the keys recorded afterwards.
+    /// Instances still holding only `from` are refused from then on.
+    pub fn rebind_relay_keys(
+        &self,
+        from: &RelayKeyIds,
+        to: &RelayKeyIds,
+    ) -> StorageResult<Option<RelayKeyIds>> {
+        self.client()?.execute(
+            "UPDATE relay_keys SET signing_public = $3, sealing_key_id = $4
+             WHERE id = 1 AND signing_public = $1 AND sealing_key_id = $2",
+            &[
+                &from.signing_public.as_slice(),
+                &from.sealing_key_id,
+                &to.signing_public.as_slice(),
+                &to.sealing_key_id,
+            ],
+        )?;
+        self.bound_relay_keys()
+    }
 }

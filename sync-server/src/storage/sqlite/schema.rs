@@ -27,7 +27,7 @@ use crate::storage::{StorageError, StorageResult};
 pub(crate) const APPLICATION_ID: u32 = 0x4B52_4C59;
 
 /// The version this build writes.
-pub const CURRENT_VERSION: u32 = 9;
+pub const CURRENT_VERSION: u32 = 10;
 
 /// One change of a step.
 enum Change {
@@ -142,6 +142,14 @@ const STEPS: [&[Change]; CURRENT_VERSION as usize] = [
             definition: "TEXT",
         },
     ],
+    // 10: the relay signing key each tablet named in its last sync, so retiring the previous
+    // keys of a key rotation knows how many active tablets have not adopted the new ones
+    // (NULL: not known yet; counted as not adopted).
+    &[Change::AddColumn {
+        table: "devices",
+        column: "relay_key",
+        definition: "BLOB",
+    }],
 ];
 
 const BASE: &str = "

@@ -54,10 +54,54 @@ pub(crate) fn a_code_enrolls_a_device_and_the_record_reads_back(store: &dyn Rela
             revoked_at: None,
             last_seq: 0,
             name: None,
+            relay_key: None,
         }
     );
     assert_eq!(store.device(&[9; 32]).expect("reads"), Some(record));
     assert_eq!(store.counts().expect("counts").devices, 1);
+}
+
+pub(crate) fn the_relay_key_a_tablet_pins_is_recorded_and_tablets_not_pinning_one_are_counted(
+    store: &dyn RelayStore,
+) {
+    let code = grant(1, EnrolledRole::Kiosk, 1_000, 4);
+    store.add_enrollment_code(&code, 0).expect("stored");
+    for device in [[1; 32], [2; 32], [3; 32], [4; 32]] {
+        redeem(store, &code, device, EnrolledRole::Kiosk, 10).expect("enrolled");
+    }
+    let (old, new) = ([0xA0; 32], [0xB0; 32]);
+    // Not known yet: every active tablet counts as not pinning the new key.
+    assert_eq!(store.devices_not_pinning(&new, 20).expect("counts"), 4);
+    store.note_relay_key(&[1; 32], &old).expect("noted");
+    store.note_relay_key(&[2; 32], &new).expect("noted");
+    store.note_relay_key(&[3; 32], &old).expect("noted");
+    store.note_relay_key(&[3; 32], &new).expect("adopted later");
+    assert_eq!(
+        store
+            .device(&[1; 32])
+            .expect("reads")
+            .expect("enrolled")
+            .relay_key,
+        Some(old)
+    );
+    assert_eq!(
+        store
+            .device(&[3; 32])
+            .expect("reads")
+            .expect("enrolled")
+            .relay_key,
+        Some(new)
+    );
+    assert_eq!(store.devices_not_pinning(&new, 20).expect("counts"), 2);
+    // A revoked tablet, or one whose certificate expired, is not waited for.
+    assert!(store.revoke_device(&[4; 32], 30).expect("revokes"));
+    assert_eq!(store.devices_not_pinning(&new, 40).expect("counts"), 1);
+    assert_eq!(
+        store
+            .devices_not_pinning(&new, 10 + LIFETIME)
+            .expect("counts"),
+        0
+    );
 }
 
 pub(crate) fn redeeming_the_same_code_for_the_same_device_again_uses_it_once(

@@ -138,6 +138,7 @@ macro_rules! store_suite {
             }
             devices {
                 a_code_enrolls_a_device_and_the_record_reads_back,
+                the_relay_key_a_tablet_pins_is_recorded_and_tablets_not_pinning_one_are_counted,
                 redeeming_the_same_code_for_the_same_device_again_uses_it_once,
                 a_code_is_refused_when_unknown_expired_exhausted_or_for_another_role,
                 a_revoked_device_stays_revoked_and_a_code_does_not_bring_it_back,

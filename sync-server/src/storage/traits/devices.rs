@@ -46,4 +46,12 @@ pub trait DeviceStore {
         device_key: &[u8; 32],
         now: i64,
     ) -> StorageResult<Option<(u64, i64)>>;
+
+    /// Records `relay_key` as the relay signing key `device_key` pins (it named it in a
+    /// sync the relay answered).
+    fn note_relay_key(&self, device_key: &[u8; 32], relay_key: &[u8; 32]) -> StorageResult<()>;
+
+    /// How many active tablets (not revoked, certificate not expired at `now`) are not known
+    /// to pin `relay_key`: those that named another key in their last sync, or none yet.
+    fn devices_not_pinning(&self, relay_key: &[u8; 32], now: i64) -> StorageResult<u64>;
 }
