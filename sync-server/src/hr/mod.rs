@@ -33,6 +33,7 @@ pub mod export;
 pub mod export_api;
 pub mod language;
 pub(crate) mod params;
+pub(crate) mod plural;
 pub(crate) mod policy;
 pub mod printable;
 pub mod quarantine;

@@ -458,7 +458,7 @@ fn device_table(console: &Console, events: &[(String, String)], devices: &[Devic
             @if devices.is_empty() {
                 p { (t.no_devices) }
             } @else {
-                table {
+                (super::layout::table_region(t.caption, html! { table {
                     caption { (t.caption) }
                     (column_heads(&[
                         t.col_tablet,
@@ -511,7 +511,7 @@ fn device_table(console: &Console, events: &[(String, String)], devices: &[Devic
                             }
                         }
                     }
-                }
+                } }))
             }
         }
     }

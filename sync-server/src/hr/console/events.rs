@@ -198,8 +198,8 @@ const SV: EventTexts = EventTexts {
     talent_pool_sv: "Text för talangpoolen på svenska",
     talent_pool_en: "Text för talangpoolen på engelska",
     retention_legend: "Gallring",
-    retention_months: "Antal månader som anmälningar sparas",
-    retention_months_hint: "Ett heltal från 1 till 120, räknat från att besökaren lämnade anmälan.",
+    retention_months: "Antal månader som registreringar sparas",
+    retention_months_hint: "Ett heltal från 1 till 120, räknat från det att registreringen togs emot.",
     retention_decision: "Gallringsbeslut",
     retention_decision_hint: "Beslutet som gallringen vilar på, till exempel dess diarienummer.",
     publish_heading: "Publicera",
@@ -291,7 +291,7 @@ const EN: EventTexts = EventTexts {
     optional: "Optional",
     required: "Required",
     lists_legend: "Lists the visitor chooses from",
-    list_hint: "One choice per line: code | svensk etikett | English label. The code is lowercase letters a–z, digits and hyphens and is stored in registrations; labels can be reworded later.",
+    list_hint: "One choice per line: code | Swedish label | English label. The code is lowercase letters a–z, digits and hyphens and is stored in registrations; labels can be reworded later.",
     max_interests: "Most interest areas per visitor",
     max_interests_hint: "A whole number from 1 to 10.",
     interest_areas: "Interest areas",
@@ -304,7 +304,7 @@ const EN: EventTexts = EventTexts {
     talent_pool_en: "Talent-pool text in English",
     retention_legend: "Retention",
     retention_months: "Months registrations are kept",
-    retention_months_hint: "A whole number from 1 to 120, counted from when the registration was captured.",
+    retention_months_hint: "A whole number from 1 to 120, counted from when the registration was received.",
     retention_decision: "Retention decision",
     retention_decision_hint: "The decision the retention rests on, for example its registration number.",
     publish_heading: "Publish",
@@ -328,7 +328,7 @@ const EN: EventTexts = EventTexts {
     merge_invalid: "Someone else saved a change at the same time, and together with it the form would be invalid. Nothing was saved.",
     publish_refused: "The draft cannot be published until the errors are corrected.",
     publish_out_of_date: "This page was out of date and nothing was published. Here is the event as it is now; check the draft and publish again.",
-    bad_line: "Line {}: write code | svensk etikett | English label.",
+    bad_line: "Line {}: write code | Swedish label | English label.",
     whole_number: "Write a whole number.",
     bad_choice: "Choose one of the options.",
     entry: "Line {}",
@@ -846,7 +846,7 @@ fn events_table(lang: Language, events: &[EventSummary]) -> Markup {
         @if events.is_empty() {
             p { (t.no_events) }
         } @else {
-            table {
+            (super::layout::table_region(t.table_caption, html! { table {
                 caption { (t.table_caption) }
                 (column_heads(&[t.col_name, t.col_dates, t.col_venue, t.col_current, t.col_draft]))
                 tbody {
@@ -872,7 +872,7 @@ fn events_table(lang: Language, events: &[EventSummary]) -> Markup {
                         }
                     }
                 }
-            }
+            } }))
         }
     }
 }
@@ -1031,7 +1031,7 @@ fn edit_page(
         @if versions.is_empty() {
             p { (t.no_versions) }
         } @else {
-            table {
+            (super::layout::table_region(t.versions_caption, html! { table {
                 caption { (t.versions_caption) }
                 (column_heads(&[t.col_version, t.col_published_at, t.col_current]))
                 tbody {
@@ -1047,7 +1047,7 @@ fn edit_page(
                         }
                     }
                 }
-            }
+            } }))
         }
     })
 }

@@ -229,20 +229,35 @@ fn switch_href(uri: &Uri, lang: Language) -> String {
 }
 
 /// The list of a form's errors at its top, announced when the page loads; each links to
-/// its field.
+/// its field. Every console form shows its errors through this one component.
 pub(crate) fn error_summary(lang: Language, errors: &[FieldError]) -> Markup {
+    let items: Vec<(Option<&str>, &str)> = errors
+        .iter()
+        .map(|e| (e.field, e.message.as_str()))
+        .collect();
+    error_summary_of(lang, &items)
+}
+
+/// [`error_summary`] for errors whose anchors are made at run time (a field of one row of
+/// a list): `(anchor, message)`, the anchor `None` for an error of the whole form.
+///
+/// The summary takes the focus when the page loads (`autofocus` on a `tabindex="-1"`
+/// container): after a failed submit the keyboard and the screen reader start at the
+/// errors, not at the top of the page. No script is needed, so the content policy stays
+/// `script-src`-free; `role="alert"` still announces it where focus is not moved.
+pub(crate) fn error_summary_of(lang: Language, errors: &[(Option<&str>, &str)]) -> Markup {
     let t = texts(lang);
     html! {
         @if !errors.is_empty() {
-            div.error-summary role="alert" aria-labelledby="error-summary-title" {
+            div.error-summary #error-summary role="alert" aria-labelledby="error-summary-title" tabindex="-1" autofocus {
                 h2 #error-summary-title { (t.error_summary) }
                 ul {
-                    @for error in errors {
+                    @for (anchor, message) in errors {
                         li {
-                            @if let Some(field) = error.field {
-                                a href={ "#" (field) } { (error.message) }
+                            @if let Some(anchor) = anchor {
+                                a href={ "#" (anchor) } { (message) }
                             } @else {
-                                (error.message)
+                                (message)
                             }
                         }
                     }
@@ -262,6 +277,16 @@ pub(crate) fn column_heads(labels: &[&str]) -> Markup {
                 }
             }
         }
+    }
+}
+
+/// A table in a region of its own that scrolls sideways when the table is wider than the
+/// screen, so the page itself never does (WCAG 1.4.10, reflow: a data table may scroll in
+/// two directions, the page may not). The region takes keyboard focus so it can be scrolled
+/// without a mouse, and is named after the table, as a screen reader announces it.
+pub(crate) fn table_region(name: &str, table: Markup) -> Markup {
+    html! {
+        div.table-region role="region" tabindex="0" aria-label=(name) { (table) }
     }
 }
 

@@ -14,7 +14,7 @@ use maud::{Markup, html};
 
 use super::forms::{self, date_bound, filter_query, form_values};
 use super::layout::{Field, FieldError, Nav, column_heads, error_of, error_summary, select};
-use super::texts::{Texts, fill, status_label, status_options, texts};
+use super::texts::{Texts, status_label, status_options, texts};
 use super::{Console, LIST, html_page};
 use crate::blocking::blocking;
 use crate::error::AppError;
@@ -168,8 +168,8 @@ fn results_table(
         @if rows.is_empty() {
             p { (t.no_rows) }
         } @else {
-            p { (fill(t.rows_shown, rows.len())) }
-            table {
+            p { (t.rows_shown.of(rows.len())) }
+            (super::layout::table_region(t.table_caption, html! { table {
                 caption { (t.table_caption) }
                 (column_heads(&[
                     t.col_captured,
@@ -207,7 +207,7 @@ fn results_table(
                         }
                     }
                 }
-            }
+            } }))
         }
     }
 }

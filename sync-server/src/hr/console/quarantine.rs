@@ -61,7 +61,7 @@ struct QuarantineTexts {
 
 const SV: QuarantineTexts = QuarantineTexts {
     title: "Karantän",
-    intro: "Här finns insändningar som relän har tagit emot men hållit åtskilda: de är äkta (surfplattans signatur stämmer) men kom från en spärrad eller utgången surfplatta eller klarade inte en senare kontroll. De är allmänna handlingar och tas inte bort. Granska var och en en gång: godta den så att den blir en registrering bland de andra, eller håll den åtskild för gott. Beslutet och skälet sparas och loggas.",
+    intro: "Här finns insändningar som reläet har tagit emot men hållit åtskilda: de är äkta (surfplattans signatur stämmer) men kom från en återkallad eller utgången surfplatta eller klarade inte en senare kontroll. De är allmänna handlingar och tas inte bort. Granska var och en en gång: godta den så att den blir en registrering bland de andra, eller håll den åtskild för gott. Beslutet och skälet sparas och loggas.",
     caption: "Insändningar i karantän, nyast först",
     col_received: "Mottagen",
     col_capture: "Registrerings-id",
@@ -133,7 +133,7 @@ fn quarantine_texts(lang: Language) -> &'static QuarantineTexts {
 /// Why the tablet's capture was kept apart, as people read it.
 fn code_label(lang: Language, code: &str) -> &str {
     let (sv, en) = match code {
-        "revoked" => ("Surfplattan var spärrad", "The tablet was revoked"),
+        "revoked" => ("Surfplattan var återkallad", "The tablet was revoked"),
         "certificate_expired" => (
             "Surfplattans certifikat hade gått ut",
             "The tablet's certificate had expired",
@@ -160,7 +160,7 @@ fn code_label(lang: Language, code: &str) -> &str {
 fn refusal_text(lang: Language, refusal: AcceptRefusal) -> &'static str {
     let (sv, en) = match refusal {
         AcceptRefusal::NotASealedCapture => (
-            "det som sparades är inte en förseglad insändning som relän kan öppna.",
+            "det som sparades är inte en förseglad insändning som reläet kan öppna.",
             "what was kept is not a sealed capture the relay can open.",
         ),
         AcceptRefusal::BadSignature => (
@@ -184,7 +184,7 @@ fn refusal_text(lang: Language, refusal: AcceptRefusal) -> &'static str {
             "it is for another event than the tablet's.",
         ),
         AcceptRefusal::UnknownEvent => (
-            "relän känner inte till evenemanget.",
+            "reläet känner inte till evenemanget.",
             "the relay does not know its event.",
         ),
         AcceptRefusal::InvalidRegistration => (
@@ -288,19 +288,11 @@ async fn render(
     let page = console
         .page(q.title, uri, Nav::Quarantine, refused.is_some())
         .render(html! {
-            @if refused.is_some() {
-                div.error-summary role="alert" aria-labelledby="error-summary-title" {
-                    h2 #error-summary-title { (texts(lang).error_summary) }
-                    ul {
-                        @for (anchor, message) in &messages {
-                            li { a href={ "#" (anchor) } { (message) } }
-                        }
-                        @if let Some(message) = page_error {
-                            li { (message) }
-                        }
-                    }
-                }
-            }
+            (super::layout::error_summary_of(lang, &messages
+                .iter()
+                .map(|(anchor, message)| (Some(anchor.as_str()), *message))
+                .chain(page_error.map(|message| (None, message)))
+                .collect::<Vec<_>>()))
             @if shown.reviewed && refused.is_none() {
                 (notice(q.saved))
             }
@@ -308,7 +300,7 @@ async fn render(
             @if captures.is_empty() {
                 p { (q.empty) }
             } @else {
-                table {
+                (super::layout::table_region(q.caption, html! { table {
                     caption { (q.caption) }
                     (column_heads(&[
                         q.col_capture,
@@ -337,7 +329,7 @@ async fn render(
                             }
                         }
                     }
-                }
+                } }))
                 @if shown.before.is_some() || next.is_some() {
                     nav.pages aria-label=(q.pages_nav) {
                         @if shown.before.is_some() {

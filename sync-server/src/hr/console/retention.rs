@@ -63,17 +63,17 @@ struct RetentionTexts {
 
 const SV: RetentionTexts = RetentionTexts {
     title: "Gallring",
-    intro: "Registreringar gallras enligt evenemangets gallringsregel, som hänvisar till sitt gallringsbeslut: de tas bort när reglens antal månader har gått sedan relän tog emot dem. Gallringen körs varje natt och kan startas här. En registrering med bevarandebeslut (legal hold) gallras inte. Det som tas bort raderas helt; kvar blir en gallringsuppgift (id, regel, tid) utan personuppgifter, och surfplattorna raderar sina kopior vid nästa synkronisering.",
+    intro: "Registreringar gallras enligt evenemangets gallringsregel, som hänvisar till sitt gallringsbeslut: de tas bort när reglens antal månader har gått sedan reläet tog emot dem. Gallringen körs varje natt och kan startas här. En registrering med spärr mot gallring (legal hold) gallras inte. Det som tas bort raderas helt; kvar blir en gallringsuppgift (id, regel, tid) utan personuppgifter, och surfplattorna raderar sina kopior vid nästa synkronisering.",
     rules_caption: "Gallringsregler och vad som har förfallit nu",
     col_event: "Evenemang",
     col_rule: "Regel",
     col_decision: "Beslut",
     col_due: "Förfallna nu",
-    col_held: "Varav med bevarandebeslut",
-    months: "{months} månader efter mottagandet",
-    no_records: "Relän har inga registreringar.",
+    col_held: "Varav med spärr mot gallring",
+    months: "{months} efter mottagandet",
+    no_records: "Reläet har inga registreringar.",
     start_heading: "Starta gallring nu",
-    confirm_label: "Jag har kontrollerat reglerna ovan och förstår att de förfallna registreringarna utan bevarandebeslut tas bort för gott.",
+    confirm_label: "Jag har kontrollerat reglerna ovan och förstår att de förfallna registreringarna utan spärr mot gallring tas bort för gott.",
     confirm_missing: "Bekräfta att de förfallna registreringarna ska tas bort.",
     start_button: "Starta gallring",
     nothing_due: "Inget har förfallit just nu.",
@@ -89,14 +89,14 @@ const SV: RetentionTexts = RetentionTexts {
     col_by: "Av",
     col_finished: "Klar",
     col_removed: "Borttagna",
-    col_kept: "Kvar på grund av bevarandebeslut",
+    col_kept: "Kvar på grund av spärr mot gallring",
     not_finished: "pågår",
     no_runs: "Ingen gallring har körts.",
-    holds_caption: "Registreringar med bevarandebeslut",
+    holds_caption: "Registreringar med spärr mot gallring",
     col_record: "Registrering",
     col_reason: "Skäl",
     col_since: "Sedan",
-    no_holds: "Ingen registrering har bevarandebeslut.",
+    no_holds: "Ingen registrering har spärr mot gallring.",
 };
 
 const EN: RetentionTexts = RetentionTexts {
@@ -108,7 +108,7 @@ const EN: RetentionTexts = RetentionTexts {
     col_decision: "Decision",
     col_due: "Due now",
     col_held: "Of which on legal hold",
-    months: "{months} months after receipt",
+    months: "{months} after receipt",
     no_records: "The relay holds no registrations.",
     start_heading: "Start retention now",
     confirm_label: "I have checked the rules above and understand that the due registrations not on legal hold are removed for good.",
@@ -200,7 +200,7 @@ async fn render(
             @if overview.events.is_empty() {
                 p { (r.no_records) }
             } @else {
-                table {
+                (super::layout::table_region(r.rules_caption, html! { table {
                     caption { (r.rules_caption) }
                     (column_heads(&[r.col_event, r.col_rule, r.col_decision, r.col_due, r.col_held]))
                     tbody {
@@ -212,14 +212,14 @@ async fn render(
                                     }
                                     span.code { "(" (event.rule.event_id) ")" }
                                 }
-                                td { (r.months.replacen("{months}", &event.rule.months.to_string(), 1)) }
+                                td { (r.months.replacen("{months}", &crate::hr::plural::amount(lang, u64::from(event.rule.months), crate::hr::plural::Unit::Months), 1)) }
                                 td { (event.rule.decision) }
                                 td.number { (event.due) }
                                 td.number { (event.held) }
                             }
                         }
                     }
-                }
+                } }))
             }
             h2 { (r.start_heading) }
             @if let Some(run) = going {
@@ -262,7 +262,7 @@ async fn render(
             @if overview.runs.is_empty() {
                 p { (r.no_runs) }
             } @else {
-                table {
+                (super::layout::table_region(r.runs_caption, html! { table {
                     caption.visually-hidden { (r.runs_caption) }
                     (column_heads(&[r.col_run, r.col_started, r.col_by, r.col_finished, r.col_removed, r.col_kept]))
                     tbody {
@@ -280,13 +280,13 @@ async fn render(
                             }
                         }
                     }
-                }
+                } }))
             }
             h2 { (r.holds_caption) }
             @if overview.holds.is_empty() {
                 p { (r.no_holds) }
             } @else {
-                table {
+                (super::layout::table_region(r.holds_caption, html! { table {
                     caption.visually-hidden { (r.holds_caption) }
                     (column_heads(&[r.col_record, r.col_reason, r.col_by, r.col_since]))
                     tbody {
@@ -301,7 +301,7 @@ async fn render(
                             }
                         }
                     }
-                }
+                } }))
             }
         });
     html_page(status, page)

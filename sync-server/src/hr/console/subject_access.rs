@@ -250,7 +250,7 @@ pub(crate) async fn submit(
             p.notice { (p.withheld) }
         }
         @if !report.records.is_empty() {
-            table {
+            (super::layout::table_region(t.caption, html! { table {
                 caption { (t.caption) }
                 thead { tr {
                     th scope="col" { (p.event) }
@@ -270,7 +270,7 @@ pub(crate) async fn submit(
                         }
                     }
                 }
-            }
+            } }))
             div.actions {
                 (download("json", t.download_json))
                 (download("html", t.open_printable))

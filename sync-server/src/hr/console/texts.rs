@@ -5,6 +5,7 @@ use kiosk_core::annotations::RecordStatus;
 use kiosk_core::language::Language;
 
 use crate::hr::accounts::Role;
+pub(crate) use crate::hr::plural::{Plural, Unit, amount, wait_minutes};
 pub(crate) use crate::hr::wording::{fill, status_name};
 
 /// The console's texts in one language.
@@ -103,7 +104,7 @@ pub(crate) struct Texts {
     pub no: &'static str,
     pub restricted_badge: &'static str,
     pub no_rows: &'static str,
-    pub rows_shown: &'static str,
+    pub rows_shown: Plural,
     pub next_page: &'static str,
     pub first_page: &'static str,
     pub pages_nav: &'static str,
@@ -179,7 +180,7 @@ pub(crate) const SV: Texts = Texts {
     language_nav: "Språk",
     main_nav: "Huvudmeny",
     nav_registrations: "Registreringar",
-    nav_restricted: "Skyddade uppgifter",
+    nav_restricted: "Skyddade personuppgifter",
     nav_events: "Evenemang",
     nav_devices: "Surfplattor",
     nav_users: "Användare",
@@ -206,7 +207,7 @@ pub(crate) const SV: Texts = Texts {
     login_button: "Logga in",
     wrong_credentials: "Fel användarnamn eller lösenord.",
     account_disabled: "Kontot är avstängt. Kontakta en administratör om du ska ha åtkomst igen.",
-    rate_limited: "För många misslyckade inloggningar. Försök igen om {} sekunder.",
+    rate_limited: "För många misslyckade inloggningar. Försök igen om {}.",
     username_missing: "Fyll i ditt användarnamn.",
     password_missing: "Fyll i ditt lösenord.",
     login_form_expired_title: "Inloggningen kunde inte göras",
@@ -260,7 +261,10 @@ pub(crate) const SV: Texts = Texts {
     no: "Nej",
     restricted_badge: "Skyddade personuppgifter",
     no_rows: "Inga registreringar matchar filtret.",
-    rows_shown: "{} registreringar på den här sidan.",
+    rows_shown: Plural {
+        one: "1 registrering på den här sidan.",
+        other: "{} registreringar på den här sidan.",
+    },
     next_page: "Nästa sida",
     first_page: "Första sidan",
     pages_nav: "Sidor",
@@ -361,7 +365,7 @@ pub(crate) const EN: Texts = Texts {
     login_button: "Log in",
     wrong_credentials: "Wrong username or password.",
     account_disabled: "The account is disabled. Ask an administrator if you should have access again.",
-    rate_limited: "Too many failed logins. Try again in {} seconds.",
+    rate_limited: "Too many failed logins. Try again in {}.",
     username_missing: "Enter your username.",
     password_missing: "Enter your password.",
     login_form_expired_title: "The login could not be made",
@@ -415,7 +419,10 @@ pub(crate) const EN: Texts = Texts {
     no: "No",
     restricted_badge: "Protected personal data",
     no_rows: "No registrations match the filter.",
-    rows_shown: "{} registrations on this page.",
+    rows_shown: Plural {
+        one: "1 registration on this page.",
+        other: "{} registrations on this page.",
+    },
     next_page: "Next page",
     first_page: "First page",
     pages_nav: "Pages",
@@ -533,7 +540,7 @@ mod tests {
         for texts in [&SV, &EN] {
             for template in [
                 texts.rate_limited,
-                texts.rows_shown,
+                texts.rows_shown.other,
                 texts.detail_title,
                 texts.acknowledged,
                 texts.talent_pool_since,
@@ -542,9 +549,25 @@ mod tests {
                 assert_eq!(template.matches("{}").count(), 1, "{template}");
             }
         }
+        let wait = |lang, texts: &Texts, seconds| {
+            fill(
+                texts.rate_limited,
+                amount(lang, wait_minutes(seconds), Unit::Minutes),
+            )
+        };
         assert_eq!(
-            fill(EN.rate_limited, 899),
-            "Too many failed logins. Try again in 899 seconds."
+            wait(Language::English, &EN, 899),
+            "Too many failed logins. Try again in 15 minutes."
         );
+        assert_eq!(
+            wait(Language::Swedish, &SV, 898),
+            "För många misslyckade inloggningar. Försök igen om 15 minuter."
+        );
+        assert_eq!(
+            wait(Language::Swedish, &SV, 30),
+            "För många misslyckade inloggningar. Försök igen om 1 minut."
+        );
+        assert_eq!(SV.rows_shown.of(1_usize), "1 registrering på den här sidan.");
+        assert_eq!(EN.rows_shown.of(2_usize), "2 registrations on this page.");
     }
 }

@@ -435,7 +435,7 @@ fn token_table(console: &Console, loaded: &Loaded) -> Markup {
             @if loaded.tokens.is_empty() {
                 p { (t.no_tokens) }
             } @else {
-                table {
+                (super::layout::table_region(t.tokens_caption, html! { table {
                     caption { (t.tokens_caption) }
                     (column_heads(&[t.col_label, t.col_created, t.col_expires, t.col_last_used, t.col_action]))
                     tbody {
@@ -462,7 +462,7 @@ fn token_table(console: &Console, loaded: &Loaded) -> Markup {
                             }
                         }
                     }
-                }
+                } }))
             }
         }
     }
@@ -476,7 +476,7 @@ fn history(lang: Language, changes: &[AccountChangeRecord]) -> Markup {
             @if changes.is_empty() {
                 p { (t.no_history) }
             } @else {
-                table {
+                (super::layout::table_region(t.history_caption, html! { table {
                     caption { (t.history_caption) }
                     (column_heads(&[t.col_when, t.col_by, t.col_change, t.col_reason]))
                     tbody {
@@ -489,7 +489,7 @@ fn history(lang: Language, changes: &[AccountChangeRecord]) -> Markup {
                             }
                         }
                     }
-                }
+                } }))
             }
         }
     }

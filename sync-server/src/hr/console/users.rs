@@ -358,7 +358,7 @@ fn user_table(console: &Console, users: &[DirectoryEntry], events: &[(String, St
     html! {
         section aria-labelledby="users-heading" {
             h2 #users-heading { (t.users_heading) }
-            table {
+            (super::layout::table_region(t.caption, html! { table {
                 caption { (t.caption) }
                 (column_heads(&[
                     t.col_username,
@@ -447,7 +447,7 @@ fn user_table(console: &Console, users: &[DirectoryEntry], events: &[(String, St
                         }
                     }
                 }
-            }
+            } }))
         }
     }
 }

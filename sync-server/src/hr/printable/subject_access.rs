@@ -8,6 +8,7 @@ use maud::{Markup, html};
 
 use super::{html_answer, json_attachment, printable_page};
 use crate::hr::dates;
+use crate::hr::plural::Plural;
 use crate::hr::subject_access::{Author, Format, RecordReport, SubjectAccessReport, report_json};
 use crate::hr::wording::{fill, status_name};
 use crate::storage::{AccessAction, AccessEntry, Accessor, HeldRecord};
@@ -19,8 +20,7 @@ pub(crate) struct Texts {
     pub(crate) kind_email: &'static str,
     pub(crate) kind_phone: &'static str,
     pub(crate) kind_receipt: &'static str,
-    pub(crate) found: &'static str,
-    pub(crate) found_one: &'static str,
+    pub(crate) found: Plural,
     pub(crate) withheld: &'static str,
     pub(crate) doc_title: &'static str,
     pub(crate) generated: &'static str,
@@ -87,8 +87,10 @@ const SV: Texts = Texts {
     kind_email: "E-postadress",
     kind_phone: "Telefonnummer",
     kind_receipt: "Kvittokod",
-    found: "{} registreringar hittades.",
-    found_one: "1 registrering hittades.",
+    found: Plural {
+        one: "1 registrering hittades.",
+        other: "{} registreringar hittades.",
+    },
     withheld: "Registreringar med skyddade personuppgifter visas aldrig för användare utan behörighet. Om någon matchar har begäran lämnats över till användare med behörighet.",
     doc_title: "Registerutdrag",
     generated: "Framtaget",
@@ -141,7 +143,7 @@ const SV: Texts = Texts {
     retention: "Gallring",
     retention_unknown: "Registreringen togs bort medan utdraget gjordes.",
     retention_until: "Gallras tidigast {date} enligt {decision}.",
-    retention_held: "Den får för närvarande inte gallras (bevarandebeslut i ett ärende).",
+    retention_held: "Den får för närvarande inte gallras (spärr mot gallring, eftersom den behövs i ett ärende).",
     talent_pool_withdrawn: "Samtycket till talangpoolen återkallades {time}.",
     hr_user: "HR-användare",
     staff_tablet: "Rekryterarens surfplatta",
@@ -155,8 +157,10 @@ const EN: Texts = Texts {
     kind_email: "Email address",
     kind_phone: "Phone number",
     kind_receipt: "Receipt code",
-    found: "{} registrations found.",
-    found_one: "1 registration found.",
+    found: Plural {
+        one: "1 registration found.",
+        other: "{} registrations found.",
+    },
     withheld: "Records of visitors with protected personal data are never shown to users without the clearance. If any match, the request has been passed to the users who hold it.",
     doc_title: "Subject access report",
     generated: "Generated",
@@ -532,11 +536,7 @@ pub(crate) fn printable(report: &SubjectAccessReport, lang: Language) -> Markup 
 
 /// "1 registrering hittades." or "{n} registreringar hittades.".
 pub(crate) fn found_text(t: &Texts, count: usize) -> String {
-    if count == 1 {
-        t.found_one.to_owned()
-    } else {
-        fill(t.found, count)
-    }
+    t.found.of(count)
 }
 
 /// The answer in `format` (the printable page in `lang`).
