@@ -3,8 +3,8 @@
 // quarantined captures and a long access log: no page may scroll sideways (the page's
 // `scrollWidth` against the viewport; a wide table may scroll inside its own region), and
 // axe-core must find no violation at all (any impact). Each page is saved as a screenshot,
-// `reflow-<page>-<phone|desk>-<sv|en>.png`. After a failed submit (a wrong password, an
-// empty subject-access search) the focus must be on the error summary.
+// `reflow-<page>-<phone|desk>-<sv|en>.png`. After a failed submit (a wrong password, a
+// malformed subject-access search) the focus must be on the error summary.
 // Prints `PASS <check>` per check; tests/tests/console_reflow_in_a_browser.rs seeds the
 // relay and requires every check by name.
 //
@@ -180,6 +180,9 @@ await runInBrowser(async (context) => {
     ['disclosure-printable', async (p, lang) => {
       await p.goto(withLang('/console/disclosure', lang));
       await p.locator('#event').selectOption(eventId);
+      // Every registration received up to today (they were received over the last weeks).
+      await p.locator('#from').fill('2020-01-01');
+      await p.locator('#to').fill(new Date(Date.now() + 86_400_000).toISOString().slice(0, 10));
       await p.locator('#format').selectOption('html');
       await p.locator('main form button[type="submit"]').click();
       await p.waitForURL('**/console/disclosure');
@@ -192,14 +195,16 @@ await runInBrowser(async (context) => {
     await everyWayOf(page, name, open);
   }
 
-  // Another form: an empty subject-access search puts the focus on its error summary.
+  // Another form: a malformed subject-access search puts the focus on its error summary.
   for (const lang of LANGS) {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(withLang('/console/subject-access', lang));
-    await page.locator('#value').fill('');
+    // A phone number that is no phone number (an empty one the browser refuses itself).
+    await page.locator('#kind').selectOption('phone');
+    await page.locator('#value').fill('inget nummer');
     await page.locator('main form[action="/console/subject-access"] button[type="submit"]').click();
     await page.waitForLoadState();
-    check((await focused(page)) === 'error-summary', `${lang}: after an empty search the focus is on ${await focused(page)}, not the error summary`);
+    check((await focused(page)) === 'error-summary', `${lang}: after a malformed search the focus is on ${await focused(page)}, not the error summary`);
     const first = page.locator('#error-summary a').first();
     check((await first.getAttribute('href')) === '#value', 'the summary links the field in error');
     await noAxeViolation(page, `subject access error ${lang}`);

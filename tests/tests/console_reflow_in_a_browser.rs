@@ -5,7 +5,7 @@
 //! and had two captures quarantined, a dozen more tablets, ten more users, and the access log
 //! the visits write. At 390 and 1280 px, in Swedish and English, no page scrolls sideways
 //! and axe-core finds no violation; each is screenshotted. After a failed submit (a wrong
-//! password, an empty subject-access search) the focus is on the error summary.
+//! password, a malformed subject-access search) the focus is on the error summary.
 
 use std::time::Duration;
 

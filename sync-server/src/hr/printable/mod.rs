@@ -28,6 +28,7 @@ dl.fields dt { font-weight: bold; } dl.fields dd { margin: 0; white-space: pre-w
 td { overflow-wrap: anywhere; }
 @media screen and (max-width: 40rem) {
   dl.fields { grid-template-columns: minmax(0, 1fr); gap: 0; } dl.fields dd { margin-bottom: .4rem; }
+  th, td { overflow-wrap: anywhere; hyphens: auto; font-size: .875rem; padding: .2rem; }
 }
 .notice { border: 2px solid #000; padding: .5rem 1rem; margin: 1rem 0; }
 .review { font-weight: bold; }
