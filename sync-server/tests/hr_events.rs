@@ -674,7 +674,7 @@ async fn console_errors_are_tied_to_their_fields_and_the_input_is_kept() {
     let body = &answer.body;
     assert!(body.contains("<title>Error: "), "the title says so first");
     assert!(
-        body.contains("Line 2: write code | svensk etikett | English label."),
+        body.contains("Line 2: write code | Swedish label | English label."),
         "{body}"
     );
     assert!(body.contains(r##"href="#interest_areas""##));

@@ -96,7 +96,12 @@ async fn every_console_page_fits_a_phone_and_a_desk_in_both_languages_and_passes
             ("Åsa", false),
             ("Wilma", false),
         ]);
-        assert_eq!(sync_now(&tablet.device, &transport).expect("syncs").received, 4);
+        assert_eq!(
+            sync_now(&tablet.device, &transport)
+                .expect("syncs")
+                .received,
+            4
+        );
         let key = tablet
             .device
             .device_id()

@@ -1,4 +1,4 @@
-//! The detail page's *Bevarande och gallring* section: when the record falls due under its
+//! The detail page's *Gallring och talangpool* section: when the record falls due under its
 //! event's rule, a legal hold and its forms (archivists set and lift one, with a reason),
 //! and the talent-pool withdrawal (`POST …/talent-pool-withdrawal`), after which the page
 //! shows what to tell the visitor. The handlers call the API's functions

@@ -567,7 +567,10 @@ mod tests {
             wait(Language::Swedish, &SV, 30),
             "För många misslyckade inloggningar. Försök igen om 1 minut."
         );
-        assert_eq!(SV.rows_shown.of(1_usize), "1 registrering på den här sidan.");
+        assert_eq!(
+            SV.rows_shown.of(1_usize),
+            "1 registrering på den här sidan."
+        );
         assert_eq!(EN.rows_shown.of(2_usize), "2 registrations on this page.");
     }
 }
