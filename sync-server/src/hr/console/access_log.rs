@@ -106,7 +106,7 @@ const SV: Texts = Texts {
     checkpoints_caption: "Kontrollpunktsfiler i reläets mapp, äldsta först",
     col_file: "Fil",
     col_entries: "Poster",
-    col_taken: "Tagen",
+    col_taken: "Skapad",
     col_result: "Resultat",
     holds: "Stämmer",
     fails: "Stämmer inte",

@@ -186,7 +186,7 @@ const SV: EventTexts = EventTexts {
     optional: "Frivilligt",
     required: "Obligatoriskt",
     lists_legend: "Listor som besökaren väljer ur",
-    list_hint: "Ett val per rad: kod | svensk etikett | English label. Koden är små bokstäver a–z, siffror och bindestreck och sparas i anmälningarna; etiketterna kan formuleras om senare.",
+    list_hint: "Ett val per rad: kod | svensk etikett | English label. Koden är små bokstäver a–z, siffror och bindestreck och sparas i registreringarna; etiketterna kan formuleras om senare.",
     max_interests: "Högst antal intresseområden per besökare",
     max_interests_hint: "Ett heltal från 1 till 10.",
     interest_areas: "Intresseområden",

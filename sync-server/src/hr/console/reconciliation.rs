@@ -94,8 +94,8 @@ struct Texts {
 
 const SV: Texts = Texts {
     title: "Avstämning",
-    intro: "Per evenemang och surfplatta: hur många registreringar plattan tog emot från besökare och vad reläet har fått av dem. Siffrorna gäller nu.",
-    captured_means: "”Inskickade på plattan” är det reläet vet: så många registreringar som plattan sade att den hade tagit emot när den senast synkroniserade (eller det högsta löpnumret den har skickat, om det är fler). Det plattan har tagit emot efter sin senaste kontakt vet reläet inte om förrän den synkroniserar igen.",
+    intro: "Per evenemang och surfplatta: hur många registreringar surfplattan tog emot från besökare och vad reläet har fått av dem. Siffrorna gäller nu.",
+    captured_means: "”Inskickade på surfplattan” är det reläet vet: så många registreringar som surfplattan sade att den hade tagit emot när den senast synkroniserade (eller det högsta löpnumret den har skickat, om det är fler). Det surfplattan har tagit emot efter sin senaste kontakt vet reläet inte om förrän den synkroniserar igen.",
     silent_means: "En surfplatta är tyst om den har registreringar som inte har kommit fram och inte har hört av sig på {}. Leta upp den innan registreringarna går förlorade.",
     silent_summary: "Tysta surfplattor med registreringar som inte har kommit fram: {}.",
     none_silent: "Ingen surfplatta är tyst med registreringar som inte har kommit fram.",
@@ -108,7 +108,7 @@ const SV: Texts = Texts {
     col_tablet: "Surfplatta",
     col_role: "Typ",
     col_last_contact: "Senaste kontakt",
-    col_captured: "Inskickade på plattan",
+    col_captured: "Inskickade på surfplattan",
     col_received: "Mottagna",
     col_stored: "Lagrade",
     col_quarantined: "I karantän",

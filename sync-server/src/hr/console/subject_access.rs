@@ -60,7 +60,7 @@ const SV: Texts = Texts {
     download_json: "Hämta JSON-fil",
     open_printable: "Öppna utskriftsvänlig sida",
     caption: "Registreringar som matchade",
-    bad_value: "Uppgiften har fel form för sitt slag: {}",
+    bad_value: "Uppgiften har inte rätt form: {}",
     bad_kind: "Välj ett av alternativen.",
 };
 
