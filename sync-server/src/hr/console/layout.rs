@@ -386,3 +386,41 @@ pub(crate) fn select(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_error_summary_takes_the_focus_and_links_each_field_error() {
+        let errors = [
+            FieldError::on("value", "Uppgiften har inte rätt form."),
+            FieldError::form("Något annat gick fel."),
+        ];
+        let html = error_summary(Language::Swedish, &errors).into_string();
+        // Focusable by script-free autofocus, but no tab stop of its own.
+        assert!(html.contains(r#"id="error-summary""#), "{html}");
+        assert!(html.contains(r#"tabindex="-1""#), "{html}");
+        assert!(html.contains(" autofocus"), "{html}");
+        assert!(html.contains(r#"role="alert""#), "{html}");
+        assert!(
+            html.contains(r##"<a href="#value">Uppgiften har inte rätt form.</a>"##),
+            "{html}"
+        );
+        assert!(html.contains("<li>Något annat gick fel.</li>"), "{html}");
+        assert!(
+            error_summary(Language::English, &[])
+                .into_string()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_table_region_is_named_focusable_and_scrolls_its_table() {
+        let html = table_region("Registreringar", html! { table {} }).into_string();
+        assert_eq!(
+            html,
+            r#"<div class="table-region" role="region" tabindex="0" aria-label="Registreringar"><table></table></div>"#
+        );
+    }
+}

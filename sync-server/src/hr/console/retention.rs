@@ -11,7 +11,7 @@ use maud::html;
 use serde::Deserialize;
 
 use super::layout::{FieldError, Nav, column_heads, error_of, error_summary, notice};
-use super::texts::texts;
+use super::texts::{Plural, texts};
 use super::{Console, ConsoleForm, LIST, html_page};
 use crate::blocking::blocking;
 use crate::error::AppError;
@@ -40,6 +40,8 @@ struct RetentionTexts {
     start_button: &'static str,
     nothing_due: &'static str,
     running: &'static str,
+    /// How many a running run has removed so far, in agreement with the count.
+    removed_so_far: Plural,
     refresh: &'static str,
     resume_hint: &'static str,
     resume_button: &'static str,
@@ -77,7 +79,11 @@ const SV: RetentionTexts = RetentionTexts {
     confirm_missing: "Bekräfta att de förfallna registreringarna ska tas bort.",
     start_button: "Starta gallring",
     nothing_due: "Inget har förfallit just nu.",
-    running: "Gallringskörning {run} pågår: {removed} borttagna hittills.",
+    running: "Gallringskörning {run} pågår: {removed} hittills.",
+    removed_so_far: Plural {
+        one: "1 registrering borttagen",
+        other: "{} registreringar borttagna",
+    },
     refresh: "Uppdatera sidan",
     resume_hint: "Står siffran still fast sidan uppdateras? Då kan du låta körningen fortsätta. Den tar bara bort det som var förfallet när den startade.",
     resume_button: "Fortsätt gallringskörningen",
@@ -115,7 +121,11 @@ const EN: RetentionTexts = RetentionTexts {
     confirm_missing: "Confirm that the due registrations are to be removed.",
     start_button: "Start retention",
     nothing_due: "Nothing is due now.",
-    running: "Retention run {run} is going: {removed} removed so far.",
+    running: "Retention run {run} is going: {removed} so far.",
+    removed_so_far: Plural {
+        one: "1 registration removed",
+        other: "{} registrations removed",
+    },
     refresh: "Refresh the page",
     resume_hint: "Does the figure stay the same when the page is refreshed? Then let the run go on. It removes only what was due when it started.",
     resume_button: "Continue the retention run",
@@ -226,7 +236,7 @@ async fn render(
                 p role="status" {
                     (r.running
                         .replacen("{run}", &run.id.to_string(), 1)
-                        .replacen("{removed}", &run.removed.to_string(), 1))
+                        .replacen("{removed}", &r.removed_so_far.of(run.removed), 1))
                     " "
                     a href=(RETENTION) { (r.refresh) }
                 }
