@@ -560,7 +560,7 @@ async fn no_admin_grants_themselves_the_clearance_on_the_page_but_may_grant_anot
     let page = admin.get("/console/users").await;
     assert!(
         page.body
-            .contains("Din egen: en annan administratör ändrar den.")
+            .contains("Din egen: en annan administratör ändrar behörigheten.")
     );
     assert!(
         !page
@@ -704,7 +704,7 @@ async fn the_users_page_shows_who_created_each_user_and_who_granted_the_clearanc
     let page = anna.get("/console/users").await;
     let row = user_row(&page.body, "bo.admin");
     assert!(row.contains(r#"<td class="code">anna</td>"#), "{row}");
-    assert!(row.contains("Du skapade kontot: en annan administratör ändrar den."));
+    assert!(row.contains("Du skapade kontot: en annan administratör ändrar behörigheten."));
     assert!(!row.contains("<form"), "{row}");
     assert!(user_row(&page.body, "anna").contains("<td>Ingen uppgift</td>"));
     let refused = anna

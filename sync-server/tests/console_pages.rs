@@ -112,23 +112,23 @@ async fn a_wrong_password_is_shown_on_the_page_without_a_session_and_so_is_the_r
     }
     let answer = browser.log_in("arvid", PASSWORD).await;
     assert_eq!(answer.status, StatusCode::TOO_MANY_REQUESTS);
-    assert_lockout_seconds(&answer.body, "Försök igen om ", " sekunder");
+    assert_lockout_minutes(&answer.body, "Försök igen om ", " minuter");
     browser.get("/console/login?lang=en").await;
     let answer = browser.log_in("arvid", PASSWORD).await;
-    assert_lockout_seconds(&answer.body, "Try again in ", " seconds");
+    assert_lockout_minutes(&answer.body, "Try again in ", " minutes");
     assert!(answer.sets_cookie("kiosk_session").is_none());
 }
 
-/// The page names the lock-out's remaining seconds: at most its 15 minutes, and (however
-/// slowly the test ran) most of them still.
-fn assert_lockout_seconds(body: &str, before: &str, after: &str) {
-    let seconds: u64 = body
+/// The page names the lock-out's remaining time in whole minutes, rounded up: at most its
+/// 15 minutes, and (however slowly the test ran) most of them still.
+fn assert_lockout_minutes(body: &str, before: &str, after: &str) {
+    let minutes: u64 = body
         .split(before)
         .nth(1)
         .and_then(|rest| rest.split(after).next())
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or_else(|| panic!("no «{before}N{after}» in {body}"));
-    assert!((600..=900).contains(&seconds), "{seconds} s in {body}");
+    assert!((10..=15).contains(&minutes), "{minutes} min in {body}");
 }
 
 #[tokio::test]

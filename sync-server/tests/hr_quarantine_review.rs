@@ -469,7 +469,7 @@ async fn the_quarantine_page_reviews_a_capture_and_then_shows_the_decision() {
         page.body
             .contains("<caption>Insändningar i karantän, nyast först</caption>")
     );
-    assert!(page.body.contains("Surfplattan var spärrad"));
+    assert!(page.body.contains("Surfplattan var återkallad"));
     assert!(!page.body.contains("Signe"), "no personal data in the list");
     assert!(
         !page

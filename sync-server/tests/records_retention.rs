@@ -775,9 +775,9 @@ async fn the_console_runs_retention_after_confirmation_and_the_detail_page_holds
         .get(&format!("/console/registrations/{young}"))
         .await;
     assert_eq!(detail.status, StatusCode::OK);
-    assert!(detail.body.contains("<h2>Bevarande och gallring</h2>"));
+    assert!(detail.body.contains("<h2>Gallring och talangpool</h2>"));
     assert!(detail.body.contains(DEMO_DECISION));
-    assert!(detail.body.contains("Sätt bevarandebeslut"));
+    assert!(detail.body.contains("Sätt spärr mot gallring"));
     let csrf = detail.csrf_field();
     let hold = format!("/console/registrations/{young}/legal-hold");
     let refused = browser
@@ -805,9 +805,9 @@ async fn the_console_runs_retention_after_confirmation_and_the_detail_page_holds
         .await;
     assert_eq!(held.status, StatusCode::SEE_OTHER, "{}", held.body);
     let page = browser.get(held.location.as_deref().expect("back")).await;
-    assert!(page.body.contains("Bevarandebeslutet är satt."));
+    assert!(page.body.contains("Spärren mot gallring är satt."));
     assert!(page.body.contains("Får inte gallras: Dnr 9-2026"));
-    assert!(page.body.contains("Häv bevarandebeslutet"));
+    assert!(page.body.contains("Häv spärren mot gallring"));
 
     let withdrawn = browser
         .post(

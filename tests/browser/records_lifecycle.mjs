@@ -116,7 +116,7 @@ await runInBrowser(async (context) => {
 
   // The recent record: when it falls due, and no hold yet.
   await page.goto(`${base}/console/registrations/${registrationId}`);
-  check((await page.getByRole('heading', { name: 'Bevarande och gallring', level: 2 }).count()) === 1, 'the retention section is there');
+  check((await page.getByRole('heading', { name: 'Gallring och talangpool', level: 2 }).count()) === 1, 'the retention section is there');
   const detail = async (term) => (await page.locator('dl.details').last().locator('dt', { hasText: term })
     .locator('xpath=following-sibling::dd[1]').textContent()).trim();
   const rule = await detail('Gallringsregel');
@@ -126,7 +126,7 @@ await runInBrowser(async (context) => {
   const dueMs = Date.parse(`${due}T12:00:00Z`);
   const months = (dueMs - Date.now()) / (30.44 * 24 * 3600 * 1000);
   check(months > 23 && months < 24, `received ten days ago, due about 24 months later, not ${months.toFixed(1)} months from now`);
-  check((await detail('Bevarandebeslut')).startsWith('Inget'), 'no hold yet');
+  check((await detail('Spärr mot gallring')).startsWith('Inget'), 'no hold yet');
   pass('detail_page_shows_when_the_record_falls_due');
 
   // A note on the record (it shows up in the subject-access answer).
@@ -135,22 +135,22 @@ await runInBrowser(async (context) => {
   check((await statusText(page)).includes('Anteckningen är sparad'), 'the note is announced');
 
   // A legal hold: refused without a reason, set with one.
-  const holdForm = page.getByRole('form', { name: 'Sätt bevarandebeslut (legal hold)' });
-  await holdForm.getByRole('button', { name: 'Sätt bevarandebeslut' }).click();
+  const holdForm = page.getByRole('form', { name: 'Sätt spärr mot gallring (legal hold)' });
+  await holdForm.getByRole('button', { name: 'Sätt spärr mot gallring' }).click();
   const reason = page.getByLabel('Skäl', { exact: true });
   check((await reason.getAttribute('aria-invalid')) === 'true', 'the reason is marked invalid');
   check(((await reason.getAttribute('aria-describedby')) ?? '').split(' ').includes('reason-error'), 'the reason is described by its error');
   check((await page.locator('#reason-error').textContent()).includes('Skriv ett skäl på 1–500 tecken.'), 'the error asks for a reason');
-  check((await detail('Bevarandebeslut')).startsWith('Inget'), 'still no hold');
+  check((await detail('Spärr mot gallring')).startsWith('Inget'), 'still no hold');
   await shot(page, 'lifecycle-04-hold-without-reason');
   await accessible(page, 'legal hold without a reason');
   await page.getByLabel('Skäl', { exact: true }).fill(holdReason);
-  await page.getByRole('form', { name: 'Sätt bevarandebeslut (legal hold)' }).getByRole('button', { name: 'Sätt bevarandebeslut' }).click();
+  await page.getByRole('form', { name: 'Sätt spärr mot gallring (legal hold)' }).getByRole('button', { name: 'Sätt spärr mot gallring' }).click();
   await page.waitForURL('**?saved=hold');
-  check((await statusText(page)).includes('Bevarandebeslutet är satt.'), 'the hold is announced');
-  const held = await detail('Bevarandebeslut');
+  check((await statusText(page)).includes('Spärren mot gallring är satt.'), 'the hold is announced');
+  const held = await detail('Spärr mot gallring');
   check(held.startsWith(`Får inte gallras: ${holdReason} (av hr:${username}`), `the hold, its reason and who: "${held}"`);
-  check((await page.getByRole('form', { name: 'Häv bevarandebeslutet' }).count()) === 1, 'the form now lifts the hold');
+  check((await page.getByRole('form', { name: 'Häv spärren mot gallring' }).count()) === 1, 'the form now lifts the hold');
   pass('legal_hold_needs_a_reason_and_is_set_with_one');
 
   // The talent-pool withdrawal asks for a confirmation on a page of its own first (it

@@ -37,6 +37,7 @@ pub(crate) mod labels;
 pub mod language;
 pub(crate) mod list_choices;
 pub(crate) mod params;
+pub(crate) mod plural;
 pub(crate) mod policy;
 pub mod printable;
 pub mod quarantine;

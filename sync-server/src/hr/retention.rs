@@ -13,7 +13,7 @@
 //! calls the same functions. Errors are [`HrError`]s.
 
 use kiosk_core::ids::EventId;
-use kiosk_core::language::Localized;
+use kiosk_core::language::{Language, Localized};
 
 use crate::hr::accounts::HrUser;
 use crate::hr::error::{Conflict, HrError, HrResult, Missing, StorageContext};
@@ -186,17 +186,24 @@ pub(crate) struct Withdrawn {
 pub(crate) fn told_to_visitor(retention: &RecordRetention, withdrawn_at: i64) -> (String, String) {
     let withdrawn = crate::hr::dates::local_date(withdrawn_at);
     let due = crate::hr::dates::local_date(retention.due_at);
-    let months = retention.rule.months;
+    let months = |lang| {
+        crate::hr::plural::amount(
+            lang,
+            u64::from(retention.rule.months),
+            crate::hr::plural::Unit::Months,
+        )
+    };
+    let (months_sv, months_en) = (months(Language::Swedish), months(Language::English));
     let mut sv = format!(
         "Ditt samtycke till att finnas i vår talangpool är återkallat från och med \
          {withdrawn}. Vi kontaktar dig inte om andra tjänster. Din registrering är en \
-         allmän handling och gallras tidigast {due} ({months} månader efter att vi tog \
+         allmän handling och gallras tidigast {due} ({months_sv} efter att vi tog \
          emot den)."
     );
     let mut en = format!(
         "Your consent to our talent pool is withdrawn as of {withdrawn}. We will not \
          contact you about other roles. Your registration is a public record and is \
-         removed no earlier than {due} ({months} months after we received it)."
+         removed no earlier than {due} ({months_en} after we received it)."
     );
     if retention.legal_hold.is_some() {
         sv.push_str(" Just nu får den inte gallras, eftersom den måste bevaras för ett ärende.");

@@ -19,7 +19,7 @@ use super::forms::{self, date_bound, filter_query, form_values};
 use super::layout::{
     Field, FieldError, Nav, column_heads, error_of, error_summary, notice, select,
 };
-use super::texts::fill;
+use super::texts::{Plural, fill};
 use super::{Console, html_page};
 use crate::access_checkpoint::{BEFORE_HORIZON, CheckpointVerdict, FileCheck};
 use crate::error::AppError;
@@ -40,7 +40,7 @@ const FIELDS: [&str; 6] = ["user", "record", "action", "from", "to", "before"];
 #[derive(Debug)]
 struct Texts {
     title: &'static str,
-    chain_intact: &'static str,
+    chain_intact: Plural,
     chain_broken: &'static str,
     chain_check_intro: &'static str,
     chain_check_button: &'static str,
@@ -57,7 +57,7 @@ struct Texts {
     fails: &'static str,
     cannot_check: &'static str,
     no_checkpoint_files: &'static str,
-    checkpoints_all_hold: &'static str,
+    checkpoints_all_hold: Plural,
     checkpoints_some_fail: &'static str,
     filter_heading: &'static str,
     user: &'static str,
@@ -92,7 +92,10 @@ struct Texts {
 
 const SV: Texts = Texts {
     title: "Åtkomstlogg",
-    chain_intact: "Loggens kedja är hel: alla {} poster stämmer.",
+    chain_intact: Plural {
+        one: "Loggens kedja är hel: den enda posten stämmer.",
+        other: "Loggens kedja är hel: alla {} poster stämmer.",
+    },
     chain_broken: "Loggens kedja är bruten vid post {}. Loggen kan ha ändrats utanför reläet; kontakta den som ansvarar för reläet och spara den senaste kontrollpunkten.",
     chain_check_intro: "Reläet kan gå igenom hela loggens kedja och visa om någon post har ändrats eller tagits bort. Med en lång logg tar det en stund.",
     chain_check_button: "Kontrollera kedjan",
@@ -103,13 +106,16 @@ const SV: Texts = Texts {
     checkpoints_caption: "Kontrollpunktsfiler i reläets mapp, äldsta först",
     col_file: "Fil",
     col_entries: "Poster",
-    col_taken: "Tagen",
+    col_taken: "Skapad",
     col_result: "Resultat",
     holds: "Stämmer",
     fails: "Stämmer inte",
     cannot_check: "Kan inte kontrolleras",
     no_checkpoint_files: "Mappen för kontrollpunkter innehåller inga filer ännu.",
-    checkpoints_all_hold: "Loggen stämmer med alla {} kontrollpunkter som kan kontrolleras.",
+    checkpoints_all_hold: Plural {
+        one: "Loggen stämmer med den enda kontrollpunkten som kan kontrolleras.",
+        other: "Loggen stämmer med alla {} kontrollpunkter som kan kontrolleras.",
+    },
     checkpoints_some_fail: "Loggen stämmer inte med {} av kontrollpunkterna. Loggen kan ha ändrats utanför reläet; kontakta den som ansvarar för reläet och spara kontrollpunktsfilerna.",
     filter_heading: "Filtrera",
     user: "Användare",
@@ -144,7 +150,10 @@ const SV: Texts = Texts {
 
 const EN: Texts = Texts {
     title: "Access log",
-    chain_intact: "The log's chain is intact: all {} entries verify.",
+    chain_intact: Plural {
+        one: "The log's chain is intact: its one entry verifies.",
+        other: "The log's chain is intact: all {} entries verify.",
+    },
     chain_broken: "The log's chain is broken at entry {}. The log may have been changed outside the relay; contact whoever runs the relay and keep the latest checkpoint.",
     chain_check_intro: "The relay can go through the log's whole chain and show whether any entry was changed or removed. With a long log this takes a while.",
     chain_check_button: "Check the chain",
@@ -161,7 +170,10 @@ const EN: Texts = Texts {
     fails: "Fails",
     cannot_check: "Cannot be checked",
     no_checkpoint_files: "The checkpoint folder holds no files yet.",
-    checkpoints_all_hold: "The log agrees with all {} checkpoints that can be checked.",
+    checkpoints_all_hold: Plural {
+        one: "The log agrees with the one checkpoint that can be checked.",
+        other: "The log agrees with all {} checkpoints that can be checked.",
+    },
     checkpoints_some_fail: "The log does not agree with {} of the checkpoints. The log may have been changed outside the relay; contact whoever runs the relay and keep the checkpoint files.",
     filter_heading: "Filter",
     user: "User",
@@ -384,7 +396,7 @@ fn full_verdict(lang: Language, verification: &Verification) -> Markup {
                         p { strong { (fill(t.checkpoints_some_fail, failing)) } }
                     }
                 } @else {
-                    (notice(&fill(t.checkpoints_all_hold, holding)))
+                    (notice(&t.checkpoints_all_hold.of(holding)))
                 }
                 (checkpoint_table(lang, checks))
             }
@@ -395,7 +407,7 @@ fn full_verdict(lang: Language, verification: &Verification) -> Markup {
 fn checkpoint_table(lang: Language, checks: &[FileCheck]) -> Markup {
     let t = texts(lang);
     html! {
-        table.checkpoints {
+        (super::layout::table_region(t.checkpoints_caption, html! { table.checkpoints {
             caption { (t.checkpoints_caption) }
             (column_heads(&[t.col_file, t.col_entries, t.col_taken, t.col_result]))
             tbody {
@@ -420,13 +432,13 @@ fn checkpoint_table(lang: Language, checks: &[FileCheck]) -> Markup {
                     }
                 }
             }
-        }
+        } }))
     }
 }
 
 fn chain_verdict(t: &Texts, verdict: &AccessLogVerdict) -> Markup {
     match verdict.broken_at {
-        None => notice(&fill(t.chain_intact, verdict.entries)),
+        None => notice(&t.chain_intact.of(verdict.entries)),
         Some(seq) => html! {
             div.error-summary role="alert" {
                 p { strong { (fill(t.chain_broken, seq)) } }
@@ -504,7 +516,7 @@ fn entry_table(
         @if entries.is_empty() {
             p { (t.no_entries) }
         } @else {
-            table {
+            (super::layout::table_region(t.caption, html! { table {
                 caption { (t.caption) }
                 (column_heads(&[t.col_seq, t.col_time, t.col_who, t.col_action, t.col_record]))
                 tbody {
@@ -520,7 +532,7 @@ fn entry_table(
                         }
                     }
                 }
-            }
+            } }))
         }
     }
 }

@@ -20,7 +20,7 @@ use crate::hr::sessions::SESSION_IDLE_MS;
 use crate::state::AppState;
 
 /// When the statement was last reviewed against the console; change it with the text.
-pub const STATEMENT_DATE: &str = "2026-11-30";
+pub const STATEMENT_DATE: &str = "2026-12-06";
 
 /// DIGG's page for reporting a public service that does not meet the law.
 pub const DIGG_COMPLAINT_URL: &str = "https://www.digg.se/tdosanmalan";
@@ -75,15 +75,15 @@ const SV: Texts = Texts {
     not_accessible: &[
         "QR-koden som registrerar surfplattor är en bild. Skärmläsare får en beskrivning av den men inte dess innehåll; samma kod visas därför också som text att skriva in (WCAG 1.1.1).",
         "Dokument erbjuds inte som PDF. Exporter är CSV- eller JSON-filer, och utskrivbara sidor (som evenemangens slutrapport) är vanliga webbsidor utan särskild formatering för papper.",
-        "Breda tabeller, till exempel avstämningen och listan över surfplattor, kan behöva rullas i sidled på smala skärmar och vid stor förstoring (WCAG 1.4.10).",
         "Surfplattor och underskrifter anges med långa hexadecimala nycklar, som är svåra att läsa upp och att jämföra med skärmläsare.",
     ],
-    session_timeout: "Du loggas ut efter {} minuter utan aktivitet, utan varning i förväg och utan möjlighet att förlänga tiden (WCAG 2.2.1). Det du skrivit i ett formulär som inte har skickats sparas inte.",
+    session_timeout: "Du loggas ut efter {} utan aktivitet, utan varning i förväg och utan möjlighet att förlänga tiden (WCAG 2.2.1). Det du skrivit i ett formulär som inte har skickats sparas inte.",
     tested_heading: "Hur vi testat konsolen",
     tested: &[
         "Vi har själva granskat konsolen (självskattning); ingen extern granskning är gjord.",
-        "Automatiska kontroller med axe-core i webbläsartesterna (Chromium) av konsolens sidor: inloggning, lösenord, registreringslistan, en registrering och bytet till engelska. Fel av allvarlighetsgrad ”serious” eller ”critical” stoppar en ändring.",
-        "Tangentbordskontroller i samma tester: länken ”Hoppa till huvudinnehållet” nås först med Tab och flyttar fokus till huvudinnehållet. Att varje sida går att använda med enbart tangentbord är inte testat automatiskt.",
+        "Automatiska kontroller med axe-core i webbläsartesterna (Chromium) av alla konsolens sidor, på svenska och engelska. Varje fel som axe-core hittar stoppar en ändring.",
+        "Tangentbordskontroller i samma tester: länken ”Hoppa till huvudinnehållet” nås först med Tab och flyttar fokus till huvudinnehållet, och efter ett formulär med fel hamnar fokus på listan över felen. Att varje sida går att använda med enbart tangentbord är inte testat automatiskt.",
+        "Anpassning till smala skärmar (WCAG 1.4.10): webbläsartesterna öppnar varje sida i konsolen, också de utskrivbara dokumenten, på svenska och engelska med över 30 registreringar, 390 och 1 280 pixlar breda, och kontrollerar att ingen sida behöver rullas i sidled och att axe-core inte hittar några fel. Breda tabeller får rulla i sidled inom en egen ruta, som går att nå och rulla med tangentbordet; resten av sidan radbryts.",
         "Granskning av koden: en h1 per sida och rubriker i ordning, sidans språk (lang), landmärken (sidhuvud, navigering, huvudinnehåll, sidfot), etiketter och felmeddelanden kopplade till formulärfälten, och tabeller med rubrikceller. Konsolen använder inget JavaScript.",
     ],
     assessed_on: "Senaste bedömningen gjordes den {}.",
@@ -111,15 +111,15 @@ const EN: Texts = Texts {
     not_accessible: &[
         "The QR code that enrolls tablets is an image. Screen readers get a description of it but not its content; the same code is therefore also shown as text to type in (WCAG 1.1.1).",
         "Documents are not offered as PDF. Exports are CSV or JSON files, and printable pages (such as an event's closing report) are plain web pages without special formatting for paper.",
-        "Wide tables, such as the reconciliation and the list of tablets, may need scrolling sideways on narrow screens and at high zoom (WCAG 1.4.10).",
         "Tablets and signatures are named by long hexadecimal keys, which are hard to listen to and to compare with a screen reader.",
     ],
-    session_timeout: "You are logged out after {} minutes without activity, with no warning beforehand and no way to extend the time (WCAG 2.2.1). What you typed into a form you had not sent is not kept.",
+    session_timeout: "You are logged out after {} without activity, with no warning beforehand and no way to extend the time (WCAG 2.2.1). What you typed into a form you had not sent is not kept.",
     tested_heading: "How we tested the console",
     tested: &[
         "We reviewed the console ourselves (a self-assessment); no external audit has been made.",
-        "Automated checks with axe-core in the browser tests (Chromium) of the console's pages: login, password, the registration list, a registration and the switch to English. A violation of impact “serious” or “critical” stops a change.",
-        "Keyboard checks in the same tests: the “Skip to main content” link is reached first with Tab and moves focus to the main content. That every page can be used by keyboard alone is not tested automatically.",
+        "Automated checks with axe-core in the browser tests (Chromium) of every console page, in Swedish and English. Any violation axe-core finds stops a change.",
+        "Keyboard checks in the same tests: the “Skip to main content” link is reached first with Tab and moves focus to the main content, and after a form with errors the focus is on the list of errors. That every page can be used by keyboard alone is not tested automatically.",
+        "Reflow on narrow screens (WCAG 1.4.10): the browser tests open every console page, the printable documents too, in Swedish and English with more than 30 registrations, 390 and 1,280 pixels wide, and check that no page needs scrolling sideways and that axe-core finds no violations. A wide table may scroll sideways inside a box of its own, which can be reached and scrolled with the keyboard; the rest of the page wraps.",
         "Review of the code: one h1 per page and headings in order, the page's language (lang), landmarks (header, navigation, main content, footer), labels and error messages tied to form fields, and tables with header cells. The console uses no JavaScript.",
     ],
     assessed_on: "The latest assessment was made on {}.",
@@ -147,7 +147,7 @@ pub(crate) async fn page(
     uri: Uri,
 ) -> Response {
     let t = texts(lang);
-    let content = statement(t, state.accessibility_contact.as_deref());
+    let content = statement(lang, t, state.accessibility_contact.as_deref());
     // Anyone may read it; a logged-in user keeps their menu.
     let page = match &console {
         Ok(console) => console.page(t.title, &uri, Nav::None, false),
@@ -163,8 +163,12 @@ pub(crate) async fn page(
     html_page(StatusCode::OK, page.render(content))
 }
 
-fn statement(t: &Texts, contact: Option<&str>) -> Markup {
-    let idle_minutes = (SESSION_IDLE_MS / 60_000).to_string();
+fn statement(lang: Language, t: &Texts, contact: Option<&str>) -> Markup {
+    let idle_minutes = crate::hr::plural::amount(
+        lang,
+        (SESSION_IDLE_MS / 60_000).unsigned_abs(),
+        crate::hr::plural::Unit::Minutes,
+    );
     html! {
         p { (t.intro) }
         p { (t.scope) }

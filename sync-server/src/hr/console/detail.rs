@@ -407,7 +407,7 @@ fn content(
         @if annotations.notes.is_empty() {
             p { (t.no_notes) }
         } @else {
-            table {
+            (super::layout::table_region(t.notes_caption, html! { table {
                 caption { (t.notes_caption) }
                 (column_heads(&[t.col_written, t.col_author, t.col_note]))
                 tbody {
@@ -419,7 +419,7 @@ fn content(
                         }
                     }
                 }
-            }
+            } }))
         }
         @if let Some(edit) = edit {
             (note_form(lang, id, edit))
@@ -428,7 +428,7 @@ fn content(
         @if annotations.ratings.is_empty() {
             p { (t.no_ratings) }
         } @else {
-            table {
+            (super::layout::table_region(t.ratings_caption, html! { table {
                 caption { (t.ratings_caption) }
                 (column_heads(&[t.col_recruiter, t.col_rating]))
                 tbody {
@@ -439,7 +439,7 @@ fn content(
                         }
                     }
                 }
-            }
+            } }))
         }
         @if let Some(edit) = edit {
             (rating_form(lang, id, annotations.ratings.get(edit.username).copied(), edit))

@@ -121,7 +121,7 @@ const SV: Texts = Texts {
     kiosk: "Kiosk (besökare fyller i)",
     staff: "Personal (en rekryterares surfplatta)",
     recruiter: "Rekryterare",
-    recruiter_hint: "Bara för personalplattor: rekryteraren som plattan arbetar för. Hen måste vara tilldelad evenemanget; plattans anteckningar och betyg blir hens.",
+    recruiter_hint: "Bara för personalens surfplattor: rekryteraren som surfplattan arbetar för. Hen måste vara tilldelad evenemanget; surfplattans anteckningar och betyg blir hens.",
     uses: "Antal surfplattor",
     uses_hint: "Hur många surfplattor koden kan registrera, 1–500.",
     valid_hours: "Giltig i timmar",
@@ -136,7 +136,7 @@ const SV: Texts = Texts {
     col_recruiter: "Rekryterare",
     col_enrolled: "Registrerad",
     col_last_contact: "Senaste kontakt",
-    col_captured: "Inskickade på plattan",
+    col_captured: "Inskickade på surfplattan",
     col_received: "Mottagna",
     col_state: "Läge",
     col_actions: "Åtgärder",
@@ -147,7 +147,7 @@ const SV: Texts = Texts {
     issue_unlock: "Skapa PIN-upplåsningskod",
     bad_event: "Välj ett evenemang som reläet har.",
     bad_role: "Välj kiosk eller personal.",
-    recruiter_missing: "Välj rekryterare: en personalplatta hör till en rekryterare.",
+    recruiter_missing: "Välj rekryterare: personalens surfplattor hör till en rekryterare.",
     recruiter_not_for_kiosk: "Välj ingen rekryterare för en kiosk.",
     recruiter_unknown: "Det finns ingen sådan användare. Välj en rekryterare i listan.",
     recruiter_disabled: "Användaren är avstängd. Välj en annan rekryterare.",
@@ -183,7 +183,7 @@ const SV: Texts = Texts {
     not_found_title: "Surfplattan finns inte",
     unknown_device: "Det finns ingen surfplatta med den adressen.",
     not_staff_title: "Ingen PIN att låsa upp",
-    not_staff: "Bara en aktiv personalplatta har en PIN att låsa upp.",
+    not_staff: "Bara en aktiv surfplatta för personal har en PIN-kod att låsa upp.",
 };
 
 const EN: Texts = Texts {
@@ -477,7 +477,7 @@ fn device_table(console: &Console, events: &[(String, String)], devices: &[Devic
             @if devices.is_empty() {
                 p { (t.no_devices) }
             } @else {
-                table {
+                (super::layout::table_region(t.caption, html! { table {
                     caption { (t.caption) }
                     (column_heads(&[
                         t.col_tablet,
@@ -537,7 +537,7 @@ fn device_table(console: &Console, events: &[(String, String)], devices: &[Devic
                             }
                         }
                     }
-                }
+                } }))
             }
         }
     }

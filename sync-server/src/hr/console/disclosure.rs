@@ -53,7 +53,7 @@ struct Texts {
 
 const SV: Texts = Texts {
     title: "Utlämnande",
-    intro: "Ta fram ett underlag för en begäran om allmän handling. Underlaget visar varje begärd registrering med alla uppgifter och markerar de som behöver sekretessprövas; en handläggare beslutar vad som lämnas ut.",
+    intro: "Ta fram ett underlag för en begäran om allmän handling. Underlaget visar varje begärd registrering med alla uppgifter och markerar de uppgifter som behöver sekretessprövas; en handläggare beslutar vad som lämnas ut.",
     logged_note: "Varje registrering som tas med skrivs i åtkomstloggen.",
     records: "Registreringar",
     records_hint: "Id:n eller kvittokoder, en per rad (högst 500).",

@@ -229,20 +229,35 @@ fn switch_href(uri: &Uri, lang: Language) -> String {
 }
 
 /// The list of a form's errors at its top, announced when the page loads; each links to
-/// its field.
+/// its field. Every console form shows its errors through this one component.
 pub(crate) fn error_summary(lang: Language, errors: &[FieldError]) -> Markup {
+    let items: Vec<(Option<&str>, &str)> = errors
+        .iter()
+        .map(|e| (e.field, e.message.as_str()))
+        .collect();
+    error_summary_of(lang, &items)
+}
+
+/// [`error_summary`] for errors whose anchors are made at run time (a field of one row of
+/// a list): `(anchor, message)`, the anchor `None` for an error of the whole form.
+///
+/// The summary takes the focus when the page loads (`autofocus` on a `tabindex="-1"`
+/// container): after a failed submit the keyboard and the screen reader start at the
+/// errors, not at the top of the page. No script is needed, so the content policy stays
+/// `script-src`-free; `role="alert"` still announces it where focus is not moved.
+pub(crate) fn error_summary_of(lang: Language, errors: &[(Option<&str>, &str)]) -> Markup {
     let t = texts(lang);
     html! {
         @if !errors.is_empty() {
-            div.error-summary role="alert" aria-labelledby="error-summary-title" {
+            div.error-summary #error-summary role="alert" aria-labelledby="error-summary-title" tabindex="-1" autofocus {
                 h2 #error-summary-title { (t.error_summary) }
                 ul {
-                    @for error in errors {
+                    @for (anchor, message) in errors {
                         li {
-                            @if let Some(field) = error.field {
-                                a href={ "#" (field) } { (error.message) }
+                            @if let Some(anchor) = anchor {
+                                a href={ "#" (anchor) } { (message) }
                             } @else {
-                                (error.message)
+                                (message)
                             }
                         }
                     }
@@ -262,6 +277,16 @@ pub(crate) fn column_heads(labels: &[&str]) -> Markup {
                 }
             }
         }
+    }
+}
+
+/// A table in a region of its own that scrolls sideways when the table is wider than the
+/// screen, so the page itself never does (WCAG 1.4.10, reflow: a data table may scroll in
+/// two directions, the page may not). The region takes keyboard focus so it can be scrolled
+/// without a mouse, and is named after the table, as a screen reader announces it.
+pub(crate) fn table_region(name: &str, table: Markup) -> Markup {
+    html! {
+        div.table-region role="region" tabindex="0" aria-label=(name) { (table) }
     }
 }
 
@@ -359,5 +384,43 @@ pub(crate) fn select(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_error_summary_takes_the_focus_and_links_each_field_error() {
+        let errors = [
+            FieldError::on("value", "Uppgiften har inte rätt form."),
+            FieldError::form("Något annat gick fel."),
+        ];
+        let html = error_summary(Language::Swedish, &errors).into_string();
+        // Focusable by script-free autofocus, but no tab stop of its own.
+        assert!(html.contains(r#"id="error-summary""#), "{html}");
+        assert!(html.contains(r#"tabindex="-1""#), "{html}");
+        assert!(html.contains(" autofocus"), "{html}");
+        assert!(html.contains(r#"role="alert""#), "{html}");
+        assert!(
+            html.contains(r##"<a href="#value">Uppgiften har inte rätt form.</a>"##),
+            "{html}"
+        );
+        assert!(html.contains("<li>Något annat gick fel.</li>"), "{html}");
+        assert!(
+            error_summary(Language::English, &[])
+                .into_string()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_table_region_is_named_focusable_and_scrolls_its_table() {
+        let html = table_region("Registreringar", html! { table {} }).into_string();
+        assert_eq!(
+            html,
+            r#"<div class="table-region" role="region" tabindex="0" aria-label="Registreringar"><table></table></div>"#
+        );
     }
 }

@@ -431,7 +431,7 @@ fn results_table(
     html! {
         h2 #results { (t.results_heading) }
         @match total {
-            Some(total) => p.total #total { strong { (l.total(total)) } },
+            Some(total) => p.total #total { strong { (l.total.of(total)) } },
             None => p.total #total { (l.total_unknown) },
         }
         @if rows.is_empty() {
@@ -441,8 +441,9 @@ fn results_table(
                 p { (l.past_the_end) " " a href=(address(LIST, &FIELDS, &without_page(values), &[])) { (t.first_page) } }
             }
         } @else {
-            table {
-                caption { (match order { ListOrder::NewestFirst => t.table_caption, ListOrder::OldestFirst => l.caption_oldest }) }
+            @let caption = match order { ListOrder::NewestFirst => t.table_caption, ListOrder::OldestFirst => l.caption_oldest };
+            (super::layout::table_region(caption, html! { table {
+                caption { (caption) }
                 (column_heads(&[
                     t.col_captured,
                     t.col_name,
@@ -479,7 +480,7 @@ fn results_table(
                         }
                     }
                 }
-            }
+            } }))
         }
         (pages(t, l, values, number, total, rows.len()))
     }

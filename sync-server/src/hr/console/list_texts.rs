@@ -3,6 +3,7 @@
 //! in Swedish and English. The texts the list shares with other pages stay in
 //! [`super::texts`].
 
+use crate::hr::plural::Plural;
 use kiosk_core::language::Language;
 
 /// The list's texts in one language.
@@ -15,9 +16,8 @@ pub(crate) struct ListTexts {
     pub newest_first: &'static str,
     pub oldest_first: &'static str,
     pub caption_oldest: &'static str,
-    /// The total when it is one, and when it is any other number (`{}`).
-    pub total_one: &'static str,
-    pub total_many: &'static str,
+    /// "1 registrering", "38 registreringar": the number agrees with the noun.
+    pub total: Plural,
     pub total_unknown: &'static str,
     pub page_of: &'static str,
     pub previous_page: &'static str,
@@ -43,8 +43,10 @@ const SV: ListTexts = ListTexts {
     newest_first: "Nyast först",
     oldest_first: "Äldst först",
     caption_oldest: "Registreringar, äldst först",
-    total_one: "1 registrering",
-    total_many: "{} registreringar",
+    total: Plural {
+        one: "1 registrering",
+        other: "{} registreringar",
+    },
     total_unknown: "Sökningen gäller för många registreringar för att räkna dem. Begränsa med ett evenemang eller datum för att se antalet.",
     page_of: "Sida {} av {}",
     previous_page: "Föregående sida",
@@ -70,8 +72,10 @@ const EN: ListTexts = ListTexts {
     newest_first: "Newest first",
     oldest_first: "Oldest first",
     caption_oldest: "Registrations, oldest first",
-    total_one: "1 registration",
-    total_many: "{} registrations",
+    total: Plural {
+        one: "1 registration",
+        other: "{} registrations",
+    },
     total_unknown: "The search covers too many registrations to count them. Narrow it with an event or dates to see the number.",
     page_of: "Page {} of {}",
     previous_page: "Previous page",
@@ -97,15 +101,6 @@ pub(crate) fn list_texts(lang: Language) -> &'static ListTexts {
 }
 
 impl ListTexts {
-    /// "1 registrering", "38 registreringar": the number agrees with the noun.
-    pub(crate) fn total(&self, count: u64) -> String {
-        if count == 1 {
-            self.total_one.to_owned()
-        } else {
-            self.total_many.replacen("{}", &count.to_string(), 1)
-        }
-    }
-
     /// "Sida 2 av 7".
     pub(crate) fn page_of(&self, page: u32, pages: u32) -> String {
         self.page_of
@@ -122,11 +117,11 @@ mod tests {
     fn a_total_agrees_in_number_in_both_languages() {
         let sv = list_texts(Language::Swedish);
         let en = list_texts(Language::English);
-        assert_eq!(sv.total(1), "1 registrering");
-        assert_eq!(sv.total(38), "38 registreringar");
-        assert_eq!(sv.total(0), "0 registreringar");
-        assert_eq!(en.total(1), "1 registration");
-        assert_eq!(en.total(38), "38 registrations");
+        assert_eq!(sv.total.of(1), "1 registrering");
+        assert_eq!(sv.total.of(38), "38 registreringar");
+        assert_eq!(sv.total.of(0), "0 registreringar");
+        assert_eq!(en.total.of(1), "1 registration");
+        assert_eq!(en.total.of(38), "38 registrations");
         assert_eq!(sv.page_of(2, 7), "Sida 2 av 7");
     }
 }

@@ -197,7 +197,13 @@ pub(crate) async fn submit(
             return html_page(StatusCode::FORBIDDEN, page);
         }
         Err(HrError::Login(LoginRefusal::RateLimited(seconds))) => {
-            let errors = [FieldError::form(fill(t.rate_limited, seconds))];
+            // People read a wait in minutes, rounded up; Retry-After keeps the seconds.
+            let wait = super::texts::amount(
+                lang,
+                super::texts::wait_minutes(seconds),
+                super::texts::Unit::Minutes,
+            );
+            let errors = [FieldError::form(fill(t.rate_limited, wait))];
             let page = render(lang, &uri, token, &username, &errors, None);
             let mut response = html_page(StatusCode::TOO_MANY_REQUESTS, page);
             if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {

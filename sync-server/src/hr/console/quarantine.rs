@@ -48,7 +48,7 @@ struct QuarantineTexts {
 
 const SV: QuarantineTexts = QuarantineTexts {
     title: "Karantän",
-    intro: "Här finns insändningar som relän har tagit emot men hållit åtskilda: de är äkta (surfplattans signatur stämmer) men kom från en spärrad eller utgången surfplatta eller klarade inte en senare kontroll. De är allmänna handlingar och tas inte bort. Öppna var och en, se vad den innehåller och varför den hölls åtskild, och fatta ett beslut en gång: godta den så att den blir en registrering bland de andra, eller håll den åtskild för gott. Beslutet och skälet sparas och loggas.",
+    intro: "Här finns insändningar som reläet har tagit emot men hållit åtskilda: de är äkta (surfplattans signatur stämmer) men kom från en återkallad eller utgången surfplatta eller klarade inte en senare kontroll. De är allmänna handlingar och tas inte bort. Öppna var och en, se vad den innehåller och varför den hölls åtskild, och fatta ett beslut en gång: godta den så att den blir en registrering bland de andra, eller håll den åtskild för gott. Beslutet och skälet sparas och loggas.",
     caption: "Insändningar i karantän, nyast först",
     col_received: "Mottagen",
     col_capture: "Registrerings-id",
@@ -102,7 +102,7 @@ fn quarantine_texts(lang: Language) -> &'static QuarantineTexts {
 /// Why the tablet's capture was kept apart, as people read it.
 pub(super) fn code_label(lang: Language, code: &str) -> &str {
     let (sv, en) = match code {
-        "revoked" => ("Surfplattan var spärrad", "The tablet was revoked"),
+        "revoked" => ("Surfplattan var återkallad", "The tablet was revoked"),
         "certificate_expired" => (
             "Surfplattans certifikat hade gått ut",
             "The tablet's certificate had expired",
@@ -129,7 +129,7 @@ pub(super) fn code_label(lang: Language, code: &str) -> &str {
 pub(super) fn refusal_text(lang: Language, refusal: AcceptRefusal) -> &'static str {
     let (sv, en) = match refusal {
         AcceptRefusal::NotASealedCapture => (
-            "det som sparades är inte en förseglad insändning som relän kan öppna.",
+            "det som sparades är inte en förseglad insändning som reläet kan öppna.",
             "what was kept is not a sealed capture the relay can open.",
         ),
         AcceptRefusal::BadSignature => (
@@ -153,7 +153,7 @@ pub(super) fn refusal_text(lang: Language, refusal: AcceptRefusal) -> &'static s
             "it is for another event than the tablet's.",
         ),
         AcceptRefusal::UnknownEvent => (
-            "relän känner inte till evenemanget.",
+            "reläet känner inte till evenemanget.",
             "the relay does not know its event.",
         ),
         AcceptRefusal::InvalidRegistration => (
@@ -237,7 +237,7 @@ async fn render(state: &AppState, console: &Console, uri: &Uri, shown: &Shown) -
             @if captures.is_empty() {
                 p { (q.empty) }
             } @else {
-                table {
+                (super::layout::table_region(q.caption, html! { table {
                     caption { (q.caption) }
                     (column_heads(&[
                         q.col_capture,
@@ -259,7 +259,7 @@ async fn render(state: &AppState, console: &Console, uri: &Uri, shown: &Shown) -
                             }
                         }
                     }
-                }
+                } }))
                 @if shown.before.is_some() || next.is_some() {
                     nav.pages aria-label=(q.pages_nav) {
                         @if shown.before.is_some() {

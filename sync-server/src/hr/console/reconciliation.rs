@@ -94,9 +94,9 @@ struct Texts {
 
 const SV: Texts = Texts {
     title: "Avstämning",
-    intro: "Per evenemang och surfplatta: hur många registreringar plattan tog emot från besökare och vad reläet har fått av dem. Siffrorna gäller nu.",
-    captured_means: "”Inskickade på plattan” är det reläet vet: så många registreringar som plattan sade att den hade tagit emot när den senast synkroniserade (eller det högsta löpnumret den har skickat, om det är fler). Det plattan har tagit emot efter sin senaste kontakt vet reläet inte om förrän den synkroniserar igen.",
-    silent_means: "En surfplatta är tyst om den har registreringar som inte har kommit fram och inte har hört av sig på {} timmar. Leta upp den innan registreringarna går förlorade.",
+    intro: "Per evenemang och surfplatta: hur många registreringar surfplattan tog emot från besökare och vad reläet har fått av dem. Siffrorna gäller nu.",
+    captured_means: "”Inskickade på surfplattan” är det reläet vet: så många registreringar som surfplattan sade att den hade tagit emot när den senast synkroniserade (eller det högsta löpnumret den har skickat, om det är fler). Det surfplattan har tagit emot efter sin senaste kontakt vet reläet inte om förrän den synkroniserar igen.",
+    silent_means: "En surfplatta är tyst om den har registreringar som inte har kommit fram och inte har hört av sig på {}. Leta upp den innan registreringarna går förlorade.",
     silent_summary: "Tysta surfplattor med registreringar som inte har kommit fram: {}.",
     none_silent: "Ingen surfplatta är tyst med registreringar som inte har kommit fram.",
     no_events: "Reläet har inga evenemang än.",
@@ -108,7 +108,7 @@ const SV: Texts = Texts {
     col_tablet: "Surfplatta",
     col_role: "Typ",
     col_last_contact: "Senaste kontakt",
-    col_captured: "Inskickade på plattan",
+    col_captured: "Inskickade på surfplattan",
     col_received: "Mottagna",
     col_stored: "Lagrade",
     col_quarantined: "I karantän",
@@ -141,7 +141,7 @@ const SV: Texts = Texts {
     silent_count: "Tysta surfplattor med registreringar som inte har kommit fram",
     decisions_heading: "Karantänbeslut och gallring",
     accepted: "Godtagna ur karantän",
-    kept_apart: "Hålls isär för gott",
+    kept_apart: "Hålls åtskilda för gott",
     removals: "Gallrade registreringar",
     devices_heading: "Surfplattor",
     devices_caption: "Varje surfplatta för evenemanget",
@@ -158,7 +158,7 @@ const EN: Texts = Texts {
     title: "Reconciliation",
     intro: "Per event and tablet: how many registrations the tablet took from visitors and what the relay received of them. The figures are as of now.",
     captured_means: "“Captured on the tablet” is what the relay knows: as many registrations as the tablet said it had captured when it last synced (or the highest journal number it sent, if more). What the tablet captured after its last contact is unknown to the relay until it syncs again.",
-    silent_means: "A tablet is silent if it has registrations that have not arrived and has not been in contact for {} hours. Find it before the registrations are lost.",
+    silent_means: "A tablet is silent if it has registrations that have not arrived and has not been in contact for {}. Find it before the registrations are lost.",
     silent_summary: "Silent tablets with registrations that have not arrived: {}.",
     none_silent: "No tablet is silent with registrations that have not arrived.",
     no_events: "The relay holds no events yet.",
@@ -326,7 +326,7 @@ pub(crate) async fn page(State(state): State<AppState>, console: Console, uri: U
         .render(html! {
             p { (t.intro) }
             p { (t.captured_means) }
-            p { (fill(t.silent_means, SILENT_AFTER_MS / 3_600_000)) }
+            p { (fill(t.silent_means, crate::hr::plural::amount(lang, (SILENT_AFTER_MS / 3_600_000).unsigned_abs(), crate::hr::plural::Unit::Hours))) }
             @if silent > 0 {
                 div.error-summary role="status" {
                     p { strong { (fill(t.silent_summary, silent)) } }
@@ -364,7 +364,7 @@ fn event_section(lang: Language, reconciliation: &EventReconciliation) -> Markup
             @if reconciliation.devices.is_empty() {
                 p { (t.no_devices) }
             } @else {
-                table {
+                (super::layout::table_region(&fill(t.caption, name), html! { table {
                     caption { (fill(t.caption, name)) }
                     (column_heads(&[
                         t.col_tablet, t.col_role, t.col_last_contact, t.col_captured,
@@ -377,7 +377,7 @@ fn event_section(lang: Language, reconciliation: &EventReconciliation) -> Markup
                         }
                     }
                     (totals_row(t, &reconciliation.totals))
-                }
+                } }))
             }
         }
     }
@@ -449,7 +449,7 @@ pub(crate) async fn closing_report_page(
                         }
                     }
                     h2 { (t.counts_heading) }
-                    table {
+                    (super::layout::table_region(t.counts_caption, html! { table {
                         caption { (t.counts_caption) }
                         tbody {
                             tr { th scope="row" { (t.devices_count) } td { (totals.devices) } }
@@ -461,7 +461,7 @@ pub(crate) async fn closing_report_page(
                             tr { th scope="row" { (t.col_unsent) } td { (totals.unsent) } }
                             tr { th scope="row" { (t.silent_count) } td { (totals.silent_with_unsent) } }
                         }
-                    }
+                    } }))
                     h2 { (t.decisions_heading) }
                     dl.details {
                         dt { (t.accepted) } dd { (reconciliation.quarantine_decisions.accepted) }
@@ -472,7 +472,7 @@ pub(crate) async fn closing_report_page(
                     @if reconciliation.devices.is_empty() {
                         p { (t.no_devices) }
                     } @else {
-                        table {
+                        (super::layout::table_region(t.devices_caption, html! { table {
                             caption { (t.devices_caption) }
                             (column_heads(&[
                                 t.col_tablet, t.col_role, t.col_last_contact, t.col_captured,
@@ -485,7 +485,7 @@ pub(crate) async fn closing_report_page(
                                     (device_row(t, device, &device.id, false))
                                 }
                             }
-                        }
+                        } }))
                     }
                     h2 { (t.signature_heading) }
                     p { (fill(t.signature_intro, String::from_utf8_lossy(CLOSING_REPORT_TAG))) }

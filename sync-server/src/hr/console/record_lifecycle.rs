@@ -1,4 +1,4 @@
-//! The detail page's *Bevarande och gallring* section: when the record falls due under its
+//! The detail page's *Gallring och talangpool* section: when the record falls due under its
 //! event's rule, a legal hold and its forms (archivists set and lift one, with a reason),
 //! and the talent-pool withdrawal (`POST …/talent-pool-withdrawal`), after which the page
 //! shows what to tell the visitor; the withdrawal asks for a confirmation on a page of its
@@ -16,7 +16,7 @@ use super::ConsoleForm;
 use super::confirmations::{self, Confirmation};
 use super::detail::{Typed, detail_path, detail_uri, refused_input, saved_redirect};
 use super::layout::{FieldError, Nav, error_of};
-use super::texts::texts;
+use super::texts::{Unit, amount, texts};
 use crate::blocking::blocking;
 use crate::hr::dates;
 use crate::hr::error::HrError;
@@ -34,6 +34,8 @@ struct LifecycleTexts {
     rule_text: &'static str,
     due: &'static str,
     hold: &'static str,
+    /// What a legal hold is, in one line, where it is set or lifted.
+    hold_means: &'static str,
     no_hold: &'static str,
     hold_text: &'static str,
     talent_pool: &'static str,
@@ -59,23 +61,24 @@ struct LifecycleTexts {
 }
 
 const SV: LifecycleTexts = LifecycleTexts {
-    heading: "Bevarande och gallring",
-    received: "Mottagen av relän",
+    heading: "Gallring och talangpool",
+    received: "Mottagen av reläet",
     rule: "Gallringsregel",
-    rule_text: "{months} månader efter mottagandet, enligt {decision}",
+    rule_text: "{months} efter mottagandet, enligt {decision}",
     due: "Gallras tidigast",
-    hold: "Bevarandebeslut",
+    hold: "Spärr mot gallring",
+    hold_means: "En spärr mot gallring hindrar att registreringen tas bort när den förfaller, till exempel medan den behövs i ett ärende eller en begäran om utlämnande. Den gäller tills någon häver den.",
     no_hold: "Inget: registreringen gallras när den förfallit.",
     hold_text: "Får inte gallras: {reason} (av {user}, {time})",
     talent_pool: "Talangpool",
     withdrawn_text: "Samtycket återkallades {time}. Besökaren finns inte längre i talangpoolen.",
     tell_heading: "Det här säger du till besökaren",
-    set_hold_heading: "Sätt bevarandebeslut (legal hold)",
-    lift_hold_heading: "Häv bevarandebeslutet",
+    set_hold_heading: "Sätt spärr mot gallring (legal hold)",
+    lift_hold_heading: "Häv spärren mot gallring",
     reason_label: "Skäl",
     reason_hint: "1–500 tecken, till exempel ärendets diarienummer. Skriv inga personuppgifter.",
-    set_hold_button: "Sätt bevarandebeslut",
-    lift_hold_button: "Häv bevarandebeslutet",
+    set_hold_button: "Sätt spärr mot gallring",
+    lift_hold_button: "Häv spärren mot gallring",
     withdraw_heading: "Återkalla samtycke till talangpoolen",
     withdraw_hint: "När besökaren ber om det. Gäller direkt: hen försvinner ur talangpoolens listor och exporter. Registreringen finns kvar tills den gallras.",
     withdraw_button: "Registrera återkallelsen",
@@ -84,8 +87,8 @@ const SV: LifecycleTexts = LifecycleTexts {
     withdraw_confirm: "Ja, registrera återkallelsen",
     withdraw_record: "Registrering",
     bad_reason: "Skriv ett skäl på 1–500 tecken.",
-    hold_saved: "Bevarandebeslutet är satt.",
-    hold_lifted: "Bevarandebeslutet är hävt.",
+    hold_saved: "Spärren mot gallring är satt.",
+    hold_lifted: "Spärren mot gallring är hävd.",
     withdrawn_saved: "Återkallelsen är registrerad.",
 };
 
@@ -93,9 +96,10 @@ const EN: LifecycleTexts = LifecycleTexts {
     heading: "Retention and removal",
     received: "Received by the relay",
     rule: "Retention rule",
-    rule_text: "{months} months after receipt, under {decision}",
+    rule_text: "{months} after receipt, under {decision}",
     due: "Removed no earlier than",
     hold: "Legal hold",
+    hold_means: "A legal hold stops the registration from being removed when it falls due, for example while a case or a request for disclosure needs it. It lasts until someone lifts it.",
     no_hold: "None: the record is removed when it falls due.",
     hold_text: "Must not be removed: {reason} (by {user}, {time})",
     talent_pool: "Talent pool",
@@ -158,7 +162,11 @@ pub(crate) fn section(
     let t = texts(lang);
     let rule = l
         .rule_text
-        .replacen("{months}", &retention.rule.months.to_string(), 1)
+        .replacen(
+            "{months}",
+            &amount(lang, u64::from(retention.rule.months), Unit::Months),
+            1,
+        )
         .replacen("{decision}", &retention.rule.decision, 1);
     let reason_error = error_of(&typed.errors, "reason");
     html! {
@@ -195,6 +203,7 @@ pub(crate) fn section(
             @let lifting = retention.legal_hold.is_some();
             form method="post" action={ (detail_path(id)) "/legal-hold" } aria-labelledby="hold-form-heading" novalidate {
                 h3 #hold-form-heading { (if lifting { l.lift_hold_heading } else { l.set_hold_heading }) }
+                p { (l.hold_means) }
                 input type="hidden" name="csrf_token" value=(csrf);
                 input type="hidden" name="action" value=(if lifting { "lift" } else { "set" });
                 div.field.field-error[reason_error.is_some()] {

@@ -12,7 +12,7 @@ use kiosk_core::language::Language;
 use maud::html;
 
 use super::layout::{Nav, column_heads};
-use super::texts::{fill, status_label, texts};
+use super::texts::{Plural, status_label, texts};
 use super::{Console, LIST, html_page};
 use crate::blocking::blocking;
 use crate::hr::dates;
@@ -29,7 +29,7 @@ struct InboxTexts {
     caption: &'static str,
     col_registration: &'static str,
     empty: &'static str,
-    shown: &'static str,
+    shown: Plural,
     needs_clearance: &'static str,
     requests_title: &'static str,
     requests_why: &'static str,
@@ -48,7 +48,10 @@ const SV: InboxTexts = InboxTexts {
     caption: "Registreringar med skyddade personuppgifter, okontaktade och äldsta först",
     col_registration: "Registrering",
     empty: "Det finns inga registreringar med skyddade personuppgifter för dig.",
-    shown: "{} registreringar visas.",
+    shown: Plural {
+        one: "1 skyddad registrering visas.",
+        other: "{} skyddade registreringar visas.",
+    },
     needs_clearance: "Den här sidan kräver behörighet för skyddade personuppgifter. En administratör kan ge dig den om du behöver den.",
     requests_title: "Begäranden som väntar på någon med behörighet",
     requests_why: "En användare utan behörighet begärde ett registerutdrag eller ett utlämnande som matchade registreringar med skyddade personuppgifter. Hen fick samma svar som om inget skyddat matchat. Slutför begäran för de här registreringarna.",
@@ -67,7 +70,10 @@ const EN: InboxTexts = InboxTexts {
     caption: "Registrations with protected personal data, uncontacted and oldest first",
     col_registration: "Registration",
     empty: "There are no registrations with protected personal data for you.",
-    shown: "{} registrations shown.",
+    shown: Plural {
+        one: "1 protected registration shown.",
+        other: "{} protected registrations shown.",
+    },
     needs_clearance: "This page needs the clearance for protected personal data. An administrator can grant it if you need it.",
     requests_title: "Requests waiting for a cleared user",
     requests_why: "A user without the clearance asked for a subject access or a disclosure that matched registrations with protected personal data. They got the answer they would have got had nothing protected matched. Complete the request for these registrations.",
@@ -122,8 +128,8 @@ pub(crate) async fn page(State(state): State<AppState>, console: Console, uri: U
         @if rows.is_empty() {
             p { (i.empty) }
         } @else {
-            p { (fill(i.shown, rows.len())) }
-            table {
+            p { (i.shown.of(rows.len())) }
+            (super::layout::table_region(i.caption, html! { table {
                 caption { (i.caption) }
                 (column_heads(&[i.col_registration, t.col_captured, t.col_event, t.col_status]))
                 tbody {
@@ -140,12 +146,12 @@ pub(crate) async fn page(State(state): State<AppState>, console: Console, uri: U
                         }
                     }
                 }
-            }
+            } }))
         }
         @if !requests.is_empty() {
             h2 { (i.requests_title) }
             p { (i.requests_why) }
-            table {
+            (super::layout::table_region(i.requests_caption, html! { table {
                 caption { (i.requests_caption) }
                 (column_heads(&[i.col_asked_at, i.col_kind, i.col_asked_by, i.col_registration]))
                 tbody {
@@ -166,7 +172,7 @@ pub(crate) async fn page(State(state): State<AppState>, console: Console, uri: U
                         }
                     }
                 }
-            }
+            } }))
         }
     });
     html_page(StatusCode::OK, page)

@@ -11,7 +11,7 @@ use maud::html;
 use serde::Deserialize;
 
 use super::layout::{FieldError, Nav, column_heads, error_of, error_summary, notice};
-use super::texts::texts;
+use super::texts::{Plural, texts};
 use super::{Console, ConsoleForm, LIST, html_page};
 use crate::blocking::blocking;
 use crate::error::AppError;
@@ -40,6 +40,8 @@ struct RetentionTexts {
     start_button: &'static str,
     nothing_due: &'static str,
     running: &'static str,
+    /// How many a running run has removed so far, in agreement with the count.
+    removed_so_far: Plural,
     refresh: &'static str,
     resume_hint: &'static str,
     resume_button: &'static str,
@@ -63,21 +65,25 @@ struct RetentionTexts {
 
 const SV: RetentionTexts = RetentionTexts {
     title: "Gallring",
-    intro: "Registreringar gallras enligt evenemangets gallringsregel, som hänvisar till sitt gallringsbeslut: de tas bort när reglens antal månader har gått sedan relän tog emot dem. Gallringen körs varje natt och kan startas här. En registrering med bevarandebeslut (legal hold) gallras inte. Det som tas bort raderas helt; kvar blir en gallringsuppgift (id, regel, tid) utan personuppgifter, och surfplattorna raderar sina kopior vid nästa synkronisering.",
+    intro: "Registreringar gallras enligt evenemangets gallringsregel, som hänvisar till sitt gallringsbeslut: de tas bort när reglens antal månader har gått sedan reläet tog emot dem. Gallringen körs varje natt och kan startas här. En registrering med spärr mot gallring (legal hold) gallras inte. Det som tas bort raderas helt; kvar blir en gallringsuppgift (id, regel, tid) utan personuppgifter, och surfplattorna raderar sina kopior vid nästa synkronisering.",
     rules_caption: "Gallringsregler och vad som har förfallit nu",
     col_event: "Evenemang",
     col_rule: "Regel",
     col_decision: "Beslut",
     col_due: "Förfallna nu",
-    col_held: "Varav med bevarandebeslut",
-    months: "{months} månader efter mottagandet",
-    no_records: "Relän har inga registreringar.",
+    col_held: "Varav med spärr mot gallring",
+    months: "{months} efter mottagandet",
+    no_records: "Reläet har inga registreringar.",
     start_heading: "Starta gallring nu",
-    confirm_label: "Jag har kontrollerat reglerna ovan och förstår att de förfallna registreringarna utan bevarandebeslut tas bort för gott.",
+    confirm_label: "Jag har kontrollerat reglerna ovan och förstår att de förfallna registreringarna utan spärr mot gallring tas bort för gott.",
     confirm_missing: "Bekräfta att de förfallna registreringarna ska tas bort.",
     start_button: "Starta gallring",
     nothing_due: "Inget har förfallit just nu.",
-    running: "Gallringskörning {run} pågår: {removed} borttagna hittills.",
+    running: "Gallringskörning {run} pågår: {removed} hittills.",
+    removed_so_far: Plural {
+        one: "1 registrering borttagen",
+        other: "{} registreringar borttagna",
+    },
     refresh: "Uppdatera sidan",
     resume_hint: "Står siffran still fast sidan uppdateras? Då kan du låta körningen fortsätta. Den tar bara bort det som var förfallet när den startade.",
     resume_button: "Fortsätt gallringskörningen",
@@ -89,14 +95,14 @@ const SV: RetentionTexts = RetentionTexts {
     col_by: "Av",
     col_finished: "Klar",
     col_removed: "Borttagna",
-    col_kept: "Kvar på grund av bevarandebeslut",
+    col_kept: "Kvar på grund av spärr mot gallring",
     not_finished: "pågår",
     no_runs: "Ingen gallring har körts.",
-    holds_caption: "Registreringar med bevarandebeslut",
+    holds_caption: "Registreringar med spärr mot gallring",
     col_record: "Registrering",
     col_reason: "Skäl",
     col_since: "Sedan",
-    no_holds: "Ingen registrering har bevarandebeslut.",
+    no_holds: "Ingen registrering har spärr mot gallring.",
 };
 
 const EN: RetentionTexts = RetentionTexts {
@@ -108,14 +114,18 @@ const EN: RetentionTexts = RetentionTexts {
     col_decision: "Decision",
     col_due: "Due now",
     col_held: "Of which on legal hold",
-    months: "{months} months after receipt",
+    months: "{months} after receipt",
     no_records: "The relay holds no registrations.",
     start_heading: "Start retention now",
     confirm_label: "I have checked the rules above and understand that the due registrations not on legal hold are removed for good.",
     confirm_missing: "Confirm that the due registrations are to be removed.",
     start_button: "Start retention",
     nothing_due: "Nothing is due now.",
-    running: "Retention run {run} is going: {removed} removed so far.",
+    running: "Retention run {run} is going: {removed} so far.",
+    removed_so_far: Plural {
+        one: "1 registration removed",
+        other: "{} registrations removed",
+    },
     refresh: "Refresh the page",
     resume_hint: "Does the figure stay the same when the page is refreshed? Then let the run go on. It removes only what was due when it started.",
     resume_button: "Continue the retention run",
@@ -200,7 +210,7 @@ async fn render(
             @if overview.events.is_empty() {
                 p { (r.no_records) }
             } @else {
-                table {
+                (super::layout::table_region(r.rules_caption, html! { table {
                     caption { (r.rules_caption) }
                     (column_heads(&[r.col_event, r.col_rule, r.col_decision, r.col_due, r.col_held]))
                     tbody {
@@ -212,21 +222,21 @@ async fn render(
                                     }
                                     span.code { "(" (event.rule.event_id) ")" }
                                 }
-                                td { (r.months.replacen("{months}", &event.rule.months.to_string(), 1)) }
+                                td { (r.months.replacen("{months}", &crate::hr::plural::amount(lang, u64::from(event.rule.months), crate::hr::plural::Unit::Months), 1)) }
                                 td { (event.rule.decision) }
                                 td.number { (event.due) }
                                 td.number { (event.held) }
                             }
                         }
                     }
-                }
+                } }))
             }
             h2 { (r.start_heading) }
             @if let Some(run) = going {
                 p role="status" {
                     (r.running
                         .replacen("{run}", &run.id.to_string(), 1)
-                        .replacen("{removed}", &run.removed.to_string(), 1))
+                        .replacen("{removed}", &r.removed_so_far.of(run.removed), 1))
                     " "
                     a href=(RETENTION) { (r.refresh) }
                 }
@@ -262,7 +272,7 @@ async fn render(
             @if overview.runs.is_empty() {
                 p { (r.no_runs) }
             } @else {
-                table {
+                (super::layout::table_region(r.runs_caption, html! { table {
                     caption.visually-hidden { (r.runs_caption) }
                     (column_heads(&[r.col_run, r.col_started, r.col_by, r.col_finished, r.col_removed, r.col_kept]))
                     tbody {
@@ -280,13 +290,13 @@ async fn render(
                             }
                         }
                     }
-                }
+                } }))
             }
             h2 { (r.holds_caption) }
             @if overview.holds.is_empty() {
                 p { (r.no_holds) }
             } @else {
-                table {
+                (super::layout::table_region(r.holds_caption, html! { table {
                     caption.visually-hidden { (r.holds_caption) }
                     (column_heads(&[r.col_record, r.col_reason, r.col_by, r.col_since]))
                     tbody {
@@ -301,7 +311,7 @@ async fn render(
                             }
                         }
                     }
-                }
+                } }))
             }
         });
     html_page(status, page)

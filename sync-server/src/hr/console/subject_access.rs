@@ -60,7 +60,7 @@ const SV: Texts = Texts {
     download_json: "Hämta JSON-fil",
     open_printable: "Öppna utskriftsvänlig sida",
     caption: "Registreringar som matchade",
-    bad_value: "Uppgiften har fel form för sitt slag: {}",
+    bad_value: "Uppgiften har inte rätt form: {}",
     bad_kind: "Välj ett av alternativen.",
 };
 
@@ -250,7 +250,7 @@ pub(crate) async fn submit(
             p.notice { (p.withheld) }
         }
         @if !report.records.is_empty() {
-            table {
+            (super::layout::table_region(t.caption, html! { table {
                 caption { (t.caption) }
                 thead { tr {
                     th scope="col" { (p.event) }
@@ -270,7 +270,7 @@ pub(crate) async fn submit(
                         }
                     }
                 }
-            }
+            } }))
             div.actions {
                 (download("json", t.download_json))
                 (download("html", t.open_printable))

@@ -5,6 +5,7 @@ use kiosk_core::annotations::RecordStatus;
 use kiosk_core::language::Language;
 
 use crate::hr::accounts::Role;
+pub(crate) use crate::hr::plural::{Plural, Unit, amount, wait_minutes};
 pub(crate) use crate::hr::wording::{fill, status_name};
 
 /// The console's texts in one language.
@@ -177,7 +178,7 @@ pub(crate) const SV: Texts = Texts {
     language_nav: "Språk",
     main_nav: "Huvudmeny",
     nav_registrations: "Registreringar",
-    nav_restricted: "Skyddade uppgifter",
+    nav_restricted: "Skyddade personuppgifter",
     nav_events: "Evenemang",
     nav_devices: "Surfplattor",
     nav_users: "Användare",
@@ -204,7 +205,7 @@ pub(crate) const SV: Texts = Texts {
     login_button: "Logga in",
     wrong_credentials: "Fel användarnamn eller lösenord.",
     account_disabled: "Kontot är avstängt. Kontakta en administratör om du ska ha åtkomst igen.",
-    rate_limited: "För många misslyckade inloggningar. Försök igen om {} sekunder.",
+    rate_limited: "För många misslyckade inloggningar. Försök igen om {}.",
     username_missing: "Fyll i ditt användarnamn.",
     password_missing: "Fyll i ditt lösenord.",
     login_form_expired_title: "Inloggningen kunde inte göras",
@@ -357,7 +358,7 @@ pub(crate) const EN: Texts = Texts {
     login_button: "Log in",
     wrong_credentials: "Wrong username or password.",
     account_disabled: "The account is disabled. Ask an administrator if you should have access again.",
-    rate_limited: "Too many failed logins. Try again in {} seconds.",
+    rate_limited: "Too many failed logins. Try again in {}.",
     username_missing: "Enter your username.",
     password_missing: "Enter your password.",
     login_form_expired_title: "The login could not be made",
@@ -535,9 +536,23 @@ mod tests {
                 assert_eq!(template.matches("{}").count(), 1, "{template}");
             }
         }
+        let wait = |lang, texts: &Texts, seconds| {
+            fill(
+                texts.rate_limited,
+                amount(lang, wait_minutes(seconds), Unit::Minutes),
+            )
+        };
         assert_eq!(
-            fill(EN.rate_limited, 899),
-            "Too many failed logins. Try again in 899 seconds."
+            wait(Language::English, &EN, 899),
+            "Too many failed logins. Try again in 15 minutes."
+        );
+        assert_eq!(
+            wait(Language::Swedish, &SV, 898),
+            "För många misslyckade inloggningar. Försök igen om 15 minuter."
+        );
+        assert_eq!(
+            wait(Language::Swedish, &SV, 30),
+            "För många misslyckade inloggningar. Försök igen om 1 minut."
         );
     }
 }

@@ -112,13 +112,13 @@ const SV: Texts = Texts {
     yes: "Ja",
     no: "Nej",
     disable_heading: "Stäng av användaren",
-    disable_intro: "Användaren loggas ut överallt, alla hens API-nycklar slutar gälla direkt och hen kan inte logga in förrän kontot aktiveras igen. Hens personalplattor slutar hämta registreringar.",
+    disable_intro: "Användaren loggas ut överallt, alla hens API-nycklar slutar gälla direkt och hen kan inte logga in förrän kontot aktiveras igen. Hens surfplattor för personal slutar hämta registreringar.",
     disable_button: "Stäng av",
     enable_heading: "Aktivera användaren igen",
     enable_intro: "Användaren kan logga in igen. Gamla sessioner och API-nycklar förblir avslutade.",
     enable_button: "Aktivera",
     role_heading: "Ta bort en roll",
-    role_intro: "Gäller direkt för alla sessioner och nycklar. Tar du bort rollen rekryterare tas också hens evenemang bort, och hens personalplattor slutar hämta registreringar.",
+    role_intro: "Gäller direkt för alla sessioner och nycklar. Tar du bort rollen rekryterare tas också hens evenemang bort, och hens surfplattor för personal slutar hämta registreringar.",
     role_label: "Roll",
     role_button: "Ta bort rollen",
     clearance_heading: "Ta bort behörigheten för skyddade personuppgifter",
@@ -142,11 +142,11 @@ const SV: Texts = Texts {
     col_by: "Av",
     col_change: "Ändring",
     col_reason: "Skäl",
-    no_history: "Ingen åtkomst har ändrats.",
+    no_history: "Användarens åtkomst har inte ändrats.",
     reason_label: "Skäl",
     reason_required: "Krävs, 1–500 tecken. Skälet sparas med ändringen.",
     reason_optional: "Frivilligt, högst 500 tecken. Skälet sparas med ändringen.",
-    yourself: "Det här är ditt eget konto. Du kan inte ta bort din egen åtkomst; byt lösenord under Lösenord.",
+    yourself: "Det här är ditt eget konto. Du kan inte ta bort din egen åtkomst; byt lösenord under Byt lösenord.",
     confirm_title: "Bekräfta ändringen",
     confirm_intro: "Du håller på att göra följande för {}:",
     confirm_button: "Ja, gör ändringen",
@@ -438,7 +438,7 @@ fn token_table(console: &Console, loaded: &Loaded) -> Markup {
             @if loaded.tokens.is_empty() {
                 p { (t.no_tokens) }
             } @else {
-                table {
+                (super::layout::table_region(t.tokens_caption, html! { table {
                     caption { (t.tokens_caption) }
                     (column_heads(&[t.col_label, t.col_created, t.col_expires, t.col_last_used, t.col_action]))
                     tbody {
@@ -465,7 +465,7 @@ fn token_table(console: &Console, loaded: &Loaded) -> Markup {
                             }
                         }
                     }
-                }
+                } }))
             }
         }
     }
@@ -479,7 +479,7 @@ fn history(lang: Language, changes: &[AccountChangeRecord]) -> Markup {
             @if changes.is_empty() {
                 p { (t.no_history) }
             } @else {
-                table {
+                (super::layout::table_region(t.history_caption, html! { table {
                     caption { (t.history_caption) }
                     (column_heads(&[t.col_when, t.col_by, t.col_change, t.col_reason]))
                     tbody {
@@ -492,7 +492,7 @@ fn history(lang: Language, changes: &[AccountChangeRecord]) -> Markup {
                             }
                         }
                     }
-                }
+                } }))
             }
         }
     }

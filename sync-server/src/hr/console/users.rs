@@ -111,7 +111,7 @@ const SV: Texts = Texts {
     col_name: "Namn",
     col_roles: "Roller",
     col_password: "Lösenord",
-    col_clearance: "Behörighet för skyddade uppgifter",
+    col_clearance: "Behörighet för skyddade personuppgifter",
     col_events: "Tilldelade evenemang",
     col_created_by: "Skapad av",
     col_change: "Ändra behörighet",
@@ -126,9 +126,9 @@ const SV: Texts = Texts {
     none: "Inga",
     grant: "Ge behörighet",
     withdraw: "Ta bort behörighet",
-    yourself: "Din egen: en annan administratör ändrar den.",
-    created_by_you: "Du skapade kontot: en annan administratör ändrar den.",
-    your_creator: "Kontot skapade ditt: en annan administratör ändrar den.",
+    yourself: "Din egen: en annan administratör ändrar behörigheten.",
+    created_by_you: "Du skapade kontot: en annan administratör ändrar behörigheten.",
+    your_creator: "Kontot skapade ditt konto: en annan administratör ändrar behörigheten.",
     new_heading: "Ny användare",
     username: "Användarnamn",
     username_hint: "3–64 tecken: små bokstäver a–z, siffror, punkt, bindestreck eller understreck.",
@@ -146,7 +146,7 @@ const SV: Texts = Texts {
     username_taken: "Användarnamnet är upptaget. Välj ett annat.",
     bad_display_name: "Skriv ett namn på 1–100 tecken.",
     no_role: "Välj minst en roll.",
-    self_grant: "Du kan inte ge eller ta bort din egen behörighet för skyddade uppgifter. Be en annan administratör.",
+    self_grant: "Du kan inte ge eller ta bort din egen behörighet för skyddade personuppgifter. Be en annan administratör.",
     creator_grant: "Du kan inte ge eller ta bort behörigheten för ett konto som du skapade eller som skapade ditt. Behörigheten ges av en annan administratör än den som skapade kontot.",
     bad_recruiter: "Välj en rekryterare.",
     not_a_recruiter: "Användaren är inte rekryterare. Evenemang tilldelas bara rekryterare.",
@@ -155,8 +155,8 @@ const SV: Texts = Texts {
     created_intro: "Ge användaren engångslösenordet på ett säkert sätt. Vid första inloggningen väljer hen ett eget lösenord.",
     one_time_label: "Engångslösenord för {}:",
     shown_once: "Lösenordet visas bara den här gången och kan inte visas igen.",
-    granted: "Behörigheten för skyddade uppgifter är given.",
-    withdrawn: "Behörigheten för skyddade uppgifter är borttagen.",
+    granted: "Behörigheten för skyddade personuppgifter är given.",
+    withdrawn: "Behörigheten för skyddade personuppgifter är borttagen.",
     assigned: "Evenemanget är tilldelat.",
     unassign: "Ta bort tilldelningen: {}",
     unassign_short: "Ta bort",
@@ -362,7 +362,7 @@ fn user_table(console: &Console, users: &[DirectoryEntry], events: &[(String, St
     html! {
         section aria-labelledby="users-heading" {
             h2 #users-heading { (t.users_heading) }
-            table {
+            (super::layout::table_region(t.caption, html! { table {
                 caption { (t.caption) }
                 (column_heads(&[
                     t.col_username,
@@ -451,7 +451,7 @@ fn user_table(console: &Console, users: &[DirectoryEntry], events: &[(String, St
                         }
                     }
                 }
-            }
+            } }))
         }
     }
 }

@@ -24,8 +24,13 @@ h1 { font-size: 1.6rem; } h2 { font-size: 1.3rem; border-bottom: 1px solid #000;
 h3 { font-size: 1.05rem; margin-bottom: .25rem; }
 table { border-collapse: collapse; width: 100%; margin: .25rem 0 1rem; }
 th, td { border: 1px solid #444; padding: .25rem .4rem; text-align: left; vertical-align: top; }
-dl.fields { display: grid; grid-template-columns: 15rem 1fr; gap: .2rem .8rem; }
-dl.fields dt { font-weight: bold; } dl.fields dd { margin: 0; white-space: pre-wrap; }
+dl.fields { display: grid; grid-template-columns: minmax(0, 15rem) minmax(0, 1fr); gap: .2rem .8rem; }
+dl.fields dt { font-weight: bold; } dl.fields dd { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; }
+td { overflow-wrap: anywhere; }
+@media screen and (max-width: 40rem) {
+  dl.fields { grid-template-columns: minmax(0, 1fr); gap: 0; } dl.fields dd { margin-bottom: .4rem; }
+  th, td { overflow-wrap: anywhere; hyphens: auto; font-size: .875rem; padding: .2rem; }
+}
 .notice { border: 2px solid #000; padding: .5rem 1rem; margin: 1rem 0; }
 .review { font-weight: bold; }
 .box { display: inline-block; width: .9rem; height: .9rem; border: 1px solid #000; }

@@ -16,6 +16,7 @@ use super::{html_answer, json_attachment, printable_page};
 use crate::hr::dates;
 use crate::hr::handler_names::HandlerNames;
 use crate::hr::labels::{answer_labels, language_word};
+use crate::hr::plural::Plural;
 use crate::hr::subject_access::{Author, Format, RecordReport, SubjectAccessReport, report_json};
 use crate::hr::wording::{fill, status_name};
 use crate::storage::{AccessAction, HeldRecord};
@@ -27,8 +28,7 @@ pub(crate) struct Texts {
     pub(crate) kind_email: &'static str,
     pub(crate) kind_phone: &'static str,
     pub(crate) kind_receipt: &'static str,
-    pub(crate) found: &'static str,
-    pub(crate) found_one: &'static str,
+    pub(crate) found: Plural,
     pub(crate) withheld: &'static str,
     pub(crate) doc_title: &'static str,
     pub(crate) generated: &'static str,
@@ -99,8 +99,10 @@ const SV: Texts = Texts {
     kind_email: "E-postadress",
     kind_phone: "Telefonnummer",
     kind_receipt: "Kvittokod",
-    found: "{} registreringar hittades.",
-    found_one: "1 registrering hittades.",
+    found: Plural {
+        one: "1 registrering hittades.",
+        other: "{} registreringar hittades.",
+    },
     withheld: "Registreringar med skyddade personuppgifter visas aldrig för användare utan behörighet. Om någon matchar har begäran lämnats över till användare med behörighet.",
     doc_title: "Registerutdrag",
     generated: "Framtaget",
@@ -128,7 +130,7 @@ const SV: Texts = Texts {
     no: "Nej",
     not_given: "–",
     consents: "Samtycken och information",
-    privacy_notice: "Integritetsinformation",
+    privacy_notice: "Integritetsmeddelande",
     talent_pool: "Talangpool",
     not_opted_in: "Inte valt",
     notice_version_at: "version {}",
@@ -137,8 +139,8 @@ const SV: Texts = Texts {
     col_time: "Tid",
     col_author: "Av",
     col_text: "Text",
-    ratings: "Bedömningar",
-    no_ratings: "Inga bedömningar.",
+    ratings: "Betyg",
+    no_ratings: "Inga betyg.",
     col_rater: "Rekryterare",
     col_score: "Betyg (1–5)",
     status: "Status",
@@ -171,8 +173,10 @@ const EN: Texts = Texts {
     kind_email: "Email address",
     kind_phone: "Phone number",
     kind_receipt: "Receipt code",
-    found: "{} registrations found.",
-    found_one: "1 registration found.",
+    found: Plural {
+        one: "1 registration found.",
+        other: "{} registrations found.",
+    },
     withheld: "Records of visitors with protected personal data are never shown to users without the clearance. If any match, the request has been passed to the users who hold it.",
     doc_title: "Subject access report",
     generated: "Generated",
@@ -583,11 +587,7 @@ pub(crate) fn printable(report: &SubjectAccessReport, lang: Language) -> Markup 
 
 /// "1 registrering hittades." or "{n} registreringar hittades.".
 pub(crate) fn found_text(t: &Texts, count: usize) -> String {
-    if count == 1 {
-        t.found_one.to_owned()
-    } else {
-        fill(t.found, count)
-    }
+    t.found.of(count)
 }
 
 /// The answer in `format` (the printable page in `lang`).

@@ -138,7 +138,7 @@ fn events_table(lang: Language, events: &[EventSummary]) -> Markup {
         @if events.is_empty() {
             p { (t.no_events) }
         } @else {
-            table {
+            (super::layout::table_region(t.table_caption, html! { table {
                 caption { (t.table_caption) }
                 (column_heads(&[t.col_name, t.col_dates, t.col_venue, t.col_current, t.col_draft]))
                 tbody {
@@ -164,7 +164,7 @@ fn events_table(lang: Language, events: &[EventSummary]) -> Markup {
                         }
                     }
                 }
-            }
+            } }))
         }
     }
 }
@@ -342,7 +342,7 @@ fn edit_page(console: &Console, uri: &Uri, event: &Event, draft: &Draft, view: &
             @if versions.is_empty() {
                 p { (t.no_versions) }
             } @else {
-                table {
+                (super::layout::table_region(t.versions_caption, html! { table {
                     caption { (t.versions_caption) }
                     (column_heads(&[t.col_version, t.col_published_at, t.col_current]))
                     tbody {
@@ -358,7 +358,7 @@ fn edit_page(console: &Console, uri: &Uri, event: &Event, draft: &Draft, view: &
                             }
                         }
                     }
-                }
+                } }))
             }
         })
 }
