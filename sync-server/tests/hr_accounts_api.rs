@@ -310,7 +310,7 @@ async fn no_admin_grants_themselves_the_restricted_clearance() {
         "POST",
         &format!("/api/v1/users/{my_id}/clearance"),
         &admin.post(),
-        Some(json!({ "restricted_clearance": true })),
+        Some(json!({ "restricted_clearance": true, "reason": "Handlägger ärenden med skyddade personuppgifter." })),
     )
     .await;
     assert_eq!(
@@ -328,22 +328,55 @@ async fn no_admin_grants_themselves_the_restricted_clearance() {
         now_ms(),
     )
     .expect("provisioned");
+    // A grant names why, by API as in the console: without a reason nothing changes.
+    for body in [
+        json!({ "restricted_clearance": true }),
+        json!({ "restricted_clearance": true, "reason": "   " }),
+    ] {
+        let refused = call(
+            &state,
+            "POST",
+            &format!("/api/v1/users/{}/clearance", other.id),
+            &admin.post(),
+            Some(body),
+        )
+        .await;
+        assert_eq!(
+            (refused.status, refused.body["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_field")),
+            "{}",
+            refused.body
+        );
+        assert!(refused.text.contains("reason"), "{}", refused.body);
+        let (other_now, _) = state
+            .store
+            .hr_user(other.id)
+            .expect("read")
+            .expect("exists");
+        assert!(!other_now.restricted_clearance, "nothing granted");
+    }
     let granted = call(
         &state,
         "POST",
         &format!("/api/v1/users/{}/clearance", other.id),
         &admin.post(),
-        Some(json!({ "restricted_clearance": true })),
+        Some(json!({ "restricted_clearance": true, "reason": "Handlägger ärenden med skyddade personuppgifter." })),
     )
     .await;
     assert_eq!(granted.status, StatusCode::OK);
     assert_eq!(granted.body["restricted_clearance"], true);
+    let changes = state.store.hr_account_changes(other.id).expect("changes");
+    assert!(
+        changes.iter().any(|change| change.reason.as_deref()
+            == Some("Handlägger ärenden med skyddade personuppgifter.")),
+        "the grant is recorded with its reason: {changes:?}"
+    );
     let missing = call(
         &state,
         "POST",
         "/api/v1/users/999999/clearance",
         &admin.post(),
-        Some(json!({ "restricted_clearance": true })),
+        Some(json!({ "restricted_clearance": true, "reason": "Handlägger ärenden med skyddade personuppgifter." })),
     )
     .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
@@ -526,7 +559,7 @@ async fn set_clearance(state: &AppState, by: &Session, id: u64, cleared: bool) -
         "POST",
         &format!("/api/v1/users/{id}/clearance"),
         &by.post(),
-        Some(json!({ "restricted_clearance": cleared })),
+        Some(json!({ "restricted_clearance": cleared, "reason": "Ändrad uppgift." })),
     )
     .await
 }

@@ -70,7 +70,7 @@ async fn admins_list_users_with_roles_clearance_and_assigned_events() {
     let (status, _) = admin
         .post(
             &format!("/api/v1/users/{}/clearance", rut.id),
-            json!({ "restricted_clearance": true }),
+            json!({ "restricted_clearance": true, "reason": "Handlägger ärenden med skyddade personuppgifter." }),
         )
         .await;
     assert_eq!(status, StatusCode::OK);

@@ -131,7 +131,7 @@ async fn hr_reads_only_what_role_assignment_and_clearance_allow_and_every_attemp
         assert_eq!(logged(store, &protected, "rut"), ["read_refused"]);
         let (status, _) = admin.post(
             &format!("/api/v1/users/{rut}/clearance"),
-            json!({ "restricted_clearance": true }),
+            json!({ "restricted_clearance": true, "reason": "Handlägger ärenden med skyddade personuppgifter." }),
         );
         assert_eq!(status, 200);
         let (status, body) = read(&recruiter, &protected);
@@ -222,7 +222,7 @@ async fn lists_and_searches_show_only_readable_records_filtered_and_logged() {
 
         admin.post(
             &format!("/api/v1/users/{rut}/clearance"),
-            json!({ "restricted_clearance": true }),
+            json!({ "restricted_clearance": true, "reason": "Handlägger ärenden med skyddade personuppgifter." }),
         );
         // Even with the clearance, the protected record stays out of the general list and
         // search; the restricted inbox lists it.

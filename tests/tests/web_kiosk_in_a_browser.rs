@@ -307,7 +307,7 @@ async fn visitors_register_in_a_real_browser_and_exactly_their_registrations_rea
         for cleared in [rut, arvid] {
             let (status, body) = admin.post(
                 &format!("/api/v1/users/{cleared}/clearance"),
-                json!({ "restricted_clearance": true }),
+                json!({ "restricted_clearance": true, "reason": "Handlägger ärenden med skyddade personuppgifter." }),
             );
             assert_eq!(status, 200, "{body}");
         }

@@ -263,9 +263,8 @@ pub(crate) async fn create_hr_user(
 
 /// Grants or withdraws user `id`'s restricted clearance (admins only, as
 /// [`crate::hr::policy::may_set_clearance`] allows), recording who changed it and when.
-/// With a `reason` (1–500 characters, [`check_reason`]; the console always asks for one
-/// before a grant) the change is also recorded as an access change with that reason and
-/// access-logged, in the same transaction.
+/// Every change is recorded as an access change and access-logged, in one transaction; a
+/// grant needs a `reason` (1–500 characters, [`check_reason`]), a withdrawal may have one.
 pub(crate) async fn set_user_clearance(
     state: &AppState,
     caller: &Caller,
@@ -277,7 +276,9 @@ pub(crate) async fn set_user_clearance(
     if admin.id == id {
         return Err(AccountError::SelfGrant.into());
     }
-    let reason = check_reason(reason.as_deref(), false)?;
+    // Access to protected personal data is granted only with a reason, by API as in the
+    // console; a withdrawal may give one.
+    let reason = check_reason(reason.as_deref(), restricted_clearance)?;
     let store = state.store.clone();
     let actor = admin.id;
     let actor_name = admin.accessor_name();
@@ -293,38 +294,29 @@ pub(crate) async fn set_user_clearance(
             .ok_or(Denial::NotLoggedIn)?;
         // `created_by` never changes once written, so the check holds for the change.
         policy::may_set_clearance(by, target)?;
-        if let Some(reason) = reason {
-            let change = AccountChange {
-                user_id: id,
-                action: if restricted_clearance {
-                    AccountAction::GrantClearance
-                } else {
-                    AccountAction::RemoveClearance
-                },
-                reason: Some(reason),
-                by_user: Some(actor),
-                by_name: actor_name,
-                at: now_ms(),
-            };
-            match store
-                .change_hr_account(&change)
-                .context("changing a user's clearance")?
-            {
-                // Unchanged: the clearance already is what was asked, as a repeat of the
-                // plain change below leaves it.
-                AccountChangeOutcome::Done | AccountChangeOutcome::Unchanged => {}
-                AccountChangeOutcome::NoSuchUser | AccountChangeOutcome::NoSuchToken => {
-                    return Err(Missing::User.into());
-                }
-                AccountChangeOutcome::LastAdmin => return Err(Conflict::LastAdmin.into()),
-            }
-        } else {
-            let changed = store
-                .change_hr_clearance(id, restricted_clearance, Some(actor), now_ms())
-                .context("changing a user's clearance")?;
-            if !changed {
+        // Always an access change, logged in the same transaction: a grant with its reason.
+        let change = AccountChange {
+            user_id: id,
+            action: if restricted_clearance {
+                AccountAction::GrantClearance
+            } else {
+                AccountAction::RemoveClearance
+            },
+            reason,
+            by_user: Some(actor),
+            by_name: actor_name,
+            at: now_ms(),
+        };
+        match store
+            .change_hr_account(&change)
+            .context("changing a user's clearance")?
+        {
+            // Unchanged: the clearance already is what was asked.
+            AccountChangeOutcome::Done | AccountChangeOutcome::Unchanged => {}
+            AccountChangeOutcome::NoSuchUser | AccountChangeOutcome::NoSuchToken => {
                 return Err(Missing::User.into());
             }
+            AccountChangeOutcome::LastAdmin => return Err(Conflict::LastAdmin.into()),
         }
         tracing::info!(
             actor,
