@@ -62,7 +62,8 @@ pub(crate) fn count_readable(
 
 /// The ids of the registrations before and after the one at `key` (`(captured_at, id)`)
 /// in `filter`'s list of those `user` may read, in its order: for stepping between records
-/// within a list. Not logged: the record stepped to is logged when it is read. Blocking.
+/// within a list, or none where a search would open too many rows to find it (PostgreSQL).
+/// Not logged: the record stepped to is logged when it is read. Blocking.
 pub(crate) fn neighbours(
     store: &dyn RelayStore,
     user: &HrUser,
@@ -79,12 +80,12 @@ pub(crate) fn neighbours(
             order,
             ..filter.clone()
         };
-        Ok(store
-            .registration_keys(&one)
-            .context("reading a list's neighbouring records")?
-            .into_iter()
-            .next()
-            .map(|(_, id)| id))
+        match store.registration_keys(&one) {
+            Ok(keys) => Ok(keys.into_iter().next().map(|(_, id)| id)),
+            // A search too broad to step through cheaply: no step link.
+            Err(StorageError::SearchTooBroad { .. }) => Ok(None),
+            Err(error) => Err(error).context("reading a list's neighbouring records"),
+        }
     };
     let reversed = match filter.order {
         ListOrder::NewestFirst => ListOrder::OldestFirst,

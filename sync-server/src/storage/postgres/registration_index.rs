@@ -47,6 +47,11 @@ pub(crate) const SEARCH_SCAN_LIMIT: u64 = 250_000;
 /// total, since a total is worth less than a page that answers quickly.
 pub(crate) const COUNT_SCAN_LIMIT: u64 = 50_000;
 
+/// The most candidates a searched page of keys opens (a record's neighbours in its list,
+/// two per record view): past it the step links are left out, since a step is a
+/// convenience any reader could otherwise make cost a long scan on every record view.
+pub(crate) const KEYS_SCAN_LIMIT: u64 = 5_000;
+
 /// How a list's search text is matched.
 enum Search<'a> {
     /// Part of a name, email, phone number or receipt code: opened and matched in the
@@ -264,7 +269,11 @@ pub(crate) fn keys(
             Exact::Unusable => return Ok(Vec::new()),
             Exact::None => match filter.search.as_deref() {
                 Some(part) => {
-                    return search_matches(client, filter, part, SearchBounds::DEFAULT);
+                    let bounds = SearchBounds {
+                        chunk: SEARCH_CHUNK,
+                        limit: KEYS_SCAN_LIMIT,
+                    };
+                    return search_matches(client, filter, part, bounds);
                 }
                 None => None,
             },
