@@ -618,6 +618,18 @@ async fn a_restricted_capture_shows_its_content_only_to_a_cleared_archivist_and_
     );
     assert!(page.body.contains("Innehållet visas inte"));
     assert_eq!(relay.logged(&doc, "arvid"), ["read_refused"]);
+    // Nor does he decide on it blind: refused, logged, nothing recorded.
+    let blind = relay.review(id, "keep_apart", "Okänd besökare.").await;
+    assert_eq!(blind.status, StatusCode::FORBIDDEN, "{}", blind.body);
+    assert_eq!(
+        relay.logged(&doc, "arvid"),
+        ["read_refused", "read_refused"]
+    );
+    assert_eq!(
+        relay.list().await[0]["review"],
+        Value::Null,
+        "no decision recorded"
+    );
 
     let cleared = user_with(&relay.state, "klara", vec![Role::Archivist]);
     relay

@@ -17,13 +17,14 @@ use kiosk_core::capture::SealError;
 use kiosk_core::protocol::enrollment::EnrolledRole;
 
 use crate::hr::accounts::HrUser;
-use crate::hr::error::{Conflict, HrError, HrResult, Missing, StorageContext};
+use crate::hr::error::{Conflict, Denial, HrError, HrResult, Missing, StorageContext};
 use crate::hr::policy::may_review_quarantine;
 use crate::ingest::{check_capture_change, stored_capture, valid_capture};
 use crate::keys::RelayKeys;
 use crate::state::now_ms;
 use crate::storage::{
-    AcceptedCapture, Accessor, QuarantinedCapture, RelayStore, ReviewAction, ReviewOutcome,
+    AcceptedCapture, AccessAction, AccessEntry, Accessor, QuarantinedCapture, RelayStore,
+    ReviewAction, ReviewOutcome,
 };
 
 /// Why a quarantined capture cannot be accepted (defined with HR's errors, which carry it).
@@ -144,6 +145,23 @@ pub(crate) fn review_capture(
         .ok_or(Missing::Quarantine)?;
     if capture.review.is_some() {
         return Err(Conflict::AlreadyReviewed.into());
+    }
+    // A restricted capture is decided only by someone who may see it, so no decision is
+    // taken blind; the refusal is logged as a refused read would be.
+    if !user.restricted_clearance
+        && keys
+            .open(&kept)
+            .is_ok_and(|opened| opened.registration.restricted)
+    {
+        store
+            .log_access(&AccessEntry {
+                at: now_ms(),
+                accessor: Accessor::Operator(user.accessor_name()),
+                action: AccessAction::ReadRefused,
+                doc_id: capture.doc_id.clone(),
+            })
+            .context("logging a refused review")?;
+        return Err(Denial::Restricted.into());
     }
     let action = match decision {
         Decision::Accept => ReviewAction::Accept(acceptable(store, keys, &capture, &kept)?),

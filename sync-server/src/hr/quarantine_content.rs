@@ -54,7 +54,8 @@ pub(crate) fn capture_for_review(
         .quarantined_capture(id)
         .context("reading a quarantined capture")?
         .ok_or(Missing::Quarantine)?;
-    let opened = match keys.sealing.open(&kept) {
+    // The ring: a capture sealed to the keys before a rotation still opens.
+    let opened = match keys.open(&kept) {
         Ok(opened) => opened,
         Err(SealError::BadCaptureSignature | SealError::DocumentMismatch) => {
             return Ok(CaptureForReview {
