@@ -349,7 +349,14 @@ pub(crate) async fn capture_page(
                 dt { (r.registration_id) } dd.code { (capture.doc_id) }
                 dt { (r.received) } dd.code { (dates::local_minutes(capture.received_at)) }
                 dt { (r.tablet) } dd { (tablet) }
-                dt { (r.event) } dd { (capture.event_id.as_deref().unwrap_or("–")) }
+                dt { (r.event) } dd {
+                    @match (&shown, capture.event_id.as_deref()) {
+                        (CaptureContent::Shown { event: Some(event), .. }, Some(id)) => {
+                            (event.name.get(lang)) " (" (id) ")"
+                        }
+                        (_, id) => (id.unwrap_or("–")),
+                    }
+                }
             }
             h2 { (r.content_heading) }
             @match &shown {

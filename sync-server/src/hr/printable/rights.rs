@@ -40,7 +40,7 @@ const SV: Texts = Texts {
         },
         Item {
             heading: "Vem som får ta del av uppgifterna (mottagare)",
-            text: "Bara behöriga medarbetare på myndigheten: rekryterare som arbetar med evenemanget, arkivarier och administratörer. Vi lämnar inte uppgifterna till andra, utom när lag kräver det, till exempel när någon begär att få ta del av en allmän handling och en sekretessprövning visar att den kan lämnas ut.",
+            text: "Bara behöriga medarbetare på myndigheten: rekryterare som arbetar med evenemanget (också på deras surfplattor) och arkivarier. Administratörer sköter konton och surfplattor men läser inte registreringarna. Vi lämnar inte uppgifterna till andra, utom när lag kräver det, till exempel när någon begär att få ta del av en allmän handling och en sekretessprövning visar att den kan lämnas ut.",
         },
         Item {
             heading: "Hur länge vi sparar uppgifterna",
@@ -82,7 +82,7 @@ const EN: Texts = Texts {
         },
         Item {
             heading: "Who may see the data (recipients)",
-            text: "Only authorised staff of the agency: recruiters who work with the event, archivists and administrators. We do not give the data to anyone else, except where the law requires it, for example when someone asks to see a public document and a secrecy review shows that it can be released.",
+            text: "Only authorised staff of the agency: recruiters who work with the event (also on their tablets) and archivists. Administrators manage accounts and tablets but do not read registrations. We do not give the data to anyone else, except where the law requires it, for example when someone asks to see a public document and a secrecy review shows that it can be released.",
         },
         Item {
             heading: "How long we keep the data",
