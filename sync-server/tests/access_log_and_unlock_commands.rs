@@ -128,9 +128,10 @@ fn serve_writes_a_signed_checkpoint_when_it_starts() {
     let data = tempfile::tempdir().expect("tempdir");
     let (mut relay, _url) = support::relay_process::spawn_relay(data.path(), "serve");
     let folder = data.path().join("access-checkpoints");
-    // Written just after the relay printed its address: wait for it, a little.
+    // Written just after the relay printed its address: wait for it, up to 30 s (a loaded
+    // machine can be slow to get there).
     let mut files = Vec::new();
-    for _ in 0..100 {
+    for _ in 0..600 {
         files = std::fs::read_dir(&folder)
             .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
             .unwrap_or_default();

@@ -228,7 +228,7 @@ async fn an_empty_form_names_each_empty_field() {
         "Integritetsmeddelande på engelska saknas.",
         "Text för talangpoolen på svenska saknas.",
         "Text för talangpoolen på engelska saknas.",
-        "Antal månader som anmälningar sparas: skriv ett heltal.",
+        "Antal månader som registreringar sparas: skriv ett heltal.",
         "Gallringsbeslut saknas.",
     ] {
         assert!(body.contains(message), "{message}: {body}");
