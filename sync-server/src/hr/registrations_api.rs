@@ -216,8 +216,28 @@ async fn read_registration(
     require_for_record(&state, &caller.user, &doc_id, require_reader).await?;
     let store = state.store.clone();
     let user = caller.user;
-    let view = blocking(move || read_record(store.as_ref(), &user, &doc_id)).await??;
+    let (view, tablet_name) = blocking(move || {
+        let view = read_record(store.as_ref(), &user, &doc_id)?;
+        let name = view
+            .registration
+            .capturing_device
+            .public_key()
+            .and_then(|key| {
+                crate::hr::device_names::DeviceLabels::new(store.as_ref())
+                    .name(&key.to_bytes())
+                    .map(str::to_owned)
+            });
+        Ok::<_, crate::hr::error::HrError>((view, name))
+    })
+    .await??;
     let mut shown = registration_json(&view.registration, &view.annotations);
+    // Which tablet captured it, by the name HR gave it, and whether its capture signature
+    // verifies over what the store holds now.
+    shown["capture"] = json!({
+        "device": view.registration.capturing_device.as_str(),
+        "tablet_name": tablet_name,
+        "signature": view.capture.as_str(),
+    });
     // Where the record stands: its due date, a hold, and a talent-pool withdrawal, which
     // takes the visitor out of the pool whatever the document's opt-in says.
     if let Some(retention) = &view.retention {

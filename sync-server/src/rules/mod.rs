@@ -10,6 +10,7 @@
 //!   prefix of the log a pruning removes.
 //! - [`quarantine`]: whether a pushed capture is stored, is a retry, or is kept in
 //!   quarantine; and whether a quarantined capture can still be accepted.
+//! - [`capture_check`]: whether a stored record's capture signature still verifies.
 //! - [`event_edits`]: an HR user's edit of an event applied to its document at the heads
 //!   they read, and the actor the relay writes events as.
 //! - [`journal_chain`]: the relay's copy of each tablet's capture journal, extended with
@@ -21,6 +22,7 @@
 
 pub mod access_chain;
 pub mod access_log_pruning;
+pub mod capture_check;
 pub mod event_edits;
 pub mod exact_search;
 pub mod journal_chain;

@@ -44,6 +44,6 @@ pub use sqlite::{SqliteStore, reported_watermark, verify_backup_file, watermark_
 #[doc(hidden)]
 pub use test_support::{
     capture_for_tests, enroll_for_tests, ingest_for_tests, ingest_generated_for_tests,
-    receipt_code_for_tests,
+    receipt_code_for_tests, signed_capture_for_tests,
 };
 pub use traits::*;

@@ -45,6 +45,8 @@
 mod access_log;
 mod accounts;
 mod backup_marks;
+#[cfg(test)]
+mod capture_check_tests;
 mod capture_rows;
 mod daily_jobs;
 #[cfg(test)]

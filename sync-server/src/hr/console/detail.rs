@@ -223,6 +223,7 @@ pub(crate) async fn render(
                 registration,
                 annotations,
                 retention,
+                capture,
             },
         event,
         editable,
@@ -258,6 +259,7 @@ pub(crate) async fn render(
         .page(&title, uri, Nav::None, !typed.errors.is_empty())
         .render(html! {
             (error_summary(lang, &typed.errors))
+            (super::capture_signature::alert(lang, capture))
             @if let Some(saved) = saved {
                 (notice(saved))
             }
@@ -271,6 +273,7 @@ pub(crate) async fn render(
                 retention.as_ref().and_then(|r| r.talent_pool_withdrawn_at),
                 &code,
                 &capturing_tablet,
+                capture,
             ))
             @if let Some(retention) = &retention {
                 (record_lifecycle::section(
@@ -326,6 +329,8 @@ fn content(
     receipt_code: &str,
     // By the name HR gave it, with its fingerprint.
     capturing_tablet: &str,
+    // Whether its capture signature verifies over what is stored now.
+    capture: crate::rules::capture_check::CaptureCheck,
 ) -> Markup {
     let t = texts(lang);
     // Labels come from the form version the registration cites.
@@ -457,6 +462,7 @@ fn content(
             dt { (t.captured_at) } dd.code { (dates::local_minutes(registration.captured_at.millis())) }
             dt { (t.col_receipt) } dd.code { (receipt_code) }
             dt { (t.device) } dd { (capturing_tablet) }
+            (super::capture_signature::line(lang, capture))
             dt { (t.form_version) } dd.code { (short(registration.form_version.as_str())) }
         }
     }

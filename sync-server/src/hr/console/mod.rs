@@ -12,6 +12,7 @@
 mod access_log;
 mod accessibility;
 mod backup_age;
+mod capture_signature;
 mod confirmations;
 mod detail;
 mod device_names;

@@ -188,6 +188,7 @@ macro_rules! store_suite {
                 a_count_and_pages_in_either_order_hold_each_row_once,
                 a_phone_number_typed_as_said_finds_its_record,
                 each_list_filter_narrows_to_the_rows_it_names,
+                a_records_capture_evidence_is_what_ingest_stored_until_removal,
             }
             quarantine {
                 quarantined_captures_list_newest_first_without_their_bytes,
