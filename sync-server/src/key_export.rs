@@ -1,5 +1,5 @@
-//! The relay's keys outside the data directory: `export-keys` writes the signing key and the
-//! sealing seed into one file encrypted under a passphrase (age's scrypt format,
+//! The relay's keys outside the data directory: `export-keys` writes the signing key, the
+//! sealing seed and (when there is one) the blind indexes' key into one file encrypted under a passphrase (age's scrypt format,
 //! ASCII-armored, readable by the `age`/`rage` tools too), and `import-keys` puts them back
 //! into a data directory that has none. Without them a restored store is useless: every
 //! enrolled tablet trusts only the keys it enrolled with.
@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use age::secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
+use crate::blind_index::INDEX_KEY_FILE;
 use crate::keys::{RelayKeys, SEALING_SEED_FILE, SIGNING_KEY_FILE};
 
 /// scrypt's work factor (log2 N) of an export: 256 MiB and about a second, as `age` aims
@@ -144,6 +145,10 @@ struct Payload {
     version: u32,
     signing_key: String,
     sealing_seed: String,
+    /// The blind indexes' key (`relay-index.key`), if the data directory has one; exports
+    /// made before it existed have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    index_key: Option<String>,
 }
 
 /// Writes the keys of `data_dir` to `to`, encrypted under `passphrase`. `to` must not exist.
@@ -174,12 +179,14 @@ fn export_keys_with_work(
         (Some(signing), Some(sealing)) => (signing, sealing),
         _ => return Err(KeyExportError::NoKeys(data_dir.to_owned())),
     };
+    let index = read_key(&data_dir.join(INDEX_KEY_FILE))?;
     let payload = Zeroizing::new(
         serde_json::to_vec(&Payload {
             format: FORMAT.to_owned(),
             version: VERSION,
             signing_key: hex::encode(*signing),
             sealing_seed: hex::encode(*sealing),
+            index_key: index.as_ref().map(|key| hex::encode(**key)),
         })
         .map_err(|e| io(to)(std::io::Error::other(e)))?,
     );
@@ -199,10 +206,11 @@ pub fn import_keys(
     from: &Path,
     passphrase: &SecretString,
 ) -> Result<Imported, KeyExportError> {
-    let (signing, sealing) = decrypt_export(from, passphrase)?;
+    let (signing, sealing, index) = decrypt_export(from, passphrase)?;
     let ids = KeyIds::of(&signing, &sealing);
-    let files = [(SIGNING_KEY_FILE, signing), (SEALING_SEED_FILE, sealing)];
-    // Both checked before either is written.
+    let mut files = vec![(SIGNING_KEY_FILE, signing), (SEALING_SEED_FILE, sealing)];
+    files.extend(index.map(|key| (INDEX_KEY_FILE, key)));
+    // All checked before any is written.
     let mut missing = Vec::new();
     for (name, key) in &files {
         match read_key(&data_dir.join(name))? {
@@ -233,7 +241,7 @@ type Secret32 = Zeroizing<[u8; 32]>;
 fn decrypt_export(
     from: &Path,
     passphrase: &SecretString,
-) -> Result<(Secret32, Secret32), KeyExportError> {
+) -> Result<(Secret32, Secret32, Option<Secret32>), KeyExportError> {
     let not_export = |why: &str| KeyExportError::NotAnExport {
         path: from.to_owned(),
         why: why.to_owned(),
@@ -285,7 +293,11 @@ fn decrypt_export(
             .map_err(|_| not_export("a key is not 32 bytes"))?;
         Ok(Zeroizing::new(key))
     };
-    Ok((key(&payload.signing_key)?, key(&payload.sealing_seed)?))
+    Ok((
+        key(&payload.signing_key)?,
+        key(&payload.sealing_seed)?,
+        payload.index_key.as_deref().map(key).transpose()?,
+    ))
 }
 
 /// The 32-byte key at `path`, or `None` if there is no file.

@@ -1352,6 +1352,13 @@ async fn serve_relay(
     );
     spawn_failure_count_pruning(store.clone());
     let mut state = AppState::new(store, keys);
+    // The blind indexes' key lives beside the relay keys, outside the database and its
+    // backups; records are indexed off the ingest path, now and every minute.
+    let index_keys = Arc::new(kiosk_sync_server::blind_index::load_or_create_keys(
+        &config.data_dir,
+    )?);
+    state.index_keys = index_keys.clone();
+    kiosk_sync_server::blind_index::spawn_indexing(state.store.clone(), index_keys);
     state.secure_cookies = tls.is_some();
     state.accessibility_contact = config.accessibility_contact.clone();
     state.checkpoint_dir = Some(checkpoint_dir);

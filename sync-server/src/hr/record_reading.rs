@@ -109,15 +109,26 @@ pub(crate) struct RecordPage {
     pub receipt_code: String,
     /// The capturing tablet by the name HR gave it and its fingerprint.
     pub capturing_tablet: String,
+    /// Seen before, and asked not to be contacted ([`crate::hr::duplicates`]).
+    pub contact_flags: crate::hr::duplicates::ContactFlags,
 }
 
 /// [`RecordPage`] of registration `doc_id` for `user`. Blocking.
 pub(crate) fn record_page(
     store: &dyn RelayStore,
+    index_keys: &crate::rules::blind_index::BlindIndexKeys,
     user: &HrUser,
     doc_id: &str,
 ) -> HrResult<RecordPage> {
     let view = read_record(store, user, doc_id)?;
+    let contact_flags = crate::hr::duplicates::flags(
+        store,
+        index_keys,
+        user,
+        doc_id,
+        &view.registration,
+        now_ms(),
+    )?;
     let editable = can_edit(store, user, doc_id);
     let event = store.event(&view.registration.event_id).ok().flatten();
     let receipt_code = store
@@ -132,6 +143,7 @@ pub(crate) fn record_page(
         editable,
         receipt_code,
         capturing_tablet,
+        contact_flags,
     })
 }
 

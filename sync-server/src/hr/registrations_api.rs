@@ -216,8 +216,17 @@ async fn read_registration(
     require_for_record(&state, &caller.user, &doc_id, require_reader).await?;
     let store = state.store.clone();
     let user = caller.user;
-    let (view, tablet_name) = blocking(move || {
+    let index_keys = state.index_keys.clone();
+    let (view, tablet_name, flags) = blocking(move || {
         let view = read_record(store.as_ref(), &user, &doc_id)?;
+        let flags = crate::hr::duplicates::flags(
+            store.as_ref(),
+            &index_keys,
+            &user,
+            &doc_id,
+            &view.registration,
+            crate::state::now_ms(),
+        )?;
         let name = view
             .registration
             .capturing_device
@@ -227,7 +236,7 @@ async fn read_registration(
                     .name(&key.to_bytes())
                     .map(str::to_owned)
             });
-        Ok::<_, crate::hr::error::HrError>((view, name))
+        Ok::<_, crate::hr::error::HrError>((view, name, flags))
     })
     .await??;
     let mut shown = registration_json(&view.registration, &view.annotations);
@@ -238,6 +247,21 @@ async fn read_registration(
         "tablet_name": tablet_name,
         "signature": view.capture.as_str(),
     });
+    // Earlier registrations of the same email or phone the caller may read (never
+    // restricted ones), and do-not-contact entries with their legal basis.
+    shown["seen_before"] = json!(flags.seen_before);
+    shown["do_not_contact"] = json!(
+        flags
+            .do_not_contact
+            .iter()
+            .map(|entry| json!({
+                "field": entry.field,
+                "basis": entry.basis,
+                "added_at": entry.added_at,
+                "keep_until": entry.keep_until,
+            }))
+            .collect::<Vec<_>>()
+    );
     // Where the record stands: its due date, a hold, and a talent-pool withdrawal, which
     // takes the visitor out of the pool whatever the document's opt-in says.
     if let Some(retention) = &view.retention {

@@ -28,8 +28,8 @@ pub mod traits;
 /// (a trait's methods need the trait in scope).
 pub mod prelude {
     pub use super::traits::{
-        AccessLogStore, DailyJobStore, DeviceStore, EventStore, FailureCountStore, HrAccountStore,
-        LifecycleStore, QuarantineStore, RegistrationStore, RelayStore, SyncStore,
+        AccessLogStore, BlindIndexStore, DailyJobStore, DeviceStore, EventStore, FailureCountStore,
+        HrAccountStore, LifecycleStore, QuarantineStore, RegistrationStore, RelayStore, SyncStore,
     };
 }
 

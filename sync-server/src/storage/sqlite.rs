@@ -47,6 +47,7 @@ pub mod access_log;
 pub mod access_log_query;
 pub mod access_log_retention;
 mod backup;
+mod blind_index;
 mod daily_jobs;
 pub mod event_edits;
 mod failure_counts;

@@ -216,7 +216,8 @@ pub(crate) async fn render(
     }
     let store = state.store.clone();
     let user = console.caller.user.clone();
-    let read = blocking(move || record_page(store.as_ref(), &user, &id)).await;
+    let index_keys = state.index_keys.clone();
+    let read = blocking(move || record_page(store.as_ref(), &index_keys, &user, &id)).await;
     let RecordPage {
         view:
             RecordView {
@@ -229,6 +230,7 @@ pub(crate) async fn render(
         editable,
         receipt_code: code,
         capturing_tablet,
+        contact_flags,
     } = match read
         .map_err(AppError::from)
         .and_then(|r| r.map_err(AppError::from))
@@ -260,6 +262,7 @@ pub(crate) async fn render(
         .render(html! {
             (error_summary(lang, &typed.errors))
             (super::capture_signature::alert(lang, capture))
+            (super::contact_flags::section(lang, &contact_flags))
             @if let Some(saved) = saved {
                 (notice(saved))
             }

@@ -14,6 +14,7 @@ mod accessibility;
 mod backup_age;
 mod capture_signature;
 mod confirmations;
+mod contact_flags;
 mod detail;
 mod device_names;
 mod devices;

@@ -27,7 +27,7 @@ use crate::storage::{StorageError, StorageResult};
 pub(crate) const APPLICATION_ID: u32 = 0x4B52_4C59;
 
 /// The version this build writes.
-pub const CURRENT_VERSION: u32 = 9;
+pub const CURRENT_VERSION: u32 = 10;
 
 /// One change of a step.
 enum Change {
@@ -142,6 +142,32 @@ const STEPS: [&[Change]; CURRENT_VERSION as usize] = [
             definition: "TEXT",
         },
     ],
+    // 10: keyed blind indexes of a registration's email and phone (see
+    // `crate::rules::blind_index`): truncated duplicate-index values per record, and the
+    // records the background pass has indexed (both go with their record at removal); and
+    // full-length do-not-contact values with their legal basis and their own retention.
+    &[Change::Sql(
+        "CREATE TABLE blind_index (
+             doc_id TEXT NOT NULL,
+             field  TEXT NOT NULL,
+             value  BLOB NOT NULL,
+             PRIMARY KEY (doc_id, field)
+         ) STRICT;
+         CREATE INDEX blind_index_by_value ON blind_index (field, value);
+         CREATE TABLE blind_indexed (
+             doc_id     TEXT PRIMARY KEY NOT NULL,
+             indexed_at INTEGER NOT NULL
+         ) STRICT;
+         CREATE TABLE do_not_contact (
+             field      TEXT NOT NULL,
+             value      BLOB NOT NULL,
+             basis      TEXT NOT NULL,
+             added_at   INTEGER NOT NULL,
+             keep_until INTEGER NOT NULL,
+             PRIMARY KEY (field, value)
+         ) STRICT;
+         CREATE INDEX do_not_contact_by_keep_until ON do_not_contact (keep_until);",
+    )],
 ];
 
 const BASE: &str = "

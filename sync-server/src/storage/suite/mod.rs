@@ -27,6 +27,7 @@
 //! commit) stays in that backend's own tests.
 
 pub(crate) mod access_log;
+pub(crate) mod blind_index;
 pub(crate) mod daily_jobs;
 pub(crate) mod devices;
 pub(crate) mod events;
@@ -147,6 +148,10 @@ macro_rules! store_suite {
                 kiosks_unknown_and_revoked_devices_get_no_unlock,
                 an_unlock_is_outstanding_for_seven_days_from_its_latest_issue,
                 a_code_names_the_tablets_it_enrolls_and_hr_can_rename_them,
+            }
+            blind_index {
+                the_duplicate_index_is_written_by_the_pass_and_removed_with_its_record,
+                do_not_contact_rows_keep_their_basis_until_their_own_retention,
             }
             monitoring {
                 the_write_probe_succeeds_and_changes_nothing_a_sync_reads,

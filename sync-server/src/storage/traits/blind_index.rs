@@ -1,0 +1,53 @@
+//! Keyed blind indexes at the relay (see [`crate::rules::blind_index`]): the duplicate index
+//! a background pass writes per record after ingest, its candidates, and the do-not-contact
+//! list with its legal basis and retention.
+
+use crate::storage::StorageResult;
+use crate::storage::model::{BlindIndexEntry, DoNotContactEntry};
+
+pub trait BlindIndexStore {
+    /// Up to `limit` held registrations the background pass has not indexed yet, oldest
+    /// received first. Ingest writes nothing here: every new record is listed until indexed.
+    fn unindexed_registrations(&self, limit: u32) -> StorageResult<Vec<String>>;
+
+    /// Records `entries` as registration `doc_id`'s duplicate index and marks it indexed;
+    /// `false` (and nothing written) if the record is no longer held.
+    fn write_blind_index(
+        &self,
+        doc_id: &str,
+        entries: &[BlindIndexEntry],
+        at: i64,
+    ) -> StorageResult<bool>;
+
+    /// Registration `doc_id`'s duplicate-index entries (none if not indexed or not held).
+    fn blind_index_of(&self, doc_id: &str) -> StorageResult<Vec<BlindIndexEntry>>;
+
+    /// Registrations other than `doc_id` with any of `entries`, at most
+    /// [`crate::storage::model::MAX_BLIND_CANDIDATES`]: candidates, to be confirmed against
+    /// the records.
+    fn blind_index_candidates(
+        &self,
+        doc_id: &str,
+        entries: &[BlindIndexEntry],
+    ) -> StorageResult<Vec<String>>;
+
+    /// Adds `entries` to the do-not-contact list on `basis`, kept until `keep_until`; an
+    /// entry held already keeps its first basis and the later of the two dates.
+    fn add_do_not_contact(
+        &self,
+        entries: &[BlindIndexEntry],
+        basis: &str,
+        at: i64,
+        keep_until: i64,
+    ) -> StorageResult<()>;
+
+    /// The do-not-contact rows among `entries`, still kept at `at`.
+    fn do_not_contact_matches(
+        &self,
+        entries: &[BlindIndexEntry],
+        at: i64,
+    ) -> StorageResult<Vec<DoNotContactEntry>>;
+
+    /// Removes do-not-contact rows kept until before `at`; returns how many.
+    fn prune_do_not_contact(&self, at: i64) -> StorageResult<u64>;
+}
