@@ -197,8 +197,20 @@ async fn the_same_email_at_two_events_is_seen_before_only_by_readers_of_both() {
         .get(&format!("/console/registrations/{}?lang=en", f.again))
         .await;
     assert!(page.body.contains("Seen before"));
+    // The list flags the later record's row alone.
+    let list = browser.get("/console/registrations").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(
+        list.body.matches("data-flag=\"seen-before\"").count(),
+        1,
+        "{}",
+        list.body
+    );
     let mut browser = Browser::new(&f.state);
     browser.log_in("desken", PASSWORD).await;
+    let list = browser.get("/console/registrations").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(!list.body.contains("data-flag=\"seen-before\""));
     let page = browser
         .get(&format!("/console/registrations/{}", f.again))
         .await;

@@ -97,3 +97,30 @@ fn seen_before(
     confirmed.sort();
     Ok(confirmed.into_iter().map(|(_, id)| id).collect())
 }
+
+/// [`flags`] of each listed row that has any, by id, for `user`. Rows are read unlogged:
+/// the list logged them as read, and only the flags are shown. Restricted rows get none.
+pub(crate) fn flags_of_rows(
+    store: &dyn RelayStore,
+    keys: &BlindIndexKeys,
+    user: &HrUser,
+    rows: &[crate::storage::RegistrationSummary],
+    at: i64,
+) -> HrResult<std::collections::HashMap<String, ContactFlags>> {
+    let mut flagged = std::collections::HashMap::new();
+    for row in rows.iter().filter(|row| !row.restricted) {
+        let Some(registration) = store
+            .registration_document(&row.id)
+            .context("reading a listed record's contacts")?
+            .as_deref()
+            .and_then(registration_of)
+        else {
+            continue;
+        };
+        let row_flags = flags(store, keys, user, &row.id, &registration, at)?;
+        if row_flags != ContactFlags::default() {
+            flagged.insert(row.id.clone(), row_flags);
+        }
+    }
+    Ok(flagged)
+}

@@ -1,6 +1,6 @@
 //! A record page's flags from the blind indexes ([`crate::hr::duplicates`]): "seen before",
 //! with links to the earlier registrations the reader may read, and "asked not to be
-//! contacted", with the legal basis and date it was recorded on.
+//! contacted", with the legal basis and date it was recorded on; and a list row's badges.
 
 use kiosk_core::language::Language;
 use maud::{Markup, html};
@@ -86,6 +86,19 @@ pub(super) fn section(lang: Language, flags: &ContactFlags) -> Markup {
                     }
                 }
             }
+        }
+    }
+}
+
+/// A list row's badges: each flag that applies, in a word.
+pub(super) fn badges(lang: Language, flags: &ContactFlags) -> Markup {
+    let t = texts(lang);
+    html! {
+        @if !flags.do_not_contact.is_empty() {
+            " " span.badge data-flag="do-not-contact" { (t.do_not_contact) }
+        }
+        @if !flags.seen_before.is_empty() {
+            " " span.badge data-flag="seen-before" { (t.seen_before) }
         }
     }
 }
