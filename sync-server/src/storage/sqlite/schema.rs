@@ -146,19 +146,21 @@ const STEPS: [&[Change]; CURRENT_VERSION as usize] = [
     // `crate::rules::blind_index`): truncated duplicate-index values per record, and the
     // records the background pass has indexed (both go with their record at removal); and
     // full-length do-not-contact values with their legal basis and their own retention.
+    // `IF NOT EXISTS`: a file set back to an earlier version (as tests of older upgrades do)
+    // runs this step again.
     &[Change::Sql(
-        "CREATE TABLE blind_index (
+        "CREATE TABLE IF NOT EXISTS blind_index (
              doc_id TEXT NOT NULL,
              field  TEXT NOT NULL,
              value  BLOB NOT NULL,
              PRIMARY KEY (doc_id, field)
          ) STRICT;
-         CREATE INDEX blind_index_by_value ON blind_index (field, value);
-         CREATE TABLE blind_indexed (
+         CREATE INDEX IF NOT EXISTS blind_index_by_value ON blind_index (field, value);
+         CREATE TABLE IF NOT EXISTS blind_indexed (
              doc_id     TEXT PRIMARY KEY NOT NULL,
              indexed_at INTEGER NOT NULL
          ) STRICT;
-         CREATE TABLE do_not_contact (
+         CREATE TABLE IF NOT EXISTS do_not_contact (
              field      TEXT NOT NULL,
              value      BLOB NOT NULL,
              basis      TEXT NOT NULL,
@@ -166,7 +168,7 @@ const STEPS: [&[Change]; CURRENT_VERSION as usize] = [
              keep_until INTEGER NOT NULL,
              PRIMARY KEY (field, value)
          ) STRICT;
-         CREATE INDEX do_not_contact_by_keep_until ON do_not_contact (keep_until);",
+         CREATE INDEX IF NOT EXISTS do_not_contact_by_keep_until ON do_not_contact (keep_until);",
     )],
 ];
 
