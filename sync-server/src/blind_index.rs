@@ -41,6 +41,31 @@ pub fn load_or_create_keys(data_dir: &Path) -> std::io::Result<BlindIndexKeys> {
     Ok(BlindIndexKeys::derive(&secret))
 }
 
+/// [`load_or_create_keys`], checked against the key the store's rows were written under
+/// (recorded on first use): a relay instance, or a restored relay, with another
+/// `relay-index.key` would miss every duplicate and every do-not-contact entry, so it is
+/// refused with what to do.
+pub fn keys_for_store(
+    data_dir: &Path,
+    store: &dyn RelayStore,
+) -> Result<BlindIndexKeys, Box<dyn std::error::Error>> {
+    let keys = load_or_create_keys(data_dir)?;
+    if !store.bind_index_key(&keys.fingerprint())? {
+        return Err(format!(
+            "{INDEX_KEY_FILE} in {} is not the index key this database's duplicate and \
+             do-not-contact indexes were written under: copy {INDEX_KEY_FILE} (mode 0600) from \
+             a relay instance that serves this database, or import it from the key export, \
+             then start again. / {INDEX_KEY_FILE} i {} är inte den indexnyckel som databasens \
+             index skrevs med: kopiera filen från en annan instans eller importera den från \
+             nyckelexporten och starta igen.",
+            data_dir.display(),
+            data_dir.display()
+        )
+        .into());
+    }
+    Ok(keys)
+}
+
 /// A record's email and phone, read from its captured document (person fields never change
 /// after capture), normalised; those missing or malformed are left out.
 fn contacts_of(registration: &Registration) -> Vec<(Field, String)> {

@@ -97,6 +97,12 @@ impl BlindIndexKeys {
         }
     }
 
+    /// A keyed hash that tells index keys apart and reveals none: what the store records to
+    /// refuse a relay started with another key.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        crate::keyed_hash::hmac_sha256(&self.dedupe_email, &[b"kiosk-bidx-v1/fingerprint"])
+    }
+
     fn key(&self, purpose: Purpose, field: Field) -> &[u8; 32] {
         match (purpose, field) {
             (Purpose::Dedupe, Field::Email) => &self.dedupe_email,

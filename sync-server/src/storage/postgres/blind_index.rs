@@ -152,4 +152,18 @@ impl BlindIndexStore for PgStore {
     fn prune_do_not_contact(&self, at: i64) -> StorageResult<u64> {
         self.write(|tx| Ok(tx.execute("DELETE FROM do_not_contact WHERE keep_until < $1", &[&at])?))
     }
+
+    fn bind_index_key(&self, fingerprint: &[u8; 32]) -> StorageResult<bool> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO blind_index_key (id, fingerprint) VALUES (1, $1)
+                 ON CONFLICT (id) DO NOTHING",
+                &[&&fingerprint[..]],
+            )?;
+            let recorded: Vec<u8> = tx
+                .query_one("SELECT fingerprint FROM blind_index_key WHERE id = 1", &[])?
+                .try_get(0)?;
+            Ok(recorded == fingerprint)
+        })
+    }
 }

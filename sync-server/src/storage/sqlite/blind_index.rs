@@ -158,4 +158,18 @@ impl BlindIndexStore for SqliteStore {
         let conn = self.conn();
         Ok(conn.execute("DELETE FROM do_not_contact WHERE keep_until < ?1", [at])? as u64)
     }
+
+    fn bind_index_key(&self, fingerprint: &[u8; 32]) -> StorageResult<bool> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT OR IGNORE INTO blind_index_key (id, fingerprint) VALUES (1, ?1)",
+            [&fingerprint[..]],
+        )?;
+        let recorded: Vec<u8> = conn.query_row(
+            "SELECT fingerprint FROM blind_index_key WHERE id = 1",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(recorded == fingerprint)
+    }
 }

@@ -168,7 +168,13 @@ const STEPS: [&[Change]; CURRENT_VERSION as usize] = [
              keep_until INTEGER NOT NULL,
              PRIMARY KEY (field, value)
          ) STRICT;
-         CREATE INDEX IF NOT EXISTS do_not_contact_by_keep_until ON do_not_contact (keep_until);",
+         CREATE INDEX IF NOT EXISTS do_not_contact_by_keep_until ON do_not_contact (keep_until);
+         -- Which index key the rows were written under (a keyed hash of it, naming nothing):
+         -- a relay started with another key is refused instead of missing every match.
+         CREATE TABLE IF NOT EXISTS blind_index_key (
+             id          INTEGER PRIMARY KEY CHECK (id = 1),
+             fingerprint BLOB NOT NULL
+         ) STRICT;",
     )],
 ];
 

@@ -137,3 +137,12 @@ pub(crate) fn do_not_contact_rows_keep_their_basis_until_their_own_retention(
             .is_empty()
     );
 }
+
+pub(crate) fn the_index_key_is_bound_on_first_use_and_another_is_refused(store: &dyn RelayStore) {
+    let ours = keys().fingerprint();
+    assert!(store.bind_index_key(&ours).expect("binds"), "first use");
+    assert!(store.bind_index_key(&ours).expect("answers"), "the same key again");
+    let other = BlindIndexKeys::derive(&[0x2E; 32]).fingerprint();
+    assert!(!store.bind_index_key(&other).expect("answers"), "another key");
+    assert!(store.bind_index_key(&ours).expect("answers"), "the first stays bound");
+}

@@ -50,4 +50,8 @@ pub trait BlindIndexStore {
 
     /// Removes do-not-contact rows kept until before `at`; returns how many.
     fn prune_do_not_contact(&self, at: i64) -> StorageResult<u64>;
+
+    /// Records `fingerprint` as the index key's if none is recorded yet; `true` if the
+    /// recorded one is `fingerprint` (the rows were written under this key).
+    fn bind_index_key(&self, fingerprint: &[u8; 32]) -> StorageResult<bool>;
 }

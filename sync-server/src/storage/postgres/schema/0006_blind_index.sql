@@ -23,3 +23,9 @@ CREATE TABLE do_not_contact (
     PRIMARY KEY (field, value)
 );
 CREATE INDEX do_not_contact_by_keep_until ON do_not_contact (keep_until);
+-- Which index key the rows were written under (a keyed hash of it, naming nothing): an
+-- instance started with another key is refused instead of missing every match.
+CREATE TABLE blind_index_key (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    fingerprint BYTEA NOT NULL
+);
