@@ -42,15 +42,21 @@ pub fn load_or_create_keys(data_dir: &Path) -> std::io::Result<BlindIndexKeys> {
 }
 
 /// [`load_or_create_keys`], checked against the key the store's rows were written under
-/// (recorded on first use): a relay instance, or a restored relay, with another
-/// `relay-index.key` would miss every duplicate and every do-not-contact entry, so it is
-/// refused with what to do.
+/// (recorded on first use). With another key every duplicate and do-not-contact entry would
+/// be missed. A store `shared` by several relay instances (PostgreSQL) refuses such an
+/// instance, saying which file to copy. A relay of its own (SQLite) started with another key
+/// (a restore without the key export) re-indexes under it, with a warning that the
+/// do-not-contact list recorded before no longer matches.
 pub fn keys_for_store(
     data_dir: &Path,
     store: &dyn RelayStore,
+    shared: bool,
 ) -> Result<BlindIndexKeys, Box<dyn std::error::Error>> {
     let keys = load_or_create_keys(data_dir)?;
-    if !store.bind_index_key(&keys.fingerprint())? {
+    if store.bind_index_key(&keys.fingerprint())? {
+        return Ok(keys);
+    }
+    if shared {
         return Err(format!(
             "{INDEX_KEY_FILE} in {} is not the index key this database's duplicate and \
              do-not-contact indexes were written under: copy {INDEX_KEY_FILE} (mode 0600) from \
@@ -63,6 +69,13 @@ pub fn keys_for_store(
         )
         .into());
     }
+    tracing::warn!(
+        "{INDEX_KEY_FILE} is not the key this store's indexes were written under (restored \
+         without the key export?): duplicates are indexed again under it, and the \
+         do-not-contact entries recorded before no longer match; import the exported keys \
+         to keep them"
+    );
+    store.rebind_index_key(&keys.fingerprint())?;
     Ok(keys)
 }
 

@@ -1355,7 +1355,11 @@ async fn serve_relay(
     // The blind indexes' key lives beside the relay keys, outside the database and its
     // backups; records are indexed off the ingest path, now and every minute.
     let index_keys = Arc::new(tokio::task::block_in_place(|| {
-        kiosk_sync_server::blind_index::keys_for_store(&config.data_dir, state.store.as_ref())
+        kiosk_sync_server::blind_index::keys_for_store(
+            &config.data_dir,
+            state.store.as_ref(),
+            config.database_url.is_some(),
+        )
     })?);
     state.index_keys = index_keys.clone();
     kiosk_sync_server::blind_index::spawn_indexing(state.store.clone(), index_keys);
@@ -1662,6 +1666,7 @@ async fn demo(listen: SocketAddr, data_dir: &Path) -> Result<(), Box<dyn std::er
     state.index_keys = Arc::new(kiosk_sync_server::blind_index::keys_for_store(
         data_dir,
         state.store.as_ref(),
+        false,
     )?);
     kiosk_sync_server::blind_index::spawn_indexing(state.store.clone(), state.index_keys.clone());
     serve(listener, state, shutdown_signal()).await?;

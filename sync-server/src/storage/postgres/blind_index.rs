@@ -166,4 +166,17 @@ impl BlindIndexStore for PgStore {
             Ok(recorded == fingerprint)
         })
     }
+
+    fn rebind_index_key(&self, fingerprint: &[u8; 32]) -> StorageResult<()> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM blind_index", &[])?;
+            tx.execute("DELETE FROM blind_indexed", &[])?;
+            tx.execute(
+                "INSERT INTO blind_index_key (id, fingerprint) VALUES (1, $1)
+                 ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint",
+                &[&&fingerprint[..]],
+            )?;
+            Ok(())
+        })
+    }
 }

@@ -172,4 +172,17 @@ impl BlindIndexStore for SqliteStore {
         )?;
         Ok(recorded == fingerprint)
     }
+
+    fn rebind_index_key(&self, fingerprint: &[u8; 32]) -> StorageResult<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM blind_index", [])?;
+        tx.execute("DELETE FROM blind_indexed", [])?;
+        tx.execute(
+            "INSERT OR REPLACE INTO blind_index_key (id, fingerprint) VALUES (1, ?1)",
+            [&fingerprint[..]],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
 }

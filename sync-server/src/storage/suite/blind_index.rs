@@ -141,8 +141,51 @@ pub(crate) fn do_not_contact_rows_keep_their_basis_until_their_own_retention(
 pub(crate) fn the_index_key_is_bound_on_first_use_and_another_is_refused(store: &dyn RelayStore) {
     let ours = keys().fingerprint();
     assert!(store.bind_index_key(&ours).expect("binds"), "first use");
-    assert!(store.bind_index_key(&ours).expect("answers"), "the same key again");
+    assert!(
+        store.bind_index_key(&ours).expect("answers"),
+        "the same key again"
+    );
     let other = BlindIndexKeys::derive(&[0x2E; 32]).fingerprint();
-    assert!(!store.bind_index_key(&other).expect("answers"), "another key");
-    assert!(store.bind_index_key(&ours).expect("answers"), "the first stays bound");
+    assert!(
+        !store.bind_index_key(&other).expect("answers"),
+        "another key"
+    );
+    assert!(
+        store.bind_index_key(&ours).expect("answers"),
+        "the first stays bound"
+    );
+}
+
+pub(crate) fn another_index_key_rebinds_and_the_duplicate_index_is_written_again(
+    store: &dyn RelayStore,
+) {
+    ingest_generated_for_tests(store, 3);
+    assert!(store.bind_index_key(&keys().fingerprint()).expect("binds"));
+    assert_eq!(index_pending(store, &keys(), 10).expect("indexes"), 3);
+    let entry = BlindIndexEntry {
+        field: "phone".to_owned(),
+        value: vec![0xCD; 32],
+    };
+    store
+        .add_do_not_contact(std::slice::from_ref(&entry), BASIS_WITHDRAWN, 10, 1_000)
+        .expect("adds");
+    let other = BlindIndexKeys::derive(&[0x2E; 32]);
+    store
+        .rebind_index_key(&other.fingerprint())
+        .expect("rebinds");
+    assert!(store.bind_index_key(&other.fingerprint()).expect("answers"));
+    assert_eq!(
+        store.unindexed_registrations(100).expect("lists").len(),
+        3,
+        "every record is indexed again under the new key"
+    );
+    assert_eq!(index_pending(store, &other, 20).expect("indexes"), 3);
+    assert_eq!(
+        store
+            .do_not_contact_matches(std::slice::from_ref(&entry), 20)
+            .expect("reads")
+            .len(),
+        1,
+        "do-not-contact rows stay to their retention"
+    );
 }

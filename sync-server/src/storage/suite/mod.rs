@@ -153,6 +153,7 @@ macro_rules! store_suite {
                 the_duplicate_index_is_written_by_the_pass_and_removed_with_its_record,
                 do_not_contact_rows_keep_their_basis_until_their_own_retention,
                 the_index_key_is_bound_on_first_use_and_another_is_refused,
+                another_index_key_rebinds_and_the_duplicate_index_is_written_again,
             }
             monitoring {
                 the_write_probe_succeeds_and_changes_nothing_a_sync_reads,

@@ -54,4 +54,9 @@ pub trait BlindIndexStore {
     /// Records `fingerprint` as the index key's if none is recorded yet; `true` if the
     /// recorded one is `fingerprint` (the rows were written under this key).
     fn bind_index_key(&self, fingerprint: &[u8; 32]) -> StorageResult<bool>;
+
+    /// Records `fingerprint` as the index key's in place of another, and drops the
+    /// duplicate index written under the other (the background pass writes it again under
+    /// this key). Do-not-contact rows stay to their retention: nothing rebuilds them.
+    fn rebind_index_key(&self, fingerprint: &[u8; 32]) -> StorageResult<()>;
 }
