@@ -258,3 +258,35 @@ async fn a_withdrawn_visitors_later_registration_is_flagged_do_not_contact() {
             .contains("återkallat sitt samtycke till talangpoolen")
     );
 }
+
+#[tokio::test]
+async fn a_visitor_who_asked_not_to_be_contacted_is_flagged_and_the_request_is_logged() {
+    let f = fixture();
+    let archivist = ApiSession::log_in(&f.state, "arkiv", vec![Role::Archivist]).await;
+    let fair_only = ApiSession::log_in(&f.state, "massan", vec![Role::Recruiter]).await;
+    f.state
+        .store
+        .assign_hr_event(fair_only.user.id, FAIR)
+        .expect("assigned");
+    let path = format!("/api/v1/registrations/{}/do-not-contact", f.other);
+    let refused = hr_api::call(&f.state, "POST", &path, &fair_only.headers(), None).await;
+    assert!(refused.status.is_client_error(), "{}", refused.text);
+    assert_eq!(
+        record(&f.state, &archivist, &f.other).await["do_not_contact"],
+        serde_json::json!([]),
+        "a refused request adds nothing"
+    );
+    let asked = hr_api::call(&f.state, "POST", &path, &archivist.headers(), None).await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.text);
+    let flags = record(&f.state, &archivist, &f.other).await["do_not_contact"].clone();
+    assert_eq!(flags[0]["basis"], "objected_to_contact", "{flags}");
+    assert!(
+        hr_api::logged(f.state.store.as_ref(), &f.other, "arkiv").contains(&"change"),
+        "the request is in the access log"
+    );
+    assert_eq!(
+        record(&f.state, &archivist, &f.again).await["do_not_contact"],
+        serde_json::json!([]),
+        "another person is not flagged"
+    );
+}

@@ -124,3 +124,34 @@ pub(crate) fn flags_of_rows(
     }
     Ok(flagged)
 }
+
+/// Records `user`'s report that the visitor behind `doc_id` asked not to be contacted: their
+/// email and phone go onto the do-not-contact list with that basis, and the act is logged as
+/// a change of the record. For a user who may read the record (a refused attempt is logged
+/// and shows nothing). Blocking.
+pub(crate) fn record_objection_logged(
+    store: &dyn RelayStore,
+    keys: &BlindIndexKeys,
+    user: &HrUser,
+    doc_id: &str,
+) -> HrResult<()> {
+    crate::hr::policy::require_withdrawer(user)?;
+    crate::hr::record_access::reachable_record(store, user, doc_id, may_read)?;
+    let at = crate::state::now_ms();
+    store
+        .log_access(&crate::storage::AccessEntry {
+            at,
+            accessor: crate::storage::Accessor::Operator(user.accessor_name()),
+            action: crate::storage::AccessAction::Change,
+            doc_id: doc_id.to_owned(),
+        })
+        .context("logging a do-not-contact request")?;
+    crate::blind_index::add_to_do_not_contact(
+        store,
+        keys,
+        doc_id,
+        crate::blind_index::BASIS_OBJECTED,
+        at,
+    )
+    .context("adding to the do-not-contact list")
+}

@@ -43,6 +43,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/registrations/restricted", get(restricted_inbox))
         .route("/api/v1/registrations/{id}", get(read_registration))
+        .route(
+            "/api/v1/registrations/{id}/do-not-contact",
+            post(asked_not_to_be_contacted),
+        )
         .route("/api/v1/registrations", get(list_registrations))
 }
 
@@ -269,6 +273,24 @@ async fn read_registration(
         shown["retention"] = crate::hr::retention_api::retention_json(retention);
     }
     Ok(Json(shown))
+}
+
+/// Records that the visitor behind a record asked not to be contacted: later registrations
+/// with their email or phone are flagged "do not contact".
+async fn asked_not_to_be_contacted(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(doc_id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    require_for_record(&state, &caller.user, &doc_id, require_reader).await?;
+    let store = state.store.clone();
+    let keys = state.index_keys.clone();
+    let user = caller.user;
+    blocking(move || {
+        crate::hr::duplicates::record_objection_logged(store.as_ref(), &keys, &user, &doc_id)
+    })
+    .await??;
+    Ok(Json(json!({ "do_not_contact": true })))
 }
 
 /// The record as the API shows it.
