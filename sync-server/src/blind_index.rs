@@ -187,9 +187,32 @@ pub fn add_to_do_not_contact(
     )
 }
 
-/// Runs [`index_pending`] now and every [`EVERY`] after, off the async threads.
+/// Puts every held record whose talent-pool consent was withdrawn on the do-not-contact
+/// list (again): a relay restored from a backup replays withdrawals made after it, but not
+/// the list's rows. Idempotent (an entry held keeps its basis and date). Returns how many
+/// records were looked at.
+pub fn list_withdrawals(store: &dyn RelayStore, keys: &BlindIndexKeys) -> StorageResult<u64> {
+    let withdrawals = store.talent_pool_withdrawals()?;
+    for (doc_id, withdrawn_at) in &withdrawals {
+        add_to_do_not_contact(store, keys, doc_id, BASIS_WITHDRAWN, *withdrawn_at)?;
+    }
+    Ok(withdrawals.len() as u64)
+}
+
+/// Runs [`list_withdrawals`] once, then [`index_pending`] now and every [`EVERY`] after,
+/// off the async threads.
 pub fn spawn_indexing(store: Arc<dyn RelayStore>, keys: Arc<BlindIndexKeys>) {
     tokio::spawn(async move {
+        let (listing_store, listing_keys) = (store.clone(), keys.clone());
+        match tokio::task::spawn_blocking(move || {
+            list_withdrawals(listing_store.as_ref(), &listing_keys)
+        })
+        .await
+        {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!("withdrawals not put on the do-not-contact list: {e}"),
+            Err(e) => tracing::error!("do-not-contact listing task failed: {e}"),
+        }
         let mut ticks = tokio::time::interval(EVERY);
         loop {
             ticks.tick().await;

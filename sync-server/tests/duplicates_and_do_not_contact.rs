@@ -257,6 +257,36 @@ async fn a_withdrawn_visitors_later_registration_is_flagged_do_not_contact() {
         page.body
             .contains("återkallat sitt samtycke till talangpoolen")
     );
+    let list = browser.get("/console/registrations").await;
+    assert!(list.body.contains("data-flag=\"do-not-contact\""));
+
+    // A relay restored from a backup taken before the list's row (the withdrawal replayed,
+    // the row not) lists the withdrawal again when it starts.
+    assert!(
+        f.state
+            .store
+            .prune_do_not_contact(i64::MAX)
+            .expect("prunes")
+            >= 1,
+        "the rows gone, as after such a restore"
+    );
+    assert_eq!(
+        record(&f.state, &archivist, &f.again).await["do_not_contact"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        kiosk_sync_server::blind_index::list_withdrawals(
+            f.state.store.as_ref(),
+            &f.state.index_keys
+        )
+        .expect("lists"),
+        1
+    );
+    let answer = record(&f.state, &archivist, &f.again).await;
+    assert_eq!(
+        answer["do_not_contact"][0]["basis"], "talent_pool_consent_withdrawn",
+        "{answer}"
+    );
 }
 
 #[tokio::test]

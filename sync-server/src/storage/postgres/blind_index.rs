@@ -179,4 +179,17 @@ impl BlindIndexStore for PgStore {
             Ok(())
         })
     }
+
+    fn talent_pool_withdrawals(&self) -> StorageResult<Vec<(String, i64)>> {
+        self.read(|tx| {
+            let rows = tx.query(
+                "SELECT w.doc_id, w.withdrawn_at FROM talent_pool_withdrawals w
+                 JOIN registrations r ON r.doc_id = w.doc_id ORDER BY w.doc_id",
+                &[],
+            )?;
+            rows.iter()
+                .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+                .collect()
+        })
+    }
 }

@@ -185,4 +185,17 @@ impl BlindIndexStore for SqliteStore {
         tx.commit()?;
         Ok(())
     }
+
+    fn talent_pool_withdrawals(&self) -> StorageResult<Vec<(String, i64)>> {
+        self.read(|conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT w.doc_id, w.withdrawn_at FROM talent_pool_withdrawals w
+                 JOIN registrations r ON r.doc_id = w.doc_id ORDER BY w.doc_id",
+            )?;
+            let rows = statement
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
 }

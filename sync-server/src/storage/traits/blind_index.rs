@@ -48,6 +48,11 @@ pub trait BlindIndexStore {
         at: i64,
     ) -> StorageResult<Vec<DoNotContactEntry>>;
 
+    /// Every held registration whose talent-pool consent was withdrawn, with when: a relay
+    /// restored from a backup puts them on the do-not-contact list again at start (the
+    /// withdrawals are replayed, the list's rows are not).
+    fn talent_pool_withdrawals(&self) -> StorageResult<Vec<(String, i64)>>;
+
     /// Removes do-not-contact rows kept until before `at`; returns how many.
     fn prune_do_not_contact(&self, at: i64) -> StorageResult<u64>;
 
