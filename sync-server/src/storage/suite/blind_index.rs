@@ -189,3 +189,26 @@ pub(crate) fn another_index_key_rebinds_and_the_duplicate_index_is_written_again
         "do-not-contact rows stay to their retention"
     );
 }
+
+pub(crate) fn withdrawals_are_listed_for_the_do_not_contact_list_while_their_record_is_held(
+    store: &dyn RelayStore,
+) {
+    let registrations = ingest_generated_for_tests(store, 12);
+    let opted_in = registrations
+        .iter()
+        .find(|r| r.consents.talent_pool.is_some())
+        .expect("an opted-in record");
+    let id = opted_in.id.to_string();
+    assert!(store.talent_pool_withdrawals().expect("lists").is_empty());
+    store
+        .withdraw_talent_pool(&id, &operator("hr"), "hr", 40)
+        .expect("withdraws");
+    assert_eq!(
+        store.talent_pool_withdrawals().expect("lists"),
+        vec![(id.clone(), 40)]
+    );
+    store
+        .remove_registration(&id, "test", &operator("hr"), 50)
+        .expect("removes");
+    assert!(store.talent_pool_withdrawals().expect("lists").is_empty());
+}
