@@ -1,5 +1,5 @@
-//! The relay's keys outside the data directory: `export-keys` writes the signing key and the
-//! sealing seed into one file encrypted under a passphrase (age's scrypt format,
+//! The relay's keys outside the data directory: `export-keys` writes the signing key, the
+//! sealing seed and (when there is one) the blind indexes' key into one file encrypted under a passphrase (age's scrypt format,
 //! ASCII-armored, readable by the `age`/`rage` tools too), and `import-keys` puts them back
 //! into a data directory that has none. Without them a restored store is useless: every
 //! enrolled tablet trusts only the keys it enrolled with. During a key rotation the export
@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use age::secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
+use crate::blind_index::INDEX_KEY_FILE;
 use crate::keys::{
     DERIVATION_ROOT_FILE, PREVIOUS_SEALING_SEED_FILE, PREVIOUS_SIGNING_KEY_FILE, RETIRED_KEYS_FILE,
     RelayKeys, SEALING_SEED_FILE, SIGNING_KEY_FILE,
@@ -158,11 +159,13 @@ struct Payload {
 
 /// The files of the key ring besides the current keys, in the order an import checks them;
 /// `true` for a 32-byte secret (hex in the export), `false` for the text of public halves.
-const RING_FILES: [(&str, bool); 4] = [
+const RING_FILES: [(&str, bool); 5] = [
     (PREVIOUS_SIGNING_KEY_FILE, true),
     (PREVIOUS_SEALING_SEED_FILE, true),
     (DERIVATION_ROOT_FILE, true),
     (RETIRED_KEYS_FILE, false),
+    // The blind indexes' key: kept out of the database and its backups, so only here.
+    (INDEX_KEY_FILE, true),
 ];
 
 /// The bounded text of the retired keys' list (a line of 82 characters per rotation).

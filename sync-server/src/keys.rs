@@ -315,7 +315,8 @@ pub(crate) fn read_secret(path: &Path) -> std::io::Result<[u8; 32]> {
     })
 }
 
-fn read_or_make_secret(path: &Path) -> std::io::Result<[u8; 32]> {
+/// The 32-byte secret in `path`, made (0600) if the file does not exist yet.
+pub(crate) fn read_or_make_secret(path: &Path) -> std::io::Result<[u8; 32]> {
     match std::fs::read(path) {
         Ok(bytes) => bytes.try_into().map_err(|_| {
             std::io::Error::new(

@@ -14,6 +14,7 @@
 
 pub mod access_checkpoint;
 pub mod backup_settings;
+pub mod blind_index;
 mod blocking;
 pub mod client_address;
 pub mod config;

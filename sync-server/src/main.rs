@@ -1436,6 +1436,17 @@ async fn serve_relay(
     );
     spawn_failure_count_pruning(store.clone());
     let mut state = AppState::new(store, keys);
+    // The blind indexes' key lives beside the relay keys, outside the database and its
+    // backups; records are indexed off the ingest path, now and every minute.
+    let index_keys = Arc::new(tokio::task::block_in_place(|| {
+        kiosk_sync_server::blind_index::keys_for_store(
+            &config.data_dir,
+            state.store.as_ref(),
+            config.database_url.is_some(),
+        )
+    })?);
+    state.index_keys = index_keys.clone();
+    kiosk_sync_server::blind_index::spawn_indexing(state.store.clone(), index_keys);
     state.secure_cookies = tls.is_some();
     state.accessibility_contact = config.accessibility_contact.clone();
     state.checkpoint_dir = Some(checkpoint_dir);
@@ -1734,6 +1745,14 @@ async fn demo(listen: SocketAddr, data_dir: &Path) -> Result<(), Box<dyn std::er
     println!(
         "  then POST /api/v1/password {{current_password, new_password}} with the cookie and the \n  returned csrf_token as X-CSRF-Token (or log in to the HR console above)"
     );
-    serve(listener, AppState::new(store, keys), shutdown_signal()).await?;
+    let mut state = AppState::new(store, keys);
+    // Seen-before and do-not-contact flags, as a served relay has them.
+    state.index_keys = Arc::new(kiosk_sync_server::blind_index::keys_for_store(
+        data_dir,
+        state.store.as_ref(),
+        false,
+    )?);
+    kiosk_sync_server::blind_index::spawn_indexing(state.store.clone(), state.index_keys.clone());
+    serve(listener, state, shutdown_signal()).await?;
     Ok(())
 }

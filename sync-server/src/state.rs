@@ -37,6 +37,9 @@ pub struct AppState {
     pub backup_record_dir: Option<std::path::PathBuf>,
     /// The reverse proxies whose forwarding headers name the client (`--trusted-proxy`).
     pub trusted_proxies: Arc<crate::client_address::TrustedProxies>,
+    /// The keys of the email and phone blind indexes ([`crate::blind_index`]): from the
+    /// data directory's `relay-index.key` when serving; random for a relay in memory.
+    pub index_keys: Arc<crate::rules::blind_index::BlindIndexKeys>,
 }
 
 /// What the relay last learnt of its store's room to write: set when a write fails for a
@@ -86,6 +89,9 @@ impl AppState {
             observe: Arc::default(),
             backup_record_dir: None,
             trusted_proxies: Arc::default(),
+            index_keys: Arc::new(crate::rules::blind_index::BlindIndexKeys::derive(
+                &rand::random(),
+            )),
         }
     }
 

@@ -27,6 +27,7 @@ pub mod devices;
 pub mod devices_api;
 pub mod disclosure;
 pub mod documents_api;
+pub(crate) mod duplicates;
 pub mod error;
 pub mod events;
 pub mod events_api;

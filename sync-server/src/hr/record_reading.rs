@@ -1,6 +1,7 @@
 //! Reading one registration as HR sees it, for the JSON API and the console alike: the
 //! record, its notes, ratings and status, and where it stands (due date, hold, a
-//! talent-pool withdrawal). The read is access-logged in the same commit as it is made;
+//! talent-pool withdrawal, and whether its capture signature verifies, checked as it is
+//! read: [`crate::rules::capture_check`]). The read is access-logged in the same commit as it is made;
 //! a refused attempt is logged and shows nothing ([`crate::hr::record_access`]). Errors
 //! are [`HrError`]s; the handlers answer them.
 
@@ -13,6 +14,7 @@ use crate::hr::accounts::HrUser;
 use crate::hr::error::{HrError, HrResult, Missing, StorageContext};
 use crate::hr::policy::{may_edit, may_read, require_editor};
 use crate::hr::record_access::reachable_record;
+use crate::rules::capture_check::{CaptureCheck, check_capture};
 use crate::state::now_ms;
 use crate::storage::{Accessor, RecordRetention, RelayStore};
 
@@ -50,6 +52,8 @@ pub(crate) struct RecordView {
     pub annotations: Annotations,
     /// Its due date, hold and talent-pool withdrawal, once the relay has set them.
     pub retention: Option<RecordRetention>,
+    /// Whether its capture signature verifies over what the store holds now.
+    pub capture: CaptureCheck,
 }
 
 impl RecordView {
@@ -74,11 +78,24 @@ pub(crate) fn read_record(
     let retention = store
         .record_retention(doc_id)
         .context("reading a record's retention")?;
+    let capture = capture_of(store, doc_id)?;
     Ok(RecordView {
         registration,
         annotations,
         retention,
+        capture,
     })
+}
+
+/// Whether registration `doc_id`'s capture signature verifies over what is stored now. A
+/// record gone since it was read has nothing to check: its page says no signature is held.
+fn capture_of(store: &dyn RelayStore, doc_id: &str) -> HrResult<CaptureCheck> {
+    Ok(store
+        .capture_evidence(doc_id)
+        .context("reading a record's capture signature")?
+        .map_or(CaptureCheck::NoSignature, |evidence| {
+            check_capture(doc_id, &evidence)
+        }))
 }
 
 /// What the console's record page shows besides the [`RecordView`]: the event that labels
@@ -92,15 +109,26 @@ pub(crate) struct RecordPage {
     pub receipt_code: String,
     /// The capturing tablet by the name HR gave it and its fingerprint.
     pub capturing_tablet: String,
+    /// Seen before, and asked not to be contacted ([`crate::hr::duplicates`]).
+    pub contact_flags: crate::hr::duplicates::ContactFlags,
 }
 
 /// [`RecordPage`] of registration `doc_id` for `user`. Blocking.
 pub(crate) fn record_page(
     store: &dyn RelayStore,
+    index_keys: &crate::rules::blind_index::BlindIndexKeys,
     user: &HrUser,
     doc_id: &str,
 ) -> HrResult<RecordPage> {
     let view = read_record(store, user, doc_id)?;
+    let contact_flags = crate::hr::duplicates::flags(
+        store,
+        index_keys,
+        user,
+        doc_id,
+        &view.registration,
+        now_ms(),
+    )?;
     let editable = can_edit(store, user, doc_id);
     let event = store.event(&view.registration.event_id).ok().flatten();
     let receipt_code = store
@@ -115,6 +143,7 @@ pub(crate) fn record_page(
         editable,
         receipt_code,
         capturing_tablet,
+        contact_flags,
     })
 }
 

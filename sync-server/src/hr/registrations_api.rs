@@ -43,6 +43,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/registrations/restricted", get(restricted_inbox))
         .route("/api/v1/registrations/{id}", get(read_registration))
+        .route(
+            "/api/v1/registrations/{id}/do-not-contact",
+            post(asked_not_to_be_contacted),
+        )
         .route("/api/v1/registrations", get(list_registrations))
 }
 
@@ -216,8 +220,52 @@ async fn read_registration(
     require_for_record(&state, &caller.user, &doc_id, require_reader).await?;
     let store = state.store.clone();
     let user = caller.user;
-    let view = blocking(move || read_record(store.as_ref(), &user, &doc_id)).await??;
+    let index_keys = state.index_keys.clone();
+    let (view, tablet_name, flags) = blocking(move || {
+        let view = read_record(store.as_ref(), &user, &doc_id)?;
+        let flags = crate::hr::duplicates::flags(
+            store.as_ref(),
+            &index_keys,
+            &user,
+            &doc_id,
+            &view.registration,
+            crate::state::now_ms(),
+        )?;
+        let name = view
+            .registration
+            .capturing_device
+            .public_key()
+            .and_then(|key| {
+                crate::hr::device_names::DeviceLabels::new(store.as_ref())
+                    .name(&key.to_bytes())
+                    .map(str::to_owned)
+            });
+        Ok::<_, crate::hr::error::HrError>((view, name, flags))
+    })
+    .await??;
     let mut shown = registration_json(&view.registration, &view.annotations);
+    // Which tablet captured it, by the name HR gave it, and whether its capture signature
+    // verifies over what the store holds now.
+    shown["capture"] = json!({
+        "device": view.registration.capturing_device.as_str(),
+        "tablet_name": tablet_name,
+        "signature": view.capture.as_str(),
+    });
+    // Earlier registrations of the same email or phone the caller may read (never
+    // restricted ones), and do-not-contact entries with their legal basis.
+    shown["seen_before"] = json!(flags.seen_before);
+    shown["do_not_contact"] = json!(
+        flags
+            .do_not_contact
+            .iter()
+            .map(|entry| json!({
+                "field": entry.field,
+                "basis": entry.basis,
+                "added_at": entry.added_at,
+                "keep_until": entry.keep_until,
+            }))
+            .collect::<Vec<_>>()
+    );
     // Where the record stands: its due date, a hold, and a talent-pool withdrawal, which
     // takes the visitor out of the pool whatever the document's opt-in says.
     if let Some(retention) = &view.retention {
@@ -225,6 +273,24 @@ async fn read_registration(
         shown["retention"] = crate::hr::retention_api::retention_json(retention);
     }
     Ok(Json(shown))
+}
+
+/// Records that the visitor behind a record asked not to be contacted: later registrations
+/// with their email or phone are flagged "do not contact".
+async fn asked_not_to_be_contacted(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(doc_id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    require_for_record(&state, &caller.user, &doc_id, require_reader).await?;
+    let store = state.store.clone();
+    let keys = state.index_keys.clone();
+    let user = caller.user;
+    blocking(move || {
+        crate::hr::duplicates::record_objection_logged(store.as_ref(), &keys, &user, &doc_id)
+    })
+    .await??;
+    Ok(Json(json!({ "do_not_contact": true })))
 }
 
 /// The record as the API shows it.

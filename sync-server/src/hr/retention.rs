@@ -213,9 +213,12 @@ pub(crate) fn told_to_visitor(retention: &RecordRetention, withdrawn_at: i64) ->
 }
 
 /// Records `user`'s report that the visitor behind `doc_id` withdrew their talent-pool
-/// consent, if `user` may read the record (the refused attempt is access-logged). Blocking.
+/// consent, if `user` may read the record (the refused attempt is access-logged), and adds
+/// their email and phone to the do-not-contact list, so later registrations are flagged.
+/// Blocking.
 pub(crate) fn withdraw_logged(
     store: &dyn RelayStore,
+    index_keys: &crate::rules::blind_index::BlindIndexKeys,
     user: &HrUser,
     doc_id: &str,
 ) -> HrResult<Withdrawn> {
@@ -229,11 +232,21 @@ pub(crate) fn withdraw_logged(
         WithdrawalOutcome::Withdrawn {
             withdrawn_at,
             already,
-        } => Ok(Withdrawn {
-            withdrawn_at,
-            already,
-            retention: retention_of(store, doc_id)?,
-        }),
+        } => {
+            crate::blind_index::add_to_do_not_contact(
+                store,
+                index_keys,
+                doc_id,
+                crate::blind_index::BASIS_WITHDRAWN,
+                withdrawn_at,
+            )
+            .context("adding a withdrawal to the do-not-contact list")?;
+            Ok(Withdrawn {
+                withdrawn_at,
+                already,
+                retention: retention_of(store, doc_id)?,
+            })
+        }
         WithdrawalOutcome::NeverOptedIn => Err(Conflict::NoTalentPoolConsent.into()),
         WithdrawalOutcome::NoRecord => Err(missing_registration(store, doc_id)?),
     }

@@ -172,7 +172,9 @@ async fn withdraw(
 ) -> Result<Json<Value>, AppError> {
     let store = state.store.clone();
     let user = caller.user;
-    let withdrawn = blocking(move || withdraw_logged(store.as_ref(), &user, &doc_id)).await??;
+    let keys = state.index_keys.clone();
+    let withdrawn =
+        blocking(move || withdraw_logged(store.as_ref(), &keys, &user, &doc_id)).await??;
     let (sv, en) = told_to_visitor(&withdrawn.retention, withdrawn.withdrawn_at);
     Ok(Json(json!({
         "withdrawn_at": withdrawn.withdrawn_at,

@@ -232,3 +232,40 @@ fn an_export_during_a_key_rotation_carries_the_whole_ring_and_imports_it() {
         assert_eq!(mode(&data.join(file)), 0o600, "{file}");
     }
 }
+
+#[test]
+fn the_blind_index_key_travels_with_the_export_and_is_never_overwritten() {
+    let (relay, _keys) = relay_with_keys();
+    crate::blind_index::load_or_create_keys(relay.path()).expect("index key");
+    let index = std::fs::read(relay.path().join(INDEX_KEY_FILE)).expect("made on first start");
+    #[cfg(unix)]
+    assert_eq!(mode(&relay.path().join(INDEX_KEY_FILE)), 0o600);
+    let out = tempfile::tempdir().expect("tempdir");
+    let export = out.path().join("relay-keys.age");
+    let pass = secret("correct horse battery staple");
+    export_keys_with_work(relay.path(), &export, &pass, QUICK).expect("exports");
+    let text = std::fs::read_to_string(&export).expect("armored text");
+    assert!(!text.contains(&hex::encode(&index)), "not in the clear");
+
+    let fresh = tempfile::tempdir().expect("tempdir");
+    let imported = import_keys(fresh.path(), &export, &pass).expect("imports");
+    assert!(
+        imported.written.contains(&INDEX_KEY_FILE),
+        "{:?}",
+        imported.written
+    );
+    assert_eq!(
+        std::fs::read(fresh.path().join(INDEX_KEY_FILE)).expect("imported"),
+        index
+    );
+
+    // A data directory with another index key is refused, and nothing is written.
+    let other = tempfile::tempdir().expect("tempdir");
+    std::fs::write(other.path().join(INDEX_KEY_FILE), [9u8; 32]).expect("writes");
+    let refused = import_keys(other.path(), &export, &pass).expect_err("other keys");
+    assert!(
+        matches!(refused, KeyExportError::OtherKeys { .. }),
+        "{refused}"
+    );
+    assert!(!other.path().join(SIGNING_KEY_FILE).exists());
+}

@@ -10,6 +10,9 @@
 //!   prefix of the log a pruning removes.
 //! - [`quarantine`]: whether a pushed capture is stored, is a retry, or is kept in
 //!   quarantine; and whether a quarantined capture can still be accepted.
+//! - [`blind_index`]: the keyed blind indexes of email and phone (duplicates and
+//!   do-not-contact) and how values are normalised before they are hashed.
+//! - [`capture_check`]: whether a stored record's capture signature still verifies.
 //! - [`event_edits`]: an HR user's edit of an event applied to its document at the heads
 //!   they read, and the actor the relay writes events as.
 //! - [`journal_chain`]: the relay's copy of each tablet's capture journal, extended with
@@ -21,6 +24,8 @@
 
 pub mod access_chain;
 pub mod access_log_pruning;
+pub mod blind_index;
+pub mod capture_check;
 pub mod event_edits;
 pub mod exact_search;
 pub mod journal_chain;

@@ -28,8 +28,8 @@ pub mod traits;
 /// (a trait's methods need the trait in scope).
 pub mod prelude {
     pub use super::traits::{
-        AccessLogStore, DailyJobStore, DeviceStore, EventStore, FailureCountStore, HrAccountStore,
-        LifecycleStore, QuarantineStore, RegistrationStore, RelayStore, SyncStore,
+        AccessLogStore, BlindIndexStore, DailyJobStore, DeviceStore, EventStore, FailureCountStore,
+        HrAccountStore, LifecycleStore, QuarantineStore, RegistrationStore, RelayStore, SyncStore,
     };
 }
 
@@ -44,6 +44,6 @@ pub use sqlite::{SqliteStore, reported_watermark, verify_backup_file, watermark_
 #[doc(hidden)]
 pub use test_support::{
     capture_for_tests, enroll_for_tests, ingest_for_tests, ingest_generated_for_tests,
-    receipt_code_for_tests,
+    receipt_code_for_tests, signed_capture_for_tests,
 };
 pub use traits::*;

@@ -45,6 +45,9 @@
 mod access_log;
 mod accounts;
 mod backup_marks;
+mod blind_index;
+#[cfg(test)]
+mod capture_check_tests;
 mod capture_rows;
 mod daily_jobs;
 #[cfg(test)]

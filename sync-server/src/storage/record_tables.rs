@@ -4,7 +4,7 @@
 //! every backend and no copy is missed.
 
 /// The tables holding a copy of a record, in the order removal erases them.
-pub(crate) const RECORD_TABLES: [&str; 5] = [
+pub(crate) const RECORD_TABLES: [&str; 7] = [
     "registration_changes",
     "registrations",
     // Copies kept for review (a retry from a revoked tablet, say) go too.
@@ -12,4 +12,8 @@ pub(crate) const RECORD_TABLES: [&str; 5] = [
     // The list index copies names, email and phone: it must not outlive the record.
     "registration_index",
     "talent_pool_withdrawals",
+    // Keyed hashes of its email and phone are personal data too; the do-not-contact list
+    // is not a copy of a record and keeps its own retention.
+    "blind_index",
+    "blind_indexed",
 ];

@@ -47,6 +47,7 @@ pub mod access_log;
 pub mod access_log_query;
 pub mod access_log_retention;
 mod backup;
+mod blind_index;
 mod daily_jobs;
 pub mod event_edits;
 mod failure_counts;
@@ -1183,6 +1184,26 @@ impl RegistrationStore for SqliteStore {
 
     fn stored_registration(&self, doc_id: &str) -> StorageResult<Option<StoredRegistration>> {
         self.read(|conn| stored_registration(conn, doc_id))
+    }
+
+    fn capture_evidence(&self, doc_id: &str) -> StorageResult<Option<CaptureEvidence>> {
+        self.read(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT device_key, document, change_hashes, capture_signature
+                     FROM registrations WHERE doc_id = ?1",
+                    [doc_id],
+                    |r| {
+                        Ok(CaptureEvidence {
+                            device_key: r.get(0)?,
+                            document: r.get(1)?,
+                            change_hashes: r.get(2)?,
+                            capture_signature: r.get(3)?,
+                        })
+                    },
+                )
+                .optional()?)
+        })
     }
 
     fn restricted_requests(&self, limit: u32) -> StorageResult<Vec<RestrictedRequest>> {

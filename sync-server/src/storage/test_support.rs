@@ -74,6 +74,39 @@ pub fn capture_for_tests(
     }
 }
 
+/// [`capture_for_tests`] signed as a kiosk signs a capture, by `signer`, which is made the
+/// registration's capturing tablet: for tests of the capture signature's check.
+#[doc(hidden)]
+pub fn signed_capture_for_tests(
+    registration: &kiosk_core::registration::Registration,
+    signer: &ed25519_dalek::SigningKey,
+) -> IngestItem {
+    let key = signer.verifying_key();
+    let mut registration = registration.clone();
+    registration.capturing_device = kiosk_core::ids::DeviceId::from_public_key(&key);
+    let mut item = capture_for_tests(&registration, &key);
+    if let IngestItem::Store {
+        change_hashes,
+        capture_signature,
+        ..
+    } = &mut item
+    {
+        let hashes: Vec<automerge::ChangeHash> = change_hashes
+            .iter()
+            .map(|h| automerge::ChangeHash(*h))
+            .collect();
+        let message = kiosk_core::capture::capture_message(
+            &registration.capturing_device,
+            &registration.id,
+            &hashes,
+        );
+        *capture_signature = ed25519_dalek::Signer::sign(signer, &message)
+            .to_bytes()
+            .to_vec();
+    }
+    item
+}
+
 /// The receipt code [`capture_for_tests`] files `id` under. Real codes come out of the seal
 /// (`kiosk_core::capture::receipt_code`) and no id derives them; a store filled without
 /// seals needs codes its tests can name, so these are a keyed hash of the id under a key

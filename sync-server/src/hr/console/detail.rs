@@ -216,18 +216,21 @@ pub(crate) async fn render(
     }
     let store = state.store.clone();
     let user = console.caller.user.clone();
-    let read = blocking(move || record_page(store.as_ref(), &user, &id)).await;
+    let index_keys = state.index_keys.clone();
+    let read = blocking(move || record_page(store.as_ref(), &index_keys, &user, &id)).await;
     let RecordPage {
         view:
             RecordView {
                 registration,
                 annotations,
                 retention,
+                capture,
             },
         event,
         editable,
         receipt_code: code,
         capturing_tablet,
+        contact_flags,
     } = match read
         .map_err(AppError::from)
         .and_then(|r| r.map_err(AppError::from))
@@ -258,6 +261,8 @@ pub(crate) async fn render(
         .page(&title, uri, Nav::None, !typed.errors.is_empty())
         .render(html! {
             (error_summary(lang, &typed.errors))
+            (super::capture_signature::alert(lang, capture))
+            (super::contact_flags::section(lang, &contact_flags))
             @if let Some(saved) = saved {
                 (notice(saved))
             }
@@ -271,6 +276,7 @@ pub(crate) async fn render(
                 retention.as_ref().and_then(|r| r.talent_pool_withdrawn_at),
                 &code,
                 &capturing_tablet,
+                capture,
             ))
             @if let Some(retention) = &retention {
                 (record_lifecycle::section(
@@ -326,6 +332,8 @@ fn content(
     receipt_code: &str,
     // By the name HR gave it, with its fingerprint.
     capturing_tablet: &str,
+    // Whether its capture signature verifies over what is stored now.
+    capture: crate::rules::capture_check::CaptureCheck,
 ) -> Markup {
     let t = texts(lang);
     // Labels come from the form version the registration cites.
@@ -457,6 +465,7 @@ fn content(
             dt { (t.captured_at) } dd.code { (dates::local_minutes(registration.captured_at.millis())) }
             dt { (t.col_receipt) } dd.code { (receipt_code) }
             dt { (t.device) } dd { (capturing_tablet) }
+            (super::capture_signature::line(lang, capture))
             dt { (t.form_version) } dd.code { (short(registration.form_version.as_str())) }
         }
     }

@@ -206,6 +206,8 @@ type Listed = (
     Vec<RegistrationSummary>,
     HashMap<String, Event>,
     Option<u64>,
+    // Seen before and do-not-contact, per flagged row.
+    HashMap<String, crate::hr::duplicates::ContactFlags>,
 );
 
 pub(crate) async fn page(
@@ -253,11 +255,19 @@ pub(crate) async fn page(
             };
             let store = state.store.clone();
             let user = console.caller.user.clone();
+            let index_keys = state.index_keys.clone();
             let listed = blocking(move || {
                 let total = count_readable(store.as_ref(), &user, filter.clone())?;
                 let (rows, _) = list_readable(store.as_ref(), &user, filter)?;
                 let events = event_labels(store.as_ref(), &rows);
-                Ok::<Listed, HrError>((rows, events, total))
+                let flags = crate::hr::duplicates::flags_of_rows(
+                    store.as_ref(),
+                    &index_keys,
+                    &user,
+                    &rows,
+                    crate::state::now_ms(),
+                )?;
+                Ok::<Listed, HrError>((rows, events, total, flags))
             })
             .await;
             match listed.map_err(HrError::from).and_then(|r| r) {
@@ -275,8 +285,8 @@ pub(crate) async fn page(
         .render(html! {
             (error_summary(lang, &errors))
             (filter_form(lang, &values, &errors, &choices))
-            @if let Some((number, (rows, events, total))) = &results {
-                (results_table(lang, rows, events, *total, order, &values, *number))
+            @if let Some((number, (rows, events, total, flags))) = &results {
+                (results_table(lang, rows, events, *total, order, &values, *number, flags))
             }
         });
     html_page(status, page)
@@ -416,6 +426,7 @@ fn interest_label<'a>(event: Option<&'a Event>, code: &'a str, lang: Language) -
         .map_or(code, |choice| choice.label.get(lang))
 }
 
+#[allow(clippy::too_many_arguments)] // one page's parts, each read once
 fn results_table(
     lang: Language,
     rows: &[RegistrationSummary],
@@ -424,6 +435,7 @@ fn results_table(
     order: ListOrder,
     values: &HashMap<&'static str, String>,
     number: u32,
+    flags: &HashMap<String, crate::hr::duplicates::ContactFlags>,
 ) -> Markup {
     let t = texts(lang);
     let l = list_texts(lang);
@@ -463,6 +475,9 @@ fn results_table(
                                 }
                                 @if row.restricted {
                                     " " span.badge { (t.restricted_badge) }
+                                }
+                                @if let Some(flags) = flags.get(&row.id) {
+                                    (super::contact_flags::badges(lang, flags))
                                 }
                             }
                             td.code { (row.receipt_code) }

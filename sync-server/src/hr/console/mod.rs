@@ -12,7 +12,9 @@
 mod access_log;
 mod accessibility;
 mod backup_age;
+mod capture_signature;
 mod confirmations;
+mod contact_flags;
 mod detail;
 mod device_names;
 mod devices;

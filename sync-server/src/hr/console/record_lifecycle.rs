@@ -318,7 +318,8 @@ pub(crate) async fn withdraw(
         );
     }
     let (store, user, doc_id) = (state.store.clone(), console.caller.user.clone(), id.clone());
-    match blocking(move || withdraw_logged(store.as_ref(), &user, &doc_id))
+    let keys = state.index_keys.clone();
+    match blocking(move || withdraw_logged(store.as_ref(), &keys, &user, &doc_id))
         .await
         .map_err(HrError::from)
         .and_then(|r| r)

@@ -5,6 +5,7 @@
 mod access_log;
 mod accounts;
 mod backup;
+mod blind_index;
 mod daily_jobs;
 mod devices;
 mod events;
@@ -22,6 +23,7 @@ mod subject_access;
 pub use access_log::*;
 pub use accounts::*;
 pub use backup::*;
+pub use blind_index::*;
 pub use daily_jobs::*;
 pub use devices::*;
 pub use events::*;

@@ -15,6 +15,20 @@ pub struct StoredRegistration {
     pub changes: Vec<u8>,
 }
 
+/// What a registration's capture signature is checked against, as stored: the capturing
+/// tablet's key, the capture's own changes (the document as the seal held it), their change
+/// hashes as one blob of 32-byte hashes, and the signature. Raw bytes, so a row altered in
+/// the store reads back as it is and the check (`crate::hr::capture_check`) says so,
+/// rather than the read failing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaptureEvidence {
+    pub device_key: Vec<u8>,
+    pub document: Vec<u8>,
+    pub change_hashes: Vec<u8>,
+    /// Empty if none was kept.
+    pub capture_signature: Vec<u8>,
+}
+
 /// Counts for tests, reconciliation and the console.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RelayCounts {

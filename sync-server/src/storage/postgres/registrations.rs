@@ -12,13 +12,13 @@ use super::record_keys::stored_key;
 use super::record_seal::Field;
 use super::stored_records::stored_registration;
 use super::{registration_index, restricted_inbox};
-use crate::storage::StorageResult;
 use crate::storage::logged_reads::listed;
 use crate::storage::model::{
-    Accessor, ExportPage, HrEdit, HrEditOutcome, HrEditor, RegistrationFilter, RegistrationSummary,
-    RestrictedRequest, StoredRegistration,
+    Accessor, CaptureEvidence, ExportPage, HrEdit, HrEditOutcome, HrEditor, RegistrationFilter,
+    RegistrationSummary, RestrictedRequest, StoredRegistration,
 };
 use crate::storage::traits::RegistrationStore;
+use crate::storage::{StorageError, StorageResult};
 
 impl RegistrationStore for PgStore {
     fn registration_document(&self, doc_id: &str) -> StorageResult<Option<Vec<u8>>> {
@@ -48,6 +48,35 @@ impl RegistrationStore for PgStore {
 
     fn stored_registration(&self, doc_id: &str) -> StorageResult<Option<StoredRegistration>> {
         self.read(|tx| stored_registration(tx, doc_id))
+    }
+
+    fn capture_evidence(&self, doc_id: &str) -> StorageResult<Option<CaptureEvidence>> {
+        self.read(|tx| {
+            let Some(row) = tx.query_opt(
+                "SELECT r.device_key, r.document, r.change_hashes, r.capture_signature, k.key
+                 FROM registrations r LEFT JOIN record_keys k ON k.doc_id = r.doc_id
+                 WHERE r.doc_id = $1",
+                &[&doc_id],
+            )?
+            else {
+                return Ok(None);
+            };
+            // A document that no longer opens under its record's key was altered (or its key
+            // was): it is answered empty, which no signature covers, so the check says the
+            // record does not verify instead of the page failing.
+            let document =
+                match stored_key(row.try_get(4)?)?.open(doc_id, Field::Document, row.try_get(1)?) {
+                    Ok(document) => document,
+                    Err(StorageError::Undecodable(_)) => Vec::new(),
+                    Err(other) => return Err(other),
+                };
+            Ok(Some(CaptureEvidence {
+                device_key: row.try_get(0)?,
+                document,
+                change_hashes: row.try_get(2)?,
+                capture_signature: row.try_get(3)?,
+            }))
+        })
     }
 
     fn read_registration(

@@ -22,7 +22,7 @@ use postgres::GenericClient;
 use crate::storage::{StorageError, StorageResult};
 
 /// The version this build writes.
-pub const CURRENT_VERSION: u32 = 6;
+pub const CURRENT_VERSION: u32 = 7;
 
 /// One step per version, index 0 making version 1.
 const STEPS: [&str; CURRENT_VERSION as usize] = [
@@ -32,6 +32,7 @@ const STEPS: [&str; CURRENT_VERSION as usize] = [
     include_str!("schema/0004_list_indexes.sql"),
     include_str!("schema/0005_device_names.sql"),
     include_str!("schema/0006_device_relay_key.sql"),
+    include_str!("schema/0007_blind_index.sql"),
 ];
 
 /// The version whose step seals what earlier versions stored in clear.

@@ -27,7 +27,7 @@ use crate::storage::{StorageError, StorageResult};
 pub(crate) const APPLICATION_ID: u32 = 0x4B52_4C59;
 
 /// The version this build writes.
-pub const CURRENT_VERSION: u32 = 10;
+pub const CURRENT_VERSION: u32 = 11;
 
 /// One change of a step.
 enum Change {
@@ -150,6 +150,40 @@ const STEPS: [&[Change]; CURRENT_VERSION as usize] = [
         column: "relay_key",
         definition: "BLOB",
     }],
+    // 11: keyed blind indexes of a registration's email and phone (see
+    // `crate::rules::blind_index`): truncated duplicate-index values per record, and the
+    // records the background pass has indexed (both go with their record at removal); and
+    // full-length do-not-contact values with their legal basis and their own retention.
+    // `IF NOT EXISTS`: a file set back to an earlier version (as tests of older upgrades do)
+    // runs this step again.
+    &[Change::Sql(
+        "CREATE TABLE IF NOT EXISTS blind_index (
+             doc_id TEXT NOT NULL,
+             field  TEXT NOT NULL,
+             value  BLOB NOT NULL,
+             PRIMARY KEY (doc_id, field)
+         ) STRICT;
+         CREATE INDEX IF NOT EXISTS blind_index_by_value ON blind_index (field, value);
+         CREATE TABLE IF NOT EXISTS blind_indexed (
+             doc_id     TEXT PRIMARY KEY NOT NULL,
+             indexed_at INTEGER NOT NULL
+         ) STRICT;
+         CREATE TABLE IF NOT EXISTS do_not_contact (
+             field      TEXT NOT NULL,
+             value      BLOB NOT NULL,
+             basis      TEXT NOT NULL,
+             added_at   INTEGER NOT NULL,
+             keep_until INTEGER NOT NULL,
+             PRIMARY KEY (field, value)
+         ) STRICT;
+         CREATE INDEX IF NOT EXISTS do_not_contact_by_keep_until ON do_not_contact (keep_until);
+         -- Which index key the rows were written under (a keyed hash of it, naming nothing):
+         -- a relay started with another key is refused instead of missing every match.
+         CREATE TABLE IF NOT EXISTS blind_index_key (
+             id          INTEGER PRIMARY KEY CHECK (id = 1),
+             fingerprint BLOB NOT NULL
+         ) STRICT;",
+    )],
 ];
 
 const BASE: &str = "

@@ -27,6 +27,7 @@
 //! commit) stays in that backend's own tests.
 
 pub(crate) mod access_log;
+pub(crate) mod blind_index;
 pub(crate) mod daily_jobs;
 pub(crate) mod devices;
 pub(crate) mod events;
@@ -149,6 +150,13 @@ macro_rules! store_suite {
                 an_unlock_is_outstanding_for_seven_days_from_its_latest_issue,
                 a_code_names_the_tablets_it_enrolls_and_hr_can_rename_them,
             }
+            blind_index {
+                the_duplicate_index_is_written_by_the_pass_and_removed_with_its_record,
+                do_not_contact_rows_keep_their_basis_until_their_own_retention,
+                the_index_key_is_bound_on_first_use_and_another_is_refused,
+                another_index_key_rebinds_and_the_duplicate_index_is_written_again,
+                withdrawals_are_listed_for_the_do_not_contact_list_while_their_record_is_held,
+            }
             monitoring {
                 the_write_probe_succeeds_and_changes_nothing_a_sync_reads,
                 monitoring_figures_count_the_access_log_and_silent_tablets_with_unsent_captures,
@@ -189,6 +197,7 @@ macro_rules! store_suite {
                 a_count_and_pages_in_either_order_hold_each_row_once,
                 a_phone_number_typed_as_said_finds_its_record,
                 each_list_filter_narrows_to_the_rows_it_names,
+                a_records_capture_evidence_is_what_ingest_stored_until_removal,
             }
             quarantine {
                 quarantined_captures_list_newest_first_without_their_bytes,

@@ -733,3 +733,33 @@ pub(crate) fn a_phone_number_typed_as_said_finds_its_record(store: &dyn RelaySto
         );
     }
 }
+
+/// The capture signature is checked at read time against what the store holds: the store
+/// answers the capturing tablet, the capture's own changes, their hashes and the signature
+/// exactly as ingest stored them, and nothing once the record is removed.
+pub(crate) fn a_records_capture_evidence_is_what_ingest_stored_until_removal(
+    store: &dyn RelayStore,
+) {
+    let kiosk = enroll(store, 1)[0];
+    let outcome = store.ingest(&batch(&kiosk, 1, 1..=1));
+    assert_committed(&outcome, &kiosk, 1..=1);
+    let id = doc_id(&kiosk, 1);
+    let evidence = store.capture_evidence(&id).expect("reads").expect("held");
+    assert_eq!(
+        evidence,
+        crate::storage::CaptureEvidence {
+            device_key: kiosk.to_vec(),
+            document: document(&kiosk, 1),
+            change_hashes: hashes(&kiosk, 1).concat(),
+            capture_signature: vec![7; 64],
+        }
+    );
+    assert_eq!(
+        store.capture_evidence("no-such-record").expect("reads"),
+        None
+    );
+    store
+        .remove_registration(&id, "test", &operator("hr"), 3)
+        .expect("removes");
+    assert_eq!(store.capture_evidence(&id).expect("reads"), None);
+}

@@ -6,6 +6,7 @@
 
 mod access_log;
 mod accounts;
+mod blind_index;
 mod daily_jobs;
 mod devices;
 mod events;
@@ -17,6 +18,7 @@ mod sync;
 
 pub use access_log::AccessLogStore;
 pub use accounts::HrAccountStore;
+pub use blind_index::BlindIndexStore;
 pub use daily_jobs::DailyJobStore;
 pub use devices::DeviceStore;
 pub use events::EventStore;
@@ -39,6 +41,7 @@ pub trait RelayStore:
     + AccessLogStore
     + FailureCountStore
     + DailyJobStore
+    + BlindIndexStore
     + Send
     + Sync
     + std::fmt::Debug
@@ -57,6 +60,7 @@ impl<T> RelayStore for T where
         + AccessLogStore
         + FailureCountStore
         + DailyJobStore
+        + BlindIndexStore
         + Send
         + Sync
         + std::fmt::Debug

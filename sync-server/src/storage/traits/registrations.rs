@@ -3,8 +3,8 @@
 
 use crate::storage::StorageResult;
 use crate::storage::model::{
-    Accessor, ExportPage, HrEdit, HrEditOutcome, HrEditor, RegistrationFilter, RegistrationSummary,
-    RestrictedRequest, StoredRegistration,
+    Accessor, CaptureEvidence, ExportPage, HrEdit, HrEditOutcome, HrEditor, RegistrationFilter,
+    RegistrationSummary, RestrictedRequest, StoredRegistration,
 };
 
 /// Registrations read, listed, exported and edited at the relay.
@@ -16,6 +16,10 @@ pub trait RegistrationStore {
     /// The receipt code a stored registration was filed under (it came out of the seal;
     /// nothing recomputes it from the record).
     fn receipt_code(&self, doc_id: &str) -> StorageResult<Option<String>>;
+
+    /// What registration `doc_id`'s capture signature is checked against, as stored (not
+    /// logged: it shows nothing of the person; the record's read is logged by its reader).
+    fn capture_evidence(&self, doc_id: &str) -> StorageResult<Option<CaptureEvidence>>;
 
     /// A stored registration with all its changes, for checking edits (not logged: nothing
     /// leaves the relay).

@@ -1,0 +1,233 @@
+//! The relay's keyed blind indexes at work ([`crate::rules::blind_index`] says what they
+//! are): the background pass that indexes records after ingest (ingest writes nothing of
+//! them), the index key file, and the do-not-contact list's additions, retention and
+//! lookups. What HR is shown of them is [`crate::hr::duplicates`]'s.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use kiosk_core::documents::{ChunkLimits, RegistrationDocument};
+use kiosk_core::registration::Registration;
+
+use crate::rules::blind_index::{BlindIndexKeys, Field, normalized_contacts};
+use crate::storage::{BlindIndexEntry, RelayStore, StorageResult};
+
+/// The index key's file in the data directory: 32 random bytes, 0600, made on first start;
+/// never in the database or its backups, and in the key export.
+pub const INDEX_KEY_FILE: &str = "relay-index.key";
+
+/// Records indexed per batch of the background pass.
+const BATCH: u32 = 100;
+/// Batches per pass at most: a pass over a large backlog yields to the next tick.
+const MAX_BATCHES: u32 = 100;
+/// How often the background pass runs.
+pub const EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// How long a do-not-contact entry is kept after it is added (about three years), unless
+/// the person asks again: long enough that later registrations at fairs are caught, short
+/// enough not to keep a keyed hash of a person for ever.
+pub const DO_NOT_CONTACT_KEEP_MS: i64 = 3 * 365 * 24 * 60 * 60 * 1000;
+
+/// The legal basis recorded with an entry added because the visitor withdrew their
+/// talent-pool consent.
+pub const BASIS_WITHDRAWN: &str = "talent_pool_consent_withdrawn";
+/// The legal basis recorded with an entry added because the visitor objected to contact.
+pub const BASIS_OBJECTED: &str = "objected_to_contact";
+
+/// Loads the index keys from `data_dir`, making the key file on first start.
+pub fn load_or_create_keys(data_dir: &Path) -> std::io::Result<BlindIndexKeys> {
+    crate::private_files::create_dir(data_dir)?;
+    let secret = crate::keys::read_or_make_secret(&data_dir.join(INDEX_KEY_FILE))?;
+    Ok(BlindIndexKeys::derive(&secret))
+}
+
+/// [`load_or_create_keys`], checked against the key the store's rows were written under
+/// (recorded on first use). With another key every duplicate and do-not-contact entry would
+/// be missed. A store `shared` by several relay instances (PostgreSQL) refuses such an
+/// instance, saying which file to copy. A relay of its own (SQLite) started with another key
+/// (a restore without the key export) re-indexes under it, with a warning that the
+/// do-not-contact list recorded before no longer matches.
+pub fn keys_for_store(
+    data_dir: &Path,
+    store: &dyn RelayStore,
+    shared: bool,
+) -> Result<BlindIndexKeys, Box<dyn std::error::Error>> {
+    let keys = load_or_create_keys(data_dir)?;
+    if store.bind_index_key(&keys.fingerprint())? {
+        return Ok(keys);
+    }
+    if shared {
+        return Err(format!(
+            "{INDEX_KEY_FILE} in {} is not the index key this database's duplicate and \
+             do-not-contact indexes were written under: copy {INDEX_KEY_FILE} (mode 0600) from \
+             a relay instance that serves this database, or import it from the key export, \
+             then start again. / {INDEX_KEY_FILE} i {} är inte den indexnyckel som databasens \
+             index skrevs med: kopiera filen från en annan instans eller importera den från \
+             nyckelexporten och starta igen.",
+            data_dir.display(),
+            data_dir.display()
+        )
+        .into());
+    }
+    tracing::warn!(
+        "{INDEX_KEY_FILE} is not the key this store's indexes were written under (restored \
+         without the key export?): duplicates are indexed again under it, and the \
+         do-not-contact entries recorded before no longer match; import the exported keys \
+         to keep them"
+    );
+    store.rebind_index_key(&keys.fingerprint())?;
+    Ok(keys)
+}
+
+/// A record's email and phone, read from its captured document (person fields never change
+/// after capture), normalised; those missing or malformed are left out.
+fn contacts_of(registration: &Registration) -> Vec<(Field, String)> {
+    normalized_contacts(
+        registration.person.email.as_deref(),
+        registration.person.phone.as_deref(),
+    )
+}
+
+/// The registration in a stored capture's bytes, if they read.
+pub(crate) fn registration_of(document: &[u8]) -> Option<Registration> {
+    RegistrationDocument::load_unattributed_within(document, &ChunkLimits::DOCUMENT)
+        .ok()
+        .map(|(_, registration)| registration)
+}
+
+/// The duplicate-index entries of `registration`: none for a restricted record, which no
+/// one is ever told has a match.
+pub fn dedupe_entries(keys: &BlindIndexKeys, registration: &Registration) -> Vec<BlindIndexEntry> {
+    if registration.restricted {
+        return Vec::new();
+    }
+    contacts_of(registration)
+        .into_iter()
+        .map(|(field, value)| BlindIndexEntry {
+            field: field.as_str().to_owned(),
+            value: keys.dedupe(field, &value),
+        })
+        .collect()
+}
+
+/// The do-not-contact entries of `registration`.
+pub fn do_not_contact_entries(
+    keys: &BlindIndexKeys,
+    registration: &Registration,
+) -> Vec<BlindIndexEntry> {
+    contacts_of(registration)
+        .into_iter()
+        .map(|(field, value)| BlindIndexEntry {
+            field: field.as_str().to_owned(),
+            value: keys.do_not_contact(field, &value),
+        })
+        .collect()
+}
+
+/// Indexes records ingest stored since the last pass, a batch per write, and prunes the
+/// do-not-contact rows past their retention. Returns how many records were indexed. A
+/// record whose document does not read is marked indexed with no entries (logged without
+/// its content), so it is not read again on every pass.
+pub fn index_pending(store: &dyn RelayStore, keys: &BlindIndexKeys, at: i64) -> StorageResult<u64> {
+    let mut indexed = 0;
+    for _ in 0..MAX_BATCHES {
+        let pending = store.unindexed_registrations(BATCH)?;
+        if pending.is_empty() {
+            break;
+        }
+        for doc_id in &pending {
+            let entries = match store.registration_document(doc_id) {
+                Ok(Some(document)) => match registration_of(&document) {
+                    Some(registration) => dedupe_entries(keys, &registration),
+                    None => {
+                        tracing::warn!(%doc_id, "a stored registration's document does not read: indexed without entries");
+                        Vec::new()
+                    }
+                },
+                // Removed since it was listed.
+                Ok(None) => continue,
+                Err(error) => {
+                    tracing::warn!(%doc_id, %error, "a stored registration could not be read to index it: indexed without entries");
+                    Vec::new()
+                }
+            };
+            if store.write_blind_index(doc_id, &entries, at)? {
+                indexed += 1;
+            }
+        }
+    }
+    store.prune_do_not_contact(at)?;
+    Ok(indexed)
+}
+
+/// Adds registration `doc_id`'s email and phone to the do-not-contact list on `basis`.
+/// Nothing if the record is not held or has neither.
+pub fn add_to_do_not_contact(
+    store: &dyn RelayStore,
+    keys: &BlindIndexKeys,
+    doc_id: &str,
+    basis: &str,
+    at: i64,
+) -> StorageResult<()> {
+    let Some(document) = store.registration_document(doc_id)? else {
+        return Ok(());
+    };
+    let Some(registration) = registration_of(&document) else {
+        return Ok(());
+    };
+    let entries = do_not_contact_entries(keys, &registration);
+    if entries.is_empty() {
+        return Ok(());
+    }
+    store.add_do_not_contact(
+        &entries,
+        basis,
+        at,
+        at.saturating_add(DO_NOT_CONTACT_KEEP_MS),
+    )
+}
+
+/// Puts every held record whose talent-pool consent was withdrawn on the do-not-contact
+/// list (again): a relay restored from a backup replays withdrawals made after it, but not
+/// the list's rows. Idempotent (an entry held keeps its basis and date). Returns how many
+/// records were looked at.
+pub fn list_withdrawals(store: &dyn RelayStore, keys: &BlindIndexKeys) -> StorageResult<u64> {
+    let withdrawals = store.talent_pool_withdrawals()?;
+    for (doc_id, withdrawn_at) in &withdrawals {
+        add_to_do_not_contact(store, keys, doc_id, BASIS_WITHDRAWN, *withdrawn_at)?;
+    }
+    Ok(withdrawals.len() as u64)
+}
+
+/// Runs [`list_withdrawals`] once, then [`index_pending`] now and every [`EVERY`] after,
+/// off the async threads.
+pub fn spawn_indexing(store: Arc<dyn RelayStore>, keys: Arc<BlindIndexKeys>) {
+    tokio::spawn(async move {
+        let (listing_store, listing_keys) = (store.clone(), keys.clone());
+        match tokio::task::spawn_blocking(move || {
+            list_withdrawals(listing_store.as_ref(), &listing_keys)
+        })
+        .await
+        {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!("withdrawals not put on the do-not-contact list: {e}"),
+            Err(e) => tracing::error!("do-not-contact listing task failed: {e}"),
+        }
+        let mut ticks = tokio::time::interval(EVERY);
+        loop {
+            ticks.tick().await;
+            let store = store.clone();
+            let keys = keys.clone();
+            match tokio::task::spawn_blocking(move || {
+                index_pending(store.as_ref(), &keys, crate::state::now_ms())
+            })
+            .await
+            {
+                Ok(Ok(0)) => {}
+                Ok(Ok(indexed)) => tracing::info!(indexed, "indexed registrations for duplicates"),
+                Ok(Err(e)) => tracing::error!("registrations not indexed for duplicates: {e}"),
+                Err(e) => tracing::error!("duplicate indexing task failed: {e}"),
+            }
+        }
+    });
+}
