@@ -85,10 +85,12 @@ pub fn parse_unlock_code(text: &str) -> Result<SignedCommand, PinError> {
 }
 
 /// What an unlock is checked against: the relay key pinned at enrollment and this tablet.
+#[derive(Clone)]
 struct Verifier {
     relay_key: ed25519_dalek::VerifyingKey,
-    /// The key pinned before the last relay key rotation: an unlock kept or typed from
-    /// before it still opens.
+    /// The key pinned before the last relay key rotation: only the unlock kept before it
+    /// still opens with it. A new unlock (from a sync or typed) must be signed by the key
+    /// pinned now, so a key rotated away because it leaked unlocks nothing.
     previous_key: Option<ed25519_dalek::VerifyingKey>,
     device_key: [u8; 32],
 }
@@ -106,6 +108,14 @@ impl Verifier {
     /// The unlock counter `command` carries, if the relay signed it for this device.
     fn counter(&self, command: &SignedCommand) -> Result<u64, PinError> {
         self.open(command).map(|(counter, _)| counter)
+    }
+
+    /// This verifier for an unlock that is not the kept one: the current key only.
+    fn current_only(self) -> Verifier {
+        Verifier {
+            previous_key: None,
+            ..self
+        }
     }
 
     /// The counter and the relay time HR issued the unlock, if the relay signed it for
@@ -148,7 +158,7 @@ fn kept_counter(inner: &Inner, verifier: &Verifier) -> Result<Option<u64>> {
 /// nothing.
 pub fn keep_unlock_order(device: &Device, command: &SignedCommand) -> Result<bool> {
     let verifier = Verifier::of(device)?;
-    let counter = verifier.counter(command)?;
+    let counter = verifier.clone().current_only().counter(command)?;
     // Compared and written under one lock, so a PIN reset in between cannot be undone.
     let mut inner = device.lock()?;
     let newest = unlocks_used(&inner)?.max(kept_counter(&inner, &verifier)?.unwrap_or(0));
@@ -179,7 +189,7 @@ pub fn reset_pin_with_unlock(
         .meta(META_STAFF_UNLOCK)?
         .filter(|b| !b.is_empty())
         .ok_or(PinError::NoUnlock)?;
-    reset_pin(device, &SignedCommand(bytes), new_pin, now)
+    reset_pin(device, &SignedCommand(bytes), Kept::Yes, new_pin, now)
 }
 
 /// Sets a new PIN with an unlock code HR gave out of band, and opens staff mode.
@@ -189,16 +199,28 @@ pub fn unlock_with_code(
     new_pin: &str,
     now: Timestamp,
 ) -> Result<StaffSession> {
-    reset_pin(device, &parse_unlock_code(code)?, new_pin, now)
+    reset_pin(device, &parse_unlock_code(code)?, Kept::No, new_pin, now)
+}
+
+/// Whether an unlock is the one a sync kept (checked when kept, perhaps with the key
+/// pinned before a rotation) or a new one (the key pinned now only).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kept {
+    Yes,
+    No,
 }
 
 fn reset_pin(
     device: &Arc<Device>,
     command: &SignedCommand,
+    kept: Kept,
     new_pin: &str,
     now: Timestamp,
 ) -> Result<StaffSession> {
-    let verifier = Verifier::of(device)?;
+    let verifier = match kept {
+        Kept::Yes => Verifier::of(device)?,
+        Kept::No => Verifier::of(device)?.current_only(),
+    };
     let (counter, issued_at) = verifier.open(command)?;
     // An unlock is good for a week after HR issued it, as the relay sends it: one found on
     // a tablet lost later opens nothing.

@@ -174,3 +174,42 @@ fn a_wipe_order_kept_before_the_rotation_is_still_carried_out_after_it() {
     let order = device.wipe_order().expect("still verifies").expect("kept");
     assert_eq!(order.command, Command::Wipe);
 }
+
+#[test]
+fn after_adopting_new_keys_a_new_unlock_must_be_signed_by_them_and_the_kept_one_still_counts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = enrolled_kiosk(&dir);
+    let me = device.identity_key().to_bytes();
+    let unlock = |counter, by: &SigningKey| {
+        sign_command(
+            Command::UnlockStaffPin { counter },
+            me,
+            1_780_000_000_000,
+            by,
+        )
+    };
+    assert!(
+        crate::staff_unlock::keep_unlock_order(&device, &unlock(1, &signing(1)))
+            .expect("kept before the rotation")
+    );
+    adopt_relay_keys(&device, &announcement(me, 11, &signing(1))).expect("adopts");
+    // The unlock kept before still counts.
+    assert_eq!(
+        crate::staff_unlock::pending_unlock(&device).expect("reads"),
+        Some(1)
+    );
+    // A new one signed by the key rotated away (it may have leaked) is refused, whatever
+    // its counter, and the kept one stays.
+    assert!(
+        crate::staff_unlock::keep_unlock_order(&device, &unlock(u64::MAX, &signing(1))).is_err()
+    );
+    assert_eq!(
+        crate::staff_unlock::pending_unlock(&device).expect("reads"),
+        Some(1)
+    );
+    // The key pinned now signs the next one.
+    assert!(
+        crate::staff_unlock::keep_unlock_order(&device, &unlock(2, &signing(11)))
+            .expect("kept after the rotation")
+    );
+}
