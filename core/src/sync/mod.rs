@@ -307,15 +307,13 @@ pub fn sync(
         report.removed += pulled.removed;
         report.skipped += pulled.skipped;
         let mut adopted = None;
+        let mut announcements = Vec::new();
         for command in &response.commands {
             // Each command is signed on its own, bound to this device, and kept.
             match open_command(command, &relay_key, &device_key)?.command {
-                Command::AdoptRelayKeys { .. } => {
-                    let (key, changed) = crate::key_rotation::adopt_relay_keys(device, command)?;
-                    if changed {
-                        adopted = Some(key);
-                    }
-                }
+                // Taken after the others: a wipe or unlock beside it is signed by the key
+                // pinned until then, and checked against that key.
+                Command::AdoptRelayKeys { .. } => announcements.push(command),
                 Command::Wipe => {
                     device.keep_wipe_order(command)?;
                     report.wipe_requested = true;
@@ -324,6 +322,12 @@ pub fn sync(
                     report.unlock_received |=
                         crate::staff_unlock::keep_unlock_order(device, command)?;
                 }
+            }
+        }
+        for command in announcements {
+            let (key, changed) = crate::key_rotation::adopt_relay_keys(device, command)?;
+            if changed {
+                adopted = Some(key);
             }
         }
         // Whatever got no receipt stays sent; it is not offered again in this run.
