@@ -339,8 +339,11 @@ impl CheckedSync {
         answered(&response);
         // The key the tablet named, once it is one this relay signs with, is the one it
         // pins: recorded, so retiring the previous keys knows who has not adopted the new.
+        // Only once the relay holds every capture the tablet journaled: until then some may
+        // wait on it sealed to the previous key, which retiring would strand.
         if keys.holds_signing_key(&request.relay_key)
             && pinned != Some(request.relay_key)
+            && response.journal_confirmed == request.journal
             && let Err(error) = store.note_relay_key(&device_key, &request.relay_key)
         {
             // The request is stored; the next sync records the key again.
@@ -1052,9 +1055,18 @@ mod tests {
             1
         );
 
+        // Named the new key while the relay lacks captures the tablet journaled (they may be
+        // sealed to the old key): not yet counted as adopted.
+        let mut ahead = demo_request(device_key, 2, Vec::new());
+        ahead.relay_key = new_public;
+        ahead.journal.count = 5;
+        let device = store.device(&device_key).expect("store").expect("enrolled");
+        handle_sync(&store, &ring, &device, &ahead, [0; 32], 1_000_000_000).expect("answers");
+        assert_eq!(pinned(&store), Some(old_public));
+
         // Adopted: answered with the new key, no announcement, a new seal opened.
         let (signer, response) =
-            sync_as(&ring, 2, new_public, vec![sealed_capture(&key, &new, 12)]);
+            sync_as(&ring, 3, new_public, vec![sealed_capture(&key, &new, 12)]);
         assert_eq!(signer, new_public);
         assert_eq!(response.stored_count(), 1);
         assert!(response.commands.is_empty());
@@ -1074,7 +1086,7 @@ mod tests {
         });
         let (_, response) = sync_as(
             &retired,
-            3,
+            4,
             new_public,
             vec![sealed_capture(&key, &old, 13)],
         );
@@ -1084,7 +1096,7 @@ mod tests {
         let stranger = RelayKeys::from_seeds([5; 32], [6; 32]);
         let (_, response) = sync_as(
             &retired,
-            4,
+            5,
             new_public,
             vec![sealed_capture(&key, &stranger, 14)],
         );
@@ -1093,7 +1105,7 @@ mod tests {
         // A revoked tablet's capture sealed to the previous key is quarantined, and holds
         // the retirement back until HR has reviewed it (it could not be opened after).
         assert!(store.revoke_device(&device_key, 2).expect("revokes"));
-        let (_, response) = sync_as(&ring, 5, old_public, vec![sealed_capture(&key, &old, 15)]);
+        let (_, response) = sync_as(&ring, 6, old_public, vec![sealed_capture(&key, &old, 15)]);
         assert_eq!(response.quarantined_codes(), vec![ErrorCode::Revoked]);
         let blockers = crate::key_rotation::RetireBlockers::of(&store, &ring, 1_000_000_000)
             .expect("asks the store");
