@@ -25,6 +25,14 @@ pub(crate) struct ContactFlags {
     pub do_not_contact: Vec<DoNotContactEntry>,
 }
 
+/// How many earlier registrations a flag looks for: all of them on a record's page (within
+/// the candidates' own bound), one on a list row, which shows only whether there is one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SeenBefore {
+    All,
+    Any,
+}
+
 /// [`ContactFlags`] of registration `doc_id` (`registration`) for `user`, at `at`. Reads
 /// candidates unlogged: nothing of them is shown but their ids, which the reader may read.
 pub(crate) fn flags(
@@ -34,12 +42,13 @@ pub(crate) fn flags(
     doc_id: &str,
     registration: &Registration,
     at: i64,
+    wanted: SeenBefore,
 ) -> HrResult<ContactFlags> {
     let do_not_contact = store
         .do_not_contact_matches(&do_not_contact_entries(keys, registration), at)
         .context("reading the do-not-contact list")?;
     Ok(ContactFlags {
-        seen_before: seen_before(store, user, doc_id, registration)?,
+        seen_before: seen_before(store, user, doc_id, registration, wanted)?,
         do_not_contact,
     })
 }
@@ -49,6 +58,7 @@ fn seen_before(
     user: &HrUser,
     doc_id: &str,
     registration: &Registration,
+    wanted: SeenBefore,
 ) -> HrResult<Vec<String>> {
     if registration.restricted {
         return Ok(Vec::new());
@@ -92,6 +102,10 @@ fn seen_before(
             normalized_contacts(other.person.email.as_deref(), other.person.phone.as_deref());
         if theirs.iter().any(|value| mine.contains(value)) {
             confirmed.push((other.captured_at.millis(), candidate));
+            // A list row asks only whether there is one: no more records loaded for it.
+            if wanted == SeenBefore::Any {
+                break;
+            }
         }
     }
     confirmed.sort();
@@ -117,7 +131,15 @@ pub(crate) fn flags_of_rows(
         else {
             continue;
         };
-        let row_flags = flags(store, keys, user, &row.id, &registration, at)?;
+        let row_flags = flags(
+            store,
+            keys,
+            user,
+            &row.id,
+            &registration,
+            at,
+            SeenBefore::Any,
+        )?;
         if row_flags != ContactFlags::default() {
             flagged.insert(row.id.clone(), row_flags);
         }

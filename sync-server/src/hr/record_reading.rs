@@ -128,6 +128,7 @@ pub(crate) fn record_page(
         doc_id,
         &view.registration,
         now_ms(),
+        crate::hr::duplicates::SeenBefore::All,
     )?;
     let editable = can_edit(store, user, doc_id);
     let event = store.event(&view.registration.event_id).ok().flatten();

@@ -230,6 +230,7 @@ async fn read_registration(
             &doc_id,
             &view.registration,
             crate::state::now_ms(),
+            crate::hr::duplicates::SeenBefore::All,
         )?;
         let name = view
             .registration
