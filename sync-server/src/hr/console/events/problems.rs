@@ -4,11 +4,10 @@
 //! put in the order of the form, so the summary reads top to bottom.
 
 use kiosk_core::language::Language;
-use maud::{Markup, html};
+use maud::Markup;
 
 use super::draft::{self, Draft, List, Part};
 use super::texts::{EventTexts, fill_in};
-use crate::hr::console::texts::texts;
 use crate::hr::events::{ChoicePart, EventField, Problem, Rule};
 
 /// One error: the id of the control it is about (None: the whole form), its text, and
@@ -203,29 +202,12 @@ pub(super) fn errors_of(errors: &[DraftError], id: &str) -> Option<String> {
     (!messages.is_empty()).then(|| messages.join(" "))
 }
 
-/// The list of a form's errors at its top, announced when the page loads and focused;
-/// each links to its control. The console's shared summary's markup, with ids made at run
-/// time (a list row's control).
+/// The form's error summary (`layout::error_summary_of`), each error linked
+/// to its control, whose id may be made at run time (a list row's control).
 pub(super) fn error_summary(lang: Language, errors: &[DraftError]) -> Markup {
-    let t = texts(lang);
-    html! {
-        @if !errors.is_empty() {
-            // Focus starts on the summary, so a keyboard user goes from it to each field.
-            div.error-summary #error-summary role="alert" aria-labelledby="error-summary-title"
-                tabindex="-1" autofocus {
-                h2 #error-summary-title { (t.error_summary) }
-                ul {
-                    @for error in errors {
-                        li {
-                            @if let Some(field) = &error.field {
-                                a href={ "#" (field) } { (error.message) }
-                            } @else {
-                                (error.message)
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
+    let items: Vec<(Option<&str>, &str)> = errors
+        .iter()
+        .map(|e| (e.field.as_deref(), e.message.as_str()))
+        .collect();
+    super::super::layout::error_summary_of(lang, &items)
 }
