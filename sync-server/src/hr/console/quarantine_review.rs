@@ -12,7 +12,6 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use kiosk_core::event::Event;
-use kiosk_core::form::{Choice, FormDefinition};
 use kiosk_core::language::Language;
 use kiosk_core::registration::Registration;
 use maud::{Markup, html};
@@ -207,20 +206,10 @@ fn capture_path(id: u64) -> String {
     format!("{QUARANTINE}/{id}")
 }
 
-/// A code's label among `choices` in `lang`, or the code itself.
-fn label<'a>(choices: Option<&'a [Choice]>, code: &'a str, lang: Language) -> &'a str {
-    choices
-        .and_then(|c| c.iter().find(|choice| choice.code == code))
-        .map_or(code, |choice| choice.label.get(lang))
-}
-
 /// The registration as the visitor gave it, with the labels of the form it cites.
 fn content(lang: Language, registration: &Registration, event: Option<&Event>) -> Markup {
     let t = texts(lang);
-    let form: Option<&FormDefinition> = event.and_then(|e| {
-        e.published_form(&registration.form_version)
-            .map(|published| &published.form)
-    });
+    let answers = crate::hr::labels::answer_labels(event, registration, lang);
     let person = &registration.person;
     let given = |value: &Option<String>| {
         value
@@ -246,22 +235,22 @@ fn content(lang: Language, registration: &Registration, event: Option<&Event>) -
         }
         h3 { (t.interests_heading) }
         ul {
-            @for code in &registration.interests {
-                li { (label(form.map(|f| f.interest_areas.as_slice()), code, lang)) }
+            @for interest in &answers.interests {
+                li { (interest) }
             }
         }
-        @if !registration.locations.is_empty() {
+        @if !answers.locations.is_empty() {
             h3 { (t.locations_heading) }
             ul {
-                @for code in &registration.locations {
-                    li { (label(form.map(|f| f.locations.as_slice()), code, lang)) }
+                @for location in &answers.locations {
+                    li { (location) }
                 }
             }
         }
         dl.details {
-            @if let Some(level) = &registration.education_level {
+            @if let Some(level) = &answers.education_level {
                 dt { (t.education_level) }
-                dd { (label(form.map(|f| f.education_levels.as_slice()), level, lang)) }
+                dd { (level) }
             }
             @if let Some(text) = &registration.free_text {
                 dt { (t.free_text) } dd { (text) }
