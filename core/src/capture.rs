@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 use crate::documents::{BoundError, ChunkLimits, check_change_chunks};
 use crate::identity::DeviceIdentity;
 use crate::ids::{DeviceId, RegistrationId};
+use crate::receipt::ReceiptSecret;
 
 /// Domain tag of capture signatures.
 pub const CAPTURE_TAG: &[u8] = b"kiosk-capture-v1";
@@ -27,7 +28,10 @@ const SEAL_INFO: &[u8] = b"kiosk-seal-v1";
 /// only while it seals, the relay whenever it opens the seal; nothing on the tablet's disk
 /// derives it.
 const RECEIPT_CODE_EXPORT: &[u8] = b"kiosk-receipt-code-v1";
-const SEAL_FORMAT_VERSION: u8 = 2;
+/// Format 3 seals carry the visitor's receipt hash beside the document; format 2 (before
+/// receipts) is still opened, for captures a tablet sealed before it was updated.
+const SEAL_FORMAT_VERSION: u8 = 3;
+const SEAL_FORMAT_WITHOUT_RECEIPT: u8 = 2;
 /// A relay key id is the first 8 bytes of a hash of the key, shown as 16 hex digits.
 const KEY_ID_LEN: usize = 8;
 
@@ -219,7 +223,7 @@ impl RelayOpeningKey {
     pub fn unseal(&self, sealed: &[u8]) -> Result<UnsealedCapture, SealError> {
         let SealedEnvelope(version, key_id, encapped_key, ciphertext) =
             ciborium::from_reader(sealed).map_err(|_| SealError::Malformed)?;
-        if version != SEAL_FORMAT_VERSION {
+        if version != SEAL_FORMAT_VERSION && version != SEAL_FORMAT_WITHOUT_RECEIPT {
             return Err(SealError::Malformed);
         }
         if key_id != self.key_id_bytes {
@@ -242,12 +246,20 @@ impl RelayOpeningKey {
         context
             .export(RECEIPT_CODE_EXPORT, &mut code_secret)
             .map_err(|_| SealError::DoesNotOpen)?;
-        let SealedPayload(document, capture_signature) =
-            ciborium::from_reader(plaintext.as_slice()).map_err(|_| SealError::Malformed)?;
+        let (document, capture_signature, receipt_hash) = if version == SEAL_FORMAT_VERSION {
+            let SealedPayload(document, capture_signature, receipt_hash) =
+                ciborium::from_reader(plaintext.as_slice()).map_err(|_| SealError::Malformed)?;
+            (document, capture_signature, Some(receipt_hash))
+        } else {
+            let SealedPayloadWithoutReceipt(document, capture_signature) =
+                ciborium::from_reader(plaintext.as_slice()).map_err(|_| SealError::Malformed)?;
+            (document, capture_signature, None)
+        };
         Ok(UnsealedCapture {
             document,
             capture_signature,
             receipt_code: receipt_code::from_secret(&code_secret),
+            receipt_hash,
         })
     }
 }
@@ -258,6 +270,7 @@ pub struct UnsealedCapture {
     document: Vec<u8>,
     capture_signature: Vec<u8>,
     receipt_code: String,
+    receipt_hash: Option<[u8; 32]>,
 }
 
 impl UnsealedCapture {
@@ -281,6 +294,7 @@ impl UnsealedCapture {
             change_hashes: checked.hashes,
             capture_signature: self.capture_signature,
             receipt_code: self.receipt_code,
+            receipt_hash: self.receipt_hash,
         };
         // With the caller's key, not one decoded again from the id made of it: decoding an
         // Ed25519 key is a point decompression, paid once per request by the relay.
@@ -301,6 +315,7 @@ impl UnsealedCapture {
             document: self.document,
             capture_signature: self.capture_signature,
             receipt_code: self.receipt_code,
+            receipt_hash: self.receipt_hash,
         };
         payload.verify_signature()?;
         Ok(OpenedCapture {
@@ -408,12 +423,25 @@ pub struct CapturePayload {
     /// The visitor's receipt code, exported from the seal's HPKE context (see
     /// [`receipt_code`]): the relay learns it by opening the seal.
     pub receipt_code: String,
+    /// The hash of the visitor's receipt secret ([`crate::receipt::ReceiptSecret::hash`]),
+    /// sealed beside the document, never in it; `None` for a seal made before receipts.
+    /// Not covered by the capture signature: it proves nothing about the capture, and
+    /// whoever could change it inside the seal could as well have sealed anything.
+    pub receipt_hash: Option<[u8; 32]>,
 }
 
-/// What the seal holds, a CBOR array `[document, capture signature]`: everything else is
-/// read from the document, so nothing travels twice.
+/// What the seal holds, a CBOR array `[document, capture signature, receipt hash]`:
+/// everything else is read from the document, so nothing travels twice.
 #[derive(Serialize, Deserialize)]
 struct SealedPayload(
+    #[serde(with = "crate::cbor::bytes")] Vec<u8>,
+    #[serde(with = "crate::cbor::bytes")] Vec<u8>,
+    #[serde(with = "crate::cbor::array")] [u8; 32],
+);
+
+/// What a format-2 seal holds, `[document, capture signature]`, from before receipts.
+#[derive(Serialize, Deserialize)]
+struct SealedPayloadWithoutReceipt(
     #[serde(with = "crate::cbor::bytes")] Vec<u8>,
     #[serde(with = "crate::cbor::bytes")] Vec<u8>,
 );
@@ -502,11 +530,13 @@ struct SealedEnvelope(
 );
 
 /// A capture as it leaves the kiosk's memory: the sealed bytes that are stored and sent, and
-/// the receipt code shown to the visitor once, which is never stored.
+/// what is shown to the visitor once and never stored: the receipt code and the receipt
+/// secret whose hash the seal carries.
 #[derive(Debug)]
 pub struct SealedCapture {
     pub sealed: Vec<u8>,
     pub receipt_code: String,
+    pub receipt: ReceiptSecret,
 }
 
 /// Signs a captured document and seals it to the relay. Returns the sealed envelope.
@@ -520,9 +550,10 @@ pub fn sign_and_seal(
     seal_capture(identity, relay, doc_id, document, change_hashes).map(|c| c.sealed)
 }
 
-/// Signs a captured document and seals it to the relay, with the receipt code exported from
-/// the seal's HPKE context: the code exists on the tablet only until the caller has shown
-/// it, and the relay derives the same code when it opens the seal.
+/// Signs a captured document and seals it to the relay with a new receipt secret's hash,
+/// and the receipt code exported from the seal's HPKE context: both exist on the tablet only
+/// until the caller has shown them; the relay derives the same code when it opens the seal
+/// and learns only the receipt's hash.
 pub fn seal_capture(
     identity: &DeviceIdentity,
     relay: &RelaySealingKey,
@@ -530,12 +561,31 @@ pub fn seal_capture(
     document: Vec<u8>,
     change_hashes: &[ChangeHash],
 ) -> Result<SealedCapture, SealError> {
+    seal_capture_with_receipt(
+        identity,
+        relay,
+        doc_id,
+        document,
+        change_hashes,
+        ReceiptSecret::generate(),
+    )
+}
+
+/// [`seal_capture`] with the receipt secret given (tests and golden vectors).
+pub fn seal_capture_with_receipt(
+    identity: &DeviceIdentity,
+    relay: &RelaySealingKey,
+    doc_id: &RegistrationId,
+    document: Vec<u8>,
+    change_hashes: &[ChangeHash],
+    receipt: ReceiptSecret,
+) -> Result<SealedCapture, SealError> {
     let signature = identity.sign(&capture_message(
         &identity.device_id(),
         doc_id,
         change_hashes,
     ));
-    let mut payload = SealedPayload(document, signature.to_bytes().to_vec());
+    let mut payload = SealedPayload(document, signature.to_bytes().to_vec(), receipt.hash());
     let mut plaintext = crate::cbor::to_vec(&payload);
     zeroize::Zeroize::zeroize(&mut payload.0);
     let public = <X25519HkdfSha256 as Kem>::PublicKey::from_bytes(&relay.public_key)
@@ -564,6 +614,7 @@ pub fn seal_capture(
     Ok(SealedCapture {
         sealed: crate::cbor::to_vec(&envelope),
         receipt_code: receipt_code::from_secret(&code_secret),
+        receipt,
     })
 }
 
@@ -614,6 +665,10 @@ mod tests {
 
     fn doc_id() -> RegistrationId {
         RegistrationId::from_parts(Timestamp(1_773_310_000_000), [4; 10])
+    }
+
+    fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+        haystack.windows(needle.len()).any(|w| w == needle)
     }
 
     /// A real captured document by `identity`: (id, bytes, change hashes).
@@ -860,6 +915,9 @@ mod tests {
         let opened = relay.open(&first.sealed).expect("opens");
         assert_eq!(opened.payload.receipt_code, first.receipt_code);
         assert!(receipt_code::normalize(&first.receipt_code).is_some());
+        // The seal carries the receipt secret's hash, never the secret.
+        assert_eq!(opened.payload.receipt_hash, Some(first.receipt.hash()));
+        assert!(!contains(&first.sealed, first.receipt.as_bytes()));
         // The code is the seal's, not the id's: sealing the same capture again gives another.
         let again =
             seal_capture(&identity, relay.sealing_key(), &id, bytes, &hashes).expect("seals");
@@ -872,10 +930,10 @@ mod tests {
                 .receipt_code,
             again.receipt_code
         );
-        // The format of the sealed bytes did not change: `[2, key id, encapped key, ciphertext]`.
+        // A new seal is format 3: `[3, key id, encapped key, ciphertext]`.
         let SealedEnvelope(version, key_id, encapped, _) =
             ciborium::from_reader(first.sealed.as_slice()).expect("a seal");
-        assert_eq!(version, 2);
+        assert_eq!(version, 3);
         assert_eq!(hex::encode(key_id), relay.sealing_key().key_id);
         assert_eq!(encapped.len(), 32);
     }
@@ -913,7 +971,7 @@ mod tests {
             .expect("export");
         assert_eq!(hex::encode(exported), GOLDEN_EXPORT_HEX);
         assert_eq!(receipt_code::from_secret(&exported), GOLDEN_RECEIPT_CODE);
-        let SealedPayload(document, signature) =
+        let SealedPayloadWithoutReceipt(document, signature) =
             ciborium::from_reader(plaintext.as_slice()).expect("[document, signature]");
         assert_eq!(document, b"document");
         let device =
@@ -925,11 +983,10 @@ mod tests {
                 .sign(&capture_message(&device.device_id(), &id, &[]))
                 .to_bytes()
         );
-        // The relay's own opening gives the same code.
-        assert_eq!(
-            relay.unseal(&sealed).expect("unseals").receipt_code,
-            GOLDEN_RECEIPT_CODE
-        );
+        // The relay's own opening gives the same code, and a format-2 seal has no receipt.
+        let unsealed = relay.unseal(&sealed).expect("unseals");
+        assert_eq!(unsealed.receipt_code, GOLDEN_RECEIPT_CODE);
+        assert_eq!(unsealed.receipt_hash, None);
 
         let flattened: String = include_str!("../../docs/protocol.md")
             .split_whitespace()

@@ -43,6 +43,7 @@ pub mod journal;
 pub mod key_rotation;
 pub mod language;
 pub mod protocol;
+pub mod receipt;
 pub mod registration;
 pub mod secret_check;
 pub mod secrets;

@@ -66,6 +66,7 @@ fn payload(doc_id: &str, evidence: &CaptureEvidence) -> Option<CapturePayload> {
         capture_signature: evidence.capture_signature.clone(),
         // Not part of what is signed.
         receipt_code: String::new(),
+        receipt_hash: None,
     })
 }
 
