@@ -252,7 +252,7 @@ async fn a_withdrawn_visitors_later_registration_is_flagged_do_not_contact() {
     let page = browser
         .get(&format!("/console/registrations/{}", f.again))
         .await;
-    assert!(page.body.contains("Vill inte bli kontaktad"));
+    assert!(page.body.contains("Har bett att inte bli kontaktad"));
     assert!(
         page.body
             .contains("återkallat sitt samtycke till talangpoolen")
@@ -319,4 +319,165 @@ async fn a_visitor_who_asked_not_to_be_contacted_is_flagged_and_the_request_is_l
         serde_json::json!([]),
         "another person is not flagged"
     );
+}
+
+#[tokio::test]
+async fn the_consoles_do_not_contact_form_acts_only_after_its_confirmation_and_is_logged() {
+    let f = fixture();
+    let archivist = ApiSession::log_in(&f.state, "arkiv", vec![Role::Archivist]).await;
+    let flags = |answer: Value| answer["do_not_contact"].clone();
+    let detail = format!("/console/registrations/{}", f.other);
+    let path = format!("{detail}/do-not-contact");
+
+    // A recruiter of the fair alone may not read the desk's record: refused, nothing added.
+    let fair_only = user_with(&f.state, "massan", vec![Role::Recruiter]);
+    f.state
+        .store
+        .assign_hr_event(fair_only.id, FAIR)
+        .expect("assigned");
+    let mut outsider = Browser::new(&f.state);
+    outsider.log_in("massan", PASSWORD).await;
+    let own = outsider
+        .get(&format!("/console/registrations/{}", f.first))
+        .await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    let outsiders_csrf = own.csrf_field();
+    for confirmed in ["", "yes"] {
+        let refused = outsider
+            .post(
+                &path,
+                &[("csrf_token", &outsiders_csrf), ("confirmed", confirmed)],
+            )
+            .await;
+        assert!(refused.status.is_client_error(), "{}", refused.body);
+        assert!(!refused.body.contains(r#"name="confirmed" value="yes""#));
+    }
+    assert!(
+        hr_api::logged(f.state.store.as_ref(), &f.other, "massan").contains(&"read_refused"),
+        "the refused attempts are in the access log"
+    );
+    assert_eq!(
+        flags(record(&f.state, &archivist, &f.other).await),
+        serde_json::json!([]),
+        "a refused request adds nothing"
+    );
+
+    let mut browser = Browser::new(&f.state);
+    browser.log_in("arkiv", PASSWORD).await;
+    let page = browser.get(&detail).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains(&format!(r#"action="{path}""#)),
+        "the form is offered: {}",
+        page.body
+    );
+    assert!(page.body.contains("Besökaren vill inte bli kontaktad"));
+    assert!(!page.body.contains("data-flag=\"do-not-contact\""));
+    let csrf = page.csrf_field();
+
+    // Without the session's CSRF token: refused, nothing added.
+    let forged = "0".repeat(64);
+    let refused = browser
+        .post(&path, &[("csrf_token", &forged), ("confirmed", "yes")])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    // The form's button asks first, with the basis and how long it is kept; anything but
+    // `yes` is no confirmation either.
+    for confirmed in ["", "true"] {
+        let asked = browser
+            .post(&path, &[("csrf_token", &csrf), ("confirmed", confirmed)])
+            .await;
+        assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+        assert!(
+            asked
+                .body
+                .contains("<h1>Registrera att besökaren inte vill bli kontaktad?</h1>"),
+            "{}",
+            asked.body
+        );
+        assert!(asked.body.contains("objected_to_contact"));
+        assert!(asked.body.contains("I tre år från i dag"));
+        assert!(asked.body.contains(r#"name="confirmed" value="yes""#));
+        assert!(
+            asked.body.contains(&format!(r#"href="{detail}""#)),
+            "cancel leads back"
+        );
+    }
+    assert_eq!(
+        flags(record(&f.state, &archivist, &f.other).await),
+        serde_json::json!([]),
+        "nothing before the confirmation"
+    );
+    assert!(
+        !hr_api::logged(f.state.store.as_ref(), &f.other, "arkiv").contains(&"change"),
+        "nor logged as a change"
+    );
+
+    let confirmed = browser
+        .post(&path, &[("csrf_token", &csrf), ("confirmed", "yes")])
+        .await;
+    assert_eq!(
+        confirmed.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        confirmed.body
+    );
+    assert_eq!(
+        confirmed.location.as_deref(),
+        Some(format!("{detail}?saved=do-not-contact").as_str())
+    );
+    let recorded = flags(record(&f.state, &archivist, &f.other).await);
+    assert_eq!(recorded[0]["basis"], "objected_to_contact", "{recorded}");
+    assert!(
+        hr_api::logged(f.state.store.as_ref(), &f.other, "arkiv").contains(&"change"),
+        "the request is in the access log as the API logs it"
+    );
+
+    // The record says so, with the date, in both languages; the form is gone.
+    let page = browser.get(&format!("{detail}?saved=do-not-contact")).await;
+    assert!(
+        page.body.contains("Begäran är registrerad"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Har bett att inte bli kontaktad"));
+    assert!(
+        page.body
+            .contains("Personen har bett att inte bli kontaktad.")
+    );
+    let added_at = recorded[0]["added_at"].as_i64().expect("a time");
+    let day = shown_after(&page.body, "Antecknat: ");
+    // Swedish time is one or two hours ahead of UTC.
+    assert!(
+        [HOUR_MS, 2 * HOUR_MS]
+            .map(|ahead| utc_date(added_at + ahead))
+            .contains(&day),
+        "the date it was recorded on, not {day}"
+    );
+    assert!(!page.body.contains(&format!(r#"action="{path}""#)));
+    let page = browser.get(&format!("{detail}?lang=en")).await;
+    assert!(page.body.contains("Asked not to be contacted"));
+    assert_eq!(shown_after(&page.body, "Recorded: "), day);
+    // Someone else is not flagged.
+    assert_eq!(
+        flags(record(&f.state, &archivist, &f.again).await),
+        serde_json::json!([])
+    );
+}
+
+const HOUR_MS: i64 = 60 * 60 * 1000;
+
+/// The ten characters (a date) after `label` on a page.
+fn shown_after(body: &str, label: &str) -> String {
+    let at = body
+        .find(label)
+        .unwrap_or_else(|| panic!("{label} in {body}"))
+        + label.len();
+    body[at..at + 10].to_owned()
+}
+
+/// `YYYY-MM-DD` of `ms` after the epoch, UTC.
+fn utc_date(ms: i64) -> String {
+    let (year, month, day) = kiosk_core::ids::civil_from_days(ms.div_euclid(24 * HOUR_MS));
+    format!("{year:04}-{month:02}-{day:02}")
 }

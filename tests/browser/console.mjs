@@ -1,7 +1,8 @@
 // Drives the relay's HR console in Debian's headless Chromium (through playwright-core):
 // log in with a one-time password, choose a password, open the list, search by a receipt
-// code, open the registration, review a quarantined capture (its page, the decision, the
-// confirmation), switch to English, log out. Each main page is saved as a
+// code, open the registration, record that its visitor asked not to be contacted (the
+// form, its confirmation, the flag with its date), review a quarantined capture (its
+// page, the decision, the confirmation), switch to English, log out. Each main page is saved as a
 // screenshot and checked with axe-core; a violation of impact `serious` or `critical`
 // fails the run. Prints `PASS <check>` per check; tests/tests/console_in_a_browser.rs
 // starts the relay, fills the environment and requires every check by name.
@@ -112,6 +113,26 @@ await runInBrowser(async (context) => {
   await shot(page, '06-detail');
   await accessible(page, 'detail');
   pass('detail_page_shows_the_registration_and_passes_axe');
+
+  // "Asked not to be contacted": the form, its own confirmation page, then the record says
+  // so with the date; nothing recorded before the confirmation.
+  check((await page.locator('[data-flag="do-not-contact"]').count()) === 0, 'not flagged before the request');
+  await page.getByRole('form', { name: 'Besökaren vill inte bli kontaktad' })
+    .getByRole('button', { name: 'Registrera begäran' }).click();
+  check((await h1s(page)).join() === 'Registrera att besökaren inte vill bli kontaktad?', 'the request has a confirmation page');
+  check((await page.locator('main').textContent()).includes('objected_to_contact'), 'the confirmation names the basis');
+  await shot(page, '06d-do-not-contact-confirmation');
+  await accessible(page, 'do-not-contact confirmation');
+  await page.getByRole('button', { name: 'Ja, registrera begäran' }).click();
+  await page.waitForURL(/\?saved=do-not-contact/);
+  check((await page.getByRole('status').textContent()).includes('Begäran är registrerad'), 'the request is announced');
+  const flag = page.locator('[data-flag="do-not-contact"]');
+  check((await flag.getByRole('heading', { name: 'Har bett att inte bli kontaktad' }).count()) === 1, 'the record is flagged');
+  check(/Antecknat: \d{4}-\d{2}-\d{2}/.test(await flag.textContent()), 'with the date it was recorded');
+  check((await page.getByRole('button', { name: 'Registrera begäran' }).count()) === 0, 'the form is gone once recorded');
+  await shot(page, '06e-detail-do-not-contact');
+  await accessible(page, 'detail asked not to be contacted');
+  pass('do_not_contact_has_a_confirmation_then_the_record_shows_it_and_passes_axe');
 
   // Quarantine: the capture a revoked tablet sent, with its content and why it was kept
   // apart in words; the decision on its own page, then a confirmation before it counts.

@@ -1,8 +1,9 @@
 //! The HR console in a real browser: Debian's headless Chromium, driven by playwright-core
 //! from `tests/browser/console.mjs`, logs in to a relay on loopback with a one-time
 //! password, chooses a password, lists and searches registrations a kiosk captured and
-//! synced, opens one, reviews a capture a revoked tablet sent (its page, the decision, the
-//! confirmation), switches to English and logs out; each main page is screenshotted and
+//! synced, opens one, records that its visitor asked not to be contacted (a confirmation
+//! page first, then the record flagged with the date), reviews a capture a revoked tablet
+//! sent (its page, the decision, the confirmation), switches to English and logs out; each main page is screenshotted and
 //! checked with axe-core (no serious or critical violations).
 //!
 //! The script prints `PASS <check>` per check and this harness requires every one by name.
@@ -35,6 +36,7 @@ const CHECKS: &[&str] = &[
     "list_shows_the_readable_registrations_and_passes_axe",
     "search_by_receipt_code_finds_one_registration",
     "detail_page_shows_the_registration_and_passes_axe",
+    "do_not_contact_has_a_confirmation_then_the_record_shows_it_and_passes_axe",
     "quarantined_capture_shows_its_content_and_why_and_passes_axe",
     "quarantine_decision_has_its_own_page_and_a_confirmation_and_passes_axe",
     "english_switch_sets_html_lang_and_passes_axe",

@@ -27,7 +27,7 @@ const SV: FlagTexts = FlagTexts {
     seen_before: "Har registrerat sig förut",
     seen_before_one: "Samma e-postadress eller telefonnummer finns i 1 tidigare registrering som du kan läsa:",
     seen_before_many: "Samma e-postadress eller telefonnummer finns i {n} tidigare registreringar som du kan läsa:",
-    do_not_contact: "Vill inte bli kontaktad",
+    do_not_contact: "Har bett att inte bli kontaktad",
     withdrawn: "Personen har återkallat sitt samtycke till talangpoolen.",
     objected: "Personen har bett att inte bli kontaktad.",
     other_basis: "Personen ska inte kontaktas.",

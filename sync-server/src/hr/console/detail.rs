@@ -1,10 +1,12 @@
 //! `GET /console/registrations/{id}`: one registration with its interests, locations,
 //! consents, status, notes and ratings; and, for a recruiter who may edit it, the forms
 //! that add a note, set their own rating and set the status
-//! (`POST /console/registrations/{id}/notes|rating|status`). Who may read or edit it, the
-//! edits themselves and their access-log entries are the API's ([`crate::hr::record_reading::read_logged`],
-//! [`edit_logged`]); a saved edit returns here with a notice, a refused input re-renders the
-//! page with the error tied to its field. Labels come from the event's form.
+//! (`POST /console/registrations/{id}/notes|rating|status`), and the "asked not to be
+//! contacted" form of [`super::do_not_contact`]. Who may read or edit it, the edits
+//! themselves and their access-log entries are the API's
+//! ([`crate::hr::record_reading::read_logged`], [`edit_logged`]); a saved edit returns here
+//! with a notice, a refused input re-renders the page with the error tied to its field.
+//! Labels come from the event's form.
 
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{StatusCode, Uri};
@@ -185,7 +187,8 @@ pub(crate) async fn page(
         Some("note") => Some(e.note_saved),
         Some("rating") => Some(e.rating_saved),
         Some("status") => Some(e.status_saved),
-        Some(other) => super::record_lifecycle::saved_notice(lang, other),
+        Some(other) => super::record_lifecycle::saved_notice(lang, other)
+            .or_else(|| super::do_not_contact::saved_notice(lang, other)),
         None => None,
     };
     render(
@@ -291,6 +294,13 @@ pub(crate) async fn render(
                     &typed,
                 ))
             }
+            (super::do_not_contact::section(
+                lang,
+                &console.caller.user,
+                &registration,
+                &contact_flags,
+                &console.signed.csrf,
+            ))
         });
     html_page(status, page)
 }

@@ -19,6 +19,7 @@ mod detail;
 mod device_names;
 mod devices;
 pub(crate) mod disclosure;
+mod do_not_contact;
 mod events;
 mod export;
 mod forms;
@@ -136,6 +137,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/console/registrations/{id}/talent-pool-withdrawal",
             post(record_lifecycle::withdraw),
+        )
+        .route(
+            "/console/registrations/{id}/do-not-contact",
+            post(do_not_contact::ask),
         )
         .route("/console/accessibility", get(accessibility::page))
         .route("/console/reconciliation", get(reconciliation::page))
