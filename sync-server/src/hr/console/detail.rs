@@ -1,19 +1,18 @@
 //! `GET /console/registrations/{id}`: one registration with its interests, locations,
-//! consents, status, notes and ratings; and, for a recruiter who may edit it, the forms
-//! that add a note, set their own rating and set the status
+//! consents, status, notes and ratings (answers named by [`answer_labels`], as the CSV, the
+//! registerutdrag and the quarantine page name them); and, for a recruiter who may edit it,
+//! the forms that add a note, set their own rating and set the status
 //! (`POST /console/registrations/{id}/notes|rating|status`), and the "asked not to be
 //! contacted" form of [`super::do_not_contact`]. Who may read or edit it, the edits
 //! themselves and their access-log entries are the API's
 //! ([`crate::hr::record_reading::read_logged`], [`edit_logged`]); a saved edit returns here
 //! with a notice, a refused input re-renders the page with the error tied to its field.
-//! Labels come from the event's form.
 
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use kiosk_core::annotations::{Annotations, RecordStatus};
 use kiosk_core::event::Event;
-use kiosk_core::form::{Choice, FormDefinition};
 use kiosk_core::ids::RegistrationId;
 use kiosk_core::language::Language;
 use kiosk_core::registration::Registration;
@@ -28,6 +27,7 @@ use crate::blocking::blocking;
 use crate::error::AppError;
 use crate::hr::dates;
 use crate::hr::error::{HrError, HrResult, Missing};
+use crate::hr::labels::answer_labels;
 use crate::hr::policy::{record_actions, require_editor, require_reader};
 use crate::hr::record_access::require_for_record;
 use crate::hr::record_edits::{checked_score, edit_logged, note_by, parse_status};
@@ -312,13 +312,6 @@ fn language_name(t: &Texts, language: Language) -> &'static str {
     }
 }
 
-/// A code's label from `choices` in `lang`, or the code itself.
-fn label<'a>(choices: Option<&'a [Choice]>, code: &'a str, lang: Language) -> &'a str {
-    choices
-        .and_then(|c| c.iter().find(|choice| choice.code == code))
-        .map_or(code, |choice| choice.label.get(lang))
-}
-
 /// What the edit forms need: present only for a user who may edit the record.
 #[derive(Debug)]
 struct EditView<'a> {
@@ -346,11 +339,9 @@ fn content(
     capture: crate::rules::capture_check::CaptureCheck,
 ) -> Markup {
     let t = texts(lang);
-    // Labels come from the form version the registration cites.
-    let form: Option<&FormDefinition> = event.and_then(|e| {
-        e.published_form(&registration.form_version)
-            .map(|published| &published.form)
-    });
+    // Labels come from the form version the registration cites, in the same words as the
+    // CSV, the registerutdrag and the quarantine page.
+    let answers = answer_labels(event, registration, lang);
     let person = &registration.person;
     let given = |value: &Option<String>| {
         value
@@ -374,23 +365,23 @@ fn content(
         }
         h2 { (t.interests_heading) }
         ul {
-            @for code in &registration.interests {
-                li { (label(form.map(|f| f.interest_areas.as_slice()), code, lang)) }
+            @for interest in &answers.interests {
+                li { (interest) }
             }
         }
-        @if !registration.locations.is_empty() {
+        @if !answers.locations.is_empty() {
             h2 { (t.locations_heading) }
             ul {
-                @for code in &registration.locations {
-                    li { (label(form.map(|f| f.locations.as_slice()), code, lang)) }
+                @for location in &answers.locations {
+                    li { (location) }
                 }
             }
         }
-        @if registration.education_level.is_some() || registration.free_text.is_some() {
+        @if answers.education_level.is_some() || registration.free_text.is_some() {
             dl.details {
-                @if let Some(level) = &registration.education_level {
+                @if let Some(level) = &answers.education_level {
                     dt { (t.education_level) }
-                    dd { (label(form.map(|f| f.education_levels.as_slice()), level, lang)) }
+                    dd { (level) }
                 }
                 @if let Some(text) = &registration.free_text {
                     dt { (t.free_text) } dd { (text) }
@@ -466,8 +457,8 @@ fn content(
         dl.details {
             dt { (t.col_event) }
             dd {
-                @if let Some(event) = event {
-                    (event.name.get(lang)) " (" (registration.event_id.as_str()) ")"
+                @if event.is_some() {
+                    (answers.event) " (" (registration.event_id.as_str()) ")"
                 } @else {
                     (registration.event_id.as_str())
                 }
@@ -726,4 +717,71 @@ pub(crate) async fn set_status(
         move |_| Ok(HrEdit::SetStatus(parse_status(&form.status)?)),
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hr::labels::answer_labels;
+    use crate::rules::capture_check::CaptureCheck;
+
+    /// The page's content of `registration` in `lang`, labelled by `event`.
+    fn shown(lang: Language, registration: &Registration, event: Option<&Event>) -> String {
+        content(
+            lang,
+            registration,
+            &Annotations::opened(),
+            event,
+            None,
+            None,
+            "ABCD1234",
+            "Surfplatta 1",
+            CaptureCheck::Verifies,
+        )
+        .into_string()
+    }
+
+    #[test]
+    fn answers_are_named_in_the_words_the_csv_and_registerutdrag_use() {
+        let event = kiosk_core::demo::demo_event();
+        let mut registration = kiosk_core::generator::RegistrationGenerator::new(event.clone(), 11)
+            .next_registration()
+            .expect("valid");
+        let form = &event
+            .published_form(&registration.form_version)
+            .expect("the form it cites")
+            .form;
+        registration.education_level = Some(form.education_levels[0].code.clone());
+        registration.locations = vec![form.locations[0].code.clone()];
+        // A code the form does not label (a list changed since) shows as it is.
+        registration.interests.push("retired-area".to_owned());
+        for lang in [Language::Swedish, Language::English] {
+            let page = shown(lang, &registration, Some(&event));
+            let answers = answer_labels(Some(&event), &registration, lang);
+            assert_eq!(answers.interests.len(), registration.interests.len());
+            for word in answers.interests.iter().chain(&answers.locations) {
+                assert!(
+                    page.contains(&format!("<li>{word}</li>")),
+                    "{word} in {page}"
+                );
+            }
+            let level = answers.education_level.expect("labelled");
+            assert_ne!(Some(&level), registration.education_level.as_ref());
+            assert!(page.contains(&format!("<dd>{level}</dd>")), "{page}");
+            assert!(page.contains("<li>retired-area</li>"));
+            assert!(page.contains(&format!(
+                "{} ({})",
+                answers.event,
+                registration.event_id.as_str()
+            )));
+        }
+        // Without the event the codes are shown, nothing left out.
+        let page = shown(Language::Swedish, &registration, None);
+        for code in &registration.interests {
+            assert!(
+                page.contains(&format!("<li>{code}</li>")),
+                "{code} in {page}"
+            );
+        }
+    }
 }
