@@ -102,6 +102,21 @@ pub enum KeyExportError {
         data_dir.display(), from.display(), data_dir.display(), from.display()
     )]
     OtherKeys { data_dir: PathBuf, from: PathBuf },
+    /// The data directory's blind-index key differs from the export's: typically one a
+    /// relay made for itself when started before the import (the `serve` command makes it
+    /// on first start). Said apart from [`KeyExportError::OtherKeys`], which is about the
+    /// signing key and sealing seed, so the operator moves the right file.
+    #[error(
+        "{} is another blind-index key than the one in {}: nothing was written. A relay \
+         started in this data directory before the import made it for itself. Move it \
+         aside (for example to {INDEX_KEY_FILE}.unused) and run import-keys again: the \
+         exported key is the one the restored database's duplicate and do-not-contact \
+         indexes were written under. / {} är en annan indexnyckel än den i {}: inget \
+         skrevs. Flytta undan filen (till exempel till {INDEX_KEY_FILE}.unused) och kör \
+         import-keys igen.",
+        path.display(), from.display(), path.display(), from.display()
+    )]
+    OtherIndexKey { path: PathBuf, from: PathBuf },
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -254,6 +269,12 @@ pub fn import_keys(
         };
         match present {
             Some(present) if *present == **key => {}
+            Some(_) if *name == INDEX_KEY_FILE => {
+                return Err(KeyExportError::OtherIndexKey {
+                    path: data_dir.join(name),
+                    from: from.to_owned(),
+                });
+            }
             Some(_) => {
                 return Err(KeyExportError::OtherKeys {
                     data_dir: data_dir.to_owned(),

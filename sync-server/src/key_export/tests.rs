@@ -264,8 +264,59 @@ fn the_blind_index_key_travels_with_the_export_and_is_never_overwritten() {
     std::fs::write(other.path().join(INDEX_KEY_FILE), [9u8; 32]).expect("writes");
     let refused = import_keys(other.path(), &export, &pass).expect_err("other keys");
     assert!(
-        matches!(refused, KeyExportError::OtherKeys { .. }),
+        matches!(refused, KeyExportError::OtherIndexKey { .. }),
         "{refused}"
     );
     assert!(!other.path().join(SIGNING_KEY_FILE).exists());
+}
+
+#[test]
+fn a_stray_index_key_is_accepted_when_the_same_and_named_with_the_remedy_when_not() {
+    let (relay, _keys) = relay_with_keys();
+    crate::blind_index::load_or_create_keys(relay.path()).expect("index key");
+    let index = std::fs::read(relay.path().join(INDEX_KEY_FILE)).expect("made");
+    let out = tempfile::tempdir().expect("tempdir");
+    let export = out.path().join("relay-keys.age");
+    let pass = secret("correct horse battery staple");
+    export_keys_with_work(relay.path(), &export, &pass, QUICK).expect("exports");
+
+    // The same index key left in an otherwise empty data directory (copied there by hand
+    // first, say): the import goes through, writing the rest and leaving it as it was.
+    let same = tempfile::tempdir().expect("tempdir");
+    std::fs::write(same.path().join(INDEX_KEY_FILE), &index).expect("writes");
+    let imported = import_keys(same.path(), &export, &pass).expect("imports");
+    assert!(!imported.written.contains(&INDEX_KEY_FILE), "{imported:?}");
+    assert!(imported.written.contains(&SIGNING_KEY_FILE), "{imported:?}");
+    assert_eq!(
+        std::fs::read(same.path().join(INDEX_KEY_FILE)).expect("reads"),
+        index
+    );
+
+    // Another one, as a relay started before the import makes for itself: refused, naming
+    // the file and what to do, in English and Swedish; nothing written.
+    let stray = tempfile::tempdir().expect("tempdir");
+    crate::blind_index::load_or_create_keys(stray.path()).expect("a key of its own");
+    let refused = import_keys(stray.path(), &export, &pass).expect_err("another index key");
+    let text = refused.to_string();
+    let path = stray.path().join(INDEX_KEY_FILE);
+    for words in [
+        path.display().to_string(),
+        "another blind-index key".to_owned(),
+        "nothing was written".to_owned(),
+        format!("{INDEX_KEY_FILE}.unused"),
+        "import-keys again".to_owned(),
+        "Flytta undan filen".to_owned(),
+    ] {
+        assert!(text.contains(&words), "{words:?} in {text}");
+    }
+    assert!(
+        !text.contains(SIGNING_KEY_FILE),
+        "the signing key is not the trouble: {text}"
+    );
+    assert!(!stray.path().join(SIGNING_KEY_FILE).exists());
+    // Moved aside as told: the import goes through with the exported key.
+    std::fs::rename(&path, stray.path().join(format!("{INDEX_KEY_FILE}.unused"))).expect("moved");
+    let imported = import_keys(stray.path(), &export, &pass).expect("imports");
+    assert!(imported.written.contains(&INDEX_KEY_FILE));
+    assert_eq!(std::fs::read(&path).expect("reads"), index);
 }
