@@ -23,6 +23,29 @@ const MAX_BATCHES: u32 = 100;
 /// How often the background pass runs.
 pub const EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// Attempts at a record whose document does not read, before the pass gives up on it until
+/// the relay starts again: a fault that a fix (a restored file, an imported key) clears is
+/// picked up, and one that stays costs a bounded number of reads.
+pub const MAX_INDEX_ATTEMPTS: u32 = 10;
+/// The wait after the first failed attempt, doubled after each further one up to
+/// [`MAX_INDEX_RETRY_WAIT_MS`]: ten attempts span about a day and a half.
+pub const FIRST_INDEX_RETRY_WAIT_MS: i64 = 5 * 60 * 1000;
+/// The longest wait between two attempts.
+pub const MAX_INDEX_RETRY_WAIT_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// When a record that failed for the `attempts`th time at `at` is next tried: `None` once
+/// [`MAX_INDEX_ATTEMPTS`] have failed.
+pub fn next_index_attempt(attempts: u32, at: i64) -> Option<i64> {
+    if attempts >= MAX_INDEX_ATTEMPTS {
+        return None;
+    }
+    let doublings = attempts.saturating_sub(1).min(20);
+    let wait = FIRST_INDEX_RETRY_WAIT_MS
+        .saturating_mul(1 << doublings)
+        .min(MAX_INDEX_RETRY_WAIT_MS);
+    Some(at.saturating_add(wait))
+}
+
 /// How long a do-not-contact entry is kept after it is added (about three years), unless
 /// the person asks again: long enough that later registrations at fairs are caught, short
 /// enough not to keep a keyed hash of a person for ever.
@@ -124,10 +147,11 @@ pub fn do_not_contact_entries(
         .collect()
 }
 
-/// Indexes records ingest stored since the last pass, a batch per write, and prunes the
-/// do-not-contact rows past their retention. Returns how many records were indexed. A
-/// record whose document does not read is marked indexed with no entries (logged without
-/// its content), so it is not read again on every pass.
+/// Indexes records ingest stored since the last pass, a batch per write, then those whose
+/// earlier attempt failed and are due again, and prunes the do-not-contact rows past their
+/// retention. Returns how many records were indexed. A record whose document does not read
+/// (logged without its content) is tried again later, [`next_index_attempt`], and counted in
+/// the monitoring ([`crate::storage::BlindIndexStore::blind_index_failures`]) while it waits or is given up on.
 pub fn index_pending(store: &dyn RelayStore, keys: &BlindIndexKeys, at: i64) -> StorageResult<u64> {
     let mut indexed = 0;
     for _ in 0..MAX_BATCHES {
@@ -136,28 +160,74 @@ pub fn index_pending(store: &dyn RelayStore, keys: &BlindIndexKeys, at: i64) -> 
             break;
         }
         for doc_id in &pending {
-            let entries = match store.registration_document(doc_id) {
-                Ok(Some(document)) => match registration_of(&document) {
-                    Some(registration) => dedupe_entries(keys, &registration),
-                    None => {
-                        tracing::warn!(%doc_id, "a stored registration's document does not read: indexed without entries");
-                        Vec::new()
-                    }
-                },
-                // Removed since it was listed.
-                Ok(None) => continue,
-                Err(error) => {
-                    tracing::warn!(%doc_id, %error, "a stored registration could not be read to index it: indexed without entries");
-                    Vec::new()
-                }
-            };
-            if store.write_blind_index(doc_id, &entries, at)? {
+            if index_one(store, keys, doc_id, 0, at)? {
+                indexed += 1;
+            }
+        }
+    }
+    // A retry that fails again is due later than `at`, so each round takes new ones.
+    for _ in 0..MAX_BATCHES {
+        let due = store.due_blind_index_retries(at, BATCH)?;
+        if due.is_empty() {
+            break;
+        }
+        for (doc_id, attempts) in &due {
+            if index_one(store, keys, doc_id, *attempts, at)? {
                 indexed += 1;
             }
         }
     }
     store.prune_do_not_contact(at)?;
     Ok(indexed)
+}
+
+/// Indexes `doc_id`, after `failed` attempts that did not; `true` if it is indexed now. A
+/// document that does not read is postponed instead.
+fn index_one(
+    store: &dyn RelayStore,
+    keys: &BlindIndexKeys,
+    doc_id: &str,
+    failed: u32,
+    at: i64,
+) -> StorageResult<bool> {
+    let read = match store.registration_document(doc_id) {
+        Ok(Some(document)) => registration_of(&document).ok_or("does not read".to_owned()),
+        // Removed since it was listed.
+        Ok(None) => return Ok(false),
+        Err(error) => Err(error.to_string()),
+    };
+    match read {
+        Ok(registration) => {
+            store.write_blind_index(doc_id, &dedupe_entries(keys, &registration), at)
+        }
+        Err(why) => {
+            let attempts = failed.saturating_add(1);
+            let retry_at = next_index_attempt(attempts, at);
+            match retry_at {
+                Some(retry_at) => {
+                    tracing::warn!(%doc_id, attempts, retry_at, %why, "a stored registration's document could not be read to index it: tried again later")
+                }
+                None => {
+                    tracing::error!(%doc_id, attempts, %why, "a stored registration's document could not be read to index it: given up until the relay starts again")
+                }
+            }
+            store.postpone_blind_index(doc_id, attempts, retry_at, at)?;
+            Ok(false)
+        }
+    }
+}
+
+/// Makes the records the pass gave up on due again (a start may follow a fix of what kept
+/// them from reading); returns how many.
+pub fn retry_given_up(store: &dyn RelayStore, at: i64) -> StorageResult<u64> {
+    let again = store.retry_given_up_blind_index(at)?;
+    if again > 0 {
+        tracing::info!(
+            again,
+            "registrations the duplicate index gave up on are tried again"
+        );
+    }
+    Ok(again)
 }
 
 /// Adds registration `doc_id`'s email and phone to the do-not-contact list on `basis`.
@@ -199,18 +269,22 @@ pub fn list_withdrawals(store: &dyn RelayStore, keys: &BlindIndexKeys) -> Storag
     Ok(withdrawals.len() as u64)
 }
 
-/// Runs [`list_withdrawals`] once, then [`index_pending`] now and every [`EVERY`] after,
-/// off the async threads.
+/// Runs [`retry_given_up`] and [`list_withdrawals`] once, then [`index_pending`] now and
+/// every [`EVERY`] after, off the async threads.
 pub fn spawn_indexing(store: Arc<dyn RelayStore>, keys: Arc<BlindIndexKeys>) {
     tokio::spawn(async move {
         let (listing_store, listing_keys) = (store.clone(), keys.clone());
         match tokio::task::spawn_blocking(move || {
+            retry_given_up(listing_store.as_ref(), crate::state::now_ms())?;
             list_withdrawals(listing_store.as_ref(), &listing_keys)
         })
         .await
         {
             Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::error!("withdrawals not put on the do-not-contact list: {e}"),
+            Ok(Err(e)) => tracing::error!(
+                "records given up on not made due again, or withdrawals not put on the \
+                 do-not-contact list: {e}"
+            ),
             Err(e) => tracing::error!("do-not-contact listing task failed: {e}"),
         }
         let mut ticks = tokio::time::interval(EVERY);
@@ -230,4 +304,29 @@ pub fn spawn_indexing(store: Arc<dyn RelayStore>, keys: Arc<BlindIndexKeys>) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_wait_longer_each_time_up_to_a_day_and_stop_at_the_bound() {
+        let minute = 60 * 1000;
+        assert_eq!(next_index_attempt(1, 0), Some(5 * minute));
+        assert_eq!(next_index_attempt(2, 0), Some(10 * minute));
+        assert_eq!(next_index_attempt(9, 100), Some(100 + 1280 * minute));
+        assert_eq!(
+            next_index_attempt(MAX_INDEX_ATTEMPTS - 1, 0),
+            Some(1280 * minute)
+        );
+        assert_eq!(next_index_attempt(MAX_INDEX_ATTEMPTS, 0), None);
+        assert_eq!(next_index_attempt(u32::MAX, 0), None);
+        // Never past a day, whatever the constants become.
+        for attempts in 1..MAX_INDEX_ATTEMPTS {
+            let wait = next_index_attempt(attempts, 0).expect("a retry");
+            assert!(wait <= MAX_INDEX_RETRY_WAIT_MS, "{attempts}: {wait}");
+        }
+        assert_eq!(next_index_attempt(1, i64::MAX), Some(i64::MAX));
+    }
 }

@@ -20,3 +20,12 @@ pub struct DoNotContactEntry {
 /// The most duplicate candidates one lookup returns: a truncated value collides now and
 /// then, never thousands of times, and a page asks once per record.
 pub const MAX_BLIND_CANDIDATES: u32 = 50;
+
+/// Held records the background pass could not index (their document did not read): how
+/// many wait for a retry, and how many it gave up on until the relay starts again. Counts
+/// only, for monitoring.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BlindIndexFailures {
+    pub retrying: u64,
+    pub given_up: u64,
+}

@@ -4,7 +4,9 @@
 
 use super::PgStore;
 use crate::storage::StorageResult;
-use crate::storage::model::{BlindIndexEntry, DoNotContactEntry, MAX_BLIND_CANDIDATES};
+use crate::storage::model::{
+    BlindIndexEntry, BlindIndexFailures, DoNotContactEntry, MAX_BLIND_CANDIDATES,
+};
 use crate::storage::traits::BlindIndexStore;
 
 impl BlindIndexStore for PgStore {
@@ -49,10 +51,86 @@ impl BlindIndexStore for PgStore {
             }
             tx.execute(
                 "INSERT INTO blind_indexed (doc_id, indexed_at) VALUES ($1, $2)
-                 ON CONFLICT (doc_id) DO UPDATE SET indexed_at = excluded.indexed_at",
+                 ON CONFLICT (doc_id) DO UPDATE
+                 SET indexed_at = excluded.indexed_at, attempts = 0, retry_at = NULL",
                 &[&doc_id, &at],
             )?;
             Ok(true)
+        })
+    }
+
+    fn due_blind_index_retries(&self, at: i64, limit: u32) -> StorageResult<Vec<(String, u32)>> {
+        self.read(|tx| {
+            let rows = tx.query(
+                "SELECT i.doc_id, i.attempts FROM blind_indexed i
+                 JOIN registrations r ON r.doc_id = i.doc_id
+                 WHERE i.retry_at IS NOT NULL AND i.retry_at <= $1
+                 ORDER BY i.retry_at, i.doc_id LIMIT $2",
+                &[&at, &i64::from(limit)],
+            )?;
+            rows.iter()
+                .map(|row| {
+                    let attempts: i32 = row.try_get(1)?;
+                    Ok((row.try_get(0)?, u32::try_from(attempts).unwrap_or(0)))
+                })
+                .collect()
+        })
+    }
+
+    fn postpone_blind_index(
+        &self,
+        doc_id: &str,
+        attempts: u32,
+        retry_at: Option<i64>,
+        at: i64,
+    ) -> StorageResult<bool> {
+        let attempts = i32::try_from(attempts).unwrap_or(i32::MAX);
+        self.write(|tx| {
+            // Locks the record's row, as an index write does.
+            let held = tx
+                .query_opt(
+                    "SELECT 1 FROM registrations WHERE doc_id = $1 FOR SHARE",
+                    &[&doc_id],
+                )?
+                .is_some();
+            if !held {
+                return Ok(false);
+            }
+            tx.execute("DELETE FROM blind_index WHERE doc_id = $1", &[&doc_id])?;
+            tx.execute(
+                "INSERT INTO blind_indexed (doc_id, indexed_at, attempts, retry_at)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (doc_id) DO UPDATE SET indexed_at = excluded.indexed_at,
+                     attempts = excluded.attempts, retry_at = excluded.retry_at",
+                &[&doc_id, &at, &attempts, &retry_at],
+            )?;
+            Ok(true)
+        })
+    }
+
+    fn blind_index_failures(&self) -> StorageResult<BlindIndexFailures> {
+        self.read(|tx| {
+            let row = tx.query_one(
+                "SELECT count(i.retry_at), count(*) - count(i.retry_at)
+                 FROM blind_indexed i JOIN registrations r ON r.doc_id = i.doc_id
+                 WHERE i.attempts > 0",
+                &[],
+            )?;
+            let (retrying, given_up): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+            Ok(BlindIndexFailures {
+                retrying: u64::try_from(retrying).unwrap_or(0),
+                given_up: u64::try_from(given_up).unwrap_or(0),
+            })
+        })
+    }
+
+    fn retry_given_up_blind_index(&self, at: i64) -> StorageResult<u64> {
+        self.write(|tx| {
+            Ok(tx.execute(
+                "UPDATE blind_indexed SET attempts = 0, retry_at = $1
+                 WHERE attempts > 0 AND retry_at IS NULL",
+                &[&at],
+            )?)
         })
     }
 

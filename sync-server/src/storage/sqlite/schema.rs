@@ -27,7 +27,7 @@ use crate::storage::{StorageError, StorageResult};
 pub(crate) const APPLICATION_ID: u32 = 0x4B52_4C59;
 
 /// The version this build writes.
-pub const CURRENT_VERSION: u32 = 11;
+pub const CURRENT_VERSION: u32 = 12;
 
 /// One change of a step.
 enum Change {
@@ -184,6 +184,26 @@ const STEPS: [&[Change]; CURRENT_VERSION as usize] = [
              fingerprint BLOB NOT NULL
          ) STRICT;",
     )],
+    // 12: a record the blind-index pass could not index (its document did not read) is
+    // tried again later, a bounded number of times (`crate::blind_index`): `attempts` failed
+    // so far (0: indexed), `retry_at` when it is next due (NULL with attempts > 0: given up
+    // until the relay starts again).
+    &[
+        Change::AddColumn {
+            table: "blind_indexed",
+            column: "attempts",
+            definition: "INTEGER NOT NULL DEFAULT 0",
+        },
+        Change::AddColumn {
+            table: "blind_indexed",
+            column: "retry_at",
+            definition: "INTEGER",
+        },
+        Change::Sql(
+            "CREATE INDEX IF NOT EXISTS blind_indexed_retry ON blind_indexed (retry_at)
+             WHERE retry_at IS NOT NULL;",
+        ),
+    ],
 ];
 
 const BASE: &str = "

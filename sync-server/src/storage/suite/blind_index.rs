@@ -212,3 +212,113 @@ pub(crate) fn withdrawals_are_listed_for_the_do_not_contact_list_while_their_rec
         .expect("removes");
     assert!(store.talent_pool_withdrawals().expect("lists").is_empty());
 }
+
+pub(crate) fn a_record_whose_indexing_failed_waits_for_its_retry_and_is_counted_until_indexed(
+    store: &dyn RelayStore,
+) {
+    use crate::storage::BlindIndexFailures;
+    let registrations = ingest_generated_for_tests(store, 3);
+    let ids: Vec<String> = registrations.iter().map(|r| r.id.to_string()).collect();
+    let (failing, given_up, other) = (&ids[0], &ids[1], &ids[2]);
+    assert_eq!(
+        store.blind_index_failures().expect("counts"),
+        BlindIndexFailures::default()
+    );
+    // A first failed attempt: no longer new, not due before its time, counted as waiting.
+    assert!(
+        store
+            .postpone_blind_index(failing, 1, Some(1_000), 100)
+            .expect("postpones")
+    );
+    assert!(
+        !store
+            .unindexed_registrations(100)
+            .expect("lists")
+            .contains(failing)
+    );
+    assert!(
+        store
+            .due_blind_index_retries(999, 10)
+            .expect("lists")
+            .is_empty()
+    );
+    assert_eq!(
+        store.due_blind_index_retries(1_000, 10).expect("lists"),
+        vec![(failing.clone(), 1)]
+    );
+    assert!(store.blind_index_of(failing).expect("reads").is_empty());
+    // The last attempt failed: given up on, never due, counted apart.
+    assert!(
+        store
+            .postpone_blind_index(given_up, 10, None, 100)
+            .expect("postpones")
+    );
+    assert_eq!(
+        store.blind_index_failures().expect("counts"),
+        BlindIndexFailures {
+            retrying: 1,
+            given_up: 1
+        }
+    );
+    assert_eq!(
+        store.due_blind_index_retries(i64::MAX, 10).expect("lists"),
+        vec![(failing.clone(), 1)]
+    );
+    // A start makes it due again, its attempts counted from zero.
+    assert_eq!(store.retry_given_up_blind_index(2_000).expect("retries"), 1);
+    assert_eq!(store.retry_given_up_blind_index(2_000).expect("retries"), 0);
+    assert_eq!(
+        store.due_blind_index_retries(2_000, 10).expect("lists"),
+        vec![(failing.clone(), 1), (given_up.clone(), 0)]
+    );
+    // Indexed at last: the failure is cleared, and it is counted no more.
+    let entries = [BlindIndexEntry {
+        field: "email".to_owned(),
+        value: vec![1, 2, 3, 4],
+    }];
+    assert!(
+        store
+            .write_blind_index(failing, &entries, 3_000)
+            .expect("writes")
+    );
+    assert_eq!(store.blind_index_of(failing).expect("reads"), entries);
+    assert_eq!(
+        store.due_blind_index_retries(i64::MAX, 10).expect("lists"),
+        vec![(given_up.clone(), 0)]
+    );
+    assert!(
+        store
+            .postpone_blind_index(given_up, 1, Some(4_000), 3_000)
+            .expect("postpones")
+    );
+    assert_eq!(
+        store.blind_index_failures().expect("counts"),
+        BlindIndexFailures {
+            retrying: 1,
+            given_up: 0
+        }
+    );
+    // A removed record's failure goes with it, and none is recorded for it after.
+    store
+        .remove_registration(given_up, "test", &operator("hr"), 5_000)
+        .expect("removes");
+    assert_eq!(
+        store.blind_index_failures().expect("counts"),
+        BlindIndexFailures::default()
+    );
+    assert!(
+        store
+            .due_blind_index_retries(i64::MAX, 10)
+            .expect("lists")
+            .is_empty()
+    );
+    assert!(
+        !store
+            .postpone_blind_index(given_up, 2, Some(6_000), 5_000)
+            .expect("answers")
+    );
+    assert_eq!(
+        store.unindexed_registrations(100).expect("lists"),
+        vec![other.clone()]
+    );
+}

@@ -156,6 +156,7 @@ macro_rules! store_suite {
                 the_index_key_is_bound_on_first_use_and_another_is_refused,
                 another_index_key_rebinds_and_the_duplicate_index_is_written_again,
                 withdrawals_are_listed_for_the_do_not_contact_list_while_their_record_is_held,
+                a_record_whose_indexing_failed_waits_for_its_retry_and_is_counted_until_indexed,
             }
             monitoring {
                 the_write_probe_succeeds_and_changes_nothing_a_sync_reads,

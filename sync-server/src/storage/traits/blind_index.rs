@@ -3,21 +3,45 @@
 //! list with its legal basis and retention.
 
 use crate::storage::StorageResult;
-use crate::storage::model::{BlindIndexEntry, DoNotContactEntry};
+use crate::storage::model::{BlindIndexEntry, BlindIndexFailures, DoNotContactEntry};
 
 pub trait BlindIndexStore {
     /// Up to `limit` held registrations the background pass has not indexed yet, oldest
     /// received first. Ingest writes nothing here: every new record is listed until indexed.
     fn unindexed_registrations(&self, limit: u32) -> StorageResult<Vec<String>>;
 
-    /// Records `entries` as registration `doc_id`'s duplicate index and marks it indexed;
-    /// `false` (and nothing written) if the record is no longer held.
+    /// Records `entries` as registration `doc_id`'s duplicate index and marks it indexed (a
+    /// failed attempt recorded before is cleared); `false` (and nothing written) if the
+    /// record is no longer held.
     fn write_blind_index(
         &self,
         doc_id: &str,
         entries: &[BlindIndexEntry],
         at: i64,
     ) -> StorageResult<bool>;
+
+    /// Up to `limit` held registrations whose indexing failed and whose next try is due at
+    /// `at`, earliest due first, each with how many attempts failed so far.
+    fn due_blind_index_retries(&self, at: i64, limit: u32) -> StorageResult<Vec<(String, u32)>>;
+
+    /// Records that indexing registration `doc_id` failed for the `attempts`th time: no
+    /// entries, tried again from `retry_at`, or (`None`) not before
+    /// [`BlindIndexStore::retry_given_up_blind_index`]. `false` (and nothing written) if the
+    /// record is no longer held. A later [`BlindIndexStore::write_blind_index`] clears it.
+    fn postpone_blind_index(
+        &self,
+        doc_id: &str,
+        attempts: u32,
+        retry_at: Option<i64>,
+        at: i64,
+    ) -> StorageResult<bool>;
+
+    /// How many held records' indexing failed: waiting for a retry, and given up.
+    fn blind_index_failures(&self) -> StorageResult<BlindIndexFailures>;
+
+    /// Makes every record given up on due again at `at`, its attempts counted from zero (a
+    /// relay starting, after the cause may have been fixed); returns how many.
+    fn retry_given_up_blind_index(&self, at: i64) -> StorageResult<u64>;
 
     /// Registration `doc_id`'s duplicate-index entries (none if not indexed or not held).
     fn blind_index_of(&self, doc_id: &str) -> StorageResult<Vec<BlindIndexEntry>>;
