@@ -1,7 +1,7 @@
 //! What an operator's monitoring sees: `/readyz` turns 503 with the right reason for each
 //! condition (a store that cannot be written, too little free disk, an unreadable key file,
 //! a failed verification of the access log's chain, a missing or stale backup) and 200
-//! again once it clears; `/metrics` counts a real enrollment, push and login, is served on
+//! again once it clears, telling anyone the codes and only monitoring the texts; `/metrics` counts a real enrollment, push and login, is served on
 //! the separate metrics listener, and on the relay's own listener only with the token.
 
 mod support {
@@ -74,6 +74,8 @@ impl Relay {
         assert_eq!(self.ready().await, (StatusCode::OK, vec![]));
     }
 
+    /// Not ready for `code` alone: the relay's own listener says the code and no text; the
+    /// metrics listener, which only monitoring reaches, gives the text too.
     async fn assert_not_ready_for(&self, code: &str) {
         let answer = call(&self.state, "GET", "/readyz", &[], None).await;
         assert_eq!(
@@ -85,13 +87,118 @@ impl Relay {
         assert_eq!(answer.body["status"], "not_ready");
         let reasons = answer.body["reasons"].as_array().expect("reasons");
         assert_eq!(reasons.len(), 1, "{}", answer.body);
-        assert_eq!(reasons[0]["code"], code, "{}", answer.body);
+        assert_eq!(
+            reasons[0],
+            serde_json::json!({ "code": code }),
+            "only the code"
+        );
+        assert!(answer.body.get("message").is_none(), "{}", answer.body);
+
+        let (status, full) = in_full(&self.state).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{full}");
+        let reasons = full["reasons"].as_array().expect("reasons");
+        assert_eq!(reasons.len(), 1, "{full}");
+        assert_eq!(reasons[0]["code"], code, "{full}");
         assert!(
             reasons[0]["message"].as_str().is_some_and(|m| m.len() > 10),
-            "{}",
-            answer.body
+            "{full}"
         );
     }
+}
+
+/// `/readyz` as the metrics listener (`--metrics-listen`) answers it.
+async fn in_full(state: &AppState) -> (StatusCode, Value) {
+    use tower::ServiceExt;
+    let request = axum::http::Request::get("/readyz")
+        .body(axum::body::Body::empty())
+        .expect("request");
+    let response = kiosk_sync_server::observe::metrics::metrics_router(state.clone())
+        .oneshot(request)
+        .await
+        .expect("answer");
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    (status, serde_json::from_slice(&bytes).expect("JSON"))
+}
+
+#[tokio::test]
+async fn the_relays_own_readyz_tells_codes_and_the_texts_go_to_monitoring_only() {
+    let mut relay = Relay::new();
+    let token = "the-metrics-token-of-this-readiness-test";
+    relay.set(|s| {
+        s.min_free_disk = u64::MAX;
+        s.metrics_token = Some(kiosk_sync_server::hr::sessions::secret_hash(token));
+    });
+    // Anyone who reaches the relay: the status and the code, no text naming sizes or flags.
+    let public = call(&relay.state, "GET", "/readyz", &[], None).await;
+    assert_eq!(public.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(!public.text.contains("MiB"), "{}", public.text);
+    assert!(!public.text.contains("--min-free-disk"), "{}", public.text);
+    assert_eq!(
+        public.body["reasons"][0],
+        serde_json::json!({ "code": "low_disk" })
+    );
+    // A wrong token is no token.
+    let wrong = call(
+        &relay.state,
+        "GET",
+        "/readyz",
+        &[("Authorization", "Bearer not-the-token-of-this-test")],
+        None,
+    )
+    .await;
+    assert!(!wrong.text.contains("--min-free-disk"), "{}", wrong.text);
+    // The monitoring system, with the metrics token: the texts.
+    let bearer = format!("Bearer {token}");
+    let operator = call(
+        &relay.state,
+        "GET",
+        "/readyz",
+        &[("Authorization", bearer.as_str())],
+        None,
+    )
+    .await;
+    assert_eq!(operator.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        operator.body["reasons"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("--min-free-disk")),
+        "{}",
+        operator.text
+    );
+    assert!(
+        operator.body["message"].as_str().is_some(),
+        "{}",
+        operator.text
+    );
+    // And the metrics say which code holds.
+    let metrics = call(
+        &relay.state,
+        "GET",
+        "/metrics",
+        &[("Authorization", bearer.as_str())],
+        None,
+    )
+    .await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    assert!(
+        metrics
+            .text
+            .lines()
+            .any(|l| l == r#"kiosk_not_ready{reason="low_disk"} 1"#),
+        "{}",
+        metrics.text
+    );
+    assert!(
+        metrics
+            .text
+            .lines()
+            .any(|l| l == r#"kiosk_not_ready{reason="no_backup"} 0"#),
+        "{}",
+        metrics.text
+    );
 }
 
 #[tokio::test]

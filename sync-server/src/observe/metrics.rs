@@ -3,7 +3,8 @@
 //! Counters are counted where things happen (requests by route pattern, method and status;
 //! pushes by outcome and code; pulls; enrollments; logins); gauges of the store (its size,
 //! the access log's length, tablets silent for a day with captures the relay lacks, the
-//! last retention run) are read from the store when scraped, at most once per
+//! last retention run, records the duplicate index could not read) and of readiness (each
+//! reason's code) are read when scraped, at most once per
 //! [`super::MonitorSettings::cache_for`]. Every label takes a bounded set of values: route
 //! patterns (never raw paths), methods, status codes, protocol codes; never a device, user,
 //! record or address.
@@ -45,6 +46,7 @@ pub struct Metrics {
     pulled_documents: Counter,
     enrollments: Family<Labels, Counter>,
     logins: Family<Labels, Counter>,
+    not_ready: Family<Labels, Gauge>,
     store: StoreGauges,
     /// When the store's gauges were last read; one scrape reads them at a time.
     store_read_at: tokio::sync::Mutex<Option<Instant>>,
@@ -66,6 +68,8 @@ struct StoreGauges {
     retention_duration: Gauge<f64, std::sync::atomic::AtomicU64>,
     retention_finished_at: Gauge,
     silent_tablets: Gauge,
+    index_retrying: Gauge,
+    index_given_up: Gauge,
     store_read_ok: Gauge,
 }
 
@@ -91,6 +95,7 @@ impl Metrics {
         let (pulls, pulled_documents) = (Counter::default(), Counter::default());
         let enrollments = Family::<Labels, Counter>::default();
         let logins = Family::<Labels, Counter>::default();
+        let not_ready = Family::<Labels, Gauge>::default();
         registry.register(
             "http_requests",
             "HTTP requests answered, by route pattern, method and status",
@@ -126,6 +131,14 @@ impl Metrics {
             "HR logins, by outcome (ok, failed, locked, disabled, error)",
             logins.clone(),
         );
+        registry.register(
+            "not_ready",
+            "1 for each reason /readyz answers not ready for at the scrape, by code (see /readyz on the metrics listener for the texts)",
+            not_ready.clone(),
+        );
+        for code in super::readiness::REASON_CODES {
+            drop(not_ready.get_or_create(&vec![("reason", code.to_owned())]));
+        }
         // The outcomes every relay sees are there from the start, at zero, so a rate or an
         // alert on them has a series before the first event.
         for outcome in ["ok", "failed", "locked", "disabled", "error"] {
@@ -137,7 +150,7 @@ impl Metrics {
             ("code", "none".to_owned()),
         ]));
         let store = StoreGauges::default();
-        let gauges: [(&str, &str, &Gauge); 13] = [
+        let gauges: [(&str, &str, &Gauge); 15] = [
             (
                 "store_size_bytes",
                 "Bytes the store takes",
@@ -203,6 +216,16 @@ impl Metrics {
                 "Tablets not heard from for 24 h that declared captures the relay does not hold",
                 &store.silent_tablets,
             ),
+            (
+                "blind_index_retrying",
+                "Registrations the duplicate index could not read yet, waiting to be tried again",
+                &store.index_retrying,
+            ),
+            (
+                "blind_index_given_up",
+                "Registrations the duplicate index gave up on until the relay starts again",
+                &store.index_given_up,
+            ),
         ];
         for (name, help, gauge) in gauges {
             registry.register(name, help, gauge.clone());
@@ -226,6 +249,7 @@ impl Metrics {
             pulled_documents,
             enrollments,
             logins,
+            not_ready,
             store,
             store_read_at: tokio::sync::Mutex::new(None),
         }
@@ -296,20 +320,31 @@ impl Metrics {
     }
 
     async fn read_store(&self, state: &AppState) {
+        // Readiness shares its cached verdict: a scrape adds no check of its own.
+        let holding = super::readiness::reasons(state).await;
+        for code in super::readiness::REASON_CODES {
+            let holds = holding.iter().any(|reason| reason.code == code);
+            self.not_ready
+                .get_or_create(&vec![("reason", code.to_owned())])
+                .set(i64::from(holds));
+        }
         let g = &self.store;
         let now = now_ms();
         let store = state.store.clone();
         let read = tokio::task::spawn_blocking(move || {
             let figures = store.monitoring_figures(now - SILENT_AFTER_MS)?;
             let counts = store.counts()?;
+            let index_failures = store.blind_index_failures()?;
             let last_run = store
                 .retention_runs(1)?
                 .into_iter()
                 .find(|r| r.finished_at.is_some());
-            Ok::<_, crate::storage::StorageError>((figures, counts, last_run))
+            Ok::<_, crate::storage::StorageError>((figures, counts, index_failures, last_run))
         });
         match tokio::time::timeout(state.observe.settings.probe_timeout, read).await {
-            Ok(Ok(Ok((figures, counts, last_run)))) => {
+            Ok(Ok(Ok((figures, counts, index_failures, last_run)))) => {
+                g.index_retrying.set(clamp(index_failures.retrying));
+                g.index_given_up.set(clamp(index_failures.given_up));
                 g.store_read_ok.set(1);
                 g.store_bytes.set(figures.store_bytes.map_or(-1, clamp));
                 g.access_log_entries.set(clamp(figures.access_log_entries));
@@ -401,14 +436,23 @@ async fn exposition(state: &AppState) -> Response {
     ([(header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response()
 }
 
+/// Whether `headers` carry the metrics token as `Authorization: Bearer …` (never, when the
+/// relay has none).
+pub(crate) fn holds_metrics_token(state: &AppState, headers: &HeaderMap) -> bool {
+    let Some(expected) = state.observe.settings.metrics_token else {
+        return false;
+    };
+    crate::hr::sessions::bearer_token(headers)
+        .is_some_and(|token| crate::hr::sessions::secret_matches(&token, &expected))
+}
+
 /// `/metrics` on the relay's own listener: only with `--metrics-token-file`, and only to a
 /// caller sending that token as `Authorization: Bearer …`; otherwise it is not there (404).
 pub async fn metrics_behind_token(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let Some(expected) = state.observe.settings.metrics_token else {
+    if state.observe.settings.metrics_token.is_none() {
         return StatusCode::NOT_FOUND.into_response();
-    };
-    let given = crate::hr::sessions::bearer_token(&headers);
-    if !given.is_some_and(|token| crate::hr::sessions::secret_matches(&token, &expected)) {
+    }
+    if !holds_metrics_token(&state, &headers) {
         return (
             StatusCode::UNAUTHORIZED,
             [(header::WWW_AUTHENTICATE, "Bearer")],
@@ -427,7 +471,7 @@ pub fn metrics_router(state: AppState) -> Router {
             "/metrics",
             get(|State(state): State<AppState>| async move { exposition(&state).await }),
         )
-        .route("/readyz", get(super::readiness::ready))
+        .route("/readyz", get(super::readiness::ready_in_full))
         .with_state(state)
 }
 
@@ -473,6 +517,43 @@ mod tests {
                 declared.iter().any(|d| d == family),
                 "the dashboard queries {name}, which the relay does not declare ({declared:?})"
             );
+        }
+    }
+
+    #[tokio::test]
+    async fn records_the_duplicate_index_cannot_read_and_readiness_codes_are_counted_naming_no_one()
+    {
+        let state = AppState::demo_in_memory().expect("state");
+        let ids: Vec<String> = crate::storage::ingest_generated_for_tests(state.store.as_ref(), 3)
+            .iter()
+            .map(|r| r.id.to_string())
+            .collect();
+        let now = now_ms();
+        assert!(
+            state
+                .store
+                .postpone_blind_index(&ids[0], 1, Some(now + 60_000), now)
+                .expect("postpones")
+        );
+        assert!(
+            state
+                .store
+                .postpone_blind_index(&ids[1], 10, None, now)
+                .expect("postpones")
+        );
+        state.store_health.full(now);
+        let text = state.observe.metrics.render(&state).await;
+        for line in [
+            "kiosk_blind_index_retrying 1",
+            "kiosk_blind_index_given_up 1",
+            r#"kiosk_not_ready{reason="store_full"} 1"#,
+            r#"kiosk_not_ready{reason="low_disk"} 0"#,
+            r#"kiosk_not_ready{reason="access_log_chain_broken"} 0"#,
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in {text}");
+        }
+        for id in &ids {
+            assert!(!text.contains(id.as_str()), "no record is named");
         }
     }
 

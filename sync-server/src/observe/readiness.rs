@@ -6,13 +6,16 @@
 //! last full-disk refusal, the access log's last chain verification). A verdict is reused for
 //! [`super::MonitorSettings::cache_for`], and concurrent probes share one check, so a probe
 //! storm costs nothing. Reasons carry a code for machines and an English text for people;
-//! neither names a person.
+//! neither names a person. The relay's own listener, which anyone who reaches the relay can
+//! ask, answers with the codes only ([`ready`]); the texts are for operators: on the metrics
+//! listener ([`ready_in_full`]), to a caller with the metrics token, and per code as
+//! `kiosk_not_ready{reason}` in the metrics.
 
 use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use tokio::task::JoinHandle;
@@ -20,6 +23,19 @@ use tokio::task::JoinHandle;
 use super::backup_status;
 use crate::state::{AppState, now_ms};
 use crate::storage::RelayStore;
+
+/// Every code a [`Reason`] has, for the metrics' `kiosk_not_ready{reason}` series.
+pub const REASON_CODES: [&str; 9] = [
+    "store_full",
+    "store_unwritable",
+    "low_disk",
+    "disk_unknown",
+    "key_file_unreadable",
+    "access_log_chain_broken",
+    "no_backup",
+    "backup_stale",
+    "backup_status_unreadable",
+];
 
 /// Why the relay is not ready.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -246,9 +262,38 @@ fn key_file_readable(path: &std::path::Path) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// `/readyz`: 200 with `status: ready`, or 503 with `status: not_ready` and the reasons.
-pub async fn ready(State(state): State<AppState>) -> Response {
-    let reasons = reasons(&state).await;
+/// How much a `/readyz` answer says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Detail {
+    /// The status and the reasons' codes: what a load balancer needs, and all that anyone
+    /// who reaches the relay's own listener is told (the texts name files, flags, sizes and
+    /// times, which are the operator's business).
+    Codes,
+    /// The reasons with their texts too: where only monitoring reaches (the metrics
+    /// listener), or to a caller holding the metrics token.
+    Full,
+}
+
+/// `/readyz` on the relay's own listener: 200 with `status: ready`, or 503 with
+/// `status: not_ready` and the reasons' codes; with the texts only to a caller sending the
+/// metrics token (`--metrics-token-file`) as `Authorization: Bearer …`.
+pub async fn ready(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let detail = if super::metrics::holds_metrics_token(&state, &headers) {
+        Detail::Full
+    } else {
+        Detail::Codes
+    };
+    answer(&state, detail).await
+}
+
+/// `/readyz` on the metrics listener (`--metrics-listen`), which only monitoring reaches:
+/// the reasons with their texts.
+pub async fn ready_in_full(State(state): State<AppState>) -> Response {
+    answer(&state, Detail::Full).await
+}
+
+async fn answer(state: &AppState, detail: Detail) -> Response {
+    let reasons = reasons(state).await;
     let store = if state.store_health.full_since().is_some() {
         "full"
     } else {
@@ -257,14 +302,24 @@ pub async fn ready(State(state): State<AppState>) -> Response {
     if reasons.is_empty() {
         return Json(json!({ "status": "ready", "store": store, "reasons": [] })).into_response();
     }
-    let mut body = json!({
-        "status": "not_ready",
-        "store": store,
-        "reasons": reasons,
-        "message": reasons.iter().map(|r| r.message.as_str()).collect::<Vec<_>>().join("; "),
-    });
-    if let Some(since) = state.store_health.full_since() {
-        body["store_full_since"] = json!(since);
-    }
+    let body = match detail {
+        Detail::Codes => json!({
+            "status": "not_ready",
+            "store": store,
+            "reasons": reasons.iter().map(|r| json!({ "code": r.code })).collect::<Vec<_>>(),
+        }),
+        Detail::Full => {
+            let mut body = json!({
+                "status": "not_ready",
+                "store": store,
+                "reasons": reasons,
+                "message": reasons.iter().map(|r| r.message.as_str()).collect::<Vec<_>>().join("; "),
+            });
+            if let Some(since) = state.store_health.full_since() {
+                body["store_full_since"] = json!(since);
+            }
+            body
+        }
+    };
     (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
 }
