@@ -945,6 +945,87 @@ mod tests {
     const GOLDEN_EXPORT_HEX: &str = "bca58bf512";
     const GOLDEN_RECEIPT_CODE: &str = "RLLS-RXAL";
 
+    /// The format-3 sealed capture of the golden vectors in `docs/protocol.md`: one sealing by
+    /// the golden device to the golden relay sealing key, of the same document and signature
+    /// as [`GOLDEN_SEALED_HEX`], with the receipt secret `00 01 02 … 0f`.
+    const GOLDEN_SEALED_V3_HEX: &str = "8403486bf94b40917931a558202f0ce3e2df149a9cefb5f326d8e00c723a8a791a30b0312790980f40684cc571587e44d1cdd0f095ce481954eaf53bd826cb0a092d677115383d77c45079ca0b798af144e43da3d2d16d646bce53e4e268e0b0a413d689ebcbf08b0fd26bd4630fc6a60334ed7dcc2979fa9f9e3c857e4237a1dcb955ecf19c6745508cb7f9f651f91b66333403cdca3445d8dd2b249286ccfc171bdf2be6172268aafc040dc2";
+    const GOLDEN_V3_RECEIPT_SECRET_HEX: &str = "000102030405060708090a0b0c0d0e0f";
+    const GOLDEN_V3_RECEIPT_HASH_HEX: &str =
+        "4d45ddfdeb3165b068a9cf7c061853a6dd3ac1768878bcd7bb949d17d83dbf85";
+    const GOLDEN_V3_RECEIPT_CODE: &str = "U8YN-YN7U";
+
+    #[test]
+    fn golden_vector_of_a_format_3_seal_opens_as_the_protocol_document_says() {
+        let relay = RelayOpeningKey::from_seed(&[3; 32]);
+        let sealed = hex::decode(GOLDEN_SEALED_V3_HEX).expect("hex");
+        // As a receiver written from `docs/protocol.md` would: the array, HPKE base mode with
+        // `info` and `aad` as documented, the exporter, then the three-element payload.
+        let seal: ciborium::Value = ciborium::from_reader(sealed.as_slice()).expect("CBOR");
+        let ciborium::Value::Array(seal) = seal else {
+            panic!("a seal is an array");
+        };
+        assert_eq!(seal.len(), 4);
+        assert_eq!(seal[0], ciborium::Value::Integer(3.into()), "format 3");
+        let [key_id, encapped, ciphertext] = [&seal[1], &seal[2], &seal[3]]
+            .map(|item| item.as_bytes().expect("a byte string").clone());
+        assert_eq!(hex::encode(&key_id), "6bf94b40917931a5");
+        let encapped =
+            <X25519HkdfSha256 as Kem>::EncappedKey::from_bytes(&encapped).expect("encapped");
+        let mut context = hpke::setup_receiver::<ChaCha20Poly1305, HkdfSha256, X25519HkdfSha256>(
+            &OpModeR::Base,
+            &relay.private,
+            &encapped,
+            b"kiosk-seal-v1",
+        )
+        .expect("receiver");
+        let plaintext = context.open(&ciphertext, &key_id).expect("opens");
+        let mut exported = [0u8; 5];
+        context
+            .export(b"kiosk-receipt-code-v1", &mut exported)
+            .expect("export");
+        assert_eq!(receipt_code::from_secret(&exported), GOLDEN_V3_RECEIPT_CODE);
+        let payload: ciborium::Value = ciborium::from_reader(plaintext.as_slice()).expect("CBOR");
+        let ciborium::Value::Array(payload) = payload else {
+            panic!("[document, signature, receipt hash]");
+        };
+        assert_eq!(payload.len(), 3, "[document, signature, receipt hash]");
+        let [document, signature, receipt_hash] = [&payload[0], &payload[1], &payload[2]]
+            .map(|item| item.as_bytes().expect("a byte string").clone());
+        assert_eq!(document.as_slice(), b"document");
+        let device =
+            DeviceIdentity::from_signing_key(ed25519_dalek::SigningKey::from_bytes(&[1; 32]));
+        let id = RegistrationId::parse("019ce0a0-6a80-7000-8000-000000000001").expect("id");
+        assert_eq!(
+            signature.as_slice(),
+            device
+                .sign(&capture_message(&device.device_id(), &id, &[]))
+                .to_bytes()
+        );
+        // The receipt hash: SHA-256 over the tag and the 16 secret bytes.
+        let secret = hex::decode(GOLDEN_V3_RECEIPT_SECRET_HEX).expect("hex");
+        let mut hashed = b"kiosk-receipt-v1".to_vec();
+        hashed.extend_from_slice(&secret);
+        let expected: [u8; 32] = sha2::Sha256::digest(&hashed).into();
+        assert_eq!(receipt_hash.as_slice(), expected);
+        assert_eq!(hex::encode(expected), GOLDEN_V3_RECEIPT_HASH_HEX);
+        // The relay's own opening agrees.
+        let unsealed = relay.unseal(&sealed).expect("unseals");
+        assert_eq!(unsealed.receipt_code, GOLDEN_V3_RECEIPT_CODE);
+        assert_eq!(unsealed.receipt_hash, Some(expected));
+
+        let flattened: String = include_str!("../../docs/protocol.md")
+            .split_whitespace()
+            .collect();
+        for (shown, what) in [
+            (GOLDEN_SEALED_V3_HEX, "the format-3 sealed capture vector"),
+            (GOLDEN_V3_RECEIPT_SECRET_HEX, "the receipt secret"),
+            (GOLDEN_V3_RECEIPT_HASH_HEX, "the receipt hash"),
+            (GOLDEN_V3_RECEIPT_CODE, "HR's receipt code of that seal"),
+        ] {
+            assert!(flattened.contains(shown), "docs/protocol.md shows {what}");
+        }
+    }
+
     #[test]
     fn golden_vector_of_a_seal_and_its_receipt_code_opens_as_the_protocol_document_says() {
         let relay = RelayOpeningKey::from_seed(&[3; 32]);

@@ -18,6 +18,7 @@ use crate::protocol::enrollment::{
     DeviceCertificate, EnrollRequest, EnrollResponse, EnrolledRole, EnrollmentCode,
 };
 use crate::protocol::{Command, DeviceCommand, SignedCommand};
+use crate::receipt::ReceiptSecret;
 use crate::secrets::{DataKey, SecretStore};
 use crate::store::{DeviceStore, DocumentState, PendingCapture, StateCounts};
 use crate::validation::{CaptureContext, RegistrationInput, validate};
@@ -46,6 +47,12 @@ const META_SYNC_REFUSAL: &str = "sync_refusal";
 /// When the last sync completed (8 bytes, big-endian milliseconds), for a shell's staff
 /// screen and its background sync. A meta value: it needs no schema step.
 const META_LAST_SYNC: &str = "last_sync";
+/// The relay's address as the tablet enrolled with it (`https://relay.example.se`): tablets
+/// at fairs reach the relay over the internet, so a visitor's phone can open the receipt page
+/// there. Not secret; a meta value: no schema step.
+const META_RELAY_ADDRESS: &str = "relay_address";
+/// The longest relay address kept.
+pub const MAX_RELAY_ADDRESS_LEN: usize = 2_048;
 
 /// What a tablet is enrolled as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,13 +80,60 @@ impl DeviceRole {
     }
 }
 
-/// What a visitor gets back after submitting.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a visitor gets back after submitting: their receipt, shown once. It lives only in
+/// this value: the store, its WAL and the logs never see the secret, its code or its hash
+/// (the seal carries the hash, encrypted to the relay).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Receipt {
     pub registration_id: RegistrationId,
-    /// Short code to note or photograph, e.g. `K7QM-4XRT`.
-    pub receipt_code: String,
+    /// The visitor's receipt secret: [`ReceiptSecret::code`] is what the screen types out.
+    pub secret: ReceiptSecret,
+    /// The receipt page's address with the code in its fragment (what the QR code holds),
+    /// made from the relay address the tablet enrolled with; `None` while it knows none
+    /// (enrolled over a shell's own transport that did not give one).
+    pub page_address: Option<String>,
+    /// HR's short reference for the record (`K7QM-4XRT`), which the relay derives from the
+    /// seal and shows HR: for staff tools and desks, not for the visitor's screen.
+    pub hr_receipt_code: String,
     pub captured_at: Timestamp,
+}
+
+impl Receipt {
+    /// The receipt code as shown: 27 symbols in groups of four.
+    pub fn code(&self) -> String {
+        self.secret.code()
+    }
+}
+
+/// Not the secret, its code or the address carrying it: a receipt printed into a log gives
+/// nothing away.
+impl std::fmt::Debug for Receipt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Receipt")
+            .field("registration_id", &self.registration_id)
+            .field("secret", &self.secret)
+            .field("page_address", &self.page_address.as_ref().map(|_| "…"))
+            .field("hr_receipt_code", &self.hr_receipt_code)
+            .field("captured_at", &self.captured_at)
+            .finish()
+    }
+}
+
+/// Whether `address` can be the relay's address in a receipt page's address: `https://` or
+/// `http://`, a host, no whitespace or control characters, no query or fragment (the page
+/// address appends a path and a fragment), at most [`MAX_RELAY_ADDRESS_LEN`] bytes.
+pub fn usable_relay_address(address: &str) -> bool {
+    let rest = address
+        .strip_prefix("https://")
+        .or_else(|| address.strip_prefix("http://"));
+    rest.is_some_and(|rest| {
+        !rest.is_empty()
+            && !rest.starts_with('/')
+            && address.len() <= MAX_RELAY_ADDRESS_LEN
+            && address
+                .chars()
+                .all(|c| c.is_ascii_graphic() && !matches!(c, '?' | '#' | '\\'))
+    })
 }
 
 #[derive(Debug)]
@@ -87,6 +141,8 @@ pub(crate) struct Inner {
     pub(crate) store: DeviceStore,
     relay_key: Option<RelaySealingKey>,
     pub(crate) event: Option<Event>,
+    /// The relay's address the receipt page's address is made from.
+    relay_address: Option<String>,
     /// Set once the device carried out a wipe: nothing works on it any more.
     wiped: bool,
 }
@@ -156,6 +212,10 @@ impl Device {
             .meta(META_EVENT)?
             .map(|bytes| EventDocument::load(&bytes, &identity.public_key())?.read())
             .transpose()?;
+        let relay_address = store
+            .meta(META_RELAY_ADDRESS)?
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .filter(|address| usable_relay_address(address));
         let pin_pepper = data_key.derive(b"kiosk-staff-pin-pepper-v1");
         let records_key = data_key.derive(b"kiosk-staff-records-v1");
         Ok(Arc::new(Device {
@@ -167,6 +227,7 @@ impl Device {
                 store,
                 relay_key,
                 event,
+                relay_address,
                 wiped: false,
             }),
             syncing: Mutex::new(()),
@@ -228,6 +289,26 @@ impl Device {
         Ok(self.lock()?.relay_key.clone())
     }
 
+    /// Keeps `address` as the relay's address (`https://relay.example.se`), which the receipt
+    /// page's address is made from. Enrolling with [`Device::enroll_at`] keeps it too; a
+    /// shell that enrolled over its own transport, or moved the relay, tells it here.
+    pub fn set_relay_address(&self, address: &str) -> Result<()> {
+        if !usable_relay_address(address) {
+            return Err(Error::InvalidRelayAddress);
+        }
+        let mut inner = self.lock()?;
+        inner
+            .store
+            .set_meta(META_RELAY_ADDRESS, address.as_bytes())?;
+        inner.relay_address = Some(address.to_owned());
+        Ok(())
+    }
+
+    /// The relay's address the tablet enrolled with, if it knows one.
+    pub fn relay_address(&self) -> Result<Option<String>> {
+        Ok(self.lock()?.relay_address.clone())
+    }
+
     /// Enrolls the tablet with a code HR gave: proves it holds its key, checks that the
     /// relay's answer is authenticated by the code and certifies this device for its role
     /// and installed event (or, with none installed, for the event HR made the code for,
@@ -250,6 +331,22 @@ impl Device {
         transport: &dyn crate::sync::Transport,
         expected_relay_key_id: Option<&str>,
     ) -> Result<DeviceCertificate> {
+        self.enroll_at(code, transport, expected_relay_key_id, None)
+    }
+
+    /// [`Device::enroll_expecting`] at the relay whose address is `relay_address` (what the
+    /// transport posts to), kept in the same commit as the keys for the receipt page's
+    /// address. An unusable address is refused before anything is sent.
+    pub fn enroll_at(
+        &self,
+        code: &EnrollmentCode,
+        transport: &dyn crate::sync::Transport,
+        expected_relay_key_id: Option<&str>,
+        relay_address: Option<&str>,
+    ) -> Result<DeviceCertificate> {
+        if relay_address.is_some_and(|address| !usable_relay_address(address)) {
+            return Err(Error::InvalidRelayAddress);
+        }
         let role = match self.role {
             DeviceRole::Kiosk => EnrolledRole::Kiosk,
             DeviceRole::Staff => EnrolledRole::Staff,
@@ -281,7 +378,7 @@ impl Device {
         let certificate_bytes = crate::cbor::to_vec(&answer.certificate);
         let sealing_bytes = crate::cbor::to_vec(&answer.relay_sealing_key);
         let mut inner = self.lock()?;
-        inner.store.set_meta_all(&[
+        let mut values: Vec<(&str, &[u8])> = vec![
             (META_RELAY_SIGNING_KEY, answer.relay_signing_key.as_slice()),
             (META_RELAY_KEY, &sealing_bytes),
             (META_CERTIFICATE, &certificate_bytes),
@@ -291,8 +388,15 @@ impl Device {
             // know (restored from an older backup): nothing counts as confirmed until this
             // enrollment's first answered sync. Empty, not absent, says so.
             (META_LAST_RECEIPT, &[]),
-        ])?;
+        ];
+        if let Some(address) = relay_address {
+            values.push((META_RELAY_ADDRESS, address.as_bytes()));
+        }
+        inner.store.set_meta_all(&values)?;
         inner.relay_key = Some(answer.relay_sealing_key);
+        if let Some(address) = relay_address {
+            inner.relay_address = Some(address.to_owned());
+        }
         Ok(certificate)
     }
 
@@ -459,8 +563,8 @@ impl Device {
         let mut document =
             RegistrationDocument::create(&registration, &self.identity.public_key(), now)?;
         let hashes = document.change_hashes();
-        // The receipt code leaves with the receipt and is never stored: only the relay,
-        // opening the seal, can derive it again.
+        // The receipt secret (and HR's receipt code) leave with the receipt and are never
+        // stored: the seal carries only the secret's hash, encrypted to the relay.
         let sealed = seal_capture(
             &self.identity,
             &relay,
@@ -473,9 +577,15 @@ impl Device {
             .journal_head()?
             .next(&registration.id, hashes.iter().map(|h| h.0).collect());
         inner.store.insert_capture(&entry, &sealed.sealed, now)?;
+        let page_address = inner
+            .relay_address
+            .as_deref()
+            .map(|relay| sealed.receipt.page_address(relay));
         Ok(Receipt {
-            receipt_code: sealed.receipt_code,
             registration_id: registration.id,
+            secret: sealed.receipt,
+            page_address,
+            hr_receipt_code: sealed.receipt_code,
             captured_at: now,
         })
     }

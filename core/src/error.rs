@@ -79,6 +79,9 @@ pub enum Error {
     EnrollmentMismatch(&'static str),
     #[error("the sync was cancelled; what earlier answers brought is kept")]
     Cancelled,
+    /// Not an `https://` or `http://` address a visitor's phone could open.
+    #[error("the relay address is not a usable http(s) address")]
+    InvalidRelayAddress,
 }
 
 impl From<automerge::AutomergeError> for Error {

@@ -231,6 +231,27 @@ mod tests {
         assert_eq!(ReceiptSecret::parse(fragment), Some(secret));
     }
 
+    /// The receipt code's vector in `docs/protocol.md`, checked against the code and the page.
+    #[test]
+    fn golden_vector_of_a_receipt_code_is_the_one_the_protocol_document_shows() {
+        let secret = ReceiptSecret::from_bytes(std::array::from_fn(|i| i as u8));
+        let code = "0004-1061-050R-3GG2-8A1C-60T3-GF6";
+        let hash = "4d45ddfdeb3165b068a9cf7c061853a6dd3ac1768878bcd7bb949d17d83dbf85";
+        let address = "https://relay.example.se/kvitto#00041061050R3GG28A1C60T3GF6";
+        assert_eq!(secret.code(), code);
+        assert_eq!(hex::encode(secret.hash()), hash);
+        assert_eq!(secret.page_address("https://relay.example.se"), address);
+        // Written out by hand from the definition: 0x000102…0f in base 32, then mod 37.
+        let value = u128::from_be_bytes(*secret.as_bytes());
+        assert_eq!(value % 37, 6, "the check symbol, last: 6");
+        let flattened: String = include_str!("../../docs/protocol.md")
+            .split_whitespace()
+            .collect();
+        for shown in ["000102030405060708090a0b0c0d0e0f", code, hash, address] {
+            assert!(flattened.contains(shown), "docs/protocol.md shows {shown}");
+        }
+    }
+
     #[test]
     fn generated_secrets_differ() {
         assert_ne!(ReceiptSecret::generate(), ReceiptSecret::generate());

@@ -81,6 +81,12 @@ pub fn user_message(error: &Error) -> Localized {
             "Registreringen misslyckades. Kontrollera koden och be HR om en ny vid behov.",
             "Enrollment failed. Check the code, and ask HR for a new one if needed.",
         ),
+        Error::InvalidRelayAddress => Localized::new(
+            "Serverns adress går inte att använda. Den ska börja med https:// (eller http://) \
+             och får inte innehålla mellanslag, ? eller #.",
+            "The server address cannot be used. It must start with https:// (or http://) and \
+             must not contain spaces, ? or #.",
+        ),
         Error::Cancelled => Localized::new(
             "Synkningen avbröts. Det som redan skickats är kvar; resten skickas nästa gång.",
             "The sync was cancelled. What was sent is kept; the rest goes next time.",

@@ -48,13 +48,18 @@ fn every_acknowledged_submit_survives_sigkill_and_the_journal_stays_whole() {
             .expect("spawns");
         let stdout = child.stdout.take().expect("piped");
         let mut lines = BufReader::new(stdout).lines();
-        for _ in 0..kill_after {
+        // Each capture prints `captured CODE ID`, then the visitor's `receipt …` line.
+        let mut seen = 0;
+        while seen < kill_after {
             let line = lines
                 .next()
                 .expect("the child is still capturing")
                 .expect("utf-8");
-            let id = line.split_whitespace().nth(2).expect("captured CODE ID");
-            acknowledged.push(RegistrationId::parse(id).expect("an id"));
+            if let Some(rest) = line.strip_prefix("captured ") {
+                let id = rest.split_whitespace().nth(1).expect("captured CODE ID");
+                acknowledged.push(RegistrationId::parse(id).expect("an id"));
+                seen += 1;
+            }
         }
         child.kill().expect("SIGKILL");
         child.wait().expect("reaped");

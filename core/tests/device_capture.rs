@@ -87,7 +87,9 @@ fn a_submission_is_sealed_for_the_relay_signed_and_journalled() {
         )
         .expect("updates");
     let receipt = session.submit(at(2)).expect("captured");
-    assert!(receipt_code::normalize(&receipt.receipt_code).is_some());
+    assert!(receipt_code::normalize(&receipt.hr_receipt_code).is_some());
+    // Pinned without enrolling: the tablet knows no relay address to make a page address of.
+    assert_eq!(receipt.page_address, None);
 
     let stored = kiosk.device.unreceipted(10).expect("lists");
     assert_eq!(stored.len(), 1);
@@ -98,8 +100,9 @@ fn a_submission_is_sealed_for_the_relay_signed_and_journalled() {
         .open(sealed)
         .expect("the relay opens it and the signature verifies")
         .payload;
-    // The relay learns the code the visitor was shown by opening the seal.
-    assert_eq!(payload.receipt_code, receipt.receipt_code);
+    // The relay learns HR's code by opening the seal, and the receipt secret's hash only.
+    assert_eq!(payload.receipt_code, receipt.hr_receipt_code);
+    assert_eq!(payload.receipt_hash, Some(receipt.secret.hash()));
     assert_eq!(payload.device_id, kiosk.device.device_id());
     let document = RegistrationDocument::load(
         &payload.document,
@@ -122,6 +125,144 @@ fn a_submission_is_sealed_for_the_relay_signed_and_journalled() {
     assert!(
         RelayOpeningKey::generate().open(sealed).is_err(),
         "no other key opens it"
+    );
+}
+
+/// Every file under `dir` (the store, its WAL and journal files), with its bytes.
+fn files_under(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder).expect("readable folder") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push((
+                    path.display().to_string(),
+                    std::fs::read(&path).expect("readable"),
+                ));
+            }
+        }
+    }
+    files
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn a_receipt_carries_its_page_address_and_is_never_stored() {
+    let kiosk = Kiosk::new();
+    kiosk
+        .device
+        .set_relay_address("https://relay.example.se/")
+        .expect("a usable address");
+    let mut receipts = Vec::new();
+    for (i, name) in ["Åsa", "Bo", "Cecilia"].iter().enumerate() {
+        let mut session = kiosk.session();
+        let email = format!("v{i}@example.se");
+        session
+            .update(visitor(name, "Lindqvist", &email, ""), at(1))
+            .expect("updates");
+        receipts.push(session.submit(at(2)).expect("captured"));
+    }
+    for receipt in &receipts {
+        let code = receipt.code();
+        assert_eq!(
+            kiosk_core::receipt::ReceiptSecret::parse(&code).as_ref(),
+            Some(&receipt.secret)
+        );
+        assert_eq!(
+            receipt.page_address.as_deref(),
+            Some(
+                receipt
+                    .secret
+                    .page_address("https://relay.example.se")
+                    .as_str()
+            )
+        );
+        // Printed into a log, a receipt shows nothing of its code.
+        let printed = format!("{receipt:?}");
+        assert!(
+            !printed.contains(&receipt.secret.compact_code()),
+            "{printed}"
+        );
+    }
+    // Nothing on the tablet's disk holds a secret, its code in any spelling, or its hash.
+    let disk = files_under(kiosk.path());
+    assert!(
+        disk.iter().any(|(name, _)| name.ends_with("-wal")),
+        "the WAL is read too"
+    );
+    for receipt in &receipts {
+        let code = receipt.code();
+        let compact = receipt.secret.compact_code();
+        let needles: [&[u8]; 6] = [
+            receipt.secret.as_bytes(),
+            &receipt.secret.hash(),
+            code.as_bytes(),
+            compact.as_bytes(),
+            &compact.to_lowercase().into_bytes(),
+            &code.to_lowercase().into_bytes(),
+        ];
+        for (name, bytes) in &disk {
+            for needle in needles {
+                assert!(!contains(bytes, needle), "{name} holds a receipt");
+            }
+        }
+    }
+}
+
+#[test]
+fn an_unusable_relay_address_is_refused_and_the_kept_one_stays() {
+    let kiosk = Kiosk::new();
+    kiosk
+        .device
+        .set_relay_address("https://relay.example.se")
+        .expect("usable");
+    for bad in [
+        "relay.example.se",
+        "ftp://relay.example.se",
+        "https://",
+        "https:///kvitto",
+        "https://relay.example.se/?next=1",
+        "https://relay.example.se/#x",
+        "https://relay example.se",
+        "https://relay.example.se/\u{0}",
+        &format!("https://{}", "a".repeat(2_048)),
+    ] {
+        assert!(
+            matches!(
+                kiosk.device.set_relay_address(bad),
+                Err(Error::InvalidRelayAddress)
+            ),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(
+        kiosk.device.relay_address().expect("reads").as_deref(),
+        Some("https://relay.example.se")
+    );
+    kiosk
+        .device
+        .set_relay_address("http://127.0.0.1:8700/relay")
+        .expect("a loopback address with a path");
+
+    // The address is kept in the store: the next receipt after a restart carries it.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("device.sqlite3");
+    let secrets = MemorySecretStore::default();
+    let device = Device::open(&path, &secrets, DeviceRole::Kiosk).expect("opens");
+    device
+        .set_relay_address("https://relay.example.se")
+        .expect("usable");
+    drop(device);
+    let device = Device::open(&path, &secrets, DeviceRole::Kiosk).expect("reopens");
+    assert_eq!(
+        device.relay_address().expect("reads").as_deref(),
+        Some("https://relay.example.se")
     );
 }
 

@@ -123,7 +123,7 @@ impl KioskDevice {
         expected_relay_key_id: Option<String>,
     ) -> Result<Enrollment, KioskError> {
         let transport = http_transport(&relay_url, trusted_roots_pem)?;
-        self.enroll_with(transport, code, expected_relay_key_id)
+        self.enroll_with(transport, code, expected_relay_key_id, Some(relay_url))
             .await
     }
 
@@ -138,8 +138,17 @@ impl KioskDevice {
             Arc::new(TransportAdapter(transport)),
             code,
             expected_relay_key_id,
+            None,
         )
         .await
+    }
+
+    /// Keeps the relay's public address (`https://relay.example.se`), which a visitor's
+    /// receipt page address (the QR code on the thank-you screen) is made from.
+    /// `enroll_over_http` keeps its `relay_url` itself; a shell that enrolls over its own
+    /// transport calls this with the address its transport posts to.
+    pub fn set_relay_address(&self, relay_url: String) -> Result<(), KioskError> {
+        Ok(self.core()?.set_relay_address(&relay_url)?)
     }
 
     /// Sets the first staff PIN (6–12 digits). Refuses if one is set.
@@ -260,6 +269,7 @@ impl KioskDevice {
         transport: Arc<dyn Transport>,
         code: String,
         expected_relay_key_id: Option<String>,
+        relay_address: Option<String>,
     ) -> Result<Enrollment, KioskError> {
         let device = self.core()?;
         let code = EnrollmentCode::parse(&code).ok_or_else(|| {
@@ -270,8 +280,12 @@ impl KioskDevice {
         })?;
         on_core_thread("enroll", move |_| {
             let transport = DeadlineTransport::new(transport, Duration::from_secs(60));
-            let certificate =
-                device.enroll_expecting(&code, &transport, expected_relay_key_id.as_deref())?;
+            let certificate = device.enroll_at(
+                &code,
+                &transport,
+                expected_relay_key_id.as_deref(),
+                relay_address.as_deref(),
+            )?;
             Ok(Enrollment {
                 device_id: device.device_id().to_string(),
                 event_id: certificate.event_id,

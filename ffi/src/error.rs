@@ -281,6 +281,10 @@ impl From<CoreError> for KioskError {
                 message_sv: sv,
                 message_en: en,
             },
+            CoreError::InvalidRelayAddress => KioskError::invalid(
+                kiosk_core::validation::Field::RelayAddress,
+                kiosk_core::validation::Reason::Unreadable,
+            ),
             CoreError::Enrollment(_) => KioskError::Rejected {
                 code: "enrollment".to_owned(),
                 message_sv: sv,

@@ -279,20 +279,44 @@ impl From<FieldError> for FieldProblem {
     }
 }
 
-/// What the visitor gets back after submitting.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// What the visitor gets back after submitting: their receipt, shown once on the thank-you
+/// screen (as a QR code of `receipt_page_address` and as the typed `receipt_code`) and then
+/// forgotten. Whoever holds the code can use it, so a shell never stores or logs it.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct Receipt {
     pub registration_id: String,
-    /// Short code to note or photograph, e.g. `K7QM-4XRT`.
+    /// The receipt code as shown: 27 upper-case symbols in groups of four, e.g.
+    /// `7ZQK-M4XR-TB9D-1H6C-ANPE-W3VS-G2F*`.
     pub receipt_code: String,
+    /// The relay's receipt page with the code in the fragment
+    /// (`https://relay.example.se/kvitto#7ZQKM4XR…`): what the QR code holds. `None` while
+    /// the tablet knows no relay address (enrolled over the shell's own transport without
+    /// `set_relay_address`).
+    pub receipt_page_address: Option<String>,
     pub captured_at_ms: i64,
+}
+
+/// Without the code or the address that carries it.
+impl std::fmt::Debug for Receipt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Receipt")
+            .field("registration_id", &self.registration_id)
+            .field("receipt_code", &"…")
+            .field(
+                "receipt_page_address",
+                &self.receipt_page_address.as_ref().map(|_| "…"),
+            )
+            .field("captured_at_ms", &self.captured_at_ms)
+            .finish()
+    }
 }
 
 impl From<kiosk_core::device::Receipt> for Receipt {
     fn from(receipt: kiosk_core::device::Receipt) -> Receipt {
         Receipt {
             registration_id: receipt.registration_id.to_string(),
-            receipt_code: receipt.receipt_code,
+            receipt_code: receipt.code(),
+            receipt_page_address: receipt.page_address,
             captured_at_ms: receipt.captured_at.millis(),
         }
     }

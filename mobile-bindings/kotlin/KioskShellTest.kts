@@ -174,6 +174,8 @@ class ThrowingListener : RecordingListener() {
 // The scenario's state and fake visitors.
 
 val relayUrl = env("KIOSK_RELAY_URL")
+/** A visitor's receipt code as shown: 26 Crockford base32 symbols and a check symbol, in groups of four. */
+val RECEIPT_CODE = Regex("^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){5}-[0-9A-HJKMNP-TV-Z]{2}[0-9A-HJKMNP-TV-Z*~$=U]$")
 val kioskCode = env("KIOSK_CODE")
 val staffCode = env("KIOSK_STAFF_CODE")
 val eventCode = env("KIOSK_EVENT_CODE")
@@ -310,6 +312,13 @@ try {
             expectEqual(enrolled.enrolled, true, "enrolled after enrollment")
             expectEqual(enrolled.enrollmentExpiresAtMs, enrollment.expiresAtMs, "enrollment expiry")
             expectEqual(enrolled.eventName, null, "event before the first sync")
+            // Enrolled over the shell's own transport: the shell tells the core the relay's
+            // address, which the visitor's receipt page address (the QR code) is made from.
+            val badAddress = expectThrows<KioskException.InvalidInput>("a relay address without a scheme") {
+                kiosk.setRelayAddress("relay.example.se/kvitto?x")
+            }
+            expectEqual(badAddress.field, "relay_address", "the refused field")
+            kiosk.setRelayAddress(relayUrl)
             kiosk.sync(transport, RecordingListener(), SyncOptions())
             val synced = kiosk.setupState()
             expect(synced.eventName != null) { "no event after the first sync" }
@@ -329,7 +338,9 @@ try {
                 val hrSession = tablet.startVisitorSession()
                 expectEqual(hrSession.form().eventName.en, HR_EVENT_NAME_EN, "the HR event's form")
                 val receipt = hrSession.submit(draft("Göran", "Åkesson"))
-                expect(receipt.receiptCode.isNotBlank()) { "no receipt for the HR event" }
+                expect(RECEIPT_CODE.matches(receipt.receiptCode)) { "no receipt for the HR event" }
+                // This shell never told the tablet its relay's address: no page address.
+                expectEqual(receipt.receiptPageAddress, null, "a page address without a relay address")
                 val sent = tablet.sync(transport, RecordingListener(), SyncOptions())
                 expectEqual(sent.received, 1uL, "received for the HR event")
             } finally {
@@ -415,10 +426,15 @@ try {
 
         step("valid_registration_gets_a_receipt") {
             val receipt = session.submit(draft("Åsa", "Öberg", phone = "070-123 45 67"))
-            expect(receipt.receiptCode.isNotBlank()) { "empty receipt code" }
-            expect(Regex("^[A-Z0-9]{4}-[A-Z0-9]{4}$").matches(receipt.receiptCode)) {
-                "receipt code not in the XXXX-XXXX form: ${receipt.receiptCode}"
+            expect(RECEIPT_CODE.matches(receipt.receiptCode)) {
+                "receipt code not 27 symbols in groups of four (${receipt.receiptCode.length} characters)"
             }
+            // The receipt page at the relay, the code only in the fragment.
+            expectEqual(
+                receipt.receiptPageAddress,
+                "${relayUrl.trimEnd('/')}/kvitto#${receipt.receiptCode.replace("-", "")}",
+                "the receipt page's address",
+            )
             expect(receipt.registrationId.isNotBlank()) { "empty registration id" }
             expect(Math.abs(receipt.capturedAtMs - System.currentTimeMillis()) < 60_000) {
                 "capture time is not now"

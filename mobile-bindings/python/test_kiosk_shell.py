@@ -42,6 +42,11 @@ from kiosk_ffi import (
 )
 
 RELAY_URL = os.environ["KIOSK_RELAY_URL"].rstrip("/")
+# A visitor's receipt code as shown: 26 Crockford base32 symbols and a check symbol, in
+# groups of four.
+RECEIPT_CODE = re.compile(
+    r"[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){5}-[0-9A-HJKMNP-TV-Z]{2}[0-9A-HJKMNP-TV-Z*~$=U]"
+)
 KIOSK_CODE = os.environ["KIOSK_CODE"]
 STAFF_CODE = os.environ["KIOSK_STAFF_CODE"]
 EVENT_CODE = os.environ["KIOSK_EVENT_CODE"]
@@ -443,6 +448,15 @@ async def enrolls_against_the_relay(kiosk):
     assert enrolled.enrolled, enrolled
     assert enrolled.enrollment_expires_at_ms == enrollment.expires_at_ms, enrolled
     assert enrolled.event_name is None and enrolled.last_sync_ok_at_ms is None, enrolled
+    # Enrolled over the shell's own transport: the shell tells the core the relay's address,
+    # which the visitor's receipt page address (the thank-you screen's QR code) is made from.
+    bad_address = expect_error(
+        KioskError.InvalidInput,
+        lambda: kiosk.device.set_relay_address("relay.example.se/kvitto?x"),
+        "a relay address without a scheme",
+    )
+    assert bad_address.field == "relay_address", bad_address
+    kiosk.device.set_relay_address(RELAY_URL)
     before_ms = int(time.time() * 1000)
     await kiosk.sync(what="the first sync, which brings the event")
     synced = kiosk.device.setup_state()
@@ -467,7 +481,9 @@ async def enrolls_for_an_hr_event_without_installing_one(kiosk):
         session = device.start_visitor_session()
         assert session.form().event_name.en == HR_EVENT_NAME_EN, session.form().event_name
         receipt = session.submit(draft("Göran", "Åkesson"))
-        assert receipt.receipt_code, f"a receipt without a code: {receipt}"
+        assert RECEIPT_CODE.fullmatch(receipt.receipt_code), f"a receipt without a code: {receipt}"
+        # This shell never told the tablet its relay's address: no page address to show.
+        assert receipt.receipt_page_address is None, receipt.receipt_page_address
         sent = await limited(device.sync(kiosk.transport, RecordingListener(), options()), "sync")
         assert sent.received == 1, f"received {sent.received}"
     finally:
@@ -561,7 +577,13 @@ def valid_registration_gets_a_receipt(kiosk):
             talent_pool_opt_in=True,
         )
     )
-    assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}", receipt.receipt_code), receipt.receipt_code
+    # The visitor's receipt: 27 symbols in groups of four, and the receipt page at the relay
+    # with the code only in the fragment.
+    assert RECEIPT_CODE.fullmatch(receipt.receipt_code), receipt.receipt_code
+    compact = receipt.receipt_code.replace("-", "")
+    assert receipt.receipt_page_address == f"{RELAY_URL}/kvitto#{compact}", (
+        receipt.receipt_page_address
+    )
     assert abs(receipt.captured_at_ms - time.time() * 1000) < 60_000, receipt.captured_at_ms
     # A visitor with protected personal data: kept, but never sent to staff tablets.
     kiosk.submit(

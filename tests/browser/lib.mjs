@@ -48,6 +48,34 @@ export async function accessible(page, label) {
   check(blocking.length === 0, `${label}: serious or critical accessibility violations: ${blocking.map((v) => v.id).join(', ')}`);
 }
 
+/** Every axe-core violation on the page, of any impact, as `id(impact)` strings. */
+export async function axeViolations(page) {
+  await page.evaluate(axeSource);
+  const results = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  return results.violations.map((v) => `${v.id}(${v.impact})`);
+}
+
+/**
+ * The visitor's receipt as the web kiosk's thank-you screen shows it (web-kiosk/src/visitor/
+ * thanks.rs), read off its receipt element `section.receipt`:
+ * - `code`: its `data-receipt-code`, the code as shown (27 symbols in groups of four,
+ *   `7ZQK-M4XR-…-G2F*`), which must equal the text of `.receipt-code`;
+ * - `address`: its `data-receipt-address`, the receipt page's address the QR code draws
+ *   (`<relay>/kvitto#<27 symbols>`, the code only in the fragment), or null;
+ * - `text`: the `.receipt-code` text; `qr`: the QR code `svg` (role img) and its `label`.
+ * For a test that goes on from the thank-you screen to the relay's receipt page.
+ */
+export async function readReceipt(page) {
+  const receipt = page.locator('section.receipt');
+  const qr = receipt.locator('svg[role=img]');
+  return {
+    code: await receipt.getAttribute('data-receipt-code'),
+    address: await receipt.getAttribute('data-receipt-address'),
+    text: (await receipt.locator('.receipt-code').textContent()).trim(),
+    qr: { count: await qr.count(), label: (await qr.count()) === 1 ? await qr.getAttribute('aria-label') : null },
+  };
+}
+
 const screenshots = env('KIOSK_SCREENSHOT_DIR');
 mkdirSync(screenshots, { recursive: true });
 

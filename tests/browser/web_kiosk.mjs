@@ -8,14 +8,15 @@
 // that one visitor never sees the previous one: after a submit, an idle reset and "start
 // over", no earlier text is in the DOM, behind Back, in the HTTP cache (every answer says
 // no-store, and Chromium's DevTools protocol reports no page taken from a cache) or in form
-// restoration. Prints `PASS <check>` per check and `RECEIPT <key> <code>` per registration;
+// restoration. Prints `PASS <check>` per check and `RECEIPT <key> <code> <address>` per
+// registration (the visitor's receipt code and the receipt page's address its QR code draws);
 // tests/tests/web_kiosk_in_a_browser.rs starts the relay and the shell, requires every check
 // by name and then asks the relay's HR API what arrived.
 //
 // Environment: KIOSK_WEB_URL, KIOSK_VISITORS (JSON, see the Rust test), KIOSK_SCREENSHOT_DIR,
 // and optionally KIOSK_CHROMIUM (default /usr/bin/chromium).
 
-import { accessible, check, env, h1s, htmlLang, pass, runInBrowser, shot } from './lib.mjs';
+import { accessible, axeViolations, check, env, h1s, htmlLang, pass, readReceipt, runInBrowser, shot } from './lib.mjs';
 
 const base = env('KIOSK_WEB_URL');
 const visitors = JSON.parse(env('KIOSK_VISITORS'));
@@ -196,10 +197,14 @@ async function fill(page, visitor, size) {
   }
 }
 
-/** What must vanish with `visitor`: everything they typed, and their receipt code. */
+/** What must vanish with `visitor`: everything they typed, and their receipt code in both spellings. */
 function secretsOf(visitor, receipt) {
-  return [visitor.given_name, visitor.family_name, visitor.email, visitor.phone, receipt].filter(Boolean);
+  const compact = receipt.replaceAll('-', '');
+  return [visitor.given_name, visitor.family_name, visitor.email, visitor.phone, receipt, compact].filter(Boolean);
 }
+
+/** A receipt code as shown: 26 symbols and a check symbol, in groups of four. */
+const RECEIPT_CODE = /^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){5}-[0-9A-HJKMNP-TV-Z]{2}[0-9A-HJKMNP-TV-Z*~$=U]$/;
 
 /**
  * On the thank-you screen: reads the receipt, then "Done", and checks that nothing of the
@@ -208,9 +213,19 @@ function secretsOf(visitor, receipt) {
 async function thanksThenGone(page, visitor, lang, size, viaKeyboard) {
   const titles = await h1s(page);
   check(titles.join() === T[lang].thanks, `${visitor.key}: the thank-you screen, not ${titles.join('|')}`);
-  const receipt = (await page.locator('.receipt-code').textContent()).trim();
-  check(/^[0-9A-Z-]{6,}$/.test(receipt), `${visitor.key}: a receipt code is shown`);
-  console.log(`RECEIPT ${visitor.key} ${receipt}`);
+  const shown = await readReceipt(page);
+  const receipt = shown.text;
+  check(RECEIPT_CODE.test(receipt), `${visitor.key}: a receipt code in groups of four is shown (${receipt.length} characters)`);
+  check(shown.code === receipt, `${visitor.key}: the receipt element names the code it shows`);
+  check(/^https?:\/\/[^#?]+\/kvitto#[0-9A-Z*~$=]{27}$/.test(shown.address ?? ''), `${visitor.key}: the receipt page's address, the code in its fragment`);
+  check(shown.address.endsWith(`#${receipt.replaceAll('-', '')}`), `${visitor.key}: the address carries the code shown`);
+  check(shown.qr.count === 1, `${visitor.key}: one QR code, an image`);
+  check(Boolean(shown.qr.label) && !shown.qr.label.includes(receipt.replaceAll('-', '').slice(0, 8)), `${visitor.key}: the QR code is named, without the code (the code is on the page as text)`);
+  const qrBox = await page.locator('section.receipt svg[role=img]').boundingBox();
+  check(qrBox && qrBox.width >= 150 && Math.abs(qrBox.width - qrBox.height) < 1, `${visitor.key}: the QR code is large and square (${qrBox?.width}×${qrBox?.height})`);
+  const violations = await axeViolations(page);
+  check(violations.length === 0, `${visitor.key}: the thank-you screen has axe violations: ${violations.join(' ')}`);
+  console.log(`RECEIPT ${visitor.key} ${receipt} ${shown.address}`);
   // The search below finds what is there: the receipt, on this screen.
   check((await traces(page, [receipt])).length === 1, `${visitor.key}: the receipt is found on the thank-you screen`);
   const talentNote = await page.locator('section[aria-labelledby=next-heading] p').allTextContents();

@@ -1,7 +1,9 @@
-//! A lost kiosk gives away no receipt code: the code a visitor is shown comes out of the
-//! seal's HPKE context, so nothing on the tablet's disk (its store, its WAL, its secrets
-//! folder) holds it or derives it from the registration ids it keeps in plaintext; the relay,
-//! opening the seal, files the record under the same code, and a desk finds it by it.
+//! A lost kiosk gives away no receipt code: HR's short receipt code comes out of the seal's
+//! HPKE context, so nothing on the tablet's disk (its store, its WAL, its secrets folder)
+//! holds it or derives it from the registration ids it keeps in plaintext; the relay, opening
+//! the seal, files the record under the same code, and a desk finds it by it. The visitor's
+//! own receipt (a 128-bit secret shown as a code and as the receipt page's address) is not on
+//! the disk either: not its bytes, not its code in any spelling, not its hash.
 
 mod support {
     pub mod device_cli;
@@ -10,6 +12,7 @@ mod support {
 use std::path::Path;
 
 use kiosk_core::protocol::enrollment::EnrolledRole;
+use kiosk_core::receipt::ReceiptSecret;
 use kiosk_sync_server::now_ms;
 use kiosk_sync_server::storage::{Accessor, RegistrationFilter};
 use kiosk_tests::{FileRelay, file_relay};
@@ -50,6 +53,34 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+/// No file holds a receipt secret's bytes, its code (with or without hyphens, in either
+/// case), its hash, or the hash in hex.
+fn nothing_holds_a_receipt(disk: &[(String, Vec<u8>)], receipts: &[ReceiptSecret]) {
+    assert!(!disk.is_empty(), "the tablet's files are read");
+    for secret in receipts {
+        let code = secret.code();
+        let compact = secret.compact_code();
+        let hash = secret.hash();
+        let spellings: Vec<Vec<u8>> = vec![
+            secret.as_bytes().to_vec(),
+            hash.to_vec(),
+            hex::encode(hash).into_bytes(),
+            code.clone().into_bytes(),
+            code.to_lowercase().into_bytes(),
+            compact.clone().into_bytes(),
+            compact.to_lowercase().into_bytes(),
+        ];
+        for (name, bytes) in disk {
+            for spelling in &spellings {
+                assert!(
+                    !contains(bytes, spelling),
+                    "{name} holds a visitor's receipt"
+                );
+            }
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_on_a_kiosks_disk_holds_or_derives_the_receipt_codes_it_showed() {
     let FileRelay {
@@ -70,7 +101,7 @@ async fn nothing_on_a_kiosks_disk_holds_or_derives_the_receipt_codes_it_showed()
             &["enroll", "--relay", &url, "--code", &code],
         ));
         let captured = stdout_of(&device_cli(&tablet, &["capture", "--demo", "6"]));
-        // "captured K7QM-4XRT 019c…": the code shown to the visitor, and the id.
+        // "captured K7QM-4XRT 019c…": HR's receipt code, and the id.
         let shown: Vec<(String, String)> = captured
             .lines()
             .filter_map(|line| line.strip_prefix("captured "))
@@ -80,6 +111,24 @@ async fn nothing_on_a_kiosks_disk_holds_or_derives_the_receipt_codes_it_showed()
             })
             .collect();
         assert_eq!(shown.len(), 6, "{captured}");
+        // "receipt 019c… 7ZQK-…-G2F* http://…/kvitto#7ZQK…": the visitor's receipt, shown once.
+        let receipts: Vec<ReceiptSecret> = captured
+            .lines()
+            .filter_map(|line| line.strip_prefix("receipt "))
+            .map(|rest| {
+                let fields: Vec<&str> = rest.split_whitespace().collect();
+                let [id, code, address] = fields[..] else {
+                    panic!("id, code and address: {rest}");
+                };
+                assert!(shown.iter().any(|(_, shown_id)| shown_id == id), "{rest}");
+                let secret = ReceiptSecret::parse(code).expect("a receipt code that reads back");
+                assert_eq!(secret.code(), code, "shown in groups of four");
+                // The page at the relay the tablet enrolled with, the code only in the fragment.
+                assert_eq!(address, secret.page_address(&url), "{rest}");
+                secret
+            })
+            .collect();
+        assert_eq!(receipts.len(), 6, "a receipt per capture: {captured}");
 
         // The tablet is lost here: everything it holds, in the store and the secrets folder.
         let disk = files_under(tablet_dir.path());
@@ -110,10 +159,13 @@ async fn nothing_on_a_kiosks_disk_holds_or_derives_the_receipt_codes_it_showed()
                 "the id derives the receipt code"
             );
         }
+        nothing_holds_a_receipt(&files_under(tablet_dir.path()), &receipts);
 
         // The relay files each record under the code the visitor was shown.
         let synced = stdout_of(&device_cli(&tablet, &["sync", "--relay", &url]));
         assert!(synced.contains("6 received"), "{synced}");
+        // Nor after a sync, whose answers the tablet keeps.
+        nothing_holds_a_receipt(&files_under(tablet_dir.path()), &receipts);
         let operator = Accessor::Operator("desk".into());
         for (receipt, id) in &shown {
             assert_eq!(

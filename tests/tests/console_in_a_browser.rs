@@ -101,7 +101,7 @@ async fn hr_uses_the_console_in_a_real_browser_and_every_page_passes_axe() {
             0,
         )
         .expect("provisioned");
-        (receipts[2].receipt_code.clone(), one_time)
+        (receipts[2].hr_receipt_code.clone(), one_time)
     })
     .await
     .expect("captured and provisioned");

@@ -260,7 +260,7 @@ fn two_relays_on_one_database_survive_one_killed_mid_sync_and_lose_or_double_not
         .map(|r| {
             (
                 r.registration_id.as_str().to_owned(),
-                r.receipt_code.clone(),
+                r.hr_receipt_code.clone(),
             )
         })
         .collect();
@@ -280,7 +280,7 @@ fn two_relays_on_one_database_survive_one_killed_mid_sync_and_lose_or_double_not
     let shown: BTreeMap<&str, &str> = kiosks
         .iter()
         .flat_map(|k| &k.receipts)
-        .map(|r| (r.registration_id.as_str(), r.receipt_code.as_str()))
+        .map(|r| (r.registration_id.as_str(), r.hr_receipt_code.as_str()))
         .collect();
     let captured: usize = kiosks.iter().map(|k| k.receipts.len()).sum();
     assert_eq!(shown.len(), captured, "every receipt names its own record");

@@ -11,7 +11,10 @@
 //! protection and language each visitor gave.
 //!
 //! The script prints `PASS <check>` per check and this test requires every one by name; it
-//! prints `RECEIPT <key> <code>` per registration, which ties each to its visitor here.
+//! prints `RECEIPT <key> <code> <address>` per registration: the visitor's receipt code, which
+//! must read back, and the receipt page's address its QR code draws, which must be the page at
+//! the relay the kiosk enrolled with. The relay never learns the code, so each record is found
+//! by its visitor's email.
 //! Chromium and the npm packages come from `scripts/install-browser-test-tools.sh` (the
 //! README's test command runs it first).
 
@@ -20,6 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kiosk_core::protocol::enrollment::EnrolledRole;
+use kiosk_core::receipt::ReceiptSecret;
 use kiosk_ffi::types::DeviceRole;
 use kiosk_sync_server::hr::accounts::Role;
 use kiosk_tests::browser::run_script;
@@ -224,21 +228,22 @@ fn visitors_json() -> String {
     .to_string()
 }
 
-/// The receipt code of each visitor, from the script's `RECEIPT <key> <code>` lines.
-fn receipts(stdout: &str) -> BTreeMap<String, String> {
+/// The receipt of each visitor, from the script's `RECEIPT <key> <code> <address>` lines:
+/// the secret the code reads back as, and the address the QR code draws.
+fn receipts(stdout: &str) -> BTreeMap<String, (ReceiptSecret, String)> {
     stdout
         .lines()
         .filter_map(|line| line.strip_prefix("RECEIPT "))
-        .filter_map(|rest| rest.split_once(' '))
-        .map(|(key, code)| (key.to_owned(), comparable(code)))
-        .collect()
-}
-
-/// A receipt code as typed or shown: without hyphens or spaces, in capitals.
-fn comparable(code: &str) -> String {
-    code.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_uppercase())
+        .map(|rest| {
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let [key, code, address] = fields[..] else {
+                panic!("RECEIPT key code address: {rest}");
+            };
+            let secret = ReceiptSecret::parse(code)
+                .unwrap_or_else(|| panic!("{key}: the code shown does not read back: {code}"));
+            assert_eq!(secret.code(), code, "{key}: shown in groups of four");
+            (key.to_owned(), (secret, address.to_owned()))
+        })
         .collect()
 }
 
@@ -335,7 +340,21 @@ async fn visitors_register_in_a_real_browser_and_exactly_their_registrations_rea
     assert_eq!(
         receipts.len(),
         VISITORS.len(),
-        "a receipt code per visitor: {receipts:?}"
+        "a receipt per visitor: {receipts:?}"
+    );
+    for (key, (secret, address)) in &receipts {
+        assert_eq!(
+            address,
+            &secret.page_address(&relay_url),
+            "{key}: the QR code opens the receipt page at the relay the kiosk enrolled with"
+        );
+    }
+    let distinct: std::collections::BTreeSet<_> =
+        receipts.values().map(|(secret, _)| secret.code()).collect();
+    assert_eq!(
+        distinct.len(),
+        receipts.len(),
+        "every visitor's receipt is their own"
     );
 
     // The kiosk's background sync (nudged by each submit, every second otherwise) brings
@@ -370,7 +389,6 @@ async fn visitors_register_in_a_real_browser_and_exactly_their_registrations_rea
              none from a corrected or abandoned form"
         );
         for visitor in VISITORS {
-            let receipt = &receipts[visitor.key];
             let listed = if visitor.protected {
                 &restricted
             } else {
@@ -378,8 +396,12 @@ async fn visitors_register_in_a_real_browser_and_exactly_their_registrations_rea
             };
             let row = listed
                 .iter()
-                .find(|r| r["receipt_code"].as_str().map(comparable).as_ref() == Some(receipt))
-                .unwrap_or_else(|| panic!("{}: its receipt code is listed", visitor.key));
+                .find(|r| {
+                    let id = r["id"].as_str().expect("an id");
+                    let (_, record) = recruiter.get(&format!("/api/v1/registrations/{id}"));
+                    record["email"] == visitor.email
+                })
+                .unwrap_or_else(|| panic!("{}: its registration is listed", visitor.key));
             let id = row["id"].as_str().expect("an id");
             let (status, record) = recruiter.get(&format!("/api/v1/registrations/{id}"));
             assert_eq!(status, 200, "{}: {record}", visitor.key);

@@ -36,6 +36,13 @@ pub struct Shell {
 impl Shell {
     pub fn new(device: Arc<KioskDevice>, config: Config) -> Shell {
         let relay_url = config.relay_url.clone();
+        // The receipt page's address is made from the relay the kiosk syncs with; a kiosk
+        // enrolled before the core kept it learns it here.
+        if let Some(url) = &relay_url
+            && let Err(error) = device.set_relay_address(url.clone())
+        {
+            tracing::warn!(%error, "the relay's address could not be kept for receipts");
+        }
         Shell {
             device,
             config,
@@ -122,7 +129,9 @@ pub fn wipe(draft: &mut RegistrationDraft) {
     draft.locations.zeroize();
 }
 
-/// The thank-you screen after a submit.
+/// The thank-you screen after a submit. The visitor's receipt exists only here, in memory,
+/// while the screen is shown (a reload must show it again); it is overwritten when the
+/// screen ends, and never written to disk, a cookie or a log.
 #[derive(Debug)]
 pub struct Thanks {
     /// The visit's token: a second post of the same form (a double tap) lands here again
@@ -135,6 +144,15 @@ pub struct Thanks {
     pub language: Language,
     pub talent_pool: bool,
     pub since: Instant,
+}
+
+impl Drop for Thanks {
+    fn drop(&mut self) {
+        self.receipt.receipt_code.zeroize();
+        if let Some(address) = self.receipt.receipt_page_address.as_mut() {
+            address.zeroize();
+        }
+    }
 }
 
 /// A fresh random token (128 bits, hex).

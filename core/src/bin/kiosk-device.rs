@@ -259,8 +259,12 @@ fn run(command: Command) -> CliResult {
                 .ok_or("an enrollment code is 20 characters, like ABCD-EFGH-JKLM-NPQR-STUV")?;
             let transport = relay.transport()?;
             let device = store.open(DeviceRole::Kiosk)?;
-            let certificate =
-                device.enroll_expecting(&code, &transport, relay_key_id.as_deref())?;
+            let certificate = device.enroll_at(
+                &code,
+                &transport,
+                relay_key_id.as_deref(),
+                Some(&relay.relay),
+            )?;
             println!(
                 "enrolled as {:?} for {} until {}",
                 certificate.role,
@@ -573,11 +577,20 @@ fn capture(store: &StoreArgs, demo: Option<u64>, seed: u64, file: Option<&Path>)
         match session.submit(now) {
             Ok(receipt) => {
                 accepted += 1;
-                // One line a capture, flushed: it is written only after the durable commit.
+                // Two lines a capture, flushed: written only after the durable commit. The
+                // first names HR's receipt code and the record; the second is the visitor's
+                // receipt, the terminal's thank-you screen (shown once, never stored).
                 writeln!(
                     stdout,
                     "captured {} {}",
-                    receipt.receipt_code, receipt.registration_id
+                    receipt.hr_receipt_code, receipt.registration_id
+                )?;
+                writeln!(
+                    stdout,
+                    "receipt {} {} {}",
+                    receipt.registration_id,
+                    receipt.code(),
+                    receipt.page_address.as_deref().unwrap_or("-")
                 )?;
                 stdout.flush()?;
             }

@@ -34,6 +34,8 @@ pub enum Field {
     SyncSetting,
     /// The root certificates a tablet trusts for its relay (not a visitor's field).
     TrustedRoots,
+    /// The relay's address a tablet enrolls with (not a visitor's field).
+    RelayAddress,
 }
 
 impl Field {
@@ -73,6 +75,7 @@ impl Field {
             Field::EnrollmentCode => "enrollment_code",
             Field::SyncSetting => "sync_setting",
             Field::TrustedRoots => "trusted_roots",
+            Field::RelayAddress => "relay_address",
         }
     }
 
@@ -96,6 +99,7 @@ impl Field {
             Field::EnrollmentCode => ("Registreringskod", "Enrollment code"),
             Field::SyncSetting => ("Synkinställning", "Sync setting"),
             Field::TrustedRoots => ("Betrodda rotcertifikat", "Trusted root certificates"),
+            Field::RelayAddress => ("Serverns adress", "Server address"),
         };
         match language {
             Language::Swedish => sv,

@@ -549,6 +549,8 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_kioskdevice_role() != 39299:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_kiosk_ffi_checksum_method_kioskdevice_set_relay_address() != 22145:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_kioskdevice_set_staff_pin() != 29526:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_kioskdevice_setup_state() != 40641:
@@ -682,6 +684,9 @@ _UniffiLib.uniffi_kiosk_ffi_checksum_method_kioskdevice_reset_staff_pin_with_unl
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_kioskdevice_role.argtypes = (
 )
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_kioskdevice_role.restype = ctypes.c_uint16
+_UniffiLib.uniffi_kiosk_ffi_checksum_method_kioskdevice_set_relay_address.argtypes = (
+)
+_UniffiLib.uniffi_kiosk_ffi_checksum_method_kioskdevice_set_relay_address.restype = ctypes.c_uint16
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_kioskdevice_set_staff_pin.argtypes = (
 )
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_kioskdevice_set_staff_pin.restype = ctypes.c_uint16
@@ -846,6 +851,12 @@ _UniffiLib.uniffi_kiosk_ffi_fn_method_kioskdevice_role.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_kiosk_ffi_fn_method_kioskdevice_role.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_kiosk_ffi_fn_method_kioskdevice_set_relay_address.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_kiosk_ffi_fn_method_kioskdevice_set_relay_address.restype = None
 _UniffiLib.uniffi_kiosk_ffi_fn_method_kioskdevice_set_staff_pin.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -2913,22 +2924,27 @@ class _UniffiFfiConverterTypeNoteView(_UniffiConverterRustBuffer):
 @dataclass
 class Receipt:
     """
-    What the visitor gets back after submitting.
+    What the visitor gets back after submitting: their receipt, shown once on the thank-you
+    screen (as a QR code of `receipt_page_address` and as the typed `receipt_code`) and then
+    forgotten. Whoever holds the code can use it, so a shell never stores or logs it.
 """
-    def __init__(self, *, registration_id:str, receipt_code:str, captured_at_ms:int):
+    def __init__(self, *, registration_id:str, receipt_code:str, receipt_page_address:typing.Optional[str], captured_at_ms:int):
         self.registration_id = registration_id
         self.receipt_code = receipt_code
+        self.receipt_page_address = receipt_page_address
         self.captured_at_ms = captured_at_ms
         
         
 
     
     def __str__(self):
-        return "Receipt(registration_id={}, receipt_code={}, captured_at_ms={})".format(self.registration_id, self.receipt_code, self.captured_at_ms)
+        return "Receipt(registration_id={}, receipt_code={}, receipt_page_address={}, captured_at_ms={})".format(self.registration_id, self.receipt_code, self.receipt_page_address, self.captured_at_ms)
     def __eq__(self, other):
         if self.registration_id != other.registration_id:
             return False
         if self.receipt_code != other.receipt_code:
+            return False
+        if self.receipt_page_address != other.receipt_page_address:
             return False
         if self.captured_at_ms != other.captured_at_ms:
             return False
@@ -2940,6 +2956,7 @@ class _UniffiFfiConverterTypeReceipt(_UniffiConverterRustBuffer):
         return Receipt(
             registration_id=_UniffiFfiConverterString.read(buf),
             receipt_code=_UniffiFfiConverterString.read(buf),
+            receipt_page_address=_UniffiFfiConverterOptionalString.read(buf),
             captured_at_ms=_UniffiFfiConverterInt64.read(buf),
         )
 
@@ -2947,12 +2964,14 @@ class _UniffiFfiConverterTypeReceipt(_UniffiConverterRustBuffer):
     def check_lower(value):
         _UniffiFfiConverterString.check_lower(value.registration_id)
         _UniffiFfiConverterString.check_lower(value.receipt_code)
+        _UniffiFfiConverterOptionalString.check_lower(value.receipt_page_address)
         _UniffiFfiConverterInt64.check_lower(value.captured_at_ms)
 
     @staticmethod
     def write(value, buf):
         _UniffiFfiConverterString.write(value.registration_id, buf)
         _UniffiFfiConverterString.write(value.receipt_code, buf)
+        _UniffiFfiConverterOptionalString.write(value.receipt_page_address, buf)
         _UniffiFfiConverterInt64.write(value.captured_at_ms, buf)
 
 
@@ -5611,6 +5630,14 @@ class KioskDeviceProtocol(typing.Protocol):
         raise NotImplementedError
     def role(self, ) -> DeviceRole:
         raise NotImplementedError
+    def set_relay_address(self, relay_url: str) -> None:
+        """
+        Keeps the relay's public address (`https://relay.example.se`), which a visitor's
+        receipt page address (the QR code on the thank-you screen) is made from.
+        `enroll_over_http` keeps its `relay_url` itself; a shell that enrolls over its own
+        transport calls this with the address its transport posts to.
+"""
+        raise NotImplementedError
     def set_staff_pin(self, pin: str) -> None:
         """
         Sets the first staff PIN (6–12 digits). Refuses if one is set.
@@ -5874,6 +5901,27 @@ class KioskDevice(KioskDeviceProtocol):
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
             _UniffiLib.uniffi_kiosk_ffi_fn_method_kioskdevice_role,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def set_relay_address(self, relay_url: str) -> None:
+        """
+        Keeps the relay's public address (`https://relay.example.se`), which a visitor's
+        receipt page address (the QR code on the thank-you screen) is made from.
+        `enroll_over_http` keeps its `relay_url` itself; a shell that enrolls over its own
+        transport calls this with the address its transport posts to.
+"""
+        
+        _UniffiFfiConverterString.check_lower(relay_url)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(relay_url),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeKioskError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_kiosk_ffi_fn_method_kioskdevice_set_relay_address,
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)

@@ -683,6 +683,14 @@ public protocol KioskDeviceProtocol: AnyObject, Sendable {
     func role() throws  -> DeviceRole
     
     /**
+     * Keeps the relay's public address (`https://relay.example.se`), which a visitor's
+     * receipt page address (the QR code on the thank-you screen) is made from.
+     * `enroll_over_http` keeps its `relay_url` itself; a shell that enrolls over its own
+     * transport calls this with the address its transport posts to.
+     */
+    func setRelayAddress(relayUrl: String) throws 
+    
+    /**
      * Sets the first staff PIN (6–12 digits). Refuses if one is set.
      */
     func setStaffPin(pin: String) throws 
@@ -923,6 +931,21 @@ open func role()throws  -> DeviceRole  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Keeps the relay's public address (`https://relay.example.se`), which a visitor's
+     * receipt page address (the QR code on the thank-you screen) is made from.
+     * `enroll_over_http` keeps its `relay_url` itself; a shell that enrolls over its own
+     * transport calls this with the address its transport posts to.
+     */
+open func setRelayAddress(relayUrl: String)throws   {try rustCallWithError(FfiConverterTypeKioskError_lift) {
+        uniffiCallStatus in
+    uniffi_kiosk_ffi_fn_method_kioskdevice_set_relay_address(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(relayUrl),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -3352,24 +3375,42 @@ public func FfiConverterTypeNoteView_lower(_ value: NoteView) -> RustBuffer {
 
 
 /**
- * What the visitor gets back after submitting.
+ * What the visitor gets back after submitting: their receipt, shown once on the thank-you
+ * screen (as a QR code of `receipt_page_address` and as the typed `receipt_code`) and then
+ * forgotten. Whoever holds the code can use it, so a shell never stores or logs it.
  */
 public struct Receipt: Equatable, Hashable {
     public var registrationId: String
     /**
-     * Short code to note or photograph, e.g. `K7QM-4XRT`.
+     * The receipt code as shown: 27 upper-case symbols in groups of four, e.g.
+     * `7ZQK-M4XR-TB9D-1H6C-ANPE-W3VS-G2F*`.
      */
     public var receiptCode: String
+    /**
+     * The relay's receipt page with the code in the fragment
+     * (`https://relay.example.se/kvitto#7ZQKM4XR…`): what the QR code holds. `None` while
+     * the tablet knows no relay address (enrolled over the shell's own transport without
+     * `set_relay_address`).
+     */
+    public var receiptPageAddress: String?
     public var capturedAtMs: Int64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(registrationId: String, 
         /**
-         * Short code to note or photograph, e.g. `K7QM-4XRT`.
-         */receiptCode: String, capturedAtMs: Int64) {
+         * The receipt code as shown: 27 upper-case symbols in groups of four, e.g.
+         * `7ZQK-M4XR-TB9D-1H6C-ANPE-W3VS-G2F*`.
+         */receiptCode: String, 
+        /**
+         * The relay's receipt page with the code in the fragment
+         * (`https://relay.example.se/kvitto#7ZQKM4XR…`): what the QR code holds. `None` while
+         * the tablet knows no relay address (enrolled over the shell's own transport without
+         * `set_relay_address`).
+         */receiptPageAddress: String?, capturedAtMs: Int64) {
         self.registrationId = registrationId
         self.receiptCode = receiptCode
+        self.receiptPageAddress = receiptPageAddress
         self.capturedAtMs = capturedAtMs
     }
 
@@ -3391,6 +3432,7 @@ public struct FfiConverterTypeReceipt: FfiConverterRustBuffer {
             try Receipt(
                 registrationId: FfiConverterString.read(from: &buf), 
                 receiptCode: FfiConverterString.read(from: &buf), 
+                receiptPageAddress: FfiConverterOptionString.read(from: &buf), 
                 capturedAtMs: FfiConverterInt64.read(from: &buf)
         )
     }
@@ -3398,6 +3440,7 @@ public struct FfiConverterTypeReceipt: FfiConverterRustBuffer {
     public static func write(_ value: Receipt, into buf: inout [UInt8]) {
         FfiConverterString.write(value.registrationId, into: &buf)
         FfiConverterString.write(value.receiptCode, into: &buf)
+        FfiConverterOptionString.write(value.receiptPageAddress, into: &buf)
         FfiConverterInt64.write(value.capturedAtMs, into: &buf)
     }
 }
@@ -5775,6 +5818,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kiosk_ffi_checksum_method_kioskdevice_role() != 39299) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kiosk_ffi_checksum_method_kioskdevice_set_relay_address() != 22145) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kiosk_ffi_checksum_method_kioskdevice_set_staff_pin() != 29526) {

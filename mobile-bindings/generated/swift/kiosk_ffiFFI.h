@@ -386,6 +386,11 @@ uint64_t uniffi_kiosk_ffi_fn_method_kioskdevice_reset_staff_pin_with_unlock(uint
 RustBuffer uniffi_kiosk_ffi_fn_method_kioskdevice_role(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_KIOSKDEVICE_SET_RELAY_ADDRESS
+#define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_KIOSKDEVICE_SET_RELAY_ADDRESS
+void uniffi_kiosk_ffi_fn_method_kioskdevice_set_relay_address(uint64_t ptr, RustBuffer relay_url, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_KIOSKDEVICE_SET_STAFF_PIN
 #define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_KIOSKDEVICE_SET_STAFF_PIN
 void uniffi_kiosk_ffi_fn_method_kioskdevice_set_staff_pin(uint64_t ptr, RustBuffer pin, RustCallStatus *_Nonnull out_status
@@ -968,6 +973,12 @@ uint16_t uniffi_kiosk_ffi_checksum_method_kioskdevice_reset_staff_pin_with_unloc
 #ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_METHOD_KIOSKDEVICE_ROLE
 #define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_METHOD_KIOSKDEVICE_ROLE
 uint16_t uniffi_kiosk_ffi_checksum_method_kioskdevice_role(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_METHOD_KIOSKDEVICE_SET_RELAY_ADDRESS
+#define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_METHOD_KIOSKDEVICE_SET_RELAY_ADDRESS
+uint16_t uniffi_kiosk_ffi_checksum_method_kioskdevice_set_relay_address(void
     
 );
 #endif

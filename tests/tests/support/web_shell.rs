@@ -472,3 +472,11 @@ pub fn submit(client: &Client, body: &str) -> String {
     assert_eq!(thanks.status, 200, "GET /thanks");
     receipt_code(&thanks.body).expect("a receipt code on the thank-you page")
 }
+
+/// The value of the attribute `name` (`data-receipt-code`) on the first element that has it.
+pub fn attribute(html: &str, name: &str) -> Option<String> {
+    let marker = format!(" {name}=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(unescape(&html[start..end]))
+}

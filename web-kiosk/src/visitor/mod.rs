@@ -6,6 +6,7 @@
 
 mod form_page;
 pub mod form_post;
+mod receipt_qr;
 mod thanks;
 mod welcome;
 
@@ -26,7 +27,7 @@ use crate::state::{Notice, Screen, Shell, Thanks, Visit, new_token};
 use crate::texts::{language_of, texts};
 use form_post::{Intent, PostError};
 
-pub use thanks::SHOWN_FOR_SECS;
+pub use thanks::{SHOWN_FOR_SECS, SWEPT_AFTER_SECS};
 
 pub fn routes() -> Router<Arc<Shell>> {
     Router::new()
@@ -264,7 +265,13 @@ async fn thanks_screen(State(shell): State<Arc<Shell>>) -> Response {
     shell.lock_staff().await;
     let screen = shell.screen.lock().await;
     match &*screen {
-        Screen::Thanks(thanks) => Html(thanks::render(thanks).into_string()).into_response(),
+        // The receipt is on this page only: no cache or history may keep it (the guard says
+        // no-store for every answer; this page must not depend on it).
+        Screen::Thanks(thanks) => (
+            [(header::CACHE_CONTROL, "no-store")],
+            Html(thanks::render(thanks).into_string()),
+        )
+            .into_response(),
         _ => Redirect::to("/").into_response(),
     }
 }
@@ -320,7 +327,7 @@ pub async fn sweep(shell: &Shell) {
             visit.session.idle_state(),
             Ok(kiosk_ffi::types::IdleState::Expired) | Err(_)
         ),
-        Screen::Thanks(thanks) => thanks.since.elapsed().as_secs() > u64::from(SHOWN_FOR_SECS),
+        Screen::Thanks(thanks) => thanks.since.elapsed().as_secs() > u64::from(SWEPT_AFTER_SECS),
         Screen::Welcome { .. } => false,
     };
     if ended {

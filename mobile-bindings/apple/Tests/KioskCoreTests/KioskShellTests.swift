@@ -78,13 +78,18 @@ func isHex64(_ text: String) -> Bool {
     text.count == 64 && text.unicodeScalars.allSatisfy { "0123456789abcdef".unicodeScalars.contains($0) }
 }
 
-/// `XXXX-XXXX`, upper-case letters and digits.
+/// A visitor's receipt code as shown: 26 Crockford base32 symbols and a check symbol, in
+/// groups of four (`7ZQK-M4XR-TB9D-1H6C-ANPE-W3VS-G2F*`).
 func isReceiptCode(_ code: String) -> Bool {
     let parts = code.split(separator: "-", omittingEmptySubsequences: false)
-    let allowed = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".unicodeScalars
-    return parts.count == 2 && parts.allSatisfy { part in
-        part.count == 4 && part.unicodeScalars.allSatisfy { allowed.contains($0) }
+    let symbols = "0123456789ABCDEFGHJKMNPQRSTVWXYZ".unicodeScalars
+    let checks = "*~$=U".unicodeScalars
+    guard parts.count == 7, parts.dropLast().allSatisfy({ $0.count == 4 }), parts[6].count == 3 else {
+        return false
     }
+    let all = Array(parts.joined().unicodeScalars)
+    return all.dropLast().allSatisfy { symbols.contains($0) }
+        && (symbols.contains(all[all.count - 1]) || checks.contains(all[all.count - 1]))
 }
 
 /// A value shared with callbacks on the core's threads.
@@ -499,6 +504,9 @@ final class KioskShellTests: XCTestCase {
             try expectEqual(enrolled.enrolled, true, "enrolled after enrollment")
             try expectEqual(enrolled.enrollmentExpiresAtMs, enrollment.expiresAtMs, "enrollment expiry")
             try expectEqual(enrolled.eventName, nil, "event before the first sync")
+            // Enrolled over the shell's own transport: the shell tells the core the relay's
+            // address, which the visitor's receipt page address (the QR code) is made from.
+            try kiosk.setRelayAddress(relayUrl: relay)
             // The first sync brings the event's form.
             _ = try await kiosk.sync(transport: transport, listener: RecordingListener(), options: SyncOptions())
             let synced = try kiosk.setupState()
@@ -543,7 +551,10 @@ final class KioskShellTests: XCTestCase {
             try expectEqual(try normalizePhoneNumber(raw: "070-123 45 67"), "+46701234567", "normalised phone")
             let receipt = try session.submit(draft: draft("Åsa", "Öberg", phone: "070-123 45 67"))
             try expect(isReceiptCode(receipt.receiptCode),
-                       "receipt code not in the XXXX-XXXX form: \(receipt.receiptCode)")
+                       "receipt code not 27 symbols in groups of four (\(receipt.receiptCode.count) characters)")
+            let base = relay.hasSuffix("/") ? String(relay.dropLast()) : relay
+            let compact = receipt.receiptCode.replacingOccurrences(of: "-", with: "")
+            try expectEqual(receipt.receiptPageAddress, "\(base)/kvitto#\(compact)", "the receipt page's address")
             try expect(!receipt.registrationId.isEmpty, "empty registration id")
             let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
             try expect(abs(receipt.capturedAtMs - nowMs) < 60_000, "capture time is not now")

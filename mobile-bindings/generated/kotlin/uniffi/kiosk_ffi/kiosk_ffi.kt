@@ -802,6 +802,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_kiosk_ffi_checksum_method_kioskdevice_role(
     ): Int
+    external fun uniffi_kiosk_ffi_checksum_method_kioskdevice_set_relay_address(
+    ): Int
     external fun uniffi_kiosk_ffi_checksum_method_kioskdevice_set_staff_pin(
     ): Int
     external fun uniffi_kiosk_ffi_checksum_method_kioskdevice_setup_state(
@@ -915,6 +917,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_kiosk_ffi_fn_method_kioskdevice_role(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_kiosk_ffi_fn_method_kioskdevice_set_relay_address(`ptr`: Long,`relayUrl`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_kiosk_ffi_fn_method_kioskdevice_set_staff_pin(`ptr`: Long,`pin`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_kiosk_ffi_fn_method_kioskdevice_setup_state(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1168,6 +1172,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kiosk_ffi_checksum_method_kioskdevice_role() and 0xFFFF) != 39299) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kiosk_ffi_checksum_method_kioskdevice_set_relay_address() and 0xFFFF) != 22145) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kiosk_ffi_checksum_method_kioskdevice_set_staff_pin() and 0xFFFF) != 29526) {
@@ -1862,6 +1869,14 @@ public interface KioskDeviceInterface {
     fun `role`(): DeviceRole
     
     /**
+     * Keeps the relay's public address (`https://relay.example.se`), which a visitor's
+     * receipt page address (the QR code on the thank-you screen) is made from.
+     * `enroll_over_http` keeps its `relay_url` itself; a shell that enrolls over its own
+     * transport calls this with the address its transport posts to.
+     */
+    fun `setRelayAddress`(`relayUrl`: kotlin.String)
+    
+    /**
      * Sets the first staff PIN (6–12 digits). Refuses if one is set.
      */
     fun `setStaffPin`(`pin`: kotlin.String)
@@ -2161,6 +2176,26 @@ open class KioskDevice: Disposable, AutoCloseable, KioskDeviceInterface
     }
     )
     }
+    
+
+    
+    /**
+     * Keeps the relay's public address (`https://relay.example.se`), which a visitor's
+     * receipt page address (the QR code on the thank-you screen) is made from.
+     * `enroll_over_http` keeps its `relay_url` itself; a shell that enrolls over its own
+     * transport calls this with the address its transport posts to.
+     */
+    @Throws(KioskException::class)override fun `setRelayAddress`(`relayUrl`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(KioskException) { _status ->
+    UniffiLib.uniffi_kiosk_ffi_fn_method_kioskdevice_set_relay_address(
+        it,
+        
+        FfiConverterString.lower(`relayUrl`),_status)
+}
+    }
+    
     
 
     
@@ -5167,15 +5202,26 @@ public object FfiConverterTypeNoteView: FfiConverterRustBuffer<NoteView> {
 
 
 /**
- * What the visitor gets back after submitting.
+ * What the visitor gets back after submitting: their receipt, shown once on the thank-you
+ * screen (as a QR code of `receipt_page_address` and as the typed `receipt_code`) and then
+ * forgotten. Whoever holds the code can use it, so a shell never stores or logs it.
  */
 data class Receipt (
     var `registrationId`: kotlin.String
     , 
     /**
-     * Short code to note or photograph, e.g. `K7QM-4XRT`.
+     * The receipt code as shown: 27 upper-case symbols in groups of four, e.g.
+     * `7ZQK-M4XR-TB9D-1H6C-ANPE-W3VS-G2F*`.
      */
     var `receiptCode`: kotlin.String
+    , 
+    /**
+     * The relay's receipt page with the code in the fragment
+     * (`https://relay.example.se/kvitto#7ZQKM4XR…`): what the QR code holds. `None` while
+     * the tablet knows no relay address (enrolled over the shell's own transport without
+     * `set_relay_address`).
+     */
+    var `receiptPageAddress`: kotlin.String?
     , 
     var `capturedAtMs`: kotlin.Long
     
@@ -5196,6 +5242,7 @@ public object FfiConverterTypeReceipt: FfiConverterRustBuffer<Receipt> {
         return Receipt(
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
             FfiConverterLong.read(buf),
         )
     }
@@ -5203,12 +5250,14 @@ public object FfiConverterTypeReceipt: FfiConverterRustBuffer<Receipt> {
     override fun allocationSize(value: Receipt) = (
             FfiConverterString.allocationSize(value.`registrationId`) +
             FfiConverterString.allocationSize(value.`receiptCode`) +
+            FfiConverterOptionalString.allocationSize(value.`receiptPageAddress`) +
             FfiConverterLong.allocationSize(value.`capturedAtMs`)
     )
 
     override fun write(value: Receipt, buf: ByteBuffer) {
             FfiConverterString.write(value.`registrationId`, buf)
             FfiConverterString.write(value.`receiptCode`, buf)
+            FfiConverterOptionalString.write(value.`receiptPageAddress`, buf)
             FfiConverterLong.write(value.`capturedAtMs`, buf)
     }
 }
