@@ -8,9 +8,13 @@
 //! [`crate::tlog`]'s. Tablets, `verify-log --witness` and the relay's cosignature intake call
 //! [`open_cosigned`].
 
+use base64ct::{Base64, Encoding};
+use ed25519_dalek::VerifyingKey;
+
 use crate::tlog::checkpoint::{Checkpoint, CheckpointError};
-use crate::tlog::cosignature::{CosignatureError, CosignatureVerifier};
-use crate::tlog::note::{self, NoteError, NoteVerifier};
+use crate::tlog::client::{OpenCheckpointError, open_checkpoint};
+use crate::tlog::cosignature::{CosignatureError, CosignatureVerifier, SIGNATURE_TYPE_COSIGNATURE};
+use crate::tlog::note::{NoteError, NoteVerifier, SIGNATURE_TYPE_ED25519};
 
 /// A checkpoint whose log signature and required cosignatures all verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,28 +78,108 @@ pub fn open_cosigned(
 }
 
 /// Opens a checkpoint note signed by the log (cosignatures, if any, are not checked): the
-/// note's signature by `log`, the checkpoint's syntax, and its origin being the key's name.
+/// note's signature by `log`, the checkpoint's syntax, and its origin being the key's name,
+/// as [`crate::tlog::client::open_checkpoint`] decides for every client.
 pub fn open_signed(note: &str, log: &NoteVerifier) -> Result<Checkpoint, CosignedError> {
-    let opened =
-        note::open(note, std::slice::from_ref(log)).map_err(CosignedError::LogSignature)?;
-    let checkpoint = Checkpoint::parse(&opened.text).map_err(CosignedError::Checkpoint)?;
-    if checkpoint.origin != log.name() {
-        return Err(CosignedError::WrongOrigin {
-            key_name: log.name().to_owned(),
-        });
+    open_checkpoint(note, log)
+        .map(|signed| signed.checkpoint)
+        .map_err(|e| match e {
+            OpenCheckpointError::Note(e) => CosignedError::LogSignature(e),
+            OpenCheckpointError::Checkpoint(e) => CosignedError::Checkpoint(e),
+            OpenCheckpointError::WrongOrigin { .. } => CosignedError::WrongOrigin {
+                key_name: log.name().to_owned(),
+            },
+        })
+}
+
+/// Reads a log's verifier key (`<name>+<8 hex>+<base64(0x01 ‖ key)>`). Unlike
+/// `NoteVerifier::parse` today, the base64 part may hold `+` (as Go's `sumdb/note` reads
+/// it: only the first two `+` separate), which about half of all keys do.
+pub fn parse_log_vkey(vkey: &str) -> Result<NoteVerifier, NoteError> {
+    let (name, key_id, key) = split_vkey(vkey, SIGNATURE_TYPE_ED25519)?;
+    let verifier = NoteVerifier::new(name, &key)?;
+    if verifier.key_id() != key_id {
+        return Err(NoteError::VerifierKeyIdMismatch);
     }
-    Ok(checkpoint)
+    Ok(verifier)
+}
+
+/// Reads a witness's verifier key (`<name>+<8 hex>+<base64(0x04 ‖ key)>`), `+` in the
+/// base64 allowed (see [`parse_log_vkey`]).
+pub fn parse_witness_vkey(vkey: &str) -> Result<CosignatureVerifier, CosignatureError> {
+    let (name, key_id, key) = split_vkey(vkey, SIGNATURE_TYPE_COSIGNATURE)?;
+    let verifier = CosignatureVerifier::new(name, &key)?;
+    if verifier.key_id() != key_id {
+        return Err(NoteError::VerifierKeyIdMismatch.into());
+    }
+    Ok(verifier)
+}
+
+/// `<name>+<8 lowercase hex>+<base64(type ‖ 32-byte key)>`, split at the first two `+`.
+fn split_vkey(vkey: &str, signature_type: u8) -> Result<(&str, [u8; 4], VerifyingKey), NoteError> {
+    let mut parts = vkey.splitn(3, '+');
+    let (Some(name), Some(id_hex), Some(encoded)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(NoteError::BadVerifierKey);
+    };
+    if id_hex.len() != 8
+        || !id_hex
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
+        return Err(NoteError::BadVerifierKey);
+    }
+    let mut key_id = [0u8; 4];
+    hex::decode_to_slice(id_hex, &mut key_id).map_err(|_| NoteError::BadVerifierKey)?;
+    let material = Base64::decode_vec(encoded).map_err(|_| NoteError::BadVerifierKey)?;
+    let [kind, public @ ..] = material.as_slice() else {
+        return Err(NoteError::BadVerifierKey);
+    };
+    let public: [u8; 32] = public.try_into().map_err(|_| NoteError::BadVerifierKey)?;
+    if *kind != signature_type {
+        return Err(NoteError::BadVerifierKey);
+    }
+    let key = VerifyingKey::from_bytes(&public).map_err(|_| NoteError::BadVerifierKey)?;
+    Ok((name, key_id, key))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::tlog::cosignature::CosignatureSigner;
-    use crate::tlog::note::NoteSigner;
+    use crate::tlog::note::{self, NoteSigner};
     use crate::tlog::tree::MemoryTree;
     use ed25519_dalek::SigningKey;
 
     const ORIGIN: &str = "relay.example.se/kiosk-log";
+
+    /// Keys whose base64 holds a `+` (half of all keys) read back, for logs and witnesses;
+    /// a vkey of the other type, a wrong key ID or a missing part is refused.
+    #[test]
+    fn verifier_keys_with_a_plus_in_their_base64_read_back() {
+        let mut plus = 0;
+        for seed in 0..64u8 {
+            let key = SigningKey::from_bytes(&[seed; 32]);
+            let log = NoteSigner::new(ORIGIN, &key).expect("name").verifier();
+            let witness = CosignatureSigner::new("w.example/witness", &key)
+                .expect("name")
+                .verifier();
+            plus += usize::from(log.to_string().matches('+').count() > 2);
+            assert_eq!(parse_log_vkey(&log.to_string()), Ok(log.clone()));
+            assert_eq!(
+                parse_witness_vkey(&witness.to_string()),
+                Ok(witness.clone())
+            );
+            assert!(parse_log_vkey(&witness.to_string()).is_err());
+            assert!(parse_witness_vkey(&log.to_string()).is_err());
+        }
+        assert!(plus > 0, "some keys hold a +");
+        let good = log_signer().verifier().to_string();
+        let (name, rest) = good.split_once('+').expect("parts");
+        assert!(parse_log_vkey(&format!("other{name}+{rest}")).is_err());
+        assert!(parse_log_vkey(name).is_err());
+        assert!(parse_log_vkey(&format!("{name}+{}", &rest[..8])).is_err());
+    }
 
     fn log_signer() -> NoteSigner {
         NoteSigner::new(ORIGIN, &SigningKey::from_bytes(&[7; 32])).expect("name")

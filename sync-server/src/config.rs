@@ -746,7 +746,7 @@ fn witness_keys(texts: &[&str]) -> Option<Vec<kiosk_core::tlog::cosignature::Cos
     }
     let keys = texts
         .iter()
-        .map(|text| kiosk_core::tlog::cosignature::CosignatureVerifier::parse(text.trim()).ok())
+        .map(|text| kiosk_core::cosigned_checkpoint::parse_witness_vkey(text.trim()).ok())
         .collect::<Option<Vec<_>>>()?;
     let distinct = keys
         .iter()

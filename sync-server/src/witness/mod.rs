@@ -29,10 +29,11 @@ use std::path::{Path, PathBuf};
 
 use base64ct::{Base64, Encoding};
 use kiosk_core::cosigned_checkpoint::{CosignedError, open_signed};
+use kiosk_core::tlog::checkpoint::Checkpoint;
+use kiosk_core::tlog::client::check_extends;
 use kiosk_core::tlog::cosignature::{CosignatureError, CosignatureSigner};
 use kiosk_core::tlog::hash::{EMPTY_ROOT, Hash};
 use kiosk_core::tlog::note::{NoteVerifier, parse_note};
-use kiosk_core::tlog::tree::verify_consistency;
 
 pub use source::{HttpLogSource, LogSource, SourceError};
 use state::{Evidence, Refusal, StateError, WitnessState};
@@ -159,28 +160,36 @@ impl<S: LogSource> Witness<S> {
             path: self.dir.join(state::STATE_FILE),
             what: "its root is not base64 of 32 bytes".to_owned(),
         })?;
-        if size < previous.size {
+        // A larger tree must come with a proof that it extends the one cosigned (none from
+        // the empty tree: RFC 9162 has no proof for it). The decision is the one every
+        // client of the log makes (`tlog::client::check_extends`).
+        let proof = if size > previous.size && previous.size > 0 {
+            self.source
+                .consistency(previous.size, size)
+                .map_err(WitnessError::Source)?
+        } else {
+            Vec::new()
+        };
+        let held = Checkpoint::new(self.log.name(), previous.size, previous_root);
+        if let Err(fault) = check_extends(&held, &checkpoint, &proof) {
+            let kept = (!proof.is_empty() || size > previous.size).then(|| {
+                let lines: String = proof
+                    .iter()
+                    .map(|hash| format!("{}\n", Base64::encode_string(hash)))
+                    .collect();
+                (previous.size, size, lines)
+            });
             return Err(self.refuse(
                 now,
                 &format!(
-                    "the log shrank from {} to {size} leaves (a rollback or a second history)",
-                    previous.size
+                    "the relay's tree does not extend the tree this witness cosigned: {fault}"
                 ),
                 &previous,
                 &note,
-                None,
+                kept,
             ));
         }
         if size == previous.size {
-            if root != previous_root {
-                return Err(self.refuse(
-                    now,
-                    &format!("two different roots for the same size {size} (a fork)"),
-                    &previous,
-                    &note,
-                    None,
-                ));
-            }
             // Already cosigned; send it again only if the relay does not show it.
             if self.signer.verifier().verify(&note).is_ok() {
                 return Ok(Round::Unchanged {
@@ -193,32 +202,6 @@ impl<S: LogSource> Witness<S> {
                 size,
                 resubmitted: true,
             });
-        }
-        // A larger tree: it must extend the one cosigned. From the empty tree every tree
-        // does, and RFC 9162 has no proof for it.
-        if previous.size > 0 {
-            let proof = self
-                .source
-                .consistency(previous.size, size)
-                .map_err(WitnessError::Source)?;
-            if let Err(fault) =
-                verify_consistency(previous.size, size, &previous_root, &root, &proof)
-            {
-                let lines: String = proof
-                    .iter()
-                    .map(|hash| format!("{}\n", Base64::encode_string(hash)))
-                    .collect();
-                return Err(self.refuse(
-                    now,
-                    &format!(
-                        "the tree of {size} leaves does not extend the tree of {} leaves cosigned before ({fault})",
-                        previous.size
-                    ),
-                    &previous,
-                    &note,
-                    Some((previous.size, size, lines)),
-                ));
-            }
         }
         let state = WitnessState::new(&self.log.to_string(), size, &root, &note, now);
         self.save_then_deliver(state, &note, now)?;

@@ -35,7 +35,8 @@ pub struct WitnessArgs {
         long,
         env = "KIOSK_WITNESS_LOG_KEY",
         value_name = "VKEY",
-        required_unless_present = "show_key"
+        required_unless_present = "show_key",
+        value_parser = log_vkey_arg
     )]
     pub log_key: Option<NoteVerifier>,
     /// This witness's key name, e.g. arkiv.example.se/kiosk-witness (no spaces or plus
@@ -67,6 +68,20 @@ pub struct WitnessArgs {
     /// to the relay's operator (`witness_keys`) and to whoever configures tablets.
     #[arg(long)]
     pub show_key: bool,
+}
+
+/// `--log-key`: a log vkey (`+` allowed in its base64).
+fn log_vkey_arg(text: &str) -> Result<NoteVerifier, String> {
+    kiosk_core::cosigned_checkpoint::parse_log_vkey(text.trim())
+        .map_err(|e| format!("not a log verifier key: {e}"))
+}
+
+/// A witness vkey as a command-line value (`verify-log --witness`).
+pub fn witness_vkey_arg(
+    text: &str,
+) -> Result<kiosk_core::tlog::cosignature::CosignatureVerifier, String> {
+    kiosk_core::cosigned_checkpoint::parse_witness_vkey(text.trim())
+        .map_err(|e| format!("not a witness verifier key: {e}"))
 }
 
 /// Runs the command as its flags say; the process's exit code.
