@@ -235,7 +235,8 @@ mod tests {
         let log = log_signer().verifier();
         assert!(open_signed(&other, &log).is_ok(), "the log did sign it");
         assert!(open_cosigned(&seen, &log, &[archive.verifier()]).is_ok());
-        let refused = open_cosigned(&other, &log, &[archive.verifier()]).unwrap_err();
+        let refused = open_cosigned(&other, &log, &[archive.verifier()])
+            .expect_err("the witness never saw it");
         assert!(
             matches!(&refused, CosignedError::NotCosigned { name, source: CosignatureError::Missing { .. } } if name == "arkiv.example.se/witness"),
             "{refused:?}"

@@ -109,10 +109,10 @@ impl<S: LogSource> Witness<S> {
         dir: &Path,
     ) -> Result<Self, WitnessError> {
         let state = state::load(dir)?;
-        if let Some(state) = &state {
-            if state.log_key != log.to_string() {
-                return Err(WitnessError::OtherLog);
-            }
+        if let Some(state) = &state
+            && state.log_key != log.to_string()
+        {
+            return Err(WitnessError::OtherLog);
         }
         let witness = Witness {
             source,
