@@ -405,6 +405,11 @@ enum Command {
         #[arg(long)]
         device: String,
     },
+    /// Witness the relay's transparency log from another machine (the archive's, the
+    /// data-protection officer's): verify each new checkpoint's signature and its
+    /// consistency with the last one cosigned, then cosign it and hand the cosignature to
+    /// the relay. Refuses for good (exit code 3) when the relay shows inconsistent trees.
+    Witness(kiosk_sync_server::witness::run::WitnessArgs),
     /// Check the access log's hash chain from its first entry to its last, and that it
     /// still holds what each given checkpoint names (nothing cut off its end).
     VerifyAccessLog {
@@ -424,6 +429,10 @@ enum Command {
         /// A signed checkpoint saved from GET /v1/log/checkpoint.
         #[arg(long, value_name = "FILE")]
         checkpoint: Option<PathBuf>,
+        /// Require the checkpoint to carry a valid cosignature of this witness (its vkey,
+        /// as `witness --show-key` prints it); repeatable: every one named is required.
+        #[arg(long, value_name = "VKEY", requires = "checkpoint", value_parser = kiosk_sync_server::witness::run::witness_vkey_arg)]
+        witness: Vec<kiosk_core::tlog::cosignature::CosignatureVerifier>,
     },
     /// Sign the access log's length and head and write them to a file to keep outside the
     /// database (`serve` writes one a day to <data dir>/access-checkpoints/).
@@ -809,6 +818,24 @@ fn init_logging(settings: &Settings) {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    // The witness runs on another machine and touches no relay data: its own entry.
+    let cli = match cli.command {
+        Command::Witness(args) => {
+            // `--show-key` prints only the vkey on stdout, for scripts.
+            if !args.show_key {
+                log_format::init(
+                    &std::env::var("KIOSK_LOG").unwrap_or_else(|_| "info".to_owned()),
+                    LogFormat::Text,
+                );
+            }
+            let code =
+                tokio::task::spawn_blocking(move || kiosk_sync_server::witness::run::command(args))
+                    .await
+                    .unwrap_or(1);
+            return std::process::ExitCode::from(code);
+        }
+        command => Cli { command, ..cli },
+    };
     match run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
@@ -1194,6 +1221,8 @@ fn admin_command(
             println!("{}", kiosk_core::staff_unlock::unlock_code_text(&command));
             Ok(())
         }
+        // Handled in `main` before this, since its exit code says whether it refused.
+        Command::Witness(_) => Err("the witness command runs from main".into()),
         Command::VerifyAccessLog { config, checkpoint } => {
             let (store, keys) = open_admin(data_dir_flag, &config)?;
             let verdict = store.verify_access_log()?;
@@ -1236,13 +1265,17 @@ fn admin_command(
             }
             Ok(())
         }
-        Command::VerifyLog { config, checkpoint } => {
+        Command::VerifyLog {
+            config,
+            checkpoint,
+            witness,
+        } => {
             let settings = admin_settings(data_dir_flag, &config)?;
             let (store, _, _) = open(
                 &settings.data_dir_or_default(),
                 settings.database_url.as_ref(),
             )?;
-            verify_log(store.as_ref(), &settings, checkpoint.as_deref())
+            verify_log(store.as_ref(), &settings, checkpoint.as_deref(), &witness)
         }
         Command::AccessLogCheckpoint { config, to } => {
             let (store, keys) = open_admin(data_dir_flag, &config)?;
@@ -1476,6 +1509,7 @@ async fn serve_relay(
             )
         })?,
     );
+    state.witness_keys = Arc::new(config.witness_keys.clone());
     state.secure_cookies = tls.is_some();
     state.accessibility_contact = config.accessibility_contact.clone();
     state.checkpoint_dir = Some(checkpoint_dir);
@@ -1796,6 +1830,7 @@ fn verify_log(
     store: &dyn RelayStore,
     settings: &Settings,
     checkpoint: Option<&std::path::Path>,
+    witnesses: &[kiosk_core::tlog::cosignature::CosignatureVerifier],
 ) -> Result<(), Box<dyn std::error::Error>> {
     use kiosk_sync_server::transparency::checkpoint::{LOG_KEY_FILE, open_checkpoint};
     use kiosk_sync_server::transparency::leaf::LeafKind;
@@ -1824,6 +1859,22 @@ fn verify_log(
                 saved.size,
                 hex::encode(saved.root)
             );
+            // A checkpoint the named witnesses never cosigned may be one half of a split
+            // view: refused before the log is read.
+            if !witnesses.is_empty() {
+                let cosigned = kiosk_core::cosigned_checkpoint::open_cosigned(
+                    &text,
+                    &key.verifier(),
+                    witnesses,
+                )
+                .map_err(|e| format!("checkpoint {}: {e}", path.display()))?;
+                for (name, time) in cosigned.cosigned {
+                    println!(
+                        "checkpoint {}: cosigned by witness {name} at {time} (POSIX seconds)",
+                        path.display()
+                    );
+                }
+            }
             Some(saved)
         }
     };
