@@ -79,6 +79,19 @@ pub enum Error {
     EnrollmentMismatch(&'static str),
     #[error("the sync was cancelled; what earlier answers brought is kept")]
     Cancelled,
+    /// The relay showed a transparency log that contradicts the one this tablet saw before
+    /// (`code` says how); the evidence is kept and the tablet syncs no more.
+    #[error(
+        "the relay's log contradicts the history this tablet saw before ({code}): syncing \
+         is stopped and the evidence kept; do not hand the tablet out, contact IT/security"
+    )]
+    LogFork { code: String },
+    /// The tablet pins a log key and the answer carries no checkpoint: it proves nothing.
+    #[error("the relay's answer carries no log checkpoint; nothing in it was applied")]
+    LogMissing,
+    /// The stored checkpoint changed while this sync checked an answer against it.
+    #[error("the tablet's log checkpoint changed during the sync; sync again")]
+    LogChanged,
 }
 
 impl From<automerge::AutomergeError> for Error {

@@ -60,6 +60,7 @@ impl Transport for PlayedRelay {
             certificate: SignedEnvelope::sign(CERTIFICATE_TAG, &certificate, &self.signing),
             relay_signing_key: self.signing.verifying_key().to_bytes(),
             relay_sealing_key: self.sealing.sealing_key().clone(),
+            log_key: None,
         };
         Ok(kiosk_core::cbor::to_vec(&EnrollResponse::new(
             &self.code.answer_secret(),

@@ -281,6 +281,12 @@ impl From<CoreError> for KioskError {
                 message_sv: sv,
                 message_en: en,
             },
+            // The relay's log forked: `log_fork`, whatever failed (the evidence says).
+            CoreError::LogFork { .. } => KioskError::Rejected {
+                code: "log_fork".to_owned(),
+                message_sv: sv,
+                message_en: en,
+            },
             CoreError::Enrollment(_) => KioskError::Rejected {
                 code: "enrollment".to_owned(),
                 message_sv: sv,

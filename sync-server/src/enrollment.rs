@@ -311,6 +311,7 @@ pub fn enroll(
         certificate: SignedEnvelope::sign(CERTIFICATE_TAG, &certificate, &keys.signing),
         relay_signing_key: keys.signing.verifying_key().to_bytes(),
         relay_sealing_key: keys.sealing.sealing_key().clone(),
+        log_key: None,
     };
     let response = EnrollResponse::new(&answer_secret, &request.device_key, &answer);
     Ok(Ok(kiosk_core::cbor::to_vec(&response)))

@@ -127,6 +127,10 @@ pub fn check_sync(
         withdrawn: Vec::new(),
         cursor: None,
         more: false,
+        log_key: None,
+        log_checkpoint: None,
+        log_consistency: Vec::new(),
+        log_inclusions: Vec::new(),
     };
     // Signed with the key the tablet pins while the relay still holds it (a key rotation
     // under way), so a tablet that has not adopted the new keys can check the answer.
@@ -906,6 +910,7 @@ pub(crate) fn demo_request(device_id: [u8; 32], seq: u64, pushes: Vec<Push>) -> 
         },
         // A key this relay does not hold: answered with its current key.
         relay_key: [0; 32],
+        log_size: 0,
     }
 }
 

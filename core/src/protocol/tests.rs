@@ -34,6 +34,7 @@ fn golden_request() -> SyncRequest {
             cursor: Some(PullCursor(b"cursor".to_vec())),
         },
         relay_key: relay_key().verifying_key().to_bytes(),
+        log_size: 0,
     }
 }
 
@@ -63,6 +64,10 @@ fn golden_response(request_hash: [u8; 32]) -> SyncResponse {
         withdrawn: vec!["019ce0a0-6a80-7000-8000-000000000004".into()],
         cursor: Some(PullCursor(b"next cursor".to_vec())),
         more: false,
+        log_key: None,
+        log_checkpoint: None,
+        log_consistency: Vec::new(),
+        log_inclusions: Vec::new(),
     }
 }
 
@@ -129,6 +134,7 @@ fn golden_enroll_response() -> enrollment::EnrollResponse {
         relay_sealing_key: crate::capture::RelayOpeningKey::from_seed(&[3; 32])
             .sealing_key()
             .clone(),
+        log_key: None,
     };
     enrollment::EnrollResponse::new(&golden_code().answer_secret(), &device, &answer)
 }
