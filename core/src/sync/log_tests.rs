@@ -523,3 +523,92 @@ fn a_tablet_enrolled_with_a_log_key_refuses_a_checkpoint_of_another_log_from_the
         HandBack::LogFork { .. }
     ));
 }
+
+/// Any subtree of any tree: proofs of the right shape at any size, without hashing a
+/// million leaves (sizes, not values, are measured here).
+struct AnyTree;
+
+impl crate::tlog::tree::SubtreeSource for AnyTree {
+    type Error = std::convert::Infallible;
+
+    fn perfect_subtree(&self, level: u8, index: u64) -> std::result::Result<[u8; 32], Self::Error> {
+        let mut hash = [level; 32];
+        hash[..8].copy_from_slice(&index.to_be_bytes());
+        Ok(hash)
+    }
+}
+
+/// The extra bytes the log adds to a signed answer at a million leaves: a checkpoint note,
+/// the consistency proof from the size the tablet held, and one inclusion per stored
+/// change (a capture is one change). Printed for the issue's figures; bounded so a change
+/// of the encoding that bloats answers fails.
+#[test]
+fn the_log_adds_a_bounded_number_of_bytes_to_an_answer_at_a_million_leaves() {
+    use crate::tlog::tree::{consistency_proof, inclusion_proof};
+    let (held, size): (u64, u64) = (1_000_000, 1_000_100);
+    let signer = log_signer(9);
+    let note = signer
+        .sign(&Checkpoint::new(ORIGIN, size, [7; 32]).to_body())
+        .expect("signs");
+    let base = |captures: usize| SyncResponse {
+        version: PROTOCOL_VERSION,
+        device_id: [1; 32],
+        request_hash: [2; 32],
+        refused: None,
+        last_accepted_seq: None,
+        outcomes: vec![PushOutcome::Stored(vec![[3; 32]]); captures],
+        journal_confirmed: JournalHead::EMPTY.into(),
+        relay_epoch: [4; 16],
+        commit_seq: Some(5),
+        backup_watermark: None,
+        removed: Vec::new(),
+        commands: Vec::new(),
+        event: None,
+        pulled: Vec::new(),
+        withdrawn: Vec::new(),
+        cursor: None,
+        more: false,
+        log_key: None,
+        log_checkpoint: None,
+        log_consistency: Vec::new(),
+        log_inclusions: Vec::new(),
+    };
+    let signing = SigningKey::from_bytes(&[7; 32]);
+    let signed = |r: &SyncResponse| {
+        SignedEnvelope::sign(crate::protocol::RECEIPT_TAG, r, &signing)
+            .to_bytes()
+            .len()
+    };
+    let mut figures = Vec::new();
+    for captures in [0usize, 1, 100] {
+        let without = base(captures);
+        let with = SyncResponse {
+            log_checkpoint: Some(note.clone()),
+            log_consistency: consistency_proof(&AnyTree, held, size).expect("proof"),
+            log_inclusions: (0..captures as u64)
+                .map(|i| {
+                    let index = held + i;
+                    LogInclusion {
+                        push: i as u32,
+                        index,
+                        leaf: leaf(1, &[1; 32], index),
+                        proof: inclusion_proof(&AnyTree, index, size).expect("proof"),
+                    }
+                })
+                .collect(),
+            ..base(captures)
+        };
+        let extra = signed(&with) - signed(&without);
+        println!(
+            "log bytes in an answer at {size} leaves, {captures} capture(s): +{extra} \
+             (consistency proof {} hashes, inclusion proof {} hashes)",
+            with.log_consistency.len(),
+            with.log_inclusions.first().map_or(0, |i| i.proof.len())
+        );
+        figures.push(extra);
+    }
+    // Measured: checkpoint and consistency proof 533 bytes; each capture 630 more.
+    assert!(figures[0] < 1_200, "{figures:?}");
+    assert!(figures[1] - figures[0] < 900, "{figures:?}");
+    assert!(figures[2] < 1_200 + 100 * 900, "{figures:?}");
+}
