@@ -282,7 +282,7 @@ impl Device {
         // enrollment naming another one is refused, and one that parses is required.
         let pinned_log_key = self.log_key()?;
         if let Some(key) = &answer.log_key {
-            if crate::tlog::note::NoteVerifier::parse(key).is_err() {
+            if crate::sync::parse_vkey(key).is_err() {
                 return Err(crate::protocol::enrollment::EnrollAnswerError::Malformed.into());
             }
             if pinned_log_key.as_ref().is_some_and(|pinned| pinned != key) {

@@ -612,3 +612,26 @@ fn the_log_adds_a_bounded_number_of_bytes_to_an_answer_at_a_million_leaves() {
     assert!(figures[1] - figures[0] < 900, "{figures:?}");
     assert!(figures[2] < 1_200 + 100 * 900, "{figures:?}");
 }
+
+/// A vkey's base64 may hold `+` (most do): the tablet reads it whole, and refuses one
+/// whose id does not match its name and key.
+#[test]
+fn a_log_key_whose_base64_holds_a_plus_is_read_and_a_wrong_key_id_is_refused() {
+    let vkey = (0u8..=255)
+        .map(|seed| log_signer(seed).verifier().to_string())
+        .find(|vkey| {
+            vkey.splitn(3, '+')
+                .nth(2)
+                .is_some_and(|b64| b64.contains('+'))
+        })
+        .expect("some key's base64 holds a +");
+    let verifier = log_check::parse_vkey(&vkey).expect("read whole");
+    assert_eq!(verifier.to_string(), vkey);
+    let other_id = {
+        let mut parts: Vec<&str> = vkey.splitn(3, '+').collect();
+        parts[1] = "00000000";
+        parts.join("+")
+    };
+    assert!(log_check::parse_vkey(&other_id).is_err());
+    assert!(log_check::parse_vkey("name+only").is_err());
+}

@@ -17,6 +17,7 @@ mod transport;
 
 pub use deadline::DeadlineTransport;
 pub use log_check::ForkFound;
+pub(crate) use log_check::parse_vkey;
 pub use log_state::ForkEvidence;
 pub(crate) use log_state::META_LOG_KEY;
 #[cfg(feature = "http-transport")]
