@@ -35,6 +35,16 @@ pub trait LogSigner: Send + Sync + std::fmt::Debug {
     fn sign_tip(&self, tip: LogTip) -> String;
 }
 
+impl LogSigner for crate::transparency::checkpoint::LogKey {
+    fn vkey(&self) -> String {
+        self.verifier().to_string()
+    }
+
+    fn sign_tip(&self, tip: LogTip) -> String {
+        self.sign(tip)
+    }
+}
+
 /// One leaf an acknowledged push must have: its push, the kinds it may be logged as, and
 /// bytes 2..98 of the leaf (record commitment, subject, author).
 struct Wanted {
