@@ -42,6 +42,8 @@ pub(crate) struct HeldLog {
     pub key: Option<String>,
     /// The latest checkpoint the tablet accepted (signed note text), if any.
     pub checkpoint: Option<String>,
+    /// The relay epoch of the answer that checkpoint came in (`None` if not recorded).
+    pub epoch: Option<[u8; 16]>,
 }
 
 impl HeldLog {
@@ -64,6 +66,12 @@ pub(crate) struct Checked {
     pub checkpoint: String,
     /// Per push, in order, the number of its leaves proven in the checkpoint.
     pub proven: Vec<usize>,
+    /// The relay epoch the checkpoint came in.
+    pub epoch: [u8; 16],
+    /// The relay was restored from a backup since the held checkpoint (a new epoch): its
+    /// log was rolled back with its store, so consistency with the held checkpoint was not
+    /// asked; the held one is kept aside.
+    pub restored: bool,
 }
 
 /// Why an answer's log is a fork: the relay showed a history that cannot be the one it
@@ -164,7 +172,15 @@ pub(crate) fn check(
             ),
         ));
     }
-    if let Some(fork) = check_consistency(held, &new, &response.log_consistency) {
+    // A relay restored from a backup starts a new epoch, and its log is the backup's: a
+    // prefix of what the tablet saw, to which the restored relay appends anew. No proof can
+    // link the two, so consistency is asked only within an epoch (the tablet's journal
+    // check still shows anything the restore lost; a witness sees the rollback).
+    let restored = held.checkpoint.is_some()
+        && held
+            .epoch
+            .is_some_and(|epoch| epoch != response.relay_epoch);
+    if !restored && let Some(fork) = check_consistency(held, &new, &response.log_consistency) {
         return LogVerdict::Fork(fork);
     }
     match check_inclusions(response, &new, device_key, capture_pushes) {
@@ -172,6 +188,8 @@ pub(crate) fn check(
             pin_key: held.key.is_none().then_some(key_text),
             checkpoint: note_text.clone(),
             proven,
+            epoch: response.relay_epoch,
+            restored,
         }),
         Err(fork) => LogVerdict::Fork(fork),
     }

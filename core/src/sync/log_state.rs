@@ -17,6 +17,11 @@ use crate::protocol::LogInclusion;
 pub(crate) const META_LOG_KEY: &str = "log_key";
 /// The latest checkpoint accepted (signed note text).
 const META_LOG_CHECKPOINT: &str = "log_checkpoint";
+/// The relay epoch (16 bytes) of the answer the latest checkpoint came in.
+const META_LOG_EPOCH: &str = "log_epoch";
+/// The checkpoint held when the relay was last restored from a backup (signed note text):
+/// the history the restore rolled back, kept for an audit.
+const META_LOG_BEFORE_RESTORE: &str = "log_checkpoint_before_restore";
 /// The evidence of a fork (CBOR of [`ForkEvidence`]).
 const META_LOG_FORK: &str = "log_fork";
 
@@ -155,9 +160,14 @@ impl Device {
                 _ => Ok(None),
             }
         };
+        let epoch = inner
+            .store
+            .meta(META_LOG_EPOCH)?
+            .and_then(|bytes| <[u8; 16]>::try_from(bytes.as_slice()).ok());
         Ok(HeldLog {
             key: text(META_LOG_KEY)?,
             checkpoint: text(META_LOG_CHECKPOINT)?,
+            epoch,
         })
     }
 
@@ -171,12 +181,28 @@ impl Device {
         Ok(self.held_log()?.checkpoint)
     }
 
+    /// The checkpoint this tablet held when the relay was last restored from a backup
+    /// (signed note text): the history the restore rolled back.
+    pub fn log_checkpoint_before_restore(&self) -> Result<Option<String>> {
+        let bytes = self.lock()?.store.meta(META_LOG_BEFORE_RESTORE)?;
+        Ok(bytes
+            .filter(|b| !b.is_empty())
+            .and_then(|b| String::from_utf8(b).ok()))
+    }
+
     /// Stores a checked answer's checkpoint (and pins its key if none was), only if the
     /// store still holds what it was checked against. `false`: something else stored a
     /// checkpoint meanwhile, which stays.
     pub(crate) fn swap_log_checkpoint(&self, held: &HeldLog, checked: &Checked) -> Result<bool> {
-        let mut values: Vec<(&str, &[u8])> =
-            vec![(META_LOG_CHECKPOINT, checked.checkpoint.as_bytes())];
+        let mut values: Vec<(&str, &[u8])> = vec![
+            (META_LOG_CHECKPOINT, checked.checkpoint.as_bytes()),
+            (META_LOG_EPOCH, &checked.epoch),
+        ];
+        if checked.restored
+            && let Some(held) = &held.checkpoint
+        {
+            values.push((META_LOG_BEFORE_RESTORE, held.as_bytes()));
+        }
         if let Some(key) = &checked.pin_key {
             values.push((META_LOG_KEY, key.as_bytes()));
         }

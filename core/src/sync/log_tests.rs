@@ -40,6 +40,8 @@ enum Lie {
     NoCheckpoint,
     /// Stored, but no inclusion proofs.
     NoInclusions,
+    /// Restored from a backup: a new epoch, and the log as it was `n` leaves ago.
+    Restored(u64),
 }
 
 /// A relay with a log: every capture pushed gets one leaf per change, attributed to the
@@ -63,6 +65,8 @@ struct RelayState {
     during: Option<Box<dyn FnOnce() + Send>>,
     /// The sizes the tablet named, in order.
     sizes_asked: Vec<u64>,
+    /// The relay's epoch, in every answer.
+    epoch: [u8; 16],
 }
 
 fn leaf(kind: u8, author: &[u8; 32], n: u64) -> Vec<u8> {
@@ -94,6 +98,7 @@ impl LoggingRelay {
                 others_per_answer: 3,
                 during: None,
                 sizes_asked: Vec::new(),
+                epoch: [2; 16],
             }),
         }
     }
@@ -190,6 +195,7 @@ impl Transport for LoggingRelay {
                 return Ok(self.answer(
                     &body,
                     request.journal,
+                    state.epoch,
                     outcomes,
                     None,
                     None,
@@ -198,10 +204,22 @@ impl Transport for LoggingRelay {
                 ));
             }
             Lie::NoInclusions => inclusions.clear(),
+            Lie::Restored(by) => {
+                // Once: the records sent again after it are answered by the restored relay.
+                state.lie = Lie::None;
+                state.epoch = [3; 16];
+                let smaller = size - by;
+                let root = state.tree.root_at(smaller).expect("root");
+                checkpoint = self.checkpoint_of(&self.log, smaller, root);
+                consistency.clear();
+                inclusions.clear();
+            }
         }
+        let epoch = state.epoch;
         Ok(self.answer(
             &body,
             request.journal,
+            epoch,
             outcomes,
             log_key,
             Some(checkpoint),
@@ -216,6 +234,7 @@ impl LoggingRelay {
         &self,
         request: &[u8],
         journal: crate::protocol::JournalState,
+        relay_epoch: [u8; 16],
         outcomes: Vec<PushOutcome>,
         log_key: Option<String>,
         log_checkpoint: Option<String>,
@@ -231,7 +250,7 @@ impl LoggingRelay {
             outcomes,
             // The relay holds all the tablet journalled: confirmed as sent.
             journal_confirmed: journal,
-            relay_epoch: [2; 16],
+            relay_epoch,
             commit_seq: Some(1),
             backup_watermark: None,
             removed: Vec::new(),
@@ -373,6 +392,28 @@ fn a_smaller_tree_is_a_fork() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (device, relay) = synced(&dir, 1);
     relay.lie(Lie::Shrink(5));
+    let error = sync_once(&device, &relay).expect_err("a fork");
+    assert_fork(&device, &relay, error, "smaller_tree");
+}
+
+/// A relay restored from a backup (a new epoch) rolled its log back with its store: not a
+/// fork, but the checkpoint held is kept aside; within the new epoch the checks go on.
+#[test]
+fn a_smaller_tree_in_a_new_epoch_is_a_restore_and_the_checkpoint_held_is_kept_aside() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, relay) = synced(&dir, 1);
+    let held = device.log_checkpoint().expect("reads");
+    relay.lie(Lie::Restored(5));
+    let report = sync_once(&device, &relay).expect("a restore is not a fork");
+    assert!(report.log_restored);
+    assert_eq!(device.log_checkpoint_before_restore().expect("reads"), held);
+    assert_eq!(
+        report.resent, 1,
+        "the record received in the old epoch is sent again"
+    );
+    assert_eq!(device.log_fork().expect("reads"), None);
+    // The same epoch from now on: a smaller tree again is a fork.
+    relay.lie(Lie::Shrink(8));
     let error = sync_once(&device, &relay).expect_err("a fork");
     assert_fork(&device, &relay, error, "smaller_tree");
 }

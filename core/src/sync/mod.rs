@@ -115,6 +115,9 @@ pub struct SyncReport {
     /// Pulled documents that could not be merged (a copy already erased here) and were
     /// skipped.
     pub skipped: u64,
+    /// The relay was restored from a backup and its log rolled back with it: the tablet
+    /// took the restored log's checkpoint and kept the one it held aside.
+    pub log_restored: bool,
 }
 
 /// Pushes everything unreceipted (a kiosk's captures, a staff tablet's edits) in bounded
@@ -254,6 +257,7 @@ pub fn sync(
                 if !device.swap_log_checkpoint(&held_log, &checked)? {
                     return Err(Error::LogChanged);
                 }
+                report.log_restored |= checked.restored;
                 Some(checked.proven)
             }
         };
