@@ -21,3 +21,6 @@ pub mod cosignature;
 pub mod hash;
 pub mod note;
 pub mod tree;
+
+#[cfg(test)]
+mod properties;

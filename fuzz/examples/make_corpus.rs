@@ -23,6 +23,9 @@ use kiosk_core::protocol::enrollment::{
 use kiosk_core::protocol::{
     SignedCommand, SignedEnvelope, open_command, open_request, open_response,
 };
+use kiosk_core::tlog::checkpoint::Checkpoint;
+use kiosk_core::tlog::cosignature::CosignatureSigner;
+use kiosk_core::tlog::note::NoteSigner;
 
 /// The golden vectors of `docs/protocol.md`, as `core/src/protocol/tests.rs` pins them.
 const GOLDEN_REQUEST_HEX: &str = "a3667369676e657258208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c677061796c6f616459013fa76776657273696f6e03696465766963655f696458208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c63736571076773656e745f61741b0000019ce1833b80676a6f75726e616ca265636f756e740264686561645820abababababababababababababababababababababababababababababababab6670757368657381a366646f635f6964782430313963653061302d366138302d373030302d383030302d3030303030303030303030316b6a6f75726e616c5f7365710264626f6479a1667365616c6564467365616c65646470756c6ca4686576656e745f69646964656d6f2d666169726b6576656e745f686561647381582011111111111111111111111111111111111111111111111111111111111111116d726567697374726174696f6e73f566637572736f7246637572736f72697369676e617475726558400ac985b5068afc0276e8091c9ab2956af13a977699533e618b222b9fc10c0ea32015fd2f3e8765488f0c1a0deecd15ecfbb64a59e8f435db5fa34301844d5803";
@@ -247,6 +250,24 @@ fn main() {
         let new = copy.changes_since(&before);
         corpus.seed("staff_changes", name, &new);
     }
+
+    // The transparency log: a signed and cosigned checkpoint with the target's keys, and its
+    // bare body (which the target signs itself).
+    let log = NoteSigner::new("relay.example.se/kiosk-log", &SigningKey::from_bytes(&[1; 32]))
+        .expect("log key");
+    let witness = CosignatureSigner::new(
+        "archive.example.se/witness",
+        &SigningKey::from_bytes(&[2; 32]),
+    )
+    .expect("witness key");
+    let body = Checkpoint::new("relay.example.se/kiosk-log", 3, [0x5a; 32]).to_body();
+    let note = log.sign(&body).expect("signed");
+    let cosigned = format!(
+        "{note}{}",
+        witness.cosign(&body, 1_700_000_000).expect("cosigned")
+    );
+    corpus.seed("tlog_note", "checkpoint-body", body.as_bytes());
+    corpus.seed("tlog_note", "cosigned-checkpoint", cosigned.as_bytes());
 
     println!(
         "{} seeds written under {}",

@@ -251,6 +251,16 @@ proptest! {
         entries in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..40), 1..300),
         bit in 0usize..256,
     ) {
+        // Distinct entries: two equal leaves may rightly swap places in a proof, which
+        // would make "another index fails" untrue for reasons that are not the verifier's.
+        let entries: Vec<Vec<u8>> = entries
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut entry)| {
+                entry.extend_from_slice(&(i as u32).to_be_bytes());
+                entry
+            })
+            .collect();
         check_tree(&entries, bit);
     }
 
