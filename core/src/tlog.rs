@@ -8,6 +8,8 @@
 //! - [`checkpoint`]: the signed tree head's text (C2SP tlog-checkpoint).
 //! - [`note`]: Ed25519 signed notes and verifier keys (C2SP signed-note).
 //! - [`cosignature`]: witnesses' timestamped cosignatures (C2SP tlog-cosignature v1).
+//! - [`client`]: what every client decides alike: opening a checkpoint with the pinned log
+//!   key, and whether a newer checkpoint extends the held one (or shows a fork).
 //!
 //! Specifications: RFC 9162 (Certificate Transparency v2, §2.1 Merkle trees), which keeps
 //! RFC 6962's hashing and proof shapes; <https://c2sp.org/tlog-checkpoint>,
@@ -17,6 +19,7 @@
 //! parsing it and malformed input before verifying any signature or hashing any proof.
 
 pub mod checkpoint;
+pub mod client;
 pub mod cosignature;
 pub mod hash;
 pub mod note;
