@@ -13,6 +13,12 @@
 //!   §2.1.4.2, bounded before any hashing.
 //! - [`Frontier`]: one hash per set bit of the size; appending a leaf says which perfect
 //!   subtrees it completed, which is exactly what a store must persist.
+//!
+//! Why not the `ct-merkle` crate (0.3, RFC 6962, same `sha2`): its tree keeps every leaf in
+//! memory, so the relay could not serve proofs from its database, and its verifiers take
+//! leaf *values* where our clients hold leaf hashes. Its proofs are RFC 9162's, so the tests
+//! use it as an independent cross-check: byte-identical proofs, each accepted by its
+//! verifiers.
 
 mod frontier;
 mod memory;
