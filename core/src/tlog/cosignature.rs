@@ -4,9 +4,9 @@
 //! consistency before cosigning is the witness's job, opening the log's own signature
 //! [`super::note`]'s.
 //!
-//! Key ID = SHA-256(name ‖ "\n" ‖ 0x04 ‖ public key)[:4]; the signed message is
-//! `"cosignature/v1\ntime <unix seconds>\n"` followed by the checkpoint body; the line's
-//! payload is key ID (4) ‖ timestamp (8, big endian) ‖ Ed25519 signature (64).
+//! The key ID is the first 4 bytes of SHA-256(name ‖ "\n" ‖ 0x04 ‖ public key); the signed
+//! message is `"cosignature/v1\ntime <unix seconds>\n"` followed by the checkpoint body; the
+//! line's payload is key ID (4) ‖ timestamp (8, big endian) ‖ Ed25519 signature (64).
 
 use std::fmt;
 use std::str::FromStr;
