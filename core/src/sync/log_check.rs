@@ -16,9 +16,10 @@
 
 use crate::protocol::{LogInclusion, PushOutcome, SyncResponse};
 use crate::tlog::checkpoint::Checkpoint;
+use crate::tlog::client::{ExtendError, OpenCheckpointError, check_extends, open_checkpoint};
 use crate::tlog::hash::{Hash, leaf_hash};
 use crate::tlog::note::{self, NoteVerifier};
-use crate::tlog::tree::{verify_consistency, verify_inclusion};
+use crate::tlog::tree::verify_inclusion;
 
 /// The leaf format the tablet reads (`docs/provenance.md`, "Leaves"): `version (1) ‖ kind
 /// (1) ‖ record commitment (32) ‖ subject (32) ‖ author (32) ‖ accepted-at (8)`.
@@ -150,11 +151,12 @@ pub(crate) fn check(
             ));
         }
     };
-    let new = match note::open(note_text, std::slice::from_ref(&verifier))
-        .map_err(|e| e.to_string())
-        .and_then(|opened| Checkpoint::parse(&opened.text).map_err(|e| e.to_string()))
-    {
-        Ok(checkpoint) => checkpoint,
+    // Opened and compared as the witness and `verify-log` do ([`crate::tlog::client`]).
+    let new = match open_checkpoint(note_text, &verifier) {
+        Ok(signed) => signed.checkpoint,
+        Err(error @ OpenCheckpointError::WrongOrigin { .. }) => {
+            return LogVerdict::Fork(ForkFound::new("other_log_origin", error.to_string()));
+        }
         Err(error) => {
             return LogVerdict::Fork(ForkFound::new(
                 "bad_checkpoint_signature",
@@ -162,16 +164,6 @@ pub(crate) fn check(
             ));
         }
     };
-    if new.origin != verifier.name() {
-        return LogVerdict::Fork(ForkFound::new(
-            "other_log_origin",
-            format!(
-                "the checkpoint is of the log {}, not {}",
-                new.origin,
-                verifier.name()
-            ),
-        ));
-    }
     // A relay restored from a backup starts a new epoch, and its log is the backup's: a
     // prefix of what the tablet saw, to which the restored relay appends anew. No proof can
     // link the two, so consistency is asked only within an epoch (the tablet's journal
@@ -228,7 +220,7 @@ pub(crate) fn checkpoint_of(note_text: &str) -> Result<Checkpoint, String> {
 }
 
 /// A smaller tree, another root at the same size, or a proof that does not lead from the
-/// held root to the new one: a fork.
+/// held root to the new one: a fork (decided by [`check_extends`], as a witness decides).
 fn check_consistency(held: &HeldLog, new: &Checkpoint, proof: &[Hash]) -> Option<ForkFound> {
     let old = match held.checkpoint.as_deref().map(checkpoint_of) {
         None => return None,
@@ -240,49 +232,18 @@ fn check_consistency(held: &HeldLog, new: &Checkpoint, proof: &[Hash]) -> Option
             ));
         }
     };
-    if old.origin != new.origin {
-        return Some(ForkFound::new(
-            "other_log_origin",
-            format!(
-                "the checkpoint is of the log {}, not {}",
-                new.origin, old.origin
-            ),
-        ));
-    }
-    if new.size < old.size {
-        return Some(ForkFound::new(
-            "smaller_tree",
-            format!(
-                "the log shrank from {} to {} leaves: an append-only log never does",
-                old.size, new.size
-            ),
-        ));
-    }
-    if new.size == old.size && new.root != old.root {
-        return Some(ForkFound::new(
-            "different_root",
-            format!(
-                "another root for the same {} leaves: the log was rewritten",
-                new.size
-            ),
-        ));
-    }
-    if old.size == 0 {
-        // Nothing to be consistent with: the empty tree is a prefix of every tree.
-        return None;
-    }
-    verify_consistency(old.size, new.size, &old.root, &new.root, proof)
-        .err()
-        .map(|error| {
-            ForkFound::new(
-                "bad_consistency_proof",
-                format!(
-                    "no proof that the log of {} leaves extends the one of {} this tablet \
-                     holds: {error}",
-                    new.size, old.size
-                ),
-            )
-        })
+    let error = check_extends(&old, new, proof).err()?;
+    let code = match error {
+        ExtendError::OriginChanged { .. } => "other_log_origin",
+        ExtendError::Shrank { .. } => "smaller_tree",
+        ExtendError::RootChanged { .. } => "different_root",
+        ExtendError::EmptyTreeRoot => "bad_empty_root",
+        ExtendError::Inconsistent { .. } => "bad_consistency_proof",
+    };
+    Some(ForkFound::new(
+        code,
+        format!("the log does not extend the checkpoint this tablet holds: {error}"),
+    ))
 }
 
 /// Each inclusion must be this tablet's leaf, of a push stored in this answer, in the
