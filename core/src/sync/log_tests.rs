@@ -197,10 +197,7 @@ impl Transport for LoggingRelay {
                     request.journal,
                     state.epoch,
                     outcomes,
-                    None,
-                    None,
-                    Vec::new(),
-                    Vec::new(),
+                    LogPart::default(),
                 ));
             }
             Lie::NoInclusions => inclusions.clear(),
@@ -221,12 +218,23 @@ impl Transport for LoggingRelay {
             request.journal,
             epoch,
             outcomes,
-            log_key,
-            Some(checkpoint),
-            consistency,
-            inclusions,
+            LogPart {
+                key: log_key,
+                checkpoint: Some(checkpoint),
+                consistency,
+                inclusions,
+            },
         ))
     }
+}
+
+/// The log's fields of one answer.
+#[derive(Default)]
+struct LogPart {
+    key: Option<String>,
+    checkpoint: Option<String>,
+    consistency: Vec<[u8; 32]>,
+    inclusions: Vec<LogInclusion>,
 }
 
 impl LoggingRelay {
@@ -236,10 +244,7 @@ impl LoggingRelay {
         journal: crate::protocol::JournalState,
         relay_epoch: [u8; 16],
         outcomes: Vec<PushOutcome>,
-        log_key: Option<String>,
-        log_checkpoint: Option<String>,
-        log_consistency: Vec<[u8; 32]>,
-        log_inclusions: Vec<LogInclusion>,
+        log: LogPart,
     ) -> Vec<u8> {
         let response = SyncResponse {
             version: PROTOCOL_VERSION,
@@ -260,10 +265,10 @@ impl LoggingRelay {
             withdrawn: Vec::new(),
             cursor: None,
             more: false,
-            log_key,
-            log_checkpoint,
-            log_consistency,
-            log_inclusions,
+            log_key: log.key,
+            log_checkpoint: log.checkpoint,
+            log_consistency: log.consistency,
+            log_inclusions: log.inclusions,
         };
         SignedEnvelope::sign(crate::protocol::RECEIPT_TAG, &response, &self.signing).to_bytes()
     }
