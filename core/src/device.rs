@@ -375,8 +375,24 @@ impl Device {
         if !event_matches {
             return Err(Error::EnrollmentMismatch("event"));
         }
+        // The log key is pinned once and never replaced (its rotation is out of scope): an
+        // enrollment naming another one is refused, and one that parses is required.
+        let pinned_log_key = self.log_key()?;
+        if let Some(key) = &answer.log_key {
+            if crate::sync::parse_vkey(key).is_err() {
+                return Err(crate::protocol::enrollment::EnrollAnswerError::Malformed.into());
+            }
+            if pinned_log_key.as_ref().is_some_and(|pinned| pinned != key) {
+                return Err(Error::EnrollmentMismatch("log key"));
+            }
+        }
         let certificate_bytes = crate::cbor::to_vec(&answer.certificate);
         let sealing_bytes = crate::cbor::to_vec(&answer.relay_sealing_key);
+        let log_key = answer
+            .log_key
+            .as_deref()
+            .filter(|_| pinned_log_key.is_none())
+            .map(|key| (crate::sync::META_LOG_KEY, key.as_bytes()));
         let mut inner = self.lock()?;
         let mut values: Vec<(&str, &[u8])> = vec![
             (META_RELAY_SIGNING_KEY, answer.relay_signing_key.as_slice()),
@@ -391,6 +407,10 @@ impl Device {
         ];
         if let Some(address) = relay_address {
             values.push((META_RELAY_ADDRESS, address.as_bytes()));
+        }
+        // The log key is pinned in the same commit as the relay's keys.
+        if let Some((key, value)) = log_key {
+            values.push((key, value));
         }
         inner.store.set_meta_all(&values)?;
         inner.relay_key = Some(answer.relay_sealing_key);
@@ -793,7 +813,7 @@ impl Device {
             unreceipted: counts.captured + counts.sent,
             journal,
             relay_confirmed,
-            refused: self.sync_refusal()?.is_some(),
+            refused: self.sync_refusal()?.is_some() || self.log_fork()?.is_some(),
         })
     }
 
@@ -860,6 +880,10 @@ impl Device {
     /// Whether handing the tablet back loses nothing, and if not, why: the one answer
     /// `status`, `close` and a shell's staff overview give.
     pub fn hand_back(&self) -> Result<HandBack> {
+        // Before anything else: a tablet that saw the relay's log fork is evidence.
+        if let Some(fork) = self.log_fork()? {
+            return Ok(HandBack::LogFork { code: fork.code });
+        }
         if let Some(refusal) = self.sync_refusal()? {
             return Ok(HandBack::RelayRefuses(refusal));
         }
@@ -937,6 +961,9 @@ pub enum HandBack {
     /// Enrolled again and not synced since: the relay has not confirmed any of the
     /// tablet's `tablet` journal entries under this enrollment. Sync.
     Unconfirmed { tablet: u64 },
+    /// The relay showed a transparency log contradicting the one this tablet saw before:
+    /// the tablet keeps the evidence, syncs no more, and goes to IT/security, not out.
+    LogFork { code: String },
 }
 
 impl HandBack {

@@ -82,6 +82,19 @@ pub enum Error {
     /// Not an `https://` or `http://` address a visitor's phone could open.
     #[error("the relay address is not a usable http(s) address")]
     InvalidRelayAddress,
+    /// The relay showed a transparency log that contradicts the one this tablet saw before
+    /// (`code` says how); the evidence is kept and the tablet syncs no more.
+    #[error(
+        "the relay's log contradicts the history this tablet saw before ({code}): syncing \
+         is stopped and the evidence kept; do not hand the tablet out, contact IT/security"
+    )]
+    LogFork { code: String },
+    /// The tablet pins a log key and the answer carries no checkpoint: it proves nothing.
+    #[error("the relay's answer carries no log checkpoint; nothing in it was applied")]
+    LogMissing,
+    /// The stored checkpoint changed while this sync checked an answer against it.
+    #[error("the tablet's log checkpoint changed during the sync; sync again")]
+    LogChanged,
 }
 
 impl From<automerge::AutomergeError> for Error {

@@ -278,6 +278,12 @@ impl StaffSession {
         self.device.verify_journal()
     }
 
+    /// The evidence of the relay's log fork as text for IT/security, `None` if the tablet
+    /// saw none (staff mode only: the evidence names the relay's keys and sizes).
+    pub fn log_fork_evidence(&self) -> Result<Option<String>> {
+        Ok(self.device.log_fork()?.map(|e| e.to_text()))
+    }
+
     /// Replaces the PIN; staff mode is open, so the old one was just proven.
     pub fn change_pin(&self, new_pin: &str) -> Result<()> {
         let mut record = PinRecord::new(new_pin, self.device.pin_pepper())?;

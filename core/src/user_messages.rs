@@ -87,6 +87,17 @@ pub fn user_message(error: &Error) -> Localized {
             "The server address cannot be used. It must start with https:// (or http://) and \
              must not contain spaces, ? or #.",
         ),
+        Error::LogFork { .. } => log_fork_message(),
+        Error::LogMissing => Localized::new(
+            "Reläets svar saknar loggens kontrollpunkt och användes inte. Försök igen; \
+             kontakta IT om det upprepas.",
+            "The relay's answer has no log checkpoint and was not used. Try again; tell IT \
+             if it happens again.",
+        ),
+        Error::LogChanged => Localized::new(
+            "Loggens kontrollpunkt ändrades under synkroniseringen. Synkronisera igen.",
+            "The log checkpoint changed during the sync. Sync again.",
+        ),
         Error::Cancelled => Localized::new(
             "Synkningen avbröts. Det som redan skickats är kvar; resten skickas nästa gång.",
             "The sync was cancelled. What was sent is kept; the rest goes next time.",
@@ -220,6 +231,13 @@ pub fn hand_back_message(hand_back: &HandBack) -> Localized {
                 ),
             )
         }
+        HandBack::LogFork { .. } => {
+            let fork = log_fork_message();
+            Localized::new(
+                format!("INTE klar: {}", fork.sv),
+                format!("NOT safe to hand back: {}", fork.en),
+            )
+        }
         HandBack::Unconfirmed { .. } => Localized::new(
             "INTE klar: registrerad igen, och reläet har inte bekräftat surfplattans \
              anmälningar sedan dess; synkronisera.",
@@ -227,6 +245,17 @@ pub fn hand_back_message(hand_back: &HandBack) -> Localized {
              tablet's records since; sync.",
         ),
     }
+}
+
+/// The loud warning of a tablet that saw the relay's log fork: shown in staff mode and as
+/// the hand-back advice, the same words everywhere.
+pub fn log_fork_message() -> Localized {
+    Localized::new(
+        "STOPP: Reläet visar en annan historik än tidigare. Lämna inte ut surfplattan och \
+         synkronisera inte. Kontakta IT/säkerhet: surfplattan har sparat bevisen.",
+        "STOP: the relay shows a different history than before. Do not hand the tablet \
+         out and do not sync. Contact IT/security: the tablet has kept the evidence.",
+    )
 }
 
 /// Why the relay refuses this tablet's syncs and what staff do about it; the time is UTC.
@@ -321,6 +350,9 @@ mod tests {
                 relay: 3,
             },
             HandBack::Unconfirmed { tablet: 4 },
+            HandBack::LogFork {
+                code: "different_root".into(),
+            },
         ];
         let texts: Vec<Localized> = answers.iter().map(hand_back_message).collect();
         for (answer, text) in answers.iter().zip(&texts) {

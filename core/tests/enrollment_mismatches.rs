@@ -28,6 +28,8 @@ struct PlayedRelay {
     event_id: String,
     signing: SigningKey,
     sealing: RelayOpeningKey,
+    /// The transparency log's verifier key the answer names, if any.
+    log_key: Option<String>,
 }
 
 impl PlayedRelay {
@@ -38,6 +40,7 @@ impl PlayedRelay {
             event_id: event_id.to_owned(),
             signing: SigningKey::from_bytes(&[2; 32]),
             sealing: RelayOpeningKey::from_seed(&[3; 32]),
+            log_key: None,
         }
     }
 }
@@ -60,6 +63,7 @@ impl Transport for PlayedRelay {
             certificate: SignedEnvelope::sign(CERTIFICATE_TAG, &certificate, &self.signing),
             relay_signing_key: self.signing.verifying_key().to_bytes(),
             relay_sealing_key: self.sealing.sealing_key().clone(),
+            log_key: self.log_key.clone(),
         };
         Ok(kiosk_core::cbor::to_vec(&EnrollResponse::new(
             &self.code.answer_secret(),
@@ -184,4 +188,47 @@ fn an_answer_tagged_with_another_code_is_refused_and_nothing_is_pinned() {
     let refused = kiosk.enroll(&typed, &impostor).expect_err("not authentic");
     assert!(matches!(refused, Error::Enrollment(_)), "{refused:?}");
     assert_nothing_pinned(&kiosk);
+}
+
+/// The log's verifier key (vkey text) from seed `seed`.
+fn log_key(seed: u8) -> String {
+    kiosk_core::tlog::note::NoteSigner::new("relay.test/log", &SigningKey::from_bytes(&[seed; 32]))
+        .expect("a signer")
+        .verifier()
+        .to_string()
+}
+
+/// The enrollment answer's log key is pinned with the relay's keys; enrolling again with
+/// the same key is fine, with another one is refused (the log key never changes; its
+/// rotation is out of scope), and so is a key that does not read.
+#[test]
+fn the_log_key_is_pinned_at_enrollment_and_never_replaced() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kiosk = device(&dir, DeviceRole::Kiosk, true);
+    let code = EnrollmentCode::generate();
+    let mut relay = PlayedRelay::new(&code, EnrolledRole::Kiosk, kiosk_core::demo::DEMO_EVENT_ID);
+    relay.log_key = Some(log_key(5));
+    kiosk.enroll(&code, &relay).expect("enrolls");
+    assert_eq!(kiosk.log_key().expect("reads"), Some(log_key(5)));
+    kiosk
+        .enroll(&code, &relay)
+        .expect("enrolls again with the same log");
+
+    relay.log_key = Some(log_key(6));
+    let refused = kiosk.enroll(&code, &relay).expect_err("another log key");
+    assert!(
+        matches!(refused, Error::EnrollmentMismatch("log key")),
+        "{refused:?}"
+    );
+    assert_eq!(kiosk.log_key().expect("reads"), Some(log_key(5)));
+
+    let other_dir = tempfile::tempdir().expect("tempdir");
+    let other = device(&other_dir, DeviceRole::Kiosk, true);
+    relay.log_key = Some("not a key".into());
+    let refused = other
+        .enroll(&code, &relay)
+        .expect_err("a key that does not read");
+    assert!(matches!(refused, Error::Enrollment(_)), "{refused:?}");
+    assert_nothing_pinned(&other);
+    assert_eq!(other.log_key().expect("reads"), None);
 }

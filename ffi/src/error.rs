@@ -285,6 +285,24 @@ impl From<CoreError> for KioskError {
                 kiosk_core::validation::Field::RelayAddress,
                 kiosk_core::validation::Reason::Unreadable,
             ),
+            // The relay's log forked: `log_fork`, whatever failed (the evidence says).
+            CoreError::LogFork { .. } => KioskError::Rejected {
+                code: "log_fork".to_owned(),
+                message_sv: sv,
+                message_en: en,
+            },
+            // An answer without the log's checkpoint, or a checkpoint stored meanwhile:
+            // nothing of the answer was applied; syncing again is safe.
+            CoreError::LogMissing => KioskError::Rejected {
+                code: "log_missing".to_owned(),
+                message_sv: sv,
+                message_en: en,
+            },
+            CoreError::LogChanged => KioskError::Rejected {
+                code: "log_changed".to_owned(),
+                message_sv: sv,
+                message_en: en,
+            },
             CoreError::Enrollment(_) => KioskError::Rejected {
                 code: "enrollment".to_owned(),
                 message_sv: sv,

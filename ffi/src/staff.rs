@@ -61,6 +61,13 @@ impl StaffMode {
         self.with(|s| s.verify_journal()).map(Into::into)
     }
 
+    /// When the relay's transparency log forked (`hand_back` is `LogFork`): the evidence
+    /// the tablet kept, as text to hand IT/security (both checkpoints, the failed proof,
+    /// the relay-signed answer). `None` if there was no fork.
+    pub fn log_fork_evidence(&self) -> Result<Option<String>, KioskError> {
+        self.with(|s| s.log_fork_evidence())
+    }
+
     pub fn change_pin(&self, new_pin: String) -> Result<(), KioskError> {
         self.with(|s| s.change_pin(&new_pin))
     }

@@ -405,6 +405,10 @@ pub enum HandBackState {
     RelayLacks { tablet: u64, relay: u64 },
     /// Enrolled again and not synced since: sync.
     Unconfirmed { tablet: u64 },
+    /// The relay showed a transparency log contradicting the one the tablet saw before
+    /// (`code` says how): syncing is stopped; show `hand_back_advice` loudly, keep the
+    /// tablet from visitors, and give `StaffMode.log_fork_evidence()` to IT/security.
+    LogFork { code: String },
 }
 
 impl From<kiosk_core::device::HandBack> for HandBackState {
@@ -417,6 +421,7 @@ impl From<kiosk_core::device::HandBack> for HandBackState {
             Core::RelayRefuses(refusal) => HandBackState::RelayRefuses { code: refusal.code },
             Core::RelayLacks { tablet, relay } => HandBackState::RelayLacks { tablet, relay },
             Core::Unconfirmed { tablet } => HandBackState::Unconfirmed { tablet },
+            Core::LogFork { code } => HandBackState::LogFork { code },
         }
     }
 }

@@ -96,6 +96,7 @@ impl PlayedRelay {
             certificate: SignedEnvelope::sign(CERTIFICATE_TAG, &certificate, &self.signing),
             relay_signing_key: self.signing.verifying_key().to_bytes(),
             relay_sealing_key: self.sealing.sealing_key().clone(),
+            log_key: None,
         };
         kiosk_core::cbor::to_vec(&EnrollResponse::new(
             &self.code.answer_secret(),
@@ -123,6 +124,10 @@ impl PlayedRelay {
             withdrawn: Vec::new(),
             cursor: None,
             more: false,
+            log_key: None,
+            log_checkpoint: None,
+            log_consistency: Vec::new(),
+            log_inclusions: Vec::new(),
         };
         SignedEnvelope::sign(RECEIPT_TAG, &response, &self.signing).to_bytes()
     }

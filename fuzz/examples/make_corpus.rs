@@ -170,6 +170,7 @@ fn main() {
             certificate: SignedEnvelope::sign(CERTIFICATE_TAG, &certificate, &relay_key),
             relay_signing_key: relay.to_bytes(),
             relay_sealing_key: relay_opening.sealing_key().clone(),
+            log_key: None,
         };
         let response = EnrollResponse::new(&code.answer_secret(), &enrolling, &answer);
         response.open(&code, &enrolling).expect("the answer opens");

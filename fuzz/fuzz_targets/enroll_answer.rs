@@ -31,6 +31,7 @@ fuzz_target!(|bytes: &[u8]| {
         },
         relay_signing_key: relay.verifying_key().to_bytes(),
         relay_sealing_key: RelayOpeningKey::from_seed(&[3; 32]).sealing_key().clone(),
+        log_key: None,
     };
     let response = EnrollResponse::new(&code.answer_secret(), &device_key, &answer);
     if let Ok((opened, certificate)) = response.open(&code, &device_key) {

@@ -274,6 +274,18 @@ pub fn enroll(
     body: &[u8],
     now: i64,
 ) -> StorageResult<Result<Vec<u8>, EnrollRefusal>> {
+    enroll_with_log(store, keys, None, body, now)
+}
+
+/// [`enroll`], the answer also naming the transparency log's verifier key (vkey text), which
+/// the tablet pins with the relay's keys.
+pub fn enroll_with_log(
+    store: &dyn RelayStore,
+    keys: &RelayKeys,
+    log_key: Option<&str>,
+    body: &[u8],
+    now: i64,
+) -> StorageResult<Result<Vec<u8>, EnrollRefusal>> {
     let Ok(request) = ciborium::from_reader::<EnrollRequest, _>(body) else {
         return Ok(Err(EnrollRefusal::Malformed));
     };
@@ -311,6 +323,7 @@ pub fn enroll(
         certificate: SignedEnvelope::sign(CERTIFICATE_TAG, &certificate, &keys.signing),
         relay_signing_key: keys.signing.verifying_key().to_bytes(),
         relay_sealing_key: keys.sealing.sealing_key().clone(),
+        log_key: log_key.map(str::to_owned),
     };
     let response = EnrollResponse::new(&answer_secret, &request.device_key, &answer);
     Ok(Ok(kiosk_core::cbor::to_vec(&response)))

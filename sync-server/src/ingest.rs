@@ -6,6 +6,11 @@
 //! it is a received public record, not merged and not dropped.
 
 use std::borrow::Cow;
+use std::sync::Arc;
+
+mod log_answer;
+
+pub use log_answer::{LogSigner, SEARCH_LIMIT as LOG_SEARCH_LIMIT};
 
 use kiosk_core::capture::{CapturePayload, SealError};
 use kiosk_core::documents::{
@@ -90,6 +95,9 @@ pub struct CheckedSync {
     after_seq: u64,
     /// The relay key the store recorded this tablet pinning, before this request.
     pinned: Option<[u8; 32]>,
+    /// Signs the transparency log's checkpoint the answer carries; `None` answers without
+    /// the log's fields (a relay without a log key).
+    log: Option<Arc<dyn LogSigner>>,
 }
 
 /// The CPU-bound half of a sync: the request's own refusals, then every push's checks
@@ -127,6 +135,10 @@ pub fn check_sync(
         withdrawn: Vec::new(),
         cursor: None,
         more: false,
+        log_key: None,
+        log_checkpoint: None,
+        log_consistency: Vec::new(),
+        log_inclusions: Vec::new(),
     };
     // Signed with the key the tablet pins while the relay still holds it (a key rotation
     // under way), so a tablet that has not adopted the new keys can check the answer.
@@ -239,6 +251,7 @@ pub fn check_sync(
         cursor_key,
         after_seq,
         pinned: device.relay_key,
+        log: None,
     })))
 }
 
@@ -254,6 +267,13 @@ impl std::fmt::Debug for CheckedSync {
 }
 
 impl CheckedSync {
+    /// The answer carries the transparency log's checkpoint signed by `log`, its proofs
+    /// and, for a tablet with no checkpoint yet, the log key.
+    pub fn with_log(mut self: Box<Self>, log: Arc<dyn LogSigner>) -> Box<Self> {
+        self.log = Some(log);
+        self
+    }
+
     /// Stores what passed the checks in the store's ingest transaction (shared with the
     /// requests queued beside it), then signs the answer: the only part of a sync that
     /// waits for the writer.
@@ -286,6 +306,7 @@ impl CheckedSync {
             cursor_key,
             after_seq,
             pinned,
+            log,
         } = *self;
         let page = match store.ingest(&batch)? {
             IngestOutcome::StaleSeq { last_accepted } => {
@@ -336,6 +357,16 @@ impl CheckedSync {
         response.more = page.more;
         // A tablet sent nothing (revoked, expired) keeps its cursor where it was.
         response.cursor = Some(cursor_key.write(&start, page.through_seq.max(after_seq)));
+        if let Some(log) = &log {
+            log_answer::fill(
+                store,
+                log.as_ref(),
+                request,
+                &checked,
+                &device_key,
+                &mut response,
+            )?;
+        }
         answered(&response);
         // The key the tablet named, once it is one this relay signs with, is the one it
         // pins: recorded, so retiring the previous keys knows who has not adopted the new.
@@ -906,11 +937,14 @@ pub(crate) fn demo_request(device_id: [u8; 32], seq: u64, pushes: Vec<Push>) -> 
         },
         // A key this relay does not hold: answered with its current key.
         relay_key: [0; 32],
+        log_size: 0,
     }
 }
 
 #[cfg(test)]
 mod tests {
+    mod log_answer;
+
     use kiosk_core::protocol::PushOutcome;
     use kiosk_core::protocol::SyncResponse;
 

@@ -109,12 +109,14 @@ async fn enroll(
         state.keys.clone(),
         state.enroll_failures.clone(),
     );
+    let log_key = state.log_key.verifier().to_string();
     let enrolled = blocking(move || {
         // Counted first: a refused address costs one statement, no proof or code check.
         if !limiter.begin_attempt(store.as_ref(), address, now)? {
             return Ok(Err(EnrollRefusal::RateLimited));
         }
-        let enrolled = enrollment::enroll(store.as_ref(), &keys, &body, now)?;
+        let enrolled =
+            enrollment::enroll_with_log(store.as_ref(), &keys, Some(&log_key), &body, now)?;
         if enrolled.is_ok() {
             // The tablet is enrolled whether or not this is recorded: its attempt stays
             // counted, nothing worse.
@@ -173,6 +175,7 @@ async fn sync(State(state): State<AppState>, body: Bytes) -> Result<impl IntoRes
         state.sync_gate.clone(),
         state.observe.clone(),
     );
+    let log_key = state.log_key.clone();
     let result = blocking(move || -> Result<Vec<u8>, AppError> {
         let request_hash = kiosk_core::protocol::SignedEnvelope::hash(&body);
         let mut device = None;
@@ -213,9 +216,12 @@ async fn sync(State(state): State<AppState>, body: Bytes) -> Result<impl IntoRes
         Ok(match prepared {
             ingest::Prepared::Answered(answer) => answer,
             ingest::Prepared::Checked(checked) => {
-                checked.commit_with(store.as_ref(), &keys, &request, |answer| {
-                    observe.metrics.sync_answered(answer)
-                })?
+                let log: std::sync::Arc<dyn ingest::LogSigner> = log_key;
+                checked
+                    .with_log(log)
+                    .commit_with(store.as_ref(), &keys, &request, |answer| {
+                        observe.metrics.sync_answered(answer)
+                    })?
             }
         })
     })

@@ -41,7 +41,8 @@ pub struct AppState {
     /// data directory's `relay-index.key` when serving; random for a relay in memory.
     pub index_keys: Arc<crate::rules::blind_index::BlindIndexKeys>,
     /// Signs the transparency log's checkpoints ([`crate::transparency::checkpoint`]): from
-    /// the data directory's `relay-log.key` when serving; random for a relay in memory.
+    /// the data directory's `relay-log.key` when serving; derived from the relay keys for a
+    /// relay in memory ([`in_memory_log_key`]).
     pub log_key: Arc<crate::transparency::checkpoint::LogKey>,
     /// The witnesses whose cosignatures of the log's checkpoints the relay takes
     /// (`witness_keys`; [`crate::witness::intake`]); none unless configured.
@@ -78,8 +79,24 @@ impl StoreHealth {
     }
 }
 
+/// The log key of a relay not started from a data directory (tests, the demo): derived
+/// from its relay keys, so a relay restarted with the same keys, or a second instance
+/// sharing them, signs with the same log key, as serving relays share `relay-log.key`.
+/// Tablets pin the log key: a new one at every restart would look like another log.
+fn in_memory_log_key(root: &[u8; 32]) -> crate::transparency::checkpoint::LogKey {
+    use sha2::{Digest, Sha256};
+    let secret: [u8; 32] = Sha256::new()
+        .chain_update(b"kiosk-in-memory-log-key-v1")
+        .chain_update(root)
+        .finalize()
+        .into();
+    crate::transparency::checkpoint::LogKey::from_secret(&secret, None)
+        .expect("the default origin is a key name")
+}
+
 impl AppState {
     pub fn new(store: Arc<dyn RelayStore>, keys: RelayKeys) -> AppState {
+        let keys_for_log = keys.derivation_root().to_bytes();
         AppState {
             enroll_failures: Arc::new(FailureLimiter::new(&keys)),
             login_failures: Arc::new(crate::hr::sessions::LoginLimiter::new(&keys)),
@@ -98,7 +115,7 @@ impl AppState {
             index_keys: Arc::new(crate::rules::blind_index::BlindIndexKeys::derive(
                 &rand::random(),
             )),
-            log_key: Arc::new(crate::transparency::checkpoint::LogKey::random()),
+            log_key: Arc::new(in_memory_log_key(&keys_for_log)),
             witness_keys: Arc::new(Vec::new()),
         }
     }

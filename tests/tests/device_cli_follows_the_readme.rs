@@ -53,6 +53,16 @@ async fn a_newcomer_follows_the_readme_from_enrollment_to_a_closed_event_and_a_w
             "{closed}"
         );
         assert_eq!(relay.counts().expect("counts").registrations, 5);
+        // The relay's log checkpoint is held, and there is no fork to show evidence of.
+        let status = stdout_of(&device_cli(&tablet, &["status"]));
+        assert!(status.contains("log       checkpoint of"), "{status}");
+        let evidence = device_cli(&tablet, &["log-evidence"]);
+        assert!(!evidence.status.success(), "no fork, no evidence");
+        assert!(
+            String::from_utf8_lossy(&evidence.stderr).contains("saw no fork"),
+            "{}",
+            String::from_utf8_lossy(&evidence.stderr)
+        );
 
         // Provable from both sides: the relay received five and computed the same journal
         // head the tablet shows.

@@ -1107,3 +1107,81 @@ async fn a_locked_out_staff_tablet_reopens_with_hrs_unlock_and_a_new_pin() {
         assert!(!tablet.seen_anywhere(secret), "a PIN is never sent back");
     }
 }
+
+/// A tablet that found the relay's log forked says so first on the staff page, loudly and
+/// in both languages, with the evidence to copy for IT/security; it is not safe to hand
+/// back, and "Sync now" is refused on the tablet with the same words. (The fork itself is
+/// found by the core's checks, tested in `tablet_checks_the_relays_log`; here the evidence
+/// is written into the tablet's store as the core keeps it.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tablet_that_saw_the_relays_log_fork_says_so_loudly_and_shows_the_evidence() {
+    let relay = kiosk_tests::file_relay().await;
+    let kiosk = Kiosk::new(DeviceRole::Kiosk, None, IDLE);
+    kiosk.set_up(&kiosk_qr_text(&relay)).await;
+    let token = kiosk.ready().await;
+    let page = kiosk.get("/staff?lang=en").await;
+    assert!(!page.body.contains("id=\"log-fork\""), "{}", page.body);
+
+    let evidence = kiosk_core::sync::ForkEvidence {
+        detected_at: 1_773_310_000_000,
+        code: "different_root".into(),
+        detail: "another root for the same 7 leaves: the log was rewritten".into(),
+        log_key: None,
+        held_checkpoint: Some("relay.test/log\n7\nAAAA\n\n— relay.test/log AAAA\n".into()),
+        new_checkpoint: Some("relay.test/log\n7\nBBBB\n\n— relay.test/log BBBB\n".into()),
+        consistency: Vec::new(),
+        inclusion: None,
+        answer: None,
+    };
+    let store = kiosk.shell.config.store_path();
+    let conn = rusqlite::Connection::open(&store).expect("opens");
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('log_fork', ?1)",
+        [kiosk_core::cbor::to_vec(&evidence)],
+    )
+    .expect("kept");
+    drop(conn);
+
+    for (lang, alert, not_safe, evidence_label) in [
+        (
+            "sv",
+            "Reläet visar en annan historik än tidigare",
+            "Inte klar att lämnas tillbaka",
+            "Bevis för IT/säkerhet",
+        ),
+        (
+            "en",
+            "The relay shows a different history than before",
+            "Not safe to hand back",
+            "Evidence for IT/security",
+        ),
+    ] {
+        let page = kiosk.get(&format!("/staff?lang={lang}")).await;
+        let body = &page.body;
+        let panel = body.find("id=\"log-fork\"").expect("the fork panel");
+        assert!(
+            panel
+                < body
+                    .find("id=\"device-heading\"")
+                    .expect("the device section"),
+            "first on the page"
+        );
+        assert!(body.contains("role=\"alert\""), "{body}");
+        assert!(body.contains(alert), "{body}");
+        assert!(body.contains(not_safe), "{body}");
+        assert!(body.contains(evidence_label), "{body}");
+        assert!(body.contains("reason: different_root"), "{body}");
+    }
+    let page = kiosk.sync_now(&token).await;
+    assert!(
+        page.body.contains("The last attempt failed"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("the relay shows a different history than before"),
+        "{}",
+        page.body
+    );
+}

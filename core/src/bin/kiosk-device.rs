@@ -84,6 +84,16 @@ enum Command {
         #[arg(long)]
         pin: Option<String>,
     },
+    /// Print the evidence this tablet kept when the relay's transparency log forked (both
+    /// checkpoints, the failed proof, the relay-signed answer), for the security officer.
+    /// Fails when there was no fork.
+    LogEvidence {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The staff PIN, if one is set.
+        #[arg(long)]
+        pin: Option<String>,
+    },
     /// List the journal and verify its chain.
     Journal {
         #[command(flatten)]
@@ -242,6 +252,7 @@ fn run(command: Command) -> CliResult {
             file,
         } => capture(&store, demo, seed, file.as_deref()),
         Command::Status { store, pin } => status(&store, pin.as_deref()),
+        Command::LogEvidence { store, pin } => log_evidence(&store, pin.as_deref()),
         Command::Journal { store, pin } => journal(&store, pin.as_deref()),
         Command::SetPin { store, pin } => {
             let device = store.open(DeviceRole::Kiosk)?;
@@ -475,6 +486,15 @@ fn close(store: &StoreArgs) -> CliResult {
             )
             .into())
         }
+        fork @ HandBack::LogFork { .. } => {
+            println!("{}", hand_back_text(&fork));
+            Err(
+                "not complete: the relay's log forked; print `log-evidence` for IT/security \
+                 / inte klar: reläets logg visar en annan historik; skriv ut `log-evidence` \
+                 till IT/säkerhet"
+                    .into(),
+            )
+        }
         unconfirmed @ HandBack::Unconfirmed { .. } => {
             println!("{}", hand_back_text(&unconfirmed));
             Err("not complete: sync once since enrolling again".into())
@@ -638,8 +658,28 @@ fn status(store: &StoreArgs, pin: Option<&str>) -> CliResult {
     if let Some(key) = device.relay_key()? {
         println!("relay key {} pinned", key.key_id);
     }
+    if let Some(checkpoint) = device.log_checkpoint()? {
+        let size = checkpoint.lines().nth(1).unwrap_or("?");
+        println!("log       checkpoint of {size} leaves held");
+    }
     println!("{}", hand_back_text(&device.hand_back()?));
     Ok(())
+}
+
+fn log_evidence(store: &StoreArgs, pin: Option<&str>) -> CliResult {
+    let device = store.open(DeviceRole::Kiosk)?;
+    staff(&device, pin)?;
+    match device.log_fork()? {
+        Some(evidence) => {
+            print!("{}", evidence.to_text());
+            Ok(())
+        }
+        None => Err(
+            "this tablet saw no fork of the relay's log / surfplattan har inte sett \
+                     någon avvikande historik i reläets logg"
+                .into(),
+        ),
+    }
 }
 
 fn journal(store: &StoreArgs, pin: Option<&str>) -> CliResult {

@@ -189,6 +189,10 @@ pub struct EnrollAnswer {
     #[serde(with = "crate::cbor::array")]
     pub relay_signing_key: [u8; 32],
     pub relay_sealing_key: RelaySealingKey,
+    /// The transparency log's verifier key (C2SP signed-note vkey text), which the tablet
+    /// pins with the relay's keys; absent from a relay without a log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_key: Option<String>,
 }
 
 /// The answer's bytes with their code-derived tag.
@@ -287,6 +291,7 @@ mod tests {
             certificate: SignedEnvelope::sign(CERTIFICATE_TAG, &certificate, relay),
             relay_signing_key: relay.verifying_key().to_bytes(),
             relay_sealing_key: RelayOpeningKey::generate().sealing_key().clone(),
+            log_key: None,
         }
     }
 

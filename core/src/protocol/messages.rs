@@ -73,6 +73,15 @@ pub struct SyncRequest {
     /// learns which tablets have adopted the new keys.
     #[serde(with = "crate::cbor::array")]
     pub relay_key: [u8; 32],
+    /// The size of the transparency log's checkpoint the tablet holds (0 before its first):
+    /// the relay answers with a consistency proof from it. Left out when 0, so a tablet
+    /// with no log yet sends the bytes it always sent.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub log_size: u64,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 /// What a tablet asks for: its event document, always; on a staff tablet also the event's
@@ -210,6 +219,44 @@ pub struct SyncResponse {
     pub cursor: Option<PullCursor>,
     /// More registrations wait: pull again at once.
     pub more: bool,
+    /// The log's verifier key (C2SP signed-note vkey, `<origin>+<key id>+<base64>`), sent
+    /// while the request's `log_size` is 0: a tablet enrolled before the log existed pins it
+    /// from this answer, which the relay key it pins already signs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_key: Option<String>,
+    /// The log's current checkpoint: a C2SP signed note (tlog-checkpoint text and the log
+    /// key's signature), verbatim. Absent only from a relay without a log, and from
+    /// refusals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_checkpoint: Option<String>,
+    /// RFC 9162 consistency proof from the request's `log_size` to the checkpoint's size;
+    /// empty when `log_size` is 0 or equals it.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        with = "crate::cbor::hashes"
+    )]
+    pub log_consistency: Vec<[u8; 32]>,
+    /// For every push stored in this answer, the log leaves that record it (a capture's
+    /// changes, a staff tablet's new changes), each with an inclusion proof against
+    /// `log_checkpoint`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log_inclusions: Vec<LogInclusion>,
+}
+
+/// One log leaf that records a push the answer acknowledges, and its inclusion proof.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogInclusion {
+    /// The push's position in the request (and in `outcomes`).
+    pub push: u32,
+    /// The leaf's index in the log.
+    pub index: u64,
+    /// The leaf's bytes, as the log holds them (`docs/provenance.md`, "Leaves").
+    #[serde(with = "crate::cbor::bytes")]
+    pub leaf: Vec<u8>,
+    /// RFC 9162 inclusion proof of the leaf at `index` in the checkpoint's tree.
+    #[serde(with = "crate::cbor::hashes")]
+    pub proof: Vec<[u8; 32]>,
 }
 
 /// The bytes of a signed envelope holding a [`DeviceCommand`].

@@ -19,14 +19,18 @@ pub use envelope::{
     ProtocolError, SignedEnvelope, Signer, open_command, open_request, open_response, sign_command,
 };
 pub use messages::{
-    Command, DeviceCommand, JournalState, PullCursor, PullRequest, PulledDocument, Push, PushBody,
-    PushOutcome, SignedCommand, SyncRequest, SyncResponse,
+    Command, DeviceCommand, JournalState, LogInclusion, PullCursor, PullRequest, PulledDocument,
+    Push, PushBody, PushOutcome, SignedCommand, SyncRequest, SyncResponse,
 };
 
 /// The protocol version this build speaks. A relay refuses versions it does not support
 /// rather than fall back to an older one. Version 4: the enrollment answer's sealing key in
 /// byte strings, and talent-pool withdrawals in the pull. Version 5: the request names the
-/// relay signing key the tablet pins, and the relay's key rotation command.
+/// relay signing key the tablet pins, and the relay's key rotation command. The
+/// transparency log's fields (`log_size`, `log_key`, `log_checkpoint`, `log_consistency`,
+/// `log_inclusions`, and the enrollment answer's `log_key`) are optional CBOR map entries
+/// added within version 5: left out when empty, so every earlier version-5 message keeps
+/// its bytes and a peer that does not know them ignores them.
 pub const PROTOCOL_VERSION: u16 = 5;
 
 /// Domain tag of a tablet's signed request.

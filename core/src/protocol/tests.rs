@@ -34,6 +34,7 @@ fn golden_request() -> SyncRequest {
             cursor: Some(PullCursor(b"cursor".to_vec())),
         },
         relay_key: relay_key().verifying_key().to_bytes(),
+        log_size: 0,
     }
 }
 
@@ -63,6 +64,10 @@ fn golden_response(request_hash: [u8; 32]) -> SyncResponse {
         withdrawn: vec!["019ce0a0-6a80-7000-8000-000000000004".into()],
         cursor: Some(PullCursor(b"next cursor".to_vec())),
         more: false,
+        log_key: None,
+        log_checkpoint: None,
+        log_consistency: Vec::new(),
+        log_inclusions: Vec::new(),
     }
 }
 
@@ -129,6 +134,7 @@ fn golden_enroll_response() -> enrollment::EnrollResponse {
         relay_sealing_key: crate::capture::RelayOpeningKey::from_seed(&[3; 32])
             .sealing_key()
             .clone(),
+        log_key: None,
     };
     enrollment::EnrollResponse::new(&golden_code().answer_secret(), &device, &answer)
 }
@@ -501,5 +507,149 @@ fn an_envelope_spelled_another_way_is_refused() {
     assert_eq!(
         open_request(&trailing, known),
         Err(ProtocolError::Malformed)
+    );
+}
+
+/// The golden request of a tablet that holds a log checkpoint of 5 leaves.
+fn golden_log_request() -> SyncRequest {
+    SyncRequest {
+        log_size: 5,
+        ..golden_request()
+    }
+}
+
+/// The log key of the golden vectors: seed 3, origin `relay.example/kiosk-log`.
+fn golden_log_signer() -> crate::tlog::note::NoteSigner {
+    crate::tlog::note::NoteSigner::new("relay.example/kiosk-log", &SigningKey::from_bytes(&[3; 32]))
+        .expect("a signer")
+}
+
+/// The golden answer with the log's fields: a tree of 8 leaves (`leaf i` is the byte `i`),
+/// its checkpoint, the consistency proof from 5 and leaf 7's inclusion proof.
+fn golden_log_response(request_hash: [u8; 32]) -> SyncResponse {
+    let leaves: Vec<Vec<u8>> = (0u8..8).map(|i| vec![i]).collect();
+    let tree = crate::tlog::tree::MemoryTree::from_entries(leaves.iter().map(Vec::as_slice));
+    let body = crate::tlog::checkpoint::Checkpoint::new("relay.example/kiosk-log", 8, tree.root())
+        .to_body();
+    SyncResponse {
+        log_key: Some(golden_log_signer().verifier().to_string()),
+        log_checkpoint: Some(golden_log_signer().sign(&body).expect("signs")),
+        log_consistency: tree.consistency_proof(5, 8).expect("proof"),
+        log_inclusions: vec![LogInclusion {
+            push: 0,
+            index: 7,
+            leaf: leaves[7].clone(),
+            proof: tree.inclusion_proof(7, 8).expect("proof"),
+        }],
+        ..golden_response(request_hash)
+    }
+}
+
+const GOLDEN_LOG_REQUEST_HEX: &str = "a3667369676e657258208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c677061796c6f6164590175a96776657273696f6e05696465766963655f696458208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c63736571076773656e745f61741b0000019ce1833b80676a6f75726e616ca265636f756e740264686561645820abababababababababababababababababababababababababababababababab6670757368657381a366646f635f6964782430313963653061302d366138302d373030302d383030302d3030303030303030303030316b6a6f75726e616c5f7365710264626f6479a1667365616c6564467365616c65646470756c6ca4686576656e745f69646964656d6f2d666169726b6576656e745f686561647381582011111111111111111111111111111111111111111111111111111111111111116d726567697374726174696f6e73f566637572736f7246637572736f726972656c61795f6b657958208139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394686c6f675f73697a6505697369676e61747572655840515169914a9d6d852685f62c9e381c423a72b8f7fad4936df0a7f9ffa0f34614e70fe23a19a4124777504e81fa05edc46a4c20122308d6125523e28a92c10906";
+const GOLDEN_LOG_RESPONSE_HEX: &str = "a3667369676e657258208139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394677061796c6f6164590552b56776657273696f6e05696465766963655f696458208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c6c726571756573745f6861736858209f1f6d973723b84862376a8092a2c68768ba5078080bb5a96a5d9ba311eda0ef6772656675736564f6716c6173745f61636365707465645f736571f6686f7574636f6d657381a16673746f726564815820cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd716a6f75726e616c5f636f6e6669726d6564a265636f756e740264686561645820abababababababababababababababababababababababababababababababab6b72656c61795f65706f636850eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee6a636f6d6d69745f736571182a706261636b75705f77617465726d61726b18286772656d6f76656481782430313963653061302d366138302d373030302d383030302d30303030303030303030303268636f6d6d616e64738158d6a3667369676e657258208139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394677061796c6f61645856a46776657273696f6e05696465766963655f696458208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c67636f6d6d616e646477697065696973737565645f61741b0000019ce1833b80697369676e6174757265584027934613bf326bee5bbd6ff01475359df866a16d038528aa12e0bc607ca7082280652e6d55d82960074daa7160d4a95d9e43a11d990940e6c70be650e11cd608656576656e744d6576656e74206368616e6765736670756c6c656481a366646f635f6964782430313963653061302d366138302d373030302d383030302d3030303030303030303030336b72656365697665645f61741b0000019ce1833b80676368616e676573476368616e6765736977697468647261776e81782430313963653061302d366138302d373030302d383030302d30303030303030303030303466637572736f724b6e65787420637572736f72646d6f7265f4676c6f675f6b6579784d72656c61792e6578616d706c652f6b696f736b2d6c6f672b33653238333266382b4165314a4b4d596f30634c4736756b444f4a425a6c57457057536336584750354e6a624252685373687a66526e6c6f675f636865636b706f696e7478c172656c61792e6578616d706c652f6b696f736b2d6c6f670a380a3733394a74694432782b71626c6a6f6854614e4c5543484733746a7456334e44674b4d5271334a717151633d0a0ae280942072656c61792e6578616d706c652f6b696f736b2d6c6f6720506967792b416376737144467761796e3050362b5239395437347631353339446d6657614b796a712b53314448757564422b6e4b514c534d4c434e7873332b773375614954304c4b46364e542b6172484333765931507a4c6341343d0a6f6c6f675f636f6e73697374656e63798458204f35212d12f9ad2036492c95f1fe79baf4ec7bd9bef3dffa7579f2293ff546a458209f1afa4dc124cba73134e82ff50f17c8f7164257c79fed9a13f5943a6acb8e3d5820bbb0feb32f648c73fe170518bcec1f675af1b780dc23d6fbf30b745c1ca5fa1158209bcd51240af4005168f033121ba85be5a6ed4f0e6a5fac262066729b8fbfdecb6e6c6f675f696e636c7573696f6e7381a464707573680065696e64657807646c65616641076570726f6f6683582040d88127d4d31a3891f41598eeed41174e5bc89b1eb9bbd66a8cbfc09956a3fd58204b8c129ed14cce2c08cfc6766db7f8cdb133b5f698b8de3d5890ea7ff7f0a8d158209bcd51240af4005168f033121ba85be5a6ed4f0e6a5fac262066729b8fbfdecb697369676e617475726558400061b2ec5d117b10c25a3e04dd08f21473ad51aafaa6428e8c3a1608d031e4378b1c8877d439e1f211e69ee8d2e442a23e858c1a1c3482d20f9094187d626007";
+
+#[test]
+#[ignore = "prints the golden vectors of the log's fields after a deliberate change"]
+fn print_golden_log_vectors() {
+    let request = SignedEnvelope::sign(PUSH_TAG, &golden_log_request(), &device_key()).to_bytes();
+    let response = SignedEnvelope::sign(
+        RECEIPT_TAG,
+        &golden_log_response(SignedEnvelope::hash(&request)),
+        &relay_key(),
+    )
+    .to_bytes();
+    println!("LOG_REQUEST {}", hex::encode(&request));
+    println!("LOG_RESPONSE {}", hex::encode(&response));
+    println!(
+        "LOG_CHECKPOINT {:?}",
+        golden_log_response([0; 32]).log_checkpoint
+    );
+}
+
+/// The log's fields are optional map entries within version 5: messages without them keep
+/// their bytes (the golden vectors above), and messages with them are pinned here and shown
+/// in `docs/protocol.md`.
+#[test]
+fn golden_vectors_of_the_log_fields_pin_the_bytes_and_the_protocol_document_shows_them() {
+    let request = SignedEnvelope::sign(PUSH_TAG, &golden_log_request(), &device_key()).to_bytes();
+    assert_eq!(hex::encode(&request), GOLDEN_LOG_REQUEST_HEX);
+    let response = SignedEnvelope::sign(
+        RECEIPT_TAG,
+        &golden_log_response(SignedEnvelope::hash(&request)),
+        &relay_key(),
+    )
+    .to_bytes();
+    assert_eq!(hex::encode(&response), GOLDEN_LOG_RESPONSE_HEX);
+    let flattened: String = include_str!("../../../docs/protocol.md")
+        .split_whitespace()
+        .collect();
+    assert!(flattened.contains(GOLDEN_LOG_REQUEST_HEX));
+    assert!(flattened.contains(GOLDEN_LOG_RESPONSE_HEX));
+    // Round trips, and the answer's proofs verify as the tablet checks them.
+    let opened = open_response(
+        &response,
+        &relay_key().verifying_key(),
+        &device_key().verifying_key().to_bytes(),
+        &SignedEnvelope::hash(&request),
+    )
+    .expect("opens");
+    assert_eq!(opened, golden_log_response(SignedEnvelope::hash(&request)));
+    let note = opened.log_checkpoint.expect("a checkpoint");
+    let text = crate::tlog::note::open(&note, &[golden_log_signer().verifier()]).expect("signed");
+    let checkpoint = crate::tlog::checkpoint::Checkpoint::parse(&text.text).expect("parses");
+    let inclusion = &opened.log_inclusions[0];
+    crate::tlog::tree::verify_inclusion(
+        &crate::tlog::hash::leaf_hash(&inclusion.leaf),
+        inclusion.index,
+        checkpoint.size,
+        &inclusion.proof,
+        &checkpoint.root,
+    )
+    .expect("the inclusion proof verifies");
+}
+
+/// A version-5 peer that predates the log reads an answer with the log's fields (unknown
+/// map keys are skipped), and a current tablet reads an answer without them: no version
+/// step is needed.
+#[test]
+fn the_log_fields_are_ignored_by_a_peer_without_them_and_optional_for_one_with_them() {
+    #[derive(serde::Deserialize)]
+    struct EarlierResponse {
+        version: u16,
+        outcomes: Vec<PushOutcome>,
+        more: bool,
+    }
+    let payload = crate::cbor::to_vec(&golden_log_response([0; 32]));
+    let earlier: EarlierResponse =
+        ciborium::from_reader(payload.as_slice()).expect("unknown keys are skipped");
+    assert_eq!(
+        (earlier.version, earlier.outcomes.len(), earlier.more),
+        (PROTOCOL_VERSION, 1, false)
+    );
+    #[derive(serde::Deserialize)]
+    struct EarlierRequest {
+        seq: u64,
+    }
+    let request = crate::cbor::to_vec(&golden_log_request());
+    let earlier: EarlierRequest =
+        ciborium::from_reader(request.as_slice()).expect("unknown keys are skipped");
+    assert_eq!(earlier.seq, 7);
+    // Without the fields: read as empty.
+    let without = crate::cbor::to_vec(&golden_response([0; 32]));
+    let read: SyncResponse = ciborium::from_reader(without.as_slice()).expect("reads");
+    assert_eq!(read.log_checkpoint, None);
+    assert!(read.log_consistency.is_empty() && read.log_inclusions.is_empty());
+    let read: SyncRequest =
+        ciborium::from_reader(crate::cbor::to_vec(&golden_request()).as_slice()).expect("reads");
+    assert_eq!(read.log_size, 0);
+    // The enrollment answer's log key likewise.
+    let answer = crate::cbor::to_vec(&enrollment::EnrollAnswer {
+        log_key: Some(golden_log_signer().verifier().to_string()),
+        ..ciborium::from_reader(golden_enroll_response().answer.as_slice()).expect("reads")
+    });
+    let read: enrollment::EnrollAnswer = ciborium::from_reader(answer.as_slice()).expect("reads");
+    assert_eq!(
+        read.log_key,
+        Some(golden_log_signer().verifier().to_string())
     );
 }

@@ -121,6 +121,35 @@ impl DeviceStore {
         Ok(())
     }
 
+    /// Sets `values` in one commit only if every key in `expected` still holds the value
+    /// given (`None`: absent or empty), as read in the same transaction: a compare-and-swap,
+    /// so a value checked against is never overwritten by one checked against another.
+    /// Returns whether it swapped.
+    pub fn swap_meta(
+        &mut self,
+        expected: &[(&str, Option<&[u8]>)],
+        values: &[(&str, &[u8])],
+    ) -> Result<bool, StoreError> {
+        // IMMEDIATE: the read and the write are one step for every other connection.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        for (key, want) in expected {
+            let held: Option<Vec<u8>> = tx
+                .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| {
+                    row.get(0)
+                })
+                .optional()?;
+            let held = held.filter(|value| !value.is_empty());
+            if held.as_deref() != *want {
+                return Ok(false);
+            }
+        }
+        put_meta(&tx, values)?;
+        tx.commit()?;
+        Ok(true)
+    }
+
     /// The journal's count and head hash.
     pub fn journal_head(&self) -> Result<JournalHead, StoreError> {
         let last: Option<(i64, Vec<u8>)> = self

@@ -5,11 +5,21 @@
 //! A record is marked received only on a receipt that verifies against the pinned relay key,
 //! answers this very request, and lists every change the tablet journalled for it. Anything
 //! else leaves the record to be sent again: retries are safe because merging is idempotent.
+//!
+//! Every answer's transparency-log checkpoint is checked before anything in it is applied
+//! ([`log_check`]); a capture counts as received only with proofs that the log holds it,
+//! once the tablet pins a log key. A fork stops the tablet for good ([`log_state`]).
 
 mod deadline;
+mod log_check;
+mod log_state;
 mod transport;
 
 pub use deadline::DeadlineTransport;
+pub use log_check::ForkFound;
+pub(crate) use log_check::parse_vkey;
+pub use log_state::ForkEvidence;
+pub(crate) use log_state::META_LOG_KEY;
 #[cfg(feature = "http-transport")]
 pub use transport::{HttpTransport, RootCertificatesError};
 pub use transport::{Transport, TransportError, answer_from_status};
@@ -105,6 +115,9 @@ pub struct SyncReport {
     /// Pulled documents that could not be merged (a copy already erased here) and were
     /// skipped.
     pub skipped: u64,
+    /// The relay was restored from a backup and its log rolled back with it: the tablet
+    /// took the restored log's checkpoint and kept the one it held aside.
+    pub log_restored: bool,
 }
 
 /// Pushes everything unreceipted (a kiosk's captures, a staff tablet's edits) in bounded
@@ -119,6 +132,9 @@ pub fn sync(
 ) -> Result<SyncReport> {
     // One sync at a time per device: a second waits for the first to end.
     let _turn = device.sync_turn()?;
+    // A tablet that saw the relay fork its log syncs no more: nothing the relay says can
+    // be trusted, and what the tablet holds is evidence.
+    device.refuse_after_fork()?;
     // Changes when the relay announces new keys: later answers are signed with the new key.
     let mut relay_key = device.relay_signing_key()?.ok_or(Error::NotEnrolled)?;
     let device_key = device
@@ -173,6 +189,8 @@ pub fn sync(
                 body: PushBody::Changes(e.changes.clone()),
             }))
             .collect();
+        // Read for each request: the previous answer may have moved it.
+        let held_log = device.held_log()?;
         let request = SyncRequest {
             version: PROTOCOL_VERSION,
             device_id: device_key,
@@ -182,6 +200,7 @@ pub fn sync(
             pushes,
             pull: device.pull_request()?,
             relay_key: relay_key.to_bytes(),
+            log_size: held_log.size(),
         };
         let sent_cursor = request.pull.cursor.clone();
         let envelope = device.sign_envelope(PUSH_TAG, &request).to_bytes();
@@ -222,17 +241,42 @@ pub fn sync(
         if response.outcomes.len() != captures.len() + edits.len() {
             return Err(ProtocolError::Malformed.into());
         }
+        // The log before anything else of the answer: a fork is kept as evidence and stops
+        // the sync with nothing applied; a checked checkpoint is stored by compare-and-swap.
+        let proven = match log_check::check(&held_log, &response, &device_key, captures.len()) {
+            log_check::LogVerdict::NoLog => None,
+            log_check::LogVerdict::Missing => return Err(Error::LogMissing),
+            log_check::LogVerdict::Fork(found) => {
+                let code = found.code.to_owned();
+                let evidence =
+                    log_state::ForkEvidence::new(found, &held_log, &response, &answer, now());
+                device.keep_log_fork(&evidence)?;
+                return Err(Error::LogFork { code });
+            }
+            log_check::LogVerdict::Checked(checked) => {
+                if !device.swap_log_checkpoint(&held_log, &checked)? {
+                    return Err(Error::LogChanged);
+                }
+                report.log_restored |= checked.restored;
+                Some(checked.proven)
+            }
+        };
         let (capture_outcomes, edit_outcomes) = response.outcomes.split_at(captures.len());
         let mut received = Vec::new();
         // Told to the listener once the answer is kept, never before.
         let mut outcomes: Vec<(String, RecordOutcome)> = Vec::new();
-        for (capture, outcome) in captures.iter().zip(capture_outcomes) {
+        for (position, (capture, outcome)) in captures.iter().zip(capture_outcomes).enumerate() {
             // Received only if the relay holds every change this tablet journalled: stored,
             // or kept in quarantine as a received record for HR to review.
             let covers =
                 |stored: &[[u8; 32]]| capture.change_hashes.iter().all(|h| stored.contains(h));
+            // With a log: stored only with a proven leaf for every journalled change (a
+            // quarantined capture gets its leaves when an archivist accepts it).
+            let logged = proven
+                .as_ref()
+                .is_none_or(|p| p[position] >= capture.change_hashes.len());
             match outcome {
-                PushOutcome::Stored(stored) if covers(stored) => {
+                PushOutcome::Stored(stored) if covers(stored) && logged => {
                     received.push(capture.doc_id.clone());
                     report.received += 1;
                     outcomes.push((capture.doc_id.to_string(), RecordOutcome::Received));
@@ -405,5 +449,7 @@ fn next_captures(
     Ok(batch)
 }
 
+#[cfg(test)]
+mod log_tests;
 #[cfg(test)]
 mod tests;

@@ -116,6 +116,10 @@ fn a_receipt_kept_from_protocol_version_3_still_gives_the_close_report() {
         withdrawn: Vec::new(),
         cursor: None,
         more: false,
+        log_key: None,
+        log_checkpoint: None,
+        log_consistency: Vec::new(),
+        log_inclusions: Vec::new(),
     };
     // The same answer as version 3 spelled it: no `withdrawn`, version 3.
     let Value::Map(entries) =
@@ -188,6 +192,10 @@ impl Transport for AnsweringRelay {
             withdrawn: Vec::new(),
             cursor: None,
             more: false,
+            log_key: None,
+            log_checkpoint: None,
+            log_consistency: Vec::new(),
+            log_inclusions: Vec::new(),
         };
         Ok(SignedEnvelope::sign(crate::protocol::RECEIPT_TAG, &response, &self.signing).to_bytes())
     }

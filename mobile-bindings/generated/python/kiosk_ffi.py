@@ -585,6 +585,8 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_staffmode_lock() != 56353:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_kiosk_ffi_checksum_method_staffmode_log_fork_evidence() != 4797:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_staffmode_overview() != 32190:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_staffmode_rate() != 4048:
@@ -738,6 +740,9 @@ _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_change_pin.restype = ctype
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_lock.argtypes = (
 )
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_lock.restype = ctypes.c_uint16
+_UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_log_fork_evidence.argtypes = (
+)
+_UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_log_fork_evidence.restype = ctypes.c_uint16
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_overview.argtypes = (
 )
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_overview.restype = ctypes.c_uint16
@@ -962,6 +967,11 @@ _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_lock.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_lock.restype = None
+_UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_log_fork_evidence.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_log_fork_evidence.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_overview.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -2683,6 +2693,35 @@ class HandBackState:
                 return False
             return True
 
+    @dataclass
+    class LOG_FORK:
+        """
+        The relay showed a transparency log contradicting the one the tablet saw before
+        (`code` says how): syncing is stopped; show `hand_back_advice` loudly, keep the
+        tablet from visitors, and give `StaffMode.log_fork_evidence()` to IT/security.
+"""
+        
+        def __init__(self, code:str):
+            self.code = code
+            
+            
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "HandBackState.LOG_FORK(code={})".format(self.code)
+        def __eq__(self, other):
+            if not isinstance(other, HandBackState):
+                return NotImplemented
+            if not other.is_LOG_FORK():
+                return False
+            if self.code != other.code:
+                return False
+            return True
+
     
 
     # For each variant, we have `is_NAME` and `is_name` methods for easily checking
@@ -2711,6 +2750,10 @@ class HandBackState:
         return isinstance(self, HandBackState.UNCONFIRMED)
     def is_unconfirmed(self) -> bool:
         return isinstance(self, HandBackState.UNCONFIRMED)
+    def is_LOG_FORK(self) -> bool:
+        return isinstance(self, HandBackState.LOG_FORK)
+    def is_log_fork(self) -> bool:
+        return isinstance(self, HandBackState.LOG_FORK)
     
 
 # Now, a little trick - we make each nested variant class be a subclass of the main
@@ -2722,6 +2765,7 @@ HandBackState.UNSENT_EDITS = type("HandBackState.UNSENT_EDITS", (HandBackState.U
 HandBackState.RELAY_REFUSES = type("HandBackState.RELAY_REFUSES", (HandBackState.RELAY_REFUSES, HandBackState,), {})  # type: ignore
 HandBackState.RELAY_LACKS = type("HandBackState.RELAY_LACKS", (HandBackState.RELAY_LACKS, HandBackState,), {})  # type: ignore
 HandBackState.UNCONFIRMED = type("HandBackState.UNCONFIRMED", (HandBackState.UNCONFIRMED, HandBackState,), {})  # type: ignore
+HandBackState.LOG_FORK = type("HandBackState.LOG_FORK", (HandBackState.LOG_FORK, HandBackState,), {})  # type: ignore
 
 
 
@@ -2754,6 +2798,10 @@ class _UniffiFfiConverterTypeHandBackState(_UniffiConverterRustBuffer):
             return HandBackState.UNCONFIRMED(
                 _UniffiFfiConverterUInt64.read(buf),
             )
+        if variant == 7:
+            return HandBackState.LOG_FORK(
+                _UniffiFfiConverterString.read(buf),
+            )
         raise InternalError("Raw enum value doesn't match any cases")
 
     @staticmethod
@@ -2775,6 +2823,9 @@ class _UniffiFfiConverterTypeHandBackState(_UniffiConverterRustBuffer):
             return
         if value.is_UNCONFIRMED():
             _UniffiFfiConverterUInt64.check_lower(value.tablet)
+            return
+        if value.is_LOG_FORK():
+            _UniffiFfiConverterString.check_lower(value.code)
             return
         raise ValueError(value)
 
@@ -2798,6 +2849,9 @@ class _UniffiFfiConverterTypeHandBackState(_UniffiConverterRustBuffer):
         if value.is_UNCONFIRMED():
             buf.write_i32(6)
             _UniffiFfiConverterUInt64.write(value.tablet, buf)
+        if value.is_LOG_FORK():
+            buf.write_i32(7)
+            _UniffiFfiConverterString.write(value.code, buf)
 
 
 
@@ -4847,6 +4901,13 @@ class StaffModeProtocol(typing.Protocol):
         Leaves staff mode: later calls answer `Closed` until the PIN is entered again.
 """
         raise NotImplementedError
+    def log_fork_evidence(self, ) -> typing.Optional[str]:
+        """
+        When the relay's transparency log forked (`hand_back` is `LogFork`): the evidence
+        the tablet kept, as text to hand IT/security (both checkpoints, the failed proof,
+        the relay-signed answer). `None` if there was no fork.
+"""
+        raise NotImplementedError
     def overview(self, ) -> KioskOverview:
         """
         Counts and the journal: what staff check before handing a kiosk back.
@@ -4947,6 +5008,23 @@ class StaffMode(StaffModeProtocol):
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
             _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_lock,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def log_fork_evidence(self, ) -> typing.Optional[str]:
+        """
+        When the relay's transparency log forked (`hand_back` is `LogFork`): the evidence
+        the tablet kept, as text to hand IT/security (both checkpoints, the failed proof,
+        the relay-signed answer). `None` if there was no fork.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterOptionalString.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeKioskError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_log_fork_evidence,
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)

@@ -1671,6 +1671,13 @@ public protocol StaffModeProtocol: AnyObject, Sendable {
     func lock() 
     
     /**
+     * When the relay's transparency log forked (`hand_back` is `LogFork`): the evidence
+     * the tablet kept, as text to hand IT/security (both checkpoints, the failed proof,
+     * the relay-signed answer). `None` if there was no fork.
+     */
+    func logForkEvidence() throws  -> String?
+    
+    /**
      * Counts and the journal: what staff check before handing a kiosk back.
      */
     func overview() throws  -> KioskOverview
@@ -1782,6 +1789,20 @@ open func lock()  {try! rustCall() {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * When the relay's transparency log forked (`hand_back` is `LogFork`): the evidence
+     * the tablet kept, as text to hand IT/security (both checkpoints, the failed proof,
+     * the relay-signed answer). `None` if there was no fork.
+     */
+open func logForkEvidence()throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeKioskError_lift) {
+        uniffiCallStatus in
+    uniffi_kiosk_ffi_fn_method_staffmode_log_fork_evidence(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -4410,6 +4431,13 @@ public enum HandBackState: Equatable, Hashable {
      */
     case unconfirmed(tablet: UInt64
     )
+    /**
+     * The relay showed a transparency log contradicting the one the tablet saw before
+     * (`code` says how): syncing is stopped; show `hand_back_advice` loudly, keep the
+     * tablet from visitors, and give `StaffMode.log_fork_evidence()` to IT/security.
+     */
+    case logFork(code: String
+    )
 
 
 
@@ -4448,6 +4476,9 @@ public struct FfiConverterTypeHandBackState: FfiConverterRustBuffer {
         case 6: return .unconfirmed(tablet: try FfiConverterUInt64.read(from: &buf)
         )
         
+        case 7: return .logFork(code: try FfiConverterString.read(from: &buf)
+        )
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -4484,6 +4515,11 @@ public struct FfiConverterTypeHandBackState: FfiConverterRustBuffer {
         case let .unconfirmed(tablet):
             writeInt(&buf, Int32(6))
             FfiConverterUInt64.write(tablet, into: &buf)
+            
+        
+        case let .logFork(code):
+            writeInt(&buf, Int32(7))
+            FfiConverterString.write(code, into: &buf)
             
         }
     }
@@ -5878,6 +5914,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kiosk_ffi_checksum_method_staffmode_lock() != 56353) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kiosk_ffi_checksum_method_staffmode_log_fork_evidence() != 4797) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kiosk_ffi_checksum_method_staffmode_overview() != 32190) {

@@ -10,7 +10,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use kiosk_ffi::types::{DeviceRole, DeviceSetup, Language};
+use kiosk_ffi::types::{DeviceRole, DeviceSetup, HandBackState, Language};
 use maud::{Markup, html};
 
 use crate::staff::frame::{StaffPage, answer, back_to, hidden};
@@ -47,6 +47,7 @@ pub fn page(
     answer(
         StatusCode::OK,
         frame.render(html! {
+            (log_fork(t, open, lang))
             (device(t, setup, lang))
             @if setup.wipe_ordered {
                 (wipe::panel(shell, &open.token, lang))
@@ -126,6 +127,31 @@ fn device(t: &StaffTexts, setup: &DeviceSetup, lang: Language) -> Markup {
                 @if let Some(until) = setup.enrollment_expires_at_ms {
                     dt { (t.enrolled_until) }
                     dd { (utc_minutes(until)) }
+                }
+            }
+        }
+    }
+}
+
+/// The loud panel of a tablet that saw the relay's transparency log fork, first on the
+/// page: what to do (the core's words) and the evidence to copy for IT/security. Nothing
+/// when there was no fork.
+fn log_fork(t: &StaffTexts, open: &Open, lang: Language) -> Markup {
+    let Ok(overview) = open.mode.overview() else {
+        return html! {};
+    };
+    if !matches!(overview.hand_back, HandBackState::LogFork { .. }) {
+        return html! {};
+    }
+    let evidence = open.mode.log_fork_evidence().ok().flatten();
+    html! {
+        section.alert #log-fork role="alert" aria-labelledby="log-fork-heading" {
+            h2 #log-fork-heading { (t.log_fork_heading) }
+            p #log-fork-advice { (pick(&overview.hand_back_advice, lang)) }
+            @if let Some(evidence) = evidence {
+                details {
+                    summary { (t.log_fork_evidence) }
+                    pre #log-fork-evidence tabindex="0" { (evidence) }
                 }
             }
         }

@@ -842,6 +842,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_kiosk_ffi_checksum_method_staffmode_lock(
     ): Int
+    external fun uniffi_kiosk_ffi_checksum_method_staffmode_log_fork_evidence(
+    ): Int
     external fun uniffi_kiosk_ffi_checksum_method_staffmode_overview(
     ): Int
     external fun uniffi_kiosk_ffi_checksum_method_staffmode_rate(
@@ -979,6 +981,8 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_kiosk_ffi_fn_method_staffmode_lock(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_kiosk_ffi_fn_method_staffmode_log_fork_evidence(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_kiosk_ffi_fn_method_staffmode_overview(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_kiosk_ffi_fn_method_staffmode_rate(`ptr`: Long,`registrationId`: RustBuffer.ByValue,`score`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1232,6 +1236,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kiosk_ffi_checksum_method_staffmode_lock() and 0xFFFF) != 56353) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kiosk_ffi_checksum_method_staffmode_log_fork_evidence() and 0xFFFF) != 4797) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kiosk_ffi_checksum_method_staffmode_overview() and 0xFFFF) != 32190) {
@@ -3324,6 +3331,13 @@ public interface StaffModeInterface {
     fun `lock`()
     
     /**
+     * When the relay's transparency log forked (`hand_back` is `LogFork`): the evidence
+     * the tablet kept, as text to hand IT/security (both checkpoints, the failed proof,
+     * the relay-signed answer). `None` if there was no fork.
+     */
+    fun `logForkEvidence`(): kotlin.String?
+    
+    /**
      * Counts and the journal: what staff check before handing a kiosk back.
      */
     fun `overview`(): KioskOverview
@@ -3499,6 +3513,25 @@ open class StaffMode: Disposable, AutoCloseable, StaffModeInterface
 }
     }
     
+    
+
+    
+    /**
+     * When the relay's transparency log forked (`hand_back` is `LogFork`): the evidence
+     * the tablet kept, as text to hand IT/security (both checkpoints, the failed proof,
+     * the relay-signed answer). `None` if there was no fork.
+     */
+    @Throws(KioskException::class)override fun `logForkEvidence`(): kotlin.String? {
+            return FfiConverterOptionalString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(KioskException) { _status ->
+    UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_log_fork_evidence(
+        it,
+        _status)
+}
+    }
+    )
+    }
     
 
     
@@ -6038,6 +6071,20 @@ sealed class HandBackState {
         companion object
     }
     
+    /**
+     * The relay showed a transparency log contradicting the one the tablet saw before
+     * (`code` says how): syncing is stopped; show `hand_back_advice` loudly, keep the
+     * tablet from visitors, and give `StaffMode.log_fork_evidence()` to IT/security.
+     */
+    data class LogFork(
+        val `code`: kotlin.String) : HandBackState()
+        
+    {
+        
+
+        companion object
+    }
+    
 
     
 
@@ -6070,6 +6117,9 @@ public object FfiConverterTypeHandBackState : FfiConverterRustBuffer<HandBackSta
                 )
             6 -> HandBackState.Unconfirmed(
                 FfiConverterULong.read(buf),
+                )
+            7 -> HandBackState.LogFork(
+                FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
@@ -6118,6 +6168,13 @@ public object FfiConverterTypeHandBackState : FfiConverterRustBuffer<HandBackSta
                 + FfiConverterULong.allocationSize(value.`tablet`)
             )
         }
+        is HandBackState.LogFork -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`code`)
+            )
+        }
     }
 
     override fun write(value: HandBackState, buf: ByteBuffer) {
@@ -6150,6 +6207,11 @@ public object FfiConverterTypeHandBackState : FfiConverterRustBuffer<HandBackSta
             is HandBackState.Unconfirmed -> {
                 buf.putInt(6)
                 FfiConverterULong.write(value.`tablet`, buf)
+                Unit
+            }
+            is HandBackState.LogFork -> {
+                buf.putInt(7)
+                FfiConverterString.write(value.`code`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }

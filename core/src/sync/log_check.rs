@@ -1,0 +1,312 @@
+//! The tablet's check of the relay's transparency log, as a witness would make it (C2SP
+//! tlog-witness): every sync answer's checkpoint must verify with the pinned log key, be
+//! consistent with the checkpoint the tablet holds, and prove that each push it
+//! acknowledges is in the log. Pure: it reads an answer and what the tablet holds, and
+//! says what to store or what fork it found; [`super::log_state`] stores it.
+//!
+//! The tablet cannot recompute its leaves: a leaf commits to the record's nonce, which only
+//! the relay holds (so that the log names nothing once a record is removed). It checks what
+//! it can: the leaf is a version-1 leaf of the right kind whose author is this tablet's own
+//! key, at an index inside the checkpoint, and the inclusion proof leads from it to the
+//! checkpoint's root. That proves the relay committed, in the one history this tablet has
+//! seen, a leaf attributed to this tablet for each change it acknowledges, which it can
+//! never take back without a fork that this tablet (or a witness) catches; that the leaf is
+//! about *this* change is checked later, with the nonce, by whoever verifies the record's
+//! provenance bundle.
+
+use crate::protocol::{LogInclusion, PushOutcome, SyncResponse};
+use crate::tlog::checkpoint::Checkpoint;
+use crate::tlog::client::{ExtendError, OpenCheckpointError, check_extends, open_checkpoint};
+use crate::tlog::hash::{Hash, leaf_hash};
+use crate::tlog::note::{self, NoteVerifier};
+use crate::tlog::tree::verify_inclusion;
+
+/// The leaf format the tablet reads (`docs/provenance.md`, "Leaves"): `version (1) ‖ kind
+/// (1) ‖ record commitment (32) ‖ subject (32) ‖ author (32) ‖ accepted-at (8)`.
+const LEAF_LEN: usize = 106;
+const LEAF_VERSION: u8 = 1;
+const AUTHOR: std::ops::Range<usize> = 66..98;
+/// Leaf kinds a tablet's push can be recorded as: a capture, a change the relay held
+/// before its log existed (appended when the relay was upgraded; a record sent again after
+/// a restore may be one), and a staff tablet's edit.
+const KIND_CAPTURE: u8 = 1;
+const KIND_STAFF_EDIT: u8 = 2;
+const KIND_ACCEPTED_BEFORE_LOG: u8 = 7;
+/// The most leaves one answer may prove: far above any batch (100 documents of a few
+/// changes each), so a hostile answer cannot make the tablet hash without end.
+const MAX_INCLUSIONS: usize = 10_000;
+
+/// What the tablet holds of the log before an answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct HeldLog {
+    /// The pinned log key (vkey text), if any.
+    pub key: Option<String>,
+    /// The latest checkpoint the tablet accepted (signed note text), if any.
+    pub checkpoint: Option<String>,
+    /// The relay epoch of the answer that checkpoint came in (`None` if not recorded).
+    pub epoch: Option<[u8; 16]>,
+}
+
+impl HeldLog {
+    /// The size the tablet names in its request: its checkpoint's, 0 without one.
+    pub fn size(&self) -> u64 {
+        self.checkpoint
+            .as_deref()
+            .and_then(|note| checkpoint_of(note).ok())
+            .map_or(0, |c| c.size)
+    }
+}
+
+/// An answer whose log checked out: what to store, and how many of this tablet's leaves
+/// each push has proven.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Checked {
+    /// The key to pin, when the tablet pinned none before.
+    pub pin_key: Option<String>,
+    /// The answer's checkpoint, to store in place of the held one.
+    pub checkpoint: String,
+    /// Per push, in order, the number of its leaves proven in the checkpoint.
+    pub proven: Vec<usize>,
+    /// The relay epoch the checkpoint came in.
+    pub epoch: [u8; 16],
+    /// The relay was restored from a backup since the held checkpoint (a new epoch): its
+    /// log was rolled back with its store, so consistency with the held checkpoint was not
+    /// asked; the held one is kept aside.
+    pub restored: bool,
+}
+
+/// Why an answer's log is a fork: the relay showed a history that cannot be the one it
+/// showed before. Machine names in `code`, an English line for the evidence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForkFound {
+    pub code: &'static str,
+    pub detail: String,
+    /// The inclusion that failed, if that is what failed.
+    pub inclusion: Option<LogInclusion>,
+}
+
+impl ForkFound {
+    fn new(code: &'static str, detail: impl Into<String>) -> ForkFound {
+        ForkFound {
+            code,
+            detail: detail.into(),
+            inclusion: None,
+        }
+    }
+}
+
+/// What became of an answer's log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LogVerdict {
+    /// No log: the tablet pins no key and the answer names none (a relay without a log).
+    NoLog,
+    /// The tablet pins a log key, and the answer has no checkpoint: it proves nothing, and
+    /// is not applied (the relay's log may be switched off, or hidden).
+    Missing,
+    Checked(Checked),
+    Fork(ForkFound),
+}
+
+/// Checks `response`'s log against what the tablet holds. `capture_pushes` is how many of
+/// the request's pushes (the first ones) are captures; the rest are staff edits.
+pub(crate) fn check(
+    held: &HeldLog,
+    response: &SyncResponse,
+    device_key: &[u8; 32],
+    capture_pushes: usize,
+) -> LogVerdict {
+    // A key named by the answer must be the pinned one: the log key never changes.
+    let key_text = match (&held.key, &response.log_key) {
+        (Some(pinned), Some(named)) if pinned != named => {
+            return LogVerdict::Fork(ForkFound::new(
+                "other_log_key",
+                format!("the answer names the log key {named}, not the pinned {pinned}"),
+            ));
+        }
+        (Some(pinned), _) => pinned.clone(),
+        (None, Some(named)) => named.clone(),
+        // A checkpoint with no key to check it by proves nothing.
+        (None, None) => return LogVerdict::NoLog,
+    };
+    let Some(note_text) = &response.log_checkpoint else {
+        return if held.key.is_some() {
+            LogVerdict::Missing
+        } else {
+            // A key named without a checkpoint: nothing to pin it by yet.
+            LogVerdict::NoLog
+        };
+    };
+    let verifier = match parse_vkey(&key_text) {
+        Ok(verifier) => verifier,
+        Err(error) if held.key.is_some() => {
+            return LogVerdict::Fork(ForkFound::new(
+                "bad_log_key",
+                format!("the pinned log key does not parse: {error}"),
+            ));
+        }
+        Err(error) => {
+            return LogVerdict::Fork(ForkFound::new(
+                "bad_log_key",
+                format!("the answer's log key does not parse: {error}"),
+            ));
+        }
+    };
+    // Opened and compared as the witness and `verify-log` do ([`crate::tlog::client`]).
+    let new = match open_checkpoint(note_text, &verifier) {
+        Ok(signed) => signed.checkpoint,
+        Err(error @ OpenCheckpointError::WrongOrigin { .. }) => {
+            return LogVerdict::Fork(ForkFound::new("other_log_origin", error.to_string()));
+        }
+        Err(error) => {
+            return LogVerdict::Fork(ForkFound::new(
+                "bad_checkpoint_signature",
+                format!("the checkpoint does not verify with the log key: {error}"),
+            ));
+        }
+    };
+    // A relay restored from a backup starts a new epoch, and its log is the backup's: a
+    // prefix of what the tablet saw, to which the restored relay appends anew. No proof can
+    // link the two, so consistency is asked only within an epoch (the tablet's journal
+    // check still shows anything the restore lost; a witness sees the rollback).
+    let restored = held.checkpoint.is_some()
+        && held
+            .epoch
+            .is_some_and(|epoch| epoch != response.relay_epoch);
+    if !restored && let Some(fork) = check_consistency(held, &new, &response.log_consistency) {
+        return LogVerdict::Fork(fork);
+    }
+    match check_inclusions(response, &new, device_key, capture_pushes) {
+        Ok(proven) => LogVerdict::Checked(Checked {
+            pin_key: held.key.is_none().then_some(key_text),
+            checkpoint: note_text.clone(),
+            proven,
+            epoch: response.relay_epoch,
+            restored,
+        }),
+        Err(fork) => LogVerdict::Fork(fork),
+    }
+}
+
+/// Reads a C2SP vkey `<name>+<key id hex>+<base64(0x01 ‖ key)>`. Split at the first two
+/// `+` only, as Go's `note.NewVerifier` does: the base64 part may itself hold `+`.
+/// (`note::NoteVerifier::parse` splits at every `+`, refusing about three keys in four;
+/// until it is fixed, the tablet reads vkeys here.)
+pub(crate) fn parse_vkey(text: &str) -> Result<NoteVerifier, String> {
+    use base64ct::{Base64, Encoding};
+    let mut parts = text.splitn(3, '+');
+    let (Some(name), Some(id_hex), Some(encoded)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err("a vkey has three parts joined by +".into());
+    };
+    let material = Base64::decode_vec(encoded).map_err(|_| "the key is not base64".to_owned())?;
+    let key: [u8; 32] = match material.split_first() {
+        Some((&note::SIGNATURE_TYPE_ED25519, key)) => key
+            .try_into()
+            .map_err(|_| "an Ed25519 key is 32 bytes".to_owned())?,
+        _ => return Err("not an Ed25519 vkey".into()),
+    };
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&key).map_err(|e| e.to_string())?;
+    let verifier = NoteVerifier::new(name, &key).map_err(|e| e.to_string())?;
+    if hex::encode(verifier.key_id()) != id_hex || verifier.to_string() != text {
+        return Err("the key id is not the one of this name and key".into());
+    }
+    Ok(verifier)
+}
+
+/// The held checkpoint's body, as stored (it verified when it was stored).
+pub(crate) fn checkpoint_of(note_text: &str) -> Result<Checkpoint, String> {
+    let (text, _) = note::parse_note(note_text).map_err(|e| e.to_string())?;
+    Checkpoint::parse(text).map_err(|e| e.to_string())
+}
+
+/// A smaller tree, another root at the same size, or a proof that does not lead from the
+/// held root to the new one: a fork (decided by [`check_extends`], as a witness decides).
+fn check_consistency(held: &HeldLog, new: &Checkpoint, proof: &[Hash]) -> Option<ForkFound> {
+    let old = match held.checkpoint.as_deref().map(checkpoint_of) {
+        None => return None,
+        Some(Ok(old)) => old,
+        Some(Err(error)) => {
+            return Some(ForkFound::new(
+                "held_checkpoint_unreadable",
+                format!("the checkpoint this tablet holds does not read: {error}"),
+            ));
+        }
+    };
+    let error = check_extends(&old, new, proof).err()?;
+    let code = match error {
+        ExtendError::OriginChanged { .. } => "other_log_origin",
+        ExtendError::Shrank { .. } => "smaller_tree",
+        ExtendError::RootChanged { .. } => "different_root",
+        ExtendError::EmptyTreeRoot => "bad_empty_root",
+        ExtendError::Inconsistent { .. } => "bad_consistency_proof",
+    };
+    Some(ForkFound::new(
+        code,
+        format!("the log does not extend the checkpoint this tablet holds: {error}"),
+    ))
+}
+
+/// Each inclusion must be this tablet's leaf, of a push stored in this answer, in the
+/// checkpoint's tree. Returns how many leaves each push has proven.
+fn check_inclusions(
+    response: &SyncResponse,
+    checkpoint: &Checkpoint,
+    device_key: &[u8; 32],
+    capture_pushes: usize,
+) -> Result<Vec<usize>, ForkFound> {
+    let mut proven = vec![0usize; response.outcomes.len()];
+    if response.log_inclusions.len() > MAX_INCLUSIONS {
+        return Err(ForkFound::new(
+            "too_many_inclusions",
+            format!(
+                "the answer proves {} leaves, more than the {MAX_INCLUSIONS} any answer needs",
+                response.log_inclusions.len()
+            ),
+        ));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(response.log_inclusions.len());
+    for inclusion in &response.log_inclusions {
+        let failed = |why: String| ForkFound {
+            code: "bad_inclusion_proof",
+            detail: format!(
+                "leaf {} for push {}: {why}",
+                inclusion.index, inclusion.push
+            ),
+            inclusion: Some(inclusion.clone()),
+        };
+        let push = inclusion.push as usize;
+        match response.outcomes.get(push) {
+            Some(PushOutcome::Stored(_)) => {}
+            _ => return Err(failed("no push of this answer was stored there".into())),
+        }
+        let leaf = &inclusion.leaf;
+        let kinds: &[u8] = if push < capture_pushes {
+            &[KIND_CAPTURE, KIND_ACCEPTED_BEFORE_LOG]
+        } else {
+            &[KIND_STAFF_EDIT]
+        };
+        if leaf.len() != LEAF_LEN || leaf[0] != LEAF_VERSION || !kinds.contains(&leaf[1]) {
+            return Err(failed(
+                "the leaf is not a record of this push's kind".into(),
+            ));
+        }
+        if leaf[AUTHOR] != device_key[..] {
+            return Err(failed(
+                "the leaf names another author than this tablet".into(),
+            ));
+        }
+        if !seen.insert(inclusion.index) {
+            return Err(failed("the same leaf is claimed twice".into()));
+        }
+        verify_inclusion(
+            &leaf_hash(leaf),
+            inclusion.index,
+            checkpoint.size,
+            &inclusion.proof,
+            &checkpoint.root,
+        )
+        .map_err(|error| failed(error.to_string()))?;
+        proven[push] += 1;
+    }
+    Ok(proven)
+}

@@ -1,0 +1,262 @@
+//! What the tablet keeps of the relay's transparency log, in its store's meta values (no
+//! schema step): the pinned log key, the latest checkpoint it accepted, and, once it saw a
+//! fork, the evidence. The checkpoint is replaced only by compare-and-swap against the one
+//! the answer was checked against, as Go's checksum-database client does, so a checkpoint
+//! checked against an older one never overwrites a newer one. A fork is kept for good: the
+//! tablet stops syncing and is never safe to hand back (the security officer takes it).
+
+use serde::{Deserialize, Serialize};
+
+use super::log_check::{Checked, ForkFound, HeldLog};
+use crate::device::Device;
+use crate::error::{Error, Result};
+use crate::ids::Timestamp;
+use crate::protocol::LogInclusion;
+
+/// The log's verifier key (vkey text), pinned once, never replaced.
+pub(crate) const META_LOG_KEY: &str = "log_key";
+/// The latest checkpoint accepted (signed note text).
+const META_LOG_CHECKPOINT: &str = "log_checkpoint";
+/// The relay epoch (16 bytes) of the answer the latest checkpoint came in.
+const META_LOG_EPOCH: &str = "log_epoch";
+/// The checkpoint held when the relay was last restored from a backup (signed note text):
+/// the history the restore rolled back, kept for an audit.
+const META_LOG_BEFORE_RESTORE: &str = "log_checkpoint_before_restore";
+/// The evidence of a fork (CBOR of [`ForkEvidence`]).
+const META_LOG_FORK: &str = "log_fork";
+
+/// What a tablet keeps when the relay showed it a history that contradicts the one it held:
+/// both checkpoints verbatim (each signed by the log key), the proof that failed, and the
+/// relay-signed answer that carried them, so anyone can check the claim without the tablet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForkEvidence {
+    /// Tablet time the fork was found, ms.
+    pub detected_at: i64,
+    /// Machine name of what failed (`smaller_tree`, `different_root`,
+    /// `bad_consistency_proof`, `bad_inclusion_proof`, `bad_checkpoint_signature`,
+    /// `other_log_key`, …).
+    pub code: String,
+    /// One English line saying what failed (no personal data: sizes, indexes, keys).
+    pub detail: String,
+    /// The log key the tablet pinned (or was offered, before it pinned one).
+    pub log_key: Option<String>,
+    /// The checkpoint the tablet held, verbatim.
+    pub held_checkpoint: Option<String>,
+    /// The checkpoint of the answer, verbatim.
+    pub new_checkpoint: Option<String>,
+    /// The answer's consistency proof from the held size.
+    #[serde(with = "crate::cbor::hashes")]
+    pub consistency: Vec<[u8; 32]>,
+    /// The inclusion that failed, if one did.
+    pub inclusion: Option<LogInclusion>,
+    /// The relay-signed answer (envelope bytes, tag `kiosk-receipt-v1`); left out when it
+    /// carried a staff tablet's pulled registrations, which are personal data.
+    #[serde(with = "crate::cbor::optional_bytes")]
+    pub answer: Option<Vec<u8>>,
+}
+
+impl ForkEvidence {
+    pub(crate) fn new(
+        found: ForkFound,
+        held: &HeldLog,
+        response: &crate::protocol::SyncResponse,
+        answer: &[u8],
+        at: Timestamp,
+    ) -> ForkEvidence {
+        ForkEvidence {
+            detected_at: at.millis(),
+            code: found.code.to_owned(),
+            detail: found.detail,
+            log_key: held.key.clone().or_else(|| response.log_key.clone()),
+            held_checkpoint: held.checkpoint.clone(),
+            new_checkpoint: response.log_checkpoint.clone(),
+            consistency: response.log_consistency.clone(),
+            inclusion: found.inclusion,
+            answer: response.pulled.is_empty().then(|| answer.to_vec()),
+        }
+    }
+
+    /// The evidence as plain text for the security officer: every signed part verbatim
+    /// (notes as they were signed, the answer in base64), hashes in hex.
+    pub fn to_text(&self) -> String {
+        use base64ct::{Base64, Encoding};
+        use std::fmt::Write;
+        let mut out = String::new();
+        let _ = writeln!(out, "kiosk transparency log fork evidence, version 1");
+        let _ = writeln!(
+            out,
+            "detected-at: {} ({} ms, tablet clock)",
+            Timestamp(self.detected_at).utc_minutes(),
+            self.detected_at
+        );
+        let _ = writeln!(out, "reason: {}", self.code);
+        let _ = writeln!(out, "detail: {}", self.detail);
+        let _ = writeln!(out, "log-key: {}", self.log_key.as_deref().unwrap_or("-"));
+        let mut section = |title: &str, body: &str| {
+            let _ = writeln!(out, "\n-- {title} --");
+            out.push_str(body);
+            if !body.ends_with('\n') {
+                out.push('\n');
+            }
+        };
+        section(
+            "checkpoint held by the tablet (signed note)",
+            self.held_checkpoint.as_deref().unwrap_or("none\n"),
+        );
+        section(
+            "checkpoint in the relay's answer (signed note)",
+            self.new_checkpoint.as_deref().unwrap_or("none\n"),
+        );
+        let proof: String = self
+            .consistency
+            .iter()
+            .map(|h| format!("{}\n", hex::encode(h)))
+            .collect();
+        section(
+            "consistency proof from the held size (hex, one hash a line)",
+            if proof.is_empty() { "empty\n" } else { &proof },
+        );
+        if let Some(inclusion) = &self.inclusion {
+            let mut body = format!(
+                "push: {}\nindex: {}\nleaf: {}\n",
+                inclusion.push,
+                inclusion.index,
+                hex::encode(&inclusion.leaf)
+            );
+            for hash in &inclusion.proof {
+                body.push_str(&format!("proof: {}\n", hex::encode(hash)));
+            }
+            section("inclusion that failed", &body);
+        }
+        let answer = match &self.answer {
+            Some(bytes) => {
+                let encoded = Base64::encode_string(bytes);
+                let lines: Vec<&str> = encoded
+                    .as_bytes()
+                    .chunks(76)
+                    .map(|c| std::str::from_utf8(c).unwrap_or_default())
+                    .collect();
+                format!("{}\n", lines.join("\n"))
+            }
+            None => "not kept: it carried pulled registrations (personal data)\n".to_owned(),
+        };
+        section(
+            "relay-signed answer (base64 of the CBOR envelope, tag kiosk-receipt-v1)",
+            &answer,
+        );
+        out
+    }
+}
+
+impl Device {
+    /// The log key and checkpoint the tablet holds.
+    pub(crate) fn held_log(&self) -> Result<HeldLog> {
+        let inner = self.lock()?;
+        let text = |key: &str| -> Result<Option<String>> {
+            match inner.store.meta(key)? {
+                Some(bytes) if !bytes.is_empty() => String::from_utf8(bytes)
+                    .map(Some)
+                    .map_err(|_| crate::store::StoreError::Undecodable { what: "log meta" }.into()),
+                _ => Ok(None),
+            }
+        };
+        let epoch = inner
+            .store
+            .meta(META_LOG_EPOCH)?
+            .and_then(|bytes| <[u8; 16]>::try_from(bytes.as_slice()).ok());
+        Ok(HeldLog {
+            key: text(META_LOG_KEY)?,
+            checkpoint: text(META_LOG_CHECKPOINT)?,
+            epoch,
+        })
+    }
+
+    /// The pinned log verifier key (vkey text), if any.
+    pub fn log_key(&self) -> Result<Option<String>> {
+        Ok(self.held_log()?.key)
+    }
+
+    /// The latest log checkpoint this tablet accepted (signed note text), if any.
+    pub fn log_checkpoint(&self) -> Result<Option<String>> {
+        Ok(self.held_log()?.checkpoint)
+    }
+
+    /// The checkpoint this tablet held when the relay was last restored from a backup
+    /// (signed note text): the history the restore rolled back.
+    pub fn log_checkpoint_before_restore(&self) -> Result<Option<String>> {
+        let bytes = self.lock()?.store.meta(META_LOG_BEFORE_RESTORE)?;
+        Ok(bytes
+            .filter(|b| !b.is_empty())
+            .and_then(|b| String::from_utf8(b).ok()))
+    }
+
+    /// Stores a checked answer's checkpoint (and pins its key if none was), only if the
+    /// store still holds what it was checked against. `false`: something else stored a
+    /// checkpoint meanwhile, which stays.
+    pub(crate) fn swap_log_checkpoint(&self, held: &HeldLog, checked: &Checked) -> Result<bool> {
+        let mut values: Vec<(&str, &[u8])> = vec![
+            (META_LOG_CHECKPOINT, checked.checkpoint.as_bytes()),
+            (META_LOG_EPOCH, &checked.epoch),
+        ];
+        if checked.restored
+            && let Some(held) = &held.checkpoint
+        {
+            values.push((META_LOG_BEFORE_RESTORE, held.as_bytes()));
+        }
+        if let Some(key) = &checked.pin_key {
+            values.push((META_LOG_KEY, key.as_bytes()));
+        }
+        let swapped = self.lock()?.store.swap_meta(
+            &[
+                (META_LOG_KEY, held.key.as_deref().map(str::as_bytes)),
+                (
+                    META_LOG_CHECKPOINT,
+                    held.checkpoint.as_deref().map(str::as_bytes),
+                ),
+                // A fork kept meanwhile stops everything.
+                (META_LOG_FORK, None),
+            ],
+            &values,
+        )?;
+        Ok(swapped)
+    }
+
+    /// Keeps the evidence of a fork. The first fork found is kept; the tablet syncs no more
+    /// after it, so there is no second.
+    pub(crate) fn keep_log_fork(&self, evidence: &ForkEvidence) -> Result<()> {
+        let bytes = crate::cbor::to_vec(evidence);
+        self.lock()?
+            .store
+            .swap_meta(&[(META_LOG_FORK, None)], &[(META_LOG_FORK, &bytes)])?;
+        Ok(())
+    }
+
+    /// The evidence of the fork this tablet found, if it found one: then it refuses every
+    /// sync and is never safe to hand back.
+    pub fn log_fork(&self) -> Result<Option<ForkEvidence>> {
+        let Some(bytes) = self.lock()?.store.meta(META_LOG_FORK)? else {
+            return Ok(None);
+        };
+        if bytes.is_empty() {
+            return Ok(None);
+        }
+        ciborium::from_reader(bytes.as_slice())
+            .map(Some)
+            .map_err(|_| {
+                crate::store::StoreError::Undecodable {
+                    what: "log fork evidence",
+                }
+                .into()
+            })
+    }
+
+    /// Refuses to sync once a fork was found.
+    pub(crate) fn refuse_after_fork(&self) -> Result<()> {
+        match self.log_fork()? {
+            Some(evidence) => Err(Error::LogFork {
+                code: evidence.code,
+            }),
+            None => Ok(()),
+        }
+    }
+}

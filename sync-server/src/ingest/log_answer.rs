@@ -1,0 +1,197 @@
+//! The transparency log's part of a sync answer (`docs/protocol.md`, "Transparency log"):
+//! the signed checkpoint of the log as committed, the log key for a tablet that holds no
+//! checkpoint yet, the consistency proof from the size the tablet names, and, for every
+//! push the answer acknowledges as stored, the leaves that record it with their inclusion
+//! proofs. Read after the ingest transaction committed: stored subtrees never change, so
+//! proofs for the tip read then are consistent without a snapshot.
+//!
+//! The ingest transaction does not report which leaf indexes it appended, so the leaves
+//! are found again among the log's most recent ones, by everything but their time: the
+//! record's commitment, the change's subject (both under the record's nonce) and the author.
+//! A capture sent again long after the relay stored it (more than [`SEARCH_LIMIT`] leaves
+//! ago) is therefore answered without proofs, and stays unreceived on a tablet that
+//! requires them.
+
+use kiosk_core::protocol::{LogInclusion, PushOutcome, SyncRequest, SyncResponse};
+use kiosk_core::tlog::tree::{TreeError, consistency_proof, inclusion_proof};
+
+use super::Checked;
+use crate::storage::model::{IngestItem, LOG_READ_LIMIT, LogTip};
+use crate::storage::{RelayStore, StorageResult};
+use crate::transparency::leaf::{LEAF_LEN, LeafKind, change_subject, record_commitment};
+use crate::transparency::source::{SourceError, StoreSubtrees};
+
+/// How many of the most recent leaves are read first: a request's own leaves are among
+/// them unless hundreds of others committed in between.
+const FIRST_LOOK: usize = 256;
+/// The most recent leaves searched at most for the leaves of one answer.
+pub const SEARCH_LIMIT: usize = LOG_READ_LIMIT;
+
+/// What signs the log's checkpoints: the relay's log key.
+pub trait LogSigner: Send + Sync + std::fmt::Debug {
+    /// The verifier key as C2SP vkey text (`<origin>+<key id>+<base64>`).
+    fn vkey(&self) -> String;
+    /// The signed note of a checkpoint of `tip`.
+    fn sign_tip(&self, tip: LogTip) -> String;
+}
+
+impl LogSigner for crate::transparency::checkpoint::LogKey {
+    fn vkey(&self) -> String {
+        self.verifier().to_string()
+    }
+
+    fn sign_tip(&self, tip: LogTip) -> String {
+        self.sign(tip)
+    }
+}
+
+/// One leaf an acknowledged push must have: its push, the kinds it may be logged as, and
+/// bytes 2..98 of the leaf (record commitment, subject, author).
+struct Wanted {
+    push: u32,
+    kinds: &'static [LeafKind],
+    identity: [u8; 96],
+}
+
+/// Fills `response`'s log fields for `request`, from the log as committed now.
+pub(super) fn fill(
+    store: &dyn RelayStore,
+    log: &dyn LogSigner,
+    request: &SyncRequest,
+    checked: &[Checked],
+    device_key: &[u8; 32],
+    response: &mut SyncResponse,
+) -> StorageResult<()> {
+    let tip = store.log_tip()?;
+    response.log_checkpoint = Some(log.sign_tip(tip));
+    if request.log_size == 0 {
+        response.log_key = Some(log.vkey());
+    }
+    let source = StoreSubtrees(store);
+    // A size past the tip gets no proof: the tablet sees the log shrink, which is a fork.
+    if request.log_size > 0 && request.log_size < tip.size {
+        response.log_consistency = proof(consistency_proof(&source, request.log_size, tip.size))?;
+    }
+    let wanted = wanted_leaves(store, checked, &response.outcomes, device_key)?;
+    for (index, leaf, push) in find_recent(store, tip.size, &wanted)? {
+        response.log_inclusions.push(LogInclusion {
+            push,
+            index,
+            leaf,
+            proof: proof(inclusion_proof(&source, index, tip.size))?,
+        });
+    }
+    Ok(())
+}
+
+/// A proof, or none when the stored log lacks a subtree it needs: a damaged log is for the
+/// tablet to find (its check fails and it keeps the evidence), not for the relay to hide
+/// behind an error.
+fn proof(result: Result<Vec<[u8; 32]>, TreeError<SourceError>>) -> StorageResult<Vec<[u8; 32]>> {
+    match result {
+        Ok(proof) => Ok(proof),
+        Err(TreeError::Source(SourceError::Storage(error))) => Err(error),
+        Err(error) => {
+            tracing::error!(%error, "the transparency log cannot prove what a sync answer needs");
+            Ok(Vec::new())
+        }
+    }
+}
+
+/// The leaves each stored push must have: one per change of a stored capture, one per new
+/// change of a staff edit.
+fn wanted_leaves(
+    store: &dyn RelayStore,
+    checked: &[Checked],
+    outcomes: &[PushOutcome],
+    device_key: &[u8; 32],
+) -> StorageResult<Vec<Wanted>> {
+    const CAPTURE: &[LeafKind] = &[LeafKind::Capture, LeafKind::AcceptedBeforeLog];
+    const EDIT: &[LeafKind] = &[LeafKind::StaffEdit];
+    let mut wanted = Vec::new();
+    for (push, (check, outcome)) in checked.iter().zip(outcomes).enumerate() {
+        if !matches!(outcome, PushOutcome::Stored(_)) {
+            continue;
+        }
+        let (doc_id, hashes, kinds): (&str, Vec<&[u8; 32]>, _) = match check {
+            Checked::Item(IngestItem::Store {
+                doc_id,
+                change_hashes,
+                ..
+            }) => (doc_id, change_hashes.iter().collect(), CAPTURE),
+            Checked::Item(IngestItem::Annotate { doc_id, changes }) => {
+                (doc_id, changes.iter().map(|(hash, _)| hash).collect(), EDIT)
+            }
+            _ => continue,
+        };
+        let Some(nonce) = store.record_nonce(doc_id)? else {
+            continue;
+        };
+        let record = record_commitment(&nonce, doc_id);
+        for hash in hashes {
+            let mut identity = [0u8; 96];
+            identity[..32].copy_from_slice(&record);
+            identity[32..64].copy_from_slice(&change_subject(&nonce, hash));
+            identity[64..].copy_from_slice(device_key);
+            wanted.push(Wanted {
+                push: push as u32,
+                kinds,
+                identity,
+            });
+        }
+    }
+    Ok(wanted)
+}
+
+/// Finds each wanted leaf among the log's most recent ones (the latest match wins):
+/// `(index, leaf bytes, push)`.
+fn find_recent(
+    store: &dyn RelayStore,
+    size: u64,
+    wanted: &[Wanted],
+) -> StorageResult<Vec<(u64, Vec<u8>, u32)>> {
+    let mut found: Vec<Option<(u64, Vec<u8>)>> = vec![None; wanted.len()];
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut searched = 0u64;
+    for window in [FIRST_LOOK, SEARCH_LIMIT] {
+        let window = (window as u64).min(size);
+        if window <= searched {
+            break;
+        }
+        // Only what the previous look did not read.
+        let from = size - window;
+        let count = (window - searched) as usize;
+        let leaves = store.log_leaves(from, count)?;
+        for (offset, leaf) in leaves.iter().enumerate().rev() {
+            let index = from + offset as u64;
+            if leaf.len() != LEAF_LEN {
+                continue;
+            }
+            for (slot, want) in found.iter_mut().zip(wanted) {
+                let kind_fits = want.kinds.iter().any(|k| *k as u8 == leaf[1]);
+                if slot.is_none() && kind_fits && leaf[2..98] == want.identity {
+                    *slot = Some((index, leaf.clone()));
+                    break;
+                }
+            }
+        }
+        searched = window;
+        if found.iter().all(Option::is_some) {
+            break;
+        }
+    }
+    let missing = found.iter().filter(|f| f.is_none()).count();
+    if missing > 0 {
+        tracing::warn!(
+            missing,
+            "leaves of a sync answer's pushes are not among the log's recent ones: answered without their proofs"
+        );
+    }
+    Ok(found
+        .into_iter()
+        .zip(wanted)
+        .filter_map(|(slot, want)| slot.map(|(index, leaf)| (index, leaf, want.push)))
+        .collect())
+}

@@ -1,0 +1,144 @@
+//! A sync answer's transparency-log fields, from a real store's log: the checkpoint, the
+//! key for a tablet with none, consistency from the size the tablet names, and an inclusion
+//! proof for every change of every capture the answer acknowledges, found again when the
+//! capture is sent a second time.
+
+use std::sync::Arc;
+
+use kiosk_core::tlog::checkpoint::Checkpoint;
+use kiosk_core::tlog::hash::leaf_hash;
+use kiosk_core::tlog::note::{self, NoteSigner, NoteVerifier};
+use kiosk_core::tlog::tree::{verify_consistency, verify_inclusion};
+
+use super::*;
+use crate::storage::model::LogTip;
+
+#[derive(Debug)]
+struct TestLog(NoteSigner);
+
+impl LogSigner for TestLog {
+    fn vkey(&self) -> String {
+        self.0.verifier().to_string()
+    }
+
+    fn sign_tip(&self, tip: LogTip) -> String {
+        self.0
+            .sign(&Checkpoint::new(self.0.name(), tip.size, tip.root).to_body())
+            .expect("signs")
+    }
+}
+
+fn test_log() -> Arc<TestLog> {
+    let key = ed25519_dalek::SigningKey::from_bytes(&[77; 32]);
+    Arc::new(TestLog(
+        NoteSigner::new("relay.test/log", &key).expect("signer"),
+    ))
+}
+
+fn sync_logged(
+    store: &SqliteStore,
+    keys: &RelayKeys,
+    key: &ed25519_dalek::SigningKey,
+    request: &SyncRequest,
+) -> SyncResponse {
+    let device = store
+        .device(&key.verifying_key().to_bytes())
+        .expect("store")
+        .expect("enrolled");
+    let answer =
+        match check_sync(store, keys, &device, request, [0; 32], 1_000_000_000).expect("checks") {
+            Prepared::Checked(checked) => checked
+                .with_log(test_log())
+                .commit(store, keys, request)
+                .expect("commits"),
+            Prepared::Answered(_) => panic!("refused"),
+        };
+    SignedEnvelope::from_bytes(&answer)
+        .expect("envelope")
+        .decode()
+        .expect("response")
+}
+
+/// The checkpoint as the tablet reads it.
+fn opened(response: &SyncResponse, verifier: &NoteVerifier) -> Checkpoint {
+    let note = response.log_checkpoint.as_deref().expect("a checkpoint");
+    let opened = note::open(note, std::slice::from_ref(verifier)).expect("signed by the log key");
+    Checkpoint::parse(&opened.text).expect("a checkpoint")
+}
+
+fn assert_proven(
+    response: &SyncResponse,
+    checkpoint: &Checkpoint,
+    device: &[u8; 32],
+    pushes: &[u32],
+) {
+    let mut proven: Vec<u32> = response.log_inclusions.iter().map(|i| i.push).collect();
+    proven.sort_unstable();
+    assert_eq!(proven, pushes, "one proven leaf per stored change");
+    for inclusion in &response.log_inclusions {
+        assert_eq!(inclusion.leaf.len(), 106);
+        assert_eq!(&inclusion.leaf[66..98], device, "the tablet is the author");
+        verify_inclusion(
+            &leaf_hash(&inclusion.leaf),
+            inclusion.index,
+            checkpoint.size,
+            &inclusion.proof,
+            &checkpoint.root,
+        )
+        .expect("the inclusion proof verifies");
+    }
+}
+
+#[test]
+fn an_answer_carries_the_checkpoint_consistency_and_an_inclusion_proof_per_stored_change() {
+    let store = SqliteStore::in_memory().expect("store");
+    crate::state::store_demo_event(&store).expect("event");
+    let keys = RelayKeys::from_seeds([51; 32], [52; 32]);
+    let key = kiosk(&store, 53);
+    let device = key.verifying_key().to_bytes();
+    let first = vec![
+        sealed_capture(&key, &keys, 8001),
+        sealed_capture(&key, &keys, 8002),
+    ];
+    let request = demo_request(device, 1, first.clone());
+    let answer = sync_logged(&store, &keys, &key, &request);
+    assert_eq!(answer.stored_count(), 2);
+    // The key named is the log's (compared as text: `NoteVerifier::parse` refuses vkeys
+    // whose base64 holds a `+`, as this one's does).
+    assert_eq!(answer.log_key, Some(test_log().vkey()));
+    let verifier = test_log().0.verifier();
+    let held = opened(&answer, &verifier);
+    assert!(held.size >= 2);
+    assert!(
+        answer.log_consistency.is_empty(),
+        "nothing held to be consistent with"
+    );
+    assert_proven(&answer, &held, &device, &[0, 1]);
+
+    // The next request names the size held: consistency from it, no key again.
+    let mut request = demo_request(device, 2, vec![sealed_capture(&key, &keys, 8003)]);
+    request.log_size = held.size;
+    let answer = sync_logged(&store, &keys, &key, &request);
+    assert_eq!(answer.log_key, None);
+    let grown = opened(&answer, &verifier);
+    assert!(grown.size > held.size);
+    verify_consistency(
+        held.size,
+        grown.size,
+        &held.root,
+        &grown.root,
+        &answer.log_consistency,
+    )
+    .expect("the consistency proof verifies");
+    assert_proven(&answer, &grown, &device, &[0]);
+
+    // A capture sent again (its answer lost) is stored already: its leaf is found again.
+    let mut request = demo_request(device, 3, vec![first[1].clone()]);
+    request.log_size = grown.size;
+    let again = sync_logged(&store, &keys, &key, &request);
+    assert_eq!(again.stored_count(), 1);
+    let same = opened(&again, &verifier);
+    assert_eq!(same.size, grown.size, "a retry appends nothing");
+    assert!(again.log_consistency.is_empty());
+    assert_proven(&again, &same, &device, &[0]);
+}

@@ -1,0 +1,209 @@
+//! A kiosk enrolled with a real relay pins the relay's transparency-log key, and every sync
+//! answer's checkpoint is checked against the one it holds: two syncs leave it holding a
+//! checkpoint whose size grew. Then the relay's log is edited in place in its SQLite file
+//! while the relay is stopped (a leaf rewritten and the tree recomputed around it, so the
+//! log is self-consistent but another history; or the log cut back), and the next sync is
+//! refused as a fork: the evidence is kept, later syncs are refused on the tablet, and it
+//! is never safe to hand back.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use kiosk_core::device::HandBack;
+use kiosk_core::protocol::enrollment::EnrolledRole;
+use kiosk_core::sync::HttpTransport;
+use kiosk_core::tlog::hash::leaf_hash;
+use kiosk_core::tlog::tree::Frontier;
+use kiosk_sync_server::AppState;
+use kiosk_sync_server::transparency::checkpoint::LogKey;
+use kiosk_tests::{Backend, TestRelay, demo_code, demo_store, sync_now, tablet};
+
+/// The relay's state with its log key loaded from the data folder, so a restarted relay
+/// signs with the same key.
+fn state_with_log_key(store: kiosk_tests::DemoStore, dir: &Path) -> AppState {
+    let mut state = AppState::new(store.store, store.keys);
+    state.log_key = Arc::new(LogKey::load_or_create(dir, None).expect("log key"));
+    state
+}
+
+/// The size line of a signed checkpoint.
+fn size_of(note: &str) -> u64 {
+    note.lines()
+        .nth(1)
+        .expect("a size line")
+        .parse()
+        .expect("a size")
+}
+
+/// How the operator edits the stopped relay's log.
+#[derive(Clone, Copy)]
+enum Edit {
+    /// One leaf's bytes changed, and every node and the head recomputed from the leaves:
+    /// a log as consistent in itself as the real one, with another history.
+    RewriteLeaf,
+    /// The log cut back to its first leaves, nodes and head to match.
+    Truncate,
+}
+
+fn edit_log(database: &Path, edit: Edit) {
+    let conn = rusqlite::Connection::open(database).expect("opens");
+    // The operator has the file: the append-only triggers are no obstacle.
+    for trigger in [
+        "tlog_leaves_no_update",
+        "tlog_leaves_no_delete",
+        "tlog_nodes_no_update",
+        "tlog_nodes_no_delete",
+    ] {
+        conn.execute(&format!("DROP TRIGGER IF EXISTS {trigger}"), [])
+            .expect("drops");
+    }
+    let mut leaves: Vec<Vec<u8>> = conn
+        .prepare("SELECT leaf FROM tlog_leaves ORDER BY idx")
+        .expect("prepares")
+        .query_map([], |row| row.get(0))
+        .expect("reads")
+        .collect::<Result<_, _>>()
+        .expect("reads");
+    assert!(leaves.len() >= 3, "a log to edit");
+    match edit {
+        Edit::RewriteLeaf => {
+            // The first capture's acceptance time, moved by a millisecond.
+            let last = leaves[0].len() - 1;
+            leaves[0][last] ^= 1;
+            conn.execute(
+                "UPDATE tlog_leaves SET leaf = ?1 WHERE idx = 0",
+                [&leaves[0]],
+            )
+            .expect("rewrites");
+        }
+        Edit::Truncate => {
+            leaves.truncate(2);
+            conn.execute("DELETE FROM tlog_leaves WHERE idx >= 2", [])
+                .expect("cuts");
+        }
+    }
+    conn.execute("DELETE FROM tlog_nodes", []).expect("clears");
+    let mut frontier = Frontier::new();
+    for leaf in &leaves {
+        for (level, index, hash) in frontier.append(leaf_hash(leaf)) {
+            conn.execute(
+                "INSERT INTO tlog_nodes (level, idx, hash) VALUES (?1, ?2, ?3)",
+                rusqlite::params![level, index as i64, hash.as_slice()],
+            )
+            .expect("writes");
+        }
+    }
+    let edge: Vec<u8> = frontier.subtrees().flat_map(|(_, _, hash)| hash).collect();
+    conn.execute(
+        "UPDATE tlog_head SET size = ?1, frontier = ?2 WHERE id = 1",
+        rusqlite::params![frontier.size() as i64, edge],
+    )
+    .expect("writes the head");
+}
+
+async fn caught_after(edit: Edit, code: &'static str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let demo = demo_store(Backend::Sqlite, dir.path()).await;
+    let store = demo.store.clone();
+    let state = state_with_log_key(demo, dir.path());
+    let relay = TestRelay::start(state.clone()).await;
+    let (url, kiosk_code) = (
+        relay.url(),
+        demo_code(store.as_ref(), EnrolledRole::Kiosk, 1, 3_600_000),
+    );
+    let checkpoint = String::from_utf8(relay.plain_get("/v1/log/checkpoint").await.expect("gets"))
+        .expect("text");
+    let (tablet, held) = tokio::task::spawn_blocking(move || {
+        let tablet = tablet();
+        let transport = HttpTransport::new(&url);
+        tablet
+            .device
+            .enroll(&kiosk_code, &transport)
+            .expect("enrolls");
+        let pinned = tablet
+            .device
+            .log_key()
+            .expect("reads")
+            .expect("pinned at enrollment");
+        assert!(
+            checkpoint.contains(pinned.split('+').next().expect("a name")),
+            "the key pinned is the relay's log's"
+        );
+        kiosk_core::generator::capture_generated(&tablet.device, 2, 1).expect("captures");
+        let report = sync_now(&tablet.device, &transport).expect("syncs");
+        assert_eq!(report.received, 2, "each capture proven in the log");
+        let first = size_of(
+            &tablet
+                .device
+                .log_checkpoint()
+                .expect("reads")
+                .expect("held"),
+        );
+        kiosk_core::generator::capture_generated(&tablet.device, 1, 2).expect("captures");
+        let report = sync_now(&tablet.device, &transport).expect("syncs again");
+        assert_eq!(report.received, 1);
+        let second = size_of(
+            &tablet
+                .device
+                .log_checkpoint()
+                .expect("reads")
+                .expect("held"),
+        );
+        assert!(
+            second > first,
+            "the checkpoint held grew: {first} → {second}"
+        );
+        assert_eq!(tablet.device.hand_back().expect("reads"), HandBack::Safe);
+        (tablet, second)
+    })
+    .await
+    .expect("tablet");
+
+    relay.stop().await.expect("stops");
+    let database = dir.path().join("relay.sqlite3");
+    tokio::task::spawn_blocking(move || edit_log(&database, edit))
+        .await
+        .expect("edited");
+    let relay = TestRelay::start(state).await;
+    let url = relay.url();
+    tokio::task::spawn_blocking(move || {
+        let transport = HttpTransport::new(&url);
+        let error = sync_now(&tablet.device, &transport).expect_err("a fork");
+        assert!(
+            matches!(&error, kiosk_core::Error::LogFork { code: c } if c == code),
+            "{error}"
+        );
+        let evidence = tablet.device.log_fork().expect("reads").expect("kept");
+        assert_eq!(evidence.code, code);
+        let held_note = evidence
+            .held_checkpoint
+            .as_deref()
+            .expect("the held checkpoint");
+        assert_eq!(size_of(held_note), held);
+        assert!(evidence.new_checkpoint.is_some() && evidence.answer.is_some());
+        assert!(evidence.to_text().contains(&format!("reason: {code}")));
+        assert!(matches!(
+            tablet.device.hand_back().expect("reads"),
+            HandBack::LogFork { .. }
+        ));
+        assert!(!tablet.device.close_report().expect("reads").is_complete());
+        let again = sync_now(&tablet.device, &transport).expect_err("refused");
+        assert!(
+            matches!(again, kiosk_core::Error::LogFork { .. }),
+            "{again}"
+        );
+    })
+    .await
+    .expect("tablet");
+    relay.stop().await.expect("stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_rewritten_in_place_is_caught_by_the_next_tablet_sync() {
+    caught_after(Edit::RewriteLeaf, "different_root").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_cut_back_is_caught_by_the_next_tablet_sync() {
+    caught_after(Edit::Truncate, "smaller_tree").await;
+}
