@@ -1094,7 +1094,11 @@ mod tests {
             environment.over(from_file).log_origin.as_deref(),
             Some("other.se/log")
         );
-        for bad in ["log_origin = \"two words\"", "log_origin = \"a+b\"", "log_origin = 1"] {
+        for bad in [
+            "log_origin = \"two words\"",
+            "log_origin = \"a+b\"",
+            "log_origin = 1",
+        ] {
             assert!(file_error(bad).contains("`log_origin` must be"), "{bad}");
         }
         assert!(Settings::from_env(env(&[(ENV_LOG_ORIGIN, "a b")])).is_err());

@@ -229,7 +229,7 @@ pub fn verify_log(
         progress(frontier.size());
     }
     // Nothing stored past the head.
-    if store.log_leaves(tip.size, 1)?.first().is_some() {
+    if !store.log_leaves(tip.size, 1)?.is_empty() {
         return Err(Disagreement::LeafPastHead {
             index: tip.size,
             size: tip.size,
