@@ -41,6 +41,9 @@ pub use error::{StorageError, StorageResult};
 pub use lifecycle_journal_file::LifecycleJournal;
 pub use model::*;
 pub use postgres::{PgStore, is_postgres_url};
+#[cfg(feature = "test-support")]
+#[doc(hidden)]
+pub use sqlite::tlog::SKIP_APPENDS_FOR_BENCH;
 pub use sqlite::{SqliteStore, reported_watermark, verify_backup_file, watermark_path};
 #[doc(hidden)]
 pub use test_support::{

@@ -211,3 +211,53 @@ impl crate::storage::traits::TransparencyLogStore for PgStore {
         self.read(|tx| nonce(tx, doc_id))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::ingest_generated_for_tests;
+    use crate::storage::postgres::test_cluster::fresh_database_url;
+    use crate::storage::traits::TransparencyLogStore;
+    use crate::transparency::verify::verify_log;
+
+    #[test]
+    fn records_held_before_the_log_get_their_leaves_at_the_upgrade() {
+        let url = fresh_database_url();
+        let registrations = {
+            let store = PgStore::open(&url).expect("opens");
+            ingest_generated_for_tests(&store, 5)
+        };
+        // The database as version 8 left it: no log.
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connects");
+        client
+            .batch_execute(
+                "DROP TABLE tlog_leaves, tlog_nodes, tlog_head;
+                 DROP FUNCTION tlog_append_only();
+                 UPDATE kiosk_relay_schema SET version = 8;",
+            )
+            .expect("set back");
+        let changes: i64 = client
+            .query_one("SELECT count(*) FROM registration_changes", &[])
+            .expect("counts")
+            .get(0);
+        let store = PgStore::open(&url).expect("upgrades");
+        let checked = verify_log(&store, None, |_| {}).expect("verifies");
+        assert_eq!(checked.size, changes as u64, "a leaf per change held");
+        assert_eq!(checked.kinds[6], checked.size, "all accepted-before-log");
+        let leaves = store.log_leaves(0, 1_000).expect("reads");
+        for registration in &registrations {
+            let id = registration.id.to_string();
+            let nonce = store
+                .record_nonce(&id)
+                .expect("reads")
+                .expect("from its key");
+            let commitment = record_commitment(&nonce, &id);
+            assert!(
+                leaves
+                    .iter()
+                    .any(|bytes| Leaf::decode(bytes).expect("decodes").record == commitment),
+                "{id} has its leaves"
+            );
+        }
+    }
+}
