@@ -25,6 +25,8 @@
 //! - [`visitor`]: the visitor-facing session; [`staff`]: the staff PIN and staff session;
 //!   [`staff_records`]: a staff tablet's pulled registrations and its edits of them;
 //!   [`staff_unlock`]: reopening a locked-out staff PIN with a relay-signed unlock.
+//! - [`tlog`]: the transparency log's pure library (Merkle tree, proofs, checkpoints, signed
+//!   notes, cosignatures) the relay, tablets and witnesses share.
 //! - [`user_messages`]: what a shell shows for an error, in Swedish and English.
 
 pub mod annotations;
@@ -52,6 +54,7 @@ pub mod staff_records;
 pub mod staff_unlock;
 pub mod store;
 pub mod sync;
+pub mod tlog;
 pub mod user_messages;
 pub mod validation;
 pub mod visitor;
