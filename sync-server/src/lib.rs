@@ -44,6 +44,7 @@ pub mod storage;
 pub mod sync_gate;
 pub mod tls;
 pub mod tls_reload;
+pub mod transparency;
 mod unread_body;
 
 pub use error::AppError;

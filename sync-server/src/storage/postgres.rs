@@ -99,6 +99,7 @@ mod sync_tests;
 pub mod test_cluster;
 #[cfg(test)]
 mod tests;
+mod tlog;
 mod transport;
 
 use std::collections::HashMap;

@@ -27,12 +27,16 @@ use super::rows::{hashes_blob, signed};
 use crate::rules::journal_chain;
 use crate::storage::RegistrationListing as Listing;
 use crate::storage::StorageResult;
+use crate::transparency::leaf::{Leaf, LeafKind};
 
 /// New captures and journal entries waiting for one write.
 pub(super) struct CaptureRows<'a> {
     captures: Vec<NewCapture<'a>>,
     journal: Vec<JournalRow<'a>>,
     tags: EmailTags,
+    /// Transparency-log leaves of what was written, in order, for the caller to append in
+    /// the same transaction ([`CaptureRows::take_leaves`]).
+    leaves: Vec<Leaf>,
 }
 
 /// A tablet's journal entry: what the tablet numbered `seq`.
@@ -50,12 +54,24 @@ impl<'a> CaptureRows<'a> {
             captures: Vec::new(),
             journal: Vec::new(),
             tags,
+            leaves: Vec::new(),
         }
     }
 
     /// What the rows' addresses are tagged with, for the request's other index writes.
     pub(super) fn tags(&self) -> EmailTags {
         self.tags
+    }
+
+    /// Adds the leaf of a change written outside these rows (a staff tablet's), after the
+    /// leaves of what was written before it.
+    pub(super) fn leaf(&mut self, leaf: Leaf) {
+        self.leaves.push(leaf);
+    }
+
+    /// The leaves of everything written so far, in order; the caller appends them.
+    pub(super) fn take_leaves(&mut self) -> Vec<Leaf> {
+        std::mem::take(&mut self.leaves)
     }
 
     /// Adds `capture`, to store as a new record.
@@ -92,7 +108,23 @@ impl<'a> CaptureRows<'a> {
             let doc_ids: Vec<&str> = captures.iter().map(|c| c.doc_id).collect();
             let keys = keys_for_write(tx, &doc_ids)?;
             insert_registrations(tx, &captures, &keys)?;
-            insert_capture_changes(tx, &captures, commit_seq)?;
+            let added = insert_capture_changes(tx, &captures, commit_seq)?;
+            // A leaf per change stored, in capture order; the nonce comes from the key.
+            for capture in &captures {
+                let nonce = super::tlog::nonce_from_key(&keys[capture.doc_id]);
+                for hash in capture.change_hashes {
+                    if added.contains(&(capture.doc_id, hash.as_slice())) {
+                        self.leaves.push(Leaf::change(
+                            LeafKind::Capture,
+                            &nonce,
+                            capture.doc_id,
+                            hash,
+                            capture.device_key,
+                            capture.received_at,
+                        ));
+                    }
+                }
+            }
             let listings: Vec<(&str, &str, Listing, &RecordKey)> = captures
                 .iter()
                 .filter_map(|capture| {
@@ -163,11 +195,12 @@ fn insert_registrations(
 
 /// The captures' own changes in the change log, in capture order (their bytes are the
 /// registration's `document`, so `change` stays NULL); a change held already is left.
-fn insert_capture_changes(
+/// Returns the `(doc id, hash)` of those added.
+fn insert_capture_changes<'c>(
     tx: &mut Transaction<'_>,
-    captures: &[NewCapture<'_>],
+    captures: &[NewCapture<'c>],
     commit_seq: i64,
-) -> StorageResult<()> {
+) -> StorageResult<std::collections::HashSet<(&'c str, &'c [u8])>> {
     let changes = captures
         .iter()
         .flat_map(|c| c.change_hashes.iter().map(move |hash| (c, hash)));
@@ -184,15 +217,16 @@ fn insert_capture_changes(
         restricted.push(capture.restricted);
     }
     if hashes.is_empty() {
-        return Ok(());
+        return Ok(Default::default());
     }
-    tx.execute_typed(
+    let added = tx.query_typed(
         "INSERT INTO registration_changes (hash, doc_id, event_id, commit_seq, actor, restricted)
          SELECT hash, doc_id, event_id, $6, actor, restricted
          FROM UNNEST($1::BYTEA[], $2::TEXT[], $3::TEXT[], $4::BYTEA[], $5::BOOLEAN[])
               WITH ORDINALITY AS c (hash, doc_id, event_id, actor, restricted, n)
          ORDER BY n
-         ON CONFLICT DO NOTHING",
+         ON CONFLICT DO NOTHING
+         RETURNING doc_id, hash",
         &[
             (&hashes, Type::BYTEA_ARRAY),
             (&doc_ids, Type::TEXT_ARRAY),
@@ -202,7 +236,21 @@ fn insert_capture_changes(
             (&commit_seq, Type::INT8),
         ],
     )?;
-    Ok(())
+    let mut set = std::collections::HashSet::with_capacity(added.len());
+    for row in added {
+        let doc_id: &str = row.try_get(0)?;
+        let hash: &[u8] = row.try_get(1)?;
+        // Named by the request's own strings, which outlive the returned rows.
+        if let Some((capture, held)) = captures.iter().find_map(|c| {
+            (c.doc_id == doc_id)
+                .then(|| c.change_hashes.iter().find(|h| h.as_slice() == hash))
+                .flatten()
+                .map(|h| (c, h))
+        }) {
+            set.insert((capture.doc_id, held.as_slice()));
+        }
+    }
+    Ok(set)
 }
 
 fn insert_journal(tx: &mut Transaction<'_>, journal: &[JournalRow<'_>]) -> StorageResult<()> {

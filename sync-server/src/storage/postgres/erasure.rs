@@ -40,7 +40,10 @@ pub(super) fn remove_in(
     by: &Accessor,
     at: i64,
 ) -> StorageResult<RemovalOutcome> {
-    let outcome = erase(tx, commit_seq, doc_id, reason, at)?;
+    let mut leaves = Vec::with_capacity(1);
+    let author = crate::transparency::leaf::accessor_author(by);
+    let outcome = erase(tx, commit_seq, doc_id, reason, (author, &mut leaves), at)?;
+    super::tlog::append(tx, &leaves)?;
     if outcome == RemovalOutcome::Removed {
         access_log::append(tx, &[removal_entry(doc_id, by, at)])?;
     }
@@ -59,12 +62,15 @@ pub(super) fn removal_entry(doc_id: &str, by: &Accessor, at: i64) -> AccessEntry
 
 /// [`remove_in`] without its log entry, for a caller removing several records: the
 /// access log's chain lock comes after every row a write locks (`access_log.rs`), so such
-/// a caller locks every record first, erases them, then logs them all.
+/// a caller locks every record first, erases them, then logs them all. The removal's
+/// transparency-log leaf (by `author`) joins `leaves`, which the caller appends after its
+/// erasures and before the access log (the log's head is locked after every record's row).
 pub(super) fn erase(
     tx: &mut Transaction<'_>,
     commit_seq: u64,
     doc_id: &str,
     reason: &str,
+    (author, leaves): ([u8; 32], &mut Vec<crate::transparency::leaf::Leaf>),
     at: i64,
 ) -> StorageResult<RemovalOutcome> {
     let Some((event_id, device_key, restricted)) = lock_record(tx, doc_id)? else {
@@ -74,6 +80,8 @@ pub(super) fn erase(
         return Ok(RemovalOutcome::OnLegalHold);
     }
     let commit_seq = signed(commit_seq, "commit number")?;
+    // Read before the key goes: the `removed` leaf cites the record's commitment.
+    let nonce = super::tlog::nonce(tx, doc_id)?;
     // Last, the record's key: whatever of the record's sealed bytes is left anywhere
     // (dead tuples, WAL, replicas) cannot be opened once this commits.
     for table in RECORD_TABLES.into_iter().chain(["record_keys"]) {
@@ -96,6 +104,11 @@ pub(super) fn erase(
             &reason,
         ],
     )?;
+    if let Some(nonce) = nonce {
+        leaves.push(crate::transparency::leaf::removal(
+            &nonce, doc_id, reason, author, at,
+        ));
+    }
     Ok(RemovalOutcome::Removed)
 }
 

@@ -11,6 +11,7 @@
 //! chain lock comes last: the index row it rewrites before is written only by numbered
 //! writes, which the sequencer already keeps apart.
 
+use crate::transparency::leaf::{Leaf, LeafKind};
 use kiosk_core::documents::RegistrationDocument;
 use kiosk_core::ids::Timestamp;
 
@@ -65,7 +66,7 @@ impl PgStore {
                 &document.change_chunks(&[change.0]),
             );
             let commit_seq = signed(seq, "commit number")?;
-            tx.execute(
+            let added = tx.execute(
                 "INSERT INTO registration_changes
                  (hash, doc_id, event_id, commit_seq, actor, restricted, change)
                  VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
@@ -79,6 +80,18 @@ impl PgStore {
                     &bytes,
                 ],
             )?;
+            if added > 0 {
+                let nonce = super::tlog::nonce_from_key(&key);
+                let leaf = Leaf::change(
+                    LeafKind::HrEdit,
+                    &nonce,
+                    doc_id,
+                    &change.0,
+                    editor.actor_key.as_bytes(),
+                    at,
+                );
+                super::tlog::append(tx, &[leaf])?;
+            }
             // Lists show the new status from this commit on.
             index_one(tx, tags, doc_id)?;
             super::access_log::append(

@@ -40,6 +40,7 @@ use crate::storage::model::{
     AccessAction, AccessEntry, IngestBatch, IngestItem, IngestOutcome, PullPage,
 };
 use crate::storage::{StorageError, StorageResult};
+use crate::transparency::leaf::{Leaf, LeafKind};
 
 /// What a numbered write leaves: its work committed, or nothing worth a number (rolled
 /// back, the number with it, so commit numbers stay one per commit that stored something).
@@ -150,6 +151,8 @@ pub(super) fn apply_batch(
     }
     // Before the pull and the chain read what the captures wrote.
     rows.write(tx, commit_seq)?;
+    // The leaves of everything this request stored, in its transaction.
+    super::tlog::append(tx, &rows.take_leaves())?;
     // Whether the tablet may pull was checked before its request came here; a revocation
     // committed meanwhile (a stolen tablet) still stops what it would be sent.
     let page = match &batch.pull {
@@ -338,10 +341,22 @@ fn apply_item<'a>(
                 actor: batch.device_key.as_slice(),
                 restricted: record.try_get(1)?,
             };
+            let nonce = super::tlog::nonce_from_key(&key);
             let mut inserted = 0;
             for (hash, bytes) in changes {
                 let sealed = key.seal(doc_id, Field::Change(hash), bytes);
-                inserted += insert_change(tx, &logged, hash, Some(&sealed))?;
+                let added = insert_change(tx, &logged, hash, Some(&sealed))?;
+                if added > 0 {
+                    rows.leaf(Leaf::change(
+                        LeafKind::StaffEdit,
+                        &nonce,
+                        doc_id,
+                        hash,
+                        &batch.device_key,
+                        batch.received_at,
+                    ));
+                }
+                inserted += added;
             }
             // A retry of changes already held changes nothing and is not logged again.
             if inserted > 0 {
@@ -491,7 +506,8 @@ pub(super) fn insert_capture(
 ) -> StorageResult<()> {
     let mut rows = CaptureRows::new(tags);
     rows.capture(capture.clone());
-    rows.write(tx, commit_seq)
+    rows.write(tx, commit_seq)?;
+    super::tlog::append(tx, &rows.take_leaves())
 }
 
 /// Where changes of one registration join the change log: its record, the commit that

@@ -210,6 +210,13 @@ impl LifecycleStore for PgStore {
                     &at,
                 ],
             )?;
+            let nonce = super::tlog::nonce_of_stored(tx, doc_id)?;
+            super::tlog::append(
+                tx,
+                &[crate::transparency::leaf::hold(
+                    &nonce, doc_id, hold, reason, by, at,
+                )],
+            )?;
             Ok(HoldChange::Done)
         })
     }

@@ -91,6 +91,17 @@ impl RecordKey {
         self.0.as_slice()
     }
 
+    /// The record's transparency-log nonce, SHA-256("kiosk-tlog-nonce-v1" ‖ key)
+    /// (`super::tlog`): derived, so it is gone when the key is.
+    pub(super) fn tlog_nonce(&self) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        Sha256::new()
+            .chain_update(b"kiosk-tlog-nonce-v1")
+            .chain_update(self.0.as_slice())
+            .finalize()
+            .into()
+    }
+
     /// `value` sealed for `field` of record `doc_id`.
     pub(super) fn seal(&self, doc_id: &str, field: Field<'_>, value: &[u8]) -> Vec<u8> {
         let nonce: [u8; NONCE_LEN] = rand::random();

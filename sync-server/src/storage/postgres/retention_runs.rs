@@ -241,12 +241,24 @@ fn step_on(client: &mut Client, run_id: i64, batch: usize, at: i64) -> StorageRe
         )?;
         let by = Accessor::Operator(format!("retention-run:{run_id}"));
         let mut entries = Vec::with_capacity(due.len());
+        let mut leaves = Vec::with_capacity(due.len());
+        let author = crate::transparency::leaf::accessor_author(&by);
         for (doc_id, citation) in &due {
             // A record held or removed since it was found is not removed here.
-            if erase(&mut tx, commit_seq, doc_id, citation, at)? == RemovalOutcome::Removed {
+            if erase(
+                &mut tx,
+                commit_seq,
+                doc_id,
+                citation,
+                (author, &mut leaves),
+                at,
+            )? == RemovalOutcome::Removed
+            {
                 entries.push(removal_entry(doc_id, &by, at));
             }
         }
+        // After every record's row, before the access log: the lock order.
+        super::tlog::append(&mut tx, &leaves)?;
         if !entries.is_empty() {
             access_log::append(&mut tx, &entries)?;
             let removed = entries.len() as u64;

@@ -22,7 +22,7 @@ use postgres::GenericClient;
 use crate::storage::{StorageError, StorageResult};
 
 /// The version this build writes.
-pub const CURRENT_VERSION: u32 = 8;
+pub const CURRENT_VERSION: u32 = 9;
 
 /// One step per version, index 0 making version 1.
 const STEPS: [&str; CURRENT_VERSION as usize] = [
@@ -34,10 +34,14 @@ const STEPS: [&str; CURRENT_VERSION as usize] = [
     include_str!("schema/0006_device_relay_key.sql"),
     include_str!("schema/0007_blind_index.sql"),
     include_str!("schema/0008_blind_index_retries.sql"),
+    include_str!("schema/0009_transparency_log.sql"),
 ];
 
 /// The version whose step seals what earlier versions stored in clear.
 const SEALING_VERSION: u32 = 3;
+
+/// The version whose step gives the records held before it their transparency-log leaves.
+const TRANSPARENCY_LOG_VERSION: u32 = 9;
 
 /// The advisory lock key every schema step holds ("KRLYSCHM"): relay instances migrate one
 /// at a time.
@@ -116,6 +120,9 @@ pub(crate) fn upgrade_to(
             super::seal_existing::seal_existing(&mut tx)?;
             // A new database has no clear rows to rewrite away.
             sealed_existing = found > 0;
+        }
+        if version == TRANSPARENCY_LOG_VERSION {
+            super::tlog::backfill(&mut tx)?;
         }
         tx.execute(
             "INSERT INTO kiosk_relay_schema (id, version) VALUES (1, $1)

@@ -14,6 +14,7 @@ use rusqlite::Connection;
 use super::access_log;
 use crate::storage::StorageResult;
 use crate::storage::model::{AccessAction, HrEdit, HrEditOutcome, HrEditor};
+use crate::transparency::leaf::LeafKind;
 
 /// Applies `edit` to registration `doc_id` as `editor`, at relay time `at`, in one
 /// transaction.
@@ -51,8 +52,15 @@ pub(crate) fn apply(
         commit_seq,
         actor: editor.actor_key.as_bytes(),
         restricted: stored.restricted,
+        leaf: super::LeafOf {
+            kind: LeafKind::HrEdit,
+            nonce: &super::tlog::nonce_of_stored(&tx, doc_id)?,
+            at,
+        },
     };
-    super::insert_change(&tx, &logged, &change.0, Some(&bytes))?;
+    let mut leaves = Vec::with_capacity(1);
+    super::insert_change(&tx, &logged, &change.0, Some(&bytes), &mut leaves)?;
+    super::tlog::append(&tx, &leaves)?;
     // Lists show the new status from this commit on.
     super::registration_index::index_one(&tx, doc_id)?;
     super::registration_index::indexed_through(&tx, commit_seq)?;

@@ -6,6 +6,7 @@
 
 use super::*;
 use crate::storage::group_commit::Weight;
+use crate::transparency::leaf::{Leaf, LeafKind, Nonce};
 
 /// An ingest group gives the writer up to a waiting short write only after this many items
 /// (some 6 ms of inserts): a stream of HR writes cannot shrink every group to one small
@@ -275,6 +276,7 @@ pub(super) fn apply_batch(
     let commit_seq = next_commit_seq(tx)?;
     let mut outcomes = Vec::with_capacity(batch.items.len());
     let mut access = Vec::new();
+    let mut leaves = Vec::new();
     for item in &batch.items {
         outcomes.push(apply_item(
             tx,
@@ -282,9 +284,11 @@ pub(super) fn apply_batch(
             item,
             commit_seq,
             listings,
-            &mut access,
+            (&mut access, &mut leaves),
         )?);
     }
+    // In the request's savepoint: a request rolled back takes its leaves with it.
+    super::tlog::append(tx, &leaves)?;
     // Whatever the items stored or changed, the index now lists as it is.
     registration_index::indexed_through(tx, commit_seq)?;
     // Whether the tablet may pull was checked before its request waited for the writer; a
@@ -339,7 +343,7 @@ pub(super) fn apply_item(
     item: &IngestItem,
     commit_seq: i64,
     listings: &registration_index::ListingsAhead,
-    access: &mut Vec<AccessEntry>,
+    (access, leaves): (&mut Vec<AccessEntry>, &mut Vec<Leaf>),
 ) -> StorageResult<PushOutcome> {
     match item {
         IngestItem::Store {
@@ -402,7 +406,7 @@ pub(super) fn apply_item(
                             .cloned()
                             .or_else(|| listings.take(doc_id, change_hashes)),
                     };
-                    insert_capture(tx, &capture, commit_seq)?;
+                    insert_capture(tx, &capture, commit_seq, leaves)?;
                     PushOutcome::Stored(change_hashes.clone())
                 }
             };
@@ -421,16 +425,22 @@ pub(super) fn apply_item(
             let Some((event_id, restricted)) = record else {
                 return Ok(removed_outcome());
             };
+            let nonce = super::tlog::nonce_of_stored(tx, doc_id)?;
             let logged = LoggedChange {
                 doc_id,
                 event_id: &event_id,
                 commit_seq,
                 actor: batch.device_key.as_slice(),
                 restricted,
+                leaf: LeafOf {
+                    kind: LeafKind::StaffEdit,
+                    nonce: &nonce,
+                    at: batch.received_at,
+                },
             };
             let mut inserted = 0;
             for (hash, bytes) in changes {
-                inserted += insert_change(tx, &logged, hash, Some(bytes))?;
+                inserted += insert_change(tx, &logged, hash, Some(bytes), leaves)?;
             }
             // A retry of changes already held changes nothing and is not logged again.
             if inserted > 0 {
@@ -484,17 +494,21 @@ pub(super) struct NewCapture<'a> {
 }
 
 /// Stores `capture` as a new record, with its changes numbered by commit `commit_seq` so
-/// staff tablets pull it, and its index row, so lists show it from this commit on.
+/// staff tablets pull it, and its index row, so lists show it from this commit on. The
+/// record gets its transparency-log nonce, and each change a `capture` leaf in `leaves`,
+/// which the caller appends in the same transaction.
 pub(super) fn insert_capture(
     tx: &Transaction<'_>,
     capture: &NewCapture<'_>,
     commit_seq: i64,
+    leaves: &mut Vec<Leaf>,
 ) -> StorageResult<()> {
+    let nonce = crate::transparency::leaf::new_nonce();
     tx.prepare_cached(
         "INSERT INTO registrations
          (doc_id, event_id, device_key, document, change_hashes,
-          capture_signature, receipt_code, restricted, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+          capture_signature, receipt_code, restricted, received_at, tlog_nonce)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         capture.doc_id,
@@ -505,7 +519,8 @@ pub(super) fn insert_capture(
         capture.capture_signature,
         capture.receipt_code,
         capture.restricted,
-        capture.received_at
+        capture.received_at,
+        nonce.as_slice()
     ])?;
     let logged = LoggedChange {
         doc_id: capture.doc_id,
@@ -513,10 +528,15 @@ pub(super) fn insert_capture(
         commit_seq,
         actor: capture.device_key,
         restricted: capture.restricted,
+        leaf: LeafOf {
+            kind: LeafKind::Capture,
+            nonce: &nonce,
+            at: capture.received_at,
+        },
     };
     for hash in capture.change_hashes {
         // The capture's own bytes are the registration's `document`.
-        insert_change(tx, &logged, hash, None)?;
+        insert_change(tx, &logged, hash, None, leaves)?;
     }
     let listing = match &capture.listing {
         Some(listing) => Some(listing.clone()),
@@ -536,18 +556,29 @@ pub(super) struct LoggedChange<'a> {
     pub(super) commit_seq: i64,
     pub(super) actor: &'a [u8],
     pub(super) restricted: bool,
+    /// The transparency-log leaf each new change gets.
+    pub(super) leaf: LeafOf<'a>,
+}
+
+/// What a new change's leaf says besides the change: its kind, the record's nonce and the
+/// relay time it was accepted.
+pub(super) struct LeafOf<'a> {
+    pub(super) kind: LeafKind,
+    pub(super) nonce: &'a Nonce,
+    pub(super) at: i64,
 }
 
 /// Adds one change to the change log (`bytes` `None` for a capture's, whose bytes are the
-/// registration's document); a change already held is left as it is. Returns the rows
-/// added (0 or 1).
+/// registration's document), and its leaf to `leaves`; a change already held is left as it
+/// is (and gets no second leaf). Returns the rows added (0 or 1).
 pub(super) fn insert_change(
     tx: &Transaction<'_>,
     logged: &LoggedChange<'_>,
     hash: &[u8; 32],
     bytes: Option<&[u8]>,
+    leaves: &mut Vec<Leaf>,
 ) -> StorageResult<usize> {
-    Ok(tx
+    let added = tx
         .prepare_cached(
             "INSERT INTO registration_changes
              (hash, doc_id, event_id, commit_seq, actor, restricted, change)
@@ -561,7 +592,18 @@ pub(super) fn insert_change(
             logged.actor,
             logged.restricted,
             bytes
-        ])?)
+        ])?;
+    if added > 0 {
+        leaves.push(Leaf::change(
+            logged.leaf.kind,
+            logged.leaf.nonce,
+            logged.doc_id,
+            hash,
+            logged.actor,
+            logged.leaf.at,
+        ));
+    }
+    Ok(added)
 }
 
 /// Whether `doc_id` was removed (it is asked once per record in a page or a request, so the

@@ -220,6 +220,14 @@ pub fn replay(tx: &Transaction<'_>, mut entries: Vec<LifecycleEntry>) -> Storage
                      VALUES (?1, ?2, ?3, ?4, ?5)",
                     params![doc_id, action, reason, who, at],
                 )?;
+                if let Some(nonce) = super::tlog::nonce(tx, &doc_id)? {
+                    super::tlog::append(
+                        tx,
+                        &[crate::transparency::leaf::hold(
+                            &nonce, &doc_id, hold, &reason, &who, at,
+                        )],
+                    )?;
+                }
             }
             LifecycleEntry::Withdrawal {
                 doc_id,
@@ -293,6 +301,7 @@ pub fn replay(tx: &Transaction<'_>, mut entries: Vec<LifecycleEntry>) -> Storage
                         at,
                         commit_seq,
                         reason: &reason,
+                        author: crate::transparency::leaf::accessor_author(&by),
                     },
                 )?;
                 // The tablet's journal entry comes back too, so the relay still confirms

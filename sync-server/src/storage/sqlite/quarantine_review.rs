@@ -176,7 +176,10 @@ pub(crate) fn record(
             received_at,
             listing: None,
         };
-        super::insert_capture(&tx, &accepted, commit_seq)?;
+        // Its leaves say when it was received, as a capture stored by ingest does.
+        let mut leaves = Vec::new();
+        super::insert_capture(&tx, &accepted, commit_seq, &mut leaves)?;
+        super::tlog::append(&tx, &leaves)?;
     }
     tx.execute(
         "INSERT INTO quarantine_reviews

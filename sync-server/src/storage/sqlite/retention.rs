@@ -55,6 +55,7 @@ pub(crate) fn remove_in(
             at,
             commit_seq,
             reason,
+            author: crate::transparency::leaf::accessor_author(by),
         },
     )?;
     access_log::append_one(tx, at, by, AccessAction::Remove, doc_id)?;
@@ -71,15 +72,21 @@ pub(crate) struct RemovalRecord<'a> {
     pub at: i64,
     pub commit_seq: i64,
     pub reason: &'a str,
+    /// Who removed it, as the transparency log's `removed` leaf names them.
+    pub author: [u8; 32],
 }
 
 /// Erases every copy of a registration the relay keeps (its bytes, changes, index row,
-/// quarantined copies, withdrawal) and keeps a removal record in their place. Retention,
-/// removal by hand and a restore's replay all remove through this, so no copy is missed.
+/// quarantined copies, withdrawal, transparency-log nonce) and keeps a removal record in
+/// their place, with a `removed` leaf citing the record's commitment and the decision.
+/// Retention, removal by hand and a restore's replay all remove through this, so no copy
+/// is missed. A record the store never held (a restore's replay of a removal the backup
+/// predates) has no nonce and gets no leaf: the restored log never had its leaves either.
 pub(crate) fn erase_and_record_removal(
     tx: &Transaction<'_>,
     removal: &RemovalRecord<'_>,
 ) -> StorageResult<()> {
+    let nonce = super::tlog::nonce(tx, removal.doc_id)?;
     for table in crate::storage::record_tables::RECORD_TABLES {
         tx.execute(
             &format!("DELETE FROM {table} WHERE doc_id = ?1"),
@@ -100,6 +107,16 @@ pub(crate) fn erase_and_record_removal(
             removal.reason
         ],
     )?;
+    if let Some(nonce) = nonce {
+        let leaf = crate::transparency::leaf::removal(
+            &nonce,
+            removal.doc_id,
+            removal.reason,
+            removal.author,
+            removal.at,
+        );
+        super::tlog::append(tx, &[leaf])?;
+    }
     Ok(())
 }
 
@@ -216,6 +233,13 @@ pub(crate) fn change_legal_hold(
         "INSERT INTO legal_hold_history (doc_id, action, reason, by, at)
          VALUES (?1, ?2, ?3, ?4, ?5)",
         params![doc_id, if hold { "set" } else { "lift" }, reason, by, at],
+    )?;
+    let nonce = super::tlog::nonce_of_stored(&tx, doc_id)?;
+    super::tlog::append(
+        &tx,
+        &[crate::transparency::leaf::hold(
+            &nonce, doc_id, hold, reason, by, at,
+        )],
     )?;
     // Ahead of the commit: a restore replays it (see `lifecycle_journal`).
     lifecycle_journal::record(

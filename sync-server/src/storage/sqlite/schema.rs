@@ -27,7 +27,7 @@ use crate::storage::{StorageError, StorageResult};
 pub(crate) const APPLICATION_ID: u32 = 0x4B52_4C59;
 
 /// The version this build writes.
-pub const CURRENT_VERSION: u32 = 12;
+pub const CURRENT_VERSION: u32 = 13;
 
 /// One change of a step.
 enum Change {
@@ -39,6 +39,8 @@ enum Change {
         column: &'static str,
         definition: &'static str,
     },
+    /// Work SQL alone cannot do (the transparency log's backfill hashes with Rust).
+    Rust(fn(&Transaction<'_>) -> StorageResult<()>),
 }
 
 /// One step per version, index 0 making version 1.
@@ -203,6 +205,19 @@ const STEPS: [&[Change]; CURRENT_VERSION as usize] = [
             "CREATE INDEX IF NOT EXISTS blind_indexed_retry ON blind_indexed (retry_at)
              WHERE retry_at IS NOT NULL;",
         ),
+    ],
+    // 13: the transparency log (see `super::tlog` and `crate::transparency`): leaves by
+    // index, the perfect subtrees appends completed, the one-row head, and each record's
+    // nonce; records held before the log get a nonce and their changes `accepted-before-log`
+    // leaves. Leaves and subtrees are never updated or deleted.
+    &[
+        Change::AddColumn {
+            table: "registrations",
+            column: "tlog_nonce",
+            definition: "BLOB",
+        },
+        Change::Sql(TRANSPARENCY_LOG),
+        Change::Rust(super::tlog::backfill_step),
     ],
 ];
 
@@ -533,6 +548,36 @@ WHEN OLD.seq >= COALESCE((SELECT first_kept_seq FROM access_log_horizon WHERE id
 BEGIN SELECT RAISE(ABORT, 'the access log is append-only: only entries before its retention horizon are removed'); END;
 ";
 
+/// Step 13.
+const TRANSPARENCY_LOG: &str = "
+CREATE TABLE IF NOT EXISTS tlog_leaves (
+    idx  INTEGER PRIMARY KEY NOT NULL CHECK (idx >= 0),
+    leaf BLOB NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS tlog_nodes (
+    level INTEGER NOT NULL CHECK (level BETWEEN 0 AND 63),
+    idx   INTEGER NOT NULL CHECK (idx >= 0),
+    hash  BLOB NOT NULL CHECK (length(hash) = 32),
+    PRIMARY KEY (level, idx)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tlog_head (
+    id       INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),
+    size     INTEGER NOT NULL CHECK (size >= 0),
+    frontier BLOB NOT NULL
+) STRICT;
+INSERT OR IGNORE INTO tlog_head (id, size, frontier) VALUES (1, 0, x'');
+CREATE TRIGGER IF NOT EXISTS tlog_leaves_no_update BEFORE UPDATE ON tlog_leaves
+BEGIN SELECT RAISE(ABORT, 'the transparency log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS tlog_leaves_no_delete BEFORE DELETE ON tlog_leaves
+BEGIN SELECT RAISE(ABORT, 'the transparency log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS tlog_nodes_no_update BEFORE UPDATE ON tlog_nodes
+BEGIN SELECT RAISE(ABORT, 'the transparency log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS tlog_nodes_no_delete BEFORE DELETE ON tlog_nodes
+BEGIN SELECT RAISE(ABORT, 'the transparency log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS tlog_head_no_delete BEFORE DELETE ON tlog_head
+BEGIN SELECT RAISE(ABORT, 'the transparency log keeps its head'); END;
+";
+
 /// Step 7.
 const COVERING_INDEXES: &str = "
 DROP INDEX IF EXISTS access_log_by_actor;
@@ -628,6 +673,7 @@ pub(crate) fn in_memory() -> Connection {
 fn apply(tx: &Transaction<'_>, change: &Change) -> StorageResult<()> {
     match change {
         Change::Sql(sql) => tx.execute_batch(sql)?,
+        Change::Rust(step) => step(tx)?,
         Change::AddColumn {
             table,
             column,

@@ -40,6 +40,7 @@ pub(crate) mod monitoring;
 pub(crate) mod quarantine;
 pub(crate) mod registrations;
 pub(crate) mod reopen;
+pub(crate) mod transparency;
 
 use std::any::Any;
 
@@ -244,6 +245,13 @@ macro_rules! store_suite {
             daily_jobs {
                 a_days_run_is_recorded_once_and_later_turns_that_day_find_it_done,
                 a_turn_given_up_is_taken_again_and_no_run_is_recorded_without_one,
+            }
+            transparency {
+                captures_hr_edits_holds_and_removals_each_append_their_leaves,
+                a_staff_tablets_changes_append_a_leaf_each_and_a_retry_none,
+                a_request_that_fails_appends_no_leaf,
+                a_removed_records_nonce_is_erased_and_every_leaf_still_verifies,
+                proofs_served_from_the_store_equal_the_in_memory_librarys,
             }
         );
     };

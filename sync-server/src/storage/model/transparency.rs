@@ -1,0 +1,12 @@
+//! The transparency log as the store speaks of it: its committed tip. Leaves, their format
+//! and the tree's rules are [`crate::transparency`]'s.
+
+/// The log as committed: how many leaves, and the root over them (RFC 9162 MTH).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogTip {
+    pub size: u64,
+    pub root: [u8; 32],
+}
+
+/// The most leaves or subtree hashes one read returns.
+pub const LOG_READ_LIMIT: usize = 10_000;

@@ -1,0 +1,213 @@
+//! The transparency log's tables on PostgreSQL: leaves by index, the perfect subtrees
+//! appends completed, and the one-row head (size and right edge). What a leaf says and how
+//! appends extend the tree are [`crate::transparency`]'s; this file reads and writes the
+//! rows inside the transaction of what the leaves record.
+//!
+//! **Several instances.** An append locks the head row (`FOR UPDATE`) until its transaction
+//! ends, so appends from every instance form one sequence. Writes that number a commit hold
+//! the sequencer already, so for them the head lock waits for nothing more; legal holds
+//! (which take no number) wait for the writer holding the head, as they wait for the
+//! record's row. Lock order: the sequencer, then records' rows, then the head, then the
+//! access log's chain (every caller appends after it has locked the rows it erases or
+//! changes). Cost: four round trips per transaction that appends (head, leaves, nodes,
+//! head update), whatever its number of leaves.
+//!
+//! **The nonce** of a record is not a column here: it is derived from the record's key
+//! ([`nonce_from_key`]), which removal deletes (crypto-shredding, `record_keys.rs`), so the
+//! nonce goes exactly when the record's sealed bytes become unreadable, dead tuples and WAL
+//! included.
+
+use kiosk_core::tlog::hash::Hash;
+use postgres::GenericClient;
+use postgres::types::Type;
+
+use super::PgStore;
+use super::record_keys::key_of;
+use super::record_seal::RecordKey;
+use super::rows::signed;
+use crate::storage::model::{LOG_READ_LIMIT, LogTip};
+use crate::storage::{StorageError, StorageResult};
+use crate::transparency::append::{self, LogHead};
+use crate::transparency::leaf::record_commitment;
+use crate::transparency::leaf::{Leaf, LeafKind, Nonce, author_of_actor, change_subject};
+
+/// A record's nonce: SHA-256("kiosk-tlog-nonce-v1" ‖ the record's key).
+pub(super) fn nonce_from_key(key: &RecordKey) -> Nonce {
+    key.tlog_nonce()
+}
+
+/// The nonce of record `doc_id`, while its key is held.
+pub(super) fn nonce(client: &mut impl GenericClient, doc_id: &str) -> StorageResult<Option<Nonce>> {
+    Ok(key_of(client, doc_id)?.map(|key| nonce_from_key(&key)))
+}
+
+/// The nonce of a stored record, which has a key.
+pub(super) fn nonce_of_stored(
+    client: &mut impl GenericClient,
+    doc_id: &str,
+) -> StorageResult<Nonce> {
+    nonce(client, doc_id)?.ok_or(StorageError::Undecodable("record key"))
+}
+
+/// Appends `leaves` inside the caller's transaction, after locking the head.
+pub(super) fn append(client: &mut impl GenericClient, leaves: &[Leaf]) -> StorageResult<()> {
+    if leaves.is_empty() {
+        return Ok(());
+    }
+    let row = client.query_typed_one(
+        "SELECT size, frontier FROM tlog_head WHERE id = 1 FOR UPDATE",
+        &[],
+    )?;
+    let head = decode_head(row.try_get(0)?, row.try_get(1)?)?;
+    let appended = append::append(&head, leaves)
+        .map_err(|_| StorageError::Undecodable("transparency log right edge"))?;
+    let indexes = (0..appended.leaves.len() as u64)
+        .map(|offset| signed(appended.first_index + offset, "log index"))
+        .collect::<StorageResult<Vec<i64>>>()?;
+    let bytes: Vec<&[u8]> = appended.leaves.iter().map(|l| l.as_slice()).collect();
+    client.execute_typed(
+        "INSERT INTO tlog_leaves (idx, leaf) SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[])",
+        &[(&indexes, Type::INT8_ARRAY), (&bytes, Type::BYTEA_ARRAY)],
+    )?;
+    let levels: Vec<i16> = appended.nodes.iter().map(|n| i16::from(n.0)).collect();
+    let node_indexes = appended
+        .nodes
+        .iter()
+        .map(|n| signed(n.1, "log node index"))
+        .collect::<StorageResult<Vec<i64>>>()?;
+    let hashes: Vec<&[u8]> = appended.nodes.iter().map(|n| n.2.as_slice()).collect();
+    client.execute_typed(
+        "INSERT INTO tlog_nodes (level, idx, hash)
+         SELECT * FROM UNNEST($1::SMALLINT[], $2::BIGINT[], $3::BYTEA[])",
+        &[
+            (&levels, Type::INT2_ARRAY),
+            (&node_indexes, Type::INT8_ARRAY),
+            (&hashes, Type::BYTEA_ARRAY),
+        ],
+    )?;
+    client.execute_typed(
+        "UPDATE tlog_head SET size = $1, frontier = $2 WHERE id = 1",
+        &[
+            (&signed(appended.head.size, "log size")?, Type::INT8),
+            (&appended.head.encode_frontier(), Type::BYTEA),
+        ],
+    )?;
+    Ok(())
+}
+
+fn decode_head(size: i64, frontier: Vec<u8>) -> StorageResult<LogHead> {
+    let size = u64::try_from(size).map_err(|_| StorageError::Undecodable("log size"))?;
+    LogHead::decode(size, &frontier).map_err(|_| StorageError::Undecodable("transparency log head"))
+}
+
+/// The upgrade that made the log (version 9): every change held gets an
+/// `accepted-before-log` leaf, in the order the relay stored them, dated when its record
+/// was received. Records' nonces come from their keys, which every stored record has.
+pub(super) fn backfill(client: &mut impl GenericClient) -> StorageResult<()> {
+    let rows = client.query(
+        "SELECT c.doc_id, c.hash, c.actor, r.received_at, k.key
+         FROM registration_changes c
+              JOIN registrations r ON r.doc_id = c.doc_id
+              JOIN record_keys k ON k.doc_id = c.doc_id
+         ORDER BY c.commit_seq, c.id",
+        &[],
+    )?;
+    let mut leaves = Vec::with_capacity(rows.len().min(BACKFILL_PIECE));
+    for row in rows {
+        let doc_id: String = row.try_get(0)?;
+        let hash: [u8; 32] = row
+            .try_get::<_, Vec<u8>>(1)?
+            .try_into()
+            .map_err(|_| StorageError::Undecodable("change hash"))?;
+        let actor: Vec<u8> = row.try_get(2)?;
+        let key = super::record_keys::stored_key(row.try_get(4)?)?;
+        let nonce = nonce_from_key(&key);
+        leaves.push(Leaf {
+            kind: LeafKind::AcceptedBeforeLog,
+            record: record_commitment(&nonce, &doc_id),
+            subject: change_subject(&nonce, &hash),
+            author: author_of_actor(&actor),
+            accepted_at: row.try_get(3)?,
+        });
+        if leaves.len() == BACKFILL_PIECE {
+            append(client, &leaves)?;
+            leaves.clear();
+        }
+    }
+    append(client, &leaves)
+}
+
+const BACKFILL_PIECE: usize = 10_000;
+
+impl crate::storage::traits::TransparencyLogStore for PgStore {
+    fn log_tip(&self) -> StorageResult<LogTip> {
+        self.read(|tx| {
+            let row =
+                tx.query_typed_one("SELECT size, frontier FROM tlog_head WHERE id = 1", &[])?;
+            let head = decode_head(row.try_get(0)?, row.try_get(1)?)?;
+            Ok(LogTip {
+                size: head.size,
+                root: head.root(),
+            })
+        })
+    }
+
+    fn log_leaves(&self, from: u64, limit: usize) -> StorageResult<Vec<Vec<u8>>> {
+        let limit = limit.min(LOG_READ_LIMIT) as i64;
+        let from = signed(from, "log index")?;
+        self.read(|tx| {
+            tx.query_typed(
+                "SELECT leaf FROM tlog_leaves WHERE idx >= $1 ORDER BY idx LIMIT $2",
+                &[(&from, Type::INT8), (&limit, Type::INT8)],
+            )?
+            .iter()
+            .map(|row| Ok(row.try_get(0)?))
+            .collect()
+        })
+    }
+
+    fn log_subtree(&self, level: u8, index: u64) -> StorageResult<Option<Hash>> {
+        let index = signed(index, "log node index")?;
+        self.read(|tx| {
+            tx.query_typed_opt(
+                "SELECT hash FROM tlog_nodes WHERE level = $1 AND idx = $2",
+                &[(&i16::from(level), Type::INT2), (&index, Type::INT8)],
+            )?
+            .map(|row| {
+                row.try_get::<_, Vec<u8>>(0)?
+                    .try_into()
+                    .map_err(|_| StorageError::Undecodable("log node hash"))
+            })
+            .transpose()
+        })
+    }
+
+    fn log_level(&self, level: u8, from: u64, limit: usize) -> StorageResult<Vec<(u64, Vec<u8>)>> {
+        let limit = limit.min(LOG_READ_LIMIT) as i64;
+        let from = signed(from, "log node index")?;
+        self.read(|tx| {
+            tx.query_typed(
+                "SELECT idx, hash FROM tlog_nodes WHERE level = $1 AND idx >= $2
+                 ORDER BY idx LIMIT $3",
+                &[
+                    (&i16::from(level), Type::INT2),
+                    (&from, Type::INT8),
+                    (&limit, Type::INT8),
+                ],
+            )?
+            .iter()
+            .map(|row| {
+                let index: i64 = row.try_get(0)?;
+                Ok((
+                    super::rows::unsigned(index, "log node index")?,
+                    row.try_get(1)?,
+                ))
+            })
+            .collect()
+        })
+    }
+
+    fn record_nonce(&self, doc_id: &str) -> StorageResult<Option<Nonce>> {
+        self.read(|tx| nonce(tx, doc_id))
+    }
+}

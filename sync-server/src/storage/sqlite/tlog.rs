@@ -1,0 +1,208 @@
+//! The transparency log's tables on SQLite: leaves by index, the perfect subtrees appends
+//! completed, the one-row head (size and right edge), and the record nonce beside each
+//! registration. What a leaf says and how appends extend the tree are
+//! [`crate::transparency`]'s; this file reads and writes the rows, always inside the
+//! transaction of what the leaves record (the single writer connection orders appends).
+
+use kiosk_core::tlog::hash::Hash;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::storage::model::LogTip;
+use crate::storage::{StorageError, StorageResult};
+use crate::transparency::append::{self, LogHead};
+use crate::transparency::leaf::{Leaf, LeafKind, Nonce, author_of_actor, record_commitment};
+
+/// Appends `leaves` to the log inside the caller's transaction.
+pub(crate) fn append(conn: &Connection, leaves: &[Leaf]) -> StorageResult<()> {
+    if leaves.is_empty() {
+        return Ok(());
+    }
+    let head = head(conn)?;
+    let appended = append::append(&head, leaves)
+        .map_err(|_| StorageError::Undecodable("transparency log right edge"))?;
+    let mut insert_leaf =
+        conn.prepare_cached("INSERT INTO tlog_leaves (idx, leaf) VALUES (?1, ?2)")?;
+    for (offset, bytes) in appended.leaves.iter().enumerate() {
+        insert_leaf.execute(params![
+            index(appended.first_index + offset as u64)?,
+            bytes.as_slice()
+        ])?;
+    }
+    let mut insert_node =
+        conn.prepare_cached("INSERT INTO tlog_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")?;
+    for (level, idx, hash) in &appended.nodes {
+        insert_node.execute(params![*level, index(*idx)?, hash.as_slice()])?;
+    }
+    conn.prepare_cached("UPDATE tlog_head SET size = ?1, frontier = ?2 WHERE id = 1")?
+        .execute(params![
+            index(appended.head.size)?,
+            appended.head.encode_frontier()
+        ])?;
+    Ok(())
+}
+
+fn index(value: u64) -> StorageResult<i64> {
+    i64::try_from(value).map_err(|_| StorageError::Undecodable("transparency log index"))
+}
+
+/// The log's head as committed (or as the caller's transaction left it).
+pub(crate) fn head(conn: &Connection) -> StorageResult<LogHead> {
+    let (size, frontier): (i64, Vec<u8>) = conn
+        .prepare_cached("SELECT size, frontier FROM tlog_head WHERE id = 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let size = u64::try_from(size).map_err(|_| StorageError::Undecodable("log size"))?;
+    LogHead::decode(size, &frontier).map_err(|_| StorageError::Undecodable("transparency log head"))
+}
+
+pub(crate) fn tip(conn: &Connection) -> StorageResult<LogTip> {
+    let head = head(conn)?;
+    Ok(LogTip {
+        size: head.size,
+        root: head.root(),
+    })
+}
+
+/// Leaves from index `from` on, at most `limit`.
+pub(crate) fn leaves(conn: &Connection, from: u64, limit: usize) -> StorageResult<Vec<Vec<u8>>> {
+    let mut statement =
+        conn.prepare_cached("SELECT leaf FROM tlog_leaves WHERE idx >= ?1 ORDER BY idx LIMIT ?2")?;
+    let rows = statement
+        .query_map(params![index(from)?, limit as i64], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Stored subtrees of `level` from index `from` on, at most `limit`, as `(index, hash)`.
+pub(crate) fn nodes(
+    conn: &Connection,
+    level: u8,
+    from: u64,
+    limit: usize,
+) -> StorageResult<Vec<(u64, Vec<u8>)>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT idx, hash FROM tlog_nodes WHERE level = ?1 AND idx >= ?2 ORDER BY idx LIMIT ?3",
+    )?;
+    let rows = statement
+        .query_map(params![level, index(from)?, limit as i64], |r| {
+            Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+pub(crate) fn subtree(conn: &Connection, level: u8, idx: u64) -> StorageResult<Option<Hash>> {
+    let hash: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT hash FROM tlog_nodes WHERE level = ?1 AND idx = ?2")?
+        .query_row(params![level, index(idx)?], |r| r.get(0))
+        .optional()?;
+    hash.map(|h| {
+        h.try_into()
+            .map_err(|_| StorageError::Undecodable("log node hash"))
+    })
+    .transpose()
+}
+
+/// The nonce kept beside registration `doc_id` (none once it is removed).
+pub(crate) fn nonce(conn: &Connection, doc_id: &str) -> StorageResult<Option<Nonce>> {
+    let nonce: Option<Option<Vec<u8>>> = conn
+        .prepare_cached("SELECT tlog_nonce FROM registrations WHERE doc_id = ?1")?
+        .query_row([doc_id], |r| r.get(0))
+        .optional()?;
+    nonce
+        .flatten()
+        .map(|n| {
+            n.try_into()
+                .map_err(|_| StorageError::Undecodable("record nonce"))
+        })
+        .transpose()
+}
+
+/// The nonce of a stored registration, which every stored one has (new ones from their
+/// insert, older ones from the upgrade that made the log).
+pub(crate) fn nonce_of_stored(conn: &Connection, doc_id: &str) -> StorageResult<Nonce> {
+    nonce(conn, doc_id)?.ok_or(StorageError::Undecodable("record nonce"))
+}
+
+/// The upgrade that made the log: every registration held gets a nonce, and every change
+/// held gets an `accepted-before-log` leaf, in the order the relay stored them (commit
+/// number, then row), dated when its record was received (the change's own time was not
+/// kept before the log).
+/// The schema step that runs [`backfill`].
+pub(crate) fn backfill_step(tx: &rusqlite::Transaction<'_>) -> StorageResult<()> {
+    backfill(tx)
+}
+
+const BACKFILL_PIECE: usize = 10_000;
+
+pub(crate) fn backfill(conn: &Connection) -> StorageResult<()> {
+    let doc_ids: Vec<String> = conn
+        .prepare("SELECT doc_id FROM registrations WHERE tlog_nonce IS NULL ORDER BY received_at, doc_id")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    {
+        let mut set = conn.prepare("UPDATE registrations SET tlog_nonce = ?2 WHERE doc_id = ?1")?;
+        for doc_id in &doc_ids {
+            set.execute(params![
+                doc_id,
+                crate::transparency::leaf::new_nonce().as_slice()
+            ])?;
+        }
+    }
+    let mut statement = conn.prepare(
+        "SELECT c.doc_id, c.hash, c.actor, r.received_at, r.tlog_nonce
+         FROM registration_changes c JOIN registrations r ON r.doc_id = c.doc_id
+         ORDER BY c.commit_seq, c.rowid",
+    )?;
+    let mut leaves = Vec::new();
+    let mut rows = statement.query([])?;
+    while let Some(row) = rows.next()? {
+        let doc_id: String = row.get(0)?;
+        let hash: [u8; 32] = row
+            .get::<_, Vec<u8>>(1)?
+            .try_into()
+            .map_err(|_| StorageError::Undecodable("change hash"))?;
+        let actor: Vec<u8> = row.get(2)?;
+        let nonce: Nonce = row
+            .get::<_, Vec<u8>>(4)?
+            .try_into()
+            .map_err(|_| StorageError::Undecodable("record nonce"))?;
+        leaves.push(Leaf {
+            kind: LeafKind::AcceptedBeforeLog,
+            record: record_commitment(&nonce, &doc_id),
+            subject: crate::transparency::leaf::change_subject(&nonce, &hash),
+            author: author_of_actor(&actor),
+            accepted_at: row.get(3)?,
+        });
+        // In pieces: a large store's changes need not all be in memory at once.
+        if leaves.len() == BACKFILL_PIECE {
+            append(conn, &leaves)?;
+            leaves.clear();
+        }
+    }
+    drop(rows);
+    append(conn, &leaves)
+}
+
+impl crate::storage::traits::TransparencyLogStore for super::SqliteStore {
+    fn log_tip(&self) -> StorageResult<LogTip> {
+        self.read(tip)
+    }
+
+    fn log_leaves(&self, from: u64, limit: usize) -> StorageResult<Vec<Vec<u8>>> {
+        let limit = limit.min(crate::storage::model::LOG_READ_LIMIT);
+        self.read(|conn| leaves(conn, from, limit))
+    }
+
+    fn log_subtree(&self, level: u8, index: u64) -> StorageResult<Option<Hash>> {
+        self.read(|conn| subtree(conn, level, index))
+    }
+
+    fn log_level(&self, level: u8, from: u64, limit: usize) -> StorageResult<Vec<(u64, Vec<u8>)>> {
+        let limit = limit.min(crate::storage::model::LOG_READ_LIMIT);
+        self.read(|conn| nodes(conn, level, from, limit))
+    }
+
+    fn record_nonce(&self, doc_id: &str) -> StorageResult<Option<Nonce>> {
+        self.read(|conn| nonce(conn, doc_id))
+    }
+}

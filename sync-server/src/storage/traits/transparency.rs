@@ -1,0 +1,30 @@
+//! The transparency log's reads: what `verify-log`, proofs and checkpoints need. Appends
+//! have no method of their own: each write that records something appends its leaves in its
+//! own transaction (see [`crate::transparency`]).
+
+use kiosk_core::tlog::hash::Hash;
+
+use crate::storage::StorageResult;
+use crate::storage::model::LogTip;
+use crate::transparency::leaf::Nonce;
+
+pub trait TransparencyLogStore {
+    /// The log's size and root as committed.
+    fn log_tip(&self) -> StorageResult<LogTip>;
+
+    /// Stored leaves from index `from` on, in order, at most `limit` (capped at
+    /// [`crate::storage::model::LOG_READ_LIMIT`]).
+    fn log_leaves(&self, from: u64, limit: usize) -> StorageResult<Vec<Vec<u8>>>;
+
+    /// One stored perfect subtree: the hash of leaves `[index·2^level, (index+1)·2^level)`;
+    /// `None` if the store has none (not complete yet).
+    fn log_subtree(&self, level: u8, index: u64) -> StorageResult<Option<Hash>>;
+
+    /// Stored subtrees of one level from index `from` on, in order, at most `limit` (capped
+    /// at [`crate::storage::model::LOG_READ_LIMIT`]), as stored (a hash of any length, so a
+    /// damaged row is reported rather than skipped).
+    fn log_level(&self, level: u8, from: u64, limit: usize) -> StorageResult<Vec<(u64, Vec<u8>)>>;
+
+    /// The nonce kept beside a stored registration (`None` once it is removed).
+    fn record_nonce(&self, doc_id: &str) -> StorageResult<Option<Nonce>>;
+}

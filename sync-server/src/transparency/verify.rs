@@ -1,0 +1,266 @@
+//! `verify-log`: the whole log checked from its stored leaves. Every leaf is decoded and
+//! hashed again, the tree rebuilt append by append, every stored perfect subtree compared
+//! with the rebuilt one, the stored head with the rebuilt root, and, given a saved signed
+//! checkpoint, its signature (the log key's public half), its root at its size and the
+//! current tree's consistency with it. The first disagreement is named (leaf or node, by
+//! index); nothing is repaired.
+
+use std::collections::VecDeque;
+
+use kiosk_core::tlog::hash::{Hash, leaf_hash};
+use kiosk_core::tlog::tree::{Frontier, consistency_proof, verify_consistency};
+
+use super::leaf::{Leaf, LeafKind};
+use super::source::StoreSubtrees;
+use crate::storage::model::LOG_READ_LIMIT;
+use crate::storage::{RelayStore, StorageError};
+
+/// A checkpoint to check the log against: its size and root, already read from a signed
+/// note whose signature verified (see [`super::checkpoint::open_checkpoint`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Saved {
+    pub size: u64,
+    pub root: Hash,
+}
+
+/// What was checked.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Checked {
+    pub size: u64,
+    pub root: Hash,
+    pub nodes: u64,
+    /// Leaves per kind, in [`LeafKind::ALL`]'s order.
+    pub kinds: [u64; 7],
+    /// The saved checkpoint's size, when one was checked.
+    pub checkpoint: Option<u64>,
+}
+
+/// The first thing that disagrees.
+#[derive(Debug, thiserror::Error)]
+pub enum Disagreement {
+    #[error("reading the log: {0}")]
+    Storage(#[from] StorageError),
+    #[error("leaf {index} is missing (the head says the log has {size} leaves)")]
+    LeafMissing { index: u64, size: u64 },
+    #[error("leaf {index} does not decode: {reason}")]
+    LeafUndecodable { index: u64, reason: String },
+    #[error("leaf {index} is stored past the log's size {size}")]
+    LeafPastHead { index: u64, size: u64 },
+    #[error("node {level}/{index} (leaves {first}..{end}) is missing")]
+    NodeMissing {
+        level: u8,
+        index: u64,
+        first: u64,
+        end: u64,
+    },
+    #[error(
+        "node {level}/{index} (leaves {first}..{end}) disagrees with its leaves: stored \
+         {stored}, recomputed {recomputed}"
+    )]
+    NodeDiffers {
+        level: u8,
+        index: u64,
+        first: u64,
+        end: u64,
+        stored: String,
+        recomputed: String,
+    },
+    #[error("node {level}/{index} is stored past the log's size {size}")]
+    NodePastHead { level: u8, index: u64, size: u64 },
+    #[error("the stored head's root {stored} is not the root of the stored leaves {recomputed}")]
+    HeadDiffers { stored: String, recomputed: String },
+    #[error(
+        "the log has {size} leaves, fewer than the saved checkpoint's {checkpoint}: leaves were \
+         removed"
+    )]
+    ShorterThanCheckpoint { size: u64, checkpoint: u64 },
+    #[error(
+        "the saved checkpoint's root at size {size} is {saved}, the stored leaves give {recomputed}: \
+         the first {size} leaves were changed since it was signed"
+    )]
+    CheckpointRootDiffers {
+        size: u64,
+        saved: String,
+        recomputed: String,
+    },
+    #[error("the stored tree is not consistent with the saved checkpoint: {0}")]
+    Inconsistent(String),
+}
+
+/// Stored subtrees of one level, read ahead in order.
+struct LevelCursor {
+    level: u8,
+    next: u64,
+    ahead: VecDeque<(u64, Vec<u8>)>,
+}
+
+impl LevelCursor {
+    fn stored(
+        &mut self,
+        store: &dyn RelayStore,
+        index: u64,
+    ) -> Result<Option<Vec<u8>>, StorageError> {
+        loop {
+            while let Some((at, _)) = self.ahead.front() {
+                if *at < index {
+                    self.ahead.pop_front();
+                } else {
+                    break;
+                }
+            }
+            match self.ahead.front() {
+                Some((at, _)) if *at == index => {
+                    return Ok(self.ahead.pop_front().map(|(_, hash)| hash));
+                }
+                Some(_) => return Ok(None),
+                None if self.next > index => return Ok(None),
+                None => {
+                    let page = store.log_level(self.level, index, LOG_READ_LIMIT)?;
+                    self.next = page.last().map_or(u64::MAX, |(at, _)| at + 1);
+                    if page.is_empty() {
+                        return Ok(None);
+                    }
+                    self.ahead.extend(page);
+                }
+            }
+        }
+    }
+}
+
+/// Checks the whole log in `store`, and against `saved` if given. `progress` is told the
+/// leaves checked so far, every [`LOG_READ_LIMIT`] leaves.
+pub fn verify_log(
+    store: &dyn RelayStore,
+    saved: Option<Saved>,
+    mut progress: impl FnMut(u64),
+) -> Result<Checked, Disagreement> {
+    let tip = store.log_tip()?;
+    let mut frontier = Frontier::new();
+    let mut cursors: Vec<LevelCursor> = (0..64u8)
+        .map(|level| LevelCursor {
+            level,
+            next: 0,
+            ahead: VecDeque::new(),
+        })
+        .collect();
+    let mut checked = Checked {
+        size: tip.size,
+        root: tip.root,
+        checkpoint: saved.map(|s| s.size),
+        ..Checked::default()
+    };
+    if let Some(saved) = saved
+        && saved.size > tip.size
+    {
+        return Err(Disagreement::ShorterThanCheckpoint {
+            size: tip.size,
+            checkpoint: saved.size,
+        });
+    }
+    let mut root_at_saved = None;
+    while frontier.size() < tip.size {
+        let from = frontier.size();
+        let page = store.log_leaves(from, LOG_READ_LIMIT)?;
+        if page.is_empty() {
+            return Err(Disagreement::LeafMissing {
+                index: from,
+                size: tip.size,
+            });
+        }
+        for bytes in page {
+            let index = frontier.size();
+            if index >= tip.size {
+                return Err(Disagreement::LeafPastHead {
+                    index,
+                    size: tip.size,
+                });
+            }
+            let leaf = Leaf::decode(&bytes).map_err(|e| Disagreement::LeafUndecodable {
+                index,
+                reason: e.to_string(),
+            })?;
+            let kind = LeafKind::ALL
+                .iter()
+                .position(|k| *k == leaf.kind)
+                .expect("a known kind");
+            checked.kinds[kind] += 1;
+            for (level, node, hash) in frontier.append(leaf_hash(&bytes)) {
+                let first = node << level;
+                let end = (node + 1) << level;
+                match cursors[usize::from(level)].stored(store, node)? {
+                    None => {
+                        return Err(Disagreement::NodeMissing {
+                            level,
+                            index: node,
+                            first,
+                            end,
+                        });
+                    }
+                    Some(stored) if stored != hash => {
+                        return Err(Disagreement::NodeDiffers {
+                            level,
+                            index: node,
+                            first,
+                            end,
+                            stored: hex::encode(stored),
+                            recomputed: hex::encode(hash),
+                        });
+                    }
+                    Some(_) => checked.nodes += 1,
+                }
+            }
+            if saved.is_some_and(|s| s.size == frontier.size()) {
+                root_at_saved = Some(frontier.root());
+            }
+        }
+        progress(frontier.size());
+    }
+    // Nothing stored past the head.
+    if store.log_leaves(tip.size, 1)?.first().is_some() {
+        return Err(Disagreement::LeafPastHead {
+            index: tip.size,
+            size: tip.size,
+        });
+    }
+    for level in 0..64u8 {
+        let next = tip.size >> level;
+        if let Some((index, _)) = store.log_level(level, next, 1)?.first() {
+            return Err(Disagreement::NodePastHead {
+                level,
+                index: *index,
+                size: tip.size,
+            });
+        }
+        if next == 0 {
+            break;
+        }
+    }
+    if frontier.root() != tip.root {
+        return Err(Disagreement::HeadDiffers {
+            stored: hex::encode(tip.root),
+            recomputed: hex::encode(frontier.root()),
+        });
+    }
+    if let Some(saved) = saved {
+        let recomputed = if saved.size == 0 {
+            kiosk_core::tlog::hash::EMPTY_ROOT
+        } else {
+            root_at_saved.expect("the rebuild passed the checkpoint's size")
+        };
+        if recomputed != saved.root {
+            return Err(Disagreement::CheckpointRootDiffers {
+                size: saved.size,
+                saved: hex::encode(saved.root),
+                recomputed: hex::encode(recomputed),
+            });
+        }
+        // The proof a tablet or witness would get, from the stored subtrees: checked too.
+        if saved.size > 0 {
+            let proof = consistency_proof(&StoreSubtrees(store), saved.size, tip.size)
+                .map_err(|e| Disagreement::Inconsistent(format!("{e:?}")))?;
+            verify_consistency(saved.size, tip.size, &saved.root, &tip.root, &proof)
+                .map_err(|e| Disagreement::Inconsistent(e.to_string()))?;
+        }
+    }
+    Ok(checked)
+}
