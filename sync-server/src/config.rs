@@ -40,6 +40,8 @@ pub const ENV_LOG_FORMAT: &str = "KIOSK_LOG_FORMAT";
 pub const ENV_TRUSTED_PROXIES: &str = "KIOSK_TRUSTED_PROXIES";
 pub const ENV_ACCESS_LOG_RETENTION_MONTHS: &str = "KIOSK_ACCESS_LOG_RETENTION_MONTHS";
 pub const ENV_ACCESSIBILITY_CONTACT: &str = "KIOSK_ACCESSIBILITY_CONTACT";
+/// The transparency log's origin line (its name in checkpoints).
+pub const ENV_LOG_ORIGIN: &str = "KIOSK_LOG_ORIGIN";
 pub const ENV_HEADER_READ_TIMEOUT_SECS: &str = "KIOSK_HEADER_READ_TIMEOUT_SECS";
 pub const ENV_BODY_READ_TIMEOUT_SECS: &str = "KIOSK_BODY_READ_TIMEOUT_SECS";
 pub const ENV_IDLE_TIMEOUT_SECS: &str = "KIOSK_IDLE_TIMEOUT_SECS";
@@ -50,7 +52,7 @@ pub const ENV_MAX_CONNECTIONS_PER_CLIENT: &str = "KIOSK_MAX_CONNECTIONS_PER_CLIE
 pub const ENV_RUST_LOG: &str = "RUST_LOG";
 
 /// The keys a config file may hold, as error texts list them.
-pub const FILE_KEYS: [&str; 17] = [
+pub const FILE_KEYS: [&str; 18] = [
     "listen",
     "data_dir",
     "database_url",
@@ -60,6 +62,7 @@ pub const FILE_KEYS: [&str; 17] = [
     "log",
     "access_log_retention_months",
     "accessibility_contact",
+    "log_origin",
     "header_read_timeout_secs",
     "body_read_timeout_secs",
     "idle_timeout_secs",
@@ -77,6 +80,8 @@ const EXPECT_DATABASE_URL: &str =
 const EXPECT_BOOL: &str = "true or false";
 const EXPECT_LOG: &str = "a log filter, like \"info\" or \"info,tower_http=debug\"";
 const EXPECT_MONTHS: &str = "a whole number of months from 12 to 1200, like 60";
+const EXPECT_ORIGIN: &str =
+    "a log name without spaces or '+', at most 256 bytes, like \"relay.myndighet.se/kiosk-log\"";
 const EXPECT_EMAIL: &str = "an email address, like \"tillganglighet@myndighet.se\"";
 const EXPECT_SECONDS: &str = "a whole number of seconds from 1 to 3600, like 30";
 const EXPECT_CONNECTIONS: &str = "a whole number of connections from 1 to 65536, like 256";
@@ -181,6 +186,9 @@ pub struct Settings {
     /// Where visitors of the console report accessibility problems (an email address), as
     /// the accessibility statement names it.
     pub accessibility_contact: Option<String>,
+    /// The transparency log's origin (`crate::transparency::checkpoint`); unset: derived
+    /// from the log key.
+    pub log_origin: Option<String>,
     /// Seconds a client has to send a request's head (also how long an idle keep-alive
     /// connection stays open).
     pub header_read_timeout_secs: Option<u64>,
@@ -217,6 +225,7 @@ impl Settings {
                 .access_log_retention_months
                 .or(lower.access_log_retention_months),
             accessibility_contact: self.accessibility_contact.or(lower.accessibility_contact),
+            log_origin: self.log_origin.or(lower.log_origin),
             header_read_timeout_secs: self
                 .header_read_timeout_secs
                 .or(lower.header_read_timeout_secs),
@@ -294,6 +303,14 @@ impl Settings {
                 })
             })
             .transpose()?;
+        let log_origin = text(ENV_LOG_ORIGIN, EXPECT_ORIGIN)?
+            .map(|value| {
+                log_origin(&value).ok_or(ConfigError::BadEnvValue {
+                    name: ENV_LOG_ORIGIN,
+                    expected: EXPECT_ORIGIN,
+                })
+            })
+            .transpose()?;
         let accessibility_contact = text(ENV_ACCESSIBILITY_CONTACT, EXPECT_EMAIL)?
             .map(|value| {
                 contact_email(&value).ok_or(ConfigError::BadEnvValue {
@@ -360,6 +377,7 @@ impl Settings {
             log,
             access_log_retention_months,
             accessibility_contact,
+            log_origin,
             backup: BackupSettings::from_env(&var)?,
         })
     }
@@ -438,6 +456,11 @@ impl Settings {
                     });
                     settings.trusted_proxies =
                         Some(list.ok_or_else(|| bad("trusted_proxies", EXPECT_PROXIES))?);
+                }
+                "log_origin" => {
+                    let origin = value.as_str().and_then(log_origin);
+                    settings.log_origin =
+                        Some(origin.ok_or_else(|| bad("log_origin", EXPECT_ORIGIN))?);
                 }
                 "accessibility_contact" => {
                     let email = value.as_str().and_then(contact_email);
@@ -603,6 +626,8 @@ pub struct ServeConfig {
     pub log: String,
     /// The accessibility statement's contact address, if the operator set one.
     pub accessibility_contact: Option<String>,
+    /// The transparency log's origin, if the operator set one.
+    pub log_origin: Option<String>,
     /// Timeouts and the connection cap.
     pub limits: ConnectionLimits,
     /// Scheduled backups, if a folder is set (SQLite only; `serve` refuses them on
@@ -629,6 +654,7 @@ impl ServeConfig {
             database_url: settings.database_url.clone(),
             log: settings.log_or_default(),
             accessibility_contact: settings.accessibility_contact.clone(),
+            log_origin: settings.log_origin.clone(),
             limits: settings.connection_limits(),
             backup: settings.backup.schedule()?,
             log_format: settings.log_format.unwrap_or_default(),
@@ -673,6 +699,13 @@ fn parse_months(value: &str) -> Option<u32> {
         .parse::<u32>()
         .ok()
         .filter(|months| ACCESS_LOG_RETENTION_MONTHS.contains(months))
+}
+
+/// `value` trimmed, if it can name the log's key in a signed note (the origin is the key
+/// name): non-empty, bounded, no spaces or '+'.
+fn log_origin(value: &str) -> Option<String> {
+    let value = value.trim();
+    kiosk_core::tlog::note::is_valid_key_name(value).then(|| value.to_owned())
 }
 
 /// `value` trimmed, if it looks like an email address: one `@` between a local part and a
@@ -756,6 +789,7 @@ mod tests {
                 scheme: Scheme::PlainHttp,
                 log: DEFAULT_LOG.to_owned(),
                 accessibility_contact: None,
+                log_origin: None,
                 limits: DEFAULT_LIMITS,
                 backup: None,
                 log_format: crate::log_format::LogFormat::Text,
@@ -1048,14 +1082,33 @@ mod tests {
     }
 
     #[test]
+    fn the_log_origin_is_a_key_name_from_the_file_or_environment() {
+        let from_file = file("log_origin = \" relay.myndighet.se/kiosk-log \"");
+        assert_eq!(
+            from_file.log_origin.as_deref(),
+            Some("relay.myndighet.se/kiosk-log")
+        );
+        let environment =
+            Settings::from_env(env(&[(ENV_LOG_ORIGIN, "other.se/log")])).expect("valid");
+        assert_eq!(
+            environment.over(from_file).log_origin.as_deref(),
+            Some("other.se/log")
+        );
+        for bad in ["log_origin = \"two words\"", "log_origin = \"a+b\"", "log_origin = 1"] {
+            assert!(file_error(bad).contains("`log_origin` must be"), "{bad}");
+        }
+        assert!(Settings::from_env(env(&[(ENV_LOG_ORIGIN, "a b")])).is_err());
+    }
+
+    #[test]
     fn an_unknown_key_in_the_file_is_an_error_naming_it() {
         let text = file_error("listen = \"127.0.0.1:8700\"\nlisten_address = \"0.0.0.0:1\"\n");
         assert_eq!(
             text,
             "the config file /etc/kiosk/relay.toml has an unknown key `listen_address` \
              (known keys: listen, data_dir, database_url, tls_cert, tls_key, dev_plain_http, log, \
-             access_log_retention_months, accessibility_contact, header_read_timeout_secs, \
-             body_read_timeout_secs, idle_timeout_secs, tls_handshake_timeout_secs, \
+             access_log_retention_months, accessibility_contact, log_origin, \
+             header_read_timeout_secs, body_read_timeout_secs, idle_timeout_secs, tls_handshake_timeout_secs, \
              max_connections, max_connections_per_client, log_format, trusted_proxies, \
              backup_dir, backup_every, backup_keep, backup_offsite_only)"
         );

@@ -108,6 +108,9 @@ pub enum AppError {
     Restricted,
     #[error("bad filter {0}")]
     BadFilter(String),
+    /// A transparency-log proof asked for sizes or an index the log cannot answer.
+    #[error("{0}")]
+    BadLogRange(String),
     #[error("no such device")]
     UnknownDevice,
     /// A well-formed body with a value its field does not take.
@@ -194,6 +197,7 @@ impl AppError {
                 (kind.status(), code)
             }
             AppError::BadBody(_) => (StatusCode::BAD_REQUEST, "malformed_body"),
+            AppError::BadLogRange(_) => (StatusCode::BAD_REQUEST, "invalid_log_range"),
             AppError::UnknownUser => (StatusCode::NOT_FOUND, "unknown_user"),
             AppError::UnknownRegistration => (StatusCode::NOT_FOUND, "unknown_registration"),
             AppError::RemovedRegistration => (StatusCode::GONE, "removed"),

@@ -174,13 +174,16 @@ struct Payload {
 
 /// The files of the key ring besides the current keys, in the order an import checks them;
 /// `true` for a 32-byte secret (hex in the export), `false` for the text of public halves.
-const RING_FILES: [(&str, bool); 5] = [
+const RING_FILES: [(&str, bool); 6] = [
     (PREVIOUS_SIGNING_KEY_FILE, true),
     (PREVIOUS_SEALING_SEED_FILE, true),
     (DERIVATION_ROOT_FILE, true),
     (RETIRED_KEYS_FILE, false),
     // The blind indexes' key: kept out of the database and its backups, so only here.
     (INDEX_KEY_FILE, true),
+    // The transparency log's key: a restored relay must sign checkpoints tablets and
+    // witnesses already trust.
+    (crate::transparency::checkpoint::LOG_KEY_FILE, true),
 ];
 
 /// The bounded text of the retired keys' list (a line of 82 characters per rotation).

@@ -21,6 +21,7 @@ use kiosk_sync_server::storage::{
     AccessLogPruning, PgStore, RelayStore, ReportedWatermark, SqliteStore,
 };
 use kiosk_sync_server::tls_reload::{self, ReloadingCertificate};
+use kiosk_sync_server::transparency::checkpoint::LogKey;
 use kiosk_sync_server::{
     AppState, now_ms, serve, serve_tls_with, serve_with, shutdown_signal, store_demo_event,
 };
@@ -412,6 +413,17 @@ enum Command {
         /// A checkpoint file `access-log-checkpoint` (or `serve`, daily) wrote; repeatable.
         #[arg(long, value_name = "FILE")]
         checkpoint: Vec<PathBuf>,
+    },
+    /// Check the transparency log: every leaf decoded and hashed again, the tree rebuilt,
+    /// every stored subtree and the head compared with it, and, with --checkpoint, a saved
+    /// signed checkpoint's signature (the log key's), its root and the log's consistency
+    /// with it. Names the first leaf or node that disagrees and exits non-zero.
+    VerifyLog {
+        #[command(flatten)]
+        config: ConfigFile,
+        /// A signed checkpoint saved from GET /v1/log/checkpoint.
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
     },
     /// Sign the access log's length and head and write them to a file to keep outside the
     /// database (`serve` writes one a day to <data dir>/access-checkpoints/).
@@ -1224,6 +1236,14 @@ fn admin_command(
             }
             Ok(())
         }
+        Command::VerifyLog { config, checkpoint } => {
+            let settings = admin_settings(data_dir_flag, &config)?;
+            let (store, _, _) = open(
+                &settings.data_dir_or_default(),
+                settings.database_url.as_ref(),
+            )?;
+            verify_log(store.as_ref(), &settings, checkpoint.as_deref())
+        }
         Command::AccessLogCheckpoint { config, to } => {
             let (store, keys) = open_admin(data_dir_flag, &config)?;
             let checkpoint = access_checkpoint::write(store.as_ref(), &keys, &to, now_ms())?;
@@ -1447,6 +1467,15 @@ async fn serve_relay(
     })?);
     state.index_keys = index_keys.clone();
     kiosk_sync_server::blind_index::spawn_indexing(state.store.clone(), index_keys);
+    // The transparency log's key, beside the relay keys (`export-keys` carries it).
+    state.log_key = Arc::new(
+        LogKey::load_or_create(&config.data_dir, config.log_origin.as_deref()).map_err(|e| {
+            format!(
+                "the transparency log key in {}: {e}",
+                config.data_dir.display()
+            )
+        })?,
+    );
     state.secure_cookies = tls.is_some();
     state.accessibility_contact = config.accessibility_contact.clone();
     state.checkpoint_dir = Some(checkpoint_dir);
@@ -1753,6 +1782,89 @@ async fn demo(listen: SocketAddr, data_dir: &Path) -> Result<(), Box<dyn std::er
         false,
     )?);
     kiosk_sync_server::blind_index::spawn_indexing(state.store.clone(), state.index_keys.clone());
+    state.log_key = Arc::new(
+        LogKey::load_or_create(data_dir, None)
+            .map_err(|e| format!("the transparency log key in {}: {e}", data_dir.display()))?,
+    );
     serve(listener, state, shutdown_signal()).await?;
     Ok(())
+}
+
+/// `verify-log`: checks the whole transparency log and prints what it checked; the first
+/// disagreement is the error (and the exit status non-zero).
+fn verify_log(
+    store: &dyn RelayStore,
+    settings: &Settings,
+    checkpoint: Option<&std::path::Path>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use kiosk_sync_server::transparency::checkpoint::{LOG_KEY_FILE, open_checkpoint};
+    use kiosk_sync_server::transparency::leaf::LeafKind;
+    let data_dir = settings.data_dir_or_default();
+    let saved = match checkpoint {
+        None => None,
+        Some(path) => {
+            // The log key must exist: a new one would verify nothing the relay signed.
+            if !data_dir.join(LOG_KEY_FILE).exists() {
+                return Err(format!(
+                    "no {LOG_KEY_FILE} in {}: the checkpoint's signature cannot be checked",
+                    data_dir.display()
+                )
+                .into());
+            }
+            let key = LogKey::load_or_create(&data_dir, settings.log_origin.as_deref())
+                .map_err(|e| format!("the transparency log key: {e}"))?;
+            let text = read_bounded_text(path, 64 * 1024)
+                .map_err(|e| format!("checkpoint {}: {e}", path.display()))?;
+            let saved = open_checkpoint(&text, &key.verifier())
+                .map_err(|e| format!("checkpoint {}: {e}", path.display()))?;
+            println!(
+                "checkpoint {}: signed by the log key ({}), size {}, root {}",
+                path.display(),
+                key.origin(),
+                saved.size,
+                hex::encode(saved.root)
+            );
+            Some(saved)
+        }
+    };
+    let checked = kiosk_sync_server::transparency::verify::verify_log(store, saved, |done| {
+        if done % 100_000 < kiosk_sync_server::storage::LOG_READ_LIMIT as u64 {
+            eprintln!("  {done} leaves checked");
+        }
+    })
+    .map_err(|e| format!("transparency log: {e}"))?;
+    println!(
+        "transparency log: {} leaves decoded and hashed again, {} stored subtrees and the head \
+         match the rebuilt tree, root {}",
+        checked.size,
+        checked.nodes,
+        hex::encode(checked.root)
+    );
+    for (kind, count) in LeafKind::ALL.iter().zip(checked.kinds) {
+        if count > 0 {
+            println!("  {:<20} {count}", kind.name());
+        }
+    }
+    if let Some(size) = checked.checkpoint {
+        println!(
+            "checkpoint holds: the log's first {size} leaves give its root, and the log of {} \
+             leaves is consistent with it",
+            checked.size
+        );
+    }
+    Ok(())
+}
+
+/// A small text file, refused past `limit` bytes before it is read whole.
+fn read_bounded_text(path: &std::path::Path, limit: u64) -> Result<String, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut text = String::new();
+    file.take(limit + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| e.to_string())?;
+    if text.len() as u64 > limit {
+        return Err(format!("larger than {limit} bytes: not a checkpoint"));
+    }
+    Ok(text)
 }

@@ -40,6 +40,9 @@ pub struct AppState {
     /// The keys of the email and phone blind indexes ([`crate::blind_index`]): from the
     /// data directory's `relay-index.key` when serving; random for a relay in memory.
     pub index_keys: Arc<crate::rules::blind_index::BlindIndexKeys>,
+    /// Signs the transparency log's checkpoints ([`crate::transparency::checkpoint`]): from
+    /// the data directory's `relay-log.key` when serving; random for a relay in memory.
+    pub log_key: Arc<crate::transparency::checkpoint::LogKey>,
 }
 
 /// What the relay last learnt of its store's room to write: set when a write fails for a
@@ -92,6 +95,7 @@ impl AppState {
             index_keys: Arc::new(crate::rules::blind_index::BlindIndexKeys::derive(
                 &rand::random(),
             )),
+            log_key: Arc::new(crate::transparency::checkpoint::LogKey::random()),
         }
     }
 

@@ -7,6 +7,8 @@
 //! transaction of what it records. `docs/provenance.md` documents the leaves.
 
 pub mod append;
+pub mod checkpoint;
 pub mod leaf;
+pub mod routes;
 pub mod source;
 pub mod verify;

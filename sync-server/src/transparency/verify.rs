@@ -46,6 +46,12 @@ pub enum Disagreement {
     LeafUndecodable { index: u64, reason: String },
     #[error("leaf {index} is stored past the log's size {size}")]
     LeafPastHead { index: u64, size: u64 },
+    #[error("leaf {index} was changed: its bytes hash to {recomputed}, the log recorded {stored}")]
+    LeafDiffers {
+        index: u64,
+        stored: String,
+        recomputed: String,
+    },
     #[error("node {level}/{index} (leaves {first}..{end}) is missing")]
     NodeMissing {
         level: u8,
@@ -194,6 +200,13 @@ pub fn verify_log(
                             index: node,
                             first,
                             end,
+                        });
+                    }
+                    Some(stored) if stored != hash && level == 0 => {
+                        return Err(Disagreement::LeafDiffers {
+                            index: node,
+                            stored: hex::encode(stored),
+                            recomputed: hex::encode(hash),
                         });
                     }
                     Some(stored) if stored != hash => {

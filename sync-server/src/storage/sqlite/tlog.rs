@@ -206,3 +206,206 @@ impl crate::storage::traits::TransparencyLogStore for super::SqliteStore {
         self.read(|conn| nonce(conn, doc_id))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use super::*;
+    use crate::storage::traits::TransparencyLogStore;
+    use crate::storage::{SqliteStore, ingest_generated_for_tests};
+    use crate::transparency::verify::{Disagreement, Saved, verify_log};
+
+    /// A store in a file with `count` generated captures, and a second connection to edit
+    /// the file in place as someone with access to it could (the append-only triggers
+    /// dropped first).
+    fn store_with(count: usize) -> (tempfile::TempDir, SqliteStore, Connection) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("relay.sqlite3");
+        let store = SqliteStore::open(&path).expect("opens");
+        ingest_generated_for_tests(&store, count);
+        let editor = Connection::open(&path).expect("opens");
+        editor
+            .execute_batch(
+                "DROP TRIGGER tlog_leaves_no_update; DROP TRIGGER tlog_nodes_no_update;
+                 DROP TRIGGER tlog_leaves_no_delete; DROP TRIGGER tlog_nodes_no_delete;",
+            )
+            .expect("drops the triggers");
+        (dir, store, editor)
+    }
+
+    /// `count` more captures of the kiosk `ingest_generated_for_tests` enrolled, in request
+    /// `seq` (above 1), from another generator seed.
+    fn more(store: &SqliteStore, count: usize, seq: u64) {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
+        let mut generator =
+            kiosk_core::generator::RegistrationGenerator::new(kiosk_core::demo::demo_event(), seq);
+        let items = (0..count)
+            .map(|_| {
+                let registration = generator.next_registration().expect("valid");
+                crate::storage::capture_for_tests(&registration, &key)
+            })
+            .collect();
+        crate::storage::ingest_for_tests(store, key.to_bytes(), seq, 0, items);
+    }
+
+    fn saved(store: &SqliteStore) -> Saved {
+        let tip = store.log_tip().expect("reads");
+        Saved {
+            size: tip.size,
+            root: tip.root,
+        }
+    }
+
+    #[test]
+    fn an_intact_log_verifies_alone_and_against_an_earlier_checkpoint() {
+        let (_dir, store, _) = store_with(4);
+        let earlier = saved(&store);
+        more(&store, 3, 2);
+        let checked = verify_log(&store, Some(earlier), |_| {}).expect("verifies");
+        assert_eq!(checked.size, store.log_tip().expect("reads").size);
+        assert!(checked.size > earlier.size);
+        assert_eq!(checked.checkpoint, Some(earlier.size));
+        assert_eq!(checked.kinds[0], checked.size, "all captures");
+        assert!(
+            checked.nodes >= checked.size,
+            "every leaf hash and the nodes above"
+        );
+    }
+
+    #[test]
+    fn a_leaf_byte_flipped_in_the_file_is_caught_and_named() {
+        let (_dir, store, editor) = store_with(4);
+        let mut leaf: Vec<u8> = editor
+            .query_row("SELECT leaf FROM tlog_leaves WHERE idx = 2", [], |r| r.get(0))
+            .expect("reads");
+        leaf[40] ^= 1;
+        editor
+            .execute("UPDATE tlog_leaves SET leaf = ?1 WHERE idx = 2", [leaf])
+            .expect("edits");
+        let error = verify_log(&store, None, |_| {}).expect_err("caught");
+        assert!(
+            matches!(error, Disagreement::LeafDiffers { index: 2, .. }),
+            "{error}"
+        );
+        assert!(
+            error.to_string().starts_with("leaf 2 was changed"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn an_edited_node_is_caught_and_named() {
+        let (_dir, store, editor) = store_with(4);
+        editor
+            .execute(
+                "UPDATE tlog_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 1",
+                [],
+            )
+            .expect("edits");
+        let error = verify_log(&store, None, |_| {}).expect_err("caught");
+        assert!(
+            matches!(
+                error,
+                Disagreement::NodeDiffers {
+                    level: 1,
+                    index: 1,
+                    first: 2,
+                    end: 4,
+                    ..
+                }
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_log_rewritten_whole_is_caught_by_the_saved_checkpoint_and_a_cut_one_too() {
+        let (_dir, store, editor) = store_with(4);
+        let checkpoint = saved(&store);
+        // Every row rewritten consistently: one leaf changed, the tree recomputed from it.
+        let mut rewritten: Vec<Leaf> = store
+            .log_leaves(0, 1_000)
+            .expect("reads")
+            .iter()
+            .map(|bytes| Leaf::decode(bytes).expect("decodes"))
+            .collect();
+        rewritten[1].accepted_at += 1;
+        editor
+            .execute_batch(
+                "DELETE FROM tlog_leaves; DELETE FROM tlog_nodes;
+                 UPDATE tlog_head SET size = 0, frontier = x''",
+            )
+            .expect("empties");
+        append(&editor, &rewritten).expect("rewrites");
+        verify_log(&store, None, |_| {}).expect("consistent in itself");
+        let error = verify_log(&store, Some(checkpoint), |_| {}).expect_err("caught");
+        assert!(
+            matches!(error, Disagreement::CheckpointRootDiffers { size, .. } if size == checkpoint.size),
+            "{error}"
+        );
+        // Cut back to fewer leaves than the checkpoint.
+        editor
+            .execute_batch(
+                "DELETE FROM tlog_leaves; DELETE FROM tlog_nodes;
+                 UPDATE tlog_head SET size = 0, frontier = x''",
+            )
+            .expect("empties");
+        append(&editor, &rewritten[..2]).expect("rewrites");
+        let error = verify_log(&store, Some(checkpoint), |_| {}).expect_err("caught");
+        assert!(
+            matches!(error, Disagreement::ShorterThanCheckpoint { .. }),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn records_held_before_the_log_get_their_leaves_at_the_upgrade() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("relay.sqlite3");
+        let registrations = {
+            let store = SqliteStore::open(&path).expect("opens");
+            ingest_generated_for_tests(&store, 5)
+        };
+        // The file as version 11 left it: no log, no nonces.
+        {
+            let conn = Connection::open(&path).expect("opens");
+            conn.execute_batch(
+                "DROP TABLE tlog_leaves; DROP TABLE tlog_nodes; DROP TABLE tlog_head;
+                 ALTER TABLE registrations DROP COLUMN tlog_nonce;
+                 PRAGMA user_version = 11;",
+            )
+            .expect("set back");
+        }
+        let store = SqliteStore::open(&path).expect("upgrades");
+        let checked = verify_log(&store, None, |_| {}).expect("verifies");
+        let changes: i64 = Connection::open(&path)
+            .expect("opens")
+            .query_row("SELECT count(*) FROM registration_changes", [], |r| {
+                r.get(0)
+            })
+            .expect("counts");
+        assert_eq!(checked.size, changes as u64, "a leaf per change held");
+        assert_eq!(checked.kinds[6], checked.size, "all accepted-before-log");
+        for registration in &registrations {
+            let id = registration.id.to_string();
+            let nonce = store
+                .record_nonce(&id)
+                .expect("reads")
+                .expect("given a nonce");
+            let commitment = record_commitment(&nonce, &id);
+            let leaves = store.log_leaves(0, 1_000).expect("reads");
+            assert!(
+                leaves
+                    .iter()
+                    .any(|bytes| Leaf::decode(bytes).expect("decodes").record == commitment),
+                "{id} has its leaves"
+            );
+        }
+        // New captures append after them.
+        more(&store, 1, 2);
+        let after = verify_log(&store, None, |_| {}).expect("verifies");
+        assert_eq!(after.kinds[0], after.size - checked.size);
+        assert!(after.size > checked.size);
+    }
+}
