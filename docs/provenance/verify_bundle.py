@@ -95,7 +95,8 @@ def root_from_inclusion_proof(index, size, leaf_digest, proof):
 
 
 def parse_vkey(vkey, signature_type):
-    name, key_id, encoded = vkey.strip().rsplit("+", 2)
+    # A key name holds no "+"; the base64 may.
+    name, key_id, encoded = vkey.strip().split("+", 2)
     raw = b64(encoded)
     if len(raw) != 33 or raw[0] != signature_type:
         raise ValueError("not an Ed25519 vkey of signature type %d" % signature_type)
@@ -322,7 +323,7 @@ def extract(bundle, directory):
     text, lines = split_note(log["checkpoint"])
     write("checkpoint.txt", log["checkpoint"])
     write("checkpoint-body.txt", text)
-    name = log["vkey"].rsplit("+", 2)[0]
+    name = log["vkey"].split("+", 1)[0]
     write("checkpoint.sig", next(blob[4:] for n, blob in lines if n == name and len(blob) == 68))
     write("log.pem", log["public_key_pem"])
     write("relay.pem", bundle["relay"]["signing_key_pem"])
