@@ -62,3 +62,51 @@ pub(super) fn section(lang: Language, id: &str, user: &HrUser) -> Markup {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hr::accounts::Role;
+
+    fn user(roles: &[Role]) -> HrUser {
+        HrUser {
+            id: 1,
+            username: "u".into(),
+            display_name: "U".into(),
+            roles: roles.to_vec(),
+            restricted_clearance: false,
+            must_change_password: false,
+            disabled: false,
+        }
+    }
+
+    #[test]
+    fn archivists_get_the_download_with_what_it_is_and_whom_it_is_for_in_both_languages() {
+        let id = "0190b7e2-0000-7000-8000-000000000001";
+        for (lang, heading, whom) in [
+            (
+                Language::Swedish,
+                "Underlag för äkthetskontroll",
+                "dataskyddsombudet",
+            ),
+            (
+                Language::English,
+                "Provenance bundle",
+                "data protection officer",
+            ),
+        ] {
+            let html = section(lang, id, &user(&[Role::Archivist])).into_string();
+            assert!(html.contains(heading), "{html}");
+            assert!(html.contains(whom), "{html}");
+            assert!(
+                html.contains(&format!(
+                    "href=\"/api/v1/registrations/{id}/provenance\" download"
+                )),
+                "{html}"
+            );
+            for roles in [&[Role::Recruiter][..], &[Role::Admin][..]] {
+                assert_eq!(section(lang, id, &user(roles)).into_string(), "");
+            }
+        }
+    }
+}
