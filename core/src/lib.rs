@@ -32,6 +32,7 @@
 pub mod annotations;
 pub mod capture;
 pub mod cbor;
+pub mod cosigned_checkpoint;
 pub mod demo;
 pub mod device;
 pub mod documents;
