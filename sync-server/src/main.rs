@@ -405,6 +405,11 @@ enum Command {
         #[arg(long)]
         device: String,
     },
+    /// Witness the relay's transparency log from another machine (the archive's, the
+    /// data-protection officer's): verify each new checkpoint's signature and its
+    /// consistency with the last one cosigned, then cosign it and hand the cosignature to
+    /// the relay. Refuses for good (exit code 3) when the relay shows inconsistent trees.
+    Witness(kiosk_sync_server::witness::run::WitnessArgs),
     /// Check the access log's hash chain from its first entry to its last, and that it
     /// still holds what each given checkpoint names (nothing cut off its end).
     VerifyAccessLog {
@@ -809,6 +814,21 @@ fn init_logging(settings: &Settings) {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    // The witness runs on another machine and touches no relay data: its own entry.
+    let cli = match cli.command {
+        Command::Witness(args) => {
+            log_format::init(
+                &std::env::var("KIOSK_LOG").unwrap_or_else(|_| "info".to_owned()),
+                LogFormat::Text,
+            );
+            let code =
+                tokio::task::spawn_blocking(move || kiosk_sync_server::witness::run::command(args))
+                    .await
+                    .unwrap_or(1);
+            return std::process::ExitCode::from(code);
+        }
+        command => Cli { command, ..cli },
+    };
     match run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
@@ -1194,6 +1214,8 @@ fn admin_command(
             println!("{}", kiosk_core::staff_unlock::unlock_code_text(&command));
             Ok(())
         }
+        // Handled in `main` before this, since its exit code says whether it refused.
+        Command::Witness(_) => Err("the witness command runs from main".into()),
         Command::VerifyAccessLog { config, checkpoint } => {
             let (store, keys) = open_admin(data_dir_flag, &config)?;
             let verdict = store.verify_access_log()?;

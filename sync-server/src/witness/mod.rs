@@ -1,0 +1,300 @@
+//! `kiosk-sync-server witness`: an independent check of the relay's transparency log, run on
+//! another machine (the archive's, the data-protection officer's). It pulls the relay's
+//! newest checkpoint, verifies the log's signature, verifies a consistency proof from the
+//! last checkpoint it cosigned, and only then cosigns (C2SP tlog-cosignature v1) and hands
+//! the cosignature to the relay. Tablets and `verify-log` that require its cosignature
+//! ([`kiosk_core::cosigned_checkpoint`]) then accept only trees this witness saw, which
+//! closes the split view: the relay cannot show two audiences two histories.
+//!
+//! The rules are those of C2SP tlog-witness (<https://c2sp.org/tlog-witness>) with the
+//! direction turned around (the witness pulls, since the archive can reach the relay but
+//! not the other way round): one state per log, advanced only along a verified consistency
+//! proof, saved before any cosignature leaves; a smaller tree, another root at the same
+//! size or a proof that does not verify is a refusal for good, with the evidence kept.
+//!
+//! - [`source`]: where checkpoints and proofs come from ([`LogSource`], over HTTP).
+//! - [`state`]: the saved state, its atomic writes and the evidence of a refusal.
+//! - [`run`]: the command: configuration, keys, the loop and its exit codes.
+
+pub mod run;
+pub mod source;
+pub mod state;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+
+use base64ct::{Base64, Encoding};
+use kiosk_core::cosigned_checkpoint::{CosignedError, open_signed};
+use kiosk_core::tlog::cosignature::{CosignatureError, CosignatureSigner};
+use kiosk_core::tlog::hash::{EMPTY_ROOT, Hash};
+use kiosk_core::tlog::note::{NoteVerifier, parse_note};
+use kiosk_core::tlog::tree::verify_consistency;
+
+pub use source::{HttpLogSource, LogSource, SourceError};
+use state::{Evidence, Refusal, StateError, WitnessState};
+
+/// What one round did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Round {
+    /// The first checkpoint this witness saw: trusted on first use, saved and cosigned.
+    FirstCosigned { size: u64 },
+    /// A larger tree, proven consistent with the last one cosigned: saved and cosigned.
+    Cosigned { from: u64, size: u64 },
+    /// The same tree as last time; `resubmitted` when the relay's note lacked this
+    /// witness's cosignature (lost on the way, or the relay restarted) and it was sent again.
+    Unchanged { size: u64, resubmitted: bool },
+}
+
+/// Why a round did not end in a delivered cosignature.
+#[derive(Debug, thiserror::Error)]
+pub enum WitnessError {
+    /// For good: the relay showed a tree inconsistent with one already cosigned (or this
+    /// directory refused before). Never cleared by the witness itself.
+    #[error("REFUSED: {reason}; evidence kept in {}", evidence.display())]
+    Refused { reason: String, evidence: PathBuf },
+    /// Transient: the relay could not be read; tried again next round, nothing cosigned.
+    #[error("the relay's log could not be read: {0}")]
+    Source(#[source] SourceError),
+    /// Transient: the served checkpoint is not one the log key signed (or not a
+    /// checkpoint); nothing cosigned, nothing kept.
+    #[error("the relay served a checkpoint that does not verify: {0}")]
+    Checkpoint(#[source] CosignedError),
+    /// Transient: the state was saved and the cosignature made, but the relay did not take
+    /// it; the next round sends it again.
+    #[error("the cosignature of size {size} could not be delivered: {source}")]
+    Delivery {
+        size: u64,
+        #[source]
+        source: SourceError,
+    },
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error(
+        "the witness's state belongs to another log key; start it with that key or another directory"
+    )]
+    OtherLog,
+    #[error("cosigning failed: {0}")]
+    Cosign(#[source] CosignatureError),
+}
+
+impl WitnessError {
+    /// Whether the witness must stop for good.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, WitnessError::Refused { .. })
+    }
+}
+
+/// One witness of one log: its key, the log's key, its state and where the log comes from.
+#[derive(Debug)]
+pub struct Witness<S: LogSource> {
+    source: S,
+    log: NoteVerifier,
+    signer: CosignatureSigner,
+    dir: PathBuf,
+    state: Option<WitnessState>,
+}
+
+impl<S: LogSource> Witness<S> {
+    /// A witness keeping its state in `dir` (which holds its key; see [`run`]). Refuses a
+    /// state made for another log key, and a directory that refused before.
+    pub fn open(
+        source: S,
+        log: NoteVerifier,
+        signer: CosignatureSigner,
+        dir: &Path,
+    ) -> Result<Self, WitnessError> {
+        let state = state::load(dir)?;
+        if let Some(state) = &state {
+            if state.log_key != log.to_string() {
+                return Err(WitnessError::OtherLog);
+            }
+        }
+        let witness = Witness {
+            source,
+            log,
+            signer,
+            dir: dir.to_owned(),
+            state,
+        };
+        witness.check_not_refused()?;
+        Ok(witness)
+    }
+
+    /// The saved state, if any.
+    pub fn state(&self) -> Option<&WitnessState> {
+        self.state.as_ref()
+    }
+
+    fn check_not_refused(&self) -> Result<(), WitnessError> {
+        match self.state.as_ref().and_then(|s| s.refused.as_ref()) {
+            Some(refusal) => Err(WitnessError::Refused {
+                reason: refusal.reason.clone(),
+                evidence: self.dir.join(&refusal.evidence),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// One round: fetch, verify, prove, save, cosign, deliver. `now` is POSIX seconds.
+    pub fn round(&mut self, now: u64) -> Result<Round, WitnessError> {
+        self.check_not_refused()?;
+        let note = self.source.checkpoint().map_err(WitnessError::Source)?;
+        let checkpoint = open_signed(&note, &self.log).map_err(WitnessError::Checkpoint)?;
+        let (size, root) = (checkpoint.size, checkpoint.root);
+        if size == 0 && root != EMPTY_ROOT {
+            return Err(WitnessError::Checkpoint(CosignedError::Checkpoint(
+                kiosk_core::tlog::checkpoint::CheckpointError::BadRoot,
+            )));
+        }
+        let Some(previous) = self.state.clone() else {
+            let state = WitnessState::new(&self.log.to_string(), size, &root, &note, now);
+            self.save_then_deliver(state, &note, now)?;
+            return Ok(Round::FirstCosigned { size });
+        };
+        let previous_root = previous.root_hash().ok_or_else(|| StateError::Damaged {
+            path: self.dir.join(state::STATE_FILE),
+            what: "its root is not base64 of 32 bytes".to_owned(),
+        })?;
+        if size < previous.size {
+            return Err(self.refuse(
+                now,
+                &format!(
+                    "the log shrank from {} to {size} leaves (a rollback or a second history)",
+                    previous.size
+                ),
+                &previous,
+                &note,
+                None,
+            ));
+        }
+        if size == previous.size {
+            if root != previous_root {
+                return Err(self.refuse(
+                    now,
+                    &format!("two different roots for the same size {size} (a fork)"),
+                    &previous,
+                    &note,
+                    None,
+                ));
+            }
+            // Already cosigned; send it again only if the relay does not show it.
+            if self.signer.verifier().verify(&note).is_ok() {
+                return Ok(Round::Unchanged {
+                    size,
+                    resubmitted: false,
+                });
+            }
+            self.deliver(&note, size, now)?;
+            return Ok(Round::Unchanged {
+                size,
+                resubmitted: true,
+            });
+        }
+        // A larger tree: it must extend the one cosigned. From the empty tree every tree
+        // does, and RFC 9162 has no proof for it.
+        if previous.size > 0 {
+            let proof = self
+                .source
+                .consistency(previous.size, size)
+                .map_err(WitnessError::Source)?;
+            if let Err(fault) =
+                verify_consistency(previous.size, size, &previous_root, &root, &proof)
+            {
+                let lines: String = proof
+                    .iter()
+                    .map(|hash| format!("{}\n", Base64::encode_string(hash)))
+                    .collect();
+                return Err(self.refuse(
+                    now,
+                    &format!(
+                        "the tree of {size} leaves does not extend the tree of {} leaves cosigned before ({fault})",
+                        previous.size
+                    ),
+                    &previous,
+                    &note,
+                    Some((previous.size, size, lines)),
+                ));
+            }
+        }
+        let state = WitnessState::new(&self.log.to_string(), size, &root, &note, now);
+        self.save_then_deliver(state, &note, now)?;
+        Ok(Round::Cosigned {
+            from: previous.size,
+            size,
+        })
+    }
+
+    /// Saves the new state durably, and only then cosigns and delivers: a crash after the
+    /// save leaves a state that the next round continues from, never a cosignature of a
+    /// tree the state does not remember.
+    fn save_then_deliver(
+        &mut self,
+        state: WitnessState,
+        note: &str,
+        now: u64,
+    ) -> Result<(), WitnessError> {
+        let size = state.size;
+        state::save(&self.dir, &state)?;
+        self.state = Some(state);
+        self.deliver(note, size, now)
+    }
+
+    fn deliver(&self, note: &str, size: u64, now: u64) -> Result<(), WitnessError> {
+        let (body, _) = parse_note(note).map_err(|e| WitnessError::Cosign(e.into()))?;
+        let line = self
+            .signer
+            .cosign(body, now)
+            .map_err(WitnessError::Cosign)?;
+        self.source
+            .submit_cosignature(&format!("{note}{line}"))
+            .map_err(|source| WitnessError::Delivery { size, source })
+    }
+
+    /// Keeps the evidence, records the refusal for good, and returns it as the error.
+    fn refuse(
+        &mut self,
+        now: u64,
+        reason: &str,
+        previous: &WitnessState,
+        refused_note: &str,
+        proof: Option<(u64, u64, String)>,
+    ) -> WitnessError {
+        let evidence = Evidence {
+            reason,
+            previous_checkpoint: &previous.checkpoint,
+            refused_checkpoint: refused_note,
+            proof,
+        };
+        let name = match state::write_evidence(&self.dir, now, &evidence) {
+            Ok(name) => name,
+            Err(source) => {
+                // Still refuse: nothing was cosigned, and the next round sees the same.
+                return WitnessError::State(StateError::Io {
+                    dir: self.dir.clone(),
+                    source,
+                });
+            }
+        };
+        let mut refused = previous.clone();
+        refused.refused = Some(Refusal {
+            reason: reason.to_owned(),
+            at: now,
+            evidence: name.clone(),
+        });
+        if let Err(e) = state::save(&self.dir, &refused) {
+            return WitnessError::State(e);
+        }
+        self.state = Some(refused);
+        WitnessError::Refused {
+            reason: reason.to_owned(),
+            evidence: self.dir.join(name),
+        }
+    }
+}
+
+/// A hash as the log's checkpoints write it, for log lines.
+pub fn base64_hash(hash: &Hash) -> String {
+    Base64::encode_string(hash)
+}
