@@ -28,9 +28,9 @@ pub mod traits;
 /// (a trait's methods need the trait in scope).
 pub mod prelude {
     pub use super::traits::{
-        AccessLogStore, BlindIndexStore, DailyJobStore, DeviceStore, EventStore, FailureCountStore,
-        HrAccountStore, LifecycleStore, QuarantineStore, RegistrationStore, RelayStore, SyncStore,
-        TransparencyLogStore,
+        AccessLogStore, BlindIndexStore, CosignatureStore, DailyJobStore, DeviceStore, EventStore,
+        FailureCountStore, HrAccountStore, LifecycleStore, QuarantineStore, RegistrationStore,
+        RelayStore, SyncStore, TransparencyLogStore,
     };
 }
 

@@ -49,6 +49,7 @@ mod blind_index;
 #[cfg(test)]
 mod capture_check_tests;
 mod capture_rows;
+mod cosignatures;
 mod daily_jobs;
 #[cfg(test)]
 mod daily_jobs_tests;

@@ -48,6 +48,7 @@ pub mod access_log_query;
 pub mod access_log_retention;
 mod backup;
 mod blind_index;
+mod cosignatures;
 mod daily_jobs;
 pub mod event_edits;
 mod failure_counts;

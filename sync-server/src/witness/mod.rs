@@ -16,6 +16,7 @@
 //! - [`state`]: the saved state, its atomic writes and the evidence of a refusal.
 //! - [`run`]: the command: configuration, keys, the loop and its exit codes.
 
+pub mod intake;
 pub mod run;
 pub mod source;
 pub mod state;

@@ -22,7 +22,7 @@ use postgres::GenericClient;
 use crate::storage::{StorageError, StorageResult};
 
 /// The version this build writes.
-pub const CURRENT_VERSION: u32 = 9;
+pub const CURRENT_VERSION: u32 = 10;
 
 /// One step per version, index 0 making version 1.
 const STEPS: [&str; CURRENT_VERSION as usize] = [
@@ -35,6 +35,7 @@ const STEPS: [&str; CURRENT_VERSION as usize] = [
     include_str!("schema/0007_blind_index.sql"),
     include_str!("schema/0008_blind_index_retries.sql"),
     include_str!("schema/0009_transparency_log.sql"),
+    include_str!("schema/0010_witness_cosignatures.sql"),
 ];
 
 /// The version whose step seals what earlier versions stored in clear.

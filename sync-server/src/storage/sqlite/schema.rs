@@ -27,7 +27,7 @@ use crate::storage::{StorageError, StorageResult};
 pub(crate) const APPLICATION_ID: u32 = 0x4B52_4C59;
 
 /// The version this build writes.
-pub const CURRENT_VERSION: u32 = 13;
+pub const CURRENT_VERSION: u32 = 14;
 
 /// One change of a step.
 enum Change {
@@ -219,7 +219,24 @@ const STEPS: [&[Change]; CURRENT_VERSION as usize] = [
         Change::Sql(TRANSPARENCY_LOG),
         Change::Rust(super::tlog::backfill_step),
     ],
+    // 14: witnesses' cosignatures of the log's checkpoints (see `super::cosignatures` and
+    // `crate::witness::intake`), the newest per witness and tree size. Provisional number;
+    // the lead renumbers at the merge.
+    &[Change::Sql(WITNESS_COSIGNATURES)],
 ];
+
+/// Step 14.
+const WITNESS_COSIGNATURES: &str = "
+CREATE TABLE IF NOT EXISTS tlog_cosignatures (
+    witness TEXT NOT NULL,
+    size    INTEGER NOT NULL CHECK (size >= 0),
+    root    BLOB NOT NULL CHECK (length(root) = 32),
+    time    INTEGER NOT NULL CHECK (time >= 0),
+    line    TEXT NOT NULL,
+    PRIMARY KEY (witness, size)
+) STRICT;
+CREATE INDEX IF NOT EXISTS tlog_cosignatures_by_size ON tlog_cosignatures (size);
+";
 
 const BASE: &str = "
 CREATE TABLE IF NOT EXISTS events (

@@ -28,6 +28,7 @@
 
 pub(crate) mod access_log;
 pub(crate) mod blind_index;
+pub(crate) mod cosignatures;
 pub(crate) mod daily_jobs;
 pub(crate) mod devices;
 pub(crate) mod events;
@@ -252,6 +253,10 @@ macro_rules! store_suite {
                 a_request_that_fails_appends_no_leaf,
                 a_removed_records_nonce_is_erased_and_every_leaf_still_verifies,
                 proofs_served_from_the_store_equal_the_in_memory_librarys,
+            }
+            cosignatures {
+                a_witnesss_newest_cosignature_per_size_is_kept_and_served_for_its_checkpoint,
+                the_newest_cosigned_checkpoint_is_the_largest_size_any_witness_cosigned,
             }
         );
     };

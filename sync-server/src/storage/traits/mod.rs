@@ -7,6 +7,7 @@
 mod access_log;
 mod accounts;
 mod blind_index;
+mod cosignatures;
 mod daily_jobs;
 mod devices;
 mod events;
@@ -20,6 +21,7 @@ mod transparency;
 pub use access_log::AccessLogStore;
 pub use accounts::HrAccountStore;
 pub use blind_index::BlindIndexStore;
+pub use cosignatures::CosignatureStore;
 pub use daily_jobs::DailyJobStore;
 pub use devices::DeviceStore;
 pub use events::EventStore;
@@ -45,6 +47,7 @@ pub trait RelayStore:
     + DailyJobStore
     + BlindIndexStore
     + TransparencyLogStore
+    + CosignatureStore
     + Send
     + Sync
     + std::fmt::Debug
@@ -65,6 +68,7 @@ impl<T> RelayStore for T where
         + DailyJobStore
         + BlindIndexStore
         + TransparencyLogStore
+        + CosignatureStore
         + Send
         + Sync
         + std::fmt::Debug

@@ -1,0 +1,75 @@
+//! Witnesses' cosignatures: the newest per witness and tree size is kept (an older one, or
+//! one naming another root for that size, changes nothing), served for exactly the
+//! checkpoint it cosigns, and the newest cosigned checkpoint is the largest size.
+
+use crate::storage::RelayStore;
+use crate::storage::model::StoredCosignature;
+
+fn cosignature(witness: &str, size: u64, root: u8, time: u64) -> StoredCosignature {
+    StoredCosignature {
+        witness: witness.to_owned(),
+        size,
+        root: [root; 32],
+        time,
+        line: format!("\u{2014} {witness} line-{size}-{time}"),
+    }
+}
+
+pub(crate) fn a_witnesss_newest_cosignature_per_size_is_kept_and_served_for_its_checkpoint(
+    store: &dyn RelayStore,
+) {
+    assert_eq!(store.newest_cosigned().expect("reads"), None);
+    assert!(
+        store
+            .cosignatures_of(5, &[1; 32])
+            .expect("reads")
+            .is_empty()
+    );
+    let first = cosignature("arkiv+aa", 5, 1, 100);
+    assert!(store.store_cosignature(&first).expect("stores"));
+    // The same again, an older one, or another root for the same size: nothing changes.
+    assert!(!store.store_cosignature(&first).expect("stores"));
+    assert!(
+        !store
+            .store_cosignature(&cosignature("arkiv+aa", 5, 1, 99))
+            .expect("stores")
+    );
+    assert!(
+        !store
+            .store_cosignature(&cosignature("arkiv+aa", 5, 2, 200))
+            .expect("stores")
+    );
+    assert_eq!(
+        store.cosignatures_of(5, &[1; 32]).expect("reads"),
+        vec![first]
+    );
+    assert!(
+        store
+            .cosignatures_of(5, &[2; 32])
+            .expect("reads")
+            .is_empty()
+    );
+    // A newer one replaces it; a second witness is kept beside it.
+    let newer = cosignature("arkiv+aa", 5, 1, 150);
+    let dpo = cosignature("dso+bb", 5, 1, 120);
+    assert!(store.store_cosignature(&newer).expect("stores"));
+    assert!(store.store_cosignature(&dpo).expect("stores"));
+    assert_eq!(
+        store.cosignatures_of(5, &[1; 32]).expect("reads"),
+        vec![newer, dpo]
+    );
+}
+
+pub(crate) fn the_newest_cosigned_checkpoint_is_the_largest_size_any_witness_cosigned(
+    store: &dyn RelayStore,
+) {
+    for c in [
+        cosignature("arkiv+aa", 3, 3, 10),
+        cosignature("dso+bb", 9, 9, 11),
+        cosignature("arkiv+aa", 7, 7, 12),
+    ] {
+        assert!(store.store_cosignature(&c).expect("stores"));
+    }
+    assert_eq!(store.newest_cosigned().expect("reads"), Some((9, [9; 32])));
+    assert_eq!(store.cosignatures_of(7, &[7; 32]).expect("reads").len(), 1);
+}

@@ -1,0 +1,20 @@
+//! Witnesses' cosignatures of the log's checkpoints: kept once verified (the checks are
+//! [`crate::witness::intake`]'s), served with the checkpoint they cosign.
+
+use kiosk_core::tlog::hash::Hash;
+
+use crate::storage::StorageResult;
+use crate::storage::model::StoredCosignature;
+
+pub trait CosignatureStore {
+    /// Keeps a verified cosignature: the newest per witness and size (an older or equal
+    /// time, or another root for that size, changes nothing). Returns whether it was kept.
+    fn store_cosignature(&self, cosignature: &StoredCosignature) -> StorageResult<bool>;
+
+    /// Every witness's kept cosignature of the checkpoint of `size` leaves with `root`, by
+    /// witness key.
+    fn cosignatures_of(&self, size: u64, root: &Hash) -> StorageResult<Vec<StoredCosignature>>;
+
+    /// The largest checkpoint any witness cosigned: its size and root.
+    fn newest_cosigned(&self) -> StorageResult<Option<(u64, Hash)>>;
+}

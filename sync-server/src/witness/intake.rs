@@ -1,0 +1,173 @@
+//! The relay's half of witnessing: taking a witness's cosignature
+//! (`POST /v1/log/cosignature`, `docs/protocol.md` "Witnesses") and serving checkpoints
+//! with the cosignatures kept for them.
+//!
+//! A body is accepted only when, in this order (cheap checks first): it is at most
+//! [`MAX_COSIGNATURE_BODY`] bytes of UTF-8 in signed-note syntax; it carries a line of a
+//! witness named in the relay's configuration; the log key (this relay's) signed the
+//! checkpoint; the checkpoint is this relay's tree (its root at that size is the stored
+//! tree's); and the witness's cosignature verifies. Only then is it stored.
+
+use kiosk_core::cosigned_checkpoint::{CosignedError, open_signed};
+use kiosk_core::tlog::cosignature::{CosignatureError, CosignatureVerifier};
+use kiosk_core::tlog::hash::Hash;
+use kiosk_core::tlog::note::{NoteError, NoteVerifier, parse_note};
+use kiosk_core::tlog::tree::root;
+
+use crate::storage::model::StoredCosignature;
+use crate::storage::{RelayStore, StorageError};
+use crate::transparency::source::StoreSubtrees;
+
+/// The largest cosignature body taken: a checkpoint (~100 bytes), the log's signature and
+/// a few cosignature lines, with room to spare.
+pub const MAX_COSIGNATURE_BODY: usize = 8 * 1024;
+
+/// Why a cosignature was refused; `code` is the machine-readable code the answer carries.
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    #[error("the body is larger than {MAX_COSIGNATURE_BODY} bytes")]
+    TooLarge,
+    #[error("the body is not a signed note: {0}")]
+    Malformed(#[source] NoteError),
+    #[error("no witness this relay trusts signed the body")]
+    UnknownWitness,
+    #[error("the checkpoint is not one this relay's log key signed: {0}")]
+    NotSignedByLog(#[source] CosignedError),
+    /// The log key signed a tree that is not the stored one: the store was edited or the
+    /// key is used elsewhere. Logged loudly by the caller.
+    #[error("the checkpoint of size {size}, signed by the log key, is not this relay's tree")]
+    NotOurTree { size: u64 },
+    #[error("the cosignature of witness {witness} does not verify: {source}")]
+    BadCosignature {
+        witness: String,
+        #[source]
+        source: CosignatureError,
+    },
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl IntakeError {
+    /// The HTTP status and machine-readable code of the refusal.
+    pub fn status_and_code(&self) -> (u16, &'static str) {
+        match self {
+            IntakeError::TooLarge => (413, "too_large"),
+            IntakeError::Malformed(_) => (400, "malformed_note"),
+            IntakeError::UnknownWitness => (403, "unknown_witness"),
+            IntakeError::NotSignedByLog(_) => (422, "not_our_checkpoint"),
+            IntakeError::NotOurTree { .. } => (409, "not_our_tree"),
+            IntakeError::BadCosignature { .. } => (422, "bad_cosignature"),
+            IntakeError::Storage(_) => (503, "store_unavailable"),
+        }
+    }
+}
+
+/// Checks a posted cosignature body and keeps each configured witness's verified
+/// cosignature in it; returns what was kept (newer than what the store had).
+pub fn accept(
+    body: &[u8],
+    log: &NoteVerifier,
+    witnesses: &[CosignatureVerifier],
+    store: &dyn RelayStore,
+) -> Result<Vec<StoredCosignature>, IntakeError> {
+    if body.len() > MAX_COSIGNATURE_BODY {
+        return Err(IntakeError::TooLarge);
+    }
+    let note = std::str::from_utf8(body)
+        .map_err(|_| IntakeError::Malformed(NoteError::ControlCharacter))?;
+    let (_, lines) = parse_note(note).map_err(IntakeError::Malformed)?;
+    // Which trusted witnesses' lines it carries, by name and key ID (no crypto yet).
+    let present: Vec<&CosignatureVerifier> = witnesses
+        .iter()
+        .filter(|witness| {
+            lines
+                .iter()
+                .any(|line| line.name == witness.name() && line.key_id == witness.key_id())
+        })
+        .collect();
+    if present.is_empty() {
+        return Err(IntakeError::UnknownWitness);
+    }
+    let checkpoint = open_signed(note, log).map_err(IntakeError::NotSignedByLog)?;
+    if !is_our_tree(store, checkpoint.size, &checkpoint.root)? {
+        return Err(IntakeError::NotOurTree {
+            size: checkpoint.size,
+        });
+    }
+    let mut kept = Vec::new();
+    for witness in present {
+        let time = witness
+            .verify(note)
+            .map_err(|source| IntakeError::BadCosignature {
+                witness: witness.name().to_owned(),
+                source,
+            })?;
+        // The line of the newest cosignature by this witness (the one `verify` timed).
+        let line = newest_line(note, witness, time).ok_or(IntakeError::BadCosignature {
+            witness: witness.name().to_owned(),
+            source: CosignatureError::Missing {
+                name: witness.name().to_owned(),
+            },
+        })?;
+        let cosignature = StoredCosignature {
+            witness: witness.to_string(),
+            size: checkpoint.size,
+            root: checkpoint.root,
+            time,
+            line,
+        };
+        if store.store_cosignature(&cosignature)? {
+            kept.push(cosignature);
+        }
+    }
+    Ok(kept)
+}
+
+/// Whether the stored log has a tree of `size` leaves with `root`.
+fn is_our_tree(store: &dyn RelayStore, size: u64, want: &Hash) -> Result<bool, IntakeError> {
+    if size > store.log_tip()?.size {
+        return Ok(false);
+    }
+    match root(&StoreSubtrees(store), size) {
+        Ok(stored) => Ok(stored == *want),
+        Err(kiosk_core::tlog::tree::TreeError::Source(
+            crate::transparency::source::SourceError::Storage(e),
+        )) => Err(e.into()),
+        Err(_) => Ok(false),
+    }
+}
+
+/// The signature line (without newline) of `witness` in `note` whose timestamp is `time`.
+fn newest_line(note: &str, witness: &CosignatureVerifier, time: u64) -> Option<String> {
+    let (_, lines) = parse_note(note).ok()?;
+    lines
+        .into_iter()
+        .filter(|line| line.name == witness.name() && line.key_id == witness.key_id())
+        .find(|line| {
+            line.signature
+                .get(..8)
+                .and_then(|bytes| <[u8; 8]>::try_from(bytes).ok())
+                .is_some_and(|bytes| u64::from_be_bytes(bytes) == time)
+        })
+        .map(|line| line.to_line().trim_end_matches('\n').to_owned())
+}
+
+/// The checkpoint note `signed` (the log's signed note of the tree of `size` leaves with
+/// `root`) with every cosignature kept for that tree appended, one line each: what
+/// `GET /v1/log/checkpoint` serves.
+pub fn with_cosignatures(
+    signed: &str,
+    size: u64,
+    root: &Hash,
+    store: &dyn RelayStore,
+) -> Result<String, StorageError> {
+    let mut note = signed.to_owned();
+    for cosignature in store.cosignatures_of(size, root)? {
+        note.push_str(&cosignature.line);
+        note.push('\n');
+    }
+    Ok(note)
+}
+
+#[cfg(test)]
+mod tests;

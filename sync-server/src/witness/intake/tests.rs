@@ -1,0 +1,128 @@
+//! The relay's intake against a real (in-memory SQLite) store with logged captures.
+
+use ed25519_dalek::SigningKey;
+use kiosk_core::cosigned_checkpoint::open_cosigned;
+use kiosk_core::tlog::checkpoint::Checkpoint;
+use kiosk_core::tlog::cosignature::CosignatureSigner;
+use kiosk_core::tlog::note::NoteSigner;
+
+use super::*;
+use crate::storage::prelude::*;
+use crate::storage::{SqliteStore, ingest_generated_for_tests};
+
+const ORIGIN: &str = "relay.example.se/kiosk-log";
+
+fn log_signer() -> NoteSigner {
+    NoteSigner::new(ORIGIN, &SigningKey::from_bytes(&[7; 32])).expect("name")
+}
+
+fn archive() -> CosignatureSigner {
+    CosignatureSigner::new(
+        "arkiv.example.se/witness",
+        &SigningKey::from_bytes(&[1; 32]),
+    )
+    .expect("name")
+}
+
+/// A store with a few logged captures, and its checkpoint signed by the log key.
+fn logged_store() -> (SqliteStore, String, u64, Hash) {
+    let store = SqliteStore::in_memory().expect("store");
+    ingest_generated_for_tests(&store, 3);
+    let tip = store.log_tip().expect("tip");
+    assert!(tip.size >= 3, "captures appended leaves");
+    let note = log_signer()
+        .sign(&Checkpoint::new(ORIGIN, tip.size, tip.root).to_body())
+        .expect("signs");
+    (store, note, tip.size, tip.root)
+}
+
+fn cosigned(note: &str, witness: &CosignatureSigner, time: u64) -> String {
+    let (body, _) = parse_note(note).expect("note");
+    format!("{note}{}", witness.cosign(body, time).expect("cosigns"))
+}
+
+#[test]
+fn a_trusted_witnesss_cosignature_of_this_relays_checkpoint_is_kept_and_served() {
+    let (store, note, size, root) = logged_store();
+    let witnesses = [archive().verifier()];
+    let kept = accept(
+        cosigned(&note, &archive(), 500).as_bytes(),
+        &log_signer().verifier(),
+        &witnesses,
+        &store,
+    )
+    .expect("accepted");
+    assert_eq!(kept.len(), 1);
+    assert_eq!((kept[0].size, kept[0].time), (size, 500));
+    assert_eq!(kept[0].witness, archive().verifier().to_string());
+    // The same again is accepted but keeps nothing new.
+    let again = accept(
+        cosigned(&note, &archive(), 500).as_bytes(),
+        &log_signer().verifier(),
+        &witnesses,
+        &store,
+    )
+    .expect("accepted");
+    assert!(again.is_empty());
+    // Served with the checkpoint, it opens for a tablet requiring the witness.
+    let served = with_cosignatures(&note, size, &root, &store).expect("reads");
+    let opened = open_cosigned(&served, &log_signer().verifier(), &witnesses).expect("opens");
+    assert_eq!(
+        opened.cosigned,
+        vec![("arkiv.example.se/witness".to_owned(), 500)]
+    );
+    assert_eq!(store.newest_cosigned().expect("reads"), Some((size, root)));
+}
+
+#[test]
+fn refusals_come_cheapest_first_and_keep_nothing() {
+    let (store, note, size, _) = logged_store();
+    let log = log_signer().verifier();
+    let witnesses = [archive().verifier()];
+    let code = |body: &[u8]| {
+        accept(body, &log, &witnesses, &store)
+            .expect_err("refused")
+            .status_and_code()
+    };
+    assert_eq!(
+        code(&vec![b'a'; MAX_COSIGNATURE_BODY + 1]),
+        (413, "too_large")
+    );
+    assert_eq!(code(b"not a note"), (400, "malformed_note"));
+    // An untrusted witness is refused before any signature is checked.
+    let stranger =
+        CosignatureSigner::new("someone/witness", &SigningKey::from_bytes(&[2; 32])).expect("name");
+    assert_eq!(
+        code(cosigned(&note, &stranger, 1).as_bytes()),
+        (403, "unknown_witness")
+    );
+    // A checkpoint another key signed, cosigned by the trusted witness.
+    let other_log = NoteSigner::new(ORIGIN, &SigningKey::from_bytes(&[8; 32])).expect("name");
+    let tip = store.log_tip().expect("tip");
+    let foreign = other_log
+        .sign(&Checkpoint::new(ORIGIN, tip.size, tip.root).to_body())
+        .expect("signs");
+    assert_eq!(
+        code(cosigned(&foreign, &archive(), 1).as_bytes()),
+        (422, "not_our_checkpoint")
+    );
+    // The log key's signature over a tree this relay does not hold (a split view's other
+    // half, or a larger size than stored).
+    for (other_size, other_root) in [(size, [9u8; 32]), (size + 1, tip.root)] {
+        let forked = log_signer()
+            .sign(&Checkpoint::new(ORIGIN, other_size, other_root).to_body())
+            .expect("signs");
+        assert_eq!(
+            code(cosigned(&forked, &archive(), 1).as_bytes()),
+            (409, "not_our_tree")
+        );
+    }
+    // The trusted witness's line with a damaged signature.
+    let good = cosigned(&note, &archive(), 1);
+    let (_, lines) = parse_note(&good).expect("note");
+    let mut line = lines[1].clone();
+    line.signature[20] ^= 1;
+    let damaged = format!("{note}{}", line.to_line());
+    assert_eq!(code(damaged.as_bytes()), (422, "bad_cosignature"));
+    assert_eq!(store.newest_cosigned().expect("reads"), None);
+}
