@@ -42,6 +42,8 @@ pub const ENV_ACCESS_LOG_RETENTION_MONTHS: &str = "KIOSK_ACCESS_LOG_RETENTION_MO
 pub const ENV_ACCESSIBILITY_CONTACT: &str = "KIOSK_ACCESSIBILITY_CONTACT";
 /// The transparency log's origin line (its name in checkpoints).
 pub const ENV_LOG_ORIGIN: &str = "KIOSK_LOG_ORIGIN";
+/// The witnesses whose cosignatures the relay takes (vkeys, comma-separated).
+pub const ENV_WITNESS_KEYS: &str = "KIOSK_WITNESS_KEYS";
 pub const ENV_HEADER_READ_TIMEOUT_SECS: &str = "KIOSK_HEADER_READ_TIMEOUT_SECS";
 pub const ENV_BODY_READ_TIMEOUT_SECS: &str = "KIOSK_BODY_READ_TIMEOUT_SECS";
 pub const ENV_IDLE_TIMEOUT_SECS: &str = "KIOSK_IDLE_TIMEOUT_SECS";
@@ -52,7 +54,7 @@ pub const ENV_MAX_CONNECTIONS_PER_CLIENT: &str = "KIOSK_MAX_CONNECTIONS_PER_CLIE
 pub const ENV_RUST_LOG: &str = "RUST_LOG";
 
 /// The keys a config file may hold, as error texts list them.
-pub const FILE_KEYS: [&str; 18] = [
+pub const FILE_KEYS: [&str; 19] = [
     "listen",
     "data_dir",
     "database_url",
@@ -63,6 +65,7 @@ pub const FILE_KEYS: [&str; 18] = [
     "access_log_retention_months",
     "accessibility_contact",
     "log_origin",
+    "witness_keys",
     "header_read_timeout_secs",
     "body_read_timeout_secs",
     "idle_timeout_secs",
@@ -80,6 +83,8 @@ const EXPECT_DATABASE_URL: &str =
 const EXPECT_BOOL: &str = "true or false";
 const EXPECT_LOG: &str = "a log filter, like \"info\" or \"info,tower_http=debug\"";
 const EXPECT_MONTHS: &str = "a whole number of months from 12 to 1200, like 60";
+const EXPECT_WITNESS_KEYS: &str = "witness verifier keys (`kiosk-sync-server witness --show-key` prints one), \
+     like [\"arkiv.myndighet.se/kiosk-witness+1a2b3c4d+BA…\"], at most 16";
 const EXPECT_ORIGIN: &str =
     "a log name without spaces or '+', at most 256 bytes, like \"relay.myndighet.se/kiosk-log\"";
 const EXPECT_EMAIL: &str = "an email address, like \"tillganglighet@myndighet.se\"";
@@ -189,6 +194,9 @@ pub struct Settings {
     /// The transparency log's origin (`crate::transparency::checkpoint`); unset: derived
     /// from the log key.
     pub log_origin: Option<String>,
+    /// The witnesses whose cosignatures of the log's checkpoints are taken
+    /// (`crate::witness::intake`).
+    pub witness_keys: Option<Vec<kiosk_core::tlog::cosignature::CosignatureVerifier>>,
     /// Seconds a client has to send a request's head (also how long an idle keep-alive
     /// connection stays open).
     pub header_read_timeout_secs: Option<u64>,
@@ -226,6 +234,7 @@ impl Settings {
                 .or(lower.access_log_retention_months),
             accessibility_contact: self.accessibility_contact.or(lower.accessibility_contact),
             log_origin: self.log_origin.or(lower.log_origin),
+            witness_keys: self.witness_keys.or(lower.witness_keys),
             header_read_timeout_secs: self
                 .header_read_timeout_secs
                 .or(lower.header_read_timeout_secs),
@@ -311,6 +320,16 @@ impl Settings {
                 })
             })
             .transpose()?;
+        let witness_keys = text(ENV_WITNESS_KEYS, EXPECT_WITNESS_KEYS)?
+            .map(|value| {
+                witness_keys(&value.split(',').collect::<Vec<_>>()).ok_or(
+                    ConfigError::BadEnvValue {
+                        name: ENV_WITNESS_KEYS,
+                        expected: EXPECT_WITNESS_KEYS,
+                    },
+                )
+            })
+            .transpose()?;
         let accessibility_contact = text(ENV_ACCESSIBILITY_CONTACT, EXPECT_EMAIL)?
             .map(|value| {
                 contact_email(&value).ok_or(ConfigError::BadEnvValue {
@@ -378,6 +397,7 @@ impl Settings {
             access_log_retention_months,
             accessibility_contact,
             log_origin,
+            witness_keys,
             backup: BackupSettings::from_env(&var)?,
         })
     }
@@ -456,6 +476,17 @@ impl Settings {
                     });
                     settings.trusted_proxies =
                         Some(list.ok_or_else(|| bad("trusted_proxies", EXPECT_PROXIES))?);
+                }
+                "witness_keys" => {
+                    let keys = value.as_array().and_then(|items| {
+                        let texts = items
+                            .iter()
+                            .map(toml::Value::as_str)
+                            .collect::<Option<Vec<&str>>>()?;
+                        witness_keys(&texts)
+                    });
+                    settings.witness_keys =
+                        Some(keys.ok_or_else(|| bad("witness_keys", EXPECT_WITNESS_KEYS))?);
                 }
                 "log_origin" => {
                     let origin = value.as_str().and_then(log_origin);
@@ -628,6 +659,8 @@ pub struct ServeConfig {
     pub accessibility_contact: Option<String>,
     /// The transparency log's origin, if the operator set one.
     pub log_origin: Option<String>,
+    /// The witnesses whose cosignatures the relay takes; empty: none.
+    pub witness_keys: Vec<kiosk_core::tlog::cosignature::CosignatureVerifier>,
     /// Timeouts and the connection cap.
     pub limits: ConnectionLimits,
     /// Scheduled backups, if a folder is set (SQLite only; `serve` refuses them on
@@ -655,6 +688,7 @@ impl ServeConfig {
             log: settings.log_or_default(),
             accessibility_contact: settings.accessibility_contact.clone(),
             log_origin: settings.log_origin.clone(),
+            witness_keys: settings.witness_keys.clone().unwrap_or_default(),
             limits: settings.connection_limits(),
             backup: settings.backup.schedule()?,
             log_format: settings.log_format.unwrap_or_default(),
@@ -699,6 +733,26 @@ fn parse_months(value: &str) -> Option<u32> {
         .parse::<u32>()
         .ok()
         .filter(|months| ACCESS_LOG_RETENTION_MONTHS.contains(months))
+}
+
+/// The most witnesses a relay trusts (each costs one verification per cosignature).
+const MAX_WITNESS_KEYS: usize = 16;
+
+/// Witness verifier keys, each trimmed; `None` if one is not a cosignature vkey, one is
+/// named twice, or there are more than [`MAX_WITNESS_KEYS`].
+fn witness_keys(texts: &[&str]) -> Option<Vec<kiosk_core::tlog::cosignature::CosignatureVerifier>> {
+    if texts.len() > MAX_WITNESS_KEYS {
+        return None;
+    }
+    let keys = texts
+        .iter()
+        .map(|text| kiosk_core::tlog::cosignature::CosignatureVerifier::parse(text.trim()).ok())
+        .collect::<Option<Vec<_>>>()?;
+    let distinct = keys
+        .iter()
+        .enumerate()
+        .all(|(i, key)| keys[..i].iter().all(|other| other.name() != key.name()));
+    distinct.then_some(keys)
 }
 
 /// `value` trimmed, if it can name the log's key in a signed note (the origin is the key
@@ -790,6 +844,7 @@ mod tests {
                 log: DEFAULT_LOG.to_owned(),
                 accessibility_contact: None,
                 log_origin: None,
+                witness_keys: Vec::new(),
                 limits: DEFAULT_LIMITS,
                 backup: None,
                 log_format: crate::log_format::LogFormat::Text,
@@ -1094,10 +1149,56 @@ mod tests {
             environment.over(from_file).log_origin.as_deref(),
             Some("other.se/log")
         );
-        for bad in ["log_origin = \"two words\"", "log_origin = \"a+b\"", "log_origin = 1"] {
+        for bad in [
+            "log_origin = \"two words\"",
+            "log_origin = \"a+b\"",
+            "log_origin = 1",
+        ] {
             assert!(file_error(bad).contains("`log_origin` must be"), "{bad}");
         }
         assert!(Settings::from_env(env(&[(ENV_LOG_ORIGIN, "a b")])).is_err());
+    }
+
+    #[test]
+    fn witness_keys_are_cosignature_vkeys_from_the_file_or_environment() {
+        let key = |seed: u8, name: &str| {
+            kiosk_core::tlog::cosignature::CosignatureSigner::new(
+                name,
+                &ed25519_dalek::SigningKey::from_bytes(&[seed; 32]),
+            )
+            .expect("name")
+            .verifier()
+        };
+        let (archive, dpo) = (key(1, "arkiv.se/w"), key(2, "dso.se/w"));
+        let from_file = file(&format!("witness_keys = [\"{archive}\", \" {dpo} \"]"));
+        assert_eq!(
+            from_file.witness_keys,
+            Some(vec![archive.clone(), dpo.clone()])
+        );
+        let environment =
+            Settings::from_env(env(&[(ENV_WITNESS_KEYS, &format!("{dpo}"))])).expect("valid");
+        assert_eq!(
+            environment.over(from_file).witness_keys,
+            Some(vec![dpo.clone()])
+        );
+        // A log key (signature type 1) is not a witness key; names are not repeated.
+        let log_vkey = kiosk_core::tlog::note::NoteSigner::new(
+            "log",
+            &ed25519_dalek::SigningKey::from_bytes(&[3; 32]),
+        )
+        .expect("name")
+        .verifier();
+        for bad in [
+            format!("witness_keys = [\"{log_vkey}\"]"),
+            format!(
+                "witness_keys = [\"{archive}\", \"{}\"]",
+                key(4, "arkiv.se/w")
+            ),
+            format!("witness_keys = \"{archive}\""),
+        ] {
+            assert!(file_error(&bad).contains("`witness_keys` must be"), "{bad}");
+        }
+        assert!(Settings::from_env(env(&[(ENV_WITNESS_KEYS, "x+1+2")])).is_err());
     }
 
     #[test]
@@ -1107,7 +1208,7 @@ mod tests {
             text,
             "the config file /etc/kiosk/relay.toml has an unknown key `listen_address` \
              (known keys: listen, data_dir, database_url, tls_cert, tls_key, dev_plain_http, log, \
-             access_log_retention_months, accessibility_contact, log_origin, \
+             access_log_retention_months, accessibility_contact, log_origin, witness_keys, \
              header_read_timeout_secs, body_read_timeout_secs, idle_timeout_secs, tls_handshake_timeout_secs, \
              max_connections, max_connections_per_client, log_format, trusted_proxies, \
              backup_dir, backup_every, backup_keep, backup_offsite_only)"

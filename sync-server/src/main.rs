@@ -1498,6 +1498,7 @@ async fn serve_relay(
             )
         })?,
     );
+    state.witness_keys = Arc::new(config.witness_keys.clone());
     state.secure_cookies = tls.is_some();
     state.accessibility_contact = config.accessibility_contact.clone();
     state.checkpoint_dir = Some(checkpoint_dir);

@@ -48,7 +48,8 @@ pub fn router(state: AppState) -> Router {
                 get(crate::observe::metrics::metrics_behind_token),
             )
             .route("/v1/events/{event_id}/form", get(current_form))
-            .merge(crate::transparency::routes::routes()),
+            .merge(crate::transparency::routes::routes())
+            .merge(crate::witness::routes::routes()),
         DEFAULT_BODY_LIMIT,
     );
     let hr = limited(crate::hr::routes::api(), HR_BODY_LIMIT);

@@ -43,6 +43,9 @@ pub struct AppState {
     /// Signs the transparency log's checkpoints ([`crate::transparency::checkpoint`]): from
     /// the data directory's `relay-log.key` when serving; random for a relay in memory.
     pub log_key: Arc<crate::transparency::checkpoint::LogKey>,
+    /// The witnesses whose cosignatures of the log's checkpoints the relay takes
+    /// (`witness_keys`; [`crate::witness::intake`]); none unless configured.
+    pub witness_keys: Arc<Vec<kiosk_core::tlog::cosignature::CosignatureVerifier>>,
 }
 
 /// What the relay last learnt of its store's room to write: set when a write fails for a
@@ -96,6 +99,7 @@ impl AppState {
                 &rand::random(),
             )),
             log_key: Arc::new(crate::transparency::checkpoint::LogKey::random()),
+            witness_keys: Arc::new(Vec::new()),
         }
     }
 

@@ -73,7 +73,9 @@ fn verify_log_passes_an_intact_log_and_names_a_flipped_leaf() {
     conn.execute_batch("DROP TRIGGER tlog_leaves_no_update;")
         .expect("the append-only trigger dropped, as someone with the file could");
     let mut leaf: Vec<u8> = conn
-        .query_row("SELECT leaf FROM tlog_leaves WHERE idx = 3", [], |r| r.get(0))
+        .query_row("SELECT leaf FROM tlog_leaves WHERE idx = 3", [], |r| {
+            r.get(0)
+        })
         .expect("reads");
     leaf[100] ^= 0x01;
     conn.execute("UPDATE tlog_leaves SET leaf = ?1 WHERE idx = 3", [leaf])

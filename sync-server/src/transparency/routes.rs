@@ -44,10 +44,16 @@ fn proof_lines(proof: &[[u8; 32]]) -> String {
         .collect()
 }
 
-async fn checkpoint(State(state): State<AppState>) -> Result<Response, AppError> {
-    let store = state.store.clone();
-    let tip = blocking(move || store.log_tip()).await??;
-    Ok(text(state.log_key.sign(tip)))
+/// With the witnesses' cosignatures kept for the tree, and `?cosigned=1`
+/// ([`crate::witness::routes::checkpoint`]).
+async fn checkpoint(
+    state: State<AppState>,
+    query: Result<
+        Query<crate::witness::routes::CheckpointQuery>,
+        axum::extract::rejection::QueryRejection,
+    >,
+) -> Result<Response, AppError> {
+    crate::witness::routes::checkpoint(state, query).await
 }
 
 /// `?from=N&to=M`.

@@ -17,6 +17,7 @@
 //! - [`run`]: the command: configuration, keys, the loop and its exit codes.
 
 pub mod intake;
+pub mod routes;
 pub mod run;
 pub mod source;
 pub mod state;

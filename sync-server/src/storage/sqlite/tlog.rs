@@ -277,7 +277,9 @@ mod tests {
     fn a_leaf_byte_flipped_in_the_file_is_caught_and_named() {
         let (_dir, store, editor) = store_with(4);
         let mut leaf: Vec<u8> = editor
-            .query_row("SELECT leaf FROM tlog_leaves WHERE idx = 2", [], |r| r.get(0))
+            .query_row("SELECT leaf FROM tlog_leaves WHERE idx = 2", [], |r| {
+                r.get(0)
+            })
             .expect("reads");
         leaf[40] ^= 1;
         editor

@@ -1,0 +1,127 @@
+//! The relay's witness endpoints (`docs/protocol.md`, "Witnesses"): `POST
+//! /v1/log/cosignature` takes a trusted witness's cosignature ([`super::intake`]), and
+//! `GET /v1/log/checkpoint` serves the newest checkpoint with the cosignatures kept for it,
+//! or with `?cosigned=1` the newest checkpoint that has any.
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde::{Deserialize, Serialize};
+
+use super::intake::{self, IntakeError};
+use crate::AppError;
+use crate::blocking::blocking;
+use crate::state::AppState;
+use crate::storage::LogTip;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/v1/log/cosignature", post(cosignature))
+}
+
+/// An error answer in the relay's usual shape.
+#[derive(Serialize)]
+struct ErrorBody {
+    code: &'static str,
+    message: String,
+}
+
+fn refusal(status: u16, code: &'static str, message: String) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    (status, Json(ErrorBody { code, message })).into_response()
+}
+
+async fn cosignature(State(state): State<AppState>, body: Bytes) -> Result<Response, AppError> {
+    // Cheapest first: no trusted witness configured means nothing can be taken.
+    if state.witness_keys.is_empty() {
+        return Ok(refusal(
+            403,
+            "unknown_witness",
+            "this relay trusts no witness".to_owned(),
+        ));
+    }
+    let store = state.store.clone();
+    let log = state.log_key.verifier();
+    let witnesses = state.witness_keys.clone();
+    let outcome = blocking(move || intake::accept(&body, &log, &witnesses, store.as_ref())).await?;
+    match outcome {
+        Ok(kept) => {
+            for cosignature in &kept {
+                tracing::info!(size = cosignature.size, "a witness cosigned the log");
+            }
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        Err(IntakeError::Storage(e)) => Err(AppError::Storage(e)),
+        Err(error) => {
+            let (status, code) = error.status_and_code();
+            if let IntakeError::NotOurTree { size } = &error {
+                // Our log key signed a tree the store does not hold: the store was edited
+                // or the key is used elsewhere. Sizes only, no content.
+                tracing::error!(
+                    size,
+                    "a witness sent back a checkpoint signed by this relay's log key that is not this relay's tree"
+                );
+            }
+            Ok(refusal(status, code, error.to_string()))
+        }
+    }
+}
+
+/// `?cosigned=1`.
+#[derive(Debug, Deserialize)]
+pub struct CheckpointQuery {
+    cosigned: Option<u8>,
+}
+
+/// `GET /v1/log/checkpoint`: the newest signed checkpoint with every cosignature kept for
+/// that tree; with `?cosigned=1`, the newest checkpoint any trusted witness cosigned (404
+/// `not_cosigned` before the first).
+pub async fn checkpoint(
+    State(state): State<AppState>,
+    query: Result<Query<CheckpointQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, AppError> {
+    let cosigned = match query {
+        Ok(Query(CheckpointQuery { cosigned: None })) => false,
+        Ok(Query(CheckpointQuery { cosigned: Some(1) })) => true,
+        _ => {
+            return Err(AppError::BadLogRange(
+                "cosigned takes only the value 1".into(),
+            ));
+        }
+    };
+    let store = state.store.clone();
+    let key = state.log_key.clone();
+    let note = blocking(move || {
+        let tip = if cosigned {
+            match store.newest_cosigned()? {
+                Some((size, root)) => LogTip { size, root },
+                None => return Ok(None),
+            }
+        } else {
+            store.log_tip()?
+        };
+        intake::with_cosignatures(&key.sign(tip), tip.size, &tip.root, store.as_ref()).map(Some)
+    })
+    .await??;
+    let Some(note) = note else {
+        return Ok(refusal(
+            404,
+            "not_cosigned",
+            "no witness has cosigned a checkpoint of this log yet".to_owned(),
+        ));
+    };
+    let mut response = note.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests;
