@@ -3,7 +3,8 @@
 //! commands `docs/provenance.md` gives: the capture signature, the checkpoint's signature,
 //! the re-issued certificate, a leaf's and a change's hash, and the script that checks the
 //! Merkle paths and everything else. A bundle with one flipped byte (in a change, in a
-//! proof, in the checkpoint, in the capture signature) fails the check that covers it. After
+//! proof, in the checkpoint, in the capture signature) fails the check that covers it, and
+//! so does one without the witness's cosignature when the witness is required. After
 //! gallring the record's content and nonce are gone and the API answers 410 `removed`, while
 //! its leaves still verify against a later checkpoint with proofs the relay serves by index.
 //!
@@ -131,14 +132,29 @@ async fn a_bundle_verifies_with_openssl_and_python_only_and_a_removed_records_le
     let DemoStore { store, keys, .. } = demo_store(Backend::from_env(), dir.path()).await;
     // What an auditor gets from the relay's operator, not from the bundle.
     let relay_key = Base64::encode_string(keys.signing.verifying_key().as_bytes());
-    let state = AppState::new(store.clone(), keys);
+    let mut state = AppState::new(store.clone(), keys);
+    // A witness the relay trusts (the archive's), which cosigns the log's checkpoints.
+    let witness = kiosk_core::tlog::cosignature::CosignatureSigner::new(
+        "arkiv.example.se/witness",
+        &ed25519_dalek::SigningKey::from_bytes(&[9; 32]),
+    )
+    .expect("a witness");
+    state.witness_keys = std::sync::Arc::new(vec![witness.verifier()]);
     let vkey = state.log_key.verifier().to_string();
     let server = TestRelay::start(state).await;
     let url = server.url();
     let code = demo_code(store.as_ref(), EnrolledRole::Kiosk, 1, 3_600_000).display();
     let work = dir.path().to_owned();
     tokio::task::spawn_blocking(move || {
-        check_bundle_and_removal(store.as_ref(), &url, &code, &work, &vkey, &relay_key);
+        check_bundle_and_removal(
+            store.as_ref(),
+            &url,
+            &code,
+            &work,
+            &vkey,
+            &relay_key,
+            &witness,
+        );
     })
     .await
     .expect("checks ran");
@@ -152,6 +168,7 @@ fn check_bundle_and_removal(
     work: &Path,
     vkey: &str,
     relay_key: &str,
+    witness: &kiosk_core::tlog::cosignature::CosignatureSigner,
 ) {
     // A kiosk (the kiosk-device CLI) captures three visitors and syncs.
     let tablet = work.join("kiosk-device.sqlite3");
@@ -184,6 +201,24 @@ fn check_bundle_and_removal(
     );
     assert_eq!(status, 201, "{body}");
 
+    // The witness cosigns the log as it is now (it holds every leaf of the record).
+    let note = ureq::get(&format!("{url}/v1/log/checkpoint"))
+        .call()
+        .expect("checkpoint")
+        .body_mut()
+        .read_to_string()
+        .expect("text");
+    let body = format!("{}\n", note.split("\n\n").next().expect("text"));
+    let cosigned = format!(
+        "{note}{}",
+        witness.cosign(&body, 1_700_000_000).expect("cosigns")
+    );
+    let posted = ureq::post(&format!("{url}/v1/log/cosignature"))
+        .send(cosigned.as_bytes())
+        .expect("posted");
+    assert_eq!(posted.status().as_u16(), 204);
+    let witness_vkey = witness.verifier().to_string();
+
     // The bundle, through the API, as the console's download fetches it.
     let answer = archivist.get_raw(&format!("/api/v1/registrations/{id}/provenance"));
     assert_eq!(
@@ -214,7 +249,15 @@ fn check_bundle_and_removal(
     );
 
     // The script: every check passes with the keys the operator gave.
-    let checked = verify(&[path(&bundle_file), "--vkey", vkey, "--relay-key", relay_key]);
+    let checked = verify(&[
+        path(&bundle_file),
+        "--vkey",
+        vkey,
+        "--relay-key",
+        relay_key,
+        "--witness",
+        &witness_vkey,
+    ]);
     let report = text(&checked);
     assert!(checked.status.success(), "{report}");
     assert!(report.contains("VERIFIED: 0 check(s) failed"), "{report}");
@@ -226,6 +269,7 @@ fn check_bundle_and_removal(
         "recorded by one change leaf naming its author",
         "capture signature by the tablet's key",
         "certificate signed by the relay",
+        "cosigned by witness arkiv.example.se/witness",
     ] {
         assert!(
             report.contains(&format!("OK   {check}")) || report.contains(check),
@@ -331,6 +375,29 @@ fn check_bundle_and_removal(
         &|b| b["capture"]["signature"] = flipped(&b["capture"]["signature"], 0),
         "capture signature by the tablet's key",
     );
+    // Without the witness's cosignature line, a check that requires the witness fails.
+    let uncosigned = tampered(&bundle, &work.join("uncosigned.json"), |b| {
+        let note = b["log"]["checkpoint"].as_str().expect("note");
+        let kept: Vec<&str> = note
+            .split_inclusive('\n')
+            .filter(|line| !line.starts_with("\u{2014} arkiv.example.se/witness "))
+            .collect();
+        b["log"]["checkpoint"] = json!(kept.concat());
+    });
+    let output = verify(&[
+        path(&uncosigned),
+        "--vkey",
+        vkey,
+        "--witness",
+        &witness_vkey,
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(
+        text(&output).contains("FAIL cosigned by witness arkiv.example.se/witness"),
+        "{}",
+        text(&output)
+    );
+
     // And OpenSSL refuses the altered checkpoint text and capture signature too.
     let altered = work.join("altered");
     let checkpoint = tampered(&bundle, &work.join("checkpoint-alt.json"), |b| {

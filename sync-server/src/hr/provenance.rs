@@ -12,7 +12,9 @@
 //! holds it with a certificate re-issued from that enrollment record (the relay keeps no
 //! copy of the certificate it sent: see [`device_json`]), the record's nonce, every leaf of
 //! the record with its index and inclusion proof, the log's checkpoint verbatim (a signed
-//! note) with the log's verifier key, and the relay's signing key.
+//! note, with the cosignatures the relay keeps for that tree: the newest cosigned tree when
+//! it holds every leaf of the record) with the log's verifier key, and the relay's signing
+//! key.
 //!
 //! Who: archivists (as disclosure and subject access); a restricted record only with the
 //! clearance, and to anyone else it is answered as one the relay does not hold. The record
@@ -135,9 +137,12 @@ pub(crate) fn bundle(
         .device(&record.device_key)
         .context("reading the capturing tablet")?;
     // Taken after the record was read: every leaf of what was read is inside this tree.
-    let tip = store.log_tip().context("reading the log's size")?;
-    let checkpoint = log_key.sign(tip);
-    let leaves = record_leaves(store, &nonce, doc_id, tip.size)?;
+    let current = store.log_tip().context("reading the log's size")?;
+    let leaves = record_leaves(store, &nonce, doc_id, current.size)?;
+    let tip = proving_tree(store, current, &leaves)?;
+    let checkpoint =
+        crate::witness::intake::with_cosignatures(&log_key.sign(tip), tip.size, &tip.root, store)
+            .context("reading the witnesses' cosignatures")?;
     let changes = changes_of(&record)?;
     Ok(assemble(&Parts {
         doc_id,
@@ -155,6 +160,27 @@ pub(crate) fn bundle(
         leaves: &leaves,
         proofs: &proofs(store, &leaves, tip.size)?,
     }))
+}
+
+/// The tree the bundle proves its leaves in: the newest one a witness cosigned when it holds
+/// every leaf of the record (the checkpoint then carries the cosignatures, which close the
+/// split-view gap), else the current one (with any cosignatures kept for it).
+fn proving_tree(
+    store: &dyn RelayStore,
+    current: LogTip,
+    leaves: &[(u64, Vec<u8>)],
+) -> HrResult<LogTip> {
+    let cosigned = store
+        .newest_cosigned()
+        .context("reading the newest cosigned tree")?;
+    Ok(match cosigned {
+        Some((size, root))
+            if size <= current.size && leaves.iter().all(|(index, _)| *index < size) =>
+        {
+            LogTip { size, root }
+        }
+        _ => current,
+    })
 }
 
 /// One change of the record's document, as the bundle shows it.

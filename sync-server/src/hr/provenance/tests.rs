@@ -278,3 +278,82 @@ fn public_keys_are_pem_as_rfc8410_writes_them() {
         "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n"
     );
 }
+
+#[test]
+fn the_bundle_proves_its_leaves_in_the_newest_cosigned_tree_that_holds_them_with_its_cosignatures()
+{
+    let (relay, registrations) = relay_with_captures(3);
+    let id = open(&registrations);
+    // A witness cosigns the tree as it is now.
+    let witness = kiosk_core::tlog::cosignature::CosignatureSigner::new(
+        "arkiv.example.se/witness",
+        &SigningKey::from_bytes(&[9; 32]),
+    )
+    .expect("a witness");
+    let cosigned = relay.store.log_tip().expect("tip");
+    let note = relay.log_key.sign(cosigned);
+    let body = note.split("\n\n").next().expect("text").to_owned() + "\n";
+    let posted = format!("{note}{}", witness.cosign(&body, 1_000).expect("cosigns"));
+    crate::witness::intake::accept(
+        posted.as_bytes(),
+        &relay.log_key.verifier(),
+        &[witness.verifier()],
+        &relay.store,
+    )
+    .expect("kept");
+    // The log grows past it: a later capture.
+    let mut generator =
+        kiosk_core::generator::RegistrationGenerator::new(kiosk_core::demo::demo_event(), 11);
+    let mut later = generator.next_registration().expect("valid");
+    later.capturing_device =
+        kiosk_core::ids::DeviceId::from_public_key(&relay.tablet.verifying_key());
+    ingest_for_tests(
+        &relay.store,
+        relay.tablet.verifying_key().to_bytes(),
+        2,
+        2_000,
+        vec![signed_capture_for_tests(&later, &relay.tablet)],
+    );
+    let current = relay.store.log_tip().expect("tip");
+    assert!(current.size > cosigned.size);
+
+    // The earlier record: proved in the cosigned tree, whose note carries the cosignature.
+    let bundle = bundle_of(&relay, &archivist(), &id).expect("a bundle");
+    let log = &bundle["log"];
+    assert_eq!(log["size"], cosigned.size);
+    let checkpoint = log["checkpoint"].as_str().expect("note");
+    assert!(
+        checkpoint.contains("\n\u{2014} arkiv.example.se/witness "),
+        "{checkpoint}"
+    );
+    let saved = open_checkpoint(checkpoint, &relay.log_key.verifier()).expect("signed");
+    assert_eq!((saved.size, saved.root), (cosigned.size, cosigned.root));
+    for leaf in log["leaves"].as_array().expect("leaves") {
+        let proof: Vec<Hash> = leaf["inclusion_proof"]
+            .as_array()
+            .expect("proof")
+            .iter()
+            .map(|h| bytes(h).try_into().expect("32 bytes"))
+            .collect();
+        verify_inclusion(
+            &leaf_hash(&bytes(&leaf["bytes"])),
+            leaf["index"].as_u64().expect("index"),
+            cosigned.size,
+            &proof,
+            &cosigned.root,
+        )
+        .expect("in the cosigned tree");
+    }
+
+    // The later record is not in the cosigned tree: proved in the current one.
+    if !later.restricted {
+        let bundle = bundle_of(&relay, &archivist(), later.id.as_str()).expect("a bundle");
+        assert_eq!(bundle["log"]["size"], current.size);
+        assert!(
+            !bundle["log"]["checkpoint"]
+                .as_str()
+                .expect("note")
+                .contains("arkiv.example.se/witness")
+        );
+    }
+}
