@@ -15,6 +15,9 @@ step "tools for the Kotlin and Python binding tests (installed if missing)"
 step "tools for the console's browser test: Chromium, playwright-core, axe-core (installed if missing)"
 ./scripts/install-browser-test-tools.sh
 
+step "OpenSSL 3 and Python's cryptography for the provenance bundle's test (installed if missing)"
+./scripts/install-provenance-test-tools.sh
+
 step "PostgreSQL's server programs for the PostgreSQL store's tests (installed if missing)"
 pg_settings=$(./scripts/install-postgres-test-tools.sh)
 echo "$pg_settings"

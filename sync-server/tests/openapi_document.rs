@@ -20,6 +20,7 @@ const ROUTE_SOURCES: &[&str] = &[
     include_str!("../src/hr/export_api.rs"),
     include_str!("../src/hr/retention_api.rs"),
     include_str!("../src/hr/documents_api.rs"),
+    include_str!("../src/hr/provenance_api.rs"),
     include_str!("../src/hr/reconciliation.rs"),
     include_str!("../src/hr/user_access_api.rs"),
 ];

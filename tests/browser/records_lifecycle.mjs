@@ -129,6 +129,20 @@ await runInBrowser(async (context) => {
   check((await detail('Spärr mot gallring')).startsWith('Inget'), 'no hold yet');
   pass('detail_page_shows_when_the_record_falls_due');
 
+  // The provenance bundle: what it is, whom it is for, and its download (the file itself is
+  // checked with OpenSSL and Python in provenance_bundle_checked_with_standard_tools.rs).
+  const provenance = page.getByRole('region', { name: 'Underlag för äkthetskontroll' });
+  check((await provenance.count()) === 1, 'the provenance section is there');
+  check((await provenance.getByText('dataskyddsombudet').count()) === 1, 'it says whom the bundle is for');
+  const bundleLink = provenance.getByRole('link', { name: 'Ladda ner underlaget (JSON)' });
+  const bundleHref = await bundleLink.getAttribute('href');
+  const bundleAnswer = await page.request.get(`${base}${bundleHref}`);
+  check(bundleAnswer.status() === 200, `the bundle downloads, not ${bundleAnswer.status()}`);
+  check((bundleAnswer.headers()['content-disposition'] ?? '').startsWith('attachment;'), 'as a file');
+  const bundle = await bundleAnswer.json();
+  check(bundle.format === 'kiosk-provenance-bundle-v1' && bundle.registration_id === registrationId, 'the bundle of this record');
+  pass('provenance_bundle_downloads_from_the_record_page');
+
   // A note on the record (it shows up in the subject-access answer).
   await page.getByLabel('Anteckning', { exact: true }).fill(noteText);
   await page.getByRole('button', { name: 'Lägg till anteckningen' }).click();

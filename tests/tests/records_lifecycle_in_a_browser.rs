@@ -35,6 +35,7 @@ const CHECKS: &[&str] = &[
     "retention_run_needs_the_confirmation_tied_to_its_checkbox",
     "retention_run_removes_the_three_due_records_and_passes_axe",
     "detail_page_shows_when_the_record_falls_due",
+    "provenance_bundle_downloads_from_the_record_page",
     "legal_hold_needs_a_reason_and_is_set_with_one",
     "talent_pool_withdrawal_asks_for_a_confirmation_first",
     "talent_pool_withdrawal_shows_what_to_tell_the_visitor_and_passes_axe",

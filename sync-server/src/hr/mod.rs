@@ -41,6 +41,8 @@ pub(crate) mod params;
 pub(crate) mod plural;
 pub(crate) mod policy;
 pub mod printable;
+pub mod provenance;
+pub mod provenance_api;
 pub mod quarantine;
 pub mod quarantine_api;
 pub(crate) mod quarantine_content;

@@ -19,6 +19,7 @@ pub fn api() -> Router<AppState> {
         .merge(crate::hr::access_log_api::routes())
         .merge(crate::hr::retention_api::routes())
         .merge(crate::hr::documents_api::routes())
+        .merge(crate::hr::provenance_api::routes())
         .merge(crate::hr::reconciliation::routes())
         .merge(crate::hr::user_access_api::routes())
 }

@@ -301,6 +301,7 @@ pub(crate) async fn render(
                 &contact_flags,
                 &console.signed.csrf,
             ))
+            (super::provenance::section(lang, registration.id.as_str(), &console.caller.user))
         });
     html_page(status, page)
 }

@@ -29,6 +29,7 @@ mod list_steps;
 mod list_texts;
 mod login;
 mod password;
+mod provenance;
 mod quarantine;
 mod quarantine_review;
 mod reconciliation;

@@ -1,0 +1,433 @@
+//! A record's provenance bundle: one self-contained JSON document (in the spirit of C2SP
+//! tlog-proof) with which an archivist, the disclosure flow or an auditor checks, without
+//! our code and without trusting the relay's operator, that a record is exactly what a
+//! tablet captured, what changed it and that the relay's transparency log holds every
+//! change. Documented field by field in `docs/provenance.md` ("The bundle"), with the
+//! `openssl` commands and the Python script (`docs/provenance/verify_bundle.py`) that check
+//! it.
+//!
+//! It holds: every change of the record's Automerge document (its uncompressed change
+//! chunk, whose SHA-256 after the 8-byte magic and checksum is the change hash), the
+//! capture signature with the exact message it signs, the enrolled tablet as the relay
+//! holds it with a certificate re-issued from that enrollment record (the relay keeps no
+//! copy of the certificate it sent: see [`device_json`]), the record's nonce, every leaf of
+//! the record with its index and inclusion proof, the log's checkpoint verbatim (a signed
+//! note, with the cosignatures the relay keeps for that tree: the newest cosigned tree when
+//! it holds every leaf of the record) with the log's verifier key, and the relay's signing
+//! key.
+//!
+//! Who: archivists (as disclosure and subject access); a restricted record only with the
+//! clearance, and to anyone else it is answered as one the relay does not hold. The record
+//! is read through the disclosure read, so the bundle is one `disclosure` entry in the
+//! access log, written in the read's transaction. A removed record has no bundle: its
+//! content and nonce are gone (410 `removed`); its leaves stay in the log and are proved by
+//! index (`GET /v1/log/inclusion`).
+
+use automerge::Automerge;
+use base64ct::{Base64, Encoding};
+use ed25519_dalek::VerifyingKey;
+use kiosk_core::capture::capture_message;
+use kiosk_core::ids::{DeviceId, RegistrationId};
+use kiosk_core::protocol::SignedEnvelope;
+use kiosk_core::protocol::enrollment::{CERTIFICATE_TAG, DeviceCertificate, EnrolledRole};
+use kiosk_core::tlog::hash::Hash;
+use kiosk_core::tlog::tree::inclusion_proof;
+use serde_json::{Value, json};
+
+use crate::hr::accounts::HrUser;
+use crate::hr::error::{HrError, HrResult, Missing, StorageContext};
+use crate::hr::policy::{require_exporter, sees_restricted};
+use crate::keys::RelayKeys;
+use crate::state::now_ms;
+use crate::storage::{
+    Accessor, AskedRecord, DeviceRecord, DisclosureItem, DisclosureOutcome, DisclosureSelection,
+    HeldRecord, LogTip, RelayStore,
+};
+use crate::transparency::checkpoint::LogKey;
+use crate::transparency::leaf::{Leaf, Nonce, change_subject, record_commitment};
+use crate::transparency::source::StoreSubtrees;
+
+/// The bundle format this relay writes.
+pub const BUNDLE_FORMAT: &str = "kiosk-provenance-bundle-v1";
+
+/// Leaves read from the store per page while looking for a record's leaves.
+const SCAN_PAGE: usize = 10_000;
+
+/// The most leaves one record's bundle carries: far more than the changes a record can
+/// have (a capture, staff and HR edits within their size limits, holds).
+pub const MAX_RECORD_LEAVES: usize = 10_000;
+
+/// The layout of the message a capture signature covers, as the bundle states it.
+const CAPTURE_MESSAGE_LAYOUT: &str = "\"kiosk-capture-v1\" ‖ device key (32) ‖ length of the \
+     registration id (4, big endian) ‖ registration id (UTF-8) ‖ number of change hashes (4, \
+     big endian) ‖ change hashes (32 each, in the order of capture.change_hashes)";
+
+/// What the relay does not keep of an enrollment, said in the bundle.
+const CERTIFICATE_NOTE: &str = "The relay does not keep the certificate it sent the tablet at \
+     enrollment. This certificate is re-issued from the relay's enrollment record (the same \
+     fields) and signed now with the relay's current signing key; its version is this relay's \
+     protocol version, which may differ from the one the tablet received. It proves what the \
+     relay states about the enrollment when the bundle was made, not what it said then.";
+
+/// An Ed25519 public key as PEM (SubjectPublicKeyInfo), for `openssl pkeyutl -pubin`.
+pub fn public_key_pem(key: &[u8; 32]) -> String {
+    // RFC 8410: SEQUENCE { SEQUENCE { OID 1.3.101.112 } BIT STRING key }.
+    const PREFIX: [u8; 12] = [
+        0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+    ];
+    let der = [PREFIX.as_slice(), key].concat();
+    format!(
+        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+        Base64::encode_string(&der)
+    )
+}
+
+fn b64(bytes: &[u8]) -> String {
+    Base64::encode_string(bytes)
+}
+
+fn unexpected(
+    context: &'static str,
+    source: impl std::error::Error + Send + Sync + 'static,
+) -> HrError {
+    HrError::Unexpected {
+        context,
+        source: Box::new(source),
+    }
+}
+
+/// Record `doc_id`'s bundle for archivist `user`, logged as a disclosure of the record.
+/// Blocking.
+pub(crate) fn bundle(
+    store: &dyn RelayStore,
+    keys: &RelayKeys,
+    log_key: &LogKey,
+    user: &HrUser,
+    doc_id: &str,
+) -> HrResult<Value> {
+    require_exporter(user)?;
+    let id = RegistrationId::parse(doc_id).ok_or(Missing::Registration)?;
+    let at = now_ms();
+    let accessor = Accessor::Operator(user.accessor_name());
+    // The disclosure read: roles and the clearance as a disclosure export applies them, and
+    // the record's access-log entry in the read's own transaction.
+    let selection = DisclosureSelection::Records(vec![AskedRecord::Id(id.as_str().to_owned())]);
+    let outcome = store
+        .disclosure(&selection, sees_restricted(user), &accessor, at)
+        .context("reading and logging a record for its provenance bundle")?;
+    let record = match outcome {
+        DisclosureOutcome::Items(items) => match items.into_iter().next() {
+            Some(DisclosureItem::Held { record, .. }) => *record,
+            Some(DisclosureItem::Removed { .. }) => return Err(Missing::RemovedRegistration.into()),
+            _ => return Err(Missing::Registration.into()),
+        },
+        DisclosureOutcome::TooMany => return Err(Missing::Registration.into()),
+    };
+    // Removed since the read: nothing of it is to be handed out any more.
+    let gone = || HrError::from(Missing::RemovedRegistration);
+    let evidence = store
+        .capture_evidence(doc_id)
+        .context("reading a record's capture signature")?
+        .ok_or_else(gone)?;
+    let nonce = store
+        .record_nonce(doc_id)
+        .context("reading a record's nonce")?
+        .ok_or_else(gone)?;
+    let device = store
+        .device(&record.device_key)
+        .context("reading the capturing tablet")?;
+    // Taken after the record was read: every leaf of what was read is inside this tree.
+    let current = store.log_tip().context("reading the log's size")?;
+    let leaves = record_leaves(store, &nonce, doc_id, current.size)?;
+    let tip = proving_tree(store, current, &leaves)?;
+    let checkpoint =
+        crate::witness::intake::with_cosignatures(&log_key.sign(tip), tip.size, &tip.root, store)
+            .context("reading the witnesses' cosignatures")?;
+    let changes = changes_of(&record)?;
+    Ok(assemble(&Parts {
+        doc_id,
+        at,
+        record: &record,
+        capture_hashes: &evidence.change_hashes,
+        capture_signature: &evidence.capture_signature,
+        nonce: &nonce,
+        device: device.as_ref(),
+        keys,
+        log_key,
+        tip,
+        checkpoint: &checkpoint,
+        changes: &changes,
+        leaves: &leaves,
+        proofs: &proofs(store, &leaves, tip.size)?,
+    }))
+}
+
+/// The tree the bundle proves its leaves in: the newest one a witness cosigned when it holds
+/// every leaf of the record (the checkpoint then carries the cosignatures, which close the
+/// split-view gap), else the current one (with any cosignatures kept for it).
+fn proving_tree(
+    store: &dyn RelayStore,
+    current: LogTip,
+    leaves: &[(u64, Vec<u8>)],
+) -> HrResult<LogTip> {
+    let cosigned = store
+        .newest_cosigned()
+        .context("reading the newest cosigned tree")?;
+    Ok(match cosigned {
+        Some((size, root))
+            if size <= current.size && leaves.iter().all(|(index, _)| *index < size) =>
+        {
+            LogTip { size, root }
+        }
+        _ => current,
+    })
+}
+
+/// One change of the record's document, as the bundle shows it.
+#[derive(Debug, Clone)]
+pub(crate) struct ChangeView {
+    pub hash: [u8; 32],
+    pub actor: Vec<u8>,
+    pub seq: u64,
+    /// The uncompressed change chunk: its SHA-256 from byte 8 on is `hash`.
+    pub bytes: Vec<u8>,
+}
+
+/// The record's changes, in the document's order (causal, as Automerge lists them).
+pub(crate) fn changes_of(record: &HeldRecord) -> HrResult<Vec<ChangeView>> {
+    let document = Automerge::load(&record.changes)
+        .map_err(|e| unexpected("loading a record's changes for its provenance bundle", e))?;
+    Ok(document
+        .get_changes(&[])
+        .into_iter()
+        .map(|change| ChangeView {
+            hash: change.hash().0,
+            actor: change.actor_id().to_bytes().to_vec(),
+            seq: change.seq(),
+            bytes: change.raw_bytes().to_vec(),
+        })
+        .collect())
+}
+
+/// Every leaf of record `doc_id` in the first `size` leaves of the log, as `(index,
+/// bytes)`. The log has no index by record (a leaf names its record only through the
+/// nonce), so this reads the log in pages: O(size), about a second per million leaves;
+/// bundles are asked for one at a time, by archivists.
+pub(crate) fn record_leaves(
+    store: &dyn RelayStore,
+    nonce: &Nonce,
+    doc_id: &str,
+    size: u64,
+) -> HrResult<Vec<(u64, Vec<u8>)>> {
+    let commitment = record_commitment(nonce, doc_id);
+    let mut found = Vec::new();
+    let mut from = 0u64;
+    while from < size {
+        let want = usize::try_from(size - from)
+            .unwrap_or(SCAN_PAGE)
+            .min(SCAN_PAGE);
+        let page = store
+            .log_leaves(from, want)
+            .context("reading the transparency log")?;
+        if page.is_empty() {
+            break;
+        }
+        for (offset, leaf) in page.iter().enumerate() {
+            if leaf.get(2..34) == Some(commitment.as_slice()) {
+                if found.len() == MAX_RECORD_LEAVES {
+                    return Err(unexpected(
+                        "collecting a record's leaves",
+                        std::io::Error::other("more leaves than a record can have"),
+                    ));
+                }
+                found.push((from + offset as u64, leaf.clone()));
+            }
+        }
+        from += page.len() as u64;
+    }
+    Ok(found)
+}
+
+fn proofs(
+    store: &dyn RelayStore,
+    leaves: &[(u64, Vec<u8>)],
+    size: u64,
+) -> HrResult<Vec<Vec<Hash>>> {
+    let source = StoreSubtrees(store);
+    leaves
+        .iter()
+        .map(|(index, _)| {
+            inclusion_proof(&source, *index, size)
+                .map_err(|e| unexpected("proving a leaf's inclusion in the log", e))
+        })
+        .collect()
+}
+
+/// Everything [`assemble`] writes out.
+pub(crate) struct Parts<'a> {
+    pub doc_id: &'a str,
+    pub at: i64,
+    pub record: &'a HeldRecord,
+    /// As stored: 32 bytes per hash.
+    pub capture_hashes: &'a [u8],
+    pub capture_signature: &'a [u8],
+    pub nonce: &'a Nonce,
+    pub device: Option<&'a DeviceRecord>,
+    pub keys: &'a RelayKeys,
+    pub log_key: &'a LogKey,
+    pub tip: LogTip,
+    pub checkpoint: &'a str,
+    pub changes: &'a [ChangeView],
+    pub leaves: &'a [(u64, Vec<u8>)],
+    pub proofs: &'a [Vec<Hash>],
+}
+
+/// The bundle's JSON (documented in `docs/provenance.md`).
+pub(crate) fn assemble(parts: &Parts<'_>) -> Value {
+    let hashes: Vec<automerge::ChangeHash> = parts
+        .capture_hashes
+        .chunks_exact(32)
+        .map(|h| automerge::ChangeHash(h.try_into().expect("chunks of 32")))
+        .collect();
+    let device_key = parts.record.device_key;
+    let message = RegistrationId::parse(parts.doc_id).and_then(|id| {
+        let key = VerifyingKey::from_bytes(&device_key).ok()?;
+        Some(capture_message(
+            &DeviceId::from_public_key(&key),
+            &id,
+            &hashes,
+        ))
+    });
+    // Which leaf records which change: a change's leaf subject commits to its hash.
+    let leaf_of = |hash: &[u8; 32]| {
+        let subject = change_subject(parts.nonce, hash);
+        parts
+            .leaves
+            .iter()
+            .find(|(_, bytes)| bytes.get(34..66) == Some(subject.as_slice()))
+            .map(|(index, _)| *index)
+    };
+    let changes: Vec<Value> = parts
+        .changes
+        .iter()
+        .map(|change| {
+            json!({
+                "hash": hex::encode(change.hash),
+                "actor": hex::encode(&change.actor),
+                "seq": change.seq,
+                "bytes": b64(&change.bytes),
+                "leaf_index": leaf_of(&change.hash),
+            })
+        })
+        .collect();
+    let leaves: Vec<Value> = parts
+        .leaves
+        .iter()
+        .zip(parts.proofs)
+        .map(|((index, bytes), proof)| {
+            let decoded = Leaf::decode(bytes).ok();
+            json!({
+                "index": index,
+                "bytes": b64(bytes),
+                "kind": decoded.map(|leaf| leaf.kind.name()),
+                "accepted_at": decoded.map(|leaf| leaf.accepted_at),
+                "inclusion_proof": proof.iter().map(|hash| b64(hash)).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let relay_key = parts.keys.signing.verifying_key().to_bytes();
+    let log_public = log_public_key(parts.log_key);
+    json!({
+        "format": BUNDLE_FORMAT,
+        "generated_at": parts.at,
+        "registration_id": parts.doc_id,
+        "received_at": parts.record.received_at,
+        "restricted": parts.record.restricted,
+        "record": {
+            "nonce": b64(parts.nonce),
+            "commitment": b64(&record_commitment(parts.nonce, parts.doc_id)),
+        },
+        "changes": changes,
+        "capture": {
+            "device_key": b64(&device_key),
+            "device_key_pem": public_key_pem(&device_key),
+            "change_hashes": hashes.iter().map(|h| hex::encode(h.0)).collect::<Vec<_>>(),
+            "signature": b64(parts.capture_signature),
+            "message": message.as_deref().map(b64),
+            "message_layout": CAPTURE_MESSAGE_LAYOUT,
+        },
+        "device": device_json(parts.device, &device_key, parts.keys),
+        "relay": {
+            "signing_key": b64(&relay_key),
+            "signing_key_pem": public_key_pem(&relay_key),
+        },
+        "log": {
+            "origin": parts.log_key.origin(),
+            "vkey": parts.log_key.verifier().to_string(),
+            "public_key": b64(&log_public),
+            "public_key_pem": public_key_pem(&log_public),
+            "size": parts.tip.size,
+            "root": b64(&parts.tip.root),
+            "checkpoint": parts.checkpoint,
+            "leaves": leaves,
+        },
+    })
+}
+
+/// The log key's public half.
+fn log_public_key(log_key: &LogKey) -> [u8; 32] {
+    log_key.verifier().verifying_key().to_bytes()
+}
+
+/// The capturing tablet as the relay holds it, and a certificate re-issued from that
+/// enrollment record (see [`CERTIFICATE_NOTE`]). A tablet the relay no longer knows gets
+/// its key only.
+fn device_json(device: Option<&DeviceRecord>, device_key: &[u8; 32], keys: &RelayKeys) -> Value {
+    let Some(device) = device else {
+        return json!({
+            "device_key": b64(device_key),
+            "enrolled": false,
+            "missing": "The relay holds no enrollment record of this tablet, so the bundle has no certificate.",
+        });
+    };
+    let certificate = DeviceCertificate {
+        version: kiosk_core::protocol::PROTOCOL_VERSION,
+        device_key: device.device_key,
+        event_id: device.event_id.clone(),
+        role: device.role,
+        recruiter: device.recruiter.clone(),
+        issued_at: device.certified_at,
+        expires_at: device.expires_at,
+    };
+    // The key the tablet pins, while the relay still holds it (a rotation under way).
+    let signer = match &device.relay_key {
+        Some(pinned) => keys.signing_for(pinned),
+        None => &keys.signing,
+    };
+    let envelope = SignedEnvelope::sign(CERTIFICATE_TAG, &certificate, signer);
+    json!({
+        "device_key": b64(device_key),
+        "enrolled": true,
+        "event_id": device.event_id,
+        "role": match device.role {
+            EnrolledRole::Kiosk => "kiosk",
+            EnrolledRole::Staff => "staff",
+        },
+        "certified_at": device.certified_at,
+        "expires_at": device.expires_at,
+        "revoked_at": device.revoked_at,
+        "pinned_relay_key": device.relay_key.map(|key| b64(&key)),
+        "certificate": {
+            "reissued": true,
+            "tag": String::from_utf8_lossy(CERTIFICATE_TAG),
+            "signer": b64(&envelope.signer),
+            "payload_cbor": b64(&envelope.payload),
+            "signed_message": b64(&[CERTIFICATE_TAG, envelope.payload.as_slice()].concat()),
+            "signature": b64(&envelope.signature),
+        },
+        "missing": CERTIFICATE_NOTE,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,360 @@
+use ed25519_dalek::{Signature, SigningKey, Verifier};
+use kiosk_core::protocol::enrollment::EnrolledRole;
+use kiosk_core::tlog::hash::leaf_hash;
+use kiosk_core::tlog::tree::verify_inclusion;
+use sha2::{Digest, Sha256};
+
+use super::*;
+use crate::hr::accounts::Role;
+use crate::hr::error::Denial;
+use crate::storage::prelude::*;
+use crate::storage::{
+    AccessAction, RemovalOutcome, SqliteStore, enroll_for_tests, ingest_for_tests,
+    signed_capture_for_tests,
+};
+use crate::transparency::checkpoint::open_checkpoint;
+
+fn user(roles: &[Role], cleared: bool) -> HrUser {
+    HrUser {
+        id: 1,
+        username: "arvid".into(),
+        display_name: "Arvid".into(),
+        roles: roles.to_vec(),
+        restricted_clearance: cleared,
+        must_change_password: false,
+        disabled: false,
+    }
+}
+
+fn archivist() -> HrUser {
+    user(&[Role::Archivist], false)
+}
+
+struct Relay {
+    store: SqliteStore,
+    keys: RelayKeys,
+    log_key: LogKey,
+    tablet: SigningKey,
+}
+
+/// A relay holding `count` signed captures of the demo generator by one kiosk; their ids.
+fn relay_with_captures(count: usize) -> (Relay, Vec<kiosk_core::registration::Registration>) {
+    let store = SqliteStore::in_memory().expect("store");
+    let tablet = SigningKey::from_bytes(&[3; 32]);
+    enroll_for_tests(
+        &store,
+        tablet.verifying_key().to_bytes(),
+        kiosk_core::demo::DEMO_EVENT_ID,
+        EnrolledRole::Kiosk,
+        None,
+    );
+    let mut generator =
+        kiosk_core::generator::RegistrationGenerator::new(kiosk_core::demo::demo_event(), 5);
+    let mut registrations = Vec::new();
+    let mut items = Vec::new();
+    for _ in 0..count {
+        let mut registration = generator.next_registration().expect("valid");
+        registration.capturing_device =
+            kiosk_core::ids::DeviceId::from_public_key(&tablet.verifying_key());
+        items.push(signed_capture_for_tests(&registration, &tablet));
+        registrations.push(registration);
+    }
+    ingest_for_tests(&store, tablet.verifying_key().to_bytes(), 1, 1_000, items);
+    let relay = Relay {
+        store,
+        keys: RelayKeys::from_seeds([1; 32], [2; 32]),
+        log_key: LogKey::from_secret(&[5; 32], None).expect("log key"),
+        tablet,
+    };
+    (relay, registrations)
+}
+
+fn bundle_of(relay: &Relay, user: &HrUser, id: &str) -> HrResult<Value> {
+    bundle(&relay.store, &relay.keys, &relay.log_key, user, id)
+}
+
+fn bytes(value: &Value) -> Vec<u8> {
+    Base64::decode_vec(value.as_str().expect("base64 text")).expect("base64")
+}
+
+fn open(registrations: &[kiosk_core::registration::Registration]) -> String {
+    registrations
+        .iter()
+        .find(|r| !r.restricted)
+        .expect("an open record")
+        .id
+        .to_string()
+}
+
+#[test]
+fn a_bundle_carries_each_change_with_its_leaf_and_proof_under_the_signed_checkpoint() {
+    let (relay, registrations) = relay_with_captures(5);
+    let id = open(&registrations);
+    let bundle = bundle_of(&relay, &archivist(), &id).expect("a bundle");
+    assert_eq!(bundle["format"], BUNDLE_FORMAT);
+
+    // The checkpoint verbatim, signed by the log key, as big as the log.
+    let log = &bundle["log"];
+    let saved = open_checkpoint(
+        log["checkpoint"].as_str().expect("text"),
+        &relay.log_key.verifier(),
+    )
+    .expect("signed by the log key");
+    let tip = relay.store.log_tip().expect("tip");
+    assert_eq!((saved.size, saved.root), (tip.size, tip.root));
+    assert!(tip.size >= 5, "every capture has its leaf");
+    assert_eq!(log["vkey"], relay.log_key.verifier().to_string());
+
+    // Every change: its bytes hash to its hash, and one leaf of the bundle records it.
+    let nonce: Nonce = relay.store.record_nonce(&id).expect("reads").expect("held");
+    assert_eq!(bytes(&bundle["record"]["nonce"]), nonce);
+    let changes = bundle["changes"].as_array().expect("changes");
+    assert!(!changes.is_empty());
+    let leaves = log["leaves"].as_array().expect("leaves");
+    assert_eq!(
+        leaves.len(),
+        changes.len(),
+        "a capture: one leaf per change"
+    );
+    for change in changes {
+        let chunk = bytes(&change["bytes"]);
+        let hash: [u8; 32] = Sha256::digest(&chunk[8..]).into();
+        assert_eq!(hex::encode(hash), change["hash"]);
+        let index = change["leaf_index"].as_u64().expect("a leaf");
+        let leaf = leaves
+            .iter()
+            .find(|l| l["index"] == index)
+            .expect("the leaf is in the bundle");
+        let decoded = Leaf::decode(&bytes(&leaf["bytes"])).expect("a leaf");
+        assert_eq!(decoded.subject, change_subject(&nonce, &hash));
+        assert_eq!(decoded.record, record_commitment(&nonce, &id));
+        assert_eq!(decoded.author, relay.tablet.verifying_key().to_bytes());
+        assert_eq!(leaf["kind"], "capture");
+    }
+    for leaf in leaves {
+        let proof: Vec<Hash> = leaf["inclusion_proof"]
+            .as_array()
+            .expect("proof")
+            .iter()
+            .map(|h| bytes(h).try_into().expect("32 bytes"))
+            .collect();
+        verify_inclusion(
+            &leaf_hash(&bytes(&leaf["bytes"])),
+            leaf["index"].as_u64().expect("index"),
+            saved.size,
+            &proof,
+            &saved.root,
+        )
+        .expect("the leaf is in the checkpoint's tree");
+    }
+
+    // The capture signature covers the message the bundle gives, by the tablet's key.
+    let capture = &bundle["capture"];
+    let message = bytes(&capture["message"]);
+    let signature = Signature::from_slice(&bytes(&capture["signature"])).expect("64 bytes");
+    relay
+        .tablet
+        .verifying_key()
+        .verify(&message, &signature)
+        .expect("the tablet signed it");
+    assert!(message.starts_with(b"kiosk-capture-v1"));
+
+    // The re-issued certificate: tag ‖ payload, signed by the relay's signing key.
+    let certificate = &bundle["device"]["certificate"];
+    let signed = bytes(&certificate["signed_message"]);
+    assert_eq!(
+        signed,
+        [
+            CERTIFICATE_TAG,
+            bytes(&certificate["payload_cbor"]).as_slice()
+        ]
+        .concat()
+    );
+    relay
+        .keys
+        .signing
+        .verifying_key()
+        .verify(
+            &signed,
+            &Signature::from_slice(&bytes(&certificate["signature"])).expect("64"),
+        )
+        .expect("the relay signed it");
+    assert_eq!(
+        bytes(&bundle["relay"]["signing_key"]),
+        relay.keys.signing.verifying_key().to_bytes()
+    );
+
+    // One `disclosure` entry in the access log, by the archivist, for this record.
+    let entries: Vec<_> = relay
+        .store
+        .access_log_entries(0, 1_000)
+        .expect("log")
+        .into_iter()
+        .filter(|(_, e)| e.doc_id == id)
+        .map(|(_, e)| (e.action, e.accessor))
+        .collect();
+    assert!(entries.contains(&(
+        AccessAction::Disclosure,
+        Accessor::Operator("hr:arvid".into())
+    )));
+}
+
+#[test]
+fn only_archivists_get_a_bundle_and_a_restricted_record_needs_the_clearance() {
+    let (relay, registrations) = relay_with_captures(6);
+    let open = open(&registrations);
+    let restricted = registrations
+        .iter()
+        .find(|r| r.restricted)
+        .expect("the seed captures a restricted record")
+        .id
+        .to_string();
+    let recruiter = user(&[Role::Recruiter], true);
+    assert!(matches!(
+        bundle_of(&relay, &recruiter, &open),
+        Err(HrError::Denied(Denial::MissingRole(_)))
+    ));
+    assert!(matches!(
+        bundle_of(&relay, &archivist(), &restricted),
+        Err(HrError::NotFound(Missing::Registration))
+    ));
+    let cleared = user(&[Role::Archivist], true);
+    let bundle = bundle_of(&relay, &cleared, &restricted).expect("cleared");
+    assert_eq!(bundle["restricted"], true);
+    assert!(matches!(
+        bundle_of(&relay, &archivist(), "not-an-id"),
+        Err(HrError::NotFound(Missing::Registration))
+    ));
+}
+
+#[test]
+fn a_removed_record_has_no_bundle_while_its_leaves_stay_in_the_log() {
+    let (relay, registrations) = relay_with_captures(3);
+    let id = open(&registrations);
+    let before = bundle_of(&relay, &archivist(), &id).expect("a bundle");
+    let size = relay.store.log_tip().expect("tip").size;
+    let outcome = relay
+        .store
+        .remove_registration(
+            &id,
+            "Gallring enligt beslut 2026:1",
+            &Accessor::Operator("hr:arvid".into()),
+            2_000,
+        )
+        .expect("removes");
+    assert!(matches!(outcome, RemovalOutcome::Removed), "{outcome:?}");
+    assert!(matches!(
+        bundle_of(&relay, &archivist(), &id),
+        Err(HrError::NotFound(Missing::RemovedRegistration))
+    ));
+    assert_eq!(relay.store.record_nonce(&id).expect("reads"), None);
+    // The earlier leaves are unchanged and the log grew by the `removed` leaf.
+    let after = relay.store.log_tip().expect("tip");
+    assert_eq!(after.size, size + 1);
+    for leaf in before["log"]["leaves"].as_array().expect("leaves") {
+        let index = leaf["index"].as_u64().expect("index");
+        let stored = relay.store.log_leaves(index, 1).expect("reads");
+        assert_eq!(stored, vec![bytes(&leaf["bytes"])]);
+    }
+    let last = relay.store.log_leaves(size, 1).expect("reads");
+    let removed = Leaf::decode(&last[0]).expect("a leaf");
+    assert_eq!(removed.kind.name(), "removed");
+    assert_eq!(
+        removed.record,
+        bytes(&before["record"]["commitment"]).as_slice()
+    );
+}
+
+#[test]
+fn public_keys_are_pem_as_rfc8410_writes_them() {
+    // RFC 8410, section 10.1.
+    let key: [u8; 32] =
+        hex::decode("19bf44096984cdfe8541bac167dc3b96c85086aa30b6b6cb0c5c38ad703166e1")
+            .expect("hex")
+            .try_into()
+            .expect("32");
+    assert_eq!(
+        public_key_pem(&key),
+        "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n"
+    );
+}
+
+#[test]
+fn the_bundle_proves_its_leaves_in_the_newest_cosigned_tree_that_holds_them_with_its_cosignatures()
+{
+    let (relay, registrations) = relay_with_captures(3);
+    let id = open(&registrations);
+    // A witness cosigns the tree as it is now.
+    let witness = kiosk_core::tlog::cosignature::CosignatureSigner::new(
+        "arkiv.example.se/witness",
+        &SigningKey::from_bytes(&[9; 32]),
+    )
+    .expect("a witness");
+    let cosigned = relay.store.log_tip().expect("tip");
+    let note = relay.log_key.sign(cosigned);
+    let body = note.split("\n\n").next().expect("text").to_owned() + "\n";
+    let posted = format!("{note}{}", witness.cosign(&body, 1_000).expect("cosigns"));
+    crate::witness::intake::accept(
+        posted.as_bytes(),
+        &relay.log_key.verifier(),
+        &[witness.verifier()],
+        &relay.store,
+    )
+    .expect("kept");
+    // The log grows past it: a later capture.
+    let mut generator =
+        kiosk_core::generator::RegistrationGenerator::new(kiosk_core::demo::demo_event(), 11);
+    // An open record, so an archivist without the clearance reads it.
+    let mut later = std::iter::repeat_with(|| generator.next_registration().expect("valid"))
+        .find(|r| !r.restricted)
+        .expect("an open record");
+    later.capturing_device =
+        kiosk_core::ids::DeviceId::from_public_key(&relay.tablet.verifying_key());
+    ingest_for_tests(
+        &relay.store,
+        relay.tablet.verifying_key().to_bytes(),
+        2,
+        2_000,
+        vec![signed_capture_for_tests(&later, &relay.tablet)],
+    );
+    let current = relay.store.log_tip().expect("tip");
+    assert!(current.size > cosigned.size);
+
+    // The earlier record: proved in the cosigned tree, whose note carries the cosignature.
+    let bundle = bundle_of(&relay, &archivist(), &id).expect("a bundle");
+    let log = &bundle["log"];
+    assert_eq!(log["size"], cosigned.size);
+    let checkpoint = log["checkpoint"].as_str().expect("note");
+    assert!(
+        checkpoint.contains("\n\u{2014} arkiv.example.se/witness "),
+        "{checkpoint}"
+    );
+    let saved = open_checkpoint(checkpoint, &relay.log_key.verifier()).expect("signed");
+    assert_eq!((saved.size, saved.root), (cosigned.size, cosigned.root));
+    for leaf in log["leaves"].as_array().expect("leaves") {
+        let proof: Vec<Hash> = leaf["inclusion_proof"]
+            .as_array()
+            .expect("proof")
+            .iter()
+            .map(|h| bytes(h).try_into().expect("32 bytes"))
+            .collect();
+        verify_inclusion(
+            &leaf_hash(&bytes(&leaf["bytes"])),
+            leaf["index"].as_u64().expect("index"),
+            cosigned.size,
+            &proof,
+            &cosigned.root,
+        )
+        .expect("in the cosigned tree");
+    }
+
+    // The later record is not in the cosigned tree: proved in the current one.
+    let bundle = bundle_of(&relay, &archivist(), later.id.as_str()).expect("a bundle");
+    assert_eq!(bundle["log"]["size"], current.size);
+    assert!(
+        !bundle["log"]["checkpoint"]
+            .as_str()
+            .expect("note")
+            .contains("arkiv.example.se/witness")
+    );
+}
