@@ -611,7 +611,7 @@ fn check_push(
     if !valid_capture(&document, &registration, event) {
         return quarantine(ErrorCode::InvalidRegistration);
     }
-    let capture = stored_capture(payload, &registration);
+    let capture = stored_capture(keys, payload, &registration);
     // A capture opens its record empty: its HR status is new.
     let listing = crate::storage::RegistrationListing::of(
         &registration,
@@ -624,6 +624,7 @@ fn check_push(
         change_hashes: capture.change_hashes,
         capture_signature: capture.capture_signature,
         receipt_code: capture.receipt_code,
+        receipt_tag: capture.receipt_tag,
         restricted: capture.restricted,
         journal_seq: push.journal_seq,
         listing: Some(Box::new(listing)),
@@ -685,6 +686,7 @@ pub(crate) fn valid_capture(
 
 /// What the relay stores of a capture that passed the checks.
 pub(crate) fn stored_capture(
+    keys: &RelayKeys,
     payload: &CapturePayload,
     registration: &Registration,
 ) -> AcceptedCapture {
@@ -695,6 +697,12 @@ pub(crate) fn stored_capture(
         capture_signature: payload.capture_signature.clone(),
         // Exported from the seal as it opened: the same code the kiosk showed at submit.
         receipt_code: payload.receipt_code.clone(),
+        // Only the keyed hash of the receipt's hash is kept: the hash itself is dropped
+        // with the payload, and the secret never reached the relay.
+        receipt_tag: payload
+            .receipt_hash
+            .as_ref()
+            .map(|hash| keys.receipt.tag(hash)),
         restricted: registration.restricted,
     }
 }

@@ -45,6 +45,7 @@ pub mod sync_gate;
 pub mod tls;
 pub mod tls_reload;
 mod unread_body;
+pub mod visitor_receipt;
 
 pub use error::AppError;
 pub use routes::{SYNC_BODY_LIMIT, router};

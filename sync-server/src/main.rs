@@ -1291,6 +1291,9 @@ fn admin_command(
                     kiosk_sync_server::storage::Accessor::Operator(name) => {
                         (format!("operator {name}"), "-".into())
                     }
+                    kiosk_sync_server::storage::Accessor::Visitor => {
+                        ("visitor (with receipt)".to_owned(), "-".into())
+                    }
                 };
                 println!(
                     "{seq:>8}  {}  {who}  {recruiter}  {}  {}",
@@ -1447,6 +1450,15 @@ async fn serve_relay(
     })?);
     state.index_keys = index_keys.clone();
     kiosk_sync_server::blind_index::spawn_indexing(state.store.clone(), index_keys);
+    // The receipt key lives beside them; a shared database refuses an instance without it.
+    tokio::task::block_in_place(|| {
+        kiosk_sync_server::visitor_receipt::key::check_for_store(
+            &config.data_dir,
+            &state.keys.receipt,
+            state.store.as_ref(),
+            config.database_url.is_some(),
+        )
+    })?;
     state.secure_cookies = tls.is_some();
     state.accessibility_contact = config.accessibility_contact.clone();
     state.checkpoint_dir = Some(checkpoint_dir);
@@ -1753,6 +1765,12 @@ async fn demo(listen: SocketAddr, data_dir: &Path) -> Result<(), Box<dyn std::er
         false,
     )?);
     kiosk_sync_server::blind_index::spawn_indexing(state.store.clone(), state.index_keys.clone());
+    kiosk_sync_server::visitor_receipt::key::check_for_store(
+        data_dir,
+        &state.keys.receipt,
+        state.store.as_ref(),
+        false,
+    )?;
     serve(listener, state, shutdown_signal()).await?;
     Ok(())
 }

@@ -30,6 +30,7 @@ pub mod prelude {
     pub use super::traits::{
         AccessLogStore, BlindIndexStore, DailyJobStore, DeviceStore, EventStore, FailureCountStore,
         HrAccountStore, LifecycleStore, QuarantineStore, RegistrationStore, RelayStore, SyncStore,
+        VisitorReceiptStore,
     };
 }
 

@@ -100,6 +100,7 @@ pub mod test_cluster;
 #[cfg(test)]
 mod tests;
 mod transport;
+mod visitor_receipt;
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -72,6 +72,7 @@ mod store_suite;
 pub mod subject_access;
 #[cfg(test)]
 mod tests;
+mod visitor_receipt;
 mod writer_turn;
 
 pub use backup::{reported_watermark, verify_backup_file, watermark_path};

@@ -22,7 +22,7 @@ pub(crate) mod disclosure;
 mod events;
 mod export;
 mod forms;
-mod layout;
+pub(crate) mod layout;
 mod list;
 mod list_steps;
 mod list_texts;

@@ -19,6 +19,7 @@ mod reconciliation;
 mod registrations;
 mod relay_keys;
 mod subject_access;
+mod visitor_receipt;
 
 pub use access_log::*;
 pub use accounts::*;
@@ -37,3 +38,4 @@ pub use reconciliation::*;
 pub use registrations::*;
 pub use relay_keys::*;
 pub use subject_access::*;
+pub use visitor_receipt::*;

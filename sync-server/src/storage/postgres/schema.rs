@@ -22,7 +22,7 @@ use postgres::GenericClient;
 use crate::storage::{StorageError, StorageResult};
 
 /// The version this build writes.
-pub const CURRENT_VERSION: u32 = 7;
+pub const CURRENT_VERSION: u32 = 8;
 
 /// One step per version, index 0 making version 1.
 const STEPS: [&str; CURRENT_VERSION as usize] = [
@@ -33,6 +33,7 @@ const STEPS: [&str; CURRENT_VERSION as usize] = [
     include_str!("schema/0005_device_names.sql"),
     include_str!("schema/0006_device_relay_key.sql"),
     include_str!("schema/0007_blind_index.sql"),
+    include_str!("schema/0008_visitor_receipt.sql"),
 ];
 
 /// The version whose step seals what earlier versions stored in clear.

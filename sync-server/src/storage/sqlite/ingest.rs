@@ -349,6 +349,7 @@ pub(super) fn apply_item(
             change_hashes,
             capture_signature,
             receipt_code,
+            receipt_tag,
             restricted,
             journal_seq,
             listing,
@@ -395,6 +396,7 @@ pub(super) fn apply_item(
                         change_hashes,
                         capture_signature,
                         receipt_code,
+                        receipt_tag: receipt_tag.as_ref(),
                         restricted: *restricted,
                         received_at: batch.received_at,
                         listing: listing
@@ -476,6 +478,7 @@ pub(super) struct NewCapture<'a> {
     pub(super) change_hashes: &'a [[u8; 32]],
     pub(super) capture_signature: &'a [u8],
     pub(super) receipt_code: &'a str,
+    pub(super) receipt_tag: Option<&'a [u8; 32]>,
     pub(super) restricted: bool,
     pub(super) received_at: i64,
     /// Its list fields if read already (ingest reads them before taking the writer); else
@@ -493,8 +496,12 @@ pub(super) fn insert_capture(
     tx.prepare_cached(
         "INSERT INTO registrations
          (doc_id, event_id, device_key, document, change_hashes,
-          capture_signature, receipt_code, restricted, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+          capture_signature, receipt_code, restricted, received_at, receipt_tag)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,
+                 -- A tag held already (a tablet sending one receipt hash twice) is not
+                 -- stored again: the first record keeps it, and this one stores none.
+                 CASE WHEN EXISTS (SELECT 1 FROM registrations WHERE receipt_tag = ?10)
+                      THEN NULL ELSE ?10 END)",
     )?
     .execute(params![
         capture.doc_id,
@@ -505,7 +512,8 @@ pub(super) fn insert_capture(
         capture.capture_signature,
         capture.receipt_code,
         capture.restricted,
-        capture.received_at
+        capture.received_at,
+        capture.receipt_tag.map(|tag| &tag[..]),
     ])?;
     let logged = LoggedChange {
         doc_id: capture.doc_id,

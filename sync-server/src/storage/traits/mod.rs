@@ -15,6 +15,7 @@ mod lifecycle;
 mod quarantine;
 mod registrations;
 mod sync;
+mod visitor_receipt;
 
 pub use access_log::AccessLogStore;
 pub use accounts::HrAccountStore;
@@ -27,6 +28,7 @@ pub use lifecycle::LifecycleStore;
 pub use quarantine::QuarantineStore;
 pub use registrations::RegistrationStore;
 pub use sync::SyncStore;
+pub use visitor_receipt::VisitorReceiptStore;
 
 /// The whole store: every concern's trait. Implemented for every type that implements them
 /// all, so a backend implements only the small traits.
@@ -42,6 +44,7 @@ pub trait RelayStore:
     + FailureCountStore
     + DailyJobStore
     + BlindIndexStore
+    + VisitorReceiptStore
     + Send
     + Sync
     + std::fmt::Debug
@@ -61,6 +64,7 @@ impl<T> RelayStore for T where
         + FailureCountStore
         + DailyJobStore
         + BlindIndexStore
+        + VisitorReceiptStore
         + Send
         + Sync
         + std::fmt::Debug
