@@ -21,4 +21,5 @@ pub fn api() -> Router<AppState> {
         .merge(crate::hr::documents_api::routes())
         .merge(crate::hr::reconciliation::routes())
         .merge(crate::hr::user_access_api::routes())
+        .merge(crate::hr::visitor_requests_api::routes())
 }

@@ -185,7 +185,8 @@ pub(crate) async fn page(
         Some("note") => Some(e.note_saved),
         Some("rating") => Some(e.rating_saved),
         Some("status") => Some(e.status_saved),
-        Some(other) => super::record_lifecycle::saved_notice(lang, other),
+        Some(other) => super::record_lifecycle::saved_notice(lang, other)
+            .or_else(|| super::visitor_receipt::saved_notice(lang, other)),
         None => None,
     };
     render(
@@ -249,6 +250,8 @@ pub(crate) async fn render(
         registration.captured_at.millis(),
     )
     .await;
+    // Archivists see the visitor's receipt and requests (read apart, after the record).
+    let receipt = super::visitor_receipt::section(state, console, registration.id.as_str()).await;
     let title = fill(t.detail_title, &code);
     let list = super::list_steps::carried_query(uri.query());
     let edit = editable.then(|| EditView {
@@ -291,6 +294,7 @@ pub(crate) async fn render(
                     &typed,
                 ))
             }
+            (receipt)
         });
     html_page(status, page)
 }

@@ -39,6 +39,7 @@ mod texts;
 mod user_access;
 mod user_confirmations;
 mod users;
+pub(crate) mod visitor_receipt;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -88,6 +89,15 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/console/restricted", get(restricted::page))
         .route("/console/quarantine", get(quarantine::page))
+        .route(visitor_receipt::QUEUE, get(visitor_receipt::queue))
+        .route(
+            "/console/visitor-requests/{id}/handled",
+            post(visitor_receipt::handled),
+        )
+        .route(
+            "/console/registrations/{id}/receipt-withdrawal",
+            post(visitor_receipt::withdraw),
+        )
         .route(
             "/console/quarantine/{id}",
             get(quarantine_review::capture_page),
