@@ -237,7 +237,12 @@ impl Relay {
     }
 
     async fn act(&self, code: &str, kind: &str, step: &str, text: Option<&str>) -> Answer {
-        let mut form = vec![("code", code), ("lang", "sv"), ("kind", kind), ("step", step)];
+        let mut form = vec![
+            ("code", code),
+            ("lang", "sv"),
+            ("kind", kind),
+            ("step", step),
+        ];
         if let Some(text) = text {
             form.push(("text", text));
         }
@@ -284,7 +289,7 @@ fn home() -> IpAddr {
 
 #[tokio::test]
 async fn a_received_registration_shows_when_by_whom_its_event_and_the_talent_pool_and_nothing_else()
- {
+{
     let mut relay = Relay::new();
     let visitor = relay.register(Registers::InTalentPool, true);
     let page = relay.look_up(&visitor.code(), "sv").await;
@@ -320,10 +325,18 @@ async fn a_receipt_not_yet_received_is_on_its_way_and_then_received() {
     let page = relay.look_up(&waiting.code(), "sv").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Din anmälan är på väg"), "{}", page.body);
-    assert!(page.body.contains("14 dagar efter evenemanget"), "{}", page.body);
+    assert!(
+        page.body.contains("14 dagar efter evenemanget"),
+        "{}",
+        page.body
+    );
     let arrived = relay.register(Registers::NotInTalentPool, true);
     let page = relay.look_up(&arrived.code(), "sv").await;
-    assert!(page.body.contains("Vi har tagit emot din anmälan"), "{}", page.body);
+    assert!(
+        page.body.contains("Vi har tagit emot din anmälan"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("Du finns inte i vår kandidatbank."));
     assert!(
         !page.body.contains("name=\"kind\" value=\"withdraw\""),
@@ -337,7 +350,13 @@ async fn wrong_withdrawn_and_removed_receipts_answer_byte_for_byte_alike() {
     let withdrawn = relay.register(Registers::InTalentPool, true);
     let removed = relay.register(Registers::InTalentPool, true);
     let wrong = relay.next_receipt();
-    assert!(relay.look_up(&withdrawn.code(), "sv").await.body.contains("Mottagen "));
+    assert!(
+        relay
+            .look_up(&withdrawn.code(), "sv")
+            .await
+            .body
+            .contains("Mottagen ")
+    );
     // HR withdraws one receipt on the record page (an archivist, confirmed) …
     let mut browser = support::console_browser::Browser::new(&relay.state);
     support::console_browser::user_with(
@@ -352,12 +371,19 @@ async fn wrong_withdrawn_and_removed_receipts_answer_byte_for_byte_alike() {
         .get(&format!("/console/registrations/{}", withdrawn.doc_id))
         .await;
     assert!(record.body.contains("Kvittot fungerar"), "{}", record.body);
-    let path = format!("/console/registrations/{}/receipt-withdrawal", withdrawn.doc_id);
+    let path = format!(
+        "/console/registrations/{}/receipt-withdrawal",
+        withdrawn.doc_id
+    );
     let confirm = browser
         .post(&path, &[("csrf_token", &record.csrf_field())])
         .await;
     assert_eq!(confirm.status, StatusCode::OK);
-    assert!(confirm.body.contains("Återkalla besökarens kvitto?"), "{}", confirm.body);
+    assert!(
+        confirm.body.contains("Återkalla besökarens kvitto?"),
+        "{}",
+        confirm.body
+    );
     let done = browser
         .post(
             &path,
@@ -365,7 +391,12 @@ async fn wrong_withdrawn_and_removed_receipts_answer_byte_for_byte_alike() {
         )
         .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-    assert!(!relay.store().has_receipt_tag(&withdrawn.doc_id).expect("reads"));
+    assert!(
+        !relay
+            .store()
+            .has_receipt_tag(&withdrawn.doc_id)
+            .expect("reads")
+    );
     // … and another record is removed at gallring.
     relay
         .store()
@@ -394,9 +425,17 @@ async fn wrong_withdrawn_and_removed_receipts_answer_byte_for_byte_alike() {
     }
     assert!(answers[0].body.contains("Din anmälan är på väg"));
     // An action with a code that finds nothing is answered alike too.
-    let acted = relay.act(&withdrawn.code(), "access", "confirm", None).await;
+    let acted = relay
+        .act(&withdrawn.code(), "access", "confirm", None)
+        .await;
     assert_eq!(acted.body, answers[0].body);
-    assert!(relay.store().visitor_requests(false, 10).expect("lists").is_empty());
+    assert!(
+        relay
+            .store()
+            .visitor_requests(false, 10)
+            .expect("lists")
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -408,12 +447,18 @@ async fn a_code_whose_check_symbol_fails_is_told_to_check_it_and_finds_nothing()
     let mut symbols: Vec<char> = code.chars().collect();
     symbols.swap(0, 1);
     let swapped: String = symbols.into_iter().collect();
-    assert!(ReceiptSecret::parse(&swapped).is_none(), "a typo the check catches");
+    assert!(
+        ReceiptSecret::parse(&swapped).is_none(),
+        "a typo the check catches"
+    );
     let page = relay.look_up(&swapped, "sv").await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.body.contains("Kontrollera koden"), "{}", page.body);
     assert!(page.body.contains("aria-invalid=\"true\""), "{}", page.body);
-    assert!(relay.visitors_entries(&visitor.doc_id).is_empty(), "nothing looked up");
+    assert!(
+        relay.visitors_entries(&visitor.doc_id).is_empty(),
+        "nothing looked up"
+    );
 }
 
 #[tokio::test]
@@ -426,10 +471,22 @@ async fn the_three_actions_ask_first_and_are_logged_as_the_visitors() {
     // (a) Withdraw the talent-pool consent: a confirmation, then the withdrawal.
     let ask = relay.act(&code, "withdraw", "ask", None).await;
     assert_eq!(ask.status, StatusCode::OK);
-    assert!(ask.body.contains("Ja, ta tillbaka samtycket"), "{}", ask.body);
-    assert!(relay.in_talent_pool_list(&visitor.doc_id), "asking changes nothing");
+    assert!(
+        ask.body.contains("Ja, ta tillbaka samtycket"),
+        "{}",
+        ask.body
+    );
+    assert!(
+        relay.in_talent_pool_list(&visitor.doc_id),
+        "asking changes nothing"
+    );
     let done = relay.act(&code, "withdraw", "confirm", None).await;
-    assert!(done.body.contains("Ditt samtycke till kandidatbanken är borttaget"), "{}", done.body);
+    assert!(
+        done.body
+            .contains("Ditt samtycke till kandidatbanken är borttaget"),
+        "{}",
+        done.body
+    );
     assert!(
         !relay.in_talent_pool_list(&visitor.doc_id),
         "gone from talent-pool lists and exports at once"
@@ -439,28 +496,57 @@ async fn the_three_actions_ask_first_and_are_logged_as_the_visitors() {
 
     // (b) A registerutdrag: queued for the archivists, delivered elsewhere.
     let ask = relay.act(&code, "access", "ask", None).await;
-    assert!(ask.body.contains("Det visas aldrig på den här sidan"), "{}", ask.body);
+    assert!(
+        ask.body.contains("Det visas aldrig på den här sidan"),
+        "{}",
+        ask.body
+    );
     let done = relay.act(&code, "access", "confirm", None).await;
-    assert!(done.body.contains("Din begäran om registerutdrag är skickad"), "{}", done.body);
+    assert!(
+        done.body
+            .contains("Din begäran om registerutdrag är skickad"),
+        "{}",
+        done.body
+    );
 
     // (c) A correction: its text is bounded and required.
     let empty = relay.act(&code, "correction", "confirm", Some("  ")).await;
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(empty.body.contains("Skriv vad som är fel."), "{}", empty.body);
+    assert!(
+        empty.body.contains("Skriv vad som är fel."),
+        "{}",
+        empty.body
+    );
     let long = "å".repeat(2_001);
     let too_long = relay.act(&code, "correction", "confirm", Some(&long)).await;
     assert_eq!(too_long.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(too_long.body.contains("högst 2 000 tecken"), "{}", too_long.body);
+    assert!(
+        too_long.body.contains("högst 2 000 tecken"),
+        "{}",
+        too_long.body
+    );
     let done = relay
-        .act(&code, "correction", "confirm", Some("Mitt efternamn stavas med två t."))
+        .act(
+            &code,
+            "correction",
+            "confirm",
+            Some("Mitt efternamn stavas med två t."),
+        )
         .await;
-    assert!(done.body.contains("Din begäran om rättelse är skickad"), "{}", done.body);
+    assert!(
+        done.body.contains("Din begäran om rättelse är skickad"),
+        "{}",
+        done.body
+    );
 
     let requests = relay.store().visitor_requests(true, 10).expect("lists");
     let kinds: Vec<VisitorRequestKind> = requests.iter().map(|r| r.kind).collect();
     assert_eq!(
         kinds,
-        vec![VisitorRequestKind::SubjectAccess, VisitorRequestKind::Correction]
+        vec![
+            VisitorRequestKind::SubjectAccess,
+            VisitorRequestKind::Correction
+        ]
     );
     assert_eq!(
         requests[1].text.as_deref(),
@@ -502,7 +588,14 @@ async fn the_three_actions_ask_first_and_are_logged_as_the_visitors() {
         )
         .await;
     assert_eq!(handled.status, StatusCode::SEE_OTHER, "{}", handled.body);
-    assert_eq!(relay.store().visitor_requests(true, 10).expect("lists").len(), 1);
+    assert_eq!(
+        relay
+            .store()
+            .visitor_requests(true, 10)
+            .expect("lists")
+            .len(),
+        1
+    );
     // The record page shows the correction's text to the archivist.
     let record = browser
         .get(&format!("/console/registrations/{}", visitor.doc_id))
@@ -512,7 +605,11 @@ async fn the_three_actions_ask_first_and_are_logged_as_the_visitors() {
     let log = browser
         .get(&format!("/console/access-log?doc_id={}", visitor.doc_id))
         .await;
-    assert!(log.body.contains("Besökaren själv (med kvitto)"), "{}", log.body);
+    assert!(
+        log.body.contains("Besökaren själv (med kvitto)"),
+        "{}",
+        log.body
+    );
 }
 
 #[tokio::test]
@@ -521,8 +618,16 @@ async fn a_restricted_records_page_says_only_received_and_offers_nothing() {
     let visitor = relay.register(Registers::WithProtectedData, true);
     let page = relay.look_up(&visitor.code(), "sv").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("Vi har tagit emot din anmälan"), "{}", page.body);
-    assert!(page.body.contains("skyddade personuppgifter"), "{}", page.body);
+    assert!(
+        page.body.contains("Vi har tagit emot din anmälan"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("skyddade personuppgifter"),
+        "{}",
+        page.body
+    );
     let event = kiosk_core::demo::demo_event();
     assert!(!page.body.contains(&event.name.sv), "no event name");
     assert!(!page.body.contains("kandidatbank"), "no talent pool");
@@ -530,7 +635,13 @@ async fn a_restricted_records_page_says_only_received_and_offers_nothing() {
     assert!(!page.body.contains("Mottagen "), "no date");
     let acted = relay.act(&visitor.code(), "access", "confirm", None).await;
     assert_eq!(acted.body, page.body, "an action gets the same page");
-    assert!(relay.store().visitor_requests(false, 10).expect("lists").is_empty());
+    assert!(
+        relay
+            .store()
+            .visitor_requests(false, 10)
+            .expect("lists")
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -543,14 +654,20 @@ async fn every_visitor_answer_carries_the_strict_headers() {
         relay.send("GET", "/kvitto?lang=en", &[], home()).await,
         relay.send("GET", "/kvitto/kvitto.js", &[], home()).await,
         relay.look_up(&code, "sv").await,
-        relay.look_up("0000-0000-0000-0000-0000-0000-000", "sv").await,
+        relay
+            .look_up("0000-0000-0000-0000-0000-0000-000", "sv")
+            .await,
         relay.act(&code, "correction", "ask", None).await,
         relay
             .send("POST", "/kvitto", &[("unknown", "field")], home())
             .await,
     ];
     let big = "x".repeat(4 * 1024);
-    answers.push(relay.send("POST", "/kvitto", &[("code", &big)], home()).await);
+    answers.push(
+        relay
+            .send("POST", "/kvitto", &[("code", &big)], home())
+            .await,
+    );
     for (i, answer) in answers.iter().enumerate() {
         let header = |name: &str| {
             answer
@@ -563,24 +680,33 @@ async fn every_visitor_answer_carries_the_strict_headers() {
         assert_eq!(header("cache-control"), "no-store", "answer {i}");
         assert_eq!(header("referrer-policy"), "no-referrer", "answer {i}");
         assert_eq!(header("x-robots-tag"), "noindex, nofollow", "answer {i}");
-        assert_eq!(header("content-security-policy"), CONTENT_POLICY, "answer {i}");
+        assert_eq!(
+            header("content-security-policy"),
+            CONTENT_POLICY,
+            "answer {i}"
+        );
     }
     assert_eq!(answers[6].status, StatusCode::BAD_REQUEST);
     assert_eq!(answers[7].status, StatusCode::PAYLOAD_TOO_LARGE);
     // The pages: the robots meta, the script from the relay's own origin, no inline script.
     let form = &answers[0].body;
     assert!(form.contains(r#"<meta name="robots" content="noindex, nofollow">"#));
-    assert!(form.contains(r#"<script src="/kvitto/kvitto.js" defer>"#), "{form}");
-    assert!(form.contains(r#"<form id="kvitto-form" method="post" action="/kvitto""#), "{form}");
+    assert!(
+        form.contains(r#"<script src="/kvitto/kvitto.js" defer>"#),
+        "{form}"
+    );
+    assert!(
+        form.contains(r#"<form id="kvitto-form" method="post" action="/kvitto""#),
+        "{form}"
+    );
     assert!(answers[1].body.contains("<html lang=\"en\""));
     assert!(answers[2].body.contains("history.replaceState"));
     assert!(answers[2].body.contains("location.hash"));
-    assert!(
-        answers[2]
-            .headers
-            .get("content-type")
-            .is_some_and(|v| v.to_str().unwrap_or_default().starts_with("text/javascript"))
-    );
+    assert!(answers[2].headers.get("content-type").is_some_and(|v| {
+        v.to_str()
+            .unwrap_or_default()
+            .starts_with("text/javascript")
+    }));
     // The console's own pages keep the console's policy.
     let console = relay.send("GET", "/console/login", &[], home()).await;
     let policy = console
@@ -595,8 +721,7 @@ async fn every_visitor_answer_carries_the_strict_headers() {
 async fn failed_look_ups_are_limited_per_address_and_overall_and_other_addresses_still_work() {
     let mut relay = Relay::new();
     // Small limits: 3 failed look-ups per address, 5 over all addresses.
-    relay.state.receipt_failures =
-        Arc::new(ReceiptLimiter::with_limits(&relay.state.keys, 3, 5));
+    relay.state.receipt_failures = Arc::new(ReceiptLimiter::with_limits(&relay.state.keys, 3, 5));
     let visitor = relay.register(Registers::InTalentPool, true);
     let code = visitor.code();
     let guesser = IpAddr::from([203, 0, 113, 7]);
@@ -611,36 +736,60 @@ async fn failed_look_ups_are_limited_per_address_and_overall_and_other_addresses
         .send("POST", "/kvitto", &[("code", &guess(3))], guesser)
         .await;
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
-    assert!(limited.body.contains("För många försök"), "{}", limited.body);
-    assert!(limited.body.contains("Försök igen om 15 minuter."), "{}", limited.body);
+    assert!(
+        limited.body.contains("För många försök"),
+        "{}",
+        limited.body
+    );
+    assert!(
+        limited.body.contains("Försök igen om 15 minuter."),
+        "{}",
+        limited.body
+    );
     assert_eq!(
-        limited.headers.get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()),
+        limited
+            .headers
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok()),
         Some("900")
     );
     // The same answer for a valid code and a typo from that address.
-    let valid = relay.send("POST", "/kvitto", &[("code", &code)], guesser).await;
+    let valid = relay
+        .send("POST", "/kvitto", &[("code", &code)], guesser)
+        .await;
     assert_eq!(valid.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(valid.body, limited.body);
-    let typo = relay.send("POST", "/kvitto", &[("code", "abc")], guesser).await;
+    let typo = relay
+        .send("POST", "/kvitto", &[("code", "abc")], guesser)
+        .await;
     assert_eq!(typo.body, limited.body);
-    assert!(relay.visitors_entries(&visitor.doc_id).is_empty(), "nothing read");
+    assert!(
+        relay.visitors_entries(&visitor.doc_id).is_empty(),
+        "nothing read"
+    );
 
     // The visitor from another address is not held up, and found look-ups are not counted.
     let other = IpAddr::from([198, 51, 100, 20]);
     for _ in 0..4 {
-        let page = relay.send("POST", "/kvitto", &[("code", &code)], other).await;
+        let page = relay
+            .send("POST", "/kvitto", &[("code", &code)], other)
+            .await;
         assert_eq!(page.status, StatusCode::OK);
         assert!(page.body.contains("Mottagen "), "{}", page.body);
     }
     // Two failures from a third address reach the overall limit (3 + 2 = 5) …
     let third = IpAddr::from([198, 51, 100, 30]);
     for n in 10..12 {
-        let page = relay.send("POST", "/kvitto", &[("code", &guess(n))], third).await;
+        let page = relay
+            .send("POST", "/kvitto", &[("code", &guess(n))], third)
+            .await;
         assert_eq!(page.status, StatusCode::OK);
     }
     // … after which every address waits, even with a code that would be found.
     let fourth = IpAddr::from([198, 51, 100, 40]);
-    let page = relay.send("POST", "/kvitto", &[("code", &code)], fourth).await;
+    let page = relay
+        .send("POST", "/kvitto", &[("code", &code)], fourth)
+        .await;
     assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
 }
 
@@ -648,7 +797,12 @@ async fn failed_look_ups_are_limited_per_address_and_overall_and_other_addresses
 async fn the_relay_keeps_the_receipts_tag_and_never_its_hash_or_secret() {
     let mut relay = Relay::new();
     let visitor = relay.register(Registers::InTalentPool, true);
-    assert!(relay.store().has_receipt_tag(&visitor.doc_id).expect("reads"));
+    assert!(
+        relay
+            .store()
+            .has_receipt_tag(&visitor.doc_id)
+            .expect("reads")
+    );
     let tag = relay.state.keys.receipt.tag(&visitor.receipt.hash());
     assert_eq!(
         relay
@@ -671,7 +825,54 @@ async fn the_relay_keeps_the_receipts_tag_and_never_its_hash_or_secret() {
     assert!(!holds(&visitor.receipt.hash()), "never the receipt's hash");
     assert!(!holds(visitor.receipt.as_bytes()), "never the secret");
     assert!(!holds(visitor.code().as_bytes()), "never the code");
-    assert!(!holds(visitor.receipt.compact_code().as_bytes()), "never the code");
+    assert!(
+        !holds(visitor.receipt.compact_code().as_bytes()),
+        "never the code"
+    );
+}
+
+#[tokio::test]
+async fn subject_access_finds_a_record_by_the_visitors_full_receipt_code() {
+    let mut relay = Relay::new();
+    let visitor = relay.register(Registers::InTalentPool, true);
+    let reference = relay
+        .store()
+        .receipt_code(&visitor.doc_id)
+        .expect("reads")
+        .expect("held");
+    let mut browser = support::console_browser::Browser::new(&relay.state);
+    support::console_browser::user_with(
+        &relay.state,
+        "arkivarie",
+        vec![kiosk_sync_server::hr::accounts::Role::Archivist],
+    );
+    browser
+        .log_in("arkivarie", support::console_browser::PASSWORD)
+        .await;
+    let form = browser.get("/console/subject-access").await;
+    let found = browser
+        .post(
+            "/console/subject-access",
+            &[
+                ("csrf_token", &form.csrf_field()),
+                ("kind", "receipt_code"),
+                ("value", &visitor.code().to_lowercase()),
+            ],
+        )
+        .await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+    assert!(found.body.contains(&reference), "{}", found.body);
+    let unknown = browser
+        .post(
+            "/console/subject-access",
+            &[
+                ("csrf_token", &form.csrf_field()),
+                ("kind", "receipt_code"),
+                ("value", &relay.next_receipt().code()),
+            ],
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.body);
 }
 
 mod support {

@@ -5,10 +5,13 @@
 //! change is access-logged. Blocking; the console ([`crate::hr::console::visitor_receipt`])
 //! and the API ([`crate::hr::visitor_requests_api`]) call these.
 
+use kiosk_core::receipt::ReceiptSecret;
+
 use crate::hr::accounts::HrUser;
 use crate::hr::error::{HrResult, StorageContext};
 use crate::hr::policy::{may_read, require_holder, sees_restricted};
 use crate::hr::record_access::reachable_record;
+use crate::keys::RelayKeys;
 use crate::state::now_ms;
 use crate::storage::{AccessAction, AccessEntry, Accessor, RelayStore, VisitorRequest};
 
@@ -18,7 +21,10 @@ pub const QUEUE_LIMIT: u32 = 500;
 /// The open requests `user` may see, oldest first (archivists; restricted records' only
 /// with the clearance). No personal data: record, reference, kind and date; a correction's
 /// text is read on its record's page.
-pub(crate) fn open_requests(store: &dyn RelayStore, user: &HrUser) -> HrResult<Vec<VisitorRequest>> {
+pub(crate) fn open_requests(
+    store: &dyn RelayStore,
+    user: &HrUser,
+) -> HrResult<Vec<VisitorRequest>> {
     require_holder(user)?;
     let requests = store
         .visitor_requests(true, QUEUE_LIMIT)
@@ -77,7 +83,11 @@ pub(crate) fn receipt_state(
 /// Withdraws record `doc_id`'s receipt (archivists who may read it): its tag is cleared,
 /// so the receipt answers as a wrong one from then on; logged as a change. `false` if it
 /// had none (withdrawn before, or captured before receipts).
-pub(crate) fn withdraw_receipt(store: &dyn RelayStore, user: &HrUser, doc_id: &str) -> HrResult<bool> {
+pub(crate) fn withdraw_receipt(
+    store: &dyn RelayStore,
+    user: &HrUser,
+    doc_id: &str,
+) -> HrResult<bool> {
     require_holder(user)?;
     reachable_record(store, user, doc_id, may_read)?;
     let cleared = store
@@ -94,4 +104,31 @@ pub(crate) fn withdraw_receipt(store: &dyn RelayStore, user: &HrUser, doc_id: &s
             .context("logging a receipt withdrawn")?;
     }
     Ok(cleared)
+}
+
+/// A visitor's full receipt code (27 symbols), typed where HR finds records by a receipt
+/// code (subject access, disclosure): the short reference (the 8-character receipt code)
+/// of the record its tag finds. `None` if `typed` is no full receipt code (the caller reads
+/// it as a short one); `Some(None)` if it finds no record. Nothing is logged here: the
+/// search it feeds logs what it shows.
+pub(crate) fn reference_of_full_receipt(
+    store: &dyn RelayStore,
+    keys: &RelayKeys,
+    typed: &str,
+) -> HrResult<Option<Option<String>>> {
+    let Some(secret) = ReceiptSecret::parse(typed.trim()) else {
+        return Ok(None);
+    };
+    let tag = keys.receipt.tag(&secret.hash());
+    let Some(record) = store
+        .record_by_receipt_tag(&tag)
+        .context("finding a record by its receipt")?
+    else {
+        return Ok(Some(None));
+    };
+    Ok(Some(
+        store
+            .receipt_code(&record.doc_id)
+            .context("reading a record's reference")?,
+    ))
 }

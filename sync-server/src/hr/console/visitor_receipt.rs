@@ -240,7 +240,13 @@ pub(crate) async fn section(state: &AppState, console: &Console, doc_id: &str) -
             return html! {};
         }
     };
-    render_section(console.lang, doc_id, has_tag, &requests, &console.signed.csrf)
+    render_section(
+        console.lang,
+        doc_id,
+        has_tag,
+        &requests,
+        &console.signed.csrf,
+    )
 }
 
 fn render_section(
