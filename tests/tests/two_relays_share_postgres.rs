@@ -169,7 +169,12 @@ fn two_relays_on_one_database_survive_one_killed_mid_sync_and_lose_or_double_not
     let joiner = if database_url.contains('?') { '&' } else { '?' };
     let url_a = format!("{database_url}{joiner}application_name=relay-a");
     let a = RelayInstance::start(dir_a.path(), &url_a, "127.0.0.1:0");
-    for file in ["relay-signing.key", "relay-sealing.seed", "relay-index.key"] {
+    for file in [
+        "relay-signing.key",
+        "relay-sealing.seed",
+        "relay-index.key",
+        "relay-receipt.key",
+    ] {
         std::fs::copy(dir_a.path().join(file), dir_b.path().join(file)).expect("key copied");
     }
     let b = RelayInstance::start(dir_b.path(), &database_url, "127.0.0.1:0");
