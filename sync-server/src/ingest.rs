@@ -1301,7 +1301,11 @@ mod receipt_tests {
         let hash = ReceiptSecret::from_bytes([9; 16]).hash();
         let stored = stored_capture(&keys, &payload(&registration, Some(hash)), &registration);
         assert_eq!(stored.receipt_tag, Some(keys.receipt.tag(&hash)));
-        assert_ne!(stored.receipt_tag, Some(hash), "the hash itself is not kept");
+        assert_ne!(
+            stored.receipt_tag,
+            Some(hash),
+            "the hash itself is not kept"
+        );
         let other = RelayKeys::from_seeds([5; 32], [6; 32]);
         assert_ne!(
             other.receipt.tag(&hash),
