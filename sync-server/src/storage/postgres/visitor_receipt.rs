@@ -6,24 +6,38 @@
 use postgres::Row;
 
 use super::PgStore;
+use super::record_keys::{key_of, stored_key};
+use super::record_seal::Field;
 use crate::storage::model::{ReceiptRecord, VisitorRequest, VisitorRequestKind};
 use crate::storage::traits::VisitorReceiptStore;
 use crate::storage::{StorageError, StorageResult};
 
 const REQUEST_COLUMNS: &str = "v.id, v.doc_id, v.kind, v.at, v.text, v.handled_at, v.handled_by, \
-     r.receipt_code, r.restricted";
+     r.receipt_code, r.restricted, k.key";
 /// Requests with their record (a request goes with its record, so the join finds it).
-const REQUESTS: &str = "visitor_requests v JOIN registrations r ON r.doc_id = v.doc_id";
+const REQUESTS: &str = "visitor_requests v JOIN registrations r ON r.doc_id = v.doc_id \
+     LEFT JOIN record_keys k ON k.doc_id = v.doc_id";
 
+/// A request of a row, its text opened under its record's key.
 fn request(row: &Row) -> StorageResult<VisitorRequest> {
     let kind: String = row.try_get(2)?;
+    let doc_id: String = row.try_get(1)?;
+    let sealed: Option<Vec<u8>> = row.try_get(4)?;
+    let text = match sealed {
+        Some(sealed) => Some(stored_key(row.try_get(9)?)?.open_text(
+            &doc_id,
+            Field::VisitorRequestText,
+            &sealed,
+        )?),
+        None => None,
+    };
     Ok(VisitorRequest {
         id: row.try_get(0)?,
-        doc_id: row.try_get(1)?,
+        doc_id,
         kind: VisitorRequestKind::parse(&kind)
             .ok_or(StorageError::Undecodable("visitor request kind"))?,
         at: row.try_get(3)?,
-        text: row.try_get(4)?,
+        text,
         handled_at: row.try_get(5)?,
         handled_by: row.try_get(6)?,
         reference: row.try_get(7)?,
@@ -111,11 +125,27 @@ impl VisitorReceiptStore for PgStore {
     ) -> StorageResult<Option<i64>> {
         self.write(|tx| {
             // Locks the record's row: a removal racing this waits, or has gone first.
+            let held = tx
+                .query_opt(
+                    "SELECT 1 FROM registrations WHERE doc_id = $1 FOR KEY SHARE",
+                    &[&doc_id],
+                )?
+                .is_some();
+            if !held {
+                return Ok(None);
+            }
+            // A correction's text is sealed under the record's key (every held record has one).
+            let sealed = match text {
+                Some(text) => {
+                    let key = key_of(tx, doc_id)?.ok_or(StorageError::Undecodable("record key"))?;
+                    Some(key.seal(doc_id, Field::VisitorRequestText, text.as_bytes()))
+                }
+                None => None,
+            };
             let row = tx.query_opt(
                 "INSERT INTO visitor_requests (doc_id, kind, at, text)
-                 SELECT doc_id, $2, $3, $4 FROM registrations WHERE doc_id = $1 FOR KEY SHARE
-                 RETURNING id",
-                &[&doc_id, &kind.as_str(), &at, &text],
+                 VALUES ($1, $2, $3, $4) RETURNING id",
+                &[&doc_id, &kind.as_str(), &at, &sealed],
             )?;
             row.map(|row| row.try_get(0))
                 .transpose()
@@ -182,5 +212,49 @@ impl VisitorReceiptStore for PgStore {
             )?;
             Ok(Some(before))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::ingest_generated_for_tests;
+    use crate::storage::postgres::test_cluster::fresh_database_url;
+    use crate::storage::traits::LifecycleStore;
+
+    /// A correction's text is personal data: stored sealed under its record's key (so the
+    /// key's destruction at removal erases it), and read back in the clear.
+    #[test]
+    fn a_corrections_text_is_stored_sealed_under_its_records_key() {
+        let store = PgStore::open(&fresh_database_url()).expect("opens");
+        let registrations = ingest_generated_for_tests(&store, 1);
+        let doc_id = registrations[0].id.to_string();
+        let text = "Mitt efternamn stavas Öberg";
+        store
+            .add_visitor_request(&doc_id, VisitorRequestKind::Correction, Some(text), 10)
+            .expect("adds")
+            .expect("held");
+        let stored: Vec<u8> = store
+            .read(|tx| {
+                Ok(tx
+                    .query_one("SELECT text FROM visitor_requests", &[])?
+                    .try_get(0)?)
+            })
+            .expect("reads");
+        assert!(
+            !stored.windows(9).any(|w| w == b"efternamn"),
+            "not in the clear"
+        );
+        let read = store.visitor_requests_of(&doc_id).expect("reads");
+        assert_eq!(read[0].text.as_deref(), Some(text));
+        store
+            .remove_registration(
+                &doc_id,
+                "test",
+                &crate::storage::Accessor::Operator("hr:arkiv".into()),
+                20,
+            )
+            .expect("removes");
+        assert!(store.visitor_requests(false, 10).expect("reads").is_empty());
     }
 }
