@@ -90,13 +90,14 @@ pub(crate) fn withdraw_receipt(
 ) -> HrResult<bool> {
     require_holder(user)?;
     reachable_record(store, user, doc_id, may_read)?;
+    let at = now_ms();
     let cleared = store
-        .clear_receipt_tag(doc_id)
+        .clear_receipt_tag(doc_id, &user.accessor_name(), at)
         .context("withdrawing a receipt")?;
     if cleared {
         store
             .log_access(&AccessEntry {
-                at: now_ms(),
+                at,
                 accessor: Accessor::Operator(user.accessor_name()),
                 action: AccessAction::Change,
                 doc_id: doc_id.to_owned(),

@@ -4,7 +4,7 @@
 //! every backend and no copy is missed.
 
 /// The tables holding a copy of a record, in the order removal erases them.
-pub(crate) const RECORD_TABLES: [&str; 8] = [
+pub(crate) const RECORD_TABLES: [&str; 9] = [
     "registration_changes",
     "registrations",
     // Copies kept for review (a retry from a revoked tablet, say) go too.
@@ -18,4 +18,5 @@ pub(crate) const RECORD_TABLES: [&str; 8] = [
     "blind_indexed",
     // A visitor's requests from their receipt page: a correction's text is personal data.
     "visitor_requests",
+    "receipt_withdrawals",
 ];

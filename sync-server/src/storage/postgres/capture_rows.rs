@@ -175,21 +175,32 @@ fn unique_receipt_tags<'c>(
         .iter()
         .filter_map(|c| c.receipt_tag.map(|tag| &tag[..]))
         .collect();
-    let mut seen: std::collections::HashSet<Vec<u8>> = if tags.is_empty() {
-        std::collections::HashSet::new()
-    } else {
-        tx.query_typed(
+    if tags.is_empty() {
+        return Ok(vec![None; captures.len()]);
+    }
+    let mut seen: std::collections::HashSet<Vec<u8>> = tx
+        .query_typed(
             "SELECT receipt_tag FROM registrations WHERE receipt_tag = ANY($1)",
             &[(&tags, Type::BYTEA_ARRAY)],
         )?
         .iter()
         .map(|row| row.try_get(0))
-        .collect::<Result<_, _>>()?
-    };
+        .collect::<Result<_, _>>()?;
+    // A receipt HR withdrew stays withdrawn when its capture comes again.
+    let doc_ids: Vec<&str> = captures.iter().map(|c| c.doc_id).collect();
+    let withdrawn: std::collections::HashSet<String> = tx
+        .query_typed(
+            "SELECT doc_id FROM receipt_withdrawals WHERE doc_id = ANY($1)",
+            &[(&doc_ids, Type::TEXT_ARRAY)],
+        )?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<Result<_, _>>()?;
     Ok(captures
         .iter()
         .map(|c| {
             c.receipt_tag
+                .filter(|_| !withdrawn.contains(c.doc_id))
                 .filter(|tag| seen.insert(tag.to_vec()))
                 .map(|tag| &tag[..])
         })

@@ -95,13 +95,21 @@ impl VisitorReceiptStore for PgStore {
         })
     }
 
-    fn clear_receipt_tag(&self, doc_id: &str) -> StorageResult<bool> {
+    fn clear_receipt_tag(&self, doc_id: &str, by: &str, at: i64) -> StorageResult<bool> {
         self.write(|tx| {
-            Ok(tx.execute(
+            let cleared = tx.execute(
                 "UPDATE registrations SET receipt_tag = NULL
                  WHERE doc_id = $1 AND receipt_tag IS NOT NULL",
                 &[&doc_id],
-            )? > 0)
+            )? > 0;
+            if cleared {
+                tx.execute(
+                    "INSERT INTO receipt_withdrawals (doc_id, at, by) VALUES ($1, $2, $3)
+                     ON CONFLICT (doc_id) DO NOTHING",
+                    &[&doc_id, &at, &by],
+                )?;
+            }
+            Ok(cleared)
         })
     }
 

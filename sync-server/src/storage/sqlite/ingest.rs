@@ -500,7 +500,9 @@ pub(super) fn insert_capture(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,
                  -- A tag held already (a tablet sending one receipt hash twice) is not
                  -- stored again: the first record keeps it, and this one stores none.
+                 -- Nor is the tag of a receipt HR withdrew, when its capture comes again.
                  CASE WHEN EXISTS (SELECT 1 FROM registrations WHERE receipt_tag = ?10)
+                        OR EXISTS (SELECT 1 FROM receipt_withdrawals WHERE doc_id = ?1)
                       THEN NULL ELSE ?10 END)",
     )?
     .execute(params![

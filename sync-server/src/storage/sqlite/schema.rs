@@ -212,7 +212,14 @@ const STEPS: [&[Change]; CURRENT_VERSION as usize] = [
              ) STRICT;
              CREATE INDEX IF NOT EXISTS visitor_requests_open
                  ON visitor_requests (handled_at, at);
-             CREATE INDEX IF NOT EXISTS visitor_requests_by_doc ON visitor_requests (doc_id);",
+             CREATE INDEX IF NOT EXISTS visitor_requests_by_doc ON visitor_requests (doc_id);
+             -- Receipts HR withdrew: a capture sent again stores no tag, and a restore
+             -- withdraws them again (see `lifecycle_journal`).
+             CREATE TABLE IF NOT EXISTS receipt_withdrawals (
+                 doc_id TEXT PRIMARY KEY NOT NULL,
+                 at     INTEGER NOT NULL,
+                 by     TEXT NOT NULL
+             ) STRICT;",
         ),
     ],
 ];

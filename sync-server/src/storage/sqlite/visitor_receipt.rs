@@ -5,7 +5,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::SqliteStore;
-use crate::storage::model::{ReceiptRecord, VisitorRequest, VisitorRequestKind};
+use crate::storage::model::{LifecycleEntry, ReceiptRecord, VisitorRequest, VisitorRequestKind};
 use crate::storage::traits::VisitorReceiptStore;
 use crate::storage::{StorageError, StorageResult};
 
@@ -88,13 +88,31 @@ impl VisitorReceiptStore for SqliteStore {
         })
     }
 
-    fn clear_receipt_tag(&self, doc_id: &str) -> StorageResult<bool> {
-        let conn = self.conn();
-        Ok(conn.execute(
+    fn clear_receipt_tag(&self, doc_id: &str, by: &str, at: i64) -> StorageResult<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let cleared = tx.execute(
             "UPDATE registrations SET receipt_tag = NULL
              WHERE doc_id = ?1 AND receipt_tag IS NOT NULL",
             [doc_id],
-        )? > 0)
+        )? > 0;
+        if cleared {
+            tx.execute(
+                "INSERT OR IGNORE INTO receipt_withdrawals (doc_id, at, by) VALUES (?1, ?2, ?3)",
+                params![doc_id, at, by],
+            )?;
+            // Ahead of the commit: a restore replays it (see `lifecycle_journal`).
+            super::lifecycle_journal::record(
+                self.lifecycle.as_ref(),
+                &[LifecycleEntry::ReceiptWithdrawal {
+                    doc_id: doc_id.to_owned(),
+                    at,
+                    by: by.to_owned(),
+                }],
+            )?;
+        }
+        tx.commit()?;
+        Ok(cleared)
     }
 
     fn has_receipt_tag(&self, doc_id: &str) -> StorageResult<bool> {
@@ -182,5 +200,73 @@ impl VisitorReceiptStore for SqliteStore {
         }
         tx.commit()?;
         Ok(request)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::prelude::*;
+    use crate::storage::{IngestItem, capture_for_tests, enroll_for_tests, ingest_for_tests};
+
+    /// A receipt HR withdrew after the newest backup stays withdrawn after a restore: the
+    /// lifecycle journal replays it, and the capture a tablet sends again (the backup never
+    /// held the record) is stored without its tag.
+    #[test]
+    fn a_restore_never_brings_back_a_receipt_hr_withdrew() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database = dir.path().join("relay.sqlite3");
+        let store = SqliteStore::open(&database).expect("opens");
+        crate::state::store_demo_event(&store).expect("event");
+        let backup = dir.path().join("before.backup");
+        store.backup(&backup).expect("backs up");
+        let key = ed25519_dalek::SigningKey::from_bytes(&[8; 32]).verifying_key();
+        enroll_for_tests(
+            &store,
+            key.to_bytes(),
+            kiosk_core::demo::DEMO_EVENT_ID,
+            kiosk_core::protocol::enrollment::EnrolledRole::Kiosk,
+            None,
+        );
+        let registration =
+            kiosk_core::generator::RegistrationGenerator::new(kiosk_core::demo::demo_event(), 9)
+                .next_registration()
+                .expect("valid");
+        let doc_id = registration.id.to_string();
+        let mut item = capture_for_tests(&registration, &key);
+        if let IngestItem::Store { receipt_tag, .. } = &mut item {
+            *receipt_tag = Some([0x77; 32]);
+        }
+        ingest_for_tests(&store, key.to_bytes(), 1, 100, vec![item.clone()]);
+        assert!(
+            store
+                .clear_receipt_tag(&doc_id, "hr:arkiv", 200)
+                .expect("clears")
+        );
+        drop(store);
+
+        let report = SqliteStore::restore(&backup, &database, 300).expect("restores");
+        assert_eq!(report.replayed.receipt_withdrawals, 1);
+        let store = SqliteStore::open(&database).expect("opens");
+        enroll_for_tests(
+            &store,
+            key.to_bytes(),
+            kiosk_core::demo::DEMO_EVENT_ID,
+            kiosk_core::protocol::enrollment::EnrolledRole::Kiosk,
+            None,
+        );
+        // The tablet sends its copy again: the record is back, its receipt is not.
+        ingest_for_tests(&store, key.to_bytes(), 1, 400, vec![item]);
+        assert!(
+            store
+                .registration_document(&doc_id)
+                .expect("reads")
+                .is_some()
+        );
+        assert!(!store.has_receipt_tag(&doc_id).expect("reads"));
+        assert_eq!(
+            store.record_by_receipt_tag(&[0x77; 32]).expect("reads"),
+            None
+        );
     }
 }

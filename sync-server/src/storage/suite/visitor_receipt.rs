@@ -80,8 +80,17 @@ pub(crate) fn a_receipt_tag_finds_its_record_until_hr_clears_it_or_it_is_removed
 
     // HR withdraws receipt 0: it finds nothing from then on.
     let first = registrations[0].id.as_str();
-    assert!(store.clear_receipt_tag(first).expect("clears"));
-    assert!(!store.clear_receipt_tag(first).expect("answers"), "once");
+    assert!(
+        store
+            .clear_receipt_tag(first, "hr:arkiv", 1_500)
+            .expect("clears")
+    );
+    assert!(
+        !store
+            .clear_receipt_tag(first, "hr:arkiv", 1_600)
+            .expect("answers"),
+        "once"
+    );
     assert_eq!(store.record_by_receipt_tag(&tag(0)).expect("reads"), None);
     assert!(!store.has_receipt_tag(first).expect("reads"));
 

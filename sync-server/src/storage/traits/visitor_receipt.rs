@@ -18,8 +18,10 @@ pub trait VisitorReceiptStore {
     /// The held record whose receipt tag is `tag`: one lookup, whatever it finds.
     fn record_by_receipt_tag(&self, tag: &[u8; 32]) -> StorageResult<Option<ReceiptRecord>>;
 
-    /// Clears record `doc_id`'s receipt tag (HR withdrew the receipt); `true` if it had one.
-    fn clear_receipt_tag(&self, doc_id: &str) -> StorageResult<bool>;
+    /// Clears record `doc_id`'s receipt tag (HR user `by` withdrew the receipt at `at`),
+    /// and records the withdrawal so that neither a capture sent again nor a restore brings
+    /// it back; `true` if it had one.
+    fn clear_receipt_tag(&self, doc_id: &str, by: &str, at: i64) -> StorageResult<bool>;
 
     /// Whether record `doc_id` holds a receipt tag (HR's record page offers to withdraw it).
     fn has_receipt_tag(&self, doc_id: &str) -> StorageResult<bool>;

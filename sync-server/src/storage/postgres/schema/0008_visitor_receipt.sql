@@ -22,3 +22,9 @@ CREATE TABLE visitor_requests (
 );
 CREATE INDEX visitor_requests_open ON visitor_requests (at) WHERE handled_at IS NULL;
 CREATE INDEX visitor_requests_by_doc ON visitor_requests (doc_id);
+-- Receipts HR withdrew: a capture sent again stores no tag.
+CREATE TABLE receipt_withdrawals (
+    doc_id TEXT PRIMARY KEY NOT NULL,
+    at     BIGINT NOT NULL,
+    by     TEXT NOT NULL
+);
