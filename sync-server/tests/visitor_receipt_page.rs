@@ -832,7 +832,7 @@ async fn the_relay_keeps_the_receipts_tag_and_never_its_hash_or_secret() {
 }
 
 #[tokio::test]
-async fn subject_access_finds_a_record_by_the_visitors_full_receipt_code() {
+async fn subject_access_and_disclosure_find_a_record_by_the_visitors_full_receipt_code() {
     let mut relay = Relay::new();
     let visitor = relay.register(Registers::InTalentPool, true);
     let reference = relay
@@ -873,6 +873,35 @@ async fn subject_access_finds_a_record_by_the_visitors_full_receipt_code() {
         )
         .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.body);
+
+    // A disclosure request takes the full code too; one that finds nothing is refused.
+    let form = browser.get("/console/disclosure").await;
+    let disclosed = browser
+        .post(
+            "/console/disclosure",
+            &[
+                ("csrf_token", &form.csrf_field()),
+                ("records", &visitor.code()),
+                ("format", "html"),
+            ],
+        )
+        .await;
+    assert_eq!(disclosed.status, StatusCode::OK, "{}", disclosed.body);
+    assert!(disclosed.body.contains(&reference), "{}", disclosed.body);
+    let stranger = relay.next_receipt().code();
+    let refused = browser
+        .post(
+            "/console/disclosure",
+            &[
+                ("csrf_token", &form.csrf_field()),
+                ("records", &stranger),
+                ("format", "html"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The form comes back as typed, with the error on the records field.
+    assert!(refused.body.contains("error-summary"), "{}", refused.body);
 }
 
 mod support {

@@ -84,7 +84,24 @@ async fn disclosure(
 ) -> Result<Response, AppError> {
     let user = require_exporter(&caller.user)?.clone();
     let format = parse_format(&query)?;
-    let selection = parse_selection(body(request)?)?;
+    let mut asked = body(request)?;
+    // A visitor's full receipt code finds its record by the receipt's tag.
+    if let Some(mut records) = asked.records.take() {
+        let (store, keys, user) = (state.store.clone(), state.keys.clone(), user.clone());
+        asked.records = Some(
+            blocking(move || {
+                crate::hr::visitor_requests::resolve_full_receipts(
+                    store.as_ref(),
+                    &keys,
+                    &user,
+                    &mut records,
+                )
+                .map(|()| records)
+            })
+            .await??,
+        );
+    }
+    let selection = parse_selection(asked)?;
     let store = state.store.clone();
     let report = blocking(move || disclose(store.as_ref(), &user, &selection)).await??;
     Ok(printable::disclosure::answer(&report, format, lang))

@@ -133,3 +133,36 @@ pub(crate) fn reference_of_full_receipt(
             .context("reading a record's reference")?,
     ))
 }
+
+/// The records of a disclosure request as typed, each visitor's full receipt code replaced
+/// by the id of the record its tag finds (ids and short codes are left as typed). A full
+/// code that finds no record, or a restricted one `user` may not know of, is refused alike,
+/// naming the field only (never the code).
+pub(crate) fn resolve_full_receipts(
+    store: &dyn RelayStore,
+    keys: &RelayKeys,
+    user: &HrUser,
+    records: &mut [String],
+) -> HrResult<()> {
+    for text in records.iter_mut() {
+        let Some(secret) = ReceiptSecret::parse(text.trim()) else {
+            continue;
+        };
+        let tag = keys.receipt.tag(&secret.hash());
+        let found = store
+            .record_by_receipt_tag(&tag)
+            .context("finding a record by its receipt")?
+            .filter(|record| !record.restricted || sees_restricted(user));
+        match found {
+            Some(record) => *text = record.doc_id,
+            None => {
+                return Err(crate::hr::error::HrError::InvalidField {
+                    field: "records",
+                    rule: "no registration holds this receipt code / ingen registrering har \
+                           den här kvittokoden",
+                });
+            }
+        }
+    }
+    Ok(())
+}
