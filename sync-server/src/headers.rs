@@ -35,9 +35,12 @@ pub async fn strict_transport_security(request: Request, next: Next) -> Response
 }
 
 /// The shared headers, on `headers`. A route's own `Cache-Control` stays (stylesheets may
-/// be cached); everything else is the relay's policy.
+/// be cached), and so does its own content policy (the visitor's receipt page sets its own,
+/// as strict, allowing its one same-origin script); everything else is the relay's policy.
 pub fn apply(headers: &mut HeaderMap) {
-    headers.insert(header::CONTENT_SECURITY_POLICY, content_policy().clone());
+    headers
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert_with(|| content_policy().clone());
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

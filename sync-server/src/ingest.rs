@@ -642,7 +642,7 @@ fn check_push(
     if !valid_capture(&document, &registration, event) {
         return quarantine(ErrorCode::InvalidRegistration);
     }
-    let capture = stored_capture(payload, &registration);
+    let capture = stored_capture(keys, payload, &registration);
     // A capture opens its record empty: its HR status is new.
     let listing = crate::storage::RegistrationListing::of(
         &registration,
@@ -655,6 +655,7 @@ fn check_push(
         change_hashes: capture.change_hashes,
         capture_signature: capture.capture_signature,
         receipt_code: capture.receipt_code,
+        receipt_tag: capture.receipt_tag,
         restricted: capture.restricted,
         journal_seq: push.journal_seq,
         listing: Some(Box::new(listing)),
@@ -716,6 +717,7 @@ pub(crate) fn valid_capture(
 
 /// What the relay stores of a capture that passed the checks.
 pub(crate) fn stored_capture(
+    keys: &RelayKeys,
     payload: &CapturePayload,
     registration: &Registration,
 ) -> AcceptedCapture {
@@ -726,6 +728,12 @@ pub(crate) fn stored_capture(
         capture_signature: payload.capture_signature.clone(),
         // Exported from the seal as it opened: the same code the kiosk showed at submit.
         receipt_code: payload.receipt_code.clone(),
+        // Only the keyed hash of the receipt's hash is kept: the hash itself is dropped
+        // with the payload, and the secret never reached the relay.
+        receipt_tag: payload
+            .receipt_hash
+            .as_ref()
+            .map(|hash| keys.receipt.tag(hash)),
         restricted: registration.restricted,
     }
 }
@@ -1289,5 +1297,56 @@ mod tests {
                 .is_some()
         );
         assert_eq!(store.counts().expect("counts").registrations, 2);
+    }
+}
+
+#[cfg(test)]
+mod receipt_tests {
+    use kiosk_core::capture::CapturePayload;
+    use kiosk_core::ids::DeviceId;
+    use kiosk_core::receipt::ReceiptSecret;
+
+    use super::*;
+
+    fn payload(registration: &Registration, receipt_hash: Option<[u8; 32]>) -> CapturePayload {
+        CapturePayload {
+            doc_id: registration.id.clone(),
+            device_id: DeviceId::from_public_key(
+                &ed25519_dalek::SigningKey::from_bytes(&[3; 32]).verifying_key(),
+            ),
+            document: Vec::new(),
+            change_hashes: Vec::new(),
+            capture_signature: Vec::new(),
+            receipt_code: "ABCD-EFGH".into(),
+            receipt_hash,
+        }
+    }
+
+    /// What ingest stores of a capture's receipt: the tag under the relay's receipt key of a
+    /// format-3 seal's receipt hash, never the hash; and nothing for a format-2 seal, made
+    /// before receipts.
+    #[test]
+    fn a_capture_keeps_only_its_receipts_tag_and_a_format_2_capture_has_none() {
+        let keys = RelayKeys::from_seeds([1; 32], [2; 32]);
+        let registration =
+            kiosk_core::generator::RegistrationGenerator::new(kiosk_core::demo::demo_event(), 3)
+                .next_registration()
+                .expect("valid");
+        let hash = ReceiptSecret::from_bytes([9; 16]).hash();
+        let stored = stored_capture(&keys, &payload(&registration, Some(hash)), &registration);
+        assert_eq!(stored.receipt_tag, Some(keys.receipt.tag(&hash)));
+        assert_ne!(
+            stored.receipt_tag,
+            Some(hash),
+            "the hash itself is not kept"
+        );
+        let other = RelayKeys::from_seeds([5; 32], [6; 32]);
+        assert_ne!(
+            other.receipt.tag(&hash),
+            keys.receipt.tag(&hash),
+            "another relay's key makes another tag"
+        );
+        let before_receipts = stored_capture(&keys, &payload(&registration, None), &registration);
+        assert_eq!(before_receipts.receipt_tag, None);
     }
 }

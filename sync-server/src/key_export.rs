@@ -23,6 +23,7 @@ use crate::keys::{
     DERIVATION_ROOT_FILE, PREVIOUS_SEALING_SEED_FILE, PREVIOUS_SIGNING_KEY_FILE, RETIRED_KEYS_FILE,
     RelayKeys, SEALING_SEED_FILE, SIGNING_KEY_FILE,
 };
+use crate::visitor_receipt::key::RECEIPT_KEY_FILE;
 
 /// scrypt's work factor (log2 N) of an export: 256 MiB and about a second, as `age` aims
 /// for on a server, whatever build or machine exports.
@@ -174,7 +175,7 @@ struct Payload {
 
 /// The files of the key ring besides the current keys, in the order an import checks them;
 /// `true` for a 32-byte secret (hex in the export), `false` for the text of public halves.
-const RING_FILES: [(&str, bool); 6] = [
+const RING_FILES: [(&str, bool); 7] = [
     (PREVIOUS_SIGNING_KEY_FILE, true),
     (PREVIOUS_SEALING_SEED_FILE, true),
     (DERIVATION_ROOT_FILE, true),
@@ -184,6 +185,8 @@ const RING_FILES: [(&str, bool); 6] = [
     // The transparency log's key: a restored relay must sign checkpoints tablets and
     // witnesses already trust.
     (crate::transparency::checkpoint::LOG_KEY_FILE, true),
+    // The receipt key, likewise: without it no receipt handed out opens its page again.
+    (RECEIPT_KEY_FILE, true),
 ];
 
 /// The bounded text of the retired keys' list (a line of 82 characters per rotation).

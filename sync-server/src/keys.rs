@@ -44,6 +44,9 @@ pub struct RelayKeys {
     /// Keys retired after earlier rotations (public halves only).
     pub retired: Vec<RetiredKeys>,
     derivation_root: SigningKey,
+    /// The key visitors' receipt tags are made under ([`crate::visitor_receipt::key`]): a
+    /// file of its own, never rotated with the others (a receipt is kept for years).
+    pub receipt: crate::visitor_receipt::key::ReceiptKey,
 }
 
 /// The previous keys of a rotation under way. Each may be absent on its own (a rotation
@@ -87,7 +90,9 @@ impl RelayKeys {
             }
         };
         let root = optional(DERIVATION_ROOT_FILE)?.unwrap_or(signing);
+        let receipt = crate::visitor_receipt::key::ReceiptKey::load_or_create(data_dir)?;
         Ok(RelayKeys {
+            receipt,
             signing: SigningKey::from_bytes(&signing),
             sealing: RelayOpeningKey::from_seed(&sealing),
             previous: PreviousKeys {
@@ -103,6 +108,10 @@ impl RelayKeys {
     /// Keys from fixed seeds, for tests.
     pub fn from_seeds(signing: [u8; 32], sealing: [u8; 32]) -> RelayKeys {
         RelayKeys {
+            // Derived from the signing seed, so tests with the same seeds share receipts.
+            receipt: crate::visitor_receipt::key::ReceiptKey::from_bytes(
+                crate::keyed_hash::hmac_sha256(&signing, &[b"kiosk-receipt-key-for-tests"]),
+            ),
             signing: SigningKey::from_bytes(&signing),
             sealing: RelayOpeningKey::from_seed(&sealing),
             previous: PreviousKeys::default(),

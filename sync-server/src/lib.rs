@@ -47,6 +47,7 @@ pub mod tls_reload;
 pub mod transparency;
 mod unread_body;
 pub mod witness;
+pub mod visitor_receipt;
 
 pub use error::AppError;
 pub use routes::{SYNC_BODY_LIMIT, router};

@@ -1344,6 +1344,9 @@ fn admin_command(
                     kiosk_sync_server::storage::Accessor::Operator(name) => {
                         (format!("operator {name}"), "-".into())
                     }
+                    kiosk_sync_server::storage::Accessor::Visitor => {
+                        ("visitor (with receipt)".to_owned(), "-".into())
+                    }
                 };
                 println!(
                     "{seq:>8}  {}  {who}  {recruiter}  {}  {}",
@@ -1510,6 +1513,15 @@ async fn serve_relay(
         })?,
     );
     state.witness_keys = Arc::new(config.witness_keys.clone());
+    // The receipt key lives beside them; a shared database refuses an instance without it.
+    tokio::task::block_in_place(|| {
+        kiosk_sync_server::visitor_receipt::key::check_for_store(
+            &config.data_dir,
+            &state.keys.receipt,
+            state.store.as_ref(),
+            config.database_url.is_some(),
+        )
+    })?;
     state.secure_cookies = tls.is_some();
     state.accessibility_contact = config.accessibility_contact.clone();
     state.checkpoint_dir = Some(checkpoint_dir);
@@ -1820,6 +1832,12 @@ async fn demo(listen: SocketAddr, data_dir: &Path) -> Result<(), Box<dyn std::er
         LogKey::load_or_create(data_dir, None)
             .map_err(|e| format!("the transparency log key in {}: {e}", data_dir.display()))?,
     );
+    kiosk_sync_server::visitor_receipt::key::check_for_store(
+        data_dir,
+        &state.keys.receipt,
+        state.store.as_ref(),
+        false,
+    )?;
     serve(listener, state, shutdown_signal()).await?;
     Ok(())
 }

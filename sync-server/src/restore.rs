@@ -143,11 +143,12 @@ pub fn describe_report(report: &RestoreReport, backup: &Path) -> Vec<String> {
     } else {
         lines.push(format!(
             "replayed: {} removal(s) ({} of records the backup lacked), {} talent-pool \
-             withdrawal(s), {} legal hold(s) set, {} lifted, {} change(s) that took access \
-             from HR users, {} tablet revocation(s)",
+             withdrawal(s), {} receipt withdrawal(s), {} legal hold(s) set, {} lifted, {} \
+             change(s) that took access from HR users, {} tablet revocation(s)",
             r.removals,
             r.removals_of_absent,
             r.withdrawals,
+            r.receipt_withdrawals,
             r.holds_set,
             r.holds_lifted,
             r.access_changes,

@@ -54,12 +54,15 @@ pub fn router(state: AppState) -> Router {
     );
     let hr = limited(crate::hr::routes::api(), HR_BODY_LIMIT);
     let console = limited(crate::hr::console::routes(), HR_BODY_LIMIT);
+    // Its own body limits per route (a few KiB).
+    let visitor = crate::visitor_receipt::routes::routes();
     Router::new()
         .merge(enroll)
         .merge(sync)
         .merge(reads)
         .merge(hr)
         .merge(console)
+        .merge(visitor)
         .layer(axum::middleware::from_fn(crate::headers::security_headers))
         .layer(axum::middleware::from_fn(
             crate::unread_body::close_if_body_unread,

@@ -14,6 +14,9 @@ pub struct AppState {
     /// Enrollment and login rate limits; the store counts, so they hold across instances.
     pub enroll_failures: Arc<FailureLimiter>,
     pub login_failures: Arc<crate::hr::sessions::LoginLimiter>,
+    /// The visitor receipt page's limits on failed look-ups; the store counts, so they
+    /// hold across instances.
+    pub receipt_failures: Arc<crate::visitor_receipt::limiter::ReceiptLimiter>,
     /// Bounds the password checks (Argon2id) running at once, over all clients.
     pub password_checks: Arc<crate::hr::sessions::PasswordChecks>,
     /// The relay serves TLS: session cookies are marked Secure.
@@ -100,6 +103,7 @@ impl AppState {
         AppState {
             enroll_failures: Arc::new(FailureLimiter::new(&keys)),
             login_failures: Arc::new(crate::hr::sessions::LoginLimiter::new(&keys)),
+            receipt_failures: Arc::new(crate::visitor_receipt::limiter::ReceiptLimiter::new(&keys)),
             retention: crate::retention::RetentionJob::new(store.clone()),
             store,
             keys: Arc::new(keys),

@@ -64,6 +64,7 @@ fn captures() -> IngestBatch {
                 change_hashes: vec![[n as u8; 32]],
                 capture_signature: vec![0; 64],
                 receipt_code: format!("R-{n}"),
+                receipt_tag: None,
                 restricted: false,
                 journal_seq: Some(n),
                 listing: None,

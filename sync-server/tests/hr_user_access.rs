@@ -68,6 +68,7 @@ fn account_changes_logged(store: &dyn RelayStore) -> Vec<(String, String)> {
             let who = match e.accessor {
                 Accessor::Operator(name) => name,
                 Accessor::Device { .. } => "device".into(),
+                Accessor::Visitor => "visitor".into(),
             };
             (e.doc_id, who)
         })

@@ -23,6 +23,7 @@ const ROUTE_SOURCES: &[&str] = &[
     include_str!("../src/hr/provenance_api.rs"),
     include_str!("../src/hr/reconciliation.rs"),
     include_str!("../src/hr/user_access_api.rs"),
+    include_str!("../src/hr/visitor_requests_api.rs"),
 ];
 
 async fn send(state: &AppState, method: &str, path: &str) -> (StatusCode, Vec<u8>) {

@@ -212,6 +212,7 @@ impl Relay {
             .map(|(_, e)| match e.accessor {
                 Accessor::Operator(name) => name,
                 Accessor::Device { .. } => "a device".into(),
+                Accessor::Visitor => "the visitor".into(),
             })
     }
 }

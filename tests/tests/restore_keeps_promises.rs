@@ -284,7 +284,7 @@ fn removals_withdrawals_and_holds_made_after_a_backup_survive_its_restore() {
     assert!(
         restored.contains(
             "replayed: 2 removal(s) (1 of records the backup lacked), 1 talent-pool \
-             withdrawal(s), 1 legal hold(s) set, 1 lifted"
+             withdrawal(s), 0 receipt withdrawal(s), 1 legal hold(s) set, 1 lifted"
         ),
         "{restored}"
     );

@@ -174,6 +174,7 @@ fn two_relays_on_one_database_survive_one_killed_mid_sync_and_lose_or_double_not
         "relay-sealing.seed",
         "relay-index.key",
         "relay-log.key",
+        "relay-receipt.key",
     ] {
         std::fs::copy(dir_a.path().join(file), dir_b.path().join(file)).expect("key copied");
     }

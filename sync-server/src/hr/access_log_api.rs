@@ -184,6 +184,7 @@ async fn list(
         .map(|(seq, entry)| {
             let (accessor_kind, accessor, recruiter) = match &entry.accessor {
                 Accessor::Operator(name) => ("operator", name.clone(), None),
+                Accessor::Visitor => ("visitor", String::new(), None),
                 Accessor::Device {
                     device_key,
                     recruiter,

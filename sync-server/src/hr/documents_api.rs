@@ -48,7 +48,23 @@ async fn subject_access(
 ) -> Result<Response, AppError> {
     let user = require_exporter(&caller.user)?.clone();
     let format = parse_format(&query)?;
-    let lookup = parse_lookup(&body(request)?)?;
+    let mut identifier = body(request)?;
+    // A visitor's full receipt code finds its record by the receipt's tag.
+    if let Some(typed) = identifier.receipt_code.clone() {
+        let (store, keys) = (state.store.clone(), state.keys.clone());
+        let found = blocking(move || {
+            crate::hr::visitor_requests::reference_of_full_receipt(store.as_ref(), &keys, &typed)
+        })
+        .await??;
+        match found {
+            None => {}
+            Some(Some(reference)) => identifier.receipt_code = Some(reference),
+            Some(None) => {
+                return Ok(crate::hr::subject_access::SubjectAccessError::NoMatch.into_response());
+            }
+        }
+    }
+    let lookup = parse_lookup(&identifier)?;
     let store = state.store.clone();
     let found = blocking(move || find_for_subject(store.as_ref(), &user, &lookup)).await?;
     // No match is an answer of its own (404 `no_match`), made by `hr::answer`.
@@ -68,7 +84,24 @@ async fn disclosure(
 ) -> Result<Response, AppError> {
     let user = require_exporter(&caller.user)?.clone();
     let format = parse_format(&query)?;
-    let selection = parse_selection(body(request)?)?;
+    let mut asked = body(request)?;
+    // A visitor's full receipt code finds its record by the receipt's tag.
+    if let Some(mut records) = asked.records.take() {
+        let (store, keys, user) = (state.store.clone(), state.keys.clone(), user.clone());
+        asked.records = Some(
+            blocking(move || {
+                crate::hr::visitor_requests::resolve_full_receipts(
+                    store.as_ref(),
+                    &keys,
+                    &user,
+                    &mut records,
+                )
+                .map(|()| records)
+            })
+            .await??,
+        );
+    }
+    let selection = parse_selection(asked)?;
     let store = state.store.clone();
     let report = blocking(move || disclose(store.as_ref(), &user, &selection)).await??;
     Ok(printable::disclosure::answer(&report, format, lang))

@@ -98,6 +98,7 @@ impl HandlerNames {
     pub(crate) fn accessor(&self, lang: Language, accessor: &Accessor) -> String {
         match accessor {
             Accessor::Operator(name) => self.operator(lang, name),
+            Accessor::Visitor => crate::visitor_receipt::texts::visitor_accessor(lang).to_owned(),
             Accessor::Device {
                 device_key,
                 recruiter,

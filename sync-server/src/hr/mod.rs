@@ -59,6 +59,8 @@ pub mod sessions;
 pub mod subject_access;
 pub mod user_access;
 pub mod user_access_api;
+pub(crate) mod visitor_requests;
+pub mod visitor_requests_api;
 pub mod wording;
 
 use crate::storage::{Credential, CredentialKind, NewHrUser, RelayStore, StorageResult};

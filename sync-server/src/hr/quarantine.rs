@@ -124,7 +124,7 @@ fn acceptable(
     if !valid_capture(&document, &registration, &event) {
         return refuse(AcceptRefusal::InvalidRegistration);
     }
-    Ok(stored_capture(payload, &registration))
+    Ok(stored_capture(keys, payload, &registration))
 }
 
 /// Records `user`'s final decision on quarantined capture `id` with `reason` (as typed)

@@ -22,4 +22,5 @@ pub fn api() -> Router<AppState> {
         .merge(crate::hr::provenance_api::routes())
         .merge(crate::hr::reconciliation::routes())
         .merge(crate::hr::user_access_api::routes())
+        .merge(crate::hr::visitor_requests_api::routes())
 }

@@ -378,7 +378,7 @@ pub(crate) fn find_for_subject(
             std::iter::once(r.record.device_key).chain(r.record.access.iter().filter_map(
                 |(_, entry)| match &entry.accessor {
                     Accessor::Device { device_key, .. } => Some(*device_key),
-                    Accessor::Operator(_) => None,
+                    Accessor::Operator(_) | Accessor::Visitor => None,
                 },
             ))
         }),
@@ -421,6 +421,7 @@ pub(crate) const RESTRICTED_NOTICE: &str = "records of visitors with protected p
 pub(crate) fn access_json(seq: u64, entry: &AccessEntry) -> Value {
     let by = match &entry.accessor {
         Accessor::Operator(name) => json!({ "kind": "operator", "name": name }),
+        Accessor::Visitor => json!({ "kind": "visitor" }),
         Accessor::Device {
             device_key,
             recruiter,

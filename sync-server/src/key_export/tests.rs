@@ -44,16 +44,31 @@ fn exported_keys_import_into_an_empty_data_directory_as_the_same_keys() {
     let data = fresh.path().join("kiosk-data");
     let imported = import_keys(&data, &export, &pass).expect("imports");
     assert_eq!(imported.ids, ids);
-    assert_eq!(imported.written, vec![SIGNING_KEY_FILE, SEALING_SEED_FILE]);
+    // The receipt key, made with the others on first start, travels too: without it no
+    // receipt handed out would open its page after a restore.
+    assert_eq!(
+        imported.written,
+        vec![SIGNING_KEY_FILE, SEALING_SEED_FILE, RECEIPT_KEY_FILE]
+    );
+    assert_eq!(
+        std::fs::read(data.join(RECEIPT_KEY_FILE)).expect("imported"),
+        std::fs::read(relay.path().join(RECEIPT_KEY_FILE)).expect("made on first start")
+    );
+    assert!(
+        !text.contains(&hex::encode(
+            std::fs::read(relay.path().join(RECEIPT_KEY_FILE)).expect("key")
+        )),
+        "the receipt key is not in the clear"
+    );
     let loaded = RelayKeys::load_or_create(&data).expect("loads");
     assert_eq!(loaded.ids(), keys.ids());
     #[cfg(unix)]
-    for file in [SIGNING_KEY_FILE, SEALING_SEED_FILE] {
+    for file in [SIGNING_KEY_FILE, SEALING_SEED_FILE, RECEIPT_KEY_FILE] {
         assert_eq!(mode(&data.join(file)), 0o600, "{file}");
     }
     assert_eq!(
         std::fs::read_dir(&data).expect("lists").count(),
-        2,
+        3,
         "no temporary file left"
     );
 
@@ -216,6 +231,7 @@ fn an_export_during_a_key_rotation_carries_the_whole_ring_and_imports_it() {
             PREVIOUS_SEALING_SEED_FILE,
             DERIVATION_ROOT_FILE,
             RETIRED_KEYS_FILE,
+            RECEIPT_KEY_FILE,
         ]
     );
     let loaded = RelayKeys::load_or_create(&data).expect("loads");

@@ -30,7 +30,7 @@ pub mod prelude {
     pub use super::traits::{
         AccessLogStore, BlindIndexStore, CosignatureStore, DailyJobStore, DeviceStore, EventStore,
         FailureCountStore, HrAccountStore, LifecycleStore, QuarantineStore, RegistrationStore,
-        RelayStore, SyncStore, TransparencyLogStore,
+        RelayStore, SyncStore, TransparencyLogStore, VisitorReceiptStore,
     };
 }
 

@@ -102,6 +102,7 @@ pub mod test_cluster;
 mod tests;
 mod tlog;
 mod transport;
+mod visitor_receipt;
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -4,7 +4,7 @@
 //! every backend and no copy is missed.
 
 /// The tables holding a copy of a record, in the order removal erases them.
-pub(crate) const RECORD_TABLES: [&str; 7] = [
+pub(crate) const RECORD_TABLES: [&str; 9] = [
     "registration_changes",
     "registrations",
     // Copies kept for review (a retry from a revoked tablet, say) go too.
@@ -16,4 +16,7 @@ pub(crate) const RECORD_TABLES: [&str; 7] = [
     // is not a copy of a record and keeps its own retention.
     "blind_index",
     "blind_indexed",
+    // A visitor's requests from their receipt page: a correction's text is personal data.
+    "visitor_requests",
+    "receipt_withdrawals",
 ];

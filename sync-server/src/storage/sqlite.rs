@@ -74,6 +74,7 @@ pub mod subject_access;
 #[cfg(test)]
 mod tests;
 pub(crate) mod tlog;
+mod visitor_receipt;
 mod writer_turn;
 
 pub use backup::{reported_watermark, verify_backup_file, watermark_path};

@@ -64,6 +64,7 @@ pub fn capture_for_tests(
         document: document.save_changes(),
         capture_signature: vec![0; 64],
         receipt_code: receipt_code_for_tests(&registration.id),
+        receipt_tag: None,
         restricted: registration.restricted,
         journal_seq: None,
         // As ingest's checks hand them over.

@@ -229,6 +229,8 @@ fn action_label(lang: Language, action: AccessAction) -> &'static str {
             "Disclosed for secrecy review",
         ),
         AccessAction::AccountChange => ("Användares behörighet ändrad", "A user's access changed"),
+        AccessAction::AccessRequested => ("Registerutdrag begärt", "Subject access requested"),
+        AccessAction::CorrectionRequested => ("Rättelse begärd", "Correction requested"),
     };
     match lang {
         Language::Swedish => sv,
@@ -318,7 +320,7 @@ pub(crate) async fn page(
         .flat_map(|(entries, _)| entries)
         .filter_map(|(_, entry)| match &entry.accessor {
             Accessor::Device { device_key, .. } => Some(*device_key),
-            Accessor::Operator(_) => None,
+            Accessor::Operator(_) | Accessor::Visitor => None,
         })
         .collect();
     let tablets = crate::hr::device_names::tablet_labels(&state, tablets).await;
@@ -485,9 +487,15 @@ fn filter_form(
 }
 
 /// Who an entry names, as a reviewer reads it.
-fn who(t: &Texts, accessor: &Accessor, tablets: &HashMap<[u8; 32], String>) -> String {
+fn who(
+    lang: Language,
+    t: &Texts,
+    accessor: &Accessor,
+    tablets: &HashMap<[u8; 32], String>,
+) -> String {
     match accessor {
         Accessor::Operator(name) => name.clone(),
+        Accessor::Visitor => crate::visitor_receipt::texts::visitor_accessor(lang).to_owned(),
         Accessor::Device {
             device_key,
             recruiter,
@@ -524,7 +532,7 @@ fn entry_table(
                         tr {
                             th scope="row" .code { (seq) }
                             td.code { (dates::local_minutes(entry.at)) }
-                            td { (who(t, &entry.accessor, tablets)) }
+                            td { (who(lang, t, &entry.accessor, tablets)) }
                             td { (action_label(lang, entry.action)) }
                             td.code {
                                 a href={ "/console/registrations/" (entry.doc_id) } { (entry.doc_id) }

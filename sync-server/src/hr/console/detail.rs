@@ -188,7 +188,8 @@ pub(crate) async fn page(
         Some("rating") => Some(e.rating_saved),
         Some("status") => Some(e.status_saved),
         Some(other) => super::record_lifecycle::saved_notice(lang, other)
-            .or_else(|| super::do_not_contact::saved_notice(lang, other)),
+            .or_else(|| super::do_not_contact::saved_notice(lang, other))
+            .or_else(|| super::visitor_receipt::saved_notice(lang, other)),
         None => None,
     };
     render(
@@ -252,6 +253,8 @@ pub(crate) async fn render(
         registration.captured_at.millis(),
     )
     .await;
+    // Archivists see the visitor's receipt and requests (read apart, after the record).
+    let receipt = super::visitor_receipt::section(state, console, registration.id.as_str()).await;
     let title = fill(t.detail_title, &code);
     let list = super::list_steps::carried_query(uri.query());
     let edit = editable.then(|| EditView {
@@ -302,6 +305,7 @@ pub(crate) async fn render(
                 &console.signed.csrf,
             ))
             (super::provenance::section(lang, registration.id.as_str(), &console.caller.user))
+            (receipt)
         });
     html_page(status, page)
 }

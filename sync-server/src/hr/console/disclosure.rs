@@ -263,11 +263,41 @@ pub(crate) async fn submit(
             .await
         }
     };
-    let selection = match body_of(t, &form).and_then(|body| {
-        parse_selection(body).map_err(|error| form_error(t, &error).into_iter().collect())
-    }) {
-        Ok(selection) => selection,
+    let mut body = match body_of(t, &form) {
+        Ok(body) => body,
         Err(errors) => return refused(errors).await,
+    };
+    // A visitor's full receipt code finds its record by the receipt's tag.
+    if let Some(records) = body.records.take() {
+        let (store, keys, user) = (
+            state.store.clone(),
+            state.keys.clone(),
+            console.caller.user.clone(),
+        );
+        let resolved = blocking(move || {
+            let mut records = records;
+            crate::hr::visitor_requests::resolve_full_receipts(
+                store.as_ref(),
+                &keys,
+                &user,
+                &mut records,
+            )
+            .map(|()| records)
+        })
+        .await
+        .map_err(HrError::from)
+        .and_then(|r| r);
+        match resolved {
+            Ok(records) => body.records = Some(records),
+            Err(error) => match form_error(t, &error) {
+                Some(field_error) => return refused(vec![field_error]).await,
+                None => return console.refuse(error, &uri).into_response(),
+            },
+        }
+    }
+    let selection = match parse_selection(body) {
+        Ok(selection) => selection,
+        Err(error) => return refused(form_error(t, &error).into_iter().collect()).await,
     };
     let store = state.store.clone();
     let user = console.caller.user.clone();

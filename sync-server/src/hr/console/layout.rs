@@ -32,6 +32,8 @@ pub(crate) enum Nav {
     Reconciliation,
     SubjectAccess,
     Disclosure,
+    /// Visitors' requests from their receipt page (archivists).
+    VisitorRequests,
     Password,
 }
 
@@ -201,6 +203,10 @@ fn menu(t: &Texts, signed: &Signed, current: Nav) -> Markup {
                     }
                     @if reach.reconciliation {
                         (entry(Nav::Reconciliation, "/console/reconciliation", t.nav_reconciliation))
+                    }
+                    // Archivists, as retention: they answer for the records.
+                    @if reach.retention {
+                        (entry(Nav::VisitorRequests, "/console/visitor-requests", t.nav_visitor_requests))
                     }
                     (entry(Nav::Password, "/console/password", t.nav_password))
                 }

@@ -23,7 +23,7 @@ mod do_not_contact;
 mod events;
 mod export;
 mod forms;
-mod layout;
+pub(crate) mod layout;
 mod list;
 mod list_steps;
 mod list_texts;
@@ -41,6 +41,7 @@ mod texts;
 mod user_access;
 mod user_confirmations;
 mod users;
+pub(crate) mod visitor_receipt;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -90,6 +91,15 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/console/restricted", get(restricted::page))
         .route("/console/quarantine", get(quarantine::page))
+        .route(visitor_receipt::QUEUE, get(visitor_receipt::queue))
+        .route(
+            "/console/visitor-requests/{id}/handled",
+            post(visitor_receipt::handled),
+        )
+        .route(
+            "/console/registrations/{id}/receipt-withdrawal",
+            post(visitor_receipt::withdraw),
+        )
         .route(
             "/console/quarantine/{id}",
             get(quarantine_review::capture_page),

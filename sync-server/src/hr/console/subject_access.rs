@@ -173,7 +173,33 @@ async fn run(
     }
     let t = texts(console.lang);
     let p = printed::texts(console.lang);
-    let lookup = match lookup_of(&chosen.kind, &chosen.value) {
+    // A visitor's full receipt code finds its record by the receipt's tag, as its short
+    // reference.
+    let mut value = chosen.value.clone();
+    if chosen.kind == "receipt_code" {
+        let (store, keys, typed) = (state.store.clone(), state.keys.clone(), value.clone());
+        let found = blocking(move || {
+            crate::hr::visitor_requests::reference_of_full_receipt(store.as_ref(), &keys, &typed)
+        })
+        .await;
+        match found {
+            Ok(Ok(None)) => {}
+            Ok(Ok(Some(Some(reference)))) => value = reference,
+            Ok(Ok(Some(None))) => {
+                return Err(render(
+                    console,
+                    uri,
+                    StatusCode::NOT_FOUND,
+                    chosen,
+                    &[],
+                    notice(t.no_match),
+                ));
+            }
+            Ok(Err(error)) => return Err(console.refuse(error, uri).into_response()),
+            Err(failed) => return Err(console.refuse(failed, uri).into_response()),
+        }
+    }
+    let lookup = match lookup_of(&chosen.kind, &value) {
         Ok(lookup) => lookup,
         Err(HrError::InvalidField { field: "kind", .. }) => {
             let errors = [FieldError::on("kind", t.bad_kind)];

@@ -28,6 +28,7 @@ pub(crate) struct Texts {
     pub nav_access_log: &'static str,
     pub nav_retention: &'static str,
     pub nav_reconciliation: &'static str,
+    pub nav_visitor_requests: &'static str,
     /// The footer's navigation landmark and its link to the accessibility statement.
     pub footer_nav: &'static str,
     pub accessibility_statement: &'static str,
@@ -187,6 +188,7 @@ pub(crate) const SV: Texts = Texts {
     nav_access_log: "Åtkomstlogg",
     nav_retention: "Gallring",
     nav_reconciliation: "Avstämning",
+    nav_visitor_requests: "Besökarnas begäranden",
     footer_nav: "Om webbplatsen",
     accessibility_statement: "Tillgänglighetsredogörelse",
     nav_subject_access: "Registerutdrag",
@@ -340,6 +342,7 @@ pub(crate) const EN: Texts = Texts {
     nav_access_log: "Access log",
     nav_retention: "Retention",
     nav_reconciliation: "Reconciliation",
+    nav_visitor_requests: "Visitors' requests",
     footer_nav: "About this site",
     accessibility_statement: "Accessibility statement",
     nav_subject_access: "Subject access",

@@ -271,6 +271,8 @@ pub(crate) fn action_label(lang: Language, action: AccessAction) -> &'static str
         AccessAction::SubjectAccess => ("Registerutdrag", "Subject access"),
         AccessAction::Disclosure => ("Utlämnande för sekretessprövning", "Disclosed for review"),
         AccessAction::AccountChange => ("Användares behörighet ändrad", "A user's access changed"),
+        AccessAction::AccessRequested => ("Registerutdrag begärt", "Subject access requested"),
+        AccessAction::CorrectionRequested => ("Rättelse begärd", "Correction requested"),
     };
     match lang {
         Language::Swedish => sv,

@@ -12,6 +12,9 @@ pub enum Accessor {
     },
     /// A person at the relay (an operator, later an HR user), by name.
     Operator(String),
+    /// The visitor themselves, with their receipt on the visitor's page
+    /// ([`crate::visitor_receipt`]): who they are is known only by the record.
+    Visitor,
 }
 
 /// What was done.
@@ -40,6 +43,10 @@ pub enum AccessAction {
     /// the password reset, a token revoked); `doc_id` names the change and the user, as
     /// `disable:rut`, never a reason.
     AccountChange,
+    /// The visitor asked, from their receipt page, for a registerutdrag.
+    AccessRequested,
+    /// The visitor asked, from their receipt page, for an error to be corrected.
+    CorrectionRequested,
 }
 
 impl AccessAction {
@@ -55,11 +62,13 @@ impl AccessAction {
             AccessAction::SubjectAccess => "subject_access",
             AccessAction::Disclosure => "disclosure",
             AccessAction::AccountChange => "account_change",
+            AccessAction::AccessRequested => "access_requested",
+            AccessAction::CorrectionRequested => "correction_requested",
         }
     }
 
     /// Every action, in the order a reviewer's choice lists them.
-    pub const ALL: [AccessAction; 10] = [
+    pub const ALL: [AccessAction; 12] = [
         AccessAction::Pull,
         AccessAction::Read,
         AccessAction::Change,
@@ -70,6 +79,8 @@ impl AccessAction {
         AccessAction::SubjectAccess,
         AccessAction::Disclosure,
         AccessAction::AccountChange,
+        AccessAction::AccessRequested,
+        AccessAction::CorrectionRequested,
     ];
 
     pub fn parse(text: &str) -> Option<AccessAction> {

@@ -19,6 +19,9 @@ pub enum IngestItem {
         change_hashes: Vec<[u8; 32]>,
         capture_signature: Vec<u8>,
         receipt_code: String,
+        /// The keyed hash of the visitor's receipt ([`crate::visitor_receipt::key`]);
+        /// `None` for a capture sealed before receipts.
+        receipt_tag: Option<[u8; 32]>,
         restricted: bool,
         journal_seq: Option<u64>,
         /// The capture's list fields when the caller read them already (ingest's checks

@@ -28,6 +28,9 @@ pub enum LifecycleEntry {
     },
     /// The visitor withdrew their talent-pool consent.
     Withdrawal { doc_id: String, at: i64, by: String },
+    /// HR withdrew the visitor's receipt (a lost receipt): a restore must not make it work
+    /// again, nor may a tablet's copy sent again bring its tag back.
+    ReceiptWithdrawal { doc_id: String, at: i64, by: String },
     /// Access was taken from an HR user (or given back): disabled, enabled, a role or the
     /// clearance removed, the password reset, a token revoked. `change` is the name the
     /// change history and the access log give it (`disable`, `remove_role.archivist`,
@@ -91,6 +94,7 @@ impl LifecycleEntry {
         match self {
             LifecycleEntry::Removal { at, .. }
             | LifecycleEntry::Withdrawal { at, .. }
+            | LifecycleEntry::ReceiptWithdrawal { at, .. }
             | LifecycleEntry::Access { at, .. }
             | LifecycleEntry::Revocation { at, .. }
             | LifecycleEntry::Hold { at, .. } => *at,
@@ -109,6 +113,8 @@ pub struct Replayed {
     /// Withdrawals recorded again (for a record the backup lacks, in effect once a tablet
     /// sends it again).
     pub withdrawals: u64,
+    /// Receipts HR withdrew, withdrawn again.
+    pub receipt_withdrawals: u64,
     pub holds_set: u64,
     pub holds_lifted: u64,
     /// Changes that took access from HR users (or gave it back) carried out again: a
@@ -128,6 +134,7 @@ impl Replayed {
     pub fn is_empty(&self) -> bool {
         self.removals
             + self.withdrawals
+            + self.receipt_withdrawals
             + self.holds_set
             + self.holds_lifted
             + self.access_changes

@@ -21,6 +21,7 @@ mod registrations;
 mod relay_keys;
 mod subject_access;
 mod transparency;
+mod visitor_receipt;
 
 pub use access_log::*;
 pub use accounts::*;
@@ -41,3 +42,4 @@ pub use registrations::*;
 pub use relay_keys::*;
 pub use subject_access::*;
 pub use transparency::*;
+pub use visitor_receipt::*;

@@ -62,6 +62,8 @@ pub struct AcceptedCapture {
     pub change_hashes: Vec<[u8; 32]>,
     pub capture_signature: Vec<u8>,
     pub receipt_code: String,
+    /// The keyed hash of the visitor's receipt; `None` for a capture sealed before receipts.
+    pub receipt_tag: Option<[u8; 32]>,
     pub restricted: bool,
 }
 

@@ -172,12 +172,14 @@ fn insert_registrations(
         .collect();
     let restricted: Vec<bool> = captures.iter().map(|c| c.restricted).collect();
     let received_at: Vec<i64> = captures.iter().map(|c| c.received_at).collect();
+    let receipt_tags = unique_receipt_tags(tx, captures)?;
     tx.execute_typed(
         "INSERT INTO registrations
          (doc_id, event_id, device_key, document, change_hashes,
-          capture_signature, receipt_code, restricted, received_at)
+          capture_signature, receipt_code, restricted, received_at, receipt_tag)
          SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::BYTEA[], $4::BYTEA[], $5::BYTEA[],
-                              $6::BYTEA[], $7::TEXT[], $8::BOOLEAN[], $9::BIGINT[])",
+                              $6::BYTEA[], $7::TEXT[], $8::BOOLEAN[], $9::BIGINT[],
+                              $10::BYTEA[])",
         &[
             (&doc_ids, Type::TEXT_ARRAY),
             (&event_ids, Type::TEXT_ARRAY),
@@ -188,9 +190,53 @@ fn insert_registrations(
             (&receipt_codes, Type::TEXT_ARRAY),
             (&restricted, Type::BOOL_ARRAY),
             (&received_at, Type::INT8_ARRAY),
+            (&receipt_tags, Type::BYTEA_ARRAY),
         ],
     )?;
     Ok(())
+}
+
+/// The captures' receipt tags to store, in their order: a tag held already, or twice in
+/// this batch (a tablet sending one receipt hash twice), is stored only the first time,
+/// and the later record gets none, rather than the unique index failing the whole batch.
+fn unique_receipt_tags<'c>(
+    tx: &mut Transaction<'_>,
+    captures: &'c [NewCapture<'_>],
+) -> StorageResult<Vec<Option<&'c [u8]>>> {
+    let tags: Vec<&[u8]> = captures
+        .iter()
+        .filter_map(|c| c.receipt_tag.map(|tag| &tag[..]))
+        .collect();
+    if tags.is_empty() {
+        return Ok(vec![None; captures.len()]);
+    }
+    let mut seen: std::collections::HashSet<Vec<u8>> = tx
+        .query_typed(
+            "SELECT receipt_tag FROM registrations WHERE receipt_tag = ANY($1)",
+            &[(&tags, Type::BYTEA_ARRAY)],
+        )?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<Result<_, _>>()?;
+    // A receipt HR withdrew stays withdrawn when its capture comes again.
+    let doc_ids: Vec<&str> = captures.iter().map(|c| c.doc_id).collect();
+    let withdrawn: std::collections::HashSet<String> = tx
+        .query_typed(
+            "SELECT doc_id FROM receipt_withdrawals WHERE doc_id = ANY($1)",
+            &[(&doc_ids, Type::TEXT_ARRAY)],
+        )?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<Result<_, _>>()?;
+    Ok(captures
+        .iter()
+        .map(|c| {
+            c.receipt_tag
+                .filter(|_| !withdrawn.contains(c.doc_id))
+                .filter(|tag| seen.insert(tag.to_vec()))
+                .map(|tag| &tag[..])
+        })
+        .collect())
 }
 
 /// The captures' own changes in the change log, in capture order (their bytes are the

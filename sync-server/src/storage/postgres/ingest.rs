@@ -270,6 +270,7 @@ fn apply_item<'a>(
             change_hashes,
             capture_signature,
             receipt_code,
+            receipt_tag,
             restricted,
             journal_seq,
             listing,
@@ -313,6 +314,7 @@ fn apply_item<'a>(
                         change_hashes,
                         capture_signature,
                         receipt_code,
+                        receipt_tag: receipt_tag.as_ref(),
                         restricted: *restricted,
                         received_at: batch.received_at,
                         listing: given.or(read_ahead),
@@ -489,6 +491,7 @@ pub(super) struct NewCapture<'a> {
     pub(super) change_hashes: &'a [[u8; 32]],
     pub(super) capture_signature: &'a [u8],
     pub(super) receipt_code: &'a str,
+    pub(super) receipt_tag: Option<&'a [u8; 32]>,
     pub(super) restricted: bool,
     pub(super) received_at: i64,
     /// Its list fields if read already (before the transaction; `Some(None)` for a

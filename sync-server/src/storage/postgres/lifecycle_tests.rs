@@ -59,6 +59,7 @@ fn put_record(client: &mut Client, registration: &Registration, received_at: i64
         change_hashes: &hashes,
         capture_signature: &[0u8; 64],
         receipt_code: &code,
+        receipt_tag: None,
         restricted: registration.restricted,
         received_at,
         listing: Some(Some(listing)),

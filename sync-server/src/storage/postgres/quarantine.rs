@@ -173,6 +173,7 @@ impl QuarantineStore for PgStore {
                 change_hashes: &capture.change_hashes,
                 capture_signature: &capture.capture_signature,
                 receipt_code: &capture.receipt_code,
+                receipt_tag: capture.receipt_tag.as_ref(),
                 restricted: capture.restricted,
                 received_at,
                 listing: Some(read_ahead),

@@ -34,6 +34,8 @@ pub(super) enum Field<'a> {
     FamilyName,
     /// `registration_index.search`: lower-case names, email, phone and receipt code.
     Search,
+    /// `visitor_requests.text`: a correction the visitor asked for, in their words.
+    VisitorRequestText,
 }
 
 impl Field<'_> {
@@ -45,6 +47,7 @@ impl Field<'_> {
             Field::GivenName => "registration_index.given_name",
             Field::FamilyName => "registration_index.family_name",
             Field::Search => "registration_index.search",
+            Field::VisitorRequestText => "visitor_requests.text",
         }
     }
 

@@ -57,6 +57,7 @@ fn seed(store: &PgStore, registrations: &[Registration]) {
                     change_hashes: &change_hashes,
                     capture_signature: &capture_signature,
                     receipt_code: &receipt_code,
+                    receipt_tag: None,
                     restricted,
                     received_at: 0,
                     listing: Some(Some(*listing.expect("a listing"))),

@@ -22,7 +22,7 @@ use postgres::GenericClient;
 use crate::storage::{StorageError, StorageResult};
 
 /// The version this build writes.
-pub const CURRENT_VERSION: u32 = 10;
+pub const CURRENT_VERSION: u32 = 11;
 
 /// One step per version, index 0 making version 1.
 const STEPS: [&str; CURRENT_VERSION as usize] = [
@@ -36,6 +36,7 @@ const STEPS: [&str; CURRENT_VERSION as usize] = [
     include_str!("schema/0008_blind_index_retries.sql"),
     include_str!("schema/0009_transparency_log.sql"),
     include_str!("schema/0010_witness_cosignatures.sql"),
+    include_str!("schema/0011_visitor_receipt.sql"),
 ];
 
 /// The version whose step seals what earlier versions stored in clear.

@@ -161,6 +161,7 @@ fn entry(at: i64, reader: &Accessor, action: AccessAction, doc_id: String) -> Ac
 fn reader_name(reader: &Accessor) -> String {
     match reader {
         Accessor::Operator(name) => name.clone(),
+        Accessor::Visitor => crate::rules::access_chain::VISITOR_ACTOR.to_owned(),
         Accessor::Device { device_key, .. } => format!("device:{}", hex::encode(device_key)),
     }
 }

@@ -259,6 +259,7 @@ fn one_quarantined_capture_reviewed_through_two_instances_at_once_is_decided_onc
         change_hashes: hashes(&kiosk, 1),
         capture_signature: vec![7; 64],
         receipt_code: "R1-1".to_owned(),
+        receipt_tag: None,
         restricted: false,
     });
     let start = std::sync::Barrier::new(6);

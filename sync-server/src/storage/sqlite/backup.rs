@@ -556,6 +556,7 @@ mod tests {
                     change_hashes: vec![hash],
                     capture_signature: vec![7; 64],
                     receipt_code: format!("R{journal_seq}"),
+                    receipt_tag: None,
                     restricted: false,
                     journal_seq: Some(journal_seq),
                     listing: None,

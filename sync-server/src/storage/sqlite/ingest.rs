@@ -353,6 +353,7 @@ pub(super) fn apply_item(
             change_hashes,
             capture_signature,
             receipt_code,
+            receipt_tag,
             restricted,
             journal_seq,
             listing,
@@ -399,6 +400,7 @@ pub(super) fn apply_item(
                         change_hashes,
                         capture_signature,
                         receipt_code,
+                        receipt_tag: receipt_tag.as_ref(),
                         restricted: *restricted,
                         received_at: batch.received_at,
                         listing: listing
@@ -486,6 +488,7 @@ pub(super) struct NewCapture<'a> {
     pub(super) change_hashes: &'a [[u8; 32]],
     pub(super) capture_signature: &'a [u8],
     pub(super) receipt_code: &'a str,
+    pub(super) receipt_tag: Option<&'a [u8; 32]>,
     pub(super) restricted: bool,
     pub(super) received_at: i64,
     /// Its list fields if read already (ingest reads them before taking the writer); else
@@ -507,8 +510,14 @@ pub(super) fn insert_capture(
     tx.prepare_cached(
         "INSERT INTO registrations
          (doc_id, event_id, device_key, document, change_hashes,
-          capture_signature, receipt_code, restricted, received_at, tlog_nonce)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+          capture_signature, receipt_code, restricted, received_at, tlog_nonce, receipt_tag)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,
+                 -- A tag held already (a tablet sending one receipt hash twice) is not
+                 -- stored again: the first record keeps it, and this one stores none.
+                 -- Nor is the tag of a receipt HR withdrew, when its capture comes again.
+                 CASE WHEN EXISTS (SELECT 1 FROM registrations WHERE receipt_tag = ?11)
+                        OR EXISTS (SELECT 1 FROM receipt_withdrawals WHERE doc_id = ?1)
+                      THEN NULL ELSE ?11 END)",
     )?
     .execute(params![
         capture.doc_id,
@@ -520,7 +529,8 @@ pub(super) fn insert_capture(
         capture.receipt_code,
         capture.restricted,
         capture.received_at,
-        nonce.as_slice()
+        nonce.as_slice(),
+        capture.receipt_tag.map(|tag| &tag[..]),
     ])?;
     let logged = LoggedChange {
         doc_id: capture.doc_id,

@@ -82,6 +82,24 @@ pub fn entries_in_store(conn: &Connection) -> StorageResult<Vec<LifecycleEntry>>
     })? {
         entries.push(row?);
     }
+    // A store older than receipts has none to carry over.
+    let has_receipts: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'receipt_withdrawals')",
+        [],
+        |r| r.get(0),
+    )?;
+    if has_receipts {
+        let mut receipts = conn.prepare("SELECT doc_id, at, by FROM receipt_withdrawals")?;
+        for row in receipts.query_map([], |r| {
+            Ok(LifecycleEntry::ReceiptWithdrawal {
+                doc_id: r.get(0)?,
+                at: r.get(1)?,
+                by: r.get(2)?,
+            })
+        })? {
+            entries.push(row?);
+        }
+    }
     let mut holds =
         conn.prepare("SELECT doc_id, action, reason, by, at FROM legal_hold_history ORDER BY id")?;
     for row in holds.query_map([], |r| {
@@ -228,6 +246,32 @@ pub fn replay(tx: &Transaction<'_>, mut entries: Vec<LifecycleEntry>) -> Storage
                         )],
                     )?;
                 }
+            }
+            LifecycleEntry::ReceiptWithdrawal {
+                doc_id,
+                at,
+                by: who,
+            } => {
+                let known: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM receipt_withdrawals WHERE doc_id = ?1)",
+                    [&doc_id],
+                    |r| r.get(0),
+                )?;
+                if known || super::is_removed(tx, &doc_id)? {
+                    continue;
+                }
+                // Kept even for a record the backup lacks: when a tablet sends it again,
+                // its tag is not stored.
+                tx.execute(
+                    "INSERT INTO receipt_withdrawals (doc_id, at, by) VALUES (?1, ?2, ?3)",
+                    params![doc_id, at, who],
+                )?;
+                tx.execute(
+                    "UPDATE registrations SET receipt_tag = NULL WHERE doc_id = ?1",
+                    [&doc_id],
+                )?;
+                access_log::append_one(tx, at, &by, AccessAction::Change, &doc_id)?;
+                done.receipt_withdrawals += 1;
             }
             LifecycleEntry::Withdrawal {
                 doc_id,

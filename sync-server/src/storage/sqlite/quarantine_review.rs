@@ -172,6 +172,7 @@ pub(crate) fn record(
             change_hashes: &capture.change_hashes,
             capture_signature: &capture.capture_signature,
             receipt_code: &capture.receipt_code,
+            receipt_tag: capture.receipt_tag.as_ref(),
             restricted: capture.restricted,
             received_at,
             listing: None,

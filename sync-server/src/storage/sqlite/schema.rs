@@ -27,7 +27,7 @@ use crate::storage::{StorageError, StorageResult};
 pub(crate) const APPLICATION_ID: u32 = 0x4B52_4C59;
 
 /// The version this build writes.
-pub const CURRENT_VERSION: u32 = 14;
+pub const CURRENT_VERSION: u32 = 15;
 
 /// One change of a step.
 enum Change {
@@ -222,6 +222,44 @@ const STEPS: [&[Change]; CURRENT_VERSION as usize] = [
     // 14: witnesses' cosignatures of the log's checkpoints (see `super::cosignatures` and
     // `crate::witness::intake`), the newest per witness and tree size.
     &[Change::Sql(WITNESS_COSIGNATURES)],
+    // 15: the visitor's receipt (see `crate::visitor_receipt`): a registration's receipt tag
+    // (a keyed hash of the receipt's hash; NULL for captures from before receipts and for
+    // receipts HR withdrew), which receipt key the tags were made under, and the requests
+    // visitors make from their receipt page (they go with their record at removal).
+    &[
+        Change::AddColumn {
+            table: "registrations",
+            column: "receipt_tag",
+            definition: "BLOB",
+        },
+        Change::Sql(
+            "CREATE UNIQUE INDEX IF NOT EXISTS registrations_by_receipt_tag
+                 ON registrations (receipt_tag);
+             CREATE TABLE IF NOT EXISTS receipt_key (
+                 id          INTEGER PRIMARY KEY CHECK (id = 1),
+                 fingerprint BLOB NOT NULL
+             ) STRICT;
+             CREATE TABLE IF NOT EXISTS visitor_requests (
+                 id         INTEGER PRIMARY KEY AUTOINCREMENT,
+                 doc_id     TEXT NOT NULL,
+                 kind       TEXT NOT NULL CHECK (kind IN ('subject_access', 'correction')),
+                 at         INTEGER NOT NULL,
+                 text       TEXT,
+                 handled_at INTEGER,
+                 handled_by TEXT
+             ) STRICT;
+             CREATE INDEX IF NOT EXISTS visitor_requests_open
+                 ON visitor_requests (handled_at, at);
+             CREATE INDEX IF NOT EXISTS visitor_requests_by_doc ON visitor_requests (doc_id);
+             -- Receipts HR withdrew: a capture sent again stores no tag, and a restore
+             -- withdraws them again (see `lifecycle_journal`).
+             CREATE TABLE IF NOT EXISTS receipt_withdrawals (
+                 doc_id TEXT PRIMARY KEY NOT NULL,
+                 at     INTEGER NOT NULL,
+                 by     TEXT NOT NULL
+             ) STRICT;",
+        ),
+    ],
 ];
 
 /// Step 14.

@@ -171,6 +171,7 @@ pub(crate) fn subject_access(
 fn reader_name(reader: &Accessor) -> String {
     match reader {
         Accessor::Operator(name) => name.clone(),
+        Accessor::Visitor => crate::rules::access_chain::VISITOR_ACTOR.to_owned(),
         Accessor::Device { device_key, .. } => format!("device:{}", hex::encode(device_key)),
     }
 }

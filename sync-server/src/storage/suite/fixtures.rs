@@ -101,6 +101,7 @@ pub(crate) fn batch(device: &[u8; 32], seq: u64, journal: RangeInclusive<u64>) -
                 change_hashes: hashes(device, j),
                 capture_signature: vec![7; 64],
                 receipt_code: format!("R{}-{j}", device[0]),
+                receipt_tag: None,
                 restricted: false,
                 journal_seq: Some(j),
                 listing: None,

@@ -864,6 +864,7 @@ pub(crate) fn the_reconciliation_tally_counts_an_events_devices_and_removals(
         change_hashes: hashes(&busy, 5),
         capture_signature: vec![7; 64],
         receipt_code: "R1-5".into(),
+        receipt_tag: None,
         restricted: false,
     });
     assert_eq!(quarantined[1].doc_id, doc_id(&busy, 5));

@@ -42,6 +42,7 @@ pub(crate) mod quarantine;
 pub(crate) mod registrations;
 pub(crate) mod reopen;
 pub(crate) mod transparency;
+pub(crate) mod visitor_receipt;
 
 use std::any::Any;
 
@@ -159,6 +160,13 @@ macro_rules! store_suite {
                 another_index_key_rebinds_and_the_duplicate_index_is_written_again,
                 withdrawals_are_listed_for_the_do_not_contact_list_while_their_record_is_held,
                 a_record_whose_indexing_failed_waits_for_its_retry_and_is_counted_until_indexed,
+            }
+            visitor_receipt {
+                a_receipt_tag_finds_its_record_until_hr_clears_it_or_it_is_removed,
+                a_receipt_tag_sent_twice_is_kept_by_the_first_record_only,
+                the_receipt_key_is_bound_on_first_use_and_another_is_refused_until_rebound,
+                visitor_requests_queue_until_handled_and_go_with_their_record,
+                the_visitors_access_log_entries_read_back_as_theirs_and_the_chain_holds,
             }
             monitoring {
                 the_write_probe_succeeds_and_changes_nothing_a_sync_reads,

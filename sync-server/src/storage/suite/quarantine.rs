@@ -35,6 +35,7 @@ fn accept(device: &[u8; 32], j: u64) -> ReviewAction {
         change_hashes: hashes(device, j),
         capture_signature: vec![7; 64],
         receipt_code: format!("R{}-{j}", device[0]),
+        receipt_tag: None,
         restricted: false,
     })
 }

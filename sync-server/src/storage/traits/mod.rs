@@ -17,6 +17,7 @@ mod quarantine;
 mod registrations;
 mod sync;
 mod transparency;
+mod visitor_receipt;
 
 pub use access_log::AccessLogStore;
 pub use accounts::HrAccountStore;
@@ -31,6 +32,7 @@ pub use quarantine::QuarantineStore;
 pub use registrations::RegistrationStore;
 pub use sync::SyncStore;
 pub use transparency::TransparencyLogStore;
+pub use visitor_receipt::VisitorReceiptStore;
 
 /// The whole store: every concern's trait. Implemented for every type that implements them
 /// all, so a backend implements only the small traits.
@@ -48,6 +50,7 @@ pub trait RelayStore:
     + BlindIndexStore
     + TransparencyLogStore
     + CosignatureStore
+    + VisitorReceiptStore
     + Send
     + Sync
     + std::fmt::Debug
@@ -69,6 +72,7 @@ impl<T> RelayStore for T where
         + BlindIndexStore
         + TransparencyLogStore
         + CosignatureStore
+        + VisitorReceiptStore
         + Send
         + Sync
         + std::fmt::Debug
