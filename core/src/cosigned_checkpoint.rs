@@ -8,13 +8,10 @@
 //! [`crate::tlog`]'s. Tablets, `verify-log --witness` and the relay's cosignature intake call
 //! [`open_cosigned`].
 
-use base64ct::{Base64, Encoding};
-use ed25519_dalek::VerifyingKey;
-
 use crate::tlog::checkpoint::{Checkpoint, CheckpointError};
 use crate::tlog::client::{OpenCheckpointError, open_checkpoint};
-use crate::tlog::cosignature::{CosignatureError, CosignatureVerifier, SIGNATURE_TYPE_COSIGNATURE};
-use crate::tlog::note::{NoteError, NoteVerifier, SIGNATURE_TYPE_ED25519};
+use crate::tlog::cosignature::{CosignatureError, CosignatureVerifier};
+use crate::tlog::note::{NoteError, NoteVerifier};
 
 /// A checkpoint whose log signature and required cosignatures all verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,55 +89,14 @@ pub fn open_signed(note: &str, log: &NoteVerifier) -> Result<Checkpoint, Cosigne
         })
 }
 
-/// Reads a log's verifier key (`<name>+<8 hex>+<base64(0x01 ‖ key)>`). Unlike
-/// `NoteVerifier::parse` today, the base64 part may hold `+` (as Go's `sumdb/note` reads
-/// it: only the first two `+` separate), which about half of all keys do.
+/// Reads the log's verifier key (`<name>+<8 hex>+<base64(0x01 ‖ key)>`).
 pub fn parse_log_vkey(vkey: &str) -> Result<NoteVerifier, NoteError> {
-    let (name, key_id, key) = split_vkey(vkey, SIGNATURE_TYPE_ED25519)?;
-    let verifier = NoteVerifier::new(name, &key)?;
-    if verifier.key_id() != key_id {
-        return Err(NoteError::VerifierKeyIdMismatch);
-    }
-    Ok(verifier)
+    NoteVerifier::parse(vkey)
 }
 
-/// Reads a witness's verifier key (`<name>+<8 hex>+<base64(0x04 ‖ key)>`), `+` in the
-/// base64 allowed (see [`parse_log_vkey`]).
+/// Reads a witness's verifier key (`<name>+<8 hex>+<base64(0x04 ‖ key)>`).
 pub fn parse_witness_vkey(vkey: &str) -> Result<CosignatureVerifier, CosignatureError> {
-    let (name, key_id, key) = split_vkey(vkey, SIGNATURE_TYPE_COSIGNATURE)?;
-    let verifier = CosignatureVerifier::new(name, &key)?;
-    if verifier.key_id() != key_id {
-        return Err(NoteError::VerifierKeyIdMismatch.into());
-    }
-    Ok(verifier)
-}
-
-/// `<name>+<8 lowercase hex>+<base64(type ‖ 32-byte key)>`, split at the first two `+`.
-fn split_vkey(vkey: &str, signature_type: u8) -> Result<(&str, [u8; 4], VerifyingKey), NoteError> {
-    let mut parts = vkey.splitn(3, '+');
-    let (Some(name), Some(id_hex), Some(encoded)) = (parts.next(), parts.next(), parts.next())
-    else {
-        return Err(NoteError::BadVerifierKey);
-    };
-    if id_hex.len() != 8
-        || !id_hex
-            .bytes()
-            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-    {
-        return Err(NoteError::BadVerifierKey);
-    }
-    let mut key_id = [0u8; 4];
-    hex::decode_to_slice(id_hex, &mut key_id).map_err(|_| NoteError::BadVerifierKey)?;
-    let material = Base64::decode_vec(encoded).map_err(|_| NoteError::BadVerifierKey)?;
-    let [kind, public @ ..] = material.as_slice() else {
-        return Err(NoteError::BadVerifierKey);
-    };
-    let public: [u8; 32] = public.try_into().map_err(|_| NoteError::BadVerifierKey)?;
-    if *kind != signature_type {
-        return Err(NoteError::BadVerifierKey);
-    }
-    let key = VerifyingKey::from_bytes(&public).map_err(|_| NoteError::BadVerifierKey)?;
-    Ok((name, key_id, key))
+    CosignatureVerifier::parse(vkey)
 }
 
 #[cfg(test)]

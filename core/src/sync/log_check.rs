@@ -187,30 +187,9 @@ pub(crate) fn check(
     }
 }
 
-/// Reads a C2SP vkey `<name>+<key id hex>+<base64(0x01 ‖ key)>`. Split at the first two
-/// `+` only, as Go's `note.NewVerifier` does: the base64 part may itself hold `+`.
-/// (`note::NoteVerifier::parse` splits at every `+`, refusing about three keys in four;
-/// until it is fixed, the tablet reads vkeys here.)
+/// Reads a C2SP vkey `<name>+<key id hex>+<base64(0x01 ‖ key)>`, with the error as text.
 pub(crate) fn parse_vkey(text: &str) -> Result<NoteVerifier, String> {
-    use base64ct::{Base64, Encoding};
-    let mut parts = text.splitn(3, '+');
-    let (Some(name), Some(id_hex), Some(encoded)) = (parts.next(), parts.next(), parts.next())
-    else {
-        return Err("a vkey has three parts joined by +".into());
-    };
-    let material = Base64::decode_vec(encoded).map_err(|_| "the key is not base64".to_owned())?;
-    let key: [u8; 32] = match material.split_first() {
-        Some((&note::SIGNATURE_TYPE_ED25519, key)) => key
-            .try_into()
-            .map_err(|_| "an Ed25519 key is 32 bytes".to_owned())?,
-        _ => return Err("not an Ed25519 vkey".into()),
-    };
-    let key = ed25519_dalek::VerifyingKey::from_bytes(&key).map_err(|e| e.to_string())?;
-    let verifier = NoteVerifier::new(name, &key).map_err(|e| e.to_string())?;
-    if hex::encode(verifier.key_id()) != id_hex || verifier.to_string() != text {
-        return Err("the key id is not the one of this name and key".into());
-    }
-    Ok(verifier)
+    NoteVerifier::parse(text).map_err(|e| e.to_string())
 }
 
 /// The held checkpoint's body, as stored (it verified when it was stored).

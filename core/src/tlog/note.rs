@@ -312,9 +312,9 @@ pub(super) fn parse_vkey(
     vkey: &str,
     signature_type: u8,
 ) -> Result<(String, [u8; 4], VerifyingKey), NoteError> {
-    let mut parts = vkey.split('+');
-    let (Some(name), Some(id_hex), Some(encoded), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
+    // Split at the first two `+` only: standard base64 holds `+` too (as Go's note does).
+    let mut parts = vkey.splitn(3, '+');
+    let (Some(name), Some(id_hex), Some(encoded)) = (parts.next(), parts.next(), parts.next())
     else {
         return Err(NoteError::BadVerifierKey);
     };
