@@ -46,8 +46,8 @@ pub mod tls;
 pub mod tls_reload;
 pub mod transparency;
 mod unread_body;
-pub mod witness;
 pub mod visitor_receipt;
+pub mod witness;
 
 pub use error::AppError;
 pub use routes::{SYNC_BODY_LIMIT, router};

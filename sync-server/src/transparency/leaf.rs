@@ -215,7 +215,9 @@ pub fn accessor_author(by: &crate::storage::Accessor) -> [u8; 32] {
         crate::storage::Accessor::Device { device_key, .. } => *device_key,
         crate::storage::Accessor::Operator(name) => operator_author(name),
         // The visitor with their receipt, under the name the access log keeps for them.
-        crate::storage::Accessor::Visitor => operator_author(crate::rules::access_chain::VISITOR_ACTOR),
+        crate::storage::Accessor::Visitor => {
+            operator_author(crate::rules::access_chain::VISITOR_ACTOR)
+        }
     }
 }
 
