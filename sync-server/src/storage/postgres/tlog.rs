@@ -227,12 +227,14 @@ mod tests {
             let store = PgStore::open(&url).expect("opens");
             ingest_generated_for_tests(&store, 5)
         };
-        // The database as version 8 left it: no log.
+        // The database as version 8 left it: no log, and none of the steps after it.
         let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connects");
         client
             .batch_execute(
-                "DROP TABLE tlog_leaves, tlog_nodes, tlog_head;
+                "DROP TABLE tlog_leaves, tlog_nodes, tlog_head, tlog_cosignatures;
                  DROP FUNCTION tlog_append_only();
+                 DROP TABLE receipt_key, visitor_requests, receipt_withdrawals;
+                 ALTER TABLE registrations DROP COLUMN receipt_tag;
                  UPDATE kiosk_relay_schema SET version = 8;",
             )
             .expect("set back");
