@@ -286,24 +286,28 @@ def check_bundle(bundle, vkey=None, relay_key=None, witnesses=()):
     device = bundle["device"]
     r.check(b64(device["device_key"]) == device_key, "capturing tablet is the enrolled device")
     certificate = device.get("certificate")
+    r.check(bool(certificate), "the bundle carries the tablet's certificate", device.get("missing", ""))
     if certificate:
         signer = b64(certificate["signer"])
         signed = b64(certificate["signed_message"])
+        payload = b64(certificate["payload_cbor"])
         r.check(
-            signed == certificate["tag"].encode() + b64(certificate["payload_cbor"]),
+            signed == certificate["tag"].encode() + payload,
             "certificate message = tag || payload",
         )
         r.check(ed25519_ok(signer, b64(certificate["signature"]), signed), "certificate signed by the relay")
-        trusted_relay = b64(relay_key) if relay_key else b64(bundle["relay"]["signing_key"])
-        if not relay_key:
+        # The signed payload itself must name the capturing tablet (a CBOR byte string of 32
+        # bytes: 0x58 0x20 then the key), not only the bundle's unsigned JSON.
+        r.check(b"\x58\x20" + device_key in payload, "the signed certificate names the capturing tablet")
+        if relay_key:
+            # Only the key the checker trusts: a key the bundle names proves nothing.
+            trusted = {b64(relay_key)}
+        else:
             print("NOTE the relay key is the bundle's own (pass --relay-key to check it is the one you trust)")
-        pinned = device.get("pinned_relay_key")
-        r.check(
-            signer == trusted_relay or (pinned is not None and signer == b64(pinned)),
-            "certificate signer is the relay's signing key",
-        )
-    else:
-        print("NOTE no enrollment record: " + device.get("missing", ""))
+            trusted = {b64(bundle["relay"]["signing_key"])}
+            if device.get("pinned_relay_key") is not None:
+                trusted.add(b64(device["pinned_relay_key"]))
+        r.check(signer in trusted, "certificate signer is the relay's signing key")
     return r
 
 

@@ -9,6 +9,11 @@
 //! instance among several on a shared store: [`crate::daily_checkpoint`]), and archivists
 //! check the log against every file there ([`check_folder`]). A checkpoint whose entries
 //! the log's own retention has removed cannot be checked any more, and says so.
+//!
+//! Each checkpoint also carries the transparency log's signed checkpoint of the same moment
+//! ([`crate::transparency`]), so the copies kept elsewhere pin that log too: checking a file
+//! recomputes the log's root at that size from the store and refuses a log cut back or
+//! rewritten since.
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +24,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::keys::RelayKeys;
 use crate::storage::{AccessLogHorizon, AccessLogVerdict, RelayStore, StorageError};
+use crate::transparency::checkpoint::LogKey;
+use crate::transparency::source::StoreSubtrees;
 
 /// Domain tag of a checkpoint's signature.
 pub const CHECKPOINT_TAG: &[u8] = b"kiosk-access-checkpoint-v1";
@@ -37,6 +44,10 @@ pub struct AccessCheckpoint {
     pub head: [u8; 32],
     /// Relay time it was taken.
     pub at: i64,
+    /// The transparency log's signed checkpoint (a C2SP signed note) at the same moment;
+    /// absent from checkpoints made before the log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transparency_log: Option<String>,
 }
 
 /// Why a checkpoint was not made or does not hold; each says where in the log.
@@ -70,6 +81,20 @@ pub enum CheckpointError {
          the log was altered at or before entry {entries}"
     )]
     Rewritten { entries: u64, at: String },
+    #[error(
+        "the transparency log holds {log} leaves, fewer than the {checkpoint} the checkpoint          of {at} names: leaves were cut off its end"
+    )]
+    TransparencyLogCut {
+        checkpoint: u64,
+        log: u64,
+        at: String,
+    },
+    #[error(
+        "the transparency log's first {size} leaves no longer give the root the checkpoint of          {at} names: the log was rewritten"
+    )]
+    TransparencyLogRewritten { size: u64, at: String },
+    #[error("the checkpoint's transparency log checkpoint does not read: {0}")]
+    TransparencyLogUnreadable(String),
     #[error("{0}")]
     Storage(#[from] StorageError),
     #[error("checkpoint file {path}: {source}")]
@@ -110,6 +135,19 @@ impl CheckpointError {
                 "post {entries} i åtkomstloggen har en annan hash än kontrollpunkten från {at} \
                  anger: loggen har ändrats vid eller före post {entries}"
             ),
+            CheckpointError::TransparencyLogCut {
+                checkpoint,
+                log,
+                at,
+            } => format!(
+                "transparensloggen har {log} löv, färre än de {checkpoint} som kontrollpunkten                  från {at} omfattar: löv har tagits bort från slutet"
+            ),
+            CheckpointError::TransparencyLogRewritten { size, at } => format!(
+                "transparensloggens första {size} löv ger inte längre den rot som                  kontrollpunkten från {at} anger: loggen har skrivits om"
+            ),
+            CheckpointError::TransparencyLogUnreadable(_) => {
+                "kontrollpunktens del för transparensloggen går inte att läsa".to_owned()
+            }
             CheckpointError::Storage(_) => "reläets databas kunde inte läsas".to_owned(),
             CheckpointError::File { path, .. } => {
                 format!("kontrollpunktsfilen {} kunde inte läsas", path.display())
@@ -146,21 +184,28 @@ pub const BEFORE_HORIZON: (&str, &str) = (
     "före loggens gallringsgräns; kan inte kontrolleras",
 );
 
-/// Signs the log's current length and head; refuses over a broken chain.
+/// Signs the log's current length and head, with the transparency log's checkpoint signed by
+/// `log_key`; refuses over a broken chain.
 pub fn sign(
     store: &dyn RelayStore,
     keys: &RelayKeys,
+    log_key: Option<&LogKey>,
     now: i64,
 ) -> Result<(AccessCheckpoint, Vec<u8>), CheckpointError> {
     let verdict = store.verify_access_log()?;
     if let Some(broken) = verdict.broken_at {
         return Err(CheckpointError::Broken(broken));
     }
+    let transparency_log = match log_key {
+        Some(key) => Some(key.sign(store.log_tip()?)),
+        None => None,
+    };
     let checkpoint = AccessCheckpoint {
         version: 1,
         entries: verdict.entries,
         head: verdict.head,
         at: now,
+        transparency_log,
     };
     let bytes = SignedEnvelope::sign(CHECKPOINT_TAG, &checkpoint, &keys.signing).to_bytes();
     Ok((checkpoint, bytes))
@@ -170,10 +215,11 @@ pub fn sign(
 pub fn write(
     store: &dyn RelayStore,
     keys: &RelayKeys,
+    log_key: Option<&LogKey>,
     path: &Path,
     now: i64,
 ) -> Result<AccessCheckpoint, CheckpointError> {
-    let (checkpoint, bytes) = sign(store, keys, now)?;
+    let (checkpoint, bytes) = sign(store, keys, log_key, now)?;
     let file_error = |source| CheckpointError::File {
         path: path.to_owned(),
         source,
@@ -195,10 +241,11 @@ const MAX_SAME_NAME: u32 = 1000;
 pub fn write_in_folder(
     store: &dyn RelayStore,
     keys: &RelayKeys,
+    log_key: Option<&LogKey>,
     folder: &Path,
     now: i64,
 ) -> Result<(AccessCheckpoint, PathBuf), CheckpointError> {
-    let (checkpoint, bytes) = sign(store, keys, now)?;
+    let (checkpoint, bytes) = sign(store, keys, log_key, now)?;
     let folder_error = |source| CheckpointError::File {
         path: folder.to_owned(),
         source,
@@ -300,6 +347,9 @@ fn check_against(
     checkpoint: AccessCheckpoint,
 ) -> Result<CheckpointVerdict, CheckpointError> {
     let at = Timestamp(checkpoint.at).utc_minutes();
+    if let Some(signed) = &checkpoint.transparency_log {
+        transparency_log_holds(store, signed, &at)?;
+    }
     if let Some(broken_at) = log.chain.broken_at
         && broken_at <= checkpoint.entries
     {
@@ -338,6 +388,44 @@ fn check_against(
         });
     }
     Ok(CheckpointVerdict::Holds(checkpoint))
+}
+
+/// Whether the transparency log still extends the tree `signed` names: not shorter, and its
+/// first leaves still give that root (recomputed from the stored subtrees). The note was
+/// signed by the relay with the whole checkpoint, so its own signature need not be checked
+/// here (`verify-log` does, with the log key).
+fn transparency_log_holds(
+    store: &dyn RelayStore,
+    signed: &str,
+    at: &str,
+) -> Result<(), CheckpointError> {
+    let unreadable = |e: String| CheckpointError::TransparencyLogUnreadable(e);
+    let (text, _) =
+        kiosk_core::tlog::note::parse_note(signed).map_err(|e| unreadable(e.to_string()))?;
+    let pinned = kiosk_core::tlog::checkpoint::Checkpoint::parse(text)
+        .map_err(|e| unreadable(e.to_string()))?;
+    let tip = store.log_tip()?;
+    if tip.size < pinned.size {
+        return Err(CheckpointError::TransparencyLogCut {
+            checkpoint: pinned.size,
+            log: tip.size,
+            at: at.to_owned(),
+        });
+    }
+    let rewritten = || CheckpointError::TransparencyLogRewritten {
+        size: pinned.size,
+        at: at.to_owned(),
+    };
+    if pinned.size == 0 {
+        return Ok(());
+    }
+    // A subtree missing from the store is a damaged log as much as a changed one.
+    let root = kiosk_core::tlog::tree::root(&StoreSubtrees(store), pinned.size)
+        .map_err(|_| rewritten())?;
+    if root != pinned.root {
+        return Err(rewritten());
+    }
+    Ok(())
 }
 
 /// One checkpoint file's result.
@@ -435,7 +523,7 @@ mod tests {
     #[test]
     fn a_checkpoint_holds_while_the_log_only_grows() {
         let (_dir, _path, store) = log_of(3);
-        let (checkpoint, bytes) = sign(&store, &keys(), 10).expect("signs");
+        let (checkpoint, bytes) = sign(&store, &keys(), None, 10).expect("signs");
         assert_eq!(checkpoint.entries, 3);
         store
             .append_access_for_tests(&[AccessEntry {
@@ -451,7 +539,7 @@ mod tests {
             CheckpointVerdict::Holds(checkpoint)
         );
         let empty = log_of(0).2;
-        let (_, zero) = sign(&empty, &keys(), 1).expect("signs");
+        let (_, zero) = sign(&empty, &keys(), None, 1).expect("signs");
         assert!(
             check(&empty, &key, &zero).is_ok(),
             "an empty log's checkpoint holds"
@@ -461,7 +549,7 @@ mod tests {
     #[test]
     fn entries_cut_off_the_end_break_a_checkpoint() {
         let (_dir, path, store) = log_of(5);
-        let (_, bytes) = sign(&store, &keys(), 10).expect("signs");
+        let (_, bytes) = sign(&store, &keys(), None, 10).expect("signs");
         cut_after(&path, 3);
         let key = [keys().signing.verifying_key()];
         let error = check(&store, &key, &bytes).expect_err("cut");
@@ -481,7 +569,7 @@ mod tests {
     #[test]
     fn a_chain_rebuilt_after_its_end_was_replaced_breaks_a_checkpoint() {
         let (_dir, path, store) = log_of(5);
-        let (_, bytes) = sign(&store, &keys(), 10).expect("signs");
+        let (_, bytes) = sign(&store, &keys(), None, 10).expect("signs");
         cut_after(&path, 3);
         // Two other entries in their place: the chain is whole again, five long.
         let other: Vec<AccessEntry> = (4..=5)
@@ -504,7 +592,7 @@ mod tests {
     #[test]
     fn a_checkpoint_of_another_key_or_altered_is_not_taken() {
         let (_dir, _path, store) = log_of(2);
-        let (_, mut bytes) = sign(&store, &keys(), 10).expect("signs");
+        let (_, mut bytes) = sign(&store, &keys(), None, 10).expect("signs");
         let other = RelayKeys::from_seeds([9; 32], [2; 32])
             .signing
             .verifying_key();
@@ -523,7 +611,7 @@ mod tests {
     #[test]
     fn a_broken_chain_fails_the_checkpoints_that_cover_the_break_and_names_the_entry() {
         let (_dir, path, store) = log_of(6);
-        let (_, early) = sign(&store, &keys(), 10).expect("signs");
+        let (_, early) = sign(&store, &keys(), None, 10).expect("signs");
         let conn = rusqlite::Connection::open(&path).expect("opens");
         conn.execute_batch("DROP TRIGGER access_log_no_update;")
             .expect("drops the trigger");
@@ -551,7 +639,7 @@ mod tests {
         // A checkpoint of the first three entries (the same three, signed from a log of
         // them) does not cover entry 4: it still holds.
         let (_three_dir, _, three_store) = log_of(3);
-        let (_, three) = sign(&three_store, &keys(), 10).expect("signs");
+        let (_, three) = sign(&three_store, &keys(), None, 10).expect("signs");
         assert!(matches!(
             check(&store, &key, &three),
             Ok(CheckpointVerdict::Holds(_))
@@ -561,7 +649,7 @@ mod tests {
     #[test]
     fn checkpoints_before_the_retention_horizon_cannot_be_checked_and_later_ones_hold() {
         let (_dir, _path, store) = log_of(4);
-        let (_, four) = sign(&store, &keys(), 10).expect("signs");
+        let (_, four) = sign(&store, &keys(), None, 10).expect("signs");
         let key = [keys().signing.verifying_key()];
         let later: Vec<AccessEntry> = (5..=8)
             .map(|i| AccessEntry {
@@ -572,9 +660,9 @@ mod tests {
             })
             .collect();
         store.append_access_for_tests(&later[..1]).expect("appends");
-        let (_, five) = sign(&store, &keys(), 11).expect("signs");
+        let (_, five) = sign(&store, &keys(), None, 11).expect("signs");
         store.append_access_for_tests(&later[1..]).expect("appends");
-        let (_, eight) = sign(&store, &keys(), 12).expect("signs");
+        let (_, eight) = sign(&store, &keys(), None, 12).expect("signs");
         // Entries 1-5 are older than 106: they go, and the log starts at entry 6.
         let pruning = store
             .prune_access_log(106, "test rule", 200)
@@ -606,7 +694,7 @@ mod tests {
         let (log, checks) = check_folder(&store, &key, &folder).expect("no folder yet");
         assert!(checks.is_empty());
         assert_eq!(log.chain.entries, 3);
-        write(&store, &keys(), &folder.join(file_name(0)), 0).expect("writes");
+        write(&store, &keys(), None, &folder.join(file_name(0)), 0).expect("writes");
         std::fs::write(folder.join("stray.checkpoint"), b"not signed").expect("writes");
         std::fs::write(folder.join("notes.txt"), b"ignored").expect("writes");
         let (_, checks) = check_folder(&store, &key, &folder).expect("checks");
@@ -642,7 +730,7 @@ mod tests {
         let mut names = Vec::new();
         for now in [at, at, at, at + 5_000] {
             let (checkpoint, path) =
-                write_in_folder(&store, &keys(), &folder, now).expect("written");
+                write_in_folder(&store, &keys(), None, &folder, now).expect("written");
             assert_eq!(checkpoint.entries, 3);
             names.push(path.file_name().expect("a name").to_owned());
         }
@@ -658,5 +746,73 @@ mod tests {
                 .all(|c| matches!(c.outcome, Ok(CheckpointVerdict::Holds(_)))),
             "{checks:?}"
         );
+    }
+
+    #[test]
+    fn the_transparency_log_a_checkpoint_pins_is_checked_with_it() {
+        use kiosk_core::protocol::enrollment::EnrolledRole;
+
+        let (_dir, _path, store) = log_of(3);
+        // Captures give the transparency log its leaves.
+        let kiosk = ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
+        crate::storage::enroll_for_tests(
+            &store,
+            kiosk.to_bytes(),
+            kiosk_core::demo::DEMO_EVENT_ID,
+            EnrolledRole::Kiosk,
+            None,
+        );
+        let mut generator =
+            kiosk_core::generator::RegistrationGenerator::new(kiosk_core::demo::demo_event(), 5);
+        let items = (0..3)
+            .map(|_| {
+                let registration = generator.next_registration().expect("valid");
+                crate::storage::capture_for_tests(&registration, &kiosk)
+            })
+            .collect();
+        crate::storage::ingest_for_tests(&store, kiosk.to_bytes(), 1, 5, items);
+        let tip = store.log_tip().expect("the log's tip");
+        assert!(tip.size >= 3, "the captures appended leaves");
+
+        let log_key = LogKey::from_secret(&[9; 32], None).expect("a log key");
+        let (checkpoint, bytes) = sign(&store, &keys(), Some(&log_key), 10).expect("signs");
+        let pinned = checkpoint
+            .transparency_log
+            .clone()
+            .expect("the log's checkpoint rides along");
+        assert_eq!(
+            pinned,
+            log_key.sign(tip),
+            "the log's checkpoint of the same moment"
+        );
+        let key = [keys().signing.verifying_key()];
+        assert_eq!(
+            check(&store, &key, &bytes).expect("holds"),
+            CheckpointVerdict::Holds(checkpoint.clone())
+        );
+
+        // A checkpoint pinning another root at that size, or a longer log, than the store
+        // now holds: the log was rewritten, or cut back.
+        let signed_with = |size, root| {
+            let forged = AccessCheckpoint {
+                transparency_log: Some(log_key.sign(crate::storage::LogTip { size, root })),
+                ..checkpoint.clone()
+            };
+            SignedEnvelope::sign(CHECKPOINT_TAG, &forged, &keys().signing).to_bytes()
+        };
+        assert!(matches!(
+            check(&store, &key, &signed_with(tip.size, [0xab; 32])),
+            Err(CheckpointError::TransparencyLogRewritten { size, .. }) if size == tip.size
+        ));
+        assert!(matches!(
+            check(&store, &key, &signed_with(tip.size + 5, tip.root)),
+            Err(CheckpointError::TransparencyLogCut { log, .. }) if log == tip.size
+        ));
+        // An earlier size of the same log still holds.
+        let earlier = kiosk_core::tlog::tree::root(&StoreSubtrees(&store), 2).expect("a root");
+        assert!(matches!(
+            check(&store, &key, &signed_with(2, earlier)),
+            Ok(CheckpointVerdict::Holds(_))
+        ));
     }
 }

@@ -20,6 +20,7 @@ use crate::storage::{
     AccessLogPruning, DailyJob, DailyJobRun, DailyTurn, RelayStore, StorageResult, months_before,
     retention_rule, utc_day,
 };
+use crate::transparency::checkpoint::LogKey;
 
 /// How often `serve` asks whether the day's checkpoint is still to be written: short
 /// enough that a day whose instance died is written by another within the hour, and one
@@ -59,6 +60,7 @@ pub fn instance_name(data_dir: &Path) -> String {
 pub fn tick(
     store: &dyn RelayStore,
     keys: &RelayKeys,
+    log_key: Option<&LogKey>,
     folder: &Path,
     retention_months: u32,
     instance: &str,
@@ -75,13 +77,14 @@ pub fn tick(
     if let Err(e) = prune_access_log(store, retention_months, now) {
         tracing::error!("access log not pruned: {e}");
     }
-    let (checkpoint, path) = match access_checkpoint::write_in_folder(store, keys, folder, now) {
-        Ok(written) => written,
-        Err(e) => {
-            store.give_up_daily_job(DailyJob::AccessCheckpoint);
-            return Err(e);
-        }
-    };
+    let (checkpoint, path) =
+        match access_checkpoint::write_in_folder(store, keys, log_key, folder, now) {
+            Ok(written) => written,
+            Err(e) => {
+                store.give_up_daily_job(DailyJob::AccessCheckpoint);
+                return Err(e);
+            }
+        };
     let file = path.file_name().map_or_else(
         || path.display().to_string(),
         |f| f.to_string_lossy().into(),

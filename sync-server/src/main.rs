@@ -1278,8 +1278,13 @@ fn admin_command(
             verify_log(store.as_ref(), &settings, checkpoint.as_deref(), &witness)
         }
         Command::AccessLogCheckpoint { config, to } => {
+            let settings = admin_settings(data_dir_flag.clone(), &config)?;
             let (store, keys) = open_admin(data_dir_flag, &config)?;
-            let checkpoint = access_checkpoint::write(store.as_ref(), &keys, &to, now_ms())?;
+            let data_dir = settings.data_dir_or_default();
+            let log_key = LogKey::load_or_create(&data_dir, settings.log_origin.as_deref())
+                .map_err(|e| format!("the transparency log key in {}: {e}", data_dir.display()))?;
+            let checkpoint =
+                access_checkpoint::write(store.as_ref(), &keys, Some(&log_key), &to, now_ms())?;
             println!(
                 "checkpoint of {} entries (head {}) signed and written to {}",
                 checkpoint.entries,
@@ -1482,9 +1487,20 @@ async fn serve_relay(
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let address = listener.local_addr()?;
     let checkpoint_dir = config.data_dir.join(access_checkpoint::CHECKPOINT_DIR);
+    // The transparency log's key, beside the relay keys (`export-keys` carries it); the
+    // daily access-log checkpoint carries the log's checkpoint too.
+    let log_key = Arc::new(
+        LogKey::load_or_create(&config.data_dir, config.log_origin.as_deref()).map_err(|e| {
+            format!(
+                "the transparency log key in {}: {e}",
+                config.data_dir.display()
+            )
+        })?,
+    );
     spawn_daily_checkpoints(
         store.clone(),
         RelayKeys::load_or_create(&config.data_dir)?,
+        log_key.clone(),
         checkpoint_dir.clone(),
         access_log_retention_months,
         daily_checkpoint::instance_name(&config.data_dir),
@@ -1504,14 +1520,7 @@ async fn serve_relay(
     state.index_keys = index_keys.clone();
     kiosk_sync_server::blind_index::spawn_indexing(state.store.clone(), index_keys);
     // The transparency log's key, beside the relay keys (`export-keys` carries it).
-    state.log_key = Arc::new(
-        LogKey::load_or_create(&config.data_dir, config.log_origin.as_deref()).map_err(|e| {
-            format!(
-                "the transparency log key in {}: {e}",
-                config.data_dir.display()
-            )
-        })?,
-    );
+    state.log_key = log_key;
     state.witness_keys = Arc::new(config.witness_keys.clone());
     // The receipt key lives beside them; a shared database refuses an instance without it.
     tokio::task::block_in_place(|| {
@@ -1585,6 +1594,7 @@ and tell the relay what each backup holds with `backup-mark` before it starts an
 fn spawn_daily_checkpoints(
     store: Arc<dyn RelayStore>,
     keys: RelayKeys,
+    log_key: Arc<LogKey>,
     folder: PathBuf,
     retention_months: u32,
     instance: String,
@@ -1596,13 +1606,14 @@ fn spawn_daily_checkpoints(
         let mut ticks = tokio::time::interval(daily_checkpoint::CHECKPOINT_TICK);
         loop {
             ticks.tick().await;
-            let (store, keys) = (store.clone(), keys.clone());
+            let (store, keys, log_key) = (store.clone(), keys.clone(), log_key.clone());
             let (folder, instance) = (folder.clone(), instance.clone());
             // The chain walk reads the whole log: off the async threads.
             let ticked = tokio::task::spawn_blocking(move || {
                 daily_checkpoint::tick(
                     store.as_ref(),
                     &keys,
+                    Some(&log_key),
                     &folder,
                     retention_months,
                     &instance,

@@ -79,7 +79,8 @@ impl Relay {
             .path()
             .join(CHECKPOINT_DIR)
             .join(access_checkpoint::file_name(at));
-        access_checkpoint::write(self.state.store.as_ref(), &self.keys, &path, at).expect("writes");
+        access_checkpoint::write(self.state.store.as_ref(), &self.keys, None, &path, at)
+            .expect("writes");
         path
     }
 
@@ -397,7 +398,7 @@ async fn pruning_by_age_keeps_later_checkpoints_checkable_and_marks_earlier_ones
                 })
                 .expect("logs");
         }
-        access_checkpoint::write(&store, &relay.keys, &earlier, LONG_AGO).expect("writes");
+        access_checkpoint::write(&store, &relay.keys, None, &earlier, LONG_AGO).expect("writes");
     }
     let checked = relay.command(&[
         "verify-access-log",

@@ -74,6 +74,10 @@ pub enum WitnessError {
     },
     #[error(transparent)]
     State(#[from] StateError),
+    /// Another witness process holds this directory: two at once could each cosign from the
+    /// same old state, so the second does not start.
+    #[error("another witness runs on {0} (its lock file {LOCK_FILE} is held); stop it first")]
+    Busy(String),
     #[error(
         "the witness's state belongs to another log key; start it with that key or another directory"
     )]
@@ -97,6 +101,35 @@ pub struct Witness<S: LogSource> {
     signer: CosignatureSigner,
     dir: PathBuf,
     state: Option<WitnessState>,
+    /// Held while this witness lives: an exclusive lock on [`LOCK_FILE`] in its directory.
+    _lock: std::fs::File,
+}
+
+/// The file a witness locks in its directory, so one process at a time cosigns from it.
+pub const LOCK_FILE: &str = "witness.lock";
+
+/// An exclusive lock on `dir`'s [`LOCK_FILE`], or [`WitnessError::Busy`].
+fn lock_dir(dir: &Path) -> Result<std::fs::File, WitnessError> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(LOCK_FILE))
+        .map_err(|source| StateError::Io {
+            dir: dir.to_owned(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            Err(WitnessError::Busy(dir.display().to_string()))
+        }
+        Err(std::fs::TryLockError::Error(source)) => Err(StateError::Io {
+            dir: dir.to_owned(),
+            source,
+        }
+        .into()),
+    }
 }
 
 impl<S: LogSource> Witness<S> {
@@ -114,14 +147,21 @@ impl<S: LogSource> Witness<S> {
         {
             return Err(WitnessError::OtherLog);
         }
+        // A refusal is told before the lock is tried: it stands whoever holds the directory.
+        if let Some(refusal) = state.as_ref().and_then(|s| s.refused.as_ref()) {
+            return Err(WitnessError::Refused {
+                reason: refusal.reason.clone(),
+                evidence: dir.join(&refusal.evidence),
+            });
+        }
         let witness = Witness {
             source,
             log,
             signer,
             dir: dir.to_owned(),
             state,
+            _lock: lock_dir(dir)?,
         };
-        witness.check_not_refused()?;
         Ok(witness)
     }
 

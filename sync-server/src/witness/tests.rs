@@ -224,6 +224,8 @@ fn the_state_is_saved_before_the_cosignature_leaves_and_a_lost_one_is_sent_again
         5
     );
     source.log(0, |log| log.refuse_submissions = false);
+    // The process stops (its lock goes with it) and starts again.
+    drop(witness);
     let mut restarted = super::tests::witness(&source, dir.path());
     assert_eq!(
         restarted.round(12).expect("resent"),
@@ -468,4 +470,18 @@ async fn the_http_source_reads_checkpoints_and_proofs_and_posts_cosignatures() {
     let opened =
         open_cosigned(&received[1], &log_verifier(), &[signer().verifier()]).expect("opens");
     assert_eq!(opened.checkpoint.size, 7);
+}
+
+#[test]
+fn a_second_witness_on_the_same_directory_does_not_start_while_the_first_runs() {
+    let source = TestSource::with(vec![MemoryLog::new(&["a"])]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = witness(&source, dir.path());
+    assert!(matches!(
+        Witness::open(source.clone(), log_verifier(), signer(), dir.path()),
+        Err(WitnessError::Busy(_))
+    ));
+    drop(first);
+    Witness::open(source, log_verifier(), signer(), dir.path())
+        .expect("opens once the first stopped");
 }

@@ -44,8 +44,16 @@ impl Instance {
     }
 
     fn tick(&self, now: i64) -> DailyCheckpoint {
-        daily_checkpoint::tick(&self.store, &keys(), &self.folder(), 12, &self.name, now)
-            .expect("ticks")
+        daily_checkpoint::tick(
+            &self.store,
+            &keys(),
+            None,
+            &self.folder(),
+            12,
+            &self.name,
+            now,
+        )
+        .expect("ticks")
     }
 }
 
