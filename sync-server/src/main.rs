@@ -1278,9 +1278,9 @@ fn admin_command(
             verify_log(store.as_ref(), &settings, checkpoint.as_deref(), &witness)
         }
         Command::AccessLogCheckpoint { config, to } => {
-            let settings = admin_settings(data_dir_flag.clone(), &config)?;
-            let (store, keys) = open_admin(data_dir_flag, &config)?;
+            let settings = admin_settings(data_dir_flag, &config)?;
             let data_dir = settings.data_dir_or_default();
+            let (store, keys, _) = open(&data_dir, settings.database_url.as_ref())?;
             let log_key = LogKey::load_or_create(&data_dir, settings.log_origin.as_deref())
                 .map_err(|e| format!("the transparency log key in {}: {e}", data_dir.display()))?;
             let checkpoint =
