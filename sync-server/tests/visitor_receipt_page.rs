@@ -760,10 +760,19 @@ async fn failed_look_ups_are_limited_per_address_and_overall_and_other_addresses
         .await;
     assert_eq!(valid.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(valid.body, limited.body);
+    assert!(
+        limited
+            .body
+            .contains("för många uppslag från det här nätet"),
+        "names the network, blames no one's code: {}",
+        limited.body
+    );
+    assert!(!limited.body.contains("fel kod"), "{}", limited.body);
+    // A typo is caught by its check symbol before the limiter: told to check it.
     let typo = relay
         .send("POST", "/kvitto", &[("code", "abc")], guesser)
         .await;
-    assert_eq!(typo.body, limited.body);
+    assert_eq!(typo.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         relay.visitors_entries(&visitor.doc_id).is_empty(),
         "nothing read"
@@ -792,6 +801,35 @@ async fn failed_look_ups_are_limited_per_address_and_overall_and_other_addresses
         .send("POST", "/kvitto", &[("code", &code)], fourth)
         .await;
     assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn typos_cost_no_limiter_slot_so_a_visitor_who_mistypes_is_not_locked_out() {
+    let mut relay = Relay::new();
+    relay.state.receipt_failures =
+        Arc::new(ReceiptLimiter::with_limits(&relay.state.keys, 2, 1_000));
+    let visitor = relay.register(Registers::InTalentPool, true);
+    let code = visitor.code();
+    let mut symbols: Vec<char> = code.chars().collect();
+    symbols.swap(0, 1);
+    let swapped: String = symbols.into_iter().collect();
+    for n in 0..5 {
+        let page = relay
+            .send("POST", "/kvitto", &[("code", &swapped)], home())
+            .await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "typo {n}");
+    }
+    // One look-up of a registration still on its way leaves the address under its limit.
+    let on_its_way = ReceiptSecret::from_bytes([0xB0; 16]).code();
+    let page = relay
+        .send("POST", "/kvitto", &[("code", &on_its_way)], home())
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "on its way");
+    let page = relay
+        .send("POST", "/kvitto", &[("code", &code)], home())
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Mottagen "), "{}", page.body);
 }
 
 #[tokio::test]

@@ -141,7 +141,7 @@ const SV: Texts = Texts {
         du lämnade.",
     limited_heading: "För många försök",
     limited: (
-        "Det har gjorts för många försök med fel kod. Försök igen om ",
+        "Det har kommit för många uppslag från det här nätet. Försök igen om ",
         ".",
     ),
     bad_form_heading: "Sidan kunde inte läsas",
@@ -222,7 +222,7 @@ const EN: Texts = Texts {
         the contact details you gave.",
     limited_heading: "Too many attempts",
     limited: (
-        "There have been too many attempts with wrong codes. Try again in ",
+        "There have been too many look-ups from this network. Try again in ",
         ".",
     ),
     bad_form_heading: "The page could not be read",
