@@ -634,8 +634,17 @@ async fn a_restricted_records_page_says_only_received_and_offers_nothing() {
     assert!(!page.body.contains("kandidatbank"), "no talent pool");
     assert!(!page.body.contains("/kvitto/atgard"), "no actions");
     assert!(!page.body.contains("Mottagen "), "no date");
+    assert_eq!(
+        relay.visitors_entries(&visitor.doc_id),
+        vec![AccessAction::Read]
+    );
     let acted = relay.act(&visitor.code(), "access", "confirm", None).await;
     assert_eq!(acted.body, page.body, "an action gets the same page");
+    assert_eq!(
+        relay.visitors_entries(&visitor.doc_id),
+        vec![AccessAction::Read, AccessAction::Read],
+        "the action's look-up read the record: logged as the look-up is"
+    );
     assert!(
         relay
             .store()
@@ -801,6 +810,79 @@ async fn failed_look_ups_are_limited_per_address_and_overall_and_other_addresses
         .send("POST", "/kvitto", &[("code", &code)], fourth)
         .await;
     assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn a_request_sent_again_while_open_is_answered_already_sent_and_queues_nothing() {
+    let mut relay = Relay::new();
+    let visitor = relay.register(Registers::InTalentPool, true);
+    let code = visitor.code();
+    let first = relay.act(&code, "access", "confirm", None).await;
+    assert!(first.body.contains("är skickad"), "{}", first.body);
+    // A refreshed "done" page posts again; a photographed code posts a thousand times.
+    for _ in 0..3 {
+        let again = relay.act(&code, "access", "confirm", None).await;
+        assert_eq!(again.status, StatusCode::OK);
+        assert!(
+            again
+                .body
+                .contains("Din begäran om registerutdrag är redan skickad"),
+            "{}",
+            again.body
+        );
+        let again = relay
+            .act(&code, "correction", "confirm", Some("Fel efternamn."))
+            .await;
+        assert!(again.body.contains("skickad"), "{}", again.body);
+    }
+    let en = relay
+        .send(
+            "POST",
+            "/kvitto/atgard",
+            &[
+                ("code", code.as_str()),
+                ("lang", "en"),
+                ("kind", "access"),
+                ("step", "confirm"),
+            ],
+            home(),
+        )
+        .await;
+    assert!(en.body.contains("has already been sent"), "{}", en.body);
+    let requests = relay.store().visitor_requests(true, 100).expect("lists");
+    let kinds: Vec<VisitorRequestKind> = requests.iter().map(|r| r.kind).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            VisitorRequestKind::SubjectAccess,
+            VisitorRequestKind::Correction
+        ],
+        "one of each kind"
+    );
+    assert_eq!(
+        relay.visitors_entries(&visitor.doc_id),
+        vec![
+            AccessAction::AccessRequested,
+            AccessAction::CorrectionRequested
+        ],
+        "only the requests queued are logged"
+    );
+}
+
+#[tokio::test]
+async fn withdrawing_a_consent_never_given_says_there_was_none_not_that_it_is_withdrawn() {
+    let mut relay = Relay::new();
+    let visitor = relay.register(Registers::NotInTalentPool, true);
+    let done = relay
+        .act(&visitor.code(), "withdraw", "confirm", None)
+        .await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert!(
+        done.body.contains("Det finns inget samtycke"),
+        "{}",
+        done.body
+    );
+    assert!(!done.body.contains("är borttaget"), "{}", done.body);
 }
 
 #[tokio::test]

@@ -18,7 +18,7 @@ use crate::rules::access_chain::VISITOR_ACTOR;
 use crate::rules::blind_index::BlindIndexKeys;
 use crate::storage::{
     AccessAction, AccessEntry, Accessor, MAX_CORRECTION_CHARS, ReceiptRecord, RelayStore,
-    StorageResult, VisitorRequestKind, WithdrawalOutcome,
+    StorageResult, VisitorRequestAdded, VisitorRequestKind, WithdrawalOutcome,
 };
 
 /// What a look-up found.
@@ -160,23 +160,35 @@ pub fn checked_text(text: &str) -> Result<String, TextRefusal> {
     }
 }
 
-/// Puts the visitor's request in the archivists' queue and logs it as theirs; `false` if
-/// the record is gone (removed meanwhile).
+/// What a visitor's request did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requested {
+    Sent,
+    /// One of the same kind is still open: nothing was added (a refreshed page re-posts).
+    AlreadySent,
+    /// The record is gone (removed meanwhile).
+    NoRecord,
+}
+
+/// Puts the visitor's request in the archivists' queue and logs it as theirs, unless one
+/// of its kind is open already (then nothing is added or logged).
 pub fn request(
     store: &dyn RelayStore,
     found: &Found,
     kind: VisitorRequestKind,
     text: Option<&str>,
     at: i64,
-) -> StorageResult<bool> {
+) -> StorageResult<Requested> {
     let doc_id = &found.record.doc_id;
-    if store.add_visitor_request(doc_id, kind, text, at)?.is_none() {
-        return Ok(false);
+    match store.add_visitor_request(doc_id, kind, text, at)? {
+        VisitorRequestAdded::Added(_) => {}
+        VisitorRequestAdded::AlreadyOpen(_) => return Ok(Requested::AlreadySent),
+        VisitorRequestAdded::NoRecord => return Ok(Requested::NoRecord),
     }
     let action = match kind {
         VisitorRequestKind::SubjectAccess => AccessAction::AccessRequested,
         VisitorRequestKind::Correction => AccessAction::CorrectionRequested,
     };
     log(store, doc_id, action, at)?;
-    Ok(true)
+    Ok(Requested::Sent)
 }

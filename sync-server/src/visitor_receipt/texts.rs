@@ -59,8 +59,12 @@ pub(crate) struct Texts {
     pub done_heading: &'static str,
     pub withdrawn_done: &'static str,
     pub withdrawn_already: &'static str,
+    /// Never opted in, or the record was removed meanwhile: nothing to withdraw.
+    pub withdrawn_nothing: &'static str,
     pub access_done: &'static str,
+    pub access_already: &'static str,
     pub correction_done: &'static str,
+    pub correction_already: &'static str,
     pub limited_heading: &'static str,
     /// "Försök igen om {n minuter}."
     pub limited: (&'static str, &'static str),
@@ -135,10 +139,16 @@ const SV: Texts = Texts {
     withdrawn_done: "Ditt samtycke till kandidatbanken är borttaget. Vi kontaktar dig inte om \
         andra jobb.",
     withdrawn_already: "Ditt samtycke till kandidatbanken var redan borttaget.",
+    withdrawn_nothing: "Det finns inget samtycke till kandidatbanken att ta tillbaka. Vi \
+        kontaktar dig inte om andra jobb.",
     access_done: "Din begäran om registerutdrag är skickad. Du får utdraget via den \
+        kontaktuppgift du lämnade, inom en månad.",
+    access_already: "Din begäran om registerutdrag är redan skickad. Du får utdraget via den \
         kontaktuppgift du lämnade, inom en månad.",
     correction_done: "Din begäran om rättelse är skickad. Vi hör av oss via den kontaktuppgift \
         du lämnade.",
+    correction_already: "Din begäran om rättelse är redan skickad. Vi hör av oss via den \
+        kontaktuppgift du lämnade när vi har gått igenom den.",
     limited_heading: "För många försök",
     limited: (
         "Det har kommit för många uppslag från det här nätet. Försök igen om ",
@@ -216,10 +226,16 @@ const EN: Texts = Texts {
     withdrawn_done: "Your consent to the talent pool is withdrawn. We will not contact you about \
         other roles.",
     withdrawn_already: "Your consent to the talent pool was already withdrawn.",
+    withdrawn_nothing: "There is no consent to the talent pool to withdraw. We will not \
+        contact you about other roles.",
     access_done: "Your request for a copy of your data has been sent. You will get it through \
         the contact details you gave, within a month.",
+    access_already: "Your request for a copy of your data has already been sent. You will get \
+        it through the contact details you gave, within a month.",
     correction_done: "Your request for a correction has been sent. We will be in touch through \
         the contact details you gave.",
+    correction_already: "Your request for a correction has already been sent. We will be in \
+        touch through the contact details you gave once we have gone through it.",
     limited_heading: "Too many attempts",
     limited: (
         "There have been too many look-ups from this network. Try again in ",
