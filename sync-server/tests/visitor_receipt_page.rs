@@ -300,7 +300,7 @@ async fn a_received_registration_shows_when_by_whom_its_event_and_the_talent_poo
     assert!(page.body.contains("som allmän handling"), "{}", page.body);
     let event = kiosk_core::demo::demo_event();
     assert!(page.body.contains(&event.name.sv), "{}", page.body);
-    assert!(page.body.contains("Du finns i vår kandidatbank."));
+    assert!(page.body.contains("Du finns i vår talangbank."));
     assert!(
         !page.body.contains(&visitor.given_name),
         "no personal data on the page"
@@ -326,6 +326,13 @@ async fn a_receipt_not_yet_received_is_on_its_way_and_then_received() {
     let page = relay.look_up(&waiting.code(), "sv").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Din anmälan är på väg"), "{}", page.body);
+    // One answer for wrong, withdrawn and removed codes too: it claims nothing it cannot know.
+    assert!(
+        page.body
+            .contains("Vi hittar ingen mottagen anmälan med den koden ännu."),
+        "{}",
+        page.body
+    );
     assert!(
         page.body.contains("14 dagar efter evenemanget"),
         "{}",
@@ -338,7 +345,11 @@ async fn a_receipt_not_yet_received_is_on_its_way_and_then_received() {
         "{}",
         page.body
     );
-    assert!(page.body.contains("Du finns inte i vår kandidatbank."));
+    // The word the kiosk's consent used ("Ja, spara mina uppgifter i talangbanken").
+    assert!(page.body.contains("Du finns inte i vår talangbank."));
+    assert!(!page.body.contains("kandidatbank"), "{}", page.body);
+    // A promise HR can keep: they go through a correction, not always make it.
+    assert!(page.body.contains("så går vi igenom det"), "{}", page.body);
     assert!(
         !page.body.contains("name=\"kind\" value=\"withdraw\""),
         "nothing to withdraw"
@@ -484,7 +495,7 @@ async fn the_three_actions_ask_first_and_are_logged_as_the_visitors() {
     let done = relay.act(&code, "withdraw", "confirm", None).await;
     assert!(
         done.body
-            .contains("Ditt samtycke till kandidatbanken är borttaget"),
+            .contains("Ditt samtycke till talangbanken är borttaget"),
         "{}",
         done.body
     );
@@ -493,7 +504,7 @@ async fn the_three_actions_ask_first_and_are_logged_as_the_visitors() {
         "gone from talent-pool lists and exports at once"
     );
     let page = relay.look_up(&code, "sv").await;
-    assert!(page.body.contains("Du finns inte i vår kandidatbank."));
+    assert!(page.body.contains("Du finns inte i vår talangbank."));
 
     // (b) A registerutdrag: queued for the archivists, delivered elsewhere.
     let ask = relay.act(&code, "access", "ask", None).await;
@@ -631,7 +642,7 @@ async fn a_restricted_records_page_says_only_received_and_offers_nothing() {
     );
     let event = kiosk_core::demo::demo_event();
     assert!(!page.body.contains(&event.name.sv), "no event name");
-    assert!(!page.body.contains("kandidatbank"), "no talent pool");
+    assert!(!page.body.contains("talangbank"), "no talent pool");
     assert!(!page.body.contains("/kvitto/atgard"), "no actions");
     assert!(!page.body.contains("Mottagen "), "no date");
     assert_eq!(
