@@ -300,7 +300,7 @@ async fn a_received_registration_shows_when_by_whom_its_event_and_the_talent_poo
     assert!(page.body.contains("som allmän handling"), "{}", page.body);
     let event = kiosk_core::demo::demo_event();
     assert!(page.body.contains(&event.name.sv), "{}", page.body);
-    assert!(page.body.contains("Du finns i vår kandidatbank."));
+    assert!(page.body.contains("Du finns i vår talangbank."));
     assert!(
         !page.body.contains(&visitor.given_name),
         "no personal data on the page"
@@ -326,6 +326,13 @@ async fn a_receipt_not_yet_received_is_on_its_way_and_then_received() {
     let page = relay.look_up(&waiting.code(), "sv").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Din anmälan är på väg"), "{}", page.body);
+    // One answer for wrong, withdrawn and removed codes too: it claims nothing it cannot know.
+    assert!(
+        page.body
+            .contains("Vi hittar ingen mottagen anmälan med den koden ännu."),
+        "{}",
+        page.body
+    );
     assert!(
         page.body.contains("14 dagar efter evenemanget"),
         "{}",
@@ -338,7 +345,11 @@ async fn a_receipt_not_yet_received_is_on_its_way_and_then_received() {
         "{}",
         page.body
     );
-    assert!(page.body.contains("Du finns inte i vår kandidatbank."));
+    // The word the kiosk's consent used ("Ja, spara mina uppgifter i talangbanken").
+    assert!(page.body.contains("Du finns inte i vår talangbank."));
+    assert!(!page.body.contains("kandidatbank"), "{}", page.body);
+    // A promise HR can keep: they go through a correction, not always make it.
+    assert!(page.body.contains("så går vi igenom det"), "{}", page.body);
     assert!(
         !page.body.contains("name=\"kind\" value=\"withdraw\""),
         "nothing to withdraw"
@@ -484,7 +495,7 @@ async fn the_three_actions_ask_first_and_are_logged_as_the_visitors() {
     let done = relay.act(&code, "withdraw", "confirm", None).await;
     assert!(
         done.body
-            .contains("Ditt samtycke till kandidatbanken är borttaget"),
+            .contains("Ditt samtycke till talangbanken är borttaget"),
         "{}",
         done.body
     );
@@ -493,7 +504,7 @@ async fn the_three_actions_ask_first_and_are_logged_as_the_visitors() {
         "gone from talent-pool lists and exports at once"
     );
     let page = relay.look_up(&code, "sv").await;
-    assert!(page.body.contains("Du finns inte i vår kandidatbank."));
+    assert!(page.body.contains("Du finns inte i vår talangbank."));
 
     // (b) A registerutdrag: queued for the archivists, delivered elsewhere.
     let ask = relay.act(&code, "access", "ask", None).await;
@@ -631,11 +642,20 @@ async fn a_restricted_records_page_says_only_received_and_offers_nothing() {
     );
     let event = kiosk_core::demo::demo_event();
     assert!(!page.body.contains(&event.name.sv), "no event name");
-    assert!(!page.body.contains("kandidatbank"), "no talent pool");
+    assert!(!page.body.contains("talangbank"), "no talent pool");
     assert!(!page.body.contains("/kvitto/atgard"), "no actions");
     assert!(!page.body.contains("Mottagen "), "no date");
+    assert_eq!(
+        relay.visitors_entries(&visitor.doc_id),
+        vec![AccessAction::Read]
+    );
     let acted = relay.act(&visitor.code(), "access", "confirm", None).await;
     assert_eq!(acted.body, page.body, "an action gets the same page");
+    assert_eq!(
+        relay.visitors_entries(&visitor.doc_id),
+        vec![AccessAction::Read, AccessAction::Read],
+        "the action's look-up read the record: logged as the look-up is"
+    );
     assert!(
         relay
             .store()
@@ -760,10 +780,19 @@ async fn failed_look_ups_are_limited_per_address_and_overall_and_other_addresses
         .await;
     assert_eq!(valid.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(valid.body, limited.body);
+    assert!(
+        limited
+            .body
+            .contains("för många uppslag från det här nätet"),
+        "names the network, blames no one's code: {}",
+        limited.body
+    );
+    assert!(!limited.body.contains("fel kod"), "{}", limited.body);
+    // A typo is caught by its check symbol before the limiter: told to check it.
     let typo = relay
         .send("POST", "/kvitto", &[("code", "abc")], guesser)
         .await;
-    assert_eq!(typo.body, limited.body);
+    assert_eq!(typo.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         relay.visitors_entries(&visitor.doc_id).is_empty(),
         "nothing read"
@@ -792,6 +821,108 @@ async fn failed_look_ups_are_limited_per_address_and_overall_and_other_addresses
         .send("POST", "/kvitto", &[("code", &code)], fourth)
         .await;
     assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn a_request_sent_again_while_open_is_answered_already_sent_and_queues_nothing() {
+    let mut relay = Relay::new();
+    let visitor = relay.register(Registers::InTalentPool, true);
+    let code = visitor.code();
+    let first = relay.act(&code, "access", "confirm", None).await;
+    assert!(first.body.contains("är skickad"), "{}", first.body);
+    // A refreshed "done" page posts again; a photographed code posts a thousand times.
+    for _ in 0..3 {
+        let again = relay.act(&code, "access", "confirm", None).await;
+        assert_eq!(again.status, StatusCode::OK);
+        assert!(
+            again
+                .body
+                .contains("Din begäran om registerutdrag är redan skickad"),
+            "{}",
+            again.body
+        );
+        let again = relay
+            .act(&code, "correction", "confirm", Some("Fel efternamn."))
+            .await;
+        assert!(again.body.contains("skickad"), "{}", again.body);
+    }
+    let en = relay
+        .send(
+            "POST",
+            "/kvitto/atgard",
+            &[
+                ("code", code.as_str()),
+                ("lang", "en"),
+                ("kind", "access"),
+                ("step", "confirm"),
+            ],
+            home(),
+        )
+        .await;
+    assert!(en.body.contains("has already been sent"), "{}", en.body);
+    let requests = relay.store().visitor_requests(true, 100).expect("lists");
+    let kinds: Vec<VisitorRequestKind> = requests.iter().map(|r| r.kind).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            VisitorRequestKind::SubjectAccess,
+            VisitorRequestKind::Correction
+        ],
+        "one of each kind"
+    );
+    assert_eq!(
+        relay.visitors_entries(&visitor.doc_id),
+        vec![
+            AccessAction::AccessRequested,
+            AccessAction::CorrectionRequested
+        ],
+        "only the requests queued are logged"
+    );
+}
+
+#[tokio::test]
+async fn withdrawing_a_consent_never_given_says_there_was_none_not_that_it_is_withdrawn() {
+    let mut relay = Relay::new();
+    let visitor = relay.register(Registers::NotInTalentPool, true);
+    let done = relay
+        .act(&visitor.code(), "withdraw", "confirm", None)
+        .await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert!(
+        done.body.contains("Det finns inget samtycke"),
+        "{}",
+        done.body
+    );
+    assert!(!done.body.contains("är borttaget"), "{}", done.body);
+}
+
+#[tokio::test]
+async fn typos_cost_no_limiter_slot_so_a_visitor_who_mistypes_is_not_locked_out() {
+    let mut relay = Relay::new();
+    relay.state.receipt_failures =
+        Arc::new(ReceiptLimiter::with_limits(&relay.state.keys, 2, 1_000));
+    let visitor = relay.register(Registers::InTalentPool, true);
+    let code = visitor.code();
+    let mut symbols: Vec<char> = code.chars().collect();
+    symbols.swap(0, 1);
+    let swapped: String = symbols.into_iter().collect();
+    for n in 0..5 {
+        let page = relay
+            .send("POST", "/kvitto", &[("code", &swapped)], home())
+            .await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "typo {n}");
+    }
+    // One look-up of a registration still on its way leaves the address under its limit.
+    let on_its_way = ReceiptSecret::from_bytes([0xB0; 16]).code();
+    let page = relay
+        .send("POST", "/kvitto", &[("code", &on_its_way)], home())
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "on its way");
+    let page = relay
+        .send("POST", "/kvitto", &[("code", &code)], home())
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Mottagen "), "{}", page.body);
 }
 
 #[tokio::test]

@@ -47,15 +47,15 @@ await runInBrowser(async (context) => {
   await heading(page, 'Vi har tagit emot din anmälan');
   pass('typed_code_opens_the_received_page_and_the_form_passes_axe');
 
-  await page.getByRole('button', { name: 'Ta tillbaka samtycket till kandidatbanken' }).click();
-  await heading(page, 'Ta tillbaka samtycket till kandidatbanken');
+  await page.getByRole('button', { name: 'Ta tillbaka samtycket till talangbanken' }).click();
+  await heading(page, 'Ta tillbaka samtycket till talangbanken');
   await accessible(page, 'receipt_withdraw_confirmation');
   await page.getByRole('button', { name: 'Ja, ta tillbaka samtycket' }).click();
   await heading(page, 'Klart');
   await accessible(page, 'receipt_withdrawn');
   await page.getByRole('button', { name: 'Tillbaka till kvittot' }).click();
   await heading(page, 'Vi har tagit emot din anmälan');
-  check((await page.locator('main').textContent()).includes('Du finns inte i vår kandidatbank.'), 'out of the talent pool');
+  check((await page.locator('main').textContent()).includes('Du finns inte i vår talangbank.'), 'out of the talent pool');
   pass('withdrawal_is_confirmed_then_done_and_passes_axe');
 
   await page.getByRole('button', { name: 'Be oss rätta ett fel' }).click();

@@ -105,12 +105,12 @@ await runInBrowser(async (context) => {
   await shot(phone, 'receipt-e2e-received');
   pass('after_the_kiosk_syncs_the_page_says_received_with_the_event_and_no_personal_data');
 
-  await phone.getByRole('button', { name: 'Ta tillbaka samtycket till kandidatbanken' }).click();
-  await heading(phone, 'Ta tillbaka samtycket till kandidatbanken');
+  await phone.getByRole('button', { name: 'Ta tillbaka samtycket till talangbanken' }).click();
+  await heading(phone, 'Ta tillbaka samtycket till talangbanken');
   await phone.getByRole('button', { name: 'Ja, ta tillbaka samtycket' }).click();
   await heading(phone, 'Klart');
   await phone.getByRole('button', { name: 'Tillbaka till kvittot' }).click();
   await heading(phone, 'Vi har tagit emot din anmälan');
-  check((await phone.locator('main').textContent()).includes('Du finns inte i vår kandidatbank.'), 'out of the talent pool');
+  check((await phone.locator('main').textContent()).includes('Du finns inte i vår talangbank.'), 'out of the talent pool');
   pass('the_visitor_withdraws_the_talent_pool_consent_after_a_confirmation');
 });

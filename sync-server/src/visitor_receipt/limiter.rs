@@ -4,14 +4,19 @@
 //! in-memory limiter would give a client its attempts once per instance behind a load
 //! balancer; the store's count is one statement, cheap beside a page.
 //!
-//! Every look-up is counted before its code is read; one that finds a received
-//! registration is taken back. So an unknown code, a withdrawn or removed receipt and a code
-//! whose check symbol fails all count as failed, and a refused look-up costs one statement,
-//! no keyed hash and no lookup.
+//! A code whose check symbol fails is refused before the limiter (it costs no slot: a typo
+//! is not a guess). Every other look-up is counted before its hash is computed; one that
+//! finds a received registration is taken back. So an unknown code and a withdrawn or
+//! removed receipt count as failed (as does a registration still on its way: at a fair,
+//! many phones share one address, hence the generous per-address limit), and a refused
+//! look-up costs one statement, no keyed hash and no lookup.
+//!
+//! A 128-bit code cannot be guessed, so the overall limit is no defence against guessing:
+//! it only caps what many addresses together cost the relay, and is high enough that a few
+//! addresses cannot fill it and lock every visitor out.
 
 use std::net::IpAddr;
 
-use crate::enrollment::address_bucket;
 use crate::keys::RelayKeys;
 use crate::storage::{
     AttemptOutcome, FailureCountStore, FailureKey, FailureRule, StorageResult, failure_key_secret,
@@ -19,14 +24,34 @@ use crate::storage::{
 
 /// How long a count runs.
 const WINDOW_MS: i64 = 15 * 60_000;
-/// Failed look-ups one address may make in a window: more than a visitor mistyping their
-/// code ever needs, nothing for guessing 128 random bits.
-pub const PER_ADDRESS: u32 = 10;
-/// Failed look-ups over all addresses in a window: bounds what many addresses together
-/// cost the relay; legitimate look-ups are taken back, so they do not fill it.
-pub const OVERALL: u32 = 500;
+/// Failed look-ups one address (an IPv4 address, an IPv6 /56) may make in a window: room
+/// for a fair's visitors behind one venue Wi-Fi or carrier NAT checking registrations still
+/// on their way, nothing for guessing 128 random bits.
+pub const PER_ADDRESS: u32 = 100;
+/// Failed look-ups over all addresses in a window: a cost cap only (a look-up is one
+/// statement, one keyed hash and one lookup), far above what a few hundred addresses at
+/// their own limit reach.
+pub const OVERALL: u32 = 20_000;
+/// IPv6 prefix bits one client is counted by: a site or subscriber is often given a /56,
+/// so a /64 each would hand one client 256 address limits.
+const IPV6_PREFIX_BITS: u32 = 56;
 /// Addresses counted apart at most; past them new ones share one overflow key.
 const MAX_TRACKED_ADDRESSES: u32 = 10_000;
+
+/// The address a look-up is counted under: an IPv4 address (IPv4-mapped IPv6 read as
+/// IPv4), or the IPv6 /56 holding it.
+pub(crate) fn receipt_bucket(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(_) => address,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let mask = !((1u128 << (128 - IPV6_PREFIX_BITS)) - 1);
+                IpAddr::V6((u128::from(v6) & mask).into())
+            }
+        },
+    }
+}
 
 /// Counts the visitor page's look-ups.
 #[derive(Debug)]
@@ -67,7 +92,7 @@ impl ReceiptLimiter {
             FailureKey::new(
                 self.per_address,
                 &self.secret,
-                &address_bucket(address).to_string(),
+                &receipt_bucket(address).to_string(),
             ),
             FailureKey::new(self.overall, &self.secret, "all"),
         ]
@@ -92,5 +117,45 @@ impl ReceiptLimiter {
     /// Takes back the look-up of a received registration.
     pub fn forgive(&self, store: &dyn FailureCountStore, address: IpAddr) -> StorageResult<()> {
         store.forgive_attempt(&self.keys(address))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_addresses_of_one_slash_56_share_a_count_and_other_56s_do_not() {
+        let a: IpAddr = "2001:db8:aa:bb01::1".parse().expect("address");
+        // Another /64 of the same /56.
+        let b: IpAddr = "2001:db8:aa:bbff:1234::9".parse().expect("address");
+        let other: IpAddr = "2001:db8:aa:bc00::1".parse().expect("address");
+        assert_eq!(receipt_bucket(a), receipt_bucket(b));
+        assert_ne!(receipt_bucket(a), receipt_bucket(other));
+        assert_eq!(
+            receipt_bucket(a),
+            "2001:db8:aa:bb00::".parse::<IpAddr>().expect("address")
+        );
+        let mapped: IpAddr = "::ffff:192.0.2.10".parse().expect("address");
+        assert_eq!(receipt_bucket(mapped), IpAddr::from([192, 0, 2, 10]));
+    }
+
+    #[test]
+    fn fifty_addresses_at_their_limit_leave_other_visitors_unlimited() {
+        // 50 addresses once filled the overall limit (50 × 10 = 500) and locked everyone out.
+        let store = crate::storage::SqliteStore::in_memory().expect("store");
+        let limiter = ReceiptLimiter::new(&RelayKeys::from_seeds([1; 32], [2; 32]));
+        for n in 0..50u8 {
+            let address = IpAddr::from([203, 0, 113, n]);
+            for _ in 0..PER_ADDRESS {
+                assert_eq!(limiter.begin(&store, address, 0).expect("counts"), Ok(()));
+            }
+            assert!(
+                limiter.begin(&store, address, 0).expect("counts").is_err(),
+                "address {n} at its own limit"
+            );
+        }
+        let visitor = IpAddr::from([198, 51, 100, 1]);
+        assert_eq!(limiter.begin(&store, visitor, 0).expect("counts"), Ok(()));
     }
 }

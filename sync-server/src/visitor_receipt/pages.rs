@@ -343,17 +343,25 @@ pub(crate) fn confirm(
 /// What the visitor is told once an action is done.
 pub(crate) enum Done {
     Withdrawn(Withdrawal),
-    AccessRequested,
-    CorrectionRequested,
+    /// `already`: one was open, nothing was added.
+    AccessRequested {
+        already: bool,
+    },
+    CorrectionRequested {
+        already: bool,
+    },
 }
 
 pub(crate) fn done(lang: Language, code: &str, done: Done) -> Markup {
     let t = texts(lang);
     let message = match done {
         Done::Withdrawn(Withdrawal::Already) => t.withdrawn_already,
-        Done::Withdrawn(_) => t.withdrawn_done,
-        Done::AccessRequested => t.access_done,
-        Done::CorrectionRequested => t.correction_done,
+        Done::Withdrawn(Withdrawal::Nothing) => t.withdrawn_nothing,
+        Done::Withdrawn(Withdrawal::Withdrawn) => t.withdrawn_done,
+        Done::AccessRequested { already: false } => t.access_done,
+        Done::AccessRequested { already: true } => t.access_already,
+        Done::CorrectionRequested { already: false } => t.correction_done,
+        Done::CorrectionRequested { already: true } => t.correction_already,
     };
     frame(
         t,

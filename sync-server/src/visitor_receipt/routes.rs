@@ -23,7 +23,7 @@ use maud::Markup;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use super::pages::{self, ACTION, Action, Done, PAGE, SCRIPT, SCRIPT_PATH};
-use super::service::{self, Found, Lookup};
+use super::service::{self, Found, Lookup, Requested};
 use crate::blocking::blocking;
 use crate::state::{AppState, now_ms};
 use crate::storage::{StorageError, VisitorRequestKind};
@@ -271,8 +271,11 @@ async fn action_page(
         Err(answer) => return answer,
     };
     // A restricted record's page offers nothing: whoever holds its receipt is sent to a
-    // cleared officer.
+    // cleared officer. The look-up read the record all the same: logged as a look-up is.
     if found.record.restricted {
+        if let Err(answer) = log_view(&state, &found).await {
+            return answer;
+        }
         return page(StatusCode::OK, pages::restricted(lang));
     }
     let text = form.text.unwrap_or_default();
@@ -306,17 +309,24 @@ async fn action_page(
                 at,
             )?)),
             Action::Access => {
-                service::request(store, &found, VisitorRequestKind::SubjectAccess, None, at)?
-                    .then_some(Done::AccessRequested)
+                match service::request(store, &found, VisitorRequestKind::SubjectAccess, None, at)?
+                {
+                    Requested::Sent => Some(Done::AccessRequested { already: false }),
+                    Requested::AlreadySent => Some(Done::AccessRequested { already: true }),
+                    Requested::NoRecord => None,
+                }
             }
-            Action::Correction => service::request(
+            Action::Correction => match service::request(
                 store,
                 &found,
                 VisitorRequestKind::Correction,
                 checked.as_deref(),
                 at,
-            )?
-            .then_some(Done::CorrectionRequested),
+            )? {
+                Requested::Sent => Some(Done::CorrectionRequested { already: false }),
+                Requested::AlreadySent => Some(Done::CorrectionRequested { already: true }),
+                Requested::NoRecord => None,
+            },
         })
     })
     .await;

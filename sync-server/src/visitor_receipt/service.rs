@@ -1,5 +1,5 @@
-//! What the visitor's page does, below its routes: a look-up (the limiter, then the code's
-//! check symbol, then one keyed hash and one lookup, whatever the code), and the three
+//! What the visitor's page does, below its routes: a look-up (the code's check symbol,
+//! then the limiter, then one keyed hash and one lookup, whatever the code), and the three
 //! things a visitor may do with a received registration. Every use is written to the
 //! access log as the visitor's ([`Accessor::Visitor`]). Blocking.
 //!
@@ -18,7 +18,7 @@ use crate::rules::access_chain::VISITOR_ACTOR;
 use crate::rules::blind_index::BlindIndexKeys;
 use crate::storage::{
     AccessAction, AccessEntry, Accessor, MAX_CORRECTION_CHARS, ReceiptRecord, RelayStore,
-    StorageResult, VisitorRequestKind, WithdrawalOutcome,
+    StorageResult, VisitorRequestAdded, VisitorRequestKind, WithdrawalOutcome,
 };
 
 /// What a look-up found.
@@ -46,8 +46,8 @@ pub struct Found {
 }
 
 /// Looks up the registration of receipt code `typed` for a visitor at `address`. Cheap
-/// checks first: the limiter counts the look-up (and refuses one over the limit), the
-/// check symbol refuses a typo; only then the keyed hash and the lookup. A found
+/// checks first: the check symbol refuses a typo (no limiter slot), the limiter counts the
+/// look-up (and refuses one over the limit); only then the keyed hash and the lookup. A found
 /// registration's look-up is taken back from the count.
 pub fn look_up(
     store: &dyn RelayStore,
@@ -57,12 +57,13 @@ pub fn look_up(
     typed: &str,
     now: i64,
 ) -> StorageResult<Lookup> {
-    if let Err(retry_after_secs) = limiter.begin(store, address, now)? {
-        return Ok(Lookup::RateLimited { retry_after_secs });
-    }
+    // A typo costs no limiter slot: the check symbol is free and reads nothing stored.
     let Some(secret) = ReceiptSecret::parse(typed) else {
         return Ok(Lookup::Mistyped);
     };
+    if let Err(retry_after_secs) = limiter.begin(store, address, now)? {
+        return Ok(Lookup::RateLimited { retry_after_secs });
+    }
     let tag = keys.receipt.tag(&secret.hash());
     drop(secret);
     let Some(record) = store.record_by_receipt_tag(&tag)? else {
@@ -159,23 +160,35 @@ pub fn checked_text(text: &str) -> Result<String, TextRefusal> {
     }
 }
 
-/// Puts the visitor's request in the archivists' queue and logs it as theirs; `false` if
-/// the record is gone (removed meanwhile).
+/// What a visitor's request did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requested {
+    Sent,
+    /// One of the same kind is still open: nothing was added (a refreshed page re-posts).
+    AlreadySent,
+    /// The record is gone (removed meanwhile).
+    NoRecord,
+}
+
+/// Puts the visitor's request in the archivists' queue and logs it as theirs, unless one
+/// of its kind is open already (then nothing is added or logged).
 pub fn request(
     store: &dyn RelayStore,
     found: &Found,
     kind: VisitorRequestKind,
     text: Option<&str>,
     at: i64,
-) -> StorageResult<bool> {
+) -> StorageResult<Requested> {
     let doc_id = &found.record.doc_id;
-    if store.add_visitor_request(doc_id, kind, text, at)?.is_none() {
-        return Ok(false);
+    match store.add_visitor_request(doc_id, kind, text, at)? {
+        VisitorRequestAdded::Added(_) => {}
+        VisitorRequestAdded::AlreadyOpen(_) => return Ok(Requested::AlreadySent),
+        VisitorRequestAdded::NoRecord => return Ok(Requested::NoRecord),
     }
     let action = match kind {
         VisitorRequestKind::SubjectAccess => AccessAction::AccessRequested,
         VisitorRequestKind::Correction => AccessAction::CorrectionRequested,
     };
     log(store, doc_id, action, at)?;
-    Ok(true)
+    Ok(Requested::Sent)
 }

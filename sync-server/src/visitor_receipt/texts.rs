@@ -59,8 +59,12 @@ pub(crate) struct Texts {
     pub done_heading: &'static str,
     pub withdrawn_done: &'static str,
     pub withdrawn_already: &'static str,
+    /// Never opted in, or the record was removed meanwhile: nothing to withdraw.
+    pub withdrawn_nothing: &'static str,
     pub access_done: &'static str,
+    pub access_already: &'static str,
     pub correction_done: &'static str,
+    pub correction_already: &'static str,
     pub limited_heading: &'static str,
     /// "Försök igen om {n minuter}."
     pub limited: (&'static str, &'static str),
@@ -90,23 +94,23 @@ const SV: Texts = Texts {
     received_heading: "Vi har tagit emot din anmälan",
     received_on: ("Mottagen ", " av myndigheten som allmän handling."),
     event: "Evenemang",
-    talent_pool: "Kandidatbanken",
-    in_pool: "Du finns i vår kandidatbank.",
-    not_in_pool: "Du finns inte i vår kandidatbank.",
+    talent_pool: "Talangbanken",
+    in_pool: "Du finns i vår talangbank.",
+    not_in_pool: "Du finns inte i vår talangbank.",
     actions_heading: "Vad vill du göra?",
-    withdraw: "Ta tillbaka samtycket till kandidatbanken",
+    withdraw: "Ta tillbaka samtycket till talangbanken",
     withdraw_hint: "Vi kontaktar dig inte om andra jobb.",
     ask_access: "Begär ett registerutdrag",
     ask_access_hint: "Du får allt vi har om dig, via den kontaktuppgift du lämnade. Aldrig på \
         den här sidan.",
     ask_correction: "Be oss rätta ett fel",
-    ask_correction_hint: "Beskriv vad som är fel, så rättar vi det.",
+    ask_correction_hint: "Beskriv vad som är fel, så går vi igenom det.",
     restricted_text: "Vill du veta mer eller ändra något, ring myndighetens växel och be att \
         få tala med en handläggare som får hantera skyddade personuppgifter. Lämna inte ut \
         din kvittokod.",
     on_its_way_heading: "Din anmälan är på väg",
-    on_its_way: "Vi har inte tagit emot den ännu. Surfplattan skickar den när den får \
-        kontakt med nätet, oftast samma dag.",
+    on_its_way: "Vi hittar ingen mottagen anmälan med den koden ännu. Surfplattan skickar din \
+        anmälan när den får kontakt med nätet, oftast samma dag.",
     on_its_way_wait: (
         "Har den inte kommit fram ",
         " dagar efter evenemanget, kontakta oss.",
@@ -114,7 +118,7 @@ const SV: Texts = Texts {
     contact_hr: "Ring myndighetens växel eller skriv till registraturen. Berätta vilket \
         evenemang och vilken dag du anmälde dig. Lämna inte ut din kvittokod.",
     another_code: "Skriv en annan kod",
-    confirm_withdraw_heading: "Ta tillbaka samtycket till kandidatbanken",
+    confirm_withdraw_heading: "Ta tillbaka samtycket till talangbanken",
     confirm_withdraw: "Vill du ta tillbaka ditt samtycke? Det gäller direkt. Vi kontaktar dig \
         inte om andra jobb. Din anmälan är en allmän handling och finns kvar tills den gallras.",
     confirm_withdraw_button: "Ja, ta tillbaka samtycket",
@@ -132,16 +136,22 @@ const SV: Texts = Texts {
     confirm_correction_button: "Skicka begäran",
     back: "Tillbaka till kvittot",
     done_heading: "Klart",
-    withdrawn_done: "Ditt samtycke till kandidatbanken är borttaget. Vi kontaktar dig inte om \
+    withdrawn_done: "Ditt samtycke till talangbanken är borttaget. Vi kontaktar dig inte om \
         andra jobb.",
-    withdrawn_already: "Ditt samtycke till kandidatbanken var redan borttaget.",
+    withdrawn_already: "Ditt samtycke till talangbanken var redan borttaget.",
+    withdrawn_nothing: "Det finns inget samtycke till talangbanken att ta tillbaka. Vi \
+        kontaktar dig inte om andra jobb.",
     access_done: "Din begäran om registerutdrag är skickad. Du får utdraget via den \
+        kontaktuppgift du lämnade, inom en månad.",
+    access_already: "Din begäran om registerutdrag är redan skickad. Du får utdraget via den \
         kontaktuppgift du lämnade, inom en månad.",
     correction_done: "Din begäran om rättelse är skickad. Vi hör av oss via den kontaktuppgift \
         du lämnade.",
+    correction_already: "Din begäran om rättelse är redan skickad. Vi hör av oss via den \
+        kontaktuppgift du lämnade när vi har gått igenom den.",
     limited_heading: "För många försök",
     limited: (
-        "Det har gjorts för många försök med fel kod. Försök igen om ",
+        "Det har kommit för många uppslag från det här nätet. Försök igen om ",
         ".",
     ),
     bad_form_heading: "Sidan kunde inte läsas",
@@ -180,13 +190,13 @@ const EN: Texts = Texts {
     ask_access_hint: "You get everything we hold about you, through the contact details you \
         gave. Never on this page.",
     ask_correction: "Ask us to correct an error",
-    ask_correction_hint: "Tell us what is wrong, and we will correct it.",
+    ask_correction_hint: "Tell us what is wrong, and we will go through it.",
     restricted_text: "To learn more or change anything, call the agency's switchboard and ask \
         for an officer cleared to handle protected personal data. Do not give anyone your \
         receipt code.",
     on_its_way_heading: "Your registration is on its way",
-    on_its_way: "We have not received it yet. The tablet sends it when it connects to the \
-        network, usually the same day.",
+    on_its_way: "We find no received registration with that code yet. The tablet sends your \
+        registration when it connects to the network, usually the same day.",
     on_its_way_wait: (
         "If it has not arrived ",
         " days after the event, please contact us.",
@@ -216,13 +226,19 @@ const EN: Texts = Texts {
     withdrawn_done: "Your consent to the talent pool is withdrawn. We will not contact you about \
         other roles.",
     withdrawn_already: "Your consent to the talent pool was already withdrawn.",
+    withdrawn_nothing: "There is no consent to the talent pool to withdraw. We will not \
+        contact you about other roles.",
     access_done: "Your request for a copy of your data has been sent. You will get it through \
         the contact details you gave, within a month.",
+    access_already: "Your request for a copy of your data has already been sent. You will get \
+        it through the contact details you gave, within a month.",
     correction_done: "Your request for a correction has been sent. We will be in touch through \
         the contact details you gave.",
+    correction_already: "Your request for a correction has already been sent. We will be in \
+        touch through the contact details you gave once we have gone through it.",
     limited_heading: "Too many attempts",
     limited: (
-        "There have been too many attempts with wrong codes. Try again in ",
+        "There have been too many look-ups from this network. Try again in ",
         ".",
     ),
     bad_form_heading: "The page could not be read",

@@ -45,6 +45,28 @@ impl VisitorRequestKind {
     }
 }
 
+/// What adding a visitor's request did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VisitorRequestAdded {
+    /// Queued, with this id.
+    Added(i64),
+    /// An open request of the same kind about the record is queued already (this id):
+    /// nothing was added, so a page refreshed or a photographed code cannot flood the queue.
+    AlreadyOpen(i64),
+    /// The record is not held (removed meanwhile).
+    NoRecord,
+}
+
+impl VisitorRequestAdded {
+    /// The new request's id, if one was added.
+    pub fn added(self) -> Option<i64> {
+        match self {
+            VisitorRequestAdded::Added(id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
 /// One visitor request in the archivists' queue. Its text is personal data: it goes with
 /// its record at removal ([`crate::storage::record_tables`]).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,7 +8,9 @@ use postgres::Row;
 use super::PgStore;
 use super::record_keys::{key_of, stored_key};
 use super::record_seal::Field;
-use crate::storage::model::{ReceiptRecord, VisitorRequest, VisitorRequestKind};
+use crate::storage::model::{
+    ReceiptRecord, VisitorRequest, VisitorRequestAdded, VisitorRequestKind,
+};
 use crate::storage::traits::VisitorReceiptStore;
 use crate::storage::{StorageError, StorageResult};
 
@@ -130,17 +132,28 @@ impl VisitorReceiptStore for PgStore {
         kind: VisitorRequestKind,
         text: Option<&str>,
         at: i64,
-    ) -> StorageResult<Option<i64>> {
+    ) -> StorageResult<VisitorRequestAdded> {
         self.write(|tx| {
-            // Locks the record's row: a removal racing this waits, or has gone first.
+            // Locks the record's row: a removal racing this waits, or has gone first, and
+            // two requests about one record take turns (the lock conflicts with itself, not
+            // with the key-share locks other writers take), so the check below holds.
             let held = tx
                 .query_opt(
-                    "SELECT 1 FROM registrations WHERE doc_id = $1 FOR KEY SHARE",
+                    "SELECT 1 FROM registrations WHERE doc_id = $1 FOR NO KEY UPDATE",
                     &[&doc_id],
                 )?
                 .is_some();
             if !held {
-                return Ok(None);
+                return Ok(VisitorRequestAdded::NoRecord);
+            }
+            let open = tx.query_opt(
+                "SELECT id FROM visitor_requests
+                 WHERE doc_id = $1 AND kind = $2 AND handled_at IS NULL
+                 ORDER BY id LIMIT 1",
+                &[&doc_id, &kind.as_str()],
+            )?;
+            if let Some(row) = open {
+                return Ok(VisitorRequestAdded::AlreadyOpen(row.try_get(0)?));
             }
             // A correction's text is sealed under the record's key (every held record has one).
             let sealed = match text {
@@ -150,14 +163,12 @@ impl VisitorReceiptStore for PgStore {
                 }
                 None => None,
             };
-            let row = tx.query_opt(
+            let row = tx.query_one(
                 "INSERT INTO visitor_requests (doc_id, kind, at, text)
                  VALUES ($1, $2, $3, $4) RETURNING id",
                 &[&doc_id, &kind.as_str(), &at, &sealed],
             )?;
-            row.map(|row| row.try_get(0))
-                .transpose()
-                .map_err(Into::into)
+            Ok(VisitorRequestAdded::Added(row.try_get(0)?))
         })
     }
 
@@ -241,6 +252,7 @@ mod tests {
         store
             .add_visitor_request(&doc_id, VisitorRequestKind::Correction, Some(text), 10)
             .expect("adds")
+            .added()
             .expect("held");
         let stored: Vec<u8> = store
             .read(|tx| {

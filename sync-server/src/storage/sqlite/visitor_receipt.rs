@@ -5,7 +5,9 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::SqliteStore;
-use crate::storage::model::{LifecycleEntry, ReceiptRecord, VisitorRequest, VisitorRequestKind};
+use crate::storage::model::{
+    LifecycleEntry, ReceiptRecord, VisitorRequest, VisitorRequestAdded, VisitorRequestKind,
+};
 use crate::storage::traits::VisitorReceiptStore;
 use crate::storage::{StorageError, StorageResult};
 
@@ -131,14 +133,35 @@ impl VisitorReceiptStore for SqliteStore {
         kind: VisitorRequestKind,
         text: Option<&str>,
         at: i64,
-    ) -> StorageResult<Option<i64>> {
-        let conn = self.conn();
-        let added = conn.execute(
-            "INSERT INTO visitor_requests (doc_id, kind, at, text)
-             SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM registrations WHERE doc_id = ?1)",
+    ) -> StorageResult<VisitorRequestAdded> {
+        let mut conn = self.conn();
+        // The writer connection is held throughout: the check and the insert are one step.
+        let tx = conn.transaction()?;
+        if !tx
+            .prepare_cached("SELECT 1 FROM registrations WHERE doc_id = ?1")?
+            .exists([doc_id])?
+        {
+            return Ok(VisitorRequestAdded::NoRecord);
+        }
+        let open: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM visitor_requests
+                 WHERE doc_id = ?1 AND kind = ?2 AND handled_at IS NULL
+                 ORDER BY id LIMIT 1",
+                params![doc_id, kind.as_str()],
+                |row| row.get(0),
+            )
+            .optional()?;
+        if let Some(id) = open {
+            return Ok(VisitorRequestAdded::AlreadyOpen(id));
+        }
+        tx.execute(
+            "INSERT INTO visitor_requests (doc_id, kind, at, text) VALUES (?1, ?2, ?3, ?4)",
             params![doc_id, kind.as_str(), at, text],
         )?;
-        Ok((added > 0).then(|| conn.last_insert_rowid()))
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(VisitorRequestAdded::Added(id))
     }
 
     fn visitor_requests(&self, open_only: bool, limit: u32) -> StorageResult<Vec<VisitorRequest>> {

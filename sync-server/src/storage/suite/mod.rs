@@ -166,6 +166,7 @@ macro_rules! store_suite {
                 a_receipt_tag_sent_twice_is_kept_by_the_first_record_only,
                 the_receipt_key_is_bound_on_first_use_and_another_is_refused_until_rebound,
                 visitor_requests_queue_until_handled_and_go_with_their_record,
+                a_visitor_request_is_added_once_while_one_of_its_kind_is_open,
                 the_visitors_access_log_entries_read_back_as_theirs_and_the_chain_holds,
             }
             monitoring {

@@ -6,8 +6,8 @@
 use kiosk_core::registration::Registration;
 
 use crate::storage::{
-    AccessAction, AccessEntry, Accessor, IngestItem, RelayStore, VisitorRequestKind,
-    WithdrawalOutcome, capture_for_tests, enroll_for_tests, ingest_for_tests,
+    AccessAction, AccessEntry, Accessor, IngestItem, RelayStore, VisitorRequestAdded,
+    VisitorRequestKind, WithdrawalOutcome, capture_for_tests, enroll_for_tests, ingest_for_tests,
 };
 
 use super::fixtures::operator;
@@ -168,6 +168,7 @@ pub(crate) fn visitor_requests_queue_until_handled_and_go_with_their_record(
     let access = store
         .add_visitor_request(a, VisitorRequestKind::SubjectAccess, None, 10)
         .expect("adds")
+        .added()
         .expect("held");
     let correction = store
         .add_visitor_request(
@@ -177,6 +178,7 @@ pub(crate) fn visitor_requests_queue_until_handled_and_go_with_their_record(
             20,
         )
         .expect("adds")
+        .added()
         .expect("held");
     assert_eq!(
         store
@@ -187,7 +189,7 @@ pub(crate) fn visitor_requests_queue_until_handled_and_go_with_their_record(
                 30
             )
             .expect("answers"),
-        None
+        VisitorRequestAdded::NoRecord
     );
     let open = store.visitor_requests(true, 10).expect("lists");
     assert_eq!(
@@ -234,6 +236,42 @@ pub(crate) fn visitor_requests_queue_until_handled_and_go_with_their_record(
         .expect("removes");
     assert!(store.visitor_requests_of(b).expect("lists").is_empty());
     assert_eq!(store.visitor_requests(false, 10).expect("lists").len(), 1);
+}
+
+pub(crate) fn a_visitor_request_is_added_once_while_one_of_its_kind_is_open(
+    store: &dyn RelayStore,
+) {
+    let registrations = ingest_with_tags(store, 2, |i| Some(tag(i)));
+    let (a, b) = (registrations[0].id.as_str(), registrations[1].id.as_str());
+    let correction = |doc_id: &str, at: i64| {
+        store
+            .add_visitor_request(doc_id, VisitorRequestKind::Correction, Some("Fel"), at)
+            .expect("answers")
+    };
+    let first = correction(a, 10).added().expect("added");
+    // A refreshed page, or a photographed code used a thousand times, adds nothing.
+    for at in 11..20 {
+        assert_eq!(correction(a, at), VisitorRequestAdded::AlreadyOpen(first));
+    }
+    // Another kind, and another record, are queued apart.
+    let access = store
+        .add_visitor_request(a, VisitorRequestKind::SubjectAccess, None, 20)
+        .expect("answers");
+    assert!(access.added().is_some(), "{access:?}");
+    assert!(correction(b, 21).added().is_some());
+    assert_eq!(store.visitor_requests(true, 100).expect("lists").len(), 3);
+    // Once handled, the visitor may ask again.
+    store
+        .mark_visitor_request_handled(first, "hr:arkiv", 30)
+        .expect("marks")
+        .expect("was open");
+    let again = correction(a, 40).added().expect("added again");
+    assert_ne!(again, first);
+    assert_eq!(
+        store.visitor_requests_of(a).expect("lists").len(),
+        3,
+        "two corrections (one handled) and one registerutdrag"
+    );
 }
 
 pub(crate) fn the_visitors_access_log_entries_read_back_as_theirs_and_the_chain_holds(

@@ -3,7 +3,9 @@
 //! logging is the caller's ([`crate::visitor_receipt`], [`crate::hr`]).
 
 use crate::storage::StorageResult;
-use crate::storage::model::{ReceiptRecord, VisitorRequest, VisitorRequestKind};
+use crate::storage::model::{
+    ReceiptRecord, VisitorRequest, VisitorRequestAdded, VisitorRequestKind,
+};
 
 /// Receipt tags and visitor requests.
 pub trait VisitorReceiptStore {
@@ -26,15 +28,16 @@ pub trait VisitorReceiptStore {
     /// Whether record `doc_id` holds a receipt tag (HR's record page offers to withdraw it).
     fn has_receipt_tag(&self, doc_id: &str) -> StorageResult<bool>;
 
-    /// Adds a visitor's request about record `doc_id` to the queue; its id, or `None` if
-    /// the record is not held (removed meanwhile).
+    /// Adds a visitor's request about record `doc_id` to the queue, unless one of the same
+    /// kind about it is open (then nothing is added), or the record is not held (removed
+    /// meanwhile). One step: two at once add one request.
     fn add_visitor_request(
         &self,
         doc_id: &str,
         kind: VisitorRequestKind,
         text: Option<&str>,
         at: i64,
-    ) -> StorageResult<Option<i64>>;
+    ) -> StorageResult<VisitorRequestAdded>;
 
     /// Up to `limit` requests, oldest first: only those not handled yet when `open_only`.
     fn visitor_requests(&self, open_only: bool, limit: u32) -> StorageResult<Vec<VisitorRequest>>;
