@@ -207,6 +207,36 @@ impl crate::storage::traits::TransparencyLogStore for PgStore {
         })
     }
 
+    fn log_leaves_of_record(
+        &self,
+        record: &[u8; 32],
+        from: u64,
+        limit: usize,
+    ) -> StorageResult<Vec<(u64, Vec<u8>)>> {
+        let limit = limit.min(LOG_READ_LIMIT) as i64;
+        let from = signed(from, "log index")?;
+        let record = record.as_slice();
+        // The expression is the index's (`tlog_leaves_by_record`, 0009), so it is used.
+        self.read(|tx| {
+            tx.query_typed(
+                "SELECT idx, leaf FROM tlog_leaves
+                 WHERE substring(leaf FROM 3 FOR 32) = $1 AND idx >= $2
+                 ORDER BY idx LIMIT $3",
+                &[
+                    (&record, Type::BYTEA),
+                    (&from, Type::INT8),
+                    (&limit, Type::INT8),
+                ],
+            )?
+            .iter()
+            .map(|row| {
+                let index: i64 = row.try_get(0)?;
+                Ok((super::rows::unsigned(index, "log index")?, row.try_get(1)?))
+            })
+            .collect()
+        })
+    }
+
     fn record_nonce(&self, doc_id: &str) -> StorageResult<Option<Nonce>> {
         self.read(|tx| nonce(tx, doc_id))
     }
@@ -227,11 +257,13 @@ mod tests {
             let store = PgStore::open(&url).expect("opens");
             ingest_generated_for_tests(&store, 5)
         };
-        // The database as version 8 left it: no log.
+        // The database as version 8 left it: no log (nor what the steps after it add).
         let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connects");
         client
             .batch_execute(
-                "DROP TABLE tlog_leaves, tlog_nodes, tlog_head;
+                "DROP TABLE tlog_cosignatures, receipt_key, visitor_requests, receipt_withdrawals;
+                 ALTER TABLE registrations DROP COLUMN receipt_tag;
+                 DROP TABLE tlog_leaves, tlog_nodes, tlog_head;
                  DROP FUNCTION tlog_append_only();
                  UPDATE kiosk_relay_schema SET version = 8;",
             )

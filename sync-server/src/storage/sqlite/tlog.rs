@@ -54,8 +54,8 @@ pub static SKIP_APPENDS_FOR_BENCH: std::sync::atomic::AtomicBool =
 
 impl super::SqliteStore {
     /// Appends `leaves` in one transaction of their own, for the bench's log of a million
-    /// leaves.
-    #[cfg(feature = "test-support")]
+    /// leaves and tests that need a long log cheaply.
+    #[cfg(any(test, feature = "test-support"))]
     #[doc(hidden)]
     pub fn append_log_leaves_for_bench(&self, leaves: &[Leaf]) -> StorageResult<()> {
         let mut conn = self.conn();
@@ -93,6 +93,27 @@ pub(crate) fn leaves(conn: &Connection, from: u64, limit: usize) -> StorageResul
         conn.prepare_cached("SELECT leaf FROM tlog_leaves WHERE idx >= ?1 ORDER BY idx LIMIT ?2")?;
     let rows = statement
         .query_map(params![index(from)?, limit as i64], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Leaves whose record commitment is `record`, from index `from` on, at most `limit`: the
+/// expression must be the index's (`tlog_leaves_by_record`, step 13) for SQLite to use it.
+pub(crate) fn leaves_of_record(
+    conn: &Connection,
+    record: &[u8; 32],
+    from: u64,
+    limit: usize,
+) -> StorageResult<Vec<(u64, Vec<u8>)>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT idx, leaf FROM tlog_leaves WHERE substr(leaf, 3, 32) = ?1 AND idx >= ?2
+         ORDER BY idx LIMIT ?3",
+    )?;
+    let rows = statement
+        .query_map(
+            params![record.as_slice(), index(from)?, limit as i64],
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
+        )?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }
@@ -225,6 +246,16 @@ impl crate::storage::traits::TransparencyLogStore for super::SqliteStore {
     fn log_level(&self, level: u8, from: u64, limit: usize) -> StorageResult<Vec<(u64, Vec<u8>)>> {
         let limit = limit.min(crate::storage::model::LOG_READ_LIMIT);
         self.read(|conn| nodes(conn, level, from, limit))
+    }
+
+    fn log_leaves_of_record(
+        &self,
+        record: &[u8; 32],
+        from: u64,
+        limit: usize,
+    ) -> StorageResult<Vec<(u64, Vec<u8>)>> {
+        let limit = limit.min(crate::storage::model::LOG_READ_LIMIT);
+        self.read(|conn| leaves_of_record(conn, record, from, limit))
     }
 
     fn record_nonce(&self, doc_id: &str) -> StorageResult<Option<Nonce>> {
