@@ -9,8 +9,8 @@
 //! (which take no number) wait for the writer holding the head, as they wait for the
 //! record's row. Lock order: the sequencer, then records' rows, then the head, then the
 //! access log's chain (every caller appends after it has locked the rows it erases or
-//! changes). Cost: four round trips per transaction that appends (head, leaves, nodes,
-//! head update), whatever its number of leaves.
+//! changes). Cost: three or four round trips per transaction that appends (head, leaves,
+//! nodes when it completes a stored subtree, head update), whatever its number of leaves.
 //!
 //! **The nonce** of a record is not a column here: it is derived from the record's key
 //! ([`nonce_from_key`]), which removal deletes (crypto-shredding, `record_keys.rs`), so the
@@ -69,6 +69,10 @@ pub(super) fn append(client: &mut impl GenericClient, leaves: &[Leaf]) -> Storag
         "INSERT INTO tlog_leaves (idx, leaf) SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[])",
         &[(&indexes, Type::INT8_ARRAY), (&bytes, Type::BYTEA_ARRAY)],
     )?;
+    // Most appends complete no stored subtree: no round trip for none.
+    if appended.nodes.is_empty() {
+        return update_head(client, &appended.head);
+    }
     let levels: Vec<i16> = appended.nodes.iter().map(|n| i16::from(n.0)).collect();
     let node_indexes = appended
         .nodes
@@ -85,11 +89,15 @@ pub(super) fn append(client: &mut impl GenericClient, leaves: &[Leaf]) -> Storag
             (&hashes, Type::BYTEA_ARRAY),
         ],
     )?;
+    update_head(client, &appended.head)
+}
+
+fn update_head(client: &mut impl GenericClient, head: &LogHead) -> StorageResult<()> {
     client.execute_typed(
         "UPDATE tlog_head SET size = $1, frontier = $2 WHERE id = 1",
         &[
-            (&signed(appended.head.size, "log size")?, Type::INT8),
-            (&appended.head.encode_frontier(), Type::BYTEA),
+            (&signed(head.size, "log size")?, Type::INT8),
+            (&head.encode_frontier(), Type::BYTEA),
         ],
     )?;
     Ok(())

@@ -1,5 +1,5 @@
 //! The transparency log's tables on SQLite: leaves by index, the perfect subtrees appends
-//! completed, the one-row head (size and right edge), and the record nonce beside each
+//! completed (from `LOWEST_STORED_LEVEL` up), the one-row head (size and right edge), and the record nonce beside each
 //! registration. What a leaf says and how appends extend the tree are
 //! [`crate::transparency`]'s; this file reads and writes the rows, always inside the
 //! transaction of what the leaves record (the single writer connection orders appends).
@@ -323,41 +323,74 @@ mod tests {
         assert!(checked.size > earlier.size);
         assert_eq!(checked.checkpoint, Some(earlier.size));
         assert_eq!(checked.kinds[0], checked.size, "all captures");
+        let stored: u64 = (crate::transparency::append::LOWEST_STORED_LEVEL..64)
+            .map(|level| checked.size >> level)
+            .sum();
+        assert_eq!(checked.nodes, stored, "every stored subtree, none below");
+    }
+
+    fn flip_leaf(editor: &Connection, index: i64) {
+        let mut leaf: Vec<u8> = editor
+            .query_row(
+                "SELECT leaf FROM tlog_leaves WHERE idx = ?1",
+                [index],
+                |r| r.get(0),
+            )
+            .expect("reads");
+        leaf[40] ^= 1;
+        editor
+            .execute(
+                "UPDATE tlog_leaves SET leaf = ?1 WHERE idx = ?2",
+                rusqlite::params![leaf, index],
+            )
+            .expect("edits");
+    }
+
+    #[test]
+    fn a_leaf_byte_flipped_in_the_file_is_caught_at_the_stored_subtree_over_it() {
+        let (_dir, store, editor) = store_with(20);
+        assert!(store.log_tip().expect("reads").size >= 16);
+        flip_leaf(&editor, 2);
+        let error = verify_log(&store, None, |_| {}).expect_err("caught");
         assert!(
-            checked.nodes >= checked.size,
-            "every leaf hash and the nodes above"
+            matches!(
+                error,
+                Disagreement::NodeDiffers {
+                    level: 4,
+                    index: 0,
+                    first: 0,
+                    end: 16,
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        assert!(
+            error
+                .to_string()
+                .starts_with("node 4/0 (leaves 0..16) disagrees with its leaves"),
+            "{error}"
         );
     }
 
     #[test]
-    fn a_leaf_byte_flipped_in_the_file_is_caught_and_named() {
+    fn a_leaf_byte_flipped_in_the_logs_incomplete_tail_is_caught_at_the_head() {
         let (_dir, store, editor) = store_with(4);
-        let mut leaf: Vec<u8> = editor
-            .query_row("SELECT leaf FROM tlog_leaves WHERE idx = 2", [], |r| {
-                r.get(0)
-            })
-            .expect("reads");
-        leaf[40] ^= 1;
-        editor
-            .execute("UPDATE tlog_leaves SET leaf = ?1 WHERE idx = 2", [leaf])
-            .expect("edits");
+        assert!(
+            store.log_tip().expect("reads").size < 16,
+            "no stored subtree"
+        );
+        flip_leaf(&editor, 2);
         let error = verify_log(&store, None, |_| {}).expect_err("caught");
-        assert!(
-            matches!(error, Disagreement::LeafDiffers { index: 2, .. }),
-            "{error}"
-        );
-        assert!(
-            error.to_string().starts_with("leaf 2 was changed"),
-            "{error}"
-        );
+        assert!(matches!(error, Disagreement::HeadDiffers { .. }), "{error}");
     }
 
     #[test]
     fn an_edited_node_is_caught_and_named() {
-        let (_dir, store, editor) = store_with(4);
+        let (_dir, store, editor) = store_with(20);
         editor
             .execute(
-                "UPDATE tlog_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 1",
+                "UPDATE tlog_nodes SET hash = zeroblob(32) WHERE level = 4 AND idx = 0",
                 [],
             )
             .expect("edits");
@@ -366,10 +399,10 @@ mod tests {
             matches!(
                 error,
                 Disagreement::NodeDiffers {
-                    level: 1,
-                    index: 1,
-                    first: 2,
-                    end: 4,
+                    level: 4,
+                    index: 0,
+                    first: 0,
+                    end: 16,
                     ..
                 }
             ),

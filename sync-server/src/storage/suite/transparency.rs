@@ -49,7 +49,13 @@ fn check_log(store: &dyn RelayStore) -> MemoryTree {
         tip.root,
         "the head is the root of the stored leaves"
     );
-    for level in 0..64u8 {
+    for level in 0..crate::transparency::append::LOWEST_STORED_LEVEL {
+        assert!(
+            store.log_level(level, 0, 1).expect("reads").is_empty(),
+            "no subtree of level {level} is stored: it is computed from its leaves"
+        );
+    }
+    for level in crate::transparency::append::LOWEST_STORED_LEVEL..64u8 {
         let count = tip.size >> level;
         if count == 0 {
             break;

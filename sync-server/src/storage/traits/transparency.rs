@@ -17,7 +17,8 @@ pub trait TransparencyLogStore {
     fn log_leaves(&self, from: u64, limit: usize) -> StorageResult<Vec<Vec<u8>>>;
 
     /// One stored perfect subtree: the hash of leaves `[index·2^level, (index+1)·2^level)`;
-    /// `None` if the store has none (not complete yet).
+    /// `None` if the store has none (not complete yet, or below
+    /// [`crate::transparency::append::LOWEST_STORED_LEVEL`], which is not stored).
     fn log_subtree(&self, level: u8, index: u64) -> StorageResult<Option<Hash>>;
 
     /// Stored subtrees of one level from index `from` on, in order, at most `limit` (capped
