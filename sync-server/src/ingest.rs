@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 mod log_answer;
 
-pub use log_answer::{LogSigner, SEARCH_LIMIT as LOG_SEARCH_LIMIT};
+pub use log_answer::LogSigner;
 
 use kiosk_core::capture::{CapturePayload, SealError};
 use kiosk_core::documents::{

@@ -1,7 +1,7 @@
 //! The relay's `verify-log` command on a data directory: an intact log checked against a
 //! signed checkpoint saved earlier prints what it checked and exits 0; a leaf byte flipped
-//! in the SQLite file makes it name that leaf and exit 1; so does a checkpoint of another
-//! log key.
+//! in the SQLite file makes it name the stored subtree over that leaf (with its leaves'
+//! range) and exit 1; so does a checkpoint of another log key.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -28,12 +28,13 @@ fn text(bytes: &[u8]) -> String {
 }
 
 #[test]
-fn verify_log_passes_an_intact_log_and_names_a_flipped_leaf() {
+fn verify_log_passes_an_intact_log_and_names_the_leaves_around_a_flipped_one() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     std::fs::create_dir(&data).expect("mkdir");
     let store = SqliteStore::open(&data.join("relay.sqlite3")).expect("opens");
-    ingest_generated_for_tests(&store, 5);
+    // More than 16 leaves: leaf 3 is under the lowest stored subtree, 4/0.
+    ingest_generated_for_tests(&store, 20);
     let key = LogKey::load_or_create(&data, None).expect("the log key");
     let checkpoint = dir.path().join("checkpoint.txt");
     std::fs::write(&checkpoint, key.sign(store.log_tip().expect("reads"))).expect("saved");
@@ -84,5 +85,8 @@ fn verify_log_passes_an_intact_log_and_names_a_flipped_leaf() {
     let caught = verify_log(&data, &checkpoint);
     assert_eq!(caught.status.code(), Some(1), "{}", text(&caught.stdout));
     let err = text(&caught.stderr);
-    assert!(err.contains("leaf 3 was changed"), "{err}");
+    assert!(
+        err.contains("node 4/0 (leaves 0..16) disagrees with its leaves"),
+        "{err}"
+    );
 }

@@ -15,6 +15,7 @@ use kiosk_core::sync::HttpTransport;
 use kiosk_core::tlog::hash::leaf_hash;
 use kiosk_core::tlog::tree::Frontier;
 use kiosk_sync_server::AppState;
+use kiosk_sync_server::transparency::append::LOWEST_STORED_LEVEL;
 use kiosk_sync_server::transparency::checkpoint::LogKey;
 use kiosk_tests::{Backend, TestRelay, demo_code, demo_store, sync_now, tablet};
 
@@ -86,6 +87,9 @@ fn edit_log(database: &Path, edit: Edit) {
     let mut frontier = Frontier::new();
     for leaf in &leaves {
         for (level, index, hash) in frontier.append(leaf_hash(leaf)) {
+            if level < LOWEST_STORED_LEVEL {
+                continue;
+            }
             conn.execute(
                 "INSERT INTO tlog_nodes (level, idx, hash) VALUES (?1, ?2, ?3)",
                 rusqlite::params![level, index as i64, hash.as_slice()],

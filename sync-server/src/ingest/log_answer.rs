@@ -6,11 +6,10 @@
 //! proofs for the tip read then are consistent without a snapshot.
 //!
 //! The ingest transaction does not report which leaf indexes it appended, so the leaves
-//! are found again among the log's most recent ones, by everything but their time: the
-//! record's commitment, the change's subject (both under the record's nonce) and the author.
-//! A capture sent again long after the relay stored it (more than [`SEARCH_LIMIT`] leaves
-//! ago) is therefore answered without proofs, and stays unreceived on a tablet that
-//! requires them.
+//! are found again by everything but their time: the record's commitment, the change's
+//! subject (both under the record's nonce) and the author. They are looked up through the
+//! store's index of leaves by record commitment, never by reading the log, so a capture sent
+//! again however long after the relay stored it is answered with its proofs.
 
 use kiosk_core::protocol::{LogInclusion, PushOutcome, SyncRequest, SyncResponse};
 use kiosk_core::tlog::tree::{TreeError, consistency_proof, inclusion_proof};
@@ -21,11 +20,9 @@ use crate::storage::{RelayStore, StorageResult};
 use crate::transparency::leaf::{LEAF_LEN, LeafKind, change_subject, record_commitment};
 use crate::transparency::source::{SourceError, StoreSubtrees};
 
-/// How many of the most recent leaves are read first: a request's own leaves are among
-/// them unless hundreds of others committed in between.
-const FIRST_LOOK: usize = 256;
-/// The most recent leaves searched at most for the leaves of one answer.
-pub const SEARCH_LIMIT: usize = LOG_READ_LIMIT;
+/// The most leaves of one record read while looking for an answer's leaves: far more than
+/// a record can have (a capture, staff and HR edits within their size limits, holds).
+const MAX_RECORD_LEAVES: u64 = 100_000;
 
 /// What signs the log's checkpoints: the relay's log key.
 pub trait LogSigner: Send + Sync + std::fmt::Debug {
@@ -73,7 +70,7 @@ pub(super) fn fill(
         response.log_consistency = proof(consistency_proof(&source, request.log_size, tip.size))?;
     }
     let wanted = wanted_leaves(store, checked, &response.outcomes, device_key)?;
-    for (index, leaf, push) in find_recent(store, tip.size, &wanted)? {
+    for (index, leaf, push) in find_by_record(store, tip.size, &wanted)? {
         response.log_inclusions.push(LogInclusion {
             push,
             index,
@@ -143,50 +140,49 @@ fn wanted_leaves(
     Ok(wanted)
 }
 
-/// Finds each wanted leaf among the log's most recent ones (the latest match wins):
-/// `(index, leaf bytes, push)`.
-fn find_recent(
+/// Finds each wanted leaf among its record's leaves in the first `size` (the latest match
+/// wins): `(index, leaf bytes, push)`.
+fn find_by_record(
     store: &dyn RelayStore,
     size: u64,
     wanted: &[Wanted],
 ) -> StorageResult<Vec<(u64, Vec<u8>, u32)>> {
     let mut found: Vec<Option<(u64, Vec<u8>)>> = vec![None; wanted.len()];
-    if wanted.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut searched = 0u64;
-    for window in [FIRST_LOOK, SEARCH_LIMIT] {
-        let window = (window as u64).min(size);
-        if window <= searched {
-            break;
-        }
-        // Only what the previous look did not read.
-        let from = size - window;
-        let count = (window - searched) as usize;
-        let leaves = store.log_leaves(from, count)?;
-        for (offset, leaf) in leaves.iter().enumerate().rev() {
-            let index = from + offset as u64;
-            if leaf.len() != LEAF_LEN {
-                continue;
-            }
-            for (slot, want) in found.iter_mut().zip(wanted) {
-                let kind_fits = want.kinds.iter().any(|k| *k as u8 == leaf[1]);
-                if slot.is_none() && kind_fits && leaf[2..98] == want.identity {
-                    *slot = Some((index, leaf.clone()));
-                    break;
+    let mut records: Vec<[u8; 32]> = wanted
+        .iter()
+        .map(|want| want.identity[..32].try_into().expect("32 bytes"))
+        .collect();
+    records.sort_unstable();
+    records.dedup();
+    for record in &records {
+        let (mut from, mut read) = (0u64, 0u64);
+        while from < size && read < MAX_RECORD_LEAVES {
+            let page = store.log_leaves_of_record(record, from, LOG_READ_LIMIT)?;
+            let short = page.len() < LOG_READ_LIMIT;
+            read += page.len() as u64;
+            for (index, leaf) in page {
+                from = index + 1;
+                if index >= size || leaf.len() != LEAF_LEN {
+                    continue;
+                }
+                for (slot, want) in found.iter_mut().zip(wanted) {
+                    let kind_fits = want.kinds.iter().any(|k| *k as u8 == leaf[1]);
+                    if kind_fits && leaf[2..98] == want.identity {
+                        *slot = Some((index, leaf.clone()));
+                        break;
+                    }
                 }
             }
-        }
-        searched = window;
-        if found.iter().all(Option::is_some) {
-            break;
+            if short {
+                break;
+            }
         }
     }
     let missing = found.iter().filter(|f| f.is_none()).count();
     if missing > 0 {
         tracing::warn!(
             missing,
-            "leaves of a sync answer's pushes are not among the log's recent ones: answered without their proofs"
+            "leaves of a sync answer's pushes are not in the log: answered without their proofs"
         );
     }
     Ok(found

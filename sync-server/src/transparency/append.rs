@@ -1,7 +1,8 @@
 //! Appending leaves, the same for every backend: from the log's stored head (its size and
 //! right edge) and the leaves one transaction appends, what that transaction writes: the
-//! leaves by index, every perfect subtree the appends completed (as
-//! [`kiosk_core::tlog::tree::Frontier::append`] returns them) and the new head. A backend
+//! leaves by index, every perfect subtree the appends completed from
+//! [`LOWEST_STORED_LEVEL`] up (as [`kiosk_core::tlog::tree::Frontier::append`] returns them)
+//! and the new head. A backend
 //! reads the head, calls [`append`] and writes the result in the transaction that stores
 //! what the leaves record, so nothing is accepted without its leaf and no leaf stands for
 //! something that was rolled back.
@@ -12,6 +13,12 @@ use kiosk_core::tlog::hash::{EMPTY_ROOT, Hash, leaf_hash, node_hash};
 use kiosk_core::tlog::tree::{Frontier, SubtreeSource, TreeError};
 
 use super::leaf::{LEAF_LEN, Leaf};
+
+/// The lowest level of perfect subtrees the store keeps. Below it a subtree is computed from
+/// its at most 8 leaves when a proof needs it ([`super::source::StoreSubtrees`]): storing
+/// levels 0-3 would cost about 15 rows per 16 leaves, most of an append's cost, for lookups
+/// a proof makes at most four times.
+pub const LOWEST_STORED_LEVEL: u8 = 4;
 
 /// The log's tail as stored: its size and the right edge, one hash per set bit of the size,
 /// the largest subtree first (the perfect subtree `(level, (size >> level) - 1)` for each
@@ -86,7 +93,8 @@ pub struct Appended {
     /// The index of the first leaf in `leaves`.
     pub first_index: u64,
     pub leaves: Vec<[u8; LEAF_LEN]>,
-    /// Every perfect subtree completed: `(level, index, hash)`, level 0 the leaf hashes.
+    /// Every perfect subtree completed from [`LOWEST_STORED_LEVEL`] up: `(level, index,
+    /// hash)`.
     pub nodes: Vec<(u8, u64, Hash)>,
     pub head: LogHead,
 }
@@ -126,10 +134,15 @@ pub fn append(head: &LogHead, leaves: &[Leaf]) -> Result<Appended, EdgeMissing> 
             _ => EdgeMissing { level: 0, index: 0 },
         })?;
     let mut encoded = Vec::with_capacity(leaves.len());
-    let mut nodes = Vec::with_capacity(leaves.len() * 2);
+    let mut nodes = Vec::with_capacity(leaves.len() / 8 + 1);
     for leaf in leaves {
         let bytes = leaf.encode();
-        nodes.extend(frontier.append(leaf_hash(&bytes)));
+        nodes.extend(
+            frontier
+                .append(leaf_hash(&bytes))
+                .into_iter()
+                .filter(|(level, _, _)| *level >= LOWEST_STORED_LEVEL),
+        );
         encoded.push(bytes);
     }
     Ok(Appended {
@@ -166,7 +179,7 @@ mod tests {
         let mut head = LogHead::empty();
         let mut memory = MemoryTree::new();
         let mut written: HashMap<(u8, u64), Hash> = HashMap::new();
-        for (round, count) in [1usize, 2, 5, 1, 8, 3, 13].into_iter().enumerate() {
+        for (round, count) in [1usize, 2, 5, 1, 8, 3, 13, 17, 40].into_iter().enumerate() {
             let leaves: Vec<Leaf> = (0..count).map(|i| leaf((round * 16 + i) as u8)).collect();
             let appended = append(&head, &leaves).expect("appends");
             assert_eq!(appended.first_index, head.size);
@@ -174,6 +187,7 @@ mod tests {
                 memory.push(leaf_hash(bytes));
             }
             for (level, index, hash) in &appended.nodes {
+                assert!(*level >= LOWEST_STORED_LEVEL, "no lower level stored");
                 assert!(
                     written.insert((*level, *index), *hash).is_none(),
                     "written once"
@@ -181,6 +195,12 @@ mod tests {
             }
             head = appended.head;
             assert_eq!(head.root(), root(&memory, head.size).expect("root"));
+            // Every complete subtree of a stored level is stored.
+            for level in LOWEST_STORED_LEVEL..64 {
+                for index in 0..head.size >> level {
+                    assert!(written.contains_key(&(level, index)), "{level}/{index}");
+                }
+            }
             // Every stored subtree is the tree's.
             for ((level, index), hash) in &written {
                 assert_eq!(memory.perfect_subtree(*level, *index).expect("in"), *hash);

@@ -1,12 +1,14 @@
 //! Proofs served from the store: the store's perfect subtrees as a
 //! [`SubtreeSource`], so [`kiosk_core::tlog::tree`] computes roots and proofs from
-//! O(log² n) lookups, never reading all leaves. Stored subtrees never change once written,
+//! O(log² n) lookups, never reading all leaves. Subtrees below
+//! [`LOWEST_STORED_LEVEL`] are not stored: they are computed from their at most 8 leaves. Stored subtrees never change once written,
 //! so a proof for any size up to the committed one reads a consistent tree without a
 //! snapshot.
 
-use kiosk_core::tlog::hash::Hash;
+use kiosk_core::tlog::hash::{Hash, leaf_hash, node_hash};
 use kiosk_core::tlog::tree::SubtreeSource;
 
+use super::append::LOWEST_STORED_LEVEL;
 use crate::storage::{RelayStore, StorageError};
 
 /// The store's subtrees.
@@ -27,8 +29,28 @@ impl SubtreeSource for StoreSubtrees<'_> {
     type Error = SourceError;
 
     fn perfect_subtree(&self, level: u8, index: u64) -> Result<Hash, SourceError> {
-        self.0
-            .log_subtree(level, index)?
-            .ok_or(SourceError::Missing { level, index })
+        if level >= LOWEST_STORED_LEVEL {
+            return self
+                .0
+                .log_subtree(level, index)?
+                .ok_or(SourceError::Missing { level, index });
+        }
+        let missing = SourceError::Missing { level, index };
+        let width = 1u64 << level;
+        let first = index
+            .checked_mul(width)
+            .ok_or(SourceError::Missing { level, index })?;
+        let leaves = self.0.log_leaves(first, width as usize)?;
+        if leaves.len() as u64 != width {
+            return Err(missing);
+        }
+        let mut hashes: Vec<Hash> = leaves.iter().map(|leaf| leaf_hash(leaf)).collect();
+        while hashes.len() > 1 {
+            hashes = hashes
+                .chunks_exact(2)
+                .map(|pair| node_hash(&pair[0], &pair[1]))
+                .collect();
+        }
+        Ok(hashes[0])
     }
 }

@@ -1,7 +1,7 @@
 //! A sync answer's transparency-log fields, from a real store's log: the checkpoint, the
 //! key for a tablet with none, consistency from the size the tablet names, and an inclusion
 //! proof for every change of every capture the answer acknowledges, found again when the
-//! capture is sent a second time.
+//! capture is sent a second time, however many leaves later.
 
 use std::sync::Arc;
 
@@ -141,4 +141,59 @@ fn an_answer_carries_the_checkpoint_consistency_and_an_inclusion_proof_per_store
     assert_eq!(same.size, grown.size, "a retry appends nothing");
     assert!(again.log_consistency.is_empty());
     assert_proven(&again, &same, &device, &[0]);
+}
+
+#[test]
+fn a_capture_sent_again_after_more_than_ten_thousand_later_leaves_still_gets_its_proof() {
+    use crate::storage::TransparencyLogStore;
+    use crate::transparency::leaf::{Leaf, LeafKind};
+
+    let store = SqliteStore::in_memory().expect("store");
+    crate::state::store_demo_event(&store).expect("event");
+    let keys = RelayKeys::from_seeds([61; 32], [62; 32]);
+    let key = kiosk(&store, 63);
+    let device = key.verifying_key().to_bytes();
+    let capture = sealed_capture(&key, &keys, 9001);
+    let answer = sync_logged(
+        &store,
+        &keys,
+        &key,
+        &demo_request(device, 1, vec![capture.clone()]),
+    );
+    assert_eq!(answer.stored_count(), 1);
+    let first_size = store.log_tip().expect("tip").size;
+
+    // Other records' leaves, more than one read of the log returns, appended after it.
+    let later = crate::storage::model::LOG_READ_LIMIT as u64 + 1_000;
+    let others: Vec<Leaf> = (0..later)
+        .map(|i| {
+            let mut record = [0xA5; 32];
+            record[..8].copy_from_slice(&i.to_be_bytes());
+            Leaf {
+                kind: LeafKind::Capture,
+                record,
+                subject: [0x5A; 32],
+                author: [0x11; 32],
+                accepted_at: 1_000 + i as i64,
+            }
+        })
+        .collect();
+    store.append_log_leaves_for_bench(&others).expect("appends");
+    assert_eq!(store.log_tip().expect("tip").size, first_size + later);
+
+    // The answer to the first send was lost: the tablet sends the capture again.
+    let again = sync_logged(&store, &keys, &key, &demo_request(device, 2, vec![capture]));
+    assert_eq!(again.stored_count(), 1);
+    let verifier = test_log().0.verifier();
+    let checkpoint = opened(&again, &verifier);
+    assert_eq!(
+        checkpoint.size,
+        first_size + later,
+        "a retry appends nothing"
+    );
+    assert_proven(&again, &checkpoint, &device, &[0]);
+    assert!(
+        again.log_inclusions[0].index < first_size,
+        "the leaf proved is the one the first send appended"
+    );
 }

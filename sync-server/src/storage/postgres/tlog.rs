@@ -9,8 +9,8 @@
 //! (which take no number) wait for the writer holding the head, as they wait for the
 //! record's row. Lock order: the sequencer, then records' rows, then the head, then the
 //! access log's chain (every caller appends after it has locked the rows it erases or
-//! changes). Cost: four round trips per transaction that appends (head, leaves, nodes,
-//! head update), whatever its number of leaves.
+//! changes). Cost: three or four round trips per transaction that appends (head, leaves,
+//! nodes when it completes a stored subtree, head update), whatever its number of leaves.
 //!
 //! **The nonce** of a record is not a column here: it is derived from the record's key
 //! ([`nonce_from_key`]), which removal deletes (crypto-shredding, `record_keys.rs`), so the
@@ -69,6 +69,10 @@ pub(super) fn append(client: &mut impl GenericClient, leaves: &[Leaf]) -> Storag
         "INSERT INTO tlog_leaves (idx, leaf) SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[])",
         &[(&indexes, Type::INT8_ARRAY), (&bytes, Type::BYTEA_ARRAY)],
     )?;
+    // Most appends complete no stored subtree: no round trip for none.
+    if appended.nodes.is_empty() {
+        return update_head(client, &appended.head);
+    }
     let levels: Vec<i16> = appended.nodes.iter().map(|n| i16::from(n.0)).collect();
     let node_indexes = appended
         .nodes
@@ -85,11 +89,15 @@ pub(super) fn append(client: &mut impl GenericClient, leaves: &[Leaf]) -> Storag
             (&hashes, Type::BYTEA_ARRAY),
         ],
     )?;
+    update_head(client, &appended.head)
+}
+
+fn update_head(client: &mut impl GenericClient, head: &LogHead) -> StorageResult<()> {
     client.execute_typed(
         "UPDATE tlog_head SET size = $1, frontier = $2 WHERE id = 1",
         &[
-            (&signed(appended.head.size, "log size")?, Type::INT8),
-            (&appended.head.encode_frontier(), Type::BYTEA),
+            (&signed(head.size, "log size")?, Type::INT8),
+            (&head.encode_frontier(), Type::BYTEA),
         ],
     )?;
     Ok(())
@@ -202,6 +210,36 @@ impl crate::storage::traits::TransparencyLogStore for PgStore {
                     super::rows::unsigned(index, "log node index")?,
                     row.try_get(1)?,
                 ))
+            })
+            .collect()
+        })
+    }
+
+    fn log_leaves_of_record(
+        &self,
+        record: &[u8; 32],
+        from: u64,
+        limit: usize,
+    ) -> StorageResult<Vec<(u64, Vec<u8>)>> {
+        let limit = limit.min(LOG_READ_LIMIT) as i64;
+        let from = signed(from, "log index")?;
+        let record = record.as_slice();
+        // The expression is the index's (`tlog_leaves_by_record`, 0009), so it is used.
+        self.read(|tx| {
+            tx.query_typed(
+                "SELECT idx, leaf FROM tlog_leaves
+                 WHERE substring(leaf FROM 3 FOR 32) = $1 AND idx >= $2
+                 ORDER BY idx LIMIT $3",
+                &[
+                    (&record, Type::BYTEA),
+                    (&from, Type::INT8),
+                    (&limit, Type::INT8),
+                ],
+            )?
+            .iter()
+            .map(|row| {
+                let index: i64 = row.try_get(0)?;
+                Ok((super::rows::unsigned(index, "log index")?, row.try_get(1)?))
             })
             .collect()
         })

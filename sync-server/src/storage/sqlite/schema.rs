@@ -630,6 +630,9 @@ CREATE TRIGGER IF NOT EXISTS tlog_nodes_no_delete BEFORE DELETE ON tlog_nodes
 BEGIN SELECT RAISE(ABORT, 'the transparency log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS tlog_head_no_delete BEFORE DELETE ON tlog_head
 BEGIN SELECT RAISE(ABORT, 'the transparency log keeps its head'); END;
+-- A record's leaves by their record commitment (sync answers, provenance bundles): it holds
+-- nothing the leaves do not say, so it stays when a removal erases the record's nonce.
+CREATE INDEX IF NOT EXISTS tlog_leaves_by_record ON tlog_leaves (substr(leaf, 3, 32), idx);
 ";
 
 /// Step 7.

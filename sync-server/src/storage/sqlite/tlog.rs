@@ -1,5 +1,5 @@
 //! The transparency log's tables on SQLite: leaves by index, the perfect subtrees appends
-//! completed, the one-row head (size and right edge), and the record nonce beside each
+//! completed (from `LOWEST_STORED_LEVEL` up), the one-row head (size and right edge), and the record nonce beside each
 //! registration. What a leaf says and how appends extend the tree are
 //! [`crate::transparency`]'s; this file reads and writes the rows, always inside the
 //! transaction of what the leaves record (the single writer connection orders appends).
@@ -54,8 +54,8 @@ pub static SKIP_APPENDS_FOR_BENCH: std::sync::atomic::AtomicBool =
 
 impl super::SqliteStore {
     /// Appends `leaves` in one transaction of their own, for the bench's log of a million
-    /// leaves.
-    #[cfg(feature = "test-support")]
+    /// leaves and tests that need a long log cheaply.
+    #[cfg(any(test, feature = "test-support"))]
     #[doc(hidden)]
     pub fn append_log_leaves_for_bench(&self, leaves: &[Leaf]) -> StorageResult<()> {
         let mut conn = self.conn();
@@ -93,6 +93,27 @@ pub(crate) fn leaves(conn: &Connection, from: u64, limit: usize) -> StorageResul
         conn.prepare_cached("SELECT leaf FROM tlog_leaves WHERE idx >= ?1 ORDER BY idx LIMIT ?2")?;
     let rows = statement
         .query_map(params![index(from)?, limit as i64], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Leaves whose record commitment is `record`, from index `from` on, at most `limit`: the
+/// expression must be the index's (`tlog_leaves_by_record`, step 13) for SQLite to use it.
+pub(crate) fn leaves_of_record(
+    conn: &Connection,
+    record: &[u8; 32],
+    from: u64,
+    limit: usize,
+) -> StorageResult<Vec<(u64, Vec<u8>)>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT idx, leaf FROM tlog_leaves WHERE substr(leaf, 3, 32) = ?1 AND idx >= ?2
+         ORDER BY idx LIMIT ?3",
+    )?;
+    let rows = statement
+        .query_map(
+            params![record.as_slice(), index(from)?, limit as i64],
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
+        )?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }
@@ -227,6 +248,16 @@ impl crate::storage::traits::TransparencyLogStore for super::SqliteStore {
         self.read(|conn| nodes(conn, level, from, limit))
     }
 
+    fn log_leaves_of_record(
+        &self,
+        record: &[u8; 32],
+        from: u64,
+        limit: usize,
+    ) -> StorageResult<Vec<(u64, Vec<u8>)>> {
+        let limit = limit.min(crate::storage::model::LOG_READ_LIMIT);
+        self.read(|conn| leaves_of_record(conn, record, from, limit))
+    }
+
     fn record_nonce(&self, doc_id: &str) -> StorageResult<Option<Nonce>> {
         self.read(|conn| nonce(conn, doc_id))
     }
@@ -292,41 +323,74 @@ mod tests {
         assert!(checked.size > earlier.size);
         assert_eq!(checked.checkpoint, Some(earlier.size));
         assert_eq!(checked.kinds[0], checked.size, "all captures");
+        let stored: u64 = (crate::transparency::append::LOWEST_STORED_LEVEL..64)
+            .map(|level| checked.size >> level)
+            .sum();
+        assert_eq!(checked.nodes, stored, "every stored subtree, none below");
+    }
+
+    fn flip_leaf(editor: &Connection, index: i64) {
+        let mut leaf: Vec<u8> = editor
+            .query_row(
+                "SELECT leaf FROM tlog_leaves WHERE idx = ?1",
+                [index],
+                |r| r.get(0),
+            )
+            .expect("reads");
+        leaf[40] ^= 1;
+        editor
+            .execute(
+                "UPDATE tlog_leaves SET leaf = ?1 WHERE idx = ?2",
+                rusqlite::params![leaf, index],
+            )
+            .expect("edits");
+    }
+
+    #[test]
+    fn a_leaf_byte_flipped_in_the_file_is_caught_at_the_stored_subtree_over_it() {
+        let (_dir, store, editor) = store_with(20);
+        assert!(store.log_tip().expect("reads").size >= 16);
+        flip_leaf(&editor, 2);
+        let error = verify_log(&store, None, |_| {}).expect_err("caught");
         assert!(
-            checked.nodes >= checked.size,
-            "every leaf hash and the nodes above"
+            matches!(
+                error,
+                Disagreement::NodeDiffers {
+                    level: 4,
+                    index: 0,
+                    first: 0,
+                    end: 16,
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        assert!(
+            error
+                .to_string()
+                .starts_with("node 4/0 (leaves 0..16) disagrees with its leaves"),
+            "{error}"
         );
     }
 
     #[test]
-    fn a_leaf_byte_flipped_in_the_file_is_caught_and_named() {
+    fn a_leaf_byte_flipped_in_the_logs_incomplete_tail_is_caught_at_the_head() {
         let (_dir, store, editor) = store_with(4);
-        let mut leaf: Vec<u8> = editor
-            .query_row("SELECT leaf FROM tlog_leaves WHERE idx = 2", [], |r| {
-                r.get(0)
-            })
-            .expect("reads");
-        leaf[40] ^= 1;
-        editor
-            .execute("UPDATE tlog_leaves SET leaf = ?1 WHERE idx = 2", [leaf])
-            .expect("edits");
+        assert!(
+            store.log_tip().expect("reads").size < 16,
+            "no stored subtree"
+        );
+        flip_leaf(&editor, 2);
         let error = verify_log(&store, None, |_| {}).expect_err("caught");
-        assert!(
-            matches!(error, Disagreement::LeafDiffers { index: 2, .. }),
-            "{error}"
-        );
-        assert!(
-            error.to_string().starts_with("leaf 2 was changed"),
-            "{error}"
-        );
+        assert!(matches!(error, Disagreement::HeadDiffers { .. }), "{error}");
     }
 
     #[test]
     fn an_edited_node_is_caught_and_named() {
-        let (_dir, store, editor) = store_with(4);
+        let (_dir, store, editor) = store_with(20);
         editor
             .execute(
-                "UPDATE tlog_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 1",
+                "UPDATE tlog_nodes SET hash = zeroblob(32) WHERE level = 4 AND idx = 0",
                 [],
             )
             .expect("edits");
@@ -335,10 +399,10 @@ mod tests {
             matches!(
                 error,
                 Disagreement::NodeDiffers {
-                    level: 1,
-                    index: 1,
-                    first: 2,
-                    end: 4,
+                    level: 4,
+                    index: 0,
+                    first: 0,
+                    end: 16,
                     ..
                 }
             ),

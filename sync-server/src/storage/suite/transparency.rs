@@ -1,7 +1,8 @@
 //! The transparency log: every accepted change, HR edit, removal and legal hold appends its
 //! leaf in the commit of what it records (and a request that fails appends none); the stored
 //! leaves, subtrees and head make one tree whose proofs, served from the store, equal the
-//! in-memory library's; a removal erases the record's nonce while every leaf still verifies.
+//! in-memory library's; a record's leaves are found by its commitment through the store's
+//! index; a removal erases the record's nonce while every leaf still verifies.
 
 use kiosk_core::annotations::RecordStatus;
 use kiosk_core::tlog::hash::{Hash, leaf_hash};
@@ -48,7 +49,13 @@ fn check_log(store: &dyn RelayStore) -> MemoryTree {
         tip.root,
         "the head is the root of the stored leaves"
     );
-    for level in 0..64u8 {
+    for level in 0..crate::transparency::append::LOWEST_STORED_LEVEL {
+        assert!(
+            store.log_level(level, 0, 1).expect("reads").is_empty(),
+            "no subtree of level {level} is stored: it is computed from its leaves"
+        );
+    }
+    for level in crate::transparency::append::LOWEST_STORED_LEVEL..64u8 {
         let count = tip.size >> level;
         if count == 0 {
             break;
@@ -67,6 +74,35 @@ fn check_log(store: &dyn RelayStore) -> MemoryTree {
                 Some(ours),
                 kiosk_core::tlog::tree::SubtreeSource::perfect_subtree(&tree, level, index).ok(),
                 "subtree {level}/{index}"
+            );
+        }
+    }
+    // Each record's leaves, found by its commitment alone (the store's index, not a scan),
+    // are exactly the log's leaves about it, from any index on and within any limit.
+    let mut records: Vec<[u8; 32]> = stored.iter().map(|(_, leaf)| leaf.record).collect();
+    records.sort_unstable();
+    records.dedup();
+    for record in &records {
+        let expected: Vec<(u64, Vec<u8>)> = stored
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, leaf))| leaf.record == *record)
+            .map(|(index, (bytes, _))| (index as u64, bytes.clone()))
+            .collect();
+        assert_eq!(
+            store
+                .log_leaves_of_record(record, 0, 10_000)
+                .expect("reads"),
+            expected,
+            "a record's leaves by its commitment"
+        );
+        if let Some(second) = expected.get(1) {
+            assert_eq!(
+                store
+                    .log_leaves_of_record(record, second.0, 1)
+                    .expect("reads"),
+                expected[1..2],
+                "from an index on, within a limit"
             );
         }
     }

@@ -17,13 +17,26 @@ pub trait TransparencyLogStore {
     fn log_leaves(&self, from: u64, limit: usize) -> StorageResult<Vec<Vec<u8>>>;
 
     /// One stored perfect subtree: the hash of leaves `[index·2^level, (index+1)·2^level)`;
-    /// `None` if the store has none (not complete yet).
+    /// `None` if the store has none (not complete yet, or below
+    /// [`crate::transparency::append::LOWEST_STORED_LEVEL`], which is not stored).
     fn log_subtree(&self, level: u8, index: u64) -> StorageResult<Option<Hash>>;
 
     /// Stored subtrees of one level from index `from` on, in order, at most `limit` (capped
     /// at [`crate::storage::model::LOG_READ_LIMIT`]), as stored (a hash of any length, so a
     /// damaged row is reported rather than skipped).
     fn log_level(&self, level: u8, from: u64, limit: usize) -> StorageResult<Vec<(u64, Vec<u8>)>>;
+
+    /// The stored leaves about one record (their record commitment, bytes 2..34, is
+    /// `record`) from index `from` on, in order, at most `limit` (capped at
+    /// [`crate::storage::model::LOG_READ_LIMIT`]), as `(index, leaf)`. Found through the
+    /// leaves' index on their commitment, whatever the log's size: the index holds nothing
+    /// the leaves do not say, so nothing of it is erased with the record.
+    fn log_leaves_of_record(
+        &self,
+        record: &[u8; 32],
+        from: u64,
+        limit: usize,
+    ) -> StorageResult<Vec<(u64, Vec<u8>)>>;
 
     /// The nonce kept beside a stored registration (`None` once it is removed).
     fn record_nonce(&self, doc_id: &str) -> StorageResult<Option<Nonce>>;

@@ -8,6 +8,9 @@ CREATE TABLE tlog_leaves (
     idx  BIGINT PRIMARY KEY CHECK (idx >= 0),
     leaf BYTEA NOT NULL
 );
+-- A record's leaves by their record commitment (sync answers, provenance bundles): it holds
+-- nothing the leaves do not say, so it stays when a removal erases the record's key.
+CREATE INDEX tlog_leaves_by_record ON tlog_leaves (substring(leaf FROM 3 FOR 32), idx);
 CREATE TABLE tlog_nodes (
     level SMALLINT NOT NULL CHECK (level BETWEEN 0 AND 63),
     idx   BIGINT NOT NULL CHECK (idx >= 0),
