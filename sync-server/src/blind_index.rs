@@ -230,6 +230,24 @@ pub fn retry_given_up(store: &dyn RelayStore, at: i64) -> StorageResult<u64> {
     Ok(again)
 }
 
+/// Withdraws registration `doc_id`'s talent-pool consent on behalf of `by` (named `actor`
+/// in the store) and, when it was given, puts its email and phone on the do-not-contact
+/// list: the one path HR's withdrawal and the visitor's own share.
+pub fn withdraw_talent_pool(
+    store: &dyn RelayStore,
+    keys: &BlindIndexKeys,
+    doc_id: &str,
+    by: &crate::storage::Accessor,
+    actor: &str,
+    at: i64,
+) -> StorageResult<crate::storage::WithdrawalOutcome> {
+    let outcome = store.withdraw_talent_pool(doc_id, by, actor, at)?;
+    if let crate::storage::WithdrawalOutcome::Withdrawn { withdrawn_at, .. } = &outcome {
+        add_to_do_not_contact(store, keys, doc_id, BASIS_WITHDRAWN, *withdrawn_at)?;
+    }
+    Ok(outcome)
+}
+
 /// Adds registration `doc_id`'s email and phone to the do-not-contact list on `basis`.
 /// Nothing if the record is not held or has neither.
 pub fn add_to_do_not_contact(

@@ -225,28 +225,24 @@ pub(crate) fn withdraw_logged(
     require_withdrawer(user)?;
     reachable_record(store, user, doc_id, may_read)?;
     let by = Accessor::Operator(user.accessor_name());
-    let outcome = store
-        .withdraw_talent_pool(doc_id, &by, &user.accessor_name(), now_ms())
-        .context("recording a talent-pool withdrawal")?;
+    let outcome = crate::blind_index::withdraw_talent_pool(
+        store,
+        index_keys,
+        doc_id,
+        &by,
+        &user.accessor_name(),
+        now_ms(),
+    )
+    .context("recording a talent-pool withdrawal and its do-not-contact entry")?;
     match outcome {
         WithdrawalOutcome::Withdrawn {
             withdrawn_at,
             already,
-        } => {
-            crate::blind_index::add_to_do_not_contact(
-                store,
-                index_keys,
-                doc_id,
-                crate::blind_index::BASIS_WITHDRAWN,
-                withdrawn_at,
-            )
-            .context("adding a withdrawal to the do-not-contact list")?;
-            Ok(Withdrawn {
-                withdrawn_at,
-                already,
-                retention: retention_of(store, doc_id)?,
-            })
-        }
+        } => Ok(Withdrawn {
+            withdrawn_at,
+            already,
+            retention: retention_of(store, doc_id)?,
+        }),
         WithdrawalOutcome::NeverOptedIn => Err(Conflict::NoTalentPoolConsent.into()),
         WithdrawalOutcome::NoRecord => Err(missing_registration(store, doc_id)?),
     }

@@ -116,24 +116,20 @@ pub fn withdraw_consent(
     at: i64,
 ) -> StorageResult<Withdrawal> {
     let doc_id = &found.record.doc_id;
-    match store.withdraw_talent_pool(doc_id, &Accessor::Visitor, VISITOR_ACTOR, at)? {
-        WithdrawalOutcome::Withdrawn {
-            withdrawn_at,
-            already,
-        } => {
-            crate::blind_index::add_to_do_not_contact(
-                store,
-                index_keys,
-                doc_id,
-                crate::blind_index::BASIS_WITHDRAWN,
-                withdrawn_at,
-            )?;
-            Ok(if already {
-                Withdrawal::Already
-            } else {
-                Withdrawal::Withdrawn
-            })
-        }
+    let outcome = crate::blind_index::withdraw_talent_pool(
+        store,
+        index_keys,
+        doc_id,
+        &Accessor::Visitor,
+        VISITOR_ACTOR,
+        at,
+    )?;
+    match outcome {
+        WithdrawalOutcome::Withdrawn { already, .. } => Ok(if already {
+            Withdrawal::Already
+        } else {
+            Withdrawal::Withdrawn
+        }),
         WithdrawalOutcome::NeverOptedIn | WithdrawalOutcome::NoRecord => Ok(Withdrawal::Nothing),
     }
 }
