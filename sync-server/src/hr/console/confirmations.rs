@@ -13,7 +13,8 @@
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use kiosk_core::language::Language;
-use maud::html;
+use maud::{Markup, html};
+use serde::Deserialize;
 
 use super::layout::{Field, FieldError, Nav, error_summary};
 use super::{Console, html_page};
@@ -24,6 +25,45 @@ pub(super) const CONFIRMED: &str = "yes";
 /// Whether a form's `confirmed` field says it came from the confirmation page.
 pub(super) fn is_confirmed(value: &str) -> bool {
     value == CONFIRMED
+}
+
+/// The body of an action that has no fields of its own besides the confirmation.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ConfirmForm {
+    /// `yes` from the confirmation page; anything else asks for the confirmation.
+    #[serde(default)]
+    pub confirmed: String,
+}
+
+/// The form on a page that starts such an action: a heading (`h2`, or `h3` within a
+/// section), what it does, and one button; posting it answers with the confirmation page.
+#[derive(Debug)]
+pub(super) struct StartForm<'a> {
+    pub action: &'a str,
+    /// The heading's id, which names the form.
+    pub heading_id: &'a str,
+    pub heading: &'a str,
+    pub in_section: bool,
+    pub hint: &'a str,
+    pub button: &'a str,
+    pub csrf: &'a str,
+}
+
+impl StartForm<'_> {
+    pub(super) fn render(&self) -> Markup {
+        html! {
+            form method="post" action=(self.action) aria-labelledby=(self.heading_id) novalidate {
+                @if self.in_section {
+                    h3 id=(self.heading_id) { (self.heading) }
+                } @else {
+                    h2 id=(self.heading_id) { (self.heading) }
+                }
+                input type="hidden" name="csrf_token" value=(self.csrf);
+                p.hint { (self.hint) }
+                div.actions { button.button type="submit" { (self.button) } }
+            }
+        }
+    }
 }
 
 /// A reason the confirmation asks for, as typed so far and with its error, if any.

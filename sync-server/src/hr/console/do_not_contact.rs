@@ -13,7 +13,6 @@ use axum::response::{IntoResponse, Response};
 use kiosk_core::language::Language;
 use kiosk_core::registration::Registration;
 use maud::{Markup, html};
-use serde::Deserialize;
 
 use super::ConsoleForm;
 use super::confirmations::{self, Confirmation};
@@ -119,20 +118,17 @@ pub(super) fn section(
     }
     let d = dnc_texts(lang);
     html! {
-        form method="post" action={ (detail_path(registration.id.as_str())) "/do-not-contact" } aria-labelledby="do-not-contact-heading" novalidate {
-            h2 #do-not-contact-heading { (d.heading) }
-            input type="hidden" name="csrf_token" value=(csrf);
-            p.hint { (d.hint) }
-            div.actions { button.button type="submit" { (d.button) } }
+        (confirmations::StartForm {
+            action: &format!("{}/do-not-contact", detail_path(registration.id.as_str())),
+            heading_id: "do-not-contact-heading",
+            heading: d.heading,
+            in_section: false,
+            hint: d.hint,
+            button: d.button,
+            csrf,
         }
+        .render())
     }
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct DoNotContactForm {
-    /// `yes` from the confirmation page; anything else asks for the confirmation.
-    #[serde(default)]
-    confirmed: String,
 }
 
 /// `POST /console/registrations/{id}/do-not-contact`: first the confirmation page, then,
@@ -140,7 +136,7 @@ pub(crate) struct DoNotContactForm {
 pub(crate) async fn ask(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    ConsoleForm { console, form }: ConsoleForm<DoNotContactForm>,
+    ConsoleForm { console, form }: ConsoleForm<confirmations::ConfirmForm>,
 ) -> Response {
     let uri = detail_uri(&id);
     // Who may is asked before the page is offered, as the API asks it before recording.

@@ -225,12 +225,16 @@ pub(crate) fn section(
             }
         }
         @if allowed.withdraw && retention.talent_pool_withdrawn_at.is_none() {
-            form method="post" action={ (detail_path(id)) "/talent-pool-withdrawal" } aria-labelledby="withdraw-form-heading" novalidate {
-                h3 #withdraw-form-heading { (l.withdraw_heading) }
-                input type="hidden" name="csrf_token" value=(csrf);
-                p.hint { (l.withdraw_hint) }
-                div.actions { button.button type="submit" { (l.withdraw_button) } }
+            (confirmations::StartForm {
+                action: &format!("{}/talent-pool-withdrawal", detail_path(id)),
+                heading_id: "withdraw-form-heading",
+                heading: l.withdraw_heading,
+                in_section: true,
+                hint: l.withdraw_hint,
+                button: l.withdraw_button,
+                csrf,
             }
+            .render())
         }
     }
 }
@@ -277,19 +281,12 @@ pub(crate) async fn hold(
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub(crate) struct WithdrawForm {
-    /// `yes` from the confirmation page; anything else asks for the confirmation.
-    #[serde(default)]
-    confirmed: String,
-}
-
 /// `POST /console/registrations/{id}/talent-pool-withdrawal`: first the confirmation page
 /// (a withdrawal cannot be undone), then, confirmed, the withdrawal.
 pub(crate) async fn withdraw(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    ConsoleForm { console, form }: ConsoleForm<WithdrawForm>,
+    ConsoleForm { console, form }: ConsoleForm<confirmations::ConfirmForm>,
 ) -> Response {
     let uri = detail_uri(&id);
     if !confirmations::is_confirmed(&form.confirmed) {

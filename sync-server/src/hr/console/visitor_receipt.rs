@@ -281,22 +281,19 @@ fn render_section(
                 }
             }
             @if has_tag {
-                form method="post" action={ (detail_path(doc_id)) "/receipt-withdrawal" } aria-labelledby="receipt-withdraw-heading" novalidate {
-                    h3 #receipt-withdraw-heading { (t.withdraw_heading) }
-                    input type="hidden" name="csrf_token" value=(csrf);
-                    p.hint { (t.withdraw_hint) }
-                    div.actions { button.button type="submit" { (t.withdraw_button) } }
+                (confirmations::StartForm {
+                    action: &format!("{}/receipt-withdrawal", detail_path(doc_id)),
+                    heading_id: "receipt-withdraw-heading",
+                    heading: t.withdraw_heading,
+                    in_section: true,
+                    hint: t.withdraw_hint,
+                    button: t.withdraw_button,
+                    csrf,
                 }
+                .render())
             }
         }
     }
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct WithdrawForm {
-    /// `yes` from the confirmation page; anything else asks for the confirmation.
-    #[serde(default)]
-    confirmed: String,
 }
 
 /// `POST /console/registrations/{id}/receipt-withdrawal`: first the confirmation page, then,
@@ -304,7 +301,7 @@ pub(crate) struct WithdrawForm {
 pub(crate) async fn withdraw(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    ConsoleForm { console, form }: ConsoleForm<WithdrawForm>,
+    ConsoleForm { console, form }: ConsoleForm<confirmations::ConfirmForm>,
 ) -> Response {
     let uri = detail_uri(&id);
     if let Err(refusal) = crate::hr::policy::require_holder(&console.caller.user) {
