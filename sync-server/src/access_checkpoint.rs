@@ -273,15 +273,24 @@ pub fn write_in_folder(
 }
 
 /// Creates `path` (never overwriting) with `bytes`, durably, readable by the relay's user
-/// only.
+/// only. The bytes go to a temporary file first, which is then linked under `path`: a
+/// process stopped midway leaves no half-written checkpoint under a checkpoint's name.
 fn write_new_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let mut file = crate::private_files::new_file_options()
-        .write(true)
-        .create_new(true)
-        .open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
+    let temporary = path.with_extension(format!("partial-{}", std::process::id()));
+    let written = (|| {
+        let mut file = crate::private_files::new_file_options()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        // A link never replaces an existing file: the name is taken as `create_new` would.
+        std::fs::hard_link(&temporary, path)
+    })();
+    let _ = std::fs::remove_file(&temporary);
+    written
 }
 
 /// The file name of the checkpoint taken at `now`: UTC to the millisecond, so names sort
