@@ -1281,8 +1281,12 @@ fn admin_command(
             let settings = admin_settings(data_dir_flag, &config)?;
             let data_dir = settings.data_dir_or_default();
             let (store, keys, _) = open(&data_dir, settings.database_url.as_ref())?;
-            let log_key = LogKey::load_or_create(&data_dir, settings.log_origin.as_deref())
-                .map_err(|e| format!("the transparency log key in {}: {e}", data_dir.display()))?;
+            let log_key = kiosk_sync_server::transparency::checkpoint::load_for_store(
+                &data_dir,
+                settings.log_origin.as_deref(),
+                store.as_ref(),
+            )
+            .map_err(|e| format!("the transparency log key in {}: {e}", data_dir.display()))?;
             let checkpoint =
                 access_checkpoint::write(store.as_ref(), &keys, Some(&log_key), &to, now_ms())?;
             println!(
@@ -1489,8 +1493,16 @@ async fn serve_relay(
     let checkpoint_dir = config.data_dir.join(access_checkpoint::CHECKPOINT_DIR);
     // The transparency log's key, beside the relay keys (`export-keys` carries it); the
     // daily access-log checkpoint carries the log's checkpoint too.
+    // Bound to the log in the store: another key or origin is refused here, by name.
     let log_key = Arc::new(
-        LogKey::load_or_create(&config.data_dir, config.log_origin.as_deref()).map_err(|e| {
+        tokio::task::block_in_place(|| {
+            kiosk_sync_server::transparency::checkpoint::load_for_store(
+                &config.data_dir,
+                config.log_origin.as_deref(),
+                store.as_ref(),
+            )
+        })
+        .map_err(|e| {
             format!(
                 "the transparency log key in {}: {e}",
                 config.data_dir.display()
@@ -1840,8 +1852,12 @@ async fn demo(listen: SocketAddr, data_dir: &Path) -> Result<(), Box<dyn std::er
     )?);
     kiosk_sync_server::blind_index::spawn_indexing(state.store.clone(), state.index_keys.clone());
     state.log_key = Arc::new(
-        LogKey::load_or_create(data_dir, None)
-            .map_err(|e| format!("the transparency log key in {}: {e}", data_dir.display()))?,
+        kiosk_sync_server::transparency::checkpoint::load_for_store(
+            data_dir,
+            None,
+            state.store.as_ref(),
+        )
+        .map_err(|e| format!("the transparency log key in {}: {e}", data_dir.display()))?,
     );
     kiosk_sync_server::visitor_receipt::key::check_for_store(
         data_dir,

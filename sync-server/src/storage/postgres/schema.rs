@@ -22,7 +22,7 @@ use postgres::GenericClient;
 use crate::storage::{StorageError, StorageResult};
 
 /// The version this build writes.
-pub const CURRENT_VERSION: u32 = 11;
+pub const CURRENT_VERSION: u32 = 12;
 
 /// One step per version, index 0 making version 1.
 const STEPS: [&str; CURRENT_VERSION as usize] = [
@@ -37,6 +37,7 @@ const STEPS: [&str; CURRENT_VERSION as usize] = [
     include_str!("schema/0009_transparency_log.sql"),
     include_str!("schema/0010_witness_cosignatures.sql"),
     include_str!("schema/0011_visitor_receipt.sql"),
+    include_str!("schema/0012_provenance_keeping.sql"),
 ];
 
 /// The version whose step seals what earlier versions stored in clear.

@@ -25,7 +25,7 @@ use super::PgStore;
 use super::record_keys::key_of;
 use super::record_seal::RecordKey;
 use super::rows::signed;
-use crate::storage::model::{LOG_READ_LIMIT, LogTip};
+use crate::storage::model::{LOG_READ_LIMIT, LogKeyBinding, LogTip};
 use crate::storage::{StorageError, StorageResult};
 use crate::transparency::append::{self, LogHead};
 use crate::transparency::leaf::record_commitment;
@@ -248,6 +248,47 @@ impl crate::storage::traits::TransparencyLogStore for PgStore {
     fn record_nonce(&self, doc_id: &str) -> StorageResult<Option<Nonce>> {
         self.read(|tx| nonce(tx, doc_id))
     }
+
+    fn recorded_log_key(&self) -> StorageResult<Option<LogKeyBinding>> {
+        self.read(|tx| recorded_key(tx))
+    }
+
+    fn bind_log_key(&self, key: &LogKeyBinding) -> StorageResult<LogKeyBinding> {
+        self.write(|tx| {
+            // The head's lock orders this with appends and with other instances binding.
+            let size: i64 = tx
+                .query_one("SELECT size FROM tlog_head WHERE id = 1 FOR UPDATE", &[])?
+                .try_get(0)?;
+            match recorded_key(tx)? {
+                Some(recorded) if size > 0 => Ok(recorded),
+                _ => {
+                    tx.execute(
+                        "INSERT INTO tlog_key (id, public_key, origin) VALUES (1, $1, $2)
+                         ON CONFLICT (id) DO UPDATE
+                             SET public_key = EXCLUDED.public_key, origin = EXCLUDED.origin",
+                        &[&&key.public_key[..], &key.origin],
+                    )?;
+                    Ok(key.clone())
+                }
+            }
+        })
+    }
+}
+
+/// The log key recorded for the log.
+fn recorded_key(client: &mut impl GenericClient) -> StorageResult<Option<LogKeyBinding>> {
+    let Some(row) =
+        client.query_opt("SELECT public_key, origin FROM tlog_key WHERE id = 1", &[])?
+    else {
+        return Ok(None);
+    };
+    let public_key: Vec<u8> = row.try_get(0)?;
+    Ok(Some(LogKeyBinding {
+        public_key: public_key
+            .try_into()
+            .map_err(|_| StorageError::Undecodable("recorded log key"))?,
+        origin: row.try_get(1)?,
+    }))
 }
 
 #[cfg(test)]
@@ -272,6 +313,7 @@ mod tests {
                 "DROP TABLE tlog_leaves, tlog_nodes, tlog_head, tlog_cosignatures;
                  DROP FUNCTION tlog_append_only();
                  DROP TABLE receipt_key, visitor_requests, receipt_withdrawals;
+                 DROP TABLE tlog_key, device_certificates;
                  ALTER TABLE registrations DROP COLUMN receipt_tag;
                  UPDATE kiosk_relay_schema SET version = 8;",
             )

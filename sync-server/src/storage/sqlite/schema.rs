@@ -27,7 +27,7 @@ use crate::storage::{StorageError, StorageResult};
 pub(crate) const APPLICATION_ID: u32 = 0x4B52_4C59;
 
 /// The version this build writes.
-pub const CURRENT_VERSION: u32 = 15;
+pub const CURRENT_VERSION: u32 = 16;
 
 /// One change of a step.
 enum Change {
@@ -260,7 +260,26 @@ const STEPS: [&[Change]; CURRENT_VERSION as usize] = [
              ) STRICT;",
         ),
     ],
+    // 16: provenance the relay could not show before: which log key and origin the
+    // transparency log is signed under (a relay started with another is refused, see
+    // `crate::transparency::checkpoint::load_for_store`), and each tablet's certificate as
+    // the enrollment answer carried it (the provenance bundle hands out the original).
+    &[Change::Sql(PROVENANCE_KEEPING)],
 ];
+
+/// Step 16.
+const PROVENANCE_KEEPING: &str = "
+CREATE TABLE IF NOT EXISTS tlog_key (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    public_key BLOB NOT NULL CHECK (length(public_key) = 32),
+    origin     TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS device_certificates (
+    device_key BLOB PRIMARY KEY NOT NULL CHECK (length(device_key) = 32),
+    issued_at  INTEGER NOT NULL,
+    envelope   BLOB NOT NULL
+) STRICT;
+";
 
 /// Step 14.
 const WITNESS_COSIGNATURES: &str = "

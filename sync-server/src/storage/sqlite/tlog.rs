@@ -7,7 +7,7 @@
 use kiosk_core::tlog::hash::Hash;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::storage::model::LogTip;
+use crate::storage::model::{LogKeyBinding, LogTip};
 use crate::storage::{StorageError, StorageResult};
 use crate::transparency::append::{self, LogHead};
 use crate::transparency::leaf::{Leaf, LeafKind, Nonce, author_of_actor, record_commitment};
@@ -261,6 +261,50 @@ impl crate::storage::traits::TransparencyLogStore for super::SqliteStore {
     fn record_nonce(&self, doc_id: &str) -> StorageResult<Option<Nonce>> {
         self.read(|conn| nonce(conn, doc_id))
     }
+
+    fn recorded_log_key(&self) -> StorageResult<Option<LogKeyBinding>> {
+        self.read(recorded_key)
+    }
+
+    fn bind_log_key(&self, key: &LogKeyBinding) -> StorageResult<LogKeyBinding> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let recorded = recorded_key(&tx)?;
+        let bound = match recorded {
+            Some(recorded) if head(&tx)?.size > 0 => recorded,
+            _ => {
+                tx.execute(
+                    "INSERT INTO tlog_key (id, public_key, origin) VALUES (1, ?1, ?2)
+                     ON CONFLICT (id) DO UPDATE
+                         SET public_key = excluded.public_key, origin = excluded.origin",
+                    params![&key.public_key[..], key.origin],
+                )?;
+                key.clone()
+            }
+        };
+        tx.commit()?;
+        Ok(bound)
+    }
+}
+
+/// The log key recorded for the log.
+fn recorded_key(conn: &Connection) -> StorageResult<Option<LogKeyBinding>> {
+    let row: Option<(Vec<u8>, String)> = conn
+        .query_row(
+            "SELECT public_key, origin FROM tlog_key WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    row.map(|(public_key, origin)| {
+        Ok(LogKeyBinding {
+            public_key: public_key
+                .try_into()
+                .map_err(|_| StorageError::Undecodable("recorded log key"))?,
+            origin,
+        })
+    })
+    .transpose()
 }
 
 #[cfg(test)]

@@ -400,3 +400,39 @@ pub(crate) fn proofs_served_from_the_store_equal_the_in_memory_librarys(store: &
         }
     }
 }
+
+/// The log key is recorded at first start, may change while the log is empty, and once the
+/// log has leaves the recorded one stays whatever key asks to be bound.
+pub(crate) fn the_log_key_is_bound_once_the_log_has_leaves(store: &dyn RelayStore) {
+    use crate::storage::LogKeyBinding;
+    let first = LogKeyBinding {
+        public_key: [1; 32],
+        origin: "relay.example/log".to_owned(),
+    };
+    let second = LogKeyBinding {
+        public_key: [2; 32],
+        origin: "relay.example/log".to_owned(),
+    };
+    assert_eq!(store.recorded_log_key().expect("reads"), None);
+    assert_eq!(store.bind_log_key(&first).expect("binds"), first);
+    assert_eq!(
+        store.recorded_log_key().expect("reads"),
+        Some(first.clone())
+    );
+    // An empty log has signed nothing anyone trusts yet: another key takes its place.
+    assert_eq!(store.bind_log_key(&second).expect("binds"), second);
+    ingest_generated_for_tests(store, 1);
+    assert!(store.log_tip().expect("reads").size > 0);
+    assert_eq!(store.bind_log_key(&second).expect("answers"), second);
+    assert_eq!(
+        store.bind_log_key(&first).expect("answers"),
+        second,
+        "a log with leaves keeps its key"
+    );
+    let renamed = LogKeyBinding {
+        origin: "relay.example/other".to_owned(),
+        ..second.clone()
+    };
+    assert_eq!(store.bind_log_key(&renamed).expect("answers"), second);
+    assert_eq!(store.recorded_log_key().expect("reads"), Some(second));
+}

@@ -5,7 +5,7 @@
 use kiosk_core::tlog::hash::Hash;
 
 use crate::storage::StorageResult;
-use crate::storage::model::LogTip;
+use crate::storage::model::{LogKeyBinding, LogTip};
 use crate::transparency::leaf::Nonce;
 
 pub trait TransparencyLogStore {
@@ -40,4 +40,13 @@ pub trait TransparencyLogStore {
 
     /// The nonce kept beside a stored registration (`None` once it is removed).
     fn record_nonce(&self, doc_id: &str) -> StorageResult<Option<Nonce>>;
+
+    /// The log key recorded for this log, if any.
+    fn recorded_log_key(&self) -> StorageResult<Option<LogKeyBinding>>;
+
+    /// Records `key` as the log's key while the log has no leaves (the first start, or a
+    /// relay whose log is still empty) or none is recorded yet (a log from before keys were
+    /// recorded), in one transaction with reading the log's size. Returns the key recorded
+    /// afterwards: `key`, or another one the log's leaves were signed under.
+    fn bind_log_key(&self, key: &LogKeyBinding) -> StorageResult<LogKeyBinding>;
 }
