@@ -282,7 +282,8 @@ def check_bundle(bundle, vkey=None, relay_key=None, witnesses=()):
             "captured change %s: by the tablet, in a capture leaf" % digest.hex()[:12],
         )
 
-    # The tablet's enrollment as the relay states it (see docs: re-issued, not the original).
+    # The tablet's enrollment as the relay states it, with the certificate its enrollment
+    # answer carried (or, for a tablet enrolled before those were kept, one re-issued).
     device = bundle["device"]
     r.check(b64(device["device_key"]) == device_key, "capturing tablet is the enrolled device")
     certificate = device.get("certificate")

@@ -319,8 +319,15 @@ pub fn enroll_with_log(
         issued_at: device.certified_at,
         expires_at: device.expires_at,
     };
+    let certificate = SignedEnvelope::sign(CERTIFICATE_TAG, &certificate, &keys.signing);
+    // Kept as sent: the provenance bundle hands out this envelope, not one re-issued later.
+    store.keep_certificate(
+        &device.device_key,
+        device.certified_at,
+        &kiosk_core::cbor::to_vec(&certificate),
+    )?;
     let answer = EnrollAnswer {
-        certificate: SignedEnvelope::sign(CERTIFICATE_TAG, &certificate, &keys.signing),
+        certificate,
         relay_signing_key: keys.signing.verifying_key().to_bytes(),
         relay_sealing_key: keys.sealing.sealing_key().clone(),
         log_key: log_key.map(str::to_owned),

@@ -9,8 +9,9 @@
 //! It holds: every change of the record's Automerge document (its uncompressed change
 //! chunk, whose SHA-256 after the 8-byte magic and checksum is the change hash), the
 //! capture signature with the exact message it signs, the enrolled tablet as the relay
-//! holds it with a certificate re-issued from that enrollment record (the relay keeps no
-//! copy of the certificate it sent: see [`device_json`]), the record's nonce, every leaf of
+//! holds it with the certificate its enrollment answer carried (kept verbatim since SQLite
+//! schema 16 / PostgreSQL 12; for a tablet enrolled before, one re-issued from the
+//! enrollment record, saying so: see [`device_json`]), the record's nonce, every leaf of
 //! the record with its index and inclusion proof, the log's checkpoint verbatim (a signed
 //! note, with the cosignatures the relay keeps for that tree: the newest cosigned tree when
 //! it holds every leaf of the record) with the log's verifier key, and the relay's signing
@@ -62,9 +63,10 @@ const CAPTURE_MESSAGE_LAYOUT: &str = "\"kiosk-capture-v1\" ‖ device key (32) �
      registration id (4, big endian) ‖ registration id (UTF-8) ‖ number of change hashes (4, \
      big endian) ‖ change hashes (32 each, in the order of capture.change_hashes)";
 
-/// What the relay does not keep of an enrollment, said in the bundle.
-const CERTIFICATE_NOTE: &str = "The relay does not keep the certificate it sent the tablet at \
-     enrollment. This certificate is re-issued from the relay's enrollment record (the same \
+/// What the relay did not keep of an enrollment from before certificates were kept, said
+/// in the bundle.
+const CERTIFICATE_NOTE: &str = "The relay kept no copy of the certificate it sent this tablet \
+     at enrollment (it was enrolled before the relay kept them). This certificate is re-issued from the relay's enrollment record (the same \
      fields) and signed now with the relay's current signing key; its version is this relay's \
      protocol version, which may differ from the one the tablet received. It proves what the \
      relay states about the enrollment when the bundle was made, not what it said then.";
@@ -136,6 +138,9 @@ pub(crate) fn bundle(
     let device = store
         .device(&record.device_key)
         .context("reading the capturing tablet")?;
+    let kept_certificate = store
+        .kept_certificate(&record.device_key)
+        .context("reading the capturing tablet's certificate")?;
     // Taken after the record was read: every leaf of what was read is inside this tree.
     let current = store.log_tip().context("reading the log's size")?;
     let leaves = record_leaves(store, &nonce, doc_id, current.size)?;
@@ -152,6 +157,7 @@ pub(crate) fn bundle(
         capture_signature: &evidence.capture_signature,
         nonce: &nonce,
         device: device.as_ref(),
+        kept_certificate: kept_certificate.as_ref(),
         keys,
         log_key,
         tip,
@@ -272,6 +278,8 @@ pub(crate) struct Parts<'a> {
     pub capture_signature: &'a [u8],
     pub nonce: &'a Nonce,
     pub device: Option<&'a DeviceRecord>,
+    /// The certificate envelope kept at enrollment, with when it was issued.
+    pub kept_certificate: Option<&'a (i64, Vec<u8>)>,
     pub keys: &'a RelayKeys,
     pub log_key: &'a LogKey,
     pub tip: LogTip,
@@ -355,7 +363,7 @@ pub(crate) fn assemble(parts: &Parts<'_>) -> Value {
             "message": message.as_deref().map(b64),
             "message_layout": CAPTURE_MESSAGE_LAYOUT,
         },
-        "device": device_json(parts.device, &device_key, parts.keys),
+        "device": device_json(parts.device, parts.kept_certificate, &device_key, parts.keys),
         "relay": {
             "signing_key": b64(&relay_key),
             "signing_key_pem": public_key_pem(&relay_key),
@@ -378,10 +386,16 @@ fn log_public_key(log_key: &LogKey) -> [u8; 32] {
     log_key.verifier().verifying_key().to_bytes()
 }
 
-/// The capturing tablet as the relay holds it, and a certificate re-issued from that
+/// The capturing tablet as the relay holds it, with the certificate its enrollment answer
+/// carried when the relay kept it for this enrollment, else one re-issued from the
 /// enrollment record (see [`CERTIFICATE_NOTE`]). A tablet the relay no longer knows gets
 /// its key only.
-fn device_json(device: Option<&DeviceRecord>, device_key: &[u8; 32], keys: &RelayKeys) -> Value {
+fn device_json(
+    device: Option<&DeviceRecord>,
+    kept: Option<&(i64, Vec<u8>)>,
+    device_key: &[u8; 32],
+    keys: &RelayKeys,
+) -> Value {
     let Some(device) = device else {
         return json!({
             "device_key": b64(device_key),
@@ -389,22 +403,23 @@ fn device_json(device: Option<&DeviceRecord>, device_key: &[u8; 32], keys: &Rela
             "missing": "The relay holds no enrollment record of this tablet, so the bundle has no certificate.",
         });
     };
-    let certificate = DeviceCertificate {
-        version: kiosk_core::protocol::PROTOCOL_VERSION,
-        device_key: device.device_key,
-        event_id: device.event_id.clone(),
-        role: device.role,
-        recruiter: device.recruiter.clone(),
-        issued_at: device.certified_at,
-        expires_at: device.expires_at,
+    // The kept envelope of this enrollment (an older one's would not match the record).
+    let original = kept
+        .filter(|(issued_at, _)| *issued_at == device.certified_at)
+        .and_then(|(_, bytes)| {
+            let envelope = ciborium::from_reader::<SignedEnvelope, _>(bytes.as_slice()).ok()?;
+            Some((envelope, bytes.as_slice()))
+        });
+    let reissued = original.is_none();
+    let (envelope, envelope_cbor) = match original {
+        Some((envelope, bytes)) => (envelope, bytes.to_vec()),
+        None => {
+            let envelope = reissue(device, keys);
+            let bytes = kiosk_core::cbor::to_vec(&envelope);
+            (envelope, bytes)
+        }
     };
-    // The key the tablet pins, while the relay still holds it (a rotation under way).
-    let signer = match &device.relay_key {
-        Some(pinned) => keys.signing_for(pinned),
-        None => &keys.signing,
-    };
-    let envelope = SignedEnvelope::sign(CERTIFICATE_TAG, &certificate, signer);
-    json!({
+    let mut value = json!({
         "device_key": b64(device_key),
         "enrolled": true,
         "event_id": device.event_id,
@@ -417,15 +432,38 @@ fn device_json(device: Option<&DeviceRecord>, device_key: &[u8; 32], keys: &Rela
         "revoked_at": device.revoked_at,
         "pinned_relay_key": device.relay_key.map(|key| b64(&key)),
         "certificate": {
-            "reissued": true,
+            "reissued": reissued,
             "tag": String::from_utf8_lossy(CERTIFICATE_TAG),
             "signer": b64(&envelope.signer),
             "payload_cbor": b64(&envelope.payload),
             "signed_message": b64(&[CERTIFICATE_TAG, envelope.payload.as_slice()].concat()),
             "signature": b64(&envelope.signature),
+            "envelope_cbor": b64(&envelope_cbor),
         },
-        "missing": CERTIFICATE_NOTE,
-    })
+    });
+    if reissued {
+        value["missing"] = json!(CERTIFICATE_NOTE);
+    }
+    value
+}
+
+/// A certificate re-issued from the enrollment record, signed now with the key the tablet
+/// pins (while the relay holds it) or the current one.
+fn reissue(device: &DeviceRecord, keys: &RelayKeys) -> SignedEnvelope {
+    let certificate = DeviceCertificate {
+        version: kiosk_core::protocol::PROTOCOL_VERSION,
+        device_key: device.device_key,
+        event_id: device.event_id.clone(),
+        role: device.role,
+        recruiter: device.recruiter.clone(),
+        issued_at: device.certified_at,
+        expires_at: device.expires_at,
+    };
+    let signer = match &device.relay_key {
+        Some(pinned) => keys.signing_for(pinned),
+        None => &keys.signing,
+    };
+    SignedEnvelope::sign(CERTIFICATE_TAG, &certificate, signer)
 }
 
 #[cfg(test)]

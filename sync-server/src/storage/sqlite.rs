@@ -844,6 +844,34 @@ impl DeviceStore for SqliteStore {
         Ok(())
     }
 
+    fn keep_certificate(
+        &self,
+        device_key: &[u8; 32],
+        issued_at: i64,
+        envelope: &[u8],
+    ) -> StorageResult<()> {
+        self.conn().execute(
+            "INSERT INTO device_certificates (device_key, issued_at, envelope)
+             VALUES (?1, ?2, ?3)
+             ON CONFLICT (device_key) DO UPDATE
+                 SET issued_at = excluded.issued_at, envelope = excluded.envelope",
+            params![device_key.as_slice(), issued_at, envelope],
+        )?;
+        Ok(())
+    }
+
+    fn kept_certificate(&self, device_key: &[u8; 32]) -> StorageResult<Option<(i64, Vec<u8>)>> {
+        self.read(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT issued_at, envelope FROM device_certificates WHERE device_key = ?1",
+                    [device_key.as_slice()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?)
+        })
+    }
+
     fn devices_not_pinning(&self, relay_key: &[u8; 32], now: i64) -> StorageResult<u64> {
         let count: i64 = self.conn().query_row(
             "SELECT count(*) FROM devices

@@ -38,6 +38,7 @@ struct Relay {
 }
 
 /// A relay holding `count` signed captures of the demo generator by one kiosk; their ids.
+/// The kiosk is enrolled as the store records one, with no certificate kept.
 fn relay_with_captures(count: usize) -> (Relay, Vec<kiosk_core::registration::Registration>) {
     let store = SqliteStore::in_memory().expect("store");
     let tablet = SigningKey::from_bytes(&[3; 32]);
@@ -48,6 +49,15 @@ fn relay_with_captures(count: usize) -> (Relay, Vec<kiosk_core::registration::Re
         EnrolledRole::Kiosk,
         None,
     );
+    with_captures(store, tablet, count)
+}
+
+/// `count` signed captures of the demo generator by `tablet`, enrolled in `store`.
+fn with_captures(
+    store: SqliteStore,
+    tablet: SigningKey,
+    count: usize,
+) -> (Relay, Vec<kiosk_core::registration::Registration>) {
     let mut generator =
         kiosk_core::generator::RegistrationGenerator::new(kiosk_core::demo::demo_event(), 5);
     let mut registrations = Vec::new();
@@ -159,8 +169,15 @@ fn a_bundle_carries_each_change_with_its_leaf_and_proof_under_the_signed_checkpo
         .expect("the tablet signed it");
     assert!(message.starts_with(b"kiosk-capture-v1"));
 
-    // The re-issued certificate: tag ‖ payload, signed by the relay's signing key.
+    // The re-issued certificate (no enrollment answer was kept): tag ‖ payload, signed by
+    // the relay's signing key, and the bundle says it is re-issued.
     let certificate = &bundle["device"]["certificate"];
+    assert_eq!(certificate["reissued"], true);
+    assert!(
+        bundle["device"]["missing"]
+            .as_str()
+            .is_some_and(|note| note.contains("re-issued"))
+    );
     let signed = bytes(&certificate["signed_message"]);
     assert_eq!(
         signed,
@@ -357,4 +374,62 @@ fn the_bundle_proves_its_leaves_in_the_newest_cosigned_tree_that_holds_them_with
             .expect("note")
             .contains("arkiv.example.se/witness")
     );
+}
+
+#[test]
+fn the_bundles_certificate_is_byte_for_byte_the_one_the_enrollment_answer_carried() {
+    use kiosk_core::protocol::enrollment::{EnrollRequest, EnrollResponse};
+    let store = SqliteStore::in_memory().expect("store");
+    // Enrolled under other relay keys than the bundle is made with: a re-issued certificate
+    // would be signed by the bundle's key, the original by the enrolling one.
+    let enrolling = RelayKeys::from_seeds([8; 32], [9; 32]);
+    let code = crate::enrollment::create_code(
+        &store,
+        kiosk_core::demo::DEMO_EVENT_ID,
+        EnrolledRole::Kiosk,
+        None,
+        1,
+        i64::MAX,
+        0,
+    )
+    .expect("a code");
+    let tablet = SigningKey::from_bytes(&[3; 32]);
+    let request = EnrollRequest::new(&code, &tablet, EnrolledRole::Kiosk);
+    let answered = crate::enrollment::enroll(
+        &store,
+        &enrolling,
+        &kiosk_core::cbor::to_vec(&request),
+        now_ms(),
+    )
+    .expect("storage")
+    .expect("enrolled");
+    let response: EnrollResponse = ciborium::from_reader(answered.as_slice()).expect("decodes");
+    let (answer, _) = response
+        .open(&code, &tablet.verifying_key().to_bytes())
+        .expect("authentic");
+    let sent = kiosk_core::cbor::to_vec(&answer.certificate);
+
+    let (relay, registrations) = with_captures(store, tablet, 2);
+    let bundle = bundle_of(&relay, &archivist(), &open(&registrations)).expect("a bundle");
+    let certificate = &bundle["device"]["certificate"];
+    assert_eq!(
+        bytes(&certificate["envelope_cbor"]),
+        sent,
+        "the envelope sent"
+    );
+    assert_eq!(
+        bytes(&certificate["payload_cbor"]),
+        answer.certificate.payload
+    );
+    assert_eq!(
+        bytes(&certificate["signature"]),
+        answer.certificate.signature
+    );
+    assert_eq!(
+        bytes(&certificate["signer"]),
+        enrolling.signing.verifying_key().to_bytes(),
+        "signed by the key that enrolled the tablet, not re-signed now"
+    );
+    assert_eq!(certificate["reissued"], false);
+    assert!(bundle["device"].get("missing").is_none());
 }

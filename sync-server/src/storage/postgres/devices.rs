@@ -193,6 +193,31 @@ impl DeviceStore for PgStore {
         Ok(())
     }
 
+    fn keep_certificate(
+        &self,
+        device_key: &[u8; 32],
+        issued_at: i64,
+        envelope: &[u8],
+    ) -> StorageResult<()> {
+        self.client()?.execute(
+            "INSERT INTO device_certificates (device_key, issued_at, envelope)
+             VALUES ($1, $2, $3)
+             ON CONFLICT (device_key) DO UPDATE
+                 SET issued_at = EXCLUDED.issued_at, envelope = EXCLUDED.envelope",
+            &[&device_key.as_slice(), &issued_at, &envelope],
+        )?;
+        Ok(())
+    }
+
+    fn kept_certificate(&self, device_key: &[u8; 32]) -> StorageResult<Option<(i64, Vec<u8>)>> {
+        let row = self.client()?.query_opt(
+            "SELECT issued_at, envelope FROM device_certificates WHERE device_key = $1",
+            &[&device_key.as_slice()],
+        )?;
+        row.map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+            .transpose()
+    }
+
     fn devices_not_pinning(&self, relay_key: &[u8; 32], now: i64) -> StorageResult<u64> {
         let row = self.client()?.query_one(
             "SELECT count(*) FROM devices

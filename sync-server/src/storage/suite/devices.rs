@@ -376,3 +376,26 @@ pub(crate) fn a_code_names_the_tablets_it_enrolls_and_hr_can_rename_them(store: 
     assert!(!store.rename_device(&[6; 32], Some("Ghost")).expect("asks"));
     assert_eq!(store.device(&[6; 32]).expect("reads"), None);
 }
+
+/// The certificate an enrollment answer carried is kept byte for byte, a later
+/// enrollment's in its place; a tablet enrolled without one kept has none.
+pub(crate) fn a_tablets_certificate_is_kept_verbatim_and_a_later_enrollment_replaces_it(
+    store: &dyn RelayStore,
+) {
+    let keys = enroll(store, 2);
+    assert_eq!(store.kept_certificate(&keys[0]).expect("reads"), None);
+    let sent = vec![0xa3, 0x00, 0xff, 0x7f];
+    store.keep_certificate(&keys[0], 10, &sent).expect("keeps");
+    assert_eq!(
+        store.kept_certificate(&keys[0]).expect("reads"),
+        Some((10, sent))
+    );
+    store
+        .keep_certificate(&keys[0], 20, &[1, 2, 3])
+        .expect("replaces");
+    assert_eq!(
+        store.kept_certificate(&keys[0]).expect("reads"),
+        Some((20, vec![1, 2, 3]))
+    );
+    assert_eq!(store.kept_certificate(&keys[1]).expect("reads"), None);
+}

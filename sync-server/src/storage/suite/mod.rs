@@ -152,6 +152,7 @@ macro_rules! store_suite {
                 kiosks_unknown_and_revoked_devices_get_no_unlock,
                 an_unlock_is_outstanding_for_seven_days_from_its_latest_issue,
                 a_code_names_the_tablets_it_enrolls_and_hr_can_rename_them,
+                a_tablets_certificate_is_kept_verbatim_and_a_later_enrollment_replaces_it,
             }
             blind_index {
                 the_duplicate_index_is_written_by_the_pass_and_removed_with_its_record,

@@ -54,4 +54,18 @@ pub trait DeviceStore {
     /// How many active tablets (not revoked, certificate not expired at `now`) are not known
     /// to pin `relay_key`: those that named another key in their last sync, or none yet.
     fn devices_not_pinning(&self, relay_key: &[u8; 32], now: i64) -> StorageResult<u64>;
+
+    /// Keeps `envelope`, the signed certificate envelope (its CBOR bytes, verbatim) the
+    /// enrollment answer to `device_key` carries, issued at `issued_at`, in place of an
+    /// earlier enrollment's: the provenance bundle hands out the original.
+    fn keep_certificate(
+        &self,
+        device_key: &[u8; 32],
+        issued_at: i64,
+        envelope: &[u8],
+    ) -> StorageResult<()>;
+
+    /// The certificate envelope kept for `device_key` and when it was issued; `None` for a
+    /// tablet enrolled before certificates were kept.
+    fn kept_certificate(&self, device_key: &[u8; 32]) -> StorageResult<Option<(i64, Vec<u8>)>>;
 }
