@@ -34,7 +34,13 @@ FORMAT = "kiosk-provenance-bundle-v1"
 LEAF_LEN = 106
 CAPTURE_TAG = b"kiosk-capture-v1"
 CHANGE_KINDS = {1: "capture", 2: "staff-edit", 3: "hr-edit", 7: "accepted-before-log"}
-OTHER_KINDS = {4: "removed", 5: "legal-hold-set", 6: "legal-hold-lifted"}
+OTHER_KINDS = {
+    4: "removed",
+    5: "legal-hold-set",
+    6: "legal-hold-lifted",
+    8: "quarantine-accepted",
+    9: "talent-pool-withdrawn",
+}
 MAX_PROOF = 64
 
 

@@ -36,10 +36,15 @@ pub enum LeafKind {
     /// A change the relay held before its log existed, appended when the store was upgraded,
     /// in the order the relay had stored them.
     AcceptedBeforeLog = 7,
+    /// An archivist accepted a quarantined capture: who decided (the capture's own leaves
+    /// name the tablet that captured it).
+    QuarantineAccepted = 8,
+    /// The visitor's talent-pool consent withdrawn, by HR or by the visitor.
+    TalentPoolWithdrawn = 9,
 }
 
 impl LeafKind {
-    pub const ALL: [LeafKind; 7] = [
+    pub const ALL: [LeafKind; 9] = [
         LeafKind::Capture,
         LeafKind::StaffEdit,
         LeafKind::HrEdit,
@@ -47,6 +52,8 @@ impl LeafKind {
         LeafKind::LegalHoldSet,
         LeafKind::LegalHoldLifted,
         LeafKind::AcceptedBeforeLog,
+        LeafKind::QuarantineAccepted,
+        LeafKind::TalentPoolWithdrawn,
     ];
 
     pub fn from_byte(byte: u8) -> Option<LeafKind> {
@@ -63,6 +70,8 @@ impl LeafKind {
             LeafKind::LegalHoldSet => "legal-hold-set",
             LeafKind::LegalHoldLifted => "legal-hold-lifted",
             LeafKind::AcceptedBeforeLog => "accepted-before-log",
+            LeafKind::QuarantineAccepted => "quarantine-accepted",
+            LeafKind::TalentPoolWithdrawn => "talent-pool-withdrawn",
         }
     }
 }
@@ -74,10 +83,12 @@ pub struct Leaf {
     /// [`record_commitment`] of the record the leaf is about.
     pub record: [u8; 32],
     /// What about it: a change ([`change_subject`]), a removal's decision
-    /// ([`removal_subject`]) or a hold ([`hold_subject`]).
+    /// ([`removal_subject`]), a hold ([`hold_subject`]) or another decision
+    /// ([`decision_subject`]).
     pub subject: [u8; 32],
     /// Who: the change's Automerge actor (a tablet's device key; an HR user's actor key,
-    /// derived from the user's internal id), or [`operator_author`] for removals and holds.
+    /// derived from the user's internal id), or [`accessor_author`] for removals, holds and
+    /// decisions.
     pub author: [u8; 32],
     /// Relay time, ms.
     pub accepted_at: i64,
@@ -193,6 +204,17 @@ pub fn hold_subject(nonce: &Nonce, set: bool, at: i64, reason: &str) -> [u8; 32]
     )
 }
 
+/// SHA-256("kiosk-tlog-decision-v1" ‖ nonce ‖ kind (1) ‖ at (8, BE) ‖ reason): a decision
+/// about a record (an acceptance from quarantine, a talent-pool withdrawal), hashed with the
+/// nonce as a hold is, so its free-text reason cannot be guessed back once the record is
+/// gone.
+pub fn decision_subject(nonce: &Nonce, kind: LeafKind, at: i64, reason: &str) -> [u8; 32] {
+    tagged(
+        b"kiosk-tlog-decision-v1",
+        &[nonce, &[kind as u8], &at.to_be_bytes(), reason.as_bytes()],
+    )
+}
+
 /// A change's author: its Automerge actor when it is a 32-byte key (every tablet's and HR
 /// user's is), else SHA-256("kiosk-tlog-actor-v1" ‖ actor).
 pub fn author_of_actor(actor: &[u8]) -> [u8; 32] {
@@ -244,6 +266,27 @@ pub fn hold(nonce: &Nonce, doc_id: &str, set: bool, reason: &str, by: &str, at: 
         record: record_commitment(nonce, doc_id),
         subject: hold_subject(nonce, set, at, reason),
         author: operator_author(by),
+        accepted_at: at,
+    }
+}
+
+/// A decision's leaf (`kind` [`LeafKind::QuarantineAccepted`] or
+/// [`LeafKind::TalentPoolWithdrawn`]): who decided (`author`, [`accessor_author`] of them as
+/// the access log names them) and when; `reason` is what they gave ("" when none is asked
+/// for).
+pub fn decision(
+    kind: LeafKind,
+    nonce: &Nonce,
+    doc_id: &str,
+    reason: &str,
+    author: [u8; 32],
+    at: i64,
+) -> Leaf {
+    Leaf {
+        kind,
+        record: record_commitment(nonce, doc_id),
+        subject: decision_subject(nonce, kind, at, reason),
+        author,
         accepted_at: at,
     }
 }

@@ -33,7 +33,7 @@ pub struct Checked {
     pub root: Hash,
     pub nodes: u64,
     /// Leaves per kind, in [`LeafKind::ALL`]'s order.
-    pub kinds: [u64; 7],
+    pub kinds: [u64; LeafKind::ALL.len()],
     /// The saved checkpoint's size, when one was checked.
     pub checkpoint: Option<u64>,
 }

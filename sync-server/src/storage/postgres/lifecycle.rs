@@ -303,6 +303,20 @@ impl LifecycleStore for PgStore {
                 "UPDATE registration_index SET talent_pool = FALSE WHERE doc_id = $1",
                 &[&doc_id],
             )?;
+            // Who withdrew it, in the log: the record's document does not change. Before the
+            // access log's chain (the lock order in `tlog.rs`).
+            let nonce = super::tlog::nonce_of_stored(tx, doc_id)?;
+            super::tlog::append(
+                tx,
+                &[crate::transparency::leaf::decision(
+                    crate::transparency::leaf::LeafKind::TalentPoolWithdrawn,
+                    &nonce,
+                    doc_id,
+                    "",
+                    crate::transparency::leaf::accessor_author(by),
+                    at,
+                )],
+            )?;
             access_log::append(
                 tx,
                 &[AccessEntry {

@@ -184,6 +184,19 @@ impl QuarantineStore for PgStore {
                 signed(seq, "commit number")?,
                 self.email_tags(),
             )?;
+            // And who accepted it: the capture's leaves name only the tablet.
+            let nonce = super::tlog::nonce_of_stored(tx, &doc_id)?;
+            super::tlog::append(
+                tx,
+                &[crate::transparency::leaf::decision(
+                    crate::transparency::leaf::LeafKind::QuarantineAccepted,
+                    &nonce,
+                    &doc_id,
+                    reason,
+                    crate::transparency::leaf::accessor_author(by),
+                    at,
+                )],
+            )?;
             review.record(tx, &doc_id).map(Numbered::Commit)
         })
     }

@@ -297,6 +297,21 @@ pub fn replay(tx: &Transaction<'_>, mut entries: Vec<LifecycleEntry>) -> Storage
                     [&doc_id],
                 )?;
                 access_log::append_one(tx, at, &by, AccessAction::Change, &doc_id)?;
+                // Its leaf again, by who withdrew it (the name is the one the access log
+                // gave them, so the author is the one the lost leaf had).
+                if let Some(nonce) = super::tlog::nonce(tx, &doc_id)? {
+                    super::tlog::append(
+                        tx,
+                        &[crate::transparency::leaf::decision(
+                            crate::transparency::leaf::LeafKind::TalentPoolWithdrawn,
+                            &nonce,
+                            &doc_id,
+                            "",
+                            crate::transparency::leaf::operator_author(&who),
+                            at,
+                        )],
+                    )?;
+                }
                 done.withdrawals += 1;
             }
             LifecycleEntry::Removal {

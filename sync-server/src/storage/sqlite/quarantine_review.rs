@@ -180,6 +180,16 @@ pub(crate) fn record(
         // Its leaves say when it was received, as a capture stored by ingest does.
         let mut leaves = Vec::new();
         super::insert_capture(&tx, &accepted, commit_seq, &mut leaves)?;
+        // And who accepted it: the capture's leaves name only the tablet.
+        let nonce = super::tlog::nonce_of_stored(&tx, &doc_id)?;
+        leaves.push(crate::transparency::leaf::decision(
+            crate::transparency::leaf::LeafKind::QuarantineAccepted,
+            &nonce,
+            &doc_id,
+            reason,
+            crate::transparency::leaf::accessor_author(by),
+            at,
+        ));
         super::tlog::append(&tx, &leaves)?;
     }
     tx.execute(

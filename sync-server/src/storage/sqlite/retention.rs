@@ -293,6 +293,19 @@ pub(crate) fn withdraw_talent_pool(
         [doc_id],
     )?;
     access_log::append_one(&tx, at, by, AccessAction::Change, doc_id)?;
+    // Who withdrew it, in the log: the record's document does not change.
+    let nonce = super::tlog::nonce_of_stored(&tx, doc_id)?;
+    super::tlog::append(
+        &tx,
+        &[crate::transparency::leaf::decision(
+            crate::transparency::leaf::LeafKind::TalentPoolWithdrawn,
+            &nonce,
+            doc_id,
+            "",
+            crate::transparency::leaf::accessor_author(by),
+            at,
+        )],
+    )?;
     lifecycle_journal::record(
         journal,
         &[LifecycleEntry::Withdrawal {

@@ -927,3 +927,67 @@ pub(crate) fn retention_runs_started_at_once_start_one(store: &dyn RelayStore) {
     );
     assert_eq!(store.retention_runs(10).expect("reads").len(), 1);
 }
+
+/// A talent-pool withdrawal appends one `talent-pool-withdrawn` leaf naming who withdrew
+/// it, in the same commit; answering "already withdrawn" or "never opted in" appends none.
+pub(crate) fn a_talent_pool_withdrawal_appends_a_leaf_naming_who_withdrew(store: &dyn RelayStore) {
+    use crate::transparency::leaf::{
+        Leaf, LeafKind, accessor_author, decision_subject, record_commitment,
+    };
+    let registrations = crate::storage::ingest_generated_for_tests(store, 20);
+    let opted_in: Vec<String> = registrations
+        .iter()
+        .filter(|r| r.consents.talent_pool.is_some())
+        .map(|r| r.id.to_string())
+        .take(2)
+        .collect();
+    let never = registrations
+        .iter()
+        .find(|r| r.consents.talent_pool.is_none())
+        .expect("a visitor who did not opt in")
+        .id
+        .to_string();
+    let hr = operator("hr:rut");
+    let visitor = crate::storage::Accessor::Visitor;
+    let before = store.log_tip().expect("reads").size;
+    store
+        .withdraw_talent_pool(&opted_in[0], &hr, "hr:rut", 5)
+        .expect("withdraws");
+    store
+        .withdraw_talent_pool(
+            &opted_in[1],
+            &visitor,
+            crate::rules::access_chain::VISITOR_ACTOR,
+            6,
+        )
+        .expect("withdraws");
+    let after = store.log_tip().expect("reads").size;
+    assert_eq!(after, before + 2, "a leaf per withdrawal");
+    store
+        .withdraw_talent_pool(&opted_in[0], &hr, "hr:rut", 9)
+        .expect("answers");
+    store
+        .withdraw_talent_pool(&never, &hr, "hr:rut", 9)
+        .expect("answers");
+    assert_eq!(
+        store.log_tip().expect("reads").size,
+        after,
+        "no leaf for no change"
+    );
+    let leaves = store.log_leaves(before, 10).expect("reads");
+    for ((id, by, at), bytes) in [(&opted_in[0], &hr, 5), (&opted_in[1], &visitor, 6)]
+        .into_iter()
+        .zip(&leaves)
+    {
+        let leaf = Leaf::decode(bytes).expect("decodes");
+        let nonce = store.record_nonce(id).expect("reads").expect("held");
+        assert_eq!(leaf.kind, LeafKind::TalentPoolWithdrawn);
+        assert_eq!(leaf.record, record_commitment(&nonce, id));
+        assert_eq!(
+            leaf.subject,
+            decision_subject(&nonce, LeafKind::TalentPoolWithdrawn, at, "")
+        );
+        assert_eq!(leaf.author, accessor_author(by), "who withdrew it");
+        assert_eq!(leaf.accepted_at, at);
+    }
+}

@@ -217,6 +217,7 @@ macro_rules! store_suite {
                 accepting_a_quarantined_capture_stores_it_as_a_registration_once,
                 keeping_a_capture_apart_is_recorded_once_and_stores_nothing,
                 a_quarantined_capture_whose_record_is_held_or_removed_is_not_stored_again,
+                an_acceptance_from_quarantine_appends_a_leaf_naming_who_accepted,
             }
             lifecycle {
                 a_removal_erases_the_record_is_pulled_as_removed_and_a_capture_of_it_is_refused,
@@ -232,6 +233,7 @@ macro_rules! store_suite {
                 an_uncleared_request_matching_restricted_records_waits_for_the_cleared,
                 a_disclosure_names_what_is_held_withheld_removed_and_not_held,
                 the_reconciliation_tally_counts_an_events_devices_and_removals,
+                a_talent_pool_withdrawal_appends_a_leaf_naming_who_withdrew,
             }
             access_log {
                 an_empty_log_verifies_with_no_entries,

@@ -242,3 +242,71 @@ pub(crate) fn a_quarantined_capture_whose_record_is_held_or_removed_is_not_store
         None
     );
 }
+
+/// Accepting a quarantined capture appends, beside the capture's leaves (authored by the
+/// tablet), one `quarantine-accepted` leaf naming the archivist who decided, in the same
+/// commit; keeping a capture apart appends nothing.
+pub(crate) fn an_acceptance_from_quarantine_appends_a_leaf_naming_who_accepted(
+    store: &dyn RelayStore,
+) {
+    use crate::transparency::leaf::{
+        Leaf, LeafKind, accessor_author, decision_subject, record_commitment,
+    };
+    let device = enroll(store, 1)[0];
+    let ids = flag(store, &device, 2);
+    let captures = store.quarantined_captures(None, 10).expect("lists");
+    let by = operator("hr:arvid");
+    let before = store.log_tip().expect("reads").size;
+    store
+        .review_quarantined(
+            captures[0].id,
+            &ReviewAction::KeepApart,
+            "no",
+            "arvid",
+            &by,
+            40,
+        )
+        .expect("reviews");
+    assert_eq!(
+        store.log_tip().expect("reads").size,
+        before,
+        "kept apart: no leaf"
+    );
+    store
+        .review_quarantined(
+            captures[1].id,
+            &accept(&device, 1),
+            "checked",
+            "arvid",
+            &by,
+            50,
+        )
+        .expect("reviews");
+    let leaves: Vec<Leaf> = store
+        .log_leaves(before, 1_000)
+        .expect("reads")
+        .iter()
+        .map(|bytes| Leaf::decode(bytes).expect("decodes"))
+        .collect();
+    let nonce = store.record_nonce(&ids[0]).expect("reads").expect("held");
+    let decisions: Vec<&Leaf> = leaves
+        .iter()
+        .filter(|leaf| leaf.kind == LeafKind::QuarantineAccepted)
+        .collect();
+    assert_eq!(decisions.len(), 1, "one decision leaf");
+    let decided = decisions[0];
+    assert_eq!(decided.record, record_commitment(&nonce, &ids[0]));
+    assert_eq!(
+        decided.subject,
+        decision_subject(&nonce, LeafKind::QuarantineAccepted, 50, "checked")
+    );
+    assert_eq!(decided.author, accessor_author(&by));
+    assert_eq!(decided.accepted_at, 50);
+    assert!(
+        leaves
+            .iter()
+            .filter(|leaf| leaf.kind == LeafKind::Capture)
+            .all(|leaf| leaf.author == device),
+        "the capture's own leaves stay the tablet's"
+    );
+}
