@@ -2,6 +2,7 @@
 """Checks a Kiosk provenance bundle with the Python standard library and `cryptography` only.
 
     python3 verify_bundle.py bundle.json [--vkey VKEY] [--relay-key BASE64] [--witness VKEY ...]
+                             [--max-cosignature-age AGE]
     python3 verify_bundle.py bundle.json --extract DIR
     python3 verify_bundle.py leaf --leaf FILE --index I --proof FILE --checkpoint FILE --vkey VKEY
 
@@ -10,6 +11,10 @@ one line per check, "OK ..." or "FAIL ...", exiting 1 if any failed. Pass the lo
 the relay's signing key as you got them from the relay's operator (not from the bundle) to
 check that the bundle is signed by the keys you trust; without them the script checks the
 bundle against the keys it carries and says so.
+
+--max-cosignature-age (7d, 12h, 30m, 90s) also fails a witness's cosignature older than that
+now: for checking a bundle just made (an archived bundle's cosignature is as old as the
+bundle, so leave it out there).
 
 --extract writes the files the openssl commands of docs/provenance.md read.
 
@@ -26,6 +31,7 @@ import hashlib
 import json
 import os
 import sys
+import time as clock
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -150,15 +156,30 @@ def open_checkpoint(note, vkey):
     raise ValueError("no valid signature by %s" % name)
 
 
-def cosignature_ok(text, lines, witness_vkey):
+def cosignature_time(text, lines, witness_vkey):
+    """The time (POSIX seconds) of the witness's valid cosignature of `text`, or None."""
     name, key_id, key = parse_vkey(witness_vkey, 0x04)
     for line_name, blob in lines:
         if line_name == name and blob[:4] == key_id and len(blob) == 76:
             time = int.from_bytes(blob[4:12], "big")
             message = ("cosignature/v1\ntime %d\n" % time).encode() + text.encode()
             if ed25519_ok(key, blob[12:], message):
-                return True
-    return False
+                return time
+    return None
+
+
+def cosignature_ok(text, lines, witness_vkey):
+    return cosignature_time(text, lines, witness_vkey) is not None
+
+
+AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def age_seconds(text):
+    """`7d`, `12h`, `30m` or `90s` as seconds; None if it is not one."""
+    if len(text) < 2 or text[-1] not in AGE_UNITS or not text[:-1].isdigit():
+        return None
+    return int(text[:-1]) * AGE_UNITS[text[-1]]
 
 
 # --- Kiosk leaves and Automerge change chunks ---------------------------------------------
@@ -214,7 +235,7 @@ class Report:
         return ok
 
 
-def check_bundle(bundle, vkey=None, relay_key=None, witnesses=()):
+def check_bundle(bundle, vkey=None, relay_key=None, witnesses=(), max_age=None):
     r = Report()
     r.check(bundle.get("format") == FORMAT, "format is " + FORMAT)
     doc_id = bundle["registration_id"]
@@ -232,7 +253,16 @@ def check_bundle(bundle, vkey=None, relay_key=None, witnesses=()):
         return r
     r.check(size == log["size"] and root == b64(log["root"]), "checkpoint's size and root are the bundle's")
     for witness in witnesses:
-        r.check(cosignature_ok(text, lines, witness), "cosigned by witness " + witness.split("+")[0])
+        name = witness.split("+")[0]
+        time = cosignature_time(text, lines, witness)
+        r.check(time is not None, "cosigned by witness " + name)
+        if time is not None and max_age is not None:
+            age = int(clock.time()) - time
+            r.check(
+                age <= max_age,
+                "witness %s's cosignature is at most %d seconds old" % (name, max_age),
+                "it is %d seconds old: the witness may have stopped watching the log" % age,
+            )
 
     # Every leaf: in the tree the checkpoint signs, and of this record.
     nonce = b64(bundle["record"]["nonce"])
@@ -383,7 +413,7 @@ def main(argv):
         if options[:1] == ["--extract"]:
             extract(bundle, options[1])
             return 0
-        vkey = relay = None
+        vkey = relay = max_age = None
         witnesses = []
         for flag, value in zip(options[::2], options[1::2]):
             if flag == "--vkey":
@@ -392,10 +422,15 @@ def main(argv):
                 relay = value
             elif flag == "--witness":
                 witnesses.append(value)
+            elif flag == "--max-cosignature-age":
+                max_age = age_seconds(value)
+                if max_age is None:
+                    print("--max-cosignature-age %r: write a whole number with s, m, h or d (7d)" % value)
+                    return 2
             else:
                 print("unknown option " + flag)
                 return 2
-        report = check_bundle(bundle, vkey, relay, witnesses)
+        report = check_bundle(bundle, vkey, relay, witnesses, max_age)
     print("%s: %d check(s) failed" % ("FAILED" if report.failed else "VERIFIED", report.failed))
     return 1 if report.failed else 0
 

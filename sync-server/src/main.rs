@@ -433,6 +433,11 @@ enum Command {
         /// as `witness --show-key` prints it); repeatable: every one named is required.
         #[arg(long, value_name = "VKEY", requires = "checkpoint", value_parser = kiosk_sync_server::witness::run::witness_vkey_arg)]
         witness: Vec<kiosk_core::tlog::cosignature::CosignatureVerifier>,
+        /// With --witness: refuse a cosignature older than this (`7d`, `12h`, `30m`, `90s`;
+        /// `0` accepts any age). A witness that cosigned nothing newer may have stopped
+        /// watching the log.
+        #[arg(long, value_name = "AGE", default_value = "7d", value_parser = kiosk_sync_server::transparency::verify::cosignature_age_arg)]
+        max_cosignature_age: u64,
     },
     /// Sign the access log's length and head and write them to a file to keep outside the
     /// database (`serve` writes one a day to <data dir>/access-checkpoints/).
@@ -1269,13 +1274,20 @@ fn admin_command(
             config,
             checkpoint,
             witness,
+            max_cosignature_age,
         } => {
             let settings = admin_settings(data_dir_flag, &config)?;
             let (store, _, _) = open(
                 &settings.data_dir_or_default(),
                 settings.database_url.as_ref(),
             )?;
-            verify_log(store.as_ref(), &settings, checkpoint.as_deref(), &witness)
+            verify_log(
+                store.as_ref(),
+                &settings,
+                checkpoint.as_deref(),
+                &witness,
+                max_cosignature_age,
+            )
         }
         Command::AccessLogCheckpoint { config, to } => {
             let settings = admin_settings(data_dir_flag, &config)?;
@@ -1876,6 +1888,7 @@ fn verify_log(
     settings: &Settings,
     checkpoint: Option<&std::path::Path>,
     witnesses: &[kiosk_core::tlog::cosignature::CosignatureVerifier],
+    max_cosignature_age: u64,
 ) -> Result<(), Box<dyn std::error::Error>> {
     use kiosk_sync_server::transparency::checkpoint::{LOG_KEY_FILE, open_checkpoint};
     use kiosk_sync_server::transparency::leaf::LeafKind;
@@ -1913,7 +1926,15 @@ fn verify_log(
                     witnesses,
                 )
                 .map_err(|e| format!("checkpoint {}: {e}", path.display()))?;
+                let now = u64::try_from(kiosk_sync_server::now_ms() / 1_000).unwrap_or(0);
                 for (name, time) in cosigned.cosigned {
+                    kiosk_sync_server::transparency::verify::check_cosignature_age(
+                        &name,
+                        time,
+                        now,
+                        max_cosignature_age,
+                    )
+                    .map_err(|e| format!("checkpoint {}: {e}", path.display()))?;
                     println!(
                         "checkpoint {}: cosigned by witness {name} at {time} (POSIX seconds)",
                         path.display()

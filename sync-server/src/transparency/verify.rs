@@ -270,3 +270,108 @@ pub fn verify_log(
     }
     Ok(checked)
 }
+
+/// The default of `verify-log --max-cosignature-age`: a week, in seconds. A witness that
+/// cosigned nothing newer has stopped watching, and a split view since then is not ruled out.
+pub const DEFAULT_MAX_COSIGNATURE_AGE_SECS: u64 = 7 * 86_400;
+
+/// The longest age `--max-cosignature-age` takes: ten years.
+const MAX_COSIGNATURE_AGE_SECS: u64 = 10 * 365 * 86_400;
+
+/// Reads a cosignature's greatest age: a whole number with a unit (`90s`, `30m`, `12h`,
+/// `7d`), or `0` to accept any age.
+pub fn cosignature_age_arg(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    if text == "0" {
+        return Ok(0);
+    }
+    let expected = || {
+        format!(
+            "{text:?} is not an age: write a whole number with s, m, h or d (7d, 12h), or 0 to \
+             accept any age"
+        )
+    };
+    let Some(unit) = text.chars().last() else {
+        return Err(expected());
+    };
+    let unit = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3_600,
+        'd' => 86_400,
+        _ => return Err(expected()),
+    };
+    let number = &text[..text.len() - 1];
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(expected());
+    }
+    number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+        .filter(|secs| *secs <= MAX_COSIGNATURE_AGE_SECS)
+        .ok_or_else(|| format!("{text:?} is longer than ten years"))
+}
+
+/// Refuses a cosignature made at `time` (POSIX seconds) by witness `name` that is older than
+/// `max_age` seconds at `now` (0 accepts any age).
+pub fn check_cosignature_age(name: &str, time: u64, now: u64, max_age: u64) -> Result<(), String> {
+    if max_age == 0 {
+        return Ok(());
+    }
+    let age = now.saturating_sub(time);
+    if age > max_age {
+        return Err(format!(
+            "witness {name}'s cosignature is {age} seconds old (made at {time}), older than the \
+             {max_age} seconds --max-cosignature-age allows: the witness may have stopped \
+             watching the log, so a split view since then is not ruled out. Fetch a checkpoint \
+             the witness cosigned recently, or pass a longer --max-cosignature-age (0 accepts \
+             any age)"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cosignature_age_is_read_with_its_unit_and_zero_accepts_any() {
+        assert_eq!(cosignature_age_arg("7d"), Ok(7 * 86_400));
+        assert_eq!(cosignature_age_arg("12h"), Ok(12 * 3_600));
+        assert_eq!(cosignature_age_arg("30m"), Ok(1_800));
+        assert_eq!(cosignature_age_arg("90s"), Ok(90));
+        assert_eq!(cosignature_age_arg("0"), Ok(0));
+        assert_eq!(
+            DEFAULT_MAX_COSIGNATURE_AGE_SECS,
+            cosignature_age_arg("7d").expect("reads")
+        );
+        for bad in ["", "7", "d", "7w", "-1d", "+1d", "1.5d", "7dä"] {
+            assert!(cosignature_age_arg(bad).is_err(), "{bad:?}");
+        }
+        assert!(
+            cosignature_age_arg("4000d").is_err(),
+            "longer than ten years"
+        );
+        assert!(cosignature_age_arg("99999999999999999999d").is_err());
+    }
+
+    #[test]
+    fn a_cosignature_older_than_the_greatest_age_is_refused_naming_its_witness() {
+        let now = 1_700_000_000;
+        assert!(check_cosignature_age("w", now - 60, now, 3_600).is_ok());
+        assert!(check_cosignature_age("w", now - 3_600, now, 3_600).is_ok());
+        let told =
+            check_cosignature_age("arkiv/witness", now - 3_601, now, 3_600).expect_err("too old");
+        assert!(told.contains("arkiv/witness") && told.contains("3601 seconds old"));
+        assert!(
+            check_cosignature_age("w", 0, now, 0).is_ok(),
+            "0 accepts any age"
+        );
+        assert!(
+            check_cosignature_age("w", now + 60, now, 3_600).is_ok(),
+            "a clock ahead"
+        );
+    }
+}
