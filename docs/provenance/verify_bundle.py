@@ -328,6 +328,8 @@ def check_bundle(bundle, vkey=None, relay_key=None, witnesses=(), max_age=None):
         signer = b64(certificate["signer"])
         signed = b64(certificate["signed_message"])
         payload = b64(certificate["payload_cbor"])
+        # The tag separates certificates from everything else the relay key signs.
+        r.check(certificate.get("tag") == "kiosk-cert-v1", "certificate tag is kiosk-cert-v1")
         r.check(
             signed == certificate["tag"].encode() + payload,
             "certificate message = tag || payload",

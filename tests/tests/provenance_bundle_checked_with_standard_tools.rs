@@ -1,10 +1,13 @@
 //! A record's provenance bundle, fetched through the HR API from a real relay, is checked
 //! with OpenSSL and Python (`hashlib` and `cryptography`) only, by running exactly the
 //! commands `docs/provenance.md` gives: the capture signature, the checkpoint's signature,
-//! the re-issued certificate, a leaf's and a change's hash, and the script that checks the
-//! Merkle paths and everything else. A bundle with one flipped byte (in a change, in a
-//! proof, in the checkpoint, in the capture signature) fails the check that covers it, and
-//! so does one without the witness's cosignature when the witness is required. After
+//! the tablet's certificate (the one its enrollment answer carried), a leaf's and a change's
+//! hash, and the script that checks the Merkle paths and everything else. A bundle with one
+//! flipped byte (in a change, in a proof, in the checkpoint, in the capture signature) fails
+//! the check that covers it, and so does one without the witness's cosignature when the
+//! witness is required, one whose cosignature is older than the age asked for, and each
+//! tampered certificate (another signer, a flipped signature, a payload naming another
+//! tablet, another tag), by the script and, for the signature, by OpenSSL. After
 //! gallring the record's content and nonce are gone and the API answers 410 `removed`, while
 //! its leaves still verify against a later checkpoint with proofs the relay serves by index.
 //!
@@ -132,6 +135,9 @@ async fn a_bundle_verifies_with_openssl_and_python_only_and_a_removed_records_le
     let DemoStore { store, keys, .. } = demo_store(Backend::from_env(), dir.path()).await;
     // What an auditor gets from the relay's operator, not from the bundle.
     let relay_key = Base64::encode_string(keys.signing.verifying_key().as_bytes());
+    // Only to forge certificates the relay's key really signed, which the script must still
+    // refuse when they say the wrong thing.
+    let relay_signing = keys.signing.clone();
     let mut state = AppState::new(store.clone(), keys);
     // A witness the relay trusts (the archive's), which cosigns the log's checkpoints.
     let witness = kiosk_core::tlog::cosignature::CosignatureSigner::new(
@@ -153,6 +159,7 @@ async fn a_bundle_verifies_with_openssl_and_python_only_and_a_removed_records_le
             &work,
             &vkey,
             &relay_key,
+            &relay_signing,
             &witness,
         );
     })
@@ -168,6 +175,7 @@ fn check_bundle_and_removal(
     work: &Path,
     vkey: &str,
     relay_key: &str,
+    relay_signing: &ed25519_dalek::SigningKey,
     witness: &kiosk_core::tlog::cosignature::CosignatureSigner,
 ) {
     // A kiosk (the kiosk-device CLI) captures three visitors and syncs.
@@ -247,6 +255,8 @@ fn check_bundle_and_removal(
         kinds.contains(&"capture") && kinds.contains(&"hr-edit"),
         "{kinds:?}"
     );
+    // The certificate the tablet's enrollment answer carried, not one re-issued.
+    assert_eq!(bundle["device"]["certificate"]["reissued"], false);
 
     // The script: every check passes with the keys the operator gave.
     let checked = verify(&[
@@ -398,6 +408,95 @@ fn check_bundle_and_removal(
         text(&output)
     );
 
+    // A cosignature older than the age asked for fails (the witness cosigned at a fixed
+    // time in 2023), one within it passes.
+    let aged = |age: &str| {
+        verify(&[
+            path(&bundle_file),
+            "--vkey",
+            vkey,
+            "--witness",
+            &witness_vkey,
+            "--max-cosignature-age",
+            age,
+        ])
+    };
+    let stale = aged("7d");
+    assert_eq!(stale.status.code(), Some(1), "{}", text(&stale));
+    assert!(
+        text(&stale).contains(
+            "FAIL witness arkiv.example.se/witness's cosignature is at most 604800 seconds old"
+        ),
+        "{}",
+        text(&stale)
+    );
+    let within = aged("36500d");
+    assert!(within.status.success(), "{}", text(&within));
+
+    // The certificate, tampered four ways: each fails the check that covers it.
+    let certificate = &bundle["device"]["certificate"];
+    let payload = b64(&certificate["payload_cbor"]);
+    let tablet_key = b64(&bundle["capture"]["device_key"]);
+    let sign = |key: &ed25519_dalek::SigningKey, message: &[u8]| {
+        use ed25519_dalek::Signer;
+        json!(Base64::encode_string(&key.sign(message).to_bytes()))
+    };
+    // Another signer, whose own signature over the certificate is valid: not the relay's.
+    let stranger = ed25519_dalek::SigningKey::from_bytes(&[77; 32]);
+    let signed = b64(&certificate["signed_message"]);
+    let stranger_signature = sign(&stranger, &signed);
+    bad(
+        "certificate-signer.json",
+        &|b| {
+            let c = &mut b["device"]["certificate"];
+            c["signer"] = json!(Base64::encode_string(stranger.verifying_key().as_bytes()));
+            c["signature"] = stranger_signature.clone();
+        },
+        "certificate signer is the relay's signing key",
+    );
+    bad(
+        "certificate-signature.json",
+        &|b| {
+            let c = &mut b["device"]["certificate"];
+            c["signature"] = flipped(&c["signature"], 3);
+        },
+        "certificate signed by the relay",
+    );
+    // A payload naming another tablet, really signed by the relay's key.
+    let other_tablet = [0x42u8; 32];
+    let at = payload
+        .windows(32)
+        .position(|w| w == tablet_key.as_slice())
+        .expect("the payload names the tablet");
+    let mut naming_other = payload.clone();
+    naming_other[at..at + 32].copy_from_slice(&other_tablet);
+    let other_message = [b"kiosk-cert-v1".as_slice(), &naming_other].concat();
+    let other_signature = sign(relay_signing, &other_message);
+    bad(
+        "certificate-payload.json",
+        &|b| {
+            let c = &mut b["device"]["certificate"];
+            c["payload_cbor"] = json!(Base64::encode_string(&naming_other));
+            c["signed_message"] = json!(Base64::encode_string(&other_message));
+            c["signature"] = other_signature.clone();
+        },
+        "the signed certificate names the capturing tablet",
+    );
+    // Another tag, with a message and a relay signature to match: what the relay signed
+    // under another tag is not a certificate.
+    let other_tag_message = [b"kiosk-receipt-v1".as_slice(), &payload].concat();
+    let other_tag_signature = sign(relay_signing, &other_tag_message);
+    bad(
+        "certificate-tag.json",
+        &|b| {
+            let c = &mut b["device"]["certificate"];
+            c["tag"] = json!("kiosk-receipt-v1");
+            c["signed_message"] = json!(Base64::encode_string(&other_tag_message));
+            c["signature"] = other_tag_signature.clone();
+        },
+        "certificate tag is kiosk-cert-v1",
+    );
+
     // And OpenSSL refuses the altered checkpoint text and capture signature too.
     let altered = work.join("altered");
     let checkpoint = tampered(&bundle, &work.join("checkpoint-alt.json"), |b| {
@@ -407,6 +506,8 @@ fn check_bundle_and_removal(
         let size: u64 = size.parse().expect("size");
         b["log"]["checkpoint"] = json!(format!("{origin}\n{}\n{rest}", size + 1));
         b["capture"]["signature"] = flipped(&b["capture"]["signature"], 10);
+        let c = &mut b["device"]["certificate"];
+        c["signature"] = flipped(&c["signature"], 10);
     });
     assert!(
         verify(&[path(&checkpoint), "--extract", path(&altered)])
@@ -416,6 +517,7 @@ fn check_bundle_and_removal(
     for (key, message, signature) in [
         ("log.pem", "checkpoint-body.txt", "checkpoint.sig"),
         ("device.pem", "capture-message.bin", "capture.sig"),
+        ("relay.pem", "certificate-message.bin", "certificate.sig"),
     ] {
         let output = openssl_verify(
             &altered.join(key),
