@@ -158,8 +158,10 @@ async fn a_bundle_verifies_with_openssl_and_python_only_and_a_removed_records_le
             &code,
             &work,
             &vkey,
-            &relay_key,
-            &relay_signing,
+            &Relay {
+                key: &relay_key,
+                signing: &relay_signing,
+            },
             &witness,
         );
     })
@@ -168,16 +170,23 @@ async fn a_bundle_verifies_with_openssl_and_python_only_and_a_removed_records_le
     server.stop().await.expect("stops");
 }
 
+/// The relay's signing key as an auditor gets it (base64), and its secret half, with which
+/// the test forges certificates the relay's key really signed.
+struct Relay<'a> {
+    key: &'a str,
+    signing: &'a ed25519_dalek::SigningKey,
+}
+
 fn check_bundle_and_removal(
     store: &dyn RelayStore,
     url: &str,
     code: &str,
     work: &Path,
     vkey: &str,
-    relay_key: &str,
-    relay_signing: &ed25519_dalek::SigningKey,
+    relay: &Relay<'_>,
     witness: &kiosk_core::tlog::cosignature::CosignatureSigner,
 ) {
+    let (relay_key, relay_signing) = (relay.key, relay.signing);
     // A kiosk (the kiosk-device CLI) captures three visitors and syncs.
     let tablet = work.join("kiosk-device.sqlite3");
     stdout_of(&device_cli(&tablet, &["init"]));
