@@ -540,6 +540,7 @@ fn golden_log_response(request_hash: [u8; 32]) -> SyncResponse {
             index: 7,
             leaf: leaves[7].clone(),
             proof: tree.inclusion_proof(7, 8).expect("proof"),
+            nonce: None,
         }],
         ..golden_response(request_hash)
     }
