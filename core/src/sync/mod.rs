@@ -7,8 +7,9 @@
 //! else leaves the record to be sent again: retries are safe because merging is idempotent.
 //!
 //! Every answer's transparency-log checkpoint is checked before anything in it is applied
-//! ([`log_check`]); a capture counts as received only with proofs that the log holds it,
-//! once the tablet pins a log key. A fork stops the tablet for good ([`log_state`]).
+//! ([`log_check`]); once the tablet pins a log key, a capture counts as received, and a
+//! staff edit's change as stored, only with a proven leaf about exactly that change. A fork
+//! stops the tablet for good ([`log_state`]).
 
 mod deadline;
 mod log_check;
