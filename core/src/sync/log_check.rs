@@ -26,8 +26,9 @@ use crate::tlog::note::{self, NoteVerifier};
 use crate::tlog::tree::verify_inclusion;
 
 /// Leaf kinds a tablet's push can be recorded as: a capture, a change the relay held
-/// before its log existed (appended when the relay was upgraded; a record sent again after
-/// a restore may be one), and a staff tablet's edit.
+/// before its log existed (appended when the relay was upgraded; a capture sent again after
+/// a restore, or a staff edit whose answer was lost across the upgrade, may be one), and a
+/// staff tablet's edit.
 const KIND_CAPTURE: u8 = 1;
 const KIND_STAFF_EDIT: u8 = 2;
 const KIND_ACCEPTED_BEFORE_LOG: u8 = 7;
@@ -194,7 +195,7 @@ pub(crate) fn check(
             epoch: response.relay_epoch,
             restored,
         }),
-        Err(fork) => LogVerdict::Fork(fork),
+        Err(fork) => LogVerdict::Fork(*fork),
     }
 }
 
@@ -267,16 +268,16 @@ fn check_inclusions(
     checkpoint: &Checkpoint,
     device_key: &[u8; 32],
     pushes: &[Pushed<'_>],
-) -> Result<Vec<Vec<[u8; 32]>>, ForkFound> {
+) -> Result<Vec<Vec<[u8; 32]>>, Box<ForkFound>> {
     let mut proven = vec![Vec::new(); response.outcomes.len()];
     if response.log_inclusions.len() > MAX_INCLUSIONS {
-        return Err(ForkFound::new(
+        return Err(Box::new(ForkFound::new(
             "too_many_inclusions",
             format!(
                 "the answer proves {} leaves, more than the {MAX_INCLUSIONS} any answer needs",
                 response.log_inclusions.len()
             ),
-        ));
+        )));
     }
     let mut seen = std::collections::HashSet::with_capacity(response.log_inclusions.len());
     let mut counted = std::collections::HashSet::with_capacity(response.log_inclusions.len());
@@ -286,13 +287,15 @@ fn check_inclusions(
     let mut bound: Vec<Option<Bound>> = vec![None; response.outcomes.len()];
     for inclusion in &response.log_inclusions {
         // Never the nonce: it is the record's secret in the log, even in evidence text.
-        let failed = |why: String| ForkFound {
-            code: "bad_inclusion_proof",
-            detail: format!(
-                "leaf {} for push {}: {why}",
-                inclusion.index, inclusion.push
-            ),
-            inclusion: Some(inclusion.clone()),
+        let failed = |why: String| {
+            Box::new(ForkFound {
+                code: "bad_inclusion_proof",
+                detail: format!(
+                    "leaf {} for push {}: {why}",
+                    inclusion.index, inclusion.push
+                ),
+                inclusion: Some(inclusion.clone()),
+            })
         };
         let push = inclusion.push as usize;
         match response.outcomes.get(push) {
@@ -306,7 +309,7 @@ fn check_inclusions(
         let kinds: &[u8] = if pushed.capture {
             &[KIND_CAPTURE, KIND_ACCEPTED_BEFORE_LOG]
         } else {
-            &[KIND_STAFF_EDIT]
+            &[KIND_STAFF_EDIT, KIND_ACCEPTED_BEFORE_LOG]
         };
         if leaf.len() != LEAF_LEN || leaf[0] != LEAF_VERSION || !kinds.contains(&leaf[1]) {
             return Err(failed(

@@ -114,7 +114,8 @@ fn wanted_leaves(
     device_key: &[u8; 32],
 ) -> StorageResult<Vec<Wanted>> {
     const CAPTURE: &[LeafKind] = &[LeafKind::Capture, LeafKind::AcceptedBeforeLog];
-    const EDIT: &[LeafKind] = &[LeafKind::StaffEdit];
+    // A change held before the log existed has its upgrade's leaf, by the same author.
+    const EDIT: &[LeafKind] = &[LeafKind::StaffEdit, LeafKind::AcceptedBeforeLog];
     let mut wanted = Vec::new();
     for (push, (check, outcome)) in checked.iter().zip(outcomes).enumerate() {
         let PushOutcome::Stored(held) = outcome else {
