@@ -46,6 +46,39 @@ pub mod array {
     }
 }
 
+/// `Option<[u8; N]>` as a CBOR byte string of exactly N bytes, for a field that is left out
+/// when `None` (`default` and `skip_serializing_if = "Option::is_none"` beside it).
+pub mod optional_array {
+    use super::*;
+
+    pub fn serialize<S: Serializer, const N: usize>(
+        bytes: &Option<[u8; N]>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match bytes {
+            Some(bytes) => serializer.serialize_bytes(bytes),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
+        deserializer: D,
+    ) -> Result<Option<[u8; N]>, D::Error> {
+        match ciborium::value::Value::deserialize(deserializer)? {
+            ciborium::value::Value::Null => Ok(None),
+            value => {
+                let bytes = value
+                    .into_bytes()
+                    .map_err(|_| serde::de::Error::custom("expected a byte string or null"))?;
+                bytes
+                    .try_into()
+                    .map(Some)
+                    .map_err(|_| serde::de::Error::custom(format!("expected {N} bytes")))
+            }
+        }
+    }
+}
+
 /// `Vec<[u8; 32]>` as an array of 32-byte byte strings.
 pub mod hashes {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};

@@ -5,6 +5,8 @@
 //! - [`tree`]: tree heads, inclusion and consistency proofs computed from perfect subtrees a
 //!   store serves, their verification (RFC 9162 §2.1.3.2 / §2.1.4.2), the right-edge
 //!   [`tree::Frontier`] the relay appends to, and an in-memory [`tree::MemoryTree`].
+//! - [`leaf`]: the leaf layout, and the record commitment and change subject every party
+//!   recomputes from a record's nonce.
 //! - [`checkpoint`]: the signed tree head's text (C2SP tlog-checkpoint).
 //! - [`note`]: Ed25519 signed notes and verifier keys (C2SP signed-note).
 //! - [`cosignature`]: witnesses' timestamped cosignatures (C2SP tlog-cosignature v1).
@@ -22,6 +24,7 @@ pub mod checkpoint;
 pub mod client;
 pub mod cosignature;
 pub mod hash;
+pub mod leaf;
 pub mod note;
 pub mod tree;
 

@@ -5,19 +5,27 @@
 //! log is self-consistent but another history; or the log cut back), and the next sync is
 //! refused as a fork: the evidence is kept, later syncs are refused on the tablet, and it
 //! is never safe to hand back.
+//!
+//! A staff tablet's edit counts stored only with proven leaves bound to its changes: when
+//! the relay stored it but the answer was lost, the edit goes again and the relay answers
+//! with the leaves it wrote the first time.
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use kiosk_core::device::HandBack;
 use kiosk_core::protocol::enrollment::EnrolledRole;
-use kiosk_core::sync::HttpTransport;
+use kiosk_core::sync::{HttpTransport, Transport, TransportError};
 use kiosk_core::tlog::hash::leaf_hash;
 use kiosk_core::tlog::tree::Frontier;
 use kiosk_sync_server::AppState;
 use kiosk_sync_server::transparency::append::LOWEST_STORED_LEVEL;
 use kiosk_sync_server::transparency::checkpoint::LogKey;
-use kiosk_tests::{Backend, TestRelay, demo_code, demo_store, sync_now, tablet};
+use kiosk_tests::{
+    Backend, TestRelay, demo_code, demo_store, file_relay, staff_code, staff_session, staff_tablet,
+    sync_now, tablet,
+};
 
 /// The relay's state with its log key loaded from the data folder, so a restarted relay
 /// signs with the same key.
@@ -210,4 +218,81 @@ async fn a_log_rewritten_in_place_is_caught_by_the_next_tablet_sync() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_log_cut_back_is_caught_by_the_next_tablet_sync() {
     caught_after(Edit::Truncate, "smaller_tree").await;
+}
+
+/// A transport whose next answer, once armed, is lost on the way back: the relay got and
+/// stored the request, the tablet sees no answer.
+struct LosesOneAnswer {
+    inner: HttpTransport,
+    armed: AtomicBool,
+}
+
+impl Transport for LosesOneAnswer {
+    fn post(&self, path: &str, body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
+        let answer = self.inner.post(path, body)?;
+        if self.armed.swap(false, Ordering::SeqCst) {
+            return Err(TransportError::Unreachable("the answer was lost".into()));
+        }
+        Ok(answer)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staff_edit_sent_again_after_a_lost_answer_is_proven_by_its_first_leaves_and_stored() {
+    let relay = Arc::new(file_relay().await);
+    let shared = relay.clone();
+    tokio::task::spawn_blocking(move || {
+        let relay = shared;
+        let transport = LosesOneAnswer {
+            inner: HttpTransport::new(&relay.server.url()),
+            armed: AtomicBool::new(false),
+        };
+        let kiosk = tablet();
+        kiosk
+            .device
+            .enroll(
+                &demo_code(relay.store.as_ref(), EnrolledRole::Kiosk, 1, 3_600_000),
+                &transport,
+            )
+            .expect("kiosk enrolls");
+        kiosk_core::generator::capture_generated(&kiosk.device, 1, 4).expect("captures");
+        assert_eq!(
+            sync_now(&kiosk.device, &transport).expect("syncs").received,
+            1
+        );
+
+        let staff = staff_tablet();
+        staff
+            .device
+            .enroll(&staff_code(relay.store.as_ref(), "anna"), &transport)
+            .expect("staff tablet enrolls");
+        sync_now(&staff.device, &transport).expect("pulls");
+        let id = staff_session(&staff).registrations().expect("lists")[0]
+            .registration
+            .id
+            .clone();
+        staff_session(&staff)
+            .add_note(&id, "Ring på måndag", kiosk_core::ids::Timestamp::now())
+            .expect("noted");
+        assert_eq!(staff.device.unsent_edit_count().expect("counts"), 1);
+
+        // The relay stores the edit and logs its changes; the answer never arrives.
+        transport.armed.store(true, Ordering::SeqCst);
+        sync_now(&staff.device, &transport).expect_err("the answer was lost");
+        assert_eq!(staff.device.unsent_edit_count().expect("counts"), 1);
+        let logged = relay.store.log_tip().expect("tip").size;
+
+        // Sent again: nothing new to store, yet proven by the leaves of the first send.
+        let report = sync_now(&staff.device, &transport).expect("syncs");
+        assert_eq!(report.edits_stored, 1, "proven and counted stored");
+        assert_eq!(staff.device.unsent_edit_count().expect("counts"), 0);
+        assert_eq!(
+            relay.store.log_tip().expect("tip").size,
+            logged,
+            "the second send appended no leaf"
+        );
+        assert_eq!(staff.device.log_fork().expect("reads"), None);
+    })
+    .await
+    .expect("test body");
 }

@@ -237,9 +237,10 @@ pub struct SyncResponse {
         with = "crate::cbor::hashes"
     )]
     pub log_consistency: Vec<[u8; 32]>,
-    /// For every push stored in this answer, the log leaves that record it (a capture's
-    /// changes, a staff tablet's new changes), each with an inclusion proof against
-    /// `log_checkpoint`.
+    /// For every push stored in this answer, the log leaves that record it (each change of
+    /// a capture, each change of a staff tablet's edit push that the relay holds, whether
+    /// new or stored before), each with an inclusion proof against `log_checkpoint` and the
+    /// record's nonce.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub log_inclusions: Vec<LogInclusion>,
 }
@@ -257,6 +258,17 @@ pub struct LogInclusion {
     /// RFC 9162 inclusion proof of the leaf at `index` in the checkpoint's tree.
     #[serde(with = "crate::cbor::hashes")]
     pub proof: Vec<[u8; 32]>,
+    /// The record's nonce, under which the leaf's record commitment and subject were
+    /// hashed: the tablet recomputes both from the document and change it sent, so it knows
+    /// the leaf is about exactly that change. It tells the tablet nothing it does not hold
+    /// (it sent the record); never logged. An inclusion without it proves nothing exact
+    /// and counts nothing as stored.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::cbor::optional_array"
+    )]
+    pub nonce: Option<[u8; 32]>,
 }
 
 /// The bytes of a signed envelope holding a [`DeviceCommand`].

@@ -540,6 +540,7 @@ fn golden_log_response(request_hash: [u8; 32]) -> SyncResponse {
             index: 7,
             leaf: leaves[7].clone(),
             proof: tree.inclusion_proof(7, 8).expect("proof"),
+            nonce: None,
         }],
         ..golden_response(request_hash)
     }
@@ -652,4 +653,38 @@ fn the_log_fields_are_ignored_by_a_peer_without_them_and_optional_for_one_with_t
         read.log_key,
         Some(golden_log_signer().verifier().to_string())
     );
+}
+
+/// An inclusion's nonce is an optional 32-byte string: left out when absent (the golden
+/// bytes above keep theirs), round-tripped when present, refused at any other length.
+#[test]
+fn an_inclusions_nonce_is_left_out_when_absent_and_must_be_32_bytes() {
+    let without = LogInclusion {
+        push: 0,
+        index: 7,
+        leaf: vec![7],
+        proof: vec![[1; 32]],
+        nonce: None,
+    };
+    let bytes = crate::cbor::to_vec(&without);
+    assert!(!bytes.windows(5).any(|w| w == b"nonce"), "no nonce key");
+    let back: LogInclusion = ciborium::from_reader(bytes.as_slice()).expect("decodes");
+    assert_eq!(back, without);
+    let with = LogInclusion {
+        nonce: Some([9; 32]),
+        ..without
+    };
+    let bytes = crate::cbor::to_vec(&with);
+    let back: LogInclusion = ciborium::from_reader(bytes.as_slice()).expect("decodes");
+    assert_eq!(back, with);
+    // The nonce cut to 31 bytes: its length prefix 0x58 0x20 becomes 0x58 0x1f.
+    let at = bytes
+        .windows(34)
+        .position(|w| w[..2] == [0x58, 0x20] && w[2..] == [9; 32])
+        .expect("the nonce's bytes");
+    let mut short = bytes;
+    short[at + 1] = 0x1f;
+    short.remove(at + 2);
+    let refused = ciborium::from_reader::<LogInclusion, _>(short.as_slice());
+    assert!(refused.is_err(), "a 31-byte nonce is refused");
 }

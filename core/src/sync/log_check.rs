@@ -4,37 +4,48 @@
 //! acknowledges is in the log. Pure: it reads an answer and what the tablet holds, and
 //! says what to store or what fork it found; [`super::log_state`] stores it.
 //!
-//! The tablet cannot recompute its leaves: a leaf commits to the record's nonce, which only
-//! the relay holds (so that the log names nothing once a record is removed). It checks what
-//! it can: the leaf is a version-1 leaf of the right kind whose author is this tablet's own
-//! key, at an index inside the checkpoint, and the inclusion proof leads from it to the
-//! checkpoint's root. That proves the relay committed, in the one history this tablet has
-//! seen, a leaf attributed to this tablet for each change it acknowledges, which it can
-//! never take back without a fork that this tablet (or a witness) catches; that the leaf is
-//! about *this* change is checked later, with the nonce, by whoever verifies the record's
-//! provenance bundle.
+//! Each proven leaf must be about exactly what the tablet sent: the answer gives the record's
+//! nonce with each inclusion (the tablet sent the record, so the nonce tells it nothing
+//! new), and the tablet recomputes the record commitment from (nonce, document id) and the
+//! subject from (nonce, change hash) with [`crate::tlog::leaf`], the relay's own functions.
+//! A leaf of the right kind whose author is this tablet, about this push's document and one
+//! of its changes, each change once, whose inclusion proof leads to the checkpoint's root,
+//! proves that the relay committed that change in the one history this tablet has seen,
+//! which it can never take back without a fork that this tablet (or a witness) catches. A
+//! leaf about another document or change is a fork; an inclusion without a nonce (a relay
+//! that does not give it) is checked as far as it goes and proves nothing.
 
 use crate::protocol::{LogInclusion, PushOutcome, SyncResponse};
 use crate::tlog::checkpoint::Checkpoint;
 use crate::tlog::client::{ExtendError, OpenCheckpointError, check_extends, open_checkpoint};
 use crate::tlog::hash::{Hash, leaf_hash};
+use crate::tlog::leaf::{
+    AUTHOR, LEAF_LEN, LEAF_VERSION, RECORD, SUBJECT, change_subject, record_commitment,
+};
 use crate::tlog::note::{self, NoteVerifier};
 use crate::tlog::tree::verify_inclusion;
 
-/// The leaf format the tablet reads (`docs/provenance.md`, "Leaves"): `version (1) ‖ kind
-/// (1) ‖ record commitment (32) ‖ subject (32) ‖ author (32) ‖ accepted-at (8)`.
-const LEAF_LEN: usize = 106;
-const LEAF_VERSION: u8 = 1;
-const AUTHOR: std::ops::Range<usize> = 66..98;
 /// Leaf kinds a tablet's push can be recorded as: a capture, a change the relay held
-/// before its log existed (appended when the relay was upgraded; a record sent again after
-/// a restore may be one), and a staff tablet's edit.
+/// before its log existed (appended when the relay was upgraded; a capture sent again after
+/// a restore, or a staff edit whose answer was lost across the upgrade, may be one), and a
+/// staff tablet's edit.
 const KIND_CAPTURE: u8 = 1;
 const KIND_STAFF_EDIT: u8 = 2;
 const KIND_ACCEPTED_BEFORE_LOG: u8 = 7;
 /// The most leaves one answer may prove: far above any batch (100 documents of a few
 /// changes each), so a hostile answer cannot make the tablet hash without end.
 const MAX_INCLUSIONS: usize = 10_000;
+
+/// What one push of the request sent, for binding its leaves to it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pushed<'a> {
+    pub doc_id: &'a str,
+    /// The change hashes the tablet counts on for this push: a capture's journalled
+    /// changes, an edit push's changes.
+    pub hashes: &'a [[u8; 32]],
+    /// A capture (else a staff edit).
+    pub capture: bool,
+}
 
 /// What the tablet holds of the log before an answer.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -65,8 +76,9 @@ pub(crate) struct Checked {
     pub pin_key: Option<String>,
     /// The answer's checkpoint, to store in place of the held one.
     pub checkpoint: String,
-    /// Per push, in order, the number of its leaves proven in the checkpoint.
-    pub proven: Vec<usize>,
+    /// Per push, in order, the change hashes with a leaf proven in the checkpoint, each
+    /// bound to this push's document and change by the nonce.
+    pub proven: Vec<Vec<[u8; 32]>>,
     /// The relay epoch the checkpoint came in.
     pub epoch: [u8; 16],
     /// The relay was restored from a backup since the held checkpoint (a new epoch): its
@@ -107,13 +119,13 @@ pub(crate) enum LogVerdict {
     Fork(ForkFound),
 }
 
-/// Checks `response`'s log against what the tablet holds. `capture_pushes` is how many of
-/// the request's pushes (the first ones) are captures; the rest are staff edits.
+/// Checks `response`'s log against what the tablet holds. `pushes` is what the request's
+/// pushes sent, in order.
 pub(crate) fn check(
     held: &HeldLog,
     response: &SyncResponse,
     device_key: &[u8; 32],
-    capture_pushes: usize,
+    pushes: &[Pushed<'_>],
 ) -> LogVerdict {
     // A key named by the answer must be the pinned one: the log key never changes.
     let key_text = match (&held.key, &response.log_key) {
@@ -175,7 +187,7 @@ pub(crate) fn check(
     if !restored && let Some(fork) = check_consistency(held, &new, &response.log_consistency) {
         return LogVerdict::Fork(fork);
     }
-    match check_inclusions(response, &new, device_key, capture_pushes) {
+    match check_inclusions(response, &new, device_key, pushes) {
         Ok(proven) => LogVerdict::Checked(Checked {
             pin_key: held.key.is_none().then_some(key_text),
             checkpoint: note_text.clone(),
@@ -183,7 +195,7 @@ pub(crate) fn check(
             epoch: response.relay_epoch,
             restored,
         }),
-        Err(fork) => LogVerdict::Fork(fork),
+        Err(fork) => LogVerdict::Fork(*fork),
     }
 }
 
@@ -225,44 +237,79 @@ fn check_consistency(held: &HeldLog, new: &Checkpoint, proof: &[Hash]) -> Option
     ))
 }
 
-/// Each inclusion must be this tablet's leaf, of a push stored in this answer, in the
-/// checkpoint's tree. Returns how many leaves each push has proven.
+/// A push's record and changes as its leaves name them under the nonce the answer gave.
+#[derive(Clone)]
+struct Bound {
+    nonce: [u8; 32],
+    record: [u8; 32],
+    /// Subject → change hash, for each change the push sent.
+    changes: std::collections::HashMap<[u8; 32], [u8; 32]>,
+}
+
+impl Bound {
+    fn new(nonce: &[u8; 32], pushed: &Pushed<'_>) -> Bound {
+        Bound {
+            nonce: *nonce,
+            record: record_commitment(nonce, pushed.doc_id),
+            changes: pushed
+                .hashes
+                .iter()
+                .map(|hash| (change_subject(nonce, hash), *hash))
+                .collect(),
+        }
+    }
+}
+
+/// Each inclusion must be this tablet's leaf, of a push stored in this answer, about that
+/// push's document and one of its changes (each once), in the checkpoint's tree. Returns
+/// per push the change hashes proven; an inclusion without a nonce proves none.
 fn check_inclusions(
     response: &SyncResponse,
     checkpoint: &Checkpoint,
     device_key: &[u8; 32],
-    capture_pushes: usize,
-) -> Result<Vec<usize>, ForkFound> {
-    let mut proven = vec![0usize; response.outcomes.len()];
+    pushes: &[Pushed<'_>],
+) -> Result<Vec<Vec<[u8; 32]>>, Box<ForkFound>> {
+    let mut proven = vec![Vec::new(); response.outcomes.len()];
     if response.log_inclusions.len() > MAX_INCLUSIONS {
-        return Err(ForkFound::new(
+        return Err(Box::new(ForkFound::new(
             "too_many_inclusions",
             format!(
                 "the answer proves {} leaves, more than the {MAX_INCLUSIONS} any answer needs",
                 response.log_inclusions.len()
             ),
-        ));
+        )));
     }
     let mut seen = std::collections::HashSet::with_capacity(response.log_inclusions.len());
+    let mut counted = std::collections::HashSet::with_capacity(response.log_inclusions.len());
+    // A record has one nonce: every inclusion of a push must give the same one. Per push,
+    // once its nonce is known, the subject of each change it sent (hashed once, not per
+    // inclusion).
+    let mut bound: Vec<Option<Bound>> = vec![None; response.outcomes.len()];
     for inclusion in &response.log_inclusions {
-        let failed = |why: String| ForkFound {
-            code: "bad_inclusion_proof",
-            detail: format!(
-                "leaf {} for push {}: {why}",
-                inclusion.index, inclusion.push
-            ),
-            inclusion: Some(inclusion.clone()),
+        // Never the nonce: it is the record's secret in the log, even in evidence text.
+        let failed = |why: String| {
+            Box::new(ForkFound {
+                code: "bad_inclusion_proof",
+                detail: format!(
+                    "leaf {} for push {}: {why}",
+                    inclusion.index, inclusion.push
+                ),
+                inclusion: Some(inclusion.clone()),
+            })
         };
         let push = inclusion.push as usize;
         match response.outcomes.get(push) {
             Some(PushOutcome::Stored(_)) => {}
             _ => return Err(failed("no push of this answer was stored there".into())),
         }
+        let Some(pushed) = pushes.get(push) else {
+            return Err(failed("no push of this request was sent there".into()));
+        };
         let leaf = &inclusion.leaf;
-        let kinds: &[u8] = if push < capture_pushes {
+        let kinds: &[u8] = if pushed.capture {
             &[KIND_CAPTURE, KIND_ACCEPTED_BEFORE_LOG]
         } else {
-            &[KIND_STAFF_EDIT]
+            &[KIND_STAFF_EDIT, KIND_ACCEPTED_BEFORE_LOG]
         };
         if leaf.len() != LEAF_LEN || leaf[0] != LEAF_VERSION || !kinds.contains(&leaf[1]) {
             return Err(failed(
@@ -277,6 +324,33 @@ fn check_inclusions(
         if !seen.insert(inclusion.index) {
             return Err(failed("the same leaf is claimed twice".into()));
         }
+        // Cheap comparisons first; the Merkle path is hashed last.
+        let change = match &inclusion.nonce {
+            None => None,
+            Some(nonce) => {
+                let slot = &mut bound[push];
+                let bound = match slot {
+                    Some(bound) if bound.nonce != *nonce => {
+                        return Err(failed(
+                            "the leaves of one push are given under two nonces".into(),
+                        ));
+                    }
+                    Some(bound) => bound,
+                    None => slot.insert(Bound::new(nonce, pushed)),
+                };
+                if leaf[RECORD] != bound.record[..] {
+                    return Err(failed("the leaf is about another document".into()));
+                }
+                let subject: [u8; 32] = leaf[SUBJECT].try_into().expect("32 bytes");
+                let Some(change) = bound.changes.get(&subject) else {
+                    return Err(failed("the leaf is about no change this push sent".into()));
+                };
+                if !counted.insert((push, *change)) {
+                    return Err(failed("the same change is claimed twice".into()));
+                }
+                Some(*change)
+            }
+        };
         verify_inclusion(
             &leaf_hash(leaf),
             inclusion.index,
@@ -285,7 +359,10 @@ fn check_inclusions(
             &checkpoint.root,
         )
         .map_err(|error| failed(error.to_string()))?;
-        proven[push] += 1;
+        // Without the nonce the leaf is in the log, but about what cannot be told.
+        if let Some(change) = change {
+            proven[push].push(change);
+        }
     }
     Ok(proven)
 }

@@ -42,6 +42,16 @@ enum Lie {
     NoInclusions,
     /// Restored from a backup: a new epoch, and the log as it was `n` leaves ago.
     Restored(u64),
+    /// The first push's first leaf is about another document (in the log, properly proven).
+    OtherDocument,
+    /// The first push's first leaf is about a change the push did not send.
+    OtherChange,
+    /// The first push's first change proven twice, by two leaves in the log.
+    SameChangeTwice,
+    /// Inclusions without the record's nonce (a relay that does not give it).
+    NoNonce,
+    /// Stores, then the answer is lost on the way (the tablet sees a transport error).
+    LoseAnswer,
 }
 
 /// A relay with a log: every capture pushed gets one leaf per change, attributed to the
@@ -67,6 +77,27 @@ struct RelayState {
     sizes_asked: Vec<u64>,
     /// The relay's epoch, in every answer.
     epoch: [u8; 16],
+    /// The leaf index of each change already logged, by document and change hash: a change
+    /// sent again is answered with the leaf written when it was first stored.
+    logged: HashMap<(String, [u8; 32]), u64>,
+    /// The bytes of the tablet's leaves, by index.
+    entries: HashMap<u64, Vec<u8>>,
+}
+
+/// The fake relay's nonce of a record.
+fn nonce_of(doc_id: &str) -> [u8; 32] {
+    crate::tlog::leaf::tagged_hash(b"test-nonce", &[doc_id.as_bytes()])
+}
+
+/// A change's leaf as the relay writes it (`sync-server`'s `Leaf::change`).
+fn change_leaf(kind: u8, doc_id: &str, change: &[u8; 32], author: &[u8; 32], at: u64) -> Vec<u8> {
+    let nonce = nonce_of(doc_id);
+    let mut leaf = vec![1, kind];
+    leaf.extend_from_slice(&crate::tlog::leaf::record_commitment(&nonce, doc_id));
+    leaf.extend_from_slice(&crate::tlog::leaf::change_subject(&nonce, change));
+    leaf.extend_from_slice(author);
+    leaf.extend_from_slice(&(at as i64).to_be_bytes());
+    leaf
 }
 
 fn leaf(kind: u8, author: &[u8; 32], n: u64) -> Vec<u8> {
@@ -99,6 +130,8 @@ impl LoggingRelay {
                 during: None,
                 sizes_asked: Vec::new(),
                 epoch: [2; 16],
+                logged: HashMap::new(),
+                entries: HashMap::new(),
             }),
         }
     }
@@ -134,14 +167,73 @@ impl Transport for LoggingRelay {
         let mut outcomes = Vec::new();
         let mut appended = Vec::new();
         for (position, push) in request.pushes.iter().enumerate() {
-            let hashes = self.hashes.get(&push.doc_id).cloned().unwrap_or_default();
-            for _ in &hashes {
-                let index = state.tree.size();
-                let bytes = leaf(1, &self.device, index);
-                state.tree.push_entry(&bytes);
-                appended.push((position as u32, index, bytes));
+            // A capture's changes from the tablet's journal; an edit's read from its chunks.
+            let (kind, hashes) = match &push.body {
+                PushBody::Sealed(_) => (
+                    1,
+                    self.hashes.get(&push.doc_id).cloned().unwrap_or_default(),
+                ),
+                PushBody::Changes(bytes) => (
+                    2,
+                    crate::documents::check_change_chunks(
+                        bytes,
+                        &crate::documents::ChunkLimits::STAFF_EDIT,
+                    )
+                    .expect("edit chunks")
+                    .hashes,
+                ),
+            };
+            for hash in &hashes {
+                let key = (push.doc_id.clone(), *hash);
+                let index = match state.logged.get(&key) {
+                    Some(index) => *index,
+                    None => {
+                        let index = state.tree.size();
+                        let bytes = change_leaf(kind, &push.doc_id, hash, &self.device, index);
+                        state.tree.push_entry(&bytes);
+                        state.entries.insert(index, bytes);
+                        state.logged.insert(key, index);
+                        index
+                    }
+                };
+                appended.push((position as u32, index, push.doc_id.clone()));
             }
             outcomes.push(PushOutcome::Stored(hashes));
+        }
+        // A lying relay's leaf, really in its log: only what it is about is wrong.
+        let first = appended.first().cloned();
+        if let (Some((push, _, doc_id)), true) = (
+            first,
+            matches!(
+                lie,
+                Lie::OtherDocument | Lie::OtherChange | Lie::SameChangeTwice
+            ),
+        ) {
+            let kind = match &request.pushes[push as usize].body {
+                PushBody::Sealed(_) => 1,
+                PushBody::Changes(_) => 2,
+            };
+            let Some(PushOutcome::Stored(hashes)) = outcomes.get(push as usize) else {
+                unreachable!("stored above")
+            };
+            let index = state.tree.size();
+            let mut bytes = change_leaf(kind, &doc_id, &hashes[0], &self.device, index);
+            match lie {
+                Lie::OtherDocument => bytes[2..34].copy_from_slice(
+                    &crate::tlog::leaf::record_commitment(&nonce_of(&doc_id), "another-document"),
+                ),
+                Lie::OtherChange => bytes[34..66].copy_from_slice(
+                    &crate::tlog::leaf::change_subject(&nonce_of(&doc_id), &[0x77; 32]),
+                ),
+                _ => {}
+            }
+            state.tree.push_entry(&bytes);
+            state.entries.insert(index, bytes);
+            if lie == Lie::SameChangeTwice {
+                appended.push((push, index, doc_id));
+            } else {
+                appended[0] = (push, index, doc_id);
+            }
         }
         let size = state.tree.size();
         let mut checkpoint = self.checkpoint_of(&self.log, size, state.tree.root());
@@ -155,11 +247,12 @@ impl Transport for LoggingRelay {
         };
         let mut inclusions: Vec<LogInclusion> = appended
             .into_iter()
-            .map(|(push, index, leaf)| LogInclusion {
+            .map(|(push, index, doc_id)| LogInclusion {
                 push,
                 index,
-                leaf,
+                leaf: state.entries[&index].clone(),
                 proof: state.tree.inclusion_proof(index, size).expect("proof"),
+                nonce: Some(nonce_of(&doc_id)),
             })
             .collect();
         let mut log_key = (request.log_size == 0).then(|| self.log.verifier().to_string());
@@ -201,6 +294,13 @@ impl Transport for LoggingRelay {
                 ));
             }
             Lie::NoInclusions => inclusions.clear(),
+            Lie::OtherDocument | Lie::OtherChange | Lie::SameChangeTwice => {}
+            Lie::NoNonce => inclusions.iter_mut().for_each(|i| i.nonce = None),
+            Lie::LoseAnswer => {
+                // Once: the tablet sends again.
+                state.lie = Lie::None;
+                return Err(TransportError::Unreachable("the answer was lost".into()));
+            }
             Lie::Restored(by) => {
                 // Once: the records sent again after it are answered by the restored relay.
                 state.lie = Lie::None;
@@ -639,6 +739,7 @@ fn the_log_adds_a_bounded_number_of_bytes_to_an_answer_at_a_million_leaves() {
                         index,
                         leaf: leaf(1, &[1; 32], index),
                         proof: inclusion_proof(&AnyTree, index, size).expect("proof"),
+                        nonce: Some([5; 32]),
                     }
                 })
                 .collect(),
@@ -680,4 +781,197 @@ fn a_log_key_whose_base64_holds_a_plus_is_read_and_a_wrong_key_id_is_refused() {
     };
     assert!(log_check::parse_vkey(&other_id).is_err());
     assert!(log_check::parse_vkey("name+only").is_err());
+}
+
+/// A kiosk that synced once, with one more capture waiting and a relay that knows its
+/// changes: the next answer is where a lie goes.
+fn one_waiting(dir: &tempfile::TempDir) -> (Arc<Device>, LoggingRelay) {
+    let device = kiosk(dir, 0);
+    let relay = LoggingRelay::new(&device);
+    sync_once(&device, &relay).expect("accepted");
+    crate::generator::capture_generated(&device, 1, 5).expect("captures");
+    let relay = LoggingRelay {
+        hashes: LoggingRelay::new(&device).hashes,
+        ..relay
+    };
+    (device, relay)
+}
+
+#[test]
+fn a_proven_leaf_about_another_document_is_a_fork() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, relay) = one_waiting(&dir);
+    relay.lie(Lie::OtherDocument);
+    let error = sync_once(&device, &relay).expect_err("a fork");
+    assert_eq!(device.close_report().expect("reads").received, 0);
+    let evidence = device.log_fork().expect("reads").expect("kept");
+    assert!(evidence.detail.contains("another document"), "{evidence:?}");
+    assert!(evidence.inclusion.is_some(), "the failed inclusion is kept");
+    assert_fork(&device, &relay, error, "bad_inclusion_proof");
+}
+
+#[test]
+fn a_proven_leaf_about_a_change_the_push_did_not_send_is_a_fork() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, relay) = one_waiting(&dir);
+    relay.lie(Lie::OtherChange);
+    let error = sync_once(&device, &relay).expect_err("a fork");
+    assert_eq!(device.close_report().expect("reads").received, 0);
+    let evidence = device.log_fork().expect("reads").expect("kept");
+    assert!(
+        evidence.detail.contains("no change this push sent"),
+        "{evidence:?}"
+    );
+    assert_fork(&device, &relay, error, "bad_inclusion_proof");
+}
+
+#[test]
+fn one_change_proven_by_two_leaves_is_a_fork() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, relay) = one_waiting(&dir);
+    relay.lie(Lie::SameChangeTwice);
+    let error = sync_once(&device, &relay).expect_err("a fork");
+    assert_eq!(device.close_report().expect("reads").received, 0);
+    let evidence = device.log_fork().expect("reads").expect("kept");
+    assert!(evidence.detail.contains("same change"), "{evidence:?}");
+    assert_fork(&device, &relay, error, "bad_inclusion_proof");
+}
+
+/// A relay that gives no nonce proves nothing exact: not a fork, the capture is not
+/// received and goes again; proven once the nonce comes.
+#[test]
+fn inclusions_without_the_nonce_leave_the_capture_unreceived_and_it_goes_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, relay) = one_waiting(&dir);
+    relay.lie(Lie::NoNonce);
+    let report = sync_once(&device, &relay).expect("answered, not a fork");
+    assert_eq!(report.received, 0);
+    assert_eq!(device.log_fork().expect("reads"), None);
+    assert!(!device.hand_back().expect("reads").is_safe());
+    relay.lie(Lie::None);
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!(report.received, 1, "sent again and proven this time");
+    assert_eq!(device.hand_back().expect("reads"), HandBack::Safe);
+}
+
+/// A staff tablet bound to recruiter "anna", pinning the fake relay's signing key, holding
+/// one pulled registration with a note added on it (unsent).
+fn staff_with_an_edit(dir: &tempfile::TempDir) -> Arc<Device> {
+    use crate::documents::RegistrationDocument;
+    use crate::protocol::PulledDocument;
+    use crate::protocol::enrollment::{DeviceCertificate, EnrolledRole};
+    const PIN: &str = "482915";
+    let device =
+        crate::generator::demo_staff(&dir.path().join("staff.sqlite3"), PIN).expect("opens");
+    let certificate = DeviceCertificate {
+        version: PROTOCOL_VERSION,
+        device_key: device.identity_key().to_bytes(),
+        event_id: crate::demo::DEMO_EVENT_ID.into(),
+        role: EnrolledRole::Staff,
+        recruiter: Some("anna".into()),
+        issued_at: 0,
+        expires_at: i64::MAX,
+    };
+    let envelope = SignedEnvelope::sign(
+        b"kiosk-cert-v1",
+        &certificate,
+        &SigningKey::from_bytes(&[5; 32]),
+    );
+    {
+        let mut inner = device.lock().expect("lock");
+        inner
+            .store
+            .set_meta("certificate", &crate::cbor::to_vec(&envelope))
+            .expect("stores");
+        inner
+            .store
+            .set_meta(
+                crate::device::META_RELAY_SIGNING_KEY,
+                SigningKey::from_bytes(&[7; 32]).verifying_key().as_bytes(),
+            )
+            .expect("pins");
+    }
+    let mut generator = crate::generator::RegistrationGenerator::new(crate::demo::demo_event(), 3);
+    let registration = generator.next_registration().expect("valid");
+    let kiosk = SigningKey::from_bytes(&[9; 32]).verifying_key();
+    let pulled = PulledDocument {
+        doc_id: registration.id.to_string(),
+        received_at: 1_772_000_000_000,
+        changes: RegistrationDocument::create(&registration, &kiosk, registration.captured_at)
+            .expect("created")
+            .save_changes(),
+    };
+    device
+        .apply_pull(None, &[pulled], &[], &[], None, Timestamp::now())
+        .expect("applies");
+    crate::staff::unlock(&device, PIN, Timestamp::now())
+        .expect("opens")
+        .add_note(&registration.id, "Ring på måndag", Timestamp::now())
+        .expect("noted");
+    assert_eq!(device.unsent_edit_count().expect("counts"), 1);
+    device
+}
+
+/// With a log, a staff edit counts stored only with a proven leaf of its own for each of
+/// its changes: stored without proofs (or without the nonce), it stays unsent and goes
+/// again; proven, it is stored.
+#[test]
+fn a_staff_edit_counts_stored_only_with_a_proven_leaf_for_each_change() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = staff_with_an_edit(&dir);
+    let relay = LoggingRelay::new(&device);
+    relay.lie(Lie::NoInclusions);
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!(report.edits_stored, 0, "stored, but not proven");
+    assert_eq!(device.unsent_edit_count().expect("counts"), 1);
+    relay.lie(Lie::NoNonce);
+    let report = sync_once(&device, &relay).expect("answered, not a fork");
+    assert_eq!(
+        report.edits_stored, 0,
+        "proven in the log, but about what unknown"
+    );
+    assert_eq!(device.unsent_edit_count().expect("counts"), 1);
+    relay.lie(Lie::None);
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!(report.edits_stored, 1, "proven");
+    assert_eq!(device.unsent_edit_count().expect("counts"), 0);
+    assert_eq!(device.log_fork().expect("reads"), None);
+}
+
+/// An edit stored by the relay whose answer was lost goes again; the relay answers with the
+/// leaves it wrote the first time, and the edit counts stored.
+#[test]
+fn a_staff_edit_sent_again_after_a_lost_answer_is_proven_by_its_first_leaves() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = staff_with_an_edit(&dir);
+    let relay = LoggingRelay::new(&device);
+    relay.state.lock().expect("state").others_per_answer = 0;
+    relay.lie(Lie::LoseAnswer);
+    sync_once(&device, &relay).expect_err("the answer was lost");
+    assert_eq!(device.unsent_edit_count().expect("counts"), 1);
+    let logged = relay.state.lock().expect("state").tree.size();
+    assert!(logged > 0, "the relay logged the edit's changes");
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!(report.edits_stored, 1);
+    assert_eq!(device.unsent_edit_count().expect("counts"), 0);
+    assert_eq!(
+        relay.state.lock().expect("state").tree.size(),
+        logged,
+        "no new leaf: proven by the first ones"
+    );
+}
+
+/// An edit's leaf about another change is a fork, as a capture's is.
+#[test]
+fn a_staff_edit_proven_by_a_leaf_about_another_change_is_a_fork() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = staff_with_an_edit(&dir);
+    let relay = LoggingRelay::new(&device);
+    relay.lie(Lie::OtherChange);
+    let error = sync_once(&device, &relay).expect_err("a fork");
+    assert!(
+        matches!(&error, Error::LogFork { code } if code == "bad_inclusion_proof"),
+        "{error}"
+    );
+    assert_eq!(device.unsent_edit_count().expect("counts"), 1);
 }

@@ -7,8 +7,9 @@
 //! else leaves the record to be sent again: retries are safe because merging is idempotent.
 //!
 //! Every answer's transparency-log checkpoint is checked before anything in it is applied
-//! ([`log_check`]); a capture counts as received only with proofs that the log holds it,
-//! once the tablet pins a log key. A fork stops the tablet for good ([`log_state`]).
+//! ([`log_check`]); once the tablet pins a log key, a capture counts as received, and a
+//! staff edit's change as stored, only with a proven leaf about exactly that change. A fork
+//! stops the tablet for good ([`log_state`]).
 
 mod deadline;
 mod log_check;
@@ -243,7 +244,20 @@ pub fn sync(
         }
         // The log before anything else of the answer: a fork is kept as evidence and stops
         // the sync with nothing applied; a checked checkpoint is stored by compare-and-swap.
-        let proven = match log_check::check(&held_log, &response, &device_key, captures.len()) {
+        let pushed: Vec<log_check::Pushed<'_>> = captures
+            .iter()
+            .map(|c| log_check::Pushed {
+                doc_id: c.doc_id.as_str(),
+                hashes: &c.change_hashes,
+                capture: true,
+            })
+            .chain(edits.iter().map(|e| log_check::Pushed {
+                doc_id: &e.doc_id,
+                hashes: &e.hashes,
+                capture: false,
+            }))
+            .collect();
+        let proven = match log_check::check(&held_log, &response, &device_key, &pushed) {
             log_check::LogVerdict::NoLog => None,
             log_check::LogVerdict::Missing => return Err(Error::LogMissing),
             log_check::LogVerdict::Fork(found) => {
@@ -270,11 +284,14 @@ pub fn sync(
             // or kept in quarantine as a received record for HR to review.
             let covers =
                 |stored: &[[u8; 32]]| capture.change_hashes.iter().all(|h| stored.contains(h));
-            // With a log: stored only with a proven leaf for every journalled change (a
-            // quarantined capture gets its leaves when an archivist accepts it).
-            let logged = proven
-                .as_ref()
-                .is_none_or(|p| p[position] >= capture.change_hashes.len());
+            // With a log: stored only with a proven leaf of its own for every journalled
+            // change (a quarantined capture gets its leaves when an archivist accepts it).
+            let logged = proven.as_ref().is_none_or(|p| {
+                capture
+                    .change_hashes
+                    .iter()
+                    .all(|h| p[position].contains(h))
+            });
             match outcome {
                 PushOutcome::Stored(stored) if covers(stored) && logged => {
                     received.push(capture.doc_id.clone());
@@ -293,10 +310,21 @@ pub fn sync(
                 }
             }
         }
-        for (edit, outcome) in edits.iter().zip(edit_outcomes) {
+        for (position, (edit, outcome)) in edits.iter().zip(edit_outcomes).enumerate() {
             match outcome {
                 PushOutcome::Stored(stored) => {
-                    device.edits_stored(&edit.doc_id, stored, now())?;
+                    // With a log: only changes with a proven leaf count as stored; the rest
+                    // stay unsent and go again, and the relay answers them with the leaves
+                    // it wrote when it first stored them.
+                    let stored: Vec<[u8; 32]> = match &proven {
+                        None => stored.clone(),
+                        Some(p) => p[captures.len() + position]
+                            .iter()
+                            .filter(|h| stored.contains(h))
+                            .copied()
+                            .collect(),
+                    };
+                    device.edits_stored(&edit.doc_id, &stored, now())?;
                     if edit.hashes.iter().all(|h| stored.contains(h)) {
                         report.edits_stored += 1;
                         outcomes.push((edit.doc_id.clone(), RecordOutcome::EditsStored));

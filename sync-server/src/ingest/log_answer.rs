@@ -8,16 +8,20 @@
 //! The ingest transaction does not report which leaf indexes it appended, so the leaves
 //! are found again by everything but their time: the record's commitment, the change's
 //! subject (both under the record's nonce) and the author. They are looked up through the
-//! store's index of leaves by record commitment, never by reading the log, so a capture sent
-//! again however long after the relay stored it is answered with its proofs.
+//! store's index of leaves by record commitment, never by reading the log, so a capture or
+//! a staff edit sent again however long after the relay stored it (its answer lost) is
+//! answered with its proofs. Each inclusion carries the record's nonce, so the tablet can
+//! recompute the commitment and subject from what it sent and know the leaf is about
+//! exactly that change; the nonce is never logged.
 
-use kiosk_core::protocol::{LogInclusion, PushOutcome, SyncRequest, SyncResponse};
+use kiosk_core::documents::{ChunkLimits, check_change_chunks};
+use kiosk_core::protocol::{LogInclusion, PushBody, PushOutcome, SyncRequest, SyncResponse};
 use kiosk_core::tlog::tree::{TreeError, consistency_proof, inclusion_proof};
 
 use super::Checked;
 use crate::storage::model::{IngestItem, LOG_READ_LIMIT, LogTip};
 use crate::storage::{RelayStore, StorageResult};
-use crate::transparency::leaf::{LEAF_LEN, LeafKind, change_subject, record_commitment};
+use crate::transparency::leaf::{LEAF_LEN, LeafKind, Nonce, change_subject, record_commitment};
 use crate::transparency::source::{SourceError, StoreSubtrees};
 
 /// The most leaves of one record read while looking for an answer's leaves: far more than
@@ -42,12 +46,14 @@ impl LogSigner for crate::transparency::checkpoint::LogKey {
     }
 }
 
-/// One leaf an acknowledged push must have: its push, the kinds it may be logged as, and
-/// bytes 2..98 of the leaf (record commitment, subject, author).
+/// One leaf an acknowledged push must have: its push, the kinds it may be logged as,
+/// bytes 2..98 of the leaf (record commitment, subject, author) and the record's nonce,
+/// which the answer gives the tablet with the leaf.
 struct Wanted {
     push: u32,
     kinds: &'static [LeafKind],
     identity: [u8; 96],
+    nonce: Nonce,
 }
 
 /// Fills `response`'s log fields for `request`, from the log as committed now.
@@ -69,13 +75,14 @@ pub(super) fn fill(
     if request.log_size > 0 && request.log_size < tip.size {
         response.log_consistency = proof(consistency_proof(&source, request.log_size, tip.size))?;
     }
-    let wanted = wanted_leaves(store, checked, &response.outcomes, device_key)?;
-    for (index, leaf, push) in find_by_record(store, tip.size, &wanted)? {
+    let wanted = wanted_leaves(store, request, checked, &response.outcomes, device_key)?;
+    for (index, leaf, want) in find_by_record(store, tip.size, &wanted)? {
         response.log_inclusions.push(LogInclusion {
-            push,
+            push: want.push,
             index,
             leaf,
             proof: proof(inclusion_proof(&source, index, tip.size))?,
+            nonce: Some(want.nonce),
         });
     }
     Ok(())
@@ -95,29 +102,38 @@ fn proof(result: Result<Vec<[u8; 32]>, TreeError<SourceError>>) -> StorageResult
     }
 }
 
-/// The leaves each stored push must have: one per change of a stored capture, one per new
-/// change of a staff edit.
+/// The leaves each stored push must have: one per change of a stored capture, and one per
+/// change of a staff edit push that the relay holds, new or stored before. An edit sent
+/// again after a lost answer brings no new change, yet the tablet counts its changes stored
+/// only with their proofs, so the leaves written when they were first stored are looked up.
 fn wanted_leaves(
     store: &dyn RelayStore,
+    request: &SyncRequest,
     checked: &[Checked],
     outcomes: &[PushOutcome],
     device_key: &[u8; 32],
 ) -> StorageResult<Vec<Wanted>> {
     const CAPTURE: &[LeafKind] = &[LeafKind::Capture, LeafKind::AcceptedBeforeLog];
-    const EDIT: &[LeafKind] = &[LeafKind::StaffEdit];
+    // A change held before the log existed has its upgrade's leaf, by the same author.
+    const EDIT: &[LeafKind] = &[LeafKind::StaffEdit, LeafKind::AcceptedBeforeLog];
     let mut wanted = Vec::new();
     for (push, (check, outcome)) in checked.iter().zip(outcomes).enumerate() {
-        if !matches!(outcome, PushOutcome::Stored(_)) {
+        let PushOutcome::Stored(held) = outcome else {
             continue;
-        }
-        let (doc_id, hashes, kinds): (&str, Vec<&[u8; 32]>, _) = match check {
+        };
+        let (doc_id, hashes, kinds): (&str, Vec<[u8; 32]>, _) = match check {
             Checked::Item(IngestItem::Store {
                 doc_id,
                 change_hashes,
                 ..
-            }) => (doc_id, change_hashes.iter().collect(), CAPTURE),
+            }) => (doc_id, change_hashes.clone(), CAPTURE),
             Checked::Item(IngestItem::Annotate { doc_id, changes }) => {
-                (doc_id, changes.iter().map(|(hash, _)| hash).collect(), EDIT)
+                let pushed = edit_push_hashes(request, push)
+                    .unwrap_or_else(|| changes.iter().map(|(hash, _)| *hash).collect());
+                // Only what the relay holds (the outcome lists it): a change refused or
+                // removed meanwhile has no leaf to find.
+                let hashes = pushed.into_iter().filter(|h| held.contains(h)).collect();
+                (doc_id, hashes, EDIT)
             }
             _ => continue,
         };
@@ -125,7 +141,7 @@ fn wanted_leaves(
             continue;
         };
         let record = record_commitment(&nonce, doc_id);
-        for hash in hashes {
+        for hash in &hashes {
             let mut identity = [0u8; 96];
             identity[..32].copy_from_slice(&record);
             identity[32..64].copy_from_slice(&change_subject(&nonce, hash));
@@ -134,19 +150,34 @@ fn wanted_leaves(
                 push: push as u32,
                 kinds,
                 identity,
+                nonce,
             });
         }
     }
     Ok(wanted)
 }
 
+/// The change hashes of edit push `push`, each once, read from its chunks within the limits
+/// its check already held them to (without Automerge); `None` if they do not read.
+fn edit_push_hashes(request: &SyncRequest, push: usize) -> Option<Vec<[u8; 32]>> {
+    let PushBody::Changes(bytes) = &request.pushes.get(push)?.body else {
+        return None;
+    };
+    let mut hashes = check_change_chunks(bytes, &ChunkLimits::STAFF_EDIT)
+        .ok()?
+        .hashes;
+    let mut seen = std::collections::HashSet::with_capacity(hashes.len());
+    hashes.retain(|hash| seen.insert(*hash));
+    Some(hashes)
+}
+
 /// Finds each wanted leaf among its record's leaves in the first `size` (the latest match
-/// wins): `(index, leaf bytes, push)`.
-fn find_by_record(
+/// wins): `(index, leaf bytes, what was wanted)`.
+fn find_by_record<'w>(
     store: &dyn RelayStore,
     size: u64,
-    wanted: &[Wanted],
-) -> StorageResult<Vec<(u64, Vec<u8>, u32)>> {
+    wanted: &'w [Wanted],
+) -> StorageResult<Vec<(u64, Vec<u8>, &'w Wanted)>> {
     let mut found: Vec<Option<(u64, Vec<u8>)>> = vec![None; wanted.len()];
     let mut records: Vec<[u8; 32]> = wanted
         .iter()
@@ -188,6 +219,6 @@ fn find_by_record(
     Ok(found
         .into_iter()
         .zip(wanted)
-        .filter_map(|(slot, want)| slot.map(|(index, leaf)| (index, leaf, want.push)))
+        .filter_map(|(slot, want)| slot.map(|(index, leaf)| (index, leaf, want)))
         .collect())
 }

@@ -7,16 +7,12 @@
 //! (32 random bytes the relay keeps beside the record and erases with it at gallring):
 //! without the nonce nobody can tell which document or change a leaf is about.
 
-use sha2::{Digest, Sha256};
-
-/// The leaf format this build writes.
-pub const LEAF_VERSION: u8 = 1;
-
-/// Bytes of every leaf of [`LEAF_VERSION`].
-pub const LEAF_LEN: usize = 1 + 1 + 32 + 32 + 32 + 8;
-
-/// A record's nonce: random, kept beside the record, erased with it.
-pub type Nonce = [u8; 32];
+// The layout, the record commitment and the change subject are core's, which a tablet
+// recomputes to check its leaves: one implementation for relay and tablet.
+use kiosk_core::tlog::leaf::tagged_hash as tagged;
+pub use kiosk_core::tlog::leaf::{
+    LEAF_LEN, LEAF_VERSION, Nonce, change_subject, record_commitment,
+};
 
 /// What a leaf records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -159,24 +155,6 @@ impl Leaf {
 /// A fresh nonce for a new record.
 pub fn new_nonce() -> Nonce {
     rand::random()
-}
-
-fn tagged(tag: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    let mut hash = Sha256::new().chain_update(tag);
-    for part in parts {
-        hash.update(part);
-    }
-    hash.finalize().into()
-}
-
-/// SHA-256("kiosk-tlog-record-v1" ‖ nonce ‖ doc id).
-pub fn record_commitment(nonce: &Nonce, doc_id: &str) -> [u8; 32] {
-    tagged(b"kiosk-tlog-record-v1", &[nonce, doc_id.as_bytes()])
-}
-
-/// SHA-256("kiosk-tlog-change-v1" ‖ nonce ‖ change hash).
-pub fn change_subject(nonce: &Nonce, change_hash: &[u8; 32]) -> [u8; 32] {
-    tagged(b"kiosk-tlog-change-v1", &[nonce, change_hash])
 }
 
 /// SHA-256("kiosk-tlog-removal-v1" ‖ removed-at (8, BE) ‖ reason): the removal record the
@@ -350,6 +328,7 @@ mod tests {
 
     #[test]
     fn the_commitment_is_the_documented_hash() {
+        use sha2::{Digest, Sha256};
         let mut expected = Sha256::new();
         expected.update(b"kiosk-tlog-record-v1");
         expected.update([7u8; 32]);

@@ -1,7 +1,8 @@
 //! A sync answer's transparency-log fields, from a real store's log: the checkpoint, the
 //! key for a tablet with none, consistency from the size the tablet names, and an inclusion
 //! proof for every change of every capture the answer acknowledges, found again when the
-//! capture is sent a second time, however many leaves later.
+//! capture is sent a second time, however many leaves later. Each inclusion gives the
+//! record's nonce, from which the leaf's commitment and subject recompute.
 
 use std::sync::Arc;
 
@@ -67,6 +68,7 @@ fn opened(response: &SyncResponse, verifier: &NoteVerifier) -> Checkpoint {
 }
 
 fn assert_proven(
+    request: &SyncRequest,
     response: &SyncResponse,
     checkpoint: &Checkpoint,
     device: &[u8; 32],
@@ -78,6 +80,23 @@ fn assert_proven(
     for inclusion in &response.log_inclusions {
         assert_eq!(inclusion.leaf.len(), 106);
         assert_eq!(&inclusion.leaf[66..98], device, "the tablet is the author");
+        // Bound to the push's document and one of its changes under the nonce given.
+        let nonce = inclusion.nonce.expect("the record's nonce");
+        let doc_id = &request.pushes[inclusion.push as usize].doc_id;
+        assert_eq!(
+            inclusion.leaf[2..34],
+            kiosk_core::tlog::leaf::record_commitment(&nonce, doc_id),
+            "about the push's document"
+        );
+        let Some(PushOutcome::Stored(changes)) = response.outcomes.get(inclusion.push as usize)
+        else {
+            panic!("a stored push");
+        };
+        assert!(
+            changes.iter().any(|change| inclusion.leaf[34..66]
+                == kiosk_core::tlog::leaf::change_subject(&nonce, change)),
+            "about one of its changes"
+        );
         verify_inclusion(
             &leaf_hash(&inclusion.leaf),
             inclusion.index,
@@ -113,7 +132,7 @@ fn an_answer_carries_the_checkpoint_consistency_and_an_inclusion_proof_per_store
         answer.log_consistency.is_empty(),
         "nothing held to be consistent with"
     );
-    assert_proven(&answer, &held, &device, &[0, 1]);
+    assert_proven(&request, &answer, &held, &device, &[0, 1]);
 
     // The next request names the size held: consistency from it, no key again.
     let mut request = demo_request(device, 2, vec![sealed_capture(&key, &keys, 8003)]);
@@ -130,7 +149,7 @@ fn an_answer_carries_the_checkpoint_consistency_and_an_inclusion_proof_per_store
         &answer.log_consistency,
     )
     .expect("the consistency proof verifies");
-    assert_proven(&answer, &grown, &device, &[0]);
+    assert_proven(&request, &answer, &grown, &device, &[0]);
 
     // A capture sent again (its answer lost) is stored already: its leaf is found again.
     let mut request = demo_request(device, 3, vec![first[1].clone()]);
@@ -140,7 +159,7 @@ fn an_answer_carries_the_checkpoint_consistency_and_an_inclusion_proof_per_store
     let same = opened(&again, &verifier);
     assert_eq!(same.size, grown.size, "a retry appends nothing");
     assert!(again.log_consistency.is_empty());
-    assert_proven(&again, &same, &device, &[0]);
+    assert_proven(&request, &again, &same, &device, &[0]);
 }
 
 #[test]
@@ -182,7 +201,8 @@ fn a_capture_sent_again_after_more_than_ten_thousand_later_leaves_still_gets_its
     assert_eq!(store.log_tip().expect("tip").size, first_size + later);
 
     // The answer to the first send was lost: the tablet sends the capture again.
-    let again = sync_logged(&store, &keys, &key, &demo_request(device, 2, vec![capture]));
+    let request = demo_request(device, 2, vec![capture]);
+    let again = sync_logged(&store, &keys, &key, &request);
     assert_eq!(again.stored_count(), 1);
     let verifier = test_log().0.verifier();
     let checkpoint = opened(&again, &verifier);
@@ -191,7 +211,7 @@ fn a_capture_sent_again_after_more_than_ten_thousand_later_leaves_still_gets_its
         first_size + later,
         "a retry appends nothing"
     );
-    assert_proven(&again, &checkpoint, &device, &[0]);
+    assert_proven(&request, &again, &checkpoint, &device, &[0]);
     assert!(
         again.log_inclusions[0].index < first_size,
         "the leaf proved is the one the first send appended"
