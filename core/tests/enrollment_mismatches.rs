@@ -64,6 +64,7 @@ impl Transport for PlayedRelay {
             relay_signing_key: self.signing.verifying_key().to_bytes(),
             relay_sealing_key: self.sealing.sealing_key().clone(),
             log_key: self.log_key.clone(),
+            witness_keys: Vec::new(),
         };
         Ok(kiosk_core::cbor::to_vec(&EnrollResponse::new(
             &self.code.answer_secret(),

@@ -1131,6 +1131,7 @@ async fn a_tablet_that_saw_the_relays_log_fork_says_so_loudly_and_shows_the_evid
         new_checkpoint: Some("relay.test/log\n7\nBBBB\n\n— relay.test/log BBBB\n".into()),
         consistency: Vec::new(),
         inclusion: None,
+        cosigned_checkpoint: None,
         answer: None,
     };
     let store = kiosk.shell.config.store_path();
