@@ -284,6 +284,17 @@ impl StaffSession {
         Ok(self.device.log_fork()?.map(|e| e.to_text()))
     }
 
+    /// Requires these witnesses' cosignatures from now on ([`Device::require_witnesses`]).
+    pub fn require_witnesses(&self, vkeys: &[String]) -> Result<()> {
+        self.device.require_witnesses(vkeys)
+    }
+
+    /// Staff saw the relay's restore and told IT/security
+    /// ([`Device::acknowledge_log_restore`]); whether there was one.
+    pub fn acknowledge_log_restore(&self) -> Result<bool> {
+        self.device.acknowledge_log_restore()
+    }
+
     /// Replaces the PIN; staff mode is open, so the old one was just proven.
     pub fn change_pin(&self, new_pin: &str) -> Result<()> {
         let mut record = PinRecord::new(new_pin, self.device.pin_pepper())?;

@@ -68,6 +68,20 @@ impl StaffMode {
         self.with(|s| s.log_fork_evidence())
     }
 
+    /// Requires the cosignatures of exactly these witnesses (C2SP tlog-cosignature
+    /// verifier keys, 1 to 16) before a capture counts as received, in place of any pinned
+    /// before (at enrollment or by an earlier call). A key that does not read is refused.
+    pub fn require_witnesses(&self, witness_keys: Vec<String>) -> Result<(), KioskError> {
+        self.with(|s| s.require_witnesses(&witness_keys))
+    }
+
+    /// Staff saw that the relay was restored from a backup (`hand_back` is `LogRestored`)
+    /// and told IT/security: the tablet may be handed back again. `false` if there was no
+    /// restore to acknowledge.
+    pub fn acknowledge_log_restore(&self) -> Result<bool, KioskError> {
+        self.with(|s| s.acknowledge_log_restore())
+    }
+
     pub fn change_pin(&self, new_pin: String) -> Result<(), KioskError> {
         self.with(|s| s.change_pin(&new_pin))
     }

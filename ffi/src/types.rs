@@ -409,6 +409,13 @@ pub enum HandBackState {
     /// (`code` says how): syncing is stopped; show `hand_back_advice` loudly, keep the
     /// tablet from visitors, and give `StaffMode.log_fork_evidence()` to IT/security.
     LogFork { code: String },
+    /// The relay was restored from a backup and its log went back from `from` to `to`
+    /// entries, with no witness confirming it: records are sent again by themselves; show
+    /// `hand_back_advice`, tell IT/security, then `StaffMode.acknowledge_log_restore()`.
+    LogRestored { from: u64, to: u64 },
+    /// Of `unreceipted` captures without a receipt, `captures` wait for the required
+    /// witnesses to cosign the relay's log holding them: sync again later.
+    AwaitingWitness { captures: u64, unreceipted: u64 },
 }
 
 impl From<kiosk_core::device::HandBack> for HandBackState {
@@ -422,6 +429,14 @@ impl From<kiosk_core::device::HandBack> for HandBackState {
             Core::RelayLacks { tablet, relay } => HandBackState::RelayLacks { tablet, relay },
             Core::Unconfirmed { tablet } => HandBackState::Unconfirmed { tablet },
             Core::LogFork { code } => HandBackState::LogFork { code },
+            Core::LogRestored { from, to } => HandBackState::LogRestored { from, to },
+            Core::AwaitingWitness {
+                captures,
+                unreceipted,
+            } => HandBackState::AwaitingWitness {
+                captures,
+                unreceipted,
+            },
         }
     }
 }
