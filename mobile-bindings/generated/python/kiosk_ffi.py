@@ -579,6 +579,8 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_relaytransport_post() != 2585:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_kiosk_ffi_checksum_method_staffmode_acknowledge_log_restore() != 51093:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_staffmode_add_note() != 31227:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_staffmode_change_pin() != 13283:
@@ -594,6 +596,8 @@ def _uniffi_check_api_checksums(lib):
     if lib.uniffi_kiosk_ffi_checksum_method_staffmode_registration() != 24466:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_staffmode_registrations() != 11839:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_kiosk_ffi_checksum_method_staffmode_require_witnesses() != 17188:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_staffmode_set_status() != 60086:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -731,6 +735,9 @@ _UniffiLib.uniffi_kiosk_ffi_checksum_method_platformsecretstore_delete.restype =
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_relaytransport_post.argtypes = (
 )
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_relaytransport_post.restype = ctypes.c_uint16
+_UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_acknowledge_log_restore.argtypes = (
+)
+_UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_acknowledge_log_restore.restype = ctypes.c_uint16
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_add_note.argtypes = (
 )
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_add_note.restype = ctypes.c_uint16
@@ -755,6 +762,9 @@ _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_registration.restype = cty
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_registrations.argtypes = (
 )
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_registrations.restype = ctypes.c_uint16
+_UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_require_witnesses.argtypes = (
+)
+_UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_require_witnesses.restype = ctypes.c_uint16
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_set_status.argtypes = (
 )
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_set_status.restype = ctypes.c_uint16
@@ -949,6 +959,11 @@ _UniffiLib.uniffi_kiosk_ffi_fn_method_relaytransport_post.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_kiosk_ffi_fn_method_relaytransport_post.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_acknowledge_log_restore.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_acknowledge_log_restore.restype = ctypes.c_int8
 _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_add_note.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -995,6 +1010,12 @@ _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_registrations.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_registrations.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_require_witnesses.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_require_witnesses.restype = None
 _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_set_status.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -2722,6 +2743,73 @@ class HandBackState:
                 return False
             return True
 
+    @dataclass
+    class LOG_RESTORED:
+        """
+        The relay was restored from a backup and its log went back from `from` to `to`
+        entries, with no witness confirming it: records are sent again by themselves; show
+        `hand_back_advice`, tell IT/security, then `StaffMode.acknowledge_log_restore()`.
+"""
+        
+        def __init__(self, _from:int, to:int):
+            self._from = _from
+            
+            
+            self.to = to
+            
+            
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "HandBackState.LOG_RESTORED(_from={}, to={})".format(self._from, self.to)
+        def __eq__(self, other):
+            if not isinstance(other, HandBackState):
+                return NotImplemented
+            if not other.is_LOG_RESTORED():
+                return False
+            if self._from != other._from:
+                return False
+            if self.to != other.to:
+                return False
+            return True
+
+    @dataclass
+    class AWAITING_WITNESS:
+        """
+        Of `unreceipted` captures without a receipt, `captures` wait for the required
+        witnesses to cosign the relay's log holding them: sync again later.
+"""
+        
+        def __init__(self, captures:int, unreceipted:int):
+            self.captures = captures
+            
+            
+            self.unreceipted = unreceipted
+            
+            
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "HandBackState.AWAITING_WITNESS(captures={}, unreceipted={})".format(self.captures, self.unreceipted)
+        def __eq__(self, other):
+            if not isinstance(other, HandBackState):
+                return NotImplemented
+            if not other.is_AWAITING_WITNESS():
+                return False
+            if self.captures != other.captures:
+                return False
+            if self.unreceipted != other.unreceipted:
+                return False
+            return True
+
     
 
     # For each variant, we have `is_NAME` and `is_name` methods for easily checking
@@ -2754,6 +2842,14 @@ class HandBackState:
         return isinstance(self, HandBackState.LOG_FORK)
     def is_log_fork(self) -> bool:
         return isinstance(self, HandBackState.LOG_FORK)
+    def is_LOG_RESTORED(self) -> bool:
+        return isinstance(self, HandBackState.LOG_RESTORED)
+    def is_log_restored(self) -> bool:
+        return isinstance(self, HandBackState.LOG_RESTORED)
+    def is_AWAITING_WITNESS(self) -> bool:
+        return isinstance(self, HandBackState.AWAITING_WITNESS)
+    def is_awaiting_witness(self) -> bool:
+        return isinstance(self, HandBackState.AWAITING_WITNESS)
     
 
 # Now, a little trick - we make each nested variant class be a subclass of the main
@@ -2766,6 +2862,8 @@ HandBackState.RELAY_REFUSES = type("HandBackState.RELAY_REFUSES", (HandBackState
 HandBackState.RELAY_LACKS = type("HandBackState.RELAY_LACKS", (HandBackState.RELAY_LACKS, HandBackState,), {})  # type: ignore
 HandBackState.UNCONFIRMED = type("HandBackState.UNCONFIRMED", (HandBackState.UNCONFIRMED, HandBackState,), {})  # type: ignore
 HandBackState.LOG_FORK = type("HandBackState.LOG_FORK", (HandBackState.LOG_FORK, HandBackState,), {})  # type: ignore
+HandBackState.LOG_RESTORED = type("HandBackState.LOG_RESTORED", (HandBackState.LOG_RESTORED, HandBackState,), {})  # type: ignore
+HandBackState.AWAITING_WITNESS = type("HandBackState.AWAITING_WITNESS", (HandBackState.AWAITING_WITNESS, HandBackState,), {})  # type: ignore
 
 
 
@@ -2802,6 +2900,16 @@ class _UniffiFfiConverterTypeHandBackState(_UniffiConverterRustBuffer):
             return HandBackState.LOG_FORK(
                 _UniffiFfiConverterString.read(buf),
             )
+        if variant == 8:
+            return HandBackState.LOG_RESTORED(
+                _UniffiFfiConverterUInt64.read(buf),
+                _UniffiFfiConverterUInt64.read(buf),
+            )
+        if variant == 9:
+            return HandBackState.AWAITING_WITNESS(
+                _UniffiFfiConverterUInt64.read(buf),
+                _UniffiFfiConverterUInt64.read(buf),
+            )
         raise InternalError("Raw enum value doesn't match any cases")
 
     @staticmethod
@@ -2826,6 +2934,14 @@ class _UniffiFfiConverterTypeHandBackState(_UniffiConverterRustBuffer):
             return
         if value.is_LOG_FORK():
             _UniffiFfiConverterString.check_lower(value.code)
+            return
+        if value.is_LOG_RESTORED():
+            _UniffiFfiConverterUInt64.check_lower(value._from)
+            _UniffiFfiConverterUInt64.check_lower(value.to)
+            return
+        if value.is_AWAITING_WITNESS():
+            _UniffiFfiConverterUInt64.check_lower(value.captures)
+            _UniffiFfiConverterUInt64.check_lower(value.unreceipted)
             return
         raise ValueError(value)
 
@@ -2852,6 +2968,14 @@ class _UniffiFfiConverterTypeHandBackState(_UniffiConverterRustBuffer):
         if value.is_LOG_FORK():
             buf.write_i32(7)
             _UniffiFfiConverterString.write(value.code, buf)
+        if value.is_LOG_RESTORED():
+            buf.write_i32(8)
+            _UniffiFfiConverterUInt64.write(value._from, buf)
+            _UniffiFfiConverterUInt64.write(value.to, buf)
+        if value.is_AWAITING_WITNESS():
+            buf.write_i32(9)
+            _UniffiFfiConverterUInt64.write(value.captures, buf)
+            _UniffiFfiConverterUInt64.write(value.unreceipted, buf)
 
 
 
@@ -4889,6 +5013,13 @@ class StaffModeProtocol(typing.Protocol):
     Staff mode, opened by PIN. `lock()` ends it; so does closing the device.
 """
     
+    def acknowledge_log_restore(self, ) -> bool:
+        """
+        Staff saw that the relay was restored from a backup (`hand_back` is `LogRestored`)
+        and told IT/security: the tablet may be handed back again. `false` if there was no
+        restore to acknowledge.
+"""
+        raise NotImplementedError
     def add_note(self, registration_id: str,text: str) -> None:
         """
         Adds a note in this tablet's recruiter's name; it goes to the relay with the next sync.
@@ -4923,6 +5054,13 @@ class StaffModeProtocol(typing.Protocol):
     def registrations(self, ) -> typing.List[StaffRecordView]:
         """
         The registrations this staff tablet holds, newest first.
+"""
+        raise NotImplementedError
+    def require_witnesses(self, witness_keys: typing.List[str]) -> None:
+        """
+        Requires the cosignatures of exactly these witnesses (C2SP tlog-cosignature
+        verifier keys, 1 to 16) before a capture counts as received, in place of any pinned
+        before (at enrollment or by an earlier call). A key that does not read is refused.
 """
         raise NotImplementedError
     def set_status(self, registration_id: str,status: RecordStatus) -> None:
@@ -4960,6 +5098,23 @@ class StaffMode(StaffModeProtocol):
         inst = cls.__new__(cls)
         inst._handle = handle
         return inst
+    def acknowledge_log_restore(self, ) -> bool:
+        """
+        Staff saw that the relay was restored from a backup (`hand_back` is `LogRestored`)
+        and told IT/security: the tablet may be handed back again. `false` if there was no
+        restore to acknowledge.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBoolean.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeKioskError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_acknowledge_log_restore,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
     def add_note(self, registration_id: str,text: str) -> None:
         """
         Adds a note in this tablet's recruiter's name; it goes to the relay with the next sync.
@@ -5091,6 +5246,26 @@ class StaffMode(StaffModeProtocol):
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
             _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_registrations,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def require_witnesses(self, witness_keys: typing.List[str]) -> None:
+        """
+        Requires the cosignatures of exactly these witnesses (C2SP tlog-cosignature
+        verifier keys, 1 to 16) before a capture counts as received, in place of any pinned
+        before (at enrollment or by an earlier call). A key that does not read is refused.
+"""
+        
+        _UniffiFfiConverterSequenceString.check_lower(witness_keys)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterSequenceString.lower(witness_keys),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeKioskError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_require_witnesses,
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)

@@ -1659,6 +1659,13 @@ public func FfiConverterTypeRelayTransport_lower(_ value: RelayTransport) -> UIn
 public protocol StaffModeProtocol: AnyObject, Sendable {
     
     /**
+     * Staff saw that the relay was restored from a backup (`hand_back` is `LogRestored`)
+     * and told IT/security: the tablet may be handed back again. `false` if there was no
+     * restore to acknowledge.
+     */
+    func acknowledgeLogRestore() throws  -> Bool
+    
+    /**
      * Adds a note in this tablet's recruiter's name; it goes to the relay with the next sync.
      */
     func addNote(registrationId: String, text: String) throws 
@@ -1693,6 +1700,13 @@ public protocol StaffModeProtocol: AnyObject, Sendable {
      * The registrations this staff tablet holds, newest first.
      */
     func registrations() throws  -> [StaffRecordView]
+    
+    /**
+     * Requires the cosignatures of exactly these witnesses (C2SP tlog-cosignature
+     * verifier keys, 1 to 16) before a capture counts as received, in place of any pinned
+     * before (at enrollment or by an earlier call). A key that does not read is refused.
+     */
+    func requireWitnesses(witnessKeys: [String]) throws 
     
     func setStatus(registrationId: String, status: RecordStatus) throws 
     
@@ -1757,6 +1771,20 @@ open class StaffMode: StaffModeProtocol, @unchecked Sendable {
 
     
 
+    
+    /**
+     * Staff saw that the relay was restored from a backup (`hand_back` is `LogRestored`)
+     * and told IT/security: the tablet may be handed back again. `false` if there was no
+     * restore to acknowledge.
+     */
+open func acknowledgeLogRestore()throws  -> Bool  {
+    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeKioskError_lift) {
+        uniffiCallStatus in
+    uniffi_kiosk_ffi_fn_method_staffmode_acknowledge_log_restore(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
     
     /**
      * Adds a note in this tablet's recruiter's name; it goes to the relay with the next sync.
@@ -1850,6 +1878,20 @@ open func registrations()throws  -> [StaffRecordView]  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Requires the cosignatures of exactly these witnesses (C2SP tlog-cosignature
+     * verifier keys, 1 to 16) before a capture counts as received, in place of any pinned
+     * before (at enrollment or by an earlier call). A key that does not read is refused.
+     */
+open func requireWitnesses(witnessKeys: [String])throws   {try rustCallWithError(FfiConverterTypeKioskError_lift) {
+        uniffiCallStatus in
+    uniffi_kiosk_ffi_fn_method_staffmode_require_witnesses(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceString.lower(witnessKeys),uniffiCallStatus
+    )
+}
 }
     
 open func setStatus(registrationId: String, status: RecordStatus)throws   {try rustCallWithError(FfiConverterTypeKioskError_lift) {
@@ -4438,6 +4480,19 @@ public enum HandBackState: Equatable, Hashable {
      */
     case logFork(code: String
     )
+    /**
+     * The relay was restored from a backup and its log went back from `from` to `to`
+     * entries, with no witness confirming it: records are sent again by themselves; show
+     * `hand_back_advice`, tell IT/security, then `StaffMode.acknowledge_log_restore()`.
+     */
+    case logRestored(from: UInt64, to: UInt64
+    )
+    /**
+     * Of `unreceipted` captures without a receipt, `captures` wait for the required
+     * witnesses to cosign the relay's log holding them: sync again later.
+     */
+    case awaitingWitness(captures: UInt64, unreceipted: UInt64
+    )
 
 
 
@@ -4477,6 +4532,12 @@ public struct FfiConverterTypeHandBackState: FfiConverterRustBuffer {
         )
         
         case 7: return .logFork(code: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 8: return .logRestored(from: try FfiConverterUInt64.read(from: &buf), to: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        case 9: return .awaitingWitness(captures: try FfiConverterUInt64.read(from: &buf), unreceipted: try FfiConverterUInt64.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -4520,6 +4581,18 @@ public struct FfiConverterTypeHandBackState: FfiConverterRustBuffer {
         case let .logFork(code):
             writeInt(&buf, Int32(7))
             FfiConverterString.write(code, into: &buf)
+            
+        
+        case let .logRestored(from,to):
+            writeInt(&buf, Int32(8))
+            FfiConverterUInt64.write(from, into: &buf)
+            FfiConverterUInt64.write(to, into: &buf)
+            
+        
+        case let .awaitingWitness(captures,unreceipted):
+            writeInt(&buf, Int32(9))
+            FfiConverterUInt64.write(captures, into: &buf)
+            FfiConverterUInt64.write(unreceipted, into: &buf)
             
         }
     }
@@ -5907,6 +5980,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kiosk_ffi_checksum_method_synclistener_failed() != 23922) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kiosk_ffi_checksum_method_staffmode_acknowledge_log_restore() != 51093) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kiosk_ffi_checksum_method_staffmode_add_note() != 31227) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5929,6 +6005,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kiosk_ffi_checksum_method_staffmode_registrations() != 11839) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kiosk_ffi_checksum_method_staffmode_require_witnesses() != 17188) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kiosk_ffi_checksum_method_staffmode_set_status() != 60086) {
