@@ -900,14 +900,6 @@ impl Device {
         if let Some(refusal) = self.sync_refusal()? {
             return Ok(HandBack::RelayRefuses(refusal));
         }
-        // A restore of the relay's log no witness confirmed: staff must see it and tell
-        // IT/security before the tablet goes back.
-        if let Some(restore) = self.log_restore()? {
-            return Ok(HandBack::LogRestored {
-                from: restore.from,
-                to: restore.to,
-            });
-        }
         let report = self.close_report()?;
         let awaiting = self.awaiting_witness()?.min(report.unreceipted);
         if awaiting > 0 {
@@ -947,7 +939,16 @@ impl Device {
                     relay: relay.count,
                 })
             }
-            _ => Ok(HandBack::Safe),
+            // A restore of the relay's log no witness confirmed: staff must see it and
+            // tell IT/security before the tablet goes back. Last: whatever else the restore
+            // left (records to send again, records the relay lacks) says more.
+            _ => Ok(match self.log_restore()? {
+                Some(restore) => HandBack::LogRestored {
+                    from: restore.from,
+                    to: restore.to,
+                },
+                None => HandBack::Safe,
+            }),
         }
     }
 }

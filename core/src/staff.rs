@@ -289,6 +289,12 @@ impl StaffSession {
         self.device.require_witnesses(vkeys)
     }
 
+    /// The restore of the relay's log staff have not acknowledged yet, if any
+    /// ([`Device::log_restore`]).
+    pub fn log_restore(&self) -> Result<Option<crate::sync::LogRestore>> {
+        self.device.log_restore()
+    }
+
     /// Staff saw the relay's restore and told IT/security
     /// ([`Device::acknowledge_log_restore`]); whether there was one.
     pub fn acknowledge_log_restore(&self) -> Result<bool> {

@@ -7,7 +7,7 @@ use kiosk_core::ids::{RegistrationId, Timestamp};
 
 use crate::device::KioskDevice;
 use crate::error::KioskError;
-use crate::types::{JournalSummary, KioskOverview, RecordStatus, StaffRecordView};
+use crate::types::{JournalSummary, KioskOverview, LogRestoreState, RecordStatus, StaffRecordView};
 
 /// Staff mode, opened by PIN. `lock()` ends it; so does closing the device.
 #[derive(Debug, uniffi::Object)]
@@ -75,7 +75,14 @@ impl StaffMode {
         self.with(|s| s.require_witnesses(&witness_keys))
     }
 
-    /// Staff saw that the relay was restored from a backup (`hand_back` is `LogRestored`)
+    /// A restore of the relay's log that no witness confirmed and staff have not
+    /// acknowledged yet: show it (its `message`) with an acknowledge button whatever
+    /// `hand_back` says. `None` otherwise.
+    pub fn log_restore(&self) -> Result<Option<LogRestoreState>, KioskError> {
+        self.with(|s| s.log_restore()).map(|r| r.map(Into::into))
+    }
+
+    /// Staff saw that the relay was restored from a backup (`log_restore()` is set)
     /// and told IT/security: the tablet may be handed back again. `false` if there was no
     /// restore to acknowledge.
     pub fn acknowledge_log_restore(&self) -> Result<bool, KioskError> {

@@ -388,6 +388,31 @@ impl From<kiosk_core::staff::KioskOverview> for KioskOverview {
     }
 }
 
+/// A restore of the relay's log staff have not acknowledged (core `LogRestore`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct LogRestoreState {
+    /// The size of the log the tablet held before.
+    pub from: u64,
+    /// The size of the restored log.
+    pub to: u64,
+    /// Tablet time the restore was seen, ms.
+    pub at_ms: i64,
+    /// What staff must hear, in Swedish and English.
+    pub message: LocalizedText,
+}
+
+impl From<kiosk_core::sync::LogRestore> for LogRestoreState {
+    fn from(restore: kiosk_core::sync::LogRestore) -> LogRestoreState {
+        LogRestoreState {
+            from: restore.from,
+            to: restore.to,
+            at_ms: restore.at,
+            message: kiosk_core::user_messages::log_restore_message(restore.from, restore.to)
+                .into(),
+        }
+    }
+}
+
 /// Whether a tablet may be handed back, and if not why (core `HandBack`).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
 pub enum HandBackState {

@@ -579,7 +579,7 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_relaytransport_post() != 2585:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_kiosk_ffi_checksum_method_staffmode_acknowledge_log_restore() != 51093:
+    if lib.uniffi_kiosk_ffi_checksum_method_staffmode_acknowledge_log_restore() != 235:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_staffmode_add_note() != 31227:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -588,6 +588,8 @@ def _uniffi_check_api_checksums(lib):
     if lib.uniffi_kiosk_ffi_checksum_method_staffmode_lock() != 56353:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_staffmode_log_fork_evidence() != 4797:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_kiosk_ffi_checksum_method_staffmode_log_restore() != 32032:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_staffmode_overview() != 32190:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -750,6 +752,9 @@ _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_lock.restype = ctypes.c_ui
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_log_fork_evidence.argtypes = (
 )
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_log_fork_evidence.restype = ctypes.c_uint16
+_UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_log_restore.argtypes = (
+)
+_UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_log_restore.restype = ctypes.c_uint16
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_overview.argtypes = (
 )
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_overview.restype = ctypes.c_uint16
@@ -987,6 +992,11 @@ _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_log_fork_evidence.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_log_fork_evidence.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_log_restore.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_log_restore.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_overview.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -3049,6 +3059,57 @@ class _UniffiFfiConverterTypeKioskOverview(_UniffiConverterRustBuffer):
         _UniffiFfiConverterTypeLocalizedText.write(value.hand_back_advice, buf)
 
 @dataclass
+class LogRestoreState:
+    """
+    A restore of the relay's log staff have not acknowledged (core `LogRestore`).
+"""
+    def __init__(self, *, _from:int, to:int, at_ms:int, message:LocalizedText):
+        self._from = _from
+        self.to = to
+        self.at_ms = at_ms
+        self.message = message
+        
+        
+
+    
+    def __str__(self):
+        return "LogRestoreState(_from={}, to={}, at_ms={}, message={})".format(self._from, self.to, self.at_ms, self.message)
+    def __eq__(self, other):
+        if self._from != other._from:
+            return False
+        if self.to != other.to:
+            return False
+        if self.at_ms != other.at_ms:
+            return False
+        if self.message != other.message:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeLogRestoreState(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return LogRestoreState(
+            _from=_UniffiFfiConverterUInt64.read(buf),
+            to=_UniffiFfiConverterUInt64.read(buf),
+            at_ms=_UniffiFfiConverterInt64.read(buf),
+            message=_UniffiFfiConverterTypeLocalizedText.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterUInt64.check_lower(value._from)
+        _UniffiFfiConverterUInt64.check_lower(value.to)
+        _UniffiFfiConverterInt64.check_lower(value.at_ms)
+        _UniffiFfiConverterTypeLocalizedText.check_lower(value.message)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterUInt64.write(value._from, buf)
+        _UniffiFfiConverterUInt64.write(value.to, buf)
+        _UniffiFfiConverterInt64.write(value.at_ms, buf)
+        _UniffiFfiConverterTypeLocalizedText.write(value.message, buf)
+
+@dataclass
 class NoteView:
     """
     A recruiter's note on a registration.
@@ -4984,6 +5045,31 @@ class _UniffiFfiConverterOptionalBytes(_UniffiConverterRustBuffer):
         else:
             raise InternalError("Unexpected flag byte for optional type")
 
+class _UniffiFfiConverterOptionalTypeLogRestoreState(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeLogRestoreState.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeLogRestoreState.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeLogRestoreState.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
 class _UniffiFfiConverterSequenceTypeStaffRecordView(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -5015,7 +5101,7 @@ class StaffModeProtocol(typing.Protocol):
     
     def acknowledge_log_restore(self, ) -> bool:
         """
-        Staff saw that the relay was restored from a backup (`hand_back` is `LogRestored`)
+        Staff saw that the relay was restored from a backup (`log_restore()` is set)
         and told IT/security: the tablet may be handed back again. `false` if there was no
         restore to acknowledge.
 """
@@ -5037,6 +5123,13 @@ class StaffModeProtocol(typing.Protocol):
         When the relay's transparency log forked (`hand_back` is `LogFork`): the evidence
         the tablet kept, as text to hand IT/security (both checkpoints, the failed proof,
         the relay-signed answer). `None` if there was no fork.
+"""
+        raise NotImplementedError
+    def log_restore(self, ) -> typing.Optional[LogRestoreState]:
+        """
+        A restore of the relay's log that no witness confirmed and staff have not
+        acknowledged yet: show it (its `message`) with an acknowledge button whatever
+        `hand_back` says. `None` otherwise.
 """
         raise NotImplementedError
     def overview(self, ) -> KioskOverview:
@@ -5100,7 +5193,7 @@ class StaffMode(StaffModeProtocol):
         return inst
     def acknowledge_log_restore(self, ) -> bool:
         """
-        Staff saw that the relay was restored from a backup (`hand_back` is `LogRestored`)
+        Staff saw that the relay was restored from a backup (`log_restore()` is set)
         and told IT/security: the tablet may be handed back again. `false` if there was no
         restore to acknowledge.
 """
@@ -5180,6 +5273,23 @@ class StaffMode(StaffModeProtocol):
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
             _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_log_fork_evidence,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def log_restore(self, ) -> typing.Optional[LogRestoreState]:
+        """
+        A restore of the relay's log that no witness confirmed and staff have not
+        acknowledged yet: show it (its `message`) with an acknowledge button whatever
+        `hand_back` says. `None` otherwise.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterOptionalTypeLogRestoreState.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeKioskError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_log_restore,
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
@@ -6736,6 +6846,7 @@ __all__ = [
     "IdleLimits",
     "JournalSummary",
     "KioskOverview",
+    "LogRestoreState",
     "NoteView",
     "Receipt",
     "RecordStatusChoice",

@@ -1659,7 +1659,7 @@ public func FfiConverterTypeRelayTransport_lower(_ value: RelayTransport) -> UIn
 public protocol StaffModeProtocol: AnyObject, Sendable {
     
     /**
-     * Staff saw that the relay was restored from a backup (`hand_back` is `LogRestored`)
+     * Staff saw that the relay was restored from a backup (`log_restore()` is set)
      * and told IT/security: the tablet may be handed back again. `false` if there was no
      * restore to acknowledge.
      */
@@ -1683,6 +1683,13 @@ public protocol StaffModeProtocol: AnyObject, Sendable {
      * the relay-signed answer). `None` if there was no fork.
      */
     func logForkEvidence() throws  -> String?
+    
+    /**
+     * A restore of the relay's log that no witness confirmed and staff have not
+     * acknowledged yet: show it (its `message`) with an acknowledge button whatever
+     * `hand_back` says. `None` otherwise.
+     */
+    func logRestore() throws  -> LogRestoreState?
     
     /**
      * Counts and the journal: what staff check before handing a kiosk back.
@@ -1773,7 +1780,7 @@ open class StaffMode: StaffModeProtocol, @unchecked Sendable {
 
     
     /**
-     * Staff saw that the relay was restored from a backup (`hand_back` is `LogRestored`)
+     * Staff saw that the relay was restored from a backup (`log_restore()` is set)
      * and told IT/security: the tablet may be handed back again. `false` if there was no
      * restore to acknowledge.
      */
@@ -1828,6 +1835,20 @@ open func logForkEvidence()throws  -> String?  {
     return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeKioskError_lift) {
         uniffiCallStatus in
     uniffi_kiosk_ffi_fn_method_staffmode_log_fork_evidence(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A restore of the relay's log that no witness confirmed and staff have not
+     * acknowledged yet: show it (its `message`) with an acknowledge button whatever
+     * `hand_back` says. `None` otherwise.
+     */
+open func logRestore()throws  -> LogRestoreState?  {
+    return try  FfiConverterOptionTypeLogRestoreState.lift(try rustCallWithError(FfiConverterTypeKioskError_lift) {
+        uniffiCallStatus in
+    uniffi_kiosk_ffi_fn_method_staffmode_log_restore(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -3369,6 +3390,95 @@ public func FfiConverterTypeLocalizedText_lift(_ buf: RustBuffer) throws -> Loca
 #endif
 public func FfiConverterTypeLocalizedText_lower(_ value: LocalizedText) -> RustBuffer {
     return FfiConverterTypeLocalizedText.lower(value)
+}
+
+
+/**
+ * A restore of the relay's log staff have not acknowledged (core `LogRestore`).
+ */
+public struct LogRestoreState: Equatable, Hashable {
+    /**
+     * The size of the log the tablet held before.
+     */
+    public var from: UInt64
+    /**
+     * The size of the restored log.
+     */
+    public var to: UInt64
+    /**
+     * Tablet time the restore was seen, ms.
+     */
+    public var atMs: Int64
+    /**
+     * What staff must hear, in Swedish and English.
+     */
+    public var message: LocalizedText
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The size of the log the tablet held before.
+         */from: UInt64, 
+        /**
+         * The size of the restored log.
+         */to: UInt64, 
+        /**
+         * Tablet time the restore was seen, ms.
+         */atMs: Int64, 
+        /**
+         * What staff must hear, in Swedish and English.
+         */message: LocalizedText) {
+        self.from = from
+        self.to = to
+        self.atMs = atMs
+        self.message = message
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LogRestoreState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLogRestoreState: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LogRestoreState {
+        return
+            try LogRestoreState(
+                from: FfiConverterUInt64.read(from: &buf), 
+                to: FfiConverterUInt64.read(from: &buf), 
+                atMs: FfiConverterInt64.read(from: &buf), 
+                message: FfiConverterTypeLocalizedText.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LogRestoreState, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.from, into: &buf)
+        FfiConverterUInt64.write(value.to, into: &buf)
+        FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterTypeLocalizedText.write(value.message, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogRestoreState_lift(_ buf: RustBuffer) throws -> LogRestoreState {
+    return try FfiConverterTypeLogRestoreState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogRestoreState_lower(_ value: LogRestoreState) -> RustBuffer {
+    return FfiConverterTypeLogRestoreState.lower(value)
 }
 
 
@@ -5484,6 +5594,30 @@ fileprivate struct FfiConverterOptionTypeLocalizedText: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeLogRestoreState: FfiConverterRustBuffer {
+    typealias SwiftType = LogRestoreState?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeLogRestoreState.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeLogRestoreState.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeRelayRefusal: FfiConverterRustBuffer {
     typealias SwiftType = RelayRefusal?
 
@@ -5980,7 +6114,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kiosk_ffi_checksum_method_synclistener_failed() != 23922) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_kiosk_ffi_checksum_method_staffmode_acknowledge_log_restore() != 51093) {
+    if (uniffi_kiosk_ffi_checksum_method_staffmode_acknowledge_log_restore() != 235) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kiosk_ffi_checksum_method_staffmode_add_note() != 31227) {
@@ -5993,6 +6127,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kiosk_ffi_checksum_method_staffmode_log_fork_evidence() != 4797) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kiosk_ffi_checksum_method_staffmode_log_restore() != 32032) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kiosk_ffi_checksum_method_staffmode_overview() != 32190) {

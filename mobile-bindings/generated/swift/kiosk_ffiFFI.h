@@ -551,6 +551,11 @@ void uniffi_kiosk_ffi_fn_method_staffmode_lock(uint64_t ptr, RustCallStatus *_No
 RustBuffer uniffi_kiosk_ffi_fn_method_staffmode_log_fork_evidence(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_STAFFMODE_LOG_RESTORE
+#define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_STAFFMODE_LOG_RESTORE
+RustBuffer uniffi_kiosk_ffi_fn_method_staffmode_log_restore(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_STAFFMODE_OVERVIEW
 #define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_STAFFMODE_OVERVIEW
 RustBuffer uniffi_kiosk_ffi_fn_method_staffmode_overview(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -1120,6 +1125,12 @@ uint16_t uniffi_kiosk_ffi_checksum_method_staffmode_lock(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_METHOD_STAFFMODE_LOG_FORK_EVIDENCE
 #define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_METHOD_STAFFMODE_LOG_FORK_EVIDENCE
 uint16_t uniffi_kiosk_ffi_checksum_method_staffmode_log_fork_evidence(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_METHOD_STAFFMODE_LOG_RESTORE
+#define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_METHOD_STAFFMODE_LOG_RESTORE
+uint16_t uniffi_kiosk_ffi_checksum_method_staffmode_log_restore(void
     
 );
 #endif

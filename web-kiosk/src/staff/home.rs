@@ -161,18 +161,16 @@ fn log_fork(t: &StaffTexts, open: &Open, lang: Language) -> Markup {
 
 /// The panel of a tablet that saw the relay's log go back (a restore from a backup no
 /// witness confirmed): the core's words (from N to M entries, records re-sent, tell
-/// IT/security) and the button staff press once they did. Nothing otherwise.
+/// IT/security) and the button staff press once they did, whatever else the hand-back
+/// verdict says. Nothing otherwise.
 fn log_restore(t: &StaffTexts, open: &Open, lang: Language) -> Markup {
-    let Ok(overview) = open.mode.overview() else {
+    let Ok(Some(restore)) = open.mode.log_restore() else {
         return html! {};
     };
-    if !matches!(overview.hand_back, HandBackState::LogRestored { .. }) {
-        return html! {};
-    }
     html! {
         section.alert #log-restore role="alert" aria-labelledby="log-restore-heading" {
             h2 #log-restore-heading { (t.log_restore_heading) }
-            p #log-restore-advice { (pick(&overview.hand_back_advice, lang)) }
+            p #log-restore-advice { (pick(&restore.message, lang)) }
             form method="post" action="/staff/log-restore" {
                 (hidden(Some(&open.token), lang))
                 button.secondary type="submit" { (t.log_restore_button) }

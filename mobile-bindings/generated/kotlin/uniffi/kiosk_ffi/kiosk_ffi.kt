@@ -846,6 +846,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_kiosk_ffi_checksum_method_staffmode_log_fork_evidence(
     ): Int
+    external fun uniffi_kiosk_ffi_checksum_method_staffmode_log_restore(
+    ): Int
     external fun uniffi_kiosk_ffi_checksum_method_staffmode_overview(
     ): Int
     external fun uniffi_kiosk_ffi_checksum_method_staffmode_rate(
@@ -988,6 +990,8 @@ internal object UniffiLib {
     external fun uniffi_kiosk_ffi_fn_method_staffmode_lock(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_kiosk_ffi_fn_method_staffmode_log_fork_evidence(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_kiosk_ffi_fn_method_staffmode_log_restore(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_kiosk_ffi_fn_method_staffmode_overview(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1237,7 +1241,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_kiosk_ffi_checksum_method_synclistener_failed() and 0xFFFF) != 23922) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_kiosk_ffi_checksum_method_staffmode_acknowledge_log_restore() and 0xFFFF) != 51093) {
+    if ((lib.uniffi_kiosk_ffi_checksum_method_staffmode_acknowledge_log_restore() and 0xFFFF) != 235) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kiosk_ffi_checksum_method_staffmode_add_note() and 0xFFFF) != 31227) {
@@ -1250,6 +1254,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kiosk_ffi_checksum_method_staffmode_log_fork_evidence() and 0xFFFF) != 4797) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kiosk_ffi_checksum_method_staffmode_log_restore() and 0xFFFF) != 32032) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kiosk_ffi_checksum_method_staffmode_overview() and 0xFFFF) != 32190) {
@@ -3333,7 +3340,7 @@ public object FfiConverterTypeRelayTransport: FfiConverter<RelayTransport, Long>
 public interface StaffModeInterface {
     
     /**
-     * Staff saw that the relay was restored from a backup (`hand_back` is `LogRestored`)
+     * Staff saw that the relay was restored from a backup (`log_restore()` is set)
      * and told IT/security: the tablet may be handed back again. `false` if there was no
      * restore to acknowledge.
      */
@@ -3357,6 +3364,13 @@ public interface StaffModeInterface {
      * the relay-signed answer). `None` if there was no fork.
      */
     fun `logForkEvidence`(): kotlin.String?
+    
+    /**
+     * A restore of the relay's log that no witness confirmed and staff have not
+     * acknowledged yet: show it (its `message`) with an acknowledge button whatever
+     * `hand_back` says. `None` otherwise.
+     */
+    fun `logRestore`(): LogRestoreState?
     
     /**
      * Counts and the journal: what staff check before handing a kiosk back.
@@ -3498,7 +3512,7 @@ open class StaffMode: Disposable, AutoCloseable, StaffModeInterface
 
     
     /**
-     * Staff saw that the relay was restored from a backup (`hand_back` is `LogRestored`)
+     * Staff saw that the relay was restored from a backup (`log_restore()` is set)
      * and told IT/security: the tablet may be handed back again. `false` if there was no
      * restore to acknowledge.
      */
@@ -3573,6 +3587,25 @@ open class StaffMode: Disposable, AutoCloseable, StaffModeInterface
     callWithHandle {
     uniffiRustCallWithError(KioskException) { _status ->
     UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_log_fork_evidence(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A restore of the relay's log that no witness confirmed and staff have not
+     * acknowledged yet: show it (its `message`) with an acknowledge button whatever
+     * `hand_back` says. `None` otherwise.
+     */
+    @Throws(KioskException::class)override fun `logRestore`(): LogRestoreState? {
+            return FfiConverterOptionalTypeLogRestoreState.lift(
+    callWithHandle {
+    uniffiRustCallWithError(KioskException) { _status ->
+    UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_log_restore(
         it,
         _status)
 }
@@ -5244,6 +5277,69 @@ public object FfiConverterTypeLocalizedText: FfiConverterRustBuffer<LocalizedTex
     override fun write(value: LocalizedText, buf: ByteBuffer) {
             FfiConverterString.write(value.`sv`, buf)
             FfiConverterString.write(value.`en`, buf)
+    }
+}
+
+
+
+/**
+ * A restore of the relay's log staff have not acknowledged (core `LogRestore`).
+ */
+data class LogRestoreState (
+    /**
+     * The size of the log the tablet held before.
+     */
+    var `from`: kotlin.ULong
+    , 
+    /**
+     * The size of the restored log.
+     */
+    var `to`: kotlin.ULong
+    , 
+    /**
+     * Tablet time the restore was seen, ms.
+     */
+    var `atMs`: kotlin.Long
+    , 
+    /**
+     * What staff must hear, in Swedish and English.
+     */
+    var `message`: LocalizedText
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLogRestoreState: FfiConverterRustBuffer<LogRestoreState> {
+    override fun read(buf: ByteBuffer): LogRestoreState {
+        return LogRestoreState(
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterTypeLocalizedText.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: LogRestoreState) = (
+            FfiConverterULong.allocationSize(value.`from`) +
+            FfiConverterULong.allocationSize(value.`to`) +
+            FfiConverterLong.allocationSize(value.`atMs`) +
+            FfiConverterTypeLocalizedText.allocationSize(value.`message`)
+    )
+
+    override fun write(value: LogRestoreState, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`from`, buf)
+            FfiConverterULong.write(value.`to`, buf)
+            FfiConverterLong.write(value.`atMs`, buf)
+            FfiConverterTypeLocalizedText.write(value.`message`, buf)
     }
 }
 
@@ -7323,6 +7419,38 @@ public object FfiConverterOptionalTypeLocalizedText: FfiConverterRustBuffer<Loca
         } else {
             buf.put(1)
             FfiConverterTypeLocalizedText.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeLogRestoreState: FfiConverterRustBuffer<LogRestoreState?> {
+    override fun read(buf: ByteBuffer): LogRestoreState? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeLogRestoreState.read(buf)
+    }
+
+    override fun allocationSize(value: LogRestoreState?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeLogRestoreState.allocationSize(value)
+        }
+    }
+
+    override fun write(value: LogRestoreState?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeLogRestoreState.write(value, buf)
         }
     }
 }
