@@ -233,6 +233,9 @@ pub(crate) fn check(
     } else {
         match check_cosigned(held, &verifier, &new, response, now) {
             Ok(cosigned) => cosigned,
+            // A restore is refused, not kept as a fork, unless the witnesses confirm it:
+            // a cosigned tree the restored log does not extend confirms nothing.
+            Err(_) if restored.is_some() => None,
             Err(fork) => return LogVerdict::Fork(fork),
         }
     };

@@ -674,6 +674,12 @@ fn with_a_pinned_witness_a_restore_is_refused_until_the_witness_cosigned_the_res
         Some(Cosign::Shown {
             time: NOW_SECS + 60 - log_check::MAX_COSIGNATURE_AGE_SECS - 10,
         }),
+        // The tree the witness cosigned before the restore, which the restored log
+        // does not extend: refused as well, and no fork.
+        Some(Cosign::At {
+            size: held_size(&device),
+            time: NOW_SECS + 30,
+        }),
     ] {
         relay.cosign(cosign);
         relay.lie(Lie::Restored(back_to_two(&relay)));
