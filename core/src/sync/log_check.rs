@@ -13,6 +13,11 @@
 //! never take back without a fork that this tablet (or a witness) catches; that the leaf is
 //! about *this* change is checked later, with the nonce, by whoever verifies the record's
 //! provenance bundle.
+//!
+//! With witnesses pinned, the answer's cosigned checkpoint must extend into the answer's
+//! tree (a split view otherwise), and only leaves inside the newest fresh cosigned tree
+//! count. A log that went back in a new relay epoch (a restore) is taken only when the
+//! witnesses cosigned it since, or, without witnesses, kept for staff to acknowledge.
 
 use crate::protocol::{LogInclusion, PushOutcome, SyncResponse};
 use crate::tlog::checkpoint::Checkpoint;

@@ -8,7 +8,8 @@
 //!
 //! Every answer's transparency-log checkpoint is checked before anything in it is applied
 //! ([`log_check`]); a capture counts as received only with proofs that the log holds it,
-//! once the tablet pins a log key. A fork stops the tablet for good ([`log_state`]).
+//! once the tablet pins a log key (and, with witnesses pinned, inside a tree they
+//! cosigned). A fork stops the tablet for good ([`log_state`]).
 
 mod deadline;
 mod log_check;
