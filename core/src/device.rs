@@ -386,6 +386,16 @@ impl Device {
                 return Err(Error::EnrollmentMismatch("log key"));
             }
         }
+        // Witnesses named by the relay are pinned only when none are: once pinned, they
+        // are replaced only by an explicit `require_witnesses`, never by an enrollment.
+        let pinned_witnesses = self.witness_keys()?;
+        let witnesses = if answer.witness_keys.is_empty() || !pinned_witnesses.is_empty() {
+            None
+        } else {
+            let keys = crate::sync::checked_witness_keys(&answer.witness_keys)
+                .map_err(|_| crate::protocol::enrollment::EnrollAnswerError::Malformed)?;
+            Some(keys.join("\n"))
+        };
         let certificate_bytes = crate::cbor::to_vec(&answer.certificate);
         let sealing_bytes = crate::cbor::to_vec(&answer.relay_sealing_key);
         let log_key = answer
@@ -411,6 +421,9 @@ impl Device {
         // The log key is pinned in the same commit as the relay's keys.
         if let Some((key, value)) = log_key {
             values.push((key, value));
+        }
+        if let Some(keys) = &witnesses {
+            values.push((crate::sync::META_WITNESS_KEYS, keys.as_bytes()));
         }
         inner.store.set_meta_all(&values)?;
         inner.relay_key = Some(answer.relay_sealing_key);
@@ -888,6 +901,13 @@ impl Device {
             return Ok(HandBack::RelayRefuses(refusal));
         }
         let report = self.close_report()?;
+        let awaiting = self.awaiting_witness()?.min(report.unreceipted);
+        if awaiting > 0 {
+            return Ok(HandBack::AwaitingWitness {
+                captures: awaiting,
+                unreceipted: report.unreceipted,
+            });
+        }
         if report.unreceipted > 0 {
             return Ok(HandBack::Unsent {
                 unreceipted: report.unreceipted,
@@ -919,7 +939,16 @@ impl Device {
                     relay: relay.count,
                 })
             }
-            _ => Ok(HandBack::Safe),
+            // A restore of the relay's log no witness confirmed: staff must see it and
+            // tell IT/security before the tablet goes back. Last: whatever else the restore
+            // left (records to send again, records the relay lacks) says more.
+            _ => Ok(match self.log_restore()? {
+                Some(restore) => HandBack::LogRestored {
+                    from: restore.from,
+                    to: restore.to,
+                },
+                None => HandBack::Safe,
+            }),
         }
     }
 }
@@ -964,6 +993,15 @@ pub enum HandBack {
     /// The relay showed a transparency log contradicting the one this tablet saw before:
     /// the tablet keeps the evidence, syncs no more, and goes to IT/security, not out.
     LogFork { code: String },
+    /// The relay's log went back from `from` to `to` entries in a new relay epoch (restored
+    /// from an older backup), and no witness confirmed it: records are sent again by
+    /// themselves, but staff must tell IT/security and acknowledge it
+    /// ([`Device::acknowledge_log_restore`]).
+    LogRestored { from: u64, to: u64 },
+    /// Of `unreceipted` captures without a receipt, `captures` are stored and logged at
+    /// the relay but not yet inside a tree the required witnesses cosigned: sync again
+    /// later (the witness cosigns on its own schedule); tell IT if it lasts.
+    AwaitingWitness { captures: u64, unreceipted: u64 },
 }
 
 impl HandBack {

@@ -95,6 +95,17 @@ pub enum Error {
     /// The stored checkpoint changed while this sync checked an answer against it.
     #[error("the tablet's log checkpoint changed during the sync; sync again")]
     LogChanged,
+    /// The relay shows a log that went back from `from` to `to` entries (restored from a
+    /// backup, or lying), and the witnesses this tablet requires have not cosigned the
+    /// restored log since: nothing of the answer was applied; tried again later.
+    #[error(
+        "the relay was restored from a backup (its log went back from {from} to {to} \
+         entries) and the required witnesses have not confirmed it; nothing was applied"
+    )]
+    LogRestoreUnconfirmed { from: u64, to: u64 },
+    /// The witness keys given to require are not usable (`reason` says which and why).
+    #[error("witness keys refused: {reason}")]
+    BadWitnessKeys { reason: String },
 }
 
 impl From<automerge::AutomergeError> for Error {

@@ -284,6 +284,23 @@ impl StaffSession {
         Ok(self.device.log_fork()?.map(|e| e.to_text()))
     }
 
+    /// Requires these witnesses' cosignatures from now on ([`Device::require_witnesses`]).
+    pub fn require_witnesses(&self, vkeys: &[String]) -> Result<()> {
+        self.device.require_witnesses(vkeys)
+    }
+
+    /// The restore of the relay's log staff have not acknowledged yet, if any
+    /// ([`Device::log_restore`]).
+    pub fn log_restore(&self) -> Result<Option<crate::sync::LogRestore>> {
+        self.device.log_restore()
+    }
+
+    /// Staff saw the relay's restore and told IT/security
+    /// ([`Device::acknowledge_log_restore`]); whether there was one.
+    pub fn acknowledge_log_restore(&self) -> Result<bool> {
+        self.device.acknowledge_log_restore()
+    }
+
     /// Replaces the PIN; staff mode is open, so the old one was just proven.
     pub fn change_pin(&self, new_pin: &str) -> Result<()> {
         let mut record = PinRecord::new(new_pin, self.device.pin_pepper())?;

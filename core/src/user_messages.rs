@@ -94,6 +94,22 @@ pub fn user_message(error: &Error) -> Localized {
             "The relay's answer has no log checkpoint and was not used. Try again; tell IT \
              if it happens again.",
         ),
+        Error::LogRestoreUnconfirmed { from, to } => Localized::new(
+            format!(
+                "Reläet har återställts från en säkerhetskopia (loggen gick tillbaka från \
+                 {from} till {to} poster) och vittnet har inte bekräftat det. Inget användes; \
+                 synkroniseringen försöker igen senare. Kontakta IT/säkerhet om det varar."
+            ),
+            format!(
+                "The relay was restored from a backup (its log went back from {from} to {to} \
+                 entries) and the witness has not confirmed it. Nothing was applied; the sync \
+                 tries again later. Tell IT/security if it lasts."
+            ),
+        ),
+        Error::BadWitnessKeys { reason } => Localized::new(
+            format!("Vittnesnycklarna godtogs inte: {reason}"),
+            format!("The witness keys were not accepted: {reason}"),
+        ),
         Error::LogChanged => Localized::new(
             "Loggens kontrollpunkt ändrades under synkroniseringen. Synkronisera igen.",
             "The log checkpoint changed during the sync. Sync again.",
@@ -238,6 +254,28 @@ pub fn hand_back_message(hand_back: &HandBack) -> Localized {
                 format!("NOT safe to hand back: {}", fork.en),
             )
         }
+        HandBack::LogRestored { from, to } => {
+            let restore = log_restore_message(*from, *to);
+            Localized::new(
+                format!("INTE klar: {}", restore.sv),
+                format!("NOT safe to hand back: {}", restore.en),
+            )
+        }
+        HandBack::AwaitingWitness {
+            captures,
+            unreceipted,
+        } => Localized::new(
+            format!(
+                "INTE klar: {unreceipted} anmälning(ar) saknar kvitto; {captures} av dem har \
+                 reläet sparat men vittnet har ännu inte bekräftat reläets logg med dem. \
+                 Synkronisera igen senare; kontakta IT om det varar."
+            ),
+            format!(
+                "NOT safe to hand back: {unreceipted} registration(s) lack a receipt; the relay \
+                 stored {captures} of them, but the witness has not yet confirmed the relay's \
+                 log holding them. Sync again later; tell IT if it lasts."
+            ),
+        ),
         HandBack::Unconfirmed { .. } => Localized::new(
             "INTE klar: registrerad igen, och reläet har inte bekräftat surfplattans \
              anmälningar sedan dess; synkronisera.",
@@ -245,6 +283,22 @@ pub fn hand_back_message(hand_back: &HandBack) -> Localized {
              tablet's records since; sync.",
         ),
     }
+}
+
+/// What staff must hear of a restore of the relay's log no witness confirmed: shown in
+/// staff mode until acknowledged, and as the hand-back advice.
+pub fn log_restore_message(from: u64, to: u64) -> Localized {
+    Localized::new(
+        format!(
+            "Reläet har återställts från en säkerhetskopia: dess logg gick tillbaka från {from} \
+             till {to} poster. Anmälningarna skickas om automatiskt. Kontakta IT/säkerhet och \
+             kvittera sedan."
+        ),
+        format!(
+            "The relay was restored from a backup: its log went back from {from} to {to} \
+             entries. Records are re-sent automatically. Tell IT/security, then acknowledge."
+        ),
+    )
 }
 
 /// The loud warning of a tablet that saw the relay's log fork: shown in staff mode and as
@@ -353,6 +407,11 @@ mod tests {
             HandBack::LogFork {
                 code: "different_root".into(),
             },
+            HandBack::LogRestored { from: 40, to: 25 },
+            HandBack::AwaitingWitness {
+                captures: 2,
+                unreceipted: 5,
+            },
         ];
         let texts: Vec<Localized> = answers.iter().map(hand_back_message).collect();
         for (answer, text) in answers.iter().zip(&texts) {
@@ -373,6 +432,8 @@ mod tests {
         assert!(texts[1].en.contains("3 unsent") && texts[1].sv.contains("3 osända"));
         assert!(texts[3].en.contains("unknown_device") && texts[3].en.contains("enroll it again"));
         assert!(texts[4].en.contains("other 3") && texts[4].sv.contains("övriga 3"));
+        assert!(texts[7].en.contains("from 40 to 25") && texts[7].sv.contains("från 40 till 25"));
+        assert!(texts[8].en.contains("witness") && texts[8].sv.contains("vittnet"));
     }
 
     #[test]

@@ -30,6 +30,8 @@ struct PlayedRelay {
     sealing: RelayOpeningKey,
     /// The transparency log's verifier key the answer names, if any.
     log_key: Option<String>,
+    /// The witnesses' verifier keys the answer names.
+    witness_keys: Vec<String>,
 }
 
 impl PlayedRelay {
@@ -41,6 +43,7 @@ impl PlayedRelay {
             signing: SigningKey::from_bytes(&[2; 32]),
             sealing: RelayOpeningKey::from_seed(&[3; 32]),
             log_key: None,
+            witness_keys: Vec::new(),
         }
     }
 }
@@ -64,6 +67,7 @@ impl Transport for PlayedRelay {
             relay_signing_key: self.signing.verifying_key().to_bytes(),
             relay_sealing_key: self.sealing.sealing_key().clone(),
             log_key: self.log_key.clone(),
+            witness_keys: self.witness_keys.clone(),
         };
         Ok(kiosk_core::cbor::to_vec(&EnrollResponse::new(
             &self.code.answer_secret(),
@@ -231,4 +235,48 @@ fn the_log_key_is_pinned_at_enrollment_and_never_replaced() {
     assert!(matches!(refused, Error::Enrollment(_)), "{refused:?}");
     assert_nothing_pinned(&other);
     assert_eq!(other.log_key().expect("reads"), None);
+}
+
+/// A witness's verifier key (vkey text) from seed `seed`.
+fn witness_key(seed: u8) -> String {
+    kiosk_core::tlog::cosignature::CosignatureSigner::new(
+        "witness.test/w",
+        &SigningKey::from_bytes(&[seed; 32]),
+    )
+    .expect("a witness")
+    .verifier()
+    .to_string()
+}
+
+/// The witnesses the enrollment answer names are pinned when none are; enrolling again
+/// with others, or with none, keeps them (only `require_witnesses` replaces them); a key
+/// that does not read is refused with nothing pinned.
+#[test]
+fn witness_keys_are_pinned_at_enrollment_and_never_dropped_by_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kiosk = device(&dir, DeviceRole::Kiosk, true);
+    let code = EnrollmentCode::generate();
+    let mut relay = PlayedRelay::new(&code, EnrolledRole::Kiosk, kiosk_core::demo::DEMO_EVENT_ID);
+    relay.witness_keys = vec![witness_key(5)];
+    kiosk.enroll(&code, &relay).expect("enrolls");
+    assert_eq!(kiosk.witness_keys().expect("reads"), vec![witness_key(5)]);
+    for others in [vec![witness_key(6)], Vec::new()] {
+        relay.witness_keys = others;
+        kiosk.enroll(&code, &relay).expect("enrolls again");
+        assert_eq!(kiosk.witness_keys().expect("reads"), vec![witness_key(5)]);
+    }
+    kiosk
+        .require_witnesses(&[witness_key(6)])
+        .expect("replaced explicitly");
+    assert_eq!(kiosk.witness_keys().expect("reads"), vec![witness_key(6)]);
+
+    let other_dir = tempfile::tempdir().expect("tempdir");
+    let other = device(&other_dir, DeviceRole::Kiosk, true);
+    relay.witness_keys = vec!["not a key".into()];
+    let refused = other
+        .enroll(&code, &relay)
+        .expect_err("a key that does not read");
+    assert!(matches!(refused, Error::Enrollment(_)), "{refused:?}");
+    assert_nothing_pinned(&other);
+    assert!(other.witness_keys().expect("reads").is_empty());
 }

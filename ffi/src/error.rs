@@ -303,6 +303,18 @@ impl From<CoreError> for KioskError {
                 message_sv: sv,
                 message_en: en,
             },
+            // A restore of the relay's log the required witnesses have not confirmed:
+            // nothing applied; syncing again later is safe.
+            CoreError::LogRestoreUnconfirmed { .. } => KioskError::Rejected {
+                code: "log_restore_unconfirmed".to_owned(),
+                message_sv: sv,
+                message_en: en,
+            },
+            CoreError::BadWitnessKeys { .. } => KioskError::Rejected {
+                code: "bad_witness_keys".to_owned(),
+                message_sv: sv,
+                message_en: en,
+            },
             CoreError::Enrollment(_) => KioskError::Rejected {
                 code: "enrollment".to_owned(),
                 message_sv: sv,

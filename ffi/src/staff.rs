@@ -7,7 +7,7 @@ use kiosk_core::ids::{RegistrationId, Timestamp};
 
 use crate::device::KioskDevice;
 use crate::error::KioskError;
-use crate::types::{JournalSummary, KioskOverview, RecordStatus, StaffRecordView};
+use crate::types::{JournalSummary, KioskOverview, LogRestoreState, RecordStatus, StaffRecordView};
 
 /// Staff mode, opened by PIN. `lock()` ends it; so does closing the device.
 #[derive(Debug, uniffi::Object)]
@@ -66,6 +66,27 @@ impl StaffMode {
     /// the relay-signed answer). `None` if there was no fork.
     pub fn log_fork_evidence(&self) -> Result<Option<String>, KioskError> {
         self.with(|s| s.log_fork_evidence())
+    }
+
+    /// Requires the cosignatures of exactly these witnesses (C2SP tlog-cosignature
+    /// verifier keys, 1 to 16) before a capture counts as received, in place of any pinned
+    /// before (at enrollment or by an earlier call). A key that does not read is refused.
+    pub fn require_witnesses(&self, witness_keys: Vec<String>) -> Result<(), KioskError> {
+        self.with(|s| s.require_witnesses(&witness_keys))
+    }
+
+    /// A restore of the relay's log that no witness confirmed and staff have not
+    /// acknowledged yet: show it (its `message`) with an acknowledge button whatever
+    /// `hand_back` says. `None` otherwise.
+    pub fn log_restore(&self) -> Result<Option<LogRestoreState>, KioskError> {
+        self.with(|s| s.log_restore()).map(|r| r.map(Into::into))
+    }
+
+    /// Staff saw that the relay was restored from a backup (`log_restore()` is set)
+    /// and told IT/security: the tablet may be handed back again. `false` if there was no
+    /// restore to acknowledge.
+    pub fn acknowledge_log_restore(&self) -> Result<bool, KioskError> {
+        self.with(|s| s.acknowledge_log_restore())
     }
 
     pub fn change_pin(&self, new_pin: String) -> Result<(), KioskError> {

@@ -388,6 +388,31 @@ impl From<kiosk_core::staff::KioskOverview> for KioskOverview {
     }
 }
 
+/// A restore of the relay's log staff have not acknowledged (core `LogRestore`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct LogRestoreState {
+    /// The size of the log the tablet held before.
+    pub from: u64,
+    /// The size of the restored log.
+    pub to: u64,
+    /// Tablet time the restore was seen, ms.
+    pub at_ms: i64,
+    /// What staff must hear, in Swedish and English.
+    pub message: LocalizedText,
+}
+
+impl From<kiosk_core::sync::LogRestore> for LogRestoreState {
+    fn from(restore: kiosk_core::sync::LogRestore) -> LogRestoreState {
+        LogRestoreState {
+            from: restore.from,
+            to: restore.to,
+            at_ms: restore.at,
+            message: kiosk_core::user_messages::log_restore_message(restore.from, restore.to)
+                .into(),
+        }
+    }
+}
+
 /// Whether a tablet may be handed back, and if not why (core `HandBack`).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
 pub enum HandBackState {
@@ -409,6 +434,13 @@ pub enum HandBackState {
     /// (`code` says how): syncing is stopped; show `hand_back_advice` loudly, keep the
     /// tablet from visitors, and give `StaffMode.log_fork_evidence()` to IT/security.
     LogFork { code: String },
+    /// The relay was restored from a backup and its log went back from `from` to `to`
+    /// entries, with no witness confirming it: records are sent again by themselves; show
+    /// `hand_back_advice`, tell IT/security, then `StaffMode.acknowledge_log_restore()`.
+    LogRestored { from: u64, to: u64 },
+    /// Of `unreceipted` captures without a receipt, `captures` wait for the required
+    /// witnesses to cosign the relay's log holding them: sync again later.
+    AwaitingWitness { captures: u64, unreceipted: u64 },
 }
 
 impl From<kiosk_core::device::HandBack> for HandBackState {
@@ -422,6 +454,14 @@ impl From<kiosk_core::device::HandBack> for HandBackState {
             Core::RelayLacks { tablet, relay } => HandBackState::RelayLacks { tablet, relay },
             Core::Unconfirmed { tablet } => HandBackState::Unconfirmed { tablet },
             Core::LogFork { code } => HandBackState::LogFork { code },
+            Core::LogRestored { from, to } => HandBackState::LogRestored { from, to },
+            Core::AwaitingWitness {
+                captures,
+                unreceipted,
+            } => HandBackState::AwaitingWitness {
+                captures,
+                unreceipted,
+            },
         }
     }
 }

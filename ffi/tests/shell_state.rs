@@ -97,6 +97,7 @@ impl PlayedRelay {
             relay_signing_key: self.signing.verifying_key().to_bytes(),
             relay_sealing_key: self.sealing.sealing_key().clone(),
             log_key: None,
+            witness_keys: Vec::new(),
         };
         kiosk_core::cbor::to_vec(&EnrollResponse::new(
             &self.code.answer_secret(),
@@ -128,6 +129,8 @@ impl PlayedRelay {
             log_checkpoint: None,
             log_consistency: Vec::new(),
             log_inclusions: Vec::new(),
+            log_cosigned: None,
+            log_cosigned_consistency: Vec::new(),
         };
         SignedEnvelope::sign(RECEIPT_TAG, &response, &self.signing).to_bytes()
     }

@@ -171,6 +171,7 @@ fn main() {
             relay_signing_key: relay.to_bytes(),
             relay_sealing_key: relay_opening.sealing_key().clone(),
             log_key: None,
+            witness_keys: Vec::new(),
         };
         let response = EnrollResponse::new(&code.answer_secret(), &enrolling, &answer);
         response.open(&code, &enrolling).expect("the answer opens");

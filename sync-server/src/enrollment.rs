@@ -274,15 +274,17 @@ pub fn enroll(
     body: &[u8],
     now: i64,
 ) -> StorageResult<Result<Vec<u8>, EnrollRefusal>> {
-    enroll_with_log(store, keys, None, body, now)
+    enroll_with_log(store, keys, None, &[], body, now)
 }
 
 /// [`enroll`], the answer also naming the transparency log's verifier key (vkey text), which
-/// the tablet pins with the relay's keys.
+/// the tablet pins with the relay's keys, and the trusted witnesses' verifier keys, whose
+/// cosignatures the tablet then requires.
 pub fn enroll_with_log(
     store: &dyn RelayStore,
     keys: &RelayKeys,
     log_key: Option<&str>,
+    witness_keys: &[String],
     body: &[u8],
     now: i64,
 ) -> StorageResult<Result<Vec<u8>, EnrollRefusal>> {
@@ -331,6 +333,7 @@ pub fn enroll_with_log(
         relay_signing_key: keys.signing.verifying_key().to_bytes(),
         relay_sealing_key: keys.sealing.sealing_key().clone(),
         log_key: log_key.map(str::to_owned),
+        witness_keys: witness_keys.to_vec(),
     };
     let response = EnrollResponse::new(&answer_secret, &request.device_key, &answer);
     Ok(Ok(kiosk_core::cbor::to_vec(&response)))

@@ -139,6 +139,8 @@ pub fn check_sync(
         log_checkpoint: None,
         log_consistency: Vec::new(),
         log_inclusions: Vec::new(),
+        log_cosigned: None,
+        log_cosigned_consistency: Vec::new(),
     };
     // Signed with the key the tablet pins while the relay still holds it (a key rotation
     // under way), so a tablet that has not adopted the new keys can check the answer.

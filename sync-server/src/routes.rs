@@ -113,13 +113,20 @@ async fn enroll(
         state.enroll_failures.clone(),
     );
     let log_key = state.log_key.verifier().to_string();
+    let witness_keys: Vec<String> = state.witness_keys.iter().map(|w| w.to_string()).collect();
     let enrolled = blocking(move || {
         // Counted first: a refused address costs one statement, no proof or code check.
         if !limiter.begin_attempt(store.as_ref(), address, now)? {
             return Ok(Err(EnrollRefusal::RateLimited));
         }
-        let enrolled =
-            enrollment::enroll_with_log(store.as_ref(), &keys, Some(&log_key), &body, now)?;
+        let enrolled = enrollment::enroll_with_log(
+            store.as_ref(),
+            &keys,
+            Some(&log_key),
+            &witness_keys,
+            &body,
+            now,
+        )?;
         if enrolled.is_ok() {
             // The tablet is enrolled whether or not this is recorded: its attempt stays
             // counted, nothing worse.

@@ -190,9 +190,26 @@ fn an_older_backup_is_refused_and_tablets_the_restored_relay_lacks_or_refuses_sa
     let close = device_cli(&c, &["close"]);
     assert!(!close.status.success());
     assert!(!text(&close).0.contains("complete: the relay holds"));
-    // After a sync, it sends what it holds and is complete.
+    // After a sync, it sends what it holds and is complete; the relay's log went back
+    // from what it saw, which it says until staff acknowledge it.
     let synced = sync(&c, &relay);
     assert!(synced.contains("2 record(s) sent again"), "{synced}");
+    assert!(
+        synced.contains("restored from a backup: its log went back from"),
+        "{synced}"
+    );
+    let close = device_cli(&c, &["close"]);
+    assert!(
+        !close.status.success(),
+        "not complete before the acknowledgement"
+    );
+    assert!(
+        text(&close).1.contains("acknowledge-log-restore"),
+        "{}",
+        text(&close).1
+    );
+    let acknowledged = stdout_of(&device_cli(&c, &["acknowledge-log-restore"]));
+    assert!(acknowledged.contains("acknowledged"), "{acknowledged}");
     let close = stdout_of(&device_cli(&c, &["close"]));
     assert!(
         close.contains("complete: the relay holds everything"),
@@ -339,10 +356,25 @@ fn removals_withdrawals_and_holds_made_after_a_backup_survive_its_restore() {
         "{synced}"
     );
     assert!(!synced.contains("sent again"), "{synced}");
+    let mut went_back = 0;
     for tablet in [&a, &b] {
+        // A tablet that saw the log larger than the backup's sees it go back with the
+        // restore: never silent, staff acknowledge it. (One that saw no more than the
+        // backup holds gets a log that extends its view: nothing to acknowledge.)
+        let status = stdout_of(&device_cli(tablet, &["status"]));
+        if status.contains("restored from a backup: its log went back from") {
+            went_back += 1;
+            assert!(status.contains("NOT safe to hand back"), "{status}");
+            let acknowledged = stdout_of(&device_cli(tablet, &["acknowledge-log-restore"]));
+            assert!(acknowledged.contains("acknowledged"), "{acknowledged}");
+        }
         let status = stdout_of(&device_cli(tablet, &["status"]));
         assert!(status.contains("kan lämnas tillbaka"), "{status}");
     }
+    assert!(
+        went_back > 0,
+        "the restore rolled the log back for a tablet"
+    );
     relay.stop();
 
     let store = SqliteStore::open(&database).expect("opens");

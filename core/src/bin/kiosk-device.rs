@@ -94,6 +94,27 @@ enum Command {
         #[arg(long)]
         pin: Option<String>,
     },
+    /// Require the cosignatures of exactly these witnesses (C2SP tlog-cosignature verifier
+    /// keys, 1 to 16) before a capture counts as received, in place of any pinned before.
+    RequireWitnesses {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The staff PIN, if one is set.
+        #[arg(long)]
+        pin: Option<String>,
+        /// A witness's verifier key (`<name>+<key id>+<base64>`); repeat for more.
+        #[arg(long = "witness-key", required = true)]
+        witness_keys: Vec<String>,
+    },
+    /// Acknowledge that staff saw the relay's restore from a backup (its log went back)
+    /// and told IT/security: the tablet may be handed back again.
+    AcknowledgeLogRestore {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The staff PIN, if one is set.
+        #[arg(long)]
+        pin: Option<String>,
+    },
     /// List the journal and verify its chain.
     Journal {
         #[command(flatten)]
@@ -253,6 +274,39 @@ fn run(command: Command) -> CliResult {
         } => capture(&store, demo, seed, file.as_deref()),
         Command::Status { store, pin } => status(&store, pin.as_deref()),
         Command::LogEvidence { store, pin } => log_evidence(&store, pin.as_deref()),
+        Command::RequireWitnesses {
+            store,
+            pin,
+            witness_keys,
+        } => {
+            let device = store.open(DeviceRole::Kiosk)?;
+            staff(&device, pin.as_deref())?;
+            device.require_witnesses(&witness_keys)?;
+            println!(
+                "{} witness(es) required: a capture counts as received once they cosigned \
+                 the relay's log holding it",
+                device.witness_keys()?.len()
+            );
+            Ok(())
+        }
+        Command::AcknowledgeLogRestore { store, pin } => {
+            let device = store.open(DeviceRole::Kiosk)?;
+            staff(&device, pin.as_deref())?;
+            match device.log_restore()? {
+                Some(restore) => {
+                    device.acknowledge_log_restore()?;
+                    println!(
+                        "acknowledged: the relay's log went back from {} to {} entries / \
+                         kvitterat: reläets logg gick tillbaka från {} till {} poster",
+                        restore.from, restore.to, restore.from, restore.to
+                    );
+                    Ok(())
+                }
+                None => Err("no restore of the relay's log to acknowledge / ingen \
+                             återställning av reläets logg att kvittera"
+                    .into()),
+            }
+        }
         Command::Journal { store, pin } => journal(&store, pin.as_deref()),
         Command::SetPin { store, pin } => {
             let device = store.open(DeviceRole::Kiosk)?;
@@ -314,6 +368,22 @@ fn run(command: Command) -> CliResult {
                 report.quarantined,
                 report.refused.len()
             );
+            if report.awaiting_witness > 0 {
+                println!(
+                    "{} capture(s) stored at the relay wait for the witness's cosignature: \
+                     sync again later",
+                    report.awaiting_witness
+                );
+            }
+            if let Some(restore) = device.log_restore()? {
+                println!(
+                    "{}",
+                    hand_back_text(&HandBack::LogRestored {
+                        from: restore.from,
+                        to: restore.to
+                    })
+                );
+            }
             if report.event_updated {
                 let version = device
                     .event()?
@@ -495,6 +565,19 @@ fn close(store: &StoreArgs) -> CliResult {
                     .into(),
             )
         }
+        restored @ HandBack::LogRestored { .. } => {
+            println!("{}", hand_back_text(&restored));
+            Err(
+                "not complete: the relay was restored from a backup; tell IT/security, then \
+                 `acknowledge-log-restore` / inte klar: reläet återställdes från en \
+                 säkerhetskopia; kontakta IT/säkerhet och kör sedan `acknowledge-log-restore`"
+                    .into(),
+            )
+        }
+        awaiting @ HandBack::AwaitingWitness { .. } => {
+            println!("{}", hand_back_text(&awaiting));
+            Err("not complete: sync again once the witness has cosigned".into())
+        }
         unconfirmed @ HandBack::Unconfirmed { .. } => {
             println!("{}", hand_back_text(&unconfirmed));
             Err("not complete: sync once since enrolling again".into())
@@ -661,6 +744,15 @@ fn status(store: &StoreArgs, pin: Option<&str>) -> CliResult {
     if let Some(checkpoint) = device.log_checkpoint()? {
         let size = checkpoint.lines().nth(1).unwrap_or("?");
         println!("log       checkpoint of {size} leaves held");
+    }
+    let witnesses = device.witness_keys()?.len();
+    if witnesses > 0 {
+        let witnessed = device.witnessed_checkpoint()?;
+        let size = witnessed
+            .as_deref()
+            .and_then(|note| note.lines().nth(1))
+            .unwrap_or("0");
+        println!("witness   {witnesses} required, cosigned {size} leaves");
     }
     println!("{}", hand_back_text(&device.hand_back()?));
     Ok(())

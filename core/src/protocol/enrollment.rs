@@ -193,6 +193,11 @@ pub struct EnrollAnswer {
     /// pins with the relay's keys; absent from a relay without a log.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_key: Option<String>,
+    /// The witnesses' verifier keys (C2SP tlog-cosignature vkey text) whose cosignatures
+    /// the tablet requires before it counts a capture received; empty from a relay that
+    /// names none. Older tablets ignore it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub witness_keys: Vec<String>,
 }
 
 /// The answer's bytes with their code-derived tag.
@@ -292,6 +297,7 @@ mod tests {
             relay_signing_key: relay.verifying_key().to_bytes(),
             relay_sealing_key: RelayOpeningKey::generate().sealing_key().clone(),
             log_key: None,
+            witness_keys: Vec::new(),
         }
     }
 

@@ -243,6 +243,19 @@ pub struct SyncResponse {
     /// record's nonce.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub log_inclusions: Vec<LogInclusion>,
+    /// The newest checkpoint a witness cosigned (C2SP tlog-cosignature): the log's signed
+    /// note with the cosignature lines the relay holds for it, verbatim. Absent before any
+    /// witness cosigned; older tablets ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_cosigned: Option<String>,
+    /// RFC 9162 consistency proof from `log_cosigned`'s size to `log_checkpoint`'s; empty
+    /// when the sizes are equal or `log_cosigned` is absent.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        with = "crate::cbor::hashes"
+    )]
+    pub log_cosigned_consistency: Vec<[u8; 32]>,
 }
 
 /// One log leaf that records a push the answer acknowledges, and its inclusion proof.

@@ -68,6 +68,8 @@ fn golden_response(request_hash: [u8; 32]) -> SyncResponse {
         log_checkpoint: None,
         log_consistency: Vec::new(),
         log_inclusions: Vec::new(),
+        log_cosigned: None,
+        log_cosigned_consistency: Vec::new(),
     }
 }
 
@@ -135,6 +137,7 @@ fn golden_enroll_response() -> enrollment::EnrollResponse {
             .sealing_key()
             .clone(),
         log_key: None,
+        witness_keys: Vec::new(),
     };
     enrollment::EnrollResponse::new(&golden_code().answer_secret(), &device, &answer)
 }

@@ -14,6 +14,11 @@
 //! which it can never take back without a fork that this tablet (or a witness) catches. A
 //! leaf about another document or change is a fork; an inclusion without a nonce (a relay
 //! that does not give it) is checked as far as it goes and proves nothing.
+//!
+//! With witnesses pinned, the answer's cosigned checkpoint must extend into the answer's
+//! tree (a split view otherwise), and only leaves inside the newest fresh cosigned tree
+//! count. A log that went back in a new relay epoch (a restore) is taken only when the
+//! witnesses cosigned it since, or, without witnesses, kept for staff to acknowledge.
 
 use crate::protocol::{LogInclusion, PushOutcome, SyncResponse};
 use crate::tlog::checkpoint::Checkpoint;
@@ -56,12 +61,28 @@ pub(crate) struct HeldLog {
     pub checkpoint: Option<String>,
     /// The relay epoch of the answer that checkpoint came in (`None` if not recorded).
     pub epoch: Option<[u8; 16]>,
+    /// When the checkpoint was stored, tablet time in ms (`None` if not recorded).
+    pub stored_at: Option<i64>,
+    /// The witnesses' verifier keys (vkey text) whose cosignatures the tablet requires;
+    /// empty: none required.
+    pub witnesses: Vec<String>,
+    /// The newest checkpoint the required witnesses cosigned (the note with its
+    /// cosignature lines), if any.
+    pub witnessed: Option<String>,
 }
 
 impl HeldLog {
     /// The size the tablet names in its request: its checkpoint's, 0 without one.
     pub fn size(&self) -> u64 {
         self.checkpoint
+            .as_deref()
+            .and_then(|note| checkpoint_of(note).ok())
+            .map_or(0, |c| c.size)
+    }
+
+    /// The size of the tree the required witnesses cosigned, 0 without one.
+    pub fn witnessed_size(&self) -> u64 {
+        self.witnessed
             .as_deref()
             .and_then(|note| checkpoint_of(note).ok())
             .map_or(0, |c| c.size)
@@ -81,10 +102,25 @@ pub(crate) struct Checked {
     pub proven: Vec<Vec<[u8; 32]>>,
     /// The relay epoch the checkpoint came in.
     pub epoch: [u8; 16],
-    /// The relay was restored from a backup since the held checkpoint (a new epoch): its
-    /// log was rolled back with its store, so consistency with the held checkpoint was not
-    /// asked; the held one is kept aside.
-    pub restored: bool,
+    /// The relay was restored from a backup since the held checkpoint (a new epoch) and
+    /// its log does not extend the held one: the held one is kept aside.
+    pub restored: Option<Restore>,
+    /// With required witnesses: the cosigned checkpoint to store in place of the held one
+    /// (`None`: the held one stays).
+    pub witnessed: Option<String>,
+    /// With required witnesses: per push, the number of its proven leaves inside the tree
+    /// the witnesses cosigned; `None` when no witness is required.
+    pub within_witnessed: Option<Vec<usize>>,
+}
+
+/// A log that went back in a new relay epoch: from the held size to the answer's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Restore {
+    pub from: u64,
+    pub to: u64,
+    /// The required witnesses cosigned the restored log after the tablet stored the held
+    /// checkpoint: their operators accepted the restore, so staff need not.
+    pub witnessed: bool,
 }
 
 /// Why an answer's log is a fork: the relay showed a history that cannot be the one it
@@ -117,15 +153,27 @@ pub(crate) enum LogVerdict {
     Missing,
     Checked(Checked),
     Fork(ForkFound),
+    /// A new epoch whose log does not extend the held one, and the required witnesses have
+    /// not cosigned it since the held checkpoint was stored: not applied, tried again later.
+    RestoreUnconfirmed {
+        from: u64,
+        to: u64,
+    },
 }
 
+/// A cosignature older than this (tablet clock) does not count: a witness that stopped
+/// cosigning, or a relay replaying an old cosigned tree, cannot vouch for what it shows now.
+pub(crate) const MAX_COSIGNATURE_AGE_SECS: u64 = 7 * 24 * 60 * 60;
+/// The most witnesses a tablet requires (each costs a signature check per answer).
+pub(crate) const MAX_WITNESSES: usize = 16;
 /// Checks `response`'s log against what the tablet holds. `pushes` is what the request's
-/// pushes sent, in order.
+/// pushes sent, in order. `now` is the tablet clock, for the cosignatures' freshness.
 pub(crate) fn check(
     held: &HeldLog,
     response: &SyncResponse,
     device_key: &[u8; 32],
     pushes: &[Pushed<'_>],
+    now: crate::ids::Timestamp,
 ) -> LogVerdict {
     // A key named by the answer must be the pinned one: the log key never changes.
     let key_text = match (&held.key, &response.log_key) {
@@ -176,16 +224,62 @@ pub(crate) fn check(
             ));
         }
     };
-    // A relay restored from a backup starts a new epoch, and its log is the backup's: a
-    // prefix of what the tablet saw, to which the restored relay appends anew. No proof can
-    // link the two, so consistency is asked only within an epoch (the tablet's journal
-    // check still shows anything the restore lost; a witness sees the rollback).
-    let restored = held.checkpoint.is_some()
+    // Consistency is asked in every epoch: a relay restored from a backup newer than the
+    // tablet's view proves it as usual. A relay restored from an older backup (a new epoch)
+    // shows a log that went back, which no proof links to the held one: that is never
+    // silent. Witnesses must have cosigned the restored log since, or staff see it.
+    let new_epoch = held.checkpoint.is_some()
         && held
             .epoch
             .is_some_and(|epoch| epoch != response.relay_epoch);
-    if !restored && let Some(fork) = check_consistency(held, &new, &response.log_consistency) {
-        return LogVerdict::Fork(fork);
+    let mut restored = None;
+    if let Some(fork) = check_consistency(held, &new, &response.log_consistency) {
+        if !new_epoch || fork.code == "held_checkpoint_unreadable" {
+            return LogVerdict::Fork(fork);
+        }
+        restored = Some(Restore {
+            from: held.size(),
+            to: new.size,
+            witnessed: false,
+        });
+    }
+    let cosigned = if held.witnesses.is_empty() {
+        None
+    } else {
+        match check_cosigned(held, &verifier, &new, response, now) {
+            Ok(cosigned) => cosigned,
+            // A restore is refused, not kept as a fork, unless the witnesses confirm it:
+            // a cosigned tree the restored log does not extend confirms nothing.
+            Err(_) if restored.is_some() => None,
+            Err(fork) => return LogVerdict::Fork(fork),
+        }
+    };
+    // The tree the witnesses vouch for after this answer: grows only, but a confirmed
+    // restore starts it anew from the restored log's cosigned tree.
+    let mut witnessed = None;
+    let mut witnessed_size = held.witnessed_size();
+    if let Some(restore) = &mut restored
+        && !held.witnesses.is_empty()
+    {
+        let since = held.stored_at.unwrap_or(0);
+        match cosigned {
+            Some(tree) if i64::try_from(tree.oldest).unwrap_or(i64::MAX) * 1000 > since => {
+                restore.witnessed = true;
+                witnessed_size = tree.size;
+                witnessed = Some(tree.note);
+            }
+            _ => {
+                return LogVerdict::RestoreUnconfirmed {
+                    from: restore.from,
+                    to: restore.to,
+                };
+            }
+        }
+    } else if let Some(tree) = cosigned
+        && tree.size > witnessed_size
+    {
+        witnessed_size = tree.size;
+        witnessed = Some(tree.note);
     }
     match check_inclusions(response, &new, device_key, pushes) {
         Ok(proven) => LogVerdict::Checked(Checked {
@@ -194,9 +288,91 @@ pub(crate) fn check(
             proven,
             epoch: response.relay_epoch,
             restored,
+            witnessed,
+            within_witnessed: (!held.witnesses.is_empty())
+                .then(|| within(response, witnessed_size)),
         }),
         Err(fork) => LogVerdict::Fork(*fork),
     }
+}
+
+/// A checkpoint every required witness cosigned, recently enough to count.
+struct CosignedTree {
+    /// The note verbatim, with its cosignature lines.
+    note: String,
+    size: u64,
+    /// The oldest of the required witnesses' cosignature times, POSIX seconds.
+    oldest: u64,
+}
+
+/// Opens the answer's cosigned checkpoint with the log key and every required witness.
+/// One that does not open, or whose cosignatures are stale, does not count (`None`); one
+/// that opens but is not a prefix of the answer's tree is a fork (a split view: the relay
+/// shows this tablet a tree the witnesses did not see).
+fn check_cosigned(
+    held: &HeldLog,
+    log: &NoteVerifier,
+    new: &Checkpoint,
+    response: &SyncResponse,
+    now: crate::ids::Timestamp,
+) -> Result<Option<CosignedTree>, ForkFound> {
+    use crate::cosigned_checkpoint::{open_cosigned, parse_witness_vkey};
+    let Some(note_text) = &response.log_cosigned else {
+        return Ok(None);
+    };
+    let witnesses = held
+        .witnesses
+        .iter()
+        .take(MAX_WITNESSES)
+        .map(|vkey| parse_witness_vkey(vkey))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| {
+            ForkFound::new(
+                "bad_witness_key",
+                format!("a pinned witness key does not parse: {error}"),
+            )
+        })?;
+    let Ok(opened) = open_cosigned(note_text, log, &witnesses) else {
+        return Ok(None);
+    };
+    if let Err(error) = check_extends(&opened.checkpoint, new, &response.log_cosigned_consistency) {
+        return Err(ForkFound::new(
+            "cosigned_not_prefix",
+            format!("the log does not extend the tree the witnesses cosigned: {error}"),
+        ));
+    }
+    let oldest = opened
+        .cosigned
+        .iter()
+        .map(|(_, time)| *time)
+        .min()
+        .unwrap_or(0);
+    let now_secs = u64::try_from(now.millis() / 1000).unwrap_or(0);
+    if now_secs.saturating_sub(oldest) > MAX_COSIGNATURE_AGE_SECS {
+        return Ok(None);
+    }
+    Ok(Some(CosignedTree {
+        note: note_text.clone(),
+        size: opened.checkpoint.size,
+        oldest,
+    }))
+}
+
+/// Per push, how many of its proven changes lie inside the first `size` leaves. Only
+/// inclusions with a nonce count: [`check_inclusions`] bound each of them to a change the
+/// push sent, each change once, so the count is of distinct changes; one without a nonce
+/// proves nothing, inside the witnessed tree or not.
+fn within(response: &SyncResponse, size: u64) -> Vec<usize> {
+    let mut counts = vec![0usize; response.outcomes.len()];
+    for inclusion in &response.log_inclusions {
+        if inclusion.index < size
+            && inclusion.nonce.is_some()
+            && let Some(count) = counts.get_mut(inclusion.push as usize)
+        {
+            *count += 1;
+        }
+    }
+    counts
 }
 
 /// Reads a C2SP vkey `<name>+<key id hex>+<base64(0x01 ‖ key)>`, with the error as text.

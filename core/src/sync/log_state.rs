@@ -1,13 +1,14 @@
 //! What the tablet keeps of the relay's transparency log, in its store's meta values (no
 //! schema step): the pinned log key, the latest checkpoint it accepted, and, once it saw a
-//! fork, the evidence. The checkpoint is replaced only by compare-and-swap against the one
+//! fork, the evidence; the witnesses it requires and the newest tree they cosigned; a
+//! restore of the relay's log staff have not acknowledged. The checkpoint is replaced only by compare-and-swap against the one
 //! the answer was checked against, as Go's checksum-database client does, so a checkpoint
 //! checked against an older one never overwrites a newer one. A fork is kept for good: the
 //! tablet stops syncing and is never safe to hand back (the security officer takes it).
 
 use serde::{Deserialize, Serialize};
 
-use super::log_check::{Checked, ForkFound, HeldLog};
+use super::log_check::{Checked, ForkFound, HeldLog, MAX_WITNESSES};
 use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::ids::Timestamp;
@@ -24,6 +25,17 @@ const META_LOG_EPOCH: &str = "log_epoch";
 const META_LOG_BEFORE_RESTORE: &str = "log_checkpoint_before_restore";
 /// The evidence of a fork (CBOR of [`ForkEvidence`]).
 const META_LOG_FORK: &str = "log_fork";
+/// When the latest checkpoint was stored: tablet time, ms, 8 bytes big-endian.
+const META_LOG_STORED_AT: &str = "log_checkpoint_stored_at";
+/// The witnesses' verifier keys the tablet requires, one vkey a line; pinned at enrollment
+/// or by [`Device::require_witnesses`], never dropped otherwise.
+pub(crate) const META_WITNESS_KEYS: &str = "log_witness_keys";
+/// The newest checkpoint the required witnesses cosigned (note text with cosignatures).
+const META_WITNESSED: &str = "log_witnessed_checkpoint";
+/// A restore of the relay's log that staff have not acknowledged (CBOR of [`LogRestore`]).
+const META_LOG_RESTORE: &str = "log_restore";
+/// How many captures the last sync left waiting for the witnesses (8 bytes big-endian).
+const META_AWAITING_WITNESS: &str = "log_awaiting_witness";
 
 /// What a tablet keeps when the relay showed it a history that contradicts the one it held:
 /// both checkpoints verbatim (each signed by the log key), the proof that failed, and the
@@ -49,6 +61,10 @@ pub struct ForkEvidence {
     pub consistency: Vec<[u8; 32]>,
     /// The inclusion that failed, if one did.
     pub inclusion: Option<LogInclusion>,
+    /// The checkpoint the answer says the witnesses cosigned, verbatim with its
+    /// cosignatures, if it carried one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cosigned_checkpoint: Option<String>,
     /// The relay-signed answer (envelope bytes, tag `kiosk-receipt-v1`); left out when it
     /// carried a staff tablet's pulled registrations, which are personal data.
     #[serde(with = "crate::cbor::optional_bytes")]
@@ -72,6 +88,7 @@ impl ForkEvidence {
             new_checkpoint: response.log_checkpoint.clone(),
             consistency: response.log_consistency.clone(),
             inclusion: found.inclusion,
+            cosigned_checkpoint: response.log_cosigned.clone(),
             answer: response.pulled.is_empty().then(|| answer.to_vec()),
         }
     }
@@ -107,6 +124,12 @@ impl ForkEvidence {
             "checkpoint in the relay's answer (signed note)",
             self.new_checkpoint.as_deref().unwrap_or("none\n"),
         );
+        if let Some(cosigned) = &self.cosigned_checkpoint {
+            section(
+                "checkpoint the answer says the witnesses cosigned (note with cosignatures)",
+                cosigned,
+            );
+        }
         let proof: String = self
             .consistency
             .iter()
@@ -148,6 +171,19 @@ impl ForkEvidence {
     }
 }
 
+/// The relay's log went back, in a new relay epoch, with no witness confirming it: the
+/// relay was restored from an older backup (or shows this tablet another history). Kept
+/// until staff acknowledge it ([`Device::acknowledge_log_restore`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogRestore {
+    /// The size of the log the tablet held before.
+    pub from: u64,
+    /// The size of the restored log.
+    pub to: u64,
+    /// Tablet time the restore was seen, ms.
+    pub at: i64,
+}
+
 impl Device {
     /// The log key and checkpoint the tablet holds.
     pub(crate) fn held_log(&self) -> Result<HeldLog> {
@@ -164,11 +200,89 @@ impl Device {
             .store
             .meta(META_LOG_EPOCH)?
             .and_then(|bytes| <[u8; 16]>::try_from(bytes.as_slice()).ok());
+        let stored_at = inner
+            .store
+            .meta(META_LOG_STORED_AT)?
+            .and_then(|bytes| <[u8; 8]>::try_from(bytes.as_slice()).ok())
+            .map(i64::from_be_bytes);
         Ok(HeldLog {
             key: text(META_LOG_KEY)?,
             checkpoint: text(META_LOG_CHECKPOINT)?,
             epoch,
+            stored_at,
+            witnesses: text(META_WITNESS_KEYS)?
+                .map(|keys| keys.lines().map(str::to_owned).collect())
+                .unwrap_or_default(),
+            witnessed: text(META_WITNESSED)?,
         })
+    }
+
+    /// The witnesses' verifier keys (vkey text) whose cosignatures this tablet requires
+    /// before it counts a capture received; empty: none.
+    pub fn witness_keys(&self) -> Result<Vec<String>> {
+        Ok(self.held_log()?.witnesses)
+    }
+
+    /// The newest checkpoint the required witnesses cosigned (note text), if any.
+    pub fn witnessed_checkpoint(&self) -> Result<Option<String>> {
+        Ok(self.held_log()?.witnessed)
+    }
+
+    /// Requires cosignatures of exactly these witnesses (C2SP tlog-cosignature vkeys, 1 to
+    /// 16) from now on, in place of any pinned before: an explicit act, as dropping or
+    /// replacing pinned witnesses is never done otherwise. The witnessed tree is forgotten,
+    /// so only the new witnesses' cosignatures count.
+    pub fn require_witnesses(&self, vkeys: &[String]) -> Result<()> {
+        let keys = checked_witness_keys(vkeys)?;
+        self.lock()?.store.set_meta_all(&[
+            (META_WITNESS_KEYS, keys.join("\n").as_bytes()),
+            (META_WITNESSED, &[]),
+        ])?;
+        Ok(())
+    }
+
+    /// The restore of the relay's log staff have not acknowledged yet, if any.
+    pub fn log_restore(&self) -> Result<Option<LogRestore>> {
+        let bytes = self.lock()?.store.meta(META_LOG_RESTORE)?;
+        match bytes.filter(|b| !b.is_empty()) {
+            None => Ok(None),
+            Some(bytes) => ciborium::from_reader(bytes.as_slice())
+                .map(Some)
+                .map_err(|_| {
+                    crate::store::StoreError::Undecodable {
+                        what: "log restore",
+                    }
+                    .into()
+                }),
+        }
+    }
+
+    /// Staff saw the restore of the relay's log and told IT/security: the tablet may be
+    /// handed back again. Returns whether there was one to acknowledge.
+    pub fn acknowledge_log_restore(&self) -> Result<bool> {
+        let held = self.log_restore()?;
+        if held.is_some() {
+            self.lock()?.store.set_meta(META_LOG_RESTORE, &[])?;
+        }
+        Ok(held.is_some())
+    }
+
+    /// Keeps how many captures the last sync left waiting for the witnesses.
+    pub(crate) fn keep_awaiting_witness(&self, captures: u64) -> Result<()> {
+        self.lock()?
+            .store
+            .set_meta(META_AWAITING_WITNESS, &captures.to_be_bytes())?;
+        Ok(())
+    }
+
+    /// How many captures the last sync left waiting for the witnesses' cosignature.
+    pub fn awaiting_witness(&self) -> Result<u64> {
+        Ok(self
+            .lock()?
+            .store
+            .meta(META_AWAITING_WITNESS)?
+            .and_then(|bytes| <[u8; 8]>::try_from(bytes.as_slice()).ok())
+            .map_or(0, u64::from_be_bytes))
     }
 
     /// The pinned log verifier key (vkey text), if any.
@@ -193,25 +307,55 @@ impl Device {
     /// Stores a checked answer's checkpoint (and pins its key if none was), only if the
     /// store still holds what it was checked against. `false`: something else stored a
     /// checkpoint meanwhile, which stays.
-    pub(crate) fn swap_log_checkpoint(&self, held: &HeldLog, checked: &Checked) -> Result<bool> {
+    pub(crate) fn swap_log_checkpoint(
+        &self,
+        held: &HeldLog,
+        checked: &Checked,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let stored_at = now.millis().to_be_bytes();
         let mut values: Vec<(&str, &[u8])> = vec![
             (META_LOG_CHECKPOINT, checked.checkpoint.as_bytes()),
             (META_LOG_EPOCH, &checked.epoch),
+            (META_LOG_STORED_AT, &stored_at),
         ];
-        if checked.restored
+        // A restore no witness confirmed is kept for staff. One not yet acknowledged keeps
+        // the size the log first went back from: staff must hear of the whole loss.
+        let restore_bytes = match &checked.restored {
+            Some(restore) if !restore.witnessed => Some(crate::cbor::to_vec(&LogRestore {
+                from: self.log_restore()?.map_or(restore.from, |r| r.from),
+                to: restore.to,
+                at: now.millis(),
+            })),
+            _ => None,
+        };
+        if checked.restored.is_some()
             && let Some(held) = &held.checkpoint
         {
             values.push((META_LOG_BEFORE_RESTORE, held.as_bytes()));
         }
+        if let Some(bytes) = &restore_bytes {
+            values.push((META_LOG_RESTORE, bytes));
+        }
+        if let Some(witnessed) = &checked.witnessed {
+            values.push((META_WITNESSED, witnessed.as_bytes()));
+        }
         if let Some(key) = &checked.pin_key {
             values.push((META_LOG_KEY, key.as_bytes()));
         }
+        let witnesses = held.witnesses.join("\n");
         let swapped = self.lock()?.store.swap_meta(
             &[
                 (META_LOG_KEY, held.key.as_deref().map(str::as_bytes)),
                 (
                     META_LOG_CHECKPOINT,
                     held.checkpoint.as_deref().map(str::as_bytes),
+                ),
+                // The witnessed tree and the witnesses it was checked against, likewise.
+                (META_WITNESSED, held.witnessed.as_deref().map(str::as_bytes)),
+                (
+                    META_WITNESS_KEYS,
+                    Some(witnesses.as_bytes()).filter(|w| !w.is_empty()),
                 ),
                 // A fork kept meanwhile stops everything.
                 (META_LOG_FORK, None),
@@ -259,4 +403,33 @@ impl Device {
             None => Ok(()),
         }
     }
+}
+
+/// Witness verifier keys to require: 1 to [`MAX_WITNESSES`], each a C2SP tlog-cosignature
+/// vkey, without repeats (in the order given).
+pub(crate) fn checked_witness_keys(vkeys: &[String]) -> Result<Vec<String>> {
+    let refused = |reason: String| Error::BadWitnessKeys { reason };
+    if vkeys.is_empty() {
+        return Err(refused("no witness key given".into()));
+    }
+    if vkeys.len() > MAX_WITNESSES {
+        return Err(refused(format!(
+            "{} keys given, at most {MAX_WITNESSES} are required",
+            vkeys.len()
+        )));
+    }
+    let mut keys: Vec<String> = Vec::with_capacity(vkeys.len());
+    for (position, vkey) in vkeys.iter().enumerate() {
+        let vkey = vkey.trim();
+        crate::cosigned_checkpoint::parse_witness_vkey(vkey).map_err(|error| {
+            refused(format!(
+                "key {} is not a witness verifier key: {error}",
+                position + 1
+            ))
+        })?;
+        if !keys.iter().any(|k| k == vkey) {
+            keys.push(vkey.to_owned());
+        }
+    }
+    Ok(keys)
 }

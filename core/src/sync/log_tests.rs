@@ -11,7 +11,8 @@ use super::*;
 use crate::device::HandBack;
 use crate::protocol::{LogInclusion, SyncResponse};
 use crate::tlog::checkpoint::Checkpoint;
-use crate::tlog::note::NoteSigner;
+use crate::tlog::cosignature::CosignatureSigner;
+use crate::tlog::note::{self, NoteSigner};
 use crate::tlog::tree::MemoryTree;
 
 const ORIGIN: &str = "relay.test/kiosk-log";
@@ -52,6 +53,29 @@ enum Lie {
     NoNonce,
     /// Stores, then the answer is lost on the way (the tablet sees a transport error).
     LoseAnswer,
+    /// A new epoch (a restore from a backup as new as the tablet's view), the log honest.
+    NewEpoch,
+    /// A split view: the witness cosigned another tree than the one shown to the tablet.
+    SplitView,
+    /// The cosigned checkpoint carries a cosignature under the witness's name made with
+    /// another key.
+    ForgedCosignature,
+}
+
+/// What the relay's witness has cosigned, carried in every answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cosign {
+    /// The tree of `size` leaves, at `time` (POSIX seconds).
+    At { size: u64, time: u64 },
+    /// Whatever tree the answer shows, at `time`.
+    Shown { time: u64 },
+}
+
+/// The tablet clock of [`sync_once`], in POSIX seconds.
+const NOW_SECS: u64 = 1_773_310_000;
+
+fn witness_signer(seed: u8) -> CosignatureSigner {
+    CosignatureSigner::new("witness.test/w", &SigningKey::from_bytes(&[seed; 32])).expect("name")
 }
 
 /// A relay with a log: every capture pushed gets one leaf per change, attributed to the
@@ -77,6 +101,8 @@ struct RelayState {
     sizes_asked: Vec<u64>,
     /// The relay's epoch, in every answer.
     epoch: [u8; 16],
+    /// What the witness cosigned, if anything.
+    cosign: Option<Cosign>,
     /// The leaf index of each change already logged, by document and change hash: a change
     /// sent again is answered with the leaf written when it was first stored.
     logged: HashMap<(String, [u8; 32]), u64>,
@@ -132,8 +158,19 @@ impl LoggingRelay {
                 epoch: [2; 16],
                 logged: HashMap::new(),
                 entries: HashMap::new(),
+                cosign: None,
             }),
         }
+    }
+
+    fn cosign(&self, cosign: Option<Cosign>) {
+        self.state.lock().expect("state").cosign = cosign;
+    }
+
+    /// `note` with a cosignature line of `witness` at `time`.
+    fn cosigned(note: &str, witness: &CosignatureSigner, time: u64) -> String {
+        let (body, _) = note::parse_note(note).expect("note");
+        format!("{note}{}", witness.cosign(body, time).expect("cosigns"))
     }
 
     fn lie(&self, lie: Lie) {
@@ -256,6 +293,7 @@ impl Transport for LoggingRelay {
             })
             .collect();
         let mut log_key = (request.log_size == 0).then(|| self.log.verifier().to_string());
+        let mut shown = size;
         match lie {
             Lie::None => {}
             Lie::Shrink(by) => {
@@ -264,6 +302,7 @@ impl Transport for LoggingRelay {
                 checkpoint = self.checkpoint_of(&self.log, smaller, root);
                 consistency.clear();
                 inclusions.clear();
+                shown = smaller;
             }
             Lie::OtherRoot => {
                 let other = MemoryTree::from_entries(
@@ -310,6 +349,29 @@ impl Transport for LoggingRelay {
                 checkpoint = self.checkpoint_of(&self.log, smaller, root);
                 consistency.clear();
                 inclusions.clear();
+                shown = smaller;
+            }
+            Lie::NewEpoch => state.epoch = [4; 16],
+            Lie::SplitView | Lie::ForgedCosignature => {}
+        }
+        let (mut cosigned, mut cosigned_consistency) = (None, Vec::new());
+        if let Some(cosign) = state.cosign {
+            let (at, time) = match cosign {
+                Cosign::At { size, time } => (size, time),
+                Cosign::Shown { time } => (shown, time),
+            };
+            let mut root = state.tree.root_at(at).expect("root");
+            let mut witness = witness_signer(5);
+            match lie {
+                // The witness saw other leaves at that size.
+                Lie::SplitView => root[0] ^= 1,
+                Lie::ForgedCosignature => witness = witness_signer(6),
+                _ => {}
+            }
+            let note = self.checkpoint_of(&self.log, at, root);
+            cosigned = Some(Self::cosigned(&note, &witness, time));
+            if at < shown {
+                cosigned_consistency = state.tree.consistency_proof(at, shown).expect("proof");
             }
         }
         let epoch = state.epoch;
@@ -323,6 +385,8 @@ impl Transport for LoggingRelay {
                 checkpoint: Some(checkpoint),
                 consistency,
                 inclusions,
+                cosigned,
+                cosigned_consistency,
             },
         ))
     }
@@ -335,6 +399,8 @@ struct LogPart {
     checkpoint: Option<String>,
     consistency: Vec<[u8; 32]>,
     inclusions: Vec<LogInclusion>,
+    cosigned: Option<String>,
+    cosigned_consistency: Vec<[u8; 32]>,
 }
 
 impl LoggingRelay {
@@ -369,14 +435,20 @@ impl LoggingRelay {
             log_checkpoint: log.checkpoint,
             log_consistency: log.consistency,
             log_inclusions: log.inclusions,
+            log_cosigned: log.cosigned,
+            log_cosigned_consistency: log.cosigned_consistency,
         };
         SignedEnvelope::sign(crate::protocol::RECEIPT_TAG, &response, &self.signing).to_bytes()
     }
 }
 
 fn sync_once(device: &Device, relay: &LoggingRelay) -> Result<SyncReport> {
+    sync_at(device, relay, NOW_SECS)
+}
+
+fn sync_at(device: &Device, relay: &LoggingRelay, secs: u64) -> Result<SyncReport> {
     sync(device, relay, &NoListener, BatchLimits::default(), || {
-        Timestamp(1_773_310_000_000)
+        Timestamp(secs as i64 * 1000)
     })
 }
 
@@ -517,10 +589,263 @@ fn a_smaller_tree_in_a_new_epoch_is_a_restore_and_the_checkpoint_held_is_kept_as
         "the record received in the old epoch is sent again"
     );
     assert_eq!(device.log_fork().expect("reads"), None);
+    // Not silent: staff see it until they acknowledge it.
+    let from = log_check::checkpoint_of(held.as_deref().expect("held"))
+        .expect("reads")
+        .size;
+    let restore = device.log_restore().expect("reads").expect("kept");
+    assert_eq!(restore.from, from);
+    assert!(restore.to < restore.from, "the log went back");
+    assert_eq!(
+        device.hand_back().expect("reads"),
+        HandBack::LogRestored {
+            from: restore.from,
+            to: restore.to
+        }
+    );
+    assert!(device.acknowledge_log_restore().expect("acknowledges"));
+    assert_eq!(device.log_restore().expect("reads"), None);
+    assert!(!matches!(
+        device.hand_back().expect("reads"),
+        HandBack::LogRestored { .. }
+    ));
+    assert!(!device.acknowledge_log_restore().expect("nothing left"));
     // The same epoch from now on: a smaller tree again is a fork.
     relay.lie(Lie::Shrink(8));
     let error = sync_once(&device, &relay).expect_err("a fork");
     assert_fork(&device, &relay, error, "smaller_tree");
+}
+
+/// A relay restored from a backup as new as the tablet's view proves its log extends the
+/// held one across the new epoch: nothing to see; and the checks go on in the new epoch.
+#[test]
+fn a_new_epoch_whose_log_extends_the_held_one_passes_as_usual() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, relay) = synced(&dir, 1);
+    relay.lie(Lie::NewEpoch);
+    let report = sync_once(&device, &relay).expect("a consistent log is accepted");
+    assert!(!report.log_restored, "nothing went back");
+    assert_eq!(device.log_restore().expect("reads"), None);
+    assert_eq!(device.log_checkpoint_before_restore().expect("reads"), None);
+    relay.lie(Lie::BadConsistency);
+    let error = sync_once(&device, &relay).expect_err("a fork");
+    assert_fork(&device, &relay, error, "bad_consistency_proof");
+}
+
+/// A tablet that requires the relay's witness, synced once with an honest relay whose
+/// witness cosigned what it showed a minute before.
+fn witnessed(dir: &tempfile::TempDir, captures: usize) -> (Arc<Device>, LoggingRelay) {
+    let device = kiosk(dir, captures);
+    device
+        .require_witnesses(&[witness_signer(5).verifier().to_string()])
+        .expect("pins");
+    let relay = LoggingRelay::new(&device);
+    relay.cosign(Some(Cosign::Shown {
+        time: NOW_SECS - 60,
+    }));
+    let report = sync_once(&device, &relay).expect("accepted");
+    assert_eq!(report.received, captures as u64);
+    (device, relay)
+}
+
+#[test]
+fn with_a_pinned_witness_a_capture_is_received_only_once_the_witness_cosigned_a_tree_holding_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = kiosk(&dir, 2);
+    device
+        .require_witnesses(&[witness_signer(5).verifier().to_string()])
+        .expect("pins");
+    let relay = LoggingRelay::new(&device);
+    // No witness has cosigned yet: stored and proven, but not received.
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!((report.received, report.awaiting_witness), (0, 2));
+    assert_eq!(
+        device.hand_back().expect("reads"),
+        HandBack::AwaitingWitness {
+            captures: 2,
+            unreceipted: 2
+        }
+    );
+    assert_eq!(device.witnessed_checkpoint().expect("reads"), None);
+    // The witness cosigned the tree as the tablet held it, before the captures were sent
+    // again (their leaves now lie past it): still waiting.
+    let before = held_size(&device);
+    relay.cosign(Some(Cosign::At {
+        size: before,
+        time: NOW_SECS - 60,
+    }));
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!((report.received, report.awaiting_witness), (0, 2));
+    let witnessed = device.witnessed_checkpoint().expect("reads").expect("kept");
+    assert_eq!(
+        log_check::checkpoint_of(&witnessed).expect("reads").size,
+        before
+    );
+    // The witness cosigned a tree holding them: received.
+    relay.cosign(Some(Cosign::Shown {
+        time: NOW_SECS - 60,
+    }));
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!((report.received, report.awaiting_witness), (2, 0));
+    assert_eq!(device.hand_back().expect("reads"), HandBack::Safe);
+    // An older cosigned tree later does not move the witnessed one back.
+    let held = device.witnessed_checkpoint().expect("reads");
+    relay.cosign(Some(Cosign::At {
+        size: before,
+        time: NOW_SECS - 30,
+    }));
+    sync_once(&device, &relay).expect("answered");
+    assert_eq!(device.witnessed_checkpoint().expect("reads"), held);
+}
+
+#[test]
+fn a_stale_or_forged_cosignature_does_not_count() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = kiosk(&dir, 1);
+    device
+        .require_witnesses(&[witness_signer(5).verifier().to_string()])
+        .expect("pins");
+    let relay = LoggingRelay::new(&device);
+    relay.cosign(Some(Cosign::Shown {
+        time: NOW_SECS - log_check::MAX_COSIGNATURE_AGE_SECS - 1,
+    }));
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!((report.received, report.awaiting_witness), (0, 1));
+    relay.cosign(Some(Cosign::Shown {
+        time: NOW_SECS - 60,
+    }));
+    relay.lie(Lie::ForgedCosignature);
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!((report.received, report.awaiting_witness), (0, 1));
+    assert_eq!(device.log_fork().expect("reads"), None, "no claim, no fork");
+    relay.lie(Lie::None);
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!(report.received, 1, "fresh and genuine: counted");
+}
+
+/// The relay shows this tablet a tree that does not extend the one the witness cosigned:
+/// the split view is caught and kept as a fork, with the cosigned checkpoint.
+#[test]
+fn a_split_view_the_witness_did_not_cosign_is_a_fork() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, relay) = witnessed(&dir, 1);
+    relay.lie(Lie::SplitView);
+    let error = sync_once(&device, &relay).expect_err("a fork");
+    let evidence = device.log_fork().expect("reads").expect("kept");
+    assert!(evidence.cosigned_checkpoint.is_some(), "{evidence:?}");
+    assert!(evidence.to_text().contains("witnesses cosigned"));
+    assert_fork(&device, &relay, error, "cosigned_not_prefix");
+}
+
+/// A tablet requiring no witness ignores the cosigned checkpoint: behaviour unchanged.
+#[test]
+fn without_a_pinned_witness_the_cosigned_checkpoint_changes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = kiosk(&dir, 1);
+    let relay = LoggingRelay::new(&device);
+    relay.cosign(Some(Cosign::Shown {
+        time: NOW_SECS - 60,
+    }));
+    relay.lie(Lie::SplitView);
+    let report = sync_once(&device, &relay).expect("accepted");
+    assert_eq!((report.received, report.awaiting_witness), (1, 0));
+    assert_eq!(device.witnessed_checkpoint().expect("reads"), None);
+}
+
+/// With a pinned witness, a log that went back in a new epoch is refused (not a fork)
+/// until the witness cosigned the restored log after the tablet stored its checkpoint;
+/// then it is taken without a staff acknowledgement.
+#[test]
+fn with_a_pinned_witness_a_restore_is_refused_until_the_witness_cosigned_the_restored_log() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, relay) = witnessed(&dir, 1);
+    let held = device.log_checkpoint().expect("reads");
+    // The hostile (or unconfirmed) restore: the witness's last cosignature predates the
+    // tablet's checkpoint, or is stale.
+    for cosign in [
+        None,
+        Some(Cosign::At {
+            size: 1,
+            time: NOW_SECS - 60,
+        }),
+        Some(Cosign::Shown {
+            time: NOW_SECS - 60,
+        }),
+        Some(Cosign::Shown {
+            time: NOW_SECS + 60 - log_check::MAX_COSIGNATURE_AGE_SECS - 10,
+        }),
+        // The tree the witness cosigned before the restore, which the restored log
+        // does not extend: refused as well, and no fork.
+        Some(Cosign::At {
+            size: held_size(&device),
+            time: NOW_SECS + 30,
+        }),
+    ] {
+        relay.cosign(cosign);
+        relay.lie(Lie::Restored(back_to_two(&relay)));
+        let error = sync_at(&device, &relay, NOW_SECS + 60).expect_err("refused");
+        assert!(
+            matches!(error, Error::LogRestoreUnconfirmed { from, to } if to < from),
+            "{cosign:?}: {error}"
+        );
+        assert_eq!(device.log_fork().expect("reads"), None, "not a fork");
+        assert_eq!(device.log_checkpoint().expect("reads"), held);
+        let text = crate::user_messages::user_message(&error);
+        assert!(text.en.contains("restored from a backup") && text.sv.contains("återställts"));
+    }
+    // The witness's operator accepted the restored log, and the witness cosigned it.
+    relay.cosign(Some(Cosign::Shown {
+        time: NOW_SECS + 30,
+    }));
+    relay.lie(Lie::Restored(back_to_two(&relay)));
+    let report = sync_at(&device, &relay, NOW_SECS + 60).expect("confirmed by the witness");
+    assert!(report.log_restored);
+    assert_eq!(device.log_checkpoint_before_restore().expect("reads"), held);
+    assert_eq!(
+        device.log_restore().expect("reads"),
+        None,
+        "nothing for staff"
+    );
+    let witnessed = device.witnessed_checkpoint().expect("reads").expect("kept");
+    assert_eq!(
+        log_check::checkpoint_of(&witnessed).expect("reads").size,
+        held_size(&device),
+        "the witnessed tree starts anew from the restored one"
+    );
+}
+
+/// How far back [`Lie::Restored`] must go for the next answer to show 2 leaves.
+fn back_to_two(relay: &LoggingRelay) -> u64 {
+    let state = relay.state.lock().expect("state");
+    state.tree.size() + state.others_per_answer - 2
+}
+
+#[test]
+fn witness_keys_are_required_only_when_they_read_and_are_few() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = kiosk(&dir, 0);
+    let good = witness_signer(5).verifier().to_string();
+    for bad in [
+        vec![],
+        vec!["not a key".to_owned()],
+        vec![log_signer(9).verifier().to_string()],
+        (0..=16u8)
+            .map(|seed| witness_signer(seed).verifier().to_string())
+            .collect(),
+    ] {
+        let error = device.require_witnesses(&bad).expect_err("refused");
+        assert!(matches!(error, Error::BadWitnessKeys { .. }), "{error}");
+    }
+    assert!(device.witness_keys().expect("reads").is_empty());
+    device
+        .require_witnesses(&[good.clone(), format!(" {good}")])
+        .expect("pins");
+    assert_eq!(device.witness_keys().expect("reads"), vec![good]);
+    let other = witness_signer(6).verifier().to_string();
+    device
+        .require_witnesses(std::slice::from_ref(&other))
+        .expect("replaced explicitly");
+    assert_eq!(device.witness_keys().expect("reads"), vec![other]);
 }
 
 #[test]
@@ -686,8 +1011,9 @@ impl crate::tlog::tree::SubtreeSource for AnyTree {
 
 /// The extra bytes the log adds to a signed answer at a million leaves: a checkpoint note,
 /// the consistency proof from the size the tablet held, and one inclusion per stored
-/// change (a capture is one change). Printed for the issue's figures; bounded so a change
-/// of the encoding that bloats answers fails.
+/// change (a capture is one change); and the newest cosigned checkpoint with its proof.
+/// Printed for the issue's figures; bounded so a change of the encoding that bloats
+/// answers fails.
 #[test]
 fn the_log_adds_a_bounded_number_of_bytes_to_an_answer_at_a_million_leaves() {
     use crate::tlog::tree::{consistency_proof, inclusion_proof};
@@ -718,6 +1044,8 @@ fn the_log_adds_a_bounded_number_of_bytes_to_an_answer_at_a_million_leaves() {
         log_checkpoint: None,
         log_consistency: Vec::new(),
         log_inclusions: Vec::new(),
+        log_cosigned: None,
+        log_cosigned_consistency: Vec::new(),
     };
     let signing = SigningKey::from_bytes(&[7; 32]);
     let signed = |r: &SyncResponse| {
@@ -758,6 +1086,29 @@ fn the_log_adds_a_bounded_number_of_bytes_to_an_answer_at_a_million_leaves() {
     assert!(figures[0] < 1_200, "{figures:?}");
     assert!(figures[1] - figures[0] < 900, "{figures:?}");
     assert!(figures[2] < 1_200 + 100 * 900, "{figures:?}");
+    // The newest cosigned checkpoint (one witness) and the consistency proof from it, a
+    // witness round (say 1,000 leaves) behind the answer's. Measured: 971 bytes.
+    let cosigned_size = size - 1_000;
+    let cosigned_note = LoggingRelay::cosigned(
+        &signer
+            .sign(&Checkpoint::new(ORIGIN, cosigned_size, [8; 32]).to_body())
+            .expect("signs"),
+        &witness_signer(5),
+        NOW_SECS,
+    );
+    let without = base(0);
+    let with = SyncResponse {
+        log_cosigned: Some(cosigned_note),
+        log_cosigned_consistency: consistency_proof(&AnyTree, cosigned_size, size).expect("proof"),
+        ..base(0)
+    };
+    let extra = signed(&with) - signed(&without);
+    println!(
+        "cosigned checkpoint in an answer at {size} leaves: +{extra} (consistency proof {} \
+         hashes)",
+        with.log_cosigned_consistency.len()
+    );
+    assert!(extra < 1_400, "{extra}");
 }
 
 /// A vkey's base64 may hold `+` (most do): the tablet reads it whole, and refuses one

@@ -8,8 +8,9 @@
 //!
 //! Every answer's transparency-log checkpoint is checked before anything in it is applied
 //! ([`log_check`]); once the tablet pins a log key, a capture counts as received, and a
-//! staff edit's change as stored, only with a proven leaf about exactly that change. A fork
-//! stops the tablet for good ([`log_state`]).
+//! staff edit's change as stored, only with a proven leaf about exactly that change (and,
+//! with witnesses pinned, a capture only inside a tree they cosigned). A fork stops the
+//! tablet for good ([`log_state`]).
 
 mod deadline;
 mod log_check;
@@ -19,8 +20,9 @@ mod transport;
 pub use deadline::DeadlineTransport;
 pub use log_check::ForkFound;
 pub(crate) use log_check::parse_vkey;
-pub use log_state::ForkEvidence;
 pub(crate) use log_state::META_LOG_KEY;
+pub use log_state::{ForkEvidence, LogRestore};
+pub(crate) use log_state::{META_WITNESS_KEYS, checked_witness_keys};
 #[cfg(feature = "http-transport")]
 pub use transport::{HttpTransport, RootCertificatesError};
 pub use transport::{Transport, TransportError, answer_from_status};
@@ -119,6 +121,9 @@ pub struct SyncReport {
     /// The relay was restored from a backup and its log rolled back with it: the tablet
     /// took the restored log's checkpoint and kept the one it held aside.
     pub log_restored: bool,
+    /// Captures the relay stored and proved in its log, not yet inside a tree the required
+    /// witnesses cosigned: not received yet, sent again next sync.
+    pub awaiting_witness: u64,
 }
 
 /// Pushes everything unreceipted (a kiosk's captures, a staff tablet's edits) in bounded
@@ -257,9 +262,14 @@ pub fn sync(
                 capture: false,
             }))
             .collect();
-        let proven = match log_check::check(&held_log, &response, &device_key, &pushed) {
+        let checked_log = log_check::check(&held_log, &response, &device_key, &pushed, now());
+        let mut within_witnessed = None;
+        let proven = match checked_log {
             log_check::LogVerdict::NoLog => None,
             log_check::LogVerdict::Missing => return Err(Error::LogMissing),
+            log_check::LogVerdict::RestoreUnconfirmed { from, to } => {
+                return Err(Error::LogRestoreUnconfirmed { from, to });
+            }
             log_check::LogVerdict::Fork(found) => {
                 let code = found.code.to_owned();
                 let evidence =
@@ -268,10 +278,11 @@ pub fn sync(
                 return Err(Error::LogFork { code });
             }
             log_check::LogVerdict::Checked(checked) => {
-                if !device.swap_log_checkpoint(&held_log, &checked)? {
+                if !device.swap_log_checkpoint(&held_log, &checked, now())? {
                     return Err(Error::LogChanged);
                 }
-                report.log_restored |= checked.restored;
+                report.log_restored |= checked.restored.is_some();
+                within_witnessed = checked.within_witnessed;
                 Some(checked.proven)
             }
         };
@@ -292,11 +303,19 @@ pub fn sync(
                     .iter()
                     .all(|h| p[position].contains(h))
             });
+            // With required witnesses: every one of those leaves inside the tree they
+            // cosigned, or the capture waits (sent again next sync) for a witnessed tree.
+            let witnessed = within_witnessed
+                .as_ref()
+                .is_none_or(|w| w[position] >= capture.change_hashes.len());
             match outcome {
-                PushOutcome::Stored(stored) if covers(stored) && logged => {
+                PushOutcome::Stored(stored) if covers(stored) && logged && witnessed => {
                     received.push(capture.doc_id.clone());
                     report.received += 1;
                     outcomes.push((capture.doc_id.to_string(), RecordOutcome::Received));
+                }
+                PushOutcome::Stored(stored) if covers(stored) && logged => {
+                    report.awaiting_witness += 1;
                 }
                 PushOutcome::Quarantined(_, stored) if covers(stored) => {
                     received.push(capture.doc_id.clone());
@@ -430,6 +449,7 @@ pub fn sync(
             total,
         );
     }
+    device.keep_awaiting_witness(report.awaiting_witness)?;
     report.erased += device.erase_copies_after_event(now())?;
     report.erased += device.erase_expired_copies(now())?;
     // Its own commit after the last step's: the erasures above commit only when they erase.

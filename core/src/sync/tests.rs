@@ -120,6 +120,8 @@ fn a_receipt_kept_from_protocol_version_3_still_gives_the_close_report() {
         log_checkpoint: None,
         log_consistency: Vec::new(),
         log_inclusions: Vec::new(),
+        log_cosigned: None,
+        log_cosigned_consistency: Vec::new(),
     };
     // The same answer as version 3 spelled it: no `withdrawn`, version 3.
     let Value::Map(entries) =
@@ -196,6 +198,8 @@ impl Transport for AnsweringRelay {
             log_checkpoint: None,
             log_consistency: Vec::new(),
             log_inclusions: Vec::new(),
+            log_cosigned: None,
+            log_cosigned_consistency: Vec::new(),
         };
         Ok(SignedEnvelope::sign(crate::protocol::RECEIPT_TAG, &response, &self.signing).to_bytes())
     }

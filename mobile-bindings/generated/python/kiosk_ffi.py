@@ -579,6 +579,8 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_relaytransport_post() != 2585:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_kiosk_ffi_checksum_method_staffmode_acknowledge_log_restore() != 235:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_staffmode_add_note() != 31227:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_staffmode_change_pin() != 13283:
@@ -587,6 +589,8 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_staffmode_log_fork_evidence() != 4797:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_kiosk_ffi_checksum_method_staffmode_log_restore() != 32032:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_staffmode_overview() != 32190:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_staffmode_rate() != 4048:
@@ -594,6 +598,8 @@ def _uniffi_check_api_checksums(lib):
     if lib.uniffi_kiosk_ffi_checksum_method_staffmode_registration() != 24466:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_staffmode_registrations() != 11839:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_kiosk_ffi_checksum_method_staffmode_require_witnesses() != 17188:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_staffmode_set_status() != 60086:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -731,6 +737,9 @@ _UniffiLib.uniffi_kiosk_ffi_checksum_method_platformsecretstore_delete.restype =
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_relaytransport_post.argtypes = (
 )
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_relaytransport_post.restype = ctypes.c_uint16
+_UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_acknowledge_log_restore.argtypes = (
+)
+_UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_acknowledge_log_restore.restype = ctypes.c_uint16
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_add_note.argtypes = (
 )
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_add_note.restype = ctypes.c_uint16
@@ -743,6 +752,9 @@ _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_lock.restype = ctypes.c_ui
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_log_fork_evidence.argtypes = (
 )
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_log_fork_evidence.restype = ctypes.c_uint16
+_UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_log_restore.argtypes = (
+)
+_UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_log_restore.restype = ctypes.c_uint16
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_overview.argtypes = (
 )
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_overview.restype = ctypes.c_uint16
@@ -755,6 +767,9 @@ _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_registration.restype = cty
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_registrations.argtypes = (
 )
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_registrations.restype = ctypes.c_uint16
+_UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_require_witnesses.argtypes = (
+)
+_UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_require_witnesses.restype = ctypes.c_uint16
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_set_status.argtypes = (
 )
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_set_status.restype = ctypes.c_uint16
@@ -949,6 +964,11 @@ _UniffiLib.uniffi_kiosk_ffi_fn_method_relaytransport_post.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_kiosk_ffi_fn_method_relaytransport_post.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_acknowledge_log_restore.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_acknowledge_log_restore.restype = ctypes.c_int8
 _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_add_note.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -972,6 +992,11 @@ _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_log_fork_evidence.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_log_fork_evidence.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_log_restore.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_log_restore.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_overview.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -995,6 +1020,12 @@ _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_registrations.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_registrations.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_require_witnesses.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_require_witnesses.restype = None
 _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_set_status.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -2722,6 +2753,73 @@ class HandBackState:
                 return False
             return True
 
+    @dataclass
+    class LOG_RESTORED:
+        """
+        The relay was restored from a backup and its log went back from `from` to `to`
+        entries, with no witness confirming it: records are sent again by themselves; show
+        `hand_back_advice`, tell IT/security, then `StaffMode.acknowledge_log_restore()`.
+"""
+        
+        def __init__(self, _from:int, to:int):
+            self._from = _from
+            
+            
+            self.to = to
+            
+            
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "HandBackState.LOG_RESTORED(_from={}, to={})".format(self._from, self.to)
+        def __eq__(self, other):
+            if not isinstance(other, HandBackState):
+                return NotImplemented
+            if not other.is_LOG_RESTORED():
+                return False
+            if self._from != other._from:
+                return False
+            if self.to != other.to:
+                return False
+            return True
+
+    @dataclass
+    class AWAITING_WITNESS:
+        """
+        Of `unreceipted` captures without a receipt, `captures` wait for the required
+        witnesses to cosign the relay's log holding them: sync again later.
+"""
+        
+        def __init__(self, captures:int, unreceipted:int):
+            self.captures = captures
+            
+            
+            self.unreceipted = unreceipted
+            
+            
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "HandBackState.AWAITING_WITNESS(captures={}, unreceipted={})".format(self.captures, self.unreceipted)
+        def __eq__(self, other):
+            if not isinstance(other, HandBackState):
+                return NotImplemented
+            if not other.is_AWAITING_WITNESS():
+                return False
+            if self.captures != other.captures:
+                return False
+            if self.unreceipted != other.unreceipted:
+                return False
+            return True
+
     
 
     # For each variant, we have `is_NAME` and `is_name` methods for easily checking
@@ -2754,6 +2852,14 @@ class HandBackState:
         return isinstance(self, HandBackState.LOG_FORK)
     def is_log_fork(self) -> bool:
         return isinstance(self, HandBackState.LOG_FORK)
+    def is_LOG_RESTORED(self) -> bool:
+        return isinstance(self, HandBackState.LOG_RESTORED)
+    def is_log_restored(self) -> bool:
+        return isinstance(self, HandBackState.LOG_RESTORED)
+    def is_AWAITING_WITNESS(self) -> bool:
+        return isinstance(self, HandBackState.AWAITING_WITNESS)
+    def is_awaiting_witness(self) -> bool:
+        return isinstance(self, HandBackState.AWAITING_WITNESS)
     
 
 # Now, a little trick - we make each nested variant class be a subclass of the main
@@ -2766,6 +2872,8 @@ HandBackState.RELAY_REFUSES = type("HandBackState.RELAY_REFUSES", (HandBackState
 HandBackState.RELAY_LACKS = type("HandBackState.RELAY_LACKS", (HandBackState.RELAY_LACKS, HandBackState,), {})  # type: ignore
 HandBackState.UNCONFIRMED = type("HandBackState.UNCONFIRMED", (HandBackState.UNCONFIRMED, HandBackState,), {})  # type: ignore
 HandBackState.LOG_FORK = type("HandBackState.LOG_FORK", (HandBackState.LOG_FORK, HandBackState,), {})  # type: ignore
+HandBackState.LOG_RESTORED = type("HandBackState.LOG_RESTORED", (HandBackState.LOG_RESTORED, HandBackState,), {})  # type: ignore
+HandBackState.AWAITING_WITNESS = type("HandBackState.AWAITING_WITNESS", (HandBackState.AWAITING_WITNESS, HandBackState,), {})  # type: ignore
 
 
 
@@ -2802,6 +2910,16 @@ class _UniffiFfiConverterTypeHandBackState(_UniffiConverterRustBuffer):
             return HandBackState.LOG_FORK(
                 _UniffiFfiConverterString.read(buf),
             )
+        if variant == 8:
+            return HandBackState.LOG_RESTORED(
+                _UniffiFfiConverterUInt64.read(buf),
+                _UniffiFfiConverterUInt64.read(buf),
+            )
+        if variant == 9:
+            return HandBackState.AWAITING_WITNESS(
+                _UniffiFfiConverterUInt64.read(buf),
+                _UniffiFfiConverterUInt64.read(buf),
+            )
         raise InternalError("Raw enum value doesn't match any cases")
 
     @staticmethod
@@ -2826,6 +2944,14 @@ class _UniffiFfiConverterTypeHandBackState(_UniffiConverterRustBuffer):
             return
         if value.is_LOG_FORK():
             _UniffiFfiConverterString.check_lower(value.code)
+            return
+        if value.is_LOG_RESTORED():
+            _UniffiFfiConverterUInt64.check_lower(value._from)
+            _UniffiFfiConverterUInt64.check_lower(value.to)
+            return
+        if value.is_AWAITING_WITNESS():
+            _UniffiFfiConverterUInt64.check_lower(value.captures)
+            _UniffiFfiConverterUInt64.check_lower(value.unreceipted)
             return
         raise ValueError(value)
 
@@ -2852,6 +2978,14 @@ class _UniffiFfiConverterTypeHandBackState(_UniffiConverterRustBuffer):
         if value.is_LOG_FORK():
             buf.write_i32(7)
             _UniffiFfiConverterString.write(value.code, buf)
+        if value.is_LOG_RESTORED():
+            buf.write_i32(8)
+            _UniffiFfiConverterUInt64.write(value._from, buf)
+            _UniffiFfiConverterUInt64.write(value.to, buf)
+        if value.is_AWAITING_WITNESS():
+            buf.write_i32(9)
+            _UniffiFfiConverterUInt64.write(value.captures, buf)
+            _UniffiFfiConverterUInt64.write(value.unreceipted, buf)
 
 
 
@@ -2923,6 +3057,57 @@ class _UniffiFfiConverterTypeKioskOverview(_UniffiConverterRustBuffer):
         _UniffiFfiConverterBoolean.write(value.safe_to_hand_back, buf)
         _UniffiFfiConverterTypeHandBackState.write(value.hand_back, buf)
         _UniffiFfiConverterTypeLocalizedText.write(value.hand_back_advice, buf)
+
+@dataclass
+class LogRestoreState:
+    """
+    A restore of the relay's log staff have not acknowledged (core `LogRestore`).
+"""
+    def __init__(self, *, _from:int, to:int, at_ms:int, message:LocalizedText):
+        self._from = _from
+        self.to = to
+        self.at_ms = at_ms
+        self.message = message
+        
+        
+
+    
+    def __str__(self):
+        return "LogRestoreState(_from={}, to={}, at_ms={}, message={})".format(self._from, self.to, self.at_ms, self.message)
+    def __eq__(self, other):
+        if self._from != other._from:
+            return False
+        if self.to != other.to:
+            return False
+        if self.at_ms != other.at_ms:
+            return False
+        if self.message != other.message:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeLogRestoreState(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return LogRestoreState(
+            _from=_UniffiFfiConverterUInt64.read(buf),
+            to=_UniffiFfiConverterUInt64.read(buf),
+            at_ms=_UniffiFfiConverterInt64.read(buf),
+            message=_UniffiFfiConverterTypeLocalizedText.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterUInt64.check_lower(value._from)
+        _UniffiFfiConverterUInt64.check_lower(value.to)
+        _UniffiFfiConverterInt64.check_lower(value.at_ms)
+        _UniffiFfiConverterTypeLocalizedText.check_lower(value.message)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterUInt64.write(value._from, buf)
+        _UniffiFfiConverterUInt64.write(value.to, buf)
+        _UniffiFfiConverterInt64.write(value.at_ms, buf)
+        _UniffiFfiConverterTypeLocalizedText.write(value.message, buf)
 
 @dataclass
 class NoteView:
@@ -4860,6 +5045,31 @@ class _UniffiFfiConverterOptionalBytes(_UniffiConverterRustBuffer):
         else:
             raise InternalError("Unexpected flag byte for optional type")
 
+class _UniffiFfiConverterOptionalTypeLogRestoreState(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeLogRestoreState.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeLogRestoreState.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeLogRestoreState.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
 class _UniffiFfiConverterSequenceTypeStaffRecordView(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -4889,6 +5099,13 @@ class StaffModeProtocol(typing.Protocol):
     Staff mode, opened by PIN. `lock()` ends it; so does closing the device.
 """
     
+    def acknowledge_log_restore(self, ) -> bool:
+        """
+        Staff saw that the relay was restored from a backup (`log_restore()` is set)
+        and told IT/security: the tablet may be handed back again. `false` if there was no
+        restore to acknowledge.
+"""
+        raise NotImplementedError
     def add_note(self, registration_id: str,text: str) -> None:
         """
         Adds a note in this tablet's recruiter's name; it goes to the relay with the next sync.
@@ -4908,6 +5125,13 @@ class StaffModeProtocol(typing.Protocol):
         the relay-signed answer). `None` if there was no fork.
 """
         raise NotImplementedError
+    def log_restore(self, ) -> typing.Optional[LogRestoreState]:
+        """
+        A restore of the relay's log that no witness confirmed and staff have not
+        acknowledged yet: show it (its `message`) with an acknowledge button whatever
+        `hand_back` says. `None` otherwise.
+"""
+        raise NotImplementedError
     def overview(self, ) -> KioskOverview:
         """
         Counts and the journal: what staff check before handing a kiosk back.
@@ -4923,6 +5147,13 @@ class StaffModeProtocol(typing.Protocol):
     def registrations(self, ) -> typing.List[StaffRecordView]:
         """
         The registrations this staff tablet holds, newest first.
+"""
+        raise NotImplementedError
+    def require_witnesses(self, witness_keys: typing.List[str]) -> None:
+        """
+        Requires the cosignatures of exactly these witnesses (C2SP tlog-cosignature
+        verifier keys, 1 to 16) before a capture counts as received, in place of any pinned
+        before (at enrollment or by an earlier call). A key that does not read is refused.
 """
         raise NotImplementedError
     def set_status(self, registration_id: str,status: RecordStatus) -> None:
@@ -4960,6 +5191,23 @@ class StaffMode(StaffModeProtocol):
         inst = cls.__new__(cls)
         inst._handle = handle
         return inst
+    def acknowledge_log_restore(self, ) -> bool:
+        """
+        Staff saw that the relay was restored from a backup (`log_restore()` is set)
+        and told IT/security: the tablet may be handed back again. `false` if there was no
+        restore to acknowledge.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBoolean.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeKioskError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_acknowledge_log_restore,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
     def add_note(self, registration_id: str,text: str) -> None:
         """
         Adds a note in this tablet's recruiter's name; it goes to the relay with the next sync.
@@ -5028,6 +5276,23 @@ class StaffMode(StaffModeProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    def log_restore(self, ) -> typing.Optional[LogRestoreState]:
+        """
+        A restore of the relay's log that no witness confirmed and staff have not
+        acknowledged yet: show it (its `message`) with an acknowledge button whatever
+        `hand_back` says. `None` otherwise.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterOptionalTypeLogRestoreState.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeKioskError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_log_restore,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
     def overview(self, ) -> KioskOverview:
         """
         Counts and the journal: what staff check before handing a kiosk back.
@@ -5091,6 +5356,26 @@ class StaffMode(StaffModeProtocol):
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
             _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_registrations,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def require_witnesses(self, witness_keys: typing.List[str]) -> None:
+        """
+        Requires the cosignatures of exactly these witnesses (C2SP tlog-cosignature
+        verifier keys, 1 to 16) before a capture counts as received, in place of any pinned
+        before (at enrollment or by an earlier call). A key that does not read is refused.
+"""
+        
+        _UniffiFfiConverterSequenceString.check_lower(witness_keys)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterSequenceString.lower(witness_keys),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeKioskError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_require_witnesses,
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
@@ -6561,6 +6846,7 @@ __all__ = [
     "IdleLimits",
     "JournalSummary",
     "KioskOverview",
+    "LogRestoreState",
     "NoteView",
     "Receipt",
     "RecordStatusChoice",

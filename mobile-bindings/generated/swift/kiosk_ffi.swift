@@ -1659,6 +1659,13 @@ public func FfiConverterTypeRelayTransport_lower(_ value: RelayTransport) -> UIn
 public protocol StaffModeProtocol: AnyObject, Sendable {
     
     /**
+     * Staff saw that the relay was restored from a backup (`log_restore()` is set)
+     * and told IT/security: the tablet may be handed back again. `false` if there was no
+     * restore to acknowledge.
+     */
+    func acknowledgeLogRestore() throws  -> Bool
+    
+    /**
      * Adds a note in this tablet's recruiter's name; it goes to the relay with the next sync.
      */
     func addNote(registrationId: String, text: String) throws 
@@ -1678,6 +1685,13 @@ public protocol StaffModeProtocol: AnyObject, Sendable {
     func logForkEvidence() throws  -> String?
     
     /**
+     * A restore of the relay's log that no witness confirmed and staff have not
+     * acknowledged yet: show it (its `message`) with an acknowledge button whatever
+     * `hand_back` says. `None` otherwise.
+     */
+    func logRestore() throws  -> LogRestoreState?
+    
+    /**
      * Counts and the journal: what staff check before handing a kiosk back.
      */
     func overview() throws  -> KioskOverview
@@ -1693,6 +1707,13 @@ public protocol StaffModeProtocol: AnyObject, Sendable {
      * The registrations this staff tablet holds, newest first.
      */
     func registrations() throws  -> [StaffRecordView]
+    
+    /**
+     * Requires the cosignatures of exactly these witnesses (C2SP tlog-cosignature
+     * verifier keys, 1 to 16) before a capture counts as received, in place of any pinned
+     * before (at enrollment or by an earlier call). A key that does not read is refused.
+     */
+    func requireWitnesses(witnessKeys: [String]) throws 
     
     func setStatus(registrationId: String, status: RecordStatus) throws 
     
@@ -1759,6 +1780,20 @@ open class StaffMode: StaffModeProtocol, @unchecked Sendable {
 
     
     /**
+     * Staff saw that the relay was restored from a backup (`log_restore()` is set)
+     * and told IT/security: the tablet may be handed back again. `false` if there was no
+     * restore to acknowledge.
+     */
+open func acknowledgeLogRestore()throws  -> Bool  {
+    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeKioskError_lift) {
+        uniffiCallStatus in
+    uniffi_kiosk_ffi_fn_method_staffmode_acknowledge_log_restore(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Adds a note in this tablet's recruiter's name; it goes to the relay with the next sync.
      */
 open func addNote(registrationId: String, text: String)throws   {try rustCallWithError(FfiConverterTypeKioskError_lift) {
@@ -1800,6 +1835,20 @@ open func logForkEvidence()throws  -> String?  {
     return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeKioskError_lift) {
         uniffiCallStatus in
     uniffi_kiosk_ffi_fn_method_staffmode_log_fork_evidence(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A restore of the relay's log that no witness confirmed and staff have not
+     * acknowledged yet: show it (its `message`) with an acknowledge button whatever
+     * `hand_back` says. `None` otherwise.
+     */
+open func logRestore()throws  -> LogRestoreState?  {
+    return try  FfiConverterOptionTypeLogRestoreState.lift(try rustCallWithError(FfiConverterTypeKioskError_lift) {
+        uniffiCallStatus in
+    uniffi_kiosk_ffi_fn_method_staffmode_log_restore(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -1850,6 +1899,20 @@ open func registrations()throws  -> [StaffRecordView]  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Requires the cosignatures of exactly these witnesses (C2SP tlog-cosignature
+     * verifier keys, 1 to 16) before a capture counts as received, in place of any pinned
+     * before (at enrollment or by an earlier call). A key that does not read is refused.
+     */
+open func requireWitnesses(witnessKeys: [String])throws   {try rustCallWithError(FfiConverterTypeKioskError_lift) {
+        uniffiCallStatus in
+    uniffi_kiosk_ffi_fn_method_staffmode_require_witnesses(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceString.lower(witnessKeys),uniffiCallStatus
+    )
+}
 }
     
 open func setStatus(registrationId: String, status: RecordStatus)throws   {try rustCallWithError(FfiConverterTypeKioskError_lift) {
@@ -3331,6 +3394,95 @@ public func FfiConverterTypeLocalizedText_lower(_ value: LocalizedText) -> RustB
 
 
 /**
+ * A restore of the relay's log staff have not acknowledged (core `LogRestore`).
+ */
+public struct LogRestoreState: Equatable, Hashable {
+    /**
+     * The size of the log the tablet held before.
+     */
+    public var from: UInt64
+    /**
+     * The size of the restored log.
+     */
+    public var to: UInt64
+    /**
+     * Tablet time the restore was seen, ms.
+     */
+    public var atMs: Int64
+    /**
+     * What staff must hear, in Swedish and English.
+     */
+    public var message: LocalizedText
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The size of the log the tablet held before.
+         */from: UInt64, 
+        /**
+         * The size of the restored log.
+         */to: UInt64, 
+        /**
+         * Tablet time the restore was seen, ms.
+         */atMs: Int64, 
+        /**
+         * What staff must hear, in Swedish and English.
+         */message: LocalizedText) {
+        self.from = from
+        self.to = to
+        self.atMs = atMs
+        self.message = message
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LogRestoreState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLogRestoreState: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LogRestoreState {
+        return
+            try LogRestoreState(
+                from: FfiConverterUInt64.read(from: &buf), 
+                to: FfiConverterUInt64.read(from: &buf), 
+                atMs: FfiConverterInt64.read(from: &buf), 
+                message: FfiConverterTypeLocalizedText.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LogRestoreState, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.from, into: &buf)
+        FfiConverterUInt64.write(value.to, into: &buf)
+        FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterTypeLocalizedText.write(value.message, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogRestoreState_lift(_ buf: RustBuffer) throws -> LogRestoreState {
+    return try FfiConverterTypeLogRestoreState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogRestoreState_lower(_ value: LogRestoreState) -> RustBuffer {
+    return FfiConverterTypeLogRestoreState.lower(value)
+}
+
+
+/**
  * A recruiter's note on a registration.
  */
 public struct NoteView: Equatable, Hashable {
@@ -4438,6 +4590,19 @@ public enum HandBackState: Equatable, Hashable {
      */
     case logFork(code: String
     )
+    /**
+     * The relay was restored from a backup and its log went back from `from` to `to`
+     * entries, with no witness confirming it: records are sent again by themselves; show
+     * `hand_back_advice`, tell IT/security, then `StaffMode.acknowledge_log_restore()`.
+     */
+    case logRestored(from: UInt64, to: UInt64
+    )
+    /**
+     * Of `unreceipted` captures without a receipt, `captures` wait for the required
+     * witnesses to cosign the relay's log holding them: sync again later.
+     */
+    case awaitingWitness(captures: UInt64, unreceipted: UInt64
+    )
 
 
 
@@ -4477,6 +4642,12 @@ public struct FfiConverterTypeHandBackState: FfiConverterRustBuffer {
         )
         
         case 7: return .logFork(code: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 8: return .logRestored(from: try FfiConverterUInt64.read(from: &buf), to: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        case 9: return .awaitingWitness(captures: try FfiConverterUInt64.read(from: &buf), unreceipted: try FfiConverterUInt64.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -4520,6 +4691,18 @@ public struct FfiConverterTypeHandBackState: FfiConverterRustBuffer {
         case let .logFork(code):
             writeInt(&buf, Int32(7))
             FfiConverterString.write(code, into: &buf)
+            
+        
+        case let .logRestored(from,to):
+            writeInt(&buf, Int32(8))
+            FfiConverterUInt64.write(from, into: &buf)
+            FfiConverterUInt64.write(to, into: &buf)
+            
+        
+        case let .awaitingWitness(captures,unreceipted):
+            writeInt(&buf, Int32(9))
+            FfiConverterUInt64.write(captures, into: &buf)
+            FfiConverterUInt64.write(unreceipted, into: &buf)
             
         }
     }
@@ -5411,6 +5594,30 @@ fileprivate struct FfiConverterOptionTypeLocalizedText: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeLogRestoreState: FfiConverterRustBuffer {
+    typealias SwiftType = LogRestoreState?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeLogRestoreState.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeLogRestoreState.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeRelayRefusal: FfiConverterRustBuffer {
     typealias SwiftType = RelayRefusal?
 
@@ -5907,6 +6114,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kiosk_ffi_checksum_method_synclistener_failed() != 23922) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kiosk_ffi_checksum_method_staffmode_acknowledge_log_restore() != 235) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kiosk_ffi_checksum_method_staffmode_add_note() != 31227) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5919,6 +6129,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kiosk_ffi_checksum_method_staffmode_log_fork_evidence() != 4797) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_kiosk_ffi_checksum_method_staffmode_log_restore() != 32032) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_kiosk_ffi_checksum_method_staffmode_overview() != 32190) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5929,6 +6142,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kiosk_ffi_checksum_method_staffmode_registrations() != 11839) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kiosk_ffi_checksum_method_staffmode_require_witnesses() != 17188) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kiosk_ffi_checksum_method_staffmode_set_status() != 60086) {

@@ -526,6 +526,11 @@ uint64_t uniffi_kiosk_ffi_fn_clone_staffmode(uint64_t handle, RustCallStatus *_N
 void uniffi_kiosk_ffi_fn_free_staffmode(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_STAFFMODE_ACKNOWLEDGE_LOG_RESTORE
+#define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_STAFFMODE_ACKNOWLEDGE_LOG_RESTORE
+int8_t uniffi_kiosk_ffi_fn_method_staffmode_acknowledge_log_restore(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_STAFFMODE_ADD_NOTE
 #define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_STAFFMODE_ADD_NOTE
 void uniffi_kiosk_ffi_fn_method_staffmode_add_note(uint64_t ptr, RustBuffer registration_id, RustBuffer text, RustCallStatus *_Nonnull out_status
@@ -546,6 +551,11 @@ void uniffi_kiosk_ffi_fn_method_staffmode_lock(uint64_t ptr, RustCallStatus *_No
 RustBuffer uniffi_kiosk_ffi_fn_method_staffmode_log_fork_evidence(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_STAFFMODE_LOG_RESTORE
+#define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_STAFFMODE_LOG_RESTORE
+RustBuffer uniffi_kiosk_ffi_fn_method_staffmode_log_restore(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_STAFFMODE_OVERVIEW
 #define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_STAFFMODE_OVERVIEW
 RustBuffer uniffi_kiosk_ffi_fn_method_staffmode_overview(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -564,6 +574,11 @@ RustBuffer uniffi_kiosk_ffi_fn_method_staffmode_registration(uint64_t ptr, RustB
 #ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_STAFFMODE_REGISTRATIONS
 #define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_STAFFMODE_REGISTRATIONS
 RustBuffer uniffi_kiosk_ffi_fn_method_staffmode_registrations(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_STAFFMODE_REQUIRE_WITNESSES
+#define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_STAFFMODE_REQUIRE_WITNESSES
+void uniffi_kiosk_ffi_fn_method_staffmode_require_witnesses(uint64_t ptr, RustBuffer witness_keys, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_STAFFMODE_SET_STATUS
@@ -1083,6 +1098,12 @@ uint16_t uniffi_kiosk_ffi_checksum_method_synclistener_failed(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_METHOD_STAFFMODE_ACKNOWLEDGE_LOG_RESTORE
+#define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_METHOD_STAFFMODE_ACKNOWLEDGE_LOG_RESTORE
+uint16_t uniffi_kiosk_ffi_checksum_method_staffmode_acknowledge_log_restore(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_METHOD_STAFFMODE_ADD_NOTE
 #define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_METHOD_STAFFMODE_ADD_NOTE
 uint16_t uniffi_kiosk_ffi_checksum_method_staffmode_add_note(void
@@ -1107,6 +1128,12 @@ uint16_t uniffi_kiosk_ffi_checksum_method_staffmode_log_fork_evidence(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_METHOD_STAFFMODE_LOG_RESTORE
+#define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_METHOD_STAFFMODE_LOG_RESTORE
+uint16_t uniffi_kiosk_ffi_checksum_method_staffmode_log_restore(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_METHOD_STAFFMODE_OVERVIEW
 #define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_METHOD_STAFFMODE_OVERVIEW
 uint16_t uniffi_kiosk_ffi_checksum_method_staffmode_overview(void
@@ -1128,6 +1155,12 @@ uint16_t uniffi_kiosk_ffi_checksum_method_staffmode_registration(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_METHOD_STAFFMODE_REGISTRATIONS
 #define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_METHOD_STAFFMODE_REGISTRATIONS
 uint16_t uniffi_kiosk_ffi_checksum_method_staffmode_registrations(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_METHOD_STAFFMODE_REQUIRE_WITNESSES
+#define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_METHOD_STAFFMODE_REQUIRE_WITNESSES
+uint16_t uniffi_kiosk_ffi_checksum_method_staffmode_require_witnesses(void
     
 );
 #endif

@@ -2,7 +2,8 @@
 //! the signed checkpoint of the log as committed, the log key for a tablet that holds no
 //! checkpoint yet, the consistency proof from the size the tablet names, and, for every
 //! push the answer acknowledges as stored, the leaves that record it with their inclusion
-//! proofs. Read after the ingest transaction committed: stored subtrees never change, so
+//! proofs; and the newest checkpoint a witness cosigned, with its cosignatures and the
+//! consistency proof from it to the answer's checkpoint. Read after the ingest transaction committed: stored subtrees never change, so
 //! proofs for the tip read then are consistent without a snapshot.
 //!
 //! The ingest transaction does not report which leaf indexes it appended, so the leaves
@@ -23,6 +24,7 @@ use crate::storage::model::{IngestItem, LOG_READ_LIMIT, LogTip};
 use crate::storage::{RelayStore, StorageResult};
 use crate::transparency::leaf::{LEAF_LEN, LeafKind, Nonce, change_subject, record_commitment};
 use crate::transparency::source::{SourceError, StoreSubtrees};
+use crate::witness::intake::with_cosignatures;
 
 /// The most leaves of one record read while looking for an answer's leaves: far more than
 /// a record can have (a capture, staff and HR edits within their size limits, holds).
@@ -74,6 +76,16 @@ pub(super) fn fill(
     // A size past the tip gets no proof: the tablet sees the log shrink, which is a fork.
     if request.log_size > 0 && request.log_size < tip.size {
         response.log_consistency = proof(consistency_proof(&source, request.log_size, tip.size))?;
+    }
+    // The newest tree a witness cosigned, with the proof that the answer's tree extends it:
+    // a tablet requiring witnesses counts only leaves inside it. A cosigned tree past the
+    // tip (a store restored under its cosignatures) is the tablet's to see, so it is sent.
+    if let Some((size, root)) = store.newest_cosigned()? {
+        let signed = log.sign_tip(LogTip { size, root });
+        response.log_cosigned = Some(with_cosignatures(&signed, size, &root, store)?);
+        if size < tip.size {
+            response.log_cosigned_consistency = proof(consistency_proof(&source, size, tip.size))?;
+        }
     }
     let wanted = wanted_leaves(store, request, checked, &response.outcomes, device_key)?;
     for (index, leaf, want) in find_by_record(store, tip.size, &wanted)? {

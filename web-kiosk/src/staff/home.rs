@@ -48,6 +48,7 @@ pub fn page(
         StatusCode::OK,
         frame.render(html! {
             (log_fork(t, open, lang))
+            (log_restore(t, open, lang))
             (device(t, setup, lang))
             @if setup.wipe_ordered {
                 (wipe::panel(shell, &open.token, lang))
@@ -156,6 +157,47 @@ fn log_fork(t: &StaffTexts, open: &Open, lang: Language) -> Markup {
             }
         }
     }
+}
+
+/// The panel of a tablet that saw the relay's log go back (a restore from a backup no
+/// witness confirmed): the core's words (from N to M entries, records re-sent, tell
+/// IT/security) and the button staff press once they did, whatever else the hand-back
+/// verdict says. Nothing otherwise.
+fn log_restore(t: &StaffTexts, open: &Open, lang: Language) -> Markup {
+    let Ok(Some(restore)) = open.mode.log_restore() else {
+        return html! {};
+    };
+    html! {
+        section.alert #log-restore role="alert" aria-labelledby="log-restore-heading" {
+            h2 #log-restore-heading { (t.log_restore_heading) }
+            p #log-restore-advice { (pick(&restore.message, lang)) }
+            form method="post" action="/staff/log-restore" {
+                (hidden(Some(&open.token), lang))
+                button.secondary type="submit" { (t.log_restore_button) }
+            }
+        }
+    }
+}
+
+/// `POST /staff/log-restore`: staff acknowledge the relay's restore they were shown.
+pub async fn acknowledge_log_restore(State(shell): State<Arc<Shell>>, body: Bytes) -> Response {
+    let (_, lang, open) = match session::read_in_session(&shell, &body, &["token", "lang"]).await {
+        Ok(read) => read,
+        Err(answer) => return answer,
+    };
+    let flash = match open.mode.acknowledge_log_restore() {
+        Ok(true) => {
+            tracing::info!("staff acknowledged a restore of the relay's log");
+            texts_flash(false, |l| staff_texts(l).log_restore_acknowledged)
+        }
+        Ok(false) => texts_flash(false, |l| staff_texts(l).log_restore_none),
+        Err(error) => {
+            let (sv, en) = error.texts();
+            Flash::error(None, sv, en)
+        }
+    };
+    shell.staff_flash(flash);
+    back_to("/staff", lang)
 }
 
 /// Captured / sent / received, "safe to hand back" with the core's reason, the journal.

@@ -72,6 +72,7 @@ pub fn routes() -> Router<Arc<Shell>> {
         .route("/staff/unlock", post(unlock::unlock))
         .route("/staff/unlock-code", post(unlock::unlock_with_hr))
         .route("/staff/change-pin", post(home::change_pin))
+        .route("/staff/log-restore", post(home::acknowledge_log_restore))
         .route("/staff/lock", post(session::lock))
         .route("/staff/activity", post(session::activity))
         .route("/staff/sync", post(sync::sync_now))

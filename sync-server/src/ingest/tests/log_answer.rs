@@ -217,3 +217,64 @@ fn a_capture_sent_again_after_more_than_ten_thousand_later_leaves_still_gets_its
         "the leaf proved is the one the first send appended"
     );
 }
+
+/// Once a witness cosigned a checkpoint, every answer carries the newest cosigned one with
+/// the witness's line, and the proof that the answer's tree extends it.
+#[test]
+fn an_answer_carries_the_newest_cosigned_checkpoint_and_consistency_from_it() {
+    use kiosk_core::cosigned_checkpoint::open_cosigned;
+    use kiosk_core::tlog::cosignature::CosignatureSigner;
+
+    let store = SqliteStore::in_memory().expect("store");
+    crate::state::store_demo_event(&store).expect("event");
+    let keys = RelayKeys::from_seeds([71; 32], [72; 32]);
+    let key = kiosk(&store, 73);
+    let device = key.verifying_key().to_bytes();
+    let request = demo_request(device, 1, vec![sealed_capture(&key, &keys, 9101)]);
+    let answer = sync_logged(&store, &keys, &key, &request);
+    assert_eq!(answer.log_cosigned, None, "no witness has cosigned yet");
+    assert!(answer.log_cosigned_consistency.is_empty());
+
+    let verifier = test_log().0.verifier();
+    let cosigned_tree = opened(&answer, &verifier);
+    let witness = CosignatureSigner::new(
+        "arkiv.example.se/witness",
+        &ed25519_dalek::SigningKey::from_bytes(&[74; 32]),
+    )
+    .expect("a witness");
+    let note = answer.log_checkpoint.clone().expect("a checkpoint");
+    let (body, _) = note::parse_note(&note).expect("a note");
+    let cosigned = format!("{note}{}", witness.cosign(body, 1_000).expect("cosigns"));
+    crate::witness::intake::accept(
+        cosigned.as_bytes(),
+        &verifier,
+        &[witness.verifier()],
+        &store,
+    )
+    .expect("kept");
+
+    let mut request = demo_request(device, 2, vec![sealed_capture(&key, &keys, 9102)]);
+    request.log_size = cosigned_tree.size;
+    let answer = sync_logged(&store, &keys, &key, &request);
+    let grown = opened(&answer, &verifier);
+    assert!(grown.size > cosigned_tree.size);
+    let carried = answer
+        .log_cosigned
+        .as_deref()
+        .expect("the cosigned checkpoint");
+    let opened_cosigned =
+        open_cosigned(carried, &verifier, &[witness.verifier()]).expect("cosigned");
+    assert_eq!(opened_cosigned.checkpoint, cosigned_tree);
+    assert_eq!(
+        opened_cosigned.cosigned,
+        vec![("arkiv.example.se/witness".to_owned(), 1_000)]
+    );
+    verify_consistency(
+        cosigned_tree.size,
+        grown.size,
+        &cosigned_tree.root,
+        &grown.root,
+        &answer.log_cosigned_consistency,
+    )
+    .expect("the answer's tree extends the cosigned one");
+}

@@ -836,6 +836,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_kiosk_ffi_checksum_method_synclistener_failed(
     ): Int
+    external fun uniffi_kiosk_ffi_checksum_method_staffmode_acknowledge_log_restore(
+    ): Int
     external fun uniffi_kiosk_ffi_checksum_method_staffmode_add_note(
     ): Int
     external fun uniffi_kiosk_ffi_checksum_method_staffmode_change_pin(
@@ -844,6 +846,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_kiosk_ffi_checksum_method_staffmode_log_fork_evidence(
     ): Int
+    external fun uniffi_kiosk_ffi_checksum_method_staffmode_log_restore(
+    ): Int
     external fun uniffi_kiosk_ffi_checksum_method_staffmode_overview(
     ): Int
     external fun uniffi_kiosk_ffi_checksum_method_staffmode_rate(
@@ -851,6 +855,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_kiosk_ffi_checksum_method_staffmode_registration(
     ): Int
     external fun uniffi_kiosk_ffi_checksum_method_staffmode_registrations(
+    ): Int
+    external fun uniffi_kiosk_ffi_checksum_method_staffmode_require_witnesses(
     ): Int
     external fun uniffi_kiosk_ffi_checksum_method_staffmode_set_status(
     ): Int
@@ -975,6 +981,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_kiosk_ffi_fn_free_staffmode(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_kiosk_ffi_fn_method_staffmode_acknowledge_log_restore(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
     external fun uniffi_kiosk_ffi_fn_method_staffmode_add_note(`ptr`: Long,`registrationId`: RustBuffer.ByValue,`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_kiosk_ffi_fn_method_staffmode_change_pin(`ptr`: Long,`newPin`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -982,6 +990,8 @@ internal object UniffiLib {
     external fun uniffi_kiosk_ffi_fn_method_staffmode_lock(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_kiosk_ffi_fn_method_staffmode_log_fork_evidence(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_kiosk_ffi_fn_method_staffmode_log_restore(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_kiosk_ffi_fn_method_staffmode_overview(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -991,6 +1001,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_kiosk_ffi_fn_method_staffmode_registrations(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_kiosk_ffi_fn_method_staffmode_require_witnesses(`ptr`: Long,`witnessKeys`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_kiosk_ffi_fn_method_staffmode_set_status(`ptr`: Long,`registrationId`: RustBuffer.ByValue,`status`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_kiosk_ffi_fn_method_staffmode_verify_journal(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1229,6 +1241,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_kiosk_ffi_checksum_method_synclistener_failed() and 0xFFFF) != 23922) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_kiosk_ffi_checksum_method_staffmode_acknowledge_log_restore() and 0xFFFF) != 235) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_kiosk_ffi_checksum_method_staffmode_add_note() and 0xFFFF) != 31227) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1241,6 +1256,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_kiosk_ffi_checksum_method_staffmode_log_fork_evidence() and 0xFFFF) != 4797) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_kiosk_ffi_checksum_method_staffmode_log_restore() and 0xFFFF) != 32032) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_kiosk_ffi_checksum_method_staffmode_overview() and 0xFFFF) != 32190) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1251,6 +1269,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kiosk_ffi_checksum_method_staffmode_registrations() and 0xFFFF) != 11839) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kiosk_ffi_checksum_method_staffmode_require_witnesses() and 0xFFFF) != 17188) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kiosk_ffi_checksum_method_staffmode_set_status() and 0xFFFF) != 60086) {
@@ -3319,6 +3340,13 @@ public object FfiConverterTypeRelayTransport: FfiConverter<RelayTransport, Long>
 public interface StaffModeInterface {
     
     /**
+     * Staff saw that the relay was restored from a backup (`log_restore()` is set)
+     * and told IT/security: the tablet may be handed back again. `false` if there was no
+     * restore to acknowledge.
+     */
+    fun `acknowledgeLogRestore`(): kotlin.Boolean
+    
+    /**
      * Adds a note in this tablet's recruiter's name; it goes to the relay with the next sync.
      */
     fun `addNote`(`registrationId`: kotlin.String, `text`: kotlin.String)
@@ -3338,6 +3366,13 @@ public interface StaffModeInterface {
     fun `logForkEvidence`(): kotlin.String?
     
     /**
+     * A restore of the relay's log that no witness confirmed and staff have not
+     * acknowledged yet: show it (its `message`) with an acknowledge button whatever
+     * `hand_back` says. `None` otherwise.
+     */
+    fun `logRestore`(): LogRestoreState?
+    
+    /**
      * Counts and the journal: what staff check before handing a kiosk back.
      */
     fun `overview`(): KioskOverview
@@ -3353,6 +3388,13 @@ public interface StaffModeInterface {
      * The registrations this staff tablet holds, newest first.
      */
     fun `registrations`(): List<StaffRecordView>
+    
+    /**
+     * Requires the cosignatures of exactly these witnesses (C2SP tlog-cosignature
+     * verifier keys, 1 to 16) before a capture counts as received, in place of any pinned
+     * before (at enrollment or by an earlier call). A key that does not read is refused.
+     */
+    fun `requireWitnesses`(`witnessKeys`: List<kotlin.String>)
     
     fun `setStatus`(`registrationId`: kotlin.String, `status`: RecordStatus)
     
@@ -3470,6 +3512,25 @@ open class StaffMode: Disposable, AutoCloseable, StaffModeInterface
 
     
     /**
+     * Staff saw that the relay was restored from a backup (`log_restore()` is set)
+     * and told IT/security: the tablet may be handed back again. `false` if there was no
+     * restore to acknowledge.
+     */
+    @Throws(KioskException::class)override fun `acknowledgeLogRestore`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCallWithError(KioskException) { _status ->
+    UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_acknowledge_log_restore(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Adds a note in this tablet's recruiter's name; it goes to the relay with the next sync.
      */
     @Throws(KioskException::class)override fun `addNote`(`registrationId`: kotlin.String, `text`: kotlin.String)
@@ -3526,6 +3587,25 @@ open class StaffMode: Disposable, AutoCloseable, StaffModeInterface
     callWithHandle {
     uniffiRustCallWithError(KioskException) { _status ->
     UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_log_fork_evidence(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A restore of the relay's log that no witness confirmed and staff have not
+     * acknowledged yet: show it (its `message`) with an acknowledge button whatever
+     * `hand_back` says. `None` otherwise.
+     */
+    @Throws(KioskException::class)override fun `logRestore`(): LogRestoreState? {
+            return FfiConverterOptionalTypeLogRestoreState.lift(
+    callWithHandle {
+    uniffiRustCallWithError(KioskException) { _status ->
+    UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_log_restore(
         it,
         _status)
 }
@@ -3599,6 +3679,25 @@ open class StaffMode: Disposable, AutoCloseable, StaffModeInterface
     }
     )
     }
+    
+
+    
+    /**
+     * Requires the cosignatures of exactly these witnesses (C2SP tlog-cosignature
+     * verifier keys, 1 to 16) before a capture counts as received, in place of any pinned
+     * before (at enrollment or by an earlier call). A key that does not read is refused.
+     */
+    @Throws(KioskException::class)override fun `requireWitnesses`(`witnessKeys`: List<kotlin.String>)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(KioskException) { _status ->
+    UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_require_witnesses(
+        it,
+        
+        FfiConverterSequenceString.lower(`witnessKeys`),_status)
+}
+    }
+    
     
 
     
@@ -5184,6 +5283,69 @@ public object FfiConverterTypeLocalizedText: FfiConverterRustBuffer<LocalizedTex
 
 
 /**
+ * A restore of the relay's log staff have not acknowledged (core `LogRestore`).
+ */
+data class LogRestoreState (
+    /**
+     * The size of the log the tablet held before.
+     */
+    var `from`: kotlin.ULong
+    , 
+    /**
+     * The size of the restored log.
+     */
+    var `to`: kotlin.ULong
+    , 
+    /**
+     * Tablet time the restore was seen, ms.
+     */
+    var `atMs`: kotlin.Long
+    , 
+    /**
+     * What staff must hear, in Swedish and English.
+     */
+    var `message`: LocalizedText
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLogRestoreState: FfiConverterRustBuffer<LogRestoreState> {
+    override fun read(buf: ByteBuffer): LogRestoreState {
+        return LogRestoreState(
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterTypeLocalizedText.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: LogRestoreState) = (
+            FfiConverterULong.allocationSize(value.`from`) +
+            FfiConverterULong.allocationSize(value.`to`) +
+            FfiConverterLong.allocationSize(value.`atMs`) +
+            FfiConverterTypeLocalizedText.allocationSize(value.`message`)
+    )
+
+    override fun write(value: LogRestoreState, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`from`, buf)
+            FfiConverterULong.write(value.`to`, buf)
+            FfiConverterLong.write(value.`atMs`, buf)
+            FfiConverterTypeLocalizedText.write(value.`message`, buf)
+    }
+}
+
+
+
+/**
  * A recruiter's note on a registration.
  */
 data class NoteView (
@@ -6085,6 +6247,35 @@ sealed class HandBackState {
         companion object
     }
     
+    /**
+     * The relay was restored from a backup and its log went back from `from` to `to`
+     * entries, with no witness confirming it: records are sent again by themselves; show
+     * `hand_back_advice`, tell IT/security, then `StaffMode.acknowledge_log_restore()`.
+     */
+    data class LogRestored(
+        val `from`: kotlin.ULong, 
+        val `to`: kotlin.ULong) : HandBackState()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Of `unreceipted` captures without a receipt, `captures` wait for the required
+     * witnesses to cosign the relay's log holding them: sync again later.
+     */
+    data class AwaitingWitness(
+        val `captures`: kotlin.ULong, 
+        val `unreceipted`: kotlin.ULong) : HandBackState()
+        
+    {
+        
+
+        companion object
+    }
+    
 
     
 
@@ -6120,6 +6311,14 @@ public object FfiConverterTypeHandBackState : FfiConverterRustBuffer<HandBackSta
                 )
             7 -> HandBackState.LogFork(
                 FfiConverterString.read(buf),
+                )
+            8 -> HandBackState.LogRestored(
+                FfiConverterULong.read(buf),
+                FfiConverterULong.read(buf),
+                )
+            9 -> HandBackState.AwaitingWitness(
+                FfiConverterULong.read(buf),
+                FfiConverterULong.read(buf),
                 )
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
@@ -6175,6 +6374,22 @@ public object FfiConverterTypeHandBackState : FfiConverterRustBuffer<HandBackSta
                 + FfiConverterString.allocationSize(value.`code`)
             )
         }
+        is HandBackState.LogRestored -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterULong.allocationSize(value.`from`)
+                + FfiConverterULong.allocationSize(value.`to`)
+            )
+        }
+        is HandBackState.AwaitingWitness -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterULong.allocationSize(value.`captures`)
+                + FfiConverterULong.allocationSize(value.`unreceipted`)
+            )
+        }
     }
 
     override fun write(value: HandBackState, buf: ByteBuffer) {
@@ -6212,6 +6427,18 @@ public object FfiConverterTypeHandBackState : FfiConverterRustBuffer<HandBackSta
             is HandBackState.LogFork -> {
                 buf.putInt(7)
                 FfiConverterString.write(value.`code`, buf)
+                Unit
+            }
+            is HandBackState.LogRestored -> {
+                buf.putInt(8)
+                FfiConverterULong.write(value.`from`, buf)
+                FfiConverterULong.write(value.`to`, buf)
+                Unit
+            }
+            is HandBackState.AwaitingWitness -> {
+                buf.putInt(9)
+                FfiConverterULong.write(value.`captures`, buf)
+                FfiConverterULong.write(value.`unreceipted`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -7192,6 +7419,38 @@ public object FfiConverterOptionalTypeLocalizedText: FfiConverterRustBuffer<Loca
         } else {
             buf.put(1)
             FfiConverterTypeLocalizedText.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeLogRestoreState: FfiConverterRustBuffer<LogRestoreState?> {
+    override fun read(buf: ByteBuffer): LogRestoreState? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeLogRestoreState.read(buf)
+    }
+
+    override fun allocationSize(value: LogRestoreState?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeLogRestoreState.allocationSize(value)
+        }
+    }
+
+    override fun write(value: LogRestoreState?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeLogRestoreState.write(value, buf)
         }
     }
 }

@@ -1,0 +1,104 @@
+//! A kiosk enrolled with a real relay that trusts a witness pins the witness's key from the
+//! enrollment answer, and counts a capture received only once the witness has cosigned a
+//! checkpoint of the relay's log that holds it: before, the relay stores and logs the
+//! capture, but the tablet keeps it unreceipted (and says it waits for the witness); after
+//! the witness posted its cosignature, the next sync sends it again and it is received.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use kiosk_core::device::HandBack;
+use kiosk_core::protocol::enrollment::EnrolledRole;
+use kiosk_core::sync::HttpTransport;
+use kiosk_core::tlog::cosignature::CosignatureSigner;
+use kiosk_sync_server::AppState;
+use kiosk_sync_server::transparency::checkpoint::LogKey;
+use kiosk_tests::{Backend, TestRelay, demo_code, demo_store, sync_now, tablet};
+
+fn state_with_witness(
+    store: kiosk_tests::DemoStore,
+    dir: &Path,
+    witness: &CosignatureSigner,
+) -> AppState {
+    let mut state = AppState::new(store.store, store.keys);
+    state.log_key = Arc::new(LogKey::load_or_create(dir, None).expect("log key"));
+    state.witness_keys = Arc::new(vec![witness.verifier()]);
+    state
+}
+
+/// The witness's round: the relay's newest checkpoint, cosigned now, posted back.
+fn witness_cosigns(url: &str, witness: &CosignatureSigner) {
+    let note = ureq::get(&format!("{url}/v1/log/checkpoint"))
+        .call()
+        .expect("checkpoint")
+        .body_mut()
+        .read_to_string()
+        .expect("text");
+    let body = format!("{}\n", note.split("\n\n").next().expect("text"));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let cosigned = format!("{note}{}", witness.cosign(&body, now).expect("cosigns"));
+    let posted = ureq::post(&format!("{url}/v1/log/cosignature"))
+        .send(cosigned.as_bytes())
+        .expect("posted");
+    assert_eq!(posted.status().as_u16(), 204);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_capture_is_received_only_once_the_pinned_witness_cosigned_the_log_holding_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let witness = CosignatureSigner::new(
+        "arkiv.example.se/witness",
+        &ed25519_dalek::SigningKey::from_bytes(&[31; 32]),
+    )
+    .expect("a witness");
+    let demo = demo_store(Backend::Sqlite, dir.path()).await;
+    let store = demo.store.clone();
+    let state = state_with_witness(demo, dir.path(), &witness);
+    let relay = TestRelay::start(state).await;
+    let (url, code) = (
+        relay.url(),
+        demo_code(store.as_ref(), EnrolledRole::Kiosk, 1, 3_600_000),
+    );
+    let vkey = witness.verifier().to_string();
+    tokio::task::spawn_blocking(move || {
+        let tablet = tablet();
+        let transport = HttpTransport::new(&url);
+        tablet.device.enroll(&code, &transport).expect("enrolls");
+        assert_eq!(
+            tablet.device.witness_keys().expect("reads"),
+            vec![vkey],
+            "pinned from the enrollment answer"
+        );
+        kiosk_core::generator::capture_generated(&tablet.device, 2, 1).expect("captures");
+        let report = sync_now(&tablet.device, &transport).expect("syncs");
+        assert_eq!(
+            (report.received, report.awaiting_witness),
+            (0, 2),
+            "stored and logged, but no witness cosigned the log holding them"
+        );
+        assert_eq!(
+            tablet.device.hand_back().expect("reads"),
+            HandBack::AwaitingWitness {
+                captures: 2,
+                unreceipted: 2
+            }
+        );
+        witness_cosigns(&url, &witness);
+        let report = sync_now(&tablet.device, &transport).expect("syncs again");
+        assert_eq!((report.received, report.awaiting_witness), (2, 0));
+        assert!(
+            tablet
+                .device
+                .witnessed_checkpoint()
+                .expect("reads")
+                .is_some_and(|note| note.contains("arkiv.example.se/witness"))
+        );
+        assert_eq!(tablet.device.hand_back().expect("reads"), HandBack::Safe);
+    })
+    .await
+    .expect("tablet");
+    relay.stop().await.expect("stops");
+}
