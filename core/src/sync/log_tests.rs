@@ -667,26 +667,27 @@ fn with_a_pinned_witness_a_capture_is_received_only_once_the_witness_cosigned_a_
         }
     );
     assert_eq!(device.witnessed_checkpoint().expect("reads"), None);
-    // The witness cosigned the tree as the tablet held it, before the captures were sent
-    // again (their leaves now lie past it): still waiting.
-    let before = held_size(&device);
+    // The witness cosigned a tree holding the first capture's leaf but not the second's
+    // (sent again, each capture is proven by the leaf written when it was first stored):
+    // the first is received, the second still waits.
+    let before = held_size(&device) - 1;
     relay.cosign(Some(Cosign::At {
         size: before,
         time: NOW_SECS - 60,
     }));
     let report = sync_once(&device, &relay).expect("answered");
-    assert_eq!((report.received, report.awaiting_witness), (0, 2));
+    assert_eq!((report.received, report.awaiting_witness), (1, 1));
     let witnessed = device.witnessed_checkpoint().expect("reads").expect("kept");
     assert_eq!(
         log_check::checkpoint_of(&witnessed).expect("reads").size,
         before
     );
-    // The witness cosigned a tree holding them: received.
+    // The witness cosigned a tree holding both: the second is received too.
     relay.cosign(Some(Cosign::Shown {
         time: NOW_SECS - 60,
     }));
     let report = sync_once(&device, &relay).expect("answered");
-    assert_eq!((report.received, report.awaiting_witness), (2, 0));
+    assert_eq!((report.received, report.awaiting_witness), (1, 0));
     assert_eq!(device.hand_back().expect("reads"), HandBack::Safe);
     // An older cosigned tree later does not move the witnessed one back.
     let held = device.witnessed_checkpoint().expect("reads");
