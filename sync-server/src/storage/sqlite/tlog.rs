@@ -10,9 +10,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::storage::model::LogTip;
 use crate::storage::{StorageError, StorageResult};
 use crate::transparency::append::{self, LogHead};
-use crate::transparency::leaf::{
-    LEAF_LEN, Leaf, LeafKind, Nonce, author_of_actor, record_commitment,
-};
+use crate::transparency::leaf::{Leaf, LeafKind, Nonce, author_of_actor, record_commitment};
 
 /// Appends `leaves` to the log inside the caller's transaction.
 pub(crate) fn append(conn: &Connection, leaves: &[Leaf]) -> StorageResult<()> {
@@ -26,19 +24,14 @@ pub(crate) fn append(conn: &Connection, leaves: &[Leaf]) -> StorageResult<()> {
     let head = head(conn)?;
     let appended = append::append(&head, leaves)
         .map_err(|_| StorageError::Undecodable("transparency log right edge"))?;
-    // One statement for all the leaves, whatever their number: they go in as one blob, cut
-    // into rows by SQLite, instead of a statement (bind, step, reset) per leaf.
-    conn.prepare_cached(
-        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?2)
-         INSERT INTO tlog_leaves (idx, leaf)
-         SELECT ?1 + i, substr(?3, i * ?4 + 1, ?4) FROM n",
-    )?
-    .execute(params![
-        index(appended.first_index)?,
-        appended.leaves.len() as i64,
-        appended.leaves.concat(),
-        LEAF_LEN as i64
-    ])?;
+    let mut insert_leaf =
+        conn.prepare_cached("INSERT INTO tlog_leaves (idx, leaf) VALUES (?1, ?2)")?;
+    for (offset, bytes) in appended.leaves.iter().enumerate() {
+        insert_leaf.execute(params![
+            index(appended.first_index + offset as u64)?,
+            bytes.as_slice()
+        ])?;
+    }
     let mut insert_node =
         conn.prepare_cached("INSERT INTO tlog_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")?;
     for (level, idx, hash) in &appended.nodes {
