@@ -1,7 +1,8 @@
 //! Transparency-log figures:
 //! - the cost per accepted change: SQLite ingest of the same requests (100 real captures
 //!   each, sealed documents, every store write, `synchronous=FULL` commits) with and without
-//!   the log's appends, alternating runs on fresh stores;
+//!   the log's appends, alternating runs on fresh stores; and what the sync answers then
+//!   read (each record's leaves and an inclusion proof per leaf), timed apart;
 //! - proof sizes at 1,000,000 leaves (inclusion and consistency, bytes), from a store
 //!   holding that many leaves, with the time a proof takes to read from it;
 //! - the bytes a sync answer would grow by with a checkpoint and a consistency proof.
@@ -17,14 +18,16 @@ use kiosk_core::generator::RegistrationGenerator;
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_core::tlog::hash::leaf_hash;
 use kiosk_core::tlog::tree::{consistency_proof, inclusion_proof, verify_inclusion};
+use kiosk_sync_server::storage::LOG_READ_LIMIT;
 use kiosk_sync_server::storage::prelude::*;
 use kiosk_sync_server::storage::{
     IngestItem, SKIP_APPENDS_FOR_BENCH, SqliteStore, capture_for_tests, enroll_for_tests,
     ingest_for_tests,
 };
+use kiosk_sync_server::transparency::append::{LogHead, append};
 use kiosk_sync_server::transparency::checkpoint::LogKey;
-use kiosk_sync_server::transparency::leaf::{Leaf, LeafKind};
-use kiosk_sync_server::transparency::source::StoreSubtrees;
+use kiosk_sync_server::transparency::leaf::{Leaf, LeafKind, record_commitment};
+use kiosk_sync_server::transparency::source::{CachedSubtrees, StoreSubtrees};
 
 const PER_REQUEST: usize = 100;
 
@@ -48,9 +51,17 @@ fn requests(requests: usize) -> (ed25519_dalek::VerifyingKey, Vec<Vec<IngestItem
     (key, batches)
 }
 
-/// This process's CPU time (user and system) so far, from `/proc/self/stat` (in clock ticks
-/// of 10 ms): what the machine's other load changes least.
+/// The calling thread's CPU time so far, in nanoseconds from `/proc/thread-self/schedstat`
+/// (the SQLite store does its work on the caller's thread): what the machine's other load
+/// changes least. Falls back to the process's user and system time from `/proc/self/stat`,
+/// in clock ticks of 10 ms.
 fn cpu_time() -> Duration {
+    if let Some(nanos) = std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+    {
+        return Duration::from_nanos(nanos);
+    }
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let fields: Vec<&str> = stat
         .rsplit_once(')')
@@ -66,15 +77,71 @@ fn cpu_time() -> Duration {
     Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
 
-/// One run on a fresh store in a file: the ingest's wall and CPU time, and the changes
-/// stored.
+/// What a sync answer reads for one request's stored captures, as `log_answer::fill` reads
+/// it: each record's nonce, its leaves by record commitment, and an inclusion proof per
+/// leaf at the tip, from the store's subtrees read once each (`cached`, as `fill` reads them)
+/// or once per proof. Returns the leaves proved.
+fn answer(store: &SqliteStore, batch: &[IngestItem], cached: bool) -> u64 {
+    let size = store.log_tip().expect("reads").size;
+    let (uncached, cache) = (StoreSubtrees(store), CachedSubtrees::new(store));
+    let mut proved = 0;
+    for item in batch {
+        let IngestItem::Store { doc_id, .. } = item else {
+            continue;
+        };
+        let nonce = store.record_nonce(doc_id).expect("reads").expect("a nonce");
+        let record = record_commitment(&nonce, doc_id);
+        for (index, _) in store
+            .log_leaves_of_record(&record, 0, LOG_READ_LIMIT)
+            .expect("reads")
+        {
+            if cached {
+                inclusion_proof(&cache, index, size).expect("a proof");
+            } else {
+                inclusion_proof(&uncached, index, size).expect("a proof");
+            }
+            proved += 1;
+        }
+    }
+    proved
+}
+
+/// Wall and CPU time.
+type Took = (Duration, Duration);
+
+/// What a run does besides ingesting.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Variant {
+    /// Without the log's appends.
+    NoLog,
+    /// With the log.
+    Log,
+    /// With the log, its index of leaves by record dropped from the store.
+    LogUnindexed,
+    /// With the log, and after each request the lookups and proofs its answer reads. Kept
+    /// out of the ingest comparison: the reads between requests slow the next ingest down
+    /// (caches), which would be charged to the appends.
+    LogAnswered,
+}
+
+/// One run on a fresh store in a file: the ingest's wall and CPU time, the changes stored,
+/// and (answered) the time the answers' lookups and proofs took, measured apart, with
+/// subtrees read once per proof and once per answer.
 fn run(
     key: &ed25519_dalek::VerifyingKey,
     batches: &[Vec<IngestItem>],
-    log: bool,
-) -> ((Duration, Duration), u64) {
+    variant: Variant,
+) -> (Took, u64, [Took; 2]) {
+    let log = variant != Variant::NoLog;
+    let record_index = variant != Variant::LogUnindexed;
     let dir = tempfile::tempdir().expect("tempdir");
     let store = SqliteStore::open(&dir.path().join("relay.sqlite3")).expect("opens");
+    if !record_index {
+        // What the index of leaves by record costs the appends: gone from this store.
+        rusqlite::Connection::open(dir.path().join("relay.sqlite3"))
+            .and_then(|c| c.execute_batch("DROP INDEX tlog_leaves_by_record"))
+            .expect("drops the index");
+    }
     kiosk_sync_server::store_demo_event(&store).expect("event");
     enroll_for_tests(
         &store,
@@ -92,12 +159,24 @@ fn run(
             _ => 0,
         })
         .sum();
-    let started = Instant::now();
-    let cpu = cpu_time();
+    let mut took = (Duration::ZERO, Duration::ZERO);
+    let mut answers = [(Duration::ZERO, Duration::ZERO); 2];
+    let mut proved = 0;
     for (n, batch) in batches.iter().enumerate() {
-        ingest_for_tests(&store, key.to_bytes(), n as u64 + 1, 1, batch.clone());
+        let batch = batch.clone();
+        let (started, cpu) = (Instant::now(), cpu_time());
+        ingest_for_tests(&store, key.to_bytes(), n as u64 + 1, 1, batch);
+        took.0 += started.elapsed();
+        took.1 += cpu_time() - cpu;
+        if variant == Variant::LogAnswered {
+            for (cached, answers) in [false, true].into_iter().zip(&mut answers) {
+                let (started, cpu) = (Instant::now(), cpu_time());
+                proved += answer(&store, &batches[n], cached);
+                answers.0 += started.elapsed();
+                answers.1 += cpu_time() - cpu;
+            }
+        }
     }
-    let took = (started.elapsed(), cpu_time() - cpu);
     SKIP_APPENDS_FOR_BENCH.store(false, Ordering::Relaxed);
     let size = store.log_tip().expect("reads").size;
     assert_eq!(
@@ -105,7 +184,42 @@ fn run(
         if log { changes } else { 0 },
         "the log holds what the run stored"
     );
-    (took, changes)
+    let answered = variant == Variant::LogAnswered;
+    assert_eq!(
+        proved,
+        if answered { 2 * changes } else { 0 },
+        "every leaf proved"
+    );
+    (took, changes, answers)
+}
+
+/// The leaves a run with the log appended, read back from a store it fills.
+fn with_log_leaves(key: &ed25519_dalek::VerifyingKey, batches: &[Vec<IngestItem>]) -> Vec<Leaf> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(&dir.path().join("relay.sqlite3")).expect("opens");
+    kiosk_sync_server::store_demo_event(&store).expect("event");
+    enroll_for_tests(
+        &store,
+        key.to_bytes(),
+        kiosk_core::demo::DEMO_EVENT_ID,
+        EnrolledRole::Kiosk,
+        None,
+    );
+    for (n, batch) in batches.iter().enumerate() {
+        ingest_for_tests(&store, key.to_bytes(), n as u64 + 1, 1, batch.clone());
+    }
+    let size = store.log_tip().expect("reads").size;
+    let mut leaves = Vec::new();
+    while (leaves.len() as u64) < size {
+        let page = store
+            .log_leaves(leaves.len() as u64, LOG_READ_LIMIT)
+            .expect("reads");
+        leaves.extend(
+            page.iter()
+                .map(|bytes| Leaf::decode(bytes).expect("decodes")),
+        );
+    }
+    leaves
 }
 
 fn main() {
@@ -126,16 +240,26 @@ fn main() {
     let mut without = Vec::new();
     let mut with_cpu = Vec::new();
     let mut without_cpu = Vec::new();
+    let mut unindexed_cpu = Vec::new();
+    let mut answer_wall = [Vec::new(), Vec::new()];
+    let mut answer_cpu = [Vec::new(), Vec::new()];
     let mut changes = 0;
     for _ in 0..5 {
-        let ((took, cpu), n) = run(&key, &batches, false);
+        let ((took, cpu), n, _) = run(&key, &batches, Variant::NoLog);
         without.push(took);
         without_cpu.push(cpu);
-        let ((took, cpu), n2) = run(&key, &batches, true);
+        let ((took, cpu), n2, _) = run(&key, &batches, Variant::Log);
         with.push(took);
         with_cpu.push(cpu);
+        let (_, _, answers) = run(&key, &batches, Variant::LogAnswered);
+        for (n, (wall, cpu)) in answers.into_iter().enumerate() {
+            answer_wall[n].push(wall);
+            answer_cpu[n].push(cpu);
+        }
         assert_eq!(n, n2);
         changes = n;
+        let ((_, cpu), _, _) = run(&key, &batches, Variant::LogUnindexed);
+        unindexed_cpu.push(cpu);
     }
     let best = |runs: &[Duration]| runs.iter().min().copied().expect("runs");
     let median = |runs: &[Duration]| {
@@ -163,7 +287,7 @@ fn main() {
     );
     let (wc, woc) = (median(&with_cpu), median(&without_cpu));
     println!(
-        "  CPU time of the process, median of 5: without {:.1} µs per change, with {:.1}; \
+        "  CPU time of the ingesting thread, median of 5: without {:.1} µs per change, with {:.1}; \
          the log adds {:.1} % (runs in ms, without: {:?}; with: {:?})",
         per_change(woc),
         per_change(wc),
@@ -174,6 +298,47 @@ fn main() {
             .collect::<Vec<_>>(),
         with_cpu.iter().map(|d| d.as_millis()).collect::<Vec<_>>()
     );
+    println!(
+        "  with the log but without its index of leaves by record: {:.1} µs CPU per change, \
+         median of 5; the log adds {:.1} % (runs in ms: {:?})",
+        per_change(median(&unindexed_cpu)),
+        (median(&unindexed_cpu).as_secs_f64() / woc.as_secs_f64() - 1.0) * 100.0,
+        unindexed_cpu
+            .iter()
+            .map(|d| d.as_millis())
+            .collect::<Vec<_>>()
+    );
+    // The pure computation of the appends, timed alone, in the request's pieces.
+    let leaves: Vec<Leaf> = with_log_leaves(&key, &batches);
+    let started = Instant::now();
+    let mut head = LogHead::empty();
+    for piece in leaves.chunks(changes as usize / batches.len().max(1)) {
+        head = append(&head, piece).expect("appends").head;
+    }
+    println!(
+        "  of which the appends' computation (leaf encoding, hashes, frontier), timed alone: \
+         {:.2} µs per change",
+        per_change(started.elapsed())
+    );
+    for (n, how) in ["once per proof", "once per answer (as fill reads them)"]
+        .into_iter()
+        .enumerate()
+    {
+        println!(
+            "  the answers' lookups and inclusion proofs (nonce, leaves by record, a proof per \
+             leaf), after each request, subtrees read {how}: best {:.1} µs per change (wall), \
+             median {:.1} µs CPU; {:.1} % of ingest without the log (CPU: {:.1} %); runs in \
+             ms: {:?}",
+            per_change(best(&answer_wall[n])),
+            per_change(median(&answer_cpu[n])),
+            best(&answer_wall[n]).as_secs_f64() / wo.as_secs_f64() * 100.0,
+            median(&answer_cpu[n]).as_secs_f64() / woc.as_secs_f64() * 100.0,
+            answer_wall[n]
+                .iter()
+                .map(|d| d.as_millis())
+                .collect::<Vec<_>>()
+        );
+    }
 
     // 2. Proof sizes at `big` leaves, served from a store holding them.
     let dir = tempfile::tempdir().expect("tempdir");

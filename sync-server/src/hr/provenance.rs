@@ -46,7 +46,7 @@ use crate::storage::{
 };
 use crate::transparency::checkpoint::LogKey;
 use crate::transparency::leaf::{Leaf, Nonce, change_subject, record_commitment};
-use crate::transparency::source::StoreSubtrees;
+use crate::transparency::source::CachedSubtrees;
 
 /// The bundle format this relay writes.
 pub const BUNDLE_FORMAT: &str = "kiosk-provenance-bundle-v1";
@@ -258,7 +258,8 @@ fn proofs(
     leaves: &[(u64, Vec<u8>)],
     size: u64,
 ) -> HrResult<Vec<Vec<Hash>>> {
-    let source = StoreSubtrees(store);
+    // A record's proofs share the subtrees toward the tip: each is read once.
+    let source = CachedSubtrees::new(store);
     leaves
         .iter()
         .map(|(index, _)| {

@@ -15,6 +15,8 @@
 //! recompute the commitment and subject from what it sent and know the leaf is about
 //! exactly that change; the nonce is never logged.
 
+use std::collections::HashMap;
+
 use kiosk_core::documents::{ChunkLimits, check_change_chunks};
 use kiosk_core::protocol::{LogInclusion, PushBody, PushOutcome, SyncRequest, SyncResponse};
 use kiosk_core::tlog::tree::{TreeError, consistency_proof, inclusion_proof};
@@ -23,7 +25,7 @@ use super::Checked;
 use crate::storage::model::{IngestItem, LOG_READ_LIMIT, LogTip};
 use crate::storage::{RelayStore, StorageResult};
 use crate::transparency::leaf::{LEAF_LEN, LeafKind, Nonce, change_subject, record_commitment};
-use crate::transparency::source::{SourceError, StoreSubtrees};
+use crate::transparency::source::{CachedSubtrees, SourceError};
 use crate::witness::intake::with_cosignatures;
 
 /// The most leaves of one record read while looking for an answer's leaves: far more than
@@ -72,7 +74,8 @@ pub(super) fn fill(
     if request.log_size == 0 {
         response.log_key = Some(log.vkey());
     }
-    let source = StoreSubtrees(store);
+    // The proofs of one answer share most of their subtrees: each is read once.
+    let source = CachedSubtrees::new(store);
     // A size past the tip gets no proof: the tablet sees the log shrink, which is a fork.
     if request.log_size > 0 && request.log_size < tip.size {
         response.log_consistency = proof(consistency_proof(&source, request.log_size, tip.size))?;
@@ -191,6 +194,12 @@ fn find_by_record<'w>(
     wanted: &'w [Wanted],
 ) -> StorageResult<Vec<(u64, Vec<u8>, &'w Wanted)>> {
     let mut found: Vec<Option<(u64, Vec<u8>)>> = vec![None; wanted.len()];
+    // The wanted leaves by identity, in order: a leaf is matched in one look-up, not against
+    // every leaf the request wants.
+    let mut by_identity: HashMap<&[u8; 96], Vec<usize>> = HashMap::with_capacity(wanted.len());
+    for (slot, want) in wanted.iter().enumerate() {
+        by_identity.entry(&want.identity).or_default().push(slot);
+    }
     let mut records: Vec<[u8; 32]> = wanted
         .iter()
         .map(|want| want.identity[..32].try_into().expect("32 bytes"))
@@ -208,12 +217,13 @@ fn find_by_record<'w>(
                 if index >= size || leaf.len() != LEAF_LEN {
                     continue;
                 }
-                for (slot, want) in found.iter_mut().zip(wanted) {
-                    let kind_fits = want.kinds.iter().any(|k| *k as u8 == leaf[1]);
-                    if kind_fits && leaf[2..98] == want.identity {
-                        *slot = Some((index, leaf.clone()));
-                        break;
-                    }
+                let identity: &[u8; 96] = leaf[2..98].try_into().expect("96 bytes");
+                let slots = by_identity.get(identity).map(Vec::as_slice).unwrap_or(&[]);
+                if let Some(&slot) = slots
+                    .iter()
+                    .find(|&&slot| wanted[slot].kinds.iter().any(|k| *k as u8 == leaf[1]))
+                {
+                    found[slot] = Some((index, leaf));
                 }
             }
             if short {
