@@ -58,8 +58,9 @@ impl SubtreeSource for StoreSubtrees<'_> {
     }
 }
 
-/// The most subtrees a [`CachedSubtrees`] keeps (about 5 MiB); past it, it starts again.
-const CACHE_LIMIT: usize = 100_000;
+/// The most subtrees a [`CachedSubtrees`] keeps (48 bytes each in a map of at most 2^17
+/// slots: about 6 MiB); past it, it starts again.
+const CACHE_LIMIT: usize = 65_536;
 
 /// The store's subtrees, each read once: the inclusion proofs of one sync answer's leaves,
 /// which lie next to each other, share most of their subtrees and the tree's right edge.
@@ -71,19 +72,26 @@ const CACHE_LIMIT: usize = 100_000;
 pub struct CachedSubtrees<'a> {
     store: &'a dyn RelayStore,
     known: RefCell<HashMap<(u8, u64), Hash>>,
+    limit: usize,
 }
 
 impl<'a> CachedSubtrees<'a> {
     pub fn new(store: &'a dyn RelayStore) -> CachedSubtrees<'a> {
+        CachedSubtrees::with_limit(store, CACHE_LIMIT)
+    }
+
+    /// With room for `limit` subtrees (tests use a small one to start again often).
+    fn with_limit(store: &'a dyn RelayStore, limit: usize) -> CachedSubtrees<'a> {
         CachedSubtrees {
             store,
             known: RefCell::new(HashMap::new()),
+            limit,
         }
     }
 
     fn keep(&self, level: u8, index: u64, hash: Hash) {
         let mut known = self.known.borrow_mut();
-        if known.len() >= CACHE_LIMIT {
+        if known.len() >= self.limit {
             known.clear();
         }
         known.insert((level, index), hash);
@@ -111,8 +119,14 @@ impl SubtreeSource for CachedSubtrees<'_> {
             .ok_or(SourceError::Missing { level, index })?;
         let leaves = self.store.log_leaves(first, 1 << LOWEST_STORED_LEVEL)?;
         let mut row: Vec<Hash> = leaves.iter().map(|leaf| leaf_hash(leaf)).collect();
+        // The asked subtree is taken as it is computed, not looked up afterwards: the cache
+        // may start again while the block is kept.
+        let mut asked = None;
         for row_level in 0..LOWEST_STORED_LEVEL {
             let row_first = block << (LOWEST_STORED_LEVEL - row_level);
+            if row_level == level {
+                asked = row.get((index - row_first) as usize).copied();
+            }
             for (offset, hash) in row.iter().enumerate() {
                 self.keep(row_level, row_first + offset as u64, *hash);
             }
@@ -121,11 +135,7 @@ impl SubtreeSource for CachedSubtrees<'_> {
                 .map(|pair| node_hash(&pair[0], &pair[1]))
                 .collect();
         }
-        self.known
-            .borrow()
-            .get(&(level, index))
-            .copied()
-            .ok_or(missing)
+        asked.ok_or(missing)
     }
 }
 
@@ -179,6 +189,32 @@ mod tests {
                     consistency_proof(&StoreSubtrees(&store), old, size).expect("proof"),
                     "consistency {old} → {size}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn a_cache_that_fills_up_and_starts_again_still_serves_every_proof() {
+        // Limits below one block's 31 subtrees make the cache start again while a block is
+        // kept, the case where a looked-up-afterwards subtree would be missing.
+        let (_dir, store) = store_of(70);
+        for limit in [1usize, 5, 17, 31, 40] {
+            let cached = CachedSubtrees::with_limit(&store, limit);
+            for size in [16u64, 33, 70] {
+                for index in 0..size {
+                    assert_eq!(
+                        inclusion_proof(&cached, index, size).expect("proof"),
+                        inclusion_proof(&StoreSubtrees(&store), index, size).expect("proof"),
+                        "inclusion of {index} in {size} with room for {limit}"
+                    );
+                }
+                for old in 1..size {
+                    assert_eq!(
+                        consistency_proof(&cached, old, size).expect("proof"),
+                        consistency_proof(&StoreSubtrees(&store), old, size).expect("proof"),
+                        "consistency {old} → {size} with room for {limit}"
+                    );
+                }
             }
         }
     }
