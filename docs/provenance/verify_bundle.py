@@ -12,8 +12,8 @@ the relay's signing key as you got them from the relay's operator (not from the 
 check that the bundle is signed by the keys you trust; without them the script checks the
 bundle against the keys it carries and says so.
 
---max-cosignature-age (7d, 12h, 30m, 90s) also fails a witness's cosignature older than that
-now: for checking a bundle just made (an archived bundle's cosignature is as old as the
+--max-cosignature-age (7d, 12h, 30m, 90s; 0 for any age) also fails a witness's cosignature
+older than that now: for checking a bundle just made (an archived bundle's cosignature is as old as the
 bundle, so leave it out there).
 
 --extract writes the files the openssl commands of docs/provenance.md read.
@@ -173,13 +173,73 @@ def cosignature_ok(text, lines, witness_vkey):
 
 
 AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# How far a cosignature's time may be ahead of this machine's clock (as verify-log).
+CLOCK_SKEW = 600
 
 
 def age_seconds(text):
-    """`7d`, `12h`, `30m` or `90s` as seconds; None if it is not one."""
-    if len(text) < 2 or text[-1] not in AGE_UNITS or not text[:-1].isdigit():
+    """`7d`, `12h`, `30m` or `90s` as seconds, `0` (any age) as 0; None if it is not one."""
+    if text == "0":
+        return 0
+    number = text[:-1]
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+    if len(text) < 2 or text[-1] not in AGE_UNITS or not (number.isascii() and number.isdigit()):
         return None
-    return int(text[:-1]) * AGE_UNITS[text[-1]]
+    return int(number) * AGE_UNITS[text[-1]]
+
+
+# --- CBOR (RFC 8949), the few items a signed envelope holds --------------------------------
+
+
+def cbor_item(data, at, depth=0):
+    """One CBOR item of definite length (unsigned integer, byte or text string, array, map
+    with text keys) at `at`: (value, offset after it); raises ValueError otherwise."""
+    if depth > 8:
+        raise ValueError("CBOR nested too deep")
+    if at >= len(data):
+        raise ValueError("CBOR ends early")
+    major, info = data[at] >> 5, data[at] & 0x1F
+    at += 1
+    if info < 24:
+        n = info
+    elif info <= 27:
+        width = 1 << (info - 24)
+        if at + width > len(data):
+            raise ValueError("CBOR ends early")
+        n, at = int.from_bytes(data[at : at + width], "big"), at + width
+    else:
+        raise ValueError("CBOR of indefinite length or a reserved value")
+    if major == 0:
+        return n, at
+    if major in (2, 3):
+        if at + n > len(data):
+            raise ValueError("CBOR string longer than its data")
+        raw = bytes(data[at : at + n])
+        return (raw if major == 2 else raw.decode("utf-8")), at + n
+    if major in (4, 5) and n > len(data):
+        raise ValueError("CBOR count longer than its data")
+    if major == 4:
+        items = []
+        for _ in range(n):
+            item, at = cbor_item(data, at, depth + 1)
+            items.append(item)
+        return items, at
+    if major == 5:
+        pairs = {}
+        for _ in range(n):
+            key, at = cbor_item(data, at, depth + 1)
+            if not isinstance(key, str) or key in pairs:
+                raise ValueError("CBOR map key not a text string, or repeated")
+            pairs[key], at = cbor_item(data, at, depth + 1)
+        return pairs, at
+    raise ValueError("CBOR major type %d is not in a signed envelope" % major)
+
+
+def cbor_decode(data):
+    value, at = cbor_item(data, 0)
+    if at != len(data):
+        raise ValueError("bytes after the CBOR item")
+    return value
 
 
 # --- Kiosk leaves and Automerge change chunks ---------------------------------------------
@@ -252,12 +312,21 @@ def check_bundle(bundle, vkey=None, relay_key=None, witnesses=(), max_age=None):
         r.check(False, "checkpoint signed by the log key", str(error))
         return r
     r.check(size == log["size"] and root == b64(log["root"]), "checkpoint's size and root are the bundle's")
+    now = int(clock.time())
     for witness in witnesses:
         name = witness.split("+")[0]
         time = cosignature_time(text, lines, witness)
         r.check(time is not None, "cosigned by witness " + name)
-        if time is not None and max_age is not None:
-            age = int(clock.time()) - time
+        if time is not None:
+            # A time in the future would pass any age check for ever.
+            r.check(
+                time <= now + CLOCK_SKEW,
+                "witness %s's cosignature is not dated in the future" % name,
+                "it is dated %d seconds after now, more than the %d seconds clocks may differ"
+                % (time - now, CLOCK_SKEW),
+            )
+        if time is not None and max_age:
+            age = now - time
             r.check(
                 age <= max_age,
                 "witness %s's cosignature is at most %d seconds old" % (name, max_age),
@@ -277,6 +346,12 @@ def check_bundle(bundle, vkey=None, relay_key=None, witnesses=(), max_age=None):
         r.check(
             len(leaf) == LEAF_LEN and leaf[0] == 1 and leaf[2:34] == commitment,
             "leaf %d is a version-1 leaf of this record" % index,
+        )
+        kind = leaf[1] if len(leaf) > 1 else None
+        r.check(
+            kind in CHANGE_KINDS or kind in OTHER_KINDS,
+            "leaf %d is of a known kind (%s)" % (index, CHANGE_KINDS.get(kind) or OTHER_KINDS.get(kind)),
+            "kind byte %r: a reader refuses another kind" % kind,
         )
         leaves[index] = leaf
 
@@ -335,6 +410,19 @@ def check_bundle(bundle, vkey=None, relay_key=None, witnesses=(), max_age=None):
             "certificate message = tag || payload",
         )
         r.check(ed25519_ok(signer, b64(certificate["signature"]), signed), "certificate signed by the relay")
+        # The whole envelope (the bytes a kept certificate was sent as) must hold exactly the
+        # signer, payload and signature checked above, not other ones.
+        try:
+            envelope = cbor_decode(b64(certificate["envelope_cbor"]))
+            same = isinstance(envelope, dict) and envelope == {
+                "signer": signer,
+                "payload": payload,
+                "signature": b64(certificate["signature"]),
+            }
+            why = "" if same else "it holds another signer, payload or signature"
+        except (ValueError, TypeError, KeyError) as error:
+            same, why = False, str(error)
+        r.check(same, "certificate envelope_cbor holds the signer, payload and signature checked", why)
         # The signed payload itself must name the capturing tablet (a CBOR byte string of 32
         # bytes: 0x58 0x20 then the key), not only the bundle's unsigned JSON.
         r.check(b"\x58\x20" + device_key in payload, "the signed certificate names the capturing tablet")

@@ -22,6 +22,7 @@ use kiosk_sync_server::storage::{
 };
 use kiosk_sync_server::tls_reload::{self, ReloadingCertificate};
 use kiosk_sync_server::transparency::checkpoint::LogKey;
+use kiosk_sync_server::transparency::checkpoint::refuse_lost_log_key;
 use kiosk_sync_server::{
     AppState, now_ms, serve, serve_tls_with, serve_with, shutdown_signal, store_demo_event,
 };
@@ -231,6 +232,12 @@ enum Command {
         monitor: MonitorFlags,
         #[command(flatten)]
         backups: BackupFlags,
+        /// Record this data directory's relay-log.key (and log origin) as the transparency
+        /// log's key in place of the one the database records, while the log is still empty.
+        /// Tablets enrolled since the first start carry the old key and must enroll again.
+        /// Without it, a missing or other log key is refused.
+        #[arg(long)]
+        new_log_key: bool,
     },
     /// Create an enrollment code for an event.
     CreateCode {
@@ -702,13 +709,18 @@ type OpenedStore = (Arc<dyn RelayStore>, RelayKeys, Option<Arc<PgStore>>);
 fn open(
     data_dir: &Path,
     database_url: Option<&DatabaseUrl>,
+    new_log_key: bool,
 ) -> Result<OpenedStore, Box<dyn std::error::Error>> {
     let Some(url) = database_url else {
-        let (store, keys) = open_sqlite(data_dir)?;
+        let (store, keys) = open_sqlite(data_dir, new_log_key)?;
         return Ok((store, keys, None));
     };
     private_files::secure_data_dir(data_dir)?;
     let store = PgStore::open(url.as_str())?;
+    // Before any key is read or made: a lost log key is refused while the data directory
+    // can still take `import-keys`.
+    refuse_lost_log_key(data_dir, &store, new_log_key)
+        .map_err(|e| format!("the transparency log key in {}: {e}", data_dir.display()))?;
     let keys = RelayKeys::for_shared_store(data_dir, &store)?;
     // Only with the database's own keys: rows written without them are tagged now, before
     // the instance serves (a database an older relay wrote: once).
@@ -728,12 +740,17 @@ fn open(
 /// The keys and the SQLite store of a data directory.
 fn open_sqlite(
     data_dir: &Path,
+    new_log_key: bool,
 ) -> Result<(Arc<SqliteStore>, RelayKeys), Box<dyn std::error::Error>> {
     // Before anything is read or written: what others could read is made private (and
     // logged), or nothing starts.
     private_files::secure_data_dir(data_dir)?;
-    let keys = RelayKeys::load_or_create(data_dir)?;
     let store = Arc::new(SqliteStore::open(&database_path(data_dir))?);
+    // Before any key is made: a restore without the key export is refused while the data
+    // directory can still take `import-keys` (which refuses a directory with other keys).
+    refuse_lost_log_key(data_dir, store.as_ref(), new_log_key)
+        .map_err(|e| format!("the transparency log key in {}: {e}", data_dir.display()))?;
+    let keys = RelayKeys::load_or_create(data_dir)?;
     Ok((store, keys))
 }
 
@@ -808,6 +825,7 @@ fn open_admin(
     let (store, keys, _) = open(
         &settings.data_dir_or_default(),
         settings.database_url.as_ref(),
+        false,
     )?;
     Ok((store, keys))
 }
@@ -869,6 +887,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             limits,
             monitor,
             backups,
+            new_log_key,
         } => {
             let flags = Settings {
                 listen,
@@ -901,7 +920,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let retention_months = settings.access_log_retention_months_or_default();
             let config = ServeConfig::from_settings(settings)?;
             log_format::init(&config.log, config.log_format);
-            serve_relay(config, retention_months, monitor).await
+            serve_relay(config, retention_months, monitor, new_log_key).await
         }
         // The demo keeps to its own defaults: a config file names a real relay's data, which
         // the demo event and codes must not be written into.
@@ -1029,7 +1048,7 @@ fn admin_command(
             let settings = admin_settings(data_dir_flag, &config)?;
             sqlite_only(&settings, "backup")?;
             let data_dir = settings.data_dir_or_default();
-            let (store, _) = open_sqlite(&data_dir)?;
+            let (store, _) = open_sqlite(&data_dir, false)?;
             let report = store.backup(&to)?;
             // Readiness and the console read the newest backup from here.
             kiosk_sync_server::scheduled_backup::record_success(
@@ -1140,7 +1159,7 @@ fn admin_command(
             }
             let settings = admin_settings(data_dir_flag, &config)?;
             let data_dir = settings.data_dir_or_default();
-            let (store, keys, _) = open(&data_dir, settings.database_url.as_ref())?;
+            let (store, keys, _) = open(&data_dir, settings.database_url.as_ref(), false)?;
             let blockers = key_rotation::RetireBlockers::of(store.as_ref(), &keys, now_ms())?;
             let not_adopted = blockers.not_adopted;
             let retired = key_rotation::retire_previous(&data_dir, blockers, force)?;
@@ -1280,6 +1299,7 @@ fn admin_command(
             let (store, _, _) = open(
                 &settings.data_dir_or_default(),
                 settings.database_url.as_ref(),
+                false,
             )?;
             verify_log(
                 store.as_ref(),
@@ -1292,8 +1312,9 @@ fn admin_command(
         Command::AccessLogCheckpoint { config, to } => {
             let settings = admin_settings(data_dir_flag, &config)?;
             let data_dir = settings.data_dir_or_default();
-            let (store, keys, _) = open(&data_dir, settings.database_url.as_ref())?;
-            let log_key = kiosk_sync_server::transparency::checkpoint::load_for_store(
+            let (store, keys, _) = open(&data_dir, settings.database_url.as_ref(), false)?;
+            // Compared with the recorded key only: an admin command makes and binds none.
+            let log_key = kiosk_sync_server::transparency::checkpoint::check_for_store(
                 &data_dir,
                 settings.log_origin.as_deref(),
                 store.as_ref(),
@@ -1325,6 +1346,7 @@ fn admin_command(
             let (store, _, _) = open(
                 &settings.data_dir_or_default(),
                 settings.database_url.as_ref(),
+                false,
             )?;
             let months = settings.access_log_retention_months_or_default();
             match daily_checkpoint::prune_access_log(store.as_ref(), months, now_ms())? {
@@ -1448,6 +1470,7 @@ async fn serve_relay(
     config: ServeConfig,
     access_log_retention_months: u32,
     monitor: MonitorFlags,
+    new_log_key: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let observer = Arc::new(observe::Observer::new(observe::MonitorSettings {
         data_dir: Some(config.data_dir.clone()),
@@ -1483,7 +1506,7 @@ async fn serve_relay(
     // The PostgreSQL client blocks (it connects and migrates here): off the async threads.
     let (store, keys, postgres) = tokio::task::block_in_place(|| match &config.backup {
         Some(schedule) => {
-            let (sqlite, keys) = open_sqlite(&config.data_dir)?;
+            let (sqlite, keys) = open_sqlite(&config.data_dir, new_log_key)?;
             kiosk_sync_server::scheduled_backup::spawn(
                 sqlite.clone(),
                 config.data_dir.clone(),
@@ -1492,7 +1515,7 @@ async fn serve_relay(
             );
             Ok((sqlite as Arc<dyn RelayStore>, keys, None))
         }
-        None => open(&config.data_dir, config.database_url.as_ref()),
+        None => open(&config.data_dir, config.database_url.as_ref(), new_log_key),
     })?;
     if let Some(postgres) = postgres {
         spawn_address_tagging(
@@ -1512,6 +1535,7 @@ async fn serve_relay(
                 &config.data_dir,
                 config.log_origin.as_deref(),
                 store.as_ref(),
+                new_log_key,
             )
         })
         .map_err(|e| {
@@ -1787,7 +1811,7 @@ async fn demo(listen: SocketAddr, data_dir: &Path) -> Result<(), Box<dyn std::er
         return Err("the demo serves plain HTTP on loopback only".into());
     }
     let _running = take_run_lock(data_dir)?;
-    let (store, keys) = open_sqlite(data_dir)?;
+    let (store, keys) = open_sqlite(data_dir, false)?;
     store_demo_event(store.as_ref())?;
     let now = now_ms();
     let week = now + 7 * 24 * 3_600_000;
@@ -1868,6 +1892,7 @@ async fn demo(listen: SocketAddr, data_dir: &Path) -> Result<(), Box<dyn std::er
             data_dir,
             None,
             state.store.as_ref(),
+            false,
         )
         .map_err(|e| format!("the transparency log key in {}: {e}", data_dir.display()))?,
     );
@@ -1904,8 +1929,13 @@ fn verify_log(
                 )
                 .into());
             }
-            let key = LogKey::load_or_create(&data_dir, settings.log_origin.as_deref())
-                .map_err(|e| format!("the transparency log key: {e}"))?;
+            // Compared with the key the store records, never made nor bound.
+            let key = kiosk_sync_server::transparency::checkpoint::check_for_store(
+                &data_dir,
+                settings.log_origin.as_deref(),
+                store,
+            )
+            .map_err(|e| format!("the transparency log key: {e}"))?;
             let text = read_bounded_text(path, 64 * 1024)
                 .map_err(|e| format!("checkpoint {}: {e}", path.display()))?;
             let saved = open_checkpoint(&text, &key.verifier())

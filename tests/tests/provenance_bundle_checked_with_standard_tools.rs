@@ -7,7 +7,8 @@
 //! the check that covers it, and so does one without the witness's cosignature when the
 //! witness is required, one whose cosignature is older than the age asked for, and each
 //! tampered certificate (another signer, a flipped signature, a payload naming another
-//! tablet, another tag), by the script and, for the signature, by OpenSSL. After
+//! tablet, another tag, an envelope holding another signature), by the script and, for the
+//! signature, by OpenSSL; so does a leaf of an unknown kind. After
 //! gallring the record's content and nonce are gone and the API answers 410 `removed`, while
 //! its leaves still verify against a later checkpoint with proofs the relay serves by index.
 //!
@@ -441,6 +442,11 @@ fn check_bundle_and_removal(
     );
     let within = aged("36500d");
     assert!(within.status.success(), "{}", text(&within));
+    // `0` accepts any age, as verify-log's; a digit that is not ASCII is a usage error.
+    let any = aged("0");
+    assert!(any.status.success(), "0 is any age: {}", text(&any));
+    let unreadable = aged("\u{b2}d");
+    assert_eq!(unreadable.status.code(), Some(2), "{}", text(&unreadable));
 
     // The certificate, tampered four ways: each fails the check that covers it.
     let certificate = &bundle["device"]["certificate"];
@@ -504,6 +510,30 @@ fn check_bundle_and_removal(
             c["signature"] = other_tag_signature.clone();
         },
         "certificate tag is kiosk-cert-v1",
+    );
+
+    // The whole envelope with another signature in it than the one checked: the bytes a
+    // kept certificate was sent as must be the ones the other fields state.
+    bad(
+        "certificate-envelope.json",
+        &|b| {
+            let c = &mut b["device"]["certificate"];
+            let last = b64(&c["envelope_cbor"]).len() - 1;
+            c["envelope_cbor"] = flipped(&c["envelope_cbor"], last);
+        },
+        "certificate envelope_cbor holds the signer, payload and signature checked",
+    );
+    // A leaf of a kind no reader knows.
+    let first_index = bundle["log"]["leaves"][0]["index"].as_u64().expect("index");
+    bad(
+        "leaf-kind.json",
+        &|b| {
+            let leaf = &mut b["log"]["leaves"][0]["bytes"];
+            let mut bytes = b64(leaf);
+            bytes[1] = 0x63;
+            *leaf = json!(Base64::encode_string(&bytes));
+        },
+        &format!("leaf {first_index} is of a known kind"),
     );
 
     // And OpenSSL refuses the altered checkpoint text and capture signature too.

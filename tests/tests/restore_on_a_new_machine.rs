@@ -4,9 +4,12 @@
 //! gets `import-keys` and `restore`, and the relay started on it serves the same tablet:
 //! the tablet's sync is answered and signed by the key it enrolled with, and its close
 //! report is complete. A damaged backup is refused at `restore`, and a relay restored
-//! without the exported keys refuses to start, naming the log key to restore from the key
-//! export (a relay with new keys would be refused by every tablet and read as a fork by
-//! every witness). A real relay process and the `kiosk-device` CLI.
+//! without the exported keys refuses to start, before it makes any key, naming the log key
+//! to restore from the key export (a relay with new keys would be refused by every tablet
+//! and read as a fork by every witness; the database records its log key, and a database
+//! from before that record is refused once its log holds more than the upgrade's
+//! `accepted-before-log` leaves); `import-keys` then restores the keys and the relay starts.
+//! A real relay process and the `kiosk-device` CLI.
 //!
 //! SQLite-only, whatever `KIOSK_TEST_STORE` says: scheduled backups and `restore` copy the
 //! SQLite file.
@@ -283,8 +286,33 @@ fn a_relay_restored_on_a_new_machine_from_a_backup_and_its_exported_keys_serves_
         said.contains("relay-log.key is missing") && said.contains("export-keys"),
         "{said}"
     );
-    assert!(
-        !keyless.join("relay-log.key").exists(),
-        "no new log key is made in its place"
+    for made in [
+        "relay-log.key",
+        "relay-signing.key",
+        "relay-sealing.seed",
+        "relay-receipt.key",
+    ] {
+        assert!(
+            !keyless.join(made).exists(),
+            "no {made} is made before the refusal"
+        );
+    }
+    // The recovery the refusal names works: the key export imports into the refused data
+    // directory (it holds no keys of its own), and the relay then starts and serves the
+    // tablet enrolled on the first machine.
+    let said = admin_ok(
+        &keyless,
+        &[
+            "import-keys",
+            "--from",
+            path_arg(&exported),
+            "--passphrase-file",
+            path_arg(&passphrase),
+        ],
     );
+    assert!(said.contains("relay keys imported"), "{said}");
+    let relay = RelayProcess::start(&keyless);
+    let synced = sync(&tablet, &relay.url);
+    assert!(synced.contains("received"), "{synced}");
+    relay.stop();
 }

@@ -63,11 +63,12 @@ const CAPTURE_MESSAGE_LAYOUT: &str = "\"kiosk-capture-v1\" ‖ device key (32) �
      registration id (4, big endian) ‖ registration id (UTF-8) ‖ number of change hashes (4, \
      big endian) ‖ change hashes (32 each, in the order of capture.change_hashes)";
 
-/// What the relay did not keep of an enrollment from before certificates were kept, said
-/// in the bundle.
-const CERTIFICATE_NOTE: &str = "The relay kept no copy of the certificate it sent this tablet \
-     at enrollment (it was enrolled before the relay kept them). This certificate is re-issued from the relay's enrollment record (the same \
-     fields) and signed now with the relay's current signing key; its version is this relay's \
+/// What the relay did not keep of an enrollment whose certificate is not kept (from before
+/// certificates were kept, or another enrollment's kept in its place), said in the bundle.
+const CERTIFICATE_NOTE: &str = "The certificate the relay sent this tablet at this enrollment \
+     was not kept for this enrollment (the tablet enrolled before the relay kept them, or \
+     another enrollment's was kept in its place). This certificate is re-issued from the \
+     relay's enrollment record (the same fields) and signed now with the relay's current signing key; its version is this relay's \
      protocol version, which may differ from the one the tablet received. It proves what the \
      relay states about the enrollment when the bundle was made, not what it said then.";
 

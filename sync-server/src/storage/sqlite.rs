@@ -854,7 +854,8 @@ impl DeviceStore for SqliteStore {
             "INSERT INTO device_certificates (device_key, issued_at, envelope)
              VALUES (?1, ?2, ?3)
              ON CONFLICT (device_key) DO UPDATE
-                 SET issued_at = excluded.issued_at, envelope = excluded.envelope",
+                 SET issued_at = excluded.issued_at, envelope = excluded.envelope
+                 WHERE excluded.issued_at >= device_certificates.issued_at",
             params![device_key.as_slice(), issued_at, envelope],
         )?;
         Ok(())

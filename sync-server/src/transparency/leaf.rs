@@ -221,6 +221,18 @@ pub fn accessor_author(by: &crate::storage::Accessor) -> [u8; 32] {
     }
 }
 
+/// Who a name the lifecycle journal keeps (the access log's name for them) stands for: the
+/// visitor by [`crate::rules::access_chain::VISITOR_ACTOR`], anyone else as a person at the
+/// relay. A restore's replay authors its leaves through this and [`accessor_author`], as the
+/// live path does, so a replayed leaf names whom the lost one named.
+pub fn accessor_named(name: &str) -> crate::storage::Accessor {
+    if name == crate::rules::access_chain::VISITOR_ACTOR {
+        crate::storage::Accessor::Visitor
+    } else {
+        crate::storage::Accessor::Operator(name.to_owned())
+    }
+}
+
 /// A removal's leaf: the record's commitment (from the nonce read just before it is erased)
 /// and the decision it cites.
 pub fn removal(nonce: &Nonce, doc_id: &str, reason: &str, author: [u8; 32], at: i64) -> Leaf {
@@ -282,6 +294,20 @@ mod tests {
             &[3; 32],
             1_733_000_000_123,
         )
+    }
+
+    #[test]
+    fn the_docs_name_the_visitors_author_by_the_name_hashed() {
+        let docs = include_str!("../../../docs/provenance.md");
+        let named = format!(
+            "the visitor as `{}`",
+            crate::rules::access_chain::VISITOR_ACTOR
+        );
+        assert!(docs.contains(&named), "docs/provenance.md: {named}");
+        assert_eq!(
+            accessor_author(&accessor_named(crate::rules::access_chain::VISITOR_ACTOR)),
+            accessor_author(&crate::storage::Accessor::Visitor)
+        );
     }
 
     #[test]

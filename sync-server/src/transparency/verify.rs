@@ -313,9 +313,24 @@ pub fn cosignature_age_arg(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("{text:?} is longer than ten years"))
 }
 
+/// How far a cosignature's time may be ahead of this machine's clock (clocks drift): later
+/// than that it is refused, else a cosignature dated in the future would pass the age check
+/// for ever.
+pub const COSIGNATURE_CLOCK_SKEW_SECS: u64 = 600;
+
 /// Refuses a cosignature made at `time` (POSIX seconds) by witness `name` that is older than
-/// `max_age` seconds at `now` (0 accepts any age).
+/// `max_age` seconds at `now` (0 accepts any age), or dated more than
+/// [`COSIGNATURE_CLOCK_SKEW_SECS`] after `now` (whatever `max_age`).
 pub fn check_cosignature_age(name: &str, time: u64, now: u64, max_age: u64) -> Result<(), String> {
+    if time > now.saturating_add(COSIGNATURE_CLOCK_SKEW_SECS) {
+        return Err(format!(
+            "witness {name}'s cosignature is dated {ahead} seconds in the future (made at \
+             {time}, now {now}), more than the {COSIGNATURE_CLOCK_SKEW_SECS} seconds clocks may \
+             differ: it would pass any age check for ever. Check this machine's clock and the \
+             witness's",
+            ahead = time - now,
+        ));
+    }
     if max_age == 0 {
         return Ok(());
     }
@@ -371,7 +386,16 @@ mod tests {
         );
         assert!(
             check_cosignature_age("w", now + 60, now, 3_600).is_ok(),
-            "a clock ahead"
+            "a clock a little ahead"
         );
+        assert!(check_cosignature_age("w", now + 600, now, 3_600).is_ok());
+        for max_age in [3_600, 0] {
+            let told = check_cosignature_age("arkiv/witness", now + 601, now, max_age)
+                .expect_err("dated in the future");
+            assert!(
+                told.contains("arkiv/witness") && told.contains("601 seconds in the future"),
+                "{told}"
+            );
+        }
     }
 }

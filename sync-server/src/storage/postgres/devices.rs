@@ -203,7 +203,8 @@ impl DeviceStore for PgStore {
             "INSERT INTO device_certificates (device_key, issued_at, envelope)
              VALUES ($1, $2, $3)
              ON CONFLICT (device_key) DO UPDATE
-                 SET issued_at = EXCLUDED.issued_at, envelope = EXCLUDED.envelope",
+                 SET issued_at = EXCLUDED.issued_at, envelope = EXCLUDED.envelope
+                 WHERE EXCLUDED.issued_at >= device_certificates.issued_at",
             &[&device_key.as_slice(), &issued_at, &envelope],
         )?;
         Ok(())

@@ -247,14 +247,14 @@ impl crate::storage::traits::TransparencyLogStore for PgStore {
         self.read(|tx| recorded_key(tx))
     }
 
-    fn bind_log_key(&self, key: &LogKeyBinding) -> StorageResult<LogKeyBinding> {
+    fn bind_log_key(&self, key: &LogKeyBinding, replace: bool) -> StorageResult<LogKeyBinding> {
         self.write(|tx| {
             // The head's lock orders this with appends and with other instances binding.
             let size: i64 = tx
                 .query_one("SELECT size FROM tlog_head WHERE id = 1 FOR UPDATE", &[])?
                 .try_get(0)?;
             match recorded_key(tx)? {
-                Some(recorded) if size > 0 => Ok(recorded),
+                Some(recorded) if !replace || recorded == *key || size > 0 => Ok(recorded),
                 _ => {
                     tx.execute(
                         "INSERT INTO tlog_key (id, public_key, origin) VALUES (1, $1, $2)

@@ -666,6 +666,55 @@ mod tests {
     }
 
     #[test]
+    fn a_replayed_talent_pool_withdrawal_appends_the_leaf_the_live_one_did() {
+        use crate::storage::traits::TransparencyLogStore;
+        use crate::transparency::leaf::Leaf;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database = dir.path().join("relay.sqlite3");
+        let store = SqliteStore::open(&database).expect("opens");
+        let opted_in: Vec<String> = crate::storage::ingest_generated_for_tests(&store, 20)
+            .iter()
+            .filter(|r| r.consents.talent_pool.is_some())
+            .map(|r| r.id.to_string())
+            .take(2)
+            .collect();
+        let backup = dir.path().join("before-withdrawals.backup");
+        store.backup(&backup).expect("backs up");
+        let before = store.log_tip().expect("reads").size;
+        let hr = Accessor::Operator("hr:rut".into());
+        store
+            .withdraw_talent_pool(&opted_in[0], &hr, "hr:rut", 5)
+            .expect("withdraws");
+        store
+            .withdraw_talent_pool(
+                &opted_in[1],
+                &Accessor::Visitor,
+                crate::rules::access_chain::VISITOR_ACTOR,
+                6,
+            )
+            .expect("withdraws");
+        let live = store.log_leaves(before, 10).expect("reads");
+        assert_eq!(live.len(), 2);
+        drop(store);
+
+        let report = SqliteStore::restore(&backup, &database, 9).expect("restores");
+        assert_eq!(report.replayed.withdrawals, 2);
+        let store = SqliteStore::open(&database).expect("opens");
+        let replayed = store.log_leaves(before, 10).expect("reads");
+        assert_eq!(replayed.len(), 2, "a leaf per replayed withdrawal");
+        for (live, replayed) in live.iter().zip(&replayed) {
+            let (live, replayed) = (
+                Leaf::decode(live).expect("decodes"),
+                Leaf::decode(replayed).expect("decodes"),
+            );
+            assert_eq!(replayed.kind, live.kind);
+            assert_eq!(replayed.record, live.record);
+            assert_eq!(replayed.subject, live.subject);
+            assert_eq!(replayed.author, live.author, "who withdrew it, as live");
+        }
+    }
+
+    #[test]
     fn a_restore_killed_after_moving_the_database_never_puts_the_old_wal_under_the_backup() {
         let dir = tempfile::tempdir().expect("tempdir");
         let database = dir.path().join("relay.sqlite3");

@@ -297,8 +297,9 @@ pub fn replay(tx: &Transaction<'_>, mut entries: Vec<LifecycleEntry>) -> Storage
                     [&doc_id],
                 )?;
                 access_log::append_one(tx, at, &by, AccessAction::Change, &doc_id)?;
-                // Its leaf again, by who withdrew it (the name is the one the access log
-                // gave them, so the author is the one the lost leaf had).
+                // Its leaf again, by who withdrew it: the name is the one the access log
+                // gave them, made an author by the live path's helper, so the author is the
+                // one the lost leaf had.
                 if let Some(nonce) = super::tlog::nonce(tx, &doc_id)? {
                     super::tlog::append(
                         tx,
@@ -307,7 +308,9 @@ pub fn replay(tx: &Transaction<'_>, mut entries: Vec<LifecycleEntry>) -> Storage
                             &nonce,
                             &doc_id,
                             "",
-                            crate::transparency::leaf::operator_author(&who),
+                            crate::transparency::leaf::accessor_author(
+                                &crate::transparency::leaf::accessor_named(&who),
+                            ),
                             at,
                         )],
                     )?;

@@ -266,12 +266,11 @@ impl crate::storage::traits::TransparencyLogStore for super::SqliteStore {
         self.read(recorded_key)
     }
 
-    fn bind_log_key(&self, key: &LogKeyBinding) -> StorageResult<LogKeyBinding> {
+    fn bind_log_key(&self, key: &LogKeyBinding, replace: bool) -> StorageResult<LogKeyBinding> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let recorded = recorded_key(&tx)?;
-        let bound = match recorded {
-            Some(recorded) if head(&tx)?.size > 0 => recorded,
+        let bound = match recorded_key(&tx)? {
+            Some(recorded) if !replace || recorded == *key || head(&tx)?.size > 0 => recorded,
             _ => {
                 tx.execute(
                     "INSERT INTO tlog_key (id, public_key, origin) VALUES (1, ?1, ?2)

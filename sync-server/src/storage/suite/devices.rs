@@ -397,5 +397,14 @@ pub(crate) fn a_tablets_certificate_is_kept_verbatim_and_a_later_enrollment_repl
         store.kept_certificate(&keys[0]).expect("reads"),
         Some((20, vec![1, 2, 3]))
     );
+    // A racing re-enrollment's older certificate, written last, does not take its place.
+    store
+        .keep_certificate(&keys[0], 15, &[4, 5, 6])
+        .expect("answers");
+    assert_eq!(
+        store.kept_certificate(&keys[0]).expect("reads"),
+        Some((20, vec![1, 2, 3])),
+        "an older certificate never replaces a newer one"
+    );
     assert_eq!(store.kept_certificate(&keys[1]).expect("reads"), None);
 }

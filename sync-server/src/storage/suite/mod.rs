@@ -265,7 +265,7 @@ macro_rules! store_suite {
                 a_request_that_fails_appends_no_leaf,
                 a_removed_records_nonce_is_erased_and_every_leaf_still_verifies,
                 proofs_served_from_the_store_equal_the_in_memory_librarys,
-                the_log_key_is_bound_once_the_log_has_leaves,
+                a_recorded_log_key_is_replaced_only_when_told_and_while_the_log_is_empty,
             }
             cosignatures {
                 a_witnesss_newest_cosignature_per_size_is_kept_and_served_for_its_checkpoint,

@@ -302,11 +302,29 @@ pub(crate) fn an_acceptance_from_quarantine_appends_a_leaf_naming_who_accepted(
     );
     assert_eq!(decided.author, accessor_author(&by));
     assert_eq!(decided.accepted_at, 50);
+    // The accepted capture's changes, each its own leaf by the tablet, then the decision.
+    let changes = hashes(&device, 1).len();
+    assert!(changes > 0);
+    let captured: Vec<usize> = leaves
+        .iter()
+        .enumerate()
+        .filter(|(_, leaf)| leaf.kind == LeafKind::Capture)
+        .map(|(at, _)| at)
+        .collect();
+    assert_eq!(captured.len(), changes, "a capture leaf per change");
     assert!(
         leaves
             .iter()
             .filter(|leaf| leaf.kind == LeafKind::Capture)
             .all(|leaf| leaf.author == device),
         "the capture's own leaves stay the tablet's"
+    );
+    let decided_at = leaves
+        .iter()
+        .position(|leaf| leaf.kind == LeafKind::QuarantineAccepted)
+        .expect("decided");
+    assert!(
+        captured.iter().all(|&at| at < decided_at),
+        "the decision follows the changes it accepted"
     );
 }

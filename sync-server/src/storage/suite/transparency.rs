@@ -401,9 +401,12 @@ pub(crate) fn proofs_served_from_the_store_equal_the_in_memory_librarys(store: &
     }
 }
 
-/// The log key is recorded at first start, may change while the log is empty, and once the
-/// log has leaves the recorded one stays whatever key asks to be bound.
-pub(crate) fn the_log_key_is_bound_once_the_log_has_leaves(store: &dyn RelayStore) {
+/// The log key is recorded at first start and never replaced silently, even while the log
+/// is empty (tablets enrolled since carry it); only an explicit replacement takes effect,
+/// and only while the log has no leaves.
+pub(crate) fn a_recorded_log_key_is_replaced_only_when_told_and_while_the_log_is_empty(
+    store: &dyn RelayStore,
+) {
     use crate::storage::LogKeyBinding;
     let first = LogKeyBinding {
         public_key: [1; 32],
@@ -414,25 +417,38 @@ pub(crate) fn the_log_key_is_bound_once_the_log_has_leaves(store: &dyn RelayStor
         origin: "relay.example/log".to_owned(),
     };
     assert_eq!(store.recorded_log_key().expect("reads"), None);
-    assert_eq!(store.bind_log_key(&first).expect("binds"), first);
+    assert_eq!(store.bind_log_key(&first, false).expect("binds"), first);
     assert_eq!(
         store.recorded_log_key().expect("reads"),
         Some(first.clone())
     );
-    // An empty log has signed nothing anyone trusts yet: another key takes its place.
-    assert_eq!(store.bind_log_key(&second).expect("binds"), second);
+    // Empty, but enrolled tablets may already carry the first key: it stays.
+    assert_eq!(
+        store.bind_log_key(&second, false).expect("answers"),
+        first,
+        "an empty log keeps its recorded key unless told to replace it"
+    );
+    assert_eq!(
+        store.recorded_log_key().expect("reads"),
+        Some(first.clone())
+    );
+    // The operator's explicit replacement, while nothing is signed.
+    assert_eq!(store.bind_log_key(&second, true).expect("binds"), second);
     ingest_generated_for_tests(store, 1);
     assert!(store.log_tip().expect("reads").size > 0);
-    assert_eq!(store.bind_log_key(&second).expect("answers"), second);
+    assert_eq!(store.bind_log_key(&second, false).expect("answers"), second);
     assert_eq!(
-        store.bind_log_key(&first).expect("answers"),
+        store.bind_log_key(&first, true).expect("answers"),
         second,
-        "a log with leaves keeps its key"
+        "a log with leaves keeps its key, even when told to replace it"
     );
     let renamed = LogKeyBinding {
         origin: "relay.example/other".to_owned(),
         ..second.clone()
     };
-    assert_eq!(store.bind_log_key(&renamed).expect("answers"), second);
+    assert_eq!(
+        store.bind_log_key(&renamed, false).expect("answers"),
+        second
+    );
     assert_eq!(store.recorded_log_key().expect("reads"), Some(second));
 }

@@ -57,7 +57,9 @@ pub trait DeviceStore {
 
     /// Keeps `envelope`, the signed certificate envelope (its CBOR bytes, verbatim) the
     /// enrollment answer to `device_key` carries, issued at `issued_at`, in place of an
-    /// earlier enrollment's: the provenance bundle hands out the original.
+    /// earlier enrollment's: the provenance bundle hands out the original. Kept after the
+    /// enrollment's transaction, so of racing re-enrollments the latest issued stays, never
+    /// an older one written last.
     fn keep_certificate(
         &self,
         device_key: &[u8; 32],

@@ -44,9 +44,11 @@ pub trait TransparencyLogStore {
     /// The log key recorded for this log, if any.
     fn recorded_log_key(&self) -> StorageResult<Option<LogKeyBinding>>;
 
-    /// Records `key` as the log's key while the log has no leaves (the first start, or a
-    /// relay whose log is still empty) or none is recorded yet (a log from before keys were
-    /// recorded), in one transaction with reading the log's size. Returns the key recorded
-    /// afterwards: `key`, or another one the log's leaves were signed under.
-    fn bind_log_key(&self, key: &LogKeyBinding) -> StorageResult<LogKeyBinding>;
+    /// Records `key` as the log's key when none is recorded yet (the first start, or a log
+    /// from before keys were recorded). A recorded key is never replaced silently: tablets
+    /// enrolled since carry it, even while the log is empty. Only with `replace` (the
+    /// operator's `serve --new-log-key`) and while the log has no leaves does `key` take its
+    /// place, in one transaction with reading the log's size. Returns the key recorded
+    /// afterwards: `key`, or the one recorded before.
+    fn bind_log_key(&self, key: &LogKeyBinding, replace: bool) -> StorageResult<LogKeyBinding>;
 }
