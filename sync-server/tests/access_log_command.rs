@@ -89,6 +89,10 @@ fn the_command_verifies_a_stored_chain_and_names_the_entry_edited_in_the_file() 
 
     let head = {
         let store = SqliteStore::open(&data.join("relay.sqlite3")).expect("store");
+        // The log key a relay's first start makes and binds: a store whose log has leaves
+        // is refused without it.
+        kiosk_sync_server::transparency::checkpoint::load_for_store(&data, None, &store, false)
+            .expect("binds the log key");
         enroll(&store, KIOSK, EnrolledRole::Kiosk);
         enroll(&store, STAFF_TABLET, EnrolledRole::Staff);
         // A read of a registration the relay does not hold logs nothing.
