@@ -161,7 +161,8 @@ pub(crate) enum LogVerdict {
     },
 }
 
-/// A cosignature older than this (tablet clock) does not count: a witness that stopped
+/// A cosignature older than this (tablet clock), or more than
+/// [`MAX_COSIGNATURE_AHEAD_SECS`] ahead of it, does not count: a witness that stopped
 /// cosigning, or a relay replaying an old cosigned tree, cannot vouch for what it shows now.
 pub(crate) const MAX_COSIGNATURE_AGE_SECS: u64 = 7 * 24 * 60 * 60;
 /// The most witnesses a tablet requires (each costs a signature check per answer).
@@ -261,9 +262,15 @@ pub(crate) fn check(
     if let Some(restore) = &mut restored
         && !held.witnesses.is_empty()
     {
-        let since = held.stored_at.unwrap_or(0);
+        // Witness clock against witness clock: each required witness must have cosigned
+        // the restored log after it cosigned the tree the tablet holds. The tablet's clock,
+        // however skewed, never decides; without a held cosigned tree nothing does.
+        let held_times = held
+            .witnessed
+            .as_deref()
+            .and_then(|note| cosignature_times(held, &verifier, note));
         match cosigned {
-            Some(tree) if i64::try_from(tree.oldest).unwrap_or(i64::MAX) * 1000 > since => {
+            Some(tree) if held_times.is_some_and(|held| cosigned_after(&tree.times, &held)) => {
                 restore.witnessed = true;
                 witnessed_size = tree.size;
                 witnessed = Some(tree.note);
@@ -301,8 +308,31 @@ struct CosignedTree {
     /// The note verbatim, with its cosignature lines.
     note: String,
     size: u64,
-    /// The oldest of the required witnesses' cosignature times, POSIX seconds.
-    oldest: u64,
+    /// Each required witness's cosignature time, POSIX seconds, in the pinned order.
+    times: Vec<u64>,
+}
+
+/// How far past the tablet clock a cosignature's time may lie and still count: clocks
+/// drift, but a time further ahead would stay "fresh" for as long as it claims.
+pub(crate) const MAX_COSIGNATURE_AHEAD_SECS: u64 = 10 * 60;
+
+/// Each required witness's cosignature time in `note` (pinned order), if the note opens
+/// with the log key and every required witness.
+fn cosignature_times(held: &HeldLog, log: &NoteVerifier, note: &str) -> Option<Vec<u64>> {
+    let witnesses = held
+        .witnesses
+        .iter()
+        .take(MAX_WITNESSES)
+        .map(|vkey| crate::cosigned_checkpoint::parse_witness_vkey(vkey))
+        .collect::<Result<Vec<_>, _>>()
+        .ok()?;
+    let opened = crate::cosigned_checkpoint::open_cosigned(note, log, &witnesses).ok()?;
+    Some(opened.cosigned.into_iter().map(|(_, time)| time).collect())
+}
+
+/// Whether every witness's time in `new` is later than its time in `held` (same order).
+fn cosigned_after(new: &[u64], held: &[u64]) -> bool {
+    new.len() == held.len() && new.iter().zip(held).all(|(new, held)| new > held)
 }
 
 /// Opens the answer's cosigned checkpoint with the log key and every required witness.
@@ -335,26 +365,35 @@ fn check_cosigned(
     let Ok(opened) = open_cosigned(note_text, log, &witnesses) else {
         return Ok(None);
     };
+    // A cosigned tree larger than the answer's is no claim about it: the relay read its
+    // tip before a newer cosignature landed. Ignored, not counted, never a fork; another
+    // root at the same size, or a proof that fails, still is one.
+    if opened.checkpoint.size > new.size {
+        return Ok(None);
+    }
     if let Err(error) = check_extends(&opened.checkpoint, new, &response.log_cosigned_consistency) {
         return Err(ForkFound::new(
             "cosigned_not_prefix",
             format!("the log does not extend the tree the witnesses cosigned: {error}"),
         ));
     }
-    let oldest = opened
-        .cosigned
-        .iter()
-        .map(|(_, time)| *time)
-        .min()
-        .unwrap_or(0);
-    let now_secs = u64::try_from(now.millis() / 1000).unwrap_or(0);
-    if now_secs.saturating_sub(oldest) > MAX_COSIGNATURE_AGE_SECS {
+    let times: Vec<u64> = opened.cosigned.iter().map(|(_, time)| *time).collect();
+    // Seconds on both sides; a tablet clock before 1970 reads as 0 (nothing is fresh).
+    let now_secs = u64::try_from(now.millis().div_euclid(1000)).unwrap_or(0);
+    let ahead_limit = now_secs.saturating_add(MAX_COSIGNATURE_AHEAD_SECS);
+    let fresh = |time: &u64| {
+        *time <= ahead_limit
+            && now_secs
+                .checked_sub(*time)
+                .is_none_or(|age| age <= MAX_COSIGNATURE_AGE_SECS)
+    };
+    if !times.iter().all(fresh) {
         return Ok(None);
     }
     Ok(Some(CosignedTree {
         note: note_text.clone(),
         size: opened.checkpoint.size,
-        oldest,
+        times,
     }))
 }
 

@@ -69,6 +69,9 @@ enum Cosign {
     At { size: u64, time: u64 },
     /// Whatever tree the answer shows, at `time`.
     Shown { time: u64 },
+    /// A tree two leaves larger than the answer shows, at `time`: cosigned after the relay
+    /// read the tip it answers with.
+    Ahead { time: u64 },
 }
 
 /// The tablet clock of [`sync_once`], in POSIX seconds.
@@ -358,9 +361,19 @@ impl Transport for LoggingRelay {
         if let Some(cosign) = state.cosign {
             let (at, time) = match cosign {
                 Cosign::At { size, time } => (size, time),
-                Cosign::Shown { time } => (shown, time),
+                Cosign::Shown { time } | Cosign::Ahead { time } => (shown, time),
             };
             let mut root = state.tree.root_at(at).expect("root");
+            let at = if let Cosign::Ahead { .. } = cosign {
+                let mut later = state.tree.clone();
+                for n in 0..2 {
+                    later.push_entry(&leaf(1, &[0xEE; 32], 9000 + n));
+                }
+                root = later.root();
+                later.size()
+            } else {
+                at
+            };
             let mut witness = witness_signer(5);
             match lie {
                 // The witness saw other leaves at that size.
@@ -761,30 +774,51 @@ fn with_a_pinned_witness_a_restore_is_refused_until_the_witness_cosigned_the_res
     let dir = tempfile::tempdir().expect("tempdir");
     let (device, relay) = witnessed(&dir, 1);
     let held = device.log_checkpoint().expect("reads");
-    // The hostile (or unconfirmed) restore: the witness's last cosignature predates the
-    // tablet's checkpoint, or is stale.
-    for cosign in [
-        None,
-        Some(Cosign::At {
-            size: 1,
-            time: NOW_SECS - 60,
-        }),
-        Some(Cosign::Shown {
-            time: NOW_SECS - 60,
-        }),
-        Some(Cosign::Shown {
-            time: NOW_SECS + 60 - log_check::MAX_COSIGNATURE_AGE_SECS - 10,
-        }),
-        // The tree the witness cosigned before the restore, which the restored log
-        // does not extend: refused as well, and no fork.
-        Some(Cosign::At {
-            size: held_size(&device),
-            time: NOW_SECS + 30,
-        }),
+    // The hostile (or unconfirmed) restore: the witness's cosignature is not later than
+    // its cosignature of the tree the tablet holds (at NOW_SECS - 60), or is stale.
+    let stale_at = NOW_SECS - 30 + log_check::MAX_COSIGNATURE_AGE_SECS + 10;
+    for (cosign, now) in [
+        (None, NOW_SECS + 60),
+        (
+            Some(Cosign::At {
+                size: 1,
+                time: NOW_SECS - 60,
+            }),
+            NOW_SECS + 60,
+        ),
+        (
+            Some(Cosign::Shown {
+                time: NOW_SECS - 60,
+            }),
+            NOW_SECS + 60,
+        ),
+        // Fresh, but older than the witness's cosignature the tablet holds (a replay).
+        (
+            Some(Cosign::Shown {
+                time: NOW_SECS - 61,
+            }),
+            NOW_SECS + 60,
+        ),
+        // Later than the held cosignature, but stale by the tablet clock.
+        (
+            Some(Cosign::Shown {
+                time: NOW_SECS - 30,
+            }),
+            stale_at,
+        ),
+        // The tree the witness cosigned before the restore, larger than the restored
+        // log: no claim about it, refused as well, and no fork.
+        (
+            Some(Cosign::At {
+                size: held_size(&device),
+                time: NOW_SECS + 30,
+            }),
+            NOW_SECS + 60,
+        ),
     ] {
         relay.cosign(cosign);
         relay.lie(Lie::Restored(back_to_two(&relay)));
-        let error = sync_at(&device, &relay, NOW_SECS + 60).expect_err("refused");
+        let error = sync_at(&device, &relay, now).expect_err("refused");
         assert!(
             matches!(error, Error::LogRestoreUnconfirmed { from, to } if to < from),
             "{cosign:?}: {error}"
@@ -1326,4 +1360,111 @@ fn a_staff_edit_proven_by_a_leaf_about_another_change_is_a_fork() {
         "{error}"
     );
     assert_eq!(device.unsent_edit_count().expect("counts"), 1);
+}
+
+/// A cosigned tree larger than the answer's (a cosignature that landed after the relay read
+/// its tip) is no claim about the answer: not counted, and no fork.
+#[test]
+fn a_cosigned_tree_larger_than_the_answers_is_ignored_not_a_fork() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = kiosk(&dir, 1);
+    device
+        .require_witnesses(&[witness_signer(5).verifier().to_string()])
+        .expect("pins");
+    let relay = LoggingRelay::new(&device);
+    relay.cosign(Some(Cosign::Ahead {
+        time: NOW_SECS - 60,
+    }));
+    let report = sync_once(&device, &relay).expect("not a fork");
+    assert_eq!((report.received, report.awaiting_witness), (0, 1));
+    assert_eq!(device.log_fork().expect("reads"), None);
+    assert_eq!(device.witnessed_checkpoint().expect("reads"), None);
+    relay.cosign(Some(Cosign::Shown {
+        time: NOW_SECS - 60,
+    }));
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!(
+        report.received, 1,
+        "counted once the tree is the answer's or older"
+    );
+}
+
+/// A cosignature time more than ten minutes past the tablet clock does not count: it would
+/// stay fresh for as long as it claims.
+#[test]
+fn a_cosignature_from_the_future_does_not_count() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = kiosk(&dir, 1);
+    device
+        .require_witnesses(&[witness_signer(5).verifier().to_string()])
+        .expect("pins");
+    let relay = LoggingRelay::new(&device);
+    relay.cosign(Some(Cosign::Shown {
+        time: NOW_SECS + log_check::MAX_COSIGNATURE_AHEAD_SECS + 1,
+    }));
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!((report.received, report.awaiting_witness), (0, 1));
+    relay.cosign(Some(Cosign::Shown {
+        time: NOW_SECS + log_check::MAX_COSIGNATURE_AHEAD_SECS,
+    }));
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!(report.received, 1, "within ten minutes ahead: counted");
+}
+
+/// A tablet whose clock runs days ahead still takes a restore the witness cosigned after
+/// it cosigned the held tree: witness time is compared with witness time.
+#[test]
+fn a_tablet_clock_ahead_does_not_refuse_a_restore_the_witness_confirmed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = kiosk(&dir, 1);
+    device
+        .require_witnesses(&[witness_signer(5).verifier().to_string()])
+        .expect("pins");
+    let relay = LoggingRelay::new(&device);
+    let ahead = NOW_SECS + 2 * 24 * 60 * 60;
+    relay.cosign(Some(Cosign::Shown {
+        time: NOW_SECS - 60,
+    }));
+    assert_eq!(
+        sync_at(&device, &relay, ahead).expect("accepted").received,
+        1
+    );
+    relay.cosign(Some(Cosign::Shown {
+        time: NOW_SECS + 30,
+    }));
+    relay.lie(Lie::Restored(back_to_two(&relay)));
+    let report = sync_at(&device, &relay, ahead + 60).expect("confirmed by the witness");
+    assert!(report.log_restored);
+}
+
+/// A tablet whose clock runs behind (within the ten minutes a cosignature may be ahead)
+/// does not take a replayed cosignature older than the one it holds as confirming a
+/// restore, though it is newer than the tablet's own time of storing the checkpoint.
+#[test]
+fn a_tablet_clock_behind_does_not_let_a_replayed_cosignature_confirm_a_restore() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = kiosk(&dir, 1);
+    device
+        .require_witnesses(&[witness_signer(5).verifier().to_string()])
+        .expect("pins");
+    let relay = LoggingRelay::new(&device);
+    let behind = NOW_SECS - 300;
+    relay.cosign(Some(Cosign::Shown {
+        time: NOW_SECS - 60,
+    }));
+    assert_eq!(
+        sync_at(&device, &relay, behind).expect("accepted").received,
+        1
+    );
+    let held = device.log_checkpoint().expect("reads");
+    relay.cosign(Some(Cosign::Shown {
+        time: NOW_SECS - 200,
+    }));
+    relay.lie(Lie::Restored(back_to_two(&relay)));
+    let error = sync_at(&device, &relay, behind + 60).expect_err("refused");
+    assert!(
+        matches!(error, Error::LogRestoreUnconfirmed { .. }),
+        "{error}"
+    );
+    assert_eq!(device.log_checkpoint().expect("reads"), held);
 }
