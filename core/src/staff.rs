@@ -295,10 +295,11 @@ impl StaffSession {
         self.device.log_restore()
     }
 
-    /// Staff saw the relay's restore and told IT/security
-    /// ([`Device::acknowledge_log_restore`]); whether there was one.
-    pub fn acknowledge_log_restore(&self) -> Result<bool> {
-        self.device.acknowledge_log_restore()
+    /// Staff saw the relay's restore seen at `shown_at` ([`crate::sync::LogRestore::at`])
+    /// and told IT/security ([`Device::acknowledge_log_restore`]); whether it was cleared
+    /// (not if none is held, or another is held now).
+    pub fn acknowledge_log_restore(&self, shown_at: i64) -> Result<bool> {
+        self.device.acknowledge_log_restore(shown_at)
     }
 
     /// Replaces the PIN; staff mode is open, so the old one was just proven.

@@ -436,7 +436,7 @@ pub enum HandBackState {
     LogFork { code: String },
     /// The relay was restored from a backup and its log went back from `from` to `to`
     /// entries, with no witness confirming it: records are sent again by themselves; show
-    /// `hand_back_advice`, tell IT/security, then `StaffMode.acknowledge_log_restore()`.
+    /// `hand_back_advice`, tell IT/security, then `StaffMode.acknowledge_log_restore(at_ms)`.
     LogRestored { from: u64, to: u64 },
     /// Of `unreceipted` captures without a receipt, `captures` wait for the required
     /// witnesses to cosign the relay's log holding them: sync again later.

@@ -294,7 +294,12 @@ fn run(command: Command) -> CliResult {
             staff(&device, pin.as_deref())?;
             match device.log_restore()? {
                 Some(restore) => {
-                    device.acknowledge_log_restore()?;
+                    // The restore just printed below, not one merged in meanwhile.
+                    if !device.acknowledge_log_restore(restore.at)? {
+                        return Err("the restore changed meanwhile: run again to see it / \
+                             återställningen ändrades under tiden: kör igen för att se den"
+                            .into());
+                    }
                     println!(
                         "acknowledged: the relay's log went back from {} to {} entries / \
                          kvitterat: reläets logg gick tillbaka från {} till {} poster",

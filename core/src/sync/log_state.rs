@@ -257,14 +257,31 @@ impl Device {
         }
     }
 
-    /// Staff saw the restore of the relay's log and told IT/security: the tablet may be
-    /// handed back again. Returns whether there was one to acknowledge.
-    pub fn acknowledge_log_restore(&self) -> Result<bool> {
-        let held = self.log_restore()?;
-        if held.is_some() {
-            self.lock()?.store.set_meta(META_LOG_RESTORE, &[])?;
+    /// Staff saw the restore of the relay's log seen at `shown_at` ([`LogRestore::at`]) and
+    /// told IT/security: the tablet may be handed back again. Clears it only if it is still
+    /// the one staff saw (compare-and-swap): a restore merged in meanwhile stays, for staff
+    /// to see. Returns whether it was cleared.
+    pub fn acknowledge_log_restore(&self, shown_at: i64) -> Result<bool> {
+        let mut inner = self.lock()?;
+        let Some(bytes) = inner
+            .store
+            .meta(META_LOG_RESTORE)?
+            .filter(|b| !b.is_empty())
+        else {
+            return Ok(false);
+        };
+        let held: LogRestore = ciborium::from_reader(bytes.as_slice()).map_err(|_| {
+            crate::store::StoreError::Undecodable {
+                what: "log restore",
+            }
+        })?;
+        if held.at != shown_at {
+            return Ok(false);
         }
-        Ok(held.is_some())
+        Ok(inner.store.swap_meta(
+            &[(META_LOG_RESTORE, Some(&bytes))],
+            &[(META_LOG_RESTORE, &[])],
+        )?)
     }
 
     /// Keeps how many captures the last sync left waiting for the witnesses.
@@ -319,14 +336,28 @@ impl Device {
             (META_LOG_EPOCH, &checked.epoch),
             (META_LOG_STORED_AT, &stored_at),
         ];
-        // A restore no witness confirmed is kept for staff. One not yet acknowledged keeps
-        // the size the log first went back from: staff must hear of the whole loss.
+        // A restore no witness confirmed is kept for staff, and so is a confirmed one that
+        // went back: edits counted stored on a proof alone may be among what it lost. One
+        // not yet acknowledged keeps the size the log first went back from: staff must hear
+        // of the whole loss. The one merged is the one the swap below still finds.
+        let pending = self
+            .lock()?
+            .store
+            .meta(META_LOG_RESTORE)?
+            .filter(|b| !b.is_empty());
         let restore_bytes = match &checked.restored {
-            Some(restore) if !restore.witnessed => Some(crate::cbor::to_vec(&LogRestore {
-                from: self.log_restore()?.map_or(restore.from, |r| r.from),
-                to: restore.to,
-                at: now.millis(),
-            })),
+            Some(restore) if !restore.witnessed || restore.from > restore.to => {
+                let first_from = match &pending {
+                    Some(bytes) => ciborium::from_reader::<LogRestore, _>(bytes.as_slice())
+                        .map_or(restore.from, |r| r.from),
+                    None => restore.from,
+                };
+                Some(crate::cbor::to_vec(&LogRestore {
+                    from: first_from,
+                    to: restore.to,
+                    at: now.millis(),
+                }))
+            }
             _ => None,
         };
         if checked.restored.is_some()
@@ -359,6 +390,8 @@ impl Device {
                 ),
                 // A fork kept meanwhile stops everything.
                 (META_LOG_FORK, None),
+                // The restore merged above, unchanged (not acknowledged meanwhile).
+                (META_LOG_RESTORE, pending.as_deref()),
             ],
             &values,
         )?;

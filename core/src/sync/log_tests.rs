@@ -346,7 +346,8 @@ impl Transport for LoggingRelay {
             Lie::Restored(by) => {
                 // Once: the records sent again after it are answered by the restored relay.
                 state.lie = Lie::None;
-                state.epoch = [3; 16];
+                // A new epoch for every restore.
+                state.epoch = [state.epoch[0].wrapping_add(1); 16];
                 let smaller = size - by;
                 let root = state.tree.root_at(smaller).expect("root");
                 checkpoint = self.checkpoint_of(&self.log, smaller, root);
@@ -616,13 +617,28 @@ fn a_smaller_tree_in_a_new_epoch_is_a_restore_and_the_checkpoint_held_is_kept_as
             to: restore.to
         }
     );
-    assert!(device.acknowledge_log_restore().expect("acknowledges"));
+    assert!(
+        !device
+            .acknowledge_log_restore(restore.at - 1)
+            .expect("reads"),
+        "not the restore staff were shown: it stays"
+    );
+    assert_eq!(device.log_restore().expect("reads"), Some(restore));
+    assert!(
+        device
+            .acknowledge_log_restore(restore.at)
+            .expect("acknowledges")
+    );
     assert_eq!(device.log_restore().expect("reads"), None);
     assert!(!matches!(
         device.hand_back().expect("reads"),
         HandBack::LogRestored { .. }
     ));
-    assert!(!device.acknowledge_log_restore().expect("nothing left"));
+    assert!(
+        !device
+            .acknowledge_log_restore(restore.at)
+            .expect("nothing left")
+    );
     // The same epoch from now on: a smaller tree again is a fork.
     relay.lie(Lie::Shrink(8));
     let error = sync_once(&device, &relay).expect_err("a fork");
@@ -836,11 +852,13 @@ fn with_a_pinned_witness_a_restore_is_refused_until_the_witness_cosigned_the_res
     let report = sync_at(&device, &relay, NOW_SECS + 60).expect("confirmed by the witness");
     assert!(report.log_restored);
     assert_eq!(device.log_checkpoint_before_restore().expect("reads"), held);
-    assert_eq!(
-        device.log_restore().expect("reads"),
-        None,
-        "nothing for staff"
-    );
+    // It went back past leaves this tablet had proven: staff still hear of it, since staff
+    // edits counted stored on a proof alone may be among what it lost.
+    let kept = device
+        .log_restore()
+        .expect("reads")
+        .expect("kept for staff");
+    assert!(kept.to < kept.from, "{kept:?}");
     let witnessed = device.witnessed_checkpoint().expect("reads").expect("kept");
     assert_eq!(
         log_check::checkpoint_of(&witnessed).expect("reads").size,
@@ -1467,4 +1485,21 @@ fn a_tablet_clock_behind_does_not_let_a_replayed_cosignature_confirm_a_restore()
         "{error}"
     );
     assert_eq!(device.log_checkpoint().expect("reads"), held);
+}
+
+/// A restore merged into one staff have not acknowledged yet keeps the size the log first
+/// went back from, and an acknowledgement of the earlier one does not clear the merged one.
+#[test]
+fn a_second_restore_before_staff_acknowledged_the_first_is_merged_and_stays_until_seen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, relay) = synced(&dir, 1);
+    relay.lie(Lie::Restored(5));
+    sync_once(&device, &relay).expect("a restore");
+    let first = device.log_restore().expect("reads").expect("kept");
+    relay.lie(Lie::Restored(back_to_two(&relay)));
+    sync_at(&device, &relay, NOW_SECS + 60).expect("a second restore");
+    let merged = device.log_restore().expect("reads").expect("kept");
+    assert_eq!(merged.from, first.from, "the whole loss");
+    assert!(!device.acknowledge_log_restore(first.at).expect("reads"));
+    assert_eq!(device.log_restore().expect("reads"), Some(merged));
 }

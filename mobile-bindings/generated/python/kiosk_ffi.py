@@ -579,7 +579,7 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_relaytransport_post() != 2585:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_kiosk_ffi_checksum_method_staffmode_acknowledge_log_restore() != 235:
+    if lib.uniffi_kiosk_ffi_checksum_method_staffmode_acknowledge_log_restore() != 29178:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_staffmode_add_note() != 31227:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -966,6 +966,7 @@ _UniffiLib.uniffi_kiosk_ffi_fn_method_relaytransport_post.argtypes = (
 _UniffiLib.uniffi_kiosk_ffi_fn_method_relaytransport_post.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_acknowledge_log_restore.argtypes = (
     ctypes.c_uint64,
+    ctypes.c_int64,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_acknowledge_log_restore.restype = ctypes.c_int8
@@ -2758,7 +2759,7 @@ class HandBackState:
         """
         The relay was restored from a backup and its log went back from `from` to `to`
         entries, with no witness confirming it: records are sent again by themselves; show
-        `hand_back_advice`, tell IT/security, then `StaffMode.acknowledge_log_restore()`.
+        `hand_back_advice`, tell IT/security, then `StaffMode.acknowledge_log_restore(at_ms)`.
 """
         
         def __init__(self, _from:int, to:int):
@@ -5099,11 +5100,12 @@ class StaffModeProtocol(typing.Protocol):
     Staff mode, opened by PIN. `lock()` ends it; so does closing the device.
 """
     
-    def acknowledge_log_restore(self, ) -> bool:
+    def acknowledge_log_restore(self, shown_at_ms: int) -> bool:
         """
         Staff saw that the relay was restored from a backup (`log_restore()` is set)
-        and told IT/security: the tablet may be handed back again. `false` if there was no
-        restore to acknowledge.
+        and told IT/security: the tablet may be handed back again. `shown_at_ms` is the
+        `at_ms` of the restore staff were shown; `false` if there was no restore, or another
+        one is held now (show `log_restore()` again).
 """
         raise NotImplementedError
     def add_note(self, registration_id: str,text: str) -> None:
@@ -5191,14 +5193,18 @@ class StaffMode(StaffModeProtocol):
         inst = cls.__new__(cls)
         inst._handle = handle
         return inst
-    def acknowledge_log_restore(self, ) -> bool:
+    def acknowledge_log_restore(self, shown_at_ms: int) -> bool:
         """
         Staff saw that the relay was restored from a backup (`log_restore()` is set)
-        and told IT/security: the tablet may be handed back again. `false` if there was no
-        restore to acknowledge.
+        and told IT/security: the tablet may be handed back again. `shown_at_ms` is the
+        `at_ms` of the restore staff were shown; `false` if there was no restore, or another
+        one is held now (show `log_restore()` again).
 """
+        
+        _UniffiFfiConverterInt64.check_lower(shown_at_ms)
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
+            _UniffiFfiConverterInt64.lower(shown_at_ms),
         )
         _uniffi_lift_return = _UniffiFfiConverterBoolean.lift
         _uniffi_error_converter = _UniffiFfiConverterTypeKioskError

@@ -1660,10 +1660,11 @@ public protocol StaffModeProtocol: AnyObject, Sendable {
     
     /**
      * Staff saw that the relay was restored from a backup (`log_restore()` is set)
-     * and told IT/security: the tablet may be handed back again. `false` if there was no
-     * restore to acknowledge.
+     * and told IT/security: the tablet may be handed back again. `shown_at_ms` is the
+     * `at_ms` of the restore staff were shown; `false` if there was no restore, or another
+     * one is held now (show `log_restore()` again).
      */
-    func acknowledgeLogRestore() throws  -> Bool
+    func acknowledgeLogRestore(shownAtMs: Int64) throws  -> Bool
     
     /**
      * Adds a note in this tablet's recruiter's name; it goes to the relay with the next sync.
@@ -1781,14 +1782,16 @@ open class StaffMode: StaffModeProtocol, @unchecked Sendable {
     
     /**
      * Staff saw that the relay was restored from a backup (`log_restore()` is set)
-     * and told IT/security: the tablet may be handed back again. `false` if there was no
-     * restore to acknowledge.
+     * and told IT/security: the tablet may be handed back again. `shown_at_ms` is the
+     * `at_ms` of the restore staff were shown; `false` if there was no restore, or another
+     * one is held now (show `log_restore()` again).
      */
-open func acknowledgeLogRestore()throws  -> Bool  {
+open func acknowledgeLogRestore(shownAtMs: Int64)throws  -> Bool  {
     return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeKioskError_lift) {
         uniffiCallStatus in
     uniffi_kiosk_ffi_fn_method_staffmode_acknowledge_log_restore(
-            self.uniffiCloneHandle(),uniffiCallStatus
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(shownAtMs),uniffiCallStatus
     )
 })
 }
@@ -4593,7 +4596,7 @@ public enum HandBackState: Equatable, Hashable {
     /**
      * The relay was restored from a backup and its log went back from `from` to `to`
      * entries, with no witness confirming it: records are sent again by themselves; show
-     * `hand_back_advice`, tell IT/security, then `StaffMode.acknowledge_log_restore()`.
+     * `hand_back_advice`, tell IT/security, then `StaffMode.acknowledge_log_restore(at_ms)`.
      */
     case logRestored(from: UInt64, to: UInt64
     )
@@ -6114,7 +6117,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kiosk_ffi_checksum_method_synclistener_failed() != 23922) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_kiosk_ffi_checksum_method_staffmode_acknowledge_log_restore() != 235) {
+    if (uniffi_kiosk_ffi_checksum_method_staffmode_acknowledge_log_restore() != 29178) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kiosk_ffi_checksum_method_staffmode_add_note() != 31227) {

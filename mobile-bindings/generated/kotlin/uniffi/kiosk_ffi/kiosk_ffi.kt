@@ -981,7 +981,7 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_kiosk_ffi_fn_free_staffmode(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_kiosk_ffi_fn_method_staffmode_acknowledge_log_restore(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_kiosk_ffi_fn_method_staffmode_acknowledge_log_restore(`ptr`: Long,`shownAtMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
     external fun uniffi_kiosk_ffi_fn_method_staffmode_add_note(`ptr`: Long,`registrationId`: RustBuffer.ByValue,`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
@@ -1241,7 +1241,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_kiosk_ffi_checksum_method_synclistener_failed() and 0xFFFF) != 23922) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_kiosk_ffi_checksum_method_staffmode_acknowledge_log_restore() and 0xFFFF) != 235) {
+    if ((lib.uniffi_kiosk_ffi_checksum_method_staffmode_acknowledge_log_restore() and 0xFFFF) != 29178) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kiosk_ffi_checksum_method_staffmode_add_note() and 0xFFFF) != 31227) {
@@ -3341,10 +3341,11 @@ public interface StaffModeInterface {
     
     /**
      * Staff saw that the relay was restored from a backup (`log_restore()` is set)
-     * and told IT/security: the tablet may be handed back again. `false` if there was no
-     * restore to acknowledge.
+     * and told IT/security: the tablet may be handed back again. `shown_at_ms` is the
+     * `at_ms` of the restore staff were shown; `false` if there was no restore, or another
+     * one is held now (show `log_restore()` again).
      */
-    fun `acknowledgeLogRestore`(): kotlin.Boolean
+    fun `acknowledgeLogRestore`(`shownAtMs`: kotlin.Long): kotlin.Boolean
     
     /**
      * Adds a note in this tablet's recruiter's name; it goes to the relay with the next sync.
@@ -3513,16 +3514,18 @@ open class StaffMode: Disposable, AutoCloseable, StaffModeInterface
     
     /**
      * Staff saw that the relay was restored from a backup (`log_restore()` is set)
-     * and told IT/security: the tablet may be handed back again. `false` if there was no
-     * restore to acknowledge.
+     * and told IT/security: the tablet may be handed back again. `shown_at_ms` is the
+     * `at_ms` of the restore staff were shown; `false` if there was no restore, or another
+     * one is held now (show `log_restore()` again).
      */
-    @Throws(KioskException::class)override fun `acknowledgeLogRestore`(): kotlin.Boolean {
+    @Throws(KioskException::class)override fun `acknowledgeLogRestore`(`shownAtMs`: kotlin.Long): kotlin.Boolean {
             return FfiConverterBoolean.lift(
     callWithHandle {
     uniffiRustCallWithError(KioskException) { _status ->
     UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_acknowledge_log_restore(
         it,
-        _status)
+        
+        FfiConverterLong.lower(`shownAtMs`),_status)
 }
     }
     )
@@ -6250,7 +6253,7 @@ sealed class HandBackState {
     /**
      * The relay was restored from a backup and its log went back from `from` to `to`
      * entries, with no witness confirming it: records are sent again by themselves; show
-     * `hand_back_advice`, tell IT/security, then `StaffMode.acknowledge_log_restore()`.
+     * `hand_back_advice`, tell IT/security, then `StaffMode.acknowledge_log_restore(at_ms)`.
      */
     data class LogRestored(
         val `from`: kotlin.ULong, 
