@@ -947,7 +947,13 @@ impl Device {
                     from: restore.from,
                     to: restore.to,
                 },
-                None => HandBack::Safe,
+                None => match self.unconfirmed_log_restore()? {
+                    Some(restore) => HandBack::LogRestoreUnconfirmed {
+                        from: restore.from,
+                        to: restore.to,
+                    },
+                    None => HandBack::Safe,
+                },
             }),
         }
     }
@@ -1002,6 +1008,10 @@ pub enum HandBack {
     /// the relay but not yet inside a tree the required witnesses cosigned: sync again
     /// later (the witness cosigns on its own schedule); tell IT if it lasts.
     AwaitingWitness { captures: u64, unreceipted: u64 },
+    /// The last sync saw the relay restored from a backup (its log from `from` to `to`
+    /// entries) that the required witnesses have not confirmed: nothing of it was applied;
+    /// sync again later, tell IT/security if it lasts.
+    LogRestoreUnconfirmed { from: u64, to: u64 },
 }
 
 impl HandBack {

@@ -441,6 +441,10 @@ pub enum HandBackState {
     /// Of `unreceipted` captures without a receipt, `captures` wait for the required
     /// witnesses to cosign the relay's log holding them: sync again later.
     AwaitingWitness { captures: u64, unreceipted: u64 },
+    /// The last sync saw the relay restored from a backup the required witnesses have not
+    /// confirmed (its log from `from` to `to` entries): nothing applied; sync again later,
+    /// tell IT/security if it lasts.
+    LogRestoreUnconfirmed { from: u64, to: u64 },
 }
 
 impl From<kiosk_core::device::HandBack> for HandBackState {
@@ -462,6 +466,9 @@ impl From<kiosk_core::device::HandBack> for HandBackState {
                 captures,
                 unreceipted,
             },
+            Core::LogRestoreUnconfirmed { from, to } => {
+                HandBackState::LogRestoreUnconfirmed { from, to }
+            }
         }
     }
 }

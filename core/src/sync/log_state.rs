@@ -34,6 +34,9 @@ pub(crate) const META_WITNESS_KEYS: &str = "log_witness_keys";
 const META_WITNESSED: &str = "log_witnessed_checkpoint";
 /// A restore of the relay's log that staff have not acknowledged (CBOR of [`LogRestore`]).
 const META_LOG_RESTORE: &str = "log_restore";
+/// A restore the required witnesses have not confirmed, seen by the last sync (CBOR of
+/// [`LogRestore`]): nothing of it was applied; cleared by the next answer that is.
+const META_LOG_RESTORE_UNCONFIRMED: &str = "log_restore_unconfirmed";
 /// How many captures the last sync left waiting for the witnesses (8 bytes big-endian).
 const META_AWAITING_WITNESS: &str = "log_awaiting_witness";
 
@@ -234,9 +237,12 @@ impl Device {
     /// so only the new witnesses' cosignatures count.
     pub fn require_witnesses(&self, vkeys: &[String]) -> Result<()> {
         let keys = checked_witness_keys(vkeys)?;
+        // The count of captures waiting was against the old witnesses: the next sync counts
+        // anew.
         self.lock()?.store.set_meta_all(&[
             (META_WITNESS_KEYS, keys.join("\n").as_bytes()),
             (META_WITNESSED, &[]),
+            (META_AWAITING_WITNESS, &[]),
         ])?;
         Ok(())
     }
@@ -282,6 +288,36 @@ impl Device {
             &[(META_LOG_RESTORE, Some(&bytes))],
             &[(META_LOG_RESTORE, &[])],
         )?)
+    }
+
+    /// Keeps the restore the last sync refused for want of the witnesses' confirmation.
+    pub(crate) fn keep_unconfirmed_restore(&self, from: u64, to: u64, at: Timestamp) -> Result<()> {
+        let bytes = crate::cbor::to_vec(&LogRestore {
+            from,
+            to,
+            at: at.millis(),
+        });
+        self.lock()?
+            .store
+            .set_meta(META_LOG_RESTORE_UNCONFIRMED, &bytes)?;
+        Ok(())
+    }
+
+    /// The restore of the relay's log the last sync refused because the required witnesses
+    /// have not confirmed it, if no answer was taken since.
+    pub fn unconfirmed_log_restore(&self) -> Result<Option<LogRestore>> {
+        let bytes = self.lock()?.store.meta(META_LOG_RESTORE_UNCONFIRMED)?;
+        match bytes.filter(|b| !b.is_empty()) {
+            None => Ok(None),
+            Some(bytes) => ciborium::from_reader(bytes.as_slice())
+                .map(Some)
+                .map_err(|_| {
+                    crate::store::StoreError::Undecodable {
+                        what: "unconfirmed log restore",
+                    }
+                    .into()
+                }),
+        }
     }
 
     /// Keeps how many captures the last sync left waiting for the witnesses.
@@ -335,6 +371,8 @@ impl Device {
             (META_LOG_CHECKPOINT, checked.checkpoint.as_bytes()),
             (META_LOG_EPOCH, &checked.epoch),
             (META_LOG_STORED_AT, &stored_at),
+            // An answer taken: a restore refused before is no longer pending.
+            (META_LOG_RESTORE_UNCONFIRMED, &[]),
         ];
         // A restore no witness confirmed is kept for staff, and so is a confirmed one that
         // went back: edits counted stored on a proof alone may be among what it lost. One
@@ -441,24 +479,24 @@ impl Device {
 /// Witness verifier keys to require: 1 to [`MAX_WITNESSES`], each a C2SP tlog-cosignature
 /// vkey, without repeats (in the order given).
 pub(crate) fn checked_witness_keys(vkeys: &[String]) -> Result<Vec<String>> {
-    let refused = |reason: String| Error::BadWitnessKeys { reason };
+    use crate::error::WitnessKeysRefused;
+    let refused = |reason: WitnessKeysRefused| Error::BadWitnessKeys { reason };
     if vkeys.is_empty() {
-        return Err(refused("no witness key given".into()));
+        return Err(refused(WitnessKeysRefused::None));
     }
     if vkeys.len() > MAX_WITNESSES {
-        return Err(refused(format!(
-            "{} keys given, at most {MAX_WITNESSES} are required",
-            vkeys.len()
-        )));
+        return Err(refused(WitnessKeysRefused::TooMany {
+            given: vkeys.len(),
+            most: MAX_WITNESSES,
+        }));
     }
     let mut keys: Vec<String> = Vec::with_capacity(vkeys.len());
     for (position, vkey) in vkeys.iter().enumerate() {
         let vkey = vkey.trim();
-        crate::cosigned_checkpoint::parse_witness_vkey(vkey).map_err(|error| {
-            refused(format!(
-                "key {} is not a witness verifier key: {error}",
-                position + 1
-            ))
+        crate::cosigned_checkpoint::parse_witness_vkey(vkey).map_err(|_| {
+            refused(WitnessKeysRefused::NotAWitnessKey {
+                position: position + 1,
+            })
         })?;
         if !keys.iter().any(|k| k == vkey) {
             keys.push(vkey.to_owned());

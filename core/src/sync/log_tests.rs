@@ -1503,3 +1503,47 @@ fn a_second_restore_before_staff_acknowledged_the_first_is_merged_and_stays_unti
     assert!(!device.acknowledge_log_restore(first.at).expect("reads"));
     assert_eq!(device.log_restore().expect("reads"), Some(merged));
 }
+
+/// A restore the witness has not confirmed is told at hand-back until an answer is taken
+/// again; and requiring other witnesses forgets the count of captures awaiting the old.
+#[test]
+fn an_unconfirmed_restore_is_told_at_hand_back_until_an_answer_is_taken() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, relay) = witnessed(&dir, 1);
+    relay.cosign(None);
+    relay.lie(Lie::Restored(back_to_two(&relay)));
+    let error = sync_at(&device, &relay, NOW_SECS + 60).expect_err("refused");
+    let Error::LogRestoreUnconfirmed { from, to } = error else {
+        panic!("{error}")
+    };
+    assert_eq!(
+        device.hand_back().expect("reads"),
+        HandBack::LogRestoreUnconfirmed { from, to }
+    );
+    // The relay's operator put the newer history back: the next answer extends the held
+    // checkpoint, is taken, and nothing is pending.
+    relay.lie(Lie::None);
+    relay.cosign(Some(Cosign::Shown {
+        time: NOW_SECS + 30,
+    }));
+    relay.state.lock().expect("state").epoch = [2; 16];
+    sync_at(&device, &relay, NOW_SECS + 60).expect("taken");
+    assert_eq!(device.unconfirmed_log_restore().expect("reads"), None);
+    assert_eq!(device.hand_back().expect("reads"), HandBack::Safe);
+}
+
+#[test]
+fn requiring_other_witnesses_forgets_the_count_awaiting_the_old_ones() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = kiosk(&dir, 1);
+    device
+        .require_witnesses(&[witness_signer(5).verifier().to_string()])
+        .expect("pins");
+    let relay = LoggingRelay::new(&device);
+    sync_once(&device, &relay).expect("answered");
+    assert_eq!(device.awaiting_witness().expect("reads"), 1);
+    device
+        .require_witnesses(&[witness_signer(6).verifier().to_string()])
+        .expect("pins");
+    assert_eq!(device.awaiting_witness().expect("reads"), 0);
+}

@@ -268,6 +268,8 @@ pub fn sync(
             log_check::LogVerdict::NoLog => None,
             log_check::LogVerdict::Missing => return Err(Error::LogMissing),
             log_check::LogVerdict::RestoreUnconfirmed { from, to } => {
+                // Kept, so hand-back tells staff until an answer is taken again.
+                device.keep_unconfirmed_restore(from, to, now())?;
                 return Err(Error::LogRestoreUnconfirmed { from, to });
             }
             log_check::LogVerdict::Fork(found) => {

@@ -2821,6 +2821,40 @@ class HandBackState:
                 return False
             return True
 
+    @dataclass
+    class LOG_RESTORE_UNCONFIRMED:
+        """
+        The last sync saw the relay restored from a backup the required witnesses have not
+        confirmed (its log from `from` to `to` entries): nothing applied; sync again later,
+        tell IT/security if it lasts.
+"""
+        
+        def __init__(self, _from:int, to:int):
+            self._from = _from
+            
+            
+            self.to = to
+            
+            
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "HandBackState.LOG_RESTORE_UNCONFIRMED(_from={}, to={})".format(self._from, self.to)
+        def __eq__(self, other):
+            if not isinstance(other, HandBackState):
+                return NotImplemented
+            if not other.is_LOG_RESTORE_UNCONFIRMED():
+                return False
+            if self._from != other._from:
+                return False
+            if self.to != other.to:
+                return False
+            return True
+
     
 
     # For each variant, we have `is_NAME` and `is_name` methods for easily checking
@@ -2861,6 +2895,10 @@ class HandBackState:
         return isinstance(self, HandBackState.AWAITING_WITNESS)
     def is_awaiting_witness(self) -> bool:
         return isinstance(self, HandBackState.AWAITING_WITNESS)
+    def is_LOG_RESTORE_UNCONFIRMED(self) -> bool:
+        return isinstance(self, HandBackState.LOG_RESTORE_UNCONFIRMED)
+    def is_log_restore_unconfirmed(self) -> bool:
+        return isinstance(self, HandBackState.LOG_RESTORE_UNCONFIRMED)
     
 
 # Now, a little trick - we make each nested variant class be a subclass of the main
@@ -2875,6 +2913,7 @@ HandBackState.UNCONFIRMED = type("HandBackState.UNCONFIRMED", (HandBackState.UNC
 HandBackState.LOG_FORK = type("HandBackState.LOG_FORK", (HandBackState.LOG_FORK, HandBackState,), {})  # type: ignore
 HandBackState.LOG_RESTORED = type("HandBackState.LOG_RESTORED", (HandBackState.LOG_RESTORED, HandBackState,), {})  # type: ignore
 HandBackState.AWAITING_WITNESS = type("HandBackState.AWAITING_WITNESS", (HandBackState.AWAITING_WITNESS, HandBackState,), {})  # type: ignore
+HandBackState.LOG_RESTORE_UNCONFIRMED = type("HandBackState.LOG_RESTORE_UNCONFIRMED", (HandBackState.LOG_RESTORE_UNCONFIRMED, HandBackState,), {})  # type: ignore
 
 
 
@@ -2921,6 +2960,11 @@ class _UniffiFfiConverterTypeHandBackState(_UniffiConverterRustBuffer):
                 _UniffiFfiConverterUInt64.read(buf),
                 _UniffiFfiConverterUInt64.read(buf),
             )
+        if variant == 10:
+            return HandBackState.LOG_RESTORE_UNCONFIRMED(
+                _UniffiFfiConverterUInt64.read(buf),
+                _UniffiFfiConverterUInt64.read(buf),
+            )
         raise InternalError("Raw enum value doesn't match any cases")
 
     @staticmethod
@@ -2953,6 +2997,10 @@ class _UniffiFfiConverterTypeHandBackState(_UniffiConverterRustBuffer):
         if value.is_AWAITING_WITNESS():
             _UniffiFfiConverterUInt64.check_lower(value.captures)
             _UniffiFfiConverterUInt64.check_lower(value.unreceipted)
+            return
+        if value.is_LOG_RESTORE_UNCONFIRMED():
+            _UniffiFfiConverterUInt64.check_lower(value._from)
+            _UniffiFfiConverterUInt64.check_lower(value.to)
             return
         raise ValueError(value)
 
@@ -2987,6 +3035,10 @@ class _UniffiFfiConverterTypeHandBackState(_UniffiConverterRustBuffer):
             buf.write_i32(9)
             _UniffiFfiConverterUInt64.write(value.captures, buf)
             _UniffiFfiConverterUInt64.write(value.unreceipted, buf)
+        if value.is_LOG_RESTORE_UNCONFIRMED():
+            buf.write_i32(10)
+            _UniffiFfiConverterUInt64.write(value._from, buf)
+            _UniffiFfiConverterUInt64.write(value.to, buf)
 
 
 

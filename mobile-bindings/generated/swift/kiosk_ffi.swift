@@ -4606,6 +4606,13 @@ public enum HandBackState: Equatable, Hashable {
      */
     case awaitingWitness(captures: UInt64, unreceipted: UInt64
     )
+    /**
+     * The last sync saw the relay restored from a backup the required witnesses have not
+     * confirmed (its log from `from` to `to` entries): nothing applied; sync again later,
+     * tell IT/security if it lasts.
+     */
+    case logRestoreUnconfirmed(from: UInt64, to: UInt64
+    )
 
 
 
@@ -4651,6 +4658,9 @@ public struct FfiConverterTypeHandBackState: FfiConverterRustBuffer {
         )
         
         case 9: return .awaitingWitness(captures: try FfiConverterUInt64.read(from: &buf), unreceipted: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        case 10: return .logRestoreUnconfirmed(from: try FfiConverterUInt64.read(from: &buf), to: try FfiConverterUInt64.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -4706,6 +4716,12 @@ public struct FfiConverterTypeHandBackState: FfiConverterRustBuffer {
             writeInt(&buf, Int32(9))
             FfiConverterUInt64.write(captures, into: &buf)
             FfiConverterUInt64.write(unreceipted, into: &buf)
+            
+        
+        case let .logRestoreUnconfirmed(from,to):
+            writeInt(&buf, Int32(10))
+            FfiConverterUInt64.write(from, into: &buf)
+            FfiConverterUInt64.write(to, into: &buf)
             
         }
     }

@@ -6279,6 +6279,21 @@ sealed class HandBackState {
         companion object
     }
     
+    /**
+     * The last sync saw the relay restored from a backup the required witnesses have not
+     * confirmed (its log from `from` to `to` entries): nothing applied; sync again later,
+     * tell IT/security if it lasts.
+     */
+    data class LogRestoreUnconfirmed(
+        val `from`: kotlin.ULong, 
+        val `to`: kotlin.ULong) : HandBackState()
+        
+    {
+        
+
+        companion object
+    }
+    
 
     
 
@@ -6320,6 +6335,10 @@ public object FfiConverterTypeHandBackState : FfiConverterRustBuffer<HandBackSta
                 FfiConverterULong.read(buf),
                 )
             9 -> HandBackState.AwaitingWitness(
+                FfiConverterULong.read(buf),
+                FfiConverterULong.read(buf),
+                )
+            10 -> HandBackState.LogRestoreUnconfirmed(
                 FfiConverterULong.read(buf),
                 FfiConverterULong.read(buf),
                 )
@@ -6393,6 +6412,14 @@ public object FfiConverterTypeHandBackState : FfiConverterRustBuffer<HandBackSta
                 + FfiConverterULong.allocationSize(value.`unreceipted`)
             )
         }
+        is HandBackState.LogRestoreUnconfirmed -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterULong.allocationSize(value.`from`)
+                + FfiConverterULong.allocationSize(value.`to`)
+            )
+        }
     }
 
     override fun write(value: HandBackState, buf: ByteBuffer) {
@@ -6442,6 +6469,12 @@ public object FfiConverterTypeHandBackState : FfiConverterRustBuffer<HandBackSta
                 buf.putInt(9)
                 FfiConverterULong.write(value.`captures`, buf)
                 FfiConverterULong.write(value.`unreceipted`, buf)
+                Unit
+            }
+            is HandBackState.LogRestoreUnconfirmed -> {
+                buf.putInt(10)
+                FfiConverterULong.write(value.`from`, buf)
+                FfiConverterULong.write(value.`to`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
