@@ -16,9 +16,12 @@
 //! that does not give it) is checked as far as it goes and proves nothing.
 //!
 //! With witnesses pinned, the answer's cosigned checkpoint must extend into the answer's
-//! tree (a split view otherwise), and only leaves inside the newest fresh cosigned tree
-//! count. A log that went back in a new relay epoch (a restore) is taken only when the
-//! witnesses cosigned it since, or, without witnesses, kept for staff to acknowledge.
+//! tree (a split view otherwise; one larger than the answer's is ignored), and only leaves
+//! inside the largest cosigned tree the tablet accepted count: fresh when accepted, it
+//! keeps counting once its cosignatures grow stale. A log that went back in a new relay
+//! epoch (a restore) is taken only when every witness cosigned it after cosigning the tree
+//! the tablet holds, or, without witnesses, kept for staff to acknowledge; one that went
+//! back is kept for staff either way.
 
 use crate::protocol::{LogInclusion, PushOutcome, SyncResponse};
 use crate::tlog::checkpoint::Checkpoint;
