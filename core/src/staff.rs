@@ -246,6 +246,10 @@ pub struct KioskOverview {
     pub safe_to_hand_back: bool,
     /// Why it is safe or not ([`Device::hand_back`]); `safe_to_hand_back` is its `is_safe`.
     pub hand_back: crate::device::HandBack,
+    /// A later enrollment named other witnesses than the ones this tablet requires
+    /// ([`Device::witnesses_offered`]): staff should have IT decide, then require the
+    /// right ones ([`Device::require_witnesses`]).
+    pub other_witnesses_offered: bool,
 }
 
 /// Staff mode, opened by PIN.
@@ -270,6 +274,7 @@ impl StaffSession {
             // Not while the relay refuses the tablet or lacks what it erased.
             safe_to_hand_back: hand_back.is_safe(),
             hand_back,
+            other_witnesses_offered: !self.device.witnesses_offered()?.is_empty(),
         })
     }
 

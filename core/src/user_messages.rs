@@ -347,6 +347,19 @@ fn log_went(from: u64, to: u64) -> (String, String) {
     }
 }
 
+/// The warning of a tablet whose relay, enrolling it again, named other witnesses than the
+/// ones it requires: shown in staff mode until they are settled.
+pub fn witnesses_offered_message() -> Localized {
+    Localized::new(
+        "Reläet angav andra vittnen när surfplattan registrerades igen än de som surfplattan \
+         kräver. Surfplattan kräver fortfarande de tidigare. Be IT avgöra vilka som gäller och \
+         ange dem under vittnen.",
+        "The relay named other witnesses, when the tablet was enrolled again, than the ones \
+         this tablet requires. It still requires the earlier ones. Ask IT which apply, and set \
+         them as the required witnesses.",
+    )
+}
+
 /// The loud warning of a tablet that saw the relay's log fork: shown in staff mode and as
 /// the hand-back advice, the same words everywhere.
 pub fn log_fork_message() -> Localized {

@@ -371,6 +371,9 @@ pub struct KioskOverview {
     pub hand_back: HandBackState,
     /// What staff should do about `hand_back`, to show beside it.
     pub hand_back_advice: LocalizedText,
+    /// A later enrollment named other witnesses than the ones required: a warning to show
+    /// until `StaffMode.require_witnesses` settles it. `None` otherwise.
+    pub witness_warning: Option<LocalizedText>,
 }
 
 impl From<kiosk_core::staff::KioskOverview> for KioskOverview {
@@ -384,6 +387,9 @@ impl From<kiosk_core::staff::KioskOverview> for KioskOverview {
             hand_back_advice: kiosk_core::user_messages::hand_back_message(&overview.hand_back)
                 .into(),
             hand_back: overview.hand_back.into(),
+            witness_warning: overview
+                .other_witnesses_offered
+                .then(|| kiosk_core::user_messages::witnesses_offered_message().into()),
         }
     }
 }

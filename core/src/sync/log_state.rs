@@ -30,6 +30,9 @@ const META_LOG_STORED_AT: &str = "log_checkpoint_stored_at";
 /// The witnesses' verifier keys the tablet requires, one vkey a line; pinned at enrollment
 /// or by [`Device::require_witnesses`], never dropped otherwise.
 pub(crate) const META_WITNESS_KEYS: &str = "log_witness_keys";
+/// Witnesses a later enrollment named, other than the pinned ones (one vkey a line): shown
+/// to staff until [`Device::require_witnesses`] settles which are required.
+pub(crate) const META_WITNESSES_OFFERED: &str = "log_witnesses_offered";
 /// The newest checkpoint the required witnesses cosigned (note text with cosignatures).
 const META_WITNESSED: &str = "log_witnessed_checkpoint";
 /// A restore of the relay's log that staff have not acknowledged (CBOR of [`LogRestore`]).
@@ -243,8 +246,19 @@ impl Device {
             (META_WITNESS_KEYS, keys.join("\n").as_bytes()),
             (META_WITNESSED, &[]),
             (META_AWAITING_WITNESS, &[]),
+            (META_WITNESSES_OFFERED, &[]),
         ])?;
         Ok(())
+    }
+
+    /// Witnesses a later enrollment named other than the pinned ones (vkey text), until
+    /// [`Device::require_witnesses`] settles it; empty: none.
+    pub fn witnesses_offered(&self) -> Result<Vec<String>> {
+        let bytes = self.lock()?.store.meta(META_WITNESSES_OFFERED)?;
+        Ok(bytes
+            .and_then(|b| String::from_utf8(b).ok())
+            .map(|text| text.lines().map(str::to_owned).collect())
+            .unwrap_or_default())
     }
 
     /// The restore of the relay's log staff have not acknowledged yet, if any.
@@ -474,6 +488,14 @@ impl Device {
             None => Ok(()),
         }
     }
+}
+
+/// Whether two lists name the same witnesses, in any order.
+pub(crate) fn same_witnesses(a: &[String], b: &[String]) -> bool {
+    let (mut a, mut b) = (a.to_vec(), b.to_vec());
+    a.sort_unstable();
+    b.sort_unstable();
+    a == b
 }
 
 /// Witness verifier keys to require: 1 to [`MAX_WITNESSES`], each a C2SP tlog-cosignature

@@ -3047,7 +3047,7 @@ class KioskOverview:
     """
     What staff see of a kiosk: counts and the journal, never a visitor's data.
 """
-    def __init__(self, *, captured:int, sent:int, received:int, journal:JournalSummary, safe_to_hand_back:bool, hand_back:HandBackState, hand_back_advice:LocalizedText):
+    def __init__(self, *, captured:int, sent:int, received:int, journal:JournalSummary, safe_to_hand_back:bool, hand_back:HandBackState, hand_back_advice:LocalizedText, witness_warning:typing.Optional[LocalizedText]):
         self.captured = captured
         self.sent = sent
         self.received = received
@@ -3055,12 +3055,13 @@ class KioskOverview:
         self.safe_to_hand_back = safe_to_hand_back
         self.hand_back = hand_back
         self.hand_back_advice = hand_back_advice
+        self.witness_warning = witness_warning
         
         
 
     
     def __str__(self):
-        return "KioskOverview(captured={}, sent={}, received={}, journal={}, safe_to_hand_back={}, hand_back={}, hand_back_advice={})".format(self.captured, self.sent, self.received, self.journal, self.safe_to_hand_back, self.hand_back, self.hand_back_advice)
+        return "KioskOverview(captured={}, sent={}, received={}, journal={}, safe_to_hand_back={}, hand_back={}, hand_back_advice={}, witness_warning={})".format(self.captured, self.sent, self.received, self.journal, self.safe_to_hand_back, self.hand_back, self.hand_back_advice, self.witness_warning)
     def __eq__(self, other):
         if self.captured != other.captured:
             return False
@@ -3076,6 +3077,8 @@ class KioskOverview:
             return False
         if self.hand_back_advice != other.hand_back_advice:
             return False
+        if self.witness_warning != other.witness_warning:
+            return False
         return True
 
 class _UniffiFfiConverterTypeKioskOverview(_UniffiConverterRustBuffer):
@@ -3089,6 +3092,7 @@ class _UniffiFfiConverterTypeKioskOverview(_UniffiConverterRustBuffer):
             safe_to_hand_back=_UniffiFfiConverterBoolean.read(buf),
             hand_back=_UniffiFfiConverterTypeHandBackState.read(buf),
             hand_back_advice=_UniffiFfiConverterTypeLocalizedText.read(buf),
+            witness_warning=_UniffiFfiConverterOptionalTypeLocalizedText.read(buf),
         )
 
     @staticmethod
@@ -3100,6 +3104,7 @@ class _UniffiFfiConverterTypeKioskOverview(_UniffiConverterRustBuffer):
         _UniffiFfiConverterBoolean.check_lower(value.safe_to_hand_back)
         _UniffiFfiConverterTypeHandBackState.check_lower(value.hand_back)
         _UniffiFfiConverterTypeLocalizedText.check_lower(value.hand_back_advice)
+        _UniffiFfiConverterOptionalTypeLocalizedText.check_lower(value.witness_warning)
 
     @staticmethod
     def write(value, buf):
@@ -3110,6 +3115,7 @@ class _UniffiFfiConverterTypeKioskOverview(_UniffiConverterRustBuffer):
         _UniffiFfiConverterBoolean.write(value.safe_to_hand_back, buf)
         _UniffiFfiConverterTypeHandBackState.write(value.hand_back, buf)
         _UniffiFfiConverterTypeLocalizedText.write(value.hand_back_advice, buf)
+        _UniffiFfiConverterOptionalTypeLocalizedText.write(value.witness_warning, buf)
 
 @dataclass
 class LogRestoreState:

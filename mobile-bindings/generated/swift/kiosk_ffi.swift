@@ -3264,6 +3264,11 @@ public struct KioskOverview: Equatable, Hashable {
      * What staff should do about `hand_back`, to show beside it.
      */
     public var handBackAdvice: LocalizedText
+    /**
+     * A later enrollment named other witnesses than the ones required: a warning to show
+     * until `StaffMode.require_witnesses` settles it. `None` otherwise.
+     */
+    public var witnessWarning: LocalizedText?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3276,7 +3281,11 @@ public struct KioskOverview: Equatable, Hashable {
          */handBack: HandBackState, 
         /**
          * What staff should do about `hand_back`, to show beside it.
-         */handBackAdvice: LocalizedText) {
+         */handBackAdvice: LocalizedText, 
+        /**
+         * A later enrollment named other witnesses than the ones required: a warning to show
+         * until `StaffMode.require_witnesses` settles it. `None` otherwise.
+         */witnessWarning: LocalizedText?) {
         self.captured = captured
         self.sent = sent
         self.received = received
@@ -3284,6 +3293,7 @@ public struct KioskOverview: Equatable, Hashable {
         self.safeToHandBack = safeToHandBack
         self.handBack = handBack
         self.handBackAdvice = handBackAdvice
+        self.witnessWarning = witnessWarning
     }
 
     
@@ -3308,7 +3318,8 @@ public struct FfiConverterTypeKioskOverview: FfiConverterRustBuffer {
                 journal: FfiConverterTypeJournalSummary.read(from: &buf), 
                 safeToHandBack: FfiConverterBool.read(from: &buf), 
                 handBack: FfiConverterTypeHandBackState.read(from: &buf), 
-                handBackAdvice: FfiConverterTypeLocalizedText.read(from: &buf)
+                handBackAdvice: FfiConverterTypeLocalizedText.read(from: &buf), 
+                witnessWarning: FfiConverterOptionTypeLocalizedText.read(from: &buf)
         )
     }
 
@@ -3320,6 +3331,7 @@ public struct FfiConverterTypeKioskOverview: FfiConverterRustBuffer {
         FfiConverterBool.write(value.safeToHandBack, into: &buf)
         FfiConverterTypeHandBackState.write(value.handBack, into: &buf)
         FfiConverterTypeLocalizedText.write(value.handBackAdvice, into: &buf)
+        FfiConverterOptionTypeLocalizedText.write(value.witnessWarning, into: &buf)
     }
 }
 

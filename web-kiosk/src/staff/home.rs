@@ -238,6 +238,9 @@ fn counts(t: &StaffTexts, open: &Open, role: DeviceRole, lang: Language) -> Mark
                         p #hand-back .verdict-bad { "✗ " (t.safe_no) }
                     }
                     p #hand-back-advice { (pick(&overview.hand_back_advice, lang)) }
+                    @if let Some(warning) = &overview.witness_warning {
+                        p #witness-warning .alert role="alert" { (pick(warning, lang)) }
+                    }
                 }
                 Err(error) => {
                     @let (sv, en) = error.texts();

@@ -5195,6 +5195,12 @@ data class KioskOverview (
      * What staff should do about `hand_back`, to show beside it.
      */
     var `handBackAdvice`: LocalizedText
+    , 
+    /**
+     * A later enrollment named other witnesses than the ones required: a warning to show
+     * until `StaffMode.require_witnesses` settles it. `None` otherwise.
+     */
+    var `witnessWarning`: LocalizedText?
     
 ){
     
@@ -5218,6 +5224,7 @@ public object FfiConverterTypeKioskOverview: FfiConverterRustBuffer<KioskOvervie
             FfiConverterBoolean.read(buf),
             FfiConverterTypeHandBackState.read(buf),
             FfiConverterTypeLocalizedText.read(buf),
+            FfiConverterOptionalTypeLocalizedText.read(buf),
         )
     }
 
@@ -5228,7 +5235,8 @@ public object FfiConverterTypeKioskOverview: FfiConverterRustBuffer<KioskOvervie
             FfiConverterTypeJournalSummary.allocationSize(value.`journal`) +
             FfiConverterBoolean.allocationSize(value.`safeToHandBack`) +
             FfiConverterTypeHandBackState.allocationSize(value.`handBack`) +
-            FfiConverterTypeLocalizedText.allocationSize(value.`handBackAdvice`)
+            FfiConverterTypeLocalizedText.allocationSize(value.`handBackAdvice`) +
+            FfiConverterOptionalTypeLocalizedText.allocationSize(value.`witnessWarning`)
     )
 
     override fun write(value: KioskOverview, buf: ByteBuffer) {
@@ -5239,6 +5247,7 @@ public object FfiConverterTypeKioskOverview: FfiConverterRustBuffer<KioskOvervie
             FfiConverterBoolean.write(value.`safeToHandBack`, buf)
             FfiConverterTypeHandBackState.write(value.`handBack`, buf)
             FfiConverterTypeLocalizedText.write(value.`handBackAdvice`, buf)
+            FfiConverterOptionalTypeLocalizedText.write(value.`witnessWarning`, buf)
     }
 }
 
