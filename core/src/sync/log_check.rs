@@ -64,7 +64,8 @@ pub(crate) struct HeldLog {
     pub checkpoint: Option<String>,
     /// The relay epoch of the answer that checkpoint came in (`None` if not recorded).
     pub epoch: Option<[u8; 16]>,
-    /// When the checkpoint was stored, tablet time in ms (`None` if not recorded).
+    /// When the checkpoint was stored, tablet time in ms (`None` if not recorded). For the
+    /// record only: whether witnesses confirmed a restore is decided on their clocks.
     pub stored_at: Option<i64>,
     /// The witnesses' verifier keys (vkey text) whose cosignatures the tablet requires;
     /// empty: none required.
