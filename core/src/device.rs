@@ -388,13 +388,23 @@ impl Device {
         }
         // Witnesses named by the relay are pinned only when none are: once pinned, they
         // are replaced only by an explicit `require_witnesses`, never by an enrollment.
+        // Others offered once some are pinned are kept aside for staff to see (a warning
+        // until `require_witnesses` settles it), never silently ignored.
         let pinned_witnesses = self.witness_keys()?;
-        let witnesses = if answer.witness_keys.is_empty() || !pinned_witnesses.is_empty() {
-            None
+        let offered = if answer.witness_keys.is_empty() {
+            Vec::new()
         } else {
-            let keys = crate::sync::checked_witness_keys(&answer.witness_keys)
-                .map_err(|_| crate::protocol::enrollment::EnrollAnswerError::Malformed)?;
-            Some(keys.join("\n"))
+            crate::sync::checked_witness_keys(&answer.witness_keys)
+                .map_err(|_| crate::protocol::enrollment::EnrollAnswerError::Malformed)?
+        };
+        let (witnesses, other_offered) = if offered.is_empty() {
+            (None, String::new())
+        } else if pinned_witnesses.is_empty() {
+            (Some(offered.join("\n")), String::new())
+        } else if crate::sync::same_witnesses(&offered, &pinned_witnesses) {
+            (None, String::new())
+        } else {
+            (None, offered.join("\n"))
         };
         let certificate_bytes = crate::cbor::to_vec(&answer.certificate);
         let sealing_bytes = crate::cbor::to_vec(&answer.relay_sealing_key);
@@ -425,6 +435,10 @@ impl Device {
         if let Some(keys) = &witnesses {
             values.push((crate::sync::META_WITNESS_KEYS, keys.as_bytes()));
         }
+        values.push((
+            crate::sync::META_WITNESSES_OFFERED,
+            other_offered.as_bytes(),
+        ));
         inner.store.set_meta_all(&values)?;
         inner.relay_key = Some(answer.relay_sealing_key);
         if let Some(address) = relay_address {
@@ -947,7 +961,13 @@ impl Device {
                     from: restore.from,
                     to: restore.to,
                 },
-                None => HandBack::Safe,
+                None => match self.unconfirmed_log_restore()? {
+                    Some(restore) => HandBack::LogRestoreUnconfirmed {
+                        from: restore.from,
+                        to: restore.to,
+                    },
+                    None => HandBack::Safe,
+                },
             }),
         }
     }
@@ -1002,6 +1022,10 @@ pub enum HandBack {
     /// the relay but not yet inside a tree the required witnesses cosigned: sync again
     /// later (the witness cosigns on its own schedule); tell IT if it lasts.
     AwaitingWitness { captures: u64, unreceipted: u64 },
+    /// The last sync saw the relay restored from a backup (its log from `from` to `to`
+    /// entries) that the required witnesses have not confirmed: nothing of it was applied;
+    /// sync again later, tell IT/security if it lasts.
+    LogRestoreUnconfirmed { from: u64, to: u64 },
 }
 
 impl HandBack {

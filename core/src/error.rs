@@ -105,7 +105,33 @@ pub enum Error {
     LogRestoreUnconfirmed { from: u64, to: u64 },
     /// The witness keys given to require are not usable (`reason` says which and why).
     #[error("witness keys refused: {reason}")]
-    BadWitnessKeys { reason: String },
+    BadWitnessKeys { reason: WitnessKeysRefused },
+}
+
+/// Why witness keys to require were refused, said in both languages by
+/// [`crate::user_messages`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WitnessKeysRefused {
+    /// No key was given.
+    None,
+    /// More keys than a tablet requires were given.
+    TooMany { given: usize, most: usize },
+    /// Key `position` (from 1) is not a C2SP tlog-cosignature verifier key.
+    NotAWitnessKey { position: usize },
+}
+
+impl std::fmt::Display for WitnessKeysRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WitnessKeysRefused::None => write!(f, "no witness key given"),
+            WitnessKeysRefused::TooMany { given, most } => {
+                write!(f, "{given} keys given, at most {most} are required")
+            }
+            WitnessKeysRefused::NotAWitnessKey { position } => {
+                write!(f, "key {position} is not a witness verifier key")
+            }
+        }
+    }
 }
 
 impl From<automerge::AutomergeError> for Error {

@@ -246,6 +246,10 @@ pub struct KioskOverview {
     pub safe_to_hand_back: bool,
     /// Why it is safe or not ([`Device::hand_back`]); `safe_to_hand_back` is its `is_safe`.
     pub hand_back: crate::device::HandBack,
+    /// A later enrollment named other witnesses than the ones this tablet requires
+    /// ([`Device::witnesses_offered`]): staff should have IT decide, then require the
+    /// right ones ([`Device::require_witnesses`]).
+    pub other_witnesses_offered: bool,
 }
 
 /// Staff mode, opened by PIN.
@@ -270,6 +274,7 @@ impl StaffSession {
             // Not while the relay refuses the tablet or lacks what it erased.
             safe_to_hand_back: hand_back.is_safe(),
             hand_back,
+            other_witnesses_offered: !self.device.witnesses_offered()?.is_empty(),
         })
     }
 
@@ -295,10 +300,11 @@ impl StaffSession {
         self.device.log_restore()
     }
 
-    /// Staff saw the relay's restore and told IT/security
-    /// ([`Device::acknowledge_log_restore`]); whether there was one.
-    pub fn acknowledge_log_restore(&self) -> Result<bool> {
-        self.device.acknowledge_log_restore()
+    /// Staff saw the relay's restore seen at `shown_at` ([`crate::sync::LogRestore::at`])
+    /// and told IT/security ([`Device::acknowledge_log_restore`]); whether it was cleared
+    /// (not if none is held, or another is held now).
+    pub fn acknowledge_log_restore(&self, shown_at: i64) -> Result<bool> {
+        self.device.acknowledge_log_restore(shown_at)
     }
 
     /// Replaces the PIN; staff mode is open, so the old one was just proven.

@@ -94,22 +94,42 @@ pub fn user_message(error: &Error) -> Localized {
             "The relay's answer has no log checkpoint and was not used. Try again; tell IT \
              if it happens again.",
         ),
-        Error::LogRestoreUnconfirmed { from, to } => Localized::new(
-            format!(
-                "Reläet har återställts från en säkerhetskopia (loggen gick tillbaka från \
-                 {from} till {to} poster) och vittnet har inte bekräftat det. Inget användes; \
-                 synkroniseringen försöker igen senare. Kontakta IT/säkerhet om det varar."
-            ),
-            format!(
-                "The relay was restored from a backup (its log went back from {from} to {to} \
-                 entries) and the witness has not confirmed it. Nothing was applied; the sync \
-                 tries again later. Tell IT/security if it lasts."
-            ),
-        ),
-        Error::BadWitnessKeys { reason } => Localized::new(
-            format!("Vittnesnycklarna godtogs inte: {reason}"),
-            format!("The witness keys were not accepted: {reason}"),
-        ),
+        Error::LogRestoreUnconfirmed { from, to } => {
+            let (sv, en) = log_went(*from, *to);
+            Localized::new(
+                format!(
+                    "Reläet har återställts från en säkerhetskopia ({sv}) och vittnet har inte \
+                     bekräftat det. Inget användes; synkroniseringen försöker igen senare. \
+                     Kontakta IT/säkerhet om det varar."
+                ),
+                format!(
+                    "The relay was restored from a backup ({en}) and the witness has not \
+                     confirmed it. Nothing was applied; the sync tries again later. Tell \
+                     IT/security if it lasts."
+                ),
+            )
+        }
+        Error::BadWitnessKeys { reason } => {
+            use crate::error::WitnessKeysRefused as Why;
+            let (sv, en) = match reason {
+                Why::None => (
+                    "ingen nyckel angavs".to_owned(),
+                    "no key was given".to_owned(),
+                ),
+                Why::TooMany { given, most } => (
+                    format!("{given} nycklar angavs, högst {most} kan krävas"),
+                    format!("{given} keys were given, at most {most} can be required"),
+                ),
+                Why::NotAWitnessKey { position } => (
+                    format!("nyckel {position} är inte ett vittnes verifieringsnyckel"),
+                    format!("key {position} is not a witness verifier key"),
+                ),
+            };
+            Localized::new(
+                format!("Vittnesnycklarna godtogs inte: {sv}."),
+                format!("The witness keys were not accepted: {en}."),
+            )
+        }
         Error::LogChanged => Localized::new(
             "Loggens kontrollpunkt ändrades under synkroniseringen. Synkronisera igen.",
             "The log checkpoint changed during the sync. Sync again.",
@@ -261,6 +281,16 @@ pub fn hand_back_message(hand_back: &HandBack) -> Localized {
                 format!("NOT safe to hand back: {}", restore.en),
             )
         }
+        HandBack::LogRestoreUnconfirmed { from, to } => {
+            let text = user_message(&Error::LogRestoreUnconfirmed {
+                from: *from,
+                to: *to,
+            });
+            Localized::new(
+                format!("INTE klar: {}", text.sv),
+                format!("NOT safe to hand back: {}", text.en),
+            )
+        }
         HandBack::AwaitingWitness {
             captures,
             unreceipted,
@@ -288,16 +318,45 @@ pub fn hand_back_message(hand_back: &HandBack) -> Localized {
 /// What staff must hear of a restore of the relay's log no witness confirmed: shown in
 /// staff mode until acknowledged, and as the hand-back advice.
 pub fn log_restore_message(from: u64, to: u64) -> Localized {
+    let (sv, en) = log_went(from, to);
     Localized::new(
         format!(
-            "Reläet har återställts från en säkerhetskopia: dess logg gick tillbaka från {from} \
-             till {to} poster. Anmälningarna skickas om automatiskt. Kontakta IT/säkerhet och \
-             kvittera sedan."
+            "Reläet har återställts från en säkerhetskopia: {sv}. Anmälningarna skickas om \
+             automatiskt. Kontakta IT/säkerhet och kvittera sedan."
         ),
         format!(
-            "The relay was restored from a backup: its log went back from {from} to {to} \
-             entries. Records are re-sent automatically. Tell IT/security, then acknowledge."
+            "The relay was restored from a backup: {en}. Records are re-sent automatically. \
+             Tell IT/security, then acknowledge."
         ),
+    )
+}
+
+/// What became of the relay's log in a restore, (Swedish, English): it went back, or (as
+/// large or larger, another history) was replaced.
+fn log_went(from: u64, to: u64) -> (String, String) {
+    if to < from {
+        (
+            format!("dess logg gick tillbaka från {from} till {to} poster"),
+            format!("its log went back from {from} to {to} entries"),
+        )
+    } else {
+        (
+            format!("det ersatte sin logg med {from} poster med en annan med {to}"),
+            format!("it replaced its log of {from} entries by another of {to}"),
+        )
+    }
+}
+
+/// The warning of a tablet whose relay, enrolling it again, named other witnesses than the
+/// ones it requires: shown in staff mode until they are settled.
+pub fn witnesses_offered_message() -> Localized {
+    Localized::new(
+        "Reläet angav andra vittnen när surfplattan registrerades igen än de som surfplattan \
+         kräver. Surfplattan kräver fortfarande de tidigare. Be IT avgöra vilka som gäller och \
+         ange dem under vittnen.",
+        "The relay named other witnesses, when the tablet was enrolled again, than the ones \
+         this tablet requires. It still requires the earlier ones. Ask IT which apply, and set \
+         them as the required witnesses.",
     )
 }
 
@@ -337,6 +396,62 @@ pub fn refusal_message(refusal: &SyncRefusal) -> Localized {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_restore_to_a_larger_log_says_it_was_replaced_not_that_it_went_back() {
+        let back = log_restore_message(250, 200);
+        assert!(back.en.contains("went back from 250 to 200"), "{}", back.en);
+        assert!(
+            back.sv.contains("gick tillbaka från 250 till 200"),
+            "{}",
+            back.sv
+        );
+        for (from, to) in [(200, 250), (200, 200)] {
+            let replaced = log_restore_message(from, to);
+            assert!(!replaced.en.contains("went back"), "{}", replaced.en);
+            assert!(
+                replaced.en.contains(&format!(
+                    "replaced its log of {from} entries by another of {to}"
+                )),
+                "{}",
+                replaced.en
+            );
+            assert!(replaced.sv.contains("ersatte sin logg"), "{}", replaced.sv);
+            let unconfirmed = user_message(&Error::LogRestoreUnconfirmed { from, to });
+            assert!(
+                unconfirmed.en.contains("replaced its log"),
+                "{}",
+                unconfirmed.en
+            );
+            assert!(
+                !unconfirmed.sv.contains("gick tillbaka"),
+                "{}",
+                unconfirmed.sv
+            );
+        }
+    }
+
+    #[test]
+    fn a_refusal_of_witness_keys_says_why_in_each_language() {
+        use crate::error::WitnessKeysRefused as Why;
+        for reason in [
+            Why::None,
+            Why::TooMany {
+                given: 17,
+                most: 16,
+            },
+            Why::NotAWitnessKey { position: 2 },
+        ] {
+            let text = user_message(&Error::BadWitnessKeys {
+                reason: reason.clone(),
+            });
+            let english = ["no key", "keys were given", "key 2 is not"];
+            let swedish = ["ingen nyckel", "nycklar angavs", "nyckel 2 är inte"];
+            assert!(!english.iter().any(|w| text.sv.contains(w)), "{}", text.sv);
+            assert!(swedish.iter().any(|w| text.sv.contains(w)), "{}", text.sv);
+            assert!(english.iter().any(|w| text.en.contains(w)), "{}", text.en);
+        }
+    }
 
     #[test]
     fn a_full_relay_disk_and_a_busy_relay_get_their_own_texts_saying_nothing_was_lost() {
@@ -412,6 +527,7 @@ mod tests {
                 captures: 2,
                 unreceipted: 5,
             },
+            HandBack::LogRestoreUnconfirmed { from: 40, to: 25 },
         ];
         let texts: Vec<Localized> = answers.iter().map(hand_back_message).collect();
         for (answer, text) in answers.iter().zip(&texts) {

@@ -261,14 +261,27 @@ fn witness_keys_are_pinned_at_enrollment_and_never_dropped_by_one() {
     kiosk.enroll(&code, &relay).expect("enrolls");
     assert_eq!(kiosk.witness_keys().expect("reads"), vec![witness_key(5)]);
     for others in [vec![witness_key(6)], Vec::new()] {
-        relay.witness_keys = others;
+        relay.witness_keys = others.clone();
         kiosk.enroll(&code, &relay).expect("enrolls again");
         assert_eq!(kiosk.witness_keys().expect("reads"), vec![witness_key(5)]);
+        // Others offered are kept aside for staff to see, not silently ignored.
+        assert_eq!(kiosk.witnesses_offered().expect("reads"), others);
     }
+    relay.witness_keys = vec![witness_key(6)];
+    kiosk.enroll(&code, &relay).expect("enrolls again");
+    kiosk_core::staff::set_initial_pin(&kiosk, "135790").expect("a PIN");
+    let staff = kiosk_core::staff::unlock(&kiosk, "135790", kiosk_core::ids::Timestamp::now())
+        .expect("staff mode");
+    assert!(staff.overview().expect("reads").other_witnesses_offered);
     kiosk
         .require_witnesses(&[witness_key(6)])
         .expect("replaced explicitly");
     assert_eq!(kiosk.witness_keys().expect("reads"), vec![witness_key(6)]);
+    assert!(
+        kiosk.witnesses_offered().expect("reads").is_empty(),
+        "settled"
+    );
+    assert!(!staff.overview().expect("reads").other_witnesses_offered);
 
     let other_dir = tempfile::tempdir().expect("tempdir");
     let other = device(&other_dir, DeviceRole::Kiosk, true);

@@ -83,10 +83,11 @@ impl StaffMode {
     }
 
     /// Staff saw that the relay was restored from a backup (`log_restore()` is set)
-    /// and told IT/security: the tablet may be handed back again. `false` if there was no
-    /// restore to acknowledge.
-    pub fn acknowledge_log_restore(&self) -> Result<bool, KioskError> {
-        self.with(|s| s.acknowledge_log_restore())
+    /// and told IT/security: the tablet may be handed back again. `shown_at_ms` is the
+    /// `at_ms` of the restore staff were shown; `false` if there was no restore, or another
+    /// one is held now (show `log_restore()` again).
+    pub fn acknowledge_log_restore(&self, shown_at_ms: i64) -> Result<bool, KioskError> {
+        self.with(|s| s.acknowledge_log_restore(shown_at_ms))
     }
 
     pub fn change_pin(&self, new_pin: String) -> Result<(), KioskError> {

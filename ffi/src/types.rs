@@ -371,6 +371,9 @@ pub struct KioskOverview {
     pub hand_back: HandBackState,
     /// What staff should do about `hand_back`, to show beside it.
     pub hand_back_advice: LocalizedText,
+    /// A later enrollment named other witnesses than the ones required: a warning to show
+    /// until `StaffMode.require_witnesses` settles it. `None` otherwise.
+    pub witness_warning: Option<LocalizedText>,
 }
 
 impl From<kiosk_core::staff::KioskOverview> for KioskOverview {
@@ -384,6 +387,9 @@ impl From<kiosk_core::staff::KioskOverview> for KioskOverview {
             hand_back_advice: kiosk_core::user_messages::hand_back_message(&overview.hand_back)
                 .into(),
             hand_back: overview.hand_back.into(),
+            witness_warning: overview
+                .other_witnesses_offered
+                .then(|| kiosk_core::user_messages::witnesses_offered_message().into()),
         }
     }
 }
@@ -436,11 +442,15 @@ pub enum HandBackState {
     LogFork { code: String },
     /// The relay was restored from a backup and its log went back from `from` to `to`
     /// entries, with no witness confirming it: records are sent again by themselves; show
-    /// `hand_back_advice`, tell IT/security, then `StaffMode.acknowledge_log_restore()`.
+    /// `hand_back_advice`, tell IT/security, then `StaffMode.acknowledge_log_restore(at_ms)`.
     LogRestored { from: u64, to: u64 },
     /// Of `unreceipted` captures without a receipt, `captures` wait for the required
     /// witnesses to cosign the relay's log holding them: sync again later.
     AwaitingWitness { captures: u64, unreceipted: u64 },
+    /// The last sync saw the relay restored from a backup the required witnesses have not
+    /// confirmed (its log from `from` to `to` entries): nothing applied; sync again later,
+    /// tell IT/security if it lasts.
+    LogRestoreUnconfirmed { from: u64, to: u64 },
 }
 
 impl From<kiosk_core::device::HandBack> for HandBackState {
@@ -462,6 +472,9 @@ impl From<kiosk_core::device::HandBack> for HandBackState {
                 captures,
                 unreceipted,
             },
+            Core::LogRestoreUnconfirmed { from, to } => {
+                HandBackState::LogRestoreUnconfirmed { from, to }
+            }
         }
     }
 }

@@ -98,6 +98,9 @@ pub struct CheckedSync {
     /// Signs the transparency log's checkpoint the answer carries; `None` answers without
     /// the log's fields (a relay without a log key).
     log: Option<Arc<dyn LogSigner>>,
+    /// The witnesses the relay takes cosignatures from: the answer names the newest tree
+    /// all of them cosigned.
+    witnesses: Arc<Vec<kiosk_core::tlog::cosignature::CosignatureVerifier>>,
 }
 
 /// The CPU-bound half of a sync: the request's own refusals, then every push's checks
@@ -254,6 +257,7 @@ pub fn check_sync(
         after_seq,
         pinned: device.relay_key,
         log: None,
+        witnesses: Arc::default(),
     })))
 }
 
@@ -273,6 +277,16 @@ impl CheckedSync {
     /// and, for a tablet with no checkpoint yet, the log key.
     pub fn with_log(mut self: Box<Self>, log: Arc<dyn LogSigner>) -> Box<Self> {
         self.log = Some(log);
+        self
+    }
+
+    /// The witnesses the relay is configured with, whose common cosigned tree the answer
+    /// names.
+    pub fn with_witnesses(
+        mut self: Box<Self>,
+        witnesses: Arc<Vec<kiosk_core::tlog::cosignature::CosignatureVerifier>>,
+    ) -> Box<Self> {
+        self.witnesses = witnesses;
         self
     }
 
@@ -309,6 +323,7 @@ impl CheckedSync {
             after_seq,
             pinned,
             log,
+            witnesses,
         } = *self;
         let page = match store.ingest(&batch)? {
             IngestOutcome::StaleSeq { last_accepted } => {
@@ -363,6 +378,7 @@ impl CheckedSync {
             log_answer::fill(
                 store,
                 log.as_ref(),
+                &witnesses,
                 request,
                 &checked,
                 &device_key,

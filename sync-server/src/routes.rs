@@ -186,6 +186,7 @@ async fn sync(State(state): State<AppState>, body: Bytes) -> Result<impl IntoRes
         state.observe.clone(),
     );
     let log_key = state.log_key.clone();
+    let witness_keys = state.witness_keys.clone();
     let result = blocking(move || -> Result<Vec<u8>, AppError> {
         let request_hash = kiosk_core::protocol::SignedEnvelope::hash(&body);
         let mut device = None;
@@ -229,6 +230,7 @@ async fn sync(State(state): State<AppState>, body: Bytes) -> Result<impl IntoRes
                 let log: std::sync::Arc<dyn ingest::LogSigner> = log_key;
                 checked
                     .with_log(log)
+                    .with_witnesses(witness_keys)
                     .commit_with(store.as_ref(), &keys, &request, |answer| {
                         observe.metrics.sync_answered(answer)
                     })?

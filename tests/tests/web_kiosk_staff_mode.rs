@@ -1238,8 +1238,36 @@ async fn a_relay_restore_is_shown_to_staff_until_they_acknowledge_it() {
         assert!(body.contains(not_safe), "{body}");
         assert!(body.contains("action=\"/staff/log-restore\""), "{body}");
     }
+    let shown_at = restore.at.to_string();
+    assert!(
+        kiosk
+            .get("/staff?lang=en")
+            .await
+            .body
+            .contains(&format!("name=\"restore_at\" value=\"{shown_at}\"")),
+        "the form names the restore it shows"
+    );
+    // Without the staff session's token nothing is acknowledged.
+    let refused = kiosk
+        .post(
+            "/staff/log-restore",
+            &[("lang", "en"), ("restore_at", &shown_at)],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert!(
+        kiosk
+            .get("/staff?lang=en")
+            .await
+            .body
+            .contains("id=\"log-restore\""),
+        "still shown"
+    );
     let page = kiosk
-        .post_then_get("/staff/log-restore", &[("token", &token), ("lang", "en")])
+        .post_then_get(
+            "/staff/log-restore",
+            &[("token", &token), ("lang", "en"), ("restore_at", &shown_at)],
+        )
         .await;
     assert!(
         page.body.contains("The restore is acknowledged."),
@@ -1249,6 +1277,63 @@ async fn a_relay_restore_is_shown_to_staff_until_they_acknowledge_it() {
     assert!(!page.body.contains("id=\"log-restore\""), "{}", page.body);
     assert!(
         !page.body.contains("went back from 40 to 25"),
+        "{}",
+        page.body
+    );
+}
+
+/// A restore merged in after the staff page was drawn is not acknowledged by the button
+/// pressed on the old page: the page shows the new one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledging_a_restore_clears_only_the_one_staff_were_shown() {
+    let relay = kiosk_tests::file_relay().await;
+    let kiosk = Kiosk::new(DeviceRole::Kiosk, None, IDLE);
+    kiosk.set_up(&kiosk_qr_text(&relay)).await;
+    let token = kiosk.ready().await;
+    let store = kiosk.shell.config.store_path();
+    let keep = |restore: kiosk_core::sync::LogRestore| {
+        let conn = rusqlite::Connection::open(&store).expect("opens");
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('log_restore', ?1)",
+            [kiosk_core::cbor::to_vec(&restore)],
+        )
+        .expect("kept");
+    };
+    keep(kiosk_core::sync::LogRestore {
+        from: 40,
+        to: 25,
+        at: 1_773_310_000_000,
+    });
+    let shown = kiosk.get("/staff?lang=en").await;
+    assert!(
+        shown.body.contains("went back from 40 to 25"),
+        "{}",
+        shown.body
+    );
+    // Another sync merged a further restore in before staff pressed the button.
+    keep(kiosk_core::sync::LogRestore {
+        from: 40,
+        to: 12,
+        at: 1_773_310_060_000,
+    });
+    let page = kiosk
+        .post_then_get(
+            "/staff/log-restore",
+            &[
+                ("token", &token),
+                ("lang", "en"),
+                ("restore_at", "1773310000000"),
+            ],
+        )
+        .await;
+    assert!(
+        page.body.contains("Nothing was acknowledged"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("id=\"log-restore\""), "{}", page.body);
+    assert!(
+        page.body.contains("went back from 40 to 12"),
         "{}",
         page.body
     );

@@ -294,12 +294,15 @@ fn run(command: Command) -> CliResult {
             staff(&device, pin.as_deref())?;
             match device.log_restore()? {
                 Some(restore) => {
-                    device.acknowledge_log_restore()?;
-                    println!(
-                        "acknowledged: the relay's log went back from {} to {} entries / \
-                         kvitterat: reläets logg gick tillbaka från {} till {} poster",
-                        restore.from, restore.to, restore.from, restore.to
-                    );
+                    // The restore just printed below, not one merged in meanwhile.
+                    if !device.acknowledge_log_restore(restore.at)? {
+                        return Err("the restore changed meanwhile: run again to see it / \
+                             återställningen ändrades under tiden: kör igen för att se den"
+                            .into());
+                    }
+                    let said =
+                        kiosk_core::user_messages::log_restore_message(restore.from, restore.to);
+                    println!("acknowledged / kvitterat:\n{}\n{}", said.en, said.sv);
                     Ok(())
                 }
                 None => Err("no restore of the relay's log to acknowledge / ingen \
@@ -573,6 +576,10 @@ fn close(store: &StoreArgs) -> CliResult {
                  säkerhetskopia; kontakta IT/säkerhet och kör sedan `acknowledge-log-restore`"
                     .into(),
             )
+        }
+        pending @ HandBack::LogRestoreUnconfirmed { .. } => {
+            println!("{}", hand_back_text(&pending));
+            Err("not complete: sync again once the witness confirmed the restore".into())
         }
         awaiting @ HandBack::AwaitingWitness { .. } => {
             println!("{}", hand_back_text(&awaiting));

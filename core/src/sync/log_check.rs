@@ -16,9 +16,12 @@
 //! that does not give it) is checked as far as it goes and proves nothing.
 //!
 //! With witnesses pinned, the answer's cosigned checkpoint must extend into the answer's
-//! tree (a split view otherwise), and only leaves inside the newest fresh cosigned tree
-//! count. A log that went back in a new relay epoch (a restore) is taken only when the
-//! witnesses cosigned it since, or, without witnesses, kept for staff to acknowledge.
+//! tree (a split view otherwise; one larger than the answer's is ignored), and only leaves
+//! inside the largest cosigned tree the tablet accepted count: fresh when accepted, it
+//! keeps counting once its cosignatures grow stale. A log that went back in a new relay
+//! epoch (a restore) is taken only when every witness cosigned it after cosigning the tree
+//! the tablet holds, or, without witnesses, kept for staff to acknowledge; one that went
+//! back is kept for staff either way.
 
 use crate::protocol::{LogInclusion, PushOutcome, SyncResponse};
 use crate::tlog::checkpoint::Checkpoint;
@@ -61,7 +64,8 @@ pub(crate) struct HeldLog {
     pub checkpoint: Option<String>,
     /// The relay epoch of the answer that checkpoint came in (`None` if not recorded).
     pub epoch: Option<[u8; 16]>,
-    /// When the checkpoint was stored, tablet time in ms (`None` if not recorded).
+    /// When the checkpoint was stored, tablet time in ms (`None` if not recorded). For the
+    /// record only: whether witnesses confirmed a restore is decided on their clocks.
     pub stored_at: Option<i64>,
     /// The witnesses' verifier keys (vkey text) whose cosignatures the tablet requires;
     /// empty: none required.
@@ -161,7 +165,8 @@ pub(crate) enum LogVerdict {
     },
 }
 
-/// A cosignature older than this (tablet clock) does not count: a witness that stopped
+/// A cosignature older than this (tablet clock), or more than
+/// [`MAX_COSIGNATURE_AHEAD_SECS`] ahead of it, does not count: a witness that stopped
 /// cosigning, or a relay replaying an old cosigned tree, cannot vouch for what it shows now.
 pub(crate) const MAX_COSIGNATURE_AGE_SECS: u64 = 7 * 24 * 60 * 60;
 /// The most witnesses a tablet requires (each costs a signature check per answer).
@@ -251,7 +256,7 @@ pub(crate) fn check(
             // A restore is refused, not kept as a fork, unless the witnesses confirm it:
             // a cosigned tree the restored log does not extend confirms nothing.
             Err(_) if restored.is_some() => None,
-            Err(fork) => return LogVerdict::Fork(fork),
+            Err(fork) => return LogVerdict::Fork(*fork),
         }
     };
     // The tree the witnesses vouch for after this answer: grows only, but a confirmed
@@ -261,9 +266,15 @@ pub(crate) fn check(
     if let Some(restore) = &mut restored
         && !held.witnesses.is_empty()
     {
-        let since = held.stored_at.unwrap_or(0);
+        // Witness clock against witness clock: each required witness must have cosigned
+        // the restored log after it cosigned the tree the tablet holds. The tablet's clock,
+        // however skewed, never decides; without a held cosigned tree nothing does.
+        let held_times = held
+            .witnessed
+            .as_deref()
+            .and_then(|note| cosignature_times(held, &verifier, note));
         match cosigned {
-            Some(tree) if i64::try_from(tree.oldest).unwrap_or(i64::MAX) * 1000 > since => {
+            Some(tree) if held_times.is_some_and(|held| cosigned_after(&tree.times, &held)) => {
                 restore.witnessed = true;
                 witnessed_size = tree.size;
                 witnessed = Some(tree.note);
@@ -301,8 +312,31 @@ struct CosignedTree {
     /// The note verbatim, with its cosignature lines.
     note: String,
     size: u64,
-    /// The oldest of the required witnesses' cosignature times, POSIX seconds.
-    oldest: u64,
+    /// Each required witness's cosignature time, POSIX seconds, in the pinned order.
+    times: Vec<u64>,
+}
+
+/// How far past the tablet clock a cosignature's time may lie and still count: clocks
+/// drift, but a time further ahead would stay "fresh" for as long as it claims.
+pub(crate) const MAX_COSIGNATURE_AHEAD_SECS: u64 = 10 * 60;
+
+/// Each required witness's cosignature time in `note` (pinned order), if the note opens
+/// with the log key and every required witness.
+fn cosignature_times(held: &HeldLog, log: &NoteVerifier, note: &str) -> Option<Vec<u64>> {
+    let witnesses = held
+        .witnesses
+        .iter()
+        .take(MAX_WITNESSES)
+        .map(|vkey| crate::cosigned_checkpoint::parse_witness_vkey(vkey))
+        .collect::<Result<Vec<_>, _>>()
+        .ok()?;
+    let opened = crate::cosigned_checkpoint::open_cosigned(note, log, &witnesses).ok()?;
+    Some(opened.cosigned.into_iter().map(|(_, time)| time).collect())
+}
+
+/// Whether every witness's time in `new` is later than its time in `held` (same order).
+fn cosigned_after(new: &[u64], held: &[u64]) -> bool {
+    new.len() == held.len() && new.iter().zip(held).all(|(new, held)| new > held)
 }
 
 /// Opens the answer's cosigned checkpoint with the log key and every required witness.
@@ -315,7 +349,7 @@ fn check_cosigned(
     new: &Checkpoint,
     response: &SyncResponse,
     now: crate::ids::Timestamp,
-) -> Result<Option<CosignedTree>, ForkFound> {
+) -> Result<Option<CosignedTree>, Box<ForkFound>> {
     use crate::cosigned_checkpoint::{open_cosigned, parse_witness_vkey};
     let Some(note_text) = &response.log_cosigned else {
         return Ok(None);
@@ -327,34 +361,43 @@ fn check_cosigned(
         .map(|vkey| parse_witness_vkey(vkey))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|error| {
-            ForkFound::new(
+            Box::new(ForkFound::new(
                 "bad_witness_key",
                 format!("a pinned witness key does not parse: {error}"),
-            )
+            ))
         })?;
     let Ok(opened) = open_cosigned(note_text, log, &witnesses) else {
         return Ok(None);
     };
+    // A cosigned tree larger than the answer's is no claim about it: the relay read its
+    // tip before a newer cosignature landed. Ignored, not counted, never a fork; another
+    // root at the same size, or a proof that fails, still is one.
+    if opened.checkpoint.size > new.size {
+        return Ok(None);
+    }
     if let Err(error) = check_extends(&opened.checkpoint, new, &response.log_cosigned_consistency) {
-        return Err(ForkFound::new(
+        return Err(Box::new(ForkFound::new(
             "cosigned_not_prefix",
             format!("the log does not extend the tree the witnesses cosigned: {error}"),
-        ));
+        )));
     }
-    let oldest = opened
-        .cosigned
-        .iter()
-        .map(|(_, time)| *time)
-        .min()
-        .unwrap_or(0);
-    let now_secs = u64::try_from(now.millis() / 1000).unwrap_or(0);
-    if now_secs.saturating_sub(oldest) > MAX_COSIGNATURE_AGE_SECS {
+    let times: Vec<u64> = opened.cosigned.iter().map(|(_, time)| *time).collect();
+    // Seconds on both sides; a tablet clock before 1970 reads as 0 (nothing is fresh).
+    let now_secs = u64::try_from(now.millis().div_euclid(1000)).unwrap_or(0);
+    let ahead_limit = now_secs.saturating_add(MAX_COSIGNATURE_AHEAD_SECS);
+    let fresh = |time: &u64| {
+        *time <= ahead_limit
+            && now_secs
+                .checked_sub(*time)
+                .is_none_or(|age| age <= MAX_COSIGNATURE_AGE_SECS)
+    };
+    if !times.iter().all(fresh) {
         return Ok(None);
     }
     Ok(Some(CosignedTree {
         note: note_text.clone(),
         size: opened.checkpoint.size,
-        oldest,
+        times,
     }))
 }
 

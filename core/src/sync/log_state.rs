@@ -30,10 +30,16 @@ const META_LOG_STORED_AT: &str = "log_checkpoint_stored_at";
 /// The witnesses' verifier keys the tablet requires, one vkey a line; pinned at enrollment
 /// or by [`Device::require_witnesses`], never dropped otherwise.
 pub(crate) const META_WITNESS_KEYS: &str = "log_witness_keys";
+/// Witnesses a later enrollment named, other than the pinned ones (one vkey a line): shown
+/// to staff until [`Device::require_witnesses`] settles which are required.
+pub(crate) const META_WITNESSES_OFFERED: &str = "log_witnesses_offered";
 /// The newest checkpoint the required witnesses cosigned (note text with cosignatures).
 const META_WITNESSED: &str = "log_witnessed_checkpoint";
 /// A restore of the relay's log that staff have not acknowledged (CBOR of [`LogRestore`]).
 const META_LOG_RESTORE: &str = "log_restore";
+/// A restore the required witnesses have not confirmed, seen by the last sync (CBOR of
+/// [`LogRestore`]): nothing of it was applied; cleared by the next answer that is.
+const META_LOG_RESTORE_UNCONFIRMED: &str = "log_restore_unconfirmed";
 /// How many captures the last sync left waiting for the witnesses (8 bytes big-endian).
 const META_AWAITING_WITNESS: &str = "log_awaiting_witness";
 
@@ -234,11 +240,25 @@ impl Device {
     /// so only the new witnesses' cosignatures count.
     pub fn require_witnesses(&self, vkeys: &[String]) -> Result<()> {
         let keys = checked_witness_keys(vkeys)?;
+        // The count of captures waiting was against the old witnesses: the next sync counts
+        // anew.
         self.lock()?.store.set_meta_all(&[
             (META_WITNESS_KEYS, keys.join("\n").as_bytes()),
             (META_WITNESSED, &[]),
+            (META_AWAITING_WITNESS, &[]),
+            (META_WITNESSES_OFFERED, &[]),
         ])?;
         Ok(())
+    }
+
+    /// Witnesses a later enrollment named other than the pinned ones (vkey text), until
+    /// [`Device::require_witnesses`] settles it; empty: none.
+    pub fn witnesses_offered(&self) -> Result<Vec<String>> {
+        let bytes = self.lock()?.store.meta(META_WITNESSES_OFFERED)?;
+        Ok(bytes
+            .and_then(|b| String::from_utf8(b).ok())
+            .map(|text| text.lines().map(str::to_owned).collect())
+            .unwrap_or_default())
     }
 
     /// The restore of the relay's log staff have not acknowledged yet, if any.
@@ -257,14 +277,61 @@ impl Device {
         }
     }
 
-    /// Staff saw the restore of the relay's log and told IT/security: the tablet may be
-    /// handed back again. Returns whether there was one to acknowledge.
-    pub fn acknowledge_log_restore(&self) -> Result<bool> {
-        let held = self.log_restore()?;
-        if held.is_some() {
-            self.lock()?.store.set_meta(META_LOG_RESTORE, &[])?;
+    /// Staff saw the restore of the relay's log seen at `shown_at` ([`LogRestore::at`]) and
+    /// told IT/security: the tablet may be handed back again. Clears it only if it is still
+    /// the one staff saw (compare-and-swap): a restore merged in meanwhile stays, for staff
+    /// to see. Returns whether it was cleared.
+    pub fn acknowledge_log_restore(&self, shown_at: i64) -> Result<bool> {
+        let mut inner = self.lock()?;
+        let Some(bytes) = inner
+            .store
+            .meta(META_LOG_RESTORE)?
+            .filter(|b| !b.is_empty())
+        else {
+            return Ok(false);
+        };
+        let held: LogRestore = ciborium::from_reader(bytes.as_slice()).map_err(|_| {
+            crate::store::StoreError::Undecodable {
+                what: "log restore",
+            }
+        })?;
+        if held.at != shown_at {
+            return Ok(false);
         }
-        Ok(held.is_some())
+        Ok(inner.store.swap_meta(
+            &[(META_LOG_RESTORE, Some(&bytes))],
+            &[(META_LOG_RESTORE, &[])],
+        )?)
+    }
+
+    /// Keeps the restore the last sync refused for want of the witnesses' confirmation.
+    pub(crate) fn keep_unconfirmed_restore(&self, from: u64, to: u64, at: Timestamp) -> Result<()> {
+        let bytes = crate::cbor::to_vec(&LogRestore {
+            from,
+            to,
+            at: at.millis(),
+        });
+        self.lock()?
+            .store
+            .set_meta(META_LOG_RESTORE_UNCONFIRMED, &bytes)?;
+        Ok(())
+    }
+
+    /// The restore of the relay's log the last sync refused because the required witnesses
+    /// have not confirmed it, if no answer was taken since.
+    pub fn unconfirmed_log_restore(&self) -> Result<Option<LogRestore>> {
+        let bytes = self.lock()?.store.meta(META_LOG_RESTORE_UNCONFIRMED)?;
+        match bytes.filter(|b| !b.is_empty()) {
+            None => Ok(None),
+            Some(bytes) => ciborium::from_reader(bytes.as_slice())
+                .map(Some)
+                .map_err(|_| {
+                    crate::store::StoreError::Undecodable {
+                        what: "unconfirmed log restore",
+                    }
+                    .into()
+                }),
+        }
     }
 
     /// Keeps how many captures the last sync left waiting for the witnesses.
@@ -318,15 +385,31 @@ impl Device {
             (META_LOG_CHECKPOINT, checked.checkpoint.as_bytes()),
             (META_LOG_EPOCH, &checked.epoch),
             (META_LOG_STORED_AT, &stored_at),
+            // An answer taken: a restore refused before is no longer pending.
+            (META_LOG_RESTORE_UNCONFIRMED, &[]),
         ];
-        // A restore no witness confirmed is kept for staff. One not yet acknowledged keeps
-        // the size the log first went back from: staff must hear of the whole loss.
+        // A restore no witness confirmed is kept for staff, and so is a confirmed one that
+        // went back: edits counted stored on a proof alone may be among what it lost. One
+        // not yet acknowledged keeps the size the log first went back from: staff must hear
+        // of the whole loss. The one merged is the one the swap below still finds.
+        let pending = self
+            .lock()?
+            .store
+            .meta(META_LOG_RESTORE)?
+            .filter(|b| !b.is_empty());
         let restore_bytes = match &checked.restored {
-            Some(restore) if !restore.witnessed => Some(crate::cbor::to_vec(&LogRestore {
-                from: self.log_restore()?.map_or(restore.from, |r| r.from),
-                to: restore.to,
-                at: now.millis(),
-            })),
+            Some(restore) if !restore.witnessed || restore.from > restore.to => {
+                let first_from = match &pending {
+                    Some(bytes) => ciborium::from_reader::<LogRestore, _>(bytes.as_slice())
+                        .map_or(restore.from, |r| r.from),
+                    None => restore.from,
+                };
+                Some(crate::cbor::to_vec(&LogRestore {
+                    from: first_from,
+                    to: restore.to,
+                    at: now.millis(),
+                }))
+            }
             _ => None,
         };
         if checked.restored.is_some()
@@ -359,6 +442,8 @@ impl Device {
                 ),
                 // A fork kept meanwhile stops everything.
                 (META_LOG_FORK, None),
+                // The restore merged above, unchanged (not acknowledged meanwhile).
+                (META_LOG_RESTORE, pending.as_deref()),
             ],
             &values,
         )?;
@@ -405,27 +490,35 @@ impl Device {
     }
 }
 
+/// Whether two lists name the same witnesses, in any order.
+pub(crate) fn same_witnesses(a: &[String], b: &[String]) -> bool {
+    let (mut a, mut b) = (a.to_vec(), b.to_vec());
+    a.sort_unstable();
+    b.sort_unstable();
+    a == b
+}
+
 /// Witness verifier keys to require: 1 to [`MAX_WITNESSES`], each a C2SP tlog-cosignature
 /// vkey, without repeats (in the order given).
 pub(crate) fn checked_witness_keys(vkeys: &[String]) -> Result<Vec<String>> {
-    let refused = |reason: String| Error::BadWitnessKeys { reason };
+    use crate::error::WitnessKeysRefused;
+    let refused = |reason: WitnessKeysRefused| Error::BadWitnessKeys { reason };
     if vkeys.is_empty() {
-        return Err(refused("no witness key given".into()));
+        return Err(refused(WitnessKeysRefused::None));
     }
     if vkeys.len() > MAX_WITNESSES {
-        return Err(refused(format!(
-            "{} keys given, at most {MAX_WITNESSES} are required",
-            vkeys.len()
-        )));
+        return Err(refused(WitnessKeysRefused::TooMany {
+            given: vkeys.len(),
+            most: MAX_WITNESSES,
+        }));
     }
     let mut keys: Vec<String> = Vec::with_capacity(vkeys.len());
     for (position, vkey) in vkeys.iter().enumerate() {
         let vkey = vkey.trim();
-        crate::cosigned_checkpoint::parse_witness_vkey(vkey).map_err(|error| {
-            refused(format!(
-                "key {} is not a witness verifier key: {error}",
-                position + 1
-            ))
+        crate::cosigned_checkpoint::parse_witness_vkey(vkey).map_err(|_| {
+            refused(WitnessKeysRefused::NotAWitnessKey {
+                position: position + 1,
+            })
         })?;
         if !keys.iter().any(|k| k == vkey) {
             keys.push(vkey.to_owned());

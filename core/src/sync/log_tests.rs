@@ -69,6 +69,9 @@ enum Cosign {
     At { size: u64, time: u64 },
     /// Whatever tree the answer shows, at `time`.
     Shown { time: u64 },
+    /// A tree two leaves larger than the answer shows, at `time`: cosigned after the relay
+    /// read the tip it answers with.
+    Ahead { time: u64 },
 }
 
 /// The tablet clock of [`sync_once`], in POSIX seconds.
@@ -343,7 +346,8 @@ impl Transport for LoggingRelay {
             Lie::Restored(by) => {
                 // Once: the records sent again after it are answered by the restored relay.
                 state.lie = Lie::None;
-                state.epoch = [3; 16];
+                // A new epoch for every restore.
+                state.epoch = [state.epoch[0].wrapping_add(1); 16];
                 let smaller = size - by;
                 let root = state.tree.root_at(smaller).expect("root");
                 checkpoint = self.checkpoint_of(&self.log, smaller, root);
@@ -358,9 +362,19 @@ impl Transport for LoggingRelay {
         if let Some(cosign) = state.cosign {
             let (at, time) = match cosign {
                 Cosign::At { size, time } => (size, time),
-                Cosign::Shown { time } => (shown, time),
+                Cosign::Shown { time } | Cosign::Ahead { time } => (shown, time),
             };
             let mut root = state.tree.root_at(at).expect("root");
+            let at = if let Cosign::Ahead { .. } = cosign {
+                let mut later = state.tree.clone();
+                for n in 0..2 {
+                    later.push_entry(&leaf(1, &[0xEE; 32], 9000 + n));
+                }
+                root = later.root();
+                later.size()
+            } else {
+                at
+            };
             let mut witness = witness_signer(5);
             match lie {
                 // The witness saw other leaves at that size.
@@ -603,13 +617,28 @@ fn a_smaller_tree_in_a_new_epoch_is_a_restore_and_the_checkpoint_held_is_kept_as
             to: restore.to
         }
     );
-    assert!(device.acknowledge_log_restore().expect("acknowledges"));
+    assert!(
+        !device
+            .acknowledge_log_restore(restore.at - 1)
+            .expect("reads"),
+        "not the restore staff were shown: it stays"
+    );
+    assert_eq!(device.log_restore().expect("reads"), Some(restore));
+    assert!(
+        device
+            .acknowledge_log_restore(restore.at)
+            .expect("acknowledges")
+    );
     assert_eq!(device.log_restore().expect("reads"), None);
     assert!(!matches!(
         device.hand_back().expect("reads"),
         HandBack::LogRestored { .. }
     ));
-    assert!(!device.acknowledge_log_restore().expect("nothing left"));
+    assert!(
+        !device
+            .acknowledge_log_restore(restore.at)
+            .expect("nothing left")
+    );
     // The same epoch from now on: a smaller tree again is a fork.
     relay.lie(Lie::Shrink(8));
     let error = sync_once(&device, &relay).expect_err("a fork");
@@ -761,30 +790,51 @@ fn with_a_pinned_witness_a_restore_is_refused_until_the_witness_cosigned_the_res
     let dir = tempfile::tempdir().expect("tempdir");
     let (device, relay) = witnessed(&dir, 1);
     let held = device.log_checkpoint().expect("reads");
-    // The hostile (or unconfirmed) restore: the witness's last cosignature predates the
-    // tablet's checkpoint, or is stale.
-    for cosign in [
-        None,
-        Some(Cosign::At {
-            size: 1,
-            time: NOW_SECS - 60,
-        }),
-        Some(Cosign::Shown {
-            time: NOW_SECS - 60,
-        }),
-        Some(Cosign::Shown {
-            time: NOW_SECS + 60 - log_check::MAX_COSIGNATURE_AGE_SECS - 10,
-        }),
-        // The tree the witness cosigned before the restore, which the restored log
-        // does not extend: refused as well, and no fork.
-        Some(Cosign::At {
-            size: held_size(&device),
-            time: NOW_SECS + 30,
-        }),
+    // The hostile (or unconfirmed) restore: the witness's cosignature is not later than
+    // its cosignature of the tree the tablet holds (at NOW_SECS - 60), or is stale.
+    let stale_at = NOW_SECS - 30 + log_check::MAX_COSIGNATURE_AGE_SECS + 10;
+    for (cosign, now) in [
+        (None, NOW_SECS + 60),
+        (
+            Some(Cosign::At {
+                size: 1,
+                time: NOW_SECS - 60,
+            }),
+            NOW_SECS + 60,
+        ),
+        (
+            Some(Cosign::Shown {
+                time: NOW_SECS - 60,
+            }),
+            NOW_SECS + 60,
+        ),
+        // Fresh, but older than the witness's cosignature the tablet holds (a replay).
+        (
+            Some(Cosign::Shown {
+                time: NOW_SECS - 61,
+            }),
+            NOW_SECS + 60,
+        ),
+        // Later than the held cosignature, but stale by the tablet clock.
+        (
+            Some(Cosign::Shown {
+                time: NOW_SECS - 30,
+            }),
+            stale_at,
+        ),
+        // The tree the witness cosigned before the restore, larger than the restored
+        // log: no claim about it, refused as well, and no fork.
+        (
+            Some(Cosign::At {
+                size: held_size(&device),
+                time: NOW_SECS + 30,
+            }),
+            NOW_SECS + 60,
+        ),
     ] {
         relay.cosign(cosign);
         relay.lie(Lie::Restored(back_to_two(&relay)));
-        let error = sync_at(&device, &relay, NOW_SECS + 60).expect_err("refused");
+        let error = sync_at(&device, &relay, now).expect_err("refused");
         assert!(
             matches!(error, Error::LogRestoreUnconfirmed { from, to } if to < from),
             "{cosign:?}: {error}"
@@ -802,11 +852,13 @@ fn with_a_pinned_witness_a_restore_is_refused_until_the_witness_cosigned_the_res
     let report = sync_at(&device, &relay, NOW_SECS + 60).expect("confirmed by the witness");
     assert!(report.log_restored);
     assert_eq!(device.log_checkpoint_before_restore().expect("reads"), held);
-    assert_eq!(
-        device.log_restore().expect("reads"),
-        None,
-        "nothing for staff"
-    );
+    // It went back past leaves this tablet had proven: staff still hear of it, since staff
+    // edits counted stored on a proof alone may be among what it lost.
+    let kept = device
+        .log_restore()
+        .expect("reads")
+        .expect("kept for staff");
+    assert!(kept.to < kept.from, "{kept:?}");
     let witnessed = device.witnessed_checkpoint().expect("reads").expect("kept");
     assert_eq!(
         log_check::checkpoint_of(&witnessed).expect("reads").size,
@@ -1326,4 +1378,172 @@ fn a_staff_edit_proven_by_a_leaf_about_another_change_is_a_fork() {
         "{error}"
     );
     assert_eq!(device.unsent_edit_count().expect("counts"), 1);
+}
+
+/// A cosigned tree larger than the answer's (a cosignature that landed after the relay read
+/// its tip) is no claim about the answer: not counted, and no fork.
+#[test]
+fn a_cosigned_tree_larger_than_the_answers_is_ignored_not_a_fork() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = kiosk(&dir, 1);
+    device
+        .require_witnesses(&[witness_signer(5).verifier().to_string()])
+        .expect("pins");
+    let relay = LoggingRelay::new(&device);
+    relay.cosign(Some(Cosign::Ahead {
+        time: NOW_SECS - 60,
+    }));
+    let report = sync_once(&device, &relay).expect("not a fork");
+    assert_eq!((report.received, report.awaiting_witness), (0, 1));
+    assert_eq!(device.log_fork().expect("reads"), None);
+    assert_eq!(device.witnessed_checkpoint().expect("reads"), None);
+    relay.cosign(Some(Cosign::Shown {
+        time: NOW_SECS - 60,
+    }));
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!(
+        report.received, 1,
+        "counted once the tree is the answer's or older"
+    );
+}
+
+/// A cosignature time more than ten minutes past the tablet clock does not count: it would
+/// stay fresh for as long as it claims.
+#[test]
+fn a_cosignature_from_the_future_does_not_count() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = kiosk(&dir, 1);
+    device
+        .require_witnesses(&[witness_signer(5).verifier().to_string()])
+        .expect("pins");
+    let relay = LoggingRelay::new(&device);
+    relay.cosign(Some(Cosign::Shown {
+        time: NOW_SECS + log_check::MAX_COSIGNATURE_AHEAD_SECS + 1,
+    }));
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!((report.received, report.awaiting_witness), (0, 1));
+    relay.cosign(Some(Cosign::Shown {
+        time: NOW_SECS + log_check::MAX_COSIGNATURE_AHEAD_SECS,
+    }));
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!(report.received, 1, "within ten minutes ahead: counted");
+}
+
+/// A tablet whose clock runs days ahead still takes a restore the witness cosigned after
+/// it cosigned the held tree: witness time is compared with witness time.
+#[test]
+fn a_tablet_clock_ahead_does_not_refuse_a_restore_the_witness_confirmed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = kiosk(&dir, 1);
+    device
+        .require_witnesses(&[witness_signer(5).verifier().to_string()])
+        .expect("pins");
+    let relay = LoggingRelay::new(&device);
+    let ahead = NOW_SECS + 2 * 24 * 60 * 60;
+    relay.cosign(Some(Cosign::Shown {
+        time: NOW_SECS - 60,
+    }));
+    assert_eq!(
+        sync_at(&device, &relay, ahead).expect("accepted").received,
+        1
+    );
+    relay.cosign(Some(Cosign::Shown {
+        time: NOW_SECS + 30,
+    }));
+    relay.lie(Lie::Restored(back_to_two(&relay)));
+    let report = sync_at(&device, &relay, ahead + 60).expect("confirmed by the witness");
+    assert!(report.log_restored);
+}
+
+/// A tablet whose clock runs behind (within the ten minutes a cosignature may be ahead)
+/// does not take a replayed cosignature older than the one it holds as confirming a
+/// restore, though it is newer than the tablet's own time of storing the checkpoint.
+#[test]
+fn a_tablet_clock_behind_does_not_let_a_replayed_cosignature_confirm_a_restore() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = kiosk(&dir, 1);
+    device
+        .require_witnesses(&[witness_signer(5).verifier().to_string()])
+        .expect("pins");
+    let relay = LoggingRelay::new(&device);
+    let behind = NOW_SECS - 300;
+    relay.cosign(Some(Cosign::Shown {
+        time: NOW_SECS - 60,
+    }));
+    assert_eq!(
+        sync_at(&device, &relay, behind).expect("accepted").received,
+        1
+    );
+    let held = device.log_checkpoint().expect("reads");
+    relay.cosign(Some(Cosign::Shown {
+        time: NOW_SECS - 200,
+    }));
+    relay.lie(Lie::Restored(back_to_two(&relay)));
+    let error = sync_at(&device, &relay, behind + 60).expect_err("refused");
+    assert!(
+        matches!(error, Error::LogRestoreUnconfirmed { .. }),
+        "{error}"
+    );
+    assert_eq!(device.log_checkpoint().expect("reads"), held);
+}
+
+/// A restore merged into one staff have not acknowledged yet keeps the size the log first
+/// went back from, and an acknowledgement of the earlier one does not clear the merged one.
+#[test]
+fn a_second_restore_before_staff_acknowledged_the_first_is_merged_and_stays_until_seen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, relay) = synced(&dir, 1);
+    relay.lie(Lie::Restored(5));
+    sync_once(&device, &relay).expect("a restore");
+    let first = device.log_restore().expect("reads").expect("kept");
+    relay.lie(Lie::Restored(back_to_two(&relay)));
+    sync_at(&device, &relay, NOW_SECS + 60).expect("a second restore");
+    let merged = device.log_restore().expect("reads").expect("kept");
+    assert_eq!(merged.from, first.from, "the whole loss");
+    assert!(!device.acknowledge_log_restore(first.at).expect("reads"));
+    assert_eq!(device.log_restore().expect("reads"), Some(merged));
+}
+
+/// A restore the witness has not confirmed is told at hand-back until an answer is taken
+/// again; and requiring other witnesses forgets the count of captures awaiting the old.
+#[test]
+fn an_unconfirmed_restore_is_told_at_hand_back_until_an_answer_is_taken() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, relay) = witnessed(&dir, 1);
+    relay.cosign(None);
+    relay.lie(Lie::Restored(back_to_two(&relay)));
+    let error = sync_at(&device, &relay, NOW_SECS + 60).expect_err("refused");
+    let Error::LogRestoreUnconfirmed { from, to } = error else {
+        panic!("{error}")
+    };
+    assert_eq!(
+        device.hand_back().expect("reads"),
+        HandBack::LogRestoreUnconfirmed { from, to }
+    );
+    // The relay's operator put the newer history back: the next answer extends the held
+    // checkpoint, is taken, and nothing is pending.
+    relay.lie(Lie::None);
+    relay.cosign(Some(Cosign::Shown {
+        time: NOW_SECS + 30,
+    }));
+    relay.state.lock().expect("state").epoch = [2; 16];
+    sync_at(&device, &relay, NOW_SECS + 60).expect("taken");
+    assert_eq!(device.unconfirmed_log_restore().expect("reads"), None);
+    assert_eq!(device.hand_back().expect("reads"), HandBack::Safe);
+}
+
+#[test]
+fn requiring_other_witnesses_forgets_the_count_awaiting_the_old_ones() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = kiosk(&dir, 1);
+    device
+        .require_witnesses(&[witness_signer(5).verifier().to_string()])
+        .expect("pins");
+    let relay = LoggingRelay::new(&device);
+    sync_once(&device, &relay).expect("answered");
+    assert_eq!(device.awaiting_witness().expect("reads"), 1);
+    device
+        .require_witnesses(&[witness_signer(6).verifier().to_string()])
+        .expect("pins");
+    assert_eq!(device.awaiting_witness().expect("reads"), 0);
 }

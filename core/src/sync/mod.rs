@@ -22,7 +22,9 @@ pub use log_check::ForkFound;
 pub(crate) use log_check::parse_vkey;
 pub(crate) use log_state::META_LOG_KEY;
 pub use log_state::{ForkEvidence, LogRestore};
-pub(crate) use log_state::{META_WITNESS_KEYS, checked_witness_keys};
+pub(crate) use log_state::{
+    META_WITNESS_KEYS, META_WITNESSES_OFFERED, checked_witness_keys, same_witnesses,
+};
 #[cfg(feature = "http-transport")]
 pub use transport::{HttpTransport, RootCertificatesError};
 pub use transport::{Transport, TransportError, answer_from_status};
@@ -268,6 +270,8 @@ pub fn sync(
             log_check::LogVerdict::NoLog => None,
             log_check::LogVerdict::Missing => return Err(Error::LogMissing),
             log_check::LogVerdict::RestoreUnconfirmed { from, to } => {
+                // Kept, so hand-back tells staff until an answer is taken again.
+                device.keep_unconfirmed_restore(from, to, now())?;
                 return Err(Error::LogRestoreUnconfirmed { from, to });
             }
             log_check::LogVerdict::Fork(found) => {

@@ -579,7 +579,7 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_relaytransport_post() != 2585:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_kiosk_ffi_checksum_method_staffmode_acknowledge_log_restore() != 235:
+    if lib.uniffi_kiosk_ffi_checksum_method_staffmode_acknowledge_log_restore() != 29178:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_staffmode_add_note() != 31227:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -966,6 +966,7 @@ _UniffiLib.uniffi_kiosk_ffi_fn_method_relaytransport_post.argtypes = (
 _UniffiLib.uniffi_kiosk_ffi_fn_method_relaytransport_post.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_acknowledge_log_restore.argtypes = (
     ctypes.c_uint64,
+    ctypes.c_int64,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_acknowledge_log_restore.restype = ctypes.c_int8
@@ -2758,7 +2759,7 @@ class HandBackState:
         """
         The relay was restored from a backup and its log went back from `from` to `to`
         entries, with no witness confirming it: records are sent again by themselves; show
-        `hand_back_advice`, tell IT/security, then `StaffMode.acknowledge_log_restore()`.
+        `hand_back_advice`, tell IT/security, then `StaffMode.acknowledge_log_restore(at_ms)`.
 """
         
         def __init__(self, _from:int, to:int):
@@ -2820,6 +2821,40 @@ class HandBackState:
                 return False
             return True
 
+    @dataclass
+    class LOG_RESTORE_UNCONFIRMED:
+        """
+        The last sync saw the relay restored from a backup the required witnesses have not
+        confirmed (its log from `from` to `to` entries): nothing applied; sync again later,
+        tell IT/security if it lasts.
+"""
+        
+        def __init__(self, _from:int, to:int):
+            self._from = _from
+            
+            
+            self.to = to
+            
+            
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "HandBackState.LOG_RESTORE_UNCONFIRMED(_from={}, to={})".format(self._from, self.to)
+        def __eq__(self, other):
+            if not isinstance(other, HandBackState):
+                return NotImplemented
+            if not other.is_LOG_RESTORE_UNCONFIRMED():
+                return False
+            if self._from != other._from:
+                return False
+            if self.to != other.to:
+                return False
+            return True
+
     
 
     # For each variant, we have `is_NAME` and `is_name` methods for easily checking
@@ -2860,6 +2895,10 @@ class HandBackState:
         return isinstance(self, HandBackState.AWAITING_WITNESS)
     def is_awaiting_witness(self) -> bool:
         return isinstance(self, HandBackState.AWAITING_WITNESS)
+    def is_LOG_RESTORE_UNCONFIRMED(self) -> bool:
+        return isinstance(self, HandBackState.LOG_RESTORE_UNCONFIRMED)
+    def is_log_restore_unconfirmed(self) -> bool:
+        return isinstance(self, HandBackState.LOG_RESTORE_UNCONFIRMED)
     
 
 # Now, a little trick - we make each nested variant class be a subclass of the main
@@ -2874,6 +2913,7 @@ HandBackState.UNCONFIRMED = type("HandBackState.UNCONFIRMED", (HandBackState.UNC
 HandBackState.LOG_FORK = type("HandBackState.LOG_FORK", (HandBackState.LOG_FORK, HandBackState,), {})  # type: ignore
 HandBackState.LOG_RESTORED = type("HandBackState.LOG_RESTORED", (HandBackState.LOG_RESTORED, HandBackState,), {})  # type: ignore
 HandBackState.AWAITING_WITNESS = type("HandBackState.AWAITING_WITNESS", (HandBackState.AWAITING_WITNESS, HandBackState,), {})  # type: ignore
+HandBackState.LOG_RESTORE_UNCONFIRMED = type("HandBackState.LOG_RESTORE_UNCONFIRMED", (HandBackState.LOG_RESTORE_UNCONFIRMED, HandBackState,), {})  # type: ignore
 
 
 
@@ -2920,6 +2960,11 @@ class _UniffiFfiConverterTypeHandBackState(_UniffiConverterRustBuffer):
                 _UniffiFfiConverterUInt64.read(buf),
                 _UniffiFfiConverterUInt64.read(buf),
             )
+        if variant == 10:
+            return HandBackState.LOG_RESTORE_UNCONFIRMED(
+                _UniffiFfiConverterUInt64.read(buf),
+                _UniffiFfiConverterUInt64.read(buf),
+            )
         raise InternalError("Raw enum value doesn't match any cases")
 
     @staticmethod
@@ -2952,6 +2997,10 @@ class _UniffiFfiConverterTypeHandBackState(_UniffiConverterRustBuffer):
         if value.is_AWAITING_WITNESS():
             _UniffiFfiConverterUInt64.check_lower(value.captures)
             _UniffiFfiConverterUInt64.check_lower(value.unreceipted)
+            return
+        if value.is_LOG_RESTORE_UNCONFIRMED():
+            _UniffiFfiConverterUInt64.check_lower(value._from)
+            _UniffiFfiConverterUInt64.check_lower(value.to)
             return
         raise ValueError(value)
 
@@ -2986,6 +3035,10 @@ class _UniffiFfiConverterTypeHandBackState(_UniffiConverterRustBuffer):
             buf.write_i32(9)
             _UniffiFfiConverterUInt64.write(value.captures, buf)
             _UniffiFfiConverterUInt64.write(value.unreceipted, buf)
+        if value.is_LOG_RESTORE_UNCONFIRMED():
+            buf.write_i32(10)
+            _UniffiFfiConverterUInt64.write(value._from, buf)
+            _UniffiFfiConverterUInt64.write(value.to, buf)
 
 
 
@@ -2994,7 +3047,7 @@ class KioskOverview:
     """
     What staff see of a kiosk: counts and the journal, never a visitor's data.
 """
-    def __init__(self, *, captured:int, sent:int, received:int, journal:JournalSummary, safe_to_hand_back:bool, hand_back:HandBackState, hand_back_advice:LocalizedText):
+    def __init__(self, *, captured:int, sent:int, received:int, journal:JournalSummary, safe_to_hand_back:bool, hand_back:HandBackState, hand_back_advice:LocalizedText, witness_warning:typing.Optional[LocalizedText]):
         self.captured = captured
         self.sent = sent
         self.received = received
@@ -3002,12 +3055,13 @@ class KioskOverview:
         self.safe_to_hand_back = safe_to_hand_back
         self.hand_back = hand_back
         self.hand_back_advice = hand_back_advice
+        self.witness_warning = witness_warning
         
         
 
     
     def __str__(self):
-        return "KioskOverview(captured={}, sent={}, received={}, journal={}, safe_to_hand_back={}, hand_back={}, hand_back_advice={})".format(self.captured, self.sent, self.received, self.journal, self.safe_to_hand_back, self.hand_back, self.hand_back_advice)
+        return "KioskOverview(captured={}, sent={}, received={}, journal={}, safe_to_hand_back={}, hand_back={}, hand_back_advice={}, witness_warning={})".format(self.captured, self.sent, self.received, self.journal, self.safe_to_hand_back, self.hand_back, self.hand_back_advice, self.witness_warning)
     def __eq__(self, other):
         if self.captured != other.captured:
             return False
@@ -3023,6 +3077,8 @@ class KioskOverview:
             return False
         if self.hand_back_advice != other.hand_back_advice:
             return False
+        if self.witness_warning != other.witness_warning:
+            return False
         return True
 
 class _UniffiFfiConverterTypeKioskOverview(_UniffiConverterRustBuffer):
@@ -3036,6 +3092,7 @@ class _UniffiFfiConverterTypeKioskOverview(_UniffiConverterRustBuffer):
             safe_to_hand_back=_UniffiFfiConverterBoolean.read(buf),
             hand_back=_UniffiFfiConverterTypeHandBackState.read(buf),
             hand_back_advice=_UniffiFfiConverterTypeLocalizedText.read(buf),
+            witness_warning=_UniffiFfiConverterOptionalTypeLocalizedText.read(buf),
         )
 
     @staticmethod
@@ -3047,6 +3104,7 @@ class _UniffiFfiConverterTypeKioskOverview(_UniffiConverterRustBuffer):
         _UniffiFfiConverterBoolean.check_lower(value.safe_to_hand_back)
         _UniffiFfiConverterTypeHandBackState.check_lower(value.hand_back)
         _UniffiFfiConverterTypeLocalizedText.check_lower(value.hand_back_advice)
+        _UniffiFfiConverterOptionalTypeLocalizedText.check_lower(value.witness_warning)
 
     @staticmethod
     def write(value, buf):
@@ -3057,6 +3115,7 @@ class _UniffiFfiConverterTypeKioskOverview(_UniffiConverterRustBuffer):
         _UniffiFfiConverterBoolean.write(value.safe_to_hand_back, buf)
         _UniffiFfiConverterTypeHandBackState.write(value.hand_back, buf)
         _UniffiFfiConverterTypeLocalizedText.write(value.hand_back_advice, buf)
+        _UniffiFfiConverterOptionalTypeLocalizedText.write(value.witness_warning, buf)
 
 @dataclass
 class LogRestoreState:
@@ -5099,11 +5158,12 @@ class StaffModeProtocol(typing.Protocol):
     Staff mode, opened by PIN. `lock()` ends it; so does closing the device.
 """
     
-    def acknowledge_log_restore(self, ) -> bool:
+    def acknowledge_log_restore(self, shown_at_ms: int) -> bool:
         """
         Staff saw that the relay was restored from a backup (`log_restore()` is set)
-        and told IT/security: the tablet may be handed back again. `false` if there was no
-        restore to acknowledge.
+        and told IT/security: the tablet may be handed back again. `shown_at_ms` is the
+        `at_ms` of the restore staff were shown; `false` if there was no restore, or another
+        one is held now (show `log_restore()` again).
 """
         raise NotImplementedError
     def add_note(self, registration_id: str,text: str) -> None:
@@ -5191,14 +5251,18 @@ class StaffMode(StaffModeProtocol):
         inst = cls.__new__(cls)
         inst._handle = handle
         return inst
-    def acknowledge_log_restore(self, ) -> bool:
+    def acknowledge_log_restore(self, shown_at_ms: int) -> bool:
         """
         Staff saw that the relay was restored from a backup (`log_restore()` is set)
-        and told IT/security: the tablet may be handed back again. `false` if there was no
-        restore to acknowledge.
+        and told IT/security: the tablet may be handed back again. `shown_at_ms` is the
+        `at_ms` of the restore staff were shown; `false` if there was no restore, or another
+        one is held now (show `log_restore()` again).
 """
+        
+        _UniffiFfiConverterInt64.check_lower(shown_at_ms)
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
+            _UniffiFfiConverterInt64.lower(shown_at_ms),
         )
         _uniffi_lift_return = _UniffiFfiConverterBoolean.lift
         _uniffi_error_converter = _UniffiFfiConverterTypeKioskError

@@ -1660,10 +1660,11 @@ public protocol StaffModeProtocol: AnyObject, Sendable {
     
     /**
      * Staff saw that the relay was restored from a backup (`log_restore()` is set)
-     * and told IT/security: the tablet may be handed back again. `false` if there was no
-     * restore to acknowledge.
+     * and told IT/security: the tablet may be handed back again. `shown_at_ms` is the
+     * `at_ms` of the restore staff were shown; `false` if there was no restore, or another
+     * one is held now (show `log_restore()` again).
      */
-    func acknowledgeLogRestore() throws  -> Bool
+    func acknowledgeLogRestore(shownAtMs: Int64) throws  -> Bool
     
     /**
      * Adds a note in this tablet's recruiter's name; it goes to the relay with the next sync.
@@ -1781,14 +1782,16 @@ open class StaffMode: StaffModeProtocol, @unchecked Sendable {
     
     /**
      * Staff saw that the relay was restored from a backup (`log_restore()` is set)
-     * and told IT/security: the tablet may be handed back again. `false` if there was no
-     * restore to acknowledge.
+     * and told IT/security: the tablet may be handed back again. `shown_at_ms` is the
+     * `at_ms` of the restore staff were shown; `false` if there was no restore, or another
+     * one is held now (show `log_restore()` again).
      */
-open func acknowledgeLogRestore()throws  -> Bool  {
+open func acknowledgeLogRestore(shownAtMs: Int64)throws  -> Bool  {
     return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeKioskError_lift) {
         uniffiCallStatus in
     uniffi_kiosk_ffi_fn_method_staffmode_acknowledge_log_restore(
-            self.uniffiCloneHandle(),uniffiCallStatus
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(shownAtMs),uniffiCallStatus
     )
 })
 }
@@ -3261,6 +3264,11 @@ public struct KioskOverview: Equatable, Hashable {
      * What staff should do about `hand_back`, to show beside it.
      */
     public var handBackAdvice: LocalizedText
+    /**
+     * A later enrollment named other witnesses than the ones required: a warning to show
+     * until `StaffMode.require_witnesses` settles it. `None` otherwise.
+     */
+    public var witnessWarning: LocalizedText?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3273,7 +3281,11 @@ public struct KioskOverview: Equatable, Hashable {
          */handBack: HandBackState, 
         /**
          * What staff should do about `hand_back`, to show beside it.
-         */handBackAdvice: LocalizedText) {
+         */handBackAdvice: LocalizedText, 
+        /**
+         * A later enrollment named other witnesses than the ones required: a warning to show
+         * until `StaffMode.require_witnesses` settles it. `None` otherwise.
+         */witnessWarning: LocalizedText?) {
         self.captured = captured
         self.sent = sent
         self.received = received
@@ -3281,6 +3293,7 @@ public struct KioskOverview: Equatable, Hashable {
         self.safeToHandBack = safeToHandBack
         self.handBack = handBack
         self.handBackAdvice = handBackAdvice
+        self.witnessWarning = witnessWarning
     }
 
     
@@ -3305,7 +3318,8 @@ public struct FfiConverterTypeKioskOverview: FfiConverterRustBuffer {
                 journal: FfiConverterTypeJournalSummary.read(from: &buf), 
                 safeToHandBack: FfiConverterBool.read(from: &buf), 
                 handBack: FfiConverterTypeHandBackState.read(from: &buf), 
-                handBackAdvice: FfiConverterTypeLocalizedText.read(from: &buf)
+                handBackAdvice: FfiConverterTypeLocalizedText.read(from: &buf), 
+                witnessWarning: FfiConverterOptionTypeLocalizedText.read(from: &buf)
         )
     }
 
@@ -3317,6 +3331,7 @@ public struct FfiConverterTypeKioskOverview: FfiConverterRustBuffer {
         FfiConverterBool.write(value.safeToHandBack, into: &buf)
         FfiConverterTypeHandBackState.write(value.handBack, into: &buf)
         FfiConverterTypeLocalizedText.write(value.handBackAdvice, into: &buf)
+        FfiConverterOptionTypeLocalizedText.write(value.witnessWarning, into: &buf)
     }
 }
 
@@ -4593,7 +4608,7 @@ public enum HandBackState: Equatable, Hashable {
     /**
      * The relay was restored from a backup and its log went back from `from` to `to`
      * entries, with no witness confirming it: records are sent again by themselves; show
-     * `hand_back_advice`, tell IT/security, then `StaffMode.acknowledge_log_restore()`.
+     * `hand_back_advice`, tell IT/security, then `StaffMode.acknowledge_log_restore(at_ms)`.
      */
     case logRestored(from: UInt64, to: UInt64
     )
@@ -4602,6 +4617,13 @@ public enum HandBackState: Equatable, Hashable {
      * witnesses to cosign the relay's log holding them: sync again later.
      */
     case awaitingWitness(captures: UInt64, unreceipted: UInt64
+    )
+    /**
+     * The last sync saw the relay restored from a backup the required witnesses have not
+     * confirmed (its log from `from` to `to` entries): nothing applied; sync again later,
+     * tell IT/security if it lasts.
+     */
+    case logRestoreUnconfirmed(from: UInt64, to: UInt64
     )
 
 
@@ -4648,6 +4670,9 @@ public struct FfiConverterTypeHandBackState: FfiConverterRustBuffer {
         )
         
         case 9: return .awaitingWitness(captures: try FfiConverterUInt64.read(from: &buf), unreceipted: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        case 10: return .logRestoreUnconfirmed(from: try FfiConverterUInt64.read(from: &buf), to: try FfiConverterUInt64.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -4703,6 +4728,12 @@ public struct FfiConverterTypeHandBackState: FfiConverterRustBuffer {
             writeInt(&buf, Int32(9))
             FfiConverterUInt64.write(captures, into: &buf)
             FfiConverterUInt64.write(unreceipted, into: &buf)
+            
+        
+        case let .logRestoreUnconfirmed(from,to):
+            writeInt(&buf, Int32(10))
+            FfiConverterUInt64.write(from, into: &buf)
+            FfiConverterUInt64.write(to, into: &buf)
             
         }
     }
@@ -6114,7 +6145,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_kiosk_ffi_checksum_method_synclistener_failed() != 23922) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_kiosk_ffi_checksum_method_staffmode_acknowledge_log_restore() != 235) {
+    if (uniffi_kiosk_ffi_checksum_method_staffmode_acknowledge_log_restore() != 29178) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kiosk_ffi_checksum_method_staffmode_add_note() != 31227) {

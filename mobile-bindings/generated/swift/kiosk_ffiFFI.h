@@ -528,7 +528,7 @@ void uniffi_kiosk_ffi_fn_free_staffmode(uint64_t handle, RustCallStatus *_Nonnul
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_STAFFMODE_ACKNOWLEDGE_LOG_RESTORE
 #define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_STAFFMODE_ACKNOWLEDGE_LOG_RESTORE
-int8_t uniffi_kiosk_ffi_fn_method_staffmode_acknowledge_log_restore(uint64_t ptr, RustCallStatus *_Nonnull out_status
+int8_t uniffi_kiosk_ffi_fn_method_staffmode_acknowledge_log_restore(uint64_t ptr, int64_t shown_at_ms, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_STAFFMODE_ADD_NOTE

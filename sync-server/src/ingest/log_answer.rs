@@ -26,7 +26,7 @@ use crate::storage::model::{IngestItem, LOG_READ_LIMIT, LogTip};
 use crate::storage::{RelayStore, StorageResult};
 use crate::transparency::leaf::{LEAF_LEN, LeafKind, Nonce, change_subject, record_commitment};
 use crate::transparency::source::{CachedSubtrees, SourceError};
-use crate::witness::intake::with_cosignatures;
+use crate::witness::intake::{newest_cosigned_tree, with_cosignatures};
 
 /// The most leaves of one record read while looking for an answer's leaves: far more than
 /// a record can have (a capture, staff and HR edits within their size limits, holds).
@@ -64,6 +64,7 @@ struct Wanted {
 pub(super) fn fill(
     store: &dyn RelayStore,
     log: &dyn LogSigner,
+    witnesses: &[kiosk_core::tlog::cosignature::CosignatureVerifier],
     request: &SyncRequest,
     checked: &[Checked],
     device_key: &[u8; 32],
@@ -80,10 +81,11 @@ pub(super) fn fill(
     if request.log_size > 0 && request.log_size < tip.size {
         response.log_consistency = proof(consistency_proof(&source, request.log_size, tip.size))?;
     }
-    // The newest tree a witness cosigned, with the proof that the answer's tree extends it:
-    // a tablet requiring witnesses counts only leaves inside it. A cosigned tree past the
-    // tip (a store restored under its cosignatures) is the tablet's to see, so it is sent.
-    if let Some((size, root)) = store.newest_cosigned()? {
+    // The newest tree the relay's witnesses cosigned, with the proof that the answer's tree
+    // extends it: a tablet requiring witnesses counts only leaves inside it. Chosen against
+    // the tip read above, so a cosignature landing meanwhile (or one kept for a root the
+    // log no longer has) is never sent for a tree this answer's does not extend.
+    if let Some((size, root)) = newest_cosigned_tree(store, tip.size, witnesses)? {
         let signed = log.sign_tip(LogTip { size, root });
         response.log_cosigned = Some(with_cosignatures(&signed, size, &root, store)?);
         if size < tip.size {

@@ -137,6 +137,37 @@ fn is_our_tree(store: &dyn RelayStore, size: u64, want: &Hash) -> Result<bool, I
     }
 }
 
+/// How many cosigned trees are tried, largest first, for one whose root is still the log's.
+const COSIGNED_CANDIDATES: usize = 8;
+
+/// The tree a sync answer names as cosigned: the largest of at most `tip.size` leaves that
+/// every witness in `witnesses` cosigned and whose root is the log's root at that size; if
+/// no tree is cosigned by all of them, the largest any witness cosigned (a tablet requiring
+/// them all then waits). A tree past the tip, or rows whose root the log no longer has
+/// (kept from before a restore), are never named: a tablet would take them for a fork.
+pub fn newest_cosigned_tree(
+    store: &dyn RelayStore,
+    tip_size: u64,
+    witnesses: &[CosignatureVerifier],
+) -> Result<Option<(u64, Hash)>, StorageError> {
+    let all: Vec<String> = witnesses.iter().map(ToString::to_string).collect();
+    let mut sets: Vec<&[String]> = vec![&all];
+    if !all.is_empty() {
+        sets.push(&[]);
+    }
+    for set in sets {
+        for (size, root) in store.cosigned_by_all(tip_size, set, COSIGNED_CANDIDATES)? {
+            match is_our_tree(store, size, &root) {
+                Ok(true) => return Ok(Some((size, root))),
+                Ok(false) => continue,
+                Err(IntakeError::Storage(error)) => return Err(error),
+                Err(_) => continue,
+            }
+        }
+    }
+    Ok(None)
+}
+
 /// The signature line (without newline) of `witness` in `note` whose timestamp is `time`.
 fn newest_line(note: &str, witness: &CosignatureVerifier, time: u64) -> Option<String> {
     let (_, lines) = parse_note(note).ok()?;

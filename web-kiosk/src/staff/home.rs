@@ -173,6 +173,9 @@ fn log_restore(t: &StaffTexts, open: &Open, lang: Language) -> Markup {
             p #log-restore-advice { (pick(&restore.message, lang)) }
             form method="post" action="/staff/log-restore" {
                 (hidden(Some(&open.token), lang))
+                // What staff were shown: a restore merged in after this page was drawn is
+                // not acknowledged unseen.
+                input type="hidden" name="restore_at" value=(restore.at_ms);
                 button.secondary type="submit" { (t.log_restore_button) }
             }
         }
@@ -181,16 +184,24 @@ fn log_restore(t: &StaffTexts, open: &Open, lang: Language) -> Markup {
 
 /// `POST /staff/log-restore`: staff acknowledge the relay's restore they were shown.
 pub async fn acknowledge_log_restore(State(shell): State<Arc<Shell>>, body: Bytes) -> Response {
-    let (_, lang, open) = match session::read_in_session(&shell, &body, &["token", "lang"]).await {
-        Ok(read) => read,
-        Err(answer) => return answer,
+    let (posted, lang, open) =
+        match session::read_in_session(&shell, &body, &["token", "lang", "restore_at"]).await {
+            Ok(read) => read,
+            Err(answer) => return answer,
+        };
+    let Some(shown_at) = posted
+        .get("restore_at")
+        .and_then(|at| at.trim().parse::<i64>().ok())
+    else {
+        shell.staff_flash(texts_flash(true, |l| staff_texts(l).log_restore_none));
+        return back_to("/staff", lang);
     };
-    let flash = match open.mode.acknowledge_log_restore() {
+    let flash = match open.mode.acknowledge_log_restore(shown_at) {
         Ok(true) => {
             tracing::info!("staff acknowledged a restore of the relay's log");
             texts_flash(false, |l| staff_texts(l).log_restore_acknowledged)
         }
-        Ok(false) => texts_flash(false, |l| staff_texts(l).log_restore_none),
+        Ok(false) => texts_flash(true, |l| staff_texts(l).log_restore_none),
         Err(error) => {
             let (sv, en) = error.texts();
             Flash::error(None, sv, en)
@@ -227,6 +238,9 @@ fn counts(t: &StaffTexts, open: &Open, role: DeviceRole, lang: Language) -> Mark
                         p #hand-back .verdict-bad { "✗ " (t.safe_no) }
                     }
                     p #hand-back-advice { (pick(&overview.hand_back_advice, lang)) }
+                    @if let Some(warning) = &overview.witness_warning {
+                        p #witness-warning .alert role="alert" { (pick(warning, lang)) }
+                    }
                 }
                 Err(error) => {
                     @let (sv, en) = error.texts();

@@ -79,4 +79,40 @@ impl crate::storage::traits::CosignatureStore for PgStore {
             .transpose()
         })
     }
+
+    fn cosigned_by_all(
+        &self,
+        at_most: u64,
+        witnesses: &[String],
+        limit: usize,
+    ) -> StorageResult<Vec<(u64, Hash)>> {
+        let at_most = signed(at_most.min(i64::MAX as u64), "log size")?;
+        let limit = signed(limit as u64, "limit")?;
+        let needed = signed(witnesses.len().max(1) as u64, "witness count")?;
+        let any = witnesses.is_empty();
+        let witnesses = witnesses.to_vec();
+        self.read(|tx| {
+            tx.query_typed(
+                "SELECT size, root FROM tlog_cosignatures
+                 WHERE size <= $1 AND ($4 OR witness = ANY($5))
+                 GROUP BY size, root HAVING COUNT(DISTINCT witness) >= $2
+                 ORDER BY size DESC LIMIT $3",
+                &[
+                    (&at_most, Type::INT8),
+                    (&needed, Type::INT8),
+                    (&limit, Type::INT8),
+                    (&any, Type::BOOL),
+                    (&witnesses, Type::TEXT_ARRAY),
+                ],
+            )?
+            .iter()
+            .map(|row| {
+                Ok((
+                    unsigned(row.try_get(0)?, "log size")?,
+                    hash(row.try_get(1)?)?,
+                ))
+            })
+            .collect()
+        })
+    }
 }

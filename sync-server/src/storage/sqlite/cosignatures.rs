@@ -86,4 +86,44 @@ impl crate::storage::traits::CosignatureStore for super::SqliteStore {
                 .transpose()
         })
     }
+
+    fn cosigned_by_all(
+        &self,
+        at_most: u64,
+        witnesses: &[String],
+        limit: usize,
+    ) -> StorageResult<Vec<(u64, Hash)>> {
+        let at_most = signed(at_most.min(i64::MAX as u64), "log size")?;
+        let limit = signed(limit as u64, "limit")?;
+        let needed = signed(witnesses.len().max(1) as u64, "witness count")?;
+        // One placeholder per witness (a handful, bounded by the configuration).
+        let filter = if witnesses.is_empty() {
+            String::new()
+        } else {
+            let marks: Vec<String> = (0..witnesses.len())
+                .map(|i| format!("?{}", i + 4))
+                .collect();
+            format!("AND witness IN ({})", marks.join(", "))
+        };
+        let sql = format!(
+            "SELECT size, root FROM tlog_cosignatures WHERE size <= ?1 {filter}
+             GROUP BY size, root HAVING COUNT(DISTINCT witness) >= ?2
+             ORDER BY size DESC LIMIT ?3"
+        );
+        self.read(|conn| {
+            let mut statement = conn.prepare(&sql)?;
+            let mut values: Vec<&dyn rusqlite::ToSql> = vec![&at_most, &needed, &limit];
+            for witness in witnesses {
+                values.push(witness);
+            }
+            let rows = statement
+                .query_map(values.as_slice(), |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.into_iter()
+                .map(|(size, root)| Ok((unsigned(size, "log size")?, hash(root)?)))
+                .collect()
+        })
+    }
 }

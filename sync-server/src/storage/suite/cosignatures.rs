@@ -73,3 +73,34 @@ pub(crate) fn the_newest_cosigned_checkpoint_is_the_largest_size_any_witness_cos
     assert_eq!(store.newest_cosigned().expect("reads"), Some((9, [9; 32])));
     assert_eq!(store.cosignatures_of(7, &[7; 32]).expect("reads").len(), 1);
 }
+
+pub(crate) fn the_trees_cosigned_by_every_named_witness_are_those_all_of_them_cosigned(
+    store: &dyn RelayStore,
+) {
+    for c in [
+        cosignature("arkiv+aa", 3, 3, 10),
+        cosignature("dso+bb", 3, 3, 11),
+        cosignature("arkiv+aa", 9, 9, 12),
+        cosignature("dso+bb", 7, 7, 13),
+        cosignature("gone+cc", 9, 9, 14),
+        cosignature("arkiv+aa", 12, 12, 15),
+    ] {
+        assert!(store.store_cosignature(&c).expect("stores"));
+    }
+    let both = ["arkiv+aa".to_owned(), "dso+bb".to_owned()];
+    assert_eq!(
+        store.cosigned_by_all(100, &both, 8).expect("reads"),
+        vec![(3, [3; 32])],
+        "only size 3 is cosigned by both; a witness not named counts for nothing"
+    );
+    assert_eq!(
+        store.cosigned_by_all(100, &[], 2).expect("reads"),
+        vec![(12, [12; 32]), (9, [9; 32])],
+        "any witness, largest first, within the limit"
+    );
+    assert_eq!(
+        store.cosigned_by_all(8, &[], 8).expect("reads"),
+        vec![(7, [7; 32]), (3, [3; 32])],
+        "never past the size asked"
+    );
+}

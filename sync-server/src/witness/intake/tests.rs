@@ -126,3 +126,69 @@ fn refusals_come_cheapest_first_and_keep_nothing() {
     assert_eq!(code(damaged.as_bytes()), (422, "bad_cosignature"));
     assert_eq!(store.newest_cosigned().expect("reads"), None);
 }
+
+fn dso() -> CosignatureSigner {
+    CosignatureSigner::new("dso.example.se/witness", &SigningKey::from_bytes(&[2; 32]))
+        .expect("name")
+}
+
+/// Keeps a row as the intake would have, without its checks (a row from before a restore,
+/// or one that landed after the answer read the tip).
+fn keep_row(store: &SqliteStore, witness: &CosignatureSigner, size: u64, root: Hash) {
+    let row = StoredCosignature {
+        witness: witness.verifier().to_string(),
+        size,
+        root,
+        time: 100 + size,
+        line: format!("— {} test", witness.verifier().name()),
+    };
+    assert!(store.store_cosignature(&row).expect("stores"));
+}
+
+fn root_at(store: &SqliteStore, size: u64) -> Hash {
+    root(&StoreSubtrees(store), size).expect("root")
+}
+
+#[test]
+fn the_answers_cosigned_tree_is_never_past_the_tip_read_nor_a_root_the_log_lacks() {
+    let (store, _, size, tip_root) = logged_store();
+    keep_row(&store, &archive(), size - 1, root_at(&store, size - 1));
+    // Cosigned after the answer read its tip: larger than the tip it is answered against.
+    keep_row(&store, &archive(), size + 5, [5; 32]);
+    assert_eq!(
+        newest_cosigned_tree(&store, size, &[archive().verifier()]).expect("reads"),
+        Some((size - 1, root_at(&store, size - 1)))
+    );
+    // A row at the tip's size whose root the log no longer has (kept from before a restore).
+    keep_row(&store, &dso(), size, [6; 32]);
+    assert_eq!(
+        newest_cosigned_tree(&store, size, &[archive().verifier(), dso().verifier()])
+            .expect("reads"),
+        Some((size - 1, root_at(&store, size - 1)))
+    );
+    keep_row(&store, &archive(), size, tip_root);
+    assert_eq!(
+        newest_cosigned_tree(&store, size, &[archive().verifier()]).expect("reads"),
+        Some((size, tip_root))
+    );
+}
+
+#[test]
+fn the_answers_cosigned_tree_is_the_largest_every_configured_witness_cosigned() {
+    let (store, _, size, _) = logged_store();
+    let both = [archive().verifier(), dso().verifier()];
+    keep_row(&store, &archive(), size, root_at(&store, size));
+    assert_eq!(
+        newest_cosigned_tree(&store, size, &both).expect("reads"),
+        Some((size, root_at(&store, size))),
+        "none cosigned by both: the newest any cosigned"
+    );
+    keep_row(&store, &archive(), size - 2, root_at(&store, size - 2));
+    keep_row(&store, &dso(), size - 2, root_at(&store, size - 2));
+    keep_row(&store, &dso(), size - 1, root_at(&store, size - 1));
+    assert_eq!(
+        newest_cosigned_tree(&store, size, &both).expect("reads"),
+        Some((size - 2, root_at(&store, size - 2))),
+        "the largest tree both cosigned, not the largest either did"
+    );
+}

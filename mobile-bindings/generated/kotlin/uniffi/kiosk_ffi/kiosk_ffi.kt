@@ -981,7 +981,7 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_kiosk_ffi_fn_free_staffmode(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_kiosk_ffi_fn_method_staffmode_acknowledge_log_restore(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_kiosk_ffi_fn_method_staffmode_acknowledge_log_restore(`ptr`: Long,`shownAtMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
     external fun uniffi_kiosk_ffi_fn_method_staffmode_add_note(`ptr`: Long,`registrationId`: RustBuffer.ByValue,`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
@@ -1241,7 +1241,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_kiosk_ffi_checksum_method_synclistener_failed() and 0xFFFF) != 23922) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_kiosk_ffi_checksum_method_staffmode_acknowledge_log_restore() and 0xFFFF) != 235) {
+    if ((lib.uniffi_kiosk_ffi_checksum_method_staffmode_acknowledge_log_restore() and 0xFFFF) != 29178) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kiosk_ffi_checksum_method_staffmode_add_note() and 0xFFFF) != 31227) {
@@ -3341,10 +3341,11 @@ public interface StaffModeInterface {
     
     /**
      * Staff saw that the relay was restored from a backup (`log_restore()` is set)
-     * and told IT/security: the tablet may be handed back again. `false` if there was no
-     * restore to acknowledge.
+     * and told IT/security: the tablet may be handed back again. `shown_at_ms` is the
+     * `at_ms` of the restore staff were shown; `false` if there was no restore, or another
+     * one is held now (show `log_restore()` again).
      */
-    fun `acknowledgeLogRestore`(): kotlin.Boolean
+    fun `acknowledgeLogRestore`(`shownAtMs`: kotlin.Long): kotlin.Boolean
     
     /**
      * Adds a note in this tablet's recruiter's name; it goes to the relay with the next sync.
@@ -3513,16 +3514,18 @@ open class StaffMode: Disposable, AutoCloseable, StaffModeInterface
     
     /**
      * Staff saw that the relay was restored from a backup (`log_restore()` is set)
-     * and told IT/security: the tablet may be handed back again. `false` if there was no
-     * restore to acknowledge.
+     * and told IT/security: the tablet may be handed back again. `shown_at_ms` is the
+     * `at_ms` of the restore staff were shown; `false` if there was no restore, or another
+     * one is held now (show `log_restore()` again).
      */
-    @Throws(KioskException::class)override fun `acknowledgeLogRestore`(): kotlin.Boolean {
+    @Throws(KioskException::class)override fun `acknowledgeLogRestore`(`shownAtMs`: kotlin.Long): kotlin.Boolean {
             return FfiConverterBoolean.lift(
     callWithHandle {
     uniffiRustCallWithError(KioskException) { _status ->
     UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_acknowledge_log_restore(
         it,
-        _status)
+        
+        FfiConverterLong.lower(`shownAtMs`),_status)
 }
     }
     )
@@ -5192,6 +5195,12 @@ data class KioskOverview (
      * What staff should do about `hand_back`, to show beside it.
      */
     var `handBackAdvice`: LocalizedText
+    , 
+    /**
+     * A later enrollment named other witnesses than the ones required: a warning to show
+     * until `StaffMode.require_witnesses` settles it. `None` otherwise.
+     */
+    var `witnessWarning`: LocalizedText?
     
 ){
     
@@ -5215,6 +5224,7 @@ public object FfiConverterTypeKioskOverview: FfiConverterRustBuffer<KioskOvervie
             FfiConverterBoolean.read(buf),
             FfiConverterTypeHandBackState.read(buf),
             FfiConverterTypeLocalizedText.read(buf),
+            FfiConverterOptionalTypeLocalizedText.read(buf),
         )
     }
 
@@ -5225,7 +5235,8 @@ public object FfiConverterTypeKioskOverview: FfiConverterRustBuffer<KioskOvervie
             FfiConverterTypeJournalSummary.allocationSize(value.`journal`) +
             FfiConverterBoolean.allocationSize(value.`safeToHandBack`) +
             FfiConverterTypeHandBackState.allocationSize(value.`handBack`) +
-            FfiConverterTypeLocalizedText.allocationSize(value.`handBackAdvice`)
+            FfiConverterTypeLocalizedText.allocationSize(value.`handBackAdvice`) +
+            FfiConverterOptionalTypeLocalizedText.allocationSize(value.`witnessWarning`)
     )
 
     override fun write(value: KioskOverview, buf: ByteBuffer) {
@@ -5236,6 +5247,7 @@ public object FfiConverterTypeKioskOverview: FfiConverterRustBuffer<KioskOvervie
             FfiConverterBoolean.write(value.`safeToHandBack`, buf)
             FfiConverterTypeHandBackState.write(value.`handBack`, buf)
             FfiConverterTypeLocalizedText.write(value.`handBackAdvice`, buf)
+            FfiConverterOptionalTypeLocalizedText.write(value.`witnessWarning`, buf)
     }
 }
 
@@ -6250,7 +6262,7 @@ sealed class HandBackState {
     /**
      * The relay was restored from a backup and its log went back from `from` to `to`
      * entries, with no witness confirming it: records are sent again by themselves; show
-     * `hand_back_advice`, tell IT/security, then `StaffMode.acknowledge_log_restore()`.
+     * `hand_back_advice`, tell IT/security, then `StaffMode.acknowledge_log_restore(at_ms)`.
      */
     data class LogRestored(
         val `from`: kotlin.ULong, 
@@ -6269,6 +6281,21 @@ sealed class HandBackState {
     data class AwaitingWitness(
         val `captures`: kotlin.ULong, 
         val `unreceipted`: kotlin.ULong) : HandBackState()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * The last sync saw the relay restored from a backup the required witnesses have not
+     * confirmed (its log from `from` to `to` entries): nothing applied; sync again later,
+     * tell IT/security if it lasts.
+     */
+    data class LogRestoreUnconfirmed(
+        val `from`: kotlin.ULong, 
+        val `to`: kotlin.ULong) : HandBackState()
         
     {
         
@@ -6317,6 +6344,10 @@ public object FfiConverterTypeHandBackState : FfiConverterRustBuffer<HandBackSta
                 FfiConverterULong.read(buf),
                 )
             9 -> HandBackState.AwaitingWitness(
+                FfiConverterULong.read(buf),
+                FfiConverterULong.read(buf),
+                )
+            10 -> HandBackState.LogRestoreUnconfirmed(
                 FfiConverterULong.read(buf),
                 FfiConverterULong.read(buf),
                 )
@@ -6390,6 +6421,14 @@ public object FfiConverterTypeHandBackState : FfiConverterRustBuffer<HandBackSta
                 + FfiConverterULong.allocationSize(value.`unreceipted`)
             )
         }
+        is HandBackState.LogRestoreUnconfirmed -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterULong.allocationSize(value.`from`)
+                + FfiConverterULong.allocationSize(value.`to`)
+            )
+        }
     }
 
     override fun write(value: HandBackState, buf: ByteBuffer) {
@@ -6439,6 +6478,12 @@ public object FfiConverterTypeHandBackState : FfiConverterRustBuffer<HandBackSta
                 buf.putInt(9)
                 FfiConverterULong.write(value.`captures`, buf)
                 FfiConverterULong.write(value.`unreceipted`, buf)
+                Unit
+            }
+            is HandBackState.LogRestoreUnconfirmed -> {
+                buf.putInt(10)
+                FfiConverterULong.write(value.`from`, buf)
+                FfiConverterULong.write(value.`to`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
