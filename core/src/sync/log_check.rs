@@ -37,6 +37,9 @@ use crate::tlog::tree::verify_inclusion;
 const KIND_CAPTURE: u8 = 1;
 const KIND_STAFF_EDIT: u8 = 2;
 const KIND_ACCEPTED_BEFORE_LOG: u8 = 7;
+/// A capture's change the relay kept apart for HR review: the only kind a quarantined
+/// capture's leaves may be.
+const KIND_QUARANTINED: u8 = 10;
 /// The most leaves one answer may prove: far above any batch (100 documents of a few
 /// changes each), so a hostile answer cannot make the tablet hash without end.
 const MAX_INCLUSIONS: usize = 10_000;
@@ -436,8 +439,9 @@ impl Bound {
     }
 }
 
-/// Each inclusion must be this tablet's leaf, of a push stored in this answer, about that
-/// push's document and one of its changes (each once), in the checkpoint's tree. Returns
+/// Each inclusion must be this tablet's leaf, of a push stored (or, a capture, kept apart
+/// for HR review) in this answer, about that push's document and one of its changes (each
+/// once), in the checkpoint's tree. Returns
 /// per push the change hashes proven; an inclusion without a nonce proves none.
 fn check_inclusions(
     response: &SyncResponse,
@@ -474,18 +478,25 @@ fn check_inclusions(
             })
         };
         let push = inclusion.push as usize;
-        match response.outcomes.get(push) {
-            Some(PushOutcome::Stored(_)) => {}
-            _ => return Err(failed("no push of this answer was stored there".into())),
-        }
+        let quarantined = match response.outcomes.get(push) {
+            Some(PushOutcome::Stored(_)) => false,
+            Some(PushOutcome::Quarantined(..)) => true,
+            _ => {
+                return Err(failed(
+                    "no push of this answer was stored or kept apart there".into(),
+                ));
+            }
+        };
         let Some(pushed) = pushes.get(push) else {
             return Err(failed("no push of this request was sent there".into()));
         };
         let leaf = &inclusion.leaf;
-        let kinds: &[u8] = if pushed.capture {
-            &[KIND_CAPTURE, KIND_ACCEPTED_BEFORE_LOG]
-        } else {
-            &[KIND_STAFF_EDIT, KIND_ACCEPTED_BEFORE_LOG]
+        let kinds: &[u8] = match (pushed.capture, quarantined) {
+            (true, false) => &[KIND_CAPTURE, KIND_ACCEPTED_BEFORE_LOG],
+            (true, true) => &[KIND_QUARANTINED],
+            (false, false) => &[KIND_STAFF_EDIT, KIND_ACCEPTED_BEFORE_LOG],
+            // A staff edit kept apart is refused on the tablet: nothing of it is proven.
+            (false, true) => &[],
         };
         if leaf.len() != LEAF_LEN || leaf[0] != LEAF_VERSION || !kinds.contains(&leaf[1]) {
             return Err(failed(

@@ -108,6 +108,10 @@ struct RelayState {
     logged: HashMap<(String, [u8; 32]), u64>,
     /// The bytes of the tablet's leaves, by index.
     entries: HashMap<u64, Vec<u8>>,
+    /// Captures are kept apart for HR review (`quarantined` leaves), not stored.
+    quarantine: bool,
+    /// Captures kept apart are logged with this kind (a lying relay's `capture`).
+    quarantine_kind: u8,
 }
 
 /// The fake relay's nonce of a record.
@@ -159,6 +163,8 @@ impl LoggingRelay {
                 logged: HashMap::new(),
                 entries: HashMap::new(),
                 cosign: None,
+                quarantine: false,
+                quarantine_kind: 10,
             }),
         }
     }
@@ -207,7 +213,11 @@ impl Transport for LoggingRelay {
             // A capture's changes from the tablet's journal; an edit's read from its chunks.
             let (kind, hashes) = match &push.body {
                 PushBody::Sealed(_) => (
-                    1,
+                    if state.quarantine {
+                        state.quarantine_kind
+                    } else {
+                        1
+                    },
                     self.hashes.get(&push.doc_id).cloned().unwrap_or_default(),
                 ),
                 PushBody::Changes(bytes) => (
@@ -235,7 +245,12 @@ impl Transport for LoggingRelay {
                 };
                 appended.push((position as u32, index, push.doc_id.clone()));
             }
-            outcomes.push(PushOutcome::Stored(hashes));
+            outcomes.push(match &push.body {
+                PushBody::Sealed(_) if state.quarantine => {
+                    PushOutcome::Quarantined(crate::protocol::ErrorCode::Revoked, hashes)
+                }
+                _ => PushOutcome::Stored(hashes),
+            });
         }
         // A lying relay's leaf, really in its log: only what it is about is wrong.
         let first = appended.first().cloned();
@@ -667,9 +682,9 @@ fn with_a_pinned_witness_a_capture_is_received_only_once_the_witness_cosigned_a_
         }
     );
     assert_eq!(device.witnessed_checkpoint().expect("reads"), None);
-    // The witness cosigned the tree as the tablet held it, before the captures were sent
-    // again (their leaves now lie past it): still waiting.
-    let before = held_size(&device);
+    // The witness cosigned the tree before the captures' leaves (the relay appended
+    // others' leaves first): still waiting, however often they are sent again.
+    let before = relay.state.lock().expect("state").others_per_answer;
     relay.cosign(Some(Cosign::At {
         size: before,
         time: NOW_SECS - 60,
@@ -1325,4 +1340,45 @@ fn a_staff_edit_proven_by_a_leaf_about_another_change_is_a_fork() {
         "{error}"
     );
     assert_eq!(device.unsent_edit_count().expect("counts"), 1);
+}
+
+/// A capture the relay keeps apart for HR review counts received only with a proven
+/// `quarantined` leaf for each journalled change: a relay answering "quarantined" without
+/// them (keeping the capture out of its log) leaves it on the tablet, unerasable, sent
+/// again; proven, it is received as quarantined.
+#[test]
+fn a_quarantined_capture_counts_received_only_with_proven_quarantined_leaves() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, relay) = one_waiting(&dir);
+    relay.state.lock().expect("state").quarantine = true;
+    relay.lie(Lie::NoInclusions);
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!(report.quarantined, 0, "kept apart, but not proven");
+    assert!(!device.hand_back().expect("reads").is_safe());
+    relay.lie(Lie::None);
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!(report.quarantined, 1, "sent again and proven this time");
+    assert_eq!(device.hand_back().expect("reads"), HandBack::Safe);
+    assert_eq!(device.log_fork().expect("reads"), None);
+}
+
+/// A quarantined capture's leaves must be `quarantined`: a `capture` leaf would say the
+/// relay stored what it told the tablet it kept apart, a history that cannot be both.
+#[test]
+fn a_quarantined_capture_proven_by_a_leaf_of_another_kind_is_a_fork() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, relay) = one_waiting(&dir);
+    {
+        let mut state = relay.state.lock().expect("state");
+        state.quarantine = true;
+        state.quarantine_kind = 1;
+    }
+    let error = sync_once(&device, &relay).expect_err("a fork");
+    assert_eq!(device.close_report().expect("reads").received, 0);
+    let evidence = device.log_fork().expect("reads").expect("kept");
+    assert!(
+        evidence.detail.contains("of this push's kind"),
+        "{evidence:?}"
+    );
+    assert_fork(&device, &relay, error, "bad_inclusion_proof");
 }

@@ -7,10 +7,10 @@
 //! else leaves the record to be sent again: retries are safe because merging is idempotent.
 //!
 //! Every answer's transparency-log checkpoint is checked before anything in it is applied
-//! ([`log_check`]); once the tablet pins a log key, a capture counts as received, and a
-//! staff edit's change as stored, only with a proven leaf about exactly that change (and,
-//! with witnesses pinned, a capture only inside a tree they cosigned). A fork stops the
-//! tablet for good ([`log_state`]).
+//! ([`log_check`]); once the tablet pins a log key, a capture counts as received (stored or
+//! kept apart for HR review), and a staff edit's change as stored, only with a proven leaf
+//! about exactly that change (and, with witnesses pinned, a capture only inside a tree they
+//! cosigned). A fork stops the tablet for good ([`log_state`]).
 
 mod deadline;
 mod log_check;
@@ -295,8 +295,9 @@ pub fn sync(
             // or kept in quarantine as a received record for HR to review.
             let covers =
                 |stored: &[[u8; 32]]| capture.change_hashes.iter().all(|h| stored.contains(h));
-            // With a log: stored only with a proven leaf of its own for every journalled
-            // change (a quarantined capture gets its leaves when an archivist accepts it).
+            // With a log: stored, or kept apart for HR review, only with a proven leaf of its
+            // own for every journalled change (`capture`, or `quarantined`): a relay cannot
+            // answer "quarantined" to skip its log, and the tablet later erase its copy.
             let logged = proven.as_ref().is_none_or(|p| {
                 capture
                     .change_hashes
@@ -314,13 +315,15 @@ pub fn sync(
                     report.received += 1;
                     outcomes.push((capture.doc_id.to_string(), RecordOutcome::Received));
                 }
-                PushOutcome::Stored(stored) if covers(stored) && logged => {
-                    report.awaiting_witness += 1;
-                }
-                PushOutcome::Quarantined(_, stored) if covers(stored) => {
+                PushOutcome::Quarantined(_, stored) if covers(stored) && logged && witnessed => {
                     received.push(capture.doc_id.clone());
                     report.quarantined += 1;
                     outcomes.push((capture.doc_id.to_string(), RecordOutcome::Quarantined));
+                }
+                PushOutcome::Stored(stored) | PushOutcome::Quarantined(_, stored)
+                    if covers(stored) && logged =>
+                {
+                    report.awaiting_witness += 1;
                 }
                 PushOutcome::Stored(_) | PushOutcome::Quarantined(..) => {}
                 PushOutcome::Rejected(code, _) => {

@@ -128,10 +128,40 @@ fn wanted_leaves(
     const CAPTURE: &[LeafKind] = &[LeafKind::Capture, LeafKind::AcceptedBeforeLog];
     // A change held before the log existed has its upgrade's leaf, by the same author.
     const EDIT: &[LeafKind] = &[LeafKind::StaffEdit, LeafKind::AcceptedBeforeLog];
+    // A capture kept apart for HR review: a leaf per change, under the record's nonce.
+    const QUARANTINED: &[LeafKind] = &[LeafKind::Quarantined];
     let mut wanted = Vec::new();
     for (push, (check, outcome)) in checked.iter().zip(outcomes).enumerate() {
-        let PushOutcome::Stored(held) = outcome else {
-            continue;
+        let held = match outcome {
+            PushOutcome::Stored(held) => held,
+            PushOutcome::Quarantined(..) => {
+                let (Checked::Item(IngestItem::Store {
+                    doc_id,
+                    change_hashes,
+                    ..
+                })
+                | Checked::Item(IngestItem::Quarantine {
+                    doc_id,
+                    change_hashes,
+                    ..
+                })) = check
+                else {
+                    continue;
+                };
+                if let Some(nonce) = store.quarantine_nonce(doc_id)? {
+                    want(
+                        &mut wanted,
+                        push,
+                        QUARANTINED,
+                        &nonce,
+                        doc_id,
+                        change_hashes,
+                        device_key,
+                    );
+                }
+                continue;
+            }
+            PushOutcome::Rejected(..) => continue,
         };
         let (doc_id, hashes, kinds): (&str, Vec<[u8; 32]>, _) = match check {
             Checked::Item(IngestItem::Store {
@@ -152,21 +182,42 @@ fn wanted_leaves(
         let Some(nonce) = store.record_nonce(doc_id)? else {
             continue;
         };
-        let record = record_commitment(&nonce, doc_id);
-        for hash in &hashes {
-            let mut identity = [0u8; 96];
-            identity[..32].copy_from_slice(&record);
-            identity[32..64].copy_from_slice(&change_subject(&nonce, hash));
-            identity[64..].copy_from_slice(device_key);
-            wanted.push(Wanted {
-                push: push as u32,
-                kinds,
-                identity,
-                nonce,
-            });
-        }
+        want(
+            &mut wanted,
+            push,
+            kinds,
+            &nonce,
+            doc_id,
+            &hashes,
+            device_key,
+        );
     }
     Ok(wanted)
+}
+
+/// Adds the leaves of push `push`'s `hashes`, about `doc_id` under `nonce`, by this tablet.
+fn want(
+    wanted: &mut Vec<Wanted>,
+    push: usize,
+    kinds: &'static [LeafKind],
+    nonce: &Nonce,
+    doc_id: &str,
+    hashes: &[[u8; 32]],
+    device_key: &[u8; 32],
+) {
+    let record = record_commitment(nonce, doc_id);
+    for hash in hashes {
+        let mut identity = [0u8; 96];
+        identity[..32].copy_from_slice(&record);
+        identity[32..64].copy_from_slice(&change_subject(nonce, hash));
+        identity[64..].copy_from_slice(device_key);
+        wanted.push(Wanted {
+            push: push as u32,
+            kinds,
+            identity,
+            nonce: *nonce,
+        });
+    }
 }
 
 /// The change hashes of edit push `push`, each once, read from its chunks within the limits
