@@ -213,7 +213,7 @@ pub fn check_sync(
     let mut items = Vec::new();
     for result in &checked {
         match result {
-            Checked::Item(item) => items.push(item.clone()),
+            Checked::Item(item) | Checked::Edit { item, .. } => items.push(item.clone()),
             Checked::Rejected(code, _) => tracing::warn!(code = code.as_str(), "push refused"),
         }
     }
@@ -437,7 +437,7 @@ fn outcomes_in_push_order(checked: &[Checked], stored: Vec<PushOutcome>) -> Vec<
         .map(|result| match result {
             Checked::Rejected(code, message) => PushOutcome::Rejected(*code, message.to_string()),
             // The store answers for every item; if it did not, claim nothing.
-            Checked::Item(_) => stored.next().unwrap_or_else(|| {
+            Checked::Item(_) | Checked::Edit { .. } => stored.next().unwrap_or_else(|| {
                 PushOutcome::Rejected(
                     ErrorCode::Malformed,
                     "the relay could not account for this document".to_owned(),
@@ -501,6 +501,13 @@ struct Standing {
 
 enum Checked {
     Item(IngestItem),
+    /// A staff edit push to store ([`IngestItem::Annotate`], the changes not held yet),
+    /// with every change hash the push sent, each once: the answer proves those the relay
+    /// holds, new or stored before.
+    Edit {
+        item: IngestItem,
+        pushed: Vec<[u8; 32]>,
+    },
     /// With a message for people: it names the rule, never the content.
     Rejected(ErrorCode, Cow<'static, str>),
 }
@@ -773,8 +780,8 @@ fn check_staff_edit(
         );
     }
     // Bounded before the stored record or the changes are read with Automerge.
-    match check_change_chunks(changes, &ChunkLimits::STAFF_EDIT) {
-        Ok(_) => {}
+    let mut pushed = match check_change_chunks(changes, &ChunkLimits::STAFF_EDIT) {
+        Ok(chunks) => chunks.hashes,
         Err(bound) if bound.is_too_large() => return too_large(bound),
         Err(_) => {
             return Checked::Rejected(
@@ -782,7 +789,10 @@ fn check_staff_edit(
                 StaffEditRefusal::Unreadable.to_string().into(),
             );
         }
-    }
+    };
+    // Each once, as the tablet counts them.
+    let mut seen = std::collections::HashSet::with_capacity(pushed.len());
+    pushed.retain(|hash| seen.insert(*hash));
     let Some(recruiter) = device.recruiter.as_deref() else {
         return Checked::Rejected(
             ErrorCode::NotPermitted,
@@ -842,10 +852,13 @@ fn check_staff_edit(
                 .iter()
                 .map(|h| (*h, document.change_chunks(std::slice::from_ref(h))))
                 .collect();
-            Checked::Item(IngestItem::Annotate {
-                doc_id: push.doc_id.clone(),
-                changes,
-            })
+            Checked::Edit {
+                item: IngestItem::Annotate {
+                    doc_id: push.doc_id.clone(),
+                    changes,
+                },
+                pushed,
+            }
         }
         Err(refusal) => {
             let code = match refusal {

@@ -15,8 +15,10 @@
 //! recompute the commitment and subject from what it sent and know the leaf is about
 //! exactly that change; the nonce is never logged.
 
-use kiosk_core::documents::{ChunkLimits, check_change_chunks};
-use kiosk_core::protocol::{LogInclusion, PushBody, PushOutcome, SyncRequest, SyncResponse};
+use std::collections::{HashMap, HashSet};
+
+use kiosk_core::documents::ChunkLimits;
+use kiosk_core::protocol::{LogInclusion, PushOutcome, SyncRequest, SyncResponse};
 use kiosk_core::tlog::tree::{TreeError, consistency_proof, inclusion_proof};
 
 use super::Checked;
@@ -87,7 +89,13 @@ pub(super) fn fill(
             response.log_cosigned_consistency = proof(consistency_proof(&source, size, tip.size))?;
         }
     }
-    let wanted = wanted_leaves(store, request, checked, &response.outcomes, device_key)?;
+    let wanted = wanted_leaves(
+        store,
+        checked,
+        &response.outcomes,
+        device_key,
+        MAX_ANSWER_LEAVES,
+    )?;
     for (index, leaf, want) in find_by_record(store, tip.size, &wanted)? {
         response.log_inclusions.push(LogInclusion {
             push: want.push,
@@ -114,16 +122,24 @@ fn proof(result: Result<Vec<[u8; 32]>, TreeError<SourceError>>) -> StorageResult
     }
 }
 
-/// The leaves each stored push must have: one per change of a stored capture, and one per
-/// change of a staff edit push that the relay holds, new or stored before. An edit sent
-/// again after a lost answer brings no new change, yet the tablet counts its changes stored
-/// only with their proofs, so the leaves written when they were first stored are looked up.
+/// The most leaves one answer proves: a tablet's whole batch (100 documents) of staff edit
+/// pushes, each of as many changes as one may carry; far above what any honest request
+/// needs (a capture has one change), and the tablet never needs more than one per change it
+/// pushed. A request wanting more is answered without proofs (and a warning), not refused.
+pub(crate) const MAX_ANSWER_LEAVES: usize = 100 * ChunkLimits::STAFF_EDIT.max_chunks;
+
+/// The leaves each stored push must have: one per change of a stored capture, one per
+/// change of a capture kept apart for HR review, and one per change of a staff edit push
+/// that the relay holds, new or stored before. An edit sent again after a lost answer
+/// brings no new change, yet the tablet counts its changes stored only with their proofs,
+/// so the leaves written when they were first stored are looked up. At most `cap`
+/// ([`MAX_ANSWER_LEAVES`]); none past it.
 fn wanted_leaves(
     store: &dyn RelayStore,
-    request: &SyncRequest,
     checked: &[Checked],
     outcomes: &[PushOutcome],
     device_key: &[u8; 32],
+    cap: usize,
 ) -> StorageResult<Vec<Wanted>> {
     const CAPTURE: &[LeafKind] = &[LeafKind::Capture, LeafKind::AcceptedBeforeLog];
     // A change held before the log existed has its upgrade's leaf, by the same author.
@@ -131,117 +147,102 @@ fn wanted_leaves(
     // A capture kept apart for HR review: a leaf per change, under the record's nonce.
     const QUARANTINED: &[LeafKind] = &[LeafKind::Quarantined];
     let mut wanted = Vec::new();
+    // What the relay holds of each record edited, as a set, built again only when a later
+    // push's outcome holds more (the same record pushed many times in one request).
+    let mut held_sets: HashMap<&str, HashSet<[u8; 32]>> = HashMap::new();
     for (push, (check, outcome)) in checked.iter().zip(outcomes).enumerate() {
-        let held = match outcome {
-            PushOutcome::Stored(held) => held,
-            PushOutcome::Quarantined(..) => {
-                let (Checked::Item(IngestItem::Store {
+        // Cheap first: the count of what is wanted before any nonce is read or hash made.
+        let (doc_id, hashes, kinds): (&str, Vec<[u8; 32]>, _) = match (check, outcome) {
+            (
+                Checked::Item(IngestItem::Store {
                     doc_id,
                     change_hashes,
                     ..
-                })
-                | Checked::Item(IngestItem::Quarantine {
-                    doc_id,
-                    change_hashes,
-                    ..
-                })) = check
-                else {
-                    continue;
-                };
-                if let Some(nonce) = store.quarantine_nonce(doc_id)? {
-                    want(
-                        &mut wanted,
-                        push,
-                        QUARANTINED,
-                        &nonce,
+                }),
+                PushOutcome::Stored(_),
+            ) => (doc_id, change_hashes.clone(), CAPTURE),
+            (
+                Checked::Item(
+                    IngestItem::Store {
                         doc_id,
                         change_hashes,
-                        device_key,
-                    );
+                        ..
+                    }
+                    | IngestItem::Quarantine {
+                        doc_id,
+                        change_hashes,
+                        ..
+                    },
+                ),
+                PushOutcome::Quarantined(..),
+            ) => (doc_id, change_hashes.clone(), QUARANTINED),
+            (
+                Checked::Edit {
+                    item: IngestItem::Annotate { doc_id, .. },
+                    pushed,
+                },
+                PushOutcome::Stored(held),
+            ) => {
+                let set = held_sets.entry(doc_id.as_str()).or_default();
+                if set.len() != held.len() {
+                    *set = held.iter().copied().collect();
                 }
-                continue;
-            }
-            PushOutcome::Rejected(..) => continue,
-        };
-        let (doc_id, hashes, kinds): (&str, Vec<[u8; 32]>, _) = match check {
-            Checked::Item(IngestItem::Store {
-                doc_id,
-                change_hashes,
-                ..
-            }) => (doc_id, change_hashes.clone(), CAPTURE),
-            Checked::Item(IngestItem::Annotate { doc_id, changes }) => {
-                let pushed = edit_push_hashes(request, push)
-                    .unwrap_or_else(|| changes.iter().map(|(hash, _)| *hash).collect());
                 // Only what the relay holds (the outcome lists it): a change refused or
                 // removed meanwhile has no leaf to find.
-                let hashes = pushed.into_iter().filter(|h| held.contains(h)).collect();
+                let hashes = pushed
+                    .iter()
+                    .filter(|h| set.contains(*h))
+                    .copied()
+                    .collect();
                 (doc_id, hashes, EDIT)
             }
             _ => continue,
         };
-        let Some(nonce) = store.record_nonce(doc_id)? else {
+        if wanted.len() + hashes.len() > cap {
+            tracing::warn!(
+                limit = cap,
+                "a sync request's pushes want more leaves than an answer proves: answered without proofs"
+            );
+            return Ok(Vec::new());
+        }
+        let nonce = if kinds == QUARANTINED {
+            store.quarantine_nonce(doc_id)?
+        } else {
+            store.record_nonce(doc_id)?
+        };
+        let Some(nonce) = nonce else {
             continue;
         };
-        want(
-            &mut wanted,
-            push,
-            kinds,
-            &nonce,
-            doc_id,
-            &hashes,
-            device_key,
-        );
+        let record = record_commitment(&nonce, doc_id);
+        for hash in &hashes {
+            let mut identity = [0u8; 96];
+            identity[..32].copy_from_slice(&record);
+            identity[32..64].copy_from_slice(&change_subject(&nonce, hash));
+            identity[64..].copy_from_slice(device_key);
+            wanted.push(Wanted {
+                push: push as u32,
+                kinds,
+                identity,
+                nonce,
+            });
+        }
     }
     Ok(wanted)
 }
 
-/// Adds the leaves of push `push`'s `hashes`, about `doc_id` under `nonce`, by this tablet.
-fn want(
-    wanted: &mut Vec<Wanted>,
-    push: usize,
-    kinds: &'static [LeafKind],
-    nonce: &Nonce,
-    doc_id: &str,
-    hashes: &[[u8; 32]],
-    device_key: &[u8; 32],
-) {
-    let record = record_commitment(nonce, doc_id);
-    for hash in hashes {
-        let mut identity = [0u8; 96];
-        identity[..32].copy_from_slice(&record);
-        identity[32..64].copy_from_slice(&change_subject(nonce, hash));
-        identity[64..].copy_from_slice(device_key);
-        wanted.push(Wanted {
-            push: push as u32,
-            kinds,
-            identity,
-            nonce: *nonce,
-        });
-    }
-}
-
-/// The change hashes of edit push `push`, each once, read from its chunks within the limits
-/// its check already held them to (without Automerge); `None` if they do not read.
-fn edit_push_hashes(request: &SyncRequest, push: usize) -> Option<Vec<[u8; 32]>> {
-    let PushBody::Changes(bytes) = &request.pushes.get(push)?.body else {
-        return None;
-    };
-    let mut hashes = check_change_chunks(bytes, &ChunkLimits::STAFF_EDIT)
-        .ok()?
-        .hashes;
-    let mut seen = std::collections::HashSet::with_capacity(hashes.len());
-    hashes.retain(|hash| seen.insert(*hash));
-    Some(hashes)
-}
-
 /// Finds each wanted leaf among its record's leaves in the first `size` (the latest match
-/// wins): `(index, leaf bytes, what was wanted)`.
+/// wins): `(index, leaf bytes, what was wanted)`. Each leaf read is looked up by its
+/// identity (bytes 2..98), not compared with every wanted leaf.
 fn find_by_record<'w>(
     store: &dyn RelayStore,
     size: u64,
     wanted: &'w [Wanted],
 ) -> StorageResult<Vec<(u64, Vec<u8>, &'w Wanted)>> {
     let mut found: Vec<Option<(u64, Vec<u8>)>> = vec![None; wanted.len()];
+    let mut slots: HashMap<&[u8; 96], Vec<usize>> = HashMap::with_capacity(wanted.len());
+    for (slot, want) in wanted.iter().enumerate() {
+        slots.entry(&want.identity).or_default().push(slot);
+    }
     let mut records: Vec<[u8; 32]> = wanted
         .iter()
         .map(|want| want.identity[..32].try_into().expect("32 bytes"))
@@ -259,12 +260,16 @@ fn find_by_record<'w>(
                 if index >= size || leaf.len() != LEAF_LEN {
                     continue;
                 }
-                for (slot, want) in found.iter_mut().zip(wanted) {
-                    let kind_fits = want.kinds.iter().any(|k| *k as u8 == leaf[1]);
-                    if kind_fits && leaf[2..98] == want.identity {
-                        *slot = Some((index, leaf.clone()));
-                        break;
-                    }
+                let identity: &[u8; 96] = leaf[2..98].try_into().expect("96 bytes");
+                // The first wanted slot it fits, as one leaf proves one push's change (the
+                // tablet refuses a leaf claimed twice).
+                let fits = slots.get(identity).and_then(|candidates| {
+                    candidates
+                        .iter()
+                        .find(|&&slot| wanted[slot].kinds.iter().any(|k| *k as u8 == leaf[1]))
+                });
+                if let Some(&slot) = fits {
+                    found[slot] = Some((index, leaf));
                 }
             }
             if short {
@@ -284,4 +289,41 @@ fn find_by_record<'w>(
         .zip(wanted)
         .filter_map(|(slot, want)| slot.map(|(index, leaf)| (index, leaf, want)))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::SqliteStore;
+    use crate::storage::prelude::*;
+    use crate::storage::suite::fixtures::{batch, enroll};
+
+    /// Past the cap an answer proves nothing (and is still given), so a request cannot make
+    /// the relay look up leaves without end; within it, every stored change is wanted.
+    #[test]
+    fn a_request_wanting_more_leaves_than_the_cap_is_answered_without_proofs() {
+        let store = SqliteStore::in_memory().expect("store");
+        let device = enroll(&store, 1)[0];
+        let request = batch(&device, 1, 1..=3);
+        let outcome = store.ingest(&request).expect("stored");
+        let crate::storage::model::IngestOutcome::Committed { outcomes, .. } = outcome else {
+            panic!("applied: {outcome:?}");
+        };
+        let checked: Vec<Checked> = request.items.into_iter().map(Checked::Item).collect();
+        let changes: usize = outcomes
+            .iter()
+            .map(|o| match o {
+                PushOutcome::Stored(hashes) => hashes.len(),
+                _ => 0,
+            })
+            .sum();
+        assert!(changes > 1);
+        let within = wanted_leaves(&store, &checked, &outcomes, &device, changes).expect("reads");
+        assert_eq!(within.len(), changes, "one leaf per stored change");
+        let found =
+            find_by_record(&store, store.log_tip().expect("tip").size, &within).expect("reads");
+        assert_eq!(found.len(), changes, "each found in the log");
+        let past = wanted_leaves(&store, &checked, &outcomes, &device, changes - 1).expect("reads");
+        assert!(past.is_empty(), "past the cap: no proofs, no error");
+    }
 }
