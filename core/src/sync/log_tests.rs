@@ -1212,11 +1212,16 @@ fn inclusions_without_the_nonce_leave_the_capture_unreceived_and_it_goes_again()
     relay.lie(Lie::NoNonce);
     let report = sync_once(&device, &relay).expect("answered, not a fork");
     assert_eq!(report.received, 0);
+    assert_eq!(
+        report.log_unproven, 1,
+        "said, not silent: the relay needs updating"
+    );
     assert_eq!(device.log_fork().expect("reads"), None);
     assert!(!device.hand_back().expect("reads").is_safe());
     relay.lie(Lie::None);
     let report = sync_once(&device, &relay).expect("answered");
     assert_eq!(report.received, 1, "sent again and proven this time");
+    assert_eq!(report.log_unproven, 0);
     assert_eq!(device.hand_back().expect("reads"), HandBack::Safe);
 }
 
@@ -1296,6 +1301,7 @@ fn a_staff_edit_counts_stored_only_with_a_proven_leaf_for_each_change() {
         report.edits_stored, 0,
         "proven in the log, but about what unknown"
     );
+    assert_eq!(report.log_unproven, 1);
     assert_eq!(device.unsent_edit_count().expect("counts"), 1);
     relay.lie(Lie::None);
     let report = sync_once(&device, &relay).expect("answered");

@@ -124,6 +124,11 @@ pub struct SyncReport {
     /// Captures the relay stored and proved in its log, not yet inside a tree the required
     /// witnesses cosigned: not received yet, sent again next sync.
     pub awaiting_witness: u64,
+    /// Records the relay stored (or kept apart) but did not prove in its log with a leaf
+    /// about exactly each change (a relay too old to give the record's nonce, or one that
+    /// hides them): not received, edits not stored; sent again next sync, never finishing
+    /// until the relay is updated ([`crate::user_messages::log_unproven_message`]).
+    pub log_unproven: u64,
 }
 
 /// Pushes everything unreceipted (a kiosk's captures, a staff tablet's edits) in bounded
@@ -325,6 +330,11 @@ pub fn sync(
                 {
                     report.awaiting_witness += 1;
                 }
+                PushOutcome::Stored(stored) | PushOutcome::Quarantined(_, stored)
+                    if covers(stored) =>
+                {
+                    report.log_unproven += 1;
+                }
                 PushOutcome::Stored(_) | PushOutcome::Quarantined(..) => {}
                 PushOutcome::Rejected(code, _) => {
                     report.refused.push((capture.doc_id.to_string(), *code));
@@ -351,6 +361,12 @@ pub fn sync(
                         report.edits_stored += 1;
                         outcomes.push((edit.doc_id.clone(), RecordOutcome::EditsStored));
                     } else {
+                        // Held at the relay (its outcome lists them) but not proven.
+                        if let PushOutcome::Stored(held) = outcome
+                            && edit.hashes.iter().all(|h| held.contains(h))
+                        {
+                            report.log_unproven += 1;
+                        }
                         skip.push(edit.doc_id.clone());
                     }
                 }
