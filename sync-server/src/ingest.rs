@@ -961,6 +961,7 @@ pub(crate) fn demo_request(device_id: [u8; 32], seq: u64, pushes: Vec<Push>) -> 
         // A key this relay does not hold: answered with its current key.
         relay_key: [0; 32],
         log_size: 0,
+        log_features: Vec::new(),
     }
 }
 

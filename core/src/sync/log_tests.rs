@@ -110,6 +110,9 @@ struct RelayState {
     entries: HashMap<u64, Vec<u8>>,
     /// Captures are kept apart for HR review (`quarantined` leaves), not stored.
     quarantine: bool,
+    /// An edit's changes are logged with this kind (`accepted-before-log` for changes the
+    /// relay held before its log existed).
+    edit_kind: u8,
     /// Captures kept apart are logged with this kind (a lying relay's `capture`).
     quarantine_kind: u8,
 }
@@ -165,6 +168,7 @@ impl LoggingRelay {
                 cosign: None,
                 quarantine: false,
                 quarantine_kind: 10,
+                edit_kind: 2,
             }),
         }
     }
@@ -197,6 +201,11 @@ impl Transport for LoggingRelay {
             .expect("envelope")
             .decode()
             .expect("request");
+        // Every request says this tablet takes an edit's `accepted-before-log` leaf.
+        assert_eq!(
+            request.log_features,
+            vec![crate::protocol::LOG_FEATURE_EDIT_BEFORE_LOG.to_owned()]
+        );
         let mut state = self.state.lock().expect("state");
         state.sizes_asked.push(request.log_size);
         if let Some(during) = state.during.take() {
@@ -221,7 +230,7 @@ impl Transport for LoggingRelay {
                     self.hashes.get(&push.doc_id).cloned().unwrap_or_default(),
                 ),
                 PushBody::Changes(bytes) => (
-                    2,
+                    state.edit_kind,
                     crate::documents::check_change_chunks(
                         bytes,
                         &crate::documents::ChunkLimits::STAFF_EDIT,
@@ -1387,4 +1396,34 @@ fn a_quarantined_capture_proven_by_a_leaf_of_another_kind_is_a_fork() {
         "{evidence:?}"
     );
     assert_fork(&device, &relay, error, "bad_inclusion_proof");
+}
+
+/// A staff edit's change the relay held before its log existed is proven by the upgrade's
+/// `accepted-before-log` leaf (kind 7), which this tablet takes (it says so in its request).
+#[test]
+fn a_staff_edit_proven_by_accepted_before_log_leaves_counts_stored() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = staff_with_an_edit(&dir);
+    let relay = LoggingRelay::new(&device);
+    relay.state.lock().expect("state").edit_kind = 7;
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!(report.edits_stored, 1);
+    assert_eq!(device.unsent_edit_count().expect("counts"), 0);
+    assert_eq!(device.log_fork().expect("reads"), None);
+}
+
+/// A staff edit's leaf of a capture's kind is a fork: an edit is logged as `staff-edit` or
+/// `accepted-before-log`, nothing else.
+#[test]
+fn a_staff_edit_proven_by_a_capture_leaf_is_a_fork() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = staff_with_an_edit(&dir);
+    let relay = LoggingRelay::new(&device);
+    relay.state.lock().expect("state").edit_kind = 1;
+    let error = sync_once(&device, &relay).expect_err("a fork");
+    assert!(
+        matches!(&error, Error::LogFork { code } if code == "bad_inclusion_proof"),
+        "{error}"
+    );
+    assert_eq!(device.unsent_edit_count().expect("counts"), 1);
 }

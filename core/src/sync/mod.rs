@@ -212,6 +212,8 @@ pub fn sync(
             pull: device.pull_request()?,
             relay_key: relay_key.to_bytes(),
             log_size: held_log.size(),
+            // This tablet takes an edit's `accepted-before-log` leaf ([`log_check`]).
+            log_features: vec![crate::protocol::LOG_FEATURE_EDIT_BEFORE_LOG.to_owned()],
         };
         let sent_cursor = request.pull.cursor.clone();
         let envelope = device.sign_envelope(PUSH_TAG, &request).to_bytes();

@@ -18,7 +18,10 @@
 use std::collections::{HashMap, HashSet};
 
 use kiosk_core::documents::ChunkLimits;
-use kiosk_core::protocol::{LogInclusion, PushOutcome, SyncRequest, SyncResponse};
+use kiosk_core::protocol::{
+    LOG_FEATURE_EDIT_BEFORE_LOG, LogInclusion, MAX_LOG_FEATURES, PushOutcome, SyncRequest,
+    SyncResponse,
+};
 use kiosk_core::tlog::tree::{TreeError, consistency_proof, inclusion_proof};
 
 use super::Checked;
@@ -89,13 +92,19 @@ pub(super) fn fill(
             response.log_cosigned_consistency = proof(consistency_proof(&source, size, tip.size))?;
         }
     }
-    let wanted = wanted_leaves(
-        store,
-        checked,
-        &response.outcomes,
+    // An edit's `accepted-before-log` leaf only to a tablet that takes it: to an older
+    // one it is a fork, which stops it for good.
+    let edit_before_log = request
+        .log_features
+        .iter()
+        .take(MAX_LOG_FEATURES)
+        .any(|feature| feature == LOG_FEATURE_EDIT_BEFORE_LOG);
+    let asked = Asked {
         device_key,
-        MAX_ANSWER_LEAVES,
-    )?;
+        edit_before_log,
+        cap: MAX_ANSWER_LEAVES,
+    };
+    let wanted = wanted_leaves(store, checked, &response.outcomes, &asked)?;
     for (index, leaf, want) in find_by_record(store, tip.size, &wanted)? {
         response.log_inclusions.push(LogInclusion {
             push: want.push,
@@ -128,6 +137,16 @@ fn proof(result: Result<Vec<[u8; 32]>, TreeError<SourceError>>) -> StorageResult
 /// pushed. A request wanting more is answered without proofs (and a warning), not refused.
 pub(crate) const MAX_ANSWER_LEAVES: usize = 100 * ChunkLimits::STAFF_EDIT.max_chunks;
 
+/// Who asks for an answer's leaves and what they take.
+#[derive(Clone, Copy)]
+struct Asked<'a> {
+    device_key: &'a [u8; 32],
+    /// The tablet takes an edit's `accepted-before-log` leaf.
+    edit_before_log: bool,
+    /// The most leaves to look up ([`MAX_ANSWER_LEAVES`]).
+    cap: usize,
+}
+
 /// The leaves each stored push must have: one per change of a stored capture, one per
 /// change of a capture kept apart for HR review, and one per change of a staff edit push
 /// that the relay holds, new or stored before. An edit sent again after a lost answer
@@ -138,12 +157,21 @@ fn wanted_leaves(
     store: &dyn RelayStore,
     checked: &[Checked],
     outcomes: &[PushOutcome],
-    device_key: &[u8; 32],
-    cap: usize,
+    asked: &Asked<'_>,
 ) -> StorageResult<Vec<Wanted>> {
+    let Asked {
+        device_key,
+        edit_before_log,
+        cap,
+    } = *asked;
     const CAPTURE: &[LeafKind] = &[LeafKind::Capture, LeafKind::AcceptedBeforeLog];
-    // A change held before the log existed has its upgrade's leaf, by the same author.
-    const EDIT: &[LeafKind] = &[LeafKind::StaffEdit, LeafKind::AcceptedBeforeLog];
+    // A change held before the log existed has its upgrade's leaf, by the same author;
+    // only a tablet that says it takes one is sent it.
+    let edit: &'static [LeafKind] = if edit_before_log {
+        &[LeafKind::StaffEdit, LeafKind::AcceptedBeforeLog]
+    } else {
+        &[LeafKind::StaffEdit]
+    };
     // A capture kept apart for HR review: a leaf per change, under the record's nonce.
     const QUARANTINED: &[LeafKind] = &[LeafKind::Quarantined];
     let mut wanted = Vec::new();
@@ -194,7 +222,7 @@ fn wanted_leaves(
                     .filter(|h| set.contains(*h))
                     .copied()
                     .collect();
-                (doc_id, hashes, EDIT)
+                (doc_id, hashes, edit)
             }
             _ => continue,
         };
@@ -318,12 +346,66 @@ mod tests {
             })
             .sum();
         assert!(changes > 1);
-        let within = wanted_leaves(&store, &checked, &outcomes, &device, changes).expect("reads");
+        let asked = |cap| Asked {
+            device_key: &device,
+            edit_before_log: true,
+            cap,
+        };
+        let within = wanted_leaves(&store, &checked, &outcomes, &asked(changes)).expect("reads");
         assert_eq!(within.len(), changes, "one leaf per stored change");
         let found =
             find_by_record(&store, store.log_tip().expect("tip").size, &within).expect("reads");
         assert_eq!(found.len(), changes, "each found in the log");
-        let past = wanted_leaves(&store, &checked, &outcomes, &device, changes - 1).expect("reads");
+        let past = wanted_leaves(&store, &checked, &outcomes, &asked(changes - 1)).expect("reads");
         assert!(past.is_empty(), "past the cap: no proofs, no error");
+    }
+
+    /// An edit's `accepted-before-log` leaf is looked for only for a tablet that says it
+    /// takes one: to an older tablet it is a leaf of another kind, a fork that stops it.
+    #[test]
+    fn an_edits_accepted_before_log_leaf_is_wanted_only_for_a_tablet_that_takes_it() {
+        let store = SqliteStore::in_memory().expect("store");
+        let device = enroll(&store, 1)[0];
+        let request = batch(&device, 1, 1..=1);
+        store.ingest(&request).expect("stored");
+        let IngestItem::Store {
+            doc_id,
+            change_hashes,
+            ..
+        } = &request.items[0]
+        else {
+            unreachable!("a capture")
+        };
+        let checked = vec![Checked::Edit {
+            item: IngestItem::Annotate {
+                doc_id: doc_id.clone(),
+                changes: Vec::new(),
+            },
+            pushed: change_hashes.clone(),
+        }];
+        let outcomes = vec![PushOutcome::Stored(change_hashes.clone())];
+        for (edit_before_log, kinds) in [
+            (
+                true,
+                &[LeafKind::StaffEdit, LeafKind::AcceptedBeforeLog][..],
+            ),
+            (false, &[LeafKind::StaffEdit][..]),
+        ] {
+            let asked = Asked {
+                device_key: &device,
+                edit_before_log,
+                cap: MAX_ANSWER_LEAVES,
+            };
+            let wanted = wanted_leaves(&store, &checked, &outcomes, &asked).expect("reads");
+            assert_eq!(
+                wanted.len(),
+                change_hashes.len(),
+                "each change held is wanted"
+            );
+            assert!(
+                wanted.iter().all(|want| want.kinds == kinds),
+                "{edit_before_log}"
+            );
+        }
     }
 }
