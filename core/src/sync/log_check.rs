@@ -467,7 +467,8 @@ fn check_inclusions(
     // inclusion).
     let mut bound: Vec<Option<Bound>> = vec![None; response.outcomes.len()];
     for inclusion in &response.log_inclusions {
-        // Never the nonce: it is the record's secret in the log, even in evidence text.
+        // The detail line names indexes only; the evidence keeps the inclusion with its
+        // nonce (this tablet's own record's), so IT can recompute what the leaf is about.
         let failed = |why: String| {
             Box::new(ForkFound {
                 code: "bad_inclusion_proof",

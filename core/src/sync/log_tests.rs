@@ -1182,6 +1182,22 @@ fn a_proven_leaf_about_another_document_is_a_fork() {
     let evidence = device.log_fork().expect("reads").expect("kept");
     assert!(evidence.detail.contains("another document"), "{evidence:?}");
     assert!(evidence.inclusion.is_some(), "the failed inclusion is kept");
+    // With what IT needs to see the leaf is about another document: this tablet's own
+    // record's id, changes and nonce (recomputing the commitment of "another-document").
+    let inclusion = evidence.inclusion.as_ref().expect("kept");
+    let nonce = inclusion.nonce.expect("the nonce is kept");
+    let doc_id = evidence.push_doc_id.clone().expect("the push's document");
+    assert_eq!(relay.hashes[&doc_id], evidence.push_changes);
+    assert_eq!(
+        inclusion.leaf[2..34],
+        crate::tlog::leaf::record_commitment(&nonce, "another-document")
+    );
+    let text = evidence.to_text();
+    assert!(text.contains(&format!("push-document: {doc_id}")), "{text}");
+    assert!(
+        text.contains(&format!("nonce: {}", hex::encode(nonce))),
+        "{text}"
+    );
     assert_fork(&device, &relay, error, "bad_inclusion_proof");
 }
 

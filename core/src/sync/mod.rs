@@ -279,8 +279,13 @@ pub fn sync(
             }
             log_check::LogVerdict::Fork(found) => {
                 let code = found.code.to_owned();
-                let evidence =
-                    log_state::ForkEvidence::new(found, &held_log, &response, &answer, now());
+                let evidence = log_state::ForkEvidence::new(
+                    found,
+                    &held_log,
+                    (&response, &answer),
+                    &pushed,
+                    now(),
+                );
                 device.keep_log_fork(&evidence)?;
                 return Err(Error::LogFork { code });
             }
