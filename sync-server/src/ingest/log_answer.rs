@@ -408,4 +408,84 @@ mod tests {
             );
         }
     }
+
+    /// A staff tablet's edit sent again after its answer was lost brings nothing new, yet
+    /// each change it pushed is proven by the leaf written when it was first stored; a
+    /// change the relay held before its log existed is proven by the upgrade's
+    /// `accepted-before-log` leaf, only for a tablet that takes one (else no proof, never a
+    /// leaf the tablet would take for a fork).
+    #[test]
+    fn an_edit_sent_again_and_a_change_held_before_the_log_are_proven_by_their_first_leaves() {
+        use crate::storage::suite::fixtures::{STAFF_PULLER, enroll_staff};
+        use crate::transparency::leaf::Leaf;
+
+        let store = SqliteStore::in_memory().expect("store");
+        let device = enroll(&store, 1)[0];
+        enroll_staff(&store, STAFF_PULLER, crate::storage::suite::fixtures::EVENT);
+        let request = batch(&device, 1, 1..=1);
+        store.ingest(&request).expect("stored");
+        let IngestItem::Store { doc_id, .. } = &request.items[0] else {
+            unreachable!("a capture")
+        };
+        let (edited, before_log) = ([0xa1; 32], [0xa2; 32]);
+        let mut edit = batch(&STAFF_PULLER, 1, 1..=1);
+        edit.items = vec![IngestItem::Annotate {
+            doc_id: doc_id.clone(),
+            changes: vec![(edited, b"a note".to_vec())],
+        }];
+        edit.accessor = crate::storage::Accessor::Device {
+            device_key: STAFF_PULLER,
+            recruiter: Some("rut".into()),
+        };
+        store.ingest(&edit).expect("stored");
+        let first_edit_leaf = store.log_tip().expect("tip").size - 1;
+        // A change held before the log: the upgrade's leaf, by the staff tablet.
+        let nonce = store.record_nonce(doc_id).expect("reads").expect("held");
+        store
+            .append_log_leaves_for_bench(&[Leaf::change(
+                LeafKind::AcceptedBeforeLog,
+                &nonce,
+                doc_id,
+                &before_log,
+                &STAFF_PULLER,
+                5,
+            )])
+            .expect("appends");
+        // Others' leaves after them: the re-send is answered from the record's index.
+        store
+            .ingest(&batch(&device, 2, 2..=3))
+            .expect("more stored");
+        let size = store.log_tip().expect("tip").size;
+        // The re-send: nothing new to store (`changes` empty), both pushed, both held.
+        let checked = vec![Checked::Edit {
+            item: IngestItem::Annotate {
+                doc_id: doc_id.clone(),
+                changes: Vec::new(),
+            },
+            pushed: vec![edited, before_log],
+        }];
+        let mut held = vec![edited, before_log];
+        held.extend(crate::storage::suite::fixtures::hashes(&device, 1));
+        let outcomes = vec![PushOutcome::Stored(held)];
+        for edit_before_log in [true, false] {
+            let asked = Asked {
+                device_key: &STAFF_PULLER,
+                edit_before_log,
+                cap: MAX_ANSWER_LEAVES,
+            };
+            let wanted = wanted_leaves(&store, &checked, &outcomes, &asked).expect("reads");
+            let found = find_by_record(&store, size, &wanted).expect("reads");
+            let indexes: Vec<u64> = found.iter().map(|(index, _, _)| *index).collect();
+            if edit_before_log {
+                assert_eq!(indexes, [first_edit_leaf, first_edit_leaf + 1]);
+                assert_eq!(found[1].1[1], LeafKind::AcceptedBeforeLog as u8);
+            } else {
+                assert_eq!(
+                    indexes,
+                    [first_edit_leaf],
+                    "no kind-7 leaf for an older tablet"
+                );
+            }
+        }
+    }
 }
