@@ -251,7 +251,7 @@ pub(crate) fn check(
             // A restore is refused, not kept as a fork, unless the witnesses confirm it:
             // a cosigned tree the restored log does not extend confirms nothing.
             Err(_) if restored.is_some() => None,
-            Err(fork) => return LogVerdict::Fork(fork),
+            Err(fork) => return LogVerdict::Fork(*fork),
         }
     };
     // The tree the witnesses vouch for after this answer: grows only, but a confirmed
@@ -315,7 +315,7 @@ fn check_cosigned(
     new: &Checkpoint,
     response: &SyncResponse,
     now: crate::ids::Timestamp,
-) -> Result<Option<CosignedTree>, ForkFound> {
+) -> Result<Option<CosignedTree>, Box<ForkFound>> {
     use crate::cosigned_checkpoint::{open_cosigned, parse_witness_vkey};
     let Some(note_text) = &response.log_cosigned else {
         return Ok(None);
@@ -327,19 +327,19 @@ fn check_cosigned(
         .map(|vkey| parse_witness_vkey(vkey))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|error| {
-            ForkFound::new(
+            Box::new(ForkFound::new(
                 "bad_witness_key",
                 format!("a pinned witness key does not parse: {error}"),
-            )
+            ))
         })?;
     let Ok(opened) = open_cosigned(note_text, log, &witnesses) else {
         return Ok(None);
     };
     if let Err(error) = check_extends(&opened.checkpoint, new, &response.log_cosigned_consistency) {
-        return Err(ForkFound::new(
+        return Err(Box::new(ForkFound::new(
             "cosigned_not_prefix",
             format!("the log does not extend the tree the witnesses cosigned: {error}"),
-        ));
+        )));
     }
     let oldest = opened
         .cosigned
