@@ -1,10 +1,11 @@
 //! The transparency log's part of a sync answer (`docs/protocol.md`, "Transparency log"):
 //! the signed checkpoint of the log as committed, the log key for a tablet that holds no
 //! checkpoint yet, the consistency proof from the size the tablet names, and, for every
-//! push the answer acknowledges as stored, the leaves that record it with their inclusion
-//! proofs; and the newest checkpoint a witness cosigned, with its cosignatures and the
-//! consistency proof from it to the answer's checkpoint. Read after the ingest transaction committed: stored subtrees never change, so
-//! proofs for the tip read then are consistent without a snapshot.
+//! push the answer acknowledges as stored or kept apart for HR review, the leaves that
+//! record it with their inclusion proofs; and the newest checkpoint a witness cosigned,
+//! with its cosignatures and the consistency proof from it to the answer's checkpoint. Read
+//! after the ingest transaction committed: stored subtrees never change, so proofs for the
+//! tip read then are consistent without a snapshot.
 //!
 //! The ingest transaction does not report which leaf indexes it appended, so the leaves
 //! are found again by everything but their time: the record's commitment, the change's
@@ -13,7 +14,10 @@
 //! a staff edit sent again however long after the relay stored it (its answer lost) is
 //! answered with its proofs. Each inclusion carries the record's nonce, so the tablet can
 //! recompute the commitment and subject from what it sent and know the leaf is about
-//! exactly that change; the nonce is never logged.
+//! exactly that change; the nonce is never logged. Each leaf read is looked up by its
+//! identity (a hash map), and an answer proves at most [`MAX_ANSWER_LEAVES`] leaves; an
+//! edit's `accepted-before-log` leaves go only to a tablet whose request says it takes
+//! them (`log_features`).
 
 use std::collections::{HashMap, HashSet};
 
