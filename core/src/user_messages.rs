@@ -360,6 +360,24 @@ pub fn witnesses_offered_message() -> Localized {
     )
 }
 
+/// After a sync whose relay stored records but did not prove them in its log
+/// ([`crate::sync::SyncReport::log_unproven`]): they stay on the tablet, sent again, until
+/// the relay is updated.
+pub fn log_unproven_message(records: u64) -> Localized {
+    Localized::new(
+        format!(
+            "{records} anmälning(ar) eller ändring(ar) har reläet sparat men inte bevisat i sin \
+             logg, så de ligger kvar här och skickas igen. Reläet behöver uppdateras: \
+             kontakta IT."
+        ),
+        format!(
+            "The relay stored {records} registration(s) or edit(s) but did not prove them in \
+             its log, so they stay here and are sent again. The relay needs updating: contact \
+             IT."
+        ),
+    )
+}
+
 /// The loud warning of a tablet that saw the relay's log fork: shown in staff mode and as
 /// the hand-back advice, the same words everywhere.
 pub fn log_fork_message() -> Localized {

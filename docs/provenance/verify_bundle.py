@@ -46,7 +46,11 @@ OTHER_KINDS = {
     6: "legal-hold-lifted",
     8: "quarantine-accepted",
     9: "talent-pool-withdrawn",
+    # A change of a copy kept apart for HR review: its subject may name a change this
+    # record holds (accepted later) or none (a copy never accepted).
+    10: "quarantined",
 }
+QUARANTINED = 10
 MAX_PROOF = 64
 
 
@@ -367,7 +371,9 @@ def check_bundle(bundle, vkey=None, relay_key=None, witnesses=(), max_age=None):
             continue
         r.check(actor.hex() == change["actor"], "change %s: actor as stated" % change["hash"][:12])
         subject = sha256(b"kiosk-tlog-change-v1", nonce, digest)
-        matching = [i for i, leaf in leaves.items() if leaf[34:66] == subject]
+        matching = [
+            i for i, leaf in leaves.items() if leaf[34:66] == subject and leaf[1] != QUARANTINED
+        ]
         leaf = leaves.get(matching[0]) if len(matching) == 1 else None
         r.check(
             leaf is not None and leaf[1] in CHANGE_KINDS and leaf[66:98] == author_of(actor),

@@ -112,6 +112,7 @@ fn request(signer: &SigningKey, device: &SigningKey, seq: u64, pushes: Vec<Push>
         // A key this relay does not hold: answered with its current key.
         relay_key: [0; 32],
         log_size: 0,
+        log_features: Vec::new(),
     };
     SignedEnvelope::sign(PUSH_TAG, &request, signer).to_bytes()
 }

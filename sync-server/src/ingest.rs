@@ -216,7 +216,7 @@ pub fn check_sync(
     let mut items = Vec::new();
     for result in &checked {
         match result {
-            Checked::Item(item) => items.push(item.clone()),
+            Checked::Item(item) | Checked::Edit { item, .. } => items.push(item.clone()),
             Checked::Rejected(code, _) => tracing::warn!(code = code.as_str(), "push refused"),
         }
     }
@@ -453,7 +453,7 @@ fn outcomes_in_push_order(checked: &[Checked], stored: Vec<PushOutcome>) -> Vec<
         .map(|result| match result {
             Checked::Rejected(code, message) => PushOutcome::Rejected(*code, message.to_string()),
             // The store answers for every item; if it did not, claim nothing.
-            Checked::Item(_) => stored.next().unwrap_or_else(|| {
+            Checked::Item(_) | Checked::Edit { .. } => stored.next().unwrap_or_else(|| {
                 PushOutcome::Rejected(
                     ErrorCode::Malformed,
                     "the relay could not account for this document".to_owned(),
@@ -517,6 +517,13 @@ struct Standing {
 
 enum Checked {
     Item(IngestItem),
+    /// A staff edit push to store ([`IngestItem::Annotate`], the changes not held yet),
+    /// with every change hash the push sent, each once: the answer proves those the relay
+    /// holds, new or stored before.
+    Edit {
+        item: IngestItem,
+        pushed: Vec<[u8; 32]>,
+    },
     /// With a message for people: it names the rule, never the content.
     Rejected(ErrorCode, Cow<'static, str>),
 }
@@ -789,8 +796,8 @@ fn check_staff_edit(
         );
     }
     // Bounded before the stored record or the changes are read with Automerge.
-    match check_change_chunks(changes, &ChunkLimits::STAFF_EDIT) {
-        Ok(_) => {}
+    let mut pushed = match check_change_chunks(changes, &ChunkLimits::STAFF_EDIT) {
+        Ok(chunks) => chunks.hashes,
         Err(bound) if bound.is_too_large() => return too_large(bound),
         Err(_) => {
             return Checked::Rejected(
@@ -798,7 +805,10 @@ fn check_staff_edit(
                 StaffEditRefusal::Unreadable.to_string().into(),
             );
         }
-    }
+    };
+    // Each once, as the tablet counts them.
+    let mut seen = std::collections::HashSet::with_capacity(pushed.len());
+    pushed.retain(|hash| seen.insert(*hash));
     let Some(recruiter) = device.recruiter.as_deref() else {
         return Checked::Rejected(
             ErrorCode::NotPermitted,
@@ -858,10 +868,13 @@ fn check_staff_edit(
                 .iter()
                 .map(|h| (*h, document.change_chunks(std::slice::from_ref(h))))
                 .collect();
-            Checked::Item(IngestItem::Annotate {
-                doc_id: push.doc_id.clone(),
-                changes,
-            })
+            Checked::Edit {
+                item: IngestItem::Annotate {
+                    doc_id: push.doc_id.clone(),
+                    changes,
+                },
+                pushed,
+            }
         }
         Err(refusal) => {
             let code = match refusal {
@@ -964,6 +977,7 @@ pub(crate) fn demo_request(device_id: [u8; 32], seq: u64, pushes: Vec<Push>) -> 
         // A key this relay does not hold: answered with its current key.
         relay_key: [0; 32],
         log_size: 0,
+        log_features: Vec::new(),
     }
 }
 

@@ -136,6 +136,7 @@ impl Tablet {
             // A key this relay does not hold: answered with its current key.
             relay_key: [0; 32],
             log_size: 0,
+            log_features: Vec::new(),
         }
     }
 }

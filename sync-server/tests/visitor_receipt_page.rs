@@ -178,6 +178,7 @@ impl Relay {
             },
             relay_key: [0; 32],
             log_size: 0,
+            log_features: Vec::new(),
         };
         let device = self
             .store()

@@ -1131,6 +1131,8 @@ async fn a_tablet_that_saw_the_relays_log_fork_says_so_loudly_and_shows_the_evid
         new_checkpoint: Some("relay.test/log\n7\nBBBB\n\n— relay.test/log BBBB\n".into()),
         consistency: Vec::new(),
         inclusion: None,
+        push_doc_id: None,
+        push_changes: Vec::new(),
         cosigned_checkpoint: None,
         answer: None,
     };

@@ -371,6 +371,12 @@ fn run(command: Command) -> CliResult {
                 report.quarantined,
                 report.refused.len()
             );
+            if report.log_unproven > 0 {
+                println!(
+                    "{}",
+                    kiosk_core::user_messages::log_unproven_message(report.log_unproven).en
+                );
+            }
             if report.awaiting_witness > 0 {
                 println!(
                     "{} capture(s) stored at the relay wait for the witness's cosignature: \

@@ -78,7 +78,21 @@ pub struct SyncRequest {
     /// with no log yet sends the bytes it always sent.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub log_size: u64,
+    /// What of the log this tablet's check takes beyond what every tablet takes (see
+    /// [`LOG_FEATURE_EDIT_BEFORE_LOG`]): the relay sends only what the tablet can check, as
+    /// a leaf it cannot take would be a fork to it. Left out when empty; a relay reads at
+    /// most [`MAX_LOG_FEATURES`] and ignores names it does not know.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log_features: Vec<String>,
 }
+
+/// The tablet takes an `accepted-before-log` leaf (kind 7) as proof of a staff edit's
+/// change (one held before the relay's log existed); tablets before it take only
+/// `staff-edit` leaves for edits, and any other is a fork to them.
+pub const LOG_FEATURE_EDIT_BEFORE_LOG: &str = "edit-before-log";
+
+/// The most log features a relay reads from one request.
+pub const MAX_LOG_FEATURES: usize = 16;
 
 fn is_zero(value: &u64) -> bool {
     *value == 0

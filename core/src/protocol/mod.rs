@@ -19,8 +19,9 @@ pub use envelope::{
     ProtocolError, SignedEnvelope, Signer, open_command, open_request, open_response, sign_command,
 };
 pub use messages::{
-    Command, DeviceCommand, JournalState, LogInclusion, PullCursor, PullRequest, PulledDocument,
-    Push, PushBody, PushOutcome, SignedCommand, SyncRequest, SyncResponse,
+    Command, DeviceCommand, JournalState, LOG_FEATURE_EDIT_BEFORE_LOG, LogInclusion,
+    MAX_LOG_FEATURES, PullCursor, PullRequest, PulledDocument, Push, PushBody, PushOutcome,
+    SignedCommand, SyncRequest, SyncResponse,
 };
 
 /// The protocol version this build speaks. A relay refuses versions it does not support
@@ -28,7 +29,7 @@ pub use messages::{
 /// byte strings, and talent-pool withdrawals in the pull. Version 5: the request names the
 /// relay signing key the tablet pins, and the relay's key rotation command. The
 /// transparency log's fields (`log_size`, `log_key`, `log_checkpoint`, `log_consistency`,
-/// `log_inclusions`, and the enrollment answer's `log_key`) are optional CBOR map entries
+/// `log_inclusions`, `log_features`, and the enrollment answer's `log_key`) are optional CBOR map entries
 /// added within version 5: left out when empty, so every earlier version-5 message keeps
 /// its bytes and a peer that does not know them ignores them.
 pub const PROTOCOL_VERSION: u16 = 5;

@@ -35,6 +35,7 @@ fn golden_request() -> SyncRequest {
         },
         relay_key: relay_key().verifying_key().to_bytes(),
         log_size: 0,
+        log_features: Vec::new(),
     }
 }
 
@@ -517,6 +518,7 @@ fn an_envelope_spelled_another_way_is_refused() {
 fn golden_log_request() -> SyncRequest {
     SyncRequest {
         log_size: 5,
+        log_features: Vec::new(),
         ..golden_request()
     }
 }

@@ -40,9 +40,9 @@ use crate::tlog::tree::verify_inclusion;
 const KIND_CAPTURE: u8 = 1;
 const KIND_STAFF_EDIT: u8 = 2;
 const KIND_ACCEPTED_BEFORE_LOG: u8 = 7;
-/// The most leaves one answer may prove: far above any batch (100 documents of a few
-/// changes each), so a hostile answer cannot make the tablet hash without end.
-const MAX_INCLUSIONS: usize = 10_000;
+/// A capture's change the relay kept apart for HR review: the only kind a quarantined
+/// capture's leaves may be.
+const KIND_QUARANTINED: u8 = 10;
 
 /// What one push of the request sent, for binding its leaves to it.
 #[derive(Debug, Clone, Copy)]
@@ -479,8 +479,9 @@ impl Bound {
     }
 }
 
-/// Each inclusion must be this tablet's leaf, of a push stored in this answer, about that
-/// push's document and one of its changes (each once), in the checkpoint's tree. Returns
+/// Each inclusion must be this tablet's leaf, of a push stored (or, a capture, kept apart
+/// for HR review) in this answer, about that push's document and one of its changes (each
+/// once), in the checkpoint's tree. Returns
 /// per push the change hashes proven; an inclusion without a nonce proves none.
 fn check_inclusions(
     response: &SyncResponse,
@@ -489,11 +490,15 @@ fn check_inclusions(
     pushes: &[Pushed<'_>],
 ) -> Result<Vec<Vec<[u8; 32]>>, Box<ForkFound>> {
     let mut proven = vec![Vec::new(); response.outcomes.len()];
-    if response.log_inclusions.len() > MAX_INCLUSIONS {
+    // Bounded by the request, not by a fixed number an honest answer could pass (a staff
+    // tablet's batch of long-edited documents): each change pushed is proven at most once,
+    // so more inclusions than changes pushed is a lie, refused before anything is hashed.
+    let pushed: usize = pushes.iter().map(|p| p.hashes.len()).sum();
+    if response.log_inclusions.len() > pushed {
         return Err(Box::new(ForkFound::new(
             "too_many_inclusions",
             format!(
-                "the answer proves {} leaves, more than the {MAX_INCLUSIONS} any answer needs",
+                "the answer proves {} leaves, more than the {pushed} changes the request pushed",
                 response.log_inclusions.len()
             ),
         )));
@@ -505,7 +510,8 @@ fn check_inclusions(
     // inclusion).
     let mut bound: Vec<Option<Bound>> = vec![None; response.outcomes.len()];
     for inclusion in &response.log_inclusions {
-        // Never the nonce: it is the record's secret in the log, even in evidence text.
+        // The detail line names indexes only; the evidence keeps the inclusion with its
+        // nonce (this tablet's own record's), so IT can recompute what the leaf is about.
         let failed = |why: String| {
             Box::new(ForkFound {
                 code: "bad_inclusion_proof",
@@ -517,18 +523,25 @@ fn check_inclusions(
             })
         };
         let push = inclusion.push as usize;
-        match response.outcomes.get(push) {
-            Some(PushOutcome::Stored(_)) => {}
-            _ => return Err(failed("no push of this answer was stored there".into())),
-        }
+        let quarantined = match response.outcomes.get(push) {
+            Some(PushOutcome::Stored(_)) => false,
+            Some(PushOutcome::Quarantined(..)) => true,
+            _ => {
+                return Err(failed(
+                    "no push of this answer was stored or kept apart there".into(),
+                ));
+            }
+        };
         let Some(pushed) = pushes.get(push) else {
             return Err(failed("no push of this request was sent there".into()));
         };
         let leaf = &inclusion.leaf;
-        let kinds: &[u8] = if pushed.capture {
-            &[KIND_CAPTURE, KIND_ACCEPTED_BEFORE_LOG]
-        } else {
-            &[KIND_STAFF_EDIT, KIND_ACCEPTED_BEFORE_LOG]
+        let kinds: &[u8] = match (pushed.capture, quarantined) {
+            (true, false) => &[KIND_CAPTURE, KIND_ACCEPTED_BEFORE_LOG],
+            (true, true) => &[KIND_QUARANTINED],
+            (false, false) => &[KIND_STAFF_EDIT, KIND_ACCEPTED_BEFORE_LOG],
+            // A staff edit kept apart is refused on the tablet: nothing of it is proven.
+            (false, true) => &[],
         };
         if leaf.len() != LEAF_LEN || leaf[0] != LEAF_VERSION || !kinds.contains(&leaf[1]) {
             return Err(failed(
@@ -584,4 +597,170 @@ fn check_inclusions(
         }
     }
     Ok(proven)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tlog::tree::MemoryTree;
+
+    const DOC: &str = "019ce0a0-6a80-7000-8000-000000000001";
+
+    fn response(outcomes: Vec<PushOutcome>, inclusions: Vec<LogInclusion>) -> SyncResponse {
+        SyncResponse {
+            version: crate::protocol::PROTOCOL_VERSION,
+            device_id: [1; 32],
+            request_hash: [0; 32],
+            refused: None,
+            last_accepted_seq: None,
+            outcomes,
+            journal_confirmed: crate::protocol::JournalState {
+                count: 0,
+                head: [0; 32],
+            },
+            relay_epoch: [2; 16],
+            commit_seq: None,
+            backup_watermark: None,
+            removed: Vec::new(),
+            commands: Vec::new(),
+            event: None,
+            pulled: Vec::new(),
+            withdrawn: Vec::new(),
+            cursor: None,
+            more: false,
+            log_key: None,
+            log_checkpoint: None,
+            log_consistency: Vec::new(),
+            log_inclusions: inclusions,
+            log_cosigned: None,
+            log_cosigned_consistency: Vec::new(),
+        }
+    }
+
+    fn leaf(kind: u8, nonce: &[u8; 32], change: &[u8; 32], author: &[u8; 32]) -> Vec<u8> {
+        let mut leaf = vec![LEAF_VERSION, kind];
+        leaf.extend_from_slice(&record_commitment(nonce, DOC));
+        leaf.extend_from_slice(&change_subject(nonce, change));
+        leaf.extend_from_slice(author);
+        leaf.extend_from_slice(&0i64.to_be_bytes());
+        leaf
+    }
+
+    /// `changes` changes of one capture push, each with its leaf proven in a tree of them.
+    fn proven_push(changes: u32) -> (Vec<[u8; 32]>, SyncResponse, Checkpoint) {
+        let author = [1; 32];
+        let nonce = [3; 32];
+        let hashes: Vec<[u8; 32]> = (0..changes)
+            .map(|i| crate::tlog::leaf::tagged_hash(b"change", &[&i.to_be_bytes()]))
+            .collect();
+        let leaves: Vec<Vec<u8>> = hashes
+            .iter()
+            .map(|h| leaf(KIND_CAPTURE, &nonce, h, &author))
+            .collect();
+        let tree = MemoryTree::from_entries(leaves.iter().map(Vec::as_slice));
+        let inclusions = leaves
+            .iter()
+            .enumerate()
+            .map(|(index, bytes)| LogInclusion {
+                push: 0,
+                index: index as u64,
+                leaf: bytes.clone(),
+                proof: tree
+                    .inclusion_proof(index as u64, tree.size())
+                    .expect("proof"),
+                nonce: Some(nonce),
+            })
+            .collect();
+        let checkpoint = Checkpoint::new("relay.test/log", tree.size(), tree.root());
+        let answer = response(vec![PushOutcome::Stored(hashes.clone())], inclusions);
+        (hashes, answer, checkpoint)
+    }
+
+    /// An honest answer proving more than ten thousand changes (a staff tablet's batch of
+    /// long-edited documents) is taken: the bound is what the request pushed.
+    #[test]
+    fn an_answer_proving_each_of_more_than_ten_thousand_changes_pushed_is_taken() {
+        let (hashes, answer, checkpoint) = proven_push(10_001);
+        let pushes = [Pushed {
+            doc_id: DOC,
+            hashes: &hashes,
+            capture: true,
+        }];
+        let proven = check_inclusions(&answer, &checkpoint, &[1; 32], &pushes).expect("taken");
+        assert_eq!(proven[0].len(), hashes.len());
+    }
+
+    /// More inclusions than changes pushed is refused before any leaf is hashed.
+    #[test]
+    fn more_inclusions_than_changes_pushed_is_a_fork() {
+        let (hashes, mut answer, checkpoint) = proven_push(3);
+        let extra = answer.log_inclusions[0].clone();
+        answer.log_inclusions.push(extra);
+        let pushes = [Pushed {
+            doc_id: DOC,
+            hashes: &hashes,
+            capture: true,
+        }];
+        let fork = check_inclusions(&answer, &checkpoint, &[1; 32], &pushes).expect_err("a fork");
+        assert_eq!(fork.code, "too_many_inclusions");
+    }
+
+    /// A record has one nonce: two inclusions of one push under two nonces is a fork, even
+    /// when each leaf would recompute under its own.
+    #[test]
+    fn two_nonces_for_one_push_is_a_fork() {
+        let author = [1; 32];
+        let hashes = [[5u8; 32], [6u8; 32]];
+        let leaves = [
+            leaf(KIND_CAPTURE, &[3; 32], &hashes[0], &author),
+            leaf(KIND_CAPTURE, &[4; 32], &hashes[1], &author),
+        ];
+        let tree = MemoryTree::from_entries(leaves.iter().map(Vec::as_slice));
+        let inclusions = leaves
+            .iter()
+            .enumerate()
+            .map(|(index, bytes)| LogInclusion {
+                push: 0,
+                index: index as u64,
+                leaf: bytes.clone(),
+                proof: tree.inclusion_proof(index as u64, 2).expect("proof"),
+                nonce: Some([3 + index as u8; 32]),
+            })
+            .collect();
+        let answer = response(vec![PushOutcome::Stored(hashes.to_vec())], inclusions);
+        let checkpoint = Checkpoint::new("relay.test/log", 2, tree.root());
+        let pushes = [Pushed {
+            doc_id: DOC,
+            hashes: &hashes,
+            capture: true,
+        }];
+        let fork = check_inclusions(&answer, &checkpoint, &author, &pushes).expect_err("a fork");
+        assert!(fork.detail.contains("two nonces"), "{fork:?}");
+    }
+
+    /// Within the request's bound, one change proven by two leaves is still a fork.
+    #[test]
+    fn one_change_proven_twice_within_the_bound_is_a_fork() {
+        let (hashes, mut answer, checkpoint) = proven_push(2);
+        // The second inclusion proves the first change again (its own leaf, re-proven).
+        let first = answer.log_inclusions[0].clone();
+        answer.log_inclusions[1] = LogInclusion { index: 1, ..first };
+        let tree = MemoryTree::from_entries(
+            answer
+                .log_inclusions
+                .iter()
+                .map(|inclusion| inclusion.leaf.as_slice()),
+        );
+        for (index, inclusion) in answer.log_inclusions.iter_mut().enumerate() {
+            inclusion.proof = tree.inclusion_proof(index as u64, 2).expect("proof");
+        }
+        let checkpoint = Checkpoint::new(checkpoint.origin, 2, tree.root());
+        let pushes = [Pushed {
+            doc_id: DOC,
+            hashes: &hashes,
+            capture: true,
+        }];
+        let fork = check_inclusions(&answer, &checkpoint, &[1; 32], &pushes).expect_err("a fork");
+        assert!(fork.detail.contains("same change"), "{fork:?}");
+    }
 }

@@ -65,14 +65,24 @@ pub struct ForkEvidence {
     /// The answer's consistency proof from the held size.
     #[serde(with = "crate::cbor::hashes")]
     pub consistency: Vec<[u8; 32]>,
-    /// The inclusion that failed, if one did.
+    /// The inclusion that failed, if one did, with the nonce the relay gave: the nonce of
+    /// this tablet's own record, which it holds anyway, and which lets IT recompute what
+    /// the leaf is about (another document, another change).
     pub inclusion: Option<LogInclusion>,
+    /// The document id of the push that inclusion was for (this tablet's own record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub push_doc_id: Option<String>,
+    /// The change hashes that push sent.
+    #[serde(default, with = "crate::cbor::hashes")]
+    pub push_changes: Vec<[u8; 32]>,
     /// The checkpoint the answer says the witnesses cosigned, verbatim with its
     /// cosignatures, if it carried one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cosigned_checkpoint: Option<String>,
     /// The relay-signed answer (envelope bytes, tag `kiosk-receipt-v1`); left out when it
-    /// carried a staff tablet's pulled registrations, which are personal data.
+    /// carried a staff tablet's pulled registrations, which are personal data. It holds the
+    /// nonces of the records this tablet pushed in it (its inclusions'), as the receipt the
+    /// tablet keeps does: they link leaves only to records this tablet holds or held.
     #[serde(with = "crate::cbor::optional_bytes")]
     pub answer: Option<Vec<u8>>,
 }
@@ -81,11 +91,17 @@ impl ForkEvidence {
     pub(crate) fn new(
         found: ForkFound,
         held: &HeldLog,
-        response: &crate::protocol::SyncResponse,
-        answer: &[u8],
+        (response, answer): (&crate::protocol::SyncResponse, &[u8]),
+        pushes: &[super::log_check::Pushed<'_>],
         at: Timestamp,
     ) -> ForkEvidence {
+        let push = found
+            .inclusion
+            .as_ref()
+            .and_then(|inclusion| pushes.get(inclusion.push as usize));
         ForkEvidence {
+            push_doc_id: push.map(|p| p.doc_id.to_owned()),
+            push_changes: push.map(|p| p.hashes.to_vec()).unwrap_or_default(),
             detected_at: at.millis(),
             code: found.code.to_owned(),
             detail: found.detail,
@@ -154,6 +170,16 @@ impl ForkEvidence {
             );
             for hash in &inclusion.proof {
                 body.push_str(&format!("proof: {}\n", hex::encode(hash)));
+            }
+            // This tablet's own record: what IT needs to recompute what the leaf is about.
+            if let Some(nonce) = &inclusion.nonce {
+                body.push_str(&format!("nonce: {}\n", hex::encode(nonce)));
+            }
+            if let Some(doc_id) = &self.push_doc_id {
+                body.push_str(&format!("push-document: {doc_id}\n"));
+            }
+            for hash in &self.push_changes {
+                body.push_str(&format!("push-change: {}\n", hex::encode(hash)));
             }
             section("inclusion that failed", &body);
         }

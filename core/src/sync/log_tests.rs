@@ -111,6 +111,13 @@ struct RelayState {
     logged: HashMap<(String, [u8; 32]), u64>,
     /// The bytes of the tablet's leaves, by index.
     entries: HashMap<u64, Vec<u8>>,
+    /// Captures are kept apart for HR review (`quarantined` leaves), not stored.
+    quarantine: bool,
+    /// An edit's changes are logged with this kind (`accepted-before-log` for changes the
+    /// relay held before its log existed).
+    edit_kind: u8,
+    /// Captures kept apart are logged with this kind (a lying relay's `capture`).
+    quarantine_kind: u8,
 }
 
 /// The fake relay's nonce of a record.
@@ -162,6 +169,9 @@ impl LoggingRelay {
                 logged: HashMap::new(),
                 entries: HashMap::new(),
                 cosign: None,
+                quarantine: false,
+                quarantine_kind: 10,
+                edit_kind: 2,
             }),
         }
     }
@@ -194,6 +204,11 @@ impl Transport for LoggingRelay {
             .expect("envelope")
             .decode()
             .expect("request");
+        // Every request says this tablet takes an edit's `accepted-before-log` leaf.
+        assert_eq!(
+            request.log_features,
+            vec![crate::protocol::LOG_FEATURE_EDIT_BEFORE_LOG.to_owned()]
+        );
         let mut state = self.state.lock().expect("state");
         state.sizes_asked.push(request.log_size);
         if let Some(during) = state.during.take() {
@@ -210,11 +225,15 @@ impl Transport for LoggingRelay {
             // A capture's changes from the tablet's journal; an edit's read from its chunks.
             let (kind, hashes) = match &push.body {
                 PushBody::Sealed(_) => (
-                    1,
+                    if state.quarantine {
+                        state.quarantine_kind
+                    } else {
+                        1
+                    },
                     self.hashes.get(&push.doc_id).cloned().unwrap_or_default(),
                 ),
                 PushBody::Changes(bytes) => (
-                    2,
+                    state.edit_kind,
                     crate::documents::check_change_chunks(
                         bytes,
                         &crate::documents::ChunkLimits::STAFF_EDIT,
@@ -238,7 +257,12 @@ impl Transport for LoggingRelay {
                 };
                 appended.push((position as u32, index, push.doc_id.clone()));
             }
-            outcomes.push(PushOutcome::Stored(hashes));
+            outcomes.push(match &push.body {
+                PushBody::Sealed(_) if state.quarantine => {
+                    PushOutcome::Quarantined(crate::protocol::ErrorCode::Revoked, hashes)
+                }
+                _ => PushOutcome::Stored(hashes),
+            });
         }
         // A lying relay's leaf, really in its log: only what it is about is wrong.
         let first = appended.first().cloned();
@@ -1135,7 +1159,9 @@ fn the_log_adds_a_bounded_number_of_bytes_to_an_answer_at_a_million_leaves() {
         );
         figures.push(extra);
     }
-    // Measured: checkpoint and consistency proof 533 bytes; each capture 630 more.
+    // Measured: checkpoint and consistency proof 533 bytes; each capture about 640 more
+    // (its inclusion with the record's 32-byte nonce; 670 for the first, with the field's
+    // name): +1,203 with one capture, +64,396 with 100.
     assert!(figures[0] < 1_200, "{figures:?}");
     assert!(figures[1] - figures[0] < 900, "{figures:?}");
     assert!(figures[2] < 1_200 + 100 * 900, "{figures:?}");
@@ -1211,6 +1237,22 @@ fn a_proven_leaf_about_another_document_is_a_fork() {
     let evidence = device.log_fork().expect("reads").expect("kept");
     assert!(evidence.detail.contains("another document"), "{evidence:?}");
     assert!(evidence.inclusion.is_some(), "the failed inclusion is kept");
+    // With what IT needs to see the leaf is about another document: this tablet's own
+    // record's id, changes and nonce (recomputing the commitment of "another-document").
+    let inclusion = evidence.inclusion.as_ref().expect("kept");
+    let nonce = inclusion.nonce.expect("the nonce is kept");
+    let doc_id = evidence.push_doc_id.clone().expect("the push's document");
+    assert_eq!(relay.hashes[&doc_id], evidence.push_changes);
+    assert_eq!(
+        inclusion.leaf[2..34],
+        crate::tlog::leaf::record_commitment(&nonce, "another-document")
+    );
+    let text = evidence.to_text();
+    assert!(text.contains(&format!("push-document: {doc_id}")), "{text}");
+    assert!(
+        text.contains(&format!("nonce: {}", hex::encode(nonce))),
+        "{text}"
+    );
     assert_fork(&device, &relay, error, "bad_inclusion_proof");
 }
 
@@ -1229,6 +1271,9 @@ fn a_proven_leaf_about_a_change_the_push_did_not_send_is_a_fork() {
     assert_fork(&device, &relay, error, "bad_inclusion_proof");
 }
 
+/// A capture of one change proven by two leaves: more inclusions than changes pushed,
+/// refused before any is hashed (a push of more changes proving one twice is a fork too:
+/// `log_check`'s own tests).
 #[test]
 fn one_change_proven_by_two_leaves_is_a_fork() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -1237,8 +1282,11 @@ fn one_change_proven_by_two_leaves_is_a_fork() {
     let error = sync_once(&device, &relay).expect_err("a fork");
     assert_eq!(device.close_report().expect("reads").received, 0);
     let evidence = device.log_fork().expect("reads").expect("kept");
-    assert!(evidence.detail.contains("same change"), "{evidence:?}");
-    assert_fork(&device, &relay, error, "bad_inclusion_proof");
+    assert!(
+        evidence.detail.contains("more than the 1 changes"),
+        "{evidence:?}"
+    );
+    assert_fork(&device, &relay, error, "too_many_inclusions");
 }
 
 /// A relay that gives no nonce proves nothing exact: not a fork, the capture is not
@@ -1250,11 +1298,16 @@ fn inclusions_without_the_nonce_leave_the_capture_unreceived_and_it_goes_again()
     relay.lie(Lie::NoNonce);
     let report = sync_once(&device, &relay).expect("answered, not a fork");
     assert_eq!(report.received, 0);
+    assert_eq!(
+        report.log_unproven, 1,
+        "said, not silent: the relay needs updating"
+    );
     assert_eq!(device.log_fork().expect("reads"), None);
     assert!(!device.hand_back().expect("reads").is_safe());
     relay.lie(Lie::None);
     let report = sync_once(&device, &relay).expect("answered");
     assert_eq!(report.received, 1, "sent again and proven this time");
+    assert_eq!(report.log_unproven, 0);
     assert_eq!(device.hand_back().expect("reads"), HandBack::Safe);
 }
 
@@ -1334,6 +1387,7 @@ fn a_staff_edit_counts_stored_only_with_a_proven_leaf_for_each_change() {
         report.edits_stored, 0,
         "proven in the log, but about what unknown"
     );
+    assert_eq!(report.log_unproven, 1);
     assert_eq!(device.unsent_edit_count().expect("counts"), 1);
     relay.lie(Lie::None);
     let report = sync_once(&device, &relay).expect("answered");
@@ -1546,4 +1600,75 @@ fn requiring_other_witnesses_forgets_the_count_awaiting_the_old_ones() {
         .require_witnesses(&[witness_signer(6).verifier().to_string()])
         .expect("pins");
     assert_eq!(device.awaiting_witness().expect("reads"), 0);
+}
+
+/// A capture the relay keeps apart for HR review counts received only with a proven
+/// `quarantined` leaf for each journalled change: a relay answering "quarantined" without
+/// them (keeping the capture out of its log) leaves it on the tablet, unerasable, sent
+/// again; proven, it is received as quarantined.
+#[test]
+fn a_quarantined_capture_counts_received_only_with_proven_quarantined_leaves() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, relay) = one_waiting(&dir);
+    relay.state.lock().expect("state").quarantine = true;
+    relay.lie(Lie::NoInclusions);
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!(report.quarantined, 0, "kept apart, but not proven");
+    assert!(!device.hand_back().expect("reads").is_safe());
+    relay.lie(Lie::None);
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!(report.quarantined, 1, "sent again and proven this time");
+    assert_eq!(device.hand_back().expect("reads"), HandBack::Safe);
+    assert_eq!(device.log_fork().expect("reads"), None);
+}
+
+/// A quarantined capture's leaves must be `quarantined`: a `capture` leaf would say the
+/// relay stored what it told the tablet it kept apart, a history that cannot be both.
+#[test]
+fn a_quarantined_capture_proven_by_a_leaf_of_another_kind_is_a_fork() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, relay) = one_waiting(&dir);
+    {
+        let mut state = relay.state.lock().expect("state");
+        state.quarantine = true;
+        state.quarantine_kind = 1;
+    }
+    let error = sync_once(&device, &relay).expect_err("a fork");
+    assert_eq!(device.close_report().expect("reads").received, 0);
+    let evidence = device.log_fork().expect("reads").expect("kept");
+    assert!(
+        evidence.detail.contains("of this push's kind"),
+        "{evidence:?}"
+    );
+    assert_fork(&device, &relay, error, "bad_inclusion_proof");
+}
+
+/// A staff edit's change the relay held before its log existed is proven by the upgrade's
+/// `accepted-before-log` leaf (kind 7), which this tablet takes (it says so in its request).
+#[test]
+fn a_staff_edit_proven_by_accepted_before_log_leaves_counts_stored() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = staff_with_an_edit(&dir);
+    let relay = LoggingRelay::new(&device);
+    relay.state.lock().expect("state").edit_kind = 7;
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!(report.edits_stored, 1);
+    assert_eq!(device.unsent_edit_count().expect("counts"), 0);
+    assert_eq!(device.log_fork().expect("reads"), None);
+}
+
+/// A staff edit's leaf of a capture's kind is a fork: an edit is logged as `staff-edit` or
+/// `accepted-before-log`, nothing else.
+#[test]
+fn a_staff_edit_proven_by_a_capture_leaf_is_a_fork() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = staff_with_an_edit(&dir);
+    let relay = LoggingRelay::new(&device);
+    relay.state.lock().expect("state").edit_kind = 1;
+    let error = sync_once(&device, &relay).expect_err("a fork");
+    assert!(
+        matches!(&error, Error::LogFork { code } if code == "bad_inclusion_proof"),
+        "{error}"
+    );
+    assert_eq!(device.unsent_edit_count().expect("counts"), 1);
 }

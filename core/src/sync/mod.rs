@@ -7,10 +7,10 @@
 //! else leaves the record to be sent again: retries are safe because merging is idempotent.
 //!
 //! Every answer's transparency-log checkpoint is checked before anything in it is applied
-//! ([`log_check`]); once the tablet pins a log key, a capture counts as received, and a
-//! staff edit's change as stored, only with a proven leaf about exactly that change (and,
-//! with witnesses pinned, a capture only inside a tree they cosigned). A fork stops the
-//! tablet for good ([`log_state`]).
+//! ([`log_check`]); once the tablet pins a log key, a capture counts as received (stored or
+//! kept apart for HR review), and a staff edit's change as stored, only with a proven leaf
+//! about exactly that change (and, with witnesses pinned, a capture only inside a tree they
+//! cosigned). A fork stops the tablet for good ([`log_state`]).
 
 mod deadline;
 mod log_check;
@@ -126,6 +126,11 @@ pub struct SyncReport {
     /// Captures the relay stored and proved in its log, not yet inside a tree the required
     /// witnesses cosigned: not received yet, sent again next sync.
     pub awaiting_witness: u64,
+    /// Records the relay stored (or kept apart) but did not prove in its log with a leaf
+    /// about exactly each change (a relay too old to give the record's nonce, or one that
+    /// hides them): not received, edits not stored; sent again next sync, never finishing
+    /// until the relay is updated ([`crate::user_messages::log_unproven_message`]).
+    pub log_unproven: u64,
 }
 
 /// Pushes everything unreceipted (a kiosk's captures, a staff tablet's edits) in bounded
@@ -209,6 +214,8 @@ pub fn sync(
             pull: device.pull_request()?,
             relay_key: relay_key.to_bytes(),
             log_size: held_log.size(),
+            // This tablet takes an edit's `accepted-before-log` leaf ([`log_check`]).
+            log_features: vec![crate::protocol::LOG_FEATURE_EDIT_BEFORE_LOG.to_owned()],
         };
         let sent_cursor = request.pull.cursor.clone();
         let envelope = device.sign_envelope(PUSH_TAG, &request).to_bytes();
@@ -276,8 +283,13 @@ pub fn sync(
             }
             log_check::LogVerdict::Fork(found) => {
                 let code = found.code.to_owned();
-                let evidence =
-                    log_state::ForkEvidence::new(found, &held_log, &response, &answer, now());
+                let evidence = log_state::ForkEvidence::new(
+                    found,
+                    &held_log,
+                    (&response, &answer),
+                    &pushed,
+                    now(),
+                );
                 device.keep_log_fork(&evidence)?;
                 return Err(Error::LogFork { code });
             }
@@ -299,8 +311,9 @@ pub fn sync(
             // or kept in quarantine as a received record for HR to review.
             let covers =
                 |stored: &[[u8; 32]]| capture.change_hashes.iter().all(|h| stored.contains(h));
-            // With a log: stored only with a proven leaf of its own for every journalled
-            // change (a quarantined capture gets its leaves when an archivist accepts it).
+            // With a log: stored, or kept apart for HR review, only with a proven leaf of its
+            // own for every journalled change (`capture`, or `quarantined`): a relay cannot
+            // answer "quarantined" to skip its log, and the tablet later erase its copy.
             let logged = proven.as_ref().is_none_or(|p| {
                 capture
                     .change_hashes
@@ -318,13 +331,20 @@ pub fn sync(
                     report.received += 1;
                     outcomes.push((capture.doc_id.to_string(), RecordOutcome::Received));
                 }
-                PushOutcome::Stored(stored) if covers(stored) && logged => {
-                    report.awaiting_witness += 1;
-                }
-                PushOutcome::Quarantined(_, stored) if covers(stored) => {
+                PushOutcome::Quarantined(_, stored) if covers(stored) && logged && witnessed => {
                     received.push(capture.doc_id.clone());
                     report.quarantined += 1;
                     outcomes.push((capture.doc_id.to_string(), RecordOutcome::Quarantined));
+                }
+                PushOutcome::Stored(stored) | PushOutcome::Quarantined(_, stored)
+                    if covers(stored) && logged =>
+                {
+                    report.awaiting_witness += 1;
+                }
+                PushOutcome::Stored(stored) | PushOutcome::Quarantined(_, stored)
+                    if covers(stored) =>
+                {
+                    report.log_unproven += 1;
                 }
                 PushOutcome::Stored(_) | PushOutcome::Quarantined(..) => {}
                 PushOutcome::Rejected(code, _) => {
@@ -352,6 +372,12 @@ pub fn sync(
                         report.edits_stored += 1;
                         outcomes.push((edit.doc_id.clone(), RecordOutcome::EditsStored));
                     } else {
+                        // Held at the relay (its outcome lists them) but not proven.
+                        if let PushOutcome::Stored(held) = outcome
+                            && edit.hashes.iter().all(|h| held.contains(h))
+                        {
+                            report.log_unproven += 1;
+                        }
                         skip.push(edit.doc_id.clone());
                     }
                 }

@@ -45,7 +45,7 @@ use crate::storage::{
     HeldRecord, LogTip, RelayStore,
 };
 use crate::transparency::checkpoint::LogKey;
-use crate::transparency::leaf::{Leaf, Nonce, change_subject, record_commitment};
+use crate::transparency::leaf::{Leaf, LeafKind, Nonce, change_subject, record_commitment};
 use crate::transparency::source::CachedSubtrees;
 
 /// The bundle format this relay writes.
@@ -307,13 +307,17 @@ pub(crate) fn assemble(parts: &Parts<'_>) -> Value {
             &hashes,
         ))
     });
-    // Which leaf records which change: a change's leaf subject commits to its hash.
+    // Which leaf records which change: a change's leaf subject commits to its hash (a
+    // `quarantined` leaf of the same change records the copy kept apart, not the change).
     let leaf_of = |hash: &[u8; 32]| {
         let subject = change_subject(parts.nonce, hash);
         parts
             .leaves
             .iter()
-            .find(|(_, bytes)| bytes.get(34..66) == Some(subject.as_slice()))
+            .find(|(_, bytes)| {
+                bytes.get(34..66) == Some(subject.as_slice())
+                    && bytes.get(1) != Some(&(LeafKind::Quarantined as u8))
+            })
             .map(|(index, _)| *index)
     };
     let changes: Vec<Value> = parts

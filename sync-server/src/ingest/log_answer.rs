@@ -1,10 +1,11 @@
 //! The transparency log's part of a sync answer (`docs/protocol.md`, "Transparency log"):
 //! the signed checkpoint of the log as committed, the log key for a tablet that holds no
 //! checkpoint yet, the consistency proof from the size the tablet names, and, for every
-//! push the answer acknowledges as stored, the leaves that record it with their inclusion
-//! proofs; and the newest checkpoint a witness cosigned, with its cosignatures and the
-//! consistency proof from it to the answer's checkpoint. Read after the ingest transaction committed: stored subtrees never change, so
-//! proofs for the tip read then are consistent without a snapshot.
+//! push the answer acknowledges as stored or kept apart for HR review, the leaves that
+//! record it with their inclusion proofs; and the newest checkpoint a witness cosigned,
+//! with its cosignatures and the consistency proof from it to the answer's checkpoint. Read
+//! after the ingest transaction committed: stored subtrees never change, so proofs for the
+//! tip read then are consistent without a snapshot.
 //!
 //! The ingest transaction does not report which leaf indexes it appended, so the leaves
 //! are found again by everything but their time: the record's commitment, the change's
@@ -13,12 +14,18 @@
 //! a staff edit sent again however long after the relay stored it (its answer lost) is
 //! answered with its proofs. Each inclusion carries the record's nonce, so the tablet can
 //! recompute the commitment and subject from what it sent and know the leaf is about
-//! exactly that change; the nonce is never logged.
+//! exactly that change; the nonce is never logged. Each leaf read is looked up by its
+//! identity (a hash map), and an answer proves at most [`MAX_ANSWER_LEAVES`] leaves; an
+//! edit's `accepted-before-log` leaves go only to a tablet whose request says it takes
+//! them (`log_features`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use kiosk_core::documents::{ChunkLimits, check_change_chunks};
-use kiosk_core::protocol::{LogInclusion, PushBody, PushOutcome, SyncRequest, SyncResponse};
+use kiosk_core::documents::ChunkLimits;
+use kiosk_core::protocol::{
+    LOG_FEATURE_EDIT_BEFORE_LOG, LogInclusion, MAX_LOG_FEATURES, PushOutcome, SyncRequest,
+    SyncResponse,
+};
 use kiosk_core::tlog::tree::{TreeError, consistency_proof, inclusion_proof};
 
 use super::Checked;
@@ -92,7 +99,19 @@ pub(super) fn fill(
             response.log_cosigned_consistency = proof(consistency_proof(&source, size, tip.size))?;
         }
     }
-    let wanted = wanted_leaves(store, request, checked, &response.outcomes, device_key)?;
+    // An edit's `accepted-before-log` leaf only to a tablet that takes it: to an older
+    // one it is a fork, which stops it for good.
+    let edit_before_log = request
+        .log_features
+        .iter()
+        .take(MAX_LOG_FEATURES)
+        .any(|feature| feature == LOG_FEATURE_EDIT_BEFORE_LOG);
+    let asked = Asked {
+        device_key,
+        edit_before_log,
+        cap: MAX_ANSWER_LEAVES,
+    };
+    let wanted = wanted_leaves(store, checked, &response.outcomes, &asked)?;
     for (index, leaf, want) in find_by_record(store, tip.size, &wanted)? {
         response.log_inclusions.push(LogInclusion {
             push: want.push,
@@ -119,42 +138,114 @@ fn proof(result: Result<Vec<[u8; 32]>, TreeError<SourceError>>) -> StorageResult
     }
 }
 
-/// The leaves each stored push must have: one per change of a stored capture, and one per
-/// change of a staff edit push that the relay holds, new or stored before. An edit sent
-/// again after a lost answer brings no new change, yet the tablet counts its changes stored
-/// only with their proofs, so the leaves written when they were first stored are looked up.
+/// The most leaves one answer proves: a tablet's whole batch (100 documents) of staff edit
+/// pushes, each of as many changes as one may carry; far above what any honest request
+/// needs (a capture has one change), and the tablet never needs more than one per change it
+/// pushed. A request wanting more is answered without proofs (and a warning), not refused.
+pub(crate) const MAX_ANSWER_LEAVES: usize = 100 * ChunkLimits::STAFF_EDIT.max_chunks;
+
+/// Who asks for an answer's leaves and what they take.
+#[derive(Clone, Copy)]
+struct Asked<'a> {
+    device_key: &'a [u8; 32],
+    /// The tablet takes an edit's `accepted-before-log` leaf.
+    edit_before_log: bool,
+    /// The most leaves to look up ([`MAX_ANSWER_LEAVES`]).
+    cap: usize,
+}
+
+/// The leaves each stored push must have: one per change of a stored capture, one per
+/// change of a capture kept apart for HR review, and one per change of a staff edit push
+/// that the relay holds, new or stored before. An edit sent again after a lost answer
+/// brings no new change, yet the tablet counts its changes stored only with their proofs,
+/// so the leaves written when they were first stored are looked up. At most `cap`
+/// ([`MAX_ANSWER_LEAVES`]); none past it.
 fn wanted_leaves(
     store: &dyn RelayStore,
-    request: &SyncRequest,
     checked: &[Checked],
     outcomes: &[PushOutcome],
-    device_key: &[u8; 32],
+    asked: &Asked<'_>,
 ) -> StorageResult<Vec<Wanted>> {
+    let Asked {
+        device_key,
+        edit_before_log,
+        cap,
+    } = *asked;
     const CAPTURE: &[LeafKind] = &[LeafKind::Capture, LeafKind::AcceptedBeforeLog];
-    // A change held before the log existed has its upgrade's leaf, by the same author.
-    const EDIT: &[LeafKind] = &[LeafKind::StaffEdit, LeafKind::AcceptedBeforeLog];
+    // A change held before the log existed has its upgrade's leaf, by the same author;
+    // only a tablet that says it takes one is sent it.
+    let edit: &'static [LeafKind] = if edit_before_log {
+        &[LeafKind::StaffEdit, LeafKind::AcceptedBeforeLog]
+    } else {
+        &[LeafKind::StaffEdit]
+    };
+    // A capture kept apart for HR review: a leaf per change, under the record's nonce.
+    const QUARANTINED: &[LeafKind] = &[LeafKind::Quarantined];
     let mut wanted = Vec::new();
+    // What the relay holds of each record edited, as a set, built again only when a later
+    // push's outcome holds more (the same record pushed many times in one request).
+    let mut held_sets: HashMap<&str, HashSet<[u8; 32]>> = HashMap::new();
     for (push, (check, outcome)) in checked.iter().zip(outcomes).enumerate() {
-        let PushOutcome::Stored(held) = outcome else {
-            continue;
-        };
-        let (doc_id, hashes, kinds): (&str, Vec<[u8; 32]>, _) = match check {
-            Checked::Item(IngestItem::Store {
-                doc_id,
-                change_hashes,
-                ..
-            }) => (doc_id, change_hashes.clone(), CAPTURE),
-            Checked::Item(IngestItem::Annotate { doc_id, changes }) => {
-                let pushed = edit_push_hashes(request, push)
-                    .unwrap_or_else(|| changes.iter().map(|(hash, _)| *hash).collect());
+        // Cheap first: the count of what is wanted before any nonce is read or hash made.
+        let (doc_id, hashes, kinds): (&str, Vec<[u8; 32]>, _) = match (check, outcome) {
+            (
+                Checked::Item(IngestItem::Store {
+                    doc_id,
+                    change_hashes,
+                    ..
+                }),
+                PushOutcome::Stored(_),
+            ) => (doc_id, change_hashes.clone(), CAPTURE),
+            (
+                Checked::Item(
+                    IngestItem::Store {
+                        doc_id,
+                        change_hashes,
+                        ..
+                    }
+                    | IngestItem::Quarantine {
+                        doc_id,
+                        change_hashes,
+                        ..
+                    },
+                ),
+                PushOutcome::Quarantined(..),
+            ) => (doc_id, change_hashes.clone(), QUARANTINED),
+            (
+                Checked::Edit {
+                    item: IngestItem::Annotate { doc_id, .. },
+                    pushed,
+                },
+                PushOutcome::Stored(held),
+            ) => {
+                let set = held_sets.entry(doc_id.as_str()).or_default();
+                if set.len() != held.len() {
+                    *set = held.iter().copied().collect();
+                }
                 // Only what the relay holds (the outcome lists it): a change refused or
                 // removed meanwhile has no leaf to find.
-                let hashes = pushed.into_iter().filter(|h| held.contains(h)).collect();
-                (doc_id, hashes, EDIT)
+                let hashes = pushed
+                    .iter()
+                    .filter(|h| set.contains(*h))
+                    .copied()
+                    .collect();
+                (doc_id, hashes, edit)
             }
             _ => continue,
         };
-        let Some(nonce) = store.record_nonce(doc_id)? else {
+        if wanted.len() + hashes.len() > cap {
+            tracing::warn!(
+                limit = cap,
+                "a sync request's pushes want more leaves than an answer proves: answered without proofs"
+            );
+            return Ok(Vec::new());
+        }
+        let nonce = if kinds == QUARANTINED {
+            store.quarantine_nonce(doc_id)?
+        } else {
+            store.record_nonce(doc_id)?
+        };
+        let Some(nonce) = nonce else {
             continue;
         };
         let record = record_commitment(&nonce, doc_id);
@@ -174,33 +265,18 @@ fn wanted_leaves(
     Ok(wanted)
 }
 
-/// The change hashes of edit push `push`, each once, read from its chunks within the limits
-/// its check already held them to (without Automerge); `None` if they do not read.
-fn edit_push_hashes(request: &SyncRequest, push: usize) -> Option<Vec<[u8; 32]>> {
-    let PushBody::Changes(bytes) = &request.pushes.get(push)?.body else {
-        return None;
-    };
-    let mut hashes = check_change_chunks(bytes, &ChunkLimits::STAFF_EDIT)
-        .ok()?
-        .hashes;
-    let mut seen = std::collections::HashSet::with_capacity(hashes.len());
-    hashes.retain(|hash| seen.insert(*hash));
-    Some(hashes)
-}
-
 /// Finds each wanted leaf among its record's leaves in the first `size` (the latest match
-/// wins): `(index, leaf bytes, what was wanted)`.
+/// wins): `(index, leaf bytes, what was wanted)`. Each leaf read is looked up by its
+/// identity (bytes 2..98), not compared with every wanted leaf.
 fn find_by_record<'w>(
     store: &dyn RelayStore,
     size: u64,
     wanted: &'w [Wanted],
 ) -> StorageResult<Vec<(u64, Vec<u8>, &'w Wanted)>> {
     let mut found: Vec<Option<(u64, Vec<u8>)>> = vec![None; wanted.len()];
-    // The wanted leaves by identity, in order: a leaf is matched in one look-up, not against
-    // every leaf the request wants.
-    let mut by_identity: HashMap<&[u8; 96], Vec<usize>> = HashMap::with_capacity(wanted.len());
+    let mut slots: HashMap<&[u8; 96], Vec<usize>> = HashMap::with_capacity(wanted.len());
     for (slot, want) in wanted.iter().enumerate() {
-        by_identity.entry(&want.identity).or_default().push(slot);
+        slots.entry(&want.identity).or_default().push(slot);
     }
     let mut records: Vec<[u8; 32]> = wanted
         .iter()
@@ -220,11 +296,14 @@ fn find_by_record<'w>(
                     continue;
                 }
                 let identity: &[u8; 96] = leaf[2..98].try_into().expect("96 bytes");
-                let slots = by_identity.get(identity).map(Vec::as_slice).unwrap_or(&[]);
-                if let Some(&slot) = slots
-                    .iter()
-                    .find(|&&slot| wanted[slot].kinds.iter().any(|k| *k as u8 == leaf[1]))
-                {
+                // The first wanted slot it fits, as one leaf proves one push's change (the
+                // tablet refuses a leaf claimed twice).
+                let fits = slots.get(identity).and_then(|candidates| {
+                    candidates
+                        .iter()
+                        .find(|&&slot| wanted[slot].kinds.iter().any(|k| *k as u8 == leaf[1]))
+                });
+                if let Some(&slot) = fits {
                     found[slot] = Some((index, leaf));
                 }
             }
@@ -245,4 +324,175 @@ fn find_by_record<'w>(
         .zip(wanted)
         .filter_map(|(slot, want)| slot.map(|(index, leaf)| (index, leaf, want)))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::SqliteStore;
+    use crate::storage::prelude::*;
+    use crate::storage::suite::fixtures::{batch, enroll};
+
+    /// Past the cap an answer proves nothing (and is still given), so a request cannot make
+    /// the relay look up leaves without end; within it, every stored change is wanted.
+    #[test]
+    fn a_request_wanting_more_leaves_than_the_cap_is_answered_without_proofs() {
+        let store = SqliteStore::in_memory().expect("store");
+        let device = enroll(&store, 1)[0];
+        let request = batch(&device, 1, 1..=3);
+        let outcome = store.ingest(&request).expect("stored");
+        let crate::storage::model::IngestOutcome::Committed { outcomes, .. } = outcome else {
+            panic!("applied: {outcome:?}");
+        };
+        let checked: Vec<Checked> = request.items.into_iter().map(Checked::Item).collect();
+        let changes: usize = outcomes
+            .iter()
+            .map(|o| match o {
+                PushOutcome::Stored(hashes) => hashes.len(),
+                _ => 0,
+            })
+            .sum();
+        assert!(changes > 1);
+        let asked = |cap| Asked {
+            device_key: &device,
+            edit_before_log: true,
+            cap,
+        };
+        let within = wanted_leaves(&store, &checked, &outcomes, &asked(changes)).expect("reads");
+        assert_eq!(within.len(), changes, "one leaf per stored change");
+        let found =
+            find_by_record(&store, store.log_tip().expect("tip").size, &within).expect("reads");
+        assert_eq!(found.len(), changes, "each found in the log");
+        let past = wanted_leaves(&store, &checked, &outcomes, &asked(changes - 1)).expect("reads");
+        assert!(past.is_empty(), "past the cap: no proofs, no error");
+    }
+
+    /// An edit's `accepted-before-log` leaf is looked for only for a tablet that says it
+    /// takes one: to an older tablet it is a leaf of another kind, a fork that stops it.
+    #[test]
+    fn an_edits_accepted_before_log_leaf_is_wanted_only_for_a_tablet_that_takes_it() {
+        let store = SqliteStore::in_memory().expect("store");
+        let device = enroll(&store, 1)[0];
+        let request = batch(&device, 1, 1..=1);
+        store.ingest(&request).expect("stored");
+        let IngestItem::Store {
+            doc_id,
+            change_hashes,
+            ..
+        } = &request.items[0]
+        else {
+            unreachable!("a capture")
+        };
+        let checked = vec![Checked::Edit {
+            item: IngestItem::Annotate {
+                doc_id: doc_id.clone(),
+                changes: Vec::new(),
+            },
+            pushed: change_hashes.clone(),
+        }];
+        let outcomes = vec![PushOutcome::Stored(change_hashes.clone())];
+        for (edit_before_log, kinds) in [
+            (
+                true,
+                &[LeafKind::StaffEdit, LeafKind::AcceptedBeforeLog][..],
+            ),
+            (false, &[LeafKind::StaffEdit][..]),
+        ] {
+            let asked = Asked {
+                device_key: &device,
+                edit_before_log,
+                cap: MAX_ANSWER_LEAVES,
+            };
+            let wanted = wanted_leaves(&store, &checked, &outcomes, &asked).expect("reads");
+            assert_eq!(
+                wanted.len(),
+                change_hashes.len(),
+                "each change held is wanted"
+            );
+            assert!(
+                wanted.iter().all(|want| want.kinds == kinds),
+                "{edit_before_log}"
+            );
+        }
+    }
+
+    /// A staff tablet's edit sent again after its answer was lost brings nothing new, yet
+    /// each change it pushed is proven by the leaf written when it was first stored; a
+    /// change the relay held before its log existed is proven by the upgrade's
+    /// `accepted-before-log` leaf, only for a tablet that takes one (else no proof, never a
+    /// leaf the tablet would take for a fork).
+    #[test]
+    fn an_edit_sent_again_and_a_change_held_before_the_log_are_proven_by_their_first_leaves() {
+        use crate::storage::suite::fixtures::{STAFF_PULLER, enroll_staff};
+        use crate::transparency::leaf::Leaf;
+
+        let store = SqliteStore::in_memory().expect("store");
+        let device = enroll(&store, 1)[0];
+        enroll_staff(&store, STAFF_PULLER, crate::storage::suite::fixtures::EVENT);
+        let request = batch(&device, 1, 1..=1);
+        store.ingest(&request).expect("stored");
+        let IngestItem::Store { doc_id, .. } = &request.items[0] else {
+            unreachable!("a capture")
+        };
+        let (edited, before_log) = ([0xa1; 32], [0xa2; 32]);
+        let mut edit = batch(&STAFF_PULLER, 1, 1..=1);
+        edit.items = vec![IngestItem::Annotate {
+            doc_id: doc_id.clone(),
+            changes: vec![(edited, b"a note".to_vec())],
+        }];
+        edit.accessor = crate::storage::Accessor::Device {
+            device_key: STAFF_PULLER,
+            recruiter: Some("rut".into()),
+        };
+        store.ingest(&edit).expect("stored");
+        let first_edit_leaf = store.log_tip().expect("tip").size - 1;
+        // A change held before the log: the upgrade's leaf, by the staff tablet.
+        let nonce = store.record_nonce(doc_id).expect("reads").expect("held");
+        store
+            .append_log_leaves_for_bench(&[Leaf::change(
+                LeafKind::AcceptedBeforeLog,
+                &nonce,
+                doc_id,
+                &before_log,
+                &STAFF_PULLER,
+                5,
+            )])
+            .expect("appends");
+        // Others' leaves after them: the re-send is answered from the record's index.
+        store
+            .ingest(&batch(&device, 2, 2..=3))
+            .expect("more stored");
+        let size = store.log_tip().expect("tip").size;
+        // The re-send: nothing new to store (`changes` empty), both pushed, both held.
+        let checked = vec![Checked::Edit {
+            item: IngestItem::Annotate {
+                doc_id: doc_id.clone(),
+                changes: Vec::new(),
+            },
+            pushed: vec![edited, before_log],
+        }];
+        let mut held = vec![edited, before_log];
+        held.extend(crate::storage::suite::fixtures::hashes(&device, 1));
+        let outcomes = vec![PushOutcome::Stored(held)];
+        for edit_before_log in [true, false] {
+            let asked = Asked {
+                device_key: &STAFF_PULLER,
+                edit_before_log,
+                cap: MAX_ANSWER_LEAVES,
+            };
+            let wanted = wanted_leaves(&store, &checked, &outcomes, &asked).expect("reads");
+            let found = find_by_record(&store, size, &wanted).expect("reads");
+            let indexes: Vec<u64> = found.iter().map(|(index, _, _)| *index).collect();
+            if edit_before_log {
+                assert_eq!(indexes, [first_edit_leaf, first_edit_leaf + 1]);
+                assert_eq!(found[1].1[1], LeafKind::AcceptedBeforeLog as u8);
+            } else {
+                assert_eq!(
+                    indexes,
+                    [first_edit_leaf],
+                    "no kind-7 leaf for an older tablet"
+                );
+            }
+        }
+    }
 }

@@ -37,10 +37,14 @@ pub enum LeafKind {
     QuarantineAccepted = 8,
     /// The visitor's talent-pool consent withdrawn, by HR or by the visitor.
     TalentPoolWithdrawn = 9,
+    /// One change of a capture the relay kept apart for HR review, authored by the tablet
+    /// and hashed under the nonce an acceptance later gives the record, so the tablet holds
+    /// proof that the relay has it (and the record's leaves link).
+    Quarantined = 10,
 }
 
 impl LeafKind {
-    pub const ALL: [LeafKind; 9] = [
+    pub const ALL: [LeafKind; 10] = [
         LeafKind::Capture,
         LeafKind::StaffEdit,
         LeafKind::HrEdit,
@@ -50,6 +54,7 @@ impl LeafKind {
         LeafKind::AcceptedBeforeLog,
         LeafKind::QuarantineAccepted,
         LeafKind::TalentPoolWithdrawn,
+        LeafKind::Quarantined,
     ];
 
     pub fn from_byte(byte: u8) -> Option<LeafKind> {
@@ -68,6 +73,7 @@ impl LeafKind {
             LeafKind::AcceptedBeforeLog => "accepted-before-log",
             LeafKind::QuarantineAccepted => "quarantine-accepted",
             LeafKind::TalentPoolWithdrawn => "talent-pool-withdrawn",
+            LeafKind::Quarantined => "quarantined",
         }
     }
 }

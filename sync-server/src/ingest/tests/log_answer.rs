@@ -278,3 +278,61 @@ fn an_answer_carries_the_newest_cosigned_checkpoint_and_consistency_from_it() {
     )
     .expect("the answer's tree extends the cosigned one");
 }
+
+/// A capture kept apart for HR review gets a `quarantined` leaf per change, authored by the
+/// tablet, and the answer proves each with the record's nonce; sent again (its answer lost),
+/// the same leaves are proven and nothing is appended. Without them a relay could answer
+/// "quarantined" to keep a capture out of its log while the tablet erases its copy.
+#[test]
+fn a_quarantined_capture_is_answered_with_a_proven_quarantined_leaf_per_change() {
+    let store = SqliteStore::in_memory().expect("store");
+    crate::state::store_demo_event(&store).expect("event");
+    let keys = RelayKeys::from_seeds([81; 32], [82; 32]);
+    let key = kiosk(&store, 83);
+    let device = key.verifying_key().to_bytes();
+    assert!(store.revoke_device(&device, 1).expect("revoked"));
+    let capture = sealed_capture(&key, &keys, 9201);
+    let request = demo_request(device, 1, vec![capture.clone()]);
+    let answer = sync_logged(&store, &keys, &key, &request);
+    let Some(PushOutcome::Quarantined(_, changes)) = answer.outcomes.first() else {
+        panic!("kept apart: {:?}", answer.outcomes);
+    };
+    assert!(!changes.is_empty());
+    let verifier = test_log().0.verifier();
+    let checkpoint = opened(&answer, &verifier);
+    let check = |answer: &SyncResponse, checkpoint: &Checkpoint| {
+        assert_eq!(answer.log_inclusions.len(), changes.len(), "one per change");
+        for inclusion in &answer.log_inclusions {
+            assert_eq!(inclusion.push, 0);
+            assert_eq!(inclusion.leaf[1], 10, "a `quarantined` leaf");
+            assert_eq!(&inclusion.leaf[66..98], &device, "the tablet is the author");
+            let nonce = inclusion.nonce.expect("the record's nonce");
+            assert_eq!(
+                inclusion.leaf[2..34],
+                kiosk_core::tlog::leaf::record_commitment(&nonce, &request.pushes[0].doc_id)
+            );
+            assert!(changes.iter().any(|change| inclusion.leaf[34..66]
+                == kiosk_core::tlog::leaf::change_subject(&nonce, change)));
+            verify_inclusion(
+                &leaf_hash(&inclusion.leaf),
+                inclusion.index,
+                checkpoint.size,
+                &inclusion.proof,
+                &checkpoint.root,
+            )
+            .expect("the inclusion proof verifies");
+        }
+    };
+    check(&answer, &checkpoint);
+
+    let mut again = demo_request(device, 2, vec![capture]);
+    again.log_size = checkpoint.size;
+    let answer = sync_logged(&store, &keys, &key, &again);
+    assert!(matches!(
+        answer.outcomes.first(),
+        Some(PushOutcome::Quarantined(..))
+    ));
+    let same = opened(&answer, &verifier);
+    assert_eq!(same.size, checkpoint.size, "a retry appends nothing");
+    check(&answer, &same);
+}

@@ -296,7 +296,7 @@ fn apply_item<'a>(
                 // Merging is idempotent: answered with what the relay holds.
                 CaptureDecision::Retry => PushOutcome::Stored(all_change_hashes(tx, doc_id)?),
                 CaptureDecision::Quarantine(code) => {
-                    quarantine(tx, batch, doc_id, document, code)?;
+                    quarantine(tx, batch, doc_id, (document, change_hashes), code, rows)?;
                     PushOutcome::Quarantined(code, change_hashes.clone())
                 }
                 CaptureDecision::Store => {
@@ -386,7 +386,7 @@ fn apply_item<'a>(
             else {
                 return Ok(removed_outcome());
             };
-            quarantine(tx, batch, doc_id, sealed, code)?;
+            quarantine(tx, batch, doc_id, (sealed, change_hashes), code, rows)?;
             rows.journal(&batch.device_key, *journal_seq, doc_id, change_hashes)?;
             Ok(PushOutcome::Quarantined(code, change_hashes.clone()))
         }
@@ -440,13 +440,16 @@ fn extend_chain(
 /// Keeps a capture apart for HR review, once: a retried push of the same bytes does not add
 /// a second copy; different bytes under the same id are kept too. The payload is sealed
 /// under the record's key, so copies are compared opened (few: one document, one tablet,
-/// one reason; ingest holds the sequencer, so no other write adds one meanwhile).
+/// one reason; ingest holds the sequencer, so no other write adds one meanwhile). A new
+/// copy's changes get `quarantined` leaves (in `rows`) under the nonce of the record's key,
+/// which an acceptance keeps, so the record's leaves link.
 fn quarantine(
     tx: &mut Transaction<'_>,
     batch: &IngestBatch,
     doc_id: &str,
-    payload: &[u8],
+    (payload, change_hashes): (&[u8], &[[u8; 32]]),
     code: ErrorCode,
+    rows: &mut CaptureRows<'_>,
 ) -> StorageResult<()> {
     let device = batch.device_key.as_slice();
     let key = key_for_write(tx, doc_id)?;
@@ -476,6 +479,17 @@ fn quarantine(
             (&batch.received_at, Type::INT8),
         ],
     )?;
+    let nonce = super::tlog::nonce_from_key(&key);
+    for hash in change_hashes {
+        rows.leaf(Leaf::change(
+            LeafKind::Quarantined,
+            &nonce,
+            doc_id,
+            hash,
+            device,
+            batch.received_at,
+        ));
+    }
     Ok(())
 }
 

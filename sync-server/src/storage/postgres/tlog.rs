@@ -243,6 +243,11 @@ impl crate::storage::traits::TransparencyLogStore for PgStore {
         self.read(|tx| nonce(tx, doc_id))
     }
 
+    // A quarantined copy is sealed under the record's key, so it has the record's nonce.
+    fn quarantine_nonce(&self, doc_id: &str) -> StorageResult<Option<Nonce>> {
+        self.read(|tx| nonce(tx, doc_id))
+    }
+
     fn recorded_log_key(&self) -> StorageResult<Option<LogKeyBinding>> {
         self.read(|tx| recorded_key(tx))
     }

@@ -226,33 +226,69 @@ pub(super) fn record_journal_entry(
     Ok(())
 }
 
-/// Whether a push was quarantined already, asked once per quarantined push inside the
-/// ingest transaction.
-pub(super) const QUARANTINED_ALREADY: &str = "SELECT EXISTS (SELECT 1 FROM quarantine
-     WHERE doc_id = ?1 AND device_key = ?2 AND code = ?3 AND payload = ?4)";
+/// The nonce of a push quarantined already (`Some(None)` for a row kept apart before
+/// quarantined captures had nonces), asked once per quarantined push inside the ingest
+/// transaction.
+pub(super) const QUARANTINED_ALREADY: &str = "SELECT tlog_nonce FROM quarantine
+     WHERE doc_id = ?1 AND device_key = ?2 AND code = ?3 AND payload = ?4
+     ORDER BY tlog_nonce IS NULL LIMIT 1";
 
 /// Keeps a capture apart for HR review, once: a retried push of the same bytes does not add
-/// a second copy; different bytes under the same id are kept too.
+/// a second copy; different bytes under the same id are kept too. Each change gets a
+/// `quarantined` leaf (in `leaves`) under the record's one nonce, so the tablet holds proof
+/// that the relay has them; a retry appends none, unless its row predates the leaves.
 pub(super) fn quarantine(
     tx: &Transaction<'_>,
     batch: &IngestBatch,
     doc_id: &str,
-    payload: &[u8],
+    (payload, change_hashes): (&[u8], &[[u8; 32]]),
     code: ErrorCode,
+    leaves: &mut Vec<Leaf>,
 ) -> StorageResult<()> {
     let device = batch.device_key.as_slice();
-    let already: bool = tx.query_row(
-        QUARANTINED_ALREADY,
-        params![doc_id, device, code.as_str(), payload],
-        |r| r.get(0),
-    )?;
-    if !already {
+    let already: Option<Option<Vec<u8>>> = tx
+        .prepare_cached(QUARANTINED_ALREADY)?
+        .query_row(params![doc_id, device, code.as_str(), payload], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if let Some(Some(_)) = already {
+        return Ok(());
+    }
+    let nonce = match super::tlog::quarantine_nonce(tx, doc_id)? {
+        Some(nonce) => nonce,
+        None => crate::transparency::leaf::new_nonce(),
+    };
+    if already.is_some() {
         tx.execute(
-            "INSERT INTO quarantine (doc_id, device_key, payload, code, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![doc_id, device, payload, code.as_str(), batch.received_at],
+            "UPDATE quarantine SET tlog_nonce = ?5
+             WHERE doc_id = ?1 AND device_key = ?2 AND code = ?3 AND payload = ?4",
+            params![doc_id, device, code.as_str(), payload, nonce.as_slice()],
+        )?;
+    } else {
+        tx.execute(
+            "INSERT INTO quarantine (doc_id, device_key, payload, code, received_at, tlog_nonce)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                doc_id,
+                device,
+                payload,
+                code.as_str(),
+                batch.received_at,
+                nonce.as_slice()
+            ],
         )?;
     }
+    leaves.extend(change_hashes.iter().map(|hash| {
+        Leaf::change(
+            LeafKind::Quarantined,
+            &nonce,
+            doc_id,
+            hash,
+            device,
+            batch.received_at,
+        )
+    }));
     Ok(())
 }
 
@@ -388,7 +424,7 @@ pub(super) fn apply_item(
                 // Merging is idempotent: answered with what the relay holds.
                 CaptureDecision::Retry => PushOutcome::Stored(all_change_hashes(tx, doc_id)?),
                 CaptureDecision::Quarantine(code) => {
-                    quarantine(tx, batch, doc_id, document, code)?;
+                    quarantine(tx, batch, doc_id, (document, change_hashes), code, leaves)?;
                     PushOutcome::Quarantined(code, change_hashes.clone())
                 }
                 CaptureDecision::Store => {
@@ -470,7 +506,7 @@ pub(super) fn apply_item(
             else {
                 return Ok(removed_outcome());
             };
-            quarantine(tx, batch, doc_id, sealed, code)?;
+            quarantine(tx, batch, doc_id, (sealed, change_hashes), code, leaves)?;
             record_journal_entry(tx, &batch.device_key, *journal_seq, doc_id, change_hashes)?;
             Ok(PushOutcome::Quarantined(code, change_hashes.clone()))
         }
@@ -506,7 +542,12 @@ pub(super) fn insert_capture(
     commit_seq: i64,
     leaves: &mut Vec<Leaf>,
 ) -> StorageResult<()> {
-    let nonce = crate::transparency::leaf::new_nonce();
+    // A record kept apart before (an archivist's acceptance, or a flagged copy) keeps the
+    // nonce its `quarantined` leaves were hashed under, so the record's leaves link.
+    let nonce = match super::tlog::quarantine_nonce(tx, capture.doc_id)? {
+        Some(nonce) => nonce,
+        None => crate::transparency::leaf::new_nonce(),
+    };
     tx.prepare_cached(
         "INSERT INTO registrations
          (doc_id, event_id, device_key, document, change_hashes,

@@ -27,7 +27,7 @@ use crate::storage::{StorageError, StorageResult};
 pub(crate) const APPLICATION_ID: u32 = 0x4B52_4C59;
 
 /// The version this build writes.
-pub const CURRENT_VERSION: u32 = 16;
+pub const CURRENT_VERSION: u32 = 17;
 
 /// One change of a step.
 enum Change {
@@ -265,6 +265,15 @@ const STEPS: [&[Change]; CURRENT_VERSION as usize] = [
     // `crate::transparency::checkpoint::load_for_store`), and each tablet's certificate as
     // the enrollment answer carried it (the provenance bundle hands out the original).
     &[Change::Sql(PROVENANCE_KEEPING)],
+    // 17: a quarantined capture's transparency-log nonce (see `super::ingest::quarantine`):
+    // its changes get `quarantined` leaves under it, and an acceptance stores the record
+    // under the same nonce, so the record's leaves link. Rows kept apart before have none
+    // until their tablet sends them again.
+    &[Change::AddColumn {
+        table: "quarantine",
+        column: "tlog_nonce",
+        definition: "BLOB",
+    }],
 ];
 
 /// Step 16.

@@ -163,6 +163,28 @@ pub(crate) fn nonce(conn: &Connection, doc_id: &str) -> StorageResult<Option<Non
         .transpose()
 }
 
+/// The nonce a quarantined capture of `doc_id` is logged under: the registration's when it
+/// is stored, else the one its copies kept apart were given (`None`: neither, or removed).
+/// One nonce per record, so its `quarantined`, `capture` and decision leaves link.
+pub(crate) fn quarantine_nonce(conn: &Connection, doc_id: &str) -> StorageResult<Option<Nonce>> {
+    if let Some(nonce) = nonce(conn, doc_id)? {
+        return Ok(Some(nonce));
+    }
+    let nonce: Option<Vec<u8>> = conn
+        .prepare_cached(
+            "SELECT tlog_nonce FROM quarantine WHERE doc_id = ?1 AND tlog_nonce IS NOT NULL
+             LIMIT 1",
+        )?
+        .query_row([doc_id], |r| r.get(0))
+        .optional()?;
+    nonce
+        .map(|n| {
+            n.try_into()
+                .map_err(|_| StorageError::Undecodable("quarantine nonce"))
+        })
+        .transpose()
+}
+
 /// The nonce of a stored registration, which every stored one has (new ones from their
 /// insert, older ones from the upgrade that made the log).
 pub(crate) fn nonce_of_stored(conn: &Connection, doc_id: &str) -> StorageResult<Nonce> {
@@ -260,6 +282,10 @@ impl crate::storage::traits::TransparencyLogStore for super::SqliteStore {
 
     fn record_nonce(&self, doc_id: &str) -> StorageResult<Option<Nonce>> {
         self.read(|conn| nonce(conn, doc_id))
+    }
+
+    fn quarantine_nonce(&self, doc_id: &str) -> StorageResult<Option<Nonce>> {
+        self.read(|conn| quarantine_nonce(conn, doc_id))
     }
 
     fn recorded_log_key(&self) -> StorageResult<Option<LogKeyBinding>> {

@@ -328,3 +328,61 @@ pub(crate) fn an_acceptance_from_quarantine_appends_a_leaf_naming_who_accepted(
         "the decision follows the changes it accepted"
     );
 }
+
+/// A capture kept apart gets a `quarantined` leaf per change, authored by its tablet, under
+/// the record's nonce; the same copy kept again appends none; an acceptance stores the record
+/// under that same nonce, so its `capture` and decision leaves link to the `quarantined` ones.
+pub(crate) fn a_quarantined_capture_is_logged_under_the_nonce_its_acceptance_keeps(
+    store: &dyn RelayStore,
+) {
+    use crate::transparency::leaf::{Leaf, LeafKind, change_subject, record_commitment};
+    let device = enroll(store, 1)[0];
+    let before = store.log_tip().expect("reads").size;
+    let ids = flag(store, &device, 1);
+    let leaves: Vec<Leaf> = store
+        .log_leaves(before, 1_000)
+        .expect("reads")
+        .iter()
+        .map(|bytes| Leaf::decode(bytes).expect("decodes"))
+        .collect();
+    let kept = hashes(&device, 1);
+    assert_eq!(leaves.len(), kept.len(), "one leaf per change");
+    let nonce = store
+        .quarantine_nonce(&ids[0])
+        .expect("reads")
+        .expect("a nonce");
+    for (leaf, hash) in leaves.iter().zip(&kept) {
+        assert_eq!(leaf.kind, LeafKind::Quarantined);
+        assert_eq!(leaf.author, device);
+        assert_eq!(leaf.record, record_commitment(&nonce, &ids[0]));
+        assert_eq!(leaf.subject, change_subject(&nonce, hash));
+    }
+    // The same push again (its answer lost): kept once, logged once.
+    let mut request = batch(&device, 2, 1..=1);
+    request.items = vec![IngestItem::Quarantine {
+        doc_id: ids[0].clone(),
+        sealed: document(&device, 1),
+        change_hashes: kept.clone(),
+        code: ErrorCode::Revoked,
+        journal_seq: Some(1),
+    }];
+    store.ingest(&request).expect("kept apart");
+    let size = store.log_tip().expect("reads").size;
+    assert_eq!(size, before + kept.len() as u64, "a retry appends nothing");
+    let captures = store.quarantined_captures(None, 10).expect("lists");
+    store
+        .review_quarantined(
+            captures[0].id,
+            &accept(&device, 1),
+            "checked",
+            "arvid",
+            &operator("hr:arvid"),
+            50,
+        )
+        .expect("reviews");
+    assert_eq!(
+        store.record_nonce(&ids[0]).expect("reads"),
+        Some(nonce),
+        "the record keeps the nonce its quarantined leaves were hashed under"
+    );
+}
