@@ -6,6 +6,10 @@
 //! and the primitives those stages are made of, each timed over all captures. Prints
 //! µs per registration.
 //!
+//! With `nolog` among the arguments the relay keeps no transparency log (no appends, no
+//! checkpoint or proofs in its answers, tablets pin no log key): run both ways for what the
+//! log costs per registration, on the relay's side and the tablet's.
+//!
 //! Times are this thread's CPU time, so a shared machine does not inflate them. Run on one
 //! core for the relay's whole CPU figures (`check_sync` spreads a large batch over the cores it
 //! sees): `taskset -c 0 cargo bench -p kiosk-sync-server --bench ingest_stages` (optionally
@@ -36,10 +40,11 @@ fn cpu_now() -> Duration {
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let words: Vec<String> = std::env::args().skip(1).collect();
+    let with_log = !words.iter().any(|w| w == "nolog");
+    let args: Vec<usize> = words.iter().filter_map(|a| a.parse().ok()).collect();
+    kiosk_sync_server::storage::SKIP_APPENDS_FOR_BENCH
+        .store(!with_log, std::sync::atomic::Ordering::Relaxed);
     let devices = args.first().copied().unwrap_or(10);
     let per_device = args.get(1).copied().unwrap_or(200);
     let dir = tempfile::tempdir().expect("tempdir");
@@ -56,9 +61,12 @@ fn main() {
         0,
     )
     .expect("code");
+    let log: Option<Arc<kiosk_sync_server::transparency::checkpoint::LogKey>> =
+        with_log.then(|| Arc::new(kiosk_sync_server::transparency::checkpoint::LogKey::random()));
     let relay = Staged {
         store: store.clone(),
         keys: keys.clone(),
+        log: log.clone(),
         times: Mutex::new(RelayTimes::default()),
         requests: Mutex::new(Vec::new()),
     };
@@ -95,7 +103,12 @@ fn main() {
     let relay_total = times.open + times.check + times.commit;
     let per = |d: Duration| d.as_secs_f64() * 1e6 / n;
     println!(
-        "{devices} tablets × {per_device} registrations, in process (µs per registration; CPU time of this thread; run under `taskset -c 0`)"
+        "{devices} tablets × {per_device} registrations, in process, {} (µs per registration; CPU time of this thread; run under `taskset -c 0`)",
+        if with_log {
+            "with the transparency log"
+        } else {
+            "without a transparency log (nolog)"
+        }
     );
     println!("tablet side:");
     println!(
@@ -385,6 +398,8 @@ struct RelayTimes {
 struct Staged {
     store: Arc<SqliteStore>,
     keys: Arc<RelayKeys>,
+    /// The transparency log's key, `None` for a relay without a log (`nolog`).
+    log: Option<Arc<kiosk_sync_server::transparency::checkpoint::LogKey>>,
     times: Mutex<RelayTimes>,
     requests: Mutex<Vec<(SyncRequest, DeviceRecord)>>,
 }
@@ -393,9 +408,12 @@ impl Transport for Staged {
     fn post(&self, path: &str, body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
         let now = kiosk_sync_server::now_ms();
         if path == "/v1/enroll" {
-            return kiosk_sync_server::enrollment::enroll(
+            let vkey = self.log.as_ref().map(|log| log.verifier().to_string());
+            return kiosk_sync_server::enrollment::enroll_with_log(
                 self.store.as_ref(),
                 &self.keys,
+                vkey.as_deref(),
+                &[],
                 &body,
                 now,
             )
@@ -429,9 +447,15 @@ impl Transport for Staged {
         let checked = cpu_now();
         let answer = match prepared {
             kiosk_sync_server::ingest::Prepared::Answered(answer) => answer,
-            kiosk_sync_server::ingest::Prepared::Checked(checked) => checked
-                .commit(self.store.as_ref(), &self.keys, &request)
-                .expect("stores"),
+            kiosk_sync_server::ingest::Prepared::Checked(checked) => {
+                let checked = match &self.log {
+                    Some(log) => checked.with_log(log.clone()),
+                    None => checked,
+                };
+                checked
+                    .commit(self.store.as_ref(), &self.keys, &request)
+                    .expect("stores")
+            }
         };
         let committed = cpu_now();
         let mut times = self.times.lock().expect("lock");
