@@ -179,7 +179,8 @@ fn wanted_leaves(
     } else {
         &[LeafKind::StaffEdit]
     };
-    // A capture kept apart for HR review: a leaf per change, under the record's nonce.
+    // A capture kept apart for HR review: a leaf per change, under the record's nonce, or
+    // its copy's own when another tablet's registration holds the id.
     const QUARANTINED: &[LeafKind] = &[LeafKind::Quarantined];
     let mut wanted = Vec::new();
     // What the relay holds of each record edited, as a set, built again only when a later
@@ -241,7 +242,7 @@ fn wanted_leaves(
             return Ok(Vec::new());
         }
         let nonce = if kinds == QUARANTINED {
-            store.quarantine_nonce(doc_id)?
+            store.quarantine_nonce(doc_id, device_key)?
         } else {
             store.record_nonce(doc_id)?
         };

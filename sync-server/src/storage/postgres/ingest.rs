@@ -442,7 +442,8 @@ fn extend_chain(
 /// under the record's key, so copies are compared opened (few: one document, one tablet,
 /// one reason; ingest holds the sequencer, so no other write adds one meanwhile). A new
 /// copy's changes get `quarantined` leaves (in `rows`) under the nonce of the record's key,
-/// which an acceptance keeps, so the record's leaves link.
+/// which an acceptance keeps, so the record's leaves link; a copy another tablet sent
+/// under a registered record's id gets one of its own ([`super::tlog::quarantine_nonce`]).
 fn quarantine(
     tx: &mut Transaction<'_>,
     batch: &IngestBatch,
@@ -479,7 +480,7 @@ fn quarantine(
             (&batch.received_at, Type::INT8),
         ],
     )?;
-    let nonce = super::tlog::nonce_from_key(&key);
+    let nonce = super::tlog::quarantine_nonce_of(tx, &key, doc_id, device)?;
     for hash in change_hashes {
         rows.leaf(Leaf::change(
             LeafKind::Quarantined,
