@@ -23,8 +23,7 @@ use std::collections::{HashMap, HashSet};
 
 use kiosk_core::documents::ChunkLimits;
 use kiosk_core::protocol::{
-    LOG_FEATURE_EDIT_BEFORE_LOG, LogInclusion, MAX_LOG_FEATURES, PushOutcome, SyncRequest,
-    SyncResponse,
+    LOG_FEATURE_EDIT_BEFORE_LOG, LogInclusion, PushOutcome, SyncRequest, SyncResponse,
 };
 use kiosk_core::tlog::tree::{TreeError, consistency_proof, inclusion_proof};
 
@@ -100,11 +99,10 @@ pub(super) fn fill(
         }
     }
     // An edit's `accepted-before-log` leaf only to a tablet that takes it: to an older
-    // one it is a fork, which stops it for good.
+    // one it is a fork, which stops it for good. (Decoding bounded the list.)
     let edit_before_log = request
         .log_features
         .iter()
-        .take(MAX_LOG_FEATURES)
         .any(|feature| feature == LOG_FEATURE_EDIT_BEFORE_LOG);
     let asked = Asked {
         device_key,
