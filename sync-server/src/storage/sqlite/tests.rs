@@ -561,3 +561,38 @@ fn registrations_indexed_before_addresses_are_found_by_a_whole_address_after_the
         .collect();
     assert!(found.contains(&visitor.id.to_string()), "{found:?}");
 }
+
+/// A quarantined copy kept before the relay wrote `quarantined` leaves (its `tlog_nonce`
+/// NULL, as the upgrade leaves earlier rows) gets them on its first resend and not on the
+/// next: the log grows by its number of changes exactly once.
+#[test]
+fn a_copy_kept_apart_before_its_leaves_gets_them_once_when_sent_twice() {
+    use crate::storage::suite::fixtures::hashes;
+    let store = SqliteStore::in_memory().expect("store");
+    let device = enroll(&store, 1)[0];
+    let changes = hashes(&device, 1).len() as u64;
+    let send = |seq: u64| {
+        let mut request = batch(&device, seq, 1..=1);
+        request.items = vec![IngestItem::Quarantine {
+            doc_id: doc_id(&device, 1),
+            sealed: document(&device, 1),
+            change_hashes: hashes(&device, 1),
+            code: kiosk_core::protocol::ErrorCode::Revoked,
+            journal_seq: Some(1),
+        }];
+        store.ingest(&request).expect("kept apart");
+        store.log_tip().expect("reads").size
+    };
+    let first = send(1);
+    store
+        .conn()
+        .execute("UPDATE quarantine SET tlog_nonce = NULL", [])
+        .expect("as before the upgrade");
+    let resent = send(2);
+    assert_eq!(
+        resent,
+        first + changes,
+        "its leaves written on the first resend"
+    );
+    assert_eq!(send(3), resent, "and only once");
+}
