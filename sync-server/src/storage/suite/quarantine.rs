@@ -385,6 +385,27 @@ pub(crate) fn a_quarantined_capture_is_logged_under_the_nonce_its_acceptance_kee
         Some(nonce),
         "the record keeps the nonce its quarantined leaves were hashed under"
     );
+    // What a provenance reader sees: the acceptance's `capture` leaves carry the same
+    // record commitment (leaf bytes 2..34) as the `quarantined` ones, so they link.
+    let logged = store.log_leaves(before, 1_000).expect("reads");
+    let commitments = |kind: LeafKind| -> Vec<[u8; 32]> {
+        logged
+            .iter()
+            .filter(|bytes| bytes[1] == kind as u8)
+            .map(|bytes| bytes[2..34].try_into().expect("32 bytes"))
+            .collect()
+    };
+    let quarantined = commitments(LeafKind::Quarantined);
+    let captured = commitments(LeafKind::Capture);
+    assert_eq!(
+        captured.len(),
+        kept.len(),
+        "a capture leaf per accepted change"
+    );
+    assert!(
+        captured.iter().all(|record| quarantined.contains(record)) && !quarantined.is_empty(),
+        "the accepted capture's leaves link to its quarantined ones"
+    );
 }
 
 /// A capture another tablet sends under a record's id is kept apart under a nonce of that
