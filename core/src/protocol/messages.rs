@@ -80,9 +80,15 @@ pub struct SyncRequest {
     pub log_size: u64,
     /// What of the log this tablet's check takes beyond what every tablet takes (see
     /// [`LOG_FEATURE_EDIT_BEFORE_LOG`]): the relay sends only what the tablet can check, as
-    /// a leaf it cannot take would be a fork to it. Left out when empty; a relay reads at
-    /// most [`MAX_LOG_FEATURES`] and ignores names it does not know.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// a leaf it cannot take would be a fork to it. Left out when empty. Decoding refuses
+    /// more than [`MAX_LOG_FEATURES`] names or a name longer than
+    /// [`MAX_LOG_FEATURE_BYTES`] as it reads them, before the list is built; a relay
+    /// ignores names it does not know.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "bounded_log_features"
+    )]
     pub log_features: Vec<String>,
 }
 
@@ -91,8 +97,72 @@ pub struct SyncRequest {
 /// `staff-edit` leaves for edits, and any other is a fork to them.
 pub const LOG_FEATURE_EDIT_BEFORE_LOG: &str = "edit-before-log";
 
-/// The most log features a relay reads from one request.
+/// The most log features one request may name.
 pub const MAX_LOG_FEATURES: usize = 16;
+
+/// The longest log feature name one request may carry, in bytes.
+pub const MAX_LOG_FEATURE_BYTES: usize = 64;
+
+/// Decodes `log_features`, refusing a list past [`MAX_LOG_FEATURES`] names or a name past
+/// [`MAX_LOG_FEATURE_BYTES`] while reading it: serde's own `Vec<String>` would build a list
+/// of any length (within the body's size) before anything could bound it.
+fn bounded_log_features<'de, D>(deserializer: D) -> Result<Vec<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::de::{Error, SeqAccess, Visitor};
+    use std::fmt;
+
+    /// One name, refused past its bound before it is copied.
+    struct Name(String);
+
+    impl<'de> Deserialize<'de> for Name {
+        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct NameVisitor;
+            impl Visitor<'_> for NameVisitor {
+                type Value = Name;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    write!(
+                        f,
+                        "a log feature name of at most {MAX_LOG_FEATURE_BYTES} bytes"
+                    )
+                }
+                fn visit_str<E: Error>(self, name: &str) -> Result<Name, E> {
+                    if name.len() > MAX_LOG_FEATURE_BYTES {
+                        return Err(E::custom(format_args!(
+                            "log_features: a name longer than {MAX_LOG_FEATURE_BYTES} bytes"
+                        )));
+                    }
+                    Ok(Name(name.to_owned()))
+                }
+            }
+            deserializer.deserialize_str(NameVisitor)
+        }
+    }
+
+    struct Features;
+
+    impl<'de> Visitor<'de> for Features {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "at most {MAX_LOG_FEATURES} log feature names")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
+            let mut names = Vec::new();
+            while let Some(Name(name)) = seq.next_element()? {
+                if names.len() == MAX_LOG_FEATURES {
+                    return Err(A::Error::custom(format_args!(
+                        "log_features: more than {MAX_LOG_FEATURES} names"
+                    )));
+                }
+                names.push(name);
+            }
+            Ok(names)
+        }
+    }
+
+    deserializer.deserialize_seq(Features)
+}
 
 fn is_zero(value: &u64) -> bool {
     *value == 0

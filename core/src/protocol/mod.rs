@@ -20,8 +20,8 @@ pub use envelope::{
 };
 pub use messages::{
     Command, DeviceCommand, JournalState, LOG_FEATURE_EDIT_BEFORE_LOG, LogInclusion,
-    MAX_LOG_FEATURES, PullCursor, PullRequest, PulledDocument, Push, PushBody, PushOutcome,
-    SignedCommand, SyncRequest, SyncResponse,
+    MAX_LOG_FEATURE_BYTES, MAX_LOG_FEATURES, PullCursor, PullRequest, PulledDocument, Push,
+    PushBody, PushOutcome, SignedCommand, SyncRequest, SyncResponse,
 };
 
 /// The protocol version this build speaks. A relay refuses versions it does not support

@@ -693,3 +693,25 @@ fn an_inclusions_nonce_is_left_out_when_absent_and_must_be_32_bytes() {
     let refused = ciborium::from_reader::<LogInclusion, _>(short.as_slice());
     assert!(refused.is_err(), "a 31-byte nonce is refused");
 }
+
+/// `log_features` is bounded while it is decoded: 16 names of 64 bytes are read, a 17th
+/// name or a 65-byte one refuses the request, naming the field.
+#[test]
+fn log_features_past_sixteen_names_or_sixty_four_bytes_are_refused_while_decoding() {
+    let with = |features: Vec<String>| {
+        crate::cbor::to_vec(&SyncRequest {
+            log_features: features,
+            ..golden_log_request()
+        })
+    };
+    let decode = |bytes: Vec<u8>| ciborium::from_reader::<SyncRequest, _>(bytes.as_slice());
+    let most = vec!["f".repeat(MAX_LOG_FEATURE_BYTES); MAX_LOG_FEATURES];
+    let read = decode(with(most.clone())).expect("the most a request may name");
+    assert_eq!(read.log_features, most);
+    let too_many = decode(with(vec!["f".to_owned(); MAX_LOG_FEATURES + 1]))
+        .expect_err("a 17th name is refused");
+    assert!(too_many.to_string().contains("log_features"), "{too_many}");
+    let too_long = decode(with(vec!["f".repeat(MAX_LOG_FEATURE_BYTES + 1)]))
+        .expect_err("a 65-byte name is refused");
+    assert!(too_long.to_string().contains("log_features"), "{too_long}");
+}

@@ -23,8 +23,7 @@ use std::collections::{HashMap, HashSet};
 
 use kiosk_core::documents::ChunkLimits;
 use kiosk_core::protocol::{
-    LOG_FEATURE_EDIT_BEFORE_LOG, LogInclusion, MAX_LOG_FEATURES, PushOutcome, SyncRequest,
-    SyncResponse,
+    LOG_FEATURE_EDIT_BEFORE_LOG, LogInclusion, PushOutcome, SyncRequest, SyncResponse,
 };
 use kiosk_core::tlog::tree::{TreeError, consistency_proof, inclusion_proof};
 
@@ -100,11 +99,10 @@ pub(super) fn fill(
         }
     }
     // An edit's `accepted-before-log` leaf only to a tablet that takes it: to an older
-    // one it is a fork, which stops it for good.
+    // one it is a fork, which stops it for good. (Decoding bounded the list.)
     let edit_before_log = request
         .log_features
         .iter()
-        .take(MAX_LOG_FEATURES)
         .any(|feature| feature == LOG_FEATURE_EDIT_BEFORE_LOG);
     let asked = Asked {
         device_key,
@@ -141,7 +139,9 @@ fn proof(result: Result<Vec<[u8; 32]>, TreeError<SourceError>>) -> StorageResult
 /// The most leaves one answer proves: a tablet's whole batch (100 documents) of staff edit
 /// pushes, each of as many changes as one may carry; far above what any honest request
 /// needs (a capture has one change), and the tablet never needs more than one per change it
-/// pushed. A request wanting more is answered without proofs (and a warning), not refused.
+/// pushed. A request wanting more is not refused: the pushes whose leaves fit whole, in
+/// order, are proven, the rest are answered without proofs (and a warning), and the tablet
+/// sends those again.
 pub(crate) const MAX_ANSWER_LEAVES: usize = 100 * ChunkLimits::STAFF_EDIT.max_chunks;
 
 /// Who asks for an answer's leaves and what they take.
@@ -159,7 +159,8 @@ struct Asked<'a> {
 /// that the relay holds, new or stored before. An edit sent again after a lost answer
 /// brings no new change, yet the tablet counts its changes stored only with their proofs,
 /// so the leaves written when they were first stored are looked up. At most `cap`
-/// ([`MAX_ANSWER_LEAVES`]); none past it.
+/// ([`MAX_ANSWER_LEAVES`]): the pushes in order while all of each one's leaves fit, none
+/// from the first that does not.
 fn wanted_leaves(
     store: &dyn RelayStore,
     checked: &[Checked],
@@ -179,7 +180,8 @@ fn wanted_leaves(
     } else {
         &[LeafKind::StaffEdit]
     };
-    // A capture kept apart for HR review: a leaf per change, under the record's nonce.
+    // A capture kept apart for HR review: a leaf per change, under the record's nonce, or
+    // its copy's own when another tablet's registration holds the id.
     const QUARANTINED: &[LeafKind] = &[LeafKind::Quarantined];
     let mut wanted = Vec::new();
     // What the relay holds of each record edited, as a set, built again only when a later
@@ -234,14 +236,16 @@ fn wanted_leaves(
             _ => continue,
         };
         if wanted.len() + hashes.len() > cap {
+            // The pushes that fit whole are proven, so the tablet counts them received and
+            // sends only the rest again: without them it would resend the same batch forever.
             tracing::warn!(
                 limit = cap,
-                "a sync request's pushes want more leaves than an answer proves: answered without proofs"
+                "a sync request's pushes want more leaves than an answer proves: the rest answered without proofs"
             );
-            return Ok(Vec::new());
+            break;
         }
         let nonce = if kinds == QUARANTINED {
-            store.quarantine_nonce(doc_id)?
+            store.quarantine_nonce(doc_id, device_key)?
         } else {
             store.record_nonce(doc_id)?
         };
@@ -333,10 +337,11 @@ mod tests {
     use crate::storage::prelude::*;
     use crate::storage::suite::fixtures::{batch, enroll};
 
-    /// Past the cap an answer proves nothing (and is still given), so a request cannot make
-    /// the relay look up leaves without end; within it, every stored change is wanted.
+    /// Past the cap an answer proves the pushes that fit whole, in order, and none after
+    /// (and is still given), so a request cannot make the relay look up leaves without end
+    /// and the tablet still makes progress; within it, every stored change is wanted.
     #[test]
-    fn a_request_wanting_more_leaves_than_the_cap_is_answered_without_proofs() {
+    fn a_request_wanting_more_leaves_than_the_cap_proves_the_pushes_that_fit_whole() {
         let store = SqliteStore::in_memory().expect("store");
         let device = enroll(&store, 1)[0];
         let request = batch(&device, 1, 1..=3);
@@ -363,8 +368,23 @@ mod tests {
         let found =
             find_by_record(&store, store.log_tip().expect("tip").size, &within).expect("reads");
         assert_eq!(found.len(), changes, "each found in the log");
+        let last = outcomes.len() - 1;
+        let PushOutcome::Stored(last_changes) = &outcomes[last] else {
+            panic!("stored: {:?}", outcomes[last]);
+        };
         let past = wanted_leaves(&store, &checked, &outcomes, &asked(changes - 1)).expect("reads");
-        assert!(past.is_empty(), "past the cap: no proofs, no error");
+        assert_eq!(
+            past.len(),
+            changes - last_changes.len(),
+            "past the cap: every leaf of the pushes that fit, no error"
+        );
+        assert!(
+            past.iter().all(|want| (want.push as usize) < last),
+            "none of the push that does not fit whole"
+        );
+        let found =
+            find_by_record(&store, store.log_tip().expect("tip").size, &past).expect("reads");
+        assert_eq!(found.len(), past.len(), "the pushes that fit are proven");
     }
 
     /// An edit's `accepted-before-log` leaf is looked for only for a tablet that says it

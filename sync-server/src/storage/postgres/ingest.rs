@@ -30,7 +30,7 @@ use super::email_tags::EmailTags;
 use super::index_writes::index_one;
 use super::pull::pull_page;
 use super::record_keys::{key_for_write, key_of};
-use super::record_seal::Field;
+use super::record_seal::{Field, RecordKey};
 use super::rows::{blob_hashes, key32, signed, unsigned};
 use super::{PgStore, take_commit_number};
 use crate::rules::journal_chain;
@@ -438,11 +438,13 @@ fn extend_chain(
 }
 
 /// Keeps a capture apart for HR review, once: a retried push of the same bytes does not add
-/// a second copy; different bytes under the same id are kept too. The payload is sealed
+/// a second copy (nor leaves, unless the copy was kept before the relay wrote them:
+/// `quarantine.logged` false); different bytes under the same id are kept too. The payload is sealed
 /// under the record's key, so copies are compared opened (few: one document, one tablet,
 /// one reason; ingest holds the sequencer, so no other write adds one meanwhile). A new
 /// copy's changes get `quarantined` leaves (in `rows`) under the nonce of the record's key,
-/// which an acceptance keeps, so the record's leaves link.
+/// which an acceptance keeps, so the record's leaves link; a copy another tablet sent
+/// under a registered record's id gets one of its own ([`super::tlog::quarantine_nonce`]).
 fn quarantine(
     tx: &mut Transaction<'_>,
     batch: &IngestBatch,
@@ -453,8 +455,10 @@ fn quarantine(
 ) -> StorageResult<()> {
     let device = batch.device_key.as_slice();
     let key = key_for_write(tx, doc_id)?;
+    let mut unlogged = None;
     for row in tx.query_typed(
-        "SELECT payload FROM quarantine WHERE doc_id = $1 AND device_key = $2 AND code = $3",
+        "SELECT payload, logged, id FROM quarantine
+         WHERE doc_id = $1 AND device_key = $2 AND code = $3",
         &[
             (&doc_id, Type::TEXT),
             (&device, Type::BYTEA),
@@ -462,12 +466,51 @@ fn quarantine(
         ],
     )? {
         if key.open(doc_id, Field::QuarantinePayload, row.try_get(0)?)? == payload {
-            return Ok(());
+            if row.try_get::<_, bool>(1)? {
+                return Ok(());
+            }
+            unlogged = Some(row.try_get::<_, i64>(2)?);
+            break;
         }
     }
+    if let Some(id) = unlogged {
+        // A copy kept apart before the relay wrote `quarantined` leaves: its leaves are
+        // written now, once, so its tablet gets their proofs and can count it received.
+        tx.execute_typed(
+            "UPDATE quarantine SET logged = true WHERE id = $1",
+            &[(&id, Type::INT8)],
+        )?;
+    } else {
+        insert_quarantined(tx, batch, doc_id, payload, code, &key)?;
+    }
+    let nonce = super::tlog::quarantine_nonce_of(tx, &key, doc_id, device)?;
+    for hash in change_hashes {
+        rows.leaf(Leaf::change(
+            LeafKind::Quarantined,
+            &nonce,
+            doc_id,
+            hash,
+            device,
+            batch.received_at,
+        ));
+    }
+    Ok(())
+}
+
+/// Stores a new quarantined copy, sealed under the record's `key`, marked as logged (the
+/// caller writes its leaves in the same transaction).
+fn insert_quarantined(
+    tx: &mut Transaction<'_>,
+    batch: &IngestBatch,
+    doc_id: &str,
+    payload: &[u8],
+    code: ErrorCode,
+    key: &RecordKey,
+) -> StorageResult<()> {
+    let device = batch.device_key.as_slice();
     tx.execute_typed(
-        "INSERT INTO quarantine (doc_id, device_key, payload, code, received_at)
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO quarantine (doc_id, device_key, payload, code, received_at, logged)
+         VALUES ($1, $2, $3, $4, $5, true)",
         &[
             (&doc_id, Type::TEXT),
             (&device, Type::BYTEA),
@@ -479,17 +522,6 @@ fn quarantine(
             (&batch.received_at, Type::INT8),
         ],
     )?;
-    let nonce = super::tlog::nonce_from_key(&key);
-    for hash in change_hashes {
-        rows.leaf(Leaf::change(
-            LeafKind::Quarantined,
-            &nonce,
-            doc_id,
-            hash,
-            device,
-            batch.received_at,
-        ));
-    }
     Ok(())
 }
 

@@ -105,6 +105,19 @@ impl RecordKey {
             .into()
     }
 
+    /// The nonce of the copies a tablet other than the record's capturing one had kept
+    /// apart under this record's id, SHA-256("kiosk-tlog-quarantine-nonce-v1" ‖ key ‖
+    /// device): never the record's, so that tablet cannot link the record's leaves.
+    pub(super) fn quarantine_copy_nonce(&self, device_key: &[u8]) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        Sha256::new()
+            .chain_update(b"kiosk-tlog-quarantine-nonce-v1")
+            .chain_update(self.0.as_slice())
+            .chain_update(device_key)
+            .finalize()
+            .into()
+    }
+
     /// `value` sealed for `field` of record `doc_id`.
     pub(super) fn seal(&self, doc_id: &str, field: Field<'_>, value: &[u8]) -> Vec<u8> {
         let nonce: [u8; NONCE_LEN] = rand::random();

@@ -14,7 +14,7 @@ use crate::storage::suite::fixtures::{
 };
 use crate::storage::{
     AcceptedCapture, Accessor, DeviceStore, IngestBatch, IngestItem, IngestOutcome, PullPage,
-    PullQuery, QuarantineStore, ReviewAction, ReviewOutcome, SyncStore,
+    PullQuery, QuarantineStore, ReviewAction, ReviewOutcome, SyncStore, TransparencyLogStore,
 };
 use kiosk_core::protocol::{ErrorCode, PushOutcome};
 
@@ -419,4 +419,44 @@ fn captures_repeated_within_one_request_are_decided_as_if_written_one_by_one() {
     );
     let counts = store.counts().expect("counts");
     assert_eq!((counts.registrations, counts.quarantined), (2, 1));
+}
+
+/// A quarantined copy kept before the relay wrote `quarantined` leaves (`logged` false, as
+/// migration 13 leaves every earlier row) gets its leaves when its tablet sends it again,
+/// once: the log grows by its number of changes on the first resend and not on the next,
+/// so the tablet gets proofs without an archivist's acceptance. A new copy is logged.
+#[test]
+fn a_copy_kept_apart_before_its_leaves_gets_them_once_when_sent_again() {
+    let url = fresh_database_url();
+    let store = PgStore::open(&url).expect("opens");
+    let device = enroll(&store, 1)[0];
+    let changes = hashes(&device, 1).len() as u64;
+    let send = |seq: u64| {
+        let mut request = batch(&device, seq, 1..=1);
+        request.items = vec![IngestItem::Quarantine {
+            doc_id: doc_id(&device, 1),
+            sealed: document(&device, 1),
+            change_hashes: hashes(&device, 1),
+            code: ErrorCode::Revoked,
+            journal_seq: Some(1),
+        }];
+        store.ingest(&request).expect("kept apart");
+        store.log_tip().expect("reads").size
+    };
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connects");
+    let logged = |client: &mut postgres::Client| -> bool {
+        client
+            .query_one("SELECT logged FROM quarantine", &[])
+            .expect("one copy")
+            .get(0)
+    };
+    let first = send(1);
+    assert!(logged(&mut client), "a new copy is written with its leaves");
+    client
+        .execute("UPDATE quarantine SET logged = false", &[])
+        .expect("as before the upgrade");
+    let resent = send(2);
+    assert_eq!(resent, first + changes, "its leaves written on the resend");
+    assert!(logged(&mut client));
+    assert_eq!(send(3), resent, "and only once");
 }

@@ -42,6 +42,42 @@ pub(super) fn nonce(client: &mut impl GenericClient, doc_id: &str) -> StorageRes
     Ok(key_of(client, doc_id)?.map(|key| nonce_from_key(&key)))
 }
 
+/// The nonce a copy of `doc_id` that `device_key` had kept apart is logged under: the
+/// record's (a quarantined copy is sealed under the record's key) when no registration
+/// holds the id or the tablet is its capturing one; else one of that tablet's copies only
+/// ([`RecordKey::quarantine_copy_nonce`]), as such a copy is never accepted and the
+/// record's nonce would let that tablet link every leaf of the record.
+pub(super) fn quarantine_nonce(
+    client: &mut impl GenericClient,
+    doc_id: &str,
+    device_key: &[u8],
+) -> StorageResult<Option<Nonce>> {
+    let Some(key) = key_of(client, doc_id)? else {
+        return Ok(None);
+    };
+    Ok(Some(quarantine_nonce_of(client, &key, doc_id, device_key)?))
+}
+
+/// [`quarantine_nonce`] for a record whose key is read already.
+pub(super) fn quarantine_nonce_of(
+    client: &mut impl GenericClient,
+    key: &RecordKey,
+    doc_id: &str,
+    device_key: &[u8],
+) -> StorageResult<Nonce> {
+    let capturer: Option<Vec<u8>> = client
+        .query_typed_opt(
+            "SELECT device_key FROM registrations WHERE doc_id = $1",
+            &[(&doc_id, Type::TEXT)],
+        )?
+        .map(|row| row.try_get(0))
+        .transpose()?;
+    Ok(match capturer {
+        Some(capturer) if capturer != device_key => key.quarantine_copy_nonce(device_key),
+        _ => nonce_from_key(key),
+    })
+}
+
 /// The nonce of a stored record, which has a key.
 pub(super) fn nonce_of_stored(
     client: &mut impl GenericClient,
@@ -243,9 +279,8 @@ impl crate::storage::traits::TransparencyLogStore for PgStore {
         self.read(|tx| nonce(tx, doc_id))
     }
 
-    // A quarantined copy is sealed under the record's key, so it has the record's nonce.
-    fn quarantine_nonce(&self, doc_id: &str) -> StorageResult<Option<Nonce>> {
-        self.read(|tx| nonce(tx, doc_id))
+    fn quarantine_nonce(&self, doc_id: &str, device_key: &[u8]) -> StorageResult<Option<Nonce>> {
+        self.read(|tx| quarantine_nonce(tx, doc_id, device_key))
     }
 
     fn recorded_log_key(&self) -> StorageResult<Option<LogKeyBinding>> {

@@ -255,7 +255,8 @@ pub(super) fn quarantine(
     if let Some(Some(_)) = already {
         return Ok(());
     }
-    let nonce = match super::tlog::quarantine_nonce(tx, doc_id)? {
+    // A copy another tablet sent under a registered record's id gets a nonce of its own.
+    let nonce = match super::tlog::quarantine_nonce_of_device(tx, doc_id, device)? {
         Some(nonce) => nonce,
         None => crate::transparency::leaf::new_nonce(),
     };

@@ -81,12 +81,14 @@ pub(crate) struct RemovalRecord<'a> {
 /// their place, with a `removed` leaf citing the record's commitment and the decision.
 /// Retention, removal by hand and a restore's replay all remove through this, so no copy
 /// is missed. A record the store never held (a restore's replay of a removal the backup
-/// predates) has no nonce and gets no leaf: the restored log never had its leaves either.
+/// predates) has no nonce and gets no leaf: the restored log never had its leaves either;
+/// but one held only as copies kept apart has their `quarantined` leaves, so its `removed`
+/// leaf is written under their nonce and links to them.
 pub(crate) fn erase_and_record_removal(
     tx: &Transaction<'_>,
     removal: &RemovalRecord<'_>,
 ) -> StorageResult<()> {
-    let nonce = super::tlog::nonce(tx, removal.doc_id)?;
+    let nonce = super::tlog::quarantine_nonce(tx, removal.doc_id)?;
     for table in crate::storage::record_tables::RECORD_TABLES {
         tx.execute(
             &format!("DELETE FROM {table} WHERE doc_id = ?1"),

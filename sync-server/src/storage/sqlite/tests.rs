@@ -561,3 +561,94 @@ fn registrations_indexed_before_addresses_are_found_by_a_whole_address_after_the
         .collect();
     assert!(found.contains(&visitor.id.to_string()), "{found:?}");
 }
+
+/// A quarantined copy kept before the relay wrote `quarantined` leaves (its `tlog_nonce`
+/// NULL, as the upgrade leaves earlier rows) gets them on its first resend and not on the
+/// next: the log grows by its number of changes exactly once.
+#[test]
+fn a_copy_kept_apart_before_its_leaves_gets_them_once_when_sent_twice() {
+    use crate::storage::suite::fixtures::hashes;
+    let store = SqliteStore::in_memory().expect("store");
+    let device = enroll(&store, 1)[0];
+    let changes = hashes(&device, 1).len() as u64;
+    let send = |seq: u64| {
+        let mut request = batch(&device, seq, 1..=1);
+        request.items = vec![IngestItem::Quarantine {
+            doc_id: doc_id(&device, 1),
+            sealed: document(&device, 1),
+            change_hashes: hashes(&device, 1),
+            code: kiosk_core::protocol::ErrorCode::Revoked,
+            journal_seq: Some(1),
+        }];
+        store.ingest(&request).expect("kept apart");
+        store.log_tip().expect("reads").size
+    };
+    let first = send(1);
+    store
+        .conn()
+        .execute("UPDATE quarantine SET tlog_nonce = NULL", [])
+        .expect("as before the upgrade");
+    let resent = send(2);
+    assert_eq!(
+        resent,
+        first + changes,
+        "its leaves written on the first resend"
+    );
+    assert_eq!(send(3), resent, "and only once");
+}
+
+/// A restore's replay of a removal of an id the store holds only as a copy kept apart
+/// erases the copy and appends a `removed` leaf under the copy's nonce, so the removal
+/// links to its `quarantined` leaves.
+#[test]
+fn a_replayed_removal_of_a_quarantine_only_id_is_logged_under_the_copys_nonce() {
+    use crate::storage::model::LifecycleEntry;
+    use crate::storage::suite::fixtures::hashes;
+    use crate::transparency::leaf::{Leaf, LeafKind, record_commitment};
+    let store = SqliteStore::in_memory().expect("store");
+    let device = enroll(&store, 1)[0];
+    let id = doc_id(&device, 1);
+    let mut request = batch(&device, 1, 1..=1);
+    request.items = vec![IngestItem::Quarantine {
+        doc_id: id.clone(),
+        sealed: document(&device, 1),
+        change_hashes: hashes(&device, 1),
+        code: kiosk_core::protocol::ErrorCode::Revoked,
+        journal_seq: Some(1),
+    }];
+    store.ingest(&request).expect("kept apart");
+    let nonce = store
+        .quarantine_nonce(&id, &device)
+        .expect("reads")
+        .expect("the copy's nonce");
+    let before = store.log_tip().expect("reads").size;
+    {
+        let mut conn = store.conn();
+        let tx = conn.transaction().expect("begins");
+        let done = lifecycle_journal::replay(
+            &tx,
+            vec![LifecycleEntry::Removal {
+                doc_id: id.clone(),
+                event_id: "event".into(),
+                device_key: hex::encode(device),
+                restricted: false,
+                at: 9_000,
+                reason: "rule 1".into(),
+                journal_seq: None,
+                change_hashes: None,
+            }],
+        )
+        .expect("replays");
+        tx.commit().expect("commits");
+        assert_eq!(done.removals_of_absent, 1);
+    }
+    let appended: Vec<Leaf> = store
+        .log_leaves(before, 10)
+        .expect("reads")
+        .iter()
+        .map(|bytes| Leaf::decode(bytes).expect("decodes"))
+        .collect();
+    assert_eq!(appended.len(), 1, "one removed leaf");
+    assert_eq!(appended[0].kind, LeafKind::Removed);
+    assert_eq!(appended[0].record, record_commitment(&nonce, &id));
+}

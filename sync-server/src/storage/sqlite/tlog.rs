@@ -185,6 +185,40 @@ pub(crate) fn quarantine_nonce(conn: &Connection, doc_id: &str) -> StorageResult
         .transpose()
 }
 
+/// The nonce a copy of `doc_id` that `device_key` sent and had kept apart is logged under:
+/// [`quarantine_nonce`] (the record's) when no registration holds the id or the tablet is
+/// its capturing one; else the nonce of that tablet's copies only (`None` until one is
+/// stored), as such a copy is never accepted and the record's nonce would let that tablet
+/// link every leaf of the record.
+pub(crate) fn quarantine_nonce_of_device(
+    conn: &Connection,
+    doc_id: &str,
+    device_key: &[u8],
+) -> StorageResult<Option<Nonce>> {
+    let capturer: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT device_key FROM registrations WHERE doc_id = ?1")?
+        .query_row([doc_id], |r| r.get(0))
+        .optional()?;
+    match capturer {
+        Some(capturer) if capturer != device_key => {
+            let nonce: Option<Vec<u8>> = conn
+                .prepare_cached(
+                    "SELECT tlog_nonce FROM quarantine
+                     WHERE doc_id = ?1 AND device_key = ?2 AND tlog_nonce IS NOT NULL LIMIT 1",
+                )?
+                .query_row(rusqlite::params![doc_id, device_key], |r| r.get(0))
+                .optional()?;
+            nonce
+                .map(|n| {
+                    n.try_into()
+                        .map_err(|_| StorageError::Undecodable("quarantine nonce"))
+                })
+                .transpose()
+        }
+        _ => quarantine_nonce(conn, doc_id),
+    }
+}
+
 /// The nonce of a stored registration, which every stored one has (new ones from their
 /// insert, older ones from the upgrade that made the log).
 pub(crate) fn nonce_of_stored(conn: &Connection, doc_id: &str) -> StorageResult<Nonce> {
@@ -284,8 +318,8 @@ impl crate::storage::traits::TransparencyLogStore for super::SqliteStore {
         self.read(|conn| nonce(conn, doc_id))
     }
 
-    fn quarantine_nonce(&self, doc_id: &str) -> StorageResult<Option<Nonce>> {
-        self.read(|conn| quarantine_nonce(conn, doc_id))
+    fn quarantine_nonce(&self, doc_id: &str, device_key: &[u8]) -> StorageResult<Option<Nonce>> {
+        self.read(|conn| quarantine_nonce_of_device(conn, doc_id, device_key))
     }
 
     fn recorded_log_key(&self) -> StorageResult<Option<LogKeyBinding>> {

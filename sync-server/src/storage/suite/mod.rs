@@ -219,6 +219,7 @@ macro_rules! store_suite {
                 a_quarantined_capture_whose_record_is_held_or_removed_is_not_stored_again,
                 an_acceptance_from_quarantine_appends_a_leaf_naming_who_accepted,
                 a_quarantined_capture_is_logged_under_the_nonce_its_acceptance_keeps,
+                a_copy_under_another_tablets_record_never_gets_that_records_nonce,
             }
             lifecycle {
                 a_removal_erases_the_record_is_pulled_as_removed_and_a_capture_of_it_is_refused,

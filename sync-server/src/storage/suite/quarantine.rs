@@ -348,7 +348,7 @@ pub(crate) fn a_quarantined_capture_is_logged_under_the_nonce_its_acceptance_kee
     let kept = hashes(&device, 1);
     assert_eq!(leaves.len(), kept.len(), "one leaf per change");
     let nonce = store
-        .quarantine_nonce(&ids[0])
+        .quarantine_nonce(&ids[0], &device)
         .expect("reads")
         .expect("a nonce");
     for (leaf, hash) in leaves.iter().zip(&kept) {
@@ -385,4 +385,89 @@ pub(crate) fn a_quarantined_capture_is_logged_under_the_nonce_its_acceptance_kee
         Some(nonce),
         "the record keeps the nonce its quarantined leaves were hashed under"
     );
+    // What a provenance reader sees: the acceptance's `capture` leaves carry the same
+    // record commitment (leaf bytes 2..34) as the `quarantined` ones, so they link.
+    let logged = store.log_leaves(before, 1_000).expect("reads");
+    let commitments = |kind: LeafKind| -> Vec<[u8; 32]> {
+        logged
+            .iter()
+            .filter(|bytes| bytes[1] == kind as u8)
+            .map(|bytes| bytes[2..34].try_into().expect("32 bytes"))
+            .collect()
+    };
+    let quarantined = commitments(LeafKind::Quarantined);
+    let captured = commitments(LeafKind::Capture);
+    assert_eq!(
+        captured.len(),
+        kept.len(),
+        "a capture leaf per accepted change"
+    );
+    assert!(
+        captured.iter().all(|record| quarantined.contains(record)) && !quarantined.is_empty(),
+        "the accepted capture's leaves link to its quarantined ones"
+    );
+}
+
+/// A capture another tablet sends under a record's id is kept apart under a nonce of that
+/// tablet's copies, never the record's (which would let it link every leaf of the record),
+/// and `quarantine_nonce` gives it that copy nonce; a copy the record's own tablet sends is
+/// logged under the record's nonce.
+pub(crate) fn a_copy_under_another_tablets_record_never_gets_that_records_nonce(
+    store: &dyn RelayStore,
+) {
+    use crate::transparency::leaf::{Leaf, LeafKind, change_subject, record_commitment};
+    let devices = enroll(store, 2);
+    let (owner, other) = (devices[0], devices[1]);
+    store.ingest(&batch(&owner, 1, 1..=1)).expect("stored");
+    let id = doc_id(&owner, 1);
+    let record = store
+        .record_nonce(&id)
+        .expect("reads")
+        .expect("a stored record's nonce");
+    let keep_apart = |device: &[u8; 32], seq: u64| {
+        let before = store.log_tip().expect("reads").size;
+        let mut request = batch(device, seq, 1..=1);
+        request.items = vec![IngestItem::Quarantine {
+            doc_id: id.clone(),
+            sealed: document(device, 7),
+            change_hashes: hashes(device, 7),
+            code: ErrorCode::NotPermitted,
+            journal_seq: Some(1),
+        }];
+        store.ingest(&request).expect("kept apart");
+        let leaves: Vec<Leaf> = store
+            .log_leaves(before, 1_000)
+            .expect("reads")
+            .iter()
+            .map(|bytes| Leaf::decode(bytes).expect("decodes"))
+            .collect();
+        assert_eq!(leaves.len(), hashes(device, 7).len(), "a leaf per change");
+        leaves
+    };
+
+    let foreign = keep_apart(&other, 2);
+    let copy = store
+        .quarantine_nonce(&id, &other)
+        .expect("reads")
+        .expect("the copy's nonce");
+    assert_ne!(
+        copy, record,
+        "another tablet's copy never gets the record's nonce"
+    );
+    for (leaf, hash) in foreign.iter().zip(&hashes(&other, 7)) {
+        assert_eq!(leaf.kind, LeafKind::Quarantined);
+        assert_eq!(leaf.record, record_commitment(&copy, &id));
+        assert_ne!(leaf.record, record_commitment(&record, &id));
+        assert_eq!(leaf.subject, change_subject(&copy, hash));
+    }
+
+    let own = keep_apart(&owner, 2);
+    assert_eq!(
+        store.quarantine_nonce(&id, &owner).expect("reads"),
+        Some(record),
+        "the record's own tablet is given the record's nonce"
+    );
+    for leaf in &own {
+        assert_eq!(leaf.record, record_commitment(&record, &id));
+    }
 }

@@ -41,10 +41,12 @@ pub trait TransparencyLogStore {
     /// The nonce kept beside a stored registration (`None` once it is removed).
     fn record_nonce(&self, doc_id: &str) -> StorageResult<Option<Nonce>>;
 
-    /// The nonce the `quarantined` leaves of a capture of `doc_id` kept apart are hashed
-    /// under: the record's once it is stored (an acceptance keeps it), `None` once removed
+    /// The nonce the `quarantined` leaves of a capture of `doc_id` that `device_key` sent
+    /// and had kept apart are hashed under: the record's (an acceptance keeps it) when no
+    /// registration holds the id or `device_key` captured it; else a nonce of that tablet's
+    /// copies only, so it never learns another tablet's record nonce. `None` once removed
     /// or when nothing of it is held.
-    fn quarantine_nonce(&self, doc_id: &str) -> StorageResult<Option<Nonce>>;
+    fn quarantine_nonce(&self, doc_id: &str, device_key: &[u8]) -> StorageResult<Option<Nonce>>;
 
     /// The log key recorded for this log, if any.
     fn recorded_log_key(&self) -> StorageResult<Option<LogKeyBinding>>;
