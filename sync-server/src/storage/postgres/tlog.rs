@@ -349,6 +349,7 @@ mod tests {
                  DROP TABLE receipt_key, visitor_requests, receipt_withdrawals;
                  DROP TABLE tlog_key, device_certificates;
                  ALTER TABLE registrations DROP COLUMN receipt_tag;
+                 ALTER TABLE quarantine DROP COLUMN logged;
                  UPDATE kiosk_relay_schema SET version = 8;",
             )
             .expect("set back");
