@@ -289,18 +289,7 @@ impl Device {
 
     /// The restore of the relay's log staff have not acknowledged yet, if any.
     pub fn log_restore(&self) -> Result<Option<LogRestore>> {
-        let bytes = self.lock()?.store.meta(META_LOG_RESTORE)?;
-        match bytes.filter(|b| !b.is_empty()) {
-            None => Ok(None),
-            Some(bytes) => ciborium::from_reader(bytes.as_slice())
-                .map(Some)
-                .map_err(|_| {
-                    crate::store::StoreError::Undecodable {
-                        what: "log restore",
-                    }
-                    .into()
-                }),
-        }
+        self.meta_cbor(META_LOG_RESTORE, "log restore")
     }
 
     /// Staff saw the restore of the relay's log seen at `shown_at` ([`LogRestore::at`]) and
@@ -346,18 +335,7 @@ impl Device {
     /// The restore of the relay's log the last sync refused because the required witnesses
     /// have not confirmed it, if no answer was taken since.
     pub fn unconfirmed_log_restore(&self) -> Result<Option<LogRestore>> {
-        let bytes = self.lock()?.store.meta(META_LOG_RESTORE_UNCONFIRMED)?;
-        match bytes.filter(|b| !b.is_empty()) {
-            None => Ok(None),
-            Some(bytes) => ciborium::from_reader(bytes.as_slice())
-                .map(Some)
-                .map_err(|_| {
-                    crate::store::StoreError::Undecodable {
-                        what: "unconfirmed log restore",
-                    }
-                    .into()
-                }),
-        }
+        self.meta_cbor(META_LOG_RESTORE_UNCONFIRMED, "unconfirmed log restore")
     }
 
     /// Keeps how many captures the last sync left waiting for the witnesses.
@@ -489,20 +467,23 @@ impl Device {
     /// The evidence of the fork this tablet found, if it found one: then it refuses every
     /// sync and is never safe to hand back.
     pub fn log_fork(&self) -> Result<Option<ForkEvidence>> {
-        let Some(bytes) = self.lock()?.store.meta(META_LOG_FORK)? else {
-            return Ok(None);
-        };
-        if bytes.is_empty() {
-            return Ok(None);
+        self.meta_cbor(META_LOG_FORK, "log fork evidence")
+    }
+
+    /// A meta value kept as CBOR (`None` when absent or emptied); `what` names it when it
+    /// does not decode.
+    fn meta_cbor<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+        what: &'static str,
+    ) -> Result<Option<T>> {
+        let bytes = self.lock()?.store.meta(key)?;
+        match bytes.filter(|b| !b.is_empty()) {
+            None => Ok(None),
+            Some(bytes) => ciborium::from_reader(bytes.as_slice())
+                .map(Some)
+                .map_err(|_| crate::store::StoreError::Undecodable { what }.into()),
         }
-        ciborium::from_reader(bytes.as_slice())
-            .map(Some)
-            .map_err(|_| {
-                crate::store::StoreError::Undecodable {
-                    what: "log fork evidence",
-                }
-                .into()
-            })
     }
 
     /// Refuses to sync once a fork was found.

@@ -357,15 +357,4 @@ mod tests {
         wrong[1] = 0;
         assert_eq!(Leaf::decode(&wrong), Err(LeafError::Kind(0)));
     }
-
-    #[test]
-    fn the_commitment_is_the_documented_hash() {
-        use sha2::{Digest, Sha256};
-        let mut expected = Sha256::new();
-        expected.update(b"kiosk-tlog-record-v1");
-        expected.update([7u8; 32]);
-        expected.update(b"doc");
-        let expected: [u8; 32] = expected.finalize().into();
-        assert_eq!(record_commitment(&[7; 32], "doc"), expected);
-    }
 }

@@ -154,12 +154,13 @@ pub(crate) fn nonce(conn: &Connection, doc_id: &str) -> StorageResult<Option<Non
         .prepare_cached("SELECT tlog_nonce FROM registrations WHERE doc_id = ?1")?
         .query_row([doc_id], |r| r.get(0))
         .optional()?;
-    nonce
-        .flatten()
-        .map(|n| {
-            n.try_into()
-                .map_err(|_| StorageError::Undecodable("record nonce"))
-        })
+    nonce_bytes(nonce.flatten(), "record nonce")
+}
+
+/// A stored nonce's bytes as a nonce; `what` names it when they are not 32.
+fn nonce_bytes(bytes: Option<Vec<u8>>, what: &'static str) -> StorageResult<Option<Nonce>> {
+    bytes
+        .map(|n| n.try_into().map_err(|_| StorageError::Undecodable(what)))
         .transpose()
 }
 
@@ -177,12 +178,7 @@ pub(crate) fn quarantine_nonce(conn: &Connection, doc_id: &str) -> StorageResult
         )?
         .query_row([doc_id], |r| r.get(0))
         .optional()?;
-    nonce
-        .map(|n| {
-            n.try_into()
-                .map_err(|_| StorageError::Undecodable("quarantine nonce"))
-        })
-        .transpose()
+    nonce_bytes(nonce, "quarantine nonce")
 }
 
 /// The nonce a copy of `doc_id` that `device_key` sent and had kept apart is logged under:
@@ -208,12 +204,7 @@ pub(crate) fn quarantine_nonce_of_device(
                 )?
                 .query_row(rusqlite::params![doc_id, device_key], |r| r.get(0))
                 .optional()?;
-            nonce
-                .map(|n| {
-                    n.try_into()
-                        .map_err(|_| StorageError::Undecodable("quarantine nonce"))
-                })
-                .transpose()
+            nonce_bytes(nonce, "quarantine nonce")
         }
         _ => quarantine_nonce(conn, doc_id),
     }
