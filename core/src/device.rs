@@ -392,19 +392,33 @@ impl Device {
         // until `require_witnesses` settles it), never silently ignored.
         let pinned_witnesses = self.witness_keys()?;
         let offered = if answer.witness_keys.is_empty() {
-            Vec::new()
+            Ok(Vec::new())
         } else {
             crate::sync::checked_witness_keys(&answer.witness_keys)
-                .map_err(|_| crate::protocol::enrollment::EnrollAnswerError::Malformed)?
         };
-        let (witnesses, other_offered) = if offered.is_empty() {
-            (None, String::new())
-        } else if pinned_witnesses.is_empty() {
-            (Some(offered.join("\n")), String::new())
-        } else if crate::sync::same_witnesses(&offered, &pinned_witnesses) {
-            (None, String::new())
-        } else {
-            (None, offered.join("\n"))
+        let (witnesses, other_offered) = match offered {
+            Ok(offered) if offered.is_empty() => (None, String::new()),
+            Ok(offered) if pinned_witnesses.is_empty() => (Some(offered.join("\n")), String::new()),
+            Ok(offered) if crate::sync::same_witnesses(&offered, &pinned_witnesses) => {
+                (None, String::new())
+            }
+            Ok(offered) => (None, offered.join("\n")),
+            // With witnesses pinned, a list this tablet cannot take (too many, a key it does
+            // not read) does not stop the enrollment: it is kept aside for staff like any
+            // other witnesses offered, bounded (16 keys of at most 512 bytes).
+            Err(_) if !pinned_witnesses.is_empty() => (
+                None,
+                answer
+                    .witness_keys
+                    .iter()
+                    .take(16)
+                    .map(|key| key.chars().take(512).collect::<String>())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+            Err(_) => {
+                return Err(crate::protocol::enrollment::EnrollAnswerError::Malformed.into());
+            }
         };
         let certificate_bytes = crate::cbor::to_vec(&answer.certificate);
         let sealing_bytes = crate::cbor::to_vec(&answer.relay_sealing_key);

@@ -282,6 +282,16 @@ fn witness_keys_are_pinned_at_enrollment_and_never_dropped_by_one() {
         "settled"
     );
     assert!(!staff.overview().expect("reads").other_witnesses_offered);
+    // With witnesses pinned, a list this tablet cannot take (a key it does not read) does
+    // not stop enrolling again: it is kept aside for staff, the pinned ones stay.
+    relay.witness_keys = vec!["not a key".into()];
+    kiosk.enroll(&code, &relay).expect("enrolls again");
+    assert_eq!(kiosk.witness_keys().expect("reads"), vec![witness_key(6)]);
+    assert_eq!(
+        kiosk.witnesses_offered().expect("reads"),
+        vec!["not a key".to_owned()]
+    );
+    assert!(staff.overview().expect("reads").other_witnesses_offered);
 
     let other_dir = tempfile::tempdir().expect("tempdir");
     let other = device(&other_dir, DeviceRole::Kiosk, true);

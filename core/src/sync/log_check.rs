@@ -20,8 +20,8 @@
 //! inside the largest cosigned tree the tablet accepted count: fresh when accepted, it
 //! keeps counting once its cosignatures grow stale. A log that went back in a new relay
 //! epoch (a restore) is taken only when every witness cosigned it after cosigning the tree
-//! the tablet holds, or, without witnesses, kept for staff to acknowledge; one that went
-//! back is kept for staff either way.
+//! the tablet holds (or taken as without witnesses when it holds no cosigned tree yet);
+//! every restore is kept for staff to acknowledge either way.
 
 use crate::protocol::{LogInclusion, PushOutcome, SyncResponse};
 use crate::tlog::checkpoint::Checkpoint;
@@ -122,8 +122,8 @@ pub(crate) struct Checked {
 pub(crate) struct Restore {
     pub from: u64,
     pub to: u64,
-    /// The required witnesses cosigned the restored log after the tablet stored the held
-    /// checkpoint: their operators accepted the restore, so staff need not.
+    /// The required witnesses cosigned the restored log after cosigning the tree the
+    /// tablet holds: their operators accepted the restore (staff are told all the same).
     pub witnessed: bool,
 }
 
@@ -268,16 +268,26 @@ pub(crate) fn check(
     {
         // Witness clock against witness clock: each required witness must have cosigned
         // the restored log after it cosigned the tree the tablet holds. The tablet's clock,
-        // however skewed, never decides; without a held cosigned tree nothing does.
+        // however skewed, never decides.
         let held_times = held
             .witnessed
             .as_deref()
             .and_then(|note| cosignature_times(held, &verifier, note));
-        match cosigned {
-            Some(tree) if held_times.is_some_and(|held| cosigned_after(&tree.times, &held)) => {
+        match (cosigned, held_times) {
+            (Some(tree), Some(held)) if cosigned_after(&tree.times, &held) => {
                 restore.witnessed = true;
                 witnessed_size = tree.size;
                 witnessed = Some(tree.note);
+            }
+            // No tree the witnesses cosigned is held yet (just enrolled, or the witnesses
+            // were replaced): they vouched for nothing the restore could have undone, so it
+            // is taken as one without witnesses is, kept for staff to acknowledge, instead
+            // of refusing every sync for good.
+            (cosigned, None) => {
+                if let Some(tree) = cosigned {
+                    witnessed_size = tree.size;
+                    witnessed = Some(tree.note);
+                }
             }
             _ => {
                 return LogVerdict::RestoreUnconfirmed {

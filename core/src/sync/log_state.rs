@@ -392,8 +392,9 @@ impl Device {
             // An answer taken: a restore refused before is no longer pending.
             (META_LOG_RESTORE_UNCONFIRMED, &[]),
         ];
-        // A restore no witness confirmed is kept for staff, and so is a confirmed one that
-        // went back: edits counted stored on a proof alone may be among what it lost. One
+        // Every restore is kept for staff, confirmed by the witnesses or not: edits counted
+        // stored on a proof alone (never held back for the witness) may be among what it
+        // lost, whether the log went back or was replaced by a larger other history. One
         // not yet acknowledged keeps the size the log first went back from: staff must hear
         // of the whole loss. The one merged is the one the swap below still finds.
         let pending = self
@@ -402,7 +403,7 @@ impl Device {
             .meta(META_LOG_RESTORE)?
             .filter(|b| !b.is_empty());
         let restore_bytes = match &checked.restored {
-            Some(restore) if !restore.witnessed || restore.from > restore.to => {
+            Some(restore) => {
                 let first_from = match &pending {
                     Some(bytes) => ciborium::from_reader::<LogRestore, _>(bytes.as_slice())
                         .map_or(restore.from, |r| r.from),

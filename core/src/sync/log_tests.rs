@@ -891,6 +891,35 @@ fn with_a_pinned_witness_a_restore_is_refused_until_the_witness_cosigned_the_res
     );
 }
 
+/// A tablet that requires witnesses but holds no tree they cosigned yet (just enrolled, or
+/// its witnesses replaced) takes a restore as a tablet without witnesses does: kept for staff
+/// to acknowledge, never refused for good (no cosignature could ever be "later" than one it
+/// does not hold).
+#[test]
+fn a_restore_before_any_witnessed_tree_is_kept_for_staff_not_refused_for_good() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = kiosk(&dir, 1);
+    device
+        .require_witnesses(&[witness_signer(5).verifier().to_string()])
+        .expect("pins");
+    let relay = LoggingRelay::new(&device);
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!(report.awaiting_witness, 1);
+    assert_eq!(device.witnessed_checkpoint().expect("reads"), None);
+    relay.cosign(Some(Cosign::Shown {
+        time: NOW_SECS - 60,
+    }));
+    relay.lie(Lie::Restored(back_to_two(&relay)));
+    let report = sync_once(&device, &relay).expect("taken, not refused");
+    assert!(report.log_restored);
+    let kept = device
+        .log_restore()
+        .expect("reads")
+        .expect("kept for staff");
+    assert!(kept.to < kept.from, "{kept:?}");
+    assert_eq!(device.unconfirmed_log_restore().expect("reads"), None);
+}
+
 /// How far back [`Lie::Restored`] must go for the next answer to show 2 leaves.
 fn back_to_two(relay: &LoggingRelay) -> u64 {
     let state = relay.state.lock().expect("state");
