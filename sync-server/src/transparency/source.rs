@@ -176,20 +176,26 @@ mod tests {
                 root(&StoreSubtrees(&store), size).expect("root"),
                 "root at {size}"
             );
-            for index in 0..size {
-                assert_eq!(
-                    inclusion_proof(&cached, index, size).expect("proof"),
-                    inclusion_proof(&StoreSubtrees(&store), index, size).expect("proof"),
-                    "inclusion of {index} in {size}"
-                );
-            }
-            for old in 1..size {
-                assert_eq!(
-                    consistency_proof(&cached, old, size).expect("proof"),
-                    consistency_proof(&StoreSubtrees(&store), old, size).expect("proof"),
-                    "consistency {old} → {size}"
-                );
-            }
+            same_proofs(&cached, &store, size, "");
+        }
+    }
+
+    /// Every inclusion and consistency proof at `size` from `cached` is the uncached
+    /// store's (`what` says which cache, in a failure).
+    fn same_proofs(cached: &CachedSubtrees<'_>, store: &SqliteStore, size: u64, what: &str) {
+        for index in 0..size {
+            assert_eq!(
+                inclusion_proof(cached, index, size).expect("proof"),
+                inclusion_proof(&StoreSubtrees(store), index, size).expect("proof"),
+                "inclusion of {index} in {size}{what}"
+            );
+        }
+        for old in 1..size {
+            assert_eq!(
+                consistency_proof(cached, old, size).expect("proof"),
+                consistency_proof(&StoreSubtrees(store), old, size).expect("proof"),
+                "consistency {old} → {size}{what}"
+            );
         }
     }
 
@@ -201,20 +207,7 @@ mod tests {
         for limit in [1usize, 5, 17, 31, 40] {
             let cached = CachedSubtrees::with_limit(&store, limit);
             for size in [16u64, 33, 70] {
-                for index in 0..size {
-                    assert_eq!(
-                        inclusion_proof(&cached, index, size).expect("proof"),
-                        inclusion_proof(&StoreSubtrees(&store), index, size).expect("proof"),
-                        "inclusion of {index} in {size} with room for {limit}"
-                    );
-                }
-                for old in 1..size {
-                    assert_eq!(
-                        consistency_proof(&cached, old, size).expect("proof"),
-                        consistency_proof(&StoreSubtrees(&store), old, size).expect("proof"),
-                        "consistency {old} → {size} with room for {limit}"
-                    );
-                }
+                same_proofs(&cached, &store, size, &format!(" with room for {limit}"));
             }
         }
     }
