@@ -3979,7 +3979,7 @@ class SyncSummary:
     """
     What one sync achieved.
 """
-    def __init__(self, *, requests:int, received:int, quarantined:int, refused:typing.List[RefusedRecord], relay_journal:typing.Optional[JournalSummary], wipe_requested:bool, erased:int, resent:int, event_updated:bool, pulled:int, edits_stored:int, removed:int, unlock_received:bool, skipped:int):
+    def __init__(self, *, requests:int, received:int, quarantined:int, refused:typing.List[RefusedRecord], relay_journal:typing.Optional[JournalSummary], wipe_requested:bool, erased:int, resent:int, event_updated:bool, pulled:int, edits_stored:int, removed:int, unlock_received:bool, skipped:int, log_unproven:int, log_unproven_message:typing.Optional[LocalizedText]):
         self.requests = requests
         self.received = received
         self.quarantined = quarantined
@@ -3994,12 +3994,14 @@ class SyncSummary:
         self.removed = removed
         self.unlock_received = unlock_received
         self.skipped = skipped
+        self.log_unproven = log_unproven
+        self.log_unproven_message = log_unproven_message
         
         
 
     
     def __str__(self):
-        return "SyncSummary(requests={}, received={}, quarantined={}, refused={}, relay_journal={}, wipe_requested={}, erased={}, resent={}, event_updated={}, pulled={}, edits_stored={}, removed={}, unlock_received={}, skipped={})".format(self.requests, self.received, self.quarantined, self.refused, self.relay_journal, self.wipe_requested, self.erased, self.resent, self.event_updated, self.pulled, self.edits_stored, self.removed, self.unlock_received, self.skipped)
+        return "SyncSummary(requests={}, received={}, quarantined={}, refused={}, relay_journal={}, wipe_requested={}, erased={}, resent={}, event_updated={}, pulled={}, edits_stored={}, removed={}, unlock_received={}, skipped={}, log_unproven={}, log_unproven_message={})".format(self.requests, self.received, self.quarantined, self.refused, self.relay_journal, self.wipe_requested, self.erased, self.resent, self.event_updated, self.pulled, self.edits_stored, self.removed, self.unlock_received, self.skipped, self.log_unproven, self.log_unproven_message)
     def __eq__(self, other):
         if self.requests != other.requests:
             return False
@@ -4029,6 +4031,10 @@ class SyncSummary:
             return False
         if self.skipped != other.skipped:
             return False
+        if self.log_unproven != other.log_unproven:
+            return False
+        if self.log_unproven_message != other.log_unproven_message:
+            return False
         return True
 
 class _UniffiFfiConverterTypeSyncSummary(_UniffiConverterRustBuffer):
@@ -4049,6 +4055,8 @@ class _UniffiFfiConverterTypeSyncSummary(_UniffiConverterRustBuffer):
             removed=_UniffiFfiConverterUInt64.read(buf),
             unlock_received=_UniffiFfiConverterBoolean.read(buf),
             skipped=_UniffiFfiConverterUInt64.read(buf),
+            log_unproven=_UniffiFfiConverterUInt64.read(buf),
+            log_unproven_message=_UniffiFfiConverterOptionalTypeLocalizedText.read(buf),
         )
 
     @staticmethod
@@ -4067,6 +4075,8 @@ class _UniffiFfiConverterTypeSyncSummary(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt64.check_lower(value.removed)
         _UniffiFfiConverterBoolean.check_lower(value.unlock_received)
         _UniffiFfiConverterUInt64.check_lower(value.skipped)
+        _UniffiFfiConverterUInt64.check_lower(value.log_unproven)
+        _UniffiFfiConverterOptionalTypeLocalizedText.check_lower(value.log_unproven_message)
 
     @staticmethod
     def write(value, buf):
@@ -4084,6 +4094,8 @@ class _UniffiFfiConverterTypeSyncSummary(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt64.write(value.removed, buf)
         _UniffiFfiConverterBoolean.write(value.unlock_received, buf)
         _UniffiFfiConverterUInt64.write(value.skipped, buf)
+        _UniffiFfiConverterUInt64.write(value.log_unproven, buf)
+        _UniffiFfiConverterOptionalTypeLocalizedText.write(value.log_unproven_message, buf)
 
 
 

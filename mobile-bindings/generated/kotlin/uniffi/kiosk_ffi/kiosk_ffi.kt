@@ -6020,6 +6020,17 @@ data class SyncSummary (
     var `unlockReceived`: kotlin.Boolean
     , 
     var `skipped`: kotlin.ULong
+    , 
+    /**
+     * Registrations or edits the relay stored but did not prove in its transparency log:
+     * not received (edits not stored), kept on the tablet and sent again next sync.
+     */
+    var `logUnproven`: kotlin.ULong
+    , 
+    /**
+     * What to tell staff of `log_unproven`, the core's words; `None` when it is 0.
+     */
+    var `logUnprovenMessage`: LocalizedText?
     
 ){
     
@@ -6050,6 +6061,8 @@ public object FfiConverterTypeSyncSummary: FfiConverterRustBuffer<SyncSummary> {
             FfiConverterULong.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterOptionalTypeLocalizedText.read(buf),
         )
     }
 
@@ -6067,7 +6080,9 @@ public object FfiConverterTypeSyncSummary: FfiConverterRustBuffer<SyncSummary> {
             FfiConverterULong.allocationSize(value.`editsStored`) +
             FfiConverterULong.allocationSize(value.`removed`) +
             FfiConverterBoolean.allocationSize(value.`unlockReceived`) +
-            FfiConverterULong.allocationSize(value.`skipped`)
+            FfiConverterULong.allocationSize(value.`skipped`) +
+            FfiConverterULong.allocationSize(value.`logUnproven`) +
+            FfiConverterOptionalTypeLocalizedText.allocationSize(value.`logUnprovenMessage`)
     )
 
     override fun write(value: SyncSummary, buf: ByteBuffer) {
@@ -6085,6 +6100,8 @@ public object FfiConverterTypeSyncSummary: FfiConverterRustBuffer<SyncSummary> {
             FfiConverterULong.write(value.`removed`, buf)
             FfiConverterBoolean.write(value.`unlockReceived`, buf)
             FfiConverterULong.write(value.`skipped`, buf)
+            FfiConverterULong.write(value.`logUnproven`, buf)
+            FfiConverterOptionalTypeLocalizedText.write(value.`logUnprovenMessage`, buf)
     }
 }
 
