@@ -601,6 +601,8 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_staffmode_require_witnesses() != 17188:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_kiosk_ffi_checksum_method_staffmode_required_witnesses() != 34038:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_staffmode_set_status() != 60086:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_staffmode_verify_journal() != 21397:
@@ -770,6 +772,9 @@ _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_registrations.restype = ct
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_require_witnesses.argtypes = (
 )
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_require_witnesses.restype = ctypes.c_uint16
+_UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_required_witnesses.argtypes = (
+)
+_UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_required_witnesses.restype = ctypes.c_uint16
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_set_status.argtypes = (
 )
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_set_status.restype = ctypes.c_uint16
@@ -1027,6 +1032,11 @@ _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_require_witnesses.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_require_witnesses.restype = None
+_UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_required_witnesses.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_required_witnesses.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_set_status.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -5228,6 +5238,12 @@ class StaffModeProtocol(typing.Protocol):
         before (at enrollment or by an earlier call). A key that does not read is refused.
 """
         raise NotImplementedError
+    def required_witnesses(self, ) -> typing.List[str]:
+        """
+        The witnesses' verifier keys (vkey text) this tablet requires now, in the order
+        pinned; empty: none. What `require_witnesses` replaces.
+"""
+        raise NotImplementedError
     def set_status(self, registration_id: str,status: RecordStatus) -> None:
         raise NotImplementedError
     def verify_journal(self, ) -> JournalSummary:
@@ -5452,6 +5468,22 @@ class StaffMode(StaffModeProtocol):
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
             _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_require_witnesses,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def required_witnesses(self, ) -> typing.List[str]:
+        """
+        The witnesses' verifier keys (vkey text) this tablet requires now, in the order
+        pinned; empty: none. What `require_witnesses` replaces.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceString.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeKioskError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_required_witnesses,
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)

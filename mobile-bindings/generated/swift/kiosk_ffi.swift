@@ -1716,6 +1716,12 @@ public protocol StaffModeProtocol: AnyObject, Sendable {
      */
     func requireWitnesses(witnessKeys: [String]) throws 
     
+    /**
+     * The witnesses' verifier keys (vkey text) this tablet requires now, in the order
+     * pinned; empty: none. What `require_witnesses` replaces.
+     */
+    func requiredWitnesses() throws  -> [String]
+    
     func setStatus(registrationId: String, status: RecordStatus) throws 
     
     /**
@@ -1916,6 +1922,19 @@ open func requireWitnesses(witnessKeys: [String])throws   {try rustCallWithError
         FfiConverterSequenceString.lower(witnessKeys),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * The witnesses' verifier keys (vkey text) this tablet requires now, in the order
+     * pinned; empty: none. What `require_witnesses` replaces.
+     */
+open func requiredWitnesses()throws  -> [String]  {
+    return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeKioskError_lift) {
+        uniffiCallStatus in
+    uniffi_kiosk_ffi_fn_method_staffmode_required_witnesses(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
 open func setStatus(registrationId: String, status: RecordStatus)throws   {try rustCallWithError(FfiConverterTypeKioskError_lift) {
@@ -6198,6 +6217,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kiosk_ffi_checksum_method_staffmode_require_witnesses() != 17188) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kiosk_ffi_checksum_method_staffmode_required_witnesses() != 34038) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kiosk_ffi_checksum_method_staffmode_set_status() != 60086) {

@@ -858,6 +858,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_kiosk_ffi_checksum_method_staffmode_require_witnesses(
     ): Int
+    external fun uniffi_kiosk_ffi_checksum_method_staffmode_required_witnesses(
+    ): Int
     external fun uniffi_kiosk_ffi_checksum_method_staffmode_set_status(
     ): Int
     external fun uniffi_kiosk_ffi_checksum_method_staffmode_verify_journal(
@@ -1003,6 +1005,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_kiosk_ffi_fn_method_staffmode_require_witnesses(`ptr`: Long,`witnessKeys`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_kiosk_ffi_fn_method_staffmode_required_witnesses(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_kiosk_ffi_fn_method_staffmode_set_status(`ptr`: Long,`registrationId`: RustBuffer.ByValue,`status`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_kiosk_ffi_fn_method_staffmode_verify_journal(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1272,6 +1276,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kiosk_ffi_checksum_method_staffmode_require_witnesses() and 0xFFFF) != 17188) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kiosk_ffi_checksum_method_staffmode_required_witnesses() and 0xFFFF) != 34038) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kiosk_ffi_checksum_method_staffmode_set_status() and 0xFFFF) != 60086) {
@@ -3397,6 +3404,12 @@ public interface StaffModeInterface {
      */
     fun `requireWitnesses`(`witnessKeys`: List<kotlin.String>)
     
+    /**
+     * The witnesses' verifier keys (vkey text) this tablet requires now, in the order
+     * pinned; empty: none. What `require_witnesses` replaces.
+     */
+    fun `requiredWitnesses`(): List<kotlin.String>
+    
     fun `setStatus`(`registrationId`: kotlin.String, `status`: RecordStatus)
     
     /**
@@ -3701,6 +3714,24 @@ open class StaffMode: Disposable, AutoCloseable, StaffModeInterface
 }
     }
     
+    
+
+    
+    /**
+     * The witnesses' verifier keys (vkey text) this tablet requires now, in the order
+     * pinned; empty: none. What `require_witnesses` replaces.
+     */
+    @Throws(KioskException::class)override fun `requiredWitnesses`(): List<kotlin.String> {
+            return FfiConverterSequenceString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(KioskException) { _status ->
+    UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_required_witnesses(
+        it,
+        _status)
+}
+    }
+    )
+    }
     
 
     
