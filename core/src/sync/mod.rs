@@ -10,7 +10,9 @@
 //! ([`log_check`]); once the tablet pins a log key, a capture counts as received (stored or
 //! kept apart for HR review), and a staff edit's change as stored, only with a proven leaf
 //! about exactly that change (and, with witnesses pinned, a capture only inside a tree they
-//! cosigned). A fork stops the tablet for good ([`log_state`]).
+//! cosigned). A fork stops the tablet for good ([`log_state`]). A restore of the relay's
+//! log (it went back, or was replaced) sends again what it may have lost: received
+//! captures of the old epoch, and a staff tablet's edits counted stored.
 
 mod deadline;
 mod log_check;
