@@ -230,6 +230,17 @@ impl<T: DocumentContent> Document<T> {
             .collect()
     }
 
+    /// The hashes of the changes `author` made, in causal order.
+    pub fn change_hashes_by(&mut self, author: &VerifyingKey) -> Vec<[u8; 32]> {
+        let actor = actor_id(author);
+        self.doc
+            .get_changes_meta(&[])
+            .iter()
+            .filter(|c| *c.actor == actor)
+            .map(|c| c.hash.0)
+            .collect()
+    }
+
     /// The changes `hash` depends on (empty for a document's first change).
     pub fn change_deps(&mut self, hash: &ChangeHash) -> Vec<ChangeHash> {
         self.doc

@@ -294,6 +294,12 @@ impl StaffSession {
         self.device.require_witnesses(vkeys)
     }
 
+    /// The witnesses' verifier keys this tablet requires ([`Device::witness_keys`]); empty:
+    /// none.
+    pub fn required_witnesses(&self) -> Result<Vec<String>> {
+        self.device.witness_keys()
+    }
+
     /// The restore of the relay's log staff have not acknowledged yet, if any
     /// ([`Device::log_restore`]).
     pub fn log_restore(&self) -> Result<Option<crate::sync::LogRestore>> {

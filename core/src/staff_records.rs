@@ -299,6 +299,39 @@ impl Device {
         Ok(())
     }
 
+    /// After the relay's log went back or was replaced (a restore): every change this
+    /// tablet made to a registration it holds is unsent again, so edits counted stored on a
+    /// leaf the restored log may lack (or that the tablet can no longer trust) are sent
+    /// again, as captures are. The tablet keeps no leaf index per change, so it sends all
+    /// its own: the relay answers a change it still holds with its leaves. Dependencies
+    /// first (causal order). Returns how many registrations got changes back to send.
+    pub(crate) fn requeue_own_edits(&self, now: Timestamp) -> Result<u64> {
+        let mut inner = self.lock()?;
+        let author = self.identity_key();
+        let mut rows = Vec::new();
+        for mut row in inner.store.all_pulled()? {
+            let mut doc = self.open_record(&row)?;
+            let own = doc.change_hashes_by(&author);
+            if own.iter().all(|h| row.unsent.contains(h)) {
+                continue;
+            }
+            // Unsent ones this document lacks (none are expected) stay, last.
+            let rest: Vec<[u8; 32]> = row
+                .unsent
+                .iter()
+                .filter(|h| !own.contains(h))
+                .copied()
+                .collect();
+            row.unsent = own;
+            row.unsent.extend(rest);
+            rows.push(row);
+        }
+        if !rows.is_empty() {
+            inner.store.put_pulled(&rows, &[], &[], &[], now.millis())?;
+        }
+        Ok(rows.len() as u64)
+    }
+
     /// How many registrations hold changes of this tablet the relay lacks.
     pub fn unsent_edit_count(&self) -> Result<u64> {
         Ok(self.lock()?.store.unsent_edit_count()?)

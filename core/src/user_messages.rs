@@ -366,14 +366,14 @@ pub fn witnesses_offered_message() -> Localized {
 pub fn log_unproven_message(records: u64) -> Localized {
     Localized::new(
         format!(
-            "{records} anmälning(ar) eller ändring(ar) har reläet sparat men inte bevisat i sin \
-             logg, så de ligger kvar här och skickas igen. Reläet behöver uppdateras: \
-             kontakta IT."
+            "{records} anmälning(ar) eller ändring(ar) är sparade hos reläet men ännu inte \
+             bevisade i reläets logg. De ligger kvar på surfplattan och skickas igen. Om det \
+             inte går över behöver reläet uppdateras: kontakta IT."
         ),
         format!(
-            "The relay stored {records} registration(s) or edit(s) but did not prove them in \
-             its log, so they stay here and are sent again. The relay needs updating: contact \
-             IT."
+            "{records} registration(s) or edit(s) are stored at the relay but not yet proven \
+             in the relay's log. They stay on this tablet and will be sent again. If this \
+             lasts, the relay needs updating: contact IT."
         ),
     )
 }

@@ -75,6 +75,12 @@ impl StaffMode {
         self.with(|s| s.require_witnesses(&witness_keys))
     }
 
+    /// The witnesses' verifier keys (vkey text) this tablet requires now, in the order
+    /// pinned; empty: none. What `require_witnesses` replaces.
+    pub fn required_witnesses(&self) -> Result<Vec<String>, KioskError> {
+        self.with(|s| s.required_witnesses())
+    }
+
     /// A restore of the relay's log that no witness confirmed and staff have not
     /// acknowledged yet: show it (its `message`) with an acknowledge button whatever
     /// `hand_back` says. `None` otherwise.

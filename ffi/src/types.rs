@@ -592,6 +592,11 @@ pub struct SyncSummary {
     pub removed: u64,
     pub unlock_received: bool,
     pub skipped: u64,
+    /// Registrations or edits the relay stored but did not prove in its transparency log:
+    /// not received (edits not stored), kept on the tablet and sent again next sync.
+    pub log_unproven: u64,
+    /// What to tell staff of `log_unproven`, the core's words; `None` when it is 0.
+    pub log_unproven_message: Option<LocalizedText>,
 }
 
 impl From<kiosk_core::sync::SyncReport> for SyncSummary {
@@ -618,6 +623,10 @@ impl From<kiosk_core::sync::SyncReport> for SyncSummary {
             removed: report.removed,
             unlock_received: report.unlock_received,
             skipped: report.skipped,
+            log_unproven: report.log_unproven,
+            log_unproven_message: (report.log_unproven > 0).then(|| {
+                kiosk_core::user_messages::log_unproven_message(report.log_unproven).into()
+            }),
         }
     }
 }

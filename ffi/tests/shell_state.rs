@@ -314,3 +314,34 @@ async fn the_overview_says_why_a_kiosk_is_not_safe_to_hand_back_and_what_staff_s
     assert!(!refused.safe_to_hand_back);
     assert!(refused.hand_back_advice.en.contains("enroll it again"));
 }
+
+/// Records the relay stored but did not prove in its log reach the shells in the sync
+/// summary, counted and with the core's words in both languages, which a recruiter reads
+/// as "stored, not proven yet, sent again"; a sync without them carries no text.
+#[test]
+fn the_sync_summary_tells_staff_of_records_stored_but_not_yet_proven_in_the_relays_log() {
+    let report = kiosk_core::sync::SyncReport {
+        received: 1,
+        log_unproven: 2,
+        ..kiosk_core::sync::SyncReport::default()
+    };
+    let summary = SyncSummary::from(report);
+    assert_eq!((summary.received, summary.log_unproven), (1, 2));
+    let text = summary.log_unproven_message.expect("a text");
+    assert!(
+        text.en.starts_with("2 registration(s)")
+            && text.en.contains("not yet proven")
+            && text.en.contains("sent again"),
+        "{}",
+        text.en
+    );
+    assert!(
+        text.sv.starts_with("2 anmälning(ar)")
+            && text.sv.contains("inte bevisade")
+            && text.sv.contains("skickas igen"),
+        "{}",
+        text.sv
+    );
+    let quiet = SyncSummary::from(kiosk_core::sync::SyncReport::default());
+    assert_eq!((quiet.log_unproven, quiet.log_unproven_message), (0, None));
+}

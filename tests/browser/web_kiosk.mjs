@@ -452,6 +452,8 @@ const STAFF = {
   pin: 'PIN-kod',
   open: 'Öppna personalläget',
   syncNow: 'Synkronisera nu',
+  witnessKeys: 'Vittnenas verifieringsnycklar, en per rad',
+  requireWitnesses: 'Kräv de här vittnena',
 };
 const STAFF_PIN = '482913';
 const WRONG_PIN = '590317';
@@ -540,6 +542,18 @@ async function staffMode(browser) {
   check(!(await everything()).includes(STAFF_PIN), 'the PIN is not on the staff page');
   await staffInEveryCombo(page, '13', 'staff-kiosk');
   pass('staff_right_pin_shows_counts_journal_and_hand_back');
+
+  // The witness form: a key the core cannot read is refused on the field, naming its
+  // line, and nothing is required (a key that reads would hold every later capture back).
+  await page.getByLabel(STAFF.witnessKeys, { exact: true }).fill('inte en nyckel');
+  await page.getByRole('button', { name: STAFF.requireWitnesses }).click();
+  const keyError = page.locator('#error-witness_keys');
+  await keyError.waitFor();
+  check((await keyError.textContent()).includes('nyckel 1 är inte'), 'the refused key is named by its line');
+  check((await page.getByLabel(STAFF.witnessKeys, { exact: true }).getAttribute('aria-invalid')) === 'true', 'the field is marked invalid');
+  check((await page.textContent('#witnesses')).includes('kräver inga vittnen nu'), 'no witness is required');
+  await screen(page, '13w', 'staff-witness-refused', 'sv', 'desk');
+  pass('staff_witness_form_refuses_a_key_it_cannot_read_on_the_field');
 
   // Sync now: the page reloads itself while the sync runs; then it shows the last success.
   await page.getByRole('button', { name: STAFF.syncNow }).click();

@@ -8,7 +8,8 @@
 //!
 //! A staff tablet's edit counts stored only with proven leaves bound to its changes: when
 //! the relay stored it but the answer was lost, the edit goes again and the relay answers
-//! with the leaves it wrote the first time.
+//! with the leaves it wrote the first time; when the relay is restored from a backup taken
+//! before the edit, the edit goes again and the restored relay stores and proves it anew.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -295,4 +296,104 @@ async fn a_staff_edit_sent_again_after_a_lost_answer_is_proven_by_its_first_leav
     })
     .await
     .expect("test body");
+}
+
+/// A relay (real, SQLite) restored from a backup taken before a staff tablet's edit: the
+/// tablet counted the edit stored on its proven leaves, the restored relay lacks both the
+/// edit and the leaves. The next sync sees the log went back in a new epoch, sends the edit
+/// again in the same sync, and the restored relay stores and proves it anew; staff still
+/// hear of the restore.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staff_edit_the_relay_lost_in_a_restore_is_sent_again_and_proven_by_the_restored_relay() {
+    use kiosk_sync_server::storage::SqliteStore;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let demo = demo_store(Backend::Sqlite, dir.path()).await;
+    let store = demo.store.clone();
+    let sqlite = demo.sqlite.clone().expect("a SQLite store");
+    let state = state_with_log_key(demo, dir.path());
+    let relay = TestRelay::start(state).await;
+    let url = relay.url();
+    let backup = dir.path().join("before-the-edit.sqlite3");
+    let (staff, before) = {
+        let backup = backup.clone();
+        tokio::task::spawn_blocking(move || {
+            let transport = HttpTransport::new(&url);
+            let kiosk = tablet();
+            kiosk
+                .device
+                .enroll(
+                    &demo_code(store.as_ref(), EnrolledRole::Kiosk, 1, 3_600_000),
+                    &transport,
+                )
+                .expect("kiosk enrolls");
+            kiosk_core::generator::capture_generated(&kiosk.device, 1, 4).expect("captures");
+            assert_eq!(
+                sync_now(&kiosk.device, &transport).expect("syncs").received,
+                1
+            );
+            let staff = staff_tablet();
+            staff
+                .device
+                .enroll(&staff_code(store.as_ref(), "anna"), &transport)
+                .expect("staff tablet enrolls");
+            sync_now(&staff.device, &transport).expect("pulls");
+            let before = store.log_tip().expect("tip").size;
+            sqlite.backup(&backup).expect("backs up");
+            let id = staff_session(&staff).registrations().expect("lists")[0]
+                .registration
+                .id
+                .clone();
+            staff_session(&staff)
+                .add_note(&id, "Ring på måndag", kiosk_core::ids::Timestamp::now())
+                .expect("noted");
+            let report = sync_now(&staff.device, &transport).expect("syncs");
+            assert_eq!(report.edits_stored, 1, "stored and proven");
+            assert!(store.log_tip().expect("tip").size > before);
+            (staff, before)
+        })
+        .await
+        .expect("before the restore")
+    };
+    relay.stop().await.expect("stops");
+    let database = dir.path().join("relay.sqlite3");
+    tokio::task::spawn_blocking(move || {
+        SqliteStore::restore(&backup, &database, kiosk_sync_server::now_ms()).expect("restores")
+    })
+    .await
+    .expect("restored");
+    let restored: Arc<dyn kiosk_sync_server::storage::RelayStore> =
+        Arc::new(SqliteStore::open(&dir.path().join("relay.sqlite3")).expect("opens"));
+    let keys = kiosk_sync_server::keys::RelayKeys::load_or_create(dir.path()).expect("keys");
+    let mut state = AppState::new(restored.clone(), keys);
+    state.log_key = Arc::new(LogKey::load_or_create(dir.path(), None).expect("log key"));
+    let relay = TestRelay::start(state).await;
+    let url = relay.url();
+    tokio::task::spawn_blocking(move || {
+        assert_eq!(
+            restored.log_tip().expect("tip").size,
+            before,
+            "the edit's leaves are gone"
+        );
+        let transport = HttpTransport::new(&url);
+        let report = sync_now(&staff.device, &transport).expect("syncs");
+        assert!(report.log_restored, "the log went back");
+        assert_eq!(report.resent, 1, "the edited registration goes again");
+        assert_eq!(
+            report.edits_stored, 1,
+            "stored and proven by the restored relay"
+        );
+        assert_eq!(staff.device.unsent_edit_count().expect("counts"), 0);
+        assert!(
+            restored.log_tip().expect("tip").size > before,
+            "logged anew"
+        );
+        assert_eq!(staff.device.log_fork().expect("reads"), None);
+        assert!(matches!(
+            staff.device.hand_back().expect("reads"),
+            HandBack::LogRestored { .. }
+        ));
+    })
+    .await
+    .expect("after the restore");
+    relay.stop().await.expect("stops");
 }

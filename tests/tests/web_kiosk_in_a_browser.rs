@@ -186,12 +186,13 @@ fn checks() -> Vec<String> {
     checks
 }
 
-/// Staff mode, after the visitors: the first PIN, a wrong PIN, the right one, sync now, and
-/// the lock that a visitor screen brings.
+/// Staff mode, after the visitors: the first PIN, a wrong PIN, the right one, a witness key
+/// refused, sync now, and the lock that a visitor screen brings.
 const STAFF_CHECKS: &[&str] = &[
     "staff_setup_sets_the_pin_and_passes_axe",
     "staff_wrong_pin_is_refused_with_attempts_left_never_echoed",
     "staff_right_pin_shows_counts_journal_and_hand_back",
+    "staff_witness_form_refuses_a_key_it_cannot_read_on_the_field",
     "staff_sync_now_reports_the_last_success",
     "staff_mode_locks_when_a_visitor_screen_is_shown",
 ];

@@ -1340,3 +1340,121 @@ async fn acknowledging_a_restore_clears_only_the_one_staff_were_shown() {
         page.body
     );
 }
+
+/// A witness's verifier key (C2SP vkey text), as IT hands it to staff.
+fn witness_vkey(name: &str, seed: u8) -> String {
+    kiosk_core::tlog::cosignature::CosignatureSigner::new(
+        name,
+        &ed25519_dalek::SigningKey::from_bytes(&[seed; 32]),
+    )
+    .expect("a witness")
+    .verifier()
+    .to_string()
+}
+
+/// Staff set the witnesses the tablet requires in a form of the staff home (as the CLI's
+/// `require-witnesses` does): only in the open session; none, a key the core cannot read
+/// (named by its line) or more than 16 are refused in both languages, marked on the field,
+/// and change nothing; keys pasted with blank lines and spaces are taken, and the form then
+/// shows the ones required.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_set_the_required_witnesses_in_a_form_that_refuses_keys_it_cannot_read() {
+    let relay = kiosk_tests::file_relay().await;
+    let kiosk = Kiosk::new(DeviceRole::Kiosk, None, IDLE);
+    kiosk.set_up(&kiosk_qr_text(&relay)).await;
+    let token = kiosk.unlock().await;
+    let page = kiosk.get("/staff?lang=en").await;
+    assert!(
+        page.body.contains("action=\"/staff/witnesses\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("This tablet requires no witnesses now."),
+        "{}",
+        page.body
+    );
+    let (first, second) = (
+        witness_vkey("witness.example/one", 5),
+        witness_vkey("witness.example/two", 6),
+    );
+    let post = |lang: &'static str, keys: String, token: Option<String>| {
+        let kiosk = &kiosk;
+        async move {
+            let mut form = vec![("lang", lang.to_owned()), ("witness_keys", keys)];
+            if let Some(token) = token {
+                form.push(("token", token));
+            }
+            let form: Vec<(&str, &str)> = form.iter().map(|(n, v)| (*n, v.as_str())).collect();
+            kiosk.post("/staff/witnesses", &form).await
+        }
+    };
+    // Without the session's token nothing is set.
+    let refused = post("en", first.clone(), None).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    let many: Vec<String> = (0..17)
+        .map(|n| witness_vkey(&format!("witness.example/w{n}"), n + 10))
+        .collect();
+    for (lang, keys, words) in [
+        ("en", "  \n\n".to_owned(), "no key was given"),
+        ("sv", String::new(), "ingen nyckel angavs"),
+        (
+            "en",
+            format!("{first}\nwitness.example/two+0000"),
+            "key 2 is not a witness verifier key",
+        ),
+        (
+            "sv",
+            format!("not a key\n{first}"),
+            "nyckel 1 är inte ett vittnes verifieringsnyckel",
+        ),
+        (
+            "en",
+            many.join("\n"),
+            "17 keys were given, at most 16 can be required",
+        ),
+    ] {
+        let answer = post(lang, keys, Some(token.clone())).await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+        let to = answer.location.expect("a redirect");
+        let page = kiosk.get(&to).await;
+        assert!(page.body.contains(words), "{lang} {words}: {}", page.body);
+        assert!(
+            page.body.contains("id=\"error-witness_keys\""),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("aria-invalid=\"true\""), "{}", page.body);
+        let page = kiosk.get(&format!("/staff?lang={lang}")).await;
+        assert!(
+            page.body.contains("requires no witnesses now")
+                || page.body.contains("kräver inga vittnen nu"),
+            "nothing was set: {}",
+            page.body
+        );
+    }
+    let answer = post(
+        "en",
+        format!("\n  {first}  \n\n{second}\n"),
+        Some(token.clone()),
+    )
+    .await;
+    let page = kiosk.get(&answer.location.expect("a redirect")).await;
+    assert!(
+        page.body.contains("The witnesses are saved"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("requires no witnesses now"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains(&format!("{first}\n{second}</textarea>")),
+        "the form shows the keys required, in order: {}",
+        page.body
+    );
+    let sv = kiosk.get("/staff?lang=sv").await;
+    assert!(sv.body.contains("Vittnen"), "{}", sv.body);
+}

@@ -78,8 +78,17 @@ enum Cosign {
 const NOW_SECS: u64 = 1_773_310_000;
 
 fn witness_signer(seed: u8) -> CosignatureSigner {
-    CosignatureSigner::new("witness.test/w", &SigningKey::from_bytes(&[seed; 32])).expect("name")
+    witness_named("witness.test/w", seed)
 }
+
+fn witness_named(name: &str, seed: u8) -> CosignatureSigner {
+    CosignatureSigner::new(name, &SigningKey::from_bytes(&[seed; 32])).expect("name")
+}
+
+/// The fake relay's witness of [`witness_signer`] with seed 5: the one tests pin by default.
+const FIRST_WITNESS: (&str, u8) = ("witness.test/w", 5);
+/// A second witness, under a name of its own.
+const SECOND_WITNESS: (&str, u8) = ("witness.test/second", 8);
 
 /// A relay with a log: every capture pushed gets one leaf per change, attributed to the
 /// tablet, and every answer carries the checkpoint, the consistency proof from the size
@@ -95,6 +104,8 @@ struct LoggingRelay {
 
 struct RelayState {
     tree: MemoryTree,
+    /// Every entry of the tree, in order: what a restore from a backup keeps a prefix of.
+    leaves: Vec<Vec<u8>>,
     lie: Lie,
     /// Leaves others append between answers, so the tree grows.
     others_per_answer: u64,
@@ -106,6 +117,8 @@ struct RelayState {
     epoch: [u8; 16],
     /// What the witness cosigned, if anything.
     cosign: Option<Cosign>,
+    /// The witnesses whose cosignatures the cosigned checkpoint carries (name, seed).
+    cosigners: Vec<(&'static str, u8)>,
     /// The leaf index of each change already logged, by document and change hash: a change
     /// sent again is answered with the leaf written when it was first stored.
     logged: HashMap<(String, [u8; 32]), u64>,
@@ -161,6 +174,7 @@ impl LoggingRelay {
             hashes,
             state: Mutex::new(RelayState {
                 tree: MemoryTree::new(),
+                leaves: Vec::new(),
                 lie: Lie::None,
                 others_per_answer: 3,
                 during: None,
@@ -169,6 +183,7 @@ impl LoggingRelay {
                 logged: HashMap::new(),
                 entries: HashMap::new(),
                 cosign: None,
+                cosigners: vec![FIRST_WITNESS],
                 quarantine: false,
                 quarantine_kind: 10,
                 edit_kind: 2,
@@ -190,10 +205,46 @@ impl LoggingRelay {
         self.state.lock().expect("state").lie = lie;
     }
 
+    /// The witnesses that cosign from now on (name, seed), each on the same tree.
+    fn cosigners(&self, cosigners: &[(&'static str, u8)]) {
+        self.state.lock().expect("state").cosigners = cosigners.to_vec();
+    }
+
+    /// Restored from a backup that holds the first `size` leaves: a new epoch, and every
+    /// leaf after them gone for good (a change sent again is logged anew), unlike
+    /// [`Lie::Restored`], which only shows an older tree once.
+    fn restore_to(&self, size: u64) {
+        let mut state = self.state.lock().expect("state");
+        state.leaves.truncate(size as usize);
+        state.tree = MemoryTree::from_entries(state.leaves.iter().map(Vec::as_slice));
+        state.logged.retain(|_, index| *index < size);
+        state.entries.retain(|index, _| *index < size);
+        state.epoch = [state.epoch[0].wrapping_add(1); 16];
+    }
+
+    /// Restored in a new epoch with another history of `size` leaves, none of them this
+    /// tablet's: a log no proof links to the one the tablet holds, however large.
+    fn replace_history(&self, size: u64) {
+        let mut state = self.state.lock().expect("state");
+        state.leaves = (0..size).map(|n| leaf(1, &[0xCC; 32], 5000 + n)).collect();
+        state.tree = MemoryTree::from_entries(state.leaves.iter().map(Vec::as_slice));
+        state.logged.clear();
+        state.entries.clear();
+        state.epoch = [state.epoch[0].wrapping_add(1); 16];
+    }
+
     fn checkpoint_of(&self, signer: &NoteSigner, size: u64, root: [u8; 32]) -> String {
         signer
             .sign(&Checkpoint::new(ORIGIN, size, root).to_body())
             .expect("signs")
+    }
+}
+
+impl RelayState {
+    /// Appends an entry to the log.
+    fn append(&mut self, entry: Vec<u8>) {
+        self.tree.push_entry(&entry);
+        self.leaves.push(entry);
     }
 }
 
@@ -217,7 +268,7 @@ impl Transport for LoggingRelay {
         let lie = state.lie;
         for n in 0..state.others_per_answer {
             let other = leaf(1, &[0xEE; 32], 1000 + state.tree.size() + n);
-            state.tree.push_entry(&other);
+            state.append(other);
         }
         let mut outcomes = Vec::new();
         let mut appended = Vec::new();
@@ -249,7 +300,7 @@ impl Transport for LoggingRelay {
                     None => {
                         let index = state.tree.size();
                         let bytes = change_leaf(kind, &push.doc_id, hash, &self.device, index);
-                        state.tree.push_entry(&bytes);
+                        state.append(bytes.clone());
                         state.entries.insert(index, bytes);
                         state.logged.insert(key, index);
                         index
@@ -291,7 +342,7 @@ impl Transport for LoggingRelay {
                 ),
                 _ => {}
             }
-            state.tree.push_entry(&bytes);
+            state.append(bytes.clone());
             state.entries.insert(index, bytes);
             if lie == Lie::SameChangeTwice {
                 appended.push((push, index, doc_id));
@@ -301,7 +352,8 @@ impl Transport for LoggingRelay {
         }
         let size = state.tree.size();
         let mut checkpoint = self.checkpoint_of(&self.log, size, state.tree.root());
-        let mut consistency = if request.log_size == 0 {
+        // None for a tablet holding a larger tree than a restored relay's.
+        let mut consistency = if request.log_size == 0 || request.log_size > size {
             Vec::new()
         } else {
             state
@@ -399,15 +451,22 @@ impl Transport for LoggingRelay {
             } else {
                 at
             };
-            let mut witness = witness_signer(5);
+            let mut witnesses: Vec<CosignatureSigner> = state
+                .cosigners
+                .iter()
+                .map(|(name, seed)| witness_named(name, *seed))
+                .collect();
             match lie {
                 // The witness saw other leaves at that size.
                 Lie::SplitView => root[0] ^= 1,
-                Lie::ForgedCosignature => witness = witness_signer(6),
+                Lie::ForgedCosignature => witnesses[0] = witness_signer(6),
                 _ => {}
             }
-            let note = self.checkpoint_of(&self.log, at, root);
-            cosigned = Some(Self::cosigned(&note, &witness, time));
+            let mut note = self.checkpoint_of(&self.log, at, root);
+            for witness in &witnesses {
+                note = Self::cosigned(&note, witness, time);
+            }
+            cosigned = Some(note);
             if at < shown {
                 cosigned_consistency = state.tree.consistency_proof(at, shown).expect("proof");
             }
@@ -1700,4 +1759,154 @@ fn a_staff_edit_proven_by_a_capture_leaf_is_a_fork() {
         "{error}"
     );
     assert_eq!(device.unsent_edit_count().expect("counts"), 1);
+}
+
+/// With two pinned witnesses, a capture counts received only once both cosigned one tree
+/// holding its leaf: one witness alone (either), or both on a tree from before the leaf,
+/// leave it waiting, sent again each sync.
+#[test]
+fn with_two_pinned_witnesses_a_capture_is_received_only_once_both_cosigned_a_tree_holding_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = kiosk(&dir, 1);
+    let (first, second) = (FIRST_WITNESS, SECOND_WITNESS);
+    device
+        .require_witnesses(&[
+            witness_named(first.0, first.1).verifier().to_string(),
+            witness_named(second.0, second.1).verifier().to_string(),
+        ])
+        .expect("pins");
+    let relay = LoggingRelay::new(&device);
+    relay.cosign(Some(Cosign::Shown {
+        time: NOW_SECS - 60,
+    }));
+    for alone in [first, second] {
+        relay.cosigners(&[alone]);
+        let report = sync_once(&device, &relay).expect("answered");
+        assert_eq!(
+            (report.received, report.awaiting_witness),
+            (0, 1),
+            "{alone:?} alone"
+        );
+        assert_eq!(device.witnessed_checkpoint().expect("reads"), None);
+    }
+    // Both, on a tree from before the capture's leaf (the relay logged 3 others first).
+    relay.cosigners(&[first, second]);
+    relay.cosign(Some(Cosign::At {
+        size: 3,
+        time: NOW_SECS - 60,
+    }));
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!((report.received, report.awaiting_witness), (0, 1));
+    let witnessed = device.witnessed_checkpoint().expect("reads").expect("kept");
+    assert_eq!(log_check::checkpoint_of(&witnessed).expect("reads").size, 3);
+    assert_eq!(
+        device.hand_back().expect("reads"),
+        HandBack::AwaitingWitness {
+            captures: 1,
+            unreceipted: 1
+        }
+    );
+    // Both, on a tree holding it: received.
+    relay.cosign(Some(Cosign::Shown {
+        time: NOW_SECS - 60,
+    }));
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!((report.received, report.awaiting_witness), (1, 0));
+    assert_eq!(device.hand_back().expect("reads"), HandBack::Safe);
+}
+
+/// A relay restored in a new epoch with another, larger history, which the witness
+/// cosigned after the tree the tablet holds: taken (the witness confirms it), the capture
+/// received in the old epoch sent again, and the restore kept for staff (hand-back says so,
+/// in words saying the log was replaced) until they acknowledge it, syncs between or not.
+#[test]
+fn a_witnessed_restore_to_a_larger_other_history_is_kept_for_staff_until_acknowledged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, relay) = witnessed(&dir, 1);
+    let held = device.log_checkpoint().expect("reads");
+    let from = held_size(&device);
+    relay.replace_history(from + 5);
+    relay.cosign(Some(Cosign::Shown {
+        time: NOW_SECS + 30,
+    }));
+    let report = sync_at(&device, &relay, NOW_SECS + 60).expect("confirmed by the witness");
+    assert!(report.log_restored);
+    assert_eq!(
+        report.resent, 1,
+        "the capture received before is sent again"
+    );
+    assert_eq!(report.received, 1, "and received in the other history");
+    assert_eq!(device.log_fork().expect("reads"), None, "not a fork");
+    assert_eq!(device.log_checkpoint_before_restore().expect("reads"), held);
+    let kept = device
+        .log_restore()
+        .expect("reads")
+        .expect("kept for staff");
+    assert_eq!(kept.from, from);
+    assert!(kept.to > kept.from, "a larger log: {kept:?}");
+    let restored = HandBack::LogRestored {
+        from: kept.from,
+        to: kept.to,
+    };
+    assert_eq!(device.hand_back().expect("reads"), restored);
+    let advice = crate::user_messages::hand_back_message(&restored);
+    assert!(advice.en.contains("replaced"), "{}", advice.en);
+    assert!(advice.sv.contains("ersatte"), "{}", advice.sv);
+    // Another sync changes nothing of it: staff must see it.
+    sync_at(&device, &relay, NOW_SECS + 90).expect("answered");
+    assert_eq!(device.log_restore().expect("reads"), Some(kept));
+    assert_eq!(device.hand_back().expect("reads"), restored);
+    assert!(
+        device
+            .acknowledge_log_restore(kept.at)
+            .expect("acknowledges")
+    );
+    assert_eq!(device.hand_back().expect("reads"), HandBack::Safe);
+}
+
+/// A staff edit counted stored, whose leaf a restore of the relay took away with the log
+/// (restored to a backup from before it), is sent again in the same sync and proven anew,
+/// as a capture received in the old epoch is; a new epoch whose log extends the held one
+/// sends nothing again.
+#[test]
+fn a_staff_edit_counted_stored_is_sent_again_and_proven_after_the_relay_restored_to_before_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = staff_with_an_edit(&dir);
+    let relay = LoggingRelay::new(&device);
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!(report.edits_stored, 1);
+    assert_eq!(device.unsent_edit_count().expect("counts"), 0);
+    let edit_leaves: Vec<u64> = {
+        let mut state = relay.state.lock().expect("state");
+        state.others_per_answer = 0;
+        state.logged.values().copied().collect()
+    };
+    assert_eq!(edit_leaves, vec![3], "logged after the 3 others");
+    // Restored from a backup as new as the tablet's view: nothing goes again.
+    relay.lie(Lie::NewEpoch);
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!((report.resent, report.edits_stored), (0, 0));
+    assert!(!report.log_restored);
+    // Restored from a backup holding only the 3 leaves before the edit.
+    relay.lie(Lie::None);
+    relay.restore_to(3);
+    let report = sync_once(&device, &relay).expect("answered");
+    assert!(report.log_restored);
+    assert_eq!(report.resent, 1, "the registration's edit goes again");
+    assert_eq!(
+        (report.requests, report.edits_stored),
+        (2, 1),
+        "pushed again in the same sync and proven"
+    );
+    assert_eq!(device.unsent_edit_count().expect("counts"), 0);
+    let state = relay.state.lock().expect("state");
+    assert_eq!(state.logged.values().copied().collect::<Vec<_>>(), vec![3]);
+    assert_eq!(state.tree.size(), 4, "logged anew in the restored log");
+    drop(state);
+    let restore = device
+        .log_restore()
+        .expect("reads")
+        .expect("kept for staff");
+    assert_eq!((restore.from, restore.to), (4, 3));
+    assert_eq!(device.log_fork().expect("reads"), None);
 }

@@ -10,7 +10,9 @@
 //! ([`log_check`]); once the tablet pins a log key, a capture counts as received (stored or
 //! kept apart for HR review), and a staff edit's change as stored, only with a proven leaf
 //! about exactly that change (and, with witnesses pinned, a capture only inside a tree they
-//! cosigned). A fork stops the tablet for good ([`log_state`]).
+//! cosigned). A fork stops the tablet for good ([`log_state`]). A restore of the relay's
+//! log (it went back, or was replaced) sends again what it may have lost: received
+//! captures of the old epoch, and a staff tablet's edits counted stored.
 
 mod deadline;
 mod log_check;
@@ -103,7 +105,9 @@ pub struct SyncReport {
     pub wipe_requested: bool,
     /// Sealed copies erased because a relay backup holds them (or the event ended long ago).
     pub erased: u64,
-    /// Received records sent again because the relay was restored from a backup.
+    /// Records sent again because the relay was restored from a backup: received captures
+    /// of another relay epoch, and (a staff tablet) registrations whose edits counted stored
+    /// go again after its log went back or was replaced.
     pub resent: u64,
     /// A new version of the event document arrived (a newly published form, say).
     pub event_updated: bool,
@@ -294,6 +298,11 @@ pub fn sync(
                 return Err(Error::LogFork { code });
             }
             log_check::LogVerdict::Checked(checked) => {
+                if checked.restored.is_some() {
+                    // Before the checkpoint is swapped: a crash between the two sees the
+                    // restore again and queues the same edits again, which is harmless.
+                    report.resent += device.requeue_own_edits(now())?;
+                }
                 if !device.swap_log_checkpoint(&held_log, &checked, now())? {
                     return Err(Error::LogChanged);
                 }

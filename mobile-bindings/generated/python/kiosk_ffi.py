@@ -601,6 +601,8 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_staffmode_require_witnesses() != 17188:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_kiosk_ffi_checksum_method_staffmode_required_witnesses() != 34038:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_staffmode_set_status() != 60086:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_kiosk_ffi_checksum_method_staffmode_verify_journal() != 21397:
@@ -770,6 +772,9 @@ _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_registrations.restype = ct
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_require_witnesses.argtypes = (
 )
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_require_witnesses.restype = ctypes.c_uint16
+_UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_required_witnesses.argtypes = (
+)
+_UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_required_witnesses.restype = ctypes.c_uint16
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_set_status.argtypes = (
 )
 _UniffiLib.uniffi_kiosk_ffi_checksum_method_staffmode_set_status.restype = ctypes.c_uint16
@@ -1027,6 +1032,11 @@ _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_require_witnesses.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_require_witnesses.restype = None
+_UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_required_witnesses.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_required_witnesses.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_set_status.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -3979,7 +3989,7 @@ class SyncSummary:
     """
     What one sync achieved.
 """
-    def __init__(self, *, requests:int, received:int, quarantined:int, refused:typing.List[RefusedRecord], relay_journal:typing.Optional[JournalSummary], wipe_requested:bool, erased:int, resent:int, event_updated:bool, pulled:int, edits_stored:int, removed:int, unlock_received:bool, skipped:int):
+    def __init__(self, *, requests:int, received:int, quarantined:int, refused:typing.List[RefusedRecord], relay_journal:typing.Optional[JournalSummary], wipe_requested:bool, erased:int, resent:int, event_updated:bool, pulled:int, edits_stored:int, removed:int, unlock_received:bool, skipped:int, log_unproven:int, log_unproven_message:typing.Optional[LocalizedText]):
         self.requests = requests
         self.received = received
         self.quarantined = quarantined
@@ -3994,12 +4004,14 @@ class SyncSummary:
         self.removed = removed
         self.unlock_received = unlock_received
         self.skipped = skipped
+        self.log_unproven = log_unproven
+        self.log_unproven_message = log_unproven_message
         
         
 
     
     def __str__(self):
-        return "SyncSummary(requests={}, received={}, quarantined={}, refused={}, relay_journal={}, wipe_requested={}, erased={}, resent={}, event_updated={}, pulled={}, edits_stored={}, removed={}, unlock_received={}, skipped={})".format(self.requests, self.received, self.quarantined, self.refused, self.relay_journal, self.wipe_requested, self.erased, self.resent, self.event_updated, self.pulled, self.edits_stored, self.removed, self.unlock_received, self.skipped)
+        return "SyncSummary(requests={}, received={}, quarantined={}, refused={}, relay_journal={}, wipe_requested={}, erased={}, resent={}, event_updated={}, pulled={}, edits_stored={}, removed={}, unlock_received={}, skipped={}, log_unproven={}, log_unproven_message={})".format(self.requests, self.received, self.quarantined, self.refused, self.relay_journal, self.wipe_requested, self.erased, self.resent, self.event_updated, self.pulled, self.edits_stored, self.removed, self.unlock_received, self.skipped, self.log_unproven, self.log_unproven_message)
     def __eq__(self, other):
         if self.requests != other.requests:
             return False
@@ -4029,6 +4041,10 @@ class SyncSummary:
             return False
         if self.skipped != other.skipped:
             return False
+        if self.log_unproven != other.log_unproven:
+            return False
+        if self.log_unproven_message != other.log_unproven_message:
+            return False
         return True
 
 class _UniffiFfiConverterTypeSyncSummary(_UniffiConverterRustBuffer):
@@ -4049,6 +4065,8 @@ class _UniffiFfiConverterTypeSyncSummary(_UniffiConverterRustBuffer):
             removed=_UniffiFfiConverterUInt64.read(buf),
             unlock_received=_UniffiFfiConverterBoolean.read(buf),
             skipped=_UniffiFfiConverterUInt64.read(buf),
+            log_unproven=_UniffiFfiConverterUInt64.read(buf),
+            log_unproven_message=_UniffiFfiConverterOptionalTypeLocalizedText.read(buf),
         )
 
     @staticmethod
@@ -4067,6 +4085,8 @@ class _UniffiFfiConverterTypeSyncSummary(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt64.check_lower(value.removed)
         _UniffiFfiConverterBoolean.check_lower(value.unlock_received)
         _UniffiFfiConverterUInt64.check_lower(value.skipped)
+        _UniffiFfiConverterUInt64.check_lower(value.log_unproven)
+        _UniffiFfiConverterOptionalTypeLocalizedText.check_lower(value.log_unproven_message)
 
     @staticmethod
     def write(value, buf):
@@ -4084,6 +4104,8 @@ class _UniffiFfiConverterTypeSyncSummary(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt64.write(value.removed, buf)
         _UniffiFfiConverterBoolean.write(value.unlock_received, buf)
         _UniffiFfiConverterUInt64.write(value.skipped, buf)
+        _UniffiFfiConverterUInt64.write(value.log_unproven, buf)
+        _UniffiFfiConverterOptionalTypeLocalizedText.write(value.log_unproven_message, buf)
 
 
 
@@ -5216,6 +5238,12 @@ class StaffModeProtocol(typing.Protocol):
         before (at enrollment or by an earlier call). A key that does not read is refused.
 """
         raise NotImplementedError
+    def required_witnesses(self, ) -> typing.List[str]:
+        """
+        The witnesses' verifier keys (vkey text) this tablet requires now, in the order
+        pinned; empty: none. What `require_witnesses` replaces.
+"""
+        raise NotImplementedError
     def set_status(self, registration_id: str,status: RecordStatus) -> None:
         raise NotImplementedError
     def verify_journal(self, ) -> JournalSummary:
@@ -5440,6 +5468,22 @@ class StaffMode(StaffModeProtocol):
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
             _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_require_witnesses,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def required_witnesses(self, ) -> typing.List[str]:
+        """
+        The witnesses' verifier keys (vkey text) this tablet requires now, in the order
+        pinned; empty: none. What `require_witnesses` replaces.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceString.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeKioskError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_required_witnesses,
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)

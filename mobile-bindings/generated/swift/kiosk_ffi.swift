@@ -1716,6 +1716,12 @@ public protocol StaffModeProtocol: AnyObject, Sendable {
      */
     func requireWitnesses(witnessKeys: [String]) throws 
     
+    /**
+     * The witnesses' verifier keys (vkey text) this tablet requires now, in the order
+     * pinned; empty: none. What `require_witnesses` replaces.
+     */
+    func requiredWitnesses() throws  -> [String]
+    
     func setStatus(registrationId: String, status: RecordStatus) throws 
     
     /**
@@ -1916,6 +1922,19 @@ open func requireWitnesses(witnessKeys: [String])throws   {try rustCallWithError
         FfiConverterSequenceString.lower(witnessKeys),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * The witnesses' verifier keys (vkey text) this tablet requires now, in the order
+     * pinned; empty: none. What `require_witnesses` replaces.
+     */
+open func requiredWitnesses()throws  -> [String]  {
+    return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeKioskError_lift) {
+        uniffiCallStatus in
+    uniffi_kiosk_ffi_fn_method_staffmode_required_witnesses(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
 open func setStatus(registrationId: String, status: RecordStatus)throws   {try rustCallWithError(FfiConverterTypeKioskError_lift) {
@@ -4317,6 +4336,15 @@ public struct SyncSummary: Equatable, Hashable {
     public var removed: UInt64
     public var unlockReceived: Bool
     public var skipped: UInt64
+    /**
+     * Registrations or edits the relay stored but did not prove in its transparency log:
+     * not received (edits not stored), kept on the tablet and sent again next sync.
+     */
+    public var logUnproven: UInt64
+    /**
+     * What to tell staff of `log_unproven`, the core's words; `None` when it is 0.
+     */
+    public var logUnprovenMessage: LocalizedText?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4326,7 +4354,14 @@ public struct SyncSummary: Equatable, Hashable {
          */relayJournal: JournalSummary?, 
         /**
          * The relay ordered this tablet wiped (it was revoked).
-         */wipeRequested: Bool, erased: UInt64, resent: UInt64, eventUpdated: Bool, pulled: UInt64, editsStored: UInt64, removed: UInt64, unlockReceived: Bool, skipped: UInt64) {
+         */wipeRequested: Bool, erased: UInt64, resent: UInt64, eventUpdated: Bool, pulled: UInt64, editsStored: UInt64, removed: UInt64, unlockReceived: Bool, skipped: UInt64, 
+        /**
+         * Registrations or edits the relay stored but did not prove in its transparency log:
+         * not received (edits not stored), kept on the tablet and sent again next sync.
+         */logUnproven: UInt64, 
+        /**
+         * What to tell staff of `log_unproven`, the core's words; `None` when it is 0.
+         */logUnprovenMessage: LocalizedText?) {
         self.requests = requests
         self.received = received
         self.quarantined = quarantined
@@ -4341,6 +4376,8 @@ public struct SyncSummary: Equatable, Hashable {
         self.removed = removed
         self.unlockReceived = unlockReceived
         self.skipped = skipped
+        self.logUnproven = logUnproven
+        self.logUnprovenMessage = logUnprovenMessage
     }
 
     
@@ -4372,7 +4409,9 @@ public struct FfiConverterTypeSyncSummary: FfiConverterRustBuffer {
                 editsStored: FfiConverterUInt64.read(from: &buf), 
                 removed: FfiConverterUInt64.read(from: &buf), 
                 unlockReceived: FfiConverterBool.read(from: &buf), 
-                skipped: FfiConverterUInt64.read(from: &buf)
+                skipped: FfiConverterUInt64.read(from: &buf), 
+                logUnproven: FfiConverterUInt64.read(from: &buf), 
+                logUnprovenMessage: FfiConverterOptionTypeLocalizedText.read(from: &buf)
         )
     }
 
@@ -4391,6 +4430,8 @@ public struct FfiConverterTypeSyncSummary: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.removed, into: &buf)
         FfiConverterBool.write(value.unlockReceived, into: &buf)
         FfiConverterUInt64.write(value.skipped, into: &buf)
+        FfiConverterUInt64.write(value.logUnproven, into: &buf)
+        FfiConverterOptionTypeLocalizedText.write(value.logUnprovenMessage, into: &buf)
     }
 }
 
@@ -6176,6 +6217,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kiosk_ffi_checksum_method_staffmode_require_witnesses() != 17188) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_kiosk_ffi_checksum_method_staffmode_required_witnesses() != 34038) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_kiosk_ffi_checksum_method_staffmode_set_status() != 60086) {

@@ -581,6 +581,11 @@ RustBuffer uniffi_kiosk_ffi_fn_method_staffmode_registrations(uint64_t ptr, Rust
 void uniffi_kiosk_ffi_fn_method_staffmode_require_witnesses(uint64_t ptr, RustBuffer witness_keys, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_STAFFMODE_REQUIRED_WITNESSES
+#define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_STAFFMODE_REQUIRED_WITNESSES
+RustBuffer uniffi_kiosk_ffi_fn_method_staffmode_required_witnesses(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_STAFFMODE_SET_STATUS
 #define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_FN_METHOD_STAFFMODE_SET_STATUS
 void uniffi_kiosk_ffi_fn_method_staffmode_set_status(uint64_t ptr, RustBuffer registration_id, RustBuffer status, RustCallStatus *_Nonnull out_status
@@ -1161,6 +1166,12 @@ uint16_t uniffi_kiosk_ffi_checksum_method_staffmode_registrations(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_METHOD_STAFFMODE_REQUIRE_WITNESSES
 #define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_METHOD_STAFFMODE_REQUIRE_WITNESSES
 uint16_t uniffi_kiosk_ffi_checksum_method_staffmode_require_witnesses(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_METHOD_STAFFMODE_REQUIRED_WITNESSES
+#define UNIFFI_FFIDEF_UNIFFI_KIOSK_FFI_CHECKSUM_METHOD_STAFFMODE_REQUIRED_WITNESSES
+uint16_t uniffi_kiosk_ffi_checksum_method_staffmode_required_witnesses(void
     
 );
 #endif

@@ -2,7 +2,8 @@
 //! (a wipe), sync, and the counts staff check before handing a kiosk back: captured /
 //! sent / received, the journal's verdict, and whether handing back is safe and why. A
 //! staff tablet's page lists its pulled registrations as well. Counts only on a kiosk:
-//! never a visitor's data.
+//! never a visitor's data. Also the relay's log as staff must hear of it (a fork, a restore
+//! to acknowledge) and the form that sets the witnesses the tablet requires.
 
 use std::sync::Arc;
 
@@ -13,7 +14,7 @@ use axum::response::Response;
 use kiosk_ffi::types::{DeviceRole, DeviceSetup, HandBackState, Language};
 use maud::{Markup, html};
 
-use crate::staff::frame::{StaffPage, answer, back_to, hidden};
+use crate::staff::frame::{StaffPage, answer, back_to, described_by, field_error, hidden, invalid};
 use crate::staff::session::Open;
 use crate::staff::setup::{enroll_form, pin_input, pin_refused, two_pins};
 use crate::staff::sync::texts_flash;
@@ -58,6 +59,7 @@ pub fn page(
                 (records::list(&open.mode, lang))
             }
             (counts(t, open, setup.role, lang))
+            (witnesses(t, open, flash, lang))
             section aria-labelledby="change-pin-heading" {
                 h2 #change-pin-heading { (t.change_pin_heading) }
                 form method="post" action="/staff/change-pin" autocomplete="off" novalidate {
@@ -205,6 +207,68 @@ pub async fn acknowledge_log_restore(State(shell): State<Arc<Shell>>, body: Byte
         Err(error) => {
             let (sv, en) = error.texts();
             Flash::error(None, sv, en)
+        }
+    };
+    shell.staff_flash(flash);
+    back_to("/staff", lang)
+}
+
+/// The witnesses the tablet requires, and the form that replaces them (as the CLI's
+/// `require-witnesses` and the ffi's `StaffMode.require_witnesses` do): their verifier
+/// keys, one a line, the current ones filled in.
+fn witnesses(t: &StaffTexts, open: &Open, flash: Option<&Flash>, lang: Language) -> Markup {
+    let required = open.mode.required_witnesses().unwrap_or_default();
+    html! {
+        section #witnesses aria-labelledby="witnesses-heading" {
+            h2 #witnesses-heading { (t.witnesses_heading) }
+            p.hint #witness-keys-hint { (t.witnesses_lead) }
+            @if required.is_empty() {
+                p #witnesses-required { (t.witnesses_none) }
+            }
+            form method="post" action="/staff/witnesses" autocomplete="off" novalidate {
+                (hidden(Some(&open.token), lang))
+                div.field {
+                    label for="witness_keys" { (t.witness_keys_label) }
+                    (field_error(flash, "witness_keys", lang))
+                    textarea #witness_keys name="witness_keys" rows="4"
+                        autocomplete="off" spellcheck="false" autocorrect="off"
+                        autocapitalize="off"
+                        aria-invalid=[invalid(flash, "witness_keys")]
+                        aria-describedby=[described_by(flash, "witness_keys", Some("witness-keys-hint"))] {
+                        (required.join("\n"))
+                    }
+                }
+                button.secondary type="submit" { (t.witnesses_button) }
+            }
+        }
+    }
+}
+
+/// `POST /staff/witnesses`: requires the witnesses whose keys staff pasted, one a line
+/// (blank lines ignored). The core refuses none, more than 16, or a key it cannot read
+/// (naming which), in both languages; nothing changes then.
+pub async fn require_witnesses(State(shell): State<Arc<Shell>>, body: Bytes) -> Response {
+    let (posted, lang, open) =
+        match session::read_in_session(&shell, &body, &["token", "lang", "witness_keys"]).await {
+            Ok(read) => read,
+            Err(answer) => return answer,
+        };
+    let keys: Vec<String> = posted
+        .get("witness_keys")
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let flash = match open.mode.require_witnesses(keys) {
+        Ok(()) => {
+            tracing::info!("staff set the witnesses the tablet requires");
+            texts_flash(false, |l| staff_texts(l).witnesses_saved)
+        }
+        Err(error) => {
+            let (sv, en) = error.texts();
+            Flash::error(Some("witness_keys"), sv, en)
         }
     };
     shell.staff_flash(flash);

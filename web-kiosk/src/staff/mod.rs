@@ -6,7 +6,8 @@
 //! - [`setup`]: enrolling with a code or QR text, and the first PIN.
 //! - [`unlock`]: the PIN, with the core's lockout and delays.
 //! - [`session`]: the open staff session: its token, idle lock, lock, activity, refusals.
-//! - [`home`]: the kiosk's counts, journal verdict and "safe to hand back".
+//! - [`home`]: the kiosk's counts, journal verdict and "safe to hand back", the relay's
+//!   log (a fork, a restore to acknowledge) and the witnesses the tablet requires.
 //! - [`sync`]: "sync now" and its progress, the last success and failure.
 //! - [`wipe`]: the wipe the relay ordered after a revocation.
 //! - [`records`]: a staff tablet's registrations, one record, note, rating, status.
@@ -73,6 +74,7 @@ pub fn routes() -> Router<Arc<Shell>> {
         .route("/staff/unlock-code", post(unlock::unlock_with_hr))
         .route("/staff/change-pin", post(home::change_pin))
         .route("/staff/log-restore", post(home::acknowledge_log_restore))
+        .route("/staff/witnesses", post(home::require_witnesses))
         .route("/staff/lock", post(session::lock))
         .route("/staff/activity", post(session::activity))
         .route("/staff/sync", post(sync::sync_now))

@@ -1,6 +1,7 @@
 //! "Sync now" and what staff see of syncing: the progress of a running sync (the page
 //! reloads itself each second while it runs; no script), when a sync last succeeded, what
-//! the last one did, why the last attempt failed, and a refusal by the relay. The sync
+//! the last one did (with records the relay stored but did not prove in its log, which go
+//! again), why the last attempt failed, and a refusal by the relay. The sync
 //! itself runs in a task of its own, never in the request.
 
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::Response;
-use kiosk_ffi::types::{DeviceSetup, Language};
+use kiosk_ffi::types::{DeviceSetup, Language, SyncSummary};
 use maud::{Markup, html};
 
 use crate::staff::frame::{back_to, hidden};
@@ -17,7 +18,7 @@ use crate::staff::time::utc_minutes;
 use crate::staff::{Flash, session};
 use crate::state::Shell;
 use crate::sync_loop::{NotStarted, SyncState, start_in_background};
-use crate::texts::pick_pair;
+use crate::texts::{pick, pick_pair};
 
 /// The sync section of staff mode's page.
 pub fn panel(
@@ -53,6 +54,7 @@ pub fn panel(
                     }
                 }
             }
+            (log_unproven(syncing.last_summary.as_ref(), lang))
             @if syncing.failures_in_a_row > 0 && let Some(failure) = &syncing.last_failure {
                 p #last-sync-failure .alert {
                     (t.last_failure) ": " (pick_pair(&failure.message_sv, &failure.message_en, lang))
@@ -71,6 +73,17 @@ pub fn panel(
                 button.primary type="submit" disabled[syncing.running] { (t.sync_now) }
             }
         }
+    }
+}
+
+/// What the last sync left unproven in the relay's log (stored there, not proven, sent
+/// again next sync), in the core's words; nothing when it left none.
+fn log_unproven(summary: Option<&SyncSummary>, lang: Language) -> Markup {
+    let Some(text) = summary.and_then(|s| s.log_unproven_message.as_ref()) else {
+        return html! {};
+    };
+    html! {
+        p #log-unproven .alert role="status" { (pick(text, lang)) }
     }
 }
 
@@ -96,5 +109,56 @@ pub fn texts_flash(is_error: bool, text: impl Fn(Language) -> &'static str) -> F
         Flash::error(None, sv, en)
     } else {
         Flash::done(sv, en)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kiosk_ffi::types::LocalizedText;
+
+    use super::*;
+
+    /// A summary as the ffi gives it: the count and, when there is one, the core's words.
+    fn summary(log_unproven: u64, message: Option<(&str, &str)>) -> SyncSummary {
+        SyncSummary {
+            requests: 1,
+            received: 0,
+            quarantined: 0,
+            refused: Vec::new(),
+            relay_journal: None,
+            wipe_requested: false,
+            erased: 0,
+            resent: 0,
+            event_updated: false,
+            pulled: 0,
+            edits_stored: 0,
+            removed: 0,
+            unlock_received: false,
+            skipped: 0,
+            log_unproven,
+            log_unproven_message: message.map(|(sv, en)| LocalizedText {
+                sv: sv.into(),
+                en: en.into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn records_stored_but_not_proven_are_told_in_the_staff_language_and_nothing_otherwise() {
+        let unproven = summary(3, Some(("tre skickas igen", "three sent again")));
+        let sv = log_unproven(Some(&unproven), Language::Swedish).into_string();
+        assert!(sv.contains("id=\"log-unproven\""), "{sv}");
+        assert!(
+            sv.contains("tre skickas igen") && !sv.contains("three"),
+            "{sv}"
+        );
+        let en = log_unproven(Some(&unproven), Language::English).into_string();
+        assert!(
+            en.contains("three sent again") && !en.contains("tre"),
+            "{en}"
+        );
+        for quiet in [Some(&summary(0, None)), None] {
+            assert_eq!(log_unproven(quiet, Language::English).into_string(), "");
+        }
     }
 }

@@ -858,6 +858,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_kiosk_ffi_checksum_method_staffmode_require_witnesses(
     ): Int
+    external fun uniffi_kiosk_ffi_checksum_method_staffmode_required_witnesses(
+    ): Int
     external fun uniffi_kiosk_ffi_checksum_method_staffmode_set_status(
     ): Int
     external fun uniffi_kiosk_ffi_checksum_method_staffmode_verify_journal(
@@ -1003,6 +1005,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_kiosk_ffi_fn_method_staffmode_require_witnesses(`ptr`: Long,`witnessKeys`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_kiosk_ffi_fn_method_staffmode_required_witnesses(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_kiosk_ffi_fn_method_staffmode_set_status(`ptr`: Long,`registrationId`: RustBuffer.ByValue,`status`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_kiosk_ffi_fn_method_staffmode_verify_journal(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1272,6 +1276,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kiosk_ffi_checksum_method_staffmode_require_witnesses() and 0xFFFF) != 17188) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_kiosk_ffi_checksum_method_staffmode_required_witnesses() and 0xFFFF) != 34038) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_kiosk_ffi_checksum_method_staffmode_set_status() and 0xFFFF) != 60086) {
@@ -3397,6 +3404,12 @@ public interface StaffModeInterface {
      */
     fun `requireWitnesses`(`witnessKeys`: List<kotlin.String>)
     
+    /**
+     * The witnesses' verifier keys (vkey text) this tablet requires now, in the order
+     * pinned; empty: none. What `require_witnesses` replaces.
+     */
+    fun `requiredWitnesses`(): List<kotlin.String>
+    
     fun `setStatus`(`registrationId`: kotlin.String, `status`: RecordStatus)
     
     /**
@@ -3701,6 +3714,24 @@ open class StaffMode: Disposable, AutoCloseable, StaffModeInterface
 }
     }
     
+    
+
+    
+    /**
+     * The witnesses' verifier keys (vkey text) this tablet requires now, in the order
+     * pinned; empty: none. What `require_witnesses` replaces.
+     */
+    @Throws(KioskException::class)override fun `requiredWitnesses`(): List<kotlin.String> {
+            return FfiConverterSequenceString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(KioskException) { _status ->
+    UniffiLib.uniffi_kiosk_ffi_fn_method_staffmode_required_witnesses(
+        it,
+        _status)
+}
+    }
+    )
+    }
     
 
     
@@ -6020,6 +6051,17 @@ data class SyncSummary (
     var `unlockReceived`: kotlin.Boolean
     , 
     var `skipped`: kotlin.ULong
+    , 
+    /**
+     * Registrations or edits the relay stored but did not prove in its transparency log:
+     * not received (edits not stored), kept on the tablet and sent again next sync.
+     */
+    var `logUnproven`: kotlin.ULong
+    , 
+    /**
+     * What to tell staff of `log_unproven`, the core's words; `None` when it is 0.
+     */
+    var `logUnprovenMessage`: LocalizedText?
     
 ){
     
@@ -6050,6 +6092,8 @@ public object FfiConverterTypeSyncSummary: FfiConverterRustBuffer<SyncSummary> {
             FfiConverterULong.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterOptionalTypeLocalizedText.read(buf),
         )
     }
 
@@ -6067,7 +6111,9 @@ public object FfiConverterTypeSyncSummary: FfiConverterRustBuffer<SyncSummary> {
             FfiConverterULong.allocationSize(value.`editsStored`) +
             FfiConverterULong.allocationSize(value.`removed`) +
             FfiConverterBoolean.allocationSize(value.`unlockReceived`) +
-            FfiConverterULong.allocationSize(value.`skipped`)
+            FfiConverterULong.allocationSize(value.`skipped`) +
+            FfiConverterULong.allocationSize(value.`logUnproven`) +
+            FfiConverterOptionalTypeLocalizedText.allocationSize(value.`logUnprovenMessage`)
     )
 
     override fun write(value: SyncSummary, buf: ByteBuffer) {
@@ -6085,6 +6131,8 @@ public object FfiConverterTypeSyncSummary: FfiConverterRustBuffer<SyncSummary> {
             FfiConverterULong.write(value.`removed`, buf)
             FfiConverterBoolean.write(value.`unlockReceived`, buf)
             FfiConverterULong.write(value.`skipped`, buf)
+            FfiConverterULong.write(value.`logUnproven`, buf)
+            FfiConverterOptionalTypeLocalizedText.write(value.`logUnprovenMessage`, buf)
     }
 }
 
