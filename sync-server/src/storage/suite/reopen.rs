@@ -1,5 +1,6 @@
 //! What a store promises across a restart: everything it answered is there when it is
-//! opened again, and its counters and chains go on from where they were. Each test takes an
+//! opened again, and its counters and chains go on from where they were; two instances on the
+//! same data agree on what only one may record. Each test takes an
 //! opener that opens the same stored data on every call.
 
 use crate::storage::Role;
@@ -142,4 +143,40 @@ pub(crate) fn removals_holds_and_accounts_are_there_when_the_store_is_opened_aga
         .expect("appends");
     let grown = reopened.verify_access_log().expect("verifies");
     assert_eq!((grown.entries, grown.broken_at), (log.entries + 1, None));
+}
+
+/// Two relay instances started together on one empty log with different keys, each told
+/// to replace the key it saw recorded (or none recorded yet): the first to bind keeps its
+/// key, and the second is answered with it (and refused by its caller) at once, never
+/// replacing it under the first.
+pub(crate) fn of_instances_binding_different_log_keys_together_the_first_keeps_its_key(
+    open: &dyn Fn() -> Box<dyn RelayStore>,
+) {
+    use crate::storage::LogKeyBinding;
+    let (first, second) = (open(), open());
+    let key = |byte: u8| LogKeyBinding {
+        public_key: [byte; 32],
+        origin: "relay.example/log".to_owned(),
+    };
+    // Neither saw a key recorded when it started.
+    assert_eq!(first.bind_log_key(&key(1), None).expect("binds"), key(1));
+    assert_eq!(
+        second.bind_log_key(&key(2), None).expect("answers"),
+        key(1),
+        "the second instance is answered with the first's key"
+    );
+    // Both started with --new-log-key over the key recorded before (1).
+    assert_eq!(
+        first.bind_log_key(&key(3), Some(&key(1))).expect("binds"),
+        key(3)
+    );
+    assert_eq!(
+        second
+            .bind_log_key(&key(4), Some(&key(1)))
+            .expect("answers"),
+        key(3),
+        "a replacement of a key replaced meanwhile keeps the newer one"
+    );
+    assert_eq!(first.recorded_log_key().expect("reads"), Some(key(3)));
+    assert_eq!(second.recorded_log_key().expect("reads"), Some(key(3)));
 }
