@@ -29,6 +29,11 @@ pub(crate) const APPLICATION_ID: u32 = 0x4B52_4C59;
 /// The version this build writes.
 pub const CURRENT_VERSION: u32 = 19;
 
+/// The version whose step writes on each quarantined copy the nonce rule it was logged under
+/// (upgrade tests set a store back to the version before it).
+#[cfg(test)]
+pub(crate) const QUARANTINE_RULE_VERSION: u32 = 19;
+
 /// One change of a step.
 enum Change {
     Sql(&'static str),
