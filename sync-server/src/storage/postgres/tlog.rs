@@ -16,7 +16,8 @@
 //! **The nonce** of a record is not a column here: it is derived from the record's key
 //! ([`nonce_from_key`]), which removal deletes (crypto-shredding, `record_keys.rs`), so the
 //! nonce goes exactly when the record's sealed bytes become unreadable, dead tuples and WAL
-//! included.
+//! included. A quarantined copy's nonce is derived from the same key by the rule written on
+//! the copy when it was logged (`quarantine.nonce_rule`, [`NonceRule`]).
 
 use kiosk_core::tlog::hash::Hash;
 use postgres::GenericClient;
