@@ -8,8 +8,9 @@
 //! The store records the key's public half and origin ([`load_for_store`]) at first start:
 //! tablets enroll with it, so a relay started later with another key (the file lost, or
 //! swapped) or another origin is refused with what to do, instead of every tablet and
-//! witness seeing a fork. Only `serve --new-log-key` replaces it, and only while the log is
-//! empty.
+//! witness seeing a fork. The first instance to record a key wins: one started at the same
+//! time with another key is refused at once. Only `serve --new-log-key` replaces it, only
+//! while the log is empty, and only the key recorded when that instance started.
 
 use std::path::Path;
 
