@@ -65,10 +65,11 @@ const CAPTURE_MESSAGE_LAYOUT: &str = "\"kiosk-capture-v1\" â€– device key (32) â
 
 /// What the relay did not keep of an enrollment whose certificate is not kept (from before
 /// certificates were kept, or another enrollment's kept in its place), said in the bundle.
-const CERTIFICATE_NOTE: &str = "The certificate the relay sent this tablet at this enrollment \
-     was not kept for this enrollment (the tablet enrolled before the relay kept them, or \
-     another enrollment's was kept in its place). This certificate is re-issued from the \
-     relay's enrollment record (the same fields) and signed now with the relay's current signing key; its version is this relay's \
+const CERTIFICATE_NOTE: &str = "The certificate the relay sent this tablet at the enrollment \
+     the capture was made under was not kept (the tablet enrolled before the relay kept them, \
+     or it was enrolled again more times since than the relay keeps certificates of). This \
+     certificate is re-issued from the relay's enrollment record (the same fields, of the \
+     tablet's current enrollment) and signed now with the relay's current signing key; its version is this relay's \
      protocol version, which may differ from the one the tablet received. It proves what the \
      relay states about the enrollment when the bundle was made, not what it said then.";
 
@@ -139,8 +140,10 @@ pub(crate) fn bundle(
     let device = store
         .device(&record.device_key)
         .context("reading the capturing tablet")?;
+    // The certificate the tablet held when the capture was accepted: after a re-enrollment
+    // the current one was issued later, and would not be what vouched for the capture.
     let kept_certificate = store
-        .kept_certificate(&record.device_key)
+        .kept_certificate(&record.device_key, record.received_at)
         .context("reading the capturing tablet's certificate")?;
     // Taken after the record was read: every leaf of what was read is inside this tree.
     let current = store.log_tip().context("reading the log's size")?;
@@ -392,9 +395,9 @@ fn log_public_key(log_key: &LogKey) -> [u8; 32] {
     log_key.verifier().verifying_key().to_bytes()
 }
 
-/// The capturing tablet as the relay holds it, with the certificate its enrollment answer
-/// carried when the relay kept it for this enrollment, else one re-issued from the
-/// enrollment record (see [`CERTIFICATE_NOTE`]). A tablet the relay no longer knows gets
+/// The capturing tablet as the relay holds it, with the certificate the enrollment answer
+/// carried that was valid when the capture was accepted (`kept`, when the relay kept it),
+/// else one re-issued from the current enrollment record (see [`CERTIFICATE_NOTE`]). A tablet the relay no longer knows gets
 /// its key only.
 fn device_json(
     device: Option<&DeviceRecord>,
@@ -409,20 +412,18 @@ fn device_json(
             "missing": "The relay holds no enrollment record of this tablet, so the bundle has no certificate.",
         });
     };
-    // The kept envelope of this enrollment (an older one's would not match the record).
-    let original = kept
-        .filter(|(issued_at, _)| *issued_at == device.certified_at)
-        .and_then(|(_, bytes)| {
-            let envelope = ciborium::from_reader::<SignedEnvelope, _>(bytes.as_slice()).ok()?;
-            Some((envelope, bytes.as_slice()))
-        });
+    // The kept envelope valid when the capture was accepted (the store chose it by time).
+    let original = kept.and_then(|(issued_at, bytes)| {
+        let envelope = ciborium::from_reader::<SignedEnvelope, _>(bytes.as_slice()).ok()?;
+        Some((envelope, bytes.as_slice(), *issued_at))
+    });
     let reissued = original.is_none();
-    let (envelope, envelope_cbor) = match original {
-        Some((envelope, bytes)) => (envelope, bytes.to_vec()),
+    let (envelope, envelope_cbor, issued_at) = match original {
+        Some((envelope, bytes, issued_at)) => (envelope, bytes.to_vec(), issued_at),
         None => {
             let envelope = reissue(device, keys);
             let bytes = kiosk_core::cbor::to_vec(&envelope);
-            (envelope, bytes)
+            (envelope, bytes, device.certified_at)
         }
     };
     let mut value = json!({
@@ -439,6 +440,7 @@ fn device_json(
         "pinned_relay_key": device.relay_key.map(|key| b64(&key)),
         "certificate": {
             "reissued": reissued,
+            "issued_at": issued_at,
             "tag": String::from_utf8_lossy(CERTIFICATE_TAG),
             "signer": b64(&envelope.signer),
             "payload_cbor": b64(&envelope.payload),

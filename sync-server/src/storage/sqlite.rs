@@ -850,23 +850,39 @@ impl DeviceStore for SqliteStore {
         issued_at: i64,
         envelope: &[u8],
     ) -> StorageResult<()> {
-        self.conn().execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
             "INSERT INTO device_certificates (device_key, issued_at, envelope)
-             VALUES (?1, ?2, ?3)
-             ON CONFLICT (device_key) DO UPDATE
-                 SET issued_at = excluded.issued_at, envelope = excluded.envelope
-                 WHERE excluded.issued_at >= device_certificates.issued_at",
+             VALUES (?1, ?2, ?3) ON CONFLICT (device_key, issued_at) DO NOTHING",
             params![device_key.as_slice(), issued_at, envelope],
         )?;
+        // The oldest beyond the bound go (none while fewer are kept: the bound reads NULL).
+        tx.execute(
+            "DELETE FROM device_certificates WHERE device_key = ?1 AND issued_at <
+                 (SELECT issued_at FROM device_certificates WHERE device_key = ?1
+                  ORDER BY issued_at DESC LIMIT 1 OFFSET ?2)",
+            params![
+                device_key.as_slice(),
+                crate::storage::model::CERTIFICATES_KEPT_PER_DEVICE as i64 - 1
+            ],
+        )?;
+        tx.commit()?;
         Ok(())
     }
 
-    fn kept_certificate(&self, device_key: &[u8; 32]) -> StorageResult<Option<(i64, Vec<u8>)>> {
+    fn kept_certificate(
+        &self,
+        device_key: &[u8; 32],
+        at: i64,
+    ) -> StorageResult<Option<(i64, Vec<u8>)>> {
         self.read(|conn| {
             Ok(conn
                 .query_row(
-                    "SELECT issued_at, envelope FROM device_certificates WHERE device_key = ?1",
-                    [device_key.as_slice()],
+                    "SELECT issued_at, envelope FROM device_certificates
+                     WHERE device_key = ?1 AND issued_at <= ?2
+                     ORDER BY issued_at DESC LIMIT 1",
+                    params![device_key.as_slice(), at],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?)

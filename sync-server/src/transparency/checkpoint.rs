@@ -8,8 +8,9 @@
 //! The store records the key's public half and origin ([`load_for_store`]) at first start:
 //! tablets enroll with it, so a relay started later with another key (the file lost, or
 //! swapped) or another origin is refused with what to do, instead of every tablet and
-//! witness seeing a fork. Only `serve --new-log-key` replaces it, and only while the log is
-//! empty.
+//! witness seeing a fork. The first instance to record a key wins: one started at the same
+//! time with another key is refused at once. Only `serve --new-log-key` replaces it, only
+//! while the log is empty, and only the key recorded when that instance started.
 
 use std::path::Path;
 
@@ -187,8 +188,15 @@ pub fn load_for_store(
 ) -> Result<LogKey, Box<dyn std::error::Error + Send + Sync>> {
     // Cheap checks first: a lost file is refused before a new key is written in its place.
     refuse_lost_log_key(data_dir, store, new_log_key)?;
+    // What `--new-log-key` replaces: the key recorded now, not one another instance records
+    // while this one starts (that one is kept, and this instance refused).
+    let replacing = if new_log_key {
+        store.recorded_log_key()?
+    } else {
+        None
+    };
     let key = LogKey::load_or_create(data_dir, origin)?;
-    let bound = store.bind_log_key(&binding_of(&key), new_log_key)?;
+    let bound = store.bind_log_key(&binding_of(&key), replacing.as_ref())?;
     check_binding(data_dir, &key, &bound, new_log_key)?;
     Ok(key)
 }
@@ -232,10 +240,13 @@ fn check_binding(
     let ours = binding_of(key);
     // What an operator who wanted a new key may do, and only while nothing is signed.
     let replacement = if new_log_key {
-        "--new-log-key replaces the key only while the log is empty, and this one has leaves"
+        "--new-log-key replaces the key only while the log is empty, and never one another \
+         relay instance recorded while this one started: this log has leaves, or another \
+         instance recorded its key first"
     } else {
-        "while the log is still empty, `serve --new-log-key` records this key and origin \
-         instead, and every tablet enrolled since must enroll again"
+        "if another relay instance started at the same time recorded its key first, copy its \
+         file here; while the log is still empty, `serve --new-log-key` records this key and \
+         origin instead, and every tablet enrolled since must enroll again"
     };
     if bound.public_key != ours.public_key {
         return Err(format!(

@@ -69,7 +69,14 @@ fn with_captures(
         items.push(signed_capture_for_tests(&registration, &tablet));
         registrations.push(registration);
     }
-    ingest_for_tests(&store, tablet.verifying_key().to_bytes(), 1, 1_000, items);
+    // Received now: after the tablet's enrollment, as a capture always is.
+    ingest_for_tests(
+        &store,
+        tablet.verifying_key().to_bytes(),
+        1,
+        now_ms(),
+        items,
+    );
     let relay = Relay {
         store,
         keys: RelayKeys::from_seeds([1; 32], [2; 32]),
@@ -173,9 +180,11 @@ fn a_bundle_carries_each_change_with_its_leaf_and_proof_under_the_signed_checkpo
     // the relay's signing key, and the bundle says it is re-issued.
     let certificate = &bundle["device"]["certificate"];
     assert_eq!(certificate["reissued"], true);
-    assert!(bundle["device"]["missing"].as_str().is_some_and(
-        |note| note.contains("re-issued") && note.contains("not kept for this enrollment")
-    ));
+    assert!(
+        bundle["device"]["missing"]
+            .as_str()
+            .is_some_and(|note| note.contains("re-issued") && note.contains("was not kept"))
+    );
     let signed = bytes(&certificate["signed_message"]);
     assert_eq!(
         signed,
@@ -376,36 +385,12 @@ fn the_bundle_proves_its_leaves_in_the_newest_cosigned_tree_that_holds_them_with
 
 #[test]
 fn the_bundles_certificate_is_byte_for_byte_the_one_the_enrollment_answer_carried() {
-    use kiosk_core::protocol::enrollment::{EnrollRequest, EnrollResponse};
     let store = SqliteStore::in_memory().expect("store");
     // Enrolled under other relay keys than the bundle is made with: a re-issued certificate
     // would be signed by the bundle's key, the original by the enrolling one.
     let enrolling = RelayKeys::from_seeds([8; 32], [9; 32]);
-    let code = crate::enrollment::create_code(
-        &store,
-        kiosk_core::demo::DEMO_EVENT_ID,
-        EnrolledRole::Kiosk,
-        None,
-        1,
-        i64::MAX,
-        0,
-    )
-    .expect("a code");
     let tablet = SigningKey::from_bytes(&[3; 32]);
-    let request = EnrollRequest::new(&code, &tablet, EnrolledRole::Kiosk);
-    let answered = crate::enrollment::enroll(
-        &store,
-        &enrolling,
-        &kiosk_core::cbor::to_vec(&request),
-        now_ms(),
-    )
-    .expect("storage")
-    .expect("enrolled");
-    let response: EnrollResponse = ciborium::from_reader(answered.as_slice()).expect("decodes");
-    let (answer, _) = response
-        .open(&code, &tablet.verifying_key().to_bytes())
-        .expect("authentic");
-    let sent = kiosk_core::cbor::to_vec(&answer.certificate);
+    let (answer, sent) = enroll_tablet(&store, &enrolling, &tablet, now_ms());
 
     let (relay, registrations) = with_captures(store, tablet, 2);
     let bundle = bundle_of(&relay, &archivist(), &open(&registrations)).expect("a bundle");
@@ -430,4 +415,84 @@ fn the_bundles_certificate_is_byte_for_byte_the_one_the_enrollment_answer_carrie
     );
     assert_eq!(certificate["reissued"], false);
     assert!(bundle["device"].get("missing").is_none());
+}
+
+/// Enrolls `tablet` through a new code at `at`, under `keys`; returns the certificate its
+/// enrollment answer carried, and its bytes.
+fn enroll_tablet(
+    store: &SqliteStore,
+    keys: &RelayKeys,
+    tablet: &SigningKey,
+    at: i64,
+) -> (kiosk_core::protocol::enrollment::EnrollAnswer, Vec<u8>) {
+    use kiosk_core::protocol::enrollment::{EnrollRequest, EnrollResponse};
+    let code = crate::enrollment::create_code(
+        store,
+        kiosk_core::demo::DEMO_EVENT_ID,
+        EnrolledRole::Kiosk,
+        None,
+        1,
+        i64::MAX,
+        at,
+    )
+    .expect("a code");
+    let request = EnrollRequest::new(&code, tablet, EnrolledRole::Kiosk);
+    let answered = crate::enrollment::enroll(store, keys, &kiosk_core::cbor::to_vec(&request), at)
+        .expect("storage")
+        .expect("enrolled");
+    let response: EnrollResponse = ciborium::from_reader(answered.as_slice()).expect("decodes");
+    let (answer, _) = response
+        .open(&code, &tablet.verifying_key().to_bytes())
+        .expect("authentic");
+    let sent = kiosk_core::cbor::to_vec(&answer.certificate);
+    (answer, sent)
+}
+
+#[test]
+fn a_re_enrolled_tablets_older_record_carries_the_certificate_it_was_captured_under() {
+    let store = SqliteStore::in_memory().expect("store");
+    let keys = RelayKeys::from_seeds([1; 32], [2; 32]);
+    let tablet = SigningKey::from_bytes(&[3; 32]);
+    let enrolled = now_ms();
+    let (_, first) = enroll_tablet(&store, &keys, &tablet, enrolled);
+    let mut generator =
+        kiosk_core::generator::RegistrationGenerator::new(kiosk_core::demo::demo_event(), 5);
+    let mut capture = |seq: u64, at: i64| {
+        let mut registration = generator.next_registration().expect("valid");
+        registration.restricted = false;
+        registration.capturing_device =
+            kiosk_core::ids::DeviceId::from_public_key(&tablet.verifying_key());
+        let item = signed_capture_for_tests(&registration, &tablet);
+        ingest_for_tests(
+            &store,
+            tablet.verifying_key().to_bytes(),
+            seq,
+            at,
+            vec![item],
+        );
+        registration.id.to_string()
+    };
+    let older = capture(1, enrolled + 1_000);
+    // The tablet is enrolled again later (a new event, a reset): a new certificate.
+    let (_, second) = enroll_tablet(&store, &keys, &tablet, enrolled + 10_000);
+    assert_ne!(first, second);
+    let newer = capture(2, enrolled + 20_000);
+    let relay = Relay {
+        store,
+        keys,
+        log_key: LogKey::from_secret(&[5; 32], None).expect("log key"),
+        tablet,
+    };
+    let certificate_of = |id: &str| {
+        let bundle = bundle_of(&relay, &archivist(), id).expect("a bundle");
+        let certificate = bundle["device"]["certificate"].clone();
+        assert_eq!(certificate["reissued"], false, "a kept certificate");
+        bytes(&certificate["envelope_cbor"])
+    };
+    assert_eq!(
+        certificate_of(&older),
+        first,
+        "the record captured before the re-enrollment names the certificate it was made under"
+    );
+    assert_eq!(certificate_of(&newer), second);
 }

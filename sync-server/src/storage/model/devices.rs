@@ -67,3 +67,8 @@ pub struct DeviceReport {
     pub journal: JournalHead,
     pub last_contact: Option<i64>,
 }
+
+/// How many certificates of one tablet the relay keeps (its newest enrollments'): enough for
+/// every re-enrollment a tablet sees in its records' retention, bounded against a tablet
+/// enrolled again and again.
+pub const CERTIFICATES_KEPT_PER_DEVICE: usize = 16;

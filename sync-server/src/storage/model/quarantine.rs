@@ -96,3 +96,44 @@ pub enum ReviewOutcome {
     AlreadyStored,
     Removed,
 }
+
+/// Which nonce a tablet's copies kept apart under one document id are logged under, written
+/// on each copy when its `quarantined` leaves are appended, so its proofs are found under
+/// that nonce whatever is stored under the id later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NonceRule {
+    /// The record's nonce, which a registration under the id has or will have: the copies
+    /// of the registration's own tablet, or of the first tablet to have one kept apart
+    /// under an id no registration holds.
+    Record,
+    /// A nonce of this tablet's copies only: any other tablet's, so that it never learns a
+    /// nonce another tablet's leaves are hashed under.
+    Copy,
+}
+
+impl NonceRule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NonceRule::Record => "record",
+            NonceRule::Copy => "copy",
+        }
+    }
+
+    pub(crate) fn parse(text: &str) -> Option<NonceRule> {
+        [NonceRule::Record, NonceRule::Copy]
+            .into_iter()
+            .find(|rule| rule.as_str() == text)
+    }
+
+    /// The rule of a tablet's first logged copy under an id: `capturer` is the tablet of the
+    /// registration holding the id (if one does), `record_taken` whether another tablet's
+    /// copy holds the record's nonce already. Later copies of the same tablet keep its rule.
+    pub fn for_first_copy(capturer: Option<&[u8]>, device: &[u8], record_taken: bool) -> Self {
+        match capturer {
+            Some(capturer) if capturer == device => NonceRule::Record,
+            Some(_) => NonceRule::Copy,
+            None if record_taken => NonceRule::Copy,
+            None => NonceRule::Record,
+        }
+    }
+}

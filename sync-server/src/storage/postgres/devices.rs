@@ -199,21 +199,34 @@ impl DeviceStore for PgStore {
         issued_at: i64,
         envelope: &[u8],
     ) -> StorageResult<()> {
-        self.client()?.execute(
-            "INSERT INTO device_certificates (device_key, issued_at, envelope)
-             VALUES ($1, $2, $3)
-             ON CONFLICT (device_key) DO UPDATE
-                 SET issued_at = EXCLUDED.issued_at, envelope = EXCLUDED.envelope
-                 WHERE EXCLUDED.issued_at >= device_certificates.issued_at",
-            &[&device_key.as_slice(), &issued_at, &envelope],
-        )?;
-        Ok(())
+        let kept_beyond = crate::storage::model::CERTIFICATES_KEPT_PER_DEVICE as i64 - 1;
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO device_certificates (device_key, issued_at, envelope)
+                 VALUES ($1, $2, $3) ON CONFLICT (device_key, issued_at) DO NOTHING",
+                &[&device_key.as_slice(), &issued_at, &envelope],
+            )?;
+            // The oldest beyond the bound go (none while fewer are kept: the bound is NULL).
+            tx.execute(
+                "DELETE FROM device_certificates WHERE device_key = $1 AND issued_at <
+                     (SELECT issued_at FROM device_certificates WHERE device_key = $1
+                      ORDER BY issued_at DESC LIMIT 1 OFFSET $2)",
+                &[&device_key.as_slice(), &kept_beyond],
+            )?;
+            Ok(())
+        })
     }
 
-    fn kept_certificate(&self, device_key: &[u8; 32]) -> StorageResult<Option<(i64, Vec<u8>)>> {
+    fn kept_certificate(
+        &self,
+        device_key: &[u8; 32],
+        at: i64,
+    ) -> StorageResult<Option<(i64, Vec<u8>)>> {
         let row = self.client()?.query_opt(
-            "SELECT issued_at, envelope FROM device_certificates WHERE device_key = $1",
-            &[&device_key.as_slice()],
+            "SELECT issued_at, envelope FROM device_certificates
+             WHERE device_key = $1 AND issued_at <= $2
+             ORDER BY issued_at DESC LIMIT 1",
+            &[&device_key.as_slice(), &at],
         )?;
         row.map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
             .transpose()

@@ -37,7 +37,7 @@ use crate::rules::journal_chain;
 use crate::rules::quarantine::{self as quarantine_rule, Capture, CaptureDecision};
 use crate::storage::RegistrationListing as Listing;
 use crate::storage::model::{
-    AccessAction, AccessEntry, IngestBatch, IngestItem, IngestOutcome, PullPage,
+    AccessAction, AccessEntry, IngestBatch, IngestItem, IngestOutcome, NonceRule, PullPage,
 };
 use crate::storage::{StorageError, StorageResult};
 use crate::transparency::leaf::{Leaf, LeafKind};
@@ -442,9 +442,9 @@ fn extend_chain(
 /// `quarantine.logged` false); different bytes under the same id are kept too. The payload is sealed
 /// under the record's key, so copies are compared opened (few: one document, one tablet,
 /// one reason; ingest holds the sequencer, so no other write adds one meanwhile). A new
-/// copy's changes get `quarantined` leaves (in `rows`) under the nonce of the record's key,
-/// which an acceptance keeps, so the record's leaves link; a copy another tablet sent
-/// under a registered record's id gets one of its own ([`super::tlog::quarantine_nonce`]).
+/// copy's changes get `quarantined` leaves (in `rows`) under the nonce its tablet's copies
+/// of the id follow ([`super::tlog::rule_for_quarantined_copy`]): the record's (from its
+/// key, which an acceptance keeps, so the record's leaves link) or one of their own.
 fn quarantine(
     tx: &mut Transaction<'_>,
     batch: &IngestBatch,
@@ -473,17 +473,20 @@ fn quarantine(
             break;
         }
     }
+    // The tablet's copies keep one rule; its first gets the record's nonce or one of its
+    // own (`NonceRule`), written on the row so its proofs are found under it for good.
+    let rule = super::tlog::rule_for_quarantined_copy(tx, doc_id, device)?;
     if let Some(id) = unlogged {
         // A copy kept apart before the relay wrote `quarantined` leaves: its leaves are
         // written now, once, so its tablet gets their proofs and can count it received.
         tx.execute_typed(
-            "UPDATE quarantine SET logged = true WHERE id = $1",
-            &[(&id, Type::INT8)],
+            "UPDATE quarantine SET logged = true, nonce_rule = $2 WHERE id = $1",
+            &[(&id, Type::INT8), (&rule.as_str(), Type::TEXT)],
         )?;
     } else {
-        insert_quarantined(tx, batch, doc_id, payload, code, &key)?;
+        insert_quarantined(tx, batch, doc_id, payload, code, &key, rule)?;
     }
-    let nonce = super::tlog::quarantine_nonce_of(tx, &key, doc_id, device)?;
+    let nonce = super::tlog::nonce_by_rule(&key, rule, device);
     for hash in change_hashes {
         rows.leaf(Leaf::change(
             LeafKind::Quarantined,
@@ -506,11 +509,12 @@ fn insert_quarantined(
     payload: &[u8],
     code: ErrorCode,
     key: &RecordKey,
+    rule: NonceRule,
 ) -> StorageResult<()> {
     let device = batch.device_key.as_slice();
     tx.execute_typed(
-        "INSERT INTO quarantine (doc_id, device_key, payload, code, received_at, logged)
-         VALUES ($1, $2, $3, $4, $5, true)",
+        "INSERT INTO quarantine (doc_id, device_key, payload, code, received_at, logged, nonce_rule)
+         VALUES ($1, $2, $3, $4, $5, true, $6)",
         &[
             (&doc_id, Type::TEXT),
             (&device, Type::BYTEA),
@@ -520,6 +524,7 @@ fn insert_quarantined(
             ),
             (&code.as_str(), Type::TEXT),
             (&batch.received_at, Type::INT8),
+            (&rule.as_str(), Type::TEXT),
         ],
     )?;
     Ok(())

@@ -22,7 +22,7 @@ use postgres::GenericClient;
 use crate::storage::{StorageError, StorageResult};
 
 /// The version this build writes.
-pub const CURRENT_VERSION: u32 = 13;
+pub const CURRENT_VERSION: u32 = 15;
 
 /// One step per version, index 0 making version 1.
 const STEPS: [&str; CURRENT_VERSION as usize] = [
@@ -39,6 +39,9 @@ const STEPS: [&str; CURRENT_VERSION as usize] = [
     include_str!("schema/0011_visitor_receipt.sql"),
     include_str!("schema/0012_provenance_keeping.sql"),
     include_str!("schema/0013_quarantine_logged.sql"),
+    // Taken on another branch (the log's record index); empty here until it is merged.
+    "",
+    include_str!("schema/0015_nonce_rules_and_certificate_history.sql"),
 ];
 
 /// The version whose step seals what earlier versions stored in clear.
@@ -46,6 +49,10 @@ const SEALING_VERSION: u32 = 3;
 
 /// The version whose step gives the records held before it their transparency-log leaves.
 const TRANSPARENCY_LOG_VERSION: u32 = 9;
+
+/// The version whose step writes on each quarantined copy the nonce rule it was logged
+/// under, from the log.
+pub(crate) const QUARANTINE_RULE_VERSION: u32 = 15;
 
 /// The advisory lock key every schema step holds ("KRLYSCHM"): relay instances migrate one
 /// at a time.
@@ -127,6 +134,9 @@ pub(crate) fn upgrade_to(
         }
         if version == TRANSPARENCY_LOG_VERSION {
             super::tlog::backfill(&mut tx)?;
+        }
+        if version == QUARANTINE_RULE_VERSION {
+            super::tlog::rule_existing_copies(&mut tx)?;
         }
         tx.execute(
             "INSERT INTO kiosk_relay_schema (id, version) VALUES (1, $1)

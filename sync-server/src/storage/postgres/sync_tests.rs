@@ -460,3 +460,108 @@ fn a_copy_kept_apart_before_its_leaves_gets_them_once_when_sent_again() {
     assert!(logged(&mut client));
     assert_eq!(send(3), resent, "and only once");
 }
+
+/// The upgrade that writes each quarantined copy's nonce rule (from the version before it,
+/// with every row marked not logged as migration 13 left them): copies whose leaves the log
+/// holds are marked logged under the rule they were hashed under, read from the log, so
+/// sending them again appends nothing and each is proven under its nonce, including one
+/// logged while no registration held its id (the record's nonce) and one another tablet sent
+/// under a registered id (its copy nonce).
+#[test]
+fn copies_logged_before_the_rule_upgrade_keep_their_nonce_and_are_never_logged_twice() {
+    use crate::storage::traits::TransparencyLogStore;
+    use crate::transparency::leaf::{Leaf, LeafKind, record_commitment};
+    let url = fresh_database_url();
+    let store = PgStore::open(&url).expect("opens");
+    let devices = enroll(&store, 3);
+    let (owner, early, late) = (devices[0], devices[1], devices[2]);
+    let id = doc_id(&owner, 1);
+    let send = |device: &[u8; 32], seq: u64| {
+        let mut request = batch(device, seq, 1..=1);
+        request.items = vec![IngestItem::Quarantine {
+            doc_id: id.clone(),
+            sealed: document(device, 5),
+            change_hashes: hashes(device, 5),
+            code: ErrorCode::NotPermitted,
+            journal_seq: Some(5),
+        }];
+        store.ingest(&request).expect("kept apart");
+        store.log_tip().expect("reads").size
+    };
+    send(&early, 1);
+    store.ingest(&batch(&owner, 1, 1..=1)).expect("stored");
+    let logged_size = send(&late, 1);
+    let nonces = |store: &PgStore| {
+        (
+            store.quarantine_nonce(&id, &early).expect("reads"),
+            store.quarantine_nonce(&id, &late).expect("reads"),
+        )
+    };
+    let before = nonces(&store);
+    drop(store);
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connects");
+    client
+        .batch_execute(&format!(
+            "ALTER TABLE quarantine DROP COLUMN nonce_rule;
+             UPDATE quarantine SET logged = false;
+             ALTER TABLE device_certificates DROP CONSTRAINT device_certificates_pkey;
+             ALTER TABLE device_certificates ADD PRIMARY KEY (device_key);
+             UPDATE kiosk_relay_schema SET version = {};",
+            super::schema::QUARANTINE_RULE_VERSION - 1
+        ))
+        .expect("set back");
+
+    let store = PgStore::open(&url).expect("upgrades");
+    let version: i64 = client
+        .query_one("SELECT version FROM kiosk_relay_schema", &[])
+        .expect("reads")
+        .get(0);
+    assert_eq!(version, i64::from(super::schema::CURRENT_VERSION));
+    let rules: Vec<(Vec<u8>, Option<String>, bool)> = client
+        .query(
+            "SELECT device_key, nonce_rule, logged FROM quarantine ORDER BY device_key",
+            &[],
+        )
+        .expect("reads")
+        .iter()
+        .map(|row| (row.get(0), row.get(1), row.get(2)))
+        .collect();
+    assert_eq!(
+        rules,
+        vec![
+            (early.to_vec(), Some("record".to_owned()), true),
+            (late.to_vec(), Some("copy".to_owned()), true),
+        ]
+    );
+    assert_eq!(nonces(&store), before, "the nonces they were logged under");
+    assert_eq!(
+        before.0,
+        store.record_nonce(&id).expect("reads"),
+        "the first copy, logged before the registration, under the record's nonce"
+    );
+    let leaves = store.log_leaves(0, 1_000).expect("reads");
+    for (device, nonce) in [(early, before.0), (late, before.1)] {
+        let record = record_commitment(&nonce.expect("a nonce"), &id);
+        assert!(
+            leaves.iter().any(|bytes| {
+                let leaf = Leaf::decode(bytes).expect("decodes");
+                leaf.kind == LeafKind::Quarantined && leaf.record == record && leaf.author == device
+            }),
+            "each copy's leaves are found under the nonce it is answered with"
+        );
+    }
+    let send = |device: &[u8; 32], seq: u64| {
+        let mut request = batch(device, seq, 1..=1);
+        request.items = vec![IngestItem::Quarantine {
+            doc_id: id.clone(),
+            sealed: document(device, 5),
+            change_hashes: hashes(device, 5),
+            code: ErrorCode::NotPermitted,
+            journal_seq: Some(5),
+        }];
+        store.ingest(&request).expect("kept apart");
+        store.log_tip().expect("reads").size
+    };
+    assert_eq!(send(&early, 2), logged_size, "not logged a second time");
+    assert_eq!(send(&late, 2), logged_size, "not logged a second time");
+}

@@ -16,7 +16,8 @@
 //! **The nonce** of a record is not a column here: it is derived from the record's key
 //! ([`nonce_from_key`]), which removal deletes (crypto-shredding, `record_keys.rs`), so the
 //! nonce goes exactly when the record's sealed bytes become unreadable, dead tuples and WAL
-//! included.
+//! included. A quarantined copy's nonce is derived from the same key by the rule written on
+//! the copy when it was logged (`quarantine.nonce_rule`, [`NonceRule`]).
 
 use kiosk_core::tlog::hash::Hash;
 use postgres::GenericClient;
@@ -26,7 +27,7 @@ use super::PgStore;
 use super::record_keys::key_of;
 use super::record_seal::RecordKey;
 use super::rows::signed;
-use crate::storage::model::{LOG_READ_LIMIT, LogKeyBinding, LogTip};
+use crate::storage::model::{LOG_READ_LIMIT, LogKeyBinding, LogTip, NonceRule};
 use crate::storage::{StorageError, StorageResult};
 use crate::transparency::append::{self, LogHead};
 use crate::transparency::leaf::record_commitment;
@@ -42,29 +43,62 @@ pub(super) fn nonce(client: &mut impl GenericClient, doc_id: &str) -> StorageRes
     Ok(key_of(client, doc_id)?.map(|key| nonce_from_key(&key)))
 }
 
-/// The nonce a copy of `doc_id` that `device_key` had kept apart is logged under: the
-/// record's (a quarantined copy is sealed under the record's key) when no registration
-/// holds the id or the tablet is its capturing one; else one of that tablet's copies only
-/// ([`RecordKey::quarantine_copy_nonce`]), as such a copy is never accepted and the
-/// record's nonce would let that tablet link every leaf of the record.
+/// The nonce `rule` gives the copies of a record (whose key is `key`) that `device_key`
+/// sent and had kept apart: the record's (a quarantined copy is sealed under the record's
+/// key), or one of that tablet's copies only ([`RecordKey::quarantine_copy_nonce`]).
+pub(super) fn nonce_by_rule(key: &RecordKey, rule: NonceRule, device_key: &[u8]) -> Nonce {
+    match rule {
+        NonceRule::Record => nonce_from_key(key),
+        NonceRule::Copy => key.quarantine_copy_nonce(device_key),
+    }
+}
+
+/// The rule written on the logged copies of `doc_id` that `device_key` sent (`None` until
+/// one of them is logged).
+pub(super) fn rule_of_copies(
+    client: &mut impl GenericClient,
+    doc_id: &str,
+    device_key: &[u8],
+) -> StorageResult<Option<NonceRule>> {
+    client
+        .query_typed_opt(
+            "SELECT nonce_rule FROM quarantine
+             WHERE doc_id = $1 AND device_key = $2 AND nonce_rule IS NOT NULL LIMIT 1",
+            &[(&doc_id, Type::TEXT), (&device_key, Type::BYTEA)],
+        )?
+        .map(|row| {
+            let rule: String = row.try_get(0)?;
+            NonceRule::parse(&rule).ok_or(StorageError::Undecodable("quarantine nonce rule"))
+        })
+        .transpose()
+}
+
+/// The nonce the copies of `doc_id` that `device_key` sent and had kept apart were logged
+/// under, by the rule written on them (`None`: none logged, or the record removed).
 pub(super) fn quarantine_nonce(
     client: &mut impl GenericClient,
     doc_id: &str,
     device_key: &[u8],
 ) -> StorageResult<Option<Nonce>> {
+    let Some(rule) = rule_of_copies(client, doc_id, device_key)? else {
+        return Ok(None);
+    };
     let Some(key) = key_of(client, doc_id)? else {
         return Ok(None);
     };
-    Ok(Some(quarantine_nonce_of(client, &key, doc_id, device_key)?))
+    Ok(Some(nonce_by_rule(&key, rule, device_key)))
 }
 
-/// [`quarantine_nonce`] for a record whose key is read already.
-pub(super) fn quarantine_nonce_of(
+/// The rule for a copy of `doc_id` that `device_key` sends to be kept apart: that of its
+/// earlier logged copies, else [`NonceRule::for_first_copy`]'s.
+pub(super) fn rule_for_quarantined_copy(
     client: &mut impl GenericClient,
-    key: &RecordKey,
     doc_id: &str,
     device_key: &[u8],
-) -> StorageResult<Nonce> {
+) -> StorageResult<NonceRule> {
+    if let Some(rule) = rule_of_copies(client, doc_id, device_key)? {
+        return Ok(rule);
+    }
     let capturer: Option<Vec<u8>> = client
         .query_typed_opt(
             "SELECT device_key FROM registrations WHERE doc_id = $1",
@@ -72,10 +106,101 @@ pub(super) fn quarantine_nonce_of(
         )?
         .map(|row| row.try_get(0))
         .transpose()?;
-    Ok(match capturer {
-        Some(capturer) if capturer != device_key => key.quarantine_copy_nonce(device_key),
-        _ => nonce_from_key(key),
-    })
+    let record_taken: bool = client
+        .query_typed_one(
+            "SELECT EXISTS (SELECT 1 FROM quarantine WHERE doc_id = $1 AND nonce_rule = 'record')",
+            &[(&doc_id, Type::TEXT)],
+        )?
+        .try_get(0)?;
+    Ok(NonceRule::for_first_copy(
+        capturer.as_deref(),
+        device_key,
+        record_taken,
+    ))
+}
+
+/// Copies of one document and tablet the upgrade gives a rule at once: bounded, so a large
+/// quarantine is not held in memory whole.
+const RULE_PIECE: i64 = 5_000;
+
+/// The upgrade to [`super::schema::QUARANTINE_RULE_VERSION`]: each tablet's copies held
+/// before get the rule their `quarantined` leaves were hashed under, read from the log (a
+/// leaf of that tablet under its copy nonce, else under the record's), and are marked
+/// logged when the log holds such leaves, so no copy is logged twice. Copies marked logged
+/// without leaves found get the rule they were answered under until now; the others stay
+/// unlogged until their tablet sends them again.
+pub(super) fn rule_existing_copies(client: &mut impl GenericClient) -> StorageResult<()> {
+    use std::collections::HashSet;
+    // Keyset pages: after the last document and tablet of the page before.
+    let mut after: (String, Vec<u8>) = (String::new(), Vec::new());
+    loop {
+        let rows = client.query(
+            "SELECT q.doc_id, q.device_key, k.key, r.device_key, bool_or(q.logged)
+             FROM quarantine q
+                  JOIN record_keys k ON k.doc_id = q.doc_id
+                  LEFT JOIN registrations r ON r.doc_id = q.doc_id
+             WHERE q.nonce_rule IS NULL AND (q.doc_id, q.device_key) > ($2, $3)
+             GROUP BY q.doc_id, q.device_key, k.key, r.device_key
+             ORDER BY q.doc_id, q.device_key
+             LIMIT $1",
+            &[&RULE_PIECE, &after.0, &after.1],
+        )?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut copies = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let doc_id: String = row.try_get(0)?;
+            let device: Vec<u8> = row.try_get(1)?;
+            let key = super::record_keys::stored_key(row.try_get(2)?)?;
+            let capturer: Option<Vec<u8>> = row.try_get(3)?;
+            let logged: bool = row.try_get(4)?;
+            let record = record_commitment(&nonce_from_key(&key), &doc_id);
+            let copy = record_commitment(&key.quarantine_copy_nonce(&device), &doc_id);
+            copies.push((doc_id, device, capturer, logged, record, copy));
+        }
+        let commitments: Vec<&[u8]> = copies
+            .iter()
+            .flat_map(|(.., record, copy)| [record.as_slice(), copy.as_slice()])
+            .collect();
+        let mut found = HashSet::new();
+        for row in client.query(
+            "SELECT leaf FROM tlog_leaves WHERE substring(leaf FROM 3 FOR 32) = ANY($1)",
+            &[&commitments],
+        )? {
+            let bytes: Vec<u8> = row.try_get(0)?;
+            let leaf = Leaf::decode(&bytes)
+                .map_err(|_| StorageError::Undecodable("transparency log leaf"))?;
+            if leaf.kind == LeafKind::Quarantined {
+                found.insert((leaf.record, leaf.author));
+            }
+        }
+        for (doc_id, device, capturer, logged, record, copy) in &copies {
+            let author = author_of_actor(device);
+            let (rule, logged) = if found.contains(&(*copy, author)) {
+                (NonceRule::Copy, true)
+            } else if found.contains(&(*record, author)) {
+                (NonceRule::Record, true)
+            } else if *logged {
+                // Answered until now by whether another tablet's registration held the id.
+                (
+                    NonceRule::for_first_copy(capturer.as_deref(), device, false),
+                    true,
+                )
+            } else {
+                // Not logged yet: its rule is chosen when its tablet sends it again.
+                continue;
+            };
+            client.execute(
+                "UPDATE quarantine SET nonce_rule = $3, logged = $4
+                 WHERE doc_id = $1 AND device_key = $2",
+                &[doc_id, device, &rule.as_str(), &logged],
+            )?;
+        }
+        if let Some((doc_id, device, ..)) = copies.pop() {
+            after = (doc_id, device);
+        }
+    }
 }
 
 /// The nonce of a stored record, which has a key.
@@ -287,24 +412,37 @@ impl crate::storage::traits::TransparencyLogStore for PgStore {
         self.read(|tx| recorded_key(tx))
     }
 
-    fn bind_log_key(&self, key: &LogKeyBinding, replace: bool) -> StorageResult<LogKeyBinding> {
+    fn bind_log_key(
+        &self,
+        key: &LogKeyBinding,
+        replacing: Option<&LogKeyBinding>,
+    ) -> StorageResult<LogKeyBinding> {
         self.write(|tx| {
             // The head's lock orders this with appends and with other instances binding.
             let size: i64 = tx
                 .query_one("SELECT size FROM tlog_head WHERE id = 1 FOR UPDATE", &[])?
                 .try_get(0)?;
-            match recorded_key(tx)? {
-                Some(recorded) if !replace || recorded == *key || size > 0 => Ok(recorded),
-                _ => {
-                    tx.execute(
-                        "INSERT INTO tlog_key (id, public_key, origin) VALUES (1, $1, $2)
-                         ON CONFLICT (id) DO UPDATE
-                             SET public_key = EXCLUDED.public_key, origin = EXCLUDED.origin",
-                        &[&&key.public_key[..], &key.origin],
-                    )?;
-                    Ok(key.clone())
-                }
+            let recorded = recorded_key(tx)?;
+            let replace = recorded.is_some()
+                && recorded.as_ref() == replacing
+                && recorded.as_ref() != Some(key)
+                && size == 0;
+            if replace {
+                tx.execute(
+                    "UPDATE tlog_key SET public_key = $1, origin = $2 WHERE id = 1",
+                    &[&&key.public_key[..], &key.origin],
+                )?;
+            } else {
+                // First writer wins, also without the head's lock (an instance of an older
+                // build binding meanwhile): the row is inserted only where none is, and
+                // what is recorded is read back and returned, ours or not.
+                tx.execute(
+                    "INSERT INTO tlog_key (id, public_key, origin) VALUES (1, $1, $2)
+                     ON CONFLICT (id) DO NOTHING",
+                    &[&&key.public_key[..], &key.origin],
+                )?;
             }
+            recorded_key(tx)?.ok_or(StorageError::Undecodable("recorded log key"))
         })
     }
 }
@@ -349,7 +487,7 @@ mod tests {
                  DROP TABLE receipt_key, visitor_requests, receipt_withdrawals;
                  DROP TABLE tlog_key, device_certificates;
                  ALTER TABLE registrations DROP COLUMN receipt_tag;
-                 ALTER TABLE quarantine DROP COLUMN logged;
+                 ALTER TABLE quarantine DROP COLUMN logged, DROP COLUMN nonce_rule;
                  UPDATE kiosk_relay_schema SET version = 8;",
             )
             .expect("set back");

@@ -235,8 +235,9 @@ pub(super) const QUARANTINED_ALREADY: &str = "SELECT tlog_nonce FROM quarantine
 
 /// Keeps a capture apart for HR review, once: a retried push of the same bytes does not add
 /// a second copy; different bytes under the same id are kept too. Each change gets a
-/// `quarantined` leaf (in `leaves`) under the record's one nonce, so the tablet holds proof
-/// that the relay has them; a retry appends none, unless its row predates the leaves.
+/// `quarantined` leaf (in `leaves`) under the nonce of the tablet's copies of the id, so the
+/// tablet holds proof that the relay has them; a retry appends none, unless its row predates
+/// the leaves.
 pub(super) fn quarantine(
     tx: &Transaction<'_>,
     batch: &IngestBatch,
@@ -255,28 +256,35 @@ pub(super) fn quarantine(
     if let Some(Some(_)) = already {
         return Ok(());
     }
-    // A copy another tablet sent under a registered record's id gets a nonce of its own.
-    let nonce = match super::tlog::quarantine_nonce_of_device(tx, doc_id, device)? {
-        Some(nonce) => nonce,
-        None => crate::transparency::leaf::new_nonce(),
-    };
+    // The tablet's copies keep one nonce; its first gets the record's or one of its own
+    // (`NonceRule`), written on the row so its proofs are found under it for good.
+    let (nonce, rule) = super::tlog::nonce_for_quarantined_copy(tx, doc_id, device)?;
     if already.is_some() {
         tx.execute(
-            "UPDATE quarantine SET tlog_nonce = ?5
+            "UPDATE quarantine SET tlog_nonce = ?5, nonce_rule = ?6
              WHERE doc_id = ?1 AND device_key = ?2 AND code = ?3 AND payload = ?4",
-            params![doc_id, device, code.as_str(), payload, nonce.as_slice()],
+            params![
+                doc_id,
+                device,
+                code.as_str(),
+                payload,
+                nonce.as_slice(),
+                rule.as_str()
+            ],
         )?;
     } else {
         tx.execute(
-            "INSERT INTO quarantine (doc_id, device_key, payload, code, received_at, tlog_nonce)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO quarantine
+                 (doc_id, device_key, payload, code, received_at, tlog_nonce, nonce_rule)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 doc_id,
                 device,
                 payload,
                 code.as_str(),
                 batch.received_at,
-                nonce.as_slice()
+                nonce.as_slice(),
+                rule.as_str()
             ],
         )?;
     }

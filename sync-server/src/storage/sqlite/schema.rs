@@ -27,7 +27,12 @@ use crate::storage::{StorageError, StorageResult};
 pub(crate) const APPLICATION_ID: u32 = 0x4B52_4C59;
 
 /// The version this build writes.
-pub const CURRENT_VERSION: u32 = 17;
+pub const CURRENT_VERSION: u32 = 19;
+
+/// The version whose step writes on each quarantined copy the nonce rule it was logged under
+/// (upgrade tests set a store back to the version before it).
+#[cfg(test)]
+pub(crate) const QUARANTINE_RULE_VERSION: u32 = 19;
 
 /// One change of a step.
 enum Change {
@@ -274,7 +279,41 @@ const STEPS: [&[Change]; CURRENT_VERSION as usize] = [
         column: "tlog_nonce",
         definition: "BLOB",
     }],
+    // 18: taken on another branch (the log's record index); empty here until it is merged.
+    &[],
+    // 19: each tablet's copies kept apart say which rule their nonce follows (see
+    // `super::ingest::quarantine`): rows logged before are `copy` where a registration holds
+    // the id under another nonce, else `record` (every tablet's copy shared one nonce then);
+    // and every certificate a tablet was issued is kept (the newest 16), so the provenance
+    // bundle names the one valid when the capture was accepted, not a later enrollment's.
+    &[
+        Change::AddColumn {
+            table: "quarantine",
+            column: "nonce_rule",
+            definition: "TEXT CHECK (nonce_rule IN ('record', 'copy'))",
+        },
+        Change::Sql(NONCE_RULES_AND_CERTIFICATE_HISTORY),
+    ],
 ];
+
+/// Step 19, after the `nonce_rule` column. Written to run again on a file a test set back.
+const NONCE_RULES_AND_CERTIFICATE_HISTORY: &str = "
+UPDATE quarantine SET nonce_rule = CASE
+        WHEN EXISTS (SELECT 1 FROM registrations r
+                     WHERE r.doc_id = quarantine.doc_id AND r.tlog_nonce IS NOT quarantine.tlog_nonce)
+        THEN 'copy' ELSE 'record' END
+    WHERE tlog_nonce IS NOT NULL AND nonce_rule IS NULL;
+CREATE TABLE device_certificate_history (
+    device_key BLOB NOT NULL CHECK (length(device_key) = 32),
+    issued_at  INTEGER NOT NULL,
+    envelope   BLOB NOT NULL,
+    PRIMARY KEY (device_key, issued_at)
+) STRICT;
+INSERT INTO device_certificate_history (device_key, issued_at, envelope)
+    SELECT device_key, issued_at, envelope FROM device_certificates;
+DROP TABLE device_certificates;
+ALTER TABLE device_certificate_history RENAME TO device_certificates;
+";
 
 /// Step 16.
 const PROVENANCE_KEEPING: &str = "

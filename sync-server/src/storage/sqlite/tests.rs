@@ -652,3 +652,82 @@ fn a_replayed_removal_of_a_quarantine_only_id_is_logged_under_the_copys_nonce() 
     assert_eq!(appended[0].kind, LeafKind::Removed);
     assert_eq!(appended[0].record, record_commitment(&nonce, &id));
 }
+
+/// The upgrade that writes each quarantined copy's nonce rule (from the version before it):
+/// a copy logged while no registration held its id keeps the record's nonce, one another
+/// tablet sent under a registered id its own, each still proven under the nonce it was
+/// logged under; a copy not logged yet stays so; a tablet's kept certificate stays.
+#[test]
+fn copies_logged_before_the_rule_upgrade_keep_their_nonce_and_certificates_stay() {
+    use crate::storage::suite::fixtures::hashes;
+    use crate::storage::traits::DeviceStore;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("relay.sqlite3");
+    let store = SqliteStore::open(&path).expect("opens");
+    let devices = enroll(&store, 4);
+    let (owner, early, late, unlogged) = (devices[0], devices[1], devices[2], devices[3]);
+    let id = doc_id(&owner, 1);
+    let send = |store: &SqliteStore, device: &[u8; 32], seq: u64| {
+        let mut request = batch(device, seq, 1..=1);
+        request.items = vec![IngestItem::Quarantine {
+            doc_id: id.clone(),
+            sealed: document(device, 5),
+            change_hashes: hashes(device, 5),
+            code: kiosk_core::protocol::ErrorCode::NotPermitted,
+            journal_seq: Some(5),
+        }];
+        store.ingest(&request).expect("kept apart");
+        store.log_tip().expect("reads").size
+    };
+    send(&store, &early, 1);
+    store.ingest(&batch(&owner, 1, 1..=1)).expect("stored");
+    send(&store, &late, 1);
+    let logged_size = send(&store, &unlogged, 1);
+    store
+        .keep_certificate(&owner, 7, &[1, 2, 3])
+        .expect("keeps");
+    let nonces = |store: &SqliteStore| {
+        (
+            store.quarantine_nonce(&id, &early).expect("reads"),
+            store.quarantine_nonce(&id, &late).expect("reads"),
+        )
+    };
+    let before = nonces(&store);
+    drop(store);
+    Connection::open(&path)
+        .expect("opens")
+        .execute_batch(&format!(
+            "ALTER TABLE quarantine DROP COLUMN nonce_rule;
+             UPDATE quarantine SET tlog_nonce = NULL WHERE device_key = x'{}';
+             PRAGMA user_version = {};",
+            hex::encode(unlogged),
+            super::schema::QUARANTINE_RULE_VERSION - 1
+        ))
+        .expect("set back");
+
+    let store = SqliteStore::open(&path).expect("upgrades");
+    let rules: Vec<(Vec<u8>, Option<String>)> = store
+        .conn()
+        .prepare("SELECT device_key, nonce_rule FROM quarantine ORDER BY device_key")
+        .expect("prepares")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("reads")
+        .collect::<Result<_, _>>()
+        .expect("reads");
+    assert_eq!(
+        rules,
+        vec![
+            (early.to_vec(), Some("record".to_owned())),
+            (late.to_vec(), Some("copy".to_owned())),
+            (unlogged.to_vec(), None),
+        ]
+    );
+    assert_eq!(nonces(&store), before, "the nonces they were logged under");
+    assert_eq!(before.0, store.record_nonce(&id).expect("reads"));
+    assert_ne!(before.1, before.0);
+    assert_eq!(send(&store, &early, 2), logged_size, "not logged again");
+    assert_eq!(
+        store.kept_certificate(&owner, 7).expect("reads"),
+        Some((7, vec![1, 2, 3]))
+    );
+}

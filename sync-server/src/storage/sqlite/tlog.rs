@@ -7,7 +7,7 @@
 use kiosk_core::tlog::hash::Hash;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::storage::model::{LogKeyBinding, LogTip};
+use crate::storage::model::{LogKeyBinding, LogTip, NonceRule};
 use crate::storage::{StorageError, StorageResult};
 use crate::transparency::append::{self, LogHead};
 use crate::transparency::leaf::{Leaf, LeafKind, Nonce, author_of_actor, record_commitment};
@@ -164,50 +164,72 @@ fn nonce_bytes(bytes: Option<Vec<u8>>, what: &'static str) -> StorageResult<Opti
         .transpose()
 }
 
-/// The nonce a quarantined capture of `doc_id` is logged under: the registration's when it
-/// is stored, else the one its copies kept apart were given (`None`: neither, or removed).
-/// One nonce per record, so its `quarantined`, `capture` and decision leaves link.
+/// The record's nonce of `doc_id`: the registration's when it is stored, else the one the
+/// copies kept apart under the `record` rule were given (`None`: neither, or removed). An
+/// acceptance stores the record under it, and a removal's leaf cites it, so the record's
+/// `quarantined`, `capture` and decision leaves link.
 pub(crate) fn quarantine_nonce(conn: &Connection, doc_id: &str) -> StorageResult<Option<Nonce>> {
     if let Some(nonce) = nonce(conn, doc_id)? {
         return Ok(Some(nonce));
     }
     let nonce: Option<Vec<u8>> = conn
         .prepare_cached(
-            "SELECT tlog_nonce FROM quarantine WHERE doc_id = ?1 AND tlog_nonce IS NOT NULL
-             LIMIT 1",
+            "SELECT tlog_nonce FROM quarantine
+             WHERE doc_id = ?1 AND tlog_nonce IS NOT NULL AND nonce_rule = 'record' LIMIT 1",
         )?
         .query_row([doc_id], |r| r.get(0))
         .optional()?;
     nonce_bytes(nonce, "quarantine nonce")
 }
 
-/// The nonce a copy of `doc_id` that `device_key` sent and had kept apart is logged under:
-/// [`quarantine_nonce`] (the record's) when no registration holds the id or the tablet is
-/// its capturing one; else the nonce of that tablet's copies only (`None` until one is
-/// stored), as such a copy is never accepted and the record's nonce would let that tablet
-/// link every leaf of the record.
+/// The nonce and rule the copies of `doc_id` that `device_key` sent and had kept apart were
+/// logged under, as written on them (`None` until one of them is logged).
 pub(crate) fn quarantine_nonce_of_device(
     conn: &Connection,
     doc_id: &str,
     device_key: &[u8],
-) -> StorageResult<Option<Nonce>> {
+) -> StorageResult<Option<(Nonce, NonceRule)>> {
+    let row: Option<(Vec<u8>, Option<String>)> = conn
+        .prepare_cached(
+            "SELECT tlog_nonce, nonce_rule FROM quarantine
+             WHERE doc_id = ?1 AND device_key = ?2 AND tlog_nonce IS NOT NULL LIMIT 1",
+        )?
+        .query_row(params![doc_id, device_key], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((bytes, rule)) = row else {
+        return Ok(None);
+    };
+    let nonce = nonce_bytes(Some(bytes), "quarantine nonce")?
+        .ok_or(StorageError::Undecodable("quarantine nonce"))?;
+    let rule = rule
+        .as_deref()
+        .and_then(NonceRule::parse)
+        .ok_or(StorageError::Undecodable("quarantine nonce rule"))?;
+    Ok(Some((nonce, rule)))
+}
+
+/// The nonce and rule for a copy of `doc_id` that `device_key` sends to be kept apart: those
+/// of its earlier logged copies, else by [`NonceRule::for_first_copy`]: the record's nonce
+/// (made now when nothing holds one yet) or a new one of this tablet's copies only.
+pub(crate) fn nonce_for_quarantined_copy(
+    conn: &Connection,
+    doc_id: &str,
+    device_key: &[u8],
+) -> StorageResult<(Nonce, NonceRule)> {
+    if let Some(held) = quarantine_nonce_of_device(conn, doc_id, device_key)? {
+        return Ok(held);
+    }
     let capturer: Option<Vec<u8>> = conn
         .prepare_cached("SELECT device_key FROM registrations WHERE doc_id = ?1")?
         .query_row([doc_id], |r| r.get(0))
         .optional()?;
-    match capturer {
-        Some(capturer) if capturer != device_key => {
-            let nonce: Option<Vec<u8>> = conn
-                .prepare_cached(
-                    "SELECT tlog_nonce FROM quarantine
-                     WHERE doc_id = ?1 AND device_key = ?2 AND tlog_nonce IS NOT NULL LIMIT 1",
-                )?
-                .query_row(rusqlite::params![doc_id, device_key], |r| r.get(0))
-                .optional()?;
-            nonce_bytes(nonce, "quarantine nonce")
-        }
-        _ => quarantine_nonce(conn, doc_id),
-    }
+    let record = quarantine_nonce(conn, doc_id)?;
+    let rule = NonceRule::for_first_copy(capturer.as_deref(), device_key, record.is_some());
+    let nonce = match (rule, record) {
+        (NonceRule::Record, Some(record)) => record,
+        _ => crate::transparency::leaf::new_nonce(),
+    };
+    Ok((nonce, rule))
 }
 
 /// The nonce of a stored registration, which every stored one has (new ones from their
@@ -310,28 +332,41 @@ impl crate::storage::traits::TransparencyLogStore for super::SqliteStore {
     }
 
     fn quarantine_nonce(&self, doc_id: &str, device_key: &[u8]) -> StorageResult<Option<Nonce>> {
-        self.read(|conn| quarantine_nonce_of_device(conn, doc_id, device_key))
+        self.read(|conn| {
+            Ok(quarantine_nonce_of_device(conn, doc_id, device_key)?.map(|(nonce, _)| nonce))
+        })
     }
 
     fn recorded_log_key(&self) -> StorageResult<Option<LogKeyBinding>> {
         self.read(recorded_key)
     }
 
-    fn bind_log_key(&self, key: &LogKeyBinding, replace: bool) -> StorageResult<LogKeyBinding> {
+    fn bind_log_key(
+        &self,
+        key: &LogKeyBinding,
+        replacing: Option<&LogKeyBinding>,
+    ) -> StorageResult<LogKeyBinding> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let bound = match recorded_key(&tx)? {
-            Some(recorded) if !replace || recorded == *key || head(&tx)?.size > 0 => recorded,
-            _ => {
-                tx.execute(
-                    "INSERT INTO tlog_key (id, public_key, origin) VALUES (1, ?1, ?2)
-                     ON CONFLICT (id) DO UPDATE
-                         SET public_key = excluded.public_key, origin = excluded.origin",
-                    params![&key.public_key[..], key.origin],
-                )?;
-                key.clone()
-            }
-        };
+        let recorded = recorded_key(&tx)?;
+        let replace = recorded.is_some()
+            && recorded.as_ref() == replacing
+            && recorded.as_ref() != Some(key)
+            && head(&tx)?.size == 0;
+        if replace {
+            tx.execute(
+                "UPDATE tlog_key SET public_key = ?1, origin = ?2 WHERE id = 1",
+                params![&key.public_key[..], key.origin],
+            )?;
+        } else {
+            // First writer wins: an instance that recorded its key before this one keeps it.
+            tx.execute(
+                "INSERT INTO tlog_key (id, public_key, origin) VALUES (1, ?1, ?2)
+                 ON CONFLICT (id) DO NOTHING",
+                params![&key.public_key[..], key.origin],
+            )?;
+        }
+        let bound = recorded_key(&tx)?.ok_or(StorageError::Undecodable("recorded log key"))?;
         tx.commit()?;
         Ok(bound)
     }

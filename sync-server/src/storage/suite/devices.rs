@@ -377,34 +377,90 @@ pub(crate) fn a_code_names_the_tablets_it_enrolls_and_hr_can_rename_them(store: 
     assert_eq!(store.device(&[6; 32]).expect("reads"), None);
 }
 
-/// The certificate an enrollment answer carried is kept byte for byte, a later
-/// enrollment's in its place; a tablet enrolled without one kept has none.
-pub(crate) fn a_tablets_certificate_is_kept_verbatim_and_a_later_enrollment_replaces_it(
+/// The certificate an enrollment answer carried is kept byte for byte beside those of the
+/// tablet's earlier enrollments, and the one valid at a time is the newest issued by then;
+/// a tablet enrolled without one kept has none.
+pub(crate) fn a_tablets_certificates_are_kept_verbatim_and_the_one_valid_at_a_time_is_found(
     store: &dyn RelayStore,
 ) {
     let keys = enroll(store, 2);
-    assert_eq!(store.kept_certificate(&keys[0]).expect("reads"), None);
+    assert_eq!(
+        store.kept_certificate(&keys[0], i64::MAX).expect("reads"),
+        None
+    );
     let sent = vec![0xa3, 0x00, 0xff, 0x7f];
     store.keep_certificate(&keys[0], 10, &sent).expect("keeps");
     assert_eq!(
-        store.kept_certificate(&keys[0]).expect("reads"),
-        Some((10, sent))
+        store.kept_certificate(&keys[0], 10).expect("reads"),
+        Some((10, sent.clone()))
+    );
+    assert_eq!(
+        store.kept_certificate(&keys[0], 9).expect("reads"),
+        None,
+        "none was issued by then"
     );
     store
         .keep_certificate(&keys[0], 20, &[1, 2, 3])
-        .expect("replaces");
+        .expect("keeps");
     assert_eq!(
-        store.kept_certificate(&keys[0]).expect("reads"),
+        store.kept_certificate(&keys[0], 25).expect("reads"),
         Some((20, vec![1, 2, 3]))
     );
-    // A racing re-enrollment's older certificate, written last, does not take its place.
+    assert_eq!(
+        store.kept_certificate(&keys[0], 19).expect("reads"),
+        Some((10, sent.clone())),
+        "a record captured before the re-enrollment finds the certificate it was made under"
+    );
+    // A racing re-enrollment's certificate, written last, takes its place in time.
     store
         .keep_certificate(&keys[0], 15, &[4, 5, 6])
-        .expect("answers");
+        .expect("keeps");
     assert_eq!(
-        store.kept_certificate(&keys[0]).expect("reads"),
-        Some((20, vec![1, 2, 3])),
-        "an older certificate never replaces a newer one"
+        store.kept_certificate(&keys[0], 17).expect("reads"),
+        Some((15, vec![4, 5, 6]))
     );
-    assert_eq!(store.kept_certificate(&keys[1]).expect("reads"), None);
+    assert_eq!(
+        store.kept_certificate(&keys[0], 25).expect("reads"),
+        Some((20, vec![1, 2, 3]))
+    );
+    // A second envelope of the same time keeps the first.
+    store.keep_certificate(&keys[0], 20, &[9]).expect("answers");
+    assert_eq!(
+        store.kept_certificate(&keys[0], 20).expect("reads"),
+        Some((20, vec![1, 2, 3]))
+    );
+    assert_eq!(
+        store.kept_certificate(&keys[1], i64::MAX).expect("reads"),
+        None
+    );
+}
+
+/// A tablet enrolled again and again keeps its newest certificates only, up to the bound.
+pub(crate) fn only_a_tablets_newest_certificates_are_kept(store: &dyn RelayStore) {
+    use crate::storage::model::CERTIFICATES_KEPT_PER_DEVICE;
+    let keys = enroll(store, 1);
+    let issued = CERTIFICATES_KEPT_PER_DEVICE as i64 + 4;
+    for at in 1..=issued {
+        store
+            .keep_certificate(&keys[0], at, &[at as u8])
+            .expect("keeps");
+    }
+    let oldest_kept = issued - CERTIFICATES_KEPT_PER_DEVICE as i64 + 1;
+    assert_eq!(
+        store
+            .kept_certificate(&keys[0], oldest_kept - 1)
+            .expect("reads"),
+        None,
+        "those beyond the bound are gone"
+    );
+    assert_eq!(
+        store
+            .kept_certificate(&keys[0], oldest_kept)
+            .expect("reads"),
+        Some((oldest_kept, vec![oldest_kept as u8]))
+    );
+    assert_eq!(
+        store.kept_certificate(&keys[0], i64::MAX).expect("reads"),
+        Some((issued, vec![issued as u8]))
+    );
 }

@@ -152,7 +152,8 @@ macro_rules! store_suite {
                 kiosks_unknown_and_revoked_devices_get_no_unlock,
                 an_unlock_is_outstanding_for_seven_days_from_its_latest_issue,
                 a_code_names_the_tablets_it_enrolls_and_hr_can_rename_them,
-                a_tablets_certificate_is_kept_verbatim_and_a_later_enrollment_replaces_it,
+                a_tablets_certificates_are_kept_verbatim_and_the_one_valid_at_a_time_is_found,
+                only_a_tablets_newest_certificates_are_kept,
             }
             blind_index {
                 the_duplicate_index_is_written_by_the_pass_and_removed_with_its_record,
@@ -220,6 +221,8 @@ macro_rules! store_suite {
                 an_acceptance_from_quarantine_appends_a_leaf_naming_who_accepted,
                 a_quarantined_capture_is_logged_under_the_nonce_its_acceptance_keeps,
                 a_copy_under_another_tablets_record_never_gets_that_records_nonce,
+                copies_of_two_tablets_under_an_unregistered_id_get_nonces_of_their_own,
+                a_copy_logged_before_a_registration_appears_is_still_proven_afterwards,
             }
             lifecycle {
                 a_removal_erases_the_record_is_pulled_as_removed_and_a_capture_of_it_is_refused,
@@ -295,12 +298,14 @@ macro_rules! store_suite {
         $crate::storage::suite::store_suite!(@reopen_each $reopen;
             answered_ingests_are_there_when_the_store_is_opened_again,
             removals_holds_and_accounts_are_there_when_the_store_is_opened_again,
+            of_instances_binding_different_log_keys_together_the_first_keeps_its_key,
         );
     };
     (@reopen_skipped) => {
         $crate::storage::suite::store_suite!(@reopen_skipped_each
             answered_ingests_are_there_when_the_store_is_opened_again,
             removals_holds_and_accounts_are_there_when_the_store_is_opened_again,
+            of_instances_binding_different_log_keys_together_the_first_keeps_its_key,
         );
     };
     (@reopen_each $reopen:expr; $($name:ident),* $(,)?) => {

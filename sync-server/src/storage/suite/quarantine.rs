@@ -471,3 +471,142 @@ pub(crate) fn a_copy_under_another_tablets_record_never_gets_that_records_nonce(
         assert_eq!(leaf.record, record_commitment(&record, &id));
     }
 }
+
+/// Keeps apart a copy `device` sends under `id` (the bytes of its journal entry `entry`), in
+/// request `seq`; returns the leaves the push appended.
+fn keep_copy_apart(
+    store: &dyn RelayStore,
+    device: &[u8; 32],
+    seq: u64,
+    id: &str,
+    entry: u64,
+) -> Vec<crate::transparency::leaf::Leaf> {
+    let before = store.log_tip().expect("reads").size;
+    let mut request = batch(device, seq, 1..=1);
+    request.items = vec![IngestItem::Quarantine {
+        doc_id: id.to_owned(),
+        sealed: document(device, entry),
+        change_hashes: hashes(device, entry),
+        code: ErrorCode::NotPermitted,
+        journal_seq: Some(entry),
+    }];
+    store.ingest(&request).expect("kept apart");
+    store
+        .log_leaves(before, 1_000)
+        .expect("reads")
+        .iter()
+        .map(|bytes| crate::transparency::leaf::Leaf::decode(bytes).expect("decodes"))
+        .collect()
+}
+
+/// Whether `leaves` are what the answer to `device` proves for its copy of `id` (with the
+/// changes of its journal entry `entry`): each found under the nonce `quarantine_nonce` gives
+/// that tablet now, as the answer looks them up.
+fn proven_to(
+    store: &dyn RelayStore,
+    device: &[u8; 32],
+    id: &str,
+    entry: u64,
+    leaves: &[crate::transparency::leaf::Leaf],
+) -> bool {
+    use crate::transparency::leaf::{LeafKind, change_subject, record_commitment};
+    let Some(nonce) = store.quarantine_nonce(id, device).expect("reads") else {
+        return false;
+    };
+    let hashes = hashes(device, entry);
+    leaves.len() == hashes.len()
+        && leaves.iter().zip(&hashes).all(|(leaf, hash)| {
+            leaf.kind == LeafKind::Quarantined
+                && leaf.author == *device
+                && leaf.record == record_commitment(&nonce, id)
+                && leaf.subject == change_subject(&nonce, hash)
+        })
+}
+
+/// Two tablets' copies under an id no registration holds get nonces of their own (the
+/// second never learns the first's from its answer), and each is proven to its own tablet;
+/// a second copy of the same tablet keeps its nonce.
+pub(crate) fn copies_of_two_tablets_under_an_unregistered_id_get_nonces_of_their_own(
+    store: &dyn RelayStore,
+) {
+    let devices = enroll(store, 2);
+    let (first, second) = (devices[0], devices[1]);
+    let id = doc_id(&first, 1);
+    let first_leaves = keep_copy_apart(store, &first, 1, &id, 1);
+    let second_leaves = keep_copy_apart(store, &second, 1, &id, 1);
+    let first_nonce = store.quarantine_nonce(&id, &first).expect("reads");
+    let second_nonce = store.quarantine_nonce(&id, &second).expect("reads");
+    assert!(first_nonce.is_some() && second_nonce.is_some());
+    assert_ne!(
+        first_nonce, second_nonce,
+        "the second tablet is not given the first's nonce"
+    );
+    assert!(proven_to(store, &first, &id, 1, &first_leaves));
+    assert!(proven_to(store, &second, &id, 1, &second_leaves));
+    assert!(!proven_to(store, &second, &id, 1, &first_leaves));
+    // Another copy of the second tablet (other bytes) is logged under its nonce again.
+    let again = keep_copy_apart(store, &second, 2, &id, 2);
+    assert_eq!(
+        store.quarantine_nonce(&id, &second).expect("reads"),
+        second_nonce
+    );
+    assert!(proven_to(store, &second, &id, 2, &again));
+    let third = [9; 32];
+    assert_eq!(
+        store.quarantine_nonce(&id, &third).expect("reads"),
+        None,
+        "a tablet with no copy kept apart is given no nonce"
+    );
+}
+
+/// Copies logged while no registration held their id are still proven under the nonce they
+/// were logged under once a registration appears, whichever tablet's it is: the one whose
+/// copy came first, or another.
+pub(crate) fn a_copy_logged_before_a_registration_appears_is_still_proven_afterwards(
+    store: &dyn RelayStore,
+) {
+    let devices = enroll(store, 3);
+    let (owner, early, late) = (devices[0], devices[1], devices[2]);
+    let id = doc_id(&owner, 1);
+    // Another tablet's copy first, then the owner's own, both before the registration.
+    let early_leaves = keep_copy_apart(store, &early, 1, &id, 1);
+    let owner_copy = doc_id(&owner, 2);
+    let owner_leaves = keep_copy_apart(store, &owner, 1, &owner_copy, 2);
+    let before = (
+        store.quarantine_nonce(&id, &early).expect("reads"),
+        store.quarantine_nonce(&owner_copy, &owner).expect("reads"),
+    );
+    // The registrations appear: `id` captured by the owner (not the tablet whose copy came
+    // first), `owner_copy` by a third tablet after the owner's copy.
+    store.ingest(&batch(&owner, 2, 1..=1)).expect("answers");
+    assert!(
+        store.record_nonce(&id).expect("reads").is_some(),
+        "stored as the owner's registration"
+    );
+    let mut foreign = batch(&late, 1, 1..=1);
+    if let IngestItem::Store { doc_id, .. } = &mut foreign.items[0] {
+        *doc_id = owner_copy.clone();
+    }
+    store.ingest(&foreign).expect("answers");
+    assert!(
+        store.record_nonce(&owner_copy).expect("reads").is_some(),
+        "stored as the third tablet's registration"
+    );
+    assert_eq!(
+        (
+            store.quarantine_nonce(&id, &early).expect("reads"),
+            store.quarantine_nonce(&owner_copy, &owner).expect("reads"),
+        ),
+        before,
+        "the nonces the copies were logged under"
+    );
+    assert!(proven_to(store, &early, &id, 1, &early_leaves));
+    assert!(proven_to(store, &owner, &owner_copy, 2, &owner_leaves));
+    // A copy the third tablet sends after the registration still gets a nonce of its own.
+    let late_leaves = keep_copy_apart(store, &late, 2, &id, 3);
+    assert!(proven_to(store, &late, &id, 3, &late_leaves));
+    assert_ne!(
+        store.quarantine_nonce(&id, &late).expect("reads"),
+        store.record_nonce(&id).expect("reads")
+    );
+}

@@ -1,5 +1,6 @@
 //! What a store promises across a restart: everything it answered is there when it is
-//! opened again, and its counters and chains go on from where they were. Each test takes an
+//! opened again, and its counters and chains go on from where they were; two instances on the
+//! same data agree on what only one may record. Each test takes an
 //! opener that opens the same stored data on every call.
 
 use crate::storage::Role;
@@ -142,4 +143,69 @@ pub(crate) fn removals_holds_and_accounts_are_there_when_the_store_is_opened_aga
         .expect("appends");
     let grown = reopened.verify_access_log().expect("verifies");
     assert_eq!((grown.entries, grown.broken_at), (log.entries + 1, None));
+}
+
+/// Relay instances started together on one empty log with different keys, each binding
+/// its own at once: every one is answered with the same recorded key (the first writer's),
+/// so all but that one are refused at once, never replacing it under it. Likewise when each
+/// was told to replace the key it saw recorded when it started (`--new-log-key`): one
+/// replacement wins and the others are answered with it.
+pub(crate) fn of_instances_binding_different_log_keys_together_the_first_keeps_its_key(
+    open: &dyn Fn() -> Box<dyn RelayStore>,
+) {
+    use crate::storage::LogKeyBinding;
+    let key = |byte: u8| LogKeyBinding {
+        public_key: [byte; 32],
+        origin: "relay.example/log".to_owned(),
+    };
+    let instances: Vec<Box<dyn RelayStore>> = (0..4).map(|_| open()).collect();
+    let together = |replacing: Option<LogKeyBinding>, first_key: u8| -> Vec<LogKeyBinding> {
+        let barrier = std::sync::Barrier::new(instances.len());
+        std::thread::scope(|scope| {
+            let bound: Vec<_> = instances
+                .iter()
+                .enumerate()
+                .map(|(n, store)| {
+                    let (barrier, replacing) = (&barrier, replacing.clone());
+                    scope.spawn(move || {
+                        barrier.wait();
+                        store
+                            .bind_log_key(&key(first_key + n as u8), replacing.as_ref())
+                            .expect("answers")
+                    })
+                })
+                .collect();
+            bound
+                .into_iter()
+                .map(|handle| handle.join().expect("binds"))
+                .collect()
+        })
+    };
+    // None recorded when they started.
+    let bound = together(None, 1);
+    let winner = bound[0].clone();
+    assert!(
+        bound.iter().all(|key| *key == winner),
+        "every instance is answered with one key: {bound:?}"
+    );
+    assert!((1..=4).map(key).any(|key| key == winner), "one of theirs");
+    assert_eq!(
+        instances[3].recorded_log_key().expect("reads"),
+        Some(winner.clone())
+    );
+    // All started with --new-log-key over the key recorded then.
+    let bound = together(Some(winner.clone()), 11);
+    let replaced = bound[0].clone();
+    assert!(
+        bound.iter().all(|key| *key == replaced),
+        "every instance is answered with one key: {bound:?}"
+    );
+    assert!(
+        (11..=14).map(key).any(|key| key == replaced),
+        "one of theirs"
+    );
+    assert_eq!(
+        instances[0].recorded_log_key().expect("reads"),
+        Some(replaced)
+    );
 }

@@ -402,8 +402,8 @@ pub(crate) fn proofs_served_from_the_store_equal_the_in_memory_librarys(store: &
 }
 
 /// The log key is recorded at first start and never replaced silently, even while the log
-/// is empty (tablets enrolled since carry it); only an explicit replacement takes effect,
-/// and only while the log has no leaves.
+/// is empty (tablets enrolled since carry it); only an explicit replacement of the key
+/// recorded when it was asked for takes effect, and only while the log has no leaves.
 pub(crate) fn a_recorded_log_key_is_replaced_only_when_told_and_while_the_log_is_empty(
     store: &dyn RelayStore,
 ) {
@@ -417,14 +417,14 @@ pub(crate) fn a_recorded_log_key_is_replaced_only_when_told_and_while_the_log_is
         origin: "relay.example/log".to_owned(),
     };
     assert_eq!(store.recorded_log_key().expect("reads"), None);
-    assert_eq!(store.bind_log_key(&first, false).expect("binds"), first);
+    assert_eq!(store.bind_log_key(&first, None).expect("binds"), first);
     assert_eq!(
         store.recorded_log_key().expect("reads"),
         Some(first.clone())
     );
     // Empty, but enrolled tablets may already carry the first key: it stays.
     assert_eq!(
-        store.bind_log_key(&second, false).expect("answers"),
+        store.bind_log_key(&second, None).expect("answers"),
         first,
         "an empty log keeps its recorded key unless told to replace it"
     );
@@ -432,13 +432,22 @@ pub(crate) fn a_recorded_log_key_is_replaced_only_when_told_and_while_the_log_is
         store.recorded_log_key().expect("reads"),
         Some(first.clone())
     );
+    // A replacement of a key other than the recorded one (another instance's, recorded
+    // while this one started) changes nothing.
+    assert_eq!(
+        store.bind_log_key(&second, Some(&second)).expect("answers"),
+        first
+    );
     // The operator's explicit replacement, while nothing is signed.
-    assert_eq!(store.bind_log_key(&second, true).expect("binds"), second);
+    assert_eq!(
+        store.bind_log_key(&second, Some(&first)).expect("binds"),
+        second
+    );
     ingest_generated_for_tests(store, 1);
     assert!(store.log_tip().expect("reads").size > 0);
-    assert_eq!(store.bind_log_key(&second, false).expect("answers"), second);
+    assert_eq!(store.bind_log_key(&second, None).expect("answers"), second);
     assert_eq!(
-        store.bind_log_key(&first, true).expect("answers"),
+        store.bind_log_key(&first, Some(&second)).expect("answers"),
         second,
         "a log with leaves keeps its key, even when told to replace it"
     );
@@ -446,9 +455,6 @@ pub(crate) fn a_recorded_log_key_is_replaced_only_when_told_and_while_the_log_is
         origin: "relay.example/other".to_owned(),
         ..second.clone()
     };
-    assert_eq!(
-        store.bind_log_key(&renamed, false).expect("answers"),
-        second
-    );
+    assert_eq!(store.bind_log_key(&renamed, None).expect("answers"), second);
     assert_eq!(store.recorded_log_key().expect("reads"), Some(second));
 }

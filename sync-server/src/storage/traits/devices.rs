@@ -56,10 +56,12 @@ pub trait DeviceStore {
     fn devices_not_pinning(&self, relay_key: &[u8; 32], now: i64) -> StorageResult<u64>;
 
     /// Keeps `envelope`, the signed certificate envelope (its CBOR bytes, verbatim) the
-    /// enrollment answer to `device_key` carries, issued at `issued_at`, in place of an
-    /// earlier enrollment's: the provenance bundle hands out the original. Kept after the
-    /// enrollment's transaction, so of racing re-enrollments the latest issued stays, never
-    /// an older one written last.
+    /// enrollment answer to `device_key` carries, issued at `issued_at`, beside those of the
+    /// tablet's earlier enrollments: the provenance bundle hands out the one a record was
+    /// captured under. The newest [`CERTIFICATES_KEPT_PER_DEVICE`] are kept; a second
+    /// envelope issued at the same time keeps the first.
+    ///
+    /// [`CERTIFICATES_KEPT_PER_DEVICE`]: crate::storage::model::CERTIFICATES_KEPT_PER_DEVICE
     fn keep_certificate(
         &self,
         device_key: &[u8; 32],
@@ -67,7 +69,12 @@ pub trait DeviceStore {
         envelope: &[u8],
     ) -> StorageResult<()>;
 
-    /// The certificate envelope kept for `device_key` and when it was issued; `None` for a
-    /// tablet enrolled before certificates were kept.
-    fn kept_certificate(&self, device_key: &[u8; 32]) -> StorageResult<Option<(i64, Vec<u8>)>>;
+    /// The certificate envelope kept for `device_key` that was valid at `at` (the newest
+    /// issued at or before it) and when it was issued; `None` when none was kept from then
+    /// (a tablet enrolled before certificates were kept, or one older than those kept).
+    fn kept_certificate(
+        &self,
+        device_key: &[u8; 32],
+        at: i64,
+    ) -> StorageResult<Option<(i64, Vec<u8>)>>;
 }

@@ -41,21 +41,32 @@ pub trait TransparencyLogStore {
     /// The nonce kept beside a stored registration (`None` once it is removed).
     fn record_nonce(&self, doc_id: &str) -> StorageResult<Option<Nonce>>;
 
-    /// The nonce the `quarantined` leaves of a capture of `doc_id` that `device_key` sent
-    /// and had kept apart are hashed under: the record's (an acceptance keeps it) when no
-    /// registration holds the id or `device_key` captured it; else a nonce of that tablet's
-    /// copies only, so it never learns another tablet's record nonce. `None` once removed
-    /// or when nothing of it is held.
+    /// The nonce the `quarantined` leaves of the copies of `doc_id` that `device_key` sent
+    /// and had kept apart were hashed under, as written on them when they were logged
+    /// ([`NonceRule`]): the record's (an acceptance keeps it) for the registration's own
+    /// tablet, or the first to have a copy kept apart while no registration held the id;
+    /// else a nonce of that tablet's copies only, so no tablet learns another's nonce. What
+    /// is stored under the id later does not change it. `None` once removed, or when no
+    /// copy of that tablet is logged.
+    ///
+    /// [`NonceRule`]: crate::storage::model::NonceRule
     fn quarantine_nonce(&self, doc_id: &str, device_key: &[u8]) -> StorageResult<Option<Nonce>>;
 
     /// The log key recorded for this log, if any.
     fn recorded_log_key(&self) -> StorageResult<Option<LogKeyBinding>>;
 
     /// Records `key` as the log's key when none is recorded yet (the first start, or a log
-    /// from before keys were recorded). A recorded key is never replaced silently: tablets
-    /// enrolled since carry it, even while the log is empty. Only with `replace` (the
-    /// operator's `serve --new-log-key`) and while the log has no leaves does `key` take its
-    /// place, in one transaction with reading the log's size. Returns the key recorded
-    /// afterwards: `key`, or the one recorded before.
-    fn bind_log_key(&self, key: &LogKeyBinding, replace: bool) -> StorageResult<LogKeyBinding>;
+    /// from before keys were recorded): the first writer wins, so of relay instances started
+    /// together with different keys every one but the first is answered with the first's
+    /// key (and refused) at once. A recorded key is never replaced silently: tablets
+    /// enrolled since carry it, even while the log is empty. Only with `replacing` (the
+    /// operator's `serve --new-log-key`, naming the key recorded when it started), while
+    /// that key is still the recorded one and the log has no leaves, does `key` take its
+    /// place, in one transaction with reading both; another instance's key recorded
+    /// meanwhile is kept. Returns the key recorded afterwards: `key`, or the one before.
+    fn bind_log_key(
+        &self,
+        key: &LogKeyBinding,
+        replacing: Option<&LogKeyBinding>,
+    ) -> StorageResult<LogKeyBinding>;
 }

@@ -1,0 +1,13 @@
+-- Version 15, as the SQLite store's version 19. Each tablet's copies kept apart under an id
+-- say which rule their nonce follows (`NonceRule`: `record`, the record's nonce from its key;
+-- `copy`, one of that tablet's copies only), written when their leaves are appended, so they
+-- are proven under that nonce whatever is stored under the id later (NULL: not logged yet).
+-- Rows held before are given theirs from the log by the step's Rust part
+-- (`super::tlog::rule_existing_copies`), which also marks logged the copies whose leaves the
+-- log holds (version 13 marked every row not logged, so they were logged again).
+ALTER TABLE quarantine ADD COLUMN nonce_rule TEXT CHECK (nonce_rule IN ('record', 'copy'));
+-- Every certificate a tablet was issued is kept (the newest 16, `keep_certificate`), so the
+-- provenance bundle names the one valid when a capture was accepted, not a later
+-- enrollment's.
+ALTER TABLE device_certificates DROP CONSTRAINT device_certificates_pkey;
+ALTER TABLE device_certificates ADD PRIMARY KEY (device_key, issued_at);
