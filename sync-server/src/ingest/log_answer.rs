@@ -4,9 +4,8 @@
 //! push the answer acknowledges as stored or kept apart for HR review, the leaves that
 //! record it with their inclusion proofs; and the newest checkpoint the witnesses the tablet
 //! requires (`log_witnesses`) cosigned, with its cosignatures and the consistency proof from
-//! it to the answer's checkpoint. Read
-//! after the ingest transaction committed: stored subtrees never change, so proofs for the
-//! tip read then are consistent without a snapshot.
+//! it to the answer's checkpoint. Read after the ingest transaction committed: stored
+//! subtrees never change, so proofs for the tip read then are consistent without a snapshot.
 //!
 //! The ingest transaction does not report which leaf indexes it appended, so the leaves
 //! are found again by everything but their time: the record's commitment, the change's

@@ -144,8 +144,9 @@ const COSIGNED_CANDIDATES: usize = 8;
 /// /v1/log/checkpoint?cosigned=1`, the provenance bundle): the largest of at most
 /// `tip_size` leaves that every witness in `witnesses` (the configured ones, or for a sync
 /// those the tablet names, [`required_witnesses`]) cosigned and whose root is the log's root
-/// at that size; if no tree is cosigned by all of them, the largest any witness cosigned (a
-/// reader requiring them all then waits; one requiring fewer is served). A tree past the
+/// at that size; if no tree is cosigned by all of them, the largest any one of them cosigned
+/// (a reader requiring them all then waits; one requiring fewer is served); with no witness
+/// given, the largest any witness cosigned. A tree past the
 /// tip, or rows whose root the log no longer has (kept from before a restore), are never
 /// named: a tablet would take them for a fork, and a bundle would prove nothing.
 pub fn newest_cosigned_tree(
@@ -154,18 +155,39 @@ pub fn newest_cosigned_tree(
     witnesses: &[CosignatureVerifier],
 ) -> Result<Option<(u64, Hash)>, StorageError> {
     let all: Vec<String> = witnesses.iter().map(ToString::to_string).collect();
-    let mut sets: Vec<&[String]> = vec![&all];
-    if !all.is_empty() {
-        sets.push(&[]);
+    // No witness given: any witness's (empty is "any" to the store).
+    if let Some(tree) = largest_of_ours(store, tip_size, &all)? {
+        return Ok(Some(tree));
     }
-    for set in sets {
-        for (size, root) in store.cosigned_by_all(tip_size, set, COSIGNED_CANDIDATES)? {
-            match is_our_tree(store, size, &root) {
-                Ok(true) => return Ok(Some((size, root))),
-                Ok(false) => continue,
-                Err(IntakeError::Storage(error)) => return Err(error),
-                Err(_) => continue,
-            }
+    if all.len() < 2 {
+        return Ok(None);
+    }
+    // None cosigned by all of them: the largest any one of them did (never one only a
+    // witness no longer trusted cosigned). At most 16 witnesses, each one bounded read.
+    let mut largest: Option<(u64, Hash)> = None;
+    for one in &all {
+        if let Some(tree) = largest_of_ours(store, tip_size, std::slice::from_ref(one))?
+            && largest.is_none_or(|(size, _)| tree.0 > size)
+        {
+            largest = Some(tree);
+        }
+    }
+    Ok(largest)
+}
+
+/// The largest tree of at most `tip_size` leaves every one of `witnesses` (vkey text; any
+/// when empty) cosigned whose root is the log's, of the [`COSIGNED_CANDIDATES`] largest.
+fn largest_of_ours(
+    store: &dyn RelayStore,
+    tip_size: u64,
+    witnesses: &[String],
+) -> Result<Option<(u64, Hash)>, StorageError> {
+    for (size, root) in store.cosigned_by_all(tip_size, witnesses, COSIGNED_CANDIDATES)? {
+        match is_our_tree(store, size, &root) {
+            Ok(true) => return Ok(Some((size, root))),
+            Ok(false) => continue,
+            Err(IntakeError::Storage(error)) => return Err(error),
+            Err(_) => continue,
         }
     }
     Ok(None)
