@@ -250,6 +250,10 @@ pub struct KioskOverview {
     /// ([`Device::witnesses_offered`]): staff should have IT decide, then require the
     /// right ones ([`Device::require_witnesses`]).
     pub other_witnesses_offered: bool,
+    /// The last sync found the tablet clock more than ten minutes behind a required
+    /// witness's ([`Device::clock_behind_witness`]): captures still count, but staff should
+    /// have the clock set right.
+    pub clock_behind_witness: bool,
 }
 
 /// Staff mode, opened by PIN.
@@ -275,6 +279,7 @@ impl StaffSession {
             safe_to_hand_back: hand_back.is_safe(),
             hand_back,
             other_witnesses_offered: !self.device.witnesses_offered()?.is_empty(),
+            clock_behind_witness: self.device.clock_behind_witness()?,
         })
     }
 

@@ -360,6 +360,18 @@ pub fn witnesses_offered_message() -> Localized {
     )
 }
 
+/// The notice of a tablet whose clock is more than ten minutes behind its witness's
+/// ([`crate::sync::SyncReport::clock_behind_witness`]): captures still count, but the clock
+/// should be set right. Shown in staff mode while the last sync found it so.
+pub fn clock_behind_witness_message() -> Localized {
+    Localized::new(
+        "Surfplattans klocka går mer än tio minuter efter vittnets. Anmälningarna räknas \
+         ändå, men ställ klockan rätt (automatisk tid) eller be IT göra det.",
+        "The tablet's clock is more than ten minutes behind the witness's. Registrations \
+         still count, but set the clock right (automatic time) or ask IT to.",
+    )
+}
+
 /// After a sync whose relay stored records but did not prove them in its log
 /// ([`crate::sync::SyncReport::log_unproven`]): they stay on the tablet, sent again, until
 /// the relay is updated.

@@ -374,6 +374,9 @@ pub struct KioskOverview {
     /// A later enrollment named other witnesses than the ones required: a warning to show
     /// until `StaffMode.require_witnesses` settles it. `None` otherwise.
     pub witness_warning: Option<LocalizedText>,
+    /// The last sync found the tablet clock more than ten minutes behind the witness's:
+    /// captures still count; a notice to show (set the clock right). `None` otherwise.
+    pub clock_warning: Option<LocalizedText>,
 }
 
 impl From<kiosk_core::staff::KioskOverview> for KioskOverview {
@@ -390,6 +393,9 @@ impl From<kiosk_core::staff::KioskOverview> for KioskOverview {
             witness_warning: overview
                 .other_witnesses_offered
                 .then(|| kiosk_core::user_messages::witnesses_offered_message().into()),
+            clock_warning: overview
+                .clock_behind_witness
+                .then(|| kiosk_core::user_messages::clock_behind_witness_message().into()),
         }
     }
 }

@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex};
 
 use ed25519_dalek::SigningKey;
 use kiosk_core::capture::RelayOpeningKey;
-use kiosk_core::journal::JournalHead;
 use kiosk_core::protocol::enrollment::{
     CERTIFICATE_TAG, DeviceCertificate, EnrollAnswer, EnrollRequest, EnrollResponse, EnrolledRole,
     EnrollmentCode,
@@ -108,29 +107,12 @@ impl PlayedRelay {
 
     fn receipt(&self, body: &[u8]) -> Vec<u8> {
         let response = SyncResponse {
-            version: PROTOCOL_VERSION,
-            device_id: self.device.lock().expect("lock").expect("enrolled first"),
-            request_hash: SignedEnvelope::hash(body),
-            refused: None,
-            last_accepted_seq: None,
-            outcomes: Vec::new(),
-            journal_confirmed: JournalHead::EMPTY.into(),
-            relay_epoch: [4; 16],
             commit_seq: Some(1),
-            backup_watermark: None,
-            removed: Vec::new(),
-            commands: Vec::new(),
-            event: None,
-            pulled: Vec::new(),
-            withdrawn: Vec::new(),
-            cursor: None,
-            more: false,
-            log_key: None,
-            log_checkpoint: None,
-            log_consistency: Vec::new(),
-            log_inclusions: Vec::new(),
-            log_cosigned: None,
-            log_cosigned_consistency: Vec::new(),
+            ..SyncResponse::empty(
+                self.device.lock().expect("lock").expect("enrolled first"),
+                SignedEnvelope::hash(body),
+                [4; 16],
+            )
         };
         SignedEnvelope::sign(RECEIPT_TAG, &response, &self.signing).to_bytes()
     }

@@ -113,6 +113,7 @@ fn request(signer: &SigningKey, device: &SigningKey, seq: u64, pushes: Vec<Push>
         relay_key: [0; 32],
         log_size: 0,
         log_features: Vec::new(),
+        log_witnesses: Vec::new(),
     };
     SignedEnvelope::sign(PUSH_TAG, &request, signer).to_bytes()
 }

@@ -21,8 +21,8 @@ use kiosk_core::event::Event;
 use kiosk_core::ids::EventId;
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_core::protocol::{
-    Command, ErrorCode, JournalState, PROTOCOL_VERSION, Push, PushBody, PushOutcome, RECEIPT_TAG,
-    SignedEnvelope, SyncRequest, SyncResponse, sign_command,
+    Command, ErrorCode, Push, PushBody, PushOutcome, RECEIPT_TAG, SignedEnvelope, SyncRequest,
+    SyncResponse, sign_command,
 };
 use kiosk_core::registration::Registration;
 use kiosk_core::validation::revalidate;
@@ -118,32 +118,9 @@ pub fn check_sync(
     let revoked = device.revoked_at.is_some();
     let backup = store.backup_state()?;
     let response = SyncResponse {
-        version: PROTOCOL_VERSION,
-        device_id: device.device_key,
-        request_hash,
-        refused: None,
-        last_accepted_seq: None,
-        outcomes: Vec::new(),
-        journal_confirmed: JournalState {
-            count: 0,
-            head: kiosk_core::journal::GENESIS,
-        },
-        relay_epoch: backup.epoch,
-        commit_seq: None,
         backup_watermark: backup.watermark,
-        removed: Vec::new(),
         commands: device_commands(store, keys, device, &request.relay_key, now)?,
-        event: None,
-        pulled: Vec::new(),
-        withdrawn: Vec::new(),
-        cursor: None,
-        more: false,
-        log_key: None,
-        log_checkpoint: None,
-        log_consistency: Vec::new(),
-        log_inclusions: Vec::new(),
-        log_cosigned: None,
-        log_cosigned_consistency: Vec::new(),
+        ..SyncResponse::empty(device.device_key, request_hash, backup.epoch)
     };
     // Signed with the key the tablet pins while the relay still holds it (a key rotation
     // under way), so a tablet that has not adopted the new keys can check the answer.
@@ -959,11 +936,11 @@ pub(crate) mod check_hold {
 #[cfg(test)]
 pub(crate) fn demo_request(device_id: [u8; 32], seq: u64, pushes: Vec<Push>) -> SyncRequest {
     SyncRequest {
-        version: PROTOCOL_VERSION,
+        version: kiosk_core::protocol::PROTOCOL_VERSION,
         device_id,
         seq,
         sent_at: 0,
-        journal: JournalState {
+        journal: kiosk_core::protocol::JournalState {
             count: 0,
             head: [0; 32],
         },
@@ -978,6 +955,7 @@ pub(crate) fn demo_request(device_id: [u8; 32], seq: u64, pushes: Vec<Push>) -> 
         relay_key: [0; 32],
         log_size: 0,
         log_features: Vec::new(),
+        log_witnesses: Vec::new(),
     }
 }
 

@@ -137,6 +137,7 @@ impl Tablet {
             relay_key: [0; 32],
             log_size: 0,
             log_features: Vec::new(),
+            log_witnesses: Vec::new(),
         }
     }
 }

@@ -179,6 +179,7 @@ impl Relay {
             relay_key: [0; 32],
             log_size: 0,
             log_features: Vec::new(),
+            log_witnesses: Vec::new(),
         };
         let device = self
             .store()

@@ -83,6 +83,7 @@ impl RawDevice {
             relay_key: [0; 32],
             log_size: 0,
             log_features: Vec::new(),
+            log_witnesses: Vec::new(),
         }
     }
 

@@ -20,9 +20,17 @@ fn state_with_witness(
     dir: &Path,
     witness: &CosignatureSigner,
 ) -> AppState {
+    state_with_witnesses(store, dir, &[witness])
+}
+
+fn state_with_witnesses(
+    store: kiosk_tests::DemoStore,
+    dir: &Path,
+    witnesses: &[&CosignatureSigner],
+) -> AppState {
     let mut state = AppState::new(store.store, store.keys);
     state.log_key = Arc::new(LogKey::load_or_create(dir, None).expect("log key"));
-    state.witness_keys = Arc::new(vec![witness.verifier()]);
+    state.witness_keys = Arc::new(witnesses.iter().map(|w| w.verifier()).collect());
     state
 }
 
@@ -96,6 +104,65 @@ async fn a_capture_is_received_only_once_the_pinned_witness_cosigned_the_log_hol
                 .expect("reads")
                 .is_some_and(|note| note.contains("arkiv.example.se/witness"))
         );
+        assert_eq!(tablet.device.hand_back().expect("reads"), HandBack::Safe);
+    })
+    .await
+    .expect("tablet");
+    relay.stop().await.expect("stops");
+}
+
+/// A relay trusting two witnesses, one of which stalls after its first round, still lets a
+/// tablet that requires only the other count its captures: the tablet names the witness it
+/// requires in each request, and the relay answers with the tree that one cosigned, not the
+/// older tree both did.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tablet_requiring_one_of_two_witnesses_is_not_held_back_by_the_other_stalling() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let witness = |name: &str, seed: u8| {
+        CosignatureSigner::new(name, &ed25519_dalek::SigningKey::from_bytes(&[seed; 32]))
+            .expect("a witness")
+    };
+    let (archive, dso) = (
+        witness("arkiv.example.se/witness", 41),
+        witness("dso.example.se/witness", 42),
+    );
+    let demo = demo_store(Backend::Sqlite, dir.path()).await;
+    let store = demo.store.clone();
+    let state = state_with_witnesses(demo, dir.path(), &[&archive, &dso]);
+    let relay = TestRelay::start(state).await;
+    let (url, code) = (
+        relay.url(),
+        demo_code(store.as_ref(), EnrolledRole::Kiosk, 1, 3_600_000),
+    );
+    tokio::task::spawn_blocking(move || {
+        let tablet = tablet();
+        let transport = HttpTransport::new(&url);
+        tablet.device.enroll(&code, &transport).expect("enrolls");
+        assert_eq!(tablet.device.witness_keys().expect("reads").len(), 2);
+        tablet
+            .device
+            .require_witnesses(&[archive.verifier().to_string()])
+            .expect("requires one");
+        kiosk_core::generator::capture_generated(&tablet.device, 1, 1).expect("captures");
+        let report = sync_now(&tablet.device, &transport).expect("syncs");
+        assert_eq!((report.received, report.awaiting_witness), (0, 1));
+        // Both witnesses cosign the log holding the first capture.
+        witness_cosigns(&url, &archive);
+        witness_cosigns(&url, &dso);
+        let report = sync_now(&tablet.device, &transport).expect("syncs");
+        assert_eq!((report.received, report.awaiting_witness), (1, 0));
+        // A second capture; only the archive's witness keeps cosigning.
+        kiosk_core::generator::capture_generated(&tablet.device, 1, 2).expect("captures");
+        let report = sync_now(&tablet.device, &transport).expect("syncs");
+        assert_eq!((report.received, report.awaiting_witness), (0, 1));
+        witness_cosigns(&url, &archive);
+        let report = sync_now(&tablet.device, &transport).expect("syncs again");
+        assert_eq!(
+            (report.received, report.awaiting_witness),
+            (1, 0),
+            "the tree the required witness cosigned, not the older one both did"
+        );
+        assert!(!report.clock_behind_witness);
         assert_eq!(tablet.device.hand_back().expect("reads"), HandBack::Safe);
     })
     .await

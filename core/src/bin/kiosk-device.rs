@@ -384,6 +384,12 @@ fn run(command: Command) -> CliResult {
                     report.awaiting_witness
                 );
             }
+            if report.clock_behind_witness {
+                println!(
+                    "{}",
+                    kiosk_core::user_messages::clock_behind_witness_message().en
+                );
+            }
             if let Some(restore) = device.log_restore()? {
                 println!(
                     "{}",

@@ -90,6 +90,34 @@ pub struct SyncRequest {
         deserialize_with = "bounded_log_features"
     )]
     pub log_features: Vec<String>,
+    /// The witnesses this tablet requires, each as its key name and key ID
+    /// (`<name>+<8 hex digits>`, a C2SP vkey's first two fields; see [`witness_key_name`]):
+    /// the relay answers with the largest tree every one of them cosigned, not every one it
+    /// takes cosignatures from (one of those stalling would leave this tablet waiting).
+    /// Left out when empty (no witness required, or a tablet before it: the relay then names
+    /// the tree all of its witnesses cosigned). Decoding refuses more than
+    /// [`MAX_LOG_WITNESSES`] entries or one longer than [`MAX_LOG_WITNESS_BYTES`] as it reads
+    /// them; a relay ignores a name it does not know.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "bounded_log_witnesses"
+    )]
+    pub log_witnesses: Vec<String>,
+}
+
+/// The most witnesses one request may name: as many as a tablet may require.
+pub const MAX_LOG_WITNESSES: usize = 16;
+
+/// The longest witness one request may name, in bytes: a key name of the longest a signed
+/// note allows, `+` and 8 hex digits.
+pub const MAX_LOG_WITNESS_BYTES: usize = crate::tlog::note::MAX_KEY_NAME_LEN + 9;
+
+/// How a sync request names a witness: its key name and key ID as a vkey spells them,
+/// `<name>+<8 lower-case hex digits>`, without the key (the relay knows its witnesses' keys,
+/// and the tablet checks every cosignature with its own pinned ones).
+pub fn witness_key_name(name: &str, key_id: [u8; 4]) -> String {
+    format!("{name}+{}", hex::encode(key_id))
 }
 
 /// The tablet takes an `accepted-before-log` leaf (kind 7) as proof of a staff edit's
@@ -110,49 +138,91 @@ fn bounded_log_features<'de, D>(deserializer: D) -> Result<Vec<String>, D::Error
 where
     D: serde::Deserializer<'de>,
 {
-    use serde::de::{Error, SeqAccess, Visitor};
+    bounded_names(
+        deserializer,
+        "log_features",
+        MAX_LOG_FEATURES,
+        MAX_LOG_FEATURE_BYTES,
+    )
+}
+
+/// Decodes `log_witnesses`, bounded as [`bounded_log_features`] bounds its list.
+fn bounded_log_witnesses<'de, D>(deserializer: D) -> Result<Vec<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    bounded_names(
+        deserializer,
+        "log_witnesses",
+        MAX_LOG_WITNESSES,
+        MAX_LOG_WITNESS_BYTES,
+    )
+}
+
+/// Decodes a list of at most `most` texts of at most `longest` bytes each, refusing the
+/// first past either bound as it reads it (the error names `field`).
+fn bounded_names<'de, D>(
+    deserializer: D,
+    field: &'static str,
+    most: usize,
+    longest: usize,
+) -> Result<Vec<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::de::{DeserializeSeed, Error, SeqAccess, Visitor};
     use std::fmt;
 
-    /// One name, refused past its bound before it is copied.
-    struct Name(String);
+    /// One name, refused past `longest` bytes before it is copied.
+    #[derive(Clone, Copy)]
+    struct Name {
+        field: &'static str,
+        longest: usize,
+    }
 
-    impl<'de> Deserialize<'de> for Name {
-        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            struct NameVisitor;
-            impl Visitor<'_> for NameVisitor {
-                type Value = Name;
-                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                    write!(
-                        f,
-                        "a log feature name of at most {MAX_LOG_FEATURE_BYTES} bytes"
-                    )
-                }
-                fn visit_str<E: Error>(self, name: &str) -> Result<Name, E> {
-                    if name.len() > MAX_LOG_FEATURE_BYTES {
-                        return Err(E::custom(format_args!(
-                            "log_features: a name longer than {MAX_LOG_FEATURE_BYTES} bytes"
-                        )));
-                    }
-                    Ok(Name(name.to_owned()))
-                }
-            }
-            deserializer.deserialize_str(NameVisitor)
+    impl<'de> DeserializeSeed<'de> for Name {
+        type Value = String;
+        fn deserialize<D: serde::Deserializer<'de>>(
+            self,
+            deserializer: D,
+        ) -> Result<String, D::Error> {
+            deserializer.deserialize_str(self)
         }
     }
 
-    struct Features;
+    impl Visitor<'_> for Name {
+        type Value = String;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "a name of at most {} bytes", self.longest)
+        }
+        fn visit_str<E: Error>(self, name: &str) -> Result<String, E> {
+            if name.len() > self.longest {
+                return Err(E::custom(format_args!(
+                    "{}: a name longer than {} bytes",
+                    self.field, self.longest
+                )));
+            }
+            Ok(name.to_owned())
+        }
+    }
 
-    impl<'de> Visitor<'de> for Features {
+    struct Names {
+        name: Name,
+        most: usize,
+    }
+
+    impl<'de> Visitor<'de> for Names {
         type Value = Vec<String>;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            write!(f, "at most {MAX_LOG_FEATURES} log feature names")
+            write!(f, "at most {} names", self.most)
         }
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
             let mut names = Vec::new();
-            while let Some(Name(name)) = seq.next_element()? {
-                if names.len() == MAX_LOG_FEATURES {
+            while let Some(name) = seq.next_element_seed(self.name)? {
+                if names.len() == self.most {
                     return Err(A::Error::custom(format_args!(
-                        "log_features: more than {MAX_LOG_FEATURES} names"
+                        "{}: more than {} names",
+                        self.name.field, self.most
                     )));
                 }
                 names.push(name);
@@ -161,7 +231,10 @@ where
         }
     }
 
-    deserializer.deserialize_seq(Features)
+    deserializer.deserialize_seq(Names {
+        name: Name { field, longest },
+        most,
+    })
 }
 
 fn is_zero(value: &u64) -> bool {
@@ -373,6 +446,43 @@ pub struct LogInclusion {
 pub struct SignedCommand(#[serde(with = "crate::cbor::bytes")] pub Vec<u8>);
 
 impl SyncResponse {
+    /// An answer of this protocol version to `device_id`'s request `request_hash`, in relay
+    /// epoch `relay_epoch`, that says nothing yet: not refused, no outcome, an empty
+    /// confirmed journal, no commit, watermark, command, pull or log. The relay starts every
+    /// answer from it; tests build theirs from it with struct update syntax
+    /// (`SyncResponse { commit_seq: Some(1), ..SyncResponse::empty(…) }`), so a new answer
+    /// field is one edit here.
+    pub fn empty(device_id: [u8; 32], request_hash: [u8; 32], relay_epoch: [u8; 16]) -> Self {
+        SyncResponse {
+            version: super::PROTOCOL_VERSION,
+            device_id,
+            request_hash,
+            refused: None,
+            last_accepted_seq: None,
+            outcomes: Vec::new(),
+            journal_confirmed: JournalState {
+                count: 0,
+                head: crate::journal::GENESIS,
+            },
+            relay_epoch,
+            commit_seq: None,
+            backup_watermark: None,
+            removed: Vec::new(),
+            commands: Vec::new(),
+            event: None,
+            pulled: Vec::new(),
+            withdrawn: Vec::new(),
+            cursor: None,
+            more: false,
+            log_key: None,
+            log_checkpoint: None,
+            log_consistency: Vec::new(),
+            log_inclusions: Vec::new(),
+            log_cosigned: None,
+            log_cosigned_consistency: Vec::new(),
+        }
+    }
+
     /// How many pushes were stored.
     pub fn stored_count(&self) -> usize {
         self.outcomes

@@ -20,8 +20,9 @@ pub use envelope::{
 };
 pub use messages::{
     Command, DeviceCommand, JournalState, LOG_FEATURE_EDIT_BEFORE_LOG, LogInclusion,
-    MAX_LOG_FEATURE_BYTES, MAX_LOG_FEATURES, PullCursor, PullRequest, PulledDocument, Push,
-    PushBody, PushOutcome, SignedCommand, SyncRequest, SyncResponse,
+    MAX_LOG_FEATURE_BYTES, MAX_LOG_FEATURES, MAX_LOG_WITNESS_BYTES, MAX_LOG_WITNESSES, PullCursor,
+    PullRequest, PulledDocument, Push, PushBody, PushOutcome, SignedCommand, SyncRequest,
+    SyncResponse, witness_key_name,
 };
 
 /// The protocol version this build speaks. A relay refuses versions it does not support
@@ -29,7 +30,8 @@ pub use messages::{
 /// byte strings, and talent-pool withdrawals in the pull. Version 5: the request names the
 /// relay signing key the tablet pins, and the relay's key rotation command. The
 /// transparency log's fields (`log_size`, `log_key`, `log_checkpoint`, `log_consistency`,
-/// `log_inclusions`, `log_features`, and the enrollment answer's `log_key`) are optional CBOR map entries
+/// `log_inclusions`, `log_features`, `log_cosigned`, `log_cosigned_consistency`,
+/// `log_witnesses`, and the enrollment answer's `log_key` and `witness_keys`) are optional CBOR map entries
 /// added within version 5: left out when empty, so every earlier version-5 message keeps
 /// its bytes and a peer that does not know them ignores them.
 pub const PROTOCOL_VERSION: u16 = 5;

@@ -36,22 +36,17 @@ fn golden_request() -> SyncRequest {
         relay_key: relay_key().verifying_key().to_bytes(),
         log_size: 0,
         log_features: Vec::new(),
+        log_witnesses: Vec::new(),
     }
 }
 
 fn golden_response(request_hash: [u8; 32]) -> SyncResponse {
     SyncResponse {
-        version: PROTOCOL_VERSION,
-        device_id: device_key().verifying_key().to_bytes(),
-        request_hash,
-        refused: None,
-        last_accepted_seq: None,
         outcomes: vec![PushOutcome::Stored(vec![[0xCD; 32]])],
         journal_confirmed: JournalState {
             count: 2,
             head: [0xAB; 32],
         },
-        relay_epoch: [0xEE; 16],
         commit_seq: Some(42),
         backup_watermark: Some(40),
         removed: vec!["019ce0a0-6a80-7000-8000-000000000002".into()],
@@ -64,13 +59,11 @@ fn golden_response(request_hash: [u8; 32]) -> SyncResponse {
         }],
         withdrawn: vec!["019ce0a0-6a80-7000-8000-000000000004".into()],
         cursor: Some(PullCursor(b"next cursor".to_vec())),
-        more: false,
-        log_key: None,
-        log_checkpoint: None,
-        log_consistency: Vec::new(),
-        log_inclusions: Vec::new(),
-        log_cosigned: None,
-        log_cosigned_consistency: Vec::new(),
+        ..SyncResponse::empty(
+            device_key().verifying_key().to_bytes(),
+            request_hash,
+            [0xEE; 16],
+        )
     }
 }
 
@@ -519,6 +512,7 @@ fn golden_log_request() -> SyncRequest {
     SyncRequest {
         log_size: 5,
         log_features: Vec::new(),
+        log_witnesses: Vec::new(),
         ..golden_request()
     }
 }
@@ -714,4 +708,64 @@ fn log_features_past_sixteen_names_or_sixty_four_bytes_are_refused_while_decodin
     let too_long = decode(with(vec!["f".repeat(MAX_LOG_FEATURE_BYTES + 1)]))
         .expect_err("a 65-byte name is refused");
     assert!(too_long.to_string().contains("log_features"), "{too_long}");
+}
+
+/// `log_witnesses` is bounded while it is decoded, as `log_features` is: 16 names of the
+/// longest key name a note allows (with `+` and the key ID) are read, a 17th name or a
+/// longer one is refused naming the field.
+#[test]
+fn log_witnesses_past_sixteen_names_or_the_longest_key_name_are_refused_while_decoding() {
+    let with = |witnesses: Vec<String>| {
+        crate::cbor::to_vec(&SyncRequest {
+            log_witnesses: witnesses,
+            ..golden_log_request()
+        })
+    };
+    let decode = |bytes: Vec<u8>| ciborium::from_reader::<SyncRequest, _>(bytes.as_slice());
+    let most = vec!["w".repeat(MAX_LOG_WITNESS_BYTES); MAX_LOG_WITNESSES];
+    let read = decode(with(most.clone())).expect("the most a request may name");
+    assert_eq!(read.log_witnesses, most);
+    let too_many = decode(with(vec!["w".to_owned(); MAX_LOG_WITNESSES + 1]))
+        .expect_err("a 17th name is refused");
+    assert!(too_many.to_string().contains("log_witnesses"), "{too_many}");
+    let too_long = decode(with(vec!["w".repeat(MAX_LOG_WITNESS_BYTES + 1)]))
+        .expect_err("a longer name is refused");
+    assert!(too_long.to_string().contains("log_witnesses"), "{too_long}");
+}
+
+/// The witnesses a request names are an optional map entry: a request naming none keeps
+/// the bytes it had (the golden vectors), a relay before the field skips it, and a current
+/// relay reads a request without it as naming none. A witness is named by its vkey's name
+/// and key ID, never its key.
+#[test]
+fn the_named_witnesses_are_ignored_by_a_relay_without_them_and_optional_for_one_with_them() {
+    let witness = crate::tlog::cosignature::CosignatureSigner::new(
+        "arkiv.example.se/witness",
+        &SigningKey::from_bytes(&[9; 32]),
+    )
+    .expect("a witness")
+    .verifier();
+    let name = witness_key_name(witness.name(), witness.key_id());
+    let vkey = witness.to_string();
+    assert!(vkey.starts_with(&format!("{name}+")), "{name} / {vkey}");
+    assert_eq!(name.matches('+').count(), 1);
+    let request = SyncRequest {
+        log_witnesses: vec![name.clone()],
+        ..golden_log_request()
+    };
+    let bytes = crate::cbor::to_vec(&request);
+    #[derive(serde::Deserialize)]
+    struct EarlierRequest {
+        seq: u64,
+        log_size: u64,
+    }
+    let earlier: EarlierRequest =
+        ciborium::from_reader(bytes.as_slice()).expect("unknown keys are skipped");
+    assert_eq!((earlier.seq, earlier.log_size), (7, 5));
+    let read: SyncRequest = ciborium::from_reader(bytes.as_slice()).expect("reads");
+    assert_eq!(read.log_witnesses, vec![name]);
+    let without = crate::cbor::to_vec(&golden_log_request());
+    assert!(bytes.len() > without.len());
+    let read: SyncRequest = ciborium::from_reader(without.as_slice()).expect("reads");
+    assert!(read.log_witnesses.is_empty());
 }

@@ -84,6 +84,18 @@ impl HeldLog {
             .map_or(0, |c| c.size)
     }
 
+    /// The required witnesses as a sync request names them
+    /// ([`crate::protocol::witness_key_name`]), at most [`MAX_WITNESSES`]; a pinned key that
+    /// does not parse is left out (the answer's check refuses it anyway).
+    pub fn witness_names(&self) -> Vec<String> {
+        self.witnesses
+            .iter()
+            .take(MAX_WITNESSES)
+            .filter_map(|vkey| crate::cosigned_checkpoint::parse_witness_vkey(vkey).ok())
+            .map(|witness| crate::protocol::witness_key_name(witness.name(), witness.key_id()))
+            .collect()
+    }
+
     /// The size of the tree the required witnesses cosigned, 0 without one.
     pub fn witnessed_size(&self) -> u64 {
         self.witnessed
@@ -115,6 +127,10 @@ pub(crate) struct Checked {
     /// With required witnesses: per push, the number of its proven leaves inside the tree
     /// the witnesses cosigned; `None` when no witness is required.
     pub within_witnessed: Option<Vec<usize>>,
+    /// The answer's cosigned tree counted although a required witness's cosignature is
+    /// more than [`MAX_COSIGNATURE_AHEAD_SECS`] ahead of the tablet clock: the tablet clock
+    /// is behind (or the witness's ahead), which staff should have fixed.
+    pub clock_behind_witness: bool,
 }
 
 /// A log that went back in a new relay epoch: from the held size to the answer's.
@@ -165,9 +181,9 @@ pub(crate) enum LogVerdict {
     },
 }
 
-/// A cosignature older than this (tablet clock), or more than
-/// [`MAX_COSIGNATURE_AHEAD_SECS`] ahead of it, does not count: a witness that stopped
+/// A cosignature older than this (tablet clock) does not count: a witness that stopped
 /// cosigning, or a relay replaying an old cosigned tree, cannot vouch for what it shows now.
+/// One ahead of the tablet clock counts ([`MAX_COSIGNATURE_AHEAD_SECS`]).
 pub(crate) const MAX_COSIGNATURE_AGE_SECS: u64 = 7 * 24 * 60 * 60;
 /// The most witnesses a tablet requires (each costs a signature check per answer).
 pub(crate) const MAX_WITNESSES: usize = 16;
@@ -263,12 +279,16 @@ pub(crate) fn check(
     // restore starts it anew from the restored log's cosigned tree.
     let mut witnessed = None;
     let mut witnessed_size = held.witnessed_size();
+    let clock_behind_witness = cosigned.as_ref().is_some_and(|tree| tree.clock_behind);
     if let Some(restore) = &mut restored
         && !held.witnesses.is_empty()
     {
         // Witness clock against witness clock: each required witness must have cosigned
         // the restored log after it cosigned the tree the tablet holds. The tablet's clock,
-        // however skewed, never decides.
+        // however skewed, never decides, and nothing of it is stored in the held note: a
+        // held time far ahead of the tablet clock is one the witness signed itself, so it
+        // holds back a confirmation only as long as that witness's own clock stays behind
+        // a time it once signed (a witness clock set back), as it would for any tablet.
         let held_times = held
             .witnessed
             .as_deref()
@@ -312,6 +332,7 @@ pub(crate) fn check(
             witnessed,
             within_witnessed: (!held.witnesses.is_empty())
                 .then(|| within(response, witnessed_size)),
+            clock_behind_witness,
         }),
         Err(fork) => LogVerdict::Fork(*fork),
     }
@@ -324,10 +345,13 @@ struct CosignedTree {
     size: u64,
     /// Each required witness's cosignature time, POSIX seconds, in the pinned order.
     times: Vec<u64>,
+    /// A cosignature is more than [`MAX_COSIGNATURE_AHEAD_SECS`] ahead of the tablet clock.
+    clock_behind: bool,
 }
 
-/// How far past the tablet clock a cosignature's time may lie and still count: clocks
-/// drift, but a time further ahead would stay "fresh" for as long as it claims.
+/// How far past the tablet clock a cosignature's time may lie before staff are told the
+/// tablet clock is behind its witness's (clocks drift a little; more is worth fixing). It
+/// counts all the same: only its age is checked on the tablet clock.
 pub(crate) const MAX_COSIGNATURE_AHEAD_SECS: u64 = 10 * 60;
 
 /// Each required witness's cosignature time in `note` (pinned order), if the note opens
@@ -392,21 +416,25 @@ fn check_cosigned(
         )));
     }
     let times: Vec<u64> = opened.cosigned.iter().map(|(_, time)| *time).collect();
-    // Seconds on both sides; a tablet clock before 1970 reads as 0 (nothing is fresh).
+    // Seconds on both sides; a tablet clock before 1970 reads as 0 (nothing is stale).
     let now_secs = u64::try_from(now.millis().div_euclid(1000)).unwrap_or(0);
-    let ahead_limit = now_secs.saturating_add(MAX_COSIGNATURE_AHEAD_SECS);
+    // Freshness is what the tablet clock is asked: a witness that stopped cosigning, or a
+    // relay replaying an old cosigned tree, cannot vouch for what it shows now. A time
+    // ahead of the tablet clock is no sign of staleness: the witness signed it, and the
+    // clocks disagree. It counts, and staff hear that the tablet clock is behind.
     let fresh = |time: &u64| {
-        *time <= ahead_limit
-            && now_secs
-                .checked_sub(*time)
-                .is_none_or(|age| age <= MAX_COSIGNATURE_AGE_SECS)
+        now_secs
+            .checked_sub(*time)
+            .is_none_or(|age| age <= MAX_COSIGNATURE_AGE_SECS)
     };
     if !times.iter().all(fresh) {
         return Ok(None);
     }
+    let ahead_limit = now_secs.saturating_add(MAX_COSIGNATURE_AHEAD_SECS);
     Ok(Some(CosignedTree {
         note: note_text.clone(),
         size: opened.checkpoint.size,
+        clock_behind: times.iter().any(|time| *time > ahead_limit),
         times,
     }))
 }
@@ -618,32 +646,9 @@ mod tests {
 
     fn response(outcomes: Vec<PushOutcome>, inclusions: Vec<LogInclusion>) -> SyncResponse {
         SyncResponse {
-            version: crate::protocol::PROTOCOL_VERSION,
-            device_id: [1; 32],
-            request_hash: [0; 32],
-            refused: None,
-            last_accepted_seq: None,
             outcomes,
-            journal_confirmed: crate::protocol::JournalState {
-                count: 0,
-                head: [0; 32],
-            },
-            relay_epoch: [2; 16],
-            commit_seq: None,
-            backup_watermark: None,
-            removed: Vec::new(),
-            commands: Vec::new(),
-            event: None,
-            pulled: Vec::new(),
-            withdrawn: Vec::new(),
-            cursor: None,
-            more: false,
-            log_key: None,
-            log_checkpoint: None,
-            log_consistency: Vec::new(),
             log_inclusions: inclusions,
-            log_cosigned: None,
-            log_cosigned_consistency: Vec::new(),
+            ..SyncResponse::empty([1; 32], [0; 32], [2; 16])
         }
     }
 

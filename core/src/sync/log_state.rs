@@ -42,6 +42,9 @@ const META_LOG_RESTORE: &str = "log_restore";
 const META_LOG_RESTORE_UNCONFIRMED: &str = "log_restore_unconfirmed";
 /// How many captures the last sync left waiting for the witnesses (8 bytes big-endian).
 const META_AWAITING_WITNESS: &str = "log_awaiting_witness";
+/// The last sync counted a cosignature more than ten minutes ahead of the tablet clock
+/// (one byte, 1; empty otherwise).
+const META_CLOCK_BEHIND_WITNESS: &str = "log_clock_behind_witness";
 
 /// What a tablet keeps when the relay showed it a history that contradicts the one it held:
 /// both checkpoints verbatim (each signed by the log key), the proof that failed, and the
@@ -272,6 +275,7 @@ impl Device {
             (META_WITNESS_KEYS, keys.join("\n").as_bytes()),
             (META_WITNESSED, &[]),
             (META_AWAITING_WITNESS, &[]),
+            (META_CLOCK_BEHIND_WITNESS, &[]),
             (META_WITNESSES_OFFERED, &[]),
         ])?;
         Ok(())
@@ -344,6 +348,27 @@ impl Device {
             .store
             .set_meta(META_AWAITING_WITNESS, &captures.to_be_bytes())?;
         Ok(())
+    }
+
+    /// Keeps whether the last sync found the tablet clock behind a required witness's.
+    pub(crate) fn keep_clock_behind_witness(&self, behind: bool) -> Result<()> {
+        let value: &[u8] = if behind { &[1] } else { &[] };
+        self.lock()?
+            .store
+            .set_meta(META_CLOCK_BEHIND_WITNESS, value)?;
+        Ok(())
+    }
+
+    /// Whether the last sync counted a required witness's cosignature dated more than ten
+    /// minutes ahead of the tablet clock: the tablet clock is behind (or the witness's
+    /// ahead). Staff are told to set the clock right
+    /// ([`crate::user_messages::clock_behind_witness_message`]).
+    pub fn clock_behind_witness(&self) -> Result<bool> {
+        Ok(self
+            .lock()?
+            .store
+            .meta(META_CLOCK_BEHIND_WITNESS)?
+            .is_some_and(|bytes| bytes == [1]))
     }
 
     /// How many captures the last sync left waiting for the witnesses' cosignature.

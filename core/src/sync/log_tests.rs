@@ -113,6 +113,8 @@ struct RelayState {
     during: Option<Box<dyn FnOnce() + Send>>,
     /// The sizes the tablet named, in order.
     sizes_asked: Vec<u64>,
+    /// The witnesses the last request named (`log_witnesses`).
+    witnesses_named: Vec<String>,
     /// The relay's epoch, in every answer.
     epoch: [u8; 16],
     /// What the witness cosigned, if anything.
@@ -179,6 +181,7 @@ impl LoggingRelay {
                 others_per_answer: 3,
                 during: None,
                 sizes_asked: Vec::new(),
+                witnesses_named: Vec::new(),
                 epoch: [2; 16],
                 logged: HashMap::new(),
                 entries: HashMap::new(),
@@ -262,6 +265,7 @@ impl Transport for LoggingRelay {
         );
         let mut state = self.state.lock().expect("state");
         state.sizes_asked.push(request.log_size);
+        state.witnesses_named = request.log_witnesses.clone();
         if let Some(during) = state.during.take() {
             during();
         }
@@ -510,30 +514,17 @@ impl LoggingRelay {
         log: LogPart,
     ) -> Vec<u8> {
         let response = SyncResponse {
-            version: PROTOCOL_VERSION,
-            device_id: self.device,
-            request_hash: SignedEnvelope::hash(request),
-            refused: None,
-            last_accepted_seq: None,
             outcomes,
             // The relay holds all the tablet journalled: confirmed as sent.
             journal_confirmed: journal,
-            relay_epoch,
             commit_seq: Some(1),
-            backup_watermark: None,
-            removed: Vec::new(),
-            commands: Vec::new(),
-            event: None,
-            pulled: Vec::new(),
-            withdrawn: Vec::new(),
-            cursor: None,
-            more: false,
             log_key: log.key,
             log_checkpoint: log.checkpoint,
             log_consistency: log.consistency,
             log_inclusions: log.inclusions,
             log_cosigned: log.cosigned,
             log_cosigned_consistency: log.cosigned_consistency,
+            ..SyncResponse::empty(self.device, SignedEnvelope::hash(request), relay_epoch)
         };
         SignedEnvelope::sign(crate::protocol::RECEIPT_TAG, &response, &self.signing).to_bytes()
     }
@@ -1188,29 +1179,9 @@ fn the_log_adds_a_bounded_number_of_bytes_to_an_answer_at_a_million_leaves() {
         .sign(&Checkpoint::new(ORIGIN, size, [7; 32]).to_body())
         .expect("signs");
     let base = |captures: usize| SyncResponse {
-        version: PROTOCOL_VERSION,
-        device_id: [1; 32],
-        request_hash: [2; 32],
-        refused: None,
-        last_accepted_seq: None,
         outcomes: vec![PushOutcome::Stored(vec![[3; 32]]); captures],
-        journal_confirmed: JournalHead::EMPTY.into(),
-        relay_epoch: [4; 16],
         commit_seq: Some(5),
-        backup_watermark: None,
-        removed: Vec::new(),
-        commands: Vec::new(),
-        event: None,
-        pulled: Vec::new(),
-        withdrawn: Vec::new(),
-        cursor: None,
-        more: false,
-        log_key: None,
-        log_checkpoint: None,
-        log_consistency: Vec::new(),
-        log_inclusions: Vec::new(),
-        log_cosigned: None,
-        log_cosigned_consistency: Vec::new(),
+        ..SyncResponse::empty([1; 32], [2; 32], [4; 16])
     };
     let signing = SigningKey::from_bytes(&[7; 32]);
     let signed = |r: &SyncResponse| {
@@ -1549,26 +1520,85 @@ fn a_cosigned_tree_larger_than_the_answers_is_ignored_not_a_fork() {
     );
 }
 
-/// A cosignature time more than ten minutes past the tablet clock does not count: it would
-/// stay fresh for as long as it claims.
+/// A tablet clock an hour behind its witness's counts every fresh cosignature (their times
+/// lie "in the future" by the tablet clock: the clocks disagree, the tree is not stale),
+/// tells staff the clock is behind, and still takes a restore the witness confirmed later
+/// (witness time against witness time, the far-ahead time held changing nothing). Once
+/// the clock is right, the notice goes.
 #[test]
-fn a_cosignature_from_the_future_does_not_count() {
+fn a_tablet_clock_an_hour_behind_counts_fresh_cosignatures_tells_staff_and_confirms_a_restore() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let device = kiosk(&dir, 1);
+    let device = kiosk(&dir, 2);
     device
         .require_witnesses(&[witness_signer(5).verifier().to_string()])
         .expect("pins");
     let relay = LoggingRelay::new(&device);
+    let behind = NOW_SECS - 60 * 60;
     relay.cosign(Some(Cosign::Shown {
-        time: NOW_SECS + log_check::MAX_COSIGNATURE_AHEAD_SECS + 1,
+        time: NOW_SECS - 60,
     }));
-    let report = sync_once(&device, &relay).expect("answered");
-    assert_eq!((report.received, report.awaiting_witness), (0, 1));
+    let report = sync_at(&device, &relay, behind).expect("accepted");
+    assert_eq!((report.received, report.awaiting_witness), (2, 0));
+    assert!(report.clock_behind_witness);
+    assert!(device.clock_behind_witness().expect("reads"));
+    assert_eq!(device.hand_back().expect("reads"), HandBack::Safe);
+    let staff = crate::user_messages::clock_behind_witness_message();
+    assert!(staff.en.contains("clock") && staff.sv.contains("klocka"));
+    // Within ten minutes ahead: counted, and no notice.
     relay.cosign(Some(Cosign::Shown {
-        time: NOW_SECS + log_check::MAX_COSIGNATURE_AHEAD_SECS,
+        time: behind + log_check::MAX_COSIGNATURE_AHEAD_SECS,
     }));
-    let report = sync_once(&device, &relay).expect("answered");
-    assert_eq!(report.received, 1, "within ten minutes ahead: counted");
+    let report = sync_at(&device, &relay, behind).expect("accepted");
+    assert!(!report.clock_behind_witness);
+    assert!(!device.clock_behind_witness().expect("reads"));
+    // Ahead again, then the relay is restored and the witness confirms it (its clock is
+    // right): taken although the tablet clock is still an hour behind both cosignatures.
+    relay.cosign(Some(Cosign::Shown {
+        time: NOW_SECS - 30,
+    }));
+    sync_at(&device, &relay, behind).expect("accepted");
+    let held = device.witnessed_checkpoint().expect("reads").expect("kept");
+    assert!(held.contains('\u{2014}'), "{held}");
+    relay.cosign(Some(Cosign::Shown { time: NOW_SECS }));
+    relay.lie(Lie::Restored(back_to_two(&relay)));
+    let report = sync_at(&device, &relay, behind + 60).expect("confirmed by the witness");
+    assert!(report.log_restored);
+    assert!(report.clock_behind_witness);
+    assert_eq!(device.unconfirmed_log_restore().expect("reads"), None);
+    // The clock set right: the notice goes with the next sync.
+    relay.lie(Lie::None);
+    let report = sync_at(&device, &relay, NOW_SECS + 60).expect("accepted");
+    assert!(!report.clock_behind_witness);
+    assert!(!device.clock_behind_witness().expect("reads"));
+}
+
+/// A tablet names the witnesses it requires in every request, by key name and key ID (so
+/// the relay answers with the tree they cosigned, not all of its own); one requiring none
+/// names none.
+#[test]
+fn a_tablet_names_the_witnesses_it_requires_in_its_request() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, relay) = synced(&dir, 1);
+    assert!(
+        relay
+            .state
+            .lock()
+            .expect("state")
+            .witnesses_named
+            .is_empty()
+    );
+    let (first, second) = (witness_signer(5).verifier(), witness_signer(6).verifier());
+    device
+        .require_witnesses(&[first.to_string(), second.to_string()])
+        .expect("pins");
+    sync_once(&device, &relay).expect("answered");
+    assert_eq!(
+        relay.state.lock().expect("state").witnesses_named,
+        vec![
+            crate::protocol::witness_key_name(first.name(), first.key_id()),
+            crate::protocol::witness_key_name(second.name(), second.key_id()),
+        ]
+    );
 }
 
 /// A tablet whose clock runs days ahead still takes a restore the witness cosigned after

@@ -130,6 +130,11 @@ pub struct SyncReport {
     /// Captures the relay stored and proved in its log, not yet inside a tree the required
     /// witnesses cosigned: not received yet, sent again next sync.
     pub awaiting_witness: u64,
+    /// A cosignature the required witnesses made was more than ten minutes ahead of the
+    /// tablet clock: it counted (only its age is checked), but the tablet clock is behind
+    /// the witness's and should be set right
+    /// ([`crate::user_messages::clock_behind_witness_message`]).
+    pub clock_behind_witness: bool,
     /// Records the relay stored (or kept apart) but did not prove in its log with a leaf
     /// about exactly each change (a relay too old to give the record's nonce, or one that
     /// hides them): not received, edits not stored; sent again next sync, never finishing
@@ -220,6 +225,8 @@ pub fn sync(
             log_size: held_log.size(),
             // This tablet takes an edit's `accepted-before-log` leaf ([`log_check`]).
             log_features: vec![crate::protocol::LOG_FEATURE_EDIT_BEFORE_LOG.to_owned()],
+            // The relay names the tree these witnesses cosigned, not all of its own.
+            log_witnesses: held_log.witness_names(),
         };
         let sent_cursor = request.pull.cursor.clone();
         let envelope = device.sign_envelope(PUSH_TAG, &request).to_bytes();
@@ -307,6 +314,7 @@ pub fn sync(
                     return Err(Error::LogChanged);
                 }
                 report.log_restored |= checked.restored.is_some();
+                report.clock_behind_witness |= checked.clock_behind_witness;
                 within_witnessed = checked.within_witnessed;
                 Some(checked.proven)
             }
@@ -489,6 +497,7 @@ pub fn sync(
         );
     }
     device.keep_awaiting_witness(report.awaiting_witness)?;
+    device.keep_clock_behind_witness(report.clock_behind_witness)?;
     report.erased += device.erase_copies_after_event(now())?;
     report.erased += device.erase_expired_copies(now())?;
     // Its own commit after the last step's: the erasures above commit only when they erase.

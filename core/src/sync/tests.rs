@@ -100,28 +100,13 @@ fn a_receipt_kept_from_protocol_version_3_still_gives_the_close_report() {
     let journal = device.journal_head().expect("head");
     let response = crate::protocol::SyncResponse {
         version: 4,
-        device_id: device.device_id().public_key().expect("a key").to_bytes(),
-        request_hash: [1; 32],
-        refused: None,
-        last_accepted_seq: None,
-        outcomes: Vec::new(),
         journal_confirmed: journal.into(),
-        relay_epoch: [2; 16],
         commit_seq: Some(3),
-        backup_watermark: None,
-        removed: Vec::new(),
-        commands: Vec::new(),
-        event: None,
-        pulled: Vec::new(),
-        withdrawn: Vec::new(),
-        cursor: None,
-        more: false,
-        log_key: None,
-        log_checkpoint: None,
-        log_consistency: Vec::new(),
-        log_inclusions: Vec::new(),
-        log_cosigned: None,
-        log_cosigned_consistency: Vec::new(),
+        ..crate::protocol::SyncResponse::empty(
+            device.device_id().public_key().expect("a key").to_bytes(),
+            [1; 32],
+            [2; 16],
+        )
     };
     // The same answer as version 3 spelled it: no `withdrawn`, version 3.
     let Value::Map(entries) =
@@ -177,29 +162,12 @@ impl Transport for AnsweringRelay {
     fn post(&self, path: &str, body: Vec<u8>) -> std::result::Result<Vec<u8>, TransportError> {
         assert_eq!(path, "/v1/sync");
         let response = crate::protocol::SyncResponse {
-            version: PROTOCOL_VERSION,
-            device_id: self.device,
-            request_hash: SignedEnvelope::hash(&body),
-            refused: None,
-            last_accepted_seq: None,
-            outcomes: Vec::new(),
-            journal_confirmed: JournalHead::EMPTY.into(),
-            relay_epoch: [2; 16],
             commit_seq: Some(1),
-            backup_watermark: None,
-            removed: Vec::new(),
-            commands: Vec::new(),
-            event: None,
-            pulled: Vec::new(),
-            withdrawn: Vec::new(),
-            cursor: None,
-            more: false,
-            log_key: None,
-            log_checkpoint: None,
-            log_consistency: Vec::new(),
-            log_inclusions: Vec::new(),
-            log_cosigned: None,
-            log_cosigned_consistency: Vec::new(),
+            ..crate::protocol::SyncResponse::empty(
+                self.device,
+                SignedEnvelope::hash(&body),
+                [2; 16],
+            )
         };
         Ok(SignedEnvelope::sign(crate::protocol::RECEIPT_TAG, &response, &self.signing).to_bytes())
     }

@@ -3057,7 +3057,7 @@ class KioskOverview:
     """
     What staff see of a kiosk: counts and the journal, never a visitor's data.
 """
-    def __init__(self, *, captured:int, sent:int, received:int, journal:JournalSummary, safe_to_hand_back:bool, hand_back:HandBackState, hand_back_advice:LocalizedText, witness_warning:typing.Optional[LocalizedText]):
+    def __init__(self, *, captured:int, sent:int, received:int, journal:JournalSummary, safe_to_hand_back:bool, hand_back:HandBackState, hand_back_advice:LocalizedText, witness_warning:typing.Optional[LocalizedText], clock_warning:typing.Optional[LocalizedText]):
         self.captured = captured
         self.sent = sent
         self.received = received
@@ -3066,12 +3066,13 @@ class KioskOverview:
         self.hand_back = hand_back
         self.hand_back_advice = hand_back_advice
         self.witness_warning = witness_warning
+        self.clock_warning = clock_warning
         
         
 
     
     def __str__(self):
-        return "KioskOverview(captured={}, sent={}, received={}, journal={}, safe_to_hand_back={}, hand_back={}, hand_back_advice={}, witness_warning={})".format(self.captured, self.sent, self.received, self.journal, self.safe_to_hand_back, self.hand_back, self.hand_back_advice, self.witness_warning)
+        return "KioskOverview(captured={}, sent={}, received={}, journal={}, safe_to_hand_back={}, hand_back={}, hand_back_advice={}, witness_warning={}, clock_warning={})".format(self.captured, self.sent, self.received, self.journal, self.safe_to_hand_back, self.hand_back, self.hand_back_advice, self.witness_warning, self.clock_warning)
     def __eq__(self, other):
         if self.captured != other.captured:
             return False
@@ -3089,6 +3090,8 @@ class KioskOverview:
             return False
         if self.witness_warning != other.witness_warning:
             return False
+        if self.clock_warning != other.clock_warning:
+            return False
         return True
 
 class _UniffiFfiConverterTypeKioskOverview(_UniffiConverterRustBuffer):
@@ -3103,6 +3106,7 @@ class _UniffiFfiConverterTypeKioskOverview(_UniffiConverterRustBuffer):
             hand_back=_UniffiFfiConverterTypeHandBackState.read(buf),
             hand_back_advice=_UniffiFfiConverterTypeLocalizedText.read(buf),
             witness_warning=_UniffiFfiConverterOptionalTypeLocalizedText.read(buf),
+            clock_warning=_UniffiFfiConverterOptionalTypeLocalizedText.read(buf),
         )
 
     @staticmethod
@@ -3115,6 +3119,7 @@ class _UniffiFfiConverterTypeKioskOverview(_UniffiConverterRustBuffer):
         _UniffiFfiConverterTypeHandBackState.check_lower(value.hand_back)
         _UniffiFfiConverterTypeLocalizedText.check_lower(value.hand_back_advice)
         _UniffiFfiConverterOptionalTypeLocalizedText.check_lower(value.witness_warning)
+        _UniffiFfiConverterOptionalTypeLocalizedText.check_lower(value.clock_warning)
 
     @staticmethod
     def write(value, buf):
@@ -3126,6 +3131,7 @@ class _UniffiFfiConverterTypeKioskOverview(_UniffiConverterRustBuffer):
         _UniffiFfiConverterTypeHandBackState.write(value.hand_back, buf)
         _UniffiFfiConverterTypeLocalizedText.write(value.hand_back_advice, buf)
         _UniffiFfiConverterOptionalTypeLocalizedText.write(value.witness_warning, buf)
+        _UniffiFfiConverterOptionalTypeLocalizedText.write(value.clock_warning, buf)
 
 @dataclass
 class LogRestoreState:

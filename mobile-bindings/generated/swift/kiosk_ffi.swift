@@ -3288,6 +3288,11 @@ public struct KioskOverview: Equatable, Hashable {
      * until `StaffMode.require_witnesses` settles it. `None` otherwise.
      */
     public var witnessWarning: LocalizedText?
+    /**
+     * The last sync found the tablet clock more than ten minutes behind the witness's:
+     * captures still count; a notice to show (set the clock right). `None` otherwise.
+     */
+    public var clockWarning: LocalizedText?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3304,7 +3309,11 @@ public struct KioskOverview: Equatable, Hashable {
         /**
          * A later enrollment named other witnesses than the ones required: a warning to show
          * until `StaffMode.require_witnesses` settles it. `None` otherwise.
-         */witnessWarning: LocalizedText?) {
+         */witnessWarning: LocalizedText?, 
+        /**
+         * The last sync found the tablet clock more than ten minutes behind the witness's:
+         * captures still count; a notice to show (set the clock right). `None` otherwise.
+         */clockWarning: LocalizedText?) {
         self.captured = captured
         self.sent = sent
         self.received = received
@@ -3313,6 +3322,7 @@ public struct KioskOverview: Equatable, Hashable {
         self.handBack = handBack
         self.handBackAdvice = handBackAdvice
         self.witnessWarning = witnessWarning
+        self.clockWarning = clockWarning
     }
 
     
@@ -3338,7 +3348,8 @@ public struct FfiConverterTypeKioskOverview: FfiConverterRustBuffer {
                 safeToHandBack: FfiConverterBool.read(from: &buf), 
                 handBack: FfiConverterTypeHandBackState.read(from: &buf), 
                 handBackAdvice: FfiConverterTypeLocalizedText.read(from: &buf), 
-                witnessWarning: FfiConverterOptionTypeLocalizedText.read(from: &buf)
+                witnessWarning: FfiConverterOptionTypeLocalizedText.read(from: &buf), 
+                clockWarning: FfiConverterOptionTypeLocalizedText.read(from: &buf)
         )
     }
 
@@ -3351,6 +3362,7 @@ public struct FfiConverterTypeKioskOverview: FfiConverterRustBuffer {
         FfiConverterTypeHandBackState.write(value.handBack, into: &buf)
         FfiConverterTypeLocalizedText.write(value.handBackAdvice, into: &buf)
         FfiConverterOptionTypeLocalizedText.write(value.witnessWarning, into: &buf)
+        FfiConverterOptionTypeLocalizedText.write(value.clockWarning, into: &buf)
     }
 }
 

@@ -31,6 +31,7 @@ use kiosk_core::capture::capture_message;
 use kiosk_core::ids::{DeviceId, RegistrationId};
 use kiosk_core::protocol::SignedEnvelope;
 use kiosk_core::protocol::enrollment::{CERTIFICATE_TAG, DeviceCertificate, EnrolledRole};
+use kiosk_core::tlog::cosignature::CosignatureVerifier;
 use kiosk_core::tlog::hash::Hash;
 use kiosk_core::tlog::tree::inclusion_proof;
 use serde_json::{Value, json};
@@ -106,6 +107,7 @@ pub(crate) fn bundle(
     store: &dyn RelayStore,
     keys: &RelayKeys,
     log_key: &LogKey,
+    witnesses: &[CosignatureVerifier],
     user: &HrUser,
     doc_id: &str,
 ) -> HrResult<Value> {
@@ -148,7 +150,7 @@ pub(crate) fn bundle(
     // Taken after the record was read: every leaf of what was read is inside this tree.
     let current = store.log_tip().context("reading the log's size")?;
     let leaves = record_leaves(store, &nonce, doc_id, current.size)?;
-    let tip = proving_tree(store, current, &leaves)?;
+    let tip = proving_tree(store, current, witnesses, &leaves)?;
     let checkpoint =
         crate::witness::intake::with_cosignatures(&log_key.sign(tip), tip.size, &tip.root, store)
             .context("reading the witnesses' cosignatures")?;
@@ -172,16 +174,18 @@ pub(crate) fn bundle(
     }))
 }
 
-/// The tree the bundle proves its leaves in: the newest one a witness cosigned when it holds
-/// every leaf of the record (the checkpoint then carries the cosignatures, which close the
-/// split-view gap), else the current one (with any cosignatures kept for it).
+/// The tree the bundle proves its leaves in: the one the configured `witnesses` cosigned
+/// (chosen as a sync answer chooses it, [`crate::witness::intake::newest_cosigned_tree`]:
+/// never a root the log no longer has) when it holds every leaf of the record (the
+/// checkpoint then carries the cosignatures, which close the split-view gap), else the
+/// current one (with any cosignatures kept for it).
 fn proving_tree(
     store: &dyn RelayStore,
     current: LogTip,
+    witnesses: &[CosignatureVerifier],
     leaves: &[(u64, Vec<u8>)],
 ) -> HrResult<LogTip> {
-    let cosigned = store
-        .newest_cosigned()
+    let cosigned = crate::witness::intake::newest_cosigned_tree(store, current.size, witnesses)
         .context("reading the newest cosigned tree")?;
     Ok(match cosigned {
         Some((size, root))

@@ -36,12 +36,14 @@ async fn provenance_bundle(
     let store = state.store.clone();
     let keys = state.keys.clone();
     let log_key = state.log_key.clone();
+    let witnesses = state.witness_keys.clone();
     let stem = format!("provenance-{}", id.trim());
     let value = blocking(move || {
         bundle(
             store.as_ref(),
             keys.as_ref(),
             log_key.as_ref(),
+            witnesses.as_slice(),
             &user,
             id.trim(),
         )

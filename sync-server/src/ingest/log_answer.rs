@@ -2,10 +2,10 @@
 //! the signed checkpoint of the log as committed, the log key for a tablet that holds no
 //! checkpoint yet, the consistency proof from the size the tablet names, and, for every
 //! push the answer acknowledges as stored or kept apart for HR review, the leaves that
-//! record it with their inclusion proofs; and the newest checkpoint a witness cosigned,
-//! with its cosignatures and the consistency proof from it to the answer's checkpoint. Read
-//! after the ingest transaction committed: stored subtrees never change, so proofs for the
-//! tip read then are consistent without a snapshot.
+//! record it with their inclusion proofs; and the newest checkpoint the witnesses the tablet
+//! requires (`log_witnesses`) cosigned, with its cosignatures and the consistency proof from
+//! it to the answer's checkpoint. Read after the ingest transaction committed: stored
+//! subtrees never change, so proofs for the tip read then are consistent without a snapshot.
 //!
 //! The ingest transaction does not report which leaf indexes it appended, so the leaves
 //! are found again by everything but their time: the record's commitment, the change's
@@ -32,7 +32,7 @@ use crate::storage::model::{IngestItem, LOG_READ_LIMIT, LogTip};
 use crate::storage::{RelayStore, StorageResult};
 use crate::transparency::leaf::{LEAF_LEN, LeafKind, Nonce, change_subject, record_commitment};
 use crate::transparency::source::{CachedSubtrees, SourceError};
-use crate::witness::intake::{newest_cosigned_tree, with_cosignatures};
+use crate::witness::intake::{newest_cosigned_tree, required_witnesses, with_cosignatures};
 
 /// The most leaves of one record read while looking for an answer's leaves: far more than
 /// a record can have (a capture, staff and HR edits within their size limits, holds).
@@ -87,11 +87,20 @@ pub(super) fn fill(
     if request.log_size > 0 && request.log_size < tip.size {
         response.log_consistency = proof(consistency_proof(&source, request.log_size, tip.size))?;
     }
-    // The newest tree the relay's witnesses cosigned, with the proof that the answer's tree
-    // extends it: a tablet requiring witnesses counts only leaves inside it. Chosen against
-    // the tip read above, so a cosignature landing meanwhile (or one kept for a root the
-    // log no longer has) is never sent for a tree this answer's does not extend.
-    if let Some((size, root)) = newest_cosigned_tree(store, tip.size, witnesses)? {
+    // The newest tree the witnesses the tablet requires cosigned (all the relay's when it
+    // names none), with the proof that the answer's tree extends it: a tablet requiring
+    // witnesses counts only leaves inside it. Chosen against the tip read above, so a
+    // cosignature landing meanwhile (or one kept for a root the log no longer has) is never
+    // sent for a tree this answer's does not extend.
+    let (required, unknown) = required_witnesses(witnesses, &request.log_witnesses);
+    if unknown > 0 {
+        // Counts only: which witnesses a tablet pins is its operator's business.
+        tracing::warn!(
+            unknown,
+            "a tablet requires witnesses this relay takes no cosignatures from: it waits for them"
+        );
+    }
+    if let Some((size, root)) = newest_cosigned_tree(store, tip.size, &required)? {
         let signed = log.sign_tip(LogTip { size, root });
         response.log_cosigned = Some(with_cosignatures(&signed, size, &root, store)?);
         if size < tip.size {

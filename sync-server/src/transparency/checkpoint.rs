@@ -162,7 +162,7 @@ pub fn refuse_lost_log_key(
 /// or a leaf other than `accepted-before-log` (those are appended once, first, when the
 /// store is upgraded to a log, so the newest leaf tells).
 fn signed_beyond_backfill(store: &dyn RelayStore) -> Result<bool, crate::storage::StorageError> {
-    if store.newest_cosigned()?.is_some() {
+    if !store.cosigned_by_all(u64::MAX, &[], 1)?.is_empty() {
         return Ok(true);
     }
     let size = store.log_tip()?.size;

@@ -140,32 +140,86 @@ fn is_our_tree(store: &dyn RelayStore, size: u64, want: &Hash) -> Result<bool, I
 /// How many cosigned trees are tried, largest first, for one whose root is still the log's.
 const COSIGNED_CANDIDATES: usize = 8;
 
-/// The tree a sync answer names as cosigned: the largest of at most `tip.size` leaves that
-/// every witness in `witnesses` cosigned and whose root is the log's root at that size; if
-/// no tree is cosigned by all of them, the largest any witness cosigned (a tablet requiring
-/// them all then waits). A tree past the tip, or rows whose root the log no longer has
-/// (kept from before a restore), are never named: a tablet would take them for a fork.
+/// The one choice of "the cosigned tree" every reader makes (a sync answer, `GET
+/// /v1/log/checkpoint?cosigned=1`, the provenance bundle): the largest of at most
+/// `tip_size` leaves that every witness in `witnesses` (the configured ones, or for a sync
+/// those the tablet names, [`required_witnesses`]) cosigned and whose root is the log's root
+/// at that size; if no tree is cosigned by all of them, the largest any one of them cosigned
+/// (a reader requiring them all then waits; one requiring fewer is served); with no witness
+/// given, the largest any witness cosigned. A tree past the
+/// tip, or rows whose root the log no longer has (kept from before a restore), are never
+/// named: a tablet would take them for a fork, and a bundle would prove nothing.
 pub fn newest_cosigned_tree(
     store: &dyn RelayStore,
     tip_size: u64,
     witnesses: &[CosignatureVerifier],
 ) -> Result<Option<(u64, Hash)>, StorageError> {
     let all: Vec<String> = witnesses.iter().map(ToString::to_string).collect();
-    let mut sets: Vec<&[String]> = vec![&all];
-    if !all.is_empty() {
-        sets.push(&[]);
+    // No witness given: any witness's (empty is "any" to the store).
+    if let Some(tree) = largest_of_ours(store, tip_size, &all)? {
+        return Ok(Some(tree));
     }
-    for set in sets {
-        for (size, root) in store.cosigned_by_all(tip_size, set, COSIGNED_CANDIDATES)? {
-            match is_our_tree(store, size, &root) {
-                Ok(true) => return Ok(Some((size, root))),
-                Ok(false) => continue,
-                Err(IntakeError::Storage(error)) => return Err(error),
-                Err(_) => continue,
-            }
+    if all.len() < 2 {
+        return Ok(None);
+    }
+    // None cosigned by all of them: the largest any one of them did (never one only a
+    // witness no longer trusted cosigned). At most 16 witnesses, each one bounded read.
+    let mut largest: Option<(u64, Hash)> = None;
+    for one in &all {
+        if let Some(tree) = largest_of_ours(store, tip_size, std::slice::from_ref(one))?
+            && largest.is_none_or(|(size, _)| tree.0 > size)
+        {
+            largest = Some(tree);
+        }
+    }
+    Ok(largest)
+}
+
+/// The largest tree of at most `tip_size` leaves every one of `witnesses` (vkey text; any
+/// when empty) cosigned whose root is the log's, of the [`COSIGNED_CANDIDATES`] largest.
+fn largest_of_ours(
+    store: &dyn RelayStore,
+    tip_size: u64,
+    witnesses: &[String],
+) -> Result<Option<(u64, Hash)>, StorageError> {
+    for (size, root) in store.cosigned_by_all(tip_size, witnesses, COSIGNED_CANDIDATES)? {
+        match is_our_tree(store, size, &root) {
+            Ok(true) => return Ok(Some((size, root))),
+            Ok(false) => continue,
+            Err(IntakeError::Storage(error)) => return Err(error),
+            Err(_) => continue,
         }
     }
     Ok(None)
+}
+
+/// The witnesses a sync answer's cosigned tree must be cosigned by: of the relay's
+/// `configured` ones, those the request `named` (`log_witnesses`, as
+/// [`kiosk_core::protocol::witness_key_name`] spells them), or all of them when it named
+/// none (a tablet requiring none, or one before the field). Also returns how many named
+/// witnesses the relay does not take cosignatures from: such a tablet cannot be proven
+/// anything it requires of them, and waits. When it names none the relay knows, the answer
+/// is as to a tablet naming none.
+pub fn required_witnesses(
+    configured: &[CosignatureVerifier],
+    named: &[String],
+) -> (Vec<CosignatureVerifier>, usize) {
+    let names: Vec<String> = configured
+        .iter()
+        .map(|witness| kiosk_core::protocol::witness_key_name(witness.name(), witness.key_id()))
+        .collect();
+    let unknown = named.iter().filter(|name| !names.contains(name)).count();
+    let known: Vec<CosignatureVerifier> = configured
+        .iter()
+        .zip(&names)
+        .filter(|(_, name)| named.contains(name))
+        .map(|(witness, _)| witness.clone())
+        .collect();
+    if known.is_empty() {
+        (configured.to_vec(), unknown)
+    } else {
+        (known, unknown)
+    }
 }
 
 /// The signature line (without newline) of `witness` in `note` whose timestamp is `time`.

@@ -1,7 +1,7 @@
 //! The relay's witness endpoints (`docs/protocol.md`, "Witnesses"): `POST
 //! /v1/log/cosignature` takes a trusted witness's cosignature ([`super::intake`]), and
 //! `GET /v1/log/checkpoint` serves the newest checkpoint with the cosignatures kept for it,
-//! or with `?cosigned=1` the newest checkpoint that has any.
+//! or with `?cosigned=1` the newest the configured witnesses cosigned.
 
 use axum::Json;
 use axum::Router;
@@ -77,8 +77,8 @@ pub struct CheckpointQuery {
 }
 
 /// `GET /v1/log/checkpoint`: the newest signed checkpoint with every cosignature kept for
-/// that tree; with `?cosigned=1`, the newest checkpoint any trusted witness cosigned (404
-/// `not_cosigned` before the first).
+/// that tree; with `?cosigned=1`, the tree [`intake::newest_cosigned_tree`] chooses for the
+/// configured witnesses (404 `not_cosigned` before the first).
 pub async fn checkpoint(
     State(state): State<AppState>,
     query: Result<Query<CheckpointQuery>, axum::extract::rejection::QueryRejection>,
@@ -94,14 +94,17 @@ pub async fn checkpoint(
     };
     let store = state.store.clone();
     let key = state.log_key.clone();
+    let witnesses = state.witness_keys.clone();
     let note = blocking(move || {
+        let tip = store.log_tip()?;
         let tip = if cosigned {
-            match store.newest_cosigned()? {
+            // The same choice a sync answer makes: every configured witness, the log's root.
+            match intake::newest_cosigned_tree(store.as_ref(), tip.size, &witnesses)? {
                 Some((size, root)) => LogTip { size, root },
                 None => return Ok(None),
             }
         } else {
-            store.log_tip()?
+            tip
         };
         intake::with_cosignatures(&key.sign(tip), tip.size, &tip.root, store.as_ref()).map(Some)
     })

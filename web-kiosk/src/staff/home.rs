@@ -305,6 +305,10 @@ fn counts(t: &StaffTexts, open: &Open, role: DeviceRole, lang: Language) -> Mark
                     @if let Some(warning) = &overview.witness_warning {
                         p #witness-warning .alert role="alert" { (pick(warning, lang)) }
                     }
+                    // A notice, not an alert: captures count; the clock wants setting right.
+                    @if let Some(notice) = &overview.clock_warning {
+                        p #clock-warning .notice { (pick(notice, lang)) }
+                    }
                 }
                 Err(error) => {
                     @let (sv, en) = error.texts();

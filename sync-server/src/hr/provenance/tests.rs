@@ -86,8 +86,25 @@ fn with_captures(
     (relay, registrations)
 }
 
+/// The witness the relay of these tests is configured with.
+fn witness() -> kiosk_core::tlog::cosignature::CosignatureSigner {
+    kiosk_core::tlog::cosignature::CosignatureSigner::new(
+        "arkiv.example.se/witness",
+        &SigningKey::from_bytes(&[9; 32]),
+    )
+    .expect("a witness")
+}
+
 fn bundle_of(relay: &Relay, user: &HrUser, id: &str) -> HrResult<Value> {
-    bundle(&relay.store, &relay.keys, &relay.log_key, user, id)
+    let witnesses = [witness().verifier()];
+    bundle(
+        &relay.store,
+        &relay.keys,
+        &relay.log_key,
+        &witnesses,
+        user,
+        id,
+    )
 }
 
 fn bytes(value: &Value) -> Vec<u8> {
@@ -309,11 +326,7 @@ fn the_bundle_proves_its_leaves_in_the_newest_cosigned_tree_that_holds_them_with
     let (relay, registrations) = relay_with_captures(3);
     let id = open(&registrations);
     // A witness cosigns the tree as it is now.
-    let witness = kiosk_core::tlog::cosignature::CosignatureSigner::new(
-        "arkiv.example.se/witness",
-        &SigningKey::from_bytes(&[9; 32]),
-    )
-    .expect("a witness");
+    let witness = witness();
     let cosigned = relay.store.log_tip().expect("tip");
     let note = relay.log_key.sign(cosigned);
     let body = note.split("\n\n").next().expect("text").to_owned() + "\n";
@@ -381,6 +394,53 @@ fn the_bundle_proves_its_leaves_in_the_newest_cosigned_tree_that_holds_them_with
             .expect("note")
             .contains("arkiv.example.se/witness")
     );
+}
+
+/// The bundle's cosigned tree is chosen as a sync answer's is: a cosignature kept for a
+/// root the log no longer has (from before a restore), though of the largest size, is never
+/// the tree the bundle proves in; the witness's genuine tree is.
+#[test]
+fn a_cosignature_kept_for_a_root_the_log_no_longer_has_is_never_the_bundles_tree() {
+    let (relay, registrations) = relay_with_captures(3);
+    let id = open(&registrations);
+    let cosigned = relay.store.log_tip().expect("tip");
+    let note = relay.log_key.sign(cosigned);
+    let body = note.split("\n\n").next().expect("text").to_owned() + "\n";
+    let posted = format!("{note}{}", witness().cosign(&body, 1_000).expect("cosigns"));
+    crate::witness::intake::accept(
+        posted.as_bytes(),
+        &relay.log_key.verifier(),
+        &[witness().verifier()],
+        &relay.store,
+    )
+    .expect("kept");
+    let tablet = relay.tablet.verifying_key();
+    let mut generator =
+        kiosk_core::generator::RegistrationGenerator::new(kiosk_core::demo::demo_event(), 13);
+    let mut later = generator.next_registration().expect("valid");
+    later.capturing_device = kiosk_core::ids::DeviceId::from_public_key(&tablet);
+    ingest_for_tests(
+        &relay.store,
+        tablet.to_bytes(),
+        2,
+        2_000,
+        vec![signed_capture_for_tests(&later, &relay.tablet)],
+    );
+    let current = relay.store.log_tip().expect("tip");
+    let stale = crate::storage::model::StoredCosignature {
+        witness: witness().verifier().to_string(),
+        size: current.size,
+        root: [0xAB; 32],
+        time: 2_000,
+        line: "\u{2014} arkiv.example.se/witness stale".to_owned(),
+    };
+    assert!(relay.store.store_cosignature(&stale).expect("stores"));
+
+    let bundle = bundle_of(&relay, &archivist(), &id).expect("a bundle");
+    let checkpoint = bundle["log"]["checkpoint"].as_str().expect("note");
+    assert!(!checkpoint.contains("stale"), "{checkpoint}");
+    let saved = open_checkpoint(checkpoint, &relay.log_key.verifier()).expect("signed");
+    assert_eq!((saved.size, saved.root), (cosigned.size, cosigned.root));
 }
 
 #[test]

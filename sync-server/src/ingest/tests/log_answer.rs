@@ -279,6 +279,115 @@ fn an_answer_carries_the_newest_cosigned_checkpoint_and_consistency_from_it() {
     .expect("the answer's tree extends the cosigned one");
 }
 
+/// A relay with two witnesses, one of which stalls, answers a tablet that names only the
+/// other with the tree that one cosigned (the tablet does not wait for a witness it does not
+/// require); a tablet naming none, or only a witness the relay does not know, is answered as
+/// before: the tree all of the relay's witnesses cosigned (or, none such, the largest any
+/// did), which the tablet naming an unknown witness cannot count (it waits).
+#[test]
+fn an_answer_names_the_tree_the_witnesses_the_tablet_requires_cosigned() {
+    use kiosk_core::protocol::witness_key_name;
+    use kiosk_core::tlog::cosignature::CosignatureSigner;
+
+    let store = SqliteStore::in_memory().expect("store");
+    crate::state::store_demo_event(&store).expect("event");
+    let keys = RelayKeys::from_seeds([91; 32], [92; 32]);
+    let key = kiosk(&store, 93);
+    let device = key.verifying_key().to_bytes();
+    let verifier = test_log().0.verifier();
+    let witness = |name: &str, seed: u8| {
+        CosignatureSigner::new(name, &ed25519_dalek::SigningKey::from_bytes(&[seed; 32]))
+            .expect("a witness")
+    };
+    let (archive, dso) = (
+        witness("arkiv.example.se/witness", 94),
+        witness("dso.example.se/witness", 95),
+    );
+    let configured = Arc::new(vec![archive.verifier(), dso.verifier()]);
+    let cosign = |note: &str, by: &[&CosignatureSigner]| {
+        let (body, _) = note::parse_note(note).expect("a note");
+        let mut cosigned = note.to_owned();
+        for witness in by {
+            cosigned.push_str(&witness.cosign(body, 1_000).expect("cosigns"));
+        }
+        crate::witness::intake::accept(cosigned.as_bytes(), &verifier, &configured, &store)
+            .expect("kept");
+    };
+    let answer_to = |seq: u64, named: Vec<String>| {
+        let mut request = demo_request(device, seq, vec![sealed_capture(&key, &keys, 9300 + seq)]);
+        request.log_witnesses = named;
+        let device_record = store.device(&device).expect("store").expect("enrolled");
+        let answer = match check_sync(
+            &store,
+            &keys,
+            &device_record,
+            &request,
+            [0; 32],
+            1_000_000_000,
+        )
+        .expect("checks")
+        {
+            Prepared::Checked(checked) => checked
+                .with_log(test_log())
+                .with_witnesses(configured.clone())
+                .commit(&store, &keys, &request)
+                .expect("commits"),
+            Prepared::Answered(_) => panic!("refused"),
+        };
+        let response: SyncResponse = SignedEnvelope::from_bytes(&answer)
+            .expect("envelope")
+            .decode()
+            .expect("response");
+        response
+    };
+    let cosigned_size = |response: &SyncResponse| {
+        let note = response.log_cosigned.as_deref().expect("a cosigned tree");
+        let (text, _) = note::parse_note(note).expect("a note");
+        Checkpoint::parse(text).expect("a checkpoint").size
+    };
+    // Both witnesses cosign the first tree; then only the archive keeps up.
+    let first = answer_to(1, Vec::new());
+    cosign(
+        first.log_checkpoint.as_deref().expect("a checkpoint"),
+        &[&archive, &dso],
+    );
+    let both_size = opened(&first, &verifier).size;
+    let second = answer_to(2, Vec::new());
+    cosign(
+        second.log_checkpoint.as_deref().expect("a checkpoint"),
+        &[&archive],
+    );
+    let archive_size = opened(&second, &verifier).size;
+    assert!(archive_size > both_size);
+
+    let archive_name = witness_key_name(archive.verifier().name(), archive.verifier().key_id());
+    let named = answer_to(3, vec![archive_name.clone()]);
+    assert_eq!(
+        cosigned_size(&named),
+        archive_size,
+        "the tree the named witness cosigned"
+    );
+    let old_tablet = answer_to(4, Vec::new());
+    assert_eq!(
+        cosigned_size(&old_tablet),
+        both_size,
+        "all the relay's witnesses"
+    );
+    let unknown = witness_key_name("other.example.se/witness", [1, 2, 3, 4]);
+    let unknown_only = answer_to(5, vec![unknown.clone()]);
+    assert_eq!(
+        cosigned_size(&unknown_only),
+        both_size,
+        "what the relay has"
+    );
+    let with_unknown = answer_to(6, vec![archive_name, unknown]);
+    assert_eq!(
+        cosigned_size(&with_unknown),
+        archive_size,
+        "the known named witness's tree; the tablet waits for the other"
+    );
+}
+
 /// A capture kept apart for HR review gets a `quarantined` leaf per change, authored by the
 /// tablet, and the answer proves each with the record's nonce; sent again (its answer lost),
 /// the same leaves are proven and nothing is appended. Without them a relay could answer

@@ -64,22 +64,6 @@ impl crate::storage::traits::CosignatureStore for PgStore {
         })
     }
 
-    fn newest_cosigned(&self) -> StorageResult<Option<(u64, Hash)>> {
-        self.read(|tx| {
-            tx.query_typed_opt(
-                "SELECT size, root FROM tlog_cosignatures ORDER BY size DESC LIMIT 1",
-                &[],
-            )?
-            .map(|row| {
-                Ok((
-                    unsigned(row.try_get(0)?, "log size")?,
-                    hash(row.try_get(1)?)?,
-                ))
-            })
-            .transpose()
-        })
-    }
-
     fn cosigned_by_all(
         &self,
         at_most: u64,

@@ -3,7 +3,7 @@
 //! [`crate::witness::intake`]'s.
 
 use kiosk_core::tlog::hash::Hash;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use crate::storage::model::StoredCosignature;
 use crate::storage::{StorageError, StorageResult};
@@ -71,19 +71,6 @@ impl crate::storage::traits::CosignatureStore for super::SqliteStore {
                     })
                 })
                 .collect()
-        })
-    }
-
-    fn newest_cosigned(&self) -> StorageResult<Option<(u64, Hash)>> {
-        self.read(|conn| {
-            let row: Option<(i64, Vec<u8>)> = conn
-                .prepare_cached(
-                    "SELECT size, root FROM tlog_cosignatures ORDER BY size DESC LIMIT 1",
-                )?
-                .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?;
-            row.map(|(size, root)| Ok((unsigned(size, "log size")?, hash(root)?)))
-                .transpose()
         })
     }
 

@@ -274,7 +274,6 @@ macro_rules! store_suite {
             }
             cosignatures {
                 a_witnesss_newest_cosignature_per_size_is_kept_and_served_for_its_checkpoint,
-                the_newest_cosigned_checkpoint_is_the_largest_size_any_witness_cosigned,
                 the_trees_cosigned_by_every_named_witness_are_those_all_of_them_cosigned,
             }
         );

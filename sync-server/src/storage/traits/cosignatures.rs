@@ -15,13 +15,12 @@ pub trait CosignatureStore {
     /// witness key.
     fn cosignatures_of(&self, size: u64, root: &Hash) -> StorageResult<Vec<StoredCosignature>>;
 
-    /// The largest checkpoint any witness cosigned: its size and root.
-    fn newest_cosigned(&self) -> StorageResult<Option<(u64, Hash)>>;
-
     /// The largest trees of at most `at_most` leaves that every one of `witnesses` (vkey
     /// text, as kept) cosigned, any witness when `witnesses` is empty: size and root,
     /// largest first, at most `limit`. Whether a root is still the log's is the caller's
-    /// to check (rows kept from before a restore may name another).
+    /// to check (rows kept from before a restore may name another):
+    /// [`crate::witness::intake::newest_cosigned_tree`] is the one choice every caller
+    /// makes.
     fn cosigned_by_all(
         &self,
         at_most: u64,

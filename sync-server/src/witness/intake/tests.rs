@@ -71,7 +71,10 @@ fn a_trusted_witnesss_cosignature_of_this_relays_checkpoint_is_kept_and_served()
         opened.cosigned,
         vec![("arkiv.example.se/witness".to_owned(), 500)]
     );
-    assert_eq!(store.newest_cosigned().expect("reads"), Some((size, root)));
+    assert_eq!(
+        newest_cosigned_tree(&store, size, &witnesses).expect("reads"),
+        Some((size, root))
+    );
 }
 
 #[test]
@@ -124,7 +127,10 @@ fn refusals_come_cheapest_first_and_keep_nothing() {
     line.signature[20] ^= 1;
     let damaged = format!("{note}{}", line.to_line());
     assert_eq!(code(damaged.as_bytes()), (422, "bad_cosignature"));
-    assert_eq!(store.newest_cosigned().expect("reads"), None);
+    assert_eq!(
+        newest_cosigned_tree(&store, size, &[archive().verifier()]).expect("reads"),
+        None
+    );
 }
 
 fn dso() -> CosignatureSigner {
@@ -190,5 +196,28 @@ fn the_answers_cosigned_tree_is_the_largest_every_configured_witness_cosigned() 
         newest_cosigned_tree(&store, size, &both).expect("reads"),
         Some((size - 2, root_at(&store, size - 2))),
         "the largest tree both cosigned, not the largest either did"
+    );
+}
+
+/// With no tree cosigned by every configured witness, the tree named is the largest one of
+/// *them* cosigned: a larger one cosigned only by a witness no longer configured is never
+/// named.
+#[test]
+fn a_tree_only_a_witness_no_longer_configured_cosigned_is_never_named() {
+    let (store, _, size, _) = logged_store();
+    let gone = CosignatureSigner::new("gone.example.se/witness", &SigningKey::from_bytes(&[3; 32]))
+        .expect("name");
+    keep_row(&store, &gone, size, root_at(&store, size));
+    keep_row(&store, &dso(), size - 2, root_at(&store, size - 2));
+    keep_row(&store, &archive(), size - 1, root_at(&store, size - 1));
+    let both = [archive().verifier(), dso().verifier()];
+    assert_eq!(
+        newest_cosigned_tree(&store, size, &both).expect("reads"),
+        Some((size - 1, root_at(&store, size - 1)))
+    );
+    assert_eq!(
+        newest_cosigned_tree(&store, size, &[]).expect("reads"),
+        Some((size, root_at(&store, size))),
+        "no witness given: any witness's"
     );
 }

@@ -136,5 +136,65 @@ async fn untrusted_witnesses_and_relays_trusting_none_take_nothing() {
     );
     let (status, _) = post_note(&state, "x".repeat(9000)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(state.store.newest_cosigned().expect("reads"), None);
+    assert!(
+        state
+            .store
+            .cosigned_by_all(u64::MAX, &[], 1)
+            .expect("reads")
+            .is_empty()
+    );
+}
+
+/// `?cosigned=1` makes the choice a sync answer makes: a row kept for a root the log no
+/// longer has (from before a restore), however large, is never served, nor a tree only one
+/// of two configured witnesses cosigned while both cosigned an older one.
+#[tokio::test]
+async fn the_cosigned_checkpoint_served_is_every_witnesss_tree_with_the_logs_root() {
+    use crate::storage::model::StoredCosignature;
+
+    let dso = || {
+        CosignatureSigner::new("dso.example.se/witness", &SigningKey::from_bytes(&[2; 32]))
+            .expect("name")
+    };
+    let mut state = AppState::demo_in_memory().expect("state");
+    state.witness_keys = Arc::new(vec![archive().verifier(), dso().verifier()]);
+    crate::storage::ingest_generated_for_tests(state.store.as_ref(), 3);
+    let log = state.log_key.verifier();
+    let both = [archive().verifier(), dso().verifier()];
+    let (_, plain) = get(&state, "/v1/log/checkpoint").await;
+    let with_both = cosigned(&cosigned(&plain, &archive(), 700), &dso(), 701);
+    let (status, body) = post_note(&state, with_both).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (_, first) = get(&state, "/v1/log/checkpoint?cosigned=1").await;
+    let first = open_cosigned(&first, &log, &both)
+        .expect("cosigned by both")
+        .checkpoint;
+    // The log grows; only the archive cosigns the new tree.
+    grow(&state, 2);
+    let (_, grown) = get(&state, "/v1/log/checkpoint").await;
+    let (status, body) = post_note(&state, cosigned(&grown, &archive(), 800)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    // Rows kept for roots the log does not have, past the tip by both witnesses and at it
+    // by the one that did not cosign it (as a restore leaves them).
+    let tip = state.store.log_tip().expect("tip");
+    for (witness, sizes) in [
+        (archive(), vec![tip.size + 3]),
+        (dso(), vec![tip.size, tip.size + 3]),
+    ] {
+        for size in sizes {
+            let row = StoredCosignature {
+                witness: witness.verifier().to_string(),
+                size,
+                root: [0xAB; 32],
+                time: 900,
+                line: format!("\u{2014} {} stale", witness.verifier().name()),
+            };
+            assert!(state.store.store_cosignature(&row).expect("stores"));
+        }
+    }
+    let (status, served) = get(&state, "/v1/log/checkpoint?cosigned=1").await;
+    assert_eq!(status, StatusCode::OK);
+    let opened = open_cosigned(&served, &log, &both).expect("cosigned by both");
+    assert_eq!(opened.checkpoint, first);
+    assert!(!served.contains("stale"), "{served}");
 }

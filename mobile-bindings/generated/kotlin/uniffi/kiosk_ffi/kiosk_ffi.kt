@@ -5232,6 +5232,12 @@ data class KioskOverview (
      * until `StaffMode.require_witnesses` settles it. `None` otherwise.
      */
     var `witnessWarning`: LocalizedText?
+    , 
+    /**
+     * The last sync found the tablet clock more than ten minutes behind the witness's:
+     * captures still count; a notice to show (set the clock right). `None` otherwise.
+     */
+    var `clockWarning`: LocalizedText?
     
 ){
     
@@ -5256,6 +5262,7 @@ public object FfiConverterTypeKioskOverview: FfiConverterRustBuffer<KioskOvervie
             FfiConverterTypeHandBackState.read(buf),
             FfiConverterTypeLocalizedText.read(buf),
             FfiConverterOptionalTypeLocalizedText.read(buf),
+            FfiConverterOptionalTypeLocalizedText.read(buf),
         )
     }
 
@@ -5267,7 +5274,8 @@ public object FfiConverterTypeKioskOverview: FfiConverterRustBuffer<KioskOvervie
             FfiConverterBoolean.allocationSize(value.`safeToHandBack`) +
             FfiConverterTypeHandBackState.allocationSize(value.`handBack`) +
             FfiConverterTypeLocalizedText.allocationSize(value.`handBackAdvice`) +
-            FfiConverterOptionalTypeLocalizedText.allocationSize(value.`witnessWarning`)
+            FfiConverterOptionalTypeLocalizedText.allocationSize(value.`witnessWarning`) +
+            FfiConverterOptionalTypeLocalizedText.allocationSize(value.`clockWarning`)
     )
 
     override fun write(value: KioskOverview, buf: ByteBuffer) {
@@ -5279,6 +5287,7 @@ public object FfiConverterTypeKioskOverview: FfiConverterRustBuffer<KioskOvervie
             FfiConverterTypeHandBackState.write(value.`handBack`, buf)
             FfiConverterTypeLocalizedText.write(value.`handBackAdvice`, buf)
             FfiConverterOptionalTypeLocalizedText.write(value.`witnessWarning`, buf)
+            FfiConverterOptionalTypeLocalizedText.write(value.`clockWarning`, buf)
     }
 }
 
