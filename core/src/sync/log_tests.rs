@@ -131,6 +131,12 @@ struct RelayState {
     edit_kind: u8,
     /// Captures kept apart are logged with this kind (a lying relay's `capture`).
     quarantine_kind: u8,
+    /// Every edit is refused with this code (as the relay refuses a tablet whose recruiter
+    /// is no longer assigned, say), before anything else is checked.
+    refuse_edits: Option<crate::protocol::ErrorCode>,
+    /// Changes the relay lacks (lost in a restore): an edit depending on one it is not
+    /// sent with is refused as `missing-dependencies`. Stored again, held again.
+    lacks: std::collections::HashSet<[u8; 32]>,
 }
 
 /// The fake relay's nonce of a record.
@@ -187,6 +193,8 @@ impl LoggingRelay {
                 quarantine: false,
                 quarantine_kind: 10,
                 edit_kind: 2,
+                refuse_edits: None,
+                lacks: std::collections::HashSet::new(),
             }),
         }
     }
@@ -217,6 +225,13 @@ impl LoggingRelay {
         let mut state = self.state.lock().expect("state");
         state.leaves.truncate(size as usize);
         state.tree = MemoryTree::from_entries(state.leaves.iter().map(Vec::as_slice));
+        let lost: Vec<[u8; 32]> = state
+            .logged
+            .iter()
+            .filter(|(_, index)| **index >= size)
+            .map(|((_, hash), _)| *hash)
+            .collect();
+        state.lacks.extend(lost);
         state.logged.retain(|_, index| *index < size);
         state.entries.retain(|index, _| *index < size);
         state.epoch = [state.epoch[0].wrapping_add(1); 16];
@@ -241,6 +256,33 @@ impl LoggingRelay {
 }
 
 impl RelayState {
+    /// Why an edit's changes are refused, if they are: every edit refused, or a change
+    /// depending on one the relay lacks and the push does not carry. What it stores it
+    /// holds from then on.
+    fn edit_refusal(&mut self, bytes: &[u8]) -> Option<crate::protocol::ErrorCode> {
+        if let Some(code) = self.refuse_edits {
+            return Some(code);
+        }
+        let chunks = crate::documents::bounds::split_checked_chunks(bytes).expect("chunks");
+        let changes: Vec<automerge::Change> = chunks
+            .iter()
+            .map(|c| automerge::Change::from_bytes(c.to_vec()).expect("a change"))
+            .collect();
+        let pushed: Vec<[u8; 32]> = changes.iter().map(|c| c.hash().0).collect();
+        let missing = changes.iter().any(|c| {
+            c.deps()
+                .iter()
+                .any(|d| self.lacks.contains(&d.0) && !pushed.contains(&d.0))
+        });
+        if missing {
+            return Some(crate::protocol::ErrorCode::MissingDependencies);
+        }
+        for hash in &pushed {
+            self.lacks.remove(hash);
+        }
+        None
+    }
+
     /// Appends an entry to the log.
     fn append(&mut self, entry: Vec<u8>) {
         self.tree.push_entry(&entry);
@@ -273,6 +315,12 @@ impl Transport for LoggingRelay {
         let mut outcomes = Vec::new();
         let mut appended = Vec::new();
         for (position, push) in request.pushes.iter().enumerate() {
+            if let PushBody::Changes(bytes) = &push.body
+                && let Some(code) = state.edit_refusal(bytes)
+            {
+                outcomes.push(PushOutcome::Rejected(code, "refused".into()));
+                continue;
+            }
             // A capture's changes from the tablet's journal; an edit's read from its chunks.
             let (kind, hashes) = match &push.body {
                 PushBody::Sealed(_) => (
@@ -1402,12 +1450,25 @@ fn inclusions_without_the_nonce_leave_the_capture_unreceived_and_it_goes_again()
 /// A staff tablet bound to recruiter "anna", pinning the fake relay's signing key, holding
 /// one pulled registration with a note added on it (unsent).
 fn staff_with_an_edit(dir: &tempfile::TempDir) -> Arc<Device> {
+    let (device, id) = staff_with_a_registration(dir, false);
+    staff_note(&device, &id, "Ring på måndag");
+    assert_eq!(device.unsent_edit_count().expect("counts"), 1);
+    device
+}
+
+const STAFF_PIN: &str = "482915";
+
+/// A staff tablet holding one pulled registration (with `hr_change`, one HR made after the
+/// capture, which the tablet's edits then depend on), nothing edited yet.
+fn staff_with_a_registration(
+    dir: &tempfile::TempDir,
+    hr_change: bool,
+) -> (Arc<Device>, RegistrationId) {
     use crate::documents::RegistrationDocument;
     use crate::protocol::PulledDocument;
     use crate::protocol::enrollment::{DeviceCertificate, EnrolledRole};
-    const PIN: &str = "482915";
     let device =
-        crate::generator::demo_staff(&dir.path().join("staff.sqlite3"), PIN).expect("opens");
+        crate::generator::demo_staff(&dir.path().join("staff.sqlite3"), STAFF_PIN).expect("opens");
     let certificate = DeviceCertificate {
         version: PROTOCOL_VERSION,
         device_key: device.identity_key().to_bytes(),
@@ -1439,22 +1500,78 @@ fn staff_with_an_edit(dir: &tempfile::TempDir) -> Arc<Device> {
     let mut generator = crate::generator::RegistrationGenerator::new(crate::demo::demo_event(), 3);
     let registration = generator.next_registration().expect("valid");
     let kiosk = SigningKey::from_bytes(&[9; 32]).verifying_key();
+    let mut document =
+        RegistrationDocument::create(&registration, &kiosk, registration.captured_at)
+            .expect("created");
+    if hr_change {
+        let hr = SigningKey::from_bytes(&[11; 32]).verifying_key();
+        let mut by_hr = document.fork_for(&hr);
+        by_hr
+            .set_status(
+                crate::annotations::RecordStatus::Shortlisted,
+                registration.captured_at,
+            )
+            .expect("set")
+            .expect("a change");
+        document = by_hr;
+    }
     let pulled = PulledDocument {
         doc_id: registration.id.to_string(),
         received_at: 1_772_000_000_000,
-        changes: RegistrationDocument::create(&registration, &kiosk, registration.captured_at)
-            .expect("created")
-            .save_changes(),
+        changes: document.save_changes(),
     };
     device
         .apply_pull(None, &[pulled], &[], &[], None, Timestamp::now())
         .expect("applies");
-    crate::staff::unlock(&device, PIN, Timestamp::now())
+    (device, registration.id)
+}
+
+/// A note staff add to the registration `id`.
+fn staff_note(device: &Arc<Device>, id: &RegistrationId, text: &str) {
+    crate::staff::unlock(device, STAFF_PIN, Timestamp::now())
         .expect("opens")
-        .add_note(&registration.id, "Ring på måndag", Timestamp::now())
+        .add_note(id, text, Timestamp::now())
         .expect("noted");
-    assert_eq!(device.unsent_edit_count().expect("counts"), 1);
-    device
+}
+
+/// The tablet's own changes of `id`, in causal order.
+fn own_changes(device: &Device, id: &RegistrationId) -> Vec<[u8; 32]> {
+    let inner = device.lock().expect("lock");
+    let (mut doc, _) = device.load_record(&inner, id).expect("held");
+    doc.change_hashes_by(&device.identity_key())
+}
+
+/// The HR changes of `id` the tablet holds (by neither the kiosk nor the tablet).
+fn hr_changes(device: &Device, id: &RegistrationId) -> Vec<[u8; 32]> {
+    let inner = device.lock().expect("lock");
+    let (mut doc, _) = device.load_record(&inner, id).expect("held");
+    let hr = SigningKey::from_bytes(&[11; 32]).verifying_key();
+    doc.change_hashes_by(&hr)
+}
+
+/// What a listener heard: each progress and each record's outcome.
+#[derive(Default)]
+struct Heard {
+    progress: Mutex<Vec<(u64, u64)>>,
+    records: Mutex<Vec<(String, RecordOutcome)>>,
+}
+
+impl SyncListener for Heard {
+    fn progress(&self, done: u64, total: u64) {
+        self.progress.lock().expect("heard").push((done, total));
+    }
+    fn record(&self, doc_id: &str, outcome: RecordOutcome) {
+        self.records
+            .lock()
+            .expect("heard")
+            .push((doc_id.to_owned(), outcome));
+    }
+}
+
+fn sync_heard(device: &Device, relay: &LoggingRelay, heard: &Heard) -> Result<SyncReport> {
+    sync(device, relay, heard, BatchLimits::default(), || {
+        Timestamp(NOW_SECS as i64 * 1000)
+    })
 }
 
 /// With a log, a staff edit counts stored only with a proven leaf of its own for each of
@@ -1885,23 +2002,42 @@ fn a_staff_edit_counted_stored_is_sent_again_and_proven_after_the_relay_restored
     // Restored from a backup as new as the tablet's view: nothing goes again.
     relay.lie(Lie::NewEpoch);
     let report = sync_once(&device, &relay).expect("answered");
-    assert_eq!((report.resent, report.edits_stored), (0, 0));
+    assert_eq!((report.edits_resent, report.edits_stored), (0, 0));
     assert!(!report.log_restored);
     // Restored from a backup holding only the 3 leaves before the edit.
     relay.lie(Lie::None);
     relay.restore_to(3);
-    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!(relay.state.lock().expect("state").leaves.len(), 3);
+    let heard = Heard::default();
+    let report = sync_heard(&device, &relay, &heard).expect("answered");
     assert!(report.log_restored);
-    assert_eq!(report.resent, 1, "the registration's edit goes again");
+    assert_eq!(report.edits_resent, 1, "the registration's edit goes again");
+    assert_eq!(report.resent, 0, "no capture goes again");
     assert_eq!(
         (report.requests, report.edits_stored),
         (2, 1),
         "pushed again in the same sync and proven"
     );
     assert_eq!(device.unsent_edit_count().expect("counts"), 0);
+    // Counted in the total it is done of: never "1 of 0".
+    let progress = heard.progress.lock().expect("heard").clone();
+    assert_eq!(progress.last(), Some(&(1, 1)), "{progress:?}");
+    assert!(
+        progress.iter().all(|(done, total)| done <= total),
+        "{progress:?}"
+    );
     let state = relay.state.lock().expect("state");
-    assert_eq!(state.logged.values().copied().collect::<Vec<_>>(), vec![3]);
+    let logged: Vec<(&(String, [u8; 32]), &u64)> = state.logged.iter().collect();
+    let [((doc_id, hash), index)] = logged[..] else {
+        panic!("one change logged: {logged:?}")
+    };
+    // The restored log's fourth leaf is the edit's, written again.
+    assert_eq!(*index, 3);
     assert_eq!(state.tree.size(), 4, "logged anew in the restored log");
+    assert_eq!(
+        state.leaves[3],
+        change_leaf(2, doc_id, hash, &relay.device, 3)
+    );
     drop(state);
     let restore = device
         .log_restore()
@@ -1909,4 +2045,159 @@ fn a_staff_edit_counted_stored_is_sent_again_and_proven_after_the_relay_restored
         .expect("kept for staff");
     assert_eq!((restore.from, restore.to), (4, 3));
     assert_eq!(device.log_fork().expect("reads"), None);
+}
+
+/// Edits sent again after a restore that the relay now refuses (its recruiter no longer
+/// assigned) are dropped, not kept unsent: told once, never sent again, and hand-back is
+/// not held by them.
+#[test]
+fn edits_sent_again_after_a_restore_and_refused_are_dropped_and_told_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = staff_with_an_edit(&dir);
+    let relay = LoggingRelay::new(&device);
+    assert_eq!(
+        sync_once(&device, &relay).expect("answered").edits_stored,
+        1
+    );
+    relay.state.lock().expect("state").others_per_answer = 0;
+    relay.restore_to(3);
+    relay.state.lock().expect("state").refuse_edits =
+        Some(crate::protocol::ErrorCode::NotPermitted);
+    let heard = Heard::default();
+    let report = sync_heard(&device, &relay, &heard).expect("answered");
+    assert!(report.log_restored);
+    assert_eq!((report.edits_resent, report.requests), (1, 2));
+    assert_eq!(report.resend_refused, 1, "told");
+    assert!(report.refused.is_empty(), "{:?}", report.refused);
+    assert!(heard.records.lock().expect("heard").is_empty());
+    assert_eq!(heard.progress.lock().expect("heard").last(), Some(&(1, 1)));
+    assert_eq!(device.unsent_edit_count().expect("counts"), 0);
+    assert!(!matches!(
+        device.hand_back().expect("reads"),
+        HandBack::UnsentEdits { .. }
+    ));
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!(
+        (report.requests, report.resend_refused, report.edits_resent),
+        (1, 0, 0),
+        "nothing sent again, nothing told again"
+    );
+    let words = crate::user_messages::resend_refused_message(1);
+    assert!(words.en.contains("1 registration(s)"), "{}", words.en);
+    assert!(words.sv.contains("1 anmälning(ar)"), "{}", words.sv);
+}
+
+/// An own edit depending on an HR change the restore lost is refused as
+/// `missing-dependencies` when sent again: dropped and told once, not sent every sync.
+#[test]
+fn an_edit_sent_again_whose_hr_dependency_the_restore_lost_is_dropped_not_sent_every_sync() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, id) = staff_with_a_registration(&dir, true);
+    staff_note(&device, &id, "Ring på måndag");
+    let relay = LoggingRelay::new(&device);
+    assert_eq!(
+        sync_once(&device, &relay).expect("answered").edits_stored,
+        1
+    );
+    relay.state.lock().expect("state").others_per_answer = 0;
+    relay.restore_to(3);
+    let hr = hr_changes(&device, &id);
+    assert_eq!(hr.len(), 1);
+    relay.state.lock().expect("state").lacks.extend(hr);
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!((report.edits_resent, report.requests), (1, 2));
+    assert_eq!((report.resend_refused, report.edits_stored), (1, 0));
+    assert!(report.refused.is_empty(), "{:?}", report.refused);
+    assert_eq!(device.unsent_edit_count().expect("counts"), 0);
+    for _ in 0..2 {
+        let report = sync_once(&device, &relay).expect("answered");
+        assert_eq!((report.requests, report.resend_refused), (1, 0));
+    }
+}
+
+/// A copy expired when the restore is seen is not sent again (the relay would refuse an
+/// edit after the event, and the copy must go): it is erased at the end of that sync.
+#[test]
+fn an_expired_copy_is_not_sent_again_after_a_restore_and_is_still_erased() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = staff_with_an_edit(&dir);
+    let relay = LoggingRelay::new(&device);
+    assert_eq!(
+        sync_once(&device, &relay).expect("answered").edits_stored,
+        1
+    );
+    {
+        let mut inner = device.lock().expect("lock");
+        let mut row = inner.store.all_pulled().expect("reads").remove(0);
+        row.expires_at = (NOW_SECS as i64 + 30) * 1000;
+        inner
+            .store
+            .put_pulled(&[row], &[], &[], &[], 0)
+            .expect("writes");
+    }
+    relay.state.lock().expect("state").others_per_answer = 0;
+    relay.restore_to(3);
+    // After the event: the relay refuses the tablet's edits.
+    relay.state.lock().expect("state").refuse_edits =
+        Some(crate::protocol::ErrorCode::CertificateExpired);
+    let report = sync_at(&device, &relay, NOW_SECS + 60).expect("answered");
+    assert!(report.log_restored);
+    assert_eq!(
+        (report.edits_resent, report.requests, report.resend_refused),
+        (0, 1, 0),
+        "not sent again"
+    );
+    assert_eq!(report.erased, 1, "erased at the end of the sync");
+    assert!(
+        device
+            .lock()
+            .expect("lock")
+            .store
+            .all_pulled()
+            .expect("reads")
+            .is_empty()
+    );
+    assert_eq!(device.unsent_edit_count().expect("counts"), 0);
+}
+
+/// In the sync whose answer shows the restore, an unsent edit built on an own edit the
+/// restore lost is refused as `missing-dependencies`: not a refusal, it goes again in the
+/// next request of the same sync with the lost one before it, and both are stored.
+#[test]
+fn an_unsent_edit_depending_on_one_the_restore_lost_goes_again_in_the_same_sync() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, id) = staff_with_a_registration(&dir, false);
+    staff_note(&device, &id, "Ring på måndag");
+    let relay = LoggingRelay::new(&device);
+    assert_eq!(
+        sync_once(&device, &relay).expect("answered").edits_stored,
+        1
+    );
+    relay.state.lock().expect("state").others_per_answer = 0;
+    relay.restore_to(3);
+    staff_note(&device, &id, "Ringde, återkommer");
+    let own = own_changes(&device, &id);
+    assert_eq!(own.len(), 2, "the older edit, then the newer");
+    let heard = Heard::default();
+    let report = sync_heard(&device, &relay, &heard).expect("answered");
+    assert!(report.log_restored);
+    assert!(report.refused.is_empty(), "{:?}", report.refused);
+    assert_eq!(report.resend_refused, 0);
+    assert_eq!((report.requests, report.edits_stored), (2, 1));
+    assert!(
+        heard
+            .records
+            .lock()
+            .expect("heard")
+            .iter()
+            .all(|(_, outcome)| *outcome == RecordOutcome::EditsStored)
+    );
+    assert_eq!(device.unsent_edit_count().expect("counts"), 0);
+    let state = relay.state.lock().expect("state");
+    for hash in &own {
+        assert!(
+            state.logged.contains_key(&(id.to_string(), *hash)),
+            "both logged in the restored log"
+        );
+    }
 }
