@@ -1061,6 +1061,45 @@ fn witness_keys_are_required_only_when_they_read_and_are_few() {
     assert_eq!(device.witness_keys().expect("reads"), vec![other]);
 }
 
+/// Blank entries (a form's empty lines) are passed over but keep their place: a key that
+/// does not read is named by its line, and only blank ones are none.
+#[test]
+fn blank_witness_keys_are_passed_over_and_a_bad_key_is_named_by_its_line() {
+    use crate::error::WitnessKeysRefused;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = kiosk(&dir, 0);
+    let good = witness_signer(5).verifier().to_string();
+    let lines = |text: &[&str]| -> Vec<String> { text.iter().map(|l| (*l).to_owned()).collect() };
+    let error = device
+        .require_witnesses(&lines(&["", &good, " ", "not a key"]))
+        .expect_err("refused");
+    assert!(
+        matches!(
+            error,
+            Error::BadWitnessKeys {
+                reason: WitnessKeysRefused::NotAWitnessKey { position: 4 }
+            }
+        ),
+        "{error}"
+    );
+    let error = device
+        .require_witnesses(&lines(&["", "  "]))
+        .expect_err("refused");
+    assert!(
+        matches!(
+            error,
+            Error::BadWitnessKeys {
+                reason: WitnessKeysRefused::None
+            }
+        ),
+        "{error}"
+    );
+    device
+        .require_witnesses(&lines(&["", &good, ""]))
+        .expect("pins");
+    assert_eq!(device.witness_keys().expect("reads"), vec![good]);
+}
+
 #[test]
 fn a_different_root_at_the_same_size_is_a_fork() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -1804,6 +1843,48 @@ fn requiring_other_witnesses_forgets_the_count_awaiting_the_old_ones() {
     device
         .require_witnesses(&[witness_signer(6).verifier().to_string()])
         .expect("pins");
+    assert_eq!(device.awaiting_witness().expect("reads"), 0);
+}
+
+/// Requiring the witnesses already pinned (in another order: a form sent back unchanged)
+/// keeps the witnessed tree and the count awaiting them, so the next restore still needs
+/// their confirmation; other witnesses forget both.
+#[test]
+fn requiring_the_same_witnesses_again_keeps_the_witnessed_tree() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (first, second) = (FIRST_WITNESS, SECOND_WITNESS);
+    let keys = [
+        witness_named(first.0, first.1).verifier().to_string(),
+        witness_named(second.0, second.1).verifier().to_string(),
+    ];
+    let device = kiosk(&dir, 2);
+    device.require_witnesses(&keys).expect("pins");
+    let relay = LoggingRelay::new(&device);
+    relay.cosigners(&[first, second]);
+    relay.cosign(Some(Cosign::At {
+        size: 3,
+        time: NOW_SECS - 60,
+    }));
+    sync_once(&device, &relay).expect("answered");
+    let witnessed = device.witnessed_checkpoint().expect("reads");
+    assert!(witnessed.is_some());
+    assert_eq!(device.awaiting_witness().expect("reads"), 2);
+    device
+        .require_witnesses(&[keys[1].clone(), keys[0].clone()])
+        .expect("the same witnesses");
+    assert_eq!(device.witnessed_checkpoint().expect("reads"), witnessed);
+    assert_eq!(device.awaiting_witness().expect("reads"), 2);
+    assert_eq!(device.witness_keys().expect("reads"), keys.to_vec());
+    // A restore is still refused until the witnesses cosign it.
+    relay.lie(Lie::Restored(2));
+    assert!(matches!(
+        sync_once(&device, &relay),
+        Err(Error::LogRestoreUnconfirmed { .. })
+    ));
+    device
+        .require_witnesses(&keys[..1])
+        .expect("other witnesses");
+    assert_eq!(device.witnessed_checkpoint().expect("reads"), None);
     assert_eq!(device.awaiting_witness().expect("reads"), 0);
 }
 
