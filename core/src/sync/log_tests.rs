@@ -1503,6 +1503,16 @@ fn staff_with_a_registration(
     dir: &tempfile::TempDir,
     hr_change: bool,
 ) -> (Arc<Device>, RegistrationId) {
+    let (device, mut ids) = staff_with_registrations(dir, 1, hr_change);
+    (device, ids.remove(0))
+}
+
+/// A staff tablet holding `count` pulled registrations, as [`staff_with_a_registration`].
+fn staff_with_registrations(
+    dir: &tempfile::TempDir,
+    count: usize,
+    hr_change: bool,
+) -> (Arc<Device>, Vec<RegistrationId>) {
     use crate::documents::RegistrationDocument;
     use crate::protocol::PulledDocument;
     use crate::protocol::enrollment::{DeviceCertificate, EnrolledRole};
@@ -1537,32 +1547,37 @@ fn staff_with_a_registration(
             .expect("pins");
     }
     let mut generator = crate::generator::RegistrationGenerator::new(crate::demo::demo_event(), 3);
-    let registration = generator.next_registration().expect("valid");
     let kiosk = SigningKey::from_bytes(&[9; 32]).verifying_key();
-    let mut document =
-        RegistrationDocument::create(&registration, &kiosk, registration.captured_at)
-            .expect("created");
-    if hr_change {
-        let hr = SigningKey::from_bytes(&[11; 32]).verifying_key();
-        let mut by_hr = document.fork_for(&hr);
-        by_hr
-            .set_status(
-                crate::annotations::RecordStatus::Shortlisted,
-                registration.captured_at,
-            )
-            .expect("set")
-            .expect("a change");
-        document = by_hr;
+    let mut pulled = Vec::new();
+    let mut ids = Vec::new();
+    for _ in 0..count {
+        let registration = generator.next_registration().expect("valid");
+        let mut document =
+            RegistrationDocument::create(&registration, &kiosk, registration.captured_at)
+                .expect("created");
+        if hr_change {
+            let hr = SigningKey::from_bytes(&[11; 32]).verifying_key();
+            let mut by_hr = document.fork_for(&hr);
+            by_hr
+                .set_status(
+                    crate::annotations::RecordStatus::Shortlisted,
+                    registration.captured_at,
+                )
+                .expect("set")
+                .expect("a change");
+            document = by_hr;
+        }
+        pulled.push(PulledDocument {
+            doc_id: registration.id.to_string(),
+            received_at: 1_772_000_000_000,
+            changes: document.save_changes(),
+        });
+        ids.push(registration.id);
     }
-    let pulled = PulledDocument {
-        doc_id: registration.id.to_string(),
-        received_at: 1_772_000_000_000,
-        changes: document.save_changes(),
-    };
     device
-        .apply_pull(None, &[pulled], &[], &[], None, Timestamp::now())
+        .apply_pull(None, &pulled, &[], &[], None, Timestamp::now())
         .expect("applies");
-    (device, registration.id)
+    (device, ids)
 }
 
 /// A note staff add to the registration `id`.
@@ -2281,4 +2296,36 @@ fn an_unsent_edit_depending_on_one_the_restore_lost_goes_again_in_the_same_sync(
             "both logged in the restored log"
         );
     }
+}
+
+/// A restore sends again the edits of more registrations than the re-queue reads in one
+/// batch: every one of them, each once, all stored again in that sync.
+#[test]
+fn a_restore_sends_again_the_edits_of_registrations_past_one_batch() {
+    const COUNT: usize = 70;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, ids) = staff_with_registrations(&dir, COUNT, false);
+    let session = crate::staff::unlock(&device, STAFF_PIN, Timestamp::now()).expect("opens");
+    for id in &ids {
+        session
+            .add_note(id, "Ring på måndag", Timestamp::now())
+            .expect("noted");
+    }
+    let relay = LoggingRelay::new(&device);
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!(report.edits_stored, COUNT as u64);
+    relay.state.lock().expect("state").others_per_answer = 0;
+    relay.restore_to(3);
+    let report = sync_once(&device, &relay).expect("answered");
+    assert!(report.log_restored);
+    assert_eq!(
+        (report.edits_resent, report.edits_stored),
+        (COUNT as u64, COUNT as u64)
+    );
+    assert_eq!(device.unsent_edit_count().expect("counts"), 0);
+    assert_eq!(
+        relay.state.lock().expect("state").tree.size(),
+        3 + COUNT as u64,
+        "each logged anew once"
+    );
 }
