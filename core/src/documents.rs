@@ -222,22 +222,26 @@ impl<T: DocumentContent> Document<T> {
 
     /// Every change's hash, in causal order.
     pub fn change_hashes(&mut self) -> Vec<ChangeHash> {
-        // Metadata only: rebuilding whole changes from a loaded document is far slower.
-        self.doc
-            .get_changes_meta(&[])
-            .iter()
-            .map(|c| c.hash)
-            .collect()
+        self.change_hashes_where(|_| true)
     }
 
     /// The hashes of the changes `author` made, in causal order.
     pub fn change_hashes_by(&mut self, author: &VerifyingKey) -> Vec<[u8; 32]> {
         let actor = actor_id(author);
+        self.change_hashes_where(|a| *a == actor)
+            .into_iter()
+            .map(|h| h.0)
+            .collect()
+    }
+
+    /// The hashes of the changes whose actor `keep` takes, in causal order.
+    fn change_hashes_where(&mut self, keep: impl Fn(&ActorId) -> bool) -> Vec<ChangeHash> {
+        // Metadata only: rebuilding whole changes from a loaded document is far slower.
         self.doc
             .get_changes_meta(&[])
             .iter()
-            .filter(|c| *c.actor == actor)
-            .map(|c| c.hash.0)
+            .filter(|c| keep(&c.actor))
+            .map(|c| c.hash)
             .collect()
     }
 

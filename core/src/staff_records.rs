@@ -56,6 +56,15 @@ pub(crate) struct PendingEdit {
     pub hashes: Vec<[u8; 32]>,
 }
 
+/// What a refused push of a registration's changes held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Refused {
+    /// Changes the relay never stored: they stay unsent.
+    pub unsent: bool,
+    /// Changes sent again after a restore: dropped.
+    pub resent: bool,
+}
+
 /// What applying a pull did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PullEffects {
@@ -185,12 +194,15 @@ impl Device {
                 }
             };
             let talent_pool_withdrawn = existing.as_ref().is_some_and(|r| r.talent_pool_withdrawn);
-            let unsent = existing.map(|row| row.unsent).unwrap_or_default();
+            let (unsent, resend) = existing
+                .map(|row| (row.unsent, row.resend))
+                .unwrap_or_default();
             let expires_at = ends.unwrap_or(document.received_at) + PULLED_COPY_DAYS * DAY_MS;
             rows.push(PulledRow {
                 doc_id: document.doc_id.clone(),
                 document: seal_copy(key, &document.doc_id, &doc.save()),
                 unsent,
+                resend,
                 expires_at,
                 talent_pool_withdrawn,
             });
@@ -254,17 +266,34 @@ impl Device {
         Ok(())
     }
 
-    /// Registrations with this tablet's changes the relay lacks, at most `limit`.
+    /// Registrations with this tablet's changes to send (unsent, or sent again after a
+    /// restore), at most `limit`.
     pub(crate) fn pending_edits(&self, limit: usize) -> Result<Vec<PendingEdit>> {
         let inner = self.lock()?;
         let mut edits = Vec::new();
         for row in inner.store.pulled_with_unsent(limit)? {
             let mut doc = self.open_record(&row)?;
-            // The oldest unsent changes that fit the relay's limit for one push; the rest
-            // follow in the next request (each change's dependencies go first).
+            // Unsent and sent-again changes together in the document's causal order, so
+            // each change's dependencies go first; any the document lacks (none are
+            // expected) last.
+            let causal = doc.change_hashes();
+            let mut ordered: Vec<[u8; 32]> = causal
+                .iter()
+                .map(|h| h.0)
+                .filter(|h| row.unsent.contains(h) || row.resend.contains(h))
+                .collect();
+            let lacking: Vec<[u8; 32]> = row
+                .unsent
+                .iter()
+                .filter(|h| !ordered.contains(h))
+                .copied()
+                .collect();
+            ordered.extend(lacking);
+            // The oldest that fit the relay's limit for one push; the rest follow in the
+            // next request.
             let mut changes = Vec::new();
             let mut hashes = Vec::new();
-            for hash in &row.unsent {
+            for hash in &ordered {
                 let chunk = doc.change_chunks(std::slice::from_ref(hash));
                 if !hashes.is_empty() && changes.len() + chunk.len() > MAX_EDIT_PUSH_BYTES {
                     break;
@@ -281,7 +310,8 @@ impl Device {
         Ok(edits)
     }
 
-    /// The relay stored `stored` of a registration's changes: they are no longer unsent.
+    /// The relay stored `stored` of a registration's changes: they are no longer unsent,
+    /// nor sent again.
     pub(crate) fn edits_stored(
         &self,
         doc_id: &str,
@@ -293,43 +323,76 @@ impl Device {
             return Ok(());
         };
         row.unsent.retain(|h| !stored.contains(h));
+        row.resend.retain(|h| !stored.contains(h));
         inner
             .store
             .put_pulled(&[row], &[], &[], &[], now.millis())?;
         Ok(())
     }
 
-    /// After the relay's log went back or was replaced (a restore): every change this
-    /// tablet made to a registration it holds is unsent again, so edits counted stored on a
-    /// leaf the restored log may lack (or that the tablet can no longer trust) are sent
-    /// again, as captures are. The tablet keeps no leaf index per change, so it sends all
-    /// its own: the relay answers a change it still holds with its leaves. Dependencies
-    /// first (causal order). Returns how many registrations got changes back to send.
-    pub(crate) fn requeue_own_edits(&self, now: Timestamp) -> Result<u64> {
+    /// The relay refused a push of `hashes` of a registration. Changes sent again after a
+    /// restore are dropped: the relay stored them once, and a refusal now (a recruiter no
+    /// longer assigned, an expired certificate, a dependency the restore lost) would
+    /// otherwise be sent and refused every sync, and keep the copy past its expiry. Unsent
+    /// changes stay, for staff to see. Returns what the push held of each.
+    pub(crate) fn edits_refused(&self, doc_id: &str, hashes: &[[u8; 32]]) -> Result<Refused> {
         let mut inner = self.lock()?;
+        let Some(mut row) = inner.store.pulled(doc_id)? else {
+            return Ok(Refused::default());
+        };
+        let refused = Refused {
+            unsent: hashes.iter().any(|h| row.unsent.contains(h)),
+            resent: hashes.iter().any(|h| row.resend.contains(h)),
+        };
+        if refused.resent {
+            row.resend.retain(|h| !hashes.contains(h));
+            inner
+                .store
+                .set_resend(&[(row.doc_id.clone(), row.resend.clone())])?;
+        }
+        Ok(refused)
+    }
+
+    /// After the relay's log went back or was replaced (a restore): every change this
+    /// tablet made to a registration it holds, and counted stored, is sent again, so edits
+    /// counted stored on a leaf the restored log may lack (or that the tablet can no longer
+    /// trust) reach the relay again, as captures do. The tablet keeps no leaf index per
+    /// change, so it sends all its own: the relay answers a change it still holds with its
+    /// leaves. They are kept apart from the unsent ones ([`Device::edits_refused`]). Copies
+    /// expired at `now` are passed over: they are erased, not sent. Returns how many
+    /// registrations got changes to send again.
+    pub(crate) fn requeue_own_edits(&self, now: Timestamp) -> Result<u64> {
+        /// Documents read (and decrypted) per batch, outside the lock; each batch's
+        /// changes are written in one commit under it.
+        const BATCH: usize = 64;
         let author = self.identity_key();
-        let mut rows = Vec::new();
-        for mut row in inner.store.all_pulled()? {
-            let mut doc = self.open_record(&row)?;
-            let own = doc.change_hashes_by(&author);
-            if own.iter().all(|h| row.unsent.contains(h)) {
-                continue;
+        let ids = self.lock()?.store.unexpired_pulled_ids(now.millis())?;
+        let mut requeued = 0;
+        for batch in ids.chunks(BATCH) {
+            let mut rows = Vec::with_capacity(batch.len());
+            {
+                let inner = self.lock()?;
+                for doc_id in batch {
+                    rows.extend(inner.store.pulled(doc_id)?);
+                }
             }
-            // Unsent ones this document lacks (none are expected) stay, last.
-            let rest: Vec<[u8; 32]> = row
-                .unsent
-                .iter()
-                .filter(|h| !own.contains(h))
-                .copied()
-                .collect();
-            row.unsent = own;
-            row.unsent.extend(rest);
-            rows.push(row);
+            let mut resend = Vec::new();
+            for row in rows {
+                let mut doc = self.open_record(&row)?;
+                let again: Vec<[u8; 32]> = doc
+                    .change_hashes_by(&author)
+                    .into_iter()
+                    .filter(|h| !row.unsent.contains(h))
+                    .collect();
+                if !again.is_empty() && again != row.resend {
+                    resend.push((row.doc_id, again));
+                }
+            }
+            if !resend.is_empty() {
+                requeued += self.lock()?.store.set_resend(&resend)?;
+            }
         }
-        if !rows.is_empty() {
-            inner.store.put_pulled(&rows, &[], &[], &[], now.millis())?;
-        }
-        Ok(rows.len() as u64)
+        Ok(requeued)
     }
 
     /// How many registrations hold changes of this tablet the relay lacks.
@@ -351,7 +414,7 @@ impl Device {
     }
 
     /// A pulled registration's document and row, read under the caller's lock.
-    fn load_record(
+    pub(crate) fn load_record(
         &self,
         inner: &crate::device::Inner,
         doc_id: &RegistrationId,

@@ -390,6 +390,25 @@ pub fn log_unproven_message(records: u64) -> Localized {
     )
 }
 
+/// After a sync in which the relay refused edits this tablet sent again after a restore of
+/// its log ([`crate::sync::SyncReport::resend_refused`]): they are not kept or sent again;
+/// the relay stored them once, and may have lost them in the restore. Told once.
+pub fn resend_refused_message(registrations: u64) -> Localized {
+    Localized::new(
+        format!(
+            "Reläet återställdes från en säkerhetskopia. Ändringar i {registrations} \
+             anmälning(ar) som reläet sparat tidigare skickades igen men togs inte emot, och \
+             de skickas inte fler gånger. Kontrollera anmälningarna och gör om ändringarna om \
+             de behövs."
+        ),
+        format!(
+            "The relay was restored from a backup. Edits of {registrations} registration(s) it \
+             had stored before were sent again but not accepted, and will not be sent again. \
+             Check those registrations and make the edits again if they are needed."
+        ),
+    )
+}
+
 /// The loud warning of a tablet that saw the relay's log fork: shown in staff mode and as
 /// the hand-back advice, the same words everywhere.
 pub fn log_fork_message() -> Localized {

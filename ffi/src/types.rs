@@ -591,7 +591,16 @@ pub struct SyncSummary {
     /// The relay ordered this tablet wiped (it was revoked).
     pub wipe_requested: bool,
     pub erased: u64,
+    /// Captures sent again because the relay was restored from a backup.
     pub resent: u64,
+    /// Registrations whose edits counted stored went again because the relay's log was
+    /// restored (the relay may still hold them).
+    pub edits_resent: u64,
+    /// Registrations whose edits, sent again after a restore, the relay refused: dropped,
+    /// not kept on the tablet. Told once: show `resend_refused_message`.
+    pub resend_refused: u64,
+    /// What to tell staff of `resend_refused`, the core's words; `None` when it is 0.
+    pub resend_refused_message: Option<LocalizedText>,
     pub event_updated: bool,
     pub pulled: u64,
     pub edits_stored: u64,
@@ -623,6 +632,11 @@ impl From<kiosk_core::sync::SyncReport> for SyncSummary {
             wipe_requested: report.wipe_requested,
             erased: report.erased,
             resent: report.resent,
+            edits_resent: report.edits_resent,
+            resend_refused: report.resend_refused,
+            resend_refused_message: (report.resend_refused > 0).then(|| {
+                kiosk_core::user_messages::resend_refused_message(report.resend_refused).into()
+            }),
             event_updated: report.event_updated,
             pulled: report.pulled,
             edits_stored: report.edits_stored,

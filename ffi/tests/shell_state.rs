@@ -327,3 +327,37 @@ fn the_sync_summary_tells_staff_of_records_stored_but_not_yet_proven_in_the_rela
     let quiet = SyncSummary::from(kiosk_core::sync::SyncReport::default());
     assert_eq!((quiet.log_unproven, quiet.log_unproven_message), (0, None));
 }
+
+/// Edits sent again after a restore that the relay refused reach the shells once, counted
+/// and in the core's words in both languages (dropped, to be made again if needed), and
+/// apart from the captures and edits sent again; a sync without them carries no text.
+#[test]
+fn the_sync_summary_tells_staff_of_edits_sent_again_after_a_restore_and_refused() {
+    let report = kiosk_core::sync::SyncReport {
+        resent: 1,
+        edits_resent: 3,
+        resend_refused: 2,
+        ..kiosk_core::sync::SyncReport::default()
+    };
+    let summary = SyncSummary::from(report);
+    assert_eq!(
+        (summary.resent, summary.edits_resent, summary.resend_refused),
+        (1, 3, 2)
+    );
+    let text = summary.resend_refused_message.expect("a text");
+    assert!(
+        text.en.contains("of 2 registration(s)") && text.en.contains("not accepted"),
+        "{}",
+        text.en
+    );
+    assert!(
+        text.sv.contains("i 2 anmälning(ar)") && text.sv.contains("togs inte emot"),
+        "{}",
+        text.sv
+    );
+    let quiet = SyncSummary::from(kiosk_core::sync::SyncReport::default());
+    assert_eq!(
+        (quiet.resend_refused, quiet.resend_refused_message),
+        (0, None)
+    );
+}

@@ -300,9 +300,10 @@ async fn a_staff_edit_sent_again_after_a_lost_answer_is_proven_by_its_first_leav
 
 /// A relay (real, SQLite) restored from a backup taken before a staff tablet's edit: the
 /// tablet counted the edit stored on its proven leaves, the restored relay lacks both the
-/// edit and the leaves. The next sync sees the log went back in a new epoch, sends the edit
-/// again in the same sync, and the restored relay stores and proves it anew; staff still
-/// hear of the restore.
+/// edit and the leaves. A newer edit built on it waits, unsent. The next sync sees the log
+/// went back in a new epoch, sends the lost edit again in the same sync with the newer one
+/// (no refusal for the dependency the restore lost), and the restored relay stores and
+/// proves both; staff still hear of the restore.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_staff_edit_the_relay_lost_in_a_restore_is_sent_again_and_proven_by_the_restored_relay() {
     use kiosk_sync_server::storage::SqliteStore;
@@ -314,7 +315,7 @@ async fn a_staff_edit_the_relay_lost_in_a_restore_is_sent_again_and_proven_by_th
     let relay = TestRelay::start(state).await;
     let url = relay.url();
     let backup = dir.path().join("before-the-edit.sqlite3");
-    let (staff, before) = {
+    let (staff, before, id) = {
         let backup = backup.clone();
         tokio::task::spawn_blocking(move || {
             let transport = HttpTransport::new(&url);
@@ -349,7 +350,7 @@ async fn a_staff_edit_the_relay_lost_in_a_restore_is_sent_again_and_proven_by_th
             let report = sync_now(&staff.device, &transport).expect("syncs");
             assert_eq!(report.edits_stored, 1, "stored and proven");
             assert!(store.log_tip().expect("tip").size > before);
-            (staff, before)
+            (staff, before, id)
         })
         .await
         .expect("before the restore")
@@ -374,10 +375,18 @@ async fn a_staff_edit_the_relay_lost_in_a_restore_is_sent_again_and_proven_by_th
             before,
             "the edit's leaves are gone"
         );
+        // A newer edit, built on the one the restore lost: refused as missing its
+        // dependency in the answer that shows the restore, it goes again with it.
+        staff_session(&staff)
+            .add_note(&id, "Ringde, återkommer", kiosk_core::ids::Timestamp::now())
+            .expect("noted");
         let transport = HttpTransport::new(&url);
         let report = sync_now(&staff.device, &transport).expect("syncs");
         assert!(report.log_restored, "the log went back");
-        assert_eq!(report.resent, 1, "the edited registration goes again");
+        assert!(report.refused.is_empty(), "{:?}", report.refused);
+        assert_eq!(report.resend_refused, 0);
+        assert_eq!(report.edits_resent, 1, "the edited registration goes again");
+        assert_eq!(report.resent, 0, "no capture goes again");
         assert_eq!(
             report.edits_stored, 1,
             "stored and proven by the restored relay"

@@ -1354,9 +1354,10 @@ fn witness_vkey(name: &str, seed: u8) -> String {
 
 /// Staff set the witnesses the tablet requires in a form of the staff home (as the CLI's
 /// `require-witnesses` does): only in the open session; none, a key the core cannot read
-/// (named by its line) or more than 16 are refused in both languages, marked on the field,
-/// and change nothing; keys pasted with blank lines and spaces are taken, and the form then
-/// shows the ones required.
+/// (named by its line, blank lines counted) or more than 16 are refused in both languages,
+/// marked on the field, and change nothing; keys pasted with blank lines and spaces are
+/// taken, and the form then shows the ones required; sent back unchanged it keeps the
+/// witnessed tree; witnesses the store cannot read show an error and no form.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_set_the_required_witnesses_in_a_form_that_refuses_keys_it_cannot_read() {
     let relay = kiosk_tests::file_relay().await;
@@ -1456,5 +1457,81 @@ async fn staff_set_the_required_witnesses_in_a_form_that_refuses_keys_it_cannot_
         page.body
     );
     let sv = kiosk.get("/staff?lang=sv").await;
-    assert!(sv.body.contains("Vittnen"), "{}", sv.body);
+    assert!(
+        sv.body
+            .contains("<h2 id=\"witnesses-heading\">Vittnen</h2>"),
+        "{}",
+        sv.body
+    );
+    assert!(
+        sv.body.contains(
+            "<label for=\"witness_keys\">Vittnenas verifieringsnycklar, en per rad</label>"
+        ),
+        "{}",
+        sv.body
+    );
+    // The form sent back unchanged (or reordered) keeps the witnessed tree: the next
+    // restore still needs the witnesses' confirmation.
+    let store = rusqlite::Connection::open(kiosk.dir.path().join("data/kiosk.sqlite3"))
+        .expect("the store opens");
+    let witnessed = "a witnessed checkpoint".as_bytes();
+    store
+        .execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('log_witnessed_checkpoint', ?1)",
+            [witnessed],
+        )
+        .expect("written");
+    let answer = post("en", format!("{second}\n{first}"), Some(token.clone())).await;
+    let page = kiosk.get(&answer.location.expect("a redirect")).await;
+    assert!(
+        page.body.contains("The witnesses are saved"),
+        "{}",
+        page.body
+    );
+    let kept: Vec<u8> = store
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'log_witnessed_checkpoint'",
+            [],
+            |row| row.get(0),
+        )
+        .expect("reads");
+    assert_eq!(kept, witnessed, "the witnessed tree is kept");
+    // A key that does not read is named by its line, blank lines counted.
+    let answer = post("en", format!("{first}\n\nnot a key"), Some(token.clone())).await;
+    let page = kiosk.get(&answer.location.expect("a redirect")).await;
+    assert!(
+        page.body.contains("key 3 is not a witness verifier key"),
+        "{}",
+        page.body
+    );
+    // The witnesses required cannot be read: an error, and no form that would replace
+    // them as if none were required.
+    store
+        .execute(
+            "UPDATE meta SET value = X'FF' WHERE key = 'log_witness_keys'",
+            [],
+        )
+        .expect("written");
+    for (lang, words) in [
+        ("en", "The witnesses this tablet requires could not be read"),
+        (
+            "sv",
+            "Det gick inte att läsa vilka vittnen surfplattan kräver",
+        ),
+    ] {
+        let page = kiosk.get(&format!("/staff?lang={lang}")).await;
+        assert!(page.body.contains(words), "{lang}: {}", page.body);
+        assert!(
+            page.body.contains("id=\"witnesses-unread\""),
+            "{}",
+            page.body
+        );
+        assert!(
+            !page.body.contains("action=\"/staff/witnesses\"")
+                && !page.body.contains("requires no witnesses now")
+                && !page.body.contains("kräver inga vittnen nu"),
+            "{}",
+            page.body
+        );
+    }
 }

@@ -447,6 +447,18 @@ fn run(command: Command) -> CliResult {
                     report.resent
                 );
             }
+            if report.edits_resent > 0 {
+                println!(
+                    "{} registration(s) with edits sent again: the relay's log was restored",
+                    report.edits_resent
+                );
+            }
+            if report.resend_refused > 0 {
+                println!(
+                    "{}",
+                    kiosk_core::user_messages::resend_refused_message(report.resend_refused).en
+                );
+            }
             let local = device.journal_head()?;
             if let Some(relay_journal) = report.relay_journal {
                 println!(

@@ -6,34 +6,50 @@ use rusqlite::{OptionalExtension, params};
 use super::queries::{blob_to_hashes, hashes_to_blob};
 use super::{DeviceStore, StoreError};
 
-/// One pulled registration as stored: its encrypted document and the tablet's own changes
-/// the relay has not stored yet.
+/// One pulled registration as stored: its encrypted document, the tablet's own changes the
+/// relay has not stored yet, and those it stored but may have lost in a restore.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PulledRow {
     pub doc_id: String,
     pub document: Vec<u8>,
     pub unsent: Vec<[u8; 32]>,
+    /// Own changes the relay had stored, sent again after a restore of its log: unlike
+    /// `unsent`, dropped when the relay refuses them, and never keeping an expired copy.
+    pub resend: Vec<[u8; 32]>,
     pub expires_at: i64,
     /// The relay said the visitor withdrew the talent-pool consent since the capture.
     pub talent_pool_withdrawn: bool,
 }
 
-type Columns = (String, Vec<u8>, Vec<u8>, i64, bool);
+type Columns = (String, Vec<u8>, Vec<u8>, Vec<u8>, i64, bool);
 
-const COLUMNS: &str = "doc_id, document, unsent, expires_at, talent_pool_withdrawn";
+const COLUMNS: &str = "doc_id, document, unsent, resend, expires_at, talent_pool_withdrawn";
+
+/// A row with changes to send: unsent, or sent again after a restore.
+const TO_SEND: &str = "(length(unsent) > 0 OR length(resend) > 0)";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Columns> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
 }
 
 fn decode(
-    (doc_id, document, unsent, expires_at, talent_pool_withdrawn): Columns,
+    (doc_id, document, unsent, resend, expires_at, talent_pool_withdrawn): Columns,
 ) -> Result<PulledRow, StoreError> {
     Ok(PulledRow {
         doc_id,
         document,
         unsent: blob_to_hashes(&unsent).ok_or(StoreError::Undecodable {
             what: "unsent change hashes",
+        })?,
+        resend: blob_to_hashes(&resend).ok_or(StoreError::Undecodable {
+            what: "change hashes to send again",
         })?,
         expires_at,
         talent_pool_withdrawn,
@@ -62,23 +78,52 @@ impl DeviceStore {
         rows.map(|r| decode(r?)).collect()
     }
 
-    /// Pulled registrations with changes of this tablet the relay lacks, at most `limit`.
+    /// The ids of pulled registrations whose copy has not expired at `now`, by id: ids
+    /// only, so a caller reads the documents a batch at a time.
+    pub fn unexpired_pulled_ids(&self, now: i64) -> Result<Vec<String>, StoreError> {
+        let mut statement = self.conn.prepare(
+            "SELECT doc_id FROM pulled_registrations WHERE expires_at > ?1 ORDER BY doc_id",
+        )?;
+        let ids = statement.query_map([now], |r| r.get(0))?;
+        Ok(ids.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Pulled registrations with changes of this tablet to send (unsent, or sent again
+    /// after a restore), at most `limit`.
     pub fn pulled_with_unsent(&self, limit: usize) -> Result<Vec<PulledRow>, StoreError> {
         let mut statement = self.conn.prepare(&format!(
             "SELECT {COLUMNS} FROM pulled_registrations
-             WHERE length(unsent) > 0 ORDER BY updated_at, doc_id LIMIT ?1"
+             WHERE {TO_SEND} ORDER BY updated_at, doc_id LIMIT ?1"
         ))?;
         let rows = statement.query_map([limit as i64], row)?;
         rows.map(|r| decode(r?)).collect()
     }
 
-    /// How many pulled registrations hold changes the relay lacks.
+    /// How many pulled registrations hold changes to send: changes the relay lacks, or
+    /// changes it may have lost in a restore, not yet sent again.
     pub fn unsent_edit_count(&self) -> Result<u64, StoreError> {
         Ok(self.conn.query_row(
-            "SELECT COUNT(*) FROM pulled_registrations WHERE length(unsent) > 0",
+            &format!("SELECT COUNT(*) FROM pulled_registrations WHERE {TO_SEND}"),
             [],
             |r| r.get::<_, i64>(0),
         )? as u64)
+    }
+
+    /// Sets the changes each named registration sends again (`resend`), in one commit;
+    /// nothing else of a row changes, so an edit written meanwhile is kept. A registration
+    /// no longer held is passed over. Returns how many rows changed.
+    pub fn set_resend(&mut self, resend: &[(String, Vec<[u8; 32]>)]) -> Result<u64, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut changed = 0;
+        {
+            let mut update =
+                tx.prepare("UPDATE pulled_registrations SET resend = ?2 WHERE doc_id = ?1")?;
+            for (doc_id, hashes) in resend {
+                changed += update.execute(params![doc_id, hashes_to_blob(hashes)])?;
+            }
+        }
+        tx.commit()?;
+        Ok(changed as u64)
     }
 
     /// Writes pulled registrations, marks `withdrawn` ones' talent-pool consent withdrawn,
@@ -98,10 +143,12 @@ impl DeviceStore {
         {
             let mut upsert = tx.prepare(
                 "INSERT INTO pulled_registrations
-                   (doc_id, document, unsent, expires_at, updated_at, talent_pool_withdrawn)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                   (doc_id, document, unsent, resend, expires_at, updated_at,
+                    talent_pool_withdrawn)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT (doc_id) DO UPDATE SET document = excluded.document,
-                   unsent = excluded.unsent, expires_at = excluded.expires_at,
+                   unsent = excluded.unsent, resend = excluded.resend,
+                   expires_at = excluded.expires_at,
                    updated_at = excluded.updated_at,
                    talent_pool_withdrawn = max(talent_pool_withdrawn,
                                                excluded.talent_pool_withdrawn)",
@@ -111,6 +158,7 @@ impl DeviceStore {
                     r.doc_id,
                     r.document,
                     hashes_to_blob(&r.unsent),
+                    hashes_to_blob(&r.resend),
                     r.expires_at,
                     at,
                     r.talent_pool_withdrawn
@@ -138,7 +186,9 @@ impl DeviceStore {
     }
 
     /// Erases pulled registrations whose copy expired; keeps those holding changes the
-    /// relay lacks until they are sent. Returns how many were erased.
+    /// relay lacks until they are sent. Changes only sent again after a restore (`resend`)
+    /// keep nothing: the relay stored them once, and the copy's personal data goes on time.
+    /// Returns how many were erased.
     pub fn erase_expired_pulled(&mut self, now: i64) -> Result<u64, StoreError> {
         let erased = self.conn.execute(
             "DELETE FROM pulled_registrations WHERE expires_at <= ?1 AND length(unsent) = 0",

@@ -10,7 +10,7 @@ use rusqlite::Transaction;
 pub const APPLICATION_ID: u32 = 0x4B49_4F53;
 
 /// The version this build writes.
-pub const CURRENT_VERSION: u32 = 5;
+pub const CURRENT_VERSION: u32 = 6;
 
 /// One migration per version, index 0 making version 1.
 const MIGRATIONS: [&str; CURRENT_VERSION as usize] = [
@@ -58,6 +58,10 @@ const MIGRATIONS: [&str; CURRENT_VERSION as usize] = [
     // the document keeps the opt-in as given, so the copy carries the withdrawal beside it.
     "ALTER TABLE pulled_registrations
          ADD COLUMN talent_pool_withdrawn INTEGER NOT NULL DEFAULT 0;",
+    // 6: a staff tablet's own changes the relay already stored, sent again because its log
+    // was restored (it may have lost them); kept apart from `unsent`, so a refusal drops
+    // them instead of keeping the copy (and hand-back) waiting for good.
+    "ALTER TABLE pulled_registrations ADD COLUMN resend BLOB NOT NULL DEFAULT x'';",
 ];
 
 /// Brings a store at `from` up to [`CURRENT_VERSION`] inside `tx`.

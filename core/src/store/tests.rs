@@ -372,3 +372,49 @@ fn two_connections_opening_an_older_store_at_once_both_open_it_upgraded() {
         }
     }
 }
+
+/// A version-5 store's pulled registration upgrades with nothing to send again; changes
+/// sent again after a restore count as to send, but unlike unsent ones they keep no
+/// expired copy; `set_resend` changes nothing else of a row and passes over one not held.
+#[test]
+fn changes_sent_again_count_as_to_send_but_keep_no_expired_copy() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("v5.sqlite3");
+    let old = DeviceStore::create_at_version(&path, 5).expect("creates v5");
+    for (doc_id, unsent) in [("resent", &[][..]), ("unsent", &[7u8; 32][..])] {
+        old.conn
+            .execute(
+                "INSERT INTO pulled_registrations (doc_id, document, unsent, expires_at, updated_at)
+                 VALUES (?1, x'01', ?2, 10, 0)",
+                rusqlite::params![doc_id, unsent],
+            )
+            .expect("v5 pulled row");
+    }
+    drop(old);
+    let mut store = DeviceStore::open_existing(&path).expect("upgrades");
+    let rows = store.all_pulled().expect("reads");
+    assert!(rows.iter().all(|r| r.resend.is_empty()), "{rows:?}");
+    assert_eq!(store.unsent_edit_count().expect("counts"), 1);
+    let changed = store
+        .set_resend(&[
+            ("resent".to_owned(), vec![[9; 32]]),
+            ("not-held".to_owned(), vec![[9; 32]]),
+        ])
+        .expect("sets");
+    assert_eq!(changed, 1);
+    let row = store.pulled("resent").expect("reads").expect("held");
+    assert_eq!(
+        (row.resend, row.unsent, row.document, row.expires_at),
+        (vec![[9; 32]], vec![], vec![1], 10)
+    );
+    assert_eq!(store.unsent_edit_count().expect("counts"), 2);
+    assert_eq!(store.pulled_with_unsent(10).expect("reads").len(), 2);
+    assert_eq!(
+        store.unexpired_pulled_ids(10).expect("reads"),
+        Vec::<String>::new()
+    );
+    assert_eq!(store.unexpired_pulled_ids(9).expect("reads").len(), 2);
+    assert_eq!(store.erase_expired_pulled(11).expect("erases"), 1);
+    assert!(store.pulled("resent").expect("reads").is_none());
+    assert!(store.pulled("unsent").expect("reads").is_some());
+}

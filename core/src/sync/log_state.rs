@@ -266,12 +266,32 @@ impl Device {
     /// Requires cosignatures of exactly these witnesses (C2SP tlog-cosignature vkeys, 1 to
     /// 16) from now on, in place of any pinned before: an explicit act, as dropping or
     /// replacing pinned witnesses is never done otherwise. The witnessed tree is forgotten,
-    /// so only the new witnesses' cosignatures count.
+    /// so only the new witnesses' cosignatures count. The same witnesses as pinned (in any
+    /// order) change nothing, the witnessed tree kept (a form sent back unchanged must not
+    /// let the next restore in unconfirmed); it only settles other witnesses an enrollment
+    /// offered ([`Device::witnesses_offered`]), keeping the pinned ones.
     pub fn require_witnesses(&self, vkeys: &[String]) -> Result<()> {
         let keys = checked_witness_keys(vkeys)?;
+        let mut inner = self.lock()?;
+        let pinned: Vec<String> = inner
+            .store
+            .meta(META_WITNESS_KEYS)?
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .map(|text| text.lines().map(str::to_owned).collect())
+            .unwrap_or_default();
+        if same_witnesses(&keys, &pinned) {
+            let offered = inner
+                .store
+                .meta(META_WITNESSES_OFFERED)?
+                .is_some_and(|bytes| !bytes.is_empty());
+            if offered {
+                inner.store.set_meta(META_WITNESSES_OFFERED, &[])?;
+            }
+            return Ok(());
+        }
         // The count of captures waiting was against the old witnesses: the next sync counts
         // anew.
-        self.lock()?.store.set_meta_all(&[
+        inner.store.set_meta_all(&[
             (META_WITNESS_KEYS, keys.join("\n").as_bytes()),
             (META_WITNESSED, &[]),
             (META_AWAITING_WITNESS, &[]),
@@ -532,22 +552,27 @@ pub(crate) fn same_witnesses(a: &[String], b: &[String]) -> bool {
 }
 
 /// Witness verifier keys to require: 1 to [`MAX_WITNESSES`], each a C2SP tlog-cosignature
-/// vkey, without repeats (in the order given).
+/// vkey, without repeats (in the order given). Blank entries are passed over but keep
+/// their place, so a refusal names a key by its position among all given (a form's line).
 pub(crate) fn checked_witness_keys(vkeys: &[String]) -> Result<Vec<String>> {
     use crate::error::WitnessKeysRefused;
     let refused = |reason: WitnessKeysRefused| Error::BadWitnessKeys { reason };
-    if vkeys.is_empty() {
+    let given = vkeys.iter().filter(|k| !k.trim().is_empty()).count();
+    if given == 0 {
         return Err(refused(WitnessKeysRefused::None));
     }
-    if vkeys.len() > MAX_WITNESSES {
+    if given > MAX_WITNESSES {
         return Err(refused(WitnessKeysRefused::TooMany {
-            given: vkeys.len(),
+            given,
             most: MAX_WITNESSES,
         }));
     }
-    let mut keys: Vec<String> = Vec::with_capacity(vkeys.len());
+    let mut keys: Vec<String> = Vec::with_capacity(given);
     for (position, vkey) in vkeys.iter().enumerate() {
         let vkey = vkey.trim();
+        if vkey.is_empty() {
+            continue;
+        }
         crate::cosigned_checkpoint::parse_witness_vkey(vkey).map_err(|_| {
             refused(WitnessKeysRefused::NotAWitnessKey {
                 position: position + 1,

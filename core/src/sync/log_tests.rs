@@ -133,6 +133,12 @@ struct RelayState {
     edit_kind: u8,
     /// Captures kept apart are logged with this kind (a lying relay's `capture`).
     quarantine_kind: u8,
+    /// Every edit is refused with this code (as the relay refuses a tablet whose recruiter
+    /// is no longer assigned, say), before anything else is checked.
+    refuse_edits: Option<crate::protocol::ErrorCode>,
+    /// Changes the relay lacks (lost in a restore): an edit depending on one it is not
+    /// sent with is refused as `missing-dependencies`. Stored again, held again.
+    lacks: std::collections::HashSet<[u8; 32]>,
 }
 
 /// The fake relay's nonce of a record.
@@ -190,6 +196,8 @@ impl LoggingRelay {
                 quarantine: false,
                 quarantine_kind: 10,
                 edit_kind: 2,
+                refuse_edits: None,
+                lacks: std::collections::HashSet::new(),
             }),
         }
     }
@@ -220,6 +228,13 @@ impl LoggingRelay {
         let mut state = self.state.lock().expect("state");
         state.leaves.truncate(size as usize);
         state.tree = MemoryTree::from_entries(state.leaves.iter().map(Vec::as_slice));
+        let lost: Vec<[u8; 32]> = state
+            .logged
+            .iter()
+            .filter(|(_, index)| **index >= size)
+            .map(|((_, hash), _)| *hash)
+            .collect();
+        state.lacks.extend(lost);
         state.logged.retain(|_, index| *index < size);
         state.entries.retain(|index, _| *index < size);
         state.epoch = [state.epoch[0].wrapping_add(1); 16];
@@ -244,6 +259,33 @@ impl LoggingRelay {
 }
 
 impl RelayState {
+    /// Why an edit's changes are refused, if they are: every edit refused, or a change
+    /// depending on one the relay lacks and the push does not carry. What it stores it
+    /// holds from then on.
+    fn edit_refusal(&mut self, bytes: &[u8]) -> Option<crate::protocol::ErrorCode> {
+        if let Some(code) = self.refuse_edits {
+            return Some(code);
+        }
+        let chunks = crate::documents::bounds::split_checked_chunks(bytes).expect("chunks");
+        let changes: Vec<automerge::Change> = chunks
+            .iter()
+            .map(|c| automerge::Change::from_bytes(c.to_vec()).expect("a change"))
+            .collect();
+        let pushed: Vec<[u8; 32]> = changes.iter().map(|c| c.hash().0).collect();
+        let missing = changes.iter().any(|c| {
+            c.deps()
+                .iter()
+                .any(|d| self.lacks.contains(&d.0) && !pushed.contains(&d.0))
+        });
+        if missing {
+            return Some(crate::protocol::ErrorCode::MissingDependencies);
+        }
+        for hash in &pushed {
+            self.lacks.remove(hash);
+        }
+        None
+    }
+
     /// Appends an entry to the log.
     fn append(&mut self, entry: Vec<u8>) {
         self.tree.push_entry(&entry);
@@ -277,6 +319,12 @@ impl Transport for LoggingRelay {
         let mut outcomes = Vec::new();
         let mut appended = Vec::new();
         for (position, push) in request.pushes.iter().enumerate() {
+            if let PushBody::Changes(bytes) = &push.body
+                && let Some(code) = state.edit_refusal(bytes)
+            {
+                outcomes.push(PushOutcome::Rejected(code, "refused".into()));
+                continue;
+            }
             // A capture's changes from the tablet's journal; an edit's read from its chunks.
             let (kind, hashes) = match &push.body {
                 PushBody::Sealed(_) => (
@@ -1004,6 +1052,45 @@ fn witness_keys_are_required_only_when_they_read_and_are_few() {
     assert_eq!(device.witness_keys().expect("reads"), vec![other]);
 }
 
+/// Blank entries (a form's empty lines) are passed over but keep their place: a key that
+/// does not read is named by its line, and only blank ones are none.
+#[test]
+fn blank_witness_keys_are_passed_over_and_a_bad_key_is_named_by_its_line() {
+    use crate::error::WitnessKeysRefused;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = kiosk(&dir, 0);
+    let good = witness_signer(5).verifier().to_string();
+    let lines = |text: &[&str]| -> Vec<String> { text.iter().map(|l| (*l).to_owned()).collect() };
+    let error = device
+        .require_witnesses(&lines(&["", &good, " ", "not a key"]))
+        .expect_err("refused");
+    assert!(
+        matches!(
+            error,
+            Error::BadWitnessKeys {
+                reason: WitnessKeysRefused::NotAWitnessKey { position: 4 }
+            }
+        ),
+        "{error}"
+    );
+    let error = device
+        .require_witnesses(&lines(&["", "  "]))
+        .expect_err("refused");
+    assert!(
+        matches!(
+            error,
+            Error::BadWitnessKeys {
+                reason: WitnessKeysRefused::None
+            }
+        ),
+        "{error}"
+    );
+    device
+        .require_witnesses(&lines(&["", &good, ""]))
+        .expect("pins");
+    assert_eq!(device.witness_keys().expect("reads"), vec![good]);
+}
+
 #[test]
 fn a_different_root_at_the_same_size_is_a_fork() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -1373,12 +1460,35 @@ fn inclusions_without_the_nonce_leave_the_capture_unreceived_and_it_goes_again()
 /// A staff tablet bound to recruiter "anna", pinning the fake relay's signing key, holding
 /// one pulled registration with a note added on it (unsent).
 fn staff_with_an_edit(dir: &tempfile::TempDir) -> Arc<Device> {
+    let (device, id) = staff_with_a_registration(dir, false);
+    staff_note(&device, &id, "Ring på måndag");
+    assert_eq!(device.unsent_edit_count().expect("counts"), 1);
+    device
+}
+
+const STAFF_PIN: &str = "482915";
+
+/// A staff tablet holding one pulled registration (with `hr_change`, one HR made after the
+/// capture, which the tablet's edits then depend on), nothing edited yet.
+fn staff_with_a_registration(
+    dir: &tempfile::TempDir,
+    hr_change: bool,
+) -> (Arc<Device>, RegistrationId) {
+    let (device, mut ids) = staff_with_registrations(dir, 1, hr_change);
+    (device, ids.remove(0))
+}
+
+/// A staff tablet holding `count` pulled registrations, as [`staff_with_a_registration`].
+fn staff_with_registrations(
+    dir: &tempfile::TempDir,
+    count: usize,
+    hr_change: bool,
+) -> (Arc<Device>, Vec<RegistrationId>) {
     use crate::documents::RegistrationDocument;
     use crate::protocol::PulledDocument;
     use crate::protocol::enrollment::{DeviceCertificate, EnrolledRole};
-    const PIN: &str = "482915";
     let device =
-        crate::generator::demo_staff(&dir.path().join("staff.sqlite3"), PIN).expect("opens");
+        crate::generator::demo_staff(&dir.path().join("staff.sqlite3"), STAFF_PIN).expect("opens");
     let certificate = DeviceCertificate {
         version: PROTOCOL_VERSION,
         device_key: device.identity_key().to_bytes(),
@@ -1408,24 +1518,85 @@ fn staff_with_an_edit(dir: &tempfile::TempDir) -> Arc<Device> {
             .expect("pins");
     }
     let mut generator = crate::generator::RegistrationGenerator::new(crate::demo::demo_event(), 3);
-    let registration = generator.next_registration().expect("valid");
     let kiosk = SigningKey::from_bytes(&[9; 32]).verifying_key();
-    let pulled = PulledDocument {
-        doc_id: registration.id.to_string(),
-        received_at: 1_772_000_000_000,
-        changes: RegistrationDocument::create(&registration, &kiosk, registration.captured_at)
-            .expect("created")
-            .save_changes(),
-    };
+    let mut pulled = Vec::new();
+    let mut ids = Vec::new();
+    for _ in 0..count {
+        let registration = generator.next_registration().expect("valid");
+        let mut document =
+            RegistrationDocument::create(&registration, &kiosk, registration.captured_at)
+                .expect("created");
+        if hr_change {
+            let hr = SigningKey::from_bytes(&[11; 32]).verifying_key();
+            let mut by_hr = document.fork_for(&hr);
+            by_hr
+                .set_status(
+                    crate::annotations::RecordStatus::Shortlisted,
+                    registration.captured_at,
+                )
+                .expect("set")
+                .expect("a change");
+            document = by_hr;
+        }
+        pulled.push(PulledDocument {
+            doc_id: registration.id.to_string(),
+            received_at: 1_772_000_000_000,
+            changes: document.save_changes(),
+        });
+        ids.push(registration.id);
+    }
     device
-        .apply_pull(None, &[pulled], &[], &[], None, Timestamp::now())
+        .apply_pull(None, &pulled, &[], &[], None, Timestamp::now())
         .expect("applies");
-    crate::staff::unlock(&device, PIN, Timestamp::now())
+    (device, ids)
+}
+
+/// A note staff add to the registration `id`.
+fn staff_note(device: &Arc<Device>, id: &RegistrationId, text: &str) {
+    crate::staff::unlock(device, STAFF_PIN, Timestamp::now())
         .expect("opens")
-        .add_note(&registration.id, "Ring på måndag", Timestamp::now())
+        .add_note(id, text, Timestamp::now())
         .expect("noted");
-    assert_eq!(device.unsent_edit_count().expect("counts"), 1);
-    device
+}
+
+/// The tablet's own changes of `id`, in causal order.
+fn own_changes(device: &Device, id: &RegistrationId) -> Vec<[u8; 32]> {
+    let inner = device.lock().expect("lock");
+    let (mut doc, _) = device.load_record(&inner, id).expect("held");
+    doc.change_hashes_by(&device.identity_key())
+}
+
+/// The HR changes of `id` the tablet holds (by neither the kiosk nor the tablet).
+fn hr_changes(device: &Device, id: &RegistrationId) -> Vec<[u8; 32]> {
+    let inner = device.lock().expect("lock");
+    let (mut doc, _) = device.load_record(&inner, id).expect("held");
+    let hr = SigningKey::from_bytes(&[11; 32]).verifying_key();
+    doc.change_hashes_by(&hr)
+}
+
+/// What a listener heard: each progress and each record's outcome.
+#[derive(Default)]
+struct Heard {
+    progress: Mutex<Vec<(u64, u64)>>,
+    records: Mutex<Vec<(String, RecordOutcome)>>,
+}
+
+impl SyncListener for Heard {
+    fn progress(&self, done: u64, total: u64) {
+        self.progress.lock().expect("heard").push((done, total));
+    }
+    fn record(&self, doc_id: &str, outcome: RecordOutcome) {
+        self.records
+            .lock()
+            .expect("heard")
+            .push((doc_id.to_owned(), outcome));
+    }
+}
+
+fn sync_heard(device: &Device, relay: &LoggingRelay, heard: &Heard) -> Result<SyncReport> {
+    sync(device, relay, heard, BatchLimits::default(), || {
+        Timestamp(NOW_SECS as i64 * 1000)
+    })
 }
 
 /// With a log, a staff edit counts stored only with a proven leaf of its own for each of
@@ -1720,6 +1891,48 @@ fn requiring_other_witnesses_forgets_the_count_awaiting_the_old_ones() {
     assert_eq!(device.awaiting_witness().expect("reads"), 0);
 }
 
+/// Requiring the witnesses already pinned (in another order: a form sent back unchanged)
+/// keeps the witnessed tree and the count awaiting them, so the next restore still needs
+/// their confirmation; other witnesses forget both.
+#[test]
+fn requiring_the_same_witnesses_again_keeps_the_witnessed_tree() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (first, second) = (FIRST_WITNESS, SECOND_WITNESS);
+    let keys = [
+        witness_named(first.0, first.1).verifier().to_string(),
+        witness_named(second.0, second.1).verifier().to_string(),
+    ];
+    let device = kiosk(&dir, 2);
+    device.require_witnesses(&keys).expect("pins");
+    let relay = LoggingRelay::new(&device);
+    relay.cosigners(&[first, second]);
+    relay.cosign(Some(Cosign::At {
+        size: 3,
+        time: NOW_SECS - 60,
+    }));
+    sync_once(&device, &relay).expect("answered");
+    let witnessed = device.witnessed_checkpoint().expect("reads");
+    assert!(witnessed.is_some());
+    assert_eq!(device.awaiting_witness().expect("reads"), 2);
+    device
+        .require_witnesses(&[keys[1].clone(), keys[0].clone()])
+        .expect("the same witnesses");
+    assert_eq!(device.witnessed_checkpoint().expect("reads"), witnessed);
+    assert_eq!(device.awaiting_witness().expect("reads"), 2);
+    assert_eq!(device.witness_keys().expect("reads"), keys.to_vec());
+    // A restore is still refused until the witnesses cosign it.
+    relay.lie(Lie::Restored(2));
+    assert!(matches!(
+        sync_once(&device, &relay),
+        Err(Error::LogRestoreUnconfirmed { .. })
+    ));
+    device
+        .require_witnesses(&keys[..1])
+        .expect("other witnesses");
+    assert_eq!(device.witnessed_checkpoint().expect("reads"), None);
+    assert_eq!(device.awaiting_witness().expect("reads"), 0);
+}
+
 /// A capture the relay keeps apart for HR review counts received only with a proven
 /// `quarantined` leaf for each journalled change: a relay answering "quarantined" without
 /// them (keeping the capture out of its log) leaves it on the tablet, unerasable, sent
@@ -1915,23 +2128,42 @@ fn a_staff_edit_counted_stored_is_sent_again_and_proven_after_the_relay_restored
     // Restored from a backup as new as the tablet's view: nothing goes again.
     relay.lie(Lie::NewEpoch);
     let report = sync_once(&device, &relay).expect("answered");
-    assert_eq!((report.resent, report.edits_stored), (0, 0));
+    assert_eq!((report.edits_resent, report.edits_stored), (0, 0));
     assert!(!report.log_restored);
     // Restored from a backup holding only the 3 leaves before the edit.
     relay.lie(Lie::None);
     relay.restore_to(3);
-    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!(relay.state.lock().expect("state").leaves.len(), 3);
+    let heard = Heard::default();
+    let report = sync_heard(&device, &relay, &heard).expect("answered");
     assert!(report.log_restored);
-    assert_eq!(report.resent, 1, "the registration's edit goes again");
+    assert_eq!(report.edits_resent, 1, "the registration's edit goes again");
+    assert_eq!(report.resent, 0, "no capture goes again");
     assert_eq!(
         (report.requests, report.edits_stored),
         (2, 1),
         "pushed again in the same sync and proven"
     );
     assert_eq!(device.unsent_edit_count().expect("counts"), 0);
+    // Counted in the total it is done of: never "1 of 0".
+    let progress = heard.progress.lock().expect("heard").clone();
+    assert_eq!(progress.last(), Some(&(1, 1)), "{progress:?}");
+    assert!(
+        progress.iter().all(|(done, total)| done <= total),
+        "{progress:?}"
+    );
     let state = relay.state.lock().expect("state");
-    assert_eq!(state.logged.values().copied().collect::<Vec<_>>(), vec![3]);
+    let logged: Vec<(&(String, [u8; 32]), &u64)> = state.logged.iter().collect();
+    let [((doc_id, hash), index)] = logged[..] else {
+        panic!("one change logged: {logged:?}")
+    };
+    // The restored log's fourth leaf is the edit's, written again.
+    assert_eq!(*index, 3);
     assert_eq!(state.tree.size(), 4, "logged anew in the restored log");
+    assert_eq!(
+        state.leaves[3],
+        change_leaf(2, doc_id, hash, &relay.device, 3)
+    );
     drop(state);
     let restore = device
         .log_restore()
@@ -1939,4 +2171,191 @@ fn a_staff_edit_counted_stored_is_sent_again_and_proven_after_the_relay_restored
         .expect("kept for staff");
     assert_eq!((restore.from, restore.to), (4, 3));
     assert_eq!(device.log_fork().expect("reads"), None);
+}
+
+/// Edits sent again after a restore that the relay now refuses (its recruiter no longer
+/// assigned) are dropped, not kept unsent: told once, never sent again, and hand-back is
+/// not held by them.
+#[test]
+fn edits_sent_again_after_a_restore_and_refused_are_dropped_and_told_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = staff_with_an_edit(&dir);
+    let relay = LoggingRelay::new(&device);
+    assert_eq!(
+        sync_once(&device, &relay).expect("answered").edits_stored,
+        1
+    );
+    relay.state.lock().expect("state").others_per_answer = 0;
+    relay.restore_to(3);
+    relay.state.lock().expect("state").refuse_edits =
+        Some(crate::protocol::ErrorCode::NotPermitted);
+    let heard = Heard::default();
+    let report = sync_heard(&device, &relay, &heard).expect("answered");
+    assert!(report.log_restored);
+    assert_eq!((report.edits_resent, report.requests), (1, 2));
+    assert_eq!(report.resend_refused, 1, "told");
+    assert!(report.refused.is_empty(), "{:?}", report.refused);
+    assert!(heard.records.lock().expect("heard").is_empty());
+    assert_eq!(heard.progress.lock().expect("heard").last(), Some(&(1, 1)));
+    assert_eq!(device.unsent_edit_count().expect("counts"), 0);
+    assert!(!matches!(
+        device.hand_back().expect("reads"),
+        HandBack::UnsentEdits { .. }
+    ));
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!(
+        (report.requests, report.resend_refused, report.edits_resent),
+        (1, 0, 0),
+        "nothing sent again, nothing told again"
+    );
+    let words = crate::user_messages::resend_refused_message(1);
+    assert!(words.en.contains("1 registration(s)"), "{}", words.en);
+    assert!(words.sv.contains("1 anmälning(ar)"), "{}", words.sv);
+}
+
+/// An own edit depending on an HR change the restore lost is refused as
+/// `missing-dependencies` when sent again: dropped and told once, not sent every sync.
+#[test]
+fn an_edit_sent_again_whose_hr_dependency_the_restore_lost_is_dropped_not_sent_every_sync() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, id) = staff_with_a_registration(&dir, true);
+    staff_note(&device, &id, "Ring på måndag");
+    let relay = LoggingRelay::new(&device);
+    assert_eq!(
+        sync_once(&device, &relay).expect("answered").edits_stored,
+        1
+    );
+    relay.state.lock().expect("state").others_per_answer = 0;
+    relay.restore_to(3);
+    let hr = hr_changes(&device, &id);
+    assert_eq!(hr.len(), 1);
+    relay.state.lock().expect("state").lacks.extend(hr);
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!((report.edits_resent, report.requests), (1, 2));
+    assert_eq!((report.resend_refused, report.edits_stored), (1, 0));
+    assert!(report.refused.is_empty(), "{:?}", report.refused);
+    assert_eq!(device.unsent_edit_count().expect("counts"), 0);
+    for _ in 0..2 {
+        let report = sync_once(&device, &relay).expect("answered");
+        assert_eq!((report.requests, report.resend_refused), (1, 0));
+    }
+}
+
+/// A copy expired when the restore is seen is not sent again (the relay would refuse an
+/// edit after the event, and the copy must go): it is erased at the end of that sync.
+#[test]
+fn an_expired_copy_is_not_sent_again_after_a_restore_and_is_still_erased() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = staff_with_an_edit(&dir);
+    let relay = LoggingRelay::new(&device);
+    assert_eq!(
+        sync_once(&device, &relay).expect("answered").edits_stored,
+        1
+    );
+    {
+        let mut inner = device.lock().expect("lock");
+        let mut row = inner.store.all_pulled().expect("reads").remove(0);
+        row.expires_at = (NOW_SECS as i64 + 30) * 1000;
+        inner
+            .store
+            .put_pulled(&[row], &[], &[], &[], 0)
+            .expect("writes");
+    }
+    relay.state.lock().expect("state").others_per_answer = 0;
+    relay.restore_to(3);
+    // After the event: the relay refuses the tablet's edits.
+    relay.state.lock().expect("state").refuse_edits =
+        Some(crate::protocol::ErrorCode::CertificateExpired);
+    let report = sync_at(&device, &relay, NOW_SECS + 60).expect("answered");
+    assert!(report.log_restored);
+    assert_eq!(
+        (report.edits_resent, report.requests, report.resend_refused),
+        (0, 1, 0),
+        "not sent again"
+    );
+    assert_eq!(report.erased, 1, "erased at the end of the sync");
+    assert!(
+        device
+            .lock()
+            .expect("lock")
+            .store
+            .all_pulled()
+            .expect("reads")
+            .is_empty()
+    );
+    assert_eq!(device.unsent_edit_count().expect("counts"), 0);
+}
+
+/// In the sync whose answer shows the restore, an unsent edit built on an own edit the
+/// restore lost is refused as `missing-dependencies`: not a refusal, it goes again in the
+/// next request of the same sync with the lost one before it, and both are stored.
+#[test]
+fn an_unsent_edit_depending_on_one_the_restore_lost_goes_again_in_the_same_sync() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, id) = staff_with_a_registration(&dir, false);
+    staff_note(&device, &id, "Ring på måndag");
+    let relay = LoggingRelay::new(&device);
+    assert_eq!(
+        sync_once(&device, &relay).expect("answered").edits_stored,
+        1
+    );
+    relay.state.lock().expect("state").others_per_answer = 0;
+    relay.restore_to(3);
+    staff_note(&device, &id, "Ringde, återkommer");
+    let own = own_changes(&device, &id);
+    assert_eq!(own.len(), 2, "the older edit, then the newer");
+    let heard = Heard::default();
+    let report = sync_heard(&device, &relay, &heard).expect("answered");
+    assert!(report.log_restored);
+    assert!(report.refused.is_empty(), "{:?}", report.refused);
+    assert_eq!(report.resend_refused, 0);
+    assert_eq!((report.requests, report.edits_stored), (2, 1));
+    assert!(
+        heard
+            .records
+            .lock()
+            .expect("heard")
+            .iter()
+            .all(|(_, outcome)| *outcome == RecordOutcome::EditsStored)
+    );
+    assert_eq!(device.unsent_edit_count().expect("counts"), 0);
+    let state = relay.state.lock().expect("state");
+    for hash in &own {
+        assert!(
+            state.logged.contains_key(&(id.to_string(), *hash)),
+            "both logged in the restored log"
+        );
+    }
+}
+
+/// A restore sends again the edits of more registrations than the re-queue reads in one
+/// batch: every one of them, each once, all stored again in that sync.
+#[test]
+fn a_restore_sends_again_the_edits_of_registrations_past_one_batch() {
+    const COUNT: usize = 70;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, ids) = staff_with_registrations(&dir, COUNT, false);
+    let session = crate::staff::unlock(&device, STAFF_PIN, Timestamp::now()).expect("opens");
+    for id in &ids {
+        session
+            .add_note(id, "Ring på måndag", Timestamp::now())
+            .expect("noted");
+    }
+    let relay = LoggingRelay::new(&device);
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!(report.edits_stored, COUNT as u64);
+    relay.state.lock().expect("state").others_per_answer = 0;
+    relay.restore_to(3);
+    let report = sync_once(&device, &relay).expect("answered");
+    assert!(report.log_restored);
+    assert_eq!(
+        (report.edits_resent, report.edits_stored),
+        (COUNT as u64, COUNT as u64)
+    );
+    assert_eq!(device.unsent_edit_count().expect("counts"), 0);
+    assert_eq!(
+        relay.state.lock().expect("state").tree.size(),
+        3 + COUNT as u64,
+        "each logged anew once"
+    );
 }

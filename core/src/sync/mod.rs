@@ -12,7 +12,9 @@
 //! about exactly that change (and, with witnesses pinned, a capture only inside a tree they
 //! cosigned). A fork stops the tablet for good ([`log_state`]). A restore of the relay's
 //! log (it went back, or was replaced) sends again what it may have lost: received
-//! captures of the old epoch, and a staff tablet's edits counted stored.
+//! captures of the old epoch, and a staff tablet's edits counted stored (apart from its
+//! unsent ones: a refusal of an edit sent again drops it, and is reported once, in
+//! [`SyncReport::resend_refused`]).
 
 mod deadline;
 mod log_check;
@@ -105,10 +107,16 @@ pub struct SyncReport {
     pub wipe_requested: bool,
     /// Sealed copies erased because a relay backup holds them (or the event ended long ago).
     pub erased: u64,
-    /// Records sent again because the relay was restored from a backup: received captures
-    /// of another relay epoch, and (a staff tablet) registrations whose edits counted stored
-    /// go again after its log went back or was replaced.
+    /// Captures sent again because the relay was restored from a backup: received in
+    /// another relay epoch.
     pub resent: u64,
+    /// Staff tablets: registrations whose own edits counted stored go again because the
+    /// relay's log went back or was replaced; the relay may still hold some or all of them.
+    pub edits_resent: u64,
+    /// Staff tablets: registrations whose edits, sent again after a restore, the relay
+    /// refused (its recruiter no longer assigned, say): dropped, never kept as unsent; told
+    /// once ([`crate::user_messages::resend_refused_message`]).
+    pub resend_refused: u64,
     /// A new version of the event document arrived (a newly published form, say).
     pub event_updated: bool,
     /// Staff tablets: registrations that arrived or changed.
@@ -164,7 +172,8 @@ pub fn sync(
         .public_key()
         .ok_or(Error::NotEnrolled)?
         .to_bytes();
-    let total = device.unreceipted_count()? + device.unsent_edit_count()?;
+    // Grows by the registrations a restore of the relay's log sends again.
+    let mut total = device.unreceipted_count()? + device.unsent_edit_count()?;
     let mut report = SyncReport::default();
     let mut skip: Vec<String> = Vec::new();
     let mut stale_retries = 0;
@@ -284,6 +293,7 @@ pub fn sync(
             .collect();
         let checked_log = log_check::check(&held_log, &response, &device_key, &pushed, now());
         let mut within_witnessed = None;
+        let mut restored = false;
         let proven = match checked_log {
             log_check::LogVerdict::NoLog => None,
             log_check::LogVerdict::Missing => return Err(Error::LogMissing),
@@ -305,15 +315,18 @@ pub fn sync(
                 return Err(Error::LogFork { code });
             }
             log_check::LogVerdict::Checked(checked) => {
-                if checked.restored.is_some() {
+                restored = checked.restored.is_some();
+                if restored {
                     // Before the checkpoint is swapped: a crash between the two sees the
                     // restore again and queues the same edits again, which is harmless.
-                    report.resent += device.requeue_own_edits(now())?;
+                    let requeued = device.requeue_own_edits(now())?;
+                    report.edits_resent += requeued;
+                    total += requeued;
                 }
                 if !device.swap_log_checkpoint(&held_log, &checked, now())? {
                     return Err(Error::LogChanged);
                 }
-                report.log_restored |= checked.restored.is_some();
+                report.log_restored |= restored;
                 report.clock_behind_witness |= checked.clock_behind_witness;
                 within_witnessed = checked.within_witnessed;
                 Some(checked.proven)
@@ -398,10 +411,21 @@ pub fn sync(
                         skip.push(edit.doc_id.clone());
                     }
                 }
+                PushOutcome::Rejected(ErrorCode::MissingDependencies, _) if restored => {
+                    // Built before this answer showed the restore: an earlier change of this
+                    // tablet's, lost with it, is now queued to go again, so the next request
+                    // sends them all in causal order. Neither refused nor skipped.
+                }
                 PushOutcome::Quarantined(code, _) | PushOutcome::Rejected(code, _) => {
-                    // The edit stays on the tablet, unsent, for staff to see.
-                    report.refused.push((edit.doc_id.clone(), *code));
-                    outcomes.push((edit.doc_id.clone(), RecordOutcome::Refused(*code)));
+                    let refused = device.edits_refused(&edit.doc_id, &edit.hashes)?;
+                    if refused.resent {
+                        report.resend_refused += 1;
+                    }
+                    if refused.unsent {
+                        // The edit stays on the tablet, unsent, for staff to see.
+                        report.refused.push((edit.doc_id.clone(), *code));
+                        outcomes.push((edit.doc_id.clone(), RecordOutcome::Refused(*code)));
+                    }
                     skip.push(edit.doc_id.clone());
                 }
             }
@@ -492,7 +516,8 @@ pub fn sync(
             report.received
                 + report.quarantined
                 + report.edits_stored
-                + report.refused.len() as u64,
+                + report.refused.len() as u64
+                + report.resend_refused,
             total,
         );
     }

@@ -3995,7 +3995,7 @@ class SyncSummary:
     """
     What one sync achieved.
 """
-    def __init__(self, *, requests:int, received:int, quarantined:int, refused:typing.List[RefusedRecord], relay_journal:typing.Optional[JournalSummary], wipe_requested:bool, erased:int, resent:int, event_updated:bool, pulled:int, edits_stored:int, removed:int, unlock_received:bool, skipped:int, log_unproven:int, log_unproven_message:typing.Optional[LocalizedText]):
+    def __init__(self, *, requests:int, received:int, quarantined:int, refused:typing.List[RefusedRecord], relay_journal:typing.Optional[JournalSummary], wipe_requested:bool, erased:int, resent:int, edits_resent:int, resend_refused:int, resend_refused_message:typing.Optional[LocalizedText], event_updated:bool, pulled:int, edits_stored:int, removed:int, unlock_received:bool, skipped:int, log_unproven:int, log_unproven_message:typing.Optional[LocalizedText]):
         self.requests = requests
         self.received = received
         self.quarantined = quarantined
@@ -4004,6 +4004,9 @@ class SyncSummary:
         self.wipe_requested = wipe_requested
         self.erased = erased
         self.resent = resent
+        self.edits_resent = edits_resent
+        self.resend_refused = resend_refused
+        self.resend_refused_message = resend_refused_message
         self.event_updated = event_updated
         self.pulled = pulled
         self.edits_stored = edits_stored
@@ -4017,7 +4020,7 @@ class SyncSummary:
 
     
     def __str__(self):
-        return "SyncSummary(requests={}, received={}, quarantined={}, refused={}, relay_journal={}, wipe_requested={}, erased={}, resent={}, event_updated={}, pulled={}, edits_stored={}, removed={}, unlock_received={}, skipped={}, log_unproven={}, log_unproven_message={})".format(self.requests, self.received, self.quarantined, self.refused, self.relay_journal, self.wipe_requested, self.erased, self.resent, self.event_updated, self.pulled, self.edits_stored, self.removed, self.unlock_received, self.skipped, self.log_unproven, self.log_unproven_message)
+        return "SyncSummary(requests={}, received={}, quarantined={}, refused={}, relay_journal={}, wipe_requested={}, erased={}, resent={}, edits_resent={}, resend_refused={}, resend_refused_message={}, event_updated={}, pulled={}, edits_stored={}, removed={}, unlock_received={}, skipped={}, log_unproven={}, log_unproven_message={})".format(self.requests, self.received, self.quarantined, self.refused, self.relay_journal, self.wipe_requested, self.erased, self.resent, self.edits_resent, self.resend_refused, self.resend_refused_message, self.event_updated, self.pulled, self.edits_stored, self.removed, self.unlock_received, self.skipped, self.log_unproven, self.log_unproven_message)
     def __eq__(self, other):
         if self.requests != other.requests:
             return False
@@ -4034,6 +4037,12 @@ class SyncSummary:
         if self.erased != other.erased:
             return False
         if self.resent != other.resent:
+            return False
+        if self.edits_resent != other.edits_resent:
+            return False
+        if self.resend_refused != other.resend_refused:
+            return False
+        if self.resend_refused_message != other.resend_refused_message:
             return False
         if self.event_updated != other.event_updated:
             return False
@@ -4065,6 +4074,9 @@ class _UniffiFfiConverterTypeSyncSummary(_UniffiConverterRustBuffer):
             wipe_requested=_UniffiFfiConverterBoolean.read(buf),
             erased=_UniffiFfiConverterUInt64.read(buf),
             resent=_UniffiFfiConverterUInt64.read(buf),
+            edits_resent=_UniffiFfiConverterUInt64.read(buf),
+            resend_refused=_UniffiFfiConverterUInt64.read(buf),
+            resend_refused_message=_UniffiFfiConverterOptionalTypeLocalizedText.read(buf),
             event_updated=_UniffiFfiConverterBoolean.read(buf),
             pulled=_UniffiFfiConverterUInt64.read(buf),
             edits_stored=_UniffiFfiConverterUInt64.read(buf),
@@ -4085,6 +4097,9 @@ class _UniffiFfiConverterTypeSyncSummary(_UniffiConverterRustBuffer):
         _UniffiFfiConverterBoolean.check_lower(value.wipe_requested)
         _UniffiFfiConverterUInt64.check_lower(value.erased)
         _UniffiFfiConverterUInt64.check_lower(value.resent)
+        _UniffiFfiConverterUInt64.check_lower(value.edits_resent)
+        _UniffiFfiConverterUInt64.check_lower(value.resend_refused)
+        _UniffiFfiConverterOptionalTypeLocalizedText.check_lower(value.resend_refused_message)
         _UniffiFfiConverterBoolean.check_lower(value.event_updated)
         _UniffiFfiConverterUInt64.check_lower(value.pulled)
         _UniffiFfiConverterUInt64.check_lower(value.edits_stored)
@@ -4104,6 +4119,9 @@ class _UniffiFfiConverterTypeSyncSummary(_UniffiConverterRustBuffer):
         _UniffiFfiConverterBoolean.write(value.wipe_requested, buf)
         _UniffiFfiConverterUInt64.write(value.erased, buf)
         _UniffiFfiConverterUInt64.write(value.resent, buf)
+        _UniffiFfiConverterUInt64.write(value.edits_resent, buf)
+        _UniffiFfiConverterUInt64.write(value.resend_refused, buf)
+        _UniffiFfiConverterOptionalTypeLocalizedText.write(value.resend_refused_message, buf)
         _UniffiFfiConverterBoolean.write(value.event_updated, buf)
         _UniffiFfiConverterUInt64.write(value.pulled, buf)
         _UniffiFfiConverterUInt64.write(value.edits_stored, buf)

@@ -4341,7 +4341,24 @@ public struct SyncSummary: Equatable, Hashable {
      */
     public var wipeRequested: Bool
     public var erased: UInt64
+    /**
+     * Captures sent again because the relay was restored from a backup.
+     */
     public var resent: UInt64
+    /**
+     * Registrations whose edits counted stored went again because the relay's log was
+     * restored (the relay may still hold them).
+     */
+    public var editsResent: UInt64
+    /**
+     * Registrations whose edits, sent again after a restore, the relay refused: dropped,
+     * not kept on the tablet. Told once: show `resend_refused_message`.
+     */
+    public var resendRefused: UInt64
+    /**
+     * What to tell staff of `resend_refused`, the core's words; `None` when it is 0.
+     */
+    public var resendRefusedMessage: LocalizedText?
     public var eventUpdated: Bool
     public var pulled: UInt64
     public var editsStored: UInt64
@@ -4366,7 +4383,21 @@ public struct SyncSummary: Equatable, Hashable {
          */relayJournal: JournalSummary?, 
         /**
          * The relay ordered this tablet wiped (it was revoked).
-         */wipeRequested: Bool, erased: UInt64, resent: UInt64, eventUpdated: Bool, pulled: UInt64, editsStored: UInt64, removed: UInt64, unlockReceived: Bool, skipped: UInt64, 
+         */wipeRequested: Bool, erased: UInt64, 
+        /**
+         * Captures sent again because the relay was restored from a backup.
+         */resent: UInt64, 
+        /**
+         * Registrations whose edits counted stored went again because the relay's log was
+         * restored (the relay may still hold them).
+         */editsResent: UInt64, 
+        /**
+         * Registrations whose edits, sent again after a restore, the relay refused: dropped,
+         * not kept on the tablet. Told once: show `resend_refused_message`.
+         */resendRefused: UInt64, 
+        /**
+         * What to tell staff of `resend_refused`, the core's words; `None` when it is 0.
+         */resendRefusedMessage: LocalizedText?, eventUpdated: Bool, pulled: UInt64, editsStored: UInt64, removed: UInt64, unlockReceived: Bool, skipped: UInt64, 
         /**
          * Registrations or edits the relay stored but did not prove in its transparency log:
          * not received (edits not stored), kept on the tablet and sent again next sync.
@@ -4382,6 +4413,9 @@ public struct SyncSummary: Equatable, Hashable {
         self.wipeRequested = wipeRequested
         self.erased = erased
         self.resent = resent
+        self.editsResent = editsResent
+        self.resendRefused = resendRefused
+        self.resendRefusedMessage = resendRefusedMessage
         self.eventUpdated = eventUpdated
         self.pulled = pulled
         self.editsStored = editsStored
@@ -4416,6 +4450,9 @@ public struct FfiConverterTypeSyncSummary: FfiConverterRustBuffer {
                 wipeRequested: FfiConverterBool.read(from: &buf), 
                 erased: FfiConverterUInt64.read(from: &buf), 
                 resent: FfiConverterUInt64.read(from: &buf), 
+                editsResent: FfiConverterUInt64.read(from: &buf), 
+                resendRefused: FfiConverterUInt64.read(from: &buf), 
+                resendRefusedMessage: FfiConverterOptionTypeLocalizedText.read(from: &buf), 
                 eventUpdated: FfiConverterBool.read(from: &buf), 
                 pulled: FfiConverterUInt64.read(from: &buf), 
                 editsStored: FfiConverterUInt64.read(from: &buf), 
@@ -4436,6 +4473,9 @@ public struct FfiConverterTypeSyncSummary: FfiConverterRustBuffer {
         FfiConverterBool.write(value.wipeRequested, into: &buf)
         FfiConverterUInt64.write(value.erased, into: &buf)
         FfiConverterUInt64.write(value.resent, into: &buf)
+        FfiConverterUInt64.write(value.editsResent, into: &buf)
+        FfiConverterUInt64.write(value.resendRefused, into: &buf)
+        FfiConverterOptionTypeLocalizedText.write(value.resendRefusedMessage, into: &buf)
         FfiConverterBool.write(value.eventUpdated, into: &buf)
         FfiConverterUInt64.write(value.pulled, into: &buf)
         FfiConverterUInt64.write(value.editsStored, into: &buf)

@@ -217,7 +217,16 @@ pub async fn acknowledge_log_restore(State(shell): State<Arc<Shell>>, body: Byte
 /// `require-witnesses` and the ffi's `StaffMode.require_witnesses` do): their verifier
 /// keys, one a line, the current ones filled in.
 fn witnesses(t: &StaffTexts, open: &Open, flash: Option<&Flash>, lang: Language) -> Markup {
-    let required = open.mode.required_witnesses().unwrap_or_default();
+    // Unread, the form is left out: an empty one would read as "none required", and
+    // sending it would replace witnesses the tablet may well require.
+    let Ok(required) = open.mode.required_witnesses() else {
+        return html! {
+            section #witnesses aria-labelledby="witnesses-heading" {
+                h2 #witnesses-heading { (t.witnesses_heading) }
+                p #witnesses-unread .alert role="alert" { (t.witnesses_unread) }
+            }
+        };
+    };
     html! {
         section #witnesses aria-labelledby="witnesses-heading" {
             h2 #witnesses-heading { (t.witnesses_heading) }
@@ -244,9 +253,10 @@ fn witnesses(t: &StaffTexts, open: &Open, flash: Option<&Flash>, lang: Language)
     }
 }
 
-/// `POST /staff/witnesses`: requires the witnesses whose keys staff pasted, one a line
-/// (blank lines ignored). The core refuses none, more than 16, or a key it cannot read
-/// (naming which), in both languages; nothing changes then.
+/// `POST /staff/witnesses`: requires the witnesses whose keys staff pasted, one a line.
+/// Every line goes to the core, which passes over blank ones but counts them, so a key it
+/// cannot read is named by its line. It refuses none, more than 16, or such a key, in both
+/// languages; nothing changes then.
 pub async fn require_witnesses(State(shell): State<Arc<Shell>>, body: Bytes) -> Response {
     let (posted, lang, open) =
         match session::read_in_session(&shell, &body, &["token", "lang", "witness_keys"]).await {
@@ -257,8 +267,6 @@ pub async fn require_witnesses(State(shell): State<Arc<Shell>>, body: Bytes) -> 
         .get("witness_keys")
         .unwrap_or_default()
         .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty())
         .map(str::to_owned)
         .collect();
     let flash = match open.mode.require_witnesses(keys) {

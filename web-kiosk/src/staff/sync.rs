@@ -55,6 +55,7 @@ pub fn panel(
                 }
             }
             (log_unproven(syncing.last_summary.as_ref(), lang))
+            (resend_refused(syncing.last_summary.as_ref(), lang))
             @if syncing.failures_in_a_row > 0 && let Some(failure) = &syncing.last_failure {
                 p #last-sync-failure .alert {
                     (t.last_failure) ": " (pick_pair(&failure.message_sv, &failure.message_en, lang))
@@ -84,6 +85,17 @@ fn log_unproven(summary: Option<&SyncSummary>, lang: Language) -> Markup {
     };
     html! {
         p #log-unproven .alert role="status" { (pick(text, lang)) }
+    }
+}
+
+/// Edits the last sync sent again after a restore of the relay's log and the relay
+/// refused (dropped, to be made again if needed), in the core's words; nothing otherwise.
+fn resend_refused(summary: Option<&SyncSummary>, lang: Language) -> Markup {
+    let Some(text) = summary.and_then(|s| s.resend_refused_message.as_ref()) else {
+        return html! {};
+    };
+    html! {
+        p #resend-refused .alert role="status" { (pick(text, lang)) }
     }
 }
 
@@ -129,6 +141,9 @@ mod tests {
             wipe_requested: false,
             erased: 0,
             resent: 0,
+            edits_resent: 0,
+            resend_refused: 0,
+            resend_refused_message: None,
             event_updated: false,
             pulled: 0,
             edits_stored: 0,
@@ -159,6 +174,30 @@ mod tests {
         );
         for quiet in [Some(&summary(0, None)), None] {
             assert_eq!(log_unproven(quiet, Language::English).into_string(), "");
+        }
+    }
+
+    #[test]
+    fn edits_sent_again_and_refused_are_told_in_the_staff_language_and_nothing_otherwise() {
+        let mut refused = summary(0, None);
+        refused.resend_refused = 2;
+        refused.resend_refused_message = Some(LocalizedText {
+            sv: "två togs inte emot".into(),
+            en: "two not accepted".into(),
+        });
+        let sv = resend_refused(Some(&refused), Language::Swedish).into_string();
+        assert!(sv.contains("id=\"resend-refused\""), "{sv}");
+        assert!(
+            sv.contains("två togs inte emot") && !sv.contains("two"),
+            "{sv}"
+        );
+        let en = resend_refused(Some(&refused), Language::English).into_string();
+        assert!(
+            en.contains("two not accepted") && !en.contains("två"),
+            "{en}"
+        );
+        for quiet in [Some(&summary(0, None)), None] {
+            assert_eq!(resend_refused(quiet, Language::English).into_string(), "");
         }
     }
 }

@@ -6047,7 +6047,27 @@ data class SyncSummary (
     , 
     var `erased`: kotlin.ULong
     , 
+    /**
+     * Captures sent again because the relay was restored from a backup.
+     */
     var `resent`: kotlin.ULong
+    , 
+    /**
+     * Registrations whose edits counted stored went again because the relay's log was
+     * restored (the relay may still hold them).
+     */
+    var `editsResent`: kotlin.ULong
+    , 
+    /**
+     * Registrations whose edits, sent again after a restore, the relay refused: dropped,
+     * not kept on the tablet. Told once: show `resend_refused_message`.
+     */
+    var `resendRefused`: kotlin.ULong
+    , 
+    /**
+     * What to tell staff of `resend_refused`, the core's words; `None` when it is 0.
+     */
+    var `resendRefusedMessage`: LocalizedText?
     , 
     var `eventUpdated`: kotlin.Boolean
     , 
@@ -6095,6 +6115,9 @@ public object FfiConverterTypeSyncSummary: FfiConverterRustBuffer<SyncSummary> {
             FfiConverterBoolean.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterOptionalTypeLocalizedText.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
@@ -6115,6 +6138,9 @@ public object FfiConverterTypeSyncSummary: FfiConverterRustBuffer<SyncSummary> {
             FfiConverterBoolean.allocationSize(value.`wipeRequested`) +
             FfiConverterULong.allocationSize(value.`erased`) +
             FfiConverterULong.allocationSize(value.`resent`) +
+            FfiConverterULong.allocationSize(value.`editsResent`) +
+            FfiConverterULong.allocationSize(value.`resendRefused`) +
+            FfiConverterOptionalTypeLocalizedText.allocationSize(value.`resendRefusedMessage`) +
             FfiConverterBoolean.allocationSize(value.`eventUpdated`) +
             FfiConverterULong.allocationSize(value.`pulled`) +
             FfiConverterULong.allocationSize(value.`editsStored`) +
@@ -6134,6 +6160,9 @@ public object FfiConverterTypeSyncSummary: FfiConverterRustBuffer<SyncSummary> {
             FfiConverterBoolean.write(value.`wipeRequested`, buf)
             FfiConverterULong.write(value.`erased`, buf)
             FfiConverterULong.write(value.`resent`, buf)
+            FfiConverterULong.write(value.`editsResent`, buf)
+            FfiConverterULong.write(value.`resendRefused`, buf)
+            FfiConverterOptionalTypeLocalizedText.write(value.`resendRefusedMessage`, buf)
             FfiConverterBoolean.write(value.`eventUpdated`, buf)
             FfiConverterULong.write(value.`pulled`, buf)
             FfiConverterULong.write(value.`editsStored`, buf)
