@@ -26,7 +26,7 @@ use super::PgStore;
 use super::record_keys::key_of;
 use super::record_seal::RecordKey;
 use super::rows::signed;
-use crate::storage::model::{LOG_READ_LIMIT, LogKeyBinding, LogTip};
+use crate::storage::model::{AppendedLeaves, LOG_READ_LIMIT, LogKeyBinding, LogTip};
 use crate::storage::{StorageError, StorageResult};
 use crate::transparency::append::{self, LogHead};
 use crate::transparency::leaf::record_commitment;
@@ -86,10 +86,14 @@ pub(super) fn nonce_of_stored(
     nonce(client, doc_id)?.ok_or(StorageError::Undecodable("record key"))
 }
 
-/// Appends `leaves` inside the caller's transaction, after locking the head.
-pub(super) fn append(client: &mut impl GenericClient, leaves: &[Leaf]) -> StorageResult<()> {
+/// Appends `leaves` inside the caller's transaction, after locking the head; returns them
+/// as appended.
+pub(super) fn append(
+    client: &mut impl GenericClient,
+    leaves: &[Leaf],
+) -> StorageResult<AppendedLeaves> {
     if leaves.is_empty() {
-        return Ok(());
+        return Ok(AppendedLeaves::default());
     }
     let row = client.query_typed_one(
         "SELECT size, frontier FROM tlog_head WHERE id = 1 FOR UPDATE",
@@ -130,7 +134,10 @@ pub(super) fn append(client: &mut impl GenericClient, leaves: &[Leaf]) -> Storag
             (&appended.head.encode_frontier(), Type::BYTEA),
         ],
     )?;
-    Ok(())
+    Ok(AppendedLeaves {
+        first_index: appended.first_index,
+        leaves: appended.leaves,
+    })
 }
 
 fn decode_head(size: i64, frontier: Vec<u8>) -> StorageResult<LogHead> {
@@ -172,7 +179,8 @@ pub(super) fn backfill(client: &mut impl GenericClient) -> StorageResult<()> {
             leaves.clear();
         }
     }
-    append(client, &leaves)
+    append(client, &leaves)?;
+    Ok(())
 }
 
 const BACKFILL_PIECE: usize = 10_000;

@@ -7,19 +7,19 @@
 use kiosk_core::tlog::hash::Hash;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::storage::model::{LogKeyBinding, LogTip};
+use crate::storage::model::{AppendedLeaves, LogKeyBinding, LogTip};
 use crate::storage::{StorageError, StorageResult};
 use crate::transparency::append::{self, LogHead};
 use crate::transparency::leaf::{Leaf, LeafKind, Nonce, author_of_actor, record_commitment};
 
-/// Appends `leaves` to the log inside the caller's transaction.
-pub(crate) fn append(conn: &Connection, leaves: &[Leaf]) -> StorageResult<()> {
+/// Appends `leaves` to the log inside the caller's transaction; returns them as appended.
+pub(crate) fn append(conn: &Connection, leaves: &[Leaf]) -> StorageResult<AppendedLeaves> {
     if leaves.is_empty() {
-        return Ok(());
+        return Ok(AppendedLeaves::default());
     }
     #[cfg(feature = "test-support")]
     if SKIP_APPENDS_FOR_BENCH.load(std::sync::atomic::Ordering::Relaxed) {
-        return Ok(());
+        return Ok(AppendedLeaves::default());
     }
     let head = head(conn)?;
     let appended = append::append(&head, leaves)
@@ -42,7 +42,10 @@ pub(crate) fn append(conn: &Connection, leaves: &[Leaf]) -> StorageResult<()> {
             index(appended.head.size)?,
             appended.head.encode_frontier()
         ])?;
-    Ok(())
+    Ok(AppendedLeaves {
+        first_index: appended.first_index,
+        leaves: appended.leaves,
+    })
 }
 
 /// The bench's switch for the cost of an ingest without its appends (`benches/transparency.rs`):
@@ -273,7 +276,8 @@ pub(crate) fn backfill(conn: &Connection) -> StorageResult<()> {
         }
     }
     drop(rows);
-    append(conn, &leaves)
+    append(conn, &leaves)?;
+    Ok(())
 }
 
 impl crate::storage::traits::TransparencyLogStore for super::SqliteStore {
