@@ -184,12 +184,36 @@ fn wanted_leaves(
     // A capture kept apart for HR review: a leaf per change, under the record's nonce, or
     // its copy's own when another tablet's registration holds the id.
     const QUARANTINED: &[LeafKind] = &[LeafKind::Quarantined];
+    // The record nonce of every stored push, in one read (a read each cost about as much as
+    // the rest of the answer's log part); pushes are bounded (`MAX_PUSHES_PER_REQUEST`).
+    let mut stored_ids: Vec<&str> = checked
+        .iter()
+        .zip(outcomes)
+        .filter_map(|(check, outcome)| match (check, outcome) {
+            (
+                Checked::Item(IngestItem::Store { doc_id, .. })
+                | Checked::Edit {
+                    item: IngestItem::Annotate { doc_id, .. },
+                    ..
+                },
+                PushOutcome::Stored(_),
+            ) => Some(doc_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    stored_ids.sort_unstable();
+    stored_ids.dedup();
+    let nonces: HashMap<&str, Option<Nonce>> = stored_ids
+        .iter()
+        .copied()
+        .zip(store.record_nonces(&stored_ids)?)
+        .collect();
     let mut wanted = Vec::new();
     // What the relay holds of each record edited, as a set, built again only when a later
     // push's outcome holds more (the same record pushed many times in one request).
     let mut held_sets: HashMap<&str, HashSet<[u8; 32]>> = HashMap::new();
     for (push, (check, outcome)) in checked.iter().zip(outcomes).enumerate() {
-        // Cheap first: the count of what is wanted before any nonce is read or hash made.
+        // Cheap first: the count of what is wanted before any hash is made.
         let (doc_id, hashes, kinds): (&str, Vec<[u8; 32]>, _) = match (check, outcome) {
             (
                 Checked::Item(IngestItem::Store {
@@ -247,6 +271,8 @@ fn wanted_leaves(
         }
         let nonce = if kinds == QUARANTINED {
             store.quarantine_nonce(doc_id, device_key)?
+        } else if let Some(nonce) = nonces.get(doc_id) {
+            *nonce
         } else {
             store.record_nonce(doc_id)?
         };

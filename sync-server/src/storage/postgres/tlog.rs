@@ -287,6 +287,10 @@ impl crate::storage::traits::TransparencyLogStore for PgStore {
         self.read(|tx| nonce(tx, doc_id))
     }
 
+    fn record_nonces(&self, doc_ids: &[&str]) -> StorageResult<Vec<Option<Nonce>>> {
+        self.read(|tx| doc_ids.iter().map(|id| nonce(tx, id)).collect())
+    }
+
     fn quarantine_nonce(&self, doc_id: &str, device_key: &[u8]) -> StorageResult<Option<Nonce>> {
         self.read(|tx| quarantine_nonce(tx, doc_id, device_key))
     }

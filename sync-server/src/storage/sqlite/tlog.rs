@@ -313,6 +313,10 @@ impl crate::storage::traits::TransparencyLogStore for super::SqliteStore {
         self.read(|conn| nonce(conn, doc_id))
     }
 
+    fn record_nonces(&self, doc_ids: &[&str]) -> StorageResult<Vec<Option<Nonce>>> {
+        self.read(|conn| doc_ids.iter().map(|id| nonce(conn, id)).collect())
+    }
+
     fn quarantine_nonce(&self, doc_id: &str, device_key: &[u8]) -> StorageResult<Option<Nonce>> {
         self.read(|conn| quarantine_nonce_of_device(conn, doc_id, device_key))
     }
