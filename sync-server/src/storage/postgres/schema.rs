@@ -22,7 +22,7 @@ use postgres::GenericClient;
 use crate::storage::{StorageError, StorageResult};
 
 /// The version this build writes.
-pub const CURRENT_VERSION: u32 = 13;
+pub const CURRENT_VERSION: u32 = 14;
 
 /// One step per version, index 0 making version 1.
 const STEPS: [&str; CURRENT_VERSION as usize] = [
@@ -39,6 +39,7 @@ const STEPS: [&str; CURRENT_VERSION as usize] = [
     include_str!("schema/0011_visitor_receipt.sql"),
     include_str!("schema/0012_provenance_keeping.sql"),
     include_str!("schema/0013_quarantine_logged.sql"),
+    include_str!("schema/0014_record_index_prefix.sql"),
 ];
 
 /// The version whose step seals what earlier versions stored in clear.

@@ -262,16 +262,20 @@ impl crate::storage::traits::TransparencyLogStore for PgStore {
         let limit = limit.min(LOG_READ_LIMIT) as i64;
         let from = signed(from, "log index")?;
         let record = record.as_slice();
-        // The expression is the index's (`tlog_leaves_by_record`, 0009), so it is used.
+        let prefix = &record[..8];
+        // The prefix's expression is the index's (`tlog_leaves_by_record_prefix`, 0014), so
+        // it is used; the whole commitment leaves out another record with the same prefix.
         self.read(|tx| {
             tx.query_typed(
                 "SELECT idx, leaf FROM tlog_leaves
-                 WHERE substring(leaf FROM 3 FOR 32) = $1 AND idx >= $2
+                 WHERE substring(leaf FROM 3 FOR 8) = $1 AND idx >= $2
+                   AND substring(leaf FROM 3 FOR 32) = $4
                  ORDER BY idx LIMIT $3",
                 &[
-                    (&record, Type::BYTEA),
+                    (&prefix, Type::BYTEA),
                     (&from, Type::INT8),
                     (&limit, Type::INT8),
+                    (&record, Type::BYTEA),
                 ],
             )?
             .iter()
@@ -387,6 +391,29 @@ mod tests {
                     .any(|bytes| Leaf::decode(bytes).expect("decodes").record == commitment),
                 "{id} has its leaves"
             );
+            // Through the index on the commitment's prefix (0014), which replaced 0009's.
+            let by_record = store
+                .log_leaves_of_record(&commitment, 0, 100)
+                .expect("reads");
+            assert!(!by_record.is_empty(), "{id}'s leaves found by record");
+            assert!(
+                by_record
+                    .iter()
+                    .all(|(_, bytes)| Leaf::decode(bytes).expect("decodes").record == commitment)
+            );
         }
+        let indexes: Vec<String> = client
+            .query(
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'tlog_leaves' ORDER BY 1",
+                &[],
+            )
+            .expect("reads")
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        assert_eq!(
+            indexes,
+            ["tlog_leaves_by_record_prefix", "tlog_leaves_pkey"]
+        );
     }
 }
