@@ -328,7 +328,7 @@ fn find_leaves<'w>(
     records.sort_unstable();
     records.dedup();
     let old = find_by_record(store, size, &records, &slots, wanted)?;
-    let found: Vec<Option<(u64, Vec<u8>)>> = fresh
+    let found: Vec<Option<Found>> = fresh
         .into_iter()
         .zip(old)
         .map(|(fresh, old)| fresh.map(|(index, leaf)| (index, leaf.to_vec())).or(old))
@@ -366,6 +366,9 @@ fn slot_of(
     })
 }
 
+/// A leaf found for a wanted slot: its index and bytes.
+type Found = (u64, Vec<u8>);
+
 /// The leaf each wanted slot gets among the leaves of `records` in the first `size`, by
 /// the store's index of leaves by record (the latest match wins).
 fn find_by_record(
@@ -374,8 +377,8 @@ fn find_by_record(
     records: &[[u8; 32]],
     slots: &HashMap<&[u8; 96], Vec<usize>>,
     wanted: &[Wanted],
-) -> StorageResult<Vec<Option<(u64, Vec<u8>)>>> {
-    let mut found: Vec<Option<(u64, Vec<u8>)>> = vec![None; wanted.len()];
+) -> StorageResult<Vec<Option<Found>>> {
+    let mut found: Vec<Option<Found>> = vec![None; wanted.len()];
     for record in records {
         let (mut from, mut read) = (0u64, 0u64);
         while from < size && read < MAX_RECORD_LEAVES {
