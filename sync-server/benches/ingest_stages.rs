@@ -8,7 +8,9 @@
 //!
 //! With `nolog` among the arguments the relay keeps no transparency log (no appends, no
 //! checkpoint or proofs in its answers, tablets pin no log key): run both ways for what the
-//! log costs per registration, on the relay's side and the tablet's.
+//! log costs per registration, on the relay's side and the tablet's. With the log, the
+//! log's parts of an answer (nonce reads, the lookup of a record's leaves, inclusion proofs,
+//! the checkpoint's signature) and of an append are timed on their own at the end.
 //!
 //! Times are this thread's CPU time, so a shared machine does not inflate them. Run on one
 //! core for the relay's whole CPU figures (`check_sync` spreads a large batch over the cores it
@@ -140,6 +142,9 @@ fn main() {
 
     let requests = relay.requests.into_inner().expect("lock");
     stages(&store, &keys, &requests, n);
+    if let Some(log) = &log {
+        log_parts(&store, log, &requests, n);
+    }
 }
 
 /// Each stage of a capture's checks on its own, over every push of `requests`.
@@ -468,4 +473,124 @@ impl Transport for Staged {
         }
         Ok(answer)
     }
+}
+
+/// The transparency log's parts of a sync answer, each on its own over every push of
+/// `requests`, [`LOG_PART_ROUNDS`] times (the thread's CPU clock moves in steps of a few
+/// milliseconds, so each part runs long enough to read), per registration: what an answer
+/// reads and computes, and an append in a transaction of its own of as many leaves,
+/// into a log that grows to that many times the registrations (a random key's index costs
+/// more as it grows).
+fn log_parts(
+    store: &SqliteStore,
+    log: &kiosk_sync_server::transparency::checkpoint::LogKey,
+    requests: &[(SyncRequest, DeviceRecord)],
+    n: f64,
+) {
+    use kiosk_core::tlog::tree::inclusion_proof;
+    use kiosk_sync_server::transparency::leaf::{Leaf, LeafKind, record_commitment};
+    use kiosk_sync_server::transparency::source::CachedSubtrees;
+
+    let tip = store.log_tip().expect("tip");
+    let pushes: Vec<Vec<&str>> = requests
+        .iter()
+        .map(|(request, _)| request.pushes.iter().map(|p| p.doc_id.as_str()).collect())
+        .collect();
+    let mut table: Vec<(&str, Duration)> = Vec::new();
+    let mut time = |name, run: &mut dyn FnMut()| {
+        let started = cpu_now();
+        for _ in 0..LOG_PART_ROUNDS {
+            run();
+        }
+        table.push((name, (cpu_now() - started) / LOG_PART_ROUNDS));
+    };
+    time("record nonce, one read per push", &mut || {
+        for doc_id in pushes.iter().flatten() {
+            std::hint::black_box(store.record_nonce(doc_id).expect("reads"));
+        }
+    });
+    time("record nonces, one read per request", &mut || {
+        for ids in &pushes {
+            std::hint::black_box(store.record_nonces(ids).expect("reads"));
+        }
+    });
+    let commitments: Vec<[u8; 32]> = pushes
+        .iter()
+        .flatten()
+        .map(|doc_id| {
+            let nonce = store.record_nonce(doc_id).expect("reads").expect("held");
+            record_commitment(&nonce, doc_id)
+        })
+        .collect();
+    time(
+        "leaves of the record by its commitment (the index)",
+        &mut || {
+            for commitment in &commitments {
+                std::hint::black_box(
+                    store
+                        .log_leaves_of_record(commitment, 0, 100)
+                        .expect("reads"),
+                );
+            }
+        },
+    );
+    time(
+        "inclusion proofs, an answer's 100 leaves share subtrees",
+        &mut || {
+            for first in (0..tip.size).step_by(100) {
+                let source = CachedSubtrees::new(store);
+                for index in first..(first + 100).min(tip.size) {
+                    std::hint::black_box(
+                        inclusion_proof(&source, index, tip.size).expect("proves"),
+                    );
+                }
+            }
+        },
+    );
+    time("checkpoint signed, once per request", &mut || {
+        for _ in requests {
+            std::hint::black_box(log.sign(tip));
+        }
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fresh = SqliteStore::open(&dir.path().join("appends.sqlite3")).expect("store");
+    let mut next = 0u64;
+    time(
+        "append, 100 leaves per transaction (its own commit)",
+        &mut || {
+            let leaves: Vec<Leaf> = (next..next + n as u64)
+                .map(|i| {
+                    let nonce = spread(i);
+                    Leaf::change(
+                        LeafKind::Capture,
+                        &nonce,
+                        &format!("doc-{i}"),
+                        &nonce,
+                        &[1; 32],
+                        5,
+                    )
+                })
+                .collect();
+            next += n as u64;
+            for piece in leaves.chunks(100) {
+                fresh.append_log_leaves_for_bench(piece).expect("appends");
+            }
+        },
+    );
+    println!(
+        "the transparency log's parts, each on its own over {} pushes (µs per registration):",
+        commitments.len()
+    );
+    for (name, took) in &table {
+        println!("  {name:<58} {:>8.1}", took.as_secs_f64() * 1e6 / n);
+    }
+}
+
+/// How many times each of the log's parts runs in [`log_parts`].
+const LOG_PART_ROUNDS: u32 = 10;
+
+/// 32 bytes that differ for each `i`, spread as a random nonce's are.
+fn spread(i: u64) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(i.to_be_bytes()).into()
 }

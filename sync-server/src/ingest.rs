@@ -302,7 +302,7 @@ impl CheckedSync {
             log,
             witnesses,
         } = *self;
-        let page = match store.ingest(&batch)? {
+        let (page, appended) = match store.ingest(&batch)? {
             IngestOutcome::StaleSeq { last_accepted } => {
                 response.last_accepted_seq = Some(last_accepted);
                 return Ok(refusal(
@@ -316,6 +316,7 @@ impl CheckedSync {
                 journal,
                 commit_seq,
                 page,
+                appended,
             } => {
                 response.commit_seq = Some(commit_seq);
                 response.outcomes = outcomes_in_push_order(&checked, outcomes);
@@ -331,7 +332,7 @@ impl CheckedSync {
                     );
                 }
                 response.journal_confirmed = journal.into();
-                page
+                (page, appended)
             }
         };
         // Removed documents the tablet just pushed are named too, so it erases them.
@@ -357,7 +358,7 @@ impl CheckedSync {
                 log.as_ref(),
                 &witnesses,
                 request,
-                &checked,
+                (&checked, &appended),
                 &device_key,
                 &mut response,
             )?;

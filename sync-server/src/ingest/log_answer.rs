@@ -7,12 +7,13 @@
 //! it to the answer's checkpoint. Read after the ingest transaction committed: stored
 //! subtrees never change, so proofs for the tip read then are consistent without a snapshot.
 //!
-//! The ingest transaction does not report which leaf indexes it appended, so the leaves
-//! are found again by everything but their time: the record's commitment, the change's
-//! subject (both under the record's nonce) and the author. They are looked up through the
-//! store's index of leaves by record commitment, never by reading the log, so a capture or
-//! a staff edit sent again however long after the relay stored it (its answer lost) is
-//! answered with its proofs. Each inclusion carries the record's nonce, so the tablet can
+//! An answer's leaves are known by everything but their time: the record's commitment, the
+//! change's subject (both under the record's nonce) and the author. Those the request's own
+//! ingest transaction appended are taken from what it reports ([`AppendedLeaves`]); the
+//! others (a capture or a staff edit sent again however long after the relay stored it,
+//! its answer lost; a push the relay held already) are looked up through the store's index
+//! of leaves by record commitment, never by reading the log, so they are answered with
+//! their proofs all the same. Each inclusion carries the record's nonce, so the tablet can
 //! recompute the commitment and subject from what it sent and know the leaf is about
 //! exactly that change; the nonce is never logged. Each leaf read is looked up by its
 //! identity (a hash map), and an answer proves at most [`MAX_ANSWER_LEAVES`] leaves; an
@@ -28,7 +29,7 @@ use kiosk_core::protocol::{
 use kiosk_core::tlog::tree::{TreeError, consistency_proof, inclusion_proof};
 
 use super::Checked;
-use crate::storage::model::{IngestItem, LOG_READ_LIMIT, LogTip};
+use crate::storage::model::{AppendedLeaves, IngestItem, LOG_READ_LIMIT, LogTip};
 use crate::storage::{RelayStore, StorageResult};
 use crate::transparency::leaf::{LEAF_LEN, LeafKind, Nonce, change_subject, record_commitment};
 use crate::transparency::source::{CachedSubtrees, SourceError};
@@ -72,7 +73,7 @@ pub(super) fn fill(
     log: &dyn LogSigner,
     witnesses: &[kiosk_core::tlog::cosignature::CosignatureVerifier],
     request: &SyncRequest,
-    checked: &[Checked],
+    (checked, appended): (&[Checked], &AppendedLeaves),
     device_key: &[u8; 32],
     response: &mut SyncResponse,
 ) -> StorageResult<()> {
@@ -119,7 +120,7 @@ pub(super) fn fill(
         cap: MAX_ANSWER_LEAVES,
     };
     let wanted = wanted_leaves(store, checked, &response.outcomes, &asked)?;
-    for (index, leaf, want) in find_by_record(store, tip.size, &wanted)? {
+    for (index, leaf, want) in find_leaves(store, tip.size, &wanted, appended)? {
         response.log_inclusions.push(LogInclusion {
             push: want.push,
             index,
@@ -192,12 +193,36 @@ fn wanted_leaves(
     // A capture kept apart for HR review: a leaf per change, under the record's nonce, or
     // its copy's own when another tablet's registration holds the id.
     const QUARANTINED: &[LeafKind] = &[LeafKind::Quarantined];
+    // The record nonce of every stored push, in one read (a read each cost about as much as
+    // the rest of the answer's log part); pushes are bounded (`MAX_PUSHES_PER_REQUEST`).
+    let mut stored_ids: Vec<&str> = checked
+        .iter()
+        .zip(outcomes)
+        .filter_map(|(check, outcome)| match (check, outcome) {
+            (
+                Checked::Item(IngestItem::Store { doc_id, .. })
+                | Checked::Edit {
+                    item: IngestItem::Annotate { doc_id, .. },
+                    ..
+                },
+                PushOutcome::Stored(_),
+            ) => Some(doc_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    stored_ids.sort_unstable();
+    stored_ids.dedup();
+    let nonces: HashMap<&str, Option<Nonce>> = stored_ids
+        .iter()
+        .copied()
+        .zip(store.record_nonces(&stored_ids)?)
+        .collect();
     let mut wanted = Vec::new();
     // What the relay holds of each record edited, as a set, built again only when a later
     // push's outcome holds more (the same record pushed many times in one request).
     let mut held_sets: HashMap<&str, HashSet<[u8; 32]>> = HashMap::new();
     for (push, (check, outcome)) in checked.iter().zip(outcomes).enumerate() {
-        // Cheap first: the count of what is wanted before any nonce is read or hash made.
+        // Cheap first: the count of what is wanted before any hash is made.
         let (doc_id, hashes, kinds): (&str, Vec<[u8; 32]>, _) = match (check, outcome) {
             (
                 Checked::Item(IngestItem::Store {
@@ -255,6 +280,8 @@ fn wanted_leaves(
         }
         let nonce = if kinds == QUARANTINED {
             store.quarantine_nonce(doc_id, device_key)?
+        } else if let Some(nonce) = nonces.get(doc_id) {
+            *nonce
         } else {
             store.record_nonce(doc_id)?
         };
@@ -278,53 +305,43 @@ fn wanted_leaves(
     Ok(wanted)
 }
 
-/// Finds each wanted leaf among its record's leaves in the first `size` (the latest match
-/// wins): `(index, leaf bytes, what was wanted)`. Each leaf read is looked up by its
+/// Finds each wanted leaf in the first `size` (the latest match wins): `(index, leaf bytes,
+/// what was wanted)`. First among the leaves the request appended, which are later than any
+/// other of theirs; then, only for the records some wanted leaf is still missing of, among
+/// the record's leaves through the store's index. Each leaf read is looked up by its
 /// identity (bytes 2..98), not compared with every wanted leaf.
-fn find_by_record<'w>(
+fn find_leaves<'w>(
     store: &dyn RelayStore,
     size: u64,
     wanted: &'w [Wanted],
+    appended: &AppendedLeaves,
 ) -> StorageResult<Vec<(u64, Vec<u8>, &'w Wanted)>> {
-    let mut found: Vec<Option<(u64, Vec<u8>)>> = vec![None; wanted.len()];
     let mut slots: HashMap<&[u8; 96], Vec<usize>> = HashMap::with_capacity(wanted.len());
     for (slot, want) in wanted.iter().enumerate() {
         slots.entry(&want.identity).or_default().push(slot);
     }
+    let mut fresh: Vec<Option<(u64, &[u8])>> = vec![None; wanted.len()];
+    for (index, leaf) in appended.indexed() {
+        if index < size
+            && let Some(slot) = slot_of(&slots, wanted, leaf)
+        {
+            fresh[slot] = Some((index, leaf));
+        }
+    }
     let mut records: Vec<[u8; 32]> = wanted
         .iter()
-        .map(|want| want.identity[..32].try_into().expect("32 bytes"))
+        .zip(&fresh)
+        .filter(|(_, fresh)| fresh.is_none())
+        .map(|(want, _)| want.identity[..32].try_into().expect("32 bytes"))
         .collect();
     records.sort_unstable();
     records.dedup();
-    for record in &records {
-        let (mut from, mut read) = (0u64, 0u64);
-        while from < size && read < MAX_RECORD_LEAVES {
-            let page = store.log_leaves_of_record(record, from, LOG_READ_LIMIT)?;
-            let short = page.len() < LOG_READ_LIMIT;
-            read += page.len() as u64;
-            for (index, leaf) in page {
-                from = index + 1;
-                if index >= size || leaf.len() != LEAF_LEN {
-                    continue;
-                }
-                let identity: &[u8; 96] = leaf[2..98].try_into().expect("96 bytes");
-                // The first wanted slot it fits, as one leaf proves one push's change (the
-                // tablet refuses a leaf claimed twice).
-                let fits = slots.get(identity).and_then(|candidates| {
-                    candidates
-                        .iter()
-                        .find(|&&slot| wanted[slot].kinds.iter().any(|k| *k as u8 == leaf[1]))
-                });
-                if let Some(&slot) = fits {
-                    found[slot] = Some((index, leaf));
-                }
-            }
-            if short {
-                break;
-            }
-        }
-    }
+    let old = find_by_record(store, size, &records, &slots, wanted)?;
+    let found: Vec<Option<Found>> = fresh
+        .into_iter()
+        .zip(old)
+        .map(|(fresh, old)| fresh.map(|(index, leaf)| (index, leaf.to_vec())).or(old))
+        .collect();
     let missing = found.iter().filter(|f| f.is_none()).count();
     if missing > 0 {
         tracing::warn!(
@@ -337,6 +354,61 @@ fn find_by_record<'w>(
         .zip(wanted)
         .filter_map(|(slot, want)| slot.map(|(index, leaf)| (index, leaf, want)))
         .collect())
+}
+
+/// The wanted slot `leaf` proves: the first one of its identity that takes its kind, as one
+/// leaf proves one push's change (the tablet refuses a leaf claimed twice).
+fn slot_of(
+    slots: &HashMap<&[u8; 96], Vec<usize>>,
+    wanted: &[Wanted],
+    leaf: &[u8],
+) -> Option<usize> {
+    if leaf.len() != LEAF_LEN {
+        return None;
+    }
+    let identity: &[u8; 96] = leaf[2..98].try_into().expect("96 bytes");
+    slots.get(identity).and_then(|candidates| {
+        candidates
+            .iter()
+            .find(|&&slot| wanted[slot].kinds.iter().any(|k| *k as u8 == leaf[1]))
+            .copied()
+    })
+}
+
+/// A leaf found for a wanted slot: its index and bytes.
+type Found = (u64, Vec<u8>);
+
+/// The leaf each wanted slot gets among the leaves of `records` in the first `size`, by
+/// the store's index of leaves by record (the latest match wins).
+fn find_by_record(
+    store: &dyn RelayStore,
+    size: u64,
+    records: &[[u8; 32]],
+    slots: &HashMap<&[u8; 96], Vec<usize>>,
+    wanted: &[Wanted],
+) -> StorageResult<Vec<Option<Found>>> {
+    let mut found: Vec<Option<Found>> = vec![None; wanted.len()];
+    for record in records {
+        let (mut from, mut read) = (0u64, 0u64);
+        while from < size && read < MAX_RECORD_LEAVES {
+            let page = store.log_leaves_of_record(record, from, LOG_READ_LIMIT)?;
+            let short = page.len() < LOG_READ_LIMIT;
+            read += page.len() as u64;
+            for (index, leaf) in page {
+                from = index + 1;
+                if index >= size {
+                    continue;
+                }
+                if let Some(slot) = slot_of(slots, wanted, &leaf) {
+                    found[slot] = Some((index, leaf));
+                }
+            }
+            if short {
+                break;
+            }
+        }
+    }
+    Ok(found)
 }
 
 #[cfg(test)]
@@ -355,7 +427,10 @@ mod tests {
         let device = enroll(&store, 1)[0];
         let request = batch(&device, 1, 1..=3);
         let outcome = store.ingest(&request).expect("stored");
-        let crate::storage::model::IngestOutcome::Committed { outcomes, .. } = outcome else {
+        let crate::storage::model::IngestOutcome::Committed {
+            outcomes, appended, ..
+        } = outcome
+        else {
             panic!("applied: {outcome:?}");
         };
         let checked: Vec<Checked> = request.items.into_iter().map(Checked::Item).collect();
@@ -374,8 +449,8 @@ mod tests {
         };
         let within = wanted_leaves(&store, &checked, &outcomes, &asked(changes)).expect("reads");
         assert_eq!(within.len(), changes, "one leaf per stored change");
-        let found =
-            find_by_record(&store, store.log_tip().expect("tip").size, &within).expect("reads");
+        let size = store.log_tip().expect("tip").size;
+        let found = find_leaves(&store, size, &within, &appended).expect("reads");
         assert_eq!(found.len(), changes, "each found in the log");
         let last = outcomes.len() - 1;
         let PushOutcome::Stored(last_changes) = &outcomes[last] else {
@@ -391,9 +466,73 @@ mod tests {
             past.iter().all(|want| (want.push as usize) < last),
             "none of the push that does not fit whole"
         );
-        let found =
-            find_by_record(&store, store.log_tip().expect("tip").size, &past).expect("reads");
+        let found = find_leaves(&store, size, &past, &appended).expect("reads");
         assert_eq!(found.len(), past.len(), "the pushes that fit are proven");
+    }
+
+    /// The leaves a request's transaction appended prove its fresh captures at the index and
+    /// with the bytes the lookup by record finds, without the store (an empty one gives them
+    /// all the same); a capture sent again in the same request, whose leaf is older, is
+    /// found by record, as before.
+    #[test]
+    fn a_requests_appended_leaves_prove_its_fresh_pushes_and_older_ones_are_found_by_record() {
+        let store = SqliteStore::in_memory().expect("store");
+        let device = enroll(&store, 1)[0];
+        let first = batch(&device, 1, 1..=2);
+        store.ingest(&first).expect("stored");
+        let mut again = batch(&device, 2, 3..=4);
+        again.items.push(first.items[0].clone());
+        let crate::storage::model::IngestOutcome::Committed {
+            outcomes, appended, ..
+        } = store.ingest(&again).expect("stored")
+        else {
+            panic!("applied");
+        };
+        let fresh_changes = crate::storage::suite::fixtures::hashes(&device, 3).len()
+            + crate::storage::suite::fixtures::hashes(&device, 4).len();
+        assert_eq!(
+            appended.leaves.len(),
+            fresh_changes,
+            "the new captures' leaves"
+        );
+        let checked: Vec<Checked> = again.items.into_iter().map(Checked::Item).collect();
+        let asked = Asked {
+            device_key: &device,
+            edit_before_log: true,
+            cap: MAX_ANSWER_LEAVES,
+        };
+        let wanted = wanted_leaves(&store, &checked, &outcomes, &asked).expect("reads");
+        let size = store.log_tip().expect("tip").size;
+        let found = find_leaves(&store, size, &wanted, &appended).expect("reads");
+        let looked_up =
+            find_leaves(&store, size, &wanted, &AppendedLeaves::default()).expect("reads");
+        assert_eq!(found.len(), wanted.len(), "every change proven");
+        let plain = |found: &[(u64, Vec<u8>, &Wanted)]| -> Vec<(u64, Vec<u8>, u32)> {
+            found
+                .iter()
+                .map(|(index, leaf, want)| (*index, leaf.clone(), want.push))
+                .collect()
+        };
+        assert_eq!(
+            plain(&found),
+            plain(&looked_up),
+            "the same leaves either way"
+        );
+        let resent = found
+            .iter()
+            .find(|(_, _, want)| want.push == 2)
+            .expect("proven");
+        assert!(
+            resent.0 < appended.first_index,
+            "the re-sent capture's first leaf"
+        );
+        let empty = SqliteStore::in_memory().expect("store");
+        let fresh_only = find_leaves(&empty, size, &wanted, &appended).expect("reads");
+        assert_eq!(
+            plain(&fresh_only),
+            plain(&found)[..fresh_changes],
+            "fresh pushes proven from what the transaction appended"
+        );
     }
 
     /// An edit's `accepted-before-log` leaf is looked for only for a tablet that says it
@@ -510,7 +649,8 @@ mod tests {
                 cap: MAX_ANSWER_LEAVES,
             };
             let wanted = wanted_leaves(&store, &checked, &outcomes, &asked).expect("reads");
-            let found = find_by_record(&store, size, &wanted).expect("reads");
+            let found =
+                find_leaves(&store, size, &wanted, &AppendedLeaves::default()).expect("reads");
             let indexes: Vec<u64> = found.iter().map(|(index, _, _)| *index).collect();
             if edit_before_log {
                 assert_eq!(indexes, [first_edit_leaf, first_edit_leaf + 1]);

@@ -7,6 +7,7 @@ use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_core::protocol::{ErrorCode, PulledDocument, PushOutcome};
 
 use super::access_log::Accessor;
+use crate::transparency::leaf::LEAF_LEN;
 
 /// One document of a sync request, after every check.
 #[derive(Debug, Clone)]
@@ -86,7 +87,27 @@ pub enum IngestOutcome {
         commit_seq: u64,
         /// What the request's pull read (empty without one).
         page: PullPage,
+        /// The transparency-log leaves the request appended, so its answer proves them
+        /// without looking them up again.
+        appended: AppendedLeaves,
     },
+}
+
+/// The transparency-log leaves one request appended in its transaction (none for a
+/// request that stored nothing new).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AppendedLeaves {
+    /// The log index of the first of `leaves`; the others follow it.
+    pub first_index: u64,
+    /// Each leaf's bytes, in log order.
+    pub leaves: Vec<[u8; LEAF_LEN]>,
+}
+
+impl AppendedLeaves {
+    /// Each leaf with its log index.
+    pub fn indexed(&self) -> impl Iterator<Item = (u64, &[u8; LEAF_LEN])> {
+        (self.first_index..).zip(&self.leaves)
+    }
 }
 
 /// Which timeline the store is on and how far its backups reach.

@@ -152,7 +152,7 @@ pub(super) fn apply_batch(
     // Before the pull and the chain read what the captures wrote.
     rows.write(tx, commit_seq)?;
     // The leaves of everything this request stored, in its transaction.
-    super::tlog::append(tx, &rows.take_leaves())?;
+    let appended = super::tlog::append(tx, &rows.take_leaves())?;
     // Whether the tablet may pull was checked before its request came here; a revocation
     // committed meanwhile (a stolen tablet) still stops what it would be sent.
     let page = match &batch.pull {
@@ -196,6 +196,7 @@ pub(super) fn apply_batch(
         journal,
         commit_seq: seq,
         page,
+        appended,
     }))
 }
 
@@ -561,7 +562,8 @@ pub(super) fn insert_capture(
     let mut rows = CaptureRows::new(tags);
     rows.capture(capture.clone());
     rows.write(tx, commit_seq)?;
-    super::tlog::append(tx, &rows.take_leaves())
+    super::tlog::append(tx, &rows.take_leaves())?;
+    Ok(())
 }
 
 /// Where changes of one registration join the change log: its record, the commit that

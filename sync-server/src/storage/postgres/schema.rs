@@ -39,8 +39,7 @@ const STEPS: [&str; CURRENT_VERSION as usize] = [
     include_str!("schema/0011_visitor_receipt.sql"),
     include_str!("schema/0012_provenance_keeping.sql"),
     include_str!("schema/0013_quarantine_logged.sql"),
-    // Taken on another branch (the log's record index); empty here until it is merged.
-    "",
+    include_str!("schema/0014_record_index_prefix.sql"),
     include_str!("schema/0015_nonce_rules_and_certificate_history.sql"),
 ];
 

@@ -27,7 +27,7 @@ use super::PgStore;
 use super::record_keys::key_of;
 use super::record_seal::RecordKey;
 use super::rows::signed;
-use crate::storage::model::{LOG_READ_LIMIT, LogKeyBinding, LogTip, NonceRule};
+use crate::storage::model::{AppendedLeaves, LOG_READ_LIMIT, LogKeyBinding, LogTip, NonceRule};
 use crate::storage::{StorageError, StorageResult};
 use crate::transparency::append::{self, LogHead};
 use crate::transparency::leaf::record_commitment;
@@ -211,10 +211,14 @@ pub(super) fn nonce_of_stored(
     nonce(client, doc_id)?.ok_or(StorageError::Undecodable("record key"))
 }
 
-/// Appends `leaves` inside the caller's transaction, after locking the head.
-pub(super) fn append(client: &mut impl GenericClient, leaves: &[Leaf]) -> StorageResult<()> {
+/// Appends `leaves` inside the caller's transaction, after locking the head; returns them
+/// as appended.
+pub(super) fn append(
+    client: &mut impl GenericClient,
+    leaves: &[Leaf],
+) -> StorageResult<AppendedLeaves> {
     if leaves.is_empty() {
-        return Ok(());
+        return Ok(AppendedLeaves::default());
     }
     let row = client.query_typed_one(
         "SELECT size, frontier FROM tlog_head WHERE id = 1 FOR UPDATE",
@@ -255,7 +259,10 @@ pub(super) fn append(client: &mut impl GenericClient, leaves: &[Leaf]) -> Storag
             (&appended.head.encode_frontier(), Type::BYTEA),
         ],
     )?;
-    Ok(())
+    Ok(AppendedLeaves {
+        first_index: appended.first_index,
+        leaves: appended.leaves,
+    })
 }
 
 fn decode_head(size: i64, frontier: Vec<u8>) -> StorageResult<LogHead> {
@@ -297,7 +304,8 @@ pub(super) fn backfill(client: &mut impl GenericClient) -> StorageResult<()> {
             leaves.clear();
         }
     }
-    append(client, &leaves)
+    append(client, &leaves)?;
+    Ok(())
 }
 
 const BACKFILL_PIECE: usize = 10_000;
@@ -379,16 +387,20 @@ impl crate::storage::traits::TransparencyLogStore for PgStore {
         let limit = limit.min(LOG_READ_LIMIT) as i64;
         let from = signed(from, "log index")?;
         let record = record.as_slice();
-        // The expression is the index's (`tlog_leaves_by_record`, 0009), so it is used.
+        let prefix = &record[..8];
+        // The prefix's expression is the index's (`tlog_leaves_by_record_prefix`, 0014), so
+        // it is used; the whole commitment leaves out another record with the same prefix.
         self.read(|tx| {
             tx.query_typed(
                 "SELECT idx, leaf FROM tlog_leaves
-                 WHERE substring(leaf FROM 3 FOR 32) = $1 AND idx >= $2
+                 WHERE substring(leaf FROM 3 FOR 8) = $1 AND idx >= $2
+                   AND substring(leaf FROM 3 FOR 32) = $4
                  ORDER BY idx LIMIT $3",
                 &[
-                    (&record, Type::BYTEA),
+                    (&prefix, Type::BYTEA),
                     (&from, Type::INT8),
                     (&limit, Type::INT8),
+                    (&record, Type::BYTEA),
                 ],
             )?
             .iter()
@@ -402,6 +414,10 @@ impl crate::storage::traits::TransparencyLogStore for PgStore {
 
     fn record_nonce(&self, doc_id: &str) -> StorageResult<Option<Nonce>> {
         self.read(|tx| nonce(tx, doc_id))
+    }
+
+    fn record_nonces(&self, doc_ids: &[&str]) -> StorageResult<Vec<Option<Nonce>>> {
+        self.read(|tx| doc_ids.iter().map(|id| nonce(tx, id)).collect())
     }
 
     fn quarantine_nonce(&self, doc_id: &str, device_key: &[u8]) -> StorageResult<Option<Nonce>> {
@@ -513,6 +529,29 @@ mod tests {
                     .any(|bytes| Leaf::decode(bytes).expect("decodes").record == commitment),
                 "{id} has its leaves"
             );
+            // Through the index on the commitment's prefix (0014), which replaced 0009's.
+            let by_record = store
+                .log_leaves_of_record(&commitment, 0, 100)
+                .expect("reads");
+            assert!(!by_record.is_empty(), "{id}'s leaves found by record");
+            assert!(
+                by_record
+                    .iter()
+                    .all(|(_, bytes)| Leaf::decode(bytes).expect("decodes").record == commitment)
+            );
         }
+        let indexes: Vec<String> = client
+            .query(
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'tlog_leaves' ORDER BY 1",
+                &[],
+            )
+            .expect("reads")
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        assert_eq!(
+            indexes,
+            ["tlog_leaves_by_record_prefix", "tlog_leaves_pkey"]
+        );
     }
 }

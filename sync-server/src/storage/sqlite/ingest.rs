@@ -333,7 +333,7 @@ pub(super) fn apply_batch(
         )?);
     }
     // In the request's savepoint: a request rolled back takes its leaves with it.
-    super::tlog::append(tx, &leaves)?;
+    let appended = super::tlog::append(tx, &leaves)?;
     // Whatever the items stored or changed, the index now lists as it is.
     registration_index::indexed_through(tx, commit_seq)?;
     // Whether the tablet may pull was checked before its request waited for the writer; a
@@ -368,6 +368,7 @@ pub(super) fn apply_batch(
         journal,
         commit_seq: commit_seq as u64,
         page,
+        appended,
     })
 }
 

@@ -279,8 +279,10 @@ const STEPS: [&[Change]; CURRENT_VERSION as usize] = [
         column: "tlog_nonce",
         definition: "BLOB",
     }],
-    // 18: taken on another branch (the log's record index); empty here until it is merged.
-    &[],
+    // 18: the index of leaves by record keyed by the commitment's first 8 bytes, not all 32:
+    // each leaf's entry lands at a random place in it, so a smaller entry dirties fewer
+    // pages per append; a read checks the whole commitment on the leaf.
+    &[Change::Sql(RECORD_INDEX_PREFIX)],
     // 19: each tablet's copies kept apart say which rule their nonce follows (see
     // `super::ingest::quarantine`): rows logged before are `copy` where a registration holds
     // the id under another nonce, else `record` (every tablet's copy shared one nonce then);
@@ -295,6 +297,15 @@ const STEPS: [&[Change]; CURRENT_VERSION as usize] = [
         Change::Sql(NONCE_RULES_AND_CERTIFICATE_HISTORY),
     ],
 ];
+
+/// Step 18.
+const RECORD_INDEX_PREFIX: &str = "
+DROP INDEX IF EXISTS tlog_leaves_by_record;
+-- A record's leaves by the first 8 bytes of their record commitment (a collision among
+-- 2^64 is filtered by the whole commitment on the leaf): sync answers, provenance bundles.
+-- It holds nothing the leaves do not say, so it stays when a removal erases the nonce.
+CREATE INDEX IF NOT EXISTS tlog_leaves_by_record_prefix ON tlog_leaves (substr(leaf, 3, 8), idx);
+";
 
 /// Step 19, after the `nonce_rule` column. Written to run again on a file a test set back.
 const NONCE_RULES_AND_CERTIFICATE_HISTORY: &str = "

@@ -7,19 +7,19 @@
 use kiosk_core::tlog::hash::Hash;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::storage::model::{LogKeyBinding, LogTip, NonceRule};
+use crate::storage::model::{AppendedLeaves, LogKeyBinding, LogTip, NonceRule};
 use crate::storage::{StorageError, StorageResult};
 use crate::transparency::append::{self, LogHead};
 use crate::transparency::leaf::{Leaf, LeafKind, Nonce, author_of_actor, record_commitment};
 
-/// Appends `leaves` to the log inside the caller's transaction.
-pub(crate) fn append(conn: &Connection, leaves: &[Leaf]) -> StorageResult<()> {
+/// Appends `leaves` to the log inside the caller's transaction; returns them as appended.
+pub(crate) fn append(conn: &Connection, leaves: &[Leaf]) -> StorageResult<AppendedLeaves> {
     if leaves.is_empty() {
-        return Ok(());
+        return Ok(AppendedLeaves::default());
     }
     #[cfg(feature = "test-support")]
     if SKIP_APPENDS_FOR_BENCH.load(std::sync::atomic::Ordering::Relaxed) {
-        return Ok(());
+        return Ok(AppendedLeaves::default());
     }
     let head = head(conn)?;
     let appended = append::append(&head, leaves)
@@ -42,7 +42,10 @@ pub(crate) fn append(conn: &Connection, leaves: &[Leaf]) -> StorageResult<()> {
             index(appended.head.size)?,
             appended.head.encode_frontier()
         ])?;
-    Ok(())
+    Ok(AppendedLeaves {
+        first_index: appended.first_index,
+        leaves: appended.leaves,
+    })
 }
 
 /// The bench's switch for the cost of an ingest without its appends (`benches/transparency.rs`):
@@ -97,26 +100,29 @@ pub(crate) fn leaves(conn: &Connection, from: u64, limit: usize) -> StorageResul
     Ok(rows)
 }
 
-/// Leaves whose record commitment is `record`, from index `from` on, at most `limit`: the
-/// expression must be the index's (`tlog_leaves_by_record`, step 13) for SQLite to use it.
+/// Leaves whose record commitment is `record`, from index `from` on, at most `limit`: found
+/// by the commitment's first 8 bytes, whose expression must be the index's
+/// (`tlog_leaves_by_record_prefix`, step 18) for SQLite to use it, then the whole of it.
 pub(crate) fn leaves_of_record(
     conn: &Connection,
     record: &[u8; 32],
     from: u64,
     limit: usize,
 ) -> StorageResult<Vec<(u64, Vec<u8>)>> {
-    let mut statement = conn.prepare_cached(
-        "SELECT idx, leaf FROM tlog_leaves WHERE substr(leaf, 3, 32) = ?1 AND idx >= ?2
-         ORDER BY idx LIMIT ?3",
-    )?;
+    let mut statement = conn.prepare_cached(LEAVES_OF_RECORD)?;
     let rows = statement
         .query_map(
-            params![record.as_slice(), index(from)?, limit as i64],
+            params![&record[..8], index(from)?, record.as_slice(), limit as i64],
             |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
         )?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }
+
+/// [`leaves_of_record`]'s query.
+const LEAVES_OF_RECORD: &str = "SELECT idx, leaf FROM tlog_leaves
+     WHERE substr(leaf, 3, 8) = ?1 AND idx >= ?2 AND substr(leaf, 3, 32) = ?3
+     ORDER BY idx LIMIT ?4";
 
 /// Stored subtrees of `level` from index `from` on, at most `limit`, as `(index, hash)`.
 pub(crate) fn nodes(
@@ -295,7 +301,8 @@ pub(crate) fn backfill(conn: &Connection) -> StorageResult<()> {
         }
     }
     drop(rows);
-    append(conn, &leaves)
+    append(conn, &leaves)?;
+    Ok(())
 }
 
 impl crate::storage::traits::TransparencyLogStore for super::SqliteStore {
@@ -329,6 +336,10 @@ impl crate::storage::traits::TransparencyLogStore for super::SqliteStore {
 
     fn record_nonce(&self, doc_id: &str) -> StorageResult<Option<Nonce>> {
         self.read(|conn| nonce(conn, doc_id))
+    }
+
+    fn record_nonces(&self, doc_ids: &[&str]) -> StorageResult<Vec<Option<Nonce>>> {
+        self.read(|conn| doc_ids.iter().map(|id| nonce(conn, id)).collect())
     }
 
     fn quarantine_nonce(&self, doc_id: &str, device_key: &[u8]) -> StorageResult<Option<Nonce>> {
@@ -440,6 +451,58 @@ mod tests {
             size: tip.size,
             root: tip.root,
         }
+    }
+
+    /// A record's leaves are read through the index on the commitment's first 8 bytes
+    /// (not by scanning the log), and a leaf of another record whose commitment starts with
+    /// the same 8 bytes is not among them.
+    #[test]
+    fn a_records_leaves_are_found_by_the_prefix_index_and_a_prefix_twin_is_left_out() {
+        let store = SqliteStore::in_memory().expect("store");
+        let leaf = |record: [u8; 32], at| Leaf {
+            kind: LeafKind::Capture,
+            record,
+            subject: [3; 32],
+            author: [4; 32],
+            accepted_at: at,
+        };
+        let mut twin = [1u8; 32];
+        twin[8..].fill(2);
+        store
+            .append_log_leaves_for_bench(&[leaf([1; 32], 1), leaf(twin, 2), leaf([1; 32], 3)])
+            .expect("appends");
+        let found = store.log_leaves_of_record(&[1; 32], 0, 10).expect("reads");
+        let indexes: Vec<u64> = found.iter().map(|(index, _)| *index).collect();
+        assert_eq!(
+            indexes,
+            [0, 2],
+            "the record's own leaves, not its prefix twin's"
+        );
+        let twins = store.log_leaves_of_record(&twin, 0, 10).expect("reads");
+        assert_eq!(twins.len(), 1);
+        assert_eq!(
+            store
+                .log_leaves_of_record(&[1; 32], 1, 10)
+                .expect("reads")
+                .len(),
+            1
+        );
+        let plan: Vec<String> = store
+            .read(|conn| {
+                let mut plan = conn.prepare(&format!("EXPLAIN QUERY PLAN {LEAVES_OF_RECORD}"))?;
+                let rows = plan
+                    .query_map(params![&[1u8; 8][..], 0, &[1u8; 32][..], 10], |r| {
+                        r.get::<_, String>(3)
+                    })?
+                    .collect::<Result<_, _>>()?;
+                Ok(rows)
+            })
+            .expect("explains");
+        assert!(
+            plan.iter()
+                .any(|step| step.contains("USING INDEX tlog_leaves_by_record_prefix")),
+            "{plan:?}"
+        );
     }
 
     #[test]

@@ -581,3 +581,51 @@ fn a_version_8_store_is_upgraded_to_name_its_tablets_and_keeps_them() {
     drop(store);
     same_shape(&path, &fresh(dir.path()));
 }
+
+/// A store at version 17 holds a record's leaves in the index on the whole commitment;
+/// upgraded, the leaves are found through the index on its first 8 bytes, which replaced
+/// it (built from the leaves held), and the store has a fresh one's shape.
+#[test]
+fn a_version_17_stores_leaves_are_found_by_record_after_the_index_is_keyed_by_a_prefix() {
+    use crate::transparency::leaf::{Leaf, LeafKind};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("v17.sqlite3");
+    let mut conn = Connection::open(&path).expect("opens");
+    super::upgrade_from(&mut conn, "v17", 0, 17).expect("version 17");
+    let leaf = |record: [u8; 32]| Leaf {
+        kind: LeafKind::Capture,
+        record,
+        subject: [3; 32],
+        author: [4; 32],
+        accepted_at: 5,
+    };
+    let tx = conn.transaction().expect("begins");
+    crate::storage::sqlite::tlog::append(&tx, &[leaf([1; 32]), leaf([2; 32]), leaf([1; 32])])
+        .expect("appends");
+    tx.commit().expect("commits");
+    drop(conn);
+    assert_eq!(header(&path).0, 17);
+
+    let store = SqliteStore::open(&path).expect("upgrades");
+
+    assert_eq!(header(&path), (CURRENT_VERSION, APPLICATION_ID));
+    let found: Vec<u64> = store
+        .log_leaves_of_record(&[1; 32], 0, 10)
+        .expect("reads")
+        .into_iter()
+        .map(|(index, _)| index)
+        .collect();
+    assert_eq!(found, [0, 2]);
+    drop(store);
+    let indexes: Vec<String> = Connection::open(&path)
+        .expect("opens")
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tlog_leaves'")
+        .expect("prepares")
+        .query_map([], |r| r.get(0))
+        .expect("reads")
+        .collect::<Result<_, _>>()
+        .expect("names");
+    assert_eq!(indexes, ["tlog_leaves_by_record_prefix"]);
+    same_shape(&path, &fresh(dir.path()));
+}
