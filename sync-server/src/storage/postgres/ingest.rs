@@ -327,7 +327,7 @@ fn apply_item<'a>(
         }
         IngestItem::Annotate { doc_id, changes } => {
             let record = tx.query_typed_opt(
-                "SELECT event_id, restricted FROM registrations WHERE doc_id = $1",
+                "SELECT event_id, restricted, nonce_device FROM registrations WHERE doc_id = $1",
                 &[(doc_id, Type::TEXT)],
             )?;
             // Removed while the edit was being checked.
@@ -343,7 +343,8 @@ fn apply_item<'a>(
                 actor: batch.device_key.as_slice(),
                 restricted: record.try_get(1)?,
             };
-            let nonce = super::tlog::nonce_from_key(&key);
+            let nonce_device: Option<Vec<u8>> = record.try_get(2)?;
+            let nonce = super::tlog::record_nonce_of(&key, nonce_device.as_deref());
             let mut inserted = 0;
             for (hash, bytes) in changes {
                 let sealed = key.seal(doc_id, Field::Change(hash), bytes);

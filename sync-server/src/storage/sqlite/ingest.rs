@@ -551,12 +551,15 @@ pub(super) fn insert_capture(
     commit_seq: i64,
     leaves: &mut Vec<Leaf>,
 ) -> StorageResult<()> {
-    // A record kept apart before (an archivist's acceptance, or a flagged copy) keeps the
-    // nonce its `quarantined` leaves were hashed under, so the record's leaves link.
-    let nonce = match super::tlog::quarantine_nonce(tx, capture.doc_id)? {
-        Some(nonce) => nonce,
-        None => crate::transparency::leaf::new_nonce(),
-    };
+    // A record whose tablet had copies kept apart before (an archivist's acceptance, or a
+    // flagged copy) keeps the nonce that tablet's `quarantined` leaves were hashed under, so
+    // the record's leaves link; never another tablet's, which would let that tablet link
+    // every leaf of this record.
+    let nonce =
+        match super::tlog::quarantine_nonce_of_device(tx, capture.doc_id, capture.device_key)? {
+            Some((nonce, _)) => nonce,
+            None => crate::transparency::leaf::new_nonce(),
+        };
     tx.prepare_cached(
         "INSERT INTO registrations
          (doc_id, event_id, device_key, document, change_hashes,

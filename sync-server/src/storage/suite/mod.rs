@@ -222,6 +222,7 @@ macro_rules! store_suite {
                 a_quarantined_capture_is_logged_under_the_nonce_its_acceptance_keeps,
                 a_copy_under_another_tablets_record_never_gets_that_records_nonce,
                 copies_of_two_tablets_under_an_unregistered_id_get_nonces_of_their_own,
+                accepting_a_second_tablets_copy_stores_the_record_under_that_copys_nonce,
                 a_copy_logged_before_a_registration_appears_is_still_proven_afterwards,
             }
             lifecycle {
