@@ -591,3 +591,48 @@ fn copies_logged_before_the_rule_upgrade_keep_their_nonce_and_are_never_logged_t
     );
     assert_eq!(store.quarantine_nonce(&id, &late).expect("reads"), before.1);
 }
+
+/// During a rolling upgrade an instance of a build before version 15 still running writes
+/// copies logged with no rule: they are answered under the nonce their leaves were hashed
+/// under, read from the log, the record's or the tablet's copy nonce alike.
+#[test]
+fn a_copy_an_older_instance_logged_without_a_rule_is_proven_under_its_nonce() {
+    use crate::storage::traits::TransparencyLogStore;
+    let url = fresh_database_url();
+    let store = PgStore::open(&url).expect("opens");
+    let devices = enroll(&store, 3);
+    let (owner, other, unknown) = (devices[0], devices[1], devices[2]);
+    let id = doc_id(&owner, 1);
+    let keep_apart = |device: &[u8; 32]| {
+        let mut request = batch(device, 1, 1..=1);
+        request.items = vec![IngestItem::Quarantine {
+            doc_id: id.clone(),
+            sealed: document(device, 5),
+            change_hashes: hashes(device, 5),
+            code: ErrorCode::NotPermitted,
+            journal_seq: Some(5),
+        }];
+        store.ingest(&request).expect("kept apart");
+    };
+    keep_apart(&owner);
+    store.ingest(&batch(&owner, 2, 1..=1)).expect("stored");
+    keep_apart(&other);
+    let nonces = || {
+        (
+            store.quarantine_nonce(&id, &owner).expect("reads"),
+            store.quarantine_nonce(&id, &other).expect("reads"),
+        )
+    };
+    let before = nonces();
+    assert!(before.0.is_some() && before.1.is_some() && before.0 != before.1);
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connects");
+    client
+        .execute("UPDATE quarantine SET nonce_rule = NULL", &[])
+        .expect("as an older build writes them");
+    assert_eq!(nonces(), before, "found from the log");
+    assert_eq!(
+        store.quarantine_nonce(&id, &unknown).expect("reads"),
+        None,
+        "a tablet with no copy has none"
+    );
+}

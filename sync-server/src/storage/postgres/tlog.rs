@@ -121,23 +121,76 @@ pub(super) fn nonce_by_rule(key: &RecordKey, rule: NonceRule, device_key: &[u8])
 }
 
 /// The rule written on the logged copies of `doc_id` that `device_key` sent (`None` until
-/// one of them is logged).
+/// one of them is logged). A copy an instance of a build before version 15 logged while
+/// this one ran (a rolling upgrade: logged, no rule written) gets its rule from the log,
+/// as the upgrade gives one ([`rule_from_log`]).
 pub(super) fn rule_of_copies(
     client: &mut impl GenericClient,
     doc_id: &str,
     device_key: &[u8],
 ) -> StorageResult<Option<NonceRule>> {
-    client
+    // A written rule first, then a copy logged without one.
+    let Some(row) = client.query_typed_opt(
+        "SELECT nonce_rule FROM quarantine
+         WHERE doc_id = $1 AND device_key = $2 AND (nonce_rule IS NOT NULL OR logged)
+         ORDER BY nonce_rule IS NULL LIMIT 1",
+        &[(&doc_id, Type::TEXT), (&device_key, Type::BYTEA)],
+    )?
+    else {
+        return Ok(None);
+    };
+    match row.try_get::<_, Option<String>>(0)? {
+        Some(rule) => NonceRule::parse(&rule)
+            .map(Some)
+            .ok_or(StorageError::Undecodable("quarantine nonce rule")),
+        None => rule_from_log(client, doc_id, device_key),
+    }
+}
+
+/// The rule the `quarantined` leaves of `device_key`'s copies of `doc_id` were hashed
+/// under, read from the log (by the record index): its copy nonce, else the record key's;
+/// with no leaf found, the rule a build before version 15 answered it under (the record's
+/// unless another tablet's registration holds the id). `None` when the key is gone.
+fn rule_from_log(
+    client: &mut impl GenericClient,
+    doc_id: &str,
+    device_key: &[u8],
+) -> StorageResult<Option<NonceRule>> {
+    let Some(key) = key_of(client, doc_id)? else {
+        return Ok(None);
+    };
+    let author = author_of_actor(device_key);
+    for (rule, nonce) in [
+        (NonceRule::Copy, key.quarantine_copy_nonce(device_key)),
+        (NonceRule::Record, nonce_from_key(&key)),
+    ] {
+        let commitment = record_commitment(&nonce, doc_id);
+        let found = client.query_typed(
+            "SELECT leaf FROM tlog_leaves
+             WHERE substring(leaf FROM 3 FOR 32) = $1 AND get_byte(leaf, 1) = $2",
+            &[
+                (&commitment.as_slice(), Type::BYTEA),
+                (&i32::from(LeafKind::Quarantined as u8), Type::INT4),
+            ],
+        )?;
+        for row in found {
+            if Leaf::decode(&row.try_get::<_, Vec<u8>>(0)?)?.author == author {
+                return Ok(Some(rule));
+            }
+        }
+    }
+    let capturer: Option<Vec<u8>> = client
         .query_typed_opt(
-            "SELECT nonce_rule FROM quarantine
-             WHERE doc_id = $1 AND device_key = $2 AND nonce_rule IS NOT NULL LIMIT 1",
-            &[(&doc_id, Type::TEXT), (&device_key, Type::BYTEA)],
+            "SELECT device_key FROM registrations WHERE doc_id = $1",
+            &[(&doc_id, Type::TEXT)],
         )?
-        .map(|row| {
-            let rule: String = row.try_get(0)?;
-            NonceRule::parse(&rule).ok_or(StorageError::Undecodable("quarantine nonce rule"))
-        })
-        .transpose()
+        .map(|row| row.try_get(0))
+        .transpose()?;
+    Ok(Some(NonceRule::for_first_copy(
+        capturer.as_deref(),
+        device_key,
+        false,
+    )))
 }
 
 /// The nonce the copies of `doc_id` that `device_key` sent and had kept apart were logged

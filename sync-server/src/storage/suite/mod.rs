@@ -298,14 +298,14 @@ macro_rules! store_suite {
         $crate::storage::suite::store_suite!(@reopen_each $reopen;
             answered_ingests_are_there_when_the_store_is_opened_again,
             removals_holds_and_accounts_are_there_when_the_store_is_opened_again,
-            of_instances_binding_different_log_keys_together_the_first_keeps_its_key,
+            of_instances_replacing_the_log_key_together_one_replacement_wins,
         );
     };
     (@reopen_skipped) => {
         $crate::storage::suite::store_suite!(@reopen_skipped_each
             answered_ingests_are_there_when_the_store_is_opened_again,
             removals_holds_and_accounts_are_there_when_the_store_is_opened_again,
-            of_instances_binding_different_log_keys_together_the_first_keeps_its_key,
+            of_instances_replacing_the_log_key_together_one_replacement_wins,
         );
     };
     (@reopen_each $reopen:expr; $($name:ident),* $(,)?) => {
