@@ -464,3 +464,68 @@ pub(crate) fn only_a_tablets_newest_certificates_are_kept(store: &dyn RelayStore
         Some((issued, vec![issued as u8]))
     );
 }
+
+/// Two enrollments of one tablet in the same millisecond (or with the second instance's
+/// clock behind) get strictly increasing issue times, and each keeps its own envelope in
+/// its redeem's transaction: the certificate kept at the device row's issue time is the
+/// last enrollment's, never the first's.
+pub(crate) fn enrollments_of_one_tablet_in_one_millisecond_keep_the_last_ones_certificate(
+    store: &dyn RelayStore,
+) {
+    let device = [0x44; 32];
+    let (first, second, behind) = (
+        grant(61, EnrolledRole::Kiosk, 1_000, 1),
+        grant(62, EnrolledRole::Kiosk, 1_000, 1),
+        grant(63, EnrolledRole::Kiosk, 1_000, 1),
+    );
+    let enroll = |grant: &EnrollmentGrant, now: i64| -> DeviceRecord {
+        store.add_enrollment_code(grant, 0).expect("stored");
+        // The envelope names its code, so which enrollment it came from shows.
+        let envelope = |record: &DeviceRecord| {
+            let mut bytes = grant.lookup[..1].to_vec();
+            bytes.extend_from_slice(&record.certified_at.to_be_bytes());
+            Some(bytes)
+        };
+        let (record, _) = store
+            .redeem_and_keep_certificate(
+                &grant.lookup,
+                &device,
+                EnrolledRole::Kiosk,
+                &|_| true,
+                now,
+                LIFETIME,
+                &envelope,
+            )
+            .expect("storage")
+            .expect("enrolled");
+        record
+    };
+    let one = enroll(&first, 100);
+    let two = enroll(&second, 100);
+    assert_eq!(one.certified_at, 100);
+    assert_eq!(
+        two.certified_at, 101,
+        "one ms after the previous enrollment"
+    );
+    let three = enroll(&behind, 50);
+    assert_eq!(three.certified_at, 102, "an instance whose clock is behind");
+    assert_eq!(
+        store
+            .device(&device)
+            .expect("reads")
+            .expect("enrolled")
+            .certified_at,
+        102
+    );
+    for (record, code) in [(&one, 61u8), (&two, 62), (&three, 63)] {
+        let mut expected = vec![code];
+        expected.extend_from_slice(&record.certified_at.to_be_bytes());
+        assert_eq!(
+            store
+                .kept_certificate(&device, record.certified_at)
+                .expect("reads"),
+            Some((record.certified_at, expected)),
+            "each enrollment's own envelope"
+        );
+    }
+}

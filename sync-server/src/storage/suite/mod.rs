@@ -154,6 +154,7 @@ macro_rules! store_suite {
                 a_code_names_the_tablets_it_enrolls_and_hr_can_rename_them,
                 a_tablets_certificates_are_kept_verbatim_and_the_one_valid_at_a_time_is_found,
                 only_a_tablets_newest_certificates_are_kept,
+                enrollments_of_one_tablet_in_one_millisecond_keep_the_last_ones_certificate,
             }
             blind_index {
                 the_duplicate_index_is_written_by_the_pass_and_removed_with_its_record,

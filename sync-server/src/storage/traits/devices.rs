@@ -12,6 +12,7 @@ pub trait DeviceStore {
 
     /// Uses the code for `device` and records the device, in one transaction. Enrolling
     /// the same device again with the same code returns its record without using it twice.
+    /// [`Self::redeem_and_keep_certificate`] without a certificate to keep.
     fn redeem_enrollment_code(
         &self,
         lookup: &[u8; 32],
@@ -20,6 +21,33 @@ pub trait DeviceStore {
         knows_code: &dyn Fn(&[u8; 32]) -> bool,
         now: i64,
         certificate_lifetime_ms: i64,
+    ) -> StorageResult<Result<(DeviceRecord, [u8; 32]), CodeRefusal>> {
+        self.redeem_and_keep_certificate(
+            lookup,
+            device_key,
+            device_role,
+            knows_code,
+            now,
+            certificate_lifetime_ms,
+            &|_| None,
+        )
+    }
+
+    /// [`Self::redeem_enrollment_code`], keeping in the same transaction the certificate
+    /// envelope `certify` makes of the device's record (as [`Self::keep_certificate`]), so
+    /// the envelope kept is always the one of the enrollment the device's row holds. A
+    /// tablet's `certified_at` strictly increases (at least one ms after its previous
+    /// enrollment's, whatever the clock), so two enrollments never share an issue time.
+    #[allow(clippy::too_many_arguments)]
+    fn redeem_and_keep_certificate(
+        &self,
+        lookup: &[u8; 32],
+        device_key: &[u8; 32],
+        device_role: EnrolledRole,
+        knows_code: &dyn Fn(&[u8; 32]) -> bool,
+        now: i64,
+        certificate_lifetime_ms: i64,
+        certify: &dyn Fn(&DeviceRecord) -> Option<Vec<u8>>,
     ) -> StorageResult<Result<(DeviceRecord, [u8; 32]), CodeRefusal>>;
 
     fn device(&self, device_key: &[u8; 32]) -> StorageResult<Option<DeviceRecord>>;
