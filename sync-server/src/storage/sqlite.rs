@@ -866,15 +866,17 @@ impl DeviceStore for SqliteStore {
     fn kept_certificate(
         &self,
         device_key: &[u8; 32],
+        certified_at: Option<i64>,
         at: i64,
     ) -> StorageResult<Option<(i64, Vec<u8>)>> {
         self.read(|conn| {
             Ok(conn
                 .query_row(
                     "SELECT issued_at, envelope FROM device_certificates
-                     WHERE device_key = ?1 AND issued_at <= ?2
+                     WHERE device_key = ?1
+                       AND CASE WHEN ?3 IS NULL THEN issued_at <= ?2 ELSE issued_at = ?3 END
                      ORDER BY issued_at DESC LIMIT 1",
-                    params![device_key.as_slice(), at],
+                    params![device_key.as_slice(), at, certified_at],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?)
@@ -1230,7 +1232,7 @@ impl RegistrationStore for SqliteStore {
         self.read(|conn| {
             Ok(conn
                 .query_row(
-                    "SELECT device_key, document, change_hashes, capture_signature
+                    "SELECT device_key, document, change_hashes, capture_signature, certified_at
                      FROM registrations WHERE doc_id = ?1",
                     [doc_id],
                     |r| {
@@ -1239,6 +1241,7 @@ impl RegistrationStore for SqliteStore {
                             document: r.get(1)?,
                             change_hashes: r.get(2)?,
                             capture_signature: r.get(3)?,
+                            certified_at: r.get(4)?,
                         })
                     },
                 )

@@ -177,13 +177,21 @@ fn insert_registrations(
     let restricted: Vec<bool> = captures.iter().map(|c| c.restricted).collect();
     let received_at: Vec<i64> = captures.iter().map(|c| c.received_at).collect();
     let receipt_tags = unique_receipt_tags(tx, captures)?;
+    let certified_given: Vec<bool> = captures.iter().map(|c| c.certified_at.is_some()).collect();
+    let certified_at: Vec<Option<i64>> =
+        captures.iter().map(|c| c.certified_at.flatten()).collect();
     tx.execute_typed(
         "INSERT INTO registrations
          (doc_id, event_id, device_key, document, change_hashes,
-          capture_signature, receipt_code, restricted, received_at, receipt_tag, nonce_device)
-         SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::BYTEA[], $4::BYTEA[], $5::BYTEA[],
-                              $6::BYTEA[], $7::TEXT[], $8::BOOLEAN[], $9::BIGINT[],
-                              $10::BYTEA[], $11::BYTEA[])",
+          capture_signature, receipt_code, restricted, received_at, receipt_tag, nonce_device,
+          certified_at)
+         SELECT u.d, u.e, u.k, u.doc, u.h, u.s, u.rc, u.r, u.at, u.t, u.n,
+                CASE WHEN u.given THEN u.c
+                     ELSE (SELECT certified_at FROM devices WHERE device_key = u.k) END
+         FROM UNNEST($1::TEXT[], $2::TEXT[], $3::BYTEA[], $4::BYTEA[], $5::BYTEA[],
+                     $6::BYTEA[], $7::TEXT[], $8::BOOLEAN[], $9::BIGINT[],
+                     $10::BYTEA[], $11::BYTEA[], $12::BOOLEAN[], $13::BIGINT[])
+              AS u(d, e, k, doc, h, s, rc, r, at, t, n, given, c)",
         &[
             (&doc_ids, Type::TEXT_ARRAY),
             (&event_ids, Type::TEXT_ARRAY),
@@ -196,6 +204,8 @@ fn insert_registrations(
             (&received_at, Type::INT8_ARRAY),
             (&receipt_tags, Type::BYTEA_ARRAY),
             (&nonce_devices, Type::BYTEA_ARRAY),
+            (&certified_given, Type::BOOL_ARRAY),
+            (&certified_at, Type::INT8_ARRAY),
         ],
     )?;
     Ok(())

@@ -211,13 +211,15 @@ impl DeviceStore for PgStore {
     fn kept_certificate(
         &self,
         device_key: &[u8; 32],
+        certified_at: Option<i64>,
         at: i64,
     ) -> StorageResult<Option<(i64, Vec<u8>)>> {
         let row = self.client()?.query_opt(
             "SELECT issued_at, envelope FROM device_certificates
-             WHERE device_key = $1 AND issued_at <= $2
+             WHERE device_key = $1
+               AND CASE WHEN $3::BIGINT IS NULL THEN issued_at <= $2 ELSE issued_at = $3 END
              ORDER BY issued_at DESC LIMIT 1",
-            &[&device_key.as_slice(), &at],
+            &[&device_key.as_slice(), &at, &certified_at],
         )?;
         row.map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
             .transpose()

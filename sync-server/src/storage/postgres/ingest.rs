@@ -317,6 +317,7 @@ fn apply_item<'a>(
                         receipt_tag: receipt_tag.as_ref(),
                         restricted: *restricted,
                         received_at: batch.received_at,
+                        certified_at: None,
                         listing: given.or(read_ahead),
                     });
                     PushOutcome::Stored(change_hashes.clone())
@@ -514,8 +515,10 @@ fn insert_quarantined(
 ) -> StorageResult<()> {
     let device = batch.device_key.as_slice();
     tx.execute_typed(
-        "INSERT INTO quarantine (doc_id, device_key, payload, code, received_at, logged, nonce_rule)
-         VALUES ($1, $2, $3, $4, $5, true, $6)",
+        "INSERT INTO quarantine
+             (doc_id, device_key, payload, code, received_at, logged, nonce_rule, certified_at)
+         VALUES ($1, $2, $3, $4, $5, true, $6,
+                 (SELECT certified_at FROM devices WHERE device_key = $2))",
         &[
             (&doc_id, Type::TEXT),
             (&device, Type::BYTEA),
@@ -546,6 +549,11 @@ pub(super) struct NewCapture<'a> {
     pub(super) receipt_tag: Option<&'a [u8; 32]>,
     pub(super) restricted: bool,
     pub(super) received_at: i64,
+    /// The issue time of the certificate its tablet held when it was received: `None`
+    /// reads the tablet's current one (ingest, whose transaction locks its row); an
+    /// acceptance gives the quarantined copy's (itself `None` for a copy kept before it
+    /// was written).
+    pub(super) certified_at: Option<Option<i64>>,
     /// Its list fields if read already (before the transaction; `Some(None)` for a
     /// document that did not read); `None` and they are read here.
     pub(super) listing: Option<Option<Listing>>,

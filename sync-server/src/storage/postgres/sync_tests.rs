@@ -503,7 +503,8 @@ fn copies_logged_before_the_rule_upgrade_keep_their_nonce_and_are_never_logged_t
     client
         .batch_execute(&format!(
             "ALTER TABLE quarantine DROP COLUMN nonce_rule;
-             ALTER TABLE registrations DROP COLUMN nonce_device;
+             ALTER TABLE registrations DROP COLUMN nonce_device, DROP COLUMN certified_at;
+             ALTER TABLE quarantine DROP COLUMN certified_at;
              UPDATE quarantine SET logged = false;
              -- Another copy of the late tablet, kept before the relay wrote leaves: none
              -- in the log, though its tablet's other copy has them.

@@ -671,8 +671,9 @@ mod tests {
                  DROP TABLE receipt_key, visitor_requests, receipt_withdrawals;
                  DROP TABLE tlog_key, device_certificates;
                  ALTER TABLE registrations DROP COLUMN receipt_tag;
-                 ALTER TABLE quarantine DROP COLUMN logged, DROP COLUMN nonce_rule;
-                 ALTER TABLE registrations DROP COLUMN nonce_device;
+                 ALTER TABLE quarantine DROP COLUMN logged, DROP COLUMN nonce_rule,
+                     DROP COLUMN certified_at;
+                 ALTER TABLE registrations DROP COLUMN nonce_device, DROP COLUMN certified_at;
                  UPDATE kiosk_relay_schema SET version = 8;",
             )
             .expect("set back");

@@ -275,8 +275,10 @@ pub(super) fn quarantine(
     } else {
         tx.execute(
             "INSERT INTO quarantine
-                 (doc_id, device_key, payload, code, received_at, tlog_nonce, nonce_rule)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 (doc_id, device_key, payload, code, received_at, tlog_nonce, nonce_rule,
+                  certified_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,
+                     (SELECT certified_at FROM devices WHERE device_key = ?2))",
             params![
                 doc_id,
                 device,
@@ -448,6 +450,7 @@ pub(super) fn apply_item(
                         receipt_tag: receipt_tag.as_ref(),
                         restricted: *restricted,
                         received_at: batch.received_at,
+                        certified_at: None,
                         listing: listing
                             .as_deref()
                             .cloned()
@@ -536,6 +539,11 @@ pub(super) struct NewCapture<'a> {
     pub(super) receipt_tag: Option<&'a [u8; 32]>,
     pub(super) restricted: bool,
     pub(super) received_at: i64,
+    /// The issue time of the certificate its tablet held when it was received: `None`
+    /// reads the tablet's current one (ingest, in the transaction that reads its row);
+    /// an acceptance gives the quarantined copy's (itself `None` for a copy kept before
+    /// it was written).
+    pub(super) certified_at: Option<Option<i64>>,
     /// Its list fields if read already (ingest reads them before taking the writer); else
     /// they are read here.
     pub(super) listing: Option<registration_index::Listing>,
@@ -563,8 +571,11 @@ pub(super) fn insert_capture(
     tx.prepare_cached(
         "INSERT INTO registrations
          (doc_id, event_id, device_key, document, change_hashes,
-          capture_signature, receipt_code, restricted, received_at, tlog_nonce, receipt_tag)
+          capture_signature, receipt_code, restricted, received_at, tlog_nonce, certified_at,
+          receipt_tag)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,
+                 CASE WHEN ?12 THEN ?13
+                      ELSE (SELECT certified_at FROM devices WHERE device_key = ?3) END,
                  -- A tag held already (a tablet sending one receipt hash twice) is not
                  -- stored again: the first record keeps it, and this one stores none.
                  -- Nor is the tag of a receipt HR withdrew, when its capture comes again.
@@ -584,6 +595,8 @@ pub(super) fn insert_capture(
         capture.received_at,
         nonce.as_slice(),
         capture.receipt_tag.map(|tag| &tag[..]),
+        capture.certified_at.is_some(),
+        capture.certified_at.flatten(),
     ])?;
     let logged = LoggedChange {
         doc_id: capture.doc_id,

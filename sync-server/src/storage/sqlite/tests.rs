@@ -737,14 +737,14 @@ fn copies_logged_before_the_rule_upgrade_keep_their_nonce_and_certificates_stay(
     assert_ne!(before.1, before.0);
     assert_eq!(send(&store, &early, 2), logged_size, "not logged again");
     assert_eq!(
-        store.kept_certificate(&owner, 7).expect("reads"),
+        store.kept_certificate(&owner, None, 7).expect("reads"),
         Some((7, vec![1, 2, 3])),
         "the certificate the old table kept"
     );
     // The rebuilt table keeps a later certificate beside it.
     store.keep_certificate(&owner, 9, &[4]).expect("keeps");
     assert_eq!(
-        store.kept_certificate(&owner, 8).expect("reads"),
+        store.kept_certificate(&owner, None, 8).expect("reads"),
         Some((7, vec![1, 2, 3]))
     );
 }

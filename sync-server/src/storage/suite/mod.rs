@@ -224,6 +224,7 @@ macro_rules! store_suite {
                 a_copy_under_another_tablets_record_never_gets_that_records_nonce,
                 copies_of_two_tablets_under_an_unregistered_id_get_nonces_of_their_own,
                 accepting_a_second_tablets_copy_stores_the_record_under_that_copys_nonce,
+                an_accepted_copy_keeps_the_certificate_its_tablet_held_when_it_was_received,
                 a_copy_logged_before_a_registration_appears_is_still_proven_afterwards,
             }
             lifecycle {

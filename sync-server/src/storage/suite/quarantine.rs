@@ -631,6 +631,65 @@ pub(crate) fn accepting_a_second_tablets_copy_stores_the_record_under_that_copys
     );
 }
 
+/// A record keeps the issue time of the certificate its tablet held when the relay received
+/// it, so the provenance bundle finds that certificate by it and not by comparing the
+/// enrolling instance's clock with the receiving one's: a copy kept apart, its tablet
+/// enrolled again (a later certificate), then the copy accepted keeps the copy's.
+pub(crate) fn an_accepted_copy_keeps_the_certificate_its_tablet_held_when_it_was_received(
+    store: &dyn RelayStore,
+) {
+    use crate::storage::EnrollmentGrant;
+    use kiosk_core::protocol::enrollment::EnrolledRole;
+    let device = enroll(store, 1)[0];
+    let ids = flag(store, &device, 1);
+    let held = store.device(&device).expect("reads").expect("enrolled");
+    // Enrolled again, by an instance whose clock is far behind the receiving one's.
+    let again = EnrollmentGrant {
+        lookup: [0x5a; 32],
+        answer_secret: [0; 32],
+        event_id: EVENT.to_owned(),
+        role: EnrolledRole::Kiosk,
+        recruiter: None,
+        expires_at: i64::MAX,
+        max_uses: 1,
+        name: None,
+    };
+    store.add_enrollment_code(&again, 0).expect("code");
+    let later = store
+        .redeem_enrollment_code(
+            &again.lookup,
+            &device,
+            EnrolledRole::Kiosk,
+            &|_| true,
+            0,
+            1 << 40,
+        )
+        .expect("storage")
+        .expect("enrolled")
+        .0;
+    assert!(later.certified_at > held.certified_at);
+    let captures = store.quarantined_captures(None, 10).expect("lists");
+    store
+        .review_quarantined(
+            captures[0].id,
+            &accept(&device, 1),
+            "checked",
+            "arvid",
+            &operator("hr:arvid"),
+            50,
+        )
+        .expect("reviews");
+    assert_eq!(
+        store
+            .capture_evidence(&ids[0])
+            .expect("reads")
+            .expect("stored")
+            .certified_at,
+        Some(held.certified_at),
+        "the certificate held when the copy was received, not the later one"
+    );
+}
+
 /// Copies logged while no registration held their id are still proven under the nonce they
 /// were logged under once a registration appears, whichever tablet's it is: the one whose
 /// copy came first, or another.

@@ -97,12 +97,16 @@ pub trait DeviceStore {
         envelope: &[u8],
     ) -> StorageResult<()>;
 
-    /// The certificate envelope kept for `device_key` that was valid at `at` (the newest
-    /// issued at or before it) and when it was issued; `None` when none was kept from then
-    /// (a tablet enrolled before certificates were kept, or one older than those kept).
+    /// The certificate envelope kept for `device_key` issued at `certified_at` (the issue
+    /// time a record keeps of the certificate its tablet held), and when it was issued; for
+    /// a record from before that was kept (`None`), the newest issued at or before `at`
+    /// (when it was received: times of two clocks, which skew can mislead). `None` when none
+    /// was kept (a tablet enrolled before certificates were kept, or one older than those
+    /// kept).
     fn kept_certificate(
         &self,
         device_key: &[u8; 32],
+        certified_at: Option<i64>,
         at: i64,
     ) -> StorageResult<Option<(i64, Vec<u8>)>>;
 }

@@ -16,3 +16,8 @@ ALTER TABLE device_certificates ADD PRIMARY KEY (device_key, issued_at);
 -- or from a tablet whose id another tablet's copies hold the key's nonce of (NULL: the
 -- key's). So no tablet learns the nonce of another tablet's record.
 ALTER TABLE registrations ADD COLUMN nonce_device BYTEA;
+-- The issue time of the certificate the sending tablet held (its device row's `certified_at`
+-- read at ingest), so the bundle finds that certificate by it rather than by comparing times
+-- of two clocks (NULL: stored before this version).
+ALTER TABLE registrations ADD COLUMN certified_at BIGINT;
+ALTER TABLE quarantine ADD COLUMN certified_at BIGINT;
