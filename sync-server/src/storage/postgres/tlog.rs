@@ -261,6 +261,7 @@ const RULE_PIECE: i64 = 5_000;
 /// Copies marked logged without leaves found get the rule they were answered under until
 /// now; the others stay unlogged until their tablet sends them again.
 pub(super) fn rule_existing_copies(client: &mut impl GenericClient) -> StorageResult<()> {
+    use std::collections::hash_map::Entry;
     use std::collections::{HashMap, HashSet};
     let mut after = 0_i64;
     loop {
@@ -343,19 +344,16 @@ pub(super) fn rule_existing_copies(client: &mut impl GenericClient) -> StorageRe
                 rules.insert((c.doc_id.clone(), c.device.clone()), rule);
             }
         }
-        for c in &copies {
-            let tablet = (c.doc_id.clone(), c.device.clone());
-            if !rules.contains_key(&tablet) {
-                // Marked logged without leaves found (none such is expected): the rule of
-                // its tablet's copies ruled on an earlier page, else the one it was answered
-                // under until now.
-                if c.logged {
-                    let rule = match rule_of_copies(client, &c.doc_id, &c.device)? {
-                        Some(rule) => rule,
-                        None => NonceRule::for_first_copy(c.capturer.as_deref(), &c.device, false),
-                    };
-                    rules.insert(tablet, rule);
-                }
+        for c in copies.iter().filter(|c| c.logged) {
+            // Marked logged without leaves found (none such is expected): the rule of its
+            // tablet's copies ruled on an earlier page, else the one it was answered under
+            // until now.
+            if let Entry::Vacant(vacant) = rules.entry((c.doc_id.clone(), c.device.clone())) {
+                let rule = match rule_of_copies(client, &c.doc_id, &c.device)? {
+                    Some(rule) => rule,
+                    None => NonceRule::for_first_copy(c.capturer.as_deref(), &c.device, false),
+                };
+                vacant.insert(rule);
             }
         }
         let (mut ids, mut ruled) = (Vec::new(), Vec::new());
