@@ -297,13 +297,33 @@ pub fn enroll_with_log(
     if request.verify().is_err() {
         return Ok(Err(EnrollRefusal::BadProof));
     }
-    let (device, answer_secret) = match store.redeem_enrollment_code(
+    // The certificate is signed of the device's row inside the redeem's transaction and kept
+    // there as sent (the provenance bundle hands out this envelope, not one re-issued
+    // later), so of racing enrollments of one tablet the envelope kept is the row's.
+    let signed = std::cell::RefCell::new(None);
+    let certify = |device: &crate::storage::DeviceRecord| {
+        let certificate = DeviceCertificate {
+            version: PROTOCOL_VERSION,
+            device_key: device.device_key,
+            event_id: device.event_id.clone(),
+            role: device.role,
+            recruiter: device.recruiter.clone(),
+            issued_at: device.certified_at,
+            expires_at: device.expires_at,
+        };
+        let certificate = SignedEnvelope::sign(CERTIFICATE_TAG, &certificate, &keys.signing);
+        let bytes = kiosk_core::cbor::to_vec(&certificate);
+        *signed.borrow_mut() = Some(certificate);
+        Some(bytes)
+    };
+    let (_device, answer_secret) = match store.redeem_and_keep_certificate(
         &request.code_lookup,
         &request.device_key,
         request.role,
         &|secret| request.knows_code(secret),
         now,
         CERTIFICATE_LIFETIME_MS,
+        &certify,
     )? {
         Ok(granted) => granted,
         Err(CodeRefusal::Unknown) => return Ok(Err(EnrollRefusal::UnknownCode)),
@@ -312,22 +332,11 @@ pub fn enroll_with_log(
         Err(CodeRefusal::Revoked) => return Ok(Err(EnrollRefusal::RevokedDevice)),
         Err(CodeRefusal::WrongRole) => return Ok(Err(EnrollRefusal::WrongRole)),
     };
-    let certificate = DeviceCertificate {
-        version: PROTOCOL_VERSION,
-        device_key: device.device_key,
-        event_id: device.event_id.clone(),
-        role: device.role,
-        recruiter: device.recruiter.clone(),
-        issued_at: device.certified_at,
-        expires_at: device.expires_at,
-    };
-    let certificate = SignedEnvelope::sign(CERTIFICATE_TAG, &certificate, &keys.signing);
-    // Kept as sent: the provenance bundle hands out this envelope, not one re-issued later.
-    store.keep_certificate(
-        &device.device_key,
-        device.certified_at,
-        &kiosk_core::cbor::to_vec(&certificate),
-    )?;
+    let certificate = signed
+        .into_inner()
+        .ok_or(crate::storage::StorageError::Undecodable(
+            "device certificate",
+        ))?;
     let answer = EnrollAnswer {
         certificate,
         relay_signing_key: keys.signing.verifying_key().to_bytes(),

@@ -142,10 +142,15 @@ pub(crate) fn bundle(
     let device = store
         .device(&record.device_key)
         .context("reading the capturing tablet")?;
-    // The certificate the tablet held when the capture was accepted: after a re-enrollment
+    // The certificate the tablet held when the capture was received (its issue time kept
+    // with the record, read from the tablet's row by the same relay): after a re-enrollment
     // the current one was issued later, and would not be what vouched for the capture.
     let kept_certificate = store
-        .kept_certificate(&record.device_key, record.received_at)
+        .kept_certificate(
+            &record.device_key,
+            evidence.certified_at,
+            record.received_at,
+        )
         .context("reading the capturing tablet's certificate")?;
     // Taken after the record was read: every leaf of what was read is inside this tree.
     let current = store.log_tip().context("reading the log's size")?;

@@ -98,6 +98,7 @@ mod tests {
             document: document.save_changes(),
             change_hashes: hashes.iter().flat_map(|h| h.0).collect(),
             capture_signature: signature.to_bytes().to_vec(),
+            certified_at: None,
         };
         (registration.id.to_string(), evidence)
     }

@@ -10,6 +10,9 @@ pub enum StorageError {
     Postgres(super::postgres::PgFailure),
     #[error("stored {0} cannot be decoded")]
     Undecodable(&'static str),
+    /// A transparency-log leaf the store holds does not decode, and why.
+    #[error("stored transparency log leaf cannot be decoded: {0}")]
+    UndecodableLeaf(#[from] crate::transparency::leaf::LeafError),
     #[error("relay database file: {0}")]
     Io(#[from] std::io::Error),
     #[error("event document: {0}")]

@@ -698,7 +698,7 @@ impl DeviceStore for SqliteStore {
         Ok(())
     }
 
-    fn redeem_enrollment_code(
+    fn redeem_and_keep_certificate(
         &self,
         lookup: &[u8; 32],
         device_key: &[u8; 32],
@@ -706,6 +706,7 @@ impl DeviceStore for SqliteStore {
         knows_code: &dyn Fn(&[u8; 32]) -> bool,
         now: i64,
         certificate_lifetime_ms: i64,
+        certify: &dyn Fn(&DeviceRecord) -> Option<Vec<u8>>,
     ) -> StorageResult<Result<(DeviceRecord, [u8; 32]), CodeRefusal>> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
@@ -779,7 +780,9 @@ impl DeviceStore for SqliteStore {
                  ON CONFLICT (device_key) DO UPDATE SET
                    event_id = excluded.event_id, role = excluded.role,
                    recruiter = excluded.recruiter, enrolled_with = excluded.enrolled_with,
-                   certified_at = excluded.certified_at, expires_at = excluded.expires_at,
+                   -- Strictly later than the previous enrollment's (`keep_certificate`).
+                   certified_at = max(excluded.certified_at, devices.certified_at + 1),
+                   expires_at = excluded.expires_at,
                    name = COALESCE(excluded.name, devices.name)",
                 params![
                     device_key.as_slice(),
@@ -795,6 +798,9 @@ impl DeviceStore for SqliteStore {
             )?;
         }
         let record = read_device(&tx, device_key)?.ok_or(StorageError::Undecodable("device"))?;
+        if let Some(envelope) = certify(&record) {
+            keep_certificate_in(&tx, device_key, record.certified_at, &envelope)?;
+        }
         tx.commit()?;
         Ok(Ok((record, answer_secret)))
     }
@@ -852,21 +858,7 @@ impl DeviceStore for SqliteStore {
     ) -> StorageResult<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        tx.execute(
-            "INSERT INTO device_certificates (device_key, issued_at, envelope)
-             VALUES (?1, ?2, ?3) ON CONFLICT (device_key, issued_at) DO NOTHING",
-            params![device_key.as_slice(), issued_at, envelope],
-        )?;
-        // The oldest beyond the bound go (none while fewer are kept: the bound reads NULL).
-        tx.execute(
-            "DELETE FROM device_certificates WHERE device_key = ?1 AND issued_at <
-                 (SELECT issued_at FROM device_certificates WHERE device_key = ?1
-                  ORDER BY issued_at DESC LIMIT 1 OFFSET ?2)",
-            params![
-                device_key.as_slice(),
-                crate::storage::model::CERTIFICATES_KEPT_PER_DEVICE as i64 - 1
-            ],
-        )?;
+        keep_certificate_in(&tx, device_key, issued_at, envelope)?;
         tx.commit()?;
         Ok(())
     }
@@ -874,15 +866,17 @@ impl DeviceStore for SqliteStore {
     fn kept_certificate(
         &self,
         device_key: &[u8; 32],
+        certified_at: Option<i64>,
         at: i64,
     ) -> StorageResult<Option<(i64, Vec<u8>)>> {
         self.read(|conn| {
             Ok(conn
                 .query_row(
                     "SELECT issued_at, envelope FROM device_certificates
-                     WHERE device_key = ?1 AND issued_at <= ?2
+                     WHERE device_key = ?1
+                       AND CASE WHEN ?3 IS NULL THEN issued_at <= ?2 ELSE issued_at = ?3 END
                      ORDER BY issued_at DESC LIMIT 1",
-                    params![device_key.as_slice(), at],
+                    params![device_key.as_slice(), at, certified_at],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?)
@@ -1238,7 +1232,7 @@ impl RegistrationStore for SqliteStore {
         self.read(|conn| {
             Ok(conn
                 .query_row(
-                    "SELECT device_key, document, change_hashes, capture_signature
+                    "SELECT device_key, document, change_hashes, capture_signature, certified_at
                      FROM registrations WHERE doc_id = ?1",
                     [doc_id],
                     |r| {
@@ -1247,6 +1241,7 @@ impl RegistrationStore for SqliteStore {
                             document: r.get(1)?,
                             change_hashes: r.get(2)?,
                             capture_signature: r.get(3)?,
+                            certified_at: r.get(4)?,
                         })
                     },
                 )
@@ -1630,4 +1625,30 @@ impl QuarantineStore for SqliteStore {
     ) -> StorageResult<ReviewOutcome> {
         quarantine_review::record(&mut self.conn(), id, action, reason, reviewer, by, at)
     }
+}
+
+/// Keeps a certificate envelope of `device_key` issued at `issued_at` inside `tx`
+/// ([`DeviceStore::keep_certificate`]).
+fn keep_certificate_in(
+    tx: &rusqlite::Transaction<'_>,
+    device_key: &[u8; 32],
+    issued_at: i64,
+    envelope: &[u8],
+) -> StorageResult<()> {
+    tx.execute(
+        "INSERT INTO device_certificates (device_key, issued_at, envelope)
+         VALUES (?1, ?2, ?3) ON CONFLICT (device_key, issued_at) DO NOTHING",
+        params![device_key.as_slice(), issued_at, envelope],
+    )?;
+    // The oldest beyond the bound go (none while fewer are kept: the bound reads NULL).
+    tx.execute(
+        "DELETE FROM device_certificates WHERE device_key = ?1 AND issued_at <
+             (SELECT issued_at FROM device_certificates WHERE device_key = ?1
+              ORDER BY issued_at DESC LIMIT 1 OFFSET ?2)",
+        params![
+            device_key.as_slice(),
+            crate::storage::model::CERTIFICATES_KEPT_PER_DEVICE as i64 - 1
+        ],
+    )?;
+    Ok(())
 }

@@ -556,3 +556,48 @@ fn a_re_enrolled_tablets_older_record_carries_the_certificate_it_was_captured_un
     );
     assert_eq!(certificate_of(&newer), second);
 }
+
+/// Enrolled again by an instance whose clock is ahead of the receiving one's, a tablet's
+/// next capture is received at a time before the new certificate's issue time: the bundle
+/// still names the certificate the tablet held (the one the record keeps the issue time
+/// of), not the previous enrollment's, which comparing the two clocks picked.
+#[test]
+fn a_capture_received_by_an_instance_whose_clock_is_behind_names_the_certificate_the_tablet_held() {
+    let store = SqliteStore::in_memory().expect("store");
+    let keys = RelayKeys::from_seeds([1; 32], [2; 32]);
+    let tablet = SigningKey::from_bytes(&[3; 32]);
+    let enrolled = now_ms();
+    let (_, first) = enroll_tablet(&store, &keys, &tablet, enrolled);
+    // Enrolled again through an instance whose clock is ahead.
+    let (_, second) = enroll_tablet(&store, &keys, &tablet, enrolled + 100_000);
+    assert_ne!(first, second);
+    let mut generator =
+        kiosk_core::generator::RegistrationGenerator::new(kiosk_core::demo::demo_event(), 5);
+    let mut registration = generator.next_registration().expect("valid");
+    registration.restricted = false;
+    registration.capturing_device =
+        kiosk_core::ids::DeviceId::from_public_key(&tablet.verifying_key());
+    let item = signed_capture_for_tests(&registration, &tablet);
+    // Received by an instance whose clock reads before the second enrollment.
+    ingest_for_tests(
+        &store,
+        tablet.verifying_key().to_bytes(),
+        1,
+        enrolled + 40_000,
+        vec![item],
+    );
+    let relay = Relay {
+        store,
+        keys,
+        log_key: LogKey::from_secret(&[5; 32], None).expect("log key"),
+        tablet,
+    };
+    let bundle = bundle_of(&relay, &archivist(), &registration.id.to_string()).expect("a bundle");
+    let certificate = &bundle["device"]["certificate"];
+    assert_eq!(certificate["reissued"], false, "a kept certificate");
+    assert_eq!(
+        bytes(&certificate["envelope_cbor"]),
+        second,
+        "the certificate the tablet held when it sent the capture"
+    );
+}

@@ -102,9 +102,10 @@ pub enum ReviewOutcome {
 /// that nonce whatever is stored under the id later.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NonceRule {
-    /// The record's nonce, which a registration under the id has or will have: the copies
-    /// of the registration's own tablet, or of the first tablet to have one kept apart
-    /// under an id no registration holds.
+    /// The record's nonce: the copies of the registration's own tablet, or of the first
+    /// tablet to have one kept apart under an id no registration holds (a record stored
+    /// later from another tablet takes that tablet's copies' nonce, or a new one, never
+    /// this one).
     Record,
     /// A nonce of this tablet's copies only: any other tablet's, so that it never learns a
     /// nonce another tablet's leaves are hashed under.

@@ -27,6 +27,9 @@ pub struct CaptureEvidence {
     pub change_hashes: Vec<u8>,
     /// Empty if none was kept.
     pub capture_signature: Vec<u8>,
+    /// The issue time of the certificate the capturing tablet held when the relay received
+    /// the capture (`None` for a record stored before the relay kept it).
+    pub certified_at: Option<i64>,
 }
 
 /// Counts for tests, reconciliation and the console.

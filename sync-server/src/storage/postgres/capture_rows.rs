@@ -107,11 +107,14 @@ impl<'a> CaptureRows<'a> {
             // Every record's key first: its document and list fields are sealed under it.
             let doc_ids: Vec<&str> = captures.iter().map(|c| c.doc_id).collect();
             let keys = keys_for_write(tx, &doc_ids)?;
-            insert_registrations(tx, &captures, &keys)?;
+            let pairs: Vec<(&str, &[u8])> =
+                captures.iter().map(|c| (c.doc_id, c.device_key)).collect();
+            let nonce_devices = super::tlog::nonce_devices(tx, &pairs)?;
+            insert_registrations(tx, &captures, &keys, &nonce_devices)?;
             let added = insert_capture_changes(tx, &captures, commit_seq)?;
             // A leaf per change stored, in capture order; the nonce comes from the key.
-            for capture in &captures {
-                let nonce = super::tlog::nonce_from_key(&keys[capture.doc_id]);
+            for (capture, nonce_device) in captures.iter().zip(&nonce_devices) {
+                let nonce = super::tlog::record_nonce_of(&keys[capture.doc_id], *nonce_device);
                 for hash in capture.change_hashes {
                     if added.contains(&(capture.doc_id, hash.as_slice())) {
                         self.leaves.push(Leaf::change(
@@ -156,6 +159,7 @@ fn insert_registrations(
     tx: &mut Transaction<'_>,
     captures: &[NewCapture<'_>],
     keys: &HashMap<String, RecordKey>,
+    nonce_devices: &[Option<&[u8]>],
 ) -> StorageResult<()> {
     let doc_ids: Vec<&str> = captures.iter().map(|c| c.doc_id).collect();
     let event_ids: Vec<&str> = captures.iter().map(|c| c.event_id).collect();
@@ -173,13 +177,21 @@ fn insert_registrations(
     let restricted: Vec<bool> = captures.iter().map(|c| c.restricted).collect();
     let received_at: Vec<i64> = captures.iter().map(|c| c.received_at).collect();
     let receipt_tags = unique_receipt_tags(tx, captures)?;
+    let certified_given: Vec<bool> = captures.iter().map(|c| c.certified_at.is_some()).collect();
+    let certified_at: Vec<Option<i64>> =
+        captures.iter().map(|c| c.certified_at.flatten()).collect();
     tx.execute_typed(
         "INSERT INTO registrations
          (doc_id, event_id, device_key, document, change_hashes,
-          capture_signature, receipt_code, restricted, received_at, receipt_tag)
-         SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::BYTEA[], $4::BYTEA[], $5::BYTEA[],
-                              $6::BYTEA[], $7::TEXT[], $8::BOOLEAN[], $9::BIGINT[],
-                              $10::BYTEA[])",
+          capture_signature, receipt_code, restricted, received_at, receipt_tag, nonce_device,
+          certified_at)
+         SELECT u.d, u.e, u.k, u.doc, u.h, u.s, u.rc, u.r, u.at, u.t, u.n,
+                CASE WHEN u.given THEN u.c
+                     ELSE (SELECT certified_at FROM devices WHERE device_key = u.k) END
+         FROM UNNEST($1::TEXT[], $2::TEXT[], $3::BYTEA[], $4::BYTEA[], $5::BYTEA[],
+                     $6::BYTEA[], $7::TEXT[], $8::BOOLEAN[], $9::BIGINT[],
+                     $10::BYTEA[], $11::BYTEA[], $12::BOOLEAN[], $13::BIGINT[])
+              AS u(d, e, k, doc, h, s, rc, r, at, t, n, given, c)",
         &[
             (&doc_ids, Type::TEXT_ARRAY),
             (&event_ids, Type::TEXT_ARRAY),
@@ -191,6 +203,9 @@ fn insert_registrations(
             (&restricted, Type::BOOL_ARRAY),
             (&received_at, Type::INT8_ARRAY),
             (&receipt_tags, Type::BYTEA_ARRAY),
+            (&nonce_devices, Type::BYTEA_ARRAY),
+            (&certified_given, Type::BOOL_ARRAY),
+            (&certified_at, Type::INT8_ARRAY),
         ],
     )?;
     Ok(())

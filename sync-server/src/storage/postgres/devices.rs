@@ -68,7 +68,7 @@ impl DeviceStore for PgStore {
         })
     }
 
-    fn redeem_enrollment_code(
+    fn redeem_and_keep_certificate(
         &self,
         lookup: &[u8; 32],
         device_key: &[u8; 32],
@@ -76,6 +76,7 @@ impl DeviceStore for PgStore {
         knows_code: &dyn Fn(&[u8; 32]) -> bool,
         now: i64,
         certificate_lifetime_ms: i64,
+        certify: &dyn Fn(&DeviceRecord) -> Option<Vec<u8>>,
     ) -> StorageResult<Result<(DeviceRecord, [u8; 32]), CodeRefusal>> {
         self.write(|tx| {
             // The code's row is locked: tablets redeeming one code at once, through any
@@ -139,7 +140,9 @@ impl DeviceStore for PgStore {
                      ON CONFLICT (device_key) DO UPDATE SET
                        event_id = EXCLUDED.event_id, role = EXCLUDED.role,
                        recruiter = EXCLUDED.recruiter, enrolled_with = EXCLUDED.enrolled_with,
-                       certified_at = EXCLUDED.certified_at, expires_at = EXCLUDED.expires_at,
+                       -- Strictly later than the previous enrollment's (`keep_certificate`).
+                       certified_at = GREATEST(EXCLUDED.certified_at, devices.certified_at + 1),
+                       expires_at = EXCLUDED.expires_at,
                        name = COALESCE(EXCLUDED.name, devices.name)",
                     &[
                         &device_key.as_slice(),
@@ -155,6 +158,9 @@ impl DeviceStore for PgStore {
                 )?;
             }
             let record = read_device(tx, device_key)?.ok_or(StorageError::Undecodable("device"))?;
+            if let Some(envelope) = certify(&record) {
+                keep_certificate_in(tx, device_key, record.certified_at, &envelope)?;
+            }
             Ok(Ok((record, answer_secret)))
         })
     }
@@ -199,34 +205,21 @@ impl DeviceStore for PgStore {
         issued_at: i64,
         envelope: &[u8],
     ) -> StorageResult<()> {
-        let kept_beyond = crate::storage::model::CERTIFICATES_KEPT_PER_DEVICE as i64 - 1;
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO device_certificates (device_key, issued_at, envelope)
-                 VALUES ($1, $2, $3) ON CONFLICT (device_key, issued_at) DO NOTHING",
-                &[&device_key.as_slice(), &issued_at, &envelope],
-            )?;
-            // The oldest beyond the bound go (none while fewer are kept: the bound is NULL).
-            tx.execute(
-                "DELETE FROM device_certificates WHERE device_key = $1 AND issued_at <
-                     (SELECT issued_at FROM device_certificates WHERE device_key = $1
-                      ORDER BY issued_at DESC LIMIT 1 OFFSET $2)",
-                &[&device_key.as_slice(), &kept_beyond],
-            )?;
-            Ok(())
-        })
+        self.write(|tx| keep_certificate_in(tx, device_key, issued_at, envelope))
     }
 
     fn kept_certificate(
         &self,
         device_key: &[u8; 32],
+        certified_at: Option<i64>,
         at: i64,
     ) -> StorageResult<Option<(i64, Vec<u8>)>> {
         let row = self.client()?.query_opt(
             "SELECT issued_at, envelope FROM device_certificates
-             WHERE device_key = $1 AND issued_at <= $2
+             WHERE device_key = $1
+               AND CASE WHEN $3::BIGINT IS NULL THEN issued_at <= $2 ELSE issued_at = $3 END
              ORDER BY issued_at DESC LIMIT 1",
-            &[&device_key.as_slice(), &at],
+            &[&device_key.as_slice(), &at, &certified_at],
         )?;
         row.map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
             .transpose()
@@ -332,4 +325,28 @@ impl DeviceStore for PgStore {
             })
             .transpose()
     }
+}
+
+/// Keeps a certificate envelope of `device_key` issued at `issued_at` inside the caller's
+/// transaction ([`DeviceStore::keep_certificate`]).
+fn keep_certificate_in(
+    tx: &mut impl GenericClient,
+    device_key: &[u8; 32],
+    issued_at: i64,
+    envelope: &[u8],
+) -> StorageResult<()> {
+    let kept_beyond = crate::storage::model::CERTIFICATES_KEPT_PER_DEVICE as i64 - 1;
+    tx.execute(
+        "INSERT INTO device_certificates (device_key, issued_at, envelope)
+         VALUES ($1, $2, $3) ON CONFLICT (device_key, issued_at) DO NOTHING",
+        &[&device_key.as_slice(), &issued_at, &envelope],
+    )?;
+    // The oldest beyond the bound go (none while fewer are kept: the bound is NULL).
+    tx.execute(
+        "DELETE FROM device_certificates WHERE device_key = $1 AND issued_at <
+             (SELECT issued_at FROM device_certificates WHERE device_key = $1
+              ORDER BY issued_at DESC LIMIT 1 OFFSET $2)",
+        &[&device_key.as_slice(), &kept_beyond],
+    )?;
+    Ok(())
 }

@@ -81,7 +81,8 @@ impl PgStore {
                 ],
             )?;
             if added > 0 {
-                let nonce = super::tlog::nonce_from_key(&key);
+                let nonce_device = super::tlog::nonce_device(tx, doc_id)?;
+                let nonce = super::tlog::record_nonce_of(&key, nonce_device.as_deref());
                 let leaf = Leaf::change(
                     LeafKind::HrEdit,
                     &nonce,

@@ -318,6 +318,7 @@ fn apply_item<'a>(
                         receipt_tag: receipt_tag.as_ref(),
                         restricted: *restricted,
                         received_at: batch.received_at,
+                        certified_at: None,
                         listing: given.or(read_ahead),
                     });
                     PushOutcome::Stored(change_hashes.clone())
@@ -328,7 +329,7 @@ fn apply_item<'a>(
         }
         IngestItem::Annotate { doc_id, changes } => {
             let record = tx.query_typed_opt(
-                "SELECT event_id, restricted FROM registrations WHERE doc_id = $1",
+                "SELECT event_id, restricted, nonce_device FROM registrations WHERE doc_id = $1",
                 &[(doc_id, Type::TEXT)],
             )?;
             // Removed while the edit was being checked.
@@ -344,7 +345,8 @@ fn apply_item<'a>(
                 actor: batch.device_key.as_slice(),
                 restricted: record.try_get(1)?,
             };
-            let nonce = super::tlog::nonce_from_key(&key);
+            let nonce_device: Option<Vec<u8>> = record.try_get(2)?;
+            let nonce = super::tlog::record_nonce_of(&key, nonce_device.as_deref());
             let mut inserted = 0;
             for (hash, bytes) in changes {
                 let sealed = key.seal(doc_id, Field::Change(hash), bytes);
@@ -514,8 +516,10 @@ fn insert_quarantined(
 ) -> StorageResult<()> {
     let device = batch.device_key.as_slice();
     tx.execute_typed(
-        "INSERT INTO quarantine (doc_id, device_key, payload, code, received_at, logged, nonce_rule)
-         VALUES ($1, $2, $3, $4, $5, true, $6)",
+        "INSERT INTO quarantine
+             (doc_id, device_key, payload, code, received_at, logged, nonce_rule, certified_at)
+         VALUES ($1, $2, $3, $4, $5, true, $6,
+                 (SELECT certified_at FROM devices WHERE device_key = $2))",
         &[
             (&doc_id, Type::TEXT),
             (&device, Type::BYTEA),
@@ -546,6 +550,11 @@ pub(super) struct NewCapture<'a> {
     pub(super) receipt_tag: Option<&'a [u8; 32]>,
     pub(super) restricted: bool,
     pub(super) received_at: i64,
+    /// The issue time of the certificate its tablet held when it was received: `None`
+    /// reads the tablet's current one (ingest, whose transaction locks its row); an
+    /// acceptance gives the quarantined copy's (itself `None` for a copy kept before it
+    /// was written).
+    pub(super) certified_at: Option<Option<i64>>,
     /// Its list fields if read already (before the transaction; `Some(None)` for a
     /// document that did not read); `None` and they are read here.
     pub(super) listing: Option<Option<Listing>>,

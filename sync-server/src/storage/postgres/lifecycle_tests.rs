@@ -62,6 +62,7 @@ fn put_record(client: &mut Client, registration: &Registration, received_at: i64
         receipt_tag: None,
         restricted: registration.restricted,
         received_at,
+        certified_at: None,
         listing: Some(Some(listing)),
     };
     let mut tx = client.transaction().expect("transaction");

@@ -147,6 +147,7 @@ impl QuarantineStore for PgStore {
                 doc_id,
                 device_key,
                 received_at,
+                certified_at,
             } = match review.lock_unreviewed(tx)? {
                 Err(outcome) => return Ok(Numbered::Nothing(outcome)),
                 Ok(row) => row,
@@ -176,6 +177,8 @@ impl QuarantineStore for PgStore {
                 receipt_tag: capture.receipt_tag.as_ref(),
                 restricted: capture.restricted,
                 received_at,
+                // The certificate the tablet held when it sent the copy, not its current one.
+                certified_at: Some(certified_at),
                 listing: Some(read_ahead),
             };
             insert_capture(
@@ -207,6 +210,7 @@ struct Unreviewed {
     doc_id: String,
     device_key: Vec<u8>,
     received_at: i64,
+    certified_at: Option<i64>,
 }
 
 /// One review to record.
@@ -227,7 +231,8 @@ impl Review<'_> {
         tx: &mut Transaction<'_>,
     ) -> StorageResult<Result<Unreviewed, ReviewOutcome>> {
         let Some(row) = tx.query_opt(
-            "SELECT doc_id, device_key, received_at FROM quarantine WHERE id = $1 FOR UPDATE",
+            "SELECT doc_id, device_key, received_at, certified_at FROM quarantine
+             WHERE id = $1 FOR UPDATE",
             &[&self.id],
         )?
         else {
@@ -246,6 +251,7 @@ impl Review<'_> {
             doc_id: row.try_get(0)?,
             device_key: row.try_get(1)?,
             received_at: row.try_get(2)?,
+            certified_at: row.try_get(3)?,
         }))
     }
 

@@ -53,7 +53,8 @@ impl RegistrationStore for PgStore {
     fn capture_evidence(&self, doc_id: &str) -> StorageResult<Option<CaptureEvidence>> {
         self.read(|tx| {
             let Some(row) = tx.query_opt(
-                "SELECT r.device_key, r.document, r.change_hashes, r.capture_signature, k.key
+                "SELECT r.device_key, r.document, r.change_hashes, r.capture_signature, k.key,
+                        r.certified_at
                  FROM registrations r LEFT JOIN record_keys k ON k.doc_id = r.doc_id
                  WHERE r.doc_id = $1",
                 &[&doc_id],
@@ -75,6 +76,7 @@ impl RegistrationStore for PgStore {
                 document,
                 change_hashes: row.try_get(2)?,
                 capture_signature: row.try_get(3)?,
+                certified_at: row.try_get(5)?,
             }))
         })
     }

@@ -60,6 +60,7 @@ fn seed(store: &PgStore, registrations: &[Registration]) {
                     receipt_tag: None,
                     restricted,
                     received_at: 0,
+                    certified_at: None,
                     listing: Some(Some(*listing.expect("a listing"))),
                 };
                 insert_capture(tx, &capture, seq, store.email_tags())?;

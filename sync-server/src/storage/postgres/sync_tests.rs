@@ -503,11 +503,20 @@ fn copies_logged_before_the_rule_upgrade_keep_their_nonce_and_are_never_logged_t
     client
         .batch_execute(&format!(
             "ALTER TABLE quarantine DROP COLUMN nonce_rule;
+             ALTER TABLE registrations DROP COLUMN nonce_device, DROP COLUMN certified_at;
+             ALTER TABLE quarantine DROP COLUMN certified_at;
              UPDATE quarantine SET logged = false;
+             -- Another copy of the late tablet, kept before the relay wrote leaves: none
+             -- in the log, though its tablet's other copy has them.
+             INSERT INTO quarantine (doc_id, device_key, payload, code, received_at, logged)
+                 SELECT doc_id, device_key, payload, '{revoked}', received_at + 1000, false
+                 FROM quarantine WHERE device_key = '\\x{late}';
              ALTER TABLE device_certificates DROP CONSTRAINT device_certificates_pkey;
              ALTER TABLE device_certificates ADD PRIMARY KEY (device_key);
-             UPDATE kiosk_relay_schema SET version = {};",
-            super::schema::QUARANTINE_RULE_VERSION - 1
+             UPDATE kiosk_relay_schema SET version = {version};",
+            revoked = ErrorCode::Revoked.as_str(),
+            late = hex::encode(late),
+            version = super::schema::QUARANTINE_RULE_VERSION - 1
         ))
         .expect("set back");
 
@@ -519,7 +528,7 @@ fn copies_logged_before_the_rule_upgrade_keep_their_nonce_and_are_never_logged_t
     assert_eq!(version, i64::from(super::schema::CURRENT_VERSION));
     let rules: Vec<(Vec<u8>, Option<String>, bool)> = client
         .query(
-            "SELECT device_key, nonce_rule, logged FROM quarantine ORDER BY device_key",
+            "SELECT device_key, nonce_rule, logged FROM quarantine ORDER BY device_key, id",
             &[],
         )
         .expect("reads")
@@ -531,6 +540,7 @@ fn copies_logged_before_the_rule_upgrade_keep_their_nonce_and_are_never_logged_t
         vec![
             (early.to_vec(), Some("record".to_owned()), true),
             (late.to_vec(), Some("copy".to_owned()), true),
+            (late.to_vec(), None, false),
         ]
     );
     assert_eq!(nonces(&store), before, "the nonces they were logged under");
@@ -564,4 +574,66 @@ fn copies_logged_before_the_rule_upgrade_keep_their_nonce_and_are_never_logged_t
     };
     assert_eq!(send(&early, 2), logged_size, "not logged a second time");
     assert_eq!(send(&late, 2), logged_size, "not logged a second time");
+    // The copy never logged gets its leaves when its tablet sends it again, under the
+    // rule of its tablet's other copy.
+    let mut request = batch(&late, 3, 1..=1);
+    request.items = vec![IngestItem::Quarantine {
+        doc_id: id.clone(),
+        sealed: document(&late, 5),
+        change_hashes: hashes(&late, 5),
+        code: ErrorCode::Revoked,
+        journal_seq: Some(5),
+    }];
+    store.ingest(&request).expect("kept apart");
+    assert_eq!(
+        store.log_tip().expect("reads").size,
+        logged_size + hashes(&late, 5).len() as u64,
+        "its leaves written once it is sent again"
+    );
+    assert_eq!(store.quarantine_nonce(&id, &late).expect("reads"), before.1);
+}
+
+/// During a rolling upgrade an instance of a build before version 15 still running writes
+/// copies logged with no rule: they are answered under the nonce their leaves were hashed
+/// under, read from the log, the record's or the tablet's copy nonce alike.
+#[test]
+fn a_copy_an_older_instance_logged_without_a_rule_is_proven_under_its_nonce() {
+    use crate::storage::traits::TransparencyLogStore;
+    let url = fresh_database_url();
+    let store = PgStore::open(&url).expect("opens");
+    let devices = enroll(&store, 3);
+    let (owner, other, unknown) = (devices[0], devices[1], devices[2]);
+    let id = doc_id(&owner, 1);
+    let keep_apart = |device: &[u8; 32]| {
+        let mut request = batch(device, 1, 1..=1);
+        request.items = vec![IngestItem::Quarantine {
+            doc_id: id.clone(),
+            sealed: document(device, 5),
+            change_hashes: hashes(device, 5),
+            code: ErrorCode::NotPermitted,
+            journal_seq: Some(5),
+        }];
+        store.ingest(&request).expect("kept apart");
+    };
+    keep_apart(&owner);
+    store.ingest(&batch(&owner, 2, 1..=1)).expect("stored");
+    keep_apart(&other);
+    let nonces = || {
+        (
+            store.quarantine_nonce(&id, &owner).expect("reads"),
+            store.quarantine_nonce(&id, &other).expect("reads"),
+        )
+    };
+    let before = nonces();
+    assert!(before.0.is_some() && before.1.is_some() && before.0 != before.1);
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connects");
+    client
+        .execute("UPDATE quarantine SET nonce_rule = NULL", &[])
+        .expect("as an older build writes them");
+    assert_eq!(nonces(), before, "found from the log");
+    assert_eq!(
+        store.quarantine_nonce(&id, &unknown).expect("reads"),
+        None,
+        "a tablet with no copy has none"
+    );
 }

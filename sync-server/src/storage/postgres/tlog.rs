@@ -38,9 +38,76 @@ pub(super) fn nonce_from_key(key: &RecordKey) -> Nonce {
     key.tlog_nonce()
 }
 
+/// The nonce of a record whose key is `key`: the key's, or, when the record's nonce follows
+/// the copies of tablet `nonce_device` (`registrations.nonce_device`), that tablet's copy
+/// nonce.
+pub(super) fn record_nonce_of(key: &RecordKey, nonce_device: Option<&[u8]>) -> Nonce {
+    match nonce_device {
+        Some(device) => key.quarantine_copy_nonce(device),
+        None => nonce_from_key(key),
+    }
+}
+
 /// The nonce of record `doc_id`, while its key is held.
 pub(super) fn nonce(client: &mut impl GenericClient, doc_id: &str) -> StorageResult<Option<Nonce>> {
-    Ok(key_of(client, doc_id)?.map(|key| nonce_from_key(&key)))
+    let Some(key) = key_of(client, doc_id)? else {
+        return Ok(None);
+    };
+    let device = nonce_device(client, doc_id)?;
+    Ok(Some(record_nonce_of(&key, device.as_deref())))
+}
+
+/// The tablet whose copies' nonce stored record `doc_id` follows (`None`: the key's, or no
+/// record stored).
+pub(super) fn nonce_device(
+    client: &mut impl GenericClient,
+    doc_id: &str,
+) -> StorageResult<Option<Vec<u8>>> {
+    Ok(client
+        .query_typed_opt(
+            "SELECT nonce_device FROM registrations WHERE doc_id = $1",
+            &[(&doc_id, Type::TEXT)],
+        )?
+        .map(|row| row.try_get::<_, Option<Vec<u8>>>(0))
+        .transpose()?
+        .flatten())
+}
+
+/// For each of `captures` (document id, tablet) about to be stored as new records, the
+/// tablet whose copies' nonce its record follows: its own when its copies kept apart follow
+/// the `copy` rule, or when it has none and another tablet's follow the `record` rule (the
+/// key's nonce, which that tablet knows); else `None`, the key's. So an accepted copy's
+/// `quarantined` leaves link to its record, and no other tablet's do.
+pub(super) fn nonce_devices<'c>(
+    client: &mut impl GenericClient,
+    captures: &[(&str, &'c [u8])],
+) -> StorageResult<Vec<Option<&'c [u8]>>> {
+    let doc_ids: Vec<&str> = captures.iter().map(|(doc_id, _)| *doc_id).collect();
+    let mut rules: Vec<(String, Vec<u8>, NonceRule)> = Vec::new();
+    for row in client.query_typed(
+        "SELECT DISTINCT doc_id, device_key, nonce_rule FROM quarantine
+         WHERE doc_id = ANY($1) AND nonce_rule IS NOT NULL",
+        &[(&doc_ids, Type::TEXT_ARRAY)],
+    )? {
+        let rule: String = row.try_get(2)?;
+        let rule =
+            NonceRule::parse(&rule).ok_or(StorageError::Undecodable("quarantine nonce rule"))?;
+        rules.push((row.try_get(0)?, row.try_get(1)?, rule));
+    }
+    Ok(captures
+        .iter()
+        .map(|&(doc_id, device)| {
+            let of_doc = || rules.iter().filter(move |(d, ..)| d == doc_id);
+            let own = of_doc().find(|(_, dev, _)| dev == device).map(|r| r.2);
+            let record_taken = of_doc().any(|(.., rule)| *rule == NonceRule::Record);
+            match own {
+                Some(NonceRule::Record) => None,
+                Some(NonceRule::Copy) => Some(device),
+                None if record_taken => Some(device),
+                None => None,
+            }
+        })
+        .collect())
 }
 
 /// The nonce `rule` gives the copies of a record (whose key is `key`) that `device_key`
@@ -54,23 +121,76 @@ pub(super) fn nonce_by_rule(key: &RecordKey, rule: NonceRule, device_key: &[u8])
 }
 
 /// The rule written on the logged copies of `doc_id` that `device_key` sent (`None` until
-/// one of them is logged).
+/// one of them is logged). A copy an instance of a build before version 15 logged while
+/// this one ran (a rolling upgrade: logged, no rule written) gets its rule from the log,
+/// as the upgrade gives one ([`rule_from_log`]).
 pub(super) fn rule_of_copies(
     client: &mut impl GenericClient,
     doc_id: &str,
     device_key: &[u8],
 ) -> StorageResult<Option<NonceRule>> {
-    client
+    // A written rule first, then a copy logged without one.
+    let Some(row) = client.query_typed_opt(
+        "SELECT nonce_rule FROM quarantine
+         WHERE doc_id = $1 AND device_key = $2 AND (nonce_rule IS NOT NULL OR logged)
+         ORDER BY nonce_rule IS NULL LIMIT 1",
+        &[(&doc_id, Type::TEXT), (&device_key, Type::BYTEA)],
+    )?
+    else {
+        return Ok(None);
+    };
+    match row.try_get::<_, Option<String>>(0)? {
+        Some(rule) => NonceRule::parse(&rule)
+            .map(Some)
+            .ok_or(StorageError::Undecodable("quarantine nonce rule")),
+        None => rule_from_log(client, doc_id, device_key),
+    }
+}
+
+/// The rule the `quarantined` leaves of `device_key`'s copies of `doc_id` were hashed
+/// under, read from the log (by the record index): its copy nonce, else the record key's;
+/// with no leaf found, the rule a build before version 15 answered it under (the record's
+/// unless another tablet's registration holds the id). `None` when the key is gone.
+fn rule_from_log(
+    client: &mut impl GenericClient,
+    doc_id: &str,
+    device_key: &[u8],
+) -> StorageResult<Option<NonceRule>> {
+    let Some(key) = key_of(client, doc_id)? else {
+        return Ok(None);
+    };
+    let author = author_of_actor(device_key);
+    for (rule, nonce) in [
+        (NonceRule::Copy, key.quarantine_copy_nonce(device_key)),
+        (NonceRule::Record, nonce_from_key(&key)),
+    ] {
+        let commitment = record_commitment(&nonce, doc_id);
+        let found = client.query_typed(
+            "SELECT leaf FROM tlog_leaves
+             WHERE substring(leaf FROM 3 FOR 32) = $1 AND get_byte(leaf, 1) = $2",
+            &[
+                (&commitment.as_slice(), Type::BYTEA),
+                (&i32::from(LeafKind::Quarantined as u8), Type::INT4),
+            ],
+        )?;
+        for row in found {
+            if Leaf::decode(&row.try_get::<_, Vec<u8>>(0)?)?.author == author {
+                return Ok(Some(rule));
+            }
+        }
+    }
+    let capturer: Option<Vec<u8>> = client
         .query_typed_opt(
-            "SELECT nonce_rule FROM quarantine
-             WHERE doc_id = $1 AND device_key = $2 AND nonce_rule IS NOT NULL LIMIT 1",
-            &[(&doc_id, Type::TEXT), (&device_key, Type::BYTEA)],
+            "SELECT device_key FROM registrations WHERE doc_id = $1",
+            &[(&doc_id, Type::TEXT)],
         )?
-        .map(|row| {
-            let rule: String = row.try_get(0)?;
-            NonceRule::parse(&rule).ok_or(StorageError::Undecodable("quarantine nonce rule"))
-        })
-        .transpose()
+        .map(|row| row.try_get(0))
+        .transpose()?;
+    Ok(Some(NonceRule::for_first_copy(
+        capturer.as_deref(),
+        device_key,
+        false,
+    )))
 }
 
 /// The nonce the copies of `doc_id` that `device_key` sent and had kept apart were logged
@@ -99,13 +219,22 @@ pub(super) fn rule_for_quarantined_copy(
     if let Some(rule) = rule_of_copies(client, doc_id, device_key)? {
         return Ok(rule);
     }
-    let capturer: Option<Vec<u8>> = client
+    let registration: Option<(Vec<u8>, Option<Vec<u8>>)> = client
         .query_typed_opt(
-            "SELECT device_key FROM registrations WHERE doc_id = $1",
+            "SELECT device_key, nonce_device FROM registrations WHERE doc_id = $1",
             &[(&doc_id, Type::TEXT)],
         )?
-        .map(|row| row.try_get(0))
+        .map(|row| Ok::<_, postgres::Error>((row.try_get(0)?, row.try_get(1)?)))
         .transpose()?;
+    // The record's own tablet follows the record's nonce, which is its copy nonce when the
+    // record follows its copies (`nonce_devices`).
+    if let Some((capturer, Some(nonce_device))) = &registration
+        && capturer == device_key
+        && nonce_device == device_key
+    {
+        return Ok(NonceRule::Copy);
+    }
+    let capturer = registration.map(|(capturer, _)| capturer);
     let record_taken: bool = client
         .query_typed_one(
             "SELECT EXISTS (SELECT 1 FROM quarantine WHERE doc_id = $1 AND nonce_rule = 'record')",
@@ -119,87 +248,140 @@ pub(super) fn rule_for_quarantined_copy(
     ))
 }
 
-/// Copies of one document and tablet the upgrade gives a rule at once: bounded, so a large
-/// quarantine is not held in memory whole.
+/// Quarantined copies the upgrade gives a rule at once: bounded, so a large quarantine is
+/// not held in memory whole.
 const RULE_PIECE: i64 = 5_000;
 
 /// The upgrade to [`super::schema::QUARANTINE_RULE_VERSION`]: each tablet's copies held
 /// before get the rule their `quarantined` leaves were hashed under, read from the log (a
-/// leaf of that tablet under its copy nonce, else under the record's), and are marked
-/// logged when the log holds such leaves, so no copy is logged twice. Copies marked logged
-/// without leaves found get the rule they were answered under until now; the others stay
-/// unlogged until their tablet sends them again.
+/// leaf of that tablet under its copy nonce, else under the record's), and each copy is
+/// marked logged when the log holds its own leaves (that tablet's, under that nonce, dated
+/// when the copy was received: a copy's leaves carried its `received_at` before version
+/// 13), so no copy is logged twice and none kept before leaves existed is taken for logged.
+/// Copies marked logged without leaves found get the rule they were answered under until
+/// now; the others stay unlogged until their tablet sends them again.
 pub(super) fn rule_existing_copies(client: &mut impl GenericClient) -> StorageResult<()> {
-    use std::collections::HashSet;
-    // Keyset pages: after the last document and tablet of the page before.
-    let mut after: (String, Vec<u8>) = (String::new(), Vec::new());
+    use std::collections::hash_map::Entry;
+    use std::collections::{HashMap, HashSet};
+    let mut after = 0_i64;
     loop {
-        let rows = client.query(
-            "SELECT q.doc_id, q.device_key, k.key, r.device_key, bool_or(q.logged)
+        // Keyset pages by copy id; a tablet's copies of one id may span two pages, so the
+        // rule of its copies ruled on an earlier page is read back below.
+        let rows = client.query_typed(
+            "SELECT q.id, q.doc_id, q.device_key, q.received_at, q.logged, k.key, r.device_key
              FROM quarantine q
                   JOIN record_keys k ON k.doc_id = q.doc_id
                   LEFT JOIN registrations r ON r.doc_id = q.doc_id
-             WHERE q.nonce_rule IS NULL AND (q.doc_id, q.device_key) > ($2, $3)
-             GROUP BY q.doc_id, q.device_key, k.key, r.device_key
-             ORDER BY q.doc_id, q.device_key
+             WHERE q.nonce_rule IS NULL AND q.id > $2
+             ORDER BY q.id
              LIMIT $1",
-            &[&RULE_PIECE, &after.0, &after.1],
+            &[(&RULE_PIECE, Type::INT8), (&after, Type::INT8)],
         )?;
-        if rows.is_empty() {
+        let Some(last) = rows.last() else {
             return Ok(());
+        };
+        after = last.try_get(0)?;
+        struct Held {
+            id: i64,
+            doc_id: String,
+            device: Vec<u8>,
+            received_at: i64,
+            logged: bool,
+            capturer: Option<Vec<u8>>,
+            record: [u8; 32],
+            copy: [u8; 32],
         }
         let mut copies = Vec::with_capacity(rows.len());
         for row in &rows {
-            let doc_id: String = row.try_get(0)?;
-            let device: Vec<u8> = row.try_get(1)?;
-            let key = super::record_keys::stored_key(row.try_get(2)?)?;
-            let capturer: Option<Vec<u8>> = row.try_get(3)?;
-            let logged: bool = row.try_get(4)?;
-            let record = record_commitment(&nonce_from_key(&key), &doc_id);
-            let copy = record_commitment(&key.quarantine_copy_nonce(&device), &doc_id);
-            copies.push((doc_id, device, capturer, logged, record, copy));
+            let doc_id: String = row.try_get(1)?;
+            let device: Vec<u8> = row.try_get(2)?;
+            let key = super::record_keys::stored_key(row.try_get(5)?)?;
+            copies.push(Held {
+                id: row.try_get(0)?,
+                record: record_commitment(&nonce_from_key(&key), &doc_id),
+                copy: record_commitment(&key.quarantine_copy_nonce(&device), &doc_id),
+                doc_id,
+                device,
+                received_at: row.try_get(3)?,
+                logged: row.try_get(4)?,
+                capturer: row.try_get(6)?,
+            });
         }
         let commitments: Vec<&[u8]> = copies
             .iter()
-            .flat_map(|(.., record, copy)| [record.as_slice(), copy.as_slice()])
+            .flat_map(|c| [c.record.as_slice(), c.copy.as_slice()])
             .collect();
-        let mut found = HashSet::new();
-        for row in client.query(
-            "SELECT leaf FROM tlog_leaves WHERE substring(leaf FROM 3 FOR 32) = ANY($1)",
-            &[&commitments],
+        // (commitment, author) of each tablet's leaves, and the times they are dated.
+        let mut found: HashMap<([u8; 32], [u8; 32]), HashSet<i64>> = HashMap::new();
+        for row in client.query_typed(
+            "SELECT leaf FROM tlog_leaves
+             WHERE get_byte(leaf, 1) = $2 AND substring(leaf FROM 3 FOR 32) = ANY($1)",
+            &[
+                (&commitments, Type::BYTEA_ARRAY),
+                (&i32::from(LeafKind::Quarantined as u8), Type::INT4),
+            ],
         )? {
             let bytes: Vec<u8> = row.try_get(0)?;
-            let leaf = Leaf::decode(&bytes)
-                .map_err(|_| StorageError::Undecodable("transparency log leaf"))?;
-            if leaf.kind == LeafKind::Quarantined {
-                found.insert((leaf.record, leaf.author));
+            let leaf = Leaf::decode(&bytes)?;
+            found
+                .entry((leaf.record, leaf.author))
+                .or_default()
+                .insert(leaf.accepted_at);
+        }
+        // One rule per tablet and id: what the log or an earlier page shows, else (a copy
+        // marked logged) the rule it was answered under until now.
+        let mut rules: HashMap<(String, Vec<u8>), NonceRule> = HashMap::new();
+        for c in &copies {
+            let author = author_of_actor(&c.device);
+            let by_log = if found.contains_key(&(c.copy, author)) {
+                Some(NonceRule::Copy)
+            } else if found.contains_key(&(c.record, author)) {
+                Some(NonceRule::Record)
+            } else {
+                None
+            };
+            if let Some(rule) = by_log {
+                rules.insert((c.doc_id.clone(), c.device.clone()), rule);
             }
         }
-        for (doc_id, device, capturer, logged, record, copy) in &copies {
-            let author = author_of_actor(device);
-            let (rule, logged) = if found.contains(&(*copy, author)) {
-                (NonceRule::Copy, true)
-            } else if found.contains(&(*record, author)) {
-                (NonceRule::Record, true)
-            } else if *logged {
-                // Answered until now by whether another tablet's registration held the id.
-                (
-                    NonceRule::for_first_copy(capturer.as_deref(), device, false),
-                    true,
-                )
-            } else {
-                // Not logged yet: its rule is chosen when its tablet sends it again.
+        for c in copies.iter().filter(|c| c.logged) {
+            // Marked logged without leaves found (none such is expected): the rule of its
+            // tablet's copies ruled on an earlier page, else the one it was answered under
+            // until now.
+            if let Entry::Vacant(vacant) = rules.entry((c.doc_id.clone(), c.device.clone())) {
+                let rule = match rule_of_copies(client, &c.doc_id, &c.device)? {
+                    Some(rule) => rule,
+                    None => NonceRule::for_first_copy(c.capturer.as_deref(), &c.device, false),
+                };
+                vacant.insert(rule);
+            }
+        }
+        let (mut ids, mut ruled) = (Vec::new(), Vec::new());
+        for c in &copies {
+            let Some(rule) = rules.get(&(c.doc_id.clone(), c.device.clone())) else {
+                // Not logged, its tablet's rule unknown: chosen when it is sent again.
                 continue;
             };
-            client.execute(
-                "UPDATE quarantine SET nonce_rule = $3, logged = $4
-                 WHERE doc_id = $1 AND device_key = $2",
-                &[doc_id, device, &rule.as_str(), &logged],
-            )?;
+            let commitment = match rule {
+                NonceRule::Copy => c.copy,
+                NonceRule::Record => c.record,
+            };
+            let own_leaves = found
+                .get(&(commitment, author_of_actor(&c.device)))
+                .is_some_and(|times| times.contains(&c.received_at));
+            if c.logged || own_leaves {
+                ids.push(c.id);
+                ruled.push(rule.as_str());
+            }
+            // Else it was kept before leaves existed: it stays unlogged (no rule) until its
+            // tablet sends it again, when it takes its tablet's rule (`rule_of_copies`).
         }
-        if let Some((doc_id, device, ..)) = copies.pop() {
-            after = (doc_id, device);
-        }
+        client.execute_typed(
+            "UPDATE quarantine q SET nonce_rule = u.rule, logged = true
+             FROM UNNEST($1::BIGINT[], $2::TEXT[]) AS u(id, rule)
+             WHERE q.id = u.id",
+            &[(&ids, Type::INT8_ARRAY), (&ruled, Type::TEXT_ARRAY)],
+        )?;
     }
 }
 
@@ -503,7 +685,9 @@ mod tests {
                  DROP TABLE receipt_key, visitor_requests, receipt_withdrawals;
                  DROP TABLE tlog_key, device_certificates;
                  ALTER TABLE registrations DROP COLUMN receipt_tag;
-                 ALTER TABLE quarantine DROP COLUMN logged, DROP COLUMN nonce_rule;
+                 ALTER TABLE quarantine DROP COLUMN logged, DROP COLUMN nonce_rule,
+                     DROP COLUMN certified_at;
+                 ALTER TABLE registrations DROP COLUMN nonce_device, DROP COLUMN certified_at;
                  UPDATE kiosk_relay_schema SET version = 8;",
             )
             .expect("set back");

@@ -275,8 +275,10 @@ pub(super) fn quarantine(
     } else {
         tx.execute(
             "INSERT INTO quarantine
-                 (doc_id, device_key, payload, code, received_at, tlog_nonce, nonce_rule)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 (doc_id, device_key, payload, code, received_at, tlog_nonce, nonce_rule,
+                  certified_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,
+                     (SELECT certified_at FROM devices WHERE device_key = ?2))",
             params![
                 doc_id,
                 device,
@@ -449,6 +451,7 @@ pub(super) fn apply_item(
                         receipt_tag: receipt_tag.as_ref(),
                         restricted: *restricted,
                         received_at: batch.received_at,
+                        certified_at: None,
                         listing: listing
                             .as_deref()
                             .cloned()
@@ -537,6 +540,11 @@ pub(super) struct NewCapture<'a> {
     pub(super) receipt_tag: Option<&'a [u8; 32]>,
     pub(super) restricted: bool,
     pub(super) received_at: i64,
+    /// The issue time of the certificate its tablet held when it was received: `None`
+    /// reads the tablet's current one (ingest, in the transaction that reads its row);
+    /// an acceptance gives the quarantined copy's (itself `None` for a copy kept before
+    /// it was written).
+    pub(super) certified_at: Option<Option<i64>>,
     /// Its list fields if read already (ingest reads them before taking the writer); else
     /// they are read here.
     pub(super) listing: Option<registration_index::Listing>,
@@ -552,17 +560,23 @@ pub(super) fn insert_capture(
     commit_seq: i64,
     leaves: &mut Vec<Leaf>,
 ) -> StorageResult<()> {
-    // A record kept apart before (an archivist's acceptance, or a flagged copy) keeps the
-    // nonce its `quarantined` leaves were hashed under, so the record's leaves link.
-    let nonce = match super::tlog::quarantine_nonce(tx, capture.doc_id)? {
-        Some(nonce) => nonce,
-        None => crate::transparency::leaf::new_nonce(),
-    };
+    // A record whose tablet had copies kept apart before (an archivist's acceptance, or a
+    // flagged copy) keeps the nonce that tablet's `quarantined` leaves were hashed under, so
+    // the record's leaves link; never another tablet's, which would let that tablet link
+    // every leaf of this record.
+    let nonce =
+        match super::tlog::quarantine_nonce_of_device(tx, capture.doc_id, capture.device_key)? {
+            Some((nonce, _)) => nonce,
+            None => crate::transparency::leaf::new_nonce(),
+        };
     tx.prepare_cached(
         "INSERT INTO registrations
          (doc_id, event_id, device_key, document, change_hashes,
-          capture_signature, receipt_code, restricted, received_at, tlog_nonce, receipt_tag)
+          capture_signature, receipt_code, restricted, received_at, tlog_nonce, certified_at,
+          receipt_tag)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,
+                 CASE WHEN ?12 THEN ?13
+                      ELSE (SELECT certified_at FROM devices WHERE device_key = ?3) END,
                  -- A tag held already (a tablet sending one receipt hash twice) is not
                  -- stored again: the first record keeps it, and this one stores none.
                  -- Nor is the tag of a receipt HR withdrew, when its capture comes again.
@@ -582,6 +596,8 @@ pub(super) fn insert_capture(
         capture.received_at,
         nonce.as_slice(),
         capture.receipt_tag.map(|tag| &tag[..]),
+        capture.certified_at.is_some(),
+        capture.certified_at.flatten(),
     ])?;
     let logged = LoggedChange {
         doc_id: capture.doc_id,

@@ -132,14 +132,14 @@ pub(crate) fn record(
         return Ok(ReviewOutcome::Unknown);
     };
     let tx = conn.transaction()?;
-    let row: Option<(String, Vec<u8>, i64)> = tx
+    let row: Option<(String, Vec<u8>, i64, Option<i64>)> = tx
         .query_row(
-            "SELECT doc_id, device_key, received_at FROM quarantine WHERE id = ?1",
+            "SELECT doc_id, device_key, received_at, certified_at FROM quarantine WHERE id = ?1",
             [id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .optional()?;
-    let Some((doc_id, device_key, received_at)) = row else {
+    let Some((doc_id, device_key, received_at, certified_at)) = row else {
         return Ok(ReviewOutcome::Unknown);
     };
     let reviewed: bool = tx.query_row(
@@ -175,6 +175,8 @@ pub(crate) fn record(
             receipt_tag: capture.receipt_tag.as_ref(),
             restricted: capture.restricted,
             received_at,
+            // The certificate the tablet held when it sent the copy, not its current one.
+            certified_at: Some(certified_at),
             listing: None,
         };
         // Its leaves say when it was received, as a capture stored by ingest does.

@@ -295,6 +295,19 @@ const STEPS: [&[Change]; CURRENT_VERSION as usize] = [
             definition: "TEXT CHECK (nonce_rule IN ('record', 'copy'))",
         },
         Change::Sql(NONCE_RULES_AND_CERTIFICATE_HISTORY),
+        // The issue time of the certificate the sending tablet held (its device row's
+        // `certified_at` read at ingest), so the bundle finds that certificate by it rather
+        // than by comparing times of two clocks (NULL: stored before this step).
+        Change::AddColumn {
+            table: "registrations",
+            column: "certified_at",
+            definition: "INTEGER",
+        },
+        Change::AddColumn {
+            table: "quarantine",
+            column: "certified_at",
+            definition: "INTEGER",
+        },
     ],
 ];
 

@@ -683,9 +683,6 @@ fn copies_logged_before_the_rule_upgrade_keep_their_nonce_and_certificates_stay(
     store.ingest(&batch(&owner, 1, 1..=1)).expect("stored");
     send(&store, &late, 1);
     let logged_size = send(&store, &unlogged, 1);
-    store
-        .keep_certificate(&owner, 7, &[1, 2, 3])
-        .expect("keeps");
     let nonces = |store: &SqliteStore| {
         (
             store.quarantine_nonce(&id, &early).expect("reads"),
@@ -698,10 +695,23 @@ fn copies_logged_before_the_rule_upgrade_keep_their_nonce_and_certificates_stay(
         .expect("opens")
         .execute_batch(&format!(
             "ALTER TABLE quarantine DROP COLUMN nonce_rule;
-             UPDATE quarantine SET tlog_nonce = NULL WHERE device_key = x'{}';
-             PRAGMA user_version = {};",
-            hex::encode(unlogged),
-            super::schema::QUARANTINE_RULE_VERSION - 1
+             UPDATE quarantine SET tlog_nonce = NULL WHERE device_key = x'{unlogged}';
+             -- The build before stored the registration under the first copy's nonce.
+             UPDATE registrations SET tlog_nonce =
+                 (SELECT tlog_nonce FROM quarantine WHERE device_key = x'{early}');
+             -- And kept one certificate per tablet: the table's shape before step 19.
+             DROP TABLE device_certificates;
+             CREATE TABLE device_certificates (
+                 device_key BLOB PRIMARY KEY NOT NULL CHECK (length(device_key) = 32),
+                 issued_at  INTEGER NOT NULL,
+                 envelope   BLOB NOT NULL
+             ) STRICT;
+             INSERT INTO device_certificates VALUES (x'{owner}', 7, x'010203');
+             PRAGMA user_version = {version};",
+            unlogged = hex::encode(unlogged),
+            early = hex::encode(early),
+            owner = hex::encode(owner),
+            version = super::schema::QUARANTINE_RULE_VERSION - 1
         ))
         .expect("set back");
 
@@ -727,7 +737,14 @@ fn copies_logged_before_the_rule_upgrade_keep_their_nonce_and_certificates_stay(
     assert_ne!(before.1, before.0);
     assert_eq!(send(&store, &early, 2), logged_size, "not logged again");
     assert_eq!(
-        store.kept_certificate(&owner, 7).expect("reads"),
+        store.kept_certificate(&owner, None, 7).expect("reads"),
+        Some((7, vec![1, 2, 3])),
+        "the certificate the old table kept"
+    );
+    // The rebuilt table keeps a later certificate beside it.
+    store.keep_certificate(&owner, 9, &[4]).expect("keeps");
+    assert_eq!(
+        store.kept_certificate(&owner, None, 8).expect("reads"),
         Some((7, vec![1, 2, 3]))
     );
 }

@@ -171,9 +171,9 @@ fn nonce_bytes(bytes: Option<Vec<u8>>, what: &'static str) -> StorageResult<Opti
 }
 
 /// The record's nonce of `doc_id`: the registration's when it is stored, else the one the
-/// copies kept apart under the `record` rule were given (`None`: neither, or removed). An
-/// acceptance stores the record under it, and a removal's leaf cites it, so the record's
-/// `quarantined`, `capture` and decision leaves link.
+/// copies kept apart under the `record` rule were given (`None`: neither, or removed). A
+/// removal's leaf cites it. (A record stored later takes the nonce of its own tablet's
+/// copies, [`quarantine_nonce_of_device`], so its leaves link to those copies' only.)
 pub(crate) fn quarantine_nonce(conn: &Connection, doc_id: &str) -> StorageResult<Option<Nonce>> {
     if let Some(nonce) = nonce(conn, doc_id)? {
         return Ok(Some(nonce));

@@ -385,17 +385,19 @@ pub(crate) fn a_tablets_certificates_are_kept_verbatim_and_the_one_valid_at_a_ti
 ) {
     let keys = enroll(store, 2);
     assert_eq!(
-        store.kept_certificate(&keys[0], i64::MAX).expect("reads"),
+        store
+            .kept_certificate(&keys[0], None, i64::MAX)
+            .expect("reads"),
         None
     );
     let sent = vec![0xa3, 0x00, 0xff, 0x7f];
     store.keep_certificate(&keys[0], 10, &sent).expect("keeps");
     assert_eq!(
-        store.kept_certificate(&keys[0], 10).expect("reads"),
+        store.kept_certificate(&keys[0], None, 10).expect("reads"),
         Some((10, sent.clone()))
     );
     assert_eq!(
-        store.kept_certificate(&keys[0], 9).expect("reads"),
+        store.kept_certificate(&keys[0], None, 9).expect("reads"),
         None,
         "none was issued by then"
     );
@@ -403,11 +405,11 @@ pub(crate) fn a_tablets_certificates_are_kept_verbatim_and_the_one_valid_at_a_ti
         .keep_certificate(&keys[0], 20, &[1, 2, 3])
         .expect("keeps");
     assert_eq!(
-        store.kept_certificate(&keys[0], 25).expect("reads"),
+        store.kept_certificate(&keys[0], None, 25).expect("reads"),
         Some((20, vec![1, 2, 3]))
     );
     assert_eq!(
-        store.kept_certificate(&keys[0], 19).expect("reads"),
+        store.kept_certificate(&keys[0], None, 19).expect("reads"),
         Some((10, sent.clone())),
         "a record captured before the re-enrollment finds the certificate it was made under"
     );
@@ -416,21 +418,23 @@ pub(crate) fn a_tablets_certificates_are_kept_verbatim_and_the_one_valid_at_a_ti
         .keep_certificate(&keys[0], 15, &[4, 5, 6])
         .expect("keeps");
     assert_eq!(
-        store.kept_certificate(&keys[0], 17).expect("reads"),
+        store.kept_certificate(&keys[0], None, 17).expect("reads"),
         Some((15, vec![4, 5, 6]))
     );
     assert_eq!(
-        store.kept_certificate(&keys[0], 25).expect("reads"),
+        store.kept_certificate(&keys[0], None, 25).expect("reads"),
         Some((20, vec![1, 2, 3]))
     );
     // A second envelope of the same time keeps the first.
     store.keep_certificate(&keys[0], 20, &[9]).expect("answers");
     assert_eq!(
-        store.kept_certificate(&keys[0], 20).expect("reads"),
+        store.kept_certificate(&keys[0], None, 20).expect("reads"),
         Some((20, vec![1, 2, 3]))
     );
     assert_eq!(
-        store.kept_certificate(&keys[1], i64::MAX).expect("reads"),
+        store
+            .kept_certificate(&keys[1], None, i64::MAX)
+            .expect("reads"),
         None
     );
 }
@@ -448,19 +452,86 @@ pub(crate) fn only_a_tablets_newest_certificates_are_kept(store: &dyn RelayStore
     let oldest_kept = issued - CERTIFICATES_KEPT_PER_DEVICE as i64 + 1;
     assert_eq!(
         store
-            .kept_certificate(&keys[0], oldest_kept - 1)
+            .kept_certificate(&keys[0], None, oldest_kept - 1)
             .expect("reads"),
         None,
         "those beyond the bound are gone"
     );
     assert_eq!(
         store
-            .kept_certificate(&keys[0], oldest_kept)
+            .kept_certificate(&keys[0], None, oldest_kept)
             .expect("reads"),
         Some((oldest_kept, vec![oldest_kept as u8]))
     );
     assert_eq!(
-        store.kept_certificate(&keys[0], i64::MAX).expect("reads"),
+        store
+            .kept_certificate(&keys[0], None, i64::MAX)
+            .expect("reads"),
         Some((issued, vec![issued as u8]))
     );
+}
+
+/// Two enrollments of one tablet in the same millisecond (or with the second instance's
+/// clock behind) get strictly increasing issue times, and each keeps its own envelope in
+/// its redeem's transaction: the certificate kept at the device row's issue time is the
+/// last enrollment's, never the first's.
+pub(crate) fn enrollments_of_one_tablet_in_one_millisecond_keep_the_last_ones_certificate(
+    store: &dyn RelayStore,
+) {
+    let device = [0x44; 32];
+    let (first, second, behind) = (
+        grant(61, EnrolledRole::Kiosk, 1_000, 1),
+        grant(62, EnrolledRole::Kiosk, 1_000, 1),
+        grant(63, EnrolledRole::Kiosk, 1_000, 1),
+    );
+    let enroll = |grant: &EnrollmentGrant, now: i64| -> DeviceRecord {
+        store.add_enrollment_code(grant, 0).expect("stored");
+        // The envelope names its code, so which enrollment it came from shows.
+        let envelope = |record: &DeviceRecord| {
+            let mut bytes = grant.lookup[..1].to_vec();
+            bytes.extend_from_slice(&record.certified_at.to_be_bytes());
+            Some(bytes)
+        };
+        let (record, _) = store
+            .redeem_and_keep_certificate(
+                &grant.lookup,
+                &device,
+                EnrolledRole::Kiosk,
+                &|_| true,
+                now,
+                LIFETIME,
+                &envelope,
+            )
+            .expect("storage")
+            .expect("enrolled");
+        record
+    };
+    let one = enroll(&first, 100);
+    let two = enroll(&second, 100);
+    assert_eq!(one.certified_at, 100);
+    assert_eq!(
+        two.certified_at, 101,
+        "one ms after the previous enrollment"
+    );
+    let three = enroll(&behind, 50);
+    assert_eq!(three.certified_at, 102, "an instance whose clock is behind");
+    assert_eq!(
+        store
+            .device(&device)
+            .expect("reads")
+            .expect("enrolled")
+            .certified_at,
+        102
+    );
+    for (record, code) in [(&one, 61u8), (&two, 62), (&three, 63)] {
+        let mut expected = vec![code];
+        expected.extend_from_slice(&record.certified_at.to_be_bytes());
+        assert_eq!(
+            store
+                .kept_certificate(&device, Some(record.certified_at), 0)
+                .expect("reads"),
+            Some((record.certified_at, expected)),
+            "each enrollment's own envelope"
+        );
+    }
 }

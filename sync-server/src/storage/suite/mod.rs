@@ -154,6 +154,7 @@ macro_rules! store_suite {
                 a_code_names_the_tablets_it_enrolls_and_hr_can_rename_them,
                 a_tablets_certificates_are_kept_verbatim_and_the_one_valid_at_a_time_is_found,
                 only_a_tablets_newest_certificates_are_kept,
+                enrollments_of_one_tablet_in_one_millisecond_keep_the_last_ones_certificate,
             }
             blind_index {
                 the_duplicate_index_is_written_by_the_pass_and_removed_with_its_record,
@@ -222,6 +223,8 @@ macro_rules! store_suite {
                 a_quarantined_capture_is_logged_under_the_nonce_its_acceptance_keeps,
                 a_copy_under_another_tablets_record_never_gets_that_records_nonce,
                 copies_of_two_tablets_under_an_unregistered_id_get_nonces_of_their_own,
+                accepting_a_second_tablets_copy_stores_the_record_under_that_copys_nonce,
+                an_accepted_copy_keeps_the_certificate_its_tablet_held_when_it_was_received,
                 a_copy_logged_before_a_registration_appears_is_still_proven_afterwards,
             }
             lifecycle {
@@ -297,14 +300,14 @@ macro_rules! store_suite {
         $crate::storage::suite::store_suite!(@reopen_each $reopen;
             answered_ingests_are_there_when_the_store_is_opened_again,
             removals_holds_and_accounts_are_there_when_the_store_is_opened_again,
-            of_instances_binding_different_log_keys_together_the_first_keeps_its_key,
+            of_instances_replacing_the_log_key_together_one_replacement_wins,
         );
     };
     (@reopen_skipped) => {
         $crate::storage::suite::store_suite!(@reopen_skipped_each
             answered_ingests_are_there_when_the_store_is_opened_again,
             removals_holds_and_accounts_are_there_when_the_store_is_opened_again,
-            of_instances_binding_different_log_keys_together_the_first_keeps_its_key,
+            of_instances_replacing_the_log_key_together_one_replacement_wins,
         );
     };
     (@reopen_each $reopen:expr; $($name:ident),* $(,)?) => {

@@ -543,7 +543,12 @@ pub(crate) fn copies_of_two_tablets_under_an_unregistered_id_get_nonces_of_their
     );
     assert!(proven_to(store, &first, &id, 1, &first_leaves));
     assert!(proven_to(store, &second, &id, 1, &second_leaves));
-    assert!(!proven_to(store, &second, &id, 1, &first_leaves));
+    // The second tablet's nonce does not find the first's leaves.
+    let commitment = crate::transparency::leaf::record_commitment;
+    assert_ne!(
+        commitment(&second_nonce.expect("a nonce"), &id),
+        first_leaves[0].record
+    );
     // Another copy of the second tablet (other bytes) is logged under its nonce again.
     let again = keep_copy_apart(store, &second, 2, &id, 2);
     assert_eq!(
@@ -556,6 +561,132 @@ pub(crate) fn copies_of_two_tablets_under_an_unregistered_id_get_nonces_of_their
         store.quarantine_nonce(&id, &third).expect("reads"),
         None,
         "a tablet with no copy kept apart is given no nonce"
+    );
+}
+
+/// Accepting the copy of the second tablet to have one kept apart under an unregistered id
+/// (its copies under a nonce of their own) stores the record under that tablet's nonce: its
+/// `quarantined` leaves link to the record, and the first tablet's nonce (which it was
+/// given) finds none of the record's leaves.
+pub(crate) fn accepting_a_second_tablets_copy_stores_the_record_under_that_copys_nonce(
+    store: &dyn RelayStore,
+) {
+    use crate::transparency::leaf::{LeafKind, record_commitment};
+    let devices = enroll(store, 2);
+    let (first, second) = (devices[0], devices[1]);
+    let id = doc_id(&first, 1);
+    keep_copy_apart(store, &first, 1, &id, 1);
+    let second_leaves = keep_copy_apart(store, &second, 1, &id, 1);
+    let first_nonce = store
+        .quarantine_nonce(&id, &first)
+        .expect("reads")
+        .expect("a nonce");
+    let second_nonce = store
+        .quarantine_nonce(&id, &second)
+        .expect("reads")
+        .expect("a nonce");
+    let copy = store
+        .quarantined_captures(None, 10)
+        .expect("lists")
+        .into_iter()
+        .find(|c| c.device_key == second)
+        .expect("the second tablet's copy");
+    let before = store.log_tip().expect("reads").size;
+    let outcome = store
+        .review_quarantined(
+            copy.id,
+            &accept(&second, 1),
+            "checked",
+            "arvid",
+            &operator("hr:arvid"),
+            50,
+        )
+        .expect("reviews");
+    assert_eq!(outcome, ReviewOutcome::Recorded);
+    let record = store.record_nonce(&id).expect("reads").expect("stored");
+    assert_ne!(record, first_nonce, "not the first tablet's nonce");
+    assert_eq!(record, second_nonce, "the accepted copy's own nonce");
+    for leaf in &second_leaves {
+        assert_eq!(
+            leaf.record,
+            record_commitment(&record, &id),
+            "its quarantined leaves link to the record"
+        );
+    }
+    let accepted: Vec<_> = store
+        .log_leaves(before, 1_000)
+        .expect("reads")
+        .iter()
+        .map(|bytes| crate::transparency::leaf::Leaf::decode(bytes).expect("decodes"))
+        .collect();
+    assert!(accepted.iter().any(|l| l.kind == LeafKind::Capture));
+    for leaf in &accepted {
+        assert_eq!(leaf.record, record_commitment(&record, &id));
+        assert_ne!(leaf.record, record_commitment(&first_nonce, &id));
+    }
+    assert_eq!(
+        store.quarantine_nonce(&id, &first).expect("reads"),
+        Some(first_nonce),
+        "the first tablet's copies keep the nonce they were proven under"
+    );
+}
+
+/// A record keeps the issue time of the certificate its tablet held when the relay received
+/// it, so the provenance bundle finds that certificate by it and not by comparing the
+/// enrolling instance's clock with the receiving one's: a copy kept apart, its tablet
+/// enrolled again (a later certificate), then the copy accepted keeps the copy's.
+pub(crate) fn an_accepted_copy_keeps_the_certificate_its_tablet_held_when_it_was_received(
+    store: &dyn RelayStore,
+) {
+    use crate::storage::EnrollmentGrant;
+    use kiosk_core::protocol::enrollment::EnrolledRole;
+    let device = enroll(store, 1)[0];
+    let ids = flag(store, &device, 1);
+    let held = store.device(&device).expect("reads").expect("enrolled");
+    // Enrolled again, by an instance whose clock is far behind the receiving one's.
+    let again = EnrollmentGrant {
+        lookup: [0x5a; 32],
+        answer_secret: [0; 32],
+        event_id: EVENT.to_owned(),
+        role: EnrolledRole::Kiosk,
+        recruiter: None,
+        expires_at: i64::MAX,
+        max_uses: 1,
+        name: None,
+    };
+    store.add_enrollment_code(&again, 0).expect("code");
+    let later = store
+        .redeem_enrollment_code(
+            &again.lookup,
+            &device,
+            EnrolledRole::Kiosk,
+            &|_| true,
+            0,
+            1 << 40,
+        )
+        .expect("storage")
+        .expect("enrolled")
+        .0;
+    assert!(later.certified_at > held.certified_at);
+    let captures = store.quarantined_captures(None, 10).expect("lists");
+    store
+        .review_quarantined(
+            captures[0].id,
+            &accept(&device, 1),
+            "checked",
+            "arvid",
+            &operator("hr:arvid"),
+            50,
+        )
+        .expect("reviews");
+    assert_eq!(
+        store
+            .capture_evidence(&ids[0])
+            .expect("reads")
+            .expect("stored")
+            .certified_at,
+        Some(held.certified_at),
+        "the certificate held when the copy was received, not the later one"
     );
 }
 
@@ -600,6 +731,10 @@ pub(crate) fn a_copy_logged_before_a_registration_appears_is_still_proven_afterw
         before,
         "the nonces the copies were logged under"
     );
+    // Neither record is stored under the nonce another tablet's copies were given, which
+    // would let that tablet find every leaf of it.
+    assert_ne!(store.record_nonce(&id).expect("reads"), before.0);
+    assert_ne!(store.record_nonce(&owner_copy).expect("reads"), before.1);
     assert!(proven_to(store, &early, &id, 1, &early_leaves));
     assert!(proven_to(store, &owner, &owner_copy, 2, &owner_leaves));
     // A copy the third tablet sends after the registration still gets a nonce of its own.

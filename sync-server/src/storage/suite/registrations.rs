@@ -752,6 +752,8 @@ pub(crate) fn a_records_capture_evidence_is_what_ingest_stored_until_removal(
             document: document(&kiosk, 1),
             change_hashes: hashes(&kiosk, 1).concat(),
             capture_signature: vec![7; 64],
+            // The issue time of the certificate the tablet held, read from its row.
+            certified_at: Some(0),
         }
     );
     assert_eq!(

@@ -145,12 +145,15 @@ pub(crate) fn removals_holds_and_accounts_are_there_when_the_store_is_opened_aga
     assert_eq!((grown.entries, grown.broken_at), (log.entries + 1, None));
 }
 
-/// Relay instances started together on one empty log with different keys, each binding
-/// its own at once: every one is answered with the same recorded key (the first writer's),
-/// so all but that one are refused at once, never replacing it under it. Likewise when each
-/// was told to replace the key it saw recorded when it started (`--new-log-key`): one
-/// replacement wins and the others are answered with it.
-pub(crate) fn of_instances_binding_different_log_keys_together_the_first_keeps_its_key(
+/// Relay instances started together on one empty log, each told to replace the key it saw
+/// recorded when it started (`--new-log-key`) by its own: one replacement wins and every
+/// instance is answered with it, never one replacing another's replacement under it.
+///
+/// (Instances binding a first key together are not raced here: both stores serialize
+/// binders (the head's lock, SQLite's writer), so such a race passed on the code before
+/// first-writer-wins as well; what `ON CONFLICT DO NOTHING` adds guards an older build
+/// binding without the head's lock, which this build cannot play.)
+pub(crate) fn of_instances_replacing_the_log_key_together_one_replacement_wins(
     open: &dyn Fn() -> Box<dyn RelayStore>,
 ) {
     use crate::storage::LogKeyBinding;
@@ -181,18 +184,9 @@ pub(crate) fn of_instances_binding_different_log_keys_together_the_first_keeps_i
                 .collect()
         })
     };
-    // None recorded when they started.
-    let bound = together(None, 1);
-    let winner = bound[0].clone();
-    assert!(
-        bound.iter().all(|key| *key == winner),
-        "every instance is answered with one key: {bound:?}"
-    );
-    assert!((1..=4).map(key).any(|key| key == winner), "one of theirs");
-    assert_eq!(
-        instances[3].recorded_log_key().expect("reads"),
-        Some(winner.clone())
-    );
+    // The key recorded when they started.
+    let winner = instances[0].bind_log_key(&key(1), None).expect("binds");
+    assert_eq!(winner, key(1));
     // All started with --new-log-key over the key recorded then.
     let bound = together(Some(winner.clone()), 11);
     let replaced = bound[0].clone();

@@ -12,6 +12,7 @@ pub trait DeviceStore {
 
     /// Uses the code for `device` and records the device, in one transaction. Enrolling
     /// the same device again with the same code returns its record without using it twice.
+    /// [`Self::redeem_and_keep_certificate`] without a certificate to keep.
     fn redeem_enrollment_code(
         &self,
         lookup: &[u8; 32],
@@ -20,6 +21,33 @@ pub trait DeviceStore {
         knows_code: &dyn Fn(&[u8; 32]) -> bool,
         now: i64,
         certificate_lifetime_ms: i64,
+    ) -> StorageResult<Result<(DeviceRecord, [u8; 32]), CodeRefusal>> {
+        self.redeem_and_keep_certificate(
+            lookup,
+            device_key,
+            device_role,
+            knows_code,
+            now,
+            certificate_lifetime_ms,
+            &|_| None,
+        )
+    }
+
+    /// [`Self::redeem_enrollment_code`], keeping in the same transaction the certificate
+    /// envelope `certify` makes of the device's record (as [`Self::keep_certificate`]), so
+    /// the envelope kept is always the one of the enrollment the device's row holds. A
+    /// tablet's `certified_at` strictly increases (at least one ms after its previous
+    /// enrollment's, whatever the clock), so two enrollments never share an issue time.
+    #[allow(clippy::too_many_arguments)]
+    fn redeem_and_keep_certificate(
+        &self,
+        lookup: &[u8; 32],
+        device_key: &[u8; 32],
+        device_role: EnrolledRole,
+        knows_code: &dyn Fn(&[u8; 32]) -> bool,
+        now: i64,
+        certificate_lifetime_ms: i64,
+        certify: &dyn Fn(&DeviceRecord) -> Option<Vec<u8>>,
     ) -> StorageResult<Result<(DeviceRecord, [u8; 32]), CodeRefusal>>;
 
     fn device(&self, device_key: &[u8; 32]) -> StorageResult<Option<DeviceRecord>>;
@@ -69,12 +97,16 @@ pub trait DeviceStore {
         envelope: &[u8],
     ) -> StorageResult<()>;
 
-    /// The certificate envelope kept for `device_key` that was valid at `at` (the newest
-    /// issued at or before it) and when it was issued; `None` when none was kept from then
-    /// (a tablet enrolled before certificates were kept, or one older than those kept).
+    /// The certificate envelope kept for `device_key` issued at `certified_at` (the issue
+    /// time a record keeps of the certificate its tablet held), and when it was issued; for
+    /// a record from before that was kept (`None`), the newest issued at or before `at`
+    /// (when it was received: times of two clocks, which skew can mislead). `None` when none
+    /// was kept (a tablet enrolled before certificates were kept, or one older than those
+    /// kept).
     fn kept_certificate(
         &self,
         device_key: &[u8; 32],
+        certified_at: Option<i64>,
         at: i64,
     ) -> StorageResult<Option<(i64, Vec<u8>)>>;
 }

@@ -49,11 +49,12 @@ pub trait TransparencyLogStore {
 
     /// The nonce the `quarantined` leaves of the copies of `doc_id` that `device_key` sent
     /// and had kept apart were hashed under, as written on them when they were logged
-    /// ([`NonceRule`]): the record's (an acceptance keeps it) for the registration's own
-    /// tablet, or the first to have a copy kept apart while no registration held the id;
-    /// else a nonce of that tablet's copies only, so no tablet learns another's nonce. What
-    /// is stored under the id later does not change it. `None` once removed, or when no
-    /// copy of that tablet is logged.
+    /// ([`NonceRule`]): the record's for the registration's own tablet, or the first to
+    /// have a copy kept apart while no registration held the id; else a nonce of that
+    /// tablet's copies only, so no tablet learns another's nonce. A record stored later
+    /// takes the nonce of its own tablet's copies (so an accepted copy's leaves link to
+    /// it), never another tablet's. What is stored under the id later does not change
+    /// this nonce. `None` once removed, or when no copy of that tablet is logged.
     ///
     /// [`NonceRule`]: crate::storage::model::NonceRule
     fn quarantine_nonce(&self, doc_id: &str, device_key: &[u8]) -> StorageResult<Option<Nonce>>;
