@@ -147,6 +147,18 @@ pub(super) fn rule_of_copies(
     }
 }
 
+/// A record's `quarantined` leaves (`$1` commitment, `$2` kind, `$3` its first 8 bytes): by
+/// the record index's prefix (`tlog_leaves_by_record_prefix`, 0014) so the index is used,
+/// then the whole commitment, which leaves out another record with the same prefix.
+const QUARANTINED_LEAVES_OF_RECORD: &str = "SELECT leaf FROM tlog_leaves
+     WHERE substring(leaf FROM 3 FOR 8) = $3
+       AND substring(leaf FROM 3 FOR 32) = $1 AND get_byte(leaf, 1) = $2";
+
+/// [`QUARANTINED_LEAVES_OF_RECORD`] for several records at once (`$1`, `$3` arrays).
+const QUARANTINED_LEAVES_OF_RECORDS: &str = "SELECT leaf FROM tlog_leaves
+     WHERE substring(leaf FROM 3 FOR 8) = ANY($3)
+       AND get_byte(leaf, 1) = $2 AND substring(leaf FROM 3 FOR 32) = ANY($1)";
+
 /// The rule the `quarantined` leaves of `device_key`'s copies of `doc_id` were hashed
 /// under, read from the log (by the record index): its copy nonce, else the record key's;
 /// with no leaf found, the rule a build before version 15 answered it under (the record's
@@ -166,11 +178,11 @@ fn rule_from_log(
     ] {
         let commitment = record_commitment(&nonce, doc_id);
         let found = client.query_typed(
-            "SELECT leaf FROM tlog_leaves
-             WHERE substring(leaf FROM 3 FOR 32) = $1 AND get_byte(leaf, 1) = $2",
+            QUARANTINED_LEAVES_OF_RECORD,
             &[
                 (&commitment.as_slice(), Type::BYTEA),
                 (&i32::from(LeafKind::Quarantined as u8), Type::INT4),
+                (&&commitment[..8], Type::BYTEA),
             ],
         )?;
         for row in found {
@@ -313,12 +325,13 @@ pub(super) fn rule_existing_copies(client: &mut impl GenericClient) -> StorageRe
             .collect();
         // (commitment, author) of each tablet's leaves, and the times they are dated.
         let mut found: HashMap<([u8; 32], [u8; 32]), HashSet<i64>> = HashMap::new();
+        let prefixes: Vec<&[u8]> = commitments.iter().map(|c| &c[..8]).collect();
         for row in client.query_typed(
-            "SELECT leaf FROM tlog_leaves
-             WHERE get_byte(leaf, 1) = $2 AND substring(leaf FROM 3 FOR 32) = ANY($1)",
+            QUARANTINED_LEAVES_OF_RECORDS,
             &[
                 (&commitments, Type::BYTEA_ARRAY),
                 (&i32::from(LeafKind::Quarantined as u8), Type::INT4),
+                (&prefixes, Type::BYTEA_ARRAY),
             ],
         )? {
             let bytes: Vec<u8> = row.try_get(0)?;
@@ -737,5 +750,32 @@ mod tests {
             indexes,
             ["tlog_leaves_by_record_prefix", "tlog_leaves_pkey"]
         );
+        // The upgrade's and a rolling upgrade's lookups of quarantined leaves go through that
+        // index too: with sequential scans priced out, a plan not matching it still scans.
+        client
+            .batch_execute("SET enable_seqscan = off")
+            .expect("sets");
+        let commitment = [7u8; 32];
+        let kind = i32::from(LeafKind::Quarantined as u8);
+        for (sql, by_array) in [
+            (QUARANTINED_LEAVES_OF_RECORD, false),
+            (QUARANTINED_LEAVES_OF_RECORDS, true),
+        ] {
+            let explain = format!("EXPLAIN {sql}");
+            let rows = if by_array {
+                let one: Vec<&[u8]> = vec![&commitment[..]];
+                let prefix: Vec<&[u8]> = vec![&commitment[..8]];
+                client.query(&explain, &[&one, &kind, &prefix])
+            } else {
+                client.query(&explain, &[&&commitment[..], &kind, &&commitment[..8]])
+            }
+            .expect("explains");
+            let plan: Vec<String> = rows.iter().map(|row| row.get(0)).collect();
+            let plan = plan.join("\n");
+            assert!(
+                plan.contains("tlog_leaves_by_record_prefix") && !plan.contains("Seq Scan"),
+                "{plan}"
+            );
+        }
     }
 }
