@@ -30,7 +30,13 @@ fn state_with_witnesses(
 ) -> AppState {
     let mut state = AppState::new(store.store, store.keys);
     state.log_key = Arc::new(LogKey::load_or_create(dir, None).expect("log key"));
-    state.witness_keys = Arc::new(witnesses.iter().map(|w| w.verifier()).collect());
+    state.witness_keys = Arc::new(
+        witnesses
+            .iter()
+            .map(|w| w.verifier())
+            .collect::<Vec<_>>()
+            .into(),
+    );
     state
 }
 

@@ -205,6 +205,57 @@ fn the_first_checkpoint_is_trusted_then_only_consistent_growth_is_cosigned_and_d
     assert!(saved.refused.is_none());
 }
 
+/// The time of the cosignature of `note` by this file's witness.
+fn cosigned_time(note: &str) -> u64 {
+    open_cosigned(note, &log_verifier(), &[signer().verifier()])
+        .expect("opens")
+        .cosigned[0]
+        .1
+}
+
+/// A witness whose clock is set back (or ran ahead once) still signs increasing times, a
+/// resent cosignature too, across restarts: a relay never holds a cosignature of it dated
+/// after a later one, to replay to a tablet as "newer".
+#[test]
+fn cosignature_times_only_increase_when_the_clock_goes_back_even_when_resent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = TestSource::with(vec![MemoryLog::new(&["a", "b"])]);
+    let mut witness = witness(&source, dir.path());
+    witness.round(1000).expect("first");
+    push(&source, 0, &entries("x", 2));
+    assert_eq!(
+        witness.round(400).expect("consistent"),
+        Round::Cosigned { from: 2, size: 4 }
+    );
+    let last = source.log(0, |log| log.received.last().cloned().expect("received"));
+    assert_eq!(cosigned_time(&last), 1001);
+    // The relay lost it; the witness restarts and resends, its clock still behind.
+    source.log(0, |log| log.received.clear());
+    drop(witness);
+    let mut restarted = super::tests::witness(&source, dir.path());
+    assert_eq!(
+        restarted.round(400).expect("resent"),
+        Round::Unchanged {
+            size: 4,
+            resubmitted: true
+        }
+    );
+    let resent = source.log(0, |log| log.received.last().cloned().expect("received"));
+    assert_eq!(cosigned_time(&resent), 1002);
+    assert_eq!(
+        state::load(dir.path())
+            .expect("loads")
+            .expect("saved")
+            .last_signed,
+        1002
+    );
+    // Once the clock passes the times signed, it is the clock's time again.
+    push(&source, 0, &entries("y", 1));
+    restarted.round(2000).expect("consistent");
+    let last = source.log(0, |log| log.received.last().cloned().expect("received"));
+    assert_eq!(cosigned_time(&last), 2000);
+}
+
 #[test]
 fn the_state_is_saved_before_the_cosignature_leaves_and_a_lost_one_is_sent_again() {
     let dir = tempfile::tempdir().expect("tempdir");

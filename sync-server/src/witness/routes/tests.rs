@@ -82,7 +82,7 @@ fn code(body: &str) -> String {
 #[tokio::test]
 async fn a_trusted_witnesss_cosignature_is_taken_and_served_with_its_checkpoint() {
     let mut state = AppState::demo_in_memory().expect("state");
-    state.witness_keys = Arc::new(vec![archive().verifier()]);
+    state.witness_keys = Arc::new(vec![archive().verifier()].into());
     crate::storage::ingest_generated_for_tests(state.store.as_ref(), 3);
     let log = state.log_key.verifier();
     let witnesses = [archive().verifier()];
@@ -126,7 +126,7 @@ async fn untrusted_witnesses_and_relays_trusting_none_take_nothing() {
         (status, code(&body).as_str()),
         (StatusCode::FORBIDDEN, "unknown_witness")
     );
-    state.witness_keys = Arc::new(vec![archive().verifier()]);
+    state.witness_keys = Arc::new(vec![archive().verifier()].into());
     let stranger =
         CosignatureSigner::new("someone/witness", &SigningKey::from_bytes(&[2; 32])).expect("name");
     let (status, body) = post_note(&state, cosigned(&plain, &stranger, 1)).await;
@@ -157,7 +157,7 @@ async fn the_cosigned_checkpoint_served_is_every_witnesss_tree_with_the_logs_roo
             .expect("name")
     };
     let mut state = AppState::demo_in_memory().expect("state");
-    state.witness_keys = Arc::new(vec![archive().verifier(), dso().verifier()]);
+    state.witness_keys = Arc::new(vec![archive().verifier(), dso().verifier()].into());
     crate::storage::ingest_generated_for_tests(state.store.as_ref(), 3);
     let log = state.log_key.verifier();
     let both = [archive().verifier(), dso().verifier()];
