@@ -360,15 +360,18 @@ pub fn witnesses_offered_message() -> Localized {
     )
 }
 
-/// The notice of a tablet whose clock is more than ten minutes behind its witness's
+/// The notice of a tablet whose clock is more than ten minutes behind its witness's (or a
+/// witness whose clock is ahead: the tablet cannot tell which)
 /// ([`crate::sync::SyncReport::clock_behind_witness`]): captures still count, but the clock
 /// should be set right. Shown in staff mode while the last sync found it so.
 pub fn clock_behind_witness_message() -> Localized {
     Localized::new(
         "Surfplattans klocka går mer än tio minuter efter vittnets. Anmälningarna räknas \
-         ändå, men ställ klockan rätt (automatisk tid) eller be IT göra det.",
+         ändå, men ställ klockan rätt (automatisk tid) eller be IT göra det. Går surfplattans \
+         klocka rätt, är det vittnets klocka som går före: säg till IT.",
         "The tablet's clock is more than ten minutes behind the witness's. Registrations \
-         still count, but set the clock right (automatic time) or ask IT to.",
+         still count, but set the clock right (automatic time) or ask IT to. If the tablet's \
+         clock is right, the witness's clock is ahead: tell IT.",
     )
 }
 
@@ -610,6 +613,24 @@ mod tests {
         assert!(
             !text.en.contains("connection refused"),
             "no internals shown"
+        );
+    }
+
+    /// The tablet cannot tell its clock behind from the witness's ahead: staff are told
+    /// both, and whom to tell for the second.
+    #[test]
+    fn the_clock_notice_names_a_witness_clock_ahead_too() {
+        let text = clock_behind_witness_message();
+        assert!(
+            text.en.contains("witness's clock is ahead: tell IT"),
+            "{}",
+            text.en
+        );
+        assert!(
+            text.sv
+                .contains("vittnets klocka som går före: säg till IT"),
+            "{}",
+            text.sv
         );
     }
 }

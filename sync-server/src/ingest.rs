@@ -100,7 +100,7 @@ pub struct CheckedSync {
     log: Option<Arc<dyn LogSigner>>,
     /// The witnesses the relay takes cosignatures from: the answer names the newest tree
     /// all of them cosigned.
-    witnesses: Arc<Vec<kiosk_core::tlog::cosignature::CosignatureVerifier>>,
+    witnesses: Arc<crate::witness::intake::Witnesses>,
 }
 
 /// The CPU-bound half of a sync: the request's own refusals, then every push's checks
@@ -261,7 +261,7 @@ impl CheckedSync {
     /// names.
     pub fn with_witnesses(
         mut self: Box<Self>,
-        witnesses: Arc<Vec<kiosk_core::tlog::cosignature::CosignatureVerifier>>,
+        witnesses: Arc<crate::witness::intake::Witnesses>,
     ) -> Box<Self> {
         self.witnesses = witnesses;
         self

@@ -1569,7 +1569,7 @@ async fn serve_relay(
     kiosk_sync_server::blind_index::spawn_indexing(state.store.clone(), index_keys);
     // The transparency log's key, beside the relay keys (`export-keys` carries it).
     state.log_key = log_key;
-    state.witness_keys = Arc::new(config.witness_keys.clone());
+    state.witness_keys = Arc::new(config.witness_keys.clone().into());
     // The receipt key lives beside them; a shared database refuses an instance without it.
     tokio::task::block_in_place(|| {
         kiosk_sync_server::visitor_receipt::key::check_for_store(

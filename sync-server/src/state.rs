@@ -49,7 +49,8 @@ pub struct AppState {
     pub log_key: Arc<crate::transparency::checkpoint::LogKey>,
     /// The witnesses whose cosignatures of the log's checkpoints the relay takes
     /// (`witness_keys`; [`crate::witness::intake`]); none unless configured.
-    pub witness_keys: Arc<Vec<kiosk_core::tlog::cosignature::CosignatureVerifier>>,
+    /// Dereferences to their keys; keeps the cosigned-tree choices lately made for them.
+    pub witness_keys: Arc<crate::witness::intake::Witnesses>,
 }
 
 /// What the relay last learnt of its store's room to write: set when a write fails for a
@@ -120,7 +121,7 @@ impl AppState {
                 &rand::random(),
             )),
             log_key: Arc::new(in_memory_log_key(&keys_for_log)),
-            witness_keys: Arc::new(Vec::new()),
+            witness_keys: Arc::default(),
         }
     }
 

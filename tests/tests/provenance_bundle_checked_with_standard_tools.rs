@@ -146,7 +146,7 @@ async fn a_bundle_verifies_with_openssl_and_python_only_and_a_removed_records_le
         &ed25519_dalek::SigningKey::from_bytes(&[9; 32]),
     )
     .expect("a witness");
-    state.witness_keys = std::sync::Arc::new(vec![witness.verifier()]);
+    state.witness_keys = std::sync::Arc::new(vec![witness.verifier()].into());
     let vkey = state.log_key.verifier().to_string();
     let server = TestRelay::start(state).await;
     let url = server.url();

@@ -30,7 +30,13 @@ fn state_with_witnesses(
 ) -> AppState {
     let mut state = AppState::new(store.store, store.keys);
     state.log_key = Arc::new(LogKey::load_or_create(dir, None).expect("log key"));
-    state.witness_keys = Arc::new(witnesses.iter().map(|w| w.verifier()).collect());
+    state.witness_keys = Arc::new(
+        witnesses
+            .iter()
+            .map(|w| w.verifier())
+            .collect::<Vec<_>>()
+            .into(),
+    );
     state
 }
 
@@ -164,6 +170,90 @@ async fn a_tablet_requiring_one_of_two_witnesses_is_not_held_back_by_the_other_s
         );
         assert!(!report.clock_behind_witness);
         assert_eq!(tablet.device.hand_back().expect("reads"), HandBack::Safe);
+    })
+    .await
+    .expect("tablet");
+    relay.stop().await.expect("stops");
+}
+
+/// A tablet requiring two witnesses, with the log growing between their rounds, counts a
+/// capture after one round of each: the witness program names itself, and the relay serves
+/// the slower witness the tree the other just cosigned, so both cosign one size. (Served
+/// the tip, the second would cosign a larger tree the first never saw, and nothing would
+/// count until the log went quiet.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tablet_requiring_two_witnesses_counts_captures_while_the_log_grows() {
+    use kiosk_sync_server::witness::{HttpLogSource, Witness};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let witness = |name: &str, seed: u8| {
+        CosignatureSigner::new(name, &ed25519_dalek::SigningKey::from_bytes(&[seed; 32]))
+            .expect("a witness")
+    };
+    let demo = demo_store(Backend::Sqlite, dir.path()).await;
+    let store = demo.store.clone();
+    let state = state_with_witnesses(
+        demo,
+        dir.path(),
+        &[
+            &witness("arkiv.example.se/witness", 51),
+            &witness("dso.example.se/witness", 52),
+        ],
+    );
+    let log = state.log_key.verifier();
+    let relay = TestRelay::start(state).await;
+    let (url, code) = (
+        relay.url(),
+        demo_code(store.as_ref(), EnrolledRole::Kiosk, 1, 3_600_000),
+    );
+    let (dir_a, dir_b) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    tokio::task::spawn_blocking(move || {
+        let program = |name: &str, seed: u8, dir: &Path| {
+            let signer = witness(name, seed);
+            let source = HttpLogSource::new(&url, None).expect("source").naming(
+                &kiosk_core::protocol::witness_key_name(signer.name(), signer.verifier().key_id()),
+            );
+            Witness::open(source, log.clone(), signer, dir).expect("opens")
+        };
+        let mut archive = program("arkiv.example.se/witness", 51, dir_a.path());
+        let mut dso = program("dso.example.se/witness", 52, dir_b.path());
+        let now = || {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .expect("clock")
+                .as_secs()
+        };
+        let tablet = tablet();
+        let transport = HttpTransport::new(&url);
+        tablet.device.enroll(&code, &transport).expect("enrolls");
+        assert_eq!(tablet.device.witness_keys().expect("reads").len(), 2);
+        kiosk_core::generator::capture_generated(&tablet.device, 1, 1).expect("captures");
+        sync_now(&tablet.device, &transport).expect("syncs");
+        archive.round(now()).expect("cosigns");
+        // The log grows before the other witness's round.
+        kiosk_core::generator::capture_generated(&tablet.device, 1, 2).expect("captures");
+        let report = sync_now(&tablet.device, &transport).expect("syncs");
+        assert_eq!((report.received, report.awaiting_witness), (0, 2));
+        dso.round(now()).expect("cosigns");
+        let report = sync_now(&tablet.device, &transport).expect("syncs");
+        assert_eq!(
+            (report.received, report.awaiting_witness),
+            (1, 1),
+            "the first capture, in the tree both cosigned"
+        );
+        archive.round(now()).expect("cosigns");
+        kiosk_core::generator::capture_generated(&tablet.device, 1, 3).expect("captures");
+        sync_now(&tablet.device, &transport).expect("syncs");
+        dso.round(now()).expect("cosigns");
+        let report = sync_now(&tablet.device, &transport).expect("syncs");
+        assert_eq!(
+            (report.received, report.awaiting_witness),
+            (1, 1),
+            "the second, in the next tree both cosigned; the third waits"
+        );
     })
     .await
     .expect("tablet");

@@ -46,7 +46,7 @@ async fn relay(backend: Backend, witness: &CosignatureVerifier) -> SplitRelay {
     state.log_key = Arc::new(
         LogKey::load_or_create(dir.path(), Some(ORIGIN)).expect("the same log key on both"),
     );
-    state.witness_keys = Arc::new(vec![witness.clone()]);
+    state.witness_keys = Arc::new(vec![witness.clone()].into());
     SplitRelay {
         dir,
         relay: TestRelay::start(state).await,

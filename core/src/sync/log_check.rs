@@ -88,12 +88,27 @@ impl HeldLog {
     /// ([`crate::protocol::witness_key_name`]), at most [`MAX_WITNESSES`]; a pinned key that
     /// does not parse is left out (the answer's check refuses it anyway).
     pub fn witness_names(&self) -> Vec<String> {
+        self.witness_verifiers()
+            .filter_map(Result::ok)
+            .map(|witness| crate::protocol::witness_key_name(witness.name(), witness.key_id()))
+            .collect()
+    }
+
+    /// The required witnesses' pinned keys, parsed, in pinned order, at most
+    /// [`MAX_WITNESSES`]: the one place they are read. Each caller decides what a key that
+    /// does not parse means (left out of a request's names; a refusal when checking).
+    pub fn witness_verifiers(
+        &self,
+    ) -> impl Iterator<
+        Item = Result<
+            crate::tlog::cosignature::CosignatureVerifier,
+            crate::tlog::cosignature::CosignatureError,
+        >,
+    > + '_ {
         self.witnesses
             .iter()
             .take(MAX_WITNESSES)
-            .filter_map(|vkey| crate::cosigned_checkpoint::parse_witness_vkey(vkey).ok())
-            .map(|witness| crate::protocol::witness_key_name(witness.name(), witness.key_id()))
-            .collect()
+            .map(|vkey| crate::cosigned_checkpoint::parse_witness_vkey(vkey))
     }
 
     /// The size of the tree the required witnesses cosigned, 0 without one.
@@ -351,17 +366,19 @@ struct CosignedTree {
 
 /// How far past the tablet clock a cosignature's time may lie before staff are told the
 /// tablet clock is behind its witness's (clocks drift a little; more is worth fixing). It
-/// counts all the same: only its age is checked on the tablet clock.
+/// counts all the same, up to [`MAX_COSIGNATURE_FUTURE_SECS`] ahead.
 pub(crate) const MAX_COSIGNATURE_AHEAD_SECS: u64 = 10 * 60;
+
+/// How far past the tablet clock a cosignature's time may lie and still count: a day (the
+/// relay refuses to take one further ahead of its own clock, `docs/protocol.md`
+/// "Witnesses"). Clocks that disagree by more than that are no drift to live with.
+pub(crate) const MAX_COSIGNATURE_FUTURE_SECS: u64 = 24 * 60 * 60;
 
 /// Each required witness's cosignature time in `note` (pinned order), if the note opens
 /// with the log key and every required witness.
 fn cosignature_times(held: &HeldLog, log: &NoteVerifier, note: &str) -> Option<Vec<u64>> {
     let witnesses = held
-        .witnesses
-        .iter()
-        .take(MAX_WITNESSES)
-        .map(|vkey| crate::cosigned_checkpoint::parse_witness_vkey(vkey))
+        .witness_verifiers()
         .collect::<Result<Vec<_>, _>>()
         .ok()?;
     let opened = crate::cosigned_checkpoint::open_cosigned(note, log, &witnesses).ok()?;
@@ -384,15 +401,12 @@ fn check_cosigned(
     response: &SyncResponse,
     now: crate::ids::Timestamp,
 ) -> Result<Option<CosignedTree>, Box<ForkFound>> {
-    use crate::cosigned_checkpoint::{open_cosigned, parse_witness_vkey};
+    use crate::cosigned_checkpoint::open_cosigned;
     let Some(note_text) = &response.log_cosigned else {
         return Ok(None);
     };
     let witnesses = held
-        .witnesses
-        .iter()
-        .take(MAX_WITNESSES)
-        .map(|vkey| parse_witness_vkey(vkey))
+        .witness_verifiers()
         .collect::<Result<Vec<_>, _>>()
         .map_err(|error| {
             Box::new(ForkFound::new(
@@ -422,10 +436,13 @@ fn check_cosigned(
     // relay replaying an old cosigned tree, cannot vouch for what it shows now. A time
     // ahead of the tablet clock is no sign of staleness: the witness signed it, and the
     // clocks disagree. It counts, and staff hear that the tablet clock is behind.
-    let fresh = |time: &u64| {
-        now_secs
-            .checked_sub(*time)
-            .is_none_or(|age| age <= MAX_COSIGNATURE_AGE_SECS)
+    // Yet not without bound: a witness never signs a time far ahead of its clock (it
+    // signs increasing times, and the relay refuses one a day ahead of its own), so a time
+    // more than [`MAX_COSIGNATURE_FUTURE_SECS`] ahead is a witness clock gone wrong whose
+    // cosignature a relay could replay after a rollback to "confirm" it: not counted.
+    let fresh = |time: &u64| match now_secs.checked_sub(*time) {
+        Some(age) => age <= MAX_COSIGNATURE_AGE_SECS,
+        None => *time - now_secs <= MAX_COSIGNATURE_FUTURE_SECS,
     };
     if !times.iter().all(fresh) {
         return Ok(None);

@@ -371,6 +371,9 @@ impl Device {
     }
 
     /// Keeps whether the last sync found the tablet clock behind a required witness's.
+    /// Written, like [`Device::keep_awaiting_witness`], only when a sync ends: one that
+    /// stops (an error, a restore the witnesses have not confirmed) measured nothing to
+    /// keep, so the notice stays as the last sync that ended left it.
     pub(crate) fn keep_clock_behind_witness(&self, behind: bool) -> Result<()> {
         let value: &[u8] = if behind { &[1] } else { &[] };
         self.lock()?

@@ -1830,6 +1830,74 @@ fn a_tablet_clock_behind_does_not_let_a_replayed_cosignature_confirm_a_restore()
     assert_eq!(device.log_checkpoint().expect("reads"), held);
 }
 
+/// A cosignature dated more than a day ahead of the tablet clock is not counted: a
+/// witness whose clock once ran far ahead signed it, and a relay replaying it after a
+/// rollback would otherwise have it "confirm" the rollback (its time is after every held
+/// one). A capture waits; a restore shown with it is refused as unconfirmed.
+#[test]
+fn a_cosignature_more_than_a_day_ahead_neither_counts_nor_confirms_a_restore() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = kiosk(&dir, 1);
+    device
+        .require_witnesses(&[witness_signer(5).verifier().to_string()])
+        .expect("pins");
+    let relay = LoggingRelay::new(&device);
+    let too_far = NOW_SECS + log_check::MAX_COSIGNATURE_FUTURE_SECS + 1;
+    relay.cosign(Some(Cosign::Shown { time: too_far }));
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!((report.received, report.awaiting_witness), (0, 1));
+    assert_eq!(device.witnessed_checkpoint().expect("reads"), None);
+    // A day ahead exactly still counts (and tells staff of the clocks).
+    relay.cosign(Some(Cosign::Shown {
+        time: NOW_SECS + log_check::MAX_COSIGNATURE_FUTURE_SECS,
+    }));
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!(report.received, 1);
+    assert!(report.clock_behind_witness);
+    // The relay rolls back and shows a cosignature dated further ahead still: after the
+    // held time, but past the day, so it confirms nothing.
+    relay.cosign(Some(Cosign::Shown { time: too_far + 60 }));
+    relay.lie(Lie::Restored(back_to_two(&relay)));
+    let error = sync_at(&device, &relay, NOW_SECS + 60).expect_err("refused");
+    assert!(
+        matches!(error, Error::LogRestoreUnconfirmed { .. }),
+        "{error}"
+    );
+}
+
+/// A sync that stops (a restore the witnesses have not confirmed) measured nothing it
+/// keeps: the clock notice and the count awaiting the witnesses stay as the last sync that
+/// ended left them, until one ends again.
+#[test]
+fn a_sync_that_stops_keeps_the_last_clock_notice_until_one_ends() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = kiosk(&dir, 1);
+    device
+        .require_witnesses(&[witness_signer(5).verifier().to_string()])
+        .expect("pins");
+    let relay = LoggingRelay::new(&device);
+    relay.cosign(Some(Cosign::Shown {
+        time: NOW_SECS + 60 * 60,
+    }));
+    assert!(
+        sync_once(&device, &relay)
+            .expect("taken")
+            .clock_behind_witness
+    );
+    relay.cosign(None);
+    relay.lie(Lie::Restored(back_to_two(&relay)));
+    sync_at(&device, &relay, NOW_SECS + 60).expect_err("refused");
+    assert!(device.clock_behind_witness().expect("reads"), "kept");
+    relay.lie(Lie::None);
+    relay.cosign(Some(Cosign::Shown {
+        time: NOW_SECS + 2 * 60 * 60,
+    }));
+    relay.state.lock().expect("state").epoch = [2; 16];
+    let report = sync_at(&device, &relay, NOW_SECS + 2 * 60 * 60).expect("taken");
+    assert!(!report.clock_behind_witness);
+    assert!(!device.clock_behind_witness().expect("reads"), "cleared");
+}
+
 /// A restore merged into one staff have not acknowledged yet keeps the size the log first
 /// went back from, and an acknowledgement of the earlier one does not clear the merged one.
 #[test]

@@ -521,6 +521,7 @@ pub fn sync(
             total,
         );
     }
+    // Only a sync that ends replaces these; one that stops leaves the last ones standing.
     device.keep_awaiting_witness(report.awaiting_witness)?;
     device.keep_clock_behind_witness(report.clock_behind_witness)?;
     report.erased += device.erase_copies_after_event(now())?;

@@ -13,9 +13,10 @@
 //! schema 16 / PostgreSQL 12; for a tablet enrolled before, one re-issued from the
 //! enrollment record, saying so: see [`device_json`]), the record's nonce, every leaf of
 //! the record with its index and inclusion proof, the log's checkpoint verbatim (a signed
-//! note, with the cosignatures the relay keeps for that tree: the newest cosigned tree when
-//! it holds every leaf of the record) with the log's verifier key, and the relay's signing
-//! key.
+//! note, with the cosignatures the relay keeps for that tree: the newest tree every
+//! configured witness cosigned when it holds every leaf of the record, else the largest one
+//! any of them cosigned that does, else the current one) with the log's verifier key, and
+//! the relay's signing key.
 //!
 //! Who: archivists (as disclosure and subject access); a restricted record only with the
 //! clearance, and to anyone else it is answered as one the relay does not hold. The record
@@ -181,25 +182,31 @@ pub(crate) fn bundle(
 
 /// The tree the bundle proves its leaves in: the one the configured `witnesses` cosigned
 /// (chosen as a sync answer chooses it, [`crate::witness::intake::newest_cosigned_tree`]:
-/// never a root the log no longer has) when it holds every leaf of the record (the
-/// checkpoint then carries the cosignatures, which close the split-view gap), else the
-/// current one (with any cosignatures kept for it).
+/// never a root the log no longer has) when it holds every leaf of the record; else, when
+/// one witness lags, the largest tree any one configured witness cosigned that holds them
+/// ([`crate::witness::intake::largest_cosigned_by_any`]); only then the current one. The
+/// checkpoint carries the cosignature lines kept for the tree chosen, so it says itself
+/// which witnesses cosigned it.
 fn proving_tree(
     store: &dyn RelayStore,
     current: LogTip,
     witnesses: &[CosignatureVerifier],
     leaves: &[(u64, Vec<u8>)],
 ) -> HrResult<LogTip> {
-    let cosigned = crate::witness::intake::newest_cosigned_tree(store, current.size, witnesses)
+    use crate::witness::intake::{largest_cosigned_by_any, newest_cosigned_tree};
+    let holds = |tree: &Option<(u64, [u8; 32])>| {
+        tree.filter(|(size, _)| {
+            *size <= current.size && leaves.iter().all(|(index, _)| *index < *size)
+        })
+    };
+    let all = newest_cosigned_tree(store, current.size, witnesses)
         .context("reading the newest cosigned tree")?;
-    Ok(match cosigned {
-        Some((size, root))
-            if size <= current.size && leaves.iter().all(|(index, _)| *index < size) =>
-        {
-            LogTip { size, root }
-        }
-        _ => current,
-    })
+    if let Some((size, root)) = holds(&all) {
+        return Ok(LogTip { size, root });
+    }
+    let any = largest_cosigned_by_any(store, current.size, witnesses)
+        .context("reading the newest tree a witness cosigned")?;
+    Ok(holds(&any).map_or(current, |(size, root)| LogTip { size, root }))
 }
 
 /// One change of the record's document, as the bundle shows it.

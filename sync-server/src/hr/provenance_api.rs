@@ -43,7 +43,7 @@ async fn provenance_bundle(
             store.as_ref(),
             keys.as_ref(),
             log_key.as_ref(),
-            witnesses.as_slice(),
+            &witnesses,
             &user,
             id.trim(),
         )

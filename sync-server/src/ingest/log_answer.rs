@@ -33,7 +33,7 @@ use crate::storage::model::{AppendedLeaves, IngestItem, LOG_READ_LIMIT, LogTip};
 use crate::storage::{RelayStore, StorageResult};
 use crate::transparency::leaf::{LEAF_LEN, LeafKind, Nonce, change_subject, record_commitment};
 use crate::transparency::source::{CachedSubtrees, SourceError};
-use crate::witness::intake::{newest_cosigned_tree, required_witnesses, with_cosignatures};
+use crate::witness::intake::{Witnesses, required_witnesses, with_cosignatures};
 
 /// The most leaves of one record read while looking for an answer's leaves: far more than
 /// a record can have (a capture, staff and HR edits within their size limits, holds).
@@ -71,7 +71,7 @@ struct Wanted {
 pub(super) fn fill(
     store: &dyn RelayStore,
     log: &dyn LogSigner,
-    witnesses: &[kiosk_core::tlog::cosignature::CosignatureVerifier],
+    witnesses: &Witnesses,
     request: &SyncRequest,
     (checked, appended): (&[Checked], &AppendedLeaves),
     device_key: &[u8; 32],
@@ -94,14 +94,15 @@ pub(super) fn fill(
     // cosignature landing meanwhile (or one kept for a root the log no longer has) is never
     // sent for a tree this answer's does not extend.
     let (required, unknown) = required_witnesses(witnesses, &request.log_witnesses);
-    if unknown > 0 {
-        // Counts only: which witnesses a tablet pins is its operator's business.
+    if unknown > 0 && witnesses.unknown_warning_due(device_key) {
+        // Counts only: which witnesses a tablet pins is its operator's business. At most
+        // once an hour per tablet: it syncs every few minutes, and nothing changes.
         tracing::warn!(
             unknown,
             "a tablet requires witnesses this relay takes no cosignatures from: it waits for them"
         );
     }
-    if let Some((size, root)) = newest_cosigned_tree(store, tip.size, &required)? {
+    if let Some((size, root)) = witnesses.newest_cosigned_tree(store, tip, &required)? {
         let signed = log.sign_tip(LogTip { size, root });
         response.log_cosigned = Some(with_cosignatures(&signed, size, &root, store)?);
         if size < tip.size {

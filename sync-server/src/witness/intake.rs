@@ -6,7 +6,8 @@
 //! [`MAX_COSIGNATURE_BODY`] bytes of UTF-8 in signed-note syntax; it carries a line of a
 //! witness named in the relay's configuration; the log key (this relay's) signed the
 //! checkpoint; the checkpoint is this relay's tree (its root at that size is the stored
-//! tree's); and the witness's cosignature verifies. Only then is it stored.
+//! tree's); the witness's cosignature verifies; and its time is at most
+//! [`MAX_COSIGNATURE_AHEAD_SECS`] ahead of the relay's clock. Only then is it stored.
 
 use kiosk_core::cosigned_checkpoint::{CosignedError, open_signed};
 use kiosk_core::tlog::cosignature::{CosignatureError, CosignatureVerifier};
@@ -15,7 +16,7 @@ use kiosk_core::tlog::note::{NoteError, NoteVerifier, parse_note};
 use kiosk_core::tlog::tree::root;
 
 use crate::storage::model::StoredCosignature;
-use crate::storage::{RelayStore, StorageError};
+use crate::storage::{LogTip, RelayStore, StorageError};
 use crate::transparency::source::StoreSubtrees;
 
 /// The largest cosignature body taken: a checkpoint (~100 bytes), the log's signature and
@@ -43,9 +44,20 @@ pub enum IntakeError {
         #[source]
         source: CosignatureError,
     },
+    /// Dated more than [`MAX_COSIGNATURE_AHEAD_SECS`] ahead of this relay's clock: a
+    /// witness clock gone wrong. Kept, it could be replayed to a tablet as "newer" than a
+    /// later cosignature (confirming a rollback), so it is not taken.
+    #[error(
+        "the cosignature of witness {witness} is dated {ahead} s ahead of this relay's clock (at most {MAX_COSIGNATURE_AHEAD_SECS} s is taken); set the witness's clock right"
+    )]
+    TimeAhead { witness: String, ahead: u64 },
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
+
+/// How far ahead of the relay's clock a cosignature's time may lie and be taken: a day, as
+/// far as a tablet counts one ahead of its own clock.
+pub const MAX_COSIGNATURE_AHEAD_SECS: u64 = 24 * 60 * 60;
 
 impl IntakeError {
     /// The HTTP status and machine-readable code of the refusal.
@@ -57,18 +69,32 @@ impl IntakeError {
             IntakeError::NotSignedByLog(_) => (422, "not_our_checkpoint"),
             IntakeError::NotOurTree { .. } => (409, "not_our_tree"),
             IntakeError::BadCosignature { .. } => (422, "bad_cosignature"),
+            IntakeError::TimeAhead { .. } => (422, "cosignature_time_ahead"),
             IntakeError::Storage(_) => (503, "store_unavailable"),
         }
     }
 }
 
 /// Checks a posted cosignature body and keeps each configured witness's verified
-/// cosignature in it; returns what was kept (newer than what the store had).
+/// cosignature in it; returns what was kept (newer than what the store had). The relay's
+/// clock is the system's: [`accept_at`].
 pub fn accept(
     body: &[u8],
     log: &NoteVerifier,
     witnesses: &[CosignatureVerifier],
     store: &dyn RelayStore,
+) -> Result<Vec<StoredCosignature>, IntakeError> {
+    let now = u64::try_from(crate::state::now_ms().div_euclid(1000)).unwrap_or(0);
+    accept_at(body, log, witnesses, store, now)
+}
+
+/// [`accept`] with the relay's clock reading `now` (POSIX seconds).
+pub fn accept_at(
+    body: &[u8],
+    log: &NoteVerifier,
+    witnesses: &[CosignatureVerifier],
+    store: &dyn RelayStore,
+    now: u64,
 ) -> Result<Vec<StoredCosignature>, IntakeError> {
     if body.len() > MAX_COSIGNATURE_BODY {
         return Err(IntakeError::TooLarge);
@@ -94,7 +120,8 @@ pub fn accept(
             size: checkpoint.size,
         });
     }
-    let mut kept = Vec::new();
+    // Every line checked before any is kept: a body refused keeps nothing.
+    let mut checked = Vec::new();
     for witness in present {
         let time = witness
             .verify(note)
@@ -102,6 +129,15 @@ pub fn accept(
                 witness: witness.name().to_owned(),
                 source,
             })?;
+        if let Some(ahead) = time
+            .checked_sub(now)
+            .filter(|ahead| *ahead > MAX_COSIGNATURE_AHEAD_SECS)
+        {
+            return Err(IntakeError::TimeAhead {
+                witness: witness.name().to_owned(),
+                ahead,
+            });
+        }
         // The line of the newest cosignature by this witness (the one `verify` timed).
         let line = newest_line(note, witness, time).ok_or(IntakeError::BadCosignature {
             witness: witness.name().to_owned(),
@@ -116,6 +152,10 @@ pub fn accept(
             time,
             line,
         };
+        checked.push(cosignature);
+    }
+    let mut kept = Vec::new();
+    for cosignature in checked {
         if store.store_cosignature(&cosignature)? {
             kept.push(cosignature);
         }
@@ -163,16 +203,222 @@ pub fn newest_cosigned_tree(
         return Ok(None);
     }
     // None cosigned by all of them: the largest any one of them did (never one only a
-    // witness no longer trusted cosigned). At most 16 witnesses, each one bounded read.
+    // witness no longer trusted cosigned).
+    largest_cosigned_by_any(store, tip_size, witnesses)
+}
+
+/// The largest tree of at most `tip_size` leaves, whose root is the log's, that any one of
+/// `witnesses` cosigned (any witness when none is given). Never one only a witness not
+/// given cosigned. At most 16 witnesses, each one bounded read.
+pub fn largest_cosigned_by_any(
+    store: &dyn RelayStore,
+    tip_size: u64,
+    witnesses: &[CosignatureVerifier],
+) -> Result<Option<(u64, Hash)>, StorageError> {
+    if witnesses.is_empty() {
+        return largest_of_ours(store, tip_size, &[]);
+    }
     let mut largest: Option<(u64, Hash)> = None;
-    for one in &all {
-        if let Some(tree) = largest_of_ours(store, tip_size, std::slice::from_ref(one))?
+    for one in witnesses {
+        if let Some(tree) = largest_of_ours(store, tip_size, &[one.to_string()])?
             && largest.is_none_or(|(size, _)| tree.0 > size)
         {
             largest = Some(tree);
         }
     }
     Ok(largest)
+}
+
+/// How recent another witness's cosignature must be for the tree it cosigned to be served
+/// to a witness catching up ([`tree_for_witness`]): older, that witness has likely moved on.
+pub const CATCH_UP_WINDOW_SECS: u64 = 10 * 60;
+
+/// The tree to serve witness `this` (one of the configured `witnesses`) when it names
+/// itself fetching the checkpoint (`GET /v1/log/checkpoint?witness=`), so that witnesses
+/// polling at different moments of a growing log converge on one size (a tablet requiring
+/// them all counts only a tree they all cosigned): the largest tree, at most the tip and
+/// whose root is the log's, that another configured witness cosigned within the last
+/// [`CATCH_UP_WINDOW_SECS`] of `now` (POSIX seconds), that is larger than the tree all of
+/// them cosigned, and that `this` witness has neither cosigned nor passed (a smaller tree
+/// than one it cosigned would be a refusal on its side). Otherwise the tip. With one
+/// witness configured there is nothing to converge on: the tip.
+pub fn tree_for_witness(
+    store: &dyn RelayStore,
+    tip: LogTip,
+    witnesses: &[CosignatureVerifier],
+    this: &CosignatureVerifier,
+    now: u64,
+) -> Result<LogTip, StorageError> {
+    if witnesses.len() < 2 {
+        return Ok(tip);
+    }
+    let this_key = this.to_string();
+    // The largest tree this witness cosigned, of any size (past the tip too, kept from
+    // before a restore): nothing at or below it is served to it.
+    let passed = store
+        .cosigned_by_all(u64::MAX, std::slice::from_ref(&this_key), 1)?
+        .first()
+        .map_or(0, |(size, _)| *size);
+    let all: Vec<String> = witnesses.iter().map(ToString::to_string).collect();
+    let common = largest_of_ours(store, tip.size, &all)?.map_or(0, |(size, _)| size);
+    let floor = passed.max(common);
+    let since = now.saturating_sub(CATCH_UP_WINDOW_SECS);
+    let mut best: Option<(u64, Hash)> = None;
+    for other in all.iter().filter(|key| **key != this_key) {
+        for (size, root) in
+            store.cosigned_by_all(tip.size, std::slice::from_ref(other), COSIGNED_CANDIDATES)?
+        {
+            if size <= floor || best.is_some_and(|(best, _)| size <= best) {
+                break;
+            }
+            let recent = store
+                .cosignatures_of(size, &root)?
+                .iter()
+                .any(|row| row.witness == *other && row.time >= since);
+            if !recent {
+                continue;
+            }
+            match is_our_tree(store, size, &root) {
+                Ok(true) => {
+                    best = Some((size, root));
+                    break;
+                }
+                Ok(false) => continue,
+                Err(IntakeError::Storage(error)) => return Err(error),
+                Err(_) => continue,
+            }
+        }
+    }
+    Ok(best.map_or(tip, |(size, root)| LogTip { size, root }))
+}
+
+/// The configured witnesses (dereferencing to their keys), with the cosigned-tree choice
+/// ([`newest_cosigned_tree`]) lately made for them per tip and witness set, so a sync and
+/// a `?cosigned=1` read do not make up to 17 reads and root checks each. A choice is kept
+/// until a cosignature is taken by this relay ([`Witnesses::cosignature_arrived`]), the
+/// tip changes, or [`CHOICE_KEPT_FOR`] passes (a cosignature another relay instance took
+/// on a shared store is seen within that); at most [`MAX_CHOICES`] are kept.
+#[derive(Debug, Default)]
+pub struct Witnesses {
+    keys: Vec<CosignatureVerifier>,
+    choices: std::sync::Mutex<Choices>,
+    /// When each tablet (device key) was last warned of as requiring witnesses this relay
+    /// does not know: at most [`MAX_WARNED_TABLETS`].
+    warned: std::sync::Mutex<std::collections::HashMap<[u8; 32], std::time::Instant>>,
+}
+
+/// How often one tablet requiring unknown witnesses is logged.
+pub const WARN_EVERY: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+/// The most tablets remembered as warned of; when that many were warned of within the
+/// hour, no more are until some age out (the log has said it enough).
+pub const MAX_WARNED_TABLETS: usize = 1024;
+
+/// How long a kept choice of cosigned tree is used.
+pub const CHOICE_KEPT_FOR: std::time::Duration = std::time::Duration::from_secs(30);
+/// The most choices kept (tips times witness sets); when full, all are forgotten.
+pub const MAX_CHOICES: usize = 64;
+
+type ChoiceKey = (u64, Hash, Vec<String>);
+
+#[derive(Debug, Default)]
+struct Choices {
+    /// Bumped whenever a cosignature is taken: a choice made from reads begun before is
+    /// not kept.
+    generation: u64,
+    kept: std::collections::HashMap<ChoiceKey, (std::time::Instant, Option<(u64, Hash)>)>,
+}
+
+impl From<Vec<CosignatureVerifier>> for Witnesses {
+    fn from(keys: Vec<CosignatureVerifier>) -> Self {
+        Witnesses {
+            keys,
+            ..Witnesses::default()
+        }
+    }
+}
+
+impl std::ops::Deref for Witnesses {
+    type Target = [CosignatureVerifier];
+
+    fn deref(&self) -> &[CosignatureVerifier] {
+        &self.keys
+    }
+}
+
+impl Witnesses {
+    /// [`newest_cosigned_tree`] for `required` (some of these witnesses) and the log's
+    /// `tip`, kept for the next reader with the same tip and witnesses.
+    pub fn newest_cosigned_tree(
+        &self,
+        store: &dyn RelayStore,
+        tip: LogTip,
+        required: &[CosignatureVerifier],
+    ) -> Result<Option<(u64, Hash)>, StorageError> {
+        let key: ChoiceKey = (
+            tip.size,
+            tip.root,
+            required.iter().map(ToString::to_string).collect(),
+        );
+        let generation = {
+            let choices = self.lock();
+            if let Some((at, choice)) = choices.kept.get(&key)
+                && at.elapsed() < CHOICE_KEPT_FOR
+            {
+                return Ok(*choice);
+            }
+            choices.generation
+        };
+        let choice = newest_cosigned_tree(store, tip.size, required)?;
+        let mut choices = self.lock();
+        if choices.generation == generation {
+            if choices.kept.len() >= MAX_CHOICES {
+                choices.kept.clear();
+            }
+            choices
+                .kept
+                .insert(key, (std::time::Instant::now(), choice));
+        }
+        Ok(choice)
+    }
+
+    /// Whether to log now that tablet `device` requires witnesses this relay does not
+    /// know: once per [`WARN_EVERY`] per tablet, remembering at most
+    /// [`MAX_WARNED_TABLETS`].
+    pub fn unknown_warning_due(&self, device: &[u8; 32]) -> bool {
+        let now = std::time::Instant::now();
+        let mut warned = self
+            .warned
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if warned
+            .get(device)
+            .is_some_and(|at| now.duration_since(*at) < WARN_EVERY)
+        {
+            return false;
+        }
+        if warned.len() >= MAX_WARNED_TABLETS && !warned.contains_key(device) {
+            warned.retain(|_, at| now.duration_since(*at) < WARN_EVERY);
+            if warned.len() >= MAX_WARNED_TABLETS {
+                return false;
+            }
+        }
+        warned.insert(*device, now);
+        true
+    }
+
+    /// A cosignature was taken: every kept choice is forgotten.
+    pub fn cosignature_arrived(&self) {
+        let mut choices = self.lock();
+        choices.generation = choices.generation.wrapping_add(1);
+        choices.kept.clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Choices> {
+        // A panic elsewhere while holding it leaves only a cache: still usable.
+        self.choices
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// The largest tree of at most `tip_size` leaves every one of `witnesses` (vkey text; any

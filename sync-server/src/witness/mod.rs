@@ -193,7 +193,7 @@ impl<S: LogSource> Witness<S> {
         }
         let Some(previous) = self.state.clone() else {
             let state = WitnessState::new(&self.log.to_string(), size, &root, &note, now);
-            self.save_then_deliver(state, &note, now)?;
+            self.save_then_deliver(state, &note)?;
             return Ok(Round::FirstCosigned { size });
         };
         let previous_root = previous.root_hash().ok_or_else(|| StateError::Damaged {
@@ -237,40 +237,40 @@ impl<S: LogSource> Witness<S> {
                     resubmitted: false,
                 });
             }
-            self.deliver(&note, size, now)?;
+            // Its time too is after every one signed, and remembered before it leaves.
+            let mut state = previous;
+            state.last_signed = state.next_time(now);
+            self.save_then_deliver(state, &note)?;
             return Ok(Round::Unchanged {
                 size,
                 resubmitted: true,
             });
         }
-        let state = WitnessState::new(&self.log.to_string(), size, &root, &note, now);
-        self.save_then_deliver(state, &note, now)?;
+        let time = previous.next_time(now);
+        let state = WitnessState::new(&self.log.to_string(), size, &root, &note, time);
+        self.save_then_deliver(state, &note)?;
         Ok(Round::Cosigned {
             from: previous.size,
             size,
         })
     }
 
-    /// Saves the new state durably, and only then cosigns and delivers: a crash after the
-    /// save leaves a state that the next round continues from, never a cosignature of a
-    /// tree the state does not remember.
-    fn save_then_deliver(
-        &mut self,
-        state: WitnessState,
-        note: &str,
-        now: u64,
-    ) -> Result<(), WitnessError> {
-        let size = state.size;
+    /// Saves the new state durably, and only then cosigns (at the state's `last_signed`
+    /// time) and delivers: a crash after the save leaves a state that the next round
+    /// continues from, never a cosignature of a tree, or at a time, the state does not
+    /// remember.
+    fn save_then_deliver(&mut self, state: WitnessState, note: &str) -> Result<(), WitnessError> {
+        let (size, time) = (state.size, state.last_signed);
         state::save(&self.dir, &state)?;
         self.state = Some(state);
-        self.deliver(note, size, now)
+        self.deliver(note, size, time)
     }
 
-    fn deliver(&self, note: &str, size: u64, now: u64) -> Result<(), WitnessError> {
+    fn deliver(&self, note: &str, size: u64, time: u64) -> Result<(), WitnessError> {
         let (body, _) = parse_note(note).map_err(|e| WitnessError::Cosign(e.into()))?;
         let line = self
             .signer
-            .cosign(body, now)
+            .cosign(body, time)
             .map_err(WitnessError::Cosign)?;
         self.source
             .submit_cosignature(&format!("{note}{line}"))

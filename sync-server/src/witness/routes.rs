@@ -49,6 +49,9 @@ async fn cosignature(State(state): State<AppState>, body: Bytes) -> Result<Respo
     let outcome = blocking(move || intake::accept(&body, &log, &witnesses, store.as_ref())).await?;
     match outcome {
         Ok(kept) => {
+            if !kept.is_empty() {
+                state.witness_keys.cosignature_arrived();
+            }
             for cosignature in &kept {
                 tracing::info!(size = cosignature.size, "a witness cosigned the log");
             }
@@ -70,28 +73,49 @@ async fn cosignature(State(state): State<AppState>, body: Bytes) -> Result<Respo
     }
 }
 
-/// `?cosigned=1`.
+/// `?cosigned=1`, or `?witness=<name>+<key ID>` (a witness naming itself).
 #[derive(Debug, Deserialize)]
 pub struct CheckpointQuery {
     cosigned: Option<u8>,
+    witness: Option<String>,
 }
 
 /// `GET /v1/log/checkpoint`: the newest signed checkpoint with every cosignature kept for
 /// that tree; with `?cosigned=1`, the tree [`intake::newest_cosigned_tree`] chooses for the
-/// configured witnesses (404 `not_cosigned` before the first).
+/// configured witnesses (404 `not_cosigned` before the first); with `?witness=` naming a
+/// configured witness ([`kiosk_core::protocol::witness_key_name`]), the tree
+/// [`intake::tree_for_witness`] serves it so the witnesses converge on one size (a name the
+/// relay does not know gets the tip, as a witness naming none does).
 pub async fn checkpoint(
     State(state): State<AppState>,
     query: Result<Query<CheckpointQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
-    let cosigned = match query {
-        Ok(Query(CheckpointQuery { cosigned: None })) => false,
-        Ok(Query(CheckpointQuery { cosigned: Some(1) })) => true,
+    let (cosigned, witness) = match query {
+        Ok(Query(CheckpointQuery {
+            cosigned: None,
+            witness,
+        })) => (false, witness),
+        Ok(Query(CheckpointQuery {
+            cosigned: Some(1),
+            witness: None,
+        })) => (true, None),
         _ => {
             return Err(AppError::BadLogRange(
-                "cosigned takes only the value 1".into(),
+                "cosigned takes only the value 1, and not with witness".into(),
             ));
         }
     };
+    // Cheap before the store: a name no configured witness has is served as none.
+    let witness = witness.and_then(|named| {
+        state
+            .witness_keys
+            .iter()
+            .find(|key| {
+                named.len() <= kiosk_core::protocol::MAX_LOG_WITNESS_BYTES
+                    && kiosk_core::protocol::witness_key_name(key.name(), key.key_id()) == named
+            })
+            .cloned()
+    });
     let store = state.store.clone();
     let key = state.log_key.clone();
     let witnesses = state.witness_keys.clone();
@@ -99,10 +123,13 @@ pub async fn checkpoint(
         let tip = store.log_tip()?;
         let tip = if cosigned {
             // The same choice a sync answer makes: every configured witness, the log's root.
-            match intake::newest_cosigned_tree(store.as_ref(), tip.size, &witnesses)? {
+            match witnesses.newest_cosigned_tree(store.as_ref(), tip, &witnesses)? {
                 Some((size, root)) => LogTip { size, root },
                 None => return Ok(None),
             }
+        } else if let Some(witness) = &witness {
+            let now = u64::try_from(crate::state::now_ms().div_euclid(1000)).unwrap_or(0);
+            intake::tree_for_witness(store.as_ref(), tip, &witnesses, witness, now)?
         } else {
             tip
         };

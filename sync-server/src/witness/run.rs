@@ -191,7 +191,12 @@ pub fn run(config: &WitnessConfig, once: bool) -> Outcome {
         },
     };
     let source = match HttpLogSource::new(&config.relay_url, ca.as_deref()) {
-        Ok(source) => source,
+        // Named when fetching, so the relay can serve the tree the other witnesses just
+        // cosigned and all converge on one size.
+        Ok(source) => source.naming(&kiosk_core::protocol::witness_key_name(
+            signer.name(),
+            signer.verifier().key_id(),
+        )),
         Err(e) => {
             tracing::error!("{e}");
             return Outcome::Failed;

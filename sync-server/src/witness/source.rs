@@ -46,6 +46,11 @@ pub trait LogSource {
 pub struct HttpLogSource {
     base_url: String,
     agent: ureq::Agent,
+    /// How the checkpoint is fetched: `?witness=<name>+<key ID>` when the witness names
+    /// itself (percent-encoded), so the relay serves it the tree the other witnesses
+    /// cosigned ("Witnesses" in `docs/protocol.md`); empty otherwise. A relay before that
+    /// ignores the parameter and serves its tip.
+    checkpoint_query: String,
 }
 
 impl HttpLogSource {
@@ -80,7 +85,15 @@ impl HttpLogSource {
         Ok(HttpLogSource {
             base_url: base_url.trim_end_matches('/').to_owned(),
             agent,
+            checkpoint_query: String::new(),
         })
+    }
+
+    /// This source, naming the witness as `name` ([`kiosk_core::protocol::witness_key_name`])
+    /// when it fetches the checkpoint.
+    pub fn naming(mut self, name: &str) -> HttpLogSource {
+        self.checkpoint_query = format!("?witness={}", percent_encode(name));
+        self
     }
 
     fn read(
@@ -111,6 +124,20 @@ impl HttpLogSource {
     }
 }
 
+/// `text` with every byte but RFC 3986's unreserved ones percent-encoded (a key name's `+`
+/// would otherwise read as a space).
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 fn unreachable(e: ureq::Error) -> SourceError {
     SourceError::Unreachable(e.to_string())
 }
@@ -119,7 +146,10 @@ impl LogSource for HttpLogSource {
     fn checkpoint(&self) -> Result<String, SourceError> {
         let response = self
             .agent
-            .get(&format!("{}/v1/log/checkpoint", self.base_url))
+            .get(&format!(
+                "{}/v1/log/checkpoint{}",
+                self.base_url, self.checkpoint_query
+            ))
             .call()
             .map_err(unreachable)?;
         Self::read(response, MAX_NOTE_LEN as u64)
@@ -188,6 +218,14 @@ pub fn parse_proof(body: &str) -> Result<Vec<Hash>, SourceError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_witness_name_is_percent_encoded_so_its_plus_survives() {
+        assert_eq!(
+            percent_encode("arkiv.example.se/witness+0a1b2c3d"),
+            "arkiv.example.se%2Fwitness%2B0a1b2c3d"
+        );
+    }
 
     #[test]
     fn proofs_are_read_as_base64_lines_or_a_json_array_and_bounded() {

@@ -34,8 +34,14 @@ pub struct WitnessState {
     pub root: String,
     /// That checkpoint's signed note as the relay served it.
     pub checkpoint: String,
-    /// When it was cosigned (POSIX seconds).
+    /// When it was cosigned (POSIX seconds, the time in its cosignature).
     pub cosigned_at: u64,
+    /// The latest time this witness put in any cosignature, a resent one too (POSIX
+    /// seconds): the next is signed no earlier than one second after it, so its times only
+    /// increase, whatever its clock does. 0 in a state written before it was kept
+    /// (`cosigned_at` then stands for it).
+    #[serde(default)]
+    pub last_signed: u64,
     /// Set once the witness saw a tree inconsistent with this one; never cleared here.
     pub refused: Option<Refusal>,
 }
@@ -75,8 +81,17 @@ impl WitnessState {
             root: Base64::encode_string(root),
             checkpoint: checkpoint.to_owned(),
             cosigned_at: now,
+            last_signed: now,
             refused: None,
         }
+    }
+
+    /// The time for a cosignature made at `now` after this state: `now`, or one second
+    /// after the latest time signed when the clock reads earlier (set back, or it ran
+    /// ahead once). A relay can then never hold a cosignature by this witness dated after
+    /// a later one, which a tablet confirming a restore would take for the newer.
+    pub fn next_time(&self, now: u64) -> u64 {
+        now.max(self.cosigned_at.max(self.last_signed).saturating_add(1))
     }
 
     /// The stored root as bytes.
@@ -245,6 +260,27 @@ mod tests {
             std::fs::read(dir.path().join(STATE_FILE)).expect("kept"),
             b"{not json"
         );
+    }
+
+    /// A state file from before `last_signed` was kept still loads, and its
+    /// `cosigned_at` is what the next time must pass.
+    #[test]
+    fn a_state_without_the_last_signed_time_loads_and_times_still_increase() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut old = serde_json::to_value(WitnessState::new(
+            "log+12345678+AQ",
+            3,
+            &[5; 32],
+            "note\n",
+            500,
+        ))
+        .expect("json");
+        old.as_object_mut().expect("object").remove("last_signed");
+        std::fs::write(dir.path().join(STATE_FILE), old.to_string()).expect("writes");
+        let state = load(dir.path()).expect("loads").expect("a state");
+        assert_eq!(state.last_signed, 0);
+        assert_eq!(state.next_time(100), 501, "never before a time signed");
+        assert_eq!(state.next_time(900), 900);
     }
 
     #[test]

@@ -205,6 +205,57 @@ fn the_first_checkpoint_is_trusted_then_only_consistent_growth_is_cosigned_and_d
     assert!(saved.refused.is_none());
 }
 
+/// The time of the cosignature of `note` by this file's witness.
+fn cosigned_time(note: &str) -> u64 {
+    open_cosigned(note, &log_verifier(), &[signer().verifier()])
+        .expect("opens")
+        .cosigned[0]
+        .1
+}
+
+/// A witness whose clock is set back (or ran ahead once) still signs increasing times, a
+/// resent cosignature too, across restarts: a relay never holds a cosignature of it dated
+/// after a later one, to replay to a tablet as "newer".
+#[test]
+fn cosignature_times_only_increase_when_the_clock_goes_back_even_when_resent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = TestSource::with(vec![MemoryLog::new(&["a", "b"])]);
+    let mut witness = witness(&source, dir.path());
+    witness.round(1000).expect("first");
+    push(&source, 0, &entries("x", 2));
+    assert_eq!(
+        witness.round(400).expect("consistent"),
+        Round::Cosigned { from: 2, size: 4 }
+    );
+    let last = source.log(0, |log| log.received.last().cloned().expect("received"));
+    assert_eq!(cosigned_time(&last), 1001);
+    // The relay lost it; the witness restarts and resends, its clock still behind.
+    source.log(0, |log| log.received.clear());
+    drop(witness);
+    let mut restarted = super::tests::witness(&source, dir.path());
+    assert_eq!(
+        restarted.round(400).expect("resent"),
+        Round::Unchanged {
+            size: 4,
+            resubmitted: true
+        }
+    );
+    let resent = source.log(0, |log| log.received.last().cloned().expect("received"));
+    assert_eq!(cosigned_time(&resent), 1002);
+    assert_eq!(
+        state::load(dir.path())
+            .expect("loads")
+            .expect("saved")
+            .last_signed,
+        1002
+    );
+    // Once the clock passes the times signed, it is the clock's time again.
+    push(&source, 0, &entries("y", 1));
+    restarted.round(2000).expect("consistent");
+    let last = source.log(0, |log| log.received.last().cloned().expect("received"));
+    assert_eq!(cosigned_time(&last), 2000);
+}
+
 #[test]
 fn the_state_is_saved_before_the_cosignature_leaves_and_a_lost_one_is_sent_again() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -484,4 +535,151 @@ fn a_second_witness_on_the_same_directory_does_not_start_while_the_first_runs() 
     drop(first);
     Witness::open(source, log_verifier(), signer(), dir.path())
         .expect("opens once the first stopped");
+}
+
+/// One witness's view of an in-process relay (its store, log key and configured
+/// witnesses), through the relay's own functions: the checkpoint it serves a witness naming
+/// itself ([`intake::tree_for_witness`]), proofs from the store, and the intake.
+struct InProcessRelay {
+    store: Arc<crate::storage::SqliteStore>,
+    log_key: Arc<crate::transparency::checkpoint::LogKey>,
+    configured: Vec<kiosk_core::tlog::cosignature::CosignatureVerifier>,
+    this: kiosk_core::tlog::cosignature::CosignatureVerifier,
+    /// The relay's clock, POSIX seconds.
+    now: Arc<Mutex<u64>>,
+}
+
+impl LogSource for InProcessRelay {
+    fn checkpoint(&self) -> Result<String, SourceError> {
+        use crate::storage::prelude::*;
+        let now = *self.now.lock().expect("clock");
+        let tip = self.store.log_tip().expect("tip");
+        let tip =
+            intake::tree_for_witness(self.store.as_ref(), tip, &self.configured, &self.this, now)
+                .expect("reads");
+        Ok(intake::with_cosignatures(
+            &self.log_key.sign(tip),
+            tip.size,
+            &tip.root,
+            self.store.as_ref(),
+        )
+        .expect("reads"))
+    }
+
+    fn consistency(&self, from: u64, to: u64) -> Result<Vec<Hash>, SourceError> {
+        Ok(kiosk_core::tlog::tree::consistency_proof(
+            &crate::transparency::source::StoreSubtrees(self.store.as_ref()),
+            from,
+            to,
+        )
+        .expect("a proof"))
+    }
+
+    fn submit_cosignature(&self, note: &str) -> Result<(), SourceError> {
+        let now = *self.now.lock().expect("clock");
+        intake::accept_at(
+            note.as_bytes(),
+            &self.log_key.verifier(),
+            &self.configured,
+            self.store.as_ref(),
+            now,
+        )
+        .map(|_| ())
+        .map_err(|e| SourceError::Refused {
+            status: e.status_and_code().0,
+            code: e.status_and_code().1.to_owned(),
+        })
+    }
+}
+
+/// Two witnesses polling a growing relay log at different moments converge: after each
+/// pair of rounds (the log growing before each round) the tree both cosigned advances,
+/// because the slower one is served the tree the other just cosigned. Served the tip
+/// instead, they would never land on one size while the log grows.
+#[test]
+fn two_witnesses_polling_alternately_a_growing_log_converge_every_pair_of_rounds() {
+    use crate::storage::prelude::*;
+    let store = Arc::new(crate::storage::SqliteStore::in_memory().expect("store"));
+    crate::storage::ingest_generated_for_tests(store.as_ref(), 2);
+    let tablet = SigningKey::from_bytes(&[7; 32]).verifying_key();
+    let mut generator =
+        kiosk_core::generator::RegistrationGenerator::new(kiosk_core::demo::demo_event(), 77);
+    let mut seq = 1;
+    let mut grow = || {
+        seq += 1;
+        let capture = crate::storage::capture_for_tests(
+            &generator.next_registration().expect("valid"),
+            &tablet,
+        );
+        crate::storage::ingest_for_tests(store.as_ref(), tablet.to_bytes(), seq, 0, vec![capture]);
+    };
+    let log_key = Arc::new(crate::transparency::checkpoint::LogKey::random());
+    let other = || {
+        CosignatureSigner::new(
+            "dso.example.se/kiosk-witness",
+            &SigningKey::from_bytes(&[10; 32]),
+        )
+        .expect("name")
+    };
+    let configured = vec![signer().verifier(), other().verifier()];
+    let now = Arc::new(Mutex::new(1_000_000u64));
+    let source = |this: &CosignatureSigner| InProcessRelay {
+        store: store.clone(),
+        log_key: log_key.clone(),
+        configured: configured.clone(),
+        this: this.verifier(),
+        now: now.clone(),
+    };
+    let (dir_a, dir_b) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let mut first = Witness::open(
+        source(&signer()),
+        log_key.verifier(),
+        signer(),
+        dir_a.path(),
+    )
+    .expect("opens");
+    let mut second =
+        Witness::open(source(&other()), log_key.verifier(), other(), dir_b.path()).expect("opens");
+    let mut common = 0;
+    for _ in 0..4 {
+        grow();
+        let at = {
+            let mut clock = now.lock().expect("clock");
+            *clock += 60;
+            *clock
+        };
+        first.round(at).expect("cosigns");
+        grow();
+        let at = {
+            let mut clock = now.lock().expect("clock");
+            *clock += 60;
+            *clock
+        };
+        second.round(at).expect("cosigns");
+        let tip = store.log_tip().expect("tip");
+        let both = intake::newest_cosigned_tree(store.as_ref(), tip.size, &configured)
+            .expect("reads")
+            .map(|(size, _)| size)
+            .expect("a tree both cosigned");
+        let by_both = store
+            .cosigned_by_all(
+                tip.size,
+                &configured
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>(),
+                1,
+            )
+            .expect("reads");
+        assert_eq!(
+            by_both.first().map(|(size, _)| *size),
+            Some(both),
+            "cosigned by both"
+        );
+        assert!(both > common, "advanced from {common} to {both}");
+        common = both;
+    }
 }

@@ -601,3 +601,80 @@ fn a_capture_received_by_an_instance_whose_clock_is_behind_names_the_certificate
         "the certificate the tablet held when it sent the capture"
     );
 }
+
+/// Cosigns the log's current tree as `witness` at `time`, through the relay's intake.
+fn cosign_current(
+    relay: &Relay,
+    witness: &kiosk_core::tlog::cosignature::CosignatureSigner,
+    time: u64,
+) -> LogTip {
+    let tip = relay.store.log_tip().expect("tip");
+    let note = relay.log_key.sign(tip);
+    let body = note.split("\n\n").next().expect("text").to_owned() + "\n";
+    let posted = format!("{note}{}", witness.cosign(&body, time).expect("cosigns"));
+    crate::witness::intake::accept(
+        posted.as_bytes(),
+        &relay.log_key.verifier(),
+        &[witness.verifier()],
+        &relay.store,
+    )
+    .expect("kept");
+    tip
+}
+
+/// One open capture more from the relay's tablet, as sync `seq`; its record id.
+fn capture_more(relay: &Relay, seed: u64, seq: u64) -> String {
+    let tablet = relay.tablet.verifying_key();
+    let mut generator =
+        kiosk_core::generator::RegistrationGenerator::new(kiosk_core::demo::demo_event(), seed);
+    let mut later = std::iter::repeat_with(|| generator.next_registration().expect("valid"))
+        .find(|r| !r.restricted)
+        .expect("an open record");
+    later.capturing_device = kiosk_core::ids::DeviceId::from_public_key(&tablet);
+    ingest_for_tests(
+        &relay.store,
+        tablet.to_bytes(),
+        seq,
+        2_000,
+        vec![signed_capture_for_tests(&later, &relay.tablet)],
+    );
+    later.id.as_str().to_owned()
+}
+
+/// With two witnesses configured and one lagging, a record newer than the tree both
+/// cosigned is proved in the tree the other witness cosigned (its checkpoint carrying that
+/// witness's line only, saying honestly who cosigned), not in the uncosigned current tree.
+#[test]
+fn with_one_witness_lagging_a_newer_record_is_proved_in_the_tree_the_other_cosigned() {
+    let (relay, _) = relay_with_captures(3);
+    let dso = kiosk_core::tlog::cosignature::CosignatureSigner::new(
+        "dso.example.se/witness",
+        &SigningKey::from_bytes(&[10; 32]),
+    )
+    .expect("a witness");
+    cosign_current(&relay, &witness(), 1_000);
+    cosign_current(&relay, &dso, 1_000);
+    let newer = capture_more(&relay, 11, 2);
+    // Only the archive's witness keeps up; the log grows on past it.
+    let by_one = cosign_current(&relay, &witness(), 1_100);
+    capture_more(&relay, 12, 3);
+    let current = relay.store.log_tip().expect("tip");
+    assert!(current.size > by_one.size);
+    let both = [witness().verifier(), dso.verifier()];
+    let bundle = bundle(
+        &relay.store,
+        &relay.keys,
+        &relay.log_key,
+        &both,
+        &archivist(),
+        &newer,
+    )
+    .expect("a bundle");
+    assert_eq!(bundle["log"]["size"], by_one.size);
+    let checkpoint = bundle["log"]["checkpoint"].as_str().expect("note");
+    assert!(
+        checkpoint.contains("\n\u{2014} arkiv.example.se/witness "),
+        "{checkpoint}"
+    );
+    assert!(!checkpoint.contains("dso.example.se"), "{checkpoint}");
+}

@@ -303,7 +303,8 @@ fn an_answer_names_the_tree_the_witnesses_the_tablet_requires_cosigned() {
         witness("arkiv.example.se/witness", 94),
         witness("dso.example.se/witness", 95),
     );
-    let configured = Arc::new(vec![archive.verifier(), dso.verifier()]);
+    let configured: Arc<crate::witness::intake::Witnesses> =
+        Arc::new(vec![archive.verifier(), dso.verifier()].into());
     let cosign = |note: &str, by: &[&CosignatureSigner]| {
         let (body, _) = note::parse_note(note).expect("a note");
         let mut cosigned = note.to_owned();

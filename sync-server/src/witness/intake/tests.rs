@@ -133,6 +133,41 @@ fn refusals_come_cheapest_first_and_keep_nothing() {
     );
 }
 
+/// A cosignature dated more than a day ahead of the relay's clock is refused with a code
+/// naming it, and nothing of the body is kept (with another witness's good line in it
+/// too); a day ahead exactly is taken.
+#[test]
+fn a_cosignature_dated_more_than_a_day_ahead_is_refused_and_nothing_kept() {
+    let (store, note, size, root) = logged_store();
+    let log = log_signer().verifier();
+    let witnesses = [dso().verifier(), archive().verifier()];
+    let now = 1_000_000;
+    let ahead = cosigned(
+        &cosigned(&note, &dso(), now),
+        &archive(),
+        now + MAX_COSIGNATURE_AHEAD_SECS + 1,
+    );
+    let error = accept_at(ahead.as_bytes(), &log, &witnesses, &store, now).expect_err("refused");
+    assert_eq!(error.status_and_code(), (422, "cosignature_time_ahead"));
+    assert!(
+        error.to_string().contains("arkiv.example.se/witness"),
+        "{error}"
+    );
+    assert!(
+        store
+            .cosignatures_of(size, &root)
+            .expect("reads")
+            .is_empty()
+    );
+    let day = cosigned(&note, &archive(), now + MAX_COSIGNATURE_AHEAD_SECS);
+    assert_eq!(
+        accept_at(day.as_bytes(), &log, &witnesses, &store, now)
+            .expect("taken")
+            .len(),
+        1
+    );
+}
+
 fn dso() -> CosignatureSigner {
     CosignatureSigner::new("dso.example.se/witness", &SigningKey::from_bytes(&[2; 32]))
         .expect("name")
@@ -220,4 +255,137 @@ fn a_tree_only_a_witness_no_longer_configured_cosigned_is_never_named() {
         Some((size, root_at(&store, size))),
         "no witness given: any witness's"
     );
+}
+
+/// Keeps `witness`'s row for the log's own tree of `size` leaves, cosigned at `time`.
+fn keep_at(store: &SqliteStore, witness: &CosignatureSigner, size: u64, time: u64) {
+    let row = StoredCosignature {
+        witness: witness.verifier().to_string(),
+        size,
+        root: root_at(store, size),
+        time,
+        line: format!("— {} test", witness.verifier().name()),
+    };
+    assert!(store.store_cosignature(&row).expect("stores"));
+}
+
+/// A witness naming itself is served the largest tree another configured witness cosigned
+/// lately and it has not (so the two converge on one size); the tip when there is none,
+/// when the other's is older than the window, when it is no larger than the tree both
+/// cosigned, or when this witness already cosigned it or passed it; never a smaller tree.
+#[test]
+fn a_witness_catching_up_is_served_the_tree_another_cosigned_lately_else_the_tip() {
+    let (store, _, size, tip_root) = logged_store();
+    let tip = LogTip {
+        size,
+        root: tip_root,
+    };
+    let both = [archive().verifier(), dso().verifier()];
+    let now = 1_000_000;
+    let served = |this: &CosignatureSigner| {
+        tree_for_witness(&store, tip, &both, &this.verifier(), now)
+            .expect("reads")
+            .size
+    };
+    assert_eq!(served(&dso()), size, "nothing cosigned: the tip");
+    // Only one witness configured: nothing to converge on.
+    keep_at(&store, &archive(), size - 2, now - CATCH_UP_WINDOW_SECS - 1);
+    assert_eq!(served(&dso()), size, "the other's tree is too old");
+    keep_at(&store, &archive(), size - 1, now - 30);
+    assert_eq!(served(&dso()), size - 1, "the tree the other just cosigned");
+    assert_eq!(
+        tree_for_witness(&store, tip, &[dso().verifier()], &dso().verifier(), now)
+            .expect("reads")
+            .size,
+        size,
+        "one witness configured: the tip"
+    );
+    assert_eq!(served(&archive()), size, "its own tree is not served back");
+    // The slower witness catches up: both cosigned it, and each now gets the tip.
+    keep_at(&store, &dso(), size - 1, now - 10);
+    assert_eq!(served(&dso()), size);
+    assert_eq!(served(&archive()), size);
+    // A witness that already passed the other's newest tree is never served it.
+    keep_at(&store, &archive(), size, now - 5);
+    assert_eq!(served(&dso()), size, "the other's tree, at the tip");
+    let (store2, _, size2, root2) = logged_store();
+    keep_at(&store2, &archive(), size2 - 1, now - 30);
+    keep_at(&store2, &dso(), size2, now - 60);
+    assert_eq!(
+        tree_for_witness(
+            &store2,
+            LogTip {
+                size: size2,
+                root: root2
+            },
+            &both,
+            &dso().verifier(),
+            now
+        )
+        .expect("reads")
+        .size,
+        size2,
+        "never smaller than a tree it cosigned"
+    );
+}
+
+/// The configured witnesses keep the cosigned-tree choice per tip and witness set: a row
+/// landing without a cosignature taken here (another instance's) is not seen until the
+/// choice is forgotten, and a cosignature taken forgets it at once.
+#[test]
+fn the_cosigned_tree_choice_is_kept_until_a_cosignature_arrives() {
+    let (store, _, size, tip_root) = logged_store();
+    let tip = LogTip {
+        size,
+        root: tip_root,
+    };
+    let witnesses: Witnesses = vec![archive().verifier(), dso().verifier()].into();
+    keep_at(&store, &archive(), size - 1, 500);
+    keep_at(&store, &dso(), size - 1, 500);
+    let chosen = |witnesses: &Witnesses| {
+        witnesses
+            .newest_cosigned_tree(&store, tip, witnesses)
+            .expect("reads")
+            .map(|(size, _)| size)
+    };
+    assert_eq!(chosen(&witnesses), Some(size - 1));
+    keep_at(&store, &archive(), size, 600);
+    keep_at(&store, &dso(), size, 600);
+    assert_eq!(chosen(&witnesses), Some(size - 1), "kept: no store read");
+    // Another tip is another choice.
+    assert_eq!(
+        witnesses
+            .newest_cosigned_tree(
+                &store,
+                LogTip {
+                    size: size - 1,
+                    root: root_at(&store, size - 1)
+                },
+                &witnesses
+            )
+            .expect("reads")
+            .map(|(size, _)| size),
+        Some(size - 1)
+    );
+    witnesses.cosignature_arrived();
+    assert_eq!(chosen(&witnesses), Some(size));
+}
+
+/// A tablet requiring witnesses the relay does not know is warned of once an hour, not at
+/// every sync; another tablet is warned of on its own.
+#[test]
+fn a_tablet_requiring_unknown_witnesses_is_warned_of_once_not_every_sync() {
+    let witnesses = Witnesses::default();
+    assert!(witnesses.unknown_warning_due(&[1; 32]));
+    assert!(!witnesses.unknown_warning_due(&[1; 32]));
+    assert!(witnesses.unknown_warning_due(&[2; 32]));
+    // Bounded: a full map of recent warnings takes no more.
+    for n in 0..MAX_WARNED_TABLETS as u32 {
+        let mut device = [0u8; 32];
+        device[..4].copy_from_slice(&n.to_be_bytes());
+        device[31] = 9;
+        witnesses.unknown_warning_due(&device);
+    }
+    assert!(!witnesses.unknown_warning_due(&[3; 32]));
+    assert!(witnesses.warned.lock().expect("lock").len() <= MAX_WARNED_TABLETS);
 }

@@ -82,7 +82,7 @@ fn code(body: &str) -> String {
 #[tokio::test]
 async fn a_trusted_witnesss_cosignature_is_taken_and_served_with_its_checkpoint() {
     let mut state = AppState::demo_in_memory().expect("state");
-    state.witness_keys = Arc::new(vec![archive().verifier()]);
+    state.witness_keys = Arc::new(vec![archive().verifier()].into());
     crate::storage::ingest_generated_for_tests(state.store.as_ref(), 3);
     let log = state.log_key.verifier();
     let witnesses = [archive().verifier()];
@@ -126,7 +126,7 @@ async fn untrusted_witnesses_and_relays_trusting_none_take_nothing() {
         (status, code(&body).as_str()),
         (StatusCode::FORBIDDEN, "unknown_witness")
     );
-    state.witness_keys = Arc::new(vec![archive().verifier()]);
+    state.witness_keys = Arc::new(vec![archive().verifier()].into());
     let stranger =
         CosignatureSigner::new("someone/witness", &SigningKey::from_bytes(&[2; 32])).expect("name");
     let (status, body) = post_note(&state, cosigned(&plain, &stranger, 1)).await;
@@ -157,7 +157,7 @@ async fn the_cosigned_checkpoint_served_is_every_witnesss_tree_with_the_logs_roo
             .expect("name")
     };
     let mut state = AppState::demo_in_memory().expect("state");
-    state.witness_keys = Arc::new(vec![archive().verifier(), dso().verifier()]);
+    state.witness_keys = Arc::new(vec![archive().verifier(), dso().verifier()].into());
     crate::storage::ingest_generated_for_tests(state.store.as_ref(), 3);
     let log = state.log_key.verifier();
     let both = [archive().verifier(), dso().verifier()];
@@ -197,4 +197,63 @@ async fn the_cosigned_checkpoint_served_is_every_witnesss_tree_with_the_logs_roo
     let opened = open_cosigned(&served, &log, &both).expect("cosigned by both");
     assert_eq!(opened.checkpoint, first);
     assert!(!served.contains("stale"), "{served}");
+}
+
+/// A witness naming itself (`?witness=<name>+<key ID>`, percent-encoded) is served the tree
+/// the other configured witness just cosigned, not the tip; a name the relay does not know
+/// gets the tip, and `witness` with `cosigned` is refused.
+#[tokio::test]
+async fn a_witness_naming_itself_is_served_the_tree_the_other_just_cosigned() {
+    let dso = || {
+        CosignatureSigner::new("dso.example.se/witness", &SigningKey::from_bytes(&[2; 32]))
+            .expect("name")
+    };
+    let mut state = AppState::demo_in_memory().expect("state");
+    state.witness_keys = Arc::new(vec![archive().verifier(), dso().verifier()].into());
+    crate::storage::ingest_generated_for_tests(state.store.as_ref(), 3);
+    let now = u64::try_from(crate::state::now_ms() / 1000).expect("after 1970");
+    let (_, first) = get(&state, "/v1/log/checkpoint").await;
+    let (status, body) = post_note(&state, cosigned(&first, &archive(), now)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    grow(&state, 2);
+    let size = |note: &str| -> u64 {
+        note.lines()
+            .nth(1)
+            .expect("size")
+            .parse()
+            .expect("a number")
+    };
+    let tip = state.store.log_tip().expect("tip").size;
+    assert!(tip > size(&first));
+    let name = |signer: &CosignatureSigner| {
+        let verifier = signer.verifier();
+        kiosk_core::protocol::witness_key_name(verifier.name(), verifier.key_id())
+            .replace('/', "%2F")
+            .replace('+', "%2B")
+    };
+    let (status, served) = get(
+        &state,
+        &format!("/v1/log/checkpoint?witness={}", name(&dso())),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(size(&served), size(&first), "{served}");
+    assert!(
+        served.contains("\u{2014} arkiv.example.se/witness "),
+        "{served}"
+    );
+    let (_, served) = get(
+        &state,
+        &format!("/v1/log/checkpoint?witness={}", name(&archive())),
+    )
+    .await;
+    assert_eq!(size(&served), tip, "its own tree is not served back");
+    let (_, served) = get(&state, "/v1/log/checkpoint?witness=someone%2B01020304").await;
+    assert_eq!(size(&served), tip);
+    let (status, _) = get(
+        &state,
+        &format!("/v1/log/checkpoint?cosigned=1&witness={}", name(&dso())),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
 }
