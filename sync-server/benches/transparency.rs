@@ -2,7 +2,8 @@
 //! - the cost per accepted change: SQLite ingest of the same requests (100 real captures
 //!   each, sealed documents, every store write, `synchronous=FULL` commits) with and without
 //!   the log's appends, alternating runs on fresh stores; and what the sync answers then
-//!   read (each record's leaves and an inclusion proof per leaf), timed apart;
+//!   read (the leaves `log_answer::fill` finds, by its own code: those the ingest reported
+//!   appended, the record index only for the rest; an inclusion proof per leaf), timed apart;
 //! - proof sizes at 1,000,000 leaves (inclusion and consistency, bytes), from a store
 //!   holding that many leaves, with the time a proof takes to read from it;
 //! - the bytes a sync answer would grow by with a checkpoint and a consistency proof.
@@ -15,18 +16,20 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use kiosk_core::generator::RegistrationGenerator;
+use kiosk_core::protocol::PushOutcome;
 use kiosk_core::protocol::enrollment::EnrolledRole;
 use kiosk_core::tlog::hash::leaf_hash;
 use kiosk_core::tlog::tree::{consistency_proof, inclusion_proof, verify_inclusion};
+use kiosk_sync_server::ingest::answer_leaves_for_bench;
 use kiosk_sync_server::storage::LOG_READ_LIMIT;
 use kiosk_sync_server::storage::prelude::*;
 use kiosk_sync_server::storage::{
-    IngestItem, SKIP_APPENDS_FOR_BENCH, SqliteStore, capture_for_tests, enroll_for_tests,
-    ingest_for_tests,
+    AppendedLeaves, IngestItem, IngestOutcome, SKIP_APPENDS_FOR_BENCH, SqliteStore,
+    capture_for_tests, enroll_for_tests, ingest_for_tests,
 };
 use kiosk_sync_server::transparency::append::{LogHead, append};
 use kiosk_sync_server::transparency::checkpoint::LogKey;
-use kiosk_sync_server::transparency::leaf::{Leaf, LeafKind, record_commitment};
+use kiosk_sync_server::transparency::leaf::{Leaf, LeafKind};
 use kiosk_sync_server::transparency::source::{CachedSubtrees, StoreSubtrees};
 
 const PER_REQUEST: usize = 100;
@@ -77,33 +80,29 @@ fn cpu_time() -> Duration {
     Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
 
-/// What a sync answer reads for one request's stored captures, as `log_answer::fill` reads
-/// it: each record's nonce, its leaves by record commitment, and an inclusion proof per
-/// leaf at the tip, from the store's subtrees read once each (`cached`, as `fill` reads them)
-/// or once per proof. Returns the leaves proved.
-fn answer(store: &SqliteStore, batch: &[IngestItem], cached: bool) -> u64 {
+/// What a sync answer reads for one request's stored captures, by the code `log_answer::fill`
+/// runs (the leaves its ingest appended first, the record index only for the rest, the
+/// nonces in one read), then an inclusion proof per leaf at the tip, from the store's
+/// subtrees read once each (`cached`, as `fill` reads them) or once per proof. Returns the
+/// leaves proved.
+fn answer(
+    store: &SqliteStore,
+    key: &[u8; 32],
+    batch: &[IngestItem],
+    stored: (&[PushOutcome], &AppendedLeaves),
+    cached: bool,
+) -> u64 {
     let size = store.log_tip().expect("reads").size;
     let (uncached, cache) = (StoreSubtrees(store), CachedSubtrees::new(store));
-    let mut proved = 0;
-    for item in batch {
-        let IngestItem::Store { doc_id, .. } = item else {
-            continue;
-        };
-        let nonce = store.record_nonce(doc_id).expect("reads").expect("a nonce");
-        let record = record_commitment(&nonce, doc_id);
-        for (index, _) in store
-            .log_leaves_of_record(&record, 0, LOG_READ_LIMIT)
-            .expect("reads")
-        {
-            if cached {
-                inclusion_proof(&cache, index, size).expect("a proof");
-            } else {
-                inclusion_proof(&uncached, index, size).expect("a proof");
-            }
-            proved += 1;
+    let indexes = answer_leaves_for_bench(store, batch, stored, key).expect("reads");
+    for &index in &indexes {
+        if cached {
+            inclusion_proof(&cache, index, size).expect("a proof");
+        } else {
+            inclusion_proof(&uncached, index, size).expect("a proof");
         }
     }
-    proved
+    indexes.len() as u64
 }
 
 /// Wall and CPU time.
@@ -139,7 +138,7 @@ fn run(
     if !record_index {
         // What the index of leaves by record costs the appends: gone from this store.
         rusqlite::Connection::open(dir.path().join("relay.sqlite3"))
-            .and_then(|c| c.execute_batch("DROP INDEX tlog_leaves_by_record"))
+            .and_then(|c| c.execute_batch("DROP INDEX tlog_leaves_by_record_prefix"))
             .expect("drops the index");
     }
     kiosk_sync_server::store_demo_event(&store).expect("event");
@@ -165,13 +164,25 @@ fn run(
     for (n, batch) in batches.iter().enumerate() {
         let batch = batch.clone();
         let (started, cpu) = (Instant::now(), cpu_time());
-        ingest_for_tests(&store, key.to_bytes(), n as u64 + 1, 1, batch);
+        let outcome = ingest_for_tests(&store, key.to_bytes(), n as u64 + 1, 1, batch);
         took.0 += started.elapsed();
         took.1 += cpu_time() - cpu;
         if variant == Variant::LogAnswered {
+            let IngestOutcome::Committed {
+                outcomes, appended, ..
+            } = &outcome
+            else {
+                panic!("a fresh request is committed");
+            };
             for (cached, answers) in [false, true].into_iter().zip(&mut answers) {
                 let (started, cpu) = (Instant::now(), cpu_time());
-                proved += answer(&store, &batches[n], cached);
+                proved += answer(
+                    &store,
+                    &key.to_bytes(),
+                    &batches[n],
+                    (outcomes, appended),
+                    cached,
+                );
                 answers.0 += started.elapsed();
                 answers.1 += cpu_time() - cpu;
             }
@@ -325,10 +336,10 @@ fn main() {
         .enumerate()
     {
         println!(
-            "  the answers' lookups and inclusion proofs (nonce, leaves by record, a proof per \
-             leaf), after each request, subtrees read {how}: best {:.1} µs per change (wall), \
-             median {:.1} µs CPU; {:.1} % of ingest without the log (CPU: {:.1} %); runs in \
-             ms: {:?}",
+            "  the answers' lookups and inclusion proofs (as fill finds the leaves: nonces in one \
+             read, the ingest's appended leaves; a proof per leaf), after each request, \
+             subtrees read {how}: best {:.1} µs per change (wall), median {:.1} µs CPU; {:.1} % \
+             of ingest without the log (CPU: {:.1} %); runs in ms: {:?}",
             per_change(best(&answer_wall[n])),
             per_change(median(&answer_cpu[n])),
             best(&answer_wall[n]).as_secs_f64() / wo.as_secs_f64() * 100.0,

@@ -11,6 +11,9 @@ use std::sync::Arc;
 mod log_answer;
 
 pub use log_answer::LogSigner;
+#[cfg(feature = "test-support")]
+#[doc(hidden)]
+pub use log_answer::answer_leaves_for_bench;
 
 use kiosk_core::capture::{CapturePayload, SealError};
 use kiosk_core::documents::{

@@ -133,6 +133,31 @@ pub(super) fn fill(
     Ok(())
 }
 
+/// The log index of each leaf an answer to a request of captures (`items`, as stored with
+/// `outcomes` and `appended`) by `device_key` proves, as [`fill`] finds them: the
+/// benchmark's answer reads what a real one does.
+#[cfg(feature = "test-support")]
+#[doc(hidden)]
+pub fn answer_leaves_for_bench(
+    store: &dyn RelayStore,
+    items: &[IngestItem],
+    (outcomes, appended): (&[PushOutcome], &AppendedLeaves),
+    device_key: &[u8; 32],
+) -> StorageResult<Vec<u64>> {
+    let size = store.log_tip()?.size;
+    let checked: Vec<Checked> = items.iter().cloned().map(Checked::Item).collect();
+    let asked = Asked {
+        device_key,
+        edit_before_log: true,
+        cap: MAX_ANSWER_LEAVES,
+    };
+    let wanted = wanted_leaves(store, &checked, outcomes, &asked)?;
+    Ok(find_leaves(store, size, &wanted, appended)?
+        .into_iter()
+        .map(|(index, ..)| index)
+        .collect())
+}
+
 /// A proof, or none when the stored log lacks a subtree it needs: a damaged log is for the
 /// tablet to find (its check fails and it keeps the evidence), not for the relay to hide
 /// behind an error.
@@ -199,16 +224,9 @@ fn wanted_leaves(
     let mut stored_ids: Vec<&str> = checked
         .iter()
         .zip(outcomes)
-        .filter_map(|(check, outcome)| match (check, outcome) {
-            (
-                Checked::Item(IngestItem::Store { doc_id, .. })
-                | Checked::Edit {
-                    item: IngestItem::Annotate { doc_id, .. },
-                    ..
-                },
-                PushOutcome::Stored(_),
-            ) => Some(doc_id.as_str()),
-            _ => None,
+        .filter_map(|(check, outcome)| match proven_push(check, outcome)? {
+            ProvenPush::Capture { doc_id, .. } | ProvenPush::Edit { doc_id, .. } => Some(doc_id),
+            ProvenPush::Quarantined { .. } => None,
         })
         .collect();
     stored_ids.sort_unstable();
@@ -224,38 +242,17 @@ fn wanted_leaves(
     let mut held_sets: HashMap<&str, HashSet<[u8; 32]>> = HashMap::new();
     for (push, (check, outcome)) in checked.iter().zip(outcomes).enumerate() {
         // Cheap first: the count of what is wanted before any hash is made.
-        let (doc_id, hashes, kinds): (&str, Vec<[u8; 32]>, _) = match (check, outcome) {
-            (
-                Checked::Item(IngestItem::Store {
-                    doc_id,
-                    change_hashes,
-                    ..
-                }),
-                PushOutcome::Stored(_),
-            ) => (doc_id, change_hashes.clone(), CAPTURE),
-            (
-                Checked::Item(
-                    IngestItem::Store {
-                        doc_id,
-                        change_hashes,
-                        ..
-                    }
-                    | IngestItem::Quarantine {
-                        doc_id,
-                        change_hashes,
-                        ..
-                    },
-                ),
-                PushOutcome::Quarantined(..),
-            ) => (doc_id, change_hashes.clone(), QUARANTINED),
-            (
-                Checked::Edit {
-                    item: IngestItem::Annotate { doc_id, .. },
-                    pushed,
-                },
-                PushOutcome::Stored(held),
-            ) => {
-                let set = held_sets.entry(doc_id.as_str()).or_default();
+        let (doc_id, hashes, kinds): (&str, Vec<[u8; 32]>, _) = match proven_push(check, outcome) {
+            Some(ProvenPush::Capture { doc_id, hashes }) => (doc_id, hashes.to_vec(), CAPTURE),
+            Some(ProvenPush::Quarantined { doc_id, hashes }) => {
+                (doc_id, hashes.to_vec(), QUARANTINED)
+            }
+            Some(ProvenPush::Edit {
+                doc_id,
+                pushed,
+                held,
+            }) => {
+                let set = held_sets.entry(doc_id).or_default();
                 if set.len() != held.len() {
                     *set = held.iter().copied().collect();
                 }
@@ -268,7 +265,7 @@ fn wanted_leaves(
                     .collect();
                 (doc_id, hashes, edit)
             }
-            _ => continue,
+            None => continue,
         };
         if wanted.len() + hashes.len() > cap {
             // The pushes that fit whole are proven, so the tablet counts them received and
@@ -279,12 +276,11 @@ fn wanted_leaves(
             );
             break;
         }
+        // Every other push's id was read above.
         let nonce = if kinds == QUARANTINED {
             store.quarantine_nonce(doc_id, device_key)?
-        } else if let Some(nonce) = nonces.get(doc_id) {
-            *nonce
         } else {
-            store.record_nonce(doc_id)?
+            nonces.get(doc_id).copied().flatten()
         };
         let Some(nonce) = nonce else {
             continue;
@@ -304,6 +300,77 @@ fn wanted_leaves(
         }
     }
     Ok(wanted)
+}
+
+/// A push whose answer proves its leaves, as its check and outcome say: a capture stored,
+/// a capture kept apart for HR review, or a staff edit the relay holds (new or stored
+/// before). The one reading of a push for both the nonces an answer reads and the leaves
+/// it wants.
+enum ProvenPush<'a> {
+    /// A capture stored: a leaf per change, under the record's nonce.
+    Capture {
+        doc_id: &'a str,
+        hashes: &'a [[u8; 32]],
+    },
+    /// A capture kept apart for HR review: a leaf per change, under the record's nonce or
+    /// its copy's own.
+    Quarantined {
+        doc_id: &'a str,
+        hashes: &'a [[u8; 32]],
+    },
+    /// A staff edit push the relay holds: a leaf per change pushed that it holds (`held`).
+    Edit {
+        doc_id: &'a str,
+        pushed: &'a [[u8; 32]],
+        held: &'a [[u8; 32]],
+    },
+}
+
+/// What `check` with `outcome` has proven, if anything.
+fn proven_push<'a>(check: &'a Checked, outcome: &'a PushOutcome) -> Option<ProvenPush<'a>> {
+    match (check, outcome) {
+        (
+            Checked::Item(IngestItem::Store {
+                doc_id,
+                change_hashes,
+                ..
+            }),
+            PushOutcome::Stored(_),
+        ) => Some(ProvenPush::Capture {
+            doc_id,
+            hashes: change_hashes,
+        }),
+        (
+            Checked::Item(
+                IngestItem::Store {
+                    doc_id,
+                    change_hashes,
+                    ..
+                }
+                | IngestItem::Quarantine {
+                    doc_id,
+                    change_hashes,
+                    ..
+                },
+            ),
+            PushOutcome::Quarantined(..),
+        ) => Some(ProvenPush::Quarantined {
+            doc_id,
+            hashes: change_hashes,
+        }),
+        (
+            Checked::Edit {
+                item: IngestItem::Annotate { doc_id, .. },
+                pushed,
+            },
+            PushOutcome::Stored(held),
+        ) => Some(ProvenPush::Edit {
+            doc_id,
+            pushed,
+            held,
+        }),
+        _ => None,
+    }
 }
 
 /// Finds each wanted leaf in the first `size` (the latest match wins): `(index, leaf bytes,

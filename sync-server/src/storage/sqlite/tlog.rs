@@ -163,6 +163,36 @@ pub(crate) fn nonce(conn: &Connection, doc_id: &str) -> StorageResult<Option<Non
     nonce_bytes(nonce.flatten(), "record nonce")
 }
 
+/// The most ids one statement of [`nonces`] names: far below SQLite's parameter limit
+/// (32,766; 999 before 3.32), and above a sync request's pushes, so an answer's nonces are
+/// one statement.
+const NONCES_PER_STATEMENT: usize = 500;
+
+/// [`nonce`] of each of `doc_ids`, in order (an id twice gets its nonce twice), one
+/// statement per [`NONCES_PER_STATEMENT`] ids.
+pub(crate) fn nonces(conn: &Connection, doc_ids: &[&str]) -> StorageResult<Vec<Option<Nonce>>> {
+    let mut held: std::collections::HashMap<String, Option<Vec<u8>>> =
+        std::collections::HashMap::with_capacity(doc_ids.len());
+    for chunk in doc_ids.chunks(NONCES_PER_STATEMENT) {
+        let placeholders = vec!["?"; chunk.len()].join(", ");
+        // Not cached: the text differs with the chunk's length.
+        let mut statement = conn.prepare(&format!(
+            "SELECT doc_id, tlog_nonce FROM registrations WHERE doc_id IN ({placeholders})"
+        ))?;
+        let rows = statement.query_map(rusqlite::params_from_iter(chunk), |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<Vec<u8>>>(1)?))
+        })?;
+        for row in rows {
+            let (doc_id, nonce) = row?;
+            held.insert(doc_id, nonce);
+        }
+    }
+    doc_ids
+        .iter()
+        .map(|id| nonce_bytes(held.get(*id).cloned().flatten(), "record nonce"))
+        .collect()
+}
+
 /// A stored nonce's bytes as a nonce; `what` names it when they are not 32.
 fn nonce_bytes(bytes: Option<Vec<u8>>, what: &'static str) -> StorageResult<Option<Nonce>> {
     bytes
@@ -339,7 +369,7 @@ impl crate::storage::traits::TransparencyLogStore for super::SqliteStore {
     }
 
     fn record_nonces(&self, doc_ids: &[&str]) -> StorageResult<Vec<Option<Nonce>>> {
-        self.read(|conn| doc_ids.iter().map(|id| nonce(conn, id)).collect())
+        self.read(|conn| nonces(conn, doc_ids))
     }
 
     fn quarantine_nonce(&self, doc_id: &str, device_key: &[u8]) -> StorageResult<Option<Nonce>> {

@@ -274,6 +274,8 @@ macro_rules! store_suite {
                 a_removed_records_nonce_is_erased_and_every_leaf_still_verifies,
                 proofs_served_from_the_store_equal_the_in_memory_librarys,
                 a_recorded_log_key_is_replaced_only_when_told_and_while_the_log_is_empty,
+                a_requests_reported_leaves_are_the_ones_it_appended_and_a_resent_or_stale_one_none,
+                record_nonces_keep_the_order_asked_with_none_for_a_missing_id_and_repeats,
             }
             cosignatures {
                 a_witnesss_newest_cosignature_per_size_is_kept_and_served_for_its_checkpoint,

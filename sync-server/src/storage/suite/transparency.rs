@@ -458,3 +458,97 @@ pub(crate) fn a_recorded_log_key_is_replaced_only_when_told_and_while_the_log_is
     assert_eq!(store.bind_log_key(&renamed, None).expect("answers"), second);
     assert_eq!(store.recorded_log_key().expect("reads"), Some(second));
 }
+
+/// The leaves a committed request reports appended ([`IngestOutcome::Committed`]'s
+/// `appended`, which a sync answer proves without looking them up) are exactly the log's
+/// from `first_index` on, one per stored change, the second request's following the
+/// first's; a request resent whole under a new number (its captures held already) and a
+/// stale one report and append none.
+pub(crate) fn a_requests_reported_leaves_are_the_ones_it_appended_and_a_resent_or_stale_one_none(
+    store: &dyn RelayStore,
+) {
+    let device = enroll(store, 1)[0];
+    let appended_by =
+        |request: &crate::storage::IngestBatch| match store.ingest(request).expect("stored") {
+            IngestOutcome::Committed { appended, .. } => appended,
+            other => panic!("expected a commit, got {other:?}"),
+        };
+    let mut end = store.log_tip().expect("reads").size;
+    for (seq, journal) in [(1, 1..=3), (2, 4..=5)] {
+        let changes: usize = journal.clone().map(|j| hashes(&device, j).len()).sum();
+        let appended = appended_by(&batch(&device, seq, journal));
+        assert_eq!(
+            appended.first_index, end,
+            "request {seq}'s leaves start at the log's end before it"
+        );
+        assert_eq!(appended.leaves.len(), changes, "a leaf per stored change");
+        let stored = store
+            .log_leaves(appended.first_index, appended.leaves.len())
+            .expect("reads");
+        let reported: Vec<Vec<u8>> = appended.leaves.iter().map(|l| l.to_vec()).collect();
+        assert_eq!(
+            reported, stored,
+            "the leaves reported are the log's, in order"
+        );
+        end = store.log_tip().expect("reads").size;
+        assert_eq!(end, appended.first_index + changes as u64);
+        assert_eq!(
+            appended.indexed().map(|(index, _)| index).last(),
+            Some(end - 1),
+            "indexed from first_index"
+        );
+    }
+    let resent = appended_by(&batch(&device, 3, 1..=5));
+    assert!(
+        resent.leaves.is_empty(),
+        "captures held already append no leaf: {resent:?}"
+    );
+    assert!(matches!(
+        store.ingest(&batch(&device, 2, 6..=6)).expect("read"),
+        IngestOutcome::StaleSeq { .. }
+    ));
+    assert_eq!(
+        store.log_tip().expect("reads").size,
+        end,
+        "neither appended a leaf"
+    );
+}
+
+/// [`RelayStore::record_nonces`] answers each id asked, in the order asked, as
+/// `record_nonce` does one at a time: `None` for an id the store does not hold, the same
+/// nonce again for an id asked twice, nothing for no id; also for more ids than one
+/// statement names (a backend may read them in parts).
+pub(crate) fn record_nonces_keep_the_order_asked_with_none_for_a_missing_id_and_repeats(
+    store: &dyn RelayStore,
+) {
+    let device = enroll(store, 1)[0];
+    store.ingest(&batch(&device, 1, 1..=3)).expect("stored");
+    let (a, b, c) = (doc_id(&device, 1), doc_id(&device, 2), doc_id(&device, 3));
+    let missing = doc_id(&device, 9);
+    let one_by_one = |ids: &[&str]| -> Vec<_> {
+        ids.iter()
+            .map(|id| store.record_nonce(id).expect("reads"))
+            .collect()
+    };
+    let asked = [c.as_str(), &missing, &a, &c, &b];
+    let nonces = store.record_nonces(&asked).expect("reads");
+    assert_eq!(nonces, one_by_one(&asked));
+    assert!(nonces[0].is_some() && nonces[2].is_some() && nonces[4].is_some());
+    assert_eq!(nonces[1], None, "an id not held");
+    assert_eq!(nonces[3], nonces[0], "an id asked twice, answered twice");
+    assert!(
+        nonces[0] != nonces[2] && nonces[2] != nonces[4],
+        "each record its own nonce"
+    );
+    assert!(store.record_nonces(&[]).expect("reads").is_empty());
+    // Many ids, the held ones where a backend reading in parts would split them.
+    let absent: Vec<String> = (100..1_300).map(|j| doc_id(&device, j)).collect();
+    let mut many: Vec<&str> = absent.iter().map(String::as_str).collect();
+    for (at, id) in [(0, &b), (499, &a), (500, &c), (1_000, &b), (1_199, &a)] {
+        many[at] = id;
+    }
+    assert_eq!(
+        store.record_nonces(&many).expect("reads"),
+        one_by_one(&many)
+    );
+}
