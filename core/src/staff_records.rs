@@ -41,7 +41,9 @@ pub(crate) const META_EVENT_HEADS: &str = "event_heads";
 pub struct StaffRecord {
     pub registration: Registration,
     pub annotations: Annotations,
-    /// Changes made on this tablet that the relay has not stored yet.
+    /// Changes made on this tablet that the relay may lack and the tablet still sends:
+    /// never stored, or sent again after a restore of the relay's log (as hand-back counts
+    /// them, [`Device::unsent_edit_count`]).
     pub unsent_changes: usize,
     /// The visitor withdrew the talent-pool consent since the capture (the registration
     /// keeps the opt-in as given).
@@ -56,13 +58,24 @@ pub(crate) struct PendingEdit {
     pub hashes: Vec<[u8; 32]>,
 }
 
-/// What a refused push of a registration's changes held.
+/// What a refusal of a registration's changes did to them: one of the two, or neither
+/// (a registration no longer held).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct Refused {
-    /// Changes the relay never stored: they stay unsent.
+    /// The registration holds changes the relay never stored: everything stays, unsent
+    /// ones and those sent again alike, for staff to see.
     pub unsent: bool,
-    /// Changes sent again after a restore: dropped.
-    pub resent: bool,
+    /// The registration held only changes sent again after a restore: all of them dropped.
+    pub dropped: bool,
+}
+
+/// What a re-queue after a restore did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Requeued {
+    /// Registrations that got changes to send again.
+    pub registrations: u64,
+    /// Of those, the ones that had nothing to send before (not yet in a sync's total).
+    pub newly_to_send: u64,
 }
 
 /// What applying a pull did.
@@ -266,12 +279,12 @@ impl Device {
         Ok(())
     }
 
-    /// Registrations with this tablet's changes to send (unsent, or sent again after a
-    /// restore), at most `limit`.
-    pub(crate) fn pending_edits(&self, limit: usize) -> Result<Vec<PendingEdit>> {
+    /// Registrations with this tablet's changes to send at `now` (unsent, or sent again
+    /// after a restore from an unexpired copy), at most `limit`.
+    pub(crate) fn pending_edits(&self, limit: usize, now: Timestamp) -> Result<Vec<PendingEdit>> {
         let inner = self.lock()?;
         let mut edits = Vec::new();
-        for row in inner.store.pulled_with_unsent(limit)? {
+        for row in inner.store.pulled_with_unsent(limit, now.millis())? {
             let mut doc = self.open_record(&row)?;
             // Unsent and sent-again changes together in the document's causal order, so
             // each change's dependencies go first; any the document lacks (none are
@@ -330,27 +343,33 @@ impl Device {
         Ok(())
     }
 
-    /// The relay refused a push of `hashes` of a registration. Changes sent again after a
-    /// restore are dropped: the relay stored them once, and a refusal now (a recruiter no
-    /// longer assigned, an expired certificate, a dependency the restore lost) would
-    /// otherwise be sent and refused every sync, and keep the copy past its expiry. Unsent
-    /// changes stay, for staff to see. Returns what the push held of each.
-    pub(crate) fn edits_refused(&self, doc_id: &str, hashes: &[[u8; 32]]) -> Result<Refused> {
+    /// The relay refused a push of a registration's changes. With no unsent changes, all
+    /// it sends again after a restore is dropped, not only the push's: the relay stored
+    /// them once, and a refusal now (a recruiter no longer assigned, an expired
+    /// certificate, a dependency the restore lost) would otherwise be sent and refused
+    /// every sync, told each time, and keep the copy past its expiry. With unsent changes
+    /// nothing is dropped: an unsent edit may depend on those sent again, and without them
+    /// would be refused as `missing-dependencies` every sync; they go together once the
+    /// relay takes them, and stay for staff to see meanwhile.
+    pub(crate) fn edits_refused(&self, doc_id: &str) -> Result<Refused> {
         let mut inner = self.lock()?;
-        let Some(mut row) = inner.store.pulled(doc_id)? else {
+        let Some(row) = inner.store.pulled(doc_id)? else {
             return Ok(Refused::default());
         };
-        let refused = Refused {
-            unsent: hashes.iter().any(|h| row.unsent.contains(h)),
-            resent: hashes.iter().any(|h| row.resend.contains(h)),
-        };
-        if refused.resent {
-            row.resend.retain(|h| !hashes.contains(h));
-            inner
-                .store
-                .set_resend(&[(row.doc_id.clone(), row.resend.clone())])?;
+        if !row.unsent.is_empty() {
+            return Ok(Refused {
+                unsent: true,
+                dropped: false,
+            });
         }
-        Ok(refused)
+        let dropped = !row.resend.is_empty();
+        if dropped {
+            inner.store.set_resend(&[(row.doc_id, Vec::new())])?;
+        }
+        Ok(Refused {
+            unsent: false,
+            dropped,
+        })
     }
 
     /// After the relay's log went back or was replaced (a restore): every change this
@@ -359,15 +378,15 @@ impl Device {
     /// trust) reach the relay again, as captures do. The tablet keeps no leaf index per
     /// change, so it sends all its own: the relay answers a change it still holds with its
     /// leaves. They are kept apart from the unsent ones ([`Device::edits_refused`]). Copies
-    /// expired at `now` are passed over: they are erased, not sent. Returns how many
-    /// registrations got changes to send again.
-    pub(crate) fn requeue_own_edits(&self, now: Timestamp) -> Result<u64> {
+    /// expired at `now` are passed over (they are erased, not sent) unless they hold unsent
+    /// changes, which may depend on the ones the restore lost.
+    pub(crate) fn requeue_own_edits(&self, now: Timestamp) -> Result<Requeued> {
         /// Documents read (and decrypted) per batch, outside the lock; each batch's
         /// changes are written in one commit under it.
         const BATCH: usize = 64;
         let author = self.identity_key();
         let ids = self.lock()?.store.unexpired_pulled_ids(now.millis())?;
-        let mut requeued = 0;
+        let mut requeued = Requeued::default();
         for batch in ids.chunks(BATCH) {
             let mut rows = Vec::with_capacity(batch.len());
             {
@@ -377,6 +396,7 @@ impl Device {
                 }
             }
             let mut resend = Vec::new();
+            let mut newly = 0;
             for row in rows {
                 let mut doc = self.open_record(&row)?;
                 let again: Vec<[u8; 32]> = doc
@@ -384,20 +404,37 @@ impl Device {
                     .into_iter()
                     .filter(|h| !row.unsent.contains(h))
                     .collect();
+                // Already queued: not counted again. After a crash between a re-queue and
+                // the checkpoint's swap, the next sync sees the restore again and finds
+                // them all queued, so its `edits_resent` is 0 although they are sent.
                 if !again.is_empty() && again != row.resend {
+                    // A row with changes to send already is in the sync's total.
+                    if row.unsent.is_empty() && row.resend.is_empty() {
+                        newly += 1;
+                    }
                     resend.push((row.doc_id, again));
                 }
             }
             if !resend.is_empty() {
-                requeued += self.lock()?.store.set_resend(&resend)?;
+                let changed = self.lock()?.store.set_resend(&resend)?;
+                requeued.registrations += changed;
+                // A row erased meanwhile is not set: never more new ones than rows set.
+                requeued.newly_to_send += newly.min(changed);
             }
         }
         Ok(requeued)
     }
 
-    /// How many registrations hold changes of this tablet the relay lacks.
+    /// How many registrations hold changes of this tablet the relay may lack and the
+    /// tablet still sends, now.
     pub fn unsent_edit_count(&self) -> Result<u64> {
-        Ok(self.lock()?.store.unsent_edit_count()?)
+        self.edits_to_send_at(Timestamp::now())
+    }
+
+    /// How many registrations hold changes to send at `now`: unsent, or sent again after
+    /// a restore from a copy not expired.
+    pub(crate) fn edits_to_send_at(&self, now: Timestamp) -> Result<u64> {
+        Ok(self.lock()?.store.unsent_edit_count(now.millis())?)
     }
 
     /// Erases pulled copies past their expiry. Returns how many.
@@ -466,6 +503,7 @@ impl Device {
 impl StaffSession {
     /// The registrations this tablet holds, newest first.
     pub fn registrations(&self) -> Result<Vec<StaffRecord>> {
+        let now = Timestamp::now().millis();
         let rows = self.device.lock()?.store.all_pulled()?;
         let mut records = Vec::new();
         for row in rows {
@@ -473,7 +511,7 @@ impl StaffSession {
             records.push(StaffRecord {
                 registration: doc.read()?,
                 annotations: doc.annotations()?,
-                unsent_changes: row.unsent.len(),
+                unsent_changes: row.changes_to_send(now),
                 talent_pool_withdrawn: row.talent_pool_withdrawn,
             });
         }
@@ -485,10 +523,11 @@ impl StaffSession {
     pub fn registration(&self, doc_id: &RegistrationId) -> Result<StaffRecord> {
         let inner = self.device.lock()?;
         let (doc, row) = self.device.load_record(&inner, doc_id)?;
+        let now = Timestamp::now().millis();
         Ok(StaffRecord {
             registration: doc.read()?,
             annotations: doc.annotations()?,
-            unsent_changes: row.unsent.len(),
+            unsent_changes: row.changes_to_send(now),
             talent_pool_withdrawn: row.talent_pool_withdrawn,
         })
     }

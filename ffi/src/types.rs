@@ -788,7 +788,8 @@ pub struct StaffRecordView {
     /// One score (1–5) per recruiter, by name.
     pub ratings: HashMap<String, i64>,
     pub status: RecordStatus,
-    /// Changes made on this tablet that the relay has not stored yet.
+    /// Changes made on this tablet that the relay may lack and the tablet still sends:
+    /// never stored, or sent again after a restore of the relay's log.
     pub unsent_changes: u64,
 }
 

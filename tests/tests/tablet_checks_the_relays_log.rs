@@ -381,11 +381,25 @@ async fn a_staff_edit_the_relay_lost_in_a_restore_is_sent_again_and_proven_by_th
             .add_note(&id, "Ringde, återkommer", kiosk_core::ids::Timestamp::now())
             .expect("noted");
         let transport = HttpTransport::new(&url);
-        let report = sync_now(&staff.device, &transport).expect("syncs");
+        let heard = Progress::default();
+        let report = kiosk_core::sync::sync(
+            &staff.device,
+            &transport,
+            &heard,
+            kiosk_core::sync::BatchLimits::default(),
+            kiosk_core::ids::Timestamp::now,
+        )
+        .expect("syncs");
         assert!(report.log_restored, "the log went back");
         assert!(report.refused.is_empty(), "{:?}", report.refused);
         assert_eq!(report.resend_refused, 0);
         assert_eq!(report.edits_resent, 1, "the edited registration goes again");
+        // It had an unsent edit already: counted once in the total, never "1 of 2".
+        assert_eq!(
+            heard.0.lock().expect("heard").last(),
+            Some(&(1, 1)),
+            "the last progress"
+        );
         assert_eq!(report.resent, 0, "no capture goes again");
         assert_eq!(
             report.edits_stored, 1,
@@ -405,4 +419,15 @@ async fn a_staff_edit_the_relay_lost_in_a_restore_is_sent_again_and_proven_by_th
     .await
     .expect("after the restore");
     relay.stop().await.expect("stops");
+}
+
+/// The progress a sync reports, in order.
+#[derive(Default)]
+struct Progress(std::sync::Mutex<Vec<(u64, u64)>>);
+
+impl kiosk_core::sync::SyncListener for Progress {
+    fn progress(&self, done: u64, total: u64) {
+        self.0.lock().expect("heard").push((done, total));
+    }
+    fn record(&self, _doc_id: &str, _outcome: kiosk_core::sync::RecordOutcome) {}
 }

@@ -265,14 +265,14 @@ fn unsent_edits_larger_than_one_push_go_in_several_oldest_first() {
             .add_note(id, &text, Timestamp::now())
             .expect("noted");
     }
-    let first = device.pending_edits(10).expect("edits");
+    let first = device.pending_edits(10, Timestamp::now()).expect("edits");
     assert_eq!(first.len(), 1);
     assert!(first[0].changes.len() <= MAX_EDIT_PUSH_BYTES);
     assert!(first[0].hashes.len() < 40, "not all fit in one push");
     device
         .edits_stored(id.as_str(), &first[0].hashes, Timestamp::now())
         .expect("stored");
-    let second = device.pending_edits(10).expect("edits");
+    let second = device.pending_edits(10, Timestamp::now()).expect("edits");
     assert_eq!(first[0].hashes.len() + second[0].hashes.len(), 40);
     assert!(
         second[0]

@@ -21,12 +21,27 @@ pub struct PulledRow {
     pub talent_pool_withdrawn: bool,
 }
 
+impl PulledRow {
+    /// How many of this tablet's changes the relay may lack and the tablet still sends at
+    /// `now`, as [`DeviceStore::unsent_edit_count`] counts the row: unsent ones, and those
+    /// sent again after a restore unless the copy expired with nothing unsent.
+    pub fn changes_to_send(&self, now: i64) -> usize {
+        if self.unsent.is_empty() && self.expires_at <= now {
+            0
+        } else {
+            self.unsent.len() + self.resend.len()
+        }
+    }
+}
+
 type Columns = (String, Vec<u8>, Vec<u8>, Vec<u8>, i64, bool);
 
 const COLUMNS: &str = "doc_id, document, unsent, resend, expires_at, talent_pool_withdrawn";
 
-/// A row with changes to send: unsent, or sent again after a restore.
-const TO_SEND: &str = "(length(unsent) > 0 OR length(resend) > 0)";
+/// A row with changes to send at `?1`: unsent, or sent again after a restore while the
+/// copy has not expired (an expired copy keeps nothing for them: it is erased, not sent).
+/// Unsent changes go with the ones sent again they depend on, expired or not.
+const TO_SEND: &str = "(length(unsent) > 0 OR (length(resend) > 0 AND expires_at > ?1))";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Columns> {
     Ok((
@@ -78,33 +93,36 @@ impl DeviceStore {
         rows.map(|r| decode(r?)).collect()
     }
 
-    /// The ids of pulled registrations whose copy has not expired at `now`, by id: ids
-    /// only, so a caller reads the documents a batch at a time.
+    /// The ids of pulled registrations whose copy has not expired at `now`, or that still
+    /// hold unsent changes (kept past expiry until sent), by id: ids only, so a caller
+    /// reads the documents a batch at a time.
     pub fn unexpired_pulled_ids(&self, now: i64) -> Result<Vec<String>, StoreError> {
         let mut statement = self.conn.prepare(
-            "SELECT doc_id FROM pulled_registrations WHERE expires_at > ?1 ORDER BY doc_id",
+            "SELECT doc_id FROM pulled_registrations
+             WHERE expires_at > ?1 OR length(unsent) > 0 ORDER BY doc_id",
         )?;
         let ids = statement.query_map([now], |r| r.get(0))?;
         Ok(ids.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Pulled registrations with changes of this tablet to send (unsent, or sent again
-    /// after a restore), at most `limit`.
-    pub fn pulled_with_unsent(&self, limit: usize) -> Result<Vec<PulledRow>, StoreError> {
+    /// Pulled registrations with changes of this tablet to send at `now` (unsent, or sent
+    /// again after a restore from an unexpired copy), at most `limit`.
+    pub fn pulled_with_unsent(&self, limit: usize, now: i64) -> Result<Vec<PulledRow>, StoreError> {
         let mut statement = self.conn.prepare(&format!(
             "SELECT {COLUMNS} FROM pulled_registrations
-             WHERE {TO_SEND} ORDER BY updated_at, doc_id LIMIT ?1"
+             WHERE {TO_SEND} ORDER BY updated_at, doc_id LIMIT ?2"
         ))?;
-        let rows = statement.query_map([limit as i64], row)?;
+        let rows = statement.query_map([now, limit as i64], row)?;
         rows.map(|r| decode(r?)).collect()
     }
 
-    /// How many pulled registrations hold changes to send: changes the relay lacks, or
-    /// changes it may have lost in a restore, not yet sent again.
-    pub fn unsent_edit_count(&self) -> Result<u64, StoreError> {
+    /// How many pulled registrations hold changes to send at `now`: changes the relay
+    /// lacks, or changes it may have lost in a restore, not yet sent again, of a copy not
+    /// expired.
+    pub fn unsent_edit_count(&self, now: i64) -> Result<u64, StoreError> {
         Ok(self.conn.query_row(
             &format!("SELECT COUNT(*) FROM pulled_registrations WHERE {TO_SEND}"),
-            [],
+            [now],
             |r| r.get::<_, i64>(0),
         )? as u64)
     }

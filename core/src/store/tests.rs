@@ -394,7 +394,7 @@ fn changes_sent_again_count_as_to_send_but_keep_no_expired_copy() {
     let mut store = DeviceStore::open_existing(&path).expect("upgrades");
     let rows = store.all_pulled().expect("reads");
     assert!(rows.iter().all(|r| r.resend.is_empty()), "{rows:?}");
-    assert_eq!(store.unsent_edit_count().expect("counts"), 1);
+    assert_eq!(store.unsent_edit_count(5).expect("counts"), 1);
     let changed = store
         .set_resend(&[
             ("resent".to_owned(), vec![[9; 32]]),
@@ -407,11 +407,22 @@ fn changes_sent_again_count_as_to_send_but_keep_no_expired_copy() {
         (row.resend, row.unsent, row.document, row.expires_at),
         (vec![[9; 32]], vec![], vec![1], 10)
     );
-    assert_eq!(store.unsent_edit_count().expect("counts"), 2);
-    assert_eq!(store.pulled_with_unsent(10).expect("reads").len(), 2);
+    assert_eq!(store.unsent_edit_count(9).expect("counts"), 2);
+    assert_eq!(store.pulled_with_unsent(10, 9).expect("reads").len(), 2);
+    // Expired: changes only sent again are not sent, nor counted; unsent ones still are.
+    assert_eq!(store.unsent_edit_count(10).expect("counts"), 1);
+    let expired = store.pulled_with_unsent(10, 10).expect("reads");
+    assert_eq!(
+        expired
+            .iter()
+            .map(|r| r.doc_id.as_str())
+            .collect::<Vec<_>>(),
+        ["unsent"]
+    );
+    // Re-queued after a restore even when expired: it still holds unsent changes.
     assert_eq!(
         store.unexpired_pulled_ids(10).expect("reads"),
-        Vec::<String>::new()
+        vec!["unsent".to_owned()]
     );
     assert_eq!(store.unexpired_pulled_ids(9).expect("reads").len(), 2);
     assert_eq!(store.erase_expired_pulled(11).expect("erases"), 1);

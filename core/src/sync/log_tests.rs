@@ -139,6 +139,10 @@ struct RelayState {
     /// Changes the relay lacks (lost in a restore): an edit depending on one it is not
     /// sent with is refused as `missing-dependencies`. Stored again, held again.
     lacks: std::collections::HashSet<[u8; 32]>,
+    /// Every answer shows a restore: a new epoch, and the log one leaf smaller than the
+    /// tablet holds (a relay that keeps going back). Answers past 20 fail the test: the
+    /// tablet must not send for ever.
+    restore_every_answer: bool,
 }
 
 /// The fake relay's nonce of a record.
@@ -198,6 +202,7 @@ impl LoggingRelay {
                 edit_kind: 2,
                 refuse_edits: None,
                 lacks: std::collections::HashSet::new(),
+                restore_every_answer: false,
             }),
         }
     }
@@ -307,6 +312,10 @@ impl Transport for LoggingRelay {
         );
         let mut state = self.state.lock().expect("state");
         state.sizes_asked.push(request.log_size);
+        if state.restore_every_answer {
+            assert!(state.sizes_asked.len() <= 20, "the tablet sends for ever");
+            state.lie = Lie::Restored(0);
+        }
         state.witnesses_named = request.log_witnesses.clone();
         if let Some(during) = state.during.take() {
             during();
@@ -476,7 +485,11 @@ impl Transport for LoggingRelay {
                 state.lie = Lie::None;
                 // A new epoch for every restore.
                 state.epoch = [state.epoch[0].wrapping_add(1); 16];
-                let smaller = size - by;
+                let smaller = if state.restore_every_answer {
+                    request.log_size.saturating_sub(1)
+                } else {
+                    size - by
+                };
                 let root = state.tree.root_at(smaller).expect("root");
                 checkpoint = self.checkpoint_of(&self.log, smaller, root);
                 consistency.clear();
@@ -2378,6 +2391,8 @@ fn an_unsent_edit_depending_on_one_the_restore_lost_goes_again_in_the_same_sync(
     assert!(report.refused.is_empty(), "{:?}", report.refused);
     assert_eq!(report.resend_refused, 0);
     assert_eq!((report.requests, report.edits_stored), (2, 1));
+    // Already to send before the restore: counted once in the total.
+    assert_eq!(heard.progress.lock().expect("heard").last(), Some(&(1, 1)));
     assert!(
         heard
             .records
@@ -2426,4 +2441,239 @@ fn a_restore_sends_again_the_edits_of_registrations_past_one_batch() {
         3 + COUNT as u64,
         "each logged anew once"
     );
+}
+
+/// Forty notes of 2,000 letters that do not compress on `id`: about 80 KB of changes, more
+/// than one push carries.
+fn big_notes(device: &Arc<Device>, id: &RegistrationId) {
+    let mut state: u64 = 7;
+    for _ in 0..40 {
+        let text: String = (0..crate::annotations::MAX_NOTE_CHARS)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                char::from(b'a' + (state >> 59) as u8 % 26)
+            })
+            .collect();
+        staff_note(device, id, &text);
+    }
+}
+
+/// What staff see of `id`'s changes not at the relay yet.
+fn changes_staff_see(device: &Arc<Device>, id: &RegistrationId) -> usize {
+    crate::staff::unlock(device, STAFF_PIN, Timestamp::now())
+        .expect("opens")
+        .registration(id)
+        .expect("held")
+        .unsent_changes
+}
+
+/// An unsent edit built on one the restore lost keeps it through a passing refusal (the
+/// recruiter unassigned for a while): both stay, told as refused, not also as sent again
+/// and dropped; once the relay takes them again both are stored, where the unsent one alone
+/// would be refused as `missing-dependencies` every sync.
+#[test]
+fn an_edit_sent_again_stays_with_the_unsent_edit_on_it_through_a_refusal_and_both_are_stored() {
+    use crate::protocol::ErrorCode;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, id) = staff_with_a_registration(&dir, false);
+    staff_note(&device, &id, "Ring på måndag");
+    let relay = LoggingRelay::new(&device);
+    assert_eq!(
+        sync_once(&device, &relay).expect("answered").edits_stored,
+        1
+    );
+    relay.state.lock().expect("state").others_per_answer = 0;
+    relay.restore_to(3);
+    staff_note(&device, &id, "Ringde, återkommer");
+    relay.state.lock().expect("state").refuse_edits = Some(ErrorCode::NotPermitted);
+    let report = sync_once(&device, &relay).expect("answered");
+    assert!(report.log_restored);
+    assert_eq!(report.edits_resent, 1);
+    for _ in 0..2 {
+        // The one sent again goes with the unsent one: refused together, kept together.
+        let report = sync_once(&device, &relay).expect("answered");
+        assert_eq!(
+            report.refused,
+            vec![(id.to_string(), ErrorCode::NotPermitted)]
+        );
+        assert_eq!(report.resend_refused, 0, "told once, as refused");
+        assert_eq!(device.unsent_edit_count().expect("counts"), 1);
+        assert_eq!(changes_staff_see(&device, &id), 2, "both not at the relay");
+    }
+    relay.state.lock().expect("state").refuse_edits = None;
+    let report = sync_once(&device, &relay).expect("answered");
+    assert!(report.refused.is_empty(), "{:?}", report.refused);
+    assert_eq!(report.edits_stored, 1);
+    assert_eq!(device.unsent_edit_count().expect("counts"), 0);
+    assert_eq!(changes_staff_see(&device, &id), 0);
+    let state = relay.state.lock().expect("state");
+    for hash in own_changes(&device, &id) {
+        assert!(state.logged.contains_key(&(id.to_string(), hash)));
+    }
+}
+
+/// Edits sent again after a restore, more than one push carries, refused: all of them are
+/// dropped at the first refusal and told once, not the rest sent and told in the next sync.
+#[test]
+fn edits_sent_again_over_two_pushes_and_refused_are_all_dropped_and_told_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, id) = staff_with_a_registration(&dir, false);
+    big_notes(&device, &id);
+    let relay = LoggingRelay::new(&device);
+    sync_once(&device, &relay).expect("answered");
+    assert_eq!(device.unsent_edit_count().expect("counts"), 0);
+    relay.state.lock().expect("state").others_per_answer = 0;
+    relay.restore_to(3);
+    relay.state.lock().expect("state").refuse_edits =
+        Some(crate::protocol::ErrorCode::NotPermitted);
+    let report = sync_once(&device, &relay).expect("answered");
+    assert!(report.log_restored);
+    assert_eq!((report.edits_resent, report.resend_refused), (1, 1));
+    let report = sync_once(&device, &relay).expect("answered");
+    assert_eq!(
+        (report.requests, report.resend_refused),
+        (1, 0),
+        "nothing left to send, nothing told again"
+    );
+}
+
+/// An unsent edit built on edits sent again over two pushes: a refusal of the first push
+/// drops none of them, so once the relay takes them again all are stored, oldest first.
+#[test]
+fn edits_sent_again_over_two_pushes_stay_while_an_unsent_edit_depends_on_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, id) = staff_with_a_registration(&dir, false);
+    big_notes(&device, &id);
+    let relay = LoggingRelay::new(&device);
+    sync_once(&device, &relay).expect("answered");
+    relay.state.lock().expect("state").others_per_answer = 0;
+    relay.restore_to(3);
+    staff_note(&device, &id, "Ringde, återkommer");
+    relay.state.lock().expect("state").refuse_edits =
+        Some(crate::protocol::ErrorCode::NotPermitted);
+    for _ in 0..2 {
+        let report = sync_once(&device, &relay).expect("answered");
+        assert_eq!(report.refused.len(), 1, "{:?}", report.refused);
+        assert_eq!(report.resend_refused, 0);
+    }
+    assert_eq!(changes_staff_see(&device, &id), 41);
+    relay.state.lock().expect("state").refuse_edits = None;
+    let report = sync_once(&device, &relay).expect("answered");
+    assert!(report.refused.is_empty(), "{:?}", report.refused);
+    assert_eq!(device.unsent_edit_count().expect("counts"), 0);
+    assert_eq!(
+        relay.state.lock().expect("state").tree.size(),
+        3 + 41,
+        "each logged anew once"
+    );
+}
+
+/// A copy past its expiry still holding an unsent edit (kept until sent) has its own edits
+/// the restore lost sent again too: the unsent one depends on them.
+#[test]
+fn an_expired_copy_with_an_unsent_edit_sends_again_the_edits_it_depends_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, id) = staff_with_a_registration(&dir, false);
+    staff_note(&device, &id, "Ring på måndag");
+    let relay = LoggingRelay::new(&device);
+    assert_eq!(
+        sync_once(&device, &relay).expect("answered").edits_stored,
+        1
+    );
+    relay.state.lock().expect("state").others_per_answer = 0;
+    relay.restore_to(3);
+    staff_note(&device, &id, "Ringde, återkommer");
+    {
+        let mut inner = device.lock().expect("lock");
+        let mut row = inner.store.all_pulled().expect("reads").remove(0);
+        row.expires_at = (NOW_SECS as i64 + 30) * 1000;
+        inner
+            .store
+            .put_pulled(&[row], &[], &[], &[], 0)
+            .expect("writes");
+    }
+    let report = sync_at(&device, &relay, NOW_SECS + 60).expect("answered");
+    assert!(report.log_restored);
+    assert!(report.refused.is_empty(), "{:?}", report.refused);
+    assert_eq!((report.edits_resent, report.edits_stored), (1, 1));
+    assert_eq!(report.erased, 1, "sent, then erased at the end of the sync");
+    assert_eq!(device.unsent_edit_count().expect("counts"), 0);
+}
+
+/// Changes only sent again are counted to send, and shown to staff, while the copy has not
+/// expired; once it has, they are neither sent nor counted (hand-back is not held by them)
+/// and the copy is erased.
+#[test]
+fn changes_only_sent_again_are_neither_sent_nor_counted_once_the_copy_expired() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, id) = staff_with_a_registration(&dir, false);
+    staff_note(&device, &id, "Ring på måndag");
+    let relay = LoggingRelay::new(&device);
+    assert_eq!(
+        sync_once(&device, &relay).expect("answered").edits_stored,
+        1
+    );
+    let own = own_changes(&device, &id);
+    let set = |expires_at: i64| {
+        let mut inner = device.lock().expect("lock");
+        let mut row = inner.store.all_pulled().expect("reads").remove(0);
+        row.resend = own.clone();
+        row.expires_at = expires_at;
+        inner
+            .store
+            .put_pulled(&[row], &[], &[], &[], 0)
+            .expect("writes");
+    };
+    set(Timestamp::now().millis() + 3_600_000);
+    assert_eq!(device.unsent_edit_count().expect("counts"), 1);
+    assert_eq!(changes_staff_see(&device, &id), 1);
+    set((NOW_SECS as i64 + 30) * 1000);
+    assert_eq!(device.unsent_edit_count().expect("counts"), 0);
+    assert_eq!(changes_staff_see(&device, &id), 0);
+    assert!(!matches!(
+        device.hand_back().expect("reads"),
+        HandBack::UnsentEdits { .. }
+    ));
+    let report = sync_at(&device, &relay, NOW_SECS + 60).expect("answered");
+    assert_eq!(
+        (report.requests, report.edits_stored, report.erased),
+        (1, 0, 1),
+        "not sent, erased"
+    );
+}
+
+/// A relay whose every answer shows a restore explains an edit's `missing-dependencies`
+/// once per sync: the second is a refusal, and the sync ends.
+#[test]
+fn missing_dependencies_are_explained_by_a_restore_once_per_sync() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, id) = staff_with_a_registration(&dir, true);
+    staff_note(&device, &id, "Ring på måndag");
+    let relay = LoggingRelay::new(&device);
+    assert_eq!(
+        sync_once(&device, &relay).expect("answered").edits_stored,
+        1
+    );
+    relay.state.lock().expect("state").others_per_answer = 0;
+    relay.restore_to(3);
+    let hr = hr_changes(&device, &id);
+    {
+        let mut state = relay.state.lock().expect("state");
+        state.lacks.extend(hr);
+        state.restore_every_answer = true;
+    }
+    staff_note(&device, &id, "Ringde, återkommer");
+    let report = sync_once(&device, &relay).expect("answered");
+    assert!(report.log_restored);
+    assert_eq!(report.requests, 2, "once explained, then refused");
+    assert_eq!(
+        report.refused,
+        vec![(
+            id.to_string(),
+            crate::protocol::ErrorCode::MissingDependencies
+        )]
+    );
+    assert_eq!(report.resend_refused, 0);
 }

@@ -173,9 +173,12 @@ pub fn sync(
         .ok_or(Error::NotEnrolled)?
         .to_bytes();
     // Grows by the registrations a restore of the relay's log sends again.
-    let mut total = device.unreceipted_count()? + device.unsent_edit_count()?;
+    let mut total = device.unreceipted_count()? + device.edits_to_send_at(now())?;
     let mut report = SyncReport::default();
     let mut skip: Vec<String> = Vec::new();
+    // Documents whose `missing-dependencies` a restore explained once in this sync: a
+    // second is a refusal, however many answers show a restore.
+    let mut retried: Vec<String> = Vec::new();
     let mut stale_retries = 0;
     let mut cursor_reset = false;
     // With nothing to push, one request still asks: the event, the relay's backup watermark
@@ -190,7 +193,7 @@ pub fn sync(
         let room = limits.max_documents.saturating_sub(captures.len());
         let mut bytes: usize = captures.iter().map(|c| c.sealed.len()).sum();
         let mut edits: Vec<PendingEdit> = Vec::new();
-        for edit in device.pending_edits(room + skip.len())? {
+        for edit in device.pending_edits(room + skip.len(), now())? {
             if skip.contains(&edit.doc_id) || edits.len() == room {
                 continue;
             }
@@ -318,10 +321,12 @@ pub fn sync(
                 restored = checked.restored.is_some();
                 if restored {
                     // Before the checkpoint is swapped: a crash between the two sees the
-                    // restore again and queues the same edits again, which is harmless.
+                    // restore again and queues the same edits again, which is harmless
+                    // (though that sync counts none in `edits_resent`).
                     let requeued = device.requeue_own_edits(now())?;
-                    report.edits_resent += requeued;
-                    total += requeued;
+                    report.edits_resent += requeued.registrations;
+                    // A registration that already had changes to send is counted once.
+                    total += requeued.newly_to_send;
                 }
                 if !device.swap_log_checkpoint(&held_log, &checked, now())? {
                     return Err(Error::LogChanged);
@@ -411,14 +416,18 @@ pub fn sync(
                         skip.push(edit.doc_id.clone());
                     }
                 }
-                PushOutcome::Rejected(ErrorCode::MissingDependencies, _) if restored => {
+                PushOutcome::Rejected(ErrorCode::MissingDependencies, _)
+                    if restored && !retried.contains(&edit.doc_id) =>
+                {
                     // Built before this answer showed the restore: an earlier change of this
                     // tablet's, lost with it, is now queued to go again, so the next request
-                    // sends them all in causal order. Neither refused nor skipped.
+                    // sends them all in causal order. Neither refused nor skipped, once.
+                    retried.push(edit.doc_id.clone());
                 }
                 PushOutcome::Quarantined(code, _) | PushOutcome::Rejected(code, _) => {
-                    let refused = device.edits_refused(&edit.doc_id, &edit.hashes)?;
-                    if refused.resent {
+                    let refused = device.edits_refused(&edit.doc_id)?;
+                    // Either, never both: told once per registration.
+                    if refused.dropped {
                         report.resend_refused += 1;
                     }
                     if refused.unsent {

@@ -4076,7 +4076,8 @@ public struct StaffRecordView: Equatable, Hashable {
     public var ratings: [String: Int64]
     public var status: RecordStatus
     /**
-     * Changes made on this tablet that the relay has not stored yet.
+     * Changes made on this tablet that the relay may lack and the tablet still sends:
+     * never stored, or sent again after a restore of the relay's log.
      */
     public var unsentChanges: UInt64
 
@@ -4094,7 +4095,8 @@ public struct StaffRecordView: Equatable, Hashable {
          * One score (1–5) per recruiter, by name.
          */ratings: [String: Int64], status: RecordStatus, 
         /**
-         * Changes made on this tablet that the relay has not stored yet.
+         * Changes made on this tablet that the relay may lack and the tablet still sends:
+         * never stored, or sent again after a restore of the relay's log.
          */unsentChanges: UInt64) {
         self.registrationId = registrationId
         self.capturedAtMs = capturedAtMs

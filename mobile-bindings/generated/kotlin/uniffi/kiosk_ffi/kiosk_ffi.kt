@@ -5845,7 +5845,8 @@ data class StaffRecordView (
     var `status`: RecordStatus
     , 
     /**
-     * Changes made on this tablet that the relay has not stored yet.
+     * Changes made on this tablet that the relay may lack and the tablet still sends:
+     * never stored, or sent again after a restore of the relay's log.
      */
     var `unsentChanges`: kotlin.ULong
     
