@@ -644,10 +644,9 @@ fn a_copy_an_older_instance_logged_without_a_rule_is_proven_under_its_nonce() {
 
 /// In a rolling upgrade, a copy an instance of a build before version 15 logged (no rule
 /// written, its leaves under the key's nonce) holds the record's nonce: a record another
-/// tablet stores later under its id, and a third tablet's first copy, each take a nonce no
-/// other tablet holds.
-#[test]
-fn a_copy_an_older_instance_logged_keeps_the_records_nonce_from_other_tablets() {
+/// tablet stores later under its id (`record_later`), or a third tablet's first copy, takes
+/// a nonce no other tablet holds.
+fn a_copy_an_older_instance_logged_keeps_the_records_nonce(record_later: bool) {
     use crate::storage::traits::TransparencyLogStore;
     let url = fresh_database_url();
     let store = PgStore::open(&url).expect("opens");
@@ -679,13 +678,25 @@ fn a_copy_an_older_instance_logged_keeps_the_records_nonce_from_other_tablets() 
         Some(first_nonce),
         "still the record key's"
     );
-    let third_nonce = keep_apart(&third);
-    assert_ne!(
-        third_nonce, first_nonce,
-        "a third tablet's copies: the copy rule"
-    );
-    store.ingest(&batch(&owner, 1, 1..=1)).expect("stored");
-    let record = store.record_nonce(&id).expect("reads").expect("stored");
-    assert_ne!(record, first_nonce, "not the nonce the first tablet holds");
-    assert_ne!(record, third_nonce, "not the nonce the third tablet holds");
+    if record_later {
+        store.ingest(&batch(&owner, 1, 1..=1)).expect("stored");
+        let record = store.record_nonce(&id).expect("reads").expect("stored");
+        assert_ne!(record, first_nonce, "not the nonce the first tablet holds");
+    } else {
+        let third_nonce = keep_apart(&third);
+        assert_ne!(
+            third_nonce, first_nonce,
+            "a third tablet's copies: the copy rule"
+        );
+    }
+}
+
+#[test]
+fn a_record_stored_after_a_copy_an_older_instance_logged_takes_a_nonce_of_its_own() {
+    a_copy_an_older_instance_logged_keeps_the_records_nonce(true);
+}
+
+#[test]
+fn another_tablets_first_copy_after_one_an_older_instance_logged_takes_its_copy_nonce() {
+    a_copy_an_older_instance_logged_keeps_the_records_nonce(false);
 }
