@@ -332,10 +332,12 @@ pub fn enroll_with_log(
         Err(CodeRefusal::Revoked) => return Ok(Err(EnrollRefusal::RevokedDevice)),
         Err(CodeRefusal::WrongRole) => return Ok(Err(EnrollRefusal::WrongRole)),
     };
+    // The store calls `certify` in every enrollment it grants; a store that did not is a
+    // fault of the relay, not a certificate stored undecodable.
     let certificate = signed
         .into_inner()
-        .ok_or(crate::storage::StorageError::Undecodable(
-            "device certificate",
+        .ok_or(crate::storage::StorageError::Internal(
+            "the enrollment granted made no device certificate",
         ))?;
     let answer = EnrollAnswer {
         certificate,

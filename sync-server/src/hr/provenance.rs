@@ -69,11 +69,29 @@ const CAPTURE_MESSAGE_LAYOUT: &str = "\"kiosk-capture-v1\" â€– device key (32) â
 /// certificates were kept, or another enrollment's kept in its place), said in the bundle.
 const CERTIFICATE_NOTE: &str = "The certificate the relay sent this tablet at the enrollment \
      the capture was made under was not kept (the tablet enrolled before the relay kept them, \
-     or it was enrolled again more times since than the relay keeps certificates of). This \
-     certificate is re-issued from the relay's enrollment record (the same fields, of the \
-     tablet's current enrollment) and signed now with the relay's current signing key; its version is this relay's \
-     protocol version, which may differ from the one the tablet received. It proves what the \
+     or it was enrolled again more times since than the relay keeps certificates of).";
+
+/// How the bundle's certificate was made when it is not the one sent ([`CERTIFICATE_NOTE`],
+/// [`pruned_note`]).
+const REISSUED_NOTE: &str = "This certificate is re-issued from the relay's enrollment record \
+     (the same fields, of the tablet's current enrollment) and signed now with the relay's \
+     current signing key; its version is this relay's protocol version, which may differ from the one the tablet received. It proves what the \
      relay states about the enrollment when the bundle was made, not what it said then.";
+
+/// The note of a record that names the certificate its tablet held (its issue time) when
+/// that one is no longer kept and the tablet was enrolled again since: only the newest
+/// [`CERTIFICATES_KEPT_PER_DEVICE`] of a tablet are kept, so it was pruned.
+///
+/// [`CERTIFICATES_KEPT_PER_DEVICE`]: crate::storage::model::CERTIFICATES_KEPT_PER_DEVICE
+fn pruned_note(issued_at: i64) -> String {
+    format!(
+        "The record names the certificate the relay sent this tablet at its enrollment issued \
+         at {issued_at} (relay time, milliseconds since 1970), which the relay no longer \
+         keeps: the tablet was enrolled again since, and the relay keeps only its newest {} \
+         certificates, so that one was pruned. {REISSUED_NOTE}",
+        crate::storage::model::CERTIFICATES_KEPT_PER_DEVICE
+    )
+}
 
 /// An Ed25519 public key as PEM (SubjectPublicKeyInfo), for `openssl pkeyutl -pubin`.
 pub fn public_key_pem(key: &[u8; 32]) -> String {
@@ -170,6 +188,7 @@ pub(crate) fn bundle(
         nonce: &nonce,
         device: device.as_ref(),
         kept_certificate: kept_certificate.as_ref(),
+        certified_at: evidence.certified_at,
         keys,
         log_key,
         tip,
@@ -301,6 +320,9 @@ pub(crate) struct Parts<'a> {
     pub device: Option<&'a DeviceRecord>,
     /// The certificate envelope kept at enrollment, with when it was issued.
     pub kept_certificate: Option<&'a (i64, Vec<u8>)>,
+    /// The issue time of the certificate the record names (its tablet held it when the
+    /// capture was received; `None` for records from before that was kept).
+    pub certified_at: Option<i64>,
     pub keys: &'a RelayKeys,
     pub log_key: &'a LogKey,
     pub tip: LogTip,
@@ -388,7 +410,13 @@ pub(crate) fn assemble(parts: &Parts<'_>) -> Value {
             "message": message.as_deref().map(b64),
             "message_layout": CAPTURE_MESSAGE_LAYOUT,
         },
-        "device": device_json(parts.device, parts.kept_certificate, &device_key, parts.keys),
+        "device": device_json(
+            parts.device,
+            parts.kept_certificate,
+            parts.certified_at,
+            &device_key,
+            parts.keys,
+        ),
         "relay": {
             "signing_key": b64(&relay_key),
             "signing_key_pem": public_key_pem(&relay_key),
@@ -413,11 +441,13 @@ fn log_public_key(log_key: &LogKey) -> [u8; 32] {
 
 /// The capturing tablet as the relay holds it, with the certificate the enrollment answer
 /// carried that was valid when the capture was accepted (`kept`, when the relay kept it),
-/// else one re-issued from the current enrollment record (see [`CERTIFICATE_NOTE`]). A tablet the relay no longer knows gets
-/// its key only.
+/// else one re-issued from the current enrollment record (see [`CERTIFICATE_NOTE`] and, when
+/// the record names (`named`, its issue time) one of an earlier enrollment, [`pruned_note`]).
+/// A tablet the relay no longer knows gets its key only.
 fn device_json(
     device: Option<&DeviceRecord>,
     kept: Option<&(i64, Vec<u8>)>,
+    named: Option<i64>,
     device_key: &[u8; 32],
     keys: &RelayKeys,
 ) -> Value {
@@ -466,7 +496,12 @@ fn device_json(
         },
     });
     if reissued {
-        value["missing"] = json!(CERTIFICATE_NOTE);
+        // A record naming a certificate of an earlier enrollment that is gone: pruned.
+        let note = match named {
+            Some(named) if named != device.certified_at => pruned_note(named),
+            _ => format!("{CERTIFICATE_NOTE} {REISSUED_NOTE}"),
+        };
+        value["missing"] = json!(note);
     }
     value
 }

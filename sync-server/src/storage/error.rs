@@ -48,6 +48,10 @@ pub enum StorageError {
     /// longer held its turn (its lock's connection was lost): nothing was recorded.
     #[error("the {0}'s turn was not held any more; its run was not recorded")]
     TurnNotHeld(&'static str),
+    /// What the relay does inside a store's transaction did not happen (a fault of the
+    /// relay, not of its input or its data); says what.
+    #[error("internal error: {0}")]
+    Internal(&'static str),
 }
 
 impl StorageError {

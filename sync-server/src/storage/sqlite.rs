@@ -850,6 +850,7 @@ impl DeviceStore for SqliteStore {
         Ok(())
     }
 
+    #[cfg(test)]
     fn keep_certificate(
         &self,
         device_key: &[u8; 32],
@@ -1628,7 +1629,7 @@ impl QuarantineStore for SqliteStore {
 }
 
 /// Keeps a certificate envelope of `device_key` issued at `issued_at` inside `tx`
-/// ([`DeviceStore::keep_certificate`]).
+/// (the rules of [`DeviceStore::redeem_and_keep_certificate`]).
 fn keep_certificate_in(
     tx: &rusqlite::Transaction<'_>,
     device_key: &[u8; 32],

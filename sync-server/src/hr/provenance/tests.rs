@@ -678,3 +678,52 @@ fn with_one_witness_lagging_a_newer_record_is_proved_in_the_tree_the_other_cosig
     );
     assert!(!checkpoint.contains("dso.example.se"), "{checkpoint}");
 }
+
+/// Enrolled again more times than the relay keeps certificates of, a tablet's older record
+/// names a certificate that was pruned: the bundle re-issues one and says that the one the
+/// record names (by its issue time) was pruned, not only that some certificate was not kept.
+#[test]
+fn a_record_whose_certificate_was_pruned_says_so_in_its_bundle() {
+    use crate::storage::model::CERTIFICATES_KEPT_PER_DEVICE;
+    let store = SqliteStore::in_memory().expect("store");
+    let keys = RelayKeys::from_seeds([1; 32], [2; 32]);
+    let tablet = SigningKey::from_bytes(&[3; 32]);
+    let enrolled = now_ms();
+    enroll_tablet(&store, &keys, &tablet, enrolled);
+    let mut generator =
+        kiosk_core::generator::RegistrationGenerator::new(kiosk_core::demo::demo_event(), 5);
+    let mut registration = generator.next_registration().expect("valid");
+    registration.restricted = false;
+    registration.capturing_device =
+        kiosk_core::ids::DeviceId::from_public_key(&tablet.verifying_key());
+    let item = signed_capture_for_tests(&registration, &tablet);
+    ingest_for_tests(
+        &store,
+        tablet.verifying_key().to_bytes(),
+        1,
+        enrolled + 1_000,
+        vec![item],
+    );
+    let named = store
+        .capture_evidence(&registration.id.to_string())
+        .expect("reads")
+        .expect("stored")
+        .certified_at
+        .expect("the record names its certificate");
+    for again in 1..=CERTIFICATES_KEPT_PER_DEVICE as i64 {
+        enroll_tablet(&store, &keys, &tablet, enrolled + 10_000 * again);
+    }
+    let relay = Relay {
+        store,
+        keys,
+        log_key: LogKey::from_secret(&[5; 32], None).expect("log key"),
+        tablet,
+    };
+    let bundle = bundle_of(&relay, &archivist(), &registration.id.to_string()).expect("a bundle");
+    assert_eq!(bundle["device"]["certificate"]["reissued"], true);
+    let note = bundle["device"]["missing"].as_str().expect("a note");
+    assert!(
+        note.contains("pruned") && note.contains(&named.to_string()) && note.contains("re-issued"),
+        "{note}"
+    );
+}

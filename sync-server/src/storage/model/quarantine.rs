@@ -137,4 +137,55 @@ impl NonceRule {
             None => NonceRule::Record,
         }
     }
+
+    /// The nonce a record stored now takes, from the rule of its own tablet's copies kept
+    /// apart under its id (`own`, `None` when none is logged) and whether another tablet's
+    /// copy holds the record's nonce already (`record_taken`): so the record's leaves link
+    /// to its own tablet's `quarantined` leaves and to no other tablet's.
+    pub fn for_new_record(own: Option<NonceRule>, record_taken: bool) -> NewRecordNonce {
+        match own {
+            Some(NonceRule::Record) => NewRecordNonce::Key,
+            Some(NonceRule::Copy) => NewRecordNonce::OwnCopy,
+            None if record_taken => NewRecordNonce::Fresh,
+            None => NewRecordNonce::Key,
+        }
+    }
+}
+
+/// Which nonce a new record takes ([`NonceRule::for_new_record`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NewRecordNonce {
+    /// The record's own nonce: the one its tablet's copies under the `record` rule hold, or,
+    /// when no copy holds it, one no tablet knows yet.
+    Key,
+    /// The nonce of its tablet's copies under the `copy` rule.
+    OwnCopy,
+    /// One no tablet holds: another tablet's copies hold the record's, and its own tablet
+    /// has none.
+    Fresh,
+}
+
+#[cfg(test)]
+mod nonce_rule_tests {
+    use super::{NewRecordNonce, NonceRule};
+
+    #[test]
+    fn a_new_record_takes_its_own_tablets_copy_nonce_and_never_another_tablets() {
+        for taken in [false, true] {
+            assert_eq!(
+                NonceRule::for_new_record(Some(NonceRule::Record), taken),
+                NewRecordNonce::Key
+            );
+            assert_eq!(
+                NonceRule::for_new_record(Some(NonceRule::Copy), taken),
+                NewRecordNonce::OwnCopy
+            );
+        }
+        assert_eq!(
+            NonceRule::for_new_record(None, true),
+            NewRecordNonce::Fresh,
+            "another tablet holds the record's nonce"
+        );
+        assert_eq!(NonceRule::for_new_record(None, false), NewRecordNonce::Key);
+    }
 }

@@ -199,6 +199,7 @@ impl DeviceStore for PgStore {
         Ok(())
     }
 
+    #[cfg(test)]
     fn keep_certificate(
         &self,
         device_key: &[u8; 32],
@@ -328,7 +329,7 @@ impl DeviceStore for PgStore {
 }
 
 /// Keeps a certificate envelope of `device_key` issued at `issued_at` inside the caller's
-/// transaction ([`DeviceStore::keep_certificate`]).
+/// transaction (the rules of [`DeviceStore::redeem_and_keep_certificate`]).
 fn keep_certificate_in(
     tx: &mut impl GenericClient,
     device_key: &[u8; 32],

@@ -81,8 +81,7 @@ impl PgStore {
                 ],
             )?;
             if added > 0 {
-                let nonce_device = super::tlog::nonce_device(tx, doc_id)?;
-                let nonce = super::tlog::record_nonce_of(&key, nonce_device.as_deref());
+                let nonce = super::tlog::nonce_of_stored(tx, doc_id)?;
                 let leaf = Leaf::change(
                     LeafKind::HrEdit,
                     &nonce,

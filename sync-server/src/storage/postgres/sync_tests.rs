@@ -595,14 +595,17 @@ fn copies_logged_before_the_rule_upgrade_keep_their_nonce_and_are_never_logged_t
 
 /// During a rolling upgrade an instance of a build before version 15 still running writes
 /// copies logged with no rule: they are answered under the nonce their leaves were hashed
-/// under, read from the log, the record's or the tablet's copy nonce alike.
+/// under, read from the log, the record's or the tablet's copy nonce alike. Under an id no
+/// registration holds, the rule an older build answered under says `record` for both
+/// tablets, so only the log tells the second tablet's copy nonce.
 #[test]
 fn a_copy_an_older_instance_logged_without_a_rule_is_proven_under_its_nonce() {
     use crate::storage::traits::TransparencyLogStore;
     let url = fresh_database_url();
     let store = PgStore::open(&url).expect("opens");
-    let devices = enroll(&store, 3);
-    let (owner, other, unknown) = (devices[0], devices[1], devices[2]);
+    let devices = enroll(&store, 4);
+    let (owner, first, second, unknown) = (devices[0], devices[1], devices[2], devices[3]);
+    // The owner never sends its record: no registration holds the id.
     let id = doc_id(&owner, 1);
     let keep_apart = |device: &[u8; 32]| {
         let mut request = batch(device, 1, 1..=1);
@@ -615,13 +618,12 @@ fn a_copy_an_older_instance_logged_without_a_rule_is_proven_under_its_nonce() {
         }];
         store.ingest(&request).expect("kept apart");
     };
-    keep_apart(&owner);
-    store.ingest(&batch(&owner, 2, 1..=1)).expect("stored");
-    keep_apart(&other);
+    keep_apart(&first);
+    keep_apart(&second);
     let nonces = || {
         (
-            store.quarantine_nonce(&id, &owner).expect("reads"),
-            store.quarantine_nonce(&id, &other).expect("reads"),
+            store.quarantine_nonce(&id, &first).expect("reads"),
+            store.quarantine_nonce(&id, &second).expect("reads"),
         )
     };
     let before = nonces();
@@ -630,10 +632,71 @@ fn a_copy_an_older_instance_logged_without_a_rule_is_proven_under_its_nonce() {
     client
         .execute("UPDATE quarantine SET nonce_rule = NULL", &[])
         .expect("as an older build writes them");
-    assert_eq!(nonces(), before, "found from the log");
+    let after = nonces();
+    assert_eq!(after, before, "found from the log");
+    assert_ne!(after.0, after.1, "each tablet its own nonce");
     assert_eq!(
         store.quarantine_nonce(&id, &unknown).expect("reads"),
         None,
         "a tablet with no copy has none"
     );
+}
+
+/// In a rolling upgrade, a copy an instance of a build before version 15 logged (no rule
+/// written, its leaves under the key's nonce) holds the record's nonce: a record another
+/// tablet stores later under its id (`record_later`), or a third tablet's first copy, takes
+/// a nonce no other tablet holds.
+fn a_copy_an_older_instance_logged_keeps_the_records_nonce(record_later: bool) {
+    use crate::storage::traits::TransparencyLogStore;
+    let url = fresh_database_url();
+    let store = PgStore::open(&url).expect("opens");
+    let devices = enroll(&store, 3);
+    let (owner, first, third) = (devices[0], devices[1], devices[2]);
+    let id = doc_id(&owner, 1);
+    let keep_apart = |device: &[u8; 32]| {
+        let mut request = batch(device, 1, 1..=1);
+        request.items = vec![IngestItem::Quarantine {
+            doc_id: id.clone(),
+            sealed: document(device, 5),
+            change_hashes: hashes(device, 5),
+            code: ErrorCode::NotPermitted,
+            journal_seq: Some(5),
+        }];
+        store.ingest(&request).expect("kept apart");
+        store
+            .quarantine_nonce(&id, device)
+            .expect("reads")
+            .expect("logged")
+    };
+    let first_nonce = keep_apart(&first);
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connects");
+    client
+        .execute("UPDATE quarantine SET nonce_rule = NULL", &[])
+        .expect("as an older build writes it");
+    assert_eq!(
+        store.quarantine_nonce(&id, &first).expect("reads"),
+        Some(first_nonce),
+        "still the record key's"
+    );
+    if record_later {
+        store.ingest(&batch(&owner, 1, 1..=1)).expect("stored");
+        let record = store.record_nonce(&id).expect("reads").expect("stored");
+        assert_ne!(record, first_nonce, "not the nonce the first tablet holds");
+    } else {
+        let third_nonce = keep_apart(&third);
+        assert_ne!(
+            third_nonce, first_nonce,
+            "a third tablet's copies: the copy rule"
+        );
+    }
+}
+
+#[test]
+fn a_record_stored_after_a_copy_an_older_instance_logged_takes_a_nonce_of_its_own() {
+    a_copy_an_older_instance_logged_keeps_the_records_nonce(true);
+}
+
+#[test]
+fn another_tablets_first_copy_after_one_an_older_instance_logged_takes_its_copy_nonce() {
+    a_copy_an_older_instance_logged_keeps_the_records_nonce(false);
 }

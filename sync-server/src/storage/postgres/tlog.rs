@@ -27,7 +27,9 @@ use super::PgStore;
 use super::record_keys::{key_of, stored_key};
 use super::record_seal::RecordKey;
 use super::rows::signed;
-use crate::storage::model::{AppendedLeaves, LOG_READ_LIMIT, LogKeyBinding, LogTip, NonceRule};
+use crate::storage::model::{
+    AppendedLeaves, LOG_READ_LIMIT, LogKeyBinding, LogTip, NewRecordNonce, NonceRule,
+};
 use crate::storage::{StorageError, StorageResult};
 use crate::transparency::append::{self, LogHead};
 use crate::transparency::leaf::record_commitment;
@@ -74,40 +76,72 @@ pub(super) fn nonce_device(
 }
 
 /// For each of `captures` (document id, tablet) about to be stored as new records, the
-/// tablet whose copies' nonce its record follows: its own when its copies kept apart follow
-/// the `copy` rule, or when it has none and another tablet's follow the `record` rule (the
-/// key's nonce, which that tablet knows); else `None`, the key's. So an accepted copy's
-/// `quarantined` leaves link to its record, and no other tablet's do.
+/// tablet whose copies' nonce its record follows, by [`NonceRule::for_new_record`]: its own
+/// when its copies kept apart follow the `copy` rule, or when it has none and another
+/// tablet's follow the `record` rule (the key's nonce, which that tablet knows); else
+/// `None`, the key's. So an accepted copy's `quarantined` leaves link to its record, and no
+/// other tablet's do.
 pub(super) fn nonce_devices<'c>(
     client: &mut impl GenericClient,
     captures: &[(&str, &'c [u8])],
 ) -> StorageResult<Vec<Option<&'c [u8]>>> {
     let doc_ids: Vec<&str> = captures.iter().map(|(doc_id, _)| *doc_id).collect();
-    let mut rules: Vec<(String, Vec<u8>, NonceRule)> = Vec::new();
-    for row in client.query_typed(
-        "SELECT DISTINCT doc_id, device_key, nonce_rule FROM quarantine
-         WHERE doc_id = ANY($1) AND nonce_rule IS NOT NULL",
-        &[(&doc_ids, Type::TEXT_ARRAY)],
-    )? {
-        let rule: String = row.try_get(2)?;
-        let rule =
-            NonceRule::parse(&rule).ok_or(StorageError::Undecodable("quarantine nonce rule"))?;
-        rules.push((row.try_get(0)?, row.try_get(1)?, rule));
-    }
+    let rules = rules_of_copies(client, &doc_ids)?;
     Ok(captures
         .iter()
         .map(|&(doc_id, device)| {
             let of_doc = || rules.iter().filter(move |(d, ..)| d == doc_id);
             let own = of_doc().find(|(_, dev, _)| dev == device).map(|r| r.2);
             let record_taken = of_doc().any(|(.., rule)| *rule == NonceRule::Record);
-            match own {
-                Some(NonceRule::Record) => None,
-                Some(NonceRule::Copy) => Some(device),
-                None if record_taken => Some(device),
-                None => None,
+            match NonceRule::for_new_record(own, record_taken) {
+                NewRecordNonce::Key => None,
+                // A tablet's copy nonce, which no other tablet holds; a fresh one when it
+                // has no copies, as then none of its copies holds it either.
+                NewRecordNonce::OwnCopy | NewRecordNonce::Fresh => Some(device),
             }
         })
         .collect())
+}
+
+/// The rule of each tablet's logged copies of `doc_ids`, one per (id, tablet): the rule
+/// written on them, else, for copies an instance of a build before version 15 logged in a
+/// rolling upgrade (logged, no rule written), the rule their leaves were hashed under
+/// ([`rule_from_log`]); `record` when their key is gone, as their nonce may be the key's.
+fn rules_of_copies(
+    client: &mut impl GenericClient,
+    doc_ids: &[&str],
+) -> StorageResult<Vec<(String, Vec<u8>, NonceRule)>> {
+    let mut rules: Vec<(String, Vec<u8>, NonceRule)> = Vec::new();
+    let mut unwritten: Vec<(String, Vec<u8>)> = Vec::new();
+    // Written rules sort first, so a tablet with both kinds of rows keeps its written one.
+    for row in client.query_typed(
+        "SELECT DISTINCT doc_id, device_key, nonce_rule, nonce_rule IS NULL FROM quarantine
+         WHERE doc_id = ANY($1) AND (nonce_rule IS NOT NULL OR logged)
+         ORDER BY nonce_rule IS NULL",
+        &[(&doc_ids, Type::TEXT_ARRAY)],
+    )? {
+        let (doc_id, device): (String, Vec<u8>) = (row.try_get(0)?, row.try_get(1)?);
+        match row.try_get::<_, Option<String>>(2)? {
+            Some(rule) => {
+                let rule = NonceRule::parse(&rule)
+                    .ok_or(StorageError::Undecodable("quarantine nonce rule"))?;
+                rules.push((doc_id, device, rule));
+            }
+            None => {
+                if !rules
+                    .iter()
+                    .any(|(d, dev, _)| *d == doc_id && *dev == device)
+                {
+                    unwritten.push((doc_id, device));
+                }
+            }
+        }
+    }
+    for (doc_id, device) in unwritten {
+        let rule = rule_from_log(client, &doc_id, &device)?.unwrap_or(NonceRule::Record);
+        rules.push((doc_id, device, rule));
+    }
+    Ok(rules)
 }
 
 /// The nonce `rule` gives the copies of a record (whose key is `key`) that `device_key`
@@ -159,6 +193,45 @@ const QUARANTINED_LEAVES_OF_RECORDS: &str = "SELECT leaf FROM tlog_leaves
      WHERE substring(leaf FROM 3 FOR 8) = ANY($3)
        AND get_byte(leaf, 1) = $2 AND substring(leaf FROM 3 FOR 32) = ANY($1)";
 
+/// The two commitments a tablet's copies of one record may have been logged under: its copy
+/// nonce's and the record key's.
+struct CopyCommitments {
+    copy: [u8; 32],
+    record: [u8; 32],
+}
+
+impl CopyCommitments {
+    fn of(key: &RecordKey, doc_id: &str, device_key: &[u8]) -> Self {
+        CopyCommitments {
+            copy: record_commitment(&key.quarantine_copy_nonce(device_key), doc_id),
+            record: record_commitment(&nonce_from_key(key), doc_id),
+        }
+    }
+
+    /// The rule the tablet's `quarantined` leaves were hashed under, by `holds` (whether the
+    /// log holds a leaf of that tablet under a commitment): its copy nonce's first, as a
+    /// record's own tablet may also have leaves under the record's; `None`: neither found.
+    fn rule_in_log(
+        &self,
+        mut holds: impl FnMut(&[u8; 32]) -> StorageResult<bool>,
+    ) -> StorageResult<Option<NonceRule>> {
+        if holds(&self.copy)? {
+            Ok(Some(NonceRule::Copy))
+        } else if holds(&self.record)? {
+            Ok(Some(NonceRule::Record))
+        } else {
+            Ok(None)
+        }
+    }
+
+    fn of_rule(&self, rule: NonceRule) -> [u8; 32] {
+        match rule {
+            NonceRule::Copy => self.copy,
+            NonceRule::Record => self.record,
+        }
+    }
+}
+
 /// The rule the `quarantined` leaves of `device_key`'s copies of `doc_id` were hashed
 /// under, read from the log (by the record index): its copy nonce, else the record key's;
 /// with no leaf found, the rule a build before version 15 answered it under (the record's
@@ -172,24 +245,24 @@ fn rule_from_log(
         return Ok(None);
     };
     let author = author_of_actor(device_key);
-    for (rule, nonce) in [
-        (NonceRule::Copy, key.quarantine_copy_nonce(device_key)),
-        (NonceRule::Record, nonce_from_key(&key)),
-    ] {
-        let commitment = record_commitment(&nonce, doc_id);
-        let found = client.query_typed(
+    let commitments = CopyCommitments::of(&key, doc_id, device_key);
+    let by_log = commitments.rule_in_log(|commitment| {
+        for row in client.query_typed(
             QUARANTINED_LEAVES_OF_RECORD,
             &[
                 (&commitment.as_slice(), Type::BYTEA),
                 (&i32::from(LeafKind::Quarantined as u8), Type::INT4),
                 (&&commitment[..8], Type::BYTEA),
             ],
-        )?;
-        for row in found {
+        )? {
             if Leaf::decode(&row.try_get::<_, Vec<u8>>(0)?)?.author == author {
-                return Ok(Some(rule));
+                return Ok(true);
             }
         }
+        Ok(false)
+    })?;
+    if by_log.is_some() {
+        return Ok(by_log);
     }
     let capturer: Option<Vec<u8>> = client
         .query_typed_opt(
@@ -247,12 +320,10 @@ pub(super) fn rule_for_quarantined_copy(
         return Ok(NonceRule::Copy);
     }
     let capturer = registration.map(|(capturer, _)| capturer);
-    let record_taken: bool = client
-        .query_typed_one(
-            "SELECT EXISTS (SELECT 1 FROM quarantine WHERE doc_id = $1 AND nonce_rule = 'record')",
-            &[(&doc_id, Type::TEXT)],
-        )?
-        .try_get(0)?;
+    // Copies an older instance logged without a rule count too (`rules_of_copies`).
+    let record_taken = rules_of_copies(client, &[doc_id])?
+        .iter()
+        .any(|(.., rule)| *rule == NonceRule::Record);
     Ok(NonceRule::for_first_copy(
         capturer.as_deref(),
         device_key,
@@ -300,8 +371,7 @@ pub(super) fn rule_existing_copies(client: &mut impl GenericClient) -> StorageRe
             received_at: i64,
             logged: bool,
             capturer: Option<Vec<u8>>,
-            record: [u8; 32],
-            copy: [u8; 32],
+            commitments: CopyCommitments,
         }
         let mut copies = Vec::with_capacity(rows.len());
         for row in &rows {
@@ -310,8 +380,7 @@ pub(super) fn rule_existing_copies(client: &mut impl GenericClient) -> StorageRe
             let key = super::record_keys::stored_key(row.try_get(5)?)?;
             copies.push(Held {
                 id: row.try_get(0)?,
-                record: record_commitment(&nonce_from_key(&key), &doc_id),
-                copy: record_commitment(&key.quarantine_copy_nonce(&device), &doc_id),
+                commitments: CopyCommitments::of(&key, &doc_id, &device),
                 doc_id,
                 device,
                 received_at: row.try_get(3)?,
@@ -321,7 +390,12 @@ pub(super) fn rule_existing_copies(client: &mut impl GenericClient) -> StorageRe
         }
         let commitments: Vec<&[u8]> = copies
             .iter()
-            .flat_map(|c| [c.record.as_slice(), c.copy.as_slice()])
+            .flat_map(|c| {
+                [
+                    c.commitments.record.as_slice(),
+                    c.commitments.copy.as_slice(),
+                ]
+            })
             .collect();
         // (commitment, author) of each tablet's leaves, and the times they are dated.
         let mut found: HashMap<([u8; 32], [u8; 32]), HashSet<i64>> = HashMap::new();
@@ -346,13 +420,9 @@ pub(super) fn rule_existing_copies(client: &mut impl GenericClient) -> StorageRe
         let mut rules: HashMap<(String, Vec<u8>), NonceRule> = HashMap::new();
         for c in &copies {
             let author = author_of_actor(&c.device);
-            let by_log = if found.contains_key(&(c.copy, author)) {
-                Some(NonceRule::Copy)
-            } else if found.contains_key(&(c.record, author)) {
-                Some(NonceRule::Record)
-            } else {
-                None
-            };
+            let by_log = c
+                .commitments
+                .rule_in_log(|commitment| Ok(found.contains_key(&(*commitment, author))))?;
             if let Some(rule) = by_log {
                 rules.insert((c.doc_id.clone(), c.device.clone()), rule);
             }
@@ -375,10 +445,7 @@ pub(super) fn rule_existing_copies(client: &mut impl GenericClient) -> StorageRe
                 // Not logged, its tablet's rule unknown: chosen when it is sent again.
                 continue;
             };
-            let commitment = match rule {
-                NonceRule::Copy => c.copy,
-                NonceRule::Record => c.record,
-            };
+            let commitment = c.commitments.of_rule(*rule);
             let own_leaves = found
                 .get(&(commitment, author_of_actor(&c.device)))
                 .is_some_and(|times| times.contains(&c.received_at));

@@ -34,8 +34,10 @@ pub trait DeviceStore {
     }
 
     /// [`Self::redeem_enrollment_code`], keeping in the same transaction the certificate
-    /// envelope `certify` makes of the device's record (as [`Self::keep_certificate`]), so
-    /// the envelope kept is always the one of the enrollment the device's row holds. A
+    /// envelope `certify` makes of the device's record, beside those of the tablet's earlier
+    /// enrollments (the newest [`crate::storage::model::CERTIFICATES_KEPT_PER_DEVICE`] are
+    /// kept; a second envelope issued at the same time keeps the first), so the envelope
+    /// kept is always the one of the enrollment the device's row holds. A
     /// tablet's `certified_at` strictly increases (at least one ms after its previous
     /// enrollment's, whatever the clock), so two enrollments never share an issue time.
     #[allow(clippy::too_many_arguments)]
@@ -89,7 +91,11 @@ pub trait DeviceStore {
     /// captured under. The newest [`CERTIFICATES_KEPT_PER_DEVICE`] are kept; a second
     /// envelope issued at the same time keeps the first.
     ///
+    /// Test-only: in the relay a certificate is kept in the enrollment's own transaction
+    /// ([`Self::redeem_and_keep_certificate`]), never apart from it.
+    ///
     /// [`CERTIFICATES_KEPT_PER_DEVICE`]: crate::storage::model::CERTIFICATES_KEPT_PER_DEVICE
+    #[cfg(test)]
     fn keep_certificate(
         &self,
         device_key: &[u8; 32],
