@@ -150,6 +150,20 @@ pub fn create_named_code(
     Ok(code)
 }
 
+/// The device certificate an enrollment record stands for: what the relay signs when the
+/// tablet enrolls, and re-signs for a provenance bundle when the envelope was not kept.
+pub(crate) fn certificate_of(device: &DeviceRecord) -> DeviceCertificate {
+    DeviceCertificate {
+        version: PROTOCOL_VERSION,
+        device_key: device.device_key,
+        event_id: device.event_id.clone(),
+        role: device.role,
+        recruiter: device.recruiter.clone(),
+        issued_at: device.certified_at,
+        expires_at: device.expires_at,
+    }
+}
+
 /// What an enrollment QR code carries: where the relay is, the code, and the id of the
 /// relay's sealing key, so the tablet checks the keys it is handed against the one printed.
 pub fn qr_text(relay_url: &str, code: &EnrollmentCode, relay_key_id: &str) -> String {
@@ -302,16 +316,8 @@ pub fn enroll_with_log(
     // later), so of racing enrollments of one tablet the envelope kept is the row's.
     let signed = std::cell::RefCell::new(None);
     let certify = |device: &crate::storage::DeviceRecord| {
-        let certificate = DeviceCertificate {
-            version: PROTOCOL_VERSION,
-            device_key: device.device_key,
-            event_id: device.event_id.clone(),
-            role: device.role,
-            recruiter: device.recruiter.clone(),
-            issued_at: device.certified_at,
-            expires_at: device.expires_at,
-        };
-        let certificate = SignedEnvelope::sign(CERTIFICATE_TAG, &certificate, &keys.signing);
+        let certificate =
+            SignedEnvelope::sign(CERTIFICATE_TAG, &certificate_of(device), &keys.signing);
         let bytes = kiosk_core::cbor::to_vec(&certificate);
         *signed.borrow_mut() = Some(certificate);
         Some(bytes)

@@ -31,7 +31,7 @@ use ed25519_dalek::VerifyingKey;
 use kiosk_core::capture::capture_message;
 use kiosk_core::ids::{DeviceId, RegistrationId};
 use kiosk_core::protocol::SignedEnvelope;
-use kiosk_core::protocol::enrollment::{CERTIFICATE_TAG, DeviceCertificate, EnrolledRole};
+use kiosk_core::protocol::enrollment::{CERTIFICATE_TAG, EnrolledRole};
 use kiosk_core::tlog::cosignature::CosignatureVerifier;
 use kiosk_core::tlog::hash::Hash;
 use kiosk_core::tlog::tree::inclusion_proof;
@@ -509,15 +509,7 @@ fn device_json(
 /// A certificate re-issued from the enrollment record, signed now with the key the tablet
 /// pins (while the relay holds it) or the current one.
 fn reissue(device: &DeviceRecord, keys: &RelayKeys) -> SignedEnvelope {
-    let certificate = DeviceCertificate {
-        version: kiosk_core::protocol::PROTOCOL_VERSION,
-        device_key: device.device_key,
-        event_id: device.event_id.clone(),
-        role: device.role,
-        recruiter: device.recruiter.clone(),
-        issued_at: device.certified_at,
-        expires_at: device.expires_at,
-    };
+    let certificate = crate::enrollment::certificate_of(device);
     let signer = match &device.relay_key {
         Some(pinned) => keys.signing_for(pinned),
         None => &keys.signing,
