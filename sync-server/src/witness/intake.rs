@@ -229,25 +229,24 @@ pub fn largest_cosigned_by_any(
     Ok(largest)
 }
 
-/// How recent another witness's cosignature must be for the tree it cosigned to be served
-/// to a witness catching up ([`tree_for_witness`]): older, that witness has likely moved on.
-pub const CATCH_UP_WINDOW_SECS: u64 = 10 * 60;
-
 /// The tree to serve witness `this` (one of the configured `witnesses`) when it names
 /// itself fetching the checkpoint (`GET /v1/log/checkpoint?witness=`), so that witnesses
 /// polling at different moments of a growing log converge on one size (a tablet requiring
 /// them all counts only a tree they all cosigned): the largest tree, at most the tip and
-/// whose root is the log's, that another configured witness cosigned within the last
-/// [`CATCH_UP_WINDOW_SECS`] of `now` (POSIX seconds), that is larger than the tree all of
-/// them cosigned, and that `this` witness has neither cosigned nor passed (a smaller tree
-/// than one it cosigned would be a refusal on its side). Otherwise the tip. With one
-/// witness configured there is nothing to converge on: the tip.
+/// whose root is the log's, that another configured witness cosigned, that is larger than
+/// the floor, else the tip. The floor is the largest of: the tree all of them cosigned, the
+/// largest `this` cosigned per the store, and `held`, the size the witness says it holds
+/// (its state can be ahead of the store when a delivery failed; a smaller tree would only
+/// cost it a round). A caller lying about `held` only gets the tip or a larger tree. No
+/// recency window: an older tree costs at most one round, since the floor then passes it,
+/// so witnesses converge within one poll of the slowest whatever their periods and clocks.
+/// With one witness configured there is nothing to converge on: the tip.
 pub fn tree_for_witness(
     store: &dyn RelayStore,
     tip: LogTip,
     witnesses: &[CosignatureVerifier],
     this: &CosignatureVerifier,
-    now: u64,
+    held: u64,
 ) -> Result<LogTip, StorageError> {
     if witnesses.len() < 2 {
         return Ok(tip);
@@ -261,8 +260,10 @@ pub fn tree_for_witness(
         .map_or(0, |(size, _)| *size);
     let all: Vec<String> = witnesses.iter().map(ToString::to_string).collect();
     let common = largest_of_ours(store, tip.size, &all)?.map_or(0, |(size, _)| size);
-    let floor = passed.max(common);
-    let since = now.saturating_sub(CATCH_UP_WINDOW_SECS);
+    let floor = passed.max(common).max(held);
+    if floor >= tip.size {
+        return Ok(tip);
+    }
     let mut best: Option<(u64, Hash)> = None;
     for other in all.iter().filter(|key| **key != this_key) {
         for (size, root) in
@@ -270,13 +271,6 @@ pub fn tree_for_witness(
         {
             if size <= floor || best.is_some_and(|(best, _)| size <= best) {
                 break;
-            }
-            let recent = store
-                .cosignatures_of(size, &root)?
-                .iter()
-                .any(|row| row.witness == *other && row.time >= since);
-            if !recent {
-                continue;
             }
             match is_our_tree(store, size, &root) {
                 Ok(true) => {
