@@ -7,7 +7,7 @@
 //! witness named in the relay's configuration; the log key (this relay's) signed the
 //! checkpoint; the checkpoint is this relay's tree (its root at that size is the stored
 //! tree's); the witness's cosignature verifies; and its time is at most
-//! [`MAX_COSIGNATURE_AHEAD_SECS`] ahead of the relay's clock. Only then is it stored.
+//! [`MAX_COSIGNATURE_FUTURE_SECS`] ahead of the relay's clock. Only then is it stored.
 
 use kiosk_core::cosigned_checkpoint::{CosignedError, open_signed};
 use kiosk_core::tlog::cosignature::{CosignatureError, CosignatureVerifier};
@@ -44,11 +44,11 @@ pub enum IntakeError {
         #[source]
         source: CosignatureError,
     },
-    /// Dated more than [`MAX_COSIGNATURE_AHEAD_SECS`] ahead of this relay's clock: a
+    /// Dated more than [`MAX_COSIGNATURE_FUTURE_SECS`] ahead of this relay's clock: a
     /// witness clock gone wrong. Kept, it could be replayed to a tablet as "newer" than a
     /// later cosignature (confirming a rollback), so it is not taken.
     #[error(
-        "the cosignature of witness {witness} is dated {ahead} s ahead of this relay's clock (at most {MAX_COSIGNATURE_AHEAD_SECS} s is taken); set the witness's clock right"
+        "the cosignature of witness {witness} is dated {ahead} s ahead of this relay's clock (at most {MAX_COSIGNATURE_FUTURE_SECS} s is taken); set the witness's clock right"
     )]
     TimeAhead { witness: String, ahead: u64 },
     #[error(transparent)]
@@ -56,8 +56,8 @@ pub enum IntakeError {
 }
 
 /// How far ahead of the relay's clock a cosignature's time may lie and be taken: a day, as
-/// far as a tablet counts one ahead of its own clock.
-pub const MAX_COSIGNATURE_AHEAD_SECS: u64 = 24 * 60 * 60;
+/// far as a tablet counts one ahead of its own clock (core's constant, so the two agree).
+pub use kiosk_core::sync::MAX_COSIGNATURE_FUTURE_SECS;
 
 impl IntakeError {
     /// The HTTP status and machine-readable code of the refusal.
@@ -131,7 +131,7 @@ pub fn accept_at(
             })?;
         if let Some(ahead) = time
             .checked_sub(now)
-            .filter(|ahead| *ahead > MAX_COSIGNATURE_AHEAD_SECS)
+            .filter(|ahead| *ahead > MAX_COSIGNATURE_FUTURE_SECS)
         {
             return Err(IntakeError::TimeAhead {
                 witness: witness.name().to_owned(),

@@ -145,7 +145,7 @@ fn a_cosignature_dated_more_than_a_day_ahead_is_refused_and_nothing_kept() {
     let ahead = cosigned(
         &cosigned(&note, &dso(), now),
         &archive(),
-        now + MAX_COSIGNATURE_AHEAD_SECS + 1,
+        now + MAX_COSIGNATURE_FUTURE_SECS + 1,
     );
     let error = accept_at(ahead.as_bytes(), &log, &witnesses, &store, now).expect_err("refused");
     assert_eq!(error.status_and_code(), (422, "cosignature_time_ahead"));
@@ -159,7 +159,7 @@ fn a_cosignature_dated_more_than_a_day_ahead_is_refused_and_nothing_kept() {
             .expect("reads")
             .is_empty()
     );
-    let day = cosigned(&note, &archive(), now + MAX_COSIGNATURE_AHEAD_SECS);
+    let day = cosigned(&note, &archive(), now + MAX_COSIGNATURE_FUTURE_SECS);
     assert_eq!(
         accept_at(day.as_bytes(), &log, &witnesses, &store, now)
             .expect("taken")
