@@ -313,6 +313,8 @@ pub const CHOICE_KEPT_FOR: std::time::Duration = std::time::Duration::from_secs(
 pub const MAX_CHOICES: usize = 64;
 
 type ChoiceKey = (u64, Hash, Vec<String>);
+/// The tip, the asking witness (vkey text) and the size it says it holds.
+type ServedKey = (u64, Hash, String, u64);
 
 #[derive(Debug, Default)]
 struct Choices {
@@ -320,6 +322,10 @@ struct Choices {
     /// not kept.
     generation: u64,
     kept: std::collections::HashMap<ChoiceKey, (std::time::Instant, Option<(u64, Hash)>)>,
+    /// The trees lately served witnesses naming themselves ([`tree_for_witness`]), under
+    /// the same rules and bound as `kept`: the route is public, and each choice costs up to
+    /// 2 + 8 per witness reads and root checks.
+    served: std::collections::HashMap<ServedKey, (std::time::Instant, LogTip)>,
 }
 
 impl From<Vec<CosignatureVerifier>> for Witnesses {
@@ -375,6 +381,38 @@ impl Witnesses {
         Ok(choice)
     }
 
+    /// [`tree_for_witness`] for configured witness `this` holding a tree of `held` leaves,
+    /// kept for the next fetch with the same tip, witness and size.
+    pub fn tree_for_witness(
+        &self,
+        store: &dyn RelayStore,
+        tip: LogTip,
+        this: &CosignatureVerifier,
+        held: u64,
+    ) -> Result<LogTip, StorageError> {
+        let key: ServedKey = (tip.size, tip.root, this.to_string(), held);
+        let generation = {
+            let choices = self.lock();
+            if let Some((at, served)) = choices.served.get(&key)
+                && at.elapsed() < CHOICE_KEPT_FOR
+            {
+                return Ok(*served);
+            }
+            choices.generation
+        };
+        let served = tree_for_witness(store, tip, &self.keys, this, held)?;
+        let mut choices = self.lock();
+        if choices.generation == generation {
+            if choices.served.len() >= MAX_CHOICES {
+                choices.served.clear();
+            }
+            choices
+                .served
+                .insert(key, (std::time::Instant::now(), served));
+        }
+        Ok(served)
+    }
+
     /// Whether to log now that tablet `device` requires witnesses this relay does not
     /// know: once per [`WARN_EVERY`] per tablet, remembering at most
     /// [`MAX_WARNED_TABLETS`].
@@ -405,6 +443,7 @@ impl Witnesses {
         let mut choices = self.lock();
         choices.generation = choices.generation.wrapping_add(1);
         choices.kept.clear();
+        choices.served.clear();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Choices> {

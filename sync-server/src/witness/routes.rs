@@ -138,7 +138,7 @@ pub async fn checkpoint(
                 None => return Ok(None),
             }
         } else if let Some(witness) = &witness {
-            intake::tree_for_witness(store.as_ref(), tip, &witnesses, witness, held)?
+            witnesses.tree_for_witness(store.as_ref(), tip, witness, held)?
         } else {
             tip
         };

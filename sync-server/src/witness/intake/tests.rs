@@ -401,6 +401,32 @@ fn the_cosigned_tree_choice_is_kept_until_a_cosignature_arrives() {
     assert_eq!(chosen(&witnesses), Some(size));
 }
 
+/// The tree served a witness naming itself is kept per tip, witness and held size: a row
+/// landing without a cosignature taken here is not seen until it is forgotten, a
+/// cosignature taken forgets it at once, and another held size is another choice.
+#[test]
+fn the_tree_served_a_witness_is_kept_until_a_cosignature_arrives() {
+    let (store, _, size, tip_root) = logged_store();
+    let tip = LogTip {
+        size,
+        root: tip_root,
+    };
+    let witnesses: Witnesses = vec![archive().verifier(), dso().verifier()].into();
+    let served = |held: u64| {
+        witnesses
+            .tree_for_witness(&store, tip, &dso().verifier(), held)
+            .expect("reads")
+            .size
+    };
+    assert_eq!(served(0), size, "nothing cosigned: the tip");
+    keep_at(&store, &archive(), size - 1, 500);
+    assert_eq!(served(0), size, "kept: no store read");
+    assert_eq!(served(1), size - 1, "another held size is another choice");
+    witnesses.cosignature_arrived();
+    assert_eq!(served(0), size - 1);
+    assert!(witnesses.lock().served.len() <= MAX_CHOICES);
+}
+
 /// A tablet requiring witnesses the relay does not know is warned of once an hour, not at
 /// every sync; another tablet is warned of on its own.
 #[test]
