@@ -194,17 +194,29 @@ pub fn newest_cosigned_tree(
     tip_size: u64,
     witnesses: &[CosignatureVerifier],
 ) -> Result<Option<(u64, Hash)>, StorageError> {
-    let all: Vec<String> = witnesses.iter().map(ToString::to_string).collect();
-    // No witness given: any witness's (empty is "any" to the store).
-    if let Some(tree) = largest_of_ours(store, tip_size, &all)? {
+    if let Some(tree) = largest_cosigned_by_every(store, tip_size, witnesses)? {
         return Ok(Some(tree));
     }
-    if all.len() < 2 {
+    if witnesses.len() < 2 {
         return Ok(None);
     }
     // None cosigned by all of them: the largest any one of them did (never one only a
     // witness no longer trusted cosigned).
     largest_cosigned_by_any(store, tip_size, witnesses)
+}
+
+/// The largest tree of at most `tip_size` leaves, whose root is the log's, that every one
+/// of `witnesses` cosigned (any witness when none is given): the first choice of
+/// [`newest_cosigned_tree`]. With fewer than two witnesses it is
+/// [`largest_cosigned_by_any`]'s choice too.
+pub fn largest_cosigned_by_every(
+    store: &dyn RelayStore,
+    tip_size: u64,
+    witnesses: &[CosignatureVerifier],
+) -> Result<Option<(u64, Hash)>, StorageError> {
+    let all: Vec<String> = witnesses.iter().map(ToString::to_string).collect();
+    // No witness given: any witness's (empty is "any" to the store).
+    largest_of_ours(store, tip_size, &all)
 }
 
 /// The largest tree of at most `tip_size` leaves, whose root is the log's, that any one of
@@ -299,6 +311,8 @@ pub struct Witnesses {
     /// When each tablet (device key) was last warned of as requiring witnesses this relay
     /// does not know: at most [`MAX_WARNED_TABLETS`].
     warned: std::sync::Mutex<std::collections::HashMap<[u8; 32], std::time::Instant>>,
+    /// Whether a checkpoint fetch named a witness not configured here (logged once).
+    unknown_named: std::sync::atomic::AtomicBool,
 }
 
 /// How often one tablet requiring unknown witnesses is logged.
@@ -436,6 +450,14 @@ impl Witnesses {
         }
         warned.insert(*device, now);
         true
+    }
+
+    /// Whether this is the first checkpoint fetch naming a witness not configured here:
+    /// true once per process, so it is logged once.
+    pub fn unknown_name_first_seen(&self) -> bool {
+        !self
+            .unknown_named
+            .swap(true, std::sync::atomic::Ordering::Relaxed)
     }
 
     /// A cosignature was taken: every kept choice is forgotten.

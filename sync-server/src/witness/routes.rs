@@ -116,6 +116,7 @@ pub async fn checkpoint(
         }
     };
     // Cheap before the store: a name no configured witness has is served as none.
+    let named = witness.is_some();
     let witness = witness.and_then(|named| {
         state
             .witness_keys
@@ -126,6 +127,13 @@ pub async fn checkpoint(
             })
             .cloned()
     });
+    if named && witness.is_none() && state.witness_keys.unknown_name_first_seen() {
+        // Once per process: a witness misconfigured (or a stranger) would repeat it every
+        // round. The name itself is caller's text and not logged.
+        tracing::debug!(
+            "a checkpoint fetch named a witness this relay does not have configured; served the tip (told once)"
+        );
+    }
     let store = state.store.clone();
     let key = state.log_key.clone();
     let witnesses = state.witness_keys.clone();

@@ -445,3 +445,12 @@ fn a_tablet_requiring_unknown_witnesses_is_warned_of_once_not_every_sync() {
     assert!(!witnesses.unknown_warning_due(&[3; 32]));
     assert!(witnesses.warned.lock().expect("lock").len() <= MAX_WARNED_TABLETS);
 }
+
+/// A checkpoint fetch naming a witness not configured is logged once per process, not at
+/// every round of a misconfigured witness.
+#[test]
+fn an_unknown_witness_name_is_told_once() {
+    let witnesses = Witnesses::default();
+    assert!(witnesses.unknown_name_first_seen());
+    assert!(!witnesses.unknown_name_first_seen());
+}
