@@ -279,14 +279,14 @@ pub(crate) fn check(
             witnessed: false,
         });
     }
-    let cosigned = if held.witnesses.is_empty() {
-        None
+    let (cosigned, dropped_ahead) = if held.witnesses.is_empty() {
+        (None, false)
     } else {
         match check_cosigned(held, &verifier, &new, response, now) {
             Ok(cosigned) => cosigned,
             // A restore is refused, not kept as a fork, unless the witnesses confirm it:
             // a cosigned tree the restored log does not extend confirms nothing.
-            Err(_) if restored.is_some() => None,
+            Err(_) if restored.is_some() => (None, false),
             Err(fork) => return LogVerdict::Fork(*fork),
         }
     };
@@ -294,7 +294,10 @@ pub(crate) fn check(
     // restore starts it anew from the restored log's cosigned tree.
     let mut witnessed = None;
     let mut witnessed_size = held.witnessed_size();
-    let clock_behind_witness = cosigned.as_ref().is_some_and(|tree| tree.clock_behind);
+    // Also when a cosignature did not count for being too far ahead: the tablet clock is
+    // then likely over a day behind, and staff must hear it, not only see captures wait.
+    let clock_behind_witness =
+        dropped_ahead || cosigned.as_ref().is_some_and(|tree| tree.clock_behind);
     if let Some(restore) = &mut restored
         && !held.witnesses.is_empty()
     {
@@ -372,7 +375,7 @@ pub(crate) const MAX_COSIGNATURE_AHEAD_SECS: u64 = 10 * 60;
 /// How far past the tablet clock a cosignature's time may lie and still count: a day (the
 /// relay refuses to take one further ahead of its own clock, `docs/protocol.md`
 /// "Witnesses"). Clocks that disagree by more than that are no drift to live with.
-pub(crate) const MAX_COSIGNATURE_FUTURE_SECS: u64 = 24 * 60 * 60;
+pub const MAX_COSIGNATURE_FUTURE_SECS: u64 = 24 * 60 * 60;
 
 /// Each required witness's cosignature time in `note` (pinned order), if the note opens
 /// with the log key and every required witness.
@@ -393,17 +396,19 @@ fn cosigned_after(new: &[u64], held: &[u64]) -> bool {
 /// Opens the answer's cosigned checkpoint with the log key and every required witness.
 /// One that does not open, or whose cosignatures are stale, does not count (`None`); one
 /// that opens but is not a prefix of the answer's tree is a fork (a split view: the relay
-/// shows this tablet a tree the witnesses did not see).
+/// shows this tablet a tree the witnesses did not see). The flag is set when it did not
+/// count because a cosignature lies more than [`MAX_COSIGNATURE_FUTURE_SECS`] ahead of the
+/// tablet clock (the tablet clock is behind: staff are told).
 fn check_cosigned(
     held: &HeldLog,
     log: &NoteVerifier,
     new: &Checkpoint,
     response: &SyncResponse,
     now: crate::ids::Timestamp,
-) -> Result<Option<CosignedTree>, Box<ForkFound>> {
+) -> Result<(Option<CosignedTree>, bool), Box<ForkFound>> {
     use crate::cosigned_checkpoint::open_cosigned;
     let Some(note_text) = &response.log_cosigned else {
-        return Ok(None);
+        return Ok((None, false));
     };
     let witnesses = held
         .witness_verifiers()
@@ -415,13 +420,13 @@ fn check_cosigned(
             ))
         })?;
     let Ok(opened) = open_cosigned(note_text, log, &witnesses) else {
-        return Ok(None);
+        return Ok((None, false));
     };
     // A cosigned tree larger than the answer's is no claim about it: the relay read its
     // tip before a newer cosignature landed. Ignored, not counted, never a fork; another
     // root at the same size, or a proof that fails, still is one.
     if opened.checkpoint.size > new.size {
-        return Ok(None);
+        return Ok((None, false));
     }
     if let Err(error) = check_extends(&opened.checkpoint, new, &response.log_cosigned_consistency) {
         return Err(Box::new(ForkFound::new(
@@ -444,16 +449,20 @@ fn check_cosigned(
         Some(age) => age <= MAX_COSIGNATURE_AGE_SECS,
         None => *time - now_secs <= MAX_COSIGNATURE_FUTURE_SECS,
     };
-    if !times.iter().all(fresh) {
-        return Ok(None);
-    }
     let ahead_limit = now_secs.saturating_add(MAX_COSIGNATURE_AHEAD_SECS);
-    Ok(Some(CosignedTree {
-        note: note_text.clone(),
-        size: opened.checkpoint.size,
-        clock_behind: times.iter().any(|time| *time > ahead_limit),
-        times,
-    }))
+    let clock_behind = times.iter().any(|time| *time > ahead_limit);
+    if !times.iter().all(fresh) {
+        return Ok((None, clock_behind));
+    }
+    Ok((
+        Some(CosignedTree {
+            note: note_text.clone(),
+            size: opened.checkpoint.size,
+            clock_behind,
+            times,
+        }),
+        false,
+    ))
 }
 
 /// Per push, how many of its proven changes lie inside the first `size` leaves. Only

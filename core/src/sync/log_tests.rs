@@ -1846,7 +1846,8 @@ fn a_tablet_clock_behind_does_not_let_a_replayed_cosignature_confirm_a_restore()
 /// A cosignature dated more than a day ahead of the tablet clock is not counted: a
 /// witness whose clock once ran far ahead signed it, and a relay replaying it after a
 /// rollback would otherwise have it "confirm" the rollback (its time is after every held
-/// one). A capture waits; a restore shown with it is refused as unconfirmed.
+/// one). A capture waits, staff are told the clocks disagree; a restore shown with it is
+/// refused as unconfirmed.
 #[test]
 fn a_cosignature_more_than_a_day_ahead_neither_counts_nor_confirms_a_restore() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -1860,6 +1861,13 @@ fn a_cosignature_more_than_a_day_ahead_neither_counts_nor_confirms_a_restore() {
     let report = sync_once(&device, &relay).expect("answered");
     assert_eq!((report.received, report.awaiting_witness), (0, 1));
     assert_eq!(device.witnessed_checkpoint().expect("reads"), None);
+    // Not counted, yet staff hear of the clocks: a tablet clock over a day behind would
+    // otherwise show only captures waiting, never why.
+    assert!(
+        report.clock_behind_witness,
+        "a dropped time ahead tells staff"
+    );
+    assert!(device.clock_behind_witness().expect("reads"));
     // A day ahead exactly still counts (and tells staff of the clocks).
     relay.cosign(Some(Cosign::Shown {
         time: NOW_SECS + log_check::MAX_COSIGNATURE_FUTURE_SECS,

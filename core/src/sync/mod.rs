@@ -18,6 +18,7 @@
 
 mod deadline;
 mod log_check;
+pub use log_check::MAX_COSIGNATURE_FUTURE_SECS;
 mod log_state;
 mod transport;
 

@@ -199,10 +199,11 @@ pub(crate) fn bundle(
     }))
 }
 
-/// The tree the bundle proves its leaves in: the one the configured `witnesses` cosigned
-/// (chosen as a sync answer chooses it, [`crate::witness::intake::newest_cosigned_tree`]:
-/// never a root the log no longer has) when it holds every leaf of the record; else, when
-/// one witness lags, the largest tree any one configured witness cosigned that holds them
+/// The tree the bundle proves its leaves in: the one all configured `witnesses` cosigned
+/// ([`crate::witness::intake::largest_cosigned_by_every`], the first choice of
+/// [`crate::witness::intake::newest_cosigned_tree`]: never a root the log no longer has)
+/// when it holds every leaf of the record; else, when one witness lags, the largest tree
+/// any one configured witness cosigned that holds them
 /// ([`crate::witness::intake::largest_cosigned_by_any`]); only then the current one. The
 /// checkpoint carries the cosignature lines kept for the tree chosen, so it says itself
 /// which witnesses cosigned it.
@@ -212,16 +213,22 @@ fn proving_tree(
     witnesses: &[CosignatureVerifier],
     leaves: &[(u64, Vec<u8>)],
 ) -> HrResult<LogTip> {
-    use crate::witness::intake::{largest_cosigned_by_any, newest_cosigned_tree};
+    use crate::witness::intake::{largest_cosigned_by_any, largest_cosigned_by_every};
     let holds = |tree: &Option<(u64, [u8; 32])>| {
         tree.filter(|(size, _)| {
             *size <= current.size && leaves.iter().all(|(index, _)| *index < *size)
         })
     };
-    let all = newest_cosigned_tree(store, current.size, witnesses)
+    // The two steps of `newest_cosigned_tree`, each read once: the tree all of them
+    // cosigned, then (it lacking or not holding the leaves) the largest any one did.
+    let all = largest_cosigned_by_every(store, current.size, witnesses)
         .context("reading the newest cosigned tree")?;
     if let Some((size, root)) = holds(&all) {
         return Ok(LogTip { size, root });
+    }
+    if witnesses.len() < 2 {
+        // With one witness or none, "any one" is "all": nothing more to read.
+        return Ok(current);
     }
     let any = largest_cosigned_by_any(store, current.size, witnesses)
         .context("reading the newest tree a witness cosigned")?;

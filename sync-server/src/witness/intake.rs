@@ -7,7 +7,7 @@
 //! witness named in the relay's configuration; the log key (this relay's) signed the
 //! checkpoint; the checkpoint is this relay's tree (its root at that size is the stored
 //! tree's); the witness's cosignature verifies; and its time is at most
-//! [`MAX_COSIGNATURE_AHEAD_SECS`] ahead of the relay's clock. Only then is it stored.
+//! [`MAX_COSIGNATURE_FUTURE_SECS`] ahead of the relay's clock. Only then is it stored.
 
 use kiosk_core::cosigned_checkpoint::{CosignedError, open_signed};
 use kiosk_core::tlog::cosignature::{CosignatureError, CosignatureVerifier};
@@ -44,11 +44,11 @@ pub enum IntakeError {
         #[source]
         source: CosignatureError,
     },
-    /// Dated more than [`MAX_COSIGNATURE_AHEAD_SECS`] ahead of this relay's clock: a
+    /// Dated more than [`MAX_COSIGNATURE_FUTURE_SECS`] ahead of this relay's clock: a
     /// witness clock gone wrong. Kept, it could be replayed to a tablet as "newer" than a
     /// later cosignature (confirming a rollback), so it is not taken.
     #[error(
-        "the cosignature of witness {witness} is dated {ahead} s ahead of this relay's clock (at most {MAX_COSIGNATURE_AHEAD_SECS} s is taken); set the witness's clock right"
+        "the cosignature of witness {witness} is dated {ahead} s ahead of this relay's clock (at most {MAX_COSIGNATURE_FUTURE_SECS} s is taken); set the witness's clock right"
     )]
     TimeAhead { witness: String, ahead: u64 },
     #[error(transparent)]
@@ -56,8 +56,8 @@ pub enum IntakeError {
 }
 
 /// How far ahead of the relay's clock a cosignature's time may lie and be taken: a day, as
-/// far as a tablet counts one ahead of its own clock.
-pub const MAX_COSIGNATURE_AHEAD_SECS: u64 = 24 * 60 * 60;
+/// far as a tablet counts one ahead of its own clock (core's constant, so the two agree).
+pub use kiosk_core::sync::MAX_COSIGNATURE_FUTURE_SECS;
 
 impl IntakeError {
     /// The HTTP status and machine-readable code of the refusal.
@@ -131,7 +131,7 @@ pub fn accept_at(
             })?;
         if let Some(ahead) = time
             .checked_sub(now)
-            .filter(|ahead| *ahead > MAX_COSIGNATURE_AHEAD_SECS)
+            .filter(|ahead| *ahead > MAX_COSIGNATURE_FUTURE_SECS)
         {
             return Err(IntakeError::TimeAhead {
                 witness: witness.name().to_owned(),
@@ -194,17 +194,29 @@ pub fn newest_cosigned_tree(
     tip_size: u64,
     witnesses: &[CosignatureVerifier],
 ) -> Result<Option<(u64, Hash)>, StorageError> {
-    let all: Vec<String> = witnesses.iter().map(ToString::to_string).collect();
-    // No witness given: any witness's (empty is "any" to the store).
-    if let Some(tree) = largest_of_ours(store, tip_size, &all)? {
+    if let Some(tree) = largest_cosigned_by_every(store, tip_size, witnesses)? {
         return Ok(Some(tree));
     }
-    if all.len() < 2 {
+    if witnesses.len() < 2 {
         return Ok(None);
     }
     // None cosigned by all of them: the largest any one of them did (never one only a
     // witness no longer trusted cosigned).
     largest_cosigned_by_any(store, tip_size, witnesses)
+}
+
+/// The largest tree of at most `tip_size` leaves, whose root is the log's, that every one
+/// of `witnesses` cosigned (any witness when none is given): the first choice of
+/// [`newest_cosigned_tree`]. With fewer than two witnesses it is
+/// [`largest_cosigned_by_any`]'s choice too.
+pub fn largest_cosigned_by_every(
+    store: &dyn RelayStore,
+    tip_size: u64,
+    witnesses: &[CosignatureVerifier],
+) -> Result<Option<(u64, Hash)>, StorageError> {
+    let all: Vec<String> = witnesses.iter().map(ToString::to_string).collect();
+    // No witness given: any witness's (empty is "any" to the store).
+    largest_of_ours(store, tip_size, &all)
 }
 
 /// The largest tree of at most `tip_size` leaves, whose root is the log's, that any one of
@@ -229,25 +241,24 @@ pub fn largest_cosigned_by_any(
     Ok(largest)
 }
 
-/// How recent another witness's cosignature must be for the tree it cosigned to be served
-/// to a witness catching up ([`tree_for_witness`]): older, that witness has likely moved on.
-pub const CATCH_UP_WINDOW_SECS: u64 = 10 * 60;
-
 /// The tree to serve witness `this` (one of the configured `witnesses`) when it names
 /// itself fetching the checkpoint (`GET /v1/log/checkpoint?witness=`), so that witnesses
 /// polling at different moments of a growing log converge on one size (a tablet requiring
 /// them all counts only a tree they all cosigned): the largest tree, at most the tip and
-/// whose root is the log's, that another configured witness cosigned within the last
-/// [`CATCH_UP_WINDOW_SECS`] of `now` (POSIX seconds), that is larger than the tree all of
-/// them cosigned, and that `this` witness has neither cosigned nor passed (a smaller tree
-/// than one it cosigned would be a refusal on its side). Otherwise the tip. With one
-/// witness configured there is nothing to converge on: the tip.
+/// whose root is the log's, that another configured witness cosigned, that is larger than
+/// the floor, else the tip. The floor is the largest of: the tree all of them cosigned, the
+/// largest `this` cosigned per the store, and `held`, the size the witness says it holds
+/// (its state can be ahead of the store when a delivery failed; a smaller tree would only
+/// cost it a round). A caller lying about `held` only gets the tip or a larger tree. No
+/// recency window: an older tree costs at most one round, since the floor then passes it,
+/// so witnesses converge within one poll of the slowest whatever their periods and clocks.
+/// With one witness configured there is nothing to converge on: the tip.
 pub fn tree_for_witness(
     store: &dyn RelayStore,
     tip: LogTip,
     witnesses: &[CosignatureVerifier],
     this: &CosignatureVerifier,
-    now: u64,
+    held: u64,
 ) -> Result<LogTip, StorageError> {
     if witnesses.len() < 2 {
         return Ok(tip);
@@ -261,8 +272,10 @@ pub fn tree_for_witness(
         .map_or(0, |(size, _)| *size);
     let all: Vec<String> = witnesses.iter().map(ToString::to_string).collect();
     let common = largest_of_ours(store, tip.size, &all)?.map_or(0, |(size, _)| size);
-    let floor = passed.max(common);
-    let since = now.saturating_sub(CATCH_UP_WINDOW_SECS);
+    let floor = passed.max(common).max(held);
+    if floor >= tip.size {
+        return Ok(tip);
+    }
     let mut best: Option<(u64, Hash)> = None;
     for other in all.iter().filter(|key| **key != this_key) {
         for (size, root) in
@@ -270,13 +283,6 @@ pub fn tree_for_witness(
         {
             if size <= floor || best.is_some_and(|(best, _)| size <= best) {
                 break;
-            }
-            let recent = store
-                .cosignatures_of(size, &root)?
-                .iter()
-                .any(|row| row.witness == *other && row.time >= since);
-            if !recent {
-                continue;
             }
             match is_our_tree(store, size, &root) {
                 Ok(true) => {
@@ -305,6 +311,8 @@ pub struct Witnesses {
     /// When each tablet (device key) was last warned of as requiring witnesses this relay
     /// does not know: at most [`MAX_WARNED_TABLETS`].
     warned: std::sync::Mutex<std::collections::HashMap<[u8; 32], std::time::Instant>>,
+    /// Whether a checkpoint fetch named a witness not configured here (logged once).
+    unknown_named: std::sync::atomic::AtomicBool,
 }
 
 /// How often one tablet requiring unknown witnesses is logged.
@@ -319,6 +327,8 @@ pub const CHOICE_KEPT_FOR: std::time::Duration = std::time::Duration::from_secs(
 pub const MAX_CHOICES: usize = 64;
 
 type ChoiceKey = (u64, Hash, Vec<String>);
+/// The tip, the asking witness (vkey text) and the size it says it holds.
+type ServedKey = (u64, Hash, String, u64);
 
 #[derive(Debug, Default)]
 struct Choices {
@@ -326,6 +336,10 @@ struct Choices {
     /// not kept.
     generation: u64,
     kept: std::collections::HashMap<ChoiceKey, (std::time::Instant, Option<(u64, Hash)>)>,
+    /// The trees lately served witnesses naming themselves ([`tree_for_witness`]), under
+    /// the same rules and bound as `kept`: the route is public, and each choice costs up to
+    /// 2 + 8 per witness reads and root checks.
+    served: std::collections::HashMap<ServedKey, (std::time::Instant, LogTip)>,
 }
 
 impl From<Vec<CosignatureVerifier>> for Witnesses {
@@ -381,6 +395,38 @@ impl Witnesses {
         Ok(choice)
     }
 
+    /// [`tree_for_witness`] for configured witness `this` holding a tree of `held` leaves,
+    /// kept for the next fetch with the same tip, witness and size.
+    pub fn tree_for_witness(
+        &self,
+        store: &dyn RelayStore,
+        tip: LogTip,
+        this: &CosignatureVerifier,
+        held: u64,
+    ) -> Result<LogTip, StorageError> {
+        let key: ServedKey = (tip.size, tip.root, this.to_string(), held);
+        let generation = {
+            let choices = self.lock();
+            if let Some((at, served)) = choices.served.get(&key)
+                && at.elapsed() < CHOICE_KEPT_FOR
+            {
+                return Ok(*served);
+            }
+            choices.generation
+        };
+        let served = tree_for_witness(store, tip, &self.keys, this, held)?;
+        let mut choices = self.lock();
+        if choices.generation == generation {
+            if choices.served.len() >= MAX_CHOICES {
+                choices.served.clear();
+            }
+            choices
+                .served
+                .insert(key, (std::time::Instant::now(), served));
+        }
+        Ok(served)
+    }
+
     /// Whether to log now that tablet `device` requires witnesses this relay does not
     /// know: once per [`WARN_EVERY`] per tablet, remembering at most
     /// [`MAX_WARNED_TABLETS`].
@@ -406,11 +452,20 @@ impl Witnesses {
         true
     }
 
+    /// Whether this is the first checkpoint fetch naming a witness not configured here:
+    /// true once per process, so it is logged once.
+    pub fn unknown_name_first_seen(&self) -> bool {
+        !self
+            .unknown_named
+            .swap(true, std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// A cosignature was taken: every kept choice is forgotten.
     pub fn cosignature_arrived(&self) {
         let mut choices = self.lock();
         choices.generation = choices.generation.wrapping_add(1);
         choices.kept.clear();
+        choices.served.clear();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Choices> {

@@ -9,8 +9,11 @@
 //! The rules are those of C2SP tlog-witness (<https://c2sp.org/tlog-witness>) with the
 //! direction turned around (the witness pulls, since the archive can reach the relay but
 //! not the other way round): one state per log, advanced only along a verified consistency
-//! proof, saved before any cosignature leaves; a smaller tree, another root at the same
-//! size or a proof that does not verify is a refusal for good, with the evidence kept.
+//! proof, saved before any cosignature leaves; another root at the same size, a smaller
+//! tree that is not a prefix of the one held, or a proof that does not verify is a refusal
+//! for good, with the evidence kept. A smaller tree proven a prefix of the one held is only
+//! stale (the relay's store can be behind this state when a delivery failed after the
+//! save): the round is skipped, nothing cosigned.
 //!
 //! - [`source`]: where checkpoints and proofs come from ([`LogSource`], over HTTP).
 //! - [`state`]: the saved state, its atomic writes and the evidence of a refusal.
@@ -48,6 +51,10 @@ pub enum Round {
     /// The same tree as last time; `resubmitted` when the relay's note lacked this
     /// witness's cosignature (lost on the way, or the relay restarted) and it was sent again.
     Unchanged { size: u64, resubmitted: bool },
+    /// A tree smaller than the one held (`held` leaves), proven a prefix of it: not a fork,
+    /// only behind (the relay's record of this witness can lag its state when a delivery
+    /// failed). Nothing cosigned; the next round tries again.
+    Stale { size: u64, held: u64 },
 }
 
 /// Why a round did not end in a delivered cosignature.
@@ -183,7 +190,11 @@ impl<S: LogSource> Witness<S> {
     /// One round: fetch, verify, prove, save, cosign, deliver. `now` is POSIX seconds.
     pub fn round(&mut self, now: u64) -> Result<Round, WitnessError> {
         self.check_not_refused()?;
-        let note = self.source.checkpoint().map_err(WitnessError::Source)?;
+        let held_size = self.state.as_ref().map_or(0, |state| state.size);
+        let note = self
+            .source
+            .checkpoint(held_size)
+            .map_err(WitnessError::Source)?;
         let checkpoint = open_signed(&note, &self.log).map_err(WitnessError::Checkpoint)?;
         let (size, root) = (checkpoint.size, checkpoint.root);
         if size == 0 && root != EMPTY_ROOT {
@@ -200,6 +211,9 @@ impl<S: LogSource> Witness<S> {
             path: self.dir.join(state::STATE_FILE),
             what: "its root is not base64 of 32 bytes".to_owned(),
         })?;
+        if size < previous.size {
+            return self.check_stale(now, &checkpoint, &previous, previous_root, &note);
+        }
         // A larger tree must come with a proof that it extends the one cosigned (none from
         // the empty tree: RFC 9162 has no proof for it). The decision is the one every
         // client of the log makes (`tlog::client::check_extends`).
@@ -253,6 +267,49 @@ impl<S: LogSource> Witness<S> {
             from: previous.size,
             size,
         })
+    }
+
+    /// A tree smaller than the one held: [`Round::Stale`] when a consistency proof from it
+    /// to the held tree verifies (it is a prefix of what was cosigned), else a refusal with
+    /// the served checkpoint and the proof kept as evidence.
+    fn check_stale(
+        &mut self,
+        now: u64,
+        served: &Checkpoint,
+        previous: &WitnessState,
+        previous_root: Hash,
+        note: &str,
+    ) -> Result<Round, WitnessError> {
+        // No proof from the empty tree (RFC 9162 has none); its root alone is checked.
+        let proof = if served.size > 0 {
+            self.source
+                .consistency(served.size, previous.size)
+                .map_err(WitnessError::Source)?
+        } else {
+            Vec::new()
+        };
+        let held = Checkpoint::new(self.log.name(), previous.size, previous_root);
+        match check_extends(served, &held, &proof) {
+            Ok(()) => Ok(Round::Stale {
+                size: served.size,
+                held: previous.size,
+            }),
+            Err(fault) => {
+                let lines: String = proof
+                    .iter()
+                    .map(|hash| format!("{}\n", Base64::encode_string(hash)))
+                    .collect();
+                Err(self.refuse(
+                    now,
+                    &format!(
+                        "the relay's smaller tree is not a prefix of the tree this witness cosigned: {fault}"
+                    ),
+                    previous,
+                    note,
+                    Some((served.size, previous.size, lines)),
+                ))
+            }
+        }
     }
 
     /// Saves the new state durably, and only then cosigns (at the state's `last_signed`

@@ -73,39 +73,50 @@ async fn cosignature(State(state): State<AppState>, body: Bytes) -> Result<Respo
     }
 }
 
-/// `?cosigned=1`, or `?witness=<name>+<key ID>` (a witness naming itself).
+/// `?cosigned=1`, or `?witness=<name>+<key ID>&size=<N>` (a witness naming itself and
+/// the size of the tree it holds; `size` is optional).
 #[derive(Debug, Deserialize)]
 pub struct CheckpointQuery {
     cosigned: Option<u8>,
     witness: Option<String>,
+    size: Option<u64>,
 }
 
 /// `GET /v1/log/checkpoint`: the newest signed checkpoint with every cosignature kept for
 /// that tree; with `?cosigned=1`, the tree [`intake::newest_cosigned_tree`] chooses for the
 /// configured witnesses (404 `not_cosigned` before the first); with `?witness=` naming a
 /// configured witness ([`kiosk_core::protocol::witness_key_name`]), the tree
-/// [`intake::tree_for_witness`] serves it so the witnesses converge on one size (a name the
-/// relay does not know gets the tip, as a witness naming none does).
+/// [`intake::tree_for_witness`] serves it so the witnesses converge on one size, never
+/// smaller than `size`, the tree it says it holds (a name the relay does not know gets the
+/// tip, as a witness naming none does).
 pub async fn checkpoint(
     State(state): State<AppState>,
     query: Result<Query<CheckpointQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
-    let (cosigned, witness) = match query {
+    let (cosigned, witness, held) = match query {
         Ok(Query(CheckpointQuery {
             cosigned: None,
-            witness,
-        })) => (false, witness),
+            witness: Some(witness),
+            size,
+        })) => (false, Some(witness), size.unwrap_or(0)),
+        Ok(Query(CheckpointQuery {
+            cosigned: None,
+            witness: None,
+            size: None,
+        })) => (false, None, 0),
         Ok(Query(CheckpointQuery {
             cosigned: Some(1),
             witness: None,
-        })) => (true, None),
+            size: None,
+        })) => (true, None, 0),
         _ => {
             return Err(AppError::BadLogRange(
-                "cosigned takes only the value 1, and not with witness".into(),
+                "cosigned takes only the value 1, and not with witness; size is a whole number, only with witness".into(),
             ));
         }
     };
     // Cheap before the store: a name no configured witness has is served as none.
+    let named = witness.is_some();
     let witness = witness.and_then(|named| {
         state
             .witness_keys
@@ -116,6 +127,13 @@ pub async fn checkpoint(
             })
             .cloned()
     });
+    if named && witness.is_none() && state.witness_keys.unknown_name_first_seen() {
+        // Once per process: a witness misconfigured (or a stranger) would repeat it every
+        // round. The name itself is caller's text and not logged.
+        tracing::debug!(
+            "a checkpoint fetch named a witness this relay does not have configured; served the tip (told once)"
+        );
+    }
     let store = state.store.clone();
     let key = state.log_key.clone();
     let witnesses = state.witness_keys.clone();
@@ -128,8 +146,7 @@ pub async fn checkpoint(
                 None => return Ok(None),
             }
         } else if let Some(witness) = &witness {
-            let now = u64::try_from(crate::state::now_ms().div_euclid(1000)).unwrap_or(0);
-            intake::tree_for_witness(store.as_ref(), tip, &witnesses, witness, now)?
+            witnesses.tree_for_witness(store.as_ref(), tip, witness, held)?
         } else {
             tip
         };

@@ -254,6 +254,11 @@ fn report_round(round: &Round) {
         Round::Unchanged { size, resubmitted } => {
             tracing::debug!(size, resubmitted, "the log has not grown")
         }
+        Round::Stale { size, held } => tracing::info!(
+            size,
+            held,
+            "the relay served an older tree, a prefix of the one held: skipped, tried next round"
+        ),
     }
 }
 

@@ -31,8 +31,10 @@ pub enum SourceError {
 
 /// A log as the witness sees it.
 pub trait LogSource {
-    /// The log's newest signed checkpoint note, as served (it may carry cosignatures).
-    fn checkpoint(&self) -> Result<String, SourceError>;
+    /// The log's signed checkpoint note to cosign, as served (it may carry cosignatures);
+    /// `held` is the size of the tree this witness holds (0 before its first), so a relay
+    /// serving witnesses a common tree never serves it a smaller one.
+    fn checkpoint(&self, held: u64) -> Result<String, SourceError>;
 
     /// The consistency proof from the tree of `from` leaves to the tree of `to` leaves.
     fn consistency(&self, from: u64, to: u64) -> Result<Vec<Hash>, SourceError>;
@@ -48,8 +50,8 @@ pub struct HttpLogSource {
     agent: ureq::Agent,
     /// How the checkpoint is fetched: `?witness=<name>+<key ID>` when the witness names
     /// itself (percent-encoded), so the relay serves it the tree the other witnesses
-    /// cosigned ("Witnesses" in `docs/protocol.md`); empty otherwise. A relay before that
-    /// ignores the parameter and serves its tip.
+    /// cosigned ("Witnesses" in `docs/protocol.md`), followed by `&size=<held>`; empty
+    /// otherwise. A relay before that ignores the parameters and serves its tip.
     checkpoint_query: String,
 }
 
@@ -143,15 +145,16 @@ fn unreachable(e: ureq::Error) -> SourceError {
 }
 
 impl LogSource for HttpLogSource {
-    fn checkpoint(&self) -> Result<String, SourceError> {
-        let response = self
-            .agent
-            .get(&format!(
-                "{}/v1/log/checkpoint{}",
+    fn checkpoint(&self, held: u64) -> Result<String, SourceError> {
+        let url = if self.checkpoint_query.is_empty() {
+            format!("{}/v1/log/checkpoint", self.base_url)
+        } else {
+            format!(
+                "{}/v1/log/checkpoint{}&size={held}",
                 self.base_url, self.checkpoint_query
-            ))
-            .call()
-            .map_err(unreachable)?;
+            )
+        };
+        let response = self.agent.get(&url).call().map_err(unreachable)?;
         Self::read(response, MAX_NOTE_LEN as u64)
     }
 

@@ -73,6 +73,9 @@ struct Relays {
     logs: Vec<MemoryLog>,
     showing: usize,
     checkpoint_fetches: usize,
+    /// When set, the checkpoint served is of the shown log's first so many entries (a
+    /// relay serving an older tree of its log), proofs still from the whole log.
+    serving_prefix: Option<usize>,
 }
 
 #[derive(Clone, Default)]
@@ -100,9 +103,19 @@ impl TestSource {
 }
 
 impl LogSource for TestSource {
-    fn checkpoint(&self) -> Result<String, SourceError> {
+    fn checkpoint(&self, _held: u64) -> Result<String, SourceError> {
         self.with_relays(|relays| {
             relays.checkpoint_fetches += 1;
+            if let Some(prefix) = relays.serving_prefix {
+                let log = &relays.logs[relays.showing];
+                let older = MemoryLog {
+                    entries: log.entries[..prefix].to_vec(),
+                    key: log.key.clone(),
+                    received: Vec::new(),
+                    refuse_submissions: false,
+                };
+                return Ok(older.signed());
+            }
             let log = &relays.logs[relays.showing];
             let body = log.body();
             // The relay serves its newest checkpoint with the cosignatures it holds for it.
@@ -347,11 +360,14 @@ fn a_split_view_is_refused_for_good_with_evidence_and_the_unseen_tree_is_not_acc
     ));
 }
 
+/// Another root at the same size is refused without a proof; a smaller tree is refused
+/// when the relay's proof from it to the held size does not reach the held root (it is
+/// not a prefix of what was cosigned), with the proof kept.
 #[test]
-fn another_root_at_the_same_size_or_a_smaller_tree_is_refused() {
-    for (name, other) in [
-        ("fork at one size", vec!["a", "b", "c", "X"]),
-        ("rollback", vec!["a", "b", "c"]),
+fn another_root_at_the_same_size_or_a_smaller_tree_not_a_prefix_is_refused() {
+    for (name, other, prefix) in [
+        ("fork at one size", vec!["a", "b", "c", "X"], None),
+        ("smaller, not a prefix", vec!["a", "X", "c", "d"], Some(3)),
     ] {
         let dir = tempfile::tempdir().expect("tempdir");
         let source = TestSource::with(vec![
@@ -361,15 +377,48 @@ fn another_root_at_the_same_size_or_a_smaller_tree_is_refused() {
         let mut witness = witness(&source, dir.path());
         witness.round(1).expect("first");
         source.show(1);
+        source.with_relays(|relays| relays.serving_prefix = prefix);
         let evidence = refusal_of(witness.round(2));
-        assert!(
-            !evidence.join("consistency-proof.txt").exists(),
-            "{name}: no proof is asked for"
+        assert_eq!(
+            evidence.join("consistency-proof.txt").exists(),
+            prefix.is_some(),
+            "{name}: the proof asked for is kept"
         );
         let saved = state::load(dir.path()).expect("loads").expect("saved");
         assert_eq!(saved.size, 4, "{name}: the cosigned tree stays the state");
         assert!(saved.refused.is_some(), "{name}");
     }
+}
+
+/// A smaller tree proven a prefix of the one held (the relay's record of this witness lags
+/// its state, e.g. a delivery failed after the save) is stale, not a fork: skipped with
+/// nothing cosigned, and the witness goes on once the relay serves a larger tree.
+#[test]
+fn a_smaller_tree_that_is_a_prefix_of_the_held_one_is_skipped_not_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = TestSource::with(vec![MemoryLog::new(&["a", "b", "c", "d"])]);
+    let mut witness = witness(&source, dir.path());
+    witness.round(1).expect("first");
+    let received = source.log(0, |log| log.received.len());
+    source.with_relays(|relays| relays.serving_prefix = Some(3));
+    assert_eq!(
+        witness.round(2).expect("not refused"),
+        Round::Stale { size: 3, held: 4 }
+    );
+    let saved = state::load(dir.path()).expect("loads").expect("saved");
+    assert_eq!(saved.size, 4);
+    assert!(saved.refused.is_none());
+    assert_eq!(
+        source.log(0, |log| log.received.len()),
+        received,
+        "nothing cosigned"
+    );
+    source.with_relays(|relays| relays.serving_prefix = None);
+    push(&source, 0, &entries("e", 2));
+    assert_eq!(
+        witness.round(3).expect("goes on"),
+        Round::Cosigned { from: 4, size: 6 }
+    );
 }
 
 /// A relay whose stored log was edited in place (an old leaf changed) is caught at the
@@ -471,7 +520,7 @@ async fn the_http_source_reads_checkpoints_and_proofs_and_posts_cosignatures() {
     let app = axum::Router::new()
         .route(
             "/v1/log/checkpoint",
-            get(|State(s): State<TestSource>| async move { s.checkpoint().expect("note") }),
+            get(|State(s): State<TestSource>| async move { s.checkpoint(0).expect("note") }),
         )
         .route(
             "/v1/log/consistency",
@@ -547,15 +596,16 @@ struct InProcessRelay {
     this: kiosk_core::tlog::cosignature::CosignatureVerifier,
     /// The relay's clock, POSIX seconds.
     now: Arc<Mutex<u64>>,
+    /// While set, a posted cosignature is answered 503 and not kept.
+    failing: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl LogSource for InProcessRelay {
-    fn checkpoint(&self) -> Result<String, SourceError> {
+    fn checkpoint(&self, held: u64) -> Result<String, SourceError> {
         use crate::storage::prelude::*;
-        let now = *self.now.lock().expect("clock");
         let tip = self.store.log_tip().expect("tip");
         let tip =
-            intake::tree_for_witness(self.store.as_ref(), tip, &self.configured, &self.this, now)
+            intake::tree_for_witness(self.store.as_ref(), tip, &self.configured, &self.this, held)
                 .expect("reads");
         Ok(intake::with_cosignatures(
             &self.log_key.sign(tip),
@@ -576,6 +626,12 @@ impl LogSource for InProcessRelay {
     }
 
     fn submit_cosignature(&self, note: &str) -> Result<(), SourceError> {
+        if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(SourceError::Refused {
+                status: 503,
+                code: "store_unavailable".to_owned(),
+            });
+        }
         let now = *self.now.lock().expect("clock");
         intake::accept_at(
             note.as_bytes(),
@@ -629,6 +685,7 @@ fn two_witnesses_polling_alternately_a_growing_log_converge_every_pair_of_rounds
         configured: configured.clone(),
         this: this.verifier(),
         now: now.clone(),
+        failing: Arc::default(),
     };
     let (dir_a, dir_b) = (
         tempfile::tempdir().expect("tempdir"),
@@ -682,4 +739,98 @@ fn two_witnesses_polling_alternately_a_growing_log_converge_every_pair_of_rounds
         assert!(both > common, "advanced from {common} to {both}");
         common = both;
     }
+}
+
+/// A witness whose delivery failed after it saved holds a tree the relay does not know it
+/// cosigned; another witness's smaller tree arriving then is not served to it (it sends the
+/// size it holds), so it is not refused, resends its cosignature, and the two converge.
+#[test]
+fn a_failed_delivery_then_a_smaller_tree_by_another_is_no_refusal_and_they_converge() {
+    use crate::storage::prelude::*;
+    let store = Arc::new(crate::storage::SqliteStore::in_memory().expect("store"));
+    crate::storage::ingest_generated_for_tests(store.as_ref(), 3);
+    let log_key = Arc::new(crate::transparency::checkpoint::LogKey::random());
+    let other = || {
+        CosignatureSigner::new(
+            "dso.example.se/kiosk-witness",
+            &SigningKey::from_bytes(&[10; 32]),
+        )
+        .expect("name")
+    };
+    let configured = vec![signer().verifier(), other().verifier()];
+    let now = Arc::new(Mutex::new(1_000_000u64));
+    let source = |this: &CosignatureSigner| InProcessRelay {
+        store: store.clone(),
+        log_key: log_key.clone(),
+        configured: configured.clone(),
+        this: this.verifier(),
+        now: now.clone(),
+        failing: Arc::default(),
+    };
+    let (dir_a, dir_b) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let relay_a = source(&signer());
+    let failing = relay_a.failing.clone();
+    let mut first =
+        Witness::open(relay_a, log_key.verifier(), signer(), dir_a.path()).expect("opens");
+    let tip = store.log_tip().expect("tip");
+    assert!(tip.size >= 2);
+    failing.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(matches!(
+        first.round(1_000_010),
+        Err(WitnessError::Delivery { .. })
+    ));
+    failing.store(false, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(first.state().expect("saved").size, tip.size);
+    // The other witness's cosignature of a smaller tree arrives (it fetched it earlier).
+    let smaller = crate::storage::LogTip {
+        size: tip.size - 1,
+        root: kiosk_core::tlog::tree::root(
+            &crate::transparency::source::StoreSubtrees(store.as_ref()),
+            tip.size - 1,
+        )
+        .expect("root"),
+    };
+    let note = log_key.sign(smaller);
+    let (body, _) = parse_note(&note).expect("note");
+    let line = other().cosign(body, 1_000_020).expect("cosigns");
+    intake::accept_at(
+        format!("{note}{line}").as_bytes(),
+        &log_key.verifier(),
+        &configured,
+        store.as_ref(),
+        1_000_020,
+    )
+    .expect("taken");
+    assert_eq!(
+        first.round(1_000_030).expect("not refused"),
+        Round::Unchanged {
+            size: tip.size,
+            resubmitted: true
+        },
+        "served the tree it holds, not the other's smaller one"
+    );
+    let mut second =
+        Witness::open(source(&other()), log_key.verifier(), other(), dir_b.path()).expect("opens");
+    second.round(1_000_040).expect("cosigns");
+    assert_eq!(
+        intake::newest_cosigned_tree(store.as_ref(), tip.size, &configured)
+            .expect("reads")
+            .map(|(size, _)| size),
+        Some(tip.size),
+        "both cosigned the tip"
+    );
+    let by_both = store
+        .cosigned_by_all(
+            tip.size,
+            &configured
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            1,
+        )
+        .expect("reads");
+    assert_eq!(by_both.first().map(|(size, _)| *size), Some(tip.size));
 }

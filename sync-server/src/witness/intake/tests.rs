@@ -145,7 +145,7 @@ fn a_cosignature_dated_more_than_a_day_ahead_is_refused_and_nothing_kept() {
     let ahead = cosigned(
         &cosigned(&note, &dso(), now),
         &archive(),
-        now + MAX_COSIGNATURE_AHEAD_SECS + 1,
+        now + MAX_COSIGNATURE_FUTURE_SECS + 1,
     );
     let error = accept_at(ahead.as_bytes(), &log, &witnesses, &store, now).expect_err("refused");
     assert_eq!(error.status_and_code(), (422, "cosignature_time_ahead"));
@@ -159,7 +159,7 @@ fn a_cosignature_dated_more_than_a_day_ahead_is_refused_and_nothing_kept() {
             .expect("reads")
             .is_empty()
     );
-    let day = cosigned(&note, &archive(), now + MAX_COSIGNATURE_AHEAD_SECS);
+    let day = cosigned(&note, &archive(), now + MAX_COSIGNATURE_FUTURE_SECS);
     assert_eq!(
         accept_at(day.as_bytes(), &log, &witnesses, &store, now)
             .expect("taken")
@@ -270,11 +270,11 @@ fn keep_at(store: &SqliteStore, witness: &CosignatureSigner, size: u64, time: u6
 }
 
 /// A witness naming itself is served the largest tree another configured witness cosigned
-/// lately and it has not (so the two converge on one size); the tip when there is none,
-/// when the other's is older than the window, when it is no larger than the tree both
-/// cosigned, or when this witness already cosigned it or passed it; never a smaller tree.
+/// and it has not (so the two converge on one size), however old that cosignature: the tip
+/// when there is none, when it is no larger than the tree both cosigned, or when this
+/// witness already cosigned it or passed it; never a smaller tree.
 #[test]
-fn a_witness_catching_up_is_served_the_tree_another_cosigned_lately_else_the_tip() {
+fn a_witness_catching_up_is_served_the_tree_another_cosigned_else_the_tip() {
     let (store, _, size, tip_root) = logged_store();
     let tip = LogTip {
         size,
@@ -283,18 +283,24 @@ fn a_witness_catching_up_is_served_the_tree_another_cosigned_lately_else_the_tip
     let both = [archive().verifier(), dso().verifier()];
     let now = 1_000_000;
     let served = |this: &CosignatureSigner| {
-        tree_for_witness(&store, tip, &both, &this.verifier(), now)
+        tree_for_witness(&store, tip, &both, &this.verifier(), 0)
             .expect("reads")
             .size
     };
     assert_eq!(served(&dso()), size, "nothing cosigned: the tip");
-    // Only one witness configured: nothing to converge on.
-    keep_at(&store, &archive(), size - 2, now - CATCH_UP_WINDOW_SECS - 1);
-    assert_eq!(served(&dso()), size, "the other's tree is too old");
+    // No window: a cosignature from long ago (a slow `--every`, a clock behind) still
+    // names the tree to meet on.
+    keep_at(&store, &archive(), size - 2, now - 7 * 24 * 60 * 60);
+    assert_eq!(served(&dso()), size - 2, "the other's tree, however old");
     keep_at(&store, &archive(), size - 1, now - 30);
-    assert_eq!(served(&dso()), size - 1, "the tree the other just cosigned");
     assert_eq!(
-        tree_for_witness(&store, tip, &[dso().verifier()], &dso().verifier(), now)
+        served(&dso()),
+        size - 1,
+        "the larger tree the other cosigned"
+    );
+    // Only one witness configured: nothing to converge on.
+    assert_eq!(
+        tree_for_witness(&store, tip, &[dso().verifier()], &dso().verifier(), 0)
             .expect("reads")
             .size,
         size,
@@ -320,13 +326,37 @@ fn a_witness_catching_up_is_served_the_tree_another_cosigned_lately_else_the_tip
             },
             &both,
             &dso().verifier(),
-            now
+            0
         )
         .expect("reads")
         .size,
         size2,
         "never smaller than a tree it cosigned"
     );
+}
+
+/// The size a witness says it holds is a floor too: a witness whose state is ahead of the
+/// store (its delivery failed after it saved) is not served the other's smaller tree, which
+/// it would take for a shrunk log. A lie only gets the tip or a larger tree.
+#[test]
+fn a_witness_is_never_served_a_tree_smaller_than_the_size_it_holds() {
+    let (store, _, size, tip_root) = logged_store();
+    let tip = LogTip {
+        size,
+        root: tip_root,
+    };
+    let both = [archive().verifier(), dso().verifier()];
+    keep_at(&store, &archive(), size - 2, 1_000);
+    let served = |held: u64| {
+        tree_for_witness(&store, tip, &both, &dso().verifier(), held)
+            .expect("reads")
+            .size
+    };
+    assert_eq!(served(0), size - 2, "holding nothing: the other's tree");
+    assert_eq!(served(size - 3), size - 2, "holding less: the other's tree");
+    assert_eq!(served(size - 2), size, "holding that size: the tip");
+    assert_eq!(served(size - 1), size, "holding more: the tip");
+    assert_eq!(served(u64::MAX), size, "a lie: only the tip");
 }
 
 /// The configured witnesses keep the cosigned-tree choice per tip and witness set: a row
@@ -371,6 +401,32 @@ fn the_cosigned_tree_choice_is_kept_until_a_cosignature_arrives() {
     assert_eq!(chosen(&witnesses), Some(size));
 }
 
+/// The tree served a witness naming itself is kept per tip, witness and held size: a row
+/// landing without a cosignature taken here is not seen until it is forgotten, a
+/// cosignature taken forgets it at once, and another held size is another choice.
+#[test]
+fn the_tree_served_a_witness_is_kept_until_a_cosignature_arrives() {
+    let (store, _, size, tip_root) = logged_store();
+    let tip = LogTip {
+        size,
+        root: tip_root,
+    };
+    let witnesses: Witnesses = vec![archive().verifier(), dso().verifier()].into();
+    let served = |held: u64| {
+        witnesses
+            .tree_for_witness(&store, tip, &dso().verifier(), held)
+            .expect("reads")
+            .size
+    };
+    assert_eq!(served(0), size, "nothing cosigned: the tip");
+    keep_at(&store, &archive(), size - 1, 500);
+    assert_eq!(served(0), size, "kept: no store read");
+    assert_eq!(served(1), size - 1, "another held size is another choice");
+    witnesses.cosignature_arrived();
+    assert_eq!(served(0), size - 1);
+    assert!(witnesses.lock().served.len() <= MAX_CHOICES);
+}
+
 /// A tablet requiring witnesses the relay does not know is warned of once an hour, not at
 /// every sync; another tablet is warned of on its own.
 #[test]
@@ -388,4 +444,13 @@ fn a_tablet_requiring_unknown_witnesses_is_warned_of_once_not_every_sync() {
     }
     assert!(!witnesses.unknown_warning_due(&[3; 32]));
     assert!(witnesses.warned.lock().expect("lock").len() <= MAX_WARNED_TABLETS);
+}
+
+/// A checkpoint fetch naming a witness not configured is logged once per process, not at
+/// every round of a misconfigured witness.
+#[test]
+fn an_unknown_witness_name_is_told_once() {
+    let witnesses = Witnesses::default();
+    assert!(witnesses.unknown_name_first_seen());
+    assert!(!witnesses.unknown_name_first_seen());
 }

@@ -242,6 +242,20 @@ async fn a_witness_naming_itself_is_served_the_tree_the_other_just_cosigned() {
         served.contains("\u{2014} arkiv.example.se/witness "),
         "{served}"
     );
+    // Holding a tree at least that large (its delivery failed), it gets the tip.
+    let (status, served) = get(
+        &state,
+        &format!(
+            "/v1/log/checkpoint?witness={}&size={}",
+            name(&dso()),
+            size(&first)
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(size(&served), tip, "never smaller than the size it holds");
+    let (status, _) = get(&state, "/v1/log/checkpoint?size=1").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "size only with witness");
     let (_, served) = get(
         &state,
         &format!("/v1/log/checkpoint?witness={}", name(&archive())),
