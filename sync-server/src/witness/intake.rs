@@ -260,7 +260,7 @@ pub fn tree_for_witness(
     this: &CosignatureVerifier,
     held: u64,
 ) -> Result<LogTip, StorageError> {
-    if witnesses.len() < 2 {
+    if witnesses.len() < 2 || held >= tip.size {
         return Ok(tip);
     }
     let this_key = this.to_string();
@@ -404,6 +404,11 @@ impl Witnesses {
         this: &CosignatureVerifier,
         held: u64,
     ) -> Result<LogTip, StorageError> {
+        // Nothing to choose at or past the tip, before any read or cache entry: a caller
+        // naming ever other sizes cannot cost reads or push choices out of the cache.
+        if self.keys.len() < 2 || held >= tip.size {
+            return Ok(tip);
+        }
         let key: ServedKey = (tip.size, tip.root, this.to_string(), held);
         let generation = {
             let choices = self.lock();

@@ -91,6 +91,13 @@ pub enum WitnessError {
     OtherLog,
     #[error("cosigning failed: {0}")]
     Cosign(#[source] CosignatureError),
+    /// Not a refusal yet, but loud: the relay's log is smaller than the tree this witness
+    /// cosigned (rolled back, or restored from a backup). Tried again each round; a history
+    /// that differs from the cosigned one when it grows back is refused.
+    #[error(
+        "the relay's log has {served} entries, fewer than the {held} this witness cosigned: it was rolled back or restored from a backup"
+    )]
+    LogBehind { served: u64, held: u64 },
 }
 
 impl WitnessError {
@@ -282,9 +289,20 @@ impl<S: LogSource> Witness<S> {
     ) -> Result<Round, WitnessError> {
         // No proof from the empty tree (RFC 9162 has none); its root alone is checked.
         let proof = if served.size > 0 {
-            self.source
-                .consistency(served.size, previous.size)
-                .map_err(WitnessError::Source)?
+            match self.source.consistency(served.size, previous.size) {
+                Ok(proof) => proof,
+                // No proof to the held size: the relay's log no longer reaches it. A relay
+                // serving witnesses a common tree never serves one below the held size while
+                // its log is larger, so its log was rolled back or restored from a backup:
+                // loud, though not a refusal until it shows a history that differs.
+                Err(SourceError::Refused { status: 400, .. }) => {
+                    return Err(WitnessError::LogBehind {
+                        served: served.size,
+                        held: previous.size,
+                    });
+                }
+                Err(error) => return Err(WitnessError::Source(error)),
+            }
         } else {
             Vec::new()
         };

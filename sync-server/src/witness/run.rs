@@ -280,6 +280,21 @@ fn report_error(error: &WitnessError) -> Outcome {
         );
         return Outcome::Refused;
     }
+    if let WitnessError::LogBehind { .. } = error {
+        tracing::error!("the relay's log went back: {error}");
+        eprintln!(
+            "\n*** RELÄETS LOGG HAR GÅTT TILLBAKA / THE RELAY'S LOG WENT BACK ***\n\
+             Reläets transparenslogg är mindre än den vittnet redan har kontrasignerat: den har \
+             återställts från en säkerhetskopia eller rullats tillbaka. Poster som tabletter \
+             fått kvitto på kan saknas.\n\
+             The relay's transparency log is smaller than the tree this witness already \
+             cosigned: it was restored from a backup or rolled back. Entries tablets hold \
+             receipts for may be missing.\n\
+             {error}\n\
+             Kontakta reläets driftansvariga. / Call the relay's operators.\n"
+        );
+        return Outcome::Failed;
+    }
     tracing::warn!("witness round failed: {error}");
     Outcome::Failed
 }

@@ -421,6 +421,27 @@ fn a_smaller_tree_that_is_a_prefix_of_the_held_one_is_skipped_not_refused() {
     );
 }
 
+/// A relay whose log went back below the tree this witness cosigned (restored from a backup)
+/// is told loudly each round, not taken as a stale tree; when it grows back with another
+/// history, that is refused.
+#[test]
+fn a_log_that_went_back_below_the_held_tree_is_loud_and_a_new_history_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = TestSource::with(vec![MemoryLog::new(&["a", "b", "c", "d"])]);
+    let mut witness = witness(&source, dir.path());
+    witness.round(1).expect("first");
+    source.log(0, |log| log.entries.truncate(3));
+    match witness.round(2) {
+        Err(WitnessError::LogBehind { served: 3, held: 4 }) => {}
+        other => panic!("expected the log to be told behind, got {other:?}"),
+    }
+    let saved = state::load(dir.path()).expect("loads").expect("saved");
+    assert_eq!(saved.size, 4, "the held tree is kept");
+    assert!(saved.refused.is_none(), "not a refusal by itself");
+    push(&source, 0, &entries("x", 2));
+    refusal_of(witness.round(3));
+}
+
 /// A relay whose stored log was edited in place (an old leaf changed) is caught at the
 /// witness's next fetch, whether the log grew since or not.
 #[test]

@@ -256,6 +256,14 @@ async fn a_witness_naming_itself_is_served_the_tree_the_other_just_cosigned() {
     assert_eq!(size(&served), tip, "never smaller than the size it holds");
     let (status, _) = get(&state, "/v1/log/checkpoint?size=1").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "size only with witness");
+    for bad in ["-1", "18446744073709551616", "x", ""] {
+        let (status, _) = get(
+            &state,
+            &format!("/v1/log/checkpoint?witness={}&size={bad}", name(&dso())),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "size {bad:?}");
+    }
     let (_, served) = get(
         &state,
         &format!("/v1/log/checkpoint?witness={}", name(&archive())),
