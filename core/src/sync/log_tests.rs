@@ -1564,6 +1564,24 @@ fn staff_with_registrations(
     (device, ids)
 }
 
+/// A staff tablet whose note ("Ring på måndag") the relay stored, then lost in a restore
+/// to the 3 leaves before it, with no other tablets' leaves logged since.
+fn a_stored_note_lost_in_a_restore(
+    dir: &tempfile::TempDir,
+    hr_change: bool,
+) -> (Arc<Device>, RegistrationId, LoggingRelay) {
+    let (device, id) = staff_with_a_registration(dir, hr_change);
+    staff_note(&device, &id, "Ring på måndag");
+    let relay = LoggingRelay::new(&device);
+    assert_eq!(
+        sync_once(&device, &relay).expect("answered").edits_stored,
+        1
+    );
+    relay.state.lock().expect("state").others_per_answer = 0;
+    relay.restore_to(3);
+    (device, id, relay)
+}
+
 /// A note staff add to the registration `id`.
 fn staff_note(device: &Arc<Device>, id: &RegistrationId, text: &str) {
     crate::staff::unlock(device, STAFF_PIN, Timestamp::now())
@@ -2307,15 +2325,7 @@ fn edits_sent_again_after_a_restore_and_refused_are_dropped_and_told_once() {
 #[test]
 fn an_edit_sent_again_whose_hr_dependency_the_restore_lost_is_dropped_not_sent_every_sync() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (device, id) = staff_with_a_registration(&dir, true);
-    staff_note(&device, &id, "Ring på måndag");
-    let relay = LoggingRelay::new(&device);
-    assert_eq!(
-        sync_once(&device, &relay).expect("answered").edits_stored,
-        1
-    );
-    relay.state.lock().expect("state").others_per_answer = 0;
-    relay.restore_to(3);
+    let (device, id, relay) = a_stored_note_lost_in_a_restore(&dir, true);
     let hr = hr_changes(&device, &id);
     assert_eq!(hr.len(), 1);
     relay.state.lock().expect("state").lacks.extend(hr);
@@ -2381,15 +2391,7 @@ fn an_expired_copy_is_not_sent_again_after_a_restore_and_is_still_erased() {
 #[test]
 fn an_unsent_edit_depending_on_one_the_restore_lost_goes_again_in_the_same_sync() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (device, id) = staff_with_a_registration(&dir, false);
-    staff_note(&device, &id, "Ring på måndag");
-    let relay = LoggingRelay::new(&device);
-    assert_eq!(
-        sync_once(&device, &relay).expect("answered").edits_stored,
-        1
-    );
-    relay.state.lock().expect("state").others_per_answer = 0;
-    relay.restore_to(3);
+    let (device, id, relay) = a_stored_note_lost_in_a_restore(&dir, false);
     staff_note(&device, &id, "Ringde, återkommer");
     let own = own_changes(&device, &id);
     assert_eq!(own.len(), 2, "the older edit, then the newer");
@@ -2485,15 +2487,7 @@ fn changes_staff_see(device: &Arc<Device>, id: &RegistrationId) -> usize {
 fn an_edit_sent_again_stays_with_the_unsent_edit_on_it_through_a_refusal_and_both_are_stored() {
     use crate::protocol::ErrorCode;
     let dir = tempfile::tempdir().expect("tempdir");
-    let (device, id) = staff_with_a_registration(&dir, false);
-    staff_note(&device, &id, "Ring på måndag");
-    let relay = LoggingRelay::new(&device);
-    assert_eq!(
-        sync_once(&device, &relay).expect("answered").edits_stored,
-        1
-    );
-    relay.state.lock().expect("state").others_per_answer = 0;
-    relay.restore_to(3);
+    let (device, id, relay) = a_stored_note_lost_in_a_restore(&dir, false);
     staff_note(&device, &id, "Ringde, återkommer");
     relay.state.lock().expect("state").refuse_edits = Some(ErrorCode::NotPermitted);
     let report = sync_once(&device, &relay).expect("answered");
@@ -2583,15 +2577,7 @@ fn edits_sent_again_over_two_pushes_stay_while_an_unsent_edit_depends_on_them() 
 #[test]
 fn an_expired_copy_with_an_unsent_edit_sends_again_the_edits_it_depends_on() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (device, id) = staff_with_a_registration(&dir, false);
-    staff_note(&device, &id, "Ring på måndag");
-    let relay = LoggingRelay::new(&device);
-    assert_eq!(
-        sync_once(&device, &relay).expect("answered").edits_stored,
-        1
-    );
-    relay.state.lock().expect("state").others_per_answer = 0;
-    relay.restore_to(3);
+    let (device, id, relay) = a_stored_note_lost_in_a_restore(&dir, false);
     staff_note(&device, &id, "Ringde, återkommer");
     {
         let mut inner = device.lock().expect("lock");
@@ -2657,15 +2643,7 @@ fn changes_only_sent_again_are_neither_sent_nor_counted_once_the_copy_expired() 
 #[test]
 fn missing_dependencies_are_explained_by_a_restore_once_per_sync() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (device, id) = staff_with_a_registration(&dir, true);
-    staff_note(&device, &id, "Ring på måndag");
-    let relay = LoggingRelay::new(&device);
-    assert_eq!(
-        sync_once(&device, &relay).expect("answered").edits_stored,
-        1
-    );
-    relay.state.lock().expect("state").others_per_answer = 0;
-    relay.restore_to(3);
+    let (device, id, relay) = a_stored_note_lost_in_a_restore(&dir, true);
     let hr = hr_changes(&device, &id);
     {
         let mut state = relay.state.lock().expect("state");
