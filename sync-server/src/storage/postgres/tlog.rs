@@ -685,14 +685,19 @@ impl crate::storage::traits::TransparencyLogStore for PgStore {
         // One round trip for them all (one each cost as much as the rest of an answer's log
         // part), mapped back to the order asked: an id twice gets its nonce twice.
         let held: std::collections::HashMap<String, Nonce> = self.read(|tx| {
+            // The nonce the record follows, as `nonce` reads one: the key's, or its tablet's
+            // copy nonce (`registrations.nonce_device`).
             tx.query_typed(
-                "SELECT doc_id, key FROM record_keys WHERE doc_id = ANY($1)",
+                "SELECT k.doc_id, k.key, r.nonce_device
+                 FROM record_keys k LEFT JOIN registrations r ON r.doc_id = k.doc_id
+                 WHERE k.doc_id = ANY($1)",
                 &[(&doc_ids, Type::TEXT_ARRAY)],
             )?
             .iter()
             .map(|row| {
                 let key = stored_key(row.try_get(1)?)?;
-                Ok((row.try_get(0)?, nonce_from_key(&key)))
+                let device: Option<Vec<u8>> = row.try_get(2)?;
+                Ok((row.try_get(0)?, record_nonce_of(&key, device.as_deref())))
             })
             .collect()
         })?;

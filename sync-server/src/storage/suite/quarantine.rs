@@ -604,6 +604,11 @@ pub(crate) fn accepting_a_second_tablets_copy_stores_the_record_under_that_copys
         .expect("reviews");
     assert_eq!(outcome, ReviewOutcome::Recorded);
     let record = store.record_nonce(&id).expect("reads").expect("stored");
+    assert_eq!(
+        store.record_nonces(&[id.as_str()]).expect("reads"),
+        vec![Some(record)],
+        "a sync answer reads the nonce the record follows"
+    );
     assert_ne!(record, first_nonce, "not the first tablet's nonce");
     assert_eq!(record, second_nonce, "the accepted copy's own nonce");
     for leaf in &second_leaves {
