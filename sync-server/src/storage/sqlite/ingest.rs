@@ -6,7 +6,6 @@
 
 use super::*;
 use crate::storage::group_commit::Weight;
-use crate::storage::model::{NewRecordNonce, NonceRule};
 use crate::transparency::leaf::{Leaf, LeafKind, Nonce};
 
 /// An ingest group gives the writer up to a waiting short write only after this many items
@@ -565,20 +564,13 @@ pub(super) fn insert_capture(
     // flagged copy) keeps the nonce that tablet's `quarantined` leaves were hashed under, so
     // the record's leaves link; never another tablet's, which would let that tablet link
     // every leaf of this record (`NonceRule::for_new_record`). Nonces here are random, so
-    // a new one is one no tablet holds.
-    let own = super::tlog::quarantine_nonce_of_device(tx, capture.doc_id, capture.device_key)?;
-    let record_taken =
-        own.is_none() && super::tlog::quarantine_nonce(tx, capture.doc_id)?.is_some();
-    let nonce = match (
-        NonceRule::for_new_record(own.map(|(_, rule)| rule), record_taken),
-        own,
-    ) {
-        (NewRecordNonce::Key | NewRecordNonce::OwnCopy, Some((nonce, _))) => nonce,
-        // The record's nonce no copy holds yet, or one no tablet holds.
-        (NewRecordNonce::Key | NewRecordNonce::OwnCopy | NewRecordNonce::Fresh, _) => {
-            crate::transparency::leaf::new_nonce()
-        }
-    };
+    // with no copy of its own the record takes a new one, which no tablet holds whether or
+    // not another tablet's copies hold the id (no read of them needed).
+    let nonce =
+        match super::tlog::quarantine_nonce_of_device(tx, capture.doc_id, capture.device_key)? {
+            Some((nonce, _)) => nonce,
+            None => crate::transparency::leaf::new_nonce(),
+        };
     tx.prepare_cached(
         "INSERT INTO registrations
          (doc_id, event_id, device_key, document, change_hashes,
