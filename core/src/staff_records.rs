@@ -289,16 +289,21 @@ impl Device {
             // Unsent and sent-again changes together in the document's causal order, so
             // each change's dependencies go first; any the document lacks (none are
             // expected) last.
+            // Looked up by set: after a restore `resend` holds every change this tablet made
+            // to the record, and a list scan per change would be quadratic on each sync.
+            let to_send: std::collections::HashSet<&[u8; 32]> =
+                row.unsent.iter().chain(&row.resend).collect();
             let causal = doc.change_hashes();
             let mut ordered: Vec<[u8; 32]> = causal
                 .iter()
                 .map(|h| h.0)
-                .filter(|h| row.unsent.contains(h) || row.resend.contains(h))
+                .filter(|h| to_send.contains(h))
                 .collect();
+            let in_order: std::collections::HashSet<&[u8; 32]> = ordered.iter().collect();
             let lacking: Vec<[u8; 32]> = row
                 .unsent
                 .iter()
-                .filter(|h| !ordered.contains(h))
+                .filter(|h| !in_order.contains(h))
                 .copied()
                 .collect();
             ordered.extend(lacking);
