@@ -233,13 +233,8 @@ impl<S: LogSource> Witness<S> {
         };
         let held = Checkpoint::new(self.log.name(), previous.size, previous_root);
         if let Err(fault) = check_extends(&held, &checkpoint, &proof) {
-            let kept = (!proof.is_empty() || size > previous.size).then(|| {
-                let lines: String = proof
-                    .iter()
-                    .map(|hash| format!("{}\n", Base64::encode_string(hash)))
-                    .collect();
-                (previous.size, size, lines)
-            });
+            let kept = (!proof.is_empty() || size > previous.size)
+                .then(|| (previous.size, size, proof_lines(&proof)));
             return Err(self.refuse(
                 now,
                 &format!(
@@ -313,10 +308,7 @@ impl<S: LogSource> Witness<S> {
                 held: previous.size,
             }),
             Err(fault) => {
-                let lines: String = proof
-                    .iter()
-                    .map(|hash| format!("{}\n", Base64::encode_string(hash)))
-                    .collect();
+                let lines = proof_lines(&proof);
                 Err(self.refuse(
                     now,
                     &format!(
@@ -397,4 +389,12 @@ impl<S: LogSource> Witness<S> {
 /// A hash as the log's checkpoints write it, for log lines.
 pub fn base64_hash(hash: &Hash) -> String {
     Base64::encode_string(hash)
+}
+
+/// A consistency proof as kept in a refusal's evidence: a base64 hash a line.
+fn proof_lines(proof: &[Hash]) -> String {
+    proof
+        .iter()
+        .map(|hash| format!("{}\n", base64_hash(hash)))
+        .collect()
 }
